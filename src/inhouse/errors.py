@@ -1,0 +1,141 @@
+"""Every error inhouse raises on purpose.
+
+Code below the edges raises these; only the edges (the CLI, later the gateway and the dashboard)
+turn them into a message, an exit code or an HTTP error. Anything else that escapes is a bug.
+
+    InhouseError                      base; ``str(err)`` is the message a person reads
+    ├── ProgramNotFound               no program folder here or above (or at --program)
+    ├── ProgramExists                 ``init`` inside an existing program
+    ├── ConfigError                   inhouse.toml unreadable or invalid
+    ├── PlaybookError                 a playbook file fails validation (names line and field)
+    ├── StoreError                    the database cannot be opened or migrated
+    ├── UnknownPerson                 a name that is not on the program's roster
+    ├── UnknownPlay                   a play id/number the playbook does not define
+    ├── InvalidInput                  bad value from a person (payload, date, role, kind…)
+    ├── NotAllowed                    the acting person may not do this (identity/role rule)
+    ├── Refused                       a guard refused the action; carries the missing evidence
+    │   └── AntiPattern               …because the action is a named anti-pattern (waivable)
+    ├── ProgramStopped                the program ended; nothing more can happen in it
+    ├── RuntimeFault                  a model runtime is down, slow or answered garbage
+    │   ├── RuntimeUnavailable        cannot connect / connection lost
+    │   ├── RuntimeTimeout            no answer within the timeout
+    │   └── RuntimeBadResponse        answered, but not what the API promises
+    └── ExtraNotInstalled             an optional extra (e.g. ``embedded``) is missing
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AntiPattern",
+    "ConfigError",
+    "ExtraNotInstalled",
+    "InhouseError",
+    "InvalidInput",
+    "NotAllowed",
+    "PlaybookError",
+    "ProgramExists",
+    "ProgramNotFound",
+    "ProgramStopped",
+    "Refused",
+    "RuntimeBadResponse",
+    "RuntimeFault",
+    "RuntimeTimeout",
+    "RuntimeUnavailable",
+    "StoreError",
+    "UnknownPerson",
+    "UnknownPlay",
+]
+
+
+class InhouseError(Exception):
+    """Base of every deliberate inhouse error. The message is meant for a person."""
+
+    #: process exit code the CLI uses for this class of error
+    exit_code = 1
+
+
+class ProgramNotFound(InhouseError):
+    exit_code = 2
+
+
+class ProgramExists(InhouseError):
+    exit_code = 2
+
+
+class ConfigError(InhouseError):
+    exit_code = 2
+
+
+class PlaybookError(InhouseError):
+    exit_code = 2
+
+
+class StoreError(InhouseError):
+    pass
+
+
+class UnknownPerson(InhouseError):
+    exit_code = 2
+
+
+class UnknownPlay(InhouseError):
+    exit_code = 2
+
+
+class InvalidInput(InhouseError):
+    exit_code = 2
+
+
+class NotAllowed(InhouseError):
+    exit_code = 3
+
+
+class Refused(InhouseError):
+    """A guard said no. ``missing`` lists the evidence that would have let the action through."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, *, missing: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.missing = list(missing or [])
+
+
+class AntiPattern(Refused):
+    """Refused because the action is a named anti-pattern; a waiver can let it through."""
+
+    def __init__(
+        self, message: str, *, guard: str, play: str | None, missing: list[str] | None = None
+    ) -> None:
+        super().__init__(message, missing=missing)
+        self.guard = guard
+        self.play = play
+
+
+class ProgramStopped(InhouseError):
+    exit_code = 3
+
+
+class RuntimeFault(InhouseError):
+    """A runtime misbehaved. Always names the runtime and its URL."""
+
+    def __init__(self, message: str, *, runtime: str = "", url: str = "") -> None:
+        where = f" [{runtime} at {url}]" if runtime or url else ""
+        super().__init__(f"{message}{where}")
+        self.runtime = runtime
+        self.url = url
+
+
+class RuntimeUnavailable(RuntimeFault):
+    pass
+
+
+class RuntimeTimeout(RuntimeFault):
+    pass
+
+
+class RuntimeBadResponse(RuntimeFault):
+    pass
+
+
+class ExtraNotInstalled(InhouseError):
+    exit_code = 2

@@ -1,0 +1,90 @@
+"""Where a program's data lives: the one place that resolves it.
+
+A *program folder* holds ``inhouse.toml`` (kept in git) and ``.inhouse/`` (the store, reports;
+not kept in git). Commands find it by walking up from the current directory, like git; the
+``--program`` option or ``INHOUSE_PROGRAM`` overrides the walk. The database is SQLite at
+``.inhouse/inhouse.db`` unless ``INHOUSE_DATABASE_URL`` names another (PostgreSQL for teams).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from inhouse.errors import InvalidInput, ProgramNotFound
+
+__all__ = [
+    "CONFIG_NAME",
+    "DATA_DIR",
+    "database_url",
+    "find_program",
+    "inside_program",
+    "models_dir",
+    "safe_join",
+]
+
+CONFIG_NAME = "inhouse.toml"
+DATA_DIR = ".inhouse"
+
+
+def _is_program(folder: Path) -> bool:
+    return (folder / CONFIG_NAME).is_file()
+
+
+def inside_program(start: Path) -> Path | None:
+    """The program folder containing ``start`` (itself or an ancestor), or None."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if _is_program(folder):
+            return folder
+    return None
+
+
+def find_program(explicit: str | Path | None = None, *, cwd: Path | None = None) -> Path:
+    """Resolve the program folder: ``explicit``, else ``$INHOUSE_PROGRAM``, else walk up."""
+    chosen = explicit if explicit is not None else os.environ.get("INHOUSE_PROGRAM") or None
+    if chosen is not None:
+        folder = Path(chosen).expanduser().resolve()
+        if not _is_program(folder):
+            raise ProgramNotFound(
+                f"{folder} is not an inhouse program folder (no {CONFIG_NAME}). "
+                "Run `inhouse init NAME --lead PERSON` there first."
+            )
+        return folder
+    here = (cwd or Path.cwd()).resolve()
+    found = inside_program(here)
+    if found is None:
+        raise ProgramNotFound(
+            f"no inhouse program in {here} or any folder above it. "
+            "Run `inhouse init NAME --lead PERSON`, or point at one with --program DIR "
+            "or INHOUSE_PROGRAM."
+        )
+    return found
+
+
+def database_url(program: Path) -> str:
+    """The store's SQLAlchemy URL: ``$INHOUSE_DATABASE_URL`` or the program's SQLite file."""
+    override = os.environ.get("INHOUSE_DATABASE_URL")
+    if override:
+        return override
+    return f"sqlite:///{program / DATA_DIR / 'inhouse.db'}"
+
+
+def safe_join(program: Path, relative: str | Path) -> Path:
+    """Join a user-supplied path onto the program folder, refusing any escape from it."""
+    root = program.resolve()
+    target = (root / relative).resolve()
+    if target != root and root not in target.parents:
+        raise InvalidInput(f"path {relative!s} points outside the program folder {root}")
+    return target
+
+
+def models_dir(program: Path | None) -> Path:
+    """Where model files live: ``$INHOUSE_MODELS_DIR``, else ``<program>/.inhouse/models``,
+    else (outside any program) ``~/.cache/inhouse/models``."""
+    override = os.environ.get("INHOUSE_MODELS_DIR")
+    if override:
+        return Path(override).expanduser().resolve()
+    if program is not None:
+        return program / DATA_DIR / "models"
+    return Path.home() / ".cache" / "inhouse" / "models"

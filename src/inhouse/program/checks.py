@@ -1,0 +1,170 @@
+"""Checks: pure functions from facts to an outcome, and their registry.
+
+A check never reads the clock, the database or the network: it gets a :class:`CheckContext`
+(the live facts, the roster, the play owners, "now" and its parameters from the playbook) and
+returns a :class:`Result` whose reason names the evidence that is missing. The built-in checks
+(``inhouse.program.playchecks``) register through the same decorator a third party would use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from inhouse.program.facts import Fact, FactSet, Provenance
+
+__all__ = [
+    "CheckContext",
+    "CheckFunc",
+    "Outcome",
+    "Person",
+    "Result",
+    "evaluate",
+    "register_check",
+    "registry",
+]
+
+
+class Outcome(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    INCONCLUSIVE = "inconclusive"
+    NOT_APPLICABLE = "not-applicable"
+    ERROR = "error"
+
+    @property
+    def satisfied(self) -> bool:
+        """Whether this outcome lets a play exit. Inconclusive never does: it asks a person."""
+        return self in (Outcome.PASS, Outcome.NOT_APPLICABLE)
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str = ""
+    team: str = ""
+    roles: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: Outcome
+    reason: str
+    evidence: tuple[Fact, ...] = ()
+
+    @property
+    def basis(self) -> str | None:
+        """``measured``, ``attested`` or ``mixed``: what the outcome rests on."""
+        kinds = {fact.provenance for fact in self.evidence}
+        if not kinds:
+            return None
+        if kinds == {Provenance.MEASURED}:
+            return "measured"
+        if kinds == {Provenance.ATTESTED}:
+            return "attested"
+        return "mixed"
+
+
+def passed(reason: str, *evidence: Fact) -> Result:
+    return Result(Outcome.PASS, reason, evidence)
+
+
+def failed(reason: str, *evidence: Fact) -> Result:
+    return Result(Outcome.FAIL, reason, evidence)
+
+
+def inconclusive(reason: str, *evidence: Fact) -> Result:
+    return Result(Outcome.INCONCLUSIVE, reason, evidence)
+
+
+def not_applicable(reason: str, *evidence: Fact) -> Result:
+    return Result(Outcome.NOT_APPLICABLE, reason, evidence)
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """Everything a check may look at. Built by the engine from the folded event log."""
+
+    facts: FactSet
+    people: Mapping[str, Person]
+    owners: Mapping[str, str]  # play id -> its owner's name, for plays that started
+    now: datetime
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def param(self, name: str, default: Any) -> Any:
+        return self.params.get(name, default)
+
+    def with_params(self, params: Mapping[str, Any]) -> CheckContext:
+        return CheckContext(self.facts, self.people, self.owners, self.now, dict(params))
+
+    def having_role(self, role: str) -> list[Person]:
+        return [person for person in self.people.values() if role in person.roles]
+
+    @property
+    def pilot(self) -> list[Person]:
+        return self.having_role("pilot-user")
+
+
+CheckFunc = Callable[[CheckContext], Result]
+
+
+@dataclass(frozen=True)
+class _Registered:
+    name: str
+    func: CheckFunc
+    reads: tuple[str, ...]  # fact kinds it reads, for docs and the staleness hash
+    doc: str
+
+
+class _Registry(Mapping[str, _Registered]):
+    def __init__(self) -> None:
+        self._checks: dict[str, _Registered] = {}
+        self._loaded = False
+
+    def _load(self) -> None:
+        if not self._loaded:
+            self._loaded = True
+            import inhouse.program.playchecks  # noqa: F401  (registers the built-ins)
+
+    def add(self, check: _Registered) -> None:
+        self._checks[check.name] = check
+
+    def __getitem__(self, name: str) -> _Registered:
+        self._load()
+        return self._checks[name]
+
+    def __iter__(self) -> Iterator[str]:
+        self._load()
+        return iter(self._checks)
+
+    def __len__(self) -> int:
+        self._load()
+        return len(self._checks)
+
+
+registry = _Registry()
+
+
+def register_check(name: str, *, reads: tuple[str, ...]) -> Callable[[CheckFunc], CheckFunc]:
+    """Register ``func`` as the check called ``name``; ``reads`` names the fact kinds it uses."""
+
+    def decorator(func: CheckFunc) -> CheckFunc:
+        registry.add(_Registered(name, func, reads, (func.__doc__ or "").strip()))
+        return func
+
+    return decorator
+
+
+def evaluate(name: str, context: CheckContext) -> Result:
+    """Run one check; a check that raises yields an ``error`` outcome, never a crash."""
+    try:
+        check = registry[name]
+    except KeyError:
+        return Result(Outcome.ERROR, f"no check named {name!r} is registered")
+    try:
+        return check.func(context)
+    except Exception as err:  # a broken check must not take status down with it
+        return Result(Outcome.ERROR, f"check {name} failed to run: {type(err).__name__}: {err}")

@@ -1,0 +1,301 @@
+"""Facts: timestamped, provenance-carrying evidence that checks read.
+
+A fact is *measured* (a named collector — a trial, a verify run, the gateway — produced it) or
+*attested* (a named person said so, with a comment, possibly until an expiry). Each kind has a
+versioned payload schema declared here, once; collectors in later packages produce these kinds,
+and until they exist a person may attest one (shown as such everywhere).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from inhouse.errors import InvalidInput
+
+__all__ = [
+    "FACT_KINDS",
+    "Fact",
+    "FactKind",
+    "FactSet",
+    "Provenance",
+    "fact_kind",
+    "validate_payload",
+]
+
+
+class Provenance(StrEnum):
+    MEASURED = "measured"
+    ATTESTED = "attested"
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One piece of evidence. ``id`` is the sequence number of the event that recorded it."""
+
+    id: int
+    kind: str
+    version: int
+    payload: dict[str, Any]
+    provenance: Provenance
+    by: str  # the person who ran the collector, or who attests
+    collector: str | None  # measured: which collector
+    comment: str | None  # attested: what the person says
+    expires: datetime | None
+    at: datetime
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires is not None and now >= self.expires
+
+    @property
+    def label(self) -> str:
+        """How a person should read its provenance, e.g. ``measured by trial`` or
+        ``attested by bob: "ran it on my laptop"``."""
+        if self.provenance is Provenance.MEASURED:
+            return f"measured by {self.collector or 'inhouse'} (run by {self.by})"
+        return f'attested by {self.by}: "{self.comment}"'
+
+
+class FactSet:
+    """The live facts a check sees (expired attestations already removed), oldest first."""
+
+    def __init__(self, facts: Iterable[Fact]) -> None:
+        self._facts = sorted(facts, key=lambda fact: fact.id)
+
+    def __iter__(self) -> Iterator[Fact]:
+        return iter(self._facts)
+
+    def __len__(self) -> int:
+        return len(self._facts)
+
+    def of(self, *kinds: str) -> list[Fact]:
+        return [fact for fact in self._facts if fact.kind in kinds]
+
+    def latest(self, kind: str, where: Callable[[Fact], bool] | None = None) -> Fact | None:
+        for fact in reversed(self._facts):
+            if fact.kind == kind and (where is None or where(fact)):
+                return fact
+        return None
+
+
+# -- payload schemas ----------------------------------------------------------------------------
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Hypothesis(_Payload):
+    statement: str = Field(min_length=1)
+    aim: Literal["replace-dependency", "unlock-private-workflow"]
+    target: str = Field(min_length=1, description="the dependency or workflow, by name")
+
+
+class AccessRequest(_Payload):
+    person: str = Field(description="who asked to get in")
+    reason: str = ""
+
+
+class TrialVerdict(_Payload):
+    trial: str
+    verdict: Literal["proven", "not-worth-it", "inconclusive"]
+    proven_on: list[Literal["faster", "cheaper", "more-private"]] = Field(default_factory=list)
+    quality_ok: bool
+    summary: str = ""
+    report: str | None = None
+
+
+class ModelPin(_Payload):
+    name: str
+    digest: str = Field(min_length=8)
+
+
+class RuntimePin(_Payload):
+    family: str
+    version: str
+
+
+class BaselineLock(_Payload):
+    lock_hash: str = Field(min_length=8)
+    runtime: RuntimePin
+    models: list[ModelPin]
+    rules_hash: str = ""
+
+
+class InstallScript(_Payload):
+    lock_hash: str
+    sha256: str
+    path: str = "install.sh"
+
+
+class BaselineVerify(_Payload):
+    lock_hash: str
+    passed: bool
+    machine: str = ""
+    failures: list[str] = Field(default_factory=list)
+
+
+class TaskNamed(_Payload):
+    task: str = Field(min_length=1)
+    frequency: str = Field(min_length=1, description="e.g. daily, 3/week")
+
+
+class WorkflowSpec(_Payload):
+    workflow: str
+    content_hash: str
+    author: str
+    model: str
+    model_digest: str
+
+
+class WorkflowRun(_Payload):
+    workflow: str
+    content_hash: str
+    lock_hash: str = ""
+    passed: bool
+    pass_rate: float = Field(ge=0, le=1)
+    cases: int = Field(ge=0, default=0)
+
+
+class EnablementCompleted(_Payload):
+    person: str
+    track: str = Field(min_length=1, description="the role-specific enablement taken")
+
+
+class PromptShared(_Payload):
+    prompt: str
+    author: str
+
+
+class UsageDaily(_Payload):
+    day: date
+    person: str
+    requests: int = Field(ge=0)
+    tokens_in: int = Field(ge=0, default=0)
+    tokens_out: int = Field(ge=0, default=0)
+
+
+class SurveyResponse(_Payload):
+    person: str
+    would_resist_losing: bool
+    comment: str = ""
+
+
+class SupportQueue(_Payload):
+    queue: str
+    owner: str
+
+
+class DriftReview(_Payload):
+    lock_hash: str
+    passed: bool
+    drifted: list[str] = Field(default_factory=list)
+
+
+class AgentRegistered(_Payload):
+    agent: str
+
+
+class AgentBoundary(_Payload):
+    agent: str
+    tools: list[str]
+
+
+class ReviewScheduled(_Payload):
+    every_days: int = Field(ge=1)
+
+
+class ReviewHeld(_Payload):
+    notes: str = ""
+
+
+class TicketResolved(_Payload):
+    ticket: str
+    category: str = "it-broke"
+    resolver: str
+    builder: str | None = Field(None, description="who built what broke; default: early owners")
+
+
+class IndicatorsReport(_Payload):
+    period_start: date
+    period_end: date
+    leading: dict[str, float]
+    lagging: dict[str, float]
+
+
+class FeedbackApplied(_Payload):
+    finding: str
+    target: Literal["baseline", "workflow"]
+    ref: str = ""
+
+
+@dataclass(frozen=True)
+class FactKind:
+    name: str
+    version: int
+    schema: type[BaseModel]
+    produced_by: str  # the collector that measures it (or "attestation only")
+    description: str
+
+
+FACT_KINDS: dict[str, FactKind] = {}
+
+P = TypeVar("P", bound=type[BaseModel])
+
+
+def fact_kind(name: str, *, version: int = 1, produced_by: str, description: str) -> Callable[[P], P]:
+    """Declare a fact kind and its payload schema (the one seam for new kinds)."""
+
+    def register(schema: P) -> P:
+        FACT_KINDS[name] = FactKind(name, version, schema, produced_by, description)
+        return schema
+
+    return register
+
+
+for _name, _schema, _by, _description in (
+    ("hypothesis", Hypothesis, "inhouse hypothesis", "what a local model should replace or unlock"),
+    ("access.request", AccessRequest, "the reach guards", "someone asked to get in"),
+    ("trial.verdict", TrialVerdict, "inhouse prove", "the head-to-head trial's verdict"),
+    ("baseline.lock", BaselineLock, "inhouse baseline lock", "runtime and models pinned"),
+    ("baseline.install_script", InstallScript, "inhouse baseline", "install script written"),
+    ("baseline.verify", BaselineVerify, "inhouse baseline verify", "a machine checked vs the lock"),
+    ("task.named", TaskNamed, "attestation only", "a recurring task and its frequency"),
+    ("workflow.spec", WorkflowSpec, "inhouse workflow", "a workflow's current version"),
+    ("workflow.run", WorkflowRun, "inhouse workflow test", "a workflow's tests were run"),
+    ("enablement.completed", EnablementCompleted, "inhouse pilot", "role-specific enablement"),
+    ("prompt.shared", PromptShared, "inhouse pilot", "a prompt added to the shared library"),
+    ("usage.daily", UsageDaily, "inhouse gateway", "a person's gateway use on one day"),
+    ("survey.response", SurveyResponse, "inhouse pilot survey", "would you resist losing it?"),
+    ("support.queue", SupportQueue, "inhouse support", "a support queue and its owner"),
+    ("drift.review", DriftReview, "inhouse support drift", "installed vs locked versions"),
+    ("agent.registered", AgentRegistered, "inhouse gateway", "a local agent uses the gateway"),
+    ("agent.boundary", AgentBoundary, "inhouse gateway", "an agent's tool allowlist"),
+    ("review.scheduled", ReviewScheduled, "inhouse support", "a periodic review's cadence"),
+    ("review.held", ReviewHeld, "inhouse support", "a periodic review took place"),
+    ("ticket.resolved", TicketResolved, "inhouse support", "a support ticket was resolved"),
+    ("indicators.report", IndicatorsReport, "inhouse indicators", "a period's indicators"),
+    ("feedback.applied", FeedbackApplied, "attestation only", "a finding changed something"),
+):
+    fact_kind(_name, produced_by=_by, description=_description)(_schema)
+
+
+def validate_payload(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Check ``payload`` against ``kind``'s schema; return it normalised to JSON-safe values."""
+    spec = FACT_KINDS.get(kind)
+    if spec is None:
+        raise InvalidInput(f"unknown fact kind {kind!r}; known kinds: {', '.join(sorted(FACT_KINDS))}")
+    try:
+        model = spec.schema.model_validate(payload)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(payload)'}: {e['msg']}" for e in err.errors()
+        )
+        fields = ", ".join(spec.schema.model_fields)
+        raise InvalidInput(f"bad {kind} payload: {problems} (fields: {fields})") from None
+    return model.model_dump(mode="json")

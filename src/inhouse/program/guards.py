@@ -1,0 +1,175 @@
+"""The anti-patterns, as guards on actions.
+
+A guard looks at the folded state and returns the :class:`Blocker` s that stand in the way of an
+action, each naming the missing evidence and the play that must exit first. The engine refuses
+the action unless an active waiver covers every blocker. Governance theater is only flagged.
+
+    calendar-driven-advance   starting a play whose trigger does not hold
+    botched-handoff           starting a play without an accepted, current handoff
+    scaling-before-proving    widening reach to a pilot before plays 1-3 have exited
+    skipping-play-five        widening reach beyond the pilot before play 5 has exited
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from inhouse.program.evaluation import (
+    describe_missing,
+    evidence_hash,
+    exit_results,
+    satisfied,
+    trigger_results,
+)
+from inhouse.program.playbook import Play, Playbook, Reach
+from inhouse.program.state import ProgramState
+
+__all__ = [
+    "WAIVER_REASONS",
+    "Blocker",
+    "Guard",
+    "governance_theater",
+    "handoff_is_stale",
+    "play_has_exited",
+    "reach_blockers",
+    "start_blockers",
+]
+
+
+class Guard(StrEnum):
+    CALENDAR_DRIVEN_ADVANCE = "calendar-driven-advance"
+    BOTCHED_HANDOFF = "botched-handoff"
+    SCALING_BEFORE_PROVING = "scaling-before-proving"
+    SKIPPING_PLAY_FIVE = "skipping-play-five"
+
+
+#: The fixed reasons a waiver may give (with free text beside it).
+WAIVER_REASONS = (
+    "executive-decision",
+    "regulatory-deadline",
+    "time-boxed-experiment",
+    "evidence-recorded-elsewhere",
+    "other",
+)
+
+
+@dataclass(frozen=True)
+class Blocker:
+    guard: Guard
+    play: str | None  # the play the action concerns (for starting) or must wait for (reach)
+    message: str
+    missing: tuple[str, ...]
+
+
+def handoff_is_stale(play: Play, state: ProgramState, now: datetime) -> bool:
+    """An accepted handoff whose exit evidence has changed since the receiver accepted it."""
+    handoff = state.handoffs.get(play.id)
+    if handoff is None or handoff.status != "accepted":
+        return False
+    return evidence_hash(exit_results(play, state, now)) != handoff.accepted_hash
+
+
+def play_has_exited(play: Play, state: ProgramState, now: datetime) -> bool:
+    """Exited means: handed off and accepted, and the exit checks still hold today."""
+    return play.id in state.exited and satisfied(exit_results(play, state, now))
+
+
+def start_blockers(playbook: Playbook, play: Play, state: ProgramState, now: datetime) -> list[Blocker]:
+    blockers = []
+    number = playbook.number(play.id)
+    previous = playbook.previous(play.id)
+    if previous is not None:
+        handoff = state.handoffs.get(previous.id)
+        prev_no = playbook.number(previous.id)
+        why = None
+        if handoff is None:
+            why = f"play {prev_no} ({previous.id}) has not offered its handoff"
+        elif handoff.status == "offered":
+            why = f"play {prev_no}'s handoff awaits acceptance by {handoff.to}"
+        elif handoff.status == "rejected":
+            why = f"{handoff.decided_by} rejected play {prev_no}'s handoff: {handoff.decision_comment}"
+        elif handoff_is_stale(previous, state, now):
+            why = (
+                f"play {prev_no}'s accepted handoff is stale: its exit evidence changed after "
+                f"{handoff.decided_by} accepted it; re-offer and re-accept"
+            )
+        if why is not None:
+            blockers.append(
+                Blocker(
+                    Guard.BOTCHED_HANDOFF,
+                    play.id,
+                    f"botched handoff: play {number} ({play.id}) cannot start: {why}",
+                    (f"play {prev_no} ({previous.id}) handoff accepted by its receiver",),
+                )
+            )
+    trigger = trigger_results(play, state, now)
+    if not satisfied(trigger):
+        missing = tuple(describe_missing(trigger))
+        blockers.append(
+            Blocker(
+                Guard.CALENDAR_DRIVEN_ADVANCE,
+                play.id,
+                f"calendar-driven advance: play {number} ({play.id})'s trigger does not hold",
+                missing,
+            )
+        )
+    return blockers
+
+
+def reach_blockers(playbook: Playbook, reach: Reach, state: ProgramState, now: datetime) -> list[Blocker]:
+    """What stands between the program and widening access to ``reach``."""
+    if reach is Reach.OWNER:
+        return []
+    guard = Guard.SCALING_BEFORE_PROVING if reach is Reach.PILOT else Guard.SKIPPING_PLAY_FIVE
+    gate = playbook.reach.get(reach)
+    if gate is None:
+        return []
+    blockers = []
+    upto = playbook.ids.index(gate)
+    for play in playbook.plays[: upto + 1]:
+        if play_has_exited(play, state, now):
+            continue
+        number = playbook.number(play.id)
+        if play.id in state.exited:
+            missing = tuple(describe_missing(exit_results(play, state, now))) or (
+                f"play {number} exit",
+            )
+        elif play.id in state.plays:
+            missing = tuple(describe_missing(exit_results(play, state, now))) or (
+                f"play {number} ({play.id}) handoff accepted by its receiver",
+            )
+        else:
+            missing = (f"play {number} ({play.id}) started, its exit met and handed off",)
+        label = "scaling before proving" if guard is Guard.SCALING_BEFORE_PROVING else "skipping play five"
+        blockers.append(
+            Blocker(
+                guard,
+                play.id,
+                f"{label}: widening access to the {reach.value} needs play {number} "
+                f"({play.id}) to exit first",
+                missing,
+            )
+        )
+    return blockers
+
+
+def governance_theater(playbook: Playbook, state: ProgramState) -> str | None:
+    """Governance set up before anyone really used the tool: a warning, not a refusal."""
+    kinds = set(playbook.governance_facts)
+    early = []
+    first_use = next(
+        (f.id for f in state.facts if f.kind == "usage.daily" and f.payload.get("requests", 0) > 0),
+        None,
+    )
+    for fact in state.facts:
+        if fact.kind in kinds and (first_use is None or fact.id < first_use):
+            early.append(f"{fact.kind} (fact #{fact.id})")
+    if not early:
+        return None
+    when = "with no real usage yet" if first_use is None else "before any real usage"
+    return (
+        f"governance theater: {', '.join(early)} set up {when}; introduce governance in "
+        "play 5, sized to actual use"
+    )

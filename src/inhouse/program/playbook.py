@@ -1,0 +1,243 @@
+"""The playbook schema and its loader.
+
+A playbook is data: a YAML file of plays, each with a trigger, an owner, exit criteria that are
+deliverables (each a registered check), the artifact it hands on, and how the next owner relates
+to this one. The default, ``local-model-program``, ships in ``inhouse/playbooks``; an
+organisation may write its own with the same schema. Validation errors name the file, the line
+and the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from inhouse.errors import PlaybookError, UnknownPlay
+
+__all__ = [
+    "DEFAULT_PLAYBOOK",
+    "CheckRef",
+    "Owner",
+    "Play",
+    "Playbook",
+    "Reach",
+    "Role",
+    "load_playbook",
+    "parse_playbook",
+]
+
+DEFAULT_PLAYBOOK = "local-model-program"
+
+
+class Role(StrEnum):
+    """The roles a person may hold in a program."""
+
+    ROLLOUT_LEAD = "rollout-lead"
+    PLAY_OWNER = "play-owner"
+    SUPPORT_OWNER = "support-owner"
+    CHAMPION = "champion"
+    PILOT_USER = "pilot-user"
+
+
+class Reach(StrEnum):
+    """How far access reaches; widening it is guarded (scaling before proving, skipping five)."""
+
+    OWNER = "owner"
+    PILOT = "pilot"
+    BEYOND_PILOT = "beyond-pilot"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CheckRef(_Strict):
+    """One trigger condition or exit deliverable: a registered check plus its parameters."""
+
+    check: str
+    title: str = Field(min_length=1, description="what must be true, in a person's words")
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class Owner(_Strict):
+    role: Role
+    who: str = Field(min_length=1, description="who should own it, in a person's words")
+    previous: Literal["same", "different", "any"] = Field(
+        "any",
+        description="how this play's owner relates to the previous play's: the receiver of a "
+        "handoff must be the same person, a different one, or either",
+    )
+
+
+class Play(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    title: str
+    purpose: str
+    owner: Owner
+    trigger: list[CheckRef] = Field(min_length=1)
+    exit: list[CheckRef] = Field(min_length=1)
+    hands_on: str | None = Field(None, description="the artifact handed to the next play")
+    ongoing: bool = Field(False, description="exit checks describe a healthy period, not an end")
+
+
+class Playbook(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    version: int = Field(ge=1)
+    title: str
+    plays: list[Play] = Field(min_length=1)
+    reach: dict[Reach, str] = Field(
+        default_factory=dict,
+        description="for each reach beyond the owner, the play that (with all before it) must "
+        "have exited first",
+    )
+    governance_facts: list[str] = Field(
+        default_factory=list,
+        description="fact kinds that mean governance is being set up (flagged before real use)",
+    )
+
+    @field_validator("plays")
+    @classmethod
+    def _unique_ids(cls, plays: list[Play]) -> list[Play]:
+        seen: set[str] = set()
+        for play in plays:
+            if play.id in seen:
+                raise ValueError(f"play id {play.id!r} appears twice")
+            seen.add(play.id)
+        return plays
+
+    @model_validator(mode="after")
+    def _references(self) -> Playbook:
+        ids = {play.id for play in self.plays}
+        for reach, play_id in self.reach.items():
+            if play_id not in ids:
+                raise ValueError(f"reach {reach.value!r} names unknown play {play_id!r}")
+        return self
+
+    # -- lookups -----------------------------------------------------------------------------
+
+    @property
+    def ids(self) -> list[str]:
+        return [play.id for play in self.plays]
+
+    def play(self, ref: str | int) -> Play:
+        """A play by id (``baseline``) or by number, 1-based (``2`` or ``"2"``)."""
+        text = str(ref).strip()
+        if text.isdigit():
+            number = int(text)
+            if 1 <= number <= len(self.plays):
+                return self.plays[number - 1]
+        else:
+            for play in self.plays:
+                if play.id == text:
+                    return play
+        choices = ", ".join(f"{n} ({p.id})" for n, p in enumerate(self.plays, 1))
+        raise UnknownPlay(f"no play {text!r} in playbook {self.name}; plays are {choices}")
+
+    def number(self, play_id: str) -> int:
+        return self.ids.index(play_id) + 1
+
+    def previous(self, play_id: str) -> Play | None:
+        index = self.ids.index(play_id)
+        return self.plays[index - 1] if index > 0 else None
+
+    def next(self, play_id: str) -> Play | None:
+        index = self.ids.index(play_id)
+        return self.plays[index + 1] if index + 1 < len(self.plays) else None
+
+    def check_names(self) -> Iterable[str]:
+        for play in self.plays:
+            for ref in (*play.trigger, *play.exit):
+                yield ref.check
+
+
+# -- loading -----------------------------------------------------------------------------------
+
+
+def _line_of(root: yaml.Node | None, path: tuple[int | str, ...]) -> int | None:
+    """The 1-based line of the YAML node at ``path`` (or of its nearest existing parent)."""
+    node = root
+    line = None if node is None else node.start_mark.line + 1
+    for part in path:
+        child: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value == str(part):
+                    child = value
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if 0 <= part < len(node.value):
+                child = node.value[part]
+        if child is None:
+            break
+        node = child
+        line = node.start_mark.line + 1
+    return line
+
+
+def _describe(errors: Iterable[Mapping[str, Any]], root: yaml.Node | None, source: str) -> str:
+    lines = []
+    for error in errors:
+        loc = tuple(error["loc"])
+        field = ".".join(str(part) for part in loc) or "(top level)"
+        line = _line_of(root, loc)
+        where = f"{source}:{line}" if line else source
+        lines.append(f"  {where}: {field}: {error['msg']}")
+    return "\n".join(lines)
+
+
+def parse_playbook(text: str, *, source: str = "<playbook>") -> Playbook:
+    """Validate playbook YAML, including that every check it names is registered."""
+    from inhouse.program.checks import registry
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise PlaybookError(f"{source} is not valid YAML: {err}") from None
+    if not isinstance(data, dict):
+        raise PlaybookError(f"{source}: a playbook is a mapping with name, version, plays")
+    try:
+        playbook = Playbook.model_validate(data)
+    except ValidationError as err:
+        raise PlaybookError(
+            f"{source} is not a valid playbook:\n{_describe(err.errors(), root, source)}"
+        ) from None
+    unknown = []
+    for p_index, play in enumerate(playbook.plays):
+        for section in ("trigger", "exit"):
+            for c_index, ref in enumerate(getattr(play, section)):
+                if ref.check not in registry:
+                    unknown.append(
+                        {
+                            "loc": ("plays", p_index, section, c_index, "check"),
+                            "msg": f"unknown check {ref.check!r} "
+                            f"(known: {', '.join(sorted(registry))})",
+                        }
+                    )
+    if unknown:
+        raise PlaybookError(f"{source} is not a valid playbook:\n{_describe(unknown, root, source)}")
+    return playbook
+
+
+def load_playbook(ref: str | Path = DEFAULT_PLAYBOOK) -> Playbook:
+    """Load a shipped playbook by name, or any playbook file by path."""
+    path = Path(ref)
+    if path.suffix in {".yaml", ".yml"} or path.exists():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as err:
+            raise PlaybookError(f"cannot read playbook {path}: {err.strerror}") from None
+        return parse_playbook(text, source=str(path))
+    shipped = resources.files("inhouse.playbooks").joinpath(f"{ref}.yaml")
+    if not shipped.is_file():
+        raise PlaybookError(
+            f"no shipped playbook named {ref!r}; give a path to a .yaml file, "
+            f"or use {DEFAULT_PLAYBOOK!r}"
+        )
+    return parse_playbook(shipped.read_text(encoding="utf-8"), source=f"{ref}.yaml")

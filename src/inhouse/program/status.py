@@ -1,0 +1,211 @@
+"""The program's status as plain data: what ``inhouse status`` renders and ``--json`` prints.
+
+The shape is documented in docs/status-json.md and pinned by a test; add keys, never rename.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from inhouse.program.evaluation import (
+    CheckedRef,
+    evidence_hash,
+    exit_results,
+    satisfied,
+    trigger_results,
+)
+from inhouse.program.guards import Guard, governance_theater, start_blockers
+from inhouse.program.playbook import Play, Playbook
+from inhouse.program.state import ProgramState, Waiver
+
+__all__ = ["SCHEMA_VERSION", "build_status"]
+
+SCHEMA_VERSION = 1
+
+
+def _time(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat(timespec="seconds")
+
+
+def _waiver(waiver: Waiver, now: datetime) -> dict[str, Any]:
+    return {
+        "id": waiver.seq,
+        "guard": waiver.guard,
+        "play": waiver.play,
+        "reason": waiver.reason,
+        "note": waiver.note,
+        "granted_by": waiver.granted_by,
+        "granted_at": _time(waiver.granted_at),
+        "expires": _time(waiver.expires),
+        "active": waiver.active(now),
+    }
+
+
+def _checks(checked: list[CheckedRef], waived: list[Waiver], now: datetime) -> list[dict[str, Any]]:
+    rows = []
+    for item in checked:
+        result = item.result
+        rows.append(
+            {
+                "check": item.ref.check,
+                "title": item.ref.title,
+                "outcome": result.outcome.value,
+                "reason": result.reason,
+                "basis": result.basis,
+                "evidence": [
+                    {"fact": f.id, "kind": f.kind, "provenance": f.provenance.value, "label": f.label}
+                    for f in result.evidence
+                ],
+                # a waiver never turns a fail into a pass: it is shown beside the outcome
+                "waived_by": [w.seq for w in waived] if not result.outcome.satisfied else [],
+            }
+        )
+    return rows
+
+
+def _play_view(
+    playbook: Playbook, play: Play, state: ProgramState, now: datetime
+) -> dict[str, Any]:
+    record = state.plays.get(play.id)
+    handoff = state.handoffs.get(play.id)
+    trigger = trigger_results(play, state, now)
+    waivers = [w for w in state.waivers if w.play in (None, play.id)]
+    start_waivers = [
+        w for w in waivers if w.guard == Guard.CALENDAR_DRIVEN_ADVANCE and (
+            w.active(now) or (record is not None and w.seq in record.waivers)
+        )
+    ]
+    exit_checked = exit_results(play, state, now) if record is not None else None
+    stale = False
+    handoff_view = None
+    if handoff is not None:
+        if handoff.status == "accepted" and exit_checked is not None:
+            stale = evidence_hash(exit_checked) != handoff.accepted_hash
+        handoff_view = {
+            "to": handoff.to,
+            "offered_by": handoff.offered_by,
+            "offered_at": _time(handoff.offered_at),
+            "comment": handoff.comment,
+            "status": handoff.status,
+            "decided_by": handoff.decided_by,
+            "decided_at": _time(handoff.decided_at),
+            "decision_comment": handoff.decision_comment,
+            "stale": stale,
+        }
+    if state.stopped is not None and record is None:
+        phase = "stopped"
+    elif record is None:
+        phase = "ready" if not start_blockers(playbook, play, state, now) else "not-started"
+    elif play.ongoing:
+        phase = "ongoing"
+    elif handoff is not None and handoff.status == "accepted":
+        phase = "exited"
+    elif handoff is not None and handoff.status == "offered":
+        phase = "handoff-offered"
+    elif exit_checked is not None and satisfied(exit_checked):
+        phase = "exit-met"
+    else:
+        phase = "running"
+    return {
+        "number": playbook.number(play.id),
+        "id": play.id,
+        "title": play.title,
+        "purpose": play.purpose,
+        "owner_role": play.owner.role.value,
+        "owner_who": play.owner.who,
+        "owner": record.owner if record else None,
+        "state": phase,
+        "started_at": _time(record.started_at) if record else None,
+        "started_under_waivers": list(record.waivers) if record else [],
+        "exited_at": _time(state.exited.get(play.id)),
+        "trigger": _checks(trigger, start_waivers, now),
+        "exit": _checks(exit_checked, [], now) if exit_checked is not None else None,
+        "exit_met": satisfied(exit_checked) if exit_checked is not None else None,
+        "hands_on": play.hands_on,
+        "handoff": handoff_view,
+        "ongoing": play.ongoing,
+    }
+
+
+def _current(playbook: Playbook, state: ProgramState) -> str | None:
+    current = None
+    for play in playbook.plays:
+        if play.id in state.plays:
+            current = play.id
+    return current
+
+
+def build_status(
+    playbook: Playbook, state: ProgramState, now: datetime, *, folder: str = ""
+) -> dict[str, Any]:
+    """Everything ``inhouse status`` shows, as JSON-ready data."""
+    warnings = []
+    if state.playbook_version != playbook.version or state.playbook != playbook.name:
+        warnings.append(
+            f"the program was created with playbook {state.playbook} v{state.playbook_version}; "
+            f"it now loads {playbook.name} v{playbook.version}"
+        )
+    theater = governance_theater(playbook, state)
+    if theater:
+        warnings.append(theater)
+    facts = state.live_facts(now)
+    expired = [f for f in state.facts if f.expired(now)]
+    stop = state.stopped
+    stop_view = None
+    if stop is not None:
+        evidence = [f for f in state.facts if f.id in stop.evidence]
+        stop_view = {
+            "reason": stop.reason,
+            "by": stop.by,
+            "at": _time(stop.at),
+            "comment": stop.comment,
+            "evidence": [{"fact": f.id, "kind": f.kind, "label": f.label, "payload": f.payload} for f in evidence],
+            "success": stop.reason == "not-worth-it",
+            "summary": (
+                "stopped: not worth it. Play 1 did its job: it killed a weak idea cheaply, "
+                "before anyone scaled it. This is a successful outcome of the playbook."
+            ),
+        }
+    plays = [_play_view(playbook, play, state, now) for play in playbook.plays]
+    for view in plays:
+        for row in (*view["trigger"], *(view["exit"] or [])):
+            if row["outcome"] == "inconclusive":
+                warnings.append(
+                    f"play {view['number']}: {row['check']} is inconclusive and needs a person: "
+                    f"{row['reason']}"
+                )
+    return {
+        "schema": SCHEMA_VERSION,
+        "program": {
+            "name": state.name,
+            "folder": folder,
+            "lead": state.lead,
+            "playbook": {"name": state.playbook, "version": state.playbook_version},
+            "state": "stopped" if stop else "running",
+            "stopped": stop_view,
+            "created_at": _time(state.created_at),
+        },
+        "now": _time(now),
+        "current_play": _current(playbook, state),
+        "plays": plays,
+        "people": [
+            {"name": p.name, "email": p.email, "team": p.team, "roles": sorted(p.roles)}
+            for p in state.people.values()
+        ],
+        "facts": {"live": len(facts), "expired": [f.id for f in expired]},
+        "waivers": [_waiver(w, now) for w in state.waivers],
+        "refusals": [
+            {
+                "event": r.seq,
+                "at": _time(r.at),
+                "actor": r.actor,
+                "action": r.action,
+                "guards": list(r.guards),
+                "message": r.message,
+            }
+            for r in state.refusals
+        ],
+        "warnings": warnings,
+        "events": state.head_seq,
+    }

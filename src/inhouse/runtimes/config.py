@@ -1,0 +1,55 @@
+"""How a program names one runtime: the ``[runtimes.NAME]`` table of ``inhouse.toml``.
+
+The program's config loader owns the file; this module owns the shape of one table, so every
+adapter reads the same fields.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+__all__ = ["RuntimeConfig"]
+
+
+class RuntimeConfig(BaseModel):
+    """One runtime.
+
+    ``family`` picks the adapter from the registry: built-ins are ``openai`` (any
+    OpenAI-compatible server: vLLM, LM Studio, llama-cpp-python's server), ``ollama``,
+    ``llamacpp`` (llama.cpp's ``llama-server``) and ``embedded`` (llama-cpp-python run by
+    inhouse on loopback); a plugin may add more through the ``inhouse.runtimes`` entry point.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = "default"
+    family: str
+    #: base URL (``http://127.0.0.1:11434``); a trailing ``/v1`` is accepted and dropped.
+    #: ``None`` only for ``embedded``, which then finds the server inhouse started.
+    url: str | None = None
+    #: model name sent when a request names none (Ollama and vLLM need one)
+    model: str | None = None
+    #: the GGUF file the runtime serves, where it is on this machine: its SHA-256 pins it
+    model_path: Path | None = None
+    #: seconds to wait for an answer (for a stream: between two chunks)
+    timeout: float = Field(default=120.0, gt=0)
+    connect_timeout: float = Field(default=5.0, gt=0)
+    #: name of the environment variable that holds an API key, never the key itself
+    api_key_env: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _normalise_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        url = value.strip().rstrip("/")
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"runtime url must start with http:// or https://, got {value!r}")
+        return url.removesuffix("/v1")
+
+    def api_key(self) -> str | None:
+        """The API key from the named environment variable, if any."""
+        return os.environ.get(self.api_key_env) if self.api_key_env else None
