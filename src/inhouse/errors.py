@@ -20,6 +20,8 @@ turn them into a message, an exit code or an HTTP error. Anything else that esca
     │   ├── RuntimeUnavailable        cannot connect / connection lost
     │   ├── RuntimeTimeout            no answer within the timeout
     │   └── RuntimeBadResponse        answered, but not what the API promises
+    ├── ModelDownloadFailed           a model file could not be fetched (hub unreachable, not
+    │                                 found, or its bytes did not match the hub's digest)
     └── ExtraNotInstalled             an optional extra (e.g. ``embedded``) is missing
 """
 
@@ -31,6 +33,7 @@ __all__ = [
     "ExtraNotInstalled",
     "InhouseError",
     "InvalidInput",
+    "ModelDownloadFailed",
     "NotAllowed",
     "PlaybookError",
     "ProgramExists",
@@ -134,6 +137,10 @@ class RuntimeTimeout(RuntimeFault):
 
 
 class RuntimeBadResponse(RuntimeFault):
+    pass
+
+
+class ModelDownloadFailed(InhouseError):
     pass
 
 

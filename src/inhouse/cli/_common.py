@@ -31,6 +31,14 @@ class _State:
     """Options given before the sub-command (``inhouse --program DIR status``)."""
 
     program: str | None = None
+    opened: list[Any]
+
+    def __init__(self) -> None:
+        self.opened = []
+
+    def close_all(self) -> None:
+        while self.opened:
+            self.opened.pop().close()
 
 
 state = _State()
@@ -46,6 +54,8 @@ def _edge(func: F) -> F:
         except InhouseError as err:
             err_console().print(f"[bold red]error:[/] {_escape(str(err))}")
             raise typer.Exit(err.exit_code) from None
+        finally:
+            state.close_all()
 
     return wrapper  # type: ignore[return-value]
 
@@ -110,3 +120,38 @@ AsOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (stable shape, see docs).")]
+
+
+def open_program(program: str | None = None) -> Any:
+    """Open the program named by ``--program`` (sub-command or root), env, or the walk up."""
+    from inhouse.program import Program
+
+    opened = Program.open(program or state.program)
+    state.opened.append(opened)
+    return opened
+
+
+def parse_when(text: str) -> Any:
+    """A time a person typed: ``2026-12-31`` (end of that day, UTC), an ISO date-time, or a
+    span from now such as ``30d``, ``12h``, ``2w``."""
+    import re
+    from datetime import UTC, datetime, time, timedelta
+
+    from inhouse.errors import InvalidInput
+
+    value = text.strip()
+    span = re.fullmatch(r"(\d+)\s*([hdw])", value)
+    if span:
+        amount, unit = int(span.group(1)), span.group(2)
+        hours = {"h": 1, "d": 24, "w": 24 * 7}[unit] * amount
+        return datetime.now(UTC) + timedelta(hours=hours)
+    try:
+        if len(value) == 10:
+            day = datetime.fromisoformat(value).date()
+            return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            f"cannot read {text!r} as a time: use 2026-12-31, 2026-12-31T17:00+01:00, or 30d"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -480,14 +480,20 @@ class Program:
         if not open_blockers:
             return used
         missing = [item for blocker in open_blockers for item in blocker.missing]
+        lines = [f"refused: {action}"]
+        lines += [f"  {blocker.message}" for blocker in open_blockers]
+        if missing:
+            lines.append("missing evidence:")
+            lines += [f"  - {item}" for item in missing]
+        lines.append("to override, a rollout lead grants a waiver on the record:")
+        for guard, play in dict.fromkeys((b.guard, b.play) for b in open_blockers):
+            scope = f" --play {play}" if play else ""
+            lines.append(
+                f"  inhouse waiver grant {guard.value}{scope} --reason REASON --note TEXT "
+                "--expires DATE"
+            )
+        message = "\n".join(lines)
         first = open_blockers[0]
-        message = "; ".join(b.message for b in open_blockers)
-        message += ". Missing: " + "; ".join(missing) if missing else ""
-        message += (
-            f". Or a rollout lead grants a waiver: `inhouse waiver grant {first.guard.value}"
-            + (f" --play {first.play}" if first.play else "")
-            + " --reason … --note … --expires …`"
-        )
         self._append(
             EventKind.ACTION_REFUSED,
             actor,

@@ -146,7 +146,7 @@ def reach_blockers(playbook: Playbook, reach: Reach, state: ProgramState, now: d
         blockers.append(
             Blocker(
                 guard,
-                play.id,
+                None,  # a reach waiver is not scoped to one play: it lets the widening through
                 f"{label}: widening access to the {reach.value} needs play {number} "
                 f"({play.id}) to exit first",
                 missing,

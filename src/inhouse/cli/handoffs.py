@@ -1,0 +1,48 @@
+"""inhouse handoff: offer a play's artifact; the receiver accepts or rejects it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from inhouse.cli._common import AsOpt, ProgramOpt, Typer, open_program, out_console
+from inhouse.cli.plays import PlayArg
+
+app = Typer()
+
+CommentOpt = Annotated[str, typer.Option(help="A word for the record.")]
+
+
+@app.command("offer")
+def offer(
+    play: PlayArg,
+    to: Annotated[str, typer.Option("--to", help="Who receives it (the next play's owner).")],
+    comment: CommentOpt = "",
+    program: ProgramOpt = None,
+    as_: AsOpt = None,
+) -> None:
+    """Offer the handoff (only when every exit check passes)."""
+    digest = open_program(program).offer_handoff(as_, play, to=to, comment=comment)
+    out_console().print(f"Offered play {play}'s handoff to {to} (evidence {digest[:12]}).")
+
+
+@app.command("accept")
+def accept(
+    play: PlayArg, comment: CommentOpt = "", program: ProgramOpt = None, as_: AsOpt = None
+) -> None:
+    """Accept as the receiver: you confirm the artifact is usable. Bound to the evidence now."""
+    digest = open_program(program).accept_handoff(as_, play, comment=comment)
+    out_console().print(f"Accepted play {play}'s handoff (evidence {digest[:12]}); it has exited.")
+
+
+@app.command("reject")
+def reject(
+    play: PlayArg,
+    comment: Annotated[str, typer.Option(help="Why: what the owner must fix.")],
+    program: ProgramOpt = None,
+    as_: AsOpt = None,
+) -> None:
+    """Reject as the receiver, saying what is missing."""
+    open_program(program).reject_handoff(as_, play, comment=comment)
+    out_console().print(f"Rejected play {play}'s handoff.")

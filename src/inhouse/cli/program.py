@@ -1,0 +1,97 @@
+"""Top-level commands: init, status, hypothesis, stop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from inhouse.cli._common import AsOpt, JsonOpt, ProgramOpt, Typer, open_program, out_console, print_json
+
+app = Typer()
+
+
+@app.command()
+def init(
+    name: Annotated[str, typer.Argument(help="The program's name, e.g. 'Acme local LLMs'.")],
+    lead: Annotated[str, typer.Option("--lead", help="The rollout lead's name (first person).")],
+    email: Annotated[str, typer.Option(help="The lead's e-mail.")] = "",
+    team: Annotated[str, typer.Option(help="The lead's team.")] = "",
+    playbook: Annotated[
+        str, typer.Option(help="Shipped playbook name, or a .yaml path inside the folder.")
+    ] = "local-model-program",
+    folder: Annotated[Path, typer.Option("--dir", help="Where to create it.")] = Path("."),
+) -> None:
+    """Start a program here: writes inhouse.toml and .inhouse/, records the lead."""
+    from inhouse.program import Program
+
+    program = Program.init(folder, name, lead, email=email, team=team, playbook=playbook)
+    out_console().print(
+        f"Created program [bold]{name}[/] in {program.folder} "
+        f"(playbook {program.playbook.name} v{program.playbook.version}, lead {lead}).\n"
+        f"Next: add people (`inhouse person add`), then record the hypothesis play 1 tests "
+        f"(`inhouse hypothesis`)."
+    )
+
+
+@app.command()
+def status(program: ProgramOpt = None, json: JsonOpt = False) -> None:
+    """Each play's state, owner, trigger and exit checks with their evidence, handoffs,
+    waivers, refused anti-patterns and warnings."""
+    opened = open_program(program)
+    data = opened.status()
+    if json:
+        print_json(data)
+        return
+    from inhouse.cli.render import render_status
+
+    render_status(out_console(), data)
+
+
+@app.command()
+def hypothesis(
+    statement: Annotated[str, typer.Argument(help="What a local model should do, and why.")],
+    replaces: Annotated[
+        str | None, typer.Option(help="The external dependency it would replace.")
+    ] = None,
+    unlocks: Annotated[
+        str | None, typer.Option(help="The private workflow it would unlock.")
+    ] = None,
+    program: ProgramOpt = None,
+    as_: AsOpt = None,
+) -> None:
+    """Record the hypothesis play 1 tests (its trigger): what to replace or unlock."""
+    from inhouse.errors import InvalidInput
+
+    if (replaces is None) == (unlocks is None):
+        raise InvalidInput("give exactly one of --replaces DEPENDENCY or --unlocks WORKFLOW")
+    aim, target = (
+        ("replace-dependency", replaces) if replaces else ("unlock-private-workflow", unlocks)
+    )
+    fact = open_program(program).record_hypothesis(as_, statement, aim=aim, target=target or "")
+    out_console().print(f"Recorded hypothesis (fact #{fact.id}) by {fact.by}.")
+
+
+@app.command()
+def stop(
+    not_worth_it: Annotated[
+        bool,
+        typer.Option(
+            "--not-worth-it", help="Play 1's trial said the local model is not worth it."
+        ),
+    ] = False,
+    comment: Annotated[str, typer.Option(help="A word for the record.")] = "",
+    program: ProgramOpt = None,
+    as_: AsOpt = None,
+) -> None:
+    """End the program honestly. A clean "not worth it" after play 1 is a success."""
+    from inhouse.errors import InvalidInput
+
+    if not not_worth_it:
+        raise InvalidInput("say why the program stops: --not-worth-it (needs play 1's verdict)")
+    verdict = open_program(program).stop_not_worth_it(as_, comment=comment)
+    out_console().print(
+        f"[bold green]Program stopped: not worth it[/] (evidence: fact #{verdict.id}, "
+        f"{verdict.label}). Play 1 did its job: a weak idea was killed before it was scaled."
+    )

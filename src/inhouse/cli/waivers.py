@@ -1,0 +1,73 @@
+"""inhouse waiver: let a refused anti-pattern through, on the record, until it expires."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from inhouse.cli._common import (
+    AsOpt,
+    JsonOpt,
+    ProgramOpt,
+    Typer,
+    open_program,
+    out_console,
+    parse_when,
+    print_json,
+)
+
+app = Typer()
+
+
+@app.command("grant")
+def grant(
+    guard: Annotated[
+        str,
+        typer.Argument(
+            help="calendar-driven-advance, botched-handoff, scaling-before-proving or "
+            "skipping-play-five."
+        ),
+    ],
+    reason: Annotated[
+        str,
+        typer.Option(
+            help="executive-decision, regulatory-deadline, time-boxed-experiment, "
+            "evidence-recorded-elsewhere or other."
+        ),
+    ],
+    note: Annotated[str, typer.Option(help="Why, in your words (kept on the record).")],
+    expires: Annotated[str, typer.Option(help="When it lapses: 2026-12-31, or 14d.")],
+    play: Annotated[
+        str | None, typer.Option(help="Only for this play (number or id); default: any.")
+    ] = None,
+    program: ProgramOpt = None,
+    as_: AsOpt = None,
+) -> None:
+    """Grant a waiver (rollout lead only). It never turns a failing check into a pass."""
+    waiver = open_program(program).grant_waiver(
+        as_, guard, reason=reason, note=note, expires=parse_when(expires), play=play
+    )
+    scope = f"play {waiver.play}" if waiver.play else "any play"
+    out_console().print(
+        f"Waiver #{waiver.seq} granted by {waiver.granted_by}: {waiver.guard} for {scope} "
+        f"until {waiver.expires:%Y-%m-%d %H:%M} UTC."
+    )
+
+
+@app.command("list")
+def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
+    """Every waiver granted, active or expired."""
+    data = open_program(program).status()["waivers"]
+    if json:
+        print_json(data)
+        return
+    from rich.table import Table
+
+    table = Table("#", "guard", "play", "reason", "note", "by", "expires", "active", box=None)
+    for w in data:
+        table.add_row(
+            str(w["id"]), w["guard"], w["play"] or "any", w["reason"], w["note"],
+            w["granted_by"], w["expires"], "yes" if w["active"] else "[red]expired[/]",
+        )
+    out_console().print(table)

@@ -1,0 +1,89 @@
+"""Shared fixtures: every test runs in its own temporary folder with a clean environment, and
+store/engine tests run on SQLite and (when INHOUSE_TEST_POSTGRES_URL is set) on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+_ENV = ("INHOUSE_PROGRAM", "INHOUSE_USER", "INHOUSE_DATABASE_URL", "INHOUSE_MODELS_DIR")
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Point everything that resolves data at a temporary folder."""
+    for name in _ENV:
+        monkeypatch.delenv(name, raising=False)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("COLUMNS", "200")
+    yield work
+
+
+class Clock:
+    """A clock tests move by hand, so expiry and review windows are exact."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+def _postgres_base() -> str | None:
+    url = os.environ.get("INHOUSE_TEST_POSTGRES_URL")
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must test PostgreSQL: set INHOUSE_TEST_POSTGRES_URL (see .ci/run)")
+        pytest.skip("INHOUSE_TEST_POSTGRES_URL is not set: PostgreSQL run skipped locally")
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database per test: a SQLite file, or a private PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store' / 'inhouse.db'}"
+        return
+    base = _postgres_base()
+    assert base is not None
+    import sqlalchemy as sa
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base)
+    try:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    except sa.exc.OperationalError as err:  # fail, never skip: CI asked for PostgreSQL
+        admin.dispose()
+        pytest.fail(f"PostgreSQL at {base} is unreachable: {err.orig}")
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def on_database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Programs created in this test store their events in ``database_url``."""
+    if not database_url.startswith("sqlite"):
+        monkeypatch.setenv("INHOUSE_DATABASE_URL", database_url)
+    return database_url

@@ -1,0 +1,454 @@
+"""Every trigger and exit check of the six plays, on its pass and its fail path.
+
+Checks are pure functions of facts, so these tests build facts directly (through the same payload
+validation the engine uses) and assert the outcome and that the reason names what is missing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from inhouse.program.checks import CheckContext, Outcome, Person, evaluate, registry
+from inhouse.program.facts import Fact, FactSet, Provenance, validate_payload
+from inhouse.program.playbook import load_playbook
+
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+LOCK = "lock" + "a" * 60
+DIGEST = "sha256:" + "b" * 64
+_ids = iter(range(1, 10_000))
+
+
+def fact(
+    kind: str,
+    by: str = "lena",
+    at: datetime = NOW,
+    provenance: Provenance = Provenance.MEASURED,
+    **payload: Any,
+) -> Fact:
+    return Fact(
+        id=next(_ids),
+        kind=kind,
+        version=1,
+        payload=validate_payload(kind, payload),
+        provenance=provenance,
+        by=by,
+        collector="test" if provenance is Provenance.MEASURED else None,
+        comment="said so" if provenance is Provenance.ATTESTED else None,
+        expires=None,
+        at=at,
+    )
+
+
+def person(name: str, team: str = "", *roles: str) -> Person:
+    return Person(name=name, team=team, roles=frozenset(roles))
+
+
+ROSTER = {
+    "lena": person("lena", "platform", "rollout-lead", "play-owner"),
+    "omar": person("omar", "support", "play-owner"),
+}
+OWNERS = {"prove-value": "lena", "baseline": "lena", "workflow": "omar"}
+
+
+def run(name: str, *facts: Fact, people: dict[str, Person] | None = None, **params: Any) -> Any:
+    context = CheckContext(
+        facts=FactSet(facts),
+        people=people if people is not None else ROSTER,
+        owners=OWNERS,
+        now=NOW,
+        params=params,
+    )
+    return evaluate(name, context)
+
+
+def lock(lock_hash: str = LOCK, models: int = 1, rules: str = "r" * 64) -> Fact:
+    return fact(
+        "baseline.lock",
+        lock_hash=lock_hash,
+        runtime={"family": "llamacpp", "version": "b4500"},
+        models=[{"name": f"m{i}", "digest": DIGEST if i == 0 else f"sha256:{i:064d}"} for i in range(models)],
+        rules_hash=rules,
+    )
+
+
+def pilot(count: int, teams: int) -> dict[str, Person]:
+    people = dict(ROSTER)
+    for index in range(count):
+        name = f"p{index}"
+        people[name] = person(name, f"team{index % teams}", "pilot-user")
+    return people
+
+
+def usage(name: str, days: int, start: date | None = None) -> list[Fact]:
+    first = start or (NOW.date() - timedelta(days=days))
+    return [
+        fact("usage.daily", day=(first + timedelta(days=d)).isoformat(), person=name, requests=4)
+        for d in range(days)
+    ]
+
+
+def test_every_check_in_the_playbook_is_registered_and_tested_here() -> None:
+    book = load_playbook()
+    names = set(book.check_names())
+    assert names <= set(registry)
+    source = Path(__file__).read_text(encoding="utf-8")
+    tested = {name for name in registry if f'"{name}"' in source}
+    assert names <= tested, f"untested checks: {names - tested}"
+
+
+# -- play 1 ---------------------------------------------------------------------------------------
+
+
+def test_hypothesis_recorded() -> None:
+    assert run("hypothesis-recorded").outcome is Outcome.FAIL
+    assert "no hypothesis" in run("hypothesis-recorded").reason
+    good = fact(
+        "hypothesis",
+        provenance=Provenance.ATTESTED,
+        statement="summaries locally",
+        aim="replace-dependency",
+        target="OpenAI API",
+    )
+    result = run("hypothesis-recorded", good)
+    assert result.outcome is Outcome.PASS and "OpenAI API" in result.reason
+    assert result.basis == "attested"
+    stranger = fact(
+        "hypothesis", by="ghost", statement="x", aim="unlock-private-workflow", target="contracts"
+    )
+    assert run("hypothesis-recorded", stranger).outcome is Outcome.FAIL
+
+
+@pytest.mark.parametrize(
+    ("verdict", "quality", "outcome", "words"),
+    [
+        ("proven", True, Outcome.PASS, "cheaper"),
+        ("proven", False, Outcome.FAIL, "quality floor"),
+        ("not-worth-it", True, Outcome.FAIL, "not worth it"),
+        ("inconclusive", True, Outcome.INCONCLUSIVE, "more task inputs"),
+    ],
+)
+def test_value_proven(verdict: str, quality: bool, outcome: Outcome, words: str) -> None:
+    result = run(
+        "value-proven",
+        fact("trial.verdict", trial="triage", verdict=verdict, proven_on=["cheaper"], quality_ok=quality),
+    )
+    assert result.outcome is outcome
+    assert words in result.reason
+    assert result.basis == "measured"
+
+
+def test_value_proven_without_a_trial_names_the_command() -> None:
+    result = run("value-proven")
+    assert result.outcome is Outcome.FAIL and "inhouse prove" in result.reason
+
+
+def test_value_proven_reads_the_latest_verdict() -> None:
+    old = fact("trial.verdict", trial="t", verdict="proven", proven_on=["faster"], quality_ok=True)
+    new = fact("trial.verdict", trial="t", verdict="not-worth-it", quality_ok=True)
+    assert run("value-proven", old, new).outcome is Outcome.FAIL
+
+
+# -- play 2 ---------------------------------------------------------------------------------------
+
+
+def test_access_requested_ignores_the_owners() -> None:
+    own = fact("access.request", person="lena")
+    result = run("access-requested", own, min_people=1)
+    assert result.outcome is Outcome.FAIL and "other than the owner" in result.reason
+    other = fact("access.request", person="omar")
+    assert run("access-requested", own, other, min_people=1).outcome is Outcome.PASS
+
+
+def test_baseline_pinned() -> None:
+    assert "baseline lock" in run("baseline-pinned").reason
+    assert run("baseline-pinned", lock(models=1), max_models=2).outcome is Outcome.PASS
+    assert run("baseline-pinned", lock(models=2), max_models=2).outcome is Outcome.PASS
+    three = run("baseline-pinned", lock(models=3), max_models=2)
+    assert three.outcome is Outcome.FAIL and "3 models" in three.reason
+    assert run("baseline-pinned", lock(models=0)).outcome is Outcome.FAIL
+
+
+def test_install_script_written_for_the_current_lock() -> None:
+    assert run("install-script-written").outcome is Outcome.FAIL
+    current = lock()
+    script = fact("baseline.install_script", lock_hash=LOCK, sha256="c" * 64)
+    assert run("install-script-written", current, script).outcome is Outcome.PASS
+    relocked = lock(lock_hash="lock" + "9" * 60)
+    result = run("install-script-written", current, script, relocked)
+    assert result.outcome is Outcome.FAIL and "current lock" in result.reason
+
+
+def test_data_rules_written() -> None:
+    assert run("data-rules-written").outcome is Outcome.FAIL
+    assert run("data-rules-written", lock(rules="")).outcome is Outcome.FAIL
+    assert run("data-rules-written", lock()).outcome is Outcome.PASS
+
+
+def test_second_person_verified() -> None:
+    current = lock()
+    by_owner = fact("baseline.verify", by="lena", lock_hash=LOCK, passed=True)
+    result = run("second-person-verified", current, by_owner)
+    assert result.outcome is Outcome.FAIL and "only the owner (lena)" in result.reason
+    failed_other = fact("baseline.verify", by="omar", lock_hash=LOCK, passed=False)
+    assert run("second-person-verified", current, failed_other).outcome is Outcome.FAIL
+    by_other = fact("baseline.verify", by="omar", lock_hash=LOCK, passed=True)
+    assert run("second-person-verified", current, by_other).outcome is Outcome.PASS
+    relocked = lock(lock_hash="lock" + "9" * 60)
+    stale = run("second-person-verified", current, by_other, relocked)
+    assert stale.outcome is Outcome.FAIL and "earlier lock" in stale.reason
+    assert run("second-person-verified").outcome is Outcome.FAIL
+
+
+# -- play 3 ---------------------------------------------------------------------------------------
+
+
+def spec(author: str = "omar", digest: str = DIGEST, content: str = "v1") -> Fact:
+    return fact(
+        "workflow.spec",
+        workflow="triage",
+        content_hash=content,
+        author=author,
+        model="m0",
+        model_digest=digest,
+    )
+
+
+def wrun(by: str, passed: bool = True, content: str = "v1") -> Fact:
+    return fact(
+        "workflow.run",
+        by=by,
+        workflow="triage",
+        content_hash=content,
+        lock_hash=LOCK,
+        passed=passed,
+        pass_rate=1.0 if passed else 0.2,
+    )
+
+
+def test_recurring_task_named() -> None:
+    assert run("recurring-task-named").outcome is Outcome.FAIL
+    named = fact("task.named", task="ticket triage", frequency="daily")
+    result = run("recurring-task-named", named)
+    assert result.outcome is Outcome.PASS and "daily" in result.reason
+
+
+def test_workflow_pinned() -> None:
+    assert run("workflow-pinned").outcome is Outcome.FAIL
+    assert run("workflow-pinned", spec()).outcome is Outcome.FAIL
+    assert run("workflow-pinned", lock(), spec()).outcome is Outcome.PASS
+    drifted = run("workflow-pinned", lock(), spec(digest="sha256:" + "e" * 64))
+    assert drifted.outcome is Outcome.FAIL and "not a blessed model" in drifted.reason
+
+
+def test_workflow_tests_pass_on_the_current_version() -> None:
+    assert run("workflow-tests-pass", spec()).outcome is Outcome.FAIL
+    assert run("workflow-tests-pass", spec(), wrun("omar", passed=False)).outcome is Outcome.FAIL
+    assert run("workflow-tests-pass", spec(), wrun("omar")).outcome is Outcome.PASS
+    changed = run("workflow-tests-pass", spec(), wrun("omar"), spec(content="v2"))
+    assert changed.outcome is Outcome.FAIL and "current version" in changed.reason
+
+
+def test_workflow_run_by_other() -> None:
+    by_author = run("workflow-run-by-other", spec(), wrun("omar"))
+    assert by_author.outcome is Outcome.FAIL and "author (omar)" in by_author.reason
+    assert run("workflow-run-by-other", spec(), wrun("lena")).outcome is Outcome.PASS
+    assert run("workflow-run-by-other", spec(), wrun("lena", passed=False)).outcome is Outcome.FAIL
+
+
+# -- play 4 ---------------------------------------------------------------------------------------
+
+
+def test_demand_spreading() -> None:
+    two = [fact("access.request", person=name) for name in ("a", "b", "b")]
+    result = run("demand-spreading", *two, min_people=3)
+    assert result.outcome is Outcome.FAIL and "2 of 3" in result.reason
+    three = [*two, fact("access.request", person="c")]
+    assert run("demand-spreading", *three, min_people=3).outcome is Outcome.PASS
+
+
+def test_pilot_size() -> None:
+    assert run("pilot-size", people=pilot(4, 3), min=5, max=10, min_teams=3).outcome is Outcome.FAIL
+    assert run("pilot-size", people=pilot(11, 3), min=5, max=10, min_teams=3).outcome is Outcome.FAIL
+    narrow = run("pilot-size", people=pilot(6, 2), min=5, max=10, min_teams=3)
+    assert narrow.outcome is Outcome.FAIL and "2 team" in narrow.reason
+    assert run("pilot-size", people=pilot(6, 3), min=5, max=10, min_teams=3).outcome is Outcome.PASS
+
+
+def test_pilot_enabled() -> None:
+    people = pilot(2, 2)
+    assert run("pilot-enabled").outcome is Outcome.FAIL
+    one = fact("enablement.completed", person="p0", track="support agents")
+    result = run("pilot-enabled", one, people=people)
+    assert result.outcome is Outcome.FAIL and "p1" in result.reason
+    two = fact("enablement.completed", person="p1", track="lawyers")
+    assert run("pilot-enabled", one, two, people=people).outcome is Outcome.PASS
+
+
+def test_prompt_library_seeded() -> None:
+    solo = [fact("prompt.shared", prompt=f"p{i}", author="lena") for i in range(3)]
+    assert run("prompt-library-seeded", *solo, min_authors=2).outcome is Outcome.FAIL
+    both = [*solo, fact("prompt.shared", prompt="q", author="omar")]
+    assert run("prompt-library-seeded", *both, min_authors=2).outcome is Outcome.PASS
+
+
+def test_pilot_independent_use() -> None:
+    people = pilot(4, 2)
+    params = {"share": 0.5, "min_days": 3, "window_days": 28}
+    assert run("pilot-independent-use", people=people, **params).outcome is Outcome.FAIL
+    half = usage("p0", 5) + usage("p1", 5) + usage("p2", 2)
+    result = run("pilot-independent-use", *half, people=people, **params)
+    assert result.outcome is Outcome.FAIL and "2 of 4" in result.reason
+    most = [*half, *usage("p3", 3)]
+    assert run("pilot-independent-use", *most, people=people, **params).outcome is Outcome.PASS
+    old = [f for name in ("p0", "p1", "p2", "p3") for f in usage(name, 5, date(2026, 1, 1))]
+    assert run("pilot-independent-use", *old, people=people, **params).outcome is Outcome.FAIL
+
+
+def test_pilot_would_resist_losing() -> None:
+    people = pilot(4, 2)
+    yes = [fact("survey.response", person=f"p{i}", would_resist_losing=True) for i in range(3)]
+    no = fact("survey.response", person="p3", would_resist_losing=False)
+    assert run("pilot-would-resist-losing", people=people).outcome is Outcome.FAIL
+    assert run("pilot-would-resist-losing", *yes, no, people=people).outcome is Outcome.PASS
+    some = run("pilot-would-resist-losing", yes[0], no, people=people)
+    assert some.outcome is Outcome.INCONCLUSIVE and "not answered" in some.reason
+    all_no = [fact("survey.response", person=f"p{i}", would_resist_losing=i == 0) for i in range(4)]
+    assert run("pilot-would-resist-losing", *all_no, people=people).outcome is Outcome.FAIL
+    changed = [*yes, no, fact("survey.response", person="p1", would_resist_losing=False)]
+    assert run("pilot-would-resist-losing", *changed, people=people).outcome is Outcome.FAIL
+
+
+# -- play 5 ---------------------------------------------------------------------------------------
+
+
+def test_widening_requested() -> None:
+    people = pilot(2, 1)
+    inside = fact("access.request", person="p0")
+    assert run("widening-requested", inside, people=people).outcome is Outcome.FAIL
+    outside = fact("access.request", person="zoe")
+    assert run("widening-requested", inside, outside, people=people).outcome is Outcome.PASS
+
+
+def test_support_queue_owned() -> None:
+    assert run("support-queue-owned").outcome is Outcome.FAIL
+    not_owner = run("support-queue-owned", fact("support.queue", queue="#llm-help", owner="omar"))
+    assert not_owner.outcome is Outcome.FAIL and "not a support owner" in not_owner.reason
+    people = {**ROSTER, "sam": person("sam", "it", "support-owner")}
+    queue = fact("support.queue", queue="#llm-help", owner="sam")
+    assert run("support-queue-owned", queue, people=people).outcome is Outcome.PASS
+
+
+def test_champions_named() -> None:
+    people = pilot(4, 2)
+    assert run("champions-named").outcome is Outcome.FAIL
+    people["p0"] = person("p0", "team0", "pilot-user", "champion")
+    result = run("champions-named", people=people)
+    assert result.outcome is Outcome.FAIL and "team1" in result.reason
+    people["p1"] = person("p1", "team1", "pilot-user", "champion")
+    assert run("champions-named", people=people).outcome is Outcome.PASS
+
+
+def test_versions_pinned() -> None:
+    current = lock()
+    assert run("versions-pinned", current).outcome is Outcome.FAIL
+    ok = fact("drift.review", lock_hash=LOCK, passed=True)
+    assert run("versions-pinned", current, ok, max_age_days=30).outcome is Outcome.PASS
+    drift = fact("drift.review", lock_hash=LOCK, passed=False, drifted=["m0 digest"])
+    assert "m0 digest" in run("versions-pinned", current, drift).reason
+    old = fact("drift.review", at=NOW - timedelta(days=40), lock_hash=LOCK, passed=True)
+    assert run("versions-pinned", current, old, max_age_days=30).outcome is Outcome.FAIL
+    other_lock = fact("drift.review", lock_hash="x" * 64, passed=True)
+    assert run("versions-pinned", current, other_lock).outcome is Outcome.FAIL
+
+
+def test_agent_boundaries() -> None:
+    assert run("agent-boundaries").outcome is Outcome.NOT_APPLICABLE
+    agent = fact("agent.registered", agent="coder")
+    result = run("agent-boundaries", agent)
+    assert result.outcome is Outcome.FAIL and "coder" in result.reason
+    bound = fact("agent.boundary", agent="coder", tools=["read_file"])
+    assert run("agent-boundaries", agent, bound).outcome is Outcome.PASS
+
+
+def test_review_held() -> None:
+    plan = fact("review.scheduled", every_days=30)
+    assert run("review-held").outcome is Outcome.FAIL
+    assert "none held" in run("review-held", plan).reason
+    held = fact("review.held", at=NOW - timedelta(days=3), notes="ok")
+    assert run("review-held", plan, held).outcome is Outcome.PASS
+    overdue = fact("review.held", at=NOW - timedelta(days=45))
+    assert "overdue" in run("review-held", plan, overdue).reason
+
+
+def test_ticket_resolved_without_builder() -> None:
+    assert run("ticket-resolved-without-builder").outcome is Outcome.FAIL
+    by_builder = fact("ticket.resolved", ticket="T-1", resolver="lena")
+    result = run("ticket-resolved-without-builder", by_builder)
+    assert result.outcome is Outcome.FAIL and "original builder" in result.reason
+    question = fact("ticket.resolved", ticket="T-2", category="how-to", resolver="zoe")
+    assert run("ticket-resolved-without-builder", question).outcome is Outcome.FAIL
+    by_other = fact("ticket.resolved", ticket="T-3", resolver="zoe")
+    assert run("ticket-resolved-without-builder", by_builder, by_other).outcome is Outcome.PASS
+    named_builder = fact("ticket.resolved", ticket="T-4", resolver="zoe", builder="zoe")
+    assert run("ticket-resolved-without-builder", named_builder).outcome is Outcome.FAIL
+
+
+# -- play 6 ---------------------------------------------------------------------------------------
+
+
+def test_use_beyond_pilot() -> None:
+    people = pilot(2, 1)
+    inside = usage("p0", 2) + usage("lena", 2)
+    assert run("use-beyond-pilot", *inside, people=people, min_people=1).outcome is Outcome.FAIL
+    outside = usage("zoe", 1)
+    result = run("use-beyond-pilot", *inside, *outside, people=people, min_people=1)
+    assert result.outcome is Outcome.PASS and result.basis == "measured"
+
+
+def test_indicators_reported() -> None:
+    assert run("indicators-reported").outcome is Outcome.FAIL
+    recent = fact(
+        "indicators.report",
+        period_start="2026-10-01",
+        period_end="2026-10-31",
+        leading={"active_users": 14},
+        lagging={"spend_dropped_eur": 420},
+    )
+    assert run("indicators-reported", recent, period_days=31).outcome is Outcome.PASS
+    stale = fact(
+        "indicators.report",
+        period_start="2026-06-01",
+        period_end="2026-06-30",
+        leading={"active_users": 3},
+        lagging={"spend": 1},
+    )
+    assert "overdue" in run("indicators-reported", stale, period_days=31).reason
+    half = fact(
+        "indicators.report",
+        period_start="2026-10-01",
+        period_end="2026-10-31",
+        leading={"active_users": 14},
+        lagging={},
+    )
+    assert run("indicators-reported", half).outcome is Outcome.FAIL
+
+
+def test_findings_fed_back() -> None:
+    assert run("findings-fed-back").outcome is Outcome.FAIL
+    recent = fact("feedback.applied", finding="prompts too long", target="workflow")
+    assert run("findings-fed-back", recent, period_days=92).outcome is Outcome.PASS
+    old = fact("feedback.applied", at=NOW - timedelta(days=200), finding="x", target="baseline")
+    assert run("findings-fed-back", old, period_days=92).outcome is Outcome.FAIL
+
+
+def test_a_check_that_raises_is_an_error_outcome_not_a_crash() -> None:
+    broken = Fact(
+        id=1, kind="trial.verdict", version=1, payload={}, provenance=Provenance.MEASURED,
+        by="lena", collector="x", comment=None, expires=None, at=NOW,
+    )
+    result = run("value-proven", broken)
+    assert result.outcome is Outcome.ERROR and "KeyError" in result.reason
