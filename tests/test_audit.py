@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+
 from inhouse.program import Program
 from inhouse.program.audit import verify_chain
 
@@ -33,7 +34,9 @@ def test_an_untouched_log_verifies(program: Program) -> None:
 
 
 def test_an_edited_payload_is_caught_at_that_event(program: Program) -> None:
-    _edit(program, """UPDATE events SET payload = replace(payload, 'daily', 'weekly') WHERE seq = 4""")
+    _edit(
+        program, """UPDATE events SET payload = replace(payload, 'daily', 'weekly') WHERE seq = 4"""
+    )
     report = verify_chain(program.store)
     assert not report.ok
     assert report.first_bad_seq == 4
@@ -62,7 +65,8 @@ def test_a_rehashed_forgery_is_caught_by_the_next_link(program: Program) -> None
         forged = row.payload.replace("daily", "weekly")
         digest = event_hash(row.seq, row.at, row.actor, row.kind, forged, row.prev_hash)
         conn.execute(
-            text("UPDATE events SET payload = :p, hash = :h WHERE seq = 4"), {"p": forged, "h": digest}
+            text("UPDATE events SET payload = :p, hash = :h WHERE seq = 4"),
+            {"p": forged, "h": digest},
         )
     report = verify_chain(program.store)
     assert not report.ok and report.first_bad_seq == 4

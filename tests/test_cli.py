@@ -45,7 +45,9 @@ def test_init_writes_the_program_folder(program: Path) -> None:
     assert (program / ".inhouse" / ".gitignore").read_text() == "*\n"
 
 
-def test_init_inside_an_existing_program_is_refused(program: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_init_inside_an_existing_program_is_refused(
+    program: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (program / "sub").mkdir()
     monkeypatch.chdir(program / "sub")
     message = refused("init", "Other", "--lead", "x", code=2)
@@ -53,7 +55,9 @@ def test_init_inside_an_existing_program_is_refused(program: Path, monkeypatch: 
     assert not (program / "sub" / "inhouse.toml").exists()
 
 
-def test_commands_find_the_program_by_walking_up(program: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_commands_find_the_program_by_walking_up(
+    program: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     deep = program / "a" / "b"
     deep.mkdir(parents=True)
     monkeypatch.chdir(deep)
@@ -61,37 +65,83 @@ def test_commands_find_the_program_by_walking_up(program: Path, monkeypatch: pyt
     assert [p["name"] for p in people] == ["lena", "omar"]
 
 
-def test_program_option_and_env_override_the_walk(program: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_program_option_and_env_override_the_walk(
+    program: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
     assert "no inhouse program in" in refused("status", code=2)
-    assert json.loads(ok("--program", str(program), "status", "--json"))["program"]["name"] == "Acme"
-    assert json.loads(ok("status", "--json", "--program", str(program)))["program"]["lead"] == "lena"
+    assert (
+        json.loads(ok("--program", str(program), "status", "--json"))["program"]["name"] == "Acme"
+    )
+    assert (
+        json.loads(ok("status", "--json", "--program", str(program)))["program"]["lead"] == "lena"
+    )
     monkeypatch.setenv("INHOUSE_PROGRAM", str(program))
     assert json.loads(ok("status", "--json"))["program"]["name"] == "Acme"
     monkeypatch.setenv("INHOUSE_PROGRAM", str(elsewhere))
     assert "not an inhouse program folder" in refused("status")
 
 
-def test_identity_comes_from_as_then_env_then_default(program: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    ok("fact", "record", "task.named", "--attest", "weekly", "--set", "task=a", "--set", "frequency=weekly")
-    ok("fact", "record", "task.named", "--attest", "daily", "--set", "task=b", "--set", "frequency=daily", "--as", "omar")
+def test_identity_comes_from_as_then_env_then_default(
+    program: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ok(
+        "fact",
+        "record",
+        "task.named",
+        "--attest",
+        "weekly",
+        "--set",
+        "task=a",
+        "--set",
+        "frequency=weekly",
+    )
+    ok(
+        "fact",
+        "record",
+        "task.named",
+        "--attest",
+        "daily",
+        "--set",
+        "task=b",
+        "--set",
+        "frequency=daily",
+        "--as",
+        "omar",
+    )
     monkeypatch.setenv("INHOUSE_USER", "omar")
     ok("fact", "record", "task.named", "--attest", "x", "--set", "task=c", "--set", "frequency=x")
     facts = json.loads(ok("fact", "list", "--json"))
     assert [(f["by"], f["provenance"]) for f in facts] == [
-        ("lena", "attested"), ("omar", "attested"), ("omar", "attested")
+        ("lena", "attested"),
+        ("omar", "attested"),
+        ("omar", "attested"),
     ]
 
 
 def test_clear_errors_for_bad_input(program: Path) -> None:
-    assert "'ghost' is not on this program's roster" in refused("person", "add", "x", "--as", "ghost", code=2)
+    assert "'ghost' is not on this program's roster" in refused(
+        "person", "add", "x", "--as", "ghost", code=2
+    )
     assert "no play 'nine'" in refused("play", "start", "nine", code=2)
-    assert "unknown fact kind 'vibes'" in refused("fact", "record", "vibes", "--attest", "x", code=2)
-    assert "--set takes key=value" in refused("fact", "record", "task.named", "--attest", "x", "--set", "oops")
+    assert "unknown fact kind 'vibes'" in refused(
+        "fact", "record", "vibes", "--attest", "x", code=2
+    )
+    assert "--set takes key=value" in refused(
+        "fact", "record", "task.named", "--attest", "x", "--set", "oops"
+    )
     assert "cannot read 'someday'" in refused(
-        "waiver", "grant", "botched-handoff", "--reason", "other", "--note", "n", "--expires", "someday"
+        "waiver",
+        "grant",
+        "botched-handoff",
+        "--reason",
+        "other",
+        "--note",
+        "n",
+        "--expires",
+        "someday",
     )
     assert "exactly one of --replaces" in refused("hypothesis", "x")
 
@@ -101,7 +151,9 @@ def test_a_malformed_playbook_is_a_clear_error(program: Path) -> None:
     config = program / "inhouse.toml"
     config.write_text(config.read_text().replace('"local-model-program"', '"ours.yaml"'))
     message = refused("status", code=2)
-    assert "ours.yaml:5: plays.0.title: Field required" in message.replace("\n", " ").replace("  ", " ")
+    assert "ours.yaml:5: plays.0.title: Field required" in message.replace("\n", " ").replace(
+        "  ", " "
+    )
 
 
 def test_a_refused_anti_pattern_names_the_missing_evidence(program: Path) -> None:
@@ -113,11 +165,35 @@ def test_a_refused_anti_pattern_names_the_missing_evidence(program: Path) -> Non
 
 
 def test_walk_play_one_with_a_waiver_and_handoff(program: Path) -> None:
-    ok("waiver", "grant", "calendar-driven-advance", "--play", "1", "--reason", "time-boxed-experiment",
-       "--note", "demo first", "--expires", "7d")
+    ok(
+        "waiver",
+        "grant",
+        "calendar-driven-advance",
+        "--play",
+        "1",
+        "--reason",
+        "time-boxed-experiment",
+        "--note",
+        "demo first",
+        "--expires",
+        "7d",
+    )
     ok("play", "start", "1")
-    ok("fact", "record", "trial.verdict", "--attest", "by hand", "--set", "trial=t",
-       "--set", "verdict=proven", "--set", 'proven_on=["faster"]', "--set", "quality_ok=true")
+    ok(
+        "fact",
+        "record",
+        "trial.verdict",
+        "--attest",
+        "by hand",
+        "--set",
+        "trial=t",
+        "--set",
+        "verdict=proven",
+        "--set",
+        'proven_on=["faster"]',
+        "--set",
+        "quality_ok=true",
+    )
     ok("handoff", "offer", "1", "--to", "lena")
     ok("handoff", "accept", "1", "--comment", "usable")
     text = ok("status")
@@ -129,8 +205,19 @@ def test_walk_play_one_with_a_waiver_and_handoff(program: Path) -> None:
 def test_not_worth_it_via_cli(program: Path) -> None:
     ok("hypothesis", "local triage", "--replaces", "OpenAI API")
     ok("play", "start", "1")
-    ok("fact", "record", "trial.verdict", "--attest", "measured by hand", "--set", "trial=t",
-       "--set", "verdict=not-worth-it", "--set", "quality_ok=false")
+    ok(
+        "fact",
+        "record",
+        "trial.verdict",
+        "--attest",
+        "measured by hand",
+        "--set",
+        "trial=t",
+        "--set",
+        "verdict=not-worth-it",
+        "--set",
+        "quality_ok=false",
+    )
     assert "--not-worth-it" in refused("stop")
     ok("stop", "--not-worth-it", "--comment", "hosted stays")
     text = ok("status")
@@ -141,17 +228,46 @@ def test_not_worth_it_via_cli(program: Path) -> None:
 def test_status_json_shape_is_stable(program: Path) -> None:
     data = json.loads(ok("status", "--json"))
     assert set(data) == {
-        "schema", "program", "now", "current_play", "plays", "people", "facts", "waivers",
-        "refusals", "warnings", "events",
+        "schema",
+        "program",
+        "now",
+        "current_play",
+        "plays",
+        "people",
+        "facts",
+        "waivers",
+        "refusals",
+        "warnings",
+        "events",
     }
     assert data["schema"] == 1
     assert set(data["plays"][0]) == {
-        "number", "id", "title", "purpose", "owner_role", "owner_who", "owner", "state",
-        "started_at", "started_under_waivers", "exited_at", "trigger", "exit", "exit_met",
-        "hands_on", "handoff", "ongoing",
+        "number",
+        "id",
+        "title",
+        "purpose",
+        "owner_role",
+        "owner_who",
+        "owner",
+        "state",
+        "started_at",
+        "started_under_waivers",
+        "exited_at",
+        "trigger",
+        "exit",
+        "exit_met",
+        "hands_on",
+        "handoff",
+        "ongoing",
     }
     assert set(data["plays"][0]["trigger"][0]) == {
-        "check", "title", "outcome", "reason", "basis", "evidence", "waived_by"
+        "check",
+        "title",
+        "outcome",
+        "reason",
+        "basis",
+        "evidence",
+        "waived_by",
     }
 
 

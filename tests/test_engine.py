@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from inhouse.errors import AntiPattern, InvalidInput, NotAllowed, ProgramStopped, Refused, UnknownPerson
+from inhouse.errors import (
+    AntiPattern,
+    InvalidInput,
+    NotAllowed,
+    ProgramStopped,
+    Refused,
+    UnknownPerson,
+)
 from inhouse.program import Program, Provenance, Reach
 from tests.conftest import Clock
 
@@ -37,7 +44,12 @@ def prove(program: Program, verdict: str = "proven") -> None:
     program.record_hypothesis("lena", "triage locally", aim="replace-dependency", target="OpenAI")
     program.start_play("lena", 1)
     measured(
-        program, "trial.verdict", trial="triage", verdict=verdict, proven_on=["cheaper"], quality_ok=True
+        program,
+        "trial.verdict",
+        trial="triage",
+        verdict=verdict,
+        proven_on=["cheaper"],
+        quality_ok=True,
     )
 
 
@@ -174,7 +186,9 @@ def test_scaling_before_proving_refuses_pilot_members(program: Program) -> None:
     assert "pia" not in program.state().people  # nothing half-done
 
 
-def test_scaling_guard_for_later_issues_refuses_and_returns_waivers(program: Program, clock: Clock) -> None:
+def test_scaling_guard_for_later_issues_refuses_and_returns_waivers(
+    program: Program, clock: Clock
+) -> None:
     with pytest.raises(AntiPattern, match="scaling before proving"):
         program.check_reach("lena", Reach.PILOT, action="issue a gateway key to omar")
     assert program.check_reach("lena", Reach.OWNER, action="issue a key to lena") == []
@@ -207,11 +221,19 @@ def test_governance_after_real_usage_is_not_flagged(program: Program) -> None:
 def test_only_the_rollout_lead_grants_waivers(program: Program, clock: Clock) -> None:
     with pytest.raises(NotAllowed, match="rollout lead"):
         program.grant_waiver(
-            "omar", "scaling-before-proving", reason="other", note="x", expires=clock.now.replace(year=2027)
+            "omar",
+            "scaling-before-proving",
+            reason="other",
+            note="x",
+            expires=clock.now.replace(year=2027),
         )
     with pytest.raises(InvalidInput, match="reason must be one of"):
         program.grant_waiver(
-            "lena", "scaling-before-proving", reason="because", note="x", expires=clock.now.replace(year=2027)
+            "lena",
+            "scaling-before-proving",
+            reason="because",
+            note="x",
+            expires=clock.now.replace(year=2027),
         )
     with pytest.raises(InvalidInput, match="already past"):
         program.grant_waiver(
@@ -219,7 +241,9 @@ def test_only_the_rollout_lead_grants_waivers(program: Program, clock: Clock) ->
         )
 
 
-def test_a_waiver_lets_the_action_through_is_shown_and_expires(program: Program, clock: Clock) -> None:
+def test_a_waiver_lets_the_action_through_is_shown_and_expires(
+    program: Program, clock: Clock
+) -> None:
     from datetime import timedelta
 
     waiver = program.grant_waiver(
@@ -243,7 +267,9 @@ def test_a_waiver_lets_the_action_through_is_shown_and_expires(program: Program,
     assert play(program, 1)["trigger"][0]["waived_by"] == [waiver.seq]  # history stays visible
 
 
-def test_an_expired_waiver_no_longer_lets_the_action_through(program: Program, clock: Clock) -> None:
+def test_an_expired_waiver_no_longer_lets_the_action_through(
+    program: Program, clock: Clock
+) -> None:
     from datetime import timedelta
 
     program.grant_waiver(
@@ -310,7 +336,7 @@ def test_unknown_people_and_bad_input_are_clear_errors(program: Program) -> None
         program.add_person("ghost", "x")
     with pytest.raises(InvalidInput, match="unknown role 'boss'"):
         program.add_person("lena", "x", roles=["boss"])
-    with pytest.raises(InvalidInput, match="bad trial.verdict payload: verdict"):
+    with pytest.raises(InvalidInput, match=r"bad trial\.verdict payload: verdict"):
         measured(program, "trial.verdict", trial="t", verdict="great", quality_ok=True)
     with pytest.raises(InvalidInput, match="needs a comment"):
         program.attest("lena", "task.named", {"task": "t", "frequency": "daily"}, comment="")

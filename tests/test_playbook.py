@@ -29,7 +29,7 @@ def test_the_shipped_playbook_has_six_plays_with_owners_triggers_exits() -> None
 def test_plays_are_found_by_number_or_id_and_unknown_ones_are_named() -> None:
     book = load_playbook()
     assert book.play("3").id == book.play("workflow").id == "workflow"
-    with pytest.raises(UnknownPlay, match="no play '9'.*1 \\(prove-value\\)"):
+    with pytest.raises(UnknownPlay, match=r"no play '9'.*1 \(prove-value\)"):
         book.play(9)
 
 
@@ -45,7 +45,7 @@ def test_a_missing_field_names_line_and_field() -> None:
         parse_playbook(text, source="mine.yaml")
     message = str(err.value)
     assert "plays.2.owner: Field required" in message
-    line = next(i for i, l in enumerate(text.splitlines(), 1) if "id: workflow" in l)
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if "id: workflow" in row)
     assert f"mine.yaml:{line}:" in message
 
 
@@ -53,7 +53,7 @@ def test_a_wrong_value_names_its_own_line() -> None:
     text = _broken(lambda d: d["plays"][0]["owner"].update(role="boss"))
     with pytest.raises(PlaybookError) as err:
         parse_playbook(text, source="mine.yaml")
-    line = next(i for i, l in enumerate(text.splitlines(), 1) if "role: boss" in l)
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if "role: boss" in row)
     assert f"mine.yaml:{line}: plays.0.owner.role" in str(err.value)
 
 

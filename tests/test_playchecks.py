@@ -70,7 +70,10 @@ def lock(lock_hash: str = LOCK, models: int = 1, rules: str = "r" * 64) -> Fact:
         "baseline.lock",
         lock_hash=lock_hash,
         runtime={"family": "llamacpp", "version": "b4500"},
-        models=[{"name": f"m{i}", "digest": DIGEST if i == 0 else f"sha256:{i:064d}"} for i in range(models)],
+        models=[
+            {"name": f"m{i}", "digest": DIGEST if i == 0 else f"sha256:{i:064d}"}
+            for i in range(models)
+        ],
         rules_hash=rules,
     )
 
@@ -134,7 +137,13 @@ def test_hypothesis_recorded() -> None:
 def test_value_proven(verdict: str, quality: bool, outcome: Outcome, words: str) -> None:
     result = run(
         "value-proven",
-        fact("trial.verdict", trial="triage", verdict=verdict, proven_on=["cheaper"], quality_ok=quality),
+        fact(
+            "trial.verdict",
+            trial="triage",
+            verdict=verdict,
+            proven_on=["cheaper"],
+            quality_ok=quality,
+        ),
     )
     assert result.outcome is outcome
     assert words in result.reason
@@ -272,7 +281,9 @@ def test_demand_spreading() -> None:
 
 def test_pilot_size() -> None:
     assert run("pilot-size", people=pilot(4, 3), min=5, max=10, min_teams=3).outcome is Outcome.FAIL
-    assert run("pilot-size", people=pilot(11, 3), min=5, max=10, min_teams=3).outcome is Outcome.FAIL
+    assert (
+        run("pilot-size", people=pilot(11, 3), min=5, max=10, min_teams=3).outcome is Outcome.FAIL
+    )
     narrow = run("pilot-size", people=pilot(6, 2), min=5, max=10, min_teams=3)
     assert narrow.outcome is Outcome.FAIL and "2 team" in narrow.reason
     assert run("pilot-size", people=pilot(6, 3), min=5, max=10, min_teams=3).outcome is Outcome.PASS
@@ -447,8 +458,16 @@ def test_findings_fed_back() -> None:
 
 def test_a_check_that_raises_is_an_error_outcome_not_a_crash() -> None:
     broken = Fact(
-        id=1, kind="trial.verdict", version=1, payload={}, provenance=Provenance.MEASURED,
-        by="lena", collector="x", comment=None, expires=None, at=NOW,
+        id=1,
+        kind="trial.verdict",
+        version=1,
+        payload={},
+        provenance=Provenance.MEASURED,
+        by="lena",
+        collector="x",
+        comment=None,
+        expires=None,
+        at=NOW,
     )
     result = run("value-proven", broken)
     assert result.outcome is Outcome.ERROR and "KeyError" in result.reason

@@ -23,7 +23,10 @@ def test_migrations_from_empty_build_the_declared_schema(database_url: str) -> N
     store = open_store(database_url)
     try:
         with store.engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD_REVISION
+            assert (
+                conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                == HEAD_REVISION
+            )
             diff = compare_metadata(MigrationContext.configure(conn), metadata)
             assert diff == [], f"migrations and schema.py disagree: {diff}"
             assert {"events", "alembic_version"} <= set(inspect(conn).get_table_names())

@@ -30,11 +30,21 @@ _GROUPS: tuple[tuple[str, str | None, str], ...] = (
     ("inhouse.cli.program", None, ""),
     ("inhouse.cli.people", "person", "Who takes part: names, teams and roles."),
     ("inhouse.cli.facts", "fact", "Evidence: list facts, or attest one where nothing measures it."),
-    ("inhouse.cli.plays", "play", "Start a play once its trigger holds and its handoff is accepted."),
-    ("inhouse.cli.handoffs", "handoff", "Hand a play's artifact to the next owner, who confirms it."),
+    (
+        "inhouse.cli.plays",
+        "play",
+        "Start a play once its trigger holds and its handoff is accepted.",
+    ),
+    (
+        "inhouse.cli.handoffs",
+        "handoff",
+        "Hand a play's artifact to the next owner, who confirms it.",
+    ),
     ("inhouse.cli.waivers", "waiver", "Let a refused anti-pattern through, on the record."),
     ("inhouse.cli.audit", "audit", "Prove the event log untampered; read it."),
     ("inhouse.cli.playbook", "playbook", "Show or validate playbook files."),
+    ("inhouse.cli.runtime", "runtime", "The embedded model runtime: serve, status, stop."),
+    ("inhouse.cli.models", "models", "Model files: list, pull, verify, make the test model."),
 )
 
 

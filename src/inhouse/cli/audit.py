@@ -31,7 +31,8 @@ def verify(program: ProgramOpt = None, json: JsonOpt = False) -> None:
         )
     else:
         out_console().print(
-            f"[bold red]TAMPERED[/]: {report.problem}. {report.checked} events before it are intact."
+            f"[bold red]TAMPERED[/]: {report.problem}. "
+            f"{report.checked} events before it are intact."
         )
     if not report.ok:
         raise typer.Exit(1)
@@ -61,7 +62,10 @@ def log(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     for row in rows:
         detail = ", ".join(f"{k}={v}" for k, v in row["payload"].items())
         table.add_row(
-            str(row["seq"]), row["at"], row["actor"], row["kind"],
+            str(row["seq"]),
+            row["at"],
+            row["actor"],
+            row["kind"],
             detail if len(detail) < 90 else detail[:87] + "...",
         )
     out_console().print(table)

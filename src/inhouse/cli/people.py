@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from inhouse.cli._common import AsOpt, JsonOpt, ProgramOpt, Typer, open_program, out_console, print_json
+from inhouse.cli._common import (
+    AsOpt,
+    JsonOpt,
+    ProgramOpt,
+    Typer,
+    open_program,
+    out_console,
+    print_json,
+)
 
 app = Typer()
 
@@ -38,7 +46,9 @@ def add(
 @app.command("role")
 def role(
     name: Annotated[str, typer.Argument(help="Who.")],
-    add: Annotated[list[str] | None, typer.Option("--add", help="Role to add (repeatable).")] = None,
+    add: Annotated[
+        list[str] | None, typer.Option("--add", help="Role to add (repeatable).")
+    ] = None,
     remove: Annotated[
         list[str] | None, typer.Option("--remove", help="Role to remove (repeatable).")
     ] = None,

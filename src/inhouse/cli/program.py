@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from inhouse.cli._common import AsOpt, JsonOpt, ProgramOpt, Typer, open_program, out_console, print_json
+from inhouse.cli._common import (
+    AsOpt,
+    JsonOpt,
+    ProgramOpt,
+    Typer,
+    open_program,
+    out_console,
+    print_json,
+)
 
 app = Typer()
 
@@ -77,9 +85,7 @@ def hypothesis(
 def stop(
     not_worth_it: Annotated[
         bool,
-        typer.Option(
-            "--not-worth-it", help="Play 1's trial said the local model is not worth it."
-        ),
+        typer.Option("--not-worth-it", help="Play 1's trial said the local model is not worth it."),
     ] = False,
     comment: Annotated[str, typer.Option(help="A word for the record.")] = "",
     program: ProgramOpt = None,

@@ -16,7 +16,7 @@ _MARK = {
     "pass": "[green]✓ pass[/]",
     "fail": "[red]✗ fail[/]",
     "inconclusive": "[yellow]? inconclusive[/]",
-    "not-applicable": "[dim]– n/a[/]",
+    "not-applicable": "[dim]- n/a[/]",
     "error": "[magenta]! error[/]",
 }
 _STATE = {
@@ -42,7 +42,9 @@ def _check_rows(table: Table, label: str, rows: list[dict[str, Any]]) -> None:
         if row["waived_by"]:
             waivers = ", ".join(f"#{w}" for w in row["waived_by"])
             reason += f"\n[magenta]waived by {waivers} (still {row['outcome']})[/]"
-        table.add_row(label if index == 0 else "", _MARK[row["outcome"]], escape(row["title"]), reason)
+        table.add_row(
+            label if index == 0 else "", _MARK[row["outcome"]], escape(row["title"]), reason
+        )
 
 
 def _play_panel(play: dict[str, Any], current: bool, waivers: dict[int, dict[str, Any]]) -> Panel:
@@ -80,7 +82,9 @@ def _play_panel(play: dict[str, Any], current: bool, waivers: dict[int, dict[str
         f"{'▶ ' if current else ''}[bold]{play['number']}. {escape(play['title'])}[/] · "
         f"{_STATE[play['state']]} · owner {owner}"
     )
-    return Panel(Group(*parts), title=title, title_align="left", border_style="cyan" if current else "dim")
+    return Panel(
+        Group(*parts), title=title, title_align="left", border_style="cyan" if current else "dim"
+    )
 
 
 def render_status(console: Console, data: dict[str, Any]) -> None:
@@ -109,8 +113,9 @@ def render_status(console: Console, data: dict[str, Any]) -> None:
         console.print("[bold magenta]Active waivers[/]")
         for w in active:
             console.print(
-                f"  #{w['id']} {w['guard']} ({w['play'] or 'any play'}) by {escape(w['granted_by'])}:"
-                f" {w['reason']}: {escape(w['note'])}, until {w['expires']}"
+                f"  #{w['id']} {w['guard']} ({w['play'] or 'any play'}) by "
+                f"{escape(w['granted_by'])}: {w['reason']}: {escape(w['note'])}, "
+                f"until {w['expires']}"
             )
     if data["refusals"]:
         console.print(f"[bold]Refused anti-patterns[/] ({len(data['refusals'])})")

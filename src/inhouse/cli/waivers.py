@@ -67,7 +67,13 @@ def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     table = Table("#", "guard", "play", "reason", "note", "by", "expires", "active", box=None)
     for w in data:
         table.add_row(
-            str(w["id"]), w["guard"], w["play"] or "any", w["reason"], w["note"],
-            w["granted_by"], w["expires"], "yes" if w["active"] else "[red]expired[/]",
+            str(w["id"]),
+            w["guard"],
+            w["play"] or "any",
+            w["reason"],
+            w["note"],
+            w["granted_by"],
+            w["expires"],
+            "yes" if w["active"] else "[red]expired[/]",
         )
     out_console().print(table)

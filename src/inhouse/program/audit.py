@@ -31,19 +31,27 @@ def verify_chain(store: Store) -> AuditReport:
         for row in rows:
             if row.seq != expected_seq:
                 return AuditReport(
-                    False, checked, expected_seq,
+                    False,
+                    checked,
+                    expected_seq,
                     f"event {expected_seq} is missing (next stored event is {row.seq})",
                 )
             if row.prev_hash != prev:
                 return AuditReport(
-                    False, checked - 1, row.seq - 1,
-                    f"event {row.seq} does not link to event {row.seq - 1}: event {row.seq - 1} was "
-                    "altered or replaced after it was written",
+                    False,
+                    checked - 1,
+                    row.seq - 1,
+                    f"event {row.seq} does not link to event {row.seq - 1}: "
+                    f"event {row.seq - 1} was altered or replaced after it was written",
                 )
-            recomputed = event_hash(row.seq, row.at, row.actor, row.kind, row.payload, row.prev_hash)
+            recomputed = event_hash(
+                row.seq, row.at, row.actor, row.kind, row.payload, row.prev_hash
+            )
             if recomputed != row.hash:
                 return AuditReport(
-                    False, checked, row.seq,
+                    False,
+                    checked,
+                    row.seq,
                     f"event {row.seq} ({row.kind} by {row.actor}) was altered after it was written",
                 )
             prev = row.hash

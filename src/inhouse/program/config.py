@@ -23,7 +23,9 @@ class ProgramSettings(BaseModel):
     name: str = Field(min_length=1)
     lead: str = Field(min_length=1)
     playbook: str = Field("local-model-program", description="shipped name or a path")
-    default_user: str | None = Field(None, description="who acts when --as and INHOUSE_USER are unset")
+    default_user: str | None = Field(
+        None, description="who acts when --as and INHOUSE_USER are unset"
+    )
 
 
 def read_config(folder: Path) -> dict[str, Any]:

@@ -194,13 +194,17 @@ class Program:
         self, state: ProgramState, who: Person, name: str, before: set[str], after: set[str]
     ) -> None:
         if Role.ROLLOUT_LEAD in after ^ before and Role.ROLLOUT_LEAD not in who.roles:
-            raise NotAllowed(f"only a rollout lead can change who is rollout lead ({who.name} is not)")
+            raise NotAllowed(
+                f"only a rollout lead can change who is rollout lead ({who.name} is not)"
+            )
         if Role.PILOT_USER in after - before:
             self.check_reach(who.name, Reach.PILOT, action=f"add {name} to the pilot", person=name)
 
     # -- evidence ----------------------------------------------------------------------------
 
-    def record_hypothesis(self, actor: str | None, statement: str, *, aim: str, target: str) -> Fact:
+    def record_hypothesis(
+        self, actor: str | None, statement: str, *, aim: str, target: str
+    ) -> Fact:
         _, who = self._begin(actor)
         payload = validate_payload(
             "hypothesis", {"statement": statement, "aim": aim, "target": target}
@@ -226,7 +230,9 @@ class Program:
         body = validate_payload(kind, payload)
         if provenance is Provenance.ATTESTED:
             if not comment or not comment.strip():
-                raise InvalidInput("an attested fact needs a comment saying what the person vouches for")
+                raise InvalidInput(
+                    "an attested fact needs a comment saying what the person vouches for"
+                )
             if collector:
                 raise InvalidInput("an attested fact has no collector; it is a person's word")
         else:
@@ -268,7 +274,9 @@ class Program:
 
     # -- plays -------------------------------------------------------------------------------
 
-    def start_play(self, actor: str | None, play_ref: str | int, *, owner: str | None = None) -> Play:
+    def start_play(
+        self, actor: str | None, play_ref: str | int, *, owner: str | None = None
+    ) -> Play:
         state, who = self._begin(actor)
         play = self.playbook.play(play_ref)
         number = self.playbook.number(play.id)
@@ -320,7 +328,9 @@ class Program:
             )
         following = self.playbook.next(play.id)
         if following is None or play.ongoing:
-            raise Refused(f"play {number} ({play.id}) is the last play and ongoing: nothing to hand on")
+            raise Refused(
+                f"play {number} ({play.id}) is the last play and ongoing: nothing to hand on"
+            )
         receiver = self._person(state, to)
         rule = following.owner.previous
         if rule == "same" and receiver.name != record.owner:
@@ -336,12 +346,14 @@ class Program:
         self._owner_role(following, receiver)
         current = state.handoffs.get(play.id)
         checked = exit_results(play, state, self.clock())
-        if current is not None and current.status in ("offered", "accepted"):
-            if current.status == "offered" or current.accepted_hash == evidence_hash(checked):
-                raise Refused(
-                    f"play {number}'s handoff is already {current.status} ({current.to}); "
-                    "nothing changed since"
-                )
+        if current is not None and (
+            current.status == "offered"
+            or (current.status == "accepted" and current.accepted_hash == evidence_hash(checked))
+        ):
+            raise Refused(
+                f"play {number}'s handoff is already {current.status} ({current.to}); "
+                "nothing changed since"
+            )
         if not satisfied(checked):
             raise Refused(
                 f"play {number} ({play.id}) cannot hand off: its exit criteria are not met",
@@ -356,7 +368,7 @@ class Program:
         return digest
 
     def accept_handoff(self, actor: str | None, play_ref: str | int, *, comment: str = "") -> str:
-        state, who, play, handoff_to = self._decision(actor, play_ref)
+        state, who, play = self._decision(actor, play_ref)
         number = self.playbook.number(play.id)
         checked = exit_results(play, state, self.clock())
         if not satisfied(checked):
@@ -375,13 +387,15 @@ class Program:
 
     def reject_handoff(self, actor: str | None, play_ref: str | int, *, comment: str) -> None:
         if not comment.strip():
-            raise InvalidInput("say why you reject the handoff (--comment): the owner needs to know")
-        _, who, play, _ = self._decision(actor, play_ref)
+            raise InvalidInput(
+                "say why you reject the handoff (--comment): the owner needs to know"
+            )
+        _, who, play = self._decision(actor, play_ref)
         self._append(EventKind.HANDOFF_REJECTED, who.name, {"play": play.id, "comment": comment})
 
     def _decision(
         self, actor: str | None, play_ref: str | int
-    ) -> tuple[ProgramState, Person, Play, str]:
+    ) -> tuple[ProgramState, Person, Play]:
         state, who = self._begin(actor)
         play = self.playbook.play(play_ref)
         number = self.playbook.number(play.id)
@@ -394,7 +408,7 @@ class Program:
                 f"only the receiver, {handoff.to}, can accept or reject play {number}'s handoff; "
                 f"{who.name} cannot decide for them"
             )
-        return state, who, play, handoff.to
+        return state, who, play
 
     # -- waivers and guards ------------------------------------------------------------------
 
@@ -408,7 +422,7 @@ class Program:
         expires: datetime,
         play: str | int | None = None,
     ) -> Waiver:
-        state, who = self._begin(actor)
+        _, who = self._begin(actor)
         if Role.ROLLOUT_LEAD not in who.roles:
             raise NotAllowed(f"only a rollout lead can grant a waiver; {who.name} is not one")
         try:
@@ -456,7 +470,9 @@ class Program:
                 {
                     "kind": "access.request",
                     "version": FACT_KINDS["access.request"].version,
-                    "payload": validate_payload("access.request", {"person": person, "reason": action}),
+                    "payload": validate_payload(
+                        "access.request", {"person": person, "reason": action}
+                    ),
                     "provenance": Provenance.MEASURED.value,
                     "collector": "inhouse.guards",
                 },
@@ -514,10 +530,14 @@ class Program:
         first = self.playbook.plays[0]
         owner = state.owners.get(first.id)
         if who.name != owner and Role.ROLLOUT_LEAD not in who.roles:
-            raise NotAllowed(f"only play 1's owner ({owner}) or a rollout lead can stop the program")
+            raise NotAllowed(
+                f"only play 1's owner ({owner}) or a rollout lead can stop the program"
+            )
         verdict = state.live_facts(self.clock()).latest("trial.verdict")
         if verdict is None or verdict.payload["verdict"] != "not-worth-it":
-            found = "no trial verdict" if verdict is None else f"verdict {verdict.payload['verdict']}"
+            found = (
+                "no trial verdict" if verdict is None else f"verdict {verdict.payload['verdict']}"
+            )
             raise Refused(
                 f"a not-worth-it stop needs play 1's latest trial verdict to say so ({found})",
                 missing=["trial.verdict: not-worth-it"],
@@ -539,7 +559,10 @@ class Program:
                 "start a new program to try again"
             )
         chosen = (
-            actor or os.environ.get("INHOUSE_USER") or self.settings.default_user or self.settings.lead
+            actor
+            or os.environ.get("INHOUSE_USER")
+            or self.settings.default_user
+            or self.settings.lead
         )
         return state, self._person(state, chosen)
 

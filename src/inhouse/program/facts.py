@@ -248,7 +248,9 @@ FACT_KINDS: dict[str, FactKind] = {}
 P = TypeVar("P", bound=type[BaseModel])
 
 
-def fact_kind(name: str, *, version: int = 1, produced_by: str, description: str) -> Callable[[P], P]:
+def fact_kind(
+    name: str, *, version: int = 1, produced_by: str, description: str
+) -> Callable[[P], P]:
     """Declare a fact kind and its payload schema (the one seam for new kinds)."""
 
     def register(schema: P) -> P:
@@ -289,7 +291,9 @@ def validate_payload(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     """Check ``payload`` against ``kind``'s schema; return it normalised to JSON-safe values."""
     spec = FACT_KINDS.get(kind)
     if spec is None:
-        raise InvalidInput(f"unknown fact kind {kind!r}; known kinds: {', '.join(sorted(FACT_KINDS))}")
+        raise InvalidInput(
+            f"unknown fact kind {kind!r}; known kinds: {', '.join(sorted(FACT_KINDS))}"
+        )
     try:
         model = spec.schema.model_validate(payload)
     except ValidationError as err:

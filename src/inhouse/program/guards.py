@@ -76,7 +76,9 @@ def play_has_exited(play: Play, state: ProgramState, now: datetime) -> bool:
     return play.id in state.exited and satisfied(exit_results(play, state, now))
 
 
-def start_blockers(playbook: Playbook, play: Play, state: ProgramState, now: datetime) -> list[Blocker]:
+def start_blockers(
+    playbook: Playbook, play: Play, state: ProgramState, now: datetime
+) -> list[Blocker]:
     blockers = []
     number = playbook.number(play.id)
     previous = playbook.previous(play.id)
@@ -89,7 +91,10 @@ def start_blockers(playbook: Playbook, play: Play, state: ProgramState, now: dat
         elif handoff.status == "offered":
             why = f"play {prev_no}'s handoff awaits acceptance by {handoff.to}"
         elif handoff.status == "rejected":
-            why = f"{handoff.decided_by} rejected play {prev_no}'s handoff: {handoff.decision_comment}"
+            why = (
+                f"{handoff.decided_by} rejected play {prev_no}'s handoff: "
+                f"{handoff.decision_comment}"
+            )
         elif handoff_is_stale(previous, state, now):
             why = (
                 f"play {prev_no}'s accepted handoff is stale: its exit evidence changed after "
@@ -118,7 +123,9 @@ def start_blockers(playbook: Playbook, play: Play, state: ProgramState, now: dat
     return blockers
 
 
-def reach_blockers(playbook: Playbook, reach: Reach, state: ProgramState, now: datetime) -> list[Blocker]:
+def reach_blockers(
+    playbook: Playbook, reach: Reach, state: ProgramState, now: datetime
+) -> list[Blocker]:
     """What stands between the program and widening access to ``reach``."""
     if reach is Reach.OWNER:
         return []
@@ -142,7 +149,11 @@ def reach_blockers(playbook: Playbook, reach: Reach, state: ProgramState, now: d
             )
         else:
             missing = (f"play {number} ({play.id}) started, its exit met and handed off",)
-        label = "scaling before proving" if guard is Guard.SCALING_BEFORE_PROVING else "skipping play five"
+        label = (
+            "scaling before proving"
+            if guard is Guard.SCALING_BEFORE_PROVING
+            else "skipping play five"
+        )
         blockers.append(
             Blocker(
                 guard,

@@ -170,9 +170,12 @@ def _line_of(root: yaml.Node | None, path: tuple[int | str, ...]) -> int | None:
                 if isinstance(key, yaml.ScalarNode) and key.value == str(part):
                     child = value
                     break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if 0 <= part < len(node.value):
-                child = node.value[part]
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(node.value)
+        ):
+            child = node.value[part]
         if child is None:
             break
         node = child
@@ -221,7 +224,9 @@ def parse_playbook(text: str, *, source: str = "<playbook>") -> Playbook:
                         }
                     )
     if unknown:
-        raise PlaybookError(f"{source} is not a valid playbook:\n{_describe(unknown, root, source)}")
+        raise PlaybookError(
+            f"{source} is not a valid playbook:\n{_describe(unknown, root, source)}"
+        )
     return playbook
 
 

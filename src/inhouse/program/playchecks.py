@@ -61,7 +61,7 @@ def hypothesis_recorded(ctx: CheckContext) -> Result:
     fact = ctx.facts.latest("hypothesis", lambda f: f.by in ctx.people)
     if fact is None:
         return failed(
-            "no hypothesis recorded: run `inhouse hypothesis \"...\" --replaces NAME` "
+            'no hypothesis recorded: run `inhouse hypothesis "..." --replaces NAME` '
             "or `--unlocks NAME`"
         )
     aim = "replace" if fact.payload["aim"] == "replace-dependency" else "unlock"
@@ -180,7 +180,8 @@ def second_person_verified(ctx: CheckContext) -> Result:
             lock,
         )
     return failed(
-        f"no passing verify of lock {lock_hash[:12]}: a second person runs `inhouse baseline verify`",
+        f"no passing verify of lock {lock_hash[:12]}: "
+        "a second person runs `inhouse baseline verify`",
         lock,
     )
 
@@ -214,7 +215,9 @@ def workflow_pinned(ctx: CheckContext) -> Result:
             spec,
             lock,
         )
-    return passed(f"workflow {spec.payload['workflow']} pinned to {spec.payload['model']}", spec, lock)
+    return passed(
+        f"workflow {spec.payload['workflow']} pinned to {spec.payload['model']}", spec, lock
+    )
 
 
 def _passing_runs(ctx: CheckContext, spec: Fact) -> list[Fact]:
@@ -325,7 +328,8 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
     usage = [
         f
         for f in ctx.facts.of("usage.daily")
-        if f.payload["person"] in pilot and f.payload["requests"] > 0
+        if f.payload["person"] in pilot
+        and f.payload["requests"] > 0
         and str(f.payload["day"]) >= since.isoformat()
     ]
     days: dict[str, set[str]] = {}
@@ -335,7 +339,9 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
     if not usage:
         return failed("no gateway usage by pilot members: usage.daily facts come from the gateway")
     ratio = len(regulars) / len(pilot)
-    text = f"{len(regulars)} of {len(pilot)} pilot members used it on ≥{min_days} days since {since}"
+    text = (
+        f"{len(regulars)} of {len(pilot)} pilot members used it on ≥{min_days} days since {since}"
+    )
     return (passed if ratio > share else failed)(text, *usage)
 
 
@@ -445,7 +451,9 @@ def review_held(ctx: CheckContext) -> Result:
         return failed("no periodic review scheduled")
     held = ctx.facts.latest("review.held")
     if held is None:
-        return failed(f"a review every {plan.payload['every_days']} days is scheduled, none held", plan)
+        return failed(
+            f"a review every {plan.payload['every_days']} days is scheduled, none held", plan
+        )
     every = timedelta(days=int(plan.payload["every_days"]))
     if ctx.now - held.at > every:
         return failed(f"the last review ({held.at:%Y-%m-%d}) is overdue", plan, held)
@@ -457,7 +465,7 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     """An "it broke" ticket was resolved by someone who did not build what broke."""
     tickets = [f for f in ctx.facts.of("ticket.resolved") if f.payload["category"] == "it-broke"]
     if not tickets:
-        return failed("no \"it broke\" ticket resolved yet")
+        return failed('no "it broke" ticket resolved yet')
     default_builders = _builders(ctx)
     for ticket in reversed(tickets):
         builders = {ticket.payload["builder"]} if ticket.payload["builder"] else default_builders
@@ -467,7 +475,7 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
                 f"not the builder ({_names([str(b) for b in builders])})",
                 ticket,
             )
-    return failed("every \"it broke\" ticket so far was resolved by its original builder", *tickets)
+    return failed('every "it broke" ticket so far was resolved by its original builder', *tickets)
 
 
 # -- play 6: measure -------------------------------------------------------------------------------
@@ -497,7 +505,9 @@ def indicators_reported(ctx: CheckContext) -> Result:
     if report is None:
         return failed("no indicators reported yet")
     if ctx.now.date() - date.fromisoformat(str(report.payload["period_end"])) > period:
-        return failed(f"the last report ended {report.payload['period_end']}; it is overdue", report)
+        return failed(
+            f"the last report ended {report.payload['period_end']}; it is overdue", report
+        )
     if not report.payload["leading"] or not report.payload["lagging"]:
         return failed("the last report lacks leading or lagging indicators", report)
     return passed(f"period to {report.payload['period_end']} reported", report)

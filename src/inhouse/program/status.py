@@ -54,7 +54,12 @@ def _checks(checked: list[CheckedRef], waived: list[Waiver], now: datetime) -> l
                 "reason": result.reason,
                 "basis": result.basis,
                 "evidence": [
-                    {"fact": f.id, "kind": f.kind, "provenance": f.provenance.value, "label": f.label}
+                    {
+                        "fact": f.id,
+                        "kind": f.kind,
+                        "provenance": f.provenance.value,
+                        "label": f.label,
+                    }
                     for f in result.evidence
                 ],
                 # a waiver never turns a fail into a pass: it is shown beside the outcome
@@ -72,9 +77,10 @@ def _play_view(
     trigger = trigger_results(play, state, now)
     waivers = [w for w in state.waivers if w.play in (None, play.id)]
     start_waivers = [
-        w for w in waivers if w.guard == Guard.CALENDAR_DRIVEN_ADVANCE and (
-            w.active(now) or (record is not None and w.seq in record.waivers)
-        )
+        w
+        for w in waivers
+        if w.guard == Guard.CALENDAR_DRIVEN_ADVANCE
+        and (w.active(now) or (record is not None and w.seq in record.waivers))
     ]
     exit_checked = exit_results(play, state, now) if record is not None else None
     stale = False
@@ -160,7 +166,10 @@ def build_status(
             "by": stop.by,
             "at": _time(stop.at),
             "comment": stop.comment,
-            "evidence": [{"fact": f.id, "kind": f.kind, "label": f.label, "payload": f.payload} for f in evidence],
+            "evidence": [
+                {"fact": f.id, "kind": f.kind, "label": f.label, "payload": f.payload}
+                for f in evidence
+            ],
             "success": stop.reason == "not-worth-it",
             "summary": (
                 "stopped: not worth it. Play 1 did its job: it killed a weak idea cheaply, "

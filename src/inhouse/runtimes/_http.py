@@ -147,9 +147,9 @@ class HttpClient:
                             RuntimeBadResponse, f"sent a non-object event in {what}: {data[:200]}"
                         )
                     if "error" in event and "choices" not in event:
+                        detail = _error_detail(data.encode())
                         raise self.fault(
-                            RuntimeBadResponse,
-                            f"reported an error mid-stream in {what}: {_error_detail(data.encode())}",
+                            RuntimeBadResponse, f"reported an error mid-stream in {what}: {detail}"
                         )
                     yield event
         raise self.fault(
