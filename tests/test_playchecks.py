@@ -340,6 +340,8 @@ def test_widening_requested() -> None:
     people = pilot(2, 1)
     inside = fact("access.request", person="p0")
     assert run("widening-requested", inside, people=people).outcome is Outcome.FAIL
+    owner = fact("access.request", person="omar")  # holds a role: already inside
+    assert run("widening-requested", owner, people=people).outcome is Outcome.FAIL
     outside = fact("access.request", person="zoe")
     assert run("widening-requested", inside, outside, people=people).outcome is Outcome.PASS
 

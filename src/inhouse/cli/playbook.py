@@ -18,6 +18,7 @@ def show(
         "local-model-program"
     ),
     json: JsonOpt = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print Markdown (docs).")] = False,
 ) -> None:
     """The plays: trigger, owner, exit deliverables and what each hands on."""
     from inhouse.program.playbook import load_playbook
@@ -25,6 +26,11 @@ def show(
     book = load_playbook(name)
     if json:
         print_json(book.model_dump(mode="json"))
+        return
+    if markdown:
+        from inhouse.program.playbook_doc import playbook_markdown
+
+        typer.echo(playbook_markdown(book), nl=False)
         return
     console = out_console()
     console.print(f"[bold]{book.title}[/] ({book.name} v{book.version})")

@@ -515,7 +515,7 @@ class Program:
             actor,
             {
                 "action": action,
-                "guards": [b.guard.value for b in open_blockers],
+                "guards": list(dict.fromkeys(b.guard.value for b in open_blockers)),
                 "message": message,
             },
         )

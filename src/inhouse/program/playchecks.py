@@ -48,6 +48,12 @@ def _builders(ctx: CheckContext) -> set[str]:
     return builders
 
 
+def _insiders(ctx: CheckContext) -> set[str]:
+    """Everyone already inside the program: holders of any role (pilot users, owners, leads,
+    champions, support) and the owners of started plays. Anyone else is "beyond the pilot"."""
+    return {p.name for p in ctx.people.values() if p.roles} | set(ctx.owners.values())
+
+
 def _names(people: list[str]) -> str:
     return ", ".join(sorted(people)) if people else "nobody"
 
@@ -374,8 +380,8 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
 
 @register_check("widening-requested", reads=("access.request",))
 def widening_requested(ctx: CheckContext) -> Result:
-    """Someone outside the pilot and the owners tries to get access."""
-    insiders = {person.name for person in ctx.pilot} | set(ctx.owners.values())
+    """Someone outside the program (no role in it: not pilot, owner, lead) tries to get in."""
+    insiders = _insiders(ctx)
     outside = [f for f in ctx.facts.of("access.request") if f.payload["person"] not in insiders]
     if not outside:
         return failed("nobody outside the pilot has asked for access yet")
@@ -483,8 +489,8 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
 
 @register_check("use-beyond-pilot", reads=("usage.daily",))
 def use_beyond_pilot(ctx: CheckContext) -> Result:
-    """People outside the pilot and the owners use the tool through the gateway."""
-    insiders = {person.name for person in ctx.pilot} | set(ctx.owners.values())
+    """People outside the pilot (holding no role in the program) use it through the gateway."""
+    insiders = _insiders(ctx)
     usage = [
         f
         for f in ctx.facts.of("usage.daily")

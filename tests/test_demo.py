@@ -1,0 +1,35 @@
+"""`make demo` must run to its end: every step that should work works, every anti-pattern it
+shows is refused, and the final status shows handoffs accepted by their receivers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from inhouse import demo
+
+
+def test_the_demo_runs_to_its_end(_isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert demo.main("demo-program") == 0
+    printed = capsys.readouterr().out
+    assert "Demo done" in printed and "REFUSED" in printed
+    status = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "inhouse", "status", "--json"],
+            cwd=_isolated / "demo-program",
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
+    handoffs = [p["handoff"] for p in status["plays"] if p["handoff"]]
+    assert [(h["to"], h["status"], h["decided_by"]) for h in handoffs] == [
+        ("lena", "accepted", "lena"),
+        ("omar", "accepted", "omar"),
+    ]
+    guards = {g for r in status["refusals"] for g in r["guards"]}
+    assert {"scaling-before-proving", "calendar-driven-advance"} <= guards
