@@ -1,5 +1,6 @@
 # Two commands on a fresh machine:
-#   make demo   create .venv, install inhouse, walk a sample program through the playbook
+#   make demo   create .venv, install inhouse, walk a sample program through the playbook and
+#               send one chat through the embedded runtime (MODEL=path.gguf for a real model)
 #   make test   create .venv, install with dev extras, run lint, types and the whole suite
 VENV   ?= .venv
 PYTHON ?= python3
@@ -19,8 +20,14 @@ $(VENV)/.installed-dev: $(PY) pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
-demo: $(VENV)/.installed
-	$(PY) -m inhouse.demo
+# llama-cpp-python (the embedded runtime) compiles llama.cpp: minutes the first time, then it
+# installs from a wheelhouse in ~/.cache/inhouse/wheelhouse in seconds.
+$(VENV)/.installed-embedded: $(PY) scripts/install-embedded.sh
+	bash scripts/install-embedded.sh $(PY)
+	touch $@
+
+demo: $(VENV)/.installed $(VENV)/.installed-embedded
+	$(PY) -m inhouse.demo $(if $(MODEL),--model $(MODEL))
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check src tests benchmarks
@@ -29,7 +36,7 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(VENV)/bin/mypy
 
-test: lint typecheck
+test: lint typecheck $(VENV)/.installed-embedded
 	$(PY) -m pytest
 
 docs: $(VENV)/.installed-dev

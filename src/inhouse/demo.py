@@ -1,4 +1,6 @@
-"""``make demo``: walk a sample program through the playbook with the real CLI.
+"""``make demo``: walk a sample program through the playbook with the real CLI, then start the
+embedded runtime (llama.cpp) on the project's tiny test model, or a GGUF you pass, and send it
+one chat.
 
 Every step is a real ``inhouse`` command run in a fresh ``demo-program/`` folder, printed as a
 person would type it. Steps marked *refused* must be refused (an anti-pattern the engine
@@ -168,7 +170,58 @@ def _shown(args: list[str]) -> str:
     return "inhouse " + " ".join(shlex.quote(a) for a in args)
 
 
-def main(folder: str = "demo-program") -> int:
+def _chat(root: Path, model: str | None) -> int:
+    """Serve a model on loopback with the real llama.cpp engine, send one chat, stop it."""
+    import asyncio
+
+    from inhouse.errors import InhouseError
+    from inhouse.location import models_dir
+    from inhouse.runtimes import (
+        TEST_MODEL_LABEL,
+        ChatRequest,
+        connect_embedded,
+        create_test_model,
+        is_test_model,
+        serve_embedded,
+        stop_embedded,
+    )
+
+    try:
+        if model is None:
+            print("# Make the project's tiny test model (random weights: it writes nonsense)")
+            path = Path(create_test_model(models_dir(root)).path)
+        else:
+            path = Path(model).expanduser().resolve()
+        print(f"# Serve {path.name} with the embedded llama.cpp runtime on loopback")
+        state = serve_embedded(path, program=root)
+        print(f"serving on {state.url} (pid {state.pid})")
+        try:
+
+            async def once() -> str:
+                async with connect_embedded(root) as runtime:
+                    request = ChatRequest.model_validate(
+                        {
+                            "messages": [
+                                {"role": "user", "content": "Summarise: printer is down."}
+                            ],
+                            "max_tokens": 32,
+                            "seed": 1,
+                        }
+                    )
+                    return (await runtime.chat(request)).text
+
+            reply = asyncio.run(once())
+            label = TEST_MODEL_LABEL if is_test_model(path) else path.name
+            print(f"[{label}] {reply!r}")
+        finally:
+            print(stop_embedded(root).detail)
+    except InhouseError as err:
+        print(f"demo failed at the runtime step: {err}")
+        return 1
+    return 0
+
+
+def main(folder: str = "demo-program", model: str | None = None) -> int:
     root = Path(folder).resolve()
     if root.exists():
         shutil.rmtree(root)
@@ -187,13 +240,25 @@ def main(folder: str = "demo-program") -> int:
         if not should_pass and result.returncode == 0:
             print("demo failed: the step above should have been refused")
             return 1
+    if _chat(root, model) != 0:
+        return 1
     print(
-        "Demo done: two handoffs accepted by their receivers; two anti-patterns refused (on the\n"
+        "\nDemo done: two handoffs accepted by their receivers; two anti-patterns refused (on the\n"
         "record, see `inhouse audit log`) and two identity rules enforced.\n"
         f"Look around: cd {folder} && inhouse status"
     )
     return 0
 
 
+def _cli() -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m inhouse.demo", description=__doc__)
+    parser.add_argument("folder", nargs="?", default="demo-program", help="where to create it")
+    parser.add_argument("--model", help="a GGUF file to serve instead of the test model")
+    args = parser.parse_args()
+    return main(args.folder, args.model)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main(*sys.argv[1:]))
+    raise SystemExit(_cli())

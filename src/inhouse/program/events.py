@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from inhouse.db import Store, events
@@ -35,6 +36,7 @@ __all__ = [
 ]
 
 GENESIS = "0" * 64
+_LOCK_KEY = 0x1A40_05E0  # PostgreSQL advisory lock id for appends to the event log
 
 
 class EventKind(StrEnum):
@@ -103,7 +105,7 @@ def append(
     payload: dict[str, Any],
     *,
     at: datetime,
-    attempts: int = 20,
+    attempts: int = 50,
 ) -> Event:
     """Append one event at the head of the chain and return it."""
     body = canonical_json(payload)
@@ -111,6 +113,9 @@ def append(
     for attempt in range(attempts):
         try:
             with store.engine.begin() as conn:
+                if store.dialect == "postgresql":
+                    # Serialise appenders for this transaction: no lost races, no retries.
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
                 head = conn.execute(
                     select(events.c.seq, events.c.hash).order_by(events.c.seq.desc()).limit(1)
                 ).first()
@@ -129,7 +134,10 @@ def append(
                     )
                 )
         except IntegrityError:
-            continue  # another writer took this place in the chain; build on theirs
+            # another writer took this place in the chain; build on theirs after a short,
+            # jittered pause so racing writers spread out instead of colliding again
+            time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
+            continue
         except OperationalError as err:
             if "locked" not in str(err.orig).lower():
                 raise StoreError(f"cannot write to the store at {store.url}: {err.orig}") from None

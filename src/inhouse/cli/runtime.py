@@ -1,0 +1,97 @@
+"""inhouse runtime: the embedded runtime (llama-cpp-python on loopback) — serve, status, stop."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from inhouse.cli._common import JsonOpt, ProgramOpt, Typer, out_console, print_json, state
+
+app = Typer()
+
+
+def _describe(status: Any) -> list[str]:
+    """Lines about a recorded embedded server, saying plainly when it runs the test model."""
+    from inhouse.runtimes import TEST_MODEL_LABEL
+
+    recorded = status.state
+    if recorded is None:
+        return []
+    model = recorded.model_id + (f" ({TEST_MODEL_LABEL})" if recorded.is_test_model else "")
+    return [
+        f"  url      {recorded.url}",
+        f"  pid      {recorded.pid}",
+        f"  model    {model}",
+        f"  file     {recorded.model_path}",
+        f"  digest   {recorded.model_digest}",
+        f"  engine   {recorded.engine}",
+        f"  log      {recorded.log_path}",
+    ]
+
+
+@app.command("serve")
+def serve(
+    model: Annotated[
+        str, typer.Argument(help="A GGUF file, by path or by its name in the models folder.")
+    ],
+    port: Annotated[
+        int | None, typer.Option(help="Loopback port (default: a free one).", show_default=False)
+    ] = None,
+    ctx: Annotated[
+        int | None,
+        typer.Option(
+            "--ctx", help="Context size (default: the model's, at most 4096).", show_default=False
+        ),
+    ] = None,
+    ready_timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for the server to answer.")
+    ] = 120.0,
+    program: ProgramOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Start the embedded runtime on MODEL, in the background; returns once it answers."""
+    from inhouse.location import models_dir
+    from inhouse.runtimes import EmbeddedStatus, serve_embedded
+    from inhouse.runtimes.files import optional_program, resolve_model
+
+    folder = optional_program(program or state.program)
+    path = resolve_model(models_dir(folder), model)
+    started = serve_embedded(path, program=folder, port=port, n_ctx=ctx,
+                             ready_timeout=ready_timeout)  # fmt: skip
+    if json:
+        print_json(started.model_dump())
+        return
+    status = EmbeddedStatus(running=True, answering=True, state=started, detail="")
+    out_console().print("Embedded runtime started.")
+    for line in _describe(status):
+        out_console().print(line)
+    out_console().print("Stop it with `inhouse runtime stop`.")
+
+
+@app.command("status")
+def status(program: ProgramOpt = None, json: JsonOpt = False) -> None:
+    """Whether the embedded runtime runs and answers, and what it serves."""
+    from inhouse.runtimes import embedded_status
+    from inhouse.runtimes.files import optional_program
+
+    report = embedded_status(optional_program(program or state.program))
+    if json:
+        print_json(report.model_dump())
+        return
+    out_console().print(report.detail)
+    for line in _describe(report) if report.running else []:
+        out_console().print(line)
+
+
+@app.command("stop")
+def stop(program: ProgramOpt = None, json: JsonOpt = False) -> None:
+    """Stop the embedded runtime (and clear its PID file)."""
+    from inhouse.runtimes import stop_embedded
+    from inhouse.runtimes.files import optional_program
+
+    report = stop_embedded(optional_program(program or state.program))
+    if json:
+        print_json(report.model_dump())
+        return
+    out_console().print(report.detail)

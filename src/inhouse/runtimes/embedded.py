@@ -1,0 +1,410 @@
+"""The embedded runtime: llama-cpp-python's OpenAI-compatible server, run by inhouse itself on
+loopback, so a program has a runtime with nothing else installed (``make demo`` uses it).
+
+One per run folder. ``serve`` starts it detached (it outlives the command that started it),
+writes a PID file and a state file (URL, model, digest, version), and returns once the server
+answers; ``stop`` ends it (SIGTERM, then SIGKILL) and removes both files; ``status`` reads them.
+The run folder is ``<program>/.inhouse/run``, or ``~/.cache/inhouse/run`` outside a program;
+``INHOUSE_RUN_DIR`` overrides both.
+
+Needs the ``embedded`` extra (llama-cpp-python[server]); without it, :class:`ExtraNotInstalled`.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pydantic import BaseModel
+
+from inhouse.errors import (
+    ExtraNotInstalled,
+    InvalidInput,
+    RuntimeTimeout,
+    RuntimeUnavailable,
+)
+from inhouse.location import DATA_DIR
+from inhouse.runtimes.config import RuntimeConfig
+from inhouse.runtimes.digests import sha256_digest
+from inhouse.runtimes.llamacpp import LlamaCppRuntime
+from inhouse.runtimes.testmodel import is_test_model
+
+__all__ = [
+    "EmbeddedRuntime",
+    "EmbeddedState",
+    "EmbeddedStatus",
+    "connect_embedded",
+    "embedded_status",
+    "read_state",
+    "run_dir",
+    "serve_embedded",
+    "stop_embedded",
+]
+
+_STATE = "embedded.json"
+_PID = "embedded.pid"
+_LOG = "embedded.log"
+_INSTALL_HINT = (
+    "the embedded runtime needs the `embedded` extra (llama-cpp-python[server]). "
+    "Install it with `scripts/install-embedded.sh {python}` (builds llama.cpp once, portable), "
+    "or point inhouse at a running runtime (Ollama, llama.cpp, vLLM) instead"
+)
+#: largest context the embedded server gets by default: a model's own (often 128k) would
+#: reserve gigabytes of KV cache on a laptop
+_DEFAULT_MAX_CTX = 4096
+#: the embedded servers this process started, so ``stop`` can reap them (no zombies, and no
+#: "subprocess still running" warning when a Popen is collected)
+_children: dict[int, subprocess.Popen[bytes]] = {}
+
+
+class EmbeddedState(BaseModel):
+    """What ``serve`` recorded about the running server."""
+
+    pid: int
+    url: str
+    host: str
+    port: int
+    model_id: str
+    model_path: str
+    model_digest: str
+    is_test_model: bool
+    engine: str
+    python: str
+    started_at: str
+    log_path: str
+
+
+class EmbeddedStatus(BaseModel):
+    running: bool
+    answering: bool = False
+    state: EmbeddedState | None = None
+    detail: str
+
+
+def run_dir(program: Path | None) -> Path:
+    """Where the embedded runtime keeps its PID, state and log files."""
+    override = os.environ.get("INHOUSE_RUN_DIR")
+    if override:
+        return Path(override).expanduser().resolve()
+    if program is not None:
+        return program / DATA_DIR / "run"
+    return Path.home() / ".cache" / "inhouse" / "run"
+
+
+def read_state(program: Path | None) -> EmbeddedState | None:
+    """The recorded state, or None when nothing was started (or the file is unreadable)."""
+    try:
+        return EmbeddedState.model_validate_json((run_dir(program) / _STATE).read_bytes())
+    except (OSError, ValueError):
+        return None
+
+
+def _clear(folder: Path) -> None:
+    for name in (_STATE, _PID):
+        (folder / name).unlink(missing_ok=True)
+
+
+def _engine_version(python: str) -> str:
+    """llama-cpp-python's version in ``python``; :class:`ExtraNotInstalled` when it is missing."""
+    if Path(python).resolve() == Path(sys.executable).resolve():
+        needed = ("llama_cpp", "uvicorn", "fastapi", "sse_starlette")
+        if all(importlib.util.find_spec(name) is not None for name in needed):
+            return importlib.metadata.version("llama_cpp_python")
+        raise ExtraNotInstalled(_INSTALL_HINT.format(python=python))
+    probe = (
+        "import importlib.metadata as m, llama_cpp.server, uvicorn;"
+        "print(m.version('llama_cpp_python'))"
+    )
+    done = subprocess.run(
+        [python, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    if done.returncode != 0:
+        raise ExtraNotInstalled(_INSTALL_HINT.format(python=python))
+    return done.stdout.strip()
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _context_length(path: Path) -> int:
+    """The model's trained context (capped), so the server neither overflows nor over-reserves."""
+    from gguf import GGUFReader
+
+    reader = GGUFReader(path)
+    arch_field = reader.fields.get("general.architecture")
+    arch = arch_field.contents() if arch_field is not None else "llama"
+    field = reader.fields.get(f"{arch}.context_length")
+    trained = int(field.contents()) if field is not None else _DEFAULT_MAX_CTX
+    return min(trained, _DEFAULT_MAX_CTX)
+
+
+def _check_gguf(path: Path) -> Path:
+    path = Path(path).expanduser().resolve()
+    if not path.is_file():
+        raise InvalidInput(f"no model file at {path}")
+    with path.open("rb") as handle:
+        if handle.read(4) != b"GGUF":
+            raise InvalidInput(f"{path} is not a GGUF model file")
+    return path
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` is a running process (a zombie we can reap counts as gone)."""
+    child = _children.get(pid)
+    if child is not None:
+        return child.poll() is None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    if stat.exists():
+        try:
+            return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except (OSError, IndexError):
+            return True
+    return True
+
+
+def _is_embedded_server(pid: int) -> bool:
+    """Guard against a reused PID: on Linux, check the process really is our server."""
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if not cmdline.exists():
+        return True  # no /proc (macOS): trust the PID file
+    try:
+        return b"llama_cpp.server" in cmdline.read_bytes()
+    except OSError:
+        return False
+
+
+def _log_tail(path: Path, lines: int = 15) -> str:
+    try:
+        text = path.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return "(no log)"
+    return "\n".join(text[-lines:]) or "(empty log)"
+
+
+def serve_embedded(
+    model_path: Path,
+    *,
+    program: Path | None = None,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    n_ctx: int | None = None,
+    ready_timeout: float = 120.0,
+    python: str | None = None,
+) -> EmbeddedState:
+    """Start the embedded server on ``model_path`` and return once it answers."""
+    path = _check_gguf(model_path)
+    folder = run_dir(program)
+    current = read_state(program)
+    if current is not None:
+        if _alive(current.pid):
+            raise InvalidInput(
+                f"the embedded runtime is already running at {current.url} (pid {current.pid}, "
+                f"model {current.model_path}); stop it first with `inhouse runtime stop`"
+            )
+        _clear(folder)
+    python = python or sys.executable
+    version = _engine_version(python)
+    port = port or _free_port(host)
+    url = f"http://{host}:{port}"
+    context = n_ctx or _context_length(path)
+    test_model = is_test_model(path)
+    model_id = path.stem
+    folder.mkdir(parents=True, exist_ok=True)
+    log_path = folder / _LOG
+    command = [
+        python, "-m", "llama_cpp.server",
+        "--model", str(path),
+        "--model_alias", model_id,
+        "--host", host,
+        "--port", str(port),
+        "--n_ctx", str(context),
+    ]  # fmt: skip
+    with log_path.open("wb") as log:
+        # A new session: the server outlives this command, and a Ctrl-C meant for the
+        # command that started it does not reach it.
+        child = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    _children[child.pid] = child
+    state = EmbeddedState(
+        pid=child.pid,
+        url=url,
+        host=host,
+        port=port,
+        model_id=model_id,
+        model_path=str(path),
+        model_digest=sha256_digest(path),
+        is_test_model=test_model,
+        engine=f"llama-cpp-python {version}",
+        python=python,
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        log_path=str(log_path),
+    )
+    # Written before the wait, so `inhouse runtime stop` can end a server that hangs in start-up.
+    (folder / _PID).write_text(f"{child.pid}\n")
+    _write_json(folder / _STATE, state.model_dump())
+    try:
+        _wait_ready(state, child, ready_timeout)
+    except BaseException:
+        _terminate(child.pid)
+        _clear(folder)
+        raise
+    return state
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def _wait_ready(state: EmbeddedState, child: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=2.0, trust_env=False) as client:
+        while True:
+            code = child.poll()
+            if code is not None:
+                raise RuntimeUnavailable(
+                    f"the embedded runtime exited during start-up (exit code {code}); "
+                    f"its log ({state.log_path}) ends:\n{_log_tail(Path(state.log_path))}",
+                    runtime="embedded",
+                    url=state.url,
+                )
+            try:
+                if client.get(f"{state.url}/v1/models").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass  # not listening yet
+            if time.monotonic() > deadline:
+                raise RuntimeTimeout(
+                    f"the embedded runtime did not answer within {timeout:g} s of starting; "
+                    f"its log ({state.log_path}) ends:\n{_log_tail(Path(state.log_path))}",
+                    runtime="embedded",
+                    url=state.url,
+                )
+            time.sleep(0.1)
+
+
+def _terminate(pid: int, timeout: float = 10.0) -> None:
+    """SIGTERM, wait, then SIGKILL; reap it if it is our child."""
+    child = _children.pop(pid, None)
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            break
+        if child is not None:
+            try:
+                child.wait(wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.05)
+        if not _alive(pid):
+            return
+    if child is not None:
+        child.wait()
+
+
+def stop_embedded(program: Path | None = None, *, timeout: float = 10.0) -> EmbeddedStatus:
+    """Stop the embedded server if it runs; remove its PID and state files either way."""
+    folder = run_dir(program)
+    state = read_state(program)
+    if state is None:
+        _clear(folder)
+        return EmbeddedStatus(running=False, detail="the embedded runtime is not running")
+    if _alive(state.pid) and _is_embedded_server(state.pid):
+        _terminate(state.pid, timeout)
+        detail = f"stopped the embedded runtime (pid {state.pid}, {state.url})"
+    else:
+        detail = f"the embedded runtime was not running (stale PID {state.pid} cleared)"
+    _clear(folder)
+    return EmbeddedStatus(running=False, state=state, detail=detail)
+
+
+def embedded_status(program: Path | None = None) -> EmbeddedStatus:
+    """Whether the embedded server runs and answers, with what ``serve`` recorded."""
+    state = read_state(program)
+    if state is None:
+        return EmbeddedStatus(running=False, detail="the embedded runtime is not running")
+    if not _alive(state.pid):
+        return EmbeddedStatus(
+            running=False,
+            state=state,
+            detail=f"not running: process {state.pid} is gone (stale state; "
+            "`inhouse runtime stop` clears it)",
+        )
+    try:
+        with httpx.Client(timeout=5.0, trust_env=False) as client:
+            answering = client.get(f"{state.url}/v1/models").status_code == 200
+    except httpx.TransportError:
+        answering = False
+    detail = f"running at {state.url} (pid {state.pid})" + ("" if answering else ", not answering")
+    return EmbeddedStatus(running=True, answering=answering, state=state, detail=detail)
+
+
+class EmbeddedRuntime(LlamaCppRuntime):
+    """The adapter for the embedded server: llama-cpp-python's OpenAI API, with inventory from
+    what ``serve`` recorded (the GGUF's SHA-256 and the engine's version)."""
+
+    family = "embedded"
+
+    def __init__(
+        self,
+        config: RuntimeConfig,
+        *,
+        program: Path | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._state = read_state(program)
+        update: dict[str, Any] = {}
+        if config.url is None and self._state is not None:
+            update["url"] = self._state.url
+        if config.model_path is None and self._state is not None:
+            update["model_path"] = Path(self._state.model_path)
+        super().__init__(config.model_copy(update=update), program=program, transport=transport)
+
+    def _resolve_url(self, config: RuntimeConfig, program: Path | None) -> str:
+        if config.url is None:
+            raise RuntimeUnavailable(
+                "the embedded runtime is not running; start it with "
+                "`inhouse runtime serve MODEL.gguf`",
+                runtime=config.name,
+                url="(not started)",
+            )
+        return config.url
+
+    async def version(self) -> tuple[str | None, str | None]:
+        if self._state is not None and self._state.url == self.url:
+            return self._state.engine, None
+        return None, None
+
+
+def connect_embedded(program: Path | None = None, *, timeout: float = 120.0) -> EmbeddedRuntime:
+    """The adapter for the embedded server this program started (use with ``async with``)."""
+    config = RuntimeConfig(name="embedded", family="embedded", timeout=timeout)
+    return EmbeddedRuntime(config, program=program)

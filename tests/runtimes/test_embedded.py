@@ -1,0 +1,125 @@
+"""The embedded runtime: inhouse starts llama-cpp-python's server on loopback, it answers, and
+it stops without leaving a process behind — through the CLI and the Python API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from inhouse.cli.app import app
+from inhouse.errors import ExtraNotInstalled, InvalidInput, RuntimeUnavailable
+from inhouse.runtimes import (
+    ChatRequest,
+    connect_embedded,
+    embedded_status,
+    serve_embedded,
+    stop_embedded,
+)
+from inhouse.runtimes.digests import file_sha256
+from inhouse.runtimes.embedded import run_dir
+from inhouse.runtimes.testmodel import TEST_MODEL_LABEL
+from tests.runtimes.conftest import needs_engine
+
+runner = CliRunner()
+
+
+def process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z")
+
+
+async def ask_and_inventory() -> tuple[str, str | None, str | None, bool]:
+    async with connect_embedded() as runtime:
+        reply = await runtime.chat(
+            ChatRequest.model_validate(
+                {"messages": [{"role": "user", "content": "Hello"}], "max_tokens": 8}
+            )
+        )
+        inventory = await runtime.inventory()
+    (model,) = inventory.models
+    return reply.text, model.digest, inventory.version, model.is_test_model
+
+
+@needs_engine
+def test_serve_answer_stop_leaves_no_process(test_model: Path) -> None:
+    started = runner.invoke(app, ["runtime", "serve", str(test_model), "--json"])
+    assert started.exit_code == 0, started.output
+    state = json.loads(started.output)
+    pid = state["pid"]
+    try:
+        assert state["url"].startswith("http://127.0.0.1:")
+        assert (run_dir(None) / "embedded.pid").read_text().strip() == str(pid)
+        text, digest, version, is_test = asyncio.run(ask_and_inventory())
+        assert text
+        assert digest == f"sha256:{file_sha256(test_model, cached=False)}" == state["model_digest"]
+        assert version is not None and version.startswith("llama-cpp-python ")
+        assert is_test
+
+        status = runner.invoke(app, ["runtime", "status"])
+        assert status.exit_code == 0
+        assert f"pid {pid}" in status.output and TEST_MODEL_LABEL in status.output
+
+        again = runner.invoke(app, ["runtime", "serve", str(test_model)])
+        assert again.exit_code == 2 and "already running" in again.output
+    finally:
+        stopped = runner.invoke(app, ["runtime", "stop"])
+    assert stopped.exit_code == 0 and f"pid {pid}" in stopped.output
+    assert not process_exists(pid)
+    assert not (run_dir(None) / "embedded.pid").exists()
+    assert "not running" in runner.invoke(app, ["runtime", "status"]).output
+    with pytest.raises(RuntimeUnavailable, match="inhouse runtime serve"):
+        connect_embedded()
+
+
+@needs_engine
+def test_serve_finds_a_model_by_name_in_the_models_folder() -> None:
+    assert runner.invoke(app, ["models", "make-test-model"]).exit_code == 0
+    started = runner.invoke(app, ["runtime", "serve", "inhouse-test-model", "--json"])
+    assert started.exit_code == 0, started.output
+    pid = json.loads(started.output)["pid"]
+    report = stop_embedded()
+    assert "stopped" in report.detail
+    assert not process_exists(pid)
+
+
+def test_stop_when_nothing_runs_and_stale_state_is_cleared(tmp_path: Path) -> None:
+    assert "not running" in stop_embedded().detail
+    folder = run_dir(None)
+    folder.mkdir(parents=True)
+    gone = 2**22 + 12345  # above the default pid_max: no such process
+    (folder / "embedded.pid").write_text(f"{gone}\n")
+    (folder / "embedded.json").write_text(json.dumps({
+        "pid": gone, "url": "http://127.0.0.1:9", "host": "127.0.0.1", "port": 9,
+        "model_id": "m", "model_path": "/nowhere/m.gguf", "model_digest": "sha256:00",
+        "is_test_model": False, "engine": "llama-cpp-python 0", "python": sys.executable,
+        "started_at": "2026-01-01T00:00:00+00:00", "log_path": "/nowhere/log",
+    }))  # fmt: skip
+    assert "process" in embedded_status().detail and not embedded_status().running
+    assert "stale PID" in stop_embedded().detail
+    assert not (folder / "embedded.pid").exists() and not (folder / "embedded.json").exists()
+
+
+def test_without_the_extra_serve_names_the_install_script(test_model: Path) -> None:
+    bare = Path("/usr/bin/python3")
+    if not bare.exists():
+        pytest.skip("needs a Python without llama-cpp-python at /usr/bin/python3")
+    with pytest.raises(ExtraNotInstalled, match=r"install-embedded\.sh"):
+        serve_embedded(test_model, python=str(bare))
+    assert not (run_dir(None) / "embedded.pid").exists()
+
+
+def test_serve_refuses_a_file_that_is_not_gguf(tmp_path: Path) -> None:
+    fake = tmp_path / "notes.gguf"
+    fake.write_text("not a model")
+    with pytest.raises(InvalidInput, match="not a GGUF"):
+        serve_embedded(fake)
