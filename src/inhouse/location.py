@@ -20,6 +20,8 @@ __all__ = [
     "find_program",
     "inside_program",
     "models_dir",
+    "optional_program",
+    "run_dir",
     "safe_join",
 ]
 
@@ -79,12 +81,31 @@ def safe_join(program: Path, relative: str | Path) -> Path:
     return target
 
 
-def models_dir(program: Path | None) -> Path:
-    """Where model files live: ``$INHOUSE_MODELS_DIR``, else ``<program>/.inhouse/models``,
-    else (outside any program) ``~/.cache/inhouse/models``."""
-    override = os.environ.get("INHOUSE_MODELS_DIR")
+def _data_folder(env: str, program: Path | None, name: str) -> Path:
+    override = os.environ.get(env)
     if override:
         return Path(override).expanduser().resolve()
     if program is not None:
-        return program / DATA_DIR / "models"
-    return Path.home() / ".cache" / "inhouse" / "models"
+        return program / DATA_DIR / name
+    return Path.home() / ".cache" / "inhouse" / name
+
+
+def models_dir(program: Path | None) -> Path:
+    """Where model files live: ``$INHOUSE_MODELS_DIR``, else ``<program>/.inhouse/models``,
+    else (outside any program) ``~/.cache/inhouse/models``."""
+    return _data_folder("INHOUSE_MODELS_DIR", program, "models")
+
+
+def run_dir(program: Path | None) -> Path:
+    """Where the embedded runtime keeps its PID, state and log files: ``$INHOUSE_RUN_DIR``,
+    else ``<program>/.inhouse/run``, else ``~/.cache/inhouse/run``."""
+    return _data_folder("INHOUSE_RUN_DIR", program, "run")
+
+
+def optional_program(explicit: str | Path | None) -> Path | None:
+    """The program folder when there is one: ``explicit`` or ``$INHOUSE_PROGRAM`` must name a
+    program (an error otherwise); without either, the folder we are in, or None. Models and
+    runtimes work outside any program too."""
+    if explicit is not None or os.environ.get("INHOUSE_PROGRAM"):
+        return find_program(explicit)
+    return inside_program(Path.cwd())

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from inhouse.cli.app import app
 from inhouse.errors import ExtraNotInstalled, InvalidInput, RuntimeUnavailable
+from inhouse.location import run_dir
 from inhouse.runtimes import (
     ChatRequest,
     connect_embedded,
@@ -22,7 +23,6 @@ from inhouse.runtimes import (
     stop_embedded,
 )
 from inhouse.runtimes.digests import file_sha256
-from inhouse.runtimes.embedded import run_dir
 from inhouse.runtimes.testmodel import TEST_MODEL_LABEL
 from tests.runtimes.conftest import needs_engine
 

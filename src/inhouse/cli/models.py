@@ -13,8 +13,7 @@ app = Typer()
 
 
 def _folder(program: str | None) -> Path:
-    from inhouse.location import models_dir
-    from inhouse.runtimes.files import optional_program
+    from inhouse.location import models_dir, optional_program
 
     return models_dir(optional_program(program or state.program))
 

@@ -51,9 +51,9 @@ def serve(
     json: JsonOpt = False,
 ) -> None:
     """Start the embedded runtime on MODEL, in the background; returns once it answers."""
-    from inhouse.location import models_dir
+    from inhouse.location import models_dir, optional_program
     from inhouse.runtimes import EmbeddedStatus, serve_embedded
-    from inhouse.runtimes.files import optional_program, resolve_model
+    from inhouse.runtimes.files import resolve_model
 
     folder = optional_program(program or state.program)
     path = resolve_model(models_dir(folder), model)
@@ -72,8 +72,8 @@ def serve(
 @app.command("status")
 def status(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     """Whether the embedded runtime runs and answers, and what it serves."""
+    from inhouse.location import optional_program
     from inhouse.runtimes import embedded_status
-    from inhouse.runtimes.files import optional_program
 
     report = embedded_status(optional_program(program or state.program))
     if json:
@@ -87,8 +87,8 @@ def status(program: ProgramOpt = None, json: JsonOpt = False) -> None:
 @app.command("stop")
 def stop(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     """Stop the embedded runtime (and clear its PID file)."""
+    from inhouse.location import optional_program
     from inhouse.runtimes import stop_embedded
-    from inhouse.runtimes.files import optional_program
 
     report = stop_embedded(optional_program(program or state.program))
     if json:

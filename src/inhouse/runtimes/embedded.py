@@ -34,7 +34,7 @@ from inhouse.errors import (
     RuntimeTimeout,
     RuntimeUnavailable,
 )
-from inhouse.location import DATA_DIR
+from inhouse.location import run_dir
 from inhouse.runtimes.config import RuntimeConfig
 from inhouse.runtimes.digests import sha256_digest
 from inhouse.runtimes.llamacpp import LlamaCppRuntime
@@ -47,7 +47,6 @@ __all__ = [
     "connect_embedded",
     "embedded_status",
     "read_state",
-    "run_dir",
     "serve_embedded",
     "stop_embedded",
 ]
@@ -90,16 +89,6 @@ class EmbeddedStatus(BaseModel):
     answering: bool = False
     state: EmbeddedState | None = None
     detail: str
-
-
-def run_dir(program: Path | None) -> Path:
-    """Where the embedded runtime keeps its PID, state and log files."""
-    override = os.environ.get("INHOUSE_RUN_DIR")
-    if override:
-        return Path(override).expanduser().resolve()
-    if program is not None:
-        return program / DATA_DIR / "run"
-    return Path.home() / ".cache" / "inhouse" / "run"
 
 
 def read_state(program: Path | None) -> EmbeddedState | None:

@@ -18,7 +18,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from inhouse.errors import InvalidInput
-from inhouse.location import find_program, inside_program
 from inhouse.runtimes.digests import sha256_digest
 from inhouse.runtimes.testmodel import TEST_MODEL_FILENAME, is_test_model, make_test_model
 
@@ -30,7 +29,6 @@ __all__ = [
     "VerifyReport",
     "create_test_model",
     "list_models",
-    "optional_program",
     "record_model",
     "resolve_model",
     "verify_models",
@@ -77,15 +75,6 @@ class VerifyReport(BaseModel):
     def ok(self) -> bool:
         """True when every recorded file is present with its recorded digest."""
         return all(entry.status in ("ok", "unrecorded") for entry in self.entries)
-
-
-def optional_program(explicit: str | Path | None) -> Path | None:
-    """The program folder when there is one: ``explicit`` or ``$INHOUSE_PROGRAM`` must name a
-    program (an error otherwise); without either, the folder we are in, or None. Models and
-    runtimes work outside any program too."""
-    if explicit is not None or os.environ.get("INHOUSE_PROGRAM"):
-        return find_program(explicit)
-    return inside_program(Path.cwd())
 
 
 def resolve_model(folder: Path, model: str | Path) -> Path:
