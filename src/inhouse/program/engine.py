@@ -149,13 +149,15 @@ class Program:
 
     def actor(self, name: str | None = None) -> Person:
         """The acting person: ``name``, else ``$INHOUSE_USER``, else the program's default."""
-        chosen = (
+        return self._person(self.state(), self._actor_name(name))
+
+    def _actor_name(self, name: str | None) -> str:
+        return (
             name
             or os.environ.get("INHOUSE_USER")
             or self.settings.default_user
             or self.settings.lead
         )
-        return self._person(self.state(), chosen)
 
     # -- people ------------------------------------------------------------------------------
 
@@ -558,13 +560,7 @@ class Program:
                 f"the program stopped on {state.stopped.at:%Y-%m-%d} ({state.stopped.reason}); "
                 "start a new program to try again"
             )
-        chosen = (
-            actor
-            or os.environ.get("INHOUSE_USER")
-            or self.settings.default_user
-            or self.settings.lead
-        )
-        return state, self._person(state, chosen)
+        return state, self._person(state, self._actor_name(actor))
 
     def _person(self, state: ProgramState, name: str) -> Person:
         person = state.people.get(name)
