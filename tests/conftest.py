@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.engine"]
+
 _ENV = ("INHOUSE_PROGRAM", "INHOUSE_USER", "INHOUSE_DATABASE_URL", "INHOUSE_MODELS_DIR")
 
 

@@ -24,7 +24,7 @@ from inhouse.runtimes import (
 )
 from inhouse.runtimes.digests import file_sha256
 from inhouse.runtimes.testmodel import TEST_MODEL_LABEL
-from tests.runtimes.conftest import needs_engine
+from tests.engine import needs_engine
 
 runner = CliRunner()
 

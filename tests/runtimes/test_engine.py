@@ -10,7 +10,7 @@ import pytest
 
 from inhouse.runtimes import ChatRequest, RuntimeConfig, open_runtime
 from inhouse.runtimes.digests import file_sha256
-from tests.runtimes.conftest import Engine, needs_engine
+from tests.engine import Engine, needs_engine
 
 pytestmark = [needs_engine, pytest.mark.anyio]
 
