@@ -1,0 +1,248 @@
+"""The scanner: every detector's anchor joined into one RE2 pattern, one pass over the text.
+
+How a scan works:
+
+1. The text is encoded to UTF-8 once, and RE2 searches it for the joined anchors of every
+   detector (a DFA: linear time, no backtracking, whatever custom patterns a user writes).
+2. At a candidate, only the detectors whose anchors can start with that byte (worked out once,
+   from RE2's own ``possiblematchrange``) confirm, in registration order: their exact pattern
+   at that spot, then their validator (Luhn, mod-97, …). The first that holds is a finding and
+   the search goes on after it; if none holds, it goes on one character later.
+3. Byte offsets become character offsets (free for ASCII text).
+
+Why RE2 and not Python's ``re``: one alternation of all detectors in ``re`` tries every branch
+at every position and ran at a few MB/s on the benchmark corpus; RE2 runs the same pass as a DFA
+(numbers in ``docs/policy.md`` and ``benchmarks/scanner.py``). google-re2 ships wheels for the
+platforms we support, so it is a plain dependency with no fallback.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import re2  # type: ignore[import-untyped]
+
+from inhouse.errors import ConfigError
+from inhouse.policy.classes import CustomClass, custom_detectors, parse_custom_classes
+from inhouse.policy.detectors import Detector, registered_detectors
+
+__all__ = ["Match", "Scanner", "redact"]
+
+# room for the joined DFA; RE2's default (8 MiB) makes big joined patterns fall back to the NFA
+_MAX_MEM = 64 << 20
+_UNANCHORED = re2._Anchor.UNANCHORED
+_ANCHOR_START = re2._Anchor.ANCHOR_START
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One finding: ``text[start:end]`` is data of ``data_class`` (character offsets)."""
+
+    data_class: str
+    start: int
+    end: int
+    text: str
+    detector: str = ""
+
+
+class _Found(Protocol):
+    def span(self, group: int = 0, /) -> tuple[int, int]: ...
+    def end(self, group: int = 0, /) -> int: ...
+
+
+#: confirm(data, pos): the detector's exact pattern tried at a candidate's start (bytes)
+_Confirm = Callable[[bytes, int], _Found | None]
+
+
+class _RE2Found:
+    """The little of :class:`re.Match` the scan loop uses, for an RE2 span."""
+
+    __slots__ = ("_end", "_start")
+
+    def __init__(self, start: int, end: int) -> None:
+        self._start, self._end = start, end
+
+    def span(self, group: int = 0, /) -> tuple[int, int]:
+        return self._start, self._end
+
+    def end(self, group: int = 0, /) -> int:
+        return self._end
+
+
+def _python_confirm(pattern: str, name: str) -> tuple[_Confirm, tuple[int, ...]]:
+    try:
+        compiled = re.compile(pattern.encode("ascii"))
+    except (re.error, UnicodeEncodeError) as err:
+        raise ConfigError(f"detector {name!r}: confirm pattern does not compile: {err}") from None
+    value_groups = tuple(
+        index for group, index in sorted(compiled.groupindex.items()) if group.startswith("value")
+    )
+    return compiled.match, value_groups
+
+
+def _re2_confirm(compiled: Any) -> _Confirm:
+    regexp = compiled._regexp  # the C++ RE2 object: no per-call generator or Match wrapper
+
+    def confirm(data: bytes, pos: int) -> _Found | None:
+        start, end = regexp.Match(_ANCHOR_START, data, pos, len(data))[0]
+        return None if start < 0 or end == start else _RE2Found(start, end)
+
+    return confirm
+
+
+def _first_bytes(compiled: Any) -> range:
+    """The bytes a match of ``compiled`` can start with (a superset; all of them if unknown)."""
+    try:
+        low, high = compiled.possiblematchrange(1)
+    except re2.error:
+        return range(256)
+    if not low or not high:
+        return range(256)
+    return range(low[0], high[0] + 1)
+
+
+def _compile(pattern: str, where: str) -> Any:
+    options = re2.Options()
+    options.max_mem = _MAX_MEM
+    try:
+        return re2.compile(pattern, options)
+    except re2.error as err:
+        raise ConfigError(f"{where}: not a valid RE2 pattern ({err}): {pattern!r}") from None
+
+
+class Scanner:
+    """Finds data classes in text with one combined pass. Build once, use from any thread."""
+
+    def __init__(self, detectors: Sequence[Detector]) -> None:
+        if not detectors:
+            raise ConfigError("a scanner needs at least one detector")
+        self.detectors: tuple[Detector, ...] = tuple(detectors)
+        names = [d.name for d in self.detectors]
+        if len(set(names)) != len(names):
+            raise ConfigError("detector names must be unique")
+        self.data_classes: tuple[str, ...] = tuple(dict.fromkeys(d.data_class for d in detectors))
+        confirms: list[_Confirm] = []
+        value_groups: list[tuple[int, ...]] = []
+        first_bytes: list[range] = []
+        for detector in self.detectors:
+            single = _compile(detector.anchor, f"detector {detector.name!r}")
+            first_bytes.append(_first_bytes(single))
+            if detector.confirm is None:
+                confirms.append(_re2_confirm(single))
+                value_groups.append(())
+            else:
+                confirm, groups = _python_confirm(detector.confirm, detector.name)
+                confirms.append(confirm)
+                value_groups.append(groups)
+        joined = "|".join(f"(?:{d.anchor})" for d in self.detectors)
+        self._search = _compile(joined, "the joined detector pattern")._regexp.Match
+        self._confirms = tuple(confirms)
+        self._value_groups = tuple(value_groups)
+        self._validators = tuple(d.validate for d in self.detectors)
+        # which detectors can start with a given byte: a candidate tries only those, in order
+        self._by_first_byte = tuple(
+            tuple(i for i, span in enumerate(first_bytes) if byte in span) for byte in range(256)
+        )
+
+    @classmethod
+    def build(
+        cls,
+        custom: Mapping[str, CustomClass | Mapping[str, Any]] | None = None,
+        *,
+        detectors: Iterable[Detector] | None = None,
+    ) -> Scanner:
+        """A scanner over the registered detectors (or ``detectors``) plus the custom classes
+        (the ``[policy.classes]`` table as a dict, validated here)."""
+        chosen = list(registered_detectors() if detectors is None else detectors)
+        return cls([*chosen, *custom_detectors(parse_custom_classes(custom))])
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Scanner:
+        """A scanner for a program: built-ins plus ``[policy.classes]`` of ``inhouse.toml``."""
+        policy = config.get("policy") or {}
+        if not isinstance(policy, Mapping):
+            raise ConfigError("policy: must be a table")
+        return cls.build(policy.get("classes"))
+
+    def scan(self, text: str) -> list[Match]:
+        """Every finding in ``text``, in order, not overlapping."""
+        data = text.encode("utf-8", "surrogatepass")
+        size = len(data)
+        search = self._search
+        by_first_byte = self._by_first_byte
+        confirms = self._confirms
+        value_groups = self._value_groups
+        validators = self._validators
+        found: list[tuple[int, int, int]] = []  # (detector index, byte start, byte end)
+        pos = 0
+        while pos < size:
+            start = search(_UNANCHORED, data, pos, size)[0][0]
+            if start < 0:
+                break
+            resume = start + 1
+            for index in by_first_byte[data[start]]:
+                hit = confirms[index](data, start)
+                if hit is None:
+                    continue
+                value_start, value_end = hit.span()
+                for group in value_groups[index]:
+                    value_start, value_end = hit.span(group)
+                    if value_start >= 0:
+                        break
+                check = validators[index]
+                if check is None or check(
+                    data[value_start:value_end].decode("utf-8", "surrogatepass")
+                ):
+                    found.append((index, value_start, value_end))
+                    resume = max(resume, hit.end())
+                    break
+            pos = resume
+            while pos < size and data[pos] & 0xC0 == 0x80:  # never inside a character
+                pos += 1
+        return self._matches(text, data, found)
+
+    def _matches(self, text: str, data: bytes, found: list[tuple[int, int, int]]) -> list[Match]:
+        detectors = self.detectors
+        if len(data) == len(text):  # ASCII: byte offsets are character offsets
+            return [
+                Match(detectors[i].data_class, s, e, text[s:e], detectors[i].name)
+                for i, s, e in found
+            ]
+        matches: list[Match] = []
+        byte_at, char_at = 0, 0
+
+        def to_char(offset: int) -> int:
+            nonlocal byte_at, char_at
+            char_at += len(data[byte_at:offset].decode("utf-8", "surrogatepass"))
+            byte_at = offset
+            return char_at
+
+        for index, start, end in found:
+            s = to_char(start)
+            e = to_char(end)
+            matches.append(
+                Match(detectors[index].data_class, s, e, text[s:e], detectors[index].name)
+            )
+        return matches
+
+    def classes(self, text: str) -> set[str]:
+        """The data classes present in ``text``."""
+        return {match.data_class for match in self.scan(text)}
+
+
+def redact(text: str, matches: Iterable[Match]) -> str:
+    """``text`` with each match replaced by ``[REDACTED:<class>]`` (overlaps merged)."""
+    pieces: list[str] = []
+    at = 0
+    for match in sorted(matches, key=lambda m: (m.start, -m.end)):
+        if match.end <= at:
+            continue
+        start = max(match.start, at)
+        pieces.append(text[at:start])
+        pieces.append(f"[REDACTED:{match.data_class}]")
+        at = match.end
+    pieces.append(text[at:])
+    return "".join(pieces)

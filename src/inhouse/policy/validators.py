@@ -1,0 +1,266 @@
+"""Checksums and plausibility rules that turn a regex candidate into a finding.
+
+Each function takes the matched text (as the detector's pattern matched it, separators and all)
+and answers whether it is the real thing. They run only on candidates the scanner found, never
+over a whole text, so they may be as careful as they like.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+
+__all__ = [
+    "IBAN_LENGTHS",
+    "bsn_ok",
+    "card_ok",
+    "dni_ok",
+    "email_ok",
+    "iban_ok",
+    "jwt_ok",
+    "luhn_ok",
+    "mod97_ok",
+    "nino_ok",
+    "password_ok",
+    "phone_ok",
+    "secret_value_ok",
+    "ssn_ok",
+]
+
+
+_NOT_DIGIT = re.compile(r"[^0-9]+")
+
+
+def _digits(text: str) -> str:
+    return _NOT_DIGIT.sub("", text)
+
+
+def luhn_ok(digits: str) -> bool:
+    """The Luhn (mod 10) check that every payment card number carries."""
+    if not digits or not digits.isdigit():
+        return False
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = ord(char) - 48
+        if index % 2:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+# (prefix range low, high, allowed lengths) by the card schemes' published IIN ranges
+_CARD_RANGES: tuple[tuple[int, int, tuple[int, ...]], ...] = (
+    (4, 4, (13, 16, 19)),  # Visa
+    (51, 55, (16,)),  # Mastercard
+    (2221, 2720, (16,)),  # Mastercard 2-series
+    (34, 34, (15,)),  # American Express
+    (37, 37, (15,)),
+    (300, 305, (14, 16, 19)),  # Diners Club
+    (36, 36, (14, 16, 19)),
+    (38, 39, (14, 16, 19)),
+    (6011, 6011, (16, 19)),  # Discover
+    (644, 649, (16, 19)),
+    (65, 65, (16, 19)),
+    (3528, 3589, (16, 19)),  # JCB
+    (62, 62, (16, 17, 18, 19)),  # UnionPay
+    (50, 50, (12, 13, 14, 15, 16, 17, 18, 19)),  # Maestro
+    (56, 58, (12, 13, 14, 15, 16, 17, 18, 19)),
+    (63, 63, (12, 13, 14, 15, 16, 17, 18, 19)),
+    (67, 67, (12, 13, 14, 15, 16, 17, 18, 19)),
+)
+
+
+def _card_scheme_ok(digits: str) -> bool:
+    for low, high, lengths in _CARD_RANGES:
+        width = len(str(low))
+        if low <= int(digits[:width]) <= high and len(digits) in lengths:
+            return True
+    return False
+
+
+def card_ok(text: str) -> bool:
+    """A card number: a known scheme's prefix and length, the Luhn check, and if written in
+    groups, one kind of separator and the groupings cards are printed with."""
+    digits = _digits(text)
+    if not 13 <= len(digits) <= 19 or not _card_scheme_ok(digits) or not luhn_ok(digits):
+        return False
+    separators = {ch for ch in text if not ch.isdigit()}
+    if not separators:
+        return True
+    if len(separators) > 1:
+        return False
+    groups = [len(g) for g in text.split(separators.pop())]
+    if groups in ([4, 6, 5], [4, 6, 4]):  # Amex, Diners
+        return True
+    return all(size == 4 for size in groups[:-1]) and 1 <= groups[-1] <= 4 + 3
+
+
+# IBAN length by country (ISO 13616 registry)
+IBAN_LENGTHS: dict[str, int] = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22,
+    "BR": 29, "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28,
+    "EE": 20, "EG": 29, "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23,
+    "GL": 18, "GR": 27, "GT": 28, "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26,
+    "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28, "LC": 32, "LI": 21, "LT": 20, "LU": 20,
+    "LV": 21, "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MR": 27, "MT": 31, "MU": 30, "NL": 18,
+    "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "SA": 24,
+    "SC": 31, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "ST": 25, "SV": 28, "TL": 23, "TN": 24,
+    "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
+}  # fmt: skip
+
+
+def mod97_ok(iban: str) -> bool:
+    """ISO 7064 mod 97-10 over the rearranged IBAN (letters as 10..35); must leave 1."""
+    rearranged = iban[4:] + iban[:4]
+    try:
+        number = int("".join(str(int(ch, 36)) for ch in rearranged))
+    except ValueError:
+        return False
+    return number % 97 == 1
+
+
+def iban_ok(text: str) -> bool:
+    """An IBAN, with or without spaces: a registered country, its exact length, mod-97."""
+    compact = text.replace(" ", "").upper()
+    country = compact[:2]
+    if IBAN_LENGTHS.get(country) != len(compact) or not compact[2:4].isdigit():
+        return False
+    return mod97_ok(compact)
+
+
+def ssn_ok(text: str) -> bool:
+    """A US Social Security number in an issuable range: area not 000, 666 or 900-999, group
+    not 00, serial not 0000, and not one of the numbers famously printed in ads."""
+    digits = _digits(text)
+    if len(digits) != 9:
+        return False
+    area, group, serial = digits[:3], digits[3:5], digits[5:]
+    if area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000":
+        return False
+    return digits not in ("078051120", "219099999")
+
+
+_NINO_BAD_PREFIXES = frozenset({"BG", "GB", "NK", "KN", "TN", "NT", "ZZ"})
+
+
+def nino_ok(text: str) -> bool:
+    """A UK National Insurance number: letters D, F, I, Q, U, V never used, O not second,
+    the administrative prefixes (BG, GB, NK, KN, TN, NT, ZZ) never issued, suffix A-D."""
+    compact = text.replace(" ", "").upper()
+    if len(compact) != 9 or not compact[2:8].isdigit():
+        return False
+    first, second, suffix = compact[0], compact[1], compact[8]
+    if first in "DFIQUV" or second in "DFIQUVO" or suffix not in "ABCD":
+        return False
+    return compact[:2] not in _NINO_BAD_PREFIXES
+
+
+def bsn_ok(text: str) -> bool:
+    """A Dutch citizen service number (BSN): nine digits passing the '11-proof'
+    (9·d1 + 8·d2 + … + 2·d8 - 1·d9 divisible by 11), and not all zeros."""
+    digits = _digits(text)
+    if len(digits) == 8:
+        digits = "0" + digits  # old numbers are sometimes written without the leading zero
+    if len(digits) != 9 or int(digits) == 0:
+        return False
+    total = sum(int(d) * weight for d, weight in zip(digits[:8], range(9, 1, -1), strict=True))
+    return (total - int(digits[8])) % 11 == 0
+
+
+_DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
+
+
+def dni_ok(text: str) -> bool:
+    """A Spanish DNI (8 digits + check letter) or NIE (X/Y/Z + 7 digits + check letter): the
+    letter is the number mod 23 looked up in the official table."""
+    compact = text.replace("-", "").replace(" ", "").upper()
+    if len(compact) != 9:
+        return False
+    head = compact[:8]
+    if head[0] in "XYZ":
+        head = str("XYZ".index(head[0])) + head[1:]
+    if not head.isdigit():
+        return False
+    return _DNI_LETTERS[int(head) % 23] == compact[8]
+
+
+_EMAIL_DOMAIN = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}")
+
+
+def email_ok(text: str) -> bool:
+    """An address a mail server would accept: local part ≤ 64 without '..', a real-looking
+    domain (labels ≤ 63, no leading/trailing hyphen, alphabetic top-level domain)."""
+    local, _, domain = text.rpartition("@")
+    if not local or len(local) > 64 or ".." in local or local.endswith("."):
+        return False
+    return len(domain) <= 253 and _EMAIL_DOMAIN.fullmatch(domain) is not None
+
+
+_DATE_LIKE = re.compile(r"\(?\d{1,4}[./-]\d{1,2}[./-]\d{2,4}(?:\D|$)")
+
+
+def phone_ok(text: str) -> bool:
+    """A telephone number: 8-15 digits (E.164 allows 15), not a date, and after the country
+    code or area code in parentheses one kind of separator only."""
+    digits = _digits(text)
+    if text.startswith("+"):
+        if not 8 <= len(digits) <= 15:
+            return False
+    elif text.startswith("00") and text[2:3] != "0":  # 00 + country code, as dialled in Europe
+        # written in groups: an unbroken 00… run is far more often a zero-padded id
+        if not 10 <= len(digits) <= 17 or text.isdigit():
+            return False
+    elif not 9 <= len(digits) <= 12:
+        return False
+    if _DATE_LIKE.match(text.lstrip("+")):
+        return False
+    # drop the country code / bracketed area code and the separator after it
+    rest = re.sub(r"^(?:\+\d{1,3}|00[1-9]\d{0,2}(?=[ .-])|1(?=[ .-]))[ .-]?", "", text)
+    rest = re.sub(r"^[^()]*\([0-9 ]+\)[ .-]?", "", rest)
+    separators = {ch for ch in rest if ch in " .-/"}
+    return len(separators) <= 1 and "(" not in rest and ")" not in rest
+
+
+_PLACEHOLDER = re.compile(
+    r"(?i)^(?:x+|\*+|\.+|<.*>|\{.*\}|\$.*|%.*|none|null|nil|true|false|undefined|"
+    r"changeme|password|secret|example.*|your[_-].*|.*(?:environ|getenv|env\[|config\.).*|"
+    r"[A-Za-z_][\w.]*\(.*|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)$"  # a call or an attribute
+)
+
+
+def secret_value_ok(text: str) -> bool:
+    """A value assigned to ``api_key``/``token``/…: long, mixed letters and digits, not a
+    placeholder or a lookup (``os.environ[...]``, ``${VAR}``)."""
+    value = text.strip("\"'")
+    if len(value) < 16 or _PLACEHOLDER.match(value):
+        return False
+    has_digit = any(ch.isdigit() for ch in value)
+    has_alpha = any(ch.isalpha() for ch in value)
+    return has_digit and has_alpha and len(set(value)) >= 6
+
+
+def password_ok(text: str) -> bool:
+    """A literal password: at least 8 characters, not a placeholder, not one repeated char."""
+    value = text.strip("\"'")
+    return len(value) >= 8 and not _PLACEHOLDER.match(value) and len(set(value)) > 2
+
+
+def _b64json(part: str) -> object:
+    padded = part + "=" * (-len(part) % 4)
+    return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+
+
+def jwt_ok(text: str) -> bool:
+    """A JSON Web Token: three base64url parts whose header decodes to JSON naming ``alg``."""
+    parts = text.split(".")
+    if len(parts) != 3:
+        return False
+    try:
+        header = _b64json(parts[0])
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return False
+    return isinstance(header, dict) and "alg" in header
