@@ -30,7 +30,18 @@ def _current_lock(ctx: CheckContext) -> Fact | None:
 
 
 def _current_workflow(ctx: CheckContext) -> Fact | None:
-    return ctx.facts.latest("workflow.spec")
+    """The workflow play 3 is judged on: of each workflow's current version, the latest one
+    someone other than its author passed, else the latest version recorded. (With several
+    workflows, testing a second one must not hide the first one's evidence.)"""
+    current: dict[str, Fact] = {}
+    for spec in ctx.facts.of("workflow.spec"):
+        current[str(spec.payload["workflow"])] = spec
+    proven = [
+        spec
+        for spec in current.values()
+        if any(run.by != spec.payload["author"] for run in _passing_runs(ctx, spec))
+    ]
+    return max(proven, key=lambda f: f.id) if proven else ctx.facts.latest("workflow.spec")
 
 
 def _early_owners(ctx: CheckContext) -> set[str]:
@@ -153,7 +164,11 @@ def data_rules_written(ctx: CheckContext) -> Result:
     if lock is None:
         return failed("no baseline lock: write data rules in inhouse.toml and lock the baseline")
     if not lock.payload["rules_hash"]:
-        return failed("the lock has no data-handling rules: add [data] rules and re-lock", lock)
+        return failed(
+            "the lock has no data-handling rules: add a [data_rules] table to inhouse.toml and "
+            "re-lock (`inhouse baseline lock`)",
+            lock,
+        )
     return passed(f"rules {lock.payload['rules_hash'][:12]} are in the lock", lock)
 
 
@@ -163,11 +178,13 @@ def second_person_verified(ctx: CheckContext) -> Result:
     lock = _current_lock(ctx)
     if lock is None:
         return failed("no baseline lock to verify against: run `inhouse baseline lock`")
-    owner = ctx.owners.get("baseline")
+    # the play's owner and the owner the lock names (the manifest's) are both "the owner"
+    owners = {str(o) for o in (ctx.owners.get("baseline"), lock.payload.get("owner")) if o}
+    owner = _names(list(owners))
     lock_hash = lock.payload["lock_hash"]
     verifies = ctx.facts.of("baseline.verify")
     good = [f for f in verifies if f.payload["passed"] and f.payload["lock_hash"] == lock_hash]
-    by_other = [f for f in good if f.by != owner]
+    by_other = [f for f in good if f.by not in owners]
     if by_other:
         fact = by_other[-1]
         return passed(f"{fact.by} verified lock {lock_hash[:12]}", lock, fact)
@@ -204,7 +221,7 @@ def recurring_task_named(ctx: CheckContext) -> Result:
     return passed(f"{fact.payload['task']} ({fact.payload['frequency']})", fact)
 
 
-@register_check("workflow-pinned", reads=("workflow.spec", "baseline.lock"))
+@register_check("workflow-pinned", reads=("workflow.spec", "workflow.run", "baseline.lock"))
 def workflow_pinned(ctx: CheckContext) -> Result:
     """The current workflow's model is a blessed model of the current lock, by digest."""
     spec = _current_workflow(ctx)
@@ -227,16 +244,21 @@ def workflow_pinned(ctx: CheckContext) -> Result:
 
 
 def _passing_runs(ctx: CheckContext, spec: Fact) -> list[Fact]:
+    """Passing test runs of ``spec``'s version, against the current lock where there is one (a
+    run against other locked weights does not prove this workflow on the baseline's model)."""
+    lock = _current_lock(ctx)
+    lock_hash = lock.payload["lock_hash"] if lock is not None else None
     return [
         f
         for f in ctx.facts.of("workflow.run")
         if f.payload["workflow"] == spec.payload["workflow"]
         and f.payload["content_hash"] == spec.payload["content_hash"]
         and f.payload["passed"]
+        and (lock_hash is None or not f.payload["lock_hash"] or f.payload["lock_hash"] == lock_hash)
     ]
 
 
-@register_check("workflow-tests-pass", reads=("workflow.spec", "workflow.run"))
+@register_check("workflow-tests-pass", reads=("workflow.spec", "workflow.run", "baseline.lock"))
 def workflow_tests_pass(ctx: CheckContext) -> Result:
     """The current version of the workflow has a passing test run."""
     spec = _current_workflow(ctx)
@@ -253,7 +275,7 @@ def workflow_tests_pass(ctx: CheckContext) -> Result:
     return passed(f"{run.by} passed it ({run.payload['pass_rate']:.0%} of cases)", spec, run)
 
 
-@register_check("workflow-run-by-other", reads=("workflow.spec", "workflow.run"))
+@register_check("workflow-run-by-other", reads=("workflow.spec", "workflow.run", "baseline.lock"))
 def workflow_run_by_other(ctx: CheckContext) -> Result:
     """Someone other than the author ran the current workflow's tests and passed."""
     spec = _current_workflow(ctx)

@@ -1,0 +1,69 @@
+"""Run a case's checks on one output and add them up (weights, threshold, negation)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from inhouse.checks.base import CaseResult, CheckContext, CheckResult, Outcome
+from inhouse.checks.registry import check_type
+from inhouse.checks.spec import CheckSpec
+from inhouse.errors import InvalidInput, RuntimeFault
+
+__all__ = ["evaluate", "run_check"]
+
+_EPSILON = 1e-9
+
+
+async def run_check(spec: CheckSpec, output: str, ctx: CheckContext) -> CheckResult:
+    """One check on one output. ``not-<type>`` inverts pass and score, but never an error: a
+    check that could not judge fails whichever way it is written."""
+    kind = check_type(spec.base)
+    if kind is None:  # parse_checks already refused it; a plugin may have gone since
+        outcome = Outcome.failure(f"check type {spec.base!r} is no longer installed")
+    else:
+        try:
+            outcome = await kind.run(spec.params, output, ctx)
+        except RuntimeFault as fault:
+            outcome = Outcome.failure(str(fault))
+    passed, score = outcome.passed, min(max(outcome.score, 0.0), 1.0)
+    if spec.negate and not outcome.error:
+        passed, score = not passed, 1.0 - score
+    return CheckResult(
+        type=spec.type,
+        passed=passed,
+        score=score,
+        reason=outcome.reason,
+        weight=spec.weight,
+        metric=spec.metric,
+        error=outcome.error,
+        details=outcome.details,
+    )
+
+
+async def evaluate(
+    checks: Sequence[CheckSpec],
+    output: str,
+    ctx: CheckContext | None = None,
+    *,
+    threshold: float | None = None,
+) -> CaseResult:
+    """Judge ``output`` with every check (concurrently) and decide the case.
+
+    The score is the weighted mean of the checks' scores (weight 0: reported, not counted).
+    Without ``threshold`` the case passes when every counted check passes; with one, when the
+    score reaches it. A counted check that could not judge fails the case either way."""
+    if threshold is not None and not 0 <= threshold <= 1:
+        raise InvalidInput(f"threshold must be between 0 and 1, got {threshold}")
+    context = ctx if ctx is not None else CheckContext()
+    results = list(await asyncio.gather(*(run_check(spec, output, context) for spec in checks)))
+    counted = [result for result in results if result.weight > 0]
+    total = sum(result.weight for result in counted)
+    score = sum(r.weight * r.score for r in counted) / total if total else 1.0
+    if any(result.error for result in counted):
+        passed = False
+    elif threshold is None:
+        passed = all(result.passed for result in counted)
+    else:
+        passed = score + _EPSILON >= threshold
+    return CaseResult(passed=passed, score=score, threshold=threshold, results=results)

@@ -1,0 +1,122 @@
+"""The ``python`` check: a function of yours, named by dotted path, judges the output.
+
+The function is called as ``func(output, context)`` (``context``: ``vars``, ``latency_ms``,
+``cost``) and may be async. It returns a bool (pass/fail), a number in 0..1 (a score that
+passes at ``threshold``, default 0.5) or a mapping ``{pass, score, reason}`` as promptfoo's
+Python assertions do. The module must be importable: installed, or on ``PYTHONPATH``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from importlib import import_module
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from inhouse.checks.base import CheckContext, Outcome
+from inhouse.checks.registry import Params, register_check_type
+
+__all__ = ["resolve_function"]
+
+_DEFAULT_THRESHOLD = 0.5
+
+
+def resolve_function(path: str) -> Callable[..., Any]:
+    """The callable at ``package.module:function`` or ``package.module.function``; a
+    ValueError saying what could not be found otherwise."""
+    if ":" in path:
+        module_name, _, attribute = path.partition(":")
+    else:
+        module_name, _, attribute = path.rpartition(".")
+    if not module_name or not attribute:
+        raise ValueError(
+            f"{path!r} is not a dotted path to a function: write package.module:function"
+        )
+    try:
+        module = import_module(module_name)
+    except ImportError as err:
+        raise ValueError(
+            f"cannot import module {module_name!r} for {path!r}: {err} "
+            "(is it installed, or on PYTHONPATH?)"
+        ) from None
+    except Exception as err:  # the user's module failed while importing
+        raise ValueError(
+            f"importing {module_name!r} for {path!r} failed: {type(err).__name__}: {err}"
+        ) from None
+    target: Any = module
+    for part in attribute.split("."):
+        if not hasattr(target, part):
+            raise ValueError(f"module {module_name!r} has no {attribute!r} (looking for {path!r})")
+        target = getattr(target, part)
+    if not callable(target):
+        raise ValueError(f"{path!r} is a {type(target).__name__}, not a function")
+    return target  # type: ignore[no-any-return]
+
+
+class FunctionParams(Params):
+    #: ``package.module:function`` (or ``package.module.function``)
+    value: str
+    #: the score a numeric answer needs to pass (default 0.5)
+    threshold: float | None = Field(default=None, ge=0, le=1)
+
+    @field_validator("value")
+    @classmethod
+    def _importable(cls, value: str) -> str:
+        resolve_function(value)
+        return value
+
+
+@register_check_type("python", params=FunctionParams, summary="a Python function judges it")
+async def python(params: FunctionParams, output: str, ctx: CheckContext) -> Outcome:
+    try:
+        func = resolve_function(params.value)
+    except ValueError as err:
+        return Outcome.failure(str(err))
+    context = {"vars": dict(ctx.vars), "latency_ms": ctx.latency_ms, "cost": ctx.cost}
+    try:
+        answer = func(output, context)
+        if inspect.isawaitable(answer):
+            answer = await answer
+    except Exception as err:  # a user's function may raise anything; report it, do not crash
+        return Outcome.failure(f"{params.value} raised {type(err).__name__}: {err}")
+    return _interpret(params, answer)
+
+
+def _interpret(params: FunctionParams, answer: Any) -> Outcome:
+    name = params.value
+    threshold = params.threshold if params.threshold is not None else _DEFAULT_THRESHOLD
+    if isinstance(answer, bool):
+        return Outcome.of(answer, f"{name} returned {answer}")
+    if isinstance(answer, int | float):
+        return _scored(name, float(answer), None, threshold, None)
+    if isinstance(answer, Mapping):
+        passed = answer.get("pass", answer.get("passed"))
+        score = answer.get("score")
+        reason = answer.get("reason")
+        if passed is not None and not isinstance(passed, bool):
+            return Outcome.failure(f"{name} returned pass={passed!r}; pass must be true or false")
+        if score is not None and (isinstance(score, bool) or not isinstance(score, int | float)):
+            return Outcome.failure(f"{name} returned score={score!r}; score must be a number")
+        if passed is None and score is None:
+            return Outcome.failure(f"{name} returned a mapping without pass or score: {answer!r}")
+        return _scored(name, None if score is None else float(score), passed, threshold, reason)
+    return Outcome.failure(
+        f"{name} returned {type(answer).__name__}; a check function returns a bool, a number "
+        "in 0..1, or {pass, score, reason}"
+    )
+
+
+def _scored(
+    name: str, score: float | None, passed: bool | None, threshold: float, reason: Any
+) -> Outcome:
+    if score is not None and not 0 <= score <= 1:
+        return Outcome.failure(f"{name} returned score {score}; scores run from 0 to 1")
+    if passed is None:
+        assert score is not None
+        passed = score >= threshold
+    if score is None:
+        score = 1.0 if passed else 0.0
+    said = str(reason) if reason else f"{name} scored {score:.2f} (passes at {threshold:.2f})"
+    return Outcome(passed, score, said)

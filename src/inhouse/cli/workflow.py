@@ -1,0 +1,332 @@
+"""inhouse workflow: play 3's workflows — list, validate, run, test, import-promptfoo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from inhouse.cli._common import (
+    AsOpt,
+    JsonOpt,
+    ProgramOpt,
+    Typer,
+    err_console,
+    open_program,
+    out_console,
+    print_json,
+)
+
+app = Typer()
+
+NameArg = Annotated[str, typer.Argument(help="The workflow: workflows/NAME.yaml.")]
+
+
+def _user_path(folder: Path, text: str) -> Path:
+    """A path a person typed (relative to here), which must stay inside the program folder."""
+    from inhouse.location import safe_join
+
+    return safe_join(folder, Path(text).expanduser().absolute())
+
+
+@app.command("list")
+def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
+    """The program's workflows (workflows/*.yaml) with owner, model and test count."""
+    from inhouse.errors import InhouseError
+    from inhouse.workflows import list_workflows, load_workflow
+
+    opened = open_program(program)
+    rows: list[dict[str, Any]] = []
+    for name in list_workflows(opened.folder):
+        try:
+            flow = load_workflow(opened.folder, name)
+        except InhouseError as err:
+            rows.append({"name": name, "error": str(err)})
+            continue
+        spec = flow.spec
+        rows.append(
+            {"name": name, "owner": spec.owner, "frequency": spec.frequency, "model": spec.model,
+             "tests": len(flow.cases), "content_hash": flow.content_hash}
+        )  # fmt: skip
+    if json:
+        print_json(rows)
+        return
+    if not rows:
+        out_console().print(
+            "No workflows yet: write workflows/NAME.yaml (see docs/workflows.md), or "
+            "`inhouse workflow import-promptfoo promptfooconfig.yaml`."
+        )
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table("name", "owner", "frequency", "model", "tests", box=None)
+    for row in rows:
+        if "error" in row:
+            table.add_row(row["name"], f"[red]{escape(row['error'])}[/]", "", "", "")
+        else:
+            table.add_row(
+                row["name"], row["owner"], row["frequency"], row["model"], str(row["tests"])
+            )
+    out_console().print(table)
+
+
+@app.command("validate")
+def validate(name: NameArg, program: ProgramOpt = None) -> None:
+    """Check a workflow spec without running it (templates, variables, checks)."""
+    from inhouse.workflows import load_workflow
+
+    flow = load_workflow(open_program(program).folder, name)
+    out_console().print(
+        f"{flow.where} is valid: {len(flow.cases)} test case(s), model {flow.spec.model}, "
+        f"version {flow.content_hash[:19]}"
+    )
+
+
+def _inputs(folder: Path, pairs: list[str], input_file: str | None) -> tuple[list[Any], bool]:
+    """(the variable sets, whether they came as text from --var)."""
+    import json
+
+    from inhouse.errors import InvalidInput
+
+    if input_file is not None:
+        if pairs:
+            raise InvalidInput("give variables with --var or --input, not both")
+        path = _user_path(folder, input_file)
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            raise InvalidInput(f"--input: no file {input_file}") from None
+        rows = []
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError as err:
+                raise InvalidInput(f"{input_file}:{number}: not JSON: {err}") from None
+            if not isinstance(row, dict):
+                raise InvalidInput(f"{input_file}:{number}: each line is a JSON object of vars")
+            rows.append(row)
+        if not rows:
+            raise InvalidInput(f"{input_file}: no lines with variables")
+        return rows, False
+    given: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InvalidInput(f"--var {pair!r}: write it as NAME=VALUE")
+        given[key.strip()] = value
+    return [given], True
+
+
+@app.command("run")
+def run(
+    name: NameArg,
+    var: Annotated[
+        list[str] | None, typer.Option("--var", help="A variable, NAME=VALUE (repeatable).")
+    ] = None,
+    input_file: Annotated[
+        str | None,
+        typer.Option("--input", help="A JSONL file: one object of variables per line."),
+    ] = None,
+    concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight at once.")] = 1,
+    program: ProgramOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Produce outputs with the workflow's pinned model (refused if the model drifted)."""
+    import asyncio
+
+    from inhouse.workflows import run_workflow
+
+    opened = open_program(program)
+    inputs, from_text = _inputs(opened.folder, var or [], input_file)
+    flow, pinned, outputs = asyncio.run(
+        run_workflow(opened.folder, name, inputs, from_text=from_text, concurrency=concurrency)
+    )
+    if json:
+        print_json(
+            {"workflow": flow.name, "model": pinned.model.name, "digest": pinned.model.digest,
+             "outputs": [{"vars": g.vars, "output": g.output, "latency_ms": g.latency_ms,
+                          "error": g.error} for g in outputs]}
+        )  # fmt: skip
+    else:
+        from rich.markup import escape
+
+        for generation in outputs:
+            if len(outputs) > 1:
+                out_console().print(f"[bold]{escape(str(generation.vars))}[/]")
+            if generation.output is None:
+                err_console().print(f"[red]runtime failed:[/] {escape(str(generation.error))}")
+            else:
+                out_console().print(escape(generation.output))
+    if any(g.output is None for g in outputs):
+        raise typer.Exit(1)
+
+
+def _progress_bar() -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err_console(),
+        transient=True,
+    )
+
+
+def _show(report: Any) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table("case", "passed", "score", "result", "why", box=None)
+    for case in report.cases:
+        mark = "[green]pass[/]" if case.passed else "[red]FAIL[/]"
+        table.add_row(
+            escape(case.case.name),
+            f"{case.passes}/{len(case.attempts)}",
+            f"{case.score:.2f}",
+            mark,
+            escape(case.summary()),
+        )
+    console = out_console()
+    console.print(table)
+    verdict = "[green]passed[/]" if report.passed else "[red]failed[/]"
+    console.print(
+        f"Workflow {report.workflow.name} {verdict}: {report.pass_rate:.0%} of cases passed "
+        f"(needs {report.required:.0%}); run by {report.runner}, author "
+        f"{report.workflow.spec.owner}, model {report.model.name} "
+        f"({report.model.digest[:19]}), version {report.workflow.content_hash[:19]}."
+    )
+    for fact in report.facts:
+        console.print(f"  recorded {fact.kind} #{fact.id}")
+    if report.passed and report.runner == report.workflow.spec.owner:
+        console.print(
+            "  note: a run by the workflow's author does not satisfy play 3's exit; someone "
+            f"else runs `inhouse workflow test {report.workflow.name} --as THEM`"
+        )
+
+
+@app.command("test")
+def test(
+    name: NameArg,
+    as_: AsOpt = None,
+    concurrency: Annotated[int, typer.Option(min=1, help="Cases in flight at once.")] = 1,
+    junit: Annotated[
+        str | None,
+        typer.Option("--junit", help="Write JUnit XML here (for CI).", show_default=False),
+    ] = None,
+    report_path: Annotated[
+        str | None,
+        typer.Option("--report", help="Write the JSON report here.", show_default=False),
+    ] = None,
+    program: ProgramOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Run the test cases, record the run as play 3's evidence; exit 1 below the pass-rate."""
+    import json as jsonlib
+
+    from inhouse.workflows import run_workflow_tests
+
+    opened = open_program(program)
+    junit_file = _user_path(opened.folder, junit) if junit else None
+    report_file = _user_path(opened.folder, report_path) if report_path else None
+    with _progress_bar() as bar:
+        task = bar.add_task(f"testing {name}", total=None)
+
+        def progress(done: int, total: int, case: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"{name}: {case}")
+
+        report = run_workflow_tests(
+            opened, name, actor=as_, concurrency=concurrency, progress=progress
+        )
+    data = report.to_dict()
+    if junit_file is not None:
+        junit_file.parent.mkdir(parents=True, exist_ok=True)
+        junit_file.write_text(report.junit_xml(), encoding="utf-8")
+    if report_file is not None:
+        report_file.parent.mkdir(parents=True, exist_ok=True)
+        report_file.write_text(jsonlib.dumps(data, indent=2, default=str) + "\n", "utf-8")
+    if json:
+        print_json(data)
+    else:
+        _show(report)
+        for label, path in (("JUnit XML", junit_file), ("JSON report", report_file)):
+            if path is not None:
+                out_console().print(f"  {label}: {path}")
+    if not report.passed:
+        raise typer.Exit(1)
+
+
+@app.command("import-promptfoo")
+def import_promptfoo(
+    config: Annotated[str, typer.Argument(help="The promptfoo config (promptfooconfig.yaml).")],
+    out: Annotated[
+        str | None,
+        typer.Option("--out", help="Where to write (default: workflows/NAME.yaml)."),
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="The workflow's name (default: from the config).")
+    ] = None,
+    owner: Annotated[
+        str | None, typer.Option(help="Who does the task most (default: you).")
+    ] = None,
+    frequency: Annotated[str, typer.Option(help="How often the task comes up.")] = "unspecified",
+    model: Annotated[
+        str | None, typer.Option(help="A blessed model (default: the lock's first).")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing spec.")] = False,
+    as_: AsOpt = None,
+    program: ProgramOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Convert a promptfoo config into a workflow spec, listing all that does not convert."""
+    from inhouse.baseline import read_lock
+    from inhouse.errors import InvalidInput
+    from inhouse.workflows import WORKFLOWS_DIR, import_promptfoo, workflow_path
+
+    opened = open_program(program)
+    folder = opened.folder
+    source = _user_path(folder, config)
+    if model is None:
+        lock = read_lock(folder)
+        if lock is None:
+            raise InvalidInput("no baseline lock to take a model from: give --model NAME")
+        model = lock.models[0].name
+    stem = Path(out).stem if out and name is None else name
+    result = import_promptfoo(
+        source,
+        name=stem,
+        owner=owner or opened.actor(as_).name,
+        frequency=frequency,
+        model=model,
+    )
+    target = _user_path(folder, out) if out else workflow_path(folder, result.workflow.name)
+    if target.exists() and not force:
+        raise InvalidInput(f"{target} exists: pass --force to overwrite it")
+    if target.parent == folder / WORKFLOWS_DIR and target.stem != result.workflow.name:
+        raise InvalidInput(
+            f"{target.name}: a spec in {WORKFLOWS_DIR}/ must be named NAME.yaml for its name "
+            f"{result.workflow.name!r}; use --name {target.stem}"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(result.text, encoding="utf-8")
+    if json:
+        print_json(
+            {"path": str(target), "workflow": result.workflow.name,
+             "tests": len(result.workflow.cases), "unsupported": result.unsupported,
+             "notes": result.notes}
+        )  # fmt: skip
+        return
+    from rich.markup import escape
+
+    console = out_console()
+    console.print(f"Wrote {target} ({len(result.workflow.cases)} test case(s), model {model}).")
+    if result.unsupported:
+        console.print(f"[yellow]Not imported ({len(result.unsupported)}):[/]")
+        for item in result.unsupported:
+            console.print(f"  - {escape(item)}")
+    for item in result.notes:
+        console.print(f"  note: {escape(item)}")

@@ -1,0 +1,304 @@
+"""Running a workflow: pin its model against the lock (refusing drift), produce outputs, run its
+test cases (repeats, concurrency, progress) and record what the run proved as facts.
+
+``workflow run`` only produces outputs. ``workflow test`` records a ``workflow.run`` fact (who
+ran it, the spec's content hash, the lock hash, the pass rate) and, when this version of the
+spec is new to the program, a ``workflow.spec`` fact naming its author (the spec's owner), model
+and locked digest. Play 3's exit reads both: a passing run by someone other than the author, on
+the current version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from inhouse.baseline import Lock, LockedModel, baseline_runtime, find_model, read_lock
+from inhouse.baseline.drift import drifts
+from inhouse.checks import CheckContext, HttpEmbedder, evaluate
+from inhouse.errors import ConfigError, NotAllowed, Refused, RuntimeFault
+from inhouse.program import Program, Provenance
+from inhouse.program.facts import Fact
+from inhouse.runtimes import ChatMessage, ChatRequest, Runtime, RuntimeConfig, open_runtime
+from inhouse.workflows.report import Attempt, CaseReport, RunReport
+from inhouse.workflows.spec import Workflow, load_workflow
+
+__all__ = [
+    "COLLECTOR",
+    "Generation",
+    "Pinned",
+    "Progress",
+    "pinned_runtime",
+    "record_test_facts",
+    "run_cases",
+    "run_workflow",
+    "run_workflow_tests",
+]
+
+COLLECTOR = "inhouse workflow test"
+
+#: called after each attempt: (attempts done, attempts in all, the case's name)
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """The workflow's model, checked against the lock on the runtime that serves it."""
+
+    lock: Lock
+    model: LockedModel
+    #: the id the runtime lists the model under (what requests name)
+    served_id: str
+    judge: LockedModel
+    judge_id: str
+    runtime: RuntimeConfig
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One output: the text, how long it took, or the runtime fault that stopped it."""
+
+    vars: dict[str, Any]
+    output: str | None
+    latency_ms: float | None
+    error: str | None = None
+
+
+def _blessed(lock: Lock, name: str, where: str) -> LockedModel:
+    try:
+        return lock.model(name)
+    except NotAllowed as err:
+        raise NotAllowed(f"{where}: {err}") from None
+
+
+@asynccontextmanager
+async def pinned_runtime(folder: Path, workflow: Workflow) -> AsyncIterator[tuple[Runtime, Pinned]]:
+    """Open the baseline's runtime for ``workflow``, refusing a model that is not blessed by the
+    current lock or that the runtime serves with other weights than the lock pinned."""
+    lock = read_lock(folder)
+    if lock is None:
+        raise Refused(
+            f"workflow {workflow.name} runs on the baseline, and there is no inhouse.lock: "
+            "lock it first (`inhouse baseline lock`)",
+            missing=["baseline.lock"],
+        )
+    model = _blessed(lock, workflow.spec.model, f"{workflow.where}: model")
+    judge_name = workflow.spec.judge or workflow.spec.model
+    judge = _blessed(lock, judge_name, f"{workflow.where}: judge")
+    config = baseline_runtime(folder)
+    async with open_runtime(config, program=folder) as runtime:
+        served = await runtime.models()
+        where = f"runtime {runtime.name} at {runtime.url}"
+        for drift in drifts(lock, served, where=where):
+            if drift.model in (model.name, judge.name):
+                raise Refused(
+                    f"refusing to run workflow {workflow.name}: model {drift.model} has drifted "
+                    f"from the lock ({drift}). If the new weights are intended, re-lock "
+                    "(`inhouse baseline lock`) and rerun the workflow's tests",
+                    missing=[f"{drift.model} served with the locked digest {drift.locked}"],
+                )
+        served_model = find_model(served, model.name)
+        served_judge = find_model(served, judge.name)
+        if served_model is None or served_judge is None:  # drifts() reports these; be sure
+            raise ConfigError(f"{where} does not serve {model.name}")
+        yield runtime, Pinned(lock, model, served_model.id, judge, served_judge.id, config)
+
+
+async def _generate(
+    runtime: Runtime, pinned: Pinned, workflow: Workflow, values: dict[str, Any]
+) -> Generation:
+    messages = [ChatMessage(**m) for m in workflow.messages(values)]
+    request = ChatRequest(
+        model=pinned.served_id,
+        messages=messages,
+        **workflow.spec.parameters.request_fields(),
+    )
+    started = time.perf_counter()
+    try:
+        reply = await runtime.chat(request)
+    except RuntimeFault as fault:
+        return Generation(values, None, None, str(fault))
+    latency = (time.perf_counter() - started) * 1000
+    return Generation(values, reply.text, latency)
+
+
+async def run_workflow(
+    folder: Path,
+    name: str,
+    inputs: Sequence[Mapping[str, Any]],
+    *,
+    from_text: bool = False,
+    concurrency: int = 1,
+    progress: Progress | None = None,
+) -> tuple[Workflow, Pinned, list[Generation]]:
+    """Produce an output for each set of variables in ``inputs`` (all checked first)."""
+    workflow = load_workflow(folder, name)
+    bound = [
+        workflow.bind(given, where=f"input[{index}]", from_text=from_text)
+        for index, given in enumerate(inputs)
+    ]
+    limit = asyncio.Semaphore(max(1, concurrency))
+    done = 0
+    async with pinned_runtime(folder, workflow) as (runtime, pinned):
+
+        async def one(values: dict[str, Any]) -> Generation:
+            nonlocal done
+            async with limit:
+                generation = await _generate(runtime, pinned, workflow, values)
+            done += 1
+            if progress is not None:
+                progress(done, len(bound), workflow.name)
+            return generation
+
+        generations = list(await asyncio.gather(*(one(values) for values in bound)))
+    return workflow, pinned, generations
+
+
+async def run_cases(
+    folder: Path,
+    workflow: Workflow,
+    *,
+    concurrency: int = 1,
+    progress: Progress | None = None,
+) -> tuple[Pinned, list[CaseReport]]:
+    """Run every test case ``repeat`` times and judge each output with its checks."""
+    if not workflow.cases:
+        raise ConfigError(
+            f"{workflow.where}: tests: workflow {workflow.name} has no test cases to run"
+        )
+    jobs = [(case, attempt) for case in workflow.cases for attempt in range(case.repeat)]
+    limit = asyncio.Semaphore(max(1, concurrency))
+    done = 0
+    async with pinned_runtime(folder, workflow) as (runtime, pinned):
+        embedder = HttpEmbedder(
+            name=runtime.name,
+            url=runtime.url,
+            api_key=pinned.runtime.api_key(),
+            timeout=pinned.runtime.timeout,
+        )
+        async with embedder:
+
+            async def one(case_index: int) -> Attempt:
+                nonlocal done
+                case = workflow.cases[case_index]
+                async with limit:
+                    generation = await _generate(runtime, pinned, workflow, case.vars)
+                    if generation.output is None:
+                        attempt = Attempt(None, None, None, generation.error)
+                    else:
+                        ctx = CheckContext(
+                            vars=case.vars,
+                            latency_ms=generation.latency_ms,
+                            runtime=runtime,
+                            judge_model=pinned.judge_id,
+                            embedder=embedder,
+                            embedding_model=pinned.served_id,
+                        )
+                        judged = await evaluate(
+                            case.checks, generation.output, ctx, threshold=case.threshold
+                        )
+                        attempt = Attempt(generation.output, generation.latency_ms, judged, None)
+                done += 1
+                if progress is not None:
+                    progress(done, len(jobs), case.name)
+                return attempt
+
+            index = {id(case): i for i, case in enumerate(workflow.cases)}
+            attempts = await asyncio.gather(*(one(index[id(case)]) for case, _ in jobs))
+    reports = []
+    for case in workflow.cases:
+        mine = [a for (c, _), a in zip(jobs, attempts, strict=True) if c is case]
+        reports.append(CaseReport(case, mine))
+    return pinned, reports
+
+
+def _spec_changed(latest: Fact | None, payload: dict[str, Any]) -> bool:
+    if latest is None:
+        return True
+    return any(latest.payload.get(key) != value for key, value in payload.items())
+
+
+def record_test_facts(
+    program: Program, runner: str, workflow: Workflow, pinned: Pinned, report: RunReport
+) -> list[Fact]:
+    """Record the ``workflow.spec`` fact (when this version, model or digest is new) and the
+    ``workflow.run`` fact of a test run."""
+    recorded = []
+    spec_payload = {
+        "workflow": workflow.name,
+        "content_hash": workflow.content_hash,
+        "author": workflow.spec.owner,
+        "model": pinned.model.name,
+        "model_digest": pinned.model.digest,
+    }
+    facts = program.state().live_facts(program.clock())
+    latest = facts.latest("workflow.spec", lambda f: f.payload["workflow"] == workflow.name)
+    if _spec_changed(latest, spec_payload):
+        recorded.append(
+            program.record_fact(
+                runner,
+                "workflow.spec",
+                spec_payload,
+                provenance=Provenance.MEASURED,
+                collector=COLLECTOR,
+            )
+        )
+    recorded.append(
+        program.record_fact(
+            runner,
+            "workflow.run",
+            {
+                "workflow": workflow.name,
+                "content_hash": workflow.content_hash,
+                "lock_hash": pinned.lock.lock_hash,
+                "passed": report.passed,
+                "pass_rate": report.pass_rate,
+                "cases": len(report.cases),
+            },
+            provenance=Provenance.MEASURED,
+            collector=COLLECTOR,
+        )
+    )
+    return recorded
+
+
+def run_workflow_tests(
+    program: Program,
+    name: str,
+    *,
+    actor: str | None = None,
+    concurrency: int = 1,
+    progress: Progress | None = None,
+) -> RunReport:
+    """``inhouse workflow test``: run the test cases, then record the run (and a new spec
+    version) as facts measured by this collector, run by ``actor``."""
+    runner = program.actor(actor).name
+    workflow = load_workflow(program.folder, name)
+    people = program.state().people
+    if workflow.spec.owner not in people:
+        raise ConfigError(
+            f"{workflow.where}: owner: {workflow.spec.owner!r} is not on the program's roster; "
+            f"add them (`inhouse person add {workflow.spec.owner}`) or name someone who is"
+        )
+    started: datetime = program.clock()
+    clock = time.perf_counter()
+    pinned, cases = asyncio.run(
+        run_cases(program.folder, workflow, concurrency=concurrency, progress=progress)
+    )
+    report = RunReport(
+        workflow=workflow,
+        runner=runner,
+        model=pinned.model,
+        lock_hash=pinned.lock.lock_hash,
+        cases=cases,
+        started=started,
+        seconds=time.perf_counter() - clock,
+    )
+    report.facts = record_test_facts(program, runner, workflow, pinned, report)
+    return report

@@ -1,0 +1,144 @@
+"""Prompt templates: Jinja2 in a sandbox, with declared, typed variables.
+
+Templates render in Jinja2's :class:`~jinja2.sandbox.SandboxedEnvironment` with
+:class:`~jinja2.StrictUndefined`, so an unknown name is an error rather than an empty string.
+Before a template is ever rendered it is checked: every name it uses must be a declared variable,
+and no attribute or key starting with ``_`` may be reached (``{{ ''.__class__.__mro__ }}`` is
+refused when the spec loads, and the sandbox refuses it again at render time).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import cache
+from typing import Any, Literal
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
+
+from inhouse.errors import InvalidInput
+
+__all__ = ["VariableType", "coerce", "render", "template_names"]
+
+VariableType = Literal["string", "integer", "number", "boolean", "list", "object"]
+
+_TRUE = {"true", "yes", "1", "on"}
+_FALSE = {"false", "no", "0", "off"}
+
+
+@cache
+def _environment() -> SandboxedEnvironment:
+    return SandboxedEnvironment(
+        undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
+    )
+
+
+def _refuse_private(tree: nodes.Template, where: str) -> None:
+    """Refuse ``x._y``, ``x['_y']`` and blocks that reach outside the template."""
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):
+        if isinstance(node, nodes.Getattr):
+            name = node.attr
+        elif isinstance(node, nodes.Getitem):
+            key = node.arg
+            name = key.value if isinstance(key, nodes.Const) and isinstance(key.value, str) else ""
+        elif isinstance(node, nodes.Name):
+            name = node.name
+        else:
+            continue
+        if name.startswith("_"):
+            raise InvalidInput(
+                f"{where}: refused: the template reaches for {name!r}; names starting with '_' "
+                "are off limits in the prompt sandbox"
+            )
+    for call in tree.find_all(nodes.Filter):
+        if call.name == "attr":
+            raise InvalidInput(
+                f"{where}: refused: the attr filter is off limits in the prompt sandbox"
+            )
+    for block in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
+        raise InvalidInput(
+            f"{where}: refused: {type(block).__name__.lower()} is not available in prompt "
+            "templates; write the whole prompt in the spec"
+        )
+
+
+def template_names(source: str, *, where: str) -> set[str]:
+    """The variable names ``source`` uses, after checking it parses and stays in the sandbox."""
+    try:
+        tree = _environment().parse(source)
+    except TemplateSyntaxError as err:
+        raise InvalidInput(f"{where}: template error on line {err.lineno}: {err.message}") from None
+    _refuse_private(tree, where)
+    return set(meta.find_undeclared_variables(tree))
+
+
+def render(source: str, values: Mapping[str, Any], *, where: str) -> str:
+    """Render ``source`` with ``values`` in the sandbox."""
+    template_names(source, where=where)
+    try:
+        return _environment().from_string(source).render(dict(values))
+    except SecurityError as err:
+        raise InvalidInput(f"{where}: refused by the prompt sandbox: {err}") from None
+    except UndefinedError as err:
+        if "unsafe" in str(err.message):  # the sandbox answers unsafe attributes as undefined
+            raise InvalidInput(f"{where}: refused by the prompt sandbox: {err.message}") from None
+        raise InvalidInput(f"{where}: {err.message}") from None
+    except TemplateSyntaxError as err:
+        raise InvalidInput(f"{where}: template error on line {err.lineno}: {err.message}") from None
+
+
+def coerce(kind: VariableType, value: Any, *, where: str, from_text: bool = False) -> Any:
+    """``value`` as a variable of ``kind``. With ``from_text`` (``--var k=v``), text is parsed
+    into the type; otherwise the value must already be of it (numbers pass as text)."""
+    if from_text and isinstance(value, str):
+        value = _parse_text(kind, value, where)
+    ok: bool
+    if kind == "string":
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)
+        ok = isinstance(value, str)
+    elif kind == "integer":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif kind == "number":
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    elif kind == "boolean":
+        ok = isinstance(value, bool)
+    elif kind == "list":
+        ok = isinstance(value, list)
+    else:
+        ok = isinstance(value, dict)
+    if not ok:
+        raise InvalidInput(f"{where}: must be {_article(kind)}, got {_shown(value)}")
+    return value
+
+
+def _parse_text(kind: VariableType, text: str, where: str) -> Any:
+    try:
+        if kind == "integer":
+            return int(text)
+        if kind == "number":
+            return float(text)
+        if kind == "boolean":
+            word = text.strip().lower()
+            if word in _TRUE | _FALSE:
+                return word in _TRUE
+            raise ValueError(text)
+        if kind in ("list", "object"):
+            return json.loads(text)
+    except ValueError:
+        raise InvalidInput(
+            f"{where}: must be {_article(kind)}, got {text!r}"
+            + (" (write it as JSON)" if kind in ("list", "object") else "")
+        ) from None
+    return text
+
+
+def _article(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) < 60 else text[:57] + '...'}"

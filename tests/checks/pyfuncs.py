@@ -1,0 +1,39 @@
+"""Check functions the ``python`` check tests call by dotted path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def mentions_tea(output: str, context: dict[str, Any]) -> bool:
+    return "tea" in output
+
+
+def vowel_share(output: str, context: dict[str, Any]) -> float:
+    letters = [c for c in output.lower() if c.isalpha()]
+    return sum(c in "aeiou" for c in letters) / len(letters) if letters else 0.0
+
+
+def graded(output: str, context: dict[str, Any]) -> dict[str, Any]:
+    wanted = str(context["vars"]["word"])
+    found = wanted in output
+    return {"pass": found, "score": 1.0 if found else 0.2, "reason": f"looked for {wanted}"}
+
+
+async def slow_yes(output: str, context: dict[str, Any]) -> bool:
+    return True
+
+
+def explodes(output: str, context: dict[str, Any]) -> bool:
+    raise RuntimeError("boom")
+
+
+def says_maybe(output: str, context: dict[str, Any]) -> str:
+    return "maybe"
+
+
+def out_of_range(output: str, context: dict[str, Any]) -> float:
+    return 7.0
+
+
+NOT_CALLABLE = 3

@@ -1,0 +1,200 @@
+"""Workflows against the real llama.cpp engine with the test model (it writes nonsense, so the
+cases are built to pass or fail whatever it writes): run, test, facts, play 3's exit, drift."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import pytest
+from typer.testing import CliRunner
+
+from inhouse.baseline import LockedModel, read_lock
+from inhouse.baseline.lock import write_lock
+from inhouse.cli.app import app
+from inhouse.program import Program
+from inhouse.program.checks import CheckContext, Outcome, evaluate
+from tests.engine import needs_engine
+from tests.workflows.conftest import IMPOSSIBLE_CASE, SUMMARY
+
+pytestmark = needs_engine
+runner = CliRunner()
+
+
+def cli(*args: str, code: int = 0) -> Any:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == code, f"{args}: {result.stdout}{result.stderr}"
+    assert "Traceback" not in result.stdout + result.stderr
+    return result
+
+
+def play3(folder: Path) -> dict[str, Outcome]:
+    """Play 3's exit checks, evaluated on the program's facts now."""
+    program = Program.open(folder)
+    try:
+        state, now = program.state(), program.clock()
+        ctx = CheckContext(
+            facts=state.live_facts(now), people=state.people, owners=state.owners, now=now,
+            params={},
+        )  # fmt: skip
+        names = ("workflow-pinned", "workflow-tests-pass", "workflow-run-by-other")
+        return {name: evaluate(name, ctx).outcome for name in names}
+    finally:
+        program.close()
+
+
+def facts(folder: Path, kind: str) -> list[Any]:
+    program = Program.open(folder)
+    try:
+        return [f for f in program.state().live_facts(program.clock()) if f.kind == kind]
+    finally:
+        program.close()
+
+
+def test_a_workflow_run_produces_outputs(baseline_program: Path) -> None:
+    one = json.loads(
+        cli("workflow", "run", "summary", "--var", "ticket=Printer jam", "--json").stdout
+    )
+    assert one["model"] == "inhouse-test-model" and one["digest"].startswith("sha256:")
+    [output] = one["outputs"]
+    assert output["vars"] == {"ticket": "Printer jam", "priority": 3}
+    assert isinstance(output["output"], str) and output["error"] is None
+    lines = [{"ticket": "a", "priority": 1}, {"ticket": "b"}]
+    (baseline_program / "in.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    many = json.loads(cli("workflow", "run", "summary", "--input", "in.jsonl", "--json").stdout)
+    assert [o["vars"]["priority"] for o in many["outputs"]] == [1, 3]
+    assert facts(baseline_program, "workflow.run") == []  # running is not testing
+
+
+def test_variables_are_checked_before_the_model_is_asked(baseline_program: Path) -> None:
+    missing = cli("workflow", "run", "summary", code=2)
+    assert "missing variable 'ticket' (the ticket's text)" in missing.stderr
+    typed = cli("workflow", "run", "summary", "--var", "ticket=x", "--var", "priority=high", code=2)
+    assert "priority: must be an integer, got 'high'" in typed.stderr
+    extra = cli("workflow", "run", "summary", "--var", "ticket=x", "--var", "colour=red", code=2)
+    assert "unknown variable 'colour'" in extra.stderr
+
+
+def test_tests_pass_and_fail_as_the_checks_say(baseline_program: Path) -> None:
+    passing = json.loads(cli("workflow", "test", "summary", "--json").stdout)
+    assert passing["passed"] and passing["pass_rate"] == 1.0
+    first = passing["cases"][0]["attempts"][0]
+    assert [c["passed"] for c in first["checks"]] == [True, True, True, True]
+    assert first["output"] and first["latency_ms"] > 0
+    spec = baseline_program / "workflows" / "summary.yaml"
+    spec.write_text(SUMMARY + IMPOSSIBLE_CASE)
+    failing = cli(
+        "workflow", "test", "summary", "--json", "--junit", "out/junit.xml",
+        "--report", "out/report.json", code=1,
+    )  # fmt: skip
+    data = json.loads(failing.stdout)
+    assert not data["passed"] and data["pass_rate"] == pytest.approx(2 / 3)
+    impossible = data["cases"][2]
+    assert not impossible["passed"]
+    assert "'§never-in-output§' not found in the output" in impossible["summary"]
+    suite = ElementTree.parse(baseline_program / "out" / "junit.xml").getroot()[0]
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("3", "1", "0")
+    failed = [case for case in suite.iter("testcase") if case.find("failure") is not None]
+    assert [case.get("name") for case in failed] == ["impossible"]
+    report = json.loads((baseline_program / "out" / "report.json").read_text())
+    assert report["content_hash"] == data["content_hash"] != passing["content_hash"]
+
+
+def test_repeat_and_min_pass_catch_flaky_outputs(baseline_program: Path) -> None:
+    spec = baseline_program / "workflows" / "summary.yaml"
+    flaky = (
+        "  - name: flaky\n    vars: {ticket: x}\n    repeat: 3\n    min-pass: MIN\n    checks:\n"
+        "      - {type: python, value: 'tests.workflows.flaky:every_other'}\n"
+    )
+    from tests.workflows import flaky as module
+
+    module.calls = 0
+    spec.write_text(SUMMARY + flaky.replace("MIN", "2"))
+    data = json.loads(cli("workflow", "test", "summary", "--json").stdout)
+    assert data["cases"][2]["passes"] == 2 and data["cases"][2]["passed"]
+    module.calls = 0
+    spec.write_text(SUMMARY + flaky.replace("MIN", "3"))
+    data = json.loads(cli("workflow", "test", "summary", "--json", code=1).stdout)
+    case = data["cases"][2]
+    assert (case["passes"], case["passed"]) == (2, False)
+    assert case["summary"].startswith("2/3 attempts passed; ")
+
+
+def test_play3_exit_needs_a_passing_run_by_someone_other_than_the_author(
+    baseline_program: Path,
+) -> None:
+    cli("workflow", "test", "summary", "--as", "omar")  # omar wrote it
+    [spec] = facts(baseline_program, "workflow.spec")
+    assert (spec.payload["author"], spec.payload["model"]) == ("omar", "inhouse-test-model")
+    assert spec.provenance.value == "measured" and spec.collector == "inhouse workflow test"
+    lock = read_lock(baseline_program)
+    assert lock is not None and spec.payload["model_digest"] == lock.models[0].digest
+    [run] = facts(baseline_program, "workflow.run")
+    assert run.by == "omar" and run.payload["lock_hash"] == lock.lock_hash
+    assert run.payload["passed"] and run.payload["cases"] == 2
+    assert play3(baseline_program) == {
+        "workflow-pinned": Outcome.PASS,
+        "workflow-tests-pass": Outcome.PASS,
+        "workflow-run-by-other": Outcome.FAIL,
+    }
+    cli("workflow", "test", "summary", "--as", "pia")
+    assert len(facts(baseline_program, "workflow.spec")) == 1  # same version: not recorded again
+    assert play3(baseline_program)["workflow-run-by-other"] is Outcome.PASS
+    # a new version of the spec needs a new run by someone other than its author
+    spec_file = baseline_program / "workflows" / "summary.yaml"
+    spec_file.write_text(SUMMARY.replace("frequency: daily", "frequency: weekly"))
+    cli("workflow", "test", "summary", "--as", "omar")
+    assert len(facts(baseline_program, "workflow.spec")) == 2
+    assert play3(baseline_program)["workflow-run-by-other"] is Outcome.FAIL
+
+
+def test_a_drifted_model_refuses_to_run_with_the_digest_in_the_message(
+    baseline_program: Path,
+) -> None:
+    lock = read_lock(baseline_program)
+    assert lock is not None
+    served = lock.models[0].digest
+    locked = "sha256:" + "0" * 64
+    pinned = LockedModel(name="inhouse-test-model", digest=locked, size=lock.models[0].size)
+    drifted = lock.model_copy(update={"models": [pinned]})
+    write_lock(baseline_program, drifted.model_copy(update={"lock_hash": drifted.computed_hash()}))
+    for command in (("run", "summary", "--var", "ticket=x"), ("test", "summary")):
+        refused = cli("workflow", *command, code=3)
+        message = " ".join(refused.stderr.split())
+        assert "refusing to run workflow summary: model inhouse-test-model has drifted" in message
+        assert f"locked {locked}, found {served}" in message
+    assert facts(baseline_program, "workflow.run") == []
+
+
+def test_a_model_the_lock_does_not_bless_is_refused(baseline_program: Path) -> None:
+    spec_file = baseline_program / "workflows" / "summary.yaml"
+    spec_file.write_text(SUMMARY.replace("model: inhouse-test-model", "model: gpt-4o"))
+    refused = cli("workflow", "test", "summary", code=3)
+    message = " ".join(refused.stderr.split())
+    assert "workflows/summary.yaml: model: model 'gpt-4o' is not a blessed model" in message
+    assert "blessed: inhouse-test-model" in message
+
+
+def test_spec_problems_are_refused_before_anything_runs(baseline_program: Path) -> None:
+    spec_file = baseline_program / "workflows" / "summary.yaml"
+    spec_file.write_text(SUMMARY.replace("Ticket: {{ ticket }}", "{{ ''.__class__.__mro__ }}"))
+    escape = cli("workflow", "test", "summary", code=2)
+    assert "prompt.user: refused: the template reaches for '__mro__'" in escape.stderr
+    spec_file.write_text(SUMMARY.replace("owner: omar", "owner: ghost"))
+    ghost = cli("workflow", "test", "summary", code=2)
+    assert "owner: 'ghost' is not on the program's roster" in ghost.stderr
+    assert facts(baseline_program, "workflow.run") == []
+
+
+def test_similar_on_a_runtime_without_embeddings_is_a_clear_case_error(
+    baseline_program: Path,
+) -> None:
+    spec_file = baseline_program / "workflows" / "summary.yaml"
+    similar = "  - name: similar\n    vars: {ticket: x}\n    checks:\n" \
+        "      - {type: similar, value: a printer jam, threshold: 0.1}\n"  # fmt: skip
+    spec_file.write_text(SUMMARY + similar)
+    data = json.loads(cli("workflow", "test", "summary", "--json", code=1).stdout)
+    check = data["cases"][2]["attempts"][0]["checks"][0]
+    assert check["error"] and "runtime 'local' does not serve embeddings" in check["reason"]
