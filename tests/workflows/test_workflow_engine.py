@@ -198,3 +198,14 @@ def test_similar_on_a_runtime_without_embeddings_is_a_clear_case_error(
     data = json.loads(cli("workflow", "test", "summary", "--json", code=1).stdout)
     check = data["cases"][2]["attempts"][0]["checks"][0]
     assert check["error"] and "runtime 'local' does not serve embeddings" in check["reason"]
+
+
+def test_validating_a_spec_names_the_recurring_task_once(baseline_program: Path) -> None:
+    assert facts(baseline_program, "task.named") == []
+    result = cli("workflow", "validate", "summary", "--as", "omar")
+    assert "recorded the recurring task 'summary' (daily)" in result.stdout
+    [named] = facts(baseline_program, "task.named")
+    assert named.payload == {"task": "summary: Summarise a support ticket", "frequency": "daily"}
+    assert named.provenance.value == "measured" and named.by == "omar"
+    cli("workflow", "validate", "summary")  # nothing new to record
+    assert len(facts(baseline_program, "task.named")) == 1

@@ -73,15 +73,24 @@ def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
 
 
 @app.command("validate")
-def validate(name: NameArg, program: ProgramOpt = None) -> None:
-    """Check a workflow spec without running it (templates, variables, checks)."""
-    from inhouse.workflows import load_workflow
+def validate(name: NameArg, program: ProgramOpt = None, as_: AsOpt = None) -> None:
+    """Check a workflow spec without running it (templates, variables, checks).
 
-    flow = load_workflow(open_program(program).folder, name)
+    A valid spec names a recurring task and its frequency: the first time, that is recorded as
+    play three's trigger (a ``task.named`` fact read from the spec, not a person's word)."""
+    from inhouse.workflows import load_workflow, name_task
+
+    opened = open_program(program)
+    flow = load_workflow(opened.folder, name)
     out_console().print(
         f"{flow.where} is valid: {len(flow.cases)} test case(s), model {flow.spec.model}, "
         f"version {flow.content_hash[:19]}"
     )
+    if name_task(opened, as_, flow) is not None:
+        out_console().print(
+            f"recorded the recurring task {flow.name!r} ({flow.spec.frequency}): "
+            "play 3's trigger reads it"
+        )
 
 
 def _inputs(folder: Path, pairs: list[str], input_file: str | None) -> tuple[list[Any], bool]:

@@ -125,6 +125,7 @@ class BaselineLock(_Payload):
     runtime: RuntimePin
     models: list[ModelPin]
     rules_hash: str = ""
+    owner: str = Field("", description="the baseline's owner, as the manifest names them")
 
 
 class InstallScript(_Payload):
@@ -267,7 +268,7 @@ for _name, _schema, _by, _description in (
     ("baseline.lock", BaselineLock, "inhouse baseline lock", "runtime and models pinned"),
     ("baseline.install_script", InstallScript, "inhouse baseline", "install script written"),
     ("baseline.verify", BaselineVerify, "inhouse baseline verify", "a machine checked vs the lock"),
-    ("task.named", TaskNamed, "attestation only", "a recurring task and its frequency"),
+    ("task.named", TaskNamed, "inhouse workflow validate", "a recurring task, its frequency"),
     ("workflow.spec", WorkflowSpec, "inhouse workflow", "a workflow's current version"),
     ("workflow.run", WorkflowRun, "inhouse workflow test", "a workflow's tests were run"),
     ("enablement.completed", EnablementCompleted, "inhouse pilot", "role-specific enablement"),

@@ -217,7 +217,10 @@ def recurring_task_named(ctx: CheckContext) -> Result:
     """A recurring task is named, with how often it happens."""
     fact = ctx.facts.latest("task.named")
     if fact is None:
-        return failed("no recurring task named: record a task.named fact with its frequency")
+        return failed(
+            "no recurring task named: write its workflow spec (owner, frequency) and run "
+            "`inhouse workflow validate NAME`"
+        )
     return passed(f"{fact.payload['task']} ({fact.payload['frequency']})", fact)
 
 

@@ -31,9 +31,11 @@ from inhouse.workflows.spec import Workflow, load_workflow
 
 __all__ = [
     "COLLECTOR",
+    "TASK_COLLECTOR",
     "Generation",
     "Pinned",
     "Progress",
+    "name_task",
     "pinned_runtime",
     "record_test_facts",
     "run_cases",
@@ -42,6 +44,7 @@ __all__ = [
 ]
 
 COLLECTOR = "inhouse workflow test"
+TASK_COLLECTOR = "inhouse workflow validate"
 
 #: called after each attempt: (attempts done, attempts in all, the case's name)
 Progress = Callable[[int, int, str], None]
@@ -266,6 +269,25 @@ def record_test_facts(
         )
     )
     return recorded
+
+
+def name_task(program: Program, actor: str | None, workflow: Workflow) -> Fact | None:
+    """Record play three's trigger from the spec itself: the recurring task (the workflow's
+    name and description) and its frequency, as the file in the program folder states them.
+
+    Returns the new ``task.named`` fact, or ``None`` when this task and frequency are already on
+    record. Read from a file the program keeps in git, so it is measured, not a person's word.
+    """
+    who = program.actor(actor).name
+    task = workflow.spec.description.strip() or workflow.name
+    payload = {"task": f"{workflow.name}: {task}" if task != workflow.name else task,
+               "frequency": workflow.spec.frequency}  # fmt: skip
+    facts = program.state().live_facts(program.clock())
+    if facts.latest("task.named", lambda f: f.payload == payload) is not None:
+        return None
+    return program.record_fact(
+        who, "task.named", payload, provenance=Provenance.MEASURED, collector=TASK_COLLECTOR
+    )
 
 
 def run_workflow_tests(
