@@ -1,0 +1,42 @@
+"""Play two, the baseline: the manifest (``[baseline]`` in inhouse.toml), the lock
+(``inhouse.lock``: runtime and blessed models pinned by digest, with the data rules' hash), the
+install script a second person runs, the one-page BASELINE.md, and ``verify``.
+
+Other packages use three things from here: :func:`read_lock` (the current lock, or None),
+:meth:`Lock.model` (a blessed model by name, refusing any other) and :func:`check_models`
+(drifted models, to refuse them); :func:`baseline_runtime` names the runtime to reach them on.
+"""
+
+from inhouse.baseline.drift import Drift, check_models, find_model
+from inhouse.baseline.lock import (
+    LOCK_NAME,
+    Lock,
+    LockedModel,
+    LockedRuntime,
+    read_lock,
+    rules_hash,
+)
+from inhouse.baseline.manifest import (
+    MAX_MODELS,
+    BlessedModel,
+    Manifest,
+    baseline_runtime,
+    read_manifest,
+)
+
+__all__ = [
+    "LOCK_NAME",
+    "MAX_MODELS",
+    "BlessedModel",
+    "Drift",
+    "Lock",
+    "LockedModel",
+    "LockedRuntime",
+    "Manifest",
+    "baseline_runtime",
+    "check_models",
+    "find_model",
+    "read_lock",
+    "read_manifest",
+    "rules_hash",
+]

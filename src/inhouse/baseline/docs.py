@@ -1,0 +1,110 @@
+"""``baseline docs``: the one-page ``BASELINE.md`` a second person follows, written from the
+manifest and the lock: what is supported, how to install it, and the data rules in plain words.
+No timestamps: the page changes only when the baseline does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from inhouse.baseline.lock import Lock, read_lock, rules_hash
+from inhouse.baseline.manifest import Manifest, read_manifest, runtime_config
+from inhouse.errors import ConfigError
+from inhouse.program.config import read_config
+
+__all__ = ["DOCS_NAME", "render_docs", "rules_in_plain_words", "write_docs"]
+
+DOCS_NAME = "BASELINE.md"
+
+
+def rules_in_plain_words(config: dict[str, Any]) -> list[str]:
+    """The data-handling rules as sentences ([] when inhouse.toml writes none)."""
+    if "data_rules" not in config:
+        return []
+    from inhouse.policy import load_rules
+
+    return list(load_rules(config).plain_words())
+
+
+def _size(size: int | None) -> str:
+    return "unknown" if size is None else f"{size:,} bytes"
+
+
+def render_docs(folder: Path, manifest: Manifest, lock: Lock, config: dict[str, Any]) -> str:
+    runtime = runtime_config(folder, lock.runtime.name, config)
+    where = "run by inhouse on loopback" if runtime.family == "embedded" else f"at {runtime.url}"
+    lines = [
+        "# The baseline",
+        "",
+        "What this organisation supports for local models. Written by `inhouse baseline docs` "
+        "from `inhouse.toml` and `inhouse.lock`; do not edit: change those and regenerate.",
+        "",
+        f"- **Owner:** {lock.owner}",
+        f"- **Lock:** `{lock.lock_hash}`",
+        f"- **Runtime:** {lock.runtime.name}, family `{lock.runtime.family}`, {where}; "
+        f"version {lock.runtime.label}",
+        f"- **inhouse:** {lock.inhouse} (locked on Python {lock.python})",
+        "",
+        "## Blessed models",
+        "",
+        "Only these models, with exactly these weights, are supported. Anything else is "
+        "refused by workflows and the gateway.",
+        "",
+        "| model | digest | size | comes from |",
+        "|---|---|---|---|",
+    ]
+    for pinned in lock.models:
+        blessed = manifest.model(pinned.name)
+        origin = (blessed.source or blessed.path) if blessed else None
+        lines.append(
+            f"| {pinned.name} | `{pinned.digest}` | {_size(pinned.size)} | "
+            f"{f'`{origin}`' if origin else 'the runtime'} |"
+        )
+    lines += [
+        "",
+        "## Install it on your machine",
+        "",
+        "1. Get the program folder (it holds `inhouse.toml`, `inhouse.lock` and `install.sh`), "
+        "and point `INHOUSE_DATABASE_URL` at the team's database if it has one.",
+        "2. From that folder, run the install script as yourself: `sh install.sh YOUR-NAME`. "
+        "It creates a virtual environment in `.inhouse/venv`, installs inhouse "
+        f"{lock.inhouse}, fetches each blessed model file and checks its SHA-256"
+        + (", starts the embedded runtime" if runtime.family == "embedded" else "")
+        + ", and ends with `inhouse baseline verify`.",
+        "3. The verify prints every check, with the fix for any that fails. When it passes as "
+        "someone other than the owner, the baseline is proven reproducible (play 2's exit).",
+        "",
+        "To check a machine again later: `.inhouse/venv/bin/inhouse baseline verify --as "
+        "YOUR-NAME`.",
+        "",
+        "## Data-handling rules",
+        "",
+    ]
+    words = rules_in_plain_words(config)
+    if words:
+        lines.append(f"Rules hash `{lock.rules_hash}` (part of the lock).")
+        lines.append("")
+        lines += [f"- {sentence}" for sentence in words]
+    else:
+        lines.append(
+            "**No data-handling rules are written yet.** Add a `[data_rules]` table to "
+            "`inhouse.toml` and re-lock: play 2 is not done without them."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_docs(folder: Path, out: Path | None = None) -> Path:
+    """Write ``BASELINE.md`` (or ``out``) from the manifest and the current lock."""
+    lock = read_lock(folder)
+    if lock is None:
+        raise ConfigError("no inhouse.lock yet: run `inhouse baseline lock` first")
+    config = read_config(folder)
+    if rules_hash(config) != lock.rules_hash:
+        raise ConfigError(
+            "the [data_rules] in inhouse.toml changed since the lock: re-lock first "
+            "(`inhouse baseline lock`), so the page describes the locked rules"
+        )
+    text = render_docs(folder, read_manifest(folder, config), lock, config)
+    path = out or folder / DOCS_NAME
+    path.write_text(text, encoding="utf-8")
+    return path

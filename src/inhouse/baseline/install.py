@@ -1,0 +1,264 @@
+"""``baseline install-script``: a POSIX shell script a second person runs on a fresh machine.
+
+Run from a checkout of the program folder, it creates a virtual environment, installs the
+pinned inhouse (with the ``embedded`` extra when the runtime is embedded), fetches or checks
+every blessed model file against the lock's SHA-256, starts the embedded runtime where the
+baseline uses it, and ends with ``inhouse baseline verify``. The script is a function of the
+manifest, the lock and the install source only: regenerating it for the same lock writes the
+same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shlex
+from pathlib import Path, PurePosixPath
+
+from inhouse.baseline.lock import Lock, LockedModel, read_lock
+from inhouse.baseline.manifest import BlessedModel, Manifest, read_manifest, runtime_config
+from inhouse.errors import ConfigError, InvalidInput
+from inhouse.location import DATA_DIR
+from inhouse.program.engine import Program
+from inhouse.program.facts import Fact, Provenance
+
+__all__ = ["COLLECTOR", "install_requirement", "render_install_script", "write_install_script"]
+
+COLLECTOR = "inhouse baseline install-script"
+_MODELS_DIR = f"${{INHOUSE_MODELS_DIR:-{DATA_DIR}/models}}"
+
+_PRELUDE = """\
+set -eu
+
+say() { printf '%s\\n' "inhouse-install: $*"; }
+die() { printf '%s\\n' "inhouse-install: error: $*" >&2; exit 1; }
+
+sha256_of() {
+  if command -v sha256sum >/dev/null 2>&1; then
+    sha256sum "$1" | cut -d ' ' -f 1
+  elif command -v shasum >/dev/null 2>&1; then
+    shasum -a 256 "$1" | cut -d ' ' -f 1
+  else
+    "$VENV/bin/python" -c 'import hashlib, sys
+digest = hashlib.sha256()
+with open(sys.argv[1], "rb") as handle:
+    for block in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(block)
+print(digest.hexdigest())' "$1"
+  fi
+}
+
+fetch_url() {
+  # fetch_url URL DEST: download to DEST.part, then move it into place
+  if command -v curl >/dev/null 2>&1; then
+    curl -fsSL -o "$2.part" "$1" || die "cannot download $1"
+  elif command -v wget >/dev/null 2>&1; then
+    wget -q -O "$2.part" "$1" || die "cannot download $1"
+  else
+    "$VENV/bin/python" -c 'import shutil, sys, urllib.request
+with urllib.request.urlopen(sys.argv[1]) as answer, open(sys.argv[2], "wb") as out:
+    shutil.copyfileobj(answer, out)' "$1" "$2.part" || die "cannot download $1"
+  fi
+  mv "$2.part" "$2"
+}
+
+check_model() {
+  # check_model NAME FILE SHA256: the file's bytes must be the ones the lock pins
+  got=$(sha256_of "$2")
+  [ "$got" = "$3" ] || die "model $1: $2 has SHA-256 $got, but the lock pins $3; \
+remove the file and run this script again, or ask the baseline's owner"
+  say "model $1: $2 matches the lock (sha256:$3)"
+}
+"""
+
+
+def _q(text: str) -> str:
+    return shlex.quote(text)
+
+
+def install_requirement(lock: Lock, *, embedded: bool, source: str | None) -> str:
+    """What pip installs: the pinned release, or ``inhouse @ SOURCE`` (a folder or URL)."""
+    name = "inhouse[embedded]" if embedded else "inhouse"
+    if source is None:
+        return f"{name}=={lock.inhouse}"
+    if "://" in source:
+        return f"{name} @ {source}"
+    folder = Path(source).expanduser().resolve()
+    if not folder.exists():
+        raise InvalidInput(f"--source {source}: no such folder or file")
+    return f"{name} @ {folder.as_uri()}"
+
+
+def _model_target(blessed: BlessedModel) -> str | None:
+    """Where the model's file goes on the machine, as a shell word (relative: the program)."""
+    if blessed.path:
+        return _q(blessed.path)
+    fetch = blessed.fetch
+    if fetch is None:
+        return None
+    return f'"{_MODELS_DIR}"/{_q(fetch.file_name)}'
+
+
+def _model_block(blessed: BlessedModel, pinned: LockedModel) -> list[str]:
+    lines = [f"# model {pinned.name} ({pinned.digest})"]
+    target = _model_target(blessed)
+    if not pinned.digest.startswith("sha256:") or pinned.digest_source not in (
+        None,
+        "file-sha256",
+    ):
+        lines.append(
+            f"say {_q(f'model {pinned.name}: the runtime provides it; verify checks its digest')}"
+        )
+        return lines
+    if target is None:
+        message = f"model {pinned.name}: no file named in the manifest; verify checks the digest"
+        lines.append(f"say {_q(message)}")
+        return lines
+    expected = pinned.digest.removeprefix("sha256:")
+    lines.append(f"target={target}")
+    fetch = blessed.fetch
+    lines.append('if [ ! -f "$target" ]; then')
+    lines.append('  mkdir -p "$(dirname "$target")"')
+    name = pinned.name
+    if fetch is None:
+        lines.append(
+            f'  die {_q(f"model {name}: ")}"$target"'
+            f"{_q(' is missing and the manifest names no source; copy the blessed file there')}"
+        )
+    elif fetch.kind == "url":
+        lines.append(f"  say {_q(f'fetching model {name} from {fetch.location}')}")
+        lines.append(f'  fetch_url {_q(fetch.location)} "$target"')
+    elif fetch.kind == "file":
+        lines.append(f"  say {_q(f'copying model {name} from {fetch.location}')}")
+        lines.append(
+            f'  cp {_q(fetch.location)} "$target.part" || die {_q(f"cannot copy {fetch.location}")}'
+        )
+        lines.append('  mv "$target.part" "$target"')
+    else:
+        revision = f" --revision {_q(fetch.revision)}" if fetch.revision else ""
+        lines.append(f"  say {_q(f'pulling model {name} from the Hugging Face Hub')}")
+        lines.append(
+            f'  INHOUSE_MODELS_DIR="{_MODELS_DIR}" "$INHOUSE" --program . models pull '
+            f"{_q(fetch.location)} {_q(fetch.filename)}{revision}"
+        )
+        lines.append(f'  pulled="{_MODELS_DIR}"/{_q(fetch.filename)}')
+        lines.append('  [ "$pulled" = "$target" ] || cp "$pulled" "$target"')
+    lines.append("fi")
+    lines.append(f'check_model {_q(pinned.name)} "$target" {expected}')
+    lines.append('served_model="${served_model:-$target}"')
+    return lines
+
+
+def render_install_script(
+    folder: Path, manifest: Manifest, lock: Lock, *, source: str | None = None
+) -> str:
+    """The script's text for ``lock``."""
+    runtime = runtime_config(folder, lock.runtime.name)
+    embedded = runtime.family == "embedded"
+    requirement = install_requirement(lock, embedded=embedded, source=source)
+    header = [
+        "#!/bin/sh",
+        "# Stand up the inhouse baseline on this machine, then verify it against the lock.",
+        f"# Written by `inhouse baseline install-script` for lock {lock.lock_hash}.",
+        "# Do not edit: regenerate it after every `inhouse baseline lock`.",
+        "#",
+        "# Run it from a checkout of the program folder (beside inhouse.toml and inhouse.lock):",
+        "#     sh install.sh [PERSON]",
+        "# PERSON (default: $INHOUSE_USER) is who runs the verify that ends it; the verify is",
+        "# recorded in the program's store (INHOUSE_DATABASE_URL for a team's shared database).",
+        "# Settings: PYTHON (default python3), INHOUSE_VENV (default .inhouse/venv); pip reads",
+        "# PIP_INDEX_URL and its other PIP_* variables for a private index.",
+    ]
+    body = [
+        "",
+        f"LOCK_HASH={_q(lock.lock_hash)}",
+        f"INHOUSE_VERSION={_q(lock.inhouse)}",
+        f"REQUIREMENT={_q(requirement)}",
+        'PYTHON="${PYTHON:-python3}"',
+        f'VENV="${{INHOUSE_VENV:-{DATA_DIR}/venv}}"',
+        'PERSON="${1:-${INHOUSE_USER:-}}"',
+        'INHOUSE="$VENV/bin/inhouse"',
+        "",
+        "if [ ! -f inhouse.toml ] || [ ! -f inhouse.lock ]; then",
+        '  die "run this from the program folder, beside inhouse.toml and inhouse.lock"',
+        "fi",
+        'grep -q "^lock_hash = \\"$LOCK_HASH\\"" inhouse.lock || \\',
+        '  die "inhouse.lock here is not the lock this script was written for ($LOCK_HASH)"',
+        "\"$PYTHON\" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \\",
+        '  die "inhouse needs Python 3.11 or newer ($PYTHON is older; set PYTHON)"',
+        "",
+        f"mkdir -p {DATA_DIR}",
+        f'[ -f {DATA_DIR}/.gitignore ] || echo "*" > {DATA_DIR}/.gitignore',
+        'say "creating the virtual environment $VENV"',
+        '"$PYTHON" -m venv "$VENV"',
+        'say "installing $REQUIREMENT"',
+        '"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$REQUIREMENT"',
+        'found=$("$INHOUSE" --version)',
+        '[ "$found" = "inhouse $INHOUSE_VERSION" ] || \\',
+        '  die "pip installed $found, but the lock pins inhouse $INHOUSE_VERSION"',
+        'say "installed $found"',
+        "",
+    ]
+    for pinned in lock.models:
+        blessed = manifest.model(pinned.name)
+        if blessed is None:
+            raise ConfigError(
+                f"the lock pins {pinned.name}, which inhouse.toml no longer blesses: re-lock"
+            )
+        body.extend([*_model_block(blessed, pinned), ""])
+    if embedded:
+        body.extend(
+            [
+                "# the baseline's runtime is embedded: start it on the blessed model",
+                'if ! "$INHOUSE" --program . runtime status --json | grep -q \'"answering": true\''
+                "; then",
+                '  [ -n "${served_model:-}" ] || die "no blessed model file to serve"',
+                '  say "starting the embedded runtime on $served_model"',
+                '  "$INHOUSE" --program . runtime serve "$served_model"',
+                "fi",
+                "",
+            ]
+        )
+    body.extend(
+        [
+            'say "verifying this machine against lock $LOCK_HASH"',
+            'if [ -n "$PERSON" ]; then',
+            '  exec "$INHOUSE" --program . baseline verify --as "$PERSON"',
+            "fi",
+            'exec "$INHOUSE" --program . baseline verify',
+        ]
+    )
+    return "\n".join([*header, "", _PRELUDE.rstrip("\n"), *body]) + "\n"
+
+
+def _shown_path(folder: Path, path: Path) -> str:
+    try:
+        return str(PurePosixPath(path.resolve().relative_to(folder.resolve())))
+    except ValueError:
+        return str(path.resolve())
+
+
+def write_install_script(
+    program: Program, actor: str | None, out: Path, *, source: str | None = None
+) -> tuple[Path, Fact]:
+    """Write the script to ``out`` (executable) and record a ``baseline.install_script`` fact."""
+    folder = program.folder
+    lock = read_lock(folder)
+    if lock is None:
+        raise ConfigError("no inhouse.lock yet: run `inhouse baseline lock` first")
+    text = render_install_script(folder, read_manifest(folder), lock, source=source)
+    program.actor(actor)  # fail on an unknown person before writing anything
+    out.write_text(text, encoding="utf-8")
+    out.chmod(0o755)
+    payload = {
+        "lock_hash": lock.lock_hash,
+        "sha256": hashlib.sha256(text.encode()).hexdigest(),
+        "path": _shown_path(folder, out),
+    }
+    fact = program.record_fact(
+        actor,
+        "baseline.install_script",
+        payload,
+        provenance=Provenance.MEASURED,
+        collector=COLLECTOR,
+    )
+    return out, fact

@@ -1,0 +1,310 @@
+"""The lock: ``inhouse.lock``, what the baseline pins, measured from the runtime itself.
+
+``baseline lock`` asks the runtime's inventory for each blessed model's content digest (and
+size) and the runtime's version, and writes them with the Python and inhouse versions and the
+data-handling rules' hash. The file is TOML with sorted keys and no timestamps, so re-locking an
+unchanged baseline writes the same bytes and a changed one is a readable diff. ``lock_hash`` is
+the SHA-256 of everything else in it; facts and verify runs name the lock by that hash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import platform
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from inhouse import __version__
+from inhouse.baseline.drift import find_model
+from inhouse.baseline.manifest import Manifest, read_manifest, runtime_config
+from inhouse.errors import ConfigError, NotAllowed
+from inhouse.program.config import read_config
+from inhouse.program.engine import Program
+from inhouse.program.events import canonical_json
+from inhouse.program.facts import Fact, Provenance
+from inhouse.runtimes.protocol import Inventory
+
+__all__ = [
+    "COLLECTOR",
+    "LOCK_FORMAT",
+    "LOCK_NAME",
+    "Lock",
+    "LockResult",
+    "LockedModel",
+    "LockedRuntime",
+    "build_lock",
+    "lock_baseline",
+    "lock_fact_payload",
+    "lock_text",
+    "measure_lock",
+    "read_lock",
+    "rules_hash",
+    "same_lock",
+    "write_lock",
+]
+
+LOCK_NAME = "inhouse.lock"
+LOCK_FORMAT = 1
+COLLECTOR = "inhouse baseline lock"
+_HEADER = (
+    "# inhouse.lock: the baseline, pinned. Written by `inhouse baseline lock`; do not edit.\n"
+    "# Keep it in git beside inhouse.toml. `inhouse baseline verify` checks a machine against it.\n"
+)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LockedRuntime(_Frozen):
+    name: str
+    family: str
+    #: what the runtime reported (None: it reports no version or build)
+    version: str | None = None
+    build: str | None = None
+    #: what the manifest said it must be, where it said so
+    declared: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The version or build as one line (``unreported`` when the runtime says neither)."""
+        return self.version or self.build or self.declared or "unreported"
+
+
+class LockedModel(_Frozen):
+    name: str
+    digest: str = Field(min_length=8)
+    digest_source: str | None = None
+    size: int | None = None
+
+
+class Lock(_Frozen):
+    """The parsed ``inhouse.lock``."""
+
+    format: int = LOCK_FORMAT
+    owner: str
+    runtime: LockedRuntime
+    models: list[LockedModel] = Field(min_length=1)
+    python: str
+    inhouse: str
+    #: the data-handling rules' hash ('' when inhouse.toml has no [data_rules] table)
+    rules_hash: str = ""
+    lock_hash: str = ""
+
+    def body(self) -> dict[str, Any]:
+        """Everything but the lock hash, as it is hashed and written (None fields left out)."""
+        return self.model_dump(exclude={"lock_hash"}, exclude_none=True)
+
+    def computed_hash(self) -> str:
+        return "sha256:" + hashlib.sha256(canonical_json(self.body()).encode()).hexdigest()
+
+    def model(self, name: str) -> LockedModel:
+        """The blessed model ``name``; :class:`NotAllowed` naming the blessed ones otherwise."""
+        for pinned in self.models:
+            if pinned.name == name:
+                return pinned
+        blessed = ", ".join(m.name for m in self.models)
+        raise NotAllowed(
+            f"model {name!r} is not a blessed model of the baseline (lock "
+            f"{self.lock_hash[:19]}); blessed: {blessed}"
+        )
+
+
+def rules_hash(config: dict[str, Any], manifest: Manifest | None = None) -> str:
+    """The data-handling rules' hash, or '' when ``inhouse.toml`` has no ``[data_rules]``.
+    With ``manifest``, rules for a model that is not blessed are refused."""
+    if "data_rules" not in config:
+        return ""
+    from inhouse.policy import load_rules
+
+    rules = load_rules(config)
+    if manifest is not None:
+        blessed = [m.name for m in manifest.models]
+        for name in rules.models_named():
+            if name not in blessed:
+                raise ConfigError(
+                    f"data_rules.models.{name}: {name!r} is not a blessed model "
+                    f"(blessed: {', '.join(blessed)}); rules are for the baseline's models"
+                )
+    return rules.rules_hash()
+
+
+def build_lock(
+    manifest: Manifest, inventory: Inventory, *, runtime_family: str, rules: str
+) -> Lock:
+    """The lock for ``manifest`` from what the runtime reported; refuses what cannot be pinned."""
+    reported = [value for value in (inventory.version, inventory.build) if value]
+    if manifest.version and reported and manifest.version not in reported:
+        raise ConfigError(
+            f"baseline.version is {manifest.version!r}, but runtime {manifest.runtime} reports "
+            f"{' / '.join(reported)}: install the declared version, or change baseline.version"
+        )
+    listed = ", ".join(sorted(m.id for m in inventory.models)) or "nothing"
+    pinned = []
+    for index, blessed in enumerate(manifest.models):
+        info = find_model(inventory.models, blessed.name)
+        if info is None:
+            raise ConfigError(
+                f"baseline.models.{index}.name: runtime {manifest.runtime} at {inventory.url} "
+                f"does not serve {blessed.name!r} (it lists: {listed})"
+            )
+        if info.digest is None:
+            raise ConfigError(
+                f"baseline.models.{index}: runtime {manifest.runtime} serves {blessed.name!r} "
+                "without a content digest, so it cannot be pinned: set model_path in "
+                f"[runtimes.{manifest.runtime}] to the GGUF it serves"
+            )
+        pinned.append(
+            LockedModel(
+                name=blessed.name, digest=info.digest, digest_source=info.digest_source,
+                size=info.size,
+            )
+        )  # fmt: skip
+    lock = Lock(
+        owner=manifest.owner,
+        runtime=LockedRuntime(
+            name=manifest.runtime,
+            family=runtime_family,
+            version=inventory.version,
+            build=inventory.build,
+            declared=manifest.version,
+        ),
+        models=pinned,
+        python=platform.python_version(),
+        inhouse=__version__,
+        rules_hash=rules,
+    )
+    return lock.model_copy(update={"lock_hash": lock.computed_hash()})
+
+
+async def measure_lock(folder: Path, config: dict[str, Any]) -> Lock:
+    """Ask the manifest's runtime for its inventory and build the lock from it."""
+    from inhouse.runtimes.registry import open_runtime
+
+    manifest = read_manifest(folder, config)
+    runtime = runtime_config(folder, manifest.runtime, config)
+    rules = rules_hash(config, manifest)
+    async with open_runtime(runtime, program=folder) as opened:
+        inventory = await opened.inventory()
+    return build_lock(manifest, inventory, runtime_family=runtime.family, rules=rules)
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _sorted(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(item) for item in value]
+    return value
+
+
+def lock_text(lock: Lock) -> str:
+    """The file's exact text: a header, then the lock as TOML with every key sorted."""
+    data = _sorted({**lock.body(), "lock_hash": lock.lock_hash})
+    return _HEADER + "\n" + tomli_w.dumps(data)
+
+
+def write_lock(folder: Path, lock: Lock) -> bool:
+    """Write ``inhouse.lock``; returns False when the file already held exactly this text."""
+    path = folder / LOCK_NAME
+    text = lock_text(lock)
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    except FileNotFoundError:
+        pass
+    tmp = path.with_name(f".{LOCK_NAME}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return True
+
+
+def read_lock(folder: Path) -> Lock | None:
+    """The program's lock, or None when it has none. A lock whose content does not match its
+    hash (edited by hand) is a :class:`ConfigError`: nothing may trust it."""
+    path = folder / LOCK_NAME
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise ConfigError(f"cannot read {path}: {err.strerror}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(
+            f"{path} is not valid TOML: {err}; re-lock with `inhouse baseline lock`"
+        ) from None
+    if data.get("format") != LOCK_FORMAT:
+        raise ConfigError(
+            f"{path} has lock format {data.get('format')!r}; this inhouse reads format "
+            f"{LOCK_FORMAT}: re-lock with `inhouse baseline lock`"
+        )
+    try:
+        lock = Lock.model_validate(data)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from None
+    if lock.lock_hash != lock.computed_hash():
+        raise ConfigError(
+            f"{path} was changed by hand: its content does not match its lock_hash "
+            f"{lock.lock_hash[:19]}; re-lock with `inhouse baseline lock`"
+        )
+    return lock
+
+
+def lock_fact_payload(lock: Lock) -> dict[str, Any]:
+    """The ``baseline.lock`` fact's payload for ``lock``."""
+    return {
+        "lock_hash": lock.lock_hash,
+        "owner": lock.owner,
+        "runtime": {"family": lock.runtime.family, "version": lock.runtime.label},
+        "models": [{"name": m.name, "digest": m.digest} for m in lock.models],
+        "rules_hash": lock.rules_hash,
+    }
+
+
+def same_lock(fact: Fact | None, lock: Lock) -> bool:
+    """Whether ``fact`` (a ``baseline.lock`` fact) records ``lock``."""
+    return fact is not None and fact.payload.get("lock_hash") == lock.lock_hash
+
+
+@dataclass(frozen=True)
+class LockResult:
+    lock: Lock
+    #: whether inhouse.lock changed (False: re-locked to the same bytes)
+    written: bool
+    #: the baseline.lock fact recorded (None when the program already records this lock)
+    fact: Fact | None
+    path: Path
+
+
+def lock_baseline(program: Program, actor: str | None) -> LockResult:
+    """``inhouse baseline lock``: measure, write ``inhouse.lock``, record a ``baseline.lock``
+    fact (only when the lock differs from the one the program already records)."""
+    who = program.actor(actor)
+    config = read_config(program.folder)
+    lock = asyncio.run(measure_lock(program.folder, config))
+    if lock.owner not in program.state().people:
+        raise ConfigError(
+            f"baseline.owner {lock.owner!r} is not on this program's roster: add them with "
+            f"`inhouse person add {lock.owner}`"
+        )
+    written = write_lock(program.folder, lock)
+    latest = program.state().live_facts(program.clock()).latest("baseline.lock")
+    fact = None
+    if not same_lock(latest, lock):
+        fact = program.record_fact(
+            who.name,
+            "baseline.lock",
+            lock_fact_payload(lock),
+            provenance=Provenance.MEASURED,
+            collector=COLLECTOR,
+        )
+    return LockResult(lock, written, fact, program.folder / LOCK_NAME)

@@ -1,0 +1,370 @@
+"""``baseline verify``: this machine, checked against the lock, recorded as a fact.
+
+Each check says what it found and, where it fails, the fix. The run is recorded as a
+``baseline.verify`` fact (measured, by the person who ran it, with a fingerprint of the machine
+and the lock hash), which play 2's exit reads: a passing verify by someone other than the
+baseline's owner, against the current lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import platform
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from inhouse import __version__
+from inhouse.baseline.drift import drifts
+from inhouse.baseline.lock import LOCK_NAME, Lock, read_lock, rules_hash
+from inhouse.baseline.manifest import Manifest, read_manifest, runtime_config
+from inhouse.errors import ConfigError, InhouseError, RuntimeFault, UnknownPerson
+from inhouse.program.config import read_config
+from inhouse.program.engine import Program
+from inhouse.program.facts import Fact, Provenance
+from inhouse.runtimes.config import RuntimeConfig
+from inhouse.runtimes.protocol import Inventory
+
+__all__ = [
+    "COLLECTOR",
+    "VerifyCheck",
+    "VerifyOutcome",
+    "VerifyReport",
+    "baseline_owners",
+    "current_lock_hash",
+    "machine_fingerprint",
+    "record_verify",
+    "run_verify",
+    "verify_machine",
+]
+
+COLLECTOR = "inhouse baseline verify"
+_MACHINE_ID = (Path("/etc/machine-id"), Path("/var/lib/dbus/machine-id"))
+
+
+class VerifyCheck(BaseModel):
+    """One thing checked: passed or not, what was found, and the fix where it failed.
+    A ``warning`` is shown but does not fail the verify."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    warning: bool = False
+
+
+class VerifyReport(BaseModel):
+    lock_hash: str
+    machine: str
+    checks: list[VerifyCheck]
+
+    @property
+    def passed(self) -> bool:
+        return all(check.ok or check.warning for check in self.checks)
+
+    @property
+    def failures(self) -> list[str]:
+        return [f"{c.name}: {c.detail}" for c in self.checks if not c.ok and not c.warning]
+
+    def as_json(self) -> dict[str, Any]:
+        return {**self.model_dump(), "passed": self.passed}
+
+
+def machine_fingerprint() -> str:
+    """A stable, non-identifying name for this machine: the SHA-256 of its hostname, OS,
+    architecture and machine id (first 16 hex digits)."""
+    machine_id = ""
+    for path in _MACHINE_ID:
+        try:
+            machine_id = path.read_text().strip()
+            break
+        except OSError:
+            continue
+    material = "|".join((socket.gethostname(), platform.system(), platform.machine(), machine_id))
+    return hashlib.sha256(material.encode()).hexdigest()[:16]
+
+
+def _manifest_check(manifest: Manifest, lock: Lock) -> VerifyCheck:
+    blessed = [m.name for m in manifest.models]
+    pinned = [m.name for m in lock.models]
+    if manifest.runtime != lock.runtime.name or blessed != pinned:
+        return VerifyCheck(
+            name="manifest",
+            ok=False,
+            detail=(
+                f"inhouse.toml blesses {', '.join(blessed)} on runtime {manifest.runtime}; "
+                f"the lock pins {', '.join(pinned)} on {lock.runtime.name}"
+            ),
+            fix="the manifest changed since the lock: the owner re-locks (`inhouse baseline "
+            "lock`), or you pull the inhouse.toml that matches the lock",
+        )
+    return VerifyCheck(
+        name="manifest",
+        ok=True,
+        detail=f"inhouse.toml matches the lock ({len(pinned)} blessed model(s))",
+    )
+
+
+def _runtime_fix(runtime: RuntimeConfig, lock: Lock) -> str:
+    if runtime.family == "embedded":
+        return "start it: `inhouse runtime serve MODEL.gguf` (the install script does)"
+    return (
+        f"start the {runtime.family} runtime at {runtime.url}, or correct the url in "
+        f"[runtimes.{lock.runtime.name}] of inhouse.toml"
+    )
+
+
+def _version_check(lock: Lock, inventory: Inventory) -> VerifyCheck:
+    locked = lock.runtime
+    if locked.version is None and locked.build is None:
+        return VerifyCheck(
+            name="runtime version",
+            ok=True,
+            detail=f"{locked.family} reports no version or build; the lock pins the models by "
+            "digest",
+        )
+    found = (inventory.version, inventory.build)
+    if found == (locked.version, locked.build):
+        return VerifyCheck(name="runtime version", ok=True, detail=f"{locked.label}, as locked")
+    shown = " / ".join(v for v in found if v) or "none"
+    return VerifyCheck(
+        name="runtime version",
+        ok=False,
+        detail=f"locked {locked.label}, found {shown}",
+        fix=f"install {locked.family} {locked.label}, the locked version",
+    )
+
+
+def _model_checks(lock: Lock, inventory: Inventory, where: str) -> list[VerifyCheck]:
+    drifted = {d.model: d for d in drifts(lock, inventory.models, where=where)}
+    checks = []
+    for pinned in lock.models:
+        drift = drifted.get(pinned.name)
+        name = f"model {pinned.name}"
+        if drift is None:
+            checks.append(VerifyCheck(name=name, ok=True, detail=f"{pinned.digest}, as locked"))
+        elif drift.found is not None:
+            checks.append(
+                VerifyCheck(
+                    name=name,
+                    ok=False,
+                    detail=f"digest mismatch: locked {drift.locked}, found {drift.found}",
+                    fix="put the blessed file back (the install script fetches and checks it), "
+                    "or, if the new weights are meant, the owner re-locks",
+                )
+            )
+        else:
+            checks.append(
+                VerifyCheck(
+                    name=name,
+                    ok=False,
+                    detail=drift.detail,
+                    fix=f"load {pinned.name} ({pinned.digest}) into the runtime; the install "
+                    "script fetches the file and checks its SHA-256",
+                )
+            )
+    return checks
+
+
+def _rules_check(config: dict[str, Any], lock: Lock) -> VerifyCheck:
+    try:
+        here = rules_hash(config)
+    except InhouseError as err:
+        return VerifyCheck(
+            name="data rules",
+            ok=False,
+            detail=str(err),
+            fix="fix the [data_rules] table of inhouse.toml",
+        )
+    if here == lock.rules_hash:
+        shown = here[:19] if here else "none written"
+        return VerifyCheck(name="data rules", ok=True, detail=f"rules hash {shown}, as locked")
+    return VerifyCheck(
+        name="data rules",
+        ok=False,
+        detail=f"rules hash locked {lock.rules_hash or '(none)'}, found {here or '(none)'}",
+        fix="the [data_rules] in inhouse.toml changed since the lock: pull the current "
+        "inhouse.toml, or the owner re-locks",
+    )
+
+
+def _environment_checks(lock: Lock) -> list[VerifyCheck]:
+    checks = []
+    if lock.inhouse == __version__:
+        checks.append(VerifyCheck(name="inhouse", ok=True, detail=f"{__version__}, as locked"))
+    else:
+        checks.append(
+            VerifyCheck(
+                name="inhouse",
+                ok=False,
+                detail=f"locked {lock.inhouse}, found {__version__}",
+                fix=f"install inhouse {lock.inhouse} (the install script pins it)",
+            )
+        )
+    here = platform.python_version()
+    same = here.split(".")[:2] == lock.python.split(".")[:2]
+    checks.append(
+        VerifyCheck(
+            name="python",
+            ok=same,
+            warning=not same,
+            detail=f"{here}"
+            + (", as locked" if same else f" (the lock was made on {lock.python})"),
+        )
+    )
+    return checks
+
+
+async def _runtime_checks(folder: Path, lock: Lock, runtime: RuntimeConfig) -> list[VerifyCheck]:
+    from inhouse.runtimes.registry import open_runtime
+
+    try:
+        async with open_runtime(runtime, program=folder) as opened:
+            health = await opened.health()
+            if not health.ok:
+                return [
+                    VerifyCheck(
+                        name="runtime",
+                        ok=False,
+                        detail=f"{runtime.name} ({runtime.family}) at {opened.url} does not "
+                        f"answer: {health.detail}",
+                        fix=_runtime_fix(runtime, lock),
+                    )
+                ]
+            inventory = await opened.inventory()
+            url = opened.url
+    except RuntimeFault as fault:
+        return [
+            VerifyCheck(
+                name="runtime", ok=False, detail=str(fault), fix=_runtime_fix(runtime, lock)
+            )
+        ]
+    where = f"runtime {runtime.name} at {url}"
+    reached = VerifyCheck(name="runtime", ok=True, detail=f"{runtime.family}, answers at {url}")
+    return [reached, _version_check(lock, inventory), *_model_checks(lock, inventory, where)]
+
+
+async def verify_machine(folder: Path, *, current_lock: str | None = None) -> VerifyReport:
+    """Check this machine against ``inhouse.lock`` in ``folder``. ``current_lock`` is the
+    program's current lock hash (its latest ``baseline.lock`` fact), where known: a lock file
+    that is not the current one fails, since a verify of it would not count.
+
+    Raises :class:`ConfigError` when there is no readable lock to check against."""
+    lock = read_lock(folder)
+    if lock is None:
+        raise ConfigError(
+            f"no {LOCK_NAME} in {folder}: the baseline's owner runs `inhouse baseline lock` "
+            "and commits it; pull it, then verify"
+        )
+    checks = [_lock_check(lock, current_lock)]
+    config = read_config(folder)
+    try:
+        manifest = read_manifest(folder, config)
+    except ConfigError as err:
+        checks.append(
+            VerifyCheck(name="manifest", ok=False, detail=str(err), fix="fix inhouse.toml")
+        )
+        manifest = None
+    if manifest is not None:
+        checks.append(_manifest_check(manifest, lock))
+    try:
+        runtime = runtime_config(folder, lock.runtime.name, config)
+    except ConfigError as err:
+        checks.append(
+            VerifyCheck(name="runtime", ok=False, detail=str(err), fix="fix inhouse.toml")
+        )
+    else:
+        checks.extend(await _runtime_checks(folder, lock, runtime))
+    checks.append(_rules_check(config, lock))
+    checks.extend(_environment_checks(lock))
+    return VerifyReport(lock_hash=lock.lock_hash, machine=machine_fingerprint(), checks=checks)
+
+
+def _lock_check(lock: Lock, current: str | None) -> VerifyCheck:
+    if current is not None and current != lock.lock_hash:
+        return VerifyCheck(
+            name="lock",
+            ok=False,
+            detail=f"{LOCK_NAME} here is {lock.lock_hash[:19]}, but the program's current lock "
+            f"is {current[:19]}",
+            fix="pull the current inhouse.lock and inhouse.toml (and rerun the install script)",
+        )
+    detail = f"{lock.lock_hash[:19]}, owner {lock.owner}"
+    if current is None:
+        return VerifyCheck(
+            name="lock",
+            ok=True,
+            warning=True,
+            detail=f"{detail}; the program has recorded no lock, so this verify cannot count",
+        )
+    return VerifyCheck(name="lock", ok=True, detail=f"{detail}, the program's current lock")
+
+
+def current_lock_hash(program: Program) -> str | None:
+    """The lock hash of the program's latest ``baseline.lock`` fact, or None."""
+    fact = program.state().live_facts(program.clock()).latest("baseline.lock")
+    return str(fact.payload["lock_hash"]) if fact is not None else None
+
+
+def record_verify(program: Program, actor: str | None, report: VerifyReport) -> Fact:
+    """Record the run as a measured ``baseline.verify`` fact by ``actor``."""
+    payload = {
+        "lock_hash": report.lock_hash,
+        "passed": report.passed,
+        "machine": report.machine,
+        "failures": report.failures,
+    }
+    return program.record_fact(
+        actor, "baseline.verify", payload, provenance=Provenance.MEASURED, collector=COLLECTOR
+    )
+
+
+def baseline_owners(program: Program, lock: Lock) -> set[str]:
+    """Who counts as the baseline's owner: the manifest's owner and play 2's owner."""
+    owners = {lock.owner}
+    play_owner = program.state().owners.get("baseline")
+    if play_owner:
+        owners.add(play_owner)
+    return owners
+
+
+@dataclass(frozen=True)
+class VerifyOutcome:
+    """A verify run: the report, the fact it recorded, and whether it counts for play 2."""
+
+    person: str
+    report: VerifyReport
+    fact: Fact | None
+    counts: bool
+    why: str
+
+
+def run_verify(program: Program, actor: str | None, *, record: bool = True) -> VerifyOutcome:
+    """``inhouse baseline verify``: check this machine, record the run (unless ``record`` is
+    False), and say whether it satisfies play 2's exit."""
+    try:
+        person = program.actor(actor).name
+    except UnknownPerson:
+        if record:
+            raise
+        person = actor or "(not on the roster)"
+    current = current_lock_hash(program)
+    report = asyncio.run(verify_machine(program.folder, current_lock=current))
+    fact = record_verify(program, person, report) if record else None
+    lock = read_lock(program.folder)
+    owners = baseline_owners(program, lock) if lock is not None else set()
+    if not report.passed:
+        why = "it failed"
+    elif fact is None:
+        why = "it was not recorded (--no-record)"
+    elif report.lock_hash != current:
+        why = "it is not against the program's current lock"
+    elif person in owners:
+        why = f"{person} is the baseline's owner; a second person must verify"
+    else:
+        return VerifyOutcome(person, report, fact, True, f"{person} is not the baseline's owner")
+    return VerifyOutcome(person, report, fact, False, why)

@@ -1,0 +1,210 @@
+"""inhouse baseline: play 2 — lock the runtime and blessed models, write the install script and
+BASELINE.md, and verify a machine against the lock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from inhouse.cli._common import (
+    AsOpt,
+    JsonOpt,
+    ProgramOpt,
+    Typer,
+    open_program,
+    out_console,
+    print_json,
+)
+
+app = Typer()
+
+
+def _plain(text: str) -> str:
+    """Text shown as it is, not as Rich markup (details name tables like [runtimes.x])."""
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _say(text: str) -> None:
+    """Print a line without wrapping it: lines carry digests a person copies whole."""
+    out_console().print(text, soft_wrap=True)
+
+
+def _lock_json(lock: Any) -> dict[str, Any]:
+    data: dict[str, Any] = lock.model_dump()
+    return data
+
+
+def _runtime(lock: Any) -> str:
+    return f"{lock.runtime.name} ({lock.runtime.family}, version {lock.runtime.label})"
+
+
+@app.command("lock")
+def lock(as_: AsOpt = None, program: ProgramOpt = None, json: JsonOpt = False) -> None:
+    """Pin the runtime and blessed models by digest in inhouse.lock.
+
+    Asks the runtime for each blessed model's digest and its version and writes inhouse.lock
+    (sorted TOML: an unchanged baseline gives the same bytes). Records a baseline.lock fact.
+    """
+    from inhouse.baseline.lock import lock_baseline
+
+    result = lock_baseline(open_program(program), as_)
+    if json:
+        print_json(
+            {
+                "lock": _lock_json(result.lock),
+                "path": str(result.path),
+                "written": result.written,
+                "fact": result.fact.id if result.fact else None,
+            }
+        )
+        return
+    locked = result.lock
+    verb = "Wrote" if result.written else "Unchanged:"
+    _say(f"{verb} {result.path} (lock {locked.lock_hash})")
+    _say(f"  runtime  {_runtime(locked)}")
+    for model in locked.models:
+        _say(f"  model    {_plain(model.name)}  {model.digest}")
+    _say(f"  rules    {locked.rules_hash or '[yellow]none written[/]'}")
+    if result.fact is not None:
+        _say(f"Recorded baseline.lock (fact #{result.fact.id}).")
+    _say(
+        "Next: `inhouse baseline install-script`, `inhouse baseline docs`, and a second person "
+        "runs `inhouse baseline verify`."
+    )
+
+
+@app.command("show")
+def show(program: ProgramOpt = None, json: JsonOpt = False) -> None:
+    """Show the current lock."""
+    from inhouse.baseline import read_lock
+    from inhouse.errors import ConfigError
+
+    opened = open_program(program)
+    locked = read_lock(opened.folder)
+    if locked is None:
+        raise ConfigError("no inhouse.lock yet: run `inhouse baseline lock`")
+    if json:
+        print_json(_lock_json(locked))
+        return
+    _say(f"lock     {locked.lock_hash} (owner {locked.owner})")
+    _say(f"runtime  {_runtime(locked)}")
+    for model in locked.models:
+        _say(f"model    {_plain(model.name)}  {model.digest}  {model.size or '?'} bytes")
+    _say(f"rules    {locked.rules_hash or 'none written'}")
+    _say(f"inhouse  {locked.inhouse} on Python {locked.python}")
+
+
+@app.command("install-script")
+def install_script(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the script.")] = Path(
+        "install.sh"
+    ),
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            help="Install inhouse from this folder or URL instead of the pinned release "
+            "(a checkout, a private index's file URL).",
+            show_default=False,
+        ),
+    ] = None,
+    as_: AsOpt = None,
+    program: ProgramOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Write the install script a second person runs on a fresh machine.
+
+    A POSIX shell script: a venv, the pinned inhouse, every blessed model file fetched and
+    checked by SHA-256, then `inhouse baseline verify`. Records a baseline.install_script fact.
+    """
+    from inhouse.baseline.install import write_install_script
+
+    opened = open_program(program)
+    target = out if out.is_absolute() else Path.cwd() / out
+    path, fact = write_install_script(opened, as_, target, source=source)
+    if json:
+        print_json({"path": str(path), "fact": fact.id, **fact.payload})
+        return
+    _say(
+        f"Wrote {path} for lock {fact.payload['lock_hash']} "
+        f"(recorded baseline.install_script, fact #{fact.id})."
+    )
+    _say("A second person runs it from the program folder: `sh install.sh NAME`.")
+
+
+@app.command("docs")
+def docs(
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Where to write it (default: BASELINE.md in the program).",
+            show_default=False,
+        ),
+    ] = None,
+    program: ProgramOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Write BASELINE.md: what is supported, how to install it, the data rules in plain words."""
+    from inhouse.baseline.docs import write_docs
+
+    opened = open_program(program)
+    path = write_docs(opened.folder, out)
+    if json:
+        print_json({"path": str(path)})
+        return
+    _say(f"Wrote {path}.")
+
+
+@app.command("verify")
+def verify(
+    as_: AsOpt = None,
+    no_record: Annotated[
+        bool, typer.Option("--no-record", help="Check only; record no baseline.verify fact.")
+    ] = False,
+    program: ProgramOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Check this machine against the lock, and record the run.
+
+    Checks the runtime answers at the locked version, every blessed model has its locked
+    digest, and the data rules' hash is the locked one; prints a fix for each failure. Records a
+    baseline.verify fact (exit 1 when a check fails). Play 2's exit needs a passing verify by
+    someone other than the baseline's owner, against the current lock.
+    """
+    from inhouse.baseline.verify import run_verify
+
+    outcome = run_verify(open_program(program), as_, record=not no_record)
+    report = outcome.report
+    if json:
+        print_json(
+            {
+                **report.as_json(),
+                "person": outcome.person,
+                "fact": outcome.fact.id if outcome.fact else None,
+                "counts_for_exit": outcome.counts,
+                "why": outcome.why,
+            }
+        )
+    else:
+        _say(f"Verifying this machine against lock {report.lock_hash} as {outcome.person}")
+        for check in report.checks:
+            mark = (
+                "[green]ok[/]  "
+                if check.ok
+                else ("[yellow]warn[/]" if check.warning else "[red]FAIL[/]")
+            )
+            _say(f"  {mark} {_plain(check.name)}: {_plain(check.detail)}")
+            if check.fix and not check.ok:
+                _say(f"         fix: {_plain(check.fix)}")
+        verdict = "[green]passed[/]" if report.passed else "[red]failed[/]"
+        recorded = f" (recorded fact #{outcome.fact.id})" if outcome.fact else ""
+        _say(f"Verify {verdict}{recorded}.")
+        tail = "counts" if outcome.counts else "does not count"
+        _say(f"For play 2's exit it {tail}: {_plain(outcome.why)}.")
+    if not report.passed:
+        raise typer.Exit(1)

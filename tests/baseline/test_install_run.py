@@ -1,0 +1,118 @@
+"""SLOW (a minute or more): the generated install script, run for real on a "fresh machine".
+
+A fresh temporary folder holds only what a second person checks out (inhouse.toml,
+inhouse.lock, install.sh); the script creates a new venv there, pip-installs inhouse from this
+checkout (``--source``), downloads the blessed model from a local HTTP server, checks its
+SHA-256, and ends with ``inhouse baseline verify`` against the real llama.cpp engine. The
+runtime is the ``openai`` family pointed at the session's engine, so the fresh venv does not
+need to build llama-cpp-python. The verify is recorded in the owner's store through
+INHOUSE_DATABASE_URL, as a team's shared database would be.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import inhouse
+from inhouse.cli.app import app
+from inhouse.runtimes.digests import file_sha256
+from tests.engine import Engine, needs_engine
+
+pytestmark = [needs_engine, pytest.mark.slow]
+runner = CliRunner()
+CHECKOUT = Path(inhouse.__file__).resolve().parents[2]
+
+
+def run(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, f"{args}: {result.stdout}{result.stderr}"
+    return result.stdout
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def model_server(engine: Engine) -> Iterator[str]:
+    """The test model's folder over HTTP on loopback: where the script downloads it from."""
+    handler = functools.partial(_Quiet, directory=str(engine.model.parent))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/{engine.model.name}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_the_install_script_stands_up_a_fresh_machine(
+    _isolated: Path, tmp_path: Path, engine: Engine, model_server: str
+) -> None:
+    # the owner's machine: a program, a baseline on the engine, a lock and the script
+    run("init", "Acme", "--lead", "lena")
+    run("person", "add", "omar", "--team", "support")
+    config = _isolated / "inhouse.toml"
+    config.write_text(
+        config.read_text()
+        + f'\n[runtimes.local]\nfamily = "openai"\nurl = "{engine.url}"\n\n'
+        + '[baseline]\nowner = "lena"\nruntime = "local"\nmodels = [{ name = "inhouse-test-model",'
+        + f' path = "models/inhouse-test-model.gguf", source = "{model_server}" }}]\n'
+        + '\n[data_rules]\ndefault = "redact"\n'
+    )
+    run("baseline", "lock")
+    run("baseline", "install-script", "--source", str(CHECKOUT))
+    lock_hash = json.loads(run("baseline", "show", "--json"))["lock_hash"]
+
+    # the second person's machine: only what they check out
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    for name in ("inhouse.toml", "inhouse.lock", "install.sh"):
+        shutil.copy(_isolated / name, fresh / name)
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "INHOUSE_PROGRAM")}
+    env.update(
+        INHOUSE_DATABASE_URL=f"sqlite:///{_isolated / '.inhouse' / 'inhouse.db'}",
+        PYTHON=sys.executable,
+        # the tests' HOME is a temporary folder; pip may still use this machine's cache
+        PIP_CACHE_DIR=str(Path(pwd.getpwuid(os.getuid()).pw_dir) / ".cache" / "pip"),
+        PATH=os.pathsep.join(
+            p
+            for p in env.get("PATH", "").split(os.pathsep)
+            if Path(sys.executable).parent != Path(p)
+        ),
+    )
+    done = subprocess.run(
+        ["sh", "install.sh", "omar"], cwd=fresh, env=env, capture_output=True, text=True,
+        timeout=900, check=False,
+    )  # fmt: skip
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert (fresh / ".inhouse" / "venv" / "bin" / "inhouse").is_file()
+    downloaded = fresh / "models" / "inhouse-test-model.gguf"
+    assert file_sha256(downloaded, cached=False) == file_sha256(engine.model, cached=False)
+    assert "model inhouse-test-model: models/inhouse-test-model.gguf matches the lock" in output
+    assert "Verify passed" in output
+    assert "it counts: omar is not the baseline's owner" in output
+
+    # the verify ran in the fresh venv and is in the program's store, against the current lock
+    verifies = json.loads(run("fact", "list", "--kind", "baseline.verify", "--json"))
+    assert [(f["by"], f["payload"]["passed"], f["payload"]["lock_hash"]) for f in verifies] == [
+        ("omar", True, lock_hash)
+    ]

@@ -1,0 +1,97 @@
+"""The install script's text: stable, POSIX, and it covers every kind of model source.
+(Running it for real is in test_install_run.py.)"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from inhouse.baseline.install import install_requirement, render_install_script
+from inhouse.baseline.lock import build_lock, write_lock
+from inhouse.baseline.manifest import read_manifest
+from inhouse.runtimes.protocol import Inventory, ModelInfo
+
+A = "a" * 64
+B = "b" * 64
+
+
+def program(folder: Path, family: str) -> Path:
+    url = "" if family == "embedded" else 'url = "http://127.0.0.1:8080"\n'
+    (folder / "inhouse.toml").write_text(
+        '[program]\nname = "Acme"\nlead = "lena"\n\n'
+        f'[runtimes.local]\nfamily = "{family}"\n{url}\n'
+        '[baseline]\nowner = "lena"\nruntime = "local"\nmodels = [\n'
+        '  { name = "qwen", source = "hf://Qwen/Qwen-GGUF/qwen-q4.gguf@abc123" },\n'
+        '  { name = "it\'s", path = "m/its.gguf", source = "https://files.example/its.gguf" },\n'
+        "]\n"
+    )
+    served = Inventory(
+        runtime="local", family=family, url="http://127.0.0.1:8080",
+        models=[
+            ModelInfo(id="qwen", digest=f"sha256:{A}", digest_source="file-sha256", size=5),
+            ModelInfo(id="it's", digest=f"sha256:{B}", digest_source="file-sha256", size=5),
+        ],
+    )  # fmt: skip
+    lock = build_lock(read_manifest(folder), served, runtime_family=family, rules="")
+    write_lock(folder, lock)
+    return folder
+
+
+def script(folder: Path, source: str | None = None) -> str:
+    from inhouse.baseline import read_lock
+
+    lock = read_lock(folder)
+    assert lock is not None
+    return render_install_script(folder, read_manifest(folder), lock, source=source)
+
+
+def test_the_script_pins_inhouse_and_checks_every_model(_isolated: Path) -> None:
+    text = script(program(_isolated, "openai"))
+    assert text.startswith("#!/bin/sh\n") and "\nset -eu\n" in text
+    assert "REQUIREMENT=inhouse==0.1.0\n" in text
+    assert f'check_model qwen "$target" {A}' in text
+    assert "check_model " + shlex.quote("it's") + f' "$target" {B}' in text
+    assert "models pull Qwen/Qwen-GGUF qwen-q4.gguf --revision abc123" in text
+    assert "fetch_url https://files.example/its.gguf" in text
+    assert text.rstrip().endswith('exec "$INHOUSE" --program . baseline verify')
+    assert "runtime serve" not in text  # not embedded: the runtime is the owner's to run
+    assert script(_isolated) == text  # no timestamps: same lock, same bytes
+
+
+def test_an_embedded_baseline_installs_the_extra_and_starts_the_runtime(_isolated: Path) -> None:
+    text = script(program(_isolated, "embedded"), source=str(_isolated))
+    assert f"REQUIREMENT='inhouse[embedded] @ {_isolated.resolve().as_uri()}'" in text
+    assert '"$INHOUSE" --program . runtime serve "$served_model"' in text
+
+
+def test_install_sources() -> None:
+    from inhouse.baseline.lock import Lock
+
+    lock = Lock.model_validate(
+        {
+            "owner": "x",
+            "runtime": {"name": "r", "family": "openai"},
+            "models": [{"name": "m", "digest": f"sha256:{A}"}],
+            "python": "3.11.9",
+            "inhouse": "1.2.3",
+        }
+    )
+    assert install_requirement(lock, embedded=False, source=None) == "inhouse==1.2.3"
+    assert install_requirement(lock, embedded=True, source=None) == "inhouse[embedded]==1.2.3"
+    url = "https://pkgs.example/inhouse-1.2.3.tar.gz"
+    assert install_requirement(lock, embedded=False, source=url) == f"inhouse @ {url}"
+
+
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
+@pytest.mark.parametrize("family", ["openai", "embedded"])
+def test_shellcheck_finds_nothing(_isolated: Path, family: str) -> None:
+    path = _isolated / "install.sh"
+    path.write_text(script(program(_isolated, family)))
+    done = subprocess.run(
+        ["shellcheck", "--shell=sh", str(path)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout

@@ -1,0 +1,169 @@
+"""Play 2 end to end, on the real llama.cpp engine (the embedded runtime, test model): lock,
+re-lock, verify as the owner and as a second person, a changed model file, a re-lock that makes
+earlier verifies stale, and `inhouse status` reading play 2's exit from these facts alone."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from inhouse.baseline import baseline_runtime, check_models, read_lock
+from inhouse.cli.app import app
+from inhouse.runtimes import make_test_model, open_runtime, serve_embedded, stop_embedded
+from inhouse.runtimes.digests import sha256_digest
+from tests.engine import needs_engine
+
+pytestmark = needs_engine
+runner = CliRunner()
+
+RULES = """
+[data_rules]
+default = "block"
+classes = { email = "redact" }
+
+[data_rules.models.inhouse-test-model]
+classes = { email = "allow" }
+"""
+
+
+def run(*args: str, code: int = 0) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == code, f"{args}: {result.stdout}{result.stderr}"
+    assert "Traceback" not in result.stdout + result.stderr
+    return result.stdout + result.stderr
+
+
+def exit_checks(play: int = 2) -> dict[str, dict[str, object]]:
+    status = json.loads(run("status", "--json"))
+    rows = status["plays"][play - 1]["exit"]
+    assert rows is not None, "play 2 has not started"
+    return {row["check"]: row for row in rows}
+
+
+def walk_play_one() -> None:
+    """Play 1 by a person's word: its collector (trials) is not what these tests are about."""
+    run("waiver", "grant", "calendar-driven-advance", "--play", "1",
+        "--reason", "time-boxed-experiment", "--note", "demo first", "--expires", "7d")  # fmt: skip
+    run("play", "start", "1")
+    run("fact", "record", "trial.verdict", "--attest", "by hand", "--set", "trial=t",
+        "--set", "verdict=proven", "--set", 'proven_on=["faster"]',
+        "--set", "quality_ok=true")  # fmt: skip
+    run("handoff", "offer", "1", "--to", "lena")
+    run("handoff", "accept", "1", "--comment", "usable")
+    run("fact", "record", "access.request", "--attest", "asked in chat", "--set", "person=omar")
+    run("play", "start", "2")
+
+
+@pytest.fixture
+def program(_isolated: Path) -> Iterator[Path]:
+    run("init", "Acme", "--lead", "lena", "--team", "platform")
+    run("person", "role", "lena", "--add", "play-owner")
+    run("person", "add", "omar", "--team", "support")
+    walk_play_one()
+    model = make_test_model(_isolated / "models" / "inhouse-test-model.gguf")
+    config = _isolated / "inhouse.toml"
+    config.write_text(
+        config.read_text()
+        + '\n[runtimes.local]\nfamily = "embedded"\n\n'
+        + '[baseline]\nowner = "lena"\nruntime = "local"\n'
+        + 'models = [{ name = "inhouse-test-model", path = "models/inhouse-test-model.gguf" }]\n'
+        + RULES
+    )
+    serve_embedded(model, program=_isolated)
+    try:
+        yield _isolated
+    finally:
+        stop_embedded(_isolated)
+
+
+def test_play_two_walks_on_measured_facts(program: Path) -> None:
+    model = program / "models" / "inhouse-test-model.gguf"
+    digest = sha256_digest(model, cached=False)
+
+    # lock: the embedded engine's version and the model's digest, from its inventory
+    out = run("baseline", "lock")
+    assert f"model    inhouse-test-model  {digest}" in out
+    lock = read_lock(program)
+    assert lock is not None
+    assert lock.runtime.family == "embedded"
+    assert lock.runtime.version is not None and lock.runtime.version.startswith("llama-cpp-python")
+    assert lock.model("inhouse-test-model").digest == digest
+    assert lock.model("inhouse-test-model").size == model.stat().st_size
+    text = (program / "inhouse.lock").read_bytes()
+
+    # re-locking with nothing changed: the same bytes, and no second fact
+    assert "Unchanged:" in run("baseline", "lock")
+    assert (program / "inhouse.lock").read_bytes() == text
+    facts = json.loads(run("fact", "list", "--kind", "baseline.lock", "--json"))
+    assert len(facts) == 1 and facts[0]["provenance"] == "measured"
+
+    run("baseline", "install-script")
+    run("baseline", "docs")
+    page = (program / "BASELINE.md").read_text()
+    assert digest in page and lock.rules_hash in page
+    assert "For model inhouse-test-model: e-mail addresses are allowed." in page
+
+    # the owner's verify passes but does not satisfy the exit
+    out = run("baseline", "verify", "--as", "lena")
+    assert "Verify passed" in out
+    assert "does not count: lena is the baseline's owner" in out
+    checks = exit_checks()
+    assert checks["second-person-verified"]["outcome"] == "fail"
+    assert "only the owner (lena) verified the current lock" in str(
+        checks["second-person-verified"]["reason"]
+    )
+
+    # a second person's verify satisfies it; every exit check rests on measured facts only
+    out = run("baseline", "verify", "--as", "omar")
+    assert "it counts: omar is not the baseline's owner" in out
+    checks = exit_checks()
+    assert {name: row["outcome"] for name, row in checks.items()} == {
+        "baseline-pinned": "pass",
+        "install-script-written": "pass",
+        "data-rules-written": "pass",
+        "second-person-verified": "pass",
+    }
+    evidence = [e for row in checks.values() for e in row["evidence"]]  # type: ignore[attr-defined]
+    assert evidence and {e["provenance"] for e in evidence} == {"measured"}
+    assert json.loads(run("status", "--json"))["plays"][1]["state"] == "exit-met"
+
+    # the model file changes under the runtime: verify fails, naming both digests
+    changed = make_test_model(program / "changed.gguf", seed=1)
+    os.replace(changed, model)
+    new_digest = sha256_digest(model, cached=False)
+    assert new_digest != digest
+    out = run("baseline", "verify", "--as", "omar", code=1)
+    assert f"model inhouse-test-model: digest mismatch: locked {digest}, found {new_digest}" in out
+    assert "fix: put the blessed file back" in out
+    verify = json.loads(run("fact", "list", "--kind", "baseline.verify", "--json"))[-1]
+    assert verify["by"] == "omar" and verify["payload"]["passed"] is False
+
+    async def drifted() -> list[str]:
+        async with open_runtime(baseline_runtime(program), program=program) as runtime:
+            return [str(d) for d in await check_models(lock, runtime)]
+
+    assert asyncio.run(drifted()) == [
+        f"inhouse-test-model: digest mismatch: locked {digest}, found {new_digest}"
+    ]
+
+    # re-locking pins the new file; the earlier passing verifies are now stale
+    out = run("baseline", "lock")
+    relocked = read_lock(program)
+    assert relocked is not None and relocked.lock_hash != lock.lock_hash
+    checks = exit_checks()
+    assert checks["second-person-verified"]["outcome"] == "fail"
+    assert "passing verify(s) are for an earlier lock" in str(
+        checks["second-person-verified"]["reason"]
+    )
+    assert checks["install-script-written"]["outcome"] == "fail"  # written for the old lock
+
+
+def test_verify_without_a_lock_says_who_locks(program: Path) -> None:
+    out = run("baseline", "verify", "--as", "omar", code=2)
+    assert "no inhouse.lock" in out and "`inhouse baseline lock`" in out
