@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from inhouse.errors import ConfigError
 from inhouse.location import CONFIG_NAME
 from inhouse.program.config import read_config
-from inhouse.runtimes.config import RuntimeConfig
+from inhouse.runtimes.config import RuntimeConfig, named_runtime
 
 __all__ = [
     "MAX_MODELS",
@@ -180,26 +180,9 @@ def read_manifest(folder: Path, config: dict[str, Any] | None = None) -> Manifes
 
 
 def runtime_config(folder: Path, name: str, config: dict[str, Any] | None = None) -> RuntimeConfig:
-    """The ``[runtimes.NAME]`` table as a :class:`RuntimeConfig`; a relative ``model_path`` is
-    taken from the program folder, so every command reads the same file wherever it runs."""
+    """The ``[runtimes.NAME]`` table the baseline names, as a :class:`RuntimeConfig`."""
     data = read_config(folder) if config is None else config
-    where = folder / CONFIG_NAME
-    tables = data.get("runtimes") or {}
-    table = tables.get(name) if isinstance(tables, dict) else None
-    if not isinstance(table, dict):
-        known = ", ".join(sorted(tables)) if isinstance(tables, dict) and tables else "none"
-        raise ConfigError(
-            f"{where}: baseline.runtime names [runtimes.{name}], which is not there "
-            f"(runtimes defined: {known})"
-        )
-    try:
-        runtime = RuntimeConfig.model_validate({**table, "name": name})
-    except ValidationError as err:
-        raise ConfigError(f"{where}: {_problems(err, f'runtimes.{name}.')}") from None
-    if runtime.model_path is not None:
-        path = runtime.model_path.expanduser()
-        runtime = runtime.model_copy(update={"model_path": folder / path})
-    return runtime
+    return named_runtime(folder, name, data, referrer="baseline.runtime")
 
 
 def baseline_runtime(folder: Path) -> RuntimeConfig:

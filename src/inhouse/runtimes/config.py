@@ -7,11 +7,16 @@ adapter reads the same fields.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-__all__ = ["RuntimeConfig"]
+from inhouse.errors import ConfigError
+from inhouse.location import CONFIG_NAME
+
+__all__ = ["RuntimeConfig", "named_runtime"]
 
 
 class RuntimeConfig(BaseModel):
@@ -53,3 +58,35 @@ class RuntimeConfig(BaseModel):
     def api_key(self) -> str | None:
         """The API key from the named environment variable, if any."""
         return os.environ.get(self.api_key_env) if self.api_key_env else None
+
+
+def named_runtime(
+    folder: Path, name: str, config: Mapping[str, Any], *, referrer: str
+) -> RuntimeConfig:
+    """The ``[runtimes.NAME]`` table of a program's ``inhouse.toml`` (already read into
+    ``config``) as a :class:`RuntimeConfig`. ``referrer`` names the setting that pointed here,
+    for the error. A relative ``model_path`` is taken from the program folder, so every command
+    reads the same file wherever it runs."""
+    where = folder / CONFIG_NAME
+    tables = config.get("runtimes") or {}
+    table = tables.get(name) if isinstance(tables, Mapping) else None
+    if not isinstance(table, Mapping):
+        known = ", ".join(sorted(tables)) if isinstance(tables, Mapping) and tables else "none"
+        raise ConfigError(
+            f"{where}: {referrer} names [runtimes.{name}], which is not there "
+            f"(runtimes defined: {known})"
+        )
+    try:
+        runtime = RuntimeConfig.model_validate({**table, "name": name})
+    except ValidationError as err:
+        problems = "; ".join(
+            f"runtimes.{name}.{'.'.join(str(p) for p in e['loc'])}: "
+            f"{e['msg'].removeprefix('Value error, ')}"
+            for e in err.errors()
+        )
+        raise ConfigError(f"{where}: {problems}") from None
+    if runtime.model_path is not None:
+        runtime = runtime.model_copy(
+            update={"model_path": folder / runtime.model_path.expanduser()}
+        )
+    return runtime
