@@ -17,6 +17,7 @@ def test_the_demo_runs_to_its_end(_isolated: Path, capsys: pytest.CaptureFixture
     assert demo.main("demo-program") == 0
     printed = capsys.readouterr().out
     assert "Demo done" in printed and "REFUSED" in printed
+    assert "proven: proven faster, cheaper" in printed
     status = json.loads(
         subprocess.run(
             [sys.executable, "-m", "inhouse", "status", "--json"],
@@ -33,3 +34,10 @@ def test_the_demo_runs_to_its_end(_isolated: Path, capsys: pytest.CaptureFixture
     ]
     guards = {g for r in status["refusals"] for g in r["guards"]}
     assert {"scaling-before-proving", "calendar-driven-advance"} <= guards
+    # plays 1 to 3 exit on measured evidence: no exit check rests on a person's word
+    for play in status["plays"][:3]:
+        assert play["exit_met"], play["id"]
+        assert {row["basis"] for row in play["exit"]} == {"measured"}, play["id"]
+    assert status["plays"][2]["state"] == "exit-met"
+    reports = list((_isolated / "demo-program" / ".inhouse" / "reports").glob("tickets-*.html"))
+    assert len(reports) == 1 and "<svg" in reports[0].read_text()

@@ -1,12 +1,16 @@
-"""``make demo``: walk a sample program through the playbook with the real CLI, then start the
-embedded runtime (llama.cpp) on the project's tiny test model, or a GGUF you pass, and send it
-one chat.
+"""``make demo``: walk a sample program through plays one to three with the real CLI and the
+real llama.cpp engine, every exit measured by inhouse itself.
 
 Every step is a real ``inhouse`` command run in a fresh ``demo-program/`` folder, printed as a
-person would type it. Steps marked *refused* must be refused (an anti-pattern the engine
-stops); if one is let through, or a normal step fails, the demo stops with an error, so it
-cannot quietly rot. Facts that later collectors will measure (the trial, the lock, the verify)
-are attested here and shown as attested.
+person would type it. The embedded runtime serves the project's tiny test model (random weights:
+it writes nonsense, and is labelled so) or a GGUF you pass. Play 1's verdict comes from
+``inhouse prove`` (the model against a manual process's measured minutes), play 2's from
+``inhouse baseline lock`` and a second person's ``verify``, play 3's from workflow tests run by
+someone other than the author. Only two facts are a person's word, because nothing can measure
+them: the hypothesis and that omar asked to get in.
+
+Steps marked *refused* must be refused (an anti-pattern the engine stops); if one is let
+through, or a normal step fails, the demo stops with an error, so it cannot quietly rot.
 """
 
 from __future__ import annotations
@@ -15,65 +19,172 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["main"]
 
-_STEPS: list[tuple[str, list[str], bool]] = [
-    ("Start the program; lena leads it", ["init", "Acme local LLMs", "--lead", "lena"], True),
-    ("lena also owns play 1", ["person", "role", "lena", "--add", "play-owner"], True),
-    (
+
+@dataclass(frozen=True)
+class _Step:
+    title: str
+    args: list[str]
+    should_pass: bool = True
+
+
+@dataclass(frozen=True)
+class _Write:
+    title: str
+    path: str
+    text: str
+    append: bool = False
+
+
+_TICKETS = [
+    "The printer on floor 2 jams on every duplex job.",
+    "VPN drops every 20 minutes since the update; please help, reach me at ana@example.com.",
+    "Laptop battery swells; the case no longer closes.",
+    "Shared drive is read-only for the finance team since this morning.",
+    "Outlook asks for my password every hour.",
+    "New starter needs access to the CRM by Monday.",
+    "Monitor flickers when connected through the dock.",
+    "Wi-Fi in meeting room B keeps dropping calls.",
+    "Expense tool rejects receipts larger than 2 MB.",
+    "Keyboard shortcut for screenshots stopped working after the OS update.",
+    "Calendar invites from partners arrive an hour late.",
+    "The badge reader at the side entrance does not accept my card.",
+]
+# The manual status quo, measured: minutes a person spent on each ticket, and what they wrote.
+_MINUTES = [4.5, 6.0, 3.5, 5.0, 4.0, 3.0, 5.5, 4.0, 3.5, 4.5, 5.0, 3.0]
+
+
+def _files(model_name: str, model_path: str) -> list[_Write]:
+    import json
+
+    tickets = "".join(
+        json.dumps({"id": f"T{i + 1}", "ticket": t}) + "\n" for i, t in enumerate(_TICKETS)
+    )
+    minutes = "minutes,output\n" + "".join(
+        f'{m},"{t.split(";")[0].split(",")[0].rstrip(".")}"\n'
+        for m, t in zip(_MINUTES, _TICKETS, strict=True)
+    )
+    return [
+        _Write(
+            "The runtime, the baseline's manifest and its data-handling rules, in inhouse.toml",
+            "inhouse.toml",
+            f"""
+[runtimes.local]
+family = "embedded"
+
+[baseline]
+owner = "lena"
+runtime = "local"
+models = [{{ name = "{model_name}", path = "{model_path}" }}]
+
+[data_rules]
+default = "block"             # a class not named below never reaches a model
+store_bodies = false
+classes = {{ email = "redact", phone = "redact" }}
+""",
+            append=True,
+        ),
+        _Write("Twelve real tickets", "data/tickets.jsonl", tickets),
+        _Write(
+            "How long each took by hand, and what the person wrote", "data/minutes.csv", minutes
+        ),
+        _Write(
+            "The trial: the local model against the manual process",
+            "trials/tickets.yaml",
+            """description: one-line summaries of support tickets
+task:
+  prompt: "Summarise this ticket in one line: {{ ticket }}"
+  inputs: data/tickets.jsonl
+candidate:
+  runtime: local
+  cost: {watts: 65, price_per_kwh: 0.30, hardware_price: 1800, lifetime_hours: 26280,
+         utilisation: 0.4, currency: EUR}
+status_quo:
+  kind: manual
+  minutes: data/minutes.csv
+  hourly_cost: 48
+  currency: EUR
+checks:                      # the test model writes nonsense: only sanity checks here
+  - {type: length, min: 1, max: 2000}
+meaningful: {faster: 30, cheaper: 30, more_private: true}
+quality_floor: 5
+generation: {temperature: 0, max_tokens: 24, seed: 0}
+warmup: 1
+""",
+        ),
+        _Write(
+            "omar's recurring task as a workflow (he does it most)",
+            "workflows/ticket-summary.yaml",
+            f"""name: ticket-summary
+description: Summarise a support ticket in one line
+owner: omar
+frequency: daily
+model: {model_name}
+parameters: {{max_tokens: 24, temperature: 0.7, seed: 3}}
+variables:
+  ticket: {{type: string, description: the ticket's text}}
+prompt:
+  system: You summarise support tickets in one line.
+  user: "Ticket: {{{{ ticket }}}}"
+tests:
+  - name: printer
+    vars: {{ticket: The printer on floor 2 jams on every duplex job.}}
+    checks:
+      - {{type: regex, value: ".+"}}
+      - {{type: length, min: 1, max: 2000}}
+      - {{type: not-contains, value: "BEGIN PRIVATE KEY"}}
+  - name: vpn
+    vars: {{ticket: VPN drops every 20 minutes since the update.}}
+    checks:
+      - {{type: not-is-json}}
+      - {{type: word-count, min: 1}}
+""",
+        ),
+    ]
+
+
+_PLAYS: list[_Step | _Write | str] = [
+    _Step("Start the program; lena leads it", ["init", "Acme local LLMs", "--lead", "lena"]),
+    _Step("lena also owns plays 1 and 2", ["person", "role", "lena", "--add", "play-owner"]),
+    _Step(
         "omar does ticket triage most",
         ["person", "add", "omar", "--team", "support", "--role", "play-owner"],
-        True,
     ),
-    (
+    _Step(
         "A credible hypothesis is play 1's trigger",
         [
             "hypothesis",
-            "A local model drafts ticket summaries as well as the hosted API, for less",
+            "A local model drafts ticket summaries faster and cheaper than we do by hand",
             "--replaces",
-            "hosted LLM API",
+            "manual ticket summaries",
         ],
-        True,
     ),
-    ("Play 1 starts: its trigger holds", ["play", "start", "1"], True),
-    (
-        "The trial's verdict (attested here; `inhouse prove` will measure it)",
-        [
-            "fact",
-            "record",
-            "trial.verdict",
-            "--attest",
-            "ran 40 real tickets both ways by hand",
-            "--set",
-            "trial=ticket-summaries",
-            "--set",
-            "verdict=proven",
-            "--set",
-            'proven_on=["cheaper","more-private"]',
-            "--set",
-            "quality_ok=true",
-        ],
-        True,
+    _Step("Play 1 starts: its trigger holds", ["play", "start", "1"]),
+    "files",
+    "serve",
+    _Step(
+        "The head-to-head trial, measured (the report lands in .inhouse/reports/)",
+        ["prove", "tickets", "--as", "lena"],
     ),
-    (
+    _Step(
         "REFUSED: scaling before proving - a pilot user before plays 2 and 3",
         ["person", "add", "pia", "--team", "legal", "--role", "pilot-user"],
-        False,
+        should_pass=False,
     ),
-    (
+    _Step(
         "lena hands play 1 on (1 -> 2 is the same person by design)",
-        ["handoff", "offer", "1", "--to", "lena", "--comment", "report in trials/"],
-        True,
+        ["handoff", "offer", "1", "--to", "lena", "--comment", "report in .inhouse/reports/"],
     ),
-    (
+    _Step(
         "...and accepts it as the receiver",
         ["handoff", "accept", "1", "--comment", "a use case I can standardise"],
-        True,
     ),
-    (
-        "omar asks to get in: play 2's trigger",
+    _Step(
+        "omar asks to get in: play 2's trigger (his word: nothing measures a request in chat)",
         [
             "fact",
             "record",
@@ -83,75 +194,48 @@ _STEPS: list[tuple[str, list[str], bool]] = [
             "--set",
             "person=omar",
         ],
-        True,
     ),
-    ("Play 2 starts", ["play", "start", "2"], True),
-    (
-        "The lock (attested here; `inhouse baseline lock` will measure it)",
-        [
-            "fact",
-            "record",
-            "baseline.lock",
-            "--attest",
-            "pinned by hand",
-            "--data",
-            '{"lock_hash": "demo-lock-1", "rules_hash": "demo-rules",'
-            ' "runtime": {"family": "llamacpp", "version": "b4500"},'
-            ' "models": [{"name": "tiny-test", "digest": "sha256:demo"}]}',
-        ],
-        True,
-    ),
-    (
-        "The install script for that lock",
-        [
-            "fact",
-            "record",
-            "baseline.install_script",
-            "--attest",
-            "wrote install.sh",
-            "--set",
-            "lock_hash=demo-lock-1",
-            "--set",
-            "sha256=demo",
-        ],
-        True,
-    ),
-    (
+    _Step("Play 2 starts", ["play", "start", "2"]),
+    _Step("Pin the runtime and the model by digest", ["baseline", "lock"]),
+    _Step("The install script a second person runs", ["baseline", "install-script"]),
+    _Step("BASELINE.md: what is supported, how to install, the data rules", ["baseline", "docs"]),
+    _Step(
         "REFUSED: lena cannot hand play 2 to herself: the playbook says the owners differ",
         ["handoff", "offer", "2", "--to", "lena"],
-        False,
+        should_pass=False,
     ),
-    (
-        "omar stands the baseline up from the docs",
-        [
-            "fact",
-            "record",
-            "baseline.verify",
-            "--attest",
-            "followed BASELINE.md on my laptop",
-            "--set",
-            "lock_hash=demo-lock-1",
-            "--set",
-            "passed=true",
-            "--as",
-            "omar",
-        ],
-        True,
+    _Step("The owner's own verify does not count", ["baseline", "verify", "--as", "lena"]),
+    _Step("omar stands the baseline up and verifies it", ["baseline", "verify", "--as", "omar"]),
+    _Step("lena offers play 2 to omar", ["handoff", "offer", "2", "--to", "omar"]),
+    _Step(
+        "REFUSED: lena cannot accept for omar",
+        ["handoff", "accept", "2", "--as", "lena"],
+        should_pass=False,
     ),
-    ("lena offers play 2 to omar", ["handoff", "offer", "2", "--to", "omar"], True),
-    ("REFUSED: lena cannot accept for omar", ["handoff", "accept", "2", "--as", "lena"], False),
-    (
+    _Step(
         "omar, the receiver, accepts",
-        ["handoff", "accept", "2", "--as", "omar", "--comment", "stood it up cold from the docs"],
-        True,
+        ["handoff", "accept", "2", "--as", "omar", "--comment", "stood it up from the docs"],
     ),
-    (
+    _Step(
         "REFUSED: calendar-driven advance - play 3 with no recurring task named",
         ["play", "start", "3", "--as", "omar"],
-        False,
+        should_pass=False,
     ),
-    ("Where the program stands", ["status"], True),
-    ("The log is hash-chained and untampered", ["audit", "verify"], True),
+    _Step(
+        "The workflow spec names the task and its frequency: play 3's trigger",
+        ["workflow", "validate", "ticket-summary", "--as", "omar"],
+    ),
+    _Step("Play 3 starts", ["play", "start", "3", "--as", "omar"]),
+    _Step(
+        "omar, the author, runs the tests (his run alone does not exit play 3)",
+        ["workflow", "test", "ticket-summary", "--as", "omar"],
+    ),
+    _Step(
+        "lena reruns them: someone other than the author",
+        ["workflow", "test", "ticket-summary", "--as", "lena"],
+    ),
+    _Step("Where the program stands", ["status"]),
+    _Step("The log is hash-chained and untampered", ["audit", "verify"]),
 ]
 
 
@@ -170,82 +254,77 @@ def _shown(args: list[str]) -> str:
     return "inhouse " + " ".join(shlex.quote(a) for a in args)
 
 
-def _chat(root: Path, model: str | None) -> int:
-    """Serve a model on loopback with the real llama.cpp engine, send one chat, stop it."""
-    import asyncio
+def _model(root: Path, model: str | None) -> tuple[str, str]:
+    """(the name the runtime lists the model by, its path as inhouse.toml names it)."""
+    if model is None:
+        from inhouse.runtimes import create_test_model
+        from inhouse.runtimes.testmodel import TEST_MODEL_NAME
 
-    from inhouse.errors import InhouseError
-    from inhouse.location import models_dir
-    from inhouse.runtimes import (
-        TEST_MODEL_LABEL,
-        ChatRequest,
-        connect_embedded,
-        create_test_model,
-        is_test_model,
-        serve_embedded,
-        stop_embedded,
-    )
+        print("# Make the project's tiny test model (random weights: it writes nonsense)")
+        path = Path(create_test_model(root / "models").path)
+        return TEST_MODEL_NAME, str(path.relative_to(root))
+    path = Path(model).expanduser().resolve()
+    return path.stem, str(path)
 
-    try:
-        if model is None:
-            print("# Make the project's tiny test model (random weights: it writes nonsense)")
-            path = Path(create_test_model(models_dir(root)).path)
-        else:
-            path = Path(model).expanduser().resolve()
-        print(f"# Serve {path.name} with the embedded llama.cpp runtime on loopback")
-        state = serve_embedded(path, program=root)
-        print(f"serving on {state.url} (pid {state.pid})")
-        try:
 
-            async def once() -> str:
-                async with connect_embedded(root) as runtime:
-                    request = ChatRequest.model_validate(
-                        {
-                            "messages": [
-                                {"role": "user", "content": "Summarise: printer is down."}
-                            ],
-                            "max_tokens": 32,
-                            "seed": 1,
-                        }
-                    )
-                    return (await runtime.chat(request)).text
+def _write(step: _Write, root: Path) -> None:
+    target = root / step.path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("a" if step.append else "w", encoding="utf-8") as handle:
+        handle.write(step.text)
+    print(f"# {step.title}\n$ {'cat >>' if step.append else 'cat >'} {step.path}\n")
 
-            reply = asyncio.run(once())
-            label = TEST_MODEL_LABEL if is_test_model(path) else path.name
-            print(f"[{label}] {reply!r}")
-        finally:
-            print(stop_embedded(root).detail)
-    except InhouseError as err:
-        print(f"demo failed at the runtime step: {err}")
-        return 1
-    return 0
+
+def _command(step: _Step, root: Path) -> bool:
+    print(f"# {step.title}\n$ {_shown(step.args)}")
+    result = _run(step.args, root)
+    output = (result.stdout + result.stderr).rstrip()
+    if output:
+        print(output)
+    print()
+    if step.should_pass and result.returncode != 0:
+        print(f"demo failed: the step above should have worked (exit {result.returncode})")
+        return False
+    if not step.should_pass and result.returncode == 0:
+        print("demo failed: the step above should have been refused")
+        return False
+    return True
 
 
 def main(folder: str = "demo-program", model: str | None = None) -> int:
     root = Path(folder).resolve()
     if root.exists():
+        _run(["runtime", "stop"], root)  # a server an interrupted demo left behind
         shutil.rmtree(root)
     root.mkdir(parents=True)
     print(f"inhouse demo: a sample program in {root}\n")
-    for title, args, should_pass in _STEPS:
-        print(f"# {title}\n$ {_shown(args)}")
-        result = _run(args, root)
-        output = (result.stdout + result.stderr).rstrip()
-        if output:
-            print(output)
-        print()
-        if should_pass and result.returncode != 0:
-            print(f"demo failed: the step above should have worked (exit {result.returncode})")
-            return 1
-        if not should_pass and result.returncode == 0:
-            print("demo failed: the step above should have been refused")
-            return 1
-    if _chat(root, model) != 0:
-        return 1
+    serving = False
+    try:
+        for step in _PLAYS:
+            if step == "files":
+                name, path = _model(root, model)
+                for write in _files(name, path):
+                    _write(write, root)
+            elif step == "serve":
+                serve = _Step(
+                    "Serve it with the embedded llama.cpp runtime on loopback",
+                    ["runtime", "serve", path],
+                )
+                if not _command(serve, root):
+                    return 1
+                serving = True
+            elif isinstance(step, _Write):
+                _write(step, root)
+            elif isinstance(step, _Step) and not _command(step, root):
+                return 1
+    finally:
+        if serving:
+            _command(_Step("Stop the runtime", ["runtime", "stop"]), root)
     print(
-        "\nDemo done: two handoffs accepted by their receivers; two anti-patterns refused (on the\n"
-        "record, see `inhouse audit log`) and two identity rules enforced.\n"
-        f"Look around: cd {folder} && inhouse status"
+        "Demo done: plays 1 to 3 exited on evidence inhouse measured itself (a trial, a second\n"
+        "person's verify of the lock, workflow tests rerun by someone other than the author);\n"
+        "four anti-patterns and identity rules refused, on the record (`inhouse audit log`).\n"
+        f"Look around: cd {folder} && inhouse status; the trial report is in .inhouse/reports/"
     )
     return 0
 

@@ -28,6 +28,8 @@ app = Typer(
 # (module, group name or None for top-level commands, help). Add a group by adding a line.
 _GROUPS: tuple[tuple[str, str | None, str], ...] = (
     ("inhouse.cli.program", None, ""),
+    ("inhouse.cli.prove", None, ""),
+    ("inhouse.cli.bench", None, ""),
     ("inhouse.cli.people", "person", "Who takes part: names, teams and roles."),
     ("inhouse.cli.facts", "fact", "Evidence: list facts, or attest one where nothing measures it."),
     (
@@ -45,6 +47,8 @@ _GROUPS: tuple[tuple[str, str | None, str], ...] = (
     ("inhouse.cli.playbook", "playbook", "Show or validate playbook files."),
     ("inhouse.cli.runtime", "runtime", "The embedded model runtime: serve, status, stop."),
     ("inhouse.cli.models", "models", "Model files: list, pull, verify, make the test model."),
+    ("inhouse.cli.baseline", "baseline", "Play 2: lock, install script, docs, verify."),
+    ("inhouse.cli.workflow", "workflow", "Play 3: workflows — run, test, import promptfoo."),
 )
 
 

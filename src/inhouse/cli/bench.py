@@ -1,0 +1,226 @@
+"""inhouse bench: the serving benchmark against any OpenAI-compatible server (no program needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from inhouse.cli._common import JsonOpt, Typer, err_console, out_console, print_json
+
+app = Typer()
+
+_DEFAULT_PROMPT = "Explain in two sentences what a large language model is."
+
+
+@app.command()
+def bench(
+    url: Annotated[
+        str, typer.Argument(help="The server's base URL, e.g. http://127.0.0.1:8080 (or …/v1).")
+    ],
+    model: Annotated[str, typer.Option("--model", "-m", help="The model name to request.")],
+    requests: Annotated[
+        int, typer.Option("--requests", "-n", help="Measured requests (warm-up not counted).")
+    ] = 100,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            help="Requests in flight at once (default: 1, sequential).", show_default=False
+        ),
+    ] = None,
+    rate: Annotated[
+        float | None,
+        typer.Option(help="Send at this many requests per second instead.", show_default=False),
+    ] = None,
+    poisson: Annotated[
+        bool, typer.Option("--poisson", help="With --rate: Poisson arrivals (seeded).")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the Poisson arrival schedule.")] = 0,
+    warmup: Annotated[
+        int | None,
+        typer.Option(
+            help="Unmeasured requests first (default: the concurrency; 1 in rate modes).",
+            show_default=False,
+        ),
+    ] = None,
+    prompt: Annotated[
+        str | None, typer.Option(help="The prompt to send (default: a short question).")
+    ] = None,
+    input_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--input",
+            help='JSONL file of prompts: a string, or {"prompt": …} or {"messages": […]} '
+            "per line; cycled through.",
+            show_default=False,
+        ),
+    ] = None,
+    max_tokens: Annotated[int, typer.Option(help="max_tokens of every request.")] = 128,
+    api: Annotated[
+        str, typer.Option(help="chat (/v1/chat/completions) or completions (/v1/completions).")
+    ] = "chat",
+    slo_ttft_ms: Annotated[
+        float | None, typer.Option(help="Goodput SLO: TTFT at most this.", show_default=False)
+    ] = None,
+    slo_tpot_ms: Annotated[
+        float | None, typer.Option(help="Goodput SLO: TPOT at most this.", show_default=False)
+    ] = None,
+    slo_e2e_ms: Annotated[
+        float | None, typer.Option(help="Goodput SLO: E2E at most this.", show_default=False)
+    ] = None,
+    api_key_env: Annotated[
+        str | None,
+        typer.Option(help="Environment variable holding the API key.", show_default=False),
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds one request may take.")] = 600.0,
+    samples: Annotated[
+        bool, typer.Option("--samples", help="With --json: every request's measurements too.")
+    ] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Measure TTFT, TPOT, ITL, E2E, throughput and goodput of an OpenAI-compatible server with
+    streamed requests: sequential, at a fixed concurrency, or at a constant or Poisson rate.
+    Definitions: docs/bench.md."""
+    import os
+
+    from inhouse.errors import InvalidInput, RuntimeBadResponse
+    from inhouse.trials.load import LoadMode, Target, read_prompts, run_in_fast_loop, run_load
+    from inhouse.trials.metrics import SLO
+
+    if concurrency is not None and rate is not None:
+        raise InvalidInput("give --concurrency or --rate, not both")
+    if poisson and rate is None:
+        raise InvalidInput("--poisson needs --rate")
+    if prompt is not None and input_file is not None:
+        raise InvalidInput("give --prompt or --input, not both")
+    if api not in ("chat", "completions"):
+        raise InvalidInput(f"--api is chat or completions, not {api!r}")
+    if max_tokens < 1:
+        raise InvalidInput("--max-tokens must be at least 1")
+    if rate is not None:
+        mode = LoadMode.poisson(rate, seed=seed) if poisson else LoadMode.constant_rate(rate)
+    elif concurrency is None or concurrency == 1:
+        mode = LoadMode.sequential()
+    else:
+        mode = LoadMode.fixed(concurrency)
+    if warmup is None:
+        warmup = 1 if mode.rated else mode.concurrency
+    api_key = None
+    if api_key_env:
+        api_key = os.environ.get(api_key_env)
+        if not api_key:
+            raise InvalidInput(f"--api-key-env names {api_key_env}, which is not set")
+    prompts = read_prompts(input_file) if input_file else [prompt or _DEFAULT_PROMPT]
+    target = Target(
+        url=url,
+        model=model,
+        api="chat" if api == "chat" else "completions",
+        max_tokens=max_tokens,
+        api_key=api_key,
+        timeout=timeout,
+    )
+    slo = SLO(ttft_ms=slo_ttft_ms, tpot_ms=slo_tpot_ms, e2e_ms=slo_e2e_ms)
+
+    with _ProgressBar(requests, warmup) as bar:
+        result = run_in_fast_loop(
+            run_load(
+                target, prompts, mode, warmup=warmup, slo=slo if slo else None,
+                progress=bar.update, requests=requests,
+            )
+        )  # fmt: skip
+    summary = result.summary
+    if json:
+        print_json(result.to_dict(samples=samples))
+    else:
+        _render(result)
+    if summary.completed == 0:
+        raise RuntimeBadResponse(
+            f"all {summary.requests} requests to {target.endpoint} failed; "
+            f"the first: {summary.errors[0][1]}"
+        )
+
+
+class _ProgressBar:
+    """A Rich progress bar on stderr (stdout stays clean for --json)."""
+
+    def __init__(self, total: int, warmup: int) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self._bar = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=err_console(),
+            transient=True,
+            refresh_per_second=4,  # its thread shares the GIL with the measuring loop
+        )
+        label = f"benchmark (after {warmup} warm-up)" if warmup else "benchmark"
+        self._task = self._bar.add_task(label, total=total)
+
+    def __enter__(self) -> _ProgressBar:
+        self._bar.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._bar.stop()
+
+    def update(self, done: int, total: int) -> None:
+        self._bar.update(self._task, completed=done, total=total)
+
+
+def _render(result: Any) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    summary = result.summary
+    console = out_console()
+    console.print(
+        f"[bold]{escape(result.target.model)}[/] at {escape(result.target.base_url)} — "
+        f"{result.mode.describe()}, {summary.requests} requests after {result.warmup} warm-up"
+    )
+    table = Table(title="latency (ms)", title_justify="left")
+    for column in ("metric", "mean", "p50", "p90", "p95", "p99", "min", "max", "n"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    rows = (("TTFT", summary.ttft), ("TPOT", summary.tpot), ("ITL", summary.itl),
+            ("E2E", summary.e2e))  # fmt: skip
+    for name, stats in rows:
+        if stats is None:
+            table.add_row(name, *["—"] * 7, "0")
+            continue
+        values = (stats.mean, stats.p50, stats.p90, stats.p95, stats.p99, stats.min, stats.max)
+        table.add_row(name, *(f"{v * 1000:.2f}" for v in values), str(stats.count))
+    console.print(table)
+    estimated = (
+        " (estimated: the server reported no usage)" if summary.output_tokens_estimated else ""
+    )
+    lines = [
+        f"completed   {summary.completed} of {summary.requests} ({summary.failed} failed)",
+        f"duration    {summary.duration:.3f} s",
+        f"requests/s  {summary.request_throughput:.3f}",
+        f"tokens/s    {summary.output_token_throughput:.1f} output{estimated}",
+        f"tokens      {summary.output_tokens} output, {summary.input_tokens} input"
+        + (" (input estimated)" if summary.input_tokens_estimated else ""),
+    ]
+    if summary.goodput is not None:
+        lines.append(
+            f"goodput     {summary.goodput:.3f} requests/s meeting the SLOs "
+            f"({summary.good} of {summary.requests})"
+        )
+    for line in lines:
+        console.print(line)
+    if summary.errors:
+        counts: dict[str, int] = {}
+        for _, message in summary.errors:
+            counts[message] = counts.get(message, 0) + 1
+        console.print("[bold red]errors[/]")
+        for message, count in sorted(counts.items(), key=lambda kv: -kv[1])[:5]:
+            console.print(f"  {count}x {escape(message)}")

@@ -1,0 +1,242 @@
+"""Where a trial's task data went: measured, not asserted.
+
+For each side, every network destination it sent task data to — the host of each URL actually
+requested — resolved and classified as **loopback** (never left the machine), **private network**
+(left the machine, stayed on a private/link-local network) or **public**; a name that does not
+resolve counts as public (we cannot show it stayed inside). With it: the requests and bytes sent
+there (from the load generator's samples) and which data classes (:mod:`inhouse.policy`
+detectors) appeared in what was sent. The manual status quo sends nothing over the network.
+
+"More private" is decided by rule: the candidate sends nothing beyond loopback or a private
+network while the status quo sends task data to a public host.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from inhouse.trials.verdict import PrivacyClaim
+
+__all__ = [
+    "Destination",
+    "Send",
+    "SidePrivacy",
+    "TextScanner",
+    "account",
+    "classify_host",
+    "compare_privacy",
+    "manual_side",
+]
+
+Scope = Literal["loopback", "private-network", "public"]
+_RANK: dict[Scope, int] = {"loopback": 0, "private-network": 1, "public": 2}
+
+
+class TextScanner(Protocol):
+    """What privacy needs of a scanner: :class:`inhouse.policy.Scanner` fits."""
+
+    def classes(self, text: str) -> set[str]: ...
+
+
+@dataclass(frozen=True)
+class Send:
+    """One request that carried task data: where it went, how many bytes, and its text."""
+
+    host: str
+    bytes_sent: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Destination:
+    host: str
+    addresses: list[str]
+    scope: Scope
+    requests: int
+    bytes_sent: int
+    #: data class → number of requests to this host whose text contained it
+    data_classes: dict[str, int]
+    note: str = ""
+
+    @property
+    def left_machine(self) -> bool:
+        return self.scope != "loopback"
+
+
+@dataclass(frozen=True)
+class SidePrivacy:
+    side: str
+    network: bool  # False: this side sends nothing over the network (the manual process)
+    destinations: list[Destination] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def scope(self) -> Scope | None:
+        """The least private destination, or None where nothing was sent."""
+        if not self.destinations:
+            return None
+        return max((d.scope for d in self.destinations), key=_RANK.__getitem__)
+
+    @property
+    def bytes_left_machine(self) -> int:
+        return sum(d.bytes_sent for d in self.destinations if d.left_machine)
+
+    @property
+    def bytes_public(self) -> int:
+        return sum(d.bytes_sent for d in self.destinations if d.scope == "public")
+
+    @property
+    def data_classes_left_machine(self) -> list[str]:
+        found = {c for d in self.destinations if d.left_machine for c in d.data_classes}
+        return sorted(found)
+
+    @property
+    def data_classes_public(self) -> list[str]:
+        found = {c for d in self.destinations if d.scope == "public" for c in d.data_classes}
+        return sorted(found)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "side": self.side,
+            "network": self.network,
+            "scope": self.scope,
+            "bytes_left_machine": self.bytes_left_machine,
+            "bytes_public": self.bytes_public,
+            "data_classes_left_machine": self.data_classes_left_machine,
+            "data_classes_public": self.data_classes_public,
+            "note": self.note,
+            "destinations": [
+                {
+                    "host": d.host,
+                    "addresses": list(d.addresses),
+                    "scope": d.scope,
+                    "left_machine": d.left_machine,
+                    "requests": d.requests,
+                    "bytes_sent": d.bytes_sent,
+                    "data_classes": dict(sorted(d.data_classes.items())),
+                    "note": d.note,
+                }
+                for d in self.destinations
+            ],
+        }
+
+
+Resolver = Callable[[str], list[str]]
+
+
+def _resolve(host: str) -> list[str]:
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return []
+    return sorted({str(info[4][0]) for info in infos})
+
+
+def _scope_of(address: str) -> Scope:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback or ip.is_unspecified:  # 0.0.0.0 / :: connect to this machine
+        return "loopback"
+    if ip.is_private or ip.is_link_local:
+        return "private-network"
+    return "public"
+
+
+def classify_host(host: str, *, resolve: Resolver = _resolve) -> tuple[Scope, list[str], str]:
+    """A host's scope, the addresses it resolved to, and a note. A name resolving to several
+    addresses takes the least private of them; an unresolvable name counts as public."""
+    bare = host.strip("[]")
+    try:
+        ipaddress.ip_address(bare.split("%", 1)[0])
+        addresses = [bare]
+    except ValueError:
+        addresses = resolve(bare)
+    if not addresses:
+        return "public", [], "did not resolve here; counted as public"
+    scope = max((_scope_of(a) for a in addresses), key=_RANK.__getitem__)
+    return scope, addresses, ""
+
+
+def account(
+    side: str, sends: Iterable[Send], scanner: TextScanner, *, resolve: Resolver = _resolve
+) -> SidePrivacy:
+    """Group one side's requests by destination host; count bytes and the data classes found
+    in the text each carried."""
+    grouped: dict[str, list[Send]] = {}
+    for send in sends:
+        grouped.setdefault(send.host, []).append(send)
+    found: dict[str, set[str]] = {}
+    destinations = []
+    for host, items in sorted(grouped.items()):
+        scope, addresses, note = classify_host(host, resolve=resolve)
+        classes: Counter[str] = Counter()
+        for item in items:
+            if item.text not in found:
+                found[item.text] = scanner.classes(item.text)
+            classes.update(found[item.text])
+        destinations.append(
+            Destination(
+                host=host,
+                addresses=addresses,
+                scope=scope,
+                requests=len(items),
+                bytes_sent=sum(item.bytes_sent for item in items),
+                data_classes=dict(classes),
+                note=note,
+            )
+        )
+    return SidePrivacy(side=side, network=True, destinations=destinations)
+
+
+def manual_side() -> SidePrivacy:
+    return SidePrivacy(
+        side="status quo",
+        network=False,
+        note="the manual status quo is a person doing the task; it sends nothing over the network",
+    )
+
+
+def compare_privacy(
+    candidate: SidePrivacy, status_quo: SidePrivacy, *, claimed: bool
+) -> PrivacyClaim:
+    """Strictly more private: the candidate keeps task data on this machine or a private
+    network while the status quo sends task data to a public host. ``claimed``: whether the
+    trial counts this dimension towards its verdict."""
+    mine = candidate.scope
+    where = {
+        None: "nowhere",
+        "loopback": "this machine only",
+        "private-network": "this machine and the private network",
+        "public": "a public host",
+    }
+    if not status_quo.network:
+        return PrivacyClaim(
+            claimed,
+            False,
+            "the manual status quo sends nothing over the network; the candidate "
+            f"({where[mine]}) cannot be more private than that",
+        )
+    theirs = status_quo.scope
+    if mine == "public":
+        return PrivacyClaim(claimed, False, "the candidate itself sent task data to a public host")
+    if theirs != "public":
+        return PrivacyClaim(
+            claimed,
+            False,
+            f"the status quo also kept task data on {where[theirs]} "
+            f"({status_quo.bytes_left_machine} bytes left the machine, none to a public host)",
+        )
+    classes = status_quo.data_classes_public
+    found = f", carrying {', '.join(classes)}" if classes else ""
+    return PrivacyClaim(
+        claimed,
+        True,
+        f"the candidate kept task data on {where[mine]}; the status quo sent "
+        f"{status_quo.bytes_public} bytes to a public host{found}",
+    )

@@ -1,0 +1,355 @@
+"""A trial spec: ``trials/NAME.yaml`` in the program folder, the head-to-head play 1 runs.
+
+It names the task (a prompt template and the real inputs it is filled with), the **candidate**
+(a local runtime and the inputs of its cost), the **status quo** (another OpenAI-compatible
+endpoint with its listed prices, or the current manual process with measured minutes per task),
+the quality checks, and what counts as *meaningful* per dimension. Every error names the file
+and the field. Templates render in a Jinja2 sandbox; data paths cannot leave the program folder.
+
+    task:
+      prompt: "Summarise this ticket in one line: {{ text }}"
+      inputs: data/tickets.jsonl          # or .csv; one task per line/row
+    candidate:
+      runtime: local                      # a [runtimes.local] table, or url/family/model inline
+      cost: {watts: 65, price_per_kwh: 0.30, hardware_price: 1800,
+             lifetime_hours: 26280, utilisation: 0.4}
+    status_quo:
+      kind: api
+      url: https://api.example.com
+      model: big-model
+      api_key_env: EXAMPLE_API_KEY
+      price_input_per_mtok: 0.15
+      price_output_per_mtok: 0.60
+    checks: [{type: icontains, value: "{{ product }}"}]
+    meaningful: {faster: 30, cheaper: 30, more_private: true}
+    quality_floor: 5                      # pass-rate points the candidate may trail by
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from inhouse.errors import InvalidInput
+from inhouse.location import safe_join
+from inhouse.runtimes.config import RuntimeConfig, named_runtime
+from inhouse.trials.cost import ApiPrices, LocalCostInputs, ManualCostInputs
+
+__all__ = [
+    "ApiStatusQuo",
+    "Candidate",
+    "Endpoint",
+    "Generation",
+    "ManualStatusQuo",
+    "Meaningful",
+    "TaskInput",
+    "TaskSpec",
+    "TrialSpec",
+    "load_trial",
+    "read_inputs",
+    "read_minutes",
+    "render_prompt",
+    "resolve_endpoint",
+    "trial_path",
+]
+
+TRIALS_DIR = "trials"
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TaskSpec(_Strict):
+    #: Jinja2 template filled with each input's fields (sandboxed, undefined names are errors)
+    prompt: str = Field(min_length=1)
+    #: optional system message, also a template
+    system: str | None = None
+    #: JSONL (one object per line) or CSV (header row) inside the program folder
+    inputs: str = Field(min_length=1)
+
+
+class Endpoint(_Strict):
+    """An OpenAI-compatible endpoint: a ``[runtimes.NAME]`` table by name, or inline."""
+
+    runtime: str | None = Field(None, description="name of a [runtimes.NAME] table")
+    family: str = "openai"
+    url: str | None = None
+    model: str | None = None
+    api_key_env: str | None = None
+    timeout: float = Field(default=120.0, gt=0)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Endpoint:
+        if self.runtime is None and self.url is None:
+            raise ValueError("name a runtime (`runtime: NAME`) or give its `url` inline")
+        if self.runtime is not None and self.url is not None:
+            raise ValueError("give either `runtime` or an inline `url`, not both")
+        return self
+
+
+class Candidate(Endpoint):
+    """The local runtime under trial and what running it costs."""
+
+    cost: LocalCostInputs
+
+
+class ApiStatusQuo(Endpoint, ApiPrices):
+    """The status quo is another OpenAI-compatible endpoint (e.g. a hosted API)."""
+
+    kind: Literal["api"]
+
+
+class ManualStatusQuo(ManualCostInputs):
+    """The status quo is a person doing the task by hand."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["manual"]
+    #: CSV with a ``minutes`` column, one row per task input (same order); an optional
+    #: ``output`` column holds what the person produced, so the quality checks can score it
+    minutes: str = Field(min_length=1)
+    #: without ``output`` in the CSV: the manual process's pass rate (0..1) as stated by the
+    #: trial's author; the report labels it stated, not measured
+    pass_rate: float | None = Field(None, ge=0, le=1)
+
+
+StatusQuo = Annotated[ApiStatusQuo | ManualStatusQuo, Field(discriminator="kind")]
+
+
+class Meaningful(_Strict):
+    """What counts as a meaningful win, per dimension. Leave a dimension out to not claim it."""
+
+    #: the candidate's end-to-end time per task is at least this many % lower
+    faster: float | None = Field(None, gt=0, lt=100)
+    #: the candidate's cost per task is at least this many % lower
+    cheaper: float | None = Field(None, gt=0, lt=100)
+    #: the candidate keeps task data on this machine or network while the status quo does not
+    more_private: bool = False
+
+    @model_validator(mode="after")
+    def _something(self) -> Meaningful:
+        if self.faster is None and self.cheaper is None and not self.more_private:
+            raise ValueError("claim at least one dimension: faster, cheaper or more_private")
+        return self
+
+
+class Generation(_Strict):
+    temperature: float | None = Field(0.0, ge=0, le=2)
+    max_tokens: int | None = Field(256, gt=0)
+    top_p: float | None = Field(None, gt=0, le=1)
+    seed: int | None = 0
+    stop: list[str] | None = None
+
+
+class TrialSpec(_Strict):
+    description: str = ""
+    task: TaskSpec
+    candidate: Candidate
+    status_quo: StatusQuo
+    #: inhouse.checks specs, run on every output of both sides
+    checks: list[dict[str, Any]] = Field(default_factory=list)
+    #: a case passes when its weighted check score reaches this (default: every check passes)
+    threshold: float | None = Field(None, ge=0, le=1)
+    meaningful: Meaningful
+    #: pass-rate points (0..100) the candidate may trail the status quo by and still be "at
+    #: acceptable quality"
+    quality_floor: float = Field(5.0, ge=0, le=100)
+    generation: Generation = Field(default_factory=Generation)
+    #: requests sent before measuring (excluded from every figure)
+    warmup: int = Field(1, ge=0, le=100)
+    #: 1 = one request at a time; more = that many in flight
+    concurrency: int = Field(1, ge=1, le=256)
+    #: bootstrap resamples and seed for the confidence intervals
+    resamples: int = Field(10_000, ge=1_000, le=100_000)
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _one_currency(self) -> TrialSpec:
+        ours, theirs = self.candidate.cost.currency, self.status_quo.currency
+        if ours != theirs:
+            raise ValueError(
+                f"candidate.cost.currency is {ours} but status_quo.currency is {theirs}: "
+                "costs are compared in one currency; convert one side's inputs"
+            )
+        return self
+
+
+@dataclass(frozen=True)
+class TaskInput:
+    """One real task input: its position, an id for the report, and its template fields."""
+
+    index: int
+    id: str
+    fields: dict[str, Any]
+
+
+def trial_path(folder: Path, name: str) -> Path:
+    if not _NAME.fullmatch(name):
+        raise InvalidInput(
+            f"trial name {name!r}: use letters, digits, '.', '_' or '-' (the file is "
+            f"{TRIALS_DIR}/NAME.yaml)"
+        )
+    return safe_join(folder, f"{TRIALS_DIR}/{name}.yaml")
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part in {"api", "manual"} and text.endswith("status_quo"):
+            continue  # the discriminator's branch name is noise to a person
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "(top level)"
+
+
+def load_trial(folder: Path, name: str) -> TrialSpec:
+    """Read and validate ``trials/NAME.yaml``; the checks are parsed by :mod:`inhouse.checks`
+    when the trial runs (see :func:`inhouse.trials.prove.prove`)."""
+    path = trial_path(folder, name)
+    shown = f"{TRIALS_DIR}/{name}.yaml"
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        found = sorted(p.stem for p in (folder / TRIALS_DIR).glob("*.yaml"))
+        raise InvalidInput(
+            f"no trial {shown} in {folder}"
+            + (f"; trials here: {', '.join(found)}" if found else "")
+        ) from None
+    except yaml.YAMLError as err:
+        raise InvalidInput(f"{shown} is not valid YAML: {err}") from None
+    if not isinstance(raw, dict):
+        raise InvalidInput(f"{shown}: expected a mapping of fields at the top level")
+    try:
+        return TrialSpec.model_validate(raw)
+    except ValidationError as err:
+        problems = "; ".join(f"{_where(e['loc'])}: {e['msg']}" for e in err.errors())
+        raise InvalidInput(f"{shown}: {problems}") from None
+
+
+def resolve_endpoint(
+    folder: Path, endpoint: Endpoint, config: dict[str, Any], *, where: str
+) -> RuntimeConfig:
+    """The runtime an endpoint names: a ``[runtimes.NAME]`` table of inhouse.toml, or the
+    endpoint's inline fields."""
+    if endpoint.runtime is not None:
+        return named_runtime(folder, endpoint.runtime, config, referrer=f"{where}.runtime")
+    try:
+        return RuntimeConfig(
+            name=where,
+            family=endpoint.family,
+            url=endpoint.url,
+            model=endpoint.model,
+            api_key_env=endpoint.api_key_env,
+            timeout=endpoint.timeout,
+        )
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{where}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()
+        )
+        raise InvalidInput(problems) from None
+
+
+def read_inputs(folder: Path, relative: str, *, where: str = "task.inputs") -> list[TaskInput]:
+    """The task's real inputs, in file order. JSONL lines must be objects; CSV needs a header.
+    A field named ``id`` names the input in the report (else its line/row number)."""
+    path = safe_join(folder, relative)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInput(f"{where}: no file {relative} in the program folder") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise InvalidInput(f"{where}: cannot read {relative}: {err}") from None
+    rows: list[dict[str, Any]] = []
+    suffix = path.suffix.lower()
+    if suffix in {".jsonl", ".ndjson"}:
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise InvalidInput(f"{relative} line {number}: not JSON ({err.msg})") from None
+            if not isinstance(row, dict):
+                raise InvalidInput(f"{relative} line {number}: expected a JSON object of fields")
+            rows.append(row)
+    elif suffix == ".csv":
+        reader = csv.DictReader(text.splitlines())
+        if not reader.fieldnames:
+            raise InvalidInput(f"{relative}: the CSV needs a header row naming the fields")
+        rows = [dict(row) for row in reader]
+    else:
+        raise InvalidInput(f"{where}: {relative} must be .jsonl or .csv")
+    if not rows:
+        raise InvalidInput(f"{where}: {relative} holds no inputs")
+    return [
+        TaskInput(index=i, id=str(row.get("id", i + 1)), fields=row) for i, row in enumerate(rows)
+    ]
+
+
+@dataclass(frozen=True)
+class ManualRecord:
+    """The manual status quo, task by task: measured minutes and, where recorded, output."""
+
+    minutes: list[float]
+    outputs: list[str] | None
+
+
+def read_minutes(folder: Path, relative: str, count: int) -> ManualRecord:
+    """Read the manual process's CSV: a ``minutes`` column with one row per task input."""
+    where = "status_quo.minutes"
+    path = safe_join(folder, relative)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInput(f"{where}: no file {relative} in the program folder") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise InvalidInput(f"{where}: cannot read {relative}: {err}") from None
+    reader = csv.DictReader(text.splitlines())
+    if not reader.fieldnames or "minutes" not in reader.fieldnames:
+        raise InvalidInput(f"{where}: {relative} needs a header with a `minutes` column")
+    has_output = "output" in reader.fieldnames
+    minutes: list[float] = []
+    outputs: list[str] = []
+    for number, row in enumerate(reader, start=2):
+        value = (row.get("minutes") or "").strip()
+        try:
+            amount = float(value)
+        except ValueError:
+            raise InvalidInput(
+                f"{relative} row {number}: minutes {value!r} is not a number"
+            ) from None
+        if not amount > 0:
+            raise InvalidInput(f"{relative} row {number}: minutes must be above zero")
+        minutes.append(amount)
+        outputs.append(row.get("output") or "")
+    if len(minutes) != count:
+        raise InvalidInput(
+            f"{where}: {relative} has {len(minutes)} rows of minutes but the task has {count} "
+            "inputs; record one row per input, in the same order"
+        )
+    return ManualRecord(minutes=minutes, outputs=outputs if has_output else None)
+
+
+_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+def render_prompt(template: str, item: TaskInput, *, where: str = "task.prompt") -> str:
+    """Fill ``template`` with one input's fields, in Jinja2's sandbox; a name the input lacks is
+    an error naming the input and the field."""
+    try:
+        return _ENV.from_string(template).render(**item.fields)
+    except TemplateError as err:
+        raise InvalidInput(f"{where} for input {item.id}: {err.message or err}") from None
