@@ -39,5 +39,7 @@ def test_the_demo_runs_to_its_end(_isolated: Path, capsys: pytest.CaptureFixture
         assert play["exit_met"], play["id"]
         assert {row["basis"] for row in play["exit"]} == {"measured"}, play["id"]
     assert status["plays"][2]["state"] == "exit-met"
+    for play in status["plays"][1:3]:  # and plays 2 and 3 start on measured triggers
+        assert {row["basis"] for row in play["trigger"]} == {"measured"}, play["id"]
     reports = list((_isolated / "demo-program" / ".inhouse" / "reports").glob("tickets-*.html"))
     assert len(reports) == 1 and "<svg" in reports[0].read_text()

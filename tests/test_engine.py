@@ -184,6 +184,10 @@ def test_scaling_before_proving_refuses_pilot_members(program: Program) -> None:
     assert "play 2 (baseline)" in str(err.value) and "play 3 (workflow)" in str(err.value)
     assert "play 1" not in " ".join(err.value.missing)  # play 1 exited: not missing
     assert "pia" not in program.state().people  # nothing half-done
+    # ...but the attempt is demand, measured: someone other than the owner wants in (play 2)
+    [request] = [f for f in program.state().facts if f.kind == "access.request"]
+    assert (request.payload["person"], request.provenance.value) == ("pia", "measured")
+    assert request.payload["reason"] == "add pia to the pilot"
 
 
 def test_scaling_guard_for_later_issues_refuses_and_returns_waivers(

@@ -6,8 +6,8 @@ person would type it. The embedded runtime serves the project's tiny test model 
 it writes nonsense, and is labelled so) or a GGUF you pass. Play 1's verdict comes from
 ``inhouse prove`` (the model against a manual process's measured minutes), play 2's from
 ``inhouse baseline lock`` and a second person's ``verify``, play 3's from workflow tests run by
-someone other than the author. Only two facts are a person's word, because nothing can measure
-them: the hypothesis and that omar asked to get in.
+someone other than the author. The one fact that is a person's word is the hypothesis: what
+a local model should replace is a judgement, not a measurement.
 
 Steps marked *refused* must be refused (an anti-pattern the engine stops); if one is let
 through, or a normal step fails, the demo stops with an error, so it cannot quietly rot.
@@ -171,7 +171,8 @@ _PLAYS: list[_Step | _Write | str] = [
         ["prove", "tickets", "--as", "lena"],
     ),
     _Step(
-        "REFUSED: scaling before proving - a pilot user before plays 2 and 3",
+        "REFUSED: scaling before proving - a pilot user before plays 2 and 3 (the attempt is\n"
+        "# kept as a measured access request: someone other than the owner wants in)",
         ["person", "add", "pia", "--team", "legal", "--role", "pilot-user"],
         should_pass=False,
     ),
@@ -182,18 +183,6 @@ _PLAYS: list[_Step | _Write | str] = [
     _Step(
         "...and accepts it as the receiver",
         ["handoff", "accept", "1", "--comment", "a use case I can standardise"],
-    ),
-    _Step(
-        "omar asks to get in: play 2's trigger (his word: nothing measures a request in chat)",
-        [
-            "fact",
-            "record",
-            "access.request",
-            "--attest",
-            "asked in #support",
-            "--set",
-            "person=omar",
-        ],
     ),
     _Step("Play 2 starts", ["play", "start", "2"]),
     _Step("Pin the runtime and the model by digest", ["baseline", "lock"]),

@@ -464,8 +464,10 @@ class Program:
         :class:`AntiPattern` naming the missing evidence otherwise."""
         state, who = self._begin(actor)
         blockers = reach_blockers(self.playbook, reach, state, self.clock())
-        if blockers and reach is Reach.BEYOND_PILOT and person is not None:
-            # Someone outside the pilot trying to get in is play 5's trigger: keep the evidence.
+        if blockers and person is not None:
+            # A refused attempt to let someone in is still demand, measured: play 2's trigger
+            # (someone other than the owner asked to get in), play 4's (demand spreading) and,
+            # from outside the pilot, play 5's (someone tries to widen access).
             self._append(
                 EventKind.FACT_RECORDED,
                 who.name,
