@@ -27,6 +27,11 @@ turn them into a message, an exit code or an HTTP error. Anything else that esca
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 __all__ = [
     "AntiPattern",
     "ConfigError",
@@ -47,6 +52,7 @@ __all__ = [
     "StoreError",
     "UnknownPerson",
     "UnknownPlay",
+    "validation_problems",
 ]
 
 
@@ -146,3 +152,15 @@ class ModelDownloadFailed(InhouseError):
 
 class ExtraNotInstalled(InhouseError):
     exit_code = 2
+
+
+def validation_problems(err: ValidationError, prefix: str = "", *, empty: str = "") -> str:
+    """A pydantic error as one line a person can act on: ``prefix.field.path: message; ...``.
+
+    ``prefix`` names where the data came from (``"runtimes.local."``); ``empty`` names the
+    whole object where a problem has no field path."""
+    return "; ".join(
+        f"{prefix}{'.'.join(str(p) for p in e['loc']) or empty}: "
+        f"{e['msg'].removeprefix('Value error, ')}"
+        for e in err.errors()
+    )

@@ -11,6 +11,7 @@ import pytest
 
 from tests.runtimes.standin import StandIn
 
+
 @pytest.fixture(autouse=True)
 def _runtime_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test gets its own models and run folders, outside any program."""

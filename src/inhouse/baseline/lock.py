@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from inhouse import __version__
 from inhouse.baseline.drift import find_model
 from inhouse.baseline.manifest import Manifest, read_manifest, runtime_config
-from inhouse.errors import ConfigError, NotAllowed
+from inhouse.errors import ConfigError, NotAllowed, validation_problems
 from inhouse.program.config import read_config
 from inhouse.program.engine import Program
 from inhouse.program.events import canonical_json
@@ -247,10 +247,7 @@ def read_lock(folder: Path) -> Lock | None:
     try:
         lock = Lock.model_validate(data)
     except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()
-        )
-        raise ConfigError(f"{path}: {problems}") from None
+        raise ConfigError(f"{path}: {validation_problems(err)}") from None
     if lock.lock_hash != lock.computed_hash():
         raise ConfigError(
             f"{path} was changed by hand: its content does not match its lock_hash "

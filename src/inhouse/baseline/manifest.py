@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from inhouse.errors import ConfigError
+from inhouse.errors import ConfigError, validation_problems
 from inhouse.location import CONFIG_NAME
 from inhouse.program.config import read_config
 from inhouse.runtimes.config import RuntimeConfig, named_runtime
@@ -151,13 +151,6 @@ class Manifest(BaseModel):
         return next((m for m in self.models if m.name == name), None)
 
 
-def _problems(err: ValidationError, prefix: str) -> str:
-    return "; ".join(
-        f"{prefix}{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
-        for e in err.errors()
-    )
-
-
 def read_manifest(folder: Path, config: dict[str, Any] | None = None) -> Manifest:
     """The validated ``[baseline]`` table; a :class:`ConfigError` naming the field otherwise."""
     data = read_config(folder) if config is None else config
@@ -174,7 +167,7 @@ def read_manifest(folder: Path, config: dict[str, Any] | None = None) -> Manifes
     try:
         manifest = Manifest.model_validate(table)
     except ValidationError as err:
-        raise ConfigError(f"{where}: {_problems(err, 'baseline.')}") from None
+        raise ConfigError(f"{where}: {validation_problems(err, 'baseline.')}") from None
     runtime_config(folder, manifest.runtime, data)  # the named runtime must exist and be valid
     return manifest
 

@@ -11,7 +11,7 @@ from typing import Any
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from inhouse.errors import ConfigError
+from inhouse.errors import ConfigError, validation_problems
 from inhouse.location import CONFIG_NAME
 
 __all__ = ["ProgramSettings", "read_config", "read_settings", "write_new_config"]
@@ -44,9 +44,7 @@ def read_settings(folder: Path) -> ProgramSettings:
     try:
         return ProgramSettings.model_validate(data.get("program", {}))
     except ValidationError as err:
-        problems = "; ".join(
-            f"program.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()
-        )
+        problems = validation_problems(err, "program.")
         raise ConfigError(f"{folder / CONFIG_NAME}: {problems}") from None
 
 

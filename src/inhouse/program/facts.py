@@ -16,7 +16,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from inhouse.errors import InvalidInput
+from inhouse.errors import InvalidInput, validation_problems
 
 __all__ = [
     "FACT_KINDS",
@@ -298,9 +298,7 @@ def validate_payload(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     try:
         model = spec.schema.model_validate(payload)
     except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(payload)'}: {e['msg']}" for e in err.errors()
-        )
+        problems = validation_problems(err, empty="(payload)")
         fields = ", ".join(spec.schema.model_fields)
         raise InvalidInput(f"bad {kind} payload: {problems} (fields: {fields})") from None
     return model.model_dump(mode="json")

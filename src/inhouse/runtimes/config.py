@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from inhouse.errors import ConfigError
+from inhouse.errors import ConfigError, validation_problems
 from inhouse.location import CONFIG_NAME
 
 __all__ = ["RuntimeConfig", "named_runtime"]
@@ -79,12 +79,7 @@ def named_runtime(
     try:
         runtime = RuntimeConfig.model_validate({**table, "name": name})
     except ValidationError as err:
-        problems = "; ".join(
-            f"runtimes.{name}.{'.'.join(str(p) for p in e['loc'])}: "
-            f"{e['msg'].removeprefix('Value error, ')}"
-            for e in err.errors()
-        )
-        raise ConfigError(f"{where}: {problems}") from None
+        raise ConfigError(f"{where}: {validation_problems(err, f'runtimes.{name}.')}") from None
     if runtime.model_path is not None:
         runtime = runtime.model_copy(
             update={"model_path": folder / runtime.model_path.expanduser()}

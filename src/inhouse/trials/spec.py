@@ -39,7 +39,7 @@ from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from inhouse.errors import InvalidInput
+from inhouse.errors import InvalidInput, validation_problems
 from inhouse.location import safe_join
 from inhouse.runtimes.config import RuntimeConfig, named_runtime
 from inhouse.trials.cost import ApiPrices, LocalCostInputs, ManualCostInputs
@@ -256,10 +256,7 @@ def resolve_endpoint(
             timeout=endpoint.timeout,
         )
     except ValidationError as err:
-        problems = "; ".join(
-            f"{where}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()
-        )
-        raise InvalidInput(problems) from None
+        raise InvalidInput(validation_problems(err, f"{where}.")) from None
 
 
 def read_inputs(folder: Path, relative: str, *, where: str = "task.inputs") -> list[TaskInput]:
