@@ -47,6 +47,8 @@ _GROUPS: tuple[tuple[str, str | None, str], ...] = (
     ("inhouse.cli.playbook", "playbook", "Show or validate playbook files."),
     ("inhouse.cli.runtime", "runtime", "The embedded model runtime: serve, status, stop."),
     ("inhouse.cli.models", "models", "Model files: list, pull, verify, make the test model."),
+    ("inhouse.cli.gateway", "gateway", "The OpenAI-compatible gateway: serve, status, rollup."),
+    ("inhouse.cli.keys", "keys", "Gateway keys: issue (shown once), revoke, list."),
     ("inhouse.cli.baseline", "baseline", "Play 2: lock, install script, docs, verify."),
     ("inhouse.cli.workflow", "workflow", "Play 3: workflows — run, test, import promptfoo."),
 )

@@ -3,9 +3,9 @@ a test compares the two so they cannot drift apart."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text
 
-__all__ = ["events", "metadata"]
+__all__ = ["events", "gateway_keys", "gateway_usage", "metadata"]
 
 metadata = MetaData()
 
@@ -23,4 +23,49 @@ events = Table(
     Column("prev_hash", String(64), nullable=False, unique=True),
     Column("hash", String(64), nullable=False, unique=True),
     Index("ix_events_kind", "kind"),
+)
+
+#: Gateway keys: only a SHA-256 of each key is kept; ``prefix`` (shown in listings) finds the row,
+#: the hash is then compared in constant time. ``limits`` is JSON (rpm, tokens_per_day, models).
+gateway_keys = Table(
+    "gateway_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("person", String(200), nullable=False),
+    Column("agent", String(200), nullable=True),
+    Column("hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(32), nullable=False),
+    Column("created", String(40), nullable=False),
+    Column("revoked", String(40), nullable=True),
+    Column("limits", Text, nullable=False),
+    Index("ix_gateway_keys_prefix", "prefix"),
+)
+
+#: The gateway's usage log: one row per request, written in batches from a durable local spool.
+#: ``request_id`` is unique so replaying the spool after a crash never counts a request twice.
+gateway_usage = Table(
+    "gateway_usage",
+    metadata,
+    Column("request_id", String(40), primary_key=True),
+    Column("at", String(40), nullable=False),
+    Column("day", String(10), nullable=False),
+    Column("person", String(200), nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("agent", String(200), nullable=True),
+    Column("endpoint", String(40), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("digest", String(100), nullable=True),
+    Column("prompt_id", String(200), nullable=True),
+    Column("workflow_id", String(200), nullable=True),
+    Column("stream", Integer, nullable=False),
+    Column("tokens_in", Integer, nullable=False),
+    Column("tokens_out", Integer, nullable=False),
+    Column("ttft_ms", Float, nullable=True),
+    Column("latency_ms", Float, nullable=False),
+    Column("overhead_ms", Float, nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("policy", Text, nullable=False),
+    Column("upstream", String(300), nullable=True),
+    Column("body", Text, nullable=True),
+    Index("ix_gateway_usage_day_person", "day", "person"),
 )

@@ -1,0 +1,439 @@
+"""What the gateway adds: direct vs. inhouse gateway (all policies on) vs. LiteLLM proxy.
+
+One run, one fast stand-in upstream on loopback (``inhouse.testing.standin_upstream`` in its own
+process, fixed injected TTFT and per-token delay), three ways to reach it:
+
+    (a) direct        the client talks to the stand-in
+    (b) inhouse       ``inhouse gateway serve`` with data rules, an agent tool boundary, per-key
+                      limits, the usage spool and the database writer all on
+    (c) litellm       ``litellm --config`` proxy (installed from PyPI into a separate venv:
+                      python -m venv /tmp/litellm-venv && /tmp/litellm-venv/bin/pip install
+                      'litellm[proxy]')
+
+At 1, 32 and 100 concurrent streams it reports TTFT and end-to-end p50/p99, the latency each
+proxy adds over direct (p50/p99 of the same percentile), and throughput (completed streams per
+second). ``--soak-seconds N`` then keeps the inhouse gateway under streaming load for N seconds
+and reports its RSS over time and the error count.
+
+    .venv/bin/python benchmarks/gateway/bench_gateway.py [--litellm /tmp/litellm-venv/bin/litellm]
+        [--levels 1,32,100] [--seconds 10] [--soak-seconds 600] [--spool-sync batch|request]
+
+Timings are wall-clock on this machine and depend on what else runs on it; they are printed,
+never asserted in tests. The client, the stand-in and the proxy share the machine's cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import httpx
+import tomli_w
+
+from inhouse.testing.standin_upstream import StandinTiming, spawn_standin
+
+_CONTENT = re.compile(rb'"content"\s*:\s*"(?!")')
+MODEL = "tiny"
+PROMPT = "Summarise the quarterly report for the team, please."
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    with httpx.Client(trust_env=False) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise SystemExit(f"{url} exited:\n{log.read_text()[-3000:]}")
+            try:
+                if client.get(url, timeout=2).status_code < 500:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+    raise SystemExit(f"{url} not ready after {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# -- the three targets ---------------------------------------------------------------------------
+
+
+def inhouse_program(folder: Path, upstream: str, spool_sync: str) -> str:
+    """A program whose gateway fronts ``upstream`` with every policy on; returns a key."""
+    from inhouse.baseline.lock import Lock, LockedModel, LockedRuntime, write_lock
+    from inhouse.gateway import KeyLimits, issue_key
+    from inhouse.program import Program
+    from inhouse.runtimes.digests import sha256_digest
+
+    weights = folder / "weights.gguf"
+    weights.write_bytes(b"benchmark weights")
+    program = Program.init(folder, "Bench", "lena")
+    program.change_roles("lena", "lena", add=["play-owner"])
+    program.record_hypothesis("lena", "measure the gateway", aim="replace-dependency",
+                              target="hosted chat")  # fmt: skip
+    program.start_play("lena", 1)
+    tables = {
+        "runtimes": {"standin": {"family": "openai", "url": upstream, "model_path": str(weights)}},
+        "gateway": {"spool_sync": spool_sync, "flush_seconds": 0.5},
+        **policy_tables(),
+    }
+    with (folder / "inhouse.toml").open("a", encoding="utf-8") as handle:
+        handle.write("\n" + tomli_w.dumps(tables))
+    lock = Lock(owner="lena", runtime=LockedRuntime(name="standin", family="openai"),
+                models=[LockedModel(name=MODEL, digest=sha256_digest(weights))],
+                python="3", inhouse="0")  # fmt: skip
+    write_lock(folder, lock.model_copy(update={"lock_hash": lock.computed_hash()}))
+    limits = KeyLimits(rpm=10_000_000, tokens_per_day=10_000_000_000)
+    _, key = issue_key(program, "lena", "lena", agent="bench-agent", limits=limits)
+    program.close()
+    return key
+
+
+def policy_tables() -> dict[str, Any]:
+    """Data rules (every built-in class scanned; e-mail redacted, cards blocked) and an agent
+    boundary for the benchmark key."""
+    return {
+        "data_rules": {
+            "default": "allow",
+            "classes": {"email": "redact", "card": "block", "iban": "block", "secret": "block"},
+            "store_bodies": False,
+        },
+        "policy": {
+            "agents": {
+                "bench-agent": {"tools": {"read_file": {"path": {"path_prefix": ["/srv/docs"]}}}}
+            }
+        },
+    }
+
+
+@contextlib.contextmanager
+def inhouse_gateway(
+    upstream: str, work: Path, spool_sync: str, tag: str = ""
+) -> Iterator[tuple[str, str, int]]:
+    folder = work / f"program-{spool_sync}{tag}"
+    folder.mkdir()
+    key = inhouse_program(folder, upstream, spool_sync)
+    port = free_port()
+    log = folder / "gateway.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "inhouse", "gateway", "serve", "--port", str(port)],
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env={**os.environ, "INHOUSE_PROGRAM": str(folder)}, cwd=folder,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(f"{url}/healthz", process, log, 60)
+        yield url, key, process.pid
+    finally:
+        stop(process)
+
+
+@contextlib.contextmanager
+def litellm_proxy(litellm: str, upstream: str, work: Path) -> Iterator[tuple[str, str, int]]:
+    config = work / "litellm.yaml"
+    config.write_text(
+        "model_list:\n"
+        f"  - model_name: {MODEL}\n"
+        "    litellm_params:\n"
+        f"      model: openai/{MODEL}\n"
+        f"      api_base: {upstream}/v1\n"
+        "      api_key: standin\n"
+        "litellm_settings:\n"
+        "  drop_params: true\n"
+        "  telemetry: false\n"
+    )
+    port = free_port()
+    log = work / "litellm.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "LITELLM"))}
+    master = "sk-" + secrets.token_hex(32)  # recent LiteLLM refuses to start without one
+    env.update({"LITELLM_LOG": "ERROR", "LITELLM_TELEMETRY": "False",
+                "LITELLM_MASTER_KEY": master})  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [litellm, "--config", str(config), "--host", "127.0.0.1", "--port", str(port),
+             "--num_workers", "1"],
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=work,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(f"{url}/health/liveliness", process, log, 180)
+        yield url, master, process.pid
+    finally:
+        stop(process)
+
+
+# -- the load ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Level:
+    concurrency: int
+    ttft: list[float] = field(default_factory=list)
+    e2e: list[float] = field(default_factory=list)
+    errors: int = 0
+    seconds: float = 0.0
+
+    @property
+    def throughput(self) -> float:
+        return len(self.e2e) / self.seconds if self.seconds else 0.0
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def one_stream(session: aiohttp.ClientSession, url: str, key: str, level: Level) -> None:
+    body = {"model": MODEL, "stream": True, "messages": [{"role": "user", "content": PROMPT}]}
+    started = time.perf_counter()
+    first: float | None = None
+    try:
+        async with session.post(f"{url}/v1/chat/completions", json=body,
+                                headers={"authorization": f"Bearer {key}"}) as reply:  # fmt: skip
+            if reply.status != 200:
+                await reply.read()
+                level.errors += 1
+                return
+            done = False
+            async for chunk in reply.content.iter_any():
+                if first is None and _CONTENT.search(chunk):
+                    first = time.perf_counter()
+                if b"[DONE]" in chunk:
+                    done = True
+            if not done or first is None:
+                level.errors += 1
+                return
+    except (aiohttp.ClientError, TimeoutError):
+        level.errors += 1
+        return
+    end = time.perf_counter()
+    level.ttft.append((first - started) * 1000)
+    level.e2e.append((end - started) * 1000)
+
+
+async def run_level(url: str, key: str, concurrency: int, seconds: float, warmup: int) -> Level:
+    level = Level(concurrency)
+    connector = aiohttp.TCPConnector(limit=0)
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        scratch = Level(concurrency)
+        await asyncio.gather(*(one_stream(session, url, key, scratch) for _ in range(warmup)))
+        deadline = time.perf_counter() + seconds
+
+        async def worker() -> None:
+            while time.perf_counter() < deadline:
+                await one_stream(session, url, key, level)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        level.seconds = time.perf_counter() - started
+    return level
+
+
+def measure(name: str, url: str, key: str, levels: list[int], seconds: float) -> dict[int, Level]:
+    results = {}
+    for concurrency in levels:
+        level = asyncio.run(run_level(url, key, concurrency, seconds, warmup=min(concurrency, 20)))
+        results[concurrency] = level
+        print(f"  {name:8} c={concurrency:<3} n={len(level.e2e):<6} err={level.errors:<4} "
+              f"ttft p50 {pct(level.ttft, 50):7.2f} p99 {pct(level.ttft, 99):7.2f}  "
+              f"e2e p50 {pct(level.e2e, 50):7.2f} p99 {pct(level.e2e, 99):7.2f} ms  "
+              f"{level.throughput:7.1f} streams/s", flush=True)  # fmt: skip
+    return results
+
+
+# -- soak ----------------------------------------------------------------------------------------
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def soak(url: str, key: str, pid: int, seconds: float, concurrency: int) -> dict[str, Any]:
+    level = Level(concurrency)
+    samples: list[tuple[float, float]] = []
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        started = time.perf_counter()
+        deadline = started + seconds
+
+        async def worker() -> None:
+            while time.perf_counter() < deadline:
+                await one_stream(session, url, key, level)
+
+        async def sampler() -> None:
+            interval = max(1.0, seconds / 60)
+            while time.perf_counter() < deadline:
+                samples.append((time.perf_counter() - started, rss_mib(pid)))
+                print(f"  soak t={samples[-1][0]:6.0f} s  rss {samples[-1][1]:7.1f} MiB  "
+                      f"streams {len(level.e2e)}  errors {level.errors}", flush=True)  # fmt: skip
+                await asyncio.sleep(interval)
+
+        await asyncio.gather(sampler(), *(worker() for _ in range(concurrency)))
+        samples.append((time.perf_counter() - started, rss_mib(pid)))
+    # growth after warm-up: from the sample at 10 % of the run to the end
+    settled = next((rss for t, rss in samples if t >= seconds * 0.1), samples[0][1])
+    growth = (samples[-1][1] - settled) / settled * 100
+    return {"streams": len(level.e2e), "errors": level.errors, "rss_mib": samples,
+            "growth_pct_after_warmup": growth}  # fmt: skip
+
+
+# -- upstream client choice -------------------------------------------------------------------
+
+
+async def client_choice(upstream: str, requests: int) -> dict[str, float]:
+    """Per-request time of a pooled aiohttp session vs a pooled httpx client, sequentially."""
+    body = {"model": MODEL, "messages": [{"role": "user", "content": PROMPT}]}
+    data = json.dumps(body)
+    out: dict[str, float] = {}
+    async with aiohttp.ClientSession() as session:
+        for _ in range(50):
+            async with session.post(f"{upstream}/v1/chat/completions", data=data) as r:
+                await r.read()
+        started = time.perf_counter()
+        for _ in range(requests):
+            async with session.post(f"{upstream}/v1/chat/completions", data=data) as r:
+                await r.read()
+        out["aiohttp"] = (time.perf_counter() - started) / requests * 1e6
+    async with httpx.AsyncClient(trust_env=False) as client:
+        for _ in range(50):
+            await client.post(f"{upstream}/v1/chat/completions", content=data)
+        started = time.perf_counter()
+        for _ in range(requests):
+            (await client.post(f"{upstream}/v1/chat/completions", content=data)).read()
+        out["httpx"] = (time.perf_counter() - started) / requests * 1e6
+    return out
+
+
+# -- main ----------------------------------------------------------------------------------------
+
+
+def added(proxy: Level, direct: Level, series: str, q: float) -> float:
+    return pct(getattr(proxy, series), q) - pct(getattr(direct, series), q)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--litellm", default="/tmp/litellm-venv/bin/litellm")
+    parser.add_argument("--levels", default="1,32,100")
+    parser.add_argument("--seconds", type=float, default=10.0, help="per level and target")
+    parser.add_argument("--ttft-ms", type=float, default=20.0)
+    parser.add_argument("--tpot-ms", type=float, default=2.0)
+    parser.add_argument("--tokens", type=int, default=16)
+    parser.add_argument("--spool-sync", choices=("batch", "request", "both"), default="both")
+    parser.add_argument("--soak-seconds", type=float, default=0.0)
+    parser.add_argument("--soak-concurrency", type=int, default=32)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    levels = [int(x) for x in args.levels.split(",")]
+    timing = StandinTiming(args.ttft_ms, args.tpot_ms, args.tokens)
+    print(f"machine: {os.cpu_count()} cores (shared: client, stand-in and proxy run on them)")
+    print(f"stand-in: ttft {timing.ttft_ms} ms, tpot {timing.tpot_ms} ms, "
+          f"{timing.tokens} tokens; {args.seconds:.0f} s per level")  # fmt: skip
+    report: dict[str, Any] = {"timing": timing.__dict__, "levels": levels}
+    with (
+        tempfile.TemporaryDirectory(prefix="inhouse-bench-") as tmp,
+        spawn_standin(timing, model=MODEL) as upstream,
+    ):
+        work = Path(tmp)
+        with spawn_standin(StandinTiming(0, 0, 1), model=MODEL) as instant:
+            choice = asyncio.run(client_choice(instant.url, 2000))
+        print(f"upstream client, sequential non-streamed round trip: aiohttp "
+              f"{choice['aiohttp']:.0f} µs, httpx {choice['httpx']:.0f} µs")  # fmt: skip
+        report["client_choice_us"] = choice
+        results: dict[str, dict[int, Level]] = {}
+        print("(a) direct")
+        results["direct"] = measure("direct", upstream.url, "none", levels, args.seconds)
+        syncs = ["batch", "request"] if args.spool_sync == "both" else [args.spool_sync]
+        for sync in syncs:
+            name = f"inhouse-{sync}"
+            print(f"(b) inhouse gateway, all policies on, spool_sync={sync}")
+            with inhouse_gateway(upstream.url, work, sync) as (url, key, _):
+                results[name] = measure(name, url, key, levels, args.seconds)
+        if args.litellm and shutil.which(args.litellm):
+            print("(c) litellm proxy")
+            with litellm_proxy(args.litellm, upstream.url, work) as (url, key, _):
+                results["litellm"] = measure("litellm", url, key, levels, args.seconds)
+        else:
+            print(f"(c) litellm: {args.litellm} not found, skipped")
+        direct = results["direct"]
+        print("\nadded latency over direct (ms; same percentile) and throughput (streams/s)")
+        summary: dict[str, Any] = {}
+        for name, by_level in results.items():
+            if name == "direct":
+                continue
+            for c, level in by_level.items():
+                row = {
+                    "ttft_p50": added(level, direct[c], "ttft", 50),
+                    "ttft_p99": added(level, direct[c], "ttft", 99),
+                    "e2e_p50": added(level, direct[c], "e2e", 50),
+                    "e2e_p99": added(level, direct[c], "e2e", 99),
+                    "throughput": level.throughput,
+                    "direct_throughput": direct[c].throughput,
+                    "errors": level.errors,
+                }
+                summary.setdefault(name, {})[c] = row
+                print(f"  {name:16} c={c:<3} ttft +{row['ttft_p50']:6.2f} / +{row['ttft_p99']:6.2f}"
+                      f"   e2e +{row['e2e_p50']:6.2f} / +{row['e2e_p99']:6.2f}   "
+                      f"{row['throughput']:7.1f} (direct {row['direct_throughput']:7.1f})  "
+                      f"errors {row['errors']}")  # fmt: skip
+        if "litellm" in summary and "inhouse-batch" in summary:
+            print("\nLiteLLM overhead / inhouse overhead (e2e p50, p99)")
+            for c in levels:
+                ours, theirs = summary["inhouse-batch"][c], summary["litellm"][c]
+                ratio50 = theirs["e2e_p50"] / max(ours["e2e_p50"], 0.01)
+                ratio99 = theirs["e2e_p99"] / max(ours["e2e_p99"], 0.01)
+                print(f"  c={c:<3} {ratio50:6.1f}x  {ratio99:6.1f}x")
+        report["added"] = summary
+        if args.soak_seconds > 0:
+            print(f"\nsoak: inhouse gateway, {args.soak_concurrency} concurrent streams, "
+                  f"{args.soak_seconds:.0f} s")  # fmt: skip
+            with inhouse_gateway(upstream.url, work, "batch", "-soak") as (url, key, pid):
+                result = asyncio.run(soak(url, key, pid, args.soak_seconds, args.soak_concurrency))
+            print(f"  streams {result['streams']}, errors {result['errors']}, RSS growth after "
+                  f"warm-up {result['growth_pct_after_warmup']:+.1f} %")  # fmt: skip
+            report["soak"] = result
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()

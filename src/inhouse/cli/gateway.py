@@ -1,0 +1,109 @@
+"""inhouse gateway: serve the OpenAI-compatible gateway, show its status, roll up usage."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from inhouse.cli._common import (
+    AsOpt,
+    JsonOpt,
+    ProgramOpt,
+    Typer,
+    open_program,
+    out_console,
+    print_json,
+    state,
+)
+
+app = Typer()
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default: [gateway] host).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port (default: [gateway] port, 8400).", show_default=False)
+    ] = None,
+    program: ProgramOpt = None,
+) -> None:
+    """Serve the gateway in the foreground until Ctrl-C; usage is spooled, then flushed."""
+    from inhouse.gateway import serve as run
+    from inhouse.location import find_program
+
+    folder = find_program(program or state.program)
+    out_console().print(f"inhouse gateway for {folder}; Ctrl-C stops it.")
+    run(folder, host=host, port=port)
+
+
+@app.command("status")
+def status(
+    url: Annotated[
+        str | None,
+        typer.Option(help="A running gateway's base URL (default: [gateway] host and port)."),
+    ] = None,
+    program: ProgramOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Ask a running gateway for its health: models, nodes, drift, usage backlog."""
+    import httpx
+
+    from inhouse.errors import RuntimeUnavailable
+    from inhouse.gateway.config import read_gateway_settings
+    from inhouse.location import find_program
+    from inhouse.program.config import read_config
+
+    if url is None:
+        folder = find_program(program or state.program)
+        settings = read_gateway_settings(folder, read_config(folder))
+        url = f"http://{settings.host}:{settings.port}"
+    try:
+        report = httpx.get(f"{url.rstrip('/')}/healthz", timeout=5, trust_env=False).json()
+    except (httpx.HTTPError, ValueError) as err:
+        raise RuntimeUnavailable(f"no gateway answers at {url} ({err})") from None
+    if json:
+        print_json(report)
+        return
+    out = out_console()
+    out.print(f"gateway at {url}: {report['status']}, {report['keys']} active key(s)")
+    for name, route in report["models"].items():
+        nodes = ", ".join(
+            f"{n['runtime']} {'up' if n['healthy'] else 'DOWN'}" for n in route["nodes"]
+        )
+        out.print(f"  {name} ({route['digest'][:19]}): {nodes or 'no node'}")
+        for problem in route["problems"]:
+            out.print(f"    [red]{problem}[/]")
+    usage = report["usage"]
+    failing = f", last error: {usage['last_error']}" if usage["last_error"] else ""
+    out.print(f"  usage log: {usage['written']} written, {usage['backlog']} waiting{failing}")
+
+
+@app.command("rollup")
+def rollup(
+    since: Annotated[
+        str | None, typer.Option(help="Only days from this one (YYYY-MM-DD).", show_default=False)
+    ] = None,
+    program: ProgramOpt = None,
+    as_: AsOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Turn the usage log into usage.daily facts (per person and day) for play 4's checks, and
+    drop stored bodies past their retention."""
+    from inhouse.gateway.rollup import purge_bodies, rollup_usage
+
+    opened = open_program(program)
+    recorded = rollup_usage(opened, as_, since=since)
+    purge_bodies(opened)
+    if json:
+        print_json(recorded)
+        return
+    if not recorded:
+        out_console().print("Nothing new to roll up.")
+    for totals in recorded:
+        out_console().print(
+            f"usage.daily {totals['day']} {totals['person']}: {totals['requests']} requests, "
+            f"{totals['tokens_in']} tokens in, {totals['tokens_out']} out"
+        )

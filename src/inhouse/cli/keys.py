@@ -1,0 +1,112 @@
+"""inhouse keys: gateway keys — issue (shown once), revoke, list."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from inhouse.cli._common import (
+    AsOpt,
+    JsonOpt,
+    ProgramOpt,
+    Typer,
+    err_console,
+    open_program,
+    out_console,
+    print_json,
+)
+
+app = Typer()
+
+
+@app.command("issue")
+def issue(
+    person: Annotated[str, typer.Argument(help="Who the key is for (on the roster).")],
+    agent: Annotated[
+        str | None,
+        typer.Option(help="Bind the key to an agent: its [policy.agents.NAME] boundary applies."),
+    ] = None,
+    rpm: Annotated[
+        int | None, typer.Option("--rpm", help="Requests per minute (default: no limit).")
+    ] = None,
+    tokens_per_day: Annotated[
+        int | None, typer.Option(help="Tokens in + out per UTC day (default: no limit).")
+    ] = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option("--model", help="Only these blessed models (repeat; default: all)."),
+    ] = None,
+    program: ProgramOpt = None,
+    as_: AsOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Issue a gateway key and print it once; only its hash is kept. Anyone but play 1's
+    owner needs the pilot's evidence (or a waiver): scaling before proving is refused."""
+    from inhouse.gateway.keys import KeyLimits, issue_key
+
+    limits = KeyLimits(
+        rpm=rpm, tokens_per_day=tokens_per_day, models=tuple(model) if model else None
+    )
+    record, key = issue_key(open_program(program), as_, person, agent=agent, limits=limits)
+    if json:
+        print_json({"id": record.id, "person": record.person, "agent": record.agent,
+                    "prefix": record.prefix, "key": key})  # fmt: skip
+        return
+    out_console().print(f"Key {record.id} issued to {record.person}"
+                        + (f" (agent {record.agent})" if record.agent else "") + ".")  # fmt: skip
+    err_console().print("Shown once; inhouse keeps only its hash. Use it as the OpenAI API key:")
+    typer.echo(key)
+
+
+@app.command("revoke")
+def revoke(
+    key: Annotated[str, typer.Argument(help="The key's id (k_…) or prefix (ih_…).")],
+    program: ProgramOpt = None,
+    as_: AsOpt = None,
+) -> None:
+    """Revoke a key; running gateways refuse it after their next key refresh."""
+    from inhouse.gateway.keys import revoke_key
+
+    record = revoke_key(open_program(program), as_, key)
+    out_console().print(f"Key {record.id} ({record.person}) revoked.")
+
+
+@app.command("list")
+def list_(
+    all_: Annotated[bool, typer.Option("--all", help="Include revoked keys.")] = False,
+    program: ProgramOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Keys by id, person, agent, prefix and limits (never the keys themselves)."""
+    from inhouse.gateway.keys import list_keys
+
+    keys = list_keys(open_program(program).store, include_revoked=all_)
+    rows = [
+        {
+            "id": k.id,
+            "person": k.person,
+            "agent": k.agent,
+            "prefix": k.prefix,
+            "created": k.created,
+            "revoked": k.revoked,
+            "rpm": k.limits.rpm,
+            "tokens_per_day": k.limits.tokens_per_day,
+            "models": list(k.limits.models) if k.limits.models is not None else None,
+        }
+        for k in keys
+    ]
+    if json:
+        print_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table("id", "person", "agent", "prefix", "created", "limits", "revoked", box=None)
+    for row in rows:
+        limits = ", ".join(
+            f"{name} {row[name]}" for name in ("rpm", "tokens_per_day") if row[name] is not None
+        )
+        revoked = (row["revoked"] or "")[:19]
+        table.add_row(row["id"], row["person"], row["agent"] or "", row["prefix"] + "…",
+                      row["created"][:19], limits or "none", revoked)  # fmt: skip
+    out_console().print(table)

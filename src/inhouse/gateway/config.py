@@ -1,0 +1,57 @@
+"""The ``[gateway]`` table of ``inhouse.toml``: where the gateway listens and how it behaves.
+
+The program's config loader owns the file; this module validates only its own table and leaves
+the others (``[runtimes.*]``, ``[policy.*]``, ``[data_rules]``) to their packages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from inhouse.errors import ConfigError
+from inhouse.location import CONFIG_NAME, DATA_DIR
+
+__all__ = ["GatewaySettings", "read_gateway_settings"]
+
+
+class GatewaySettings(BaseModel):
+    """How the gateway runs. Every field has a default, so an empty table is valid."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8400, ge=0, le=65535)
+    #: the ``[runtimes.NAME]`` tables that serve blessed models (default: all of them);
+    #: several runtimes serving one blessed model are used round-robin
+    runtimes: list[str] | None = None
+    #: re-check the runtimes' model digests against the lock this often
+    digest_check_seconds: float = Field(300.0, gt=0)
+    #: probe each runtime this often; a node that fails is skipped until it answers again
+    health_check_seconds: float = Field(5.0, gt=0)
+    #: reload keys (issued, revoked) from the store this often
+    keys_refresh_seconds: float = Field(5.0, gt=0)
+    #: spool durability: ``batch`` fsyncs once per flush (a record is written before the
+    #: answer's last bytes, so a killed process loses nothing; a power cut may lose the last
+    #: flush interval); ``request`` fsyncs every record before the answer's last bytes
+    spool_sync: Literal["batch", "request"] = "batch"
+    #: write usage from the spool to the database this often, or at this many records
+    flush_seconds: float = Field(0.5, gt=0)
+    batch_size: int = Field(500, ge=1)
+    #: seconds to wait for an upstream answer (for a stream: between two chunks)
+    upstream_timeout: float = Field(300.0, gt=0)
+    #: folder of the usage spool, relative to the program folder
+    spool_dir: str = f"{DATA_DIR}/gateway/spool"
+
+
+def read_gateway_settings(folder: Path, config: dict[str, Any]) -> GatewaySettings:
+    """Validate ``[gateway]`` from a parsed ``inhouse.toml``."""
+    try:
+        return GatewaySettings.model_validate(config.get("gateway", {}))
+    except ValidationError as err:
+        problems = "; ".join(
+            f"gateway.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()
+        )
+        raise ConfigError(f"{folder / CONFIG_NAME}: {problems}") from None

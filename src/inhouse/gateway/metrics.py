@@ -1,0 +1,93 @@
+"""Prometheus metrics for ``/metrics``, labelled by model and person.
+
+Each app has its own registry (tests build many apps in one process). Gateway overhead is the
+time a request spends in the gateway itself: everything but waiting on the runtime.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+__all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
+
+_LATENCY = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+_OVERHEAD = (0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05, 0.1)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        labels = ("model", "person")
+        self.requests = Counter(
+            "inhouse_gateway_requests",
+            "Requests answered, by status.",
+            (*labels, "status"),
+            registry=self.registry,
+        )
+        self.tokens = Counter(
+            "inhouse_gateway_tokens",
+            "Tokens in (prompt) and out (completion).",
+            (*labels, "direction"),
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "inhouse_gateway_request_seconds",
+            "Total request latency as the client sees it.",
+            labels,
+            buckets=_LATENCY,
+            registry=self.registry,
+        )
+        self.ttft = Histogram(
+            "inhouse_gateway_ttft_seconds",
+            "Time to first token of streamed answers.",
+            labels,
+            buckets=_LATENCY,
+            registry=self.registry,
+        )
+        self.overhead = Histogram(
+            "inhouse_gateway_overhead_seconds",
+            "Time spent in the gateway itself (everything but waiting on the runtime).",
+            labels,
+            buckets=_OVERHEAD,
+            registry=self.registry,
+        )
+        self.policy = Counter(
+            "inhouse_gateway_policy_actions",
+            "Policy actions taken (redact, block, strip-tools, tool-call-blocked).",
+            (*labels, "action"),
+            registry=self.registry,
+        )
+        self.spool_backlog = Gauge(
+            "inhouse_gateway_usage_backlog",
+            "Usage records spooled but not yet in the database.",
+            registry=self.registry,
+        )
+
+    def observe(
+        self,
+        *,
+        model: str,
+        person: str,
+        status: int,
+        latency: float,
+        overhead: float,
+        ttft: float | None,
+        tokens_in: int,
+        tokens_out: int,
+        actions: list[str],
+    ) -> None:
+        self.requests.labels(model, person, str(status)).inc()
+        self.latency.labels(model, person).observe(latency)
+        self.overhead.labels(model, person).observe(overhead)
+        if ttft is not None:
+            self.ttft.labels(model, person).observe(ttft)
+        if tokens_in:
+            self.tokens.labels(model, person, "in").inc(tokens_in)
+        if tokens_out:
+            self.tokens.labels(model, person, "out").inc(tokens_out)
+        for action in actions:
+            self.policy.labels(model, person, action.split(":", 1)[0]).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,217 @@
+"""The gateway's policy step: data-handling rules on the way in, agent tool boundaries both ways.
+
+Rules come from :mod:`inhouse.policy` (detectors, ``[data_rules]``, ``[policy.agents.NAME]``);
+this module only applies them to OpenAI request and response shapes:
+
+* every text a request would send (chat message contents, completion prompts, embedding inputs)
+  is scanned; per the rules for that model a data class is allowed, redacted in place, or the
+  request is refused with a 451 naming the class, before anything leaves the gateway;
+* a key bound to an agent may declare only the tools of that agent's allowlist: others are
+  refused (403) or stripped (the agent's ``on_disallowed_tool``);
+* tool calls in an answer are checked against the allowlist and its argument constraints; a
+  violation blocks the answer (403, or an error event in a stream) before it reaches the agent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from inhouse.gateway.errors import ApiError
+from inhouse.policy import DataRules, Scanner, decide, load_rules
+from inhouse.policy.tools import (
+    ToolBoundary,
+    Violation,
+    check_declared_tools,
+    check_tool_call,
+    declared_tool_names,
+    load_boundaries,
+)
+
+__all__ = ["RequestPolicy", "StreamToolGuard", "check_answer_tool_calls"]
+
+
+def _texts(endpoint: str, body: dict[str, Any]) -> Iterator[tuple[Any, Any]]:
+    """(container, key) pairs for every text the request sends, so a text can be replaced."""
+    if endpoint == "chat/completions":
+        for message in body.get("messages") or []:
+            if not isinstance(message, dict):
+                continue
+            content = message.get("content")
+            if isinstance(content, str):
+                yield message, "content"
+            elif isinstance(content, list):
+                for part in content:
+                    if isinstance(part, dict) and isinstance(part.get("text"), str):
+                        yield part, "text"
+    else:
+        field_name = "prompt" if endpoint == "completions" else "input"
+        value = body.get(field_name)
+        if isinstance(value, str):
+            yield body, field_name
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, str):
+                    yield value, index
+
+
+@dataclass
+class RequestPolicy:
+    """Everything the gateway enforces, loaded once from ``inhouse.toml``."""
+
+    scanner: Scanner | None = None
+    rules: DataRules | None = None
+    boundaries: dict[str, ToolBoundary] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> RequestPolicy:
+        scanner = rules = None
+        if "data_rules" in config:  # without the table nothing is scanned (nothing to enforce)
+            scanner = Scanner.from_config(config)
+            rules = load_rules(config)
+        return cls(scanner=scanner, rules=rules, boundaries=load_boundaries(config))
+
+    def boundary(self, agent: str | None) -> ToolBoundary | None:
+        return self.boundaries.get(agent) if agent else None
+
+    def store_bodies(self, model: str) -> bool:
+        return bool(self.rules is not None and self.rules.store_bodies(model))
+
+    def apply(
+        self, endpoint: str, model: str, body: dict[str, Any], agent: str | None
+    ) -> list[str]:
+        """Enforce the rules on ``body`` in place; return the actions taken
+        (``redact:<class>``, ``strip-tools:<names>``); raise :class:`ApiError` to refuse."""
+        actions: list[str] = []
+        boundary = self.boundary(agent)
+        if boundary is not None and endpoint == "chat/completions" and body.get("tools"):
+            self._declared_tools(boundary, agent or "", body, actions)
+        if self.scanner is not None:
+            self._data_rules(endpoint, model, body, actions)
+        return actions
+
+    def _declared_tools(
+        self, boundary: ToolBoundary, agent: str, body: dict[str, Any], actions: list[str]
+    ) -> None:
+        tools = body["tools"]
+        if not isinstance(tools, list):
+            raise ApiError(400, "tools must be a list", param="tools")
+        refused = list(check_declared_tools(boundary, tools))
+        if not refused:
+            return
+        names = ", ".join(refused)
+        if boundary.on_disallowed_tool == "refuse":
+            raise ApiError(
+                403,
+                f"agent {agent!r} may not use tool(s) {names}: not in its allowlist "
+                f"([policy.agents.{agent}])",
+                type="permission_error",
+                code="tool_not_allowed",
+                param="tools",
+            )
+        kept = [t for t in tools if not set(declared_tool_names([t])) & set(refused)]
+        if kept:
+            body["tools"] = kept
+        else:
+            body.pop("tools", None)
+            body.pop("tool_choice", None)
+        actions.append(f"strip-tools:{names}")
+
+    def _data_rules(
+        self, endpoint: str, model: str, body: dict[str, Any], actions: list[str]
+    ) -> None:
+        assert self.scanner is not None and self.rules is not None
+        redacted: set[str] = set()
+        for container, key in list(_texts(endpoint, body)):
+            decision = decide(self.scanner, self.rules, model, container[key])
+            if decision.action == "block":
+                classes = ", ".join(sorted(decision.blocked or decision.classes))
+                raise ApiError(
+                    451,
+                    f"blocked by the data-handling rules: the request contains {classes}, "
+                    f"which model {model!r} may not receive",
+                    type="policy_error",
+                    code="data_class_blocked",
+                )
+            if decision.redacted:
+                container[key] = decision.text
+                redacted |= set(decision.redacted)
+        actions.extend(f"redact:{name}" for name in sorted(redacted))
+
+
+def _violation_error(agent: str, name: str, violation: Violation) -> ApiError:
+    return ApiError(
+        403,
+        f"blocked a tool call to {name!r} by agent {agent!r}: {violation}",
+        type="permission_error",
+        code="tool_call_blocked",
+    )
+
+
+def check_answer_tool_calls(boundary: ToolBoundary, agent: str, answer: dict[str, Any]) -> None:
+    """Raise a 403 when a (non-streamed) answer calls a tool the agent may not call."""
+    for choice in answer.get("choices") or []:
+        message = choice.get("message") if isinstance(choice, dict) else None
+        for call in (message or {}).get("tool_calls") or []:
+            function = call.get("function") or {}
+            name = str(function.get("name") or "")
+            violation = check_tool_call(boundary, name, str(function.get("arguments") or ""))
+            if violation is not None:
+                raise _violation_error(agent, name, violation)
+
+
+class StreamToolGuard:
+    """Holds back the tool-call deltas of a streamed answer (never its content) until each call
+    is complete, then checks it: passes the held events on, or raises a 403."""
+
+    def __init__(self, boundary: ToolBoundary, agent: str) -> None:
+        self.boundary = boundary
+        self.agent = agent
+        self.held: list[bytes] = []
+        self._calls: dict[tuple[int, int], list[str]] = {}
+
+    def wants(self, event: bytes) -> bool:
+        """Whether this event must be held (it carries tool calls, or ends held ones)."""
+        return b'"tool_calls"' in event or (bool(self.held) and b'"finish_reason"' in event)
+
+    def feed(self, event: bytes) -> list[bytes]:
+        """Hold ``event``; return the events to send now (the held ones, once checked)."""
+        self.held.append(event)
+        finished = False
+        for data in _event_data(event):
+            for choice in data.get("choices") or []:
+                delta = choice.get("delta") or {}
+                for call in delta.get("tool_calls") or []:
+                    slot = self._calls.setdefault(
+                        (int(choice.get("index") or 0), int(call.get("index") or 0)), ["", ""]
+                    )
+                    function = call.get("function") or {}
+                    slot[0] += function.get("name") or ""
+                    slot[1] += function.get("arguments") or ""
+                if choice.get("finish_reason"):
+                    finished = True
+        return self.finish() if finished else []
+
+    def finish(self) -> list[bytes]:
+        """Check every call seen; return the held events, or raise the violation."""
+        for name, arguments in self._calls.values():
+            violation = check_tool_call(self.boundary, name, arguments)
+            if violation is not None:
+                raise _violation_error(self.agent, name, violation)
+        held, self.held, self._calls = self.held, [], {}
+        return held
+
+
+def _event_data(event: bytes) -> Iterator[dict[str, Any]]:
+    for line in event.splitlines():
+        if line.startswith(b"data:"):
+            text = line[5:].strip()
+            if text and text != b"[DONE]":
+                try:
+                    data = json.loads(text)
+                except ValueError:
+                    continue
+                if isinstance(data, dict):
+                    yield data

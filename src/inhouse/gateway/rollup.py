@@ -1,0 +1,109 @@
+"""Daily rollups: the usage log, summed per person and day, recorded as ``usage.daily`` facts.
+
+Play 4's ``pilot-independent-use`` check (and play 6's ``use-beyond-pilot``) read these facts.
+Only answered requests (status below 400) count. Rolling up again records a fact only for a
+(day, person) whose totals changed since the last rollup, so it is safe on a timer.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select, update
+
+from inhouse.db.schema import gateway_usage
+
+if TYPE_CHECKING:
+    from inhouse.program import Program
+
+__all__ = ["COLLECTOR", "daily_totals", "purge_bodies", "rollup_usage"]
+
+COLLECTOR = "inhouse gateway rollup"
+
+
+def daily_totals(program: Program, *, since: str | None = None) -> list[dict[str, Any]]:
+    """Answered requests and tokens per (day, person), oldest day first."""
+    query = (
+        select(
+            gateway_usage.c.day,
+            gateway_usage.c.person,
+            func.count(),
+            func.sum(gateway_usage.c.tokens_in),
+            func.sum(gateway_usage.c.tokens_out),
+        )
+        .where(gateway_usage.c.status < 400)
+        .group_by(gateway_usage.c.day, gateway_usage.c.person)
+        .order_by(gateway_usage.c.day, gateway_usage.c.person)
+    )
+    if since is not None:
+        query = query.where(gateway_usage.c.day >= since)
+    with program.store.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [
+        {
+            "day": str(day),
+            "person": str(person),
+            "requests": int(count),
+            "tokens_in": int(tokens_in or 0),
+            "tokens_out": int(tokens_out or 0),
+        }
+        for day, person, count, tokens_in, tokens_out in rows
+    ]
+
+
+def rollup_usage(
+    program: Program, actor: str | None = None, *, since: str | None = None
+) -> list[dict[str, Any]]:
+    """Record a ``usage.daily`` fact for every (day, person) whose totals are new or changed.
+    Returns the payloads recorded."""
+    from inhouse.program import Provenance
+
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    for fact in program.state().facts:
+        if fact.kind == "usage.daily":
+            payload = dict(fact.payload)
+            seen[(str(payload["day"]), str(payload["person"]))] = {
+                **payload,
+                "day": str(payload["day"]),
+            }
+    recorded = []
+    for totals in daily_totals(program, since=since):
+        if seen.get((totals["day"], totals["person"])) == totals:
+            continue
+        program.record_fact(
+            actor, "usage.daily", totals, provenance=Provenance.MEASURED, collector=COLLECTOR
+        )
+        recorded.append(totals)
+    return recorded
+
+
+def purge_bodies(program: Program) -> int:
+    """Drop stored bodies older than their model's ``retention_days``; returns how many."""
+    from inhouse.policy import load_rules
+    from inhouse.program.config import read_config
+
+    config = read_config(program.folder)
+    if "data_rules" not in config:
+        return 0
+    rules = load_rules(config)
+    with program.store.engine.connect() as conn:
+        models = [str(m) for (m,) in conn.execute(
+            select(gateway_usage.c.model).where(gateway_usage.c.body.is_not(None)).distinct()
+        ).all()]  # fmt: skip
+    purged = 0
+    now = program.clock()
+    with program.store.engine.begin() as conn:
+        for model in models:
+            days = rules.retention_days(model)
+            if days is None:
+                continue
+            cutoff = (now - timedelta(days=days)).isoformat()
+            result = conn.execute(
+                update(gateway_usage)
+                .where(gateway_usage.c.model == model, gateway_usage.c.at < cutoff,
+                       gateway_usage.c.body.is_not(None))
+                .values(body=None)
+            )  # fmt: skip
+            purged += result.rowcount or 0
+    return purged

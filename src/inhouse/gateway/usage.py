@@ -1,0 +1,287 @@
+"""The usage log: one record per request, durable before the answer ends, in the database soon.
+
+The request path never waits on the database. Each record is appended to a local **spool** (an
+append-only file under ``.inhouse/gateway/spool``) *before* the last bytes of its answer are sent,
+so a gateway killed at any moment (``kill -9``) has every answered request on disk. A background
+task moves the spool to the database in batches; a failed batch (database down) stays in the
+spool and is retried, so requests keep being answered. On start the spool is replayed; every
+record carries a unique request id and inserts ignore ids already present, so a record written to
+the database just before a crash is never counted twice.
+
+Durability: with ``spool_sync = "batch"`` (the default) the record is written with one
+``write(2)`` before the answer's last bytes (the kernel keeps it if the process dies) and fsynced
+with its batch; with ``"request"`` every record is fsynced before its answer's last bytes, which
+also survives a power cut, at the cost measured in ``benchmarks/gateway``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import uuid
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from inhouse.db import Store
+from inhouse.db.schema import gateway_usage
+from inhouse.errors import ConfigError
+
+__all__ = ["Spool", "UsageRecord", "UsageWriter", "insert_usage", "new_request_id", "tokens_today"]
+
+log = logging.getLogger("inhouse.gateway")
+
+
+def new_request_id() -> str:
+    return "req_" + uuid.uuid4().hex
+
+
+@dataclass(slots=True)
+class UsageRecord:
+    """One request as the usage log keeps it (the columns of ``gateway_usage``)."""
+
+    request_id: str
+    at: str
+    person: str
+    key_id: str
+    endpoint: str
+    model: str
+    status: int
+    agent: str | None = None
+    digest: str | None = None
+    prompt_id: str | None = None
+    workflow_id: str | None = None
+    stream: bool = False
+    tokens_in: int = 0
+    tokens_out: int = 0
+    ttft_ms: float | None = None
+    latency_ms: float = 0.0
+    overhead_ms: float = 0.0
+    policy: list[str] = field(default_factory=list)
+    upstream: str | None = None
+    body: str | None = None
+
+    @property
+    def day(self) -> str:
+        return self.at[:10]
+
+    def line(self) -> bytes:
+        return (json.dumps(asdict(self), separators=(",", ":")) + "\n").encode("utf-8")
+
+    def row(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["day"] = self.day
+        data["stream"] = int(self.stream)
+        data["policy"] = json.dumps(self.policy)
+        return data
+
+    @classmethod
+    def from_line(cls, line: bytes) -> UsageRecord | None:
+        """Parse one spool line; ``None`` for a line cut short by a crash."""
+        try:
+            data = json.loads(line)
+            return cls(**data)
+        except (ValueError, TypeError):
+            return None
+
+    @staticmethod
+    def now() -> str:
+        return datetime.now(UTC).isoformat()
+
+
+def insert_usage(store: Store, records: Iterable[UsageRecord]) -> int:
+    """Insert records, ignoring request ids already stored (replays are idempotent)."""
+    rows = [record.row() for record in records]
+    if not rows:
+        return 0
+    make = pg_insert if store.dialect == "postgresql" else sqlite_insert
+    statement = make(gateway_usage).on_conflict_do_nothing(index_elements=["request_id"])
+    with store.engine.begin() as conn:
+        conn.execute(statement, rows)
+    return len(rows)
+
+
+def tokens_today(store: Store, day: str) -> dict[str, int]:
+    """Tokens (in + out) each key used on ``day``, to seed the per-key daily limits."""
+    query = (
+        select(
+            gateway_usage.c.key_id,
+            func.sum(gateway_usage.c.tokens_in + gateway_usage.c.tokens_out),
+        )
+        .where(gateway_usage.c.day == day)
+        .group_by(gateway_usage.c.key_id)
+    )
+    with store.engine.connect() as conn:
+        return {str(key): int(total or 0) for key, total in conn.execute(query).all()}
+
+
+class Spool:
+    """Append-only segment files in one folder, owned by one gateway process at a time."""
+
+    def __init__(self, folder: Path, *, sync_each: bool = False) -> None:
+        self.folder = folder
+        self.sync_each = sync_each
+        self._fd: int | None = None
+        self._lock_fd: int | None = None
+        self._current: Path | None = None
+        self._written = 0
+        self._counter = 0
+
+    def open(self) -> tuple[list[UsageRecord], list[Path]]:
+        """Take the folder's lock; return what earlier runs left (records and their segments)
+        and start a fresh segment."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        lock_fd = os.open(self.folder / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(lock_fd)
+            raise ConfigError(
+                f"another gateway is using the usage spool at {self.folder}; give this one its "
+                "own (gateway.spool_dir)"
+            ) from None
+        self._lock_fd = lock_fd
+        leftovers = sorted(self.folder.glob("*.jsonl"))
+        records: list[UsageRecord] = []
+        for path in leftovers:
+            for line in path.read_bytes().splitlines():
+                record = UsageRecord.from_line(line)
+                if record is not None:
+                    records.append(record)
+        self._start_segment()
+        return records, leftovers
+
+    def _start_segment(self) -> None:
+        self._counter += 1
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        self._current = self.folder / f"{stamp}-{os.getpid()}-{self._counter:06d}.jsonl"
+        self._fd = os.open(self._current, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._written = 0
+
+    def append(self, record: UsageRecord) -> None:
+        """Write one record (one ``write(2)``; fsynced too with ``sync_each``)."""
+        assert self._fd is not None, "spool not open"
+        os.write(self._fd, record.line())
+        self._written += 1
+        if self.sync_each:
+            os.fsync(self._fd)
+
+    def seal(self) -> Path | None:
+        """Fsync and close the current segment and start a new one; return the sealed segment
+        (None when nothing was written to it)."""
+        if self._fd is None or self._current is None or self._written == 0:
+            return None
+        os.fsync(self._fd)
+        os.close(self._fd)
+        sealed = self._current
+        self._start_segment()
+        return sealed
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.fsync(self._fd)
+            os.close(self._fd)
+            if self._written == 0 and self._current is not None:
+                self._current.unlink(missing_ok=True)
+            self._fd = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    @staticmethod
+    def discard(segments: Iterable[Path]) -> None:
+        for path in segments:
+            path.unlink(missing_ok=True)
+
+
+class UsageWriter:
+    """Spool each record at once; move them to the database in batches, off the event loop."""
+
+    def __init__(
+        self,
+        store: Store,
+        spool: Spool,
+        *,
+        flush_seconds: float = 0.5,
+        batch_size: int = 500,
+    ) -> None:
+        self.store = store
+        self.spool = spool
+        self.flush_seconds = flush_seconds
+        self.batch_size = batch_size
+        self._pending: list[UsageRecord] = []
+        self._sealed: list[Path] = []
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self.written = 0
+        self.failures = 0
+        self.last_error: str | None = None
+
+    @property
+    def backlog(self) -> int:
+        return len(self._pending)
+
+    async def start(self) -> int:
+        """Open the spool, queue what a previous run left, and start the flusher. Returns the
+        number of records found in the spool."""
+        leftovers, segments = self.spool.open()
+        self._pending.extend(leftovers)
+        self._sealed.extend(segments)
+        await self.flush()
+        self._task = asyncio.create_task(self._run(), name="inhouse-usage-writer")
+        return len(leftovers)
+
+    def record(self, record: UsageRecord) -> None:
+        """Called on the request path before the answer's last bytes: durable on return."""
+        self.spool.append(record)
+        self._pending.append(record)
+        if len(self._pending) >= self.batch_size:
+            self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.flush_seconds)
+            self._wake.clear()
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Seal the spool segment and write everything pending; on failure keep it for later."""
+        if not self._pending:
+            return
+        sealed = self.spool.seal()
+        if sealed is not None:
+            self._sealed.append(sealed)
+        batch, self._pending = self._pending, []
+        segments, self._sealed = self._sealed, []
+        try:
+            await asyncio.to_thread(insert_usage, self.store, batch)
+        except Exception as err:  # a database outage must not fail requests: retry later
+            self.failures += 1
+            self.last_error = f"{type(err).__name__}: {err}"
+            log.warning("usage log: database write failed, kept in the spool: %s", err)
+            self._pending[:0] = batch
+            self._sealed[:0] = segments
+            return
+        self.written += len(batch)
+        self.last_error = None
+        Spool.discard(segments)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.flush()
+        self.spool.close()

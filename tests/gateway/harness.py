@@ -1,0 +1,190 @@
+"""Helpers for gateway tests: a program with runtimes, a lock and keys; the gateway in-process
+(httpx.ASGITransport) or as a real ``inhouse gateway serve`` process on a loopback port."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import tomli_w
+from sqlalchemy import select
+
+from inhouse.baseline.lock import Lock, LockedModel, LockedRuntime, write_lock
+from inhouse.db.schema import gateway_usage
+from inhouse.gateway import Gateway, KeyLimits, build_gateway, issue_key
+from inhouse.program import Program
+from inhouse.runtimes.digests import sha256_digest
+from tests.runtimes.standin import free_port
+
+LEAD = "lena"
+
+
+def make_program(
+    folder: Path,
+    runtimes: dict[str, dict[str, Any]],
+    models: dict[str, str],
+    *,
+    extra: dict[str, Any] | None = None,
+    gateway: dict[str, Any] | None = None,
+) -> Program:
+    """A program led by lena, who owns play 1 (so her keys need no waiver), with the given
+    ``[runtimes]`` tables and a lock blessing ``models`` (name -> digest)."""
+    program = Program.init(folder, "Acme", LEAD)
+    program.change_roles(LEAD, LEAD, add=["play-owner"])
+    program.record_hypothesis(LEAD, "replace the hosted API", aim="replace-dependency",
+                              target="hosted chat")  # fmt: skip
+    program.start_play(LEAD, 1)
+    program.add_person(LEAD, "omar", team="support")
+    config_path = folder / "inhouse.toml"
+    settings = {
+        "flush_seconds": 0.05,
+        "keys_refresh_seconds": 0.1,
+        "health_check_seconds": 0.2,
+        **(gateway or {}),
+    }
+    tables: dict[str, Any] = {"runtimes": runtimes, "gateway": settings, **(extra or {})}
+    with config_path.open("a", encoding="utf-8") as handle:
+        handle.write("\n" + tomli_w.dumps(tables))
+    lock = Lock(
+        owner=LEAD,
+        runtime=LockedRuntime(name=next(iter(runtimes)), family="openai"),
+        models=[LockedModel(name=name, digest=digest) for name, digest in models.items()],
+        python="3.11",
+        inhouse="0.1.0",
+    )
+    write_lock(folder, lock.model_copy(update={"lock_hash": lock.computed_hash()}))
+    return program
+
+
+def model_file(folder: Path, name: str = "weights.gguf", content: bytes = b"weights") -> Path:
+    path = folder / name
+    path.write_bytes(content)
+    return path
+
+
+def digest_of(path: Path) -> str:
+    return sha256_digest(path, cached=False)
+
+
+def key_for(program: Program, person: str = LEAD, **options: Any) -> str:
+    agent = options.pop("agent", None)
+    _, key = issue_key(program, LEAD, person, agent=agent, limits=KeyLimits(**options))
+    return key
+
+
+@contextlib.asynccontextmanager
+async def in_process(folder: Path) -> AsyncIterator[tuple[Gateway, httpx.AsyncClient]]:
+    """The gateway built from the program at ``folder``, started, with an ASGI client."""
+    gateway = build_gateway(folder)
+    async with gateway:
+        transport = httpx.ASGITransport(app=gateway)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            yield gateway, client
+    gateway.store.close()
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {key}"}
+
+
+def chat(model: str, text: str = "hello", **extra: Any) -> dict[str, Any]:
+    return {"model": model, "messages": [{"role": "user", "content": text}], **extra}
+
+
+def usage_rows(program: Program) -> list[dict[str, Any]]:
+    with program.store.engine.connect() as conn:
+        rows = conn.execute(select(gateway_usage).order_by(gateway_usage.c.at)).all()
+    return [dict(row._mapping) for row in rows]
+
+
+def sse_events(text: str) -> list[str]:
+    """The data payloads of a server-sent event stream."""
+    return [
+        line[5:].strip() for line in text.replace("\r\n", "\n").split("\n")
+        if line.startswith("data:")
+    ]  # fmt: skip
+
+
+def error_of(response: httpx.Response) -> dict[str, Any]:
+    body = response.json()
+    assert set(body) == {"error"}, body
+    assert set(body["error"]) == {"message", "type", "param", "code"}, body
+    return dict(body["error"])
+
+
+class ServedGateway:
+    """``inhouse gateway serve`` in a subprocess on a free loopback port."""
+
+    def __init__(self, folder: Path, log: Path) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60.0) -> None:
+        env = {**os.environ, "PYTHONWARNINGS": "ignore", "INHOUSE_PROGRAM": str(self.folder)}
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "inhouse", "gateway", "serve", "--port", str(self.port)],
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+            )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        with httpx.Client(trust_env=False) as client:
+            while True:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"gateway exited:\n{self.log.read_text()[-3000:]}")
+                try:
+                    if client.get(f"{self.url}/healthz").status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"gateway not ready:\n{self.log.read_text()[-3000:]}")
+                time.sleep(0.05)
+
+    def kill(self) -> None:
+        """``kill -9``: no shutdown, no flush."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@contextlib.contextmanager
+def served(folder: Path, log: Path) -> Iterator[ServedGateway]:
+    gateway = ServedGateway(folder, log)
+    gateway.start()
+    try:
+        yield gateway
+    finally:
+        gateway.stop()
+
+
+def wait_for(predicate: Any, timeout: float = 10.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data)

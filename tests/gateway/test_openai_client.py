@@ -1,0 +1,167 @@
+"""The official ``openai`` client, unchanged but for base URL and key, through a real
+``inhouse gateway serve`` process in front of the real llama.cpp engine (llama-cpp-python's
+server with the generated test model)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+
+from inhouse.program import Program
+from tests.engine import Engine, needs_engine
+from tests.gateway.harness import (
+    LEAD,
+    ServedGateway,
+    digest_of,
+    key_for,
+    make_program,
+    usage_rows,
+    wait_for,
+)
+from tests.runtimes.standin import free_port
+
+pytestmark = needs_engine
+NAME = "inhouse-test-model"
+
+
+def _gateway(folder: Path, url: str, model: Path) -> tuple[ServedGateway, str]:
+    folder.mkdir()
+    runtimes = {"engine": {"family": "openai", "url": url, "model_path": str(model)}}
+    program = make_program(folder, runtimes, {NAME: digest_of(model)})
+    key = key_for(program)
+    program.close()
+    gateway = ServedGateway(folder, folder / "gateway.log")
+    gateway.start()
+    return gateway, key
+
+
+@pytest.fixture(scope="module")
+def through(
+    engine: Engine, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[ServedGateway, str]]:
+    gateway, key = _gateway(tmp_path_factory.mktemp("gw") / "program", engine.url, engine.model)
+    try:
+        yield gateway, key
+    finally:
+        gateway.stop()
+
+
+def _client(gateway: ServedGateway, key: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{gateway.url}/v1", api_key=key, max_retries=0)
+
+
+def test_models_list_shows_the_blessed_model(through: tuple[ServedGateway, str]) -> None:
+    gateway, key = through
+    with _client(gateway, key) as client:
+        assert [m.id for m in client.models.list()] == [NAME]
+
+
+def test_chat_through_the_gateway(through: tuple[ServedGateway, str]) -> None:
+    gateway, key = through
+    with _client(gateway, key) as client:
+        reply = client.chat.completions.create(
+            model=NAME, messages=[{"role": "user", "content": "Say hello"}], max_tokens=8, seed=1
+        )
+    assert reply.model == NAME
+    assert isinstance(reply.choices[0].message.content, str)
+    assert reply.usage is not None and reply.usage.completion_tokens > 0
+    program = Program.open(gateway.folder)
+    try:
+        wait_for(lambda: any(r["tokens_out"] == reply.usage.completion_tokens  # type: ignore[union-attr]
+                             and r["stream"] == 0 for r in usage_rows(program)),
+                 what="the chat in the usage log")  # fmt: skip
+    finally:
+        program.close()
+
+
+def test_streaming_through_the_gateway(through: tuple[ServedGateway, str]) -> None:
+    gateway, key = through
+    with _client(gateway, key) as client:
+        stream = client.chat.completions.create(
+            model=NAME, messages=[{"role": "user", "content": "Count"}], max_tokens=8,
+            stream=True, seed=1,
+        )  # fmt: skip
+        chunks = list(stream)
+    pieces = [
+        c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content
+    ]
+    assert pieces, "no content streamed"
+    assert all(c.model == NAME for c in chunks)
+    assert any(c.choices and c.choices[0].finish_reason for c in chunks)
+
+
+def test_refusals_arrive_as_the_client_s_own_errors(through: tuple[ServedGateway, str]) -> None:
+    gateway, key = through
+    with _client(gateway, "ih_not-a-key") as client, pytest.raises(openai.AuthenticationError):
+        client.models.list()
+    with _client(gateway, key) as client, pytest.raises(openai.PermissionDeniedError) as refused:
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "x"}])
+    assert "not a blessed model" in str(refused.value) and NAME in str(refused.value)
+
+
+def test_embeddings_without_embedding_support_give_a_clear_error(
+    through: tuple[ServedGateway, str],
+) -> None:
+    gateway, key = through
+    with _client(gateway, key) as client, pytest.raises(openai.APIStatusError) as failed:
+        client.embeddings.create(model=NAME, input="hello")
+    assert failed.value.status_code == 502
+    assert "runtime engine" in str(failed.value)
+
+
+@pytest.fixture
+def embedding_engine(engine: Engine, tmp_path: Path) -> Iterator[str]:
+    """A second llama-cpp-python server on the test model, started with embeddings on."""
+    port = free_port()
+    log = tmp_path / "embedding-server.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "llama_cpp.server", "--model", str(engine.model),
+             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "256",
+             "--embedding", "true"],
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/v1/models", trust_env=False).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
+            time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_embeddings_through_the_gateway(
+    embedding_engine: str, engine: Engine, _isolated: Path
+) -> None:
+    gateway, key = _gateway(_isolated / "emb", embedding_engine, engine.model)
+    try:
+        with _client(gateway, key) as client:
+            reply = client.embeddings.create(model=NAME, input=["hello", "world"])
+        assert len(reply.data) == 2 and len(reply.data[0].embedding) > 0
+    finally:
+        gateway.stop()
+    program = Program.open(_isolated / "emb")
+    try:
+        rows = usage_rows(program)
+        assert [(r["endpoint"], r["person"], r["status"]) for r in rows] == [
+            ("embeddings", LEAD, 200)
+        ]
+    finally:
+        program.close()

@@ -1,0 +1,283 @@
+"""The gateway in-process (httpx.ASGITransport) in front of the stand-in upstream: proxying,
+streaming, keys, pinning, limits, runtime faults, the usage log. The stand-in is used where a
+test needs to see exactly what reached the upstream or to make it fail; the real engine is in
+test_openai_client.py."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from inhouse.gateway import revoke_key
+from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream
+from tests.gateway.harness import (
+    auth,
+    chat,
+    digest_of,
+    error_of,
+    in_process,
+    key_for,
+    make_program,
+    model_file,
+    sse_events,
+    usage_rows,
+)
+
+FAST = StandinTiming(ttft_ms=0, tpot_ms=0, tokens=4)
+
+
+def _program(folder: Path, upstreams: dict[str, str], **options: Any) -> Any:
+    weights = model_file(folder)
+    runtimes = {
+        name: {"family": "openai", "url": url, "model_path": str(weights)}
+        for name, url in upstreams.items()
+    }
+    models = options.pop("models", None) or {"tiny": digest_of(weights)}
+    return make_program(folder, runtimes, models, **options)
+
+
+def test_chat_is_proxied_and_logged_once(_isolated: Path) -> None:
+    async def run() -> None:
+        async with StandinUpstream(FAST, model="tiny", record=True) as upstream:
+            program = _program(_isolated, {"local": upstream.url})
+            key = key_for(program)
+            async with in_process(_isolated) as (_gateway, client):
+                reply = await client.post(
+                    "/v1/chat/completions",
+                    json=chat("tiny"),
+                    headers={**auth(key), "x-inhouse-prompt": "p-42", "x-inhouse-workflow": "wf"},
+                )
+                assert reply.status_code == 200, reply.text
+                body = reply.json()
+                assert body["model"] == "tiny"
+                assert body["choices"][0]["message"]["content"]
+                request_id = reply.headers["x-inhouse-request-id"]
+                # the client's key never reaches the upstream; the blessed id does
+                assert upstream.received[-1][1]["model"] == "tiny"
+            rows = usage_rows(program)
+            assert [r["request_id"] for r in rows] == [request_id]
+            row = rows[0]
+            assert (row["person"], row["model"], row["status"]) == ("lena", "tiny", 200)
+            assert (row["prompt_id"], row["workflow_id"]) == ("p-42", "wf")
+            assert row["tokens_out"] == 4 and row["tokens_in"] >= 1
+            assert row["digest"] == digest_of(_isolated / "weights.gguf")
+            assert row["body"] is None  # no data rules allow storing bodies
+            assert row["overhead_ms"] <= row["latency_ms"]
+
+    asyncio.run(run())
+
+
+def test_stream_passes_events_through_with_done_last(_isolated: Path) -> None:
+    async def run() -> None:
+        async with StandinUpstream(FAST, model="tiny") as upstream:
+            program = _program(_isolated, {"local": upstream.url})
+            key = key_for(program)
+            async with in_process(_isolated) as (_, client):
+                reply = await client.post(
+                    "/v1/chat/completions", json=chat("tiny", stream=True), headers=auth(key)
+                )
+                assert reply.status_code == 200
+                assert reply.headers["content-type"].startswith("text/event-stream")
+                events = sse_events(reply.text)
+                assert events[-1] == "[DONE]"
+                chunks = [json.loads(e) for e in events[:-1]]
+                text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks)
+                assert text and all(c["model"] == "tiny" for c in chunks)
+            (row,) = usage_rows(program)
+            assert row["stream"] == 1 and row["tokens_out"] == 4 and row["ttft_ms"] is not None
+
+    asyncio.run(run())
+
+
+def test_bad_missing_and_revoked_keys_get_401(_isolated: Path) -> None:
+    async def run() -> None:
+        async with StandinUpstream(FAST, model="tiny") as upstream:
+            program = _program(_isolated, {"local": upstream.url})
+            key = key_for(program)
+            async with in_process(_isolated) as (gateway, client):
+                missing = await client.post("/v1/chat/completions", json=chat("tiny"))
+                assert missing.status_code == 401
+                assert error_of(missing)["code"] == "missing_api_key"
+                wrong = await client.post(
+                    "/v1/chat/completions", json=chat("tiny"), headers=auth(key[:-2] + "xx")
+                )
+                assert wrong.status_code == 401
+                assert error_of(wrong)["type"] == "authentication_error"
+                ok = await client.post("/v1/chat/completions", json=chat("tiny"), headers=auth(key))
+                assert ok.status_code == 200
+                revoke_key(program, "lena", key[:11])
+                await gateway.reload_keys()
+                revoked = await client.post(
+                    "/v1/chat/completions", json=chat("tiny"), headers=auth(key)
+                )
+                assert revoked.status_code == 401
+                assert "revoked" in error_of(revoked)["message"]
+                assert upstream.requests_served >= 1
+            assert len(usage_rows(program)) == 1  # refusals without a valid key are not usage
+
+    asyncio.run(run())
+
+
+def test_unblessed_model_is_refused_and_models_lists_only_blessed(_isolated: Path) -> None:
+    async def run() -> None:
+        async with StandinUpstream(FAST, model="tiny", record=True) as upstream:
+            program = _program(_isolated, {"local": upstream.url})
+            key = key_for(program)
+            narrow = key_for(program, models=("other",))
+            async with in_process(_isolated) as (_, client):
+                reply = await client.post(
+                    "/v1/chat/completions", json=chat("gpt-4o"), headers=auth(key)
+                )
+                assert reply.status_code == 403
+                error = error_of(reply)
+                assert error["code"] == "model_not_allowed" and error["param"] == "model"
+                assert "tiny" in error["message"]
+                listed = await client.get("/v1/models", headers=auth(key))
+                assert [m["id"] for m in listed.json()["data"]] == ["tiny"]
+                none = await client.get("/v1/models", headers=auth(narrow))
+                assert none.json()["data"] == []
+                assert (await client.post("/v1/chat/completions", json=chat("tiny"),
+                                          headers=auth(narrow))).status_code == 403  # fmt: skip
+            assert upstream.received == []
+
+    asyncio.run(run())
+
+
+def test_drifted_digest_is_refused_with_the_mismatch(_isolated: Path) -> None:
+    async def run() -> None:
+        async with StandinUpstream(FAST, model="tiny", record=True) as upstream:
+            locked = "sha256:" + "ab" * 32
+            program = _program(_isolated, {"local": upstream.url}, models={"tiny": locked})
+            key = key_for(program)
+            async with in_process(_isolated) as (_, client):
+                reply = await client.post("/v1/chat/completions", json=chat("tiny"),
+                                          headers=auth(key))  # fmt: skip
+                assert reply.status_code == 503
+                error = error_of(reply)
+                assert error["code"] == "model_drifted"
+                served = digest_of(_isolated / "weights.gguf")
+                assert locked in error["message"] and served in error["message"]
+            assert upstream.received == []
+
+    asyncio.run(run())
+
+
+def test_drift_found_by_the_periodic_check(_isolated: Path) -> None:
+    async def run() -> None:
+        async with StandinUpstream(FAST, model="tiny") as upstream:
+            program = _program(_isolated, {"local": upstream.url},
+                               gateway={"digest_check_seconds": 0.1})  # fmt: skip
+            key = key_for(program)
+            async with in_process(_isolated) as (_, client):
+                first = await client.post("/v1/chat/completions", json=chat("tiny"),
+                                          headers=auth(key))  # fmt: skip
+                assert first.status_code == 200
+                (_isolated / "weights.gguf").write_bytes(b"other weights, same name")
+                for _ in range(100):
+                    await asyncio.sleep(0.05)
+                    later = await client.post("/v1/chat/completions", json=chat("tiny"),
+                                              headers=auth(key))  # fmt: skip
+                    if later.status_code != 200:
+                        break
+                assert later.status_code == 503
+                assert error_of(later)["code"] == "model_drifted"
+
+    asyncio.run(run())
+
+
+def test_rate_limits_answer_429(_isolated: Path) -> None:
+    async def run() -> None:
+        async with StandinUpstream(FAST, model="tiny") as upstream:
+            program = _program(_isolated, {"local": upstream.url})
+            per_minute = key_for(program, rpm=2)
+            per_day = key_for(program, tokens_per_day=5)
+            async with in_process(_isolated) as (_, client):
+                codes = [
+                    (await client.post("/v1/chat/completions", json=chat("tiny"),
+                                       headers=auth(per_minute))).status_code
+                    for _ in range(3)
+                ]  # fmt: skip
+                assert codes == [200, 200, 429]
+                first = await client.post("/v1/chat/completions", json=chat("tiny"),
+                                          headers=auth(per_day))  # fmt: skip
+                assert first.status_code == 200  # 4 tokens out + prompt: the day's 5 are spent
+                second = await client.post("/v1/chat/completions", json=chat("tiny"),
+                                           headers=auth(per_day))  # fmt: skip
+                assert second.status_code == 429
+                assert error_of(second)["code"] == "tokens_per_day_exceeded"
+            statuses = sorted(r["status"] for r in usage_rows(program))
+            assert statuses == [200, 200, 200, 429, 429]
+
+    asyncio.run(run())
+
+
+def test_runtime_down_gives_503_and_a_second_node_takes_over(_isolated: Path) -> None:
+    async def run() -> None:
+        async with (
+            StandinUpstream(FAST, model="tiny") as one,
+            StandinUpstream(FAST, model="tiny") as two,
+        ):
+            program = _program(_isolated, {"a": one.url, "b": two.url})
+            key = key_for(program)
+            async with in_process(_isolated) as (_gateway, client):
+                for _ in range(4):
+                    reply = await client.post("/v1/chat/completions", json=chat("tiny"),
+                                              headers=auth(key))  # fmt: skip
+                    assert reply.status_code == 200
+                assert one.requests_served > 1 and two.requests_served > 1  # round-robin
+                await one.aclose()
+                for _ in range(4):
+                    reply = await client.post("/v1/chat/completions", json=chat("tiny"),
+                                              headers=auth(key))  # fmt: skip
+                    assert reply.status_code == 200  # the down node is skipped
+                await two.aclose()
+                down = await client.post("/v1/chat/completions", json=chat("tiny"),
+                                         headers=auth(key))  # fmt: skip
+                assert down.status_code == 503
+                error = error_of(down)
+                assert error["code"] == "runtime_unavailable" and "answers" in error["message"]
+                health = (await client.get("/healthz")).json()
+                assert health["status"] == "degraded"
+
+    asyncio.run(run())
+
+
+def test_metrics_are_labelled_by_model_and_person(_isolated: Path) -> None:
+    async def run() -> None:
+        async with StandinUpstream(FAST, model="tiny") as upstream:
+            program = _program(_isolated, {"local": upstream.url})
+            key = key_for(program)
+            async with in_process(_isolated) as (_, client):
+                await client.post("/v1/chat/completions", json=chat("tiny"), headers=auth(key))
+                text = (await client.get("/metrics")).text
+            assert (
+                'inhouse_gateway_requests_total{model="tiny",person="lena",status="200"} 1.0'
+                in text
+            )
+            assert 'inhouse_gateway_overhead_seconds_count{model="tiny",person="lena"} 1.0' in text
+            assert (
+                'inhouse_gateway_tokens_total{direction="out",model="tiny",person="lena"} 4.0'
+                in text
+            )
+
+    asyncio.run(run())
+
+
+def test_completions_and_embeddings_are_proxied(_isolated: Path) -> None:
+    async def run() -> None:
+        async with StandinUpstream(FAST, model="tiny") as upstream:
+            program = _program(_isolated, {"local": upstream.url})
+            key = key_for(program)
+            async with in_process(_isolated) as (_, client):
+                done = await client.post("/v1/completions", json={"model": "tiny",
+                                         "prompt": "once upon"}, headers=auth(key))  # fmt: skip
+                assert done.status_code == 200 and done.json()["choices"][0]["text"]
+                vectors = await client.post("/v1/embeddings", json={"model": "tiny",
+                                            "input": ["a", "b"]}, headers=auth(key))  # fmt: skip
+                assert vectors.status_code == 200
+                assert len(vectors.json()["data"]) == 2
+            assert {r["endpoint"] for r in usage_rows(program)} == {"completions", "embeddings"}
+
+    asyncio.run(run())

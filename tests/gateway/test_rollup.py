@@ -1,0 +1,69 @@
+"""Daily rollups: the usage log becomes usage.daily facts, once per changed (day, person), which
+play 4's pilot-independent-use check reads; stored bodies past retention are dropped."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from inhouse.cli.app import app
+from inhouse.db.schema import gateway_usage
+from inhouse.gateway.usage import UsageRecord, insert_usage, new_request_id
+from inhouse.program import Program
+
+runner = CliRunner()
+
+
+def ok(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, f"{args}: {result.stdout}{result.stderr}"
+    return result.stdout
+
+
+def _use(program: Program, person: str, at: str, status: int = 200, **extra: object) -> None:
+    record = UsageRecord(request_id=new_request_id(), at=at, person=person, key_id="k_1",
+                         endpoint="chat/completions", model="tiny", status=status,
+                         tokens_in=10, tokens_out=5, **extra)  # type: ignore[arg-type]  # fmt: skip
+    insert_usage(program.store, [record])
+
+
+def test_rollup_records_changed_days_once(_isolated: Path) -> None:
+    ok("init", "Acme", "--lead", "lena")
+    program = Program.open(_isolated)
+    _use(program, "lena", "2026-11-01T10:00:00+00:00")
+    _use(program, "lena", "2026-11-01T11:00:00+00:00")
+    _use(program, "lena", "2026-11-01T12:00:00+00:00", status=429)  # refused: not use
+    _use(program, "omar", "2026-11-02T09:00:00+00:00")
+    first = json.loads(ok("gateway", "rollup", "--json"))
+    assert first == [
+        {"day": "2026-11-01", "person": "lena", "requests": 2, "tokens_in": 20, "tokens_out": 10},
+        {"day": "2026-11-02", "person": "omar", "requests": 1, "tokens_in": 10, "tokens_out": 5},
+    ]
+    assert json.loads(ok("gateway", "rollup", "--json")) == []
+    _use(program, "omar", "2026-11-02T15:00:00+00:00")
+    (again,) = json.loads(ok("gateway", "rollup", "--json"))
+    assert (again["person"], again["requests"]) == ("omar", 2)
+    facts = [f for f in Program.open(_isolated).state().facts if f.kind == "usage.daily"]
+    assert len(facts) == 3
+    assert all(f.collector == "inhouse gateway rollup" for f in facts)
+    program.close()
+
+
+def test_rollup_drops_bodies_past_retention(_isolated: Path) -> None:
+    ok("init", "Acme", "--lead", "lena")
+    with (_isolated / "inhouse.toml").open("a") as handle:
+        handle.write(
+            '\n[data_rules]\ndefault = "allow"\n'
+            "[data_rules.models.tiny]\nstore_bodies = true\nretention_days = 7\n"
+        )
+    program = Program.open(_isolated)
+    _use(program, "lena", "2020-01-01T10:00:00+00:00", body='{"old": 1}')
+    _use(program, "lena", "2999-01-01T10:00:00+00:00", body='{"new": 1}')
+    ok("gateway", "rollup")
+    with program.store.engine.connect() as conn:
+        bodies = sorted(str(b) for (b,) in conn.execute(select(gateway_usage.c.body)).all())
+    assert bodies == ["None", '{"new": 1}']
+    program.close()

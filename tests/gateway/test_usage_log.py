@@ -1,0 +1,179 @@
+"""The usage log: spooled before the answer ends, written in batches, never lost, never doubled.
+Includes the crash test: under load, ``kill -9`` the gateway; after a restart every request that
+got a complete answer is in the usage log exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from inhouse.db import open_store
+from inhouse.db.schema import gateway_usage
+from inhouse.gateway import usage as usage_module
+from inhouse.gateway.usage import Spool, UsageRecord, UsageWriter, insert_usage, new_request_id
+from inhouse.location import database_url
+from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream, spawn_standin
+from tests.gateway.harness import (
+    auth,
+    chat,
+    digest_of,
+    in_process,
+    key_for,
+    make_program,
+    model_file,
+    served,
+    usage_rows,
+    wait_for,
+)
+
+
+def _record(**fields: Any) -> UsageRecord:
+    base: dict[str, Any] = {
+        "request_id": new_request_id(), "at": UsageRecord.now(), "person": "lena",
+        "key_id": "k_1", "endpoint": "chat/completions", "model": "tiny", "status": 200,
+    }  # fmt: skip
+    return UsageRecord(**{**base, **fields})
+
+
+def _program(folder: Path, url: str, **gateway: Any) -> Any:
+    weights = model_file(folder)
+    runtimes = {"local": {"family": "openai", "url": url, "model_path": str(weights)}}
+    return make_program(folder, runtimes, {"tiny": digest_of(weights)}, gateway=gateway)
+
+
+def test_a_database_outage_does_not_fail_requests_and_loses_nothing(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = usage_module.insert_usage
+
+    def outage(*args: Any, **kwargs: Any) -> int:
+        raise ConnectionError("database is down")
+
+    async def run() -> None:
+        async with StandinUpstream(StandinTiming(0, 0, 2), model="tiny") as upstream:
+            program = _program(_isolated, upstream.url)
+            key = key_for(program)
+            async with in_process(_isolated) as (gateway, client):
+                monkeypatch.setattr(usage_module, "insert_usage", outage)
+                ids = []
+                for _ in range(5):
+                    reply = await client.post("/v1/chat/completions", json=chat("tiny"),
+                                              headers=auth(key))  # fmt: skip
+                    assert reply.status_code == 200
+                    ids.append(reply.headers["x-inhouse-request-id"])
+                await gateway.usage.flush()
+                assert gateway.usage.backlog == 5
+                assert (
+                    "database is down"
+                    in (await client.get("/healthz")).json()["usage"]["last_error"]
+                )
+                assert usage_rows(program) == []
+                spooled = b"".join(
+                    p.read_bytes() for p in gateway.usage.spool.folder.glob("*.jsonl")
+                )
+                assert all(i.encode() in spooled for i in ids)
+                monkeypatch.setattr(usage_module, "insert_usage", real)
+                await gateway.usage.flush()
+                assert gateway.usage.backlog == 0
+            assert sorted(r["request_id"] for r in usage_rows(program)) == sorted(ids)
+            assert list((_isolated / ".inhouse/gateway/spool").glob("*.jsonl")) == []
+
+    asyncio.run(run())
+
+
+def test_replay_is_idempotent_and_skips_a_line_cut_short(_isolated: Path) -> None:
+    store = open_store(f"sqlite:///{_isolated / 'u.db'}")
+    records = [_record() for _ in range(4)]
+    insert_usage(store, records[:2])  # written to the database just before a crash
+    folder = _isolated / "spool"
+    folder.mkdir()
+    segment = folder / "20260101T000000000000-1-000001.jsonl"
+    segment.write_bytes(b"".join(r.line() for r in records) + b'{"request_id": "req_cut')
+
+    async def run() -> None:
+        writer = UsageWriter(store, Spool(folder), flush_seconds=10)
+        assert await writer.start() == 4
+        await writer.stop()
+
+    asyncio.run(run())
+    with store.engine.connect() as conn:
+        ids = [row[0] for row in conn.execute(select(gateway_usage.c.request_id)).all()]
+    assert sorted(ids) == sorted(r.request_id for r in records)
+    assert not segment.exists()
+    store.close()
+
+
+def test_a_second_gateway_cannot_share_the_spool(_isolated: Path) -> None:
+    first = Spool(_isolated / "spool")
+    first.open()
+    with pytest.raises(Exception, match="another gateway"):
+        Spool(_isolated / "spool").open()
+    first.close()
+
+
+def _load(url: str, key: str, answered: list[str], stop: threading.Event, stream: bool) -> None:
+    with httpx.Client(base_url=url, headers=auth(key), timeout=10, trust_env=False) as client:
+        while not stop.is_set():
+            try:
+                if stream:
+                    with client.stream("POST", "/v1/chat/completions",
+                                       json=chat("tiny", stream=True)) as reply:  # fmt: skip
+                        text = "".join(reply.iter_text())
+                        if reply.status_code == 200 and "data: [DONE]" in text:
+                            answered.append(reply.headers["x-inhouse-request-id"])
+                else:
+                    reply = client.post("/v1/chat/completions", json=chat("tiny"))
+                    if reply.status_code == 200 and reply.json()["choices"]:
+                        answered.append(reply.headers["x-inhouse-request-id"])
+            except (httpx.HTTPError, json.JSONDecodeError):
+                time.sleep(0.01)  # the gateway is gone: keep trying until told to stop
+
+
+def test_kill_9_under_load_loses_no_answered_request(_isolated: Path) -> None:
+    with spawn_standin(StandinTiming(ttft_ms=5, tpot_ms=2, tokens=8), model="tiny") as upstream:
+        # a long flush interval and small batches: at the kill, some answers are only in the
+        # spool and some batches are in the database (replay must not double them)
+        program = _program(_isolated, upstream.url, flush_seconds=30, batch_size=7)
+        key = key_for(program)
+        program.close()
+        log = _isolated / "gateway.log"
+        answered: list[str] = []
+        stop = threading.Event()
+        with served(_isolated, log) as gateway:
+            workers = [
+                threading.Thread(target=_load, args=(gateway.url, key, answered, stop, i % 2 == 0))
+                for i in range(6)
+            ]
+            for worker in workers:
+                worker.start()
+            wait_for(lambda: len(answered) >= 60, timeout=60, what="load")
+            gateway.kill()
+            stop.set()
+            for worker in workers:
+                worker.join(15)
+            complete = list(answered)
+            spooled = list((_isolated / ".inhouse/gateway/spool").glob("*.jsonl"))
+            assert spooled, "the killed gateway left its spool behind"
+            gateway.start()  # replays the spool on start
+            store = open_store(database_url(_isolated))
+            try:
+                with store.engine.connect() as conn:
+                    rows = conn.execute(
+                        select(gateway_usage.c.request_id, func.count())
+                        .group_by(gateway_usage.c.request_id)
+                    ).all()  # fmt: skip
+            finally:
+                store.close()
+        counts = dict(rows)
+        missing = [rid for rid in complete if rid not in counts]
+        assert missing == [], f"{len(missing)} answered requests not in the usage log"
+        assert all(count == 1 for count in counts.values())
+        assert len(complete) >= 60
