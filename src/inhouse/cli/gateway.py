@@ -23,10 +23,14 @@ app = Typer()
 @app.command("serve")
 def serve(
     host: Annotated[
-        str | None, typer.Option(help="Address to listen on (default: [gateway] host).")
+        str | None,
+        typer.Option(help="Address to listen on (default: the \\[gateway] table's host)."),
     ] = None,
     port: Annotated[
-        int | None, typer.Option(help="Port (default: [gateway] port, 8400).", show_default=False)
+        int | None,
+        typer.Option(
+            help="Port (default: the \\[gateway] table's port, 8400).", show_default=False
+        ),
     ] = None,
     program: ProgramOpt = None,
 ) -> None:
@@ -43,7 +47,9 @@ def serve(
 def status(
     url: Annotated[
         str | None,
-        typer.Option(help="A running gateway's base URL (default: [gateway] host and port)."),
+        typer.Option(
+            help="A running gateway's base URL (default: the \\[gateway] table's host and port)."
+        ),
     ] = None,
     program: ProgramOpt = None,
     json: JsonOpt = False,
