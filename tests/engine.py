@@ -54,7 +54,8 @@ def serve_test_model(model: Path, log: Path, *options: str) -> Iterator[Engine]:
     with log.open("wb") as out:
         server = subprocess.Popen(
             [sys.executable, "-m", "llama_cpp.server", "--model", str(model),
-             "--host", "127.0.0.1", "--port", str(port), *options],
+             "--host", "127.0.0.1", "--port", str(port), "--interrupt_requests", "false",
+             *options],
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env={**os.environ, "PYTHONWARNINGS": "ignore"},
         )  # fmt: skip
@@ -91,4 +92,17 @@ def engine(test_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         pytest.skip("needs the embedded extra (llama-cpp-python[server])")
     log = tmp_path_factory.mktemp("engine") / "server.log"
     with serve_test_model(test_model, log, "--n_ctx", "256") as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def embedding_engine(
+    test_model: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """llama-cpp-python's server with the test model, ``--embedding true`` and a 1024-token
+    context, started once for the session and stopped at its end."""
+    if not HAS_ENGINE:
+        pytest.skip("needs the embedded extra (llama-cpp-python[server])")
+    log = tmp_path_factory.mktemp("embedding-engine") / "server.log"
+    with serve_test_model(test_model, log, "--n_ctx", "1024", "--embedding", "true") as served:
         yield served

@@ -4,14 +4,9 @@ server with the generated test model)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import openai
 import pytest
 
@@ -26,7 +21,6 @@ from tests.gateway.harness import (
     usage_rows,
     wait_for,
 )
-from tests.runtimes.standin import free_port
 
 pytestmark = needs_engine
 NAME = "inhouse-test-model"
@@ -117,40 +111,10 @@ def test_embeddings_without_embedding_support_give_a_clear_error(
     assert "runtime engine" in str(failed.value)
 
 
-@pytest.fixture
-def embedding_engine(engine: Engine, tmp_path: Path) -> Iterator[str]:
-    """A second llama-cpp-python server on the test model, started with embeddings on."""
-    port = free_port()
-    log = tmp_path / "embedding-server.log"
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(engine.model),
-             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "256",
-             "--embedding", "true"],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONWARNINGS": "ignore"},
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/v1/models", trust_env=False).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
-            time.sleep(0.1)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(10)
-
-
 def test_embeddings_through_the_gateway(
-    embedding_engine: str, engine: Engine, _isolated: Path
+    embedding_engine: Engine, engine: Engine, _isolated: Path
 ) -> None:
-    gateway, key = _gateway(_isolated / "emb", embedding_engine, engine.model)
+    gateway, key = _gateway(_isolated / "emb", embedding_engine.url, engine.model)
     try:
         with _client(gateway, key) as client:
             reply = client.embeddings.create(model=NAME, input=["hello", "world"])

@@ -228,6 +228,9 @@ def serve_embedded(
         "--host", host,
         "--port", str(port),
         "--n_ctx", str(context),
+        # Queue a request that arrives mid-stream instead of cutting the running stream short
+        # (the server's default): behind the gateway, one user's request would end another's.
+        "--interrupt_requests", "false",
     ]  # fmt: skip
     with log_path.open("wb") as log:
         # A new session: the server outlives this command, and a Ctrl-C meant for the
