@@ -6,16 +6,16 @@ process, fixed injected TTFT and per-token delay), three ways to reach it:
     (a) direct        the client talks to the stand-in
     (b) inhouse       ``inhouse gateway serve`` with data rules, an agent tool boundary, per-key
                       limits, the usage spool and the database writer all on
-    (c) litellm       ``litellm --config`` proxy (installed from PyPI into a separate venv:
-                      python -m venv /tmp/litellm-venv && /tmp/litellm-venv/bin/pip install
-                      'litellm[proxy]')
+    (c) litellm       ``litellm --config`` proxy, from PyPI in a venv of its own: the script
+                      makes it on first use (``--litellm-venv``, default
+                      ~/.cache/inhouse/litellm-venv; ``--litellm-version`` pins it)
 
 At 1, 32 and 100 concurrent streams it reports TTFT and end-to-end p50/p99, the latency each
 proxy adds over direct (p50/p99 of the same percentile), and throughput (completed streams per
 second). ``--soak-seconds N`` then keeps the inhouse gateway under streaming load for N seconds
 and reports its RSS over time and the error count.
 
-    .venv/bin/python benchmarks/gateway/bench_gateway.py [--litellm /tmp/litellm-venv/bin/litellm]
+    .venv/bin/python benchmarks/gateway/bench_gateway.py [--litellm-venv DIR | --no-litellm]
         [--levels 1,32,100] [--seconds 10] [--soak-seconds 600] [--spool-sync batch|request]
 
 Timings are wall-clock on this machine and depend on what else runs on it; they are printed,
@@ -31,7 +31,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -350,9 +349,24 @@ def added(proxy: Level, direct: Level, series: str, q: float) -> float:
     return pct(getattr(proxy, series), q) - pct(getattr(direct, series), q)
 
 
+def litellm_executable(venv: Path, version: str) -> str:
+    """The ``litellm`` command of a venv of its own, made (from PyPI) the first time."""
+    command = venv / "bin" / "litellm"
+    if not command.exists():
+        spec = f"litellm[proxy]=={version}" if version else "litellm[proxy]"
+        print(f"installing {spec} into {venv} (once)")
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", spec], check=True)
+    return str(command)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--litellm", default="/tmp/litellm-venv/bin/litellm")
+    parser.add_argument(
+        "--litellm-venv", type=Path, default=Path.home() / ".cache/inhouse/litellm-venv"
+    )
+    parser.add_argument("--litellm-version", default="", help="pin LiteLLM (default: latest)")
+    parser.add_argument("--no-litellm", action="store_true", help="skip (c)")
     parser.add_argument("--levels", default="1,32,100")
     parser.add_argument("--seconds", type=float, default=10.0, help="per level and target")
     parser.add_argument("--ttft-ms", type=float, default=20.0)
@@ -388,12 +402,13 @@ def main() -> None:
             print(f"(b) inhouse gateway, all policies on, spool_sync={sync}")
             with inhouse_gateway(upstream.url, work, sync) as (url, key, _):
                 results[name] = measure(name, url, key, levels, args.seconds)
-        if args.litellm and shutil.which(args.litellm):
+        if not args.no_litellm:
+            litellm = litellm_executable(args.litellm_venv, args.litellm_version)
             print("(c) litellm proxy")
-            with litellm_proxy(args.litellm, upstream.url, work) as (url, key, _):
+            with litellm_proxy(litellm, upstream.url, work) as (url, key, _):
                 results["litellm"] = measure("litellm", url, key, levels, args.seconds)
         else:
-            print(f"(c) litellm: {args.litellm} not found, skipped")
+            print("(c) litellm: skipped (--no-litellm)")
         direct = results["direct"]
         print("\nadded latency over direct (ms; same percentile) and throughput (streams/s)")
         summary: dict[str, Any] = {}
