@@ -386,13 +386,14 @@ def _bars(rows: Sequence[tuple[str, float, str, str]], caption: str) -> Markup:
     return _svg(height, body, caption)
 
 
+#: the two sides of a trial as the report's data names them, their labels and colours
+_SIDES = (("candidate", "candidate", _CANDIDATE), ("status_quo", "status quo", _STATUS_QUO))
+
+
 def _cost_chart(data: dict[str, Any]) -> Markup:
     cost = data.get("cost", {})
     rows = []
-    for key, label, colour in (
-        ("candidate", "candidate", _CANDIDATE),
-        ("status_quo", "status quo", _STATUS_QUO),
-    ):
+    for key, label, colour in _SIDES:
         side = cost.get(key)
         if side:
             mean = float(side["per_task_mean"])
@@ -425,10 +426,7 @@ def _quality_chart(data: dict[str, Any]) -> Markup:
 def _privacy_chart(data: dict[str, Any]) -> Markup:
     privacy = data.get("privacy", {})
     rows = []
-    for key, label, colour in (
-        ("candidate", "candidate", _CANDIDATE),
-        ("status_quo", "status quo", _STATUS_QUO),
-    ):
+    for key, label, colour in _SIDES:
         side = privacy.get(key)
         if side is None:
             continue
