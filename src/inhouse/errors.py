@@ -22,7 +22,8 @@ turn them into a message, an exit code or an HTTP error. Anything else that esca
     │   └── RuntimeBadResponse        answered, but not what the API promises
     ├── ModelDownloadFailed           a model file could not be fetched (hub unreachable, not
     │                                 found, or its bytes did not match the hub's digest)
-    └── ExtraNotInstalled             an optional extra (e.g. ``embedded``) is missing
+    ├── ExtraNotInstalled             an optional extra (e.g. ``embedded``) is missing
+    └── PluginError                   an extension registered twice, or broken
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ __all__ = [
     "InvalidInput",
     "ModelDownloadFailed",
     "NotAllowed",
+    "PluginError",
     "PlaybookError",
     "ProgramExists",
     "ProgramNotFound",
@@ -151,6 +153,12 @@ class ModelDownloadFailed(InhouseError):
 
 
 class ExtraNotInstalled(InhouseError):
+    exit_code = 2
+
+
+class PluginError(InhouseError):
+    """An extension point got two implementations of one name, or one that cannot load."""
+
     exit_code = 2
 
 

@@ -1,0 +1,111 @@
+"""Collectors: the code paths allowed to record *measured* facts, and the kinds each may make.
+
+A measured fact names its collector; the engine refuses a collector nobody registered, and a
+collector recording a kind it did not declare. For a kind that has a collector, only facts that
+collector made count in checks: an attestation of such a kind is shown, labelled, and leaves the
+check inconclusive ("a person's word where inhouse measures this").
+
+Built-ins are declared here, in :data:`BUILTIN_COLLECTORS`, and registered through the same seam
+a third-party package uses (the ``inhouse_collectors`` hook in :mod:`inhouse.hookspecs`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = [
+    "BUILTIN_COLLECTORS",
+    "Collector",
+    "collector_for",
+    "collectors",
+    "measured_kinds",
+    "register_collectors",
+]
+
+
+@dataclass(frozen=True)
+class Collector:
+    """A registered source of measured facts."""
+
+    name: str  # what a measured fact's ``collector`` field says, e.g. "inhouse prove"
+    kinds: tuple[str, ...]  # the fact kinds it may record
+    description: str = ""
+
+
+BUILTIN_COLLECTORS: tuple[Collector, ...] = (
+    Collector("inhouse prove", ("trial.verdict",), "play 1's head-to-head trial"),
+    Collector("inhouse baseline lock", ("baseline.lock",), "pins runtime and model digests"),
+    Collector(
+        "inhouse baseline install-script",
+        ("baseline.install_script",),
+        "writes the install script for the current lock",
+    ),
+    Collector(
+        "inhouse baseline verify",
+        ("baseline.verify",),
+        "checks a machine against the lock, signed by whoever ran it",
+    ),
+    Collector(
+        "inhouse workflow validate",
+        ("task.named", "workflow.spec"),
+        "publishes a workflow version; its signer is the author",
+    ),
+    Collector("inhouse workflow test", ("workflow.run",), "runs a workflow's tests"),
+    Collector(
+        "inhouse access",
+        ("access.request",),
+        "a person asks to get in, signed by that person (or their refused gateway call)",
+    ),
+    Collector(
+        "inhouse gateway rollup",
+        ("usage.daily",),
+        "real use through the gateway, signed by the gateway's own service key",
+    ),
+    Collector(
+        "inhouse keys",
+        ("agent.registered", "agent.boundary"),
+        "a gateway key bound to a local agent, and that agent's tool boundary",
+    ),
+)
+
+_registry: dict[str, Collector] = {}
+_sources: dict[str, str] = {}
+_loaded = False
+
+
+def register_collectors(found: Iterable[Collector], *, source: str) -> None:
+    """Add collectors; a name registered twice is refused, naming both sources."""
+    from inhouse.errors import PluginError
+
+    for collector in found:
+        if collector.name in _registry:
+            raise PluginError(
+                f"collector {collector.name!r} is registered twice: by {_sources[collector.name]} "
+                f"and by {source}"
+            )
+        _registry[collector.name] = collector
+        _sources[collector.name] = source
+
+
+def collectors() -> dict[str, Collector]:
+    """Every registered collector, by name (built-ins and plugins)."""
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        try:
+            from inhouse.plugins import load_collectors
+        except ImportError:  # the plugin seam is not there yet: built-ins only
+            register_collectors(BUILTIN_COLLECTORS, source="inhouse")
+        else:
+            load_collectors()
+    return dict(_registry)
+
+
+def collector_for(name: str) -> Collector | None:
+    return collectors().get(name)
+
+
+def measured_kinds() -> set[str]:
+    """Fact kinds some registered collector measures: attestations of these never pass."""
+    return {kind for collector in collectors().values() for kind in collector.kinds}
