@@ -80,10 +80,10 @@ def test_install_sources() -> None:
             "inhouse": "1.2.3",
         }
     )
-    assert install_requirement(lock, embedded=False, source=None) == "inhouse==1.2.3"
-    assert install_requirement(lock, embedded=True, source=None) == "inhouse[embedded]==1.2.3"
+    assert install_requirement(lock, extra=None, source=None) == "inhouse==1.2.3"
+    assert install_requirement(lock, extra="embedded", source=None) == "inhouse[embedded]==1.2.3"
     url = "https://pkgs.example/inhouse-1.2.3.tar.gz"
-    assert install_requirement(lock, embedded=False, source=url) == f"inhouse @ {url}"
+    assert install_requirement(lock, extra=None, source=url) == f"inhouse @ {url}"
 
 
 @pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
@@ -95,3 +95,24 @@ def test_shellcheck_finds_nothing(_isolated: Path, family: str) -> None:
         ["shellcheck", "--shell=sh", str(path)], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout
+
+
+def test_a_plugin_family_declares_what_its_machine_needs(
+    _isolated: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plugins = tmp_path_factory.mktemp("plugins")
+    (plugins / "inhouse_mlx_plugin.py").write_text(
+        "from inhouse.runtimes.openai_compat import OpenAICompatRuntime\n"
+        "from inhouse.runtimes.protocol import RuntimeCapabilities\n\n"
+        "class Adapter(OpenAICompatRuntime):\n"
+        '    family = "mlx"\n'
+        '    capabilities = RuntimeCapabilities(package_extra="mlx")\n'
+    )
+    dist = plugins / "inhouse_mlx_plugin-1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: inhouse_mlx_plugin\nVersion: 1\n")
+    (dist / "entry_points.txt").write_text("[inhouse.runtimes]\nmlx = inhouse_mlx_plugin:Adapter\n")
+    monkeypatch.syspath_prepend(str(plugins))
+    text = script(program(_isolated, "mlx"))
+    assert "REQUIREMENT='inhouse[mlx]==0.1.0'" in text
+    assert "runtime serve" not in text  # served at its url, by whoever runs it

@@ -11,6 +11,7 @@ from inhouse.baseline.lock import Lock, read_lock, rules_hash
 from inhouse.baseline.manifest import Manifest, read_manifest, runtime_config
 from inhouse.errors import ConfigError
 from inhouse.program.config import read_config
+from inhouse.runtimes.capabilities import runtime_capabilities
 
 __all__ = ["DOCS_NAME", "render_docs", "rules_in_plain_words", "write_docs"]
 
@@ -32,7 +33,8 @@ def _size(size: int | None) -> str:
 
 def render_docs(folder: Path, manifest: Manifest, lock: Lock, config: dict[str, Any]) -> str:
     runtime = runtime_config(folder, lock.runtime.name, config)
-    where = "run by inhouse on loopback" if runtime.family == "embedded" else f"at {runtime.url}"
+    served_by_inhouse = runtime_capabilities(runtime).served_by_inhouse
+    where = "run by inhouse on loopback" if served_by_inhouse else f"at {runtime.url}"
     lines = [
         "# The baseline",
         "",
@@ -69,7 +71,7 @@ def render_docs(folder: Path, manifest: Manifest, lock: Lock, config: dict[str, 
         "2. From that folder, run the install script as yourself: `sh install.sh YOUR-NAME`. "
         "It creates a virtual environment in `.inhouse/venv`, installs inhouse "
         f"{lock.inhouse}, fetches each blessed model file and checks its SHA-256"
-        + (", starts the embedded runtime" if runtime.family == "embedded" else "")
+        + (f", starts the {runtime.family} runtime" if served_by_inhouse else "")
         + ", and ends with `inhouse baseline verify`.",
         "3. The verify prints every check, with the fix for any that fails. When it passes as "
         "someone other than the owner, the baseline is proven reproducible (play 2's exit).",

@@ -1,11 +1,11 @@
 """``baseline install-script``: a POSIX shell script a second person runs on a fresh machine.
 
 Run from a checkout of the program folder, it creates a virtual environment, installs the
-pinned inhouse (with the ``embedded`` extra when the runtime is embedded), fetches or checks
-every blessed model file against the lock's SHA-256, starts the embedded runtime where the
-baseline uses it, and ends with ``inhouse baseline verify``. The script is a function of the
-manifest, the lock and the install source only: regenerating it for the same lock writes the
-same bytes.
+pinned inhouse (with the package extra the runtime's adapter needs: ``embedded`` for the
+embedded runtime), fetches or checks every blessed model file against the lock's SHA-256, starts
+the runtime where inhouse serves it itself, and ends with ``inhouse baseline verify``. The
+script is a function of the manifest, the lock and the install source only: regenerating it for
+the same lock writes the same bytes.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from inhouse.errors import ConfigError, InvalidInput
 from inhouse.location import DATA_DIR
 from inhouse.program.engine import Program
 from inhouse.program.facts import Fact, Provenance
+from inhouse.runtimes.capabilities import runtime_capabilities
 
 __all__ = ["COLLECTOR", "install_requirement", "render_install_script", "write_install_script"]
 
@@ -75,9 +76,10 @@ def _q(text: str) -> str:
     return shlex.quote(text)
 
 
-def install_requirement(lock: Lock, *, embedded: bool, source: str | None) -> str:
-    """What pip installs: the pinned release, or ``inhouse @ SOURCE`` (a folder or URL)."""
-    name = "inhouse[embedded]" if embedded else "inhouse"
+def install_requirement(lock: Lock, *, extra: str | None, source: str | None) -> str:
+    """What pip installs: the pinned release, or ``inhouse @ SOURCE`` (a folder or URL), with
+    the package ``extra`` the runtime's adapter needs."""
+    name = f"inhouse[{extra}]" if extra else "inhouse"
     if source is None:
         return f"{name}=={lock.inhouse}"
     if "://" in source:
@@ -153,8 +155,8 @@ def render_install_script(
 ) -> str:
     """The script's text for ``lock``."""
     runtime = runtime_config(folder, lock.runtime.name)
-    embedded = runtime.family == "embedded"
-    requirement = install_requirement(lock, embedded=embedded, source=source)
+    needs = runtime_capabilities(runtime)
+    requirement = install_requirement(lock, extra=needs.package_extra, source=source)
     header = [
         "#!/bin/sh",
         "# Stand up the inhouse baseline on this machine, then verify it against the lock.",
@@ -205,10 +207,10 @@ def render_install_script(
                 f"the lock pins {pinned.name}, which inhouse.toml no longer blesses: re-lock"
             )
         body.extend([*_model_block(blessed, pinned), ""])
-    if embedded:
+    if needs.served_by_inhouse:
         body.extend(
             [
-                "# the baseline's runtime is embedded: start it on the blessed model",
+                f"# the baseline's runtime is {runtime.family}: start it on the blessed model",
                 'if ! "$INHOUSE" --program . runtime status --json | grep -q \'"answering": true\''
                 "; then",
                 '  [ -n "${served_model:-}" ] || die "no blessed model file to serve"',

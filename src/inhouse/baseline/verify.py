@@ -26,6 +26,7 @@ from inhouse.errors import ConfigError, InhouseError, RuntimeFault, UnknownPerso
 from inhouse.program.config import read_config
 from inhouse.program.engine import Program
 from inhouse.program.facts import Fact, Provenance
+from inhouse.runtimes.capabilities import runtime_capabilities
 from inhouse.runtimes.config import RuntimeConfig
 from inhouse.runtimes.protocol import Inventory
 
@@ -110,7 +111,7 @@ def _manifest_check(manifest: Manifest, lock: Lock) -> VerifyCheck:
 
 
 def _runtime_fix(runtime: RuntimeConfig, lock: Lock) -> str:
-    if runtime.family == "embedded":
+    if runtime_capabilities(runtime).served_by_inhouse:
         return "start it: `inhouse runtime serve MODEL.gguf` (the install script does)"
     return (
         f"start the {runtime.family} runtime at {runtime.url}, or correct the url in "

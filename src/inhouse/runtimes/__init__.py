@@ -13,6 +13,7 @@ The embedded runtime (llama-cpp-python on loopback) needs the ``embedded`` extra
 here does.
 """
 
+from inhouse.runtimes.capabilities import runtime_capabilities
 from inhouse.runtimes.config import RuntimeConfig
 from inhouse.runtimes.embedded import (
     EmbeddedState,
@@ -40,6 +41,7 @@ from inhouse.runtimes.protocol import (
     Inventory,
     ModelInfo,
     Runtime,
+    RuntimeCapabilities,
 )
 from inhouse.runtimes.registry import adapter_families, open_runtime, register_adapter
 from inhouse.runtimes.testmodel import TEST_MODEL_LABEL, is_test_model, make_test_model
@@ -57,6 +59,7 @@ __all__ = [
     "ModelFile",
     "ModelInfo",
     "Runtime",
+    "RuntimeCapabilities",
     "RuntimeConfig",
     "VerifyReport",
     "adapter_families",
@@ -70,6 +73,7 @@ __all__ = [
     "pull_model",
     "record_model",
     "register_adapter",
+    "runtime_capabilities",
     "serve_embedded",
     "stop_embedded",
     "verify_models",

@@ -23,7 +23,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from pydantic import BaseModel
@@ -38,6 +38,7 @@ from inhouse.location import run_dir
 from inhouse.runtimes.config import RuntimeConfig
 from inhouse.runtimes.digests import sha256_digest
 from inhouse.runtimes.llamacpp import LlamaCppRuntime
+from inhouse.runtimes.protocol import RuntimeCapabilities
 from inhouse.runtimes.testmodel import is_test_model
 
 __all__ = [
@@ -364,6 +365,9 @@ class EmbeddedRuntime(LlamaCppRuntime):
     what ``serve`` recorded (the GGUF's SHA-256 and the engine's version)."""
 
     family = "embedded"
+    capabilities: ClassVar[RuntimeCapabilities] = RuntimeCapabilities(
+        served_by_inhouse=True, package_extra="embedded"
+    )
 
     def __init__(
         self,

@@ -14,7 +14,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -30,6 +30,7 @@ from inhouse.runtimes.protocol import (
     Health,
     Inventory,
     ModelInfo,
+    RuntimeCapabilities,
 )
 from inhouse.runtimes.testmodel import is_test_model
 
@@ -43,6 +44,7 @@ class OpenAICompatRuntime:
     """Any server that speaks OpenAI's ``/v1/chat/completions`` and ``/v1/models``."""
 
     family = "openai"
+    capabilities: ClassVar[RuntimeCapabilities] = RuntimeCapabilities()
 
     def __init__(
         self,

@@ -4,12 +4,16 @@ Requests and replies follow OpenAI's chat-completions shape because every runtim
 (Ollama, llama.cpp's server, vLLM, LM Studio, llama-cpp-python) serves it. Fields a runtime adds
 beyond that shape are kept (``extra="allow"``) so nothing it said is lost on the way through.
 Inventory adds what OpenAI's API does not say: a content digest that names the exact weights.
+:class:`RuntimeCapabilities` says what a family needs from the machine around it, so the code that
+sets a runtime up (play 2's install script, ``BASELINE.md``, ``baseline verify``) asks the adapter
+instead of testing family names.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any, Literal, Protocol, runtime_checkable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,6 +31,7 @@ __all__ = [
     "Inventory",
     "ModelInfo",
     "Runtime",
+    "RuntimeCapabilities",
     "ToolCall",
     "Usage",
 ]
@@ -180,13 +185,31 @@ class Health(BaseModel):
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class RuntimeCapabilities:
+    """What a runtime family needs from the machine it runs on, as an adapter declares it.
+
+    The defaults describe most families: a server someone else runs, reached at the ``url`` of
+    its ``[runtimes.NAME]`` table, needing nothing beyond inhouse's own dependencies."""
+
+    #: inhouse starts this runtime itself (``inhouse runtime serve``) on loopback, so there is no
+    #: url to configure and a fresh machine's set-up starts it
+    served_by_inhouse: bool = False
+    #: the extra of the ``inhouse`` package the adapter needs installed (``inhouse[EXTRA]``)
+    package_extra: str | None = None
+
+
 @runtime_checkable
 class Runtime(Protocol):
     """A model runtime, reached over HTTP. Use it as an async context manager (it holds a
     connection pool). Faults raise :class:`inhouse.errors.RuntimeFault` subclasses naming the
     runtime and its URL: ``RuntimeUnavailable`` (down, connection lost), ``RuntimeTimeout``
-    (slower than the configured timeout), ``RuntimeBadResponse`` (answered garbage)."""
+    (slower than the configured timeout), ``RuntimeBadResponse`` (answered garbage).
 
+    ``capabilities`` is a class attribute, read before any runtime is opened (see
+    :func:`inhouse.runtimes.capabilities.runtime_capabilities`)."""
+
+    capabilities: ClassVar[RuntimeCapabilities]
     name: str
     family: str
     url: str
