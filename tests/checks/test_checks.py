@@ -10,9 +10,9 @@ import pytest
 from inhouse.checks import (
     SUPPORTED_TYPES,
     CaseResult,
-    CheckContext,
-    Outcome,
+    Finding,
     Params,
+    QualityContext,
     evaluate,
     parse_checks,
     register_check_type,
@@ -28,7 +28,9 @@ SCHEMA = {
 }
 
 
-def judge(raw: dict[str, Any], output: str = OUTPUT, ctx: CheckContext | None = None) -> CaseResult:
+def judge(
+    raw: dict[str, Any], output: str = OUTPUT, ctx: QualityContext | None = None
+) -> CaseResult:
     checks = parse_checks([raw], where="t.yaml: checks")
     return asyncio.run(evaluate(checks, output, ctx))
 
@@ -121,14 +123,14 @@ def test_every_builtin_type_is_covered_by_the_table() -> None:
 @pytest.mark.parametrize(
     ("raw", "ctx", "passes"),
     [
-        ({"type": "latency", "threshold": 500}, CheckContext(latency_ms=120), True),
-        ({"type": "latency", "threshold": 500}, CheckContext(latency_ms=900), False),
-        ({"type": "cost", "threshold": 0.01}, CheckContext(cost=0.002), True),
-        ({"type": "cost", "threshold": 0.01}, CheckContext(cost=0.5), False),
+        ({"type": "latency", "threshold": 500}, QualityContext(latency_ms=120), True),
+        ({"type": "latency", "threshold": 500}, QualityContext(latency_ms=900), False),
+        ({"type": "cost", "threshold": 0.01}, QualityContext(cost=0.002), True),
+        ({"type": "cost", "threshold": 0.01}, QualityContext(cost=0.5), False),
     ],
 )
 def test_latency_and_cost_judge_what_the_caller_measured(
-    raw: dict[str, Any], ctx: CheckContext, passes: bool
+    raw: dict[str, Any], ctx: QualityContext, passes: bool
 ) -> None:
     assert judge(raw, ctx=ctx).results[0].passed is passes
     assert judge({**raw, "type": f"not-{raw['type']}"}, ctx=ctx).results[0].passed is not passes
@@ -162,7 +164,7 @@ def test_reasons_say_what_was_found() -> None:
 
 
 def test_python_function_answers_are_read_as_promptfoo_reads_them() -> None:
-    ctx = CheckContext(vars={"word": "tea"})
+    ctx = QualityContext(vars={"word": "tea"})
     graded = judge({"type": "python", "value": "tests.checks.pyfuncs:graded"}, "tea", ctx)
     assert graded.passed and graded.results[0].reason == "looked for tea"
     missed = judge({"type": "python", "value": "tests.checks.pyfuncs:graded"}, "tee", ctx)
@@ -281,16 +283,16 @@ class _Tag(Params):
 
 def test_a_plugin_type_registers_through_the_same_seam_and_gets_a_negation() -> None:
     @register_check_type("has-tag-test", params=_Tag, summary="a <tag> appears")
-    async def has_tag(params: _Tag, output: str, ctx: CheckContext) -> Outcome:
-        return Outcome.of(f"<{params.value}>" in output, f"looked for <{params.value}>")
+    async def has_tag(params: _Tag, output: str, ctx: QualityContext) -> Finding:
+        return Finding.of(f"<{params.value}>" in output, f"looked for <{params.value}>")
 
     assert judge({"type": "has-tag-test", "value": "b"}, "<b>x</b>").passed
     assert not judge({"type": "not-has-tag-test", "value": "b"}, "<b>x</b>").passed
     with pytest.raises(ConfigError, match="defined twice"):
 
         @register_check_type("has-tag-test", params=_Tag, summary="again")
-        async def other(params: _Tag, output: str, ctx: CheckContext) -> Outcome:
-            return Outcome.of(True, "")
+        async def other(params: _Tag, output: str, ctx: QualityContext) -> Finding:
+            return Finding.of(True, "")
 
     with pytest.raises(ConfigError, match="must not start with 'not-'"):
         register_check_type("not-mine", params=_Tag, summary="")

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from inhouse.checks import (
-    CheckContext,
     EmbeddingsNotServed,
     HttpEmbedder,
+    QualityContext,
     evaluate,
     parse_checks,
 )
@@ -83,7 +83,7 @@ async def test_an_unreadable_judge_answer_is_a_clear_error_and_never_a_pass() ->
     judge = StandinJudge("the of and to in")
     for written in ("llm-rubric", "not-llm-rubric"):
         checks = parse_checks([{"type": written, "value": "is polite"}], where="t")
-        case = await evaluate(checks, "hi", CheckContext(runtime=judge, judge_model="m"))  # type: ignore[arg-type]
+        case = await evaluate(checks, "hi", QualityContext(runtime=judge, judge_model="m"))  # type: ignore[arg-type]
         result = case.results[0]
         assert not case.passed and result.error
         assert "the judge (m) answered something that is not a grade" in result.reason
@@ -93,12 +93,12 @@ async def test_an_unreadable_judge_answer_is_a_clear_error_and_never_a_pass() ->
 async def test_the_judge_decides_and_its_reasoning_is_stored() -> None:
     judge = StandinJudge('{"reason": "greets and is polite", "pass": true, "score": 0.7}')
     checks = parse_checks([{"type": "llm-rubric", "value": "is polite"}], where="t")
-    case = await evaluate(checks, "hello there", CheckContext(runtime=judge, judge_model="m"))  # type: ignore[arg-type]
+    case = await evaluate(checks, "hello there", QualityContext(runtime=judge, judge_model="m"))  # type: ignore[arg-type]
     assert case.passed
     assert case.results[0].details["judge_reasoning"] == "greets and is polite"
     assert "<rubric>\nis polite\n</rubric>" in str(judge.requests[0].messages[1].content)
     strict = parse_checks([{"type": "llm-rubric", "value": "x", "threshold": 0.8}], where="t")
-    below = await evaluate(strict, "hello", CheckContext(runtime=judge, judge_model="m"))  # type: ignore[arg-type]
+    below = await evaluate(strict, "hello", QualityContext(runtime=judge, judge_model="m"))  # type: ignore[arg-type]
     assert not below.passed and below.score == pytest.approx(0.7)
 
 
@@ -120,7 +120,7 @@ class StandinJudgeWithoutSchemas(StandinJudge):
 async def test_a_judge_that_refuses_the_schema_is_asked_again_plainly() -> None:
     judge = StandinJudgeWithoutSchemas("Short and kind.\nVerdict: PASS")
     checks = parse_checks([{"type": "llm-rubric", "value": "is kind"}], where="t")
-    case = await evaluate(checks, "thanks!", CheckContext(runtime=judge, judge_model="m"))  # type: ignore[arg-type]
+    case = await evaluate(checks, "thanks!", QualityContext(runtime=judge, judge_model="m"))  # type: ignore[arg-type]
     assert case.passed and case.results[0].details["judge_reasoning"] == "Short and kind."
     assert [r.response_format is not None for r in judge.requests] == [True, False]
 
@@ -141,7 +141,7 @@ async def test_similar_names_a_runtime_without_embeddings(engine: Engine) -> Non
         with pytest.raises(EmbeddingsNotServed, match="runtime 'chat-only' does not serve"):
             await embedder.embed(["a", "b"])
         checks = parse_checks([{"type": "not-similar", "value": "tea"}], where="t")
-        case = await evaluate(checks, "coffee", CheckContext(embedder=embedder))
+        case = await evaluate(checks, "coffee", QualityContext(embedder=embedder))
     result = case.results[0]
     assert not case.passed and result.error
     assert "does not serve embeddings" in result.reason
@@ -152,7 +152,7 @@ async def test_similar_names_a_runtime_without_embeddings(engine: Engine) -> Non
 async def test_similar_with_real_embeddings(embedding_engine: Engine) -> None:
     output = "the model run test data and the team plan"
     async with HttpEmbedder(name="local", url=embedding_engine.url) as embedder:
-        ctx = CheckContext(embedder=embedder)
+        ctx = QualityContext(embedder=embedder)
         same = await evaluate(
             parse_checks([{"type": "similar", "value": output, "threshold": 0.999}], where="t"),
             output,
@@ -179,7 +179,7 @@ async def test_similar_with_real_embeddings(embedding_engine: Engine) -> None:
 async def test_llm_rubric_with_the_real_engine_as_judge(embedding_engine: Engine) -> None:
     config = RuntimeConfig(name="judge", family="openai", url=embedding_engine.url)
     async with open_runtime(config) as runtime:
-        ctx = CheckContext(runtime=runtime, judge_model=str(embedding_engine.model))
+        ctx = QualityContext(runtime=runtime, judge_model=str(embedding_engine.model))
         checks = parse_checks(
             [{"type": "llm-rubric", "value": "it is a polite reply", "max_tokens": 600}],
             where="t",

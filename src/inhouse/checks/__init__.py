@@ -1,6 +1,6 @@
 """Output-quality checks, shared by trials (play 1) and workflows (play 3).
 
-    from inhouse.checks import CheckContext, evaluate, parse_checks
+    from inhouse.checks import QualityContext, evaluate, parse_checks
 
     checks = parse_checks(
         [{"type": "icontains-any", "value": ["refund", "return"], "weight": 2},
@@ -8,7 +8,7 @@
          {"type": "length", "max": 400}],
         where="workflows/replies.yaml: tests[0].checks",
     )
-    case = await evaluate(checks, output, CheckContext(latency_ms=812), threshold=0.8)
+    case = await evaluate(checks, output, QualityContext(latency_ms=812), threshold=0.8)
     case.passed, case.score, [(r.type, r.passed, r.reason) for r in case.results]
 
 The spec shape follows promptfoo's ``assert`` (``type``, ``value``, ``threshold``, ``weight``,
@@ -19,7 +19,8 @@ weighted score reaches it. A check that could not judge (a judge that answered g
 without embeddings) fails the case and says why; negation never turns that into a pass.
 """
 
-from inhouse.checks.base import CaseResult, CheckContext, CheckResult, Outcome
+from inhouse.checks.base import CaseResult, CheckResult, Finding, QualityContext
+from inhouse.checks.base import CheckContext as CheckContext  # transitional, see base.py
 from inhouse.checks.embeddings import Embedder, EmbeddingsNotServed, HttpEmbedder
 from inhouse.checks.evaluate import evaluate, run_check
 from inhouse.checks.registry import (
@@ -35,15 +36,15 @@ from inhouse.checks.spec import CheckSpec, parse_check, parse_checks
 __all__ = [
     "SUPPORTED_TYPES",
     "CaseResult",
-    "CheckContext",
     "CheckResult",
     "CheckSpec",
     "CheckType",
     "Embedder",
     "EmbeddingsNotServed",
+    "Finding",
     "HttpEmbedder",
-    "Outcome",
     "Params",
+    "QualityContext",
     "check_type",
     "check_types",
     "evaluate",

@@ -1,6 +1,10 @@
 """The shapes every output-quality check shares: what a check gets (the output and a
-:class:`CheckContext`), what it answers (an :class:`Outcome`), and what a case adds up to
-(:class:`CheckResult` per check, :class:`CaseResult` per case)."""
+:class:`QualityContext`), what it answers (a :class:`Finding`), and what a case adds up to
+(:class:`CheckResult` per check, :class:`CaseResult` per case).
+
+The names are distinct from the play checks' (:mod:`inhouse.program.checks` has its own
+``CheckContext`` and ``Outcome``): a quality check judges one model output, a play check judges
+the program's evidence."""
 
 from __future__ import annotations
 
@@ -12,11 +16,11 @@ if TYPE_CHECKING:
     from inhouse.checks.embeddings import Embedder
     from inhouse.runtimes.protocol import Runtime
 
-__all__ = ["CaseResult", "CheckContext", "CheckResult", "Outcome"]
+__all__ = ["CaseResult", "CheckResult", "Finding", "QualityContext"]
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Finding:
     """What one check concluded about one output, before negation and weighting.
 
     ``error`` is set when the check could not judge at all (a judge that answered garbage, a
@@ -30,18 +34,18 @@ class Outcome:
     error: bool = False
 
     @classmethod
-    def of(cls, passed: bool, reason: str, **details: Any) -> Outcome:
-        """A yes/no outcome: score 1 or 0."""
+    def of(cls, passed: bool, reason: str, **details: Any) -> Finding:
+        """A yes/no finding: score 1 or 0."""
         return cls(passed, 1.0 if passed else 0.0, reason, dict(details))
 
     @classmethod
-    def failure(cls, reason: str, **details: Any) -> Outcome:
+    def failure(cls, reason: str, **details: Any) -> Finding:
         """The check could not judge the output (see ``error``)."""
         return cls(False, 0.0, reason, dict(details), error=True)
 
 
 @dataclass
-class CheckContext:
+class QualityContext:
     """What a check may know beyond the output itself.
 
     ``latency_ms`` and ``cost`` are what the caller measured for this output (``None``: not
@@ -56,6 +60,12 @@ class CheckContext:
     judge_model: str | None = None
     embedder: Embedder | None = None
     embedding_model: str | None = None
+
+
+# Transitional: the old names, for modules not yet moved to the new ones (checks/registry.py,
+# trials/prove.py). Remove once nothing imports them.
+CheckContext = QualityContext
+Outcome = Finding
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from inhouse.checks.base import CaseResult, CheckContext, CheckResult, Outcome
+from inhouse.checks.base import CaseResult, CheckResult, Finding, QualityContext
 from inhouse.checks.registry import check_type
 from inhouse.checks.spec import CheckSpec
 from inhouse.errors import InvalidInput, RuntimeFault
@@ -15,36 +15,36 @@ __all__ = ["evaluate", "run_check"]
 _EPSILON = 1e-9
 
 
-async def run_check(spec: CheckSpec, output: str, ctx: CheckContext) -> CheckResult:
+async def run_check(spec: CheckSpec, output: str, ctx: QualityContext) -> CheckResult:
     """One check on one output. ``not-<type>`` inverts pass and score, but never an error: a
     check that could not judge fails whichever way it is written."""
     kind = check_type(spec.base)
     if kind is None:  # parse_checks already refused it; a plugin may have gone since
-        outcome = Outcome.failure(f"check type {spec.base!r} is no longer installed")
+        finding = Finding.failure(f"check type {spec.base!r} is no longer installed")
     else:
         try:
-            outcome = await kind.run(spec.params, output, ctx)
+            finding = await kind.run(spec.params, output, ctx)
         except RuntimeFault as fault:
-            outcome = Outcome.failure(str(fault))
-    passed, score = outcome.passed, min(max(outcome.score, 0.0), 1.0)
-    if spec.negate and not outcome.error:
+            finding = Finding.failure(str(fault))
+    passed, score = finding.passed, min(max(finding.score, 0.0), 1.0)
+    if spec.negate and not finding.error:
         passed, score = not passed, 1.0 - score
     return CheckResult(
         type=spec.type,
         passed=passed,
         score=score,
-        reason=outcome.reason,
+        reason=finding.reason,
         weight=spec.weight,
         metric=spec.metric,
-        error=outcome.error,
-        details=outcome.details,
+        error=finding.error,
+        details=finding.details,
     )
 
 
 async def evaluate(
     checks: Sequence[CheckSpec],
     output: str,
-    ctx: CheckContext | None = None,
+    ctx: QualityContext | None = None,
     *,
     threshold: float | None = None,
 ) -> CaseResult:
@@ -55,7 +55,7 @@ async def evaluate(
     score reaches it. A counted check that could not judge fails the case either way."""
     if threshold is not None and not 0 <= threshold <= 1:
         raise InvalidInput(f"threshold must be between 0 and 1, got {threshold}")
-    context = ctx if ctx is not None else CheckContext()
+    context = ctx if ctx is not None else QualityContext()
     results = list(await asyncio.gather(*(run_check(spec, output, context) for spec in checks)))
     counted = [result for result in results if result.weight > 0]
     total = sum(result.weight for result in counted)

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from inhouse.checks.base import CheckContext, Outcome
+from inhouse.checks.base import Finding, QualityContext
 from inhouse.checks.registry import Params, register_check_type
 
 __all__ = ["resolve_function"]
@@ -69,26 +69,26 @@ class FunctionParams(Params):
 
 
 @register_check_type("python", params=FunctionParams, summary="a Python function judges it")
-async def python(params: FunctionParams, output: str, ctx: CheckContext) -> Outcome:
+async def python(params: FunctionParams, output: str, ctx: QualityContext) -> Finding:
     try:
         func = resolve_function(params.value)
     except ValueError as err:
-        return Outcome.failure(str(err))
+        return Finding.failure(str(err))
     context = {"vars": dict(ctx.vars), "latency_ms": ctx.latency_ms, "cost": ctx.cost}
     try:
         answer = func(output, context)
         if inspect.isawaitable(answer):
             answer = await answer
     except Exception as err:  # a user's function may raise anything; report it, do not crash
-        return Outcome.failure(f"{params.value} raised {type(err).__name__}: {err}")
+        return Finding.failure(f"{params.value} raised {type(err).__name__}: {err}")
     return _interpret(params, answer)
 
 
-def _interpret(params: FunctionParams, answer: Any) -> Outcome:
+def _interpret(params: FunctionParams, answer: Any) -> Finding:
     name = params.value
     threshold = params.threshold if params.threshold is not None else _DEFAULT_THRESHOLD
     if isinstance(answer, bool):
-        return Outcome.of(answer, f"{name} returned {answer}")
+        return Finding.of(answer, f"{name} returned {answer}")
     if isinstance(answer, int | float):
         return _scored(name, float(answer), None, threshold, None)
     if isinstance(answer, Mapping):
@@ -96,13 +96,13 @@ def _interpret(params: FunctionParams, answer: Any) -> Outcome:
         score = answer.get("score")
         reason = answer.get("reason")
         if passed is not None and not isinstance(passed, bool):
-            return Outcome.failure(f"{name} returned pass={passed!r}; pass must be true or false")
+            return Finding.failure(f"{name} returned pass={passed!r}; pass must be true or false")
         if score is not None and (isinstance(score, bool) or not isinstance(score, int | float)):
-            return Outcome.failure(f"{name} returned score={score!r}; score must be a number")
+            return Finding.failure(f"{name} returned score={score!r}; score must be a number")
         if passed is None and score is None:
-            return Outcome.failure(f"{name} returned a mapping without pass or score: {answer!r}")
+            return Finding.failure(f"{name} returned a mapping without pass or score: {answer!r}")
         return _scored(name, None if score is None else float(score), passed, threshold, reason)
-    return Outcome.failure(
+    return Finding.failure(
         f"{name} returned {type(answer).__name__}; a check function returns a bool, a number "
         "in 0..1, or {pass, score, reason}"
     )
@@ -110,13 +110,13 @@ def _interpret(params: FunctionParams, answer: Any) -> Outcome:
 
 def _scored(
     name: str, score: float | None, passed: bool | None, threshold: float, reason: Any
-) -> Outcome:
+) -> Finding:
     if score is not None and not 0 <= score <= 1:
-        return Outcome.failure(f"{name} returned score {score}; scores run from 0 to 1")
+        return Finding.failure(f"{name} returned score {score}; scores run from 0 to 1")
     if passed is None:
         assert score is not None
         passed = score >= threshold
     if score is None:
         score = 1.0 if passed else 0.0
     said = str(reason) if reason else f"{name} scored {score:.2f} (passes at {threshold:.2f})"
-    return Outcome(passed, score, said)
+    return Finding(passed, score, said)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from inhouse.checks.base import CheckContext, Outcome
+from inhouse.checks.base import Finding, QualityContext
 from inhouse.checks.registry import Params, register_check_type
 
 __all__: list[str] = []
@@ -20,23 +20,23 @@ class CostParams(Params):
     threshold: float = Field(ge=0)
 
 
-def _at_most(measured: float | None, threshold: float, what: str, unit: str = "") -> Outcome:
+def _at_most(measured: float | None, threshold: float, what: str, unit: str = "") -> Finding:
     """``measured`` ≤ ``threshold``; an error when nothing was measured."""
     if measured is None:
-        return Outcome.failure(f"no {what} was measured for this output, so it cannot be judged")
+        return Finding.failure(f"no {what} was measured for this output, so it cannot be judged")
     within = measured <= threshold
     word = "within" if within else "over"
-    return Outcome.of(
+    return Finding.of(
         within, f"{what} {measured:g}{unit}, {word} the maximum of {threshold:g}{unit}"
     )
 
 
 @register_check_type("latency", params=LatencyParams, summary="answered within threshold ms")
-async def latency(params: LatencyParams, output: str, ctx: CheckContext) -> Outcome:
+async def latency(params: LatencyParams, output: str, ctx: QualityContext) -> Finding:
     measured = None if ctx.latency_ms is None else round(ctx.latency_ms)
     return _at_most(measured, params.threshold, "latency", " ms")
 
 
 @register_check_type("cost", params=CostParams, summary="cost at most threshold")
-async def cost(params: CostParams, output: str, ctx: CheckContext) -> Outcome:
+async def cost(params: CostParams, output: str, ctx: QualityContext) -> Finding:
     return _at_most(ctx.cost, params.threshold, "cost")

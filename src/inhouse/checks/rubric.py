@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import Field
 
-from inhouse.checks.base import CheckContext, Outcome
+from inhouse.checks.base import Finding, QualityContext
 from inhouse.checks.registry import Params, register_check_type
 from inhouse.errors import RuntimeBadResponse
 
@@ -165,12 +165,12 @@ def read_grade(text: str) -> Grade | None:
 @register_check_type(
     "llm-rubric", params=RubricParams, summary="a local judge model grades it against a rubric"
 )
-async def llm_rubric(params: RubricParams, output: str, ctx: CheckContext) -> Outcome:
+async def llm_rubric(params: RubricParams, output: str, ctx: QualityContext) -> Finding:
     from inhouse.runtimes.protocol import ChatMessage, ChatRequest
 
     model = params.provider or ctx.judge_model
     if ctx.runtime is None:
-        return Outcome.failure(
+        return Finding.failure(
             "llm-rubric needs a judge: a runtime and model (a blessed model of the baseline), "
             "and none was given to this check"
         )
@@ -196,7 +196,7 @@ async def llm_rubric(params: RubricParams, output: str, ctx: CheckContext) -> Ou
     details: dict[str, Any] = {"judge": judge, "judge_output": said[:_KEEP]}
     grade = read_grade(said)
     if grade is None:
-        return Outcome.failure(
+        return Finding.failure(
             f"the judge ({judge}) answered something that is not a grade: expected JSON "
             f'{{"reason", "pass", "score"}}, got {said[:120]!r}',
             **details,
@@ -212,6 +212,6 @@ async def llm_rubric(params: RubricParams, output: str, ctx: CheckContext) -> Ou
     score = grade.score if grade.score is not None else (1.0 if passed else 0.0)
     reasoning = grade.reason.strip() or "(the judge gave no reason)"
     verdict = "passes" if passed else "fails"
-    return Outcome(
+    return Finding(
         passed, score, f"the judge ({judge}) says it {verdict} ({score:.2f}): {reasoning}", details
     )

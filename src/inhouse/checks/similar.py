@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from inhouse.checks.base import CheckContext, Outcome
+from inhouse.checks.base import Finding, QualityContext
 from inhouse.checks.registry import Params, register_check_type
 from inhouse.checks.text import Text
 
@@ -24,11 +24,11 @@ class SimilarParams(Params):
 @register_check_type(
     "similar", params=SimilarParams, summary="embedding cosine similarity at least threshold"
 )
-async def similar(params: SimilarParams, output: str, ctx: CheckContext) -> Outcome:
+async def similar(params: SimilarParams, output: str, ctx: QualityContext) -> Finding:
     from inhouse.checks.embeddings import cosine
 
     if ctx.embedder is None:
-        return Outcome.failure(
+        return Finding.failure(
             "similar needs a runtime that serves embeddings, and none was given to this check"
         )
     expected = params.value if isinstance(params.value, list) else [params.value]
@@ -39,7 +39,7 @@ async def similar(params: SimilarParams, output: str, ctx: CheckContext) -> Outc
     similarity = scores[best]
     passed = similarity >= params.threshold
     word = "at least" if passed else "below"
-    return Outcome(
+    return Finding(
         passed,
         max(similarity, 0.0),
         f"cosine similarity {similarity:.3f} to {expected[best][:60]!r}, {word} the threshold "

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import field_validator
 
-from inhouse.checks.base import CheckContext, Outcome
+from inhouse.checks.base import Finding, QualityContext
 from inhouse.checks.registry import Params, register_check_type
 
 __all__: list[str] = []
@@ -61,39 +61,39 @@ class Schema(Params):
         return schema
 
 
-def _judge(document: Any, schema: dict[str, Any] | None, what: str) -> Outcome:
+def _judge(document: Any, schema: dict[str, Any] | None, what: str) -> Finding:
     if schema is None:
-        return Outcome.of(True, f"{what} is valid JSON ({type(document).__name__})")
+        return Finding.of(True, f"{what} is valid JSON ({type(document).__name__})")
     problem = _schema_problem(document, schema)
     if problem is None:
-        return Outcome.of(True, f"{what} is JSON matching the schema")
-    return Outcome.of(False, f"{what} is JSON but does not match the schema: {problem}")
+        return Finding.of(True, f"{what} is JSON matching the schema")
+    return Finding.of(False, f"{what} is JSON but does not match the schema: {problem}")
 
 
-def _whole_output(output: str, schema: dict[str, Any] | None) -> Outcome:
+def _whole_output(output: str, schema: dict[str, Any] | None) -> Finding:
     try:
         document = json.loads(output)
     except ValueError as err:
-        return Outcome.of(False, f"the output is not JSON: {err}")
+        return Finding.of(False, f"the output is not JSON: {err}")
     return _judge(document, schema, "the output")
 
 
 @register_check_type("is-json", params=OptionalSchema, summary="the output is valid JSON")
-async def is_json(params: OptionalSchema, output: str, ctx: CheckContext) -> Outcome:
+async def is_json(params: OptionalSchema, output: str, ctx: QualityContext) -> Finding:
     return _whole_output(output, params.value)
 
 
 @register_check_type("json-schema", params=Schema, summary="the output is JSON matching a schema")
-async def json_schema(params: Schema, output: str, ctx: CheckContext) -> Outcome:
+async def json_schema(params: Schema, output: str, ctx: QualityContext) -> Finding:
     return _whole_output(output, params.value)
 
 
 @register_check_type(
     "contains-json", params=OptionalSchema, summary="a JSON object or array appears in the output"
 )
-async def contains_json(params: OptionalSchema, output: str, ctx: CheckContext) -> Outcome:
+async def contains_json(params: OptionalSchema, output: str, ctx: QualityContext) -> Finding:
     decoder = json.JSONDecoder()
-    last: Outcome | None = None
+    last: Finding | None = None
     for start, char in enumerate(output):
         if char not in "{[":
             continue
@@ -101,8 +101,8 @@ async def contains_json(params: OptionalSchema, output: str, ctx: CheckContext) 
             document, end = decoder.raw_decode(output, start)
         except ValueError:
             continue
-        outcome = _judge(document, params.value, f"the text at characters {start}..{end}")
-        if outcome.passed:
-            return outcome
-        last = outcome
-    return last or Outcome.of(False, "no JSON object or array found in the output")
+        finding = _judge(document, params.value, f"the text at characters {start}..{end}")
+        if finding.passed:
+            return finding
+        last = finding
+    return last or Finding.of(False, "no JSON object or array found in the output")

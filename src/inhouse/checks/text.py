@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from inhouse.checks.base import CheckContext, Outcome
+from inhouse.checks.base import Finding, QualityContext
 from inhouse.checks.registry import Params, register_check_type
 
 __all__ = ["Bounds", "Text", "TextList", "TextValue"]
@@ -47,23 +47,23 @@ class EqualsParams(Params):
 
 
 @register_check_type("equals", params=EqualsParams, summary="the output is exactly the value")
-async def equals(params: EqualsParams, output: str, ctx: CheckContext) -> Outcome:
+async def equals(params: EqualsParams, output: str, ctx: QualityContext) -> Finding:
     expected = params.value
     if not isinstance(expected, str):
         try:
             parsed = json.loads(output)
         except ValueError:
-            return Outcome.of(False, "the output is not JSON, so it cannot equal the expected JSON")
+            return Finding.of(False, "the output is not JSON, so it cannot equal the expected JSON")
         same = parsed == expected
-        return Outcome.of(same, "the output equals the expected JSON" if same else
+        return Finding.of(same, "the output equals the expected JSON" if same else
                           "the output's JSON differs from the expected JSON")  # fmt: skip
     if output == expected:
-        return Outcome.of(True, "the output equals the expected text")
+        return Finding.of(True, "the output equals the expected text")
     at = next(
         (i for i, (a, b) in enumerate(zip(output, expected, strict=False)) if a != b),
         min(len(output), len(expected)),
     )
-    return Outcome.of(
+    return Finding.of(
         False,
         f"the output differs from the expected text at character {at}: "
         f"expected {_snip(expected[at:])}, got {_snip(output[at:])}",
@@ -76,70 +76,70 @@ def _find(output: str, needle: str, fold: bool) -> int:
     return output.find(needle)
 
 
-def _contains(params: TextValue, output: str, fold: bool) -> Outcome:
+def _contains(params: TextValue, output: str, fold: bool) -> Finding:
     at = _find(output, params.value, fold)
     case = " (ignoring case)" if fold else ""
     if at >= 0:
-        return Outcome.of(True, f"found {_snip(params.value)}{case} at character {at}")
-    return Outcome.of(False, f"{_snip(params.value)} not found in the output{case}")
+        return Finding.of(True, f"found {_snip(params.value)}{case} at character {at}")
+    return Finding.of(False, f"{_snip(params.value)} not found in the output{case}")
 
 
-def _contains_all(params: TextList, output: str, fold: bool) -> Outcome:
+def _contains_all(params: TextList, output: str, fold: bool) -> Finding:
     missing = [v for v in params.value if _find(output, v, fold) < 0]
     found = len(params.value) - len(missing)
     case = " (ignoring case)" if fold else ""
     score = found / len(params.value)
     if not missing:
-        return Outcome(True, 1.0, f"all {len(params.value)} values found{case}")
+        return Finding(True, 1.0, f"all {len(params.value)} values found{case}")
     shown = ", ".join(_snip(v) for v in missing)
-    return Outcome(False, score, f"missing {shown}{case} (found {found} of {len(params.value)})")
+    return Finding(False, score, f"missing {shown}{case} (found {found} of {len(params.value)})")
 
 
-def _contains_any(params: TextList, output: str, fold: bool) -> Outcome:
+def _contains_any(params: TextList, output: str, fold: bool) -> Finding:
     case = " (ignoring case)" if fold else ""
     for value in params.value:
         at = _find(output, value, fold)
         if at >= 0:
-            return Outcome.of(True, f"found {_snip(value)}{case} at character {at}")
+            return Finding.of(True, f"found {_snip(value)}{case} at character {at}")
     shown = ", ".join(_snip(v) for v in params.value)
-    return Outcome.of(False, f"none of {shown} found{case}")
+    return Finding.of(False, f"none of {shown} found{case}")
 
 
 @register_check_type("contains", params=TextValue, summary="the output contains the value")
-async def contains(params: TextValue, output: str, ctx: CheckContext) -> Outcome:
+async def contains(params: TextValue, output: str, ctx: QualityContext) -> Finding:
     return _contains(params, output, fold=False)
 
 
 @register_check_type("icontains", params=TextValue, summary="contains, ignoring case")
-async def icontains(params: TextValue, output: str, ctx: CheckContext) -> Outcome:
+async def icontains(params: TextValue, output: str, ctx: QualityContext) -> Finding:
     return _contains(params, output, fold=True)
 
 
 @register_check_type("contains-all", params=TextList, summary="contains every value")
-async def contains_all(params: TextList, output: str, ctx: CheckContext) -> Outcome:
+async def contains_all(params: TextList, output: str, ctx: QualityContext) -> Finding:
     return _contains_all(params, output, fold=False)
 
 
 @register_check_type("icontains-all", params=TextList, summary="contains-all, ignoring case")
-async def icontains_all(params: TextList, output: str, ctx: CheckContext) -> Outcome:
+async def icontains_all(params: TextList, output: str, ctx: QualityContext) -> Finding:
     return _contains_all(params, output, fold=True)
 
 
 @register_check_type("contains-any", params=TextList, summary="contains at least one value")
-async def contains_any(params: TextList, output: str, ctx: CheckContext) -> Outcome:
+async def contains_any(params: TextList, output: str, ctx: QualityContext) -> Finding:
     return _contains_any(params, output, fold=False)
 
 
 @register_check_type("icontains-any", params=TextList, summary="contains-any, ignoring case")
-async def icontains_any(params: TextList, output: str, ctx: CheckContext) -> Outcome:
+async def icontains_any(params: TextList, output: str, ctx: QualityContext) -> Finding:
     return _contains_any(params, output, fold=True)
 
 
 @register_check_type("starts-with", params=TextValue, summary="the output starts with the value")
-async def starts_with(params: TextValue, output: str, ctx: CheckContext) -> Outcome:
+async def starts_with(params: TextValue, output: str, ctx: QualityContext) -> Finding:
     if output.startswith(params.value):
-        return Outcome.of(True, f"the output starts with {_snip(params.value)}")
-    return Outcome.of(
+        return Finding.of(True, f"the output starts with {_snip(params.value)}")
+    return Finding.of(
         False, f"the output starts with {_snip(output[: len(params.value) or 20])}, "
         f"not {_snip(params.value)}"
     )  # fmt: skip
@@ -160,12 +160,12 @@ class RegexParams(Params):
 
 
 @register_check_type("regex", params=RegexParams, summary="the regular expression matches")
-async def regex(params: RegexParams, output: str, ctx: CheckContext) -> Outcome:
+async def regex(params: RegexParams, output: str, ctx: QualityContext) -> Finding:
     match = re.search(params.value, output)
     if match:
-        return Outcome.of(True, f"/{params.value}/ matched {_snip(match.group(0))} "
+        return Finding.of(True, f"/{params.value}/ matched {_snip(match.group(0))} "
                           f"at character {match.start()}")  # fmt: skip
-    return Outcome.of(False, f"no match for /{params.value}/ in the output")
+    return Finding.of(False, f"no match for /{params.value}/ in the output")
 
 
 class Bounds(Params):
@@ -201,23 +201,23 @@ class Bounds(Params):
             raise ValueError(f"min ({self.min}) is above max ({self.max})")
         return self
 
-    def judge(self, count: int, unit: str) -> Outcome:
+    def judge(self, count: int, unit: str) -> Finding:
         if self.min is not None and count < self.min:
-            return Outcome.of(False, f"{count} {unit}, below the minimum of {self.min}")
+            return Finding.of(False, f"{count} {unit}, below the minimum of {self.min}")
         if self.max is not None and count > self.max:
-            return Outcome.of(False, f"{count} {unit}, above the maximum of {self.max}")
+            return Finding.of(False, f"{count} {unit}, above the maximum of {self.max}")
         low = self.min if self.min is not None else 0
         high = "∞" if self.max is None else str(self.max)
-        return Outcome.of(True, f"{count} {unit}, within {low}..{high}")
+        return Finding.of(True, f"{count} {unit}, within {low}..{high}")
 
 
 @register_check_type("length", params=Bounds, summary="the output's length in characters")
-async def length(params: Bounds, output: str, ctx: CheckContext) -> Outcome:
+async def length(params: Bounds, output: str, ctx: QualityContext) -> Finding:
     return params.judge(len(output), "characters")
 
 
 @register_check_type("word-count", params=Bounds, summary="the output's length in words")
-async def word_count(params: Bounds, output: str, ctx: CheckContext) -> Outcome:
+async def word_count(params: Bounds, output: str, ctx: QualityContext) -> Finding:
     return params.judge(len(output.split()), "words")
 
 
@@ -230,14 +230,14 @@ class LevenshteinParams(Params):
 @register_check_type(
     "levenshtein", params=LevenshteinParams, summary="edit distance to the value at most threshold"
 )
-async def levenshtein(params: LevenshteinParams, output: str, ctx: CheckContext) -> Outcome:
+async def levenshtein(params: LevenshteinParams, output: str, ctx: QualityContext) -> Finding:
     from rapidfuzz.distance import Levenshtein
 
     distance = Levenshtein.distance(output, params.value)
     longest = max(len(output), len(params.value), 1)
     score = 1.0 - distance / longest
     verdict = "within" if distance <= params.threshold else "above"
-    return Outcome(
+    return Finding(
         distance <= params.threshold,
         score,
         f"edit distance {distance} to {_snip(params.value)}, {verdict} the maximum of "

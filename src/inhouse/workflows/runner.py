@@ -21,7 +21,7 @@ from typing import Any
 
 from inhouse.baseline import Lock, LockedModel, baseline_runtime, find_model, read_lock
 from inhouse.baseline.drift import drifts
-from inhouse.checks import CheckContext, HttpEmbedder, evaluate
+from inhouse.checks import HttpEmbedder, QualityContext, evaluate
 from inhouse.errors import ConfigError, NotAllowed, Refused, RuntimeFault
 from inhouse.program import Program, Provenance
 from inhouse.program.facts import Fact
@@ -195,7 +195,7 @@ async def run_cases(
                     if generation.output is None:
                         attempt = Attempt(None, None, None, generation.error)
                     else:
-                        ctx = CheckContext(
+                        ctx = QualityContext(
                             vars=case.vars,
                             latency_ms=generation.latency_ms,
                             runtime=runtime,
