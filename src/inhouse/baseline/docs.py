@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from inhouse.baseline.lock import Lock, read_lock, rules_hash
+from inhouse.baseline.lock import Lock, require_lock, rules_hash
 from inhouse.baseline.manifest import Manifest, read_manifest, runtime_config
 from inhouse.errors import ConfigError
 from inhouse.program.config import read_config
@@ -97,9 +97,7 @@ def render_docs(folder: Path, manifest: Manifest, lock: Lock, config: dict[str, 
 
 def write_docs(folder: Path, out: Path | None = None) -> Path:
     """Write ``BASELINE.md`` (or ``out``) from the manifest and the current lock."""
-    lock = read_lock(folder)
-    if lock is None:
-        raise ConfigError("no inhouse.lock yet: run `inhouse baseline lock` first")
+    lock = require_lock(folder)
     config = read_config(folder)
     if rules_hash(config) != lock.rules_hash:
         raise ConfigError(

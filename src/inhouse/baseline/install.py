@@ -14,7 +14,7 @@ import hashlib
 import shlex
 from pathlib import Path, PurePosixPath
 
-from inhouse.baseline.lock import Lock, LockedModel, read_lock
+from inhouse.baseline.lock import Lock, LockedModel, require_lock
 from inhouse.baseline.manifest import BlessedModel, Manifest, read_manifest, runtime_config
 from inhouse.errors import ConfigError, InvalidInput
 from inhouse.location import DATA_DIR
@@ -244,9 +244,7 @@ def write_install_script(
 ) -> tuple[Path, Fact]:
     """Write the script to ``out`` (executable) and record a ``baseline.install_script`` fact."""
     folder = program.folder
-    lock = read_lock(folder)
-    if lock is None:
-        raise ConfigError("no inhouse.lock yet: run `inhouse baseline lock` first")
+    lock = require_lock(folder)
     text = render_install_script(folder, read_manifest(folder), lock, source=source)
     program.actor(actor)  # fail on an unknown person before writing anything
     out.write_text(text, encoding="utf-8")

@@ -44,6 +44,7 @@ __all__ = [
     "lock_text",
     "measure_lock",
     "read_lock",
+    "require_lock",
     "rules_hash",
     "same_lock",
     "write_lock",
@@ -256,6 +257,14 @@ def read_lock(folder: Path) -> Lock | None:
     return lock
 
 
+def require_lock(folder: Path) -> Lock:
+    """The program's lock; a :class:`ConfigError` saying how to make one when there is none."""
+    lock = read_lock(folder)
+    if lock is None:
+        raise ConfigError(f"no {LOCK_NAME} yet: run `inhouse baseline lock` first")
+    return lock
+
+
 def lock_fact_payload(lock: Lock) -> dict[str, Any]:
     """The ``baseline.lock`` fact's payload for ``lock``."""
     return {
@@ -280,6 +289,15 @@ class LockResult:
     #: the baseline.lock fact recorded (None when the program already records this lock)
     fact: Fact | None
     path: Path
+
+    def to_dict(self) -> dict[str, Any]:
+        """What ``baseline lock --json`` prints."""
+        return {
+            "lock": self.lock.model_dump(),
+            "path": str(self.path),
+            "written": self.written,
+            "fact": self.fact.id if self.fact else None,
+        }
 
 
 def lock_baseline(program: Program, actor: str | None) -> LockResult:

@@ -71,7 +71,7 @@ class VerifyReport(BaseModel):
     def failures(self) -> list[str]:
         return [f"{c.name}: {c.detail}" for c in self.checks if not c.ok and not c.warning]
 
-    def as_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {**self.model_dump(), "passed": self.passed}
 
 
@@ -342,6 +342,16 @@ class VerifyOutcome:
     fact: Fact | None
     counts: bool
     why: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """What ``baseline verify --json`` prints: the report, and whether it counts."""
+        return {
+            **self.report.to_dict(),
+            "person": self.person,
+            "fact": self.fact.id if self.fact else None,
+            "counts_for_exit": self.counts,
+            "why": self.why,
+        }
 
 
 def run_verify(program: Program, actor: str | None, *, record: bool = True) -> VerifyOutcome:

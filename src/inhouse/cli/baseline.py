@@ -4,7 +4,7 @@ BASELINE.md, and verify a machine against the lock."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +17,9 @@ from inhouse.cli._common import (
     out_console,
     print_json,
 )
+
+if TYPE_CHECKING:
+    from inhouse.baseline.lock import Lock
 
 app = Typer()
 
@@ -33,12 +36,7 @@ def _say(text: str) -> None:
     out_console().print(text, soft_wrap=True)
 
 
-def _lock_json(lock: Any) -> dict[str, Any]:
-    data: dict[str, Any] = lock.model_dump()
-    return data
-
-
-def _runtime(lock: Any) -> str:
+def _runtime(lock: Lock) -> str:
     return f"{lock.runtime.name} ({lock.runtime.family}, version {lock.runtime.label})"
 
 
@@ -53,14 +51,7 @@ def lock(as_: AsOpt = None, program: ProgramOpt = None, json: JsonOpt = False) -
 
     result = lock_baseline(open_program(program), as_)
     if json:
-        print_json(
-            {
-                "lock": _lock_json(result.lock),
-                "path": str(result.path),
-                "written": result.written,
-                "fact": result.fact.id if result.fact else None,
-            }
-        )
+        print_json(result.to_dict())
         return
     locked = result.lock
     verb = "Wrote" if result.written else "Unchanged:"
@@ -80,15 +71,11 @@ def lock(as_: AsOpt = None, program: ProgramOpt = None, json: JsonOpt = False) -
 @app.command("show")
 def show(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     """Show the current lock."""
-    from inhouse.baseline import read_lock
-    from inhouse.errors import ConfigError
+    from inhouse.baseline.lock import require_lock
 
-    opened = open_program(program)
-    locked = read_lock(opened.folder)
-    if locked is None:
-        raise ConfigError("no inhouse.lock yet: run `inhouse baseline lock`")
+    locked = require_lock(open_program(program).folder)
     if json:
-        print_json(_lock_json(locked))
+        print_json(locked.model_dump())
         return
     _say(f"lock     {locked.lock_hash} (owner {locked.owner})")
     _say(f"runtime  {_runtime(locked)}")
@@ -181,15 +168,7 @@ def verify(
     outcome = run_verify(open_program(program), as_, record=not no_record)
     report = outcome.report
     if json:
-        print_json(
-            {
-                **report.as_json(),
-                "person": outcome.person,
-                "fact": outcome.fact.id if outcome.fact else None,
-                "counts_for_exit": outcome.counts,
-                "why": outcome.why,
-            }
-        )
+        print_json(outcome.to_dict())
     else:
         _say(f"Verifying this machine against lock {report.lock_hash} as {outcome.person}")
         for check in report.checks:
