@@ -1,5 +1,6 @@
-"""The load generator: send prompts to an OpenAI-compatible server as streamed requests, in one
-of four load modes, and measure each one (:class:`~inhouse.trials.metrics.Sample`).
+"""The load generator: send prompts to an OpenAI-compatible server (:mod:`~inhouse.trials.target`)
+as streamed requests, in one of four load modes (:mod:`~inhouse.trials.modes`), and measure each
+one (:class:`~inhouse.trials.metrics.Sample`).
 
     result = await run_load(Target(url, model="llama3"), prompts, LoadMode.fixed(32), warmup=32)
     result.summary.ttft.p50
@@ -36,22 +37,23 @@ import json
 import math
 import time
 import zlib
-from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
-
-import numpy as np
 
 from inhouse.errors import InvalidInput, RuntimeBadResponse, RuntimeUnavailable
 from inhouse.trials._http import Answer, HttpError, StreamClient
+from inhouse.trials._sse import decoded, parse_stream
 from inhouse.trials.metrics import SLO, Sample, Summary, summarise
+from inhouse.trials.modes import LoadMode, poisson_schedule
+from inhouse.trials.target import Prompt, Target, read_prompts
 
 __all__ = [
     "LoadMode",
     "LoadResult",
+    "PhaseProgress",
     "Progress",
     "Prompt",
     "Target",
@@ -63,130 +65,12 @@ __all__ = [
 
 _T = TypeVar("_T")
 
-#: a prompt is the text of one user message, or a full list of chat messages
-Prompt = str | Sequence[Mapping[str, Any]]
 #: called after each measured request: (done, total)
 Progress = Callable[[int, int], None]
+#: a run of several phases (a trial's two sides, a benchmark) reports (phase, done, total)
+PhaseProgress = Callable[[str, int, int], None]
 
 _CHARS_PER_TOKEN = 4  # estimate of input tokens when the server reports no usage
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where to send requests. ``url`` is the server's base URL, with or without ``/v1``."""
-
-    url: str
-    model: str
-    api: Literal["chat", "completions"] = "chat"
-    max_tokens: int | None = None
-    api_key: str | None = field(default=None, repr=False)
-    timeout: float = 600.0
-    #: more fields for every request body (temperature, seed…)
-    extra_body: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def base_url(self) -> str:
-        url = self.url.strip().rstrip("/")
-        for suffix in ("/chat/completions", "/completions"):
-            if url.endswith(suffix):
-                url = url[: -len(suffix)]
-        return url[:-3] if url.endswith("/v1") else url
-
-    @property
-    def endpoint(self) -> str:
-        return f"{self.base_url}/v1/{'chat/completions' if self.api == 'chat' else 'completions'}"
-
-    @property
-    def host(self) -> str:
-        return urlsplit(self.base_url).hostname or ""
-
-    def body(self, prompt: Prompt) -> dict[str, Any]:
-        body: dict[str, Any] = {"model": self.model}
-        if self.api == "chat":
-            body["messages"] = (
-                [{"role": "user", "content": prompt}]
-                if isinstance(prompt, str)
-                else [dict(m) for m in prompt]
-            )
-        elif isinstance(prompt, str):
-            body["prompt"] = prompt
-        else:
-            raise InvalidInput("the completions API takes text prompts, not chat messages")
-        if self.max_tokens is not None:
-            body["max_tokens"] = self.max_tokens
-        body.update(self.extra_body)
-        body["stream"] = True
-        body["stream_options"] = {"include_usage": True}
-        return body
-
-
-@dataclass(frozen=True)
-class LoadMode:
-    """How requests are sent. Build one with the class methods."""
-
-    kind: Literal["sequential", "concurrency", "rate", "poisson"]
-    #: requests in flight (concurrency modes); the cap in rate modes (0 = no cap)
-    concurrency: int = 1
-    #: requests per second (rate modes)
-    rate: float = 0.0
-    #: seed of the Poisson arrival schedule
-    seed: int = 0
-
-    @classmethod
-    def sequential(cls) -> LoadMode:
-        return cls("sequential", concurrency=1)
-
-    @classmethod
-    def fixed(cls, concurrency: int) -> LoadMode:
-        if concurrency < 1:
-            raise InvalidInput(f"concurrency must be at least 1, not {concurrency}")
-        return cls("concurrency", concurrency=concurrency)
-
-    @classmethod
-    def constant_rate(cls, rate: float, *, max_concurrency: int = 0) -> LoadMode:
-        return cls._rated("rate", rate, max_concurrency, 0)
-
-    @classmethod
-    def poisson(cls, rate: float, *, seed: int = 0, max_concurrency: int = 0) -> LoadMode:
-        return cls._rated("poisson", rate, max_concurrency, seed)
-
-    @classmethod
-    def _rated(cls, kind: Literal["rate", "poisson"], rate: float, cap: int, seed: int) -> LoadMode:
-        if not (rate > 0 and math.isfinite(rate)):
-            raise InvalidInput(f"the request rate must be a positive number, not {rate}")
-        if cap < 0:
-            raise InvalidInput(f"the concurrency cap must be >= 0, not {cap}")
-        return cls(kind, concurrency=cap, rate=rate, seed=seed)
-
-    @property
-    def rated(self) -> bool:
-        return self.kind in ("rate", "poisson")
-
-    def schedule(self, count: int) -> list[float]:
-        """Send times (seconds from the start) of ``count`` requests in a rate mode."""
-        if self.kind == "rate":
-            return [i / self.rate for i in range(count)]
-        if self.kind == "poisson":
-            return poisson_schedule(self.rate, count, seed=self.seed)
-        raise ValueError(f"{self.kind} mode has no arrival schedule")
-
-    def pool_size(self, count: int) -> int:
-        if self.rated:
-            return min(self.concurrency or count, count)
-        return min(self.concurrency, count)
-
-    def describe(self) -> str:
-        if self.kind == "sequential":
-            return "sequential"
-        if self.kind == "concurrency":
-            return f"{self.concurrency} concurrent"
-        cap = f", at most {self.concurrency} in flight" if self.concurrency else ""
-        spacing = f"Poisson, seed {self.seed}" if self.kind == "poisson" else "evenly spaced"
-        return f"{self.rate:g} requests/s ({spacing}{cap})"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "concurrency": self.concurrency, "rate": self.rate,
-                "seed": self.seed}  # fmt: skip
 
 
 def run_in_fast_loop(main: Coroutine[Any, Any, _T]) -> _T:
@@ -200,52 +84,6 @@ def run_in_fast_loop(main: Coroutine[Any, Any, _T]) -> _T:
         return asyncio.run(main)
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         return runner.run(main)
-
-
-def read_prompts(path: Path) -> list[Prompt]:
-    """Prompts from a JSONL file: per line a JSON string, ``{"prompt": "…"}`` or
-    ``{"messages": [{"role": …, "content": …}, …]}``. Blank lines are skipped; a bad line raises
-    :class:`~inhouse.errors.InvalidInput` naming it."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as err:
-        raise InvalidInput(f"cannot read {path}: {err.strerror or err}") from None
-    prompts: list[Prompt] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            item = json.loads(line)
-        except ValueError as err:
-            raise InvalidInput(f"{where}: not JSON ({err})") from None
-        if isinstance(item, dict) and "prompt" in item:
-            item = item["prompt"]
-        elif isinstance(item, dict) and "messages" in item:
-            messages = item["messages"]
-            if not (
-                isinstance(messages, list)
-                and messages
-                and all(isinstance(m, dict) and isinstance(m.get("role"), str) for m in messages)
-            ):
-                raise InvalidInput(f"{where}: messages must be a list of {{role, content}} objects")
-            prompts.append(messages)
-            continue
-        if not isinstance(item, str) or not item:
-            raise InvalidInput(
-                f'{where}: expected a string, {{"prompt": "..."}} or {{"messages": [...]}}'
-            )
-        prompts.append(item)
-    if not prompts:
-        raise InvalidInput(f"{path} holds no prompts")
-    return prompts
-
-
-def poisson_schedule(rate: float, count: int, *, seed: int = 0) -> list[float]:
-    """Arrival times of a Poisson process at ``rate``/s: the first at 0, then exponential gaps
-    with mean ``1/rate`` drawn from a generator seeded with ``seed`` (same seed, same times)."""
-    gaps = np.random.default_rng(seed).exponential(1 / rate, size=max(count - 1, 0))
-    return [0.0, *np.cumsum(gaps).tolist()][:count]
 
 
 @dataclass(frozen=True)
@@ -479,7 +317,7 @@ class _Runner:
             return Sample(ok=False, error=raw.error or "no answer", **common)
         kind = answer.headers.get("content-type", "")
         try:
-            reads = _decoded(answer.fragments, answer.headers.get("content-encoding", ""))
+            reads = decoded(answer.fragments, answer.headers.get("content-encoding", ""))
         except zlib.error as err:
             return Sample(ok=False, error=f"could not decompress the answer: {err}", **common)
         if answer.status >= 400:
@@ -492,7 +330,10 @@ class _Runner:
                 f"(does the server stream?): {_snippet(body)}"
             )
             return Sample(ok=False, error=error, **common)
-        stream = _parse_stream(reads)
+        stream = parse_stream(reads)
+        if stream.error_event is not None:
+            error = f"reported an error mid-stream: {_error_text(stream.error_event)}"
+            return Sample(ok=False, error=error, **common)
         if stream.error is not None:
             return Sample(ok=False, error=stream.error, **common)
         if not stream.content_times:
@@ -532,89 +373,6 @@ class _Raw:
     due: float | None
     answer: Answer | None
     error: str | None
-
-
-def _decoded(fragments: list[tuple[float, bytes]], encoding: str) -> list[tuple[float, bytes]]:
-    """The body fragments decompressed (gzip/deflate), each keeping its read time. inhouse asks
-    for no compression; this is for servers that compress anyway."""
-    encoding = encoding.strip().lower()
-    if encoding in ("", "identity"):
-        return fragments
-    if encoding not in ("gzip", "x-gzip", "deflate"):
-        raise zlib.error(f"unsupported content-encoding {encoding!r}")
-    inflate = zlib.decompressobj(wbits=47 if "gzip" in encoding else 15)
-    return [(stamp, inflate.decompress(data)) for stamp, data in fragments]
-
-
-@dataclass
-class _Stream:
-    content_times: list[float] = field(default_factory=list)
-    text: str = ""
-    usage: dict[str, Any] | None = None
-    error: str | None = None
-
-
-def _parse_stream(reads: list[tuple[float, bytes]]) -> _Stream:
-    """Server-sent events out of timed reads: each event gets the time of the read that
-    completed it; the times of events carrying content are kept."""
-    out = _Stream()
-    parts: list[str] = []
-    pending = b""
-    for stamp, data in reads:
-        pending = (pending + data).replace(b"\r\n", b"\n")
-        if b"\n\n" not in pending:
-            continue
-        *events, pending = pending.split(b"\n\n")
-        for event in events:
-            payload = _event_data(event)
-            if payload is None or payload == "[DONE]":
-                continue
-            try:
-                message = json.loads(payload)
-            except ValueError:
-                out.error = f"sent an event that is not JSON: {payload[:200]!r}"
-                return out
-            if not isinstance(message, dict):
-                continue
-            if "error" in message and not message.get("choices"):
-                out.error = f"reported an error mid-stream: {_error_text(message)}"
-                return out
-            if isinstance(message.get("usage"), dict):
-                out.usage = message["usage"]
-            generated, text = _content(message)
-            if generated:
-                out.content_times.append(stamp)
-                parts.append(text)
-    out.text = "".join(parts)
-    return out
-
-
-def _event_data(event: bytes) -> str | None:
-    lines = [
-        line[5:].lstrip() if line.startswith("data:") else None
-        for line in event.decode("utf-8", errors="replace").split("\n")
-    ]
-    data = [line for line in lines if line is not None]
-    return "\n".join(data) if data else None
-
-
-def _content(message: dict[str, Any]) -> tuple[bool, str]:
-    """Whether one streamed event carries generated tokens, and the answer text it adds: chat
-    ``delta.content`` or a completion's ``text``. Reasoning (``reasoning_content``) is generated
-    output too, so it counts for the timings, but it is not part of the answer's text."""
-    choices = message.get("choices")
-    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        return False, ""
-    choice = choices[0]
-    delta = choice.get("delta")
-    if isinstance(delta, dict):
-        content = delta.get("content")
-        if isinstance(content, str) and content:
-            return True, content
-        reasoning = delta.get("reasoning_content", delta.get("reasoning"))
-        return isinstance(reasoning, str) and bool(reasoning), ""
-    text = choice.get("text")
-    return (True, text) if isinstance(text, str) and text else (False, "")
 
 
 def _error_text(message: dict[str, Any]) -> str:
