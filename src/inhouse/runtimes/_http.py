@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 import httpx
 
 from inhouse.errors import RuntimeBadResponse, RuntimeFault, RuntimeTimeout, RuntimeUnavailable
+from inhouse.runtimes.error_body import error_detail, snippet
 
 __all__ = ["HttpClient", "NotServed"]
 
@@ -82,7 +83,7 @@ class HttpClient:
             ) from err
 
     def _raise_status(self, response: httpx.Response, body: bytes, what: str) -> NoReturn:
-        detail = _error_detail(body)
+        detail = error_detail(body)
         if response.status_code in _UNAVAILABLE_STATUSES:
             cls: type[RuntimeFault] = RuntimeUnavailable
         else:
@@ -96,7 +97,7 @@ class HttpClient:
             kind = response.headers.get("content-type", "no content-type")
             raise self.fault(
                 RuntimeBadResponse,
-                f"answered {what} with something that is not JSON ({kind}): {_snippet(body)}",
+                f"answered {what} with something that is not JSON ({kind}): {snippet(body)}",
             ) from None
 
     # -- requests -------------------------------------------------------------------------------
@@ -133,7 +134,7 @@ class HttpClient:
                     raise self.fault(
                         RuntimeBadResponse,
                         f"answered {what} with {kind or 'no content-type'} instead of an event "
-                        f"stream: {_snippet(raw)}",
+                        f"stream: {snippet(raw)}",
                     )
                 async for line in response.aiter_lines():
                     if not line.startswith("data:"):
@@ -147,7 +148,7 @@ class HttpClient:
                             RuntimeBadResponse, f"sent a non-object event in {what}: {data[:200]}"
                         )
                     if "error" in event and "choices" not in event:
-                        detail = _error_detail(data.encode())
+                        detail = error_detail(data.encode())
                         raise self.fault(
                             RuntimeBadResponse, f"reported an error mid-stream in {what}: {detail}"
                         )
@@ -155,24 +156,3 @@ class HttpClient:
         raise self.fault(
             RuntimeUnavailable, f"the stream for {what} ended before [DONE] (connection closed)"
         )
-
-
-def _snippet(body: bytes, limit: int = 200) -> str:
-    text = body.decode("utf-8", errors="replace").strip()
-    return repr(text[:limit] + ("…" if len(text) > limit else ""))
-
-
-def _error_detail(body: bytes) -> str:
-    """The message out of an OpenAI-shaped error (``{"error": {"message": …}}``), FastAPI's
-    ``{"detail": …}``, Ollama's ``{"error": "…"}``, or the start of the raw body."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return _snippet(body) if body else "(empty body)"
-    if isinstance(data, dict):
-        error = data.get("error", data.get("detail"))
-        if isinstance(error, dict) and "message" in error:
-            return str(error["message"])
-        if error is not None:
-            return str(error)[:300]
-    return _snippet(body)

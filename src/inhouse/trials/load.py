@@ -44,6 +44,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from inhouse.errors import InvalidInput, RuntimeBadResponse, RuntimeUnavailable
+from inhouse.runtimes.error_body import error_detail, error_message, snippet
 from inhouse.trials._http import Answer, HttpError, StreamClient
 from inhouse.trials._sse import decoded, parse_stream
 from inhouse.trials.metrics import SLO, Sample, Summary, summarise
@@ -241,7 +242,7 @@ class _Runner:
         if status >= 400 or not isinstance(data, dict) or not isinstance(data.get("data"), list):
             raise RuntimeBadResponse(
                 f"{url} answered HTTP {status} with {kind}, not an OpenAI model list: "
-                f"is this an OpenAI-compatible server? {_snippet(raw)}"
+                f"is this an OpenAI-compatible server? {snippet(raw)}"
             )
 
     async def fixed(self, indexes: list[int], lanes: int) -> list[_Raw]:
@@ -322,17 +323,17 @@ class _Runner:
             return Sample(ok=False, error=f"could not decompress the answer: {err}", **common)
         if answer.status >= 400:
             body = b"".join(data for _, data in reads)
-            return Sample(ok=False, error=f"HTTP {answer.status}: {_error_detail(body)}", **common)
+            return Sample(ok=False, error=f"HTTP {answer.status}: {error_detail(body)}", **common)
         if "text/event-stream" not in kind:
             body = b"".join(data for _, data in reads)
             error = (
                 f"answered with {kind or 'no content-type'} instead of an event stream "
-                f"(does the server stream?): {_snippet(body)}"
+                f"(does the server stream?): {snippet(body)}"
             )
             return Sample(ok=False, error=error, **common)
         stream = parse_stream(reads)
         if stream.error_event is not None:
-            error = f"reported an error mid-stream: {_error_text(stream.error_event)}"
+            error = f"reported an error mid-stream: {error_message(stream.error_event)}"
             return Sample(ok=False, error=error, **common)
         if stream.error is not None:
             return Sample(ok=False, error=stream.error, **common)
@@ -373,25 +374,3 @@ class _Raw:
     due: float | None
     answer: Answer | None
     error: str | None
-
-
-def _error_text(message: dict[str, Any]) -> str:
-    error = message.get("error")
-    if isinstance(error, dict) and "message" in error:
-        return str(error["message"])
-    return str(error)[:300]
-
-
-def _error_detail(body: bytes) -> str:
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return _snippet(body) if body else "(empty body)"
-    if isinstance(data, dict) and ("error" in data or "detail" in data):
-        return _error_text({"error": data.get("error", data.get("detail"))})
-    return _snippet(body)
-
-
-def _snippet(body: bytes, limit: int = 200) -> str:
-    text = body.decode("utf-8", errors="replace").strip()
-    return repr(text[:limit] + ("…" if len(text) > limit else ""))
