@@ -28,6 +28,7 @@ turn them into a message, an exit code or an HTTP error. Anything else that esca
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -54,6 +55,9 @@ __all__ = [
     "StoreError",
     "UnknownPerson",
     "UnknownPlay",
+    "ValidationProblem",
+    "first_validation_problem",
+    "validation_problem_list",
     "validation_problems",
 ]
 
@@ -168,7 +172,46 @@ def validation_problems(err: ValidationError, prefix: str = "", *, empty: str = 
     ``prefix`` names where the data came from (``"runtimes.local."``); ``empty`` names the
     whole object where a problem has no field path."""
     return "; ".join(
-        f"{prefix}{'.'.join(str(p) for p in e['loc']) or empty}: "
-        f"{e['msg'].removeprefix('Value error, ')}"
-        for e in err.errors()
+        f"{prefix}{problem.field or empty}: {problem.message}"
+        for problem in validation_problem_list(err)
     )
+
+
+@dataclass(frozen=True)
+class ValidationProblem:
+    """One thing pydantic found wrong, for a caller that words it itself (see
+    :func:`validation_problems` for the usual one line)."""
+
+    #: the field path, as pydantic gives it (names and list indexes)
+    loc: tuple[str | int, ...]
+    #: pydantic's message, without its ``Value error,`` prefix
+    message: str
+    #: pydantic's error type: ``missing``, ``extra_forbidden``, ``value_error``…
+    kind: str
+    #: the value at fault
+    input: object
+
+    @property
+    def field(self) -> str:
+        """The field path written with dots (``tests.0.vars``; '' for the whole object)."""
+        return ".".join(str(part) for part in self.loc)
+
+
+def validation_problem_list(err: ValidationError) -> list[ValidationProblem]:
+    """Every problem in ``err``, in pydantic's order."""
+    return [
+        ValidationProblem(
+            loc=tuple(e["loc"]),
+            message=str(e["msg"]).removeprefix("Value error, "),
+            kind=e["type"],
+            input=e.get("input"),
+        )
+        for e in err.errors()
+    ]
+
+
+def first_validation_problem(err: ValidationError) -> ValidationProblem:
+    """The one problem to name when a message names one: an unknown field first, since a
+    misspelt field also shows up as the right one missing and the misspelling is the news."""
+    problems = validation_problem_list(err)
+    return next((p for p in problems if p.kind == "extra_forbidden"), problems[0])

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from inhouse.checks.registry import NEGATION, Params, check_type, check_types
-from inhouse.errors import InvalidInput
+from inhouse.errors import InvalidInput, first_validation_problem
 
 __all__ = ["COMMON_FIELDS", "CheckSpec", "parse_check", "parse_checks"]
 
@@ -119,12 +119,11 @@ def parse_checks(raw: Any, *, where: str) -> list[CheckSpec]:
 def _explain(err: ValidationError, name: str, params: type[Params]) -> tuple[str, str]:
     """(the field at fault, what is wrong with it) from pydantic's errors; an unknown field
     first, since a misspelt field also shows up as the right one missing."""
-    errors = err.errors()
-    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-    field = ".".join(str(part) for part in first["loc"])
+    first = first_validation_problem(err)
+    field = first.field
     takes = ", ".join([*params.model_fields, *COMMON_FIELDS[1:]])
-    if first["type"] == "extra_forbidden":
+    if first.kind == "extra_forbidden":
         return field, f"{name} does not take {field!r}; it takes {takes}"
-    if first["type"] == "missing":
+    if first.kind == "missing":
         return field, f"missing: {name} needs {field!r} (it takes {takes})"
-    return field, f"{name}: {str(first['msg']).removeprefix('Value error, ')}"
+    return field, f"{name}: {first.message}"

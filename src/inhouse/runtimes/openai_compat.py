@@ -19,7 +19,12 @@ from typing import Any, ClassVar, Self, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from inhouse.errors import ConfigError, RuntimeBadResponse, RuntimeFault
+from inhouse.errors import (
+    ConfigError,
+    RuntimeBadResponse,
+    RuntimeFault,
+    validation_problem_list,
+)
 from inhouse.runtimes._http import HttpClient, NotServed
 from inhouse.runtimes.config import RuntimeConfig
 from inhouse.runtimes.digests import sha256_digest
@@ -105,11 +110,11 @@ class OpenAICompatRuntime:
         try:
             return model.model_validate(data)
         except ValidationError as err:
-            first = err.errors()[0]
-            where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+            first = validation_problem_list(err)[0]
             raise self._http.fault(
                 RuntimeBadResponse,
-                f"answered {what} in an unexpected shape: {where}: {first['msg']}",
+                f"answered {what} in an unexpected shape: {first.field or '(top level)'}: "
+                f"{first.message}",
             ) from None
 
     # -- inventory ------------------------------------------------------------------------------
