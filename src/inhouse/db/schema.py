@@ -22,6 +22,10 @@ events = Table(
     Column("payload", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False, unique=True),
     Column("hash", String(64), nullable=False, unique=True),
+    # the key id that signed the event and its Ed25519 signature over the event's hash; empty on
+    # events written before identities (migration 0003)
+    Column("signer", String(80), nullable=True),
+    Column("signature", Text, nullable=True),
     Index("ix_events_kind", "kind"),
 )
 

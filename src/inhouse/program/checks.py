@@ -9,7 +9,7 @@ returns a :class:`Result` whose reason names the evidence that is missing. The b
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -22,6 +22,7 @@ __all__ = [
     "Outcome",
     "Person",
     "Result",
+    "Uncounted",
     "evaluate",
     "register_check",
     "registry",
@@ -47,6 +48,7 @@ class Person:
     email: str = ""
     team: str = ""
     roles: frozenset[str] = frozenset()
+    service: bool = False  # a service (the gateway) with a key of its own, not a person
 
 
 @dataclass(frozen=True)
@@ -57,15 +59,20 @@ class Result:
 
     @property
     def basis(self) -> str | None:
-        """``measured``, ``attested`` or ``mixed``: what the outcome rests on."""
-        kinds = {fact.provenance for fact in self.evidence}
+        """``measured``, ``attested``, ``on-behalf``, ``unsigned`` or ``mixed``: what the outcome
+        rests on."""
+        kinds = {_basis(fact) for fact in self.evidence}
         if not kinds:
             return None
-        if kinds == {Provenance.MEASURED}:
-            return "measured"
-        if kinds == {Provenance.ATTESTED}:
-            return "attested"
-        return "mixed"
+        return kinds.pop() if len(kinds) == 1 else "mixed"
+
+
+def _basis(fact: Fact) -> str:
+    if not fact.signed:
+        return "unsigned"
+    if fact.on_behalf_of:
+        return "on-behalf"
+    return "measured" if fact.provenance is Provenance.MEASURED else "attested"
 
 
 def passed(reason: str, *evidence: Fact) -> Result:
@@ -85,20 +92,39 @@ def not_applicable(reason: str, *evidence: Fact) -> Result:
 
 
 @dataclass(frozen=True)
+class Uncounted:
+    """A fact a check may not count, and why (shown beside the check, never passing it)."""
+
+    fact: Fact
+    why: str
+
+
+@dataclass(frozen=True)
 class CheckContext:
-    """Everything a check may look at. Built by the engine from the folded event log."""
+    """Everything a check may look at. Built by the engine from the folded event log.
+
+    ``facts`` holds only the evidence that counts: for a kind inhouse measures, the facts its
+    registered collector signed; a person's word for such a kind, a fact made before identities,
+    or a request recorded for someone else sits in ``uncounted``, with the reason."""
 
     facts: FactSet
     people: Mapping[str, Person]
     owners: Mapping[str, str]  # play id -> its owner's name, for plays that started
     now: datetime
     params: Mapping[str, Any] = field(default_factory=dict)
+    uncounted: tuple[Uncounted, ...] = ()
+    machines: Mapping[str, frozenset[str]] = field(default_factory=dict)  # person -> machines
+    invited_by: Mapping[str, str | None] = field(default_factory=dict)  # person -> inviter
+    demo: bool = False  # the program was created as a demo (`init --demo`)
 
     def param(self, name: str, default: Any) -> Any:
         return self.params.get(name, default)
 
     def with_params(self, params: Mapping[str, Any]) -> CheckContext:
-        return CheckContext(self.facts, self.people, self.owners, self.now, dict(params))
+        return replace(self, params=dict(params))
+
+    def machines_of(self, people: set[str]) -> set[str]:
+        return {m for person in people for m in self.machines.get(person, frozenset())}
 
     def having_role(self, role: str) -> list[Person]:
         return [person for person in self.people.values() if role in person.roles]

@@ -24,7 +24,14 @@ class ProgramSettings(BaseModel):
     lead: str = Field(min_length=1)
     playbook: str = Field("local-model-program", description="shipped name or a path")
     default_user: str | None = Field(
-        None, description="who acts when --as and INHOUSE_USER are unset"
+        None, description="ignored since identities: whoever holds the signing key acts"
+    )
+    program_id: str | None = Field(
+        None, description="the hash of the program's first event: names it in envelopes"
+    )
+    lead_key: str | None = Field(
+        None,
+        description="the key id that created the program: the audit's root of trust, kept in git",
     )
 
 

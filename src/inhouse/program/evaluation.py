@@ -7,7 +7,8 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from inhouse.program.checks import CheckContext, Outcome, Result, evaluate
+from inhouse.program.checks import CheckContext, Outcome, Result, evaluate, registry
+from inhouse.program.counting import build_context
 from inhouse.program.events import canonical_json
 from inhouse.program.playbook import CheckRef, Play
 from inhouse.program.state import ProgramState
@@ -32,13 +33,33 @@ class CheckedRef:
 
 
 def context_for(state: ProgramState, now: datetime) -> CheckContext:
-    return CheckContext(
-        facts=state.live_facts(now), people=state.people, owners=state.owners, now=now
-    )
+    return build_context(state, now)
 
 
 def run_checks(refs: list[CheckRef], base: CheckContext) -> list[CheckedRef]:
-    return [CheckedRef(ref, evaluate(ref.check, base.with_params(ref.params))) for ref in refs]
+    return [CheckedRef(ref, _judged(ref, base.with_params(ref.params))) for ref in refs]
+
+
+def _judged(ref: CheckRef, context: CheckContext) -> Result:
+    """Run a check on the evidence that counts; where it did not pass and evidence of the kinds
+    it reads was left out (a person's word where inhouse measures, someone else's signature),
+    the outcome is inconclusive: shown, labelled, and never an advance."""
+    result = evaluate(ref.check, context)
+    if result.outcome in (Outcome.PASS, Outcome.NOT_APPLICABLE, Outcome.ERROR):
+        return result
+    try:
+        reads = set(registry[ref.check].reads)
+    except KeyError:
+        return result
+    left_out = [item for item in context.uncounted if item.fact.kind in reads]
+    if not left_out:
+        return result
+    shown = "; ".join(f"fact #{item.fact.id} {item.fact.kind}: {item.why}" for item in left_out)
+    return Result(
+        Outcome.INCONCLUSIVE,
+        f"{result.reason} — not counted: {shown}",
+        result.evidence + tuple(item.fact for item in left_out),
+    )
 
 
 def satisfied(checked: list[CheckedRef]) -> bool:

@@ -1,7 +1,9 @@
-"""The append-only, hash-chained event log: the program's only state.
+"""The append-only, hash-chained, signed event log: the program's only state.
 
 Each event carries the hash of the one before it; its own hash covers its sequence number, time,
-actor, kind, payload and that previous hash. Appends never update or delete. Two writers racing
+actor, kind, payload, that previous hash and the id of the key that signed it, and the signer's
+Ed25519 signature covers that hash. Events written before identities have no signer: their hash
+leaves it out, and they show as unsigned. Appends never update or delete. Two writers racing
 for the same sequence number collide on the unique ``prev_hash`` and the loser retries on top of
 the winner, so the chain never forks (on SQLite and PostgreSQL alike).
 """
@@ -22,6 +24,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from inhouse.db import Store, events
 from inhouse.errors import StoreError
+from inhouse.identity import SigningKey
 
 __all__ = [
     "GENESIS",
@@ -33,6 +36,8 @@ __all__ = [
     "event_hash",
     "format_time",
     "read_events",
+    "read_events_after",
+    "signed_material",
 ]
 
 GENESIS = "0" * 64
@@ -53,6 +58,10 @@ class EventKind(StrEnum):
     WAIVER_GRANTED = "waiver.granted"
     ACTION_REFUSED = "action.refused"
     PROGRAM_STOPPED = "program.stopped"
+    PERSON_INVITED = "person.invited"
+    PERSON_ENROLLED = "person.enrolled"
+    KEY_REVOKED = "key.revoked"
+    EVIDENCE_IMPORTED = "evidence.imported"
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,8 @@ class Event:
     payload: dict[str, Any]
     prev_hash: str
     hash: str
+    signer: str | None = None  # key id; None on events written before identities
+    signature: str | None = None
 
 
 def canonical_json(data: Any) -> str:
@@ -81,9 +92,24 @@ def _parse_time(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
-def event_hash(seq: int, at: str, actor: str, kind: str, payload: str, prev_hash: str) -> str:
-    material = "\n".join((str(seq), at, actor, kind, payload, prev_hash))
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+def event_hash(
+    seq: int,
+    at: str,
+    actor: str,
+    kind: str,
+    payload: str,
+    prev_hash: str,
+    signer: str | None = None,
+) -> str:
+    parts = [str(seq), at, actor, kind, payload, prev_hash]
+    if signer is not None:
+        parts.append(signer)
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+
+
+def signed_material(digest: str) -> bytes:
+    """What an event's signature covers: its hash, which covers everything else."""
+    return b"inhouse-event-v1\n" + digest.encode("ascii")
 
 
 def _row_to_event(row: Any) -> Event:
@@ -95,6 +121,8 @@ def _row_to_event(row: Any) -> Event:
         payload=json.loads(row.payload),
         prev_hash=row.prev_hash,
         hash=row.hash,
+        signer=row.signer,
+        signature=row.signature,
     )
 
 
@@ -105,9 +133,13 @@ def append(
     payload: dict[str, Any],
     *,
     at: datetime,
+    key: SigningKey | None,
     attempts: int = 50,
 ) -> Event:
-    """Append one event at the head of the chain and return it."""
+    """Append one event at the head of the chain, signed by ``key``, and return it.
+
+    ``key=None`` writes an unsigned event, as before identities; only tests that build an old
+    program's log do that."""
     body = canonical_json(payload)
     when = format_time(at)
     for attempt in range(attempts):
@@ -121,7 +153,9 @@ def append(
                 ).first()
                 seq = 1 if head is None else head.seq + 1
                 prev = GENESIS if head is None else head.hash
-                digest = event_hash(seq, when, actor, kind, body, prev)
+                signer = key.key_id if key is not None else None
+                digest = event_hash(seq, when, actor, kind, body, prev, signer)
+                signature = key.sign(signed_material(digest)) if key is not None else None
                 conn.execute(
                     insert(events).values(
                         seq=seq,
@@ -131,6 +165,8 @@ def append(
                         payload=body,
                         prev_hash=prev,
                         hash=digest,
+                        signer=signer,
+                        signature=signature,
                     )
                 )
         except IntegrityError:
@@ -143,7 +179,7 @@ def append(
                 raise StoreError(f"cannot write to the store at {store.url}: {err.orig}") from None
             time.sleep(0.01 * (attempt + 1))  # SQLite: a concurrent writer holds the lock
             continue
-        return Event(seq, _parse_time(when), actor, kind, payload, prev, digest)
+        return Event(seq, _parse_time(when), actor, kind, payload, prev, digest, signer, signature)
     raise StoreError(f"could not append to the event log after {attempts} attempts (contention)")
 
 
@@ -151,6 +187,13 @@ def read_events(store: Store) -> list[Event]:
     """Every event, oldest first."""
     with store.engine.connect() as conn:
         rows = conn.execute(select(events).order_by(events.c.seq)).all()
+    return [_row_to_event(row) for row in rows]
+
+
+def read_events_after(store: Store, seq: int) -> list[Event]:
+    """The events after ``seq``, oldest first: what a process that folded up to ``seq`` lacks."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(events).where(events.c.seq > seq).order_by(events.c.seq)).all()
     return [_row_to_event(row) for row in rows]
 
 

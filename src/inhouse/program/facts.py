@@ -48,6 +48,10 @@ class Fact:
     comment: str | None  # attested: what the person says
     expires: datetime | None
     at: datetime
+    signed: bool = True  # False: written before identities, or by a key no longer on the roster
+    on_behalf_of: str | None = None  # a lead recorded it for this person: never that person's act
+    machine: str | None = None  # the machine the signer's key was enrolled from
+    imported: bool = False  # arrived as a signed envelope from another machine
 
     def expired(self, now: datetime) -> bool:
         return self.expires is not None and now >= self.expires
@@ -56,8 +60,15 @@ class Fact:
     def label(self) -> str:
         """How a person should read its provenance, e.g. ``measured by trial`` or
         ``attested by bob: "ran it on my laptop"``."""
+        if not self.signed:
+            who = f"unsigned (before identities), recorded as {self.by}"
+            if self.provenance is Provenance.MEASURED:
+                return f"{who}: says measured by {self.collector or 'inhouse'}; counts as a word"
+            return f'{who}: "{self.comment}"'
         if self.provenance is Provenance.MEASURED:
             return f"measured by {self.collector or 'inhouse'} (run by {self.by})"
+        if self.on_behalf_of:
+            return f'attested by {self.by} on behalf of {self.on_behalf_of}: "{self.comment}"'
         return f'attested by {self.by}: "{self.comment}"'
 
 
@@ -108,6 +119,7 @@ class TrialVerdict(_Payload):
     quality_ok: bool
     summary: str = ""
     report: str | None = None
+    test_model: bool = False
 
 
 class ModelPin(_Payload):

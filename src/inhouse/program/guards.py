@@ -34,6 +34,7 @@ __all__ = [
     "handoff_is_stale",
     "play_has_exited",
     "reach_blockers",
+    "refusal_message",
     "start_blockers",
 ]
 
@@ -184,3 +185,22 @@ def governance_theater(playbook: Playbook, state: ProgramState) -> str | None:
         f"governance theater: {', '.join(early)} set up {when}; introduce governance in "
         "play 5, sized to actual use"
     )
+
+
+def refusal_message(action: str, blockers: list[Blocker]) -> str:
+    """What a person reads when a guard refuses ``action``: each blocker, the missing evidence,
+    and the waiver a rollout lead could grant on the record."""
+    missing = [item for blocker in blockers for item in blocker.missing]
+    lines = [f"refused: {action}"]
+    lines += [f"  {blocker.message}" for blocker in blockers]
+    if missing:
+        lines.append("missing evidence:")
+        lines += [f"  - {item}" for item in missing]
+    lines.append("to override, a rollout lead grants a waiver on the record:")
+    for guard, play in dict.fromkeys((b.guard, b.play) for b in blockers):
+        scope = f" --play {play}" if play else ""
+        lines.append(
+            f"  inhouse waiver grant {guard.value}{scope} --reason REASON --note TEXT "
+            "--expires DATE"
+        )
+    return "\n".join(lines)

@@ -1,5 +1,11 @@
 """Fold the event log into the program's current state. Nothing here is stored: the state is
-recomputed from the events every time, so it can never disagree with the log."""
+derived from the events (once per process, then one :func:`apply` per new event), so it can never
+disagree with the log.
+
+Who did something is read from the key that signed its event: the roster maps key ids to people
+(``person.enrolled``). Events from before identities carry no signer and are attributed to the
+name they recorded, marked unsigned.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,43 @@ from inhouse.program.checks import Person
 from inhouse.program.events import Event, EventKind
 from inhouse.program.facts import FACT_KINDS, Fact, FactSet, Provenance
 
-__all__ = ["Handoff", "PlayRecord", "ProgramState", "Refusal", "Stop", "Waiver", "fold"]
+__all__ = [
+    "Handoff",
+    "Invitation",
+    "KeyRecord",
+    "PlayRecord",
+    "ProgramState",
+    "Refusal",
+    "Stop",
+    "Waiver",
+    "apply",
+    "fold",
+]
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """A public key enrolled for a person (or a service), from one machine."""
+
+    key_id: str
+    person: str
+    public_key: str
+    machine: str
+    enrolled_at: datetime
+    seq: int
+    invited_by: str | None  # who issued the invitation it joined with (None: created the program)
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Invitation:
+    seq: int
+    name: str
+    token_hash: str
+    by: str
+    expires: datetime
+    another_key: bool  # an extra machine for someone already enrolled
+    used: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,6 +133,12 @@ class ProgramState:
     refusals: list[Refusal] = field(default_factory=list)
     stopped: Stop | None = None
     head_seq: int = 0
+    program_id: str = ""  # the hash of the first event: names the program in envelopes
+    demo: bool = False
+    keys: dict[str, KeyRecord] = field(default_factory=dict)
+    invitations: dict[str, Invitation] = field(default_factory=dict)  # by token hash
+    imported: set[str] = field(default_factory=set)  # envelope digests already in the log
+    first_signed_seq: int | None = None
 
     @property
     def owners(self) -> dict[str, str]:
@@ -98,6 +146,32 @@ class ProgramState:
 
     def live_facts(self, now: datetime) -> FactSet:
         return FactSet(fact for fact in self.facts if not fact.expired(now))
+
+    def person_of_key(self, key_id: str) -> str | None:
+        """Whose key this is, while it is not revoked."""
+        record = self.keys.get(key_id)
+        return record.person if record is not None and record.revoked_at is None else None
+
+    def machines(self, person: str) -> set[str]:
+        """Every machine ``person`` enrolled a key from (revoked keys too: it was theirs)."""
+        return {k.machine for k in self.keys.values() if k.person == person and k.machine}
+
+    def keys_of(self, person: str) -> list[KeyRecord]:
+        return [k for k in self.keys.values() if k.person == person]
+
+    def shared_machines(self) -> list[str]:
+        """Warnings: people who enrolled from a machine another person enrolled from."""
+        seen: dict[str, str] = {}
+        lines = []
+        for record in sorted(self.keys.values(), key=lambda k: k.seq):
+            first = seen.setdefault(record.machine, record.person)
+            if record.machine and first != record.person:
+                lines.append(
+                    f"{record.person} enrolled from the same machine as {first} "
+                    f"({record.machine}): a check that needs someone other than {first} "
+                    f"does not count {record.person}'s evidence from that machine"
+                )
+        return lines
 
 
 def _when(text: str | None) -> datetime | None:
@@ -107,117 +181,236 @@ def _when(text: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _fact(event: Event, data: dict[str, Any]) -> Fact:
+def _fact(event: Event, data: dict[str, Any], state: ProgramState) -> Fact:
+    by, signed = _signer(event, state)
+    machine = None
+    if event.signer is not None and event.signer in state.keys:
+        machine = state.keys[event.signer].machine
     return Fact(
         id=event.seq,
         kind=data["kind"],
         version=int(data.get("version", 1)),
         payload=data["payload"],
         provenance=Provenance(data["provenance"]),
-        by=event.actor,
+        by=by,
         collector=data.get("collector"),
         comment=data.get("comment"),
         expires=_when(data.get("expires")),
         at=event.at,
+        signed=signed,
+        on_behalf_of=data.get("on_behalf_of"),
+        machine=machine,
     )
 
 
-def fold(events: list[Event]) -> ProgramState:
-    """Replay ``events`` (oldest first) into a :class:`ProgramState`."""
-    state = ProgramState()
-    for event in events:
-        data = event.payload
-        kind = event.kind
-        state.head_seq = event.seq
-        if kind == EventKind.PROGRAM_CREATED:
-            state.name = data["name"]
-            state.lead = data["lead"]
-            state.playbook = data["playbook"]
-            state.playbook_version = int(data["playbook_version"])
-            state.created_at = event.at
-        elif kind in (EventKind.PERSON_ADDED, EventKind.PERSON_CHANGED):
+def _signer(event: Event, state: ProgramState) -> tuple[str, bool]:
+    """Who made ``event``: the person whose key signed it, else (before identities) the name
+    it recorded, unsigned."""
+    if event.signer is None:
+        return event.actor, False
+    person = state.person_of_key(event.signer)
+    return (person, True) if person is not None else (event.actor, False)
+
+
+def _enrol(state: ProgramState, event: Event, data: dict[str, Any], invited_by: str | None) -> None:
+    name = data["name"]
+    state.keys[data["key_id"]] = KeyRecord(
+        key_id=data["key_id"],
+        person=name,
+        public_key=data["public_key"],
+        machine=data.get("machine", ""),
+        enrolled_at=event.at,
+        seq=event.seq,
+        invited_by=invited_by,
+    )
+    if name not in state.people:
+        state.people[name] = Person(
+            name=name,
+            email=data.get("email", ""),
+            team=data.get("team", ""),
+            roles=frozenset(data.get("roles", [])),
+            service=bool(data.get("service", False)),
+        )
+
+
+def _apply_import(state: ProgramState, event: Event, data: dict[str, Any]) -> None:
+    """An envelope another machine signed, brought in by whoever imported it: attributed to the
+    envelope's signer (its signature was checked on import and is checked again by the audit)."""
+    from inhouse.identity.envelopes import ENROLMENT_TYPE, read_statement
+
+    statement = read_statement(data["envelope"])
+    state.imported.add(data["digest"])
+    predicate = statement["predicate"]
+    key_id = data["key_id"]
+    if statement["predicateType"] == ENROLMENT_TYPE:
+        invitation = state.invitations.get(predicate["token_hash"])
+        if invitation is not None:
+            state.invitations[predicate["token_hash"]] = replace(invitation, used=True)
+        _enrol(
+            state,
+            event,
+            {**predicate, "key_id": key_id},
+            invitation.by if invitation is not None else None,
+        )
+        return
+    fact = _fact(
+        Event(event.seq, event.at, event.actor, event.kind, {}, "", "", key_id, None),
+        predicate["fact"],
+        state,
+    )
+    state.facts.append(replace(fact, at=_when(predicate.get("at")) or event.at, imported=True))
+
+
+def apply(state: ProgramState, event: Event) -> None:
+    """Apply one event (the next in the chain) to ``state``."""
+    data = event.payload
+    kind = event.kind
+    state.head_seq = event.seq
+    if event.signer is not None and state.first_signed_seq is None:
+        state.first_signed_seq = event.seq
+    if kind == EventKind.PROGRAM_CREATED:
+        state.name = data["name"]
+        state.lead = data["lead"]
+        state.playbook = data["playbook"]
+        state.playbook_version = int(data["playbook_version"])
+        state.created_at = event.at
+        state.program_id = event.hash
+        state.demo = bool(data.get("demo", False))
+    elif kind in (EventKind.PERSON_ADDED, EventKind.PERSON_CHANGED):
+        before = state.people.get(data["name"])
+        state.people[data["name"]] = Person(
+            name=data["name"],
+            email=data.get("email", ""),
+            team=data.get("team", ""),
+            roles=frozenset(data.get("roles", [])),
+            service=before.service if before is not None else False,
+        )
+    elif kind == EventKind.PERSON_INVITED:
+        by, _ = _signer(event, state)
+        expires = _when(data["expires"])
+        assert expires is not None
+        state.invitations[data["token_hash"]] = Invitation(
+            seq=event.seq,
+            name=data["name"],
+            token_hash=data["token_hash"],
+            by=by,
+            expires=expires,
+            another_key=bool(data.get("another_key", False)),
+        )
+        if not data.get("another_key"):
             state.people[data["name"]] = Person(
                 name=data["name"],
                 email=data.get("email", ""),
                 team=data.get("team", ""),
                 roles=frozenset(data.get("roles", [])),
+                service=bool(data.get("service", False)),
             )
-        elif kind == EventKind.HYPOTHESIS_RECORDED:
-            state.facts.append(
-                _fact(
-                    event,
-                    {
-                        "kind": "hypothesis",
-                        "version": FACT_KINDS["hypothesis"].version,
-                        "payload": data,
-                        "provenance": Provenance.ATTESTED.value,
-                        "comment": data["statement"],
-                    },
-                )
+    elif kind == EventKind.PERSON_ENROLLED:
+        token = str(data.get("token_hash") or "")
+        invitation = state.invitations.get(token)
+        if invitation is not None:
+            state.invitations[token] = replace(invitation, used=True)
+        invited_by = invitation.by if invitation is not None else data.get("enrolled_by")
+        _enrol(state, event, {**data, "key_id": event.signer or data["key_id"]}, invited_by)
+    elif kind == EventKind.KEY_REVOKED:
+        record = state.keys.get(data["key_id"])
+        if record is not None:
+            state.keys[data["key_id"]] = replace(record, revoked_at=event.at)
+    elif kind == EventKind.EVIDENCE_IMPORTED:
+        _apply_import(state, event, data)
+    elif kind == EventKind.HYPOTHESIS_RECORDED:
+        state.facts.append(
+            _fact(
+                event,
+                {
+                    "kind": "hypothesis",
+                    "version": FACT_KINDS["hypothesis"].version,
+                    "payload": {k: v for k, v in data.items() if k != "on_behalf_of"},
+                    "provenance": Provenance.ATTESTED.value,
+                    "comment": data["statement"],
+                    "on_behalf_of": data.get("on_behalf_of"),
+                },
+                state,
             )
-        elif kind == EventKind.FACT_RECORDED:
-            state.facts.append(_fact(event, data))
-        elif kind == EventKind.PLAY_STARTED:
-            state.plays[data["play"]] = PlayRecord(
-                play=data["play"],
-                owner=data["owner"],
-                started_by=event.actor,
-                started_at=event.at,
-                waivers=tuple(data.get("waivers", [])),
-            )
-        elif kind == EventKind.HANDOFF_OFFERED:
-            state.handoffs[data["play"]] = Handoff(
-                play=data["play"],
-                offered_by=event.actor,
-                to=data["to"],
-                offered_at=event.at,
-                offer_hash=data["evidence_hash"],
-                comment=data.get("comment", ""),
-            )
-        elif kind in (EventKind.HANDOFF_ACCEPTED, EventKind.HANDOFF_REJECTED):
-            accepted = kind == EventKind.HANDOFF_ACCEPTED
-            state.handoffs[data["play"]] = replace(
-                state.handoffs[data["play"]],
-                status="accepted" if accepted else "rejected",
-                decided_by=event.actor,
-                decided_at=event.at,
-                decision_comment=data.get("comment", ""),
-                accepted_hash=data.get("evidence_hash") if accepted else None,
-            )
-        elif kind == EventKind.PLAY_EXITED:
-            state.exited[data["play"]] = event.at
-        elif kind == EventKind.WAIVER_GRANTED:
-            expires = _when(data["expires"])
-            assert expires is not None
-            state.waivers.append(
-                Waiver(
-                    seq=event.seq,
-                    guard=data["guard"],
-                    play=data.get("play"),
-                    reason=data["reason"],
-                    note=data["note"],
-                    granted_by=event.actor,
-                    granted_at=event.at,
-                    expires=expires,
-                )
-            )
-        elif kind == EventKind.ACTION_REFUSED:
-            state.refusals.append(
-                Refusal(
-                    seq=event.seq,
-                    at=event.at,
-                    actor=event.actor,
-                    action=data["action"],
-                    guards=tuple(data["guards"]),
-                    message=data["message"],
-                )
-            )
-        elif kind == EventKind.PROGRAM_STOPPED:
-            state.stopped = Stop(
+        )
+    elif kind == EventKind.FACT_RECORDED:
+        state.facts.append(_fact(event, data, state))
+    else:
+        _apply_play_event(state, event)
+
+
+def _apply_play_event(state: ProgramState, event: Event) -> None:
+    data = event.payload
+    kind = event.kind
+    actor, _ = _signer(event, state)
+    if kind == EventKind.PLAY_STARTED:
+        state.plays[data["play"]] = PlayRecord(
+            play=data["play"],
+            owner=data["owner"],
+            started_by=actor,
+            started_at=event.at,
+            waivers=tuple(data.get("waivers", [])),
+        )
+    elif kind == EventKind.HANDOFF_OFFERED:
+        state.handoffs[data["play"]] = Handoff(
+            play=data["play"],
+            offered_by=actor,
+            to=data["to"],
+            offered_at=event.at,
+            offer_hash=data["evidence_hash"],
+            comment=data.get("comment", ""),
+        )
+    elif kind in (EventKind.HANDOFF_ACCEPTED, EventKind.HANDOFF_REJECTED):
+        accepted = kind == EventKind.HANDOFF_ACCEPTED
+        state.handoffs[data["play"]] = replace(
+            state.handoffs[data["play"]],
+            status="accepted" if accepted else "rejected",
+            decided_by=actor,
+            decided_at=event.at,
+            decision_comment=data.get("comment", ""),
+            accepted_hash=data.get("evidence_hash") if accepted else None,
+        )
+    elif kind == EventKind.PLAY_EXITED:
+        state.exited[data["play"]] = event.at
+    elif kind == EventKind.WAIVER_GRANTED:
+        expires = _when(data["expires"])
+        assert expires is not None
+        state.waivers.append(
+            Waiver(
+                seq=event.seq,
+                guard=data["guard"],
+                play=data.get("play"),
                 reason=data["reason"],
-                by=event.actor,
-                at=event.at,
-                evidence=tuple(data.get("evidence", [])),
-                comment=data.get("comment", ""),
+                note=data["note"],
+                granted_by=actor,
+                granted_at=event.at,
+                expires=expires,
             )
+        )
+    elif kind == EventKind.ACTION_REFUSED:
+        state.refusals.append(
+            Refusal(
+                seq=event.seq,
+                at=event.at,
+                actor=actor,
+                action=data["action"],
+                guards=tuple(data["guards"]),
+                message=data["message"],
+            )
+        )
+    elif kind == EventKind.PROGRAM_STOPPED:
+        state.stopped = Stop(
+            reason=data["reason"],
+            by=actor,
+            at=event.at,
+            evidence=tuple(data.get("evidence", [])),
+            comment=data.get("comment", ""),
+        )
+
+
+def fold(events: list[Event]) -> ProgramState:
+    """Replay ``events`` (oldest first) into a new :class:`ProgramState`."""
+    state = ProgramState()
+    for event in events:
+        apply(state, event)
     return state

@@ -58,6 +58,9 @@ def _checks(checked: list[CheckedRef], waived: list[Waiver], now: datetime) -> l
                         "fact": f.id,
                         "kind": f.kind,
                         "provenance": f.provenance.value,
+                        "by": f.by,
+                        "signed": f.signed,
+                        "on_behalf_of": f.on_behalf_of,
                         "label": f.label,
                     }
                     for f in result.evidence
@@ -155,6 +158,12 @@ def build_status(
     theater = governance_theater(playbook, state)
     if theater:
         warnings.append(theater)
+    warnings.extend(state.shared_machines())
+    if state.demo:
+        warnings.append(
+            "demo program: it accepts trials of the project's random-weights test model, which "
+            "prove nothing; create a real program for real evidence"
+        )
     facts = state.live_facts(now)
     expired = [f for f in state.facts if f.expired(now)]
     stop = state.stopped
@@ -194,12 +203,31 @@ def build_status(
             "state": "stopped" if stop else "running",
             "stopped": stop_view,
             "created_at": _time(state.created_at),
+            "demo": state.demo,
+            "id": state.program_id,
         },
         "now": _time(now),
         "current_play": _current(playbook, state),
         "plays": plays,
         "people": [
-            {"name": p.name, "email": p.email, "team": p.team, "roles": sorted(p.roles)}
+            {
+                "name": p.name,
+                "email": p.email,
+                "team": p.team,
+                "roles": sorted(p.roles),
+                "service": p.service,
+                "enrolled": any(k.revoked_at is None for k in state.keys_of(p.name)),
+                "keys": [
+                    {
+                        "key_id": k.key_id,
+                        "machine": k.machine,
+                        "enrolled_at": _time(k.enrolled_at),
+                        "invited_by": k.invited_by,
+                        "revoked_at": _time(k.revoked_at),
+                    }
+                    for k in state.keys_of(p.name)
+                ],
+            }
             for p in state.people.values()
         ],
         "facts": {"live": len(facts), "expired": [f.id for f in expired]},

@@ -1,0 +1,188 @@
+"""What every part of the engine shares: the open program, its state, who is acting, appending.
+
+The acting person is whoever holds the signing key this process uses (``INHOUSE_KEY``, or the
+user's own key file): never a typed name. A rollout lead may record evidence *on behalf of*
+someone, which is recorded and shown as such and never counts as that person's own act.
+
+The state is folded from the log once per process, then kept current by applying each new event
+(ours as we append them, other writers' as we next read), so an action never refolds the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Self
+
+from inhouse.db import Store
+from inhouse.errors import IdentityError, NotAllowed, ProgramStopped, UnknownPerson
+from inhouse.identity import SigningKey, load_key
+from inhouse.program.checks import Person
+from inhouse.program.config import ProgramSettings
+from inhouse.program.events import Event, EventKind, append, read_events, read_events_after
+from inhouse.program.guards import Blocker
+from inhouse.program.playbook import Playbook, Reach, Role
+from inhouse.program.state import ProgramState, Waiver, apply, fold
+
+__all__ = ["Clock", "ProgramCore", "utcnow"]
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ProgramCore:
+    """An open program: its folder, settings, playbook, store, and this process's key."""
+
+    def __init__(
+        self,
+        folder: Path,
+        settings: ProgramSettings,
+        playbook: Playbook,
+        store: Store,
+        *,
+        clock: Clock = utcnow,
+        key: SigningKey | None = None,
+    ) -> None:
+        self.folder = folder
+        self.settings = settings
+        self.playbook = playbook
+        self.store = store
+        self.clock = clock
+        self._key = key
+        self._state: ProgramState | None = None
+        #: how many times this process folded the whole log from its start (a test counts them)
+        self.full_folds = 0
+
+    # -- the key -----------------------------------------------------------------------------
+
+    @property
+    def key(self) -> SigningKey:
+        """This process's signing key (loaded on first use from ``INHOUSE_KEY`` or the user's
+        config folder)."""
+        if self._key is None:
+            self._key = load_key()
+        return self._key
+
+    def using(self, key: SigningKey) -> Self:
+        """The same program, acted on with another key (a service's, or in tests and the demo,
+        another person's). Shares the store; keeps its own state."""
+        other = type(self)(
+            self.folder, self.settings, self.playbook, self.store, clock=self.clock, key=key
+        )
+        other._state = None
+        return other
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def events(self) -> list[Event]:
+        return read_events(self.store)
+
+    def state(self) -> ProgramState:
+        """The current state: folded once, then brought up to date with the events since.
+        Returns the live object: read it, do not keep it across actions."""
+        if self._state is None:
+            self._state = fold(read_events(self.store))
+            self.full_folds += 1
+        else:
+            for event in read_events_after(self.store, self._state.head_seq):
+                apply(self._state, event)
+        return self._state
+
+    def whoami(self) -> Person:
+        """The person this process's key belongs to in this program."""
+        return self._me(self.state())
+
+    def actor(self, name: str | None = None) -> Person:
+        """The acting person (the key holder). ``name``, when given, must be that person."""
+        state = self.state()
+        who = self._me(state)
+        if name is not None and name != who.name:
+            raise NotAllowed(
+                f"this shell acts as {who.name} (its key {self.key.key_id}); it cannot act as "
+                f"{name}. {name} acts with their own key"
+            )
+        return who
+
+    # -- for the actions ---------------------------------------------------------------------
+
+    def _me(self, state: ProgramState) -> Person:
+        key_id = self.key.key_id
+        name = state.person_of_key(key_id)
+        if name is None:
+            revoked = state.keys.get(key_id)
+            if revoked is not None:
+                raise IdentityError(
+                    f"this shell's key {key_id} was revoked for {revoked.person}; "
+                    "enrol this machine again with a new invitation"
+                )
+            raise IdentityError(
+                f"this shell's key {key_id} is not enrolled in program {state.name!r}: ask a "
+                "rollout lead for an invitation and join with it (or set INHOUSE_KEY to your "
+                "enrolled key)"
+            )
+        return state.people[name]
+
+    def _begin(
+        self, on_behalf_of: str | None, *, behalf_ok: bool = False
+    ) -> tuple[ProgramState, Person]:
+        """Start an action: the state, and the acting person (the key holder).
+
+        ``on_behalf_of`` naming someone else is refused unless the action allows it
+        (``behalf_ok``); the caller then records it as on behalf."""
+        state = self.state()
+        if state.stopped is not None:
+            raise ProgramStopped(
+                f"the program stopped on {state.stopped.at:%Y-%m-%d} ({state.stopped.reason}); "
+                "start a new program to try again"
+            )
+        who = self._me(state)
+        if on_behalf_of is not None and on_behalf_of != who.name:
+            if not behalf_ok:
+                raise NotAllowed(
+                    f"{who.name} cannot do this on behalf of {on_behalf_of}: it needs "
+                    f"{on_behalf_of}'s own key"
+                )
+            if Role.ROLLOUT_LEAD not in who.roles:
+                raise NotAllowed(
+                    f"only a rollout lead records evidence on behalf of someone; {who.name} "
+                    "is not one"
+                )
+            self._person(state, on_behalf_of)
+        return state, who
+
+    def _person(self, state: ProgramState, name: str) -> Person:
+        person = state.people.get(name)
+        if person is None:
+            known = ", ".join(sorted(state.people)) or "nobody yet"
+            raise UnknownPerson(f"{name!r} is not on this program's roster (people: {known})")
+        return person
+
+    def _append(
+        self,
+        kind: EventKind | str,
+        actor: str,
+        payload: dict[str, Any],
+        *,
+        key: SigningKey | None = None,
+    ) -> Event:
+        """Append an event signed by this process's key (or ``key``) and apply it."""
+        event = append(self.store, kind, actor, payload, at=self.clock(), key=key or self.key)
+        if self._state is not None and self._state.head_seq == event.seq - 1:
+            apply(self._state, event)
+        return event
+
+    # -- provided by the waivers mixin (declared here so every part can call them) -----------
+
+    def check_reach(
+        self, actor: str | None, reach: Reach, *, action: str, person: str | None = None
+    ) -> list[Waiver]:
+        raise NotImplementedError  # pragma: no cover - WaiversMixin implements it
+
+    def _pass_guards(
+        self, state: ProgramState, actor: str, blockers: list[Blocker], *, action: str
+    ) -> list[Waiver]:
+        raise NotImplementedError  # pragma: no cover - WaiversMixin implements it

@@ -1,0 +1,82 @@
+"""Which evidence counts: the rule every check sees the facts through.
+
+A check only ever gets the facts that count (:attr:`CheckContext.facts`); the rest are shown
+beside it with the reason (:attr:`CheckContext.uncounted`), and a check that did not pass while
+such facts exist is *inconclusive*: a person must look, the play does not advance.
+
+A fact does not count when:
+
+- its kind has a registered collector and the fact is a person's word (or was written before
+  identities, or names a collector that is not registered for that kind);
+- it is a request or an answer only its subject can make (an access request, a survey answer,
+  an enablement step) and someone else signed it, on behalf or otherwise;
+- it is gateway usage that the gateway's own service key did not sign.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from inhouse.program.checks import CheckContext, Uncounted
+from inhouse.program.collectors import collector_for, measured_kinds
+from inhouse.program.facts import Fact, FactSet, Provenance
+from inhouse.program.state import ProgramState
+
+__all__ = ["SELF_KINDS", "SERVICE_KINDS", "build_context", "why_uncounted"]
+
+#: kinds whose ``person`` must be the signer: only you can ask, answer or learn for yourself
+SELF_KINDS = frozenset({"access.request", "survey.response", "enablement.completed"})
+#: kinds only a service (the gateway) measures, with its own key
+SERVICE_KINDS = frozenset({"usage.daily"})
+
+
+def why_uncounted(fact: Fact, state: ProgramState, measured: set[str]) -> str | None:
+    """Why ``fact`` may not count in checks, or None when it counts."""
+    if fact.kind in measured:
+        if not fact.signed:
+            return "written before identities, unsigned: a word where inhouse measures this"
+        if fact.provenance is Provenance.ATTESTED:
+            who = f"{fact.by} on behalf of {fact.on_behalf_of}" if fact.on_behalf_of else fact.by
+            return f"a person's word ({who}) where inhouse measures this"
+        collector = collector_for(fact.collector or "")
+        if collector is None or fact.kind not in collector.kinds:
+            return f"measured by {fact.collector!r}, which is not a registered collector of it"
+    if fact.kind in SELF_KINDS:
+        subject = str(fact.payload.get("person", ""))
+        if fact.on_behalf_of or subject != fact.by:
+            return (
+                f"signed by {fact.by}, not by {subject}: only {subject}'s own signed "
+                f"{fact.kind} counts"
+            )
+    if fact.kind in SERVICE_KINDS:
+        signer = state.people.get(fact.by)
+        if signer is None or not signer.service:
+            return f"signed by {fact.by}, not by the gateway's own service key"
+    return None
+
+
+def build_context(state: ProgramState, now: datetime) -> CheckContext:
+    measured = measured_kinds()
+    counted: list[Fact] = []
+    uncounted: list[Uncounted] = []
+    for fact in state.live_facts(now):
+        why = why_uncounted(fact, state, measured)
+        if why is None:
+            counted.append(fact)
+        else:
+            uncounted.append(Uncounted(fact, why))
+    machines: dict[str, set[str]] = {}
+    invited: dict[str, str | None] = {}
+    for record in state.keys.values():
+        machines.setdefault(record.person, set()).add(record.machine)
+        invited.setdefault(record.person, record.invited_by)
+    return CheckContext(
+        facts=FactSet(counted),
+        people=state.people,
+        owners=state.owners,
+        now=now,
+        uncounted=tuple(uncounted),
+        machines={person: frozenset(found) for person, found in machines.items()},
+        invited_by=invited,
+        demo=state.demo,
+    )

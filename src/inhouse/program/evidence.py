@@ -1,0 +1,332 @@
+"""Evidence: facts recorded here, signed by whoever made them, or carried in from another machine.
+
+A measured fact must name a registered collector that declares its kind; an attestation is a
+person's word, with a comment. A rollout lead may attest on behalf of someone (shown as such;
+it never counts as that person's act); a measurement cannot be made on someone's behalf.
+
+On a machine that does not hold the program's log (a second person's fresh laptop with the
+program folder checked out), facts are sealed into signed envelopes in ``.inhouse/outbox/``
+instead; ``evidence export`` bundles them and ``evidence import`` on the program's side appends
+them, attributed to the key that signed them, whoever carried the file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from inhouse.errors import IdentityError, InvalidInput, NotAllowed
+from inhouse.identity import ENROLMENT_TYPE, Envelope, fact_predicate_type, open_envelope, seal
+from inhouse.identity import machine as _machine
+from inhouse.location import DATA_DIR
+from inhouse.program.collectors import collector_for
+from inhouse.program.core import ProgramCore
+from inhouse.program.events import EventKind
+from inhouse.program.facts import FACT_KINDS, Fact, Provenance, validate_payload
+from inhouse.program.people import parse_invitation
+from inhouse.program.state import ProgramState
+
+__all__ = ["OUTBOX", "EvidenceMixin"]
+
+OUTBOX = "outbox"
+
+
+class EvidenceMixin(ProgramCore):
+    # -- recording here ----------------------------------------------------------------------
+
+    def record_hypothesis(
+        self, actor: str | None, statement: str, *, aim: str, target: str
+    ) -> Fact:
+        _, who = self._begin(actor, behalf_ok=True)
+        payload = validate_payload(
+            "hypothesis", {"statement": statement, "aim": aim, "target": target}
+        )
+        if actor is not None and actor != who.name:
+            payload["on_behalf_of"] = actor
+        event = self._append(EventKind.HYPOTHESIS_RECORDED, who.name, payload)
+        return self._fact(event.seq)
+
+    def record_fact(
+        self,
+        actor: str | None,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        provenance: Provenance,
+        collector: str | None = None,
+        comment: str | None = None,
+        expires: datetime | None = None,
+    ) -> Fact:
+        """Record evidence, signed by this process's key. ``actor``, if it names someone else,
+        records an attestation on their behalf (rollout leads only)."""
+        if kind == "hypothesis":
+            raise InvalidInput("record a hypothesis with `inhouse hypothesis` (record_hypothesis)")
+        data = self._fact_data(kind, payload, provenance, collector, comment, expires)
+        if self.detached():
+            return self._to_outbox(data)
+        _, who = self._begin(actor, behalf_ok=True)
+        if actor is not None and actor != who.name:
+            if provenance is Provenance.MEASURED:
+                raise NotAllowed(
+                    f"a measurement is made by whoever runs it; {who.name} cannot record one "
+                    f"on behalf of {actor}"
+                )
+            data["on_behalf_of"] = actor
+        event = self._append(EventKind.FACT_RECORDED, who.name, data)
+        return self._fact(event.seq)
+
+    def attest(
+        self,
+        actor: str | None,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        comment: str,
+        expires: datetime | None = None,
+    ) -> Fact:
+        """A person's word for a fact (shown as attested everywhere; for a kind inhouse measures,
+        it is shown but never passes a check)."""
+        return self.record_fact(
+            actor, kind, payload, provenance=Provenance.ATTESTED, comment=comment, expires=expires
+        )
+
+    def request_access(self, *, reason: str = "") -> Fact:
+        """Ask to get in, in your own name: the request is signed by you, the requester."""
+        _, who = self._begin(None)
+        return self.record_fact(
+            None,
+            "access.request",
+            {"person": who.name, "reason": reason},
+            provenance=Provenance.MEASURED,
+            collector="inhouse access",
+        )
+
+    def _fact_data(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        provenance: Provenance,
+        collector: str | None,
+        comment: str | None,
+        expires: datetime | None,
+    ) -> dict[str, Any]:
+        body = validate_payload(kind, payload)
+        if provenance is Provenance.ATTESTED:
+            if not comment or not comment.strip():
+                raise InvalidInput(
+                    "an attested fact needs a comment saying what the person vouches for"
+                )
+            if collector:
+                raise InvalidInput("an attested fact has no collector; it is a person's word")
+        else:
+            if not collector:
+                raise InvalidInput("a measured fact must name the collector that measured it")
+            found = collector_for(collector)
+            if found is None:
+                raise InvalidInput(
+                    f"no collector named {collector!r} is registered: a measured fact comes "
+                    "from a registered collector, or it is a person's word (attest it)"
+                )
+            if kind not in found.kinds:
+                raise InvalidInput(
+                    f"collector {collector!r} measures {', '.join(found.kinds)}, not {kind}"
+                )
+            if expires is not None:
+                raise InvalidInput("only attestations expire; a measurement stays what it was")
+        if expires is not None and expires <= self.clock():
+            raise InvalidInput(f"the expiry {expires:%Y-%m-%d %H:%M} is already past")
+        data: dict[str, Any] = {
+            "kind": kind,
+            "version": FACT_KINDS[kind].version,
+            "payload": body,
+            "provenance": provenance.value,
+        }
+        if collector:
+            data["collector"] = collector
+        if comment:
+            data["comment"] = comment.strip()
+        if expires is not None:
+            data["expires"] = expires.isoformat()
+        return data
+
+    def _fact(self, seq: int) -> Fact:
+        return next(f for f in reversed(self.state().facts) if f.id == seq)
+
+    # -- another machine ---------------------------------------------------------------------
+
+    def detached(self) -> bool:
+        """Whether this machine holds only the program folder, not its log."""
+        return not self.state().program_id and bool(self.settings.program_id)
+
+    def program_id(self) -> str:
+        return self.state().program_id or self.settings.program_id or ""
+
+    def _to_outbox(self, data: dict[str, Any]) -> Fact:
+        predicate = {
+            "fact": data,
+            "at": self.clock().isoformat(),
+            "machine": _machine.machine_fingerprint(),
+        }
+        kind = str(data["kind"])
+        envelope = seal(
+            self.key,
+            program_id=self.program_id(),
+            predicate_type=fact_predicate_type(kind, int(data["version"])),
+            predicate=predicate,
+        )
+        self._write_outbox(envelope, kind)
+        return Fact(
+            id=0,
+            kind=kind,
+            version=int(data["version"]),
+            payload=data["payload"],
+            provenance=Provenance(data["provenance"]),
+            by=self.key.key_id,
+            collector=data.get("collector"),
+            comment=data.get("comment"),
+            expires=None,
+            at=self.clock(),
+            signed=True,
+            imported=False,
+        )
+
+    def _write_outbox(self, envelope: dict[str, Any], label: str) -> Path:
+        folder = self.folder / DATA_DIR / OUTBOX
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = self.clock().strftime("%Y%m%dT%H%M%S%f")
+        path = folder / f"{stamp}-{label}.json"
+        path.write_text(json.dumps(envelope, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        return path
+
+    def seal_enrolment(self, invitation: str, *, at_machine: str | None = None) -> Path:
+        """On a machine without the log: sign an enrolment with this machine's key into the
+        outbox, for the program's side to import."""
+        text = parse_invitation(invitation)
+        if self.settings.program_id and text.program_id != self.settings.program_id:
+            raise InvalidInput("this invitation is for another program")
+        envelope = seal(
+            self.key,
+            program_id=text.program_id,
+            predicate_type=ENROLMENT_TYPE,
+            predicate={
+                "name": text.name,
+                "token_hash": text.token_hash,
+                "machine": at_machine or _machine.machine_fingerprint(),
+            },
+        )
+        return self._write_outbox(envelope, "enrolment")
+
+    def export_evidence(self, kinds: Iterable[str] = ()) -> list[dict[str, Any]]:
+        """Signed envelopes to carry elsewhere: the outbox (on a machine without the log), or
+        this key's own facts in the log, re-sealed with this key."""
+        wanted = set(kinds)
+        folder = self.folder / DATA_DIR / OUTBOX
+        if self.detached():
+            found = []
+            for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+                found.append(json.loads(path.read_text(encoding="utf-8")))
+            return found
+        state, who = self._begin(None)
+        out = []
+        for fact in state.facts:
+            if fact.by != who.name or not fact.signed or fact.on_behalf_of or fact.imported:
+                continue
+            if wanted and fact.kind not in wanted:
+                continue
+            data: dict[str, Any] = {
+                "kind": fact.kind,
+                "version": fact.version,
+                "payload": fact.payload,
+                "provenance": fact.provenance.value,
+            }
+            if fact.collector:
+                data["collector"] = fact.collector
+            if fact.comment:
+                data["comment"] = fact.comment
+            out.append(
+                seal(
+                    self.key,
+                    program_id=state.program_id,
+                    predicate_type=fact_predicate_type(fact.kind, fact.version),
+                    predicate={"fact": data, "at": fact.at.isoformat(), "machine": fact.machine},
+                )
+            )
+        return out
+
+    def import_evidence(self, envelopes: list[Any], *, source: str = "file") -> list[str]:
+        """Append envelopes from another machine, each checked: its signature, its program, an
+        enrolled signer (or a valid invitation, for an enrolment), the fact's rules. Returns one
+        line per envelope saying what happened; an envelope already imported is skipped."""
+        state, who = self._begin(None)
+        opened = [
+            open_envelope(item, where=f"{source} #{n + 1}") for n, item in enumerate(envelopes)
+        ]
+        lines = []
+        for n, envelope in enumerate(opened):
+            where = f"{source} #{n + 1}"
+            state = self.state()
+            if envelope.program_id != state.program_id:
+                raise IdentityError(f"{where}: signed for another program")
+            if envelope.digest in state.imported:
+                lines.append(f"{where}: already imported, skipped")
+                continue
+            raw = envelopes[n]
+            if envelope.predicate_type == ENROLMENT_TYPE:
+                lines.append(self._import_enrolment(state, envelope, raw, where, who.name))
+            else:
+                lines.append(self._import_fact(state, envelope, raw, where, who.name))
+        return lines
+
+    def _import_enrolment(
+        self, state: ProgramState, envelope: Envelope, raw: Any, where: str, importer: str
+    ) -> str:
+        predicate = envelope.predicate
+        name = str(predicate.get("name", ""))
+        token_hash = str(predicate.get("token_hash", ""))
+        invitation = state.invitations.get(token_hash)
+        if invitation is None or invitation.name != name:
+            raise IdentityError(f"{where}: no invitation for {name} matches this enrolment")
+        # reuse the checks a local join makes (expiry, single use)
+        if invitation.used:
+            raise IdentityError(f"{where}: the invitation for {name} was already used")
+        if self.clock() >= invitation.expires:
+            raise IdentityError(f"{where}: the invitation for {name} expired")
+        if envelope.key_id in state.keys:
+            raise IdentityError(f"{where}: key {envelope.key_id} is already enrolled")
+        self._append(
+            EventKind.EVIDENCE_IMPORTED,
+            importer,
+            {"envelope": raw, "digest": envelope.digest, "key_id": envelope.key_id},
+        )
+        return f"{where}: enrolled {name} (key {envelope.key_id})"
+
+    def _import_fact(
+        self, state: ProgramState, envelope: Envelope, raw: Any, where: str, importer: str
+    ) -> str:
+        signer = state.person_of_key(envelope.key_id)
+        if signer is None:
+            raise IdentityError(
+                f"{where}: signed by key {envelope.key_id}, which is not enrolled here: "
+                "import its enrolment first"
+            )
+        fact = envelope.predicate.get("fact")
+        if not isinstance(fact, dict) or envelope.fact_kind != fact.get("kind"):
+            raise IdentityError(f"{where}: the predicate type does not match the fact inside")
+        expires = fact.get("expires")
+        self._fact_data(
+            str(fact["kind"]),
+            dict(fact.get("payload") or {}),
+            Provenance(str(fact.get("provenance"))),
+            fact.get("collector"),
+            fact.get("comment"),
+            datetime.fromisoformat(expires) if expires else None,
+        )
+        self._append(
+            EventKind.EVIDENCE_IMPORTED,
+            importer,
+            {"envelope": raw, "digest": envelope.digest, "key_id": envelope.key_id},
+        )
+        return f"{where}: {fact['kind']} by {signer} (key {envelope.key_id})"

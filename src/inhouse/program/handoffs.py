@@ -1,0 +1,192 @@
+"""Plays and handoffs: starting a play, offering its artifact, the receiver's decision, and the
+honest stop.
+
+Only the play's owner offers its handoff; only the receiver decides it, with their own key (an
+acceptance on someone's behalf is refused). An acceptance is bound to a hash of the evidence it
+saw.
+"""
+
+from __future__ import annotations
+
+from inhouse.errors import InvalidInput, NotAllowed, Refused
+from inhouse.program.checks import Person
+from inhouse.program.core import ProgramCore
+from inhouse.program.evaluation import describe_missing, evidence_hash, exit_results, satisfied
+from inhouse.program.events import EventKind
+from inhouse.program.facts import Fact
+from inhouse.program.guards import start_blockers
+from inhouse.program.playbook import Play, Role
+from inhouse.program.state import ProgramState
+
+__all__ = ["PlaysMixin"]
+
+
+class PlaysMixin(ProgramCore):
+    def start_play(
+        self, actor: str | None, play_ref: str | int, *, owner: str | None = None
+    ) -> Play:
+        state, who = self._begin(actor)
+        play = self.playbook.play(play_ref)
+        number = self.playbook.number(play.id)
+        if play.id in state.plays:
+            raise InvalidInput(f"play {number} ({play.id}) already started")
+        previous = self.playbook.previous(play.id)
+        handoff = state.handoffs.get(previous.id) if previous else None
+        receiver = handoff.to if handoff is not None and handoff.status == "accepted" else None
+        if owner is not None and receiver is not None and owner != receiver:
+            raise InvalidInput(
+                f"play {number}'s owner is {receiver}, who accepted the handoff; not {owner}"
+            )
+        owner_name = owner or receiver or who.name
+        owner_person = self._person(state, owner_name)
+        self._owner_role(play, owner_person)
+        if who.name != owner_name and Role.ROLLOUT_LEAD not in who.roles:
+            raise NotAllowed(
+                f"{who.name} cannot start play {number} for {owner_name}: only its owner or a "
+                "rollout lead can"
+            )
+        used = self._pass_guards(
+            state,
+            who.name,
+            start_blockers(self.playbook, play, state, self.clock()),
+            action=f"start play {number} ({play.id})",
+        )
+        self._append(
+            EventKind.PLAY_STARTED,
+            who.name,
+            {"play": play.id, "owner": owner_name, "waivers": [w.seq for w in used]},
+        )
+        return play
+
+    def offer_handoff(
+        self, actor: str | None, play_ref: str | int, *, to: str, comment: str = ""
+    ) -> str:
+        """Offer play's artifact to the next owner. Returns the evidence hash offered."""
+        state, who = self._begin(actor)
+        play = self.playbook.play(play_ref)
+        number = self.playbook.number(play.id)
+        record = state.plays.get(play.id)
+        if record is None:
+            raise Refused(f"play {number} ({play.id}) has not started; nothing to hand off")
+        if who.name != record.owner:
+            raise NotAllowed(
+                f"only play {number}'s owner ({record.owner}) can offer its handoff, not {who.name}"
+            )
+        following = self.playbook.next(play.id)
+        if following is None or play.ongoing:
+            raise Refused(
+                f"play {number} ({play.id}) is the last play and ongoing: nothing to hand on"
+            )
+        receiver = self._person(state, to)
+        rule = following.owner.previous
+        if rule == "same" and receiver.name != record.owner:
+            raise NotAllowed(
+                f"the playbook says play {number + 1} ({following.id}) is owned by the same "
+                f"person as play {number}: hand it to {record.owner}"
+            )
+        if rule == "different" and receiver.name == record.owner:
+            raise NotAllowed(
+                f"the playbook says play {number + 1} ({following.id}) needs a different owner "
+                f"than play {number}'s ({record.owner}); hand it to the person who will own it"
+            )
+        self._owner_role(following, receiver)
+        current = state.handoffs.get(play.id)
+        checked = exit_results(play, state, self.clock())
+        if current is not None and (
+            current.status == "offered"
+            or (current.status == "accepted" and current.accepted_hash == evidence_hash(checked))
+        ):
+            raise Refused(
+                f"play {number}'s handoff is already {current.status} ({current.to}); "
+                "nothing changed since"
+            )
+        if not satisfied(checked):
+            raise Refused(
+                f"play {number} ({play.id}) cannot hand off: its exit criteria are not met",
+                missing=describe_missing(checked),
+            )
+        digest = evidence_hash(checked)
+        self._append(
+            EventKind.HANDOFF_OFFERED,
+            who.name,
+            {"play": play.id, "to": receiver.name, "evidence_hash": digest, "comment": comment},
+        )
+        return digest
+
+    def accept_handoff(self, actor: str | None, play_ref: str | int, *, comment: str = "") -> str:
+        state, who, play = self._decision(actor, play_ref)
+        number = self.playbook.number(play.id)
+        checked = exit_results(play, state, self.clock())
+        if not satisfied(checked):
+            raise Refused(
+                f"cannot accept play {number}'s handoff: its exit criteria no longer hold",
+                missing=describe_missing(checked),
+            )
+        digest = evidence_hash(checked)
+        self._append(
+            EventKind.HANDOFF_ACCEPTED,
+            who.name,
+            {"play": play.id, "evidence_hash": digest, "comment": comment},
+        )
+        self._append(EventKind.PLAY_EXITED, who.name, {"play": play.id, "evidence_hash": digest})
+        return digest
+
+    def reject_handoff(self, actor: str | None, play_ref: str | int, *, comment: str) -> None:
+        if not comment.strip():
+            raise InvalidInput(
+                "say why you reject the handoff (--comment): the owner needs to know"
+            )
+        _, who, play = self._decision(actor, play_ref)
+        self._append(EventKind.HANDOFF_REJECTED, who.name, {"play": play.id, "comment": comment})
+
+    def _decision(
+        self, actor: str | None, play_ref: str | int
+    ) -> tuple[ProgramState, Person, Play]:
+        state, who = self._begin(actor)
+        play = self.playbook.play(play_ref)
+        number = self.playbook.number(play.id)
+        handoff = state.handoffs.get(play.id)
+        if handoff is None or handoff.status != "offered":
+            status = "none" if handoff is None else handoff.status
+            raise Refused(f"play {number} has no handoff awaiting a decision (handoff: {status})")
+        if who.name != handoff.to:
+            raise NotAllowed(
+                f"only the receiver, {handoff.to}, can accept or reject play {number}'s handoff; "
+                f"{who.name} cannot decide for them"
+            )
+        return state, who, play
+
+    def stop_not_worth_it(self, actor: str | None, *, comment: str = "") -> Fact:
+        """End the program because play 1's trial said "not worth it": a success of the
+        playbook, recorded with its evidence."""
+        state, who = self._begin(actor)
+        first = self.playbook.plays[0]
+        owner = state.owners.get(first.id)
+        if who.name != owner and Role.ROLLOUT_LEAD not in who.roles:
+            raise NotAllowed(
+                f"only play 1's owner ({owner}) or a rollout lead can stop the program"
+            )
+        verdict = state.live_facts(self.clock()).latest("trial.verdict")
+        if verdict is None or verdict.payload["verdict"] != "not-worth-it":
+            found = (
+                "no trial verdict" if verdict is None else f"verdict {verdict.payload['verdict']}"
+            )
+            raise Refused(
+                f"a not-worth-it stop needs play 1's latest trial verdict to say so ({found})",
+                missing=["trial.verdict: not-worth-it"],
+            )
+        self._append(
+            EventKind.PROGRAM_STOPPED,
+            who.name,
+            {"reason": "not-worth-it", "evidence": [verdict.id], "comment": comment},
+        )
+        return verdict
+
+    def _owner_role(self, play: Play, person: Person) -> None:
+        if play.owner.role not in person.roles:
+            number = self.playbook.number(play.id)
+            raise NotAllowed(
+                f"play {number} ({play.id}) is owned by a {play.owner.role.value}; {person.name} "
+                f"is not one (add it: `inhouse person role {person.name} --add "
+                f"{play.owner.role.value}`)"
+            )

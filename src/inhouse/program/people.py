@@ -1,0 +1,227 @@
+"""People and their keys: invitations, enrolment, roles, revocation.
+
+A rollout lead invites someone (a one-time token that expires; only its hash is logged). The
+person joins on their own machine with a key of their own: the enrolment event is signed by that
+new key, so nobody else can enrol in their name. A person adds a machine by inviting themselves
+(signed by a key they already hold). Roles widen reach only through the guards.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from inhouse.errors import InvalidInput, NotAllowed
+from inhouse.identity import SigningKey, machine
+from inhouse.program.checks import Person
+from inhouse.program.core import ProgramCore
+from inhouse.program.events import EventKind
+from inhouse.program.playbook import Reach, Role
+from inhouse.program.state import Invitation, ProgramState
+
+__all__ = ["PeopleMixin", "parse_invitation"]
+
+_INVITE_PREFIX = "inhouse-invite:"
+
+
+@dataclass(frozen=True)
+class InvitationText:
+    program_id: str
+    name: str
+    token: str
+
+    @property
+    def token_hash(self) -> str:
+        return hashlib.sha256(self.token.encode("ascii")).hexdigest()
+
+    def __str__(self) -> str:
+        body = json.dumps({"p": self.program_id, "n": self.name, "t": self.token})
+        return _INVITE_PREFIX + base64.urlsafe_b64encode(body.encode()).decode().rstrip("=")
+
+
+def parse_invitation(text: str) -> InvitationText:
+    value = text.strip()
+    if not value.startswith(_INVITE_PREFIX):
+        raise InvalidInput(f"not an inhouse invitation (it starts with {_INVITE_PREFIX!r})")
+    raw = value.removeprefix(_INVITE_PREFIX)
+    try:
+        data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        return InvitationText(str(data["p"]), str(data["n"]), str(data["t"]))
+    except (ValueError, KeyError, TypeError):
+        raise InvalidInput("the invitation is damaged: copy it whole") from None
+
+
+def roles_of(values: Iterable[str]) -> set[str]:
+    roles = set()
+    for value in values:
+        try:
+            roles.add(Role(value).value)
+        except ValueError:
+            raise InvalidInput(
+                f"unknown role {value!r}; roles are {', '.join(r.value for r in Role)}"
+            ) from None
+    return roles
+
+
+def check_name(name: str, what: str) -> None:
+    if not name or name != name.strip() or len(name) > 200:
+        raise InvalidInput(f"a {what} name must be 1-200 characters without outer spaces: {name!r}")
+
+
+class PeopleMixin(ProgramCore):
+    def invite(
+        self,
+        name: str,
+        *,
+        email: str = "",
+        team: str = "",
+        roles: Iterable[str] = (),
+        expires_in: timedelta = timedelta(days=7),
+    ) -> InvitationText:
+        """Invite ``name`` (a rollout lead), or invite yourself onto another machine (anyone,
+        for their own name). Returns the one-time invitation, which only its holder should see."""
+        state, who = self._begin(None)
+        check_name(name, "person")
+        another = name == who.name
+        if another:
+            if roles or team or email:
+                raise InvalidInput("a new machine of yours keeps your roles and team")
+        else:
+            if Role.ROLLOUT_LEAD not in who.roles:
+                raise NotAllowed(f"only a rollout lead invites people; {who.name} is not one")
+            existing = state.people.get(name)
+            if existing is not None and state.keys_of(name):
+                raise InvalidInput(
+                    f"{name} is already enrolled; they add a machine by inviting themselves"
+                )
+            wanted = roles_of(roles)
+            self._role_rules(state, who, name, set(), wanted)
+        token = secrets.token_urlsafe(24)
+        text = InvitationText(state.program_id, name, token)
+        payload: dict[str, Any] = {
+            "name": name,
+            "token_hash": text.token_hash,
+            "expires": (self.clock() + expires_in).isoformat(),
+            "another_key": another,
+        }
+        if not another:
+            payload.update(email=email, team=team, roles=sorted(roles_of(roles)))
+        self._append(EventKind.PERSON_INVITED, who.name, payload)
+        return text
+
+    def add_person(
+        self,
+        actor: str | None,
+        name: str,
+        *,
+        email: str = "",
+        team: str = "",
+        roles: Iterable[str] = (),
+    ) -> Person:
+        """Put someone on the roster with an invitation (they act once they join)."""
+        self._begin(actor)
+        state = self.state()
+        if name in state.people:
+            raise InvalidInput(f"{name} is already on the roster; change roles with `person role`")
+        self.invite(name, email=email, team=team, roles=roles)
+        return self.state().people[name]
+
+    def join(
+        self, invitation: str | InvitationText, key: SigningKey, *, at_machine: str | None = None
+    ) -> Person:
+        """Enrol ``key`` for the invited person: the event is signed by that new key."""
+        text = parse_invitation(invitation) if isinstance(invitation, str) else invitation
+        state = self.state()
+        found = self._valid_invitation(state, text)
+        if state.keys.get(key.key_id) is not None:
+            raise InvalidInput(f"the key {key.key_id} is already enrolled in this program")
+        payload = {
+            "name": found.name,
+            "key_id": key.key_id,
+            "public_key": key.public_key,
+            "machine": at_machine or machine.machine_fingerprint(),
+            "token_hash": found.token_hash,
+        }
+        self._append(EventKind.PERSON_ENROLLED, found.name, payload, key=key)
+        return self.state().people[found.name]
+
+    def _valid_invitation(self, state: ProgramState, text: InvitationText) -> Invitation:
+        if text.program_id != state.program_id:
+            raise InvalidInput("this invitation is for another program")
+        found = state.invitations.get(text.token_hash)
+        if found is None or found.name != text.name:
+            raise InvalidInput(f"no such invitation for {text.name} in this program")
+        if found.used:
+            raise InvalidInput(f"this invitation for {text.name} was already used")
+        if self.clock() >= found.expires:
+            raise InvalidInput(
+                f"this invitation for {text.name} expired on {found.expires:%Y-%m-%d %H:%M}"
+            )
+        return found
+
+    def enrol_service(self, name: str, key: SigningKey) -> Person:
+        """Enrol a service (the gateway) with a key of its own; a rollout lead vouches for it.
+        The enrolment also carries the service key's own signature."""
+        state, who = self._begin(None)
+        if Role.ROLLOUT_LEAD not in who.roles:
+            raise NotAllowed(f"only a rollout lead enrols a service; {who.name} is not one")
+        existing = state.people.get(name)
+        if existing is not None and not existing.service:
+            raise InvalidInput(f"{name} is a person on the roster, not a service")
+        payload = {
+            "name": name,
+            "key_id": key.key_id,
+            "public_key": key.public_key,
+            "machine": machine.machine_fingerprint(),
+            "service": True,
+            "enrolled_by": who.name,
+            "proof": key.sign(f"inhouse-service:{state.program_id}:{name}".encode()),
+        }
+        self._append(EventKind.PERSON_ENROLLED, who.name, payload)
+        return self.state().people[name]
+
+    def revoke_key(self, key_id: str) -> None:
+        """Revoke one of your keys (or, as a rollout lead, anyone's)."""
+        state, who = self._begin(None)
+        record = state.keys.get(key_id)
+        if record is None or record.revoked_at is not None:
+            raise InvalidInput(f"no active key {key_id} in this program")
+        if record.person != who.name and Role.ROLLOUT_LEAD not in who.roles:
+            raise NotAllowed(f"{who.name} cannot revoke {record.person}'s key")
+        self._append(EventKind.KEY_REVOKED, who.name, {"key_id": key_id, "person": record.person})
+
+    def change_roles(
+        self, actor: str | None, name: str, *, add: Iterable[str] = (), remove: Iterable[str] = ()
+    ) -> Person:
+        state, who = self._begin(actor)
+        person = self._person(state, name)
+        adding, removing = roles_of(add), roles_of(remove)
+        roles = (set(person.roles) | adding) - removing
+        if roles != set(person.roles) and Role.ROLLOUT_LEAD not in who.roles:
+            raise NotAllowed(f"only a rollout lead changes roles; {who.name} is not one")
+        self._role_rules(state, who, name, set(person.roles), roles)
+        payload = {"name": name, "email": person.email, "team": person.team, "roles": sorted(roles)}
+        self._append(EventKind.PERSON_CHANGED, who.name, payload)
+        return self.state().people[name]
+
+    def _role_rules(
+        self, state: ProgramState, who: Person, name: str, before: set[str], after: set[str]
+    ) -> None:
+        if Role.ROLLOUT_LEAD in after ^ before and Role.ROLLOUT_LEAD not in who.roles:
+            raise NotAllowed(
+                f"only a rollout lead can change who is rollout lead ({who.name} is not)"
+            )
+        if Role.PILOT_USER in after - before:
+            self.check_reach(None, Reach.PILOT, action=f"add {name} to the pilot")
+
+
+def invitation_expiry(days: int) -> timedelta:
+    if days < 1 or days > 90:
+        raise InvalidInput(f"an invitation lasts 1 to 90 days, not {days}")
+    return timedelta(days=days)

@@ -1,0 +1,125 @@
+"""Play 2, the baseline: someone asked in, the lock, the install script, data rules, a
+second person's verify."""
+
+from __future__ import annotations
+
+from inhouse.program.checks import (
+    CheckContext,
+    Result,
+    failed,
+    passed,
+    register_check,
+)
+from inhouse.program.playchecks._shared import (
+    current_lock,
+    early_owners,
+    names,
+    other_person_elsewhere,
+)
+
+__all__: list[str] = []  # nothing to import: the checks are reached through the registry
+
+
+# -- play 2: baseline ------------------------------------------------------------------------------
+
+
+@register_check("access-requested", reads=("access.request",))
+def access_requested(ctx: CheckContext) -> Result:
+    """Someone other than the early owners asked to get in, signed with their own key."""
+    owners = early_owners(ctx)
+    wanted = int(ctx.param("min_people", 1))
+    requests = [f for f in ctx.facts.of("access.request") if f.by not in owners]
+    people = {f.by for f in requests}
+    if len(people) >= wanted:
+        return passed(f"access requested by {names(list(people))}", *requests)
+    return failed(
+        f"access requested by {len(people)} person(s) other than the owner, need {wanted}: "
+        "the person who wants in runs `inhouse access request` with their own key"
+    )
+
+
+@register_check("baseline-pinned", reads=("baseline.lock",))
+def baseline_pinned(ctx: CheckContext) -> Result:
+    """The lock names one runtime and one or two blessed models, each with a content digest."""
+    lock = current_lock(ctx)
+    if lock is None:
+        return failed("no baseline lock: run `inhouse baseline lock`")
+    most = int(ctx.param("max_models", 2))
+    models = lock.payload["models"]
+    if not 1 <= len(models) <= most:
+        return failed(f"the lock blesses {len(models)} models; the play allows 1 to {most}", lock)
+    runtime = lock.payload["runtime"]
+    names = ", ".join(f"{m['name']}@{str(m['digest'])[:19]}" for m in models)
+    return passed(f"{runtime['family']} {runtime['version']} with {names}", lock)
+
+
+@register_check("install-script-written", reads=("baseline.lock", "baseline.install_script"))
+def install_script_written(ctx: CheckContext) -> Result:
+    """An install script was written for the current lock."""
+    lock = current_lock(ctx)
+    if lock is None:
+        return failed("no baseline lock, so no install script for it: run `inhouse baseline lock`")
+    lock_hash = lock.payload["lock_hash"]
+    script = ctx.facts.latest(
+        "baseline.install_script", lambda f: f.payload["lock_hash"] == lock_hash
+    )
+    if script is None:
+        return failed(
+            "no install script for the current lock: run `inhouse baseline install-script`", lock
+        )
+    return passed(f"{script.payload['path']} written for lock {lock_hash[:12]}", lock, script)
+
+
+@register_check("data-rules-written", reads=("baseline.lock",))
+def data_rules_written(ctx: CheckContext) -> Result:
+    """Data-handling rules are written and part of the lock."""
+    lock = current_lock(ctx)
+    if lock is None:
+        return failed("no baseline lock: write data rules in inhouse.toml and lock the baseline")
+    if not lock.payload["rules_hash"]:
+        return failed(
+            "the lock has no data-handling rules: add a [data_rules] table to inhouse.toml and "
+            "re-lock (`inhouse baseline lock`)",
+            lock,
+        )
+    return passed(f"rules {lock.payload['rules_hash'][:12]} are in the lock", lock)
+
+
+@register_check("second-person-verified", reads=("baseline.lock", "baseline.verify"))
+def second_person_verified(ctx: CheckContext) -> Result:
+    """Someone other than the baseline's owner passed `baseline verify` on the current lock."""
+    lock = current_lock(ctx)
+    if lock is None:
+        return failed("no baseline lock to verify against: run `inhouse baseline lock`")
+    # the play's owner, the owner the lock names and whoever signed the lock are all "the owner"
+    owners = {str(o) for o in (ctx.owners.get("baseline"), lock.payload.get("owner"), lock.by) if o}
+    lock_hash = lock.payload["lock_hash"]
+    verifies = ctx.facts.of("baseline.verify")
+    good = [f for f in verifies if f.payload["passed"] and f.payload["lock_hash"] == lock_hash]
+    why_not = {f.id: other_person_elsewhere(ctx, f, owners) for f in good}
+    by_other = [f for f in good if why_not[f.id] is None]
+    if by_other:
+        fact = by_other[-1]
+        where = "imported from their machine" if fact.imported else "on their own machine"
+        return passed(f"{fact.by} verified lock {lock_hash[:12]} {where}", lock, fact)
+    if good:
+        reasons = "; ".join(sorted({str(why) for why in why_not.values()}))
+        return failed(
+            f"no verify of the current lock by a second person on their own machine ({reasons}): "
+            "someone other than the owner stands the baseline up from the docs and runs "
+            "`inhouse baseline verify` with their own key",
+            lock,
+            *good,
+        )
+    stale = [f for f in verifies if f.payload["passed"] and f.payload["lock_hash"] != lock_hash]
+    if stale:
+        return failed(
+            f"{len(stale)} passing verify(s) are for an earlier lock; re-verify lock "
+            f"{lock_hash[:12]} as a second person",
+            lock,
+        )
+    return failed(
+        f"no passing verify of lock {lock_hash[:12]}: "
+        "a second person runs `inhouse baseline verify`",
+        lock,
+    )

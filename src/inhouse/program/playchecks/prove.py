@@ -1,0 +1,60 @@
+"""Play 1, prove value: the hypothesis and the trial verdict."""
+
+from __future__ import annotations
+
+from inhouse.program.checks import (
+    CheckContext,
+    Result,
+    failed,
+    inconclusive,
+    passed,
+    register_check,
+)
+
+__all__: list[str] = []  # nothing to import: the checks are reached through the registry
+
+
+# -- play 1: prove value ---------------------------------------------------------------------------
+
+
+@register_check("hypothesis-recorded", reads=("hypothesis",))
+def hypothesis_recorded(ctx: CheckContext) -> Result:
+    """A person on the roster recorded what a local model should replace or unlock."""
+    fact = ctx.facts.latest("hypothesis", lambda f: f.by in ctx.people)
+    if fact is None:
+        return failed(
+            'no hypothesis recorded: run `inhouse hypothesis "..." --replaces NAME` '
+            "or `--unlocks NAME`"
+        )
+    aim = "replace" if fact.payload["aim"] == "replace-dependency" else "unlock"
+    return passed(f"{fact.by}: {aim} {fact.payload['target']}: {fact.payload['statement']}", fact)
+
+
+@register_check("value-proven", reads=("trial.verdict",))
+def value_proven(ctx: CheckContext) -> Result:
+    """The latest trial verdict says the local model is meaningfully better, at quality."""
+    fact = ctx.facts.latest("trial.verdict")
+    if fact is None:
+        return failed("no trial.verdict yet: run a head-to-head trial (`inhouse prove`)")
+    verdict = fact.payload["verdict"]
+    name = fact.payload["trial"]
+    if fact.payload.get("test_model") and not ctx.demo:
+        return failed(
+            f"trial {name}'s candidate was the project's test model (random weights): it proves "
+            "nothing about value; run the trial on a real model (only a program created as a "
+            "demo accepts it)",
+            fact,
+        )
+    if verdict == "proven":
+        if not fact.payload["quality_ok"]:
+            return failed(f"trial {name} is faster/cheaper but below the quality floor", fact)
+        dims = ", ".join(fact.payload["proven_on"]) or "unspecified dimensions"
+        demo = " (demo program: the test model, which proves nothing)" if ctx.demo else ""
+        return passed(f"trial {name} proved the local model {dims}{demo}", fact)
+    if verdict == "not-worth-it":
+        return failed(
+            f"trial {name} concluded not worth it; stop the program honestly "
+            "(`inhouse stop --not-worth-it`) or run another trial",
+            fact,
+        )
+    return inconclusive(f"trial {name} was inconclusive: add more task inputs and rerun", fact)

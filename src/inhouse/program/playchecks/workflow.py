@@ -1,0 +1,96 @@
+"""Play 3, the first repeatable workflow: named task, pinned model, tests, a run by another."""
+
+from __future__ import annotations
+
+from inhouse.program.checks import (
+    CheckContext,
+    Result,
+    failed,
+    passed,
+    register_check,
+)
+from inhouse.program.playchecks._shared import (
+    author_of,
+    current_lock,
+    current_workflow,
+    other_person_elsewhere,
+    passing_runs,
+)
+
+__all__: list[str] = []  # nothing to import: the checks are reached through the registry
+
+
+# -- play 3: workflow ------------------------------------------------------------------------------
+
+
+@register_check("recurring-task-named", reads=("task.named",))
+def recurring_task_named(ctx: CheckContext) -> Result:
+    """A recurring task is named, with how often it happens."""
+    fact = ctx.facts.latest("task.named")
+    if fact is None:
+        return failed(
+            "no recurring task named: write its workflow spec (owner, frequency) and run "
+            "`inhouse workflow validate NAME`"
+        )
+    return passed(f"{fact.payload['task']} ({fact.payload['frequency']})", fact)
+
+
+@register_check("workflow-pinned", reads=("workflow.spec", "workflow.run", "baseline.lock"))
+def workflow_pinned(ctx: CheckContext) -> Result:
+    """The current workflow's model is a blessed model of the current lock, by digest."""
+    spec = current_workflow(ctx)
+    if spec is None:
+        return failed("no workflow defined: write workflows/NAME.yaml and run its tests")
+    lock = current_lock(ctx)
+    if lock is None:
+        return failed("no baseline lock to pin the workflow's model against", spec)
+    digests = {str(m["digest"]) for m in lock.payload["models"]}
+    if spec.payload["model_digest"] not in digests:
+        return failed(
+            f"workflow {spec.payload['workflow']} uses {spec.payload['model']} "
+            f"({str(spec.payload['model_digest'])[:19]}), not a blessed model of the current lock",
+            spec,
+            lock,
+        )
+    return passed(
+        f"workflow {spec.payload['workflow']} pinned to {spec.payload['model']}", spec, lock
+    )
+
+
+@register_check("workflow-tests-pass", reads=("workflow.spec", "workflow.run", "baseline.lock"))
+def workflow_tests_pass(ctx: CheckContext) -> Result:
+    """The current version of the workflow has a passing test run."""
+    spec = current_workflow(ctx)
+    if spec is None:
+        return failed("no workflow defined: write workflows/NAME.yaml")
+    runs = passing_runs(ctx, spec)
+    if not runs:
+        return failed(
+            f"no passing test run of workflow {spec.payload['workflow']} at its current version: "
+            f"run `inhouse workflow test {spec.payload['workflow']}`",
+            spec,
+        )
+    run = runs[-1]
+    return passed(f"{run.by} passed it ({run.payload['pass_rate']:.0%} of cases)", spec, run)
+
+
+@register_check("workflow-run-by-other", reads=("workflow.spec", "workflow.run", "baseline.lock"))
+def workflow_run_by_other(ctx: CheckContext) -> Result:
+    """Someone other than the author ran the current workflow's tests and passed."""
+    spec = current_workflow(ctx)
+    if spec is None:
+        return failed("no workflow defined: write workflows/NAME.yaml")
+    author = author_of(spec)
+    runs = passing_runs(ctx, spec)
+    why_not = {run.id: other_person_elsewhere(ctx, run, {author}) for run in runs}
+    others = [run for run in runs if why_not[run.id] is None]
+    if not others:
+        seen = "; ".join(sorted({str(why) for why in why_not.values()}))
+        return failed(
+            f"no passing run of workflow {spec.payload['workflow']} by anyone but its author "
+            f"({author}, who published this version)" + (f" ({seen})" if seen else "") + ": "
+            "someone else runs `inhouse workflow test` with their own key, on their machine",
+            spec,
+            *runs,
+        )
+    return passed(f"{others[-1].by} (not the author, {author}) passed it", spec, others[-1])

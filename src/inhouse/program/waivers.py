@@ -1,0 +1,117 @@
+"""Waivers and the reach guards: the rollout lead's recorded overrides, and the check every
+action that widens access goes through.
+
+A refusal is recorded (the log shows who tried what) and raised as :class:`AntiPattern`, naming
+the missing evidence and the guard a waiver would cover; wording lives in :mod:`guards`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from inhouse.errors import AntiPattern, InvalidInput, NotAllowed
+from inhouse.program.core import ProgramCore
+from inhouse.program.events import EventKind
+from inhouse.program.guards import WAIVER_REASONS, Blocker, Guard, reach_blockers, refusal_message
+from inhouse.program.playbook import Reach, Role
+from inhouse.program.state import ProgramState, Waiver
+
+__all__ = ["WaiversMixin"]
+
+
+class WaiversMixin(ProgramCore):
+    def grant_waiver(
+        self,
+        actor: str | None,
+        guard: str,
+        *,
+        reason: str,
+        note: str,
+        expires: datetime,
+        play: str | int | None = None,
+    ) -> Waiver:
+        _, who = self._begin(actor)
+        if Role.ROLLOUT_LEAD not in who.roles:
+            raise NotAllowed(f"only a rollout lead can grant a waiver; {who.name} is not one")
+        try:
+            guard_name = Guard(guard)
+        except ValueError:
+            raise InvalidInput(
+                f"no guard named {guard!r}; waivable guards: {', '.join(g.value for g in Guard)}"
+            ) from None
+        if reason not in WAIVER_REASONS:
+            raise InvalidInput(f"reason must be one of {', '.join(WAIVER_REASONS)}, not {reason!r}")
+        if not note.strip():
+            raise InvalidInput("a waiver needs a note saying why, on the record")
+        now = self.clock()
+        if expires.tzinfo is None:
+            raise InvalidInput("the expiry needs a timezone")
+        if expires <= now:
+            raise InvalidInput(f"the expiry {expires:%Y-%m-%d %H:%M} is already past")
+        play_id = self.playbook.play(play).id if play is not None else None
+        event = self._append(
+            EventKind.WAIVER_GRANTED,
+            who.name,
+            {
+                "guard": guard_name.value,
+                "play": play_id,
+                "reason": reason,
+                "note": note.strip(),
+                "expires": expires.astimezone(UTC).isoformat(),
+            },
+        )
+        return next(w for w in self.state().waivers if w.seq == event.seq)
+
+    def check_reach(
+        self, actor: str | None, reach: Reach, *, action: str, person: str | None = None
+    ) -> list[Waiver]:
+        """The guard later packages call before widening access (issuing keys, adding pilot
+        members, users beyond the pilot). Returns the waivers it relied on; raises
+        :class:`AntiPattern` naming the missing evidence otherwise."""
+        state, who = self._begin(actor)
+        blockers = reach_blockers(self.playbook, reach, state, self.clock())
+        return self._pass_guards(state, who.name, blockers, action=action)
+
+    def reach_of(self, person: str) -> Reach:
+        """How far giving ``person`` access reaches: play 1's owner is the owner; pilot members
+        and people holding a role are the pilot; anyone else, once a pilot exists, is beyond it
+        (before a pilot exists, the first people let in are the pilot)."""
+        state = self.state()
+        target = self._person(state, person)
+        first = self.playbook.plays[0].id
+        if state.owners.get(first) == person:
+            return Reach.OWNER
+        if target.roles:
+            return Reach.PILOT
+        has_pilot = any(Role.PILOT_USER in p.roles for p in state.people.values())
+        return Reach.BEYOND_PILOT if has_pilot else Reach.PILOT
+
+    def _pass_guards(
+        self, state: ProgramState, actor: str, blockers: list[Blocker], *, action: str
+    ) -> list[Waiver]:
+        now = self.clock()
+        used: list[Waiver] = []
+        open_blockers: list[Blocker] = []
+        for blocker in blockers:
+            waiver = next(
+                (w for w in state.waivers if w.covers(blocker.guard, blocker.play, now)), None
+            )
+            if waiver is None:
+                open_blockers.append(blocker)
+            elif waiver not in used:
+                used.append(waiver)
+        if not open_blockers:
+            return used
+        missing = [item for blocker in open_blockers for item in blocker.missing]
+        message = refusal_message(action, open_blockers)
+        first = open_blockers[0]
+        self._append(
+            EventKind.ACTION_REFUSED,
+            actor,
+            {
+                "action": action,
+                "guards": list(dict.fromkeys(b.guard.value for b in open_blockers)),
+                "message": message,
+            },
+        )
+        raise AntiPattern(message, guard=first.guard.value, play=first.play, missing=missing)
