@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,6 +17,11 @@ from inhouse.cli._common import (
     out_console,
     print_json,
 )
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from inhouse.workflows import RunReport
 
 app = Typer()
 
@@ -33,22 +38,9 @@ def _user_path(folder: Path, text: str) -> Path:
 @app.command("list")
 def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     """The program's workflows (workflows/*.yaml) with owner, model and test count."""
-    from inhouse.errors import InhouseError
-    from inhouse.workflows import list_workflows, load_workflow
+    from inhouse.workflows import workflow_summaries
 
-    opened = open_program(program)
-    rows: list[dict[str, Any]] = []
-    for name in list_workflows(opened.folder):
-        try:
-            flow = load_workflow(opened.folder, name)
-        except InhouseError as err:
-            rows.append({"name": name, "error": str(err)})
-            continue
-        spec = flow.spec
-        rows.append(
-            {"name": name, "owner": spec.owner, "frequency": spec.frequency, "model": spec.model,
-             "tests": len(flow.cases), "content_hash": flow.content_hash}
-        )  # fmt: skip
+    rows = workflow_summaries(open_program(program).folder)
     if json:
         print_json(rows)
         return
@@ -93,35 +85,22 @@ def validate(name: NameArg, program: ProgramOpt = None, as_: AsOpt = None) -> No
         )
 
 
-def _inputs(folder: Path, pairs: list[str], input_file: str | None) -> tuple[list[Any], bool]:
+def _inputs(
+    folder: Path, pairs: list[str], input_file: str | None
+) -> tuple[list[dict[str, Any]], bool]:
     """(the variable sets, whether they came as text from --var)."""
-    import json
-
     from inhouse.errors import InvalidInput
+    from inhouse.jsonfiles import read_jsonl_objects
 
     if input_file is not None:
         if pairs:
             raise InvalidInput("give variables with --var or --input, not both")
         path = _user_path(folder, input_file)
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            raise InvalidInput(f"--input: no file {input_file}") from None
-        rows = []
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError as err:
-                raise InvalidInput(f"{input_file}:{number}: not JSON: {err}") from None
-            if not isinstance(row, dict):
-                raise InvalidInput(f"{input_file}:{number}: each line is a JSON object of vars")
-            rows.append(row)
-        if not rows:
+        lines = read_jsonl_objects(path, shown=input_file, what="a JSON object of vars")
+        if not lines:
             raise InvalidInput(f"{input_file}: no lines with variables")
-        return rows, False
-    given: dict[str, str] = {}
+        return [row for _, row in lines], False
+    given: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
@@ -174,7 +153,7 @@ def run(
         raise typer.Exit(1)
 
 
-def _progress_bar() -> Any:
+def _progress_bar() -> Progress:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     return Progress(
@@ -186,7 +165,7 @@ def _progress_bar() -> Any:
     )
 
 
-def _show(report: Any) -> None:
+def _show(report: RunReport) -> None:
     from rich.markup import escape
     from rich.table import Table
 
@@ -211,10 +190,11 @@ def _show(report: Any) -> None:
     )
     for fact in report.facts:
         console.print(f"  recorded {fact.kind} #{fact.id}")
-    if report.passed and report.runner == report.workflow.spec.owner:
+    exit_check = report.exit_check
+    if exit_check is not None:
         console.print(
-            "  note: a run by the workflow's author does not satisfy play 3's exit; someone "
-            f"else runs `inhouse workflow test {report.workflow.name} --as THEM`"
+            f"  play {exit_check.play}'s exit, {exit_check.check}: {exit_check.outcome}: "
+            f"{escape(exit_check.reason)}"
         )
 
 
@@ -292,39 +272,23 @@ def import_promptfoo(
     json: JsonOpt = False,
 ) -> None:
     """Convert a promptfoo config into a workflow spec, listing all that does not convert."""
-    from inhouse.baseline import read_lock
-    from inhouse.errors import InvalidInput
-    from inhouse.workflows import WORKFLOWS_DIR, import_promptfoo, workflow_path
+    from inhouse.workflows import write_imported
 
     opened = open_program(program)
-    folder = opened.folder
-    source = _user_path(folder, config)
-    if model is None:
-        lock = read_lock(folder)
-        if lock is None:
-            raise InvalidInput("no baseline lock to take a model from: give --model NAME")
-        model = lock.models[0].name
-    stem = Path(out).stem if out and name is None else name
-    result = import_promptfoo(
-        source,
-        name=stem,
-        owner=owner or opened.actor(as_).name,
+    result = write_imported(
+        opened,
+        as_,
+        _user_path(opened.folder, config),
+        out=_user_path(opened.folder, out) if out else None,
+        name=name,
+        owner=owner,
         frequency=frequency,
         model=model,
+        force=force,
     )
-    target = _user_path(folder, out) if out else workflow_path(folder, result.workflow.name)
-    if target.exists() and not force:
-        raise InvalidInput(f"{target} exists: pass --force to overwrite it")
-    if target.parent == folder / WORKFLOWS_DIR and target.stem != result.workflow.name:
-        raise InvalidInput(
-            f"{target.name}: a spec in {WORKFLOWS_DIR}/ must be named NAME.yaml for its name "
-            f"{result.workflow.name!r}; use --name {target.stem}"
-        )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(result.text, encoding="utf-8")
     if json:
         print_json(
-            {"path": str(target), "workflow": result.workflow.name,
+            {"path": str(result.path), "workflow": result.workflow.name,
              "tests": len(result.workflow.cases), "unsupported": result.unsupported,
              "notes": result.notes}
         )  # fmt: skip
@@ -332,7 +296,10 @@ def import_promptfoo(
     from rich.markup import escape
 
     console = out_console()
-    console.print(f"Wrote {target} ({len(result.workflow.cases)} test case(s), model {model}).")
+    console.print(
+        f"Wrote {result.path} ({len(result.workflow.cases)} test case(s), model "
+        f"{result.workflow.spec.model})."
+    )
     if result.unsupported:
         console.print(f"[yellow]Not imported ({len(result.unsupported)}):[/]")
         for item in result.unsupported:

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from inhouse.errors import InvalidInput
+from inhouse.jsonfiles import read_json
 from inhouse.runtimes.digests import sha256_digest
 from inhouse.runtimes.testmodel import TEST_MODEL_FILENAME, is_test_model, make_test_model
 
@@ -92,12 +93,12 @@ def resolve_model(folder: Path, model: str | Path) -> Path:
 
 def _read_manifest(folder: Path) -> dict[str, ModelRecord]:
     path = folder / MANIFEST_NAME
-    try:
-        raw = json.loads(path.read_text())
-    except FileNotFoundError:
+    if not path.exists():
         return {}
-    except ValueError as err:
-        raise InvalidInput(f"{path} is not valid JSON ({err}); fix or remove it") from err
+    try:
+        raw = read_json(path)
+    except InvalidInput as err:
+        raise InvalidInput(f"{err}; fix or remove it") from None
     models = raw.get("models", {}) if isinstance(raw, dict) else {}
     return {name: ModelRecord.model_validate(record) for name, record in models.items()}
 

@@ -4,10 +4,11 @@ checks from :mod:`inhouse.checks`), a runner that refuses a drifted model, test 
 facts, and an importer for promptfoo configs.
 """
 
-from inhouse.workflows.promptfoo import ImportResult, import_promptfoo
-from inhouse.workflows.report import Attempt, CaseReport, RunReport
+from inhouse.workflows.promptfoo import ImportResult, import_promptfoo, write_imported
+from inhouse.workflows.report import Attempt, CaseReport, ExitCheck, RunReport
 from inhouse.workflows.runner import (
     COLLECTOR,
+    RUN_BY_OTHER,
     Generation,
     Pinned,
     name_task,
@@ -26,14 +27,17 @@ from inhouse.workflows.spec import (
     load_workflow,
     parse_workflow,
     workflow_path,
+    workflow_summaries,
 )
 
 __all__ = [
     "COLLECTOR",
+    "RUN_BY_OTHER",
     "WORKFLOWS_DIR",
     "Attempt",
     "Case",
     "CaseReport",
+    "ExitCheck",
     "Generation",
     "ImportResult",
     "Pinned",
@@ -51,4 +55,6 @@ __all__ = [
     "run_workflow",
     "run_workflow_tests",
     "workflow_path",
+    "workflow_summaries",
+    "write_imported",
 ]

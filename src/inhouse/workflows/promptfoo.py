@@ -11,6 +11,9 @@ expand into one test per combination, as promptfoo does; the first provider's ``
 What does not is never dropped silently: each unsupported item (``javascript`` and other
 assertion types we do not run, inline Python, transforms, extra prompts and providers, file
 references) is listed in the result and in a comment at the top of the written spec.
+
+:func:`write_imported` is ``inhouse workflow import-promptfoo``: it picks the defaults (the
+lock's first model, the acting person as owner), names the file and refuses to overwrite one.
 """
 
 from __future__ import annotations
@@ -21,16 +24,19 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from inhouse.checks import SUPPORTED_TYPES, parse_check
 from inhouse.errors import InvalidInput
-from inhouse.workflows.spec import Workflow, parse_workflow
+from inhouse.workflows.spec import WORKFLOWS_DIR, Workflow, parse_workflow, workflow_path
 from inhouse.workflows.template import render, template_names
 
-__all__ = ["ImportResult", "import_promptfoo", "spec_text"]
+if TYPE_CHECKING:
+    from inhouse.program import Program
+
+__all__ = ["ImportResult", "import_promptfoo", "spec_text", "write_imported"]
 
 #: promptfoo assertion fields we carry over; the rest are listed as unsupported
 _CARRIED = {"type", "value", "threshold", "weight", "metric"}
@@ -49,6 +55,8 @@ class ImportResult:
     unsupported: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     text: str = ""
+    #: where :func:`write_imported` wrote the spec (None: not written)
+    path: Path | None = None
 
 
 def _slug(text: str, fallback: str) -> str:
@@ -369,4 +377,49 @@ def import_promptfoo(
     )
     result = ImportResult(spec, workflow, unsupported, notes)
     result.text = spec_text(result, source)
+    return result
+
+
+def write_imported(
+    program: Program,
+    actor: str | None,
+    config_path: Path,
+    *,
+    out: Path | None = None,
+    name: str | None = None,
+    owner: str | None = None,
+    frequency: str = "unspecified",
+    model: str | None = None,
+    force: bool = False,
+) -> ImportResult:
+    """``inhouse workflow import-promptfoo``: convert the config and write the spec to ``out``
+    (default ``workflows/NAME.yaml``). The model defaults to the lock's first blessed model, the
+    owner to the acting person, the name to ``out``'s stem; an existing file is overwritten only
+    with ``force``, and a spec in ``workflows/`` must be named for its workflow."""
+    from inhouse.baseline import read_lock
+
+    folder = program.folder
+    if model is None:
+        lock = read_lock(folder)
+        if lock is None:
+            raise InvalidInput("no baseline lock to take a model from: give --model NAME")
+        model = lock.models[0].name
+    result = import_promptfoo(
+        config_path,
+        name=out.stem if out is not None and name is None else name,
+        owner=owner or program.actor(actor).name,
+        frequency=frequency,
+        model=model,
+    )
+    target = out if out is not None else workflow_path(folder, result.workflow.name)
+    if target.exists() and not force:
+        raise InvalidInput(f"{target} exists: pass --force to overwrite it")
+    if target.parent == folder / WORKFLOWS_DIR and target.stem != result.workflow.name:
+        raise InvalidInput(
+            f"{target.name}: a spec in {WORKFLOWS_DIR}/ must be named NAME.yaml for its name "
+            f"{result.workflow.name!r}; use --name {target.stem}"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(result.text, encoding="utf-8")
+    result.path = target
     return result

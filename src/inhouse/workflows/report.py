@@ -13,7 +13,7 @@ from inhouse.checks import CaseResult
 from inhouse.program.facts import Fact
 from inhouse.workflows.spec import Case, Workflow
 
-__all__ = ["Attempt", "CaseReport", "RunReport"]
+__all__ = ["Attempt", "CaseReport", "ExitCheck", "RunReport"]
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,17 @@ class CaseReport:
         }
 
 
+@dataclass(frozen=True)
+class ExitCheck:
+    """A play's exit check as the engine evaluated it after the run (what ``inhouse status``
+    shows): whether this run, with the evidence before it, satisfies it, and why."""
+
+    play: int
+    check: str
+    outcome: str
+    reason: str
+
+
 @dataclass
 class RunReport:
     """A whole test run of one workflow version, by one person, against one lock."""
@@ -110,6 +121,9 @@ class RunReport:
     started: datetime
     seconds: float
     facts: list[Fact] = field(default_factory=list)
+    #: the engine's verdict on "someone other than the author passed it", once recorded (None
+    #: where no started play checks it)
+    exit_check: ExitCheck | None = None
 
     @property
     def pass_rate(self) -> float:

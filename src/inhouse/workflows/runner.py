@@ -5,7 +5,8 @@ test cases (repeats, concurrency, progress) and record what the run proved as fa
 ran it, the spec's content hash, the lock hash, the pass rate) and, when this version of the
 spec is new to the program, a ``workflow.spec`` fact naming its author (the spec's owner), model
 and locked digest. Play 3's exit reads both: a passing run by someone other than the author, on
-the current version.
+the current version; the report carries the engine's own result for the second, so nobody
+works out "the author's run does not count" a second time.
 """
 
 from __future__ import annotations
@@ -26,15 +27,17 @@ from inhouse.errors import ConfigError, NotAllowed, Refused, RuntimeFault
 from inhouse.program import Program, Provenance
 from inhouse.program.facts import Fact
 from inhouse.runtimes import ChatMessage, ChatRequest, Runtime, RuntimeConfig, open_runtime
-from inhouse.workflows.report import Attempt, CaseReport, RunReport
+from inhouse.workflows.report import Attempt, CaseReport, ExitCheck, RunReport
 from inhouse.workflows.spec import Workflow, load_workflow
 
 __all__ = [
     "COLLECTOR",
+    "RUN_BY_OTHER",
     "TASK_COLLECTOR",
     "Generation",
     "Pinned",
     "Progress",
+    "exit_check",
     "name_task",
     "pinned_runtime",
     "record_test_facts",
@@ -45,6 +48,8 @@ __all__ = [
 
 COLLECTOR = "inhouse workflow test"
 TASK_COLLECTOR = "inhouse workflow validate"
+#: the play exit check that reads these facts: a passing run by someone other than the author
+RUN_BY_OTHER = "workflow-run-by-other"
 
 #: called after each attempt: (attempts done, attempts in all, the case's name)
 Progress = Callable[[int, int, str], None]
@@ -323,4 +328,15 @@ def run_workflow_tests(
         seconds=time.perf_counter() - clock,
     )
     report.facts = record_test_facts(program, runner, workflow, pinned, report)
+    report.exit_check = exit_check(program, RUN_BY_OTHER)
     return report
+
+
+def exit_check(program: Program, check: str) -> ExitCheck | None:
+    """The engine's result for the exit check ``check`` of the started play that has it, as
+    ``inhouse status`` reports it; None where no started play checks it."""
+    for play in program.status()["plays"]:
+        for row in play["exit"] or []:
+            if row["check"] == check:
+                return ExitCheck(play["number"], check, row["outcome"], row["reason"])
+    return None

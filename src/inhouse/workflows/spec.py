@@ -41,7 +41,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from inhouse.checks import CheckSpec, parse_checks
-from inhouse.errors import InvalidInput
+from inhouse.errors import InhouseError, InvalidInput, first_validation_problem
 from inhouse.location import safe_join
 from inhouse.program.events import canonical_json
 from inhouse.workflows.template import VariableType, coerce, render, template_names
@@ -58,6 +58,7 @@ __all__ = [
     "load_workflow",
     "parse_workflow",
     "workflow_path",
+    "workflow_summaries",
 ]
 
 WORKFLOWS_DIR = "workflows"
@@ -243,16 +244,14 @@ def parse_workflow(text: str, *, where: str, expected_name: str | None = None) -
     try:
         spec = WorkflowSpec.model_validate(data)
     except ValidationError as err:
-        errors = err.errors()
-        # A misspelt field also shows up as the right one missing: name the misspelling.
-        first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-        field = _field(tuple(_kebab(p) if isinstance(p, str) else p for p in first["loc"]))
-        message = str(first["msg"]).removeprefix("Value error, ")
-        if first["type"] == "extra_forbidden":
+        first = first_validation_problem(err)
+        field = _field(tuple(_kebab(p) if isinstance(p, str) else p for p in first.loc))
+        message = first.message
+        if first.kind == "extra_forbidden":
             message = "not a field of a workflow spec here (a typo?)"
-        elif first["type"] == "missing":
+        elif first.kind == "missing":
             message = "missing (required)"
-        more = f" (+{len(err.errors()) - 1} more)" if len(err.errors()) > 1 else ""
+        more = f" (+{err.error_count() - 1} more)" if err.error_count() > 1 else ""
         raise InvalidInput(f"{where}: {field}: {message}{more}") from None
     if expected_name is not None and spec.name != expected_name:
         raise InvalidInput(
@@ -338,3 +337,21 @@ def list_workflows(folder: Path) -> list[str]:
     if not found.is_dir():
         return []
     return sorted(path.stem for path in found.glob("*.yaml") if _NAME.match(path.stem))
+
+
+def workflow_summaries(folder: Path) -> list[dict[str, Any]]:
+    """``workflow list``: each spec's name, owner, frequency, model, test count and version,
+    or its name and the error for a spec that does not load (one bad file hides no other)."""
+    rows: list[dict[str, Any]] = []
+    for name in list_workflows(folder):
+        try:
+            flow = load_workflow(folder, name)
+        except InhouseError as err:
+            rows.append({"name": name, "error": str(err)})
+            continue
+        spec = flow.spec
+        rows.append(
+            {"name": name, "owner": spec.owner, "frequency": spec.frequency, "model": spec.model,
+             "tests": len(flow.cases), "content_hash": flow.content_hash}
+        )  # fmt: skip
+    return rows
