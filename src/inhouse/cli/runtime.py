@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from inhouse.cli._common import JsonOpt, ProgramOpt, Typer, out_console, print_json, state
 
+if TYPE_CHECKING:
+    from inhouse.runtimes import EmbeddedStatus
+
 app = Typer()
 
 
-def _describe(status: Any) -> list[str]:
+def _describe(status: EmbeddedStatus) -> list[str]:
     """Lines about a recorded embedded server, saying plainly when it runs the test model."""
     from inhouse.runtimes import TEST_MODEL_LABEL
 
