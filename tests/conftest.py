@@ -13,7 +13,14 @@ import pytest
 
 pytest_plugins = ["tests.engine"]
 
-_ENV = ("INHOUSE_PROGRAM", "INHOUSE_USER", "INHOUSE_DATABASE_URL", "INHOUSE_MODELS_DIR")
+_ENV = (
+    "INHOUSE_PROGRAM",
+    "INHOUSE_USER",
+    "INHOUSE_DATABASE_URL",
+    "INHOUSE_MODELS_DIR",
+    "INHOUSE_KEY",
+    "XDG_CONFIG_HOME",
+)
 
 
 @pytest.fixture(autouse=True)

@@ -9,9 +9,7 @@ baseline's owner, against the current lock.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import platform
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,17 +74,11 @@ class VerifyReport(BaseModel):
 
 
 def machine_fingerprint() -> str:
-    """A stable, non-identifying name for this machine: the SHA-256 of its hostname, OS,
-    architecture and machine id (first 16 hex digits)."""
-    machine_id = ""
-    for path in _MACHINE_ID:
-        try:
-            machine_id = path.read_text().strip()
-            break
-        except OSError:
-            continue
-    material = "|".join((socket.gethostname(), platform.system(), platform.machine(), machine_id))
-    return hashlib.sha256(material.encode()).hexdigest()[:16]
+    """This machine's fingerprint (:mod:`inhouse.identity.machine`): compared with the machines
+    the baseline's owners enrolled their keys from."""
+    from inhouse.identity import machine
+
+    return machine.machine_fingerprint()
 
 
 def _manifest_check(manifest: Manifest, lock: Lock) -> VerifyCheck:

@@ -7,11 +7,14 @@ import functools
 import json
 import sys
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from inhouse.errors import InhouseError
+
+if TYPE_CHECKING:
+    from inhouse.program import Program
 
 __all__ = [
     "AsOpt",
@@ -114,15 +117,16 @@ ProgramOpt = Annotated[
 AsOpt = Annotated[
     str | None,
     typer.Option(
-        "--as",
-        help="Act as this person (default: env INHOUSE_USER, then the program's lead).",
+        "--on-behalf-of",
+        help="A rollout lead records this for NAME (shown as on behalf; never counts as NAME's "
+        "own act). Whoever holds the signing key acts: INHOUSE_KEY or your own key file.",
         show_default=False,
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (stable shape, see docs).")]
 
 
-def open_program(program: str | None = None) -> Any:
+def open_program(program: str | None = None) -> Program:
     """Open the program named by ``--program`` (sub-command or root), env, or the walk up."""
     from inhouse.program import Program
 

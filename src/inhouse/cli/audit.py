@@ -2,40 +2,83 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
 from inhouse.cli._common import JsonOpt, ProgramOpt, Typer, open_program, out_console, print_json
 
 app = Typer()
 
 
 @app.command("verify")
-def verify(program: ProgramOpt = None, json: JsonOpt = False) -> None:
-    """Recompute every event's hash and link; report the first tampered event (exit 1)."""
-    import typer
+def verify(
+    anchor: Annotated[
+        Path | None,
+        typer.Option(
+            "--anchor", help="An anchor file (`audit anchor`): also notice events cut off after it."
+        ),
+    ] = None,
+    program: ProgramOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Recompute every event's hash and link and check every signature against the roster's
+    keys; report the first event that does not hold (exit 1)."""
+    from inhouse.program.audit import check_anchor, read_anchor, verify_chain
 
-    from inhouse.program.audit import verify_chain
-
-    report = verify_chain(open_program(program).store)
+    opened = open_program(program)
+    report = verify_chain(opened.store, lead_key=opened.settings.lead_key)
+    problem, bad = report.problem, report.first_bad_seq
+    if report.ok and anchor is not None:
+        problem = check_anchor(opened.store, read_anchor(anchor), report)
+        bad = None
+    ok = problem is None
     if json:
         print_json(
             {
-                "ok": report.ok,
+                "ok": ok,
                 "checked": report.checked,
-                "first_bad_event": report.first_bad_seq,
-                "problem": report.problem,
+                "signed": report.signed,
+                "unsigned": report.unsigned,
+                "first_bad_event": bad,
+                "problem": problem,
                 "head_hash": report.head_hash,
             }
         )
-    elif report.ok:
+    elif ok:
+        before = f", {report.unsigned} from before identities (unsigned)" if report.unsigned else ""
         out_console().print(
-            f"[green]ok[/]: {report.checked} events, chain intact (head {report.head_hash})"
+            f"[green]ok[/]: {report.checked} events, chain intact, {report.signed} signatures "
+            f"valid{before} (head {report.head_hash})"
         )
     else:
         out_console().print(
-            f"[bold red]TAMPERED[/]: {report.problem}. "
-            f"{report.checked} events before it are intact."
+            f"[bold red]TAMPERED[/]: {problem}. {report.checked} events before it are intact."
         )
-    if not report.ok:
+    if not ok:
         raise typer.Exit(1)
+
+
+@app.command("anchor")
+def anchor(
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Anchor file; keep it in git.")
+    ] = Path("inhouse.anchor"),
+    program: ProgramOpt = None,
+) -> None:
+    """Verify the log, then write its head (seq and hash) to a file meant for git: a later
+    `audit verify --anchor FILE` notices events cut off after it."""
+    from inhouse.errors import Refused
+    from inhouse.program.audit import verify_chain, write_anchor
+
+    opened = open_program(program)
+    report = verify_chain(opened.store, lead_key=opened.settings.lead_key)
+    if not report.ok:
+        raise Refused(f"the log does not verify, so it cannot be anchored: {report.problem}")
+    target = output if output.is_absolute() else opened.folder / output
+    mark = write_anchor(target, opened.state().program_id, report)
+    out_console().print(f"Anchored event {mark.seq} ({mark.hash[:16]}…) in {target}.")
 
 
 @app.command("log")
@@ -47,6 +90,7 @@ def log(program: ProgramOpt = None, json: JsonOpt = False) -> None:
             "seq": e.seq,
             "at": e.at.isoformat(timespec="seconds"),
             "actor": e.actor,
+            "signer": e.signer,
             "kind": e.kind,
             "payload": e.payload,
             "hash": e.hash,

@@ -1,4 +1,5 @@
-"""inhouse keys: gateway keys — issue (shown once), revoke, list."""
+"""inhouse keys: gateway keys — granted by a lead, fetched by their person (shown once),
+revoked, listed."""
 
 from __future__ import annotations
 
@@ -41,19 +42,38 @@ def issue(
     as_: AsOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """Issue a gateway key and print it once; only its hash is kept. Anyone but play 1's
-    owner needs the pilot's evidence (or a waiver): scaling before proving is refused."""
-    from inhouse.gateway.keys import KeyLimits, issue_key
+    """Grant PERSON a gateway key; they fetch it themselves (`inhouse keys fetch`) with their
+    own signing key, so you never see it. Anyone but play 1's owner needs the pilot's evidence
+    (scaling before proving); anyone outside the pilot, once there is one, needs play 5's
+    (skipping play five); a waiver on the record can let either through. An --agent key needs
+    that agent's tool boundary in inhouse.toml."""
+    from inhouse.gateway.keys import KeyLimits, grant_key
 
     limits = KeyLimits(
         rpm=rpm, tokens_per_day=tokens_per_day, models=tuple(model) if model else None
     )
-    record, key = issue_key(open_program(program), as_, person, agent=agent, limits=limits)
+    grant = grant_key(open_program(program), as_, person, agent=agent, limits=limits)
+    if json:
+        print_json({"grant": grant, "person": person, "agent": agent})
+        return
+    out_console().print(
+        f"Granted {person} a gateway key ({grant})"
+        + (f" bound to agent {agent}" if agent else "")
+        + f". {person} fetches it with their own key: `inhouse keys fetch`."
+    )
+
+
+@app.command("fetch")
+def fetch(program: ProgramOpt = None, json: JsonOpt = False) -> None:
+    """Fetch the gateway key granted to you and print it once; only its hash is kept."""
+    from inhouse.gateway.keys import fetch_key
+
+    record, key = fetch_key(open_program(program))
     if json:
         print_json({"id": record.id, "person": record.person, "agent": record.agent,
                     "prefix": record.prefix, "key": key})  # fmt: skip
         return
-    out_console().print(f"Key {record.id} issued to {record.person}"
+    out_console().print(f"Key {record.id} for {record.person}"
                         + (f" (agent {record.agent})" if record.agent else "") + ".")  # fmt: skip
     err_console().print("Shown once; inhouse keeps only its hash. Use it as the OpenAI API key:")
     typer.echo(key)

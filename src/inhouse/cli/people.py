@@ -1,4 +1,4 @@
-"""inhouse person: the roster."""
+"""inhouse person: the roster, invitations and keys."""
 
 from __future__ import annotations
 
@@ -28,19 +28,52 @@ RoleOpt = Annotated[
 ]
 
 
-@app.command("add")
-def add(
-    name: Annotated[str, typer.Argument(help="A short, unique name, e.g. 'omar'.")],
+@app.command("invite")
+def invite(
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="A short, unique name, e.g. 'omar'; your own name invites a new machine of yours."
+        ),
+    ],
     email: Annotated[str, typer.Option(help="E-mail.")] = "",
     team: Annotated[str, typer.Option(help="Team or job role, e.g. 'support', 'legal'.")] = "",
     role: RoleOpt = None,
+    days: Annotated[int, typer.Option(help="Days the invitation stays valid (1-90).")] = 7,
     program: ProgramOpt = None,
-    as_: AsOpt = None,
 ) -> None:
-    """Add a person to the program's roster."""
-    person = open_program(program).add_person(as_, name, email=email, team=team, roles=role or [])
-    roles = ", ".join(sorted(person.roles)) or "no roles yet"
-    out_console().print(f"Added {person.name} ({roles}).")
+    """Invite someone (rollout leads): prints a one-time invitation for them alone. They run
+    `inhouse join INVITATION` on their own machine, which creates their key there."""
+    from inhouse.program.people import invitation_expiry
+
+    opened = open_program(program)
+    text = opened.invite(
+        name, email=email, team=team, roles=role or [], expires_in=invitation_expiry(days)
+    )
+    out_console().print(
+        f"Invitation for [bold]{name}[/] (valid {days} days, one use). Give it to {name} "
+        "alone; they run, on their own machine:\n"
+    )
+    out_console().print(f"  inhouse join {text}", soft_wrap=True)
+
+
+@app.command("revoke-key")
+def revoke_key(
+    key_id: Annotated[str, typer.Argument(help="The key id (see `person list --json`).")],
+    program: ProgramOpt = None,
+) -> None:
+    """Revoke one of your keys (a lost laptop), or as a rollout lead, anyone's. Its later
+    signatures count for nobody."""
+    open_program(program).revoke_key(key_id)
+    out_console().print(f"Revoked {key_id}.")
+
+
+@app.command("claim-lead")
+def claim_lead(program: ProgramOpt = None) -> None:
+    """For a program created before identities: its lead enrols this shell's key, once."""
+    opened = open_program(program)
+    opened.claim_lead()
+    out_console().print(f"Enrolled key {opened.key.key_id} for the lead, {opened.state().lead}.")
 
 
 @app.command("role")
@@ -63,16 +96,30 @@ def role(
 @app.command("list")
 def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     """Everyone on the roster, with team and roles."""
-    people = open_program(program).state().people.values()
+    state = open_program(program).state()
+    people = state.people.values()
     rows = [
-        {"name": p.name, "email": p.email, "team": p.team, "roles": sorted(p.roles)} for p in people
+        {
+            "name": p.name,
+            "email": p.email,
+            "team": p.team,
+            "roles": sorted(p.roles),
+            "service": p.service,
+            "keys": [
+                {"key_id": k.key_id, "machine": k.machine, "revoked": k.revoked_at is not None}
+                for k in state.keys_of(p.name)
+            ],
+        }
+        for p in people
     ]
     if json:
         print_json(rows)
         return
     from rich.table import Table
 
-    table = Table("name", "team", "roles", "email", box=None)
+    table = Table("name", "team", "roles", "keys", box=None)
     for row in rows:
-        table.add_row(row["name"], row["team"], ", ".join(row["roles"]), row["email"])
+        live = [k for k in row["keys"] if not k["revoked"]]
+        keys = f"{len(live)} key(s)" if live else "invited, not joined"
+        table.add_row(row["name"], row["team"], ", ".join(row["roles"]), keys)
     out_console().print(table)

@@ -30,17 +30,90 @@ def init(
         str, typer.Option(help="Shipped playbook name, or a .yaml path inside the folder.")
     ] = "local-model-program",
     folder: Annotated[Path, typer.Option("--dir", help="Where to create it.")] = Path("."),
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="A demo program: it accepts trials of the random-weights test model (which "
+            "prove nothing) and says so on every status and report.",
+        ),
+    ] = False,
 ) -> None:
-    """Start a program here: writes inhouse.toml and .inhouse/, records the lead."""
+    """Start a program here: writes inhouse.toml and .inhouse/, and enrols you as its lead with
+    your own signing key (created in your config folder if you have none; INHOUSE_KEY points
+    elsewhere)."""
     from inhouse.program import Program
 
-    program = Program.init(folder, name, lead, email=email, team=team, playbook=playbook)
+    program = Program.init(folder, name, lead, email=email, team=team, playbook=playbook, demo=demo)
+    label = " [bold yellow](demo)[/]" if demo else ""
     out_console().print(
-        f"Created program [bold]{name}[/] in {program.folder} "
+        f"Created program [bold]{name}[/]{label} in {program.folder} "
         f"(playbook {program.playbook.name} v{program.playbook.version}, lead {lead}).\n"
-        f"Next: add people (`inhouse person add`), then record the hypothesis play 1 tests "
-        f"(`inhouse hypothesis`)."
+        f"You act with the key {program.key.key_id} at {program.key.path}; keep inhouse.toml "
+        "in git: it names that key as the program's root of trust.\n"
+        f"Next: invite people (`inhouse person invite NAME`), then record the hypothesis play 1 "
+        f"tests (`inhouse hypothesis`)."
     )
+
+
+@app.command()
+def join(
+    invitation: Annotated[str, typer.Argument(help="The invitation a rollout lead gave you.")],
+    ssh_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--ssh-key",
+            help="Use this existing OpenSSH ed25519 private key (like git's SSH signing) "
+            "instead of creating one.",
+        ),
+    ] = None,
+    program: ProgramOpt = None,
+) -> None:
+    """Enrol on this machine with a key of your own. Where this machine holds the program's
+    log (or shares its PostgreSQL), you are enrolled at once; on a machine with only the program
+    folder, the signed enrolment goes to .inhouse/outbox for `inhouse evidence export`."""
+    from inhouse.identity import adopt_key, create_key, default_key_path, load_key
+
+    if ssh_key is not None:
+        key = adopt_key(ssh_key)
+    elif default_key_path().exists():
+        key = load_key()
+    else:
+        key = create_key()
+    opened = open_program(program).using(key)
+    if opened.detached():
+        path = opened.seal_enrolment(invitation)
+        out_console().print(
+            f"Signed your enrolment with key {key.key_id} into {path}.\n"
+            "Send it to the program's lead (`inhouse evidence export -o FILE` bundles your "
+            "outbox); they run `inhouse evidence import FILE`."
+        )
+        return
+    person = opened.join(invitation, key)
+    out_console().print(
+        f"Enrolled [bold]{person.name}[/] with key {key.key_id} ({key.path}). "
+        "Your private key never leaves this machine."
+    )
+
+
+@app.command()
+def whoami(program: ProgramOpt = None, json: JsonOpt = False) -> None:
+    """Who this shell acts as: the person whose key it holds."""
+    opened = open_program(program)
+    key = opened.key
+    person = opened.whoami()
+    data = {
+        "name": person.name,
+        "roles": sorted(person.roles),
+        "team": person.team,
+        "key_id": key.key_id,
+        "key_path": str(key.path),
+    }
+    if json:
+        print_json(data)
+        return
+    roles = ", ".join(data["roles"]) or "no roles"
+    out_console().print(f"{person.name} ({roles}), key {key.key_id} at {key.path}")
 
 
 @app.command()

@@ -5,9 +5,11 @@ Its first characters (the *prefix*) are kept in clear to find the row and to tel
 listings; the hash is then compared in constant time. Issuing and revoking are events in the
 program's log, so the audit trail shows who gave whom access and under which waiver.
 
-Issuing a key to anyone but play 1's owner widens reach: it goes through the program's
-scaling guard (:meth:`Program.check_reach`), which refuses with the missing evidence unless a
-waiver covers it.
+A key is *granted* (``keys issue``) and then *fetched* by its person with their own signing key
+(``keys fetch``), so the granter never sees another person's key. Granting widens reach: to the
+pilot it goes through the scaling-before-proving guard, beyond the pilot through the
+skipping-play-five guard (:meth:`Program.check_reach`); each refuses with the missing evidence
+unless a waiver covers it.
 """
 
 from __future__ import annotations
@@ -30,19 +32,25 @@ if TYPE_CHECKING:
     from inhouse.program import Program
 
 __all__ = [
+    "KEY_GRANTED",
     "KEY_ISSUED",
     "KEY_REVOKED",
     "GatewayKey",
     "KeyLimits",
     "KeyTable",
+    "fetch_key",
+    "grant_key",
     "hash_key",
     "issue_key",
     "list_keys",
     "load_key_table",
+    "pending_grants",
     "revoke_key",
 ]
 
+KEY_GRANTED = "gateway.key.granted"
 KEY_ISSUED = "gateway.key.issued"
+COLLECTOR = "inhouse keys"
 KEY_REVOKED = "gateway.key.revoked"
 _PREFIX_LEN = 11  # "ih_" + 8 random characters
 
@@ -114,18 +122,21 @@ def _positive(value: int | None, what: str) -> None:
         raise InvalidInput(f"{what} must be at least 1 (leave it out for no limit), not {value}")
 
 
-def issue_key(
+def grant_key(
     program: Program,
     actor: str | None,
     person: str,
     *,
     agent: str | None = None,
     limits: KeyLimits | None = None,
-) -> tuple[GatewayKey, str]:
-    """Issue a key to ``person``. Returns the stored record and the key itself, which is shown
-    once and never stored. Raises ``AntiPattern`` when the reach guard refuses."""
-    from inhouse.program import Reach
-    from inhouse.program.events import append
+) -> str:
+    """Grant ``person`` a gateway key, to be fetched by them with their own signing key (the
+    granter never sees it). Widening reach goes through the guards: to the pilot before plays
+    1-3 exit (scaling before proving), beyond the pilot before play 5 exits (skipping play
+    five). A key bound to an agent needs that agent's tool boundary in inhouse.toml, and
+    records the agent and its boundary as facts. Returns the grant's id."""
+    from inhouse.program import Provenance
+    from inhouse.program.config import read_config
 
     limits = limits or KeyLimits()
     _positive(limits.rpm, "--rpm")
@@ -136,21 +147,82 @@ def issue_key(
         known = ", ".join(sorted(state.people)) or "nobody yet"
         raise UnknownPerson(
             f"{person!r} is not on this program's roster (people: {known}); "
-            f"add them first with `inhouse person add {person}`"
+            f"invite them first (`inhouse person invite {person}`)"
         )
-    first = program.playbook.plays[0]
-    record = state.plays.get(first.id)
-    waivers: list[int] = []
-    if record is None or record.owner != person:
-        used = program.check_reach(
-            who.name, Reach.PILOT, action=f"issue gateway key to {person}", person=person
+    boundary = None
+    if agent is not None:
+        from inhouse.policy.tools import load_boundaries
+
+        boundary = load_boundaries(read_config(program.folder)).get(agent)
+        if boundary is None:
+            raise InvalidInput(
+                f"agent {agent!r} has no tool boundary: declare [policy.agents.{agent}] with its "
+                "allowed tools in inhouse.toml first; an agent key without one is refused"
+            )
+    reach = program.reach_of(person)
+    used = program.check_reach(
+        None, reach, action=f"grant a gateway key to {person} ({reach.value})", person=person
+    )
+    grant = "g_" + secrets.token_hex(6)
+    if agent is not None and boundary is not None:
+        facts = state.live_facts(program.clock())
+        if not any(f.payload.get("agent") == agent for f in facts.of("agent.registered")):
+            program.record_fact(
+                None,
+                "agent.registered",
+                {"agent": agent},
+                provenance=Provenance.MEASURED,
+                collector=COLLECTOR,
+            )
+        program.record_fact(
+            None,
+            "agent.boundary",
+            {"agent": agent, "tools": sorted(boundary.tools)},
+            provenance=Provenance.MEASURED,
+            collector=COLLECTOR,
         )
-        waivers = [w.seq for w in used]
+    program.log_event(
+        KEY_GRANTED,
+        {
+            "grant": grant,
+            "person": person,
+            "agent": agent,
+            "limits": json.loads(limits.to_json()),
+            "waivers": [w.seq for w in used],
+        },
+    )
+    return grant
+
+
+def pending_grants(program: Program, person: str) -> list[dict[str, Any]]:
+    """Grants to ``person`` not yet fetched, oldest first."""
+    grants: dict[str, dict[str, Any]] = {}
+    for event in program.events():
+        if event.kind == KEY_GRANTED and event.payload["person"] == person:
+            grants[event.payload["grant"]] = event.payload
+        elif event.kind == KEY_ISSUED and event.payload.get("grant") in grants:
+            del grants[event.payload["grant"]]
+    return list(grants.values())
+
+
+def fetch_key(program: Program) -> tuple[GatewayKey, str]:
+    """Fetch the key granted to you (the holder of this shell's signing key). Returns the stored
+    record and the key itself, shown once to you alone and never stored."""
+    who = program.actor(None)
+    grants = pending_grants(program, who.name)
+    if not grants:
+        raise InvalidInput(
+            f"no gateway key is waiting for {who.name}: a rollout lead grants one first "
+            f"(`inhouse keys issue {who.name}`)"
+        )
+    grant = grants[0]
+    limits = KeyLimits.from_json(json.dumps(grant["limits"]))
+    agent = grant.get("agent")
     key = "ih_" + secrets.token_urlsafe(32)
     created = program.clock().astimezone(UTC).isoformat()
     issued = GatewayKey(
         id="k_" + secrets.token_hex(6),
-        person=person,
+        person=who.name,
         agent=agent,
         prefix=key[:_PREFIX_LEN],
         created=created,
@@ -162,7 +234,7 @@ def issue_key(
         conn.execute(
             insert(gateway_keys).values(
                 id=issued.id,
-                person=person,
+                person=who.name,
                 agent=agent,
                 hash=issued.hash,
                 prefix=issued.prefix,
@@ -171,21 +243,34 @@ def issue_key(
                 limits=limits.to_json(),
             )
         )
-    append(
-        program.store,
+    program.log_event(
         KEY_ISSUED,
-        who.name,
         {
             "key": issued.id,
+            "grant": grant["grant"],
             "prefix": issued.prefix,
-            "person": person,
+            "person": who.name,
             "agent": agent,
-            "limits": json.loads(limits.to_json()),
-            "waivers": waivers,
+            "limits": grant["limits"],
         },
-        at=program.clock(),
     )
     return issued, key
+
+
+def issue_key(
+    program: Program,
+    actor: str | None,
+    person: str,
+    *,
+    agent: str | None = None,
+    limits: KeyLimits | None = None,
+    holder: Program | None = None,
+) -> tuple[GatewayKey, str]:
+    """Grant a key to ``person`` and fetch it with ``holder`` (the program opened with that
+    person's own key): the two steps of `keys issue` and `keys fetch`, for tests and scripts
+    that hold both keys."""
+    grant_key(program, actor, person, agent=agent, limits=limits)
+    return fetch_key(holder or program)
 
 
 def _find(store: Store, ref: str) -> GatewayKey:
@@ -202,22 +287,16 @@ def _find(store: Store, ref: str) -> GatewayKey:
 
 def revoke_key(program: Program, actor: str | None, ref: str) -> GatewayKey:
     """Revoke the key with id or prefix ``ref``; running gateways drop it on their next refresh."""
-    from inhouse.program.events import append
-
     who = program.actor(actor)
     key = _find(program.store, ref)
+    if key.person != who.name and "rollout-lead" not in who.roles:
+        raise InvalidInput(f"{who.name} cannot revoke {key.person}'s key; they or a lead can")
     if key.revoked is not None:
         raise InvalidInput(f"key {key.id} ({key.person}) was already revoked at {key.revoked}")
     when = program.clock().astimezone(UTC).isoformat()
     with program.store.engine.begin() as conn:
         conn.execute(update(gateway_keys).where(gateway_keys.c.id == key.id).values(revoked=when))
-    append(
-        program.store,
-        KEY_REVOKED,
-        who.name,
-        {"key": key.id, "prefix": key.prefix, "person": key.person},
-        at=program.clock(),
-    )
+    program.log_event(KEY_REVOKED, {"key": key.id, "prefix": key.prefix, "person": key.person})
     return GatewayKey(**{**key.__dict__, "revoked": when})
 
 

@@ -47,11 +47,13 @@ BUILTIN_COLLECTORS: tuple[Collector, ...] = (
         "checks a machine against the lock, signed by whoever ran it",
     ),
     Collector(
-        "inhouse workflow validate",
-        ("task.named", "workflow.spec"),
-        "publishes a workflow version; its signer is the author",
+        "inhouse workflow validate", ("task.named",), "names play 3's recurring task from its spec"
     ),
-    Collector("inhouse workflow test", ("workflow.run",), "runs a workflow's tests"),
+    Collector(
+        "inhouse workflow test",
+        ("workflow.spec", "workflow.run"),
+        "runs a workflow's tests; the first run of a version publishes it, its signer the author",
+    ),
     Collector(
         "inhouse access",
         ("access.request",),

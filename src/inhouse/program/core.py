@@ -107,6 +107,12 @@ class ProgramCore:
             )
         return who
 
+    def log_event(self, kind: str, payload: dict[str, Any]) -> Event:
+        """Record a play package's own event (a gateway key granted, fetched, revoked…), signed
+        by the acting key. The fold ignores kinds it does not know; the audit checks them."""
+        _, who = self._begin(None)
+        return self._append(kind, who.name, payload)
+
     # -- for the actions ---------------------------------------------------------------------
 
     def _me(self, state: ProgramState) -> Person:

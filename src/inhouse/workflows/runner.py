@@ -238,16 +238,18 @@ def record_test_facts(
     """Record the ``workflow.spec`` fact (when this version, model or digest is new) and the
     ``workflow.run`` fact of a test run."""
     recorded = []
-    spec_payload = {
+    version = {
         "workflow": workflow.name,
         "content_hash": workflow.content_hash,
-        "author": workflow.spec.owner,
         "model": pinned.model.name,
         "model_digest": pinned.model.digest,
     }
+    # the author of a version is whoever published it: the signer of its first workflow.spec
+    # fact (never the YAML's owner: field, which anyone can type)
+    spec_payload = {**version, "author": program.actor(runner).name}
     facts = program.state().live_facts(program.clock())
     latest = facts.latest("workflow.spec", lambda f: f.payload["workflow"] == workflow.name)
-    if _spec_changed(latest, spec_payload):
+    if _spec_changed(latest, version):
         recorded.append(
             program.record_fact(
                 runner,

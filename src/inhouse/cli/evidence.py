@@ -1,0 +1,53 @@
+"""inhouse evidence: carry signed facts between machines as DSSE envelopes (in-toto)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from inhouse.cli._common import ProgramOpt, Typer, open_program, out_console
+
+app = Typer()
+
+
+@app.command("export")
+def export(
+    output: Annotated[Path, typer.Option("-o", "--output", help="File to write (JSON).")],
+    kind: Annotated[
+        list[str] | None, typer.Option("--kind", help="Only these fact kinds (repeatable).")
+    ] = None,
+    program: ProgramOpt = None,
+) -> None:
+    """Write your signed evidence to a file: on a machine without the program's log, your
+    outbox (enrolment, verify runs); elsewhere, your own facts, sealed with your key."""
+    from inhouse.errors import InvalidInput
+
+    envelopes = open_program(program).export_evidence(kind or [])
+    if not envelopes:
+        raise InvalidInput("nothing to export: no signed evidence of yours here")
+    output.write_text(json.dumps(envelopes, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    out_console().print(f"Wrote {len(envelopes)} signed envelope(s) to {output}.")
+
+
+@app.command("import")
+def import_(
+    files: Annotated[list[Path], typer.Argument(help="Envelope files (one envelope or a list).")],
+    program: ProgramOpt = None,
+) -> None:
+    """Append envelopes from another machine. Each is checked: its signature, its program, an
+    enrolled signer (or a valid invitation, for an enrolment), and the fact's rules. The
+    signature, not whoever carried the file, says who made it."""
+    from inhouse.errors import InvalidInput
+
+    opened = open_program(program)
+    for path in files:
+        try:
+            data: Any = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise InvalidInput(f"cannot read {path}: {err}") from None
+        items = data if isinstance(data, list) else [data]
+        for line in opened.import_evidence(items, source=path.name):
+            out_console().print(line)
