@@ -1,6 +1,6 @@
 """Every error inhouse raises on purpose.
 
-Code below the edges raises these; only the edges (the CLI, later the gateway and the dashboard)
+Code below the edges raises these; only the edges (the CLI, the gateway, later the dashboard)
 turn them into a message, an exit code or an HTTP error. Anything else that escapes is a bug.
 
     InhouseError                      base; ``str(err)`` is the message a person reads
@@ -12,18 +12,41 @@ turn them into a message, an exit code or an HTTP error. Anything else that esca
     ├── UnknownPerson                 a name that is not on the program's roster
     ├── UnknownPlay                   a play id/number the playbook does not define
     ├── InvalidInput                  bad value from a person (payload, date, role, kind…)
+    │   ├── BadRequest                a gateway request it cannot take (not JSON, no model…)
+    │   │   └── RequestTooLarge       …because its body is over the gateway's limit
+    │   ├── NoSuchRoute               no gateway endpoint at that path
+    │   └── MethodNotAllowed          the endpoint is there, for another HTTP method
     ├── NotAllowed                    the acting person may not do this (identity/role rule)
+    │   ├── NotAuthenticated          a gateway request without a valid key
+    │   │   ├── NoApiKey              …it sent no key
+    │   │   └── InvalidApiKey         …it sent a key that is unknown or revoked
+    │   ├── ModelNotAllowed           not a blessed model, or not one this key may use
+    │   ├── ToolNotAllowed            a request declares a tool outside the agent's allowlist
+    │   ├── ToolCallBlocked           an answer calls a tool the agent's boundary forbids
+    │   └── DataClassBlocked          the data-handling rules keep a data class from a model
     ├── Refused                       a guard refused the action; carries the missing evidence
     │   └── AntiPattern               …because the action is a named anti-pattern (waivable)
     ├── ProgramStopped                the program ended; nothing more can happen in it
+    ├── RateLimited                   a gateway key reached its requests per minute
+    │   └── TokenBudgetSpent          …or its tokens per day
     ├── RuntimeFault                  a model runtime is down, slow or answered garbage
     │   ├── RuntimeUnavailable        cannot connect / connection lost
+    │   │   └── NoRuntimeAnswers      …on every runtime serving the model
     │   ├── RuntimeTimeout            no answer within the timeout
-    │   └── RuntimeBadResponse        answered, but not what the API promises
+    │   ├── RuntimeBadResponse        answered, but not what the API promises
+    │   └── RuntimeAnsweredError      answered with an error status (5xx)
+    │       └── RuntimeRejected       …a 4xx: the request's fault, passed on with its status
+    ├── ModelUnavailable              a blessed model that no runtime may serve now
+    │   └── ModelDrifted              …because its served digest is not the locked one
     ├── ModelDownloadFailed           a model file could not be fetched (hub unreachable, not
     │                                 found, or its bytes did not match the hub's digest)
     ├── ExtraNotInstalled             an optional extra (e.g. ``embedded``) is missing
     └── PluginError                   an extension registered twice, or broken
+
+Each class says how the edges report it, as class attributes: ``exit_code`` for the CLI, and
+for an HTTP edge ``http_status``, the OpenAI error ``error_type`` and ``code``, and ``param``
+(the request field at fault). The gateway's one mapper (:func:`inhouse.gateway.asgi.openai_error`)
+reads them; it never sorts errors by their message or code.
 """
 
 from __future__ import annotations
@@ -36,23 +59,41 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AntiPattern",
+    "BadRequest",
     "ConfigError",
+    "DataClassBlocked",
     "ExtraNotInstalled",
     "InhouseError",
+    "InvalidApiKey",
     "InvalidInput",
+    "MethodNotAllowed",
     "ModelDownloadFailed",
+    "ModelDrifted",
+    "ModelNotAllowed",
+    "ModelUnavailable",
+    "NoApiKey",
+    "NoRuntimeAnswers",
+    "NoSuchRoute",
     "NotAllowed",
-    "PluginError",
+    "NotAuthenticated",
     "PlaybookError",
+    "PluginError",
     "ProgramExists",
     "ProgramNotFound",
     "ProgramStopped",
+    "RateLimited",
     "Refused",
+    "RequestTooLarge",
+    "RuntimeAnsweredError",
     "RuntimeBadResponse",
     "RuntimeFault",
+    "RuntimeRejected",
     "RuntimeTimeout",
     "RuntimeUnavailable",
     "StoreError",
+    "TokenBudgetSpent",
+    "ToolCallBlocked",
+    "ToolNotAllowed",
     "UnknownPerson",
     "UnknownPlay",
     "ValidationProblem",
@@ -67,6 +108,11 @@ class InhouseError(Exception):
 
     #: process exit code the CLI uses for this class of error
     exit_code = 1
+    #: how an HTTP edge answers it: status, OpenAI error ``type`` and ``code``, the field at fault
+    http_status = 500
+    error_type = "server_error"
+    code: str | None = "internal_error"
+    param: str | None = None
 
 
 class ProgramNotFound(InhouseError):
@@ -99,10 +145,81 @@ class UnknownPlay(InhouseError):
 
 class InvalidInput(InhouseError):
     exit_code = 2
+    http_status = 400
+    error_type = "invalid_request_error"
+    code: str | None = None
+
+
+class BadRequest(InvalidInput):
+    """A request the gateway cannot take as sent; ``param`` names the field at fault."""
+
+    def __init__(self, message: str, *, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
+
+
+class RequestTooLarge(BadRequest):
+    http_status = 413
+
+
+class NoSuchRoute(InvalidInput):
+    http_status = 404
+    code = "not_found"
+
+
+class MethodNotAllowed(InvalidInput):
+    http_status = 405
+    code = "method_not_allowed"
 
 
 class NotAllowed(InhouseError):
     exit_code = 3
+    http_status = 403
+    error_type = "permission_error"
+    code: str | None = None
+
+
+class NotAuthenticated(NotAllowed):
+    http_status = 401
+    error_type = "authentication_error"
+
+
+class NoApiKey(NotAuthenticated):
+    code = "missing_api_key"
+
+
+class InvalidApiKey(NotAuthenticated):
+    code = "invalid_api_key"
+
+
+class ModelNotAllowed(NotAllowed):
+    code = "model_not_allowed"
+    param = "model"
+
+
+class ToolNotAllowed(NotAllowed):
+    code = "tool_not_allowed"
+    param = "tools"
+
+
+class ToolCallBlocked(NotAllowed):
+    code = "tool_call_blocked"
+
+
+class DataClassBlocked(NotAllowed):
+    http_status = 451
+    error_type = "policy_error"
+    code = "data_class_blocked"
+
+
+class RateLimited(InhouseError):
+    http_status = 429
+    error_type = "rate_limit_error"
+    code = "rate_limit_exceeded"
+
+
+class TokenBudgetSpent(RateLimited):
+    code = "tokens_per_day_exceeded"
 
 
 class Refused(InhouseError):
@@ -133,6 +250,10 @@ class ProgramStopped(InhouseError):
 class RuntimeFault(InhouseError):
     """A runtime misbehaved. Always names the runtime and its URL."""
 
+    http_status = 502
+    error_type = "upstream_error"
+    code = "runtime_bad_response"
+
     def __init__(self, message: str, *, runtime: str = "", url: str = "") -> None:
         where = f" [{runtime} at {url}]" if runtime or url else ""
         super().__init__(f"{message}{where}")
@@ -141,15 +262,44 @@ class RuntimeFault(InhouseError):
 
 
 class RuntimeUnavailable(RuntimeFault):
-    pass
+    code = "runtime_unavailable"
+
+
+class NoRuntimeAnswers(RuntimeUnavailable):
+    http_status = 503
 
 
 class RuntimeTimeout(RuntimeFault):
-    pass
+    http_status = 504
+    code = "runtime_timeout"
 
 
 class RuntimeBadResponse(RuntimeFault):
     pass
+
+
+class RuntimeAnsweredError(RuntimeFault):
+    code = "runtime_error"
+
+
+class RuntimeRejected(RuntimeAnsweredError):
+    """The runtime refused the request itself (a 4xx): the client sees that status."""
+
+    error_type = "invalid_request_error"
+
+    def __init__(self, message: str, *, status: int, runtime: str = "", url: str = "") -> None:
+        super().__init__(message, runtime=runtime, url=url)
+        self.http_status = status
+
+
+class ModelUnavailable(InhouseError):
+    http_status = 503
+    error_type = "upstream_error"
+    code = "no_runtime"
+
+
+class ModelDrifted(ModelUnavailable):
+    code = "model_drifted"
 
 
 class ModelDownloadFailed(InhouseError):

@@ -11,14 +11,12 @@ become the ``usage.daily`` facts play 4 reads.
 
 from inhouse.gateway.app import Gateway
 from inhouse.gateway.config import GatewaySettings, read_gateway_settings
-from inhouse.gateway.errors import ApiError
 from inhouse.gateway.keys import GatewayKey, KeyLimits, issue_key, list_keys, revoke_key
 from inhouse.gateway.rollup import rollup_usage
 from inhouse.gateway.server import build_gateway, serve
 from inhouse.gateway.usage import UsageRecord
 
 __all__ = [
-    "ApiError",
     "Gateway",
     "GatewayKey",
     "GatewaySettings",

@@ -11,7 +11,7 @@ import time
 from collections import deque
 from datetime import UTC, datetime
 
-from inhouse.gateway.errors import ApiError
+from inhouse.errors import RateLimited, TokenBudgetSpent
 from inhouse.gateway.keys import GatewayKey
 
 __all__ = ["Limiter"]
@@ -28,18 +28,16 @@ class Limiter:
         self._recent: dict[str, deque[float]] = {}
 
     def admit(self, key: GatewayKey) -> None:
-        """Count one request against ``key``; raise a 429 when a limit is reached."""
+        """Count one request against ``key``; raise :class:`~inhouse.errors.RateLimited` (a 429)
+        when a limit is reached."""
         limits = key.limits
         if limits.tokens_per_day is not None:
             self._roll_day()
             used = self._tokens.get(key.id, 0)
             if used >= limits.tokens_per_day:
-                raise ApiError(
-                    429,
+                raise TokenBudgetSpent(
                     f"key {key.prefix}… ({key.person}) used {used} of its "
-                    f"{limits.tokens_per_day} tokens today (UTC); it resets at midnight UTC",
-                    type="rate_limit_error",
-                    code="tokens_per_day_exceeded",
+                    f"{limits.tokens_per_day} tokens today (UTC); it resets at midnight UTC"
                 )
         if limits.rpm is not None:
             now = time.monotonic()
@@ -48,12 +46,9 @@ class Limiter:
                 window.popleft()
             if len(window) >= limits.rpm:
                 retry = 60.0 - (now - window[0])
-                raise ApiError(
-                    429,
+                raise RateLimited(
                     f"key {key.prefix}… ({key.person}) reached its limit of {limits.rpm} "
-                    f"requests per minute; retry in {retry:.0f} s",
-                    type="rate_limit_error",
-                    code="rate_limit_exceeded",
+                    f"requests per minute; retry in {retry:.0f} s"
                 )
             window.append(now)
 

@@ -19,7 +19,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from inhouse.gateway.errors import ApiError
+from inhouse.errors import (
+    BadRequest,
+    DataClassBlocked,
+    ToolCallBlocked,
+    ToolNotAllowed,
+)
+from inhouse.gateway.sse import event_data
 from inhouse.policy import DataRules, Scanner, decide, load_rules
 from inhouse.policy.tools import (
     ToolBoundary,
@@ -30,10 +36,10 @@ from inhouse.policy.tools import (
     load_boundaries,
 )
 
-__all__ = ["RequestPolicy", "StreamToolGuard", "check_answer_tool_calls"]
+__all__ = ["RequestPolicy", "StreamToolGuard", "check_answer", "request_texts"]
 
 
-def _texts(endpoint: str, body: dict[str, Any]) -> Iterator[tuple[Any, Any]]:
+def request_texts(endpoint: str, body: dict[str, Any]) -> Iterator[tuple[Any, Any]]:
     """(container, key) pairs for every text the request sends, so a text can be replaced."""
     if endpoint == "chat/completions":
         for message in body.get("messages") or []:
@@ -83,7 +89,7 @@ class RequestPolicy:
         self, endpoint: str, model: str, body: dict[str, Any], agent: str | None
     ) -> list[str]:
         """Enforce the rules on ``body`` in place; return the actions taken
-        (``redact:<class>``, ``strip-tools:<names>``); raise :class:`ApiError` to refuse."""
+        (``redact:<class>``, ``strip-tools:<names>``); raise an :mod:`inhouse.errors` refusal."""
         actions: list[str] = []
         boundary = self.boundary(agent)
         if boundary is not None and endpoint == "chat/completions" and body.get("tools"):
@@ -97,19 +103,15 @@ class RequestPolicy:
     ) -> None:
         tools = body["tools"]
         if not isinstance(tools, list):
-            raise ApiError(400, "tools must be a list", param="tools")
+            raise BadRequest("tools must be a list", param="tools")
         refused = list(check_declared_tools(boundary, tools))
         if not refused:
             return
         names = ", ".join(refused)
         if boundary.on_disallowed_tool == "refuse":
-            raise ApiError(
-                403,
+            raise ToolNotAllowed(
                 f"agent {agent!r} may not use tool(s) {names}: not in its allowlist "
-                f"([policy.agents.{agent}])",
-                type="permission_error",
-                code="tool_not_allowed",
-                param="tools",
+                f"([policy.agents.{agent}])"
             )
         kept = [t for t in tools if not set(declared_tool_names([t])) & set(refused)]
         if kept:
@@ -124,16 +126,13 @@ class RequestPolicy:
     ) -> None:
         assert self.scanner is not None and self.rules is not None
         redacted: set[str] = set()
-        for container, key in list(_texts(endpoint, body)):
+        for container, key in list(request_texts(endpoint, body)):
             decision = decide(self.scanner, self.rules, model, container[key])
             if decision.action == "block":
                 classes = ", ".join(sorted(decision.blocked or decision.classes))
-                raise ApiError(
-                    451,
+                raise DataClassBlocked(
                     f"blocked by the data-handling rules: the request contains {classes}, "
-                    f"which model {model!r} may not receive",
-                    type="policy_error",
-                    code="data_class_blocked",
+                    f"which model {model!r} may not receive"
                 )
             if decision.redacted:
                 container[key] = decision.text
@@ -141,17 +140,19 @@ class RequestPolicy:
         actions.extend(f"redact:{name}" for name in sorted(redacted))
 
 
-def _violation_error(agent: str, name: str, violation: Violation) -> ApiError:
-    return ApiError(
-        403,
-        f"blocked a tool call to {name!r} by agent {agent!r}: {violation}",
-        type="permission_error",
-        code="tool_call_blocked",
-    )
+def _violation_error(agent: str, name: str, violation: Violation) -> ToolCallBlocked:
+    return ToolCallBlocked(f"blocked a tool call to {name!r} by agent {agent!r}: {violation}")
 
 
-def check_answer_tool_calls(boundary: ToolBoundary, agent: str, answer: dict[str, Any]) -> None:
-    """Raise a 403 when a (non-streamed) answer calls a tool the agent may not call."""
+def check_answer(boundary: ToolBoundary, agent: str, data: bytes) -> None:
+    """Raise :class:`~inhouse.errors.ToolCallBlocked` when a (non-streamed) chat answer calls a
+    tool the agent may not call."""
+    try:
+        answer = json.loads(data)
+    except ValueError:
+        return
+    if not isinstance(answer, dict):
+        return
     for choice in answer.get("choices") or []:
         message = choice.get("message") if isinstance(choice, dict) else None
         for call in (message or {}).get("tool_calls") or []:
@@ -180,7 +181,7 @@ class StreamToolGuard:
         """Hold ``event``; return the events to send now (the held ones, once checked)."""
         self.held.append(event)
         finished = False
-        for data in _event_data(event):
+        for data in event_data(event):
             for choice in data.get("choices") or []:
                 delta = choice.get("delta") or {}
                 for call in delta.get("tool_calls") or []:
@@ -202,16 +203,3 @@ class StreamToolGuard:
                 raise _violation_error(self.agent, name, violation)
         held, self.held, self._calls = self.held, [], {}
         return held
-
-
-def _event_data(event: bytes) -> Iterator[dict[str, Any]]:
-    for line in event.splitlines():
-        if line.startswith(b"data:"):
-            text = line[5:].strip()
-            if text and text != b"[DONE]":
-                try:
-                    data = json.loads(text)
-                except ValueError:
-                    continue
-                if isinstance(data, dict):
-                    yield data

@@ -5,23 +5,29 @@ with the locked digest. The digests are re-checked on start and every ``digest_c
 (with :func:`inhouse.baseline.check_models`); a model that no runtime serves with its locked
 digest is refused with a 503 naming the mismatch. Several runtimes serving one blessed model are
 used round-robin; a node that fails its health check (or a request's connection) is skipped
-until it answers again.
+until it answers again. A key may narrow the blessed models it can use; routing refuses the rest.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from inhouse.errors import InhouseError
-from inhouse.gateway.errors import ApiError
+from inhouse.errors import (
+    BadRequest,
+    InhouseError,
+    ModelDrifted,
+    ModelNotAllowed,
+    ModelUnavailable,
+    NoRuntimeAnswers,
+)
 
 if TYPE_CHECKING:
     from inhouse.baseline import Lock
+    from inhouse.gateway.keys import GatewayKey
     from inhouse.runtimes import RuntimeConfig
 
 __all__ = ["Node", "Route", "Router"]
@@ -63,20 +69,11 @@ class Route:
                 return node
         if not self.nodes:
             reason = "; ".join(self.problems) or "no runtime serves it"
-            code = "model_drifted" if any("drift" in p for p in self.problems) else "no_runtime"
-            raise ApiError(
-                503,
-                f"model {self.name!r} is refused: {reason}",
-                type="upstream_error",
-                code=code,
-            )
+            drifted = any("drift" in p for p in self.problems)
+            refusal = ModelDrifted if drifted else ModelUnavailable
+            raise refusal(f"model {self.name!r} is refused: {reason}")
         down = "; ".join(f"{n.runtime} at {n.url}: {n.detail or 'down'}" for n in self.nodes)
-        raise ApiError(
-            503,
-            f"no runtime serving {self.name!r} answers ({down})",
-            type="upstream_error",
-            code="runtime_unavailable",
-        )
+        raise NoRuntimeAnswers(f"no runtime serving {self.name!r} answers ({down})")
 
     def others(self, tried: Node) -> list[Node]:
         return [n for n in self.nodes if n is not tried and n.healthy]
@@ -102,6 +99,24 @@ class Router:
 
     def route(self, name: str) -> Route | None:
         return self.routes.get(name)
+
+    def allowed(self, key: GatewayKey) -> list[str]:
+        """The blessed models ``key`` may use."""
+        names = self.blessed
+        if key.limits.models is not None:
+            names = [n for n in names if n in key.limits.models]
+        return names
+
+    def route_for(self, key: GatewayKey, model: Any) -> Route:
+        """The route of the model a request names; refused when it is not one ``key`` may use."""
+        if not isinstance(model, str) or not model:
+            raise BadRequest("the request names no model", param="model")
+        route = self.routes.get(model)
+        if route is None or (key.limits.models is not None and model not in key.limits.models):
+            allowed = ", ".join(self.allowed(key)) or "none"
+            why = "is not a blessed model" if route is None else "is not allowed for this key"
+            raise ModelNotAllowed(f"model {model!r} {why}; models this key may use: {allowed}")
+        return route
 
     def nodes(self) -> list[Node]:
         seen: dict[tuple[str, str], Node] = {}
@@ -164,29 +179,3 @@ class Router:
             if route.problems and not route.nodes:
                 log.warning("model %s refused: %s", name, "; ".join(route.problems))
         self.routes = routes
-
-
-async def probe(session: object, node: Node, timeout: float = 2.0) -> tuple[bool, str]:
-    """GET /v1/models on a node with the gateway's pooled session: (answers, detail)."""
-    import aiohttp
-
-    assert isinstance(session, aiohttp.ClientSession)
-    try:
-        async with session.get(
-            node.url + "/v1/models", timeout=aiohttp.ClientTimeout(total=timeout)
-        ) as response:
-            await response.read()
-            if response.status >= 500:
-                return False, f"answered {response.status}"
-            return True, ""
-    except (aiohttp.ClientError, TimeoutError, OSError) as err:
-        return False, f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
-
-
-async def check_health(session: object, nodes: Sequence[Node]) -> None:
-    results = await asyncio.gather(*(probe(session, node) for node in nodes))
-    for node, (ok, detail) in zip(nodes, results, strict=True):
-        if ok != node.healthy:
-            log.warning("runtime %s at %s is %s %s", node.runtime, node.url,
-                        "back" if ok else "down", detail)  # fmt: skip
-        node.healthy, node.detail = ok, detail

@@ -1,0 +1,30 @@
+"""Who is calling: the gateway key in a request's ``Authorization`` header, checked against the
+key table (issued, not revoked). Keys themselves are made in :mod:`inhouse.gateway.keys`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from inhouse.errors import InvalidApiKey, NoApiKey
+from inhouse.gateway.keys import GatewayKey, KeyTable
+
+__all__ = ["authenticate"]
+
+
+def authenticate(keys: KeyTable, headers: Iterable[tuple[bytes, bytes]]) -> GatewayKey:
+    """The key a request presents as ``Authorization: Bearer <key>``; a 401 without a valid one."""
+    header = b""
+    for name, value in headers:
+        if name == b"authorization":
+            header = value
+            break
+    scheme, _, token = header.decode("latin-1").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NoApiKey(
+            "no gateway key: send it as 'Authorization: Bearer <key>' "
+            "(ask for one with `inhouse keys issue`)"
+        )
+    key = keys.verify(token.strip())
+    if key is None:
+        raise InvalidApiKey("invalid or revoked gateway key")
+    return key

@@ -1,0 +1,138 @@
+"""One proxied request as the gateway measures it, and where its measurements go when it ends.
+
+:class:`Call` gathers what a request did (who, which model and node, tokens, timings, the policy
+actions taken); :class:`Recorder` closes it: the key's token spend, the usage record (spooled
+before the answer's last bytes are sent) and the Prometheus metrics.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from inhouse.errors import (
+    DataClassBlocked,
+    InhouseError,
+    ToolCallBlocked,
+    ToolNotAllowed,
+)
+from inhouse.gateway.keys import GatewayKey
+from inhouse.gateway.limits import Limiter
+from inhouse.gateway.metrics import Metrics
+from inhouse.gateway.policies import request_texts
+from inhouse.gateway.routing import Node
+from inhouse.gateway.usage import UsageRecord, UsageWriter, new_request_id
+from inhouse.policy.tools import ToolBoundary
+
+__all__ = ["Call", "Recorder", "count_tokens", "estimate_tokens", "policy_action"]
+
+#: an event or answer that carries generated text (for counting streamed tokens)
+CONTENT = re.compile(rb'"content"\s*:\s*"(?!")')
+PROMPT_TOKENS = re.compile(rb'"prompt_tokens"\s*:\s*(\d+)')
+COMPLETION_TOKENS = re.compile(rb'"completion_tokens"\s*:\s*(\d+)')
+
+
+@dataclass
+class Call:
+    """What one proxied request measured, for its usage record and metrics."""
+
+    started: float
+    endpoint: str
+    key: GatewayKey
+    #: the key's agent's tool boundary (``None``: the key is bound to no agent)
+    boundary: ToolBoundary | None = None
+    model: str = ""
+    prompt_id: str | None = None
+    workflow_id: str | None = None
+    stream: bool = False
+    #: the answer's headers are sent: an error can only travel as a last event
+    answering: bool = False
+    status: int = 200
+    actions: list[str] = field(default_factory=list)
+    node: Node | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
+    ttft: float | None = None
+    upstream_wait: float = 0.0
+    body: str | None = None
+    request_id: str = field(default_factory=new_request_id)
+
+    def record(self, elapsed: float, overhead: float) -> UsageRecord:
+        key = self.key
+        return UsageRecord(
+            request_id=self.request_id,
+            at=UsageRecord.now(),
+            person=key.person,
+            key_id=key.id,
+            agent=key.agent,
+            endpoint=self.endpoint,
+            model=self.model,
+            status=self.status,
+            digest=self.node.digest if self.node else None,
+            prompt_id=self.prompt_id,
+            workflow_id=self.workflow_id,
+            stream=self.stream,
+            tokens_in=self.tokens_in,
+            tokens_out=self.tokens_out,
+            ttft_ms=None if self.ttft is None else round(self.ttft * 1000, 3),
+            latency_ms=round(elapsed * 1000, 3),
+            overhead_ms=round(overhead * 1000, 3),
+            policy=self.actions,
+            upstream=self.node.url if self.node else None,
+            body=self.body,
+        )
+
+
+class Recorder:
+    """Closes each call: token spend against its key's limit, usage log, metrics."""
+
+    def __init__(self, usage: UsageWriter, limiter: Limiter, metrics: Metrics) -> None:
+        self.usage = usage
+        self.limiter = limiter
+        self.metrics = metrics
+
+    def finish(self, call: Call) -> None:
+        """Spool the usage record and update metrics; runs before the answer's last bytes."""
+        elapsed = time.perf_counter() - call.started
+        overhead = max(elapsed - call.upstream_wait, 0.0)
+        if call.status < 400:
+            self.limiter.spend(call.key.id, call.tokens_in + call.tokens_out)
+        self.usage.record(call.record(elapsed, overhead))
+        self.metrics.observe(
+            model=call.model,
+            person=call.key.person,
+            status=call.status,
+            latency=elapsed,
+            overhead=overhead,
+            ttft=call.ttft,
+            tokens_in=call.tokens_in,
+            tokens_out=call.tokens_out,
+            actions=call.actions,
+        )
+
+
+def policy_action(err: InhouseError) -> str | None:
+    """The policy action a refusal goes into the usage log as, if it is a policy refusal."""
+    if isinstance(err, ToolCallBlocked):
+        return "tool-call-blocked"
+    if isinstance(err, DataClassBlocked | ToolNotAllowed):
+        return f"block:{err.code}"
+    return None
+
+
+def count_tokens(call: Call, data: bytes) -> None:
+    """Take the token counts a whole answer reports (its ``usage``)."""
+    match = PROMPT_TOKENS.search(data)
+    if match:
+        call.tokens_in = int(match.group(1))
+    match = COMPLETION_TOKENS.search(data)
+    if match:
+        call.tokens_out = int(match.group(1))
+
+
+def estimate_tokens(endpoint: str, body: dict[str, Any]) -> int:
+    """Prompt tokens as ~4 characters each, until the runtime reports the real count."""
+    chars = sum(len(str(container[key])) for container, key in request_texts(endpoint, body))
+    return max(1, chars // 4) if chars else 0

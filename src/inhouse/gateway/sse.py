@@ -1,0 +1,56 @@
+"""Server-sent events as the gateway passes them on: where one event ends in the bytes read so
+far, the JSON ``data:`` of an event, and the framing of the events the gateway writes itself.
+
+Events are kept as the upstream's bytes (never re-encoded), so a stream goes out as it came.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+__all__ = ["DONE", "HEADERS", "error_event", "event_data", "event_end", "is_done"]
+
+HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+]
+#: the last event of an OpenAI stream, sent when the upstream's own did not arrive
+DONE = b"data: [DONE]\n\n"
+
+
+def event_end(buffer: bytes) -> int:
+    """Index just past the first complete event in ``buffer``, or -1."""
+    lf = buffer.find(b"\n\n")
+    crlf = buffer.find(b"\n\r\n")
+    if lf < 0 and crlf < 0:
+        return -1
+    if crlf < 0 or 0 <= lf < crlf:
+        return lf + 2
+    return crlf + 3
+
+
+def is_done(event: bytes) -> bool:
+    """Whether ``event`` is the stream's ``[DONE]``."""
+    return b"[DONE]" in event
+
+
+def event_data(event: bytes) -> Iterator[dict[str, Any]]:
+    """The JSON objects in the ``data:`` lines of one event (``[DONE]`` and garbage skipped)."""
+    for line in event.splitlines():
+        if line.startswith(b"data:"):
+            text = line[5:].strip()
+            if text and text != b"[DONE]":
+                try:
+                    data = json.loads(text)
+                except ValueError:
+                    continue
+                if isinstance(data, dict):
+                    yield data
+
+
+def error_event(body: bytes) -> bytes:
+    """An error body framed as the event that ends a stream (the OpenAI clients raise on it)."""
+    return b"data: " + body + b"\n\n"
