@@ -21,6 +21,7 @@ turn them into a message, an exit code or an HTTP error. Anything else that esca
     │   │   ├── NoApiKey              …it sent no key
     │   │   └── InvalidApiKey         …it sent a key that is unknown or revoked
     │   ├── ModelNotAllowed           not a blessed model, or not one this key may use
+    │   ├── AgentWithoutBoundary      the key's agent has no tool boundary (fail closed)
     │   ├── ToolNotAllowed            a request declares a tool outside the agent's allowlist
     │   ├── ToolCallBlocked           an answer calls a tool the agent's boundary forbids
     │   └── DataClassBlocked          the data-handling rules keep a data class from a model
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
     from pydantic import ValidationError
 
 __all__ = [
+    "AgentWithoutBoundary",
     "AntiPattern",
     "BadRequest",
     "ConfigError",
@@ -195,6 +197,13 @@ class InvalidApiKey(NotAuthenticated):
 class ModelNotAllowed(NotAllowed):
     code = "model_not_allowed"
     param = "model"
+
+
+class AgentWithoutBoundary(NotAllowed):
+    """A key bound to an agent that has no ``[policy.agents.NAME]`` boundary: refused, since
+    an agent without a boundary would otherwise call any tool."""
+
+    code = "no_tool_boundary"
 
 
 class ToolNotAllowed(NotAllowed):

@@ -14,6 +14,7 @@ import pytest
 
 import inhouse.gateway
 from inhouse.errors import (
+    AgentWithoutBoundary,
     BadRequest,
     DataClassBlocked,
     InhouseError,
@@ -62,6 +63,7 @@ def _body(status_and_body: tuple[int, bytes]) -> tuple[int, dict[str, Any]]:
         (InvalidApiKey("bad key"), 401, "authentication_error", "invalid_api_key", None),
         (BadRequest("no model", param="model"), 400, "invalid_request_error", None, "model"),
         (RequestTooLarge("too big"), 413, "invalid_request_error", None, None),
+        (AgentWithoutBoundary("no boundary"), 403, "permission_error", "no_tool_boundary", None),
         (ToolNotAllowed("shell"), 403, "permission_error", "tool_not_allowed", "tools"),
         (ToolCallBlocked("path"), 403, "permission_error", "tool_call_blocked", None),
         (DataClassBlocked("card"), 451, "policy_error", "data_class_blocked", None),

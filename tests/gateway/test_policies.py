@@ -1,13 +1,17 @@
 """Data-handling rules and agent tool boundaries at the gateway: blocked data never leaves (the
 recording stand-in upstream shows what arrived), redaction is applied, disallowed tools are
-refused or stripped, and tool calls that break the boundary are blocked, streamed or not."""
+refused or stripped, tool calls that break the boundary are blocked, streamed or not, and a key
+of an agent that has no boundary is refused outright."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import tomllib
 from pathlib import Path
 from typing import Any
+
+import tomli_w
 
 from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream
 from tests.gateway.harness import (
@@ -175,5 +179,49 @@ def test_an_allowed_tool_call_streams_through_whole(_isolated: Path) -> None:
                 for call in json.loads(e)["choices"][0]["delta"].get("tool_calls") or []
             )
             assert json.loads(arguments) == {"path": "/srv/docs/plan.md"}
+
+    asyncio.run(run())
+
+
+def _drop_boundary(folder: Path, agent: str) -> None:
+    path = folder / "inhouse.toml"
+    config = tomllib.loads(path.read_text(encoding="utf-8"))
+    del config["policy"]["agents"][agent]
+    path.write_text(tomli_w.dumps(config), encoding="utf-8")
+
+
+def test_a_key_of_an_agent_without_a_boundary_is_refused_at_the_door(_isolated: Path) -> None:
+    async def run() -> None:
+        async with StandinUpstream(FAST, model="tiny", record=True) as upstream:
+            program = _program(_isolated, upstream.url)
+            bounded = key_for(program, agent="reader")
+            # the honest way: the key was issued while the agent had a boundary; the boundary
+            # is gone from inhouse.toml since, which must not leave the agent unbounded
+            unbounded = key_for(program, agent="stripper")
+            _drop_boundary(_isolated, "stripper")
+            async with in_process(_isolated) as (_, client):
+                for stream in (False, True):
+                    refused = await client.post(
+                        "/v1/chat/completions",
+                        json=chat("tiny", stream=stream, tools=[SHELL]),
+                        headers=auth(unbounded),
+                    )
+                    assert refused.status_code == 403
+                    error = error_of(refused)
+                    assert error["code"] == "no_tool_boundary"
+                    assert "'stripper'" in error["message"]
+                    assert "[policy.agents.stripper]" in error["message"]
+                listed = await client.get("/v1/models", headers=auth(unbounded))
+                assert listed.status_code == 403
+                assert upstream.received == []  # nothing left the gateway
+                allowed = await client.post(
+                    "/v1/chat/completions", json=chat("tiny", tools=[TOOL]), headers=auth(bounded)
+                )
+                assert allowed.status_code == 200
+            rows = usage_rows(program)
+            assert [(r["agent"], r["status"]) for r in rows] == [
+                ("stripper", 403), ("stripper", 403), ("reader", 200),
+            ]  # fmt: skip
+            assert json.loads(rows[0]["policy"]) == ["block:no_tool_boundary"]
 
     asyncio.run(run())

@@ -204,6 +204,7 @@ class Gateway:
 
     async def _models(self, scope: Scope, send: Send) -> None:
         key = authenticate(self.keys, scope["headers"])
+        self.policy.boundary(key.agent)  # a key of an agent without a boundary gets nothing
         data = [
             {"id": name, "object": "model", "created": 0, "owned_by": "inhouse"}
             for name in self.router.allowed(key)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inhouse.errors import (
+    AgentWithoutBoundary,
     DataClassBlocked,
     InhouseError,
     ToolCallBlocked,
@@ -117,7 +118,7 @@ def policy_action(err: InhouseError) -> str | None:
     """The policy action a refusal goes into the usage log as, if it is a policy refusal."""
     if isinstance(err, ToolCallBlocked):
         return "tool-call-blocked"
-    if isinstance(err, DataClassBlocked | ToolNotAllowed):
+    if isinstance(err, DataClassBlocked | ToolNotAllowed | AgentWithoutBoundary):
         return f"block:{err.code}"
     return None
 

@@ -6,6 +6,8 @@ this module only applies them to OpenAI request and response shapes:
 * every text a request would send (chat message contents, completion prompts, embedding inputs)
   is scanned; per the rules for that model a data class is allowed, redacted in place, or the
   request is refused with a 451 naming the class, before anything leaves the gateway;
+* a key bound to an agent is refused (403) unless that agent has a boundary: an agent without
+  one would otherwise call any tool (fail closed);
 * a key bound to an agent may declare only the tools of that agent's allowlist: others are
   refused (403) or stripped (the agent's ``on_disallowed_tool``);
 * tool calls in an answer are checked against the allowlist and its argument constraints; a
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inhouse.errors import (
+    AgentWithoutBoundary,
     BadRequest,
     DataClassBlocked,
     ToolCallBlocked,
@@ -80,7 +83,18 @@ class RequestPolicy:
         return cls(scanner=scanner, rules=rules, boundaries=load_boundaries(config))
 
     def boundary(self, agent: str | None) -> ToolBoundary | None:
-        return self.boundaries.get(agent) if agent else None
+        """The tool boundary of a key's agent; ``None`` for a key bound to no agent. A key bound
+        to an agent that has no boundary is refused: it would otherwise call any tool."""
+        if not agent:
+            return None
+        boundary = self.boundaries.get(agent)
+        if boundary is None:
+            raise AgentWithoutBoundary(
+                f"this key is bound to agent {agent!r}, which has no tool boundary, and a key "
+                f"bound to an agent needs one: add [policy.agents.{agent}] with the tools it may "
+                "call to inhouse.toml"
+            )
+        return boundary
 
     def store_bodies(self, model: str) -> bool:
         return bool(self.rules is not None and self.rules.store_bodies(model))
