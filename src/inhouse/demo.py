@@ -2,9 +2,17 @@
 real llama.cpp engine, every exit measured by inhouse itself.
 
 Every step is a real ``inhouse`` command run in a fresh ``demo-program/`` folder, printed as a
-person would type it. The embedded runtime serves the project's tiny test model (random weights:
-it writes nonsense, and is labelled so) or a GGUF you pass. Play 1's verdict comes from
-``inhouse prove`` (the model against a manual process's measured minutes), play 2's from
+person would type it. Each person acts with a key of their own: lena creates the program (her key
+is made for her), invites omar, and omar joins with his own key. For the show, the demo holds
+both keys (``.demo-keys/``, one file per person) and runs omar's steps as if on his laptop
+(``INHOUSE_MACHINE_ID``); in real life each key stays on its owner's machine. omar's verify of
+the baseline runs in a checkout of the program folder with no access to its log, and travels
+back to lena as a signed envelope (``evidence export`` / ``evidence import``).
+
+The embedded runtime serves the project's tiny test model (random weights: it writes nonsense,
+and is labelled so; the program is created with ``--demo``, the only kind that accepts a trial
+of it) or a GGUF you pass. Play 1's verdict comes from ``inhouse prove`` (the model against the
+minutes a person recorded doing the task by hand), play 2's from
 ``inhouse baseline lock`` and a second person's ``verify``, play 3's from workflow tests run by
 someone other than the author. The one fact that is a person's word is the hypothesis: what
 a local model should replace is a judgement, not a measurement.
@@ -30,6 +38,8 @@ class _Step:
     title: str
     args: list[str]
     should_pass: bool = True
+    who: str = "lena"
+    where: str = "."  # a folder under the demo root (omar's laptop checkout)
 
 
 @dataclass(frozen=True)
@@ -148,12 +158,14 @@ tests:
 
 
 _PLAYS: list[_Step | _Write | str] = [
-    _Step("Start the program; lena leads it", ["init", "Acme local LLMs", "--lead", "lena"]),
-    _Step("lena also owns plays 1 and 2", ["person", "role", "lena", "--add", "play-owner"]),
     _Step(
-        "omar does ticket triage most",
-        ["person", "add", "omar", "--team", "support", "--role", "play-owner"],
+        "Start the program; lena leads it (a demo: it accepts the test model, and says so)",
+        ["init", "Acme local LLMs", "--lead", "lena", "--demo"],
     ),
+    _Step("lena also owns plays 1 and 2", ["person", "role", "lena", "--add", "play-owner"]),
+    "invite-omar",
+    _Step("omar joins on his laptop, with a key of his own", ["join", "INVITATION"], who="omar"),
+    _Step("Who omar's shell acts as", ["whoami"], who="omar"),
     _Step(
         "A credible hypothesis is play 1's trigger",
         [
@@ -168,12 +180,11 @@ _PLAYS: list[_Step | _Write | str] = [
     "serve",
     _Step(
         "The head-to-head trial, measured (the report lands in .inhouse/reports/)",
-        ["prove", "tickets", "--as", "lena"],
+        ["prove", "tickets"],
     ),
     _Step(
-        "REFUSED: scaling before proving - a pilot user before plays 2 and 3 (the attempt is\n"
-        "# kept as a measured access request: someone other than the owner wants in)",
-        ["person", "add", "pia", "--team", "legal", "--role", "pilot-user"],
+        "REFUSED: scaling before proving - a pilot user before plays 2 and 3",
+        ["person", "invite", "pia", "--team", "legal", "--role", "pilot-user"],
         should_pass=False,
     ),
     _Step(
@@ -184,6 +195,7 @@ _PLAYS: list[_Step | _Write | str] = [
         "...and accepts it as the receiver",
         ["handoff", "accept", "1", "--comment", "a use case I can standardise"],
     ),
+    _Step("omar asks to get in, signed with his own key", ["access", "request"], who="omar"),
     _Step("Play 2 starts", ["play", "start", "2"]),
     _Step("Pin the runtime and the model by digest", ["baseline", "lock"]),
     _Step("The install script a second person runs", ["baseline", "install-script"]),
@@ -193,45 +205,98 @@ _PLAYS: list[_Step | _Write | str] = [
         ["handoff", "offer", "2", "--to", "lena"],
         should_pass=False,
     ),
-    _Step("The owner's own verify does not count", ["baseline", "verify", "--as", "lena"]),
-    _Step("omar stands the baseline up and verifies it", ["baseline", "verify", "--as", "omar"]),
+    _Step("The owner's own verify does not count", ["baseline", "verify"]),
+    _Step(
+        "FORGERY, not counted: lena's word that omar verified (shown, labelled, inconclusive)",
+        [
+            "fact",
+            "record",
+            "baseline.verify",
+            "--attest",
+            "omar told me it worked",
+            "--on-behalf-of",
+            "omar",
+            "--set",
+            "lock_hash=LOCK",
+            "--set",
+            "passed=true",
+        ],
+    ),
+    "laptop",
+    _Step(
+        "omar serves the model on his laptop, as the install script does",
+        ["runtime", "serve", "MODEL"],
+        who="omar",
+        where="omar-laptop",
+    ),
+    _Step(
+        "omar verifies the baseline in his own checkout (no access to the program's log)",
+        ["baseline", "verify"],
+        who="omar",
+        where="omar-laptop",
+    ),
+    _Step("omar stops his runtime", ["runtime", "stop"], who="omar", where="omar-laptop"),
+    _Step(
+        "...and exports his signed evidence (his enrolment is already in; the verify travels)",
+        ["evidence", "export", "-o", "../omar-evidence.json"],
+        who="omar",
+        where="omar-laptop",
+    ),
+    _Step(
+        "lena imports it: the signature, not the channel, says omar made it",
+        ["evidence", "import", "omar-evidence.json"],
+    ),
     _Step("lena offers play 2 to omar", ["handoff", "offer", "2", "--to", "omar"]),
     _Step(
-        "REFUSED: lena cannot accept for omar",
-        ["handoff", "accept", "2", "--as", "lena"],
+        "REFUSED: lena cannot accept for omar (her key is not his)",
+        ["handoff", "accept", "2"],
         should_pass=False,
     ),
     _Step(
-        "omar, the receiver, accepts",
-        ["handoff", "accept", "2", "--as", "omar", "--comment", "stood it up from the docs"],
+        "omar, the receiver, accepts with his own key",
+        ["handoff", "accept", "2", "--comment", "stood it up from the docs"],
+        who="omar",
     ),
     _Step(
         "REFUSED: calendar-driven advance - play 3 with no recurring task named",
-        ["play", "start", "3", "--as", "omar"],
+        ["play", "start", "3"],
         should_pass=False,
+        who="omar",
     ),
     _Step(
         "The workflow spec names the task and its frequency: play 3's trigger",
-        ["workflow", "validate", "ticket-summary", "--as", "omar"],
+        ["workflow", "validate", "ticket-summary"],
+        who="omar",
     ),
-    _Step("Play 3 starts", ["play", "start", "3", "--as", "omar"]),
+    _Step("Play 3 starts", ["play", "start", "3"], who="omar"),
     _Step(
-        "omar, the author, runs the tests (his run alone does not exit play 3)",
-        ["workflow", "test", "ticket-summary", "--as", "omar"],
+        "omar, the author, runs the tests first: he publishes this version, so his run alone "
+        "does not exit play 3",
+        ["workflow", "test", "ticket-summary"],
+        who="omar",
     ),
     _Step(
-        "lena reruns them: someone other than the author",
-        ["workflow", "test", "ticket-summary", "--as", "lena"],
+        "lena reruns them on her machine: someone other than the author",
+        ["workflow", "test", "ticket-summary"],
     ),
     _Step("Where the program stands", ["status"]),
-    _Step("The log is hash-chained and untampered", ["audit", "verify"]),
+    _Step("The log is hash-chained and every event signed by its actor's key", ["audit", "verify"]),
+    _Step("Anchor its head in a file meant for git", ["audit", "anchor"]),
 ]
 
 
-def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+_KEYS = ".demo-keys"
+
+
+def _run(
+    args: list[str], cwd: Path, who: str = "lena", keys: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    keys = keys or cwd / _KEYS
     env = {**os.environ, "COLUMNS": os.environ.get("COLUMNS", "110")}
     env.pop("INHOUSE_PROGRAM", None)
     env.pop("INHOUSE_USER", None)
+    env["INHOUSE_KEY"] = str(keys / f"{who}.key")
+    env["INHOUSE_MACHINE_ID"] = f"{who}-laptop"  # the show: each person on their own machine
     return subprocess.run(
         [sys.executable, "-m", "inhouse", *args], cwd=cwd, env=env, text=True, capture_output=True
     )
@@ -265,8 +330,8 @@ def _write(step: _Write, root: Path) -> None:
 
 
 def _command(step: _Step, root: Path) -> bool:
-    print(f"# {step.title}\n$ {_shown(step.args)}")
-    result = _run(step.args, root)
+    print(f"# {step.title}\n$ {_shown(step.args)}" + (f"   [as {step.who}]" if step.who else ""))
+    result = _run(step.args, root / step.where, step.who, root / _KEYS)
     output = (result.stdout + result.stderr).rstrip()
     if output:
         print(output)
@@ -280,17 +345,83 @@ def _command(step: _Step, root: Path) -> bool:
     return True
 
 
+def _invite(root: Path) -> str:
+    """lena invites omar; the one-time invitation is what omar joins with."""
+    from inhouse.identity import create_key
+
+    create_key(root / _KEYS / "omar.key")
+    args = ["person", "invite", "omar", "--team", "support", "--role", "play-owner"]
+    print(f"# omar does ticket triage most: lena invites him\n$ {_shown(args)}   [as lena]")
+    result = _run(args, root)
+    print((result.stdout + result.stderr).rstrip() + "\n")
+    text = next((w for w in result.stdout.split() if w.startswith("inhouse-invite:")), "")
+    if result.returncode != 0 or not text:
+        print("demo failed: the invitation was not printed")
+    return text
+
+
+def _lock_hash(root: Path) -> str:
+    import tomllib
+
+    return str(tomllib.loads((root / "inhouse.lock").read_text())["lock_hash"])
+
+
+def _laptop(root: Path) -> None:
+    """omar's laptop: a checkout of the program folder (what git would give him) and the model
+    the install script fetches; no store, so what he measures goes to his outbox."""
+    laptop = root / "omar-laptop"
+    laptop.mkdir()
+    for name in ("inhouse.toml", "inhouse.lock", "BASELINE.md", "install.sh"):
+        if (root / name).exists():
+            shutil.copy2(root / name, laptop / name)
+    shutil.copytree(root / "models", laptop / "models")
+    print("# omar's laptop: a checkout of the program folder (inhouse.toml, inhouse.lock,")
+    print("# BASELINE.md, install.sh) and the model the install script fetches\n")
+
+
 def main(folder: str = "demo-program", model: str | None = None) -> int:
     root = Path(folder).resolve()
     if root.exists():
         _run(["runtime", "stop"], root)  # a server an interrupted demo left behind
         shutil.rmtree(root)
     root.mkdir(parents=True)
+    from inhouse.identity import create_key
+
+    create_key(root / _KEYS / "lena.key")
     print(f"inhouse demo: a sample program in {root}\n")
+    print(
+        f"# For the show, this demo holds every person's key in {_KEYS}/ and runs each step\n"
+        "# with the key of the person named beside it; in real life each key stays on its\n"
+        "# owner's machine and nobody else ever sees it.\n"
+    )
     serving = False
+    invitation = ""
+    path = ""
     try:
         for step in _PLAYS:
-            if step == "files":
+            if step == "invite-omar":
+                invitation = _invite(root)
+                if not invitation:
+                    return 1
+            elif step == "laptop":
+                _laptop(root)
+            elif isinstance(step, _Step) and step.args[0] == "init" and model is not None:
+                args = [a for a in step.args if a != "--demo"]  # a real model: a real program
+                if not _command(_Step(step.title, args), root):
+                    return 1
+            elif isinstance(step, _Step) and step.args[:2] == ["join", "INVITATION"]:
+                if not _command(_Step(step.title, ["join", invitation], who=step.who), root):
+                    return 1
+            elif isinstance(step, _Step) and step.args[-1:] == ["MODEL"]:
+                args = [*step.args[:-1], path]
+                if not _command(_Step(step.title, args, who=step.who, where=step.where), root):
+                    return 1
+            elif isinstance(step, _Step) and "lock_hash=LOCK" in step.args:
+                lock = _lock_hash(root)
+                args = [a.replace("LOCK", lock) for a in step.args]
+                if not _command(_Step(step.title, args, step.should_pass, step.who), root):
+                    return 1
+            elif step == "files":
                 name, path = _model(root, model)
                 for write in _files(name, path):
                     _write(write, root)
@@ -310,9 +441,12 @@ def main(folder: str = "demo-program", model: str | None = None) -> int:
         if serving:
             _command(_Step("Stop the runtime", ["runtime", "stop"]), root)
     print(
-        "Demo done: plays 1 to 3 exited on evidence inhouse measured itself (a trial, a second\n"
-        "person's verify of the lock, workflow tests rerun by someone other than the author);\n"
-        "four anti-patterns and identity rules refused, on the record (`inhouse audit log`).\n"
+        "Demo done: plays 1 to 3 exited on evidence inhouse measured itself, each signed by the\n"
+        "key of the person who made it (a trial, a second person's verify of the lock carried\n"
+        "from his laptop as a signed envelope, workflow tests rerun by someone other than the\n"
+        "author); anti-patterns and identity rules refused, a forged word shown but not\n"
+        "counted, all on the record (`inhouse audit log`). The test model proves nothing: this\n"
+        "is a demo program, and says so.\n"
         f"Look around: cd {folder} && inhouse status; the trial report is in .inhouse/reports/"
     )
     return 0

@@ -25,6 +25,7 @@ turn them into a message, an exit code or an HTTP error. Anything else that esca
     │   ├── ToolNotAllowed            a request declares a tool outside the agent's allowlist
     │   ├── ToolCallBlocked           an answer calls a tool the agent's boundary forbids
     │   └── DataClassBlocked          the data-handling rules keep a data class from a model
+    ├── IdentityError                 no usable signing key, a bad signature or envelope
     ├── Refused                       a guard refused the action; carries the missing evidence
     │   └── AntiPattern               …because the action is a named anti-pattern (waivable)
     ├── ProgramStopped                the program ended; nothing more can happen in it
@@ -65,6 +66,7 @@ __all__ = [
     "ConfigError",
     "DataClassBlocked",
     "ExtraNotInstalled",
+    "IdentityError",
     "InhouseError",
     "InvalidApiKey",
     "InvalidInput",
@@ -229,6 +231,12 @@ class RateLimited(InhouseError):
 
 class TokenBudgetSpent(RateLimited):
     code = "tokens_per_day_exceeded"
+
+
+class IdentityError(InhouseError):
+    """This shell has no usable key, or a signature or envelope does not check out."""
+
+    exit_code = 3
 
 
 class Refused(InhouseError):

@@ -349,6 +349,20 @@ class VerifyOutcome:
 def run_verify(program: Program, actor: str | None, *, record: bool = True) -> VerifyOutcome:
     """``inhouse baseline verify``: check this machine, record the run (unless ``record`` is
     False), and say whether it satisfies play 2's exit."""
+    if program.detached():
+        # a checkout without the program's log (a second person's own laptop): the run is
+        # signed into the outbox, and the program's side judges it against its current lock
+        checkout = read_lock(program.folder)
+        current = checkout.lock_hash if checkout is not None else None
+        report = asyncio.run(verify_machine(program.folder, current_lock=current))
+        fact = record_verify(program, None, report) if record else None
+        why = (
+            "signed into this checkout's outbox: `inhouse evidence export -o FILE` and the "
+            "program's lead imports it (`inhouse evidence import FILE`)"
+            if fact is not None
+            else "it was not recorded (--no-record)"
+        )
+        return VerifyOutcome(program.key.key_id, report, fact, False, why)
     try:
         person = program.actor(actor).name
     except UnknownPerson:

@@ -181,7 +181,13 @@ def verify(
             if check.fix and not check.ok:
                 _say(f"         fix: {_plain(check.fix)}")
         verdict = "[green]passed[/]" if report.passed else "[red]failed[/]"
-        recorded = f" (recorded fact #{outcome.fact.id})" if outcome.fact else ""
+        recorded = ""
+        if outcome.fact is not None:
+            recorded = (
+                f" (recorded fact #{outcome.fact.id})"
+                if outcome.fact.id
+                else " (signed into this checkout's outbox)"
+            )
         _say(f"Verify {verdict}{recorded}.")
         tail = "counts" if outcome.counts else "does not count"
         _say(f"For play 2's exit it {tail}: {_plain(outcome.why)}.")

@@ -141,7 +141,7 @@ def grant_key(
     limits = limits or KeyLimits()
     _positive(limits.rpm, "--rpm")
     _positive(limits.tokens_per_day, "--tokens-per-day")
-    who = program.actor(actor)
+    program.actor(actor)  # on-behalf is refused: a grant is the granter's own act
     state = program.state()
     if person not in state.people:
         known = ", ".join(sorted(state.people)) or "nobody yet"

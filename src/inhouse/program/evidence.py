@@ -83,8 +83,8 @@ class EvidenceMixin(ProgramCore):
         actor: str | None,
         kind: str,
         payload: dict[str, Any],
-        *,
         comment: str,
+        *,
         expires: datetime | None = None,
     ) -> Fact:
         """A person's word for a fact (shown as attested everywhere; for a kind inhouse measures,

@@ -1,0 +1,72 @@
+"""The built-in command groups of ``inhouse``.
+
+Each group lives in its own module under :mod:`inhouse.cli`, named for it; those modules import
+only Typer at the top and pull the engine in inside the command, so ``inhouse --help`` stays
+fast. Add a group by adding a line.
+"""
+
+from __future__ import annotations
+
+from inhouse.hookspecs import CommandGroup, hookimpl
+
+BUILTIN_GROUPS: tuple[CommandGroup, ...] = (
+    CommandGroup("inhouse.cli.program:app"),
+    CommandGroup("inhouse.cli.prove:app"),
+    CommandGroup("inhouse.cli.bench:app"),
+    CommandGroup(
+        "inhouse.cli.people:app", "person", "Who takes part: invitations, roles and keys."
+    ),
+    CommandGroup("inhouse.cli.access:app", "access", "Ask to get in, in your own name."),
+    CommandGroup(
+        "inhouse.cli.evidence:app",
+        "evidence",
+        "Carry signed evidence between machines (DSSE envelopes).",
+    ),
+    CommandGroup(
+        "inhouse.cli.facts:app",
+        "fact",
+        "Evidence: list facts, or attest one where nothing measures it.",
+    ),
+    CommandGroup(
+        "inhouse.cli.plays:app",
+        "play",
+        "Start a play once its trigger holds and its handoff is accepted.",
+    ),
+    CommandGroup(
+        "inhouse.cli.handoffs:app",
+        "handoff",
+        "Hand a play's artifact to the next owner, who confirms it.",
+    ),
+    CommandGroup(
+        "inhouse.cli.waivers:app", "waiver", "Let a refused anti-pattern through, on the record."
+    ),
+    CommandGroup("inhouse.cli.audit:app", "audit", "Prove the event log untampered; read it."),
+    CommandGroup("inhouse.cli.playbook:app", "playbook", "Show or validate playbook files."),
+    CommandGroup(
+        "inhouse.cli.runtime:app", "runtime", "The embedded model runtime: serve, status, stop."
+    ),
+    CommandGroup(
+        "inhouse.cli.models:app", "models", "Model files: list, pull, verify, make the test model."
+    ),
+    CommandGroup(
+        "inhouse.cli.gateway:app",
+        "gateway",
+        "The OpenAI-compatible gateway: serve, status, rollup.",
+    ),
+    CommandGroup(
+        "inhouse.cli.keys:app",
+        "keys",
+        "Gateway keys: a lead grants, the person fetches (shown once); revoke, list.",
+    ),
+    CommandGroup(
+        "inhouse.cli.baseline:app", "baseline", "Play 2: lock, install script, docs, verify."
+    ),
+    CommandGroup(
+        "inhouse.cli.workflow:app", "workflow", "Play 3: workflows — run, test, import promptfoo."
+    ),
+)
+
+
+@hookimpl
+def inhouse_commands() -> tuple[CommandGroup, ...]:
+    return BUILTIN_GROUPS
