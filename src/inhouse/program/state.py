@@ -311,7 +311,9 @@ def apply(state: ProgramState, event: Event) -> None:
         if invitation is not None:
             state.invitations[token] = replace(invitation, used=True)
         invited_by = invitation.by if invitation is not None else data.get("enrolled_by")
-        _enrol(state, event, {**data, "key_id": event.signer or data["key_id"]}, invited_by)
+        # a service's enrolment is signed by the lead who vouches for it: its key is the payload's
+        key_id = data["key_id"] if data.get("service") else event.signer or data["key_id"]
+        _enrol(state, event, {**data, "key_id": key_id}, invited_by)
     elif kind == EventKind.KEY_REVOKED:
         record = state.keys.get(data["key_id"])
         if record is not None:
