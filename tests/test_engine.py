@@ -1,5 +1,6 @@
 """The engine end to end through its Python API, on SQLite and PostgreSQL: handoffs, staleness,
-the guards, waivers and their expiry, the honest stop."""
+the guards, waivers and their expiry, the honest stop. Each person acts with their own key
+(``tests.people.enrol``); a name typed where the actor goes only ever means "on behalf of"."""
 
 from __future__ import annotations
 
@@ -17,32 +18,54 @@ from inhouse.errors import (
     Refused,
     UnknownPerson,
 )
+from inhouse.gateway.rollup import COLLECTOR as ROLLUP
+from inhouse.gateway.rollup import service_program
 from inhouse.program import Program, Provenance, Reach
+from inhouse.program.collectors import BUILTIN_COLLECTORS
 from tests.conftest import Clock
+from tests.people import enrol
 
 pytestmark = pytest.mark.usefixtures("on_database")
 
 LOCK = "lock" + "a" * 60
 DIGEST = "sha256:" + "b" * 64
+#: the registered collector that measures each kind (a made-up one is refused)
+COLLECTOR = {kind: c.name for c in BUILTIN_COLLECTORS for kind in c.kinds}
 
 
 @pytest.fixture
-def program(_isolated: Path, clock: Clock) -> Iterator[Program]:
-    prog = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
-    prog.change_roles("lena", "lena", add=["play-owner"])
-    prog.add_person("lena", "omar", team="support", roles=["play-owner"])
-    prog.add_person("lena", "sam", team="it", roles=["support-owner"])
-    yield prog
-    prog.close()
+def cast(_isolated: Path, clock: Clock) -> Iterator[dict[str, Program]]:
+    """The program acted on by each person with their own key: lena (lead), omar, sam."""
+    lena = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
+    lena.change_roles(None, "lena", add=["play-owner"])
+    omar = enrol(lena, "omar", team="support", roles=["play-owner"])
+    sam = enrol(lena, "sam", team="it", roles=["support-owner"])
+    yield {"lena": lena, "omar": omar, "sam": sam}
+    lena.close()
 
 
-def measured(program: Program, kind: str, by: str = "lena", **payload: Any) -> Any:
-    return program.record_fact(by, kind, payload, provenance=Provenance.MEASURED, collector="test")
+@pytest.fixture
+def program(cast: dict[str, Program]) -> Program:
+    """The program as lena, its lead."""
+    return cast["lena"]
+
+
+@pytest.fixture
+def omar(cast: dict[str, Program]) -> Program:
+    """The program as omar, with omar's own key from his own machine."""
+    return cast["omar"]
+
+
+def measured(program: Program, kind: str, **payload: Any) -> Any:
+    """A measured fact signed by whoever holds ``program``'s key, from the kind's collector."""
+    return program.record_fact(
+        None, kind, payload, provenance=Provenance.MEASURED, collector=COLLECTOR[kind]
+    )
 
 
 def prove(program: Program, verdict: str = "proven") -> None:
-    program.record_hypothesis("lena", "triage locally", aim="replace-dependency", target="OpenAI")
-    program.start_play("lena", 1)
+    program.record_hypothesis(None, "triage locally", aim="replace-dependency", target="OpenAI")
+    program.start_play(None, 1)
     measured(
         program,
         "trial.verdict",
@@ -55,8 +78,8 @@ def prove(program: Program, verdict: str = "proven") -> None:
 
 def through_play_one(program: Program) -> None:
     prove(program)
-    program.offer_handoff("lena", 1, to="lena")
-    program.accept_handoff("lena", 1, comment="I can build on this")
+    program.offer_handoff(None, 1, to="lena")
+    program.accept_handoff(None, 1, comment="I can build on this")
 
 
 def lock_baseline(program: Program, lock_hash: str = LOCK) -> None:
@@ -71,14 +94,14 @@ def lock_baseline(program: Program, lock_hash: str = LOCK) -> None:
     measured(program, "baseline.install_script", lock_hash=lock_hash, sha256="c" * 64)
 
 
-def through_play_two(program: Program) -> None:
+def through_play_two(program: Program, omar: Program) -> None:
     through_play_one(program)
-    measured(program, "access.request", person="omar")
-    program.start_play("lena", 2)
+    omar.request_access(reason="I want the triage model")
+    program.start_play(None, 2)
     lock_baseline(program)
-    measured(program, "baseline.verify", by="omar", lock_hash=LOCK, passed=True)
-    program.offer_handoff("lena", 2, to="omar")
-    program.accept_handoff("omar", 2, comment="stood it up from the docs")
+    measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)
+    program.offer_handoff(None, 2, to="omar")
+    omar.accept_handoff(None, 2, comment="stood it up from the docs")
 
 
 def play(program: Program, number: int) -> dict[str, Any]:
@@ -91,50 +114,58 @@ def play(program: Program, number: int) -> dict[str, Any]:
 def test_play_one_to_two_is_the_same_person_by_design(program: Program) -> None:
     prove(program)
     with pytest.raises(NotAllowed, match="same person"):
-        program.offer_handoff("lena", 1, to="omar")
-    program.offer_handoff("lena", 1, to="lena")
-    program.accept_handoff("lena", 1)
+        program.offer_handoff(None, 1, to="omar")
+    program.offer_handoff(None, 1, to="lena")
+    program.accept_handoff(None, 1)
     assert play(program, 1)["state"] == "exited"
     assert play(program, 1)["handoff"]["decided_by"] == "lena"
 
 
 def test_a_handoff_needs_the_exit_met(program: Program) -> None:
-    program.record_hypothesis("lena", "x", aim="replace-dependency", target="OpenAI")
-    program.start_play("lena", 1)
+    program.record_hypothesis(None, "x", aim="replace-dependency", target="OpenAI")
+    program.start_play(None, 1)
     with pytest.raises(Refused) as err:
-        program.offer_handoff("lena", 1, to="lena")
+        program.offer_handoff(None, 1, to="lena")
     assert "trial.verdict" in str(err.value.missing)
 
 
-def test_self_accepted_handoff_is_refused_where_owners_differ(program: Program) -> None:
+def test_self_accepted_handoff_is_refused_where_owners_differ(
+    program: Program, omar: Program
+) -> None:
     through_play_one(program)
-    measured(program, "access.request", person="omar")
-    program.start_play("lena", 2)
+    omar.request_access(reason="I want the triage model")
+    program.start_play(None, 2)
     lock_baseline(program)
-    measured(program, "baseline.verify", by="omar", lock_hash=LOCK, passed=True)
+    measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)
     with pytest.raises(NotAllowed, match="different owner"):
-        program.offer_handoff("lena", 2, to="lena")
-    program.offer_handoff("lena", 2, to="omar")
+        program.offer_handoff(None, 2, to="lena")
+    program.offer_handoff(None, 2, to="omar")
     with pytest.raises(NotAllowed, match="only the receiver, omar"):
-        program.accept_handoff("lena", 2)
+        program.accept_handoff(None, 2)
+    # typing the receiver's name no longer makes lena omar: a decision needs omar's own key
+    with pytest.raises(NotAllowed, match="needs omar's own key"):
+        program.accept_handoff("omar", 2)
     assert play(program, 2)["handoff"]["status"] == "offered"
-    program.accept_handoff("omar", 2, comment="works from the docs")
+    omar.accept_handoff(None, 2, comment="works from the docs")
     assert play(program, 2)["state"] == "exited"
+    assert play(program, 2)["handoff"]["decided_by"] == "omar"
 
 
-def test_receiver_can_reject_with_a_reason_and_the_next_play_stays_shut(program: Program) -> None:
+def test_receiver_can_reject_with_a_reason_and_the_next_play_stays_shut(
+    program: Program, omar: Program
+) -> None:
     prove(program)
-    program.offer_handoff("lena", 1, to="lena")
+    program.offer_handoff(None, 1, to="lena")
     with pytest.raises(InvalidInput, match="say why"):
-        program.reject_handoff("lena", 1, comment=" ")
-    program.reject_handoff("lena", 1, comment="report lacks the quality numbers")
-    measured(program, "access.request", person="omar")
+        program.reject_handoff(None, 1, comment=" ")
+    program.reject_handoff(None, 1, comment="report lacks the quality numbers")
+    omar.request_access(reason="I want the triage model")
     with pytest.raises(AntiPattern, match="rejected play 1's handoff: report lacks"):
-        program.start_play("lena", 2)
+        program.start_play(None, 2)
 
 
-def test_acceptance_goes_stale_when_exit_evidence_changes(program: Program) -> None:
-    through_play_two(program)
+def test_acceptance_goes_stale_when_exit_evidence_changes(program: Program, omar: Program) -> None:
+    through_play_two(program, omar)
     assert play(program, 2)["handoff"]["stale"] is False
     # a second verify does not change what the exit rested on…
     lock_baseline(program, lock_hash="lock" + "9" * 60)  # …but a re-lock does
@@ -142,16 +173,16 @@ def test_acceptance_goes_stale_when_exit_evidence_changes(program: Program) -> N
     assert view["handoff"]["status"] == "accepted"
     assert view["handoff"]["stale"] is True
     assert view["exit_met"] is False  # the earlier verify is for the old lock
-    measured(program, "task.named", task="triage", frequency="daily")
+    measured(omar, "task.named", task="triage", frequency="daily")
     with pytest.raises(AntiPattern, match="stale"):
-        program.start_play("omar", 3)
+        omar.start_play(None, 3)
 
 
 def test_status_records_who_did_what(program: Program) -> None:
     through_play_one(program)
-    actors = [(e.kind, e.actor) for e in program.events()]
-    assert ("handoff.accepted", "lena") in actors
-    assert all(actor for _, actor in actors)
+    actors = [(e.kind, e.actor, e.signer) for e in program.events()]
+    assert ("handoff.accepted", "lena", program.key.key_id) in actors
+    assert all(actor and signer for _, actor, signer in actors)  # every event signed
 
 
 # -- guards ---------------------------------------------------------------------------------------
@@ -159,18 +190,18 @@ def test_status_records_who_did_what(program: Program) -> None:
 
 def test_calendar_driven_advance_is_refused_naming_the_missing_trigger(program: Program) -> None:
     with pytest.raises(AntiPattern) as err:
-        program.start_play("lena", 1)
+        program.start_play(None, 1)
     assert err.value.guard == "calendar-driven-advance"
     assert any("hypothesis" in item for item in err.value.missing)
     refusals = program.status()["refusals"]
     assert refusals[-1]["guards"] == ["calendar-driven-advance"]
 
 
-def test_botched_handoff_is_refused_naming_the_handoff(program: Program) -> None:
+def test_botched_handoff_is_refused_naming_the_handoff(program: Program, omar: Program) -> None:
     prove(program)
-    measured(program, "access.request", person="omar")  # the trigger of play 2 now holds
+    omar.request_access(reason="I want the triage model")  # the trigger of play 2 now holds
     with pytest.raises(AntiPattern) as err:
-        program.start_play("lena", 2)
+        program.start_play(None, 2)
     assert err.value.guard == "botched-handoff"
     assert err.value.missing == ["play 1 (prove-value) handoff accepted by its receiver"]
     assert "has not offered its handoff" in str(err.value)
@@ -179,53 +210,74 @@ def test_botched_handoff_is_refused_naming_the_handoff(program: Program) -> None
 def test_scaling_before_proving_refuses_pilot_members(program: Program) -> None:
     through_play_one(program)
     with pytest.raises(AntiPattern) as err:
-        program.add_person("lena", "pia", team="legal", roles=["pilot-user"])
+        program.add_person(None, "pia", team="legal", roles=["pilot-user"])
     assert err.value.guard == "scaling-before-proving"
     assert "play 2 (baseline)" in str(err.value) and "play 3 (workflow)" in str(err.value)
     assert "play 1" not in " ".join(err.value.missing)  # play 1 exited: not missing
     assert "pia" not in program.state().people  # nothing half-done
-    # ...but the attempt is demand, measured: someone other than the owner wants in (play 2)
-    [request] = [f for f in program.state().facts if f.kind == "access.request"]
-    assert (request.payload["person"], request.provenance.value) == ("pia", "measured")
-    assert request.payload["reason"] == "add pia to the pilot"
+    # the attempt is recorded as lena's refusal; it is no longer pia's access request (only
+    # pia, with her own key, can ask: the owner's own attempt used to count as demand)
+    assert program.status()["refusals"][-1]["action"] == "add pia to the pilot"
+    assert [f for f in program.state().facts if f.kind == "access.request"] == []
 
 
 def test_scaling_guard_for_later_issues_refuses_and_returns_waivers(
     program: Program, clock: Clock
 ) -> None:
     with pytest.raises(AntiPattern, match="scaling before proving"):
-        program.check_reach("lena", Reach.PILOT, action="issue a gateway key to omar")
-    assert program.check_reach("lena", Reach.OWNER, action="issue a key to lena") == []
+        program.check_reach(None, Reach.PILOT, action="issue a gateway key to omar")
+    assert program.check_reach(None, Reach.OWNER, action="issue a key to lena") == []
 
 
-def test_skipping_play_five_refuses_and_keeps_the_request_as_evidence(program: Program) -> None:
+def test_skipping_play_five_refuses_and_records_the_refusal_not_a_request(
+    program: Program,
+) -> None:
     with pytest.raises(AntiPattern) as err:
-        program.check_reach("lena", Reach.BEYOND_PILOT, action="issue a key to zoe", person="zoe")
+        program.check_reach(None, Reach.BEYOND_PILOT, action="issue a key to zoe", person="zoe")
     assert err.value.guard == "skipping-play-five"
     assert "play 5 (support)" in str(err.value)
-    requests = [f for f in program.state().facts if f.kind == "access.request"]
-    assert [(f.payload["person"], f.collector) for f in requests] == [("zoe", "inhouse.guards")]
+    assert program.status()["refusals"][-1]["action"] == "issue a key to zoe"
+    # the lead's attempt no longer records zoe's access request: only zoe's own key can
+    assert [f for f in program.state().facts if f.kind == "access.request"] == []
 
 
 def test_governance_theater_is_flagged_before_real_usage(program: Program) -> None:
-    measured(program, "support.queue", queue="#help", owner="sam")
+    program.attest(None, "support.queue", {"queue": "#help", "owner": "sam"}, comment="set up")
     warnings = program.status()["warnings"]
     assert any("governance theater" in w and "support.queue" in w for w in warnings)
 
 
 def test_governance_after_real_usage_is_not_flagged(program: Program) -> None:
-    measured(program, "usage.daily", day="2026-11-01", person="omar", requests=12)
-    measured(program, "support.queue", queue="#help", owner="sam")
+    gateway = service_program(program)  # real usage is measured by the gateway's own key
+    gateway.record_fact(
+        None,
+        "usage.daily",
+        {"day": "2026-11-01", "person": "omar", "requests": 12},
+        provenance=Provenance.MEASURED,
+        collector=ROLLUP,
+    )
+    program.attest(None, "support.queue", {"queue": "#help", "owner": "sam"}, comment="set up")
     assert not any("governance theater" in w for w in program.status()["warnings"])
 
 
 # -- waivers --------------------------------------------------------------------------------------
 
 
-def test_only_the_rollout_lead_grants_waivers(program: Program, clock: Clock) -> None:
+def test_only_the_rollout_lead_grants_waivers(
+    program: Program, omar: Program, clock: Clock
+) -> None:
     with pytest.raises(NotAllowed, match="rollout lead"):
-        program.grant_waiver(
-            "omar",
+        omar.grant_waiver(
+            None,
+            "scaling-before-proving",
+            reason="other",
+            note="x",
+            expires=clock.now.replace(year=2027),
+        )
+    # naming the lead does not borrow her role: a waiver needs lena's own key
+    with pytest.raises(NotAllowed, match="needs lena's own key"):
+        omar.grant_waiver(
+            "lena",
             "scaling-before-proving",
             reason="other",
             note="x",
@@ -233,7 +285,7 @@ def test_only_the_rollout_lead_grants_waivers(program: Program, clock: Clock) ->
         )
     with pytest.raises(InvalidInput, match="reason must be one of"):
         program.grant_waiver(
-            "lena",
+            None,
             "scaling-before-proving",
             reason="because",
             note="x",
@@ -241,8 +293,9 @@ def test_only_the_rollout_lead_grants_waivers(program: Program, clock: Clock) ->
         )
     with pytest.raises(InvalidInput, match="already past"):
         program.grant_waiver(
-            "lena", "scaling-before-proving", reason="other", note="x", expires=clock.now
+            None, "scaling-before-proving", reason="other", note="x", expires=clock.now
         )
+    assert program.status()["waivers"] == []
 
 
 def test_a_waiver_lets_the_action_through_is_shown_and_expires(
@@ -251,14 +304,14 @@ def test_a_waiver_lets_the_action_through_is_shown_and_expires(
     from datetime import timedelta
 
     waiver = program.grant_waiver(
-        "lena",
+        None,
         "calendar-driven-advance",
         play=1,
         reason="time-boxed-experiment",
         note="exec wants a demo on Friday; hypothesis comes after",
         expires=clock.now + timedelta(days=7),
     )
-    program.start_play("lena", 1)  # refused without the waiver (see above)
+    program.start_play(None, 1)  # refused without the waiver (see above)
     view = play(program, 1)
     assert view["started_under_waivers"] == [waiver.seq]
     trigger = view["trigger"][0]
@@ -277,24 +330,26 @@ def test_an_expired_waiver_no_longer_lets_the_action_through(
     from datetime import timedelta
 
     program.grant_waiver(
-        "lena",
+        None,
         "scaling-before-proving",
         reason="executive-decision",
         note="board pilot",
         expires=clock.now + timedelta(days=1),
     )
-    program.add_person("lena", "pia", team="legal", roles=["pilot-user"])
+    program.add_person(None, "pia", team="legal", roles=["pilot-user"])
     clock.advance(days=2)
     with pytest.raises(AntiPattern, match="scaling before proving"):
-        program.add_person("lena", "raj", team="sales", roles=["pilot-user"])
+        program.add_person(None, "raj", team="sales", roles=["pilot-user"])
 
 
-def test_a_waiver_for_one_guard_does_not_cover_another(program: Program, clock: Clock) -> None:
+def test_a_waiver_for_one_guard_does_not_cover_another(
+    program: Program, omar: Program, clock: Clock
+) -> None:
     from datetime import timedelta
 
     prove(program)
     program.grant_waiver(
-        "lena",
+        None,
         "botched-handoff",
         play=2,
         reason="evidence-recorded-elsewhere",
@@ -302,10 +357,10 @@ def test_a_waiver_for_one_guard_does_not_cover_another(program: Program, clock: 
         expires=clock.now + timedelta(days=3),
     )
     with pytest.raises(AntiPattern) as err:  # the trigger still fails: no access request
-        program.start_play("lena", 2)
+        program.start_play(None, 2)
     assert err.value.guard == "calendar-driven-advance"
-    measured(program, "access.request", person="omar")
-    program.start_play("lena", 2)
+    omar.request_access(reason="I want the triage model")
+    program.start_play(None, 2)
     assert play(program, 2)["state"] == "running"
 
 
@@ -315,21 +370,65 @@ def test_a_waiver_for_one_guard_does_not_cover_another(program: Program, clock: 
 def test_not_worth_it_stops_the_program_as_a_success(program: Program) -> None:
     prove(program, verdict="not-worth-it")
     assert play(program, 1)["exit"][0]["outcome"] == "fail"
-    verdict = program.stop_not_worth_it("lena", comment="hosted API stays")
+    verdict = program.stop_not_worth_it(None, comment="hosted API stays")
     status = program.status()
     stop = status["program"]["stopped"]
     assert status["program"]["state"] == "stopped"
     assert stop["success"] is True and stop["reason"] == "not-worth-it"
     assert stop["evidence"][0]["fact"] == verdict.id
     with pytest.raises(ProgramStopped):
-        program.add_person("lena", "late", roles=[])
+        program.add_person(None, "late", roles=[])
 
 
 def test_stop_needs_a_not_worth_it_verdict(program: Program) -> None:
     prove(program, verdict="proven")
     with pytest.raises(Refused, match="verdict proven"):
-        program.stop_not_worth_it("lena")
+        program.stop_not_worth_it(None)
     assert program.status()["program"]["state"] == "running"
+
+
+# -- evidence that counts -------------------------------------------------------------------------
+
+
+def test_a_word_where_inhouse_measures_leaves_the_exit_inconclusive(program: Program) -> None:
+    program.record_hypothesis(None, "triage locally", aim="replace-dependency", target="OpenAI")
+    program.start_play(None, 1)
+    verdict = {"trial": "triage", "verdict": "proven", "proven_on": ["cheaper"], "quality_ok": True}
+    program.attest(None, "trial.verdict", verdict, comment="I ran it, trust me")
+    [check] = [row for row in play(program, 1)["exit"] if row["check"] == "value-proven"]
+    assert check["outcome"] == "inconclusive"
+    assert "a person's word (lena) where inhouse measures this" in check["reason"]
+    with pytest.raises(Refused) as err:  # inconclusive never exits a play
+        program.offer_handoff(None, 1, to="lena")
+    assert any("needs a person" in item for item in err.value.missing)
+
+
+def test_a_request_counts_only_when_its_requester_signs_it(program: Program, omar: Program) -> None:
+    through_play_one(program)
+    # the lead records omar's request on his behalf: shown, never omar's own act
+    program.attest("omar", "access.request", {"person": "omar"}, comment="omar asked in chat")
+    [check] = [row for row in play(program, 2)["trigger"] if row["check"] == "access-requested"]
+    assert check["outcome"] == "inconclusive"
+    assert "a person's word (lena on behalf of omar)" in check["reason"]
+    omar.request_access(reason="I want the triage model")
+    [check] = [row for row in play(program, 2)["trigger"] if row["check"] == "access-requested"]
+    assert check["outcome"] == "pass" and check["reason"] == "access requested by omar"
+
+
+def test_a_test_model_verdict_proves_nothing_outside_a_demo(program: Program) -> None:
+    program.record_hypothesis(None, "triage locally", aim="replace-dependency", target="OpenAI")
+    program.start_play(None, 1)
+    measured(
+        program,
+        "trial.verdict",
+        trial="triage",
+        verdict="proven",
+        proven_on=["cheaper"],
+        quality_ok=True,
+        test_model=True,
+    )
+    [check] = [row for row in play(program, 1)["exit"] if row["check"] == "value-proven"]
+    assert check["outcome"] == "fail" and "test model" in check["reason"]
 
 
 # -- identity and input ---------------------------------------------------------------------------
@@ -337,31 +436,69 @@ def test_stop_needs_a_not_worth_it_verdict(program: Program) -> None:
 
 def test_unknown_people_and_bad_input_are_clear_errors(program: Program) -> None:
     with pytest.raises(UnknownPerson, match="'ghost' is not on this program's roster"):
+        program.attest("ghost", "task.named", {"task": "t", "frequency": "daily"}, comment="x")
+    # a typed name is never an actor: lena cannot add people as ghost
+    with pytest.raises(NotAllowed, match="needs ghost's own key"):
         program.add_person("ghost", "x")
     with pytest.raises(InvalidInput, match="unknown role 'boss'"):
-        program.add_person("lena", "x", roles=["boss"])
+        program.add_person(None, "x", roles=["boss"])
     with pytest.raises(InvalidInput, match=r"bad trial\.verdict payload: verdict"):
         measured(program, "trial.verdict", trial="t", verdict="great", quality_ok=True)
     with pytest.raises(InvalidInput, match="needs a comment"):
-        program.attest("lena", "task.named", {"task": "t", "frequency": "daily"}, comment="")
+        program.attest(None, "task.named", {"task": "t", "frequency": "daily"}, comment="")
     before = len(program.events())
     with pytest.raises(InvalidInput):
-        program.attest("lena", "nope.kind", {}, comment="x")
+        program.attest(None, "nope.kind", {}, comment="x")
     assert len(program.events()) == before
 
 
-def test_attested_facts_are_marked_and_expire(program: Program, clock: Clock) -> None:
+def test_a_measurement_needs_a_registered_collector_and_its_own_runner(program: Program) -> None:
+    verdict = {"trial": "t", "verdict": "proven", "proven_on": ["cheaper"], "quality_ok": True}
+    before = len(program.events())
+    # a made-up collector used to record a "measured" fact through the Python API
+    with pytest.raises(InvalidInput, match="no collector named 'test' is registered"):
+        program.record_fact(
+            None, "trial.verdict", verdict, provenance=Provenance.MEASURED, collector="test"
+        )
+    with pytest.raises(InvalidInput, match=r"measures baseline\.verify, not trial\.verdict"):
+        program.record_fact(
+            None,
+            "trial.verdict",
+            verdict,
+            provenance=Provenance.MEASURED,
+            collector="inhouse baseline verify",
+        )
+    with pytest.raises(NotAllowed, match="cannot record one on behalf of omar"):
+        program.record_fact(
+            "omar",
+            "baseline.verify",
+            {"lock_hash": LOCK, "passed": True},
+            provenance=Provenance.MEASURED,
+            collector="inhouse baseline verify",
+        )
+    assert len(program.events()) == before
+
+
+def test_attested_facts_are_marked_and_expire(omar: Program, clock: Clock) -> None:
     from datetime import timedelta
 
-    fact = program.attest(
-        "omar",
+    fact = omar.attest(
+        None,
         "task.named",
         {"task": "contract review", "frequency": "weekly"},
         "I do this every Monday",
         expires=clock.now + timedelta(days=1),
     )
     assert fact.provenance is Provenance.ATTESTED and "attested by omar" in fact.label
-    assert len(program.state().live_facts(clock.now)) == 1
+    assert len(omar.state().live_facts(clock.now)) == 1
     clock.advance(days=2)
-    assert len(program.state().live_facts(clock.now)) == 0
-    assert program.status()["facts"]["expired"] == [fact.id]
+    assert len(omar.state().live_facts(clock.now)) == 0
+    assert omar.status()["facts"]["expired"] == [fact.id]
+
+
+def test_an_attestation_on_behalf_is_labelled_as_such(program: Program) -> None:
+    fact = program.attest(
+        "omar", "task.named", {"task": "triage", "frequency": "daily"}, comment="omar said so"
+    )
+    assert (fact.by, fact.on_behalf_of) == ("lena", "omar")
+    assert fact.label == 'attested by lena on behalf of omar: "omar said so"'
