@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from inhouse.cli.app import app
 from inhouse.testing.standin_upstream import StandinTiming, spawn_standin, standin_in_thread
 from tests.engine import Engine, needs_engine
+from tests.people import key_file
 
 runner = CliRunner()
 
@@ -43,7 +44,9 @@ def ok(*args: str) -> str:
 
 @pytest.fixture
 def program(_isolated: Path) -> Path:
-    ok("init", "Acme", "--lead", "lena")
+    # a demo program: these trials run the test model as their candidate, which proves nothing
+    # about value, and only a demo program lets play 1 exit on it
+    ok("init", "Acme", "--lead", "lena", "--demo")
     ok("person", "role", "lena", "--add", "play-owner")
     ok("hypothesis", "a local model summarises tickets", "--replaces", "hosted API")
     ok("play", "start", "1")
@@ -119,6 +122,9 @@ def test_prove_against_a_second_openai_server(program: Path, engine: Engine) -> 
     assert data["status_quo"]["model"] == "standin-hosted"
     assert data["candidate"]["model"] == str(engine.model)  # the one model the engine serves
     assert data["candidate"]["inventory"]["digest"]  # the weights that were measured
+    # ... which are the test model's, and everything the trial shows says so
+    assert data["test_model"] is True
+    assert any("proves nothing about value" in c for c in data["caveats"])
     # both sides answered every input and were checked
     assert all(r["candidate"]["ok"] and r["status_quo"]["ok"] for r in data["inputs"])
     assert data["quality"]["candidate_passed"] == data["quality"]["status_quo_passed"] == 8
@@ -128,6 +134,7 @@ def test_prove_against_a_second_openai_server(program: Path, engine: Engine) -> 
     assert verdict["provenance"] == "measured"
     assert verdict["id"] == data["fact_id"]
     assert verdict["payload"]["report"] == data["report"]["html"]
+    assert verdict["payload"]["test_model"] is True
     assert (program / data["report"]["html"]).is_file()
     assert (program / data["report"]["json"]).is_file()
     exit_ = play_one_exit(program)
@@ -153,6 +160,8 @@ def test_prove_against_a_manual_csv(program: Path, engine: Engine) -> None:
     assert "faster" in out and "cheaper" in out and "quality (pass rate)" in out
     assert "proven" in out and "Report: .inhouse/reports/tickets-" in out
     assert "hourly cost 42" in out  # every cost input is listed
+    assert "inhouse test model (random weights" in out
+    assert "recorded by the trial's author" in out  # the minutes are not inhouse's measurement
     report = sorted((program / ".inhouse" / "reports").glob("tickets-*.json"))[-1]
     data = json.loads(report.read_text())
     assert data["verdict"]["verdict"] == "proven"
@@ -280,8 +289,9 @@ def test_an_unknown_trial_is_a_clear_error(program: Path) -> None:
     assert "Traceback" not in result.stdout + result.stderr
 
 
-def test_an_unknown_person_fails_before_any_request(program: Path) -> None:
+def test_an_unknown_person_fails_before_any_request(program: Path, tmp_path: Path) -> None:
     write_inputs(program, tickets(5))
+    stranger = {"INHOUSE_KEY": str(key_file(tmp_path / "keys", "mallory"))}  # enrolled nowhere
     with (
         standin_in_thread(StandinTiming(0, 0, 2), model="standin-a", record=True) as candidate,
         standin_in_thread(StandinTiming(0, 0, 2), model="standin-b", record=True) as status_quo,
@@ -292,8 +302,12 @@ def test_an_unknown_person_fails_before_any_request(program: Path) -> None:
              "price_output_per_mtok": 1.0},
             candidate={"url": candidate.url, "cost": COST},
         )  # fmt: skip
-        result = runner.invoke(app, ["prove", "tickets", "--as", "mallory"])
-        assert result.exit_code == 2, result.stdout
+        result = runner.invoke(app, ["prove", "tickets"], env=stranger)
+        assert result.exit_code == 3, result.stdout
+        assert "not enrolled" in result.stderr
+        # a measurement is made by whoever runs it: nobody runs a trial on mallory's behalf
+        result = runner.invoke(app, ["prove", "tickets", "--on-behalf-of", "mallory"])
+        assert result.exit_code == 3, result.stdout
         assert "mallory" in result.stderr
         assert candidate.requests_served == status_quo.requests_served == 0  # not even asked
     facts = json.loads(ok("fact", "list", "--json"))

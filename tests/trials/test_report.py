@@ -18,7 +18,7 @@ import yaml
 
 from inhouse.program import Program
 from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream, standin_in_thread
-from inhouse.trials.prove import prove
+from inhouse.trials.prove import prove_trial
 
 COST = {
     "watts": 65,
@@ -69,7 +69,7 @@ def write_trial(folder: Path, candidate_url: str, quo_url: str, **changes: Any) 
 
 
 def run(program: Program) -> tuple[str, dict[str, Any]]:
-    result = prove(program, "summaries")
+    result = prove_trial(program, "summaries")
     assert result.report is not None
     html = result.report.html.read_text()
     twin = json.loads(result.report.json.read_text())
@@ -175,6 +175,6 @@ def test_a_partial_zero_is_refused_before_anything_runs(
         candidate={"url": candidate.url, "cost": {**COST, "price_per_kwh": 0, "hardware_price": 0}},
     )
     with pytest.raises(InvalidInput, match="would make the local cost exactly zero"):
-        prove(program, "summaries")
+        prove_trial(program, "summaries")
     assert candidate.requests_served == 0
     assert not list((program.folder / ".inhouse").glob("reports/*"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +17,11 @@ from inhouse.cli._common import (
     out_console,
     print_json,
 )
+
+if TYPE_CHECKING:
+    from inhouse.cli.render import ProgressBar
+    from inhouse.trials.prove import AskToStop, TrialRun
+    from inhouse.trials.verdict import Verdict
 
 app = Typer()
 
@@ -38,73 +43,48 @@ def prove(
     """Run a trial head to head: the local candidate and the status quo on every task input;
     quality checks, cost, privacy and a verdict with 95 % intervals. Writes the report under
     .inhouse/reports/ and records the trial.verdict fact play 1's exit reads."""
-    from inhouse.trials.prove import prove as run_trial
+    from inhouse.cli.render import ProgressBar
+    from inhouse.trials.prove import prove_trial
 
     opened = open_program(program)
     if json:
-        result = run_trial(opened, name, as_, stop_if_not_worth_it=stop_if_not_worth_it)
-    else:
-        with _ProgressBar() as progress:
-            result = run_trial(
-                opened, name, as_, progress=progress, stop_if_not_worth_it=stop_if_not_worth_it
-            )
-    data = result.data
-    if (
-        result.verdict.verdict == "not-worth-it"
-        and not result.stopped
-        and not json
-        and sys.stdin.isatty()
-        and typer.confirm(
+        run = prove_trial(opened, name, as_, stop_if_not_worth_it=stop_if_not_worth_it)
+        print_json(run.data)
+        return
+    with ProgressBar(err_console()) as bar:
+        run = prove_trial(
+            opened,
+            name,
+            as_,
+            progress=bar.update,
+            stop_if_not_worth_it=stop_if_not_worth_it,
+            ask_to_stop=_asker(bar) if sys.stdin.isatty() else None,
+        )
+    _render(run)
+
+
+def _asker(bar: ProgressBar) -> AskToStop:
+    def ask(verdict: Verdict) -> bool:
+        bar.stop()  # the question is not drawn over
+        return typer.confirm(
             "The trial says not worth it. Stop the program honestly now "
             "(a clean stop after play 1 counts as a success)?",
             default=False,
         )
-    ):
-        opened.stop_not_worth_it(as_, comment=f"trial {name}: {result.verdict.summary}")
-        data["stopped"] = True
-    if json:
-        print_json(data)
-        return
-    _render(data)
+
+    return ask
 
 
-class _ProgressBar:
-    """A Rich progress bar with one line per phase (candidate, status quo, quality checks)."""
-
-    def __enter__(self) -> Any:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-        self._bar = Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err_console(),
-            transient=False,
-        )
-        self._tasks: dict[str, Any] = {}
-        self._bar.__enter__()
-        return self._update
-
-    def _update(self, phase: str, done: int, total: int) -> None:
-        if phase not in self._tasks:
-            self._tasks[phase] = self._bar.add_task(phase, total=total)
-        self._bar.update(self._tasks[phase], completed=done, total=total)
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._bar.__exit__(None, None, None)
-
-
-def _render(data: dict[str, Any]) -> None:
+def _render(run: TrialRun) -> None:
     from rich.markup import escape
     from rich.table import Table
 
     from inhouse.trials.report import format_money, format_seconds
 
     console = out_console()
-    verdict = data["verdict"]
-    colour = {"proven": "green", "not-worth-it": "red"}.get(verdict["verdict"], "yellow")
-    table = Table(title=f"trial {escape(data['trial'])}: {data['inputs_count']} inputs")
+    outcome, verdict = run.outcome, run.verdict
+    colour = {"proven": "green", "not-worth-it": "red"}.get(verdict.verdict, "yellow")
+    table = Table(title=f"trial {escape(outcome.plan.name)}: {len(outcome.plan.inputs)} inputs")
     for column in (
         "dimension",
         "candidate",
@@ -115,60 +95,61 @@ def _render(data: dict[str, Any]) -> None:
         "outcome",
     ):
         table.add_column(column, justify="right" if column != "dimension" else "left")
-    for dim in data["dimensions"]:
-        imp = dim["improvement"]
+    for dim in verdict.dimensions:
+        imp = dim.improvement
         sides = [
-            format_seconds(dim[key])
-            if dim["name"] == "faster"
-            else format_money(dim[key], dim["unit"])
-            for key in ("candidate_mean", "status_quo_mean")
+            format_seconds(mean) if dim.name == "faster" else format_money(mean, dim.unit)
+            for mean in (dim.candidate_mean, dim.status_quo_mean)
         ]
         table.add_row(
-            dim["name"],
+            dim.name,
             *sides,
-            f"{imp['point']:+.1f} %" if dim["n"] else "n/a",
-            f"{imp['low']:+.1f} … {imp['high']:+.1f} %" if dim["n"] else "n/a",
-            f"≥ {dim['threshold']:g} %" if dim["threshold"] is not None else "not claimed",
-            dim["outcome"],
+            f"{imp.point:+.1f} %" if dim.n else "n/a",
+            f"{imp.low:+.1f} … {imp.high:+.1f} %" if dim.n else "n/a",
+            f"≥ {dim.threshold:g} %" if dim.threshold is not None else "not claimed",
+            dim.outcome,
         )
-    privacy = data["privacy"]
-    quo = privacy["status_quo"]
+    claim = verdict.privacy
+    ours, theirs = outcome.candidate.privacy, outcome.status_quo.privacy
     table.add_row(
         "more-private",
-        privacy["candidate"]["scope"] or "nothing sent",
-        (quo["scope"] or "nothing sent") if quo["network"] else "no network (manual)",
-        "yes" if privacy["more_private"] else "no",
+        ours.scope or "nothing sent",
+        (theirs.scope or "nothing sent") if theirs.network else "no network (manual)",
+        "yes" if claim.more_private else "no",
         "",
-        "claimed" if privacy["claimed"] else "not claimed",
-        "cleared" if privacy["claimed"] and privacy["more_private"] else "",
+        "claimed" if claim.claimed else "not claimed",
+        "cleared" if claim.claimed and claim.more_private else "",
     )
-    quality = data["quality"]
-    stated = "" if quality["status_quo_measured"] else " (stated)"
+    quality = verdict.quality
+    stated = "" if quality.status_quo_measured else " (stated)"
+    difference = quality.difference
     table.add_row(
         "quality (pass rate)",
-        f"{quality['candidate_pass_rate']:.0%}",
-        f"{quality['status_quo_pass_rate']:.0%}{stated}",
-        f"{quality['difference']['point']:+.1f} pts",
-        f"{quality['difference']['low']:+.1f} … {quality['difference']['high']:+.1f} pts",
-        f"floor -{quality['floor_points']:g} pts",
-        "ok" if quality["ok"] else "below floor",
+        f"{quality.candidate_pass_rate:.0%}",
+        f"{quality.status_quo_pass_rate:.0%}{stated}",
+        f"{difference.point:+.1f} pts",
+        f"{difference.low:+.1f} … {difference.high:+.1f} pts",
+        f"floor -{quality.floor_points:g} pts",
+        "ok" if quality.ok else "below floor",
     )
     console.print(table)
-    for key, label in (("candidate", "candidate"), ("status_quo", "status quo")):
-        side = data["cost"][key]
-        shown = ", ".join(f"{i['name']} {i['value']:g} {i['unit']}" for i in side["inputs"])
+    for label, side in (("candidate", outcome.candidate), ("status quo", outcome.status_quo)):
+        cost = side.cost
+        shown = ", ".join(f"{i.name} {i.value:g} {i.unit}" for i in cost.inputs)
         console.print(f"[dim]{label} cost inputs: {escape(shown)}[/]")
-        if side["zero_note"]:
-            console.print(f"[yellow]{escape(side['zero_note'])}[/]")
-    if quo["network"] and quo["bytes_left_machine"]:
-        classes = ", ".join(quo["data_classes_left_machine"]) or "no data classes"
+        if cost.zero_note:
+            console.print(f"[yellow]{escape(cost.zero_note)}[/]")
+    if theirs.network and theirs.bytes_left_machine:
+        classes = ", ".join(theirs.data_classes_left_machine) or "no data classes"
         console.print(
-            f"status quo: {quo['bytes_left_machine']} bytes of task data left this machine "
+            f"status quo: {theirs.bytes_left_machine} bytes of task data left this machine "
             f"({escape(classes)})"
         )
+    for caveat in outcome.caveats:
+        console.print(f"[bold yellow]⚑ {escape(caveat)}[/]")
     console.print(
-        f"[bold {colour}]{verdict['verdict']}[/]: {escape(verdict['summary'])}\n"
-        f"Recorded fact #{data['fact_id']} (trial.verdict). Report: {data['report']['html']}"
+        f"[bold {colour}]{verdict.verdict}[/]: {escape(verdict.summary)}\n"
+        f"Recorded fact #{run.fact.id} (trial.verdict). Report: {run.html_report}"
     )
-    if data.get("stopped"):
+    if run.stopped:
         console.print("[bold]Program stopped: not worth it.[/] Play 1 did its job.")

@@ -1,16 +1,67 @@
-"""Render the status data for a terminal (Rich). Only presentation lives here; the data and every
-decision in it come from :mod:`inhouse.program.status`."""
+"""Render for a terminal (Rich): the status data, and the progress of long runs. Only
+presentation lives here; the data and every decision in it come from the play packages
+(:mod:`inhouse.program.status`, the trials' runs)."""
 
 from __future__ import annotations
 
+from types import TracebackType
 from typing import Any
 
 from rich.console import Console, Group
 from rich.markup import escape
 from rich.panel import Panel
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
-__all__ = ["render_status"]
+__all__ = ["ProgressBar", "render_status"]
+
+
+class ProgressBar:
+    """A progress bar on stderr (stdout stays clean for ``--json``), one line per phase, each
+    line added when its phase first reports: pass :meth:`update` as a run's ``(phase, done,
+    total)`` progress callback. ``transient``: the bar vanishes when the run ends."""
+
+    def __init__(self, console: Console, *, transient: bool = False) -> None:
+        self._bar = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=transient,
+            refresh_per_second=4,  # its thread shares the GIL with the measuring loop
+        )
+        self._phases: dict[str, TaskID] = {}
+
+    def __enter__(self) -> ProgressBar:
+        self._bar.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def update(self, phase: str, done: int, total: int) -> None:
+        if phase not in self._phases:
+            self._phases[phase] = self._bar.add_task(phase, total=total)
+        self._bar.update(self._phases[phase], completed=done, total=total)
+
+    def stop(self) -> None:
+        """Stop drawing (before asking the person a question, say); stopping twice is fine."""
+        self._bar.stop()
+
 
 _MARK = {
     "pass": "[green]✓ pass[/]",

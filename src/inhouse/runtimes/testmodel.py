@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 __all__ = [
     "TEST_MODEL_CONTEXT",
@@ -28,6 +28,7 @@ __all__ = [
     "TEST_MODEL_NAME",
     "is_test_model",
     "make_test_model",
+    "names_test_model",
 ]
 
 TEST_MODEL_NAME = "inhouse-test-model"
@@ -215,3 +216,20 @@ def is_test_model(path: Path) -> bool:
         return False
     field = reader.fields.get(_MARKER_KEY)
     return field is not None and bool(field.contents())
+
+
+def names_test_model(*names: str | None) -> bool:
+    """Whether any of ``names`` — a model id as a runtime serves it, a file path, an Ollama tag —
+    is the test model's (:data:`TEST_MODEL_NAME`, or its file :data:`TEST_MODEL_FILENAME`).
+
+    Where the weights are on this machine, :func:`is_test_model` reads the GGUF's own marker and
+    the runtime inventory reports it; a remote server's weights cannot be read here, and then
+    the name it serves them under is what there is to go on."""
+    for name in names:
+        if not name:
+            continue
+        # a path from either kind of machine, and an Ollama tag (``name:latest``)
+        base = PureWindowsPath(PurePosixPath(name.strip()).name).name.split(":", 1)[0]
+        if base.lower() in (TEST_MODEL_NAME, TEST_MODEL_FILENAME):
+            return True
+    return False

@@ -3,7 +3,8 @@
 Nothing here is invented and nothing defaults: an API costs its tokens times its listed prices;
 a local runtime costs its energy (watts x busy time x price per kWh) plus its hardware
 amortisation (price ÷ lifetime hours x busy hours ÷ utilisation: idle hours are paid for by the
-busy ones); the manual process costs the person's minutes times their hourly cost. A cost of
+busy ones); the manual process costs the person's minutes (as the trial's author recorded them)
+times their hourly cost. A cost of
 exactly zero is refused unless the person set every cost input of that side to zero, and then
 :attr:`CostBreakdown.zero_note` says so for the report.
 """
@@ -12,14 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "RECORDED",
     "ApiPrices",
     "CostBreakdown",
+    "CostData",
     "CostInput",
+    "CostInputData",
     "LocalCostInputs",
     "ManualCostInputs",
     "api_cost",
@@ -27,6 +31,9 @@ __all__ = [
     "manual_cost",
 ]
 
+#: the source of a figure the trial's author typed in (the manual process's minutes): their
+#: word about their own timings, never shown as measured
+RECORDED = "recorded by the trial's author"
 _SECONDS_PER_HOUR = 3600.0
 _WH_PER_KWH = 1000.0
 
@@ -128,7 +135,29 @@ class CostInput:
     name: str
     value: float
     unit: str
-    source: str  # "configured" (the trial spec) or "measured" (this run)
+    #: "configured" (the trial spec), "measured" (this run) or :data:`RECORDED`
+    source: str
+
+
+class CostInputData(TypedDict):
+    name: str
+    value: float
+    unit: str
+    source: str
+
+
+class CostData(TypedDict):
+    """A :class:`CostBreakdown` as JSON."""
+
+    method: str
+    currency: str
+    formula: str
+    total: float
+    per_task_mean: float
+    per_task: list[float]
+    parts: dict[str, float]
+    inputs: list[CostInputData]
+    zero_note: str | None
 
 
 @dataclass(frozen=True)
@@ -153,7 +182,7 @@ class CostBreakdown:
     def mean(self) -> float:
         return self.total / len(self.per_task) if self.per_task else 0.0
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> CostData:
         return {
             "method": self.method,
             "currency": self.currency,
@@ -268,7 +297,8 @@ def api_cost(
 
 
 def manual_cost(inputs: ManualCostInputs, minutes: Sequence[float]) -> CostBreakdown:
-    """The manual process's cost per task: measured minutes times the person's hourly cost."""
+    """The manual process's cost per task: the minutes the trial's author recorded times the
+    person's hourly cost."""
     per_task = [m / 60.0 * inputs.hourly_cost for m in minutes]
     note = None
     if inputs.hourly_cost == 0:
@@ -282,7 +312,7 @@ def manual_cost(inputs: ManualCostInputs, minutes: Sequence[float]) -> CostBreak
         per_task=per_task,
         inputs=[
             CostInput("hourly cost", inputs.hourly_cost, f"{inputs.currency}/h", "configured"),
-            CostInput("minutes (all tasks)", float(sum(minutes)), "min", "measured"),
+            CostInput("minutes (all tasks)", float(sum(minutes)), "min", RECORDED),
         ],
         zero_note=note,
         formula="per task: minutes / 60 * hourly cost",

@@ -18,14 +18,16 @@ import socket
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol, TypedDict
 
 from inhouse.trials.verdict import PrivacyClaim
 
 __all__ = [
     "Destination",
+    "DestinationData",
     "Send",
     "SidePrivacy",
+    "SidePrivacyData",
     "TextScanner",
     "account",
     "classify_host",
@@ -52,6 +54,31 @@ class Send:
     text: str
 
 
+class DestinationData(TypedDict):
+    host: str
+    addresses: list[str]
+    scope: Scope
+    left_machine: bool
+    requests: int
+    bytes_sent: int
+    data_classes: dict[str, int]
+    note: str
+
+
+class SidePrivacyData(TypedDict):
+    """A :class:`SidePrivacy` as JSON."""
+
+    side: str
+    network: bool
+    scope: Scope | None
+    bytes_left_machine: int
+    bytes_public: int
+    data_classes_left_machine: list[str]
+    data_classes_public: list[str]
+    note: str
+    destinations: list[DestinationData]
+
+
 @dataclass(frozen=True)
 class Destination:
     host: str
@@ -66,6 +93,18 @@ class Destination:
     @property
     def left_machine(self) -> bool:
         return self.scope != "loopback"
+
+    def to_dict(self) -> DestinationData:
+        return {
+            "host": self.host,
+            "addresses": list(self.addresses),
+            "scope": self.scope,
+            "left_machine": self.left_machine,
+            "requests": self.requests,
+            "bytes_sent": self.bytes_sent,
+            "data_classes": dict(sorted(self.data_classes.items())),
+            "note": self.note,
+        }
 
 
 @dataclass(frozen=True)
@@ -100,7 +139,7 @@ class SidePrivacy:
         found = {c for d in self.destinations if d.scope == "public" for c in d.data_classes}
         return sorted(found)
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> SidePrivacyData:
         return {
             "side": self.side,
             "network": self.network,
@@ -110,19 +149,7 @@ class SidePrivacy:
             "data_classes_left_machine": self.data_classes_left_machine,
             "data_classes_public": self.data_classes_public,
             "note": self.note,
-            "destinations": [
-                {
-                    "host": d.host,
-                    "addresses": list(d.addresses),
-                    "scope": d.scope,
-                    "left_machine": d.left_machine,
-                    "requests": d.requests,
-                    "bytes_sent": d.bytes_sent,
-                    "data_classes": dict(sorted(d.data_classes.items())),
-                    "note": d.note,
-                }
-                for d in self.destinations
-            ],
+            "destinations": [d.to_dict() for d in self.destinations],
         }
 
 

@@ -13,12 +13,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
 from inhouse.location import DATA_DIR
+
+if TYPE_CHECKING:
+    from inhouse.trials.reportdata import TrialReport
+    from inhouse.trials.verdict import DimensionData
 
 __all__ = [
     "REPORTS_DIR",
@@ -61,7 +65,7 @@ def reserve_report(folder: Path, trial: str, *, when: datetime) -> ReportFiles:
     return ReportFiles(html=html, json=twin)
 
 
-def write_report(files: ReportFiles, data: dict[str, Any], *, folder: Path) -> None:
+def write_report(files: ReportFiles, data: TrialReport, *, folder: Path) -> None:
     """Write the JSON twin (``data`` plus where both files are) and the HTML rendered from it."""
     data["report"] = {"html": _rel(folder, files.html), "json": _rel(folder, files.json)}
     files.json.write_text(
@@ -90,11 +94,11 @@ def _environment() -> Environment:
     return env
 
 
-def render_html(data: dict[str, Any]) -> str:
+def render_html(data: TrialReport) -> str:
     """The HTML report for ``data`` (the JSON twin's content)."""
     charts = {
         "latency": _latency_chart(data),
-        "intervals": _interval_chart(data.get("dimensions", [])),
+        "intervals": _interval_chart(data["dimensions"]),
         "cost": _cost_chart(data),
         "quality": _quality_chart(data),
         "privacy": _privacy_chart(data),
@@ -245,14 +249,14 @@ def _quantile(values: Sequence[float], q: float) -> float:
     return data[lo] + (data[hi] - data[lo]) * (pos - lo)
 
 
-def _latency_chart(data: dict[str, Any]) -> Markup:
+def _latency_chart(data: TrialReport) -> Markup:
     """Box plots with every input as a dot: the candidate's and the status quo's time per task."""
-    latency = data.get("latency", {})
+    latency = data["latency"]
     series = [
-        ("candidate", [v for v in latency.get("candidate_s", []) if v is not None], _CANDIDATE),
+        ("candidate", [v for v in latency["candidate_s"] if v is not None], _CANDIDATE),
         (
-            "status quo" + (" (manual)" if latency.get("status_quo_kind") == "manual" else ""),
-            [v for v in latency.get("status_quo_s", []) if v is not None],
+            "status quo" + (" (manual)" if latency["status_quo_kind"] == "manual" else ""),
+            [v for v in latency["status_quo_s"] if v is not None],
             _STATUS_QUO,
         ),
     ]
@@ -308,7 +312,7 @@ def _latency_chart(data: dict[str, Any]) -> Markup:
     return _svg(height, body, "time per task, candidate and status quo")
 
 
-def _interval_chart(dimensions: Sequence[dict[str, Any]]) -> Markup:
+def _interval_chart(dimensions: Sequence[DimensionData]) -> Markup:
     """Each dimension's improvement with its 95 % interval against its threshold."""
     dims = [
         d
@@ -387,25 +391,25 @@ def _bars(rows: Sequence[tuple[str, float, str, str]], caption: str) -> Markup:
 
 
 #: the two sides of a trial as the report's data names them, their labels and colours
-_SIDES = (("candidate", "candidate", _CANDIDATE), ("status_quo", "status quo", _STATUS_QUO))
+_SIDES: tuple[tuple[Literal["candidate", "status_quo"], str, str], ...] = (
+    ("candidate", "candidate", _CANDIDATE),
+    ("status_quo", "status quo", _STATUS_QUO),
+)
 
 
-def _cost_chart(data: dict[str, Any]) -> Markup:
-    cost = data.get("cost", {})
+def _cost_chart(data: TrialReport) -> Markup:
+    cost = data["cost"]
     rows = []
     for key, label, colour in _SIDES:
-        side = cost.get(key)
-        if side:
-            mean = float(side["per_task_mean"])
-            rows.append((label, mean, colour, format_money(mean, side["currency"])))
+        side = cost[key]
+        mean = float(side["per_task_mean"])
+        rows.append((label, mean, colour, format_money(mean, side["currency"])))
     return _bars(rows, "mean cost per task")
 
 
-def _quality_chart(data: dict[str, Any]) -> Markup:
-    quality = data.get("quality", {})
-    if not quality:
-        return _bars([], "pass rate")
-    stated = "" if quality.get("status_quo_measured", True) else " (stated)"
+def _quality_chart(data: TrialReport) -> Markup:
+    quality = data["quality"]
+    stated = "" if quality["status_quo_measured"] else " (stated)"
     rows = [
         (
             "candidate",
@@ -423,13 +427,11 @@ def _quality_chart(data: dict[str, Any]) -> Markup:
     return _bars(rows, "share of inputs whose output passed the quality checks")
 
 
-def _privacy_chart(data: dict[str, Any]) -> Markup:
-    privacy = data.get("privacy", {})
+def _privacy_chart(data: TrialReport) -> Markup:
+    privacy = data["privacy"]
     rows = []
     for key, label, colour in _SIDES:
-        side = privacy.get(key)
-        if side is None:
-            continue
+        side = privacy[key]
         left = int(side["bytes_left_machine"])
         shown = _bytes(left) if side["network"] else "no network (manual)"
         rows.append((f"{label}: left the machine", float(left), colour, shown))

@@ -2,9 +2,10 @@
 
 It names the task (a prompt template and the real inputs it is filled with), the **candidate**
 (a local runtime and the inputs of its cost), the **status quo** (another OpenAI-compatible
-endpoint with its listed prices, or the current manual process with measured minutes per task),
-the quality checks, and what counts as *meaningful* per dimension. Every error names the file
-and the field. Templates render in a Jinja2 sandbox; data paths cannot leave the program folder.
+endpoint with its listed prices, or the current manual process with the minutes per task its
+author recorded), the quality checks, and what counts as *meaningful* per dimension. Every error
+names the file and the field. Templates render in a Jinja2 sandbox; data paths cannot leave the
+program folder.
 
     task:
       prompt: "Summarise this ticket in one line: {{ text }}"
@@ -49,8 +50,10 @@ __all__ = [
     "Candidate",
     "Endpoint",
     "Generation",
+    "ManualRecord",
     "ManualStatusQuo",
     "Meaningful",
+    "StatusQuoSpec",
     "TaskInput",
     "TaskSpec",
     "TrialSpec",
@@ -125,6 +128,8 @@ class ManualStatusQuo(ManualCostInputs):
 
 
 StatusQuo = Annotated[ApiStatusQuo | ManualStatusQuo, Field(discriminator="kind")]
+#: the status quo as a trial runs it (the union, without pydantic's discriminator)
+StatusQuoSpec = ApiStatusQuo | ManualStatusQuo
 
 
 class Meaningful(_Strict):
@@ -217,7 +222,7 @@ def _where(loc: tuple[int | str, ...]) -> str:
 
 def load_trial(folder: Path, name: str) -> TrialSpec:
     """Read and validate ``trials/NAME.yaml``; the checks are parsed by :mod:`inhouse.checks`
-    when the trial runs (see :func:`inhouse.trials.prove.prove`)."""
+    when the trial is planned (see :func:`inhouse.trials.plan.plan_trial`)."""
     path = trial_path(folder, name)
     shown = f"{TRIALS_DIR}/{name}.yaml"
     try:
@@ -298,14 +303,16 @@ def read_inputs(folder: Path, relative: str, *, where: str = "task.inputs") -> l
 
 @dataclass(frozen=True)
 class ManualRecord:
-    """The manual status quo, task by task: measured minutes and, where recorded, output."""
+    """The manual status quo, task by task: the minutes the trial's author recorded (their
+    timings, not measured by inhouse) and, where recorded, output."""
 
     minutes: list[float]
     outputs: list[str] | None
 
 
 def read_minutes(folder: Path, relative: str, count: int) -> ManualRecord:
-    """Read the manual process's CSV: a ``minutes`` column with one row per task input."""
+    """Read the manual process's CSV: a ``minutes`` column, typed by the trial's author, with one
+    row per task input."""
     where = "status_quo.minutes"
     path = safe_join(folder, relative)
     try:

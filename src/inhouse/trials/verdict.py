@@ -19,19 +19,26 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Literal, TypedDict
 
 import numpy as np
-import numpy.typing as npt
+
+from inhouse.trials.bootstrap import Interval, IntervalData, paired_bootstrap
 
 __all__ = [
     "MIN_INPUTS",
+    "DimensionData",
     "DimensionResult",
     "Interval",
+    "IntervalData",
     "PrivacyClaim",
+    "PrivacyClaimData",
+    "QualityData",
     "QualityResult",
     "Verdict",
+    "VerdictData",
+    "VerdictName",
     "compare_dimension",
     "compare_quality",
     "decide",
@@ -40,63 +47,53 @@ __all__ = [
 
 #: fewer paired inputs than this and no interval is trusted: the verdict is inconclusive
 MIN_INPUTS = 5
-_CHUNK = 1000  # resamples drawn at a time, to keep memory flat for many inputs
-_FLOOR = -1e6  # an improvement below -1 000 000 % (the status quo costs nothing) is clipped
 
 Outcome = Literal["cleared", "below", "straddles", "not-claimed", "too-few"]
 VerdictName = Literal["proven", "not-worth-it", "inconclusive"]
 
 
-@dataclass(frozen=True)
-class Interval:
-    point: float
-    low: float
-    high: float
+class DimensionData(TypedDict):
+    """A :class:`DimensionResult` as JSON (a dimension with no pairs has NaN means and interval,
+    which the trial report writes as null)."""
+
+    name: Literal["faster", "cheaper"]
+    unit: str
+    threshold: float | None
+    candidate_mean: float
+    status_quo_mean: float
+    improvement: IntervalData
+    n: int
+    outcome: Outcome
+    inputs_needed: int | None
 
 
-def _improvement(cand: npt.NDArray[np.float64], quo: npt.NDArray[np.float64]) -> Any:
-    """``(1 - cand ÷ quo) x 100`` along the last axis of means; a status quo of zero gives 0
-    when the candidate is zero too, else the clipped floor."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        value = (1.0 - cand / quo) * 100.0
-    value = np.where(quo == 0, np.where(cand == 0, 0.0, _FLOOR), value)
-    return np.clip(value, _FLOOR, 100.0)
+class QualityData(TypedDict):
+    candidate_pass_rate: float
+    status_quo_pass_rate: float
+    status_quo_measured: bool
+    floor_points: float
+    difference: IntervalData
+    n: int
+    ok: bool
+    clearly_below: bool
 
 
-def paired_bootstrap(
-    candidate: Sequence[float],
-    status_quo: Sequence[float],
-    *,
-    statistic: Literal["improvement", "difference"],
-    resamples: int = 10_000,
-    seed: int = 0,
-    confidence: float = 0.95,
-) -> Interval:
-    """The statistic on the full sample, and its percentile bootstrap interval from resampling
-    input indices with replacement (pairs stay together). ``improvement`` is the relative
-    improvement of the candidate's mean, in %; ``difference`` is mean(candidate) -
-    mean(status quo), x100 (pass rates → points)."""
-    cand = np.asarray(candidate, dtype=np.float64)
-    quo = np.asarray(status_quo, dtype=np.float64)
-    if cand.shape != quo.shape or cand.ndim != 1 or cand.size == 0:
-        raise ValueError("paired_bootstrap needs two equally long, non-empty sequences")
+class PrivacyClaimData(TypedDict):
+    claimed: bool
+    more_private: bool
+    reason: str
 
-    def stat(c: Any, q: Any) -> Any:
-        if statistic == "improvement":
-            return _improvement(c, q)
-        return (c - q) * 100.0
 
-    point = float(stat(cand.mean(), quo.mean()))
-    rng = np.random.default_rng(seed)
-    n = cand.size
-    values = np.empty(resamples, dtype=np.float64)
-    for start in range(0, resamples, _CHUNK):
-        size = min(_CHUNK, resamples - start)
-        idx = rng.integers(0, n, size=(size, n))
-        values[start : start + size] = stat(cand[idx].mean(axis=1), quo[idx].mean(axis=1))
-    tail = (1.0 - confidence) / 2.0 * 100.0
-    low, high = np.percentile(values, [tail, 100.0 - tail])
-    return Interval(point=point, low=float(low), high=float(high))
+class VerdictData(TypedDict):
+    verdict: VerdictName
+    proven_on: list[str]
+    quality_ok: bool
+    summary: str
+    dimensions: list[DimensionData]
+    quality: QualityData
+    privacy: PrivacyClaimData
+    inputs_needed: int | None
+    reasons: list[str]
 
 
 @dataclass(frozen=True)
@@ -114,6 +111,19 @@ class DimensionResult:
     outcome: Outcome
     #: for a straddling interval: about how many inputs in all would likely settle it
     inputs_needed: int | None = None
+
+    def to_dict(self) -> DimensionData:
+        return {
+            "name": self.name,
+            "unit": self.unit,
+            "threshold": self.threshold,
+            "candidate_mean": self.candidate_mean,
+            "status_quo_mean": self.status_quo_mean,
+            "improvement": self.improvement.to_dict(),
+            "n": self.n,
+            "outcome": self.outcome,
+            "inputs_needed": self.inputs_needed,
+        }
 
 
 def _inputs_needed(n: int, interval: Interval, threshold: float) -> int | None:
@@ -198,6 +208,18 @@ class QualityResult:
         """The whole interval lies below the floor: more inputs would not rescue it."""
         return self.difference.high < -self.floor_points
 
+    def to_dict(self) -> QualityData:
+        return {
+            "candidate_pass_rate": self.candidate_pass_rate,
+            "status_quo_pass_rate": self.status_quo_pass_rate,
+            "status_quo_measured": self.status_quo_measured,
+            "floor_points": self.floor_points,
+            "difference": self.difference.to_dict(),
+            "n": self.n,
+            "ok": self.ok,
+            "clearly_below": self.clearly_below,
+        }
+
 
 def compare_quality(
     candidate_passed: Sequence[bool],
@@ -237,6 +259,9 @@ class PrivacyClaim:
     more_private: bool
     reason: str
 
+    def to_dict(self) -> PrivacyClaimData:
+        return {"claimed": self.claimed, "more_private": self.more_private, "reason": self.reason}
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -251,11 +276,18 @@ class Verdict:
     inputs_needed: int | None = None
     reasons: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["quality"]["ok"] = self.quality.ok
-        data["quality"]["clearly_below"] = self.quality.clearly_below
-        return data
+    def to_dict(self) -> VerdictData:
+        return {
+            "verdict": self.verdict,
+            "proven_on": list(self.proven_on),
+            "quality_ok": self.quality_ok,
+            "summary": self.summary,
+            "dimensions": [d.to_dict() for d in self.dimensions],
+            "quality": self.quality.to_dict(),
+            "privacy": self.privacy.to_dict(),
+            "inputs_needed": self.inputs_needed,
+            "reasons": list(self.reasons),
+        }
 
 
 def _pct(value: float) -> str:

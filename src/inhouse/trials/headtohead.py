@@ -1,0 +1,203 @@
+"""Run a trial head to head and decide (:func:`run_head_to_head`): nothing is recorded and
+nothing is written here (:mod:`inhouse.trials.prove` does that).
+
+Each step is one function: plan the trial (its files, checked before anything is sent), build
+and connect both sides, let each answer every input, cost each answer, check each output's
+quality, account for where the task data went, and fold it all into a verdict with intervals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from inhouse.checks import CaseResult, QualityContext, evaluate
+from inhouse.trials.cost import CostBreakdown
+from inhouse.trials.load import PhaseProgress
+from inhouse.trials.plan import TrialPlan, plan_trial
+from inhouse.trials.privacy import SidePrivacy, TextScanner, compare_privacy
+from inhouse.trials.sides import Answers, CandidateSide, Side
+from inhouse.trials.statusquo import StatusQuoSide, status_quo_side
+from inhouse.trials.verdict import Verdict, compare_dimension, compare_quality, decide
+
+__all__ = ["SideResult", "TrialOutcome", "run_head_to_head"]
+
+#: the progress phase of the quality checks
+QUALITY_PHASE = "quality checks"
+
+S = TypeVar("S", bound=Side, covariant=True)
+
+
+@dataclass(frozen=True)
+class SideResult(Generic[S]):
+    """What one side did: its answers, their cost, their quality cases and where data went."""
+
+    side: S
+    answers: Answers
+    cost: CostBreakdown
+    #: per input, the checks' result (None: no output, a failed case); None where the side's
+    #: outputs are not checked (the manual process's stated pass rate)
+    cases: list[CaseResult | None] | None
+    privacy: SidePrivacy
+
+    @property
+    def passed(self) -> list[bool] | None:
+        """Per input, whether its output passed the quality checks."""
+        if self.cases is None:
+            return None
+        return [c is not None and c.passed for c in self.cases]
+
+
+@dataclass(frozen=True)
+class TrialOutcome:
+    """A trial run head to head and decided."""
+
+    plan: TrialPlan
+    candidate: SideResult[CandidateSide]
+    status_quo: SideResult[StatusQuoSide]
+    verdict: Verdict
+
+    @property
+    def test_model(self) -> bool:
+        """The candidate was inhouse's own test model (random weights): the trial proves
+        nothing about value."""
+        return self.candidate.side.test_model
+
+    @property
+    def caveats(self) -> list[str]:
+        """What anyone reading the verdict must be told, in plain sentences."""
+        return [*self.candidate.side.caveats(), *self.status_quo.side.caveats()]
+
+
+async def run_head_to_head(
+    folder: Path,
+    name: str,
+    *,
+    progress: PhaseProgress | None = None,
+    scanner: TextScanner | None = None,
+) -> TrialOutcome:
+    """Run both sides of trial ``name`` and decide."""
+    plan = plan_trial(folder, name)
+    if scanner is None:
+        scanner = _scanner(plan.config)
+    candidate = CandidateSide(plan)
+    status_quo = status_quo_side(plan)
+    sides: tuple[Side, Side] = (candidate, status_quo)
+    for side in sides:  # both can answer before either is sent a task
+        await side.connect()
+    answers = [await side.run(progress) for side in sides]
+    costs = [side.cost(a) for side, a in zip(sides, answers, strict=True)]
+    cases = await _quality(plan, sides, answers, costs, progress)
+    ours = SideResult(
+        candidate, answers[0], costs[0], cases[0], candidate.privacy(answers[0], scanner)
+    )
+    theirs = SideResult(
+        status_quo, answers[1], costs[1], cases[1], status_quo.privacy(answers[1], scanner)
+    )
+    return TrialOutcome(plan, ours, theirs, _decide(plan, ours, theirs))
+
+
+def _scanner(config: dict[str, Any]) -> TextScanner:
+    from inhouse.policy import Scanner
+
+    scanner: TextScanner = Scanner.from_config(config)
+    return scanner
+
+
+async def _quality(
+    plan: TrialPlan,
+    sides: Sequence[Side],
+    answers: Sequence[Answers],
+    costs: Sequence[CostBreakdown],
+    progress: PhaseProgress | None,
+) -> list[list[CaseResult | None] | None]:
+    """Each side's quality cases, where its outputs are checked."""
+    count = len(plan.inputs)
+    if progress is not None:
+        progress(QUALITY_PHASE, 0, count)
+    cases = [
+        await _judge(plan, a, c) if side.checks_outputs else None
+        for side, a, c in zip(sides, answers, costs, strict=True)
+    ]
+    if progress is not None:
+        progress(QUALITY_PHASE, count, count)
+    return cases
+
+
+async def _judge(plan: TrialPlan, answers: Answers, cost: CostBreakdown) -> list[CaseResult | None]:
+    """Check each output; a failed request (no output) is a failed case (None)."""
+
+    async def one(i: int) -> CaseResult | None:
+        output = answers.outputs[i]
+        if output is None:
+            return None
+        seconds = answers.seconds[i]
+        ctx = QualityContext(
+            vars=plan.inputs[i].fields,
+            latency_ms=None if seconds is None else seconds * 1000.0,
+            cost=cost.per_task[i],
+        )
+        return await evaluate(plan.checks, output, ctx, threshold=plan.spec.threshold)
+
+    return list(await asyncio.gather(*(one(i) for i in range(len(plan.inputs)))))
+
+
+def _decide(
+    plan: TrialPlan, candidate: SideResult[Side], status_quo: SideResult[StatusQuoSide]
+) -> Verdict:
+    """Time and cost on the inputs both sides answered; quality on every input; privacy by
+    rule."""
+    spec = plan.spec
+    pairs = [
+        i for i in range(len(plan.inputs)) if candidate.answers.ok[i] and status_quo.answers.ok[i]
+    ]
+
+    def seconds(side: SideResult[Side]) -> list[float]:
+        return [_num(side.answers.seconds[i]) for i in pairs]
+
+    def costs(side: SideResult[Side]) -> list[float]:
+        return [side.cost.per_task[i] for i in pairs]
+
+    resamples, seed = spec.resamples, spec.seed
+    dimensions = [
+        compare_dimension(
+            "faster",
+            seconds(candidate),
+            seconds(status_quo),
+            threshold=spec.meaningful.faster,
+            unit="s",
+            resamples=resamples,
+            seed=seed,
+        ),
+        compare_dimension(
+            "cheaper",
+            costs(candidate),
+            costs(status_quo),
+            threshold=spec.meaningful.cheaper,
+            unit=candidate.cost.currency,
+            resamples=resamples,
+            seed=seed,
+        ),
+    ]
+    candidate_passed = candidate.passed
+    assert candidate_passed is not None  # the candidate's outputs are always checked
+    quality = compare_quality(
+        candidate_passed,
+        status_quo.passed,
+        floor_points=spec.quality_floor,
+        stated_rate=status_quo.side.stated_pass_rate,
+        resamples=resamples,
+        seed=seed,
+    )
+    privacy = compare_privacy(
+        candidate.privacy, status_quo.privacy, claimed=spec.meaningful.more_private
+    )
+    return decide(dimensions, quality, privacy)
+
+
+def _num(value: float | None) -> float:
+    assert value is not None  # a paired input was answered on both sides
+    return value

@@ -1,0 +1,94 @@
+"""A trial made ready to run (:class:`TrialPlan`): its spec read and validated, its quality checks
+parsed, its real task inputs read and each one rendered into the messages both sides are sent.
+Nothing here sends a request; every mistake in the trial's files is found before any side runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from inhouse.checks import CheckSpec, parse_checks
+from inhouse.errors import InvalidInput
+from inhouse.program.config import read_config
+from inhouse.trials.modes import LoadMode
+from inhouse.trials.spec import (
+    TRIALS_DIR,
+    TaskInput,
+    TrialSpec,
+    load_trial,
+    read_inputs,
+    render_prompt,
+)
+
+__all__ = ["Messages", "TrialPlan", "plan_trial"]
+
+#: one task input as chat messages: [{"role": …, "content": …}, …]
+Messages = list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class TrialPlan:
+    """Everything a trial's sides need to answer its task inputs, in input order."""
+
+    folder: Path
+    name: str
+    spec: TrialSpec
+    #: the program's inhouse.toml (named runtimes, data-class rules)
+    config: dict[str, Any]
+    checks: list[CheckSpec]
+    inputs: list[TaskInput]
+    #: per input: the messages sent, and their text (what privacy scans)
+    prompts: list[Messages]
+    texts: list[str]
+    mode: LoadMode
+
+    @property
+    def shown(self) -> str:
+        """The trial's file as a person names it in the program folder."""
+        return f"{TRIALS_DIR}/{self.name}.yaml"
+
+
+def plan_trial(folder: Path, name: str) -> TrialPlan:
+    """Read ``trials/NAME.yaml``, its checks and its inputs; render every input's prompt."""
+    spec = load_trial(folder, name)
+    shown = f"{TRIALS_DIR}/{name}.yaml"
+    config = read_config(folder)
+    checks = parse_checks(spec.checks, where=f"{shown}: checks")
+    if not checks:
+        raise InvalidInput(
+            f"{shown}: checks: a trial needs at least one quality check, or quality is not "
+            "measured and no verdict can say 'at acceptable quality'"
+        )
+    inputs = read_inputs(folder, spec.task.inputs)
+    prompts = [_messages(spec, item) for item in inputs]
+    return TrialPlan(
+        folder=folder,
+        name=name,
+        spec=spec,
+        config=config,
+        checks=checks,
+        inputs=inputs,
+        prompts=prompts,
+        texts=[_text_of(p) for p in prompts],
+        mode=LoadMode.sequential() if spec.concurrency == 1 else LoadMode.fixed(spec.concurrency),
+    )
+
+
+def _messages(spec: TrialSpec, item: TaskInput) -> Messages:
+    messages = []
+    if spec.task.system:
+        messages.append(
+            {
+                "role": "system",
+                "content": render_prompt(spec.task.system, item, where="task.system"),
+            }
+        )
+    messages.append({"role": "user", "content": render_prompt(spec.task.prompt, item)})
+    return messages
+
+
+def _text_of(messages: Sequence[dict[str, str]]) -> str:
+    return "\n".join(m["content"] for m in messages)
