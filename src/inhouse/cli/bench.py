@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from inhouse.cli._common import JsonOpt, Typer, err_console, out_console, print_json
 
-app = Typer()
+if TYPE_CHECKING:
+    from inhouse.trials.load import LoadResult
 
-_DEFAULT_PROMPT = "Explain in two sentences what a large language model is."
+app = Typer()
 
 
 @app.command()
@@ -82,102 +83,26 @@ def bench(
     """Measure TTFT, TPOT, ITL, E2E, throughput and goodput of an OpenAI-compatible server with
     streamed requests: sequential, at a fixed concurrency, or at a constant or Poisson rate.
     Definitions: docs/bench.md."""
-    import os
+    from inhouse.cli.render import ProgressBar
+    from inhouse.trials.bench import BenchSettings, run_bench
 
-    from inhouse.errors import InvalidInput, RuntimeBadResponse
-    from inhouse.trials.load import LoadMode, Target, read_prompts, run_in_fast_loop, run_load
-    from inhouse.trials.metrics import SLO
-
-    if concurrency is not None and rate is not None:
-        raise InvalidInput("give --concurrency or --rate, not both")
-    if poisson and rate is None:
-        raise InvalidInput("--poisson needs --rate")
-    if prompt is not None and input_file is not None:
-        raise InvalidInput("give --prompt or --input, not both")
-    if api not in ("chat", "completions"):
-        raise InvalidInput(f"--api is chat or completions, not {api!r}")
-    if max_tokens < 1:
-        raise InvalidInput("--max-tokens must be at least 1")
-    if rate is not None:
-        mode = LoadMode.poisson(rate, seed=seed) if poisson else LoadMode.constant_rate(rate)
-    elif concurrency is None or concurrency == 1:
-        mode = LoadMode.sequential()
-    else:
-        mode = LoadMode.fixed(concurrency)
-    if warmup is None:
-        warmup = 1 if mode.rated else mode.concurrency
-    api_key = None
-    if api_key_env:
-        api_key = os.environ.get(api_key_env)
-        if not api_key:
-            raise InvalidInput(f"--api-key-env names {api_key_env}, which is not set")
-    prompts = read_prompts(input_file) if input_file else [prompt or _DEFAULT_PROMPT]
-    target = Target(
-        url=url,
-        model=model,
-        api="chat" if api == "chat" else "completions",
-        max_tokens=max_tokens,
-        api_key=api_key,
-        timeout=timeout,
-    )
-    slo = SLO(ttft_ms=slo_ttft_ms, tpot_ms=slo_tpot_ms, e2e_ms=slo_e2e_ms)
-
-    with _ProgressBar(requests, warmup) as bar:
-        result = run_in_fast_loop(
-            run_load(
-                target, prompts, mode, warmup=warmup, slo=slo if slo else None,
-                progress=bar.update, requests=requests,
-            )
-        )  # fmt: skip
-    summary = result.summary
+    settings = BenchSettings(
+        url=url, model=model, requests=requests, concurrency=concurrency, rate=rate,
+        poisson=poisson, seed=seed, warmup=warmup, prompt=prompt, input_file=input_file,
+        max_tokens=max_tokens, api=api, slo_ttft_ms=slo_ttft_ms, slo_tpot_ms=slo_tpot_ms,
+        slo_e2e_ms=slo_e2e_ms, api_key_env=api_key_env, timeout=timeout,
+    )  # fmt: skip
+    with ProgressBar(err_console(), transient=True) as bar:
+        run = run_bench(settings, progress=bar.update)
     if json:
-        print_json(result.to_dict(samples=samples))
+        print_json(run.result.to_dict(samples=samples))
     else:
-        _render(result)
-    if summary.completed == 0:
-        raise RuntimeBadResponse(
-            f"all {summary.requests} requests to {target.endpoint} failed; "
-            f"the first: {summary.errors[0][1]}"
-        )
+        _render(run.result)
+    if run.failure is not None:
+        raise run.failure
 
 
-class _ProgressBar:
-    """A Rich progress bar on stderr (stdout stays clean for --json)."""
-
-    def __init__(self, total: int, warmup: int) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        self._bar = Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=err_console(),
-            transient=True,
-            refresh_per_second=4,  # its thread shares the GIL with the measuring loop
-        )
-        label = f"benchmark (after {warmup} warm-up)" if warmup else "benchmark"
-        self._task = self._bar.add_task(label, total=total)
-
-    def __enter__(self) -> _ProgressBar:
-        self._bar.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._bar.stop()
-
-    def update(self, done: int, total: int) -> None:
-        self._bar.update(self._task, completed=done, total=total)
-
-
-def _render(result: Any) -> None:
+def _render(result: LoadResult) -> None:
     from rich.markup import escape
     from rich.table import Table
 
