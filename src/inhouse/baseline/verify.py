@@ -42,7 +42,6 @@ __all__ = [
 ]
 
 COLLECTOR = "inhouse baseline verify"
-_MACHINE_ID = (Path("/etc/machine-id"), Path("/var/lib/dbus/machine-id"))
 
 
 class VerifyCheck(BaseModel):
