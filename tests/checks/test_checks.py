@@ -17,7 +17,7 @@ from inhouse.checks import (
     parse_checks,
     register_check_type,
 )
-from inhouse.errors import ConfigError, InvalidInput
+from inhouse.errors import ConfigError, InvalidInput, PluginError
 
 OUTPUT = 'Dear Ana, your refund of 42 EUR is on its way. {"id": 7, "ok": true} Best, Tea Team'
 JSON_OUTPUT = '{"name": "Ana", "total": 42, "items": ["tea"]}'
@@ -288,7 +288,7 @@ def test_a_plugin_type_registers_through_the_same_seam_and_gets_a_negation() -> 
 
     assert judge({"type": "has-tag-test", "value": "b"}, "<b>x</b>").passed
     assert not judge({"type": "not-has-tag-test", "value": "b"}, "<b>x</b>").passed
-    with pytest.raises(ConfigError, match="defined twice"):
+    with pytest.raises(PluginError, match=r"'has-tag-test' is registered twice: by .*has_tag and"):
 
         @register_check_type("has-tag-test", params=_Tag, summary="again")
         async def other(params: _Tag, output: str, ctx: QualityContext) -> Finding:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from inhouse.errors import ConfigError
+from inhouse.errors import ConfigError, PluginError
 from inhouse.policy import (
     BUILTIN_CLASSES,
     Detector,
@@ -114,7 +114,7 @@ def test_a_registered_detector_joins_the_scan(ticket_detector: Detector) -> None
     assert [
         (m.data_class, m.text, m.detector) for m in scanner.scan("see TCK-12345, TCK-01234")
     ] == [("ticket-ref", "12345", "test-ticket")]
-    with pytest.raises(ConfigError, match="already registered"):
+    with pytest.raises(PluginError, match="'test-ticket' is registered twice"):
         register_detector(ticket_detector)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from inhouse.errors import ConfigError
+from inhouse.errors import ConfigError, PluginError
 from inhouse.runtimes import RuntimeConfig, adapter_families, open_runtime, register_adapter
 from inhouse.runtimes.openai_compat import OpenAICompatRuntime
 from inhouse.runtimes.registry import _registered
@@ -53,7 +53,8 @@ def test_a_plugin_adds_a_family_through_an_entry_point(
 def test_a_plugin_cannot_shadow_a_builtin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     install_plugin(tmp_path, "ollama", "inhouse_fake_ollama", "class Adapter: pass\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    with pytest.raises(ConfigError, match="'ollama' is defined twice"):
+    twice = r"'ollama' is registered twice: by built-in .* and by entry point ollama"
+    with pytest.raises(PluginError, match=twice):
         open_runtime(RuntimeConfig(family="ollama", url="http://127.0.0.1:1"))
 
 
@@ -63,7 +64,7 @@ def test_register_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     runtime = open_runtime(RuntimeConfig(family="mine", url="http://127.0.0.1:1"))
     assert isinstance(runtime, OpenAICompatRuntime)
     asyncio.run(runtime.aclose())
-    with pytest.raises(ConfigError, match="built-in"):
+    with pytest.raises(PluginError, match="'openai' is registered twice: by built-in"):
         register_adapter("openai", OpenAICompatRuntime)
 
 

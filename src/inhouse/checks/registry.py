@@ -1,15 +1,25 @@
 """The registry of check types: a name (``icontains-any``) → its parameters and its function.
 
-Declared once, here. Built-in types live in the modules of :data:`BUILTIN_MODULES` and register
-with :func:`register_check_type`, the same decorator a third party uses; a plugin package names
-its module in the ``inhouse.checks`` entry point group and registers the same way::
+A type is declared with :func:`register_check_type` inside a module; a plugin hands the module
+over through the ``inhouse_check_types`` hook (:mod:`inhouse.hookspecs`). The built-in types
+live in the modules of :data:`BUILTIN_MODULES`, handed over by
+:mod:`inhouse.default_plugins.check_types`, the same way a package does it::
 
-    [project.entry-points."inhouse.checks"]
-    sql = "inhouse_sqlcheck.checks"
+    [project.entry-points.inhouse]
+    sql = "inhouse_sqlcheck"
+
+    # inhouse_sqlcheck/__init__.py
+    @hookimpl
+    def inhouse_check_types():
+        return ["inhouse_sqlcheck.checks"]
 
     # inhouse_sqlcheck/checks.py
     @register_check_type("valid-sql", params=SqlParams, summary="the output parses as SQL")
     async def valid_sql(params: SqlParams, output: str, ctx: CheckContext) -> Outcome: ...
+
+(An entry point in the older ``inhouse.checks`` group naming the module still works.) A type
+declared where no plugin hands it over (a test, a script) counts at once. A name registered
+twice is refused with a :class:`~inhouse.errors.PluginError` naming both sources.
 
 Every type gets its negation, ``not-<name>``, for free (see :mod:`inhouse.checks.spec`).
 """
@@ -19,14 +29,13 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from importlib import import_module
-from importlib.metadata import entry_points
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from inhouse.checks.base import CheckContext, Outcome
 from inhouse.errors import ConfigError
+from inhouse.plugins import Declarations
 
 __all__ = [
     "BUILTIN_MODULES",
@@ -40,10 +49,11 @@ __all__ = [
     "supported_types",
 ]
 
+#: the older per-area entry-point group, still read (see :mod:`inhouse.plugins`)
 ENTRY_POINT_GROUP = "inhouse.checks"
 NEGATION = "not-"
 
-#: the modules whose import registers the built-in types
+#: the modules that declare the built-in types
 BUILTIN_MODULES = (
     "inhouse.checks.text",
     "inhouse.checks.structured",
@@ -78,8 +88,7 @@ class CheckType:
     origin: str
 
 
-_types: dict[str, CheckType] = {}
-_loaded = False
+_declared: Declarations[CheckType] = Declarations("check type", "inhouse_check_types")
 
 
 def register_check_type(name: str, *, params: type[Params], summary: str) -> Callable[[F], F]:
@@ -92,38 +101,21 @@ def register_check_type(name: str, *, params: type[Params], summary: str) -> Cal
 
     def register(func: F) -> F:
         origin = f"{func.__module__}.{func.__qualname__}"
-        existing = _types.get(name)
-        if existing is not None and existing.origin != origin:
-            raise ConfigError(
-                f"check type {name!r} is defined twice: by {existing.origin} and by {origin}"
-            )
-        _types[name] = CheckType(name, params, func, summary, origin)
+        declared = CheckType(name, params, func, summary, origin)
+        _declared.declare(func.__module__, name, declared, origin=origin)
         return func
 
     return register
 
 
-def _load() -> None:
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    for module in BUILTIN_MODULES:
-        import_module(module)
-    for point in entry_points(group=ENTRY_POINT_GROUP):
-        point.load()
-
-
 def check_types() -> dict[str, CheckType]:
     """Every registered type by name (built-ins and plugins), loading them on first use."""
-    _load()
-    return dict(sorted(_types.items()))
+    return dict(sorted(_declared.registry().items()))
 
 
 def check_type(name: str) -> CheckType | None:
     """The type called ``name`` (without a ``not-`` prefix), or None."""
-    _load()
-    return _types.get(name)
+    return _declared.registry().get(name)
 
 
 def supported_types() -> tuple[str, ...]:

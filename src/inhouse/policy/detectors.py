@@ -16,25 +16,34 @@ things:
 ``validate``
     an optional check on the confirmed text (Luhn, mod-97, the 11-proof…).
 
-The built-in detectors (:data:`inhouse.policy.builtin.BUILTIN_DETECTORS`) register through the
-same :func:`register_detector` a plugin uses; an installed package adds detectors with an entry
-point in the ``inhouse.detectors`` group that points at a :class:`Detector` or a sequence of
-them::
+Detectors come through the ``inhouse_detectors`` hook (:mod:`inhouse.hookspecs`): the
+built-ins (:data:`inhouse.policy.builtin.BUILTIN_DETECTORS`, handed over by
+:mod:`inhouse.default_plugins.detectors`) and every installed plugin's::
 
-    [project.entry-points."inhouse.detectors"]
-    medical = "inhouse_medical:DETECTORS"
+    [project.entry-points.inhouse]
+    medical = "inhouse_medical"
+
+    # inhouse_medical/__init__.py
+    @hookimpl
+    def inhouse_detectors():
+        return DETECTORS
+
+(An entry point in the older ``inhouse.detectors`` group that points at a :class:`Detector` or
+a sequence of them still works.) :func:`register_detector` adds one in this process. A name
+registered twice is refused with a :class:`~inhouse.errors.PluginError` naming both sources.
 
 Detectors are tried in registration order where several could match at one place: built-ins
-first (secrets, e-mail, IBAN, card, national IDs, phone), then plugins, then custom classes.
+first (secrets, e-mail, IBAN, card, national IDs, phone), then plugins, then detectors
+registered in this process, then custom classes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 
 from inhouse.errors import ConfigError
+from inhouse.plugins import Registry, contributed, generation
 
 __all__ = [
     "BUILTIN_CLASSES",
@@ -47,6 +56,7 @@ __all__ = [
     "unregister_detector",
 ]
 
+#: the older per-area entry-point group, still read (see :mod:`inhouse.plugins`)
 ENTRY_POINT_GROUP = "inhouse.detectors"
 
 #: the data classes inhouse knows without configuration, in the order rules list them
@@ -68,28 +78,43 @@ class Detector:
     description: str = ""
 
 
+#: detectors registered in this process, and the names among them that replace a plugin's
 _registered: dict[str, Detector] = {}
-_builtins_registered = False
-_entry_points_loaded = False
+_replacing: set[str] = set()
+_IN_PROCESS = "register_detector() in this process"
+
+_plugged: tuple[int, Registry[Detector]] | None = None
 
 
-def _ensure_builtins() -> None:
-    """Register the built-ins first (so they are tried first), through the public seam."""
-    global _builtins_registered
-    if _builtins_registered:
-        return
-    _builtins_registered = True
-    from inhouse.policy.builtin import BUILTIN_DETECTORS
+def _plugin_detectors() -> Registry[Detector]:
+    """The plugins' detectors (built-ins first), read again when the installed plugins change."""
+    global _plugged
+    now = generation()
+    if _plugged is not None and _plugged[0] == now:
+        return _plugged[1]
+    found: Registry[Detector] = Registry("data detector")
+    for detector, source in contributed("inhouse_detectors", Detector):
+        found.add(detector.name, detector, source=source)
+    _plugged = (now, found)
+    return found
 
-    for detector in BUILTIN_DETECTORS:
-        register_detector(detector)
+
+def _all() -> Registry[Detector]:
+    found = _plugin_detectors().copy()
+    for name, detector in _registered.items():
+        if name not in _replacing or name not in found:
+            found.add(name, detector, source=_IN_PROCESS)
+    return found
 
 
 def register_detector(detector: Detector, *, replace: bool = False) -> None:
-    """Add a detector to this process. Names are unique; ``replace=True`` swaps one out."""
-    _ensure_builtins()
-    if detector.name in _registered and not replace:
-        raise ConfigError(f"a detector named {detector.name!r} is already registered")
+    """Add a detector to this process. A name registered already is refused, naming both
+    sources; ``replace=True`` swaps one out on purpose (it keeps its place in the order)."""
+    if replace:
+        if detector.name in _plugin_detectors():
+            _replacing.add(detector.name)
+    else:
+        _all().add(detector.name, detector, source=_IN_PROCESS)
     _registered[detector.name] = detector
 
 
@@ -100,30 +125,12 @@ def unregister_detector(name: str) -> None:
     if any(detector.name == name for detector in BUILTIN_DETECTORS):
         raise ConfigError(f"{name!r} is a built-in detector and cannot be removed")
     _registered.pop(name, None)
-
-
-def _load_entry_points() -> None:
-    global _entry_points_loaded
-    if _entry_points_loaded:
-        return
-    _entry_points_loaded = True
-    for point in entry_points(group=ENTRY_POINT_GROUP):
-        loaded = point.load()
-        found: Iterable[object] = loaded if isinstance(loaded, list | tuple) else (loaded,)
-        for detector in found:
-            if not isinstance(detector, Detector):
-                raise ConfigError(
-                    f"entry point {point.name} = {point.value!r} in {ENTRY_POINT_GROUP!r} "
-                    f"gave {type(detector).__name__}, not a Detector"
-                )
-            register_detector(detector)
+    _replacing.discard(name)
 
 
 def registered_detectors() -> list[Detector]:
     """Every registered detector, built-ins first, in the order they are tried."""
-    _ensure_builtins()
-    _load_entry_points()
-    return list(_registered.values())
+    return [_registered.get(name, detector) for name, detector in _all().items()]
 
 
 def known_classes() -> list[str]:

@@ -146,29 +146,31 @@ class _Registered:
 
 
 class _Registry(Mapping[str, _Registered]):
-    def __init__(self) -> None:
-        self._checks: dict[str, _Registered] = {}
-        self._loaded = False
+    """Every play check by name. Each plugin, the built-ins' included, hands over the modules
+    that declare checks with :func:`register_check` through the ``inhouse_play_checks`` hook;
+    a name registered twice is refused with a :class:`~inhouse.errors.PluginError` naming both
+    sources."""
 
-    def _load(self) -> None:
-        if not self._loaded:
-            self._loaded = True
-            import inhouse.program.playchecks  # noqa: F401  (registers the built-ins)
+    def __init__(self) -> None:
+        from inhouse.plugins import Declarations
+
+        self._declared: Declarations[_Registered] = Declarations(
+            "play check", "inhouse_play_checks"
+        )
 
     def add(self, check: _Registered) -> None:
-        self._checks[check.name] = check
+        module = check.func.__module__
+        origin = f"{module}.{check.func.__qualname__}"
+        self._declared.declare(module, check.name, check, origin=origin)
 
     def __getitem__(self, name: str) -> _Registered:
-        self._load()
-        return self._checks[name]
+        return self._declared.registry()[name]
 
     def __iter__(self) -> Iterator[str]:
-        self._load()
-        return iter(self._checks)
+        return iter(self._declared.registry())
 
     def __len__(self) -> int:
-        self._load()
-        return len(self._checks)
+        return len(self._declared.registry())
 
 
 registry = _Registry()

@@ -1,26 +1,33 @@
 """The registry of runtime adapters: a family name → a factory that builds a :class:`Runtime`.
 
-Declared once, here. The built-in adapters are listed the way a plugin lists itself (an
-entry-point reference, ``module:attribute``) and load through the same code; a third party adds a
-family with an entry point in the ``inhouse.runtimes`` group::
+Families come through the ``inhouse_runtimes`` hook (:mod:`inhouse.hookspecs`): the built-ins
+(:data:`BUILTIN_ADAPTERS`, handed over by :mod:`inhouse.default_plugins.runtimes`) and every
+installed plugin's, in the same ``module:attribute`` form, imported only when a runtime of that
+family is opened::
 
-    [project.entry-points."inhouse.runtimes"]
-    mlx = "inhouse_mlx:MlxRuntime"
+    [project.entry-points.inhouse]
+    mlx = "inhouse_mlx"
 
-The factory is called as ``factory(config, program=program)`` and returns a :class:`Runtime`.
-A plugin cannot shadow a built-in family: that is a configuration error, not a silent override.
+    # inhouse_mlx/__init__.py
+    @hookimpl
+    def inhouse_runtimes():
+        return {"mlx": "inhouse_mlx.runtime:MlxRuntime"}
+
+(An entry point in the older ``inhouse.runtimes`` group, ``mlx = "inhouse_mlx:MlxRuntime"``,
+still works.) The factory is called as ``factory(config, program=program)`` and returns a
+:class:`Runtime`. A family registered twice, a plugin's over a built-in included, is refused
+with a :class:`~inhouse.errors.PluginError` naming both: never a silent override.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
+from collections.abc import Mapping
 from importlib import import_module
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Protocol
 
-from inhouse.errors import ConfigError
+from inhouse.errors import ConfigError, PluginError
+from inhouse.plugins import Registry, contributions, generation
 from inhouse.runtimes.config import RuntimeConfig
 from inhouse.runtimes.protocol import Runtime
 
@@ -34,9 +41,10 @@ __all__ = [
     "register_adapter",
 ]
 
+#: the older per-area entry-point group, still read (see :mod:`inhouse.plugins`)
 ENTRY_POINT_GROUP = "inhouse.runtimes"
 
-#: the built-in families, in the same ``module:attribute`` form an entry point uses
+#: the built-in families, in the ``module:attribute`` form a plugin may use too
 BUILTIN_ADAPTERS: dict[str, str] = {
     "openai": "inhouse.runtimes.openai_compat:OpenAICompatRuntime",
     "ollama": "inhouse.runtimes.ollama:OllamaRuntime",
@@ -51,8 +59,37 @@ class RuntimeFactory(Protocol):
     def __call__(self, config: RuntimeConfig, *, program: Path | None = None) -> Runtime: ...
 
 
-#: families registered in-process (tests, embedding applications), beside entry points
+#: families registered in-process (tests, embedding applications), beside the plugins'
 _registered: dict[str, RuntimeFactory] = {}
+_IN_PROCESS = "register_adapter() in this process"
+
+_plugged: tuple[int, Registry[RuntimeFactory | str]] | None = None
+
+
+def _plugin_families() -> Registry[RuntimeFactory | str]:
+    """The plugins' families (built-ins first), read again when the installed plugins change."""
+    global _plugged
+    now = generation()
+    if _plugged is not None and _plugged[0] == now:
+        return _plugged[1]
+    families: Registry[RuntimeFactory | str] = Registry("runtime family")
+    for contribution in contributions("inhouse_runtimes"):
+        if not isinstance(contribution.value, Mapping):
+            raise PluginError(
+                f"{contribution.source}: inhouse_runtimes must return a mapping of family name "
+                f"to factory, not {type(contribution.value).__name__}"
+            )
+        for family, factory in contribution.value.items():
+            families.add(str(family), factory, source=contribution.source)
+    _plugged = (now, families)
+    return families
+
+
+def _families() -> Registry[RuntimeFactory | str]:
+    families = _plugin_families().copy()
+    for family, factory in _registered.items():
+        families.add(family, factory, source=_IN_PROCESS)
+    return families
 
 
 def _load_reference(reference: str) -> RuntimeFactory:
@@ -61,51 +98,27 @@ def _load_reference(reference: str) -> RuntimeFactory:
     return factory
 
 
-def _itself(factory: RuntimeFactory) -> RuntimeFactory:
-    return factory
-
-
-def _references() -> dict[str, tuple[str, Callable[[], RuntimeFactory]]]:
-    """Every known family → (where it comes from, how to load it). Nothing is imported yet."""
-    found: dict[str, tuple[str, Callable[[], RuntimeFactory]]] = {
-        family: (f"built-in {ref}", partial(_load_reference, ref))
-        for family, ref in BUILTIN_ADAPTERS.items()
-    }
-    for point in entry_points(group=ENTRY_POINT_GROUP):
-        origin = f"entry point {point.value}" + (f" ({point.dist.name})" if point.dist else "")
-        if point.name in found:
-            if found[point.name][0] == origin or BUILTIN_ADAPTERS.get(point.name) == point.value:
-                continue  # seen twice on sys.path, or a built-in also declared as entry point
-            raise ConfigError(
-                f"runtime family {point.name!r} is defined twice: by {found[point.name][0]} "
-                f"and by {origin}; uninstall one of them"
-            )
-        found[point.name] = (origin, point.load)
-    for family, factory in _registered.items():
-        found[family] = ("registered in-process", partial(_itself, factory))
-    return found
-
-
 def adapter_families() -> list[str]:
     """The runtime families this installation can open."""
-    return sorted(_references())
+    return sorted(_families())
 
 
 def load_adapter(family: str) -> RuntimeFactory:
     """The factory for ``family``; a clear error naming the known ones otherwise."""
-    references = _references()
-    if family not in references:
+    families = _families()
+    if family not in families:
         raise ConfigError(
-            f"unknown runtime family {family!r}; known: {', '.join(sorted(references))}. "
-            f"A plugin adds one with an entry point in the {ENTRY_POINT_GROUP!r} group."
+            f"unknown runtime family {family!r}; known: {', '.join(sorted(families))}. "
+            "A plugin adds one through the inhouse_runtimes hook (docs/plugins.md)."
         )
-    return references[family][1]()
+    factory = families[family]
+    return _load_reference(factory) if isinstance(factory, str) else factory
 
 
 def register_adapter(family: str, factory: RuntimeFactory) -> None:
-    """Add (or replace) a family in this process, without packaging an entry point."""
-    if family in BUILTIN_ADAPTERS:
-        raise ConfigError(f"{family!r} is a built-in runtime family and cannot be replaced")
+    """Add a family in this process, without packaging a plugin. A family that is registered
+    already (a built-in, a plugin's, an earlier call's) is refused, naming both."""
+    _families().add(family, factory, source=_IN_PROCESS)
     _registered[family] = factory
 
 
