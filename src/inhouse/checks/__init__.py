@@ -20,7 +20,6 @@ without embeddings) fails the case and says why; negation never turns that into 
 """
 
 from inhouse.checks.base import CaseResult, CheckResult, Finding, QualityContext
-from inhouse.checks.base import CheckContext as CheckContext  # transitional, see base.py
 from inhouse.checks.embeddings import Embedder, EmbeddingsNotServed, HttpEmbedder
 from inhouse.checks.evaluate import evaluate, run_check
 from inhouse.checks.registry import (

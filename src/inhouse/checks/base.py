@@ -62,8 +62,8 @@ class QualityContext:
     embedding_model: str | None = None
 
 
-# Transitional: the old names, for modules not yet moved to the new ones (checks/registry.py,
-# trials/prove.py). Remove once nothing imports them.
+# Transitional: the old names, for checks/registry.py until it moves to the new ones; remove
+# them then.
 CheckContext = QualityContext
 Outcome = Finding
 
