@@ -2,10 +2,14 @@
 
 Checks are pure functions of facts, so these tests build facts directly (through the same payload
 validation the engine uses) and assert the outcome and that the reason names what is missing.
+"Who" is the signer of a fact (``by``) and the machine its key was enrolled from, never a name
+typed into a payload; which facts reach a check at all is :mod:`inhouse.program.counting`'s rule,
+tested at the end.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,22 +17,33 @@ from typing import Any
 import pytest
 
 from inhouse.program.checks import CheckContext, Outcome, Person, evaluate, registry
+from inhouse.program.collectors import BUILTIN_COLLECTORS, measured_kinds
+from inhouse.program.counting import why_uncounted
 from inhouse.program.facts import Fact, FactSet, Provenance, validate_payload
 from inhouse.program.playbook import load_playbook
+from inhouse.program.state import ProgramState
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 LOCK = "lock" + "a" * 60
 DIGEST = "sha256:" + "b" * 64
 _ids = iter(range(1, 10_000))
+#: the registered collector that measures each kind; other kinds are a person's word
+COLLECTOR = {kind: c.name for c in BUILTIN_COLLECTORS for kind in c.kinds}
 
 
 def fact(
     kind: str,
     by: str = "lena",
     at: datetime = NOW,
-    provenance: Provenance = Provenance.MEASURED,
+    provenance: Provenance | None = None,
+    signed_on: str | None = None,
+    on_behalf_of: str | None = None,
     **payload: Any,
 ) -> Fact:
+    """A fact signed by ``by`` with a key enrolled from ``signed_on`` (default: ``by``'s own
+    laptop); measured by its kind's collector where it has one, else attested."""
+    if provenance is None:
+        provenance = Provenance.MEASURED if kind in COLLECTOR else Provenance.ATTESTED
     return Fact(
         id=next(_ids),
         kind=kind,
@@ -36,10 +51,12 @@ def fact(
         payload=validate_payload(kind, payload),
         provenance=provenance,
         by=by,
-        collector="test" if provenance is Provenance.MEASURED else None,
+        collector=COLLECTOR.get(kind) if provenance is Provenance.MEASURED else None,
         comment="said so" if provenance is Provenance.ATTESTED else None,
         expires=None,
         at=at,
+        on_behalf_of=on_behalf_of,
+        machine=signed_on or f"{by}-laptop",
     )
 
 
@@ -55,12 +72,14 @@ OWNERS = {"prove-value": "lena", "baseline": "lena", "workflow": "omar"}
 
 
 def run(name: str, *facts: Fact, people: dict[str, Person] | None = None, **params: Any) -> Any:
+    roster = people if people is not None else ROSTER
     context = CheckContext(
         facts=FactSet(facts),
-        people=people if people is not None else ROSTER,
+        people=roster,
         owners=OWNERS,
         now=NOW,
         params=params,
+        machines={who: frozenset({f"{who}-laptop"}) for who in roster},  # enrolled from there
     )
     return evaluate(name, context)
 
@@ -88,8 +107,14 @@ def pilot(count: int, teams: int) -> dict[str, Person]:
 
 def usage(name: str, days: int, start: date | None = None) -> list[Fact]:
     first = start or (NOW.date() - timedelta(days=days))
-    return [
-        fact("usage.daily", day=(first + timedelta(days=d)).isoformat(), person=name, requests=4)
+    return [  # measured and signed by the gateway's own service key
+        fact(
+            "usage.daily",
+            by="gateway",
+            day=(first + timedelta(days=d)).isoformat(),
+            person=name,
+            requests=4,
+        )
         for d in range(days)
     ]
 
@@ -164,11 +189,19 @@ def test_value_proven_reads_the_latest_verdict() -> None:
 # -- play 2 ---------------------------------------------------------------------------------------
 
 
+def request(name: str, by: str | None = None) -> Fact:
+    """``name``'s access request, signed by ``by`` (default: ``name`` themself)."""
+    return fact("access.request", by=by or name, person=name)
+
+
 def test_access_requested_ignores_the_owners() -> None:
-    own = fact("access.request", person="lena")
+    own = request("lena")
     result = run("access-requested", own, min_people=1)
     assert result.outcome is Outcome.FAIL and "other than the owner" in result.reason
-    other = fact("access.request", person="omar")
+    # the owner's own signature on a request naming omar is still the owner's request
+    in_his_name = request("omar", by="lena")
+    assert run("access-requested", own, in_his_name, min_people=1).outcome is Outcome.FAIL
+    other = request("omar")
     assert run("access-requested", own, other, min_people=1).outcome is Outcome.PASS
 
 
@@ -201,7 +234,19 @@ def test_second_person_verified() -> None:
     current = lock()
     by_owner = fact("baseline.verify", by="lena", lock_hash=LOCK, passed=True)
     result = run("second-person-verified", current, by_owner)
-    assert result.outcome is Outcome.FAIL and "only the owner (lena)" in result.reason
+    assert result.outcome is Outcome.FAIL and "by a second person" in result.reason
+    assert "lena is lena" in result.reason  # the owner signed it
+    # another key on the owner's machine is not a second person standing it up on theirs
+    on_her_laptop = fact(
+        "baseline.verify", by="omar", signed_on="lena-laptop", lock_hash=LOCK, passed=True
+    )
+    result = run("second-person-verified", current, on_her_laptop)
+    assert result.outcome is Outcome.FAIL
+    assert "came from a machine lena enrolled (lena-laptop)" in result.reason
+    says_her_laptop = fact(
+        "baseline.verify", by="omar", lock_hash=LOCK, passed=True, machine="lena-laptop"
+    )
+    assert run("second-person-verified", current, says_her_laptop).outcome is Outcome.FAIL
     failed_other = fact("baseline.verify", by="omar", lock_hash=LOCK, passed=False)
     assert run("second-person-verified", current, failed_other).outcome is Outcome.FAIL
     by_other = fact("baseline.verify", by="omar", lock_hash=LOCK, passed=True)
@@ -215,21 +260,26 @@ def test_second_person_verified() -> None:
 # -- play 3 ---------------------------------------------------------------------------------------
 
 
-def spec(author: str = "omar", digest: str = DIGEST, content: str = "v1") -> Fact:
+def spec(
+    by: str = "omar", digest: str = DIGEST, content: str = "v1", author: str | None = None
+) -> Fact:
+    """A workflow version published (signed) by ``by``; ``author`` is what its YAML says."""
     return fact(
         "workflow.spec",
+        by=by,
         workflow="triage",
         content_hash=content,
-        author=author,
+        author=author or by,
         model="m0",
         model_digest=digest,
     )
 
 
-def wrun(by: str, passed: bool = True, content: str = "v1") -> Fact:
+def wrun(by: str, passed: bool = True, content: str = "v1", signed_on: str | None = None) -> Fact:
     return fact(
         "workflow.run",
         by=by,
+        signed_on=signed_on,
         workflow="triage",
         content_hash=content,
         lock_hash=LOCK,
@@ -263,20 +313,32 @@ def test_workflow_tests_pass_on_the_current_version() -> None:
 
 def test_workflow_run_by_other() -> None:
     by_author = run("workflow-run-by-other", spec(), wrun("omar"))
-    assert by_author.outcome is Outcome.FAIL and "author (omar)" in by_author.reason
+    assert by_author.outcome is Outcome.FAIL
+    assert "its author (omar, who published this version)" in by_author.reason
     assert run("workflow-run-by-other", spec(), wrun("lena")).outcome is Outcome.PASS
     assert run("workflow-run-by-other", spec(), wrun("lena", passed=False)).outcome is Outcome.FAIL
+    # the YAML's owner: naming a colleague used to make the author's own run "someone else's"
+    named_lena = run("workflow-run-by-other", spec(author="lena"), wrun("omar"))
+    assert named_lena.outcome is Outcome.FAIL and "its author (omar" in named_lena.reason
+    # another key on the author's machine is not someone else running it
+    on_his_laptop = run("workflow-run-by-other", spec(), wrun("lena", signed_on="omar-laptop"))
+    assert on_his_laptop.outcome is Outcome.FAIL
+    assert "came from a machine omar enrolled (omar-laptop)" in on_his_laptop.reason
 
 
 # -- play 4 ---------------------------------------------------------------------------------------
 
 
 def test_demand_spreading() -> None:
-    two = [fact("access.request", person=name) for name in ("a", "b", "b")]
+    two = [request(name) for name in ("a", "b", "b")]
     result = run("demand-spreading", *two, min_people=3)
     assert result.outcome is Outcome.FAIL and "2 of 3" in result.reason
-    three = [*two, fact("access.request", person="c")]
+    three = [*two, request("c")]
     assert run("demand-spreading", *three, min_people=3).outcome is Outcome.PASS
+    # one person signing requests in three names is one person asking
+    typed = [request(name, by="lena") for name in ("a", "b", "c")]
+    result = run("demand-spreading", *typed, min_people=3)
+    assert result.outcome is Outcome.FAIL and "1 of 3" in result.reason
 
 
 def test_pilot_size() -> None:
@@ -292,17 +354,20 @@ def test_pilot_size() -> None:
 def test_pilot_enabled() -> None:
     people = pilot(2, 2)
     assert run("pilot-enabled").outcome is Outcome.FAIL
-    one = fact("enablement.completed", person="p0", track="support agents")
+    one = fact("enablement.completed", by="p0", person="p0", track="support agents")
     result = run("pilot-enabled", one, people=people)
     assert result.outcome is Outcome.FAIL and "p1" in result.reason
-    two = fact("enablement.completed", person="p1", track="lawyers")
+    two = fact("enablement.completed", by="p1", person="p1", track="lawyers")
     assert run("pilot-enabled", one, two, people=people).outcome is Outcome.PASS
 
 
 def test_prompt_library_seeded() -> None:
     solo = [fact("prompt.shared", prompt=f"p{i}", author="lena") for i in range(3)]
     assert run("prompt-library-seeded", *solo, min_authors=2).outcome is Outcome.FAIL
-    both = [*solo, fact("prompt.shared", prompt="q", author="omar")]
+    # the author is whoever shared (signed) it, not the name typed as author
+    typed = fact("prompt.shared", prompt="q", author="omar")
+    assert run("prompt-library-seeded", *solo, typed, min_authors=2).outcome is Outcome.FAIL
+    both = [*solo, fact("prompt.shared", by="omar", prompt="q", author="omar")]
     assert run("prompt-library-seeded", *both, min_authors=2).outcome is Outcome.PASS
 
 
@@ -319,17 +384,22 @@ def test_pilot_independent_use() -> None:
     assert run("pilot-independent-use", *old, people=people, **params).outcome is Outcome.FAIL
 
 
+def answer(name: str, keen: bool) -> Fact:
+    """``name``'s own survey answer, signed by them."""
+    return fact("survey.response", by=name, person=name, would_resist_losing=keen)
+
+
 def test_pilot_would_resist_losing() -> None:
     people = pilot(4, 2)
-    yes = [fact("survey.response", person=f"p{i}", would_resist_losing=True) for i in range(3)]
-    no = fact("survey.response", person="p3", would_resist_losing=False)
+    yes = [answer(f"p{i}", True) for i in range(3)]
+    no = answer("p3", False)
     assert run("pilot-would-resist-losing", people=people).outcome is Outcome.FAIL
     assert run("pilot-would-resist-losing", *yes, no, people=people).outcome is Outcome.PASS
     some = run("pilot-would-resist-losing", yes[0], no, people=people)
     assert some.outcome is Outcome.INCONCLUSIVE and "not answered" in some.reason
-    all_no = [fact("survey.response", person=f"p{i}", would_resist_losing=i == 0) for i in range(4)]
+    all_no = [answer(f"p{i}", i == 0) for i in range(4)]
     assert run("pilot-would-resist-losing", *all_no, people=people).outcome is Outcome.FAIL
-    changed = [*yes, no, fact("survey.response", person="p1", would_resist_losing=False)]
+    changed = [*yes, no, answer("p1", False)]
     assert run("pilot-would-resist-losing", *changed, people=people).outcome is Outcome.FAIL
 
 
@@ -338,12 +408,16 @@ def test_pilot_would_resist_losing() -> None:
 
 def test_widening_requested() -> None:
     people = pilot(2, 1)
-    inside = fact("access.request", person="p0")
+    inside = request("p0")
     assert run("widening-requested", inside, people=people).outcome is Outcome.FAIL
-    owner = fact("access.request", person="omar")  # holds a role: already inside
+    owner = request("omar")  # holds a role: already inside
     assert run("widening-requested", owner, people=people).outcome is Outcome.FAIL
-    outside = fact("access.request", person="zoe")
-    assert run("widening-requested", inside, outside, people=people).outcome is Outcome.PASS
+    # an insider signing a request in an outsider's name is not the outsider asking
+    typed = request("zoe", by="lena")
+    assert run("widening-requested", typed, people=people).outcome is Outcome.FAIL
+    outside = request("zoe")
+    result = run("widening-requested", inside, outside, people=people)
+    assert result.outcome is Outcome.PASS and result.reason == "zoe asked"
 
 
 def test_support_queue_owned() -> None:
@@ -402,12 +476,25 @@ def test_ticket_resolved_without_builder() -> None:
     by_builder = fact("ticket.resolved", ticket="T-1", resolver="lena")
     result = run("ticket-resolved-without-builder", by_builder)
     assert result.outcome is Outcome.FAIL and "original builder" in result.reason
-    question = fact("ticket.resolved", ticket="T-2", category="how-to", resolver="zoe")
+    question = fact("ticket.resolved", by="zoe", ticket="T-2", category="how-to", resolver="zoe")
     assert run("ticket-resolved-without-builder", question).outcome is Outcome.FAIL
-    by_other = fact("ticket.resolved", ticket="T-3", resolver="zoe")
-    assert run("ticket-resolved-without-builder", by_builder, by_other).outcome is Outcome.PASS
-    named_builder = fact("ticket.resolved", ticket="T-4", resolver="zoe", builder="zoe")
-    assert run("ticket-resolved-without-builder", named_builder).outcome is Outcome.FAIL
+    by_other = fact("ticket.resolved", by="zoe", ticket="T-3", resolver="zoe")
+    result = run("ticket-resolved-without-builder", by_builder, by_other)
+    assert result.outcome is Outcome.PASS and "resolved by zoe, not a builder" in result.reason
+    # the builder typing someone else as resolver (and as builder) used to pass: the resolver
+    # is whoever signed the resolution
+    typed = fact("ticket.resolved", ticket="T-4", resolver="zoe", builder="omar")
+    assert run("ticket-resolved-without-builder", typed).outcome is Outcome.FAIL
+    # builders come from the log: zoe signed the lock, so she built what broke
+    zoe_locked = fact(
+        "baseline.lock",
+        by="zoe",
+        lock_hash=LOCK,
+        runtime={"family": "llamacpp", "version": "b4500"},
+        models=[{"name": "m0", "digest": DIGEST}],
+    )
+    result = run("ticket-resolved-without-builder", zoe_locked, by_other)
+    assert result.outcome is Outcome.FAIL and "original builder" in result.reason
 
 
 # -- play 6 ---------------------------------------------------------------------------------------
@@ -473,3 +560,56 @@ def test_a_check_that_raises_is_an_error_outcome_not_a_crash() -> None:
     )
     result = run("value-proven", broken)
     assert result.outcome is Outcome.ERROR and "KeyError" in result.reason
+
+
+# -- which facts count ----------------------------------------------------------------------------
+
+
+def uncounted(item: Fact) -> str | None:
+    state = ProgramState(people={**pilot(2, 1), "gateway": Person(name="gateway", service=True)})
+    return why_uncounted(item, state, measured_kinds())
+
+
+def test_a_measured_fact_counts_only_from_its_registered_collector() -> None:
+    verdict = {"trial": "t", "verdict": "proven", "proven_on": ["cheaper"], "quality_ok": True}
+    assert uncounted(fact("trial.verdict", **verdict)) is None
+    # a person's word where inhouse measures: shown, never passing (the one-person walk used
+    # to attest its way through plays 1-3)
+    word = uncounted(fact("trial.verdict", provenance=Provenance.ATTESTED, **verdict))
+    assert word == "a person's word (lena) where inhouse measures this"
+    behalf = fact(
+        "baseline.verify",
+        provenance=Provenance.ATTESTED,
+        on_behalf_of="omar",
+        lock_hash=LOCK,
+        passed=True,
+    )
+    assert "a person's word (lena on behalf of omar)" in (uncounted(behalf) or "")
+    before = replace(fact("trial.verdict", **verdict), signed=False)
+    assert "written before identities, unsigned" in (uncounted(before) or "")
+    elsewhere = replace(fact("trial.verdict", **verdict), collector="inhouse baseline verify")
+    assert "not a registered collector of it" in (uncounted(elsewhere) or "")
+    # kinds inhouse does not measure stay a person's word, and count
+    hypothesis = fact("hypothesis", statement="s", aim="replace-dependency", target="OpenAI")
+    assert uncounted(hypothesis) is None
+
+
+def test_an_answer_or_request_counts_only_signed_by_its_subject() -> None:
+    assert uncounted(answer("p0", True)) is None
+    for_her = fact("survey.response", by="lena", person="p0", would_resist_losing=True)
+    assert uncounted(for_her) == (
+        "signed by lena, not by p0: only p0's own signed survey.response counts"
+    )
+    on_behalf = fact(
+        "enablement.completed", by="lena", on_behalf_of="p0", person="p0", track="agents"
+    )
+    assert "only p0's own signed enablement.completed counts" in (uncounted(on_behalf) or "")
+    assert uncounted(request("p0")) is None
+    assert "only p0's own signed access.request counts" in (uncounted(request("p0", "p1")) or "")
+
+
+def test_usage_counts_only_signed_by_the_gateway() -> None:
+    [measured] = usage("p0", 1)
+    assert uncounted(measured) is None
+    typed = replace(measured, by="lena")
+    assert uncounted(typed) == "signed by lena, not by the gateway's own service key"
