@@ -18,7 +18,10 @@ import yaml
 from typer.testing import CliRunner
 
 from inhouse.cli.app import app
+from inhouse.program import Program
 from inhouse.testing.standin_upstream import StandinTiming, spawn_standin, standin_in_thread
+from inhouse.trials.prove import prove_trial
+from inhouse.trials.verdict import Verdict
 from tests.engine import Engine, needs_engine
 from tests.people import key_file
 
@@ -204,6 +207,43 @@ def test_not_worth_it_can_stop_the_program_honestly(program: Path, engine: Engin
     # nothing more runs in a stopped program
     result = runner.invoke(app, ["prove", "tickets"])
     assert result.exit_code == 3 and "stopped" in result.stderr
+
+
+def test_asked_on_not_worth_it_the_person_stops_the_program_through_the_one_route(
+    program: Path,
+) -> None:
+    """What the interactive question does, through the Python API the CLI calls (a terminal
+    asks; CliRunner is not one). Stand-in upstreams on both sides, named so."""
+    write_inputs(program, tickets(6))
+    asked: list[str] = []
+
+    def ask(verdict: Verdict) -> bool:
+        asked.append(verdict.verdict)
+        return True
+
+    opened = Program.open(program)
+    try:
+        with (
+            standin_in_thread(StandinTiming(80, 5, 6), model="standin-a") as fast,
+            standin_in_thread(StandinTiming(0, 0, 2), model="standin-b") as instant,
+        ):
+            api = {"kind": "api", "price_input_per_mtok": 1.0, "price_output_per_mtok": 1.0}
+            # the status quo is the slow one: proven, so nobody is asked
+            write_trial(program, {**api, "url": fast.url}, candidate={"url": instant.url,
+                        "cost": COST}, meaningful={"faster": 30})  # fmt: skip
+            run = prove_trial(opened, "tickets", ask_to_stop=ask)
+            assert run.verdict.verdict == "proven" and asked == [] and not run.stopped
+            # the candidate is the slow one: not worth it, asked once, and the answer stops it
+            write_trial(program, {**api, "url": instant.url}, candidate={"url": fast.url,
+                        "cost": COST}, meaningful={"faster": 30})  # fmt: skip
+            run = prove_trial(opened, "tickets", ask_to_stop=ask)
+    finally:
+        opened.close()
+    assert asked == ["not-worth-it"] and run.stopped
+    assert json.loads(run.report.json.read_text())["stopped"] is True
+    exit_ = play_one_exit(program)
+    assert exit_["program"]["state"] == "stopped"
+    assert exit_["program"]["stopped"]["reason"] == "not-worth-it"
 
 
 def machine_address() -> str | None:

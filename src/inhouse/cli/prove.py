@@ -47,20 +47,20 @@ def prove(
     from inhouse.trials.prove import prove_trial
 
     opened = open_program(program)
-    if json:
-        run = prove_trial(opened, name, as_, stop_if_not_worth_it=stop_if_not_worth_it)
-        print_json(run.data)
-        return
-    with ProgressBar(err_console()) as bar:
+    interactive = not json and sys.stdin.isatty()
+    with ProgressBar(err_console(), hidden=json) as bar:
         run = prove_trial(
             opened,
             name,
             as_,
             progress=bar.update,
             stop_if_not_worth_it=stop_if_not_worth_it,
-            ask_to_stop=_asker(bar) if sys.stdin.isatty() else None,
+            ask_to_stop=_asker(bar) if interactive else None,
         )
-    _render(run)
+    if json:
+        print_json(run.data)
+    else:
+        _render(run)
 
 
 def _asker(bar: ProgressBar) -> AskToStop:

@@ -26,9 +26,10 @@ __all__ = ["ProgressBar", "render_status"]
 class ProgressBar:
     """A progress bar on stderr (stdout stays clean for ``--json``), one line per phase, each
     line added when its phase first reports: pass :meth:`update` as a run's ``(phase, done,
-    total)`` progress callback. ``transient``: the bar vanishes when the run ends."""
+    total)`` progress callback. ``transient``: the bar vanishes when the run ends; ``hidden``:
+    nothing is drawn (``--json``)."""
 
-    def __init__(self, console: Console, *, transient: bool = False) -> None:
+    def __init__(self, console: Console, *, transient: bool = False, hidden: bool = False) -> None:
         self._bar = Progress(
             "[progress.description]{task.description}",
             BarColumn(),
@@ -38,6 +39,7 @@ class ProgressBar:
             console=console,
             transient=transient,
             refresh_per_second=4,  # its thread shares the GIL with the measuring loop
+            disable=hidden,
         )
         self._phases: dict[str, TaskID] = {}
 
