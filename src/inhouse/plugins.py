@@ -184,8 +184,10 @@ def _read_installed() -> None:
         pm.unregister(name=name)
         del _state.sources[name]
     _state.installed = []
+    points = entry_points()  # one pass over the installed distributions, every group
     try:
-        pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        if points.select(group=ENTRY_POINT_GROUP):  # pluggy's own pass, only when it has work
+            pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
     except PluginError:
         raise
     except Exception as err:  # a plugin that cannot be imported, or a malformed hookimpl
@@ -201,7 +203,7 @@ def _read_installed() -> None:
                 f"plugin {registered!r} from {dist.project_name} {dist.version}"
             )
     for group, wrap in OLDER_GROUPS.items():
-        for point in entry_points(group=group):
+        for point in points.select(group=group):
             wrapped = f"{group}:{point.name}"
             if pm.has_plugin(wrapped):
                 continue  # the same distribution twice on sys.path

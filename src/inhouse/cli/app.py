@@ -1,7 +1,10 @@
-"""The ``inhouse`` command: the root app and the registry of command groups.
+"""The ``inhouse`` command: the root app, whose command groups come through a hook.
 
-Each group lives in its own module, named for it, and is imported here; those modules import only
-Typer at the top and pull the engine in inside the command, so ``inhouse --help`` stays fast.
+Groups are what plugins return from ``inhouse_commands`` (:mod:`inhouse.hookspecs`). The
+built-in ones (:mod:`inhouse.default_plugins.commands`) are added when this module is imported;
+installed plugins' groups the first time the command line names a command that is not built in,
+or lists them all (``--help``, completion), so a built-in command never waits for plugin
+discovery. A command name registered twice is refused, naming both sources.
 """
 
 from __future__ import annotations
@@ -9,12 +12,81 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Annotated
 
+import click
 import typer
+import typer.main
+from typer.core import TyperGroup
 
 from inhouse import __version__
-from inhouse.cli._common import Typer, state
+from inhouse.cli._common import Typer, err_console, state
+from inhouse.errors import InhouseError
+from inhouse.hookspecs import CommandGroup
+from inhouse.plugins import Registry, contributed
 
 __all__ = ["app", "main"]
+
+
+def _typer_of(group: CommandGroup) -> typer.Typer:
+    if isinstance(group.app, typer.Typer):
+        return group.app
+    module, _, attribute = group.app.partition(":")
+    found = getattr(import_module(module), attribute or "app")
+    if not isinstance(found, typer.Typer):
+        raise TypeError(f"{group.app} is {type(found).__name__}, not a typer.Typer")
+    return found
+
+
+def _add(target: typer.Typer, group: CommandGroup, source: str, names: Registry[str]) -> None:
+    """Add ``group``'s commands to ``target``, each name registered once in ``names``."""
+    sub = _typer_of(group)
+    if group.name is None:
+        for command in sub.registered_commands:
+            callback = command.callback
+            name = command.name or typer.main.get_command_name(getattr(callback, "__name__", ""))
+            names.add(name, source, source=source)
+            target.registered_commands.append(command)
+    else:
+        names.add(group.name, source, source=source)
+        target.add_typer(sub, name=group.name, help=group.help)
+
+
+_builtin_names: Registry[str] = Registry("command")
+
+
+class _Root(TyperGroup):
+    """The root group: reads installed plugins' groups only when it needs them."""
+
+    _plugins_read = False
+
+    def _read_plugins(self) -> None:
+        if self._plugins_read:
+            return
+        self._plugins_read = True
+        holder = typer.Typer()
+        try:
+            names = _builtin_names.copy()
+            for group, source in contributed("inhouse_commands", CommandGroup, which="installed"):
+                _add(holder, group, source, names)
+        except (InhouseError, ImportError, TypeError) as err:
+            from rich.markup import escape
+
+            err_console().print(f"[bold red]error:[/] {escape(str(err))}")
+            raise typer.Exit(getattr(err, "exit_code", 2)) from None
+        if holder.registered_commands or holder.registered_groups:
+            for name, command in typer.main.get_group(holder).commands.items():
+                self.add_command(command, name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._read_plugins()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is None and not self._plugins_read:
+            self._read_plugins()
+            found = super().get_command(ctx, cmd_name)
+        return found
+
 
 app = Typer(
     name="inhouse",
@@ -23,34 +95,7 @@ app = Typer(
         "trigger, an owner and exit criteria that are deliverables, checked against evidence "
         "inhouse gathers itself."
     ),
-)
-
-# (module, group name or None for top-level commands, help). Add a group by adding a line.
-_GROUPS: tuple[tuple[str, str | None, str], ...] = (
-    ("inhouse.cli.program", None, ""),
-    ("inhouse.cli.prove", None, ""),
-    ("inhouse.cli.bench", None, ""),
-    ("inhouse.cli.people", "person", "Who takes part: names, teams and roles."),
-    ("inhouse.cli.facts", "fact", "Evidence: list facts, or attest one where nothing measures it."),
-    (
-        "inhouse.cli.plays",
-        "play",
-        "Start a play once its trigger holds and its handoff is accepted.",
-    ),
-    (
-        "inhouse.cli.handoffs",
-        "handoff",
-        "Hand a play's artifact to the next owner, who confirms it.",
-    ),
-    ("inhouse.cli.waivers", "waiver", "Let a refused anti-pattern through, on the record."),
-    ("inhouse.cli.audit", "audit", "Prove the event log untampered; read it."),
-    ("inhouse.cli.playbook", "playbook", "Show or validate playbook files."),
-    ("inhouse.cli.runtime", "runtime", "The embedded model runtime: serve, status, stop."),
-    ("inhouse.cli.models", "models", "Model files: list, pull, verify, make the test model."),
-    ("inhouse.cli.gateway", "gateway", "The OpenAI-compatible gateway: serve, status, rollup."),
-    ("inhouse.cli.keys", "keys", "Gateway keys: issue (shown once), revoke, list."),
-    ("inhouse.cli.baseline", "baseline", "Play 2: lock, install script, docs, verify."),
-    ("inhouse.cli.workflow", "workflow", "Play 3: workflows — run, test, import promptfoo."),
+    cls=_Root,
 )
 
 
@@ -78,13 +123,8 @@ def _root(
     state.program = program
 
 
-for _module, _name, _help in _GROUPS:
-    _sub = import_module(_module).app
-    if _name is None:
-        for _command in _sub.registered_commands:
-            app.registered_commands.append(_command)
-    else:
-        app.add_typer(_sub, name=_name, help=_help)
+for _group, _source in contributed("inhouse_commands", CommandGroup, which="builtin"):
+    _add(app, _group, _source, _builtin_names)
 
 
 def main() -> None:
