@@ -1,5 +1,5 @@
 """The store: migrations from empty on SQLite and PostgreSQL build exactly the declared schema;
-SQLite runs in WAL mode; concurrent writers never fork the chain."""
+SQLite runs in WAL mode; concurrent writers never fork the chain, and each keeps its signature."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy import inspect, text
 
 from inhouse.db import HEAD_REVISION, metadata, open_store
 from inhouse.errors import StoreError
+from inhouse.identity import SigningKey
 from inhouse.program.audit import verify_chain
 from inhouse.program.events import append, read_events
 
@@ -36,7 +37,7 @@ def test_migrations_from_empty_build_the_declared_schema(database_url: str) -> N
 
 def test_opening_again_is_a_no_op_and_keeps_data(database_url: str) -> None:
     store = open_store(database_url)
-    append(store, "program.created", "lena", {"name": "x"}, at=AT)
+    append(store, "program.created", "lena", {"name": "x"}, at=AT, key=SigningKey.generate())
     store.close()
     again = open_store(database_url)
     try:
@@ -57,11 +58,17 @@ def test_sqlite_runs_in_wal_mode(tmp_path: object) -> None:
 def test_concurrent_appends_keep_one_unbroken_chain(database_url: str) -> None:
     store = open_store(database_url)
     errors: list[BaseException] = []
+    lead = SigningKey.generate()
+    append(store, "program.created", "lena", {"name": "x"}, at=AT, key=lead)
+    enrolment = {"name": "lena", "key_id": lead.key_id, "public_key": lead.public_key}
+    append(store, "person.enrolled", "lena", enrolment, at=AT, key=lead)
 
     def writer(name: str) -> None:
         try:
             for index in range(15):
-                append(store, "fact.recorded", name, {"n": index}, at=AT)
+                # the signature covers the hash, which covers the place in the chain: a loser
+                # of a race must sign again on top of the winner
+                append(store, "fact.recorded", "lena", {"w": name, "n": index}, at=AT, key=lead)
         except BaseException as err:  # surfaced below
             errors.append(err)
 
@@ -73,8 +80,9 @@ def test_concurrent_appends_keep_one_unbroken_chain(database_url: str) -> None:
     try:
         assert errors == []
         events = read_events(store)
-        assert [e.seq for e in events] == list(range(1, 61))
-        assert verify_chain(store).ok
+        assert [e.seq for e in events] == list(range(1, 63))
+        report = verify_chain(store, lead_key=lead.key_id)
+        assert report.ok and report.signed == 62, report.problem
     finally:
         store.close()
 
