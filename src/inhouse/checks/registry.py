@@ -15,7 +15,7 @@ live in the modules of :data:`BUILTIN_MODULES`, handed over by
 
     # inhouse_sqlcheck/checks.py
     @register_check_type("valid-sql", params=SqlParams, summary="the output parses as SQL")
-    async def valid_sql(params: SqlParams, output: str, ctx: CheckContext) -> Outcome: ...
+    async def valid_sql(params: SqlParams, output: str, ctx: QualityContext) -> Finding: ...
 
 (An entry point in the older ``inhouse.checks`` group naming the module still works.) A type
 declared where no plugin hands it over (a test, a script) counts at once. A name registered
@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from inhouse.checks.base import CheckContext, Outcome
+from inhouse.checks.base import Finding, QualityContext
 from inhouse.errors import ConfigError
 from inhouse.plugins import Declarations
 
@@ -73,7 +73,7 @@ class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-RunFunc = Callable[[Any, str, CheckContext], Awaitable[Outcome]]
+RunFunc = Callable[[Any, str, QualityContext], Awaitable[Finding]]
 F = TypeVar("F", bound=RunFunc)
 
 
