@@ -1,8 +1,9 @@
 """The built-in detectors: e-mail, phone, card, IBAN, national IDs and secrets.
 
-The registry registers them through :func:`inhouse.policy.detectors.register_detector`, the
-seam a plugin uses, before anything else. Order matters where two could match at one place:
-the more specific come first (a secret's prefix before anything, a card before a phone number).
+They reach the registry through the ``inhouse_detectors`` hook, the seam a plugin uses, from
+:mod:`inhouse.default_plugins.detectors`, before anything else. Order matters where two could
+match at one place: the more specific come first (a secret's prefix before anything, a card
+before a phone number).
 
 Anchors are RE2 syntax and deliberately short: they only have to start where a finding starts.
 Confirm patterns (Python ``re`` over ASCII) carry the exact shape and the boundaries
