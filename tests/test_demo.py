@@ -16,7 +16,7 @@ from inhouse import demo
 def test_the_demo_runs_to_its_end(_isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert demo.main("demo-program") == 0
     printed = capsys.readouterr().out
-    assert "Demo done" in printed and "REFUSED" in printed
+    assert "Demo done" in printed and "REFUSED" in printed and "FORGERY" in printed
     assert "proven: proven faster, cheaper" in printed
     status = json.loads(
         subprocess.run(
@@ -32,6 +32,16 @@ def test_the_demo_runs_to_its_end(_isolated: Path, capsys: pytest.CaptureFixture
         ("lena", "accepted", "lena"),
         ("omar", "accepted", "omar"),
     ]
+    # every person acted with their own key, from their own machine
+    people = {p["name"]: p for p in status["people"]}
+    lena_machines = {k["machine"] for k in people["lena"]["keys"]}
+    omar_machines = {k["machine"] for k in people["omar"]["keys"]}
+    assert len(lena_machines) == len(omar_machines) == 1 and lena_machines != omar_machines
+    assert status["program"]["demo"] is True
+    # omar's verify came from his checkout as a signed envelope; lena's word for it did not count
+    second = next(r for r in status["plays"][1]["exit"] if r["check"] == "second-person-verified")
+    assert second["outcome"] == "pass" and "imported from their machine" in second["reason"]
+    assert "omar verified" in second["reason"]
     guards = {g for r in status["refusals"] for g in r["guards"]}
     assert {"scaling-before-proving", "calendar-driven-advance"} <= guards
     # plays 1 to 3 exit on measured evidence: no exit check rests on a person's word

@@ -32,6 +32,13 @@ SERVICE_KINDS = frozenset({"usage.daily"})
 
 def why_uncounted(fact: Fact, state: ProgramState, measured: set[str]) -> str | None:
     """Why ``fact`` may not count in checks, or None when it counts."""
+    if fact.kind in SELF_KINDS:
+        subject = str(fact.payload.get("person", ""))
+        if fact.on_behalf_of or subject != fact.by:
+            return (
+                f"signed by {fact.by}, not by {subject}: only {subject}'s own signed "
+                f"{fact.kind} counts"
+            )
     if fact.kind in measured:
         if not fact.signed:
             return "written before identities, unsigned: a word where inhouse measures this"
@@ -41,13 +48,6 @@ def why_uncounted(fact: Fact, state: ProgramState, measured: set[str]) -> str | 
         collector = collector_for(fact.collector or "")
         if collector is None or fact.kind not in collector.kinds:
             return f"measured by {fact.collector!r}, which is not a registered collector of it"
-    if fact.kind in SELF_KINDS:
-        subject = str(fact.payload.get("person", ""))
-        if fact.on_behalf_of or subject != fact.by:
-            return (
-                f"signed by {fact.by}, not by {subject}: only {subject}'s own signed "
-                f"{fact.kind} counts"
-            )
     if fact.kind in SERVICE_KINDS:
         signer = state.people.get(fact.by)
         if signer is None or not signer.service:

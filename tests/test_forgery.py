@@ -1,0 +1,229 @@
+"""The one-person walk: everything one person alone can type, in one shell, on one machine, to
+take plays 1 to 4 through their exits. None of it may exit a play, and each check says why.
+
+The forger is the worst case: the rollout lead who also owns the plays, so they may invite
+people, grant waivers to start plays early, and hold every key they can make on their machine.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from inhouse.cli.app import app
+from inhouse.errors import InvalidInput, NotAllowed
+from inhouse.identity import load_key
+from inhouse.program import Program, Provenance
+from tests.people import key_file
+
+runner = CliRunner()
+
+
+def cli(*args: str, env: dict[str, str] | None = None, code: int = 0) -> str:
+    result = runner.invoke(app, list(args), env=env)
+    out = result.stdout + result.stderr
+    assert result.exit_code == code, f"{args}: exit {result.exit_code}: {out}"
+    assert "Traceback" not in out
+    return out
+
+
+def _checks(status: dict[str, Any], number: int, part: str = "exit") -> dict[str, dict[str, Any]]:
+    rows = status["plays"][number - 1][part] or []
+    return {row["check"]: row for row in rows}
+
+
+@pytest.fixture
+def mal(_isolated: Path) -> Program:
+    """mal leads the program and owns its plays; every key mal can make is on mal's machine."""
+    cli("init", "Acme", "--lead", "mal", "--team", "platform")
+    cli("person", "role", "mal", "--add", "play-owner")
+    return Program.open(_isolated)
+
+
+def _waive(guard: str, play: str | None = None) -> None:
+    args = ["waiver", "grant", guard, "--reason", "executive-decision", "--note", "go faster"]
+    cli(*args, *(["--play", play] if play else []), "--expires", "30d")
+
+
+def test_one_person_alone_exits_no_play(mal: Program, _isolated: Path) -> None:
+    verdict = ["--set", "trial=t", "--set", "verdict=proven", "--set", "quality_ok=true"]
+    verdict += ["--set", 'proven_on=["faster"]']
+
+    # play 1: a hypothesis is a word by nature; a verdict typed by hand is not a trial
+    cli("hypothesis", "Local is faster", "--replaces", "the cloud API")
+    cli("play", "start", "1")
+    cli("fact", "record", "trial.verdict", "--attest", "it is faster, trust me", *verdict)
+    # typed names no longer pick who acts
+    assert "No such option" in cli("handoff", "offer", "1", "--to", "mal", "--as", "bob", code=2)
+    # a measured fact needs a registered collector: a made-up one is refused, with the reason
+    with pytest.raises(InvalidInput, match="is registered"):
+        mal.record_fact(
+            None,
+            "trial.verdict",
+            {"trial": "t", "verdict": "proven", "quality_ok": True, "proven_on": ["faster"]},
+            provenance=Provenance.MEASURED,
+            collector="my-own-trial",
+        )
+    # the project's random-weights test model proves nothing outside a demo program
+    mal.record_fact(
+        None,
+        "trial.verdict",
+        {
+            "trial": "t",
+            "verdict": "proven",
+            "quality_ok": True,
+            "proven_on": ["faster"],
+            "test_model": True,
+        },
+        provenance=Provenance.MEASURED,
+        collector="inhouse prove",
+    )
+    status = mal.status()
+    value = _checks(status, 1)["value-proven"]
+    assert value["outcome"] == "inconclusive"  # the hand-typed verdict is shown beside it
+    assert "test model" in value["reason"] and "proves nothing" in value["reason"]
+    out = cli("handoff", "offer", "1", "--to", "mal", code=3)
+    assert "exit criteria are not met" in out
+
+    # play 2, started early on a waiver (a waiver lets a play start, never passes a check)
+    _waive("botched-handoff", "baseline")
+    _waive("calendar-driven-advance", "baseline")
+    cli("play", "start", "2")
+    # the owner's own refused attempt to let carol in is not carol asking
+    cli("keys", "issue", "carol-not-enrolled", code=2)
+    cli("person", "invite", "carol", "--role", "pilot-user", code=3)
+    cli("fact", "record", "access.request", "--attest", "carol asked me", "--set", "person=carol")
+    # a second person enrolled from the owner's own machine
+    bob_key = key_file(_isolated / "keys", "bob")
+    invite = cli("person", "invite", "bob", "--team", "ops", "--role", "play-owner")
+    token = next(word for word in invite.split() if word.startswith("inhouse-invite:"))
+    cli("join", token, env={"INHOUSE_KEY": str(bob_key)})
+    bob = mal.using(load_key(bob_key))
+    lock = {"lock_hash": "sha256:" + "a" * 64, "runtime": {"family": "embedded", "version": "1"},
+            "models": [{"name": "m", "digest": "sha256:" + "b" * 64}], "rules_hash": "r" * 12,
+            "owner": "mal"}  # fmt: skip
+    mal.record_fact(
+        None,
+        "baseline.lock",
+        lock,
+        provenance=Provenance.MEASURED,
+        collector="inhouse baseline lock",
+    )
+    from inhouse.identity import machine
+
+    bob.record_fact(
+        None,
+        "baseline.verify",
+        {"lock_hash": lock["lock_hash"], "passed": True, "machine": machine.machine_fingerprint()},
+        provenance=Provenance.MEASURED,
+        collector="inhouse baseline verify",
+    )
+    # and a verify typed on bob's behalf
+    mal.attest(
+        "bob",
+        "baseline.verify",
+        {"lock_hash": lock["lock_hash"], "passed": True},
+        "bob told me it works",
+    )
+
+    # play 3: the YAML names a colleague as author; the signer is the author
+    _waive("botched-handoff", "workflow")
+    _waive("calendar-driven-advance", "workflow")
+    cli("play", "start", "3")
+    version = {"workflow": "w", "content_hash": "c" * 12, "model": "m",
+               "model_digest": "sha256:" + "b" * 64}  # fmt: skip
+    mal.record_fact(
+        None,
+        "workflow.spec",
+        {**version, "author": "bob"},
+        provenance=Provenance.MEASURED,
+        collector="inhouse workflow test",
+    )
+    run = {"workflow": "w", "content_hash": "c" * 12, "lock_hash": lock["lock_hash"],
+           "passed": True, "pass_rate": 1.0, "cases": 2}  # fmt: skip
+    for who in (mal, bob):
+        who.record_fact(
+            None,
+            "workflow.run",
+            run,
+            provenance=Provenance.MEASURED,
+            collector="inhouse workflow test",
+        )
+
+    # play 4: demand, use and love, all typed by one person
+    _waive("botched-handoff", "pilot")
+    _waive("calendar-driven-advance", "pilot")
+    cli("play", "start", "4")
+    for name in ("dan", "eve", "fay"):
+        cli("fact", "record", "access.request", "--attest", "asked", "--set", f"person={name}")
+    mal.record_fact(
+        None,
+        "usage.daily",
+        {"day": "2026-11-01", "person": "bob", "requests": 50},
+        provenance=Provenance.MEASURED,
+        collector="inhouse gateway rollup",
+    )
+    cli("fact", "record", "survey.response", "--attest", "he loves it", "--on-behalf-of", "bob",
+        "--set", "person=bob", "--set", "would_resist_losing=true")  # fmt: skip
+
+    status = json.loads(cli("status", "--json"))
+    assert [p["state"] for p in status["plays"][:4]] == ["running"] * 4
+    assert not any(p["exit_met"] for p in status["plays"][:4])
+
+    value = _checks(status, 1)["value-proven"]
+    assert value["outcome"] == "inconclusive" and "test model" in value["reason"]
+    assert "a person's word (mal) where inhouse measures this" in value["reason"]
+
+    asked = _checks(status, 2, "trigger")["access-requested"]
+    assert asked["outcome"] == "inconclusive"
+    assert "signed by mal, not by carol" in asked["reason"]
+
+    second = _checks(status, 2)["second-person-verified"]
+    assert second["outcome"] == "inconclusive"
+    assert "came from a machine mal enrolled" in second["reason"]
+    assert "a person's word (mal on behalf of bob)" in second["reason"]
+    assert any("bob enrolled from the same machine as mal" in w for w in status["warnings"])
+
+    by_other = _checks(status, 3)["workflow-run-by-other"]
+    assert by_other["outcome"] == "fail"
+    assert "its author (mal, who published this version)" in by_other["reason"]
+    assert "came from a machine mal enrolled" in by_other["reason"]
+
+    demand = _checks(status, 4, "trigger")["demand-spreading"]
+    assert demand["outcome"] == "inconclusive" and "signed by mal, not by dan" in demand["reason"]
+    pilot = _checks(status, 4)
+    assert pilot["pilot-independent-use"]["outcome"] == "inconclusive"
+    assert "not by the gateway's own service key" in pilot["pilot-independent-use"]["reason"]
+    assert pilot["pilot-would-resist-losing"]["outcome"] != "pass"
+
+
+def test_an_on_behalf_decision_is_refused(mal: Program) -> None:
+    cli("hypothesis", "Local is faster", "--replaces", "the cloud API")
+    with pytest.raises(NotAllowed, match="own key"):
+        mal.start_play("bob-is-not-here", 1)
+
+
+def test_the_owner_cannot_accept_for_the_receiver(mal: Program, _isolated: Path) -> None:
+    """A handoff's receiver decides with their own key; the departing owner's key cannot."""
+    from tests.people import enrol
+
+    omar = enrol(mal, "omar", team="support", roles=["play-owner"])
+    mal.record_hypothesis(None, "Local is faster", aim="replace-dependency", target="api")
+    mal.start_play(None, 1)
+    mal.record_fact(
+        None,
+        "trial.verdict",
+        {"trial": "t", "verdict": "proven", "quality_ok": True, "proven_on": ["faster"]},
+        provenance=Provenance.MEASURED,
+        collector="inhouse prove",
+    )
+    mal.offer_handoff(None, 1, to="mal")
+    mal.accept_handoff(None, 1)
+    omar.request_access(reason="I want to use it")
+    mal.start_play(None, 2)
+    with pytest.raises(NotAllowed, match="cannot do this on behalf of omar"):
+        mal.accept_handoff("omar", 2)
