@@ -52,10 +52,10 @@ plays:
 """
 
 
-def install(package: str, site: Path) -> None:
+def install(package: str, site: Path, fixtures: Path = FIXTURES) -> None:
     """Lay a fixture package out in ``site`` as pip installs a wheel: the package folder, and a
     dist-info whose METADATA and entry_points.txt come from the fixture's own pyproject."""
-    root = FIXTURES / package
+    root = fixtures / package
     project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     shutil.copytree(root / package, site / package)
     dist = site / f"{project['name'].replace('-', '_')}-{project['version']}.dist-info"
@@ -172,6 +172,26 @@ def test_a_plugin_that_re_declares_built_in_names_is_refused_naming_both(
         "command 'status' is registered twice: by built-in plugin "
         f"inhouse.default_plugins.commands and by {plugin}"
     )
+
+
+def test_a_hook_spelled_wrong_is_refused_naming_the_plugin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "inhouse_typo_plugin"
+    (package / "inhouse_typo_plugin").mkdir(parents=True)
+    (package / "inhouse_typo_plugin" / "__init__.py").write_text(
+        "from inhouse.hookspecs import hookimpl\n\n\n@hookimpl\ndef inhouse_detector():\n"
+        "    return []\n"
+    )
+    (package / "pyproject.toml").write_text(
+        '[project]\nname = "inhouse-typo-plugin"\nversion = "1.0"\n\n'
+        '[project.entry-points.inhouse]\ntypo = "inhouse_typo_plugin"\n'
+    )
+    install("inhouse_typo_plugin", tmp_path / "site", fixtures=tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    broken = "plugin 'typo' from inhouse-typo-plugin 1.0 is broken: unknown hook 'inhouse_detector'"
+    with pytest.raises(PluginError, match=broken):
+        Scanner.build()
 
 
 def test_uninstalling_a_plugin_takes_what_it_added_away(tmp_path: Path) -> None:

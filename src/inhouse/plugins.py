@@ -195,13 +195,14 @@ def _read_installed() -> None:
             f"a plugin in the {ENTRY_POINT_GROUP!r} entry-point group failed to load: "
             f"{type(err).__name__}: {err}"
         ) from err
-    for plugin, dist in pm.list_plugin_distinfo():
-        registered = pm.get_name(plugin)
-        if registered is not None and registered not in _state.sources:
-            _state.installed.append(registered)
-            _state.sources[registered] = (
-                f"plugin {registered!r} from {dist.project_name} {dist.version}"
-            )
+    finally:  # those that did load are taken off again on the next read
+        for plugin, dist in pm.list_plugin_distinfo():
+            registered = pm.get_name(plugin)
+            if registered is not None and registered not in _state.sources:
+                _state.installed.append(registered)
+                _state.sources[registered] = (
+                    f"plugin {registered!r} from {dist.project_name} {dist.version}"
+                )
     for group, wrap in OLDER_GROUPS.items():
         for point in points.select(group=group):
             wrapped = f"{group}:{point.name}"
@@ -216,7 +217,8 @@ def _read_installed() -> None:
     try:
         pm.check_pending()  # a hook a plugin spells wrong
     except pluggy.PluginValidationError as err:
-        raise PluginError(f"plugin {err.plugin!r} is broken: {err}") from err
+        name = pm.get_name(err.plugin) or repr(err.plugin)
+        raise PluginError(f"{_state.sources.get(name, name)} is broken: {err}") from err
 
 
 def _load_installed() -> None:
