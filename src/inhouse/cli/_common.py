@@ -71,7 +71,7 @@ class Typer(typer.Typer):
         kwargs.setdefault("pretty_exceptions_enable", False)
         super().__init__(**kwargs)
 
-    def command(self, *args: Any, **kwargs: Any) -> Callable[[F], F]:  # type: ignore[override]
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[F], F]:
         register = super().command(*args, **kwargs)
 
         def decorator(func: F) -> F:

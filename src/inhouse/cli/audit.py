@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -85,7 +85,7 @@ def anchor(
 def log(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     """Every event, oldest first: who did what, when."""
     events = open_program(program).events()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "seq": e.seq,
             "at": e.at.isoformat(timespec="seconds"),

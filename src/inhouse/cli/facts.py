@@ -95,7 +95,7 @@ def list_(
     opened = open_program(program)
     now = opened.clock()
     facts = [f for f in opened.state().facts if kind is None or f.kind == kind]
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": f.id,
             "kind": f.kind,
@@ -133,7 +133,7 @@ def kinds(json: JsonOpt = False) -> None:
     """The fact kinds the playbook's checks read, their fields and who produces them."""
     from inhouse.program.facts import FACT_KINDS
 
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "kind": spec.name,
             "version": spec.version,

@@ -3,7 +3,7 @@ revoked, listed."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -102,7 +102,7 @@ def list_(
     from inhouse.gateway.keys import list_keys
 
     keys = list_keys(open_program(program).store, include_revoked=all_)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": k.id,
             "person": k.person,

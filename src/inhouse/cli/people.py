@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -70,8 +70,12 @@ def revoke_key(
 
 @app.command("claim-lead")
 def claim_lead(program: ProgramOpt = None) -> None:
-    """For a program created before identities: its lead enrols this shell's key, once."""
-    opened = open_program(program)
+    """For a program created before identities: its lead enrols this shell's key (created if
+    there is none), once. Recorded; the audit shows from which event on events are signed."""
+    from inhouse.identity import create_key, default_key_path, load_key
+
+    key = load_key() if default_key_path().exists() else create_key()
+    opened = open_program(program).using(key)
     opened.claim_lead()
     out_console().print(f"Enrolled key {opened.key.key_id} for the lead, {opened.state().lead}.")
 
@@ -98,7 +102,7 @@ def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     """Everyone on the roster, with team and roles."""
     state = open_program(program).state()
     people = state.people.values()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "name": p.name,
             "email": p.email,

@@ -74,6 +74,8 @@ def _check_signed(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
         public = str(payload.get("public_key", ""))
         if key_id_of(public) != signer:
             return f"event {row.seq} enrols a public key that is not key {signer}"
+        if payload.get("claimed") and keys.public:
+            return f"event {row.seq} claims the lead's first key, but keys were enrolled before"
         if row.seq > 2 and not payload.get("claimed"):
             invited = keys.invitations.pop(str(payload.get("token_hash", "")), None)
             if invited != payload.get("name"):
