@@ -62,12 +62,6 @@ class QualityContext:
     embedding_model: str | None = None
 
 
-# Transitional: the old names, for checks/registry.py until it moves to the new ones; remove
-# them then.
-CheckContext = QualityContext
-Outcome = Finding
-
-
 @dataclass(frozen=True)
 class CheckResult:
     """One check's verdict on one output, as a person reads it."""
