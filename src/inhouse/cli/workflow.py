@@ -19,8 +19,6 @@ from inhouse.cli._common import (
 )
 
 if TYPE_CHECKING:
-    from rich.progress import Progress
-
     from inhouse.workflows import RunReport
 
 app = Typer()
@@ -153,18 +151,6 @@ def run(
         raise typer.Exit(1)
 
 
-def _progress_bar() -> Progress:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=err_console(),
-        transient=True,
-    )
-
-
 def _show(report: RunReport) -> None:
     from rich.markup import escape
     from rich.table import Table
@@ -222,11 +208,12 @@ def test(
     opened = open_program(program)
     junit_file = _user_path(opened.folder, junit) if junit else None
     report_file = _user_path(opened.folder, report_path) if report_path else None
-    with _progress_bar() as bar:
-        task = bar.add_task(f"testing {name}", total=None)
+    from inhouse.cli.render import ProgressBar
+
+    with ProgressBar(err_console(), transient=True) as bar:
 
         def progress(done: int, total: int, case: str) -> None:
-            bar.update(task, completed=done, total=total, description=f"{name}: {case}")
+            bar.update(f"testing {name}", done, total)
 
         report = run_workflow_tests(
             opened, name, actor=as_, concurrency=concurrency, progress=progress
