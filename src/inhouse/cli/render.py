@@ -84,31 +84,46 @@ _STATE = {
 }
 
 
-def _check_rows(table: Table, label: str, rows: list[dict[str, Any]]) -> None:
+def _words(row: dict[str, Any]) -> str:
+    """The evidence under a check that is not a signed measurement, each labelled."""
+    if row["basis"] not in ("attested", "mixed", "on-behalf", "unsigned"):
+        return ""
+    words = [
+        escape(e["label"])
+        for e in row["evidence"]
+        if e["provenance"] == "attested" or not e.get("signed", True)
+    ]
+    return f"\n[yellow]⚑ a person's word, not measured: {'; '.join(words)}[/]" if words else ""
+
+
+def _check_rows(table: Table, label: str, rows: list[dict[str, Any]], *, narrow: bool) -> None:
     for index, row in enumerate(rows):
-        reason = escape(row["reason"])
-        if row["basis"] in ("attested", "mixed"):
-            people = "; ".join(
-                escape(e["label"]) for e in row["evidence"] if e["provenance"] == "attested"
-            )
-            reason += f"\n[yellow]⚑ a person's word, not measured: {people}[/]"
+        reason = escape(row["reason"]) + _words(row)
         if row["waived_by"]:
             waivers = ", ".join(f"#{w}" for w in row["waived_by"])
             reason += f"\n[magenta]waived by {waivers} (still {row['outcome']})[/]"
-        table.add_row(
-            label if index == 0 else "", _MARK[row["outcome"]], escape(row["title"]), reason
-        )
+        head = label if index == 0 else ""
+        if narrow:  # an 80-column terminal: the title, then the reason on its own lines
+            table.add_row(head, _MARK[row["outcome"]], f"[bold]{escape(row['title'])}[/]")
+            table.add_row("", "", reason)
+        else:
+            table.add_row(head, _MARK[row["outcome"]], escape(row["title"]), reason)
 
 
-def _play_panel(play: dict[str, Any], current: bool, waivers: dict[int, dict[str, Any]]) -> Panel:
+def _play_panel(
+    play: dict[str, Any], current: bool, waivers: dict[int, dict[str, Any]], *, narrow: bool
+) -> Panel:
     table = Table(box=None, show_header=False, padding=(0, 1), expand=True)
-    table.add_column(width=8, style="bold")
-    table.add_column(width=16, no_wrap=True)
-    table.add_column(ratio=2)
-    table.add_column(ratio=3)
-    _check_rows(table, "trigger", play["trigger"])
+    table.add_column(width=7, style="bold")
+    table.add_column(width=14 if narrow else 16, no_wrap=True)
+    if narrow:
+        table.add_column(ratio=1)
+    else:
+        table.add_column(ratio=2)
+        table.add_column(ratio=3)
+    _check_rows(table, "trigger", play["trigger"], narrow=narrow)
     if play["exit"] is not None:
-        _check_rows(table, "exit", play["exit"])
+        _check_rows(table, "exit", play["exit"], narrow=narrow)
     parts: list[Any] = [table]
     handoff = play["handoff"]
     if handoff is not None:
@@ -160,7 +175,8 @@ def render_status(console: Console, data: dict[str, Any]) -> None:
         )
     waivers = {w["id"]: w for w in data["waivers"]}
     for play in data["plays"]:
-        console.print(_play_panel(play, play["id"] == data["current_play"], waivers))
+        current = play["id"] == data["current_play"]
+        console.print(_play_panel(play, current, waivers, narrow=console.width < 110))
     active = [w for w in data["waivers"] if w["active"]]
     if active:
         console.print("[bold magenta]Active waivers[/]")
