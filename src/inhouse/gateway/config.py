@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from inhouse.errors import ConfigError
+from inhouse.errors import ConfigError, validation_problems
 from inhouse.location import CONFIG_NAME, DATA_DIR
 
 __all__ = ["GatewaySettings", "read_gateway_settings"]
@@ -51,7 +51,5 @@ def read_gateway_settings(folder: Path, config: dict[str, Any]) -> GatewaySettin
     try:
         return GatewaySettings.model_validate(config.get("gateway", {}))
     except ValidationError as err:
-        problems = "; ".join(
-            f"gateway.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()
-        )
+        problems = validation_problems(err, "gateway.")
         raise ConfigError(f"{folder / CONFIG_NAME}: {problems}") from None
