@@ -387,50 +387,6 @@ def test_stop_needs_a_not_worth_it_verdict(program: Program) -> None:
     assert program.status()["program"]["state"] == "running"
 
 
-# -- evidence that counts -------------------------------------------------------------------------
-
-
-def test_a_word_where_inhouse_measures_leaves_the_exit_inconclusive(program: Program) -> None:
-    program.record_hypothesis(None, "triage locally", aim="replace-dependency", target="OpenAI")
-    program.start_play(None, 1)
-    verdict = {"trial": "triage", "verdict": "proven", "proven_on": ["cheaper"], "quality_ok": True}
-    program.attest(None, "trial.verdict", verdict, comment="I ran it, trust me")
-    [check] = [row for row in play(program, 1)["exit"] if row["check"] == "value-proven"]
-    assert check["outcome"] == "inconclusive"
-    assert "a person's word (lena) where inhouse measures this" in check["reason"]
-    with pytest.raises(Refused) as err:  # inconclusive never exits a play
-        program.offer_handoff(None, 1, to="lena")
-    assert any("needs a person" in item for item in err.value.missing)
-
-
-def test_a_request_counts_only_when_its_requester_signs_it(program: Program, omar: Program) -> None:
-    through_play_one(program)
-    # the lead records omar's request on his behalf: shown, never omar's own act
-    program.attest("omar", "access.request", {"person": "omar"}, comment="omar asked in chat")
-    [check] = [row for row in play(program, 2)["trigger"] if row["check"] == "access-requested"]
-    assert check["outcome"] == "inconclusive"
-    assert "a person's word (lena on behalf of omar)" in check["reason"]
-    omar.request_access(reason="I want the triage model")
-    [check] = [row for row in play(program, 2)["trigger"] if row["check"] == "access-requested"]
-    assert check["outcome"] == "pass" and check["reason"] == "access requested by omar"
-
-
-def test_a_test_model_verdict_proves_nothing_outside_a_demo(program: Program) -> None:
-    program.record_hypothesis(None, "triage locally", aim="replace-dependency", target="OpenAI")
-    program.start_play(None, 1)
-    measured(
-        program,
-        "trial.verdict",
-        trial="triage",
-        verdict="proven",
-        proven_on=["cheaper"],
-        quality_ok=True,
-        test_model=True,
-    )
-    [check] = [row for row in play(program, 1)["exit"] if row["check"] == "value-proven"]
-    assert check["outcome"] == "fail" and "test model" in check["reason"]
-
-
 # -- identity and input ---------------------------------------------------------------------------
 
 
