@@ -1,16 +1,23 @@
-"""The CLI through Typer's runner: discovery of the program folder, identity, clear errors (never
-a traceback), and the documented --json shapes."""
+"""The CLI through Typer's runner: discovery of the program folder, identity (the key this shell
+holds, never a typed name), clear errors (never a traceback), and the documented --json shapes.
+
+Each person acts with a key file of their own (``INHOUSE_KEY``) and a machine of their own
+(``INHOUSE_MACHINE_ID``); the lead's key is the one ``init`` created under the test's HOME."""
 
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from inhouse.cli.app import app
+from inhouse.program import Program, Provenance
 
 runner = CliRunner()
 
@@ -21,8 +28,8 @@ def ok(*args: str, env: dict[str, str] | None = None) -> str:
     return result.stdout
 
 
-def refused(*args: str, code: int | None = None) -> str:
-    result = runner.invoke(app, list(args))
+def refused(*args: str, code: int | None = None, env: dict[str, str] | None = None) -> str:
+    result = runner.invoke(app, list(args), env=env)
     assert result.exit_code != 0, result.stdout
     if code is not None:
         assert result.exit_code == code
@@ -31,12 +38,53 @@ def refused(*args: str, code: int | None = None) -> str:
     return result.stderr
 
 
+def invite(name: str, *options: str) -> str:
+    """``person invite`` as the lead; returns the invitation it prints."""
+    found = re.search(r"inhouse join (inhouse-invite:\S+)", ok("person", "invite", name, *options))
+    assert found is not None
+    return found.group(1)
+
+
+def own_machine(name: str, keys: Path) -> dict[str, str]:
+    """The env of ``name``'s shell on their own machine, with their own (new) key file."""
+    return {"INHOUSE_KEY": str(keys / f"{name}.key"), "INHOUSE_MACHINE_ID": f"{name}-laptop"}
+
+
+def measured_verdict(program: Path, verdict: str, **payload: Any) -> None:
+    """The trial.verdict ``inhouse prove`` records (a real trial needs a model; this is its
+    output, recorded through the same collector seam, signed by the lead who ran it)."""
+    opened = Program.open(program)
+    try:
+        opened.record_fact(
+            None,
+            "trial.verdict",
+            {"trial": "t", "verdict": verdict, **payload},
+            provenance=Provenance.MEASURED,
+            collector="inhouse prove",
+        )
+    finally:
+        opened.close()
+
+
 @pytest.fixture
-def program(_isolated: Path) -> Path:
+def invitations() -> dict[str, str]:
+    return {}
+
+
+@pytest.fixture
+def program(_isolated: Path, invitations: dict[str, str]) -> Path:
     ok("init", "Acme", "--lead", "lena", "--team", "platform")
     ok("person", "role", "lena", "--add", "play-owner")
-    ok("person", "add", "omar", "--team", "support", "--role", "play-owner")
+    invitations["omar"] = invite("omar", "--team", "support", "--role", "play-owner")
     return _isolated
+
+
+@pytest.fixture
+def omar(program: Path, invitations: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """omar, joined with his own key on his own laptop: the env his commands run with."""
+    env = own_machine("omar", tmp_path / "keys")
+    assert "Enrolled omar" in ok("join", invitations["omar"], env=env)
+    return env
 
 
 def test_init_writes_the_program_folder(program: Path) -> None:
@@ -84,46 +132,82 @@ def test_program_option_and_env_override_the_walk(
     assert "not an inhouse program folder" in refused("status")
 
 
-def test_identity_comes_from_as_then_env_then_default(
-    program: Path, monkeypatch: pytest.MonkeyPatch
+def test_identity_comes_from_the_key_never_a_typed_name(
+    program: Path, omar: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ok(
-        "fact",
-        "record",
-        "task.named",
-        "--attest",
-        "weekly",
-        "--set",
-        "task=a",
-        "--set",
-        "frequency=weekly",
-    )
-    ok(
-        "fact",
-        "record",
-        "task.named",
-        "--attest",
-        "daily",
-        "--set",
-        "task=b",
-        "--set",
-        "frequency=daily",
-        "--as",
-        "omar",
+    assert json.loads(ok("whoami", "--json"))["name"] == "lena"
+    assert json.loads(ok("whoami", "--json", env=omar))["name"] == "omar"
+    task = ("--set", "task=a", "--set", "frequency=weekly")
+    ok("fact", "record", "task.named", "--attest", "weekly", *task)
+    # a rollout lead may speak for someone: it stays her word, shown as on his behalf
+    said = ok("fact", "record", "task.named", "--attest", "daily", *task, "--on-behalf-of", "omar")
+    assert "attested by lena on behalf of omar" in said
+    ok("fact", "record", "task.named", "--attest", "mine", *task, env=omar)
+    # --as and INHOUSE_USER used to pick the actor: the first is gone, the second ignored
+    assert "No such option: --as" in refused(
+        "fact", "record", "task.named", "--attest", "x", *task, "--as", "omar", code=2
     )
     monkeypatch.setenv("INHOUSE_USER", "omar")
-    ok("fact", "record", "task.named", "--attest", "x", "--set", "task=c", "--set", "frequency=x")
+    ok("fact", "record", "task.named", "--attest", "x", *task)
+    # and omar cannot speak for anyone: only a rollout lead records on someone's behalf
+    assert "only a rollout lead" in refused(
+        "fact", "record", "task.named", "--attest", "x", *task, "--on-behalf-of", "lena", env=omar
+    )
     facts = json.loads(ok("fact", "list", "--json"))
     assert [(f["by"], f["provenance"]) for f in facts] == [
         ("lena", "attested"),
+        ("lena", "attested"),
         ("omar", "attested"),
-        ("omar", "attested"),
+        ("lena", "attested"),
     ]
+
+
+def test_a_person_on_a_fresh_machine_sends_signed_evidence(
+    program: Path, invitations: dict[str, str], tmp_path: Path
+) -> None:
+    """omar has only the program folder (from git), not its log: his enrolment and his facts
+    travel as signed envelopes, and the signature says who made them, not who carried them."""
+    laptop = tmp_path / "laptop"
+    laptop.mkdir()
+    shutil.copy(program / "inhouse.toml", laptop / "inhouse.toml")
+    env = own_machine("omar", tmp_path / "keys")
+    joined = ok("join", invitations["omar"], "--program", str(laptop), env=env)
+    assert "Signed your enrolment" in joined and "outbox" in joined
+    ok("fact", "record", "task.named", "--attest", "I triage daily", "--set", "task=triage",
+       "--set", "frequency=daily", "--program", str(laptop), env=env)  # fmt: skip
+    bundle = tmp_path / "omar.json"
+    assert "2 signed envelope(s)" in ok(
+        "evidence", "export", "-o", str(bundle), "--program", str(laptop), env=env
+    )
+    # a tampered copy is refused whole: nothing of it is appended
+    forged = json.loads(bundle.read_text())
+    forged[1]["payload"] = forged[0]["payload"]
+    (tmp_path / "forged.json").write_text(json.dumps(forged))
+    before = json.loads(ok("status", "--json"))["events"]
+    refused("evidence", "import", str(tmp_path / "forged.json"))
+    assert json.loads(ok("status", "--json"))["events"] == before
+    lines = ok("evidence", "import", str(bundle))  # the lead carries it in
+    assert "enrolled omar" in lines and "task.named by omar" in lines
+    assert "already imported, skipped" in ok("evidence", "import", str(bundle))
+    [fact] = json.loads(ok("fact", "list", "--json"))
+    assert (fact["kind"], fact["by"]) == ("task.named", "omar")
+    assert json.loads(ok("whoami", "--json", env=env))["name"] == "omar"
 
 
 def test_clear_errors_for_bad_input(program: Path) -> None:
     assert "'ghost' is not on this program's roster" in refused(
-        "person", "add", "x", "--as", "ghost", code=2
+        "fact",
+        "record",
+        "task.named",
+        "--attest",
+        "x",
+        "--set",
+        "task=t",
+        "--set",
+        "frequency=daily",
+        "--on-behalf-of",
+        "ghost",
+        code=2,
     )
     assert "no play 'nine'" in refused("play", "start", "nine", code=2)
     assert "unknown fact kind 'vibes'" in refused(
@@ -194,10 +278,20 @@ def test_walk_play_one_with_a_waiver_and_handoff(program: Path) -> None:
         "--set",
         "quality_ok=true",
     )
+    # a verdict typed by hand used to let play 1 exit: now it is a word where inhouse measures
+    assert "exit criteria are not met" in refused("handoff", "offer", "1", "--to", "lena", code=3)
+    exit_ = json.loads(ok("status", "--json"))["plays"][0]["exit"]
+    value = next(row for row in exit_ if row["check"] == "value-proven")
+    assert value["outcome"] == "inconclusive"
+    assert "a person's word (lena) where inhouse measures this" in value["reason"]
+    assert "a person's word, not measured" in ok("status")
+    measured_verdict(program, "proven", proven_on=["faster"], quality_ok=True)
     ok("handoff", "offer", "1", "--to", "lena")
     ok("handoff", "accept", "1", "--comment", "usable")
     text = ok("status")
-    assert "exited" in text and "waiver #" in text and "a person's word" in text
+    assert "exited" in text and "waiver #" in text
+    exit_ = json.loads(ok("status", "--json"))["plays"][0]["exit"]
+    assert [(row["outcome"], row["basis"]) for row in exit_] == [("pass", "measured")]
     waivers = json.loads(ok("waiver", "list", "--json"))
     assert waivers[0]["guard"] == "calendar-driven-advance" and waivers[0]["active"]
 
@@ -205,24 +299,12 @@ def test_walk_play_one_with_a_waiver_and_handoff(program: Path) -> None:
 def test_not_worth_it_via_cli(program: Path) -> None:
     ok("hypothesis", "local triage", "--replaces", "OpenAI API")
     ok("play", "start", "1")
-    ok(
-        "fact",
-        "record",
-        "trial.verdict",
-        "--attest",
-        "measured by hand",
-        "--set",
-        "trial=t",
-        "--set",
-        "verdict=not-worth-it",
-        "--set",
-        "quality_ok=false",
-    )
+    measured_verdict(program, "not-worth-it", quality_ok=False)
     assert "--not-worth-it" in refused("stop")
     ok("stop", "--not-worth-it", "--comment", "hosted stays")
     text = ok("status")
     assert "stopped: not worth it" in text and "successful outcome" in text
-    assert "stopped" in refused("person", "add", "late", code=3)
+    assert "stopped" in refused("person", "invite", "late", code=3)
 
 
 def test_status_json_shape_is_stable(program: Path) -> None:
@@ -291,8 +373,8 @@ def test_fact_kinds_lists_every_kind_the_checks_read() -> None:
 def test_audit_verify_reports_the_first_tampered_event(_isolated: Path) -> None:
     """Edit a row in the SQLite file directly, as someone covering their tracks would."""
     assert runner.invoke(app, ["init", "Acme", "--lead", "lena"]).exit_code == 0
-    assert runner.invoke(app, ["person", "add", "omar"]).exit_code == 0
-    assert runner.invoke(app, ["person", "add", "sam"]).exit_code == 0
+    assert runner.invoke(app, ["person", "invite", "omar"]).exit_code == 0
+    assert runner.invoke(app, ["person", "invite", "sam"]).exit_code == 0
     ok = runner.invoke(app, ["audit", "verify", "--json"])
     assert ok.exit_code == 0 and json.loads(ok.stdout)["ok"] is True
 
