@@ -91,16 +91,15 @@ def register_collectors(found: Iterable[Collector], *, source: str) -> None:
 
 
 def collectors() -> dict[str, Collector]:
-    """Every registered collector, by name (built-ins and plugins)."""
+    """Every registered collector, by name (built-ins and plugins, through the hook)."""
     global _loaded
     if not _loaded:
-        _loaded = True
-        try:
-            from inhouse.plugins import load_collectors
-        except ImportError:  # the plugin seam is not there yet: built-ins only
-            register_collectors(BUILTIN_COLLECTORS, source="inhouse")
-        else:
-            load_collectors()
+        from inhouse.plugins import load_collectors
+
+        _registry.clear()
+        _sources.clear()
+        load_collectors()
+        _loaded = True  # only once the whole set registered: a PluginError leaves none half-made
     return dict(_registry)
 
 

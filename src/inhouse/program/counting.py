@@ -56,6 +56,21 @@ def why_uncounted(fact: Fact, state: ProgramState, measured: set[str]) -> str | 
 
 
 def build_context(state: ProgramState, now: datetime) -> CheckContext:
+    """The context every check of ``state`` at ``now`` sees; built once per state and time (a
+    status evaluates a dozen checks on it)."""
+    cached = _cache.get(id(state))
+    if cached is not None and cached[0] is state and cached[1] == (state.head_seq, now):
+        return cached[2]
+    context = _build(state, now)
+    _cache.clear()  # one program per process, usually: keep the latest only
+    _cache[id(state)] = (state, (state.head_seq, now), context)
+    return context
+
+
+_cache: dict[int, tuple[ProgramState, tuple[int, datetime], CheckContext]] = {}
+
+
+def _build(state: ProgramState, now: datetime) -> CheckContext:
     measured = measured_kinds()
     counted: list[Fact] = []
     uncounted: list[Uncounted] = []
@@ -71,7 +86,7 @@ def build_context(state: ProgramState, now: datetime) -> CheckContext:
         machines.setdefault(record.person, set()).add(record.machine)
         invited.setdefault(record.person, record.invited_by)
     return CheckContext(
-        facts=FactSet(counted),
+        facts=FactSet(counted, ordered=True),
         people=state.people,
         owners=state.owners,
         now=now,

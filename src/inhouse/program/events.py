@@ -89,7 +89,8 @@ def format_time(moment: datetime) -> str:
 
 
 def _parse_time(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    # the fixed format format_time writes; fromisoformat reads it ~20x faster than strptime
+    return datetime.fromisoformat(text)
 
 
 def event_hash(

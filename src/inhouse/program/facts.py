@@ -75,8 +75,9 @@ class Fact:
 class FactSet:
     """The live facts a check sees (expired attestations already removed), oldest first."""
 
-    def __init__(self, facts: Iterable[Fact]) -> None:
-        self._facts = sorted(facts, key=lambda fact: fact.id)
+    def __init__(self, facts: Iterable[Fact], *, ordered: bool = False) -> None:
+        """``ordered``: the facts already come oldest first (the fold appends them so)."""
+        self._facts = list(facts) if ordered else sorted(facts, key=lambda fact: fact.id)
 
     def __iter__(self) -> Iterator[Fact]:
         return iter(self._facts)

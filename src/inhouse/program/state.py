@@ -145,7 +145,7 @@ class ProgramState:
         return {play: record.owner for play, record in self.plays.items()}
 
     def live_facts(self, now: datetime) -> FactSet:
-        return FactSet(fact for fact in self.facts if not fact.expired(now))
+        return FactSet((fact for fact in self.facts if not fact.expired(now)), ordered=True)
 
     def person_of_key(self, key_id: str) -> str | None:
         """Whose key this is, while it is not revoked."""
