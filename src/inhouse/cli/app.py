@@ -10,9 +10,8 @@ discovery. A command name registered twice is refused, naming both sources.
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Annotated
+from typing import Annotated, Any
 
-import click
 import typer
 import typer.main
 from typer.core import TyperGroup
@@ -76,11 +75,13 @@ class _Root(TyperGroup):
             for name, command in typer.main.get_group(holder).commands.items():
                 self.add_command(command, name)
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    # the context and command classes are click's, whichever click typer runs on (typer 0.26+
+    # vendors its own): typed loosely so one annotation fits both
+    def list_commands(self, ctx: Any) -> list[str]:
         self._read_plugins()
         return super().list_commands(ctx)
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
         found = super().get_command(ctx, cmd_name)
         if found is None and not self._plugins_read:
             self._read_plugins()
