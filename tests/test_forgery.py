@@ -227,3 +227,34 @@ def test_the_owner_cannot_accept_for_the_receiver(mal: Program, _isolated: Path)
     mal.start_play(None, 2)
     with pytest.raises(NotAllowed, match="cannot do this on behalf of omar"):
         mal.accept_handoff("omar", 2)
+
+
+def test_a_typed_not_worth_it_cannot_stop_a_measured_program(mal: Program) -> None:
+    """The honest stop reads the verdict that counts: a word typed over a measured trial is
+    shown, and stops nothing."""
+    from inhouse.errors import Refused
+
+    cli("hypothesis", "Local is faster", "--replaces", "the cloud API")
+    cli("play", "start", "1")
+    verdict = {"trial": "t", "verdict": "proven", "quality_ok": True, "proven_on": ["faster"]}
+    mal.record_fact(
+        None, "trial.verdict", verdict, provenance=Provenance.MEASURED, collector="inhouse prove"
+    )
+    mal.attest(None, "trial.verdict", {**verdict, "verdict": "not-worth-it"}, "I changed my mind")
+    with pytest.raises(Refused, match="verdict proven"):
+        mal.stop_not_worth_it(None)
+    assert mal.state().stopped is None
+
+
+def test_typed_usage_does_not_hide_governance_theater(mal: Program) -> None:
+    mal.attest(None, "usage.daily", {"day": "2026-11-01", "person": "mal", "requests": 9}, "used")
+    mal.attest(None, "support.queue", {"queue": "help", "owner": "mal"}, "set up")
+    warnings = mal.status()["warnings"]
+    assert any("governance theater" in w and "no real usage yet" in w for w in warnings)
+
+
+def test_a_refused_handoff_names_what_is_missing(mal: Program) -> None:
+    cli("hypothesis", "Local is faster", "--replaces", "the cloud API")
+    cli("play", "start", "1")
+    out = cli("handoff", "offer", "1", "--to", "mal", code=3)
+    assert "missing:" in out and "no trial.verdict yet" in out

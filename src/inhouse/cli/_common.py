@@ -55,12 +55,24 @@ def _edge(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except InhouseError as err:
-            err_console().print(f"[bold red]error:[/] {_escape(str(err))}")
+            err_console().print(f"[bold red]error:[/] {_escape(_message(err))}")
             raise typer.Exit(err.exit_code) from None
         finally:
             state.close_all()
 
     return wrapper  # type: ignore[return-value]
+
+
+def _message(err: InhouseError) -> str:
+    """The error's message, with the evidence a refusal says is missing when it does not
+    already list it."""
+    from inhouse.errors import Refused
+
+    text = str(err)
+    missing = err.missing if isinstance(err, Refused) else []
+    if missing and not all(item in text for item in missing):
+        text += "\nmissing:\n" + "\n".join(f"  - {item}" for item in missing)
+    return text
 
 
 class Typer(typer.Typer):

@@ -8,6 +8,7 @@ returns a :class:`Result` whose reason names the evidence that is missing. The b
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -180,7 +181,8 @@ def register_check(name: str, *, reads: tuple[str, ...]) -> Callable[[CheckFunc]
     """Register ``func`` as the check called ``name``; ``reads`` names the fact kinds it uses."""
 
     def decorator(func: CheckFunc) -> CheckFunc:
-        registry.add(_Registered(name, func, reads, (func.__doc__ or "").strip()))
+        doc = " ".join(inspect.cleandoc(func.__doc__ or "").split())  # one line, for the docs
+        registry.add(_Registered(name, func, reads, doc))
         return func
 
     return decorator

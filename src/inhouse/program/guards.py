@@ -171,8 +171,15 @@ def governance_theater(playbook: Playbook, state: ProgramState) -> str | None:
     """Governance set up before anyone really used the tool: a warning, not a refusal."""
     kinds = set(playbook.governance_facts)
     early = []
-    first_use = next(
-        (f.id for f in state.facts if f.kind == "usage.daily" and f.payload.get("requests", 0) > 0),
+    first_use = next(  # real use: usage signed by the gateway's own key, not typed
+        (
+            f.id
+            for f in state.facts
+            if f.kind == "usage.daily"
+            and f.payload.get("requests", 0) > 0
+            and f.by in state.people
+            and state.people[f.by].service
+        ),
         None,
     )
     for fact in state.facts:

@@ -11,7 +11,13 @@ from __future__ import annotations
 from inhouse.errors import InvalidInput, NotAllowed, Refused
 from inhouse.program.checks import Person
 from inhouse.program.core import ProgramCore
-from inhouse.program.evaluation import describe_missing, evidence_hash, exit_results, satisfied
+from inhouse.program.evaluation import (
+    context_for,
+    describe_missing,
+    evidence_hash,
+    exit_results,
+    satisfied,
+)
 from inhouse.program.events import EventKind
 from inhouse.program.facts import Fact
 from inhouse.program.guards import start_blockers
@@ -166,7 +172,8 @@ class PlaysMixin(ProgramCore):
             raise NotAllowed(
                 f"only play 1's owner ({owner}) or a rollout lead can stop the program"
             )
-        verdict = state.live_facts(self.clock()).latest("trial.verdict")
+        # the verdict that counts: a word typed over a measured trial does not stop a program
+        verdict = context_for(state, self.clock()).facts.latest("trial.verdict")
         if verdict is None or verdict.payload["verdict"] != "not-worth-it":
             found = (
                 "no trial verdict" if verdict is None else f"verdict {verdict.payload['verdict']}"

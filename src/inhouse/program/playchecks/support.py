@@ -117,7 +117,10 @@ def review_held(ctx: CheckContext) -> Result:
     return passed(f"review held {held.at:%Y-%m-%d}, every {every.days} days", plan, held)
 
 
-@register_check("ticket-resolved-without-builder", reads=("ticket.resolved", "workflow.spec"))
+@register_check(
+    "ticket-resolved-without-builder",
+    reads=("ticket.resolved", "baseline.lock", "baseline.install_script", "workflow.spec"),
+)
 def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     """An "it broke" ticket was resolved by someone who did not build what broke: the resolver
     is whoever signed the resolution; the builders come from the log (who locked the baseline,
