@@ -68,7 +68,8 @@ def render_docs(folder: Path, manifest: Manifest, lock: Lock, config: dict[str, 
         "",
         "1. Get the program folder (it holds `inhouse.toml`, `inhouse.lock` and `install.sh`), "
         "and point `INHOUSE_DATABASE_URL` at the team's database if it has one.",
-        "2. From that folder, run the install script as yourself: `sh install.sh YOUR-NAME`. "
+        "2. From that folder, run the install script with your own key (the one "
+        "`inhouse join` made, or `INHOUSE_KEY`): `sh install.sh`. "
         "It creates a virtual environment in `.inhouse/venv`, installs inhouse "
         f"{lock.inhouse}, fetches each blessed model file and checks its SHA-256"
         + (f", starts the {runtime.family} runtime" if served_by_inhouse else "")
@@ -76,8 +77,7 @@ def render_docs(folder: Path, manifest: Manifest, lock: Lock, config: dict[str, 
         "3. The verify prints every check, with the fix for any that fails. When it passes as "
         "someone other than the owner, the baseline is proven reproducible (play 2's exit).",
         "",
-        "To check a machine again later: `.inhouse/venv/bin/inhouse baseline verify --as "
-        "YOUR-NAME`.",
+        "To check a machine again later: `.inhouse/venv/bin/inhouse baseline verify`.",
         "",
         "## Data-handling rules",
         "",

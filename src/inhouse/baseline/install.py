@@ -164,9 +164,10 @@ def render_install_script(
         "# Do not edit: regenerate it after every `inhouse baseline lock`.",
         "#",
         "# Run it from a checkout of the program folder (beside inhouse.toml and inhouse.lock):",
-        "#     sh install.sh [PERSON]",
-        "# PERSON (default: $INHOUSE_USER) is who runs the verify that ends it; the verify is",
-        "# recorded in the program's store (INHOUSE_DATABASE_URL for a team's shared database).",
+        "#     sh install.sh",
+        "# The verify that ends it is signed with your own key (INHOUSE_KEY, or the key",
+        "# `inhouse join` made) and recorded in the program's store (INHOUSE_DATABASE_URL for a",
+        "# team's shared database), or in this checkout's outbox when there is none.",
         "# Settings: PYTHON (default python3), INHOUSE_VENV (default .inhouse/venv); pip reads",
         "# PIP_INDEX_URL and its other PIP_* variables for a private index.",
     ]
@@ -177,7 +178,6 @@ def render_install_script(
         f"REQUIREMENT={_q(requirement)}",
         'PYTHON="${PYTHON:-python3}"',
         f'VENV="${{INHOUSE_VENV:-{DATA_DIR}/venv}}"',
-        'PERSON="${1:-${INHOUSE_USER:-}}"',
         'INHOUSE="$VENV/bin/inhouse"',
         "",
         "if [ ! -f inhouse.toml ] || [ ! -f inhouse.lock ]; then",
@@ -223,9 +223,6 @@ def render_install_script(
     body.extend(
         [
             'say "verifying this machine against lock $LOCK_HASH"',
-            'if [ -n "$PERSON" ]; then',
-            '  exec "$INHOUSE" --program . baseline verify --as "$PERSON"',
-            "fi",
             'exec "$INHOUSE" --program . baseline verify',
         ]
     )

@@ -120,7 +120,7 @@ def install_script(
         f"Wrote {path} for lock {fact.payload['lock_hash']} "
         f"(recorded baseline.install_script, fact #{fact.id})."
     )
-    _say("A second person runs it from the program folder: `sh install.sh NAME`.")
+    _say("A second person runs it from the program folder, with their own key: `sh install.sh`.")
 
 
 @app.command("docs")
