@@ -316,12 +316,26 @@ def record_verify(program: Program, actor: str | None, report: VerifyReport) -> 
 
 
 def baseline_owners(program: Program, lock: Lock) -> set[str]:
-    """Who counts as the baseline's owner: the manifest's owner and play 2's owner."""
+    """Who counts as the baseline's owner, as play 2's check judges it: the manifest's owner,
+    play 2's owner and whoever signed the program's current lock."""
     owners = {lock.owner}
-    play_owner = program.state().owners.get("baseline")
+    state = program.state()
+    play_owner = state.owners.get("baseline")
     if play_owner:
         owners.add(play_owner)
+    locked = state.live_facts(program.clock()).latest("baseline.lock")
+    if locked is not None:
+        owners.add(locked.by)
     return owners
+
+
+def _not_elsewhere(program: Program, fact: Fact, owners: set[str]) -> str | None:
+    """Why ``fact`` is not a second person's verify on their own machine (the rule play 2's
+    check applies: another signer, from a machine none of the owners enrolled), or None."""
+    from inhouse.program.counting import build_context
+    from inhouse.program.playchecks._shared import other_person_elsewhere
+
+    return other_person_elsewhere(build_context(program.state(), program.clock()), fact, owners)
 
 
 @dataclass(frozen=True)
@@ -381,6 +395,8 @@ def run_verify(program: Program, actor: str | None, *, record: bool = True) -> V
         why = "it is not against the program's current lock"
     elif person in owners:
         why = f"{person} is the baseline's owner; a second person must verify"
+    elif (shared := _not_elsewhere(program, fact, owners)) is not None:
+        why = f"{shared}; a second person verifies on their own machine"
     else:
         return VerifyOutcome(person, report, fact, True, f"{person} is not the baseline's owner")
     return VerifyOutcome(person, report, fact, False, why)
