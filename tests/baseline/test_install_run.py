@@ -5,7 +5,8 @@ inhouse.lock, install.sh); the script creates a new venv there, pip-installs inh
 checkout (``--source``), downloads the blessed model from a local HTTP server, checks its
 SHA-256, and ends with ``inhouse baseline verify`` against the real llama.cpp engine. The
 runtime is the ``openai`` family pointed at the session's engine, so the fresh venv does not
-need to build llama-cpp-python. The verify is recorded in the owner's store through
+need to build llama-cpp-python. The verify is signed with the second person's own key
+(INHOUSE_KEY, on a machine of their own) and recorded in the owner's store through
 INHOUSE_DATABASE_URL, as a team's shared database would be.
 """
 
@@ -29,8 +30,10 @@ from typer.testing import CliRunner
 
 import inhouse
 from inhouse.cli.app import app
+from inhouse.program import Program
 from inhouse.runtimes.digests import file_sha256
 from tests.engine import Engine, needs_engine
+from tests.people import enrol_cli
 
 pytestmark = [needs_engine, pytest.mark.slow]
 runner = CliRunner()
@@ -68,7 +71,9 @@ def test_the_install_script_stands_up_a_fresh_machine(
 ) -> None:
     # the owner's machine: a program, a baseline on the engine, a lock and the script
     run("init", "Acme", "--lead", "lena")
-    run("person", "add", "omar", "--team", "support")
+    opened = Program.open(_isolated)
+    omar = enrol_cli(opened, "omar", tmp_path / "keys", team="support")
+    opened.close()
     config = _isolated / "inhouse.toml"
     config.write_text(
         config.read_text()
@@ -88,6 +93,8 @@ def test_the_install_script_stands_up_a_fresh_machine(
         shutil.copy(_isolated / name, fresh / name)
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "INHOUSE_PROGRAM")}
     env.update(
+        **omar,  # the verify is signed with omar's own key, on his own machine
+        INHOUSE_MACHINE_ID="omar-laptop",
         INHOUSE_DATABASE_URL=f"sqlite:///{_isolated / '.inhouse' / 'inhouse.db'}",
         PYTHON=sys.executable,
         # the tests' HOME is a temporary folder; pip may still use this machine's cache
@@ -99,7 +106,7 @@ def test_the_install_script_stands_up_a_fresh_machine(
         ),
     )
     done = subprocess.run(
-        ["sh", "install.sh", "omar"], cwd=fresh, env=env, capture_output=True, text=True,
+        ["sh", "install.sh"], cwd=fresh, env=env, capture_output=True, text=True,
         timeout=900, check=False,
     )  # fmt: skip
     output = done.stdout + done.stderr

@@ -1,6 +1,7 @@
 """Play 2 end to end, on the real llama.cpp engine (the embedded runtime, test model): lock,
-re-lock, verify as the owner and as a second person, a changed model file, a re-lock that makes
-earlier verifies stale, and `inhouse status` reading play 2's exit from these facts alone."""
+re-lock, verify as the owner and as a second person (with his own key, on his own machine), a
+changed model file, a re-lock that makes earlier verifies stale, and `inhouse status` reading
+play 2's exit from these facts alone."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from typer.testing import CliRunner
 
 from inhouse.baseline import baseline_runtime, check_models, read_lock
 from inhouse.cli.app import app
+from inhouse.program import Program, Provenance
 from inhouse.runtimes import make_test_model, open_runtime, serve_embedded, stop_embedded
 from inhouse.runtimes.digests import sha256_digest
 from tests.engine import needs_engine
+from tests.people import enrol_cli
 
 pytestmark = needs_engine
 runner = CliRunner()
@@ -32,8 +35,8 @@ classes = { email = "allow" }
 """
 
 
-def run(*args: str, code: int = 0) -> str:
-    result = runner.invoke(app, list(args))
+def run(*args: str, code: int = 0, env: dict[str, str] | None = None) -> str:
+    result = runner.invoke(app, list(args), env=env)
     assert result.exit_code == code, f"{args}: {result.stdout}{result.stderr}"
     assert "Traceback" not in result.stdout + result.stderr
     return result.stdout + result.stderr
@@ -46,26 +49,39 @@ def exit_checks(play: int = 2) -> dict[str, dict[str, object]]:
     return {row["check"]: row for row in rows}
 
 
-def walk_play_one() -> None:
-    """Play 1 by a person's word: its collector (trials) is not what these tests are about."""
+def walk_play_one(folder: Path, omar: dict[str, str]) -> None:
+    """Play 1 on the verdict `inhouse prove` records (a trial is not what these tests are
+    about: its output goes through the same collector seam), then omar asks to get in."""
     run("waiver", "grant", "calendar-driven-advance", "--play", "1",
         "--reason", "time-boxed-experiment", "--note", "demo first", "--expires", "7d")  # fmt: skip
     run("play", "start", "1")
-    run("fact", "record", "trial.verdict", "--attest", "by hand", "--set", "trial=t",
-        "--set", "verdict=proven", "--set", 'proven_on=["faster"]',
-        "--set", "quality_ok=true")  # fmt: skip
+    opened = Program.open(folder)
+    opened.record_fact(
+        None, "trial.verdict",
+        {"trial": "t", "verdict": "proven", "proven_on": ["faster"], "quality_ok": True},
+        provenance=Provenance.MEASURED, collector="inhouse prove",
+    )  # fmt: skip
+    opened.close()
     run("handoff", "offer", "1", "--to", "lena")
     run("handoff", "accept", "1", "--comment", "usable")
-    run("fact", "record", "access.request", "--attest", "asked in chat", "--set", "person=omar")
+    run("access", "request", "--reason", "support replies", env=omar)  # signed by omar himself
     run("play", "start", "2")
 
 
 @pytest.fixture
-def program(_isolated: Path) -> Iterator[Path]:
+def omar() -> dict[str, str]:
+    """omar's shell: his own key, on his own machine (filled in when the program enrols him)."""
+    return {"INHOUSE_MACHINE_ID": "omar-laptop"}
+
+
+@pytest.fixture
+def program(_isolated: Path, omar: dict[str, str]) -> Iterator[Path]:
     run("init", "Acme", "--lead", "lena", "--team", "platform")
     run("person", "role", "lena", "--add", "play-owner")
-    run("person", "add", "omar", "--team", "support")
-    walk_play_one()
+    opened = Program.open(_isolated)
+    omar.update(enrol_cli(opened, "omar", _isolated.parent / "keys", team="support"))
+    opened.close()
+    walk_play_one(_isolated, omar)
     model = make_test_model(_isolated / "models" / "inhouse-test-model.gguf")
     config = _isolated / "inhouse.toml"
     config.write_text(
@@ -82,7 +98,7 @@ def program(_isolated: Path) -> Iterator[Path]:
         stop_embedded(_isolated)
 
 
-def test_play_two_walks_on_measured_facts(program: Path) -> None:
+def test_play_two_walks_on_measured_facts(program: Path, omar: dict[str, str]) -> None:
     model = program / "models" / "inhouse-test-model.gguf"
     digest = sha256_digest(model, cached=False)
 
@@ -110,17 +126,24 @@ def test_play_two_walks_on_measured_facts(program: Path) -> None:
     assert "For model inhouse-test-model: e-mail addresses are allowed." in page
 
     # the owner's verify passes but does not satisfy the exit
-    out = run("baseline", "verify", "--as", "lena")
+    out = run("baseline", "verify")  # the lead's own key
     assert "Verify passed" in out
     assert "does not count: lena is the baseline's owner" in out
     checks = exit_checks()
     assert checks["second-person-verified"]["outcome"] == "fail"
-    assert "only the owner (lena) verified the current lock" in str(
-        checks["second-person-verified"]["reason"]
-    )
+    reason = str(checks["second-person-verified"]["reason"])
+    # the check judges the signer: lena's key signed the only verify, and lena is the owner
+    assert "no verify of the current lock by a second person on their own machine" in reason
+    assert "(lena is lena)" in reason
+
+    # omar's key, but run on the owner's machine: verify says so, and the exit agrees
+    out = run("baseline", "verify", env={"INHOUSE_KEY": omar["INHOUSE_KEY"]})
+    assert "Verify passed" in out
+    assert "does not count: omar's evidence came from a machine lena enrolled" in out
+    assert exit_checks()["second-person-verified"]["outcome"] == "fail"
 
     # a second person's verify satisfies it; every exit check rests on measured facts only
-    out = run("baseline", "verify", "--as", "omar")
+    out = run("baseline", "verify", env=omar)
     assert "it counts: omar is not the baseline's owner" in out
     checks = exit_checks()
     assert {name: row["outcome"] for name, row in checks.items()} == {
@@ -138,7 +161,7 @@ def test_play_two_walks_on_measured_facts(program: Path) -> None:
     os.replace(changed, model)
     new_digest = sha256_digest(model, cached=False)
     assert new_digest != digest
-    out = run("baseline", "verify", "--as", "omar", code=1)
+    out = run("baseline", "verify", env=omar, code=1)
     assert f"model inhouse-test-model: digest mismatch: locked {digest}, found {new_digest}" in out
     assert "fix: put the blessed file back" in out
     verify = json.loads(run("fact", "list", "--kind", "baseline.verify", "--json"))[-1]
@@ -164,6 +187,6 @@ def test_play_two_walks_on_measured_facts(program: Path) -> None:
     assert checks["install-script-written"]["outcome"] == "fail"  # written for the old lock
 
 
-def test_verify_without_a_lock_says_who_locks(program: Path) -> None:
-    out = run("baseline", "verify", "--as", "omar", code=2)
+def test_verify_without_a_lock_says_who_locks(program: Path, omar: dict[str, str]) -> None:
+    out = run("baseline", "verify", env=omar, code=2)
     assert "no inhouse.lock" in out and "`inhouse baseline lock`" in out

@@ -1,6 +1,7 @@
 """What verify reports when the machine does not match the lock (no engine needed: these are
-the paths where the runtime is down or the files around it changed), and who counts as the
-baseline's owner for play 2's exit."""
+the paths where the runtime is down or the files around it changed), who may record a verify
+(the holder of an enrolled key, never on someone's behalf), and who counts as the baseline's
+owner for play 2's exit."""
 
 from __future__ import annotations
 
@@ -17,22 +18,30 @@ from inhouse.program import Program, Provenance
 from inhouse.program.checks import CheckContext, Outcome, Person, evaluate
 from inhouse.program.facts import Fact, FactSet, validate_payload
 from inhouse.runtimes.protocol import Inventory, ModelInfo
+from tests.people import enrol_cli, key_file
 from tests.runtimes.standin import free_port
 
 runner = CliRunner()
 DIGEST = "sha256:" + "d" * 64
 
 
-def invoke(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
+def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = runner.invoke(app, list(args), env=env)
     assert "Traceback" not in result.stdout + result.stderr
     return result.exit_code, result.stdout + result.stderr
+
+
+def omar_env(folder: Path) -> dict[str, str]:
+    """omar's shell: his own key, on his own machine (not the one the lead enrolled from)."""
+    program = Program.open(folder)
+    env = enrol_cli(program, "omar", folder.parent / "keys")
+    program.close()
+    return {**env, "INHOUSE_MACHINE_ID": "omar-laptop"}
 
 
 def locked_program(folder: Path, rules: str = 'default = "redact"') -> Program:
     """A program whose lock was taken from a runtime that has since gone away."""
     program = Program.init(folder, "Acme", "lena")
-    program.add_person("lena", "omar")
     config = folder / "inhouse.toml"
     config.write_text(
         config.read_text()
@@ -61,7 +70,7 @@ def locked_program(folder: Path, rules: str = 'default = "redact"') -> Program:
 
 def test_a_runtime_that_is_down_fails_with_the_fix(_isolated: Path) -> None:
     locked_program(_isolated)
-    code, out = invoke("baseline", "verify", "--as", "omar")
+    code, out = invoke("baseline", "verify", env=omar_env(_isolated))
     assert code == 1
     assert "FAIL runtime:" in out and "fix: start the openai runtime at http://127.0.0.1:" in out
     assert "or correct the url in [runtimes.local] of inhouse.toml" in out  # not eaten as markup
@@ -76,13 +85,14 @@ def test_a_runtime_that_is_down_fails_with_the_fix(_isolated: Path) -> None:
 
 def test_changed_rules_and_manifest_fail_against_the_lock(_isolated: Path) -> None:
     locked_program(_isolated)
+    omar = omar_env(_isolated)
     config = _isolated / "inhouse.toml"
     config.write_text(
         config.read_text()
         .replace('default = "redact"', 'default = "allow"')
         .replace('models = ["m"]', 'models = ["m", "n"]')
     )
-    code, out = invoke("baseline", "verify", "--as", "omar", "--json")
+    code, out = invoke("baseline", "verify", "--json", env=omar)
     assert code == 1
     report = json.loads(out)
     failed = {c["name"]: c for c in report["checks"] if not c["ok"]}
@@ -98,9 +108,10 @@ def test_a_lock_that_is_not_the_programs_current_one_fails(_isolated: Path) -> N
     program = locked_program(_isolated)
     other = {**lock_fact_payload_of(_isolated), "lock_hash": "sha256:" + "e" * 64}
     program.record_fact(
-        "lena", "baseline.lock", other, provenance=Provenance.MEASURED, collector="test"
-    )
-    code, out = invoke("baseline", "verify", "--as", "omar", "--no-record")
+        "lena", "baseline.lock", other, provenance=Provenance.MEASURED,
+        collector="inhouse baseline lock",
+    )  # fmt: skip
+    code, out = invoke("baseline", "verify", "--no-record", env=omar_env(_isolated))
     assert code == 1
     assert "but the program's current lock is sha256:eeeeeeeeeeee" in out
     assert "fix: pull the current inhouse.lock" in out
@@ -110,8 +121,17 @@ def test_a_lock_that_is_not_the_programs_current_one_fails(_isolated: Path) -> N
 
 def test_an_unknown_person_cannot_record_a_verify(_isolated: Path) -> None:
     locked_program(_isolated)
-    code, out = invoke("baseline", "verify", "--as", "zoe")
-    assert code == 2 and "'zoe' is not on this program's roster" in out
+    omar = omar_env(_isolated)
+    # zoe made a key of her own but was never invited: her shell is nobody in this program
+    zoe = {"INHOUSE_KEY": str(key_file(_isolated.parent / "keys", "zoe"))}
+    code, out = invoke("baseline", "verify", env=zoe)
+    assert code == 3 and "is not enrolled in program 'Acme'" in out
+    assert "ask a rollout lead for an invitation" in out
+    # typing a name no longer picks the actor: the lead cannot measure on omar's behalf
+    code, out = invoke("baseline", "verify", "--on-behalf-of", "omar")
+    assert code == 3 and "this shell acts as lena" in out and "it cannot act as omar" in out
+    _, facts = invoke("fact", "list", "--kind", "baseline.verify", "--json", env=omar)
+    assert json.loads(facts) == []
 
 
 def lock_fact_payload_of(folder: Path) -> dict[str, object]:
@@ -122,11 +142,17 @@ def lock_fact_payload_of(folder: Path) -> dict[str, object]:
     return lock_fact_payload(lock)
 
 
+COLLECTORS = {
+    "baseline.lock": "inhouse baseline lock",
+    "baseline.verify": "inhouse baseline verify",
+}
+
+
 def _fact(seq: int, kind: str, by: str, **payload: object) -> Fact:
     return Fact(
         id=seq, kind=kind, version=1, payload=validate_payload(kind, payload),
-        provenance=Provenance.MEASURED, by=by, collector="test", comment=None, expires=None,
-        at=datetime(2026, 11, 2, tzinfo=UTC),
+        provenance=Provenance.MEASURED, by=by, collector=COLLECTORS[kind], comment=None,
+        expires=None, at=datetime(2026, 11, 2, tzinfo=UTC), machine=f"{by}-laptop",
     )  # fmt: skip
 
 
@@ -139,13 +165,16 @@ def test_the_owner_the_lock_names_counts_as_the_owner_before_play_two_starts() -
     people = {n: Person(name=n, team="", roles=frozenset()) for n in ("lena", "omar")}
 
     def outcome(*verifies: Fact) -> Outcome:
-        ctx = CheckContext(facts=FactSet([lock, *verifies]), people=people, owners={}, now=lock.at)
+        machines = {n: frozenset({f"{n}-laptop"}) for n in people}
+        ctx = CheckContext(facts=FactSet([lock, *verifies]), people=people, owners={},
+                           now=lock.at, machines=machines)  # fmt: skip
         return evaluate("second-person-verified", ctx).outcome
 
     hash_ = str(lock.payload["lock_hash"])
-    assert outcome(_fact(2, "baseline.verify", "lena", lock_hash=hash_, passed=True)) is (
-        Outcome.FAIL
-    )
-    assert outcome(_fact(3, "baseline.verify", "omar", lock_hash=hash_, passed=True)) is (
-        Outcome.PASS
-    )
+    assert outcome(_fact(2, "baseline.verify", "lena", lock_hash=hash_, passed=True,
+                         machine="lena-laptop")) is Outcome.FAIL  # fmt: skip
+    assert outcome(_fact(3, "baseline.verify", "omar", lock_hash=hash_, passed=True,
+                         machine="omar-laptop")) is Outcome.PASS  # fmt: skip
+    # omar's key, but the verify ran on the owner's machine: not a second machine
+    assert outcome(_fact(4, "baseline.verify", "omar", lock_hash=hash_, passed=True,
+                         machine="lena-laptop")) is Outcome.FAIL  # fmt: skip
