@@ -1,0 +1,121 @@
+"""The sample program's files for ``make demo``: the runtime and baseline in inhouse.toml,
+twelve tickets, the minutes a person recorded doing them by hand, the trial and the workflow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Write", "files"]
+
+
+@dataclass(frozen=True)
+class Write:
+    title: str
+    path: str
+    text: str
+    append: bool = False
+
+
+_TICKETS = [
+    "The printer on floor 2 jams on every duplex job.",
+    "VPN drops every 20 minutes since the update; please help, reach me at ana@example.com.",
+    "Laptop battery swells; the case no longer closes.",
+    "Shared drive is read-only for the finance team since this morning.",
+    "Outlook asks for my password every hour.",
+    "New starter needs access to the CRM by Monday.",
+    "Monitor flickers when connected through the dock.",
+    "Wi-Fi in meeting room B keeps dropping calls.",
+    "Expense tool rejects receipts larger than 2 MB.",
+    "Keyboard shortcut for screenshots stopped working after the OS update.",
+    "Calendar invites from partners arrive an hour late.",
+    "The badge reader at the side entrance does not accept my card.",
+]
+# The manual status quo: minutes a person recorded spending on each ticket, and what they wrote.
+_MINUTES = [4.5, 6.0, 3.5, 5.0, 4.0, 3.0, 5.5, 4.0, 3.5, 4.5, 5.0, 3.0]
+
+
+def files(model_name: str, model_path: str) -> list[Write]:
+    import json
+
+    tickets = "".join(
+        json.dumps({"id": f"T{i + 1}", "ticket": t}) + "\n" for i, t in enumerate(_TICKETS)
+    )
+    minutes = "minutes,output\n" + "".join(
+        f'{m},"{t.split(";")[0].split(",")[0].rstrip(".")}"\n'
+        for m, t in zip(_MINUTES, _TICKETS, strict=True)
+    )
+    return [
+        Write(
+            "The runtime, the baseline's manifest and its data-handling rules, in inhouse.toml",
+            "inhouse.toml",
+            f"""
+[runtimes.local]
+family = "embedded"
+
+[baseline]
+owner = "lena"
+runtime = "local"
+models = [{{ name = "{model_name}", path = "{model_path}" }}]
+
+[data_rules]
+default = "block"             # a class not named below never reaches a model
+store_bodies = false
+classes = {{ email = "redact", phone = "redact" }}
+""",
+            append=True,
+        ),
+        Write("Twelve real tickets", "data/tickets.jsonl", tickets),
+        Write("How long each took by hand, and what the person wrote", "data/minutes.csv", minutes),
+        Write(
+            "The trial: the local model against the manual process",
+            "trials/tickets.yaml",
+            """description: one-line summaries of support tickets
+task:
+  prompt: "Summarise this ticket in one line: {{ ticket }}"
+  inputs: data/tickets.jsonl
+candidate:
+  runtime: local
+  cost: {watts: 65, price_per_kwh: 0.30, hardware_price: 1800, lifetime_hours: 26280,
+         utilisation: 0.4, currency: EUR}
+status_quo:
+  kind: manual
+  minutes: data/minutes.csv
+  hourly_cost: 48
+  currency: EUR
+checks:                      # the test model writes nonsense: only sanity checks here
+  - {type: length, min: 1, max: 2000}
+meaningful: {faster: 30, cheaper: 30, more_private: true}
+quality_floor: 5
+generation: {temperature: 0, max_tokens: 24, seed: 0}
+warmup: 1
+""",
+        ),
+        Write(
+            "omar's recurring task as a workflow (he does it most)",
+            "workflows/ticket-summary.yaml",
+            f"""name: ticket-summary
+description: Summarise a support ticket in one line
+owner: omar
+frequency: daily
+model: {model_name}
+parameters: {{max_tokens: 24, temperature: 0.7, seed: 3}}
+variables:
+  ticket: {{type: string, description: the ticket's text}}
+prompt:
+  system: You summarise support tickets in one line.
+  user: "Ticket: {{{{ ticket }}}}"
+tests:
+  - name: printer
+    vars: {{ticket: The printer on floor 2 jams on every duplex job.}}
+    checks:
+      - {{type: regex, value: ".+"}}
+      - {{type: length, min: 1, max: 2000}}
+      - {{type: not-contains, value: "BEGIN PRIVATE KEY"}}
+  - name: vpn
+    vars: {{ticket: VPN drops every 20 minutes since the update.}}
+    checks:
+      - {{type: not-is-json}}
+      - {{type: word-count, min: 1}}
+""",
+        ),
+    ]
