@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from inhouse.db.schema import gateway_usage
+from inhouse.usage import totals as usage_totals
 
 if TYPE_CHECKING:
     from inhouse.program import Program
@@ -52,32 +53,17 @@ def service_program(program: Program) -> Program:
 
 
 def daily_totals(program: Program, *, since: str | None = None) -> list[dict[str, Any]]:
-    """Answered requests and tokens per (day, person), oldest day first."""
-    query = (
-        select(
-            gateway_usage.c.day,
-            gateway_usage.c.person,
-            func.count(),
-            func.sum(gateway_usage.c.tokens_in),
-            func.sum(gateway_usage.c.tokens_out),
-        )
-        .where(gateway_usage.c.status < 400)
-        .group_by(gateway_usage.c.day, gateway_usage.c.person)
-        .order_by(gateway_usage.c.day, gateway_usage.c.person)
-    )
-    if since is not None:
-        query = query.where(gateway_usage.c.day >= since)
-    with program.store.engine.connect() as conn:
-        rows = conn.execute(query).all()
+    """Answered requests and tokens per (day, person), oldest day first: the payloads of
+    ``usage.daily`` facts, summed by :mod:`inhouse.usage`."""
     return [
         {
-            "day": str(day),
-            "person": str(person),
-            "requests": int(count),
-            "tokens_in": int(tokens_in or 0),
-            "tokens_out": int(tokens_out or 0),
+            "day": row.day,
+            "person": row.person,
+            "requests": row.requests,
+            "tokens_in": row.tokens_in,
+            "tokens_out": row.tokens_out,
         }
-        for day, person, count, tokens_in, tokens_out in rows
+        for row in usage_totals(program.store, ("day", "person"), since=since)
     ]
 
 
