@@ -308,8 +308,8 @@ def lock_baseline(program: Program, actor: str | None) -> LockResult:
     lock = asyncio.run(measure_lock(program.folder, config))
     if lock.owner not in program.state().people:
         raise ConfigError(
-            f"baseline.owner {lock.owner!r} is not on this program's roster: add them with "
-            f"`inhouse person add {lock.owner}`"
+            f"baseline.owner {lock.owner!r} is not on this program's roster: a rollout lead "
+            f"invites them (`inhouse person invite {lock.owner}`)"
         )
     written = write_lock(program.folder, lock)
     latest = program.state().live_facts(program.clock()).latest("baseline.lock")

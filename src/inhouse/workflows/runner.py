@@ -3,10 +3,11 @@ test cases (repeats, concurrency, progress) and record what the run proved as fa
 
 ``workflow run`` only produces outputs. ``workflow test`` records a ``workflow.run`` fact (who
 ran it, the spec's content hash, the lock hash, the pass rate) and, when this version of the
-spec is new to the program, a ``workflow.spec`` fact naming its author (the spec's owner), model
-and locked digest. Play 3's exit reads both: a passing run by someone other than the author, on
-the current version; the report carries the engine's own result for the second, so nobody
-works out "the author's run does not count" a second time.
+spec is new to the program, a ``workflow.spec`` fact naming its author (whoever signs it: the
+first to test this version, never the YAML's ``owner:``), model and locked digest. Play 3's
+exit reads both: a passing run by someone other than the author, on the current version; the
+report carries the engine's own result for the second, so nobody works out "the author's run
+does not count" a second time.
 """
 
 from __future__ import annotations
@@ -313,7 +314,7 @@ def run_workflow_tests(
     if workflow.spec.owner not in people:
         raise ConfigError(
             f"{workflow.where}: owner: {workflow.spec.owner!r} is not on the program's roster; "
-            f"add them (`inhouse person add {workflow.spec.owner}`) or name someone who is"
+            f"invite them (`inhouse person invite {workflow.spec.owner}`) or name someone who is"
         )
     started: datetime = program.clock()
     clock = time.perf_counter()
