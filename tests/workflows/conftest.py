@@ -10,6 +10,7 @@ import pytest
 
 from inhouse.program import Program
 from tests.engine import Engine
+from tests.people import enrol_cli
 
 SUMMARY = """\
 name: summary
@@ -53,16 +54,27 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def baseline_program(engine: Engine, _isolated: Path) -> Iterator[Path]:
+def people() -> dict[str, dict[str, str]]:
+    """Each enrolled person's shell (``INHOUSE_KEY``) for a CLI call, by name; the lead's is
+    the default key. Filled in by ``baseline_program``."""
+    return {}
+
+
+@pytest.fixture
+def baseline_program(
+    engine: Engine, _isolated: Path, people: dict[str, dict[str, str]]
+) -> Iterator[Path]:
     """A program in the test's folder: lena leads and owns the baseline, omar does the task
-    (and authors the workflow), pia is a second person; the baseline is locked."""
+    (and authors the workflow when he tests it first), pia is a second person, each with their
+    own key from their own machine; the baseline is locked."""
     from inhouse.baseline.lock import lock_baseline
 
     folder = _isolated
     program = Program.init(folder, "Acme", "lena")
     program.change_roles("lena", "lena", add=["play-owner"])
-    program.add_person("lena", "omar", team="support", roles=["play-owner"])
-    program.add_person("lena", "pia", team="finance")
+    keys = folder.parent / "keys"
+    people["omar"] = enrol_cli(program, "omar", keys, team="support", roles=["play-owner"])
+    people["pia"] = enrol_cli(program, "pia", keys, team="finance")
     with (folder / "inhouse.toml").open("a", encoding="utf-8") as config:
         config.write(
             f'\n[runtimes.local]\nfamily = "openai"\nurl = "{engine.url}"\n'

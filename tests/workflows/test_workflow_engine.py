@@ -15,7 +15,8 @@ from inhouse.baseline import LockedModel, read_lock
 from inhouse.baseline.lock import write_lock
 from inhouse.cli.app import app
 from inhouse.program import Program
-from inhouse.program.checks import CheckContext, Outcome, evaluate
+from inhouse.program.checks import Outcome, Result, evaluate
+from inhouse.program.counting import build_context
 from tests.engine import needs_engine
 from tests.workflows.conftest import IMPOSSIBLE_CASE, SUMMARY
 
@@ -23,24 +24,26 @@ pytestmark = needs_engine
 runner = CliRunner()
 
 
-def cli(*args: str, code: int = 0) -> Any:
-    result = runner.invoke(app, list(args))
+def cli(*args: str, code: int = 0, env: dict[str, str] | None = None) -> Any:
+    result = runner.invoke(app, list(args), env=env)
     assert result.exit_code == code, f"{args}: {result.stdout}{result.stderr}"
     assert "Traceback" not in result.stdout + result.stderr
     return result
 
 
 def play3(folder: Path) -> dict[str, Outcome]:
-    """Play 3's exit checks, evaluated on the program's facts now."""
+    """Play 3's exit checks' outcomes now."""
+    return {name: result.outcome for name, result in play3_results(folder).items()}
+
+
+def play3_results(folder: Path) -> dict[str, Result]:
+    """Play 3's exit checks, evaluated now on the evidence that counts (as `status` sees it:
+    signers and the machines their keys were enrolled from)."""
     program = Program.open(folder)
     try:
-        state, now = program.state(), program.clock()
-        ctx = CheckContext(
-            facts=state.live_facts(now), people=state.people, owners=state.owners, now=now,
-            params={},
-        )  # fmt: skip
+        ctx = build_context(program.state(), program.clock())
         names = ("workflow-pinned", "workflow-tests-pass", "workflow-run-by-other")
-        return {name: evaluate(name, ctx).outcome for name in names}
+        return {name: evaluate(name, ctx) for name in names}
     finally:
         program.close()
 
@@ -123,9 +126,10 @@ def test_repeat_and_min_pass_catch_flaky_outputs(baseline_program: Path) -> None
 
 
 def test_play3_exit_needs_a_passing_run_by_someone_other_than_the_author(
-    baseline_program: Path,
+    baseline_program: Path, people: dict[str, dict[str, str]]
 ) -> None:
-    cli("workflow", "test", "summary", "--as", "omar")  # omar wrote it
+    omar, pia = people["omar"], people["pia"]
+    cli("workflow", "test", "summary", env=omar)  # omar wrote it and publishes it
     [spec] = facts(baseline_program, "workflow.spec")
     assert (spec.payload["author"], spec.payload["model"]) == ("omar", "inhouse-test-model")
     assert spec.provenance.value == "measured" and spec.collector == "inhouse workflow test"
@@ -139,15 +143,25 @@ def test_play3_exit_needs_a_passing_run_by_someone_other_than_the_author(
         "workflow-tests-pass": Outcome.PASS,
         "workflow-run-by-other": Outcome.FAIL,
     }
-    cli("workflow", "test", "summary", "--as", "pia")
+    cli("workflow", "test", "summary", env=pia)
     assert len(facts(baseline_program, "workflow.spec")) == 1  # same version: not recorded again
     assert play3(baseline_program)["workflow-run-by-other"] is Outcome.PASS
     # a new version of the spec needs a new run by someone other than its author
     spec_file = baseline_program / "workflows" / "summary.yaml"
     spec_file.write_text(SUMMARY.replace("frequency: daily", "frequency: weekly"))
-    cli("workflow", "test", "summary", "--as", "omar")
+    cli("workflow", "test", "summary", env=omar)
     assert len(facts(baseline_program, "workflow.spec")) == 2
     assert play3(baseline_program)["workflow-run-by-other"] is Outcome.FAIL
+    # the YAML's `owner: omar` does not decide the author: whoever publishes a version does
+    spec_file.write_text(SUMMARY.replace("frequency: daily", "frequency: monthly"))
+    cli("workflow", "test", "summary", env=pia)
+    published = facts(baseline_program, "workflow.spec")[-1]
+    assert (published.by, published.payload["author"]) == ("pia", "pia")
+    by_other = play3_results(baseline_program)["workflow-run-by-other"]
+    assert by_other.outcome is Outcome.FAIL
+    assert "by anyone but its author (pia, who published this version)" in by_other.reason
+    cli("workflow", "test", "summary", env=omar)  # omar is not this version's author
+    assert play3(baseline_program)["workflow-run-by-other"] is Outcome.PASS
 
 
 def test_a_drifted_model_refuses_to_run_with_the_digest_in_the_message(
@@ -185,6 +199,7 @@ def test_spec_problems_are_refused_before_anything_runs(baseline_program: Path) 
     spec_file.write_text(SUMMARY.replace("owner: omar", "owner: ghost"))
     ghost = cli("workflow", "test", "summary", code=2)
     assert "owner: 'ghost' is not on the program's roster" in ghost.stderr
+    assert "invite them (`inhouse person invite ghost`)" in " ".join(ghost.stderr.split())
     assert facts(baseline_program, "workflow.run") == []
 
 
@@ -200,9 +215,11 @@ def test_similar_on_a_runtime_without_embeddings_is_a_clear_case_error(
     assert check["error"] and "runtime 'local' does not serve embeddings" in check["reason"]
 
 
-def test_validating_a_spec_names_the_recurring_task_once(baseline_program: Path) -> None:
+def test_validating_a_spec_names_the_recurring_task_once(
+    baseline_program: Path, people: dict[str, dict[str, str]]
+) -> None:
     assert facts(baseline_program, "task.named") == []
-    result = cli("workflow", "validate", "summary", "--as", "omar")
+    result = cli("workflow", "validate", "summary", env=people["omar"])
     assert "recorded the recurring task 'summary' (daily)" in result.stdout
     [named] = facts(baseline_program, "task.named")
     assert named.payload == {"task": "summary: Summarise a support ticket", "frequency": "daily"}
