@@ -33,9 +33,12 @@ turn them into a message, an exit code or an HTTP error. Anything else that esca
     │   └── TokenBudgetSpent          …or its tokens per day
     ├── RuntimeFault                  a model runtime is down, slow or answered garbage
     │   ├── RuntimeUnavailable        cannot connect / connection lost
-    │   │   └── NoRuntimeAnswers      …on every runtime serving the model
+    │   │   ├── NoRuntimeAnswers      …on every runtime serving the model
+    │   │   └── TransportFailed       …mid-request, in the load generator's own HTTP client
     │   ├── RuntimeTimeout            no answer within the timeout
     │   ├── RuntimeBadResponse        answered, but not what the API promises
+    │   │   ├── EndpointNotServed     …404/405 for an optional endpoint (adapters fall back)
+    │   │   └── EmbeddingsNotServed   …no ``/v1/embeddings`` (a `similar` check needs one)
     │   └── RuntimeAnsweredError      answered with an error status (5xx)
     │       └── RuntimeRejected       …a 4xx: the request's fault, passed on with its status
     ├── ModelUnavailable              a blessed model that no runtime may serve now
@@ -65,6 +68,8 @@ __all__ = [
     "BadRequest",
     "ConfigError",
     "DataClassBlocked",
+    "EmbeddingsNotServed",
+    "EndpointNotServed",
     "ExtraNotInstalled",
     "IdentityError",
     "InhouseError",
@@ -98,6 +103,7 @@ __all__ = [
     "TokenBudgetSpent",
     "ToolCallBlocked",
     "ToolNotAllowed",
+    "TransportFailed",
     "UnknownPerson",
     "UnknownPlay",
     "ValidationProblem",
@@ -293,6 +299,20 @@ class RuntimeTimeout(RuntimeFault):
 
 class RuntimeBadResponse(RuntimeFault):
     pass
+
+
+class EndpointNotServed(RuntimeBadResponse):
+    """The runtime answered 404/405 for an optional endpoint (``/props``, ``/version``).
+    Adapters catch it and fall back; it does not reach a person."""
+
+
+class EmbeddingsNotServed(RuntimeBadResponse):
+    """The runtime answers, but not ``/v1/embeddings``."""
+
+
+class TransportFailed(RuntimeUnavailable):
+    """The load generator's request could not be completed (connect, transport or protocol
+    failure); the message says what happened, for that sample's error."""
 
 
 class RuntimeAnsweredError(RuntimeFault):

@@ -14,16 +14,17 @@ from typing import Any, Protocol, Self, runtime_checkable
 
 import httpx
 
-from inhouse.errors import RuntimeBadResponse, RuntimeTimeout, RuntimeUnavailable
+from inhouse.errors import (
+    EmbeddingsNotServed,
+    RuntimeBadResponse,
+    RuntimeTimeout,
+    RuntimeUnavailable,
+)
 
 __all__ = ["Embedder", "EmbeddingsNotServed", "HttpEmbedder", "cosine"]
 
 #: statuses with which a server says it has no such endpoint
 _NO_ENDPOINT = frozenset({404, 405, 501})
-
-
-class EmbeddingsNotServed(RuntimeBadResponse):
-    """The runtime answers, but not ``/v1/embeddings``."""
 
 
 @runtime_checkable

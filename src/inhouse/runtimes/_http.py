@@ -10,19 +10,21 @@ from typing import Any, NoReturn
 
 import httpx
 
-from inhouse.errors import RuntimeBadResponse, RuntimeFault, RuntimeTimeout, RuntimeUnavailable
+from inhouse.errors import (
+    EndpointNotServed,
+    RuntimeBadResponse,
+    RuntimeFault,
+    RuntimeTimeout,
+    RuntimeUnavailable,
+)
 from inhouse.runtimes.error_body import error_detail, snippet
 
 __all__ = ["HttpClient", "NotServed"]
 
+NotServed = EndpointNotServed  # the adapters' name for it
+
 #: statuses that mean "the runtime is there but cannot serve now" (loading, overloaded, proxy)
 _UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
-
-
-class NotServed(Exception):
-    """The runtime answered 404/405 for an optional endpoint (``/props``, ``/version``).
-
-    Internal: adapters catch it and fall back; it never leaves the package."""
 
 
 class HttpClient:

@@ -23,12 +23,11 @@ from urllib.parse import urlsplit
 
 import httptools
 
+from inhouse.errors import TransportFailed
+
 __all__ = ["Answer", "HttpError", "StreamClient"]
 
-
-class HttpError(Exception):
-    """The request could not be completed (connect, transport or protocol failure). The
-    message says what happened, for a sample's error."""
+HttpError = TransportFailed  # what this client raises when a request cannot complete
 
 
 @dataclass
