@@ -23,6 +23,7 @@ from inhouse.db.schema import gateway_usage
 from inhouse.gateway import Gateway, KeyLimits, build_gateway, issue_key
 from inhouse.program import Program
 from inhouse.runtimes.digests import sha256_digest
+from tests.people import enrol
 from tests.runtimes.standin import free_port
 
 LEAD = "lena"
@@ -43,7 +44,7 @@ def make_program(
     program.record_hypothesis(LEAD, "replace the hosted API", aim="replace-dependency",
                               target="hosted chat")  # fmt: skip
     program.start_play(LEAD, 1)
-    program.add_person(LEAD, "omar", team="support")
+    enrol(program, "omar", team="support")
     config_path = folder / "inhouse.toml"
     settings = {
         "flush_seconds": 0.05,
@@ -75,9 +76,10 @@ def digest_of(path: Path) -> str:
     return sha256_digest(path, cached=False)
 
 
-def key_for(program: Program, person: str = LEAD, **options: Any) -> str:
+def key_for(program: Program, **options: Any) -> str:
+    """A gateway key for lena (play 1's owner, so no waiver), granted and fetched with her key."""
     agent = options.pop("agent", None)
-    _, key = issue_key(program, LEAD, person, agent=agent, limits=KeyLimits(**options))
+    _, key = issue_key(program, LEAD, LEAD, agent=agent, limits=KeyLimits(**options))
     return key
 
 

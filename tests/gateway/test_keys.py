@@ -1,5 +1,7 @@
-"""Gateway keys through the CLI: shown once, stored as a hash, revoked, listed; issuing beyond
-play 1's owner goes through the scaling guard; every key event is in the audit trail."""
+"""Gateway keys through the CLI: granted by a lead, fetched (shown once) by their person with
+their own signing key, stored as a hash, revoked, listed; granting beyond play 1's owner goes
+through the scaling guard; an agent key needs a tool boundary; every key event is in the audit
+trail."""
 
 from __future__ import annotations
 
@@ -14,28 +16,39 @@ from typer.testing import CliRunner
 from inhouse.cli.app import app
 from inhouse.db.schema import gateway_keys
 from inhouse.program import Program
+from tests.people import enrol_cli
 
 runner = CliRunner()
 
 
-def ok(*args: str) -> str:
-    result = runner.invoke(app, list(args))
+def ok(*args: str, env: dict[str, str] | None = None) -> str:
+    result = runner.invoke(app, list(args), env=env)
     assert result.exit_code == 0, f"{args}: {result.stdout}{result.stderr}"
     return result.stdout
 
 
 @pytest.fixture
-def program(_isolated: Path) -> Path:
+def omar() -> dict[str, str]:
+    """omar's shell (his own key), filled in when the program enrols him."""
+    return {}
+
+
+@pytest.fixture
+def program(_isolated: Path, omar: dict[str, str]) -> Path:
     ok("init", "Acme", "--lead", "lena")
     ok("person", "role", "lena", "--add", "play-owner")
-    ok("person", "add", "omar", "--team", "support")
+    opened = Program.open(_isolated)
+    omar.update(enrol_cli(opened, "omar", _isolated.parent / "keys", team="support"))
+    opened.close()
     ok("hypothesis", "replace the hosted API", "--replaces", "hosted chat")
     ok("play", "start", "1")
     return _isolated
 
 
 def test_issue_prints_the_key_once_and_stores_only_its_hash(program: Path) -> None:
-    out = ok("keys", "issue", "lena", "--rpm", "30", "--tokens-per-day", "1000")
+    granted = ok("keys", "issue", "lena", "--rpm", "30", "--tokens-per-day", "1000")
+    assert "Granted lena a gateway key" in granted and "ih_" not in granted  # the grant hides it
+    out = ok("keys", "fetch")  # lena fetches her own key with her own signing key
     key = out.strip().splitlines()[-1]
     assert key.startswith("ih_") and len(key) > 40
     opened = Program.open(program)
@@ -49,12 +62,14 @@ def test_issue_prints_the_key_once_and_stores_only_its_hash(program: Path) -> No
     (entry,) = json.loads(ok("keys", "list", "--json"))
     assert entry["person"] == "lena" and entry["rpm"] == 30 and "key" not in entry
     kinds = [e.kind for e in opened.events()]
-    assert "gateway.key.issued" in kinds
+    assert "gateway.key.granted" in kinds and "gateway.key.issued" in kinds
+    assert key not in json.dumps([e.payload for e in opened.events()])  # nor in the log
     opened.close()
 
 
 def test_revoke_by_prefix_is_recorded(program: Path) -> None:
-    key = json.loads(ok("keys", "issue", "lena", "--json"))
+    ok("keys", "issue", "lena")
+    key = json.loads(ok("keys", "fetch", "--json"))
     ok("keys", "revoke", key["prefix"])
     assert json.loads(ok("keys", "list", "--json")) == []
     (entry,) = json.loads(ok("keys", "list", "--all", "--json"))
@@ -67,26 +82,45 @@ def test_revoke_by_prefix_is_recorded(program: Path) -> None:
     opened.close()
 
 
-def test_a_key_beyond_the_owner_is_refused_with_the_missing_evidence(program: Path) -> None:
+def test_a_key_beyond_the_owner_is_refused_with_the_missing_evidence(
+    program: Path, omar: dict[str, str]
+) -> None:
     result = runner.invoke(app, ["keys", "issue", "omar"])
     assert result.exit_code == 3
-    assert "refused: issue gateway key to omar" in result.stderr
+    assert "refused: grant a gateway key to omar" in result.stderr
     assert "missing evidence" in result.stderr
     assert "ih_" not in result.stdout
+    # nothing was granted, so omar has nothing to fetch
+    fetched = runner.invoke(app, ["keys", "fetch"], env=omar)
+    assert fetched.exit_code == 2 and "no gateway key is waiting for omar" in fetched.stderr
     opened = Program.open(program)
     with opened.store.engine.connect() as conn:
         assert conn.execute(select(gateway_keys)).all() == []
+    assert "gateway.key.granted" not in [e.kind for e in opened.events()]
     opened.close()
 
 
-def test_a_waiver_lets_a_key_beyond_the_owner_through(program: Path) -> None:
+def test_a_waiver_lets_a_key_beyond_the_owner_through(program: Path, omar: dict[str, str]) -> None:
     ok("waiver", "grant", "scaling-before-proving", "--reason", "time-boxed-experiment",
        "--note", "two-week trial with omar", "--expires", "14d")  # fmt: skip
-    issued = json.loads(ok("keys", "issue", "omar", "--agent", "coder", "--json"))
+    # an agent key needs that agent's tool boundary first (else the agent would be unbounded)
+    unbounded = runner.invoke(app, ["keys", "issue", "omar", "--agent", "coder"])
+    assert unbounded.exit_code == 2 and "agent 'coder' has no tool boundary" in unbounded.stderr
+    with (program / "inhouse.toml").open("a", encoding="utf-8") as config:
+        config.write('\n[policy.agents.coder]\ntools = ["read_file"]\n')
+    granted = json.loads(ok("keys", "issue", "omar", "--agent", "coder", "--json"))
+    assert granted["person"] == "omar" and granted["agent"] == "coder"
+    # the granter never sees omar's key: only omar's own signing key fetches it
+    refused = runner.invoke(app, ["keys", "fetch"])
+    assert refused.exit_code == 2 and "no gateway key is waiting for lena" in refused.stderr
+    issued = json.loads(ok("keys", "fetch", "--json", env=omar))
     assert issued["person"] == "omar" and issued["agent"] == "coder"
+    assert issued["key"].startswith("ih_")
     opened = Program.open(program)
-    event = next(e for e in opened.events() if e.kind == "gateway.key.issued")
-    assert event.payload["waivers"], "the waiver it relied on is on the record"
+    grant = next(e for e in opened.events() if e.kind == "gateway.key.granted")
+    assert grant.payload["waivers"], "the waiver it relied on is on the record"
+    fetch = next(e for e in opened.events() if e.kind == "gateway.key.issued")
+    assert fetch.actor == "omar" and fetch.payload["grant"] == grant.payload["grant"]
     opened.close()
 
 

@@ -13,6 +13,8 @@ from inhouse.cli.app import app
 from inhouse.db.schema import gateway_usage
 from inhouse.gateway.usage import UsageRecord, insert_usage, new_request_id
 from inhouse.program import Program
+from inhouse.program.collectors import measured_kinds
+from inhouse.program.counting import why_uncounted
 
 runner = CliRunner()
 
@@ -46,9 +48,16 @@ def test_rollup_records_changed_days_once(_isolated: Path) -> None:
     _use(program, "omar", "2026-11-02T15:00:00+00:00")
     (again,) = json.loads(ok("gateway", "rollup", "--json"))
     assert (again["person"], again["requests"]) == ("omar", 2)
-    facts = [f for f in Program.open(_isolated).state().facts if f.kind == "usage.daily"]
+    opened = Program.open(_isolated)
+    state = opened.state()
+    facts = [f for f in state.facts if f.kind == "usage.daily"]
     assert len(facts) == 3
     assert all(f.collector == "inhouse gateway rollup" for f in facts)
+    # signed by the gateway's own service key (the lead's first rollup enrolled it), so they
+    # count: usage is the gateway's measurement, not the lead's word
+    assert {f.by for f in facts} == {"gateway"} and state.people["gateway"].service
+    assert all(why_uncounted(f, state, measured_kinds()) is None for f in facts)
+    opened.close()
     program.close()
 
 
