@@ -20,6 +20,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from inhouse.program.status_shape import CheckRow, PlayView, Status, WaiverView
+
 __all__ = ["ProgressBar", "render_status"]
 
 
@@ -84,7 +86,7 @@ _STATE = {
 }
 
 
-def _words(row: dict[str, Any]) -> str:
+def _words(row: CheckRow) -> str:
     """The evidence under a check that is not a signed measurement, each labelled."""
     if row["basis"] not in ("attested", "mixed", "on-behalf", "unsigned"):
         return ""
@@ -96,7 +98,7 @@ def _words(row: dict[str, Any]) -> str:
     return f"\n[yellow]⚑ a person's word, not measured: {'; '.join(words)}[/]" if words else ""
 
 
-def _check_rows(table: Table, label: str, rows: list[dict[str, Any]], *, narrow: bool) -> None:
+def _check_rows(table: Table, label: str, rows: list[CheckRow], *, narrow: bool) -> None:
     for index, row in enumerate(rows):
         reason = escape(row["reason"]) + _words(row)
         if row["waived_by"]:
@@ -111,7 +113,7 @@ def _check_rows(table: Table, label: str, rows: list[dict[str, Any]], *, narrow:
 
 
 def _play_panel(
-    play: dict[str, Any], current: bool, waivers: dict[int, dict[str, Any]], *, narrow: bool
+    play: PlayView, current: bool, waivers: dict[int, WaiverView], *, narrow: bool
 ) -> Panel:
     table = Table(box=None, show_header=False, padding=(0, 1), expand=True)
     table.add_column(width=7, style="bold")
@@ -155,7 +157,7 @@ def _play_panel(
     )
 
 
-def render_status(console: Console, data: dict[str, Any]) -> None:
+def render_status(console: Console, data: Status) -> None:
     program = data["program"]
     book = program["playbook"]
     console.print(

@@ -10,7 +10,6 @@ raises an :mod:`inhouse.errors` exception naming the missing evidence.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from inhouse.db import open_store
 from inhouse.errors import InvalidInput, ProgramExists
@@ -23,6 +22,7 @@ from inhouse.program.evidence import EvidenceMixin
 from inhouse.program.handoffs import PlaysMixin
 from inhouse.program.people import PeopleMixin, check_name
 from inhouse.program.playbook import Role, load_playbook
+from inhouse.program.status_shape import Status
 from inhouse.program.waivers import WaiversMixin
 
 __all__ = ["Clock", "Program"]
@@ -122,7 +122,7 @@ class Program(WaiversMixin, PeopleMixin, EvidenceMixin, PlaysMixin, ProgramCore)
     def close(self) -> None:
         self.store.close()
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> Status:
         """The program's status as JSON-ready data (see :mod:`inhouse.program.status`)."""
         from inhouse.program.status import build_status
 

@@ -6,7 +6,6 @@ The shape is documented in docs/status-json.md and pinned by a test; add keys, n
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from inhouse.program.evaluation import (
     CheckedRef,
@@ -18,6 +17,14 @@ from inhouse.program.evaluation import (
 from inhouse.program.guards import Guard, governance_theater, start_blockers
 from inhouse.program.playbook import Play, Playbook
 from inhouse.program.state import ProgramState, Waiver
+from inhouse.program.status_shape import (
+    CheckRow,
+    HandoffView,
+    PlayView,
+    Status,
+    StopView,
+    WaiverView,
+)
 
 __all__ = ["SCHEMA_VERSION", "build_status"]
 
@@ -28,7 +35,7 @@ def _time(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat(timespec="seconds")
 
 
-def _waiver(waiver: Waiver, now: datetime) -> dict[str, Any]:
+def _waiver(waiver: Waiver, now: datetime) -> WaiverView:
     return {
         "id": waiver.seq,
         "guard": waiver.guard,
@@ -42,8 +49,8 @@ def _waiver(waiver: Waiver, now: datetime) -> dict[str, Any]:
     }
 
 
-def _checks(checked: list[CheckedRef], waived: list[Waiver], now: datetime) -> list[dict[str, Any]]:
-    rows = []
+def _checks(checked: list[CheckedRef], waived: list[Waiver], now: datetime) -> list[CheckRow]:
+    rows: list[CheckRow] = []
     for item in checked:
         result = item.result
         rows.append(
@@ -72,9 +79,7 @@ def _checks(checked: list[CheckedRef], waived: list[Waiver], now: datetime) -> l
     return rows
 
 
-def _play_view(
-    playbook: Playbook, play: Play, state: ProgramState, now: datetime
-) -> dict[str, Any]:
+def _play_view(playbook: Playbook, play: Play, state: ProgramState, now: datetime) -> PlayView:
     record = state.plays.get(play.id)
     handoff = state.handoffs.get(play.id)
     trigger = trigger_results(play, state, now)
@@ -87,7 +92,7 @@ def _play_view(
     ]
     exit_checked = exit_results(play, state, now) if record is not None else None
     stale = False
-    handoff_view = None
+    handoff_view: HandoffView | None = None
     if handoff is not None:
         if handoff.status == "accepted" and exit_checked is not None:
             stale = evidence_hash(exit_checked) != handoff.accepted_hash
@@ -147,7 +152,7 @@ def _current(playbook: Playbook, state: ProgramState) -> str | None:
 
 def build_status(
     playbook: Playbook, state: ProgramState, now: datetime, *, folder: str = ""
-) -> dict[str, Any]:
+) -> Status:
     """Everything ``inhouse status`` shows, as JSON-ready data."""
     warnings = []
     if state.playbook_version != playbook.version or state.playbook != playbook.name:
@@ -167,7 +172,7 @@ def build_status(
     facts = state.live_facts(now)
     expired = [f for f in state.facts if f.expired(now)]
     stop = state.stopped
-    stop_view = None
+    stop_view: StopView | None = None
     if stop is not None:
         evidence = [f for f in state.facts if f.id in stop.evidence]
         stop_view = {

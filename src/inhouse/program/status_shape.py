@@ -1,0 +1,168 @@
+"""The shape of a program's status: what ``inhouse status --json`` prints, what the CLI renders,
+and what the dashboard will show. One declaration, typed, so the core, the renderer and the
+JSON twin cannot drift apart (docs/json.md documents it; a test pins it)."""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+__all__ = [
+    "CheckRow",
+    "EvidenceRow",
+    "FactCounts",
+    "HandoffView",
+    "KeyView",
+    "PersonView",
+    "PlayView",
+    "PlaybookRef",
+    "ProgramView",
+    "RefusalView",
+    "Status",
+    "StopEvidence",
+    "StopView",
+    "WaiverView",
+]
+
+
+class EvidenceRow(TypedDict):
+    fact: int
+    kind: str
+    provenance: str
+    by: str
+    signed: bool
+    on_behalf_of: str | None
+    label: str
+
+
+class CheckRow(TypedDict):
+    check: str
+    title: str
+    outcome: str
+    reason: str
+    basis: str | None
+    evidence: list[EvidenceRow]
+    waived_by: list[int]
+
+
+class HandoffView(TypedDict):
+    to: str
+    offered_by: str
+    offered_at: str | None
+    comment: str
+    status: str
+    decided_by: str | None
+    decided_at: str | None
+    decision_comment: str | None
+    stale: bool
+
+
+class PlayView(TypedDict):
+    number: int
+    id: str
+    title: str
+    purpose: str
+    owner_role: str
+    owner_who: str
+    owner: str | None
+    state: str
+    started_at: str | None
+    started_under_waivers: list[int]
+    exited_at: str | None
+    trigger: list[CheckRow]
+    exit: list[CheckRow] | None
+    exit_met: bool | None
+    hands_on: str | None
+    handoff: HandoffView | None
+    ongoing: bool
+
+
+class StopEvidence(TypedDict):
+    fact: int
+    kind: str
+    label: str
+    payload: dict[str, Any]
+
+
+class StopView(TypedDict):
+    reason: str
+    by: str
+    at: str | None
+    comment: str
+    evidence: list[StopEvidence]
+    success: bool
+    summary: str
+
+
+class PlaybookRef(TypedDict):
+    name: str
+    version: int
+
+
+class ProgramView(TypedDict):
+    name: str
+    folder: str
+    lead: str
+    playbook: PlaybookRef
+    state: str
+    stopped: StopView | None
+    created_at: str | None
+    demo: bool
+    id: str
+
+
+class KeyView(TypedDict):
+    key_id: str
+    machine: str
+    enrolled_at: str | None
+    invited_by: str | None
+    revoked_at: str | None
+
+
+class PersonView(TypedDict):
+    name: str
+    email: str
+    team: str
+    roles: list[str]
+    service: bool
+    enrolled: bool
+    keys: list[KeyView]
+
+
+class FactCounts(TypedDict):
+    live: int
+    expired: list[int]
+
+
+class WaiverView(TypedDict):
+    id: int
+    guard: str
+    play: str | None
+    reason: str
+    note: str
+    granted_by: str
+    granted_at: str | None
+    expires: str | None
+    active: bool
+
+
+class RefusalView(TypedDict):
+    event: int
+    at: str | None
+    actor: str
+    action: str
+    guards: list[str]
+    message: str
+
+
+class Status(TypedDict):
+    schema: int
+    program: ProgramView
+    now: str | None
+    current_play: str | None
+    plays: list[PlayView]
+    people: list[PersonView]
+    facts: FactCounts
+    waivers: list[WaiverView]
+    refusals: list[RefusalView]
+    warnings: list[str]
+    events: int
