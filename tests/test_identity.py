@@ -12,6 +12,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from inhouse.cli.app import app
+from inhouse.errors import IdentityError, NotAllowed
 from inhouse.identity import SigningKey, load_key
 from inhouse.program import Program
 from inhouse.program.checks import evaluate
@@ -242,4 +243,24 @@ def test_evidence_from_another_machine_travels_as_a_signed_envelope(
     assert "already imported" in cli("evidence", "import", "omar.json")
     held = [f for f in lena.state().facts if f.kind == "review.held"]
     assert [(f.by, f.imported, f.comment) for f in held] == [("omar", True, "we met")]
+    assert "signatures valid" in cli("audit", "verify")
+
+
+def test_a_second_machine_and_a_revoked_key(lena: Program, _isolated: Path) -> None:
+    """A person enrols another machine by inviting themselves; a revoked key acts for nobody."""
+    omar = enrol(lena, "omar", team="support")
+    laptop_key = omar.key
+    text = omar.invite("omar")  # omar, with the key he holds, invites his own new machine
+    desktop = SigningKey.generate()
+    lena.join(str(text), desktop, at_machine="omar-desktop")
+    assert {k.machine for k in lena.state().keys_of("omar")} == {"omar-laptop", "omar-desktop"}
+    on_desktop = lena.using(desktop)
+    assert on_desktop.whoami().name == "omar"
+    # only a lead invites someone else
+    with pytest.raises(NotAllowed, match="only a rollout lead invites"):
+        omar.invite("zed")
+    omar.revoke_key(laptop_key.key_id)
+    with pytest.raises(IdentityError, match="was revoked for omar"):
+        lena.using(laptop_key).request_access()
+    on_desktop.request_access(reason="still me")
     assert "signatures valid" in cli("audit", "verify")
