@@ -235,7 +235,7 @@ def test_second_person_verified() -> None:
     by_owner = fact("baseline.verify", by="lena", lock_hash=LOCK, passed=True)
     result = run("second-person-verified", current, by_owner)
     assert result.outcome is Outcome.FAIL and "by a second person" in result.reason
-    assert "lena is lena" in result.reason  # the owner signed it
+    assert "it is lena's own" in result.reason  # the owner signed it
     # another key on the owner's machine is not a second person standing it up on theirs
     on_her_laptop = fact(
         "baseline.verify", by="omar", signed_on="lena-laptop", lock_hash=LOCK, passed=True

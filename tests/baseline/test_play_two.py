@@ -134,7 +134,7 @@ def test_play_two_walks_on_measured_facts(program: Path, omar: dict[str, str]) -
     reason = str(checks["second-person-verified"]["reason"])
     # the check judges the signer: lena's key signed the only verify, and lena is the owner
     assert "no verify of the current lock by a second person on their own machine" in reason
-    assert "(lena is lena)" in reason
+    assert "(it is lena's own)" in reason
 
     # omar's key, but run on the owner's machine: verify says so, and the exit agrees
     out = run("baseline", "verify", env={"INHOUSE_KEY": omar["INHOUSE_KEY"]})

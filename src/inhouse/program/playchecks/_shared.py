@@ -32,7 +32,7 @@ def other_person_elsewhere(ctx: CheckContext, fact: Fact, judged: set[str]) -> s
     """Why ``fact`` is not evidence from someone other than ``judged``, or None when it is: it
     must be signed by another person, from a machine none of ``judged`` enrolled a key from."""
     if fact.by in judged:
-        return f"{fact.by} is {names(list(judged))}"
+        return f"it is {fact.by}'s own"
     theirs = ctx.machines_of(judged)
     used = {m for m in (fact.machine, str(fact.payload.get("machine") or "")) if m}
     shared = used & theirs
