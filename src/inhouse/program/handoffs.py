@@ -12,6 +12,7 @@ from inhouse.errors import InvalidInput, NotAllowed, Refused
 from inhouse.program.checks import Person
 from inhouse.program.core import ProgramCore
 from inhouse.program.evaluation import (
+    CheckedRef,
     context_for,
     describe_missing,
     evidence_hash,
@@ -25,6 +26,14 @@ from inhouse.program.playbook import Play, Role
 from inhouse.program.state import ProgramState
 
 __all__ = ["PlaysMixin"]
+
+
+def _met(checked: list[CheckedRef], refusal: str) -> str:
+    """The evidence hash a handoff is bound to, once every exit check holds; else ``refusal``,
+    naming what is missing."""
+    if not satisfied(checked):
+        raise Refused(refusal, missing=describe_missing(checked))
+    return evidence_hash(checked)
 
 
 class PlaysMixin(ProgramCore):
@@ -106,12 +115,9 @@ class PlaysMixin(ProgramCore):
                 f"play {number}'s handoff is already {current.status} ({current.to}); "
                 "nothing changed since"
             )
-        if not satisfied(checked):
-            raise Refused(
-                f"play {number} ({play.id}) cannot hand off: its exit criteria are not met",
-                missing=describe_missing(checked),
-            )
-        digest = evidence_hash(checked)
+        digest = _met(
+            checked, f"play {number} ({play.id}) cannot hand off: its exit criteria are not met"
+        )
         self._append(
             EventKind.HANDOFF_OFFERED,
             who.name,
@@ -122,13 +128,10 @@ class PlaysMixin(ProgramCore):
     def accept_handoff(self, actor: str | None, play_ref: str | int, *, comment: str = "") -> str:
         state, who, play = self._decision(actor, play_ref)
         number = self.playbook.number(play.id)
-        checked = exit_results(play, state, self.clock())
-        if not satisfied(checked):
-            raise Refused(
-                f"cannot accept play {number}'s handoff: its exit criteria no longer hold",
-                missing=describe_missing(checked),
-            )
-        digest = evidence_hash(checked)
+        digest = _met(
+            exit_results(play, state, self.clock()),
+            f"cannot accept play {number}'s handoff: its exit criteria no longer hold",
+        )
         self._append(
             EventKind.HANDOFF_ACCEPTED,
             who.name,
