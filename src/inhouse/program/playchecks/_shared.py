@@ -3,7 +3,10 @@ fact, never a name typed into a payload."""
 
 from __future__ import annotations
 
-from inhouse.program.checks import CheckContext
+import functools
+from collections.abc import Callable
+
+from inhouse.program.checks import CheckContext, CheckFunc, Result, failed
 from inhouse.program.facts import Fact
 
 __all__ = [
@@ -12,11 +15,29 @@ __all__ = [
     "current_lock",
     "current_workflow",
     "early_owners",
+    "given",
     "insiders",
     "names",
     "other_person_elsewhere",
     "passing_runs",
 ]
+
+
+def given(
+    find: Callable[[CheckContext], Fact | None], missing: str
+) -> Callable[[Callable[[CheckContext, Fact], Result]], CheckFunc]:
+    """For a check that judges one fact (the current lock, the current workflow): ``find`` looks
+    it up and the check gets it; without one, the check fails saying ``missing``."""
+
+    def decorator(judge: Callable[[CheckContext, Fact], Result]) -> CheckFunc:
+        @functools.wraps(judge)
+        def check(ctx: CheckContext) -> Result:
+            fact = find(ctx)
+            return failed(missing) if fact is None else judge(ctx, fact)
+
+        return check
+
+    return decorator
 
 
 def current_lock(ctx: CheckContext) -> Fact | None:

@@ -10,9 +10,11 @@ from inhouse.program.checks import (
     passed,
     register_check,
 )
+from inhouse.program.facts import Fact
 from inhouse.program.playchecks._shared import (
     current_lock,
     early_owners,
+    given,
     names,
     other_person_elsewhere,
 )
@@ -39,11 +41,9 @@ def access_requested(ctx: CheckContext) -> Result:
 
 
 @register_check("baseline-pinned", reads=("baseline.lock",))
-def baseline_pinned(ctx: CheckContext) -> Result:
+@given(current_lock, "no baseline lock: run `inhouse baseline lock`")
+def baseline_pinned(ctx: CheckContext, lock: Fact) -> Result:
     """The lock names one runtime and one or two blessed models, each with a content digest."""
-    lock = current_lock(ctx)
-    if lock is None:
-        return failed("no baseline lock: run `inhouse baseline lock`")
     most = int(ctx.param("max_models", 2))
     models = lock.payload["models"]
     if not 1 <= len(models) <= most:
@@ -54,11 +54,9 @@ def baseline_pinned(ctx: CheckContext) -> Result:
 
 
 @register_check("install-script-written", reads=("baseline.lock", "baseline.install_script"))
-def install_script_written(ctx: CheckContext) -> Result:
+@given(current_lock, "no baseline lock, so no install script for it: run `inhouse baseline lock`")
+def install_script_written(ctx: CheckContext, lock: Fact) -> Result:
     """An install script was written for the current lock."""
-    lock = current_lock(ctx)
-    if lock is None:
-        return failed("no baseline lock, so no install script for it: run `inhouse baseline lock`")
     lock_hash = lock.payload["lock_hash"]
     script = ctx.facts.latest(
         "baseline.install_script", lambda f: f.payload["lock_hash"] == lock_hash
@@ -71,11 +69,9 @@ def install_script_written(ctx: CheckContext) -> Result:
 
 
 @register_check("data-rules-written", reads=("baseline.lock",))
-def data_rules_written(ctx: CheckContext) -> Result:
+@given(current_lock, "no baseline lock: write data rules in inhouse.toml and lock the baseline")
+def data_rules_written(ctx: CheckContext, lock: Fact) -> Result:
     """Data-handling rules are written and part of the lock."""
-    lock = current_lock(ctx)
-    if lock is None:
-        return failed("no baseline lock: write data rules in inhouse.toml and lock the baseline")
     if not lock.payload["rules_hash"]:
         return failed(
             "the lock has no data-handling rules: add a [data_rules] table to inhouse.toml and "
@@ -86,11 +82,9 @@ def data_rules_written(ctx: CheckContext) -> Result:
 
 
 @register_check("second-person-verified", reads=("baseline.lock", "baseline.verify"))
-def second_person_verified(ctx: CheckContext) -> Result:
+@given(current_lock, "no baseline lock to verify against: run `inhouse baseline lock`")
+def second_person_verified(ctx: CheckContext, lock: Fact) -> Result:
     """Someone other than the baseline's owner passed `baseline verify` on the current lock."""
-    lock = current_lock(ctx)
-    if lock is None:
-        return failed("no baseline lock to verify against: run `inhouse baseline lock`")
     # the play's owner, the owner the lock names and whoever signed the lock are all "the owner"
     owners = {str(o) for o in (ctx.owners.get("baseline"), lock.payload.get("owner"), lock.by) if o}
     lock_hash = lock.payload["lock_hash"]

@@ -13,9 +13,11 @@ from inhouse.program.checks import (
     passed,
     register_check,
 )
+from inhouse.program.facts import Fact
 from inhouse.program.playchecks._shared import (
     builders,
     current_lock,
+    given,
     insiders,
     names,
 )
@@ -69,11 +71,9 @@ def champions_named(ctx: CheckContext) -> Result:
 
 
 @register_check("versions-pinned", reads=("baseline.lock", "drift.review"))
-def versions_pinned(ctx: CheckContext) -> Result:
+@given(current_lock, "no baseline lock to pin versions to")
+def versions_pinned(ctx: CheckContext, lock: Fact) -> Result:
     """A recent drift review found the installed versions equal to the current lock."""
-    lock = current_lock(ctx)
-    if lock is None:
-        return failed("no baseline lock to pin versions to")
     lock_hash = lock.payload["lock_hash"]
     review = ctx.facts.latest("drift.review", lambda f: f.payload["lock_hash"] == lock_hash)
     if review is None:

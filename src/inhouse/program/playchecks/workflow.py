@@ -9,10 +9,12 @@ from inhouse.program.checks import (
     passed,
     register_check,
 )
+from inhouse.program.facts import Fact
 from inhouse.program.playchecks._shared import (
     author_of,
     current_lock,
     current_workflow,
+    given,
     other_person_elsewhere,
     passing_runs,
 )
@@ -36,11 +38,9 @@ def recurring_task_named(ctx: CheckContext) -> Result:
 
 
 @register_check("workflow-pinned", reads=("workflow.spec", "workflow.run", "baseline.lock"))
-def workflow_pinned(ctx: CheckContext) -> Result:
+@given(current_workflow, "no workflow defined: write workflows/NAME.yaml and run its tests")
+def workflow_pinned(ctx: CheckContext, spec: Fact) -> Result:
     """The current workflow's model is a blessed model of the current lock, by digest."""
-    spec = current_workflow(ctx)
-    if spec is None:
-        return failed("no workflow defined: write workflows/NAME.yaml and run its tests")
     lock = current_lock(ctx)
     if lock is None:
         return failed("no baseline lock to pin the workflow's model against", spec)
@@ -58,11 +58,9 @@ def workflow_pinned(ctx: CheckContext) -> Result:
 
 
 @register_check("workflow-tests-pass", reads=("workflow.spec", "workflow.run", "baseline.lock"))
-def workflow_tests_pass(ctx: CheckContext) -> Result:
+@given(current_workflow, "no workflow defined: write workflows/NAME.yaml")
+def workflow_tests_pass(ctx: CheckContext, spec: Fact) -> Result:
     """The current version of the workflow has a passing test run."""
-    spec = current_workflow(ctx)
-    if spec is None:
-        return failed("no workflow defined: write workflows/NAME.yaml")
     runs = passing_runs(ctx, spec)
     if not runs:
         return failed(
@@ -75,11 +73,9 @@ def workflow_tests_pass(ctx: CheckContext) -> Result:
 
 
 @register_check("workflow-run-by-other", reads=("workflow.spec", "workflow.run", "baseline.lock"))
-def workflow_run_by_other(ctx: CheckContext) -> Result:
+@given(current_workflow, "no workflow defined: write workflows/NAME.yaml")
+def workflow_run_by_other(ctx: CheckContext, spec: Fact) -> Result:
     """Someone other than the author ran the current workflow's tests and passed."""
-    spec = current_workflow(ctx)
-    if spec is None:
-        return failed("no workflow defined: write workflows/NAME.yaml")
     author = author_of(spec)
     runs = passing_runs(ctx, spec)
     why_not = {run.id: other_person_elsewhere(ctx, run, {author}) for run in runs}
