@@ -264,3 +264,13 @@ def test_a_second_machine_and_a_revoked_key(lena: Program, _isolated: Path) -> N
         lena.using(laptop_key).request_access()
     on_desktop.request_access(reason="still me")
     assert "signatures valid" in cli("audit", "verify")
+
+
+def test_a_champion_role_is_not_a_way_into_the_pilot(lena: Program, _isolated: Path) -> None:
+    """Giving someone outside the pilot a role that is not the pilot's does not let a gateway key
+    past the skipping-play-five guard."""
+    _waive("scaling-before-proving")
+    enrol_cli(lena, "pia", _isolated / "keys", team="legal", roles=["pilot-user"])
+    enrol_cli(lena, "dora", _isolated / "keys", team="finance")
+    cli("person", "role", "dora", "--add", "champion")
+    assert "skipping play five" in cli("keys", "issue", "dora", code=3)

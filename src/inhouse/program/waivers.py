@@ -73,15 +73,17 @@ class WaiversMixin(ProgramCore):
         return self._pass_guards(state, who.name, blockers, action=action)
 
     def reach_of(self, person: str) -> Reach:
-        """How far giving ``person`` access reaches: play 1's owner is the owner; pilot members
-        and people holding a role are the pilot; anyone else, once a pilot exists, is beyond it
-        (before a pilot exists, the first people let in are the pilot)."""
+        """How far giving ``person`` access reaches: play 1's owner is the owner; pilot users,
+        rollout leads and the owners of started plays are the pilot; anyone else, once a pilot
+        exists, is beyond it (before a pilot exists, the first people let in are the pilot).
+        A role like champion or support owner is not a way into the pilot."""
         state = self.state()
         target = self._person(state, person)
         first = self.playbook.plays[0].id
         if state.owners.get(first) == person:
             return Reach.OWNER
-        if target.roles:
+        inside = {Role.PILOT_USER.value, Role.ROLLOUT_LEAD.value}
+        if target.roles & inside or person in state.owners.values():
             return Reach.PILOT
         has_pilot = any(Role.PILOT_USER in p.roles for p in state.people.values())
         return Reach.BEYOND_PILOT if has_pilot else Reach.PILOT
