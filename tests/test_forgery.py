@@ -258,3 +258,33 @@ def test_a_refused_handoff_names_what_is_missing(mal: Program) -> None:
     cli("play", "start", "1")
     out = cli("handoff", "offer", "1", "--to", "mal", code=3)
     assert "missing:" in out and "no trial.verdict yet" in out
+
+
+def test_a_second_person_the_owner_invited_counts_and_says_so(mal: Program) -> None:
+    """Inviting is the lead's job; where the lead also owns the baseline, the verify of someone
+    mal invited passes, and the reason says who invited whom so a reader can weigh it."""
+    from inhouse.program.checks import evaluate
+    from inhouse.program.evaluation import context_for
+    from tests.people import enrol
+
+    bob = enrol(mal, "bob", team="ops")
+    lock = {"lock_hash": "sha256:" + "a" * 64, "runtime": {"family": "embedded", "version": "1"},
+            "models": [{"name": "m", "digest": "sha256:" + "b" * 64}], "rules_hash": "r" * 12,
+            "owner": "mal"}  # fmt: skip
+    mal.record_fact(
+        None,
+        "baseline.lock",
+        lock,
+        provenance=Provenance.MEASURED,
+        collector="inhouse baseline lock",
+    )
+    bob.record_fact(
+        None,
+        "baseline.verify",
+        {"lock_hash": lock["lock_hash"], "passed": True, "machine": "bobs-own"},
+        provenance=Provenance.MEASURED,
+        collector="inhouse baseline verify",
+    )
+    result = evaluate("second-person-verified", context_for(mal.state(), mal.clock()))
+    assert result.outcome.value == "pass"
+    assert "note: mal, whose work this judges, invited bob" in result.reason

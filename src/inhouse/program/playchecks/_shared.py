@@ -17,6 +17,7 @@ __all__ = [
     "early_owners",
     "given",
     "insiders",
+    "invited_by_judged",
     "names",
     "other_person_elsewhere",
     "passing_runs",
@@ -63,6 +64,15 @@ def other_person_elsewhere(ctx: CheckContext, fact: Fact, judged: set[str]) -> s
             f"({', '.join(sorted(shared))})"
         )
     return None
+
+
+def invited_by_judged(ctx: CheckContext, person: str, judged: set[str]) -> str:
+    """A note when the "someone else" was invited by the very person being judged: it counts
+    (inviting is a rollout lead's job), and it is said, so a reader can weigh it."""
+    inviter = ctx.invited_by.get(person)
+    if inviter is not None and inviter in judged:
+        return f" (note: {inviter}, whose work this judges, invited {person})"
+    return ""
 
 
 def passing_runs(ctx: CheckContext, spec: Fact) -> list[Fact]:

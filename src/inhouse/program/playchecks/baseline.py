@@ -15,6 +15,7 @@ from inhouse.program.playchecks._shared import (
     current_lock,
     early_owners,
     given,
+    invited_by_judged,
     names,
     other_person_elsewhere,
 )
@@ -95,7 +96,8 @@ def second_person_verified(ctx: CheckContext, lock: Fact) -> Result:
     if by_other:
         fact = by_other[-1]
         where = "imported from their machine" if fact.imported else "on their own machine"
-        return passed(f"{fact.by} verified lock {lock_hash[:12]} {where}", lock, fact)
+        note = invited_by_judged(ctx, fact.by, owners)
+        return passed(f"{fact.by} verified lock {lock_hash[:12]} {where}{note}", lock, fact)
     if good:
         reasons = "; ".join(sorted({str(why) for why in why_not.values()}))
         return failed(

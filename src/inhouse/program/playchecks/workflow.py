@@ -15,6 +15,7 @@ from inhouse.program.playchecks._shared import (
     current_lock,
     current_workflow,
     given,
+    invited_by_judged,
     other_person_elsewhere,
     passing_runs,
 )
@@ -89,4 +90,5 @@ def workflow_run_by_other(ctx: CheckContext, spec: Fact) -> Result:
             spec,
             *runs,
         )
-    return passed(f"{others[-1].by} (not the author, {author}) passed it", spec, others[-1])
+    note = invited_by_judged(ctx, others[-1].by, {author})
+    return passed(f"{others[-1].by} (not the author, {author}) passed it{note}", spec, others[-1])
