@@ -78,13 +78,7 @@ def status(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     from inhouse.location import optional_program
     from inhouse.runtimes import embedded_status
 
-    report = embedded_status(optional_program(program or state.program))
-    if json:
-        print_json(report.model_dump())
-        return
-    out_console().print(report.detail)
-    for line in _describe(report) if report.running else []:
-        out_console().print(line)
+    _show(embedded_status(optional_program(program or state.program)), json)
 
 
 @app.command("stop")
@@ -93,8 +87,15 @@ def stop(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     from inhouse.location import optional_program
     from inhouse.runtimes import stop_embedded
 
-    report = stop_embedded(optional_program(program or state.program))
+    _show(stop_embedded(optional_program(program or state.program)), json)
+
+
+def _show(report: EmbeddedStatus, json: bool) -> None:
+    """A status report as JSON, or its detail and, while the runtime runs, what it serves (a
+    stopped one has nothing more to say)."""
     if json:
         print_json(report.model_dump())
         return
     out_console().print(report.detail)
+    for line in _describe(report) if report.running else []:
+        out_console().print(line)
