@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
@@ -24,10 +24,12 @@ __all__ = [
     "err_console",
     "out_console",
     "print_json",
+    "print_rows",
     "state",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R")
 
 
 class _State:
@@ -116,6 +118,26 @@ def err_console() -> Any:
 def print_json(data: Any) -> None:
     """Write ``data`` as JSON to stdout, plainly (no colour), for scripts."""
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def print_rows(
+    rows: Sequence[R],
+    *,
+    json: bool,
+    columns: Sequence[str],
+    cells: Callable[[R], Sequence[str | None]],
+) -> None:
+    """A list command's answer: ``rows`` as JSON with ``--json``, else a plain table of
+    ``columns``, a line of ``cells(row)`` per row."""
+    if json:
+        print_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table(*columns, box=None)
+    for row in rows:
+        table.add_row(*cells(row))
+    out_console().print(table)
 
 
 ProgramOpt = Annotated[

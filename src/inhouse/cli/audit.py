@@ -7,7 +7,15 @@ from typing import Annotated, Any
 
 import typer
 
-from inhouse.cli._common import JsonOpt, ProgramOpt, Typer, open_program, out_console, print_json
+from inhouse.cli._common import (
+    JsonOpt,
+    ProgramOpt,
+    Typer,
+    open_program,
+    out_console,
+    print_json,
+    print_rows,
+)
 
 app = Typer()
 
@@ -97,19 +105,15 @@ def log(program: ProgramOpt = None, json: JsonOpt = False) -> None:
         }
         for e in events
     ]
-    if json:
-        print_json(rows)
-        return
-    from rich.table import Table
+    print_rows(rows, json=json, columns=("#", "when", "who", "event", "details"), cells=_event)
 
-    table = Table("#", "when", "who", "event", "details", box=None)
-    for row in rows:
-        detail = ", ".join(f"{k}={v}" for k, v in row["payload"].items())
-        table.add_row(
-            str(row["seq"]),
-            row["at"],
-            row["actor"],
-            row["kind"],
-            detail if len(detail) < 90 else detail[:87] + "...",
-        )
-    out_console().print(table)
+
+def _event(row: dict[str, Any]) -> tuple[str, ...]:
+    detail = ", ".join(f"{k}={v}" for k, v in row["payload"].items())
+    return (
+        str(row["seq"]),
+        row["at"],
+        row["actor"],
+        row["kind"],
+        detail if len(detail) < 90 else detail[:87] + "...",
+    )

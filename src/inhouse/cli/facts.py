@@ -15,7 +15,7 @@ from inhouse.cli._common import (
     open_program,
     out_console,
     parse_when,
-    print_json,
+    print_rows,
 )
 
 app = Typer()
@@ -111,16 +111,15 @@ def list_(
         }
         for f in facts
     ]
-    if json:
-        print_json(rows)
-        return
-    from rich.table import Table
+    by_id = {fact.id: fact for fact in facts}
 
-    table = Table("#", "kind", "when", "provenance", "payload", box=None)
-    for fact, row in zip(facts, rows, strict=True):
+    def cells(row: dict[str, Any]) -> tuple[str, ...]:
+        fact = by_id[row["id"]]
         label = fact.label + (" [red](expired)[/]" if row["expired"] else "")
-        table.add_row(str(fact.id), fact.kind, row["at"], label, _short(fact.payload))
-    out_console().print(table)
+        return str(fact.id), fact.kind, row["at"], label, _short(fact.payload)
+
+    columns = ("#", "kind", "when", "provenance", "payload")
+    print_rows(rows, json=json, columns=columns, cells=cells)
 
 
 def _short(payload: dict[str, Any]) -> str:
@@ -143,12 +142,14 @@ def kinds(json: JsonOpt = False) -> None:
         }
         for spec in FACT_KINDS.values()
     ]
-    if json:
-        print_json(rows)
-        return
-    from rich.table import Table
-
-    table = Table("kind", "fields", "measured by", "what", box=None)
-    for row in rows:
-        table.add_row(row["kind"], ", ".join(row["fields"]), row["produced_by"], row["description"])
-    out_console().print(table)
+    print_rows(
+        rows,
+        json=json,
+        columns=("kind", "fields", "measured by", "what"),
+        cells=lambda row: (
+            row["kind"],
+            ", ".join(row["fields"]),
+            row["produced_by"],
+            row["description"],
+        ),
+    )

@@ -16,6 +16,7 @@ from inhouse.cli._common import (
     open_program,
     out_console,
     print_json,
+    print_rows,
 )
 
 app = Typer()
@@ -116,17 +117,14 @@ def list_(
         }
         for k in keys
     ]
-    if json:
-        print_json(rows)
-        return
-    from rich.table import Table
+    columns = ("id", "person", "agent", "prefix", "created", "limits", "revoked")
+    print_rows(rows, json=json, columns=columns, cells=_key)
 
-    table = Table("id", "person", "agent", "prefix", "created", "limits", "revoked", box=None)
-    for row in rows:
-        limits = ", ".join(
-            f"{name} {row[name]}" for name in ("rpm", "tokens_per_day") if row[name] is not None
-        )
-        revoked = (row["revoked"] or "")[:19]
-        table.add_row(row["id"], row["person"], row["agent"] or "", row["prefix"] + "…",
-                      row["created"][:19], limits or "none", revoked)  # fmt: skip
-    out_console().print(table)
+
+def _key(row: dict[str, Any]) -> tuple[str, ...]:
+    limits = ", ".join(
+        f"{name} {row[name]}" for name in ("rpm", "tokens_per_day") if row[name] is not None
+    )
+    revoked = (row["revoked"] or "")[:19]
+    return (row["id"], row["person"], row["agent"] or "", row["prefix"] + "…",
+            row["created"][:19], limits or "none", revoked)  # fmt: skip

@@ -13,7 +13,7 @@ from inhouse.cli._common import (
     Typer,
     open_program,
     out_console,
-    print_json,
+    print_rows,
 )
 
 app = Typer()
@@ -116,14 +116,10 @@ def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
         }
         for p in people
     ]
-    if json:
-        print_json(rows)
-        return
-    from rich.table import Table
+    print_rows(rows, json=json, columns=("name", "team", "roles", "keys"), cells=_person)
 
-    table = Table("name", "team", "roles", "keys", box=None)
-    for row in rows:
-        live = [k for k in row["keys"] if not k["revoked"]]
-        keys = f"{len(live)} key(s)" if live else "invited, not joined"
-        table.add_row(row["name"], row["team"], ", ".join(row["roles"]), keys)
-    out_console().print(table)
+
+def _person(row: dict[str, Any]) -> tuple[str, ...]:
+    live = [k for k in row["keys"] if not k["revoked"]]
+    keys = f"{len(live)} key(s)" if live else "invited, not joined"
+    return row["name"], row["team"], ", ".join(row["roles"]), keys

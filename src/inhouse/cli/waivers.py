@@ -14,7 +14,7 @@ from inhouse.cli._common import (
     open_program,
     out_console,
     parse_when,
-    print_json,
+    print_rows,
 )
 
 app = Typer()
@@ -58,15 +58,11 @@ def grant(
 @app.command("list")
 def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     """Every waiver granted, active or expired."""
-    data = open_program(program).status()["waivers"]
-    if json:
-        print_json(data)
-        return
-    from rich.table import Table
-
-    table = Table("#", "guard", "play", "reason", "note", "by", "expires", "active", box=None)
-    for w in data:
-        table.add_row(
+    print_rows(
+        open_program(program).status()["waivers"],
+        json=json,
+        columns=("#", "guard", "play", "reason", "note", "by", "expires", "active"),
+        cells=lambda w: (
             str(w["id"]),
             w["guard"],
             w["play"] or "any",
@@ -75,5 +71,5 @@ def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
             w["granted_by"],
             w["expires"],
             "yes" if w["active"] else "[red]expired[/]",
-        )
-    out_console().print(table)
+        ),
+    )
