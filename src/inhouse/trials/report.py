@@ -241,6 +241,24 @@ class _Scale:
         return [first + i * step for i in range(int((self.high - first) / step) + 1)]
 
 
+def _band(
+    scale: _Scale,
+    low: float,
+    high: float,
+    mid: float,
+    half: float,
+    colour: str,
+    *,
+    opacity: float,
+    title: str,
+) -> str:
+    """A range on the scale drawn as a band ``2 x half`` high around ``mid``, outlined in its own
+    colour (a box plot's quartiles, an interval)."""
+    width = scale(high) - scale(low)
+    return _rect(scale(low), mid - half, width, 2 * half, colour, opacity=opacity, stroke=colour,
+                 title=title)  # fmt: skip
+
+
 def _quantile(values: Sequence[float], q: float) -> float:
     data = sorted(values)
     pos = (len(data) - 1) * q
@@ -285,21 +303,11 @@ def _latency_chart(data: TrialReport) -> Markup:
         q1, med, q3 = _quantile(vs, 0.25), _quantile(vs, 0.5), _quantile(vs, 0.75)
         body.append(_text(10, mid + 4, label, weight="bold"))
         body.append(_line(scale(min(vs)), mid, scale(max(vs)), mid, stroke=colour, width=1.5))
-        body.append(
-            _rect(
-                scale(q1),
-                mid - 14,
-                scale(q3) - scale(q1),
-                28,
-                colour,
-                opacity=0.25,
-                stroke=colour,
-                title=(
-                    f"{label}: p25 {format_seconds(q1)}, median {format_seconds(med)}, "
-                    f"p75 {format_seconds(q3)}"
-                ),
-            )
+        quartiles = (
+            f"{label}: p25 {format_seconds(q1)}, median {format_seconds(med)}, "
+            f"p75 {format_seconds(q3)}"
         )
+        body.append(_band(scale, q1, q3, mid, 14, colour, opacity=0.25, title=quartiles))
         body.append(_line(scale(med), mid - 14, scale(med), mid + 14, stroke=colour, width=3))
         for j, v in enumerate(vs):
             jitter = ((j * 7919) % 17 - 8) * 1.2  # deterministic spread so dots do not overlap
@@ -342,18 +350,8 @@ def _interval_chart(dimensions: Sequence[DimensionData]) -> Markup:
         lo, hi = (max(floor, min(100.0, float(imp[k]))) for k in ("low", "high"))
         colour = {"cleared": "#16a34a", "below": "#dc2626"}.get(d["outcome"], "#ca8a04")
         body.append(_text(10, mid + 4, str(d["name"]), weight="bold"))
-        body.append(
-            _rect(
-                scale(lo),
-                mid - 6,
-                scale(hi) - scale(lo),
-                12,
-                colour,
-                opacity=0.35,
-                stroke=colour,
-                title=f"95 % CI {imp['low']:+.1f} % to {imp['high']:+.1f} %",
-            )
-        )
+        interval = f"95 % CI {imp['low']:+.1f} % to {imp['high']:+.1f} %"
+        body.append(_band(scale, lo, hi, mid, 6, colour, opacity=0.35, title=interval))
         point = max(floor, min(100.0, float(imp["point"])))
         body.append(f'<circle cx="{scale(point):.1f}" cy="{mid:.1f}" r="5" fill="{colour}"/>')
         if d["threshold"] is not None:
