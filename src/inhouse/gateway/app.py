@@ -35,7 +35,7 @@ from inhouse.gateway.keys import KeyTable, load_key_table
 from inhouse.gateway.limits import Limiter
 from inhouse.gateway.metrics import CONTENT_TYPE_LATEST, Metrics
 from inhouse.gateway.policies import RequestPolicy
-from inhouse.gateway.relay import relay_answer, relay_stream
+from inhouse.gateway.relay import relay
 from inhouse.gateway.routing import Router
 from inhouse.gateway.upstream import Upstream
 from inhouse.gateway.usage import UsageWriter
@@ -243,7 +243,6 @@ class Gateway:
                 call.body = json.dumps(body)
             call.tokens_in = estimate_tokens(endpoint, body)
             response = await self.upstream.post(call, route, route.pick(), body)
-            relay = relay_stream if call.stream else relay_answer
             await relay(call, route, response, self.upstream, self.recorder, send)
         except OSError:  # the client went away mid-answer (uvicorn's ClientDisconnected)
             call.status = 499

@@ -31,10 +31,10 @@ from inhouse.gateway.policies import StreamToolGuard, check_answer
 from inhouse.gateway.routing import Route
 from inhouse.gateway.upstream import Upstream
 
-__all__ = ["relay_answer", "relay_stream"]
+__all__ = ["relay"]
 
 
-async def relay_answer(
+async def relay(
     call: Call,
     route: Route,
     response: aiohttp.ClientResponse,
@@ -42,30 +42,35 @@ async def relay_answer(
     recorder: Recorder,
     send: Send,
 ) -> None:
-    """Read the whole answer, check it, and send it as one body."""
+    """Pass the runtime's answer on: event by event when the client asked for a stream, else
+    read whole, checked and sent as one body."""
+    node = call.node
+    assert node is not None
+    if call.stream:
+        done = await _stream(call, _renames(node.model_id, route.name), response, upstream, send)
+        recorder.finish(call)  # spooled before the last bytes ([DONE]) are sent
+        await send({"type": "http.response.body", "body": done or sse.DONE, "more_body": False})
+        return
     data = await upstream.read(call, response)
-    assert call.node is not None
     if call.boundary is not None and call.endpoint == "chat/completions":
         check_answer(call.boundary, call.key.agent or "", data)
-    data = _rename_model(data, call.node.model_id, route.name)
+    data = _rename_model(data, node.model_id, route.name)
     count_tokens(call, data)
     recorder.finish(call)  # spooled before the answer is sent
     await respond(send, 200, data, JSON, call.request_id)
 
 
-async def relay_stream(
+async def _stream(
     call: Call,
-    route: Route,
+    renames: list[tuple[bytes, bytes]],
     response: aiohttp.ClientResponse,
     upstream: Upstream,
-    recorder: Recorder,
     send: Send,
-) -> None:
-    """Send the answer's events as they arrive; the events of one upstream read go out in one
-    ASGI message."""
+) -> bytes | None:
+    """Send the answer's events as they arrive (the events of one upstream read go out in one
+    ASGI message), all but the runtime's ``[DONE]``, which it returns (None when it sent none)."""
     node = call.node
     assert node is not None
-    renames = _renames(node.model_id, route.name)
     guard = (
         StreamToolGuard(call.boundary, call.key.agent or "") if call.boundary is not None else None
     )
@@ -126,8 +131,7 @@ async def relay_stream(
         call.tokens_out = reported_out if reported_out is not None else counted_out
         raise
     call.tokens_out = reported_out if reported_out is not None else counted_out
-    recorder.finish(call)  # spooled before the last bytes ([DONE]) are sent
-    await send({"type": "http.response.body", "body": done or sse.DONE, "more_body": False})
+    return done
 
 
 def _renames(upstream_id: str, name: str) -> list[tuple[bytes, bytes]]:
