@@ -10,11 +10,12 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, inspect
 
 import inhouse.usage
 from inhouse.db import Store, open_store
 from inhouse.db.schema import gateway_usage
+from inhouse.db.store import migrate
 from inhouse.errors import InvalidInput
 from inhouse.usage import UsageTotals, totals
 
@@ -185,3 +186,25 @@ def test_the_usage_package_imports_only_the_floors_below_it() -> None:
                 imported.update(alias.name for alias in node.names)
     ours = {name.split(".")[1] for name in imported if name.startswith("inhouse.")}
     assert ours <= {"db", "errors", "usage"}, f"inhouse.usage imports from above: {ours}"
+
+
+def test_a_store_from_before_the_totals_index_upgrades_and_keeps_its_usage(
+    database_url: str,
+) -> None:
+    old = open_store(database_url, upgrade=False)
+    try:
+        migrate(old.engine, "0003_signed_events")
+        with old.engine.begin() as conn:
+            conn.execute(insert(gateway_usage), [_row(1, "2026-11-01", "lena")])
+    finally:
+        old.close()
+    store = open_store(database_url)
+    try:
+        with store.engine.connect() as conn:
+            indexes = {i["name"] for i in inspect(conn).get_indexes("gateway_usage")}
+        assert indexes == {"ix_gateway_usage_totals"}
+        assert totals(store, "person") == [
+            UsageTotals(person="lena", requests=1, tokens_in=10, tokens_out=5)
+        ]
+    finally:
+        store.close()
