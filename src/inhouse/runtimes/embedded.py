@@ -369,20 +369,15 @@ class EmbeddedRuntime(LlamaCppRuntime):
         served_by_inhouse=True, package_extra="embedded"
     )
 
-    def __init__(
-        self,
-        config: RuntimeConfig,
-        *,
-        program: Path | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
+    def _configured(self, config: RuntimeConfig, program: Path | None) -> RuntimeConfig:
+        """The url and model file ``serve`` recorded, where the config names none."""
         self._state = read_state(program)
         update: dict[str, Any] = {}
         if config.url is None and self._state is not None:
             update["url"] = self._state.url
         if config.model_path is None and self._state is not None:
             update["model_path"] = Path(self._state.model_path)
-        super().__init__(config.model_copy(update=update), program=program, transport=transport)
+        return config.model_copy(update=update)
 
     def _resolve_url(self, config: RuntimeConfig, program: Path | None) -> str:
         if config.url is None:

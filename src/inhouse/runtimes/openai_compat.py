@@ -58,6 +58,7 @@ class OpenAICompatRuntime:
         program: Path | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        config = self._configured(config, program)
         url = self._resolve_url(config, program)
         self.config = config
         self.name = config.name
@@ -70,6 +71,11 @@ class OpenAICompatRuntime:
             api_key=config.api_key(),
             transport=transport,
         )
+
+    def _configured(self, config: RuntimeConfig, program: Path | None) -> RuntimeConfig:
+        """The config as this adapter runs it: a family may fill in what it knows itself (the
+        embedded server, what ``serve`` recorded)."""
+        return config
 
     def _resolve_url(self, config: RuntimeConfig, program: Path | None) -> str:
         if config.url is None:
