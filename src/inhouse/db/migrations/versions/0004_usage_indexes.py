@@ -1,8 +1,8 @@
 """Usage totals read from the index alone: the (day, person) index of the usage log also carries
 the status and token counts, so a window of days summed per person never reads the table's rows
-(``benchmarks/usage_totals.py``, per person over 28 days of a million rows: 70-75 ms before,
-26-38 ms after on SQLite; 27-37 ms before, 17-28 ms after on PostgreSQL, whose planner cost drops
-sixfold). It replaces the narrower (day, person) index, whose every query the wider one serves.
+(``benchmarks/usage_totals.py``, per person over 28 days of a million rows: about half the
+time on SQLite, a third less on PostgreSQL; the figures are in docs/storage.md). It replaces the
+narrower (day, person) index, whose every query the wider one serves.
 
 Revision ID: 0004_usage_indexes
 Revises: 0003_signed_events
