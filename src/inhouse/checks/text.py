@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from inhouse.checks.base import Finding, QualityContext
-from inhouse.checks.registry import Params, register_check_type
+from inhouse.checks.registry import Params, RunFunc, register_check_type
 
 __all__ = ["Bounds", "Text", "TextList", "TextValue"]
 
@@ -105,34 +106,30 @@ def _contains_any(params: TextList, output: str, fold: bool) -> Finding:
     return Finding.of(False, f"none of {shown} found{case}")
 
 
-@register_check_type("contains", params=TextValue, summary="the output contains the value")
-async def contains(params: TextValue, output: str, ctx: QualityContext) -> Finding:
-    return _contains(params, output, fold=False)
+def _register_with_case_twin(
+    name: str, params: type[Params], judge: Callable[[Any, str, bool], Finding], summary: str
+) -> None:
+    """Register ``name`` and its twin ``i<name>``, the same check ignoring case."""
+    for type_name, fold, said in (
+        (name, False, summary),
+        (f"i{name}", True, f"{name}, ignoring case"),
+    ):
+        register_check_type(type_name, params=params, summary=said)(
+            _judging(judge, fold, type_name.replace("-", "_"))
+        )
 
 
-@register_check_type("icontains", params=TextValue, summary="contains, ignoring case")
-async def icontains(params: TextValue, output: str, ctx: QualityContext) -> Finding:
-    return _contains(params, output, fold=True)
+def _judging(judge: Callable[[Any, str, bool], Finding], fold: bool, name: str) -> RunFunc:
+    async def check(params: Any, output: str, ctx: QualityContext) -> Finding:
+        return judge(params, output, fold)
+
+    check.__name__ = check.__qualname__ = name  # where a clashing plugin is told it is declared
+    return check
 
 
-@register_check_type("contains-all", params=TextList, summary="contains every value")
-async def contains_all(params: TextList, output: str, ctx: QualityContext) -> Finding:
-    return _contains_all(params, output, fold=False)
-
-
-@register_check_type("icontains-all", params=TextList, summary="contains-all, ignoring case")
-async def icontains_all(params: TextList, output: str, ctx: QualityContext) -> Finding:
-    return _contains_all(params, output, fold=True)
-
-
-@register_check_type("contains-any", params=TextList, summary="contains at least one value")
-async def contains_any(params: TextList, output: str, ctx: QualityContext) -> Finding:
-    return _contains_any(params, output, fold=False)
-
-
-@register_check_type("icontains-any", params=TextList, summary="contains-any, ignoring case")
-async def icontains_any(params: TextList, output: str, ctx: QualityContext) -> Finding:
-    return _contains_any(params, output, fold=True)
+_register_with_case_twin("contains", TextValue, _contains, "the output contains the value")
+_register_with_case_twin("contains-all", TextList, _contains_all, "contains every value")
+_register_with_case_twin("contains-any", TextList, _contains_any, "contains at least one value")
 
 
 @register_check_type("starts-with", params=TextValue, summary="the output starts with the value")
