@@ -150,7 +150,7 @@ def test_input_paths_cannot_escape_the_program_folder(tmp_path: Path) -> None:
 
 def test_bad_inputs_are_named(tmp_path: Path) -> None:
     (tmp_path / "a.jsonl").write_text('{"text": "ok"}\n[1, 2]\n')
-    with pytest.raises(InvalidInput, match=r"a.jsonl line 2: expected a JSON object"):
+    with pytest.raises(InvalidInput, match=r"a.jsonl:2: expected a JSON object"):
         read_inputs(tmp_path, "a.jsonl")
     (tmp_path / "a.txt").write_text("x")
     with pytest.raises(InvalidInput, match=r"must be .jsonl or .csv"):

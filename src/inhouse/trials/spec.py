@@ -29,7 +29,6 @@ program folder.
 from __future__ import annotations
 
 import csv
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +40,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from inhouse.errors import InvalidInput, validation_problems
+from inhouse.jsonfiles import read_jsonl_objects, read_text
 from inhouse.location import safe_join
 from inhouse.runtimes.config import RuntimeConfig, named_runtime
 from inhouse.trials.cost import ApiPrices, LocalCostInputs, ManualCostInputs
@@ -268,32 +268,20 @@ def read_inputs(folder: Path, relative: str, *, where: str = "task.inputs") -> l
     """The task's real inputs, in file order. JSONL lines must be objects; CSV needs a header.
     A field named ``id`` names the input in the report (else its line/row number)."""
     path = safe_join(folder, relative)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidInput(f"{where}: no file {relative} in the program folder") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise InvalidInput(f"{where}: cannot read {relative}: {err}") from None
-    rows: list[dict[str, Any]] = []
     suffix = path.suffix.lower()
-    if suffix in {".jsonl", ".ndjson"}:
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise InvalidInput(f"{relative} line {number}: not JSON ({err.msg})") from None
-            if not isinstance(row, dict):
-                raise InvalidInput(f"{relative} line {number}: expected a JSON object of fields")
-            rows.append(row)
-    elif suffix == ".csv":
-        reader = csv.DictReader(text.splitlines())
-        if not reader.fieldnames:
-            raise InvalidInput(f"{relative}: the CSV needs a header row naming the fields")
-        rows = [dict(row) for row in reader]
-    else:
+    if suffix not in {".jsonl", ".ndjson", ".csv"}:
         raise InvalidInput(f"{where}: {relative} must be .jsonl or .csv")
+    try:
+        if suffix == ".csv":
+            reader = csv.DictReader(read_text(path, shown=relative).splitlines())
+            if not reader.fieldnames:
+                raise InvalidInput(f"{relative}: the CSV needs a header row naming the fields")
+            rows = [dict(row) for row in reader]
+        else:
+            lines = read_jsonl_objects(path, shown=relative, what="a JSON object of fields")
+            rows = [row for _, row in lines]
+    except InvalidInput as err:
+        raise InvalidInput(f"{where}: {err}") from None
     if not rows:
         raise InvalidInput(f"{where}: {relative} holds no inputs")
     return [
@@ -314,13 +302,10 @@ def read_minutes(folder: Path, relative: str, count: int) -> ManualRecord:
     """Read the manual process's CSV: a ``minutes`` column, typed by the trial's author, with one
     row per task input."""
     where = "status_quo.minutes"
-    path = safe_join(folder, relative)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidInput(f"{where}: no file {relative} in the program folder") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise InvalidInput(f"{where}: cannot read {relative}: {err}") from None
+        text = read_text(safe_join(folder, relative), shown=relative)
+    except InvalidInput as err:
+        raise InvalidInput(f"{where}: {err}") from None
     reader = csv.DictReader(text.splitlines())
     if not reader.fieldnames or "minutes" not in reader.fieldnames:
         raise InvalidInput(f"{where}: {relative} needs a header with a `minutes` column")

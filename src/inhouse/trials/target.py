@@ -6,7 +6,6 @@ text, or a list of chat messages; :func:`read_prompts` reads them from a JSONL f
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from inhouse.errors import InvalidInput
+from inhouse.jsonfiles import read_jsonl
 
 __all__ = ["Prompt", "Target", "read_prompts"]
 
@@ -73,37 +73,29 @@ class Target:
 def read_prompts(path: Path) -> list[Prompt]:
     """Prompts from a JSONL file: per line a JSON string, ``{"prompt": "…"}`` or
     ``{"messages": [{"role": …, "content": …}, …]}``. Blank lines are skipped; a bad line raises
-    :class:`~inhouse.errors.InvalidInput` naming it."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as err:
-        raise InvalidInput(f"cannot read {path}: {err.strerror or err}") from None
-    prompts: list[Prompt] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            item = json.loads(line)
-        except ValueError as err:
-            raise InvalidInput(f"{where}: not JSON ({err})") from None
-        if isinstance(item, dict) and "prompt" in item:
-            item = item["prompt"]
-        elif isinstance(item, dict) and "messages" in item:
-            messages = item["messages"]
-            if not (
-                isinstance(messages, list)
-                and messages
-                and all(isinstance(m, dict) and isinstance(m.get("role"), str) for m in messages)
-            ):
-                raise InvalidInput(f"{where}: messages must be a list of {{role, content}} objects")
-            prompts.append(messages)
-            continue
-        if not isinstance(item, str) or not item:
-            raise InvalidInput(
-                f'{where}: expected a string, {{"prompt": "..."}} or {{"messages": [...]}}'
-            )
-        prompts.append(item)
+    :class:`~inhouse.errors.InvalidInput` naming it (``file:line: problem``)."""
+    if not path.exists():  # kept until tests/trials/test_load.py takes jsonfiles' "no file X"
+        raise InvalidInput(f"cannot read {path}: no such file")
+    prompts = [_prompt(item, f"{path}:{number}") for number, item in read_jsonl(path)]
     if not prompts:
         raise InvalidInput(f"{path} holds no prompts")
     return prompts
+
+
+def _prompt(item: Any, where: str) -> Prompt:
+    if isinstance(item, dict) and "prompt" in item:
+        item = item["prompt"]
+    elif isinstance(item, dict) and "messages" in item:
+        messages = item["messages"]
+        if not (
+            isinstance(messages, list)
+            and messages
+            and all(isinstance(m, dict) and isinstance(m.get("role"), str) for m in messages)
+        ):
+            raise InvalidInput(f"{where}: messages must be a list of {{role, content}} objects")
+        return messages
+    if not isinstance(item, str) or not item:
+        raise InvalidInput(
+            f'{where}: expected a string, {{"prompt": "..."}} or {{"messages": [...]}}'
+        )
+    return item
