@@ -39,7 +39,7 @@ from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from inhouse.errors import InvalidInput, validation_problems
+from inhouse.errors import InvalidInput, validation_problem_list, validation_problems
 from inhouse.jsonfiles import read_jsonl_objects, read_text
 from inhouse.location import safe_join
 from inhouse.runtimes.config import RuntimeConfig, named_runtime
@@ -240,7 +240,7 @@ def load_trial(folder: Path, name: str) -> TrialSpec:
     try:
         return TrialSpec.model_validate(raw)
     except ValidationError as err:
-        problems = "; ".join(f"{_where(e['loc'])}: {e['msg']}" for e in err.errors())
+        problems = "; ".join(f"{_where(p.loc)}: {p.message}" for p in validation_problem_list(err))
         raise InvalidInput(f"{shown}: {problems}") from None
 
 
