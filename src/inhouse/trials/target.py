@@ -74,8 +74,6 @@ def read_prompts(path: Path) -> list[Prompt]:
     """Prompts from a JSONL file: per line a JSON string, ``{"prompt": "…"}`` or
     ``{"messages": [{"role": …, "content": …}, …]}``. Blank lines are skipped; a bad line raises
     :class:`~inhouse.errors.InvalidInput` naming it (``file:line: problem``)."""
-    if not path.exists():  # kept until tests/trials/test_load.py takes jsonfiles' "no file X"
-        raise InvalidInput(f"cannot read {path}: no such file")
     prompts = [_prompt(item, f"{path}:{number}") for number, item in read_jsonl(path)]
     if not prompts:
         raise InvalidInput(f"{path} holds no prompts")
