@@ -601,9 +601,14 @@ def test_an_answer_or_request_counts_only_signed_by_its_subject() -> None:
         "signed by lena, not by p0: only p0's own signed survey.response counts"
     )
     on_behalf = fact(
-        "enablement.completed", by="lena", on_behalf_of="p0", person="p0", track="agents"
+        "survey.response",
+        by="lena",
+        on_behalf_of="p0",
+        provenance=Provenance.ATTESTED,
+        person="p0",
+        would_resist_losing=True,
     )
-    assert "only p0's own signed enablement.completed counts" in (uncounted(on_behalf) or "")
+    assert "only p0's own signed survey.response counts" in (uncounted(on_behalf) or "")
     assert uncounted(request("p0")) is None
     assert "only p0's own signed access.request counts" in (uncounted(request("p0", "p1")) or "")
 

@@ -65,6 +65,33 @@ BUILTIN_COLLECTORS: tuple[Collector, ...] = (
         "real use through the gateway, signed by the gateway's own service key",
     ),
     Collector(
+        "inhouse pilot",
+        ("pilot.member", "pilot.champion"),
+        "play 4's roster and champions, recorded by a rollout lead",
+    ),
+    Collector(
+        "inhouse pilot enablement",
+        ("enablement.step", "enablement.completed"),
+        "a member's role track, each step met by measured evidence (or their own word)",
+    ),
+    Collector(
+        "inhouse prompts",
+        ("prompt.shared", "prompt.version", "prompt.label"),
+        "the shared prompt library; a version's signer is its author",
+    ),
+    Collector(
+        "inhouse pilot adoption",
+        ("pilot.adoption", "prompt.usage"),
+        "who reaches the tool on their own, and library prompt use, from the gateway's usage log,"
+        " signed by the gateway's own key",
+    ),
+    Collector(
+        "inhouse survey",
+        ("survey.opened", "survey.response"),
+        "the 'would you miss it' survey: answers signed by the people who gave them, eligible "
+        "by their own use",
+    ),
+    Collector(
         "inhouse keys",
         ("agent.registered", "agent.boundary"),
         "a gateway key bound to a local agent, and that agent's tool boundary",

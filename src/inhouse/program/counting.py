@@ -8,9 +8,10 @@ A fact does not count when:
 
 - its kind has a registered collector and the fact is a person's word (or was written before
   identities, or names a collector that is not registered for that kind);
-- it is a request or an answer only its subject can make (an access request, a survey answer,
-  an enablement step) and someone else signed it, on behalf or otherwise;
-- it is gateway usage that the gateway's own service key did not sign.
+- it is a request or an answer only its subject can make (an access request, a survey answer)
+  and someone else signed it, on behalf or otherwise;
+- it is read from the gateway's usage log (daily usage, adoption, prompt use) and the gateway's
+  own service key did not sign it.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from inhouse.program.state import ProgramState
 __all__ = ["SELF_KINDS", "SERVICE_KINDS", "build_context", "why_uncounted"]
 
 #: kinds whose ``person`` must be the signer: only you can ask, answer or learn for yourself
-SELF_KINDS = frozenset({"access.request", "survey.response", "enablement.completed"})
+SELF_KINDS = frozenset({"access.request", "survey.response"})
 #: kinds only a service (the gateway) measures, with its own key
-SERVICE_KINDS = frozenset({"usage.daily"})
+SERVICE_KINDS = frozenset({"usage.daily", "pilot.adoption", "prompt.usage"})
 
 
 def why_uncounted(fact: Fact, state: ProgramState, measured: set[str]) -> str | None:

@@ -196,8 +196,78 @@ class UsageDaily(_Payload):
 
 class SurveyResponse(_Payload):
     person: str
-    would_resist_losing: bool
+    would_resist_losing: bool = Field(description="the answer was 'very disappointed'")
     comment: str = ""
+    survey: str = ""
+    answer: Literal["very", "somewhat", "not", "no-longer-use"] | None = Field(
+        None, description="how would you feel if you could no longer use it? (Sean Ellis)"
+    )
+    benefit: str = Field("", description="what is the main benefit? (free text)")
+
+
+class SurveyOpened(_Payload):
+    survey: str = Field(min_length=1)
+    closes: datetime
+
+
+class PilotMember(_Payload):
+    person: str
+    track: str = Field(min_length=1, description="the role track (enablement/TRACK.yaml)")
+    action: Literal["added", "removed"] = "added"
+
+
+class EnablementStep(_Payload):
+    person: str
+    track: str
+    step: str = Field(min_length=1)
+    how: str = Field("", description="the evidence that met it, or 'attested' for a word")
+
+
+class PromptVersion(_Payload):
+    prompt: str = Field(min_length=1)
+    version: int = Field(ge=1)
+    content_hash: str = Field(min_length=8)
+    variables: list[str] = Field(default_factory=list)
+    description: str = ""
+
+
+class PromptLabel(_Payload):
+    prompt: str
+    label: str = Field(min_length=1)
+    version: int = Field(ge=1)
+
+
+class AdoptionRow(_Payload):
+    person: str
+    active_days: int = Field(ge=0)
+    independent: bool
+    reason: str = ""
+
+
+class PilotAdoption(_Payload):
+    as_of: date
+    window_days: int = Field(ge=1)
+    min_days: int = Field(ge=1)
+    members: list[AdoptionRow]
+
+
+class PromptUsage(_Payload):
+    prompt: str
+    version: int = Field(ge=1)
+    uses: int = Field(ge=0)
+    users: int = Field(ge=0)
+    uses_by_others: int = Field(ge=0, description="uses by people other than its author")
+    last_used: date | None = None
+
+
+class PilotChampion(_Payload):
+    person: str
+    team: str
+
+
+class PilotFinding(_Payload):
+    finding: str = Field(min_length=1)
+    kind: Literal["docs", "prompt", "workflow", "baseline", "other"] = "other"
 
 
 class SupportQueue(_Payload):
@@ -285,9 +355,18 @@ for _name, _schema, _by, _description in (
     ("workflow.spec", WorkflowSpec, "inhouse workflow", "a workflow's current version"),
     ("workflow.run", WorkflowRun, "inhouse workflow test", "a workflow's tests were run"),
     ("enablement.completed", EnablementCompleted, "inhouse pilot", "role-specific enablement"),
-    ("prompt.shared", PromptShared, "inhouse pilot", "a prompt added to the shared library"),
+    ("enablement.step", EnablementStep, "inhouse pilot", "one step of a role's enablement met"),
+    ("prompt.shared", PromptShared, "inhouse prompts", "a prompt added to the shared library"),
+    ("prompt.version", PromptVersion, "inhouse prompts", "a library prompt's immutable version"),
+    ("prompt.label", PromptLabel, "inhouse prompts", "a label moved to a prompt version"),
+    ("prompt.usage", PromptUsage, "inhouse gateway", "a prompt version's use at the gateway"),
+    ("pilot.member", PilotMember, "inhouse pilot", "a pilot member added or removed"),
+    ("pilot.adoption", PilotAdoption, "inhouse pilot", "who reaches the tool on their own"),
+    ("pilot.champion", PilotChampion, "inhouse pilot", "a team's champion, named"),
+    ("pilot.finding", PilotFinding, "attestation only", "what the pilot taught"),
+    ("survey.opened", SurveyOpened, "inhouse survey", "a 'would you miss it' survey opened"),
     ("usage.daily", UsageDaily, "inhouse gateway", "a person's gateway use on one day"),
-    ("survey.response", SurveyResponse, "inhouse pilot survey", "would you resist losing it?"),
+    ("survey.response", SurveyResponse, "inhouse survey", "would you resist losing it?"),
     ("support.queue", SupportQueue, "inhouse support", "a support queue and its owner"),
     ("drift.review", DriftReview, "inhouse support drift", "installed vs locked versions"),
     ("agent.registered", AgentRegistered, "inhouse gateway", "a local agent uses the gateway"),
