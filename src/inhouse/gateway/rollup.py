@@ -32,24 +32,9 @@ SERVICE = "gateway"  # the gateway's own identity on the roster
 
 
 def service_program(program: Program) -> Program:
-    """The program, acted on with the gateway's own key (``.inhouse/keys/gateway.key`` on the
-    gateway's host): usage facts are signed by the gateway, not by a person. The first time,
-    a rollout lead running this enrols that key (vouched for on the record)."""
-    from inhouse.errors import NotAllowed
-    from inhouse.identity import create_key, load_key
-    from inhouse.location import DATA_DIR
-
-    path = program.folder / DATA_DIR / "keys" / f"{SERVICE}.key"
-    key = load_key(path) if path.exists() else create_key(path)
-    state = program.state()
-    if state.person_of_key(key.key_id) == SERVICE:
-        return program.using(key)
-    if "rollout-lead" not in program.whoami().roles:
-        raise NotAllowed(
-            "the gateway's key is not enrolled yet: a rollout lead runs the rollup once to enrol it"
-        )
-    program.enrol_service(SERVICE, key)
-    return program.using(key)
+    """The program, acted on with the gateway's own key: usage facts are signed by the
+    gateway, not by a person (:meth:`Program.as_service`)."""
+    return program.as_service(SERVICE)
 
 
 def daily_totals(program: Program, *, since: str | None = None) -> list[dict[str, Any]]:

@@ -76,6 +76,29 @@ class ProgramCore:
         other._state = None
         return other
 
+    def as_service(self, name: str) -> Self:
+        """The program acted on with a service's own key (``.inhouse/keys/NAME.key`` on the
+        service's host): what a service measures (the gateway's usage, adoption) is signed by
+        it, not by a person. The first time, a rollout lead running this enrols that key,
+        vouched for on the record."""
+        from inhouse.identity import create_key
+        from inhouse.location import DATA_DIR
+
+        path = self.folder / DATA_DIR / "keys" / f"{name}.key"
+        key = load_key(path) if path.exists() else create_key(path)
+        if self.state().person_of_key(key.key_id) == name:
+            return self.using(key)
+        if Role.ROLLOUT_LEAD not in self.whoami().roles:
+            raise NotAllowed(
+                f"the {name} service's key is not enrolled yet: a rollout lead runs this once "
+                "to enrol it"
+            )
+        self.enrol_service(name, key)
+        return self.using(key)
+
+    def enrol_service(self, name: str, key: SigningKey) -> Person:  # PeopleMixin implements it
+        raise NotImplementedError  # pragma: no cover
+
     # -- reading -----------------------------------------------------------------------------
 
     def events(self) -> list[Event]:
