@@ -167,6 +167,14 @@ def test_one_person_alone_exits_no_play(mal: Program, _isolated: Path) -> None:
         provenance=Provenance.MEASURED,
         collector="inhouse gateway rollup",
     )
+    mal.record_fact(
+        None,
+        "pilot.adoption",
+        {"as_of": "2026-11-01", "window_days": 28, "min_days": 3,
+         "members": [{"person": "bob", "active_days": 20, "independent": True}]},
+        provenance=Provenance.MEASURED,
+        collector="inhouse pilot adoption",
+    )  # fmt: skip
     cli("fact", "record", "survey.response", "--attest", "he loves it", "--on-behalf-of", "bob",
         "--set", "person=bob", "--set", "would_resist_losing=true")  # fmt: skip
 

@@ -341,24 +341,44 @@ def test_demand_spreading() -> None:
     assert result.outcome is Outcome.FAIL and "1 of 3" in result.reason
 
 
+def roster(count: int, teams: int, track: str = "support") -> tuple[dict[str, Person], list[Fact]]:
+    """``count`` pilot members on ``teams`` teams, each added with a track by the lead."""
+    people = pilot(count, teams)
+    added = [
+        fact("pilot.member", person=f"p{i}", track=track, action="added") for i in range(count)
+    ]
+    return people, added
+
+
 def test_pilot_size() -> None:
-    assert run("pilot-size", people=pilot(4, 3), min=5, max=10, min_teams=3).outcome is Outcome.FAIL
-    assert (
-        run("pilot-size", people=pilot(11, 3), min=5, max=10, min_teams=3).outcome is Outcome.FAIL
-    )
-    narrow = run("pilot-size", people=pilot(6, 2), min=5, max=10, min_teams=3)
+    limits = {"min": 5, "max": 10, "min_teams": 3}
+    for count, teams in ((4, 3), (11, 3)):
+        people, added = roster(count, teams)
+        assert run("pilot-size", *added, people=people, **limits).outcome is Outcome.FAIL
+    people, added = roster(6, 2)
+    narrow = run("pilot-size", *added, people=people, **limits)
     assert narrow.outcome is Outcome.FAIL and "2 team" in narrow.reason
-    assert run("pilot-size", people=pilot(6, 3), min=5, max=10, min_teams=3).outcome is Outcome.PASS
+    people, added = roster(6, 3)
+    assert run("pilot-size", *added, people=people, **limits).outcome is Outcome.PASS
+    # the role alone, with no track, is not a member; a removed member no longer counts
+    role_only = run("pilot-size", people=people, **limits)
+    assert role_only.outcome is Outcome.FAIL and "pilot-user role only" in role_only.reason
+    removed = fact("pilot.member", person="p5", track="support", action="removed")
+    assert run("pilot-size", *added, removed, people=people, **limits).outcome is Outcome.PASS
+    two_gone = [removed, fact("pilot.member", person="p4", track="support", action="removed")]
+    assert run("pilot-size", *added, *two_gone, people=people, **limits).outcome is Outcome.FAIL
 
 
 def test_pilot_enabled() -> None:
-    people = pilot(2, 2)
+    people, added = roster(2, 2)
     assert run("pilot-enabled").outcome is Outcome.FAIL
-    one = fact("enablement.completed", by="p0", person="p0", track="support agents")
-    result = run("pilot-enabled", one, people=people)
+    one = fact("enablement.completed", person="p0", track="support")
+    result = run("pilot-enabled", *added, one, people=people)
     assert result.outcome is Outcome.FAIL and "p1" in result.reason
-    two = fact("enablement.completed", by="p1", person="p1", track="lawyers")
-    assert run("pilot-enabled", one, two, people=people).outcome is Outcome.PASS
+    other_track = fact("enablement.completed", person="p1", track="lawyers")
+    assert run("pilot-enabled", *added, one, other_track, people=people).outcome is Outcome.FAIL
+    two = fact("enablement.completed", person="p1", track="support")
+    assert run("pilot-enabled", *added, one, two, people=people).outcome is Outcome.PASS
 
 
 def test_prompt_library_seeded() -> None:
@@ -369,19 +389,38 @@ def test_prompt_library_seeded() -> None:
     assert run("prompt-library-seeded", *solo, typed, min_authors=2).outcome is Outcome.FAIL
     both = [*solo, fact("prompt.shared", by="omar", prompt="q", author="omar")]
     assert run("prompt-library-seeded", *both, min_authors=2).outcome is Outcome.PASS
+    version = fact("prompt.version", by="omar", prompt="r", version=1, content_hash="h" * 12)
+    assert run("prompt-library-seeded", *solo, version, min_authors=2).outcome is Outcome.PASS
+
+
+def adoption(independent: dict[str, bool], by: str = "gateway") -> Fact:
+    rows = [
+        {"person": p, "active_days": 5 if ok else 1, "independent": ok,
+         "reason": "" if ok else "active on 1 of 3 days"}
+        for p, ok in independent.items()
+    ]  # fmt: skip
+    return fact(
+        "pilot.adoption", by=by, as_of=NOW.date().isoformat(), window_days=28, min_days=3,
+        members=rows,
+    )  # fmt: skip
 
 
 def test_pilot_independent_use() -> None:
-    people = pilot(4, 2)
-    params = {"share": 0.5, "min_days": 3, "window_days": 28}
-    assert run("pilot-independent-use", people=people, **params).outcome is Outcome.FAIL
-    half = usage("p0", 5) + usage("p1", 5) + usage("p2", 2)
-    result = run("pilot-independent-use", *half, people=people, **params)
+    people, added = roster(4, 2)
+    params = {"share": 0.5}
+    none = run("pilot-independent-use", *added, people=people, **params)
+    assert none.outcome is Outcome.FAIL and "pilot adoption" in none.reason
+    half = adoption({"p0": True, "p1": True, "p2": False, "p3": False})
+    result = run("pilot-independent-use", *added, half, people=people, **params)
     assert result.outcome is Outcome.FAIL and "2 of 4" in result.reason
-    most = [*half, *usage("p3", 3)]
-    assert run("pilot-independent-use", *most, people=people, **params).outcome is Outcome.PASS
-    old = [f for name in ("p0", "p1", "p2", "p3") for f in usage(name, 5, date(2026, 1, 1))]
-    assert run("pilot-independent-use", *old, people=people, **params).outcome is Outcome.FAIL
+    assert "p2 (active on 1 of 3 days)" in result.reason
+    most = adoption({"p0": True, "p1": True, "p2": True, "p3": False})
+    assert run("pilot-independent-use", *added, most, people=people, **params).outcome is (
+        Outcome.PASS
+    )
+    # the same report signed by the lead, not the gateway, is shown and does not count
+    typed = adoption({"p0": True, "p1": True, "p2": True, "p3": True}, by="lena")
+    assert uncounted(typed) == "signed by lena, not by the gateway's own service key"
 
 
 def answer(name: str, keen: bool) -> Fact:
@@ -390,17 +429,23 @@ def answer(name: str, keen: bool) -> Fact:
 
 
 def test_pilot_would_resist_losing() -> None:
-    people = pilot(4, 2)
+    people, added = roster(4, 2)
     yes = [answer(f"p{i}", True) for i in range(3)]
     no = answer("p3", False)
-    assert run("pilot-would-resist-losing", people=people).outcome is Outcome.FAIL
-    assert run("pilot-would-resist-losing", *yes, no, people=people).outcome is Outcome.PASS
-    some = run("pilot-would-resist-losing", yes[0], no, people=people)
+    assert run("pilot-would-resist-losing", *added, people=people).outcome is Outcome.FAIL
+    assert run("pilot-would-resist-losing", *added, *yes, no, people=people).outcome is (
+        Outcome.PASS
+    )
+    some = run("pilot-would-resist-losing", *added, yes[0], no, people=people)
     assert some.outcome is Outcome.INCONCLUSIVE and "not answered" in some.reason
     all_no = [answer(f"p{i}", i == 0) for i in range(4)]
-    assert run("pilot-would-resist-losing", *all_no, people=people).outcome is Outcome.FAIL
+    assert run("pilot-would-resist-losing", *added, *all_no, people=people).outcome is (
+        Outcome.FAIL
+    )
     changed = [*yes, no, answer("p1", False)]
-    assert run("pilot-would-resist-losing", *changed, people=people).outcome is Outcome.FAIL
+    assert run("pilot-would-resist-losing", *added, *changed, people=people).outcome is (
+        Outcome.FAIL
+    )
 
 
 # -- play 5 ---------------------------------------------------------------------------------------

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from inhouse.program.checks import (
     CheckContext,
     Result,
@@ -34,88 +32,147 @@ def demand_spreading(ctx: CheckContext) -> Result:
     return failed(f"{len(people)} of {wanted} access requests from distinct people", *requests)
 
 
-@register_check("pilot-size", reads=())
+def members(ctx: CheckContext) -> dict[str, Fact]:
+    """The pilot: people a rollout lead added with a track (`inhouse pilot add`), not removed
+    since, who hold the pilot-user role; each with the fact that added them."""
+    current: dict[str, Fact] = {}
+    for fact in ctx.facts.of("pilot.member"):
+        person = str(fact.payload["person"])
+        if fact.payload["action"] == "added":
+            current[person] = fact
+        else:
+            current.pop(person, None)
+    return {
+        person: fact
+        for person, fact in current.items()
+        if person in ctx.people and "pilot-user" in ctx.people[person].roles
+    }
+
+
+def _no_members(ctx: CheckContext) -> Result:
+    loose = [p.name for p in ctx.pilot]
+    if loose:
+        return failed(
+            f"no pilot members added with a track; {names(loose)} hold the pilot-user role "
+            "only: a rollout lead adds each with `inhouse pilot add PERSON --track TRACK`"
+        )
+    return failed("no pilot members yet: `inhouse pilot add PERSON --track TRACK`")
+
+
+@register_check("pilot-size", reads=("pilot.member",))
 def pilot_size(ctx: CheckContext) -> Result:
     """Between min and max pilot members, from at least min_teams teams."""
     low, high = int(ctx.param("min", 5)), int(ctx.param("max", 10))
     teams_needed = int(ctx.param("min_teams", 3))
-    pilot = ctx.pilot
-    teams = {person.team for person in pilot if person.team}
+    pilot = members(ctx)
+    if not pilot:
+        return _no_members(ctx)
+    teams = {ctx.people[person].team for person in pilot if ctx.people[person].team}
+    evidence = tuple(pilot.values())
     if not low <= len(pilot) <= high:
-        return failed(f"the pilot has {len(pilot)} members; the play wants {low} to {high}")
+        return failed(
+            f"the pilot has {len(pilot)} members; the play wants {low} to {high}", *evidence
+        )
     if len(teams) < teams_needed:
-        return failed(f"the pilot spans {len(teams)} team(s); the play wants {teams_needed}")
-    return passed(f"{len(pilot)} members across {len(teams)} teams")
+        return failed(
+            f"the pilot spans {len(teams)} team(s) ({names(list(teams))}); the play wants "
+            f"{teams_needed}",
+            *evidence,
+        )
+    return passed(f"{len(pilot)} members across {len(teams)} teams", *evidence)
 
 
-@register_check("pilot-enabled", reads=("enablement.completed",))
+@register_check("pilot-enabled", reads=("pilot.member", "enablement.completed"))
 def pilot_enabled(ctx: CheckContext) -> Result:
-    """Every pilot member completed role-specific enablement."""
-    pilot = {person.name for person in ctx.pilot}
+    """Every pilot member completed their role track's enablement, measured step by step."""
+    pilot = members(ctx)
     if not pilot:
-        return failed("no pilot members yet")
-    done = [f for f in ctx.facts.of("enablement.completed") if f.payload["person"] in pilot]
-    missing = pilot - {str(f.payload["person"]) for f in done}
-    if missing:
-        return failed(f"no enablement recorded for {names(list(missing))}", *done)
-    return passed(f"all {len(pilot)} pilot members enabled", *done)
-
-
-@register_check("prompt-library-seeded", reads=("prompt.shared",))
-def prompt_library_seeded(ctx: CheckContext) -> Result:
-    """The shared prompt library has prompts from more than one author."""
-    wanted = int(ctx.param("min_authors", 2))
-    shared = ctx.facts.of("prompt.shared")
-    authors = {f.by for f in shared}
-    if len(authors) >= wanted:
-        return passed(f"{len(shared)} prompts from {len(authors)} authors", *shared)
-    return failed(f"prompts from {len(authors)} author(s); the library needs {wanted}", *shared)
-
-
-@register_check("pilot-independent-use", reads=("usage.daily",))
-def pilot_independent_use(ctx: CheckContext) -> Result:
-    """Most pilot members used the gateway on their own on enough distinct days lately."""
-    share = float(ctx.param("share", 0.5))
-    min_days = int(ctx.param("min_days", 3))
-    since = (ctx.now - timedelta(days=int(ctx.param("window_days", 28)))).date()
-    pilot = {person.name for person in ctx.pilot}
-    if not pilot:
-        return failed("no pilot members yet")
-    usage = [
+        return _no_members(ctx)
+    done = [
         f
-        for f in ctx.facts.of("usage.daily")
+        for f in ctx.facts.of("enablement.completed")
         if f.payload["person"] in pilot
-        and f.payload["requests"] > 0
-        and str(f.payload["day"]) >= since.isoformat()
+        and f.payload["track"] == pilot[str(f.payload["person"])].payload["track"]
     ]
-    days: dict[str, set[str]] = {}
-    for fact in usage:
-        days.setdefault(str(fact.payload["person"]), set()).add(str(fact.payload["day"]))
-    regulars = [person for person, seen in days.items() if len(seen) >= min_days]
-    if not usage:
-        return failed("no gateway usage by pilot members: usage.daily facts come from the gateway")
-    ratio = len(regulars) / len(pilot)
-    text = (
-        f"{len(regulars)} of {len(pilot)} pilot members used it on ≥{min_days} days since {since}"
+    missing = set(pilot) - {str(f.payload["person"]) for f in done}
+    if missing:
+        return failed(
+            f"enablement not complete for {names(list(missing))}: `inhouse pilot enablement` "
+            "shows each member's steps",
+            *done,
+        )
+    return passed(f"all {len(pilot)} pilot members finished their tracks", *done)
+
+
+@register_check("prompt-library-seeded", reads=("prompt.version", "prompt.shared"))
+def prompt_library_seeded(ctx: CheckContext) -> Result:
+    """The shared prompt library has prompts from more than one author (a version's author is
+    its signer)."""
+    wanted = int(ctx.param("min_authors", 2))
+    shared = [*ctx.facts.of("prompt.shared"), *ctx.facts.of("prompt.version")]
+    authors = {f.by for f in shared}
+    prompts = {str(f.payload["prompt"]) for f in shared}
+    if len(authors) >= wanted:
+        return passed(
+            f"{len(prompts)} prompt(s) from {len(authors)} authors ({names(list(authors))})",
+            *shared,
+        )
+    return failed(
+        f"prompts from {len(authors)} author(s) ({names(list(authors))}); the library needs "
+        f"{wanted}: `inhouse prompts add NAME --file F`, each author with their own key",
+        *shared,
     )
-    return (passed if ratio > share else failed)(text, *usage)
 
 
-@register_check("pilot-would-resist-losing", reads=("survey.response",))
-def pilot_would_resist_losing(ctx: CheckContext) -> Result:
-    """Most of the pilot say they would resist losing the tool (their latest answer counts)."""
+@register_check("pilot-independent-use", reads=("pilot.member", "pilot.adoption"))
+def pilot_independent_use(ctx: CheckContext) -> Result:
+    """Most pilot members reach the tool on their own, measured from the gateway's usage log
+    (`inhouse pilot adoption`, signed by the gateway's key; docs/pilot.md defines it)."""
     share = float(ctx.param("share", 0.5))
-    pilot = {person.name for person in ctx.pilot}
+    pilot = members(ctx)
     if not pilot:
-        return failed("no pilot members yet")
+        return _no_members(ctx)
+    report = ctx.facts.latest("pilot.adoption")
+    if report is None:
+        return failed(
+            "no adoption measured yet: `inhouse pilot adoption --record` reads the gateway's "
+            "usage log"
+        )
+    rows = {str(row["person"]): row for row in report.payload["members"]}
+    independent = [p for p in pilot if rows.get(p, {}).get("independent")]
+    not_yet = [
+        f"{p} ({rows[p]['reason']})" if p in rows and rows[p].get("reason") else p
+        for p in sorted(pilot)
+        if p not in independent
+    ]
+    text = (
+        f"{len(independent)} of {len(pilot)} pilot members reach it on their own "
+        f"(as of {report.payload['as_of']})"
+    )
+    if not_yet:
+        text += f"; not yet: {'; '.join(not_yet)}"
+    return (passed if len(independent) / len(pilot) > share else failed)(text, report)
+
+
+@register_check("pilot-would-resist-losing", reads=("pilot.member", "survey.response"))
+def pilot_would_resist_losing(ctx: CheckContext) -> Result:
+    """Most of the pilot would be very disappointed to lose the tool (the Sean Ellis question;
+    each member's own signed answer to the latest survey counts)."""
+    share = float(ctx.param("share", 0.5))
+    pilot = members(ctx)
+    if not pilot:
+        return _no_members(ctx)
+    survey = ctx.facts.latest("survey.opened")
+    name = str(survey.payload["survey"]) if survey is not None else None
     latest: dict[str, Fact] = {}
     for fact in ctx.facts.of("survey.response"):
-        if fact.payload["person"] in pilot:
+        if fact.payload["person"] in pilot and (name is None or fact.payload["survey"] == name):
             latest[str(fact.payload["person"])] = fact
     if not latest:
-        return failed("no survey responses from the pilot yet")
+        return failed("no survey answers from the pilot yet: `inhouse survey open`, then each "
+                      "member runs `inhouse survey answer`")  # fmt: skip
     keen = [f for f in latest.values() if f.payload["would_resist_losing"]]
-    text = f"{len(keen)} of {len(pilot)} pilot members would resist losing it"
+    text = f"{len(keen)} of {len(pilot)} pilot members would be very disappointed to lose it"
     if len(keen) / len(pilot) > share:
         return passed(text, *latest.values())
     if len(latest) < len(pilot):
