@@ -21,6 +21,7 @@ from sqlalchemy import select
 from inhouse.baseline.lock import Lock, LockedModel, LockedRuntime, write_lock
 from inhouse.db.schema import gateway_usage
 from inhouse.gateway import Gateway, KeyLimits, build_gateway, issue_key
+from inhouse.gateway.usage import Clock, utcnow
 from inhouse.program import Program
 from inhouse.runtimes.digests import sha256_digest
 from tests.people import enrol
@@ -84,9 +85,12 @@ def key_for(program: Program, **options: Any) -> str:
 
 
 @contextlib.asynccontextmanager
-async def in_process(folder: Path) -> AsyncIterator[tuple[Gateway, httpx.AsyncClient]]:
-    """The gateway built from the program at ``folder``, started, with an ASGI client."""
-    gateway = build_gateway(folder)
+async def in_process(
+    folder: Path, *, clock: Clock = utcnow
+) -> AsyncIterator[tuple[Gateway, httpx.AsyncClient]]:
+    """The gateway built from the program at ``folder``, started, with an ASGI client; its usage
+    records are dated by ``clock`` (a test's clock moves requests onto other days)."""
+    gateway = build_gateway(folder, clock=clock)
     async with gateway:
         transport = httpx.ASGITransport(app=gateway)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:

@@ -38,7 +38,7 @@ from inhouse.gateway.policies import RequestPolicy
 from inhouse.gateway.relay import relay
 from inhouse.gateway.routing import Router
 from inhouse.gateway.upstream import Upstream
-from inhouse.gateway.usage import UsageWriter
+from inhouse.gateway.usage import Clock, UsageWriter, utcnow
 
 __all__ = ["Gateway"]
 
@@ -65,15 +65,19 @@ class Gateway:
         settings: GatewaySettings,
         usage: UsageWriter,
         limiter: Limiter | None = None,
+        clock: Clock = utcnow,
     ) -> None:
         self.store = store
+        #: when each request happened, for its usage record (and so its day): the real UTC
+        #: clock when serving; a test moves it to spread requests over days
+        self.clock = clock
         self.router = router
         self.policy = policy
         self.settings = settings
         self.usage = usage
-        self.limiter = limiter or Limiter()
+        self.limiter = limiter or Limiter(clock=clock)
         self.metrics = Metrics()
-        self.recorder = Recorder(self.usage, self.limiter, self.metrics)
+        self.recorder = Recorder(self.usage, self.limiter, self.metrics, clock=clock)
         self.upstream = Upstream(settings.upstream_timeout)
         self.keys = KeyTable([])
         self._tasks: list[asyncio.Task[None]] = []

@@ -24,7 +24,7 @@ from inhouse.gateway.limits import Limiter
 from inhouse.gateway.metrics import Metrics
 from inhouse.gateway.policies import request_texts
 from inhouse.gateway.routing import Node
-from inhouse.gateway.usage import UsageRecord, UsageWriter, new_request_id
+from inhouse.gateway.usage import Clock, UsageRecord, UsageWriter, new_request_id, utcnow
 from inhouse.policy.tools import ToolBoundary
 
 __all__ = ["Call", "Recorder", "count_tokens", "estimate_tokens", "policy_action"]
@@ -60,11 +60,11 @@ class Call:
     body: str | None = None
     request_id: str = field(default_factory=new_request_id)
 
-    def record(self, elapsed: float, overhead: float) -> UsageRecord:
+    def record(self, elapsed: float, overhead: float, at: str) -> UsageRecord:
         key = self.key
         return UsageRecord(
             request_id=self.request_id,
-            at=UsageRecord.now(),
+            at=at,
             person=key.person,
             key_id=key.id,
             agent=key.agent,
@@ -87,12 +87,16 @@ class Call:
 
 
 class Recorder:
-    """Closes each call: token spend against its key's limit, usage log, metrics."""
+    """Closes each call: token spend against its key's limit, usage log, metrics. The usage
+    record's time and day are ``clock``'s."""
 
-    def __init__(self, usage: UsageWriter, limiter: Limiter, metrics: Metrics) -> None:
+    def __init__(
+        self, usage: UsageWriter, limiter: Limiter, metrics: Metrics, *, clock: Clock = utcnow
+    ) -> None:
         self.usage = usage
         self.limiter = limiter
         self.metrics = metrics
+        self.clock = clock
 
     def finish(self, call: Call) -> None:
         """Spool the usage record and update metrics; runs before the answer's last bytes."""
@@ -100,7 +104,7 @@ class Recorder:
         overhead = max(elapsed - call.upstream_wait, 0.0)
         if call.status < 400:
             self.limiter.spend(call.key.id, call.tokens_in + call.tokens_out)
-        self.usage.record(call.record(elapsed, overhead))
+        self.usage.record(call.record(elapsed, overhead, UsageRecord.now(self.clock)))
         self.metrics.observe(
             model=call.model,
             person=call.key.person,

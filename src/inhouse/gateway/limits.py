@@ -1,7 +1,8 @@
 """Per-key limits: requests per minute (a sliding window) and tokens per day (UTC).
 
 Kept in memory by each gateway process; the daily token counts are seeded from the usage log on
-start, so a restart does not reset a key's day. Several replicas each enforce the limit on their
+start, so a restart does not reset a key's day. The day is the gateway clock's, as the usage
+log's is. Several replicas each enforce the limit on their
 own share of the traffic (documented in docs/gateway.md).
 """
 
@@ -9,21 +10,19 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from datetime import UTC, datetime
+from datetime import UTC
 
 from inhouse.errors import RateLimited, TokenBudgetSpent
 from inhouse.gateway.keys import GatewayKey
+from inhouse.gateway.usage import Clock, utcnow
 
 __all__ = ["Limiter"]
 
 
-def _today() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%d")
-
-
 class Limiter:
-    def __init__(self, tokens_used: dict[str, int] | None = None) -> None:
-        self._day = _today()
+    def __init__(self, tokens_used: dict[str, int] | None = None, *, clock: Clock = utcnow) -> None:
+        self._clock = clock
+        self._day = self._today()
         self._tokens: dict[str, int] = dict(tokens_used or {})
         self._recent: dict[str, deque[float]] = {}
 
@@ -56,8 +55,11 @@ class Limiter:
         self._roll_day()
         self._tokens[key_id] = self._tokens.get(key_id, 0) + tokens
 
+    def _today(self) -> str:
+        return self._clock().astimezone(UTC).strftime("%Y-%m-%d")
+
     def _roll_day(self) -> None:
-        today = _today()
+        today = self._today()
         if today != self._day:
             self._day = today
             self._tokens.clear()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ from inhouse.gateway.config import GatewaySettings, read_gateway_settings
 from inhouse.gateway.limits import Limiter
 from inhouse.gateway.policies import RequestPolicy
 from inhouse.gateway.routing import Router
-from inhouse.gateway.usage import Spool, UsageWriter, tokens_today
+from inhouse.gateway.usage import Clock, Spool, UsageWriter, tokens_today, utcnow
 from inhouse.location import CONFIG_NAME, database_url, safe_join
 
 __all__ = ["build_gateway", "gateway_runtimes", "serve"]
@@ -39,8 +39,11 @@ def gateway_runtimes(folder: Path, config: dict[str, Any], settings: GatewaySett
     return [runtime_config(folder, name, config) for name in names]
 
 
-def build_gateway(folder: Path, *, settings: GatewaySettings | None = None) -> Gateway:
-    """The gateway for the program at ``folder``: its lock, runtimes, rules, keys and store."""
+def build_gateway(
+    folder: Path, *, settings: GatewaySettings | None = None, clock: Clock = utcnow
+) -> Gateway:
+    """The gateway for the program at ``folder``: its lock, runtimes, rules, keys and store.
+    ``clock`` dates its usage records (``serve`` keeps the real UTC clock)."""
     from inhouse.baseline import read_lock
     from inhouse.db import open_store
     from inhouse.program.config import read_config
@@ -60,8 +63,8 @@ def build_gateway(folder: Path, *, settings: GatewaySettings | None = None) -> G
     usage = UsageWriter(
         store, spool, flush_seconds=settings.flush_seconds, batch_size=settings.batch_size
     )
-    today = datetime.now(UTC).strftime("%Y-%m-%d")
-    limiter = Limiter(tokens_today(store, today))
+    today = clock().astimezone(UTC).strftime("%Y-%m-%d")
+    limiter = Limiter(tokens_today(store, today), clock=clock)
     return Gateway(
         store=store,
         router=Router(lock, runtimes, program=folder),
@@ -69,6 +72,7 @@ def build_gateway(folder: Path, *, settings: GatewaySettings | None = None) -> G
         settings=settings,
         usage=usage,
         limiter=limiter,
+        clock=clock,
     )
 
 

@@ -23,7 +23,7 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,9 +37,26 @@ from inhouse.db import Store
 from inhouse.db.schema import gateway_usage
 from inhouse.errors import ConfigError
 
-__all__ = ["Spool", "UsageRecord", "UsageWriter", "insert_usage", "new_request_id", "tokens_today"]
+__all__ = [
+    "Clock",
+    "Spool",
+    "UsageRecord",
+    "UsageWriter",
+    "insert_usage",
+    "new_request_id",
+    "tokens_today",
+    "utcnow",
+]
 
 log = logging.getLogger("inhouse.gateway")
+
+#: Where a usage record's time (and so its day) comes from: the real UTC clock when serving, a
+#: clock a test moves when it needs requests on several days.
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 def new_request_id() -> str:
@@ -95,8 +112,10 @@ class UsageRecord:
             return None
 
     @staticmethod
-    def now() -> str:
-        return datetime.now(UTC).isoformat()
+    def now(clock: Clock = utcnow) -> str:
+        """``clock``'s time as a record's ``at``: ISO-8601 in UTC, so its first ten characters
+        are the UTC day the record counts on."""
+        return clock().astimezone(UTC).isoformat()
 
 
 def insert_usage(store: Store, records: Iterable[UsageRecord]) -> int:
