@@ -1,10 +1,22 @@
 """The read side of the gateway's usage log: totals per person, day, key, prompt and workflow,
-summed in SQL. Plays 4 to 6 read usage here, never by folding the event log.
+and each person's active days, computed in SQL. Plays 4 to 6 read usage here, never by
+folding the event log.
 
 This package sits below the play packages and the gateway: it imports only :mod:`inhouse.db`
 and :mod:`inhouse.errors`.
 """
 
+from inhouse.usage.activity import ActiveDay, active_days, last_active, prompts_used
 from inhouse.usage.totals import ANSWERED_BELOW, DIMENSIONS, Dimension, UsageTotals, totals
 
-__all__ = ["ANSWERED_BELOW", "DIMENSIONS", "Dimension", "UsageTotals", "totals"]
+__all__ = [
+    "ANSWERED_BELOW",
+    "DIMENSIONS",
+    "ActiveDay",
+    "Dimension",
+    "UsageTotals",
+    "active_days",
+    "last_active",
+    "prompts_used",
+    "totals",
+]

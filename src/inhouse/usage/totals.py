@@ -22,7 +22,7 @@ from inhouse.db import Store
 from inhouse.db.schema import gateway_usage
 from inhouse.errors import InvalidInput
 
-__all__ = ["ANSWERED_BELOW", "DIMENSIONS", "Dimension", "UsageTotals", "totals"]
+__all__ = ["ANSWERED_BELOW", "DIMENSIONS", "Dimension", "UsageTotals", "day_text", "totals"]
 
 #: What usage can be grouped by: ``key`` is the gateway key's id, ``prompt`` and ``workflow`` the
 #: prompt-library and workflow ids a request carried (``None`` where it carried none).
@@ -83,9 +83,9 @@ def totals(
     if answered_only:
         query = query.where(gateway_usage.c.status < ANSWERED_BELOW)
     if since is not None:
-        query = query.where(gateway_usage.c.day >= _day(since, "since"))
+        query = query.where(gateway_usage.c.day >= day_text(since, "since"))
     if until is not None:
-        query = query.where(gateway_usage.c.day <= _day(until, "until"))
+        query = query.where(gateway_usage.c.day <= day_text(until, "until"))
     with store.engine.connect() as conn:
         rows = conn.execute(query).all()
     width = len(dimensions)
@@ -113,7 +113,9 @@ def _dimensions(by: Dimension | Sequence[Dimension]) -> list[Dimension]:
     return dimensions
 
 
-def _day(value: date | str, name: str) -> str:
+def day_text(value: date | str, name: str) -> str:
+    """``value`` as the usage log writes a day (``YYYY-MM-DD``); ``name`` is the argument's, for
+    the message when it is not one."""
     if isinstance(value, datetime):
         value = value.date()
     if isinstance(value, date):
@@ -123,5 +125,5 @@ def _day(value: date | str, name: str) -> str:
     except ValueError:
         ok = False
     if not ok:
-        raise InvalidInput(f"usage totals: {name} {value!r} is not a day (YYYY-MM-DD)")
+        raise InvalidInput(f"usage: {name} {value!r} is not a day (YYYY-MM-DD)")
     return value

@@ -1,0 +1,115 @@
+"""Who used the tool on which days: distinct active days per person, the last one, and the
+library prompts they sent, read from the gateway's usage log by the database.
+
+    active_days(store, ["bob", "pia"], since="2026-11-01", until="2026-11-28")
+    last_active(store, ["bob", "pia"], until="2026-11-28")     # {"bob": "2026-11-27", ...}
+    prompts_used(store, ["bob"], since=..., until=...)          # {"bob": {"triage@2"}, ...}
+
+A day is *active* for a person when a request of theirs was answered on it (status below 400)
+through a key of their own: requests through a key bound to a local agent are the agent's
+doing, not the person reaching for the tool, and count only with ``agents=True``. Days are the
+usage log's (UTC); ``since`` and ``until`` are both included. Play 4's adoption and its survey's
+eligibility rule read these (:mod:`inhouse.pilot`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, select
+
+from inhouse.db import Store
+from inhouse.db.schema import gateway_usage
+from inhouse.usage.totals import ANSWERED_BELOW, day_text
+
+__all__ = ["ActiveDay", "active_days", "last_active", "prompts_used"]
+
+_usage = gateway_usage.c
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActiveDay:
+    """One person's answered requests on one day, and when the latest of them happened."""
+
+    person: str
+    day: str
+    requests: int
+    last_at: str  # ISO-8601 UTC, as the usage log keeps ``at``
+
+
+def active_days(
+    store: Store,
+    people: Iterable[str],
+    *,
+    since: date | str,
+    until: date | str,
+    agents: bool = False,
+) -> list[ActiveDay]:
+    """Each of ``people``'s active days from ``since`` to ``until``, by person then day."""
+    names = sorted(set(people))
+    if not names:
+        return []
+    query = (
+        select(_usage.person, _usage.day, func.count(), func.max(_usage.at))
+        .where(_answered(names, agents), *_window(since, until))
+        .group_by(_usage.person, _usage.day)
+        .order_by(_usage.person, _usage.day)
+    )
+    with store.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [
+        ActiveDay(person=str(person), day=str(day), requests=int(count), last_at=str(last))
+        for person, day, count, last in rows
+    ]
+
+
+def last_active(
+    store: Store, people: Iterable[str], *, until: date | str | None = None, agents: bool = False
+) -> dict[str, str]:
+    """Each of ``people``'s latest active day (up to ``until``); nobody who never used it."""
+    names = sorted(set(people))
+    if not names:
+        return {}
+    query = select(_usage.person, func.max(_usage.day)).where(_answered(names, agents))
+    if until is not None:
+        query = query.where(_usage.day <= day_text(until, "until"))
+    with store.engine.connect() as conn:
+        rows = conn.execute(query.group_by(_usage.person)).all()
+    return {str(person): str(day) for person, day in rows}
+
+
+def prompts_used(
+    store: Store,
+    people: Iterable[str],
+    *,
+    since: date | str,
+    until: date | str,
+    agents: bool = False,
+) -> dict[str, set[str]]:
+    """The distinct library prompts (the ``prompt_id`` a request carried) each of ``people``
+    sent in answered requests from ``since`` to ``until``; nobody who sent none."""
+    names = sorted(set(people))
+    if not names:
+        return {}
+    query = (
+        select(_usage.person, _usage.prompt_id)
+        .where(_answered(names, agents), _usage.prompt_id.is_not(None), *_window(since, until))
+        .distinct()
+    )
+    found: dict[str, set[str]] = {}
+    with store.engine.connect() as conn:
+        for person, prompt in conn.execute(query).all():
+            found.setdefault(str(person), set()).add(str(prompt))
+    return found
+
+
+def _answered(names: list[str], agents: bool) -> ColumnElement[Any]:
+    condition = and_(_usage.person.in_(names), _usage.status < ANSWERED_BELOW)
+    return condition if agents else and_(condition, _usage.agent.is_(None))
+
+
+def _window(since: date | str, until: date | str) -> tuple[ColumnElement[Any], ...]:
+    return (_usage.day >= day_text(since, "since"), _usage.day <= day_text(until, "until"))
