@@ -37,10 +37,12 @@ def make_program(
     *,
     extra: dict[str, Any] | None = None,
     gateway: dict[str, Any] | None = None,
+    clock: Clock = utcnow,
 ) -> Program:
     """A program led by lena, who owns play 1 (so her keys need no waiver), with the given
-    ``[runtimes]`` tables and a lock blessing ``models`` (name -> digest)."""
-    program = Program.init(folder, "Acme", LEAD)
+    ``[runtimes]`` tables and a lock blessing ``models`` (name -> digest); its events are dated
+    by ``clock``."""
+    program = Program.init(folder, "Acme", LEAD, clock=clock)
     program.change_roles(LEAD, LEAD, add=["play-owner"])
     program.record_hypothesis(LEAD, "replace the hosted API", aim="replace-dependency",
                               target="hosted chat")  # fmt: skip

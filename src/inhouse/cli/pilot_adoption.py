@@ -1,0 +1,118 @@
+"""inhouse pilot adoption: who in the pilot reaches the tool on their own, measured from the
+gateway's usage log (docs/pilot.md). The ``pilot`` group mounts it with :func:`register`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from inhouse.cli._common import JsonOpt, ProgramOpt, open_program, out_console, print_json
+
+if TYPE_CHECKING:
+    from inhouse.pilot.adoption import AdoptionReport
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``adoption`` command to the ``pilot`` group."""
+    app.command("adoption")(adoption)
+
+
+def adoption(
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record",
+            help="Record it as a pilot.adoption fact signed by the gateway's own key (when it "
+            "changed); play 4's pilot-independent-use check reads that fact. A rollout lead "
+            "runs it the first time, to enrol the gateway's key.",
+        ),
+    ] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="The window's last day, YYYY-MM-DD (default: today, UTC).",
+            show_default=False,
+        ),
+    ] = None,
+    program: ProgramOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Per member and per role track: active days, stickiness (DAU/MAU), last active day,
+    library prompts used, and whether they reach the tool on their own, with the reason."""
+    from datetime import date
+
+    from inhouse.pilot.adoption import adoption_report, record_adoption
+    from inhouse.usage.totals import day_text
+
+    opened = open_program(program)
+    day = None if as_of is None else date.fromisoformat(day_text(as_of, "--as-of"))
+    if record:
+        report, fact = record_adoption(opened, day)
+    else:
+        report, fact = adoption_report(opened, day), None
+    if json:
+        print_json(report.to_dict())
+    else:
+        _render(report)
+    if record and not json:
+        out = out_console()
+        if fact is None:
+            out.print("Adoption unchanged since the last pilot.adoption fact: nothing recorded.")
+        else:
+            out.print(f"Recorded pilot.adoption (fact #{fact.id}, signed by {fact.by}).")
+
+
+def _render(report: AdoptionReport) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    out = out_console()
+    out.print(
+        f"Adoption as of {report.as_of}: the {report.window_days} days from {report.since}. "
+        f"On their own = answered requests with their own key on at least {report.min_days} "
+        "days, one of them after enablement finished and not the onboarding day."
+    )
+    members = Table(
+        "member", "track", "active days", "stickiness", "last active", "prompts", "on their own",
+        "why", box=None,
+    )  # fmt: skip
+    for m in report.members:
+        members.add_row(
+            m.person,
+            m.track,
+            str(m.active_days),
+            _percent(m.stickiness),
+            str(m.last_active or "never"),
+            str(m.prompts_used),
+            "yes" if m.independent else "no",
+            escape(m.reason),
+        )
+    out.print(members)
+    roles = Table(
+        "track", "members", "active", "on their own", "stickiness", "last active", "prompts",
+        box=None,
+    )  # fmt: skip
+    for r in (*report.roles, report.pilot):
+        roles.add_row(
+            "whole pilot" if r.track == "*" else r.track,
+            str(r.members),
+            str(r.active),
+            str(r.independent),
+            _percent(r.stickiness),
+            str(r.last_active or "never"),
+            str(r.prompts_used),
+        )
+    out.print(roles)
+    pilot = report.pilot
+    out.print(
+        f"{pilot.independent} of {pilot.members} members reach it on their own; stickiness "
+        f"(DAU/MAU) {_percent(pilot.stickiness)}."
+    )
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:.1f} %"

@@ -1,0 +1,363 @@
+"""Adoption: which pilot members reach the tool on their own, measured from the gateway's usage
+log (docs/pilot.md defines each figure).
+
+A member **reaches the tool on their own** when requests through their own gateway key were
+answered on at least ``min_days`` distinct days of the ``window_days`` days that end on the
+report's day, and at least one of those days is *after their enablement finished* (a request
+answered after their ``enablement.completed`` fact, for their track) and *not the day they were
+onboarded* (their latest ``pilot.member`` added fact). ``min_days`` and ``window_days`` are the
+playbook's parameters of the ``pilot-independent-use`` check.
+
+The days come from :mod:`inhouse.usage` (SQL over the usage log), never from typed facts and
+never by folding the log; the roster and enablement come from the facts that count. Recording
+the report makes it a ``pilot.adoption`` fact signed by the gateway's own key, which is the
+only signer the check counts it from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from inhouse.program.facts import Fact, Provenance, validate_payload
+from inhouse.usage import ActiveDay, active_days, last_active, prompts_used
+
+if TYPE_CHECKING:
+    from inhouse.program import Program
+    from inhouse.program.playbook import Playbook
+
+__all__ = [
+    "CHECK",
+    "COLLECTOR",
+    "SERVICE",
+    "AdoptionReport",
+    "MemberAdoption",
+    "RoleAdoption",
+    "adoption_report",
+    "check_params",
+    "record_adoption",
+]
+
+COLLECTOR = "inhouse pilot adoption"
+CHECK = "pilot-independent-use"
+#: the gateway's own identity on the roster (as :data:`inhouse.gateway.rollup.SERVICE`): what it
+#: measures from its usage log is signed with its key
+SERVICE = "gateway"
+_DEFAULTS = {"min_days": 3, "window_days": 28}
+
+
+@dataclass(frozen=True)
+class MemberAdoption:
+    """One pilot member's use of the tool over the report's window."""
+
+    person: str
+    track: str
+    onboarded: date  # the day of their latest pilot.member "added" fact
+    enabled_at: datetime | None  # when their track's enablement finished; None: not yet
+    active_days: int  # distinct days with an answered request through their own key
+    days_on_their_own: int  # of those, days after enablement finished, not the onboarding day
+    stickiness: float  # active days / days in the window (their DAU/MAU)
+    last_active: date | None  # their latest active day up to the report's day, any window
+    prompts_used: int  # distinct library prompts (prompt ids) in answered requests
+    independent: bool
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "person": self.person,
+            "track": self.track,
+            "onboarded": self.onboarded.isoformat(),
+            "enabled_at": self.enabled_at.isoformat() if self.enabled_at else None,
+            "active_days": self.active_days,
+            "days_on_their_own": self.days_on_their_own,
+            "stickiness": round(self.stickiness, 4),
+            "last_active": self.last_active.isoformat() if self.last_active else None,
+            "prompts_used": self.prompts_used,
+            "independent": self.independent,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class RoleAdoption:
+    """One role track's members together (or the whole pilot, track ``*``)."""
+
+    track: str
+    members: int
+    active: int  # members with at least one active day in the window (the MAU)
+    independent: int
+    active_days: int  # member-days of use in the window
+    stickiness: float  # DAU/MAU: the mean daily active members over the window, / the MAU
+    last_active: date | None
+    prompts_used: int  # distinct library prompts across the track's members
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "track": self.track,
+            "members": self.members,
+            "active": self.active,
+            "independent": self.independent,
+            "active_days": self.active_days,
+            "stickiness": round(self.stickiness, 4),
+            "last_active": self.last_active.isoformat() if self.last_active else None,
+            "prompts_used": self.prompts_used,
+        }
+
+
+@dataclass(frozen=True)
+class AdoptionReport:
+    """Adoption as of one day: per member, per role track, and for the whole pilot."""
+
+    as_of: date
+    since: date  # the window's first day (``window_days`` days, both ends included)
+    window_days: int
+    min_days: int
+    members: tuple[MemberAdoption, ...]
+    roles: tuple[RoleAdoption, ...]
+    pilot: RoleAdoption
+
+    @property
+    def independent(self) -> list[str]:
+        return [m.person for m in self.members if m.independent]
+
+    def payload(self) -> dict[str, Any]:
+        """The ``pilot.adoption`` fact's payload."""
+        return {
+            "as_of": self.as_of.isoformat(),
+            "window_days": self.window_days,
+            "min_days": self.min_days,
+            "members": [
+                {
+                    "person": m.person,
+                    "active_days": m.active_days,
+                    "independent": m.independent,
+                    "reason": m.reason,
+                }
+                for m in self.members
+            ],
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "since": self.since.isoformat(),
+            "window_days": self.window_days,
+            "min_days": self.min_days,
+            "members": [m.to_dict() for m in self.members],
+            "roles": [r.to_dict() for r in self.roles],
+            "pilot": self.pilot.to_dict(),
+        }
+
+
+def check_params(playbook: Playbook, check: str, defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """``check``'s parameters as the playbook sets them where it is an exit (else wherever it
+    first appears), over ``defaults``."""
+    refs = [ref for play in playbook.plays for ref in play.exit if ref.check == check]
+    refs += [ref for play in playbook.plays for ref in play.trigger if ref.check == check]
+    return {**defaults, **(refs[0].params if refs else {})}
+
+
+def adoption_report(program: Program, as_of: date | None = None) -> AdoptionReport:
+    """Who in the pilot reaches the tool on their own, as of ``as_of`` (default: today, UTC)."""
+    from inhouse.program.counting import build_context
+    from inhouse.program.playchecks.pilot import members as pilot_members
+
+    params = check_params(program.playbook, CHECK, _DEFAULTS)
+    min_days, window_days = int(params["min_days"]), int(params["window_days"])
+    now = program.clock()
+    day = as_of or now.astimezone(UTC).date()
+    since = day - timedelta(days=window_days - 1)
+    context = build_context(program.state(), now)
+    added = pilot_members(context)  # the pilot as play 4's checks see it
+    people = sorted(added)
+    used = _by_person(active_days(program.store, people, since=since, until=day))
+    last = last_active(program.store, people, until=day)
+    prompts = prompts_used(program.store, people, since=since, until=day)
+    enabled = _enablement(context.facts.of("enablement.completed"))
+    members = []
+    for person in people:
+        fact = added[person]
+        track = str(fact.payload["track"])
+        members.append(
+            _member(
+                person,
+                track,
+                onboarded=fact.at.astimezone(UTC).date(),
+                enabled_at=enabled.get((person, track)),
+                days=used.get(person, []),
+                last=last.get(person),
+                prompts=len(prompts.get(person, ())),
+                min_days=min_days,
+                window_days=window_days,
+            )
+        )
+    tracks = sorted({m.track for m in members})
+    roles = tuple(
+        _role(track, [m for m in members if m.track == track], prompts, window_days)
+        for track in tracks
+    )
+    return AdoptionReport(
+        as_of=day,
+        since=since,
+        window_days=window_days,
+        min_days=min_days,
+        members=tuple(members),
+        roles=roles,
+        pilot=_role("*", members, prompts, window_days),
+    )
+
+
+def record_adoption(
+    program: Program, as_of: date | None = None
+) -> tuple[AdoptionReport, Fact | None]:
+    """Measure adoption and record it as a ``pilot.adoption`` fact signed by the gateway's own
+    key, when it changed since the last one (the day it was measured aside). Returns the report
+    and the fact recorded (None: nothing changed). The first time, a rollout lead runs it, to
+    enrol the gateway's key."""
+    program.whoami()  # whoever records must be enrolled
+    report = adoption_report(program, as_of)
+    payload = validate_payload("pilot.adoption", report.payload())
+    service = program.as_service(SERVICE)
+    previous = _latest_measured(program)
+    if previous is not None and _same(previous.payload, payload):
+        return report, None
+    fact = service.record_fact(
+        None, "pilot.adoption", payload, provenance=Provenance.MEASURED, collector=COLLECTOR
+    )
+    return report, fact
+
+
+# -- the rule ------------------------------------------------------------------------------------
+
+
+def _member(
+    person: str,
+    track: str,
+    *,
+    onboarded: date,
+    enabled_at: datetime | None,
+    days: list[ActiveDay],
+    last: str | None,
+    prompts: int,
+    min_days: int,
+    window_days: int,
+) -> MemberAdoption:
+    active = len(days)
+    after = [] if enabled_at is None else [d for d in days if _moment(d.last_at) > enabled_at]
+    own = [d for d in after if d.day != onboarded.isoformat()]
+    return MemberAdoption(
+        person=person,
+        track=track,
+        onboarded=onboarded,
+        enabled_at=enabled_at,
+        active_days=active,
+        days_on_their_own=len(own),
+        stickiness=active / window_days,
+        last_active=date.fromisoformat(last) if last else None,
+        prompts_used=prompts,
+        independent=active >= min_days and bool(own),
+        reason=_reason(days, after, own, onboarded, enabled_at, track, min_days, window_days),
+    )
+
+
+def _reason(
+    days: list[ActiveDay],
+    after: list[ActiveDay],
+    own: list[ActiveDay],
+    onboarded: date,
+    enabled_at: datetime | None,
+    track: str,
+    min_days: int,
+    window_days: int,
+) -> str:
+    """Why a member counts or does not, in the words docs/pilot.md uses."""
+    active = len(days)
+    if active >= min_days and own:
+        return (
+            f"used it on {active} days in {window_days} (at least {min_days}), {len(own)} of "
+            "them after enablement finished"
+        )
+    if not days:
+        return f"no request answered through their own key in the last {window_days} days"
+    why = []
+    if active < min_days:
+        why.append(f"used it on {_days(active)} in {window_days}; {min_days} needed")
+    if enabled_at is None:
+        why.append(f"enablement ({track}) not finished")
+    if all(d.day == onboarded.isoformat() for d in days):
+        why.append(f"used it only on the day they were onboarded ({onboarded})")
+    elif enabled_at is not None and not after:
+        why.append(f"no use since enablement finished ({enabled_at:%Y-%m-%d %H:%M} UTC)")
+    elif enabled_at is not None and not own:
+        why.append(f"used it after enablement only on the day they were onboarded ({onboarded})")
+    return "; ".join(why)
+
+
+def _role(
+    track: str, members: list[MemberAdoption], prompts: Mapping[str, set[str]], window_days: int
+) -> RoleAdoption:
+    active = [m for m in members if m.active_days]
+    member_days = sum(m.active_days for m in members)
+    last = [m.last_active for m in members if m.last_active is not None]
+    used: set[str] = set()
+    for m in members:
+        used |= prompts.get(m.person, set())
+    return RoleAdoption(
+        track=track,
+        members=len(members),
+        active=len(active),
+        independent=sum(m.independent for m in members),
+        active_days=member_days,
+        stickiness=member_days / (window_days * len(active)) if active else 0.0,
+        last_active=max(last) if last else None,
+        prompts_used=len(used),
+    )
+
+
+# -- reading ---------------------------------------------------------------------------------------
+
+
+def _by_person(days: Iterable[ActiveDay]) -> dict[str, list[ActiveDay]]:
+    found: dict[str, list[ActiveDay]] = {}
+    for day in days:
+        found.setdefault(day.person, []).append(day)
+    return found
+
+
+def _enablement(facts: Iterable[Fact]) -> dict[tuple[str, str], datetime]:
+    """When each (person, track)'s enablement first finished."""
+    finished: dict[tuple[str, str], datetime] = {}
+    for fact in facts:
+        key = (str(fact.payload["person"]), str(fact.payload["track"]))
+        finished.setdefault(key, fact.at.astimezone(UTC))
+    return finished
+
+
+def _latest_measured(program: Program) -> Fact | None:
+    """The newest ``pilot.adoption`` fact that counts (signed by the gateway's key)."""
+    from inhouse.program.collectors import measured_kinds
+    from inhouse.program.counting import why_uncounted
+
+    state = program.state()
+    measured = measured_kinds()
+    for fact in reversed(state.facts):
+        if fact.kind == "pilot.adoption" and why_uncounted(fact, state, measured) is None:
+            return fact
+    return None
+
+
+def _same(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+    return {k: v for k, v in before.items() if k != "as_of"} == {
+        k: v for k, v in after.items() if k != "as_of"
+    }
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _days(count: int) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"

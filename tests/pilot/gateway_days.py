@@ -1,0 +1,120 @@
+"""A pilot whose members send requests through the real gateway (in-process, its ASGI app) to a
+**stand-in upstream** (no model needed: these tests are about who used it on which day), each
+with their own gateway key, on the days a test clock picks. The usage rows are the gateway's
+own; nobody writes one by hand.
+
+The program is dated by the same clock: people are enrolled, given the pilot-user role and
+their keys on 30 October 2026 (a scaling-before-proving waiver lets the pilot in early), and
+onboarded on 2 November (their ``pilot.member`` facts), as a rollout lead's roster does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from inhouse.gateway import issue_key
+from inhouse.program import Program, Provenance
+from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream
+from tests.conftest import Clock
+from tests.gateway.harness import auth, chat, digest_of, in_process, make_program, model_file
+from tests.people import enrol
+from tests.runtimes.standin import free_port
+
+ENROLLED = datetime(2026, 10, 30, 9, 0, tzinfo=UTC)
+ONBOARDED = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def at(text: str) -> datetime:
+    """``2026-11-03T10:00`` (UTC) as a time."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+@dataclass
+class Use:
+    """One request: who, when (by the gateway's clock), and what it carries."""
+
+    person: str
+    when: str
+    model: str = "tiny"
+    prompt: str | None = None
+    status: int = 200  # what the gateway should answer
+
+
+@dataclass
+class Pilot:
+    folder: Path
+    clock: Clock
+    lead: Program
+    port: int  # the stand-in upstream's, fixed for the program's runtime table
+    people: dict[str, Program] = field(default_factory=dict)
+    tracks: dict[str, str] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)
+
+    def enable(self, person: str, when: str) -> None:
+        """``person`` finished their track's enablement at ``when``."""
+        self.clock.now = at(when)
+        self.people[person].record_fact(
+            None,
+            "enablement.completed",
+            {"person": person, "track": self.tracks[person]},
+            provenance=Provenance.MEASURED,
+            collector="inhouse pilot enablement",
+        )
+
+    def use(self, uses: Iterable[Use]) -> None:
+        """Send each request through the gateway, its clock set to the request's time."""
+        asyncio.run(self._use(list(uses)))
+
+    async def _use(self, uses: list[Use]) -> None:
+        standin = StandinUpstream(StandinTiming(0, 0, 2), model="tiny", port=self.port)
+        async with standin, in_process(self.folder, clock=self.clock) as (gateway, client):
+            for use in uses:
+                self.clock.now = at(use.when)
+                headers = auth(self.keys[use.person])
+                if use.prompt:
+                    headers["x-inhouse-prompt"] = use.prompt
+                reply = await client.post(
+                    "/v1/chat/completions", json=chat(use.model), headers=headers
+                )
+                assert reply.status_code == use.status, reply.text
+            await gateway.usage.flush()
+
+    def on(self, day: str) -> None:
+        """Move the clock to the end of ``day`` (what a report "as of today" reads)."""
+        self.clock.now = at(f"{day}T23:00")
+
+
+def start_pilot(folder: Path, clock: Clock, members: dict[str, tuple[str, str]]) -> Pilot:
+    """A program with ``members`` (name -> (team, track)) enrolled, keyed and onboarded."""
+    clock.now = ENROLLED
+    port = free_port()
+    weights = model_file(folder)
+    runtimes = {"local": {"family": "openai", "url": f"http://127.0.0.1:{port}",
+                          "model_path": str(weights)}}  # fmt: skip
+    lead = make_program(folder, runtimes, {"tiny": digest_of(weights)}, clock=clock)
+    lead.grant_waiver(
+        None,
+        "scaling-before-proving",
+        reason="time-boxed-experiment",
+        note="the pilot starts before play 3 exits, for this test",
+        expires=ENROLLED + timedelta(days=120),
+    )
+    pilot = Pilot(folder, clock, lead, port)
+    for name, (team, track) in members.items():
+        pilot.people[name] = enrol(lead, name, team=team, roles=["pilot-user"])
+        pilot.tracks[name] = track
+        _, pilot.keys[name] = issue_key(lead, None, name, holder=pilot.people[name])
+    clock.now = ONBOARDED
+    for name, track in pilot.tracks.items():
+        lead.record_fact(
+            None,
+            "pilot.member",
+            {"person": name, "track": track, "action": "added"},
+            provenance=Provenance.MEASURED,
+            collector="inhouse pilot",
+        )
+    return pilot
