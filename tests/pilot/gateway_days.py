@@ -17,13 +17,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from inhouse.gateway import issue_key
+from inhouse.identity import load_key
 from inhouse.program import Program, Provenance
 from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream
 from tests.conftest import Clock
 from tests.gateway.harness import auth, chat, digest_of, in_process, make_program, model_file
-from tests.people import enrol
+from tests.people import enrol_cli
 from tests.runtimes.standin import free_port
 
+PROMPT = """\
+description: Sort a ticket into a queue
+variables:
+  ticket: string
+messages:
+  - {role: user, content: "Ticket: {{ ticket }}"}
+"""
 ENROLLED = datetime(2026, 10, 30, 9, 0, tzinfo=UTC)
 ONBOARDED = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -53,6 +61,7 @@ class Pilot:
     people: dict[str, Program] = field(default_factory=dict)
     tracks: dict[str, str] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
+    env: dict[str, dict[str, str]] = field(default_factory=dict)  # a CLI call acting as them
 
     def enable(self, person: str, when: str) -> None:
         """``person`` finished their track's enablement at ``when``."""
@@ -64,6 +73,13 @@ class Pilot:
             provenance=Provenance.MEASURED,
             collector="inhouse pilot enablement",
         )
+
+    def share_prompt(self, author: str, name: str) -> str:
+        """``author`` shares a prompt in the library with their own key; returns its id (the
+        gateway refuses a request naming a prompt the library does not hold)."""
+        from inhouse.pilot.library import add_prompt
+
+        return add_prompt(self.people[author], name, PROMPT, where=f"{name}.yaml").id
 
     def use(self, uses: Iterable[Use]) -> None:
         """Send each request through the gateway, its clock set to the request's time."""
@@ -105,7 +121,10 @@ def start_pilot(folder: Path, clock: Clock, members: dict[str, tuple[str, str]])
     )
     pilot = Pilot(folder, clock, lead, port)
     for name, (team, track) in members.items():
-        pilot.people[name] = enrol(lead, name, team=team, roles=["pilot-user"])
+        pilot.env[name] = enrol_cli(
+            lead, name, folder.parent / "keys", team=team, roles=["pilot-user"]
+        )
+        pilot.people[name] = lead.using(load_key(Path(pilot.env[name]["INHOUSE_KEY"])))
         pilot.tracks[name] = track
         _, pilot.keys[name] = issue_key(lead, None, name, holder=pilot.people[name])
     clock.now = ONBOARDED

@@ -1,0 +1,142 @@
+"""inhouse survey: the "would you miss it" survey (Sean Ellis's question) for the pilot."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from inhouse.cli._common import JsonOpt, ProgramOpt, Typer, open_program, out_console, print_json
+
+if TYPE_CHECKING:
+    from inhouse.pilot.survey import SurveyResults
+
+app = Typer()
+
+
+@app.command("open")
+def open_(
+    closes: Annotated[
+        str,
+        typer.Option(
+            "--closes",
+            help="When answers stop: 2026-12-31 (end of that day, UTC), an ISO time, or 14d.",
+            show_default=False,
+        ),
+    ],
+    program: ProgramOpt = None,
+) -> None:
+    """Open a survey (a rollout lead; one open at a time). Members who used the tool on at
+    least two days in the last fourteen then answer with `inhouse survey answer`."""
+    from inhouse.cli._common import parse_when
+    from inhouse.pilot.survey import open_survey
+
+    survey = open_survey(open_program(program), parse_when(closes))
+    out_console().print(
+        f"Opened survey {survey.name}; it closes {survey.closes:%Y-%m-%d %H:%M} UTC. Pilot "
+        "members answer with `inhouse survey answer --answer very|somewhat|not|no-longer-use "
+        '--benefit "…"`.'
+    )
+
+
+@app.command("answer")
+def answer(
+    choice: Annotated[
+        str,
+        typer.Option(
+            "--answer",
+            help="How would you feel if you could no longer use it? very (disappointed), "
+            "somewhat (disappointed), not (disappointed), no-longer-use (I no longer use it).",
+            show_default=False,
+        ),
+    ],
+    benefit: Annotated[
+        str, typer.Option("--benefit", help="What is the main benefit you get from it?")
+    ] = "",
+    on_behalf_of: Annotated[
+        str | None,
+        typer.Option(
+            "--on-behalf-of",
+            help="Refused: an answer counts only as its person's own, signed with their key.",
+            show_default=False,
+        ),
+    ] = None,
+    program: ProgramOpt = None,
+) -> None:
+    """Answer the open survey in your own name, signed with your key (a second answer replaces
+    the first)."""
+    from inhouse.pilot.survey import ANSWERS, Answer, answer_survey, own_answer
+
+    opened = open_program(program)
+    before = own_answer(opened)
+    fact = answer_survey(opened, choice, benefit, person=on_behalf_of)
+    again = f" It replaces your answer of fact #{before.id}." if before else ""
+    out_console().print(
+        f"Recorded your answer to {fact.payload['survey']}: {ANSWERS[Answer(choice)]} (fact "
+        f"#{fact.id}, signed by {fact.by}).{again}"
+    )
+
+
+@app.command("results")
+def results(
+    survey: Annotated[
+        str | None,
+        typer.Option("--survey", help="Which survey (default: the latest).", show_default=False),
+    ] = None,
+    program: ProgramOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """The answers by role track: counts, the share very disappointed beside Ellis's 40 %
+    benchmark and the playbook's "most" (more than half the pilot), and the benefits named."""
+    from inhouse.pilot.survey import survey_results
+
+    found = survey_results(open_program(program), survey)
+    if json:
+        print_json(found.to_dict())
+        return
+    _render(found)
+
+
+def _render(found: SurveyResults) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from inhouse.pilot.survey import ANSWERS, BENCHMARK, QUESTION
+
+    out = out_console()
+    state = "open" if found.open else "closed"
+    out.print(
+        f"Survey {found.survey.name} ({state}, closes {found.survey.closes:%Y-%m-%d %H:%M} UTC): "
+        f"{QUESTION}"
+    )
+    table = Table("track", "members", "answered", *ANSWERS.values(), "very, of answers",
+                  "very, of members", box=None)  # fmt: skip
+    for group in (*found.groups, found.pilot):
+        share = group.very_share
+        table.add_row(
+            "whole pilot" if group.track == "*" else group.track,
+            str(group.members),
+            str(group.answered),
+            *(str(group.counts[answer.value]) for answer in ANSWERS),
+            "-" if share is None else _percent(share),
+            _percent(group.pilot_share),
+        )
+    out.print(table)
+    share = found.pilot.very_share
+    ellis = "meets" if found.meets_benchmark else "is below"
+    most = "more than" if found.most else "not more than"
+    out.print(
+        f"Very disappointed: {'-' if share is None else _percent(share)} of answers, which "
+        f"{ellis} Ellis's {_percent(BENCHMARK)} benchmark; {_percent(found.pilot.pilot_share)} "
+        f"of the pilot, {most} the playbook's {_percent(found.share)} (play 4 wants most)."
+    )
+    if found.benefits:
+        out.print("Main benefits, in their words:")
+        for item in found.benefits:
+            out.print(f"  - [{escape(item.track)}, {item.answer}] {escape(item.text)}")
+    for fact, why in found.uncounted:
+        out.print(f"  not counted: fact #{fact}: {escape(why)}")
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:.0f} %"

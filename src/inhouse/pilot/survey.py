@@ -1,0 +1,428 @@
+"""The "would you miss it" survey: Sean Ellis's question, asked of the pilot.
+
+"How would you feel if you could no longer use it?" — *very disappointed*, *somewhat
+disappointed*, *not disappointed*, or *I no longer use it* — and "what is the main benefit?" in
+the person's own words. A rollout lead opens one survey at a time, until a closing time. Each
+answer is its person's own signed word (recorded with the ``inhouse survey`` collector, signed
+by the key of the person it names; nobody answers for someone else), and only members who used
+the tool on at least two distinct days in the last fourteen may answer: Ellis asks people who
+know the product, not people who tried it once. Their use is read from the gateway's usage log
+(:mod:`inhouse.usage`). A second answer replaces the first.
+
+The results, by role track, show the share *very disappointed* beside Ellis's 40 % benchmark
+and beside the playbook's share for ``pilot-would-resist-losing`` ("most": more than half of
+the pilot), which is what play 4's exit reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from inhouse.errors import InvalidInput, NotAllowed
+from inhouse.pilot.adoption import check_params
+from inhouse.program.facts import Fact, Provenance
+from inhouse.program.playbook import Role
+from inhouse.usage import active_days
+
+if TYPE_CHECKING:
+    from inhouse.program import Program
+    from inhouse.program.checks import CheckContext
+
+__all__ = [
+    "ANSWERS",
+    "BENCHMARK",
+    "BENEFIT_QUESTION",
+    "CHECK",
+    "COLLECTOR",
+    "ELIGIBLE_DAYS",
+    "ELIGIBLE_WINDOW_DAYS",
+    "QUESTION",
+    "Answer",
+    "Benefit",
+    "Eligibility",
+    "GroupResult",
+    "Survey",
+    "SurveyResults",
+    "answer_survey",
+    "current_survey",
+    "eligibility",
+    "open_survey",
+    "own_answer",
+    "survey_results",
+    "surveys",
+]
+
+COLLECTOR = "inhouse survey"
+CHECK = "pilot-would-resist-losing"
+QUESTION = "How would you feel if you could no longer use it?"
+BENEFIT_QUESTION = "What is the main benefit you get from it?"
+#: Ellis's benchmark: a product people would be very disappointed to lose, at 40 % or more
+BENCHMARK = 0.40
+#: who may answer: used it on this many distinct days in the last ELIGIBLE_WINDOW_DAYS
+ELIGIBLE_DAYS = 2
+ELIGIBLE_WINDOW_DAYS = 14
+
+
+class Answer(StrEnum):
+    VERY = "very"
+    SOMEWHAT = "somewhat"
+    NOT = "not"
+    NO_LONGER_USE = "no-longer-use"
+
+
+ANSWERS: dict[Answer, str] = {
+    Answer.VERY: "very disappointed",
+    Answer.SOMEWHAT: "somewhat disappointed",
+    Answer.NOT: "not disappointed",
+    Answer.NO_LONGER_USE: "I no longer use it",
+}
+
+
+@dataclass(frozen=True)
+class Survey:
+    """One survey, as its ``survey.opened`` fact records it."""
+
+    name: str
+    closes: datetime
+    opened_at: datetime
+    opened_by: str
+    fact: int
+
+    def is_open(self, now: datetime) -> bool:
+        return now < self.closes
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "survey": self.name,
+            "closes": self.closes.isoformat(),
+            "opened_at": self.opened_at.isoformat(),
+            "opened_by": self.opened_by,
+            "fact": self.fact,
+        }
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """Whether ``person`` may answer now, and why."""
+
+    person: str
+    member: bool
+    track: str | None
+    active_days: int  # distinct days with answered requests through their own key
+    since: date
+    until: date
+
+    @property
+    def eligible(self) -> bool:
+        return self.member and self.active_days >= ELIGIBLE_DAYS
+
+    @property
+    def reason(self) -> str:
+        if not self.member:
+            return (
+                f"only pilot members answer the survey; {self.person} is not in the pilot "
+                "(a rollout lead adds members with `inhouse pilot add`)"
+            )
+        days = f"{self.active_days} day" + ("" if self.active_days == 1 else "s")
+        used = f"{self.person} used it on {days} from {self.since} to {self.until}"
+        if self.eligible:
+            return used
+        return (
+            f"only members who used the tool on at least {ELIGIBLE_DAYS} distinct days in the "
+            f"last {ELIGIBLE_WINDOW_DAYS} answer (Sean Ellis's rule: ask people who know it): "
+            f"{used}, through their own gateway key"
+        )
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    """The answers of one role track's members (or of the whole pilot, track ``*``)."""
+
+    track: str
+    members: int
+    counts: dict[str, int]  # per answer, every answer listed
+
+    @property
+    def answered(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def very(self) -> int:
+        return self.counts[Answer.VERY.value]
+
+    @property
+    def very_share(self) -> float | None:
+        """Very disappointed, of those who answered (how Ellis counts)."""
+        return self.very / self.answered if self.answered else None
+
+    @property
+    def pilot_share(self) -> float:
+        """Very disappointed, of all the members (what the playbook's "most" counts)."""
+        return self.very / self.members if self.members else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        share = self.very_share
+        return {
+            "track": self.track,
+            "members": self.members,
+            "answered": self.answered,
+            "counts": dict(self.counts),
+            "very_share": None if share is None else round(share, 4),
+            "pilot_share": round(self.pilot_share, 4),
+        }
+
+
+@dataclass(frozen=True)
+class Benefit:
+    track: str
+    answer: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SurveyResults:
+    """A survey's results by role track, beside Ellis's benchmark and the playbook's share."""
+
+    survey: Survey
+    open: bool
+    share: float  # the playbook's: more than this share of the pilot must be very disappointed
+    groups: tuple[GroupResult, ...]
+    pilot: GroupResult
+    benefits: tuple[Benefit, ...]
+    uncounted: tuple[tuple[int, str], ...]  # answers that do not count: (fact id, why)
+
+    @property
+    def meets_benchmark(self) -> bool:
+        share = self.pilot.very_share
+        return share is not None and share >= BENCHMARK
+
+    @property
+    def most(self) -> bool:
+        return self.pilot.pilot_share > self.share
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.survey.to_dict(),
+            "open": self.open,
+            "question": QUESTION,
+            "benchmark": BENCHMARK,
+            "share": self.share,
+            "meets_benchmark": self.meets_benchmark,
+            "most": self.most,
+            "tracks": [g.to_dict() for g in self.groups],
+            "pilot": self.pilot.to_dict(),
+            "benefits": [
+                {"track": b.track, "answer": b.answer, "benefit": b.text} for b in self.benefits
+            ],
+            "uncounted": [{"fact": fact, "why": why} for fact, why in self.uncounted],
+        }
+
+
+# -- opening ---------------------------------------------------------------------------------------
+
+
+def surveys(program: Program) -> list[Survey]:
+    """Every survey opened, oldest first (only ``survey.opened`` facts that count)."""
+    return [_survey(fact) for fact in _context(program).facts.of("survey.opened")]
+
+
+def current_survey(program: Program) -> Survey | None:
+    """The latest survey opened, open or closed."""
+    found = surveys(program)
+    return found[-1] if found else None
+
+
+def open_survey(program: Program, closes: datetime) -> Survey:
+    """Open a survey until ``closes`` (a rollout lead; one open survey at a time)."""
+    who = program.whoami()
+    if Role.ROLLOUT_LEAD not in who.roles:
+        raise NotAllowed(f"only a rollout lead opens a survey; {who.name} is not one")
+    now = program.clock()
+    if closes.tzinfo is None:
+        closes = closes.replace(tzinfo=UTC)
+    if closes <= now:
+        raise InvalidInput(f"a survey must close after now; {closes:%Y-%m-%d %H:%M} is past")
+    found = surveys(program)
+    if found and found[-1].is_open(now):
+        latest = found[-1]
+        raise NotAllowed(
+            f"survey {latest.name} is still open (it closes {latest.closes:%Y-%m-%d %H:%M} "
+            "UTC): one survey at a time"
+        )
+    name = f"ellis-{len(found) + 1}"
+    fact = program.record_fact(
+        None,
+        "survey.opened",
+        {"survey": name, "closes": closes.astimezone(UTC).isoformat()},
+        provenance=Provenance.MEASURED,
+        collector=COLLECTOR,
+    )
+    return _survey(fact)
+
+
+# -- answering -------------------------------------------------------------------------------------
+
+
+def eligibility(program: Program, person: str | None = None) -> Eligibility:
+    """Whether ``person`` (default: this shell's key holder) may answer now: a pilot member
+    with use through their own key on at least two distinct days in the last fourteen."""
+    name = person or program.whoami().name
+    context = _context(program)
+    added = _members(context).get(name)
+    until = program.clock().astimezone(UTC).date()
+    since = until - timedelta(days=ELIGIBLE_WINDOW_DAYS - 1)
+    days = len(active_days(program.store, [name], since=since, until=until)) if added else 0
+    return Eligibility(
+        person=name,
+        member=added is not None,
+        track=str(added.payload["track"]) if added else None,
+        active_days=days,
+        since=since,
+        until=until,
+    )
+
+
+def answer_survey(
+    program: Program, answer: Answer | str, benefit: str = "", *, person: str | None = None
+) -> Fact:
+    """Record this shell's key holder's answer to the open survey, signed by them. ``person``,
+    when given, must be that key holder: nobody answers for someone else."""
+    who = program.whoami()
+    if person is not None and person != who.name:
+        raise NotAllowed(
+            f"{who.name} cannot answer for {person}: a survey answer counts only as its "
+            f"person's own word, signed with their key; {person} runs `inhouse survey answer`"
+        )
+    try:
+        chosen = Answer(answer)
+    except ValueError:
+        raise InvalidInput(
+            f"no answer {answer!r}: use {', '.join(a.value for a in Answer)}"
+        ) from None
+    survey = current_survey(program)
+    if survey is None:
+        raise NotAllowed(
+            "no survey is open: a rollout lead opens one with `inhouse survey open --closes DATE`"
+        )
+    if not survey.is_open(program.clock()):
+        raise NotAllowed(
+            f"survey {survey.name} closed on {survey.closes:%Y-%m-%d %H:%M} UTC; answers are "
+            "taken only while a survey is open"
+        )
+    allowed = eligibility(program, who.name)
+    if not allowed.eligible:
+        raise NotAllowed(allowed.reason)
+    return program.record_fact(
+        None,
+        "survey.response",
+        {
+            "person": who.name,
+            "would_resist_losing": chosen is Answer.VERY,
+            "survey": survey.name,
+            "answer": chosen.value,
+            "benefit": benefit.strip(),
+        },
+        provenance=Provenance.MEASURED,
+        collector=COLLECTOR,
+    )
+
+
+def own_answer(program: Program) -> Fact | None:
+    """This shell's key holder's latest answer to the latest survey that counts (None: none)."""
+    survey = current_survey(program)
+    if survey is None:
+        return None
+    me = program.whoami().name
+    return _context(program).facts.latest(
+        "survey.response",
+        lambda f: f.payload.get("survey") == survey.name and f.payload["person"] == me,
+    )
+
+
+# -- results ---------------------------------------------------------------------------------------
+
+
+def survey_results(program: Program, survey: str | None = None) -> SurveyResults:
+    """``survey``'s results (default: the latest), by role track: each member's latest own
+    answer counts; answers signed by someone else are listed as not counted."""
+    context = _context(program)
+    opened = [_survey(fact) for fact in context.facts.of("survey.opened")]
+    if not opened:
+        raise InvalidInput("no survey yet: a rollout lead opens one with `inhouse survey open`")
+    chosen = opened[-1] if survey is None else next((s for s in opened if s.name == survey), None)
+    if chosen is None:
+        names = ", ".join(s.name for s in opened)
+        raise InvalidInput(f"no survey {survey!r}; surveys: {names}")
+    added = _members(context)
+    tracks = {person: str(fact.payload["track"]) for person, fact in added.items()}
+    latest: dict[str, Fact] = {}
+    for fact in context.facts.of("survey.response"):
+        person = str(fact.payload["person"])
+        if fact.payload.get("survey") == chosen.name and person in tracks:
+            latest[person] = fact
+    uncounted = tuple(
+        (item.fact.id, item.why)
+        for item in context.uncounted
+        if item.fact.kind == "survey.response" and item.fact.payload.get("survey") == chosen.name
+    )
+    groups = tuple(
+        _group(track, [p for p, t in tracks.items() if t == track], latest)
+        for track in sorted(set(tracks.values()))
+    )
+    benefits = tuple(
+        Benefit(tracks[person], _answer(fact), str(fact.payload.get("benefit", "")))
+        for person, fact in sorted(latest.items(), key=lambda item: (tracks[item[0]], item[1].id))
+        if str(fact.payload.get("benefit", "")).strip()
+    )
+    share = float(check_params(program.playbook, CHECK, {"share": 0.5})["share"])
+    return SurveyResults(
+        survey=chosen,
+        open=chosen.is_open(program.clock()),
+        share=share,
+        groups=groups,
+        pilot=_group("*", list(tracks), latest),
+        benefits=benefits,
+        uncounted=uncounted,
+    )
+
+
+def _group(track: str, people: list[str], latest: dict[str, Fact]) -> GroupResult:
+    counts = {answer.value: 0 for answer in Answer}
+    for person in people:
+        fact = latest.get(person)
+        if fact is not None and _answer(fact) in counts:
+            counts[_answer(fact)] += 1
+    return GroupResult(track=track, members=len(people), counts=counts)
+
+
+def _answer(fact: Fact) -> str:
+    return str(fact.payload.get("answer") or "")
+
+
+# -- reading ---------------------------------------------------------------------------------------
+
+
+def _context(program: Program) -> CheckContext:
+    from inhouse.program.counting import build_context
+
+    return build_context(program.state(), program.clock())
+
+
+def _members(context: CheckContext) -> dict[str, Fact]:
+    from inhouse.program.playchecks.pilot import members
+
+    return members(context)
+
+
+def _survey(fact: Fact) -> Survey:
+    closes = datetime.fromisoformat(str(fact.payload["closes"]))
+    return Survey(
+        name=str(fact.payload["survey"]),
+        closes=closes if closes.tzinfo else closes.replace(tzinfo=UTC),
+        opened_at=fact.at,
+        opened_by=fact.by,
+        fact=fact.id,
+    )
