@@ -223,18 +223,44 @@ class EnablementStep(_Payload):
     how: str = Field("", description="the evidence that met it, or 'attested' for a word")
 
 
+class PromptMessage(_Payload):
+    role: Literal["system", "user", "assistant"]
+    content: str = Field(description="a Jinja2 template over the declared variables")
+
+
+class PromptVariable(_Payload):
+    type: Literal["string", "integer", "number", "boolean", "list", "object"] = "string"
+    description: str = ""
+    default: Any = Field(None, description="a variable with a default may be left out")
+
+
+class PromptBody(_Payload):
+    """What a library prompt's content hash covers: its messages and typed variables."""
+
+    messages: list[PromptMessage] = Field(min_length=1)
+    variables: dict[str, PromptVariable] = Field(default_factory=dict)
+
+
 class PromptVersion(_Payload):
     prompt: str = Field(min_length=1)
     version: int = Field(ge=1)
     content_hash: str = Field(min_length=8)
     variables: list[str] = Field(default_factory=list)
     description: str = ""
+    body: PromptBody | None = Field(
+        None, description="the messages and typed variables; content_hash is their hash"
+    )
 
 
 class PromptLabel(_Payload):
     prompt: str
     label: str = Field(min_length=1)
     version: int = Field(ge=1)
+    state: Literal["moved", "requested", "rollback"] = Field(
+        "moved",
+        description="moved: takes effect; requested: production waits for a second person; "
+        "rollback: production back to the version it held before",
+    )
 
 
 class AdoptionRow(_Payload):
