@@ -44,7 +44,7 @@ from inhouse.checks import CheckSpec, parse_checks
 from inhouse.errors import InhouseError, InvalidInput, first_validation_problem
 from inhouse.location import safe_join
 from inhouse.program.events import canonical_json
-from inhouse.workflows.template import VariableType, coerce, render, template_names
+from inhouse.workflows.template import VariableType, bind, coerce, render, template_names
 
 __all__ = [
     "WORKFLOWS_DIR",
@@ -183,29 +183,15 @@ class Workflow:
     ) -> dict[str, Any]:
         """``given`` checked against the declared variables (missing, extra, type) with
         defaults filled in."""
-        declared = self.spec.variables
-        extra = sorted(set(given) - set(declared))
-        if extra:
-            known = ", ".join(declared) or "none"
-            raise InvalidInput(
-                f"{where}: unknown variable {extra[0]!r} for workflow {self.name} "
-                f"(declared in {self.where}: {known})"
-            )
-        values: dict[str, Any] = {}
-        for name, variable in declared.items():
-            if name in given:
-                values[name] = coerce(
-                    variable.type, given[name], where=f"{where}.{name}", from_text=from_text
-                )
-            elif variable.default is not None:
-                values[name] = variable.default
-            else:
-                about = f" ({variable.description})" if variable.description else ""
-                raise InvalidInput(
-                    f"{where}: missing variable {name!r}{about} for workflow {self.name}; "
-                    f"give it with --var {name}=…"
-                )
-        return values
+        return bind(
+            self.spec.variables,
+            given,
+            where=where,
+            subject=f"workflow {self.name}",
+            declared_in=self.where,
+            hint=lambda name: f"; give it with --var {name}=…",
+            from_text=from_text,
+        )
 
     def messages(self, values: Mapping[str, Any]) -> list[dict[str, str]]:
         """The chat messages for ``values`` (already bound)."""

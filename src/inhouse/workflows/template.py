@@ -10,9 +10,9 @@ refused when the spec loads, and the sandbox refuses it again at render time).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.exceptions import SecurityError
@@ -20,7 +20,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from inhouse.errors import InvalidInput
 
-__all__ = ["VariableType", "coerce", "render", "template_names"]
+__all__ = ["Declared", "VariableType", "bind", "coerce", "render", "template_names"]
 
 VariableType = Literal["string", "integer", "number", "boolean", "list", "object"]
 
@@ -112,6 +112,55 @@ def coerce(kind: VariableType, value: Any, *, where: str, from_text: bool = Fals
     if not ok:
         raise InvalidInput(f"{where}: must be {_article(kind)}, got {_shown(value)}")
     return value
+
+
+class Declared(Protocol):
+    """A declared variable (a workflow's, a library prompt's): its type, what it is, and the
+    value used when it is left out (``None``: it must be given)."""
+
+    @property
+    def type(self) -> VariableType: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def default(self) -> Any: ...
+
+
+def bind(
+    declared: Mapping[str, Declared],
+    given: Mapping[str, Any],
+    *,
+    where: str,
+    subject: str,
+    declared_in: str = "",
+    hint: Callable[[str], str] | None = None,
+    from_text: bool = False,
+) -> dict[str, Any]:
+    """``given`` checked against ``declared`` (an unknown one, a missing one, each type) with
+    defaults filled in. Errors name the variable, ``subject`` (``workflow NAME``) and where the
+    variables are declared; ``hint(name)`` ends the message for a missing one."""
+    extra = sorted(set(given) - set(declared))
+    if extra:
+        known = ", ".join(declared) or "none"
+        place = f" in {declared_in}" if declared_in else ""
+        raise InvalidInput(
+            f"{where}: unknown variable {extra[0]!r} for {subject} (declared{place}: {known})"
+        )
+    values: dict[str, Any] = {}
+    for name, variable in declared.items():
+        if name in given:
+            values[name] = coerce(
+                variable.type, given[name], where=f"{where}.{name}", from_text=from_text
+            )
+        elif variable.default is not None:
+            values[name] = variable.default
+        else:
+            about = f" ({variable.description})" if variable.description else ""
+            raise InvalidInput(
+                f"{where}: missing variable {name!r}{about} for {subject}"
+                + (hint(name) if hint else "")
+            )
+    return values
 
 
 def _parse_text(kind: VariableType, text: str, where: str) -> Any:
