@@ -13,7 +13,9 @@ turn them into a message, an exit code or an HTTP error. Anything else that esca
     ├── UnknownPlay                   a play id/number the playbook does not define
     ├── InvalidInput                  bad value from a person (payload, date, role, kind…)
     │   ├── BadRequest                a gateway request it cannot take (not JSON, no model…)
-    │   │   └── RequestTooLarge       …because its body is over the gateway's limit
+    │   │   ├── RequestTooLarge       …because its body is over the gateway's limit
+    │   │   └── UnknownPrompt         …or it names a library prompt, version or label that
+    │   │                             does not exist (the CLI raises it too)
     │   ├── NoSuchRoute               no gateway endpoint at that path
     │   └── MethodNotAllowed          the endpoint is there, for another HTTP method
     ├── NotAllowed                    the acting person may not do this (identity/role rule)
@@ -106,6 +108,7 @@ __all__ = [
     "TransportFailed",
     "UnknownPerson",
     "UnknownPlay",
+    "UnknownPrompt",
     "ValidationProblem",
     "first_validation_problem",
     "validation_problem_list",
@@ -170,6 +173,12 @@ class BadRequest(InvalidInput):
 
 class RequestTooLarge(BadRequest):
     http_status = 413
+
+
+class UnknownPrompt(BadRequest):
+    """A prompt, version or label the shared library does not have; the message names it."""
+
+    code = "prompt_not_found"
 
 
 class NoSuchRoute(InvalidInput):

@@ -64,6 +64,11 @@ BUILTIN_GROUPS: tuple[CommandGroup, ...] = (
     CommandGroup(
         "inhouse.cli.workflow:app", "workflow", "Play 3: workflows — run, test, import promptfoo."
     ),
+    CommandGroup(
+        "inhouse.cli.prompts:app",
+        "prompts",
+        "Play 4's shared prompt library: versions, labels, export to git, measured use.",
+    ),
 )
 
 

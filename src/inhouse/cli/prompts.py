@@ -1,0 +1,225 @@
+"""inhouse prompts: play 4's shared prompt library — add, version, label, roll back, list, show,
+diff, export to and import from ``prompts/``, and measured use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from inhouse.cli._common import JsonOpt, ProgramOpt, Typer, open_program, out_console, print_json
+
+if TYPE_CHECKING:
+    from inhouse.pilot.library import LabelMove, PromptVersion
+
+app = Typer()
+
+NameArg = Annotated[str, typer.Argument(help="The prompt's name.")]
+RefArg = Annotated[
+    str, typer.Argument(help="NAME, NAME@VERSION or NAME@LABEL (e.g. triage@production).")
+]
+FileOpt = Annotated[
+    str,
+    typer.Option(
+        "--file", "-f", help="The prompt: YAML with messages (or template) and variables."
+    ),
+]
+DirArg = Annotated[
+    str | None,
+    typer.Argument(
+        help="The folder (default: prompts/ in the program folder).", show_default=False
+    ),
+]
+
+
+def _user_path(folder: Path, text: str) -> Path:
+    """A path a person typed (relative to here), which must stay inside the program folder."""
+    from inhouse.location import safe_join
+
+    return safe_join(folder, Path(text).expanduser().absolute())
+
+
+def _read(folder: Path, file: str) -> tuple[str, str]:
+    from inhouse.jsonfiles import read_text
+
+    return read_text(_user_path(folder, file), shown=file), file
+
+
+def _shared(version: PromptVersion, what: str) -> None:
+    out_console().print(
+        f"{what} {version.id} ({version.content_hash[:19]}…), authored by {version.author}; "
+        f"variables: {', '.join(version.body.variables) or 'none'}"
+    )
+
+
+@app.command("add")
+def add(name: NameArg, file: FileOpt, program: ProgramOpt = None) -> None:
+    """Share a new prompt (its version 1); you, its signer, are its author.
+
+    Refused, naming the class, if it carries a data class the data-handling rules block."""
+    from inhouse.pilot.library import add_prompt
+
+    opened = open_program(program)
+    text, where = _read(opened.folder, file)
+    _shared(add_prompt(opened, name, text, where=where), "shared")
+
+
+@app.command("new-version")
+def new_version(name: NameArg, file: FileOpt, program: ProgramOpt = None) -> None:
+    """Record a prompt's next version (versions never change), signed by you, its author."""
+    from inhouse.pilot.library import new_version as record
+
+    opened = open_program(program)
+    text, where = _read(opened.folder, file)
+    _shared(record(opened, name, text, where=where), "recorded")
+
+
+def _moved(move: LabelMove) -> None:
+    if move.effective:
+        extra = f" ({move.note})" if move.note else ""
+        out_console().print(f"{move.label} -> {move.ref}{extra}")
+    else:
+        out_console().print(f"requested {move.label} -> {move.ref}: {move.note}")
+
+
+@app.command("label")
+def label(
+    ref: RefArg,
+    name: Annotated[
+        str, typer.Argument(metavar="LABEL", help="The label to move: production, or any other.")
+    ],
+    program: ProgramOpt = None,
+) -> None:
+    """Point a label at a version (production, or any other; latest is automatic).
+
+    With \\[prompts] promote_needs_second_person, the author's own move of production is a
+    request that someone else confirms by moving it too."""
+    from inhouse.pilot.library import move_label
+
+    _moved(move_label(open_program(program), ref, name))
+
+
+@app.command("rollback")
+def rollback(name: NameArg, program: ProgramOpt = None) -> None:
+    """Move production back to the version it held before."""
+    from inhouse.pilot.library import rollback as roll_back
+
+    _moved(roll_back(open_program(program), name))
+
+
+@app.command("list")
+def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
+    """Every library prompt: author, versions, where its labels point, requests waiting."""
+    from inhouse.cli._common import print_rows
+    from inhouse.pilot.library import list_prompts
+
+    rows = list_prompts(open_program(program))
+    if not rows and not json:
+        out_console().print("No prompts yet: `inhouse prompts add NAME --file PROMPT.yaml`.")
+        return
+
+    def cells(row: dict[str, Any]) -> list[str]:
+        labels = " ".join(f"{k}=v{v}" for k, v in row["labels"].items())
+        return [row["name"], row["author"], str(row["versions"]), labels, ", ".join(row["pending"])]
+
+    print_rows(
+        rows, json=json, columns=("name", "author", "versions", "labels", "waiting"), cells=cells
+    )
+
+
+@app.command("show")
+def show(ref: RefArg, program: ProgramOpt = None, json: JsonOpt = False) -> None:
+    """A version: its messages, variables, author, hash and labels, and the label history."""
+    from inhouse.pilot.library import dump_yaml, show_prompt
+
+    data = show_prompt(open_program(program), ref)
+    if json:
+        print_json(data)
+        return
+    from rich.markup import escape
+
+    console = out_console()
+    labels = f" [{', '.join(data['labels'])}]" if data["labels"] else ""
+    console.print(
+        f"[bold]{data['id']}[/]{escape(labels)} by {data['author']}, {data['content_hash']}"
+    )
+    body = {k: data[k] for k in ("description", "variables", "messages") if k in data}
+    console.print(escape(dump_yaml(body)), end="")
+    for move in data["moves"]:
+        if move["effective"]:
+            what = "moved"
+        elif move["state"] == "requested":
+            what = "requested"
+        else:
+            what = "not counted"
+        note = f" ({move['note']})" if move["note"] else ""
+        console.print(
+            f"  {move['at'][:16]} {move['label']} -> v{move['version']} {what} by "
+            f"{move['by']}{escape(note)}"
+        )
+
+
+@app.command("diff")
+def diff(a: RefArg, b: RefArg, program: ProgramOpt = None) -> None:
+    """What changed between two versions (messages, variables, description)."""
+    from inhouse.pilot.library import diff_prompts
+
+    text = diff_prompts(open_program(program), a, b)
+    out_console().print(text or f"{a} and {b} are the same", end="" if text else "\n", markup=False)
+
+
+@app.command("export")
+def export(where: DirArg = None, program: ProgramOpt = None) -> None:
+    """Write the library to prompts/NAME.yaml (one file per prompt, stable diffs) for git."""
+    from inhouse.pilot.library_files import PROMPTS_DIR, export_prompts
+
+    opened = open_program(program)
+    folder = _user_path(opened.folder, where) if where else PROMPTS_DIR
+    for path in export_prompts(opened, folder):
+        out_console().print(f"wrote {path.relative_to(opened.folder.resolve())}")
+
+
+@app.command("import")
+def import_(where: DirArg = None, program: ProgramOpt = None) -> None:
+    """Bring prompts/*.yaml into the library, signed by you; what it holds already is skipped."""
+    from inhouse.pilot.library_files import PROMPTS_DIR, import_prompts
+
+    opened = open_program(program)
+    folder = _user_path(opened.folder, where) if where else PROMPTS_DIR
+    lines = import_prompts(opened, folder)
+    for line in lines:
+        out_console().print(line, markup=False)
+    if not lines:
+        out_console().print("nothing new: the library already holds these prompts")
+
+
+@app.command("usage")
+def usage(
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record", help="Record changed sums as prompt.usage facts, signed by the gateway."
+        ),
+    ] = False,
+    program: ProgramOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Each library prompt version's use through the gateway.
+
+    Uses, distinct users, uses by people other than its author, and the last day used, from
+    the gateway's usage log."""
+    from inhouse.cli._common import print_rows
+    from inhouse.pilot.library import prompt_usage, record_prompt_usage
+
+    opened = open_program(program)
+    rows = record_prompt_usage(opened) if record else prompt_usage(opened)
+    print_rows(
+        rows,
+        json=json,
+        columns=("prompt", "uses", "users", "by others", "last used"),
+        cells=lambda r: [
+            f"{r['prompt']}@{r['version']}", str(r["uses"]), str(r["users"]),
+            str(r["uses_by_others"]), str(r["last_used"]),
+        ],
+    )  # fmt: skip

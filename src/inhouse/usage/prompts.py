@@ -1,0 +1,51 @@
+"""Library prompt use, read from the gateway's usage log by the database: answered requests per
+prompt id and person, and the last day each person sent it.
+
+    prompt_use(store)    # [PromptUse(prompt="triage@2", person="bob", requests=3, last_day=...)]
+
+The gateway records a library prompt as ``NAME@VERSION`` (a label resolved to its version when
+the request came in), so one row is one person's use of one immutable version. Requests that
+named no prompt are left out; only answered ones count (status below 400), whatever key sent
+them (an agent's key is its person's use of the prompt too). The pilot's library sums these per
+version (:func:`inhouse.pilot.library.prompt_usage`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from inhouse.db import Store
+from inhouse.db.schema import gateway_usage
+from inhouse.usage.totals import ANSWERED_BELOW
+
+__all__ = ["PromptUse", "prompt_use"]
+
+_usage = gateway_usage.c
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PromptUse:
+    """One person's answered requests that carried one prompt id, and the last day of them."""
+
+    prompt: str
+    person: str
+    requests: int
+    last_day: str
+
+
+def prompt_use(store: Store) -> list[PromptUse]:
+    """Answered requests per (prompt id, person), ordered by prompt id then person."""
+    query = (
+        select(_usage.prompt_id, _usage.person, func.count(), func.max(_usage.day))
+        .where(_usage.prompt_id.is_not(None), _usage.status < ANSWERED_BELOW)
+        .group_by(_usage.prompt_id, _usage.person)
+        .order_by(_usage.prompt_id, _usage.person)
+    )
+    with store.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [
+        PromptUse(prompt=str(prompt), person=str(person), requests=int(count), last_day=str(day))
+        for prompt, person, count, day in rows
+    ]
