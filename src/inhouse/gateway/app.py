@@ -8,6 +8,7 @@ steps of a proxied request; each step lives in its own unit:
     limits.py     per-key limits                   policies.py  data rules, agent tool boundaries
     upstream.py   the runtimes (aiohttp, faults)   relay.py     the answer, whole or streamed
     calls.py      what a request measured          usage.py     the durable usage log
+    prompts.py    library prompts: resolved by name, rendered server-side, recorded by version
     asgi.py       bodies, answers, and the one mapper from an error to OpenAI's error shape
 
     routes: POST /v1/chat/completions  /v1/completions  /v1/embeddings
@@ -35,6 +36,7 @@ from inhouse.gateway.keys import KeyTable, load_key_table
 from inhouse.gateway.limits import Limiter
 from inhouse.gateway.metrics import CONTENT_TYPE_LATEST, Metrics
 from inhouse.gateway.policies import RequestPolicy
+from inhouse.gateway.prompts import PromptSource
 from inhouse.gateway.relay import relay
 from inhouse.gateway.routing import Router
 from inhouse.gateway.upstream import Upstream
@@ -66,8 +68,11 @@ class Gateway:
         usage: UsageWriter,
         limiter: Limiter | None = None,
         clock: Clock = utcnow,
+        prompts: PromptSource | None = None,
     ) -> None:
         self.store = store
+        #: the shared prompt library, refreshed from the store like the keys
+        self.prompts = prompts or PromptSource(store)
         #: when each request happened, for its usage record (and so its day): the real UTC
         #: clock when serving; a test moves it to spread requests over days
         self.clock = clock
@@ -87,6 +92,7 @@ class Gateway:
 
     async def start(self) -> None:
         self.keys = await asyncio.to_thread(load_key_table, self.store)
+        await self.prompts.reload()
         self.replayed = await self.usage.start()
         await self.upstream.open()
         await self.router.check_digests()
@@ -95,6 +101,9 @@ class Gateway:
             asyncio.create_task(self._every(self.settings.digest_check_seconds, self._digests)),
             asyncio.create_task(self._every(self.settings.health_check_seconds, self._health)),
             asyncio.create_task(self._every(self.settings.keys_refresh_seconds, self.reload_keys)),
+            asyncio.create_task(
+                self._every(self.settings.keys_refresh_seconds, self.prompts.reload)
+            ),
         ]
 
     async def stop(self) -> None:
@@ -224,9 +233,10 @@ class Gateway:
         started = time.perf_counter()
         key = authenticate(self.keys, scope["headers"])
         call = Call(started=started, endpoint=endpoint, key=key)
+        prompt: str | None = None
         for name, value in scope["headers"]:
             if name == b"x-inhouse-prompt":
-                call.prompt_id = value.decode("latin-1")[:200]
+                prompt = value.decode("latin-1")[:200]
             elif name == b"x-inhouse-workflow":
                 call.workflow_id = value.decode("latin-1")[:200]
         try:
@@ -241,6 +251,8 @@ class Gateway:
             call.model = str(body.get("model") or "")
             route = self.router.route_for(key, body.get("model"))
             self.limiter.admit(key)
+            # a library prompt is resolved (and rendered) before the policy scans the texts
+            call.prompt_id = self.prompts.prepare(endpoint, body, prompt)
             call.actions = self.policy.apply(endpoint, route.name, body, key.agent)
             call.stream = bool(body.get("stream")) and endpoint != "embeddings"
             if self.policy.store_bodies(route.name):

@@ -11,6 +11,7 @@ from inhouse.gateway.app import Gateway
 from inhouse.gateway.config import GatewaySettings, read_gateway_settings
 from inhouse.gateway.limits import Limiter
 from inhouse.gateway.policies import RequestPolicy
+from inhouse.gateway.prompts import PromptSource
 from inhouse.gateway.routing import Router
 from inhouse.gateway.usage import Clock, Spool, UsageWriter, tokens_today, utcnow
 from inhouse.location import CONFIG_NAME, database_url, safe_join
@@ -46,6 +47,7 @@ def build_gateway(
     ``clock`` dates its usage records (``serve`` keeps the real UTC clock)."""
     from inhouse.baseline import read_lock
     from inhouse.db import open_store
+    from inhouse.pilot.library import library_settings
     from inhouse.program.config import read_config
 
     config = read_config(folder)
@@ -73,6 +75,9 @@ def build_gateway(
         usage=usage,
         limiter=limiter,
         clock=clock,
+        prompts=PromptSource(
+            store, second_person=library_settings(config).promote_needs_second_person
+        ),
     )
 
 
