@@ -65,6 +65,11 @@ BUILTIN_GROUPS: tuple[CommandGroup, ...] = (
         "inhouse.cli.workflow:app", "workflow", "Play 3: workflows — run, test, import promptfoo."
     ),
     CommandGroup(
+        "inhouse.cli.pilot:app",
+        "pilot",
+        "Play 4: the pilot — roster, enablement, guides, adoption, champions, findings.",
+    ),
+    CommandGroup(
         "inhouse.cli.prompts:app",
         "prompts",
         "Play 4's shared prompt library: versions, labels, export to git, measured use.",

@@ -1,0 +1,343 @@
+"""inhouse pilot: play 4 — the roster, role tracks and their measured enablement, the guide,
+champions and findings, and the handoff pack. Thin: each command parses, calls one function of
+:mod:`inhouse.pilot`, and renders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from inhouse.cli import pilot_adoption
+from inhouse.cli._common import (
+    AsOpt,
+    JsonOpt,
+    ProgramOpt,
+    Typer,
+    open_program,
+    out_console,
+    print_json,
+    print_rows,
+)
+
+app = Typer()
+step_app = Typer(help="Steps of your track that only you can say you did.")
+app.add_typer(step_app, name="step")
+
+PersonArg = Annotated[str, typer.Argument(help="An enrolled person (they joined with a key).")]
+
+
+def _e(text: object) -> str:
+    from rich.markup import escape
+
+    return escape(str(text))
+
+
+def _user_path(folder: Path, text: str) -> Path:
+    from inhouse.location import safe_join
+
+    return safe_join(folder, Path(text).expanduser().absolute())
+
+
+@app.command("add")
+def add(
+    person: PersonArg,
+    track: Annotated[str, typer.Option("--track", help="Their role track: enablement/TRACK.yaml.")],
+    program: ProgramOpt = None,
+) -> None:
+    """Add PERSON to the pilot on TRACK (rollout leads). Gives them the pilot-user role, which
+    the scaling-before-proving guard refuses until plays 1-3 have exited (or a waiver is on
+    the record); the playbook's pilot-size check sets how many, from how many teams."""
+    from inhouse.pilot.roster import add_member
+
+    member = add_member(open_program(program), person, track=track)
+    out_console().print(
+        f"Added {_e(member.person)} to the pilot on track {_e(member.track)} "
+        f"(fact #{member.fact}). Their guide: `inhouse pilot guide {_e(member.track)} "
+        f"--person {_e(member.person)}`."
+    )
+
+
+@app.command("remove")
+def remove(person: PersonArg, program: ProgramOpt = None) -> None:
+    """Take PERSON out of the pilot (rollout leads): the pilot-user role goes, on the record."""
+    from inhouse.pilot.roster import remove_member
+
+    member = remove_member(open_program(program), person)
+    track = f" (track {_e(member.track)})" if member is not None else ""
+    out_console().print(f"Removed {_e(person)} from the pilot{track}.")
+
+
+@app.command("list")
+def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
+    """The pilot: each member's team, track, onboarded day and enablement progress."""
+    from inhouse.pilot.enablement import pilot_list
+
+    found = pilot_list(open_program(program))
+    if json:
+        print_json(
+            {
+                "members": [item.to_dict() for item in found.members],
+                "role_only": found.role_only,
+                "teams": found.teams,
+                "limits": found.limits.__dict__,
+            }
+        )
+        return
+    print_rows(
+        found.members,
+        json=False,
+        columns=("person", "team", "track", "onboarded", "enablement"),
+        cells=lambda m: (
+            _e(m.member.person),
+            _e(m.member.team or "-"),
+            _e(m.member.track),
+            f"{m.member.onboarded:%Y-%m-%d}",
+            _e(m.error) if m.error else f"{m.met}/{len(m.steps)}" + (" done" if m.done else ""),
+        ),
+    )
+    out_console().print(_e(found.summary()))
+    for name in found.role_only:
+        out_console().print(
+            f"{_e(name)} holds the pilot-user role without a track: not a member until a lead "
+            f"runs `inhouse pilot add {_e(name)} --track TRACK`"
+        )
+
+
+@app.command("tracks")
+def tracks(program: ProgramOpt = None, json: JsonOpt = False) -> None:
+    """The role tracks in enablement/*.yaml: title, role, steps (or why one does not load)."""
+    from inhouse.pilot.tracks import track_summaries
+
+    rows = track_summaries(open_program(program).folder)
+    print_rows(
+        rows,
+        json=json,
+        columns=("track", "title", "role", "steps"),
+        cells=lambda r: (
+            _e(r["name"]),
+            _e(r.get("title") or r.get("error")),
+            _e(r.get("role", "")),
+            _e(", ".join(r.get("steps", []))),
+        ),
+    )
+
+
+@app.command("enablement")
+def enablement(
+    person: Annotated[
+        str | None, typer.Argument(help="One member (default: everyone in the pilot).")
+    ] = None,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record",
+            help="Record newly met steps and finished tracks as measured facts (anyone may; "
+            "the evidence decides).",
+        ),
+    ] = False,
+    program: ProgramOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Each member's track, step by step, checked against evidence: the gateway's usage log,
+    facts a collector signed, or (for an attested step) the member's own signed word."""
+    from inhouse.pilot.enablement import progress, record_enablement
+
+    opened = open_program(program)
+    recorded: list[Any] = []
+    if record:
+        found, recorded = record_enablement(opened, person)
+    else:
+        found = progress(opened, person)
+    if json:
+        print_json(
+            {
+                "members": [item.to_dict() for item in found],
+                "recorded": [{"id": f.id, "kind": f.kind, **f.payload} for f in recorded],
+            }
+        )
+        return
+    console = out_console()
+    if not found:
+        console.print("No pilot members yet: `inhouse pilot add PERSON --track TRACK`.")
+    for item in found:
+        head = f"[bold]{_e(item.member.person)}[/] — track {_e(item.member.track)}"
+        if item.error:
+            console.print(f"{head}: [red]{_e(item.error)}[/]")
+            continue
+        state = "[green]done[/]" if item.done else f"{item.met}/{len(item.steps)}"
+        console.print(f"{head}: {state}" + (" (recorded)" if item.completed_recorded else ""))
+        for step in item.steps:
+            mark = "[green]✓[/]" if step.met else "[red]✗[/]"
+            text = step.detail if step.met else f"{step.detail} — {step.how}"
+            console.print(f"  {mark} {_e(step.id)}: {_e(step.title)}: {_e(text)}")
+    for fact in recorded:
+        what = fact.payload.get("step") or "track completed"
+        console.print(f"Recorded {fact.kind} #{fact.id}: {_e(fact.payload['person'])} {_e(what)}")
+
+
+@step_app.command("done")
+def step_done(
+    step: Annotated[str, typer.Argument(help="The step's id in your track.")],
+    comment: Annotated[str, typer.Option(help="What you did, in your words.")] = "",
+    program: ProgramOpt = None,
+    as_: AsOpt = None,
+) -> None:
+    """Say, with your own key, that you did a step of your track that inhouse cannot measure
+    (an attested step), or read why a request of yours was redacted (read-a-redaction: shows
+    you). Nobody can say it for you; a measured step is found from the evidence instead."""
+    from inhouse.pilot.enablement import step_done as record
+
+    done = record(open_program(program), step, comment=comment, on_behalf_of=as_)
+    for line in done.explanation:
+        out_console().print(_e(line))
+    out_console().print(
+        f"Recorded, in your own word: {_e(done.step.id)} (fact #{done.fact.id}). "
+        "`inhouse pilot enablement --record` counts it."
+    )
+
+
+@app.command("guide")
+def guide(
+    track: Annotated[str, typer.Argument(help="The role track (enablement/TRACK.yaml).")],
+    person: Annotated[
+        str | None,
+        typer.Option("--person", help="For this person: their key's state and their progress."),
+    ] = None,
+    format_: Annotated[str, typer.Option("--format", help="md or html.")] = "md",
+    out: Annotated[
+        str | None,
+        typer.Option("--out", help="Write it here (inside the program folder) instead of stdout."),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            help="The gateway's URL as people reach it (default: from [gateway] host and port).",
+        ),
+    ] = None,
+    program: ProgramOpt = None,
+) -> None:
+    """A one-page guide for a role track (Markdown or self-contained HTML): the gateway's base
+    URL, client snippets (openai Python, curl, Continue), the blessed models, the data rules,
+    the track's workflows and library prompts, and its steps."""
+    from inhouse.errors import InvalidInput
+    from inhouse.pilot.guide import write_guide
+
+    if format_ not in ("md", "html"):
+        raise InvalidInput(f"--format is md or html, not {format_!r}")
+    opened = open_program(program)
+    target = _user_path(opened.folder, out) if out else None
+    text, path = write_guide(
+        opened,
+        track,
+        person=person,
+        fmt="html" if format_ == "html" else "md",
+        out=target,
+        base_url=base_url,
+    )
+    if path is None:
+        typer.echo(text, nl=False)
+    else:
+        out_console().print(f"Wrote {_e(path)}.")
+
+
+@app.command("champions")
+def champions(
+    name: Annotated[
+        str | None, typer.Option("--name", help="Name this person champion (rollout leads).")
+    ] = None,
+    team: Annotated[str | None, typer.Option("--team", help="The team they champion.")] = None,
+    program: ProgramOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Candidates for champion per pilot team, from measured signals (active days, library
+    prompts other people use, help given); with --name and --team, a lead names one."""
+    from inhouse.errors import InvalidInput
+    from inhouse.pilot.champions import name_champion, suggest_champions
+
+    opened = open_program(program)
+    if name is not None or team is not None:
+        if name is None or team is None:
+            raise InvalidInput("naming a champion needs both --name PERSON and --team TEAM")
+        fact = name_champion(opened, name, team=team)
+        if json:
+            print_json({"id": fact.id, **fact.payload})
+            return
+        out_console().print(f"Named {_e(name)} champion of {_e(team)} (fact #{fact.id}).")
+        return
+    found = suggest_champions(opened)
+    if json:
+        print_json(found.to_dict())
+        return
+    console = out_console()
+    console.print(f"Signals from {found.since} to {found.until}.")
+    for note in found.notes:
+        console.print(f"[dim]note: {_e(note)}[/]")
+    for item in found.teams:
+        named = ", ".join(item.champions)
+        head = f"champion: {_e(named)}" if named else f"suggested: {_e(item.suggested or '-')}"
+        console.print(f"[bold]{_e(item.team)}[/] — {head}")
+        for c in item.candidates:
+            tickets = "" if c.tickets is None else f", {c.tickets} ticket(s)"
+            reuse = f", prompts used by {_e(', '.join(c.reused_by))}" if c.reused_by else ""
+            console.print(f"  {_e(c.person)}: {c.active_days} active day(s){reuse}{tickets}")
+
+
+@app.command("finding")
+def finding(
+    text: Annotated[str, typer.Argument(help="What the pilot taught, in a sentence.")],
+    kind: Annotated[
+        str, typer.Option("--kind", help="docs, prompt, workflow, baseline or other.")
+    ] = "other",
+    note: Annotated[str, typer.Option(help="More context (optional).")] = "",
+    program: ProgramOpt = None,
+) -> None:
+    """Record a finding, in your own signed word (anyone enrolled)."""
+    from inhouse.pilot.findings import record_finding
+
+    fact = record_finding(open_program(program), text, kind=kind, note=note)
+    out_console().print(f"Recorded finding #{fact.id} ({_e(kind)}), signed by {_e(fact.by)}.")
+
+
+@app.command("findings")
+def findings(program: ProgramOpt = None, json: JsonOpt = False) -> None:
+    """What the pilot taught, oldest first."""
+    from inhouse.pilot.findings import list_findings
+
+    rows = list_findings(open_program(program))
+    if json:
+        print_json([row.__dict__ for row in rows])
+        return
+    print_rows(
+        rows,
+        json=False,
+        columns=("id", "day", "by", "kind", "finding"),
+        cells=lambda f: (str(f.id), f.day, _e(f.by), f.kind, _e(f.finding)),
+    )
+
+
+@app.command("handoff-pack")
+def handoff_pack(
+    out: Annotated[
+        str | None,
+        typer.Option("--out", help="Folder to write (inside the program; default pilot-handoff)."),
+    ] = None,
+    program: ProgramOpt = None,
+) -> None:
+    """Write play 4's handoff artifact: findings.md, champions.md and the prompt library's
+    export (prompts/)."""
+    from inhouse.pilot.handoff import HANDOFF_DIR, write_handoff_pack
+
+    opened = open_program(program)
+    target = _user_path(opened.folder, out) if out else HANDOFF_DIR
+    pack = write_handoff_pack(opened, target)
+    for path in pack.files:
+        out_console().print(f"Wrote {_e(path)}")
+    for line in pack.notes:
+        out_console().print(f"[dim]note: {_e(line)}[/]")
+
+
+# `inhouse pilot adoption` has a module of its own; it joins this group here.
+pilot_adoption.register(app)

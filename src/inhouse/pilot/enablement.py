@@ -1,0 +1,253 @@
+"""Role enablement, measured: each pilot member's track, step by step, from evidence.
+
+``progress`` evaluates every step of each member's track with its step type's check (the
+gateway's usage log, facts a collector signed, or, for an attested step, the member's own
+signed word). ``record_enablement`` turns newly met steps into ``enablement.step`` facts and a
+finished track into ``enablement.completed`` (collector ``inhouse pilot enablement``), whoever
+runs it: the evidence decides, not the runner. ``step_done`` is how a member records the steps
+only they can: their own word for an attested step, and having read why a request of theirs was
+redacted; it is refused for anyone else and for a step inhouse measures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from inhouse.errors import InhouseError, InvalidInput, NotAllowed
+from inhouse.pilot.evidence import PilotEvidence
+from inhouse.pilot.roster import Member, PilotLimits, members, pilot_limits
+from inhouse.pilot.tracks import Step, Track, load_track
+from inhouse.program.facts import Fact, Provenance
+
+if TYPE_CHECKING:
+    from inhouse.program import Program
+
+__all__ = [
+    "COLLECTOR",
+    "MemberProgress",
+    "PilotList",
+    "StepDone",
+    "StepProgress",
+    "pilot_list",
+    "progress",
+    "record_enablement",
+    "step_done",
+]
+
+COLLECTOR = "inhouse pilot enablement"
+
+
+@dataclass(frozen=True)
+class StepProgress:
+    id: str
+    type: str
+    title: str
+    met: bool
+    detail: str  # the evidence that met it, or what is missing
+    how: str  # how to meet it
+    recorded: bool  # an enablement.step fact already says it is met
+
+
+@dataclass(frozen=True)
+class MemberProgress:
+    member: Member
+    steps: tuple[StepProgress, ...] = ()
+    completed_recorded: bool = False
+    error: str | None = None  # the track does not load (one bad file hides no other member)
+    track_title: str = ""
+
+    @property
+    def met(self) -> int:
+        return sum(step.met for step in self.steps)
+
+    @property
+    def done(self) -> bool:
+        return self.error is None and bool(self.steps) and self.met == len(self.steps)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "person": self.member.person,
+            "team": self.member.team,
+            "track": self.member.track,
+            "onboarded": self.member.onboarded.date().isoformat(),
+            "met": self.met,
+            "steps_total": len(self.steps),
+            "done": self.done,
+            "completed_recorded": self.completed_recorded,
+            "error": self.error,
+            "steps": [step.__dict__ for step in self.steps],
+        }
+
+
+def _recorded(evidence: PilotEvidence, kind: str, person: str, track: str) -> list[Fact]:
+    return [
+        f
+        for f in evidence.facts.of(kind)
+        if f.payload["person"] == person and f.payload["track"] == track
+    ]
+
+
+def _progress_of(
+    evidence: PilotEvidence, member: Member, tracks: dict[str, Track]
+) -> MemberProgress:
+    try:
+        track = tracks.get(member.track) or load_track(evidence.program.folder, member.track)
+    except InhouseError as err:
+        return MemberProgress(member, error=str(err))
+    tracks[member.track] = track
+    steps_done = {
+        str(f.payload["step"]) for f in _recorded(evidence, "enablement.step", member.person,
+                                                  track.name)
+    }  # fmt: skip
+    steps = []
+    for step in track.steps:
+        result = step.check(evidence, member.person)
+        steps.append(
+            StepProgress(
+                id=step.id,
+                type=step.type,
+                title=step.title,
+                met=result.met,
+                detail=result.detail,
+                how=step.how,
+                recorded=step.id in steps_done,
+            )
+        )
+    completed = bool(_recorded(evidence, "enablement.completed", member.person, track.name))
+    return MemberProgress(member, tuple(steps), completed, track_title=track.title)
+
+
+def progress(program: Program, person: str | None = None) -> list[MemberProgress]:
+    """Each member's track, step by step, from the evidence now (``person``: theirs only)."""
+    evidence = PilotEvidence(program)
+    return _progress(evidence, person)
+
+
+def _progress(evidence: PilotEvidence, person: str | None) -> list[MemberProgress]:
+    current = members(evidence)
+    if person is not None:
+        current = [m for m in current if m.person == person]
+        if not current:
+            raise InvalidInput(f"{person} is not in the pilot: `inhouse pilot list` shows it")
+    tracks: dict[str, Track] = {}
+    return [_progress_of(evidence, member, tracks) for member in current]
+
+
+def record_enablement(
+    program: Program, person: str | None = None
+) -> tuple[list[MemberProgress], list[Fact]]:
+    """Record, signed by whoever runs it, an ``enablement.step`` fact for each step newly met
+    and ``enablement.completed`` for each track newly finished. Returns the progress after,
+    and the facts recorded."""
+    recorded: list[Fact] = []
+    for item in progress(program, person):
+        if item.error is not None:
+            continue
+        for step in item.steps:
+            if step.met and not step.recorded:
+                recorded.append(
+                    _record(program, "enablement.step", item.member, step=step.id, how=step.detail)
+                )
+        if item.done and not item.completed_recorded:
+            recorded.append(_record(program, "enablement.completed", item.member))
+    return progress(program, person), recorded
+
+
+def _record(program: Program, kind: str, member: Member, **extra: str) -> Fact:
+    return program.record_fact(
+        None,
+        kind,
+        {"person": member.person, "track": member.track, **extra},
+        provenance=Provenance.MEASURED,
+        collector=COLLECTOR,
+    )
+
+
+@dataclass(frozen=True)
+class StepDone:
+    fact: Fact
+    step: Step
+    #: what the person read (for a redaction: the request, the classes, the rules)
+    explanation: list[str] = field(default_factory=list)
+
+
+def step_done(
+    program: Program, step_id: str, *, comment: str = "", on_behalf_of: str | None = None
+) -> StepDone:
+    """Record, in the acting person's own signed word, a step of their track that only they can
+    say they did. Refused for anyone else (a lead included) and for a measured step."""
+    who = program.whoami()
+    if on_behalf_of is not None and on_behalf_of != who.name:
+        raise NotAllowed(
+            f"only {on_behalf_of}'s own word counts for their enablement: {on_behalf_of} runs "
+            f"`inhouse pilot step done {step_id}` with their own key ({who.name} cannot)"
+        )
+    evidence = PilotEvidence(program)
+    member = next((m for m in members(evidence) if m.person == who.name), None)
+    if member is None:
+        raise InvalidInput(f"{who.name} is not in the pilot: a rollout lead adds you first")
+    track = load_track(program.folder, member.track)
+    step = track.step(step_id)
+    if not step.kind.self_recorded:
+        raise InvalidInput(
+            f"step {step.id} ({step.type}) is measured, not a person's word: {step.how}; "
+            "`inhouse pilot enablement` then finds it"
+        )
+    explanation: list[str] = []
+    if step.type == "read-a-redaction":
+        explanation = _why_redacted(evidence, who.name)
+    text = comment.strip() or f"{step.title}: done"
+    fact = program.attest(
+        None,
+        "enablement.step",
+        {"person": who.name, "track": track.name, "step": step.id, "how": "attested"},
+        text,
+    )
+    return StepDone(fact, step, explanation)
+
+
+def _why_redacted(evidence: PilotEvidence, person: str) -> list[str]:
+    from inhouse.baseline.docs import rules_in_plain_words
+    from inhouse.program.config import read_config
+
+    found = evidence.redacted(person)
+    if not found:
+        raise InvalidInput(
+            f"no request of {person}'s was redacted yet: send one through the gateway that "
+            "carries data the rules redact (an email address, say), then run this again"
+        )
+    latest = found[0]
+    classes = ", ".join(a.removeprefix("redact:") for a in latest.actions)
+    lines = [
+        f"Request {latest.request_id} ({latest.at[:19]}, model {latest.model}) was answered "
+        f"with {classes} replaced by [REDACTED:…] before it reached the model.",
+        "The data-handling rules that did it (inhouse.toml [data_rules]):",
+    ]
+    words = rules_in_plain_words(read_config(evidence.program.folder))
+    lines += [f"  - {sentence}" for sentence in words] or ["  (no rules are written now)"]
+    return lines
+
+
+@dataclass(frozen=True)
+class PilotList:
+    members: list[MemberProgress]
+    role_only: list[str]  # hold pilot-user with no track: not members until a lead adds them
+    limits: PilotLimits
+    teams: list[str]
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.members)} member(s) across {len(self.teams)} team(s); the playbook "
+            f"wants {self.limits.describe()}"
+        )
+
+
+def pilot_list(program: Program) -> PilotList:
+    """``pilot list``: the members with their team, track, onboarded day and progress."""
+    evidence = PilotEvidence(program)
+    found = _progress(evidence, None)
+    inside = {item.member.person for item in found}
+    role_only = sorted(p.name for p in evidence.context.pilot if p.name not in inside)
+    teams = sorted({item.member.team for item in found if item.member.team})
+    return PilotList(found, role_only, pilot_limits(program.playbook), teams)

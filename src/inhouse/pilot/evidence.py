@@ -1,0 +1,128 @@
+"""What play 4's commands look at, gathered once per command: the facts that count, the pilot's
+members, the shared prompt library (each version's author is its signer), and the gateway's
+usage log read through :mod:`inhouse.usage` (active days, prompts sent, requests the data
+rules redacted: SQL, never the fold).
+
+Usage is read lazily and once: a command that evaluates ten members' tracks sums the log once.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from inhouse.pilot.library import Library, PromptVersion
+from inhouse.pilot.library import library as _library
+from inhouse.program.checks import CheckContext
+from inhouse.program.counting import build_context
+from inhouse.program.facts import Fact, FactSet, Provenance
+from inhouse.program.playchecks.pilot import members as _members
+from inhouse.program.state import ProgramState
+from inhouse.usage import active_days, prompts_used
+from inhouse.usage.requests import PolicyRequest, policy_requests
+
+if TYPE_CHECKING:
+    from inhouse.program import Program
+
+__all__ = ["PilotEvidence"]
+
+
+class PilotEvidence:
+    """One program's play-4 evidence at one moment (the program's clock)."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.now = program.clock()
+        self.state: ProgramState = program.state()
+        self.context: CheckContext = build_context(self.state, self.now)
+
+    @property
+    def facts(self) -> FactSet:
+        """The facts that count (measured kinds by their collector, and so on)."""
+        return self.context.facts
+
+    @cached_property
+    def live(self) -> FactSet:
+        """Every live fact, counted or not (a person's own word sits among the uncounted)."""
+        return self.state.live_facts(self.now)
+
+    @cached_property
+    def members(self) -> dict[str, Fact]:
+        """The pilot, as play 4's checks see it: each member with the fact that added them."""
+        return _members(self.context)
+
+    # -- the gateway's usage log -------------------------------------------------------------
+
+    def _window(self) -> tuple[str, str]:
+        """From the program's first day to today: all the use there is."""
+        start = self.state.created_at or self.now
+        return min(start, self.now).date().isoformat(), self.now.date().isoformat()
+
+    @cached_property
+    def _days(self) -> dict[str, list[str]]:
+        since, until = self._window()
+        found: dict[str, list[str]] = {}
+        people = [name for name, p in self.state.people.items() if not p.service]
+        for row in active_days(self.program.store, people, since=since, until=until):
+            found.setdefault(row.person, []).append(row.day)
+        return found
+
+    def answered_days(self, person: str) -> list[str]:
+        """The days (oldest first) on which ``person``'s own key (not an agent's) got answers."""
+        return self._days.get(person, [])
+
+    @cached_property
+    def _prompts(self) -> dict[str, set[str]]:
+        since, until = self._window()
+        people = [name for name, p in self.state.people.items() if not p.service]
+        return prompts_used(self.program.store, people, since=since, until=until)
+
+    def prompts_used(self, person: str) -> set[str]:
+        """The prompt ids ``person``'s answered requests carried (their own keys)."""
+        return self._prompts.get(person, set())
+
+    def prompt_users(self) -> dict[str, set[str]]:
+        """Who sent each prompt id in answered requests."""
+        found: dict[str, set[str]] = {}
+        for person, prompts in self._prompts.items():
+            for prompt in prompts:
+                found.setdefault(prompt, set()).add(person)
+        return found
+
+    def redacted(self, person: str) -> list[PolicyRequest]:
+        """``person``'s answered requests the data rules redacted, newest first."""
+        return policy_requests(self.program.store, person=person, action="redact:")
+
+    # -- the prompt library ------------------------------------------------------------------
+
+    @cached_property
+    def library(self) -> Library:
+        """The shared prompt library now (its versions' authors are their signers)."""
+        return _library(self.program)
+
+    def resolve(self, prompt_id: str) -> PromptVersion | None:
+        """The library version a usage row's ``NAME@VERSION`` names, or None when it names
+        none (not a library prompt)."""
+        return self.library.find(prompt_id)
+
+    def current(self, name: str) -> PromptVersion | None:
+        """The version of ``name`` to use: production if labelled, else the latest."""
+        prompt = self.library.prompts.get(name)
+        return prompt.current() if prompt is not None else None
+
+    # -- a person's own word -----------------------------------------------------------------
+
+    def own_word(self, person: str, kind: str, **match: str) -> Fact | None:
+        """The latest live attestation of ``kind`` that ``person`` signed in their own name (not
+        on anyone's behalf, nor a lead's on theirs) whose payload matches ``match``."""
+        return self.live.latest(
+            kind,
+            lambda f: (
+                f.provenance is Provenance.ATTESTED
+                and f.signed
+                and f.on_behalf_of is None
+                and f.by == person
+                and str(f.payload.get("person")) == person
+                and all(str(f.payload.get(k)) == v for k, v in match.items())
+            ),
+        )

@@ -1,0 +1,196 @@
+"""The pilot's roster: who is in play 4's pilot, on which role track, since when.
+
+A rollout lead adds an enrolled person (someone who joined with a key of their own) with a track
+(``enablement/TRACK.yaml``): that gives them the ``pilot-user`` role through the engine, so the
+scaling-before-proving guard decides (refused, naming the missing evidence, until plays 1-3 have
+exited, unless a waiver is on the record), and records a ``pilot.member`` fact. The size and the
+team spread are the playbook's parameters of the ``pilot-size`` check: a pilot already at its
+maximum takes nobody more, and the last places are kept for the teams it still lacks.
+
+Who is a member is what play 4's checks read: added with a track, not removed since, holding the
+``pilot-user`` role.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from inhouse.errors import InvalidInput, NotAllowed, Refused, UnknownPerson
+from inhouse.pilot.evidence import PilotEvidence
+from inhouse.pilot.tracks import load_track
+from inhouse.program.checks import Person
+from inhouse.program.facts import Fact, Provenance
+from inhouse.program.playbook import Playbook, Role
+
+if TYPE_CHECKING:
+    from inhouse.program import Program
+
+__all__ = [
+    "COLLECTOR",
+    "Member",
+    "PilotLimits",
+    "add_member",
+    "enrolled_person",
+    "members",
+    "pilot_limits",
+    "remove_member",
+    "require_lead",
+]
+
+COLLECTOR = "inhouse pilot"
+
+
+@dataclass(frozen=True)
+class PilotLimits:
+    """The ``pilot-size`` check's parameters, as the program's playbook sets them."""
+
+    min: int = 5
+    max: int = 10
+    min_teams: int = 3
+
+    def describe(self) -> str:
+        return f"{self.min}-{self.max} members across at least {self.min_teams} teams"
+
+
+def pilot_limits(playbook: Playbook) -> PilotLimits:
+    """The ``pilot-size`` parameters of the playbook's exit that checks it (the defaults when
+    no play does)."""
+    for play in playbook.plays:
+        for ref in play.exit:
+            if ref.check == "pilot-size":
+                base = PilotLimits()
+                return PilotLimits(
+                    min=int(ref.params.get("min", base.min)),
+                    max=int(ref.params.get("max", base.max)),
+                    min_teams=int(ref.params.get("min_teams", base.min_teams)),
+                )
+    return PilotLimits()
+
+
+@dataclass(frozen=True)
+class Member:
+    person: str
+    team: str
+    track: str
+    onboarded: datetime  # when a lead added them (the latest time, if added again)
+    added_by: str
+    fact: int  # the pilot.member fact that added them
+
+
+def members(evidence: PilotEvidence) -> list[Member]:
+    """The pilot's members, by name."""
+    people = evidence.state.people
+    return [
+        Member(
+            person=name,
+            team=people[name].team,
+            track=str(fact.payload["track"]),
+            onboarded=fact.at,
+            added_by=fact.by,
+            fact=fact.id,
+        )
+        for name, fact in sorted(evidence.members.items())
+    ]
+
+
+def require_lead(program: Program, doing: str) -> Person:
+    """The acting person, who must be a rollout lead to do ``doing``."""
+    who = program.whoami()
+    if Role.ROLLOUT_LEAD not in who.roles:
+        raise NotAllowed(f"only a rollout lead {doing}; {who.name} is not one")
+    return who
+
+
+def enrolled_person(program: Program, name: str) -> Person:
+    """``name``, who must be a person on the roster who joined with a key of their own."""
+    state = program.state()
+    person = state.people.get(name)
+    if person is None:
+        known = ", ".join(sorted(p for p, x in state.people.items() if not x.service)) or "nobody"
+        raise UnknownPerson(
+            f"{name!r} is not on this program's roster (people: {known}); a rollout lead "
+            "invites them first: `inhouse person invite NAME --team TEAM`"
+        )
+    if person.service:
+        raise InvalidInput(f"{name} is a service with a key of its own, not a person")
+    if not any(k.revoked_at is None for k in state.keys_of(name)):
+        raise InvalidInput(
+            f"{name} has no enrolled key: they join with their invitation on their own machine "
+            "first (`inhouse join INVITATION`), so that what they do is signed by them"
+        )
+    return person
+
+
+def add_member(program: Program, name: str, *, track: str) -> Member:
+    """Add ``name`` to the pilot on ``track`` (a rollout lead): the pilot-user role, through the
+    scaling-before-proving guard, and a ``pilot.member`` fact."""
+    require_lead(program, "adds pilot members")
+    person = enrolled_person(program, name)
+    load_track(program.folder, track)  # it must exist and be valid
+    evidence = PilotEvidence(program)
+    current = members(evidence)
+    mine = next((m for m in current if m.person == name), None)
+    if mine is not None:
+        raise InvalidInput(
+            f"{name} is already in the pilot (track {mine.track}, since "
+            f"{mine.onboarded:%Y-%m-%d}); to change track, remove them and add them again"
+        )
+    _check_room(program, person, current)
+    if Role.PILOT_USER not in person.roles:
+        program.change_roles(None, name, add=[Role.PILOT_USER.value])
+    fact = _record(program, name, track, "added")
+    return Member(name, person.team, track, fact.at, fact.by, fact.id)
+
+
+def _check_room(program: Program, person: Person, current: list[Member]) -> None:
+    limits = pilot_limits(program.playbook)
+    size = len(current) + 1
+    if size > limits.max:
+        raise Refused(
+            f"the pilot is full: it has {len(current)} members and the playbook's pilot-size "
+            f"check wants {limits.describe()}; remove someone first (`inhouse pilot remove`)",
+            missing=[f"a free place in the pilot (at most {limits.max} members)"],
+        )
+    teams = {m.team for m in current if m.team} | ({person.team} if person.team else set())
+    lacking = limits.min_teams - len(teams)
+    places = limits.max - size
+    if lacking > places:
+        team = f"team {person.team}" if person.team else "no team"
+        raise Refused(
+            f"adding {person.name} ({team}) would leave {places} place(s) for the {lacking} "
+            f"more team(s) the pilot still needs ({limits.describe()}); add someone from "
+            f"another team (teams so far: {', '.join(sorted(teams)) or 'none'})",
+            missing=[f"members from {lacking} more team(s)"],
+        )
+
+
+def remove_member(program: Program, name: str) -> Member | None:
+    """Take ``name`` out of the pilot (a rollout lead): the pilot-user role goes, and a
+    ``pilot.member`` fact says so. Returns the membership that ended (None when they only
+    held the role, without a track)."""
+    require_lead(program, "removes pilot members")
+    state = program.state()
+    person = state.people.get(name)
+    current = {m.person: m for m in members(PilotEvidence(program))}
+    if person is None or (name not in current and Role.PILOT_USER not in person.roles):
+        raise InvalidInput(
+            f"{name} is not in the pilot (members: {', '.join(sorted(current)) or 'none yet'})"
+        )
+    if Role.PILOT_USER in person.roles:
+        program.change_roles(None, name, remove=[Role.PILOT_USER.value])
+    member = current.get(name)
+    if member is not None:
+        _record(program, name, member.track, "removed")
+    return member
+
+
+def _record(program: Program, name: str, track: str, action: str) -> Fact:
+    return program.record_fact(
+        None,
+        "pilot.member",
+        {"person": name, "track": track, "action": action},
+        provenance=Provenance.MEASURED,
+        collector=COLLECTOR,
+    )

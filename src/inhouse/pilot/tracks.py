@@ -1,0 +1,400 @@
+"""Role tracks: ``enablement/TRACK.yaml`` in the program folder, validated, with errors that
+name the file and the field, and the step types a track's steps are checked with.
+
+    title: Support engineers
+    role: support                 # the job this track is for, in the organisation's words
+    description: Answer tickets faster with the local models.
+    workflows: [ticket-summary]   # workflows/NAME.yaml the role uses
+    prompts: [ticket-reply]       # library prompts the role uses (by name)
+    steps:
+      - id: first-request
+        type: first-answered-request
+      - id: summarise-a-ticket
+        type: ran-workflow
+        workflow: ticket-summary
+      - id: shared-prompt
+        type: used-shared-prompt
+        others: true              # a prompt someone else wrote
+      - id: redaction
+        type: read-a-redaction
+      - id: pair-with-a-champion
+        type: attested
+        title: Spent half an hour with your team's champion
+
+Each step is a check over evidence, of one of the registered **step types** (a registry, like
+play checks: :func:`step_type` declares one). Only ``attested`` is a person's word, and only
+their own; every other type is measured: the gateway's usage log (through :mod:`inhouse.usage`)
+or facts a collector signed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from inhouse.errors import InhouseError, InvalidInput, validation_problems
+from inhouse.location import safe_join
+from inhouse.pilot.evidence import PilotEvidence
+from inhouse.workflows.spec import list_workflows
+
+__all__ = [
+    "STEP_TYPES",
+    "TRACKS_DIR",
+    "Step",
+    "StepResult",
+    "StepType",
+    "Track",
+    "list_tracks",
+    "load_track",
+    "parse_track",
+    "step_type",
+    "track_path",
+    "track_summaries",
+]
+
+TRACKS_DIR = "enablement"
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+# -- step types -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """Whether a step is met, and the evidence (or what is missing) in a person's words."""
+
+    met: bool
+    detail: str
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+P = TypeVar("P", bound=_Params)
+
+
+@dataclass(frozen=True)
+class StepType(Generic[P]):
+    """A kind of step: its parameters, how a person meets it, and its check over evidence."""
+
+    name: str
+    params: type[P]
+    summary: str  # the default title, with the parameters filled in (``str.format``)
+    how: str  # how a person meets it, for the guide and an unmet step
+    check: Callable[[PilotEvidence, str, Step, P], StepResult]
+    #: the person may record it with ``inhouse pilot step done`` (their own word, or their
+    #: opening of something the tool cannot see them read)
+    self_recorded: bool = False
+
+
+STEP_TYPES: dict[str, StepType[Any]] = {}
+
+
+def step_type(
+    name: str, *, params: type[P], summary: str, how: str, self_recorded: bool = False
+) -> Callable[
+    [Callable[[PilotEvidence, str, Step, P], StepResult]],
+    Callable[[PilotEvidence, str, Step, P], StepResult],
+]:
+    """Declare a step type (the one seam for new ones); its check gets the evidence, the
+    person, the step and its validated parameters."""
+
+    def register(
+        check: Callable[[PilotEvidence, str, Step, P], StepResult],
+    ) -> Callable[[PilotEvidence, str, Step, P], StepResult]:
+        if name in STEP_TYPES:
+            raise ValueError(f"step type {name!r} is declared twice")
+        STEP_TYPES[name] = StepType(name, params, summary, how, check, self_recorded)
+        return check
+
+    return register
+
+
+class _NoParams(_Params):
+    pass
+
+
+class _Workflow(_Params):
+    workflow: str = Field(min_length=1, description="workflows/NAME.yaml")
+
+
+class _SharedPrompt(_Params):
+    prompt: str | None = Field(None, description="that library prompt (default: any)")
+    others: bool = Field(False, description="a prompt someone other than the person wrote")
+
+
+@step_type(
+    "first-answered-request",
+    params=_NoParams,
+    summary="Send your first request through the gateway with your own key",
+    how="fetch your gateway key (`inhouse keys fetch`) and send one request with it",
+)
+def _first_request(ev: PilotEvidence, person: str, step: Step, p: _NoParams) -> StepResult:
+    days = ev.answered_days(person)
+    if not days:
+        return StepResult(False, "no answered request with your own gateway key yet")
+    return StepResult(True, f"first answered request through the gateway on {days[0]}")
+
+
+@step_type(
+    "ran-workflow",
+    params=_Workflow,
+    summary="Run the {workflow} workflow and see it pass",
+    how="run `inhouse workflow test {workflow}` with your own key",
+)
+def _ran_workflow(ev: PilotEvidence, person: str, step: Step, p: _Workflow) -> StepResult:
+    run = ev.facts.latest(
+        "workflow.run",
+        lambda f: f.by == person and f.payload["workflow"] == p.workflow and f.payload["passed"],
+    )
+    if run is None:
+        return StepResult(False, f"no passing run of workflow {p.workflow} signed by {person}")
+    return StepResult(True, f"passing run of {p.workflow} (fact #{run.id}, {run.at:%Y-%m-%d})")
+
+
+@step_type(
+    "used-shared-prompt",
+    params=_SharedPrompt,
+    summary="Use a shared prompt from the library",
+    how="send a request naming a library prompt (header X-Inhouse-Prompt: NAME@VERSION)",
+)
+def _shared_prompt(ev: PilotEvidence, person: str, step: Step, p: _SharedPrompt) -> StepResult:
+    for prompt_id in sorted(ev.prompts_used(person)):
+        found = ev.resolve(prompt_id)
+        if found is None or (p.prompt is not None and found.prompt != p.prompt):
+            continue
+        if p.others and found.author == person:
+            continue
+        return StepResult(True, f"used library prompt {found.id} (by {found.author})")
+    which = f"library prompt {p.prompt}" if p.prompt else "a library prompt"
+    if p.others:
+        which += " someone else wrote"
+    return StepResult(False, f"no answered request of yours with {which}")
+
+
+@step_type(
+    "read-a-redaction",
+    params=_NoParams,
+    summary="Send a request the data rules redacted, and read why",
+    how="send a request carrying data the rules redact, then `inhouse pilot step done {id}` "
+    "shows you why",
+    self_recorded=True,
+)
+def _read_redaction(ev: PilotEvidence, person: str, step: Step, p: _NoParams) -> StepResult:
+    redacted = ev.redacted(person)
+    if not redacted:
+        return StepResult(False, "no request of yours was redacted by the data rules yet")
+    opened = ev.own_word(person, "enablement.step", step=step.id)
+    if opened is None:
+        return StepResult(
+            False,
+            f"request {redacted[0].request_id} was redacted; read why with "
+            f"`inhouse pilot step done {step.id}`",
+        )
+    return StepResult(
+        True,
+        f"request {redacted[0].request_id} redacted ({', '.join(redacted[0].actions)}); "
+        f"read why on {opened.at:%Y-%m-%d}",
+    )
+
+
+@step_type(
+    "attested",
+    params=_NoParams,
+    summary="(a step in your own words)",
+    how="do it, then say so yourself: `inhouse pilot step done {id}`",
+    self_recorded=True,
+)
+def _attested(ev: PilotEvidence, person: str, step: Step, p: _NoParams) -> StepResult:
+    word = ev.own_word(person, "enablement.step", step=step.id)
+    if word is None:
+        return StepResult(False, f"{person} has not said it is done (their own word only)")
+    return StepResult(True, f'{person}\'s own word on {word.at:%Y-%m-%d}: "{word.comment}"')
+
+
+# -- the track file -------------------------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StepSpec(BaseModel):
+    """A step as written: its id, type, optional title, and the type's own parameters."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    id: str = Field(pattern=_NAME.pattern, description="what `pilot step done` names")
+    type: str
+    title: str = ""
+
+
+class TrackSpec(_Strict):
+    title: str = Field(min_length=1)
+    role: str = Field(min_length=1, description="the job this track is for")
+    description: str = ""
+    workflows: list[str] = Field(default_factory=list)
+    prompts: list[str] = Field(default_factory=list)
+    steps: list[StepSpec] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    type: str
+    title: str
+    params: _Params
+
+    @property
+    def kind(self) -> StepType[Any]:
+        return STEP_TYPES[self.type]
+
+    @property
+    def how(self) -> str:
+        """How a person meets it, with its parameters filled in."""
+        return self.kind.how.format(id=self.id, **self.params.model_dump())
+
+    def check(self, evidence: PilotEvidence, person: str) -> StepResult:
+        return self.kind.check(evidence, person, self, self.params)
+
+
+@dataclass(frozen=True)
+class Track:
+    name: str
+    where: str  # ``enablement/NAME.yaml``, for messages
+    title: str
+    role: str
+    description: str
+    workflows: tuple[str, ...]  # those listed and those its steps run
+    prompts: tuple[str, ...]
+    steps: tuple[Step, ...]
+
+    def step(self, step_id: str) -> Step:
+        found = next((s for s in self.steps if s.id == step_id), None)
+        if found is None:
+            raise InvalidInput(
+                f"track {self.name} has no step {step_id!r} (steps: "
+                f"{', '.join(s.id for s in self.steps)})"
+            )
+        return found
+
+
+def _step(spec: StepSpec, index: int, where: str) -> Step:
+    field = f"steps.{index}"
+    kind = STEP_TYPES.get(spec.type)
+    if kind is None:
+        raise InvalidInput(
+            f"{where}: {field}.type: unknown step type {spec.type!r}; step types: "
+            f"{', '.join(sorted(STEP_TYPES))}"
+        )
+    try:
+        params = kind.params.model_validate(spec.model_extra or {})
+    except ValidationError as err:
+        raise InvalidInput(f"{where}: {validation_problems(err, f'{field}.')}") from None
+    if spec.type == "attested" and not spec.title:
+        raise InvalidInput(f"{where}: {field}.title: an attested step says what to do (required)")
+    title = spec.title or kind.summary.format(**params.model_dump())
+    return Step(spec.id, spec.type, title, params)
+
+
+def parse_track(text: str, *, name: str, where: str, workflows: list[str] | None = None) -> Track:
+    """Validate a track's YAML ``text``; ``where`` names the file in every error, and
+    ``workflows`` (when given) are the program's: a track naming another is refused."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise InvalidInput(f"{where}:{line}: not valid YAML: {problem}") from None
+    if not isinstance(data, dict):
+        raise InvalidInput(f"{where}: a track is a YAML mapping (title, role, steps, …)")
+    try:
+        spec = TrackSpec.model_validate(data)
+    except ValidationError as err:
+        raise InvalidInput(f"{where}: {validation_problems(err)}") from None
+    steps = tuple(_step(s, n, where) for n, s in enumerate(spec.steps))
+    ids = [s.id for s in steps]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise InvalidInput(f"{where}: steps: the id {twice[0]!r} is used twice")
+    # where each workflow is named, for an error that points at it
+    named: dict[str, str] = {}
+    for n, flow in enumerate(spec.workflows):
+        named.setdefault(flow, f"workflows.{n}")
+    for n, step in enumerate(steps):
+        wanted = getattr(step.params, "workflow", None)
+        if isinstance(wanted, str):
+            named.setdefault(wanted, f"steps.{n}.workflow")
+    if workflows is not None:
+        for flow, at in named.items():
+            if flow not in workflows:
+                raise InvalidInput(
+                    f"{where}: {at}: no workflow {flow!r} in this program (workflows: "
+                    f"{', '.join(workflows) or 'none yet'})"
+                )
+    return Track(
+        name=name,
+        where=where,
+        title=spec.title,
+        role=spec.role,
+        description=spec.description,
+        workflows=tuple(named),
+        prompts=tuple(dict.fromkeys(spec.prompts)),
+        steps=steps,
+    )
+
+
+def track_path(folder: Path, name: str) -> Path:
+    """``enablement/NAME.yaml`` in the program folder (a name cannot point elsewhere)."""
+    if not _NAME.match(name):
+        raise InvalidInput(f"{name!r} is not a track name: lower-case letters, digits, '-' or '_'")
+    return safe_join(folder, f"{TRACKS_DIR}/{name}.yaml")
+
+
+def list_tracks(folder: Path) -> list[str]:
+    """The names of the program's tracks."""
+    found = folder / TRACKS_DIR
+    if not found.is_dir():
+        return []
+    return sorted(p.stem for p in found.glob("*.yaml") if _NAME.match(p.stem))
+
+
+def load_track(folder: Path, name: str) -> Track:
+    """The track ``name`` of the program at ``folder``, validated (its workflows must exist)."""
+    path = track_path(folder, name)
+    where = f"{TRACKS_DIR}/{name}.yaml"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        known = ", ".join(list_tracks(folder)) or "none yet"
+        raise InvalidInput(
+            f"no track {name!r}: {where} does not exist (tracks: {known}); write one "
+            "(docs/pilot.md shows the format)"
+        ) from None
+    return parse_track(text, name=name, where=where, workflows=list_workflows(folder))
+
+
+def track_summaries(folder: Path) -> list[dict[str, Any]]:
+    """``pilot tracks``: each track's title, role, steps, workflows and prompts, or its name
+    and the error for one that does not load (one bad file hides no other)."""
+    rows: list[dict[str, Any]] = []
+    for name in list_tracks(folder):
+        try:
+            track = load_track(folder, name)
+        except InhouseError as err:
+            rows.append({"name": name, "error": str(err)})
+            continue
+        rows.append(
+            {"name": name, "title": track.title, "role": track.role,
+             "steps": [s.id for s in track.steps], "workflows": list(track.workflows),
+             "prompts": list(track.prompts)}
+        )  # fmt: skip
+    return rows

@@ -1,0 +1,152 @@
+"""The pilot's roster: only enrolled people, only on a track that exists, only by a rollout lead,
+through the scaling-before-proving guard (a waiver lets it through), never beyond the
+playbook's size; a hand-typed membership makes nobody a member."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from inhouse.cli.app import app
+from inhouse.errors import AntiPattern, InvalidInput, NotAllowed, Refused, UnknownPerson
+from inhouse.pilot.enablement import pilot_list
+from inhouse.pilot.evidence import PilotEvidence
+from inhouse.pilot.roster import add_member, members, remove_member
+from inhouse.program import Program, Provenance
+from inhouse.program.checks import evaluate
+from inhouse.program.evaluation import context_for
+from tests.conftest import Clock
+from tests.people import lead_env
+from tests.pilot.world import World, make_world
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def world(_isolated: Path, clock: Clock) -> World:
+    return make_world(_isolated, clock)
+
+
+def _pilot_size(program: Program) -> str:
+    context = context_for(program.state(), program.clock())
+    ref = program.playbook.play("pilot").exit[0]
+    return evaluate("pilot-size", context.with_params(ref.params)).reason
+
+
+def test_only_enrolled_people_on_an_existing_track_join(world: World) -> None:
+    world.waive()
+    with pytest.raises(UnknownPerson, match="'zoe' is not on this program's roster"):
+        add_member(world.lead, "zoe", track="support")
+    world.lead.invite("yan", team="legal")  # invited, never joined: no key of their own
+    with pytest.raises(InvalidInput, match="yan has no enrolled key: they join"):
+        add_member(world.lead, "yan", track="support")
+    world.enrol("bob", "support")
+    with pytest.raises(InvalidInput, match=r"no track 'sales'.*enablement/sales.yaml.*legal, supp"):
+        add_member(world.lead, "bob", track="sales")
+    assert members(PilotEvidence(world.lead)) == []
+
+
+def test_only_a_rollout_lead_adds_or_removes(world: World) -> None:
+    world.waive()
+    bob = world.enrol("bob", "support")
+    world.enrol("carol", "legal")
+    with pytest.raises(NotAllowed, match="only a rollout lead adds pilot members; bob is not"):
+        add_member(bob, "carol", track="legal")
+    with pytest.raises(NotAllowed, match="only a rollout lead adds"):
+        add_member(bob, "bob", track="support")  # not even himself
+    add_member(world.lead, "carol", track="legal")
+    with pytest.raises(NotAllowed, match="only a rollout lead removes"):
+        remove_member(bob, "carol")
+
+
+def test_adding_passes_the_scaling_guard_and_a_waiver_lets_it_through(world: World) -> None:
+    world.enrol("bob", "support")
+    with pytest.raises(AntiPattern) as refused:
+        add_member(world.lead, "bob", track="support")
+    assert refused.value.guard == "scaling-before-proving"
+    assert "add bob to the pilot" in str(refused.value) and refused.value.missing
+    state = world.lead.state()
+    assert "pilot-user" not in state.people["bob"].roles
+    assert not [f for f in state.facts if f.kind == "pilot.member"]
+    assert state.refusals[-1].action == "add bob to the pilot"  # the attempt is on the record
+
+    world.waive()
+    member = add_member(world.lead, "bob", track="support")
+    assert (member.person, member.team, member.track) == ("bob", "support", "support")
+    state = world.lead.state()
+    assert "pilot-user" in state.people["bob"].roles
+    fact = next(f for f in state.facts if f.kind == "pilot.member")
+    assert (fact.by, fact.collector, fact.provenance) == ("lena", "inhouse pilot",
+                                                          Provenance.MEASURED)  # fmt: skip
+    assert fact.payload == {"person": "bob", "track": "support", "action": "added"}
+    assert "1 members; the play wants 5 to 10" in _pilot_size(world.lead)
+    with pytest.raises(InvalidInput, match="bob is already in the pilot"):
+        add_member(world.lead, "bob", track="legal")
+
+
+def test_the_playbooks_size_and_team_spread_bound_the_roster(world: World) -> None:
+    world.waive()
+    for n in range(7):
+        world.enrol(f"s{n}", "support")
+        add_member(world.lead, f"s{n}", track="support")
+    world.enrol("s7", "support")
+    world.enrol("s8", "support")
+    add_member(world.lead, "s7", track="support")  # 8 of 10, one team: two places, two teams
+    with pytest.raises(Refused, match=r"adding s8 \(team support\) would leave 1 place\(s\) "
+                                      r"for the 2 more team\(s\)"):  # fmt: skip
+        add_member(world.lead, "s8", track="support")
+    world.enrol("lee", "legal")
+    world.enrol("fay", "finance")
+    add_member(world.lead, "lee", track="legal")
+    add_member(world.lead, "fay", track="support")
+    assert _pilot_size(world.lead) == "10 members across 3 teams"
+    world.enrol("extra", "finance")
+    with pytest.raises(Refused, match="the pilot is full: it has 10 members") as full:
+        add_member(world.lead, "extra", track="support")
+    assert full.value.missing == ["a free place in the pilot (at most 10 members)"]
+    remove_member(world.lead, "s0")
+    assert "s0" not in {m.person for m in members(PilotEvidence(world.lead))}
+    add_member(world.lead, "extra", track="support")
+
+
+def test_a_hand_typed_membership_makes_nobody_a_member(world: World) -> None:
+    """The dishonest way: bob records pilot.member for himself with the roster's collector name.
+    Without the pilot-user role, which only a lead gives (through the guard), he is no member."""
+    world.waive()
+    bob = world.enrol("bob", "support")
+    bob.record_fact(None, "pilot.member", {"person": "bob", "track": "support"},
+                    provenance=Provenance.MEASURED, collector="inhouse pilot")  # fmt: skip
+    assert members(PilotEvidence(world.lead)) == []
+    with pytest.raises(NotAllowed, match="only a rollout lead changes roles"):
+        bob.change_roles(None, "bob", add=["pilot-user"])
+
+
+def test_the_cli_adds_lists_and_removes(world: World, _isolated: Path) -> None:
+    world.waive()
+    bob = world.enrol_cli("bob", "support")
+    lead = lead_env(world.lead)
+
+    def cli(*args: str, env: dict[str, str], code: int = 0) -> str:
+        result = runner.invoke(app, ["pilot", *args], env=env)
+        out = result.stdout + result.stderr
+        assert result.exit_code == code, out
+        assert "Traceback" not in out
+        return out
+
+    assert "only a rollout lead" in cli("add", "bob", "--track", "support", env=bob, code=3)
+    assert "Added bob to the pilot on track support" in cli(
+        "add", "bob", "--track", "support", env=lead
+    )
+    listed = json.loads(cli("list", "--json", env=bob))
+    (row,) = listed["members"]
+    assert (row["person"], row["team"], row["track"]) == ("bob", "support", "support")
+    added = next(f for f in world.lead.state().facts if f.kind == "pilot.member")
+    assert (row["onboarded"], row["met"], row["steps_total"]) == (f"{added.at:%Y-%m-%d}", 0, 5)
+    table = cli("list", env=bob)
+    assert "bob" in table and "0/5" in table and "the playbook wants 5-10 members" in table
+    assert "Removed bob from the pilot (track support)" in cli("remove", "bob", env=lead)
+    assert pilot_list(world.lead).members == []
+    assert "pilot-user" not in world.lead.state().people["bob"].roles

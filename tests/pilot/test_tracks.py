@@ -1,0 +1,186 @@
+"""Role tracks as data (errors name the file and the field), and enablement measured from real
+evidence: requests through the gateway with the member's own key, a workflow run signed by
+them, a library prompt someone else wrote, a redaction they read about, and, where nothing can
+be measured, their own word (never someone else's)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from inhouse.cli.app import app
+from inhouse.errors import InvalidInput, NotAllowed
+from inhouse.pilot.enablement import MemberProgress, progress, record_enablement, step_done
+from inhouse.pilot.roster import add_member
+from inhouse.pilot.tracks import STEP_TYPES, load_track, parse_track
+from inhouse.program import Provenance
+from inhouse.program.checks import Outcome, evaluate
+from inhouse.program.evaluation import context_for
+from tests.conftest import Clock
+from tests.pilot.world import SUPPORT_TRACK, make_world
+
+runner = CliRunner()
+WORKFLOWS = ["ticket-summary"]
+
+
+def _error(text: str) -> str:
+    with pytest.raises(InvalidInput) as err:
+        parse_track(text, name="ops", where="enablement/ops.yaml", workflows=WORKFLOWS)
+    return str(err.value)
+
+
+def test_a_track_file_names_the_file_and_the_field_at_fault() -> None:
+    assert parse_track(SUPPORT_TRACK, name="support", where="x", workflows=WORKFLOWS).steps
+    step = "  - {id: one, type: first-answered-request}\n"
+    assert _error("role: ops\nsteps:\n" + step) == "enablement/ops.yaml: title: Field required"
+    assert _error("title: Ops\nrole: ops\nstep:\n" + step).startswith(
+        "enablement/ops.yaml: steps: Field required; step: Extra inputs are not permitted"
+    )
+    assert _error("title: O\nrole: o\nsteps:\n  - {id: one, type: magic}\n") == (
+        "enablement/ops.yaml: steps.0.type: unknown step type 'magic'; step types: "
+        + ", ".join(sorted(STEP_TYPES))
+    )
+    assert _error("title: O\nrole: o\nsteps:\n" + step + "  - {id: two, type: ran-workflow}\n") == (
+        "enablement/ops.yaml: steps.1.workflow: Field required"
+    )
+    assert "steps.0.colour: Extra inputs are not permitted" in _error(
+        "title: O\nrole: o\nsteps:\n  - {id: one, type: first-answered-request, colour: red}\n"
+    )
+    assert _error(
+        "title: O\nrole: o\nsteps:\n  - {id: two, type: ran-workflow, workflow: nope}\n"
+    ) == (
+        "enablement/ops.yaml: steps.0.workflow: no workflow 'nope' in this program "
+        "(workflows: ticket-summary)"
+    )
+    assert _error("title: O\nrole: o\nworkflows: [gone]\nsteps:\n" + step).startswith(
+        "enablement/ops.yaml: workflows.0: no workflow 'gone'"
+    )
+    assert _error("title: O\nrole: o\nsteps:\n  - {id: p, type: attested}\n") == (
+        "enablement/ops.yaml: steps.0.title: an attested step says what to do (required)"
+    )
+    assert "the id 'one' is used twice" in _error("title: O\nrole: o\nsteps:\n" + step + step)
+    assert "steps.0.id: String should match pattern" in _error(
+        "title: O\nrole: o\nsteps:\n  - {id: Bad Id, type: first-answered-request}\n"
+    )
+    assert "enablement/ops.yaml: line 2: not valid YAML" in _error("title: [unclosed\n")
+
+
+def test_load_track_refuses_a_path_outside_enablement(_isolated: Path) -> None:
+    with pytest.raises(InvalidInput, match="is not a track name"):
+        load_track(_isolated, "../inhouse")
+
+
+def _steps(item: MemberProgress) -> dict[str, bool]:
+    return {step.id: step.met for step in item.steps}
+
+
+def test_enablement_is_measured_from_the_members_own_evidence(
+    _isolated: Path, clock: Clock
+) -> None:
+    world = make_world(_isolated, clock)
+    world.waive()
+    bob = world.enrol("bob", "support")
+    carol = world.enrol("carol", "legal")
+    add_member(world.lead, "bob", track="support")
+    add_member(world.lead, "carol", track="legal")
+    (start,) = progress(world.lead, "bob")
+    assert not any(_steps(start).values())
+    assert start.steps[0].how.startswith("fetch your gateway key")
+
+    # a request through the gateway with his own key
+    world.send("bob", datetime(2026, 11, 3, 10, tzinfo=UTC))
+    # a workflow run: carol's passing run and bob's failing one are not bob's passing run
+    world.workflow_run("carol")
+    world.workflow_run("bob", passed=False)
+    (now,) = progress(world.lead, "bob")
+    assert _steps(now) == {"first-request": True, "summarise-a-ticket": False,
+                           "shared-prompt": False, "redaction": False,
+                           "pair-with-a-champion": False}  # fmt: skip
+    assert now.steps[0].detail == "first answered request through the gateway on 2026-11-03"
+    world.workflow_run("bob")
+
+    # a library prompt: his own does not count where the step wants someone else's
+    own = world.share_prompt("bob", "bobs-notes")
+    world.send("bob", datetime(2026, 11, 4, 10, tzinfo=UTC), prompt=own)
+    assert not _steps(progress(world.lead, "bob")[0])["shared-prompt"]
+    theirs = world.share_prompt("carol", "triage")
+    world.send("bob", datetime(2026, 11, 4, 11, tzinfo=UTC), prompt=theirs)
+
+    # a request the data rules redacted: met once he has read why, in his own name
+    world.send("bob", datetime(2026, 11, 5, 10, tzinfo=UTC), text="mail anna@example.com")
+    (now,) = progress(world.lead, "bob")
+    redaction = next(s for s in now.steps if s.id == "redaction")
+    assert not redaction.met and "was redacted; read why with" in redaction.detail
+    assert _steps(now)["summarise-a-ticket"] and _steps(now)["shared-prompt"]
+    shared = next(s for s in now.steps if s.id == "shared-prompt")
+    assert shared.detail == "used library prompt triage@1 (by carol)"
+    read = step_done(bob, "redaction")
+    assert "email replaced by [REDACTED:…]" in read.explanation[0]
+    assert any("e-mail addresses are redacted" in line for line in read.explanation[2:])
+
+    # the attested step: only bob's own word counts
+    with pytest.raises(NotAllowed, match="only bob's own word counts"):
+        step_done(world.lead, "pair-with-a-champion", on_behalf_of="bob")
+    world.lead.attest("bob", "enablement.step", {"person": "bob", "track": "support",
+                      "step": "pair-with-a-champion", "how": "attested"}, "he did")  # fmt: skip
+    carol.attest(None, "enablement.step", {"person": "bob", "track": "support",
+                 "step": "pair-with-a-champion", "how": "attested"}, "I saw him")  # fmt: skip
+    assert not _steps(progress(world.lead, "bob")[0])["pair-with-a-champion"]
+    with pytest.raises(InvalidInput, match=r"summarise-a-ticket \(ran-workflow\) is measured"):
+        step_done(bob, "summarise-a-ticket")
+    with pytest.raises(InvalidInput, match="track legal has no step 'redaction'"):
+        step_done(carol, "redaction")
+    step_done(bob, "pair-with-a-champion", comment="an hour with omar")
+    (done,) = progress(world.lead, "bob")
+    assert done.done and not done.completed_recorded
+
+    # recording: anyone runs it, the evidence decides; nothing new is recorded twice
+    after, recorded = record_enablement(carol)
+    assert [(f.kind, f.payload["person"]) for f in recorded] == [
+        *[("enablement.step", "bob")] * 5, ("enablement.completed", "bob")]  # fmt: skip
+    assert {(f.by, f.collector, f.provenance) for f in recorded} == {
+        ("carol", "inhouse pilot enablement", Provenance.MEASURED)
+    }
+    bob_after = next(i for i in after if i.member.person == "bob")
+    assert bob_after.completed_recorded and all(s.recorded for s in bob_after.steps)
+    assert record_enablement(world.lead)[1] == []
+    context = context_for(world.lead.state(), world.lead.clock())
+    result = evaluate("pilot-enabled", context)
+    assert result.outcome is Outcome.FAIL and "not complete for carol" in result.reason
+
+
+def test_a_step_done_outside_the_pilot_or_the_track_is_refused(
+    _isolated: Path, clock: Clock
+) -> None:
+    world = make_world(_isolated, clock)
+    world.waive()
+    bob = world.enrol("bob", "support")
+    with pytest.raises(InvalidInput, match="bob is not in the pilot"):
+        step_done(bob, "pair-with-a-champion")
+    add_member(world.lead, "bob", track="support")
+    with pytest.raises(InvalidInput, match="track support has no step 'dance'"):
+        step_done(bob, "dance")
+
+
+def test_the_cli_shows_progress_and_records_it(_isolated: Path, clock: Clock) -> None:
+    world = make_world(_isolated, clock)
+    world.waive()
+    env = world.enrol_cli("dora", "legal")
+    add_member(world.lead, "dora", track="legal")
+    out = runner.invoke(app, ["pilot", "enablement", "dora"], env=env).stdout
+    assert "dora — track legal: 0/1" in out and "no answered request" in out
+    world.send("dora", datetime(2026, 11, 3, 10, tzinfo=UTC))
+    result = runner.invoke(app, ["pilot", "enablement", "--record", "--json"], env=env)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    data = json.loads(result.stdout)
+    (member,) = data["members"]
+    assert member["done"] and member["completed_recorded"]
+    assert [r["kind"] for r in data["recorded"]] == ["enablement.step", "enablement.completed"]
+    refused = runner.invoke(app, ["pilot", "step", "done", "first-request"], env=env)
+    assert refused.exit_code == 2 and "is measured" in refused.stderr
+    tracks = runner.invoke(app, ["pilot", "tracks", "--json"], env=env)
+    assert [t["name"] for t in json.loads(tracks.stdout)] == ["legal", "support"]
