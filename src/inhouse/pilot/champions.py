@@ -1,0 +1,177 @@
+"""Champions: candidates per pilot team from measured signals, and the lead naming one.
+
+The signals are measurements, never a typed opinion: **active days** (distinct days the person's
+own key got answers through the gateway, in the adoption window the playbook sets), **prompts
+others reuse** (library prompts whose versions they signed, sent by other people through the
+gateway), and **help given** (support tickets they resolved, once play 5's support queue
+measures them; until a collector records ``ticket.resolved`` this signal is skipped and the
+suggestion says so). Naming a champion is a rollout lead's act: the ``champion`` role through
+the engine, and a ``pilot.champion`` fact; play 5's ``champions-named`` check counts a champion
+for their own team.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from inhouse.errors import InvalidInput
+from inhouse.pilot.evidence import PilotEvidence
+from inhouse.pilot.roster import COLLECTOR, enrolled_person, require_lead
+from inhouse.program.collectors import measured_kinds
+from inhouse.program.facts import Fact, Provenance
+from inhouse.program.playbook import Playbook, Role
+from inhouse.usage import active_days
+
+if TYPE_CHECKING:
+    from inhouse.program import Program
+
+__all__ = ["Candidate", "Suggestions", "TeamCandidates", "name_champion", "suggest_champions"]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    person: str
+    team: str
+    active_days: int
+    prompts: list[str]  # library prompts they authored that someone else used
+    reused_by: list[str]  # the other people who used them
+    tickets: int | None  # tickets they resolved (None: not measured yet)
+    member: bool  # in the pilot
+    champion: bool  # already holds the champion role
+
+    @property
+    def score(self) -> tuple[int, int, int]:
+        return (len(self.reused_by), self.active_days, self.tickets or 0)
+
+
+@dataclass(frozen=True)
+class TeamCandidates:
+    team: str
+    champions: list[str]  # named already (the role, on this team)
+    candidates: list[Candidate]
+
+    @property
+    def suggested(self) -> str | None:
+        """The strongest candidate with any signal, unless the team has a champion."""
+        if self.champions:
+            return None
+        best = self.candidates[0] if self.candidates else None
+        return best.person if best is not None and any(best.score) else None
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    since: str
+    until: str
+    teams: list[TeamCandidates]
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "since": self.since,
+            "until": self.until,
+            "notes": self.notes,
+            "teams": [
+                {
+                    "team": t.team,
+                    "champions": t.champions,
+                    "suggested": t.suggested,
+                    "candidates": [asdict(c) for c in t.candidates],
+                }
+                for t in self.teams
+            ],
+        }
+
+
+def _window_days(playbook: Playbook) -> int:
+    for play in playbook.plays:
+        for ref in play.exit:
+            if ref.check == "pilot-independent-use":
+                return int(ref.params.get("window_days", 28))
+    return 28
+
+
+def suggest_champions(program: Program) -> Suggestions:
+    """Candidates for each pilot team, strongest first, from the usage log and the library."""
+    evidence = PilotEvidence(program)
+    state = evidence.state
+    until = evidence.now.date()
+    since = until - timedelta(days=_window_days(program.playbook) - 1)
+    people = {n: p for n, p in state.people.items() if not p.service}
+    members = set(evidence.members)
+    teams = sorted({people[m].team for m in members if m in people and people[m].team})
+    notes: list[str] = []
+    if not members:
+        notes.append("the pilot has no members yet: `inhouse pilot add PERSON --track TRACK`")
+    days: dict[str, int] = {}
+    for row in active_days(program.store, people, since=since, until=until):
+        days[row.person] = days.get(row.person, 0) + 1
+    reuse = _reuse(evidence)
+    if not evidence.library:
+        notes.append("prompts others reuse: the library has no prompts yet (`inhouse prompts add`)")
+    tickets: dict[str, int] | None = None
+    if "ticket.resolved" in measured_kinds():
+        tickets = {}
+        for fact in evidence.facts.of("ticket.resolved"):
+            tickets[fact.by] = tickets.get(fact.by, 0) + 1
+    else:
+        notes.append(
+            "help given (support tickets resolved) is not measured yet: play 5's support queue "
+            "records it; skipped"
+        )
+    found = []
+    for team in teams:
+        candidates = [
+            Candidate(
+                person=name,
+                team=team,
+                active_days=days.get(name, 0),
+                prompts=sorted(reuse.get(name, {})),
+                reused_by=sorted({u for users in reuse.get(name, {}).values() for u in users}),
+                tickets=None if tickets is None else tickets.get(name, 0),
+                member=name in members,
+                champion=Role.CHAMPION in person.roles,
+            )
+            for name, person in sorted(people.items())
+            if person.team == team
+        ]
+        candidates.sort(key=lambda c: c.score, reverse=True)
+        named = [c.person for c in candidates if c.champion]
+        found.append(TeamCandidates(team, named, candidates))
+    return Suggestions(since.isoformat(), until.isoformat(), found, notes)
+
+
+def _reuse(evidence: PilotEvidence) -> dict[str, dict[str, set[str]]]:
+    """author -> library prompt id -> the other people who sent it (answered, own keys)."""
+    found: dict[str, dict[str, set[str]]] = {}
+    for prompt_id, users in evidence.prompt_users().items():
+        version = evidence.resolve(prompt_id)
+        if version is None:
+            continue
+        others = users - {version.author}
+        if others:
+            found.setdefault(version.author, {}).setdefault(version.id, set()).update(others)
+    return found
+
+
+def name_champion(program: Program, person: str, *, team: str) -> Fact:
+    """Name ``person`` champion of ``team`` (a rollout lead): the champion role and a
+    ``pilot.champion`` fact. A champion champions their own team."""
+    require_lead(program, "names champions")
+    found = enrolled_person(program, person)
+    if found.team != team:
+        raise InvalidInput(
+            f"{person} is on {f'team {found.team}' if found.team else 'no team'}, not {team}: a "
+            "champion champions their own team (play 5's champions-named check counts it so)"
+        )
+    if Role.CHAMPION not in found.roles:
+        program.change_roles(None, person, add=[Role.CHAMPION.value])
+    return program.record_fact(
+        None,
+        "pilot.champion",
+        {"person": person, "team": team},
+        provenance=Provenance.MEASURED,
+        collector=COLLECTOR,
+    )

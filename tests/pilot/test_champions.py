@@ -1,0 +1,157 @@
+"""Champions suggested per team from measured signals (active days at the gateway, library
+prompts other people use; help given is skipped, and said so, until play 5 measures it), named
+by a rollout lead only, for their own team; findings in each person's own signed word; and the
+handoff pack that carries findings, champions and the library's export."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from inhouse.cli.app import app
+from inhouse.errors import IdentityError, InvalidInput, NotAllowed
+from inhouse.identity import SigningKey
+from inhouse.pilot.champions import name_champion, suggest_champions
+from inhouse.pilot.findings import list_findings, record_finding
+from inhouse.pilot.roster import add_member
+from inhouse.program import Provenance
+from inhouse.program.checks import Outcome, evaluate
+from inhouse.program.evaluation import context_for
+from tests.conftest import Clock
+from tests.people import lead_env
+from tests.pilot.world import World, make_world
+
+runner = CliRunner()
+
+
+def _day(day: int, hour: int = 10) -> datetime:
+    return datetime(2026, 11, day, hour, tzinfo=UTC)
+
+
+@pytest.fixture
+def world(_isolated: Path, clock: Clock) -> World:
+    """bob and carol (support), lee (legal), fay (finance) in the pilot; carol shares a prompt
+    that bob and lee use; bob uses the gateway on three days, carol on one, lee on two."""
+    world = make_world(_isolated, clock)
+    world.waive()
+    for name, team in (("bob", "support"), ("carol", "support"), ("lee", "legal"),
+                       ("fay", "finance")):  # fmt: skip
+        world.enrol(name, team)
+        add_member(world.lead, name, track="legal")
+    triage = world.share_prompt("carol", "triage")
+    for day in (3, 4, 5):
+        world.send("bob", _day(day), prompt=triage if day == 5 else None)
+    world.send("carol", _day(4), prompt=triage)
+    world.send("lee", _day(4))
+    world.send("lee", _day(6), prompt=triage)
+    world.clock.now = _day(10)
+    return world
+
+
+def test_candidates_come_from_measured_signals(world: World) -> None:
+    found = suggest_champions(world.lead)
+    assert (found.since, found.until) == ("2026-10-14", "2026-11-10")  # the 28-day window
+    assert any("help given" in note and "not measured yet" in note for note in found.notes)
+    teams = {t.team: t for t in found.teams}
+    assert sorted(teams) == ["finance", "legal", "support"]
+    support = teams["support"]
+    # carol's prompt is used by two other people: she leads, though bob was active more days
+    assert [c.person for c in support.candidates][:2] == ["carol", "bob"]
+    carol, bob = support.candidates[:2]
+    assert (carol.active_days, carol.prompts, carol.reused_by) == (1, ["triage@1"], ["bob", "lee"])
+    assert (bob.active_days, bob.reused_by, bob.tickets) == (3, [], None)
+    assert support.suggested == "carol"
+    assert [c.person for c in support.candidates] == ["carol", "bob", "omar"]  # all of the team
+    assert teams["legal"].suggested == "lee" and teams["legal"].candidates[0].active_days == 2
+    assert teams["finance"].suggested is None  # fay never used it: no signal, no suggestion
+
+
+def test_active_days_outside_the_adoption_window_are_not_a_signal(world: World) -> None:
+    world.clock.now = datetime(2026, 12, 20, tzinfo=UTC)  # bob's days are now > 28 days ago
+    found = {t.team: t for t in suggest_champions(world.lead).teams}
+    assert all(c.active_days == 0 for c in found["support"].candidates)
+    assert found["support"].suggested == "carol"  # reuse of her prompt still counts
+
+
+def test_only_a_lead_names_a_champion_for_their_own_team(world: World) -> None:
+    with pytest.raises(NotAllowed, match="only a rollout lead names champions; bob is not one"):
+        name_champion(world.people["bob"], "carol", team="support")
+    with pytest.raises(InvalidInput, match="carol is on team support, not legal"):
+        name_champion(world.lead, "carol", team="legal")
+    fact = name_champion(world.lead, "carol", team="support")
+    assert (fact.by, fact.collector, fact.provenance) == ("lena", "inhouse pilot",
+                                                          Provenance.MEASURED)  # fmt: skip
+    assert fact.payload == {"person": "carol", "team": "support"}
+    assert "champion" in world.lead.state().people["carol"].roles
+    support = next(t for t in suggest_champions(world.lead).teams if t.team == "support")
+    assert support.champions == ["carol"] and support.suggested is None
+    context = context_for(world.lead.state(), world.lead.clock())
+    result = evaluate("champions-named", context)
+    assert result.outcome is Outcome.FAIL and "finance, legal" in result.reason
+
+
+def test_findings_are_each_persons_own_word(world: World) -> None:
+    record_finding(world.people["bob"], "The install page skips the proxy setting", kind="docs")
+    record_finding(world.people["lee"], "A contract-clause prompt would save hours",
+                   kind="prompt", note="asked by three lawyers")  # fmt: skip
+    with pytest.raises(InvalidInput, match="one of docs, prompt, workflow, baseline, other"):
+        record_finding(world.people["bob"], "x", kind="gripe")
+    with pytest.raises(InvalidInput, match="cannot be empty"):
+        record_finding(world.people["bob"], "  ")
+    stranger = world.lead.using(SigningKey.generate())
+    with pytest.raises(IdentityError, match="not enrolled"):
+        record_finding(stranger, "I was never invited")
+    found = list_findings(world.lead)
+    assert [(f.by, f.kind, f.finding, f.note) for f in found] == [
+        ("bob", "docs", "The install page skips the proxy setting", ""),
+        ("lee", "prompt", "A contract-clause prompt would save hours", "asked by three lawyers"),
+    ]
+    world.lead.attest("bob", "pilot.finding", {"finding": "more GPUs", "kind": "other"},
+                      "bob told me in the corridor")  # fmt: skip
+    assert list_findings(world.lead)[-1].by == "lena on behalf of bob"  # never bob's own
+
+
+def test_the_handoff_pack_holds_findings_champions_and_the_library(
+    world: World, _isolated: Path
+) -> None:
+    record_finding(world.people["bob"], "The install page skips the proxy setting", kind="docs")
+    name_champion(world.lead, "carol", team="support")
+    env = lead_env(world.lead)
+    result = runner.invoke(app, ["pilot", "handoff-pack", "--out", "handoff"], env=env)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    folder = _isolated / "handoff"
+    findings = (folder / "findings.md").read_text(encoding="utf-8")
+    assert "## docs" in findings and "The install page skips the proxy setting (bob, " in findings
+    champions = (folder / "champions.md").read_text(encoding="utf-8")
+    assert "## support\n\nChampion: carol" in champions
+    assert "| carol (champion) | " in champions and "| bob, lee |" in champions
+    assert "not measured yet" in champions
+    prompt = (folder / "prompts" / "triage.yaml").read_text(encoding="utf-8")
+    assert "name: triage" in prompt
+
+
+def test_the_cli_suggests_names_and_lists(world: World) -> None:
+    env = world.enrol_cli("dora", "finance")
+    lead = lead_env(world.lead)
+    data = json.loads(runner.invoke(app, ["pilot", "champions", "--json"], env=env).stdout)
+    assert {t["team"]: t["suggested"] for t in data["teams"]}["support"] == "carol"
+    refused = runner.invoke(app, ["pilot", "champions", "--name", "carol", "--team", "support"],
+                            env=env)  # fmt: skip
+    assert refused.exit_code == 3 and "only a rollout lead" in refused.stderr
+    half = runner.invoke(app, ["pilot", "champions", "--name", "carol"], env=lead)
+    assert half.exit_code == 2 and "both --name PERSON and --team TEAM" in half.stderr
+    named = runner.invoke(app, ["pilot", "champions", "--name", "carol", "--team", "support"],
+                          env=lead)  # fmt: skip
+    assert named.exit_code == 0 and "Named carol champion of support" in named.stdout
+    text = runner.invoke(app, ["pilot", "champions"], env=env).stdout
+    assert "support — champion: carol" in text and "legal — suggested: lee" in text
+    said = runner.invoke(app, ["pilot", "finding", "Needs a [b]SQL[/b] prompt", "--kind",
+                               "prompt"], env=env)  # fmt: skip
+    assert said.exit_code == 0 and "signed by dora" in said.stdout
+    listed = json.loads(runner.invoke(app, ["pilot", "findings", "--json"], env=env).stdout)
+    assert [(f["by"], f["finding"]) for f in listed] == [("dora", "Needs a [b]SQL[/b] prompt")]
+    assert "Needs a [b]SQL[/b] prompt" in runner.invoke(app, ["pilot", "findings"], env=env).stdout
