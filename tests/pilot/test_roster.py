@@ -124,7 +124,7 @@ def test_a_hand_typed_membership_makes_nobody_a_member(world: World) -> None:
         bob.change_roles(None, "bob", add=["pilot-user"])
 
 
-def test_the_cli_adds_lists_and_removes(world: World, _isolated: Path) -> None:
+def test_the_cli_adds_lists_and_removes(world: World) -> None:
     world.waive()
     bob = world.enrol_cli("bob", "support")
     lead = lead_env(world.lead)
