@@ -11,7 +11,7 @@ redacted; it is refused for anyone else and for a step inhouse measures.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from inhouse.errors import InhouseError, InvalidInput, NotAllowed
@@ -76,7 +76,7 @@ class MemberProgress:
             "done": self.done,
             "completed_recorded": self.completed_recorded,
             "error": self.error,
-            "steps": [step.__dict__ for step in self.steps],
+            "steps": [asdict(step) for step in self.steps],
         }
 
 
@@ -96,10 +96,8 @@ def _progress_of(
     except InhouseError as err:
         return MemberProgress(member, error=str(err))
     tracks[member.track] = track
-    steps_done = {
-        str(f.payload["step"]) for f in _recorded(evidence, "enablement.step", member.person,
-                                                  track.name)
-    }  # fmt: skip
+    recorded = _recorded(evidence, "enablement.step", member.person, track.name)
+    steps_done = {str(f.payload["step"]) for f in recorded}
     steps = []
     for step in track.steps:
         result = step.check(evidence, member.person)
