@@ -187,14 +187,12 @@ def step_done(
         raise InvalidInput(f"{who.name} is not in the pilot: a rollout lead adds you first")
     track = load_track(program.folder, member.track)
     step = track.step(step_id)
-    if not step.kind.self_recorded:
+    if step.kind.on_done is None:
         raise InvalidInput(
             f"step {step.id} ({step.type}) is measured, not a person's word: {step.how}; "
             "`inhouse pilot enablement` then finds it"
         )
-    explanation: list[str] = []
-    if step.type == "read-a-redaction":
-        explanation = _why_redacted(evidence, who.name)
+    explanation = step.kind.on_done(evidence, who.name)
     text = comment.strip() or f"{step.title}: done"
     fact = program.attest(
         None,
@@ -203,28 +201,6 @@ def step_done(
         text,
     )
     return StepDone(fact, step, explanation)
-
-
-def _why_redacted(evidence: PilotEvidence, person: str) -> list[str]:
-    from inhouse.baseline.docs import rules_in_plain_words
-    from inhouse.program.config import read_config
-
-    found = evidence.redacted(person)
-    if not found:
-        raise InvalidInput(
-            f"no request of {person}'s was redacted yet: send one through the gateway that "
-            "carries data the rules redact (an email address, say), then run this again"
-        )
-    latest = found[0]
-    classes = ", ".join(a.removeprefix("redact:") for a in latest.actions)
-    lines = [
-        f"Request {latest.request_id} ({latest.at[:19]}, model {latest.model}) was answered "
-        f"with {classes} replaced by [REDACTED:…] before it reached the model.",
-        "The data-handling rules that did it (inhouse.toml [data_rules]):",
-    ]
-    words = rules_in_plain_words(read_config(evidence.program.folder))
-    lines += [f"  - {sentence}" for sentence in words] or ["  (no rules are written now)"]
-    return lines
 
 
 @dataclass(frozen=True)

@@ -89,16 +89,22 @@ class StepType(Generic[P]):
     summary: str  # the default title, with the parameters filled in (``str.format``)
     how: str  # how a person meets it, for the guide and an unmet step
     check: Callable[[PilotEvidence, str, Step, P], StepResult]
-    #: the person may record it with ``inhouse pilot step done`` (their own word, or their
-    #: opening of something the tool cannot see them read)
-    self_recorded: bool = False
+    #: for a step the person records themselves (``inhouse pilot step done``: their own word,
+    #: or their reading of something the tool cannot see them read), what they are shown as
+    #: they do; None for a measured step, which nobody records by hand
+    on_done: Callable[[PilotEvidence, str], list[str]] | None = None
 
 
 STEP_TYPES: dict[str, StepType[Any]] = {}
 
 
 def step_type(
-    name: str, *, params: type[P], summary: str, how: str, self_recorded: bool = False
+    name: str,
+    *,
+    params: type[P],
+    summary: str,
+    how: str,
+    on_done: Callable[[PilotEvidence, str], list[str]] | None = None,
 ) -> Callable[
     [Callable[[PilotEvidence, str, Step, P], StepResult]],
     Callable[[PilotEvidence, str, Step, P], StepResult],
@@ -111,7 +117,7 @@ def step_type(
     ) -> Callable[[PilotEvidence, str, Step, P], StepResult]:
         if name in STEP_TYPES:
             raise ValueError(f"step type {name!r} is declared twice")
-        STEP_TYPES[name] = StepType(name, params, summary, how, check, self_recorded)
+        STEP_TYPES[name] = StepType(name, params, summary, how, check, on_done)
         return check
 
     return register
@@ -179,13 +185,36 @@ def _shared_prompt(ev: PilotEvidence, person: str, step: Step, p: _SharedPrompt)
     return StepResult(False, f"no answered request of yours with {which}")
 
 
+def _why_redacted(ev: PilotEvidence, person: str) -> list[str]:
+    """The person's latest redacted request, the classes redacted, and the rules that did it."""
+    from inhouse.baseline.docs import rules_in_plain_words
+    from inhouse.program.config import read_config
+
+    found = ev.redacted(person)
+    if not found:
+        raise InvalidInput(
+            f"no request of {person}'s was redacted yet: send one through the gateway that "
+            "carries data the rules redact (an email address, say), then run this again"
+        )
+    latest = found[0]
+    classes = ", ".join(a.removeprefix("redact:") for a in latest.actions)
+    lines = [
+        f"Request {latest.request_id} ({latest.at[:19]}, model {latest.model}) was answered "
+        f"with {classes} replaced by [REDACTED:…] before it reached the model.",
+        "The data-handling rules that did it (inhouse.toml [data_rules]):",
+    ]
+    words = rules_in_plain_words(read_config(ev.program.folder))
+    lines += [f"  - {sentence}" for sentence in words] or ["  (no rules are written now)"]
+    return lines
+
+
 @step_type(
     "read-a-redaction",
     params=_NoParams,
     summary="Send a request the data rules redacted, and read why",
     how="send a request carrying data the rules redact, then `inhouse pilot step done {id}` "
     "shows you why",
-    self_recorded=True,
+    on_done=_why_redacted,
 )
 def _read_redaction(ev: PilotEvidence, person: str, step: Step, p: _NoParams) -> StepResult:
     redacted = ev.redacted(person)
@@ -210,7 +239,7 @@ def _read_redaction(ev: PilotEvidence, person: str, step: Step, p: _NoParams) ->
     params=_NoParams,
     summary="(a step in your own words)",
     how="do it, then say so yourself: `inhouse pilot step done {id}`",
-    self_recorded=True,
+    on_done=lambda ev, person: [],
 )
 def _attested(ev: PilotEvidence, person: str, step: Step, p: _NoParams) -> StepResult:
     word = ev.own_word(person, "enablement.step", step=step.id)
