@@ -52,6 +52,8 @@ def test_active_days_per_person_and_day_in_a_window_with_both_ends(store: Store)
 def test_last_active_day_and_prompts_used(store: Store) -> None:
     assert last_active(store, ["bob", "pia", "zed"]) == {"bob": "2026-11-03", "pia": "2026-11-05"}
     assert last_active(store, ["bob", "pia"], until="2026-11-02") == {"bob": "2026-11-01"}
+    crowd = [f"p{n:03d}" for n in range(450)]  # more people than one SQLite UNION takes
+    assert last_active(store, ["pia", *crowd]) == {"pia": "2026-11-05"}
     used = prompts_used(store, ["bob", "pia"], since="2026-11-01", until="2026-11-30")
     assert used == {"bob": {"triage@1", "triage@2"}}  # pia's prompt was not answered
 

@@ -202,7 +202,7 @@ def test_a_store_from_before_the_totals_index_upgrades_and_keeps_its_usage(
     try:
         with store.engine.connect() as conn:
             indexes = {i["name"] for i in inspect(conn).get_indexes("gateway_usage")}
-        assert indexes == {"ix_gateway_usage_totals"}
+        assert indexes == {"ix_gateway_usage_totals", "ix_gateway_usage_person_day"}
         assert totals(store, "person") == [
             UsageTotals(person="lena", requests=1, tokens_in=10, tokens_out=5)
         ]

@@ -74,4 +74,7 @@ gateway_usage = Table(
     # covers the usage totals (inhouse.usage): a window of days summed per person is read from
     # the index alone (migration 0004)
     Index("ix_gateway_usage_totals", "day", "person", "status", "tokens_in", "tokens_out"),
+    # finds a few people's days (play 4's adoption and survey) without reading everyone's, and a
+    # person's last active day without reading the whole log (migration 0005)
+    Index("ix_gateway_usage_person_day", "person", "day"),
 )

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, func, literal, select, union_all
 
 from inhouse.db import Store
 from inhouse.db.schema import gateway_usage
@@ -28,6 +28,7 @@ from inhouse.usage.totals import ANSWERED_BELOW, day_text
 __all__ = ["ActiveDay", "active_days", "last_active", "prompts_used"]
 
 _usage = gateway_usage.c
+_COMPOUND = 200  # selects per UNION ALL (SQLite allows 500)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,12 +74,21 @@ def last_active(
     names = sorted(set(people))
     if not names:
         return {}
-    query = select(_usage.person, func.max(_usage.day)).where(_answered(names, agents))
-    if until is not None:
-        query = query.where(_usage.day <= day_text(until, "until"))
+    last = day_text(until, "until") if until is not None else None
+    # one MAX per person, not one GROUP BY: each reads its person's newest entries of the
+    # (person, day) index backwards and stops at the first answered request
+    latest = []
+    for name in names:
+        query = select(literal(name).label("person"), func.max(_usage.day).label("day"))
+        query = query.where(_answered([name], agents))
+        latest.append(query if last is None else query.where(_usage.day <= last))
+    found: dict[str, str] = {}
     with store.engine.connect() as conn:
-        rows = conn.execute(query.group_by(_usage.person)).all()
-    return {str(person): str(day) for person, day in rows}
+        for start in range(0, len(latest), _COMPOUND):  # SQLite's limit on one UNION
+            for person, day in conn.execute(union_all(*latest[start : start + _COMPOUND])):
+                if day is not None:
+                    found[str(person)] = str(day)
+    return found
 
 
 def prompts_used(
@@ -107,7 +117,8 @@ def prompts_used(
 
 
 def _answered(names: list[str], agents: bool) -> ColumnElement[Any]:
-    condition = and_(_usage.person.in_(names), _usage.status < ANSWERED_BELOW)
+    who = _usage.person == names[0] if len(names) == 1 else _usage.person.in_(names)
+    condition = and_(who, _usage.status < ANSWERED_BELOW)
     return condition if agents else and_(condition, _usage.agent.is_(None))
 
 
