@@ -65,6 +65,11 @@ BUILTIN_GROUPS: tuple[CommandGroup, ...] = (
         "inhouse.cli.workflow:app", "workflow", "Play 3: workflows — run, test, import promptfoo."
     ),
     CommandGroup(
+        "inhouse.cli.survey:app",
+        "survey",
+        "Play 4: the 'would you miss it' survey (Sean Ellis's question) — open, answer, results.",
+    ),
+    CommandGroup(
         "inhouse.cli.pilot:app",
         "pilot",
         "Play 4: the pilot — roster, enablement, guides, adoption, champions, findings.",
