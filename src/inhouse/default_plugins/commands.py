@@ -67,7 +67,7 @@ BUILTIN_GROUPS: tuple[CommandGroup, ...] = (
     CommandGroup(
         "inhouse.cli.survey:app",
         "survey",
-        "Play 4: the 'would you miss it' survey (Sean Ellis's question) — open, answer, results.",
+        "Play 4: the survey, would you miss it? (Sean Ellis) — open, answer, results.",
     ),
     CommandGroup(
         "inhouse.cli.pilot:app",
