@@ -108,15 +108,16 @@ def test_use_before_enablement_finished_does_not_count(pilot: Pilot) -> None:
 def test_stickiness_last_active_and_prompts_per_member_and_role(pilot: Pilot) -> None:
     for person in TEAMS:
         pilot.enable(person, "2026-11-02T10:00")
+    triage, summary = pilot.share_prompt("bob", "triage"), pilot.share_prompt("pia", "summary")
     pilot.use(
         [
-            Use("bob", "2026-11-03T10:00", prompt="triage@1"),
-            Use("bob", "2026-11-04T10:00", prompt="triage@2"),
-            Use("bob", "2026-11-04T16:00", prompt="triage@2"),
+            Use("bob", "2026-11-03T10:00", prompt=triage),
+            Use("bob", "2026-11-04T10:00", prompt=summary),
+            Use("bob", "2026-11-04T16:00", prompt=summary),
             Use("bob", "2026-11-06T10:00"),
             Use("bob", "2026-11-09T10:00"),
             Use("bob", "2026-11-10T10:00", model="not-blessed", status=403),  # refused: not use
-            Use("pia", "2026-11-04T10:00", prompt="triage@1"),
+            Use("pia", "2026-11-04T10:00", prompt=triage),
             Use("pia", "2026-11-05T10:00"),
         ]
     )
@@ -227,7 +228,8 @@ def test_the_adoption_command_shows_members_and_roles_and_records(pilot: Pilot) 
 
     register(app)
     pilot.enable("bob", "2026-11-02T10:00")
-    pilot.use(Use("bob", f"2026-11-0{d}T10:00", prompt="triage@1") for d in (3, 4, 5))
+    triage = pilot.share_prompt("bob", "triage")
+    pilot.use(Use("bob", f"2026-11-0{d}T10:00", prompt=triage) for d in (3, 4, 5))
 
     def run(*args: str) -> str:
         result = runner.invoke(app, ["adoption", "--as-of", "2026-11-20", *args])
