@@ -663,3 +663,16 @@ def test_usage_counts_only_signed_by_the_gateway() -> None:
     assert uncounted(measured) is None
     typed = replace(measured, by="lena")
     assert uncounted(typed) == "signed by lena, not by the gateway's own service key"
+
+
+def test_a_survey_counts_when_a_rollout_lead_opened_it() -> None:
+    """A member who opens an empty survey of their own cannot point the check at it."""
+    people, added = roster(2, 2)
+    opened = fact("survey.opened", survey="s1", closes="2026-12-01T00:00:00+00:00")
+    answers = [
+        fact("survey.response", by=f"p{i}", person=f"p{i}", would_resist_losing=True, survey="s1")
+        for i in range(2)
+    ]
+    decoy = fact("survey.opened", by="p0", survey="empty", closes="2026-12-01T00:00:00+00:00")
+    result = run("pilot-would-resist-losing", *added, opened, *answers, decoy, people=people)
+    assert result.outcome is Outcome.PASS

@@ -154,7 +154,9 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
     return (passed if len(independent) / len(pilot) > share else failed)(text, report)
 
 
-@register_check("pilot-would-resist-losing", reads=("pilot.member", "survey.response"))
+@register_check(
+    "pilot-would-resist-losing", reads=("pilot.member", "survey.opened", "survey.response")
+)
 def pilot_would_resist_losing(ctx: CheckContext) -> Result:
     """Most of the pilot would be very disappointed to lose the tool (the Sean Ellis question;
     each member's own signed answer to the latest survey counts)."""
@@ -162,7 +164,10 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
     pilot = members(ctx)
     if not pilot:
         return _no_members(ctx)
-    survey = ctx.facts.latest("survey.opened")
+    survey = ctx.facts.latest(  # a survey counts when a rollout lead opened it
+        "survey.opened",
+        lambda f: f.by in ctx.people and "rollout-lead" in ctx.people[f.by].roles,
+    )
     name = str(survey.payload["survey"]) if survey is not None else None
     latest: dict[str, Fact] = {}
     for fact in ctx.facts.of("survey.response"):
