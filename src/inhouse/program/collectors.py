@@ -92,6 +92,39 @@ BUILTIN_COLLECTORS: tuple[Collector, ...] = (
         "by their own use",
     ),
     Collector(
+        "inhouse support",
+        (
+            "support.queue",
+            "ticket.opened",
+            "ticket.assigned",
+            "ticket.commented",
+            "ticket.resolved",
+            "ticket.reopened",
+        ),
+        "play 5's support queue: each step signed by whoever took it",
+    ),
+    Collector(
+        "inhouse support import",
+        (
+            "ticket.opened",
+            "ticket.assigned",
+            "ticket.commented",
+            "ticket.resolved",
+            "ticket.reopened",
+        ),
+        "tickets kept in GitHub or Zammad, actors mapped to enrolled people by login or e-mail",
+    ),
+    Collector(
+        "inhouse support drift-review",
+        ("drift.review",),
+        "what every runtime node serves, compared with the lock",
+    ),
+    Collector(
+        "inhouse review",
+        ("review.scheduled", "review.held"),
+        "the periodic review: its cadence, attendees and decisions",
+    ),
+    Collector(
         "inhouse keys",
         ("agent.registered", "agent.boundary"),
         "a gateway key bound to a local agent, and that agent's tool boundary",

@@ -301,10 +301,20 @@ class SupportQueue(_Payload):
     owner: str
 
 
+class DriftFinding(_Payload):
+    node: str = Field(description="the runtime node, by name and URL")
+    model: str = ""
+    problem: Literal["missing", "digest-mismatch", "runtime-version-drift", "unpinned-extra"]
+    detail: str = ""
+
+
 class DriftReview(_Payload):
     lock_hash: str
     passed: bool
     drifted: list[str] = Field(default_factory=list)
+    findings: list[DriftFinding] = Field(default_factory=list)
+    nodes: list[str] = Field(default_factory=list, description="the nodes asked")
+    pinning_enforced: bool | None = Field(None, description="the gateway refuses drifted digests")
 
 
 class AgentRegistered(_Payload):
@@ -318,17 +328,51 @@ class AgentBoundary(_Payload):
 
 class ReviewScheduled(_Payload):
     every_days: int = Field(ge=1)
+    roles: list[str] = Field(default_factory=list, description="who attends, by role")
+
+
+class ReviewDecision(_Payload):
+    item: str
+    decision: Literal["keep", "upgrade", "retire"]
+    reason: str = Field(min_length=1)
 
 
 class ReviewHeld(_Payload):
     notes: str = ""
+    attendees: list[str] = Field(default_factory=list)
+    decisions: list[ReviewDecision] = Field(default_factory=list)
+    next_due: date | None = None
+
+
+TicketCategory = Literal["it-broke", "how-to", "request"]
+
+
+class TicketOpened(_Payload):
+    ticket: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    category: TicketCategory
+    component: str = Field(min_length=1, description="baseline, gateway, workflow:N, prompt:N…")
+    description: str = ""
+    external: str | None = Field(None, description="the ticket's link where it is kept")
+    actor: str | None = Field(None, description="imported: who did it, mapped from the source")
+
+
+class TicketStep(_Payload):
+    """assigned, commented, reopened: who did it is the signer (or, imported, ``actor``)."""
+
+    ticket: str
+    to: str | None = Field(None, description="assigned: the assignee")
+    text: str = ""
+    actor: str | None = None
 
 
 class TicketResolved(_Payload):
     ticket: str
     category: str = "it-broke"
-    resolver: str
-    builder: str | None = Field(None, description="who built what broke; default: early owners")
+    resolver: str = Field("", description="ignored: the resolver is the signer")
+    builder: str | None = Field(None, description="ignored: builders come from the log")
+    note: str = ""
+    actor: str | None = Field(None, description="imported: the resolver, mapped from the source")
 
 
 class IndicatorsReport(_Payload):
@@ -394,12 +438,16 @@ for _name, _schema, _by, _description in (
     ("usage.daily", UsageDaily, "inhouse gateway", "a person's gateway use on one day"),
     ("survey.response", SurveyResponse, "inhouse survey", "would you resist losing it?"),
     ("support.queue", SupportQueue, "inhouse support", "a support queue and its owner"),
-    ("drift.review", DriftReview, "inhouse support drift", "installed vs locked versions"),
+    ("drift.review", DriftReview, "inhouse support drift-review", "served vs locked, per node"),
     ("agent.registered", AgentRegistered, "inhouse gateway", "a local agent uses the gateway"),
     ("agent.boundary", AgentBoundary, "inhouse gateway", "an agent's tool allowlist"),
-    ("review.scheduled", ReviewScheduled, "inhouse support", "a periodic review's cadence"),
-    ("review.held", ReviewHeld, "inhouse support", "a periodic review took place"),
+    ("review.scheduled", ReviewScheduled, "inhouse review", "a periodic review's cadence"),
+    ("review.held", ReviewHeld, "inhouse review", "a periodic review took place"),
     ("ticket.resolved", TicketResolved, "inhouse support", "a support ticket was resolved"),
+    ("ticket.opened", TicketOpened, "inhouse support", "a support ticket was opened"),
+    ("ticket.assigned", TicketStep, "inhouse support", "a ticket was assigned"),
+    ("ticket.commented", TicketStep, "inhouse support", "someone commented on a ticket"),
+    ("ticket.reopened", TicketStep, "inhouse support", "a resolved ticket was reopened"),
     ("indicators.report", IndicatorsReport, "inhouse indicators", "a period's indicators"),
     ("feedback.applied", FeedbackApplied, "attestation only", "a finding changed something"),
 ):
