@@ -355,6 +355,7 @@ class TicketOpened(_Payload):
     description: str = ""
     external: str | None = Field(None, description="the ticket's link where it is kept")
     actor: str | None = Field(None, description="imported: who did it, mapped from the source")
+    at: datetime | None = Field(None, description="imported: when it happened at the source")
 
 
 class TicketStep(_Payload):
@@ -364,6 +365,8 @@ class TicketStep(_Payload):
     to: str | None = Field(None, description="assigned: the assignee")
     text: str = ""
     actor: str | None = None
+    external: str | None = Field(None, description="imported: the step's id at the source")
+    at: datetime | None = Field(None, description="imported: when it happened at the source")
 
 
 class TicketResolved(_Payload):
@@ -373,6 +376,8 @@ class TicketResolved(_Payload):
     builder: str | None = Field(None, description="ignored: builders come from the log")
     note: str = ""
     actor: str | None = Field(None, description="imported: the resolver, mapped from the source")
+    external: str | None = Field(None, description="imported: the step's id at the source")
+    at: datetime | None = Field(None, description="imported: when it happened at the source")
 
 
 class IndicatorsReport(_Payload):
