@@ -71,6 +71,8 @@ gateway_usage = Table(
     Column("policy", Text, nullable=False),
     Column("upstream", String(300), nullable=True),
     Column("body", Text, nullable=True),
+    # an agent key's tool calls, JSON (inhouse.gateway.toolcalls); NULL for other keys (0006)
+    Column("tool_calls", Text, nullable=True),
     # covers the usage totals (inhouse.usage): a window of days summed per person is read from
     # the index alone (migration 0004)
     Index("ix_gateway_usage_totals", "day", "person", "status", "tokens_in", "tokens_out"),

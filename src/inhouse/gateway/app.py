@@ -9,6 +9,7 @@ steps of a proxied request; each step lives in its own unit:
     upstream.py   the runtimes (aiohttp, faults)   relay.py     the answer, whole or streamed
     calls.py      what a request measured          usage.py     the durable usage log
     prompts.py    library prompts: resolved by name, rendered server-side, recorded by version
+    toolcalls.py  an agent key's tool calls (names, and arguments where the rules allow)
     asgi.py       bodies, answers, and the one mapper from an error to OpenAI's error shape
 
     routes: POST /v1/chat/completions  /v1/completions  /v1/embeddings
@@ -39,6 +40,7 @@ from inhouse.gateway.policies import RequestPolicy
 from inhouse.gateway.prompts import PromptSource
 from inhouse.gateway.relay import relay
 from inhouse.gateway.routing import Router
+from inhouse.gateway.toolcalls import request_tool_calls
 from inhouse.gateway.upstream import Upstream
 from inhouse.gateway.usage import Clock, UsageWriter, utcnow
 
@@ -253,6 +255,10 @@ class Gateway:
             self.limiter.admit(key)
             # a library prompt is resolved (and rendered) before the policy scans the texts
             call.prompt_id = self.prompts.prepare(endpoint, body, prompt)
+            if call.boundary is not None and endpoint == "chat/completions":
+                # what the agent sent, before a tool is stripped or the request refused
+                call.keep_arguments = self.policy.argument_filter(route.name)
+                call.tool_calls = request_tool_calls(body, call.keep_arguments)
             call.actions = self.policy.apply(endpoint, route.name, body, key.agent)
             call.stream = bool(body.get("stream")) and endpoint != "embeddings"
             if self.policy.store_bodies(route.name):

@@ -24,6 +24,7 @@ from inhouse.gateway.limits import Limiter
 from inhouse.gateway.metrics import Metrics
 from inhouse.gateway.policies import request_texts
 from inhouse.gateway.routing import Node
+from inhouse.gateway.toolcalls import ArgumentFilter
 from inhouse.gateway.usage import Clock, UsageRecord, UsageWriter, new_request_id, utcnow
 from inhouse.policy.tools import ToolBoundary
 
@@ -58,6 +59,10 @@ class Call:
     ttft: float | None = None
     upstream_wait: float = 0.0
     body: str | None = None
+    #: the tool calls the request and its answer carried (keys bound to an agent only), and
+    #: which of their arguments may be stored (:mod:`inhouse.gateway.toolcalls`)
+    tool_calls: list[dict[str, Any]] | None = None
+    keep_arguments: ArgumentFilter | None = None
     request_id: str = field(default_factory=new_request_id)
 
     def record(self, elapsed: float, overhead: float, at: str) -> UsageRecord:
@@ -83,6 +88,7 @@ class Call:
             policy=self.actions,
             upstream=self.node.url if self.node else None,
             body=self.body,
+            tool_calls=self.tool_calls,
         )
 
 

@@ -29,6 +29,7 @@ from inhouse.errors import (
     ToolNotAllowed,
 )
 from inhouse.gateway.sse import event_data
+from inhouse.gateway.toolcalls import ArgumentFilter
 from inhouse.policy import DataRules, Scanner, decide, load_rules
 from inhouse.policy.tools import (
     ToolBoundary,
@@ -98,6 +99,22 @@ class RequestPolicy:
 
     def store_bodies(self, model: str) -> bool:
         return bool(self.rules is not None and self.rules.store_bodies(model))
+
+    def argument_filter(self, model: str) -> ArgumentFilter:
+        """Whether a tool call's arguments may go into the usage log for ``model``: only where
+        bodies may be stored, and only when they hold no data class the rules redact or block
+        (the reason why not, or ``None``)."""
+        if not self.store_bodies(model):
+            return lambda _arguments: f"the data rules store no bodies for model {model!r}"
+        scanner, rules = self.scanner, self.rules
+        assert scanner is not None and rules is not None  # store_bodies needs [data_rules]
+
+        def keep(arguments: str) -> str | None:
+            decision = decide(scanner, rules, model, arguments)
+            hidden = sorted({*decision.blocked, *decision.redacted})
+            return f"they hold {', '.join(hidden)}, which the data rules hide" if hidden else None
+
+        return keep
 
     def apply(
         self, endpoint: str, model: str, body: dict[str, Any], agent: str | None
@@ -185,7 +202,10 @@ class StreamToolGuard:
         self.boundary = boundary
         self.agent = agent
         self.held: list[bytes] = []
+        #: every complete call seen so far, checked or not: (id, name, arguments)
+        self.seen: list[tuple[str | None, str, str]] = []
         self._calls: dict[tuple[int, int], list[str]] = {}
+        self._ids: dict[tuple[int, int], str] = {}
 
     def wants(self, event: bytes) -> bool:
         """Whether this event must be held (it carries tool calls, or ends held ones)."""
@@ -199,9 +219,10 @@ class StreamToolGuard:
             for choice in data.get("choices") or []:
                 delta = choice.get("delta") or {}
                 for call in delta.get("tool_calls") or []:
-                    slot = self._calls.setdefault(
-                        (int(choice.get("index") or 0), int(call.get("index") or 0)), ["", ""]
-                    )
+                    where = (int(choice.get("index") or 0), int(call.get("index") or 0))
+                    slot = self._calls.setdefault(where, ["", ""])
+                    if isinstance(call.get("id"), str):
+                        self._ids.setdefault(where, call["id"])
                     function = call.get("function") or {}
                     slot[0] += function.get("name") or ""
                     slot[1] += function.get("arguments") or ""
@@ -211,9 +232,10 @@ class StreamToolGuard:
 
     def finish(self) -> list[bytes]:
         """Check every call seen; return the held events, or raise the violation."""
+        self.seen.extend((self._ids.get(at), slot[0], slot[1]) for at, slot in self._calls.items())
         for name, arguments in self._calls.values():
             violation = check_tool_call(self.boundary, name, arguments)
             if violation is not None:
                 raise _violation_error(self.agent, name, violation)
-        held, self.held, self._calls = self.held, [], {}
+        held, self.held, self._calls, self._ids = self.held, [], {}, {}
         return held

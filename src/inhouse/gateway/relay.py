@@ -29,6 +29,7 @@ from inhouse.gateway.calls import (
 )
 from inhouse.gateway.policies import StreamToolGuard, check_answer
 from inhouse.gateway.routing import Route
+from inhouse.gateway.toolcalls import answer_tool_calls, streamed_tool_calls
 from inhouse.gateway.upstream import Upstream
 
 __all__ = ["relay"]
@@ -53,6 +54,8 @@ async def relay(
         return
     data = await upstream.read(call, response)
     if call.boundary is not None and call.endpoint == "chat/completions":
+        if call.tool_calls is not None and call.keep_arguments is not None:
+            call.tool_calls.extend(answer_tool_calls(data, call.keep_arguments))
         check_answer(call.boundary, call.key.agent or "", data)
     data = _rename_model(data, node.model_id, route.name)
     count_tokens(call, data)
@@ -130,6 +133,9 @@ async def _stream(
     except InhouseError:
         call.tokens_out = reported_out if reported_out is not None else counted_out
         raise
+    finally:  # a blocked call is recorded too: it is what a dry run replays
+        if guard is not None and call.tool_calls is not None and call.keep_arguments is not None:
+            call.tool_calls.extend(streamed_tool_calls(guard.seen, call.keep_arguments))
     call.tokens_out = reported_out if reported_out is not None else counted_out
     return done
 

@@ -87,6 +87,8 @@ class UsageRecord:
     policy: list[str] = field(default_factory=list)
     upstream: str | None = None
     body: str | None = None
+    #: an agent key's tool calls (:mod:`inhouse.gateway.toolcalls`); None for other keys
+    tool_calls: list[dict[str, Any]] | None = None
 
     @property
     def day(self) -> str:
@@ -100,6 +102,7 @@ class UsageRecord:
         data["day"] = self.day
         data["stream"] = int(self.stream)
         data["policy"] = json.dumps(self.policy)
+        data["tool_calls"] = None if self.tool_calls is None else json.dumps(self.tool_calls)
         return data
 
     @classmethod
