@@ -36,16 +36,16 @@ def test_unknown_family_names_the_known_ones() -> None:
 def test_a_plugin_adds_a_family_through_an_entry_point(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    install_plugin(tmp_path, "lmstudio", "inhouse_lmstudio_plugin", """
+    install_plugin(tmp_path, "mlx", "inhouse_mlx_plugin", """
         from inhouse.runtimes.openai_compat import OpenAICompatRuntime
 
         class Adapter(OpenAICompatRuntime):
-            family = "lmstudio"
+            family = "mlx"
     """)  # fmt: skip
     monkeypatch.syspath_prepend(str(tmp_path))
-    assert "lmstudio" in adapter_families()
-    runtime = open_runtime(RuntimeConfig(family="lmstudio", url="http://127.0.0.1:1234/v1"))
-    assert runtime.family == "lmstudio" and runtime.url == "http://127.0.0.1:1234"
+    assert "mlx" in adapter_families()
+    runtime = open_runtime(RuntimeConfig(family="mlx", url="http://127.0.0.1:1234/v1"))
+    assert runtime.family == "mlx" and runtime.url == "http://127.0.0.1:1234"
     assert isinstance(runtime, OpenAICompatRuntime)
     asyncio.run(runtime.aclose())
 

@@ -23,9 +23,10 @@ class RuntimeConfig(BaseModel):
     """One runtime.
 
     ``family`` picks the adapter from the registry: built-ins are ``openai`` (any
-    OpenAI-compatible server: vLLM, LM Studio, llama-cpp-python's server), ``ollama``,
-    ``llamacpp`` (llama.cpp's ``llama-server``) and ``embedded`` (llama-cpp-python run by
-    inhouse on loopback); a plugin may add more through the ``inhouse.runtimes`` entry point.
+    OpenAI-compatible server: vLLM, llama-cpp-python's server), ``ollama``, ``lmstudio``
+    (LM Studio, with its REST API's model list), ``llamacpp`` (llama.cpp's ``llama-server``)
+    and ``embedded`` (llama-cpp-python run by inhouse on loopback); a plugin may add more
+    through the ``inhouse.runtimes`` entry point.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)

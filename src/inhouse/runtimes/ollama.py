@@ -2,7 +2,8 @@
 
 ``/api/tags`` lists installed models with Ollama's manifest digest (a SHA-256 over the manifest,
 which names every layer: weights, template, parameters), so the digest pins exactly what
-``ollama run`` would load. ``/api/version`` gives the server's version.
+``ollama run`` would load. ``/api/ps`` lists the models loaded in memory now, ``/api/version``
+the server's version.
 """
 
 from __future__ import annotations
@@ -50,6 +51,14 @@ class OllamaRuntime(OpenAICompatRuntime):
             size=size if isinstance(size, int) else None,
             details=details,
         )
+
+    async def loaded(self) -> list[str]:
+        """The models loaded in memory now (``/api/ps``), by name."""
+        data = await self._http.get_json("/api/ps", "the loaded models (/api/ps)")
+        entries = data.get("models") if isinstance(data, dict) else None
+        if not isinstance(entries, list):
+            raise self._http.fault(RuntimeBadResponse, "answered /api/ps without a models list")
+        return [str(e["name"]) for e in entries if isinstance(e, dict) and "name" in e]
 
     async def version(self) -> tuple[str | None, str | None]:
         data = await self._http.get_json("/api/version", "the version (/api/version)")

@@ -50,6 +50,7 @@ BUILTIN_ADAPTERS: dict[str, str] = {
     "ollama": "inhouse.runtimes.ollama:OllamaRuntime",
     "llamacpp": "inhouse.runtimes.llamacpp:LlamaCppRuntime",
     "embedded": "inhouse.runtimes.embedded:EmbeddedRuntime",
+    "lmstudio": "inhouse.runtimes.lmstudio:LMStudioRuntime",
 }
 
 

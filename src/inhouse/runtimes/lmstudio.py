@@ -1,0 +1,51 @@
+"""LM Studio: chat through its OpenAI-compatible endpoints, inventory from its REST API v0.
+
+``/api/v0/models`` (LM Studio 0.3.6 and newer) lists every downloaded model, loaded or not,
+with its type, publisher, architecture, format and quantization, and ``state`` (``loaded`` or
+``not-loaded``); LM Studio loads a downloaded model when a request names it, so all of them are
+served. It names no content digest and no file: the model the config names (``model``) is
+pinned by the SHA-256 of ``model_path``, the GGUF it loads; the others carry no digest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inhouse.errors import RuntimeBadResponse
+from inhouse.runtimes.openai_compat import OpenAICompatRuntime
+from inhouse.runtimes.protocol import ModelInfo
+
+__all__ = ["LMStudioRuntime"]
+
+
+class LMStudioRuntime(OpenAICompatRuntime):
+    family = "lmstudio"
+
+    async def _listed(self) -> list[dict[str, Any]]:
+        data = await self._http.get_json("/api/v0/models", "the models (/api/v0/models)")
+        entries = data.get("data") if isinstance(data, dict) else None
+        if not isinstance(entries, list) or not all(
+            isinstance(e, dict) and isinstance(e.get("id"), str) for e in entries
+        ):
+            raise self._http.fault(
+                RuntimeBadResponse, "answered /api/v0/models without a data list of {id: …}"
+            )
+        return entries
+
+    async def models(self) -> list[ModelInfo]:
+        found = []
+        for entry in await self._listed():
+            details = {k: v for k, v in entry.items() if k != "id"}
+            info = None
+            if entry["id"] == self.config.model and self.config.model_path is not None:
+                info = await self._file_model(entry["id"], str(self.config.model_path), details)
+            found.append(info or ModelInfo(id=entry["id"], details=details))
+        return found
+
+    async def loaded(self) -> list[str]:
+        """The models loaded in memory now (``state: loaded``)."""
+        return [str(e["id"]) for e in await self._listed() if e.get("state") == "loaded"]
+
+    async def _probe(self) -> str:
+        count = len(await self._listed())
+        return f"LM Studio, {count} model(s) downloaded"
