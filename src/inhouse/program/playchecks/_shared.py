@@ -4,23 +4,34 @@ fact, never a name typed into a payload."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from inhouse.program.checks import CheckContext, CheckFunc, Result, failed
+from inhouse.program.checks import CheckContext, CheckFunc, Person, Result, failed
 from inhouse.program.facts import Fact
 
 __all__ = [
+    "COMPONENT_KINDS",
+    "IMPORTED_TICKETS",
+    "NATIVE_TICKETS",
+    "TICKET_KINDS",
+    "Ticket",
+    "TicketStep",
     "author_of",
-    "builders",
+    "component_builders",
     "current_lock",
     "current_workflow",
     "early_owners",
+    "fold_tickets",
     "given",
     "insiders",
     "invited_by_judged",
     "names",
     "other_person_elsewhere",
+    "parse_component",
     "passing_runs",
+    "ticket_actor",
 ]
 
 
@@ -112,19 +123,208 @@ def early_owners(ctx: CheckContext) -> set[str]:
     return {owner for play, owner in ctx.owners.items() if play in {"prove-value", "baseline"}}
 
 
-def builders(ctx: CheckContext) -> set[str]:
-    """Who built what tends to break, from the log: the owners of plays 1-3 and whoever signed
-    the baseline's lock and install script and the workflows' published versions."""
-    found = {
-        owner
-        for play, owner in ctx.owners.items()
-        if play in {"prove-value", "baseline", "workflow"}
-    }
-    found |= {
-        fact.by
-        for fact in ctx.facts.of("baseline.lock", "baseline.install_script", "workflow.spec")
-    }
+#: the component kinds a ticket may name: ``baseline``, ``gateway``, or ``KIND:NAME``
+COMPONENT_KINDS = ("baseline", "gateway", "workflow", "prompt", "model")
+#: the plays whose owners set the gateway up (with whoever locked the baseline it serves)
+GATEWAY_PLAYS = frozenset({"prove-value", "baseline", "workflow"})
+
+
+def parse_component(component: str) -> tuple[str, str]:
+    """``(kind, name)`` of a ticket's component: ``baseline`` and ``gateway`` stand alone,
+    ``workflow:NAME``, ``prompt:NAME`` and ``model:NAME`` name one; anything else is
+    ``("", component)`` (no rule derives its builders)."""
+    kind, sep, name = component.partition(":")
+    if kind in ("baseline", "gateway") and not sep:
+        return kind, ""
+    if kind in ("workflow", "prompt", "model") and sep and name:
+        return kind, name
+    return "", component
+
+
+def component_builders(
+    facts: Iterable[Fact], owners: Mapping[str, str], component: str
+) -> set[str]:
+    """Who built ``component``, from the log, never typed by whoever records a ticket: the
+    SIGNERS of the facts that made it (``facts`` must be the ones that count).
+
+    - ``baseline``: who signed a ``baseline.lock`` or a ``baseline.install_script``;
+    - ``workflow:NAME``: who signed a ``workflow.spec`` of NAME (its publishers);
+    - ``prompt:NAME``: who signed a ``prompt.version`` of NAME (its authors);
+    - ``model:NAME``: who signed a ``baseline.lock`` that pins NAME;
+    - ``gateway``: who configured it. Granting gateway keys is an event, not a fact, so this
+      reads the owners of plays 1-3 and whoever signed a ``baseline.lock`` (the models it
+      serves and the pinning it enforces come from the lock).
+    """
+    kind, name = parse_component(component)
+    found: set[str] = set()
+    if kind == "gateway":
+        found |= {owner for play, owner in owners.items() if play in GATEWAY_PLAYS}
+    for fact in facts:
+        if _built(fact, kind, name):
+            found.add(fact.by)
     return found
+
+
+def _built(fact: Fact, kind: str, name: str) -> bool:
+    """Whether signing ``fact`` makes its signer a builder of the component ``kind:name``."""
+    payload = fact.payload
+    if fact.kind == "baseline.lock":
+        pins = {str(model.get("name")) for model in payload.get("models", [])}
+        return kind in ("baseline", "gateway") or (kind == "model" and name in pins)
+    if fact.kind == "baseline.install_script":
+        return kind == "baseline"
+    if fact.kind == "workflow.spec":
+        return kind == "workflow" and payload.get("workflow") == name
+    if fact.kind == "prompt.version":
+        return kind == "prompt" and payload.get("prompt") == name
+    return False
+
+
+#: the collector of a ticket's steps taken here (the actor is the signer) and of steps
+#: imported from where the team keeps tickets (the actor is the payload's, mapped there)
+NATIVE_TICKETS = "inhouse support"
+IMPORTED_TICKETS = "inhouse support import"
+TICKET_KINDS = (
+    "ticket.opened",
+    "ticket.assigned",
+    "ticket.commented",
+    "ticket.resolved",
+    "ticket.reopened",
+)
+#: who may vouch for an import's mapping of outside accounts to enrolled people
+IMPORTERS = frozenset({"rollout-lead", "support-owner"})
+
+
+@dataclass(frozen=True)
+class TicketStep:
+    """One step of a ticket: what happened, who did it, when, and the fact that says so."""
+
+    kind: str  # opened, assigned, commented, resolved, reopened
+    actor: str  # the signer (native) or the mapped person (imported); "" when unmapped
+    at: datetime
+    fact: Fact
+    text: str = ""  # the comment, resolution note or reopen reason
+    to: str | None = None  # assigned: the assignee
+
+
+@dataclass
+class Ticket:
+    """A ticket as its steps make it, oldest first."""
+
+    id: str
+    title: str
+    category: str
+    component: str
+    description: str
+    external: str | None
+    opened: TicketStep
+    state: str = "open"  # open or resolved
+    assignee: str | None = None
+    steps: list[TicketStep] = field(default_factory=list)
+
+    def of(self, kind: str) -> list[TicketStep]:
+        return [step for step in self.steps if step.kind == kind]
+
+    @property
+    def resolution(self) -> TicketStep | None:
+        """The resolution it stands on now (None while open)."""
+        done = self.of("resolved")
+        return done[-1] if self.state == "resolved" and done else None
+
+    def reopened_after(self) -> list[tuple[TicketStep, TicketStep]]:
+        """Each resolution that was reopened, with the reopening."""
+        pairs, last = [], None
+        for step in self.steps:
+            if step.kind == "resolved":
+                last = step
+            elif step.kind == "reopened" and last is not None:
+                pairs.append((last, step))
+                last = None
+        return pairs
+
+    def touched_by(self) -> set[str]:
+        """Everyone who commented on it, was assigned it or resolved it."""
+        found = {s.actor for s in self.steps if s.kind in ("commented", "resolved")}
+        return (found | {s.to or "" for s in self.of("assigned")}) - {""}
+
+
+def ticket_actor(fact: Fact, people: Mapping[str, Person]) -> str | None:
+    """Who took a ticket step: its signer when taken here; for an imported step, the person the
+    import mapped (``actor``), when a rollout lead or the support owner ran the import (they
+    vouch for the mapping; "" when it mapped nobody). None: the step does not count."""
+    if fact.collector == NATIVE_TICKETS:
+        return fact.by
+    if fact.collector == IMPORTED_TICKETS:
+        signer = people.get(fact.by)
+        if signer is None or not IMPORTERS & signer.roles:
+            return None
+        return str(fact.payload.get("actor") or "")
+    return None
+
+
+def fold_tickets(facts: Iterable[Fact], people: Mapping[str, Person]) -> dict[str, Ticket]:
+    """The support queue's tickets from the ``ticket.*`` facts that count, oldest first.
+
+    A ticket opened here keeps the id its opener was given (``T-N``, the next number then);
+    when two people took the same number at once, the later one's id is ``T-SEQ``, its event's
+    sequence number (never a number already given: a ``T-N`` is given at or before event N). An
+    imported ticket keeps its import's id; opening it again updates it. A step on an unknown
+    ticket, a resolution of a resolved one or a reopening of an open one changes nothing."""
+    found: dict[str, Ticket] = {}
+    for fact in facts:
+        if fact.kind not in TICKET_KINDS:
+            continue
+        actor = ticket_actor(fact, people)
+        if actor is None:
+            continue
+        payload = fact.payload
+        ticket_id = str(payload["ticket"])
+        if fact.kind == "ticket.opened":
+            _opened(found, fact, actor, ticket_id)
+            continue
+        ticket = found.get(ticket_id)
+        if ticket is None:
+            continue
+        kind = fact.kind.removeprefix("ticket.")
+        text = str(payload.get("note") or payload.get("text") or "")
+        step = TicketStep(kind, actor, fact.at, fact, text, payload.get("to"))
+        if kind == "resolved" and ticket.state == "resolved":
+            continue
+        if kind == "reopened" and ticket.state == "open":
+            continue
+        if kind == "resolved":
+            ticket.state = "resolved"
+        elif kind == "reopened":
+            ticket.state = "open"
+        elif kind == "assigned":
+            ticket.assignee = step.to
+        ticket.steps.append(step)
+    return found
+
+
+def _opened(found: dict[str, Ticket], fact: Fact, actor: str, ticket_id: str) -> None:
+    payload = fact.payload
+    existing = found.get(ticket_id)
+    imported = fact.collector == IMPORTED_TICKETS
+    if existing is not None and imported and existing.external == payload.get("external"):
+        existing.title = str(payload["title"])
+        existing.category = str(payload["category"])
+        existing.component = str(payload["component"])
+        existing.description = str(payload.get("description") or "")
+        return
+    if existing is not None:
+        ticket_id = f"T-{fact.id}"
+    step = TicketStep("opened", actor, fact.at, fact, str(payload.get("description") or ""))
+    found[ticket_id] = Ticket(
+        id=ticket_id,
+        title=str(payload["title"]),
+        category=str(payload["category"]),
+        component=str(payload["component"]),
+        description=str(payload.get("description") or ""),
+        external=payload.get("external"),
+        opened=step,
+        steps=[step],
+    )
 
 
 def insiders(ctx: CheckContext) -> set[str]:

@@ -15,12 +15,16 @@ from inhouse.program.checks import (
 )
 from inhouse.program.facts import Fact
 from inhouse.program.playchecks._shared import (
-    builders,
+    TICKET_KINDS,
+    Ticket,
+    component_builders,
     current_lock,
+    fold_tickets,
     given,
     insiders,
     names,
 )
+from inhouse.program.playchecks.pilot import members
 
 __all__: list[str] = []  # nothing to import: the checks are reached through the registry
 
@@ -43,31 +47,70 @@ def widening_requested(ctx: CheckContext) -> Result:
 
 @register_check("support-queue-owned", reads=("support.queue",))
 def support_queue_owned(ctx: CheckContext) -> Result:
-    """A support queue exists and its owner holds the support-owner role."""
-    queue = ctx.facts.latest("support.queue")
+    """A support queue exists, named by a rollout lead (`inhouse support owner`), and its owner
+    is enrolled (joined with a key of their own) and holds the support-owner role."""
+    queue = ctx.facts.latest("support.queue", lambda f: _is_lead(ctx, f.by))
     if queue is None:
-        return failed("no support queue: record a support.queue with its owner")
-    owner = ctx.people.get(str(queue.payload["owner"]))
-    if owner is None or "support-owner" not in owner.roles:
+        others = ctx.facts.of("support.queue")
+        if others:
+            return failed(
+                f"no support queue named by a rollout lead ({names([f.by for f in others])} "
+                "signed one and is not a lead): `inhouse support owner PERSON`, by a lead",
+                *others,
+            )
+        return failed("no support queue: a rollout lead names its owner, `inhouse support owner`")
+    name = str(queue.payload["owner"])
+    owner = ctx.people.get(name)
+    if owner is None or owner.service or not ctx.machines.get(name):
         return failed(
-            f"queue {queue.payload['queue']} is owned by {queue.payload['owner']}, "
-            "who is not a support owner on the roster",
+            f"queue {queue.payload['queue']} is owned by {name}, who is not an enrolled person "
+            "(on the roster, joined with a key of their own)",
+            queue,
+        )
+    if "support-owner" not in owner.roles:
+        return failed(
+            f"queue {queue.payload['queue']} is owned by {name}, who is not a support owner on "
+            "the roster (no support-owner role)",
             queue,
         )
     return passed(f"queue {queue.payload['queue']} owned by {owner.name}", queue)
 
 
-@register_check("champions-named", reads=())
+@register_check("champions-named", reads=("pilot.member", "pilot.champion"))
 def champions_named(ctx: CheckContext) -> Result:
-    """Every team in the pilot has a champion."""
-    teams = {person.team or "(no team)" for person in ctx.pilot}
-    if not teams:
-        return failed("no pilot teams to name champions for")
-    covered = {person.team or "(no team)" for person in ctx.having_role("champion")}
-    missing = teams - covered
+    """Every team with pilot members has a champion: a ``pilot.champion`` fact for that team,
+    signed by a rollout lead (`inhouse pilot champions --name`), naming a person of that team
+    who still holds the champion role."""
+    pilot = members(ctx)
+    if not pilot:
+        return failed("no pilot members, so no teams to name champions for")
+    teams = {ctx.people[person].team or "(no team)" for person in pilot}
+    named: dict[str, Fact] = {}
+    for fact in ctx.facts.of("pilot.champion"):
+        person = ctx.people.get(str(fact.payload["person"]))
+        team = str(fact.payload["team"]) or "(no team)"
+        if (
+            _is_lead(ctx, fact.by)
+            and person is not None
+            and "champion" in person.roles
+            and (person.team or "(no team)") == team
+        ):
+            named[team] = fact
+    missing = teams - set(named)
+    evidence = [named[team] for team in sorted(named) if team in teams]
     if missing:
-        return failed(f"no champion for team(s) {names(list(missing))}")
-    return passed(f"champions named for {len(teams)} team(s)")
+        return failed(
+            f"no champion for team(s) {names(list(missing))}: a rollout lead names one of each "
+            "team's people, `inhouse pilot champions --name PERSON --team TEAM`",
+            *evidence,
+        )
+    champions = [f"{named[team].payload['person']} ({team})" for team in sorted(teams)]
+    return passed(f"champions named for {len(teams)} team(s): {', '.join(champions)}", *evidence)
+
+
+def _is_lead(ctx: CheckContext, name: str) -> bool:
+    person = ctx.people.get(name)
+    return person is not None and "rollout-lead" in person.roles
 
 
 @register_check("versions-pinned", reads=("baseline.lock", "drift.review"))
@@ -119,21 +162,76 @@ def review_held(ctx: CheckContext) -> Result:
 
 @register_check(
     "ticket-resolved-without-builder",
-    reads=("ticket.resolved", "baseline.lock", "baseline.install_script", "workflow.spec"),
+    reads=(
+        *TICKET_KINDS,
+        "baseline.lock",
+        "baseline.install_script",
+        "workflow.spec",
+        "prompt.version",
+    ),
 )
 def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
-    """An "it broke" ticket was resolved by someone who did not build what broke: the resolver
-    is whoever signed the resolution; the builders come from the log (who locked the baseline,
-    wrote its install script, published the workflows, owned plays 1-3)."""
-    tickets = [f for f in ctx.facts.of("ticket.resolved") if f.payload["category"] == "it-broke"]
-    if not tickets:
-        return failed('no "it broke" ticket resolved yet')
-    who_built = builders(ctx)
-    for ticket in reversed(tickets):
-        if ticket.by not in who_built:
-            return passed(
-                f"ticket {ticket.payload['ticket']} resolved by {ticket.by}, not a builder "
-                f"({names(list(who_built))})",
-                ticket,
-            )
-    return failed('every "it broke" ticket so far was resolved by its original builder', *tickets)
+    """A typical "it broke" ticket was resolved without the people who built what broke. The
+    builders of a component come from the log (signers of its lock, install script, workflow or
+    prompt versions; for the gateway, the owners of plays 1-3 and the lock's signers). A ticket
+    counts when it is in the it-broke category, is resolved now by an enrolled person outside
+    its builders, no builder commented on it, was assigned it or resolved it, and none of its
+    resolutions was reopened within ``reopen_days``. "Typical": every component that drew the
+    most it-broke tickets needs one such ticket; a how-to ticket never stands in."""
+    window = timedelta(days=int(ctx.param("reopen_days", 14)))
+    tickets = fold_tickets(ctx.facts, ctx.people)
+    broke = [t for t in tickets.values() if t.category == "it-broke"]
+    if not broke:
+        others = len(tickets)
+        extra = f" ({others} ticket(s) of other categories do not stand in)" if others else ""
+        return failed(f'no "it broke" ticket in the support queue yet{extra}')
+    drawn: dict[str, list[Ticket]] = {}
+    for ticket in broke:
+        drawn.setdefault(ticket.component, []).append(ticket)
+    most = max(len(found) for found in drawn.values())
+    typical = sorted(component for component, found in drawn.items() if len(found) == most)
+    good: list[str] = []
+    bad: list[str] = []
+    evidence: list[Fact] = []
+    for component in typical:
+        built = component_builders(ctx.facts, ctx.owners, component)
+        who = f"its builders ({names(list(built))})"
+        lines = [_why_not(ctx, ticket, built, window) for ticket in drawn[component]]
+        counting = [t for t, line in zip(drawn[component], lines, strict=True) if line is None]
+        head = f"{component} drew {most} it-broke ticket(s)"
+        if counting:
+            ticket = counting[-1]
+            resolution = ticket.resolution
+            assert resolution is not None
+            evidence.extend(step.fact for step in ticket.steps)
+            good.append(f"{head}; {ticket.id} resolved by {resolution.actor}, not one of {who}")
+        else:
+            reasons = "; ".join(line for line in lines if line)
+            bad.append(f"{head}; none resolved without {who}: {reasons}")
+            evidence.extend(t.opened.fact for t in drawn[component])
+    if bad:
+        return failed(". ".join(bad + good), *evidence)
+    return passed(". ".join(good), *evidence)
+
+
+def _why_not(ctx: CheckContext, ticket: Ticket, built: set[str], window: timedelta) -> str | None:
+    """Why ``ticket`` is not resolved without its component's builders, or None when it is."""
+    if not built:
+        return f"{ticket.id}: nobody built {ticket.component} according to the log"
+    for earlier, reopening in ticket.reopened_after():
+        if reopening.at - earlier.at < window:
+            days = (reopening.at - earlier.at).days
+            return f"{ticket.id} reopened {days} day(s) after {earlier.actor} resolved it"
+    resolution = ticket.resolution
+    if resolution is None:
+        return f"{ticket.id} is still open"
+    builders_in = ticket.touched_by() & built
+    if resolution.actor in built:
+        return f"{ticket.id} resolved by {resolution.actor}, a builder"
+    if builders_in:
+        return f"{ticket.id}: {names(list(builders_in))}, a builder, took part"
+    resolver = ctx.people.get(resolution.actor)
+    if resolver is None or resolver.service:
+        shown = resolution.actor or "someone the import mapped to nobody"
+        return f"{ticket.id} resolved by {shown}, not an enrolled person"
+    return None
