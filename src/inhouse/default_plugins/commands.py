@@ -79,6 +79,11 @@ BUILTIN_GROUPS: tuple[CommandGroup, ...] = (
         "prompts",
         "Play 4's shared prompt library: versions, labels, export to git, measured use.",
     ),
+    CommandGroup(
+        "inhouse.cli.agents:app",
+        "agents",
+        "Play 5: local agents — their keys, boundaries and a dry run of a proposed one.",
+    ),
 )
 
 

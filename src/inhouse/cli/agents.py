@@ -1,0 +1,129 @@
+"""inhouse agents: local agents' gateway keys, their tool boundaries, and a dry run of a
+proposed boundary over the tool calls the gateway recorded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from inhouse.cli._common import (
+    JsonOpt,
+    ProgramOpt,
+    Typer,
+    open_program,
+    out_console,
+    print_json,
+    print_rows,
+)
+
+app = Typer()
+
+
+@app.command("list")
+def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
+    """Every gateway key bound to an agent: its person, its boundary (policy.agents.NAME in
+    inhouse.toml: tools, argument constraints, on_disallowed_tool), whether that boundary is
+    enforced (the key is active and the tools granted match today's allowlist) and its recorded
+    tool calls."""
+    from dataclasses import asdict
+
+    from inhouse.support.agents import agent_keys
+
+    rows = [asdict(view) for view in agent_keys(open_program(program))]
+    columns = ("agent", "key", "person", "tools", "enforced", "tool calls")
+    print_rows(rows, json=json, columns=columns, cells=_agent_row)
+
+
+def _agent_row(row: dict[str, Any]) -> tuple[str, ...]:
+    boundary = row["boundary"]
+    tools = "(none)"
+    if boundary is not None:
+        tools = (
+            ", ".join(
+                name + (f" ({', '.join(rules)})" if rules else "")
+                for name, rules in boundary["tools"].items()
+            )
+            or "(no tools)"
+        )
+        tools += f"; other tools: {boundary['on_disallowed_tool']}"
+    enforced = ("yes, " if row["enforced"] else "no: ") + row["why"]
+    return (row["agent"], row["key_id"], row["person"], tools, enforced, str(row["tool_calls"]))
+
+
+@app.command("dry-run")
+def dry_run(
+    agent: Annotated[str, typer.Argument(help="The agent (policy.agents.NAME in inhouse.toml).")],
+    boundary: Annotated[
+        Path,
+        typer.Option(
+            "--boundary",
+            help="A TOML file: the proposed boundary in the shape of policy.agents.NAME "
+            "(tools, on_disallowed_tool), or an inhouse.toml holding it.",
+        ),
+    ],
+    since: Annotated[
+        str | None, typer.Option(help="Only calls on or after this UTC day (YYYY-MM-DD).")
+    ] = None,
+    program: ProgramOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Replay every tool call recorded for AGENT against a proposed boundary, with the gateway's
+    own checker: which calls it would block (and why) and which it would allow, before anyone
+    enforces it. Nothing is recorded; nothing changes."""
+    from dataclasses import asdict
+
+    from inhouse.support.agents import dry_run as run
+    from inhouse.support.agents import load_proposed_boundary
+
+    opened = open_program(program)
+    report = run(opened, agent, load_proposed_boundary(boundary, agent), since=since)
+    if json:
+        print_json(report.to_json())
+        return
+    console = out_console()
+    window = f" since {since}" if since else ""
+    if not report.requests:
+        console.print(f"No tool calls recorded for agent {agent}{window}: nothing to replay.")
+        return
+    console.print(
+        f"Agent {agent}{window}: {report.requests} request(s) replayed; the proposed boundary "
+        f"would block {len(report.blocked)} call(s) and allow {len(report.allowed)}"
+        + (f"; {len(report.undecided)} undecided" if report.undecided else "")
+        + "."
+    )
+    for title, calls in (
+        ("Would block", report.blocked),
+        ("Undecided", report.undecided),
+        ("Would allow", report.allowed),
+    ):
+        if calls:
+            console.print(f"\n{title}:")
+            print_rows(
+                [asdict(c) for c in calls],
+                json=False,
+                columns=("request", "at", "where", "tool", "arguments", "verdict", "why"),
+                cells=_call_row,
+            )
+    for why, count in report.names_only.items():
+        console.print(f"\n{count} call(s) judged on tool and argument names only: {why}.")
+    if report.not_replayed:
+        console.print(
+            f"{report.not_replayed} call(s) carried back from earlier answers were not replayed "
+            "(the gateway judges a call when the model makes it)."
+        )
+
+
+def _call_row(row: dict[str, Any]) -> tuple[str, ...]:
+    if row["arguments"] is not None:
+        arguments = row["arguments"]
+    elif row["argument_names"] is not None:
+        arguments = "names: " + ", ".join(row["argument_names"])
+    else:
+        arguments = ""
+    why = row["reason"] or ""
+    if row["argument"]:
+        why = f"{row['argument']}: {why}"
+    return (row["request_id"], row["at"][:19], row["where"], row["tool"], arguments,
+            row["verdict"], why)  # fmt: skip
