@@ -131,16 +131,30 @@ def versions_pinned(ctx: CheckContext, lock: Fact) -> Result:
 
 @register_check("agent-boundaries", reads=("agent.registered", "agent.boundary"))
 def agent_boundaries(ctx: CheckContext) -> Result:
-    """Every registered local agent has a tool boundary (not applicable with no agents)."""
+    """Every registered local agent has an enforced tool boundary: a measured agent.boundary
+    for it, recorded by ``inhouse keys`` when its key was granted and signed by the granter
+    (not applicable with no agents). A person's word for a boundary (an attestation) never
+    counts: the engine leaves it uncounted, so a hand-typed boundary cannot stand in."""
     agents = ctx.facts.of("agent.registered")
     if not agents:
         return not_applicable("no local agents registered")
-    bounds = ctx.facts.of("agent.boundary")
-    bounded = {str(f.payload["agent"]) for f in bounds}
-    missing = {str(f.payload["agent"]) for f in agents} - bounded
+    bounds = {str(f.payload["agent"]): f for f in ctx.facts.of("agent.boundary")}  # latest
+    registered = sorted({str(f.payload["agent"]) for f in agents})
+    missing = [agent for agent in registered if agent not in bounds]
     if missing:
-        return failed(f"no permission boundary for agent(s) {names(list(missing))}", *agents)
-    return passed(f"{len(bounded)} agent(s) bounded", *agents, *bounds)
+        return failed(
+            f"no enforced boundary for agent(s) {names(missing)}: declare "
+            "[policy.agents.NAME] in inhouse.toml and grant its key (`inhouse keys issue "
+            "PERSON --agent NAME`), which records the boundary",
+            *agents,
+        )
+    held = [bounds[agent] for agent in registered]
+    described = "; ".join(
+        f"{f.payload['agent']}: {', '.join(map(str, f.payload['tools'])) or 'no tools'} "
+        f"(granted by {f.by})"
+        for f in held
+    )
+    return passed(f"{len(registered)} agent(s) bounded: {described}", *agents, *held)
 
 
 @register_check("review-held", reads=("review.scheduled", "review.held"))
