@@ -1,0 +1,74 @@
+"""``inhouse support inventory`` and ``inhouse support drift-review``: what every runtime node
+serves, against the lock. ``cli/support.py`` adds them to its group with :func:`register`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import typer
+
+from inhouse.cli._common import JsonOpt, ProgramOpt, open_program, out_console, print_json
+
+if TYPE_CHECKING:
+    from inhouse.support.inventory import InventoryReport
+
+__all__ = ["register"]
+
+
+def _render(report: InventoryReport) -> None:
+    from rich.markup import escape
+
+    console = out_console()
+    for node in report.nodes:
+        if not node.up:
+            console.print(f"[bold]{escape(node.node)}[/] ({node.family}): [red]down[/]: "
+                          f"{escape(node.error)}")  # fmt: skip
+            continue
+        version = node.version or node.build or "version unreported"
+        console.print(f"[bold]{escape(node.node)}[/] ({node.family} {escape(version)})")
+        for model in node.models:
+            loaded = {True: ", loaded", False: "", None: ""}[model.loaded]
+            console.print(f"  {escape(model.id)}  {model.digest or 'no digest'}{loaded}")
+    pinning = "enforced" if report.pinning_enforced else "NOT enforced"
+    console.print(f"pinning: {pinning} ({escape(report.pinning)})")
+    if report.passed:
+        console.print(f"[green]no drift[/] against lock {report.lock_hash[:19]}")
+        return
+    console.print(f"[red]drift[/] against lock {report.lock_hash[:19]}:")
+    for finding in report.findings:
+        console.print(f"  - {escape(str(finding))}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``inventory`` and ``drift-review`` to the ``support`` group."""
+
+    @app.command("inventory")
+    def inventory(json: JsonOpt = False, program: ProgramOpt = None) -> None:
+        """Ask every runtime node what it serves (Ollama, llama.cpp, vLLM, LM Studio, the
+        embedded runtime) and compare with inhouse.lock: missing, digest mismatch, runtime
+        version drift, unpinned extras, per node. Records nothing."""
+        from inhouse.support.drift import inventory as take
+
+        report = take(open_program(program))
+        if json:
+            print_json(report.to_dict())
+        else:
+            _render(report)
+        if not report.passed:
+            raise typer.Exit(1)
+
+    @app.command("drift-review")
+    def drift_review(json: JsonOpt = False, program: ProgramOpt = None) -> None:
+        """Take the inventory and record it as a measured drift.review, signed by you: what
+        play 5's versions-pinned check reads."""
+        from inhouse.support.drift import record_drift_review
+
+        done = record_drift_review(open_program(program))
+        if json:
+            print_json({**done.report.to_dict(), "fact": done.fact.id})
+            return
+        _render(done.report)
+        verdict = "passed" if done.report.passed else "did not pass"
+        out_console().print(
+            f"Recorded drift review fact #{done.fact.id} (signed by {done.fact.by}): it {verdict}."
+        )

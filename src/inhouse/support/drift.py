@@ -1,0 +1,82 @@
+"""The drift review: the inventory of every node against the program's current lock, recorded as
+a measured ``drift.review`` signed by whoever ran it.
+
+``versions-pinned`` reads it: the gateway's pinning on, and a passing review of the current
+lock younger than the playbook's ``max_age_days``. A node that was down fails the review (each
+blessed model counts as missing there, and ``drifted`` says the node was down).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from inhouse.baseline.lock import require_lock
+from inhouse.errors import ConfigError
+from inhouse.program.config import read_config
+from inhouse.program.counting import build_context
+from inhouse.program.facts import Fact, Provenance
+from inhouse.support.inventory import InventoryReport, take_inventory
+
+if TYPE_CHECKING:
+    from inhouse.program import Program
+
+__all__ = ["COLLECTOR", "DriftReview", "inventory", "record_drift_review", "review_payload"]
+
+COLLECTOR = "inhouse support drift-review"
+
+
+@dataclass(frozen=True)
+class DriftReview:
+    report: InventoryReport
+    fact: Fact
+
+
+def inventory(program: Program) -> InventoryReport:
+    """``inhouse support inventory``: every node's inventory against the current lock (nothing
+    is recorded)."""
+    lock = require_lock(program.folder)
+    return take_inventory(program.folder, lock, read_config(program.folder))
+
+
+def review_payload(report: InventoryReport) -> dict[str, Any]:
+    """The ``drift.review`` fact's payload for ``report``."""
+    down = {n.node for n in report.down}
+    drifted = [f"{n.node}: down ({n.error})" for n in report.down]
+    drifted += [str(f) for f in report.findings if f.node not in down]
+    return {
+        "lock_hash": report.lock_hash,
+        "passed": report.passed,
+        "drifted": drifted,
+        "findings": [
+            {"node": f.node, "model": f.model, "problem": f.problem, "detail": f.detail}
+            for f in report.findings
+        ],
+        "nodes": [n.node for n in report.nodes],
+        "pinning_enforced": report.pinning_enforced,
+    }
+
+
+def record_drift_review(program: Program) -> DriftReview:
+    """``inhouse support drift-review``: take the inventory and record it, measured, signed by
+    the person running it. Refused when ``inhouse.lock`` is not the lock the program records
+    (a review of another lock would judge nothing)."""
+    program.whoami()  # an enrolled key, before asking any node
+    lock = require_lock(program.folder)
+    state = program.state()
+    recorded = build_context(state, program.clock()).facts.latest("baseline.lock")
+    if recorded is None or recorded.payload["lock_hash"] != lock.lock_hash:
+        was = "none" if recorded is None else str(recorded.payload["lock_hash"])[:19]
+        raise ConfigError(
+            f"inhouse.lock ({lock.lock_hash[:19]}) is not the lock this program records "
+            f"({was}): run `inhouse baseline lock` first, then review drift against it"
+        )
+    report = take_inventory(program.folder, lock, read_config(program.folder))
+    fact = program.record_fact(
+        None,
+        "drift.review",
+        review_payload(report),
+        provenance=Provenance.MEASURED,
+        collector=COLLECTOR,
+    )
+    return DriftReview(report, fact)

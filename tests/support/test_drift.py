@@ -1,0 +1,231 @@
+"""The drift review on the real llama.cpp engine (llama-cpp-python's server on the generated test
+model, its own file): locked, reviewed clean, then the model file replaced with another test
+model (another seed) — the review names the node and the model and both digests, and
+``versions-pinned`` fails on it. Then the check's other ways to fail: no gateway pinning, an
+old review, a failing one, a review of another lock, and the forgeries (a hand-typed review, a
+"measured" one made through the Python API with findings in it)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from inhouse.baseline.lock import (
+    Lock,
+    LockedModel,
+    LockedRuntime,
+    lock_baseline,
+    lock_fact_payload,
+    write_lock,
+)
+from inhouse.cli._common import Typer
+from inhouse.cli.support_inventory import register
+from inhouse.errors import ConfigError
+from inhouse.program import Program, Provenance
+from inhouse.program.checks import Outcome, Result
+from inhouse.program.evaluation import exit_results
+from inhouse.runtimes import make_test_model
+from inhouse.runtimes.digests import sha256_digest
+from inhouse.support.drift import COLLECTOR, record_drift_review
+from tests.conftest import Clock
+from tests.engine import Engine, needs_engine, serve_test_model
+from tests.people import lead_env
+from tests.runtimes.standin import free_port
+
+runner = CliRunner()
+support = Typer()
+register(support)
+MODEL = "inhouse-test-model"
+
+
+def judge(program: Program, check: str, now: object = None) -> Result:
+    """One of play 5's exit checks, as `inhouse status` judges it (counting rule included)."""
+    play = next(p for p in program.playbook.plays if p.id == "support")
+    for item in exit_results(play, program.state(), now or program.clock()):  # type: ignore[arg-type]
+        if item.ref.check == check:
+            return item.result
+    raise AssertionError(f"play 5 has no exit check {check}")
+
+
+def run(*args: str, env: dict[str, str], code: int = 0) -> str:
+    result = runner.invoke(support, list(args), env=env)
+    assert result.exit_code == code, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    return result.stdout
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Engine]:
+    """The real engine on a test model file of this test's own (the session's is shared)."""
+    model = make_test_model(tmp_path / "models" / f"{MODEL}.gguf")
+    with serve_test_model(model, tmp_path / "server.log", "--n_ctx", "256") as engine:
+        yield engine
+
+
+def configure(folder: Path, text: str) -> None:
+    config = folder / "inhouse.toml"
+    config.write_text(config.read_text() + "\n" + text)
+
+
+@needs_engine
+def test_drift_review_on_the_real_engine_reports_the_replaced_model_file(
+    _isolated: Path, served: Engine
+) -> None:
+    program = Program.init(_isolated, "Acme", "lena")
+    configure(_isolated, (
+        f'[runtimes.local]\nfamily = "llamacpp"\nurl = "{served.url}"\n'
+        f'model_path = "{served.model}"\n\n'
+        f'[baseline]\nowner = "lena"\nruntime = "local"\nmodels = ["{MODEL}"]\n\n[gateway]\n'
+    ))  # fmt: skip
+    locked = lock_baseline(program, None).lock
+    env = lead_env(program)
+    node = f"local at {served.url}"
+
+    clean = json.loads(run("drift-review", "--json", env=env))
+    assert clean["passed"] and clean["findings"] == [] and clean["pinning_enforced"]
+    assert [n["node"] for n in clean["nodes"]] == [node]
+    assert clean["nodes"][0]["models"][0]["digest"] == locked.models[0].digest
+    assert judge(program, "versions-pinned").outcome is Outcome.PASS
+
+    before = sha256_digest(served.model, cached=False)
+    make_test_model(served.model, seed=1)  # the file replaced under the running server
+    after = sha256_digest(served.model, cached=False)
+    assert before != after
+
+    out = run("inventory", env=env, code=1)  # shows the drift, records nothing
+    assert f"{node}: {MODEL} digest-mismatch" in out.replace("\n", "")
+    review = json.loads(run("drift-review", "--json", env=env))
+    assert not review["passed"]
+    assert review["findings"] == [
+        {
+            "node": node,
+            "model": MODEL,
+            "problem": "digest-mismatch",
+            "detail": f"locked {before}, served {after}",
+        }
+    ]
+    fact = program.state().facts[-1]
+    assert (fact.kind, fact.collector, fact.by) == ("drift.review", COLLECTOR, "lena")
+    result = judge(program, "versions-pinned")
+    assert result.outcome is Outcome.FAIL
+    assert f"{node}: {MODEL} digest-mismatch (locked {before}, served {after})" in result.reason
+
+
+# -- the check's other ways to fail, and its forgeries (no engine needed) -----------------------
+
+DIGEST = "sha256:" + "d" * 64
+
+
+def locked_program(folder: Path, clock: Clock, *, gateway: bool = True) -> Program:
+    """A program whose lock pins model ``m`` on runtime ``local``, which is down (a port nobody
+    listens on): these tests are about the check, the stand-ins are in test_inventory.py."""
+    program = Program.init(folder, "Acme", "lena", clock=clock)
+    url = f"http://127.0.0.1:{free_port()}"
+    configure(folder, (
+        f'[runtimes.local]\nfamily = "openai"\nurl = "{url}"\nconnect_timeout = 1\n'
+        + ("\n[gateway]\n" if gateway else "")
+    ))  # fmt: skip
+    lock = Lock(
+        owner="lena", runtime=LockedRuntime(name="local", family="openai"),
+        models=[LockedModel(name="m", digest=DIGEST)], python="3.12", inhouse="0.1.0",
+    )  # fmt: skip
+    lock = lock.model_copy(update={"lock_hash": lock.computed_hash()})
+    write_lock(folder, lock)
+    program.record_fact(
+        None, "baseline.lock", lock_fact_payload(lock), provenance=Provenance.MEASURED,
+        collector="inhouse baseline lock",
+    )  # fmt: skip
+    return program
+
+
+def clean_payload(program: Program, **changes: object) -> dict[str, object]:
+    lock = program.state().facts[-1].payload["lock_hash"]
+    payload = {"lock_hash": lock, "passed": True, "drifted": [], "findings": [],
+               "nodes": ["local at http://127.0.0.1:1"], "pinning_enforced": True}  # fmt: skip
+    return {**payload, **changes}
+
+
+def test_a_node_that_is_down_fails_the_review_and_the_check(_isolated: Path, clock: Clock) -> None:
+    program = locked_program(_isolated, clock)
+    done = record_drift_review(program)
+    assert not done.report.passed and done.report.down
+    [finding] = done.fact.payload["findings"]
+    assert (finding["model"], finding["problem"]) == ("m", "missing")
+    assert "did not answer" in finding["detail"]
+    assert "down" in done.fact.payload["drifted"][0]
+    result = judge(program, "versions-pinned")
+    assert result.outcome is Outcome.FAIL and "m missing (the node did not answer" in result.reason
+
+
+def test_versions_pinned_fails_on_an_old_review_and_without_gateway_pinning(
+    _isolated: Path, clock: Clock
+) -> None:
+    program = locked_program(_isolated, clock)
+    program.record_fact(None, "drift.review", clean_payload(program),
+                        provenance=Provenance.MEASURED, collector=COLLECTOR)  # fmt: skip
+    assert judge(program, "versions-pinned").outcome is Outcome.PASS
+    later = clock.now + timedelta(days=31)
+    old = judge(program, "versions-pinned", later)
+    assert old.outcome is Outcome.FAIL and "is older than 30 days" in old.reason
+    program.record_fact(None, "drift.review", clean_payload(program, pinning_enforced=False),
+                        provenance=Provenance.MEASURED, collector=COLLECTOR)  # fmt: skip
+    unpinned = judge(program, "versions-pinned")
+    assert unpinned.outcome is Outcome.FAIL and "pinning was not on" in unpinned.reason
+
+
+def test_without_a_gateway_table_the_review_records_pinning_off(
+    _isolated: Path, clock: Clock
+) -> None:
+    program = locked_program(_isolated, clock, gateway=False)
+    done = record_drift_review(program)
+    assert done.fact.payload["pinning_enforced"] is False
+    assert "no [gateway] table" in done.report.pinning
+
+
+def test_a_review_of_another_lock_is_refused_and_does_not_count(
+    _isolated: Path, clock: Clock
+) -> None:
+    program = locked_program(_isolated, clock)
+    other = Lock(
+        owner="lena", runtime=LockedRuntime(name="local", family="openai"),
+        models=[LockedModel(name="m", digest="sha256:" + "e" * 64)], python="3.12",
+        inhouse="0.1.0",
+    )  # fmt: skip
+    write_lock(_isolated, other.model_copy(update={"lock_hash": other.computed_hash()}))
+    facts = len(program.state().facts)
+    with pytest.raises(ConfigError, match="is not the lock this program records"):
+        record_drift_review(program)
+    assert len(program.state().facts) == facts  # nothing recorded
+    program.record_fact(None, "drift.review", clean_payload(program, lock_hash="sha256:old"),
+                        provenance=Provenance.MEASURED, collector=COLLECTOR)  # fmt: skip
+    result = judge(program, "versions-pinned")
+    assert result.outcome is Outcome.FAIL and "no drift review against the current lock" in (
+        result.reason
+    )
+
+
+def test_a_hand_typed_drift_review_does_not_count(_isolated: Path, clock: Clock) -> None:
+    program = locked_program(_isolated, clock)
+    program.attest(None, "drift.review", clean_payload(program), "I looked at every node myself")
+    result = judge(program, "versions-pinned")
+    assert result.outcome is Outcome.INCONCLUSIVE
+    assert "a person's word" in result.reason
+
+
+def test_a_measured_review_that_found_drift_cannot_claim_to_pass(
+    _isolated: Path, clock: Clock
+) -> None:
+    """Through the Python API, a payload saying passed with findings in it: the findings rule."""
+    program = locked_program(_isolated, clock)
+    finding = {"node": "local at http://127.0.0.1:1", "model": "extra",
+               "problem": "unpinned-extra", "detail": "served but not blessed"}  # fmt: skip
+    program.record_fact(None, "drift.review", clean_payload(program, findings=[finding]),
+                        provenance=Provenance.MEASURED, collector=COLLECTOR)  # fmt: skip
+    result = judge(program, "versions-pinned")
+    assert result.outcome is Outcome.FAIL
+    assert "local at http://127.0.0.1:1: extra unpinned-extra" in result.reason
