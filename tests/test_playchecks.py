@@ -573,13 +573,23 @@ def test_ticket_resolved_without_builder() -> None:
     # the resolver is the signer: lena typing zoe as resolver and omar as builder is lena's
     typed = ticket("ticket.resolved", ticket="T-2", resolver="zoe", builder="omar", note="x")
     assert check(by_cam[0], typed).outcome is Outcome.FAIL
+
     # an imported step counts under its mapped actor only when a lead or the support owner
-    # imported it: zoe (a pilot user) importing "cam resolved it" is nobody's step
-    imported = replace(ticket("ticket.resolved", by="zoe", ticket="T-2", actor="cam", note="x"),
-                       collector="inhouse support import")  # fmt: skip
-    assert check(by_cam[0], imported).outcome is Outcome.FAIL
-    vouched = replace(imported, by="lena")
-    assert check(by_cam[0], vouched).outcome is Outcome.PASS
+    # imported it, and only on a ticket the import brought in (with its external link)
+    def imported(kind: str, by: str, **payload: Any) -> Fact:
+        return replace(ticket(kind, by=by, **payload), collector="inhouse support import")
+
+    link = "https://github.com/acme/help/issues/7"
+    outside = imported("ticket.opened", "lena", ticket="gh-7", title="502s", actor="zoe",
+                       category="it-broke", component="baseline", external=link)  # fmt: skip
+    fixed_there = imported("ticket.resolved", "lena", ticket="gh-7", actor="cam", note="x")
+    result = check(outside, fixed_there)
+    assert result.outcome is Outcome.PASS and "gh-7 resolved by cam" in result.reason
+    # zoe (a pilot user) importing "cam resolved it" is nobody's step
+    assert check(outside, replace(fixed_there, by="zoe")).outcome is Outcome.FAIL
+    # and an import never speaks for a ticket opened here: lena cannot resolve T-2 as "cam"
+    as_cam = imported("ticket.resolved", "lena", ticket="T-2", actor="cam", note="x")
+    assert check(by_cam[0], as_cam).outcome is Outcome.FAIL
     # builders come from the log: cam signed a lock, so she built the baseline
     cam_locked = replace(lock(), by="cam")
     assert check(cam_locked, *by_cam).outcome is Outcome.FAIL

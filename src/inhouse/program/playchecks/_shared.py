@@ -268,8 +268,9 @@ def fold_tickets(facts: Iterable[Fact], people: Mapping[str, Person]) -> dict[st
     A ticket opened here keeps the id its opener was given (``T-N``, the next number then);
     when two people took the same number at once, the later one's id is ``T-SEQ``, its event's
     sequence number (never a number already given: a ``T-N`` is given at or before event N). An
-    imported ticket keeps its import's id; opening it again updates it. A step on an unknown
-    ticket, a resolution of a resolved one or a reopening of an open one changes nothing."""
+    imported ticket keeps its import's id; opening it again updates it. An imported step applies
+    only to an imported ticket (one with an ``external`` link). A step on an unknown ticket, a
+    resolution of a resolved one or a reopening of an open one changes nothing."""
     found: dict[str, Ticket] = {}
     for fact in facts:
         if fact.kind not in TICKET_KINDS:
@@ -283,8 +284,8 @@ def fold_tickets(facts: Iterable[Fact], people: Mapping[str, Person]) -> dict[st
             _opened(found, fact, actor, ticket_id)
             continue
         ticket = found.get(ticket_id)
-        if ticket is None:
-            continue
+        if ticket is None or (fact.collector == IMPORTED_TICKETS and ticket.external is None):
+            continue  # an import speaks for tickets it brought in, never for one opened here
         kind = fact.kind.removeprefix("ticket.")
         text = str(payload.get("note") or payload.get("text") or "")
         step = TicketStep(kind, actor, fact.at, fact, text, payload.get("to"))
