@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from inhouse.program.counting import build_context
 from inhouse.program.evaluation import (
     CheckedRef,
     evidence_hash,
@@ -16,6 +17,7 @@ from inhouse.program.evaluation import (
 )
 from inhouse.program.guards import Guard, governance_theater, start_blockers
 from inhouse.program.playbook import Play, Playbook
+from inhouse.program.playchecks.support import overdue_since
 from inhouse.program.state import ProgramState, Waiver
 from inhouse.program.status_shape import (
     CheckRow,
@@ -170,6 +172,12 @@ def build_status(
             "prove nothing; create a real program for real evidence"
         )
     facts = state.live_facts(now)
+    overdue = overdue_since(build_context(state, now).facts, now)
+    if overdue is not None:
+        warnings.append(
+            f"a review is overdue since {overdue}: hold it (`inhouse review hold`; "
+            "`inhouse review status` shows the cadence)"
+        )
     expired = [f for f in state.facts if f.expired(now)]
     stop = state.stopped
     stop_view: StopView | None = None

@@ -3,7 +3,7 @@ reviews, a ticket resolved without the builder."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from inhouse.program.checks import (
     CheckContext,
@@ -13,7 +13,7 @@ from inhouse.program.checks import (
     passed,
     register_check,
 )
-from inhouse.program.facts import Fact
+from inhouse.program.facts import Fact, FactSet
 from inhouse.program.playchecks._shared import (
     TICKET_KINDS,
     Ticket,
@@ -116,17 +116,49 @@ def _is_lead(ctx: CheckContext, name: str) -> bool:
 @register_check("versions-pinned", reads=("baseline.lock", "drift.review"))
 @given(current_lock, "no baseline lock to pin versions to")
 def versions_pinned(ctx: CheckContext, lock: Fact) -> Result:
-    """A recent drift review found the installed versions equal to the current lock."""
-    lock_hash = lock.payload["lock_hash"]
+    """The gateway pins blessed models by digest, and a drift review of the current lock (measured
+    by `inhouse support drift-review`), younger than ``max_age_days``, found every node serving
+    exactly the locked models; its findings, when it did not, are the reason."""
+    lock_hash = str(lock.payload["lock_hash"])
     review = ctx.facts.latest("drift.review", lambda f: f.payload["lock_hash"] == lock_hash)
     if review is None:
-        return failed(f"no drift review against lock {lock_hash[:12]}", lock)
+        older = ctx.facts.latest("drift.review")
+        was = f" (the last one reviewed lock {older.payload['lock_hash'][:19]})" if older else ""
+        return failed(
+            f"no drift review against the current lock {lock_hash[:19]}{was}: run "
+            "`inhouse support drift-review`",
+            lock,
+        )
+    if not review.payload.get("pinning_enforced"):
+        return failed(
+            "the gateway's pinning was not on when drift was reviewed (pinning needs the lock "
+            "and a [gateway] table: the gateway routes a blessed model only to nodes serving "
+            "its locked digest)",
+            lock,
+            review,
+        )
     max_age = timedelta(days=int(ctx.param("max_age_days", 30)))
     if ctx.now - review.at > max_age:
-        return failed(f"the last drift review is older than {max_age.days} days", lock, review)
-    if not review.payload["passed"]:
-        return failed(f"drift found: {', '.join(review.payload['drifted'])}", lock, review)
-    return passed(f"drift review passed against lock {lock_hash[:12]}", lock, review)
+        return failed(
+            f"the last drift review ({review.at:%Y-%m-%d}) is older than {max_age.days} days: "
+            "run `inhouse support drift-review` again",
+            lock,
+            review,
+        )
+    findings = review.payload.get("findings") or []
+    if findings or not review.payload["passed"]:
+        found = [
+            f"{f['node']}: {f['model'] or 'the runtime'} {f['problem']} ({f['detail']})"
+            for f in findings
+        ] or list(review.payload.get("drifted") or ["the review did not pass"])
+        return failed(f"drift found: {'; '.join(found)}", lock, review)
+    nodes = len(review.payload.get("nodes") or [])
+    return passed(
+        f"drift review {review.at:%Y-%m-%d}: {nodes} node(s) serve lock {lock_hash[:19]} "
+        "exactly; the gateway pins it",
+        lock,
+        review,
+    )
 
 
 @register_check("agent-boundaries", reads=("agent.registered", "agent.boundary"))
@@ -157,21 +189,99 @@ def agent_boundaries(ctx: CheckContext) -> Result:
     return passed(f"{len(registered)} agent(s) bounded: {described}", *agents, *held)
 
 
-@register_check("review-held", reads=("review.scheduled", "review.held"))
+@register_check("review-held", reads=("review.scheduled", "review.held", "drift.review"))
 def review_held(ctx: CheckContext) -> Result:
-    """A periodic review is scheduled and the last one was held within its cadence."""
+    """A periodic review is scheduled, and one was held after it was scheduled and within its
+    cadence (not overdue now): recorded by one of its attendees, the cadence's roles among them,
+    a decision for every item of the drift review it saw."""
     plan = ctx.facts.latest("review.scheduled")
     if plan is None:
-        return failed("no periodic review scheduled")
-    held = ctx.facts.latest("review.held")
-    if held is None:
+        return failed("no periodic review scheduled: a rollout lead runs `inhouse review schedule`")
+    every = int(plan.payload["every_days"])
+    held = held_since(ctx.facts, plan)
+    counted = [h for h in held if _review_flaw(ctx, plan, h) is None]
+    if not counted:
+        due = plan.at.date() + timedelta(days=every)
+        if held:
+            why = _review_flaw(ctx, plan, held[-1])
+            return failed(f"the review held {held[-1].at:%Y-%m-%d} does not count: {why}", plan)
+        late = f"overdue since {due}" if ctx.now.date() > due else f"due {due}"
         return failed(
-            f"a review every {plan.payload['every_days']} days is scheduled, none held", plan
+            f"a review every {every} days is scheduled ({plan.at:%Y-%m-%d}), none held since "
+            f"({late})",
+            plan,
         )
-    every = timedelta(days=int(plan.payload["every_days"]))
-    if ctx.now - held.at > every:
-        return failed(f"the last review ({held.at:%Y-%m-%d}) is overdue", plan, held)
-    return passed(f"review held {held.at:%Y-%m-%d}, every {every.days} days", plan, held)
+    last = counted[-1]
+    due = last.at.date() + timedelta(days=every)
+    if ctx.now.date() > due:
+        return failed(
+            f"a review is overdue since {due} (last held {last.at:%Y-%m-%d}, every {every} days)",
+            plan,
+            last,
+        )
+    return passed(
+        f"review held {last.at:%Y-%m-%d} by {names(list(last.payload['attendees']))}, every "
+        f"{every} days; next due {due}",
+        plan,
+        last,
+    )
+
+
+def _review_flaw(ctx: CheckContext, plan: Fact, held: Fact) -> str | None:
+    """Why a ``review.held`` fact does not show a review held as the cadence asks, or None."""
+    attendees = [str(a) for a in held.payload.get("attendees") or []]
+    if held.by not in attendees:
+        return f"{held.by} recorded it without attending"
+    present = {r for a in attendees if a in ctx.people for r in ctx.people[a].roles}
+    missing = [str(r) for r in plan.payload.get("roles") or [] if r not in present]
+    if missing:
+        return f"nobody among {names(attendees)} holds {', '.join(missing)}"
+    found = inventory_items(ctx.facts, before=held.at)
+    decided = {str(d["item"]) for d in held.payload.get("decisions") or []}
+    undecided = [i for i in (found[1] if found else []) if i not in decided]
+    if undecided:
+        return f"no decision for {', '.join(undecided)}"
+    return None
+
+
+def held_since(facts: FactSet, plan: Fact) -> list[Fact]:
+    """The reviews recorded held after ``plan`` scheduled them, oldest first."""
+    return [f for f in facts.of("review.held") if f.id > plan.id]
+
+
+def review_due(facts: FactSet) -> tuple[Fact, Fact | None, date] | None:
+    """The schedule, the last review held since, and the day the next one is due (the held day,
+    or the scheduled day, plus ``every_days``); None when no review is scheduled."""
+    plan = facts.latest("review.scheduled")
+    if plan is None:
+        return None
+    held = held_since(facts, plan)
+    last = held[-1] if held else None
+    return plan, last, (last or plan).at.date() + timedelta(days=int(plan.payload["every_days"]))
+
+
+def overdue_since(facts: FactSet, now: datetime) -> date | None:
+    """The day the periodic review fell due, when it is overdue at ``now`` (for the status
+    warning); None when none is scheduled or it is not overdue."""
+    due = review_due(facts)
+    return due[2] if due is not None and now.date() > due[2] else None
+
+
+def inventory_items(
+    facts: FactSet, before: datetime | None = None
+) -> tuple[Fact, list[str]] | None:
+    """The latest drift review (up to ``before``) and the items a periodic review decides on:
+    every blessed model of the lock it reviewed, and every unpinned extra a node served."""
+    review = facts.latest("drift.review", lambda f: before is None or f.at <= before)
+    if review is None:
+        return None
+    lock_hash = review.payload["lock_hash"]
+    lock = facts.latest("baseline.lock", lambda f: f.payload["lock_hash"] == lock_hash)
+    blessed = [str(m["name"]) for m in lock.payload["models"]] if lock is not None else []
+    extras = sorted(
+        str(f["model"]) for f in review.payload["findings"] if f["problem"] == "unpinned-extra"
+    )
+    return review, list(dict.fromkeys([*blessed, *extras]))
 
 
 @register_check(
