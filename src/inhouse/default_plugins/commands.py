@@ -84,6 +84,9 @@ BUILTIN_GROUPS: tuple[CommandGroup, ...] = (
         "agents",
         "Play 5: local agents — their keys, boundaries and a dry run of a proposed one.",
     ),
+    CommandGroup(
+        "inhouse.cli.review:app", "review", "Play 5: the periodic review — schedule, hold, status."
+    ),
 )
 
 

@@ -1,0 +1,237 @@
+"""The periodic review (play 5): a cadence that is data, a review held by the people it names,
+a decision for every model the nodes serve, and the next due date.
+
+``[review]`` in ``inhouse.toml`` sets the cadence::
+
+    [review]
+    every_days = 30
+    roles = ["rollout-lead", "support-owner"]   # at least one attendee holds each
+
+A rollout lead schedules it (``review.scheduled``); an attendee records it held
+(``review.held``): the attendees (enrolled people, the recorder among them, every role the
+cadence names present), a decision per inventory item (keep, upgrade or retire, with a reason:
+every blessed model and every unpinned extra of the latest drift review) and the next due date,
+the held day plus ``every_days``. Both are measured by the ``inhouse review`` collector and
+signed by whoever records them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from inhouse.errors import ConfigError, InvalidInput, NotAllowed, UnknownPerson
+from inhouse.location import CONFIG_NAME
+from inhouse.program.config import read_config
+from inhouse.program.counting import build_context
+from inhouse.program.facts import Fact, FactSet, Provenance
+from inhouse.program.playbook import Role
+from inhouse.program.playchecks.support import inventory_items, review_due
+
+if TYPE_CHECKING:
+    from inhouse.program import Program
+
+__all__ = [
+    "COLLECTOR",
+    "ReviewSettings",
+    "ReviewStatus",
+    "hold_review",
+    "parse_decision",
+    "review_settings",
+    "review_status",
+    "schedule_review",
+]
+
+COLLECTOR = "inhouse review"
+_DECISION = re.compile(
+    r"(?P<item>[^=]+)=(?P<decision>keep|upgrade|retire):(?P<reason>.*\S.*)", re.S
+)
+
+
+class ReviewSettings(BaseModel):
+    """The ``[review]`` table."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    every_days: int = Field(ge=1, le=366)
+    roles: list[Role] = Field(default_factory=lambda: [Role.ROLLOUT_LEAD, Role.SUPPORT_OWNER])
+
+
+def review_settings(folder: Path, config: dict[str, Any] | None = None) -> ReviewSettings:
+    """The cadence from ``inhouse.toml``; a :class:`ConfigError` naming the field otherwise."""
+    from inhouse.errors import validation_problems
+
+    data = read_config(folder) if config is None else config
+    table = data.get("review")
+    if not isinstance(table, dict):
+        raise ConfigError(
+            f"{folder / CONFIG_NAME}: no [review] table: the cadence is data, e.g.\n"
+            '[review]\nevery_days = 30\nroles = ["rollout-lead", "support-owner"]'
+        )
+    try:
+        return ReviewSettings.model_validate(table)
+    except ValidationError as err:
+        raise ConfigError(
+            f"{folder / CONFIG_NAME}: {validation_problems(err, 'review.')}"
+        ) from None
+
+
+def _counted(program: Program) -> FactSet:
+    return build_context(program.state(), program.clock()).facts
+
+
+def schedule_review(program: Program) -> Fact:
+    """``inhouse review schedule``: record the cadence ``[review]`` sets (a rollout lead)."""
+    who = program.whoami()
+    if Role.ROLLOUT_LEAD not in who.roles:
+        raise NotAllowed(
+            f"only a rollout lead schedules the periodic review; {who.name} is not one"
+        )
+    settings = review_settings(program.folder)
+    return program.record_fact(
+        None,
+        "review.scheduled",
+        {"every_days": settings.every_days, "roles": [str(r) for r in settings.roles]},
+        provenance=Provenance.MEASURED,
+        collector=COLLECTOR,
+    )
+
+
+def parse_decision(text: str) -> dict[str, str]:
+    """``ITEM=keep|upgrade|retire:REASON`` as a decision."""
+    match = _DECISION.fullmatch(text.strip())
+    if match is None:
+        raise InvalidInput(
+            f"cannot read decision {text!r}: write ITEM=keep|upgrade|retire:REASON, e.g. "
+            '"llama3.2=keep:answers well, no CVE"'
+        )
+    return {
+        "item": match["item"].strip(),
+        "decision": match["decision"],
+        "reason": match["reason"].strip(),
+    }
+
+
+def _attendees(program: Program, names: list[str], roles: list[str]) -> list[str]:
+    state = program.state()
+    who = program.whoami()
+    people: list[str] = []
+    for name in dict.fromkeys(n.strip() for n in names if n.strip()):
+        person = state.people.get(name)
+        if person is None or person.service:
+            raise UnknownPerson(f"attendee {name!r} is not a person on this program's roster")
+        if not any(k.revoked_at is None for k in state.keys_of(name)):
+            raise InvalidInput(f"attendee {name} has no enrolled key: they join first")
+        people.append(name)
+    if who.name not in people:
+        raise NotAllowed(
+            f"{who.name} records the review, so {who.name} attended: add --attendee {who.name}"
+        )
+    held = {r for name in people for r in state.people[name].roles}
+    missing = [r for r in roles if r not in held]
+    if missing:
+        raise InvalidInput(
+            f"the review needs an attendee holding each of {', '.join(roles)}; nobody among "
+            f"{', '.join(people)} holds {', '.join(missing)}"
+        )
+    return people
+
+
+def hold_review(
+    program: Program, attendees: list[str], decisions: list[str], *, notes: str = ""
+) -> Fact:
+    """``inhouse review hold``: record the review held today, refused (nothing recorded) unless
+    it was scheduled, the cadence's roles attended, and every inventory item has a decision."""
+    facts = _counted(program)
+    plan = facts.latest("review.scheduled")
+    if plan is None:
+        raise InvalidInput(
+            "no periodic review is scheduled: a rollout lead runs `inhouse review schedule`"
+        )
+    people = _attendees(program, attendees, [str(r) for r in plan.payload["roles"]])
+    found = inventory_items(facts)
+    if found is None:
+        raise InvalidInput(
+            "no drift review to decide on: run `inhouse support drift-review` first, so the "
+            "review sees what every node serves"
+        )
+    items = found[1]
+    decided: dict[str, dict[str, str]] = {}
+    for text in decisions:
+        decision = parse_decision(text)
+        if decision["item"] not in items:
+            raise InvalidInput(
+                f"{decision['item']!r} is not an inventory item (items: {', '.join(items)})"
+            )
+        if decision["item"] in decided:
+            raise InvalidInput(f"{decision['item']} has two decisions; give one")
+        decided[decision["item"]] = decision
+    undecided = [i for i in items if i not in decided]
+    if undecided:
+        raise InvalidInput(
+            f"no decision for {', '.join(undecided)}: every served model gets one "
+            '(--decision "ITEM=keep|upgrade|retire:REASON")'
+        )
+    today = program.clock().date()
+    return program.record_fact(
+        None,
+        "review.held",
+        {
+            "notes": notes,
+            "attendees": people,
+            "decisions": [decided[i] for i in items],
+            "next_due": (today + timedelta(days=int(plan.payload["every_days"]))).isoformat(),
+        },
+        provenance=Provenance.MEASURED,
+        collector=COLLECTOR,
+    )
+
+
+@dataclass(frozen=True)
+class ReviewStatus:
+    scheduled: Fact | None
+    held: Fact | None  # the last one held since it was scheduled
+    due: date | None
+    today: date
+
+    @property
+    def overdue(self) -> bool:
+        return self.due is not None and self.today > self.due
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scheduled": None
+            if self.scheduled is None
+            else {
+                "at": self.scheduled.at.isoformat(timespec="seconds"),
+                "by": self.scheduled.by,
+                **self.scheduled.payload,
+            },
+            "held": None
+            if self.held is None
+            else {
+                "at": self.held.at.isoformat(timespec="seconds"),
+                "by": self.held.by,
+                **self.held.payload,
+            },
+            "due": None if self.due is None else self.due.isoformat(),
+            "overdue": self.overdue,
+            "today": self.today.isoformat(),
+        }
+
+
+def review_status(program: Program) -> ReviewStatus:
+    """``inhouse review status``: the schedule, the last review held since, when the next is
+    due and whether it is overdue."""
+    facts = _counted(program)
+    today = program.clock().date()
+    due = review_due(facts)
+    if due is None:
+        return ReviewStatus(None, None, None, today)
+    plan, held, when = due
+    return ReviewStatus(plan, held, when, today)

@@ -1,0 +1,203 @@
+"""The periodic review: the cadence from [review], scheduled by a lead, held by the people the
+cadence names with a decision for every model the last drift review saw served (an Ollama
+stand-in with the recorded /api/tags shape: the blessed llama3.2 and an unpinned gemma3), the
+refusals (nothing recorded), review-held on time and overdue, the status warning, and the
+forgeries: a hand-typed review, and one made through the Python API without the roles."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from inhouse.baseline.lock import Lock, LockedModel, LockedRuntime, lock_fact_payload, write_lock
+from inhouse.cli.app import app
+from inhouse.errors import ConfigError, InvalidInput, NotAllowed, UnknownPerson
+from inhouse.program import Program, Provenance
+from inhouse.program.checks import Outcome, Result
+from inhouse.program.evaluation import exit_results
+from inhouse.program.status import build_status
+from inhouse.support.drift import record_drift_review
+from inhouse.support.review import COLLECTOR, hold_review, review_status, schedule_review
+from tests.conftest import Clock
+from tests.people import enrol, enrol_cli, lead_env
+from tests.runtimes.standin import StandIn, fixture
+
+runner = CliRunner()
+LLAMA = "sha256:a80c4f17acd55265feec403c7aef86be0c25983ab279d83f3bcd3abbcb5b8b72"
+CADENCE = '[review]\nevery_days = 30\nroles = ["rollout-lead", "support-owner"]\n'
+KEEP = ["llama3.2:latest=keep:answers the support team well", "gemma3=retire:nobody blessed it"]
+
+
+def judge(program: Program, now: object = None) -> Result:
+    play = next(p for p in program.playbook.plays if p.id == "support")
+    for item in exit_results(play, program.state(), now or program.clock()):  # type: ignore[arg-type]
+        if item.ref.check == "review-held":
+            return item.result
+    raise AssertionError("play 5 has no review-held check")
+
+
+@pytest.fixture
+def ollama() -> Iterator[StandIn]:
+    with StandIn() as server:
+        server.json("GET", "/api/tags", fixture("ollama-0.12.6_api_tags.json"))
+        server.json("GET", "/api/ps", {"models": []})
+        server.json("GET", "/api/version", fixture("ollama-0.12.6_api_version.json"))
+        yield server
+
+
+def reviewed(folder: Path, clock: Clock, ollama: StandIn, cadence: str = CADENCE) -> Program:
+    """lena leads, sam owns support; the lock blesses llama3.2 on an Ollama node that also
+    serves gemma3; a drift review recorded it."""
+    program = Program.init(folder, "Acme", "lena", clock=clock)
+    config = folder / "inhouse.toml"
+    config.write_text(
+        config.read_text()
+        + f'\n[runtimes.gpu1]\nfamily = "ollama"\nurl = "{ollama.url}"\n\n[gateway]\n\n{cadence}'
+    )
+    lock = Lock(
+        owner="lena", runtime=LockedRuntime(name="gpu1", family="ollama", version="0.12.6"),
+        models=[LockedModel(name="llama3.2:latest", digest=LLAMA)], python="3.12",
+        inhouse="0.1.0",
+    )  # fmt: skip
+    lock = lock.model_copy(update={"lock_hash": lock.computed_hash()})
+    write_lock(folder, lock)
+    program.record_fact(
+        None, "baseline.lock", lock_fact_payload(lock), provenance=Provenance.MEASURED,
+        collector="inhouse baseline lock",
+    )  # fmt: skip
+    record_drift_review(program)
+    return program
+
+
+def test_the_cadence_is_data_and_only_a_lead_schedules(
+    _isolated: Path, clock: Clock, ollama: StandIn
+) -> None:
+    program = reviewed(_isolated, clock, ollama, cadence="")
+    with pytest.raises(ConfigError, match=r"no \[review\] table"):
+        schedule_review(program)
+    config = _isolated / "inhouse.toml"
+    text = config.read_text()
+    config.write_text(text + '[review]\nevery_days = 0\nroles = ["boss"]\n')
+    with pytest.raises(ConfigError, match=r"review\.every_days") as bad:
+        schedule_review(program)
+    assert "review.roles" in str(bad.value)
+    config.write_text(text + CADENCE)
+    sam = enrol(program, "sam", team="support", roles=["support-owner"])
+    with pytest.raises(NotAllowed, match="only a rollout lead schedules"):
+        schedule_review(sam)
+    fact = schedule_review(program)
+    assert fact.payload == {"every_days": 30, "roles": ["rollout-lead", "support-owner"]}
+    assert (fact.collector, fact.by) == (COLLECTOR, "lena")
+
+
+def test_holding_is_refused_without_the_roles_or_a_decision_for_every_item(
+    _isolated: Path, clock: Clock, ollama: StandIn
+) -> None:
+    program = reviewed(_isolated, clock, ollama)
+    sam = enrol(program, "sam", team="support", roles=["support-owner"])
+    with pytest.raises(InvalidInput, match="no periodic review is scheduled"):
+        hold_review(program, ["lena", "sam"], KEEP)
+    schedule_review(program)
+    facts = len(program.state().facts)
+    with pytest.raises(InvalidInput, match="nobody among lena holds support-owner"):
+        hold_review(program, ["lena"], KEEP)
+    with pytest.raises(InvalidInput, match="no decision for gemma3: every served model"):
+        hold_review(program, ["lena", "sam"], KEEP[:1])
+    with pytest.raises(InvalidInput, match=r"'mistral' is not an inventory item"):
+        hold_review(program, ["lena", "sam"], [*KEEP, "mistral=keep:why not"])
+    with pytest.raises(InvalidInput, match="cannot read decision 'gemma3=drop'"):
+        hold_review(program, ["lena", "sam"], ["gemma3=drop"])
+    with pytest.raises(UnknownPerson, match="'ghost' is not a person"):
+        hold_review(program, ["lena", "sam", "ghost"], KEEP)
+    with pytest.raises(NotAllowed, match="sam records the review, so sam attended"):
+        hold_review(sam, ["lena"], KEEP)
+    assert len(program.state().facts) == facts  # every refusal left the log as it was
+    held = hold_review(sam, ["lena", "sam"], KEEP, notes="gemma3 goes")
+    assert held.payload["next_due"] == (clock.now.date() + timedelta(days=30)).isoformat()
+    assert [d["item"] for d in held.payload["decisions"]] == ["llama3.2:latest", "gemma3"]
+    result = judge(program)
+    assert result.outcome is Outcome.PASS and "by lena, sam" in result.reason
+
+
+def test_a_review_not_held_within_the_cadence_is_overdue_on_the_check_and_status(
+    _isolated: Path, clock: Clock, ollama: StandIn
+) -> None:
+    program = reviewed(_isolated, clock, ollama)
+    enrol(program, "sam", team="support", roles=["support-owner"])
+    schedule_review(program)
+    due = clock.now.date() + timedelta(days=30)
+    pending = judge(program)
+    assert pending.outcome is Outcome.FAIL and f"none held since (due {due})" in pending.reason
+    clock.advance(days=31)
+    late = judge(program)
+    assert late.outcome is Outcome.FAIL and f"overdue since {due}" in late.reason
+    warnings = build_status(program.playbook, program.state(), clock.now)["warnings"]
+    assert f"a review is overdue since {due}" in " ".join(warnings)
+    assert review_status(program).overdue
+
+    hold_review(program, ["lena", "sam"], KEEP)
+    assert judge(program).outcome is Outcome.PASS
+    warnings = build_status(program.playbook, program.state(), clock.now)["warnings"]
+    assert not any("review is overdue" in w for w in warnings)
+    clock.advance(days=31)
+    again = judge(program)
+    next_due = date.fromisoformat(str(review_status(program).due))
+    assert again.outcome is Outcome.FAIL and f"overdue since {next_due}" in again.reason
+
+
+def test_a_hand_typed_or_api_made_review_does_not_count(
+    _isolated: Path, clock: Clock, ollama: StandIn
+) -> None:
+    program = reviewed(_isolated, clock, ollama)
+    enrol(program, "sam", team="support", roles=["support-owner"])
+    schedule_review(program)
+    decisions = [
+        {"item": "llama3.2:latest", "decision": "keep", "reason": "fine"},
+        {"item": "gemma3", "decision": "keep", "reason": "fine"},
+    ]
+    program.attest(None, "review.held", {"attendees": ["lena", "sam"], "decisions": decisions},
+                   "we met on Tuesday")  # fmt: skip
+    typed = judge(program)
+    assert typed.outcome is Outcome.INCONCLUSIVE and "a person's word" in typed.reason
+    # the Python API, bypassing hold_review: the lead alone, then without every decision
+    program.record_fact(None, "review.held", {"attendees": ["lena"], "decisions": decisions},
+                        provenance=Provenance.MEASURED, collector=COLLECTOR)  # fmt: skip
+    alone = judge(program)
+    assert alone.outcome is not Outcome.PASS
+    assert "does not count: nobody among lena holds support-owner" in alone.reason
+    program.record_fact(None, "review.held",
+                        {"attendees": ["lena", "sam"], "decisions": decisions[:1]},
+                        provenance=Provenance.MEASURED, collector=COLLECTOR)  # fmt: skip
+    assert "does not count: no decision for gemma3" in judge(program).reason
+
+
+def test_the_review_commands(_isolated: Path, clock: Clock, ollama: StandIn) -> None:
+    program = reviewed(_isolated, clock, ollama)
+    sam = enrol_cli(program, "sam", _isolated.parent / "keys", roles=["support-owner"])
+    lena = lead_env(program)
+
+    def run(*args: str, env: dict[str, str], code: int = 0) -> str:
+        result = runner.invoke(app, ["review", *args], env=env)
+        assert result.exit_code == code, result.stdout + result.stderr
+        assert "Traceback" not in result.stdout + result.stderr
+        return result.stdout + result.stderr
+
+    assert "only a rollout lead" in run("schedule", env=sam, code=NotAllowed.exit_code)
+    assert "Scheduled a review every 30 days" in run("schedule", env=lena)
+    refused = run(
+        "hold", "--attendee", "sam", *decisions_args(), env=sam, code=InvalidInput.exit_code
+    )
+    assert "holds rollout-lead" in refused
+    out = run("hold", "--attendee", "sam", "--attendee", "lena", *decisions_args(), env=sam)
+    assert "2 decision(s), next due" in out
+    status = json.loads(run("status", "--json", env=lena))
+    assert status["held"]["attendees"] == ["sam", "lena"] and not status["overdue"]
+
+
+def decisions_args() -> list[str]:
+    return [arg for text in KEEP for arg in ("--decision", text)]
