@@ -13,7 +13,7 @@ app = Typer()
 
 @app.command("schedule")
 def schedule(program: ProgramOpt = None) -> None:
-    """Schedule the periodic review at the cadence [review] in inhouse.toml sets (every_days,
+    """Schedule the periodic review at the cadence inhouse.toml's review table sets (every_days,
     roles): a rollout lead."""
     from inhouse.support.review import schedule_review
 
