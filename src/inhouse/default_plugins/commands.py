@@ -80,6 +80,11 @@ BUILTIN_GROUPS: tuple[CommandGroup, ...] = (
         "Play 4's shared prompt library: versions, labels, export to git, measured use.",
     ),
     CommandGroup(
+        "inhouse.cli.support:app",
+        "support",
+        "Play 5: the support queue, imports, inventory and drift.",
+    ),
+    CommandGroup(
         "inhouse.cli.agents:app",
         "agents",
         "Play 5: local agents — their keys, boundaries and a dry run of a proposed one.",

@@ -1,0 +1,258 @@
+"""inhouse support: play 5's support queue — its owner, tickets step by step, the figures per
+component. Thin: each command parses, calls one function of :mod:`inhouse.support`, and renders.
+Imports, the runtime inventory and the drift review add their commands to this group."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from inhouse.cli import support_inventory
+from inhouse.cli._common import JsonOpt, ProgramOpt, Typer, open_program, out_console, print_json
+
+if TYPE_CHECKING:
+    from inhouse.support.queue import Ticket
+
+app = Typer()
+
+TicketArg = Annotated[str, typer.Argument(help="The ticket's id, e.g. T-3 (`support list`).")]
+
+
+def _e(text: object) -> str:
+    from rich.markup import escape
+
+    return escape(str(text))
+
+
+def _done(ticket: Ticket, what: str) -> None:
+    step = ticket.steps[-1]
+    out_console().print(
+        f"{_e(ticket.id)} {what} by {_e(step.actor)} (fact #{step.fact.id}); it is {ticket.state}."
+    )
+
+
+@app.command("owner")
+def owner(
+    person: Annotated[str, typer.Argument(help="An enrolled person (they joined with a key).")],
+    queue: Annotated[str, typer.Option("--queue", help="The queue's name.")] = "support",
+    program: ProgramOpt = None,
+) -> None:
+    """Name PERSON the support queue's owner (rollout leads): the support-owner role and a
+    support.queue fact. The owner assigns tickets."""
+    from inhouse.support.queue import name_owner
+
+    named = name_owner(open_program(program), person, queue=queue)
+    out_console().print(
+        f"{_e(named.owner)} owns the support queue {_e(named.name)} (fact #{named.fact}, "
+        f"named by {_e(named.named_by)})."
+    )
+
+
+@app.command("open")
+def open_(
+    title: Annotated[str, typer.Argument(help="What happened, in a line.")],
+    category: Annotated[
+        str,
+        typer.Option("--category", help="it-broke, how-to or request.", show_default=False),
+    ],
+    component: Annotated[
+        str,
+        typer.Option(
+            "--component",
+            help="What it is about: baseline, gateway, workflow:NAME, prompt:NAME or model:NAME.",
+            show_default=False,
+        ),
+    ],
+    description: Annotated[
+        str, typer.Option("--description", help="The details: what you did, what you saw.")
+    ] = "",
+    program: ProgramOpt = None,
+) -> None:
+    """Open a ticket in your own name (any enrolled person), signed with your key."""
+    from inhouse.support.queue import open_ticket
+
+    ticket = open_ticket(open_program(program), title, category=category, component=component,
+                         description=description)  # fmt: skip
+    out_console().print(
+        f"Opened {_e(ticket.id)} ({ticket.category}, {_e(ticket.component)}): "
+        f"{_e(ticket.title)} (fact #{ticket.opened.fact.id}, by {_e(ticket.opened.actor)})."
+    )
+
+
+@app.command("assign")
+def assign(
+    ticket: TicketArg,
+    person: Annotated[str, typer.Argument(help="An enrolled person to take it.")],
+    program: ProgramOpt = None,
+) -> None:
+    """Assign an open ticket to PERSON (the queue's owner or a rollout lead)."""
+    from inhouse.support.queue import assign_ticket
+
+    opened = open_program(program)
+    _done(assign_ticket(opened, ticket, person), f"assigned to {_e(person)}")
+
+
+@app.command("comment")
+def comment(
+    ticket: TicketArg,
+    text: Annotated[str, typer.Argument(help="The comment.")],
+    program: ProgramOpt = None,
+) -> None:
+    """Comment on a ticket in your own name."""
+    from inhouse.support.queue import comment_on_ticket
+
+    opened = open_program(program)
+    _done(comment_on_ticket(opened, ticket, text), "commented on")
+
+
+@app.command("resolve")
+def resolve(
+    ticket: TicketArg,
+    note: Annotated[str, typer.Option("--note", help="What fixed it.", show_default=False)],
+    program: ProgramOpt = None,
+) -> None:
+    """Resolve an open ticket in your own name: the resolver is whoever signs this."""
+    from inhouse.support.queue import resolve_ticket
+
+    opened = open_program(program)
+    _done(resolve_ticket(opened, ticket, note=note), "resolved")
+
+
+@app.command("reopen")
+def reopen(
+    ticket: TicketArg,
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why it is not fixed.", show_default=False)
+    ],
+    program: ProgramOpt = None,
+) -> None:
+    """Reopen a resolved ticket in your own name. A resolution reopened within the playbook's
+    reopen_days does not count as resolved without the builder."""
+    from inhouse.support.queue import reopen_ticket
+
+    opened = open_program(program)
+    _done(reopen_ticket(opened, ticket, reason=reason), "reopened")
+
+
+@app.command("list")
+def list_(
+    state: Annotated[str, typer.Option("--state", help="open, resolved or all.")] = "open",
+    program: ProgramOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """The queue's tickets, oldest first, and who owns the queue."""
+    from rich.table import Table
+
+    from inhouse.support.queue import list_tickets, queue_of, ticket_dict
+
+    opened = open_program(program)
+    found = list_tickets(opened, state=state)
+    if json:
+        print_json([ticket_dict(opened, ticket) for ticket in found])
+        return
+    out = out_console()
+    queue = queue_of(opened)
+    out.print(
+        f"Queue {_e(queue.name)}, owned by {_e(queue.owner)}."
+        if queue
+        else "No queue owner yet: a rollout lead runs `inhouse support owner PERSON`."
+    )
+    if not found:
+        out.print(f"No {state if state != 'all' else ''} tickets.".replace("  ", " "))
+        return
+    table = Table("id", "state", "category", "component", "title", "opened", "by", "assignee",
+                  "resolved by", box=None)  # fmt: skip
+    for ticket in found:
+        resolution = ticket.resolution
+        table.add_row(
+            _e(ticket.id),
+            ticket.state,
+            ticket.category,
+            _e(ticket.component),
+            _e(ticket.title),
+            f"{ticket.opened.at:%Y-%m-%d %H:%M}",
+            _e(ticket.opened.actor),
+            _e(ticket.assignee or "-"),
+            _e(resolution.actor) if resolution else "-",
+        )
+    out.print(table)
+
+
+@app.command("show")
+def show(ticket: TicketArg, program: ProgramOpt = None, json: JsonOpt = False) -> None:
+    """One ticket: what it is about, its builders (from the log), and every step, who took it
+    and when."""
+    from inhouse.support.queue import find_ticket, ticket_dict
+
+    opened = open_program(program)
+    data = ticket_dict(opened, find_ticket(opened, ticket))
+    if json:
+        print_json(data)
+        return
+    out = out_console()
+    out.print(
+        f"{_e(data['id'])}: {_e(data['title'])} [{data['state']}]\n"
+        f"  category {data['category']}, component {_e(data['component'])}; builders (from "
+        f"the log): {_e(', '.join(data['builders']) or 'nobody')}"
+    )
+    if data["description"]:
+        out.print(f"  {_e(data['description'])}")
+    if data["external"]:
+        out.print(f"  kept at {_e(data['external'])}")
+    for step in data["steps"]:
+        to = f" to {step['to']}" if step["to"] else ""
+        text = f": {step['text']}" if step["text"] and step["step"] != "opened" else ""
+        out.print(
+            f"  {step['at'][:16].replace('T', ' ')}  {step['step']}{_e(to)} by "
+            f"{_e(step['by'] or '(unmapped)')}{_e(text)} (fact #{step['fact']})"
+        )
+
+
+@app.command("stats")
+def stats(program: ProgramOpt = None, json: JsonOpt = False) -> None:
+    """Per component: tickets, median time to resolve, share resolved without its builders,
+    reopen rate, and the Contributor Absence Factor of its resolvers (CHAOSS: the fewest people
+    who together resolved at least half the tickets). `*` is the whole queue."""
+    from rich.table import Table
+
+    from inhouse.support.stats import support_stats
+
+    rows = support_stats(open_program(program))
+    if json:
+        print_json([row.to_dict() for row in rows])
+        return
+    if not rows:
+        out_console().print("No tickets yet: `inhouse support open`.")
+        return
+    columns = ("component", "tickets", "it-broke", "open", "median to resolve",
+               "without builders", "reopen rate", "absence factor", "builders")  # fmt: skip
+    table = Table(*columns, box=None)
+    for row in rows:
+        table.add_row(
+            _e(row.component),
+            str(row.tickets),
+            str(row.it_broke),
+            str(row.open),
+            _hours(row.median_hours_to_resolve),
+            _share(row.share_without_builders, row.resolved_without_builders, row.resolved),
+            _share(row.reopen_rate, row.reopened, row.ever_resolved),
+            "-" if row.absence_factor is None else str(row.absence_factor),
+            _e(", ".join(row.builders) or "-"),
+        )
+    out_console().print(table)
+
+
+def _hours(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.1f} h" if value < 48 else f"{value / 24:.1f} d"
+
+
+def _share(value: float | None, part: int, whole: int) -> str:
+    return "-" if value is None else f"{value * 100:.0f} % ({part} of {whole})"
+
+
+# commands other modules add to this group (they import only Typer at the top, as this one)
+# inhouse.cli.support_import (import github/zammad): not committed yet, registered once it is
+support_inventory.register(app)

@@ -1,0 +1,281 @@
+"""The support queue: its owner, and tickets taken step by step, each step a signed fact.
+
+A rollout lead names the queue's owner (the ``support-owner`` role and a ``support.queue``
+fact). Any enrolled person opens a ticket against a component that exists (``baseline``,
+``gateway``, ``workflow:NAME`` in ``workflows/``, ``prompt:NAME`` in the library,
+``model:NAME`` in the lock); the queue's owner or a rollout lead assigns it; anyone enrolled
+comments on it, resolves it with a note, or reopens it with a reason. Whoever signs a step took
+it: nobody records a step for someone else (the collector is ``inhouse support``).
+
+The queue's state is a fold over the ``ticket.*`` facts that count, imported ones included
+(:func:`inhouse.program.playchecks._shared.fold_tickets`, the fold the check reads too).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from inhouse.errors import InvalidInput, NotAllowed
+from inhouse.pilot.roster import enrolled_person, require_lead
+from inhouse.program.checks import Person
+from inhouse.program.counting import build_context
+from inhouse.program.facts import Fact, Provenance
+from inhouse.program.playbook import Role
+from inhouse.program.playchecks._shared import (
+    NATIVE_TICKETS,
+    Ticket,
+    TicketStep,
+    component_builders,
+    fold_tickets,
+    parse_component,
+)
+
+if TYPE_CHECKING:
+    from inhouse.program import Program
+
+__all__ = [
+    "CATEGORIES",
+    "COLLECTOR",
+    "STATES",
+    "Queue",
+    "Ticket",
+    "TicketStep",
+    "assign_ticket",
+    "comment_on_ticket",
+    "find_ticket",
+    "list_tickets",
+    "name_owner",
+    "open_ticket",
+    "queue_of",
+    "reopen_ticket",
+    "resolve_ticket",
+    "ticket_dict",
+]
+
+COLLECTOR = NATIVE_TICKETS
+CATEGORIES = ("it-broke", "how-to", "request")
+STATES = ("open", "resolved", "all")
+_NUMBERED = re.compile(r"T-(\d+)")
+
+
+@dataclass(frozen=True)
+class Queue:
+    """The support queue as the latest ``support.queue`` a rollout lead signed names it."""
+
+    name: str
+    owner: str
+    named_by: str
+    at: datetime
+    fact: int
+
+
+def queue_of(program: Program) -> Queue | None:
+    """The queue and its owner, or None until a rollout lead names one."""
+    state = program.state()
+    context = build_context(state, program.clock())
+    for fact in reversed(context.facts.of("support.queue")):
+        signer = state.people.get(fact.by)
+        if signer is not None and Role.ROLLOUT_LEAD in signer.roles:
+            return Queue(str(fact.payload["queue"]), str(fact.payload["owner"]), fact.by,
+                         fact.at, fact.id)  # fmt: skip
+    return None
+
+
+def name_owner(program: Program, person: str, *, queue: str = "support") -> Queue:
+    """Name ``person`` (enrolled) the queue's owner: a rollout lead's act. Gives them the
+    ``support-owner`` role and records ``support.queue``."""
+    require_lead(program, "names the support queue's owner")
+    found = enrolled_person(program, person)
+    if not queue.strip():
+        raise InvalidInput("a support queue needs a name (e.g. support, #llm-help)")
+    if Role.SUPPORT_OWNER not in found.roles:
+        program.change_roles(None, person, add=[Role.SUPPORT_OWNER.value])
+    _record(program, "support.queue", {"queue": queue.strip(), "owner": person})
+    named = queue_of(program)
+    assert named is not None
+    return named
+
+
+# -- tickets -------------------------------------------------------------------------------------
+
+
+def _tickets(program: Program) -> dict[str, Ticket]:
+    state = program.state()
+    context = build_context(state, program.clock())
+    return fold_tickets(context.facts, context.people)
+
+
+def list_tickets(program: Program, *, state: str = "open") -> list[Ticket]:
+    """The queue's tickets in ``state`` (open, resolved or all), oldest first."""
+    if state not in STATES:
+        raise InvalidInput(f"no ticket state {state!r}: use {', '.join(STATES)}")
+    found = list(_tickets(program).values())
+    return found if state == "all" else [t for t in found if t.state == state]
+
+
+def find_ticket(program: Program, ticket: str) -> Ticket:
+    """The ticket ``ticket`` names; :class:`InvalidInput` naming the known ones otherwise."""
+    found = _tickets(program)
+    if ticket not in found:
+        known = ", ".join(found) or "none yet"
+        raise InvalidInput(f"no ticket {ticket!r} in the support queue (tickets: {known})")
+    return found[ticket]
+
+
+def open_ticket(
+    program: Program, title: str, *, category: str, component: str, description: str = ""
+) -> Ticket:
+    """Open a ticket in your own name. Its id is ``T-N``, the next number (see the fold for two
+    people opening at once); the one returned is the id the queue gives it."""
+    _acting(program)
+    if not title.strip():
+        raise InvalidInput("a ticket needs a title saying what happened")
+    if category not in CATEGORIES:
+        raise InvalidInput(f"no ticket category {category!r}: use {', '.join(CATEGORIES)}")
+    check_component(program, component)
+    numbers = [int(m.group(1)) for t in _tickets(program) if (m := _NUMBERED.fullmatch(t))]
+    payload = {
+        "ticket": f"T-{max(numbers, default=0) + 1}",
+        "title": title.strip(),
+        "category": category,
+        "component": component,
+        "description": description.strip(),
+    }
+    fact = _record(program, "ticket.opened", payload)
+    return next(t for t in _tickets(program).values() if t.opened.fact.id == fact.id)
+
+
+def assign_ticket(program: Program, ticket: str, person: str) -> Ticket:
+    """Assign an open ticket to an enrolled person: the queue's owner or a rollout lead."""
+    who = _acting(program)
+    owner = queue_of(program)
+    if Role.ROLLOUT_LEAD not in who.roles and (owner is None or owner.owner != who.name):
+        whose = f"the queue's owner ({owner.owner})" if owner else "the queue's owner (none yet)"
+        raise NotAllowed(f"only {whose} or a rollout lead assigns tickets; {who.name} is neither")
+    found = find_ticket(program, ticket)
+    if found.state != "open":
+        raise InvalidInput(f"{ticket} is resolved: reopen it before assigning it")
+    enrolled_person(program, person)
+    _record(program, "ticket.assigned", {"ticket": ticket, "to": person})
+    return find_ticket(program, ticket)
+
+
+def comment_on_ticket(program: Program, ticket: str, text: str) -> Ticket:
+    """Comment on a ticket in your own name."""
+    _acting(program)
+    find_ticket(program, ticket)
+    if not text.strip():
+        raise InvalidInput("a comment needs some text")
+    _record(program, "ticket.commented", {"ticket": ticket, "text": text.strip()})
+    return find_ticket(program, ticket)
+
+
+def resolve_ticket(program: Program, ticket: str, *, note: str) -> Ticket:
+    """Resolve an open ticket in your own name, with a note saying what fixed it."""
+    _acting(program)
+    found = find_ticket(program, ticket)
+    if found.state != "open":
+        resolution = found.resolution
+        by = f" by {resolution.actor} on {resolution.at:%Y-%m-%d}" if resolution else ""
+        raise InvalidInput(f"{ticket} is already resolved{by}")
+    if not note.strip():
+        raise InvalidInput("a resolution needs a note saying what fixed it (--note)")
+    payload = {"ticket": ticket, "category": found.category, "note": note.strip()}
+    _record(program, "ticket.resolved", payload)
+    return find_ticket(program, ticket)
+
+
+def reopen_ticket(program: Program, ticket: str, *, reason: str) -> Ticket:
+    """Reopen a resolved ticket in your own name, saying why (it broke again, the fix was not
+    one)."""
+    _acting(program)
+    found = find_ticket(program, ticket)
+    if found.state != "resolved":
+        raise InvalidInput(f"{ticket} is open: only a resolved ticket is reopened")
+    if not reason.strip():
+        raise InvalidInput("reopening needs a reason (--reason)")
+    _record(program, "ticket.reopened", {"ticket": ticket, "text": reason.strip()})
+    return find_ticket(program, ticket)
+
+
+def check_component(program: Program, component: str) -> None:
+    """Refuse a component that does not exist: a workflow not in ``workflows/``, a prompt not
+    in the library, a model not in the lock, or a form that is not one of the five."""
+    kind, name = parse_component(component)
+    if not kind:
+        raise InvalidInput(
+            f"no component {component!r}: use baseline, gateway, workflow:NAME, prompt:NAME or "
+            "model:NAME"
+        )
+    known: list[str] | None = None
+    if kind == "workflow":
+        from inhouse.workflows.spec import list_workflows
+
+        known = list_workflows(program.folder)
+    elif kind == "prompt":
+        from inhouse.pilot.library import library
+
+        known = sorted(library(program).prompts)
+    elif kind == "model":
+        from inhouse.baseline.lock import read_lock
+
+        lock = read_lock(program.folder)
+        if lock is None:
+            raise InvalidInput(f"no {component}: the program has no inhouse.lock yet")
+        known = [model.name for model in lock.models]
+    if known is not None and name not in known:
+        raise InvalidInput(f"no {kind} {name!r} (known: {', '.join(known) or 'none yet'})")
+
+
+def ticket_dict(program: Program, ticket: Ticket) -> dict[str, Any]:
+    """A ticket as ``support show --json`` and ``support list --json`` print it."""
+    context = build_context(program.state(), program.clock())
+    resolution = ticket.resolution
+    return {
+        "id": ticket.id,
+        "title": ticket.title,
+        "category": ticket.category,
+        "component": ticket.component,
+        "description": ticket.description,
+        "external": ticket.external,
+        "state": ticket.state,
+        "opened_by": ticket.opened.actor,
+        "opened_at": ticket.opened.at.isoformat(),
+        "assignee": ticket.assignee,
+        "resolved_by": resolution.actor if resolution else None,
+        "resolved_at": resolution.at.isoformat() if resolution else None,
+        "builders": sorted(component_builders(context.facts, context.owners, ticket.component)),
+        "steps": [
+            {
+                "step": step.kind,
+                "by": step.actor,
+                "at": step.at.isoformat(),
+                "text": step.text,
+                "to": step.to,
+                "fact": step.fact.id,
+            }
+            for step in ticket.steps
+        ],
+    }
+
+
+def _acting(program: Program) -> Person:
+    """The acting person (the key holder), on the machine that holds the log."""
+    if program.detached():
+        raise InvalidInput(
+            "the support queue lives in the program's log, which this machine does not hold: "
+            "run this where the program's store is"
+        )
+    who = program.whoami()
+    if who.service:
+        raise NotAllowed(f"{who.name} is a service; tickets are taken by people")
+    return who
+
+
+def _record(program: Program, kind: str, payload: dict[str, Any]) -> Fact:
+    return program.record_fact(
+        None, kind, payload, provenance=Provenance.MEASURED, collector=COLLECTOR
+    )

@@ -1,0 +1,133 @@
+"""``inhouse support stats``: how the queue is doing, per component.
+
+For each component: its tickets (and how many are "it broke"), the median time from opening to
+the resolution a resolved ticket stands on, the share of resolved tickets resolved without its
+builders (an enrolled person outside the builders resolved it, and no builder commented on it,
+was assigned it or resolved it), the reopen rate (tickets ever resolved that were reopened), and
+the Contributor Absence Factor of its resolvers (CHAOSS: the fewest people who together resolved
+at least half of its resolved tickets; 1 means one person's absence stops half the fixes).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from inhouse.program.counting import build_context
+from inhouse.program.playchecks._shared import Ticket, component_builders, fold_tickets
+
+if TYPE_CHECKING:
+    from inhouse.program import Program
+
+__all__ = ["ComponentStats", "absence_factor", "component_stats", "support_stats"]
+
+
+@dataclass(frozen=True)
+class ComponentStats:
+    component: str
+    builders: list[str]
+    tickets: int
+    it_broke: int
+    open: int
+    resolved: int
+    median_hours_to_resolve: float | None  # None: nothing resolved yet
+    resolved_without_builders: int
+    share_without_builders: float | None  # of the resolved tickets
+    ever_resolved: int
+    reopened: int
+    reopen_rate: float | None  # reopened / ever resolved
+    absence_factor: int | None  # CHAOSS Contributor Absence Factor of the resolvers
+    resolvers: dict[str, int]  # who resolved how many (the resolution each stands on)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def absence_factor(resolved_by: Counter[str]) -> int | None:
+    """The fewest people who together resolved at least half the tickets (None: none)."""
+    total = sum(resolved_by.values())
+    if not total:
+        return None
+    covered = 0
+    for count, (_, resolved) in enumerate(resolved_by.most_common(), start=1):
+        covered += resolved
+        if covered * 2 >= total:
+            return count
+    raise AssertionError("unreachable: the counts sum to the total")  # pragma: no cover
+
+
+def without_builders(ticket: Ticket, builders: set[str], people: set[str]) -> bool:
+    """Resolved now by an enrolled person outside ``builders``, with no builder taking part
+    (never, for a component nobody built according to the log: the check says so too)."""
+    resolution = ticket.resolution
+    return (
+        bool(builders)
+        and resolution is not None
+        and resolution.actor in people
+        and not ticket.touched_by() & builders
+    )
+
+
+def component_stats(
+    component: str, tickets: list[Ticket], builders: set[str], people: set[str]
+) -> ComponentStats:
+    """The figures for one component's ``tickets``."""
+    resolved = [t for t in tickets if t.resolution is not None]
+    hours = [
+        (t.resolution.at - t.opened.at).total_seconds() / 3600
+        for t in resolved
+        if t.resolution is not None
+    ]
+    without = [t for t in resolved if without_builders(t, builders, people)]
+    ever = [t for t in tickets if t.of("resolved")]
+    reopened = [t for t in ever if t.of("reopened")]
+    resolvers = Counter(t.resolution.actor or "(unmapped)" for t in resolved if t.resolution)
+    return ComponentStats(
+        component=component,
+        builders=sorted(builders),
+        tickets=len(tickets),
+        it_broke=sum(1 for t in tickets if t.category == "it-broke"),
+        open=len(tickets) - len(resolved),
+        resolved=len(resolved),
+        median_hours_to_resolve=statistics.median(hours) if hours else None,
+        resolved_without_builders=len(without),
+        share_without_builders=len(without) / len(resolved) if resolved else None,
+        ever_resolved=len(ever),
+        reopened=len(reopened),
+        reopen_rate=len(reopened) / len(ever) if ever else None,
+        absence_factor=absence_factor(resolvers),
+        resolvers=dict(sorted(resolvers.items())),
+    )
+
+
+def support_stats(program: Program) -> list[ComponentStats]:
+    """Per component (most tickets first), then ``*`` for the whole queue (its builders: no
+    one; each ticket is judged against its own component's builders)."""
+    context = build_context(program.state(), program.clock())
+    people = {name for name, person in context.people.items() if not person.service}
+    tickets = fold_tickets(context.facts, context.people)
+    by_component: dict[str, list[Ticket]] = {}
+    for ticket in tickets.values():
+        by_component.setdefault(ticket.component, []).append(ticket)
+    rows = []
+    built: dict[str, set[str]] = {}
+    for component, found in by_component.items():
+        built[component] = component_builders(context.facts, context.owners, component)
+        rows.append(component_stats(component, found, built[component], people))
+    rows.sort(key=lambda row: (-row.tickets, row.component))
+    if not tickets:
+        return rows
+    whole = component_stats("*", list(tickets.values()), set(), people)
+    without = sum(row.resolved_without_builders for row in rows)
+    return [
+        *rows,
+        ComponentStats(
+            **{
+                **asdict(whole),
+                "resolved_without_builders": without,
+                "share_without_builders": without / whole.resolved if whole.resolved else None,
+            }
+        ),
+    ]

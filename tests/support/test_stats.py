@@ -1,0 +1,85 @@
+"""`inhouse support stats` on a known set of tickets: per component the tickets, the median time
+to resolve, the share resolved without its builders, the reopen rate and the Contributor Absence
+Factor of its resolvers (CHAOSS), each figure worked out by hand below."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from inhouse.cli.app import app
+from inhouse.support.queue import open_ticket, reopen_ticket, resolve_ticket
+from inhouse.support.stats import absence_factor, support_stats
+from tests.conftest import Clock
+from tests.people import enrol, lead_env
+from tests.support.test_queue import _program
+
+
+def test_absence_factor_is_the_fewest_people_for_half() -> None:
+    assert absence_factor(Counter()) is None
+    assert absence_factor(Counter(a=5, b=3, c=2)) == 1  # a alone resolved half
+    assert absence_factor(Counter(a=3, b=3, c=2, d=2)) == 2  # 3 of 10, then 6 of 10
+    assert absence_factor(Counter(a=1, b=1, c=1)) == 2  # 1 of 3 is not half; 2 of 3 is
+
+
+def test_stats_on_a_known_set(_isolated: Path, clock: Clock) -> None:
+    lena = _program(_isolated, clock)  # lena built the baseline and configured the gateway
+    zoe, sam, cam = (enrol(lena, name, team="support") for name in ("zoe", "sam", "cam"))
+    start = clock()
+
+    def opened(title: str, category: str, component: str) -> str:
+        return open_ticket(zoe, title, category=category, component=component).id
+
+    # gateway: T-1 resolved by cam after 2 h; T-2 by lena (a builder) after 4 h, reopened a day
+    # in, resolved by cam at 30 h; T-3 (how-to) by sam at 10 h; T-4 still open
+    t1, t2 = opened("502s", "it-broke", "gateway"), opened("slow", "it-broke", "gateway")
+    t3, t4 = opened("which key?", "how-to", "gateway"), opened("more quota", "request", "gateway")
+    # baseline: three tickets, resolved by zoe, sam and cam after 1 h each
+    t5, t6, t7 = (opened(f"install {n}", "it-broke", "baseline") for n in (1, 2, 3))
+    clock.now = start
+    clock.advance(hours=1)
+    for who, ticket in ((zoe, t5), (sam, t6), (cam, t7)):
+        resolve_ticket(who, ticket, note="fixed")
+    clock.advance(hours=1)
+    resolve_ticket(cam, t1, note="restarted")
+    clock.advance(hours=2)
+    resolve_ticket(lena, t2, note="bumped the pool")
+    clock.advance(hours=6)
+    resolve_ticket(sam, t3, note="the guide")
+    clock.now = start
+    clock.advance(hours=24)
+    reopen_ticket(zoe, t2, reason="slow again")
+    clock.advance(hours=6)
+    resolve_ticket(cam, t2, note="the real fix")
+    assert t4 == "T-4"
+
+    rows = {row.component: row for row in support_stats(lena)}
+    assert list(rows) == ["gateway", "baseline", "*"]  # most tickets first
+    gate = rows["gateway"]
+    assert (gate.tickets, gate.it_broke, gate.open, gate.resolved) == (4, 2, 1, 3)
+    assert gate.median_hours_to_resolve == 10.0  # of 2, 30 and 10 hours
+    assert gate.builders == ["lena"]
+    # T-1 (cam) and T-3 (sam) without builders; T-2 had lena resolve it once
+    assert (gate.resolved_without_builders, gate.share_without_builders) == (2, 2 / 3)
+    assert (gate.reopened, gate.ever_resolved, gate.reopen_rate) == (1, 3, 1 / 3)
+    assert gate.resolvers == {"cam": 2, "sam": 1} and gate.absence_factor == 1
+    base = rows["baseline"]
+    assert base.median_hours_to_resolve == 1.0 and base.reopen_rate == 0
+    # zoe, sam and cam resolved one each: nobody alone resolved half
+    assert base.absence_factor == 2 and base.share_without_builders == 1
+    whole = rows["*"]
+    assert (whole.tickets, whole.resolved, whole.resolved_without_builders) == (7, 6, 5)
+    assert whole.resolvers == {"cam": 3, "sam": 2, "zoe": 1} and whole.absence_factor == 1
+
+    shown = json.loads(
+        runner.invoke(app, ["support", "stats", "--json"], env=lead_env(lena)).output
+    )
+    assert [row["component"] for row in shown][-1] == "*"
+    table = runner.invoke(app, ["support", "stats"], env=lead_env(lena)).output
+    assert "67 % (2 of 3)" in table and "33 % (1 of 3)" in table
+
+
+runner = CliRunner()
