@@ -598,13 +598,22 @@ def test_ticket_resolved_without_builder() -> None:
 def test_versions_pinned() -> None:
     current = lock()
     assert run("versions-pinned", current).outcome is Outcome.FAIL
-    ok = fact("drift.review", lock_hash=LOCK, passed=True)
+    ok = fact("drift.review", lock_hash=LOCK, passed=True, pinning_enforced=True)
     assert run("versions-pinned", current, ok, max_age_days=30).outcome is Outcome.PASS
-    drift = fact("drift.review", lock_hash=LOCK, passed=False, drifted=["m0 digest"])
-    assert "m0 digest" in run("versions-pinned", current, drift).reason
-    old = fact("drift.review", at=NOW - timedelta(days=40), lock_hash=LOCK, passed=True)
+    unpinned = fact("drift.review", lock_hash=LOCK, passed=True, pinning_enforced=False)
+    assert "pinning was not on" in run("versions-pinned", current, unpinned).reason
+    finding = {"node": "gpu1 at http://h:11434", "model": "m0", "problem": "digest-mismatch",
+               "detail": "locked a, served b"}  # fmt: skip
+    drift = fact("drift.review", lock_hash=LOCK, passed=False, drifted=["m0 digest"],
+                 findings=[finding], pinning_enforced=True)  # fmt: skip
+    assert (
+        "gpu1 at http://h:11434: m0 digest-mismatch"
+        in run("versions-pinned", current, drift).reason
+    )
+    old = fact("drift.review", at=NOW - timedelta(days=40), lock_hash=LOCK, passed=True,
+               pinning_enforced=True)  # fmt: skip
     assert run("versions-pinned", current, old, max_age_days=30).outcome is Outcome.FAIL
-    other_lock = fact("drift.review", lock_hash="x" * 64, passed=True)
+    other_lock = fact("drift.review", lock_hash="x" * 64, passed=True, pinning_enforced=True)
     assert run("versions-pinned", current, other_lock).outcome is Outcome.FAIL
 
 
@@ -621,10 +630,12 @@ def test_review_held() -> None:
     plan = fact("review.scheduled", every_days=30)
     assert run("review-held").outcome is Outcome.FAIL
     assert "none held" in run("review-held", plan).reason
-    held = fact("review.held", at=NOW - timedelta(days=3), notes="ok")
+    held = fact("review.held", at=NOW - timedelta(days=3), notes="ok", attendees=["lena"])
     assert run("review-held", plan, held).outcome is Outcome.PASS
-    overdue = fact("review.held", at=NOW - timedelta(days=45))
+    overdue = fact("review.held", at=NOW - timedelta(days=45), attendees=["lena"])
     assert "overdue" in run("review-held", plan, overdue).reason
+    absent = fact("review.held", at=NOW - timedelta(days=3), attendees=["omar"])
+    assert "lena recorded it without attending" in run("review-held", plan, absent).reason
 
 
 # -- play 6 ---------------------------------------------------------------------------------------
