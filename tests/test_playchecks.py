@@ -576,8 +576,12 @@ def test_ticket_resolved_without_builder() -> None:
 
     # an imported step counts under its mapped actor only when a lead or the support owner
     # imported it, and only on a ticket the import brought in (with its external link)
-    def imported(kind: str, by: str, **payload: Any) -> Fact:
-        return replace(ticket(kind, by=by, **payload), collector="inhouse support import")
+    def imported(
+        kind: str, by: str, days: float = 0, when: datetime | None = None, **payload: Any
+    ) -> Fact:
+        step = ticket(kind, by=by, days=days, **payload)
+        step = replace(step, collector="inhouse support import")
+        return replace(step, payload={**step.payload, "at": when.isoformat()}) if when else step
 
     link = "https://github.com/acme/help/issues/7"
     outside = imported("ticket.opened", "lena", ticket="gh-7", title="502s", actor="zoe",
@@ -587,6 +591,16 @@ def test_ticket_resolved_without_builder() -> None:
     assert result.outcome is Outcome.PASS and "gh-7 resolved by cam" in result.reason
     # zoe (a pilot user) importing "cam resolved it" is nobody's step
     assert check(outside, replace(fixed_there, by="zoe")).outcome is Outcome.FAIL
+    # an imported step's time is the source's: reopened a day after at the source, though
+    # imported weeks later, is within the window
+    source = NOW - timedelta(days=60)
+    fixed_then = imported("ticket.resolved", "lena", ticket="gh-7", actor="cam", note="x",
+                          when=source)  # fmt: skip
+    broke_again = imported("ticket.reopened", "lena", ticket="gh-7", actor="zoe", text="no",
+                           when=source + timedelta(days=1), days=29)  # fmt: skip
+    refixed = imported("ticket.resolved", "lena", ticket="gh-7", actor="cam", note="y", days=29)
+    result = check(outside, fixed_then, broke_again, refixed)
+    assert result.outcome is Outcome.FAIL and "gh-7 reopened 1 day(s) after cam" in result.reason
     # and an import never speaks for a ticket opened here: lena cannot resolve T-2 as "cam"
     as_cam = imported("ticket.resolved", "lena", ticket="T-2", actor="cam", note="x")
     assert check(by_cam[0], as_cam).outcome is Outcome.FAIL

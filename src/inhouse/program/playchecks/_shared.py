@@ -31,6 +31,7 @@ __all__ = [
     "other_person_elsewhere",
     "parse_component",
     "passing_runs",
+    "step_time",
     "ticket_actor",
 ]
 
@@ -262,6 +263,19 @@ def ticket_actor(fact: Fact, people: Mapping[str, Person]) -> str | None:
     return None
 
 
+def step_time(fact: Fact) -> datetime:
+    """When a ticket step happened: for an imported one, when it did at the source (``at``),
+    so reopen windows and times to resolve are the source's; else when it was recorded."""
+    at = fact.payload.get("at") if fact.collector == IMPORTED_TICKETS else None
+    if not at:
+        return fact.at
+    try:
+        when = datetime.fromisoformat(str(at))
+    except ValueError:
+        return fact.at
+    return when if when.tzinfo else when.replace(tzinfo=fact.at.tzinfo)
+
+
 def fold_tickets(facts: Iterable[Fact], people: Mapping[str, Person]) -> dict[str, Ticket]:
     """The support queue's tickets from the ``ticket.*`` facts that count, oldest first.
 
@@ -288,7 +302,7 @@ def fold_tickets(facts: Iterable[Fact], people: Mapping[str, Person]) -> dict[st
             continue  # an import speaks for tickets it brought in, never for one opened here
         kind = fact.kind.removeprefix("ticket.")
         text = str(payload.get("note") or payload.get("text") or "")
-        step = TicketStep(kind, actor, fact.at, fact, text, payload.get("to"))
+        step = TicketStep(kind, actor, step_time(fact), fact, text, payload.get("to"))
         if kind == "resolved" and ticket.state == "resolved":
             continue
         if kind == "reopened" and ticket.state == "open":
@@ -315,7 +329,8 @@ def _opened(found: dict[str, Ticket], fact: Fact, actor: str, ticket_id: str) ->
         return
     if existing is not None:
         ticket_id = f"T-{fact.id}"
-    step = TicketStep("opened", actor, fact.at, fact, str(payload.get("description") or ""))
+    text = str(payload.get("description") or "")
+    step = TicketStep("opened", actor, step_time(fact), fact, text)
     found[ticket_id] = Ticket(
         id=ticket_id,
         title=str(payload["title"]),
