@@ -16,6 +16,7 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
+from inhouse.baseline.lock import lock_baseline
 from inhouse.pilot.adoption import record_adoption
 from inhouse.pilot.enablement import record_enablement, step_done
 from inhouse.pilot.library import add_prompt
@@ -83,10 +84,10 @@ async def _requests(
         await gateway.usage.flush()
 
 
-def test_play_four_exits_on_measured_use_and_signed_answers(
-    engine: Engine, _isolated: Path, clock: Clock
-) -> None:
-    folder = _isolated
+def walk_play_four(
+    engine: Engine, folder: Path, clock: Clock
+) -> tuple[Program, dict[str, Program]]:
+    """Play 4 walked to exit-met; returns lena's program and each member's."""
     runtimes = {"engine": {"family": "openai", "url": engine.url, "model_path": str(engine.model)}}
     rules = {
         "data_rules": {"default": "allow", "classes": {"email": "redact"}},
@@ -99,6 +100,7 @@ def test_play_four_exits_on_measured_use_and_signed_answers(
     (folder / "workflows").mkdir()
     (folder / "workflows" / "ticket-summary.yaml").write_text(WORKFLOW, encoding="utf-8")
 
+    lock_baseline(lena, None)  # the baseline, measured on the engine: lena is its builder
     # six people, each with their own key on their own machine
     people = {name: enrol(lena, name, team=team) for name, team in TEAMS.items()}
 
@@ -150,6 +152,13 @@ def test_play_four_exits_on_measured_use_and_signed_answers(
     for name in TEAMS:
         answer_survey(people[name], "somewhat" if name == "gus" else "very", "faster tickets")
 
+    return lena, people
+
+
+def test_play_four_exits_on_measured_use_and_signed_answers(
+    engine: Engine, _isolated: Path, clock: Clock
+) -> None:
+    lena, _ = walk_play_four(engine, _isolated, clock)
     status = lena.status()
     play = next(p for p in status["plays"] if p["id"] == "pilot")
     rows = {row["check"]: row for row in [*play["trigger"], *(play["exit"] or [])]}
