@@ -248,7 +248,8 @@ class SourceClient:
         import httpx
 
         try:
-            response = self._client.get(path, params=dict(params or {}))
+            # no params at all (not an empty dict, which would drop a next link's own query)
+            response = self._client.get(path, params=dict(params) if params else None)
         except httpx.HTTPError as err:
             raise InvalidInput(
                 f"cannot reach {self.service} at {self._client.base_url}: {type(err).__name__}"

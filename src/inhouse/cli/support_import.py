@@ -1,0 +1,79 @@
+"""inhouse support import: bring tickets in from where the team already keeps them (GitHub
+issues, Zammad). ``inhouse.cli.support`` calls :func:`register` to add the ``import`` group."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from inhouse.cli._common import JsonOpt, ProgramOpt, Typer, open_program, out_console, print_json
+
+if TYPE_CHECKING:
+    from inhouse.support.importers import ImportReport
+
+__all__ = ["register"]
+
+app = Typer(help="Import tickets from GitHub or Zammad (tokens from the environment).")
+
+
+@app.command("github")
+def github(
+    repo: Annotated[str, typer.Argument(help="OWNER/REPO", show_default=False)],
+    label: Annotated[
+        str,
+        typer.Option("--label", help="Import the issues carrying this label.", show_default=False),
+    ],
+    api_url: Annotated[
+        str, typer.Option("--api-url", help="GitHub's REST API (GitHub Enterprise: its /api/v3).")
+    ] = "https://api.github.com",
+    json: JsonOpt = False,
+    program: ProgramOpt = None,
+) -> None:
+    """Import REPO's issues labelled LABEL (REST API 2022-11-28; token in GITHUB_TOKEN):
+    category from an it-broke/how-to/request label, component from a component:NAME label.
+    Pull requests are skipped; importing again records only what is new."""
+    from inhouse.support.importers import import_github
+
+    _show(import_github(open_program(program), repo, label=label, api_url=api_url), json)
+
+
+@app.command("zammad")
+def zammad(
+    url: Annotated[str, typer.Argument(help="The Zammad's address", show_default=False)],
+    json: JsonOpt = False,
+    program: ProgramOpt = None,
+) -> None:
+    """Import the Zammad's tickets (REST API v1; token in ZAMMAD_TOKEN): category from a tag,
+    component from a component:NAME tag or the group ([support.import.zammad.groups]).
+    Importing again records only what is new."""
+    from inhouse.support.importers import import_zammad
+
+    _show(import_zammad(open_program(program), url), json)
+
+
+def _show(report: ImportReport, json: bool) -> None:
+    if json:
+        print_json(report.as_json())
+        return
+    console = out_console()
+    console.print(
+        f"{report.source}: {report.tickets} ticket(s) read, {len(report.recorded)} step(s) "
+        f"recorded, {report.already} already imported."
+    )
+    for ticket, why in report.skipped:
+        console.print(f"  skipped {ticket}: {why}")
+    for ticket in report.defaulted_category:
+        console.print(f"  {ticket}: no it-broke/how-to/request label, imported as a request")
+    if report.unmapped:
+        console.print(
+            "  not mapped to anyone enrolled (recorded without an actor; map them in "
+            "[support.import.<source>.logins] or give them their roster e-mail):"
+        )
+        for account, steps in sorted(report.unmapped.items()):
+            console.print(f"    {account}: {steps} step(s)")
+
+
+def register(group: typer.Typer) -> None:
+    """Add ``import github`` and ``import zammad`` to the ``support`` group."""
+    group.add_typer(app, name="import", help="Import tickets from GitHub or Zammad.")
