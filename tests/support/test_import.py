@@ -9,12 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from inhouse.cli._common import Typer
 from inhouse.cli.app import app as inhouse
-from inhouse.cli.support_import import register
 from inhouse.errors import ConfigError, NotAllowed
 from inhouse.program import Program
 from inhouse.program.facts import Fact
@@ -254,25 +251,17 @@ def test_importing_twice_changes_nothing_and_a_reopen_at_the_source_comes_in(
     assert len(program.state().facts) == count + 2
 
 
-def _cli() -> typer.Typer:
-    root = typer.Typer()
-    support = Typer()
-    register(support)
-    root.add_typer(support, name="support")
-    return root
-
-
 def test_the_token_reaches_no_fact_no_log_and_no_output(
     program: Program, github: StandInGitHub, zammad: StandInZammad
 ) -> None:
     runner = CliRunner()
     env = lead_env(program)
     args = ["support", "import", "github", "acme/help", "--label", "support"]
-    first = runner.invoke(_cli(), [*args, "--api-url", github.url], env=env)
+    first = runner.invoke(inhouse, [*args, "--api-url", github.url], env=env)
     assert first.exit_code == 0, first.output
     assert "gh:acme/help#2: a pull request" in first.output
     assert "mallory: 1 step(s)" in first.output
-    second = runner.invoke(_cli(), ["support", "import", "zammad", zammad.url, "--json"], env=env)
+    second = runner.invoke(inhouse, ["support", "import", "zammad", zammad.url, "--json"], env=env)
     assert second.exit_code == 0, second.output
     assert json.loads(second.output)["tickets"] == 3
     # the token went to the services, in their own auth headers …
@@ -293,11 +282,11 @@ def test_a_wrong_token_is_a_clear_error_and_records_nothing(
     runner = CliRunner()
     env = {**lead_env(program), "GITHUB_TOKEN": "ghp_wrong0token", "ZAMMAD_TOKEN": "wrong-z"}
     args = ["support", "import", "github", "acme/help", "--label", "support"]
-    result = runner.invoke(_cli(), [*args, "--api-url", github.url], env=env)
+    result = runner.invoke(inhouse, [*args, "--api-url", github.url], env=env)
     assert result.exit_code != 0
     assert "GitHub answered 401 Unauthorized" in result.output
     assert "nothing was recorded" in result.output and "ghp_wrong0token" not in result.output
-    result = runner.invoke(_cli(), ["support", "import", "zammad", zammad.url], env=env)
+    result = runner.invoke(inhouse, ["support", "import", "zammad", zammad.url], env=env)
     assert result.exit_code != 0 and "Zammad answered 401" in result.output
     assert "wrong-z" not in result.output
     assert len(program.state().facts) == before

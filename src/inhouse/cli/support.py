@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from inhouse.cli import support_inventory
+from inhouse.cli import support_import, support_inventory
 from inhouse.cli._common import JsonOpt, ProgramOpt, Typer, open_program, out_console, print_json
 
 if TYPE_CHECKING:
@@ -254,5 +254,5 @@ def _share(value: float | None, part: int, whole: int) -> str:
 
 
 # commands other modules add to this group (they import only Typer at the top, as this one)
-# inhouse.cli.support_import (import github/zammad): not committed yet, registered once it is
+support_import.register(app)
 support_inventory.register(app)

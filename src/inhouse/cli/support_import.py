@@ -45,7 +45,8 @@ def zammad(
     program: ProgramOpt = None,
 ) -> None:
     """Import the Zammad's tickets (REST API v1; token in ZAMMAD_TOKEN): category from a tag,
-    component from a component:NAME tag or the group ([support.import.zammad.groups]).
+    component from a component:NAME tag, or the group through the support.import.zammad.groups
+    table of inhouse.toml.
     Importing again records only what is new."""
     from inhouse.support.importers import import_zammad
 
@@ -68,7 +69,7 @@ def _show(report: ImportReport, json: bool) -> None:
     if report.unmapped:
         console.print(
             "  not mapped to anyone enrolled (recorded without an actor; map them in "
-            "[support.import.<source>.logins] or give them their roster e-mail):"
+            "the support.import.SOURCE.logins table or give them their roster e-mail):"
         )
         for account, steps in sorted(report.unmapped.items()):
             console.print(f"    {account}: {steps} step(s)")
