@@ -22,6 +22,7 @@ from inhouse.pilot.roster import COLLECTOR, enrolled_person, require_lead
 from inhouse.program.collectors import measured_kinds
 from inhouse.program.facts import Fact, Provenance
 from inhouse.program.playbook import Playbook, Role
+from inhouse.program.playchecks._shared import fold_tickets
 from inhouse.usage import active_days
 
 if TYPE_CHECKING:
@@ -113,9 +114,13 @@ def suggest_champions(program: Program) -> Suggestions:
         notes.append("prompts others reuse: the library has no prompts yet (`inhouse prompts add`)")
     tickets: dict[str, int] | None = None
     if "ticket.resolved" in measured_kinds():
+        # who resolved each ticket, as the support queue folds it: the signer of a native step,
+        # the mapped person of an imported one (never whoever ran the import)
         tickets = {}
-        for fact in evidence.facts.of("ticket.resolved"):
-            tickets[fact.by] = tickets.get(fact.by, 0) + 1
+        for ticket in fold_tickets(evidence.facts, program.state().people).values():
+            for step in ticket.steps:
+                if step.kind == "resolved" and step.actor:
+                    tickets[step.actor] = tickets.get(step.actor, 0) + 1
     else:
         notes.append(
             "help given (support tickets resolved) is not measured yet: play 5's support queue "
