@@ -41,7 +41,7 @@ alice-gh = "alice"
 
 
 @pytest.fixture
-def program(_isolated: Path) -> Program:
+def program(_isolated: Path) -> Iterator[Program]:
     """lena leads; alice, bob and carol are enrolled with their roster e-mails."""
     lena = Program.init(_isolated, "Acme", "lena")
     enrol(lena, "alice", team="ml", email="alice@acme.test")
@@ -50,7 +50,8 @@ def program(_isolated: Path) -> Program:
     enrol(lena, "dave", team="ops", email="dave@acme.test")
     config = _isolated / "inhouse.toml"
     config.write_text(config.read_text() + LOGINS)
-    return lena
+    yield lena
+    lena.close()  # on PostgreSQL an open connection left to the collector is a warning
 
 
 def _github(gh: StandInGitHub) -> None:
@@ -224,9 +225,14 @@ def test_zammad_import_maps_actors_and_follows_a_reopened_then_resolved_ticket(
 
 
 def test_importing_twice_changes_nothing_and_a_reopen_at_the_source_comes_in(
-    on_database: str, _isolated: Path, github: StandInGitHub, zammad: StandInZammad
+    on_database: str,
+    _isolated: Path,
+    github: StandInGitHub,
+    zammad: StandInZammad,
+    request: pytest.FixtureRequest,
 ) -> None:
     program = Program.init(_isolated, "Acme", "lena")
+    request.addfinalizer(program.close)  # PostgreSQL: no connection left to the collector
     enrol(program, "alice", email="alice@acme.test")
     enrol(program, "carol", email="carol@acme.test")
     config = _isolated / "inhouse.toml"
