@@ -10,19 +10,61 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from inhouse.errors import InvalidInput, validation_problems
+from inhouse.program.payloads import (
+    AccessRequest,
+    AgentBoundary,
+    AgentRegistered,
+    BaselineLock,
+    BaselineVerify,
+    DriftReview,
+    EnablementCompleted,
+    EnablementStep,
+    FeedbackApplied,
+    Hypothesis,
+    IndicatorsReport,
+    InstallScript,
+    PilotAdoption,
+    PilotChampion,
+    PilotFinding,
+    PilotMember,
+    PromptBody,
+    PromptLabel,
+    PromptMessage,
+    PromptShared,
+    PromptUsage,
+    PromptVariable,
+    PromptVersion,
+    ReviewHeld,
+    ReviewScheduled,
+    SupportQueue,
+    SurveyOpened,
+    SurveyResponse,
+    TaskNamed,
+    TicketOpened,
+    TicketResolved,
+    TicketStep,
+    TrialVerdict,
+    UsageDaily,
+    WorkflowRun,
+    WorkflowSpec,
+)
 
 __all__ = [
     "FACT_KINDS",
     "Fact",
     "FactKind",
     "FactSet",
+    "PilotFinding",
+    "PromptBody",
+    "PromptMessage",
+    "PromptVariable",
     "Provenance",
     "fact_kind",
     "validate_payload",
@@ -93,304 +135,6 @@ class FactSet:
             if fact.kind == kind and (where is None or where(fact)):
                 return fact
         return None
-
-
-# -- payload schemas ----------------------------------------------------------------------------
-
-
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Hypothesis(_Payload):
-    statement: str = Field(min_length=1)
-    aim: Literal["replace-dependency", "unlock-private-workflow"]
-    target: str = Field(min_length=1, description="the dependency or workflow, by name")
-
-
-class AccessRequest(_Payload):
-    person: str = Field(description="who asked to get in")
-    reason: str = ""
-
-
-class TrialVerdict(_Payload):
-    trial: str
-    verdict: Literal["proven", "not-worth-it", "inconclusive"]
-    proven_on: list[Literal["faster", "cheaper", "more-private"]] = Field(default_factory=list)
-    quality_ok: bool
-    summary: str = ""
-    report: str | None = None
-    test_model: bool = False
-
-
-class ModelPin(_Payload):
-    name: str
-    digest: str = Field(min_length=8)
-
-
-class RuntimePin(_Payload):
-    family: str
-    version: str
-
-
-class BaselineLock(_Payload):
-    lock_hash: str = Field(min_length=8)
-    runtime: RuntimePin
-    models: list[ModelPin]
-    rules_hash: str = ""
-    owner: str = Field("", description="the baseline's owner, as the manifest names them")
-
-
-class InstallScript(_Payload):
-    lock_hash: str
-    sha256: str
-    path: str = "install.sh"
-
-
-class BaselineVerify(_Payload):
-    lock_hash: str
-    passed: bool
-    machine: str = ""
-    failures: list[str] = Field(default_factory=list)
-
-
-class TaskNamed(_Payload):
-    task: str = Field(min_length=1)
-    frequency: str = Field(min_length=1, description="e.g. daily, 3/week")
-
-
-class WorkflowSpec(_Payload):
-    workflow: str
-    content_hash: str
-    author: str
-    model: str
-    model_digest: str
-
-
-class WorkflowRun(_Payload):
-    workflow: str
-    content_hash: str
-    lock_hash: str = ""
-    passed: bool
-    pass_rate: float = Field(ge=0, le=1)
-    cases: int = Field(ge=0, default=0)
-
-
-class EnablementCompleted(_Payload):
-    person: str
-    track: str = Field(min_length=1, description="the role-specific enablement taken")
-
-
-class PromptShared(_Payload):
-    prompt: str
-    author: str
-
-
-class UsageDaily(_Payload):
-    day: date
-    person: str
-    requests: int = Field(ge=0)
-    tokens_in: int = Field(ge=0, default=0)
-    tokens_out: int = Field(ge=0, default=0)
-
-
-class SurveyResponse(_Payload):
-    person: str
-    would_resist_losing: bool = Field(description="the answer was 'very disappointed'")
-    comment: str = ""
-    survey: str = ""
-    answer: Literal["very", "somewhat", "not", "no-longer-use"] | None = Field(
-        None, description="how would you feel if you could no longer use it? (Sean Ellis)"
-    )
-    benefit: str = Field("", description="what is the main benefit? (free text)")
-
-
-class SurveyOpened(_Payload):
-    survey: str = Field(min_length=1)
-    closes: datetime
-
-
-class PilotMember(_Payload):
-    person: str
-    track: str = Field(min_length=1, description="the role track (enablement/TRACK.yaml)")
-    action: Literal["added", "removed"] = "added"
-
-
-class EnablementStep(_Payload):
-    person: str
-    track: str
-    step: str = Field(min_length=1)
-    how: str = Field("", description="the evidence that met it, or 'attested' for a word")
-
-
-class PromptMessage(_Payload):
-    role: Literal["system", "user", "assistant"]
-    content: str = Field(description="a Jinja2 template over the declared variables")
-
-
-class PromptVariable(_Payload):
-    type: Literal["string", "integer", "number", "boolean", "list", "object"] = "string"
-    description: str = ""
-    default: Any = Field(None, description="a variable with a default may be left out")
-
-
-class PromptBody(_Payload):
-    """What a library prompt's content hash covers: its messages and typed variables."""
-
-    messages: list[PromptMessage] = Field(min_length=1)
-    variables: dict[str, PromptVariable] = Field(default_factory=dict)
-
-
-class PromptVersion(_Payload):
-    prompt: str = Field(min_length=1)
-    version: int = Field(ge=1)
-    content_hash: str = Field(min_length=8)
-    variables: list[str] = Field(default_factory=list)
-    description: str = ""
-    body: PromptBody | None = Field(
-        None, description="the messages and typed variables; content_hash is their hash"
-    )
-
-
-class PromptLabel(_Payload):
-    prompt: str
-    label: str = Field(min_length=1)
-    version: int = Field(ge=1)
-    state: Literal["moved", "requested", "rollback"] = Field(
-        "moved",
-        description="moved: takes effect; requested: production waits for a second person; "
-        "rollback: production back to the version it held before",
-    )
-
-
-class AdoptionRow(_Payload):
-    person: str
-    active_days: int = Field(ge=0)
-    independent: bool
-    reason: str = ""
-
-
-class PilotAdoption(_Payload):
-    as_of: date
-    window_days: int = Field(ge=1)
-    min_days: int = Field(ge=1)
-    members: list[AdoptionRow]
-
-
-class PromptUsage(_Payload):
-    prompt: str
-    version: int = Field(ge=1)
-    uses: int = Field(ge=0)
-    users: int = Field(ge=0)
-    uses_by_others: int = Field(ge=0, description="uses by people other than its author")
-    last_used: date | None = None
-
-
-class PilotChampion(_Payload):
-    person: str
-    team: str
-
-
-class PilotFinding(_Payload):
-    finding: str = Field(min_length=1)
-    kind: Literal["docs", "prompt", "workflow", "baseline", "other"] = "other"
-
-
-class SupportQueue(_Payload):
-    queue: str
-    owner: str
-
-
-class DriftFinding(_Payload):
-    node: str = Field(description="the runtime node, by name and URL")
-    model: str = ""
-    problem: Literal["missing", "digest-mismatch", "runtime-version-drift", "unpinned-extra"]
-    detail: str = ""
-
-
-class DriftReview(_Payload):
-    lock_hash: str
-    passed: bool
-    drifted: list[str] = Field(default_factory=list)
-    findings: list[DriftFinding] = Field(default_factory=list)
-    nodes: list[str] = Field(default_factory=list, description="the nodes asked")
-    pinning_enforced: bool | None = Field(None, description="the gateway refuses drifted digests")
-
-
-class AgentRegistered(_Payload):
-    agent: str
-
-
-class AgentBoundary(_Payload):
-    agent: str
-    tools: list[str]
-
-
-class ReviewScheduled(_Payload):
-    every_days: int = Field(ge=1)
-    roles: list[str] = Field(default_factory=list, description="who attends, by role")
-
-
-class ReviewDecision(_Payload):
-    item: str
-    decision: Literal["keep", "upgrade", "retire"]
-    reason: str = Field(min_length=1)
-
-
-class ReviewHeld(_Payload):
-    notes: str = ""
-    attendees: list[str] = Field(default_factory=list)
-    decisions: list[ReviewDecision] = Field(default_factory=list)
-    next_due: date | None = None
-
-
-TicketCategory = Literal["it-broke", "how-to", "request"]
-
-
-class TicketOpened(_Payload):
-    ticket: str = Field(min_length=1)
-    title: str = Field(min_length=1)
-    category: TicketCategory
-    component: str = Field(min_length=1, description="baseline, gateway, workflow:N, prompt:N…")
-    description: str = ""
-    external: str | None = Field(None, description="the ticket's link where it is kept")
-    actor: str | None = Field(None, description="imported: who did it, mapped from the source")
-    at: datetime | None = Field(None, description="imported: when it happened at the source")
-
-
-class TicketStep(_Payload):
-    """assigned, commented, reopened: who did it is the signer (or, imported, ``actor``)."""
-
-    ticket: str
-    to: str | None = Field(None, description="assigned: the assignee")
-    text: str = ""
-    actor: str | None = None
-    external: str | None = Field(None, description="imported: the step's id at the source")
-    at: datetime | None = Field(None, description="imported: when it happened at the source")
-
-
-class TicketResolved(_Payload):
-    ticket: str
-    category: str = "it-broke"
-    resolver: str = Field("", description="ignored: the resolver is the signer")
-    builder: str | None = Field(None, description="ignored: builders come from the log")
-    note: str = ""
-    actor: str | None = Field(None, description="imported: the resolver, mapped from the source")
-    external: str | None = Field(None, description="imported: the step's id at the source")
-    at: datetime | None = Field(None, description="imported: when it happened at the source")
-
-
-class IndicatorsReport(_Payload):
-    period_start: date
-    period_end: date
-    leading: dict[str, float]
-    lagging: dict[str, float]
-
-
-class FeedbackApplied(_Payload):
-    finding: str
-    target: Literal["baseline", "workflow"]
-    ref: str = ""
 
 
 @dataclass(frozen=True)
