@@ -1,5 +1,5 @@
-"""Reading the JSON and JSONL files a person writes (workflow inputs, trial tasks, prompt sets) or
-inhouse keeps (manifests): one reader, whose errors name the file and, for JSONL, the line.
+"""Reading the JSON, JSONL and YAML files a person writes (workflow inputs, trial tasks, prompt
+sets, specs) or inhouse keeps (manifests): one reader, whose errors name the file and the line.
 
     rows = read_jsonl_objects(path, shown="data/tickets.jsonl", what="an object of variables")
     for line, row in rows: ...
@@ -14,9 +14,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from inhouse.errors import InvalidInput
 
-__all__ = ["read_json", "read_jsonl", "read_jsonl_objects", "read_text"]
+__all__ = ["load_yaml", "read_json", "read_jsonl", "read_jsonl_objects", "read_text"]
 
 
 def read_text(path: Path, *, shown: str | None = None) -> str:
@@ -40,6 +42,17 @@ def read_json(path: Path, *, shown: str | None = None) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as err:
         raise InvalidInput(f"{name}:{err.lineno}: not JSON ({err.msg})") from None
+
+
+def load_yaml(text: str, *, where: str) -> Any:
+    """YAML ``text``, loaded safely; an error names the file (``where``) and line."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise InvalidInput(f"{where}:{line}: not valid YAML: {problem}") from None
 
 
 def read_jsonl(path: Path, *, shown: str | None = None) -> list[tuple[int, Any]]:

@@ -47,6 +47,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from inhouse.errors import ConfigError, InvalidInput, UnknownPrompt, first_validation_problem
+from inhouse.jsonfiles import load_yaml
 from inhouse.location import CONFIG_NAME
 from inhouse.program.events import canonical_json
 from inhouse.program.facts import (
@@ -58,7 +59,7 @@ from inhouse.program.facts import (
     validate_payload,
 )
 from inhouse.usage.prompts import prompt_use
-from inhouse.workflows.template import bind, render, template_names
+from inhouse.workflows.template import bind, render, short_variables, template_names
 
 if TYPE_CHECKING:
     from inhouse.program import Program
@@ -86,7 +87,6 @@ __all__ = [
     "library",
     "library_settings",
     "list_prompts",
-    "load_yaml",
     "move_label",
     "move_state",
     "new_version",
@@ -194,10 +194,7 @@ class _PromptFile(BaseModel):
     @field_validator("variables", mode="before")
     @classmethod
     def _short_variables(cls, value: Any) -> Any:
-        """``ticket: string`` is short for ``ticket: {type: string}``."""
-        if isinstance(value, Mapping):
-            return {k: {"type": v} if isinstance(v, str) else v for k, v in value.items()}
-        return value
+        return short_variables(value)
 
 
 @dataclass(frozen=True)
@@ -217,17 +214,6 @@ def body_hash(body: PromptBody) -> str:
     is not content: a version's text and variables are)."""
     text = canonical_json(body.model_dump(mode="json"))
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def load_yaml(text: str, *, where: str) -> Any:
-    """YAML, loaded safely; an error names the file and line."""
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(err, "problem", None) or str(err)
-        raise InvalidInput(f"{where}:{line}: not valid YAML: {problem}") from None
 
 
 def _validation_error(err: ValidationError, where: str) -> InvalidInput:

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from inhouse.errors import InvalidInput, first_validation_problem
-from inhouse.jsonfiles import read_text
+from inhouse.jsonfiles import load_yaml, read_text
 from inhouse.location import safe_join
 from inhouse.pilot.library import (
     Draft,
@@ -53,7 +53,6 @@ from inhouse.pilot.library import (
     check_name,
     dump_yaml,
     library,
-    load_yaml,
     move_state,
     plain_body,
     record_move,
@@ -61,6 +60,7 @@ from inhouse.pilot.library import (
     share_version,
 )
 from inhouse.program.facts import PromptBody, PromptMessage, PromptVariable
+from inhouse.workflows.template import short_variables
 
 if TYPE_CHECKING:
     from inhouse.program import Program
@@ -123,9 +123,7 @@ class _FileVersion(BaseModel):
     @field_validator("variables", mode="before")
     @classmethod
     def _short_variables(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: {"type": v} if isinstance(v, str) else v for k, v in value.items()}
-        return value
+        return short_variables(value)
 
 
 class _File(BaseModel):

@@ -35,10 +35,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from inhouse.errors import InhouseError, InvalidInput, validation_problems
+from inhouse.jsonfiles import load_yaml
 from inhouse.location import safe_join
 from inhouse.pilot.evidence import PilotEvidence
 from inhouse.workflows.spec import list_workflows
@@ -336,13 +336,7 @@ def _step(spec: StepSpec, index: int, where: str) -> Step:
 def parse_track(text: str, *, name: str, where: str, workflows: list[str] | None = None) -> Track:
     """Validate a track's YAML ``text``; ``where`` names the file in every error, and
     ``workflows`` (when given) are the program's: a track naming another is refused."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(err, "problem", None) or str(err)
-        raise InvalidInput(f"{where}:{line}: not valid YAML: {problem}") from None
+    data = load_yaml(text, where=where)
     if not isinstance(data, dict):
         raise InvalidInput(f"{where}: a track is a YAML mapping (title, role, steps, …)")
     try:

@@ -37,14 +37,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from inhouse.checks import CheckSpec, parse_checks
 from inhouse.errors import InhouseError, InvalidInput, first_validation_problem
+from inhouse.jsonfiles import load_yaml
 from inhouse.location import safe_join
 from inhouse.program.events import canonical_json
-from inhouse.workflows.template import VariableType, bind, coerce, render, template_names
+from inhouse.workflows.template import (
+    VariableType,
+    bind,
+    coerce,
+    render,
+    short_variables,
+    template_names,
+)
 
 __all__ = [
     "WORKFLOWS_DIR",
@@ -145,10 +152,7 @@ class WorkflowSpec(_Spec):
     @field_validator("variables", mode="before")
     @classmethod
     def _short_variables(cls, value: Any) -> Any:
-        """``ticket: string`` is short for ``ticket: {type: string}``."""
-        if isinstance(value, Mapping):
-            return {k: {"type": v} if isinstance(v, str) else v for k, v in value.items()}
-        return value
+        return short_variables(value)
 
 
 @dataclass(frozen=True)
@@ -218,13 +222,7 @@ def content_hash(data: Any) -> str:
 
 def parse_workflow(text: str, *, where: str, expected_name: str | None = None) -> Workflow:
     """Validate a spec's YAML text; ``where`` names the file in every error."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(err, "problem", None) or str(err)
-        raise InvalidInput(f"{where}:{line}: not valid YAML: {problem}") from None
+    data = load_yaml(text, where=where)
     if not isinstance(data, dict):
         raise InvalidInput(f"{where}: a workflow spec is a YAML mapping (name, owner, prompt, …)")
     try:

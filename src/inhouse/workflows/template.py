@@ -20,7 +20,15 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from inhouse.errors import InvalidInput
 
-__all__ = ["Declared", "VariableType", "bind", "coerce", "render", "template_names"]
+__all__ = [
+    "Declared",
+    "VariableType",
+    "bind",
+    "coerce",
+    "render",
+    "short_variables",
+    "template_names",
+]
 
 VariableType = Literal["string", "integer", "number", "boolean", "list", "object"]
 
@@ -111,6 +119,14 @@ def coerce(kind: VariableType, value: Any, *, where: str, from_text: bool = Fals
         ok = isinstance(value, dict)
     if not ok:
         raise InvalidInput(f"{where}: must be {_article(kind)}, got {_shown(value)}")
+    return value
+
+
+def short_variables(value: Any) -> Any:
+    """Declared variables with the short form spelled out: ``ticket: string`` is short for
+    ``ticket: {type: string}`` (a pydantic ``mode="before"`` validator's body)."""
+    if isinstance(value, Mapping):
+        return {k: {"type": v} if isinstance(v, str) else v for k, v in value.items()}
     return value
 
 
