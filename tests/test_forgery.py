@@ -12,23 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from inhouse.cli.app import app
 from inhouse.errors import InvalidInput, NotAllowed
 from inhouse.identity import load_key
 from inhouse.program import Program, Provenance
+from tests.clitools import cli
 from tests.people import key_file
-
-runner = CliRunner()
-
-
-def cli(*args: str, env: dict[str, str] | None = None, code: int = 0) -> str:
-    result = runner.invoke(app, list(args), env=env)
-    out = result.stdout + result.stderr
-    assert result.exit_code == code, f"{args}: exit {result.exit_code}: {out}"
-    assert "Traceback" not in out
-    return out
 
 
 def _checks(status: dict[str, Any], number: int, part: str = "exit") -> dict[str, dict[str, Any]]:

@@ -9,26 +9,15 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from typer.testing import CliRunner
 
-from inhouse.cli.app import app
 from inhouse.errors import IdentityError, NotAllowed
 from inhouse.identity import SigningKey, load_key
 from inhouse.program import Program
 from inhouse.program.checks import evaluate
 from inhouse.program.evaluation import context_for
 from inhouse.program.events import event_hash, signed_material
+from tests.clitools import cli
 from tests.people import enrol, enrol_cli, key_file
-
-runner = CliRunner()
-
-
-def cli(*args: str, env: dict[str, str] | None = None, code: int = 0) -> str:
-    result = runner.invoke(app, list(args), env=env)
-    out = result.stdout + result.stderr
-    assert result.exit_code == code, f"{args}: exit {result.exit_code}: {out}"
-    assert "Traceback" not in out
-    return out
 
 
 @pytest.fixture
