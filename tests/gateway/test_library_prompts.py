@@ -15,7 +15,8 @@ import openai
 import pytest
 
 from inhouse.gateway import Gateway
-from inhouse.pilot.library import add_prompt, move_label, new_version, prompt_usage
+from inhouse.pilot.library import add_prompt, move_label, new_version
+from inhouse.pilot.library_views import prompt_usage
 from inhouse.program import Program
 from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream
 from tests.engine import Engine, needs_engine

@@ -20,17 +20,19 @@ from inhouse.identity import SigningKey
 from inhouse.pilot.library import (
     add_prompt,
     body_hash,
-    diff_prompts,
     library,
-    list_prompts,
     move_label,
     new_version,
-    prompt_usage,
-    record_prompt_usage,
     rollback,
-    show_prompt,
 )
 from inhouse.pilot.library_files import export_prompts, import_prompts
+from inhouse.pilot.library_views import (
+    diff_prompts,
+    list_prompts,
+    prompt_usage,
+    record_prompt_usage,
+    show_prompt,
+)
 from inhouse.program import Program, Provenance
 from inhouse.program.collectors import measured_kinds
 from inhouse.program.counting import why_uncounted

@@ -80,7 +80,7 @@ def dry_run(
     opened = open_program(program)
     report = run(opened, agent, load_proposed_boundary(boundary, agent), since=since)
     if json:
-        print_json(report.to_json())
+        print_json(report.to_dict())
         return
     console = out_console()
     window = f" since {since}" if since else ""

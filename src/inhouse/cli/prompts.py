@@ -112,7 +112,7 @@ def rollback(name: NameArg, program: ProgramOpt = None) -> None:
 def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     """Every library prompt: author, versions, where its labels point, requests waiting."""
     from inhouse.cli._common import print_rows
-    from inhouse.pilot.library import list_prompts
+    from inhouse.pilot.library_views import list_prompts
 
     rows = list_prompts(open_program(program))
     if not rows and not json:
@@ -131,7 +131,7 @@ def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
 @app.command("show")
 def show(ref: RefArg, program: ProgramOpt = None, json: JsonOpt = False) -> None:
     """A version: its messages, variables, author, hash and labels, and the label history."""
-    from inhouse.pilot.library import dump_yaml, show_prompt
+    from inhouse.pilot.library_views import dump_yaml, show_prompt
 
     data = show_prompt(open_program(program), ref)
     if json:
@@ -163,7 +163,7 @@ def show(ref: RefArg, program: ProgramOpt = None, json: JsonOpt = False) -> None
 @app.command("diff")
 def diff(a: RefArg, b: RefArg, program: ProgramOpt = None) -> None:
     """What changed between two versions (messages, variables, description)."""
-    from inhouse.pilot.library import diff_prompts
+    from inhouse.pilot.library_views import diff_prompts
 
     text = diff_prompts(open_program(program), a, b)
     out_console().print(text or f"{a} and {b} are the same", end="" if text else "\n", markup=False)
@@ -210,7 +210,7 @@ def usage(
     Uses, distinct users, uses by people other than its author, and the last day used, from
     the gateway's usage log."""
     from inhouse.cli._common import print_rows
-    from inhouse.pilot.library import prompt_usage, record_prompt_usage
+    from inhouse.pilot.library_views import prompt_usage, record_prompt_usage
 
     opened = open_program(program)
     rows = record_prompt_usage(opened) if record else prompt_usage(opened)

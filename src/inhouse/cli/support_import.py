@@ -55,7 +55,7 @@ def zammad(
 
 def _show(report: ImportReport, json: bool) -> None:
     if json:
-        print_json(report.as_json())
+        print_json(report.to_dict())
         return
     console = out_console()
     console.print(

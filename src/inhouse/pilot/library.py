@@ -35,35 +35,41 @@ gateway's own key.
 
 from __future__ import annotations
 
-import difflib
-import hashlib
-import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ValidationError
 
-from inhouse.errors import ConfigError, InvalidInput, UnknownPrompt, first_validation_problem
-from inhouse.jsonfiles import load_yaml
-from inhouse.location import CONFIG_NAME
-from inhouse.program.events import canonical_json
+from inhouse.errors import InvalidInput
 from inhouse.program.facts import (
     Fact,
     PromptBody,
-    PromptMessage,
-    PromptVariable,
     Provenance,
     validate_payload,
 )
-from inhouse.usage.prompts import prompt_use
-from inhouse.workflows.template import bind, render, short_variables, template_names
 
 if TYPE_CHECKING:
     from inhouse.program import Program
     from inhouse.program.state import ProgramState
+
+from inhouse.pilot.library_model import LabelMove, Library, Prompt, PromptVersion
+from inhouse.pilot.prompt_spec import (
+    COLLECTOR,
+    LATEST,
+    PRODUCTION,
+    USAGE_COLLECTOR,
+    Draft,
+    LibrarySettings,
+    MoveState,
+    body_hash,
+    check_body,
+    check_label,
+    check_name,
+    library_settings,
+    parse_prompt,
+    parse_ref,
+    program_settings,
+    scan_draft,
+)
 
 __all__ = [
     "COLLECTOR",
@@ -81,387 +87,22 @@ __all__ = [
     "check_body",
     "check_label",
     "check_name",
-    "diff_prompts",
-    "dump_yaml",
     "fold_library",
     "library",
     "library_settings",
-    "list_prompts",
     "move_label",
     "move_state",
     "new_version",
     "parse_prompt",
     "parse_ref",
-    "plain_body",
-    "prompt_usage",
     "record_move",
-    "record_prompt_usage",
     "rollback",
     "scan_draft",
     "share_version",
-    "show_prompt",
 ]
-
-COLLECTOR = "inhouse prompts"
-USAGE_COLLECTOR = "inhouse pilot adoption"
-GATEWAY = "gateway"  # the service whose key signs measured use
-LATEST = "latest"
-PRODUCTION = "production"
-
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-_LABEL = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
-_VARIABLE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-
-MoveState = Literal["moved", "requested", "rollback"]
-
-
-# -- settings ------------------------------------------------------------------------------------
-
-
-class LibrarySettings(BaseModel):
-    """The ``[prompts]`` table of ``inhouse.toml``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    #: moving ``production`` needs a key other than the version's author's
-    promote_needs_second_person: bool = False
-
-
-def library_settings(config: Mapping[str, Any]) -> LibrarySettings:
-    """``[prompts]`` from a parsed ``inhouse.toml`` (all defaults when it is absent)."""
-    try:
-        return LibrarySettings.model_validate(config.get("prompts") or {})
-    except ValidationError as err:
-        problem = first_validation_problem(err)
-        raise ConfigError(f"{CONFIG_NAME}: prompts.{problem.field}: {problem.message}") from None
-
-
-def _settings(program: Program) -> LibrarySettings:
-    from inhouse.program.config import read_config
-
-    return library_settings(read_config(program.folder))
-
-
-# -- names and references ----------------------------------------------------------------------
-
-
-def check_name(name: str) -> str:
-    """A prompt's name: lower-case letters, digits, ``-`` and ``_`` (it names its file too)."""
-    if not _NAME.match(name):
-        raise InvalidInput(
-            f"{name!r} is not a prompt name: lower-case letters, digits, '-' or '_', at most 64"
-        )
-    return name
-
-
-def check_label(label: str) -> str:
-    """A label a person may move: a lower-case word starting with a letter; not ``latest``,
-    which always names the newest version."""
-    if not _LABEL.match(label):
-        raise InvalidInput(
-            f"{label!r} is not a label: lower-case letters, digits, '-' or '_', starting with a "
-            "letter (a number would read as a version)"
-        )
-    if label == LATEST:
-        raise InvalidInput("the latest label is automatic: it always names the newest version")
-    return label
-
-
-def parse_ref(ref: str) -> tuple[str, int | None, str | None]:
-    """``NAME``, ``NAME@VERSION`` or ``NAME@LABEL`` as (name, version, label)."""
-    name, sep, tail = ref.strip().partition("@")
-    check_name(name)
-    if not sep:
-        return name, None, None
-    if tail.isdigit():
-        return name, int(tail), None
-    if not _LABEL.match(tail):
-        raise InvalidInput(f"{ref!r}: after '@' comes a version number or a label")
-    return name, None, tail
-
-
-# -- a prompt file ---------------------------------------------------------------------------
-
-
-class _PromptFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    description: str = ""
-    variables: dict[str, PromptVariable] = Field(default_factory=dict)
-    messages: list[PromptMessage] | None = None
-    template: str | None = Field(None, description="short for one user message")
-
-    @field_validator("variables", mode="before")
-    @classmethod
-    def _short_variables(cls, value: Any) -> Any:
-        return short_variables(value)
-
-
-@dataclass(frozen=True)
-class Draft:
-    """A prompt as a person wrote it, validated: what a new version would record."""
-
-    description: str
-    body: PromptBody
-
-    @property
-    def content_hash(self) -> str:
-        return body_hash(self.body)
-
-
-def body_hash(body: PromptBody) -> str:
-    """``sha256:…`` of the canonical JSON of the messages and typed variables (the description
-    is not content: a version's text and variables are)."""
-    text = canonical_json(body.model_dump(mode="json"))
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _validation_error(err: ValidationError, where: str) -> InvalidInput:
-    problem = first_validation_problem(err)
-    message = problem.message
-    if problem.kind == "extra_forbidden":
-        message = "not a field of a library prompt (description, variables, messages, template)"
-    elif problem.kind == "missing":
-        message = "missing (required)"
-    return InvalidInput(f"{where}: {problem.field or '(top level)'}: {message}")
-
-
-def parse_prompt(text: str, *, where: str) -> Draft:
-    """A prompt file's text, validated: messages (or ``template``), declared typed variables
-    that the templates use, templates that stay in the sandbox."""
-    data = load_yaml(text, where=where)
-    if not isinstance(data, dict):
-        raise InvalidInput(
-            f"{where}: a library prompt is a YAML mapping (description, variables, messages)"
-        )
-    try:
-        spec = _PromptFile.model_validate(data)
-    except ValidationError as err:
-        raise _validation_error(err, where) from None
-    if (spec.messages is None) == (spec.template is None):
-        raise InvalidInput(f"{where}: give messages (a list of role and content) or a template")
-    messages = spec.messages
-    if messages is None:
-        messages = [PromptMessage(role="user", content=spec.template or "")]
-    try:
-        body = PromptBody(messages=messages, variables=spec.variables)
-    except ValidationError as err:
-        raise _validation_error(err, where) from None
-    check_body(body, where=where)
-    return Draft(description=spec.description, body=body)
-
-
-def check_body(body: PromptBody, *, where: str) -> None:
-    """Variable names and defaults, and templates that use only declared variables."""
-    from inhouse.workflows.template import coerce
-
-    for name, variable in body.variables.items():
-        if not _VARIABLE.match(name):
-            raise InvalidInput(
-                f"{where}: variables.{name}: a variable name is letters, digits and '_', "
-                "starting with a letter"
-            )
-        if variable.default is not None:
-            coerce(variable.type, variable.default, where=f"{where}: variables.{name}.default")
-    declared = set(body.variables)
-    for index, message in enumerate(body.messages):
-        spot = f"{where}: messages[{index}].content"
-        unknown = sorted(template_names(message.content, where=spot) - declared)
-        if unknown:
-            raise InvalidInput(
-                f"{spot}: uses {{{{ {unknown[0]} }}}}, which is not declared under variables "
-                f"(declared: {', '.join(sorted(declared)) or 'none'})"
-            )
-
-
-def _texts(draft: Draft) -> Iterable[tuple[str, str]]:
-    """Every text a version would share, with where it is."""
-    if draft.description:
-        yield "description", draft.description
-    for index, message in enumerate(draft.body.messages):
-        yield f"messages[{index}].content", message.content
-    for name, variable in draft.body.variables.items():
-        if variable.description:
-            yield f"variables.{name}.description", variable.description
-        if variable.default is not None:
-            yield f"variables.{name}.default", canonical_json(variable.default)
-
-
-def scan_draft(config: Mapping[str, Any], draft: Draft, *, where: str) -> None:
-    """Refuse a prompt that carries a data class the data-handling rules block for any model
-    (a shared prompt may be sent to any of them), naming the class and where it is."""
-    from inhouse.policy import Scanner, load_rules
-
-    scanner = Scanner.from_config(config)
-    rules = load_rules(config)
-    models = ["", *rules.models_named()]
-    for spot, text in _texts(draft):
-        found = {match.data_class for match in scanner.scan(text)}
-        blocked = sorted(c for c in found if any(rules.action(m, c) == "block" for m in models))
-        if blocked:
-            classes = ", ".join(blocked)
-            raise InvalidInput(
-                f"{where}: refused: {spot} carries {classes}, which the data-handling rules "
-                "block ([data_rules] in inhouse.toml); a shared prompt must not carry it: take "
-                "it out, or make it a variable its user fills in"
-            )
 
 
 # -- the fold ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PromptVersion:
-    """One immutable version of a library prompt."""
-
-    prompt: str
-    version: int
-    content_hash: str
-    description: str
-    body: PromptBody
-    author: str  # whoever signed the version: never a typed name
-    at: datetime
-    fact: int  # the id of the prompt.version fact
-
-    @property
-    def id(self) -> str:
-        """How the gateway's usage log names it: ``NAME@VERSION``."""
-        return f"{self.prompt}@{self.version}"
-
-    def bind(self, given: Mapping[str, Any], *, where: str = "prompt.variables") -> dict[str, Any]:
-        """``given`` checked against the declared variables (an unknown one, a missing one,
-        each type), defaults filled in."""
-        return bind(self.body.variables, given, where=where, subject=f"prompt {self.id}")
-
-    def messages(
-        self, given: Mapping[str, Any], *, where: str = "prompt.variables"
-    ) -> list[dict[str, str]]:
-        """The chat messages for ``given`` variables, rendered in the workflows' sandbox."""
-        values = self.bind(given, where=where)
-        return [
-            {
-                "role": message.role,
-                "content": render(
-                    message.content, values, where=f"prompt {self.id}: messages[{index}]"
-                ),
-            }
-            for index, message in enumerate(self.body.messages)
-        ]
-
-
-@dataclass(frozen=True)
-class LabelMove:
-    """One ``prompt.label`` fact and what it did."""
-
-    prompt: str
-    label: str
-    version: int
-    state: MoveState
-    by: str
-    at: datetime
-    fact: int
-    effective: bool
-    #: why it did not take effect, or whose request it confirmed
-    note: str = ""
-
-    @property
-    def ref(self) -> str:
-        return f"{self.prompt}@{self.version}"
-
-
-@dataclass
-class Prompt:
-    """A library prompt: its versions, where its labels point, and every label move."""
-
-    name: str
-    versions: dict[int, PromptVersion] = field(default_factory=dict)
-    labels: dict[str, int] = field(default_factory=dict)  # latest included
-    moves: list[LabelMove] = field(default_factory=list)
-    #: production's effective versions, oldest first; a rollback returns to the one before
-    production_history: list[int] = field(default_factory=list)
-
-    @property
-    def author(self) -> str:
-        """Who shared it: the signer of its first version."""
-        return self.versions[1].author
-
-    @property
-    def latest(self) -> PromptVersion:
-        return self.versions[max(self.versions)]
-
-    def current(self) -> PromptVersion:
-        """The version to use when none is named: production if labelled, else the latest."""
-        return self.versions[self.labels.get(PRODUCTION, self.labels[LATEST])]
-
-    def labels_of(self, version: int) -> list[str]:
-        return sorted(label for label, at in self.labels.items() if at == version)
-
-    @property
-    def pending(self) -> list[LabelMove]:
-        """Requested moves of production that no second person has confirmed yet."""
-        waiting: dict[int, LabelMove] = {}
-        for move in self.moves:
-            if move.state == "requested" and move.label == PRODUCTION:
-                waiting.setdefault(move.version, move)
-            elif move.effective and move.label == PRODUCTION:
-                waiting.pop(move.version, None)
-        return [m for v, m in waiting.items() if self.labels.get(PRODUCTION) != v]
-
-
-@dataclass
-class Library:
-    """Every library prompt, by name."""
-
-    prompts: dict[str, Prompt] = field(default_factory=dict)
-    second_person: bool = False
-
-    def prompt(self, name: str) -> Prompt:
-        found = self.prompts.get(name)
-        if found is None:
-            known = ", ".join(sorted(self.prompts)) or "none yet"
-            raise UnknownPrompt(
-                f"no prompt {name!r} in the library (prompts: {known})", param="prompt"
-            )
-        return found
-
-    def resolve(self, ref: str, *, param: str | None = "prompt") -> PromptVersion:
-        """The version ``NAME@VERSION`` or ``NAME@LABEL`` names (``NAME`` alone: production if
-        labelled, else the latest); an unknown one is an :class:`UnknownPrompt` naming it."""
-        try:
-            name, version, label = parse_ref(ref)
-        except InvalidInput as err:
-            raise UnknownPrompt(str(err), param=param) from None
-        found = self.prompts.get(name)
-        if found is None:
-            known = ", ".join(sorted(self.prompts)) or "none yet"
-            raise UnknownPrompt(
-                f"no prompt {name!r} in the library (prompts: {known})", param=param
-            )
-        if version is not None:
-            if version not in found.versions:
-                raise UnknownPrompt(
-                    f"prompt {name!r} has no version {version} (versions 1 to "
-                    f"{max(found.versions)})",
-                    param=param,
-                )
-            return found.versions[version]
-        if label is not None:
-            if label not in found.labels:
-                raise UnknownPrompt(
-                    f"prompt {name!r} has no label {label!r} (labels: "
-                    f"{', '.join(sorted(found.labels))})",
-                    param=param,
-                )
-            return found.versions[found.labels[label]]
-        return found.current()
-
-    def find(self, prompt_id: str) -> PromptVersion | None:
-        """The version an exact ``NAME@VERSION`` id names (what the gateway records), or None."""
-        name, _, tail = prompt_id.partition("@")
-        found = self.prompts.get(name)
-        if found is None or not tail.isdigit():
-            return None
-        return found.versions.get(int(tail))
 
 
 def _counts(fact: Fact, services: set[str]) -> bool:
@@ -570,7 +211,7 @@ def _move(found: Library, fact: Fact, second_person: bool) -> None:
 def library(program: Program) -> Library:
     """The program's library now (its ``[prompts]`` settings applied)."""
     return fold_library(
-        program.state(), second_person=_settings(program).promote_needs_second_person
+        program.state(), second_person=program_settings(program).promote_needs_second_person
     )
 
 
@@ -696,151 +337,3 @@ def record_move(
     fact = _record(program, "prompt.label", payload)
     moves = library(program).prompt(version.prompt).moves
     return next(m for m in reversed(moves) if m.fact == fact.id)
-
-
-# -- reading ---------------------------------------------------------------------------------
-
-
-def plain_body(version: PromptVersion) -> dict[str, Any]:
-    """A version's messages and variables as a person writes them (defaults left out): what
-    ``show``, ``diff`` and the export print."""
-    variables: dict[str, Any] = {}
-    for name, variable in version.body.variables.items():
-        entry: dict[str, Any] = {"type": variable.type}
-        if variable.description:
-            entry["description"] = variable.description
-        if variable.default is not None:
-            entry["default"] = variable.default
-        variables[name] = entry
-    data: dict[str, Any] = {
-        "messages": [{"role": m.role, "content": m.content} for m in version.body.messages]
-    }
-    if variables:
-        data["variables"] = variables
-    if version.description:
-        data["description"] = version.description
-    return data
-
-
-def list_prompts(program: Program) -> list[dict[str, Any]]:
-    """One row per prompt: its author, versions, labels and production requests waiting."""
-    rows = []
-    for name, prompt in sorted(library(program).prompts.items()):
-        rows.append(
-            {
-                "name": name,
-                "author": prompt.author,
-                "versions": len(prompt.versions),
-                "labels": dict(sorted(prompt.labels.items())),
-                "pending": [f"{m.ref} by {m.by}" for m in prompt.pending],
-                "description": prompt.current().description,
-            }
-        )
-    return rows
-
-
-def show_prompt(program: Program, ref: str) -> dict[str, Any]:
-    """The version ``ref`` names (its body, author, hash, labels) and its prompt's history."""
-    found = library(program)
-    version = found.resolve(ref, param=None)
-    prompt = found.prompts[version.prompt]
-    return {
-        "prompt": version.prompt,
-        "version": version.version,
-        "id": version.id,
-        "content_hash": version.content_hash,
-        "author": version.author,
-        "at": version.at.isoformat(),
-        "labels": prompt.labels_of(version.version),
-        **plain_body(version),
-        "versions": [
-            {"version": v.version, "author": v.author, "at": v.at.isoformat(),
-             "labels": prompt.labels_of(v.version)}
-            for v in prompt.versions.values()
-        ],
-        "moves": [
-            {"label": m.label, "version": m.version, "state": m.state, "by": m.by,
-             "at": m.at.isoformat(), "effective": m.effective, "note": m.note}
-            for m in prompt.moves
-        ],
-        "pending": [f"{m.ref} by {m.by}" for m in prompt.pending],
-    }  # fmt: skip
-
-
-def dump_yaml(data: Any) -> str:
-    """YAML with sorted keys and multi-line texts as blocks: stable, readable diffs."""
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=True, allow_unicode=True, width=100)
-
-
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _text)
-
-
-def diff_prompts(program: Program, a: str, b: str) -> str:
-    """A unified diff of two versions (messages, variables, description), each named by
-    ``NAME@VERSION`` or ``NAME@LABEL``; empty when they are the same."""
-    found = library(program)
-    old, new = found.resolve(a, param=None), found.resolve(b, param=None)
-    lines = difflib.unified_diff(
-        dump_yaml(plain_body(old)).splitlines(keepends=True),
-        dump_yaml(plain_body(new)).splitlines(keepends=True),
-        fromfile=old.id,
-        tofile=new.id,
-    )
-    return "".join(lines)
-
-
-# -- measured use --------------------------------------------------------------------------------
-
-
-def prompt_usage(program: Program) -> list[dict[str, Any]]:
-    """Per library prompt version used through the gateway: answered uses, distinct users,
-    uses by people other than the version's author, and the last day it was used (the
-    ``prompt.usage`` payloads), from the usage log by SQL; ordered by prompt and version."""
-    found = library(program)
-    sums: dict[tuple[str, int], dict[str, Any]] = {}
-    for row in prompt_use(program.store):
-        version = found.find(row.prompt)
-        if version is None:
-            continue  # an id no library version has: not a library prompt
-        entry = sums.setdefault(
-            (version.prompt, version.version),
-            {"prompt": version.prompt, "version": version.version, "uses": 0, "users": 0,
-             "uses_by_others": 0, "last_used": row.last_day},
-        )  # fmt: skip
-        entry["uses"] += row.requests
-        entry["users"] += 1
-        if row.person != version.author:
-            entry["uses_by_others"] += row.requests
-        entry["last_used"] = max(entry["last_used"], row.last_day)
-    return [sums[key] for key in sorted(sums)]
-
-
-def record_prompt_usage(program: Program) -> list[dict[str, Any]]:
-    """Record a ``prompt.usage`` fact for every version whose use is new or changed since the
-    last one, signed by the gateway's own key (a rollout lead enrols it the first time).
-    Returns the payloads recorded."""
-    program.actor()  # whoever runs it must be enrolled
-    service = program.as_service(GATEWAY)
-    seen: dict[tuple[str, int], dict[str, Any]] = {}
-    for fact in program.state().facts:
-        if fact.kind == "prompt.usage" and fact.by == GATEWAY:
-            payload = fact.payload
-            seen[(str(payload["prompt"]), int(payload["version"]))] = dict(payload)
-    recorded = []
-    for usage in prompt_usage(program):
-        if seen.get((usage["prompt"], usage["version"])) == usage:
-            continue
-        service.record_fact(
-            None, "prompt.usage", usage, provenance=Provenance.MEASURED, collector=USAGE_COLLECTOR
-        )
-        recorded.append(usage)
-    return recorded

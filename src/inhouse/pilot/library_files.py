@@ -51,14 +51,13 @@ from inhouse.pilot.library import (
     check_body,
     check_label,
     check_name,
-    dump_yaml,
     library,
     move_state,
-    plain_body,
     record_move,
     scan_draft,
     share_version,
 )
+from inhouse.pilot.library_views import dump_yaml, plain_body
 from inhouse.program.facts import PromptBody, PromptMessage, PromptVariable
 from inhouse.workflows.template import short_variables
 

@@ -97,7 +97,7 @@ class DryRun:
     not_replayed: int = 0  # calls carried back from earlier answers (judged where made)
     names_only: dict[str, int] = field(default_factory=dict)  # why withheld -> calls
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "agent": self.agent,
             "since": self.since,

@@ -7,7 +7,7 @@ The gateway records a library prompt as ``NAME@VERSION`` (a label resolved to it
 the request came in), so one row is one person's use of one immutable version. Requests that
 named no prompt are left out; only answered ones count (status below 400), whatever key sent
 them (an agent's key is its person's use of the prompt too). The pilot's library sums these per
-version (:func:`inhouse.pilot.library.prompt_usage`).
+version (:func:`inhouse.pilot.library_views.prompt_usage`).
 """
 
 from __future__ import annotations

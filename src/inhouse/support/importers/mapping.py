@@ -308,7 +308,7 @@ class ImportReport:
     unmapped: dict[str, int] = field(default_factory=dict)
     defaulted_category: list[str] = field(default_factory=list)
 
-    def as_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "source": self.source,
             "tickets": self.tickets,

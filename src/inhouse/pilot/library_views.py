@@ -1,0 +1,182 @@
+"""Reading the prompt library and its measured use: listings, one prompt shown, the diff of
+two versions, and the use per version summed from the gateway's usage log."""
+
+from __future__ import annotations
+
+import difflib
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from inhouse.program.facts import (
+    Provenance,
+)
+from inhouse.usage.prompts import prompt_use
+
+if TYPE_CHECKING:
+    from inhouse.program import Program
+
+from inhouse.pilot.library import (
+    USAGE_COLLECTOR,
+    PromptVersion,
+    library,
+)
+from inhouse.pilot.prompt_spec import GATEWAY
+
+__all__ = [
+    "diff_prompts",
+    "dump_yaml",
+    "list_prompts",
+    "plain_body",
+    "prompt_usage",
+    "record_prompt_usage",
+    "show_prompt",
+]
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def plain_body(version: PromptVersion) -> dict[str, Any]:
+    """A version's messages and variables as a person writes them (defaults left out): what
+    ``show``, ``diff`` and the export print."""
+    variables: dict[str, Any] = {}
+    for name, variable in version.body.variables.items():
+        entry: dict[str, Any] = {"type": variable.type}
+        if variable.description:
+            entry["description"] = variable.description
+        if variable.default is not None:
+            entry["default"] = variable.default
+        variables[name] = entry
+    data: dict[str, Any] = {
+        "messages": [{"role": m.role, "content": m.content} for m in version.body.messages]
+    }
+    if variables:
+        data["variables"] = variables
+    if version.description:
+        data["description"] = version.description
+    return data
+
+
+def list_prompts(program: Program) -> list[dict[str, Any]]:
+    """One row per prompt: its author, versions, labels and production requests waiting."""
+    rows = []
+    for name, prompt in sorted(library(program).prompts.items()):
+        rows.append(
+            {
+                "name": name,
+                "author": prompt.author,
+                "versions": len(prompt.versions),
+                "labels": dict(sorted(prompt.labels.items())),
+                "pending": [f"{m.ref} by {m.by}" for m in prompt.pending],
+                "description": prompt.current().description,
+            }
+        )
+    return rows
+
+
+def show_prompt(program: Program, ref: str) -> dict[str, Any]:
+    """The version ``ref`` names (its body, author, hash, labels) and its prompt's history."""
+    found = library(program)
+    version = found.resolve(ref, param=None)
+    prompt = found.prompts[version.prompt]
+    return {
+        "prompt": version.prompt,
+        "version": version.version,
+        "id": version.id,
+        "content_hash": version.content_hash,
+        "author": version.author,
+        "at": version.at.isoformat(),
+        "labels": prompt.labels_of(version.version),
+        **plain_body(version),
+        "versions": [
+            {"version": v.version, "author": v.author, "at": v.at.isoformat(),
+             "labels": prompt.labels_of(v.version)}
+            for v in prompt.versions.values()
+        ],
+        "moves": [
+            {"label": m.label, "version": m.version, "state": m.state, "by": m.by,
+             "at": m.at.isoformat(), "effective": m.effective, "note": m.note}
+            for m in prompt.moves
+        ],
+        "pending": [f"{m.ref} by {m.by}" for m in prompt.pending],
+    }  # fmt: skip
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML with sorted keys and multi-line texts as blocks: stable, readable diffs."""
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=True, allow_unicode=True, width=100)
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _text)
+
+
+def diff_prompts(program: Program, a: str, b: str) -> str:
+    """A unified diff of two versions (messages, variables, description), each named by
+    ``NAME@VERSION`` or ``NAME@LABEL``; empty when they are the same."""
+    found = library(program)
+    old, new = found.resolve(a, param=None), found.resolve(b, param=None)
+    lines = difflib.unified_diff(
+        dump_yaml(plain_body(old)).splitlines(keepends=True),
+        dump_yaml(plain_body(new)).splitlines(keepends=True),
+        fromfile=old.id,
+        tofile=new.id,
+    )
+    return "".join(lines)
+
+
+# -- measured use --------------------------------------------------------------------------------
+
+
+def prompt_usage(program: Program) -> list[dict[str, Any]]:
+    """Per library prompt version used through the gateway: answered uses, distinct users,
+    uses by people other than the version's author, and the last day it was used (the
+    ``prompt.usage`` payloads), from the usage log by SQL; ordered by prompt and version."""
+    found = library(program)
+    sums: dict[tuple[str, int], dict[str, Any]] = {}
+    for row in prompt_use(program.store):
+        version = found.find(row.prompt)
+        if version is None:
+            continue  # an id no library version has: not a library prompt
+        entry = sums.setdefault(
+            (version.prompt, version.version),
+            {"prompt": version.prompt, "version": version.version, "uses": 0, "users": 0,
+             "uses_by_others": 0, "last_used": row.last_day},
+        )  # fmt: skip
+        entry["uses"] += row.requests
+        entry["users"] += 1
+        if row.person != version.author:
+            entry["uses_by_others"] += row.requests
+        entry["last_used"] = max(entry["last_used"], row.last_day)
+    return [sums[key] for key in sorted(sums)]
+
+
+def record_prompt_usage(program: Program) -> list[dict[str, Any]]:
+    """Record a ``prompt.usage`` fact for every version whose use is new or changed since the
+    last one, signed by the gateway's own key (a rollout lead enrols it the first time).
+    Returns the payloads recorded."""
+    program.actor()  # whoever runs it must be enrolled
+    service = program.as_service(GATEWAY)
+    seen: dict[tuple[str, int], dict[str, Any]] = {}
+    for fact in program.state().facts:
+        if fact.kind == "prompt.usage" and fact.by == GATEWAY:
+            payload = fact.payload
+            seen[(str(payload["prompt"]), int(payload["version"]))] = dict(payload)
+    recorded = []
+    for usage in prompt_usage(program):
+        if seen.get((usage["prompt"], usage["version"])) == usage:
+            continue
+        service.record_fact(
+            None, "prompt.usage", usage, provenance=Provenance.MEASURED, collector=USAGE_COLLECTOR
+        )
+        recorded.append(usage)
+    return recorded
