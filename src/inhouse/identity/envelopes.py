@@ -15,10 +15,12 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import IdentityError
-from inhouse.identity.keys import SigningKey, key_id_of, verify_signature
+
+if TYPE_CHECKING:  # the keys (and the cryptography library) load only to seal or check
+    from inhouse.identity.keys import SigningKey
 
 __all__ = [
     "ENROLMENT_TYPE",
@@ -91,6 +93,8 @@ def read_statement(envelope: dict[str, Any]) -> dict[str, Any]:
 
 def open_envelope(envelope: Any, *, where: str = "envelope") -> Envelope:
     """Check an envelope's shape and signature; refuse anything else, naming what is wrong."""
+    from inhouse.identity.keys import key_id_of, verify_signature
+
     if not isinstance(envelope, dict):
         raise IdentityError(f"{where}: not a DSSE envelope (a JSON object)")
     if envelope.get("payloadType") != PAYLOAD_TYPE:

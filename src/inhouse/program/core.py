@@ -13,17 +13,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from inhouse.db import Store
 from inhouse.errors import IdentityError, NotAllowed, ProgramStopped, UnknownPerson
-from inhouse.identity import SigningKey, load_key
 from inhouse.program.checks import Person
 from inhouse.program.config import ProgramSettings
 from inhouse.program.events import Event, EventKind, append, read_events, read_events_after
 from inhouse.program.guards import Blocker
 from inhouse.program.playbook import Playbook, Reach, Role
 from inhouse.program.state import ProgramState, Waiver, apply, fold
+
+if TYPE_CHECKING:
+    from inhouse.identity import SigningKey
 
 __all__ = ["Clock", "ProgramCore", "utcnow"]
 
@@ -64,6 +66,8 @@ class ProgramCore:
         """This process's signing key (loaded on first use from ``INHOUSE_KEY`` or the user's
         config folder)."""
         if self._key is None:
+            from inhouse.identity import load_key
+
             self._key = load_key()
         return self._key
 
@@ -81,7 +85,7 @@ class ProgramCore:
         service's host): what a service measures (the gateway's usage, adoption) is signed by
         it, not by a person. The first time, a rollout lead running this enrols that key,
         vouched for on the record."""
-        from inhouse.identity import create_key
+        from inhouse.identity import create_key, load_key
         from inhouse.location import DATA_DIR
 
         path = self.folder / DATA_DIR / "keys" / f"{name}.key"

@@ -10,10 +10,10 @@ raises an :mod:`inhouse.errors` exception naming the missing evidence.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from inhouse.db import open_store
 from inhouse.errors import InvalidInput, ProgramExists
-from inhouse.identity import SigningKey, create_key, default_key_path, load_key, machine
 from inhouse.location import DATA_DIR, database_url, find_program, inside_program
 from inhouse.program.config import ProgramSettings, read_settings, write_new_config
 from inhouse.program.core import Clock, ProgramCore, utcnow
@@ -24,6 +24,9 @@ from inhouse.program.people import PeopleMixin, check_name
 from inhouse.program.playbook import Role, load_playbook
 from inhouse.program.status_shape import Status
 from inhouse.program.waivers import WaiversMixin
+
+if TYPE_CHECKING:
+    from inhouse.identity import SigningKey
 
 __all__ = ["Clock", "Program"]
 
@@ -74,6 +77,8 @@ class Program(WaiversMixin, PeopleMixin, EvidenceMixin, PlaysMixin, ProgramCore)
                 f"the store at {store.url} already holds a program; point INHOUSE_DATABASE_URL "
                 "at an empty database"
             )
+        from inhouse.identity import create_key, default_key_path, load_key, machine
+
         if key is None:
             key = load_key() if default_key_path().exists() else create_key()
         now = clock()
@@ -131,6 +136,8 @@ class Program(WaiversMixin, PeopleMixin, EvidenceMixin, PlaysMixin, ProgramCore)
     def claim_lead(self) -> None:
         """A program made before identities has no keys: its lead enrols this shell's key as
         theirs, once (trust on first use, recorded; the audit shows it)."""
+        from inhouse.identity import machine
+
         state = self.state()
         if state.keys:
             raise InvalidInput(

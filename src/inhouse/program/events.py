@@ -17,14 +17,16 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from inhouse.db import Store, events
 from inhouse.errors import StoreError
-from inhouse.identity import SigningKey
+
+if TYPE_CHECKING:
+    from inhouse.identity import SigningKey
 
 __all__ = [
     "GENESIS",

@@ -16,10 +16,9 @@ import json
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import IdentityError, InvalidInput, NotAllowed
-from inhouse.identity import ENROLMENT_TYPE, Envelope, fact_predicate_type, open_envelope, seal
 from inhouse.identity import machine as _machine
 from inhouse.location import DATA_DIR
 from inhouse.program.collectors import collector_for
@@ -28,6 +27,9 @@ from inhouse.program.events import EventKind
 from inhouse.program.facts import FACT_KINDS, Fact, Provenance, validate_payload
 from inhouse.program.people import parse_invitation
 from inhouse.program.state import ProgramState
+
+if TYPE_CHECKING:
+    from inhouse.identity import Envelope
 
 __all__ = ["OUTBOX", "EvidenceMixin"]
 
@@ -165,6 +167,8 @@ class EvidenceMixin(ProgramCore):
         return self.state().program_id or self.settings.program_id or ""
 
     def _to_outbox(self, data: dict[str, Any]) -> Fact:
+        from inhouse.identity import fact_predicate_type, seal
+
         predicate = {
             "fact": data,
             "at": self.clock().isoformat(),
@@ -204,6 +208,8 @@ class EvidenceMixin(ProgramCore):
     def seal_enrolment(self, invitation: str, *, at_machine: str | None = None) -> Path:
         """On a machine without the log: sign an enrolment with this machine's key into the
         outbox, for the program's side to import."""
+        from inhouse.identity import ENROLMENT_TYPE, seal
+
         text = parse_invitation(invitation)
         if self.settings.program_id and text.program_id != self.settings.program_id:
             raise InvalidInput("this invitation is for another program")
@@ -222,6 +228,8 @@ class EvidenceMixin(ProgramCore):
     def export_evidence(self, kinds: Iterable[str] = ()) -> list[dict[str, Any]]:
         """Signed envelopes to carry elsewhere: the outbox (on a machine without the log), or
         this key's own facts in the log, re-sealed with this key."""
+        from inhouse.identity import fact_predicate_type, seal
+
         wanted = set(kinds)
         folder = self.folder / DATA_DIR / OUTBOX
         if self.detached():
@@ -260,6 +268,8 @@ class EvidenceMixin(ProgramCore):
         """Append envelopes from another machine, each checked: its signature, its program, an
         enrolled signer (or a valid invitation, for an enrolment), the fact's rules. Returns one
         line per envelope saying what happened; an envelope already imported is skipped."""
+        from inhouse.identity import ENROLMENT_TYPE, open_envelope
+
         state, who = self._begin(None)
         opened = [
             open_envelope(item, where=f"{source} #{n + 1}") for n, item in enumerate(envelopes)

@@ -15,15 +15,18 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import InvalidInput, NotAllowed
-from inhouse.identity import SigningKey, machine
+from inhouse.identity import machine
 from inhouse.program.checks import Person
 from inhouse.program.core import ProgramCore
 from inhouse.program.events import EventKind
 from inhouse.program.playbook import Reach, Role
 from inhouse.program.state import Invitation, ProgramState
+
+if TYPE_CHECKING:
+    from inhouse.identity import SigningKey
 
 __all__ = ["PeopleMixin", "parse_invitation"]
 
