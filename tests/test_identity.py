@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from inhouse.errors import IdentityError, NotAllowed
+from inhouse.errors import IdentityError, NotAllowed, StoreError
 from inhouse.identity import SigningKey, load_key
 from inhouse.program import Program
 from inhouse.program.checks import evaluate
@@ -263,3 +263,67 @@ def test_a_champion_role_is_not_a_way_into_the_pilot(lena: Program, _isolated: P
     enrol_cli(lena, "dora", _isolated / "keys", team="finance")
     cli("person", "role", "dora", "--add", "champion")
     assert "skipping play five" in cli("keys", "issue", "dora", code=3)
+
+
+def _insert(
+    program: Program, kind: str, actor: str, payload: dict[str, object], key: SigningKey | None
+) -> None:
+    """Append an event by hand, as someone with write access to the database file would: the
+    right seq, link and hash, signed by ``key`` (or not at all)."""
+    from datetime import UTC, datetime
+
+    from inhouse.program.events import canonical_json, format_time
+
+    with program.store.engine.begin() as conn:
+        head = conn.execute(text("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")).first()
+        assert head is not None
+        seq, at, body = head.seq + 1, format_time(datetime.now(UTC)), canonical_json(payload)
+        signer = key.key_id if key is not None else None
+        digest = event_hash(seq, at, actor, kind, body, head.hash, signer)
+        conn.execute(
+            text(
+                "INSERT INTO events (seq, at, actor, kind, payload, prev_hash, hash, signer, "
+                "signature) VALUES (:seq, :at, :actor, :kind, :payload, :prev, :hash, :signer, "
+                ":sig)"
+            ),
+            {"seq": seq, "at": at, "actor": actor, "kind": kind, "payload": body,
+             "prev": head.hash, "hash": digest, "signer": signer,
+             "sig": key.sign(signed_material(digest)) if key is not None else None},
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize("signed_by", ["nobody", "a stranger's key"])
+def test_an_event_written_into_the_database_counts_for_nothing(
+    lena: Program, _isolated: Path, signed_by: str
+) -> None:
+    """Someone with the database file appends a well-chained event in omar's name (unsigned, or
+    signed by a key nobody enrolled): the fold stops there, status says so, nothing more is
+    recorded, and the forged fact counts for nothing."""
+    omar = enrol(lena, "omar", team="support")
+    omar.request_access(reason="real")
+    proven = {"trial": "t", "verdict": "proven", "proven_on": ["faster"], "quality_ok": True}
+    verdict = {"kind": "trial.verdict", "version": 1, "provenance": "measured",
+               "collector": "inhouse prove", "payload": proven}  # fmt: skip
+    key = None if signed_by == "nobody" else SigningKey.generate()
+    _insert(lena, "fact.recorded", "omar", verdict, key)
+    fresh = Program.open(_isolated, key=lena.key)
+    status = fresh.status()
+    assert status["warnings"][0].startswith("TAMPERED: the event log does not verify at event")
+    assert not any(f.kind == "trial.verdict" for f in fresh.state().facts)
+    assert any(f.kind == "access.request" for f in fresh.state().facts)  # before it: kept
+    with pytest.raises(StoreError, match="does not verify"):
+        fresh.request_access(reason="more")
+    assert "TAMPERED" in cli("audit", "verify", code=1)
+
+
+def test_a_rechained_rewrite_is_not_folded(lena: Program, _isolated: Path) -> None:
+    seq = _walk(lena)
+    _edit_and_rechain(
+        lena,
+        seq,
+        "UPDATE events SET payload = replace(replace(payload, '\"attested\"', '\"measured\"'), "
+        '\'"comment":"my word"\', \'"collector":"inhouse prove"\') WHERE seq = :s',
+    )
+    state = Program.open(_isolated, key=lena.key).state()
+    assert state.tampered is not None and state.tampered[1] == seq
+    assert not any(f.kind == "trial.verdict" for f in state.facts)

@@ -12,6 +12,7 @@ raw public key.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import os
 import stat
@@ -89,11 +90,15 @@ class SigningKey:
         return base64.b64encode(self.private.sign(data)).decode("ascii")
 
 
+@functools.lru_cache(maxsize=1024)
+def _public(public_key: str) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key))
+
+
 def verify_signature(public_key: str, data: bytes, signature: str) -> bool:
     """Whether ``signature`` (base64) over ``data`` was made by ``public_key`` (base64 raw)."""
     try:
-        key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key))
-        key.verify(base64.b64decode(signature), data)
+        _public(public_key).verify(base64.b64decode(signature), data)
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True

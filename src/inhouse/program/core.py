@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from inhouse.db import Store
-from inhouse.errors import IdentityError, NotAllowed, ProgramStopped, UnknownPerson
+from inhouse.errors import IdentityError, NotAllowed, ProgramStopped, StoreError, UnknownPerson
 from inhouse.program.checks import Person
 from inhouse.program.config import ProgramSettings
 from inhouse.program.events import Event, EventKind, append, read_events, read_events_after
@@ -27,13 +27,24 @@ from inhouse.program.state import ProgramState, Waiver, apply, fold
 if TYPE_CHECKING:
     from inhouse.identity import SigningKey
 
-__all__ = ["Clock", "ProgramCore", "utcnow"]
+__all__ = ["Clock", "ProgramCore", "refuse_if_tampered", "utcnow"]
 
 Clock = Callable[[], datetime]
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def refuse_if_tampered(state: ProgramState) -> None:
+    """Nothing is appended to a log that does not verify: it would sign on top of a forgery."""
+    if state.tampered is not None:
+        problem, seq = state.tampered
+        raise StoreError(
+            f"the event log does not verify at event {seq}: {problem}. Nothing more is recorded "
+            "and nothing after it counts; `inhouse audit verify` reports it, restore the store "
+            "from a backup"
+        )
 
 
 class ProgramCore:
@@ -112,7 +123,7 @@ class ProgramCore:
         """The current state: folded once, then brought up to date with the events since.
         Returns the live object: read it, do not keep it across actions."""
         if self._state is None:
-            self._state = fold(read_events(self.store))
+            self._state = fold(read_events(self.store), lead_key=self.settings.lead_key)
             self.full_folds += 1
         else:
             for event in read_events_after(self.store, self._state.head_seq):
@@ -167,6 +178,7 @@ class ProgramCore:
         ``on_behalf_of`` naming someone else is refused unless the action allows it
         (``behalf_ok``); the caller then records it as on behalf."""
         state = self.state()
+        refuse_if_tampered(state)
         if state.stopped is not None:
             raise ProgramStopped(
                 f"the program stopped on {state.stopped.at:%Y-%m-%d} ({state.stopped.reason}); "

@@ -16,7 +16,7 @@ from inhouse.db import open_store
 from inhouse.errors import InvalidInput, ProgramExists
 from inhouse.location import DATA_DIR, database_url, find_program, inside_program
 from inhouse.program.config import ProgramSettings, read_settings, write_new_config
-from inhouse.program.core import Clock, ProgramCore, utcnow
+from inhouse.program.core import Clock, ProgramCore, refuse_if_tampered, utcnow
 from inhouse.program.events import EventKind, append, read_events
 from inhouse.program.evidence import EvidenceMixin
 from inhouse.program.handoffs import PlaysMixin
@@ -139,6 +139,7 @@ class Program(WaiversMixin, PeopleMixin, EvidenceMixin, PlaysMixin, ProgramCore)
         from inhouse.identity import machine
 
         state = self.state()
+        refuse_if_tampered(state)
         if state.keys:
             raise InvalidInput(
                 "this program already has enrolled keys: join with an invitation instead"

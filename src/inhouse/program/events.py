@@ -77,6 +77,8 @@ class Event:
     hash: str
     signer: str | None = None  # key id; None on events written before identities
     signature: str | None = None
+    raw_at: str = ""  # the exact texts that were hashed (as stored)
+    raw_payload: str = ""
 
 
 def canonical_json(data: Any) -> str:
@@ -126,6 +128,8 @@ def _row_to_event(row: Any) -> Event:
         hash=row.hash,
         signer=row.signer,
         signature=row.signature,
+        raw_at=row.at,
+        raw_payload=row.payload,
     )
 
 
@@ -182,7 +186,19 @@ def append(
                 raise StoreError(f"cannot write to the store at {store.url}: {err.orig}") from None
             time.sleep(0.01 * (attempt + 1))  # SQLite: a concurrent writer holds the lock
             continue
-        return Event(seq, _parse_time(when), actor, kind, payload, prev, digest, signer, signature)
+        return Event(
+            seq,
+            _parse_time(when),
+            actor,
+            kind,
+            payload,
+            prev,
+            digest,
+            signer,
+            signature,
+            when,
+            body,
+        )
     raise StoreError(f"could not append to the event log after {attempts} attempts (contention)")
 
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from inhouse.errors import InvalidInput, NotAllowed
 from inhouse.identity import machine
 from inhouse.program.checks import Person
-from inhouse.program.core import ProgramCore
+from inhouse.program.core import ProgramCore, refuse_if_tampered
 from inhouse.program.events import EventKind
 from inhouse.program.playbook import Reach, Role
 from inhouse.program.state import Invitation, ProgramState
@@ -141,6 +141,7 @@ class PeopleMixin(ProgramCore):
         """Enrol ``key`` for the invited person: the event is signed by that new key."""
         text = parse_invitation(invitation) if isinstance(invitation, str) else invitation
         state = self.state()
+        refuse_if_tampered(state)
         found = self._valid_invitation(state, text)
         if state.keys.get(key.key_id) is not None:
             raise InvalidInput(f"the key {key.key_id} is already enrolled in this program")

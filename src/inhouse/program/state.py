@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from inhouse.program.checks import Person
-from inhouse.program.events import Event, EventKind
+from inhouse.program.events import Event, EventKind, canonical_json, format_time
 from inhouse.program.facts import FACT_KINDS, Fact, FactSet, Provenance
+from inhouse.program.integrity import ChainVerifier, Row
 
 __all__ = [
     "Handoff",
@@ -139,6 +140,10 @@ class ProgramState:
     invitations: dict[str, Invitation] = field(default_factory=dict)  # by token hash
     imported: set[str] = field(default_factory=set)  # envelope digests already in the log
     first_signed_seq: int | None = None
+    # the chain is checked as it is folded: events from the first one that does not verify on
+    # are not applied (``tampered`` says which and why; ``inhouse audit verify`` reports it)
+    verifier: ChainVerifier = field(default_factory=ChainVerifier)
+    tampered: tuple[str, int] | None = None
 
     @property
     def owners(self) -> dict[str, str]:
@@ -261,11 +266,32 @@ def _apply_import(state: ProgramState, event: Event, data: dict[str, Any]) -> No
     state.facts.append(replace(fact, at=_when(predicate.get("at")) or event.at, imported=True))
 
 
+def _row(event: Event) -> Row:
+    return Row(
+        seq=event.seq,
+        at=event.raw_at or format_time(event.at),
+        actor=event.actor,
+        kind=event.kind,
+        payload=event.raw_payload or canonical_json(event.payload),
+        prev_hash=event.prev_hash,
+        hash=event.hash,
+        signer=event.signer,
+        signature=event.signature,
+    )
+
+
 def apply(state: ProgramState, event: Event) -> None:
-    """Apply one event (the next in the chain) to ``state``."""
+    """Apply one event (the next in the chain) to ``state``, once it verifies: an edited,
+    re-chained, stripped or forged event stops the fold there, whatever it says."""
+    state.head_seq = event.seq
+    if state.tampered is not None:
+        return
+    problem = state.verifier.check(_row(event), event.payload)
+    if problem is not None:
+        state.tampered = problem
+        return
     data = event.payload
     kind = event.kind
-    state.head_seq = event.seq
     if event.signer is not None and state.first_signed_seq is None:
         state.first_signed_seq = event.seq
     if kind == EventKind.PROGRAM_CREATED:
@@ -410,9 +436,10 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
         )
 
 
-def fold(events: list[Event]) -> ProgramState:
-    """Replay ``events`` (oldest first) into a new :class:`ProgramState`."""
-    state = ProgramState()
+def fold(events: list[Event], *, lead_key: str | None = None) -> ProgramState:
+    """Replay ``events`` (oldest first) into a new :class:`ProgramState`; ``lead_key`` is the
+    key id ``inhouse.toml`` names as the program's root of trust."""
+    state = ProgramState(verifier=ChainVerifier(lead_key))
     for event in events:
         apply(state, event)
     return state

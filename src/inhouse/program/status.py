@@ -165,6 +165,13 @@ def build_status(
     theater = governance_theater(playbook, state)
     if theater:
         warnings.append(theater)
+    if state.tampered is not None:
+        problem, seq = state.tampered
+        warnings.insert(
+            0,
+            f"TAMPERED: the event log does not verify at event {seq} ({problem}); everything "
+            "shown is as of the event before it, and nothing more can be recorded",
+        )
     warnings.extend(state.shared_machines())
     if state.demo:
         warnings.append(
