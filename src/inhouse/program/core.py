@@ -66,6 +66,8 @@ class ProgramCore:
         self.store = store
         self.clock = clock
         self._key = key
+        #: a sign-in session's delegation (``inhouse web``): carried by every event this signs
+        self._delegation: dict[str, Any] | None = None
         self._state: ProgramState | None = None
         #: how many times this process folded the whole log from its start (a test counts them)
         self.full_folds = 0
@@ -89,6 +91,15 @@ class ProgramCore:
             self.folder, self.settings, self.playbook, self.store, clock=self.clock, key=key
         )
         other._state = None
+        return other
+
+    def delegated(self, session_key: SigningKey, delegation: dict[str, Any]) -> Self:
+        """The same program, acted on by a dashboard session's key for the person whose own key
+        signed ``delegation`` (:mod:`inhouse.identity.delegation`); each event it signs carries
+        the delegation, which the chain's verifier checks. Shares this program's state."""
+        other = self.using(session_key)
+        other._delegation = delegation
+        other._state = self._state
         return other
 
     def as_service(self, name: str) -> Self:
@@ -156,6 +167,8 @@ class ProgramCore:
     def _me(self, state: ProgramState) -> Person:
         key_id = self.key.key_id
         name = state.person_of_key(key_id)
+        if name is None and self._delegation is not None:
+            name = self._delegated_person(state)
         if name is None:
             revoked = state.keys.get(key_id)
             if revoked is not None:
@@ -169,6 +182,21 @@ class ProgramCore:
                 "enrolled key)"
             )
         return state.people[name]
+
+    def _delegated_person(self, state: ProgramState) -> str:
+        """Whom this session key acts for now: its delegation checked as the verifier will."""
+        from inhouse.identity.delegation import delegation_problem
+
+        problem, found = delegation_problem(
+            self._delegation,
+            signer=self.key.key_id,
+            program_id=state.program_id,
+            at=self.clock(),
+            owner_of=state.verifier.keys.owner,
+        )
+        if found is None:
+            raise IdentityError(f"this sign-in no longer acts for anyone: {problem}; sign in again")
+        return found.person
 
     def _begin(
         self, on_behalf_of: str | None, *, behalf_ok: bool = False
@@ -215,6 +243,8 @@ class ProgramCore:
         key: SigningKey | None = None,
     ) -> Event:
         """Append an event signed by this process's key (or ``key``) and apply it."""
+        if key is None and self._delegation is not None:
+            payload = {**payload, "delegation": self._delegation}
         event = append(self.store, kind, actor, payload, at=self.clock(), key=key or self.key)
         if self._state is not None and self._state.head_seq == event.seq - 1:
             apply(self._state, event)

@@ -43,6 +43,8 @@ class _Keys:
         self.revoked: set[str] = set()
         self.invitations: dict[str, str] = {}  # token hash -> invited name
         self.first: Any = None  # event 1, until the enrolment of its key lets us verify it
+        self.program_id = ""  # event 1's hash: what a session delegation must name
+        self.delegated: dict[str, str] = {}  # session key id -> the person it acted for
 
     def owner(self, key_id: str) -> tuple[str, str] | None:
         return None if key_id in self.revoked else self.public.get(key_id)
@@ -53,6 +55,7 @@ def _check_signed(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
     from inhouse.identity import key_id_of, verify_signature
 
     signer = str(row.signer)
+    delegated = False
     self_enrolled = row.kind == EventKind.PERSON_ENROLLED and not payload.get("service")
     if self_enrolled and payload.get("key_id") == signer:
         public = str(payload.get("public_key", ""))
@@ -72,6 +75,11 @@ def _check_signed(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
                 return "event 1 (program.created) does not carry a valid signature of its key"
     else:
         found = keys.owner(signer)
+        if found is None and "delegation" in payload:
+            problem, found = _delegated(row, payload["delegation"], keys)
+            if problem is not None:
+                return problem
+            delegated = True
         if found is None:
             return (
                 f"event {row.seq} ({row.kind}) is signed by key {signer}, which no "
@@ -86,8 +94,39 @@ def _check_signed(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
         )
     if row.actor != person and row.kind != EventKind.PERSON_ENROLLED:
         return f"event {row.seq} names {row.actor} as its actor but was signed by {person}'s key"
+    if delegated:  # a session key counts for this event only, never as an enrolled key
+        keys.delegated[signer] = person
+        return None
     keys.public[signer] = known
     return _learn(row, payload, keys)
+
+
+#: what a sign-in session never signs: the roster's keys stay each person's own act
+_NOT_DELEGABLE = frozenset({EventKind.PROGRAM_CREATED, EventKind.PERSON_INVITED,
+                           EventKind.PERSON_ENROLLED, EventKind.KEY_REVOKED,
+                           EventKind.EVIDENCE_IMPORTED})  # fmt: skip
+
+
+def _delegated(row: Any, data: Any, keys: _Keys) -> tuple[str | None, tuple[str, str] | None]:
+    """An event signed by a dashboard session key: the (public key, person) its delegation lets
+    it act for, or why it does not (:mod:`inhouse.identity.delegation`)."""
+    from datetime import datetime
+
+    from inhouse.identity.delegation import delegation_problem
+
+    where = f"event {row.seq} ({row.kind} by {row.actor}) is signed by session key {row.signer}"
+    if row.kind in _NOT_DELEGABLE:
+        return f"{where}: a session may not sign {row.kind}", None
+    problem, delegation = delegation_problem(
+        data,
+        signer=str(row.signer),
+        program_id=keys.program_id,
+        at=datetime.fromisoformat(str(row.at)),
+        owner_of=keys.owner,
+    )
+    if delegation is None:
+        return f"{where}, but {problem}", None
+    return None, (delegation.session_key, delegation.person)
 
 
 def _learn(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
@@ -182,6 +221,8 @@ class ChainVerifier:
         )
         if found is not None:
             return found
+        if self.checked == 0:
+            self.keys.program_id = row.hash
         if row.signer is None:
             self.unsigned += 1
         else:

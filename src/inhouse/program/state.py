@@ -213,7 +213,7 @@ def _signer(event: Event, state: ProgramState) -> tuple[str, bool]:
     it recorded, unsigned."""
     if event.signer is None:
         return event.actor, False
-    person = state.person_of_key(event.signer)
+    person = state.person_of_key(event.signer) or state.verifier.keys.delegated.get(event.signer)
     return (person, True) if person is not None else (event.actor, False)
 
 

@@ -1,0 +1,210 @@
+"""Delegations: a person's key lets a short-lived session key act for them, in one program.
+
+The dashboard (``inhouse web``) never holds a person's private key. At sign-in it makes a fresh
+Ed25519 *session key* and proposes a statement; ``inhouse web login``, holding the person's own
+key, checks it and signs it. The server then signs that person's browser actions with the
+session key, and every such event carries the signed statement. Whoever verifies the log (the
+fold, ``inhouse audit verify``) accepts an event signed by a session key only with a delegation
+that names exactly that key, this program, a key the roster holds for the actor, and an expiry
+after the event. What this proves, and what it cannot, is in docs/concepts.md ("Signing in to the
+dashboard").
+
+Nothing here knows about rosters or plays: :func:`delegation_problem` takes a lookup from key id
+to (public key, person).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from inhouse.identity.keys import SigningKey, key_id_of, verify_signature
+
+__all__ = [
+    "DELEGATION_TYPE",
+    "MAX_DELEGATION",
+    "Delegation",
+    "delegation_problem",
+    "delegation_statement",
+    "read_delegation",
+    "sign_delegation",
+]
+
+DELEGATION_TYPE = "inhouse-session-delegation-v1"
+#: the longest a person's signature lets a session key act for them, in seconds
+MAX_DELEGATION = 12 * 3600
+_FIELDS = ("type", "program", "person", "key_id", "session_key", "session_key_id", "nonce",
+           "issued", "expires")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Delegation:
+    """A signed statement: ``key_id`` (``person``'s key) lets ``session_key_id`` act for them
+    in ``program`` from ``issued`` until ``expires``."""
+
+    program: str
+    person: str
+    key_id: str
+    session_key: str  # base64 raw Ed25519 public key
+    session_key_id: str
+    nonce: str
+    issued: datetime
+    expires: datetime
+    signature: str
+
+    def statement(self) -> dict[str, str]:
+        return {
+            "type": DELEGATION_TYPE,
+            "program": self.program,
+            "person": self.person,
+            "key_id": self.key_id,
+            "session_key": self.session_key,
+            "session_key_id": self.session_key_id,
+            "nonce": self.nonce,
+            "issued": _text(self.issued),
+            "expires": _text(self.expires),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The form an event carries (``payload["delegation"]``)."""
+        return {"statement": self.statement(), "signature": self.signature}
+
+
+def _text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _material(statement: Mapping[str, Any]) -> bytes:
+    body = json.dumps(dict(statement), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return b"inhouse-delegation-v1\n" + body.encode("utf-8")
+
+
+def delegation_statement(
+    *,
+    program: str,
+    person: str,
+    key_id: str,
+    session_key: str,
+    nonce: str,
+    issued: datetime,
+    expires: datetime,
+) -> dict[str, str]:
+    """The statement a sign-in proposes (the server) and the person's key signs (the CLI)."""
+    return {
+        "type": DELEGATION_TYPE,
+        "program": program,
+        "person": person,
+        "key_id": key_id,
+        "session_key": session_key,
+        "session_key_id": key_id_of(session_key),
+        "nonce": nonce,
+        "issued": _text(issued),
+        "expires": _text(expires),
+    }
+
+
+def sign_delegation(key: SigningKey, statement: Mapping[str, Any]) -> dict[str, Any]:
+    """Sign ``statement`` with ``key`` (the person's own); refused unless it names that key and
+    lasts at most :data:`MAX_DELEGATION`."""
+    from inhouse.errors import IdentityError
+
+    delegation = read_delegation({"statement": dict(statement), "signature": ""})
+    if delegation.key_id != key.key_id:
+        raise IdentityError(
+            f"the sign-in statement names key {delegation.key_id}, not this shell's key "
+            f"{key.key_id}: it was made for someone else"
+        )
+    return {
+        "statement": delegation.statement(),
+        "signature": key.sign(_material(delegation.statement())),
+    }
+
+
+def read_delegation(data: Any) -> Delegation:
+    """Parse a delegation as an event carries it; :class:`IdentityError` naming the problem."""
+    from inhouse.errors import IdentityError
+
+    if not isinstance(data, Mapping) or not isinstance(data.get("statement"), Mapping):
+        raise IdentityError("a delegation is {statement, signature}")
+    statement = data["statement"]
+    missing = [f for f in _FIELDS if not isinstance(statement.get(f), str)]
+    if missing:
+        raise IdentityError(f"the delegation lacks {', '.join(missing)}")
+    extra = sorted(set(statement) - set(_FIELDS))
+    if extra:
+        raise IdentityError(f"the delegation carries unknown fields: {', '.join(extra)}")
+    if statement["type"] != DELEGATION_TYPE:
+        raise IdentityError(f"not a session delegation (type {statement['type']!r})")
+    try:
+        issued = datetime.fromisoformat(statement["issued"])
+        expires = datetime.fromisoformat(statement["expires"])
+        session_id = key_id_of(statement["session_key"])
+    except ValueError as err:
+        raise IdentityError(f"the delegation's times or session key do not parse: {err}") from None
+    if session_id != statement["session_key_id"]:
+        raise IdentityError("the delegation's session key does not match its key id")
+    if issued.tzinfo is None or expires.tzinfo is None:
+        raise IdentityError("the delegation's times must carry a zone")
+    if not issued < expires or (expires - issued).total_seconds() > MAX_DELEGATION:
+        raise IdentityError(
+            f"a delegation lasts more than nothing and at most {MAX_DELEGATION // 3600} hours"
+        )
+    return Delegation(
+        program=statement["program"],
+        person=statement["person"],
+        key_id=statement["key_id"],
+        session_key=statement["session_key"],
+        session_key_id=statement["session_key_id"],
+        nonce=statement["nonce"],
+        issued=issued,
+        expires=expires,
+        signature=str(data.get("signature") or ""),
+    )
+
+
+def delegation_problem(
+    data: Any,
+    *,
+    signer: str,
+    program_id: str,
+    at: datetime,
+    owner_of: Callable[[str], tuple[str, str] | None],
+) -> tuple[str | None, Delegation | None]:
+    """Why ``data`` does not let key ``signer`` act at ``at`` in ``program_id`` (None when it
+    does), and the delegation. ``owner_of`` maps an enrolled, unrevoked key id to (public key,
+    person)."""
+    from inhouse.errors import IdentityError
+
+    try:
+        delegation = read_delegation(data)
+    except IdentityError as err:
+        return str(err), None
+    if delegation.session_key_id != signer:
+        return f"its delegation is for session key {delegation.session_key_id}, not {signer}", None
+    if delegation.program != program_id:
+        return "its delegation was signed for another program", None
+    owner = owner_of(delegation.key_id)
+    if owner is None:
+        return (
+            f"its delegation is signed by key {delegation.key_id}, which no enrolment names "
+            "(or which was revoked)",
+            None,
+        )
+    public, person = owner
+    if person != delegation.person:
+        return (
+            f"its delegation names {delegation.person} but key {delegation.key_id} is {person}'s",
+            None,
+        )
+    if not verify_signature(public, _material(delegation.statement()), delegation.signature):
+        return f"its delegation does not carry a valid signature of {person}'s key", None
+    if not delegation.issued <= at < delegation.expires:
+        return (
+            f"its delegation from {person} holds from {_text(delegation.issued)} to "
+            f"{_text(delegation.expires)}, not at {_text(at)}",
+            None,
+        )
+    return None, delegation
