@@ -664,40 +664,97 @@ def test_use_beyond_pilot() -> None:
     assert result.outcome is Outcome.PASS and result.basis == "measured"
 
 
+def _report(start: str, end: str, *, at: datetime = NOW, partial: bool = False,
+            active: int = 2, lagging: dict[str, float] | None = None) -> Fact:  # fmt: skip
+    return fact(
+        "indicators.report",
+        at=at,
+        period_start=start,
+        period_end=end,
+        partial=partial,
+        leading={"active_users": active, "answered_requests": 40},
+        lagging={"spend_avoided": 4.2} if lagging is None else lagging,
+    )
+
+
 def test_indicators_reported() -> None:
+    people = {**ROSTER, "gateway": Person(name="gateway", service=True)}
+    october = usage("zoe", 3, date(2026, 10, 5)) + usage("omar", 2, date(2026, 10, 20))
     assert run("indicators-reported").outcome is Outcome.FAIL
-    recent = fact(
-        "indicators.report",
-        period_start="2026-10-01",
-        period_end="2026-10-31",
-        leading={"active_users": 14},
-        lagging={"spend_dropped_eur": 420},
-    )
-    assert run("indicators-reported", recent, period_days=31).outcome is Outcome.PASS
-    stale = fact(
-        "indicators.report",
-        period_start="2026-06-01",
-        period_end="2026-06-30",
-        leading={"active_users": 3},
-        lagging={"spend": 1},
-    )
+    honest = _report("2026-10-01", "2026-10-31")
+    result = run("indicators-reported", honest, *october, people=people, period_days=31)
+    assert result.outcome is Outcome.PASS, result.reason
+    stale = _report("2026-06-01", "2026-06-30", lagging={"spend": 1})
     assert "overdue" in run("indicators-reported", stale, period_days=31).reason
-    half = fact(
-        "indicators.report",
-        period_start="2026-10-01",
-        period_end="2026-10-31",
-        leading={"active_users": 14},
-        lagging={},
-    )
-    assert run("indicators-reported", half).outcome is Outcome.FAIL
+    half = _report("2026-10-01", "2026-10-31", lagging={})
+    assert run("indicators-reported", half, *october, people=people).outcome is Outcome.FAIL
 
 
-def test_findings_fed_back() -> None:
+def test_indicators_reported_refuses_a_partial_period_and_an_inflated_report() -> None:
+    people = {**ROSTER, "gateway": Person(name="gateway", service=True)}
+    october = usage("zoe", 3, date(2026, 10, 5)) + usage("omar", 2, date(2026, 10, 20))
+    # a month reported before it ended cannot satisfy the check, said partial or not
+    partial = _report("2026-11-01", "2026-11-30", partial=True)
+    assert "partial" in run("indicators-reported", partial, people=people).reason
+    early = _report("2026-10-01", "2026-10-31", at=datetime(2026, 10, 30, tzinfo=UTC))
+    assert "before the period ended" in run("indicators-reported", early, *october,
+                                            people=people).reason  # fmt: skip
+    # the cheapest forgery: a report whose figures the gateway's signed usage does not back
+    inflated = _report("2026-10-01", "2026-10-31", active=40)
+    result = run("indicators-reported", inflated, *october, people=people)
+    assert result.outcome is Outcome.FAIL and "shows 2" in result.reason
+
+
+def _finding(target: str, by: str = "zoe", at: datetime = NOW - timedelta(days=10)) -> Fact:
+    return fact("finding.opened", by=by, at=at, finding="answers too long", target=target)
+
+
+def _workflow(content: str, *, by: str = "omar", closes: tuple[int, ...] = (),
+              at: datetime = NOW - timedelta(days=2)) -> Fact:  # fmt: skip
+    return fact("workflow.spec", by=by, at=at, workflow="triage", content_hash=content * 16,
+                author=by, model="m", model_digest=DIGEST, closes=list(closes))  # fmt: skip
+
+
+def test_findings_fed_back_by_a_change_that_names_them() -> None:
+    people = {**ROSTER, "zoe": person("zoe", "sales")}
     assert run("findings-fed-back").outcome is Outcome.FAIL
-    recent = fact("feedback.applied", finding="prompts too long", target="workflow")
-    assert run("findings-fed-back", recent, period_days=92).outcome is Outcome.PASS
-    old = fact("feedback.applied", at=NOW - timedelta(days=200), finding="x", target="baseline")
-    assert run("findings-fed-back", old, period_days=92).outcome is Outcome.FAIL
+    v1 = _workflow("a", at=NOW - timedelta(days=30))
+    finding = _finding("workflow:triage")
+    v2 = _workflow("b", closes=(finding.id,))
+    result = run("findings-fed-back", v1, finding, v2, people=people, period_days=92)
+    assert result.outcome is Outcome.PASS and "omar" in result.reason, result.reason
+    # a re-lock that names a baseline finding and changes the lock closes it too
+    base = _finding("baseline")
+    relock = fact("baseline.lock", by="omar", lock_hash="c" * 64, closes=[base.id],
+                  runtime={"family": "llamacpp", "version": "b4500"}, models=[])  # fmt: skip
+    assert run("findings-fed-back", lock(), base, relock, people=people).outcome is Outcome.PASS
+
+
+def test_findings_fed_back_refuses_a_finding_closed_by_hand_or_by_no_change() -> None:
+    people = {**ROSTER, "zoe": person("zoe", "sales")}
+    v1 = _workflow("a", at=NOW - timedelta(days=30))
+    finding = _finding("workflow:triage")
+    ticked = fact("finding.closed", by="omar", finding=finding.id, note="done")
+    result = run("findings-fed-back", v1, finding, ticked, people=people)
+    assert result.outcome is Outcome.FAIL and "by hand" in result.reason
+    # the same version published again, naming the finding, changes nothing
+    again = _workflow("a", closes=(finding.id,))
+    assert run("findings-fed-back", v1, finding, again, people=people).outcome is Outcome.FAIL
+    # a change to another target does not answer it
+    other = fact("prompt.version", by="omar", prompt="triage", version=1,
+                 content_hash="d" * 64, closes=[finding.id])  # fmt: skip
+    assert run("findings-fed-back", finding, other, people=people).outcome is Outcome.FAIL
+    # a re-lock pinning exactly what was locked when the finding was opened answers nothing
+    same = lock()
+    base = _finding("baseline")
+    relock = fact("baseline.lock", by="omar", lock_hash=LOCK, closes=[base.id],
+                  runtime={"family": "llamacpp", "version": "b4500"}, models=[])  # fmt: skip
+    assert run("findings-fed-back", same, base, relock, people=people).outcome is Outcome.FAIL
+    # the opener answering their own finding alone is not feedback
+    own = _finding("workflow:triage", by="omar")
+    mine = _workflow("e", closes=(own.id,))
+    result = run("findings-fed-back", v1, own, mine, people=people)
+    assert result.outcome is Outcome.FAIL and "alone" in result.reason
 
 
 def test_a_check_that_raises_is_an_error_outcome_not_a_crash() -> None:

@@ -5,6 +5,7 @@ windows include both ends; ``inhouse.usage`` stays below the packages that read 
 from __future__ import annotations
 
 import ast
+import json
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from inhouse.db import Store, open_store
 from inhouse.db.schema import gateway_usage
 from inhouse.db.store import migrate
 from inhouse.errors import InvalidInput
+from inhouse.gateway.usage import UsageRecord, insert_usage
 from inhouse.usage import UsageTotals, totals
 
 
@@ -58,8 +60,18 @@ def _row(n: int, day: str, person: str, **extra: object) -> dict[str, object]:
 
 
 def _insert(store: Store, rows: list[dict[str, object]]) -> None:
-    with store.engine.begin() as conn:
-        conn.execute(insert(gateway_usage), rows)
+    """Through the gateway's own writer, so the daily rollups the totals read are kept too."""
+    records = [
+        UsageRecord(
+            **{
+                **{name: value for name, value in row.items() if name != "day"},
+                "stream": bool(row["stream"]),
+                "policy": json.loads(str(row["policy"])),
+            }  # type: ignore[arg-type]
+        )
+        for row in rows
+    ]
+    insert_usage(store, records)
 
 
 @pytest.fixture
@@ -82,11 +94,15 @@ def used(store: Store) -> Store:
 
 def test_totals_per_day_and_person_count_answered_requests_and_their_tokens(used: Store) -> None:
     assert totals(used, ("day", "person")) == [
-        UsageTotals(day="2026-11-01", person="lena", requests=2, tokens_in=150, tokens_out=30),
-        UsageTotals(day="2026-11-01", person="omar", requests=1, tokens_in=7, tokens_out=3),
-        UsageTotals(day="2026-11-02", person="lena", requests=1, tokens_in=10, tokens_out=5),
-        UsageTotals(day="2026-11-03", person="pia", requests=1, tokens_in=1, tokens_out=1),
-    ]
+        UsageTotals(day="2026-11-01", person="lena", requests=2, tokens_in=150, tokens_out=30,
+                    busy_ms=25.0),
+        UsageTotals(day="2026-11-01", person="omar", requests=1, tokens_in=7, tokens_out=3,
+                    busy_ms=12.5),
+        UsageTotals(day="2026-11-02", person="lena", requests=1, tokens_in=10, tokens_out=5,
+                    busy_ms=12.5),
+        UsageTotals(day="2026-11-03", person="pia", requests=1, tokens_in=1, tokens_out=1,
+                    busy_ms=12.5),
+    ]  # fmt: skip
 
 
 def test_totals_per_single_dimension(used: Store) -> None:
@@ -153,7 +169,7 @@ def test_a_day_window_includes_both_ends(used: Store) -> None:
 def test_nothing_used_is_no_rows_and_a_grand_total_of_zero(used: Store) -> None:
     assert totals(used, ("day", "person"), since="2026-12-01") == []
     assert totals(used, "person", since="2026-11-04", until="2026-11-03") == []
-    assert totals(used, ()) == [UsageTotals(requests=5, tokens_in=168, tokens_out=39)]
+    assert totals(used, ()) == [UsageTotals(requests=5, tokens_in=168, tokens_out=39, busy_ms=62.5)]
     assert totals(used, (), since="2027-01-01") == [
         UsageTotals(requests=0, tokens_in=0, tokens_out=0)
     ]
@@ -204,7 +220,7 @@ def test_a_store_from_before_the_totals_index_upgrades_and_keeps_its_usage(
             indexes = {i["name"] for i in inspect(conn).get_indexes("gateway_usage")}
         assert indexes == {"ix_gateway_usage_totals", "ix_gateway_usage_person_day"}
         assert totals(store, "person") == [
-            UsageTotals(person="lena", requests=1, tokens_in=10, tokens_out=5)
+            UsageTotals(person="lena", requests=1, tokens_in=10, tokens_out=5, busy_ms=12.5)
         ]
     finally:
         store.close()

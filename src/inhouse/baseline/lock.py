@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import platform
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from inhouse import __version__
 from inhouse.baseline.drift import find_model
 from inhouse.baseline.manifest import Manifest, read_manifest, runtime_config
-from inhouse.errors import ConfigError, NotAllowed, validation_problems
+from inhouse.errors import ConfigError, InvalidInput, NotAllowed, validation_problems
 from inhouse.program.config import read_config
 from inhouse.program.engine import Program
 from inhouse.program.events import canonical_json
@@ -300,10 +301,20 @@ class LockResult:
         }
 
 
-def lock_baseline(program: Program, actor: str | None) -> LockResult:
+def lock_baseline(
+    program: Program, actor: str | None, *, closes: Sequence[str | int] = ()
+) -> LockResult:
     """``inhouse baseline lock``: measure, write ``inhouse.lock``, record a ``baseline.lock``
-    fact (only when the lock differs from the one the program already records)."""
+    fact (only when the lock differs from the one the program already records). ``closes``
+    names findings about the baseline this re-lock answers (play 6)."""
     who = program.actor(actor)
+    numbers: list[int] = []
+    if closes:
+        from inhouse.program.counting import build_context
+        from inhouse.program.feedback import require_open
+
+        facts = build_context(program.state(), program.clock()).facts
+        numbers = require_open(facts, closes, target="baseline")
     config = read_config(program.folder)
     lock = asyncio.run(measure_lock(program.folder, config))
     if lock.owner not in program.state().people:
@@ -311,14 +322,22 @@ def lock_baseline(program: Program, actor: str | None) -> LockResult:
             f"baseline.owner {lock.owner!r} is not on this program's roster: a rollout lead "
             f"invites them (`inhouse person invite {lock.owner}`)"
         )
-    written = write_lock(program.folder, lock)
     latest = program.state().live_facts(program.clock()).latest("baseline.lock")
+    if numbers and same_lock(latest, lock):
+        raise InvalidInput(
+            f"the lock is unchanged ({lock.lock_hash}): a re-lock that changes nothing answers "
+            f"no finding (#{', #'.join(map(str, numbers))} stay open)"
+        )
+    written = write_lock(program.folder, lock)
     fact = None
     if not same_lock(latest, lock):
+        payload = lock_fact_payload(lock)
+        if numbers:
+            payload["closes"] = numbers
         fact = program.record_fact(
             who.name,
             "baseline.lock",
-            lock_fact_payload(lock),
+            payload,
             provenance=Provenance.MEASURED,
             collector=COLLECTOR,
         )

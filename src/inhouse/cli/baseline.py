@@ -41,7 +41,20 @@ def _runtime(lock: Lock) -> str:
 
 
 @app.command("lock")
-def lock(as_: AsOpt = None, program: ProgramOpt = None, json: JsonOpt = False) -> None:
+def lock(
+    as_: AsOpt = None,
+    program: ProgramOpt = None,
+    json: JsonOpt = False,
+    closes: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--closes",
+            metavar="FINDING",
+            help="A finding about the baseline this re-lock answers (repeatable). The lock must "
+            "change: that is what closes the finding.",
+        ),
+    ] = None,
+) -> None:
     """Pin the runtime and blessed models by digest in inhouse.lock.
 
     Asks the runtime for each blessed model's digest and its version and writes inhouse.lock
@@ -49,7 +62,7 @@ def lock(as_: AsOpt = None, program: ProgramOpt = None, json: JsonOpt = False) -
     """
     from inhouse.baseline.lock import lock_baseline
 
-    result = lock_baseline(open_program(program), as_)
+    result = lock_baseline(open_program(program), as_, closes=closes or ())
     if json:
         print_json(result.to_dict())
         return

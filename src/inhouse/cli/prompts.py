@@ -53,8 +53,18 @@ def _shared(version: PromptVersion, what: str) -> None:
     )
 
 
+ClosesOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--closes",
+        metavar="FINDING",
+        help="A finding about this prompt that this version answers (repeatable; play 6).",
+    ),
+]
+
+
 @app.command("add")
-def add(name: NameArg, file: FileOpt, program: ProgramOpt = None) -> None:
+def add(name: NameArg, file: FileOpt, program: ProgramOpt = None, closes: ClosesOpt = None) -> None:
     """Share a new prompt (its version 1); you, its signer, are its author.
 
     Refused, naming the class, if it carries a data class the data-handling rules block."""
@@ -62,17 +72,19 @@ def add(name: NameArg, file: FileOpt, program: ProgramOpt = None) -> None:
 
     opened = open_program(program)
     text, where = _read(opened.folder, file)
-    _shared(add_prompt(opened, name, text, where=where), "shared")
+    _shared(add_prompt(opened, name, text, where=where, closes=closes or ()), "shared")
 
 
 @app.command("new-version")
-def new_version(name: NameArg, file: FileOpt, program: ProgramOpt = None) -> None:
+def new_version(
+    name: NameArg, file: FileOpt, program: ProgramOpt = None, closes: ClosesOpt = None
+) -> None:
     """Record a prompt's next version (versions never change), signed by you, its author."""
     from inhouse.pilot.library import new_version as record
 
     opened = open_program(program)
     text, where = _read(opened.folder, file)
-    _shared(record(opened, name, text, where=where), "recorded")
+    _shared(record(opened, name, text, where=where, closes=closes or ()), "recorded")
 
 
 def _moved(move: LabelMove) -> None:

@@ -199,6 +199,15 @@ def test(
     ] = None,
     program: ProgramOpt = None,
     json: JsonOpt = False,
+    closes: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--closes",
+            metavar="FINDING",
+            help="A finding about this workflow that this new version answers (repeatable; "
+            "play 6). Refused unless the version is new.",
+        ),
+    ] = None,
 ) -> None:
     """Run the test cases, record the run as play 3's evidence; exit 1 below the pass-rate."""
     import json as jsonlib
@@ -216,7 +225,12 @@ def test(
             bar.update(f"testing {name}", done, total)
 
         report = run_workflow_tests(
-            opened, name, actor=as_, concurrency=concurrency, progress=progress
+            opened,
+            name,
+            actor=as_,
+            concurrency=concurrency,
+            progress=progress,
+            closes=closes or (),
         )
     data = report.to_dict()
     if junit_file is not None:

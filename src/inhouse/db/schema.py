@@ -3,9 +3,21 @@ a test compares the two so they cannot drift apart."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
 
-__all__ = ["events", "gateway_keys", "gateway_usage", "metadata"]
+__all__ = ["events", "gateway_keys", "gateway_usage", "metadata", "usage_daily"]
 
 metadata = MetaData()
 
@@ -79,4 +91,42 @@ gateway_usage = Table(
     # finds a few people's days (play 4's adoption and survey) without reading everyone's, and a
     # person's last active day without reading the whole log (migration 0005)
     Index("ix_gateway_usage_person_day", "person", "day"),
+)
+
+#: Daily rollups of the usage log, kept by the gateway's writer in the same transaction as the
+#: rows it inserts (only rows it really inserted, so a replayed spool never counts twice), and
+#: rebuilt from the raw rows by migration 0007. Plays 4 to 6 read usage here (``inhouse.usage``),
+#: so the raw rows can be compacted away after the data rules' retention without losing a total.
+#: Absent prompt, workflow or agent are stored as '' (a primary key column cannot be NULL on
+#: PostgreSQL). ``answered`` is 1 for a status below 400. ``busy_ms`` sums the requests'
+#: end-to-end times; ``last_at`` is the latest request's time.
+usage_daily = Table(
+    "usage_daily",
+    metadata,
+    Column("day", String(10), nullable=False),
+    Column("person", String(200), nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("agent", String(200), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("prompt_id", String(200), nullable=False),
+    Column("workflow_id", String(200), nullable=False),
+    Column("answered", SmallInteger, nullable=False),
+    Column("requests", BigInteger, nullable=False),
+    Column("tokens_in", BigInteger, nullable=False),
+    Column("tokens_out", BigInteger, nullable=False),
+    Column("busy_ms", Float, nullable=False),
+    Column("last_at", String(40), nullable=False),
+    PrimaryKeyConstraint(
+        "day",
+        "person",
+        "key_id",
+        "agent",
+        "model",
+        "prompt_id",
+        "workflow_id",
+        "answered",
+        name="pk_usage_daily",
+    ),
+    # a few people's days (play 4's adoption, the survey) without reading everyone's
+    Index("ix_usage_daily_person_day", "person", "day"),
 )

@@ -75,6 +75,16 @@ BUILTIN_GROUPS: tuple[CommandGroup, ...] = (
         "Play 4: the pilot — roster, enablement, guides, adoption, champions, findings.",
     ),
     CommandGroup(
+        "inhouse.cli.indicators:app",
+        "indicators",
+        "Play 6: leading and lagging indicators per period, reference prices, minutes saved.",
+    ),
+    CommandGroup(
+        "inhouse.cli.finding:app",
+        "finding",
+        "Play 6: findings to feed back, closed only by a change that names them.",
+    ),
+    CommandGroup(
         "inhouse.cli.prompts:app",
         "prompts",
         "Play 4's shared prompt library: versions, labels, export to git, measured use.",

@@ -29,13 +29,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from inhouse.db import Store
-from inhouse.db.schema import gateway_usage
+from inhouse.db.schema import gateway_usage, usage_daily
 from inhouse.errors import ConfigError
+from inhouse.usage.totals import ANSWERED_BELOW
 
 __all__ = [
     "Clock",
@@ -44,6 +45,8 @@ __all__ = [
     "UsageWriter",
     "insert_usage",
     "new_request_id",
+    "rebuild_rollups",
+    "rollup_deltas",
     "tokens_today",
     "utcnow",
 ]
@@ -122,15 +125,99 @@ class UsageRecord:
 
 
 def insert_usage(store: Store, records: Iterable[UsageRecord]) -> int:
-    """Insert records, ignoring request ids already stored (replays are idempotent)."""
-    rows = [record.row() for record in records]
-    if not rows:
+    """Insert records, ignoring request ids already stored (replays are idempotent), and add
+    the ones really inserted to the daily rollups in the same transaction: a crash between the
+    two cannot happen, and a record replayed from the spool is neither lost nor counted twice.
+    Returns how many records were new."""
+    by_id = {record.request_id: record for record in records}
+    if not by_id:
         return 0
     make = pg_insert if store.dialect == "postgresql" else sqlite_insert
-    statement = make(gateway_usage).on_conflict_do_nothing(index_elements=["request_id"])
+    statement = (
+        make(gateway_usage)
+        .on_conflict_do_nothing(index_elements=["request_id"])
+        .returning(gateway_usage.c.request_id)
+    )
     with store.engine.begin() as conn:
-        conn.execute(statement, rows)
-    return len(rows)
+        inserted = conn.execute(statement, [r.row() for r in by_id.values()]).scalars().all()
+        deltas = rollup_deltas(by_id[str(request_id)] for request_id in inserted)
+        if deltas:
+            conn.execute(_rollup_upsert(store.dialect), deltas)
+    return len(inserted)
+
+
+#: the columns of ``usage_daily`` a rollup row is keyed by, in primary-key order
+_ROLLUP_KEY = ("day", "person", "key_id", "agent", "model", "prompt_id", "workflow_id", "answered")
+
+
+def rollup_deltas(records: Iterable[UsageRecord]) -> list[dict[str, Any]]:
+    """``records`` summed into ``usage_daily`` rows, sorted by key (so two writers upserting
+    the same rows take their locks in the same order and cannot deadlock)."""
+    sums: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for r in records:
+        key = (
+            r.day, r.person, r.key_id, r.agent or "", r.model, r.prompt_id or "",
+            r.workflow_id or "", 1 if r.status < ANSWERED_BELOW else 0,
+        )  # fmt: skip
+        row = sums.get(key)
+        if row is None:
+            sums[key] = {
+                **dict(zip(_ROLLUP_KEY, key, strict=True)),
+                "requests": 1,
+                "tokens_in": r.tokens_in,
+                "tokens_out": r.tokens_out,
+                "busy_ms": r.latency_ms,
+                "last_at": r.at,
+            }
+            continue
+        row["requests"] += 1
+        row["tokens_in"] += r.tokens_in
+        row["tokens_out"] += r.tokens_out
+        row["busy_ms"] += r.latency_ms
+        row["last_at"] = max(row["last_at"], r.at)
+    return [sums[key] for key in sorted(sums)]
+
+
+def _rollup_upsert(dialect: str) -> Any:
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = make(usage_daily)
+    new = statement.excluded
+    latest = func.greatest if dialect == "postgresql" else func.max  # SQLite's max(a, b)
+    return statement.on_conflict_do_update(
+        index_elements=list(_ROLLUP_KEY),
+        set_={
+            "requests": usage_daily.c.requests + new.requests,
+            "tokens_in": usage_daily.c.tokens_in + new.tokens_in,
+            "tokens_out": usage_daily.c.tokens_out + new.tokens_out,
+            "busy_ms": usage_daily.c.busy_ms + new.busy_ms,
+            "last_at": latest(usage_daily.c.last_at, new.last_at),
+        },
+    )
+
+
+def rebuild_rollups(store: Store) -> int:
+    """Recompute ``usage_daily`` from the raw rows (after a bulk load that bypassed the writer,
+    e.g. the benchmark's). Only right while no raw row has been compacted away. Returns the
+    number of rollup rows."""
+    u = gateway_usage.c
+    answered = case((u.status < ANSWERED_BELOW, 1), else_=0)
+    keys = (
+        u.day, u.person, u.key_id, func.coalesce(u.agent, ""), u.model,
+        func.coalesce(u.prompt_id, ""), func.coalesce(u.workflow_id, ""), answered,
+    )  # fmt: skip
+    summed = select(
+        *keys,
+        func.count(),
+        func.coalesce(func.sum(u.tokens_in), 0),
+        func.coalesce(func.sum(u.tokens_out), 0),
+        func.coalesce(func.sum(u.latency_ms), 0.0),
+        func.max(u.at),
+    ).group_by(*keys)
+    columns = [*_ROLLUP_KEY, "requests", "tokens_in", "tokens_out", "busy_ms", "last_at"]
+    with store.engine.begin() as conn:
+        conn.execute(delete(usage_daily))
+        conn.execute(insert(usage_daily).from_select(columns, summed))
+        return int(conn.execute(select(func.count()).select_from(usage_daily)).scalar_one())
 
 
 def tokens_today(store: Store, day: str) -> dict[str, int]:

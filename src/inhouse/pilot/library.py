@@ -35,6 +35,7 @@ gateway's own key.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -238,15 +239,26 @@ def _record(program: Program, kind: str, payload: dict[str, Any]) -> Fact:
     )
 
 
-def share_version(program: Program, name: str, draft: Draft, *, where: str) -> PromptVersion:
+def share_version(
+    program: Program, name: str, draft: Draft, *, where: str, closes: Sequence[str | int] = ()
+) -> PromptVersion:
     """Scan ``draft`` and record it as ``name``'s next version (and, for a first version, the
-    prompt's sharing), signed by this program's key."""
+    prompt's sharing), signed by this program's key. ``closes`` names findings about this
+    prompt the version answers (play 6)."""
     from inhouse.program.config import read_config
+    from inhouse.program.counting import build_context
+    from inhouse.program.feedback import require_open
 
+    numbers: list[int] = []
+    if closes:
+        facts = build_context(program.state(), program.clock()).facts
+        numbers = require_open(facts, closes, target=f"prompt:{name}")
     scan_draft(read_config(program.folder), draft, where=where)
     before = library(program).prompts.get(name)
     number = len(before.versions) + 1 if before is not None else 1
     payload = _version_payload(name, number, draft)
+    if numbers:
+        payload["closes"] = numbers
     who = program.whoami()
     _record(program, "prompt.version", payload)
     if number == 1:
@@ -255,7 +267,9 @@ def share_version(program: Program, name: str, draft: Draft, *, where: str) -> P
     return after.versions[number]
 
 
-def add_prompt(program: Program, name: str, text: str, *, where: str) -> PromptVersion:
+def add_prompt(
+    program: Program, name: str, text: str, *, where: str, closes: Sequence[str | int] = ()
+) -> PromptVersion:
     """Share a new prompt: its version 1, signed by (and so authored by) this program's key.
     ``text`` is the prompt file's content, ``where`` how errors name it."""
     check_name(name)
@@ -267,10 +281,12 @@ def add_prompt(program: Program, name: str, text: str, *, where: str) -> PromptV
             f"{existing.author}): add a version with `inhouse prompts new-version {name} "
             "--file F`"
         )
-    return share_version(program, name, draft, where=where)
+    return share_version(program, name, draft, where=where, closes=closes)
 
 
-def new_version(program: Program, name: str, text: str, *, where: str) -> PromptVersion:
+def new_version(
+    program: Program, name: str, text: str, *, where: str, closes: Sequence[str | int] = ()
+) -> PromptVersion:
     """Record ``name``'s next version; the same content as an existing version is refused
     (versions are immutable: nothing new to record)."""
     prompt = library(program).prompt(check_name(name))
@@ -280,7 +296,7 @@ def new_version(program: Program, name: str, text: str, *, where: str) -> Prompt
         raise InvalidInput(
             f"{where}: the same messages and variables as {same.id}: nothing new to record"
         )
-    return share_version(program, name, draft, where=where)
+    return share_version(program, name, draft, where=where, closes=closes)
 
 
 def move_label(program: Program, ref: str, label: str) -> LabelMove:

@@ -125,6 +125,11 @@ BUILTIN_COLLECTORS: tuple[Collector, ...] = (
         "the periodic review: its cadence, attendees and decisions",
     ),
     Collector(
+        "inhouse indicators",
+        ("indicators.report",),
+        "play 6's indicators for a period, from the gateway's daily rollups",
+    ),
+    Collector(
         "inhouse keys",
         ("agent.registered", "agent.boundary"),
         "a gateway key bound to a local agent, and that agent's tool boundary",

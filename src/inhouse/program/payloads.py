@@ -20,14 +20,20 @@ __all__ = [
     "EnablementCompleted",
     "EnablementStep",
     "FeedbackApplied",
+    "FindingClosed",
+    "FindingOpened",
     "Hypothesis",
+    "IndicatorInput",
     "IndicatorsReport",
     "InstallScript",
+    "LocalCostRates",
+    "MinutesSaved",
     "ModelPin",
     "PilotAdoption",
     "PilotChampion",
     "PilotFinding",
     "PilotMember",
+    "PriceSnapshot",
     "PromptBody",
     "PromptLabel",
     "PromptMessage",
@@ -46,6 +52,7 @@ __all__ = [
     "TicketOpened",
     "TicketResolved",
     "TicketStep",
+    "TrialEconomics",
     "TrialVerdict",
     "UsageDaily",
     "WorkflowRun",
@@ -68,6 +75,31 @@ class AccessRequest(_Payload):
     reason: str = ""
 
 
+class LocalCostRates(_Payload):
+    """The candidate's cost inputs from the trial spec (see :mod:`inhouse.trials.cost`)."""
+
+    watts: float = Field(ge=0)
+    price_per_kwh: float = Field(ge=0)
+    hardware_price: float = Field(ge=0)
+    lifetime_hours: float = Field(gt=0)
+    utilisation: float = Field(gt=0, le=1)
+    currency: str = "USD"
+
+
+class TrialEconomics(_Payload):
+    """What a trial measured and was told about time and money, kept with its verdict so play
+    6 prices real use with the same figures (and a later edit of the spec cannot move them)."""
+
+    status_quo: Literal["api", "manual"]
+    currency: str
+    #: manual: the minutes the trial's author recorded; api: measured end-to-end
+    status_quo_seconds_per_task: float | None = None
+    candidate_seconds_per_task: float | None = None  # measured
+    api_price_input_per_mtok: float | None = None  # api status quo: its listed prices
+    api_price_output_per_mtok: float | None = None
+    local: LocalCostRates | None = None
+
+
 class TrialVerdict(_Payload):
     trial: str
     verdict: Literal["proven", "not-worth-it", "inconclusive"]
@@ -76,6 +108,7 @@ class TrialVerdict(_Payload):
     summary: str = ""
     report: str | None = None
     test_model: bool = False
+    economics: TrialEconomics | None = None
 
 
 class ModelPin(_Payload):
@@ -94,6 +127,7 @@ class BaselineLock(_Payload):
     models: list[ModelPin]
     rules_hash: str = ""
     owner: str = Field("", description="the baseline's owner, as the manifest names them")
+    closes: list[int] = Field(default_factory=list, description="findings this re-lock answers")
 
 
 class InstallScript(_Payload):
@@ -120,6 +154,7 @@ class WorkflowSpec(_Payload):
     author: str
     model: str
     model_digest: str
+    closes: list[int] = Field(default_factory=list, description="findings this version answers")
 
 
 class WorkflowRun(_Payload):
@@ -205,6 +240,7 @@ class PromptVersion(_Payload):
     body: PromptBody | None = Field(
         None, description="the messages and typed variables; content_hash is their hash"
     )
+    closes: list[int] = Field(default_factory=list, description="findings this version answers")
 
 
 class PromptLabel(_Payload):
@@ -335,11 +371,59 @@ class TicketResolved(_Payload):
     at: datetime | None = Field(None, description="imported: when it happened at the source")
 
 
+class IndicatorInput(_Payload):
+    """One input of a lagging indicator, and where it came from."""
+
+    indicator: str
+    name: str
+    value: float | str
+    unit: str = ""
+    source: str
+
+
 class IndicatorsReport(_Payload):
     period_start: date
     period_end: date
+    period: str = Field("", description="the period's label: 2026-11, 2026-W47, or a span")
+    partial: bool = Field(False, description="the period had not ended: figures may change")
     leading: dict[str, float]
+    #: a lagging indicator inhouse could not compute (no prices, no minutes saved) is absent
     lagging: dict[str, float]
+    inputs: list[IndicatorInput] = Field(default_factory=list)
+    report: str = Field("", description="the JSON report's path in the program folder")
+    sha256: str = Field("", description="the JSON report's SHA-256")
+
+
+class PriceSnapshot(_Payload):
+    """A reference API's listed prices, as someone recorded them on a day: spend avoided for a
+    period is priced with the snapshot in force at its end, so later changes never move it."""
+
+    reference: str = Field(min_length=1, description="what is priced, e.g. 'gpt-4o-mini'")
+    price_input_per_mtok: float = Field(ge=0)
+    price_output_per_mtok: float = Field(ge=0)
+    currency: str = Field("USD", min_length=1, max_length=8)
+    source: str = Field(min_length=1, description="where the prices come from")
+    trial_fact: int | None = Field(None, description="copied from this trial.verdict's status quo")
+
+
+class MinutesSaved(_Payload):
+    """A workflow owner's estimate of the minutes one run saves (their word, shown as such)."""
+
+    workflow: str = Field(min_length=1)
+    minutes: float = Field(gt=0, le=24 * 60)
+
+
+class FindingOpened(_Payload):
+    finding: str = Field(min_length=1)
+    target: str = Field(description="baseline, workflow:NAME or prompt:NAME")
+    source: str = Field("", description="where it came from: an indicator, a ticket, the pilot")
+
+
+class FindingClosed(_Payload):
+    """A finding ticked off by hand: shown, never counted as fed back."""
+
+    finding: int = Field(ge=1, description="the finding.opened fact's id")
+    note: str = ""
 
 
 class FeedbackApplied(_Payload):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import ProgramStopped
 from inhouse.program.facts import Fact, Provenance
@@ -22,6 +22,7 @@ from inhouse.trials.headtohead import TrialOutcome, run_head_to_head
 from inhouse.trials.load import PhaseProgress, run_in_fast_loop
 from inhouse.trials.report import ReportFiles, reserve_report, write_report
 from inhouse.trials.reportdata import TrialReport, report_data
+from inhouse.trials.spec import ApiStatusQuo
 from inhouse.trials.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -101,6 +102,30 @@ def _stop_wanted(verdict: Verdict, at_once: bool, ask: AskToStop | None) -> bool
     return at_once or (ask is not None and ask(verdict))
 
 
+def _mean_seconds(seconds: list[float | None]) -> float | None:
+    done = [s for s in seconds if s is not None]
+    return sum(done) / len(done) if done else None
+
+
+def economics(outcome: TrialOutcome) -> dict[str, Any]:
+    """What play 6 needs to price real use like the trial did: each side's time per task and
+    the cost inputs (kept in the signed verdict, so a later edit of the spec cannot move them)."""
+    spec = outcome.plan.spec
+    status_quo = spec.status_quo
+    local = spec.candidate.cost
+    data: dict[str, Any] = {
+        "status_quo": status_quo.kind,
+        "currency": local.currency,
+        "status_quo_seconds_per_task": _mean_seconds(outcome.status_quo.answers.seconds),
+        "candidate_seconds_per_task": _mean_seconds(outcome.candidate.answers.seconds),
+        "local": local.model_dump(),
+    }
+    if isinstance(status_quo, ApiStatusQuo):
+        data["api_price_input_per_mtok"] = status_quo.price_input_per_mtok
+        data["api_price_output_per_mtok"] = status_quo.price_output_per_mtok
+    return data
+
+
 def _record_verdict(program: Program, who: str, outcome: TrialOutcome, files: ReportFiles) -> Fact:
     verdict = outcome.verdict
     return program.record_fact(
@@ -114,6 +139,7 @@ def _record_verdict(program: Program, who: str, outcome: TrialOutcome, files: Re
             "summary": verdict.summary,
             "report": files.html.relative_to(program.folder).as_posix(),
             "test_model": outcome.test_model,
+            "economics": economics(outcome),
         },
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,

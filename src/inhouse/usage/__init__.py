@@ -6,7 +6,13 @@ This package sits below the play packages and the gateway: it imports only :mod:
 and :mod:`inhouse.errors`.
 """
 
-from inhouse.usage.activity import ActiveDay, active_days, last_active, prompts_used
+from inhouse.usage.activity import (
+    ActiveDay,
+    active_days,
+    active_people,
+    last_active,
+    prompts_used,
+)
 from inhouse.usage.totals import ANSWERED_BELOW, DIMENSIONS, Dimension, UsageTotals, totals
 
 __all__ = [
@@ -16,6 +22,7 @@ __all__ = [
     "Dimension",
     "UsageTotals",
     "active_days",
+    "active_people",
     "last_active",
     "prompts_used",
     "totals",

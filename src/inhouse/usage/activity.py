@@ -22,12 +22,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, literal, select, union_all
 
 from inhouse.db import Store
-from inhouse.db.schema import gateway_usage
-from inhouse.usage.totals import ANSWERED_BELOW, day_text
+from inhouse.db.schema import usage_daily
+from inhouse.usage.totals import day_text
 
-__all__ = ["ActiveDay", "active_days", "last_active", "prompts_used"]
+__all__ = ["ActiveDay", "active_days", "active_people", "last_active", "prompts_used"]
 
-_usage = gateway_usage.c
+_usage = usage_daily.c  # the daily rollups: one row per person, day, key, prompt, ...
 _COMPOUND = 200  # selects per UNION ALL (SQLite allows 500)
 
 
@@ -54,7 +54,7 @@ def active_days(
     if not names:
         return []
     query = (
-        select(_usage.person, _usage.day, func.count(), func.max(_usage.at))
+        select(_usage.person, _usage.day, func.sum(_usage.requests), func.max(_usage.last_at))
         .where(_answered(names, agents), *_window(since, until))
         .group_by(_usage.person, _usage.day)
         .order_by(_usage.person, _usage.day)
@@ -67,6 +67,26 @@ def active_days(
     ]
 
 
+def active_people(
+    store: Store, *, since: date | str, until: date | str, agents: bool = False
+) -> dict[str, set[str]]:
+    """Everyone active on each day from ``since`` to ``until`` (days nobody was active are
+    left out): the distinct (day, person) pairs, for counts of daily, weekly and monthly
+    active people over any window."""
+    query = (
+        select(_usage.day, _usage.person)
+        .where(_usage.answered == 1, *_window(since, until))
+        .distinct()
+    )
+    if not agents:
+        query = query.where(_usage.agent == "")
+    found: dict[str, set[str]] = {}
+    with store.engine.connect() as conn:
+        for day, person in conn.execute(query):
+            found.setdefault(str(day), set()).add(str(person))
+    return found
+
+
 def last_active(
     store: Store, people: Iterable[str], *, until: date | str | None = None, agents: bool = False
 ) -> dict[str, str]:
@@ -76,7 +96,7 @@ def last_active(
         return {}
     last = day_text(until, "until") if until is not None else None
     # one MAX per person, not one GROUP BY: each reads its person's newest entries of the
-    # (person, day) index backwards and stops at the first answered request
+    # (person, day) index backwards and stops at the first answered day
     latest = []
     for name in names:
         query = select(literal(name).label("person"), func.max(_usage.day).label("day"))
@@ -106,7 +126,7 @@ def prompts_used(
         return {}
     query = (
         select(_usage.person, _usage.prompt_id)
-        .where(_answered(names, agents), _usage.prompt_id.is_not(None), *_window(since, until))
+        .where(_answered(names, agents), _usage.prompt_id != "", *_window(since, until))
         .distinct()
     )
     found: dict[str, set[str]] = {}
@@ -118,8 +138,8 @@ def prompts_used(
 
 def _answered(names: list[str], agents: bool) -> ColumnElement[Any]:
     who = _usage.person == names[0] if len(names) == 1 else _usage.person.in_(names)
-    condition = and_(who, _usage.status < ANSWERED_BELOW)
-    return condition if agents else and_(condition, _usage.agent.is_(None))
+    condition = and_(who, _usage.answered == 1)
+    return condition if agents else and_(condition, _usage.agent == "")
 
 
 def _window(since: date | str, until: date | str) -> tuple[ColumnElement[Any], ...]:

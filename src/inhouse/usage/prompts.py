@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from inhouse.db import Store
-from inhouse.db.schema import gateway_usage
-from inhouse.usage.totals import ANSWERED_BELOW
+from inhouse.db.schema import usage_daily
 
 __all__ = ["PromptUse", "prompt_use"]
 
-_usage = gateway_usage.c
+_usage = usage_daily.c  # the daily rollups
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,8 +37,8 @@ class PromptUse:
 def prompt_use(store: Store) -> list[PromptUse]:
     """Answered requests per (prompt id, person), ordered by prompt id then person."""
     query = (
-        select(_usage.prompt_id, _usage.person, func.count(), func.max(_usage.day))
-        .where(_usage.prompt_id.is_not(None), _usage.status < ANSWERED_BELOW)
+        select(_usage.prompt_id, _usage.person, func.sum(_usage.requests), func.max(_usage.day))
+        .where(_usage.prompt_id != "", _usage.answered == 1)
         .group_by(_usage.prompt_id, _usage.person)
         .order_by(_usage.prompt_id, _usage.person)
     )

@@ -6,7 +6,9 @@ the event log: requests and tokens per person, day, key, prompt or workflow, or 
     totals(store, ())                                       # one row: everything
 
 By default only answered requests count (status below 400): a refused or failed request is not
-use. The gateway writes the rows (:mod:`inhouse.gateway.usage`); this module only reads them.
+use. The sums are read from the daily rollups (``usage_daily``) the gateway's writer keeps as it
+inserts the raw rows (:mod:`inhouse.gateway.usage`), so they hold after the raw rows are
+compacted and stay quick over millions of requests; this module only reads them.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any, Literal, get_args
 from sqlalchemy import ColumnElement, func, select
 
 from inhouse.db import Store
-from inhouse.db.schema import gateway_usage
+from inhouse.db.schema import usage_daily
 from inhouse.errors import InvalidInput
 
 __all__ = ["ANSWERED_BELOW", "DIMENSIONS", "Dimension", "UsageTotals", "day_text", "totals"]
@@ -33,11 +35,11 @@ DIMENSIONS: tuple[Dimension, ...] = get_args(Dimension)
 ANSWERED_BELOW = 400
 
 _COLUMNS: dict[Dimension, ColumnElement[Any]] = {
-    "day": gateway_usage.c.day,
-    "person": gateway_usage.c.person,
-    "key": gateway_usage.c.key_id,
-    "prompt": gateway_usage.c.prompt_id,
-    "workflow": gateway_usage.c.workflow_id,
+    "day": usage_daily.c.day,
+    "person": usage_daily.c.person,
+    "key": usage_daily.c.key_id,
+    "prompt": usage_daily.c.prompt_id,
+    "workflow": usage_daily.c.workflow_id,
 }
 
 
@@ -49,6 +51,8 @@ class UsageTotals:
     requests: int
     tokens_in: int
     tokens_out: int
+    #: the requests' end-to-end times summed, in ms (more than the wall time where they overlap)
+    busy_ms: float = 0.0
     day: str | None = None
     person: str | None = None
     key: str | None = None
@@ -75,17 +79,18 @@ def totals(
     columns = [_COLUMNS[d] for d in dimensions]
     query = select(
         *columns,
-        func.count(),
-        func.coalesce(func.sum(gateway_usage.c.tokens_in), 0),
-        func.coalesce(func.sum(gateway_usage.c.tokens_out), 0),
+        func.coalesce(func.sum(usage_daily.c.requests), 0),
+        func.coalesce(func.sum(usage_daily.c.tokens_in), 0),
+        func.coalesce(func.sum(usage_daily.c.tokens_out), 0),
+        func.coalesce(func.sum(usage_daily.c.busy_ms), 0.0),
     ).group_by(*columns)
-    query = query.order_by(*(column.asc().nulls_first() for column in columns))
+    query = query.order_by(*(column.asc() for column in columns))  # '' (none) sorts first
     if answered_only:
-        query = query.where(gateway_usage.c.status < ANSWERED_BELOW)
+        query = query.where(usage_daily.c.answered == 1)
     if since is not None:
-        query = query.where(gateway_usage.c.day >= day_text(since, "since"))
+        query = query.where(usage_daily.c.day >= day_text(since, "since"))
     if until is not None:
-        query = query.where(gateway_usage.c.day <= day_text(until, "until"))
+        query = query.where(usage_daily.c.day <= day_text(until, "until"))
     with store.engine.connect() as conn:
         rows = conn.execute(query).all()
     width = len(dimensions)
@@ -94,7 +99,8 @@ def totals(
             requests=int(row[width]),
             tokens_in=int(row[width + 1]),
             tokens_out=int(row[width + 2]),
-            **{d: None if v is None else str(v) for d, v in zip(dimensions, row, strict=False)},
+            busy_ms=float(row[width + 3]),
+            **{d: str(v) or None for d, v in zip(dimensions, row, strict=False)},
         )
         for row in rows
     ]

@@ -24,7 +24,7 @@ from typing import Any
 from inhouse.baseline import Lock, LockedModel, baseline_runtime, find_model, read_lock
 from inhouse.baseline.drift import drifts
 from inhouse.checks import HttpEmbedder, QualityContext, evaluate
-from inhouse.errors import ConfigError, NotAllowed, Refused, RuntimeFault
+from inhouse.errors import ConfigError, InvalidInput, NotAllowed, Refused, RuntimeFault
 from inhouse.program import Program, Provenance
 from inhouse.program.facts import Fact
 from inhouse.runtimes import ChatMessage, ChatRequest, Runtime, RuntimeConfig, open_runtime
@@ -234,7 +234,13 @@ def _spec_changed(latest: Fact | None, payload: dict[str, Any]) -> bool:
 
 
 def record_test_facts(
-    program: Program, runner: str, workflow: Workflow, pinned: Pinned, report: RunReport
+    program: Program,
+    runner: str,
+    workflow: Workflow,
+    pinned: Pinned,
+    report: RunReport,
+    *,
+    closes: Sequence[int] = (),
 ) -> list[Fact]:
     """Record the ``workflow.spec`` fact (when this version, model or digest is new) and the
     ``workflow.run`` fact of a test run."""
@@ -247,7 +253,9 @@ def record_test_facts(
     }
     # the author of a version is whoever published it: the signer of its first workflow.spec
     # fact (never the YAML's owner: field, which anyone can type)
-    spec_payload = {**version, "author": program.actor(runner).name}
+    spec_payload: dict[str, Any] = {**version, "author": program.actor(runner).name}
+    if closes:  # findings this new version answers (play 6), checked before the run
+        spec_payload["closes"] = list(closes)
     facts = program.state().live_facts(program.clock())
     latest = facts.latest("workflow.spec", lambda f: f.payload["workflow"] == workflow.name)
     if _spec_changed(latest, version):
@@ -305,11 +313,15 @@ def run_workflow_tests(
     actor: str | None = None,
     concurrency: int = 1,
     progress: Progress | None = None,
+    closes: Sequence[str | int] = (),
 ) -> RunReport:
     """``inhouse workflow test``: run the test cases, then record the run (and a new spec
-    version) as facts measured by this collector, run by ``actor``."""
+    version) as facts measured by this collector, run by ``actor``. ``closes`` names findings
+    about this workflow that its new version answers (play 6): refused, before anything runs,
+    when the version is not new."""
     runner = program.actor(actor).name
     workflow = load_workflow(program.folder, name)
+    numbers = _closes(program, workflow, closes) if closes else []
     people = program.state().people
     if workflow.spec.owner not in people:
         raise ConfigError(
@@ -330,9 +342,29 @@ def run_workflow_tests(
         started=started,
         seconds=time.perf_counter() - clock,
     )
-    report.facts = record_test_facts(program, runner, workflow, pinned, report)
+    report.facts = record_test_facts(program, runner, workflow, pinned, report, closes=numbers)
     report.exit_check = exit_check(program, RUN_BY_OTHER)
     return report
+
+
+def _closes(program: Program, workflow: Workflow, closes: Sequence[str | int]) -> list[int]:
+    from inhouse.program.counting import build_context
+    from inhouse.program.feedback import require_open
+
+    facts = build_context(program.state(), program.clock()).facts
+    numbers = require_open(facts, closes, target=f"workflow:{workflow.name}")
+    published = {
+        f.payload["content_hash"]
+        for f in facts.of("workflow.spec")
+        if f.payload["workflow"] == workflow.name
+    }
+    if workflow.content_hash in published:
+        raise InvalidInput(
+            f"workflow {workflow.name} version {workflow.content_hash[:12]} was published "
+            "before: a finding is answered by a new version (change the workflow, then test it "
+            "with --closes)"
+        )
+    return numbers
 
 
 def exit_check(program: Program, check: str) -> ExitCheck | None:

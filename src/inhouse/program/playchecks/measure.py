@@ -11,8 +11,10 @@ from inhouse.program.checks import (
     passed,
     register_check,
 )
+from inhouse.program.feedback import describe_change, fold_findings
 from inhouse.program.playchecks._shared import (
     insiders,
+    names,
 )
 
 __all__: list[str] = []  # nothing to import: the checks are reached through the registry
@@ -37,29 +39,100 @@ def use_beyond_pilot(ctx: CheckContext) -> Result:
     return failed(f"{len(people)} people beyond the pilot use it; need {wanted}", *usage)
 
 
-@register_check("indicators-reported", reads=("indicators.report",))
+@register_check("indicators-reported", reads=("indicators.report", "usage.daily"))
 def indicators_reported(ctx: CheckContext) -> Result:
-    """Leading and lagging indicators were reported for the current period."""
-    report = ctx.facts.latest("indicators.report")
+    """Leading and lagging indicators were reported for a whole period that ended recently, and
+    the people the report counts as active match the gateway's own signed daily usage."""
     period = timedelta(days=int(ctx.param("period_days", 31)))
-    if report is None:
-        return failed("no indicators reported yet")
-    if ctx.now.date() - date.fromisoformat(str(report.payload["period_end"])) > period:
+    whole = [f for f in ctx.facts.of("indicators.report") if not f.payload.get("partial")]
+    if not whole:
+        partial = ctx.facts.latest("indicators.report")
+        if partial is not None:
+            return failed(
+                f"only a partial period was reported ({partial.payload.get('period') or ''} had "
+                "not ended): report a period that has ended",
+                partial,
+            )
+        return failed("no indicators reported yet (`inhouse indicators report`)")
+    report = whole[-1]
+    start = date.fromisoformat(str(report.payload["period_start"]))
+    end = date.fromisoformat(str(report.payload["period_end"]))
+    if end >= report.at.date():
         return failed(
-            f"the last report ended {report.payload['period_end']}; it is overdue", report
+            f"the report of {start}..{end} was made on {report.at.date()}, before the period "
+            "ended, though it does not say partial",
+            report,
         )
+    if ctx.now.date() - end > period:
+        return failed(f"the last report ended {end}; it is overdue", report)
     if not report.payload["leading"] or not report.payload["lagging"]:
-        return failed("the last report lacks leading or lagging indicators", report)
-    return passed(f"period to {report.payload['period_end']} reported", report)
+        return failed(
+            "the last report lacks leading or lagging indicators (a lagging one needs prices "
+            "or minutes saved: see its inputs)",
+            report,
+        )
+    usage = [
+        f
+        for f in ctx.facts.of("usage.daily")
+        if start <= date.fromisoformat(str(f.payload["day"])) <= end
+        and int(f.payload["requests"]) > 0
+    ]
+    signed = {str(f.payload["person"]) for f in usage}
+    claimed = report.payload["leading"].get("active_users")
+    if claimed is not None and int(claimed) != len(signed):
+        return failed(
+            f"the report counts {int(claimed)} active people in {start}..{end}, but the "
+            f"gateway's signed daily usage shows {len(signed)} ({names(sorted(signed))}): "
+            "roll up the usage (`inhouse gateway rollup`) and report again",
+            report,
+            *usage,
+        )
+    return passed(
+        f"period {start}..{end} reported: {int(claimed or 0)} active people, as the "
+        "gateway's signed usage shows",
+        report,
+        *usage,
+    )
 
 
-@register_check("findings-fed-back", reads=("feedback.applied",))
+@register_check(
+    "findings-fed-back",
+    reads=("finding.opened", "finding.closed", "baseline.lock", "workflow.spec", "prompt.version"),
+)
 def findings_fed_back(ctx: CheckContext) -> Result:
-    """A finding changed the baseline or a workflow within the period."""
+    """A finding was closed within the period by evidence: a re-lock, workflow version or
+    prompt version that names it and changes its target, made by someone other than the
+    finding's opener. A finding ticked off by hand closes nothing."""
     period = timedelta(days=int(ctx.param("period_days", 92)))
-    fact = ctx.facts.latest("feedback.applied")
-    if fact is None:
-        return failed("no finding fed back into the baseline or a workflow yet")
-    if ctx.now - fact.at > period:
-        return failed(f"nothing fed back in the last {period.days} days", fact)
-    return passed(f"{fact.payload['finding']} → {fact.payload['target']}", fact)
+    findings = fold_findings(ctx.facts)
+    recent = [f for f in findings if f.closed_by is not None and ctx.now - f.closed_by.at <= period]
+    fed = [f for f in recent if f.fed_back_by_other]
+    if fed:
+        last = fed[-1]
+        assert last.closed_by is not None
+        return passed(
+            f"finding #{last.id} ({last.target}) opened by {last.fact.by} was answered by "
+            f"{last.closed_by.by}'s {describe_change(last.closed_by)}",
+            *(x for f in fed for x in (f.fact, f.closed_by) if x is not None),
+        )
+    if recent:
+        f = recent[-1]
+        return failed(
+            f"finding #{f.id} was opened and answered by {f.fact.by} alone: a finding is fed "
+            "back when someone other than its opener changes its target",
+            f.fact,
+        )
+    ticked = [f for f in findings if f.ticked and f.closed_by is None]
+    if ticked:
+        return failed(
+            f"finding #{ticked[-1].id} was closed by hand, which is not evidence: close it with "
+            "a re-lock, workflow version or prompt version that names it (--closes)",
+            ticked[-1].fact,
+            *ticked[-1].ticked,
+        )
+    if findings:
+        return failed(
+            f"{len(findings)} finding(s), none closed by a change in the last {period.days} days",
+            *(f.fact for f in findings),
+        )
+    return failed("no finding recorded yet (`inhouse finding add`)")

@@ -1,0 +1,88 @@
+"""inhouse finding: play 6 — findings to feed back into the baseline, a workflow or a library
+prompt, closed only by a change that names them (``--closes``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from inhouse.cli._common import JsonOpt, ProgramOpt, Typer, open_program, out_console, print_rows
+
+app = Typer()
+
+
+@app.command("add")
+def add(
+    text: Annotated[str, typer.Argument(help="What was learned.")],
+    target: Annotated[
+        str,
+        typer.Option(
+            "--target",
+            help="What it should change: baseline, workflow:NAME or prompt:NAME.",
+            show_default=False,
+        ),
+    ],
+    source: Annotated[
+        str, typer.Option("--source", help="Where it came from: an indicator, T-12, the pilot.")
+    ] = "",
+    program: ProgramOpt = None,
+) -> None:
+    """Open a finding (your signed word). It closes when a re-lock, workflow version or prompt
+    version names it with --closes and changes its target."""
+    from inhouse.indicators import open_finding
+
+    fact = open_finding(open_program(program), text, target=target, source=source)
+    target_text = fact.payload["target"]
+    how = {
+        "baseline": "`inhouse baseline lock --closes {n}`",
+        "workflow": "`inhouse workflow test NAME --closes {n}` on a new version",
+        "prompt": "`inhouse prompts new-version NAME --file F --closes {n}`",
+    }[target_text.split(":", 1)[0]].format(n=fact.id)
+    out_console().print(f"Opened finding #{fact.id} about {target_text}. It closes with {how}.")
+
+
+@app.command("list")
+def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
+    """Open and closed findings, with what closed them."""
+    from inhouse.indicators import findings
+
+    rows = [f.to_dict() for f in findings(open_program(program))]
+
+    def closed(row: dict[str, object]) -> str:
+        by = row["closed_by"]
+        if isinstance(by, dict):
+            return f"#{by['fact']} {by['change']} by {by['by']}"
+        hand = row["ticked_off_by_hand"]
+        return "ticked off by hand (not evidence)" if hand else ""
+
+    print_rows(
+        rows,
+        json=json,
+        columns=["#", "target", "state", "opened by", "finding", "closed by"],
+        cells=lambda r: [
+            str(r["id"]),
+            str(r["target"]),
+            str(r["state"]),
+            str(r["opened_by"]),
+            str(r["finding"]),
+            closed(r),
+        ],
+    )
+
+
+@app.command("close")
+def close(
+    finding: Annotated[str, typer.Argument(help="The finding's number (12 or F-12).")],
+    note: Annotated[str, typer.Option("--note", help="Why you consider it done.")] = "",
+    program: ProgramOpt = None,
+) -> None:
+    """Tick a finding off by hand. Recorded and shown, but it is not evidence: play 6's
+    findings-fed-back check only counts a change that names the finding."""
+    from inhouse.indicators import close_by_hand
+
+    fact = close_by_hand(open_program(program), finding, note=note)
+    out_console().print(
+        f"Recorded (fact #{fact.id}). This is your word: the finding stays open for play 6 "
+        "until a re-lock, workflow version or prompt version names it with --closes."
+    )

@@ -1,0 +1,225 @@
+"""inhouse indicators: play 6 — leading and lagging indicators per period, the reference prices
+spend avoided is priced with, and workflow owners' minutes-saved estimates. Thin: each command
+parses, calls :mod:`inhouse.indicators`, and renders."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from inhouse.cli._common import (
+    JsonOpt,
+    ProgramOpt,
+    Typer,
+    err_console,
+    open_program,
+    out_console,
+    print_json,
+    print_rows,
+)
+
+app = Typer()
+prices_app = Typer(help="Dated reference prices: what the same tokens would cost at an API.")
+app.add_typer(prices_app, name="prices")
+
+
+def _e(text: object) -> str:
+    from rich.markup import escape
+
+    return escape(str(text))
+
+
+@app.command("report")
+def report(
+    period: Annotated[
+        str | None,
+        typer.Option(
+            "--period",
+            help="A month (2026-11), an ISO week (2026-W47) or days (2026-11-01..2026-11-15). "
+            "Default: the last month that has ended.",
+            show_default=False,
+        ),
+    ] = None,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record/--no-record",
+            help="Record the measured indicators.report fact (play 6's evidence).",
+        ),
+    ] = True,
+    rollup: Annotated[
+        bool,
+        typer.Option(
+            "--rollup/--no-rollup",
+            help="First roll the usage log up into the gateway-signed usage.daily facts the "
+            "check compares the report with (needs the gateway's key on this host).",
+        ),
+    ] = True,
+    program: ProgramOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Report a period's indicators beside the period before it; write HTML, JSON and CSV
+    under .inhouse/reports; record the report. A period that has not ended is partial and
+    cannot satisfy play 6's check."""
+    from inhouse.errors import InhouseError
+    from inhouse.indicators import build_report, parse_period, record_report, write_report
+
+    opened = open_program(program)
+    if rollup:
+        from inhouse.gateway.rollup import rollup_usage
+
+        chosen = parse_period(period) if period else None
+        try:
+            since = None if chosen is None else chosen.previous().start.isoformat()
+            rollup_usage(opened, None, since=since)
+        except InhouseError as err:
+            err_console().print(f"[yellow]usage not rolled up:[/yellow] {_e(err)}")
+    built = build_report(opened, period)
+    files = write_report(opened, built)
+    fact = record_report(opened, built, files) if record else None
+    if json:
+        print_json({**built.to_dict(), "fact": None if fact is None else fact.id})
+        return
+    _show(built.to_dict())
+    console = out_console()
+    for kind, path in built.files.items():
+        console.print(f"  {kind.upper():4} {_e(path)}")
+    if fact is not None:
+        console.print(f"Recorded indicators.report (fact #{fact.id}).")
+
+
+def _show(data: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    from inhouse.indicators.render import fmt
+
+    console = out_console()
+    title = f"Indicators {data['period']['label']} ({data['period']['start']} to "
+    title += f"{data['period']['end']})"
+    if data["partial"]:
+        title += " — PARTIAL: the period has not ended"
+    table = Table("indicator", data["period"]["label"], data["previous"]["label"], "change",
+                  title=title, title_justify="left")  # fmt: skip
+    for side in ("leading", "lagging"):
+        table.add_section()
+        for row in data[side]:
+            change = "n/a" if row["change"] is None else f"{row['change']:+g}"
+            if row["change_pct"] is not None:
+                change += f" ({row['change_pct']:+.1f} %)"
+            name = row["title"] + ("" if row["value"] is not None else f"\n  {row['reason']}")
+            table.add_row(_e(name), fmt(row["value"], row["unit"]),
+                          fmt(row["previous"], row["unit"]), change)  # fmt: skip
+    console.print(table)
+    for row in data["lagging"]:
+        if not row["inputs"]:
+            continue
+        console.print(f"[bold]{_e(row['title'])}[/bold] inputs:")
+        for item in row["inputs"]:
+            console.print(
+                f"  {_e(item['name'])}: {_e(fmt(item['value'], item['unit']))} "
+                f"[dim]({_e(item['source'])})[/dim]"
+            )
+
+
+@prices_app.command("set")
+def prices_set(
+    reference: Annotated[
+        str | None,
+        typer.Option("--reference", help="What is priced, e.g. gpt-4o-mini.", show_default=False),
+    ] = None,
+    input_price: Annotated[
+        float | None,
+        typer.Option("--input", min=0, help="Price per 1M input tokens.", show_default=False),
+    ] = None,
+    output_price: Annotated[
+        float | None,
+        typer.Option("--output", min=0, help="Price per 1M output tokens.", show_default=False),
+    ] = None,
+    currency: Annotated[str, typer.Option(help="The prices' currency.")] = "USD",
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source", help="Where the prices come from (a URL, a contract).", show_default=False
+        ),
+    ] = None,
+    from_trial: Annotated[
+        bool,
+        typer.Option("--from-trial", help="Copy the listed prices of play 1's trial's status quo."),
+    ] = False,
+    program: ProgramOpt = None,
+) -> None:
+    """Record today's reference prices (your signed word). A period is priced with the snapshot
+    in force at its end, so a price recorded later never changes a past period."""
+    from inhouse.errors import InvalidInput
+    from inhouse.indicators import prices_from_trial, set_prices
+
+    opened = open_program(program)
+    if from_trial:
+        fact = prices_from_trial(opened)
+    else:
+        missing = [
+            name
+            for name, value in (("--reference", reference), ("--input", input_price),
+                                ("--output", output_price), ("--source", source))
+            if value is None
+        ]  # fmt: skip
+        if missing:
+            raise InvalidInput(f"give {', '.join(missing)} (or --from-trial)")
+        assert reference and input_price is not None and output_price is not None and source
+        fact = set_prices(
+            opened,
+            reference=reference,
+            input_per_mtok=input_price,
+            output_per_mtok=output_price,
+            currency=currency,
+            source=source,
+        )
+    p = fact.payload
+    out_console().print(
+        f"Recorded prices for {_e(p['reference'])}: {p['price_input_per_mtok']} in / "
+        f"{p['price_output_per_mtok']} out per 1M tokens ({_e(p['currency'])}), fact #{fact.id}."
+    )
+
+
+@prices_app.command("list")
+def prices_list(program: ProgramOpt = None, json: JsonOpt = False) -> None:
+    """Every price snapshot, oldest first, with who recorded it and when."""
+    opened = open_program(program)
+    facts = opened.state().live_facts(opened.clock()).of("indicators.prices")
+    rows = [{"fact": f.id, "day": f.at.date().isoformat(), "by": f.by, **f.payload} for f in facts]
+    print_rows(
+        rows,
+        json=json,
+        columns=["fact", "day", "by", "reference", "in/Mtok", "out/Mtok", "source"],
+        cells=lambda r: [
+            str(r["fact"]),
+            r["day"],
+            r["by"],
+            r["reference"],
+            f"{r['price_input_per_mtok']} {r['currency']}",
+            f"{r['price_output_per_mtok']} {r['currency']}",
+            r["source"],
+        ],
+    )
+
+
+@app.command("minutes-saved")
+def minutes_saved(
+    workflow: Annotated[str, typer.Argument(help="The workflow, by name.")],
+    minutes: Annotated[float, typer.Argument(min=0.01, help="Minutes one run saves.")],
+    note: Annotated[str, typer.Option("--note", help="How you estimated it.")] = "",
+    program: ProgramOpt = None,
+) -> None:
+    """Attest how many minutes one run of WORKFLOW saves (its authors or play 3's owner). Work
+    changed uses it in place of the trial's figure, labelled as your word."""
+    opened = open_program(program)
+    fact = opened.attest(
+        None,
+        "indicators.minutes_saved",
+        {"workflow": workflow, "minutes": minutes},
+        note or f"{minutes} minutes saved per run of {workflow}",
+    )
+    out_console().print(
+        f"Recorded: one run of {_e(workflow)} saves {minutes:g} min (your word, fact #{fact.id})."
+    )

@@ -1,0 +1,61 @@
+"""Findings to feed back (play 6): open one against its target, list them with what closed
+them, and validate a ``--closes`` before the change that names it is recorded. The rules of what
+closes a finding live with the engine (:mod:`inhouse.program.feedback`), so the check and these
+commands read them from one place."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from inhouse.errors import InvalidInput
+from inhouse.program.facts import Fact
+from inhouse.program.feedback import (
+    FindingState,
+    fold_findings,
+    parse_finding_id,
+    parse_target,
+    require_open,
+)
+
+if TYPE_CHECKING:
+    from inhouse.program import Program
+
+__all__ = ["close_by_hand", "findings", "open_finding", "require_open"]
+
+
+def open_finding(program: Program, text: str, *, target: str, source: str = "") -> Fact:
+    """Record a finding in the acting person's own signed word."""
+    finding = text.strip()
+    if not finding:
+        raise InvalidInput("a finding says what was learned: it cannot be empty")
+    kind, name = parse_target(target)
+    payload = {
+        "finding": finding,
+        "target": f"{kind}:{name}" if name else kind,
+        "source": source.strip(),
+    }
+    return program.attest(None, "finding.opened", payload, finding)
+
+
+def findings(program: Program) -> list[FindingState]:
+    """Every finding, oldest first, with what closed it (only changes that count)."""
+    from inhouse.program.counting import build_context
+
+    ctx = build_context(program.state(), program.clock())
+    return fold_findings(ctx.facts)
+
+
+def _find(program: Program, number: int) -> FindingState:
+    for found in findings(program):
+        if found.id == number:
+            return found
+    raise InvalidInput(f"there is no finding #{number} (`inhouse finding list`)")
+
+
+def close_by_hand(program: Program, finding: str | int, *, note: str) -> Fact:
+    """Record that someone considers a finding done. It is shown beside the finding and never
+    counts as fed back: only a change that names the finding closes it."""
+    found = _find(program, parse_finding_id(finding))
+    return program.attest(
+        None, "finding.closed", {"finding": found.id, "note": note.strip()}, note or "closed"
+    )

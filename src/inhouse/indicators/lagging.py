@@ -1,0 +1,215 @@
+"""Lagging indicators for one period, each with every input it was computed from and that
+input's source, as the trial's cost report lists them.
+
+- **Work changed** (hours): for each workflow, its runs through the gateway times the minutes
+  one run saves; those minutes are the workflow owner's signed estimate where one exists
+  (labelled as their word), else play 1's trial: the status quo's minutes per task minus the
+  candidate's measured time per task.
+- **Spend avoided**: what the answered requests' tokens would have cost at the reference API's
+  prices (:mod:`inhouse.indicators.prices`), minus what serving them locally cost: the trial's
+  energy and amortised hardware per hour times the busy time the gateway measured (the sum of
+  the answered requests' end-to-end times: where requests overlap this counts the machine busy
+  more than it was, so the local cost is overstated and the spend avoided understated).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inhouse.db import Store
+from inhouse.indicators.leading import Authors
+from inhouse.indicators.model import Indicator, Input
+from inhouse.indicators.periods import Period
+from inhouse.indicators.prices import latest_economics, prices_for
+from inhouse.program.checks import CheckContext
+from inhouse.program.facts import Fact
+from inhouse.usage import totals
+
+__all__ = ["MINUTES_KIND", "lagging_indicators", "local_rate"]
+
+MINUTES_KIND = "indicators.minutes_saved"
+_GATEWAY = "gateway usage log (measured)"
+
+
+def local_rate(local: dict[str, Any]) -> tuple[float, float]:
+    """Energy and hardware cost per busy hour, from a trial's local cost inputs (the formula
+    of :func:`inhouse.trials.cost.local_cost`)."""
+    energy = float(local["watts"]) / 1000.0 * float(local["price_per_kwh"])
+    hardware = (
+        float(local["hardware_price"])
+        / float(local["lifetime_hours"])
+        / float(local["utilisation"])
+    )
+    return energy, hardware
+
+
+def lagging_indicators(store: Store, ctx: CheckContext, period: Period) -> list[Indicator]:
+    return [_work_changed(store, ctx, period), *_spend(store, ctx, period)]
+
+
+def _estimates(ctx: CheckContext) -> dict[str, Fact]:
+    """Each workflow's latest minutes-saved estimate signed by one of its authors or by the
+    owner of play 3 (anyone else's is not the owner's word)."""
+    authors = Authors.of(ctx).workflows
+    play_three = ctx.owners.get("workflow")  # play 3: build the first repeatable workflow
+    found: dict[str, Fact] = {}
+    for fact in ctx.facts.of(MINUTES_KIND):
+        name = str(fact.payload["workflow"])
+        if fact.by in authors.get(name, set()) or fact.by == play_three:
+            found[name] = fact
+    return found
+
+
+def _work_changed(store: Store, ctx: CheckContext, period: Period) -> Indicator:
+    definition = (
+        "hours of work changed: each workflow's runs through the gateway x the minutes one "
+        "run saves (its owner's estimate, else play 1's trial: status quo minutes per task "
+        "minus the candidate's time per task), summed, / 60"
+    )
+    runs: dict[str, int] = {}
+    for row in totals(store, "workflow", since=period.start, until=period.end):
+        if row.workflow is not None:
+            name = row.workflow.split("@", 1)[0]
+            runs[name] = runs.get(name, 0) + row.requests
+    estimates = _estimates(ctx)
+    trial = latest_economics(ctx)
+    trial_minutes, trial_source = _trial_minutes(trial)
+    inputs: list[Input] = []
+    missing: list[str] = []
+    hours = 0.0
+    for name in sorted(runs):
+        inputs.append(Input(f"{name}: runs", runs[name], "runs", _GATEWAY))
+        estimate = estimates.get(name)
+        if estimate is not None:
+            minutes = float(estimate.payload["minutes"])
+            source = (
+                f"estimate attested by {estimate.by} (fact #{estimate.id}, "
+                f"{estimate.at.date().isoformat()}): their word, not measured"
+            )
+        elif trial_minutes is not None:
+            minutes, source = trial_minutes, trial_source
+        else:
+            missing.append(name)
+            continue
+        inputs.append(Input(f"{name}: minutes saved per run", round(minutes, 4), "min", source))
+        hours += runs[name] * minutes / 60.0
+    if not runs:
+        return Indicator("work_changed_hours", "Work changed", "lagging", 0.0, "hours",
+                         definition, "no workflow ran through the gateway in the period",
+                         tuple(inputs))  # fmt: skip
+    if missing:
+        why = (
+            f"no minutes saved known for {', '.join(missing)}: "
+            + (trial_source if trial is not None else "no trial recorded its economics")
+            + "; its owner can attest an estimate (`inhouse indicators minutes-saved "
+            "WORKFLOW MINUTES`)"
+        )
+        return Indicator("work_changed_hours", "Work changed", "lagging", None, "hours",
+                         definition, why, tuple(inputs))  # fmt: skip
+    return Indicator("work_changed_hours", "Work changed", "lagging", round(hours, 4), "hours",
+                     definition, "", tuple(inputs))  # fmt: skip
+
+
+def _trial_minutes(trial: Fact | None) -> tuple[float | None, str]:
+    """Minutes one task saves according to the trial, and the sentence saying where from."""
+    if trial is None:
+        return None, "no trial recorded its economics"
+    economics = trial.payload["economics"]
+    status_quo = economics.get("status_quo_seconds_per_task")
+    candidate = economics.get("candidate_seconds_per_task")
+    name = f"trial.verdict #{trial.id} ({trial.payload['trial']})"
+    if status_quo is None or candidate is None:
+        return None, f"{name} has no time per task for both sides"
+    kind = "recorded by the trial's author" if economics["status_quo"] == "manual" else "measured"
+    minutes = (float(status_quo) - float(candidate)) / 60.0
+    source = (
+        f"{name}: status quo {float(status_quo) / 60:.2f} min per task ({kind}) minus the "
+        f"candidate's {float(candidate):.2f} s (measured)"
+    )
+    return minutes, source
+
+
+def _spend(store: Store, ctx: CheckContext, period: Period) -> list[Indicator]:
+    used = totals(store, (), since=period.start, until=period.end)[0]
+    busy_hours = used.busy_ms / 3_600_000.0
+    window = f"{period.start.isoformat()}..{period.end.isoformat()}"
+    usage_inputs = (
+        Input("input tokens", used.tokens_in, "tokens", f"{_GATEWAY}, answered requests {window}"),
+        Input("output tokens", used.tokens_out, "tokens", f"{_GATEWAY}, answered requests"),
+    )
+    prices = prices_for(ctx, period)
+    reference_def = (
+        "what the answered requests' tokens would have cost at the reference API's prices: "
+        "input tokens x input price / 1e6 + output tokens x output price / 1e6"
+    )
+    if prices is None:
+        reference = Indicator(
+            "reference_cost", "Reference API cost", "lagging", None, "", reference_def,
+            "no reference prices: record a snapshot (`inhouse indicators prices set`) or run "
+            "play 1's trial against an API", usage_inputs,
+        )  # fmt: skip
+    else:
+        value = (
+            used.tokens_in * prices.input_per_mtok + used.tokens_out * prices.output_per_mtok
+        ) / 1e6
+        reference = Indicator(
+            "reference_cost", "Reference API cost", "lagging", round(value, 6), prices.currency,
+            reference_def, "",
+            (
+                *usage_inputs,
+                Input("reference", prices.reference, "", prices.source),
+                Input("price per 1M input tokens", prices.input_per_mtok,
+                      f"{prices.currency}/Mtok", prices.source),
+                Input("price per 1M output tokens", prices.output_per_mtok,
+                      f"{prices.currency}/Mtok", prices.source),
+            ),
+        )  # fmt: skip
+    local = _local(ctx, busy_hours, window)
+    spend_def = "reference API cost minus local cost"
+    if reference.value is None or local.value is None:
+        why = "; ".join(r for r in (reference.reason, local.reason) if r)
+        spend = Indicator("spend_avoided", "Spend avoided", "lagging", None, "", spend_def, why,
+                          reference.inputs + local.inputs)  # fmt: skip
+    elif reference.unit != local.unit:
+        spend = Indicator(
+            "spend_avoided", "Spend avoided", "lagging", None, "", spend_def,
+            f"the prices are in {reference.unit} but the local cost in {local.unit}: record "
+            "prices in one currency", reference.inputs + local.inputs,
+        )  # fmt: skip
+    else:
+        spend = Indicator(
+            "spend_avoided", "Spend avoided", "lagging",
+            round(reference.value - local.value, 6), reference.unit, spend_def, "",
+            reference.inputs + local.inputs,
+        )  # fmt: skip
+    return [spend, reference, local]
+
+
+def _local(ctx: CheckContext, busy_hours: float, window: str) -> Indicator:
+    definition = (
+        "busy hours x (watts / 1000 x price per kWh + hardware price / lifetime hours / "
+        "utilisation), with the cost inputs of play 1's trial"
+    )
+    busy = Input("busy time", round(busy_hours, 6), "h",
+                 f"{_GATEWAY}: answered requests' end-to-end times summed, {window}")  # fmt: skip
+    trial = latest_economics(ctx)
+    local = None if trial is None else trial.payload["economics"].get("local")
+    if trial is None or local is None:
+        return Indicator("local_cost", "Local cost", "lagging", None, "", definition,
+                         "no local cost model: play 1's trial records its cost inputs",
+                         (busy,))  # fmt: skip
+    energy, hardware = local_rate(local)
+    source = f"trial.verdict #{trial.id} cost model (configured by the trial's author)"
+    currency = str(local.get("currency", "USD"))
+    return Indicator(
+        "local_cost", "Local cost", "lagging", round(busy_hours * (energy + hardware), 6),
+        currency, definition, "",
+        (
+            busy,
+            Input("energy per busy hour", round(energy, 6), f"{currency}/h",
+                  f"{source}: {local['watts']} W x {local['price_per_kwh']} per kWh"),
+            Input("hardware per busy hour", round(hardware, 6), f"{currency}/h",
+                  f"{source}: {local['hardware_price']} / {local['lifetime_hours']} h / "
+                  f"{local['utilisation']} utilisation"),
+        ),
+    )  # fmt: skip

@@ -1,0 +1,128 @@
+"""Dated price snapshots: what the reference API (by default the status quo of play 1's trial)
+charges per million tokens, recorded as an ``indicators.prices`` fact on the day someone looked
+them up. Spend avoided in a period is priced with the snapshot in force at the period's end, so
+a price recorded later never moves a period already reported.
+
+A price list is a person's word (nothing here can measure a vendor's price), signed by them and
+shown as such wherever it is used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from inhouse.errors import Refused
+from inhouse.indicators.periods import Period
+from inhouse.program.checks import CheckContext
+from inhouse.program.facts import Fact
+
+if TYPE_CHECKING:
+    from inhouse.program import Program
+
+__all__ = ["KIND", "Prices", "latest_economics", "prices_for", "prices_from_trial", "set_prices"]
+
+KIND = "indicators.prices"
+
+
+@dataclass(frozen=True)
+class Prices:
+    """The reference prices a period is priced with, and where they come from."""
+
+    reference: str
+    input_per_mtok: float
+    output_per_mtok: float
+    currency: str
+    source: str  # said beside every figure priced with them
+
+
+def set_prices(
+    program: Program,
+    *,
+    reference: str,
+    input_per_mtok: float,
+    output_per_mtok: float,
+    currency: str = "USD",
+    source: str,
+) -> Fact:
+    """Record a price snapshot in the acting person's signed word."""
+    payload = {
+        "reference": reference.strip(),
+        "price_input_per_mtok": input_per_mtok,
+        "price_output_per_mtok": output_per_mtok,
+        "currency": currency.strip().upper(),
+        "source": source.strip(),
+    }
+    return program.attest(None, KIND, payload, f"prices for {reference}: {source}")
+
+
+def latest_economics(ctx: CheckContext) -> Fact | None:
+    """The latest trial verdict that recorded its economics (play 1's head-to-head trial)."""
+    return ctx.facts.latest("trial.verdict", lambda f: f.payload.get("economics") is not None)
+
+
+def prices_from_trial(program: Program) -> Fact:
+    """Record a snapshot copied from the latest trial's status quo (an API and its listed
+    prices); refused when the trial's status quo was not an API."""
+    from inhouse.program.counting import build_context
+
+    ctx = build_context(program.state(), program.clock())
+    verdict = latest_economics(ctx)
+    if verdict is None:
+        raise Refused(
+            "no trial verdict records its economics: run play 1's trial (`inhouse prove`), or "
+            "give the prices with --input and --output",
+            missing=["trial.verdict"],
+        )
+    economics = verdict.payload["economics"]
+    if economics["status_quo"] != "api":
+        raise Refused(
+            f"trial {verdict.payload['trial']} (fact #{verdict.id}) compared with a manual "
+            "process, which has no token prices: give the reference API's prices with --input "
+            "and --output"
+        )
+    payload = {
+        "reference": f"trial {verdict.payload['trial']}'s status quo",
+        "price_input_per_mtok": economics["api_price_input_per_mtok"],
+        "price_output_per_mtok": economics["api_price_output_per_mtok"],
+        "currency": economics["currency"],
+        "source": f"the status quo's listed prices in trial.verdict #{verdict.id}",
+        "trial_fact": verdict.id,
+    }
+    return program.attest(None, KIND, payload, payload["source"])
+
+
+def prices_for(ctx: CheckContext, period: Period) -> Prices | None:
+    """The prices in force at the end of ``period``: the latest snapshot recorded on or before
+    its last day; else the trial's status quo prices (fixed in its signed verdict); else the
+    first snapshot recorded after the period (labelled so). None: no prices at all."""
+    snapshots = ctx.facts.of(KIND)
+    before = [f for f in snapshots if f.at.date() <= period.end]
+    if before:
+        return _snapshot(before[-1], "")
+    verdict = latest_economics(ctx)
+    if verdict is not None and verdict.payload["economics"]["status_quo"] == "api":
+        economics = verdict.payload["economics"]
+        return Prices(
+            reference=f"trial {verdict.payload['trial']}'s status quo",
+            input_per_mtok=float(economics["api_price_input_per_mtok"]),
+            output_per_mtok=float(economics["api_price_output_per_mtok"]),
+            currency=str(economics["currency"]),
+            source=f"listed prices in trial.verdict #{verdict.id} (configured by the trial's "
+            f"author, {verdict.by})",
+        )
+    if snapshots:
+        return _snapshot(snapshots[0], ", recorded after the period: none was in force then")
+    return None
+
+
+def _snapshot(fact: Fact, note: str) -> Prices:
+    p = fact.payload
+    return Prices(
+        reference=str(p["reference"]),
+        input_per_mtok=float(p["price_input_per_mtok"]),
+        output_per_mtok=float(p["price_output_per_mtok"]),
+        currency=str(p["currency"]),
+        source=f"price snapshot #{fact.id}, {p['source']} (attested by {fact.by} on "
+        f"{fact.at.date().isoformat()}{note})",
+    )

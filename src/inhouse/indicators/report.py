@@ -1,0 +1,267 @@
+"""An indicators report: every leading and lagging indicator of a period beside the period
+before it, a trend over the last periods, written as JSON, CSV and a self-contained HTML page,
+and recorded as a measured ``indicators.report`` fact (the JSON's SHA-256 with it).
+
+    report = build_report(program, "2026-11")
+    files = write_report(program, report)     # .inhouse/reports/indicators-2026-11-<time>.*
+    fact = record_report(program, report, files)
+
+A period that has not ended is *partial*: its figures can still change, the report says so,
+and play 6's ``indicators-reported`` check does not accept it.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+
+from inhouse.db.schema import usage_daily
+from inhouse.indicators.lagging import lagging_indicators
+from inhouse.indicators.leading import leading_indicators
+from inhouse.indicators.model import Indicator
+from inhouse.indicators.periods import Period, last_ended_month, parse_period
+from inhouse.indicators.prices import prices_for
+from inhouse.location import DATA_DIR
+from inhouse.program.checks import CheckContext
+from inhouse.program.facts import Fact, Provenance
+from inhouse.usage import totals
+
+if TYPE_CHECKING:
+    from inhouse.program import Program
+
+__all__ = [
+    "COLLECTOR",
+    "TREND_PERIODS",
+    "IndicatorsReport",
+    "ReportFiles",
+    "build_report",
+    "record_report",
+    "write_report",
+]
+
+COLLECTOR = "inhouse indicators"
+TREND_PERIODS = 6
+SCHEMA = 1
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    html: Path
+    json: Path
+    csv: Path
+
+
+@dataclass
+class IndicatorsReport:
+    """One period's indicators, the previous period's, and a trend."""
+
+    program: str
+    period: Period
+    previous: Period
+    partial: bool
+    made_at: datetime
+    current: list[Indicator]
+    before: list[Indicator]
+    trend: list[dict[str, Any]] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
+
+    def value(self, name: str) -> float | None:
+        return next((i.value for i in self.current if i.name == name), None)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Each indicator with the previous period's value and the change."""
+        earlier = {i.name: i.value for i in self.before}
+        rows = []
+        for indicator in self.current:
+            previous = earlier.get(indicator.name)
+            change = None
+            if indicator.value is not None and previous is not None:
+                change = indicator.value - previous
+            rows.append(
+                {
+                    "side": indicator.side,
+                    **indicator.to_dict(),
+                    "previous": previous,
+                    "change": change,
+                    "change_pct": None
+                    if change is None or not previous
+                    else round(change / abs(previous) * 100, 2),
+                }
+            )
+        return rows
+
+    def to_dict(self) -> dict[str, Any]:
+        rows = self.rows()
+        return {
+            "schema": SCHEMA,
+            "program": self.program,
+            "period": _period(self.period),
+            "previous": _period(self.previous),
+            "partial": self.partial,
+            "made_at": self.made_at.isoformat(timespec="seconds"),
+            "leading": [r for r in rows if r["side"] == "leading"],
+            "lagging": [r for r in rows if r["side"] == "lagging"],
+            "trend": self.trend,
+            "files": self.files,
+        }
+
+
+def _period(period: Period) -> dict[str, str]:
+    return {
+        "label": period.label,
+        "kind": period.kind,
+        "start": period.start.isoformat(),
+        "end": period.end.isoformat(),
+    }
+
+
+def build_report(program: Program, period: str | Period | None = None) -> IndicatorsReport:
+    """The indicators of ``period`` (default: the last month that has ended)."""
+    from inhouse.program.counting import build_context
+
+    now = program.clock()
+    chosen = (
+        last_ended_month(now.date())
+        if period is None
+        else parse_period(period)
+        if isinstance(period, str)
+        else period
+    )
+    ctx = build_context(program.state(), now)
+    store = program.store
+    previous = chosen.previous()
+    return IndicatorsReport(
+        program=program.state().name,
+        period=chosen,
+        previous=previous,
+        partial=not chosen.ended(now.date()),
+        made_at=now,
+        current=[*leading_indicators(store, ctx, chosen), *lagging_indicators(store, ctx, chosen)],
+        before=[
+            *leading_indicators(store, ctx, previous),
+            *lagging_indicators(store, ctx, previous),
+        ],
+        trend=_trend(program, ctx, chosen),
+    )
+
+
+def _trend(program: Program, ctx: CheckContext, period: Period) -> list[dict[str, Any]]:
+    """Active people, answered requests and reference API cost for the last periods, oldest
+    first: one query each, over the daily rollups."""
+    rows = []
+    for each in period.back(TREND_PERIODS):
+        used = totals(program.store, (), since=each.start, until=each.end)[0]
+        people = select(func.count(func.distinct(usage_daily.c.person))).where(
+            usage_daily.c.answered == 1,
+            usage_daily.c.agent == "",
+            usage_daily.c.day >= each.start.isoformat(),
+            usage_daily.c.day <= each.end.isoformat(),
+        )
+        with program.store.engine.connect() as conn:
+            active = int(conn.execute(people).scalar_one())
+        prices = prices_for(ctx, each)
+        reference = (
+            None
+            if prices is None
+            else round(
+                (used.tokens_in * prices.input_per_mtok + used.tokens_out * prices.output_per_mtok)
+                / 1e6,
+                6,
+            )
+        )
+        rows.append(
+            {
+                "period": each.label,
+                "active_users": active,
+                "answered_requests": used.requests,
+                "reference_cost": reference,
+                "currency": None if prices is None else prices.currency,
+            }
+        )
+    return rows
+
+
+def write_report(program: Program, report: IndicatorsReport) -> ReportFiles:
+    """Write the JSON, CSV and HTML files under ``.inhouse/reports`` (a new set each time, so
+    the file a recorded fact names is never overwritten)."""
+    from inhouse.indicators.render import render_html
+
+    target = program.folder / DATA_DIR / "reports"
+    target.mkdir(parents=True, exist_ok=True)
+    stem = f"indicators-{report.period.label.replace('..', '_')}-{report.made_at:%Y%m%dT%H%M%S}"
+    counter = 1
+    base = stem
+    while (target / f"{stem}.json").exists():
+        counter += 1
+        stem = f"{base}-{counter}"
+    files = ReportFiles(
+        html=target / f"{stem}.html", json=target / f"{stem}.json", csv=target / f"{stem}.csv"
+    )
+    report.files = {
+        kind: path.relative_to(program.folder).as_posix()
+        for kind, path in (("html", files.html), ("json", files.json), ("csv", files.csv))
+    }
+    data = report.to_dict()
+    files.json.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    files.csv.write_text(_csv(report), encoding="utf-8")
+    files.html.write_text(render_html(data), encoding="utf-8")
+    return files
+
+
+def _csv(report: IndicatorsReport) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        ["period", "side", "indicator", "value", "unit", "previous", "change", "reason"]
+    )
+    for row in report.rows():
+        writer.writerow(
+            [report.period.label, row["side"], row["name"], _cell(row["value"]), row["unit"],
+             _cell(row["previous"]), _cell(row["change"]), row["reason"]]
+        )  # fmt: skip
+    writer.writerow([])
+    writer.writerow(["period", "indicator", "input", "value", "unit", "source"])
+    for indicator in report.current:
+        for item in indicator.inputs:
+            writer.writerow(
+                [report.period.label, indicator.name, item.name, item.value, item.unit,
+                 item.source]
+            )  # fmt: skip
+    return out.getvalue()
+
+
+def _cell(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def record_report(program: Program, report: IndicatorsReport, files: ReportFiles) -> Fact:
+    """Record the report as a measured ``indicators.report`` fact, signed by whoever ran it."""
+    digest = hashlib.sha256(files.json.read_bytes()).hexdigest()
+    payload = {
+        "period_start": report.period.start.isoformat(),
+        "period_end": report.period.end.isoformat(),
+        "period": report.period.label,
+        "partial": report.partial,
+        "leading": {i.name: i.value for i in report.current if i.side == "leading" and
+                    i.value is not None},
+        "lagging": {i.name: i.value for i in report.current if i.side == "lagging" and
+                    i.value is not None},
+        "inputs": [
+            {"indicator": i.name, **item.to_dict()}
+            for i in report.current
+            for item in i.inputs
+        ],
+        "report": files.json.relative_to(program.folder).as_posix(),
+        "sha256": digest,
+    }  # fmt: skip
+    return program.record_fact(
+        None, "indicators.report", payload, provenance=Provenance.MEASURED, collector=COLLECTOR
+    )
