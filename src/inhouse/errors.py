@@ -14,6 +14,7 @@ turn them into a message, an exit code or an HTTP error. Anything else that esca
     ├── InvalidInput                  bad value from a person (payload, date, role, kind…)
     │   ├── BadRequest                a gateway request it cannot take (not JSON, no model…)
     │   │   ├── RequestTooLarge       …because its body is over the gateway's limit
+    │   │   ├── RequestTooLong        …or it carries more messages or tokens than one request may
     │   │   └── UnknownPrompt         …or it names a library prompt, version or label that
     │   │                             does not exist (the CLI raises it too)
     │   ├── NoSuchRoute               no gateway endpoint at that path
@@ -32,7 +33,8 @@ turn them into a message, an exit code or an HTTP error. Anything else that esca
     │   └── AntiPattern               …because the action is a named anti-pattern (waivable)
     ├── ProgramStopped                the program ended; nothing more can happen in it
     ├── RateLimited                   a gateway key reached its requests per minute
-    │   └── TokenBudgetSpent          …or its tokens per day
+    │   ├── TokenBudgetSpent          …or its tokens per day
+    │   └── TooManyConcurrent         …or its requests in flight at once
     ├── RuntimeFault                  a model runtime is down, slow or answered garbage
     │   ├── RuntimeUnavailable        cannot connect / connection lost
     │   │   ├── NoRuntimeAnswers      …on every runtime serving the model
@@ -95,6 +97,7 @@ __all__ = [
     "RateLimited",
     "Refused",
     "RequestTooLarge",
+    "RequestTooLong",
     "RuntimeAnsweredError",
     "RuntimeBadResponse",
     "RuntimeFault",
@@ -103,6 +106,7 @@ __all__ = [
     "RuntimeUnavailable",
     "StoreError",
     "TokenBudgetSpent",
+    "TooManyConcurrent",
     "ToolCallBlocked",
     "ToolNotAllowed",
     "TransportFailed",
@@ -173,6 +177,12 @@ class BadRequest(InvalidInput):
 
 class RequestTooLarge(BadRequest):
     http_status = 413
+
+
+class RequestTooLong(BadRequest):
+    """More messages (or inputs) or estimated tokens than the gateway lets one request carry."""
+
+    code = "request_too_long"
 
 
 class UnknownPrompt(BadRequest):
@@ -246,6 +256,12 @@ class RateLimited(InhouseError):
 
 class TokenBudgetSpent(RateLimited):
     code = "tokens_per_day_exceeded"
+
+
+class TooManyConcurrent(RateLimited):
+    """A key has as many requests in flight as the gateway lets one key hold."""
+
+    code = "concurrency_limit_exceeded"
 
 
 class IdentityError(InhouseError):

@@ -164,16 +164,20 @@ def test_a_runtime_s_4xx_reaches_the_client_with_the_runtime_s_message_standin(
             program = _program(_isolated, upstream.url)
             key = key_for(program)
             async with in_process(_isolated) as (_, client):
+                # token ids are a valid input at the door (OpenAI takes them); this runtime
+                # takes only text
                 reply = await client.post(
-                    "/v1/chat/completions",
-                    json={"model": "tiny", "messages": "not a list"},
+                    "/v1/embeddings",
+                    json={"model": "tiny", "input": [1, 2, 3]},
                     headers=auth(key),
                 )
             assert reply.status_code == 400
             error = error_of(reply)
             assert (error["type"], error["code"]) == ("invalid_request_error", "runtime_error")
             # the message read out of the runtime's own OpenAI error body, not its raw JSON
-            assert error["message"].endswith("answered 400: standin: 'messages' must be a list")
+            assert error["message"].endswith(
+                "answered 400: standin: 'input' must be a string or a list of strings"
+            )
 
     asyncio.run(run())
 

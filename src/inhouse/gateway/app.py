@@ -11,9 +11,14 @@ steps of a proxied request; each step lives in its own unit:
     prompts.py    library prompts: resolved by name, rendered server-side, recorded by version
     toolcalls.py  an agent key's tool calls (names, and arguments where the rules allow)
     asgi.py       bodies, answers, and the one mapper from an error to OpenAI's error shape
+    requests.py   the request's shape and per-request limits, at the door
+    openapi.py    the gateway's own OpenAPI document
 
     routes: POST /v1/chat/completions  /v1/completions  /v1/embeddings
-            GET  /v1/models  /healthz  /metrics
+            GET  /v1/models  /healthz  /metrics  /openapi.json
+
+Every answer, refusals and failures included, carries ``X-Inhouse-Request-Id``; a proxied
+request's usage record is kept under that id.
 """
 
 from __future__ import annotations
@@ -31,18 +36,20 @@ from inhouse.errors import BadRequest, InhouseError, MethodNotAllowed, NoSuchRou
 from inhouse.gateway import sse
 from inhouse.gateway.asgi import JSON, Receive, Scope, Send, openai_error, read_body, respond
 from inhouse.gateway.auth import authenticate
-from inhouse.gateway.calls import Call, Recorder, estimate_tokens, policy_action
+from inhouse.gateway.calls import Call, Recorder, estimate_tokens, policy_action, prompt_bound
 from inhouse.gateway.config import GatewaySettings
 from inhouse.gateway.keys import KeyTable, load_key_table
 from inhouse.gateway.limits import Limiter
 from inhouse.gateway.metrics import CONTENT_TYPE_LATEST, Metrics
+from inhouse.gateway.openapi import openapi_document
 from inhouse.gateway.policies import RequestPolicy
 from inhouse.gateway.prompts import PromptSource
 from inhouse.gateway.relay import relay
+from inhouse.gateway.requests import parse_body, validate_request
 from inhouse.gateway.routing import Router
 from inhouse.gateway.toolcalls import request_tool_calls
 from inhouse.gateway.upstream import Upstream
-from inhouse.gateway.usage import Clock, UsageWriter, utcnow
+from inhouse.gateway.usage import Clock, UsageWriter, new_request_id, utcnow
 
 __all__ = ["Gateway"]
 
@@ -85,7 +92,7 @@ class Gateway:
         self.limiter = limiter or Limiter(clock=clock)
         self.metrics = Metrics()
         self.recorder = Recorder(self.usage, self.limiter, self.metrics, clock=clock)
-        self.upstream = Upstream(settings.upstream_timeout)
+        self.upstream = Upstream(settings.upstream_timeout, read_timeout=settings.read_timeout)
         self.keys = KeyTable([])
         self._tasks: list[asyncio.Task[None]] = []
         self.replayed = 0
@@ -138,7 +145,12 @@ class Gateway:
         await self.upstream.check_health(self.router.nodes())
 
     async def _health(self) -> None:
+        """Probe the nodes; rebuild the routes at once when they are unsettled (a node is down
+        or answers again, a runtime moved or could not be checked), so a runtime that restarts
+        on a new port, or comes up after the gateway, is served within a health interval."""
         await self.upstream.check_health(self.router.nodes())
+        if self.router.unsettled():
+            await self.router.check_digests()
 
     async def reload_keys(self) -> None:
         """Re-read keys from the store (issued and revoked ones take effect)."""
@@ -171,27 +183,31 @@ class Gateway:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
         method: str = scope["method"]
+        request_id = new_request_id()
         try:
             endpoint = _PROXIED.get(path)
             if endpoint is not None:
                 if method != "POST":
                     raise MethodNotAllowed(f"{path} takes POST")
-                await self._proxy(scope, receive, send, endpoint)
+                await self._proxy(scope, receive, send, endpoint, request_id)
             elif path == "/v1/models" and method == "GET":
-                await self._models(scope, send)
+                await self._models(scope, send, request_id)
             elif path == "/healthz":
-                await respond(send, 200, json.dumps(self.health()).encode(), JSON)
+                await respond(send, 200, json.dumps(self.health()).encode(), JSON, request_id)
+            elif path == "/openapi.json" and method == "GET":
+                document = openapi_document(tuple(self.router.blessed))
+                await respond(send, 200, document, JSON, request_id)
             elif path == "/metrics":
                 self.metrics.spool_backlog.set(self.usage.backlog)
                 headers = [(b"content-type", CONTENT_TYPE_LATEST.encode())]
-                await respond(send, 200, self.metrics.render(), headers)
+                await respond(send, 200, self.metrics.render(), headers, request_id)
             else:
                 raise NoSuchRoute(f"no route {method} {path}")
         except OSError:  # the client went away: nobody is left to answer
             raise
         except Exception as err:  # the edge: every error leaves in OpenAI's shape
-            status, body = openai_error(err)
-            await respond(send, status, body, JSON)
+            status, body = openai_error(err, request_id)
+            await respond(send, status, body, JSON, request_id)
 
     def health(self) -> dict[str, Any]:
         routes = {}
@@ -217,7 +233,7 @@ class Gateway:
             },
         }
 
-    async def _models(self, scope: Scope, send: Send) -> None:
+    async def _models(self, scope: Scope, send: Send, request_id: str) -> None:
         key = authenticate(self.keys, scope["headers"])
         self.policy.boundary(key.agent)  # a key of an agent without a boundary gets nothing
         data = [
@@ -225,52 +241,64 @@ class Gateway:
             for name in self.router.allowed(key)
         ]
         body = json.dumps({"object": "list", "data": data}).encode()
-        await respond(send, 200, body, JSON)
+        await respond(send, 200, body, JSON, request_id)
 
     # -- proxying ----------------------------------------------------------------------------
 
-    async def _proxy(self, scope: Scope, receive: Receive, send: Send, endpoint: str) -> None:
-        """One proxied request: key, body, route, limits, policy, upstream, answer; every
-        outcome with a valid key goes into the usage log."""
+    async def _proxy(
+        self, scope: Scope, receive: Receive, send: Send, endpoint: str, request_id: str
+    ) -> None:
+        """One proxied request: key, body and its shape, route, limits, policy, upstream,
+        answer; every outcome with a valid key goes into the usage log under ``request_id``."""
         started = time.perf_counter()
         key = authenticate(self.keys, scope["headers"])
-        call = Call(started=started, endpoint=endpoint, key=key)
+        call = Call(started=started, endpoint=endpoint, key=key, request_id=request_id)
+        settings = self.settings
         prompt: str | None = None
         for name, value in scope["headers"]:
             if name == b"x-inhouse-prompt":
                 prompt = value.decode("latin-1")[:200]
             elif name == b"x-inhouse-workflow":
                 call.workflow_id = value.decode("latin-1")[:200]
+        holding = False
         try:
             call.boundary = self.policy.boundary(key.agent)
-            raw = await read_body(receive)
-            try:
-                body = json.loads(raw)
-            except ValueError:
-                raise BadRequest("the request body is not valid JSON") from None
-            if not isinstance(body, dict):
-                raise BadRequest("the request body must be a JSON object")
-            call.model = str(body.get("model") or "")
-            route = self.router.route_for(key, body.get("model"))
+            body = parse_body(await read_body(receive, settings.max_body_bytes))
+            model = body.get("model")
+            call.model = model[:200] if isinstance(model, str) else ""
+            validate_request(endpoint, body, max_items=settings.max_items,
+                             max_tokens=settings.max_request_tokens)  # fmt: skip
+            route = self.router.route_for(key, model)
             self.limiter.admit(key)
+            self.limiter.hold(key, settings.key_concurrency)
+            holding = True
             # a library prompt is resolved (and rendered) before the policy scans the texts
             call.prompt_id = self.prompts.prepare(endpoint, body, prompt)
+            if endpoint == "chat/completions" and not body.get("messages"):
+                raise BadRequest("messages: the request has no messages", param="messages")
             if call.boundary is not None and endpoint == "chat/completions":
                 # what the agent sent, before a tool is stripped or the request refused
                 call.keep_arguments = self.policy.argument_filter(route.name)
                 call.tool_calls = request_tool_calls(body, call.keep_arguments)
             call.actions = self.policy.apply(endpoint, route.name, body, key.agent)
             call.stream = bool(body.get("stream")) and endpoint != "embeddings"
+            call.tokens_in = estimate_tokens(endpoint, body)
+            call.reserved = self.limiter.reserve(key, endpoint, body, prompt_bound(endpoint, body))
             if self.policy.store_bodies(route.name):
                 call.body = json.dumps(body)
-            call.tokens_in = estimate_tokens(endpoint, body)
-            response = await self.upstream.post(call, route, route.pick(), body)
-            await relay(call, route, response, self.upstream, self.recorder, send)
+            try:
+                async with asyncio.timeout(settings.upstream_timeout) as deadline:
+                    response = await self.upstream.post(call, route, route.pick(), body)
+                    await relay(call, route, response, self.upstream, self.recorder, send)
+            except TimeoutError:  # aiohttp's own are turned into errors in upstream.py
+                if deadline.expired() or call.node is None:
+                    raise self.upstream.too_slow(call.node) from None
+                raise self.upstream.timed_out(call.node) from None
         except OSError:  # the client went away mid-answer (uvicorn's ClientDisconnected)
             call.status = 499
             self.recorder.finish(call)
         except Exception as err:
-            status, error = openai_error(err)
+            status, error = openai_error(err, request_id)
             call.status = status
             action = policy_action(err) if isinstance(err, InhouseError) else None
             if action is not None:
@@ -280,4 +308,7 @@ class Gateway:
                 payload = sse.error_event(error)
                 await send({"type": "http.response.body", "body": payload, "more_body": False})
             else:
-                await respond(send, status, error, JSON)
+                await respond(send, status, error, JSON, request_id)
+        finally:
+            if holding:
+                self.limiter.release(key)

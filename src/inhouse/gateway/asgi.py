@@ -4,7 +4,8 @@ error to OpenAI's error shape.
 Code behind the edge raises :mod:`inhouse.errors` exceptions; each class carries its HTTP status
 and OpenAI error ``type`` and ``code``. :func:`openai_error` turns any exception into the status
 and body a client sees, ``{"error": {"message", "type", "param", "code"}}``; anything that is not
-an :class:`~inhouse.errors.InhouseError` is a bug, logged and answered as a 500 of the same shape.
+an :class:`~inhouse.errors.InhouseError` is a bug, logged and answered as a 500 of the same shape
+that names the request id (the log line carries it too), never a plain-text 500.
 """
 
 from __future__ import annotations
@@ -40,12 +41,15 @@ JSON = [(b"content-type", b"application/json")]
 MAX_BODY = 32 * 1024 * 1024
 
 
-def openai_error(err: BaseException) -> tuple[int, bytes]:
-    """The HTTP status and OpenAI-shaped JSON body that answer ``err``."""
+def openai_error(err: BaseException, request_id: str | None = None) -> tuple[int, bytes]:
+    """The HTTP status and OpenAI-shaped JSON body that answer ``err`` (for a bug, naming
+    ``request_id``, under which the gateway's log has the details)."""
     if not isinstance(err, InhouseError):
-        log.error("the gateway failed on a request", exc_info=err)
+        where = f" under request id {request_id}" if request_id else ""
+        log.error("the gateway failed on request %s", request_id or "?", exc_info=err)
         err = InhouseError(
-            f"the gateway failed on this request ({type(err).__name__}); its log has the details"
+            f"the gateway failed on this request ({type(err).__name__}); its log has the "
+            f"details{where}"
         )
     body = {
         "error": {

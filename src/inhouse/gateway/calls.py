@@ -20,7 +20,7 @@ from inhouse.errors import (
     ToolNotAllowed,
 )
 from inhouse.gateway.keys import GatewayKey
-from inhouse.gateway.limits import Limiter
+from inhouse.gateway.limits import Limiter, prompt_token_bound
 from inhouse.gateway.metrics import Metrics
 from inhouse.gateway.policies import request_texts
 from inhouse.gateway.routing import Node
@@ -28,7 +28,14 @@ from inhouse.gateway.toolcalls import ArgumentFilter
 from inhouse.gateway.usage import Clock, UsageRecord, UsageWriter, new_request_id, utcnow
 from inhouse.policy.tools import ToolBoundary
 
-__all__ = ["Call", "Recorder", "count_tokens", "estimate_tokens", "policy_action"]
+__all__ = [
+    "Call",
+    "Recorder",
+    "count_tokens",
+    "estimate_tokens",
+    "policy_action",
+    "prompt_bound",
+]
 
 #: an event or answer that carries generated text (for counting streamed tokens)
 CONTENT = re.compile(rb'"content"\s*:\s*"(?!")')
@@ -64,6 +71,8 @@ class Call:
     tool_calls: list[dict[str, Any]] | None = None
     keep_arguments: ArgumentFilter | None = None
     request_id: str = field(default_factory=new_request_id)
+    #: tokens reserved against the key's daily limit until the call settles
+    reserved: int = 0
 
     def record(self, elapsed: float, overhead: float, at: str) -> UsageRecord:
         key = self.key
@@ -108,8 +117,9 @@ class Recorder:
         """Spool the usage record and update metrics; runs before the answer's last bytes."""
         elapsed = time.perf_counter() - call.started
         overhead = max(elapsed - call.upstream_wait, 0.0)
-        if call.status < 400:
-            self.limiter.spend(call.key.id, call.tokens_in + call.tokens_out)
+        # an answer cut short still cost what the client received
+        spent = call.tokens_in + call.tokens_out if call.status < 400 or call.answering else 0
+        self.limiter.settle(call.key.id, call.reserved, spent)
         self.usage.record(call.record(elapsed, overhead, UsageRecord.now(self.clock)))
         self.metrics.observe(
             model=call.model,
@@ -147,3 +157,19 @@ def estimate_tokens(endpoint: str, body: dict[str, Any]) -> int:
     """Prompt tokens as ~4 characters each, until the runtime reports the real count."""
     chars = sum(len(str(container[key])) for container, key in request_texts(endpoint, body))
     return max(1, chars // 4) if chars else 0
+
+
+def prompt_bound(endpoint: str, body: dict[str, Any]) -> int:
+    """An upper bound on the request's prompt tokens (for reserving against a daily limit):
+    every text it sends, at one token per byte, token ids one each, plus template overhead."""
+    texts = [str(container[key]) for container, key in request_texts(endpoint, body)]
+    messages = body.get("messages")
+    count = len(messages) if isinstance(messages, list) else 1
+    given = body.get("prompt" if endpoint == "completions" else "input")
+    ids = 0
+    for item in given if isinstance(given, list) else []:
+        if isinstance(item, int):
+            ids += 1
+        elif isinstance(item, list):
+            ids += len(item)
+    return prompt_token_bound(texts, count) + ids

@@ -29,8 +29,10 @@ class GatewaySettings(BaseModel):
     runtimes: list[str] | None = None
     #: re-check the runtimes' model digests against the lock this often
     digest_check_seconds: float = Field(300.0, gt=0)
-    #: probe each runtime this often; a node that fails is skipped until it answers again
-    health_check_seconds: float = Field(5.0, gt=0)
+    #: probe each runtime this often; a node that fails is skipped until it answers again with
+    #: its locked digest, and a runtime that moved (a new port in ``inhouse runtime serve``'s
+    #: state file) or came up after the gateway is routed to at the next probe
+    health_check_seconds: float = Field(2.0, gt=0)
     #: reload keys (issued, revoked) from the store this often
     keys_refresh_seconds: float = Field(5.0, gt=0)
     #: spool durability: ``batch`` fsyncs once per flush (a record is written before the
@@ -40,8 +42,22 @@ class GatewaySettings(BaseModel):
     #: write usage from the spool to the database this often, or at this many records
     flush_seconds: float = Field(0.5, gt=0)
     batch_size: int = Field(500, ge=1)
-    #: seconds to wait for an upstream answer (for a stream: between two chunks)
+    #: seconds a runtime may take for a whole answer (a stream included, to its last event)
     upstream_timeout: float = Field(300.0, gt=0)
+    #: seconds a runtime may stay silent: before its answer starts and between two chunks; a
+    #: runtime frozen mid-answer ends the request this long after its last bytes
+    read_timeout: float = Field(60.0, gt=0)
+    #: the largest request body, in bytes (a 413 beyond it)
+    max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024)
+    #: the most messages (chat), prompts (completions) or inputs (embeddings) one request may
+    #: carry (a 400 beyond it)
+    max_items: int = Field(1000, ge=1)
+    #: the most prompt tokens one request may carry, estimated at four characters each (a 400
+    #: beyond it); set it to the blessed models' context
+    max_request_tokens: int = Field(32768, ge=1)
+    #: the most requests one key may have in flight at once (a 429 beyond it), so one key cannot
+    #: hold every slot of a runtime
+    key_concurrency: int = Field(4, ge=1)
     #: folder of the usage spool, relative to the program folder
     spool_dir: str = f"{DATA_DIR}/gateway/spool"
 

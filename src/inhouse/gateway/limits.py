@@ -1,9 +1,16 @@
-"""Per-key limits: requests per minute (a sliding window) and tokens per day (UTC).
+"""Per-key limits: requests per minute (a sliding window), tokens per day (UTC) and requests in
+flight at once.
 
 Kept in memory by each gateway process; the daily token counts are seeded from the usage log on
 start, so a restart does not reset a key's day. The day is the gateway clock's, as the usage
 log's is. Several replicas each enforce the limit on their
 own share of the traffic (documented in docs/gateway.md).
+
+The tokens per day are never overshot, even by requests in flight at once: before a request is
+forwarded it **reserves** what it may cost — its prompt at most (:func:`prompt_token_bound`)
+plus the completion it may generate, whose ``max_tokens`` is lowered to what is left of the
+day when the client asked for more or for no limit — and when it ends it **settles**: the
+reservation is released and what the runtime reported (or the gateway counted) is spent.
 """
 
 from __future__ import annotations
@@ -11,12 +18,27 @@ from __future__ import annotations
 import time
 from collections import deque
 from datetime import UTC
+from typing import Any
 
-from inhouse.errors import RateLimited, TokenBudgetSpent
+from inhouse.errors import RateLimited, TokenBudgetSpent, TooManyConcurrent
 from inhouse.gateway.keys import GatewayKey
 from inhouse.gateway.usage import Clock, utcnow
 
-__all__ = ["Limiter"]
+__all__ = ["Limiter", "prompt_token_bound"]
+
+#: tokens a chat template may add around each message (role markers, separators), and once
+#: around the whole prompt (start of text, the assistant's turn): generous, since a bound must
+#: not be under the runtime's count
+_PER_MESSAGE = 16
+_PER_PROMPT = 16
+
+
+def prompt_token_bound(texts: list[str], messages: int) -> int:
+    """An upper bound on the prompt tokens of a request: a tokenizer makes at most one token
+    per UTF-8 byte (byte fallback), plus what a chat template adds."""
+    return sum(len(text.encode("utf-8", "surrogatepass")) for text in texts) + (
+        _PER_MESSAGE * messages + _PER_PROMPT
+    )
 
 
 class Limiter:
@@ -24,7 +46,10 @@ class Limiter:
         self._clock = clock
         self._day = self._today()
         self._tokens: dict[str, int] = dict(tokens_used or {})
+        #: tokens reserved by requests in flight, per key
+        self._reserved: dict[str, int] = {}
         self._recent: dict[str, deque[float]] = {}
+        self._in_flight: dict[str, int] = {}
 
     def admit(self, key: GatewayKey) -> None:
         """Count one request against ``key``; raise :class:`~inhouse.errors.RateLimited` (a 429)
@@ -32,7 +57,7 @@ class Limiter:
         limits = key.limits
         if limits.tokens_per_day is not None:
             self._roll_day()
-            used = self._tokens.get(key.id, 0)
+            used = self._tokens.get(key.id, 0) + self._reserved.get(key.id, 0)
             if used >= limits.tokens_per_day:
                 raise TokenBudgetSpent(
                     f"key {key.prefix}… ({key.person}) used {used} of its "
@@ -50,6 +75,69 @@ class Limiter:
                     f"requests per minute; retry in {retry:.0f} s"
                 )
             window.append(now)
+
+    def hold(self, key: GatewayKey, most: int) -> None:
+        """Count one request in flight for ``key``; a 429 when it already has ``most``. Pair
+        with :meth:`release`."""
+        held = self._in_flight.get(key.id, 0)
+        if held >= most:
+            raise TooManyConcurrent(
+                f"key {key.prefix}… ({key.person}) already has {held} requests in flight, the "
+                f"most one key may have at once (gateway.key_concurrency); retry when one ends"
+            )
+        self._in_flight[key.id] = held + 1
+
+    def release(self, key: GatewayKey) -> None:
+        left = self._in_flight.get(key.id, 1) - 1
+        if left > 0:
+            self._in_flight[key.id] = left
+        else:
+            self._in_flight.pop(key.id, None)
+
+    def reserve(self, key: GatewayKey, endpoint: str, body: dict[str, Any], prompt: int) -> int:
+        """Reserve what the request may cost against ``key``'s tokens per day: ``prompt`` (an
+        upper bound) plus the completion, whose ``max_tokens`` is lowered in ``body`` to what
+        is left; a 429 when not even one completion token is left. Returns the reservation
+        (0 for a key without a daily limit, whose body is left alone)."""
+        limit = key.limits.tokens_per_day
+        if limit is None:
+            return 0
+        self._roll_day()
+        used = self._tokens.get(key.id, 0) + self._reserved.get(key.id, 0)
+        room = limit - used - prompt
+        choices = body.get("n") if isinstance(body.get("n"), int) else 1
+        choices = max(1, choices or 1)
+        per_choice = room // choices if endpoint != "embeddings" else 0
+        if room < 0 or (endpoint != "embeddings" and per_choice < 1):
+            raise TokenBudgetSpent(
+                f"key {key.prefix}… ({key.person}) has {max(limit - used, 0)} of its {limit} "
+                f"tokens left today (UTC, some held by requests in flight), and this request "
+                f"may use {prompt} for its prompt and at least one for its answer; it resets at "
+                "midnight UTC"
+            )
+        completion = 0
+        if endpoint != "embeddings":
+            field = "max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"
+            asked = body.get(field)
+            if not isinstance(asked, int) or isinstance(asked, bool):
+                asked = 16 if endpoint == "completions" else None  # OpenAI's default there
+            if asked is None or asked > per_choice:
+                body[field] = asked = per_choice
+            completion = asked * choices
+        reserved = prompt + completion
+        self._reserved[key.id] = self._reserved.get(key.id, 0) + reserved
+        return reserved
+
+    def settle(self, key_id: str, reserved: int, tokens: int) -> None:
+        """A request ended: release its reservation and spend what it used."""
+        self._roll_day()
+        if reserved:
+            left = self._reserved.get(key_id, 0) - reserved
+            if left > 0:
+                self._reserved[key_id] = left
+            else:
+                self._reserved.pop(key_id, None)
+        self.spend(key_id, tokens)
 
     def spend(self, key_id: str, tokens: int) -> None:
         self._roll_day()

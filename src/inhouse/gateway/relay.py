@@ -7,16 +7,25 @@ buffered, except the tool-call deltas a boundary must see whole before they may 
 
 A refusal raised here reaches the gateway's error handler; once a stream's headers are sent
 (``call.answering``) it can only travel as the stream's last event.
+
+An answer is passed on as complete only when it is: a whole answer must be a JSON object of the
+endpoint's shape (``choices`` or ``data``), and a stream must be ``text/event-stream`` whose
+events are JSON and which ends with the runtime's own ``[DONE]``. Anything else (an HTML page
+with status 200, an event that is not JSON, a stream cut short by a clean EOF) is a
+:class:`~inhouse.errors.RuntimeBadResponse` naming the runtime: a 502 before the headers, or the
+stream's last event (never a ``[DONE]`` of the gateway's own) after them, and the usage log
+records 502 either way.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import aiohttp
 
-from inhouse.errors import InhouseError
+from inhouse.errors import InhouseError, RuntimeBadResponse
 from inhouse.gateway import sse
 from inhouse.gateway.asgi import JSON, Send, body_part, respond
 from inhouse.gateway.calls import (
@@ -28,9 +37,10 @@ from inhouse.gateway.calls import (
     count_tokens,
 )
 from inhouse.gateway.policies import StreamToolGuard, check_answer
-from inhouse.gateway.routing import Route
+from inhouse.gateway.routing import Node, Route
 from inhouse.gateway.toolcalls import answer_tool_calls, streamed_tool_calls
 from inhouse.gateway.upstream import Upstream
+from inhouse.runtimes.error_body import error_message, snippet
 
 __all__ = ["relay"]
 
@@ -48,11 +58,17 @@ async def relay(
     node = call.node
     assert node is not None
     if call.stream:
+        content_type = response.headers.get("content-type", "")
+        if not content_type.startswith("text/event-stream"):
+            data = await upstream.read(call, response)
+            raise _bad(node, f"answered a stream request with {content_type or 'no content type'}"
+                       f" instead of events: {snippet(data)}")  # fmt: skip
         done = await _stream(call, _renames(node.model_id, route.name), response, upstream, send)
         recorder.finish(call)  # spooled before the last bytes ([DONE]) are sent
-        await send({"type": "http.response.body", "body": done or sse.DONE, "more_body": False})
+        await send({"type": "http.response.body", "body": done, "more_body": False})
         return
     data = await upstream.read(call, response)
+    _check_whole(node, call.endpoint, data)
     if call.boundary is not None and call.endpoint == "chat/completions":
         if call.tool_calls is not None and call.keep_arguments is not None:
             call.tool_calls.extend(answer_tool_calls(data, call.keep_arguments))
@@ -63,15 +79,55 @@ async def relay(
     await respond(send, 200, data, JSON, call.request_id)
 
 
+def _bad(node: Node, what: str) -> RuntimeBadResponse:
+    return RuntimeBadResponse(f"runtime {node.runtime} at {node.url} {what}")
+
+
+#: what a whole answer of each endpoint must carry: a list under this key
+_WHOLE_SHAPE = {"chat/completions": "choices", "completions": "choices", "embeddings": "data"}
+
+
+def _check_whole(node: Node, endpoint: str, data: bytes) -> None:
+    """Refuse a whole answer that is not a JSON object of the endpoint's shape (an HTML page,
+    an error object sent with status 200)."""
+    try:
+        answer: Any = json.loads(data)
+    except ValueError:
+        raise _bad(node, f"answered 200 with a body that is not JSON: {snippet(data)}") from None
+    wanted = _WHOLE_SHAPE[endpoint]
+    if not isinstance(answer, dict) or not isinstance(answer.get(wanted), list):
+        said = error_message(answer)
+        detail = f"an error: {said}" if said else f"no {wanted!r} list: {snippet(data)}"
+        raise _bad(node, f"answered 200 with a body that is not a {endpoint} answer ({detail})")
+
+
+def _check_event(node: Node, event: bytes) -> bool:
+    """Whether ``event`` is the runtime's own error event; raise when its data is not a JSON
+    object (a stream that is not the API's)."""
+    lines = [line[5:].strip() for line in event.splitlines() if line.startswith(b"data:")]
+    if not lines:
+        return False  # a comment (": ping") or an event without data
+    text = b"\n".join(lines)
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise _bad(node, f"sent an event that is not JSON: {snippet(text)}") from None
+    if not isinstance(data, dict):
+        raise _bad(node, f"sent an event that is not a JSON object: {snippet(text)}")
+    return "error" in data
+
+
 async def _stream(
     call: Call,
     renames: list[tuple[bytes, bytes]],
     response: aiohttp.ClientResponse,
     upstream: Upstream,
     send: Send,
-) -> bytes | None:
+) -> bytes:
     """Send the answer's events as they arrive (the events of one upstream read go out in one
-    ASGI message), all but the runtime's ``[DONE]``, which it returns (None when it sent none)."""
+    ASGI message), all but the runtime's ``[DONE]``, which it returns. A stream that ends
+    without one, or carries an event that is not JSON, raises :class:`RuntimeBadResponse`; one
+    that ends with the runtime's own error event is recorded as a 502 and ends there."""
     node = call.node
     assert node is not None
     guard = (
@@ -103,6 +159,13 @@ async def _stream(
                         if sse.is_done(event):
                             done = event
                             continue
+                        try:
+                            if _check_event(node, event):
+                                call.status = RuntimeBadResponse.http_status  # its own error
+                        except RuntimeBadResponse:
+                            if out:  # the good events before it still go out
+                                await send(body_part(b"".join(out)))
+                            raise
                         if CONTENT.search(event):
                             counted_out += 1
                             if call.ttft is None:
@@ -123,13 +186,16 @@ async def _stream(
                             out.append(event)
                     if out:
                         await send(body_part(b"".join(out)))
+                    if done is not None:
+                        break  # nothing the runtime sends after its [DONE] is part of the answer
                     waited = time.perf_counter()
         finally:
             response.release()
+        if done is None and call.status < 400:
+            cut = f" (it ended inside an event: {snippet(buffer)})" if buffer.strip() else ""
+            raise _bad(node, f"ended the stream without [DONE]: the answer is incomplete{cut}")
         if guard is not None and (held := guard.finish()):
             await send(body_part(b"".join(held)))
-        if buffer.strip():
-            await send(body_part(buffer))
     except InhouseError:
         call.tokens_out = reported_out if reported_out is not None else counted_out
         raise
@@ -137,7 +203,7 @@ async def _stream(
         if guard is not None and call.tool_calls is not None and call.keep_arguments is not None:
             call.tool_calls.extend(streamed_tool_calls(guard.seen, call.keep_arguments))
     call.tokens_out = reported_out if reported_out is not None else counted_out
-    return done
+    return b"" if done is None else done  # after the runtime's own error event: nothing more
 
 
 def _renames(upstream_id: str, name: str) -> list[tuple[bytes, bytes]]:

@@ -6,6 +6,12 @@ with the locked digest. The digests are re-checked on start and every ``digest_c
 digest is refused with a 503 naming the mismatch. Several runtimes serving one blessed model are
 used round-robin; a node that fails its health check (or a request's connection) is skipped
 until it answers again. A key may narrow the blessed models it can use; routing refuses the rest.
+
+The routes follow the runtimes without a restart: at each health check (seconds apart) the
+routes are rebuilt, digests checked again, whenever they are :meth:`Router.unsettled` — a node
+that was down answers again (re-admitted only once its digest matches), a runtime could not be
+checked last time (a gateway started before its runtime), a model has no node, or a runtime
+moved (``inhouse runtime serve`` wrote a new URL to its state file).
 """
 
 from __future__ import annotations
@@ -46,6 +52,8 @@ class Node:
     api_key: str | None = None
     healthy: bool = True
     detail: str = ""
+    #: health probes failed in a row (a slow probe alone does not take a node out)
+    misses: int = 0
 
 
 @dataclass
@@ -92,6 +100,9 @@ class Router:
             m.name: Route(m.name, m.digest, problems=["digests not checked yet"])
             for m in lock.models
         }
+        #: where each runtime was when last checked, and the runtimes that check failed
+        self._checked_at: dict[str, str] = {}
+        self._failed: set[str] = set()
 
     @property
     def blessed(self) -> list[str]:
@@ -125,8 +136,29 @@ class Router:
                 seen.setdefault((node.runtime, node.model_id), node)
         return list(seen.values())
 
+    def unsettled(self) -> bool:
+        """Whether the routes should be rebuilt now, not at the next digest check: a runtime
+        could not be checked last time, a model has no node, a node is down, or a runtime moved
+        (its recorded URL changed)."""
+        if self._failed or any(not r.nodes or not all(n.healthy for n in r.nodes)
+                               for r in self.routes.values()):  # fmt: skip
+            return True
+        return any(self._where(config) not in (None, self._checked_at.get(config.name))
+                   for config in self.runtimes)  # fmt: skip
+
+    def _where(self, config: RuntimeConfig) -> str | None:
+        """Where ``config``'s runtime is now: its url, or for the embedded runtime without one
+        the URL ``inhouse runtime serve`` recorded (a restart picks a new port)."""
+        if config.url is not None or config.family != "embedded":
+            return config.url
+        from inhouse.runtimes.embedded import read_state
+
+        state = read_state(self.program)
+        return state.url if state is not None else None
+
     async def check_digests(self) -> None:
-        """Ask every runtime what it serves and rebuild the routes (pinning by digest)."""
+        """Ask every runtime what it serves and rebuild the routes (pinning by digest). A
+        runtime that cannot be asked keeps its nodes, marked down, so a request names it."""
         from inhouse.baseline import check_models, find_model
         from inhouse.runtimes import open_runtime
 
@@ -138,9 +170,17 @@ class Router:
                     served = await runtime.models()
                     url = runtime.url
             except InhouseError as err:
-                for route in routes.values():
+                self._failed.add(config.name)
+                for name, route in routes.items():
                     route.problems.append(f"runtime {config.name} could not be checked: {err}")
+                    old = self.routes.get(name)
+                    for node in old.nodes if old is not None else []:
+                        if node.runtime == config.name:
+                            node.healthy, node.detail = False, f"could not be checked: {err}"
+                            route.nodes.append(node)
                 continue
+            self._failed.discard(config.name)
+            self._checked_at[config.name] = url
             for pinned in self.lock.models:
                 route = routes[pinned.name]
                 drift = drifts.get(pinned.name)
@@ -165,16 +205,12 @@ class Router:
                         api_key=config.api_key(),
                     )
                 )
-        # keep health and round-robin position of nodes that are still there
+        # keep the round-robin position; a node just checked answered with its locked digest,
+        # so it is healthy (this is how a node that was down is re-admitted)
         for name, route in routes.items():
             old = self.routes.get(name)
             if old is None:
                 continue
-            before = {(n.runtime, n.model_id): n for n in old.nodes}
-            for index, node in enumerate(route.nodes):
-                kept = before.get((node.runtime, node.model_id))
-                if kept is not None:
-                    route.nodes[index] = kept
             route._turn = old._turn
             if route.problems and not route.nodes:
                 log.warning("model %s refused: %s", name, "; ".join(route.problems))

@@ -10,15 +10,13 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["DONE", "HEADERS", "error_event", "event_data", "event_end", "is_done"]
+__all__ = ["HEADERS", "error_event", "event_data", "event_end", "is_done"]
 
 HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
     (b"cache-control", b"no-cache"),
     (b"x-accel-buffering", b"no"),
 ]
-#: the last event of an OpenAI stream, sent when the upstream's own did not arrive
-DONE = b"data: [DONE]\n\n"
 
 
 def event_end(buffer: bytes) -> int:
@@ -33,8 +31,11 @@ def event_end(buffer: bytes) -> int:
 
 
 def is_done(event: bytes) -> bool:
-    """Whether ``event`` is the stream's ``[DONE]``."""
-    return b"[DONE]" in event
+    """Whether ``event`` is the stream's ``[DONE]`` (its data is exactly that, so an answer
+    whose text says "[DONE]" does not end the stream)."""
+    return b"[DONE]" in event and any(
+        line[5:].strip() == b"[DONE]" for line in event.splitlines() if line.startswith(b"data:")
+    )
 
 
 def event_data(event: bytes) -> Iterator[dict[str, Any]]:

@@ -5,9 +5,12 @@ between the nodes of a route, health probes, and the one place where aiohttp's f
     cannot connect            the node is marked down and the next healthy node is tried;
                               none left: NoRuntimeAnswers (503)
     pooled connection closed  sent once more (the runtime closed a keep-alive connection)
-    no answer in time         RuntimeTimeout (504)
+    silent for read_timeout   RuntimeTimeout (504): before the answer starts or between chunks
+    not done by the deadline  RuntimeTimeout (504): the whole answer took over upstream_timeout
     connection lost           RuntimeUnavailable (502)
     error status              RuntimeAnsweredError (502), or RuntimeRejected with the runtime's 4xx
+    a 5xx for a bad request   RuntimeRejected (400): the runtime's own validation failure (see
+                              :func:`_answered_error`), which OpenAI's clients must not retry
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -42,16 +46,18 @@ log = logging.getLogger("inhouse.gateway")
 class Upstream:
     """Requests to the runtimes, over one session opened by :meth:`open`."""
 
-    def __init__(self, timeout: float) -> None:
-        #: seconds to wait for an answer (for a stream: between two chunks)
+    def __init__(self, timeout: float, *, read_timeout: float | None = None) -> None:
+        #: seconds a whole answer may take (a stream to its last event)
         self.timeout = timeout
+        #: seconds the runtime may stay silent: before the answer starts, between two chunks
+        self.read_timeout = read_timeout if read_timeout is not None else timeout
         self._session: aiohttp.ClientSession | None = None
 
     async def open(self) -> None:
         connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=60, ttl_dns_cache=300)
         self._session = aiohttp.ClientSession(
             connector=connector,
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=5, sock_read=self.timeout),
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=5, sock_read=self.read_timeout),
             auto_decompress=False,
             trust_env=False,
         )
@@ -69,9 +75,16 @@ class Upstream:
     # -- faults ------------------------------------------------------------------------------
 
     def timed_out(self, node: Node) -> RuntimeTimeout:
+        """The runtime went silent for ``read_timeout`` (frozen, or stuck before its answer)."""
         return RuntimeTimeout(
-            f"runtime {node.runtime} at {node.url} did not answer within {self.timeout:g} s"
+            f"runtime {node.runtime} at {node.url} sent nothing for {self.read_timeout:g} s "
+            "(gateway.read_timeout)"
         )
+
+    def too_slow(self, node: Node | None) -> RuntimeTimeout:
+        """The whole answer took longer than ``upstream_timeout``."""
+        where = f"runtime {node.runtime} at {node.url}" if node is not None else "the runtime"
+        return RuntimeTimeout(f"{where} did not answer within {self.timeout:g} s")
 
     @contextmanager
     def faults(self, node: Node) -> Iterator[None]:
@@ -148,23 +161,34 @@ class Upstream:
 
     # -- health ------------------------------------------------------------------------------
 
-    async def probe(self, node: Node, timeout: float = 2.0) -> tuple[bool, str]:
-        """GET /v1/models on a node: (answers, detail)."""
+    async def probe(self, node: Node, timeout: float = 2.0) -> tuple[bool, str, bool]:
+        """GET /v1/models on a node: (answers, detail, only slow: it timed out)."""
         try:
             async with self.session.get(
                 node.url + "/v1/models", timeout=aiohttp.ClientTimeout(total=timeout)
             ) as response:
                 await response.read()
                 if response.status >= 500:
-                    return False, f"answered {response.status}"
-                return True, ""
-        except (aiohttp.ClientError, TimeoutError, OSError) as err:
-            return False, f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+                    return False, f"answered {response.status}", False
+                return True, "", False
+        except TimeoutError:
+            return False, f"no answer to the health probe within {timeout:g} s", True
+        except (aiohttp.ClientError, OSError) as err:
+            detail = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+            return False, detail, False
 
     async def check_health(self, nodes: Sequence[Node]) -> None:
-        """Probe every node at once; a node that fails is skipped until it answers again."""
+        """Probe every node at once; a node that refuses connections (or answers 5xx) is
+        skipped at once, one that is only slow to answer the probe after three misses in a row
+        (a runtime busy with long answers is slow, not gone). A node that was down and answers
+        again stays skipped here: the router re-admits it once its digest matches."""
         results = await asyncio.gather(*(self.probe(node) for node in nodes))
-        for node, (ok, detail) in zip(nodes, results, strict=True):
+        for node, (ok, detail, slow) in zip(nodes, results, strict=True):
+            node.misses = 0 if ok else node.misses + 1
+            if slow and node.misses < 3:
+                continue
+            if ok and not node.healthy:
+                continue  # re-admitted by the router, once its digest is checked again
             if ok != node.healthy:
                 log.warning("runtime %s at %s is %s %s", node.runtime, node.url,
                             "back" if ok else "down", detail)  # fmt: skip
@@ -177,8 +201,25 @@ def _lost(node: Node, err: Exception) -> RuntimeUnavailable:
     )
 
 
+#: what a runtime's 5xx says when it was the request that was wrong: llama-cpp-python answers
+#: 500 to every exception, its own request validation (pydantic, FastAPI) and a prompt its
+#: tokenizer cannot encode (lone surrogates) included
+_REQUEST_FAULTS = re.compile(
+    r"validation error|Input should be|Field required|field required|Extra inputs are not"
+    r"|surrogates not allowed|UnicodeEncodeError|can't encode character|exceed context window"
+    r"|maximum context length|is not a valid|Unprocessable"
+)
+
+
 def _answered_error(node: Node, status: int, data: bytes) -> RuntimeFault:
-    message = f"runtime {node.runtime} at {node.url} answered {status}: {error_detail(data)}"
+    """The error for a runtime's error status: a 4xx is the request's fault and keeps its
+    status (a 422 becomes 400: OpenAI's clients know 400); a 5xx whose message says the
+    request was invalid is a 400 too (the runtime's own validation failure); any other 5xx is
+    the runtime's fault, a 502."""
+    detail = error_detail(data)
+    message = f"runtime {node.runtime} at {node.url} answered {status}: {detail}"
     if status >= 500:
+        if _REQUEST_FAULTS.search(detail):
+            return RuntimeRejected(message, status=400)
         return RuntimeAnsweredError(message)
-    return RuntimeRejected(message, status=status)
+    return RuntimeRejected(message, status=400 if status == 422 else status)
