@@ -35,6 +35,12 @@ def judge(
     return asyncio.run(evaluate(checks, output, ctx))
 
 
+TOOLS = [{"type": "function", "function": {
+    "name": "get_weather",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                   "required": ["city"], "additionalProperties": False}}}]  # fmt: skip
+TOOL_CALL = '[{"type": "function", "function": {"name": "get_weather", "arguments": %s}}]'
+
 # (check, output, passes) — each row is run as written and negated (not-<type>)
 CASES: list[tuple[dict[str, Any], str, bool]] = [
     ({"type": "equals", "value": "hello"}, "hello", True),
@@ -89,6 +95,36 @@ CASES: list[tuple[dict[str, Any], str, bool]] = [
     ({"type": "word-count", "value": {"max": 2}}, "one two three", False),
     ({"type": "levenshtein", "value": "kitten"}, "sitting", True),
     ({"type": "levenshtein", "value": "kitten", "threshold": 2}, "sitting", False),
+    ({"type": "javascript", "value": "output.includes('refund')"}, OUTPUT, True),
+    ({"type": "javascript", "value": "output.length > 1000"}, OUTPUT, False),
+    (
+        {
+            "type": "javascript",
+            "value": "const words = output.split(' ');\nreturn words.length / 100;",
+            "threshold": 0.1,
+        },
+        OUTPUT,
+        True,
+    ),
+    (
+        {
+            "type": "javascript",
+            "value": "module.exports = (output, context) => "
+            "({pass: output.startsWith('Dear'), score: 0.8, reason: 'greets ' + context.vars.who})",
+        },
+        OUTPUT,
+        True,
+    ),
+    ({"type": "is-refusal"}, "I'm sorry, but I cannot help with that request.", True),
+    ({"type": "is-refusal"}, OUTPUT, False),
+    ({"type": "is-valid-openai-tools-call", "value": TOOLS}, TOOL_CALL % '{"city": "Oslo"}', True),
+    ({"type": "is-valid-openai-tools-call", "value": TOOLS}, TOOL_CALL % '{"town": "Oslo"}', False),
+    (
+        {"type": "is-valid-openai-tools-call", "value": TOOLS},
+        TOOL_CALL.replace("get_weather", "rm_rf") % "{}",
+        False,
+    ),
+    ({"type": "is-valid-openai-tools-call", "value": TOOLS}, OUTPUT, False),
 ]
 
 
@@ -113,7 +149,17 @@ def test_each_type_passes_and_fails_as_it_says_and_negation_inverts(
 
 def test_every_builtin_type_is_covered_by_the_table() -> None:
     covered = {raw["type"] for raw, _, _ in CASES}
-    model_based = {"similar", "llm-rubric"}  # tested against the real engine
+    model_based = {
+        "similar",
+        "llm-rubric",
+        "factuality",
+        "answer-relevance",
+        "context-faithfulness",
+        "context-recall",
+        "context-relevance",
+        "select-best",
+        "model-graded-closedqa",
+    }  # tested against the real engine
     measured = {"latency", "cost"}  # tested below with measured context
     builtin = {name for name in SUPPORTED_TYPES if not name.startswith("not-")}
     assert builtin - covered - model_based - measured == set()

@@ -50,7 +50,12 @@ class QualityContext:
 
     ``latency_ms`` and ``cost`` are what the caller measured for this output (``None``: not
     measured, and a latency or cost check then fails saying so). ``runtime`` and
-    ``judge_model`` serve ``llm-rubric``; ``embedder`` and ``embedding_model`` serve ``similar``.
+    ``judge_model`` serve ``llm-rubric`` and the other model-graded types; ``embedder`` and
+    ``embedding_model`` serve ``similar``. ``prompt`` is the text the model was sent (the
+    question ``answer-relevance`` judges against when no ``query`` var is given); ``tools``
+    the tools the request offered (``is-valid-openai-tools-call``); ``peers`` the outputs of
+    every prompt variant for the same case and attempt, this one at ``peer_index``
+    (``select-best``), with ``shared`` a place for a verdict made once for all of them.
     """
 
     vars: Mapping[str, Any] = field(default_factory=dict)
@@ -60,6 +65,11 @@ class QualityContext:
     judge_model: str | None = None
     embedder: Embedder | None = None
     embedding_model: str | None = None
+    prompt: str = ""
+    tools: list[dict[str, Any]] | None = None
+    peers: list[str] | None = None
+    peer_index: int = 0
+    shared: dict[Any, Any] | None = None
 
 
 @dataclass(frozen=True)

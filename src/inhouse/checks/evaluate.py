@@ -23,9 +23,13 @@ async def run_check(spec: CheckSpec, output: str, ctx: QualityContext) -> CheckR
         finding = Finding.failure(f"check type {spec.base!r} is no longer installed")
     else:
         try:
+            if spec.transform:
+                output = await _transformed(spec.transform, output, ctx)
             finding = await kind.run(spec.params, output, ctx)
         except RuntimeFault as fault:
             finding = Finding.failure(str(fault))
+        except InvalidInput as err:  # the transform's script failed
+            finding = Finding.failure(f"transform: {err}")
     passed, score = finding.passed, min(max(finding.score, 0.0), 1.0)
     if spec.negate and not finding.error:
         passed, score = not passed, 1.0 - score
@@ -38,6 +42,14 @@ async def run_check(spec: CheckSpec, output: str, ctx: QualityContext) -> CheckR
         metric=spec.metric,
         error=finding.error,
         details=finding.details,
+    )
+
+
+async def _transformed(source: str, output: str, ctx: QualityContext) -> str:
+    from inhouse.checks.javascript import Script, transform_output
+
+    return await transform_output(
+        Script(source), output, {"vars": dict(ctx.vars), "prompt": ctx.prompt}
     )
 
 

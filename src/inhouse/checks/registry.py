@@ -61,6 +61,9 @@ BUILTIN_MODULES = (
     "inhouse.checks.measured",
     "inhouse.checks.similar",
     "inhouse.checks.rubric",
+    "inhouse.checks.javascript",
+    "inhouse.checks.graded",
+    "inhouse.checks.tools",
 )
 
 _NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 from pydantic import Field
@@ -20,7 +21,16 @@ from inhouse.checks.base import Finding, QualityContext
 from inhouse.checks.registry import Params, register_check_type
 from inhouse.errors import RuntimeBadResponse
 
-__all__ = ["JUDGE_SCHEMA", "Grade", "judge_messages", "read_grade"]
+__all__ = [
+    "JUDGE_SCHEMA",
+    "Grade",
+    "call_judge",
+    "custom_prompt",
+    "judge_messages",
+    "not_a_grade",
+    "read_grade",
+    "verdict",
+]
 
 _DEFAULT_THRESHOLD = 0.5
 _KEEP = 2000  # characters of the judge's raw answer kept in the result
@@ -53,6 +63,9 @@ class RubricParams(Params):
     provider: str | None = None
     #: room for the reason (at most 400 characters) and the verdict
     max_tokens: int = Field(default=768, ge=16)
+    #: promptfoo's ``rubricPrompt``: the grader's prompt, a template of ``output``, ``rubric``
+    #: and the case's variables
+    rubric_prompt: str | None = None
 
 
 def judge_messages(rubric: str, output: str) -> list[dict[str, str]]:
@@ -162,27 +175,30 @@ def read_grade(text: str) -> Grade | None:
     return Grade(passed, score, "\n".join(body))
 
 
-@register_check_type(
-    "llm-rubric", params=RubricParams, summary="a local judge model grades it against a rubric"
-)
-async def llm_rubric(params: RubricParams, output: str, ctx: QualityContext) -> Finding:
+async def call_judge(
+    ctx: QualityContext,
+    messages: list[dict[str, str]],
+    *,
+    schema: dict[str, Any],
+    max_tokens: int,
+    what: str,
+) -> tuple[str, str] | Finding:
+    """Ask the context's judge (a blessed model) ``messages``, held to ``schema`` where the
+    runtime can; (the judge's name, what it said), or a failed :class:`Finding` when there is
+    no judge to ask. ``what`` names the check in that finding."""
     from inhouse.runtimes.protocol import ChatMessage, ChatRequest
 
-    model = params.provider or ctx.judge_model
     if ctx.runtime is None:
         return Finding.failure(
-            "llm-rubric needs a judge: a runtime and model (a blessed model of the baseline), "
+            f"{what} needs a judge: a runtime and model (a blessed model of the baseline), "
             "and none was given to this check"
         )
     request = ChatRequest(
-        model=model,
-        messages=[ChatMessage(**m) for m in judge_messages(params.value, output)],
+        model=ctx.judge_model,
+        messages=[ChatMessage(**m) for m in messages],
         temperature=0,
-        max_tokens=params.max_tokens,
-        response_format={
-            "type": "json_object",
-            "schema": JUDGE_SCHEMA,
-        },
+        max_tokens=max_tokens,
+        response_format={"type": "json_object", "schema": schema},
     )
     try:
         reply = await ctx.runtime.chat(request)
@@ -191,19 +207,39 @@ async def llm_rubric(params: RubricParams, output: str, ctx: QualityContext) -> 
             raise
         # This runtime does not take a schema for the answer: ask plainly, read leniently.
         reply = await ctx.runtime.chat(request.model_copy(update={"response_format": None}))
-    said = reply.text
-    judge = model or reply.model or ctx.runtime.name
-    details: dict[str, Any] = {"judge": judge, "judge_output": said[:_KEEP]}
-    grade = read_grade(said)
-    if grade is None:
-        return Finding.failure(
-            f"the judge ({judge}) answered something that is not a grade: expected JSON "
-            f'{{"reason", "pass", "score"}}, got {said[:120]!r}',
-            **details,
-        )
+    return ctx.judge_model or reply.model or ctx.runtime.name, reply.text
+
+
+def custom_prompt(template: str, values: dict[str, Any]) -> list[dict[str, str]]:
+    """promptfoo's ``rubricPrompt``: the grader's messages from a template of yours (text, or
+    a JSON list of chat messages), rendered in a sandbox with ``output``, ``rubric`` and the
+    case's variables."""
+    from jinja2 import TemplateError
+    from jinja2.sandbox import SandboxedEnvironment
+
+    environment = SandboxedEnvironment(autoescape=False)
+    environment.filters["dump"] = lambda value: json.dumps(value, default=str)
+    try:
+        text = environment.from_string(template).render(values)
+    except TemplateError as err:
+        raise ValueError(f"rubric-prompt: template error: {err}") from None
+    try:
+        chat = json.loads(text)
+    except ValueError:
+        return [{"role": "user", "content": text}]
+    if isinstance(chat, list) and all(
+        isinstance(m, dict) and {"role", "content"} <= set(m) for m in chat
+    ):
+        return [{"role": str(m["role"]), "content": str(m["content"])} for m in chat]
+    return [{"role": "user", "content": text}]
+
+
+def verdict(grade: Grade, judge: str, threshold: float | None, details: dict[str, Any]) -> Finding:
+    """A finding from a read grade: the threshold decides where there is a score, else the
+    judge's pass."""
     details["judge_reasoning"] = grade.reason
-    if params.threshold is not None and grade.score is not None:
-        passed = grade.score >= params.threshold
+    if threshold is not None and grade.score is not None:
+        passed = grade.score >= threshold
     elif grade.passed is not None:
         passed = grade.passed
     else:
@@ -211,7 +247,43 @@ async def llm_rubric(params: RubricParams, output: str, ctx: QualityContext) -> 
         passed = grade.score >= _DEFAULT_THRESHOLD
     score = grade.score if grade.score is not None else (1.0 if passed else 0.0)
     reasoning = grade.reason.strip() or "(the judge gave no reason)"
-    verdict = "passes" if passed else "fails"
+    word = "passes" if passed else "fails"
     return Finding(
-        passed, score, f"the judge ({judge}) says it {verdict} ({score:.2f}): {reasoning}", details
+        passed, score, f"the judge ({judge}) says it {word} ({score:.2f}): {reasoning}", details
     )
+
+
+def not_a_grade(judge: str, said: str, expected: str, details: dict[str, Any]) -> Finding:
+    return Finding.failure(
+        f"the judge ({judge}) answered something that is not a grade: expected JSON "
+        f"{expected}, got {said[:120]!r}",
+        **details,
+    )
+
+
+@register_check_type(
+    "llm-rubric", params=RubricParams, summary="a local judge model grades it against a rubric"
+)
+async def llm_rubric(params: RubricParams, output: str, ctx: QualityContext) -> Finding:
+    if params.rubric_prompt:
+        try:
+            messages = custom_prompt(
+                params.rubric_prompt, {**ctx.vars, "output": output, "rubric": params.value}
+            )
+        except ValueError as err:
+            return Finding.failure(str(err))
+    else:
+        messages = judge_messages(params.value, output)
+    if params.provider:
+        ctx = replace(ctx, judge_model=params.provider)
+    asked = await call_judge(
+        ctx, messages, schema=JUDGE_SCHEMA, max_tokens=params.max_tokens, what="llm-rubric"
+    )
+    if isinstance(asked, Finding):
+        return asked
+    judge, said = asked
+    details: dict[str, Any] = {"judge": judge, "judge_output": said[:_KEEP]}
+    grade = read_grade(said)
+    if grade is None:
+        return not_a_grade(judge, said, '{"reason", "pass", "score"}', details)
+    return verdict(grade, judge, params.threshold, details)

@@ -25,8 +25,9 @@ from inhouse.errors import InvalidInput, first_validation_problem
 
 __all__ = ["COMMON_FIELDS", "CheckSpec", "parse_check", "parse_checks"]
 
-#: fields every check takes, whatever its type
-COMMON_FIELDS = ("type", "weight", "metric")
+#: fields every check takes, whatever its type (``transform``: JavaScript that reshapes the
+#: output for this check alone, as promptfoo's assertion-level ``transform``)
+COMMON_FIELDS = ("type", "weight", "metric", "transform")
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class CheckSpec:
     metric: str | None
     params: Params
     where: str
+    transform: str | None = None
 
     def describe(self) -> str:
         """A short human label: ``not-contains 'zzz'``."""
@@ -59,6 +61,8 @@ class CheckSpec:
             raw["weight"] = self.weight
         if self.metric:
             raw["metric"] = self.metric
+        if self.transform:
+            raw["transform"] = self.transform
         return raw
 
 
@@ -97,13 +101,16 @@ def parse_check(raw: Any, *, where: str) -> CheckSpec:
     metric = raw.get("metric")
     if metric is not None and not isinstance(metric, str):
         raise _fail(f"{where}.metric", f"must be text, got {metric!r}")
+    transform = raw.get("transform")
+    if transform is not None and (not isinstance(transform, str) or not transform.strip()):
+        raise _fail(f"{where}.transform", f"must be JavaScript text, got {transform!r}")
     fields = {key: value for key, value in raw.items() if key not in COMMON_FIELDS}
     try:
         params = kind.params.model_validate(fields)
     except ValidationError as err:
         field, message = _explain(err, name, kind.params)
         raise _fail(f"{where}.{field}" if field else where, message) from None
-    return CheckSpec(name, base, negate, float(weight), metric, params, where)
+    return CheckSpec(name, base, negate, float(weight), metric, params, where, transform)
 
 
 def parse_checks(raw: Any, *, where: str) -> list[CheckSpec]:
