@@ -27,8 +27,13 @@ from usage_totals import _fill
 
 from inhouse.db import events
 from inhouse.program import Program
-from inhouse.program.events import EventKind, canonical_json, event_hash, format_time
-from inhouse.program.events import signed_material
+from inhouse.program.events import (
+    EventKind,
+    canonical_json,
+    event_hash,
+    format_time,
+    signed_material,
+)
 from inhouse.web.app import create_app
 from inhouse.web.login import sign_in
 
