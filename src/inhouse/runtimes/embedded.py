@@ -7,6 +7,10 @@ answers; ``stop`` ends it (SIGTERM, then SIGKILL) and removes both files; ``stat
 The run folder is ``<program>/.inhouse/run``, or ``~/.cache/inhouse/run`` outside a program;
 ``INHOUSE_RUN_DIR`` overrides both.
 
+The server answers ``/v1/embeddings`` as well as chat and completions (embeddings on, in the same
+process: llama-cpp-python 0.3 generates the same answers with them on); a model that declares
+no pooling of its own (a chat model) gets mean pooling, so an input is one vector.
+
 Needs the ``embedded`` extra (llama-cpp-python[server]); without it, :class:`ExtraNotInstalled`.
 """
 
@@ -63,6 +67,8 @@ _INSTALL_HINT = (
 #: largest context the embedded server gets by default: a model's own (often 128k) would
 #: reserve gigabytes of KV cache on a laptop
 _DEFAULT_MAX_CTX = 4096
+#: llama.cpp's LLAMA_POOLING_TYPE_MEAN (gguf.PoolingType.MEAN)
+_MEAN_POOLING = 1
 #: the embedded servers this process started, so ``stop`` can reap them (no zombies, and no
 #: "subprocess still running" warning when a Popen is collected)
 _children: dict[int, subprocess.Popen[bytes]] = {}
@@ -131,16 +137,29 @@ def _free_port(host: str) -> int:
         return port
 
 
-def _context_length(path: Path) -> int:
-    """The model's trained context (capped), so the server neither overflows nor over-reserves."""
+class _ModelFacts(BaseModel):
+    """What the server's command line needs from the GGUF's metadata."""
+
+    architecture: str
+    #: the trained context, capped (so the server neither overflows nor over-reserves)
+    context: int
+    #: whether the model says how to pool its token vectors into one (embedding models do)
+    declares_pooling: bool
+
+
+def _model_facts(path: Path) -> _ModelFacts:
     from gguf import GGUFReader
 
     reader = GGUFReader(path)
     arch_field = reader.fields.get("general.architecture")
-    arch = arch_field.contents() if arch_field is not None else "llama"
+    arch = str(arch_field.contents()) if arch_field is not None else "llama"
     field = reader.fields.get(f"{arch}.context_length")
     trained = int(field.contents()) if field is not None else _DEFAULT_MAX_CTX
-    return min(trained, _DEFAULT_MAX_CTX)
+    return _ModelFacts(
+        architecture=arch,
+        context=min(trained, _DEFAULT_MAX_CTX),
+        declares_pooling=f"{arch}.pooling_type" in reader.fields,
+    )
 
 
 def _check_gguf(path: Path) -> Path:
@@ -217,7 +236,8 @@ def serve_embedded(
     version = _engine_version(python)
     port = port or _free_port(host)
     url = f"http://{host}:{port}"
-    context = n_ctx or _context_length(path)
+    facts = _model_facts(path)
+    context = n_ctx or facts.context
     test_model = is_test_model(path)
     model_id = path.stem
     folder.mkdir(parents=True, exist_ok=True)
@@ -232,7 +252,15 @@ def serve_embedded(
         # Queue a request that arrives mid-stream instead of cutting the running stream short
         # (the server's default): behind the gateway, one user's request would end another's.
         "--interrupt_requests", "false",
+        # /v1/embeddings on the same server: llama-cpp-python 0.3 serves chat and completions
+        # unchanged with embeddings on (checked by tests/gateway/test_default_runtime.py)
+        "--embedding", "true",
     ]  # fmt: skip
+    if not facts.declares_pooling:
+        # A chat model names no pooling, and llama.cpp then answers one vector per token, not
+        # the one vector per input OpenAI's API promises: mean pooling makes one (the
+        # override changes nothing else; chat answers are the same bytes)
+        command += ["--kv_overrides", f"{facts.architecture}.pooling_type=int:{_MEAN_POOLING}"]
     with log_path.open("wb") as log:
         # A new session: the server outlives this command, and a Ctrl-C meant for the
         # command that started it does not reach it.
