@@ -22,7 +22,9 @@ turn them into a message, an exit code or an HTTP error. Anything else that esca
     ├── NotAllowed                    the acting person may not do this (identity/role rule)
     │   ├── NotAuthenticated          a gateway request without a valid key
     │   │   ├── NoApiKey              …it sent no key
-    │   │   └── InvalidApiKey         …it sent a key that is unknown or revoked
+    │   │   ├── InvalidApiKey         …it sent a key that is unknown or revoked
+    │   │   └── NoSession             a dashboard request without a live sign-in session
+    │   ├── CsrfRefused               a dashboard form without its session's CSRF token
     │   ├── ModelNotAllowed           not a blessed model, or not one this key may use
     │   ├── AgentWithoutBoundary      the key's agent has no tool boundary (fail closed)
     │   ├── ToolNotAllowed            a request declares a tool outside the agent's allowlist
@@ -71,6 +73,7 @@ __all__ = [
     "AntiPattern",
     "BadRequest",
     "ConfigError",
+    "CsrfRefused",
     "DataClassBlocked",
     "EmbeddingsNotServed",
     "EndpointNotServed",
@@ -86,6 +89,7 @@ __all__ = [
     "ModelUnavailable",
     "NoApiKey",
     "NoRuntimeAnswers",
+    "NoSession",
     "NoSuchRoute",
     "NotAllowed",
     "NotAuthenticated",
@@ -154,10 +158,16 @@ class StoreError(InhouseError):
 
 class UnknownPerson(InhouseError):
     exit_code = 2
+    http_status = 404
+    error_type = "not_found_error"
+    code = "unknown_person"
 
 
 class UnknownPlay(InhouseError):
     exit_code = 2
+    http_status = 404
+    error_type = "not_found_error"
+    code = "unknown_play"
 
 
 class InvalidInput(InhouseError):
@@ -221,6 +231,18 @@ class InvalidApiKey(NotAuthenticated):
     code = "invalid_api_key"
 
 
+class NoSession(NotAuthenticated):
+    """A dashboard page or action without a live session: sign in with ``inhouse web login``."""
+
+    code = "no_session"
+
+
+class CsrfRefused(NotAllowed):
+    """A dashboard form posted without the CSRF token of the session it came with."""
+
+    code = "csrf_token_invalid"
+
+
 class ModelNotAllowed(NotAllowed):
     code = "model_not_allowed"
     param = "model"
@@ -268,12 +290,18 @@ class IdentityError(InhouseError):
     """This shell has no usable key, or a signature or envelope does not check out."""
 
     exit_code = 3
+    http_status = 403
+    error_type = "permission_error"
+    code = "identity_error"
 
 
 class Refused(InhouseError):
     """A guard said no. ``missing`` lists the evidence that would have let the action through."""
 
     exit_code = 3
+    http_status = 409
+    error_type = "refused_error"
+    code = "refused"
 
     def __init__(self, message: str, *, missing: list[str] | None = None) -> None:
         super().__init__(message)
@@ -293,6 +321,9 @@ class AntiPattern(Refused):
 
 class ProgramStopped(InhouseError):
     exit_code = 3
+    http_status = 409
+    error_type = "refused_error"
+    code = "program_stopped"
 
 
 class RuntimeFault(InhouseError):

@@ -102,6 +102,11 @@ BUILTIN_GROUPS: tuple[CommandGroup, ...] = (
     CommandGroup(
         "inhouse.cli.review:app", "review", "Play 5: the periodic review — schedule, hold, status."
     ),
+    CommandGroup(
+        "inhouse.cli.web:app",
+        "web",
+        "The dashboard: serve it; sign in to it with your own key.",
+    ),
 )
 
 

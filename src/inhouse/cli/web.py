@@ -1,0 +1,68 @@
+"""inhouse web: the dashboard — serve it, and sign in to it with your own key."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from inhouse.cli._common import ProgramOpt, Typer, out_console, state
+
+app = Typer()
+
+UrlOpt = Annotated[str, typer.Option("--url", help="The dashboard's address.")]
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8077,
+    session_minutes: Annotated[
+        int, typer.Option(help="How long a sign-in lasts (at most 720 minutes).")
+    ] = 120,
+    program: ProgramOpt = None,
+) -> None:
+    """Serve the dashboard in the foreground until Ctrl-C: pages with JSON twins, for the
+    people of this program, each signed in with their own key (`inhouse web login`)."""
+    import uvicorn
+
+    from inhouse.errors import InvalidInput
+    from inhouse.location import find_program
+    from inhouse.web.app import create_app
+
+    if not 1 <= session_minutes <= 720:
+        raise InvalidInput("--session-minutes is from 1 to 720 (a sign-in lasts at most 12 h)")
+    folder = find_program(program or state.program)
+    asgi = create_app(folder, session_minutes=session_minutes)
+    out_console().print(
+        f"inhouse web for {folder} at http://{host}:{port}/; sign in with "
+        f"`inhouse web login --url http://{host}:{port}`. Ctrl-C stops it."
+    )
+    uvicorn.run(asgi, host=host, port=port, log_level="warning")
+
+
+@app.command("login")
+def login(
+    url: UrlOpt = "http://127.0.0.1:8077",
+    print_only: Annotated[
+        bool, typer.Option("--print", help="Print the link; do not open a browser.")
+    ] = False,
+    program: ProgramOpt = None,
+) -> None:
+    """Sign in with your own key: sign the dashboard's challenge and open (or print) a one-time
+    link, valid for two minutes. Your browser actions are then recorded as yours."""
+    import webbrowser
+
+    from inhouse.identity import load_key
+    from inhouse.location import optional_program
+    from inhouse.program.config import read_settings
+    from inhouse.web.login import sign_in
+
+    folder = optional_program(program or state.program)
+    program_id = read_settings(folder).program_id if folder is not None else None
+    link = sign_in(url, load_key(), program_id=program_id)
+    out = out_console()
+    if print_only or not webbrowser.open(link):
+        out.print(f"Open this link within two minutes (once): {link}", soft_wrap=True)
+    else:
+        out.print("Opened the sign-in link in your browser (valid once, for two minutes).")

@@ -1,0 +1,411 @@
+"""The dashboard's ASGI app: routes, sessions, CSRF, the one JSON error shape.
+
+Every page is server-rendered (Jinja2, autoescaped) and has a ``.json`` twin returning the data
+it renders (:mod:`inhouse.web.pages`); ``/openapi.json`` documents the JSON API. Every page but
+sign-in needs a session; every form carries the session's CSRF token. Handlers parse, call one
+function of a play package as the signed-in person (the session's program), and render.
+
+Errors come from :mod:`inhouse.errors` and answer in one shape, whatever the route::
+
+    {"error": {"status": 403, "type": "permission_error", "code": null,
+               "message": "only the receiver, omar, can accept or reject …", "missing": []}}
+
+(HTML routes render the same fields as a page.)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.datastructures import FormData, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from inhouse.errors import (
+    CsrfRefused,
+    InhouseError,
+    InvalidInput,
+    MethodNotAllowed,
+    NoSession,
+    NoSuchRoute,
+)
+from inhouse.web import pages
+from inhouse.web.render import render_page
+from inhouse.web.signin import Session, SignIns
+
+if TYPE_CHECKING:
+    from inhouse.program import Program
+    from inhouse.program.core import Clock
+
+__all__ = ["COOKIE", "create_app", "error_body"]
+
+COOKIE = "inhouse_session"
+_HERE = Path(__file__).parent
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+_MAX_FORM = 64 * 1024
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def error_body(err: InhouseError) -> dict[str, Any]:
+    """The one JSON error shape of the dashboard's API (docs/web.md)."""
+    return {
+        "error": {
+            "status": err.http_status,
+            "type": err.error_type,
+            "code": err.code,
+            "message": str(err),
+            "missing": list(getattr(err, "missing", []) or []),
+        }
+    }
+
+
+class _Dashboard:
+    """The routes' shared state: the program (read side), the sign-ins."""
+
+    def __init__(self, program: Program, lasts: timedelta) -> None:
+        self.program = program
+        self.signins = SignIns(program, lasts)
+
+    # -- sessions ----------------------------------------------------------------------------
+
+    def session(self, request: Request) -> Session:
+        found = self.signins.session(request.cookies.get(COOKIE))
+        if found is None:
+            raise NoSession("sign in first: run `inhouse web login` and open the link it prints")
+        return found
+
+    async def form(self, request: Request, session: Session) -> FormData:
+        """The posted form, once its CSRF token is the session's."""
+        length = int(request.headers.get("content-length") or 0)
+        if length > _MAX_FORM:
+            raise InvalidInput(f"a form is at most {_MAX_FORM} bytes")
+        form = await request.form()
+        token = form.get("csrf")
+        if not session.csrf_ok(token if isinstance(token, str) else None):
+            raise CsrfRefused(
+                "this form did not carry this session's CSRF token: reload the page and try "
+                "again (a form from another site is refused)"
+            )
+        return form
+
+
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    return (
+        path.endswith(".json")
+        or path.startswith("/login/delegation")
+        or "application/json" in request.headers.get("accept", "").split(",")[0]
+    )
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    body = json.dumps(data, ensure_ascii=False, default=str, separators=(",", ":"))
+    return Response(body, status_code=status, media_type="application/json")
+
+
+def _field(form: FormData, name: str, *, required: bool = True) -> str:
+    value = form.get(name)
+    text = value if isinstance(value, str) else ""
+    if required and not text.strip():
+        raise InvalidInput(f"the form needs {name}")
+    return text
+
+
+def _back(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def create_app(
+    folder: str | Path | None = None,
+    *,
+    program: Program | None = None,
+    clock: Clock | None = None,
+    session_minutes: int = 120,
+) -> Starlette:
+    """The dashboard for the program at ``folder`` (or ``program``, already open). Sessions
+    last ``session_minutes`` (and the delegation each sign-in signs, with them)."""
+    if program is None:
+        from inhouse.program import Program as _Program
+        from inhouse.program.core import utcnow
+
+        program = _Program.open(folder, clock=clock or utcnow)
+    dash = _Dashboard(program, timedelta(minutes=session_minutes))
+
+    def page(
+        name: str, build: Callable[[Request, Program], dict[str, Any]]
+    ) -> tuple[Handler, Handler]:
+        """A page's HTML route and its JSON twin, both behind the session."""
+
+        async def as_json(request: Request) -> Response:
+            session = dash.session(request)
+            data = build(request, session.program)
+            return _json({"page": name, "viewer": pages.viewer(session.program), **data})
+
+        async def as_html(request: Request) -> Response:
+            found = dash.signins.session(request.cookies.get(COOKIE))
+            if found is None:
+                return _back("/login")
+            data = build(request, found.program)
+            return HTMLResponse(
+                render_page(
+                    name,
+                    data,
+                    viewer=pages.viewer(found.program),
+                    csrf=found.csrf,
+                    path=request.url.path,
+                )
+            )
+
+        return as_html, as_json
+
+    def both(
+        path: str, name: str, build: Callable[[Request, Program], dict[str, Any]]
+    ) -> list[Route]:
+        html, twin = page(name, build)
+        json_path = "/index.json" if path == "/" else f"{path}.json"
+        return [Route(json_path, twin, methods=["GET"]), Route(path, html, methods=["GET"])]
+
+    def _int(request: Request, name: str) -> int | None:
+        raw = request.query_params.get(name)
+        if raw is None or raw == "":
+            return None
+        if not raw.isdigit() or len(raw) > 12:
+            raise InvalidInput(f"{name} is a positive whole number, not {raw!r}")
+        return int(raw)
+
+    # -- sign-in -----------------------------------------------------------------------------
+
+    async def login_page(request: Request) -> Response:
+        return HTMLResponse(
+            render_page(
+                "login", {"program": program.state().name}, viewer=None, csrf="", path="/login"
+            )
+        )
+
+    async def challenge(request: Request) -> Response:
+        key_id = request.query_params.get("key_id", "")
+        if not key_id:
+            raise InvalidInput("name the key that signs in: ?key_id=ed25519:…")
+        return _json({"statement": dash.signins.challenge(key_id)})
+
+    async def delegation(request: Request) -> Response:
+        try:
+            body = await request.json()
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidInput("send the signed statement as JSON") from None
+        token = dash.signins.complete(body)
+        return _json({"link": f"{str(request.base_url).rstrip('/')}/login/{token}"})
+
+    async def redeem(request: Request) -> Response:
+        session = dash.signins.redeem(request.path_params["token"])
+        response = _back("/")
+        seconds = int((session.expires - program.clock()).total_seconds())
+        response.set_cookie(
+            COOKIE,
+            session.id,
+            max_age=max(seconds, 1),
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+            path="/",
+        )
+        return response
+
+    async def logout(request: Request) -> Response:
+        session = dash.session(request)
+        await dash.form(request, session)
+        dash.signins.end(session.id)
+        response = _back("/login")
+        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+        return response
+
+    # -- actions (forms) ---------------------------------------------------------------------
+
+    async def handoff(request: Request) -> Response:
+        session = dash.session(request)
+        form = await dash.form(request, session)
+        play = request.path_params["play"]
+        decision = _field(form, "decision")
+        comment = _field(form, "comment", required=False)
+        if decision == "accept":
+            session.program.accept_handoff(None, play, comment=comment)
+        elif decision == "reject":
+            session.program.reject_handoff(None, play, comment=comment)
+        else:
+            raise InvalidInput(f"decision is accept or reject, not {decision!r}")
+        return _back(f"/plays/{play}")
+
+    async def survey(request: Request) -> Response:
+        from inhouse.pilot.survey import answer_survey
+
+        session = dash.session(request)
+        form = await dash.form(request, session)
+        answer_survey(
+            session.program, _field(form, "answer"), _field(form, "benefit", required=False)
+        )
+        return _back("/pilot#survey")
+
+    async def open_ticket(request: Request) -> Response:
+        from inhouse.support.queue import open_ticket as opened
+
+        session = dash.session(request)
+        form = await dash.form(request, session)
+        ticket = opened(
+            session.program,
+            _field(form, "title"),
+            category=_field(form, "category"),
+            component=_field(form, "component"),
+            description=_field(form, "description", required=False),
+        )
+        return _back(f"/support/tickets/{ticket.id}")
+
+    async def ticket_step(request: Request) -> Response:
+        from inhouse.support import queue
+
+        session = dash.session(request)
+        form = await dash.form(request, session)
+        ticket, step = request.path_params["ticket"], request.path_params["step"]
+        queue.find_ticket(session.program, ticket)
+        if step == "comment":
+            queue.comment_on_ticket(session.program, ticket, _field(form, "text"))
+        elif step == "resolve":
+            queue.resolve_ticket(session.program, ticket, note=_field(form, "note"))
+        elif step == "reopen":
+            queue.reopen_ticket(session.program, ticket, reason=_field(form, "reason"))
+        elif step == "assign":
+            queue.assign_ticket(session.program, ticket, _field(form, "person"))
+        else:
+            raise NoSuchRoute(f"no ticket step {step!r}: comment, resolve, reopen or assign")
+        return _back(f"/support/tickets/{ticket}")
+
+    async def openapi(request: Request) -> Response:
+        from inhouse.web.openapi import openapi_document
+
+        return _json(openapi_document())
+
+    async def health(request: Request) -> Response:
+        return _json({"ok": True})
+
+    routes: list[BaseRoute] = [
+        Route("/login", login_page, methods=["GET"]),
+        Route("/login/challenge.json", challenge, methods=["GET"]),
+        Route("/login/delegation.json", delegation, methods=["POST"]),
+        Route("/login/{token}", redeem, methods=["GET"]),
+        Route("/logout", logout, methods=["POST"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/health.json", health, methods=["GET"]),
+        *both("/", "program", lambda r, p: pages.program_page(p)),
+        Route("/plays/{play}/handoff", handoff, methods=["POST"]),
+        *both("/plays/{play}", "play", lambda r, p: pages.play_page(p, r.path_params["play"])),
+        *both(
+            "/facts/{fact:int}", "fact", lambda r, p: pages.fact_page(p, int(r.path_params["fact"]))
+        ),
+        Route("/pilot/survey", survey, methods=["POST"]),
+        *both("/pilot", "pilot", lambda r, p: pages.pilot_page(p)),
+        *both("/prompts", "prompts", lambda r, p: pages.prompts_page(p)),
+        Route("/support/tickets", open_ticket, methods=["POST"]),
+        Route("/support/tickets/{ticket}/{step}", ticket_step, methods=["POST"]),
+        *both(
+            "/support/tickets/{ticket}",
+            "ticket",
+            lambda r, p: pages.ticket_page(p, r.path_params["ticket"]),
+        ),
+        *both("/support", "support", lambda r, p: pages.support_page(p)),
+        *both("/governance", "governance", lambda r, p: pages.governance_page(p)),
+        *both(
+            "/indicators",
+            "indicators",
+            lambda r, p: pages.indicators_page(p, r.query_params.get("period") or None),
+        ),
+        *both(
+            "/audit",
+            "audit",
+            lambda r, p: pages.audit_page(
+                p, before=_int(r, "before"), full=r.query_params.get("verify") == "full"
+            ),
+        ),
+        Mount("/static", StaticFiles(directory=_HERE / "static"), name="static"),
+    ]
+
+    async def inhouse_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, InhouseError)
+        if isinstance(exc, NoSession) and not _wants_json(request) and request.method == "GET":
+            return _back("/login")
+        if _wants_json(request):
+            return _json(error_body(exc), exc.http_status)
+        session = dash.signins.session(request.cookies.get(COOKIE))
+        body = render_page(
+            "error",
+            error_body(exc)["error"],
+            viewer=None if session is None else pages.viewer(session.program),
+            csrf="" if session is None else session.csrf,
+            path=request.url.path,
+        )
+        return HTMLResponse(body, status_code=exc.http_status)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        err: InhouseError
+        if exc.status_code == 404:
+            err = NoSuchRoute(f"no page at {request.url.path}")
+        elif exc.status_code == 405:
+            err = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")
+        else:
+            err = InvalidInput(str(exc.detail))
+            err.http_status = exc.status_code
+        return await inhouse_error(request, err)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        err = InhouseError(f"the dashboard failed: {type(exc).__name__}: {exc}")
+        return await inhouse_error(request, err)
+
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(_Headers)],
+        exception_handlers={
+            InhouseError: inhouse_error,
+            HTTPException: http_error,
+            Exception: server_error,
+        },
+    )
+
+
+class _Headers:
+    """Security headers on every answer: nothing loads from elsewhere, nothing frames us."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = str(scope.get("path", "")).startswith("/static/")
+
+        async def headed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Content-Security-Policy"] = _CSP
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["Referrer-Policy"] = "no-referrer"
+                headers["X-Frame-Options"] = "DENY"
+                if not static:
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, headed)

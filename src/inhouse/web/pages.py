@@ -1,0 +1,427 @@
+"""Each page's data, as its ``.json`` twin returns it and its template renders it.
+
+Every function here calls the play packages and :mod:`inhouse.program` and arranges what they
+return; none decides anything a check, guard or play package decides (docs/web.md documents
+each shape). ``program`` is the viewer's: the session's program, acting as them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, is_dataclass
+from datetime import UTC, timedelta
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from inhouse.errors import InhouseError, NoSuchRoute
+
+if TYPE_CHECKING:
+    from inhouse.program import Program
+    from inhouse.program.status_shape import PlayView, Status
+
+__all__ = [
+    "PAGES",
+    "audit_page",
+    "fact_page",
+    "governance_page",
+    "indicators_page",
+    "pilot_page",
+    "play_page",
+    "program_page",
+    "prompts_page",
+    "support_page",
+    "ticket_page",
+    "viewer",
+]
+
+#: the navigation: (page name, path, title)
+PAGES = (
+    ("program", "/", "Program"),
+    ("pilot", "/pilot", "Pilot"),
+    ("prompts", "/prompts", "Prompts"),
+    ("support", "/support", "Support"),
+    ("governance", "/governance", "Governance"),
+    ("indicators", "/indicators", "Indicators"),
+    ("audit", "/audit", "Audit"),
+)
+_AUDIT_PAGE = 100
+
+
+def viewer(program: Program) -> dict[str, Any]:
+    """Who is looking: their name and roles (what they may do follows them)."""
+    who = program.whoami()
+    return {"name": who.name, "roles": sorted(who.roles), "team": who.team}
+
+
+# -- program ---------------------------------------------------------------------------------
+
+
+def program_page(program: Program) -> dict[str, Any]:
+    """The six plays as a board (``inhouse status --json``), and each person's next step."""
+    status = program.status()
+    return {"status": status, "next_steps": _next_steps(program, status)}
+
+
+def _failing(view: PlayView) -> list[str]:
+    rows = view["exit"] or []
+    return [f"{row['title']}: {row['reason']}" for row in rows if row["outcome"] != "pass"]
+
+
+def _next_steps(program: Program, status: Status) -> list[dict[str, Any]]:
+    """Per person, what the status says waits on them: a handoff to decide, a play's exit
+    still lacking, a handoff to offer, a play to start, a ticket assigned to them."""
+    from inhouse.support.queue import list_tickets, queue_of
+
+    steps: dict[str, list[dict[str, str]]] = {p["name"]: [] for p in status["people"]}
+    leads = [p["name"] for p in status["people"] if "rollout-lead" in p["roles"]]
+
+    def add(person: str | None, text: str, href: str) -> None:
+        if person in steps:
+            steps[person].append({"text": text, "href": href})
+
+    if status["program"]["state"] == "running":
+        for view in status["plays"]:
+            href = f"/plays/{view['id']}"
+            handoff = view["handoff"]
+            label = f"play {view['number']} ({view['title']})"
+            if handoff is not None and handoff["status"] == "offered":
+                add(handoff["to"], f"accept or reject the handoff of {label}", href)
+            elif view["state"] == "running":
+                for text in _failing(view):
+                    add(view["owner"], f"{label} needs {text}", href)
+            elif view["state"] == "exit-met":
+                add(view["owner"], f"offer the handoff of {label}: its exit is met", href)
+            elif view["state"] == "ready":
+                for lead in leads:
+                    add(lead, f"start {label}: its trigger holds", href)
+        owner = queue_of(program)
+        for ticket in list_tickets(program, state="open"):
+            href = f"/support/tickets/{ticket.id}"
+            if ticket.assignee:
+                add(ticket.assignee, f"resolve {ticket.id}: {ticket.title}", href)
+            elif owner is not None:
+                add(owner.owner, f"assign {ticket.id}: {ticket.title}", href)
+    return [{"person": name, "steps": found} for name, found in steps.items() if found]
+
+
+# -- play ------------------------------------------------------------------------------------
+
+
+def play_page(program: Program, ref: str) -> dict[str, Any]:
+    """One play from the status, with every fact behind its checks."""
+    from inhouse.errors import UnknownPlay
+
+    try:
+        play = program.playbook.play(ref)
+    except UnknownPlay as err:
+        raise NoSuchRoute(str(err)) from None
+    status = program.status()
+    view = next(v for v in status["plays"] if v["id"] == play.id)
+    ids = {e["fact"] for row in (*view["trigger"], *(view["exit"] or [])) for e in row["evidence"]}
+    facts = {f.id: f for f in program.state().facts if f.id in ids}
+    evidence = {str(i): _fact_view(facts[i]) for i in sorted(facts)}
+    waivers = [w for w in status["waivers"] if w["play"] in (None, play.id)]
+    return {"play": view, "evidence": evidence, "waivers": waivers, "now": status["now"]}
+
+
+def _fact_view(fact: Any) -> dict[str, Any]:
+    return {
+        "id": fact.id,
+        "kind": fact.kind,
+        "label": fact.label,
+        "provenance": fact.provenance.value,
+        "by": fact.by,
+        "signed": fact.signed,
+        "on_behalf_of": fact.on_behalf_of,
+        "collector": fact.collector,
+        "comment": fact.comment,
+        "at": fact.at.isoformat(timespec="seconds"),
+        "expires": fact.expires.isoformat(timespec="seconds") if fact.expires else None,
+        "payload": fact.payload,
+    }
+
+
+def fact_page(program: Program, fact_id: int) -> dict[str, Any]:
+    """One fact: what it says, who signed it, how it was gathered."""
+    for fact in program.state().facts:
+        if fact.id == fact_id:
+            return {"fact": _fact_view(fact)}
+    raise NoSuchRoute(f"no fact #{fact_id} in this program")
+
+
+# -- pilot -----------------------------------------------------------------------------------
+
+
+def pilot_page(program: Program) -> dict[str, Any]:
+    """Roster, enablement, adoption with each member's active days, the survey, champions and
+    findings: play 4's reports, as the CLI prints them."""
+    from inhouse.pilot.adoption import adoption_report
+    from inhouse.pilot.champions import suggest_champions
+    from inhouse.pilot.enablement import pilot_list
+    from inhouse.pilot.findings import list_findings
+    from inhouse.pilot.survey import (
+        ANSWERS,
+        QUESTION,
+        current_survey,
+        eligibility,
+        own_answer,
+        survey_results,
+    )
+    from inhouse.usage.activity import active_days
+
+    roster = pilot_list(program)
+    adoption = adoption_report(program)
+    people = [m.person for m in adoption.members]
+    days: dict[str, dict[str, int]] = {p: {} for p in people}
+    for day in active_days(program.store, people, since=adoption.since, until=adoption.as_of):
+        days[day.person][day.day] = day.requests
+    window = [(adoption.since + timedelta(days=n)).isoformat() for n in range(adoption.window_days)]
+    survey = current_survey(program)
+    me = program.whoami().name
+    survey_view: dict[str, Any] | None = None
+    if survey is not None:
+        mine = own_answer(program)
+        member = me in {item.member.person for item in roster.members}
+        allowed = eligibility(program) if member and survey.is_open(program.clock()) else None
+        survey_view = {
+            "results": survey_results(program).to_dict(),
+            "question": QUESTION,
+            "answers": [{"value": a.value, "text": text} for a, text in ANSWERS.items()],
+            "mine": None if mine is None else {"fact": mine.id, **mine.payload},
+            "may_answer": allowed is not None and allowed.eligible,
+            "why_not": None if allowed is None or allowed.eligible else allowed.reason,
+        }
+    return {
+        "roster": {
+            "summary": roster.summary(),
+            "teams": roster.teams,
+            "members": [p.to_dict() for p in roster.members],
+            "role_only": roster.role_only,
+        },
+        "adoption": adoption.to_dict(),
+        "active_days": {"days": window, "people": days},
+        "survey": survey_view,
+        "champions": suggest_champions(program).to_dict(),
+        "findings": [asdict(f) for f in list_findings(program)],
+    }
+
+
+# -- prompts ---------------------------------------------------------------------------------
+
+
+def prompts_page(program: Program) -> dict[str, Any]:
+    """The shared library: each prompt's versions and labels, the latest change as a diff, and
+    measured use (reuse by people other than the author)."""
+    from inhouse.pilot.library_views import diff_prompts, list_prompts, prompt_usage, show_prompt
+
+    prompts = []
+    for row in list_prompts(program):
+        shown = show_prompt(program, row["name"])
+        numbers = [v["version"] for v in shown["versions"]]
+        diff = ""
+        if len(numbers) > 1:
+            name = row["name"]
+            diff = diff_prompts(program, f"{name}@{numbers[-2]}", f"{name}@{numbers[-1]}")
+        prompts.append({**row, "history": shown["versions"], "latest_diff": diff})
+    return {"prompts": prompts, "usage": prompt_usage(program)}
+
+
+# -- support ---------------------------------------------------------------------------------
+
+
+def support_page(program: Program) -> dict[str, Any]:
+    """The queue, its tickets and the figures per component (builder-free share, Contributor
+    Absence Factor)."""
+    from inhouse.support.queue import CATEGORIES, list_tickets, queue_of
+    from inhouse.support.stats import support_stats
+
+    queue = queue_of(program)
+    return {
+        "queue": None
+        if queue is None
+        else {"name": queue.name, "owner": queue.owner, "named_by": queue.named_by},
+        "tickets": [_ticket_row(t) for t in reversed(list_tickets(program, state="all"))],
+        "stats": [row.to_dict() for row in support_stats(program)],
+        "categories": list(CATEGORIES),
+    }
+
+
+def _ticket_row(ticket: Any) -> dict[str, Any]:
+    resolution = ticket.resolution
+    return {
+        "id": ticket.id,
+        "title": ticket.title,
+        "state": ticket.state,
+        "category": ticket.category,
+        "component": ticket.component,
+        "opened_by": ticket.opened.actor,
+        "opened_at": ticket.opened.at.isoformat(timespec="seconds"),
+        "assignee": ticket.assignee,
+        "resolved_by": resolution.actor if resolution else None,
+    }
+
+
+def ticket_page(program: Program, ticket: str) -> dict[str, Any]:
+    """One ticket with every step (``inhouse support show --json``)."""
+    from inhouse.errors import InvalidInput
+    from inhouse.support.queue import find_ticket, ticket_dict
+
+    try:
+        found = find_ticket(program, ticket)
+    except InvalidInput as err:
+        raise NoSuchRoute(str(err)) from None
+    return {"ticket": ticket_dict(program, found)}
+
+
+# -- governance ------------------------------------------------------------------------------
+
+
+def governance_page(program: Program) -> dict[str, Any]:
+    """The lock, the latest drift review (every node against it), the review cadence and every
+    agent's boundary."""
+    from inhouse.baseline.lock import read_lock
+    from inhouse.program.counting import build_context
+    from inhouse.support.agents import agent_keys
+    from inhouse.support.review import review_status
+
+    problem = None
+    try:
+        lock = read_lock(program.folder)
+    except InhouseError as err:
+        lock, problem = None, str(err)
+    context = build_context(program.state(), program.clock())
+    drift = context.facts.latest("drift.review")
+    return {
+        "lock": None
+        if lock is None
+        else {
+            "lock_hash": lock.lock_hash,
+            "runtime": lock.runtime.model_dump(mode="json"),
+            "models": [m.model_dump(mode="json") for m in lock.models],
+        },
+        "lock_problem": problem,
+        "drift_review": None
+        if drift is None
+        else {
+            "fact": drift.id,
+            "by": drift.by,
+            "at": drift.at.isoformat(timespec="seconds"),
+            **drift.payload,
+        },
+        "review": review_status(program).to_dict(),
+        "agents": [asdict(a) for a in agent_keys(program)],
+    }
+
+
+# -- indicators ------------------------------------------------------------------------------
+
+
+def indicators_page(program: Program, period: str | None = None) -> dict[str, Any]:
+    """Play 6's leading and lagging indicators per period, and the findings; where this
+    version has no ``inhouse.indicators`` yet, says so."""
+    try:
+        from inhouse.indicators.report import build_report
+    except ImportError:
+        return {
+            "available": False,
+            "message": "play 6 indicators are not available in this version",
+            "report": None,
+            "findings": [],
+        }
+    report = build_report(program, period)
+    findings: list[dict[str, Any]] = []
+    try:
+        module = import_module("inhouse.indicators.findings")
+    except ImportError:
+        module = None
+    listing = getattr(module, "list_findings", None) or getattr(module, "findings", None)
+    if callable(listing):
+        findings = [_plain(f) for f in listing(program)]
+    return {"available": True, "message": None, "report": report.to_dict(), "findings": findings}
+
+
+def _plain(item: Any) -> dict[str, Any]:
+    if hasattr(item, "to_dict"):
+        return dict(item.to_dict())
+    if is_dataclass(item) and not isinstance(item, type):
+        return asdict(item)
+    return dict(vars(item))
+
+
+# -- audit -----------------------------------------------------------------------------------
+
+
+def audit_page(
+    program: Program, *, before: int | None = None, full: bool = False
+) -> dict[str, Any]:
+    """The event log, newest first, a page at a time, with the person who signed each event
+    (a dashboard session's events say so); and the chain's verification: the fold's, checked
+    as it read every event, or a fresh walk from the first event (``full``)."""
+    from inhouse.program.audit import verify_chain
+    from inhouse.program.events import read_events_after
+
+    state = program.state()
+    head = state.head_seq
+    end = head if before is None else max(0, min(before - 1, head))
+    start = max(0, end - _AUDIT_PAGE)
+    events = [e for e in read_events_after(program.store, start) if e.seq <= end]
+    rows = []
+    for event in reversed(events):
+        signer = None
+        if event.signer is not None:
+            record = state.keys.get(event.signer)
+            delegated = state.verifier.keys.delegated.get(event.signer)
+            signer = {
+                "key_id": event.signer,
+                "person": record.person if record is not None else delegated,
+                "session": record is None and delegated is not None,
+            }
+        rows.append(
+            {
+                "seq": event.seq,
+                "at": event.at.astimezone(UTC).isoformat(timespec="seconds"),
+                "actor": event.actor,
+                "kind": event.kind,
+                "signer": signer,
+                "hash": event.hash,
+                "summary": _summary(event.payload),
+            }
+        )
+    verifier = state.verifier
+    verification: dict[str, Any] = {
+        "how": "fold",
+        "ok": state.tampered is None,
+        "checked": verifier.checked,
+        "signed": verifier.signed,
+        "unsigned": verifier.unsigned,
+        "problem": None if state.tampered is None else state.tampered[0],
+        "first_bad_seq": None if state.tampered is None else state.tampered[1],
+    }
+    if full:
+        report = verify_chain(program.store, lead_key=program.settings.lead_key)
+        verification = {
+            "how": "full",
+            "ok": report.ok,
+            "checked": report.checked,
+            "signed": report.signed,
+            "unsigned": report.unsigned,
+            "problem": report.problem,
+            "first_bad_seq": report.first_bad_seq,
+        }
+    return {
+        "events": rows,
+        "head": head,
+        "older": start if start > 0 else None,
+        "verification": verification,
+    }
+
+
+def _summary(payload: dict[str, Any]) -> str:
+    """A line of what an event says (its delegation left out: the signer column shows it)."""
+    parts = []
+    for key, value in payload.items():
+        if key in ("delegation", "envelope"):
+            continue
+        text = value if isinstance(value, str) else repr(value)
+        parts.append(f"{key}={text}")
+    line = ", ".join(parts)
+    return line if len(line) <= 160 else line[:157] + "…"

@@ -1,0 +1,81 @@
+"""The templates: one Jinja2 environment (autoescaped, strict), the page layout, and the
+filters the templates share (times the viewer's browser shows in its own zone, shares)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+
+from inhouse.web import charts
+from inhouse.web.pages import PAGES
+
+__all__ = ["render_page"]
+
+
+def _when(value: str | None) -> Markup:
+    """A ``<time>`` the page's script shows in the viewer's zone; UTC until it does (and
+    without script)."""
+    if not value:
+        return Markup("-")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return escape(value)
+    if moment.tzinfo is None:
+        return escape(value)
+    text = moment.strftime("%Y-%m-%d %H:%M UTC") if len(value) > 10 else value
+    return Markup(f'<time datetime="{escape(value)}">{escape(text)}</time>')
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.0f} %"
+
+
+def _indicator_rows(items: list[dict[str, Any]]) -> list[tuple[str, float, float | None]]:
+    """The chartable indicators: those whose value is a number."""
+    rows = []
+    for item in items:
+        value, previous = item.get("value"), item.get("previous")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            before = previous if isinstance(previous, int | float) else None
+            rows.append((str(item.get("name", "")), float(value), before))
+    return rows
+
+
+def _pretty(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str, sort_keys=True)
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("inhouse.web", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["when"] = _when
+    env.filters["percent"] = _percent
+    env.filters["pretty"] = _pretty
+    env.globals["nav"] = PAGES
+    env.globals["activity_strip"] = charts.activity_strip
+    env.globals["bar_pairs"] = charts.bar_pairs
+    env.globals["indicator_rows"] = _indicator_rows
+    return env
+
+
+def render_page(
+    name: str, data: dict[str, Any], *, viewer: dict[str, Any] | None, csrf: str, path: str
+) -> str:
+    """The HTML of page ``name`` from the data its JSON twin returns."""
+    return (
+        _environment()
+        .get_template(f"{name}.html")
+        .render(data=data, viewer=viewer, csrf=csrf, path=path, page=name)
+    )

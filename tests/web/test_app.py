@@ -1,0 +1,163 @@
+"""The dashboard in-process (its ASGI app through httpx): sign-in with the person's own key, the
+pages and their JSON twins, the one error shape; actions recorded as the signed-in person's,
+with the delegation that proves it."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.testclient import TestClient
+
+from inhouse.program import Program
+from inhouse.program.audit import verify_chain
+from inhouse.web.login import sign_in
+from tests.pilot.gateway_days import Pilot
+from tests.web.world import key_of, signed_in
+
+PAGES = ["/", "/plays/1", "/plays/prove-value", "/pilot", "/prompts", "/support", "/governance",
+         "/indicators", "/audit", "/audit?verify=full"]  # fmt: skip
+
+
+def _twin(path: str) -> str:
+    base, _, query = path.partition("?")
+    twin = "/index.json" if base == "/" else f"{base}.json"
+    return twin + (f"?{query}" if query else "")
+
+
+def test_every_page_and_its_json_twin_render_for_a_signed_in_person(
+    client: TestClient, world: Pilot
+) -> None:
+    with signed_in(client, world, "lena"):
+        for path in PAGES:
+            page = client.get(path)
+            assert page.status_code == 200, (path, page.text[:500])
+            assert page.headers["content-type"].startswith("text/html")
+            assert "Signed in as <strong>lena</strong>" in page.text
+            twin = client.get(_twin(path))
+            assert twin.status_code == 200, (path, twin.text[:500])
+            data = twin.json()
+            assert data["viewer"]["name"] == "lena" and data["page"]
+    board = client.get("/index.json").json()
+    assert [p["number"] for p in board["status"]["plays"]] == [1, 2, 3, 4, 5, 6]
+    steps = {s["person"]: s["steps"] for s in board["next_steps"]}
+    assert steps["lena"][0]["text"].startswith("accept or reject the handoff of play 1")
+
+
+def test_sign_in_needs_an_enrolled_key_and_the_link_works_once(
+    client: TestClient, world: Pilot
+) -> None:
+    from inhouse.errors import NotAllowed
+    from inhouse.identity import SigningKey
+
+    with pytest.raises(NotAllowed, match="is not enrolled"):
+        sign_in(str(client.base_url), SigningKey.generate(), client=client)
+    link = sign_in(str(client.base_url), key_of(world, "bob"), client=client)
+    assert client.get(link).status_code == 303
+    again = client.get(link)
+    assert again.status_code == 403 and "used, has expired" in again.text
+    assert client.get("/index.json").json()["viewer"]["name"] == "bob"
+
+
+def test_a_signature_by_another_key_than_the_challenge_named_is_refused(
+    client: TestClient, world: Pilot
+) -> None:
+    from inhouse.identity.delegation import sign_delegation
+
+    statement = client.get(
+        "/login/challenge.json", params={"key_id": key_of(world, "bob").key_id}
+    ).json()["statement"]
+    forged = sign_delegation(key_of(world, "bob"), statement)
+    forged["signature"] = key_of(world, "pia").sign(b"anything")  # pia signs bob's sign-in
+    reply = client.post("/login/delegation.json", json=forged)
+    assert reply.status_code == 403
+    assert "does not carry a valid signature" in reply.json()["error"]["message"]
+    # a longer session than the server proposed, honestly signed: not what it proposed
+    statement = client.get(
+        "/login/challenge.json", params={"key_id": key_of(world, "bob").key_id}
+    ).json()["statement"]
+    altered = dict(statement, expires=statement["expires"].replace("T11:", "T12:"))
+    assert altered != statement
+    reply = client.post("/login/delegation.json",
+                        json=sign_delegation(key_of(world, "bob"), altered))  # fmt: skip
+    assert reply.status_code == 403
+    assert "not the one this server proposed" in reply.json()["error"]["message"]
+
+
+def test_the_receiver_accepts_the_handoff_and_the_event_proves_it_was_her(
+    client: TestClient, world: Pilot, served: Program
+) -> None:
+    with signed_in(client, world, "lena"):
+        page = client.get("/plays/1")
+        assert "Accept the handoff" in page.text
+        csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+        done = client.post("/plays/1/handoff", data={"csrf": csrf, "decision": "accept",
+                                                      "comment": "I build on it"})  # fmt: skip
+        assert done.status_code == 303 and done.headers["location"] == "/plays/1"
+    fresh = Program.open(world.folder, clock=world.clock)
+    handoff = fresh.state().handoffs["prove-value"]
+    assert (handoff.status, handoff.decided_by, handoff.decision_comment) == (
+        "accepted", "lena", "I build on it")  # fmt: skip
+    event = [e for e in fresh.events() if e.kind == "handoff.accepted"][-1]
+    statement = event.payload["delegation"]["statement"]
+    assert statement["key_id"] == world.lead.key.key_id and event.signer != world.lead.key.key_id
+    assert verify_chain(fresh.store, lead_key=fresh.settings.lead_key).ok
+    audit = client.get("/audit.json").json()
+    top = audit["events"][0]
+    assert top["signer"]["person"] == "lena" and top["signer"]["session"] is True
+    fresh.close()
+
+
+def test_someone_else_than_the_receiver_is_refused(client: TestClient, world: Pilot) -> None:
+    with signed_in(client, world, "bob"):
+        page = client.get("/plays/1")
+        assert "Accept the handoff" not in page.text and "Only lena, the receiver" in page.text
+        csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+        refused = client.post("/plays/1/handoff", data={"csrf": csrf, "decision": "accept"})
+        assert refused.status_code == 403
+        assert "only the receiver, lena, can accept" in refused.text
+        twin = client.post("/plays/1/handoff", data={"csrf": csrf, "decision": "accept"},
+                           headers={"accept": "application/json"})  # fmt: skip
+        assert twin.json()["error"]["type"] == "permission_error"
+    assert world.lead.state().handoffs["prove-value"].status == "offered"
+
+
+def test_a_member_answers_the_survey_in_their_own_name(client: TestClient, world: Pilot) -> None:
+    with signed_in(client, world, "bob"):
+        page = client.get("/pilot")
+        csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+        done = client.post("/pilot/survey", data={"csrf": csrf, "answer": "very",
+                                                   "benefit": "faster triage"})  # fmt: skip
+        assert done.status_code == 303
+        mine = client.get("/pilot.json").json()["survey"]["mine"]
+        assert mine["answer"] == "very" and mine["person"] == "bob"
+    fact = [f for f in world.lead.state().facts if f.kind == "survey.response"][-1]
+    assert (fact.by, fact.signed) == ("bob", True)
+
+
+def test_a_ticket_is_opened_and_resolved_and_its_title_is_text(
+    client: TestClient, world: Pilot
+) -> None:
+    title = "<script>alert(1)</script>"
+    with signed_in(client, world, "pia"):
+        csrf = client.get("/support").text.split('name="csrf" value="')[1].split('"')[0]
+        opened = client.post("/support/tickets", data={"csrf": csrf, "title": title,
+                             "category": "it-broke", "component": "gateway"})  # fmt: skip
+        assert opened.status_code == 303
+        where = opened.headers["location"]
+        page = client.get(where)
+        assert title not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+        done = client.post(f"{where}/resolve", data={"csrf": csrf, "note": "restarted"})
+        assert done.status_code == 303
+        ticket = client.get(f"{where}.json").json()["ticket"]
+        assert (ticket["state"], ticket["resolved_by"], ticket["opened_by"]) == (
+            "resolved", "pia", "pia")  # fmt: skip
+
+
+def test_unknown_pages_answer_the_one_error_shape(client: TestClient, world: Pilot) -> None:
+    with signed_in(client, world, "lena"):
+        for path in ("/plays/99.json", "/facts/999999.json", "/support/tickets/T-404.json",
+                     "/nowhere.json"):  # fmt: skip
+            reply = client.get(path)
+            assert reply.status_code == 404, path
+            error = reply.json()["error"]
+            assert set(error) == {"status", "type", "code", "message", "missing"}
+        assert client.get("/audit.json?before=abc").status_code == 400

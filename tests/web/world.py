@@ -1,0 +1,57 @@
+"""The program the dashboard tests look at: lena leads it and owns play 1, whose exit is met
+and whose handoff she offered (to herself: play 2 is the same person's by design); bob and pia
+are pilot members who used the tool through the **real gateway** (a stand-in upstream answers,
+as in tests/pilot) on two days, so the survey that is open lets them answer; omar is enrolled
+with a key nobody here holds. Everyone signs in with their own key (``sign_in``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from inhouse.identity import SigningKey
+from inhouse.pilot.survey import open_survey
+from inhouse.program import Program, Provenance
+from inhouse.web.login import sign_in
+from tests.conftest import Clock
+from tests.pilot.gateway_days import Pilot, Use, at, start_pilot
+
+MEMBERS = {"bob": ("support", "support"), "pia": ("legal", "legal")}
+
+
+def make_world(folder: Path, clock: Clock) -> Pilot:
+    pilot = start_pilot(folder, clock, MEMBERS)
+    pilot.use(Use(p, f"2026-11-{d}T10:00") for p in MEMBERS for d in (10, 12))
+    clock.now = at("2026-11-16T09:00")
+    open_survey(pilot.lead, at("2026-11-30T17:00"))
+    pilot.lead.record_fact(
+        None,
+        "trial.verdict",
+        {"trial": "tickets", "verdict": "proven", "proven_on": ["cheaper"], "quality_ok": True},
+        provenance=Provenance.MEASURED,
+        collector="inhouse prove",
+    )
+    pilot.lead.offer_handoff(None, 1, to="lena", comment="the trial report")
+    return pilot
+
+
+def dashboard_program(pilot: Pilot) -> Program:
+    """The program as the dashboard's process opens it: no key of anyone's."""
+    return Program.open(pilot.folder, clock=pilot.clock)
+
+
+def key_of(pilot: Pilot, name: str) -> SigningKey:
+    return pilot.people[name].key if name != "lena" else pilot.lead.key
+
+
+@contextmanager
+def signed_in(client: httpx.Client, pilot: Pilot, name: str) -> Iterator[httpx.Client]:
+    """``client`` with ``name``'s session: signed in with their key, the link opened."""
+    link = sign_in(str(client.base_url), key_of(pilot, name), client=client)
+    reply = client.get(link, follow_redirects=False)
+    assert reply.status_code == 303, reply.text
+    yield client
