@@ -6,7 +6,7 @@ VENV   ?= .venv
 PYTHON ?= python3
 PY      = $(VENV)/bin/python
 
-.PHONY: demo test lint typecheck docs bench clean
+.PHONY: demo test lint typecheck docs bench clean screenshots
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,11 +37,17 @@ typecheck: $(VENV)/.installed-dev
 	$(VENV)/bin/mypy
 
 test: lint typecheck $(VENV)/.installed-embedded
+	sh scripts/install-chromium.sh
 	$(PY) -m pytest
 
 docs: $(VENV)/.installed-dev
 	PY=$(PY) sh scripts/gen-cli-docs.sh
 	$(PY) -m inhouse playbook show --markdown > docs/playbook.md
+
+# the dashboard's program and pilot pages, in real Chromium, into docs/img/ (shown in the README)
+screenshots: $(VENV)/.installed-dev
+	sh scripts/install-chromium.sh
+	$(PY) -m tests.web.screenshots docs/img
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/cli_startup.py

@@ -1,0 +1,179 @@
+"""Acceptance in real Chromium (Debian's, through Playwright): the receiver accepts a handoff,
+someone else is refused, a member answers the survey, a ticket is opened (its title stays text)
+and resolved; every page renders with no console error and no request leaving the host, and
+axe-core (vendored, tests only) finds no serious or critical violation on any page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from inhouse.program import Program
+from inhouse.web.login import sign_in
+from tests.pilot.gateway_days import Pilot
+from tests.web.browser import AXE, chromium_or_skip, serving
+from tests.web.world import key_of
+
+PAGES = ["/", "/plays/prove-value", "/plays/pilot", "/pilot", "/prompts", "/support",
+         "/governance", "/indicators", "/audit", "/login"]  # fmt: skip
+
+
+@pytest.fixture
+def browser(base_url: str) -> Iterator[Browser]:
+    """Chromium, started after the world is built (its gateway traffic runs its own loop)."""
+    executable = chromium_or_skip()
+    with sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=str(executable), args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def base_url(served: Program) -> Iterator[str]:
+    with serving(served) as url:
+        yield url
+
+
+@dataclass
+class Watch:
+    """What a browser context did that it should not: console errors, page errors, requests
+    to any other host, dialogs (an alert means a script ran)."""
+
+    host: str
+    errors: list[str] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+    def attach(self, context: BrowserContext) -> None:
+        context.on("request", self._request)
+        context.on("page", self._page)
+
+    def _request(self, request: Any) -> None:
+        parts = urlsplit(request.url)
+        if parts.scheme not in ("data", "about") and parts.netloc != self.host:
+            self.outside.append(request.url)
+
+    def _page(self, page: Page) -> None:
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+
+
+def _person(browser: Browser, base_url: str, world: Pilot, name: str) -> tuple[Page, Watch]:
+    """A browser of ``name``'s own, signed in with their key through the one-time link."""
+    watch = Watch(urlsplit(base_url).netloc)
+    context = browser.new_context()
+    watch.attach(context)
+    page = context.new_page()
+    link = sign_in(base_url, key_of(world, name))
+    page.goto(link)
+    assert urlsplit(page.url).path == "/"
+    return page, watch
+
+
+def test_the_receiver_accepts_the_handoff(browser: Browser, base_url: str, world: Pilot) -> None:
+    page, watch = _person(browser, base_url, world, "lena")
+    page.get_by_role("link", name="accept or reject the handoff of play 1").first.click()
+    page.get_by_label("Comment (required to reject)").fill("I build on the trial report")
+    page.get_by_role("button", name="Accept the handoff").click()
+    page.wait_for_url(f"{base_url}/plays/prove-value")
+    assert page.locator(".hs-accepted").inner_text() == "accepted"
+    assert "by lena" in page.locator("#handoff-h + p + p").inner_text()
+    assert world.lead.state().handoffs["prove-value"].decided_by == "lena"
+    assert (watch.errors, watch.outside) == ([], [])
+
+
+def test_someone_else_is_refused(browser: Browser, base_url: str, world: Pilot) -> None:
+    page, watch = _person(browser, base_url, world, "bob")
+    page.goto(f"{base_url}/plays/prove-value")
+    assert page.get_by_role("button", name="Accept the handoff").count() == 0
+    assert "Only lena, the receiver" in page.inner_text("main")
+    # the form posted anyway, with bob's own session and CSRF token: the core refuses it
+    with page.expect_navigation():
+        page.evaluate("""() => {
+        const form = document.createElement('form');
+        form.method = 'post'; form.action = '/plays/prove-value/handoff';
+        const csrf = document.querySelector('input[name=csrf]').cloneNode();
+        const decision = Object.assign(document.createElement('input'),
+                                       {name: 'decision', value: 'accept'});
+        form.append(csrf, decision); document.body.append(form); form.submit();
+    }""")
+    assert page.get_by_role("heading", name="Refused").is_visible()
+    assert "only the receiver, lena, can accept" in page.get_by_role("alert").inner_text()
+    assert world.lead.state().handoffs["prove-value"].status == "offered"
+    watch.errors = [e for e in watch.errors if "403" not in e]  # the refused answer itself
+    assert (watch.errors, watch.outside) == ([], [])
+
+
+def test_a_member_answers_the_survey(browser: Browser, base_url: str, world: Pilot) -> None:
+    page, watch = _person(browser, base_url, world, "bob")
+    page.get_by_role("link", name="Pilot", exact=True).click()
+    page.get_by_label("Very disappointed").check()
+    page.get_by_label("What is the main benefit you get from it?").fill("faster triage")
+    page.get_by_role("button", name="Answer").click()
+    page.wait_for_url(f"{base_url}/pilot#survey")
+    assert "Your answer" in page.locator(".mine").inner_text()
+    fact = [f for f in world.lead.state().facts if f.kind == "survey.response"][-1]
+    assert (fact.by, fact.signed, fact.payload["answer"]) == ("bob", True, "very")
+    assert (watch.errors, watch.outside) == ([], [])
+
+
+def test_a_ticket_is_opened_and_resolved(browser: Browser, base_url: str, world: Pilot) -> None:
+    page, watch = _person(browser, base_url, world, "pia")
+    title = "<script>alert(1)</script>"
+    page.goto(f"{base_url}/support")
+    page.get_by_label("What happened, in a line").fill(title)
+    page.get_by_label("Category").select_option("it-broke")
+    page.get_by_role("button", name="Open the ticket").click()
+    page.wait_for_url(f"{base_url}/support/tickets/T-1")
+    assert page.get_by_role("heading", level=1).inner_text() == f"T-1: {title}"
+    page.get_by_label("What fixed it").fill("restarted the gateway")
+    page.get_by_role("button", name="Resolve").click()
+    page.wait_for_url(f"{base_url}/support/tickets/T-1")
+    assert page.locator(".lede .state").inner_text() == "resolved"
+    page.goto(f"{base_url}/support")
+    assert page.get_by_role("cell", name=title).is_visible()
+    assert (watch.errors, watch.outside, watch.dialogs) == ([], [], [])
+
+
+def test_every_page_renders_clean_and_accessible(
+    browser: Browser, base_url: str, world: Pilot
+) -> None:
+    from inhouse.support.queue import open_ticket
+
+    open_ticket(world.people["pia"], "Summaries are empty", category="it-broke",
+                component="gateway")  # fmt: skip
+    page, watch = _person(browser, base_url, world, "lena")
+    page.context.add_init_script(path=str(AXE))  # through the browser, not the page's CSP
+    found: dict[str, list[str]] = {}
+    fact = world.lead.state().facts[0].id
+    for path in [*PAGES, f"/facts/{fact}", "/support/tickets/T-1"]:
+        reply = page.goto(f"{base_url}{path}")
+        assert reply is not None and reply.status == 200, path
+        assert page.locator("main h1").count() == 1, path
+        violations = page.evaluate(
+            "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        )
+        bad = [f"{v['id']} ({v['impact']}): {v['help']}" for v in violations
+               if v["impact"] in ("serious", "critical")]  # fmt: skip
+        if bad:
+            found[path] = bad
+    assert found == {}
+    assert (watch.errors, watch.outside) == ([], [])
+
+
+def test_the_pages_fit_a_phone(browser: Browser, base_url: str, world: Pilot) -> None:
+    page, _ = _person(browser, base_url, world, "lena")
+    page.set_viewport_size({"width": 375, "height": 740})
+    for path in ("/", "/pilot", "/support"):
+        page.goto(f"{base_url}{path}")
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - innerWidth")
+        assert overflow <= 0, (path, overflow)
+    # keyboard: the first Tab lands on the skip link, which moves focus to the content
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent") == "Skip to content"
