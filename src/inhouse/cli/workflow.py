@@ -155,21 +155,44 @@ def _show(report: RunReport) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table("case", "passed", "score", "result", "why", box=None)
-    for case in report.cases:
-        mark = "[green]pass[/]" if case.passed else "[red]FAIL[/]"
+    variants = report.variants
+    if len(variants) == 1:
+        table = Table("case", "passed", "score", "result", "why", box=None)
+        for case in report.cases:
+            if case.comparison:
+                mark = "[cyan]compared[/]"
+            else:
+                mark = "[green]pass[/]" if case.passed else "[red]FAIL[/]"
+            table.add_row(
+                escape(case.case.name),
+                f"{case.passes}/{len(case.attempts)}",
+                f"{case.score:.2f}",
+                mark,
+                escape(case.summary()),
+            )
+    else:  # side by side, like promptfoo's matrix: a column per variant
+        table = Table("case", *(escape(_heading(v)) for v in variants), box=None)
+        for row, case in enumerate(report.cases):
+            cells = [_cell(v.cases[row]) for v in variants]
+            table.add_row(escape(case.case.name), *cells)
         table.add_row(
-            escape(case.case.name),
-            f"{case.passes}/{len(case.attempts)}",
-            f"{case.score:.2f}",
-            mark,
-            escape(case.summary()),
+            "[bold]pass rate[/]",
+            *(f"{v.pass_rate:.0%} of {len(v.judged)}, score {v.score:.2f}" for v in variants),
+        )
+        table.add_row(
+            "[bold]latency[/]",
+            *("-" if v.latency_ms is None else f"{v.latency_ms:.0f} ms" for v in variants),
         )
     console = out_console()
     console.print(table)
+    compared = len(report.cases) - len(report.judged)
+    if compared:
+        console.print(f"  {compared} comparison case(s): outputs shown, counted neither way")
     verdict = "[green]passed[/]" if report.passed else "[red]failed[/]"
     console.print(
-        f"Workflow {report.workflow.name} {verdict}: {report.pass_rate:.0%} of cases passed "
+        f"Workflow {report.workflow.name} {verdict}"
+        + (f" on the variant in use, {escape(report.variant)}" if len(variants) > 1 else "")
+        + f": {report.pass_rate:.0%} of cases passed "
         f"(needs {report.required:.0%}); run by {report.runner}, author "
         f"{report.workflow.spec.owner}, model {report.model.name} "
         f"({report.model.digest[:19]}), version {report.workflow.content_hash[:19]}."
@@ -182,6 +205,21 @@ def _show(report: RunReport) -> None:
             f"  play {exit_check.play}'s exit, {exit_check.check}: {exit_check.outcome}: "
             f"{escape(exit_check.reason)}"
         )
+
+
+def _heading(variant: Any) -> str:
+    return f"{variant.label} (in use)" if variant.in_use else str(variant.label)
+
+
+def _cell(case: Any) -> str:
+    from rich.markup import escape
+
+    if case.comparison:
+        shown = next((a.output for a in case.attempts if a.output), "") or ""
+        return "[cyan]compared[/] " + escape(shown[:40].replace("\n", " "))
+    mark = "[green]pass[/]" if case.passed else "[red]FAIL[/]"
+    latency = "" if case.latency_ms is None else f" {case.latency_ms:.0f} ms"
+    return f"{mark} {case.score:.2f}{latency}"
 
 
 @app.command("test")

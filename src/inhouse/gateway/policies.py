@@ -3,9 +3,10 @@
 Rules come from :mod:`inhouse.policy` (detectors, ``[data_rules]``, ``[policy.agents.NAME]``);
 this module only applies them to OpenAI request and response shapes:
 
-* every text a request would send (chat message contents, completion prompts, embedding inputs)
-  is scanned; per the rules for that model a data class is allowed, redacted in place, or the
-  request is refused with a 451 naming the class, before anything leaves the gateway;
+* every text a request would send (:func:`request_texts`: chat message contents, tool results,
+  the tool calls carried back in history, the tools offered, completion prompts, embedding
+  inputs) is scanned; per the rules for that model a data class is allowed, redacted in place,
+  or the request is refused with a 451 naming the class, before anything leaves the gateway;
 * a key bound to an agent is refused (403) unless that agent has a boundary: an agent without
   one would otherwise call any tool (fail closed);
 * a key bound to an agent may declare only the tools of that agent's allowlist: others are
@@ -44,9 +45,13 @@ __all__ = ["RequestPolicy", "StreamToolGuard", "check_answer", "request_texts"]
 
 
 def request_texts(endpoint: str, body: dict[str, Any]) -> Iterator[tuple[Any, Any]]:
-    """(container, key) pairs for every text the request sends, so a text can be replaced."""
+    """(container, key) pairs for every text the request sends to the model, so a text can be
+    replaced in place: message contents and text parts, tool results (a ``tool`` message's
+    content), message names, the tool calls an assistant message carries back (function names
+    and arguments), the tools and functions offered (names, descriptions, every string in their
+    parameter schemas), a completion's ``prompt`` and an embedding's ``input``."""
     if endpoint == "chat/completions":
-        for message in body.get("messages") or []:
+        for message in _list(body.get("messages")):
             if not isinstance(message, dict):
                 continue
             content = message.get("content")
@@ -56,6 +61,17 @@ def request_texts(endpoint: str, body: dict[str, Any]) -> Iterator[tuple[Any, An
                 for part in content:
                     if isinstance(part, dict) and isinstance(part.get("text"), str):
                         yield part, "text"
+            if isinstance(message.get("name"), str):
+                yield message, "name"
+            for call in _list(message.get("tool_calls")):
+                if isinstance(call, dict):
+                    yield from _function_texts(call.get("function"))
+            yield from _function_texts(message.get("function_call"))
+        for tool in _list(body.get("tools")):
+            if isinstance(tool, dict):
+                yield from _function_texts(tool.get("function"))
+        for function in _list(body.get("functions")):
+            yield from _function_texts(function)
     else:
         field_name = "prompt" if endpoint == "completions" else "input"
         value = body.get(field_name)
@@ -65,6 +81,35 @@ def request_texts(endpoint: str, body: dict[str, Any]) -> Iterator[tuple[Any, An
             for index, item in enumerate(value):
                 if isinstance(item, str):
                     yield value, index
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _function_texts(function: Any) -> Iterator[tuple[Any, Any]]:
+    """The texts of a function call or definition: name, description, arguments (a JSON text,
+    or the object some clients send) and the strings of a parameter schema."""
+    if not isinstance(function, dict):
+        return
+    for key in ("name", "description", "arguments"):
+        if isinstance(function.get(key), str):
+            yield function, key
+    for key in ("arguments", "parameters"):
+        if isinstance(function.get(key), dict | list):
+            yield from _strings_in(function[key])
+
+
+def _strings_in(value: Any, depth: int = 0) -> Iterator[tuple[Any, Any]]:
+    """Every string (keys aside) in a JSON value, to the parser's own depth bound."""
+    if depth > 200:
+        return
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, item in items:
+        if isinstance(item, str):
+            yield value, key
+        elif isinstance(item, dict | list):
+            yield from _strings_in(item, depth + 1)
 
 
 @dataclass
@@ -158,7 +203,10 @@ class RequestPolicy:
         assert self.scanner is not None and self.rules is not None
         redacted: set[str] = set()
         for container, key in list(request_texts(endpoint, body)):
-            decision = decide(self.scanner, self.rules, model, container[key])
+            text = container[key]
+            if key == "arguments" and "\\u" in text:
+                text = _unescaped(text)  # what the model reads in "\u200b"-escaped JSON
+            decision = decide(self.scanner, self.rules, model, text)
             if decision.action == "block":
                 classes = ", ".join(sorted(decision.blocked or decision.classes))
                 raise DataClassBlocked(
@@ -169,6 +217,16 @@ class RequestPolicy:
                 container[key] = decision.text
                 redacted |= set(decision.redacted)
         actions.extend(f"redact:{name}" for name in sorted(redacted))
+
+
+def _unescaped(arguments: str) -> str:
+    """A tool call's JSON arguments with their ``\\uXXXX`` escapes written out, so a value
+    hidden behind them (zero-width spaces, full-width digits) is scanned as the model reads
+    it; the text as it came when it is not JSON."""
+    try:
+        return json.dumps(json.loads(arguments), ensure_ascii=False)
+    except ValueError:
+        return arguments
 
 
 def _violation_error(agent: str, name: str, violation: Violation) -> ToolCallBlocked:

@@ -10,6 +10,18 @@ How a scan works:
    the search goes on after it; if none holds, it goes on one character later.
 3. Byte offsets become character offsets (free for ASCII text).
 
+**Disguised text.** The joined pattern also looks for the characters that can hide a value
+from the detectors while a model still reads it (:data:`_DISGUISES`): invisible format
+characters (zero-width spaces and joiners, soft hyphens, bidi controls, the BOM, tag
+characters), full-width forms, mathematical alphanumerics, super- and subscript and circled
+digits, and the decimal digits of other scripts. Only a text that has one is **normalised**
+(:func:`_normalise`): each character to its NFKC form, other scripts' digits to ASCII digits,
+invisible characters dropped; then it is scanned again. So a card number in full-width digits
+or split by zero-width spaces is still a card number, and plain text pays nothing for it (the
+DFA looks for these in the same pass). Findings are reported at their place in the text as
+given, and the text itself is never changed: redaction replaces those spans, and a text
+without findings goes on exactly as it came.
+
 Why RE2 and not Python's ``re``: one alternation of all detectors in ``re`` tries every branch
 at every position and ran at a few MB/s on the benchmark corpus; RE2 runs the same pass as a DFA
 (numbers in ``docs/policy.md`` and ``benchmarks/scanner.py``). google-re2 ships wheels for the
@@ -19,6 +31,7 @@ platforms we support, so it is a plain dependency with no fallback.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -35,6 +48,47 @@ __all__ = ["Match", "Scanner", "redact"]
 _MAX_MEM = 64 << 20
 _UNANCHORED = re2._Anchor.UNANCHORED
 _ANCHOR_START = re2._Anchor.ANCHOR_START
+
+
+#: invisible format characters that can split a value without showing: zero-width space,
+#: joiners, marks and bidi controls, soft hyphen, word joiner and invisible operators, the BOM,
+#: Mongolian vowel separator, interlinear annotation marks and the tag characters
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb"
+    "\U000e0000-\U000e007f]"
+)
+
+#: the characters that make a text worth normalising before it is scanned: the invisible ones,
+#: full-width forms, mathematical alphanumerics, super/subscript, circled and other scripts'
+#: digits (Arabic-Indic, extended Arabic-Indic, Devanagari, Bengali, Thai)
+_DISGUISES = (
+    _INVISIBLE.pattern[:-1] + "\uff01-\uff5e\U0001d400-\U0001d7ff\u00b2\u00b3\u00b9\u2070-\u209f"
+    "\u2460-\u24ff\u2776-\u2793\u0660-\u0669\u06f0-\u06f9\u0966-\u096f"
+    "\u09e6-\u09ef\u0e50-\u0e59]"
+)
+_IS_DISGUISE = re.compile(_DISGUISES).match
+
+
+def _normalise(text: str) -> tuple[str, list[int]]:
+    """``text`` as the detectors should see it and, for each of its characters, the index of
+    the character of ``text`` it came from (with one more entry: the end)."""
+    pieces: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        if char < "\x80":
+            pieces.append(char)
+            origin.append(index)
+            continue
+        if _INVISIBLE.match(char):
+            continue
+        form = unicodedata.normalize("NFKC", char)
+        if char.isdecimal() and not form.isascii():
+            form = str(unicodedata.decimal(char))
+        pieces.append(form)
+        origin.extend([index] * len(form))
+    origin.append(len(text))
+    return "".join(pieces), origin
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +191,7 @@ class Scanner:
                 confirm, groups = _python_confirm(detector.confirm, detector.name)
                 confirms.append(confirm)
                 value_groups.append(groups)
-        joined = "|".join(f"(?:{d.anchor})" for d in self.detectors)
+        joined = "|".join([*(f"(?:{d.anchor})" for d in self.detectors), _DISGUISES])
         self._search = _compile(joined, "the joined detector pattern")._regexp.Match
         self._confirms = tuple(confirms)
         self._value_groups = tuple(value_groups)
@@ -168,7 +222,22 @@ class Scanner:
         return cls.build(policy.get("classes"))
 
     def scan(self, text: str) -> list[Match]:
-        """Every finding in ``text``, in order, not overlapping."""
+        """Every finding in ``text``, in order, not overlapping; spans and texts are those of
+        ``text`` as given, found in its normalised form where it needs one (see the module
+        docstring)."""
+        found = self._scan(text, disguises=True)
+        if found is not None:
+            return found
+        seen, origin = _normalise(text)
+        return [
+            Match(m.data_class, origin[m.start], origin[m.end - 1] + 1,
+                  text[origin[m.start]:origin[m.end - 1] + 1], m.detector)
+            for m in self._scan(seen, disguises=False) or []
+        ]  # fmt: skip
+
+    def _scan(self, text: str, *, disguises: bool) -> list[Match] | None:
+        """The findings; None, with ``disguises``, as soon as a character that needs
+        normalising turns up."""
         data = text.encode("utf-8", "surrogatepass")
         size = len(data)
         search = self._search
@@ -182,6 +251,15 @@ class Scanner:
             start = search(_UNANCHORED, data, pos, size)[0][0]
             if start < 0:
                 break
+            if data[start] >= 0x80 and _IS_DISGUISE(
+                data[start : start + 4].decode("utf-8", "ignore")
+            ):
+                if disguises:
+                    return None  # scanned again, normalised
+                pos = start + 1
+                while pos < size and data[pos] & 0xC0 == 0x80:
+                    pos += 1
+                continue
             resume = start + 1
             for index in by_first_byte[data[start]]:
                 hit = confirms[index](data, start)

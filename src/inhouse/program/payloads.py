@@ -164,6 +164,8 @@ class WorkflowRun(_Payload):
     passed: bool
     pass_rate: float = Field(ge=0, le=1)
     cases: int = Field(ge=0, default=0)
+    #: the prompt variant in use, which ``passed`` and ``pass_rate`` judge ("": one prompt)
+    variant: str = ""
 
 
 class EnablementCompleted(_Payload):

@@ -46,7 +46,8 @@ class Session:
     program: Program
 
     def csrf_ok(self, token: str | None) -> bool:
-        return token is not None and hmac.compare_digest(token, self.csrf)
+        # bytes: compare_digest refuses non-ASCII text, and a form may carry any
+        return token is not None and hmac.compare_digest(token.encode(), self.csrf.encode())
 
 
 @dataclass

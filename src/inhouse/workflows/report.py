@@ -1,5 +1,9 @@
-"""What a workflow test run found, case by case, and the shapes it is written in: JSON (for
-scripts and ``--json``) and JUnit XML (for CI)."""
+"""What a workflow test run found, variant by variant and case by case, and the shapes it is
+written in: JSON (for scripts and ``--json``) and JUnit XML (for CI).
+
+With several prompt variants, each has its own cases, pass rate, mean score and latency, side by
+side; the run passes or fails on the variant people use (the workflow's ``use:``). A comparison
+case (no checks) is reported with its outputs and counts neither as a pass nor as a fail."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from inhouse.checks import CaseResult
 from inhouse.program.facts import Fact
 from inhouse.workflows.spec import Case, Workflow
 
-__all__ = ["Attempt", "CaseReport", "ExitCheck", "RunReport"]
+__all__ = ["Attempt", "CaseReport", "ExitCheck", "RunReport", "VariantReport"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,10 @@ class Attempt:
     latency_ms: float | None
     result: CaseResult | None
     error: str | None
+    #: what the output cost, from the workflow's cost model (None: not measured)
+    cost: float | None = None
+    #: a comparison case's output: shown, never judged
+    compared: bool = False
 
     @property
     def passed(self) -> bool:
@@ -34,7 +42,11 @@ class Attempt:
         return self.result.score if self.result is not None else 0.0
 
     def summary(self) -> str:
+        if self.compared:
+            return "compared, not judged"
         if self.result is None:
+            if self.error and self.error.startswith("transform:"):
+                return self.error
             return f"the runtime failed: {self.error}"
         return self.result.summary()
 
@@ -44,6 +56,7 @@ class Attempt:
             "score": round(self.score, 6),
             "output": self.output,
             "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 3),
+            "cost": self.cost,
             "error": self.error,
             "summary": self.summary(),
             "checks": [] if self.result is None else self.result.to_dict()["results"],
@@ -58,8 +71,19 @@ class CaseReport:
     attempts: list[Attempt]
 
     @property
+    def comparison(self) -> bool:
+        """A case without checks: counted neither as a pass nor as a fail."""
+        return self.case.comparison
+
+    @property
     def passes(self) -> int:
         return sum(attempt.passed for attempt in self.attempts)
+
+    @property
+    def latency_ms(self) -> float | None:
+        """The mean latency of its attempts that answered."""
+        measured = [a.latency_ms for a in self.attempts if a.latency_ms is not None]
+        return sum(measured) / len(measured) if measured else None
 
     @property
     def passed(self) -> bool:
@@ -76,6 +100,11 @@ class CaseReport:
 
     def summary(self) -> str:
         """Why it passed or failed, in one line."""
+        if self.comparison:
+            failed = next((a for a in self.attempts if a.output is None), None)
+            if failed is not None:
+                return f"comparison case (not counted); {failed.summary()}"
+            return "comparison case: outputs shown, counted neither pass nor fail"
         tally = f"{self.passes}/{len(self.attempts)} attempts passed"
         if self.case.min_pass != len(self.attempts):
             tally += f" (needs {self.case.min_pass})"
@@ -87,12 +116,15 @@ class CaseReport:
             "name": self.case.name,
             "description": self.case.description,
             "vars": self.case.vars,
-            "passed": self.passed,
+            "comparison": self.comparison,
+            "passed": None if self.comparison else self.passed,
             "score": round(self.score, 6),
             "threshold": self.case.threshold,
             "repeat": self.case.repeat,
             "min_pass": self.case.min_pass,
             "passes": self.passes,
+            "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 3),
+            "metadata": self.case.metadata,
             "summary": self.summary(),
             "attempts": [attempt.to_dict() for attempt in self.attempts],
         }
@@ -109,15 +141,66 @@ class ExitCheck:
     reason: str
 
 
+@dataclass(frozen=True)
+class VariantReport:
+    """One prompt variant's cases: its pass rate (over the judged cases), mean score and mean
+    latency, and whether it is the one people use."""
+
+    label: str
+    in_use: bool
+    cases: list[CaseReport]
+
+    @property
+    def judged(self) -> list[CaseReport]:
+        """The cases that count: every one but the comparison cases."""
+        return [case for case in self.cases if not case.comparison]
+
+    @property
+    def pass_rate(self) -> float:
+        judged = self.judged
+        return sum(c.passed for c in judged) / len(judged) if judged else 0.0
+
+    @property
+    def score(self) -> float:
+        judged = self.judged
+        return sum(c.score for c in judged) / len(judged) if judged else 0.0
+
+    @property
+    def latency_ms(self) -> float | None:
+        measured = [c.latency_ms for c in self.cases if c.latency_ms is not None]
+        return sum(measured) / len(measured) if measured else None
+
+    @property
+    def cost(self) -> float | None:
+        costs = [a.cost for c in self.cases for a in c.attempts if a.cost is not None]
+        return sum(costs) if costs else None
+
+    def to_dict(self) -> dict[str, Any]:
+        latency = self.latency_ms
+        return {
+            "label": self.label,
+            "in_use": self.in_use,
+            "pass_rate": round(self.pass_rate, 6),
+            "score": round(self.score, 6),
+            "latency_ms": None if latency is None else round(latency, 3),
+            "cost": self.cost,
+            "passed": sum(c.passed for c in self.judged),
+            "judged": len(self.judged),
+            "compared": len(self.cases) - len(self.judged),
+            "cases": [case.to_dict() for case in self.cases],
+        }
+
+
 @dataclass
 class RunReport:
-    """A whole test run of one workflow version, by one person, against one lock."""
+    """A whole test run of one workflow version, by one person, against one lock: every
+    variant's cases, judged on the variant in use."""
 
     workflow: Workflow
     runner: str
     model: LockedModel
     lock_hash: str
-    cases: list[CaseReport]
+    variants: list[VariantReport]
     started: datetime
     seconds: float
     facts: list[Fact] = field(default_factory=list)
@@ -126,8 +209,26 @@ class RunReport:
     exit_check: ExitCheck | None = None
 
     @property
+    def in_use(self) -> VariantReport:
+        return next(v for v in self.variants if v.in_use)
+
+    @property
+    def variant(self) -> str:
+        """The label of the variant the run is judged on."""
+        return self.in_use.label
+
+    @property
+    def cases(self) -> list[CaseReport]:
+        """The cases of the variant in use."""
+        return self.in_use.cases
+
+    @property
+    def judged(self) -> list[CaseReport]:
+        return self.in_use.judged
+
+    @property
     def pass_rate(self) -> float:
-        return sum(c.passed for c in self.cases) / len(self.cases) if self.cases else 0.0
+        return self.in_use.pass_rate
 
     @property
     def required(self) -> float:
@@ -135,7 +236,9 @@ class RunReport:
 
     @property
     def passed(self) -> bool:
-        return bool(self.cases) and self.pass_rate + 1e-9 >= self.required
+        """The variant in use passes enough of its judged cases (comparison cases alone
+        prove nothing)."""
+        return bool(self.judged) and self.pass_rate + 1e-9 >= self.required
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -152,19 +255,23 @@ class RunReport:
             "passed": self.passed,
             "pass_rate": round(self.pass_rate, 6),
             "required_pass_rate": self.required,
+            "variant": self.variant,
             "cases": [case.to_dict() for case in self.cases],
+            "variants": [variant.to_dict() for variant in self.variants],
             "facts": [{"id": f.id, "kind": f.kind} for f in self.facts],
         }
 
     def junit_xml(self) -> str:
         """The run as JUnit XML: one testsuite, one testcase per case (``failure`` when its
         checks failed, ``error`` when it could not be judged), outputs in ``system-out``."""
-        failures = sum(not c.passed and not c.errored for c in self.cases)
-        errors = sum(not c.passed and c.errored for c in self.cases)
+        rows = [(v, c) for v in self.variants for c in v.cases]
+        several = len(self.variants) > 1
+        failures = sum(not c.passed and not c.errored and not c.comparison for _, c in rows)
+        errors = sum(not c.passed and c.errored and not c.comparison for _, c in rows)
         suites = ElementTree.Element(
             "testsuites",
             name="inhouse workflow test",
-            tests=str(len(self.cases)),
+            tests=str(len(rows)),
             failures=str(failures),
             errors=str(errors),
             time=f"{self.seconds:.3f}",
@@ -173,7 +280,7 @@ class RunReport:
             suites,
             "testsuite",
             name=f"workflow {self.workflow.name}",
-            tests=str(len(self.cases)),
+            tests=str(len(rows)),
             failures=str(failures),
             errors=str(errors),
             time=f"{self.seconds:.3f}",
@@ -188,18 +295,22 @@ class RunReport:
             ("runner", self.runner),
             ("author", self.workflow.spec.owner),
             ("pass_rate", f"{self.pass_rate:.4f}"),
+            ("variant", self.variant),
         ):
             ElementTree.SubElement(properties, "property", name=name, value=value)
-        for case in self.cases:
+        for variant, case in rows:
             seconds = sum(a.latency_ms or 0 for a in case.attempts) / 1000
             element = ElementTree.SubElement(
                 suite,
                 "testcase",
-                classname=f"workflows.{self.workflow.name}",
+                classname=f"workflows.{self.workflow.name}"
+                + (f".{variant.label}" if several else ""),
                 name=case.case.name,
                 time=f"{seconds:.3f}",
             )
-            if not case.passed:
+            if case.comparison:
+                ElementTree.SubElement(element, "skipped", message=case.summary())
+            elif not case.passed:
                 kind = "error" if case.errored else "failure"
                 problem = ElementTree.SubElement(element, kind, message=case.summary())
                 problem.text = _details(case)

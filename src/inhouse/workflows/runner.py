@@ -13,6 +13,7 @@ does not count" a second time.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -24,12 +25,14 @@ from typing import Any
 from inhouse.baseline import Lock, LockedModel, baseline_runtime, find_model, read_lock
 from inhouse.baseline.drift import drifts
 from inhouse.checks import HttpEmbedder, QualityContext, evaluate
+from inhouse.checks.javascript import Script, transform_output
 from inhouse.errors import ConfigError, InvalidInput, NotAllowed, Refused, RuntimeFault
 from inhouse.program import Program, Provenance
 from inhouse.program.facts import Fact
 from inhouse.runtimes import ChatMessage, ChatRequest, Runtime, RuntimeConfig, open_runtime
-from inhouse.workflows.report import Attempt, CaseReport, ExitCheck, RunReport
-from inhouse.workflows.spec import Workflow, load_workflow
+from inhouse.trials.cost import local_cost
+from inhouse.workflows.report import Attempt, CaseReport, ExitCheck, RunReport, VariantReport
+from inhouse.workflows.spec import Case, Workflow, load_workflow
 
 __all__ = [
     "COLLECTOR",
@@ -77,6 +80,8 @@ class Generation:
     output: str | None
     latency_ms: float | None
     error: str | None = None
+    #: the text sent (the prompt's messages, joined)
+    prompt: str = ""
 
 
 def _blessed(lock: Lock, name: str, where: str) -> LockedModel:
@@ -120,21 +125,30 @@ async def pinned_runtime(folder: Path, workflow: Workflow) -> AsyncIterator[tupl
 
 
 async def _generate(
-    runtime: Runtime, pinned: Pinned, workflow: Workflow, values: dict[str, Any]
+    runtime: Runtime,
+    pinned: Pinned,
+    workflow: Workflow,
+    values: dict[str, Any],
+    variant: str | None = None,
 ) -> Generation:
-    messages = [ChatMessage(**m) for m in workflow.messages(values)]
+    messages = [ChatMessage(**m) for m in workflow.messages(values, variant)]
     request = ChatRequest(
         model=pinned.served_id,
         messages=messages,
         **workflow.spec.parameters.request_fields(),
     )
+    prompt = "\n\n".join(str(m.content) for m in messages)
     started = time.perf_counter()
     try:
         reply = await runtime.chat(request)
     except RuntimeFault as fault:
-        return Generation(values, None, None, str(fault))
+        return Generation(values, None, None, str(fault), prompt=prompt)
     latency = (time.perf_counter() - started) * 1000
-    return Generation(values, reply.text, latency)
+    output = reply.text
+    calls = reply.choices[0].message.tool_calls
+    if calls and not output:  # an answer of tool calls is their JSON, as promptfoo shows it
+        output = json.dumps([call.model_dump(exclude_none=True) for call in calls])
+    return Generation(values, output, latency, prompt=prompt)
 
 
 async def run_workflow(
@@ -175,13 +189,17 @@ async def run_cases(
     *,
     concurrency: int = 1,
     progress: Progress | None = None,
-) -> tuple[Pinned, list[CaseReport]]:
-    """Run every test case ``repeat`` times and judge each output with its checks."""
+) -> tuple[Pinned, list[VariantReport]]:
+    """Run every test case ``repeat`` times against each prompt variant and judge each output
+    with its checks (a comparison case's outputs are kept, not judged). The variants' outputs
+    for one case and attempt are judged together, so ``select-best`` can compare them."""
     if not workflow.cases:
         raise ConfigError(
             f"{workflow.where}: tests: workflow {workflow.name} has no test cases to run"
         )
-    jobs = [(case, attempt) for case in workflow.cases for attempt in range(case.repeat)]
+    variants = [variant.label for variant in workflow.variants]
+    groups = [(case, attempt) for case in workflow.cases for attempt in range(case.repeat)]
+    total = len(groups) * len(variants)
     limit = asyncio.Semaphore(max(1, concurrency))
     done = 0
     async with pinned_runtime(folder, workflow) as (runtime, pinned):
@@ -193,38 +211,89 @@ async def run_cases(
         )
         async with embedder:
 
-            async def one(case_index: int) -> Attempt:
+            async def produce(case: Case, variant: str) -> Generation:
                 nonlocal done
-                case = workflow.cases[case_index]
                 async with limit:
-                    generation = await _generate(runtime, pinned, workflow, case.vars)
-                    if generation.output is None:
-                        attempt = Attempt(None, None, None, generation.error)
-                    else:
-                        ctx = QualityContext(
-                            vars=case.vars,
-                            latency_ms=generation.latency_ms,
-                            runtime=runtime,
-                            judge_model=pinned.judge_id,
-                            embedder=embedder,
-                            embedding_model=pinned.served_id,
-                        )
-                        judged = await evaluate(
-                            case.checks, generation.output, ctx, threshold=case.threshold
-                        )
-                        attempt = Attempt(generation.output, generation.latency_ms, judged, None)
+                    generation = await _generate(runtime, pinned, workflow, case.vars, variant)
                 done += 1
                 if progress is not None:
-                    progress(done, len(jobs), case.name)
-                return attempt
+                    progress(done, total, case.name)
+                return generation
 
-            index = {id(case): i for i, case in enumerate(workflow.cases)}
-            attempts = await asyncio.gather(*(one(index[id(case)]) for case, _ in jobs))
+            async def group(case: Case) -> list[Attempt]:
+                outputs = await asyncio.gather(*(produce(case, label) for label in variants))
+                peers = [g.output or "" for g in outputs]
+                shared: dict[Any, Any] = {}
+                return list(
+                    await asyncio.gather(
+                        *(
+                            _judge(workflow, case, generation, index, peers, shared, runtime,
+                                   pinned, embedder)
+                            for index, generation in enumerate(outputs)
+                        )
+                    )
+                )  # fmt: skip
+
+            judged = await asyncio.gather(*(group(case) for case, _ in groups))
     reports = []
-    for case in workflow.cases:
-        mine = [a for (c, _), a in zip(jobs, attempts, strict=True) if c is case]
-        reports.append(CaseReport(case, mine))
+    for index, label in enumerate(variants):
+        cases = []
+        for case in workflow.cases:
+            mine = [row[index] for (c, _), row in zip(groups, judged, strict=True) if c is case]
+            cases.append(CaseReport(case, mine))
+        reports.append(VariantReport(label, label == workflow.in_use, cases))
     return pinned, reports
+
+
+async def _judge(
+    workflow: Workflow,
+    case: Case,
+    generation: Generation,
+    index: int,
+    peers: list[str],
+    shared: dict[Any, Any],
+    runtime: Runtime,
+    pinned: Pinned,
+    embedder: HttpEmbedder,
+) -> Attempt:
+    if generation.output is None:
+        return Attempt(None, None, None, generation.error)
+    cost = _cost(workflow, generation.latency_ms)
+    output = generation.output
+    if case.transform:
+        context = {"vars": case.vars, "prompt": generation.prompt}
+        try:
+            output = await transform_output(Script(case.transform), output, context)
+        except InvalidInput as err:
+            return Attempt(generation.output, generation.latency_ms, None,
+                           f"transform: {err}", cost=cost)  # fmt: skip
+    if case.comparison:
+        return Attempt(output, generation.latency_ms, None, None, cost=cost, compared=True)
+    ctx = QualityContext(
+        vars=case.vars,
+        latency_ms=generation.latency_ms,
+        cost=cost,
+        runtime=runtime,
+        judge_model=pinned.judge_id,
+        embedder=embedder,
+        embedding_model=pinned.served_id,
+        prompt=generation.prompt,
+        tools=workflow.spec.parameters.tools,
+        peers=peers,
+        peer_index=index,
+        shared=shared,
+    )
+    judged = await evaluate(case.checks, output, ctx, threshold=case.threshold)
+    return Attempt(output, generation.latency_ms, judged, None, cost=cost)
+
+
+def _cost(workflow: Workflow, latency_ms: float | None) -> float | None:
+    """An output's cost from the trial's local cost model: its busy seconds times the energy
+    and hardware rates (None: the workflow gives no cost inputs, so none is measured)."""
+    inputs = workflow.spec.cost
+    if inputs is None or latency_ms is None:
+        return None
+    return local_cost(inputs, [latency_ms / 1000]).total
 
 
 def _spec_changed(latest: Fact | None, payload: dict[str, Any]) -> bool:
@@ -278,7 +347,9 @@ def record_test_facts(
                 "lock_hash": pinned.lock.lock_hash,
                 "passed": report.passed,
                 "pass_rate": report.pass_rate,
-                "cases": len(report.cases),
+                "cases": len(report.judged),
+                # the variant people use: what passed/pass_rate judge (play 3 reads them)
+                "variant": report.variant,
             },
             provenance=Provenance.MEASURED,
             collector=COLLECTOR,
@@ -330,7 +401,7 @@ def run_workflow_tests(
         )
     started: datetime = program.clock()
     clock = time.perf_counter()
-    pinned, cases = asyncio.run(
+    pinned, variants = asyncio.run(
         run_cases(program.folder, workflow, concurrency=concurrency, progress=progress)
     )
     report = RunReport(
@@ -338,7 +409,7 @@ def run_workflow_tests(
         runner=runner,
         model=pinned.model,
         lock_hash=pinned.lock.lock_hash,
-        cases=cases,
+        variants=variants,
         started=started,
         seconds=time.perf_counter() - clock,
     )

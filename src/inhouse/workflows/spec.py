@@ -24,26 +24,62 @@ the field.
           - {type: length, max: 400}
           - {type: not-icontains, value: "as an ai"}
 
+Several **prompt variants** replace ``prompt:`` with ``prompts:`` (each with a ``label``) and
+name the one people use with ``use:``; ``workflow test`` runs every case against each variant
+and reports them side by side, and play 3 judges the variant in use::
+
+    prompts:
+      - {label: short, user: "Summarise: {{ ticket }}"}
+      - {label: careful, system: You are careful., user: "Summarise in two sentences: {{ ticket }}"}
+    use: short
+
+A case without checks is a **comparison case**: its outputs are shown side by side, and it
+counts neither as a pass nor as a fail. ``tests:`` (or an entry of it) may name **test files**
+inside the program folder — ``file://tests/*.csv``, ``.jsonl``, ``.json``, ``.yaml`` — in
+promptfoo's format (:mod:`inhouse.workflows.pfformat`); a case's ``vars:`` may name a YAML/JSON
+file, and a var ``file://notes.txt`` reads the file. JavaScript (``javascript`` checks, a
+case's or a check's ``transform``) may be ``file://checks.js[:function]``. ``cost:`` gives the
+trial's local cost model (watts, price per kWh, hardware price, lifetime hours, utilisation),
+from which each output's cost is measured; a ``cost`` check needs it.
+
 The content hash (``sha256:…`` of the spec's data, not its bytes: comments and layout do not
-make a new version) names the version that test runs are recorded against.
+make a new version, **and of every file it reads**: a changed test file is a new version)
+names the version that test runs are recorded against.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from inhouse.checks import CheckSpec, parse_checks
 from inhouse.errors import InhouseError, InvalidInput, first_validation_problem
 from inhouse.jsonfiles import load_yaml
 from inhouse.location import safe_join
 from inhouse.program.events import canonical_json
+from inhouse.trials.cost import LocalCostInputs
+from inhouse.workflows.pfformat import (
+    Defaults,
+    Files,
+    Row,
+    convert_tests,
+    is_reference,
+    read_test_file,
+)
 from inhouse.workflows.template import (
     VariableType,
     bind,
@@ -54,11 +90,13 @@ from inhouse.workflows.template import (
 )
 
 __all__ = [
+    "DEFAULT_VARIANT",
     "WORKFLOWS_DIR",
     "Case",
     "Parameters",
     "Prompt",
     "Variable",
+    "Variant",
     "Workflow",
     "WorkflowSpec",
     "list_workflows",
@@ -69,6 +107,8 @@ __all__ = [
 ]
 
 WORKFLOWS_DIR = "workflows"
+#: the label of a workflow's one prompt (``prompt:``)
+DEFAULT_VARIANT = "default"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _VARIABLE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
@@ -90,9 +130,41 @@ class Variable(_Spec):
     default: Any = None
 
 
+class Message(_Spec):
+    role: str = Field(pattern=r"^(system|user|assistant)$")
+    content: str
+
+
 class Prompt(_Spec):
+    """A system and a user template, or a whole conversation (``messages``)."""
+
     system: str = ""
-    user: str = Field(min_length=1)
+    user: str = ""
+    messages: list[Message] | None = None
+
+    @model_validator(mode="after")
+    def _something_to_send(self) -> Prompt:
+        if self.messages is not None:
+            if self.system or self.user:
+                raise ValueError("give messages, or system and user, not both")
+            if not self.messages:
+                raise ValueError("messages: at least one message")
+        elif not self.user:
+            raise ValueError("user: the user message's template is required")
+        return self
+
+    def templates(self) -> list[tuple[str, str, str]]:
+        """(role, field name for errors, template) for each message, in order."""
+        if self.messages is not None:
+            return [(m.role, f"messages[{i}]", m.content) for i, m in enumerate(self.messages)]
+        both = [("system", "system", self.system)] if self.system else []
+        return [*both, ("user", "user", self.user)]
+
+
+class Variant(Prompt):
+    """One of several prompts a workflow compares, by its label."""
+
+    label: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._:/-]{0,63}$")
 
 
 class Parameters(_Spec):
@@ -108,6 +180,9 @@ class Parameters(_Spec):
     presence_penalty: float | None = Field(default=None, ge=-2, le=2)
     frequency_penalty: float | None = Field(default=None, ge=-2, le=2)
     repeat_penalty: float | None = Field(default=None, gt=0)
+    #: tools offered to the model (OpenAI's shape); an answer of tool calls is their JSON
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: str | dict[str, Any] | None = None
 
     def request_fields(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
@@ -116,11 +191,16 @@ class Parameters(_Spec):
 class CaseSpec(_Spec):
     name: str | None = None
     description: str = ""
-    vars: dict[str, Any] = Field(default_factory=dict)
-    checks: list[Any] = Field(min_length=1)
+    #: the variables, or a YAML/JSON file of them (``file://vars/x.yaml``)
+    vars: dict[str, Any] | str = Field(default_factory=dict)
+    #: none: a comparison case (outputs shown, counted neither pass nor fail)
+    checks: list[Any] = Field(default_factory=list)
     threshold: float | None = Field(default=None, ge=0, le=1)
     repeat: int | None = Field(default=None, ge=1, le=100)
     min_pass: int | None = Field(default=None, ge=1)
+    #: JavaScript that reshapes the output before the checks (promptfoo's ``transform``)
+    transform: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
 
 
 class WorkflowSpec(_Spec):
@@ -133,12 +213,43 @@ class WorkflowSpec(_Spec):
     judge: str | None = None
     parameters: Parameters = Field(default_factory=Parameters)
     variables: dict[str, Variable] = Field(default_factory=dict)
-    prompt: Prompt
+    prompt: Prompt | None = None
+    #: several labelled prompt variants, compared side by side …
+    prompts: list[Variant] | None = None
+    #: … and the label of the one people use (what play 3 judges)
+    use: str | None = None
+    #: the trial's local cost model, from which each output's cost is measured
+    cost: LocalCostInputs | None = None
     repeat: int = Field(default=1, ge=1, le=100)
     min_pass: int | None = Field(default=None, ge=1)
     threshold: float | None = Field(default=None, ge=0, le=1)
     pass_rate: float = Field(default=1.0, gt=0, le=1)
-    tests: list[CaseSpec] = Field(default_factory=list)
+    #: cases, test files (``file://tests/*.csv``), or a list of both
+    tests: list[CaseSpec | str] | str = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_prompt_in_use(self) -> WorkflowSpec:
+        if (self.prompt is None) == (self.prompts is None):
+            raise ValueError("give prompt (one) or prompts (labelled variants), not both")
+        if self.prompts is not None:
+            labels = [variant.label for variant in self.prompts]
+            if not labels:
+                raise ValueError("prompts: at least one variant")
+            twice = sorted({label for label in labels if labels.count(label) > 1})
+            if twice:
+                raise ValueError(f"prompts: the label {twice[0]!r} is used twice")
+            if self.use is None and len(labels) > 1:
+                raise ValueError(
+                    f"use: name the variant people use, one of {', '.join(labels)} (required "
+                    "with several prompts; play 3 judges that one)"
+                )
+            if self.use is not None and self.use not in labels:
+                raise ValueError(
+                    f"use: {self.use!r} is not a label of prompts ({', '.join(labels)})"
+                )
+        elif self.use not in (None, DEFAULT_VARIANT):
+            raise ValueError("use: names one of prompts' labels, and there is one prompt")
+        return self
 
     @field_validator("name")
     @classmethod
@@ -166,6 +277,14 @@ class Case:
     threshold: float | None
     repeat: int
     min_pass: int
+    #: JavaScript source that reshapes the output before the checks
+    transform: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def comparison(self) -> bool:
+        """No checks: its outputs are compared by a person, never counted pass or fail."""
+        return not self.checks
 
 
 @dataclass(frozen=True)
@@ -177,10 +296,39 @@ class Workflow:
     where: str
     content_hash: str
     cases: list[Case]
+    #: every file the spec reads (tests, vars, scripts) and its SHA-256, by path
+    files: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
         return self.spec.name
+
+    @property
+    def variants(self) -> list[Variant]:
+        """The prompt variants, the one in use first."""
+        spec = self.spec
+        if spec.prompts is None:
+            assert spec.prompt is not None
+            return [Variant(label=DEFAULT_VARIANT, **spec.prompt.model_dump())]
+        in_use = self.in_use
+        return sorted(spec.prompts, key=lambda v: v.label != in_use)
+
+    @property
+    def in_use(self) -> str:
+        """The label of the variant people use (what play 3 judges)."""
+        spec = self.spec
+        if spec.prompts is None:
+            return DEFAULT_VARIANT
+        return spec.use or spec.prompts[0].label
+
+    def variant(self, label: str | None = None) -> Variant:
+        """The variant ``label`` (default: the one in use)."""
+        wanted = label or self.in_use
+        for variant in self.variants:
+            if variant.label == wanted:
+                return variant
+        labels = ", ".join(v.label for v in self.variants)
+        raise InvalidInput(f"workflow {self.name} has no prompt variant {wanted!r} ({labels})")
 
     def bind(
         self, given: Mapping[str, Any], *, where: str = "vars", from_text: bool = False
@@ -197,16 +345,17 @@ class Workflow:
             from_text=from_text,
         )
 
-    def messages(self, values: Mapping[str, Any]) -> list[dict[str, str]]:
-        """The chat messages for ``values`` (already bound)."""
-        prompt = self.spec.prompt
-        rendered = []
-        if prompt.system:
-            system = render(prompt.system, values, where=f"{self.where}: prompt.system")
-            rendered.append({"role": "system", "content": system})
-        user = render(prompt.user, values, where=f"{self.where}: prompt.user")
-        rendered.append({"role": "user", "content": user})
-        return rendered
+    def messages(
+        self, values: Mapping[str, Any], variant: str | None = None
+    ) -> list[dict[str, str]]:
+        """The chat messages for ``values`` (already bound), with the variant ``variant``
+        (default: the one in use)."""
+        chosen = self.variant(variant)
+        place = "prompt" if self.spec.prompts is None else f"prompts[{chosen.label}]"
+        return [
+            {"role": role, "content": render(source, values, where=f"{self.where}: {place}.{at}")}
+            for role, at, source in chosen.templates()
+        ]
 
 
 def _field(loc: tuple[int | str, ...]) -> str:
@@ -216,12 +365,19 @@ def _field(loc: tuple[int | str, ...]) -> str:
     return text or "(top level)"
 
 
-def content_hash(data: Any) -> str:
-    return "sha256:" + hashlib.sha256(canonical_json(data).encode()).hexdigest()
+def content_hash(data: Any, files: Mapping[str, str] | None = None) -> str:
+    """The version: the spec's data, and the hash of every file it reads (none: the data's
+    alone, so a spec without files keeps the version it always had)."""
+    hashed = {"spec": data, "files": dict(files)} if files else data
+    return "sha256:" + hashlib.sha256(canonical_json(hashed).encode()).hexdigest()
 
 
-def parse_workflow(text: str, *, where: str, expected_name: str | None = None) -> Workflow:
-    """Validate a spec's YAML text; ``where`` names the file in every error."""
+def parse_workflow(
+    text: str, *, where: str, expected_name: str | None = None, folder: Path | None = None
+) -> Workflow:
+    """Validate a spec's YAML text; ``where`` names the file in every error. ``folder`` is the
+    program folder that test files and scripts are read from (None: a spec that names files
+    is refused)."""
     data = load_yaml(text, where=where)
     if not isinstance(data, dict):
         raise InvalidInput(f"{where}: a workflow spec is a YAML mapping (name, owner, prompt, …)")
@@ -242,13 +398,58 @@ def parse_workflow(text: str, *, where: str, expected_name: str | None = None) -
             f"{where}: name: {spec.name!r} differs from the file's name {expected_name!r}"
         )
     _check_variables(spec, where)
-    workflow = Workflow(spec, where, content_hash(data), [])
-    cases = [_case(workflow, index, test) for index, test in enumerate(spec.tests)]
+    files = Files(folder, folder) if folder is not None else None
+    workflow = Workflow(spec, where, "", [])
+    cases = [_case(workflow, label, test, files) for label, test in _expanded(spec, where, files)]
     names = [case.name for case in cases]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise InvalidInput(f"{where}: tests: the name {twice[0]!r} is used twice")
-    return Workflow(spec, where, workflow.content_hash, cases)
+    hashes = files.hashes() if files is not None else {}
+    return Workflow(spec, where, content_hash(data, hashes), cases, hashes)
+
+
+def _needs_folder(files: Files | None, where: str, reference: str) -> Files:
+    if files is None:
+        raise InvalidInput(
+            f"{where}: {reference} names a file, and this spec is read without its program "
+            "folder to read it from"
+        )
+    return files
+
+
+def _expanded(spec: WorkflowSpec, where: str, files: Files | None) -> list[tuple[str, CaseSpec]]:
+    """Every case with the label errors name it by: written ones as ``tests[i]``, those read
+    from files (promptfoo's format) as ``FILE row N``."""
+    entries = [spec.tests] if isinstance(spec.tests, str) else spec.tests
+    out: list[tuple[str, CaseSpec]] = []
+    for index, entry in enumerate(entries):
+        label = f"{where}: tests[{index}]" if not isinstance(spec.tests, str) else f"{where}: tests"
+        if isinstance(entry, CaseSpec):
+            out.append((label, entry))
+            continue
+        found = _needs_folder(files, label, entry)
+        rows = read_test_file(found, entry, label)
+        converted = convert_tests(rows, found, Defaults())
+        if converted.problems:
+            more = len(converted.problems) - 1
+            raise InvalidInput(
+                f"{where}: {converted.problems[0]}" + (f" (+{more} more)" if more else "")
+            )
+        for row, case in zip(_row_labels(rows, converted.cases), converted.cases, strict=True):
+            try:
+                out.append((f"{where}: {row}", CaseSpec.model_validate(case)))
+            except ValidationError as err:
+                first = first_validation_problem(err)
+                raise InvalidInput(f"{where}: {row}: {first.field}: {first.message}") from None
+    return out
+
+
+def _row_labels(rows: list[Row], cases: list[dict[str, Any]]) -> list[str]:
+    """Each case's row (a list var makes several cases of one row)."""
+    if len(rows) == len(cases):
+        return [row.where for row in rows]
+    return [f"tests: {case['name']}" for case in cases]
 
 
 def _check_variables(spec: WorkflowSpec, where: str) -> None:
@@ -261,33 +462,101 @@ def _check_variables(spec: WorkflowSpec, where: str) -> None:
         if variable.default is not None:
             coerce(variable.type, variable.default, where=f"{where}: variables.{name}.default")
     declared = set(spec.variables)
-    for field in ("system", "user"):
-        source = getattr(spec.prompt, field)
-        used = template_names(source, where=f"{where}: prompt.{field}")
-        unknown = sorted(used - declared)
-        if unknown:
-            raise InvalidInput(
-                f"{where}: prompt.{field}: uses {{{{ {unknown[0]} }}}}, which is not declared "
-                f"under variables (declared: {', '.join(sorted(declared)) or 'none'})"
-            )
+    prompts: list[tuple[str, Prompt]] = (
+        [("prompt", spec.prompt)] if spec.prompt is not None
+        else [(f"prompts[{i}]", v) for i, v in enumerate(spec.prompts or [])]
+    )  # fmt: skip
+    for place, prompt in prompts:
+        for _, at, source in prompt.templates():
+            used = template_names(source, where=f"{where}: {place}.{at}")
+            unknown = sorted(used - declared)
+            if unknown:
+                raise InvalidInput(
+                    f"{where}: {place}.{at}: uses {{{{ {unknown[0]} }}}}, which is not declared "
+                    f"under variables (declared: {', '.join(sorted(declared)) or 'none'})"
+                )
 
 
-def _case(workflow: Workflow, index: int, test: CaseSpec) -> Case:
-    spec, where = workflow.spec, f"{workflow.where}: tests[{index}]"
-    values = workflow.bind(test.vars, where=f"{where}.vars")
+def _script(files: Files | None, value: str, where: str) -> str:
+    """JavaScript as written, or the source of ``file://x.js[:function]`` (read, hashed)."""
+    if not is_reference(value):
+        return value
+    found = _needs_folder(files, where, value)
+    reference = value.removeprefix("file://")
+    file, _, function = reference.partition(":")
+    [path] = found.resolve(file, where)
+    source = found.text(path, where)
+    if function:  # a module exporting several functions: call the one named
+        source += f"\n;module.exports = module.exports[{json.dumps(function)}];\n"
+    elif "module.exports" not in source and "exports." not in source:
+        raise InvalidInput(f"{where}: {value}: the file exports no function (module.exports)")
+    return source
+
+
+def _read_scripts(raw: Any, files: Files | None, where: str) -> Any:
+    """A check with its JavaScript file references read."""
+    if not isinstance(raw, dict):
+        return raw
+    check = dict(raw)
+    if isinstance(check.get("transform"), str):
+        check["transform"] = _script(files, check["transform"], f"{where}.transform")
+    kind = str(check.get("type", "")).removeprefix("not-")
+    if kind == "javascript" and isinstance(check.get("value"), str):
+        check["value"] = _script(files, check["value"], f"{where}.value")
+    return check
+
+
+def _case_vars(test: CaseSpec, files: Files | None, where: str) -> dict[str, Any]:
+    """A case's vars with file references read (a vars file, ``file://`` values)."""
+    raw = test.vars
+    values = raw.values() if isinstance(raw, dict) else []
+    needs_files = is_reference(raw) or any(is_reference(v) for v in values)
+    if not needs_files:
+        assert isinstance(raw, dict)
+        return raw
+    found = _needs_folder(files, where, str(raw))
+    converted = convert_tests([Row(where, {"vars": raw}, found.base)], found, Defaults())
+    if converted.problems:
+        raise InvalidInput(converted.problems[0])
+    read: dict[str, Any] = converted.cases[0]["vars"]
+    return read
+
+
+def _case(workflow: Workflow, where: str, test: CaseSpec, files: Files | None) -> Case:
+    spec = workflow.spec
+    values = workflow.bind(_case_vars(test, files, f"{where}.vars"), where=f"{where}.vars")
     repeat = test.repeat or spec.repeat
     min_pass = test.min_pass or (spec.min_pass if test.repeat is None else None) or repeat
     if min_pass > repeat:
-        field = "min-pass" if test.min_pass else "repeat"
-        raise InvalidInput(f"{where}.{field}: min-pass ({min_pass}) is more than repeat ({repeat})")
+        field_name = "min-pass" if test.min_pass else "repeat"
+        raise InvalidInput(
+            f"{where}.{field_name}: min-pass ({min_pass}) is more than repeat ({repeat})"
+        )
+    raw = [_read_scripts(c, files, f"{where}.checks[{i}]") for i, c in enumerate(test.checks)]
+    checks = parse_checks(raw, where=f"{where}.checks")
+    for check in checks:
+        if check.base == "cost" and spec.cost is None:
+            raise InvalidInput(
+                f"{check.where}: a cost check needs the workflow's cost: inputs (the trial's "
+                "local cost model: watts, price_per_kwh, hardware_price, lifetime_hours, "
+                "utilisation); without them no cost is measured"
+            )
+        if check.base == "select-best" and len(workflow.variants) < 2:
+            raise InvalidInput(
+                f"{check.where}: select-best picks the best of several prompt variants' "
+                "outputs, and this workflow has one prompt (give prompts: with labels)"
+            )
+    index = where.rsplit("[", 1)[-1].rstrip("]")
     return Case(
-        name=test.name or f"case-{index + 1}",
+        name=test.name or (f"case-{int(index) + 1}" if index.isdigit() else "case"),
         description=test.description,
         vars=values,
-        checks=parse_checks(test.checks, where=f"{where}.checks"),
+        checks=checks,
         threshold=test.threshold if test.threshold is not None else spec.threshold,
         repeat=repeat,
         min_pass=min_pass,
+        transform=_script(files, test.transform, f"{where}.transform") if test.transform else None,
+        metadata=dict(test.metadata),
     )
 
 
@@ -312,7 +581,7 @@ def load_workflow(folder: Path, name: str) -> Workflow:
             f"no workflow {name!r}: {where} does not exist (workflows: {known}); write one, or "
             "import a promptfoo config with `inhouse workflow import-promptfoo`"
         ) from None
-    return parse_workflow(text, where=where, expected_name=name)
+    return parse_workflow(text, where=where, expected_name=name, folder=folder)
 
 
 def list_workflows(folder: Path) -> list[str]:

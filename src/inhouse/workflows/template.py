@@ -36,11 +36,18 @@ _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off"}
 
 
+def _dump(value: Any, indent: int | None = None) -> str:
+    """Nunjucks' ``dump`` (``JSON.stringify``), which promptfoo prompts use to show a value."""
+    return json.dumps(value, indent=indent, ensure_ascii=False, default=str)
+
+
 @cache
 def _environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment(
+    environment = SandboxedEnvironment(
         undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
     )
+    environment.filters["dump"] = _dump
+    return environment
 
 
 def _refuse_private(tree: nodes.Template, where: str) -> None:
@@ -76,10 +83,24 @@ def template_names(source: str, *, where: str) -> set[str]:
     """The variable names ``source`` uses, after checking it parses and stays in the sandbox."""
     try:
         tree = _environment().parse(source)
-    except TemplateSyntaxError as err:
-        raise InvalidInput(f"{where}: template error on line {err.lineno}: {err.message}") from None
-    _refuse_private(tree, where)
-    return set(meta.find_undeclared_variables(tree))
+        _refuse_private(tree, where)
+        # finding the names compiles the template, which is where an unknown filter or test
+        # (promptfoo's ``load``, say) is found: the same clear error, never a traceback
+        return set(meta.find_undeclared_variables(tree))
+    except TemplateSyntaxError as err:  # TemplateAssertionError is one of these
+        raise InvalidInput(
+            f"{where}: template error on line {err.lineno}: {err.message}{_hint(err)}"
+        ) from None
+
+
+def _hint(err: TemplateSyntaxError) -> str:
+    message = err.message or ""
+    if message.startswith(("No filter named", "No test named")):
+        return (
+            " (the prompt sandbox has Jinja2's built-in filters and tests, and dump; custom "
+            "filters are not run)"
+        )
+    return ""
 
 
 def render(source: str, values: Mapping[str, Any], *, where: str) -> str:

@@ -1,4 +1,8 @@
-"""Play 3, the first repeatable workflow: named task, pinned model, tests, a run by another."""
+"""Play 3, the first repeatable workflow: named task, pinned model, tests, a run by another.
+
+A workflow may compare several prompt variants; a run's ``passed`` and ``pass_rate`` are those
+of the variant the spec names as the one people use (``use:``), so these checks judge that
+variant, and say which it was. Naming another variant is a new version of the spec."""
 
 from __future__ import annotations
 
@@ -70,7 +74,15 @@ def workflow_tests_pass(ctx: CheckContext, spec: Fact) -> Result:
             spec,
         )
     run = runs[-1]
-    return passed(f"{run.by} passed it ({run.payload['pass_rate']:.0%} of cases)", spec, run)
+    return passed(
+        f"{run.by} passed it ({run.payload['pass_rate']:.0%} of cases{_variant(run)})", spec, run
+    )
+
+
+def _variant(run: Fact) -> str:
+    """Which prompt variant the run judged, where the workflow has several."""
+    variant = str(run.payload.get("variant") or "")
+    return f", variant {variant}" if variant and variant != "default" else ""
 
 
 @register_check("workflow-run-by-other", reads=("workflow.spec", "workflow.run", "baseline.lock"))
@@ -91,4 +103,8 @@ def workflow_run_by_other(ctx: CheckContext, spec: Fact) -> Result:
             *runs,
         )
     note = invited_by_judged(ctx, others[-1].by, {author})
-    return passed(f"{others[-1].by} (not the author, {author}) passed it{note}", spec, others[-1])
+    return passed(
+        f"{others[-1].by} (not the author, {author}) passed it{_variant(others[-1])}{note}",
+        spec,
+        others[-1],
+    )

@@ -1,0 +1,132 @@
+"""The dashboard's gates, each with its forgery: every page but sign-in needs a session (an
+unknown, expired or ended one is no session); a form without its session's CSRF token, or with
+another session's, is refused and records nothing; a ticket title that is a script renders as
+text; schemathesis, generating requests from the OpenAPI document, finds no server error."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import schemathesis
+from starlette.testclient import TestClient
+
+from inhouse.program import Program
+from inhouse.support.queue import list_tickets
+from inhouse.web.app import COOKIE, create_app
+from tests.conftest import Clock
+from tests.pilot.gateway_days import Pilot
+from tests.web.test_app import PAGES, _twin
+from tests.web.world import signed_in
+
+FORMS = ["/plays/1/handoff", "/pilot/survey", "/support/tickets", "/support/tickets/T-1/comment",
+         "/logout"]  # fmt: skip
+
+
+def _csrf(text: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', text)
+    assert found is not None
+    return found.group(1)
+
+
+def test_every_page_but_sign_in_needs_a_session(client: TestClient) -> None:
+    assert client.get("/login").status_code == 200
+    for path in PAGES:
+        page = client.get(path)
+        assert (page.status_code, page.headers["location"]) == (303, "/login"), path
+        twin = client.get(_twin(path))
+        assert twin.status_code == 401, path
+        assert twin.json()["error"]["code"] == "no_session"
+    client.cookies.set(COOKIE, "made-up")
+    assert client.get("/index.json").status_code == 401
+    for path in FORMS:
+        assert client.post(path, data={"csrf": "x", "title": "t"}).status_code == 401, path
+
+
+def test_a_session_expires_and_sign_out_ends_it(
+    client: TestClient, world: Pilot, clock: Clock
+) -> None:
+    with signed_in(client, world, "bob"):
+        csrf = _csrf(client.get("/").text)
+        clock.advance(minutes=119)
+        assert client.get("/index.json").status_code == 200
+        clock.advance(minutes=2)
+        assert client.get("/index.json").status_code == 401
+    with signed_in(client, world, "bob"):
+        csrf = _csrf(client.get("/").text)
+        assert client.post("/logout", data={"csrf": csrf}).status_code == 303
+        assert client.get("/index.json").status_code == 401
+
+
+def test_the_session_cookie_is_httponly_strict_and_short_lived(
+    client: TestClient, world: Pilot
+) -> None:
+    from inhouse.web.login import sign_in
+    from tests.web.world import key_of
+
+    link = sign_in(str(client.base_url), key_of(world, "bob"), client=client)
+    cookie = client.get(link).headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Max-Age=7200" in cookie
+
+
+def test_a_form_without_its_csrf_token_is_refused(client: TestClient, world: Pilot) -> None:
+    with signed_in(client, world, "pia"):
+        good = _csrf(client.get("/support").text)
+        form = {"title": "t", "category": "how-to", "component": "gateway"}
+        for token in (None, "", "forged", good[:-1] + ("A" if good[-1] != "A" else "B")):
+            data = form if token is None else {**form, "csrf": token}
+            refused = client.post("/support/tickets", data=data)
+            assert refused.status_code == 403 and "CSRF" in refused.text
+    # another person's session token does not pass for pia's session either
+    other = TestClient(client.app, follow_redirects=False)
+    with signed_in(other, world, "bob"):
+        bobs = _csrf(other.get("/support").text)
+    with signed_in(client, world, "pia"):
+        assert client.post("/support/tickets", data={**form, "csrf": bobs}).status_code == 403
+    assert list_tickets(world.lead, state="all") == []
+
+
+def test_a_script_title_renders_as_text_everywhere(client: TestClient, world: Pilot) -> None:
+    from inhouse.support.queue import open_ticket
+
+    title = "<script>alert(1)</script>"
+    open_ticket(world.people["bob"], title, category="it-broke", component="gateway")
+    with signed_in(client, world, "lena"):
+        for path in ("/support", "/support/tickets/T-1", "/audit"):
+            text = client.get(path).text
+            assert "<script>alert" not in text, path
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in client.get("/support").text
+        assert "script-src 'self'" in client.get("/support").headers["content-security-policy"]
+
+
+@pytest.fixture
+def api(served: Program, world: Pilot) -> schemathesis.BaseSchema:
+    app = create_app(program=served)
+    return schemathesis.openapi.from_asgi("/openapi.json", app)
+
+
+def test_schemathesis_finds_no_server_error(api: schemathesis.BaseSchema, world: Pilot) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    # a real session for the generated requests, so they reach the handlers
+    client = TestClient(api.app, follow_redirects=False)  # type: ignore[attr-defined]
+    with signed_in(client, world, "lena"):
+        cookie = client.cookies.get(COOKIE)
+    assert cookie
+    failures: list[str] = []
+    for operation in api.get_all_operations():
+        op = operation.ok()
+        strategy = op.as_strategy()
+
+        @settings(max_examples=15, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck))  # fmt: skip
+        @given(case=strategy, _=st.just(None))
+        def run(case: schemathesis.Case, _: None) -> None:
+            reply = case.call(headers={"cookie": f"{COOKIE}={cookie}"})
+            if reply.status_code >= 500:
+                failures.append(f"{case.method} {case.formatted_path}: {reply.status_code}"
+                                f" {reply.text[:200]}")  # fmt: skip
+
+        run()
+    assert failures == []
