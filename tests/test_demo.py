@@ -53,3 +53,16 @@ def test_the_demo_runs_to_its_end(_isolated: Path, capsys: pytest.CaptureFixture
         assert {row["basis"] for row in play["trigger"]} == {"measured"}, play["id"]
     reports = list((_isolated / "demo-program" / ".inhouse" / "reports").glob("tickets-*.html"))
     assert len(reports) == 1 and "<svg" in reports[0].read_text()
+    # the verdict keeps what play 6 prices real use with: each side's time and the cost inputs
+    from inhouse.program import Program
+
+    program = Program.open(_isolated / "demo-program")
+    try:
+        (verdict,) = [f for f in program.state().facts if f.kind == "trial.verdict"]
+        economics = verdict.payload["economics"]
+        assert economics["status_quo"] in ("api", "manual")
+        assert economics["candidate_seconds_per_task"] > 0
+        assert economics["status_quo_seconds_per_task"] > 0
+        assert set(economics["local"]) >= {"watts", "price_per_kwh", "hardware_price"}
+    finally:
+        program.close()

@@ -15,6 +15,7 @@ from inhouse.gateway.usage import UsageRecord, insert_usage, new_request_id
 from inhouse.program import Program
 from inhouse.program.collectors import measured_kinds
 from inhouse.program.counting import why_uncounted
+from inhouse.usage import totals
 
 runner = CliRunner()
 
@@ -75,4 +76,22 @@ def test_rollup_drops_bodies_past_retention(_isolated: Path) -> None:
     with program.store.engine.connect() as conn:
         bodies = sorted(str(b) for (b,) in conn.execute(select(gateway_usage.c.body)).all())
     assert bodies == ["None", '{"new": 1}']
+    program.close()
+
+
+def test_rollup_compacts_request_rows_past_their_retention_and_keeps_the_totals(
+    _isolated: Path,
+) -> None:
+    ok("init", "Acme", "--lead", "lena")
+    with (_isolated / "inhouse.toml").open("a") as handle:
+        handle.write('\n[data_rules]\ndefault = "allow"\nrequest_rows_days = 30\n')
+    program = Program.open(_isolated)
+    _use(program, "lena", "2020-01-01T10:00:00+00:00")
+    _use(program, "omar", "2999-01-01T10:00:00+00:00")
+    before = totals(program.store, ("day", "person"))
+    assert "Compacted 1 request rows" in ok("gateway", "rollup")
+    with program.store.engine.connect() as conn:
+        people = [str(p) for (p,) in conn.execute(select(gateway_usage.c.person)).all()]
+    assert people == ["omar"]  # the old request's row is gone ...
+    assert totals(program.store, ("day", "person")) == before  # ... its totals are not
     program.close()

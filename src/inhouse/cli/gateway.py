@@ -96,13 +96,17 @@ def rollup(
     as_: AsOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """Turn the usage log into usage.daily facts (per person and day) for play 4's checks, and
-    drop stored bodies past their retention."""
-    from inhouse.gateway.rollup import purge_bodies, rollup_usage
+    """Turn the usage log into usage.daily facts (per person and day) for plays 4 and 6's checks,
+    drop stored bodies past their retention, and compact request rows past the data rules'
+    request_rows_days (their totals stay in the daily rollups)."""
+    from inhouse.gateway.rollup import compact_rows, purge_bodies, rollup_usage
 
     opened = open_program(program)
     recorded = rollup_usage(opened, as_, since=since)
     purge_bodies(opened)
+    compacted = compact_rows(opened)
+    if compacted and not json:
+        out_console().print(f"Compacted {compacted} request rows past their retention.")
     if json:
         print_json(recorded)
         return

@@ -17,7 +17,14 @@ from sqlalchemy import (
     Text,
 )
 
-__all__ = ["events", "gateway_keys", "gateway_usage", "metadata", "usage_daily"]
+__all__ = [
+    "events",
+    "gateway_keys",
+    "gateway_usage",
+    "metadata",
+    "usage_daily",
+    "usage_people_daily",
+]
 
 metadata = MetaData()
 
@@ -129,4 +136,21 @@ usage_daily = Table(
     ),
     # a few people's days (play 4's adoption, the survey) without reading everyone's
     Index("ix_usage_daily_person_day", "person", "day"),
+)
+
+#: The same rollups summed once more, per day and person, answered requests only: what the
+#: reports read most (who was active on which day, the day's totals) in one row per person-day.
+#: ``own_requests`` counts those sent through the person's own keys (not an agent's): a person
+#: is *active* on a day when it is above zero. Kept by the writer in the same transaction.
+usage_people_daily = Table(
+    "usage_people_daily",
+    metadata,
+    Column("day", String(10), nullable=False),
+    Column("person", String(200), nullable=False),
+    Column("requests", BigInteger, nullable=False),
+    Column("own_requests", BigInteger, nullable=False),
+    Column("tokens_in", BigInteger, nullable=False),
+    Column("tokens_out", BigInteger, nullable=False),
+    Column("busy_ms", Float, nullable=False),
+    PrimaryKeyConstraint("day", "person", name="pk_usage_people_daily"),
 )

@@ -34,7 +34,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from inhouse.db import Store
-from inhouse.db.schema import gateway_usage, usage_daily
+from inhouse.db.schema import gateway_usage, usage_daily, usage_people_daily
 from inhouse.errors import ConfigError
 from inhouse.usage.totals import ANSWERED_BELOW
 
@@ -45,6 +45,7 @@ __all__ = [
     "UsageWriter",
     "insert_usage",
     "new_request_id",
+    "people_deltas",
     "rebuild_rollups",
     "rollup_deltas",
     "tokens_today",
@@ -143,6 +144,9 @@ def insert_usage(store: Store, records: Iterable[UsageRecord]) -> int:
         deltas = rollup_deltas(by_id[str(request_id)] for request_id in inserted)
         if deltas:
             conn.execute(_rollup_upsert(store.dialect), deltas)
+            people = people_deltas(deltas)
+            if people:
+                conn.execute(_people_upsert(store.dialect), people)
     return len(inserted)
 
 
@@ -176,6 +180,40 @@ def rollup_deltas(records: Iterable[UsageRecord]) -> list[dict[str, Any]]:
         row["busy_ms"] += r.latency_ms
         row["last_at"] = max(row["last_at"], r.at)
     return [sums[key] for key in sorted(sums)]
+
+
+def people_deltas(deltas: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rollup rows summed per (day, person), answered requests only, sorted by key."""
+    sums: dict[tuple[str, str], dict[str, Any]] = {}
+    for delta in deltas:
+        if not delta["answered"]:
+            continue
+        key = (delta["day"], delta["person"])
+        row = sums.setdefault(
+            key,
+            {"day": key[0], "person": key[1], "requests": 0, "own_requests": 0,
+             "tokens_in": 0, "tokens_out": 0, "busy_ms": 0.0},
+        )  # fmt: skip
+        row["requests"] += delta["requests"]
+        row["own_requests"] += 0 if delta["agent"] else delta["requests"]
+        row["tokens_in"] += delta["tokens_in"]
+        row["tokens_out"] += delta["tokens_out"]
+        row["busy_ms"] += delta["busy_ms"]
+    return [sums[key] for key in sorted(sums)]
+
+
+def _people_upsert(dialect: str) -> Any:
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = make(usage_people_daily)
+    new = statement.excluded
+    table = usage_people_daily.c
+    return statement.on_conflict_do_update(
+        index_elements=["day", "person"],
+        set_={
+            name: getattr(table, name) + getattr(new, name)
+            for name in ("requests", "own_requests", "tokens_in", "tokens_out", "busy_ms")
+        },
+    )
 
 
 def _rollup_upsert(dialect: str) -> Any:
@@ -214,9 +252,22 @@ def rebuild_rollups(store: Store) -> int:
         func.max(u.at),
     ).group_by(*keys)
     columns = [*_ROLLUP_KEY, "requests", "tokens_in", "tokens_out", "busy_ms", "last_at"]
+    d = usage_daily.c
+    per_person = (
+        select(
+            d.day, d.person, func.sum(d.requests),
+            func.sum(case((d.agent == "", d.requests), else_=0)),
+            func.sum(d.tokens_in), func.sum(d.tokens_out), func.sum(d.busy_ms),
+        )
+        .where(d.answered == 1)
+        .group_by(d.day, d.person)
+    )  # fmt: skip
+    people = ["day", "person", "requests", "own_requests", "tokens_in", "tokens_out", "busy_ms"]
     with store.engine.begin() as conn:
         conn.execute(delete(usage_daily))
+        conn.execute(delete(usage_people_daily))
         conn.execute(insert(usage_daily).from_select(columns, summed))
+        conn.execute(insert(usage_people_daily).from_select(people, per_person))
         return int(conn.execute(select(func.count()).select_from(usage_daily)).scalar_one())
 
 

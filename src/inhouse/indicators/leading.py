@@ -8,7 +8,6 @@ request through a key bound to a local agent is the agent's doing and makes nobo
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -18,9 +17,9 @@ from inhouse.indicators.periods import Period
 from inhouse.program.checks import CheckContext
 from inhouse.program.playchecks._shared import component_builders, fold_tickets, insiders
 from inhouse.support.stats import without_builders
-from inhouse.usage import active_people, totals
+from inhouse.usage import ActivityGrid, activity_grid, reference_use, totals
 
-__all__ = ["ACTIVE", "Authors", "leading_indicators", "rolling_active"]
+__all__ = ["ACTIVE", "Authors", "grid_for", "leading_indicators"]
 
 ACTIVE = (
     "active on a day (UTC): at least one request answered (status below 400) through a "
@@ -52,37 +51,26 @@ def _name(ref: str) -> str:
     return ref.split("@", 1)[0]
 
 
-def rolling_active(by_day: dict[str, set[str]], period: Period) -> tuple[float, float, float]:
-    """The period's mean daily, weekly and monthly active people: for each day of the period,
-    the people active that day, in the 7 days and in the 30 days ending that day (``by_day``
-    must cover the 29 days before the period too)."""
-    days = period.each_day()
-    means = []
-    for width in (1, 7, 30):
-        window: Counter[str] = Counter()
-        first = days[0] - timedelta(days=width - 1)
-        for n in range(width - 1):
-            window.update(by_day.get((first + timedelta(days=n)).isoformat(), ()))
-        counts = []
-        for day in days:
-            window.update(by_day.get(day.isoformat(), ()))
-            counts.append(sum(1 for c in window.values() if c > 0))
-            leaving = (day - timedelta(days=width - 1)).isoformat()
-            window.subtract(by_day.get(leaving, ()))
-        means.append(sum(counts) / len(counts))
-    return means[0], means[1], means[2]
-
-
 def _in(day: date, period: Period) -> bool:
     return period.start <= day <= period.end
 
 
-def leading_indicators(store: Store, ctx: CheckContext, period: Period) -> list[Indicator]:
-    """Every leading indicator of ``period`` (definitions in docs/indicators.md)."""
+def grid_for(store: Store, *periods: Period) -> ActivityGrid:
+    """One activity grid covering ``periods`` and the 29 days before the earliest (the
+    monthly window of its first day)."""
+    since = min(p.start for p in periods) - timedelta(days=29)
+    return activity_grid(store, since=since, until=max(p.end for p in periods))
+
+
+def leading_indicators(
+    store: Store, ctx: CheckContext, period: Period, grid: ActivityGrid | None = None
+) -> list[Indicator]:
+    """Every leading indicator of ``period`` (definitions in docs/indicators.md); ``grid`` must
+    cover it and the 29 days before (:func:`grid_for`)."""
     since, until = period.start, period.end
-    by_day = active_people(store, since=since - timedelta(days=29), until=until)
-    active = {p for day, people in by_day.items() if since.isoformat() <= day for p in people}
-    dau, wau, mau = rolling_active(by_day, period)
+    grid = grid or grid_for(store, period)
+    active = grid.active_between(since, until)
+    dau, wau, mau = (float(grid.rolling(since, until, width=w).mean()) for w in (1, 7, 30))
     inside = insiders(ctx)
     beyond = sorted(active - inside)
     answered = totals(store, (), since=since, until=until)[0]
@@ -90,22 +78,18 @@ def leading_indicators(store: Store, ctx: CheckContext, period: Period) -> list[
 
     prompt_uses = non_author_prompt_uses = 0
     reused: set[str] = set()
-    for row in totals(store, ("prompt", "person"), since=since, until=until):
-        if row.prompt is None:
-            continue
-        prompt_uses += row.requests
-        made_by = authors.prompts.get(_name(row.prompt))
-        if made_by and row.person not in made_by:
-            non_author_prompt_uses += row.requests
-            reused.add(_name(row.prompt))
+    for prompt, person, requests in reference_use(store, "prompt", since=since, until=until):
+        prompt_uses += requests
+        made_by = authors.prompts.get(_name(prompt))
+        if made_by and person not in made_by:
+            non_author_prompt_uses += requests
+            reused.add(_name(prompt))
     runs = non_author_runs = 0
-    for row in totals(store, ("workflow", "person"), since=since, until=until):
-        if row.workflow is None:
-            continue
-        runs += row.requests
-        made_by = authors.workflows.get(_name(row.workflow))
-        if made_by and row.person not in made_by:
-            non_author_runs += row.requests
+    for workflow, person, requests in reference_use(store, "workflow", since=since, until=until):
+        runs += requests
+        made_by = authors.workflows.get(_name(workflow))
+        if made_by and person not in made_by:
+            non_author_runs += requests
 
     people = {name for name, person in ctx.people.items() if not person.service}
     tickets = fold_tickets(ctx.facts, ctx.people)

@@ -67,6 +67,9 @@ class DataRules(BaseModel):
     # spelled store_bodies / retention_days in TOML; the names are taken by the lookups below
     default_store_bodies: bool = Field(False, alias="store_bodies")
     default_retention_days: int | None = Field(None, alias="retention_days", ge=1, le=36500)
+    #: the usage log's request rows older than this many days are compacted away (their totals
+    #: stay in the daily rollups); None keeps them
+    request_rows_days: int | None = Field(None, ge=1, le=36500)
     models: dict[str, ModelRules] = Field(default_factory=dict)
 
     _custom: dict[str, CustomClass] = PrivateAttr(default_factory=dict)

@@ -8,22 +8,28 @@ and :mod:`inhouse.errors`.
 
 from inhouse.usage.activity import (
     ActiveDay,
+    Day,
     active_days,
-    active_people,
+    days,
     last_active,
     prompts_used,
 )
+from inhouse.usage.grid import ActivityGrid, activity_grid, reference_use
 from inhouse.usage.totals import ANSWERED_BELOW, DIMENSIONS, Dimension, UsageTotals, totals
 
 __all__ = [
     "ANSWERED_BELOW",
     "DIMENSIONS",
     "ActiveDay",
+    "ActivityGrid",
+    "Day",
     "Dimension",
     "UsageTotals",
     "active_days",
-    "active_people",
+    "activity_grid",
+    "days",
     "last_active",
     "prompts_used",
+    "reference_use",
     "totals",
 ]

@@ -19,13 +19,20 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal, select, union_all
+from sqlalchemy import ColumnElement, and_, case, func, literal, select, union_all
 
 from inhouse.db import Store
-from inhouse.db.schema import usage_daily
+from inhouse.db.schema import usage_daily, usage_people_daily
 from inhouse.usage.totals import day_text
 
-__all__ = ["ActiveDay", "active_days", "active_people", "last_active", "prompts_used"]
+__all__ = [
+    "ActiveDay",
+    "Day",
+    "active_days",
+    "days",
+    "last_active",
+    "prompts_used",
+]
 
 _usage = usage_daily.c  # the daily rollups: one row per person, day, key, prompt, ...
 _COMPOUND = 200  # selects per UNION ALL (SQLite allows 500)
@@ -67,24 +74,41 @@ def active_days(
     ]
 
 
-def active_people(
-    store: Store, *, since: date | str, until: date | str, agents: bool = False
-) -> dict[str, set[str]]:
-    """Everyone active on each day from ``since`` to ``until`` (days nobody was active are
-    left out): the distinct (day, person) pairs, for counts of daily, weekly and monthly
-    active people over any window."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Day:
+    """One day's answered requests, their tokens and busy time, and how many were active."""
+
+    day: str
+    active: int  # people with a request answered through a key of their own
+    requests: int
+    tokens_in: int
+    tokens_out: int
+    busy_ms: float
+
+
+def days(store: Store, *, since: date | str, until: date | str) -> list[Day]:
+    """Each day from ``since`` to ``until`` with any answered request, oldest first: one query
+    over the per-person-day sums (a trend over months reads a row per person-day)."""
+    people = usage_people_daily.c
     query = (
-        select(_usage.day, _usage.person)
-        .where(_usage.answered == 1, *_window(since, until))
-        .distinct()
+        select(
+            people.day,
+            func.sum(case((people.own_requests > 0, 1), else_=0)),
+            func.sum(people.requests),
+            func.sum(people.tokens_in),
+            func.sum(people.tokens_out),
+            func.sum(people.busy_ms),
+        )
+        .where(people.day >= day_text(since, "since"), people.day <= day_text(until, "until"))
+        .group_by(people.day)
+        .order_by(people.day)
     )
-    if not agents:
-        query = query.where(_usage.agent == "")
-    found: dict[str, set[str]] = {}
     with store.engine.connect() as conn:
-        for day, person in conn.execute(query):
-            found.setdefault(str(day), set()).add(str(person))
-    return found
+        return [
+            Day(day=str(d), active=int(a), requests=int(r), tokens_in=int(i), tokens_out=int(o),
+                busy_ms=float(b))
+            for d, a, r, i, o, b in conn.execute(query)
+        ]  # fmt: skip
 
 
 def last_active(

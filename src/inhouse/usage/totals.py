@@ -21,7 +21,7 @@ from typing import Any, Literal, get_args
 from sqlalchemy import ColumnElement, func, select
 
 from inhouse.db import Store
-from inhouse.db.schema import usage_daily
+from inhouse.db.schema import usage_daily, usage_people_daily
 from inhouse.errors import InvalidInput
 
 __all__ = ["ANSWERED_BELOW", "DIMENSIONS", "Dimension", "UsageTotals", "day_text", "totals"]
@@ -76,21 +76,26 @@ def totals(
     missing prompt or workflow first). ``since`` and ``until`` are days (``YYYY-MM-DD`` or a
     date), both included. Grouped by nothing (``()``), one row sums everything, zeros included."""
     dimensions = _dimensions(by)
-    columns = [_COLUMNS[d] for d in dimensions]
+    # answered requests by day and person only: the per-person-day sums (a row per person-day)
+    table = (
+        usage_people_daily if answered_only and set(dimensions) <= {"day", "person"}
+        else usage_daily
+    )  # fmt: skip
+    columns = [table.c[_COLUMNS[d].name] for d in dimensions]
     query = select(
         *columns,
-        func.coalesce(func.sum(usage_daily.c.requests), 0),
-        func.coalesce(func.sum(usage_daily.c.tokens_in), 0),
-        func.coalesce(func.sum(usage_daily.c.tokens_out), 0),
-        func.coalesce(func.sum(usage_daily.c.busy_ms), 0.0),
+        func.coalesce(func.sum(table.c.requests), 0),
+        func.coalesce(func.sum(table.c.tokens_in), 0),
+        func.coalesce(func.sum(table.c.tokens_out), 0),
+        func.coalesce(func.sum(table.c.busy_ms), 0.0),
     ).group_by(*columns)
     query = query.order_by(*(column.asc() for column in columns))  # '' (none) sorts first
-    if answered_only:
+    if answered_only and table is usage_daily:
         query = query.where(usage_daily.c.answered == 1)
     if since is not None:
-        query = query.where(usage_daily.c.day >= day_text(since, "since"))
+        query = query.where(table.c.day >= day_text(since, "since"))
     if until is not None:
-        query = query.where(usage_daily.c.day <= day_text(until, "until"))
+        query = query.where(table.c.day <= day_text(until, "until"))
     with store.engine.connect() as conn:
         rows = conn.execute(query).all()
     width = len(dimensions)

@@ -1,5 +1,6 @@
 """Daily usage rollups, kept at ingest: one row per day, person, key, agent, model, prompt,
-workflow and answered-or-not, with requests, tokens, busy time and the latest request's time.
+workflow and answered-or-not, with requests, tokens, busy time and the latest request's time;
+and the answered requests summed once more per day and person (``usage_people_daily``).
 
 Plays 4 to 6 read totals from here instead of the raw log, so a report over ten million
 requests reads a few hundred thousand rows, and raw rows can be compacted after the data rules'
@@ -48,6 +49,17 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_usage_daily_person_day", "usage_daily", ["person", "day"])
+    op.create_table(
+        "usage_people_daily",
+        sa.Column("day", sa.String(10), nullable=False),
+        sa.Column("person", sa.String(200), nullable=False),
+        sa.Column("requests", sa.BigInteger(), nullable=False),
+        sa.Column("own_requests", sa.BigInteger(), nullable=False),
+        sa.Column("tokens_in", sa.BigInteger(), nullable=False),
+        sa.Column("tokens_out", sa.BigInteger(), nullable=False),
+        sa.Column("busy_ms", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "person", name="pk_usage_people_daily"),
+    )
     # the rows already in the log, summed once (the same grouping the writer keeps)
     op.execute(
         "INSERT INTO usage_daily (day, person, key_id, agent, model, prompt_id, workflow_id, "
@@ -58,6 +70,12 @@ def upgrade() -> None:
         "max(at) FROM gateway_usage GROUP BY day, person, key_id, COALESCE(agent, ''), model, "
         "COALESCE(prompt_id, ''), COALESCE(workflow_id, ''), "
         "CASE WHEN status < 400 THEN 1 ELSE 0 END"
+    )
+    op.execute(
+        "INSERT INTO usage_people_daily (day, person, requests, own_requests, tokens_in, "
+        "tokens_out, busy_ms) SELECT day, person, sum(requests), "
+        "sum(CASE WHEN agent = '' THEN requests ELSE 0 END), sum(tokens_in), sum(tokens_out), "
+        "sum(busy_ms) FROM usage_daily WHERE answered = 1 GROUP BY day, person"
     )
 
 

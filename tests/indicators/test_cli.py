@@ -1,0 +1,72 @@
+"""The play 6 commands as a person types them: clear errors that name the problem and record
+nothing, the report's files and its fact, findings listed with what closed them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from inhouse.program import Program
+from tests.clitools import cli
+from tests.people import enrol_cli
+
+
+def _facts(folder: Path, kind: str) -> list[dict[str, object]]:
+    program = Program.open(folder)
+    try:
+        return [f.payload for f in program.state().facts if f.kind == kind]
+    finally:
+        program.close()
+
+
+def test_bad_input_is_named_and_records_nothing(_isolated: Path) -> None:
+    cli("init", "Acme", "--lead", "lena")
+    out = cli("indicators", "report", "--period", "2026-13", code=2)
+    assert "month 13 is not 01 to 12" in out
+    out = cli("indicators", "report", "--period", "last month", code=2)
+    assert "is not a month (2026-11), an ISO week (2026-W47) or a span of days" in out
+    out = cli("indicators", "prices", "set", "--input", "1", code=2)
+    assert "give --reference, --output, --source (or --from-trial)" in out
+    out = cli("indicators", "prices", "set", "--from-trial", code=3)
+    assert "no trial verdict records its economics" in out
+    out = cli("finding", "add", "too slow", "--target", "gateway", code=2)
+    assert "baseline, workflow:NAME or prompt:NAME, not 'gateway'" in out
+    out = cli("finding", "close", "F-9", code=2)
+    assert "there is no finding #9" in out
+    assert _facts(_isolated, "finding.opened") == _facts(_isolated, "indicators.prices") == []
+
+
+def test_a_report_on_an_empty_program_says_why_each_lagging_figure_is_missing(
+    _isolated: Path,
+) -> None:
+    cli("init", "Acme", "--lead", "lena")
+    out = cli("indicators", "report", "--period", "2026-10", "--no-rollup")
+    assert "Indicators 2026-10 (2026-10-01 to 2026-10-31)" in out
+    assert "no reference prices" in out and "no local cost model" in out
+    data = json.loads(cli("indicators", "report", "--period", "2026-W44", "--no-rollup",
+                          "--json"))  # fmt: skip
+    assert data["period"] == {"label": "2026-W44", "kind": "week", "start": "2026-10-26",
+                              "end": "2026-11-01"}  # fmt: skip
+    assert data["previous"]["label"] == "2026-W43"
+    for kind in ("html", "json", "csv"):
+        assert (_isolated / data["files"][kind]).is_file()
+    (report,) = [p for p in _facts(_isolated, "indicators.report") if p["period"] == "2026-W44"]
+    assert report["leading"]["active_users"] == 0 and report["lagging"] == {
+        "work_changed_hours": 0.0
+    }
+
+
+def test_findings_are_listed_with_what_closed_them(_isolated: Path) -> None:
+    cli("init", "Acme", "--lead", "lena")
+    zoe = enrol_cli(Program.open(_isolated), "zoe", _isolated.parent / "keys", team="sales")
+    out = cli("finding", "add", "summaries are too long", "--target", "workflow:summary",
+              "--source", "T-3", env=zoe)  # fmt: skip
+    assert "Opened finding #" in out and "inhouse workflow test NAME --closes" in out
+    number = out.split("#")[1].split()[0]
+    out = cli("finding", "close", number, "--note", "told them to be brief")
+    assert "This is your word" in out
+    (row,) = json.loads(cli("finding", "list", "--json"))
+    assert row["state"] == "ticked off by hand" and row["closed_by"] is None
+    assert row["opened_by"] == "zoe" and row["target"] == "workflow:summary"
+    assert row["ticked_off_by_hand"][0]["by"] == "lena"
+    assert "ticked off by hand (not evidence)" in cli("finding", "list")

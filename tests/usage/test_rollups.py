@@ -1,0 +1,94 @@
+"""The daily rollups the gateway's writer keeps as it inserts usage rows, on real SQLite and
+PostgreSQL: a replayed spool (the same records again, after a crash between the database commit
+and the spool's cleanup) neither loses nor doubles a count; rollups kept at ingest equal the
+rollups rebuilt from the raw rows; the rows the totals read are the rollups, so they survive the
+raw rows being compacted away."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from inhouse.db import Store, open_store
+from inhouse.db.schema import gateway_usage, usage_daily
+from inhouse.gateway.usage import UsageRecord, insert_usage, rebuild_rollups
+from inhouse.usage import active_days, totals
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    opened = open_store(database_url)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def _record(n: int, day: str, person: str, **extra: object) -> UsageRecord:
+    values: dict[str, object] = {
+        "request_id": f"req_{n}", "at": f"{day}T10:{n % 60:02d}:00+00:00", "person": person,
+        "key_id": f"k_{person}", "endpoint": "chat/completions", "model": "tiny",
+        "status": 200, "tokens_in": 10, "tokens_out": 4, "latency_ms": 100.0,
+    }  # fmt: skip
+    values.update(extra)
+    return UsageRecord(**values)  # type: ignore[arg-type]
+
+
+def _rollups(store: Store) -> list[tuple[object, ...]]:
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(usage_daily).order_by(*usage_daily.primary_key.columns))
+        return [tuple(row) for row in rows]
+
+
+BATCH = [
+    _record(1, "2026-11-02", "sam", prompt_id="triage@1"),
+    _record(2, "2026-11-02", "sam", prompt_id="triage@1", tokens_in=5),
+    _record(3, "2026-11-02", "pia", workflow_id="ticket-summary"),
+    _record(4, "2026-11-02", "pia", status=429),
+    _record(5, "2026-11-03", "sam", agent="coder", key_id="k_agent"),
+]
+
+
+def test_a_replayed_batch_neither_loses_nor_doubles_a_count(store: Store) -> None:
+    assert insert_usage(store, BATCH[:3]) == 3
+    kept = _rollups(store)
+    # the crash: the first three reached the database, the spool still holds all five
+    assert insert_usage(store, BATCH) == 2
+    assert insert_usage(store, BATCH) == 0
+    (everything,) = totals(store, (), answered_only=False)
+    assert (everything.requests, everything.tokens_in) == (5, 45)
+    assert [(t.person, t.requests) for t in totals(store, "person")] == [("pia", 1), ("sam", 3)]
+    assert len(_rollups(store)) > len(kept)
+    sam = next(r for r in totals(store, ("person", "prompt")) if r.prompt == "triage@1")
+    assert (sam.requests, sam.tokens_in, sam.busy_ms) == (2, 15, 200.0)
+
+
+def test_rollups_kept_at_ingest_equal_rollups_rebuilt_from_the_rows(store: Store) -> None:
+    for record in BATCH:  # one at a time, as batches of one would arrive
+        insert_usage(store, [record])
+    insert_usage(store, BATCH[2:])  # and a replay
+    at_ingest = _rollups(store)
+    assert rebuild_rollups(store) == len(at_ingest)
+    assert _rollups(store) == at_ingest
+
+
+def test_totals_and_active_days_hold_after_raw_rows_are_compacted(store: Store) -> None:
+    insert_usage(store, BATCH)
+    before = (
+        totals(store, ("day", "person")),
+        active_days(store, ["sam", "pia"], since="2026-11-01", until="2026-11-30"),
+    )
+    with store.engine.begin() as conn:
+        conn.execute(delete(gateway_usage))
+        assert conn.execute(select(func.count()).select_from(gateway_usage)).scalar_one() == 0
+    after = (
+        totals(store, ("day", "person")),
+        active_days(store, ["sam", "pia"], since="2026-11-01", until="2026-11-30"),
+    )
+    assert after == before
+    # the agent's request on Nov 3 makes nobody active; the refused one is no use
+    assert [(d.person, d.day, d.requests) for d in after[1]] == [
+        ("pia", "2026-11-02", 1), ("sam", "2026-11-02", 2),
+    ]  # fmt: skip
