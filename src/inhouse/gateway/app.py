@@ -92,7 +92,11 @@ class Gateway:
         self.limiter = limiter or Limiter(clock=clock)
         self.metrics = Metrics()
         self.recorder = Recorder(self.usage, self.limiter, self.metrics, clock=clock)
-        self.upstream = Upstream(settings.upstream_timeout, read_timeout=settings.read_timeout)
+        self.upstream = Upstream(
+            settings.upstream_timeout,
+            read_timeout=settings.read_timeout,
+            probe_timeout=settings.health_probe_timeout,
+        )
         self.keys = KeyTable([])
         self._tasks: list[asyncio.Task[None]] = []
         self.replayed = 0
@@ -210,12 +214,20 @@ class Gateway:
             await respond(send, status, body, JSON, request_id)
 
     def health(self) -> dict[str, Any]:
+        """What ``/healthz`` answers: each blessed model's nodes (healthy or why not, and the
+        requests in flight on each), and the usage log's state."""
         routes = {}
         for name, route in self.router.routes.items():
             routes[name] = {
                 "digest": route.digest,
                 "nodes": [
-                    {"runtime": n.runtime, "url": n.url, "healthy": n.healthy, "detail": n.detail}
+                    {
+                        "runtime": n.runtime,
+                        "url": n.url,
+                        "healthy": n.healthy,
+                        "detail": n.detail,
+                        "in_flight": self.upstream.in_flight(n),
+                    }
                     for n in route.nodes
                 ],
                 "problems": route.problems,
@@ -289,7 +301,12 @@ class Gateway:
             try:
                 async with asyncio.timeout(settings.upstream_timeout) as deadline:
                     response = await self.upstream.post(call, route, route.pick(), body)
-                    await relay(call, route, response, self.upstream, self.recorder, send)
+                    node = call.node
+                    assert node is not None  # post() names the node that answered
+                    try:
+                        await relay(call, route, response, self.upstream, self.recorder, send)
+                    finally:
+                        self.upstream.finished(node)
             except TimeoutError:  # aiohttp's own are turned into errors in upstream.py
                 if deadline.expired() or call.node is None:
                     raise self.upstream.too_slow(call.node) from None

@@ -33,6 +33,9 @@ class GatewaySettings(BaseModel):
     #: its locked digest, and a runtime that moved (a new port in ``inhouse runtime serve``'s
     #: state file) or came up after the gateway is routed to at the next probe
     health_check_seconds: float = Field(2.0, gt=0)
+    #: seconds a health probe may wait; a node whose probe is this slow three times in a row,
+    #: with no request of the gateway's in flight on it, is skipped until it answers again
+    health_probe_timeout: float = Field(2.0, gt=0)
     #: reload keys (issued, revoked) from the store this often
     keys_refresh_seconds: float = Field(5.0, gt=0)
     #: spool durability: ``batch`` fsyncs once per flush (a record is written before the
