@@ -131,7 +131,7 @@ class Recorder:
         overhead = max(elapsed - call.upstream_wait, 0.0)
         # an answer cut short still cost what the client received
         spent = call.tokens_in + call.tokens_out if call.status < 400 or call.answering else 0
-        self.limiter.settle(call.key.id, call.reserved, spent)
+        self.limiter.settle(call.key.id, call.reserved, spent, call.request_id)
         self.usage.record(call.record(elapsed, overhead, UsageRecord.now(self.clock)))
         self.metrics.observe(
             model=call.model,

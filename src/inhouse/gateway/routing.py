@@ -107,6 +107,15 @@ class Router:
         self._checked_at: dict[str, str] = {}
         self._failed: set[str] = set()
 
+    def relock(self, lock: Lock) -> None:
+        """Route the models of a new lock (a re-lock); :meth:`check_digests` builds their
+        routes."""
+        self.lock = lock
+        for m in lock.models:
+            self.routes.setdefault(
+                m.name, Route(m.name, m.digest, problems=["digests not checked yet"])
+            )
+
     @property
     def blessed(self) -> list[str]:
         return [m.name for m in self.lock.models]
