@@ -41,10 +41,6 @@ def _dump(value: Any, indent: int | None = None) -> str:
     return json.dumps(value, indent=indent, ensure_ascii=False, default=str)
 
 
-class _FilterError(ValueError):
-    """A filter met a value it cannot take (reported by :func:`render` with the template)."""
-
-
 def _load(value: Any) -> Any:
     """promptfoo's ``load`` (``JSON.parse``): text holding JSON becomes its value, so a prompt
     can reach into a variable given as JSON (``{{ (style | load).tone }}``); a value that is
@@ -54,7 +50,8 @@ def _load(value: Any) -> Any:
     try:
         return json.loads(value)
     except ValueError as err:
-        raise _FilterError(f"the load filter needs JSON text, got {value[:60]!r} ({err})") from None
+        # reported by render() with the template's name in front
+        raise InvalidInput(f"the load filter needs JSON text, got {value[:60]!r} ({err})") from None
 
 
 @cache
@@ -134,7 +131,7 @@ def render(source: str, values: Mapping[str, Any], *, where: str) -> str:
         raise InvalidInput(f"{where}: {err.message}") from None
     except TemplateSyntaxError as err:
         raise InvalidInput(f"{where}: template error on line {err.lineno}: {err.message}") from None
-    except _FilterError as err:
+    except InvalidInput as err:  # a filter met a value it cannot take
         raise InvalidInput(f"{where}: {err}") from None
 
 
