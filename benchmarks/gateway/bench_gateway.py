@@ -1,22 +1,32 @@
-"""What the gateway adds: direct vs. inhouse gateway (all policies on) vs. LiteLLM proxy.
+"""What the gateway adds: direct vs. nginx (the floor) vs. inhouse gateway (all policies on)
+vs. LiteLLM proxy.
 
 One run, one fast stand-in upstream on loopback (``inhouse.testing.standin_upstream`` in its own
 process, fixed injected TTFT and per-token delay), three ways to reach it:
 
     (a) direct        the client talks to the stand-in
+    (n) nginx         Debian's nginx as a plain proxy hop (``proxy_buffering off``, upstream
+                      keep-alive, one worker), an unprivileged config on a loopback port: the
+                      floor any proxy pays (``--no-nginx`` skips it; the script installs the
+                      package with apt-get when it runs as root and /usr/sbin/nginx is missing)
     (b) inhouse       ``inhouse gateway serve`` with data rules, an agent tool boundary, per-key
                       limits, the usage spool and the database writer all on
+    (r) replicas      the same with ``--workers 2`` sharing the port, limits shared through
+                      Redis (``--redis-url``) and the usage log in PostgreSQL (``--postgres-url``,
+                      default ``$INHOUSE_TEST_POSTGRES_URL``; a private schema, dropped after)
     (c) litellm       ``litellm --config`` proxy, from PyPI in a venv of its own: the script
                       makes it on first use (``--litellm-venv``, default
                       ~/.cache/inhouse/litellm-venv; ``--litellm-version`` pins it)
 
 At 1, 32 and 100 concurrent streams it reports TTFT and end-to-end p50/p99, the latency each
 proxy adds over direct (p50/p99 of the same percentile), and throughput (completed streams per
-second). ``--soak-seconds N`` then keeps the inhouse gateway under streaming load for N seconds
+second), and inhouse's added latency as a multiple of nginx's.
+``--soak-seconds N`` then keeps the inhouse gateway under streaming load for N seconds
 and reports its RSS over time and the error count.
 
     .venv/bin/python benchmarks/gateway/bench_gateway.py [--litellm-venv DIR | --no-litellm]
         [--levels 1,32,100] [--seconds 10] [--soak-seconds 600] [--spool-sync batch|request]
+        [--no-nginx] [--no-replicas] [--redis-url URL] [--postgres-url URL]
 
 Timings are wall-clock on this machine and depend on what else runs on it; they are printed,
 never asserted in tests. The client, the stand-in and the proxy share the machine's cores.
@@ -88,7 +98,9 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 # -- the three targets ---------------------------------------------------------------------------
 
 
-def inhouse_program(folder: Path, upstream: str, spool_sync: str) -> str:
+def inhouse_program(
+    folder: Path, upstream: str, spool_sync: str, gateway: dict[str, Any] | None = None
+) -> str:
     """A program whose gateway fronts ``upstream`` with every policy on; returns a key."""
     from inhouse.baseline.lock import Lock, LockedModel, LockedRuntime, write_lock
     from inhouse.gateway import KeyLimits, issue_key
@@ -104,7 +116,13 @@ def inhouse_program(folder: Path, upstream: str, spool_sync: str) -> str:
     program.start_play("lena", 1)
     tables = {
         "runtimes": {"standin": {"family": "openai", "url": upstream, "model_path": str(weights)}},
-        "gateway": {"spool_sync": spool_sync, "flush_seconds": 0.5},
+        # one key carries every stream of the load: its in-flight cap must not refuse them
+        "gateway": {
+            "spool_sync": spool_sync,
+            "flush_seconds": 0.5,
+            "key_concurrency": 100_000,
+            **(gateway or {}),
+        },
         **policy_tables(),
     }
     with (folder / "inhouse.toml").open("a", encoding="utf-8") as handle:
@@ -138,18 +156,32 @@ def policy_tables() -> dict[str, Any]:
 
 @contextlib.contextmanager
 def inhouse_gateway(
-    upstream: str, work: Path, spool_sync: str, tag: str = ""
+    upstream: str,
+    work: Path,
+    spool_sync: str,
+    tag: str = "",
+    *,
+    workers: int = 1,
+    gateway: dict[str, Any] | None = None,
+    database: str | None = None,
 ) -> Iterator[tuple[str, str, int]]:
     folder = work / f"program-{spool_sync}{tag}"
     folder.mkdir()
-    key = inhouse_program(folder, upstream, spool_sync)
+    env = {**os.environ, "INHOUSE_PROGRAM": str(folder)}
+    env.pop("INHOUSE_DATABASE_URL", None)
+    if database is not None:
+        os.environ["INHOUSE_DATABASE_URL"] = env["INHOUSE_DATABASE_URL"] = database
+    try:
+        key = inhouse_program(folder, upstream, spool_sync, gateway)
+    finally:
+        os.environ.pop("INHOUSE_DATABASE_URL", None)
     port = free_port()
     log = folder / "gateway.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "inhouse", "gateway", "serve", "--port", str(port)],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**os.environ, "INHOUSE_PROGRAM": str(folder)}, cwd=folder,
+            [sys.executable, "-m", "inhouse", "gateway", "serve", "--port", str(port),
+             "--workers", str(workers)],
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=folder,
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
@@ -157,6 +189,86 @@ def inhouse_gateway(
         yield url, key, process.pid
     finally:
         stop(process)
+
+
+def nginx_executable() -> str | None:
+    """Debian's nginx, installed with apt-get when missing and running as root."""
+    path = Path("/usr/sbin/nginx")
+    if not path.exists() and os.geteuid() == 0:
+        print("installing Debian's nginx (apt-get install -y nginx)")
+        subprocess.run(["apt-get", "install", "-y", "-q", "nginx"], check=False,
+                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+                       stdout=subprocess.DEVNULL)  # fmt: skip
+    return str(path) if path.exists() else None
+
+
+@contextlib.contextmanager
+def nginx_proxy(nginx: str, upstream: str, work: Path) -> Iterator[tuple[str, str, int]]:
+    """nginx as a plain proxy hop in front of ``upstream``: no buffering, pooled keep-alive
+    connections upstream, one worker, everything under ``work`` (no root paths, no daemon)."""
+    home = work / "nginx"
+    home.mkdir()
+    port = free_port()
+    target = upstream.removeprefix("http://")
+    (home / "nginx.conf").write_text(f"""
+worker_processes 1;
+daemon off;
+pid {home}/nginx.pid;
+error_log {home}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {home}/body;
+  proxy_temp_path {home}/proxy;
+  fastcgi_temp_path {home}/fastcgi;
+  uwsgi_temp_path {home}/uwsgi;
+  scgi_temp_path {home}/scgi;
+  upstream standin {{ server {target}; keepalive 256; }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      proxy_pass http://standin;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+      proxy_read_timeout 300s;
+    }}
+  }}
+}}
+""")
+    log = home / "stdout.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [nginx, "-p", str(home), "-c", str(home / "nginx.conf")],
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(f"{url}/v1/models", process, log, 30)
+        yield url, "none", process.pid
+    finally:
+        stop(process)
+
+
+@contextlib.contextmanager
+def postgres_schema(base: str | None) -> Iterator[str | None]:
+    """A private schema in the PostgreSQL at ``base`` (dropped afterwards), as its URL."""
+    if not base:
+        yield None
+        return
+    import sqlalchemy as sa
+
+    schema = f"bench_{secrets.token_hex(6)}"
+    admin = sa.create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @contextlib.contextmanager
@@ -218,7 +330,10 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def one_stream(session: aiohttp.ClientSession, url: str, key: str, level: Level) -> None:
-    body = {"model": MODEL, "stream": True, "messages": [{"role": "user", "content": PROMPT}]}
+    # max_tokens as clients set it: a key with a daily budget reserves what a request may cost,
+    # and one without max_tokens may cost the rest of the day (docs/gateway.md, Limits)
+    body = {"model": MODEL, "stream": True, "max_tokens": 64,
+            "messages": [{"role": "user", "content": PROMPT}]}  # fmt: skip
     started = time.perf_counter()
     first: float | None = None
     try:
@@ -367,6 +482,14 @@ def main() -> None:
     )
     parser.add_argument("--litellm-version", default="", help="pin LiteLLM (default: latest)")
     parser.add_argument("--no-litellm", action="store_true", help="skip (c)")
+    parser.add_argument("--no-nginx", action="store_true", help="skip (n)")
+    parser.add_argument("--no-replicas", action="store_true", help="skip (r)")
+    parser.add_argument("--workers", type=int, default=2, help="workers of (r)")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument(
+        "--postgres-url", default=os.environ.get("INHOUSE_TEST_POSTGRES_URL"),
+        help="the usage log of (r) (default: $INHOUSE_TEST_POSTGRES_URL; none: SQLite)",
+    )  # fmt: skip
     parser.add_argument("--levels", default="1,32,100")
     parser.add_argument("--seconds", type=float, default=10.0, help="per level and target")
     parser.add_argument("--ttft-ms", type=float, default=20.0)
@@ -396,11 +519,30 @@ def main() -> None:
         results: dict[str, dict[int, Level]] = {}
         print("(a) direct")
         results["direct"] = measure("direct", upstream.url, "none", levels, args.seconds)
+        nginx = None if args.no_nginx else nginx_executable()
+        if nginx is not None:
+            print("(n) nginx, a plain proxy hop (proxy_buffering off, upstream keep-alive)")
+            with nginx_proxy(nginx, upstream.url, work) as (url, key, _):
+                results["nginx"] = measure("nginx", url, key, levels, args.seconds)
+        else:
+            print("(n) nginx: skipped" + ("" if args.no_nginx else " (no /usr/sbin/nginx)"))
         syncs = ["batch", "request"] if args.spool_sync == "both" else [args.spool_sync]
         for sync in syncs:
             name = f"inhouse-{sync}"
             print(f"(b) inhouse gateway, all policies on, spool_sync={sync}")
             with inhouse_gateway(upstream.url, work, sync) as (url, key, _):
+                results[name] = measure(name, url, key, levels, args.seconds)
+        if not args.no_replicas:
+            name = f"inhouse-{args.workers}w"
+            where = "PostgreSQL" if args.postgres_url else "SQLite"
+            print(f"(r) inhouse gateway, {args.workers} workers, limits in Redis, usage in {where}")
+            shared = {"redis_url": args.redis_url,
+                      "redis_prefix": f"inhouse-bench:{secrets.token_hex(4)}"}  # fmt: skip
+            with (
+                postgres_schema(args.postgres_url) as database,
+                inhouse_gateway(upstream.url, work, "batch", "-replicas", workers=args.workers,
+                                gateway=shared, database=database) as (url, key, _),
+            ):  # fmt: skip
                 results[name] = measure(name, url, key, levels, args.seconds)
         if not args.no_litellm:
             litellm = litellm_executable(args.litellm_venv, args.litellm_version)
@@ -430,6 +572,18 @@ def main() -> None:
                       f"   e2e +{row['e2e_p50']:6.2f} / +{row['e2e_p99']:6.2f}   "
                       f"{row['throughput']:7.1f} (direct {row['direct_throughput']:7.1f})  "
                       f"errors {row['errors']}")  # fmt: skip
+        if "nginx" in summary:
+            print("\nadded e2e latency as a multiple of nginx's (p50, p99; target: p50 <= 2x)")
+            for name in summary:
+                if name == "nginx":
+                    continue
+                for c in levels:
+                    ours, floor = summary[name][c], summary["nginx"][c]
+                    m50 = ours["e2e_p50"] / max(floor["e2e_p50"], 0.01)
+                    m99 = ours["e2e_p99"] / max(floor["e2e_p99"], 0.01)
+                    share = ours["throughput"] / max(ours["direct_throughput"], 0.01) * 100
+                    print(f"  {name:16} c={c:<3} {m50:6.1f}x  {m99:6.1f}x   "
+                          f"throughput {share:5.1f} % of direct")  # fmt: skip
         if "litellm" in summary and "inhouse-batch" in summary:
             print("\nLiteLLM overhead / inhouse overhead (e2e p50, p99)")
             for c in levels:

@@ -296,7 +296,8 @@ def test_threshold_outside_0_to_1_is_refused() -> None:
         ({"type": "python", "value": "tests.checks.pyfuncs:NOT_CALLABLE"}, "is a int, not a func"),
         ({"type": "python", "value": "justaname"}, "not a dotted path to a function"),
         ({"type": "similar", "value": "x", "threshold": 2}, "checks[0].threshold:"),
-        ({"type": "llm-rubric", "value": ""}, "checks[0].value:"),
+        ({"type": "llm-rubric", "value": ""}, "checks[0]: llm-rubric: needs 'value'"),
+        ({"type": "llm-rubric"}, "or a rubric_prompt that holds the whole grading instruction"),
     ],
 )
 def test_bad_specs_are_refused_naming_the_field(raw: Any, message: str) -> None:

@@ -132,8 +132,10 @@ def error_of(response: httpx.Response) -> dict[str, Any]:
 class ServedGateway:
     """``inhouse gateway serve`` in a subprocess on a free loopback port."""
 
-    def __init__(self, folder: Path, log: Path) -> None:
+    def __init__(self, folder: Path, log: Path, args: tuple[str, ...] = ()) -> None:
         self.folder = folder
+        #: more ``inhouse gateway serve`` options (``--workers 2``, ``--spool-dir DIR``)
+        self.args = args
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -143,7 +145,8 @@ class ServedGateway:
         env = {**os.environ, "PYTHONWARNINGS": "ignore", "INHOUSE_PROGRAM": str(self.folder)}
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "inhouse", "gateway", "serve", "--port", str(self.port)],
+                [sys.executable, "-m", "inhouse", "gateway", "serve", "--port", str(self.port),
+                 *self.args],
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
             )  # fmt: skip
         deadline = time.monotonic() + timeout
@@ -177,8 +180,8 @@ class ServedGateway:
 
 
 @contextlib.contextmanager
-def served(folder: Path, log: Path) -> Iterator[ServedGateway]:
-    gateway = ServedGateway(folder, log)
+def served(folder: Path, log: Path, *args: str) -> Iterator[ServedGateway]:
+    gateway = ServedGateway(folder, log, args)
     gateway.start()
     try:
         yield gateway

@@ -221,12 +221,12 @@ def test_template_errors_name_the_file_and_line_and_never_crash(tmp_path: Path) 
         "promptfooconfig.yaml": "prompts: [file://good.txt, file://bad.txt]\n"
                                 "tests: [{vars: {x: 1}}]\n",
         "good.txt": "Fine {{x}}",
-        "bad.txt": "line one\n{{ x | load }}",
+        "bad.txt": "line one\n{{ x | allcaps }}",
     })  # fmt: skip
     assert [v.label for v in result.workflow.variants] == ["good.txt"]
     assert any(
         "promptfooconfig.yaml: prompts[1] (bad.txt): template error on line 2: No filter named "
-        "'load'"
+        "'allcaps'"
         in item
         and "not imported" in item
         for item in result.unsupported

@@ -111,10 +111,10 @@ def test_a_changed_test_file_needs_a_new_run(
 def test_validate_reports_a_template_error_without_a_traceback(baseline_program: Path) -> None:
     spec = baseline_program / "workflows" / "summary.yaml"
     spec.write_text(
-        spec.read_text().replace("Ticket: {{ ticket }}", "Ticket:\n{{ ticket | load }}")
+        spec.read_text().replace("Ticket: {{ ticket }}", "Ticket:\n{{ ticket | allcaps }}")
     )
     result = cli("workflow", "validate", "summary", code=2)
     assert (
-        "workflows/summary.yaml: prompt.user: template error on line 1: No filter named 'load'"
+        "workflows/summary.yaml: prompt.user: template error on line 1: No filter named 'allcaps'"
         in (" ".join(result.stderr.split()))
     )

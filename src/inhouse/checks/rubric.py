@@ -15,7 +15,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from inhouse.checks.base import Finding, QualityContext
 from inhouse.checks.registry import Params, register_check_type
@@ -55,8 +55,9 @@ _SYSTEM = (
 
 
 class RubricParams(Params):
-    #: what a good output does, in words
-    value: str = Field(min_length=1)
+    #: what a good output does, in words (may be left out when ``rubric_prompt`` holds the
+    #: whole grading instruction, as promptfoo allows)
+    value: str = ""
     #: the score that passes; without it the judge's ``pass`` decides
     threshold: float | None = Field(default=None, ge=0, le=1)
     #: the judge model (default: the context's judge model)
@@ -66,6 +67,15 @@ class RubricParams(Params):
     #: promptfoo's ``rubricPrompt``: the grader's prompt, a template of ``output``, ``rubric``
     #: and the case's variables
     rubric_prompt: str | None = None
+
+    @model_validator(mode="after")
+    def _has_a_rubric(self) -> RubricParams:
+        if not self.value.strip() and not self.rubric_prompt:
+            raise ValueError(
+                "needs 'value' (what a good output does), or a rubric_prompt that holds the "
+                "whole grading instruction"
+            )
+        return self
 
 
 def judge_messages(rubric: str, output: str) -> list[dict[str, str]]:

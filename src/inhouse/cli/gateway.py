@@ -32,6 +32,24 @@ def serve(
             help="Port (default: the \\[gateway] table's port, 8400).", show_default=False
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Worker processes sharing the port, each with a spool of its own (default: the "
+            "\\[gateway] table's workers, 1); with several, set redis_url so they share limits.",
+            show_default=False,
+        ),
+    ] = None,
+    spool_dir: Annotated[
+        str | None,
+        typer.Option(
+            help="Usage spool folder, relative to the program folder (default: the \\[gateway] "
+            "table's spool_dir); each gateway process on a host needs its own.",
+            show_default=False,
+        ),
+    ] = None,
     program: ProgramOpt = None,
 ) -> None:
     """Serve the gateway in the foreground until Ctrl-C; usage is spooled, then flushed."""
@@ -40,7 +58,7 @@ def serve(
 
     folder = find_program(program or state.program)
     out_console().print(f"inhouse gateway for {folder}; Ctrl-C stops it.")
-    run(folder, host=host, port=port)
+    run(folder, host=host, port=port, workers=workers, spool_dir=spool_dir)
 
 
 @app.command("status")

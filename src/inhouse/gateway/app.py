@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -47,6 +48,7 @@ from inhouse.gateway.prompts import PromptSource
 from inhouse.gateway.relay import relay
 from inhouse.gateway.requests import parse_body, validate_request
 from inhouse.gateway.routing import Router
+from inhouse.gateway.shared import Listener, SharedLimiter
 from inhouse.gateway.toolcalls import request_tool_calls
 from inhouse.gateway.upstream import Upstream
 from inhouse.gateway.usage import Clock, UsageWriter, new_request_id, utcnow
@@ -92,10 +94,21 @@ class Gateway:
         self.limiter = limiter or Limiter(clock=clock)
         self.metrics = Metrics()
         self.recorder = Recorder(self.usage, self.limiter, self.metrics, clock=clock)
-        self.upstream = Upstream(settings.upstream_timeout, read_timeout=settings.read_timeout)
+        self.upstream = Upstream(
+            settings.upstream_timeout,
+            read_timeout=settings.read_timeout,
+            probe_timeout=settings.health_probe_timeout,
+        )
         self.keys = KeyTable([])
         self._tasks: list[asyncio.Task[None]] = []
         self.replayed = 0
+        #: the news channel between replicas (with ``redis_url``): keys and lock reloaded at once
+        self.listener: Listener | None = None
+        if settings.redis_url is not None:
+            self.listener = Listener(settings.redis_url, settings.redis_prefix, self.hear,
+                                     timeout=settings.redis_timeout)  # fmt: skip
+        #: which worker of ``inhouse gateway serve --workers N`` this is (``None``: the only one)
+        self.worker: int | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -106,6 +119,9 @@ class Gateway:
         await self.upstream.open()
         await self.router.check_digests()
         await self.upstream.check_health(self.router.nodes())
+        shared = self.limiter if isinstance(self.limiter, SharedLimiter) else None
+        if shared is not None:
+            await shared.start()
         self._tasks = [
             asyncio.create_task(self._every(self.settings.digest_check_seconds, self._digests)),
             asyncio.create_task(self._every(self.settings.health_check_seconds, self._health)),
@@ -113,7 +129,12 @@ class Gateway:
             asyncio.create_task(
                 self._every(self.settings.keys_refresh_seconds, self.prompts.reload)
             ),
+            asyncio.create_task(self._every(self.settings.keys_refresh_seconds, self.reload_lock)),
         ]
+        if shared is not None:
+            self._tasks.append(asyncio.create_task(self._every(1.0, shared.probe)))
+        if self.listener is not None:
+            self._tasks.append(asyncio.create_task(self.listener.run()))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -122,6 +143,8 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        if isinstance(self.limiter, SharedLimiter):
+            await self.limiter.stop()
         await self.usage.stop()
         await self.upstream.close()
 
@@ -155,6 +178,28 @@ class Gateway:
     async def reload_keys(self) -> None:
         """Re-read keys from the store (issued and revoked ones take effect)."""
         self.keys = await asyncio.to_thread(load_key_table, self.store)
+
+    async def reload_lock(self) -> None:
+        """Re-read ``inhouse.lock``; a new one (a re-lock) is routed at once, digests checked."""
+        if self.router.program is None:
+            return
+        from inhouse.baseline import read_lock
+
+        lock = await asyncio.to_thread(read_lock, self.router.program)
+        if lock is None or lock.lock_hash == self.router.lock.lock_hash:
+            return
+        log.warning("inhouse.lock changed: routing its models (%s)",
+                    ", ".join(m.name for m in lock.models))  # fmt: skip
+        self.router.relock(lock)
+        await self.router.check_digests()
+        await self.upstream.check_health(self.router.nodes())
+
+    async def hear(self, news: str) -> None:
+        """Another replica (or ``inhouse keys``) said ``news`` changed: reload it now."""
+        if news == "keys":
+            await self.reload_keys()
+        elif news == "lock":
+            await self.reload_lock()
 
     # -- ASGI --------------------------------------------------------------------------------
 
@@ -199,6 +244,7 @@ class Gateway:
                 await respond(send, 200, document, JSON, request_id)
             elif path == "/metrics":
                 self.metrics.spool_backlog.set(self.usage.backlog)
+                self.metrics.set_limits_mode(self._limits()["mode"])
                 headers = [(b"content-type", CONTENT_TYPE_LATEST.encode())]
                 await respond(send, 200, self.metrics.render(), headers, request_id)
             else:
@@ -210,21 +256,38 @@ class Gateway:
             await respond(send, status, body, JSON, request_id)
 
     def health(self) -> dict[str, Any]:
+        """What ``/healthz`` answers: each blessed model's nodes (healthy or why not, and the
+        requests in flight on each), and the usage log's state."""
         routes = {}
         for name, route in self.router.routes.items():
             routes[name] = {
                 "digest": route.digest,
                 "nodes": [
-                    {"runtime": n.runtime, "url": n.url, "healthy": n.healthy, "detail": n.detail}
+                    {
+                        "runtime": n.runtime,
+                        "url": n.url,
+                        "healthy": n.healthy,
+                        "detail": n.detail,
+                        "in_flight": self.upstream.in_flight(n),
+                    }
                     for n in route.nodes
                 ],
                 "problems": route.problems,
             }
         serving = any(n.healthy for r in self.router.routes.values() for n in r.nodes)
+        limits = self._limits()
+        # limits kept per replica because Redis is away is a fault; by configuration it is not
+        shared_lost = self.settings.redis_url is not None and limits["mode"] != "shared"
         return {
-            "status": "ok" if serving else "degraded",
+            "status": "ok" if serving and not shared_lost else "degraded",
             "models": routes,
             "keys": len(self.keys),
+            "limits": limits,
+            "replica": {
+                "pid": os.getpid(),
+                "worker": self.worker,
+                "news": None if self.listener is None else self.listener.listening,
+            },
             "usage": {
                 "backlog": self.usage.backlog,
                 "written": self.usage.written,
@@ -232,6 +295,11 @@ class Gateway:
                 "last_error": self.usage.last_error,
             },
         }
+
+    def _limits(self) -> dict[str, Any]:
+        if isinstance(self.limiter, SharedLimiter):
+            return self.limiter.describe()
+        return {"mode": "local", "redis": None, "replicas": 1}
 
     async def _models(self, scope: Scope, send: Send, request_id: str) -> None:
         key = authenticate(self.keys, scope["headers"])
@@ -269,7 +337,7 @@ class Gateway:
             validate_request(endpoint, body, max_items=settings.max_items,
                              max_tokens=settings.max_request_tokens)  # fmt: skip
             route = self.router.route_for(key, model)
-            self.limiter.admit(key)
+            await self.limiter.aadmit(key)
             self.limiter.hold(key, settings.key_concurrency)
             holding = True
             # a library prompt is resolved (and rendered) before the policy scans the texts
@@ -283,13 +351,20 @@ class Gateway:
             call.actions = self.policy.apply(endpoint, route.name, body, key.agent)
             call.stream = bool(body.get("stream")) and endpoint != "embeddings"
             call.tokens_in = estimate_tokens(endpoint, body)
-            call.reserved = self.limiter.reserve(key, endpoint, body, prompt_bound(endpoint, body))
+            call.reserved = await self.limiter.areserve(
+                key, endpoint, body, prompt_bound(endpoint, body), request_id
+            )
             if self.policy.store_bodies(route.name):
                 call.body = json.dumps(body)
             try:
                 async with asyncio.timeout(settings.upstream_timeout) as deadline:
                     response = await self.upstream.post(call, route, route.pick(), body)
-                    await relay(call, route, response, self.upstream, self.recorder, send)
+                    node = call.node
+                    assert node is not None  # post() names the node that answered
+                    try:
+                        await relay(call, route, response, self.upstream, self.recorder, send)
+                    finally:
+                        self.upstream.finished(node)
             except TimeoutError:  # aiohttp's own are turned into errors in upstream.py
                 if deadline.expired() or call.node is None:
                     raise self.upstream.too_slow(call.node) from None

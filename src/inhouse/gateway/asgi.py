@@ -97,7 +97,10 @@ async def read_body(receive: Receive, limit: int = MAX_BODY) -> bytes:
         part = message.get("body", b"")
         size += len(part)
         if size > limit:
-            raise RequestTooLarge(f"request body over {limit // (1024 * 1024)} MiB")
+            raise RequestTooLarge(
+                f"the request body is over this gateway's limit of {limit} bytes "
+                "(gateway.max_body_bytes); it was refused before it was read whole"
+            )
         parts.append(part)
         if not message.get("more_body", False):
             return b"".join(parts)

@@ -29,6 +29,7 @@ from inhouse.gateway.usage import Clock, UsageRecord, UsageWriter, new_request_i
 from inhouse.policy.tools import ToolBoundary
 
 __all__ = [
+    "ESTIMATED_TOKENS",
     "Call",
     "Recorder",
     "count_tokens",
@@ -41,6 +42,8 @@ __all__ = [
 CONTENT = re.compile(rb'"content"\s*:\s*"(?!")')
 PROMPT_TOKENS = re.compile(rb'"prompt_tokens"\s*:\s*(\d+)')
 COMPLETION_TOKENS = re.compile(rb'"completion_tokens"\s*:\s*(\d+)')
+#: the usage record's label (in its ``policy`` list) for token counts the runtime did not report
+ESTIMATED_TOKENS = "estimated:tokens"
 
 
 @dataclass
@@ -73,6 +76,15 @@ class Call:
     request_id: str = field(default_factory=new_request_id)
     #: tokens reserved against the key's daily limit until the call settles
     reserved: int = 0
+    #: the token counts are the runtime's own (its ``usage``), not the gateway's estimate
+    reported: bool = False
+
+    def labels(self) -> list[str]:
+        """What the usage record says about its own figures: ``estimated:tokens`` when it
+        carries token counts the runtime did not report (the prompt estimated at four
+        characters a token, a stream's answer counted an event a token)."""
+        counted = self.tokens_in or self.tokens_out
+        return [ESTIMATED_TOKENS] if counted and not self.reported else []
 
     def record(self, elapsed: float, overhead: float, at: str) -> UsageRecord:
         key = self.key
@@ -94,7 +106,7 @@ class Call:
             ttft_ms=None if self.ttft is None else round(self.ttft * 1000, 3),
             latency_ms=round(elapsed * 1000, 3),
             overhead_ms=round(overhead * 1000, 3),
-            policy=self.actions,
+            policy=self.actions + self.labels(),
             upstream=self.node.url if self.node else None,
             body=self.body,
             tool_calls=self.tool_calls,
@@ -119,7 +131,7 @@ class Recorder:
         overhead = max(elapsed - call.upstream_wait, 0.0)
         # an answer cut short still cost what the client received
         spent = call.tokens_in + call.tokens_out if call.status < 400 or call.answering else 0
-        self.limiter.settle(call.key.id, call.reserved, spent)
+        self.limiter.settle(call.key.id, call.reserved, spent, call.request_id)
         self.usage.record(call.record(elapsed, overhead, UsageRecord.now(self.clock)))
         self.metrics.observe(
             model=call.model,
@@ -144,13 +156,16 @@ def policy_action(err: InhouseError) -> str | None:
 
 
 def count_tokens(call: Call, data: bytes) -> None:
-    """Take the token counts a whole answer reports (its ``usage``)."""
-    match = PROMPT_TOKENS.search(data)
-    if match:
-        call.tokens_in = int(match.group(1))
-    match = COMPLETION_TOKENS.search(data)
-    if match:
-        call.tokens_out = int(match.group(1))
+    """Take the token counts a whole answer (or a stream's usage event) reports, its
+    ``usage``; an embeddings answer reports its prompt's only (it generates none)."""
+    prompt = PROMPT_TOKENS.search(data)
+    if prompt:
+        call.tokens_in = int(prompt.group(1))
+    completion = COMPLETION_TOKENS.search(data)
+    if completion:
+        call.tokens_out = int(completion.group(1))
+    if prompt and (completion or call.endpoint == "embeddings"):
+        call.reported = True
 
 
 def estimate_tokens(endpoint: str, body: dict[str, Any]) -> int:

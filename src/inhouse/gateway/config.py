@@ -33,6 +33,9 @@ class GatewaySettings(BaseModel):
     #: its locked digest, and a runtime that moved (a new port in ``inhouse runtime serve``'s
     #: state file) or came up after the gateway is routed to at the next probe
     health_check_seconds: float = Field(2.0, gt=0)
+    #: seconds a health probe may wait; a node whose probe is this slow three times in a row,
+    #: with no request of the gateway's in flight on it, is skipped until it answers again
+    health_probe_timeout: float = Field(2.0, gt=0)
     #: reload keys (issued, revoked) from the store this often
     keys_refresh_seconds: float = Field(5.0, gt=0)
     #: spool durability: ``batch`` fsyncs once per flush (a record is written before the
@@ -58,8 +61,26 @@ class GatewaySettings(BaseModel):
     #: the most requests one key may have in flight at once (a 429 beyond it), so one key cannot
     #: hold every slot of a runtime
     key_concurrency: int = Field(4, ge=1)
-    #: folder of the usage spool, relative to the program folder
+    #: folder of the usage spool, relative to the program folder (with ``workers`` above 1,
+    #: worker N spools under ``worker-N`` in it: a spool is owned by one process)
     spool_dir: str = f"{DATA_DIR}/gateway/spool"
+    #: worker processes sharing the port (SO_REUSEPORT), each a whole gateway
+    workers: int = Field(1, ge=1, le=64)
+    #: where replicas share rate limits and token budgets, and hear of revoked keys at once:
+    #: a Redis URL (``redis://127.0.0.1:6379/0``); none: each process keeps its own limits
+    redis_url: str | None = None
+    #: the names of this gateway's keys and channel in Redis (several programs may share one)
+    redis_prefix: str = Field("inhouse:gateway", min_length=1)
+    #: seconds a Redis call may take before the replica falls back to its share of the limits
+    redis_timeout: float = Field(0.5, gt=0)
+    #: gateway processes sharing the limits, on every host together (default: ``workers``);
+    #: while Redis cannot be reached each enforces its share: the limit divided by this
+    replicas: int | None = Field(None, ge=1)
+
+    @property
+    def replica_count(self) -> int:
+        """How many processes share the limits (each one's share is the limit divided by it)."""
+        return self.replicas if self.replicas is not None else self.workers
 
 
 def read_gateway_settings(folder: Path, config: dict[str, Any]) -> GatewaySettings:

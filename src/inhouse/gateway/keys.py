@@ -254,6 +254,7 @@ def fetch_key(program: Program) -> tuple[GatewayKey, str]:
             "limits": grant["limits"],
         },
     )
+    _tell_replicas(program)
     return issued, key
 
 
@@ -297,7 +298,15 @@ def revoke_key(program: Program, actor: str | None, ref: str) -> GatewayKey:
     with program.store.engine.begin() as conn:
         conn.execute(update(gateway_keys).where(gateway_keys.c.id == key.id).values(revoked=when))
     program.log_event(KEY_REVOKED, {"key": key.id, "prefix": key.prefix, "person": key.person})
+    _tell_replicas(program)
     return GatewayKey(**{**key.__dict__, "revoked": when})
+
+
+def _tell_replicas(program: Program) -> None:
+    """Running gateways sharing Redis reload their keys now (the rest at their refresh)."""
+    from inhouse.gateway.shared import announce
+
+    announce(program.folder, "keys")
 
 
 def list_keys(store: Store, *, include_revoked: bool = True) -> list[GatewayKey]:

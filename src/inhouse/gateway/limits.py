@@ -3,8 +3,9 @@ flight at once.
 
 Kept in memory by each gateway process; the daily token counts are seeded from the usage log on
 start, so a restart does not reset a key's day. The day is the gateway clock's, as the usage
-log's is. Several replicas each enforce the limit on their
-own share of the traffic (documented in docs/gateway.md).
+log's is. Replicas share the limits through Redis (:mod:`inhouse.gateway.shared`, a subclass of
+:class:`Limiter`); the gateway calls the ``a``-prefixed coroutines, which that subclass takes to
+Redis, and this class answers from memory.
 
 The tokens per day are never overshot, even by requests in flight at once: before a request is
 forwarded it **reserves** what it may cost — its prompt at most (:func:`prompt_token_bound`)
@@ -76,6 +77,17 @@ class Limiter:
                 )
             window.append(now)
 
+    async def aadmit(self, key: GatewayKey) -> None:
+        """:meth:`admit`, where the limits may be shared with other replicas."""
+        self.admit(key)
+
+    async def areserve(
+        self, key: GatewayKey, endpoint: str, body: dict[str, Any], prompt: int, request_id: str
+    ) -> int:
+        """:meth:`reserve`, where the budget may be shared; ``request_id`` names the
+        reservation, which :meth:`settle` releases."""
+        return self.reserve(key, endpoint, body, prompt)
+
     def hold(self, key: GatewayKey, most: int) -> None:
         """Count one request in flight for ``key``; a 429 when it already has ``most``. Pair
         with :meth:`release`."""
@@ -128,7 +140,7 @@ class Limiter:
         self._reserved[key.id] = self._reserved.get(key.id, 0) + reserved
         return reserved
 
-    def settle(self, key_id: str, reserved: int, tokens: int) -> None:
+    def settle(self, key_id: str, reserved: int, tokens: int, request_id: str = "") -> None:
         """A request ended: release its reservation and spend what it used."""
         self._roll_day()
         if reserved:

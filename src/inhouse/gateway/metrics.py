@@ -58,6 +58,14 @@ class Metrics:
             (*labels, "action"),
             registry=self.registry,
         )
+        self.limits_mode = Gauge(
+            "inhouse_gateway_limits_mode",
+            "How per-key limits are enforced (1 for the current mode): local (one process), "
+            "shared (through Redis, every replica together), share (each replica its share of "
+            "the limit: Redis unreachable, or several replicas without it).",
+            ("mode",),
+            registry=self.registry,
+        )
         self.spool_backlog = Gauge(
             "inhouse_gateway_usage_backlog",
             "Usage records spooled but not yet in the database.",
@@ -88,6 +96,10 @@ class Metrics:
             self.tokens.labels(model, person, "out").inc(tokens_out)
         for action in actions:
             self.policy.labels(model, person, action.split(":", 1)[0]).inc()
+
+    def set_limits_mode(self, mode: str) -> None:
+        for each in ("local", "shared", "share"):
+            self.limits_mode.labels(each).set(1 if each == mode else 0)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

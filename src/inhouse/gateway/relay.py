@@ -31,7 +31,6 @@ from inhouse.gateway.asgi import JSON, Send, body_part, respond
 from inhouse.gateway.calls import (
     COMPLETION_TOKENS,
     CONTENT,
-    PROMPT_TOKENS,
     Call,
     Recorder,
     count_tokens,
@@ -170,11 +169,9 @@ async def _stream(
                             counted_out += 1
                             if call.ttft is None:
                                 call.ttft = now - call.started
-                        if b'"usage"' in event:
-                            match = COMPLETION_TOKENS.search(event)
-                            reported_out = int(match.group(1)) if match else reported_out
-                            match = PROMPT_TOKENS.search(event)
-                            call.tokens_in = int(match.group(1)) if match else call.tokens_in
+                        if b'"usage"' in event and COMPLETION_TOKENS.search(event):
+                            count_tokens(call, event)
+                            reported_out = call.tokens_out
                         for seen, wanted in renames:
                             event = event.replace(seen, wanted)
                         if guard is not None and guard.wants(event):

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
 from inhouse.errors import (
     BadRequest,
     InhouseError,
@@ -29,6 +31,7 @@ from inhouse.errors import (
     ModelNotAllowed,
     ModelUnavailable,
     NoRuntimeAnswers,
+    RuntimeTimeout,
 )
 
 if TYPE_CHECKING:
@@ -104,6 +107,15 @@ class Router:
         self._checked_at: dict[str, str] = {}
         self._failed: set[str] = set()
 
+    def relock(self, lock: Lock) -> None:
+        """Route the models of a new lock (a re-lock); :meth:`check_digests` builds their
+        routes."""
+        self.lock = lock
+        for m in lock.models:
+            self.routes.setdefault(
+                m.name, Route(m.name, m.digest, problems=["digests not checked yet"])
+            )
+
     @property
     def blessed(self) -> list[str]:
         return [m.name for m in self.lock.models]
@@ -158,7 +170,8 @@ class Router:
 
     async def check_digests(self) -> None:
         """Ask every runtime what it serves and rebuild the routes (pinning by digest). A
-        runtime that cannot be asked keeps its nodes, marked down, so a request names it."""
+        runtime that cannot be asked keeps its nodes, marked down, so a request names it; one
+        that is only slow to answer (a timeout: busy) keeps them as they were."""
         from inhouse.baseline import check_models, find_model
         from inhouse.runtimes import open_runtime
 
@@ -171,12 +184,18 @@ class Router:
                     url = runtime.url
             except InhouseError as err:
                 self._failed.add(config.name)
+                # only slow (busy with answers, as llama-cpp-python is while it generates): its
+                # nodes keep serving as they were, and it is asked again at the next health check
+                busy = isinstance(err, RuntimeTimeout) and not isinstance(
+                    err.__cause__, httpx.ConnectTimeout
+                )
                 for name, route in routes.items():
                     route.problems.append(f"runtime {config.name} could not be checked: {err}")
                     old = self.routes.get(name)
                     for node in old.nodes if old is not None else []:
                         if node.runtime == config.name:
-                            node.healthy, node.detail = False, f"could not be checked: {err}"
+                            if not busy:
+                                node.healthy, node.detail = False, f"could not be checked: {err}"
                             route.nodes.append(node)
                 continue
             self._failed.discard(config.name)

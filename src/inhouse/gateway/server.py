@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import signal
+import socket
+import time
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -13,10 +17,13 @@ from inhouse.gateway.limits import Limiter
 from inhouse.gateway.policies import RequestPolicy
 from inhouse.gateway.prompts import PromptSource
 from inhouse.gateway.routing import Router
+from inhouse.gateway.shared import SharedLimiter
 from inhouse.gateway.usage import Clock, Spool, UsageWriter, tokens_today, utcnow
 from inhouse.location import CONFIG_NAME, database_url, safe_join
 
 __all__ = ["build_gateway", "gateway_runtimes", "serve"]
+
+log = logging.getLogger("inhouse.gateway")
 
 
 def gateway_runtimes(folder: Path, config: dict[str, Any], settings: GatewaySettings) -> list[Any]:
@@ -66,7 +73,20 @@ def build_gateway(
         store, spool, flush_seconds=settings.flush_seconds, batch_size=settings.batch_size
     )
     today = clock().astimezone(UTC).strftime("%Y-%m-%d")
-    limiter = Limiter(tokens_today(store, today), clock=clock)
+    used = tokens_today(store, today)
+    limiter: Limiter
+    if settings.redis_url is not None or settings.replica_count > 1:
+        limiter = SharedLimiter(
+            settings.redis_url,
+            replicas=settings.replica_count,
+            prefix=settings.redis_prefix,
+            timeout=settings.redis_timeout,
+            reservation_seconds=settings.upstream_timeout + 60,
+            tokens_used=used,
+            clock=clock,
+        )
+    else:
+        limiter = Limiter(used, clock=clock)
     return Gateway(
         store=store,
         router=Router(lock, runtimes, program=folder),
@@ -81,20 +101,48 @@ def build_gateway(
     )
 
 
-def serve(folder: Path, *, host: str | None = None, port: int | None = None) -> None:
-    """Serve until interrupted (Ctrl-C or SIGTERM), then flush the usage log."""
-    import uvicorn
-
+def serve(
+    folder: Path,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    workers: int | None = None,
+    spool_dir: str | None = None,
+) -> None:
+    """Serve until interrupted (Ctrl-C or SIGTERM), then flush the usage log. With ``workers``
+    above 1, that many processes share the port (SO_REUSEPORT), each a whole gateway with a
+    spool of its own (``worker-N`` under ``spool_dir``), restarted should one die."""
     from inhouse.program.config import read_config
 
     settings = read_gateway_settings(folder, read_config(folder))
     updates: dict[str, Any] = {}
-    if host is not None:
-        updates["host"] = host
-    if port is not None:
-        updates["port"] = port
-    settings = settings.model_copy(update=updates)
+    for name, value in (("host", host), ("port", port), ("workers", workers),
+                        ("spool_dir", spool_dir)):  # fmt: skip
+        if value is not None:
+            updates[name] = value
+    settings = GatewaySettings.model_validate({**settings.model_dump(), **updates})
+    if settings.workers == 1:
+        _serve_one(folder, settings, None)
+    else:
+        _supervise(folder, settings)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` that other processes may bind too (SO_REUSEPORT: the
+    kernel spreads new connections over the processes listening)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def _serve_one(folder: Path, settings: GatewaySettings, worker: int | None) -> None:
+    import uvicorn
+
     gateway = build_gateway(folder, settings=settings)
+    gateway.worker = worker
     try:
         import uvloop  # noqa: F401
 
@@ -113,4 +161,59 @@ def serve(folder: Path, *, host: str | None = None, port: int | None = None) -> 
         timeout_keep_alive=30,
         backlog=4096,
     )
-    uvicorn.Server(config).run()
+    sockets = [_listen(settings.host, settings.port)] if worker is not None else None
+    uvicorn.Server(config).run(sockets=sockets)
+
+
+def _worker(folder: str, settings: dict[str, Any], index: int) -> None:
+    """One worker process of :func:`_supervise` (spawned: a fresh interpreter)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor stops it with SIGTERM
+    _serve_one(Path(folder), GatewaySettings.model_validate(settings), index)
+
+
+def _supervise(folder: Path, settings: GatewaySettings) -> None:
+    """Start ``settings.workers`` worker processes on one port and keep them running until
+    SIGTERM or Ctrl-C, then stop them (each flushes its usage log)."""
+    import multiprocessing
+
+    holder = _listen(settings.host, settings.port)  # resolves port 0 for every worker
+    port = holder.getsockname()[1]
+    context = multiprocessing.get_context("spawn")
+    stopping = False
+
+    def on_signal(signum: int, frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    def start(index: int) -> Any:
+        spool = f"{settings.spool_dir.rstrip('/')}/worker-{index}"
+        own = settings.model_copy(update={"port": port, "spool_dir": spool})
+        process = context.Process(
+            target=_worker, args=(str(folder), own.model_dump(), index), name=f"gateway-{index}"
+        )
+        process.start()
+        return process
+
+    processes = {index: start(index) for index in range(settings.workers)}
+    holder.close()
+    try:
+        while not stopping:
+            time.sleep(0.2)
+            for index, process in list(processes.items()):
+                if not process.is_alive() and not stopping:
+                    log.warning("gateway worker %d exited (%s); starting it again",
+                                index, process.exitcode)  # fmt: skip
+                    time.sleep(1.0)
+                    processes[index] = start(index)
+    finally:
+        for process in processes.values():
+            if process.is_alive():
+                process.terminate()
+        for process in processes.values():
+            process.join(30)
+            if process.is_alive():
+                process.kill()
+                process.join()

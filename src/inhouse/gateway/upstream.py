@@ -46,12 +46,18 @@ log = logging.getLogger("inhouse.gateway")
 class Upstream:
     """Requests to the runtimes, over one session opened by :meth:`open`."""
 
-    def __init__(self, timeout: float, *, read_timeout: float | None = None) -> None:
+    def __init__(
+        self, timeout: float, *, read_timeout: float | None = None, probe_timeout: float = 2.0
+    ) -> None:
         #: seconds a whole answer may take (a stream to its last event)
         self.timeout = timeout
         #: seconds the runtime may stay silent: before the answer starts, between two chunks
         self.read_timeout = read_timeout if read_timeout is not None else timeout
+        #: seconds a health probe may wait for its answer
+        self.probe_timeout = probe_timeout
         self._session: aiohttp.ClientSession | None = None
+        #: requests sent to each node (by URL) and not yet ended
+        self._in_flight: dict[str, int] = {}
 
     async def open(self) -> None:
         connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=60, ttl_dns_cache=300)
@@ -103,7 +109,8 @@ class Upstream:
     ) -> aiohttp.ClientResponse:
         """Send the request to ``node`` (or, when it refuses connections, the next healthy
         node); returns the response with its headers read. ``call`` learns the node that
-        answered and the time spent waiting."""
+        answered and the time spent waiting. The request counts as in flight on its node until
+        :meth:`finished` (called here when it fails)."""
         session = self.session
         tried: list[Node] = []
         stale_retry = True
@@ -114,10 +121,15 @@ class Upstream:
                 headers["authorization"] = f"Bearer {node.api_key}"
             call.node = node
             sent = time.perf_counter()
+            self._in_flight[node.url] = self._in_flight.get(node.url, 0) + 1
             try:
-                response = await session.post(
-                    f"{node.url}/v1/{call.endpoint}", data=json.dumps(body), headers=headers
-                )
+                try:
+                    response = await session.post(
+                        f"{node.url}/v1/{call.endpoint}", data=json.dumps(body), headers=headers
+                    )
+                except BaseException:
+                    self.finished(node)
+                    raise
             except aiohttp.ClientConnectorError as err:
                 call.upstream_wait += time.perf_counter() - sent
                 node.healthy, node.detail = False, f"cannot connect: {err.os_error}"
@@ -142,10 +154,25 @@ class Upstream:
                 raise _lost(node, err) from None
             call.upstream_wait += time.perf_counter() - sent
             if response.status >= 400:
-                data = await response.read()
-                response.release()
+                try:
+                    data = await response.read()
+                finally:
+                    response.release()
+                    self.finished(node)
                 raise _answered_error(node, response.status, data)
             return response
+
+    def finished(self, node: Node) -> None:
+        """A request :meth:`post` sent to ``node`` (and returned the response of) ended."""
+        left = self._in_flight.get(node.url, 1) - 1
+        if left > 0:
+            self._in_flight[node.url] = left
+        else:
+            self._in_flight.pop(node.url, None)
+
+    def in_flight(self, node: Node) -> int:
+        """Requests sent to ``node`` that have not ended."""
+        return self._in_flight.get(node.url, 0)
 
     async def read(self, call: Call, response: aiohttp.ClientResponse) -> bytes:
         """The whole body of a response from :meth:`post`; the wait counts as upstream time."""
@@ -161,8 +188,9 @@ class Upstream:
 
     # -- health ------------------------------------------------------------------------------
 
-    async def probe(self, node: Node, timeout: float = 2.0) -> tuple[bool, str, bool]:
+    async def probe(self, node: Node) -> tuple[bool, str, bool]:
         """GET /v1/models on a node: (answers, detail, only slow: it timed out)."""
+        timeout = self.probe_timeout
         try:
             async with self.session.get(
                 node.url + "/v1/models", timeout=aiohttp.ClientTimeout(total=timeout)
@@ -180,12 +208,16 @@ class Upstream:
     async def check_health(self, nodes: Sequence[Node]) -> None:
         """Probe every node at once; a node that refuses connections (or answers 5xx) is
         skipped at once, one that is only slow to answer the probe after three misses in a row
-        (a runtime busy with long answers is slow, not gone). A node that was down and answers
-        again stays skipped here: the router re-admits it once its digest matches."""
+        (a runtime busy with long answers is slow, not gone), and never while the gateway has
+        requests in flight on it: a runtime answers its probe after the requests it is working
+        on (llama-cpp-python serves ``/v1/models`` behind the lock its answers hold), so a
+        probe starved by traffic says nothing about the node, and a node frozen with requests
+        in flight is caught by their ``read_timeout``. A node that was down and answers again
+        stays skipped here: the router re-admits it once its digest matches."""
         results = await asyncio.gather(*(self.probe(node) for node in nodes))
         for node, (ok, detail, slow) in zip(nodes, results, strict=True):
             node.misses = 0 if ok else node.misses + 1
-            if slow and node.misses < 3:
+            if slow and (node.misses < 3 or self.in_flight(node)):
                 continue
             if ok and not node.healthy:
                 continue  # re-admitted by the router, once its digest is checked again

@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from inhouse.checks import SUPPORTED_TYPES, parse_check
+from inhouse.checks import SUPPORTED_TYPES, check_type, parse_check
 from inhouse.errors import InvalidInput
 from inhouse.workflows.template import render
 
@@ -212,9 +212,13 @@ def _entry(value: Any, where: str) -> dict[str, Any]:
 
 def _csv_test(record: Mapping[str, str | None], where: str) -> dict[str, Any]:
     """A CSV row as a test: plain columns are vars; ``__expected``/``__expectedN`` are
-    assertions; ``__description``, ``__metadata:KEY``, ``__threshold`` as promptfoo reads them."""
+    assertions; ``__description``, ``__metadata:KEY`` (``KEY[]``: a list, ``\\,`` a comma
+    inside an item), ``__threshold`` and ``__config:__expectedN:KEY`` (a field of that
+    assertion, ``threshold`` say) as promptfoo reads them. An empty cell gives nothing."""
     test: dict[str, Any] = {"vars": {}}
     asserts: list[Any] = []
+    by_column: dict[str, dict[str, Any]] = {}
+    configs: list[tuple[str, str, str]] = []
     metadata: dict[str, Any] = {}
     for raw_key, raw_value in record.items():
         if raw_key is None:
@@ -223,28 +227,59 @@ def _csv_test(record: Mapping[str, str | None], where: str) -> dict[str, Any]:
         if key.startswith("__expected"):
             if value.strip():
                 asserts.append(assertion_from_text(value))
+                by_column[key] = asserts[-1]
         elif key == "__description":
             test["description"] = value
         elif key.startswith("__metadata"):
             name = key.removeprefix("__metadata").lstrip(":")
             if name.endswith("[]"):
-                metadata[name[:-2]] = [part.strip() for part in value.split(",") if part.strip()]
+                metadata[name[:-2]] = _csv_list(value)
             elif name:
                 metadata[name] = value
         elif key == "__threshold":
-            try:
-                test["threshold"] = float(value)
-            except ValueError:
-                raise InvalidInput(f"{where}: __threshold {value!r} is not a number") from None
+            if value.strip():
+                test["threshold"] = _csv_number(value, f"{where}: __threshold")
+        elif key.startswith("__config:"):
+            target, _, field_name = key.removeprefix("__config:").partition(":")
+            if not target.startswith("__expected") or not field_name or ":" in field_name:
+                test.setdefault("__unknown", []).append(key)
+            elif value.strip():
+                configs.append((target, field_name, value))
         elif key.startswith("__"):
             test.setdefault("__unknown", []).append(key)
         else:
             test["vars"][key] = value
+    for target, field_name, value in configs:
+        # promptfoo's __expected and __expected1 are the same first assertion
+        assertion = by_column.get(target) or (
+            by_column.get("__expected1") if target == "__expected" else
+            by_column.get("__expected") if target == "__expected1" else None)  # fmt: skip
+        if assertion is None:
+            test.setdefault("__unconfigured", []).append(f"__config:{target}:{field_name}")
+            continue
+        assertion[field_name] = (
+            _csv_number(value, f"{where}: __config:{target}:{field_name}")
+            if field_name in ("threshold", "weight")
+            else value
+        )
     if asserts:
         test["assert"] = asserts
     if metadata:
         test["metadata"] = metadata
     return test
+
+
+def _csv_number(text: str, where: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise InvalidInput(f"{where} {text!r} is not a number") from None
+
+
+def _csv_list(text: str) -> list[str]:
+    """promptfoo's ``__metadata:KEY[]`` cell: items split by commas, ``\\,`` a comma kept."""
+    parts = re.split(r"(?<!\\),", text)
+    return [part.replace("\\,", ",").strip() for part in parts if part.strip()]
 
 
 _PREFIXED = re.compile(r"^(not-)?([a-z][a-z0-9-]*)(?:\(([0-9.]+)\))?(?::([\s\S]*))?$")
@@ -316,10 +351,12 @@ class Defaults:
     threshold: float | None = None
     options: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: the config's ``assertionTemplates``, which an assertion names with ``$ref``
+    templates: dict[str, Any] = field(default_factory=dict)
 
 
 _TEST_KEYS = {"description", "vars", "assert", "threshold", "options", "metadata", "checks",
-              "name", "repeat", "min-pass", "transform", "__unknown"}  # fmt: skip
+              "name", "repeat", "min-pass", "transform", "__unknown", "__unconfigured"}  # fmt: skip
 _OPTION_KEYS = {"transform", "postprocess", "provider", "rubricPrompt"}
 
 
@@ -347,8 +384,10 @@ def _convert(row: Row, files: Files, defaults: Defaults, out: Converted, python_
         out.problems.append(f"{where}.{key}: not imported (a workflow case has no such field)")
     for key in data.get("__unknown", []):
         out.problems.append(f"{where}: column {key} is not a promptfoo column inhouse reads")
+    for key in data.get("__unconfigured", []):
+        out.problems.append(f"{where}: column {key} names an assertion the row does not have")
     if "checks" in data:  # a workflow case written in the spec's own shape
-        own = {k: v for k, v in data.items() if k != "__unknown"}
+        own = {k: v for k, v in data.items() if k not in ("__unknown", "__unconfigured")}
         own.setdefault("name", _slug(str(data.get("description") or ""), _row_name(where)))
         own["vars"] = read_vars(data.get("vars"), files, f"{where}.vars", out)
         out.cases.append(own)
@@ -359,8 +398,9 @@ def _convert(row: Row, files: Files, defaults: Defaults, out: Converted, python_
     transform = options.get("transform", options.get("postprocess"))
     transform_ref = _script(transform, files, f"{where}.options.transform", out)
     if "provider" in options:
+        said = where if "provider" in (data.get("options") or {}) else "defaultTest"
         out.notes.append(
-            f"{where}.options.provider: the grader is the workflow's judge (a blessed model)"
+            f"{said}.options.provider: the grader is the workflow's judge (a blessed model)"
         )
     given = {**defaults.vars, **read_vars(data.get("vars"), files, f"{where}.vars", out)}
     lists = [name for name, value in given.items() if isinstance(value, list)]
@@ -375,6 +415,7 @@ def _convert(row: Row, files: Files, defaults: Defaults, out: Converted, python_
         *(f"defaultTest.assert[{i}]" for i in range(shared)),
         *(f"{where}.assert[{i}]" for i in range(len(raw) - shared)),
     ]
+    raw = [_deref(r, label, defaults.templates, out) for r, label in zip(raw, labels, strict=True)]
     for number, combo in enumerate(combos):
         values = {**given, **dict(zip(lists, combo, strict=True))}
         checks = [
@@ -403,6 +444,23 @@ def _convert(row: Row, files: Files, defaults: Defaults, out: Converted, python_
         out.cases.append(case)
     if lists and len(combos) > 1:
         out.notes.append(f"{where}: list vars {', '.join(lists)} expanded to {len(combos)} tests")
+
+
+_TEMPLATE_REF = re.compile(r"^#/assertionTemplates/([^/]+)$")
+
+
+def _deref(raw: Any, where: str, templates: Mapping[str, Any], out: Converted) -> Any:
+    """An assertion written as ``$ref: '#/assertionTemplates/NAME'`` is that template (with any
+    field the reference adds); a reference to anything else is left for :func:`_check` to list."""
+    if not isinstance(raw, dict) or "$ref" not in raw:
+        return raw
+    match = _TEMPLATE_REF.match(str(raw["$ref"]))
+    if match is None or not isinstance(templates.get(match.group(1)), dict):
+        out.problems.append(
+            f"{where}: $ref {raw['$ref']!r} names no assertion template in assertionTemplates"
+        )
+        return None
+    return {**templates[match.group(1)], **{k: v for k, v in raw.items() if k != "$ref"}}
 
 
 def _row_name(where: str) -> str:
@@ -505,6 +563,8 @@ def _check(
     out: Converted,
     python_root: str,
 ) -> dict[str, Any] | None:
+    if raw is None:  # a $ref already listed
+        return None
     if isinstance(raw, str):
         raw = assertion_from_text(raw)
     if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
@@ -557,6 +617,16 @@ def _check(
         check["value"] = [part.strip() for part in check["value"].split(",")]
     if base in ("latency", "cost") and "threshold" not in check and "value" in check:
         check["threshold"] = check.pop("value")
+    kind_of = check_type(base)
+    if (
+        "threshold" in check
+        and kind_of is not None
+        and "threshold" not in kind_of.params.model_fields
+    ):
+        out.notes.append(
+            f"{where}: threshold {check.pop('threshold')} dropped: {base} passes or fails "
+            "without a score (promptfoo ignores it too)"
+        )
     if base == "javascript" and "value" in check and not isinstance(check["value"], str):
         check["value"] = json.dumps(check["value"])
     check["value"] = _fill(check.get("value"), values, where, out)

@@ -26,6 +26,8 @@ lock's first model, the acting person as owner), names the file and refuses to o
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from collections.abc import Mapping
@@ -56,11 +58,23 @@ if TYPE_CHECKING:
 
 __all__ = ["ImportResult", "import_promptfoo", "spec_text", "write_imported"]
 
-_PARAMETERS = ("temperature", "max_tokens", "top_p", "seed", "stop", "tools", "tool_choice")
+_PARAMETERS = ("temperature", "max_tokens", "top_p", "top_k", "seed", "stop", "presence_penalty",
+               "frequency_penalty", "repeat_penalty", "tools", "tool_choice")  # fmt: skip
+#: providers' own names for the answer's length limit (Ollama, Hugging Face, Replicate, OpenAI's
+#: reasoning models), read as ``max_tokens``
+_MAX_TOKENS = ("max_completion_tokens", "num_predict", "max_new_tokens", "max_length",
+               "maxOutputTokens", "max_output_tokens")  # fmt: skip
+#: where a provider is and how to reach it: the baseline's runtime decides that instead
+_CONNECTION = {"apiHost", "apiBaseUrl", "baseUrl", "base_url", "apiKey", "apiKeyEnvar", "region",
+               "apiVersion", "deploymentName", "organization", "headers", "timeout", "cache",
+               "host", "port", "url", "project", "location", "profile", "accessKeyId",
+               "secretAccessKey", "sessionToken"}  # fmt: skip
 _SLUG = re.compile(r"[^a-z0-9]+")
 _LABEL = re.compile(r"[^A-Za-z0-9 ._:/-]+")
 _PROMPT_SUFFIXES = (".txt", ".md", ".j2", ".jinja", ".jinja2", ".njk", ".json", ".yaml", ".yml",
-                    ".prompt")  # fmt: skip
+                    ".prompt", ".csv")  # fmt: skip
+#: a prompt kept by a service (``pf://``, ``langfuse://``, ``portkey://``, …), not in a file
+_SERVICE = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
 _SCRIPT_SUFFIXES = (".py", ".js", ".ts", ".mjs", ".cjs")
 #: top-level keys and why they are not imported (the rest are imported)
 _NOT_IMPORTED = {
@@ -82,7 +96,18 @@ _NOT_IMPORTED = {
     "writeLatestResults": "results are recorded as facts by workflow test",
 }
 _IMPORTED = {"description", "prompts", "providers", "targets", "tests", "defaultTest",
-             "scenarios", "$schema", "version"}  # fmt: skip
+             "scenarios", "$schema", "version", "assertionTemplates"}  # fmt: skip
+
+
+_WHY_PROVIDER = {
+    "response_format": "a JSON-schema answer format: a workflow's parameters have no "
+    "response_format yet (check the shape with is-json and a schema instead)",
+    "functions": "OpenAI's legacy function calling: write them as tools",
+    "thinking": "extended thinking is a hosted model's feature",
+    "reasoning_effort": "reasoning effort is a hosted model's feature",
+    "prompt": "a prompt prefix/suffix: write it into the prompt",
+    "prompt_template": "a prompt template: write it into the prompt",
+}
 
 
 @dataclass
@@ -116,6 +141,8 @@ class _Importer:
         self.python_root = python_root
         self.unsupported: list[str] = []
         self.notes: list[str] = []
+        #: the names of the cases in test files kept as references
+        self.referenced: set[str] = set()
 
     def top_level(self) -> None:
         for key in self.config:
@@ -158,25 +185,67 @@ class _Importer:
 
     def _prompt(self, where: str, value: Any, label: str | None) -> list[dict[str, Any]]:
         if isinstance(value, dict):
-            extra = sorted(set(value) - {"raw", "id", "label"})
-            if extra:
-                self.unsupported.append(f"{where}: fields {', '.join(extra)} not imported")
+            extra = sorted(set(value) - {"raw", "id", "label", "messages"})
+            for key in extra:
+                why = (" (per-prompt provider settings: every variant runs with the spec's "
+                       "parameters)" if key == "config" else "")  # fmt: skip
+                self.unsupported.append(f"{where}.{key} not imported{why}")
             label = str(value.get("label") or "") or label
+            if "messages" in value and "raw" not in value and "id" not in value:
+                return self._messages(where, value["messages"], label or f"prompt-{where}")
             value = value.get("raw", value.get("id", ""))
         if not isinstance(value, str) or not value.strip():
             self.unsupported.append(f"{where}: {value!r:.60} is not a prompt inhouse can read")
+            return []
+        service = _SERVICE.match(value.strip())
+        if service and not is_reference(value.strip()):
+            self.unsupported.append(
+                f"{where}: {value.strip()[:80]}: not imported (a prompt kept by a service "
+                f"({service.group(1)}://) is not fetched; put its text in a file and name that)"
+            )
             return []
         if is_reference(value) or self._looks_like_path(value):
             return self._prompt_files(where, value, label)
         number = re.sub(r"\D", "", where) or "0"
         return self._variant(where, value, label or f"prompt-{int(number) + 1}")
 
+    def _messages(self, where: str, raw: Any, label: str) -> list[dict[str, Any]]:
+        """A prompt written as ``messages:`` (role and content; a content may be a file)."""
+        if not isinstance(raw, list) or not all(isinstance(m, dict) for m in raw):
+            self.unsupported.append(f"{where}.messages: a list of role/content mappings, got "
+                                    f"{raw!r:.60}; the prompt was not imported")  # fmt: skip
+            return []
+        chat: list[dict[str, Any]] = []
+        for index, message in enumerate(raw):
+            content = message.get("content")
+            if is_reference(content):
+                reference = str(content)
+                if (
+                    reference.removeprefix("file://")
+                    .split(":")[0]
+                    .lower()
+                    .endswith(_SCRIPT_SUFFIXES)
+                ):
+                    self.unsupported.append(
+                        f"{where}.messages[{index}]: {reference}: a message made by a script is "
+                        "code inhouse does not run; the prompt was not imported"
+                    )
+                    return []
+                try:
+                    [path] = self.files.resolve(reference, f"{where}.messages[{index}]")
+                    content = self.files.text(path, f"{where}.messages[{index}]")
+                except (InvalidInput, ValueError) as err:
+                    self.unsupported.append(f"{err}; the prompt was not imported")
+                    return []
+            chat.append({**message, "content": content})
+        return self._chat(where, chat, label)
+
     def _looks_like_path(self, value: str) -> bool:
         """promptfoo reads a one-line prompt that names a file (or a glob of files) beside the
-        config as that file."""
+        config as that file; ``?`` and ``[`` are text here, as promptfoo reads them."""
         if "\n" in value or "{{" in value or "{%" in value or len(value) > 300:
             return False
-        if re.search(r"[*?]", value) or value.lower().endswith(_PROMPT_SUFFIXES + _SCRIPT_SUFFIXES):
+        if "*" in value or value.lower().endswith(_PROMPT_SUFFIXES + _SCRIPT_SUFFIXES):
             return True
         return (self.files.base / value).is_file()
 
@@ -197,6 +266,9 @@ class _Importer:
             shown = self.files.relative(path)
             text = self.files.text(path, where)
             suffix = path.suffix.lower()
+            if suffix == ".csv":
+                variants.extend(self._csv_prompts(f"{where} ({shown})", text, shown))
+                continue
             if suffix in (".json", ".yaml", ".yml"):
                 name = label if len(paths) == 1 and label else shown
                 variants.extend(self._structured_prompt(f"{where} ({shown})", text, suffix, name))
@@ -213,6 +285,29 @@ class _Importer:
                 )
         return variants
 
+    def _csv_prompts(self, where: str, text: str, shown: str) -> list[dict[str, Any]]:
+        """A CSV file of prompts, as promptfoo reads one: with a header, the ``prompt`` column
+        (and ``label`` if there is one); without, the first cell of each row."""
+        rows = [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
+        if not rows:
+            self.unsupported.append(f"{where}: no prompt in the file")
+            return []
+        header = [cell.strip().lower() for cell in rows[0]]
+        column, label_column = 0, None
+        if "prompt" in header:
+            column = header.index("prompt")
+            label_column = header.index("label") if "label" in header else None
+            rows = rows[1:]
+        variants: list[dict[str, Any]] = []
+        for number, row in enumerate(rows, start=1):
+            if column >= len(row) or not row[column].strip():
+                self.unsupported.append(f"{where} row {number}: no prompt in it")
+                continue
+            label = (row[label_column].strip() if label_column is not None
+                     and label_column < len(row) else "") or f"{shown}:{number}"  # fmt: skip
+            variants.extend(self._variant(f"{where} row {number}", row[column], label))
+        return variants
+
     def _structured_prompt(
         self, where: str, text: str, suffix: str, label: str
     ) -> list[dict[str, Any]]:
@@ -224,6 +319,10 @@ class _Importer:
             return self._variant(where, text, label)
         if isinstance(data, list) and data and all(isinstance(m, dict) for m in data):
             return self._chat(where, data, label)
+        if isinstance(data, dict) and "messages" in data:
+            for key in sorted(set(data) - {"messages"}):
+                self.unsupported.append(f"{where}: {key} not imported")
+            return self._messages(where, data["messages"], label)
         return self._variant(where, text, label)
 
     def _variant(self, where: str, text: str, label: str) -> list[dict[str, Any]]:
@@ -240,6 +339,7 @@ class _Importer:
         messages = []
         for index, message in enumerate(chat):
             role, content = message.get("role"), message.get("content")
+            content = self._text_parts(f"{where}: message {index}", content)
             if role not in ("system", "user", "assistant") or not isinstance(content, str):
                 self.unsupported.append(
                     f"{where}: message {index} ({role}) is not a system, user or assistant "
@@ -254,6 +354,20 @@ class _Importer:
         else:
             variant["messages"] = messages
         return [variant] if self._valid(where, variant) else []
+
+    def _text_parts(self, where: str, content: Any) -> Any:
+        """A content written as parts (``[{type: text, text: …}]``, Anthropic's and OpenAI's
+        shape) is their text, one part a paragraph; a part that is not text (an image) leaves
+        the content as it is, to be refused."""
+        if not isinstance(content, list) or not content:
+            return content
+        if not all(isinstance(part, dict) and part.get("type") == "text"
+                   and isinstance(part.get("text"), str) for part in content):  # fmt: skip
+            return content
+        extra = sorted({key for part in content for key in part} - {"type", "text"})
+        if extra:
+            self.notes.append(f"{where}: {', '.join(extra)} of its text parts dropped")
+        return "\n\n".join(part["text"] for part in content)
 
     def _valid(self, where: str, variant: dict[str, Any]) -> bool:
         """A variant whose templates load; a template error is listed (file and line), and the
@@ -297,7 +411,16 @@ class _Importer:
             threshold=default.get("threshold"),
             options=dict(default.get("options") or {}),
             metadata=dict(default.get("metadata") or {}),
+            templates=self._templates(),
         )
+
+    def _templates(self) -> dict[str, Any]:
+        """``assertionTemplates``: the assertions a ``$ref`` may name."""
+        raw = self.config.get("assertionTemplates") or {}
+        if not isinstance(raw, dict):
+            self.unsupported.append(f"assertionTemplates: {raw!r:.60} is not a mapping")
+            return {}
+        return {str(name): value for name, value in raw.items()}
 
     def tests(self, defaults: Defaults) -> tuple[list[dict[str, Any] | str], list[dict[str, Any]]]:
         """(the spec's tests: cases and kept file references, every case as data)."""
@@ -320,7 +443,25 @@ class _Importer:
         self._absorb(converted)
         spec_tests.extend(converted.cases)
         every.extend(converted.cases)
+        self._unique_names(spec_tests)
         return spec_tests, every
+
+    def _unique_names(self, spec_tests: list[dict[str, Any] | str]) -> None:
+        """Case names unique across the whole spec: a file named twice (by its path and by a
+        glob, say) gives its tests twice, as promptfoo runs them, under names of their own."""
+        seen = set(self.referenced)
+        for case in spec_tests:
+            if isinstance(case, str):
+                continue
+            base = name = str(case["name"])
+            number = 1
+            while name in seen:
+                number += 1
+                name = f"{base}-{number}"
+            if name != base:
+                self.notes.append(f"tests: a second case named {base!r} is named {name!r}")
+            case["name"] = name
+            seen.add(name)
 
     def _test_file(
         self,
@@ -344,7 +485,9 @@ class _Importer:
             return
         plain_rows = convert_tests(rows, self.files, Defaults())
         empty_defaults = defaults == Defaults()
-        if empty_defaults and not plain_rows.problems:
+        names = {case["name"] for case in plain_rows.cases}
+        if empty_defaults and not plain_rows.problems and not names & self.referenced:
+            self.referenced |= names
             paths = self.files.resolve(reference, where)
             keep = "file://" + (self.files.relative(paths[0]) if len(paths) == 1 and not
                                 re.search(r"[*?]", plain) else self._glob(plain))  # fmt: skip
@@ -420,6 +563,22 @@ class _Importer:
         if not isinstance(config, dict):
             return {}
         parameters = {key: config[key] for key in _PARAMETERS if key in config}
+        for key in _MAX_TOKENS:
+            if key in config and "max_tokens" not in parameters:
+                parameters["max_tokens"] = config[key]
+                self.notes.append(f"providers[0].config.{key} read as max_tokens")
+        connection = sorted(str(key) for key in config if key in _CONNECTION)
+        if connection:
+            self.notes.append(
+                f"providers[0].config: {', '.join(connection)} (where the provider is) replaced by "
+                "the baseline's runtime"
+            )
+        taken = set(_PARAMETERS) | set(_MAX_TOKENS) | _CONNECTION
+        for key in sorted(set(map(str, config)) - taken):
+            why = _WHY_PROVIDER.get(
+                key, "a setting of that provider a workflow has no counterpart for"
+            )
+            self.unsupported.append(f"providers[0].config.{key}: not imported ({why})")
         tools = parameters.get("tools")
         if is_reference(tools):
             try:
@@ -433,7 +592,21 @@ class _Importer:
             except (InvalidInput, ValueError) as err:
                 self.unsupported.append(f"providers[0].config.tools: {err}")
                 parameters.pop("tools")
+        if isinstance(parameters.get("tools"), list):
+            parameters["tools"] = [self._openai_tool(tool) for tool in parameters["tools"]]
         return parameters
+
+    def _openai_tool(self, tool: Any) -> Any:
+        """A tool in Anthropic's shape (``name``, ``description``, ``input_schema``) in OpenAI's,
+        which the workflow's runtimes take."""
+        if not isinstance(tool, dict) or "type" in tool or "input_schema" not in tool:
+            return tool
+        self.notes.append(f"providers[0].config.tools: {tool.get('name')!r} rewritten from "
+                          "Anthropic's shape to OpenAI's")  # fmt: skip
+        function = {"name": tool.get("name"), "parameters": tool["input_schema"]}
+        if "description" in tool:
+            function["description"] = tool["description"]
+        return {"type": "function", "function": function}
 
 
 def _kind(values: list[Any]) -> str:

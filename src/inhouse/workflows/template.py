@@ -41,12 +41,26 @@ def _dump(value: Any, indent: int | None = None) -> str:
     return json.dumps(value, indent=indent, ensure_ascii=False, default=str)
 
 
+def _load(value: Any) -> Any:
+    """promptfoo's ``load`` (``JSON.parse``): text holding JSON becomes its value, so a prompt
+    can reach into a variable given as JSON (``{{ (style | load).tone }}``); a value that is
+    already data passes as it is."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError as err:
+        # reported by render() with the template's name in front
+        raise InvalidInput(f"the load filter needs JSON text, got {value[:60]!r} ({err})") from None
+
+
 @cache
 def _environment() -> SandboxedEnvironment:
     environment = SandboxedEnvironment(
         undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
     )
     environment.filters["dump"] = _dump
+    environment.filters["load"] = _load
     return environment
 
 
@@ -85,7 +99,8 @@ def template_names(source: str, *, where: str) -> set[str]:
         tree = _environment().parse(source)
         _refuse_private(tree, where)
         # finding the names compiles the template, which is where an unknown filter or test
-        # (promptfoo's ``load``, say) is found: the same clear error, never a traceback
+        # (one of promptfoo's custom nunjucks filters, say) is found: the same clear error,
+        # never a traceback
         return set(meta.find_undeclared_variables(tree))
     except TemplateSyntaxError as err:  # TemplateAssertionError is one of these
         raise InvalidInput(
@@ -97,7 +112,7 @@ def _hint(err: TemplateSyntaxError) -> str:
     message = err.message or ""
     if message.startswith(("No filter named", "No test named")):
         return (
-            " (the prompt sandbox has Jinja2's built-in filters and tests, and dump; custom "
+            " (the prompt sandbox has Jinja2's built-in filters and tests, dump and load; custom "
             "filters are not run)"
         )
     return ""
@@ -116,6 +131,8 @@ def render(source: str, values: Mapping[str, Any], *, where: str) -> str:
         raise InvalidInput(f"{where}: {err.message}") from None
     except TemplateSyntaxError as err:
         raise InvalidInput(f"{where}: template error on line {err.lineno}: {err.message}") from None
+    except InvalidInput as err:  # a filter met a value it cannot take
+        raise InvalidInput(f"{where}: {err}") from None
 
 
 def coerce(kind: VariableType, value: Any, *, where: str, from_text: bool = False) -> Any:

@@ -1,0 +1,502 @@
+"""Limits and news shared by the replicas of one gateway, through Redis.
+
+Several gateway processes (``inhouse gateway serve --workers N``, or several hosts against one
+database) must agree on two things a single process keeps in memory:
+
+* **Limits.** A key's requests per minute and tokens per day count the traffic of every replica.
+  :class:`SharedLimiter` keeps them in Redis, each decision one atomic Lua script on the
+  Redis server's own clock: the per-minute window is a sorted set of request ids (a sliding
+  window, as in memory), the day's spend a counter per key and day, and the reservations of
+  requests in flight a sorted set per key whose entries expire on their own (a replica killed
+  mid-request does not hold a key's budget for ever).
+* **News.** A revoked or newly fetched key, or a new lock, is announced on a pub/sub channel
+  (:func:`announce`); every replica's :class:`Listener` reloads at once instead of at its next
+  refresh (``keys_refresh_seconds``, still there as the fallback).
+
+When Redis cannot be reached the limits are never silently multiplied by the number of replicas:
+each replica enforces its **share**, the limit divided by ``replicas`` (rounded down), from its
+own memory, which shadows every shared decision so the share counts what this replica let
+through before Redis went away. ``/healthz`` says ``degraded`` and the gauge
+``inhouse_gateway_shared_limits_up`` is 0 until Redis answers again (probed every second); the
+tokens spent meanwhile are added to the shared count then. Several replicas without Redis at all
+(``workers`` above 1 and no ``redis_url``) enforce their shares the same way, by design.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import secrets
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import redis.asyncio as aredis
+from redis.exceptions import RedisError
+
+from inhouse.errors import RateLimited, TokenBudgetSpent
+from inhouse.gateway.keys import GatewayKey, KeyLimits
+from inhouse.gateway.limits import Limiter
+from inhouse.gateway.usage import Clock, utcnow
+
+__all__ = ["NEWS", "Listener", "SharedLimiter", "announce", "redacted_url"]
+
+log = logging.getLogger("inhouse.gateway")
+
+#: what a replica is told on the channel: keys changed (revoked, fetched), or the lock
+NEWS = ("keys", "lock")
+#: a shared day counter outlives its day by this much (a late settle still lands)
+_DAY_TTL_MS = 2 * 86_400_000
+
+#: KEYS: the per-minute window, the day's spend, the reservations.
+#: ARGV: request id, rpm (-1: none), tokens per day (-1: none).
+#: Returns {0} admitted, {1, used} out of tokens, {2, ms until a slot frees} over the rpm.
+_ADMIT = """
+local now_t = redis.call('TIME')
+local now = tonumber(now_t[1]) * 1000 + math.floor(tonumber(now_t[2]) / 1000)
+local budget = tonumber(ARGV[3])
+if budget >= 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+  local used = tonumber(redis.call('GET', KEYS[2]) or '0')
+  for _, member in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
+    used = used + tonumber(string.match(member, ':(%d+)$'))
+  end
+  if used >= budget then return {1, used} end
+end
+local rpm = tonumber(ARGV[2])
+if rpm >= 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 60000)
+  if redis.call('ZCARD', KEYS[1]) >= rpm then
+    local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+    local wait = 60000
+    if oldest[2] then wait = 60000 - (now - tonumber(oldest[2])) end
+    return {2, wait}
+  end
+  redis.call('ZADD', KEYS[1], now, ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], 61000)
+end
+return {0, 0}
+"""
+
+#: KEYS: the day's spend, the reservations.
+#: ARGV: request id, tokens per day, prompt bound, choices, completion asked (-1: as much as is
+#: left), 1 when the endpoint generates, ms the reservation may live.
+#: Returns {1, used, completion per choice} reserved, or {0, used, 0} when it cannot fit.
+_RESERVE = """
+local now_t = redis.call('TIME')
+local now = tonumber(now_t[1]) * 1000 + math.floor(tonumber(now_t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+for _, member in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+  used = used + tonumber(string.match(member, ':(%d+)$'))
+end
+local prompt = tonumber(ARGV[3])
+local choices = tonumber(ARGV[4])
+local generates = ARGV[6] == '1'
+local room = tonumber(ARGV[2]) - used - prompt
+if room < 0 then return {0, used, 0} end
+local asked = tonumber(ARGV[5])
+local completion = 0
+if generates then
+  local per_choice = math.floor(room / choices)
+  if per_choice < 1 then return {0, used, 0} end
+  if asked < 0 or asked > per_choice then asked = per_choice end
+  completion = asked * choices
+end
+local ttl = tonumber(ARGV[7])
+redis.call('ZADD', KEYS[2], now + ttl, ARGV[1] .. ':' .. (prompt + completion))
+redis.call('PEXPIRE', KEYS[2], ttl + 1000)
+return {1, used, asked}
+"""
+
+#: KEYS: the reservations, the day's spend. ARGV: the reservation's member ('' for none),
+#: tokens spent.
+_SETTLE = f"""
+if ARGV[1] ~= '' then redis.call('ZREM', KEYS[1], ARGV[1]) end
+local spent = tonumber(ARGV[2])
+if spent > 0 then
+  redis.call('INCRBY', KEYS[2], spent)
+  redis.call('PEXPIRE', KEYS[2], {_DAY_TTL_MS})
+end
+return 0
+"""
+
+
+def redacted_url(url: str) -> str:
+    """``url`` without its password, for /healthz and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _client(url: str, timeout: float) -> aredis.Redis:
+    return aredis.Redis.from_url(
+        url, socket_timeout=timeout, socket_connect_timeout=timeout, health_check_interval=0
+    )
+
+
+class SharedLimiter(Limiter):
+    """:class:`Limiter` whose rate and token limits hold across replicas (through Redis at
+    ``url``; ``None``: no Redis, each replica enforces its share). Requests in flight at once
+    (``key_concurrency``) stay per process: they protect this process's slots."""
+
+    def __init__(
+        self,
+        url: str | None,
+        *,
+        replicas: int,
+        prefix: str = "inhouse:gateway",
+        timeout: float = 0.5,
+        reservation_seconds: float = 360.0,
+        tokens_used: dict[str, int] | None = None,
+        clock: Clock = utcnow,
+    ) -> None:
+        super().__init__(tokens_used, clock=clock)
+        self.url = url
+        self.replicas = replicas
+        self.prefix = prefix
+        self._seed = dict(tokens_used or {})
+        self._ttl_ms = int(reservation_seconds * 1000)
+        self._redis = _client(url, timeout) if url is not None else None
+        #: Redis answered the last call (False: each replica enforces its share)
+        self.up = False
+        self.last_error: str | None = None
+        #: decisions taken from this replica's share since start (Redis down or absent)
+        self.local_decisions = 0
+        #: reservations held in Redis, by request id: their members there
+        self._held: dict[str, str] = {}
+        #: tokens spent while Redis was away, per (day, key id): added when it is back
+        self._unsent: dict[tuple[str, str], int] = {}
+        self._pending: set[asyncio.Task[None]] = set()
+        self._admit: Any = None
+        self._reserve: Any = None
+        self._settle: Any = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect (a Redis that does not answer leaves the replica on its share, and
+        :meth:`probe` keeps trying) and seed today's shared spend from the usage log where
+        Redis has none yet."""
+        if self._redis is None:
+            return
+        self._admit = self._redis.register_script(_ADMIT)
+        self._reserve = self._redis.register_script(_RESERVE)
+        self._settle = self._redis.register_script(_SETTLE)
+        await self.probe()
+
+    async def stop(self) -> None:
+        for task in list(self._pending):
+            with contextlib.suppress(asyncio.CancelledError, RedisError, OSError):
+                await task
+        if self._redis is not None:
+            await self._redis.aclose()
+
+    async def probe(self) -> None:
+        """Ping Redis when it is down; once it answers, send what was spent meanwhile and use
+        the shared limits again. Run every second by the gateway."""
+        if self._redis is None or self.up:
+            return
+        try:
+            await self._redis.ping()
+            day = self._today()
+            for key_id, tokens in self._seed.items():  # the usage log's figure, first replica
+                await self._redis.set(self._spent(day, key_id), tokens, nx=True, px=_DAY_TTL_MS)
+            self._seed = {}
+            unsent, self._unsent = self._unsent, {}
+            for (when, key_id), tokens in unsent.items():
+                await self._settle(keys=["", self._spent(when, key_id)], args=["", tokens])
+        except (RedisError, OSError) as err:
+            self._down(err)
+            return
+        if self.last_error is not None:
+            log.warning("shared limits: Redis at %s answers; limits are shared again",
+                        redacted_url(self.url or ""))  # fmt: skip
+        self.up, self.last_error = True, None
+
+    def _down(self, err: BaseException) -> None:
+        if self.up or self.last_error is None:
+            log.warning("shared limits: Redis at %s unreachable (%s): each replica enforces "
+                        "1/%d of every limit", redacted_url(self.url or ""), err,
+                        self.replicas)  # fmt: skip
+        self.up = False
+        self.last_error = f"{type(err).__name__}: {err}"
+
+    # -- state -------------------------------------------------------------------------------
+
+    @property
+    def mode(self) -> str:
+        """``shared`` (Redis answers) or ``share`` (each replica its share of the limit)."""
+        return "shared" if self.up else "share"
+
+    def describe(self) -> dict[str, Any]:
+        """What /healthz says about the limits."""
+        return {
+            "mode": self.mode,
+            "redis": redacted_url(self.url) if self.url else None,
+            "replicas": self.replicas,
+            "share": f"1/{self.replicas}",
+            "last_error": self.last_error,
+            "local_decisions": self.local_decisions,
+        }
+
+    def _name(self, *parts: str) -> str:
+        return ":".join((self.prefix, *parts))
+
+    def _spent(self, day: str, key_id: str) -> str:
+        return self._name("spent", day, key_id)
+
+    def _share(self, key: GatewayKey) -> GatewayKey:
+        """``key`` with this replica's share of its limits (rounded down: never above)."""
+        limits = key.limits
+        n = self.replicas
+        share = KeyLimits(
+            rpm=None if limits.rpm is None else limits.rpm // n,
+            tokens_per_day=None if limits.tokens_per_day is None else limits.tokens_per_day // n,
+            models=limits.models,
+        )
+        return dataclasses.replace(key, limits=share)
+
+    def _shared_now(self, key: GatewayKey) -> bool:
+        limits = key.limits
+        return self.up and (limits.rpm is not None or limits.tokens_per_day is not None)
+
+    def _why_share(self) -> str:
+        if self._redis is None:
+            return f"this replica's share (1/{self.replicas}: several replicas, no redis_url)"
+        return f"this replica's share (1/{self.replicas}) while Redis cannot be reached"
+
+    # -- the limits --------------------------------------------------------------------------
+
+    async def aadmit(self, key: GatewayKey) -> None:
+        limits = key.limits
+        if limits.rpm is None and limits.tokens_per_day is None:
+            return
+        if self._shared_now(key):
+            await self._settled()
+            try:
+                verdict = await self._admit(
+                    keys=[
+                        self._name("rpm", key.id),
+                        self._spent(self._today(), key.id),
+                        self._name("held", key.id),
+                    ],
+                    args=[
+                        secrets.token_hex(8),
+                        -1 if limits.rpm is None else limits.rpm,
+                        -1 if limits.tokens_per_day is None else limits.tokens_per_day,
+                    ],
+                )
+            except (RedisError, OSError) as err:
+                self._down(err)
+            else:
+                outcome, figure = int(verdict[0]), int(verdict[1])
+                if outcome == 1:
+                    raise TokenBudgetSpent(
+                        f"key {key.prefix}… ({key.person}) used {figure} of its "
+                        f"{limits.tokens_per_day} tokens today (UTC, every replica together); "
+                        "it resets at midnight UTC"
+                    )
+                if outcome == 2:
+                    raise RateLimited(
+                        f"key {key.prefix}… ({key.person}) reached its limit of {limits.rpm} "
+                        f"requests per minute (every replica together); retry in "
+                        f"{max(figure, 0) / 1000:.0f} s"
+                    )
+                self._note(key)
+                return
+        self.local_decisions += 1
+        try:
+            self.admit(self._share(key))
+        except (RateLimited, TokenBudgetSpent) as err:
+            raise type(err)(f"{err} [{self._why_share()}]") from None
+
+    async def _settled(self) -> None:
+        """Wait for the settles this replica has sent (a request that ended before this one
+        began has given back its reservation, as in memory)."""
+        if self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
+
+    def _note(self, key: GatewayKey) -> None:
+        """Remember a shared admission here too, so a share taken later counts it."""
+        if key.limits.rpm is None:
+            return
+        now = time.monotonic()
+        window = self._recent.setdefault(key.id, deque())
+        while window and now - window[0] >= 60.0:
+            window.popleft()
+        window.append(now)
+
+    async def areserve(
+        self, key: GatewayKey, endpoint: str, body: dict[str, Any], prompt: int, request_id: str
+    ) -> int:
+        limit = key.limits.tokens_per_day
+        if limit is None:
+            return 0
+        if self._shared_now(key):
+            await self._settled()
+            generates = endpoint != "embeddings"
+            field = "max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"
+            asked = body.get(field) if generates else None
+            if not isinstance(asked, int) or isinstance(asked, bool):
+                asked = 16 if endpoint == "completions" else None  # OpenAI's default there
+            n = body.get("n") if isinstance(body.get("n"), int) else 1
+            choices = max(1, n or 1)
+            try:
+                ok, used, granted = await self._reserve(
+                    keys=[self._spent(self._today(), key.id), self._name("held", key.id)],
+                    args=[request_id, limit, prompt, choices, -1 if asked is None else asked,
+                          1 if generates else 0, self._ttl_ms],
+                )  # fmt: skip
+            except (RedisError, OSError) as err:
+                self._down(err)
+            else:
+                used = int(used)
+                if not int(ok):
+                    raise TokenBudgetSpent(
+                        f"key {key.prefix}… ({key.person}) has {max(limit - used, 0)} of its "
+                        f"{limit} tokens left today (UTC, every replica together, some held by "
+                        f"requests in flight), and this request may use {prompt} for its prompt "
+                        "and at least one for its answer; it resets at midnight UTC"
+                    )
+                completion = 0
+                if generates:
+                    body[field] = int(granted)
+                    completion = int(granted) * choices
+                reserved = prompt + completion
+                self._held[request_id] = f"{request_id}:{reserved}"
+                return reserved
+        self.local_decisions += 1
+        try:
+            return self.reserve(self._share(key), endpoint, body, prompt)
+        except TokenBudgetSpent as err:
+            raise TokenBudgetSpent(f"{err} [{self._why_share()}]") from None
+
+    def settle(self, key_id: str, reserved: int, tokens: int, request_id: str = "") -> None:
+        member = self._held.pop(request_id, None) if request_id else None
+        # this replica's own count (its share, should Redis go away) spends either way
+        super().settle(key_id, 0 if member is not None else reserved, tokens)
+        if self._redis is None or (member is None and not tokens):
+            return
+        day = self._today()
+        if not self.up:
+            if tokens:
+                self._unsent[(day, key_id)] = self._unsent.get((day, key_id), 0) + tokens
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._settle_shared(key_id, day, member or "", tokens)
+        )
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _settle_shared(self, key_id: str, day: str, member: str, tokens: int) -> None:
+        try:
+            await self._settle(
+                keys=[self._name("held", key_id), self._spent(day, key_id)], args=[member, tokens]
+            )
+        except (RedisError, OSError) as err:  # the reservation expires on its own
+            self._down(err)
+            if tokens:
+                self._unsent[(day, key_id)] = self._unsent.get((day, key_id), 0) + tokens
+
+
+class Listener:
+    """Hears the news on ``{prefix}:news`` and runs ``on_news`` for each item (``keys``,
+    ``lock``); reconnects on its own, and on every (re)connection runs it for every item, since
+    what was said while it was away is lost."""
+
+    def __init__(
+        self, url: str, prefix: str, on_news: Callable[[str], Awaitable[None]], *, timeout: float
+    ) -> None:
+        self.url = url
+        self.channel = f"{prefix}:news"
+        self.on_news = on_news
+        self.timeout = timeout
+        #: subscribed right now
+        self.listening = False
+        self.heard = 0
+
+    async def run(self) -> None:
+        """Listen until cancelled."""
+        first = True
+        while True:
+            client = aredis.Redis.from_url(
+                self.url, socket_connect_timeout=self.timeout, health_check_interval=0
+            )
+            try:
+                async with client.pubsub(ignore_subscribe_messages=True) as pubsub:
+                    await pubsub.subscribe(self.channel)
+                    self.listening = True
+                    if not first:
+                        for news in NEWS:
+                            await self._tell(news)
+                    first = False
+                    while True:
+                        message = await pubsub.get_message(timeout=1.0)
+                        if message is None:  # a quiet second: a dead connection shows here
+                            await pubsub.ping()
+                        elif message.get("type") == "message":
+                            data = message["data"]
+                            news = data.decode() if isinstance(data, bytes) else str(data)
+                            self.heard += 1
+                            await self._tell(news)
+            except (RedisError, OSError) as err:
+                if self.listening:
+                    log.warning("gateway news: lost Redis at %s (%s)", redacted_url(self.url),
+                                err)  # fmt: skip
+                self.listening = False
+                first = False
+                await asyncio.sleep(1.0)
+            finally:
+                self.listening = False
+                with contextlib.suppress(RedisError, OSError):
+                    await client.aclose()
+
+    async def _tell(self, news: str) -> None:
+        if news not in NEWS:
+            log.warning("gateway news: ignored %r", news[:80])
+            return
+        try:
+            await self.on_news(news)
+        except Exception:  # one failed reload must not stop the listening
+            log.exception("gateway news: reloading %s failed", news)
+
+
+def announce(folder: Path, news: str) -> bool:
+    """Tell every replica of the gateway of the program at ``folder`` that ``news`` changed
+    (``keys`` or ``lock``), when it shares Redis; False when nothing was sent (no Redis in the
+    config, or it cannot be reached: the replicas' own refresh picks the change up)."""
+    import redis
+
+    from inhouse.errors import InhouseError
+    from inhouse.gateway.config import read_gateway_settings
+    from inhouse.program.config import read_config
+
+    if news not in NEWS:
+        raise ValueError(f"unknown gateway news {news!r}")
+    try:
+        settings = read_gateway_settings(folder, read_config(folder))
+    except InhouseError:
+        return False
+    if settings.redis_url is None:
+        return False
+    try:
+        with redis.Redis.from_url(
+            settings.redis_url,
+            socket_timeout=settings.redis_timeout,
+            socket_connect_timeout=settings.redis_timeout,
+        ) as client:
+            client.publish(f"{settings.redis_prefix}:news", news)
+    except (RedisError, OSError) as err:
+        log.warning("could not tell the gateway replicas (%s); they pick it up within "
+                    "keys_refresh_seconds", err)  # fmt: skip
+        return False
+    return True

@@ -1,0 +1,364 @@
+"""Replicas that agree (issue 16): several gateways, one real Redis (127.0.0.1:6379), one limit.
+
+Two gateways in-process (each a whole gateway with its own spool) or ``inhouse gateway serve``
+processes share a key's requests per minute and tokens per day; a key revoked through one is
+refused by the other within a second (pub/sub, with the keys refresh set to a minute so only
+the news can do it); Redis going away mid-test (a door in front of the real server, shut by the
+test: the server itself is shared by other tests) leaves each replica its share of the limit,
+said by /healthz and /metrics, and it comes back. The upstream is the stand-in: these tests are
+about the gateway's arithmetic, not a model's answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+from sqlalchemy import func, select
+
+from inhouse.db import open_store
+from inhouse.db.schema import gateway_usage, usage_daily
+from inhouse.gateway import Gateway, build_gateway, read_gateway_settings, revoke_key
+from inhouse.location import database_url
+from inhouse.program.config import read_config
+from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream, spawn_standin
+from tests.gateway.harness import (
+    LEAD,
+    auth,
+    chat,
+    digest_of,
+    error_of,
+    key_for,
+    make_program,
+    model_file,
+    served,
+    wait_for,
+)
+from tests.runtimes.standin import free_port
+
+FAST = StandinTiming(ttft_ms=0, tpot_ms=0, tokens=4)
+REDIS = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def prefix() -> Iterator[str]:
+    """A namespace of this test's own in the shared Redis, emptied afterwards."""
+    name = f"inhouse-test:{uuid.uuid4().hex[:12]}"
+    yield name
+    with redis.Redis.from_url(REDIS) as client:
+        for found in client.scan_iter(f"{name}:*"):
+            client.delete(found)
+
+
+def _program(folder: Path, url: str, **gateway: Any) -> Any:
+    weights = model_file(folder)
+    runtimes = {"local": {"family": "openai", "url": url, "model_path": str(weights)}}
+    settings = {"keys_refresh_seconds": 60, "replicas": 2, **gateway}
+    settings = {name: value for name, value in settings.items() if value is not None}
+    return make_program(folder, runtimes, {"tiny": digest_of(weights)}, gateway=settings)
+
+
+@contextlib.asynccontextmanager
+async def replica(folder: Path, name: str) -> AsyncIterator[tuple[Gateway, httpx.AsyncClient]]:
+    """One more gateway for the program at ``folder``, with a spool of its own."""
+    settings = read_gateway_settings(folder, read_config(folder))
+    settings = settings.model_copy(update={"spool_dir": f".inhouse/gateway/spool-{name}"})
+    gateway = build_gateway(folder, settings=settings)
+    async with gateway:
+        transport = httpx.ASGITransport(app=gateway)
+        async with httpx.AsyncClient(transport=transport, base_url=f"http://{name}") as client:
+            yield gateway, client
+    gateway.store.close()
+
+
+async def _ask(client: httpx.AsyncClient, key: str) -> httpx.Response:
+    return await client.post("/v1/chat/completions", json=chat("tiny"), headers=auth(key))
+
+
+class RedisDoor:
+    """A TCP door in front of the real Redis, which the test shuts and opens again: Redis gone
+    for the gateways behind it, while the shared server keeps serving everyone else."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._server: asyncio.Server | None = None
+        self._open: list[asyncio.StreamWriter] = []
+
+    async def open(self) -> None:
+        self._server = await asyncio.start_server(self._pipe, "127.0.0.1", self.port)
+
+    async def shut(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in self._open:
+            writer.transport.abort()
+        self._open = []
+        await self._server.wait_closed()
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", 6379)
+        self._open += [writer, up_writer]
+
+        async def copy(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except (OSError, asyncio.IncompleteReadError):
+                pass
+            finally:
+                sink.transport.abort()
+
+        await asyncio.gather(copy(reader, up_writer), copy(up_reader, writer))
+
+
+def test_two_replicas_let_a_per_minute_limit_through_once(_isolated: Path, prefix: str) -> None:
+    async def run() -> None:
+        async with StandinUpstream(FAST, model="tiny") as upstream:
+            program = _program(_isolated, upstream.url, redis_url=REDIS, redis_prefix=prefix)
+            key = key_for(program, rpm=4)
+            async with replica(_isolated, "a") as (_, a), replica(_isolated, "b") as (_, b):
+                replies = [await _ask((a, b)[i % 2], key) for i in range(8)]
+                codes = [r.status_code for r in replies]
+                # each replica answered two: without sharing, each would answer four
+                assert codes == [200, 200, 200, 200, 429, 429, 429, 429]
+                refusal = error_of(replies[-1])
+                assert refusal["code"] == "rate_limit_exceeded"
+                assert (
+                    "limit of 4 requests per minute (every replica together)"
+                    in (refusal["message"])
+                )
+
+    asyncio.run(run())
+
+
+def test_a_token_budget_spent_on_one_replica_is_spent_on_the_other(
+    _isolated: Path, prefix: str
+) -> None:
+    async def run() -> None:
+        async with StandinUpstream(FAST, model="tiny") as upstream:
+            program = _program(_isolated, upstream.url, redis_url=REDIS, redis_prefix=prefix)
+            key = key_for(program, tokens_per_day=200)
+            async with replica(_isolated, "a") as (_, a), replica(_isolated, "b") as (_, b):
+                answered = 0
+                while (await _ask(a, key)).status_code == 200:
+                    answered += 1
+                    assert answered < 50, "the budget never ran out"
+                assert answered >= 2  # the budget held several requests before it ran out
+                await asyncio.sleep(0.1)  # the last settle reaches Redis
+                other = await _ask(b, key)
+                assert other.status_code == 429, other.text  # b has no budget of its own
+                assert error_of(other)["code"] == "tokens_per_day_exceeded"
+                assert "every replica together" in error_of(other)["message"]
+
+    asyncio.run(run())
+
+
+def test_a_key_revoked_through_one_replica_is_refused_by_the_other_within_a_second(
+    _isolated: Path, prefix: str
+) -> None:
+    async def run() -> None:
+        async with StandinUpstream(FAST, model="tiny") as upstream:
+            # keys are re-read once a minute: only the news can make the second replica refuse
+            program = _program(_isolated, upstream.url, redis_url=REDIS, redis_prefix=prefix)
+            key = key_for(program)
+            async with replica(_isolated, "a") as (ga, a), replica(_isolated, "b") as (gb, b):
+                for gateway in (ga, gb):
+                    assert gateway.listener is not None
+                    deadline = time.monotonic() + 5
+                    while not gateway.listener.listening:
+                        assert time.monotonic() < deadline, "the replica never subscribed"
+                        await asyncio.sleep(0.02)
+                assert (await _ask(a, key)).status_code == 200
+                assert (await _ask(b, key)).status_code == 200
+                revoke_key(program, LEAD, key[:11])
+                revoked = time.monotonic()
+                while (reply := await _ask(b, key)).status_code != 401:
+                    assert reply.status_code == 200
+                    assert time.monotonic() - revoked < 1.0, "still answered after a second"
+                    await asyncio.sleep(0.02)
+                assert error_of(reply)["code"] == "invalid_api_key"
+                assert (await _ask(a, key)).status_code == 401
+                assert gb.listener is not None and gb.listener.heard >= 1
+
+    asyncio.run(run())
+
+
+def test_redis_stopped_mid_test_leaves_each_replica_its_share_and_says_so(
+    _isolated: Path, prefix: str
+) -> None:
+    async def run() -> None:
+        door = RedisDoor()
+        await door.open()
+        async with StandinUpstream(FAST, model="tiny") as upstream:
+            program = _program(_isolated, upstream.url, redis_url=door.url, redis_prefix=prefix)
+            key = key_for(program, rpm=6)
+            async with replica(_isolated, "a") as (ga, a), replica(_isolated, "b") as (gb, b):
+                assert (await a.get("/healthz")).json()["limits"]["mode"] == "shared"
+                assert [(await _ask(a, key)).status_code for _ in range(2)] == [200, 200]
+                await door.shut()
+                # a's share is 3 of the 6, and it already let 2 through; b's share is untouched
+                codes_a = [(await _ask(a, key)).status_code for _ in range(3)]
+                codes_b = [(await _ask(b, key)).status_code for _ in range(4)]
+                assert codes_a == [200, 429, 429]
+                assert codes_b == [200, 200, 200, 429]  # 6 in all: never 2x the limit
+                refusal = error_of(await _ask(b, key))
+                assert "share (1/2) while Redis cannot be reached" in refusal["message"]
+                for client in (a, b):
+                    health = (await client.get("/healthz")).json()
+                    assert health["status"] == "degraded"
+                    assert health["limits"]["mode"] == "share"
+                    assert health["limits"]["last_error"]
+                    metrics = (await client.get("/metrics")).text
+                    assert 'inhouse_gateway_limits_mode{mode="share"} 1.0' in metrics
+                    assert 'inhouse_gateway_limits_mode{mode="shared"} 0.0' in metrics
+                await door.open()  # Redis is back: probed every second
+                deadline = time.monotonic() + 5
+                while ga.limiter.mode != "shared" or gb.limiter.mode != "shared":  # type: ignore[attr-defined]
+                    assert time.monotonic() < deadline, "the replicas never went back to Redis"
+                    await asyncio.sleep(0.05)
+                assert (await a.get("/healthz")).json()["status"] == "ok"
+                # shared again: Redis counted 2 of the 6, so a may answer though its share is spent
+                assert (await _ask(a, key)).status_code == 200
+        await door.shut()
+
+    asyncio.run(run())
+
+
+def test_a_replica_that_cannot_reach_redis_from_the_start_enforces_its_share(
+    _isolated: Path, prefix: str
+) -> None:
+    async def run() -> None:
+        closed = f"redis://127.0.0.1:{free_port()}/0"
+        async with StandinUpstream(FAST, model="tiny") as upstream:
+            program = _program(_isolated, upstream.url, redis_url=closed, redis_prefix=prefix)
+            key = key_for(program, rpm=4)
+            async with replica(_isolated, "a") as (_, a):
+                codes = [(await _ask(a, key)).status_code for _ in range(3)]
+                assert codes == [200, 200, 429]
+                health = (await a.get("/healthz")).json()
+                assert health["status"] == "degraded"
+                assert health["limits"]["mode"] == "share" and health["limits"]["replicas"] == 2
+
+    asyncio.run(run())
+
+
+def test_without_redis_a_single_gateway_keeps_its_limits_in_memory(_isolated: Path) -> None:
+    async def run() -> None:
+        async with StandinUpstream(FAST, model="tiny") as upstream:
+            program = _program(_isolated, upstream.url, replicas=None)
+            key = key_for(program, rpm=2)
+            async with replica(_isolated, "a") as (_, a):
+                codes = [(await _ask(a, key)).status_code for _ in range(3)]
+                assert codes == [200, 200, 429]
+                health = (await a.get("/healthz")).json()
+                assert health["status"] == "ok" and health["limits"]["mode"] == "local"
+
+    asyncio.run(run())
+
+
+def test_workers_share_the_port_and_one_limit(_isolated: Path, prefix: str) -> None:
+    with spawn_standin(FAST, model="tiny") as upstream:
+        program = _program(_isolated, upstream.url, redis_url=REDIS, redis_prefix=prefix,
+                           replicas=None)  # fmt: skip
+        key = key_for(program, rpm=6)
+        program.close()
+        with served(_isolated, _isolated / "gateway.log", "--workers", "2") as gateway:
+            pids: set[int] = set()
+            for _ in range(60):  # a new connection each time: the kernel spreads them
+                with httpx.Client(trust_env=False) as client:
+                    health = client.get(f"{gateway.url}/healthz").json()
+                pids.add(health["replica"]["pid"])
+                assert health["limits"] == {**health["limits"], "mode": "shared", "replicas": 2}
+                if len(pids) == 2:
+                    break
+            assert len(pids) == 2, "one worker took every connection"
+            codes = []
+            for _ in range(12):
+                with httpx.Client(trust_env=False, timeout=10) as client:
+                    reply = client.post(
+                        f"{gateway.url}/v1/chat/completions", json=chat("tiny"), headers=auth(key)
+                    )
+                codes.append(reply.status_code)
+            assert sorted(codes) == [200] * 6 + [429] * 6
+        spools = sorted(p.name for p in (_isolated / ".inhouse/gateway/spool").iterdir())
+        assert spools == ["worker-0", "worker-1"]
+
+
+def _load(url: str, key: str, answered: list[str], stop: threading.Event) -> None:
+    with httpx.Client(base_url=url, headers=auth(key), timeout=10, trust_env=False) as client:
+        while not stop.is_set():
+            try:
+                with client.stream("POST", "/v1/chat/completions",
+                                   json=chat("tiny", stream=True)) as reply:  # fmt: skip
+                    text = "".join(reply.iter_text())
+                    if reply.status_code == 200 and "data: [DONE]" in text:
+                        answered.append(reply.headers["x-inhouse-request-id"])
+            except httpx.HTTPError:
+                time.sleep(0.01)  # that replica is gone: keep trying until told to stop
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_two_replicas_on_postgresql_log_every_answer_once_through_a_kill_9(
+    _isolated: Path, on_database: str, prefix: str
+) -> None:
+    with spawn_standin(StandinTiming(ttft_ms=5, tpot_ms=2, tokens=8), model="tiny") as upstream:
+        program = _program(_isolated, upstream.url, redis_url=REDIS, redis_prefix=prefix,
+                           flush_seconds=30, batch_size=7)  # fmt: skip
+        key = key_for(program)
+        program.close()
+        answered: list[str] = []
+        stop = threading.Event()
+        with (
+            served(_isolated, _isolated / "a.log", "--spool-dir", "spool-a") as a,
+            served(_isolated, _isolated / "b.log", "--spool-dir", "spool-b") as b,
+        ):
+            loaders = [
+                threading.Thread(target=_load, args=((a, b)[i % 2].url, key, answered, stop))
+                for i in range(6)
+            ]
+            for loader in loaders:
+                loader.start()
+            wait_for(lambda: len(answered) >= 80, timeout=60, what="load")
+            a.kill()  # kill -9: what it answered is only in its spool
+            wait_for(lambda: len(answered) >= 120, timeout=60, what="load on b alone")
+            a.start()  # replays its spool
+            wait_for(lambda: len(answered) >= 160, timeout=60, what="load on both again")
+            stop.set()
+            for loader in loaders:
+                loader.join(15)
+        complete = list(answered)
+        store = open_store(database_url(_isolated))
+        try:
+            with store.engine.connect() as conn:
+                counts = dict(
+                    conn.execute(
+                        select(gateway_usage.c.request_id, func.count()).group_by(
+                            gateway_usage.c.request_id
+                        )
+                    ).all()
+                )
+                answered_rows = conn.execute(
+                    select(func.count()).where(gateway_usage.c.status < 400)
+                ).scalar_one()
+                daily = conn.execute(
+                    select(func.sum(usage_daily.c.requests)).where(usage_daily.c.answered == 1)
+                ).scalar_one()
+        finally:
+            store.close()
+    assert "postgresql" in store.engine.url.drivername
+    missing = [rid for rid in complete if rid not in counts]
+    assert missing == [], f"{len(missing)} answered requests not in the usage log"
+    assert set(counts.values()) == {1}
+    assert daily == answered_rows  # the daily rollup counts every answered row once
