@@ -119,7 +119,6 @@ def _time(what: str, runs: int, call: object) -> list[float]:
 def bench(label: str, folder: Path, env: dict[str, str], load: object, runs: int,
           count: int) -> None:  # fmt: skip
     from inhouse.gateway.usage import rebuild_rollups
-    from inhouse.indicators import build_report
     from inhouse.program import Program
 
     print(f"{label}:")
@@ -136,9 +135,24 @@ def bench(label: str, folder: Path, env: dict[str, str], load: object, runs: int
         print(f"  rollups: {rollups:,} rows, built in {time.perf_counter() - started:.0f} s")
         with program.store.engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE")
+        program.close()
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    time_report(label, folder, env, runs)
+
+
+def time_report(label: str, folder: Path, env: dict[str, str], runs: int) -> None:
+    from inhouse.indicators import build_report
+    from inhouse.program import Program
+
+    old = dict(os.environ)
+    os.environ.update(env)
+    try:
+        program = Program.open(folder)
         report = build_report(program, "2026-11")
         values = {i.name: i.value for i in report.current}
-        print(f"  November: {values['answered_requests']:,.0f} answered requests, "
+        print(f"  {label}, November: {values['answered_requests']:,.0f} answered requests, "
               f"{values['active_users']:.0f} active people, "
               f"{values['prompt_uses']:,.0f} prompt uses")  # fmt: skip
         _time("build_report (in process)", runs, lambda: build_report(program, "2026-11"))
@@ -162,16 +176,26 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("INHOUSE_TEST_POSTGRES_URL"))
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--postgres-only", action="store_true")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        help="keep the SQLite program here and reuse it when it exists (to time again without "
+        "loading ten million events again)",
+    )
     args = parser.parse_args()
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("INHOUSE_")}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = str(args.data) if args.data else scratch
         if not args.postgres_only:
             folder = Path(tmp) / "sqlite"
-            folder.mkdir()
             env = {**base_env, "INHOUSE_KEY": str(Path(tmp) / "lena.key")}
-            bench("SQLite", folder, env,
-                  lambda: load_sqlite(folder / ".inhouse" / "inhouse.db", args.events),
-                  args.runs, args.events)  # fmt: skip
+            if (folder / "inhouse.toml").exists():
+                time_report("SQLite (kept data)", folder, env, args.runs)
+            else:
+                folder.mkdir(parents=True)
+                bench("SQLite", folder, env,
+                      lambda: load_sqlite(folder / ".inhouse" / "inhouse.db", args.events),
+                      args.runs, args.events)  # fmt: skip
         if args.postgres and not args.sqlite_only:
             import sqlalchemy as sa
 

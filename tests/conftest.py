@@ -86,9 +86,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     try:
         yield f"{base}{sep}options=-csearch_path%3D{schema}"
     finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        try:
+            with admin.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        finally:  # the admin connection is closed even when the drop fails
+            admin.dispose()
 
 
 @pytest.fixture

@@ -305,3 +305,33 @@ def test_a_finding_closed_by_a_relock_that_names_it_is_fed_back(
     result = evaluate("findings-fed-back", ctx())
     assert result.outcome is Outcome.PASS, result.reason
     assert f"finding #{finding.id}" in result.reason and "lena" in result.reason
+
+
+def test_workflow_and_prompt_findings_close_only_with_a_new_version(
+    world: dict[str, Any], _isolated: Path
+) -> None:
+    from inhouse.errors import InvalidInput
+    from inhouse.indicators import findings
+    from inhouse.pilot.library import new_version
+
+    sam: Program = world["people"]["sam"]
+    zoe: Program = world["people"]["zoe"]
+    flow = open_finding(zoe, "summaries run past 4 tokens", target="workflow:ticket-summary")
+    prompt = open_finding(zoe, "triage should ask for the floor", target="prompt:triage")
+    # the version sam already published answers nothing: refused before a test runs
+    with pytest.raises(InvalidInput, match="was published before"):
+        run_workflow_tests(sam, "ticket-summary", closes=[str(flow.id)])
+    with pytest.raises(InvalidInput, match="is about prompt:triage"):
+        run_workflow_tests(sam, "ticket-summary", closes=[str(prompt.id)])
+    spec = _isolated / "workflows" / "ticket-summary.yaml"
+    spec.write_text(spec.read_text().replace("Summarise:", "Summarise briefly:"))
+    run_workflow_tests(sam, "ticket-summary", closes=[str(flow.id)])
+    new_version(sam, "triage", PROMPT.replace("Triage:", "Triage (floor?):"), where="t.yaml",
+                closes=[prompt.id])  # fmt: skip
+    state = {f.id: f for f in findings(sam)}
+    assert state[flow.id].closed_by is not None
+    assert state[flow.id].closed_by.kind == "workflow.spec"
+    assert state[prompt.id].closed_by is not None
+    assert state[prompt.id].closed_by.payload["version"] == 2
+    result = evaluate("findings-fed-back", build_context(sam.state(), sam.clock()))
+    assert result.outcome is Outcome.PASS and "sam" in result.reason

@@ -12,7 +12,13 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from inhouse.db import Store, open_store
-from inhouse.db.schema import gateway_usage, usage_daily
+from inhouse.db.schema import (
+    gateway_usage,
+    usage_daily,
+    usage_people_daily,
+    usage_people_monthly,
+    usage_refs_monthly,
+)
 from inhouse.gateway.usage import UsageRecord, insert_usage, rebuild_rollups
 from inhouse.usage import active_days, totals
 
@@ -37,9 +43,13 @@ def _record(n: int, day: str, person: str, **extra: object) -> UsageRecord:
 
 
 def _rollups(store: Store) -> list[tuple[object, ...]]:
+    """Every row of the four rollup tables, table by table."""
+    found: list[tuple[object, ...]] = []
     with store.engine.connect() as conn:
-        rows = conn.execute(select(usage_daily).order_by(*usage_daily.primary_key.columns))
-        return [tuple(row) for row in rows]
+        for table in (usage_daily, usage_people_daily, usage_people_monthly, usage_refs_monthly):
+            query = select(table).order_by(*table.primary_key.columns)
+            found += [(table.name, *row) for row in conn.execute(query)]
+    return found
 
 
 BATCH = [
@@ -70,8 +80,14 @@ def test_rollups_kept_at_ingest_equal_rollups_rebuilt_from_the_rows(store: Store
         insert_usage(store, [record])
     insert_usage(store, BATCH[2:])  # and a replay
     at_ingest = _rollups(store)
-    assert rebuild_rollups(store) == len(at_ingest)
+    daily = [row for row in at_ingest if row[0] == "usage_daily"]
+    assert rebuild_rollups(store) == len(daily)
     assert _rollups(store) == at_ingest
+    # sam was active on Nov 2 through his own key (bit 1); his agent's Nov 3 request sets none
+    with store.engine.connect() as conn:
+        masks = dict(conn.execute(select(usage_people_monthly.c.person,
+                                         usage_people_monthly.c.active_days)).all())  # fmt: skip
+    assert masks == {"sam": 1 << 1, "pia": 1 << 1}
 
 
 def test_totals_and_active_days_hold_after_raw_rows_are_compacted(store: Store) -> None:

@@ -24,6 +24,8 @@ __all__ = [
     "metadata",
     "usage_daily",
     "usage_people_daily",
+    "usage_people_monthly",
+    "usage_refs_monthly",
 ]
 
 metadata = MetaData()
@@ -153,4 +155,31 @@ usage_people_daily = Table(
     Column("tokens_out", BigInteger, nullable=False),
     Column("busy_ms", Float, nullable=False),
     PrimaryKeyConstraint("day", "person", name="pk_usage_people_daily"),
+)
+
+#: Who was active on which days of a month, one row per person and month: bit ``d - 1`` of
+#: ``active_days`` is set when the person had a request answered through a key of their own on
+#: day ``d``. A quarter's daily, weekly and monthly active counts read a few rows per person.
+usage_people_monthly = Table(
+    "usage_people_monthly",
+    metadata,
+    Column("month", String(7), nullable=False),
+    Column("person", String(200), nullable=False),
+    Column("active_days", BigInteger, nullable=False),
+    PrimaryKeyConstraint("month", "person", name="pk_usage_people_monthly"),
+)
+
+#: Answered requests that named a library prompt or a workflow, per month, person, prompt and
+#: workflow ('' for none): a monthly report's prompt and workflow use in a few rows per person.
+usage_refs_monthly = Table(
+    "usage_refs_monthly",
+    metadata,
+    Column("month", String(7), nullable=False),
+    Column("person", String(200), nullable=False),
+    Column("prompt_id", String(200), nullable=False),
+    Column("workflow_id", String(200), nullable=False),
+    Column("requests", BigInteger, nullable=False),
+    PrimaryKeyConstraint(
+        "month", "person", "prompt_id", "workflow_id", name="pk_usage_refs_monthly"
+    ),
 )

@@ -29,12 +29,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy import BigInteger, Integer, case, cast, delete, func, insert, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from inhouse.db import Store
-from inhouse.db.schema import gateway_usage, usage_daily, usage_people_daily
+from inhouse.db.schema import (
+    gateway_usage,
+    usage_daily,
+    usage_people_daily,
+    usage_people_monthly,
+    usage_refs_monthly,
+)
 from inhouse.errors import ConfigError
 from inhouse.usage.totals import ANSWERED_BELOW
 
@@ -44,9 +50,11 @@ __all__ = [
     "UsageRecord",
     "UsageWriter",
     "insert_usage",
+    "month_deltas",
     "new_request_id",
     "people_deltas",
     "rebuild_rollups",
+    "reference_deltas",
     "rollup_deltas",
     "tokens_today",
     "utcnow",
@@ -147,6 +155,12 @@ def insert_usage(store: Store, records: Iterable[UsageRecord]) -> int:
             people = people_deltas(deltas)
             if people:
                 conn.execute(_people_upsert(store.dialect), people)
+            months = month_deltas(people)
+            if months:
+                conn.execute(_months_upsert(store.dialect), months)
+            references = reference_deltas(deltas)
+            if references:
+                conn.execute(_references_upsert(store.dialect), references)
     return len(inserted)
 
 
@@ -200,6 +214,55 @@ def people_deltas(deltas: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         row["tokens_out"] += delta["tokens_out"]
         row["busy_ms"] += delta["busy_ms"]
     return [sums[key] for key in sorted(sums)]
+
+
+def month_deltas(people: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per (month, person), a bit for each day the person was active (own keys), sorted."""
+    masks: dict[tuple[str, str], int] = {}
+    for row in people:
+        if row["own_requests"] > 0:
+            key = (row["day"][:7], row["person"])
+            masks[key] = masks.get(key, 0) | 1 << (int(row["day"][8:10]) - 1)
+    return [
+        {"month": month, "person": person, "active_days": masks[month, person]}
+        for month, person in sorted(masks)
+    ]
+
+
+def reference_deltas(deltas: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Answered requests that named a prompt or a workflow, per (month, person, prompt,
+    workflow), sorted."""
+    sums: dict[tuple[str, str, str, str], int] = {}
+    for d in deltas:
+        if d["answered"] and (d["prompt_id"] or d["workflow_id"]):
+            key = (d["day"][:7], d["person"], d["prompt_id"], d["workflow_id"])
+            sums[key] = sums.get(key, 0) + d["requests"]
+    return [
+        {"month": m, "person": p, "prompt_id": pr, "workflow_id": w, "requests": sums[m, p, pr, w]}
+        for m, p, pr, w in sorted(sums)
+    ]
+
+
+def _months_upsert(dialect: str) -> Any:
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = make(usage_people_monthly)
+    return statement.on_conflict_do_update(
+        index_elements=["month", "person"],
+        set_={
+            "active_days": usage_people_monthly.c.active_days.op("|")(
+                statement.excluded.active_days
+            )
+        },
+    )
+
+
+def _references_upsert(dialect: str) -> Any:
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = make(usage_refs_monthly)
+    return statement.on_conflict_do_update(
+        index_elements=["month", "person", "prompt_id", "workflow_id"],
+        set_={"requests": usage_refs_monthly.c.requests + statement.excluded.requests},
+    )
 
 
 def _people_upsert(dialect: str) -> Any:
@@ -263,11 +326,31 @@ def rebuild_rollups(store: Store) -> int:
         .group_by(d.day, d.person)
     )  # fmt: skip
     people = ["day", "person", "requests", "own_requests", "tokens_in", "tokens_out", "busy_ms"]
+    p = usage_people_daily.c
+    month = func.substr(p.day, 1, 7)
+    bit = literal(1, BigInteger).op("<<")(cast(func.substr(p.day, 9, 2), Integer) - 1)
+    per_month = (
+        select(month, p.person, func.sum(bit)).where(p.own_requests > 0).group_by(month, p.person)
+    )
+    ref_month = func.substr(d.day, 1, 7)
+    references = (
+        select(ref_month, d.person, d.prompt_id, d.workflow_id, func.sum(d.requests))
+        .where(d.answered == 1, or_(d.prompt_id != "", d.workflow_id != ""))
+        .group_by(ref_month, d.person, d.prompt_id, d.workflow_id)
+    )
     with store.engine.begin() as conn:
-        conn.execute(delete(usage_daily))
-        conn.execute(delete(usage_people_daily))
+        for table in (usage_daily, usage_people_daily, usage_people_monthly, usage_refs_monthly):
+            conn.execute(delete(table))
         conn.execute(insert(usage_daily).from_select(columns, summed))
         conn.execute(insert(usage_people_daily).from_select(people, per_person))
+        conn.execute(
+            insert(usage_people_monthly).from_select(["month", "person", "active_days"], per_month)
+        )
+        conn.execute(
+            insert(usage_refs_monthly).from_select(
+                ["month", "person", "prompt_id", "workflow_id", "requests"], references
+            )
+        )
         return int(conn.execute(select(func.count()).select_from(usage_daily)).scalar_one())
 
 

@@ -17,13 +17,12 @@ from __future__ import annotations
 from typing import Any
 
 from inhouse.db import Store
-from inhouse.indicators.leading import Authors
+from inhouse.indicators.leading import Authors, PeriodUsage
 from inhouse.indicators.model import Indicator, Input
 from inhouse.indicators.periods import Period
 from inhouse.indicators.prices import latest_economics, prices_for
 from inhouse.program.checks import CheckContext
 from inhouse.program.facts import Fact
-from inhouse.usage import totals
 
 __all__ = ["MINUTES_KIND", "lagging_indicators", "local_rate"]
 
@@ -43,8 +42,11 @@ def local_rate(local: dict[str, Any]) -> tuple[float, float]:
     return energy, hardware
 
 
-def lagging_indicators(store: Store, ctx: CheckContext, period: Period) -> list[Indicator]:
-    return [_work_changed(store, ctx, period), *_spend(store, ctx, period)]
+def lagging_indicators(
+    store: Store, ctx: CheckContext, period: Period, used: PeriodUsage | None = None
+) -> list[Indicator]:
+    used = used or PeriodUsage.read(store, period)
+    return [_work_changed(used, ctx), *_spend(used, ctx, period)]
 
 
 def _estimates(ctx: CheckContext) -> dict[str, Fact]:
@@ -60,17 +62,13 @@ def _estimates(ctx: CheckContext) -> dict[str, Fact]:
     return found
 
 
-def _work_changed(store: Store, ctx: CheckContext, period: Period) -> Indicator:
+def _work_changed(used: PeriodUsage, ctx: CheckContext) -> Indicator:
     definition = (
         "hours of work changed: each workflow's runs through the gateway x the minutes one "
         "run saves (its owner's estimate, else play 1's trial: status quo minutes per task "
         "minus the candidate's time per task), summed, / 60"
     )
-    runs: dict[str, int] = {}
-    for row in totals(store, "workflow", since=period.start, until=period.end):
-        if row.workflow is not None:
-            name = row.workflow.split("@", 1)[0]
-            runs[name] = runs.get(name, 0) + row.requests
+    runs = used.runs()
     estimates = _estimates(ctx)
     trial = latest_economics(ctx)
     trial_minutes, trial_source = _trial_minutes(trial)
@@ -129,8 +127,8 @@ def _trial_minutes(trial: Fact | None) -> tuple[float | None, str]:
     return minutes, source
 
 
-def _spend(store: Store, ctx: CheckContext, period: Period) -> list[Indicator]:
-    used = totals(store, (), since=period.start, until=period.end)[0]
+def _spend(usage: PeriodUsage, ctx: CheckContext, period: Period) -> list[Indicator]:
+    used = usage.answered
     busy_hours = used.busy_ms / 3_600_000.0
     window = f"{period.start.isoformat()}..{period.end.isoformat()}"
     usage_inputs = (

@@ -17,9 +17,16 @@ from inhouse.indicators.periods import Period
 from inhouse.program.checks import CheckContext
 from inhouse.program.playchecks._shared import component_builders, fold_tickets, insiders
 from inhouse.support.stats import without_builders
-from inhouse.usage import ActivityGrid, activity_grid, reference_use, totals
+from inhouse.usage import (
+    ActivityGrid,
+    ReferenceUse,
+    UsageTotals,
+    activity_grid,
+    reference_use,
+    totals,
+)
 
-__all__ = ["ACTIVE", "Authors", "grid_for", "leading_indicators"]
+__all__ = ["ACTIVE", "Authors", "PeriodUsage", "grid_for", "leading_indicators"]
 
 ACTIVE = (
     "active on a day (UTC): at least one request answered (status below 400) through a "
@@ -55,6 +62,32 @@ def _in(day: date, period: Period) -> bool:
     return period.start <= day <= period.end
 
 
+@dataclass(frozen=True)
+class PeriodUsage:
+    """What a period's indicators read from the usage log, read once: the answered requests'
+    totals and each person's use of library prompts and workflows."""
+
+    answered: UsageTotals
+    references: list[ReferenceUse]
+
+    @classmethod
+    def read(cls, store: Store, period: Period) -> PeriodUsage:
+        since, until = period.start, period.end
+        return cls(
+            answered=totals(store, (), since=since, until=until)[0],
+            references=reference_use(store, since=since, until=until),
+        )
+
+    def runs(self) -> dict[str, int]:
+        """Workflow runs per workflow name."""
+        found: dict[str, int] = {}
+        for use in self.references:
+            if use.workflow is not None:
+                name = _name(use.workflow)
+                found[name] = found.get(name, 0) + use.requests
+        return found
+
+
 def grid_for(store: Store, *periods: Period) -> ActivityGrid:
     """One activity grid covering ``periods`` and the 29 days before the earliest (the
     monthly window of its first day)."""
@@ -63,33 +96,39 @@ def grid_for(store: Store, *periods: Period) -> ActivityGrid:
 
 
 def leading_indicators(
-    store: Store, ctx: CheckContext, period: Period, grid: ActivityGrid | None = None
+    store: Store,
+    ctx: CheckContext,
+    period: Period,
+    grid: ActivityGrid | None = None,
+    used: PeriodUsage | None = None,
 ) -> list[Indicator]:
     """Every leading indicator of ``period`` (definitions in docs/indicators.md); ``grid`` must
     cover it and the 29 days before (:func:`grid_for`)."""
     since, until = period.start, period.end
     grid = grid or grid_for(store, period)
+    used = used or PeriodUsage.read(store, period)
     active = grid.active_between(since, until)
     dau, wau, mau = (float(grid.rolling(since, until, width=w).mean()) for w in (1, 7, 30))
     inside = insiders(ctx)
     beyond = sorted(active - inside)
-    answered = totals(store, (), since=since, until=until)[0]
+    answered = used.answered
     authors = Authors.of(ctx)
 
     prompt_uses = non_author_prompt_uses = 0
     reused: set[str] = set()
-    for prompt, person, requests in reference_use(store, "prompt", since=since, until=until):
-        prompt_uses += requests
-        made_by = authors.prompts.get(_name(prompt))
-        if made_by and person not in made_by:
-            non_author_prompt_uses += requests
-            reused.add(_name(prompt))
     runs = non_author_runs = 0
-    for workflow, person, requests in reference_use(store, "workflow", since=since, until=until):
-        runs += requests
-        made_by = authors.workflows.get(_name(workflow))
-        if made_by and person not in made_by:
-            non_author_runs += requests
+    for use in used.references:
+        if use.prompt is not None:
+            prompt_uses += use.requests
+            made_by = authors.prompts.get(_name(use.prompt))
+            if made_by and use.person not in made_by:
+                non_author_prompt_uses += use.requests
+                reused.add(_name(use.prompt))
+        if use.workflow is not None:
+            runs += use.requests
+            made_by = authors.workflows.get(_name(use.workflow))
+            if made_by and use.person not in made_by:
+                non_author_runs += use.requests
 
     people = {name for name, person in ctx.people.items() if not person.service}
     tickets = fold_tickets(ctx.facts, ctx.people)

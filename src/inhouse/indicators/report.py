@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from inhouse.indicators.lagging import lagging_indicators
-from inhouse.indicators.leading import grid_for, leading_indicators
+from inhouse.indicators.leading import PeriodUsage, grid_for, leading_indicators
 from inhouse.indicators.model import Indicator
 from inhouse.indicators.periods import Period, last_ended_month, parse_period
 from inhouse.indicators.prices import prices_for
@@ -136,6 +136,7 @@ def build_report(program: Program, period: str | Period | None = None) -> Indica
     store = program.store
     previous = chosen.previous()
     grid = grid_for(store, previous, chosen)  # one scan of who was active, for both periods
+    this, last = PeriodUsage.read(store, chosen), PeriodUsage.read(store, previous)
     return IndicatorsReport(
         program=program.state().name,
         period=chosen,
@@ -143,12 +144,12 @@ def build_report(program: Program, period: str | Period | None = None) -> Indica
         partial=not chosen.ended(now.date()),
         made_at=now,
         current=[
-            *leading_indicators(store, ctx, chosen, grid),
-            *lagging_indicators(store, ctx, chosen),
+            *leading_indicators(store, ctx, chosen, grid, this),
+            *lagging_indicators(store, ctx, chosen, this),
         ],
         before=[
-            *leading_indicators(store, ctx, previous, grid),
-            *lagging_indicators(store, ctx, previous),
+            *leading_indicators(store, ctx, previous, grid, last),
+            *lagging_indicators(store, ctx, previous, last),
         ],
         trend=_trend(program, ctx, chosen),
     )

@@ -14,7 +14,7 @@ from inhouse.usage.activity import (
     last_active,
     prompts_used,
 )
-from inhouse.usage.grid import ActivityGrid, activity_grid, reference_use
+from inhouse.usage.grid import ActivityGrid, ReferenceUse, activity_grid, reference_use
 from inhouse.usage.totals import ANSWERED_BELOW, DIMENSIONS, Dimension, UsageTotals, totals
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "ActivityGrid",
     "Day",
     "Dimension",
+    "ReferenceUse",
     "UsageTotals",
     "active_days",
     "activity_grid",

@@ -1,30 +1,29 @@
 """Who was active on which day, as a grid a report can slice: one row per person, one column
 per day, ``True`` where the person had a request answered through a key of their own that day.
-Read in one query over the per-person-day sums, so daily, weekly and monthly active counts over
-any window, for several periods, cost one scan; and per library prompt or workflow, who used it
-how often, answered requests only.
+Read in one query over the monthly masks (a bit per day a person was active), so daily, weekly
+and monthly active counts over any window, for several periods, cost a few rows per person; and
+per library prompt or workflow, who used it how often, answered requests only.
 
     grid = activity_grid(store, since="2026-09-02", until="2026-11-30")
     grid.active_between(date(2026, 11, 1), date(2026, 11, 30))   # {"bob", "pia", ...}
     grid.rolling(date(2026, 11, 1), date(2026, 11, 30), width=7)   # WAU for each day
-    reference_use(store, "prompt", since=..., until=...)           # [("triage@2", "bob", 3)]
+    reference_use(store, since=..., until=...)   # [ReferenceUse("triage@2", None, "bob", 3)]
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from inhouse.db import Store
-from inhouse.db.schema import usage_daily, usage_people_daily
+from inhouse.db.schema import usage_daily, usage_people_monthly, usage_refs_monthly
 from inhouse.usage.totals import day_text
 
-__all__ = ["ActivityGrid", "activity_grid", "reference_use"]
+__all__ = ["ActivityGrid", "ReferenceUse", "activity_grid", "reference_use"]
 
 
 @dataclass(frozen=True)
@@ -58,45 +57,72 @@ class ActivityGrid:
         return counts
 
 
-def activity_grid(
-    store: Store, *, since: date | str, until: date | str, agents: bool = False
-) -> ActivityGrid:
-    """The grid of days from ``since`` to ``until``; with ``agents``, requests through agent
-    keys make their person active too."""
+def activity_grid(store: Store, *, since: date | str, until: date | str) -> ActivityGrid:
+    """The grid of days from ``since`` to ``until``, read from the monthly masks (a few rows per
+    person whatever the traffic)."""
     first = date.fromisoformat(day_text(since, "since"))
     last = date.fromisoformat(day_text(until, "until"))
     days = max(0, (last - first).days + 1)
-    people = usage_people_daily.c
-    count = people.requests if agents else people.own_requests
-    query = select(people.person, people.day).where(
-        count > 0, people.day >= first.isoformat(), people.day <= last.isoformat()
+    months = usage_people_monthly.c
+    query = select(months.month, months.person, months.active_days).where(
+        months.month >= first.isoformat()[:7], months.month <= last.isoformat()[:7]
     )
     with store.engine.connect() as conn:
-        pairs = conn.execute(query).all()
+        rows = conn.execute(query).all()
     index: dict[str, int] = {}
-    columns = {(first + timedelta(days=n)).isoformat(): n for n in range(days)}
-    rows = [index.setdefault(person, len(index)) for person, _ in pairs]
-    cols = [columns[day] for _, day in pairs]
+    by_month: dict[str, tuple[list[int], list[int]]] = {}
+    for month, person, mask in rows:
+        people, masks = by_month.setdefault(str(month), ([], []))
+        people.append(index.setdefault(str(person), len(index)))
+        masks.append(int(mask))
     active = np.zeros((len(index), days), dtype=np.bool_)
-    active[rows, cols] = True
+    for n in range(days):
+        day = first + timedelta(days=n)
+        found = by_month.get(day.isoformat()[:7])
+        if found is not None:
+            bits = (np.asarray(found[1], dtype=np.int64) >> (day.day - 1)) & 1
+            active[np.asarray(found[0], dtype=np.int64), n] = bits.astype(np.bool_)
     return ActivityGrid(first, days, tuple(index), active)
 
 
-def reference_use(
-    store: Store, kind: Literal["prompt", "workflow"], *, since: date | str, until: date | str
-) -> list[tuple[str, str, int]]:
-    """Answered requests per (library prompt or workflow id, person) from ``since`` to
-    ``until``; requests that named none are left out."""
-    column = usage_daily.c.prompt_id if kind == "prompt" else usage_daily.c.workflow_id
-    query = (
-        select(column, usage_daily.c.person, func.sum(usage_daily.c.requests))
-        .where(
-            column != "",
-            usage_daily.c.answered == 1,
-            usage_daily.c.day >= day_text(since, "since"),
-            usage_daily.c.day <= day_text(until, "until"),
+@dataclass(frozen=True, slots=True)
+class ReferenceUse:
+    """Answered requests of one person that named a library prompt, a workflow or both."""
+
+    prompt: str | None
+    workflow: str | None
+    person: str
+    requests: int
+
+
+def reference_use(store: Store, *, since: date | str, until: date | str) -> list[ReferenceUse]:
+    """Answered requests per (library prompt, workflow, person) from ``since`` to ``until``;
+    requests that named neither are left out. Whole months are read from the monthly sums, any
+    other span from the daily rollups."""
+    first = date.fromisoformat(day_text(since, "since"))
+    last = date.fromisoformat(day_text(until, "until"))
+    whole_months = first.day == 1 and (last + timedelta(days=1)).day == 1
+    if whole_months:
+        m = usage_refs_monthly.c
+        query = (
+            select(m.prompt_id, m.workflow_id, m.person, func.sum(m.requests))
+            .where(m.month >= first.isoformat()[:7], m.month <= last.isoformat()[:7])
+            .group_by(m.person, m.prompt_id, m.workflow_id)  # the key's order: no sort
         )
-        .group_by(column, usage_daily.c.person)
-    )
+    else:
+        d = usage_daily.c
+        query = (
+            select(d.prompt_id, d.workflow_id, d.person, func.sum(d.requests))
+            .where(
+                d.answered == 1,
+                d.day >= first.isoformat(),
+                d.day <= last.isoformat(),
+                or_(d.prompt_id != "", d.workflow_id != ""),
+            )
+            .group_by(d.prompt_id, d.workflow_id, d.person)
+        )
     with store.engine.connect() as conn:
-        return [(str(ref), str(person), int(n)) for ref, person, n in conn.execute(query)]
+        return [
+            ReferenceUse(prompt or None, workflow or None, str(person), int(n))
+            for prompt, workflow, person, n in conn.execute(query)
+        ]

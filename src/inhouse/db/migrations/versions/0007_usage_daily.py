@@ -1,6 +1,8 @@
 """Daily usage rollups, kept at ingest: one row per day, person, key, agent, model, prompt,
 workflow and answered-or-not, with requests, tokens, busy time and the latest request's time;
-and the answered requests summed once more per day and person (``usage_people_daily``).
+and the answered requests summed once more per day and person (``usage_people_daily``), who
+was active on which days of each month (``usage_people_monthly``, a bit per day) and each
+month's use of library prompts and workflows per person (``usage_refs_monthly``).
 
 Plays 4 to 6 read totals from here instead of the raw log, so a report over ten million
 requests reads a few hundred thousand rows, and raw rows can be compacted after the data rules'
@@ -60,6 +62,24 @@ def upgrade() -> None:
         sa.Column("busy_ms", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("day", "person", name="pk_usage_people_daily"),
     )
+    op.create_table(
+        "usage_people_monthly",
+        sa.Column("month", sa.String(7), nullable=False),
+        sa.Column("person", sa.String(200), nullable=False),
+        sa.Column("active_days", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("month", "person", name="pk_usage_people_monthly"),
+    )
+    op.create_table(
+        "usage_refs_monthly",
+        sa.Column("month", sa.String(7), nullable=False),
+        sa.Column("person", sa.String(200), nullable=False),
+        sa.Column("prompt_id", sa.String(200), nullable=False),
+        sa.Column("workflow_id", sa.String(200), nullable=False),
+        sa.Column("requests", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "month", "person", "prompt_id", "workflow_id", name="pk_usage_refs_monthly"
+        ),
+    )
     # the rows already in the log, summed once (the same grouping the writer keeps)
     op.execute(
         "INSERT INTO usage_daily (day, person, key_id, agent, model, prompt_id, workflow_id, "
@@ -76,6 +96,18 @@ def upgrade() -> None:
         "tokens_out, busy_ms) SELECT day, person, sum(requests), "
         "sum(CASE WHEN agent = '' THEN requests ELSE 0 END), sum(tokens_in), sum(tokens_out), "
         "sum(busy_ms) FROM usage_daily WHERE answered = 1 GROUP BY day, person"
+    )
+    op.execute(
+        "INSERT INTO usage_people_monthly (month, person, active_days) "
+        "SELECT substr(day, 1, 7), person, "
+        "sum(CAST(1 AS BIGINT) << (CAST(substr(day, 9, 2) AS INTEGER) - 1)) "
+        "FROM usage_people_daily WHERE own_requests > 0 GROUP BY substr(day, 1, 7), person"
+    )
+    op.execute(
+        "INSERT INTO usage_refs_monthly (month, person, prompt_id, workflow_id, requests) "
+        "SELECT substr(day, 1, 7), person, prompt_id, workflow_id, sum(requests) "
+        "FROM usage_daily WHERE answered = 1 AND (prompt_id <> '' OR workflow_id <> '') "
+        "GROUP BY substr(day, 1, 7), person, prompt_id, workflow_id"
     )
 
 
