@@ -158,6 +158,16 @@ AsOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (stable shape, see docs).")]
+#: play 6: the findings a change answers (a re-lock, a workflow or prompt version)
+ClosesOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--closes",
+        metavar="FINDING",
+        help="A finding this change answers (repeatable; play 6). The change must be new: that "
+        "is what closes it, never a tick.",
+    ),
+]
 
 
 def open_program(program: str | None = None) -> Program:

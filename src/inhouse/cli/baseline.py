@@ -10,6 +10,7 @@ import typer
 
 from inhouse.cli._common import (
     AsOpt,
+    ClosesOpt,
     JsonOpt,
     ProgramOpt,
     Typer,
@@ -45,15 +46,7 @@ def lock(
     as_: AsOpt = None,
     program: ProgramOpt = None,
     json: JsonOpt = False,
-    closes: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--closes",
-            metavar="FINDING",
-            help="A finding about the baseline this re-lock answers (repeatable). The lock must "
-            "change: that is what closes the finding.",
-        ),
-    ] = None,
+    closes: ClosesOpt = None,
 ) -> None:
     """Pin the runtime and blessed models by digest in inhouse.lock.
 

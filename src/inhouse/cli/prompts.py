@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from inhouse.cli._common import JsonOpt, ProgramOpt, Typer, open_program, out_console, print_json
+from inhouse.cli._common import (
+    ClosesOpt,
+    JsonOpt,
+    ProgramOpt,
+    Typer,
+    open_program,
+    out_console,
+    print_json,
+)
 
 if TYPE_CHECKING:
     from inhouse.pilot.library import LabelMove, PromptVersion
@@ -51,16 +59,6 @@ def _shared(version: PromptVersion, what: str) -> None:
         f"{what} {version.id} ({version.content_hash[:19]}…), authored by {version.author}; "
         f"variables: {', '.join(version.body.variables) or 'none'}"
     )
-
-
-ClosesOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--closes",
-        metavar="FINDING",
-        help="A finding about this prompt that this version answers (repeatable; play 6).",
-    ),
-]
 
 
 @app.command("add")

@@ -9,6 +9,7 @@ import typer
 
 from inhouse.cli._common import (
     AsOpt,
+    ClosesOpt,
     JsonOpt,
     ProgramOpt,
     Typer,
@@ -237,15 +238,7 @@ def test(
     ] = None,
     program: ProgramOpt = None,
     json: JsonOpt = False,
-    closes: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--closes",
-            metavar="FINDING",
-            help="A finding about this workflow that this new version answers (repeatable; "
-            "play 6). Refused unless the version is new.",
-        ),
-    ] = None,
+    closes: ClosesOpt = None,
 ) -> None:
     """Run the test cases, record the run as play 3's evidence; exit 1 below the pass-rate."""
     import json as jsonlib
