@@ -44,8 +44,8 @@ FINDS = [
     ("DE89 3704 0044 0532 0130 00", "iban", "DE89 3704 0044 0532 0130 00"),
     ("GB82WEST12345698765432", "iban", "GB82WEST12345698765432"),
     # national ids
-    ("ssn 123-45-6789.", "national-id", "123-45-6789"),
-    ("SSN: 123456789", "national-id", "123456789"),
+    ("ssn 536-22-4817.", "national-id", "536-22-4817"),
+    ("SSN: 536224817", "national-id", "536224817"),
     ("NINO AB 12 34 56 C", "national-id", "AB 12 34 56 C"),
     ("nino QQ123456C", "national-id", None),  # QQ is a specimen prefix: Q never first
     ("NINO JG103759A", "national-id", "JG103759A"),
@@ -64,7 +64,7 @@ FINDS = [
         "secret",
         "sk-ant-api03-AbCdEf0123456789_ghijKLMNOP-qrstuv",
     ),
-    ("aws AKIAIOSFODNN7EXAMPLE here", "secret", "AKIAIOSFODNN7EXAMPLE"),
+    ("aws AKIA2E0A8F3B244C9986 here", "secret", "AKIA2E0A8F3B244C9986"),
     (
         "gh ghp_abcdefghijklmnopqrstuvwxyz0123456789 x",
         "secret",

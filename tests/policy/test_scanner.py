@@ -20,7 +20,7 @@ from inhouse.policy import (
 
 MIXED = (
     "Hi, I'm Jörg — mail jorg@example.de or call +49 30 1234567.\n"
-    "Pay NL91ABNA0417164300 with card 4111-1111-1111-1111; key AKIAIOSFODNN7EXAMPLE.\n"
+    "Pay NL91ABNA0417164300 with card 4111-1111-1111-1111; key AKIA2E0A8F3B244C9986.\n"
     "Größe 42, version 1.2.3, 2024-03-05T12:34:56Z, 10.0.0.1."
 )
 

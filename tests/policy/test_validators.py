@@ -36,8 +36,10 @@ def test_iban_mod97(iban: str, ok: bool) -> None:
 @pytest.mark.parametrize(
     ("ssn", "ok"),
     [
-        ("123-45-6789", True),
+        ("536-22-4817", True),
         ("001-01-0001", True),
+        ("123-45-6789", False),  # the documentation example, printed everywhere
+        ("457-55-5462", False),  # the LifeLock advertisement's number
         ("000-45-6789", False),
         ("666-45-6789", False),
         ("900-45-6789", False),

@@ -1,4 +1,4 @@
-"""The built-in detectors: e-mail, phone, card, IBAN, national IDs and secrets.
+"""The built-in detectors: e-mail, phone, card, IBAN, national IDs, secrets and IP addresses.
 
 They reach the registry through the ``inhouse_detectors`` hook, the seam a plugin uses, from
 :mod:`inhouse.default_plugins.detectors`, before anything else. Order matters where two could
@@ -39,6 +39,62 @@ _SECRET_WORDS = (
     r"auth[_\-]?token|refresh[_\-]?token|private[_\-]?key|token|secret"
 )
 _ASSIGN = r"[\"']?\s*(?:[:=]|=>)\s*"
+# "password" in the languages of the prompts we see (en, de, fr, nl, es, pt, it uses the English
+# word, sv, da/no, pl, cs, fi, hu). RE2 (the anchor) reads UTF-8 text; the confirm patterns are
+# Python ``re`` over bytes, so their non-ASCII letters are spelled as UTF-8 byte escapes (both
+# cases: ``(?i)`` folds ASCII only there)
+_PASSWORD_WORDS_RE2 = (
+    r"password|passwd|pwd|passphrase|passwort|kennwort|mot\s+de\s+passe|mot-de-passe|mdp"
+    r"|wachtwoord|contraseña|contrasena|senha|palavra-passe|lösenord|losenord|passord"
+    r"|adgangskode|hasło|haslo|heslo|salasana|jelszó|jelszo"
+)
+_PASSWORD_WORDS = (
+    r"password|passwd|pwd|passphrase|passwort|kennwort|mot\s+de\s+passe|mot-de-passe|mdp"
+    r"|wachtwoord|contrase(?:\xc3[\xb1\x91]|n)a|senha|palavra-passe|l(?:\xc3[\xb6\x96]|o)senord"
+    r"|passord|adgangskode|has(?:\xc5[\x82\x81]|l)o|heslo|salasana|jelsz(?:\xc3[\xb3\x93]|o)"
+)
+# "the password is …" in those languages (is, ist, lautet, est, es, é, är, er, jest, je, on, az)
+_SPOKEN = r"\s+(?:is|ist|lautet|est|es|era|[e\xc3\xa9]|\xc3\xa4r|ar|er|jest|je|on|az)\s*:?\s+"
+_SPOKEN_RE2 = r"\s+(?:is|ist|lautet|est|es|era|é|e|är|ar|er|jest|je|on|az)\s*:?\s+"
+# in a sentence, the full stop or comma after the password is not part of it
+_SPOKEN_VALUE = (
+    r"(?:\"(?P<value>[^\"\n]{1,128})\"|'(?P<value2>[^'\n]{1,128})'"
+    r"|(?P<value3>[^\s\"',;]{0,127}[^\s\"',;.:)]))"
+)
+# a password value: quoted (spaces allowed) or up to the next space, quote or separator
+_PASSWORD_VALUE = (
+    r"(?:\"(?P<value>[^\"\n]{1,128})\"|'(?P<value2>[^'\n]{1,128})'"
+    r"|(?P<value3>[^\s\"',;]{1,128}))"
+)
+# the number after a label that makes it an order number, an article or an invoice, in the
+# same languages: not a phone number (see the not-a-phone detector)
+_REFERENCE_WORDS_RE2 = (
+    r"order|orders|sku|part|item|article|product|invoice|ref|reference|tracking|serial|po"
+    r"|batch|bestellung|bestellnummer|auftrag|artikel|artikelnummer|rechnung|rechnungsnummer"
+    r"|kundennummer|sendungsnummer|commande|référence|reference|réf|facture|colis|bestelling"
+    r"|bestelnummer|ordernummer|factuur|factuurnummer|klantnummer|pedido|referencia|factura"
+    r"|artículo|articulo|albarán|albaran|encomenda|fatura"
+)
+_REFERENCE_WORDS = (
+    r"order|orders|sku|part|item|article|product|invoice|ref|reference|tracking|serial|po"
+    r"|batch|bestellung|bestellnummer|auftrag|artikel|artikelnummer|rechnung|rechnungsnummer"
+    r"|kundennummer|sendungsnummer|commande|r(?:\xc3[\xa9\x89]|e)f(?:\xc3[\xa9\x89]|e)rence"
+    r"|r(?:\xc3[\xa9\x89]|e)f|facture|colis|bestelling|bestelnummer|ordernummer|factuur"
+    r"|factuurnummer|klantnummer|pedido|referencia|factura|art(?:\xc3[\xad\x8d]|i)culo"
+    r"|albar(?:\xc3[\xa1\x81]|a)n|encomenda|fatura"
+)
+_REFERENCE_TAIL = (
+    r"(?:\s*(?:no\.?|nr\.?|n°|nº|num\.?|number|nummer|número|numero|#|id|code))?\s*[:#.]?\s*"
+)
+_REFERENCE_TAIL_PY = (
+    r"(?:\s*(?:no\.?|nr\.?|n\xc2[\xb0\xba]|num\.?|number|nummer|n(?:\xc3[\xba\x9a]|u)mero|#|id"
+    r"|code))?\s*[:#.]?\s*"
+)
+# an amount or a size after a group of digits: "612 345 678 €" is money, not a phone number
+_NOT_A_QUANTITY = (
+    r"(?!\s?(?i:\xe2\x82\xac|\$|\xc2\xa3|%|eur\b|euros?\b|usd\b|dollars?\b|k?b\b|[kmgt]i?b\b"
+    r"|bytes?\b|octets?\b|ms\b|kg\b|km\b|m2\b|m\xc2\xb2|units?\b|items?\b|pcs\b))"
+)
 
 BUILTIN_DETECTORS: tuple[Detector, ...] = (
     # --- secrets: specific prefixes first -------------------------------------------------
@@ -60,14 +116,16 @@ BUILTIN_DETECTORS: tuple[Detector, ...] = (
             r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA)[A-Z0-9]{16}"
             r"(?![A-Za-z0-9])"
         ),
-        description="AWS access key ids",
+        validate=v.token_ok,
+        description="AWS access key ids (not the documentation's AKIAIOSFODNN7EXAMPLE)",
     ),
     Detector(
         name="github-token",
         data_class="secret",
         anchor=r"\b(?:gh[pousr]_|github_pat_)[A-Za-z0-9_]{20}",
         confirm=r"(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{50,255})(?![A-Za-z0-9_])",
-        description="GitHub personal, OAuth, app and fine-grained tokens",
+        validate=v.token_ok,
+        description="GitHub personal, OAuth, app and fine-grained tokens (not ghp_XXXX…)",
     ),
     Detector(
         name="slack-token",
@@ -78,7 +136,8 @@ BUILTIN_DETECTORS: tuple[Detector, ...] = (
             r"|https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{16,})"
             r"(?![A-Za-z0-9\-])"
         ),
-        description="Slack bot/user/app tokens and incoming-webhook URLs",
+        validate=v.slack_token_ok,
+        description="Slack bot/user/app tokens and incoming-webhook URLs (not xoxb-your-…)",
     ),
     Detector(
         name="llm-api-key",
@@ -93,6 +152,7 @@ BUILTIN_DETECTORS: tuple[Detector, ...] = (
         data_class="secret",
         anchor=r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16}",
         confirm=r"[rs]k_(?:live|test)_[A-Za-z0-9]{16,247}(?![A-Za-z0-9])",
+        validate=v.token_ok,
         description="Stripe secret and restricted keys",
     ),
     Detector(
@@ -112,6 +172,85 @@ BUILTIN_DETECTORS: tuple[Detector, ...] = (
         description="HTTP Authorization bearer tokens",
     ),
     Detector(
+        name="aws-secret-key",
+        data_class="secret",
+        anchor=(
+            r"(?i)(?:aws_?secret_?access_?key|secret_?access_?key|aws secret access key"
+            r"(?: \[[^\]\n]{0,40}\])?)" + _ASSIGN
+        ),
+        confirm=(
+            r"(?i)(?:aws_?secret_?access_?key|secret_?access_?key|aws secret access key"
+            r"(?: \[[^\]\n]{0,40}\])?)"
+            + _ASSIGN
+            + r"[\"']?(?P<value>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"
+        ),
+        validate=v.secret_value_ok,
+        description=(
+            "AWS secret access keys in .env and credentials files, JSON and `aws configure` "
+            '(aws_secret_access_key = …, AWS_SECRET_ACCESS_KEY=…, "SecretAccessKey": "…")'
+        ),
+    ),
+    Detector(
+        name="url-password",
+        data_class="secret",
+        anchor=r"://[^\s:/@]*:[^\s/@]+@",
+        confirm=r"://[^\s:/@]{0,256}:(?P<value>[^\s/@]{1,256})@(?=[A-Za-z0-9\[])",
+        validate=v.url_password_ok,
+        description=(
+            "the password in a connection URL: postgres://user:pass@host, mysql://, "
+            "mongodb+srv://, redis://:pass@, amqp://, https://user:pass@ (the password only)"
+        ),
+    ),
+    Detector(
+        name="url-userinfo",
+        data_class="secret",
+        anchor=r"://[^\s:/@]*:[^\s/@]+@",
+        confirm=r"://[^\s:/@]{0,256}:[^\s/@]{1,256}@",
+        suppress=True,
+        description="a connection URL's placeholder password: skipped, and not an e-mail either",
+    ),
+    Detector(
+        name="mysql-command-password",
+        data_class="secret",
+        anchor=(
+            r"\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlpump|mysqlshow|mariadb"
+            r"|mariadb-dump)\b[^\n]*?\s-p\S"
+        ),
+        confirm=(
+            r"(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlpump|mysqlshow|mariadb"
+            r"|mariadb-dump)(?![\w-])[^\n|;&]{0,300}?(?<=\s)-p(?:'(?P<value>[^'\n]+)'"
+            r"|\"(?P<value2>[^\"\n]+)\"|(?P<value3>[^\s'\",;|&)]+))"
+        ),
+        validate=v.command_password_ok,
+        description="the password of a MySQL/MariaDB command line: mysql -p'…', -psecret",
+    ),
+    Detector(
+        name="option-password",
+        data_class="secret",
+        anchor=r"--pass(?:word|wd)[= ]+\S",
+        confirm=(
+            r"--pass(?:word|wd)(?:=| +)(?:'(?P<value>[^'\n]+)'|\"(?P<value2>[^\"\n]+)\""
+            r"|(?<==)(?P<value3>[^\s'\"]+)"
+            r"|(?<= )(?P<value4>(?=[^\s'\"]*[A-Z0-9!@#$%^&*_+=~])[^\s'\",;]+))"
+        ),
+        validate=v.command_password_ok,
+        description=(
+            "--password=… on a command line (--password value too, when the value has a digit, "
+            "a capital or a symbol: `the --password flag` is prose)"
+        ),
+    ),
+    Detector(
+        name="env-password",
+        data_class="secret",
+        anchor=r"\b[A-Z][A-Z0-9_]*(?:PASSWORD|PASSWD|PASSPHRASE|_PWD|_PASS)=",
+        confirm=(
+            r"[A-Z][A-Z0-9_]*(?:PASSWORD|PASSWD|PASSPHRASE|_PWD|_PASS)="
+            r"(?:'(?P<value>[^'\n]+)'|\"(?P<value2>[^\"\n]+)\"|(?P<value3>[^\s'\"#;&|]+))"
+        ),
+        validate=v.command_password_ok,
+        description="environment passwords: PGPASSWORD=…, MYSQL_PWD=…, DB_PASSWORD=… in .env",
+    ),
+    Detector(
         name="assigned-secret",
         data_class="secret",
         anchor=f"(?i)(?:{_SECRET_WORDS}){_ASSIGN}",
@@ -125,14 +264,24 @@ BUILTIN_DETECTORS: tuple[Detector, ...] = (
     Detector(
         name="assigned-password",
         data_class="secret",
-        anchor=f"(?i)(?:password|passwd|pwd){_ASSIGN}",
-        confirm=(
-            f"(?i)(?:password|passwd|pwd){_ASSIGN}"
-            r"(?:\"(?P<value>[^\"\n]{8,128})\"|'(?P<value2>[^'\n]{8,128})'"
-            r"|(?P<value3>[^\s\"',;]{8,128}))"
-        ),
+        anchor=f"(?i)(?:{_PASSWORD_WORDS_RE2}){_ASSIGN}",
+        confirm=f"(?i)(?:{_PASSWORD_WORDS}){_ASSIGN}{_PASSWORD_VALUE}",
         validate=v.password_ok,
-        description="literal passwords assigned in code, config or prose (the value only)",
+        description=(
+            "literal passwords assigned in code, config or prose, under the word in 13 "
+            "languages: Passwort:, mot de passe :, wachtwoord:, contraseña: … (the value only)"
+        ),
+    ),
+    Detector(
+        name="spoken-password",
+        data_class="secret",
+        anchor=f"(?i)(?:{_PASSWORD_WORDS_RE2}){_SPOKEN_RE2}",
+        confirm=f"(?i)(?:{_PASSWORD_WORDS}){_SPOKEN}{_SPOKEN_VALUE}",
+        validate=v.spoken_password_ok,
+        description=(
+            "passwords given in a sentence: the password is …, das Passwort ist …, le mot de "
+            "passe est …, het wachtwoord is …, la contraseña es … (letters and digits)"
+        ),
     ),
     # --- e-mail -----------------------------------------------------------------------------
     Detector(
@@ -146,6 +295,37 @@ BUILTIN_DETECTORS: tuple[Detector, ...] = (
         ),
         validate=v.email_ok,
         description="e-mail addresses",
+    ),
+    # --- IP addresses -----------------------------------------------------------------------
+    Detector(
+        name="version-number",
+        data_class="ip-address",
+        anchor=r"(?i)\b(?:version|versión|versie|ver\.?|release|build|firmware|fw|v)\s*:?\s*\d+(?:\.\d+){3}",
+        confirm=(
+            r"(?i)(?:version|versi(?:\xc3[\xb3\x93]|o)n|versie|ver\.?|release|build|firmware|fw|v)"
+            r"\s*:?\s*\d+(?:\.\d+){3,}"
+        ),
+        suppress=True,
+        description="a dotted number after version / release / build / v: skipped, not an IP",
+    ),
+    Detector(
+        name="ipv4",
+        data_class="ip-address",
+        anchor=r"\b(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\b",
+        confirm=(
+            r"(?<![A-Za-z0-9_.\-])(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+            r"(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(?![A-Za-z0-9_]|[.\-]\d)"
+        ),
+        validate=v.ip_public_ok,
+        description="public IPv4 addresses (private, loopback, documentation ranges are not)",
+    ),
+    Detector(
+        name="ipv6",
+        data_class="ip-address",
+        anchor=r"(?i)\b[23][0-9a-f]{3}:[0-9a-f]{0,4}:",
+        confirm=r"(?i)(?<![0-9a-z:.])[23][0-9a-f]{3}(?::[0-9a-f]{0,4}){2,7}(?![0-9a-z:])",
+        validate=v.ip_public_ok,
+        description="public (global unicast 2000::/3) IPv6 addresses, full or with ::",
     ),
     # --- bank and card ------------------------------------------------------------------------
     Detector(
@@ -235,6 +415,32 @@ BUILTIN_DETECTORS: tuple[Detector, ...] = (
         description="international numbers (+ country code), 8-15 digits",
     ),
     Detector(
+        name="not-a-phone",
+        data_class="phone",
+        anchor=f"(?i)\\b(?:{_REFERENCE_WORDS_RE2}){_REFERENCE_TAIL}\\d",
+        confirm=(
+            f"(?i)(?:{_REFERENCE_WORDS}){_REFERENCE_TAIL_PY}"
+            r"(?P<value>\d+(?:[ .\-/]\d+){0,4})(?![A-Za-z0-9_])"
+        ),
+        validate=v.reference_number_ok,
+        suppress=True,
+        description=(
+            "the number after order, SKU, invoice, ref, Bestellnummer, commande, pedido …: an "
+            "order or article number, skipped (a card number there is still a card)"
+        ),
+    ),
+    Detector(
+        name="phone-international-00",
+        data_class="phone",
+        anchor=r"\b00[1-9]\d{0,2}[ .\-]\(?\d",
+        confirm=(
+            _NUM_START + r"00[1-9]\d{0,2}(?:[ .\-]\(\d{1,4}\)|[ .\-]\d{1,4})"
+            r"(?:[ .\-]?\d{1,4}){1,5}" + _NUM_END
+        ),
+        validate=v.phone_ok,
+        description="international numbers dialled with 00, also a one-digit area code: 0033 1 …",
+    ),
+    Detector(
         name="phone-national",
         data_class="phone",
         anchor=r"(?:\b0|\(0)\d{1,4}\)?(?:[ .\-/]?\d{2,4}){2}",
@@ -252,5 +458,37 @@ BUILTIN_DETECTORS: tuple[Detector, ...] = (
         ),
         validate=v.phone_ok,
         description="North American numbers: (555) 123-4567, 555-123-4567, 1-555-123-4567",
+    ),
+    Detector(
+        name="phone-es",
+        data_class="phone",
+        anchor=(
+            r"\b(?:[679]\d{2}[ .\-]\d{2,3}[ .\-]\d{2,3}(?:[ .\-]\d{2})?"
+            r"|[89]\d[ .\-]\d{3}[ .\-]\d{2}[ .\-]\d{2})\b"
+        ),
+        confirm=(
+            _NUM_START + r"(?:[679]\d{2}([ \-])\d{3}\1\d{3}|[679]\d{2}([ .\-])\d{2}\2\d{2}\2\d{2}"
+            r"|[89]\d([ .\-])\d{3}\3\d{2}\3\d{2})" + _NUM_END + _NOT_A_QUANTITY
+        ),
+        validate=v.phone_ok,
+        description=(
+            "Spanish numbers without the trunk 0: 612 345 678, 612 34 56 78, 91 123 45 67 "
+            "(not followed by a currency or a unit)"
+        ),
+    ),
+    Detector(
+        name="phone-labelled",
+        data_class="phone",
+        anchor=(
+            r"(?i)\b(?:teléfono|telefono|tel|tfno|tlf|móvil|movil|mobile|phone|whatsapp|llamar"
+            r"|llámame|llamame)\b[^0-9\n]{0,20}[679]\d{8}\b"
+        ),
+        confirm=(
+            r"(?i)(?:tel(?:\xc3[\xa9\x89]|e)fono|tel|tfno|tlf|m(?:\xc3[\xb3\x93]|o)vil|mobile"
+            r"|phone|whatsapp|llamar|ll(?:\xc3[\xa1\x81]|a)mame)[^0-9\n]{0,20}"
+            r"(?P<value>[679]\d{8})" + _NUM_END
+        ),
+        validate=v.phone_ok,
+        description="nine unbroken digits (a Spanish mobile 612345678) after tel / móvil / phone",
     ),
 )

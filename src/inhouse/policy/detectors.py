@@ -15,6 +15,11 @@ things:
     finding.
 ``validate``
     an optional check on the confirmed text (Luhn, mod-97, the 11-proof…).
+``suppress``
+    a detector of things that *look like* data but are not (the number after *order* or
+    *SKU*, the dotted number after *version*): what it confirms is skipped, not reported, so
+    the detectors after it do not take the order number for a phone number. Another detector
+    that holds at the same place still wins (a custom class naming the word *order*).
 
 Detectors come through the ``inhouse_detectors`` hook (:mod:`inhouse.hookspecs`): the
 built-ins (:data:`inhouse.policy.builtin.BUILTIN_DETECTORS`, handed over by
@@ -60,7 +65,15 @@ __all__ = [
 ENTRY_POINT_GROUP = "inhouse.detectors"
 
 #: the data classes inhouse knows without configuration, in the order rules list them
-BUILTIN_CLASSES: tuple[str, ...] = ("email", "phone", "card", "iban", "national-id", "secret")
+BUILTIN_CLASSES: tuple[str, ...] = (
+    "email",
+    "phone",
+    "card",
+    "iban",
+    "national-id",
+    "secret",
+    "ip-address",
+)
 
 #: a check on a candidate's text: True keeps it
 Validator = Callable[[str], bool]
@@ -76,6 +89,7 @@ class Detector:
     confirm: str | None = None
     validate: Validator | None = None
     description: str = ""
+    suppress: bool = False
 
 
 #: detectors registered in this process, and the names among them that replace a plugin's

@@ -172,6 +172,7 @@ _CLASS_WORDS: dict[str, str] = {
     "iban": "bank account numbers (IBAN)",
     "national-id": "national identity numbers",
     "secret": "secrets (API keys, tokens, passwords, private keys)",
+    "ip-address": "public IP addresses",
 }
 
 

@@ -7,7 +7,8 @@ How a scan works:
 2. At a candidate, only the detectors whose anchors can start with that byte (worked out once,
    from RE2's own ``possiblematchrange``) confirm, in registration order: their exact pattern
    at that spot, then their validator (Luhn, mod-97, …). The first that holds is a finding and
-   the search goes on after it; if none holds, it goes on one character later.
+   the search goes on after it; if none holds, it goes on one character later, or after what
+   a *suppressing* detector confirmed there (the number after *order*, which is no phone).
 3. Byte offsets become character offsets (free for ASCII text).
 
 **Disguised text.** The joined pattern also looks for the characters that can hide a value
@@ -196,6 +197,7 @@ class Scanner:
         self._confirms = tuple(confirms)
         self._value_groups = tuple(value_groups)
         self._validators = tuple(d.validate for d in self.detectors)
+        self._suppressors = frozenset(i for i, d in enumerate(self.detectors) if d.suppress)
         # which detectors can start with a given byte: a candidate tries only those, in order
         self._by_first_byte = tuple(
             tuple(i for i, span in enumerate(first_bytes) if byte in span) for byte in range(256)
@@ -245,6 +247,7 @@ class Scanner:
         confirms = self._confirms
         value_groups = self._value_groups
         validators = self._validators
+        suppressors = self._suppressors
         found: list[tuple[int, int, int]] = []  # (detector index, byte start, byte end)
         pos = 0
         while pos < size:
@@ -260,7 +263,7 @@ class Scanner:
                 while pos < size and data[pos] & 0xC0 == 0x80:
                     pos += 1
                 continue
-            resume = start + 1
+            resume = skip = start + 1
             for index in by_first_byte[data[start]]:
                 hit = confirms[index](data, start)
                 if hit is None:
@@ -274,10 +277,13 @@ class Scanner:
                 if check is None or check(
                     data[value_start:value_end].decode("utf-8", "surrogatepass")
                 ):
+                    if index in suppressors:  # looks like data, is not: skip it, keep trying
+                        skip = max(skip, hit.end())
+                        continue
                     found.append((index, value_start, value_end))
                     resume = max(resume, hit.end())
                     break
-            pos = resume
+            pos = max(resume, skip)
             while pos < size and data[pos] & 0xC0 == 0x80:  # never inside a character
                 pos += 1
         return self._matches(text, data, found)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import json
 import re
 
@@ -16,17 +17,25 @@ __all__ = [
     "IBAN_LENGTHS",
     "bsn_ok",
     "card_ok",
+    "command_password_ok",
     "dni_ok",
     "email_ok",
     "iban_ok",
+    "ip_public_ok",
     "jwt_ok",
+    "looks_placeholder",
     "luhn_ok",
     "mod97_ok",
     "nino_ok",
     "password_ok",
     "phone_ok",
+    "reference_number_ok",
     "secret_value_ok",
+    "slack_token_ok",
+    "spoken_password_ok",
     "ssn_ok",
+    "token_ok",
+    "url_password_ok",
 ]
 
 
@@ -141,7 +150,13 @@ def ssn_ok(text: str) -> bool:
     area, group, serial = digits[:3], digits[3:5], digits[5:]
     if area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000":
         return False
-    return digits not in ("078051120", "219099999")
+    return digits not in _SSN_PUBLISHED
+
+
+#: numbers printed everywhere as examples or in ads, never anyone's: the documentation
+#: example 123-45-6789, the Woolworth wallet card, the 1940s Social Security pamphlet, the
+#: LifeLock advertisement
+_SSN_PUBLISHED = frozenset({"123456789", "078051120", "219099999", "457555462"})
 
 
 _NINO_BAD_PREFIXES = frozenset({"BG", "GB", "NK", "KN", "TN", "NT", "ZZ"})
@@ -200,7 +215,8 @@ def email_ok(text: str) -> bool:
     return len(domain) <= 253 and _EMAIL_DOMAIN.fullmatch(domain) is not None
 
 
-_DATE_LIKE = re.compile(r"\(?\d{1,4}[./-]\d{1,2}[./-]\d{2,4}(?:\D|$)")
+# a date: three groups, and no fourth group after them (06.16.10.20.58 is a French number)
+_DATE_LIKE = re.compile(r"\(?\d{1,4}[./-]\d{1,2}[./-]\d{2,4}(?![./-]?\d)")
 
 
 def phone_ok(text: str) -> bool:
@@ -232,11 +248,40 @@ _PLACEHOLDER = re.compile(
 )
 
 
+#: words and marks that make a value an example, not a secret, wherever they stand in it:
+#: ``AKIAIOSFODNN7EXAMPLE``, ``xoxb-your-bot-token``, ``ghp_XXXX…``, ``REDACTED`` (also our own
+#: ``[REDACTED:secret]``), ``<your-token>``, ``changeme``, ``****``, ``${SECRET}``, ``{{ token }}``
+_PLACEHOLDER_MARKS = re.compile(
+    r"(?i)example|placeholder|redacted|change[_\-]?me|dummy|^your|your[_\-]"
+    r"|x{4,}|\*{3,}|\.{3}|\u2026|<[^>]*>|\$\{|\{\{|\$\(|%\("
+)
+
+
+def looks_placeholder(text: str) -> bool:
+    """A value that stands in for a secret (see :data:`_PLACEHOLDER_MARKS`) or a lookup."""
+    value = text.strip("\"'")
+    return bool(_PLACEHOLDER.match(value) or _PLACEHOLDER_MARKS.search(value))
+
+
+def token_ok(text: str) -> bool:
+    """A vendor token (``AKIA…``, ``ghp_…``, ``xoxb-…``, ``sk_live_…``): no placeholder mark
+    and random enough: at least a third of its length (up to 10) distinct characters, so
+    ``AKIAXXXXXXXXXXXXXXXX`` or ``ghp_000…`` is an example, not a key."""
+    if _PLACEHOLDER_MARKS.search(text):
+        return False
+    return len(set(text)) >= min(10, len(text) // 3)
+
+
+def slack_token_ok(text: str) -> bool:
+    """A Slack token or webhook: a real one carries numeric ids (``xoxb-123…-456…-…``)."""
+    return token_ok(text) and any(ch.isdigit() for ch in text)
+
+
 def secret_value_ok(text: str) -> bool:
     """A value assigned to ``api_key``/``token``/…: long, mixed letters and digits, not a
     placeholder or a lookup (``os.environ[...]``, ``${VAR}``)."""
     value = text.strip("\"'")
-    if len(value) < 16 or _PLACEHOLDER.match(value):
+    if len(value) < 16 or looks_placeholder(value):
         return False
     has_digit = any(ch.isdigit() for ch in value)
     has_alpha = any(ch.isalpha() for ch in value)
@@ -246,7 +291,66 @@ def secret_value_ok(text: str) -> bool:
 def password_ok(text: str) -> bool:
     """A literal password: at least 8 characters, not a placeholder, not one repeated char."""
     value = text.strip("\"'")
-    return len(value) >= 8 and not _PLACEHOLDER.match(value) and len(set(value)) > 2
+    return len(value) >= 8 and not looks_placeholder(value) and len(set(value)) > 2
+
+
+_TRAILING_PUNCTUATION = ".,;:!?)"
+
+
+def spoken_password_ok(text: str) -> bool:
+    """A password given in a sentence (``the password is Welkom123``): besides
+    :func:`password_ok`, letters *and* digits, so ``the password is incorrect`` is not one."""
+    value = text.rstrip(_TRAILING_PUNCTUATION)
+    return (
+        password_ok(value)
+        and any(ch.isdigit() for ch in value)
+        and any(ch.isalpha() for ch in value)
+    )
+
+
+#: what a connection URL or a command line carries where no password was written
+_NO_PASSWORD = re.compile(
+    r"(?i)^(?:x+|\*+|\.+|\?+|<.*>|\{.*\}|\[.*\]|\$.*|%.*|`.*|-.*|password|passwd|pwd"
+    r"|pass(?:word)?_?here|none|null|nil|redacted)$"
+)
+
+
+def url_password_ok(text: str) -> bool:
+    """The password part of ``scheme://user:password@host``: any non-empty value (short ones
+    too: ``postgres://app:pass@db`` is a working credential) unless it is a placeholder
+    (``:password@``, ``:****@``, ``:${DB_PASSWORD}@``, ``:<password>@``)."""
+    value = text.strip("\"'")
+    return bool(value) and not _NO_PASSWORD.match(value) and not _PLACEHOLDER_MARKS.search(value)
+
+
+def command_password_ok(text: str) -> bool:
+    """A password on a command line or in an environment variable (``mysql -p'…'``,
+    ``--password=…``, ``PGPASSWORD=…``): at least 3 characters, not a placeholder, not a
+    variable (``$PW``, ``$(cat …)``), not the next option (``-h``)."""
+    value = text.strip("\"'")
+    return len(value) >= 3 and url_password_ok(value)
+
+
+def reference_number_ok(text: str) -> bool:
+    """The number after *order*, *SKU*, *invoice*… is an order number, not a phone number,
+    unless it is a payment card (a card number is never let through as a reference)."""
+    return not card_ok(text)
+
+
+def ip_public_ok(text: str) -> bool:
+    """A public (globally routable) IPv4 or IPv6 address. Not reported: private (10/8,
+    172.16/12, 192.168/16, fc00::/7), loopback, link-local, shared (100.64/10), multicast,
+    reserved, unspecified and the documentation ranges (192.0.2/24, 198.51.100/24,
+    203.0.113/24, 2001:db8::/32): they identify no one outside a network, and every log and
+    config file is full of them. IPv4 octets with leading zeros are refused (not an address
+    any tool prints)."""
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    if address.version == 6 and not 0x2000 <= int(address) >> 112 <= 0x3FFF:
+        return False  # global unicast is 2000::/3
+    return address.is_global and not address.is_multicast
 
 
 def _b64json(part: str) -> object:
