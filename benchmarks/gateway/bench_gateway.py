@@ -27,6 +27,10 @@ and reports its RSS over time and the error count.
     .venv/bin/python benchmarks/gateway/bench_gateway.py [--litellm-venv DIR | --no-litellm]
         [--levels 1,32,100] [--seconds 10] [--soak-seconds 600] [--spool-sync batch|request]
         [--no-nginx] [--no-replicas] [--redis-url URL] [--postgres-url URL]
+        [--inhouse-workers N]
+
+Each proxy's line also gives the CPU it spent per stream (its process and workers, from
+/proc): on a shared machine that figure moves less with other load than the latencies do.
 
 Timings are wall-clock on this machine and depend on what else runs on it; they are printed,
 never asserted in tests. The client, the stand-in and the proxy share the machine's cores.
@@ -315,6 +319,8 @@ class Level:
     e2e: list[float] = field(default_factory=list)
     errors: int = 0
     seconds: float = 0.0
+    #: CPU the proxy process (and its workers) spent per stream, warm-up included
+    cpu_us: float | None = None
 
     @property
     def throughput(self) -> float:
@@ -379,15 +385,38 @@ async def run_level(url: str, key: str, concurrency: int, seconds: float, warmup
     return level
 
 
-def measure(name: str, url: str, key: str, levels: list[int], seconds: float) -> dict[int, Level]:
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of process ``pid`` and its children that are alive (a
+    gateway's workers): less noisy than latency on a shared machine, since other load on the
+    cores stretches wall-clock times but not the CPU the proxy itself spends."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a process that ended meanwhile
+        if stat.parent.name == str(pid) or fields[1] == str(pid):  # itself or a child
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def measure(
+    name: str, url: str, key: str, levels: list[int], seconds: float, pid: int | None = None
+) -> dict[int, Level]:
     results = {}
     for concurrency in levels:
+        before = cpu_seconds(pid) if pid is not None else 0.0
         level = asyncio.run(run_level(url, key, concurrency, seconds, warmup=min(concurrency, 20)))
+        if pid is not None:  # the warm-up's streams are counted too
+            streams = len(level.e2e) + level.errors + min(concurrency, 20)
+            level.cpu_us = (cpu_seconds(pid) - before) / max(streams, 1) * 1e6
         results[concurrency] = level
+        cpu = f"  proxy cpu {level.cpu_us:5.0f} µs/stream" if level.cpu_us is not None else ""
         print(f"  {name:8} c={concurrency:<3} n={len(level.e2e):<6} err={level.errors:<4} "
               f"ttft p50 {pct(level.ttft, 50):7.2f} p99 {pct(level.ttft, 99):7.2f}  "
               f"e2e p50 {pct(level.e2e, 50):7.2f} p99 {pct(level.e2e, 99):7.2f} ms  "
-              f"{level.throughput:7.1f} streams/s", flush=True)  # fmt: skip
+              f"{level.throughput:7.1f} streams/s{cpu}", flush=True)  # fmt: skip
     return results
 
 
@@ -485,6 +514,7 @@ def main() -> None:
     parser.add_argument("--no-nginx", action="store_true", help="skip (n)")
     parser.add_argument("--no-replicas", action="store_true", help="skip (r)")
     parser.add_argument("--workers", type=int, default=2, help="workers of (r)")
+    parser.add_argument("--inhouse-workers", type=int, default=1, help="workers of (b)")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument(
         "--postgres-url", default=os.environ.get("INHOUSE_TEST_POSTGRES_URL"),
@@ -522,16 +552,21 @@ def main() -> None:
         nginx = None if args.no_nginx else nginx_executable()
         if nginx is not None:
             print("(n) nginx, a plain proxy hop (proxy_buffering off, upstream keep-alive)")
-            with nginx_proxy(nginx, upstream.url, work) as (url, key, _):
-                results["nginx"] = measure("nginx", url, key, levels, args.seconds)
+            with nginx_proxy(nginx, upstream.url, work) as (url, key, pid):
+                results["nginx"] = measure("nginx", url, key, levels, args.seconds, pid)
         else:
             print("(n) nginx: skipped" + ("" if args.no_nginx else " (no /usr/sbin/nginx)"))
         syncs = ["batch", "request"] if args.spool_sync == "both" else [args.spool_sync]
         for sync in syncs:
             name = f"inhouse-{sync}"
-            print(f"(b) inhouse gateway, all policies on, spool_sync={sync}")
-            with inhouse_gateway(upstream.url, work, sync) as (url, key, _):
-                results[name] = measure(name, url, key, levels, args.seconds)
+            print(f"(b) inhouse gateway, all policies on, spool_sync={sync}, "
+                  f"{args.inhouse_workers} worker(s)")  # fmt: skip
+            with inhouse_gateway(upstream.url, work, sync, workers=args.inhouse_workers) as (
+                url,
+                key,
+                pid,
+            ):
+                results[name] = measure(name, url, key, levels, args.seconds, pid)
         if not args.no_replicas:
             name = f"inhouse-{args.workers}w"
             where = "PostgreSQL" if args.postgres_url else "SQLite"
@@ -541,9 +576,9 @@ def main() -> None:
             with (
                 postgres_schema(args.postgres_url) as database,
                 inhouse_gateway(upstream.url, work, "batch", "-replicas", workers=args.workers,
-                                gateway=shared, database=database) as (url, key, _),
+                                gateway=shared, database=database) as (url, key, pid),
             ):  # fmt: skip
-                results[name] = measure(name, url, key, levels, args.seconds)
+                results[name] = measure(name, url, key, levels, args.seconds, pid)
         if not args.no_litellm:
             litellm = litellm_executable(args.litellm_venv, args.litellm_version)
             print("(c) litellm proxy")
@@ -566,6 +601,7 @@ def main() -> None:
                     "throughput": level.throughput,
                     "direct_throughput": direct[c].throughput,
                     "errors": level.errors,
+                    "cpu_us_per_stream": level.cpu_us,
                 }
                 summary.setdefault(name, {})[c] = row
                 print(f"  {name:16} c={c:<3} ttft +{row['ttft_p50']:6.2f} / +{row['ttft_p99']:6.2f}"

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from inhouse.errors import RateLimited, TokenBudgetSpent, TooManyConcurrent
@@ -32,6 +32,7 @@ __all__ = ["Limiter", "prompt_token_bound"]
 #: not be under the runtime's count
 _PER_MESSAGE = 16
 _PER_PROMPT = 16
+_ONE_DAY = timedelta(days=1)
 
 
 def prompt_token_bound(texts: list[str], messages: int) -> int:
@@ -45,6 +46,10 @@ def prompt_token_bound(texts: list[str], messages: int) -> int:
 class Limiter:
     def __init__(self, tokens_used: dict[str, int] | None = None, *, clock: Clock = utcnow) -> None:
         self._clock = clock
+        #: the UTC day :meth:`_today` last computed, and the instant it ends (a clock reading
+        #: before that is the same day: one comparison per call, not a strftime)
+        self._today_cached = ""
+        self._today_ends: datetime | None = None
         self._day = self._today()
         self._tokens: dict[str, int] = dict(tokens_used or {})
         #: tokens reserved by requests in flight, per key
@@ -156,7 +161,18 @@ class Limiter:
         self._tokens[key_id] = self._tokens.get(key_id, 0) + tokens
 
     def _today(self) -> str:
-        return self._clock().astimezone(UTC).strftime("%Y-%m-%d")
+        now = self._clock()
+        ends = self._today_ends
+        # a clock a test moves backwards leaves the cached day too: only a reading inside it
+        # (after its midnight, before the next) takes the cached answer; a naive reading (local
+        # time) is never cached
+        if ends is not None and now.tzinfo is not None and ends - _ONE_DAY <= now < ends:
+            return self._today_cached
+        utc = now.astimezone(UTC)
+        midnight = utc.replace(hour=0, minute=0, second=0, microsecond=0)
+        self._today_ends = midnight + _ONE_DAY if now.tzinfo is not None else None
+        self._today_cached = utc.strftime("%Y-%m-%d")
+        return self._today_cached
 
     def _roll_day(self) -> None:
         today = self._today()

@@ -19,15 +19,15 @@ HEADERS = [
 ]
 
 
-def event_end(buffer: bytes) -> int:
-    """Index just past the first complete event in ``buffer``, or -1."""
-    lf = buffer.find(b"\n\n")
-    crlf = buffer.find(b"\n\r\n")
-    if lf < 0 and crlf < 0:
-        return -1
-    if crlf < 0 or 0 <= lf < crlf:
-        return lf + 2
-    return crlf + 3
+def event_end(buffer: bytes, start: int = 0) -> int:
+    """Index just past the first complete event in ``buffer`` from ``start`` on, or -1."""
+    lf = buffer.find(b"\n\n", start)
+    if lf < 0:
+        crlf = buffer.find(b"\n\r\n", start)
+        return -1 if crlf < 0 else crlf + 3
+    # a CRLF ending comes first only if it lies wholly before the LF one (no scan past it)
+    crlf = buffer.find(b"\n\r\n", start, lf + 1)
+    return lf + 2 if crlf < 0 else crlf + 3
 
 
 def is_done(event: bytes) -> bool:

@@ -24,11 +24,12 @@ import logging
 import os
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import BigInteger, Integer, case, cast, delete, func, insert, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -107,10 +108,20 @@ class UsageRecord:
         return self.at[:10]
 
     def line(self) -> bytes:
-        return (json.dumps(asdict(self), separators=(",", ":")) + "\n").encode("utf-8")
+        """The record as one spool line: a JSON object of its fields (what :meth:`from_line`
+        reads, as it reads lines written by ``json.dumps`` before), and a newline."""
+        try:  # orjson encodes the slots dataclass itself: ~10x json.dumps(asdict(...))
+            return orjson.dumps(self, option=orjson.OPT_APPEND_NEWLINE)
+        except orjson.JSONEncodeError:  # what only json can write (an int over 64 bits)
+            text = json.dumps(self._fields(), separators=(",", ":"))
+            return (text + "\n").encode("utf-8")
+
+    def _fields(self) -> dict[str, Any]:
+        # the fields as they are (no deep copy as asdict makes: they are encoded at once)
+        return {name: getattr(self, name) for name in _FIELD_NAMES}
 
     def row(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = self._fields()
         data["day"] = self.day
         data["stream"] = int(self.stream)
         data["policy"] = json.dumps(self.policy)
@@ -131,6 +142,9 @@ class UsageRecord:
         """``clock``'s time as a record's ``at``: ISO-8601 in UTC, so its first ten characters
         are the UTC day the record counts on."""
         return clock().astimezone(UTC).isoformat()
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(UsageRecord))
 
 
 def insert_usage(store: Store, records: Iterable[UsageRecord]) -> int:
