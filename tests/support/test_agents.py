@@ -128,7 +128,8 @@ def test_the_gateway_records_an_agents_tool_calls_with_arguments_where_bodies_ar
             assert second[-1] == _entry(
                 "answer", "read_file", '{"path": "/etc/passwd"}', ["path"], "call_1"
             )
-            assert json.loads(rows[1]["policy"]) == ["tool-call-blocked"]
+            # cut off before the runtime's usage arrived, its token counts are labelled estimates
+            assert json.loads(rows[1]["policy"]) == ["tool-call-blocked", "estimated:tokens"]
             # a card in the arguments: the rules block cards, so only the names are kept
             assert third[-1]["arguments"] is None and third[-1]["argument_names"] == ["query"]
             assert "card" in third[-1]["withheld"]
