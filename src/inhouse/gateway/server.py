@@ -157,6 +157,9 @@ def _serve_one(folder: Path, settings: GatewaySettings, worker: int | None) -> N
         http="httptools",
         lifespan="on",
         access_log=False,
+        # the gateway never reads the client's address: no X-Forwarded-* rewriting per request
+        # (uvicorn's middleware cost ~3 % of the CPU at 100 streams in a py-spy profile)
+        proxy_headers=False,
         log_level="warning",
         timeout_keep_alive=30,
         backlog=4096,
