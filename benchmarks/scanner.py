@@ -1,15 +1,26 @@
-"""How fast, and how right, the data-class scanner is on a mixed corpus it generates itself.
+"""How fast, and how right, the data-class scanner is on a labelled corpus it generates itself.
 
-The corpus is reproducible (a seed): documents of prose (some non-ASCII), code and logs, with
-data-class values planted at a known rate (every planted value is labelled with its class and
-offsets) and near-misses planted beside them (cards failing Luhn, IBANs failing mod-97, SSNs in
-never-issued ranges, dates, versions, IPs, UUIDs, hashes, epoch times, placeholder keys) that
-must *not* be found.
+The corpus is the scanner's own labelled set, reproducible (a seed): documents of prose (some
+non-ASCII), code and logs, with data-class values planted at a known rate (every planted value
+is labelled with its class and offsets) and near-misses planted beside them (cards failing
+Luhn, IBANs failing mod-97, SSNs in never-issued ranges and the documentation example
+123-45-6789, dates, versions, private and documentation IPs, UUIDs, hashes, epoch times,
+placeholder keys such as AKIAIOSFODNN7EXAMPLE or xoxb-your-bot-token, order numbers and SKUs
+starting with 0, amounts) that must *not* be found. Besides the plain formats it plants what
+real prompts carry, in English, German, French, Dutch, Spanish and Portuguese: support
+tickets, e-mails and chat lines with passwords under the local word (Passwort:, mot de passe :,
+wachtwoord:, contraseña:, "the password is …"), .env and credentials files with AWS secret
+access keys, connection URLs and command lines with passwords (postgres://user:pass@host,
+mysql -p'…', PGPASSWORD=…), Spanish numbers without a trunk 0, French dotted numbers, 00-dialled
+numbers with a one-digit area code, and log lines with public IPv4/IPv6 addresses.
 
-    python benchmarks/scanner.py [--mb 32] [--doc-kb 4] [--seed 7] [--compare]
+    python benchmarks/scanner.py [--mb 16] [--dense-mb 4] [--doc-kb 4] [--seed 7] [--compare]
 
-Prints single-core MB/s (best of --repeat runs over the whole corpus, in documents of --doc-kb),
-then precision and recall against the planted labels, overall and per class. ``--compare`` also
+Two corpora: **sparse** (one planted value and one near-miss per 4 KB on average, between
+prose, code and log lines) and **dense** (every line a planted value or a near-miss: a
+candidate every ~70 bytes, the per-candidate cost laid bare). For each it prints single-core
+MB/s (best of --repeat runs, in documents of --doc-kb), then precision and recall against the
+planted labels, overall and per class. ``--compare`` also
 times the same scanner with Python's ``re`` as the joined-pattern engine, and hyperscan's raw
 candidate pass if it is installed, to show why RE2 was chosen. Timings are wall-clock on this
 machine; tests never assert them.
@@ -19,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import ipaddress
 import json
 import random
 import re
@@ -252,7 +264,7 @@ def make_decoy(rng: random.Random) -> str:
     if kind == 4:
         return f"{rng.randint(1, 28):02d}.{rng.randint(1, 12):02d}.{rng.randint(2019, 2026)}"
     if kind == 5:
-        return ".".join(str(rng.randint(1, 254)) for _ in range(4))
+        return _internal_ip(rng)
     if kind == 6:
         return f"v{rng.randint(0, 9)}.{rng.randint(0, 30)}.{rng.randint(0, 99)}"
     if kind == 7:
@@ -281,6 +293,179 @@ def make_decoy(rng: random.Random) -> str:
             if not bsn_ok(digits):
                 return f"{digits[:4]}.{digits[4:6]}.{digits[6:]}"
     return f"+{rng.randint(1, 9)}.{_digits(rng, 2)}%"
+
+
+# ------------------------------------------------------------------------------------------
+# what real prompts carry: (template, value) in several languages and kinds of text
+# ------------------------------------------------------------------------------------------
+
+
+def _private_ip(rng: random.Random) -> str:
+    """The addresses internal logs are full of: private ranges and loopback."""
+    return rng.choice(
+        [
+            f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+            f"192.168.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+            f"172.{rng.randint(16, 31)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+            "127.0.0.1",
+        ]
+    )
+
+
+def _internal_ip(rng: random.Random) -> str:
+    """An address that must not be reported: private, loopback, link-local, documentation."""
+    return rng.choice(
+        [
+            f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+            f"192.168.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+            f"172.{rng.randint(16, 31)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+            "127.0.0.1",
+            f"169.254.{rng.randint(1, 254)}.{rng.randint(1, 254)}",
+            f"192.0.2.{rng.randint(1, 254)}",
+            f"203.0.113.{rng.randint(1, 254)}",
+            f"fd{rng.randbytes(1).hex()}:{rng.randbytes(2).hex()}::{rng.randint(1, 999)}",
+            "::1",
+            f"fe80::{rng.randbytes(2).hex()}:{rng.randbytes(2).hex()}",
+        ]
+    )
+
+
+def _public_ipv4(rng: random.Random) -> str:
+    while True:
+        address = ipaddress.IPv4Address(rng.randrange(1 << 24, 224 << 24))
+        if address.is_global and not address.is_multicast:
+            return str(address)
+
+
+def _public_ipv6(rng: random.Random) -> str:
+    groups = [
+        f"{rng.randint(0x2400, 0x2A0F):x}",
+        *(f"{rng.randint(1, 0xFFFF):x}" for _ in range(3)),
+    ]
+    if rng.random() < 0.5:
+        return ":".join(groups) + f"::{rng.randint(1, 0xFFFF):x}"
+    return ":".join([*groups, *(f"{rng.randint(0, 0xFFFF):x}" for _ in range(4))])
+
+
+def make_ip(rng: random.Random) -> tuple[str, str]:
+    template = rng.choice(
+        [
+            '{} - - [05/Mar/2025:10:12:01 +0000] "POST /v1/chat/completions HTTP/1.1" 200 512',
+            "sshd[2211]: Failed password for root from {} port 52144 ssh2",
+            "Bitte sperren Sie die IP {} in der Firewall.",
+            "Le client se connecte depuis {} et reçoit une erreur 502.",
+            "upstream backend {{ server {} weight=5; }}",
+            "El servidor {} no responde desde esta mañana.",
+        ]
+    )
+    return template, _public_ipv6(rng) if rng.random() < 0.3 else _public_ipv4(rng)
+
+
+_PW_WORDS = ["Sommer", "Soleil", "Welkom", "Verano", "Praia", "Winter", "Lente", "Otono"]
+
+
+def _password(rng: random.Random) -> str:
+    return f"{rng.choice(_PW_WORDS)}{rng.randint(10, 9999)}{rng.choice(['!', '#', '', '?', '*'])}"
+
+
+def make_password(rng: random.Random) -> tuple[str, str]:
+    template = rng.choice(
+        [
+            "Ticket #{n}: Login geht nicht. Benutzer: mmueller, Passwort: {}",
+            "Bonjour, voici vos accès. Identifiant : jdupont / mot de passe : {}",
+            "kun je inloggen met wachtwoord: {} op de testomgeving?",
+            "Hola, la contraseña: {} no funciona desde ayer.",
+            "Olá, a senha: {} expirou hoje.",
+            "Hi team, the password is {} for the staging box.",
+            "Das Passwort ist {} - bitte gleich ändern.",
+            "het wachtwoord is {} (tijdelijk)",
+            "la contraseña es {} y el usuario admin",
+            "smtp:\n  user: alerts\n  password: {}",
+        ]
+    ).replace("{n}", str(rng.randint(1000, 99999)))
+    return template, _password(rng)
+
+
+def make_aws_secret(rng: random.Random) -> tuple[str, str]:
+    while True:
+        value = _token(rng, 40, string.ascii_letters + string.digits + "/+")
+        if any(c.isdigit() for c in value) and any(c.isalpha() for c in value):
+            break
+    template = rng.choice(
+        [
+            "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = {}",
+            "AWS_SECRET_ACCESS_KEY={}",
+            'export AWS_SECRET_ACCESS_KEY="{}"',
+            '{{"AccessKeyId": "ASIAXXXXXXXXXXXXXXXX", "SecretAccessKey": "{}"}}',
+        ]
+    )
+    return template, value
+
+
+def make_url_or_command_password(rng: random.Random) -> tuple[str, str]:
+    value = _token(rng, rng.randint(6, 14)) + rng.choice(["", "-x", "42"])
+    template = rng.choice(
+        [
+            "DATABASE_URL=postgres://app:{}@db.internal:5432/app",
+            "mongodb+srv://admin:{}@cluster0.ab1cd.mongodb.net/prod?retryWrites=true",
+            "CELERY_BROKER=amqp://svc:{}@mq:5672/",
+            "REDIS_URL=redis://:{}@cache:6379/0",
+            "Connect with mysql://root:{}@10.0.0.5/shop and retry.",
+            "mysql -u root -p'{}' shop < dump.sql",
+            "mysqldump -uroot -p{} --all-databases > all.sql",
+            "PGPASSWORD={} pg_dump -h db -U app app > app.sql",
+            "docker login -u ci --password={} registry.example.com",
+        ]
+    )
+    return template, value
+
+
+def make_local_phone(rng: random.Random) -> tuple[str, str]:
+    d = lambda n: _digits(rng, n)  # noqa: E731
+    return rng.choice(
+        [
+            ("Llámame al {} mañana por la tarde.", f"6{d(2)} {d(3)} {d(3)}"),
+            ("Mi móvil es el {}, gracias.", f"7{d(2)} {d(2)} {d(2)} {d(2)}"),
+            ("Oficina de Madrid: {}", f"91 {d(3)} {d(2)} {d(2)}"),
+            ("WhatsApp: {}", f"6{d(8)}"),
+            ("Rappelez-moi au {} svp.", ".".join(["06", *(d(2) for _ in range(4))])),
+            ("Standard : {}", ".".join(["01", *(d(2) for _ in range(4))])),
+            ("Depuis l'étranger : {}", f"0033 1 {d(2)} {d(2)} {d(2)} {d(2)}"),
+            ("Vanuit het buitenland: {}", f"0031 6 {d(8)}"),
+            ("Aus dem Ausland: {}", f"0049 30 {d(7)}"),
+        ]
+    )
+
+
+def real_prompt_decoy(rng: random.Random) -> str:
+    """A line that looks like data and is not (issue 16's false positives)."""
+    d = lambda n: _digits(rng, n)  # noqa: E731
+    return rng.choice(
+        [
+            f"order 00{d(8)} shipped",
+            f"SKU 0{d(3)}-{d(3)}-{d(3)} back in stock",
+            f"Bestellnummer: 0{d(3)} {d(3)} {d(3)}",
+            f"commande n° 0{d(9)} livrée",
+            f"pedido 6{d(8)} enviado",
+            f"factuur 0{d(2)} {d(4)} {d(4)} betaald",
+            "SSN format: 123-45-6789 (example)",
+            "SLACK_BOT_TOKEN=xoxb-your-bot-token",
+            "aws_access_key_id = AKIAIOSFODNN7EXAMPLE",
+            "GITHUB_TOKEN=ghp_" + "X" * 36,
+            "Passwort: ********",
+            "password: REDACTED",
+            "token: <your-token>",
+            "password = changeme",
+            "client_secret = ${SECRET}",
+            "DATABASE_URL=postgres://user:password@localhost/db",
+            "mysql -u root -p shop",
+            "the password is incorrect, le mot de passe est expiré",
+            f"version {rng.randint(1, 20)}.{rng.randint(0, 9)}.{rng.randint(0, 99)}."
+            f"{rng.randint(0, 255)}",
+            f"Total: {rng.randint(6, 9)}{d(2)} {d(3)} {d(3)} €",
+            f"listening on {_internal_ip(rng)}:8080",
+        ]
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -321,7 +506,7 @@ def _log(rng: random.Random) -> str:
         f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}."
         f"{rng.randint(0, 999):03d}Z"
     )
-    ip = ".".join(str(rng.randint(1, 254)) for _ in range(4))
+    ip = _private_ip(rng)
     return (
         f"{stamp} {rng.choice(['INFO', 'WARN', 'DEBUG'])} {ip} "
         f'"{rng.choice(["GET", "POST"])} /v1/{rng.choice(["chat", "models", "usage"])}" '
@@ -339,6 +524,14 @@ _PLANTERS: list[tuple[str, Callable[[random.Random], str]]] = [
     ("national-id", make_national_id),
     ("secret", make_secret),
 ]
+#: what real prompts carry: each returns (the line around the value, the value)
+_SHAPES: list[tuple[str, Callable[[random.Random], tuple[str, str]]]] = [
+    ("secret", make_password),
+    ("secret", make_aws_secret),
+    ("secret", make_url_or_command_password),
+    ("phone", make_local_phone),
+    ("ip-address", make_ip),
+]
 _SENTENCES = {
     "email": "Please write to {} about it.",
     "phone": "You can reach me on {} after five.",
@@ -349,10 +542,34 @@ _SENTENCES = {
 }
 
 
+def _planted(rng: random.Random) -> tuple[str, str, str]:
+    """(data class, template, value): half the plain formats, half what real prompts carry."""
+    if rng.random() < 0.5:
+        data_class, planter = rng.choice(_PLANTERS)
+        value = planter(rng)
+        return data_class, _slot(data_class, value), value
+    data_class, shape = rng.choice(_SHAPES)
+    template, value = shape(rng)
+    return data_class, template, value
+
+
+def _decoy_line(rng: random.Random) -> str:
+    if rng.random() < 0.5:
+        return f"{rng.choice(['at', 'see', 'got', 'id'])} {make_decoy(rng)} ok\n"
+    return real_prompt_decoy(rng) + "\n"
+
+
 def make_corpus(
-    mb: float, *, doc_kb: float, seed: int, pii_per_kb: float, decoys_per_kb: float
+    mb: float,
+    *,
+    doc_kb: float,
+    seed: int,
+    pii_per_kb: float,
+    decoys_per_kb: float,
+    dense: bool = False,
 ) -> list[Document]:
-    """Documents of about ``doc_kb`` KB each, about ``mb`` MB in all; reproducible."""
+    """Documents of about ``doc_kb`` KB each, about ``mb`` MB in all; reproducible. ``dense``:
+    every line a planted value or a near-miss (half each), no filler."""
     rng = random.Random(seed)
     documents: list[Document] = []
     total = 0
@@ -363,16 +580,18 @@ def make_corpus(
         at = 0
         while at < doc_size:
             line_kb = 0.08
-            if rng.random() < pii_per_kb * line_kb:
-                data_class, planter = rng.choice(_PLANTERS)
-                value = planter(rng)
-                before, after = _slot(data_class, value).split("{}")
+            if (rng.random() < 0.5) if dense else (rng.random() < pii_per_kb * line_kb):
+                data_class, template, value = _planted(rng)
+                before, after = template.split("{}")
+                before, after = before.replace("{{", "{"), after.replace("}}", "}")
                 labels.append(Label(data_class, at + len(before), at + len(before) + len(value)))
                 line = before + value + after + "\n"
-            elif rng.random() < decoys_per_kb * line_kb:
-                line = f"{rng.choice(['ref', 'at', 'build', 'id'])} {make_decoy(rng)} ok\n"
+            elif dense or rng.random() < decoys_per_kb * line_kb:
+                line = _decoy_line(rng)
             else:
                 line = rng.choice(_FILLERS)(rng) + "\n"
+            if dense:  # a few words after it: a candidate every ~70 bytes
+                line = line[:-1] + " " + " ".join(rng.choices(_WORDS, k=rng.randint(3, 6))) + "\n"
             parts.append(line)
             at += len(line)
         text = "".join(parts)
@@ -487,9 +706,60 @@ def _hyperscan_raw(documents: list[Document], repeat: int) -> float | None:
     return size / best / 1e6
 
 
+def score_table(tally: dict[str, Counter[str]]) -> tuple[list[str], float, float]:
+    """The per-class lines, and overall precision and recall."""
+    totals: Counter[str] = Counter()
+    lines = [
+        f"{'class':<12} {'planted':>8} {'found':>6} {'false+':>6} {'precision':>9} {'recall':>7}"
+    ]
+    for data_class in sorted(tally):
+        t = tally[data_class]
+        totals.update(t)
+        found = t["tp"] + t["fp"]
+        precision = t["tp"] / found if found else 1.0
+        recall = t["tp"] / (t["tp"] + t["fn"]) if t["tp"] + t["fn"] else 1.0
+        lines.append(
+            f"{data_class:<12} {t['tp'] + t['fn']:>8} {t['tp']:>6} {t['fp']:>6} "
+            f"{precision:>9.4f} {recall:>7.4f}"
+        )
+    found = totals["tp"] + totals["fp"]
+    precision = totals["tp"] / found if found else 1.0
+    recall = totals["tp"] / (totals["tp"] + totals["fn"]) if totals["tp"] + totals["fn"] else 1.0
+    lines.append(
+        f"{'all':<12} {totals['tp'] + totals['fn']:>8} {totals['tp']:>6} {totals['fp']:>6} "
+        f"{precision:>9.4f} {recall:>7.4f}"
+    )
+    return lines, precision, recall
+
+
+def _report(
+    name: str, documents: list[Document], scanner: Scanner, args: argparse.Namespace
+) -> None:
+    size = sum(len(doc.text.encode()) for doc in documents)
+    planted = sum(len(doc.labels) for doc in documents)
+    lines = sum(doc.text.count("\n") for doc in documents)
+    non_ascii = sum(not doc.text.isascii() for doc in documents)
+    print(
+        f"{name} corpus: {size / 1e6:.1f} MB in {len(documents)} documents of ~{args.doc_kb:g} KB "
+        f"(seed {args.seed}), {planted} planted values, {non_ascii} documents with non-ASCII, "
+        f"{lines} lines of {size / max(lines, 1):.0f} bytes on average"
+    )
+    cpu, wall = _time(scanner.scan, documents, args.repeat)
+    print(
+        f"{name}: scanner (RE2 joined pass): {cpu:.1f} MB/s per core by CPU time, {wall:.1f} MB/s "
+        f"wall clock (one thread, best of {args.repeat})"
+    )
+    table, precision, recall = score_table(_score(scanner, documents))
+    print("\n".join(table))
+    print(f"{name}: precision {precision:.4f}, recall {recall:.4f}\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mb", type=float, default=32.0, help="corpus size")
+    parser.add_argument("--mb", type=float, default=16.0, help="sparse corpus size")
+    parser.add_argument(
+        "--dense-mb", type=float, default=4.0, help="dense corpus size (0: no dense run)"
+    )
     parser.add_argument("--doc-kb", type=float, default=4.0, help="size of each document")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--pii-per-kb", type=float, default=0.25, help="planted values per KB")
@@ -498,6 +768,7 @@ def main() -> None:
     parser.add_argument("--compare", action="store_true", help="also time other engines")
     args = parser.parse_args()
 
+    scanner = Scanner.build()
     documents = make_corpus(
         args.mb,
         doc_kb=args.doc_kb,
@@ -505,39 +776,13 @@ def main() -> None:
         pii_per_kb=args.pii_per_kb,
         decoys_per_kb=args.decoys_per_kb,
     )
-    size = sum(len(doc.text.encode()) for doc in documents)
-    planted = sum(len(doc.labels) for doc in documents)
-    non_ascii = sum(not doc.text.isascii() for doc in documents)
-    print(
-        f"corpus: {size / 1e6:.1f} MB in {len(documents)} documents of ~{args.doc_kb:g} KB "
-        f"(seed {args.seed}), {planted} planted values, {non_ascii} documents with non-ASCII"
-    )
-    scanner = Scanner.build()
-    cpu, wall = _time(scanner.scan, documents, args.repeat)
-    print(
-        f"scanner (RE2 joined pass): {cpu:.1f} MB/s per core by CPU time, {wall:.1f} MB/s "
-        f"wall clock (one thread, best of {args.repeat})"
-    )
-
-    tally = _score(scanner, documents)
-    totals: Counter[str] = Counter()
-    print(f"{'class':<12} {'planted':>8} {'found':>6} {'false+':>6} {'precision':>9} {'recall':>7}")
-    for data_class in sorted(tally):
-        t = tally[data_class]
-        totals.update(t)
-        found = t["tp"] + t["fp"]
-        precision = t["tp"] / found if found else 1.0
-        recall = t["tp"] / (t["tp"] + t["fn"]) if t["tp"] + t["fn"] else 1.0
-        print(
-            f"{data_class:<12} {t['tp'] + t['fn']:>8} {t['tp']:>6} {t['fp']:>6} "
-            f"{precision:>9.4f} {recall:>7.4f}"
-        )
-    found = totals["tp"] + totals["fp"]
-    print(
-        f"{'all':<12} {totals['tp'] + totals['fn']:>8} {totals['tp']:>6} {totals['fp']:>6} "
-        f"{totals['tp'] / found if found else 1.0:>9.4f} "
-        f"{totals['tp'] / (totals['tp'] + totals['fn']):>7.4f}"
-    )
+    _report("sparse", documents, scanner, args)
+    if args.dense_mb > 0:
+        dense = make_corpus(
+            args.dense_mb, doc_kb=args.doc_kb, seed=args.seed, pii_per_kb=0, decoys_per_kb=0,
+            dense=True,
+        )  # fmt: skip
+        _report("dense", dense, scanner, args)
 
     if args.compare:
         subset = documents[: max(1, len(documents) // 8)]

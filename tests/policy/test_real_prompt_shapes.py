@@ -35,6 +35,7 @@ NON_ENGLISH_PASSWORDS = [
     ("senha: Praia2024#", "Praia2024#"),  # pt
     ("lösenord: Sommar2024", "Sommar2024"),  # sv
     ("hasło: Lato2024!x", "Lato2024!x"),  # pl
+    ("Passwort: Otono79", "Otono79"),  # seven characters, letters and digits
     ('"wachtwoord": "Welkom 2024"', "Welkom 2024"),  # JSON, quoted with a space
 ]
 

@@ -84,16 +84,30 @@ _REFERENCE_WORDS = (
     r"|albar(?:\xc3[\xa1\x81]|a)n|encomenda|fatura"
 )
 _REFERENCE_TAIL = (
-    r"(?:\s*(?:no\.?|nr\.?|n°|nº|num\.?|number|nummer|número|numero|#|id|code))?\s*[:#.]?\s*"
+    r"(?:[ \t]*(?:no\.?|nr\.?|n°|nº|num\.?|number|nummer|número|numero|#|id|code))?"
+    r"[ \t]*[:#.]?[ \t]*"
 )
 _REFERENCE_TAIL_PY = (
-    r"(?:\s*(?:no\.?|nr\.?|n\xc2[\xb0\xba]|num\.?|number|nummer|n(?:\xc3[\xba\x9a]|u)mero|#|id"
-    r"|code))?\s*[:#.]?\s*"
+    r"(?:[ \t]*(?:no\.?|nr\.?|n\xc2[\xb0\xba]|num\.?|number|nummer|n(?:\xc3[\xba\x9a]|u)mero"
+    r"|#|id|code))?[ \t]*[:#.]?[ \t]*"
 )
 # an amount or a size after a group of digits: "612 345 678 €" is money, not a phone number
 _NOT_A_QUANTITY = (
     r"(?!\s?(?i:\xe2\x82\xac|\$|\xc2\xa3|%|eur\b|euros?\b|usd\b|dollars?\b|k?b\b|[kmgt]i?b\b"
     r"|bytes?\b|octets?\b|ms\b|kg\b|km\b|m2\b|m\xc2\xb2|units?\b|items?\b|pcs\b))"
+)
+
+# an IPv4 address whose first two octets are not a private, loopback, link-local, shared,
+# multicast or reserved range: the DFA leaves 10.x, 127.x, 192.168.x, 172.16-31.x, 169.254.x,
+# 100.64-127.x, 0.x and 224-255.x alone, so the addresses every log is full of cost nothing
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_PUBLIC_IPV4_ANCHOR = (
+    r"\b(?:(?:[1-9]|1[1-9]|[2-9]\d|10[1-9]|11\d|12[0-689]|1[3-58]\d|16[0-8]|17[013-9]"
+    r"|19[013-9]|2[01]\d|22[0-3])\." + _OCTET + r"|169\.(?:25[0-35]|2[0-4]\d|1\d\d|[1-9]?\d)"
+    r"|172\.(?:25[0-5]|2[0-4]\d|1\d\d|[4-9]\d|3[2-9]|1[0-5]|\d)"
+    r"|192\.(?:25[0-5]|2[0-4]\d|1[0-57-9]\d|16[0-79]|[1-9]?\d)"
+    r"|100\.(?:25[0-5]|2[0-4]\d|1[3-9]\d|12[89]|[1-5]\d|6[0-3]|\d))"
+    r"(?:\." + _OCTET + r"){2}\b"
 )
 
 BUILTIN_DETECTORS: tuple[Detector, ...] = (
@@ -283,6 +297,40 @@ BUILTIN_DETECTORS: tuple[Detector, ...] = (
             "passe est …, het wachtwoord is …, la contraseña es … (letters and digits)"
         ),
     ),
+    # --- IP addresses: before e-mail, first among the detectors a digit can start ----
+    Detector(
+        name="version-number",
+        data_class="ip-address",
+        anchor=(
+            r"(?i)\b(?:version|versión|versie|ver\.?|release|build|firmware|fw|v)"
+            r"\s*:?\s*\d+(?:\.\d+){3}"
+        ),
+        confirm=(
+            r"(?i)(?:version|versi(?:\xc3[\xb3\x93]|o)n|versie|ver\.?|release|build|firmware|fw|v)"
+            r"\s*:?\s*\d+(?:\.\d+){3,}"
+        ),
+        suppress=True,
+        description="a dotted number after version / release / build / v: skipped, not an IP",
+    ),
+    Detector(
+        name="ipv4",
+        data_class="ip-address",
+        anchor=_PUBLIC_IPV4_ANCHOR,
+        confirm=(
+            r"(?<![A-Za-z0-9_.\-])(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+            r"(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(?![A-Za-z0-9_@]|[.\-]\d)"
+        ),
+        validate=v.ip_public_ok,
+        description="public IPv4 addresses (private, loopback, documentation ranges are not)",
+    ),
+    Detector(
+        name="ipv6",
+        data_class="ip-address",
+        anchor=r"(?i)\b[23][0-9a-f]{3}:[0-9a-f]{0,4}:",
+        confirm=r"(?i)(?<![0-9a-z:.])[23][0-9a-f]{3}(?::[0-9a-f]{0,4}){2,7}(?![0-9a-z:])",
+        validate=v.ip_public_ok,
+        description="public (global unicast 2000::/3) IPv6 addresses, full or with ::",
+    ),
     # --- e-mail -----------------------------------------------------------------------------
     Detector(
         name="email",
@@ -295,37 +343,6 @@ BUILTIN_DETECTORS: tuple[Detector, ...] = (
         ),
         validate=v.email_ok,
         description="e-mail addresses",
-    ),
-    # --- IP addresses -----------------------------------------------------------------------
-    Detector(
-        name="version-number",
-        data_class="ip-address",
-        anchor=r"(?i)\b(?:version|versión|versie|ver\.?|release|build|firmware|fw|v)\s*:?\s*\d+(?:\.\d+){3}",
-        confirm=(
-            r"(?i)(?:version|versi(?:\xc3[\xb3\x93]|o)n|versie|ver\.?|release|build|firmware|fw|v)"
-            r"\s*:?\s*\d+(?:\.\d+){3,}"
-        ),
-        suppress=True,
-        description="a dotted number after version / release / build / v: skipped, not an IP",
-    ),
-    Detector(
-        name="ipv4",
-        data_class="ip-address",
-        anchor=r"\b(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\b",
-        confirm=(
-            r"(?<![A-Za-z0-9_.\-])(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
-            r"(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(?![A-Za-z0-9_]|[.\-]\d)"
-        ),
-        validate=v.ip_public_ok,
-        description="public IPv4 addresses (private, loopback, documentation ranges are not)",
-    ),
-    Detector(
-        name="ipv6",
-        data_class="ip-address",
-        anchor=r"(?i)\b[23][0-9a-f]{3}:[0-9a-f]{0,4}:",
-        confirm=r"(?i)(?<![0-9a-z:.])[23][0-9a-f]{3}(?::[0-9a-f]{0,4}){2,7}(?![0-9a-z:])",
-        validate=v.ip_public_ok,
-        description="public (global unicast 2000::/3) IPv6 addresses, full or with ::",
     ),
     # --- bank and card ------------------------------------------------------------------------
     Detector(

@@ -289,9 +289,14 @@ def secret_value_ok(text: str) -> bool:
 
 
 def password_ok(text: str) -> bool:
-    """A literal password: at least 8 characters, not a placeholder, not one repeated char."""
+    """A literal password: at least 8 characters (6 with letters and digits: ``Otono79``), not
+    a placeholder, not one repeated char."""
     value = text.strip("\"'")
-    return len(value) >= 8 and not looks_placeholder(value) and len(set(value)) > 2
+    if len(value) < 8 and not (
+        len(value) >= 6 and any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+    ):
+        return False
+    return not looks_placeholder(value) and len(set(value)) > 2
 
 
 _TRAILING_PUNCTUATION = ".,;:!?)"
@@ -337,6 +342,37 @@ def reference_number_ok(text: str) -> bool:
     return not card_ok(text)
 
 
+#: IPv4 ranges that are not globally reachable (IANA special-purpose registry), as
+#: (network, mask) integers: checked without building ipaddress objects (this runs per candidate)
+_IPV4_NOT_GLOBAL: tuple[tuple[int, int], ...] = tuple(
+    (int(net.network_address), int(net.netmask))
+    for net in map(
+        ipaddress.IPv4Network,
+        [
+            "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+            "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24",
+            "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
+            "224.0.0.0/4", "240.0.0.0/4",
+        ],
+    )
+)  # fmt: skip
+
+
+def _ipv4_public(text: str) -> bool:
+    parts = text.split(".")
+    if len(parts) != 4:
+        return False
+    number = 0
+    for part in parts:
+        if not part.isdigit() or len(part) > 3 or (part[0] == "0" and part != "0"):
+            return False
+        octet = int(part)
+        if octet > 255:
+            return False
+        number = number << 8 | octet
+    return not any(number & mask == net for net, mask in _IPV4_NOT_GLOBAL)
+
+
 def ip_public_ok(text: str) -> bool:
     """A public (globally routable) IPv4 or IPv6 address. Not reported: private (10/8,
     172.16/12, 192.168/16, fc00::/7), loopback, link-local, shared (100.64/10), multicast,
@@ -344,6 +380,8 @@ def ip_public_ok(text: str) -> bool:
     203.0.113/24, 2001:db8::/32): they identify no one outside a network, and every log and
     config file is full of them. IPv4 octets with leading zeros are refused (not an address
     any tool prints)."""
+    if ":" not in text:
+        return _ipv4_public(text)
     try:
         address = ipaddress.ip_address(text)
     except ValueError:
