@@ -9,7 +9,7 @@ returns a :class:`Result` whose reason names the evidence that is missing. The b
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -117,6 +117,16 @@ class CheckContext:
     machines: Mapping[str, frozenset[str]] = field(default_factory=dict)  # person -> machines
     invited_by: Mapping[str, str | None] = field(default_factory=dict)  # person -> inviter
     demo: bool = False  # the program was created as a demo (`init --demo`)
+    #: ``uncounted`` by kind (the engine builds it once; without it, ``uncounted_of`` scans)
+    uncounted_by_kind: Mapping[str, tuple[Uncounted, ...]] = field(default_factory=dict)
+
+    def uncounted_of(self, kinds: Iterable[str]) -> list[Uncounted]:
+        """The facts of ``kinds`` left out of ``facts``, oldest first."""
+        wanted = set(kinds)
+        if not self.uncounted_by_kind:
+            return [item for item in self.uncounted if item.fact.kind in wanted]
+        found = [item for kind in wanted for item in self.uncounted_by_kind.get(kind, ())]
+        return sorted(found, key=lambda item: item.fact.id)
 
     def param(self, name: str, default: Any) -> Any:
         return self.params.get(name, default)

@@ -75,12 +75,19 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
     measured = measured_kinds()
     counted: list[Fact] = []
     uncounted: list[Uncounted] = []
+    by_kind: dict[str, list[Uncounted]] = {}
+    verdicts = _verdicts(state)
     for fact in state.live_facts(now):
-        why = why_uncounted(fact, state, measured)
+        if fact.id in verdicts:
+            why = verdicts[fact.id]
+        else:
+            why = verdicts[fact.id] = why_uncounted(fact, state, measured)
         if why is None:
             counted.append(fact)
         else:
-            uncounted.append(Uncounted(fact, why))
+            item = Uncounted(fact, why)
+            uncounted.append(item)
+            by_kind.setdefault(fact.kind, []).append(item)
     machines: dict[str, set[str]] = {}
     invited: dict[str, str | None] = {}
     for record in state.keys.values():
@@ -95,4 +102,21 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
         machines={person: frozenset(found) for person, found in machines.items()},
         invited_by=invited,
         demo=state.demo,
+        uncounted_by_kind={kind: tuple(items) for kind, items in by_kind.items()},
     )
+
+
+#: each state's verdict per fact id: whether a fact counts depends on the fact, its signer's
+#: enrolment (a service or not) and the registered collectors, none of which a later event
+#: changes, so a long-lived process (the dashboard) judges each fact once as the log grows
+_verdict_cache: dict[int, tuple[ProgramState, dict[int, str | None]]] = {}
+
+
+def _verdicts(state: ProgramState) -> dict[int, str | None]:
+    cached = _verdict_cache.get(id(state))
+    if cached is not None and cached[0] is state:
+        return cached[1]
+    _verdict_cache.clear()  # one program per process, usually
+    verdicts: dict[int, str | None] = {}
+    _verdict_cache[id(state)] = (state, verdicts)
+    return verdicts

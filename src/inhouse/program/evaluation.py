@@ -51,7 +51,7 @@ def _judged(ref: CheckRef, context: CheckContext) -> Result:
         reads = set(registry[ref.check].reads)
     except KeyError:
         return result
-    left_out = [item for item in context.uncounted if item.fact.kind in reads]
+    left_out = context.uncounted_of(reads)
     if not left_out:
         return result
     shown = "; ".join(f"fact #{item.fact.id} {item.fact.kind}: {item.why}" for item in left_out)
