@@ -9,9 +9,11 @@ baseline, trials and workflows.
     decision = decide(scanner, rules, "qwen2-7b", text)   # action, classes, redacted text
 
 Built-in data classes: ``email``, ``phone``, ``card`` (Luhn), ``iban`` (mod-97),
-``national-id`` (US SSN, UK NINO, NL BSN, ES DNI/NIE) and ``secret`` (API keys, tokens,
-passwords, private keys). Detectors are a registry (:mod:`inhouse.policy.detectors`); the scan is
-one RE2 pass over the text (:mod:`inhouse.policy.scanner`). Tool boundaries for agents live in
+``national-id`` (US SSN, UK NINO, NL BSN, ES DNI/NIE), ``secret`` (API keys, tokens,
+passwords in 13 languages, in URLs and command lines, private keys) and ``ip-address``
+(public IPv4/IPv6 addresses only). Detectors are a registry
+(:mod:`inhouse.policy.detectors`); the scan is one RE2 pass over the text
+(:mod:`inhouse.policy.scanner`). Tool boundaries for agents live in
 :mod:`inhouse.policy.tools`.
 """
 

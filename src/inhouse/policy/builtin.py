@@ -256,9 +256,11 @@ BUILTIN_DETECTORS: tuple[Detector, ...] = (
     Detector(
         name="env-password",
         data_class="secret",
-        anchor=r"\b[A-Z][A-Z0-9_]*(?:PASSWORD|PASSWD|PASSPHRASE|_PWD|_PASS)=",
+        # the anchor starts at the word PASSWORD (a prefix of capitals would keep a DFA state
+        # alive through every capitalised word); the confirm checks it ends an upper-case name
+        anchor=r"(?:PASSWORD|PASSWD|PASSPHRASE|_PWD|_PASS)=",
         confirm=(
-            r"[A-Z][A-Z0-9_]*(?:PASSWORD|PASSWD|PASSPHRASE|_PWD|_PASS)="
+            r"(?<![a-z])(?:PASSWORD|PASSWD|PASSPHRASE|_PWD|_PASS)="
             r"(?:'(?P<value>[^'\n]+)'|\"(?P<value2>[^\"\n]+)\"|(?P<value3>[^\s'\"#;&|]+))"
         ),
         validate=v.command_password_ok,
