@@ -154,6 +154,7 @@ def test_urls_without_a_password_report_nothing(scanner: Scanner, text: str) -> 
         ("mysql -u root -p'S3cret!' shop", "S3cret!"),
         ('mysqldump -h db -u backup -p"Back up 42" shop > dump.sql', "Back up 42"),
         ("mysql -uroot -psecret shop", "secret"),
+        ("in markdown: `mysql -psecret`", "secret"),
         ("mariadb --user=app -pW3lcome shop", "W3lcome"),
         ("psql-wrapper --password=hunter2 --host db", "hunter2"),
         ("docker login --password 'Dock3r!' registry", "Dock3r!"),
@@ -174,6 +175,8 @@ def test_passwords_on_command_lines(scanner: Scanner, text: str, value: str) -> 
         "mysql -u root -P3306 -h db shop",  # -P is the port
         "mkdir -p /tmp/x && mysql --version",
         "use the --password flag, or --password-stdin",
+        "Options:\n  --password TEXT  the registry password",  # click's help text
+        "run `mysql -p` and type it",
         "mysql --password=$MYSQL_PASSWORD shop",
         "PGPASSWORD=$(cat /run/secrets/pg) psql",
         "DB_PASSWORD=\nDB_PASSWORD=changeme",
@@ -302,6 +305,7 @@ def test_public_ip_addresses_are_found(scanner: Scanner, text: str, value: str) 
         "oid 1.3.6.1.4.1.311 and 1.2.3.4.5",
         "08.08.08.08",  # leading zeros: no tool prints an address like that
         "999.1.1.1 and 1.2.3",
+        "routes 8.8.8.0/24 and 2001:4860::/32",  # networks, not addresses
         # colons that are not IPv6
         "at 12:34:56, mac aa:bb:cc:dd:ee:ff, std::vector, 2024:12:31",
     ],

@@ -233,7 +233,7 @@ BUILTIN_DETECTORS: tuple[Detector, ...] = (
         confirm=(
             r"(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlpump|mysqlshow|mariadb"
             r"|mariadb-dump)(?![\w-])[^\n|;&]{0,300}?(?<=\s)-p(?:'(?P<value>[^'\n]+)'"
-            r"|\"(?P<value2>[^\"\n]+)\"|(?P<value3>[^\s'\",;|&)]+))"
+            r"|\"(?P<value2>[^\"\n]+)\"|(?P<value3>[^\s'\"`,;|&)]+))"
         ),
         validate=v.command_password_ok,
         description="the password of a MySQL/MariaDB command line: mysql -p'…', -psecret",
@@ -244,13 +244,13 @@ BUILTIN_DETECTORS: tuple[Detector, ...] = (
         anchor=r"--pass(?:word|wd)[= ]+\S",
         confirm=(
             r"--pass(?:word|wd)(?:=| +)(?:'(?P<value>[^'\n]+)'|\"(?P<value2>[^\"\n]+)\""
-            r"|(?<==)(?P<value3>[^\s'\"]+)"
-            r"|(?<= )(?P<value4>(?=[^\s'\"]*[A-Z0-9!@#$%^&*_+=~])[^\s'\",;]+))"
+            r"|(?<==)(?P<value3>[^\s'\"`]+)"
+            r"|(?<= )(?P<value4>(?=[^\s'\"]*[0-9!@#$%^&*_+=~])[^\s'\"`,;]+))"
         ),
         validate=v.command_password_ok,
         description=(
-            "--password=… on a command line (--password value too, when the value has a digit, "
-            "a capital or a symbol: `the --password flag` is prose)"
+            "--password=… on a command line (--password value too, when the value has a digit "
+            "or a symbol: `the --password flag` is prose, `--password TEXT` is help text)"
         ),
     ),
     Detector(
@@ -261,7 +261,7 @@ BUILTIN_DETECTORS: tuple[Detector, ...] = (
         anchor=r"(?:PASSWORD|PASSWD|PASSPHRASE|_PWD|_PASS)=",
         confirm=(
             r"(?<![a-z])(?:PASSWORD|PASSWD|PASSPHRASE|_PWD|_PASS)="
-            r"(?:'(?P<value>[^'\n]+)'|\"(?P<value2>[^\"\n]+)\"|(?P<value3>[^\s'\"#;&|]+))"
+            r"(?:'(?P<value>[^'\n]+)'|\"(?P<value2>[^\"\n]+)\"|(?P<value3>[^\s'\"`#;&|]+))"
         ),
         validate=v.command_password_ok,
         description="environment passwords: PGPASSWORD=…, MYSQL_PWD=…, DB_PASSWORD=… in .env",
@@ -320,7 +320,7 @@ BUILTIN_DETECTORS: tuple[Detector, ...] = (
         anchor=_PUBLIC_IPV4_ANCHOR,
         confirm=(
             r"(?<![A-Za-z0-9_.\-])(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
-            r"(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(?![A-Za-z0-9_@]|[.\-]\d)"
+            r"(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(?![A-Za-z0-9_@]|[.\-/]\d)"
         ),
         validate=v.ip_public_ok,
         description="public IPv4 addresses (private, loopback, documentation ranges are not)",
@@ -329,7 +329,7 @@ BUILTIN_DETECTORS: tuple[Detector, ...] = (
         name="ipv6",
         data_class="ip-address",
         anchor=r"(?i)\b[23][0-9a-f]{3}:[0-9a-f]{0,4}:",
-        confirm=r"(?i)(?<![0-9a-z:.])[23][0-9a-f]{3}(?::[0-9a-f]{0,4}){2,7}(?![0-9a-z:])",
+        confirm=r"(?i)(?<![0-9a-z:.])[23][0-9a-f]{3}(?::[0-9a-f]{0,4}){2,7}(?![0-9a-z:]|/\d)",
         validate=v.ip_public_ok,
         description="public (global unicast 2000::/3) IPv6 addresses, full or with ::",
     ),
