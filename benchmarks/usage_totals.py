@@ -30,11 +30,12 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import create_engine, insert, inspect, text
 
 from inhouse.db import Store, open_store
 from inhouse.db.schema import gateway_usage
 from inhouse.db.store import migrate
+from inhouse.gateway.usage import rebuild_rollups
 from inhouse.usage import totals
 
 FIRST_DAY = date(2026, 1, 1)
@@ -93,9 +94,13 @@ def _fill(store: Store, count: int) -> float:
         for chunk in _rows(count):
             conn.execute(insert(gateway_usage), chunk)
     inserted = time.perf_counter() - began
+    # the rows bypassed the gateway's writer: build the rollups the totals read, as migration
+    # 0007 does for rows already stored (a store migrated only to an older revision has none)
+    if inspect(store.engine).has_table("usage_daily"):
+        rebuild_rollups(store)
     # the steady state autovacuum reaches on PostgreSQL: statistics, and the visibility map that
     # lets a covering index answer without visiting the table
-    vacuum = "ANALYZE" if store.dialect == "sqlite" else "VACUUM ANALYZE gateway_usage"
+    vacuum = "ANALYZE" if store.dialect == "sqlite" else "VACUUM ANALYZE"
     with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text(vacuum))
     return inserted
