@@ -11,8 +11,9 @@ last 28 days and per (day, person) since then (the daily rollup), and prints eac
 
 PostgreSQL is used when ``--postgres`` or ``INHOUSE_TEST_POSTGRES_URL`` names a server; the rows
 go to a private schema that is dropped afterwards. ``--revision`` migrates the store only that
-far, to time the schema as it was before a migration (0004 added the covering index). Timings
-are wall-clock on this machine; tests never assert them.
+far, to time the schema as it was before a migration (0004 added the covering index); since
+migration 0007 the totals read the daily rollups, so only ``head`` (or 0007 and later) can be
+timed with this code. Timings are wall-clock on this machine; tests never assert them.
 """
 
 from __future__ import annotations
@@ -190,6 +191,11 @@ def _run(url: str, args: argparse.Namespace) -> None:
     store = open_store(url, upgrade=False)
     try:
         migrate(store.engine, args.revision)
+        if not inspect(store.engine).has_table("usage_daily"):
+            raise SystemExit(
+                f"the totals read the rollups of migration 0007; a store at {args.revision} has "
+                "none: time it with the code of that time (git checkout of the revision's commit)"
+            )
         print(f"schema at {args.revision}")
         bench(store, args.rows, args.runs)
     finally:
