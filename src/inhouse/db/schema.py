@@ -179,6 +179,7 @@ usage_refs_monthly = Table(
     Column("prompt_id", String(200), nullable=False),
     Column("workflow_id", String(200), nullable=False),
     Column("requests", BigInteger, nullable=False),
+    Column("last_day", String(10), nullable=False),  # the month's latest day of such use
     PrimaryKeyConstraint(
         "month", "person", "prompt_id", "workflow_id", name="pk_usage_refs_monthly"
     ),

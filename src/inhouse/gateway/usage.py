@@ -247,14 +247,17 @@ def reference_deltas(deltas: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Answered requests that named a prompt or a workflow, per (month, person, prompt,
     workflow), sorted."""
     sums: dict[tuple[str, str, str, str], int] = {}
+    last: dict[tuple[str, str, str, str], str] = {}
     for d in deltas:
         if d["answered"] and (d["prompt_id"] or d["workflow_id"]):
             key = (d["day"][:7], d["person"], d["prompt_id"], d["workflow_id"])
             sums[key] = sums.get(key, 0) + d["requests"]
+            last[key] = max(last.get(key, ""), d["day"])
     return [
-        {"month": m, "person": p, "prompt_id": pr, "workflow_id": w, "requests": sums[m, p, pr, w]}
+        {"month": m, "person": p, "prompt_id": pr, "workflow_id": w,
+         "requests": sums[m, p, pr, w], "last_day": last[m, p, pr, w]}
         for m, p, pr, w in sorted(sums)
-    ]
+    ]  # fmt: skip
 
 
 def _months_upsert(dialect: str) -> Any:
@@ -275,7 +278,12 @@ def _references_upsert(dialect: str) -> Any:
     statement = make(usage_refs_monthly)
     return statement.on_conflict_do_update(
         index_elements=["month", "person", "prompt_id", "workflow_id"],
-        set_={"requests": usage_refs_monthly.c.requests + statement.excluded.requests},
+        set_={
+            "requests": usage_refs_monthly.c.requests + statement.excluded.requests,
+            "last_day": (func.greatest if dialect == "postgresql" else func.max)(
+                usage_refs_monthly.c.last_day, statement.excluded.last_day
+            ),
+        },
     )
 
 
@@ -348,7 +356,9 @@ def rebuild_rollups(store: Store) -> int:
     )
     ref_month = func.substr(d.day, 1, 7)
     references = (
-        select(ref_month, d.person, d.prompt_id, d.workflow_id, func.sum(d.requests))
+        select(
+            ref_month, d.person, d.prompt_id, d.workflow_id, func.sum(d.requests), func.max(d.day)
+        )
         .where(d.answered == 1, or_(d.prompt_id != "", d.workflow_id != ""))
         .group_by(ref_month, d.person, d.prompt_id, d.workflow_id)
     )
@@ -362,7 +372,8 @@ def rebuild_rollups(store: Store) -> int:
         )
         conn.execute(
             insert(usage_refs_monthly).from_select(
-                ["month", "person", "prompt_id", "workflow_id", "requests"], references
+                ["month", "person", "prompt_id", "workflow_id", "requests", "last_day"],
+                references,
             )
         )
         return int(conn.execute(select(func.count()).select_from(usage_daily)).scalar_one())

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from inhouse.db import Store
-from inhouse.db.schema import usage_daily
+from inhouse.db.schema import usage_refs_monthly
 
 __all__ = ["PromptUse", "prompt_use"]
 
-_usage = usage_daily.c  # the daily rollups
+_usage = usage_refs_monthly.c  # answered requests per month, person, prompt and workflow
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,8 +37,10 @@ class PromptUse:
 def prompt_use(store: Store) -> list[PromptUse]:
     """Answered requests per (prompt id, person), ordered by prompt id then person."""
     query = (
-        select(_usage.prompt_id, _usage.person, func.sum(_usage.requests), func.max(_usage.day))
-        .where(_usage.prompt_id != "", _usage.answered == 1)
+        select(
+            _usage.prompt_id, _usage.person, func.sum(_usage.requests), func.max(_usage.last_day)
+        )
+        .where(_usage.prompt_id != "")
         .group_by(_usage.prompt_id, _usage.person)
         .order_by(_usage.prompt_id, _usage.person)
     )

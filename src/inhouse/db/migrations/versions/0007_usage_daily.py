@@ -76,6 +76,7 @@ def upgrade() -> None:
         sa.Column("prompt_id", sa.String(200), nullable=False),
         sa.Column("workflow_id", sa.String(200), nullable=False),
         sa.Column("requests", sa.BigInteger(), nullable=False),
+        sa.Column("last_day", sa.String(10), nullable=False),
         sa.PrimaryKeyConstraint(
             "month", "person", "prompt_id", "workflow_id", name="pk_usage_refs_monthly"
         ),
@@ -104,8 +105,9 @@ def upgrade() -> None:
         "FROM usage_people_daily WHERE own_requests > 0 GROUP BY substr(day, 1, 7), person"
     )
     op.execute(
-        "INSERT INTO usage_refs_monthly (month, person, prompt_id, workflow_id, requests) "
-        "SELECT substr(day, 1, 7), person, prompt_id, workflow_id, sum(requests) "
+        "INSERT INTO usage_refs_monthly (month, person, prompt_id, workflow_id, requests, "
+        "last_day) SELECT substr(day, 1, 7), person, prompt_id, workflow_id, sum(requests), "
+        "max(day) "
         "FROM usage_daily WHERE answered = 1 AND (prompt_id <> '' OR workflow_id <> '') "
         "GROUP BY substr(day, 1, 7), person, prompt_id, workflow_id"
     )
