@@ -665,14 +665,15 @@ def test_use_beyond_pilot() -> None:
 
 
 def _report(start: str, end: str, *, at: datetime = NOW, partial: bool = False,
-            active: int = 2, lagging: dict[str, float] | None = None) -> Fact:  # fmt: skip
+            active: int = 2, requests: int = 20,
+            lagging: dict[str, float] | None = None) -> Fact:  # fmt: skip
     return fact(
         "indicators.report",
         at=at,
         period_start=start,
         period_end=end,
         partial=partial,
-        leading={"active_users": active, "answered_requests": 40},
+        leading={"active_users": active, "answered_requests": requests},
         lagging={"spend_avoided": 4.2} if lagging is None else lagging,
     )
 
@@ -703,6 +704,12 @@ def test_indicators_reported_refuses_a_partial_period_and_an_inflated_report() -
     inflated = _report("2026-10-01", "2026-10-31", active=40)
     result = run("indicators-reported", inflated, *october, people=people)
     assert result.outcome is Outcome.FAIL and "shows 2" in result.reason
+    more_use = _report("2026-10-01", "2026-10-31", requests=2000)  # 5 signed days x 4 requests
+    result = run("indicators-reported", more_use, *october, people=people)
+    assert result.outcome is Outcome.FAIL and "shows 20" in result.reason
+    # fewer active people than the usage shows is no inflation (an agent's use is nobody's)
+    fewer = _report("2026-10-01", "2026-10-31", active=1)
+    assert run("indicators-reported", fewer, *october, people=people).outcome is Outcome.PASS
 
 
 def _finding(target: str, by: str = "zoe", at: datetime = NOW - timedelta(days=10)) -> Fact:

@@ -277,6 +277,15 @@ def test_a_partial_or_inflated_report_does_not_pass(world: dict[str, Any]) -> No
     result = evaluate("indicators-reported", build_context(lena.state(), lena.clock()))
     assert result.outcome is Outcome.FAIL
     assert "counts 40 active people" in result.reason and "shows 4" in result.reason
+    # the figures spend is priced from: tokens the gateway never answered
+    inputs = [
+        {**item, "value": float(item["value"]) * 10} if item["name"] == "input tokens" else item
+        for item in fact.payload["inputs"]
+    ]
+    lena.record_fact(None, "indicators.report", {**fact.payload, "inputs": inputs},
+                     provenance=Provenance.MEASURED, collector="inhouse indicators")  # fmt: skip
+    result = evaluate("indicators-reported", build_context(lena.state(), lena.clock()))
+    assert result.outcome is Outcome.FAIL and "input tokens" in result.reason
 
 
 def test_a_finding_closed_by_a_relock_that_names_it_is_fed_back(

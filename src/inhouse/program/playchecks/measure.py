@@ -11,6 +11,7 @@ from inhouse.program.checks import (
     passed,
     register_check,
 )
+from inhouse.program.facts import Fact
 from inhouse.program.feedback import describe_change, fold_findings
 from inhouse.program.playchecks._shared import (
     insiders,
@@ -71,25 +72,45 @@ def indicators_reported(ctx: CheckContext) -> Result:
             "or minutes saved: see its inputs)",
             report,
         )
-    usage = [
-        f
-        for f in ctx.facts.of("usage.daily")
-        if start <= date.fromisoformat(str(f.payload["day"])) <= end
-        and int(f.payload["requests"]) > 0
-    ]
-    signed = {str(f.payload["person"]) for f in usage}
-    claimed = report.payload["leading"].get("active_users")
-    if claimed is not None and int(claimed) != len(signed):
+    # the gateway's latest signed totals per (day, person): a rollup records a new fact when a
+    # day's totals change, so the last one stands
+    latest: dict[tuple[str, str], Fact] = {}
+    for fact in ctx.facts.of("usage.daily"):
+        if start <= date.fromisoformat(str(fact.payload["day"])) <= end:
+            latest[str(fact.payload["day"]), str(fact.payload["person"])] = fact
+    usage = list(latest.values())
+    signed = {str(f.payload["person"]) for f in usage if int(f.payload["requests"]) > 0}
+    measured = {
+        "answered requests": sum(int(f.payload["requests"]) for f in usage),
+        "input tokens": sum(int(f.payload.get("tokens_in", 0)) for f in usage),
+        "output tokens": sum(int(f.payload.get("tokens_out", 0)) for f in usage),
+    }
+    claims = {"answered requests": report.payload["leading"].get("answered_requests")}
+    for item in report.payload.get("inputs") or []:
+        if item.get("name") in ("input tokens", "output tokens"):
+            claims[str(item["name"])] = item.get("value")
+    active = report.payload["leading"].get("active_users")
+    # an agent's use shows in the daily usage but makes nobody active: never more, maybe fewer
+    if active is not None and int(active) > len(signed):
         return failed(
-            f"the report counts {int(claimed)} active people in {start}..{end}, but the "
+            f"the report counts {int(active)} active people in {start}..{end}, but the "
             f"gateway's signed daily usage shows {len(signed)} ({names(sorted(signed))}): "
             "roll up the usage (`inhouse gateway rollup`) and report again",
             report,
             *usage,
         )
+    for name, claim in claims.items():
+        if claim is not None and int(float(claim)) != measured[name]:
+            return failed(
+                f"the report counts {int(float(claim))} {name} in {start}..{end}, but the "
+                f"gateway's signed daily usage shows {measured[name]}: roll up the usage "
+                "(`inhouse gateway rollup`) and report again",
+                report,
+                *usage,
+            )
     return passed(
-        f"period {start}..{end} reported: {int(claimed or 0)} active people, as the "
-        "gateway's signed usage shows",
+        f"period {start}..{end} reported: {int(active or 0)} active people and "
+        f"{measured['answered requests']} answered requests, as the gateway's signed usage shows",
         report,
         *usage,
     )
