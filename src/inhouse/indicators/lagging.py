@@ -147,11 +147,9 @@ def _spend(usage: PeriodUsage, ctx: CheckContext, period: Period) -> list[Indica
             "play 1's trial against an API", usage_inputs,
         )  # fmt: skip
     else:
-        value = (
-            used.tokens_in * prices.input_per_mtok + used.tokens_out * prices.output_per_mtok
-        ) / 1e6
         reference = Indicator(
-            "reference_cost", "Reference API cost", "lagging", round(value, 6), prices.currency,
+            "reference_cost", "Reference API cost", "lagging",
+            prices.cost(used.tokens_in, used.tokens_out), prices.currency,
             reference_def, "",
             (
                 *usage_inputs,

@@ -35,6 +35,10 @@ class Prices:
     currency: str
     source: str  # said beside every figure priced with them
 
+    def cost(self, tokens_in: int, tokens_out: int) -> float:
+        """What these tokens cost at these prices (per million tokens), to the millionth."""
+        return round((tokens_in * self.input_per_mtok + tokens_out * self.output_per_mtok) / 1e6, 6)
+
 
 def set_prices(
     program: Program,

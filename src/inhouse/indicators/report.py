@@ -167,13 +167,7 @@ def _trend(program: Program, ctx: CheckContext, period: Period) -> list[dict[str
         prices = prices_for(ctx, each)
         tokens_in = sum(d.tokens_in for d in inside)
         tokens_out = sum(d.tokens_out for d in inside)
-        reference = (
-            None
-            if prices is None
-            else round(
-                (tokens_in * prices.input_per_mtok + tokens_out * prices.output_per_mtok) / 1e6, 6
-            )
-        )
+        reference = None if prices is None else prices.cost(tokens_in, tokens_out)
         rows.append(
             {
                 "period": each.label,
