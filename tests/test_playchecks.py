@@ -757,6 +757,12 @@ def test_findings_fed_back_refuses_a_finding_closed_by_hand_or_by_no_change() ->
     relock = fact("baseline.lock", by="omar", lock_hash=LOCK, closes=[base.id],
                   runtime={"family": "llamacpp", "version": "b4500"}, models=[])  # fmt: skip
     assert run("findings-fed-back", same, base, relock, people=people).outcome is Outcome.FAIL
+    # nor does a finding signed with the gateway's service key (which its operator holds)
+    service = {**people, "gateway": Person(name="gateway", service=True)}
+    by_gateway = _finding("workflow:triage", by="gateway")
+    fixed = _workflow("g", closes=(by_gateway.id,))
+    result = run("findings-fed-back", v1, by_gateway, fixed, people=service)
+    assert result.outcome is Outcome.FAIL and "a service's key" in result.reason
     # the opener answering their own finding alone is not feedback
     own = _finding("workflow:triage", by="omar")
     mine = _workflow("e", closes=(own.id,))

@@ -127,7 +127,19 @@ def findings_fed_back(ctx: CheckContext) -> Result:
     period = timedelta(days=int(ctx.param("period_days", 92)))
     findings = fold_findings(ctx.facts)
     recent = [f for f in findings if f.closed_by is not None and ctx.now - f.closed_by.at <= period]
-    fed = [f for f in recent if f.fed_back_by_other]
+
+    def person(name: str) -> bool:  # a service's key (the gateway's) speaks for nobody
+        found = ctx.people.get(name)
+        return found is not None and not found.service
+
+    fed = [
+        f
+        for f in recent
+        if f.fed_back_by_other
+        and person(f.fact.by)
+        and f.closed_by is not None
+        and person(f.closed_by.by)
+    ]
     if fed:
         last = fed[-1]
         assert last.closed_by is not None
@@ -138,6 +150,15 @@ def findings_fed_back(ctx: CheckContext) -> Result:
         )
     if recent:
         f = recent[-1]
+        closer = f.closed_by.by if f.closed_by is not None else ""
+        service = next((n for n in (f.fact.by, closer) if not person(n)), None)
+        if service is not None:
+            return failed(
+                f"finding #{f.id} was signed by {service}, a service's key, which speaks for no "
+                "person: a finding is fed back when one person's finding changes what another "
+                "builds",
+                f.fact,
+            )
         return failed(
             f"finding #{f.id} was opened and answered by {f.fact.by} alone: a finding is fed "
             "back when someone other than its opener changes its target",
