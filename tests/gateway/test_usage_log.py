@@ -111,6 +111,49 @@ def test_replay_is_idempotent_and_skips_a_line_cut_short(_isolated: Path) -> Non
     store.close()
 
 
+def test_a_flush_waits_for_the_batch_the_flusher_is_writing(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A caller's flush (the gateway's, before it answers a read of the log; a test's) returns
+    only once what was recorded before it is written, even when the background flusher took
+    that batch a moment earlier and is still writing it; and stopping the writer then neither
+    cuts that write short nor leaves its spool segment behind."""
+    store = open_store(f"sqlite:///{_isolated / 'u.db'}")
+    real = usage_module.insert_usage
+    writing = threading.Event()
+
+    def slow(store_: Any, batch: list[UsageRecord]) -> None:
+        writing.set()
+        time.sleep(0.3)  # the flusher's write still in flight when the caller flushes
+        real(store_, batch)
+
+    monkeypatch.setattr(usage_module, "insert_usage", slow)
+    records = [_record() for _ in range(3)]
+
+    def written() -> list[str]:
+        with store.engine.connect() as conn:
+            return sorted(r[0] for r in conn.execute(select(gateway_usage.c.request_id)))
+
+    async def run() -> tuple[list[str], list[str]]:
+        writer = UsageWriter(store, Spool(_isolated / "spool"), flush_seconds=0.01)
+        await writer.start()
+        for record in records:
+            writer.record(record)
+        await asyncio.to_thread(writing.wait, 5)  # the flusher has taken the batch
+        await writer.flush()
+        after_flush = written()
+        writer.record(last := _record())
+        records.append(last)
+        await writer.stop()
+        return after_flush, written()
+
+    after_flush, after_stop = asyncio.run(run())
+    assert after_flush == sorted(r.request_id for r in records[:3])
+    assert after_stop == sorted(r.request_id for r in records)
+    assert list((_isolated / "spool").glob("*.jsonl")) == []
+    store.close()
+
+
 def test_a_second_gateway_cannot_share_the_spool(_isolated: Path) -> None:
     first = Spool(_isolated / "spool")
     first.open()

@@ -491,6 +491,10 @@ class UsageWriter:
         self._sealed: list[Path] = []
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        # one flush at a time: a caller's flush waits for the flusher's batch to be written
+        # instead of returning while it is still in flight
+        self._flushing = asyncio.Lock()
+        self._stopping = False
         self.written = 0
         self.failures = 0
         self.last_error: str | None = None
@@ -517,14 +521,19 @@ class UsageWriter:
             self._wake.set()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.flush_seconds)
             self._wake.clear()
             await self.flush()
 
     async def flush(self) -> None:
-        """Seal the spool segment and write everything pending; on failure keep it for later."""
+        """Seal the spool segment and write everything pending; on failure keep it for later.
+        Returns once everything recorded before the call is written (or kept for a retry)."""
+        async with self._flushing:
+            await self._flush()
+
+    async def _flush(self) -> None:
         if not self._pending:
             return
         sealed = self.spool.seal()
@@ -546,10 +555,13 @@ class UsageWriter:
         Spool.discard(segments)
 
     async def stop(self) -> None:
+        # the flusher is asked to end, never cancelled: a cancelled flush would leave its batch
+        # half-way (written by a thread nobody waits for, its segments neither discarded nor
+        # re-queued)
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._stopping = True
+            self._wake.set()
+            await self._task
             self._task = None
         await self.flush()
         self.spool.close()
