@@ -24,11 +24,15 @@ import httpx
 import pytest
 import redis
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
+from inhouse.baseline.lock import lock_baseline, read_lock
+from inhouse.cli.app import app as cli
 from inhouse.db import open_store
 from inhouse.db.schema import gateway_usage, usage_daily
 from inhouse.gateway import Gateway, build_gateway, read_gateway_settings, revoke_key
 from inhouse.location import database_url
+from inhouse.program import Program
 from inhouse.program.config import read_config
 from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream, spawn_standin
 from tests.gateway.harness import (
@@ -80,8 +84,8 @@ async def replica(folder: Path, name: str) -> AsyncIterator[tuple[Gateway, httpx
     gateway.store.close()
 
 
-async def _ask(client: httpx.AsyncClient, key: str) -> httpx.Response:
-    return await client.post("/v1/chat/completions", json=chat("tiny"), headers=auth(key))
+async def _ask(client: httpx.AsyncClient, key: str, model: str = "tiny") -> httpx.Response:
+    return await client.post("/v1/chat/completions", json=chat(model), headers=auth(key))
 
 
 class RedisDoor:
@@ -190,6 +194,98 @@ def test_a_key_revoked_through_one_replica_is_refused_by_the_other_within_a_seco
                 assert error_of(reply)["code"] == "invalid_api_key"
                 assert (await _ask(a, key)).status_code == 401
                 assert gb.listener is not None and gb.listener.heard >= 1
+
+    asyncio.run(run())
+
+
+def _two_model_program(folder: Path, tiny: str, spare: str, **gateway: Any) -> Any:
+    """A program whose lock blesses ``tiny`` (runtime local) and ``spare`` (runtime spare), and
+    whose [baseline] manifest blesses ``tiny`` alone: `baseline lock` drops ``spare``."""
+    tiny_file, spare_file = model_file(folder), model_file(folder, "spare.gguf", b"spare")
+    runtimes = {
+        "local": {"family": "openai", "url": tiny, "model_path": str(tiny_file)},
+        "spare": {"family": "openai", "url": spare, "model_path": str(spare_file)},
+    }
+    settings = {"keys_refresh_seconds": 60, "replicas": 2, **gateway}
+    manifest = {"owner": LEAD, "runtime": "local", "models": ["tiny"]}
+    return make_program(
+        folder, runtimes, {"tiny": digest_of(tiny_file), "spare": digest_of(spare_file)},
+        gateway=settings, extra={"baseline": manifest},
+    )  # fmt: skip
+
+
+async def _subscribed(*gateways: Gateway) -> None:
+    for gateway in gateways:
+        assert gateway.listener is not None
+        deadline = time.monotonic() + 5
+        while not gateway.listener.listening:
+            assert time.monotonic() < deadline, "the replica never subscribed"
+            await asyncio.sleep(0.02)
+
+
+def test_a_model_a_re_lock_drops_is_refused_by_every_replica_within_a_second(
+    _isolated: Path, prefix: str
+) -> None:
+    async def run() -> None:
+        async with (
+            StandinUpstream(FAST, model="tiny") as tiny,
+            StandinUpstream(FAST, model="spare") as spare,
+        ):
+            # the lock is re-read once a minute: only the news can make the replicas refuse
+            program = _two_model_program(_isolated, tiny.url, spare.url, redis_url=REDIS,
+                                         redis_prefix=prefix)  # fmt: skip
+            key = key_for(program)
+            async with replica(_isolated, "a") as (ga, a), replica(_isolated, "b") as (gb, b):
+                await _subscribed(ga, gb)
+                for client in (a, b):
+                    reply = await _ask(client, key, "spare")
+                    assert reply.status_code == 200, reply.text
+                result = await asyncio.to_thread(lock_baseline, program, LEAD)
+                relocked = time.monotonic()
+                assert result.written and [m.name for m in result.lock.models] == ["tiny"]
+                assert result.told is not None and result.told.sent
+                for client in (b, a):
+                    while (reply := await _ask(client, key, "spare")).status_code == 200:
+                        assert time.monotonic() - relocked < 1.0, "still served after a second"
+                        await asyncio.sleep(0.02)
+                    assert reply.status_code == 403, reply.text
+                    assert error_of(reply)["code"] == "model_not_allowed"
+                    assert "'spare' is not a blessed model" in error_of(reply)["message"]
+                    assert (await _ask(client, key)).status_code == 200  # tiny is still served
+                assert ga.router.lock.lock_hash == gb.router.lock.lock_hash == result.lock.lock_hash
+                assert gb.listener is not None and gb.listener.heard >= 1
+
+    asyncio.run(run())
+
+
+def test_a_re_lock_with_redis_unreachable_is_recorded_and_warns(
+    _isolated: Path, prefix: str
+) -> None:
+    async def run() -> None:
+        closed = f"redis://127.0.0.1:{free_port()}/0"
+        async with (
+            StandinUpstream(FAST, model="tiny") as tiny,
+            StandinUpstream(FAST, model="spare") as spare,
+        ):
+            program = _two_model_program(_isolated, tiny.url, spare.url, redis_url=closed,
+                                         redis_prefix=prefix)  # fmt: skip
+            program.close()
+            # the CLI, as lena (her key is the one on this machine), from the program folder
+            reply = await asyncio.to_thread(CliRunner().invoke, cli, ["baseline", "lock"])
+        assert reply.exit_code == 0, reply.output
+        assert "could not tell the running gateway replicas: Redis at" in reply.stderr
+        assert "each replica routes it at its next refresh (keys_refresh_seconds, 60 s)" in (
+            reply.stderr.replace("\n", " ")
+        )
+        assert "Recorded baseline.lock" in reply.stdout
+        lock = read_lock(_isolated)
+        assert lock is not None and [m.name for m in lock.models] == ["tiny"]
+        opened = Program.open(_isolated)
+        try:
+            fact = opened.state().live_facts(opened.clock()).latest("baseline.lock")
+        finally:
+            opened.close()
+        assert fact is not None and fact.payload["lock_hash"] == lock.lock_hash
 
     asyncio.run(run())
 
@@ -342,7 +438,7 @@ def test_two_replicas_on_postgresql_log_every_answer_once_through_a_kill_9(
         store = open_store(database_url(_isolated))
         try:
             with store.engine.connect() as conn:
-                counts = dict(
+                counts: dict[str, int] = dict(
                     conn.execute(
                         select(gateway_usage.c.request_id, func.count()).group_by(
                             gateway_usage.c.request_id

@@ -16,7 +16,7 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -30,6 +30,9 @@ from inhouse.program.engine import Program
 from inhouse.program.events import canonical_json
 from inhouse.program.facts import Fact, Provenance
 from inhouse.runtimes.protocol import Inventory
+
+if TYPE_CHECKING:
+    from inhouse.gateway.shared import Told
 
 __all__ = [
     "COLLECTOR",
@@ -290,6 +293,8 @@ class LockResult:
     #: the baseline.lock fact recorded (None when the program already records this lock)
     fact: Fact | None
     path: Path
+    #: what the running gateway replicas were told of a new lock (None: the file is unchanged)
+    told: Told | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """What ``baseline lock --json`` prints."""
@@ -298,6 +303,7 @@ class LockResult:
             "path": str(self.path),
             "written": self.written,
             "fact": self.fact.id if self.fact else None,
+            "replicas_told": self.told.to_dict() if self.told else None,
         }
 
 
@@ -305,8 +311,11 @@ def lock_baseline(
     program: Program, actor: str | None, *, closes: Sequence[str | int] = ()
 ) -> LockResult:
     """``inhouse baseline lock``: measure, write ``inhouse.lock``, record a ``baseline.lock``
-    fact (only when the lock differs from the one the program already records). ``closes``
-    names findings about the baseline this re-lock answers (play 6)."""
+    fact (only when the lock differs from the one the program already records), and tell the
+    running gateway replicas of a new lock through Redis when they share one (a Redis that does
+    not answer fails nothing: :attr:`LockResult.told` says so, and each replica re-reads the
+    lock at its refresh). ``closes`` names findings about the baseline this re-lock answers
+    (play 6)."""
     who = program.actor(actor)
     numbers: list[int] = []
     if closes:
@@ -341,4 +350,9 @@ def lock_baseline(
             provenance=Provenance.MEASURED,
             collector=COLLECTOR,
         )
-    return LockResult(lock, written, fact, program.folder / LOCK_NAME)
+    told = None
+    if written:  # running gateways sharing Redis route the new lock now, not at their refresh
+        from inhouse.gateway.shared import announce
+
+        told = announce(program.folder, "lock")
+    return LockResult(lock, written, fact, program.folder / LOCK_NAME, told)

@@ -14,6 +14,7 @@ from inhouse.cli._common import (
     JsonOpt,
     ProgramOpt,
     Typer,
+    err_console,
     open_program,
     out_console,
     print_json,
@@ -52,6 +53,9 @@ def lock(
 
     Asks the runtime for each blessed model's digest and its version and writes inhouse.lock
     (sorted TOML: an unchanged baseline gives the same bytes). Records a baseline.lock fact.
+    A new lock is announced to the running gateway replicas that share Redis (the gateway's
+    redis_url), which route it at once; without Redis, or when it does not answer, each
+    replica routes it at its next refresh.
     """
     from inhouse.baseline.lock import lock_baseline
 
@@ -68,6 +72,16 @@ def lock(
     _say(f"  rules    {locked.rules_hash or '[yellow]none written[/]'}")
     if result.fact is not None:
         _say(f"Recorded baseline.lock (fact #{result.fact.id}).")
+    told = result.told
+    if told is not None and told.sent:
+        _say("Told the running gateway replicas (Redis): they route the new lock now.")
+    elif told is not None and told.problem is not None:
+        err_console().print(
+            f"[yellow]warning:[/] could not tell the running gateway replicas: "
+            f"{_plain(told.problem)}. The lock is written and recorded; each replica routes it "
+            f"at its next refresh (keys_refresh_seconds, {told.refresh_seconds:g} s).",
+            soft_wrap=True,
+        )
     _say(
         "Next: `inhouse baseline install-script`, `inhouse baseline docs`, and a second person "
         "runs `inhouse baseline verify`."

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -53,6 +54,8 @@ KEY_ISSUED = "gateway.key.issued"
 COLLECTOR = "inhouse keys"
 KEY_REVOKED = "gateway.key.revoked"
 _PREFIX_LEN = 11  # "ih_" + 8 random characters
+
+log = logging.getLogger("inhouse.gateway")
 
 
 @dataclass(frozen=True)
@@ -306,7 +309,10 @@ def _tell_replicas(program: Program) -> None:
     """Running gateways sharing Redis reload their keys now (the rest at their refresh)."""
     from inhouse.gateway.shared import announce
 
-    announce(program.folder, "keys")
+    told = announce(program.folder, "keys")
+    if told.problem is not None:
+        log.warning("could not tell the gateway replicas: %s; they pick the change up within "
+                    "keys_refresh_seconds (%s s)", told.problem, told.refresh_seconds)  # fmt: skip
 
 
 def list_keys(store: Store, *, include_revoked: bool = True) -> list[GatewayKey]:

@@ -108,13 +108,19 @@ class Router:
         self._failed: set[str] = set()
 
     def relock(self, lock: Lock) -> None:
-        """Route the models of a new lock (a re-lock); :meth:`check_digests` builds their
-        routes."""
+        """Route the models of a new lock (a re-lock): a model it drops is refused from now on,
+        one it keeps with the same digest keeps its nodes, and :meth:`check_digests` builds the
+        routes of the others (a changed digest is served only once checked)."""
         self.lock = lock
+        routes = {}
         for m in lock.models:
-            self.routes.setdefault(
-                m.name, Route(m.name, m.digest, problems=["digests not checked yet"])
-            )
+            old = self.routes.get(m.name)
+            kept = old is not None and old.digest == m.digest
+            routes[m.name] = (
+                old if old is not None and kept
+                else Route(m.name, m.digest, problems=["digests not checked yet"])
+            )  # fmt: skip
+        self.routes = routes
 
     @property
     def blessed(self) -> list[str]:
@@ -175,11 +181,12 @@ class Router:
         from inhouse.baseline import check_models, find_model
         from inhouse.runtimes import open_runtime
 
-        routes = {m.name: Route(m.name, m.digest) for m in self.lock.models}
+        lock = self.lock
+        routes = {m.name: Route(m.name, m.digest) for m in lock.models}
         for config in self.runtimes:
             try:
                 async with open_runtime(config, program=self.program) as runtime:
-                    drifts = {d.model: d for d in await check_models(self.lock, runtime)}
+                    drifts = {d.model: d for d in await check_models(lock, runtime)}
                     served = await runtime.models()
                     url = runtime.url
             except InhouseError as err:
@@ -200,7 +207,7 @@ class Router:
                 continue
             self._failed.discard(config.name)
             self._checked_at[config.name] = url
-            for pinned in self.lock.models:
+            for pinned in lock.models:
                 route = routes[pinned.name]
                 drift = drifts.get(pinned.name)
                 if drift is not None:
@@ -224,6 +231,8 @@ class Router:
                         api_key=config.api_key(),
                     )
                 )
+        if self.lock is not lock:  # re-locked meanwhile: these routes are of the old lock
+            return
         # keep the round-robin position; a node just checked answered with its locked digest,
         # so it is healthy (this is how a node that was down is re-admitted)
         for name, route in routes.items():

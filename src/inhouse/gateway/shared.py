@@ -44,7 +44,7 @@ from inhouse.gateway.keys import GatewayKey, KeyLimits
 from inhouse.gateway.limits import Limiter
 from inhouse.gateway.usage import Clock, utcnow
 
-__all__ = ["NEWS", "Listener", "SharedLimiter", "announce", "redacted_url"]
+__all__ = ["NEWS", "Listener", "SharedLimiter", "Told", "announce", "redacted_url"]
 
 log = logging.getLogger("inhouse.gateway")
 
@@ -470,10 +470,26 @@ class Listener:
             log.exception("gateway news: reloading %s failed", news)
 
 
-def announce(folder: Path, news: str) -> bool:
+@dataclasses.dataclass(frozen=True)
+class Told:
+    """What :func:`announce` did. ``sent``: the news is on the channel. Not sent with no
+    ``problem``: the gateway shares no Redis (nothing to tell; each replica re-reads at its
+    refresh). Not sent with a ``problem``: Redis is configured but did not take the message, so
+    the replicas see the change only at their next refresh, ``refresh_seconds`` at most."""
+
+    sent: bool
+    problem: str | None = None
+    refresh_seconds: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def announce(folder: Path, news: str) -> Told:
     """Tell every replica of the gateway of the program at ``folder`` that ``news`` changed
-    (``keys`` or ``lock``), when it shares Redis; False when nothing was sent (no Redis in the
-    config, or it cannot be reached: the replicas' own refresh picks the change up)."""
+    (``keys`` or ``lock``), when it shares Redis. Never raises for Redis: a Redis that cannot be
+    reached is reported in the answer (the change itself is already made; the replicas' own
+    refresh picks it up)."""
     import redis
 
     from inhouse.errors import InhouseError
@@ -485,9 +501,9 @@ def announce(folder: Path, news: str) -> bool:
     try:
         settings = read_gateway_settings(folder, read_config(folder))
     except InhouseError:
-        return False
+        return Told(sent=False)
     if settings.redis_url is None:
-        return False
+        return Told(sent=False, refresh_seconds=settings.keys_refresh_seconds)
     try:
         with redis.Redis.from_url(
             settings.redis_url,
@@ -496,7 +512,6 @@ def announce(folder: Path, news: str) -> bool:
         ) as client:
             client.publish(f"{settings.redis_prefix}:news", news)
     except (RedisError, OSError) as err:
-        log.warning("could not tell the gateway replicas (%s); they pick it up within "
-                    "keys_refresh_seconds", err)  # fmt: skip
-        return False
-    return True
+        problem = f"Redis at {redacted_url(settings.redis_url)} did not answer ({err})"
+        return Told(sent=False, problem=problem, refresh_seconds=settings.keys_refresh_seconds)
+    return Told(sent=True, refresh_seconds=settings.keys_refresh_seconds)
