@@ -61,7 +61,7 @@ __all__ = [
 
 
 class _Payload(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Hypothesis(_Payload):

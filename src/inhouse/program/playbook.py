@@ -54,7 +54,7 @@ class Reach(StrEnum):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class CheckRef(_Strict):
@@ -159,6 +159,11 @@ class Playbook(_Strict):
 # -- loading -----------------------------------------------------------------------------------
 
 
+#: libyaml's safe loader where PyYAML was built with it (the wheels are): the playbook is read by
+#: every command that opens a program, and the pure-Python parser took most of that time
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _line_of(root: yaml.Node | None, path: tuple[int | str, ...]) -> int | None:
     """The 1-based line of the YAML node at ``path`` (or of its nearest existing parent)."""
     node = root
@@ -183,7 +188,9 @@ def _line_of(root: yaml.Node | None, path: tuple[int | str, ...]) -> int | None:
     return line
 
 
-def _describe(errors: Iterable[Mapping[str, Any]], root: yaml.Node | None, source: str) -> str:
+def _describe(errors: Iterable[Mapping[str, Any]], text: str, source: str) -> str:
+    # the node tree (for line numbers) is composed only when there is something to point at
+    root = yaml.compose(text, Loader=_Loader)
     lines = []
     for error in errors:
         loc = tuple(error["loc"])
@@ -199,8 +206,7 @@ def parse_playbook(text: str, *, source: str = "<playbook>") -> Playbook:
     from inhouse.program.checks import registry
 
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as err:
         raise PlaybookError(f"{source} is not valid YAML: {err}") from None
     if not isinstance(data, dict):
@@ -209,7 +215,7 @@ def parse_playbook(text: str, *, source: str = "<playbook>") -> Playbook:
         playbook = Playbook.model_validate(data)
     except ValidationError as err:
         raise PlaybookError(
-            f"{source} is not a valid playbook:\n{_describe(err.errors(), root, source)}"
+            f"{source} is not a valid playbook:\n{_describe(err.errors(), text, source)}"
         ) from None
     unknown = []
     for p_index, play in enumerate(playbook.plays):
@@ -225,7 +231,7 @@ def parse_playbook(text: str, *, source: str = "<playbook>") -> Playbook:
                     )
     if unknown:
         raise PlaybookError(
-            f"{source} is not a valid playbook:\n{_describe(unknown, root, source)}"
+            f"{source} is not a valid playbook:\n{_describe(unknown, text, source)}"
         )
     return playbook
 
