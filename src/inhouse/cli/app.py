@@ -1,10 +1,15 @@
 """The ``inhouse`` command: the root app, whose command groups come through a hook.
 
 Groups are what plugins return from ``inhouse_commands`` (:mod:`inhouse.hookspecs`). The
-built-in ones (:mod:`inhouse.default_plugins.commands`) are added when this module is imported;
-installed plugins' groups the first time the command line names a command that is not built in,
-or lists them all (``--help``, completion), so a built-in command never waits for plugin
-discovery. A command name registered twice is refused, naming both sources.
+built-in ones (:mod:`inhouse.default_plugins.commands`) are registered by name when this module
+is imported, and a named group given as ``"module:attribute"`` is imported and built only when
+the command line names it (or lists every command: ``--help``, completion, the docs). Installed
+plugins' groups are read the first time the command line names a command that is not built in,
+or lists them all, so a built-in command never waits for plugin discovery. A command name
+registered twice is refused, naming both sources.
+
+Laziness is for start-up: ``inhouse indicators report`` imports and builds one group's commands,
+not thirty (measured with ``benchmarks/cli_startup.py``).
 """
 
 from __future__ import annotations
@@ -37,6 +42,10 @@ def _typer_of(group: CommandGroup) -> typer.Typer:
 
 def _add(target: typer.Typer, group: CommandGroup, source: str, names: Registry[str]) -> None:
     """Add ``group``'s commands to ``target``, each name registered once in ``names``."""
+    if group.name is not None and isinstance(group.app, str) and target is app:
+        names.add(group.name, source, source=source)
+        _lazy[group.name] = group
+        return
     sub = _typer_of(group)
     if group.name is None:
         for command in sub.registered_commands:
@@ -49,13 +58,23 @@ def _add(target: typer.Typer, group: CommandGroup, source: str, names: Registry[
         target.add_typer(sub, name=group.name, help=group.help)
 
 
+def _click_group(group: CommandGroup) -> Any:
+    """The click command of a named group, built the way ``add_typer`` builds it."""
+    holder = typer.Typer()
+    holder.add_typer(_typer_of(group), name=group.name, help=group.help)
+    return typer.main.get_group(holder).commands[str(group.name)]
+
+
 _builtin_names: Registry[str] = Registry("command")
+#: built-in named groups not imported yet, in the order ``--help`` lists them
+_lazy: dict[str, CommandGroup] = {}
 
 
 class _Root(TyperGroup):
     """The root group: reads installed plugins' groups only when it needs them."""
 
     _plugins_read = False
+    _plugin_names: tuple[str, ...] = ()
 
     def _read_plugins(self) -> None:
         if self._plugins_read:
@@ -72,16 +91,22 @@ class _Root(TyperGroup):
             err_console().print(f"[bold red]error:[/] {escape(str(err))}")
             raise typer.Exit(getattr(err, "exit_code", 2)) from None
         if holder.registered_commands or holder.registered_groups:
-            for name, command in typer.main.get_group(holder).commands.items():
+            added = typer.main.get_group(holder).commands
+            for name, command in added.items():
                 self.add_command(command, name)
+            self._plugin_names = tuple(added)
 
     # the context and command classes are click's, whichever click typer runs on (typer 0.26+
     # vendors its own): typed loosely so one annotation fits both
     def list_commands(self, ctx: Any) -> list[str]:
         self._read_plugins()
-        return super().list_commands(ctx)
+        later = set(_lazy) | set(self._plugin_names)
+        eager = [name for name in super().list_commands(ctx) if name not in later]
+        return [*eager, *_lazy, *self._plugin_names]
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in _lazy and cmd_name not in self.commands:
+            self.add_command(_click_group(_lazy[cmd_name]), cmd_name)
         found = super().get_command(ctx, cmd_name)
         if found is None and not self._plugins_read:
             self._read_plugins()
