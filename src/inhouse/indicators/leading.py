@@ -108,7 +108,7 @@ def leading_indicators(
     grid = grid or grid_for(store, period)
     used = used or PeriodUsage.read(store, period)
     active = grid.active_between(since, until)
-    dau, wau, mau = (float(grid.rolling(since, until, width=w).mean()) for w in (1, 7, 30))
+    dau, wau, mau = (grid.mean_active(since, until, width=w) for w in (1, 7, 30))
     inside = insiders(ctx)
     beyond = sorted(active - inside)
     answered = used.answered
