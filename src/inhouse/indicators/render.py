@@ -7,7 +7,13 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemBytecodeCache,
+    PackageLoader,
+    StrictUndefined,
+    select_autoescape,
+)
 from markupsafe import Markup
 
 from inhouse.trials.report import format_money
@@ -76,6 +82,9 @@ def render_html(data: dict[str, Any]) -> str:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # the compiled template is kept between runs (Jinja's per-user cache folder, checked
+        # against the template's source): compiling it cost each report ~20 ms
+        bytecode_cache=FileSystemBytecodeCache(),
     )
     env.filters["fmt"] = fmt
     env.globals["chart"] = trend_chart
