@@ -179,8 +179,8 @@ def main() -> None:
     parser.add_argument(
         "--data",
         type=Path,
-        help="keep the SQLite program here and reuse it when it exists (to time again without "
-        "loading ten million events again)",
+        help="keep the SQLite program (and the PostgreSQL schema) here and reuse them when they "
+        "exist (to time again without loading ten million events again)",
     )
     args = parser.parse_args()
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("INHOUSE_")}
@@ -197,26 +197,39 @@ def main() -> None:
                       lambda: load_sqlite(folder / ".inhouse" / "inhouse.db", args.events),
                       args.runs, args.events)  # fmt: skip
         if args.postgres and not args.sqlite_only:
-            import sqlalchemy as sa
-
-            schema = f"bench_{uuid.uuid4().hex[:8]}"
-            admin = sa.create_engine(args.postgres)
-            with admin.begin() as conn:
-                conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-            sep = "&" if "?" in args.postgres else "?"
-            url = f"{args.postgres}{sep}options=-csearch_path%3D{schema}"
             folder = Path(tmp) / "postgres"
-            folder.mkdir()
-            env = {**base_env, "INHOUSE_DATABASE_URL": url,
-                   "INHOUSE_KEY": str(Path(tmp) / "lena-pg.key")}  # fmt: skip
-            try:
-                bench("PostgreSQL", folder, env,
-                      lambda: load_postgres(args.postgres, schema, args.events),
-                      args.runs, args.events)  # fmt: skip
-            finally:
-                with admin.begin() as conn:
-                    conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-                admin.dispose()
+            bench_postgres(args.postgres, folder, base_env, args, keep=bool(args.data))
+
+
+def bench_postgres(admin_url: str, folder: Path, base_env: dict[str, str],
+                   args: argparse.Namespace, *, keep: bool) -> None:  # fmt: skip
+    """Load and time on PostgreSQL in a schema of its own; with ``--data`` the schema is kept
+    (its name in ``postgres/schema.txt``) and timed again on the next run without loading."""
+    import sqlalchemy as sa
+
+    kept = folder / "schema.txt"
+    schema = kept.read_text().strip() if kept.exists() else f"bench_{uuid.uuid4().hex[:8]}"
+    sep = "&" if "?" in admin_url else "?"
+    url = f"{admin_url}{sep}options=-csearch_path%3D{schema}"
+    env = {**base_env, "INHOUSE_DATABASE_URL": url,
+           "INHOUSE_KEY": str(folder.parent / "lena-pg.key")}  # fmt: skip
+    if kept.exists():
+        time_report("PostgreSQL (kept data)", folder, env, args.runs)
+        return
+    admin = sa.create_engine(admin_url)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    folder.mkdir(parents=True)
+    try:
+        bench("PostgreSQL", folder, env, lambda: load_postgres(admin_url, schema, args.events),
+              args.runs, args.events)  # fmt: skip
+        if keep:
+            kept.write_text(schema + "\n")
+    finally:
+        if not kept.exists():
+            with admin.begin() as conn:
+                conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
 
 
 if __name__ == "__main__":
