@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from inhouse.policy import validators as v
 
@@ -77,3 +79,48 @@ def test_card_needs_a_scheme_and_a_printed_grouping() -> None:
     assert not v.card_ok("1111 1111 1111 1117")  # Luhn-valid, but no scheme starts with 1
     assert not v.card_ok("41 1111 1111 1111 11")  # a grouping cards are not printed in
     assert not v.card_ok("4111 1111-1111 1111")
+
+
+# -- the placeholder check without regexes, against the regexes it stands in for ------------
+
+#: what placeholder values are made of: the marks and lookups in pieces, and the characters
+#: around them, so generated values hit every branch and its near misses
+_PIECES = st.sampled_from(
+    ["x", "X", "*", ".", "<", ">", "{", "}", "$", "%", "(", ")", "[", "_", "-", "'", '"', " ",
+     "\n", "e", "a", "1", "Z", "your", "YOUR", "you", "example", "ExAmPlE", "placeholder",
+     "redacted", "change", "me", "dummy", "environ", "getenv", "env", "config", "none", "null",
+     "nil", "true", "false", "undefined", "password", "secret", "os", "get", "\u2026", "é",
+     "\u212a", "\u017f", "\u0131", "db", "k", "Q", "a.b", "q("]
+)  # fmt: skip
+_VALUES = st.lists(_PIECES, max_size=8).map("".join)
+
+
+def _by_regex(value: str) -> bool:
+    return bool(v._PLACEHOLDER.match(value) or v._PLACEHOLDER_MARKS.search(value))
+
+
+@settings(max_examples=4000, deadline=None)
+@given(_VALUES)
+@example("db.password")  # the attribute branch, first letter in no other branch
+@example("get_key()")  # the call branch
+@example("Q.x\n")  # Python's $ before a final newline
+@example("my_envvar")
+def test_the_placeholder_check_answers_as_its_regexes_do(value: str) -> None:
+    assert v.looks_placeholder(value) == _by_regex(value.strip("\"'"))
+    assert v._has_mark(value) == bool(v._PLACEHOLDER_MARKS.search(value))
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["AKIAIOSFODNN7EXAMPLE", "xoxb-your-bot-token", "ghp_XXXXXXXXXXXXXXXXXXXX", "REDACTED",
+     "<your-token>", "changeme", "${SECRET}", "{{ token }}", "os.environ['KEY']",
+     "settings.API_KEY", "db.password", "get_secret()", "k(1)", "your_key_here", "****",
+     "abc...", "Change-Me-Now"],
+)  # fmt: skip
+def test_placeholders_are_placeholders(value: str) -> None:
+    assert v.looks_placeholder(value)
+
+
+@pytest.mark.parametrize("value", ["Welkom123!", "hunter2hunter2", "s3cr3tP@ssw0rd", "Otono79"])
+def test_passwords_are_not_placeholders(value: str) -> None:
+    assert not v.looks_placeholder(value)

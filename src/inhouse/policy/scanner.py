@@ -280,10 +280,10 @@ class Scanner:
                 while pos < size and data[pos] & 0xC0 == 0x80:
                     pos += 1
                 continue
-            resume = skip = start + 1
+            pos = start + 1
             tried = by_first_byte[data[start]]
             if len(tried) > _FEW:
-                tried = tuple(sorted(anchored(view[start:]) or ()))
+                tried = sorted(anchored(view[start:]) or ())
             for index in tried:
                 hit = confirms[index](data, start)
                 if hit is None:
@@ -297,13 +297,13 @@ class Scanner:
                 if check is None or check(
                     data[value_start:value_end].decode("utf-8", "surrogatepass")
                 ):
-                    if index in suppressors:  # looks like data, is not: skip it, keep trying
-                        skip = max(skip, hit.end())
+                    end = hit.end()
+                    if end > pos:  # go on after the finding, or what a suppressor confirmed
+                        pos = end
+                    if index in suppressors:  # looks like data, is not: keep trying
                         continue
                     found.append((index, value_start, value_end))
-                    resume = max(resume, hit.end())
                     break
-            pos = max(resume, skip)
             while pos < size and data[pos] & 0xC0 == 0x80:  # never inside a character
                 pos += 1
         return self._matches(text, data, found)
@@ -316,17 +316,11 @@ class Scanner:
                 for i, s, e in found
             ]
         matches: list[Match] = []
-        byte_at, char_at = 0, 0
-
-        def to_char(offset: int) -> int:
-            nonlocal byte_at, char_at
-            char_at += len(data[byte_at:offset].decode("utf-8", "surrogatepass"))
-            byte_at = offset
-            return char_at
-
+        byte_at = char_at = 0  # byte offsets become character offsets by decoding the gaps
         for index, start, end in found:
-            s = to_char(start)
-            e = to_char(end)
+            s = char_at + len(data[byte_at:start].decode("utf-8", "surrogatepass"))
+            char_at = e = s + len(data[start:end].decode("utf-8", "surrogatepass"))
+            byte_at = end
             matches.append(
                 Match(detectors[index].data_class, s, e, text[s:e], detectors[index].name)
             )

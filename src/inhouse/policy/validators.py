@@ -48,17 +48,15 @@ def _digits(text: str) -> str:
 
 def luhn_ok(digits: str) -> bool:
     """The Luhn (mod 10) check that every payment card number carries."""
-    if not digits or not digits.isdigit():
+    if not digits or not digits.isdigit() or not digits.isascii():
         return False
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = ord(char) - 48
-        if index % 2:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
+    reverse = digits[::-1]
+    total = sum(map(int, reverse[::2])) + sum(map(_LUHN_DOUBLED.__getitem__, reverse[1::2]))
     return total % 10 == 0
+
+
+#: a digit doubled, its digits summed (the Luhn step for every second digit from the right)
+_LUHN_DOUBLED = {str(d): (2 * d if d < 5 else 2 * d - 9) for d in range(10)}
 
 
 # (prefix range low, high, allowed lengths) by the card schemes' published IIN ranges
@@ -83,10 +81,14 @@ _CARD_RANGES: tuple[tuple[int, int, tuple[int, ...]], ...] = (
 )
 
 
+#: the same, with the width of each prefix (worked out once: this runs per candidate)
+_CARD_PREFIXES = tuple((len(str(low)), low, high, lengths) for low, high, lengths in _CARD_RANGES)
+
+
 def _card_scheme_ok(digits: str) -> bool:
-    for low, high, lengths in _CARD_RANGES:
-        width = len(str(low))
-        if low <= int(digits[:width]) <= high and len(digits) in lengths:
+    size = len(digits)
+    for width, low, high, lengths in _CARD_PREFIXES:
+        if size in lengths and low <= int(digits[:width]) <= high:
             return True
     return False
 
@@ -125,11 +127,13 @@ IBAN_LENGTHS: dict[str, int] = {
 def mod97_ok(iban: str) -> bool:
     """ISO 7064 mod 97-10 over the rearranged IBAN (letters as 10..35); must leave 1."""
     rearranged = iban[4:] + iban[:4]
-    try:
-        number = int("".join(str(int(ch, 36)) for ch in rearranged))
-    except ValueError:
+    if not rearranged.isascii() or not rearranged.isalnum():
         return False
-    return number % 97 == 1
+    return int(rearranged.upper().translate(_IBAN_DIGITS)) % 97 == 1
+
+
+#: a letter as the IBAN check counts it: A=10 … Z=35
+_IBAN_DIGITS = str.maketrans({chr(65 + n): str(10 + n) for n in range(26)})
 
 
 def iban_ok(text: str) -> bool:
@@ -215,6 +219,9 @@ def email_ok(text: str) -> bool:
     return len(domain) <= 253 and _EMAIL_DOMAIN.fullmatch(domain) is not None
 
 
+_COUNTRY_CODE = re.compile(r"^(?:\+\d{1,3}|00[1-9]\d{0,2}(?=[ .-])|1(?=[ .-]))[ .-]?")
+_AREA_CODE = re.compile(r"^[^()]*\([0-9 ]+\)[ .-]?")
+
 # a date: three groups, and no fourth group after them (06.16.10.20.58 is a French number)
 _DATE_LIKE = re.compile(r"\(?\d{1,4}[./-]\d{1,2}[./-]\d{2,4}(?![./-]?\d)")
 
@@ -235,8 +242,8 @@ def phone_ok(text: str) -> bool:
     if _DATE_LIKE.match(text.lstrip("+")):
         return False
     # drop the country code / bracketed area code and the separator after it
-    rest = re.sub(r"^(?:\+\d{1,3}|00[1-9]\d{0,2}(?=[ .-])|1(?=[ .-]))[ .-]?", "", text)
-    rest = re.sub(r"^[^()]*\([0-9 ]+\)[ .-]?", "", rest)
+    rest = _COUNTRY_CODE.sub("", text, count=1)
+    rest = _AREA_CODE.sub("", rest, count=1)
     separators = {ch for ch in rest if ch in " .-/"}
     return len(separators) <= 1 and "(" not in rest and ")" not in rest
 
@@ -257,9 +264,54 @@ _PLACEHOLDER_MARKS = re.compile(
 )
 
 
+#: the first characters a match of :data:`_PLACEHOLDER` can have, but for its lookup and
+#: call/attribute branches (checked apart)
+_PLACEHOLDER_FIRST = frozenset("xX*.<{$%nNtTfFuUcCpPsSeEyY")
+
+
+def _mark_ascii(value: str, low: str) -> bool:
+    """:data:`_PLACEHOLDER_MARKS` for an ASCII ``value`` (``low``: lower-cased): the marks are
+    substrings, looked for without a regex (this runs on every candidate secret)."""
+    return (
+        "example" in low or "placeholder" in low or "redacted" in low or "dummy" in low
+        or ("change" in low and ("changeme" in low or "change_me" in low or "change-me" in low))
+        or ("your" in low and (low.startswith("your") or "your_" in low or "your-" in low))
+        or "xxxx" in low or "***" in value or "..." in value or "${" in value or "{{" in value
+        or "$(" in value or "%(" in value
+        or ("<" in value and value.find(">", value.find("<")) >= 0)
+    )  # fmt: skip
+
+
+def _placeholder_ascii(value: str) -> bool:
+    """:func:`looks_placeholder` for an ASCII ``value``, the same answer with fewer regex runs:
+    :data:`_PLACEHOLDER` runs only where one of its branches can match
+    (``tests/policy/test_validators.py`` compares the two on generated values)."""
+    low = value.lower()
+    if _mark_ascii(value, low):
+        return True
+    if not value:
+        return False
+    first = value[0]
+    possible = (
+        first in _PLACEHOLDER_FIRST
+        or "env" in low or "config." in low  # environ, getenv, env[
+        or ((first.isalpha() or first == "_") and ("(" in value or "." in value))
+    )  # fmt: skip
+    return possible and _PLACEHOLDER.match(value) is not None
+
+
+def _has_mark(value: str) -> bool:
+    """Whether ``value`` carries one of :data:`_PLACEHOLDER_MARKS`."""
+    if value.isascii():
+        return _mark_ascii(value, value.lower())
+    return _PLACEHOLDER_MARKS.search(value) is not None
+
+
 def looks_placeholder(text: str) -> bool:
     """A value that stands in for a secret (see :data:`_PLACEHOLDER_MARKS`) or a lookup."""
     value = text.strip("\"'")
+    if value.isascii():
+        return _placeholder_ascii(value)
     return bool(_PLACEHOLDER.match(value) or _PLACEHOLDER_MARKS.search(value))
 
 
@@ -267,7 +319,7 @@ def token_ok(text: str) -> bool:
     """A vendor token (``AKIA…``, ``ghp_…``, ``xoxb-…``, ``sk_live_…``): no placeholder mark
     and random enough: at least a third of its length (up to 10) distinct characters, so
     ``AKIAXXXXXXXXXXXXXXXX`` or ``ghp_000…`` is an example, not a key."""
-    if _PLACEHOLDER_MARKS.search(text):
+    if _has_mark(text):
         return False
     return len(set(text)) >= min(10, len(text) // 3)
 
@@ -325,7 +377,7 @@ def url_password_ok(text: str) -> bool:
     too: ``postgres://app:pass@db`` is a working credential) unless it is a placeholder
     (``:password@``, ``:****@``, ``:${DB_PASSWORD}@``, ``:<password>@``)."""
     value = text.strip("\"'")
-    return bool(value) and not _NO_PASSWORD.match(value) and not _PLACEHOLDER_MARKS.search(value)
+    return bool(value) and not _NO_PASSWORD.match(value) and not _has_mark(value)
 
 
 def command_password_ok(text: str) -> bool:
