@@ -281,7 +281,7 @@ class Scanner:
                     pos += 1
                 continue
             pos = start + 1
-            tried = by_first_byte[data[start]]
+            tried: Sequence[int] = by_first_byte[data[start]]
             if len(tried) > _FEW:
                 tried = sorted(anchored(view[start:]) or ())
             for index in tried:
