@@ -6,20 +6,15 @@ raw rows being compacted away."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import delete, func, select
 
 from inhouse.db import Store, open_store
-from inhouse.db.schema import (
-    gateway_usage,
-    usage_daily,
-    usage_people_daily,
-    usage_people_monthly,
-    usage_refs_monthly,
-)
-from inhouse.gateway.usage import UsageRecord, insert_usage, rebuild_rollups
+from inhouse.db.schema import gateway_usage, usage_days, usage_people_monthly
+from inhouse.gateway.usage import ROLLUP_TABLES, UsageRecord, insert_usage, rebuild_rollups
 from inhouse.usage import active_days, totals
 
 
@@ -43,10 +38,10 @@ def _record(n: int, day: str, person: str, **extra: object) -> UsageRecord:
 
 
 def _rollups(store: Store) -> list[tuple[object, ...]]:
-    """Every row of the four rollup tables, table by table."""
+    """Every row of the rollup tables, table by table."""
     found: list[tuple[object, ...]] = []
     with store.engine.connect() as conn:
-        for table in (usage_daily, usage_people_daily, usage_people_monthly, usage_refs_monthly):
+        for table in ROLLUP_TABLES:
             query = select(table).order_by(*table.primary_key.columns)
             found += [(table.name, *row) for row in conn.execute(query)]
     return found
@@ -88,6 +83,46 @@ def test_rollups_kept_at_ingest_equal_rollups_rebuilt_from_the_rows(store: Store
         masks = dict(conn.execute(select(usage_people_monthly.c.person,
                                          usage_people_monthly.c.active_days)).all())  # fmt: skip
     assert masks == {"sam": 1 << 1, "pia": 1 << 1}
+    with store.engine.connect() as conn:
+        per_day = conn.execute(select(usage_days).order_by(usage_days.c.day)).all()
+    # Nov 2: sam's two and pia's workflow answered (her 429 is not), both active; Nov 3: the
+    # agent's request is answered use, and makes nobody active
+    assert [(d.day, d.requests, d.active, d.tokens_in) for d in per_day] == [
+        ("2026-11-02", 3, 2, 25), ("2026-11-03", 1, 0, 10),
+    ]  # fmt: skip
+
+
+def test_writers_at_once_count_each_person_day_active_once(store: Store) -> None:
+    """Six writers insert overlapping people's requests for the same days at the same time (on
+    PostgreSQL really at once): each person-day's first own request makes it active exactly
+    once, whichever writer's upsert got there first."""
+    people = [f"p{n}" for n in range(12)]
+    batches = [
+        [
+            _record(1000 * w + 10 * b + n, f"2026-11-0{1 + (b + n) % 3}",
+                    people[(w * 5 + b * 3 + n) % len(people)],
+                    agent="bot" if (w + n) % 7 == 0 else None)
+            for n in range(8)
+        ]
+        for w in range(6) for b in range(15)
+    ]  # fmt: skip
+    start = threading.Barrier(6)
+
+    def write(w: int) -> None:
+        start.wait()
+        for batch in batches[w * 15 : (w + 1) * 15]:
+            insert_usage(store, batch)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    at_ingest = _rollups(store)
+    rebuild_rollups(store)
+    assert _rollups(store) == at_ingest
+    active = [row for row in at_ingest if row[0] == "usage_days"]
+    assert sum(int(str(row[3])) for row in active) > len(people)  # several days, many people
 
 
 def test_totals_and_active_days_hold_after_raw_rows_are_compacted(store: Store) -> None:

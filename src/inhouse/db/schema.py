@@ -23,6 +23,7 @@ __all__ = [
     "gateway_usage",
     "metadata",
     "usage_daily",
+    "usage_days",
     "usage_people_daily",
     "usage_people_monthly",
     "usage_refs_monthly",
@@ -155,6 +156,23 @@ usage_people_daily = Table(
     Column("tokens_out", BigInteger, nullable=False),
     Column("busy_ms", Float, nullable=False),
     PrimaryKeyConstraint("day", "person", name="pk_usage_people_daily"),
+)
+
+#: The day's answered requests summed once more: one row per day, with ``active`` the number of
+#: people active that day (``own_requests`` above zero in ``usage_people_daily``). A period's
+#: totals and a six-month trend read one row per day, however many people there are. The writer
+#: adds a person to ``active`` when the upsert of their person-day takes ``own_requests`` from
+#: zero (read back from the upsert itself, so two writers cannot both count, or both miss, one).
+usage_days = Table(
+    "usage_days",
+    metadata,
+    Column("day", String(10), nullable=False),
+    Column("requests", BigInteger, nullable=False),
+    Column("active", BigInteger, nullable=False),
+    Column("tokens_in", BigInteger, nullable=False),
+    Column("tokens_out", BigInteger, nullable=False),
+    Column("busy_ms", Float, nullable=False),
+    PrimaryKeyConstraint("day", name="pk_usage_days"),
 )
 
 #: Who was active on which days of a month, one row per person and month: bit ``d - 1`` of

@@ -38,6 +38,7 @@ from inhouse.db import Store
 from inhouse.db.schema import (
     gateway_usage,
     usage_daily,
+    usage_days,
     usage_people_daily,
     usage_people_monthly,
     usage_refs_monthly,
@@ -46,10 +47,12 @@ from inhouse.errors import ConfigError
 from inhouse.usage.totals import ANSWERED_BELOW
 
 __all__ = [
+    "ROLLUP_TABLES",
     "Clock",
     "Spool",
     "UsageRecord",
     "UsageWriter",
+    "day_deltas",
     "insert_usage",
     "month_deltas",
     "new_request_id",
@@ -168,7 +171,13 @@ def insert_usage(store: Store, records: Iterable[UsageRecord]) -> int:
             conn.execute(_rollup_upsert(store.dialect), deltas)
             people = people_deltas(deltas)
             if people:
-                conn.execute(_people_upsert(store.dialect), people)
+                # the upsert hands back each person-day's own requests after it: where that is
+                # this batch's own requests and above zero, the person became active that day
+                after = {
+                    (str(day), str(person)): int(own)
+                    for day, person, own in conn.execute(_people_upsert(store.dialect), people)
+                }
+                conn.execute(_days_upsert(store.dialect), day_deltas(people, after))
             months = month_deltas(people)
             if months:
                 conn.execute(_months_upsert(store.dialect), months)
@@ -177,6 +186,11 @@ def insert_usage(store: Store, records: Iterable[UsageRecord]) -> int:
                 conn.execute(_references_upsert(store.dialect), references)
     return len(inserted)
 
+
+#: every table the writer keeps beside the raw rows, in the order :func:`rebuild_rollups` fills them
+ROLLUP_TABLES = (
+    usage_daily, usage_people_daily, usage_days, usage_people_monthly, usage_refs_monthly,
+)  # fmt: skip
 
 #: the columns of ``usage_daily`` a rollup row is keyed by, in primary-key order
 _ROLLUP_KEY = ("day", "person", "key_id", "agent", "model", "prompt_id", "workflow_id", "answered")
@@ -228,6 +242,27 @@ def people_deltas(deltas: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         row["tokens_out"] += delta["tokens_out"]
         row["busy_ms"] += delta["busy_ms"]
     return [sums[key] for key in sorted(sums)]
+
+
+def day_deltas(
+    people: Iterable[dict[str, Any]], after: dict[tuple[str, str], int]
+) -> list[dict[str, Any]]:
+    """Person-day deltas summed per day, sorted; ``active`` counts the people whose own
+    requests went from zero to above it (``after`` is each person-day's own requests once the
+    deltas were added)."""
+    sums: dict[str, dict[str, Any]] = {}
+    for row in people:
+        day = sums.setdefault(
+            row["day"],
+            {"day": row["day"], "requests": 0, "active": 0, "tokens_in": 0, "tokens_out": 0,
+             "busy_ms": 0.0},
+        )  # fmt: skip
+        for name in ("requests", "tokens_in", "tokens_out", "busy_ms"):
+            day[name] += row[name]
+        own = row["own_requests"]
+        if own > 0 and after[row["day"], row["person"]] == own:
+            day["active"] += 1
+    return [sums[day] for day in sorted(sums)]
 
 
 def month_deltas(people: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -298,6 +333,18 @@ def _people_upsert(dialect: str) -> Any:
             name: getattr(table, name) + getattr(new, name)
             for name in ("requests", "own_requests", "tokens_in", "tokens_out", "busy_ms")
         },
+    ).returning(table.day, table.person, table.own_requests)
+
+
+def _days_upsert(dialect: str) -> Any:
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = make(usage_days)
+    return statement.on_conflict_do_update(
+        index_elements=["day"],
+        set_={
+            name: getattr(usage_days.c, name) + getattr(statement.excluded, name)
+            for name in ("requests", "active", "tokens_in", "tokens_out", "busy_ms")
+        },
     )
 
 
@@ -362,11 +409,20 @@ def rebuild_rollups(store: Store) -> int:
         .where(d.answered == 1, or_(d.prompt_id != "", d.workflow_id != ""))
         .group_by(ref_month, d.person, d.prompt_id, d.workflow_id)
     )
+    per_day = select(
+        p.day, func.sum(p.requests), func.sum(case((p.own_requests > 0, 1), else_=0)),
+        func.sum(p.tokens_in), func.sum(p.tokens_out), func.sum(p.busy_ms),
+    ).group_by(p.day)  # fmt: skip
     with store.engine.begin() as conn:
-        for table in (usage_daily, usage_people_daily, usage_people_monthly, usage_refs_monthly):
+        for table in ROLLUP_TABLES:
             conn.execute(delete(table))
         conn.execute(insert(usage_daily).from_select(columns, summed))
         conn.execute(insert(usage_people_daily).from_select(people, per_person))
+        conn.execute(
+            insert(usage_days).from_select(
+                ["day", "requests", "active", "tokens_in", "tokens_out", "busy_ms"], per_day
+            )
+        )
         conn.execute(
             insert(usage_people_monthly).from_select(["month", "person", "active_days"], per_month)
         )

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, select, union_all
+from sqlalchemy import ColumnElement, and_, func, literal, select, union_all
 
 from inhouse.db import Store
-from inhouse.db.schema import usage_daily, usage_people_daily
+from inhouse.db.schema import usage_daily, usage_days
 from inhouse.usage.totals import day_text
 
 __all__ = [
@@ -87,21 +87,13 @@ class Day:
 
 
 def days(store: Store, *, since: date | str, until: date | str) -> list[Day]:
-    """Each day from ``since`` to ``until`` with any answered request, oldest first: one query
-    over the per-person-day sums (a trend over months reads a row per person-day)."""
-    people = usage_people_daily.c
+    """Each day from ``since`` to ``until`` with any answered request, oldest first: one row
+    per day from the per-day sums (``usage_days``), however many people were active."""
+    d = usage_days.c
     query = (
-        select(
-            people.day,
-            func.sum(case((people.own_requests > 0, 1), else_=0)),
-            func.sum(people.requests),
-            func.sum(people.tokens_in),
-            func.sum(people.tokens_out),
-            func.sum(people.busy_ms),
-        )
-        .where(people.day >= day_text(since, "since"), people.day <= day_text(until, "until"))
-        .group_by(people.day)
-        .order_by(people.day)
+        select(d.day, d.active, d.requests, d.tokens_in, d.tokens_out, d.busy_ms)
+        .where(d.day >= day_text(since, "since"), d.day <= day_text(until, "until"))
+        .order_by(d.day)
     )
     with store.engine.connect() as conn:
         return [

@@ -21,7 +21,7 @@ from typing import Any, Literal, get_args
 from sqlalchemy import ColumnElement, func, select
 
 from inhouse.db import Store
-from inhouse.db.schema import usage_daily, usage_people_daily
+from inhouse.db.schema import usage_daily, usage_days, usage_people_daily
 from inhouse.errors import InvalidInput
 
 __all__ = ["ANSWERED_BELOW", "DIMENSIONS", "Dimension", "UsageTotals", "day_text", "totals"]
@@ -76,9 +76,11 @@ def totals(
     missing prompt or workflow first). ``since`` and ``until`` are days (``YYYY-MM-DD`` or a
     date), both included. Grouped by nothing (``()``), one row sums everything, zeros included."""
     dimensions = _dimensions(by)
-    # answered requests by day and person only: the per-person-day sums (a row per person-day)
+    # answered requests in all, or by day: the per-day sums (a row per day); by person too: the
+    # per-person-day sums (a row per person-day); anything else: the full rollups
     table = (
-        usage_people_daily if answered_only and set(dimensions) <= {"day", "person"}
+        usage_days if answered_only and set(dimensions) <= {"day"}
+        else usage_people_daily if answered_only and set(dimensions) <= {"day", "person"}
         else usage_daily
     )  # fmt: skip
     columns = [table.c[_COLUMNS[d].name] for d in dimensions]
