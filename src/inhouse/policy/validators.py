@@ -242,10 +242,13 @@ def phone_ok(text: str) -> bool:
     if _DATE_LIKE.match(text.lstrip("+")):
         return False
     # drop the country code / bracketed area code and the separator after it
-    rest = _COUNTRY_CODE.sub("", text, count=1)
-    rest = _AREA_CODE.sub("", rest, count=1)
-    separators = {ch for ch in rest if ch in " .-/"}
-    return len(separators) <= 1 and "(" not in rest and ")" not in rest
+    rest = _COUNTRY_CODE.sub("", text, count=1) if text[:1] in "+01" else text
+    if "(" in rest:
+        rest = _AREA_CODE.sub("", rest, count=1)
+    return len(_PHONE_SEPARATORS.intersection(rest)) <= 1 and "(" not in rest and ")" not in rest
+
+
+_PHONE_SEPARATORS = frozenset(" .-/")
 
 
 _PLACEHOLDER = re.compile(
