@@ -14,6 +14,7 @@ not thirty (measured with ``benchmarks/cli_startup.py``).
 
 from __future__ import annotations
 
+import gc
 from importlib import import_module
 from typing import Annotated, Any
 
@@ -154,4 +155,11 @@ for _group, _source in contributed("inhouse_commands", CommandGroup, which="buil
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    finally:
+        # the process ends here: at shutdown the collector walks every object the command
+        # imported or built, again and again as modules are torn down (~150 ms of each command,
+        # measured). Frozen objects are left alone; files, connections and atexit handlers are
+        # still closed and run as usual, and the operating system takes the rest back.
+        gc.freeze()
