@@ -12,6 +12,8 @@ import binascii
 import ipaddress
 import json
 import re
+from itertools import filterfalse
+from operator import mul
 
 __all__ = [
     "IBAN_LENGTHS",
@@ -99,7 +101,7 @@ def card_ok(text: str) -> bool:
     digits = _digits(text)
     if not 13 <= len(digits) <= 19 or not _card_scheme_ok(digits) or not luhn_ok(digits):
         return False
-    separators = {ch for ch in text if not ch.isdigit()}
+    separators = set(filterfalse(str.isdigit, text))
     if not separators:
         return True
     if len(separators) > 1:
@@ -186,7 +188,7 @@ def bsn_ok(text: str) -> bool:
         digits = "0" + digits  # old numbers are sometimes written without the leading zero
     if len(digits) != 9 or int(digits) == 0:
         return False
-    total = sum(int(d) * weight for d, weight in zip(digits[:8], range(9, 1, -1), strict=True))
+    total: int = sum(map(mul, map(int, digits[:8]), range(9, 1, -1)))
     return (total - int(digits[8])) % 11 == 0
 
 
@@ -329,7 +331,7 @@ def token_ok(text: str) -> bool:
 
 def slack_token_ok(text: str) -> bool:
     """A Slack token or webhook: a real one carries numeric ids (``xoxb-123…-456…-…``)."""
-    return token_ok(text) and any(ch.isdigit() for ch in text)
+    return token_ok(text) and any(map(str.isdigit, text))
 
 
 def secret_value_ok(text: str) -> bool:
@@ -338,8 +340,8 @@ def secret_value_ok(text: str) -> bool:
     value = text.strip("\"'")
     if len(value) < 16 or looks_placeholder(value):
         return False
-    has_digit = any(ch.isdigit() for ch in value)
-    has_alpha = any(ch.isalpha() for ch in value)
+    has_digit = any(map(str.isdigit, value))
+    has_alpha = any(map(str.isalpha, value))
     return has_digit and has_alpha and len(set(value)) >= 6
 
 
@@ -348,7 +350,7 @@ def password_ok(text: str) -> bool:
     a placeholder, not one repeated char."""
     value = text.strip("\"'")
     if len(value) < 8 and not (
-        len(value) >= 6 and any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+        len(value) >= 6 and any(map(str.isdigit, value)) and any(map(str.isalpha, value))
     ):
         return False
     return not looks_placeholder(value) and len(set(value)) > 2
@@ -361,11 +363,7 @@ def spoken_password_ok(text: str) -> bool:
     """A password given in a sentence (``the password is Welkom123``): besides
     :func:`password_ok`, letters *and* digits, so ``the password is incorrect`` is not one."""
     value = text.rstrip(_TRAILING_PUNCTUATION)
-    return (
-        password_ok(value)
-        and any(ch.isdigit() for ch in value)
-        and any(ch.isalpha() for ch in value)
-    )
+    return password_ok(value) and any(map(str.isdigit, value)) and any(map(str.isalpha, value))
 
 
 #: what a connection URL or a command line carries where no password was written
