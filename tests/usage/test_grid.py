@@ -5,13 +5,15 @@ a window, one popcount per person) checked against counting the same days one by
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
 
-from inhouse.db import Store
-from inhouse.usage import ActivityGrid, activity_grid
+from inhouse.db import Store, open_store
+from inhouse.usage import ActivityGrid, activity_grid, reference_summary, reference_use
 from tests.usage.test_activity import store  # noqa: F401  (the fixture: rows over Oct/Nov)
+from tests.usage.test_totals import _insert, _row
 
 
 def _days(grid: ActivityGrid) -> dict[str, set[date]]:
@@ -67,3 +69,48 @@ def test_window_counts_equal_counting_day_by_day(seed: int) -> None:
         )
         inside = {p for p, active in slow.items() if any(since <= d <= until for d in active)}
         assert grid.active_between(since, until) == inside
+
+
+@pytest.fixture
+def busy(database_url: str) -> Iterator[Store]:
+    """Two months of random prompt and workflow use by fifteen people (some refused)."""
+    rng = random.Random(7)
+    opened = open_store(database_url)
+    rows = []
+    for n in range(600):
+        day = date(2026, 10, 1) + timedelta(days=rng.randrange(61))
+        prompt = f"p{rng.randrange(5)}@{rng.randrange(1, 3)}" if rng.random() < 0.6 else None
+        workflow = f"w{rng.randrange(3)}" if rng.random() < 0.4 else None
+        status = 200 if rng.random() < 0.9 else 429
+        person = f"u{rng.randrange(15)}"
+        rows.append(
+            _row(n, day.isoformat(), person, prompt_id=prompt, workflow_id=workflow, status=status)
+        )
+    _insert(opened, rows)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.mark.parametrize(
+    ("since", "until"),
+    [("2026-11-01", "2026-11-30"), ("2026-10-01", "2026-11-30"), ("2026-10-20", "2026-11-10")],
+    ids=["a-month", "two-months", "a-span"],
+)
+def test_the_summary_sums_what_every_person_s_rows_sum(busy: Store, since: str, until: str) -> None:
+    rows = reference_use(busy, since=since, until=until)
+    assert rows, "the fixture's span holds no use"
+    few = {"u1", "u4", "u9"}
+    summary = reference_summary(busy, since=since, until=until, people=few)
+    prompts: dict[str, tuple[int, set[str]]] = {}
+    workflows: dict[str, int] = {}
+    for row in rows:
+        if row.prompt is not None:
+            n, who = prompts.get(row.prompt, (0, set()))
+            prompts[row.prompt] = (n + row.requests, who | {row.person})
+        if row.workflow is not None:
+            workflows[row.workflow] = workflows.get(row.workflow, 0) + row.requests
+    assert summary.prompts == {p: (n, len(who)) for p, (n, who) in prompts.items()}
+    assert summary.workflows == workflows
+    assert sorted(summary.of, key=repr) == sorted((r for r in rows if r.person in few), key=repr)

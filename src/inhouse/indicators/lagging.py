@@ -45,7 +45,7 @@ def local_rate(local: dict[str, Any]) -> tuple[float, float]:
 def lagging_indicators(
     store: Store, ctx: CheckContext, period: Period, used: PeriodUsage | None = None
 ) -> list[Indicator]:
-    used = used or PeriodUsage.read(store, period)
+    used = used or PeriodUsage.read(store, period, Authors.of(ctx))
     return [_work_changed(used, ctx), *_spend(used, ctx, period)]
 
 

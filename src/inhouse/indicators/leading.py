@@ -19,10 +19,10 @@ from inhouse.program.playchecks._shared import component_builders, fold_tickets,
 from inhouse.support.stats import without_builders
 from inhouse.usage import (
     ActivityGrid,
-    ReferenceUse,
+    ReferenceSummary,
     UsageTotals,
     activity_grid,
-    reference_use,
+    reference_summary,
     totals,
 )
 
@@ -52,6 +52,10 @@ class Authors:
             workflows.setdefault(str(fact.payload["workflow"]), set()).add(fact.by)
         return cls(prompts, workflows)
 
+    def everyone(self) -> set[str]:
+        """Whoever authored any prompt or workflow."""
+        return set().union(*self.prompts.values(), *self.workflows.values())
+
 
 def _name(ref: str) -> str:
     """``triage@2`` -> ``triage``: prompts and workflows are authored by name."""
@@ -65,26 +69,28 @@ def _in(day: date, period: Period) -> bool:
 @dataclass(frozen=True)
 class PeriodUsage:
     """What a period's indicators read from the usage log, read once: the answered requests'
-    totals and each person's use of library prompts and workflows."""
+    totals, and library prompt and workflow use summed per prompt and workflow, with the
+    authors' own use apart."""
 
     answered: UsageTotals
-    references: list[ReferenceUse]
+    references: ReferenceSummary
 
     @classmethod
-    def read(cls, store: Store, period: Period) -> PeriodUsage:
+    def read(cls, store: Store, period: Period, authors: Authors) -> PeriodUsage:
         since, until = period.start, period.end
         return cls(
             answered=totals(store, (), since=since, until=until)[0],
-            references=reference_use(store, since=since, until=until),
+            references=reference_summary(
+                store, since=since, until=until, people=authors.everyone()
+            ),
         )
 
     def runs(self) -> dict[str, int]:
         """Workflow runs per workflow name."""
         found: dict[str, int] = {}
-        for use in self.references:
-            if use.workflow is not None:
-                name = _name(use.workflow)
-                found[name] = found.get(name, 0) + use.requests
+        for workflow, requests in self.references.workflows.items():
+            name = _name(workflow)
+            found[name] = found.get(name, 0) + requests
         return found
 
 
@@ -106,29 +112,42 @@ def leading_indicators(
     cover it and the 29 days before (:func:`grid_for`)."""
     since, until = period.start, period.end
     grid = grid or grid_for(store, period)
-    used = used or PeriodUsage.read(store, period)
+    authors = Authors.of(ctx)
+    used = used or PeriodUsage.read(store, period, authors)
     active = grid.active_between(since, until)
     dau, wau, mau = (grid.mean_active(since, until, width=w) for w in (1, 7, 30))
     inside = insiders(ctx)
     beyond = sorted(active - inside)
     answered = used.answered
-    authors = Authors.of(ctx)
 
-    prompt_uses = non_author_prompt_uses = 0
+    # each prompt version's and workflow's use, less its authors' own (a prompt or workflow
+    # nobody signed a version of has no non-author use: there is nobody to tell apart)
+    refs = used.references
+    own_uses: dict[str, int] = {}
+    own_people: dict[str, set[str]] = {}
+    own_runs: dict[str, int] = {}
+    for use in refs.of:
+        if use.prompt is not None and use.person in authors.prompts.get(_name(use.prompt), ()):
+            own_uses[use.prompt] = own_uses.get(use.prompt, 0) + use.requests
+            own_people.setdefault(use.prompt, set()).add(use.person)
+        if use.workflow is not None and use.person in authors.workflows.get(
+            _name(use.workflow), ()
+        ):
+            own_runs[use.workflow] = own_runs.get(use.workflow, 0) + use.requests
+    prompt_uses = sum(requests for requests, _ in refs.prompts.values())
+    non_author_prompt_uses = 0
     reused: set[str] = set()
-    runs = non_author_runs = 0
-    for use in used.references:
-        if use.prompt is not None:
-            prompt_uses += use.requests
-            made_by = authors.prompts.get(_name(use.prompt))
-            if made_by and use.person not in made_by:
-                non_author_prompt_uses += use.requests
-                reused.add(_name(use.prompt))
-        if use.workflow is not None:
-            runs += use.requests
-            made_by = authors.workflows.get(_name(use.workflow))
-            if made_by and use.person not in made_by:
-                non_author_runs += use.requests
+    for prompt, (requests, users) in refs.prompts.items():
+        if authors.prompts.get(_name(prompt)):
+            non_author_prompt_uses += requests - own_uses.get(prompt, 0)
+            if users > len(own_people.get(prompt, ())):
+                reused.add(_name(prompt))
+    runs = sum(refs.workflows.values())
+    non_author_runs = sum(
+        requests - own_runs.get(workflow, 0)
+        for workflow, requests in refs.workflows.items()
+        if authors.workflows.get(_name(workflow))
+    )
 
     people = {name for name, person in ctx.people.items() if not person.service}
     tickets = fold_tickets(ctx.facts, ctx.people)

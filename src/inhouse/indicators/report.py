@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from inhouse.indicators.lagging import lagging_indicators
-from inhouse.indicators.leading import PeriodUsage, grid_for, leading_indicators
+from inhouse.indicators.leading import Authors, PeriodUsage, grid_for, leading_indicators
 from inhouse.indicators.model import Indicator
 from inhouse.indicators.periods import Period, last_ended_month, parse_period
 from inhouse.indicators.prices import prices_for
@@ -136,7 +136,9 @@ def build_report(program: Program, period: str | Period | None = None) -> Indica
     store = program.store
     previous = chosen.previous()
     grid = grid_for(store, previous, chosen)  # one scan of who was active, for both periods
-    this, last = PeriodUsage.read(store, chosen), PeriodUsage.read(store, previous)
+    authors = Authors.of(ctx)
+    this = PeriodUsage.read(store, chosen, authors)
+    last = PeriodUsage.read(store, previous, authors)
     return IndicatorsReport(
         program=program.state().name,
         period=chosen,

@@ -14,7 +14,14 @@ from inhouse.usage.activity import (
     last_active,
     prompts_used,
 )
-from inhouse.usage.grid import ActivityGrid, ReferenceUse, activity_grid, reference_use
+from inhouse.usage.grid import (
+    ActivityGrid,
+    ReferenceSummary,
+    ReferenceUse,
+    activity_grid,
+    reference_summary,
+    reference_use,
+)
 from inhouse.usage.totals import ANSWERED_BELOW, DIMENSIONS, Dimension, UsageTotals, totals
 
 __all__ = [
@@ -24,6 +31,7 @@ __all__ = [
     "ActivityGrid",
     "Day",
     "Dimension",
+    "ReferenceSummary",
     "ReferenceUse",
     "UsageTotals",
     "active_days",
@@ -31,6 +39,7 @@ __all__ = [
     "days",
     "last_active",
     "prompts_used",
+    "reference_summary",
     "reference_use",
     "totals",
 ]

@@ -12,8 +12,10 @@ per library prompt or workflow, who used it how often, answered requests only.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select
 
@@ -21,7 +23,14 @@ from inhouse.db import Store
 from inhouse.db.schema import usage_daily, usage_people_monthly, usage_refs_monthly
 from inhouse.usage.totals import day_text
 
-__all__ = ["ActivityGrid", "ReferenceUse", "activity_grid", "reference_use"]
+__all__ = [
+    "ActivityGrid",
+    "ReferenceSummary",
+    "ReferenceUse",
+    "activity_grid",
+    "reference_summary",
+    "reference_use",
+]
 
 
 def _spread(mask: int, width: int) -> int:
@@ -114,34 +123,77 @@ class ReferenceUse:
     requests: int
 
 
-def reference_use(store: Store, *, since: date | str, until: date | str) -> list[ReferenceUse]:
-    """Answered requests per (library prompt, workflow, person) from ``since`` to ``until``;
-    requests that named neither are left out. Whole months are read from the monthly sums, any
-    other span from the daily rollups."""
+def _references(since: date | str, until: date | str) -> tuple[Any, list[Any], Any, Any, Any]:
+    """The table a span's prompt and workflow use is read from, the conditions that select the
+    span's answered rows there, and its person, prompt and workflow columns: whole months from
+    the monthly sums, any other span from the daily rollups."""
     first = date.fromisoformat(day_text(since, "since"))
     last = date.fromisoformat(day_text(until, "until"))
-    whole_months = first.day == 1 and (last + timedelta(days=1)).day == 1
-    if whole_months:
+    if first.day == 1 and (last + timedelta(days=1)).day == 1:
         m = usage_refs_monthly.c
-        query = (
-            select(m.prompt_id, m.workflow_id, m.person, func.sum(m.requests))
-            .where(m.month >= first.isoformat()[:7], m.month <= last.isoformat()[:7])
-            .group_by(m.person, m.prompt_id, m.workflow_id)  # the key's order: no sort
-        )
-    else:
-        d = usage_daily.c
-        query = (
-            select(d.prompt_id, d.workflow_id, d.person, func.sum(d.requests))
-            .where(
-                d.answered == 1,
-                d.day >= first.isoformat(),
-                d.day <= last.isoformat(),
-                or_(d.prompt_id != "", d.workflow_id != ""),
-            )
-            .group_by(d.prompt_id, d.workflow_id, d.person)
-        )
+        where = [m.month >= first.isoformat()[:7], m.month <= last.isoformat()[:7]]
+        return usage_refs_monthly, where, m.person, m.prompt_id, m.workflow_id
+    d = usage_daily.c
+    where = [
+        d.answered == 1,
+        d.day >= first.isoformat(),
+        d.day <= last.isoformat(),
+        or_(d.prompt_id != "", d.workflow_id != ""),
+    ]
+    return usage_daily, where, d.person, d.prompt_id, d.workflow_id
+
+
+def reference_use(
+    store: Store,
+    *,
+    since: date | str,
+    until: date | str,
+    people: Collection[str] | None = None,
+) -> list[ReferenceUse]:
+    """Answered requests per (library prompt, workflow, person) from ``since`` to ``until``;
+    requests that named neither are left out; only ``people``'s where given."""
+    table, where, person, prompt, workflow = _references(since, until)
+    if people is not None:
+        where = [*where, person.in_(sorted(people))]
+    query = (
+        select(prompt, workflow, person, func.sum(table.c.requests))
+        .where(*where)
+        .group_by(person, prompt, workflow)  # the monthly key's order: no sort
+    )
     with store.engine.connect() as conn:
         return [
             ReferenceUse(prompt or None, workflow or None, str(person), int(n))
             for prompt, workflow, person, n in conn.execute(query)
         ]
+
+
+@dataclass(frozen=True)
+class ReferenceSummary:
+    """A span's library prompt and workflow use summed by the database: per prompt version its
+    answered requests and how many people sent them, per workflow its runs, and the rows of a
+    few named people (the authors, whose own use a report sets apart)."""
+
+    prompts: dict[str, tuple[int, int]]  # prompt id -> (requests, distinct people)
+    workflows: dict[str, int]  # workflow id -> requests
+    of: list[ReferenceUse]  # per (prompt, workflow, person), only the named people's
+
+
+def reference_summary(
+    store: Store, *, since: date | str, until: date | str, people: Collection[str]
+) -> ReferenceSummary:
+    """:class:`ReferenceSummary` of the span: a few rows per prompt and workflow, whatever
+    the number of people (reading every person's rows cost a monthly report ~40 ms per period
+    at 2,000 people)."""
+    table, where, person, prompt, workflow = _references(since, until)
+    requests = func.sum(table.c.requests)
+    prompts = (
+        select(prompt, requests, func.count(person.distinct()))
+        .where(*where, prompt != "")
+        .group_by(prompt)
+    )
+    workflows = select(workflow, requests).where(*where, workflow != "").group_by(workflow)
+    with store.engine.connect() as conn:
+        by_prompt = {str(p): (int(n), int(k)) for p, n, k in conn.execute(prompts)}
+        by_workflow = {str(w): int(n) for w, n in conn.execute(workflows)}
+    of = reference_use(store, since=since, until=until, people=people) if people else []
+    return ReferenceSummary(by_prompt, by_workflow, of)
