@@ -6,6 +6,8 @@ time a request spends in the gateway itself: everything but waiting on the runti
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -66,6 +68,8 @@ class Metrics:
             ("mode",),
             registry=self.registry,
         )
+        #: each model and person's labelled metrics, looked up once (this runs per request)
+        self._children: dict[tuple[str, str], dict[Any, Any]] = {}
         self.spool_backlog = Gauge(
             "inhouse_gateway_usage_backlog",
             "Usage records spooled but not yet in the database.",
@@ -85,17 +89,32 @@ class Metrics:
         tokens_out: int,
         actions: list[str],
     ) -> None:
-        self.requests.labels(model, person, str(status)).inc()
-        self.latency.labels(model, person).observe(latency)
-        self.overhead.labels(model, person).observe(overhead)
+        children = self._children.get((model, person))
+        if children is None:  # labels() validates and locks: once per series, not per request
+            children = self._children[(model, person)] = {}
+        counted = children.get(status)
+        if counted is None:
+            counted = children[status] = self.requests.labels(model, person, str(status))
+        counted.inc()
+        self._child(children, "latency", self.latency, model, person).observe(latency)
+        self._child(children, "overhead", self.overhead, model, person).observe(overhead)
         if ttft is not None:
-            self.ttft.labels(model, person).observe(ttft)
+            self._child(children, "ttft", self.ttft, model, person).observe(ttft)
         if tokens_in:
-            self.tokens.labels(model, person, "in").inc(tokens_in)
+            self._child(children, "in", self.tokens, model, person, "in").inc(tokens_in)
         if tokens_out:
-            self.tokens.labels(model, person, "out").inc(tokens_out)
+            self._child(children, "out", self.tokens, model, person, "out").inc(tokens_out)
         for action in actions:
             self.policy.labels(model, person, action.split(":", 1)[0]).inc()
+
+    @staticmethod
+    def _child(children: dict[Any, Any], name: str, metric: Any, *labels: str) -> Any:
+        """``metric``'s series for ``labels``, made the first time it is used (a series appears
+        in /metrics only once something was observed in it, as with ``labels()`` each time)."""
+        child = children.get(name)
+        if child is None:
+            child = children[name] = metric.labels(*labels)
+        return child
 
     def set_limits_mode(self, mode: str) -> None:
         for each in ("local", "shared", "share"):
