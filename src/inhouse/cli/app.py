@@ -155,6 +155,9 @@ for _group, _source in contributed("inhouse_commands", CommandGroup, which="buil
 
 
 def main() -> None:
+    from inhouse.gctuning import for_a_command
+
+    for_a_command()
     try:
         app()
     finally:

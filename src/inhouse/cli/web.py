@@ -38,6 +38,9 @@ def serve(
         f"inhouse web for {folder} at http://{host}:{port}/; sign in with "
         f"`inhouse web login --url http://{host}:{port}`. Ctrl-C stops it."
     )
+    from inhouse.gctuning import for_a_server
+
+    for_a_server()
     uvicorn.run(asgi, host=host, port=port, log_level="warning")
 
 

@@ -141,6 +141,8 @@ def _listen(host: str, port: int) -> socket.socket:
 def _serve_one(folder: Path, settings: GatewaySettings, worker: int | None) -> None:
     import uvicorn
 
+    from inhouse.gctuning import for_a_server
+
     gateway = build_gateway(folder, settings=settings)
     gateway.worker = worker
     try:
@@ -165,6 +167,7 @@ def _serve_one(folder: Path, settings: GatewaySettings, worker: int | None) -> N
         backlog=4096,
     )
     sockets = [_listen(settings.host, settings.port)] if worker is not None else None
+    for_a_server()
     uvicorn.Server(config).run(sockets=sockets)
 
 
