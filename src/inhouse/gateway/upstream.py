@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
 from inhouse.errors import (
     NoRuntimeAnswers,
@@ -56,6 +57,8 @@ class Upstream:
         #: seconds a health probe may wait for its answer
         self.probe_timeout = probe_timeout
         self._session: aiohttp.ClientSession | None = None
+        #: each node's endpoint URLs, parsed once (yarl parses a string on every request)
+        self._urls: dict[tuple[str, str], URL] = {}
         #: requests sent to each node (by URL) and not yet ended
         self._in_flight: dict[str, int] = {}
 
@@ -66,6 +69,8 @@ class Upstream:
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=5, sock_read=self.read_timeout),
             auto_decompress=False,
             trust_env=False,
+            # a cookie one runtime sets is nobody's to send back (and a jar costs per request)
+            cookie_jar=aiohttp.DummyCookieJar(),
         )
 
     async def close(self) -> None:
@@ -125,8 +130,9 @@ class Upstream:
             try:
                 try:
                     response = await session.post(
-                        f"{node.url}/v1/{call.endpoint}", data=json.dumps(body), headers=headers
-                    )
+                        self._url(node, call.endpoint), data=json.dumps(body).encode(),
+                        headers=headers,
+                    )  # fmt: skip
                 except BaseException:
                     self.finished(node)
                     raise
@@ -161,6 +167,12 @@ class Upstream:
                     self.finished(node)
                 raise _answered_error(node, response.status, data)
             return response
+
+    def _url(self, node: Node, endpoint: str) -> URL:
+        url = self._urls.get((node.url, endpoint))
+        if url is None:
+            url = self._urls[(node.url, endpoint)] = URL(f"{node.url}/v1/{endpoint}")
+        return url
 
     def finished(self, node: Node) -> None:
         """A request :meth:`post` sent to ``node`` (and returned the response of) ended."""
