@@ -16,7 +16,8 @@ Errors come from :mod:`inhouse.errors` and answer in one shape, whatever the rou
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,7 @@ from inhouse.errors import (
     NoSuchRoute,
 )
 from inhouse.web import pages
+from inhouse.web.cache import PageCache
 from inhouse.web.render import render_page
 from inhouse.web.signin import Session, SignIns
 
@@ -75,11 +77,12 @@ def error_body(err: InhouseError) -> dict[str, Any]:
 
 
 class _Dashboard:
-    """The routes' shared state: the program (read side), the sign-ins."""
+    """The routes' shared state: the program (read side), the sign-ins, the kept pages."""
 
     def __init__(self, program: Program, lasts: timedelta) -> None:
         self.program = program
         self.signins = SignIns(program, lasts)
+        self.cache = PageCache(program.store)
 
     # -- sessions ----------------------------------------------------------------------------
 
@@ -317,7 +320,11 @@ def create_app(
         ),
         Route("/pilot/survey", survey, methods=["POST"]),
         *both("/pilot", "pilot", lambda r, p: pages.pilot_page(p)),
-        *both("/prompts", "prompts", lambda r, p: pages.prompts_page(p)),
+        *both(
+            "/prompts",
+            "prompts",
+            lambda r, p: dash.cache.page("prompts", p, lambda: pages.prompts_page(p)),
+        ),
         Route("/support/tickets", open_ticket, methods=["POST"]),
         Route("/support/tickets/{ticket}/{step}", ticket_step, methods=["POST"]),
         *both(
@@ -374,7 +381,7 @@ def create_app(
         err = InhouseError(f"the dashboard failed: {type(exc).__name__}: {exc}")
         return await inhouse_error(request, err)
 
-    return Starlette(
+    app = Starlette(
         routes=routes,
         middleware=[Middleware(_Headers)],
         exception_handlers={
@@ -382,7 +389,23 @@ def create_app(
             HTTPException: http_error,
             Exception: server_error,
         },
+        lifespan=_closing(dash.cache),
     )
+    app.state.cache = dash.cache  # the kept pages (a test reads how often they were built)
+    return app
+
+
+def _closing(cache: PageCache) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: the cache's watcher connection closes with the server."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            cache.close()
+
+    return lifespan
 
 
 class _Headers:
