@@ -511,7 +511,7 @@ def announce(folder: Path, news: str) -> Told:
             socket_connect_timeout=settings.redis_timeout,
         ) as client:
             client.publish(f"{settings.redis_prefix}:news", news)
-    except (RedisError, OSError) as err:
+    except (RedisError, OSError, ValueError) as err:  # ValueError: a URL redis cannot use
         problem = f"Redis at {redacted_url(settings.redis_url)} did not answer ({err})"
         return Told(sent=False, problem=problem, refresh_seconds=settings.keys_refresh_seconds)
     return Told(sent=True, refresh_seconds=settings.keys_refresh_seconds)
