@@ -218,9 +218,40 @@ def test_a_store_from_before_the_totals_index_upgrades_and_keeps_its_usage(
     try:
         with store.engine.connect() as conn:
             indexes = {i["name"] for i in inspect(conn).get_indexes("gateway_usage")}
-        assert indexes == {"ix_gateway_usage_totals", "ix_gateway_usage_person_day"}
+        assert indexes == {
+            "ix_gateway_usage_totals",
+            "ix_gateway_usage_person_day",
+            "ix_gateway_usage_agent_tool_calls",
+        }
         assert totals(store, "person") == [
             UsageTotals(person="lena", requests=1, tokens_in=10, tokens_out=5, busy_ms=12.5)
         ]
+    finally:
+        store.close()
+
+
+def test_the_agents_tool_call_count_reads_only_their_rows(tmp_path: Path) -> None:
+    """Governance counts each agent key's tool calls: through the partial index of the agents'
+    rows that carried some (migration 0009), not a scan of every usage row. Read from
+    SQLite's own query plan of the query the count runs (PostgreSQL's planner picks by table
+    size, and a test's tables are small)."""
+    from sqlalchemy.dialects import sqlite
+
+    from inhouse.usage import toolcalls
+
+    store = open_store(f"sqlite:///{tmp_path / 'u.db'}")
+    try:
+        calls = [{"name": "search", "arguments": "{}"}]
+        _insert(store, [
+            _row(1, "2026-11-01", "lena", agent="nightly", key_id="k_bot", tool_calls=calls),
+            _row(2, "2026-11-01", "lena"),
+        ])  # fmt: skip
+        query = toolcalls.agent_tool_calls_query()
+        sql = str(query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+        with store.engine.connect() as conn:
+            rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")
+            plan = " ".join(str(row[-1]) for row in rows)
+        assert "ix_gateway_usage_agent_tool_calls" in plan, plan
+        assert toolcalls.tool_calls_per_key(store) == {"k_bot": 1}
     finally:
         store.close()

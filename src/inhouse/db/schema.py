@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "usage_days",
     "usage_people_daily",
     "usage_people_monthly",
+    "usage_prompts",
     "usage_refs_monthly",
 ]
 
@@ -101,6 +103,14 @@ gateway_usage = Table(
     # finds a few people's days (play 4's adoption and survey) without reading everyone's, and a
     # person's last active day without reading the whole log (migration 0005)
     Index("ix_gateway_usage_person_day", "person", "day"),
+    # the agents' rows that carried tool calls, without reading every row (governance's agent
+    # boundaries; migration 0009): partial, so it holds those rows only
+    Index(
+        "ix_gateway_usage_agent_tool_calls",
+        "key_id",
+        sqlite_where=text("agent IS NOT NULL AND tool_calls IS NOT NULL"),
+        postgresql_where=text("agent IS NOT NULL AND tool_calls IS NOT NULL"),
+    ),
 )
 
 #: Daily rollups of the usage log, kept by the gateway's writer in the same transaction as the
@@ -185,6 +195,19 @@ usage_people_monthly = Table(
     Column("person", String(200), nullable=False),
     Column("active_days", BigInteger, nullable=False),
     PrimaryKeyConstraint("month", "person", name="pk_usage_people_monthly"),
+)
+
+#: Answered requests that carried a library prompt, per prompt id and person over all time, with
+#: the last day of them: the prompt library's use in a row per version and person (migration
+#: 0009), where summing the monthly rows read one per month, person, prompt and workflow.
+usage_prompts = Table(
+    "usage_prompts",
+    metadata,
+    Column("prompt_id", String(200), nullable=False),
+    Column("person", String(200), nullable=False),
+    Column("requests", BigInteger, nullable=False),
+    Column("last_day", String(10), nullable=False),
+    PrimaryKeyConstraint("prompt_id", "person", name="pk_usage_prompts"),
 )
 
 #: Answered requests that named a library prompt or a workflow, per month, person, prompt and

@@ -41,6 +41,7 @@ from inhouse.db.schema import (
     usage_days,
     usage_people_daily,
     usage_people_monthly,
+    usage_prompts,
     usage_refs_monthly,
 )
 from inhouse.errors import ConfigError
@@ -57,6 +58,7 @@ __all__ = [
     "month_deltas",
     "new_request_id",
     "people_deltas",
+    "prompt_deltas",
     "rebuild_rollups",
     "reference_deltas",
     "rollup_deltas",
@@ -184,12 +186,16 @@ def insert_usage(store: Store, records: Iterable[UsageRecord]) -> int:
             references = reference_deltas(deltas)
             if references:
                 conn.execute(_references_upsert(store.dialect), references)
+                prompts = prompt_deltas(references)
+                if prompts:
+                    conn.execute(_prompts_upsert(store.dialect), prompts)
     return len(inserted)
 
 
 #: every table the writer keeps beside the raw rows, in the order :func:`rebuild_rollups` fills them
 ROLLUP_TABLES = (
     usage_daily, usage_people_daily, usage_days, usage_people_monthly, usage_refs_monthly,
+    usage_prompts,
 )  # fmt: skip
 
 #: the columns of ``usage_daily`` a rollup row is keyed by, in primary-key order
@@ -293,6 +299,35 @@ def reference_deltas(deltas: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
          "requests": sums[m, p, pr, w], "last_day": last[m, p, pr, w]}
         for m, p, pr, w in sorted(sums)
     ]  # fmt: skip
+
+
+def prompt_deltas(references: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Reference deltas that carried a prompt, summed per (prompt id, person), sorted."""
+    sums: dict[tuple[str, str], int] = {}
+    last: dict[tuple[str, str], str] = {}
+    for r in references:
+        if r["prompt_id"]:
+            key = (r["prompt_id"], r["person"])
+            sums[key] = sums.get(key, 0) + r["requests"]
+            last[key] = max(last.get(key, ""), r["last_day"])
+    return [
+        {"prompt_id": p, "person": who, "requests": sums[p, who], "last_day": last[p, who]}
+        for p, who in sorted(sums)
+    ]
+
+
+def _prompts_upsert(dialect: str) -> Any:
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = make(usage_prompts)
+    return statement.on_conflict_do_update(
+        index_elements=["prompt_id", "person"],
+        set_={
+            "requests": usage_prompts.c.requests + statement.excluded.requests,
+            "last_day": (func.greatest if dialect == "postgresql" else func.max)(
+                usage_prompts.c.last_day, statement.excluded.last_day
+            ),
+        },
+    )
 
 
 def _months_upsert(dialect: str) -> Any:
@@ -430,6 +465,15 @@ def rebuild_rollups(store: Store) -> int:
             insert(usage_refs_monthly).from_select(
                 ["month", "person", "prompt_id", "workflow_id", "requests", "last_day"],
                 references,
+            )
+        )
+        r = usage_refs_monthly.c
+        conn.execute(
+            insert(usage_prompts).from_select(
+                ["prompt_id", "person", "requests", "last_day"],
+                select(r.prompt_id, r.person, func.sum(r.requests), func.max(r.last_day))
+                .where(r.prompt_id != "")
+                .group_by(r.prompt_id, r.person),
             )
         )
         return int(conn.execute(select(func.count()).select_from(usage_daily)).scalar_one())

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from inhouse.db import Store
-from inhouse.db.schema import usage_refs_monthly
+from inhouse.db.schema import usage_prompts
 
 __all__ = ["PromptUse", "prompt_use"]
 
-_usage = usage_refs_monthly.c  # answered requests per month, person, prompt and workflow
+_usage = usage_prompts.c  # answered requests per prompt id and person, kept at ingest
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -36,13 +36,8 @@ class PromptUse:
 
 def prompt_use(store: Store) -> list[PromptUse]:
     """Answered requests per (prompt id, person), ordered by prompt id then person."""
-    query = (
-        select(
-            _usage.prompt_id, _usage.person, func.sum(_usage.requests), func.max(_usage.last_day)
-        )
-        .where(_usage.prompt_id != "")
-        .group_by(_usage.prompt_id, _usage.person)
-        .order_by(_usage.prompt_id, _usage.person)
+    query = select(_usage.prompt_id, _usage.person, _usage.requests, _usage.last_day).order_by(
+        _usage.prompt_id, _usage.person
     )
     with store.engine.connect() as conn:
         rows = conn.execute(query).all()

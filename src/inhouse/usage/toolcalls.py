@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from inhouse.db import Store
 from inhouse.db.schema import gateway_usage
@@ -65,14 +65,20 @@ def agent_requests(store: Store, agent: str, *, since: str | None = None) -> lis
     return found
 
 
-def tool_calls_per_key(store: Store) -> Counter[str]:
-    """How many tool calls (declared, carried back and answered) each agent key's requests
-    carried, by key id."""
-    query = select(gateway_usage.c.key_id, gateway_usage.c.tool_calls).where(
+def agent_tool_calls_query() -> Select[Any]:
+    """The agents' usage rows that carried tool calls: key id and the calls. Its conditions are
+    the partial index's (``ix_gateway_usage_agent_tool_calls``), so only those rows are read."""
+    return select(gateway_usage.c.key_id, gateway_usage.c.tool_calls).where(
         gateway_usage.c.agent.is_not(None), gateway_usage.c.tool_calls.is_not(None)
     )
+
+
+def tool_calls_per_key(store: Store) -> Counter[str]:
+    """How many tool calls (declared, carried back and answered) each agent key's requests
+    carried, by key id. Read from the raw rows: it counts what the data rules'
+    ``request_rows_days`` still keeps."""
     counts: Counter[str] = Counter()
     with store.engine.connect() as conn:
-        for key_id, text in conn.execute(query):
+        for key_id, text in conn.execute(agent_tool_calls_query()):
             counts[str(key_id)] += len(json.loads(text or "[]"))
     return counts
