@@ -16,8 +16,7 @@ Errors come from :mod:`inhouse.errors` and answer in one shape, whatever the rou
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,7 +40,6 @@ from inhouse.errors import (
     NoSuchRoute,
 )
 from inhouse.web import pages
-from inhouse.web.cache import PageCache
 from inhouse.web.render import render_page
 from inhouse.web.signin import Session, SignIns
 
@@ -77,12 +75,11 @@ def error_body(err: InhouseError) -> dict[str, Any]:
 
 
 class _Dashboard:
-    """The routes' shared state: the program (read side), the sign-ins, the kept pages."""
+    """The routes' shared state: the program (read side), the sign-ins."""
 
     def __init__(self, program: Program, lasts: timedelta) -> None:
         self.program = program
         self.signins = SignIns(program, lasts)
-        self.cache = PageCache(program.store)
 
     # -- sessions ----------------------------------------------------------------------------
 
@@ -320,11 +317,7 @@ def create_app(
         ),
         Route("/pilot/survey", survey, methods=["POST"]),
         *both("/pilot", "pilot", lambda r, p: pages.pilot_page(p)),
-        *both(
-            "/prompts",
-            "prompts",
-            lambda r, p: dash.cache.page("prompts", p, lambda: pages.prompts_page(p)),
-        ),
+        *both("/prompts", "prompts", lambda r, p: pages.prompts_page(p)),
         Route("/support/tickets", open_ticket, methods=["POST"]),
         Route("/support/tickets/{ticket}/{step}", ticket_step, methods=["POST"]),
         *both(
@@ -381,7 +374,7 @@ def create_app(
         err = InhouseError(f"the dashboard failed: {type(exc).__name__}: {exc}")
         return await inhouse_error(request, err)
 
-    app = Starlette(
+    return Starlette(
         routes=routes,
         middleware=[Middleware(_Headers)],
         exception_handlers={
@@ -389,23 +382,7 @@ def create_app(
             HTTPException: http_error,
             Exception: server_error,
         },
-        lifespan=_closing(dash.cache),
     )
-    app.state.cache = dash.cache  # the kept pages (a test reads how often they were built)
-    return app
-
-
-def _closing(cache: PageCache) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
-    """The app's lifespan: the cache's watcher connection closes with the server."""
-
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        try:
-            yield
-        finally:
-            cache.close()
-
-    return lifespan
 
 
 class _Headers:
