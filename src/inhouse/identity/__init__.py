@@ -71,4 +71,6 @@ def __getattr__(name: str) -> Any:
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'inhouse.identity' has no attribute {name!r}")
-    return getattr(import_module(f"inhouse.identity.{module}"), name)
+    found = getattr(import_module(f"inhouse.identity.{module}"), name)
+    globals()[name] = found  # found once: the fold asks for verify_signature at every event
+    return found
