@@ -31,6 +31,7 @@ from inhouse.cli.app import app as cli
 from inhouse.db import open_store
 from inhouse.db.schema import gateway_usage, usage_daily
 from inhouse.gateway import Gateway, build_gateway, read_gateway_settings, revoke_key
+from inhouse.gateway.keys import list_keys
 from inhouse.location import database_url
 from inhouse.program import Program
 from inhouse.program.config import read_config
@@ -196,6 +197,29 @@ def test_a_key_revoked_through_one_replica_is_refused_by_the_other_within_a_seco
                 assert gb.listener is not None and gb.listener.heard >= 1
 
     asyncio.run(run())
+
+
+def test_a_key_revoked_with_redis_unreachable_is_revoked_and_warns(
+    _isolated: Path, prefix: str
+) -> None:
+    """`inhouse keys revoke` says when it could not tell the replicas, and how soon they will
+    refuse the key anyway; the key is revoked all the same."""
+    closed = f"redis://127.0.0.1:{free_port()}/0"
+    program = _program(_isolated, "http://127.0.0.1:9", redis_url=closed, redis_prefix=prefix)
+    key = key_for(program)
+    program.close()
+    reply = CliRunner().invoke(cli, ["keys", "revoke", key[:11]])
+    assert reply.exit_code == 0, reply.output
+    assert "revoked." in reply.stdout
+    warning = reply.stderr.replace("\n", " ")
+    assert "could not tell the running gateway replicas: Redis at" in warning
+    assert "each replica refuses it at its next refresh (keys_refresh_seconds, 60 s)" in warning
+    store = open_store(database_url(_isolated))
+    try:
+        (revoked,) = [k for k in list_keys(store) if k.prefix == key[:11]]
+    finally:
+        store.close()
+    assert revoked.revoked is not None
 
 
 def _two_model_program(folder: Path, tiny: str, spare: str, **gateway: Any) -> Any:

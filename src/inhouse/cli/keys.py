@@ -86,11 +86,26 @@ def revoke(
     program: ProgramOpt = None,
     as_: AsOpt = None,
 ) -> None:
-    """Revoke a key; running gateways refuse it after their next key refresh."""
-    from inhouse.gateway.keys import revoke_key
+    """Revoke a key. Running gateway replicas that share Redis refuse it at once; others after
+    their next key refresh."""
+    from rich.markup import escape
 
-    record = revoke_key(open_program(program), as_, key)
+    from inhouse.gateway.keys import revoke_key
+    from inhouse.gateway.shared import announce
+
+    opened = open_program(program)
+    record = revoke_key(opened, as_, key, tell_replicas=False)
     out_console().print(f"Key {record.id} ({record.person}) revoked.")
+    told = announce(opened.folder, "keys")
+    if told.sent:
+        out_console().print("Told the running gateway replicas (Redis): they refuse it now.")
+    elif told.problem is not None:
+        err_console().print(
+            f"[yellow]warning:[/] could not tell the running gateway replicas: "
+            f"{escape(told.problem)}. The key is revoked; each replica refuses it at its next "
+            f"refresh (keys_refresh_seconds, {told.refresh_seconds:g} s).",
+            soft_wrap=True,
+        )
 
 
 @app.command("list")

@@ -289,8 +289,12 @@ def _find(store: Store, ref: str) -> GatewayKey:
     return _row_key(rows[0])
 
 
-def revoke_key(program: Program, actor: str | None, ref: str) -> GatewayKey:
-    """Revoke the key with id or prefix ``ref``; running gateways drop it on their next refresh."""
+def revoke_key(
+    program: Program, actor: str | None, ref: str, *, tell_replicas: bool = True
+) -> GatewayKey:
+    """Revoke the key with id or prefix ``ref``; running gateways drop it at once when they share
+    Redis (told here unless ``tell_replicas`` is false: the caller tells them and reports how it
+    went), else on their next refresh."""
     who = program.actor(actor)
     key = _find(program.store, ref)
     if key.person != who.name and "rollout-lead" not in who.roles:
@@ -301,7 +305,8 @@ def revoke_key(program: Program, actor: str | None, ref: str) -> GatewayKey:
     with program.store.engine.begin() as conn:
         conn.execute(update(gateway_keys).where(gateway_keys.c.id == key.id).values(revoked=when))
     program.log_event(KEY_REVOKED, {"key": key.id, "prefix": key.prefix, "person": key.person})
-    _tell_replicas(program)
+    if tell_replicas:
+        _tell_replicas(program)
     return GatewayKey(**{**key.__dict__, "revoked": when})
 
 
