@@ -19,7 +19,14 @@ from inhouse.db import Store
 from inhouse.errors import IdentityError, NotAllowed, ProgramStopped, StoreError, UnknownPerson
 from inhouse.program.checks import Person
 from inhouse.program.config import ProgramSettings
-from inhouse.program.events import Event, EventKind, append, read_events, read_events_after
+from inhouse.program.events import (
+    Event,
+    EventKind,
+    append,
+    read_event_hash,
+    read_events,
+    read_events_after,
+)
 from inhouse.program.guards import Blocker
 from inhouse.program.playbook import Playbook, Reach, Role
 from inhouse.program.state import ProgramState, Waiver, apply, fold
@@ -134,12 +141,30 @@ class ProgramCore:
         """The current state: folded once, then brought up to date with the events since.
         Returns the live object: read it, do not keep it across actions."""
         if self._state is None:
-            self._state = fold(read_events(self.store), lead_key=self.settings.lead_key)
-            self.full_folds += 1
+            self._state = self._fold()
         else:
             for event in read_events_after(self.store, self._state.head_seq):
                 apply(self._state, event)
         return self._state
+
+    def _fold(self) -> ProgramState:
+        """The state from the log: from the state a previous command on this machine kept
+        (:mod:`inhouse.program.foldcache`) and the events after it, or folded in full."""
+        from inhouse.program import foldcache
+
+        lead, where = self.settings.lead_key, self.store.url
+        state = foldcache.load(self.store, read_event_hash(self.store, 1), lead, where)
+        if state is None:
+            state = fold(read_events(self.store), lead_key=lead)
+            self.full_folds += 1
+            folded = state.head_seq
+        else:
+            kept = state.head_seq
+            for event in read_events_after(self.store, kept):
+                apply(state, event)
+            folded = state.head_seq - kept
+        foldcache.save(state, lead, where, folded_since=folded)
+        return state
 
     def whoami(self) -> Person:
         """The person this process's key belongs to in this program."""

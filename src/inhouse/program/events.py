@@ -216,6 +216,13 @@ def read_events_after(store: Store, seq: int) -> list[Event]:
     return [_row_to_event(row) for row in rows]
 
 
+def read_event_hash(store: Store, seq: int) -> str | None:
+    """The stored hash of event ``seq``, or None where there is no such event."""
+    with store.engine.connect() as conn:
+        found = conn.execute(select(events.c.hash).where(events.c.seq == seq)).scalar_one_or_none()
+    return None if found is None else str(found)
+
+
 def count_events(store: Store) -> int:
     with store.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(events)).scalar_one())
