@@ -9,7 +9,7 @@ gateway's writer keeps at ingest). A program is created on the store, and the re
 November (beside October, with a six-month trend) is timed two ways:
 
 - in process: :func:`inhouse.indicators.build_report` (the figures, nothing written);
-- the command a person runs: ``inhouse indicators report --period 2026-11 --no-rollup``
+- the command a person runs: ``inhouse indicators report --period 2026-11``
   (a fresh process: start-up, fold, every query, HTML/JSON/CSV written, the fact recorded).
 
     python benchmarks/indicators_report.py [--events 10000000] [--runs 5] [--postgres URL]
@@ -160,8 +160,7 @@ def time_report(label: str, folder: Path, env: dict[str, str], runs: int) -> Non
     finally:
         os.environ.clear()
         os.environ.update(old)
-    command = [sys.executable, "-m", "inhouse", "indicators", "report", "--period", "2026-11",
-               "--no-rollup"]  # fmt: skip
+    command = [sys.executable, "-m", "inhouse", "indicators", "report", "--period", "2026-11"]
     _time(
         "`inhouse indicators report` (new process, files written, fact recorded)",
         runs,

@@ -62,6 +62,35 @@ def test_rollup_records_changed_days_once(_isolated: Path) -> None:
     program.close()
 
 
+def test_a_day_of_many_people_is_one_fact(_isolated: Path) -> None:
+    """The log grows by a fact a day, not one per person: a day's fact holds everyone's totals,
+    and a change in one person's totals records the whole day again (the latest stands)."""
+    ok("init", "Acme", "--lead", "lena")
+    program = Program.open(_isolated)
+    for n, person in enumerate(("ann", "bob", "cid", "dee")):
+        for hour in range(n + 1):
+            _use(program, person, f"2026-11-03T1{hour}:00:00+00:00")
+    recorded = json.loads(ok("gateway", "rollup", "--json"))
+    assert [(r["person"], r["requests"]) for r in recorded] == [
+        ("ann", 1), ("bob", 2), ("cid", 3), ("dee", 4),
+    ]  # fmt: skip
+    _use(program, "bob", "2026-11-03T18:00:00+00:00")
+    (again,) = json.loads(ok("gateway", "rollup", "--json"))  # only bob's totals changed
+    assert (again["person"], again["requests"]) == ("bob", 3)
+    opened = Program.open(_isolated)
+    facts = [f for f in opened.state().facts if f.kind == "usage.daily"]
+    assert len(facts) == 2
+    assert facts[-1].payload == {
+        "day": "2026-11-03",
+        "people": {
+            name: {"requests": n, "tokens_in": 10 * n, "tokens_out": 5 * n}
+            for name, n in (("ann", 1), ("bob", 3), ("cid", 3), ("dee", 4))
+        },
+    }
+    opened.close()
+    program.close()
+
+
 def test_rollup_drops_bodies_past_retention(_isolated: Path) -> None:
     ok("init", "Acme", "--lead", "lena")
     with (_isolated / "inhouse.toml").open("a") as handle:

@@ -114,9 +114,9 @@ def rollup(
     as_: AsOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """Turn the usage log into usage.daily facts (per person and day) for plays 4 and 6's checks,
-    drop stored bodies past their retention, and compact request rows past the data rules'
-    request_rows_days (their totals stay in the daily rollups)."""
+    """Turn the usage log into usage.daily facts (one a day, with every person's totals) for
+    plays 4 and 6's checks, drop stored bodies past their retention, and compact request rows
+    past the data rules' request_rows_days (their totals stay in the daily rollups)."""
     from inhouse.gateway.rollup import compact_rows, purge_bodies, rollup_usage
 
     opened = open_program(program)

@@ -53,9 +53,10 @@ def report(
         typer.Option(
             "--rollup/--no-rollup",
             help="First roll the usage log up into the gateway-signed usage.daily facts the "
-            "check compares the report with (needs the gateway's key on this host).",
+            "check compares the report with (`inhouse gateway rollup`; needs the gateway's key "
+            "on this host).",
         ),
-    ] = True,
+    ] = False,
     program: ProgramOpt = None,
     json: JsonOpt = False,
 ) -> None:

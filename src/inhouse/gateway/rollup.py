@@ -1,4 +1,5 @@
-"""Daily rollups: the usage log, summed per person and day, recorded as ``usage.daily`` facts.
+"""Daily rollups: the usage log, summed per person and day, recorded as ``usage.daily`` facts
+(one per day, with every person's totals that day).
 
 Play 4's ``pilot-independent-use`` check (and play 6's ``use-beyond-pilot``) read these facts.
 Only answered requests (status below 400) count. Rolling up again records a fact only for a
@@ -56,29 +57,45 @@ def daily_totals(program: Program, *, since: str | None = None) -> list[dict[str
 def rollup_usage(
     program: Program, actor: str | None = None, *, since: str | None = None
 ) -> list[dict[str, Any]]:
-    """Record a ``usage.daily`` fact for every (day, person) whose totals are new or changed.
-    Returns the payloads recorded."""
+    """Record a ``usage.daily`` fact for every day on which some person's totals are new or
+    changed: one fact per day with everyone's totals that day (a department of 2,000 adds a
+    fact a day to the log, not 2,000). Returns the (day, person) totals that were new or
+    changed, as :func:`daily_totals` gives them."""
     from inhouse.program import Provenance
+    from inhouse.program.facts import daily_usage
 
     program.actor(actor)  # whoever runs the rollup must be enrolled
     service = service_program(program)
-    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    seen: dict[tuple[str, str], dict[str, int]] = {}
     for fact in program.state().facts:
         if fact.kind == "usage.daily":
-            payload = dict(fact.payload)
-            seen[(str(payload["day"]), str(payload["person"]))] = {
-                **payload,
-                "day": str(payload["day"]),
-            }
-    recorded = []
+            day = str(fact.payload["day"])
+            for person, totals in daily_usage(fact).items():
+                seen[(day, person)] = totals
+    by_day: dict[str, list[dict[str, Any]]] = {}
     for totals in daily_totals(program, since=since):
-        if seen.get((totals["day"], totals["person"])) == totals:
+        by_day.setdefault(str(totals["day"]), []).append(totals)
+    recorded: list[dict[str, Any]] = []
+    for day, rows in by_day.items():
+        changed = [
+            row for row in rows
+            if seen.get((day, row["person"])) != {key: row[key] for key in _TOTALS}
+        ]  # fmt: skip
+        if not changed:
             continue
+        people = {row["person"]: {key: row[key] for key in _TOTALS} for row in rows}
         service.record_fact(
-            None, "usage.daily", totals, provenance=Provenance.MEASURED, collector=COLLECTOR
+            None,
+            "usage.daily",
+            {"day": day, "people": people},
+            provenance=Provenance.MEASURED,
+            collector=COLLECTOR,
         )
-        recorded.append(totals)
+        recorded.extend(changed)
     return recorded
+
+
+_TOTALS = ("requests", "tokens_in", "tokens_out")
 
 
 def purge_bodies(program: Program) -> int:

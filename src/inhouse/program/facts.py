@@ -70,6 +70,7 @@ __all__ = [
     "PromptMessage",
     "PromptVariable",
     "Provenance",
+    "daily_usage",
     "fact_kind",
     "validate_payload",
 ]
@@ -152,6 +153,27 @@ class FactKind:
 
 FACT_KINDS: dict[str, FactKind] = {}
 
+
+def daily_usage(fact: Fact) -> dict[str, dict[str, int]]:
+    """Each person's totals in a ``usage.daily`` fact (``requests``, ``tokens_in``,
+    ``tokens_out``): a day's fact holds everyone's; one from before that holds one person's."""
+    payload = fact.payload
+    people = payload.get("people")
+    if isinstance(people, dict):
+        return {
+            str(name): {key: int(totals.get(key, 0))
+                        for key in ("requests", "tokens_in", "tokens_out")}
+            for name, totals in people.items()
+        }  # fmt: skip
+    return {
+        str(payload["person"]): {
+            "requests": int(payload.get("requests", 0)),
+            "tokens_in": int(payload.get("tokens_in", 0)),
+            "tokens_out": int(payload.get("tokens_out", 0)),
+        }
+    }
+
+
 P = TypeVar("P", bound=type[BaseModel])
 
 
@@ -188,7 +210,7 @@ for _name, _schema, _by, _description in (
     ("pilot.champion", PilotChampion, "inhouse pilot", "a team's champion, named"),
     ("pilot.finding", PilotFinding, "attestation only", "what the pilot taught"),
     ("survey.opened", SurveyOpened, "inhouse survey", "a 'would you miss it' survey opened"),
-    ("usage.daily", UsageDaily, "inhouse gateway", "a person's gateway use on one day"),
+    ("usage.daily", UsageDaily, "inhouse gateway", "one day's gateway use, per person"),
     ("survey.response", SurveyResponse, "inhouse survey", "would you resist losing it?"),
     ("support.queue", SupportQueue, "inhouse support", "a support queue and its owner"),
     ("drift.review", DriftReview, "inhouse support drift-review", "served vs locked, per node"),

@@ -23,6 +23,7 @@ from inhouse.program.evaluation import (
     satisfied,
     trigger_results,
 )
+from inhouse.program.facts import daily_usage
 from inhouse.program.playbook import Play, Playbook, Reach
 from inhouse.program.state import ProgramState
 
@@ -176,7 +177,7 @@ def governance_theater(playbook: Playbook, state: ProgramState) -> str | None:
             f.id
             for f in state.facts
             if f.kind == "usage.daily"
-            and f.payload.get("requests", 0) > 0
+            and any(t["requests"] > 0 for t in daily_usage(f).values())
             and f.by in state.people
             and state.people[f.by].service
         ),

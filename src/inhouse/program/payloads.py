@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
 __all__ = [
     "AccessRequest",
@@ -178,12 +178,40 @@ class PromptShared(_Payload):
     author: str
 
 
-class UsageDaily(_Payload):
-    day: date
-    person: str
+class PersonUsage(_Payload):
     requests: int = Field(ge=0)
     tokens_in: int = Field(ge=0, default=0)
     tokens_out: int = Field(ge=0, default=0)
+
+
+class UsageDaily(_Payload):
+    """One day's answered use through the gateway: every person's totals that day in one fact
+    (``people``), as the gateway's rollup records it; or, as facts from before that change
+    hold it, one person's (``person`` with ``requests`` and tokens). Read both with
+    :func:`inhouse.program.facts.daily_usage`."""
+
+    day: date
+    people: dict[str, PersonUsage] | None = None
+    person: str | None = None
+    requests: int | None = Field(ge=0, default=None)
+    tokens_in: int = Field(ge=0, default=0)
+    tokens_out: int = Field(ge=0, default=0)
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> UsageDaily:
+        if (self.people is None) == (self.person is None):
+            raise ValueError("give either people (each person's totals) or one person")
+        if self.person is not None and self.requests is None:
+            raise ValueError("requests is required with person")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _as_given(self, handler: Any) -> dict[str, Any]:
+        """Stored in the shape it came in: a day's ``{day, people}``, or one person's."""
+        data: dict[str, Any] = handler(self)
+        if self.people is not None:
+            return {"day": data["day"], "people": data["people"]}
+        return {key: value for key, value in data.items() if key != "people"}
 
 
 class SurveyResponse(_Payload):

@@ -11,7 +11,7 @@ from inhouse.program.checks import (
     passed,
     register_check,
 )
-from inhouse.program.facts import Fact
+from inhouse.program.facts import Fact, daily_usage
 from inhouse.program.feedback import describe_change, fold_findings
 from inhouse.program.playchecks._shared import (
     insiders,
@@ -28,12 +28,12 @@ __all__: list[str] = []  # nothing to import: the checks are reached through the
 def use_beyond_pilot(ctx: CheckContext) -> Result:
     """People outside the pilot (holding no role in the program) use it through the gateway."""
     inside = insiders(ctx)
-    usage = [
-        f
-        for f in ctx.facts.of("usage.daily")
-        if f.payload["person"] not in inside and f.payload["requests"] > 0
-    ]
-    people = {str(f.payload["person"]) for f in usage}
+    usage, people = [], set()
+    for fact in ctx.facts.of("usage.daily"):
+        beyond = {p for p, t in daily_usage(fact).items() if p not in inside and t["requests"] > 0}
+        if beyond:
+            usage.append(fact)
+            people |= beyond
     wanted = int(ctx.param("min_people", 1))
     if len(people) >= wanted:
         return passed(f"{len(people)} people beyond the pilot use it", *usage)
@@ -74,16 +74,18 @@ def indicators_reported(ctx: CheckContext) -> Result:
         )
     # the gateway's latest signed totals per (day, person): a rollup records a new fact when a
     # day's totals change, so the last one stands
-    latest: dict[tuple[str, str], Fact] = {}
+    latest: dict[tuple[str, str], tuple[Fact, dict[str, int]]] = {}
     for fact in ctx.facts.of("usage.daily"):
-        if start <= date.fromisoformat(str(fact.payload["day"])) <= end:
-            latest[str(fact.payload["day"]), str(fact.payload["person"])] = fact
-    usage = list(latest.values())
-    signed = {str(f.payload["person"]) for f in usage if int(f.payload["requests"]) > 0}
+        day = str(fact.payload["day"])
+        if start <= date.fromisoformat(day) <= end:
+            for person, totals in daily_usage(fact).items():
+                latest[day, person] = (fact, totals)
+    usage = list({id(fact): fact for fact, _ in latest.values()}.values())
+    signed = {person for (_, person), (_, t) in latest.items() if t["requests"] > 0}
     measured = {
-        "answered requests": sum(int(f.payload["requests"]) for f in usage),
-        "input tokens": sum(int(f.payload.get("tokens_in", 0)) for f in usage),
-        "output tokens": sum(int(f.payload.get("tokens_out", 0)) for f in usage),
+        "answered requests": sum(t["requests"] for _, t in latest.values()),
+        "input tokens": sum(t["tokens_in"] for _, t in latest.values()),
+        "output tokens": sum(t["tokens_out"] for _, t in latest.values()),
     }
     claims = {"answered requests": report.payload["leading"].get("answered_requests")}
     for item in report.payload.get("inputs") or []:
