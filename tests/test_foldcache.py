@@ -169,3 +169,24 @@ def test_an_event_forged_after_the_kept_head_still_stops_the_fold(
     assert fresh.full_folds == 0
     assert state.tampered is not None and state.tampered[1] == forged
     assert kept.read_bytes() == before  # not rewritten with the tampered state
+
+
+def test_a_short_log_of_large_payloads_is_kept_too(
+    lena: Program,  # noqa: F811
+    _isolated: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A day's usage fact holds every person's totals: few events, much to parse. Such a log
+    is kept by the size of its payloads; a short light one is not."""
+    monkeypatch.setattr(foldcache, "MIN_EVENTS", 10**6)
+    monkeypatch.setattr(foldcache, "MIN_BYTES", 50_000)
+    _grow(lena, 3)
+    _open(_isolated, lena).state()
+    assert _kept(tmp_path / "home") == []
+    lena.log_event("test.bulk", {"people": {f"p{n}": {"requests": n} for n in range(3000)}})
+    _open(_isolated, lena).state()
+    assert len(_kept(tmp_path / "home")) == 1
+    fresh = _open(_isolated, lena)
+    fresh.state()
+    assert fresh.full_folds == 0

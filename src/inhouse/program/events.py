@@ -223,6 +223,13 @@ def read_event_hash(store: Store, seq: int) -> str | None:
     return None if found is None else str(found)
 
 
+def payload_bytes(store: Store) -> int:
+    """The length of every stored payload together (what folding the log has to parse)."""
+    with store.engine.connect() as conn:
+        found = conn.execute(select(func.sum(func.length(events.c.payload)))).scalar_one()
+    return int(found or 0)
+
+
 def count_events(store: Store) -> int:
     with store.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(events)).scalar_one())
