@@ -54,6 +54,10 @@ def daily_totals(program: Program, *, since: str | None = None) -> list[dict[str
     ]
 
 
+#: what a person's day holds in a ``usage.daily`` fact
+_TOTALS = ("requests", "tokens_in", "tokens_out")
+
+
 def rollup_usage(
     program: Program, actor: str | None = None, *, since: str | None = None
 ) -> list[dict[str, Any]]:
@@ -93,9 +97,6 @@ def rollup_usage(
         )
         recorded.extend(changed)
     return recorded
-
-
-_TOTALS = ("requests", "tokens_in", "tokens_out")
 
 
 def purge_bodies(program: Program) -> int:

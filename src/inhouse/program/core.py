@@ -23,7 +23,6 @@ from inhouse.program.events import (
     Event,
     EventKind,
     append,
-    payload_bytes,
     read_event_hash,
     read_events,
     read_events_after,
@@ -164,10 +163,7 @@ class ProgramCore:
             for event in read_events_after(self.store, kept):
                 apply(state, event)
             folded = state.head_seq - kept
-        heavy = state.head_seq >= foldcache.MIN_EVENTS or foldcache.worth_keeping(
-            state.head_seq, payload_bytes(self.store)
-        )
-        foldcache.save(state, lead, where, folded_since=folded, heavy=heavy)
+        foldcache.save(state, self.store, lead, where, folded_since=folded)
         return state
 
     def whoami(self) -> Person:

@@ -40,13 +40,13 @@ import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from inhouse.program.events import read_event_hash
+from inhouse.program.events import payload_bytes, read_event_hash
 
 if TYPE_CHECKING:
     from inhouse.db import Store
     from inhouse.program.state import ProgramState
 
-__all__ = ["MIN_BYTES", "MIN_EVENTS", "load", "save", "worth_keeping"]
+__all__ = ["MIN_BYTES", "MIN_EVENTS", "load", "save"]
 
 log = logging.getLogger(__name__)
 
@@ -132,22 +132,19 @@ def load(
     return state
 
 
-def worth_keeping(events: int, payload_bytes: int) -> bool:
-    """Whether a log is long enough, in events or in the size of its payloads (a day's usage
-    fact holds every person's totals: a quarter of a 2,000-person department's is ~9 MB of
-    JSON, ~0.35 s to fold in 91 events), for its folded state to be kept."""
-    return events >= MIN_EVENTS or payload_bytes >= MIN_BYTES
-
-
 def save(
-    state: ProgramState, lead_key: str | None, where: str, *, folded_since: int, heavy: bool
+    state: ProgramState, store: Store, lead_key: str | None, where: str, *, folded_since: int
 ) -> None:
-    """Keep ``state`` when it is worth it: a clean log that is ``heavy`` (see
-    :func:`worth_keeping`), with at least :data:`REWRITE_AFTER` events folded since the state
-    was read (``folded_since``) or folded in full."""
-    if state.tampered is not None or not state.program_id or not heavy:
+    """Keep ``state`` when it is worth it: a clean log of :data:`MIN_EVENTS` events or
+    :data:`MIN_BYTES` of payloads (a day's usage fact holds every person's totals: a quarter of
+    a 2,000-person department's is 91 events but ~9 MB of JSON, ~0.35 s to fold), folded in full
+    or with :data:`REWRITE_AFTER` events on top of the kept state (``folded_since``). The size
+    is asked of the database only when all else says keep."""
+    if state.tampered is not None or not state.program_id:
         return
     if folded_since < min(REWRITE_AFTER, state.head_seq):
+        return
+    if state.head_seq < MIN_EVENTS and payload_bytes(store) < MIN_BYTES:
         return
     path = _path(state.program_id, lead_key, where)
     try:
