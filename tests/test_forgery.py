@@ -250,6 +250,31 @@ def test_typed_usage_does_not_hide_governance_theater(mal: Program) -> None:
     assert any("governance theater" in w and "no real usage yet" in w for w in warnings)
 
 
+def test_a_typed_day_of_everyone_s_usage_counts_for_nothing(mal: Program) -> None:
+    """The day shape of usage.daily (every person's totals in one fact), typed by a person,
+    measured under the gateway rollup's name or as a word: it is not the gateway's service key,
+    so it counts in no check and hides no governance theater."""
+    from inhouse.program.collectors import measured_kinds
+    from inhouse.program.counting import why_uncounted
+
+    day = {"day": "2026-11-01",
+           "people": {"zed": {"requests": 40}, "yan": {"requests": 12}}}  # fmt: skip
+    forged = mal.record_fact(
+        None, "usage.daily", day, provenance=Provenance.MEASURED,
+        collector="inhouse gateway rollup",
+    )  # fmt: skip
+    worded = mal.attest(None, "usage.daily", day, "they use it a lot")
+    mal.attest(None, "support.queue", {"queue": "help", "owner": "mal"}, "set up")
+    state = mal.state()
+    measured = measured_kinds()
+    reason = why_uncounted(forged, state, measured)
+    assert reason is not None and "service key" in reason, reason
+    word = "a person's word (mal) where inhouse measures this"
+    assert why_uncounted(worded, state, measured) == word
+    warnings = mal.status()["warnings"]
+    assert any("governance theater" in w and "no real usage yet" in w for w in warnings)
+
+
 def test_a_refused_handoff_names_what_is_missing(mal: Program) -> None:
     cli("hypothesis", "Local is faster", "--replaces", "the cloud API")
     cli("play", "start", "1")
