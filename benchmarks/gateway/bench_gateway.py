@@ -9,6 +9,9 @@ process, fixed injected TTFT and per-token delay), three ways to reach it:
                       keep-alive, one worker), an unprivileged config on a loopback port: the
                       floor any proxy pays (``--no-nginx`` skips it; the script installs the
                       package with apt-get when it runs as root and /usr/sbin/nginx is missing)
+    (p) python floor  ``python_floor.py``: the leanest streaming proxy Python allows (raw uvloop
+                      protocols, httptools, the events split and their JSON parsed; nothing
+                      else): what is Python's cost rather than the gateway's (``--no-floor``)
     (b) inhouse       ``inhouse gateway serve`` with data rules, an agent tool boundary, per-key
                       limits, the usage spool and the database writer all on
     (r) replicas      the same with ``--workers 2`` sharing the port, limits shared through
@@ -17,6 +20,10 @@ process, fixed injected TTFT and per-token delay), three ways to reach it:
     (c) litellm       ``litellm --config`` proxy, from PyPI in a venv of its own: the script
                       makes it on first use (``--litellm-venv``, default
                       ~/.cache/inhouse/litellm-venv; ``--litellm-version`` pins it)
+
+The load is the project's own client (``inhouse.trials``: raw keep-alive connections, httptools,
+each read stamped as it arrives, on uvloop), so the client is not what saturates the cores; its
+CPU and the stand-in's are printed per stream beside each proxy's.
 
 At 1, 32 and 100 concurrent streams it reports TTFT and end-to-end p50/p99, the latency each
 proxy adds over direct (p50/p99 of the same percentile), and throughput (completed streams per
@@ -44,6 +51,7 @@ import contextlib
 import json
 import os
 import re
+import resource
 import secrets
 import signal
 import socket
@@ -61,6 +69,8 @@ import httpx
 import tomli_w
 
 from inhouse.testing.standin_upstream import StandinTiming, spawn_standin
+from inhouse.trials._http import HttpError, StreamClient
+from inhouse.trials.load import run_in_fast_loop
 
 _CONTENT = re.compile(rb'"content"\s*:\s*"(?!")')
 MODEL = "tiny"
@@ -255,6 +265,23 @@ http {{
 
 
 @contextlib.contextmanager
+def python_floor(upstream: str) -> Iterator[tuple[str, str, int]]:
+    """``python_floor.py``: the least a proxy written in Python pays (see its docstring)."""
+    port = free_port()
+    script = Path(__file__).with_name("python_floor.py")
+    process = subprocess.Popen(
+        [sys.executable, str(script), "--upstream", upstream, "--port", str(port)],
+        stdin=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(f"{url}/v1/models", process, Path(os.devnull), 30)
+        yield url, "none", process.pid
+    finally:
+        stop(process)
+
+
+@contextlib.contextmanager
 def postgres_schema(base: str | None) -> Iterator[str | None]:
     """A private schema in the PostgreSQL at ``base`` (dropped afterwards), as its URL."""
     if not base:
@@ -321,6 +348,9 @@ class Level:
     seconds: float = 0.0
     #: CPU the proxy process (and its workers) spent per stream, warm-up included
     cpu_us: float | None = None
+    #: CPU the load client spent per stream, and the stand-in upstream
+    client_cpu_us: float = 0.0
+    upstream_cpu_us: float = 0.0
 
     @property
     def throughput(self) -> float:
@@ -335,54 +365,60 @@ def pct(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-async def one_stream(session: aiohttp.ClientSession, url: str, key: str, level: Level) -> None:
+async def one_stream(client: StreamClient, request: bytes, level: Level) -> None:
+    """One streamed chat through ``client`` (the project's own load client, timed at the read
+    that brought each fragment): TTFT at the first fragment with content, e2e at the last."""
+    try:
+        answer = await client.send(request)
+    except (HttpError, TimeoutError):
+        level.errors += 1
+        return
+    first = next((at for at, data in answer.fragments if _CONTENT.search(data)), None)
+    if answer.status != 200 or first is None or b"[DONE]" not in answer.fragments[-1][1]:
+        level.errors += 1
+        return
+    level.ttft.append((first - answer.sent) * 1000)
+    level.e2e.append((answer.ended - answer.sent) * 1000)
+
+
+def stream_request(client: StreamClient) -> bytes:
     # max_tokens as clients set it: a key with a daily budget reserves what a request may cost,
     # and one without max_tokens may cost the rest of the day (docs/gateway.md, Limits)
     body = {"model": MODEL, "stream": True, "max_tokens": 64,
             "messages": [{"role": "user", "content": PROMPT}]}  # fmt: skip
-    started = time.perf_counter()
-    first: float | None = None
-    try:
-        async with session.post(f"{url}/v1/chat/completions", json=body,
-                                headers={"authorization": f"Bearer {key}"}) as reply:  # fmt: skip
-            if reply.status != 200:
-                await reply.read()
-                level.errors += 1
-                return
-            done = False
-            async for chunk in reply.content.iter_any():
-                if first is None and _CONTENT.search(chunk):
-                    first = time.perf_counter()
-                if b"[DONE]" in chunk:
-                    done = True
-            if not done or first is None:
-                level.errors += 1
-                return
-    except (aiohttp.ClientError, TimeoutError):
-        level.errors += 1
-        return
-    end = time.perf_counter()
-    level.ttft.append((first - started) * 1000)
-    level.e2e.append((end - started) * 1000)
+    return client.prepare("POST", "/v1/chat/completions", json.dumps(body).encode(),
+                          **{"content-type": "application/json"})  # fmt: skip
+
+
+def load_client(url: str, key: str, concurrency: int) -> StreamClient:
+    return StreamClient(url, size=concurrency, timeout=120,
+                        headers={"authorization": f"Bearer {key}"})  # fmt: skip
 
 
 async def run_level(url: str, key: str, concurrency: int, seconds: float, warmup: int) -> Level:
     level = Level(concurrency)
-    connector = aiohttp.TCPConnector(limit=0)
-    timeout = aiohttp.ClientTimeout(total=120)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+    async with load_client(url, key, concurrency) as client:
+        request = stream_request(client)
         scratch = Level(concurrency)
-        await asyncio.gather(*(one_stream(session, url, key, scratch) for _ in range(warmup)))
+        await asyncio.gather(*(one_stream(client, request, scratch) for _ in range(warmup)))
         deadline = time.perf_counter() + seconds
 
         async def worker() -> None:
             while time.perf_counter() < deadline:
-                await one_stream(session, url, key, level)
+                await one_stream(client, request, level)
 
         started = time.perf_counter()
+        cpu = process_cpu()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         level.seconds = time.perf_counter() - started
+        level.client_cpu_us = (process_cpu() - cpu) / max(len(level.e2e) + level.errors, 1) * 1e6
     return level
+
+
+def process_cpu() -> float:
+    """CPU seconds (user + system) this process (the load client) has spent."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def cpu_seconds(pid: int) -> float:
@@ -402,21 +438,32 @@ def cpu_seconds(pid: int) -> float:
 
 
 def measure(
-    name: str, url: str, key: str, levels: list[int], seconds: float, pid: int | None = None
+    name: str,
+    url: str,
+    key: str,
+    levels: list[int],
+    seconds: float,
+    pid: int | None = None,
+    upstream_pid: int | None = None,
 ) -> dict[int, Level]:
     results = {}
     for concurrency in levels:
         before = cpu_seconds(pid) if pid is not None else 0.0
-        level = asyncio.run(run_level(url, key, concurrency, seconds, warmup=min(concurrency, 20)))
-        if pid is not None:  # the warm-up's streams are counted too
-            streams = len(level.e2e) + level.errors + min(concurrency, 20)
-            level.cpu_us = (cpu_seconds(pid) - before) / max(streams, 1) * 1e6
+        upstream_before = cpu_seconds(upstream_pid) if upstream_pid is not None else 0.0
+        warmup = min(concurrency, 20)
+        level = run_in_fast_loop(run_level(url, key, concurrency, seconds, warmup))
+        streams = max(len(level.e2e) + level.errors + warmup, 1)  # the warm-up's count too
+        if pid is not None:
+            level.cpu_us = (cpu_seconds(pid) - before) / streams * 1e6
+        if upstream_pid is not None:
+            level.upstream_cpu_us = (cpu_seconds(upstream_pid) - upstream_before) / streams * 1e6
         results[concurrency] = level
         cpu = f"  proxy cpu {level.cpu_us:5.0f} µs/stream" if level.cpu_us is not None else ""
         print(f"  {name:8} c={concurrency:<3} n={len(level.e2e):<6} err={level.errors:<4} "
               f"ttft p50 {pct(level.ttft, 50):7.2f} p99 {pct(level.ttft, 99):7.2f}  "
               f"e2e p50 {pct(level.e2e, 50):7.2f} p99 {pct(level.e2e, 99):7.2f} ms  "
-              f"{level.throughput:7.1f} streams/s{cpu}", flush=True)  # fmt: skip
+              f"{level.throughput:7.1f} streams/s{cpu}  (client {level.client_cpu_us:4.0f}, "
+              f"stand-in {level.upstream_cpu_us:4.0f} µs/stream)", flush=True)  # fmt: skip
     return results
 
 
@@ -433,14 +480,14 @@ def rss_mib(pid: int) -> float:
 async def soak(url: str, key: str, pid: int, seconds: float, concurrency: int) -> dict[str, Any]:
     level = Level(concurrency)
     samples: list[tuple[float, float]] = []
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    async with load_client(url, key, concurrency) as client:
+        request = stream_request(client)
         started = time.perf_counter()
         deadline = started + seconds
 
         async def worker() -> None:
             while time.perf_counter() < deadline:
-                await one_stream(session, url, key, level)
+                await one_stream(client, request, level)
 
         async def sampler() -> None:
             interval = max(1.0, seconds / 60)
@@ -513,6 +560,7 @@ def main() -> None:
     parser.add_argument("--no-litellm", action="store_true", help="skip (c)")
     parser.add_argument("--no-nginx", action="store_true", help="skip (n)")
     parser.add_argument("--no-replicas", action="store_true", help="skip (r)")
+    parser.add_argument("--no-floor", action="store_true", help="skip (p)")
     parser.add_argument("--workers", type=int, default=2, help="workers of (r)")
     parser.add_argument("--inhouse-workers", type=int, default=1, help="workers of (b)")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
@@ -541,6 +589,7 @@ def main() -> None:
         spawn_standin(timing, model=MODEL) as upstream,
     ):
         work = Path(tmp)
+        upstream_pid = upstream.process.pid
         with spawn_standin(StandinTiming(0, 0, 1), model=MODEL) as instant:
             choice = asyncio.run(client_choice(instant.url, 2000))
         print(f"upstream client, sequential non-streamed round trip: aiohttp "
@@ -548,14 +597,24 @@ def main() -> None:
         report["client_choice_us"] = choice
         results: dict[str, dict[int, Level]] = {}
         print("(a) direct")
-        results["direct"] = measure("direct", upstream.url, "none", levels, args.seconds)
+        results["direct"] = measure(
+            "direct", upstream.url, "none", levels, args.seconds, None, upstream_pid
+        )
         nginx = None if args.no_nginx else nginx_executable()
         if nginx is not None:
             print("(n) nginx, a plain proxy hop (proxy_buffering off, upstream keep-alive)")
             with nginx_proxy(nginx, upstream.url, work) as (url, key, pid):
-                results["nginx"] = measure("nginx", url, key, levels, args.seconds, pid)
+                results["nginx"] = measure(
+                    "nginx", url, key, levels, args.seconds, pid, upstream_pid
+                )
         else:
             print("(n) nginx: skipped" + ("" if args.no_nginx else " (no /usr/sbin/nginx)"))
+        if not args.no_floor:
+            print("(p) python floor: the leanest streaming proxy in Python (python_floor.py)")
+            with python_floor(upstream.url) as (url, key, pid):
+                results["python-floor"] = measure(
+                    "floor", url, key, levels, args.seconds, pid, upstream_pid
+                )
         syncs = ["batch", "request"] if args.spool_sync == "both" else [args.spool_sync]
         for sync in syncs:
             name = f"inhouse-{sync}"
@@ -566,7 +625,7 @@ def main() -> None:
                 key,
                 pid,
             ):
-                results[name] = measure(name, url, key, levels, args.seconds, pid)
+                results[name] = measure(name, url, key, levels, args.seconds, pid, upstream_pid)
         if not args.no_replicas:
             name = f"inhouse-{args.workers}w"
             where = "PostgreSQL" if args.postgres_url else "SQLite"
@@ -578,12 +637,14 @@ def main() -> None:
                 inhouse_gateway(upstream.url, work, "batch", "-replicas", workers=args.workers,
                                 gateway=shared, database=database) as (url, key, pid),
             ):  # fmt: skip
-                results[name] = measure(name, url, key, levels, args.seconds, pid)
+                results[name] = measure(name, url, key, levels, args.seconds, pid, upstream_pid)
         if not args.no_litellm:
             litellm = litellm_executable(args.litellm_venv, args.litellm_version)
             print("(c) litellm proxy")
             with litellm_proxy(litellm, upstream.url, work) as (url, key, _):
-                results["litellm"] = measure("litellm", url, key, levels, args.seconds)
+                results["litellm"] = measure(
+                    "litellm", url, key, levels, args.seconds, None, upstream_pid
+                )
         else:
             print("(c) litellm: skipped (--no-litellm)")
         direct = results["direct"]
@@ -632,7 +693,9 @@ def main() -> None:
             print(f"\nsoak: inhouse gateway, {args.soak_concurrency} concurrent streams, "
                   f"{args.soak_seconds:.0f} s")  # fmt: skip
             with inhouse_gateway(upstream.url, work, "batch", "-soak") as (url, key, pid):
-                result = asyncio.run(soak(url, key, pid, args.soak_seconds, args.soak_concurrency))
+                result = run_in_fast_loop(
+                    soak(url, key, pid, args.soak_seconds, args.soak_concurrency)
+                )
             print(f"  streams {result['streams']}, errors {result['errors']}, RSS growth after "
                   f"warm-up {result['growth_pct_after_warmup']:+.1f} %")  # fmt: skip
             report["soak"] = result
