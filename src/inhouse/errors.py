@@ -40,9 +40,12 @@ turn them into a message, an exit code or an HTTP error. Anything else that esca
     ├── RuntimeFault                  a model runtime is down, slow or answered garbage
     │   ├── RuntimeUnavailable        cannot connect / connection lost
     │   │   ├── NoRuntimeAnswers      …on every runtime serving the model
-    │   │   └── TransportFailed       …mid-request, in the load generator's own HTTP client
+    │   │   ├── TransportFailed       …mid-request, in the load generator's own HTTP client
+    │   │   ├── ConnectFailed         …the gateway's client could not connect
+    │   │   └── ConnectionLost        …the gateway's connection closed before the answer ended
     │   ├── RuntimeTimeout            no answer within the timeout
     │   ├── RuntimeBadResponse        answered, but not what the API promises
+    │   │   ├── NotHttp               …not even HTTP/1.1 (the gateway's client)
     │   │   ├── EndpointNotServed     …404/405 for an optional endpoint (adapters fall back)
     │   │   └── EmbeddingsNotServed   …no ``/v1/embeddings`` (a `similar` check needs one)
     │   └── RuntimeAnsweredError      answered with an error status (5xx)
@@ -357,6 +360,10 @@ class RuntimeBadResponse(RuntimeFault):
     pass
 
 
+class NotHttp(RuntimeBadResponse):
+    """What a runtime sent the gateway's client is not an HTTP/1.1 answer."""
+
+
 class EndpointNotServed(RuntimeBadResponse):
     """The runtime answered 404/405 for an optional endpoint (``/props``, ``/version``).
     Adapters catch it and fall back; it does not reach a person."""
@@ -364,6 +371,23 @@ class EndpointNotServed(RuntimeBadResponse):
 
 class EmbeddingsNotServed(RuntimeBadResponse):
     """The runtime answers, but not ``/v1/embeddings``."""
+
+
+class ConnectFailed(RuntimeUnavailable):
+    """The gateway's client could not connect to a runtime (refused, unreachable, a name that
+    does not resolve); the gateway tries the route's next node."""
+
+
+class ConnectionLost(RuntimeUnavailable):
+    """A runtime closed or reset the gateway's connection before its answer ended."""
+
+    def __init__(self, message: str, *, answered: bool = False) -> None:
+        super().__init__(message)
+        #: some of the answer (its head at least) had arrived
+        self.answered = answered
+        #: the connection was kept from an earlier request: the runtime may have closed it
+        #: meanwhile, so the request is worth sending once more on a new one
+        self.reused = False
 
 
 class TransportFailed(RuntimeUnavailable):

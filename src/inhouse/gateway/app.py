@@ -6,7 +6,7 @@ steps of a proxied request; each step lives in its own unit:
 
     auth.py       the caller's key                 routing.py   blessed models, nodes, pinning
     limits.py     per-key limits                   policies.py  data rules, agent tool boundaries
-    upstream.py   the runtimes (aiohttp, faults)   relay.py     the answer, whole or streamed
+    upstream.py   the runtimes (failover, faults)  relay.py     the answer, whole or streamed
     calls.py      what a request measured          usage.py     the durable usage log
     prompts.py    library prompts: resolved by name, rendered server-side, recorded by version
     toolcalls.py  an agent key's tool calls (names, and arguments where the rules allow)
@@ -365,7 +365,7 @@ class Gateway:
                         await relay(call, route, response, self.upstream, self.recorder, send)
                     finally:
                         self.upstream.finished(node)
-            except TimeoutError:  # aiohttp's own are turned into errors in upstream.py
+            except TimeoutError:  # the connections' own are turned into errors in upstream.py
                 if deadline.expired() or call.node is None:
                     raise self.upstream.too_slow(call.node) from None
                 raise self.upstream.timed_out(call.node) from None

@@ -23,7 +23,6 @@ import json
 import time
 from typing import Any
 
-import aiohttp
 import orjson
 
 from inhouse.errors import InhouseError, RuntimeBadResponse
@@ -40,6 +39,7 @@ from inhouse.gateway.policies import StreamToolGuard, check_answer
 from inhouse.gateway.routing import Node, Route
 from inhouse.gateway.toolcalls import answer_tool_calls, streamed_tool_calls
 from inhouse.gateway.upstream import Upstream
+from inhouse.gateway.wire import Answer
 from inhouse.runtimes.error_body import error_message, snippet
 
 __all__ = ["relay"]
@@ -48,7 +48,7 @@ __all__ = ["relay"]
 async def relay(
     call: Call,
     route: Route,
-    response: aiohttp.ClientResponse,
+    response: Answer,
     upstream: Upstream,
     recorder: Recorder,
     send: Send,
@@ -131,7 +131,7 @@ def _json_loads(node: Node, text: bytes) -> Any:
 async def _stream(
     call: Call,
     renames: list[tuple[bytes, bytes]],
-    response: aiohttp.ClientResponse,
+    response: Answer,
     upstream: Upstream,
     send: Send,
 ) -> bytes:
@@ -160,7 +160,7 @@ async def _stream(
         try:
             with upstream.faults(node):
                 waited = time.perf_counter()
-                async for chunk in response.content.iter_any():
+                while chunk := await response.next_chunk():
                     now = time.perf_counter()
                     call.upstream_wait += now - waited
                     buffer += chunk  # b"" + chunk is chunk itself: no copy between events

@@ -1,6 +1,6 @@
-"""The gateway's side of the runtimes: one pooled keep-alive ``aiohttp`` session, failover
-between the nodes of a route, health probes, and the one place where aiohttp's faults become
-:mod:`inhouse.errors` exceptions (as httpx's transports do for httpx).
+"""The gateway's side of the runtimes: pooled keep-alive connections (:mod:`inhouse.gateway.wire`),
+failover between the nodes of a route, health probes, and the one place where the connections'
+faults become :mod:`inhouse.errors` exceptions (as httpx's transports do for httpx).
 
     cannot connect            the node is marked down and the next healthy node is tried;
                               none left: NoRuntimeAnswers (503)
@@ -24,11 +24,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-import aiohttp
-from yarl import URL
-
 from inhouse.errors import (
+    ConnectFailed,
+    ConnectionLost,
     NoRuntimeAnswers,
+    NotHttp,
     RuntimeAnsweredError,
     RuntimeFault,
     RuntimeRejected,
@@ -37,6 +37,7 @@ from inhouse.errors import (
 )
 from inhouse.gateway.calls import Call
 from inhouse.gateway.routing import Node, Route
+from inhouse.gateway.wire import Answer, Endpoint, Pool
 from inhouse.runtimes.error_body import error_detail
 
 __all__ = ["Upstream"]
@@ -45,7 +46,7 @@ log = logging.getLogger("inhouse.gateway")
 
 
 class Upstream:
-    """Requests to the runtimes, over one session opened by :meth:`open`."""
+    """Requests to the runtimes, over the connection pool opened by :meth:`open`."""
 
     def __init__(
         self, timeout: float, *, read_timeout: float | None = None, probe_timeout: float = 2.0
@@ -56,32 +57,26 @@ class Upstream:
         self.read_timeout = read_timeout if read_timeout is not None else timeout
         #: seconds a health probe may wait for its answer
         self.probe_timeout = probe_timeout
-        self._session: aiohttp.ClientSession | None = None
-        #: each node's endpoint URLs, parsed once (yarl parses a string on every request)
-        self._urls: dict[tuple[str, str], URL] = {}
+        self._pool: Pool | None = None
+        #: each node's base URL, parsed once
+        self._endpoints: dict[str, Endpoint] = {}
+        #: the header lines each node's requests carry (its key, when it has one)
+        self._headers: dict[str, bytes] = {}
         #: requests sent to each node (by URL) and not yet ended
         self._in_flight: dict[str, int] = {}
 
     async def open(self) -> None:
-        connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=60, ttl_dns_cache=300)
-        self._session = aiohttp.ClientSession(
-            connector=connector,
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=5, sock_read=self.read_timeout),
-            auto_decompress=False,
-            trust_env=False,
-            # a cookie one runtime sets is nobody's to send back (and a jar costs per request)
-            cookie_jar=aiohttp.DummyCookieJar(),
-        )
+        self._pool = Pool(connect_timeout=5.0, keepalive=60.0)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
 
     @property
-    def session(self) -> aiohttp.ClientSession:
-        assert self._session is not None, "Upstream.open() first"
-        return self._session
+    def pool(self) -> Pool:
+        assert self._pool is not None, "Upstream.open() first"
+        return self._pool
 
     # -- faults ------------------------------------------------------------------------------
 
@@ -99,80 +94,87 @@ class Upstream:
 
     @contextmanager
     def faults(self, node: Node) -> Iterator[None]:
-        """Turn what aiohttp raises while reading ``node``'s answer into an inhouse error."""
+        """Turn what a connection raises while reading ``node``'s answer into an inhouse
+        error."""
         try:
             yield
         except TimeoutError:
             raise self.timed_out(node) from None
-        except aiohttp.ClientError as err:
+        except (ConnectionLost, NotHttp, ConnectFailed) as err:
             raise _lost(node, err) from None
 
     # -- requests ----------------------------------------------------------------------------
 
-    async def post(
-        self, call: Call, route: Route, node: Node, body: dict[str, Any]
-    ) -> aiohttp.ClientResponse:
+    async def post(self, call: Call, route: Route, node: Node, body: dict[str, Any]) -> Answer:
         """Send the request to ``node`` (or, when it refuses connections, the next healthy
-        node); returns the response with its headers read. ``call`` learns the node that
-        answered and the time spent waiting. The request counts as in flight on its node until
+        node); returns the answer with its head read. ``call`` learns the node that answered
+        and the time spent waiting. The request counts as in flight on its node until
         :meth:`finished` (called here when it fails)."""
-        session = self.session
+        pool = self.pool
+        path = "/v1/" + call.endpoint
         tried: list[Node] = []
         stale_retry = True
         while True:
             body["model"] = node.model_id
-            headers = {"content-type": "application/json"}
-            if node.api_key:
-                headers["authorization"] = f"Bearer {node.api_key}"
             call.node = node
             sent = time.perf_counter()
             self._in_flight[node.url] = self._in_flight.get(node.url, 0) + 1
             try:
                 try:
-                    response = await session.post(
-                        self._url(node, call.endpoint), data=json.dumps(body).encode(),
-                        headers=headers,
+                    response = await pool.request(
+                        self._endpoint(node), "POST", path, json.dumps(body).encode(),
+                        self._header_lines(node), timeout=self.read_timeout,
                     )  # fmt: skip
                 except BaseException:
                     self.finished(node)
                     raise
-            except aiohttp.ClientConnectorError as err:
+            except ConnectFailed as err:
                 call.upstream_wait += time.perf_counter() - sent
-                node.healthy, node.detail = False, f"cannot connect: {err.os_error}"
+                node.healthy, node.detail = False, f"cannot connect: {err}"
                 tried.append(node)
                 others = [n for n in route.others(node) if n not in tried]
                 if not others:
                     raise NoRuntimeAnswers(
                         f"no runtime serving {route.name!r} answers: {node.runtime} at "
-                        f"{node.url}: cannot connect ({err.os_error})"
+                        f"{node.url}: cannot connect ({err})"
                     ) from None
                 node = others[0]
                 continue
             except TimeoutError:
                 raise self.timed_out(node) from None
-            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as err:
+            except ConnectionLost as err:
                 call.upstream_wait += time.perf_counter() - sent
                 if stale_retry:  # a pooled keep-alive connection the runtime had closed
                     stale_retry = False
                     continue
                 raise _lost(node, err) from None
-            except aiohttp.ClientError as err:
+            except NotHttp as err:
                 raise _lost(node, err) from None
             call.upstream_wait += time.perf_counter() - sent
             if response.status >= 400:
                 try:
-                    data = await response.read()
+                    with self.faults(node):
+                        data = await response.read()
                 finally:
                     response.release()
                     self.finished(node)
                 raise _answered_error(node, response.status, data)
             return response
 
-    def _url(self, node: Node, endpoint: str) -> URL:
-        url = self._urls.get((node.url, endpoint))
-        if url is None:
-            url = self._urls[(node.url, endpoint)] = URL(f"{node.url}/v1/{endpoint}")
-        return url
+    def _endpoint(self, node: Node) -> Endpoint:
+        endpoint = self._endpoints.get(node.url)
+        if endpoint is None:
+            endpoint = self._endpoints[node.url] = Endpoint(node.url)
+        return endpoint
+
+    def _header_lines(self, node: Node) -> bytes:
+        lines = self._headers.get(node.api_key or "")
+        if lines is None:
+            text = "content-type: application/json\r\n"
+            if node.api_key:
+                text += f"authorization: Bearer {node.api_key}\r\n"
+            lines = self._headers[node.api_key or ""] = text.encode("latin-1")
+        return lines
 
     def finished(self, node: Node) -> None:
         """A request :meth:`post` sent to ``node`` (and returned the response of) ended."""
@@ -186,7 +188,7 @@ class Upstream:
         """Requests sent to ``node`` that have not ended."""
         return self._in_flight.get(node.url, 0)
 
-    async def read(self, call: Call, response: aiohttp.ClientResponse) -> bytes:
+    async def read(self, call: Call, response: Answer) -> bytes:
         """The whole body of a response from :meth:`post`; the wait counts as upstream time."""
         assert call.node is not None
         waited = time.perf_counter()
@@ -204,16 +206,21 @@ class Upstream:
         """GET /v1/models on a node: (answers, detail, only slow: it timed out)."""
         timeout = self.probe_timeout
         try:
-            async with self.session.get(
-                node.url + "/v1/models", timeout=aiohttp.ClientTimeout(total=timeout)
-            ) as response:
-                await response.read()
-                if response.status >= 500:
-                    return False, f"answered {response.status}", False
-                return True, "", False
+            async with asyncio.timeout(timeout):
+                response = await self.pool.request(
+                    self._endpoint(node), "GET", "/v1/models", b"", self._header_lines(node),
+                    timeout=None,
+                )  # fmt: skip
+                try:
+                    await response.read()
+                finally:
+                    response.release()
+            if response.status >= 500:
+                return False, f"answered {response.status}", False
+            return True, "", False
         except TimeoutError:
             return False, f"no answer to the health probe within {timeout:g} s", True
-        except (aiohttp.ClientError, OSError) as err:
+        except (RuntimeFault, OSError, ValueError) as err:
             detail = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
             return False, detail, False
 

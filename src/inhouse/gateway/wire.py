@@ -1,0 +1,350 @@
+"""The gateway's HTTP/1.1 client to its runtimes: pooled keep-alive connections on asyncio
+protocols, answers parsed by httptools (llhttp, in C).
+
+Why not aiohttp, which it replaced: on the gateway's hot path every request built a client
+request object, merged headers, and armed a read timer per chunk, and every chunk went through
+a stream reader; at 32 and 100 concurrent streams that client was about a fifth of the
+gateway's CPU (docs/gateway.md, "A client of its own"). This one does what the gateway needs and
+nothing else: a prepared request written in one ``write``, the answer's head, its body whole or
+read as it arrives (one future per wait, and a timer only while waiting), a connection kept for
+the next request once its answer was read to the end, TLS for ``https`` runtimes. No redirects,
+proxies, cookies, compression or HTTP/2; the runtimes are the program's own.
+
+What can go wrong is raised as one of three errors of :mod:`inhouse.errors`, which
+:mod:`inhouse.gateway.upstream` words for the client: ``ConnectFailed`` (nothing listens, or the
+name does not resolve), ``ConnectionLost`` (closed or reset; ``answered`` says whether any of
+the answer had arrived, ``reused`` whether the connection was a kept one) and ``NotHttp`` (the
+bytes are not an HTTP/1.1 answer); a wait longer than its timeout raises ``TimeoutError``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import httptools
+
+from inhouse.errors import ConnectFailed, ConnectionLost, NotHttp
+
+__all__ = ["Answer", "Endpoint", "Pool"]
+
+#: body bytes held unread before the connection stops reading (a client that reads slowly must
+#: not make the gateway hold a whole answer), and the level at which it reads again
+_HIGH_WATER = 256 * 1024
+_LOW_WATER = 64 * 1024
+
+
+class Endpoint:
+    """A runtime's base URL, parsed once: where to connect and what each request line says."""
+
+    def __init__(self, base_url: str) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {base_url!r}")
+        self.url = base_url
+        self.tls = parts.scheme == "https"
+        self.host = parts.hostname
+        self.port = parts.port or (443 if self.tls else 80)
+        self.prefix = parts.path.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        default = 443 if self.tls else 80
+        self.authority = host if self.port == default else f"{host}:{self.port}"
+        self._heads: dict[tuple[str, str], bytes] = {}
+
+    def head(self, method: str, path: str) -> bytes:
+        """The request line and the headers every request to ``path`` carries."""
+        head = self._heads.get((method, path))
+        if head is None:
+            head = self._heads[(method, path)] = (
+                f"{method} {self.prefix}{path} HTTP/1.1\r\nhost: {self.authority}\r\n"
+                "user-agent: inhouse-gateway\r\naccept-encoding: identity\r\n"
+            ).encode("latin-1")
+        return head
+
+
+class _Connection(asyncio.Protocol):
+    """One keep-alive connection; one request at a time."""
+
+    def __init__(self, pool: Pool, key: tuple[str, int, bool]) -> None:
+        self.pool = pool
+        self.key = key
+        self.transport: asyncio.Transport | None = None
+        self.open = False
+        self.idle_since = 0.0
+        self._parser: Any = None
+        self.status = 0
+        self.headers: dict[str, str] = {}
+        self._header = ""
+        self._head: asyncio.Future[None] | None = None
+        self._chunks: list[bytes] = []
+        self._buffered = 0
+        self._paused = False
+        self._waiter: asyncio.Future[None] | None = None
+        self.complete = False
+        self.keep_alive = False
+        self._error: Exception | None = None
+
+    # -- asyncio.Protocol --------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.open = True
+
+    def data_received(self, data: bytes) -> None:
+        if self._parser is None:
+            self.open = False  # bytes outside an answer: never reuse this connection
+            return
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserError as err:
+            self._fail(NotHttp(f"answered with something that is not HTTP/1.1 ({err})"))
+            self.close()
+
+    def eof_received(self) -> bool:
+        self.open = False
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.open = False
+        self.pool.forget(self)
+        if self._parser is not None and not self.complete:
+            answered = self._head is not None and self._head.done()
+            reason = f" ({type(exc).__name__}: {exc})" if exc else ""
+            self._fail(
+                ConnectionLost(
+                    "the connection closed before the answer ended" + reason, answered=answered
+                )
+            )
+
+    # -- httptools callbacks -----------------------------------------------------------------
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        key = name.decode("latin-1").lower()
+        text = value.decode("latin-1")
+        self.headers[key] = f"{self.headers[key]}, {text}" if key in self.headers else text
+
+    def on_headers_complete(self) -> None:
+        self.status = self._parser.get_status_code()
+        if self._head is not None and not self._head.done():
+            self._head.set_result(None)
+
+    def on_body(self, body: bytes) -> None:
+        self._chunks.append(body)
+        self._buffered += len(body)
+        if self._buffered > _HIGH_WATER and not self._paused and self.transport is not None:
+            self._paused = True
+            self.transport.pause_reading()
+        self._wake()
+
+    def on_message_complete(self) -> None:
+        self.complete = True
+        self.keep_alive = bool(self._parser.should_keep_alive())
+        self._wake()
+
+    # -- the request -------------------------------------------------------------------------
+
+    def start(self, request: bytes) -> asyncio.Future[None]:
+        """Send ``request``; the future is done when the answer's head has arrived."""
+        assert self.transport is not None
+        self._parser = httptools.HttpResponseParser(self)
+        self.status = 0
+        self.headers = {}
+        self._chunks = []
+        self._buffered = 0
+        self.complete = False
+        self.keep_alive = False
+        self._error = None
+        self._head = asyncio.get_running_loop().create_future()
+        self.transport.write(request)
+        return self._head
+
+    async def next_chunk(self, timeout: float | None) -> bytes:
+        """The body bytes that arrived since the last call (waiting up to ``timeout`` seconds
+        for some), or ``b""`` once the answer has ended."""
+        while True:
+            if self._chunks:
+                chunks, self._chunks = self._chunks, []
+                self._buffered = 0
+                if self._paused and self.transport is not None:
+                    self._paused = False
+                    self.transport.resume_reading()
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            if self.complete:
+                return b""
+            if self._error is not None:
+                raise self._error
+            await self._wait(timeout)
+
+    async def _wait(self, timeout: float | None) -> None:
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
+        timer = None if timeout is None else loop.call_later(timeout, _expire, waiter)
+        try:
+            await waiter
+        finally:
+            self._waiter = None
+            if timer is not None:
+                timer.cancel()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _fail(self, error: Exception) -> None:
+        self._error = error
+        if self._head is not None and not self._head.done():
+            self._head.set_exception(error)
+            self._head.exception()  # retrieved here: nobody may be waiting on it any more
+        self._wake()
+
+    def reusable(self) -> bool:
+        return self.open and self.complete and self.keep_alive and self._error is None
+
+    def close(self) -> None:
+        self.open = False
+        if self.transport is not None:
+            self.transport.close()
+
+
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
+
+
+class Answer:
+    """A runtime's answer whose head has arrived: read its body with :meth:`read` or
+    :meth:`next_chunk`, then :meth:`release` it (the connection is kept for another request
+    only when the answer was read to its end)."""
+
+    __slots__ = ("_connection", "_pool", "_timeout", "headers", "status")
+
+    def __init__(self, pool: Pool, connection: _Connection, timeout: float | None) -> None:
+        self._pool = pool
+        self._connection: _Connection | None = connection
+        self._timeout = timeout
+        self.status = connection.status
+        #: the answer's headers, names in lower case
+        self.headers = connection.headers
+
+    async def next_chunk(self) -> bytes:
+        """The body bytes that arrived since the last call, or ``b""`` once the body ended.
+        Raises :class:`TimeoutError` when the runtime sends nothing for the read timeout."""
+        assert self._connection is not None, "the answer was released"
+        return await self._connection.next_chunk(self._timeout)
+
+    async def read(self) -> bytes:
+        """The whole body (what is left of it)."""
+        parts = []
+        while chunk := await self.next_chunk():
+            parts.append(chunk)
+        return b"".join(parts)
+
+    def release(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            self._pool.put(connection)
+
+
+class Pool:
+    """Keep-alive connections to every runtime, reused last-in first-out; a connection idle for
+    ``keepalive`` seconds is closed rather than reused."""
+
+    def __init__(self, *, connect_timeout: float = 5.0, keepalive: float = 60.0) -> None:
+        self.connect_timeout = connect_timeout
+        self.keepalive = keepalive
+        self._idle: dict[tuple[str, int, bool], list[_Connection]] = {}
+        self._all: set[_Connection] = set()
+        self._tls: ssl.SSLContext | None = None
+
+    async def request(
+        self,
+        endpoint: Endpoint,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        headers: bytes = b"",
+        *,
+        timeout: float | None,
+    ) -> Answer:
+        """Send a request and wait (up to ``timeout`` seconds) for the answer's head; the
+        same ``timeout`` bounds each wait for the body's bytes. ``headers`` are extra header
+        lines, each ending in CRLF."""
+        connection, reused = await self._connection(endpoint)
+        request = b"%b%bcontent-length: %d\r\n\r\n%b" % (
+            endpoint.head(method, path),
+            headers,
+            len(body),
+            body,
+        )
+        head = connection.start(request)
+        loop = asyncio.get_running_loop()
+        timer = None if timeout is None else loop.call_later(timeout, _expire, head)
+        try:
+            await head
+        except BaseException as err:
+            if isinstance(err, ConnectionLost):
+                err.reused = reused
+            connection.close()
+            self.forget(connection)
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+        return Answer(self, connection, timeout)
+
+    async def _connection(self, endpoint: Endpoint) -> tuple[_Connection, bool]:
+        key = (endpoint.host, endpoint.port, endpoint.tls)
+        idle = self._idle.get(key)
+        now = time.monotonic()
+        while idle:
+            connection = idle.pop()
+            if connection.open and now - connection.idle_since < self.keepalive:
+                return connection, True
+            connection.close()
+            self._all.discard(connection)
+        loop = asyncio.get_running_loop()
+        tls = None
+        if endpoint.tls:
+            tls = self._tls = self._tls or ssl.create_default_context()
+        try:
+            async with asyncio.timeout(self.connect_timeout):
+                _, connection = await loop.create_connection(
+                    lambda: _Connection(self, key),
+                    endpoint.host,
+                    endpoint.port,
+                    ssl=tls,
+                    server_hostname=endpoint.host if tls else None,
+                )
+        except OSError as err:
+            raise ConnectFailed(f"{endpoint.authority}: {err.strerror or err}") from err
+        self._all.add(connection)
+        return connection, False
+
+    def put(self, connection: _Connection) -> None:
+        """Keep ``connection`` for the next request, or close it if it cannot be reused."""
+        if connection.reusable():
+            connection._parser = None
+            connection.idle_since = time.monotonic()
+            self._idle.setdefault(connection.key, []).append(connection)
+        else:
+            connection.close()
+            self._all.discard(connection)
+
+    def forget(self, connection: _Connection) -> None:
+        """``connection`` closed: it is no longer kept."""
+        self._all.discard(connection)
+        idle = self._idle.get(connection.key)
+        if idle and connection in idle:
+            idle.remove(connection)
+
+    async def close(self) -> None:
+        connections = list(self._all)
+        self._all.clear()
+        self._idle.clear()
+        for connection in connections:
+            connection.close()
+        await asyncio.sleep(0)
