@@ -151,6 +151,26 @@ def test_a_kept_connection_lost_is_marked_so_and_a_refused_one_is_a_connect_fail
     asyncio.run(main())
 
 
+def test_a_body_without_a_length_ends_with_the_connection_and_is_not_kept() -> None:
+    """HTTP/1.0's way: no content-length, not chunked, the connection closed after the body.
+    That is a whole answer; a cut one (a length promised and not sent) is not."""
+
+    async def main() -> None:
+        whole = b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n" + ANSWER
+        async with server(lambda n: whole, close_after=True) as (url, connections):
+            pool = Pool()
+            assert [await fetch(pool, url) for _ in range(2)] == [ANSWER] * 2
+            await pool.close()
+        assert len(connections) == 2
+        cut = b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n" + ANSWER
+        async with server(lambda n: cut, close_after=True) as (url, _):
+            with pytest.raises(ConnectionLost, match="closed before the answer ended") as lost:
+                await fetch(Pool(), url)
+            assert lost.value.answered
+
+    asyncio.run(main())
+
+
 def test_bytes_that_are_not_http_are_refused_and_upstream_names_the_runtime() -> None:
     async def main() -> None:
         async with server(lambda n: b"SSH-2.0-OpenSSH_9.6\r\n\r\n") as (url, _):

@@ -112,6 +112,10 @@ class _Connection(asyncio.Protocol):
         self.pool.forget(self)
         if self._parser is not None and not self.complete:
             answered = self._head is not None and self._head.done()
+            if answered and _ends_with_connection(self.headers):
+                self.complete = True  # a body without a length ends when the connection does
+                self._wake()
+                return
             reason = f" ({type(exc).__name__}: {exc})" if exc else ""
             self._fail(
                 ConnectionLost(
@@ -208,6 +212,12 @@ class _Connection(asyncio.Protocol):
         self.open = False
         if self.transport is not None:
             self.transport.close()
+
+
+def _ends_with_connection(headers: dict[str, str]) -> bool:
+    """Whether an answer's body has no length of its own: neither ``content-length`` nor
+    chunked, so it ends when the runtime closes the connection (HTTP/1.0's way)."""
+    return "content-length" not in headers and "chunked" not in headers.get("transfer-encoding", "")
 
 
 def _expire(waiter: asyncio.Future[None]) -> None:
