@@ -171,6 +171,21 @@ def test_a_body_without_a_length_ends_with_the_connection_and_is_not_kept() -> N
     asyncio.run(main())
 
 
+def test_an_interim_answer_is_passed_over_for_the_answer_after_it() -> None:
+    early = b"HTTP/1.1 103 Early Hints\r\nlink: </style.css>; rel=preload\r\n\r\n"
+
+    async def main() -> None:
+        async with server(lambda n: early + ok()) as (url, _):
+            pool = Pool()
+            answer = await pool.request(Endpoint(url), "POST", "/v1/x", b"{}", timeout=5)
+            assert answer.status == 200 and "link" not in answer.headers
+            assert await answer.read() == ANSWER
+            answer.release()
+            await pool.close()
+
+    asyncio.run(main())
+
+
 def test_bytes_that_are_not_http_are_refused_and_upstream_names_the_runtime() -> None:
     async def main() -> None:
         async with server(lambda n: b"SSH-2.0-OpenSSH_9.6\r\n\r\n") as (url, _):

@@ -77,7 +77,8 @@ class _Connection(asyncio.Protocol):
         self._parser: Any = None
         self.status = 0
         self.headers: dict[str, str] = {}
-        self._header = ""
+        #: the answer being parsed is an interim one (1xx: 100 Continue, 103 Early Hints)
+        self._interim = False
         self._head: asyncio.Future[None] | None = None
         self._chunks: list[bytes] = []
         self._buffered = 0
@@ -95,7 +96,7 @@ class _Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         if self._parser is None:
-            self.open = False  # bytes outside an answer: never reuse this connection
+            self.close()  # bytes outside an answer: this connection is not to be trusted
             return
         try:
             self._parser.feed_data(data)
@@ -132,6 +133,9 @@ class _Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self.status = self._parser.get_status_code()
+        if 100 <= self.status < 200:
+            self._interim = True  # the answer itself comes after it
+            return
         if self._head is not None and not self._head.done():
             self._head.set_result(None)
 
@@ -144,6 +148,10 @@ class _Connection(asyncio.Protocol):
         self._wake()
 
     def on_message_complete(self) -> None:
+        if self._interim:
+            self._interim = False
+            self.headers = {}
+            return
         self.complete = True
         self.keep_alive = bool(self._parser.should_keep_alive())
         self._wake()
@@ -161,6 +169,7 @@ class _Connection(asyncio.Protocol):
         self.complete = False
         self.keep_alive = False
         self._error = None
+        self._interim = False
         self._head = asyncio.get_running_loop().create_future()
         self.transport.write(request)
         return self._head
