@@ -8,9 +8,10 @@ from __future__ import annotations
 import asyncio
 import datetime
 import ipaddress
+import socket
 import ssl
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -36,14 +37,17 @@ def ok(body: bytes = ANSWER, *, close: bool = False) -> bytes:
 
 @asynccontextmanager
 async def server(
-    answer: Callable[[int], bytes],
+    answer: Callable[[int], bytes | None],
     *,
     close_after: bool = False,
     tls: ssl.SSLContext | None = None,
+    requests: list[int] | None = None,
 ) -> AsyncIterator[tuple[str, list[int]]]:
-    """A stand-in runtime: each request (any bytes ending a blank line plus its body) gets
-    ``answer(n)``; ``close_after`` closes the connection after each answer without saying so
-    (a runtime dropping a keep-alive connection). Yields its URL and the connections it took."""
+    """A stand-in runtime: the n-th request on a connection (any bytes ending a blank line,
+    plus its body) gets ``answer(n)`` (``None``: the connection is closed instead);
+    ``close_after`` closes the connection after each answer without saying so (a runtime
+    dropping a keep-alive connection); ``requests`` collects each request's n. Yields its URL
+    and the connections it took."""
     connections: list[int] = []
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -58,7 +62,12 @@ async def server(
                         length = int(line.split(b":")[1])
                 await reader.readexactly(length)
                 served += 1
-                writer.write(answer(served))
+                if requests is not None:
+                    requests.append(served)  # each request's number on its connection
+                reply = answer(served)
+                if reply is None:
+                    break
+                writer.write(reply)
                 await writer.drain()
                 if close_after:
                     break
@@ -133,6 +142,90 @@ def test_a_kept_connection_the_runtime_closed_is_sent_again_on_a_new_one() -> No
         assert len(connections) == 2
 
     asyncio.run(main())
+
+
+def test_a_request_on_a_kept_connection_the_runtime_drops_goes_again_on_a_new_one() -> None:
+    """Two connections are kept; the stand-in drops any connection's second request (as a
+    runtime closing idle connections does). The request sent again must not take the other
+    kept connection, which would die the same way: it goes out on a new one."""
+
+    async def main() -> None:
+        seen: list[int] = []
+        async with server(lambda n: ok() if n == 1 else None, requests=seen) as (url, conns):
+            upstream, call, route, node = _upstream_call(url)
+            await upstream.open()
+
+            async def one() -> bytes:
+                answer = await upstream.post(call, route, node, {"messages": []})
+                try:
+                    return await upstream.read(call, answer)
+                finally:
+                    upstream.finished(node)
+
+            assert await asyncio.gather(one(), one()) == [ANSWER, ANSWER]  # two kept
+            assert await one() == ANSWER
+            await upstream.close()
+        assert len(conns) == 3 and seen.count(2) == 1
+
+    asyncio.run(main())
+
+
+def test_a_request_whose_new_connection_drops_is_not_sent_twice() -> None:
+    async def main() -> None:
+        seen: list[int] = []
+        async with server(lambda n: None, requests=seen) as (url, _):
+            upstream, call, route, node = _upstream_call(url)
+            await upstream.open()
+            with pytest.raises(RuntimeUnavailable, match="dropped the request"):
+                await upstream.post(call, route, node, {"messages": []})
+            await upstream.close()
+        assert seen == [1]  # the runtime saw it once: it may have started on it
+
+    asyncio.run(main())
+
+
+@contextmanager
+def no_connection_completes() -> Iterator[str]:
+    """A port whose connections never complete: a listener whose accept queue is full (the
+    kernel drops further SYNs, as a host that drops packets does). Yields its URL."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        waiting = []
+        try:
+            for _ in range(3):  # more than the queue holds
+                client = socket.socket()
+                client.setblocking(False)
+                with suppress(BlockingIOError):
+                    client.connect(("127.0.0.1", port))
+                waiting.append(client)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            for client in waiting:
+                client.close()
+
+
+def test_a_connection_nothing_answers_fails_over_like_a_refused_one() -> None:
+    """A connect that times out marks the node down and tries the route's next node, as a
+    refused one does, instead of a 504 after the read timeout."""
+
+    async def main(silent: str) -> None:
+        async with server(lambda n: ok()) as (good, _):
+            upstream, call, route, slow = _upstream_call(silent)
+            other = Node(runtime="second", url=good, model_id="tiny", digest="d")
+            route.nodes.append(other)
+            await upstream.open()
+            upstream.pool.connect_timeout = 0.2
+            answer = await upstream.post(call, route, slow, {"messages": []})
+            assert await upstream.read(call, answer) == ANSWER
+            upstream.finished(other)
+            assert not slow.healthy and "no connection within 0.2 s" in slow.detail
+            assert call.node is other
+            await upstream.close()
+
+    with no_connection_completes() as silent:
+        asyncio.run(main(silent))
 
 
 def test_a_kept_connection_lost_is_marked_so_and_a_refused_one_is_a_connect_failure() -> None:

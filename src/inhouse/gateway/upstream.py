@@ -2,9 +2,11 @@
 failover between the nodes of a route, health probes, and the one place where the connections'
 faults become :mod:`inhouse.errors` exceptions (as httpx's transports do for httpx).
 
-    cannot connect            the node is marked down and the next healthy node is tried;
-                              none left: NoRuntimeAnswers (503)
-    pooled connection closed  sent once more (the runtime closed a keep-alive connection)
+    cannot connect            the node is marked down and the next healthy node is tried (refused,
+                              unreachable, or no connection within 5 s); none left:
+                              NoRuntimeAnswers (503)
+    kept connection closed    sent once more, on a new connection (the runtime had closed a
+                              keep-alive connection); a new connection that drops is not resent
     silent for read_timeout   RuntimeTimeout (504): before the answer starts or between chunks
     not done by the deadline  RuntimeTimeout (504): the whole answer took over upstream_timeout
     connection lost           RuntimeUnavailable (502)
@@ -113,7 +115,7 @@ class Upstream:
         pool = self.pool
         path = "/v1/" + call.endpoint
         tried: list[Node] = []
-        stale_retry = True
+        fresh = False  # once a kept connection died, the request goes out on a new one
         while True:
             body["model"] = node.model_id
             call.node = node
@@ -123,7 +125,7 @@ class Upstream:
                 try:
                     response = await pool.request(
                         self._endpoint(node), "POST", path, json.dumps(body).encode(),
-                        self._header_lines(node), timeout=self.read_timeout,
+                        self._header_lines(node), timeout=self.read_timeout, fresh=fresh,
                     )  # fmt: skip
                 except BaseException:
                     self.finished(node)
@@ -144,10 +146,10 @@ class Upstream:
                 raise self.timed_out(node) from None
             except ConnectionLost as err:
                 call.upstream_wait += time.perf_counter() - sent
-                if stale_retry:  # a pooled keep-alive connection the runtime had closed
-                    stale_retry = False
+                if err.reused and not fresh:  # a kept connection the runtime had closed
+                    fresh = True
                     continue
-                raise _lost(node, err) from None
+                raise _lost(node, err) from None  # a new connection dropped: not sent twice
             except NotHttp as err:
                 raise _lost(node, err) from None
             call.upstream_wait += time.perf_counter() - sent

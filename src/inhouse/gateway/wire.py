@@ -73,6 +73,8 @@ class _Connection(asyncio.Protocol):
         self.key = key
         self.transport: asyncio.Transport | None = None
         self.open = False
+        #: the runtime closed its side cleanly (not a reset, not our own close)
+        self._eof = False
         self.idle_since = 0.0
         self._parser: Any = None
         self.status = 0
@@ -106,14 +108,15 @@ class _Connection(asyncio.Protocol):
 
     def eof_received(self) -> bool:
         self.open = False
+        self._eof = True
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.open = False
         self.pool.forget(self)
-        if self._parser is not None and not self.complete:
+        if self._parser is not None and not self.complete and self._error is None:
             answered = self._head is not None and self._head.done()
-            if answered and _ends_with_connection(self.headers):
+            if answered and self._eof and _ends_with_connection(self.headers):
                 self.complete = True  # a body without a length ends when the connection does
                 self._wake()
                 return
@@ -125,6 +128,10 @@ class _Connection(asyncio.Protocol):
             )
 
     # -- httptools callbacks -----------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        if self.complete:  # a second answer to one request: this connection is not to be trusted
+            raise NotHttp("another answer after the answer")
 
     def on_header(self, name: bytes, value: bytes) -> None:
         key = name.decode("latin-1").lower()
@@ -226,7 +233,8 @@ class _Connection(asyncio.Protocol):
 def _ends_with_connection(headers: dict[str, str]) -> bool:
     """Whether an answer's body has no length of its own: neither ``content-length`` nor
     chunked, so it ends when the runtime closes the connection (HTTP/1.0's way)."""
-    return "content-length" not in headers and "chunked" not in headers.get("transfer-encoding", "")
+    coding = headers.get("transfer-encoding", "").lower()
+    return "content-length" not in headers and "chunked" not in coding
 
 
 def _expire(waiter: asyncio.Future[None]) -> None:
@@ -288,11 +296,13 @@ class Pool:
         headers: bytes = b"",
         *,
         timeout: float | None,
+        fresh: bool = False,
     ) -> Answer:
         """Send a request and wait (up to ``timeout`` seconds) for the answer's head; the
         same ``timeout`` bounds each wait for the body's bytes. ``headers`` are extra header
-        lines, each ending in CRLF."""
-        connection, reused = await self._connection(endpoint)
+        lines, each ending in CRLF; ``fresh`` opens a new connection instead of taking a kept
+        one (a request sent again because a kept connection had died)."""
+        connection, reused = await self._connection(endpoint, fresh=fresh)
         request = b"%b%bcontent-length: %d\r\n\r\n%b" % (
             endpoint.head(method, path),
             headers,
@@ -315,9 +325,11 @@ class Pool:
                 timer.cancel()
         return Answer(self, connection, timeout)
 
-    async def _connection(self, endpoint: Endpoint) -> tuple[_Connection, bool]:
+    async def _connection(
+        self, endpoint: Endpoint, *, fresh: bool = False
+    ) -> tuple[_Connection, bool]:
         key = (endpoint.host, endpoint.port, endpoint.tls)
-        idle = self._idle.get(key)
+        idle = None if fresh else self._idle.get(key)
         now = time.monotonic()
         while idle:
             connection = idle.pop()
@@ -338,6 +350,10 @@ class Pool:
                     ssl=tls,
                     server_hostname=endpoint.host if tls else None,
                 )
+        except TimeoutError:  # nothing answered the connection at all: as good as refused
+            raise ConnectFailed(
+                f"{endpoint.authority}: no connection within {self.connect_timeout:g} s"
+            ) from None
         except OSError as err:
             raise ConnectFailed(f"{endpoint.authority}: {err.strerror or err}") from err
         self._all.add(connection)
@@ -347,6 +363,11 @@ class Pool:
         """Keep ``connection`` for the next request, or close it if it cannot be reused."""
         if connection.reusable():
             connection._parser = None
+            connection._chunks = []
+            connection._buffered = 0
+            if connection._paused and connection.transport is not None:
+                connection._paused = False  # it read its answer's end while paused: read on
+                connection.transport.resume_reading()
             connection.idle_since = time.monotonic()
             self._idle.setdefault(connection.key, []).append(connection)
         else:
