@@ -10,7 +10,7 @@ import gc
 import socket
 import struct
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 import pytest
 
@@ -285,5 +285,93 @@ def test_a_request_given_up_at_each_wait_closes_its_connection() -> None:
             assert await fetch(pool, url) == ANSWER
             await pool.close()
         assert connections == [0, 1, 2, 3, 4]
+
+    asyncio.run(main())
+
+
+STREAM_HEAD = (
+    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+)
+DONE = b"data: [DONE]\n\n"
+
+
+def _chunk(data: bytes) -> bytes:
+    return b"%x\r\n%b\r\n" % (len(data), data)
+
+
+async def _read_to_done(pool: Pool, url: str) -> None:
+    """Read a stream as the relay does: up to its [DONE], then give it back as read."""
+    answer = await pool.request(Endpoint(url), "POST", "/v1/x", b"{}", timeout=2)
+    seen = b""
+    while DONE not in seen:
+        seen += await answer.next_chunk()
+    answer.release(read_all=True)
+
+
+def test_a_stream_read_to_its_done_keeps_its_connection_when_the_terminator_comes_later() -> None:
+    """As a runtime on uvicorn sends it: the last event, then the chunked terminator in a
+    write of its own. The connection is kept once the terminator arrives."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        while True:
+            await request_of(reader)
+            writer.write(STREAM_HEAD + _chunk(b'data: {"x": 1}\n\n') + _chunk(DONE))
+            await writer.drain()
+            await asyncio.sleep(0.05)
+            writer.write(b"0\r\n\r\n")
+            await writer.drain()
+
+    async def main() -> None:
+        async with stand_in(handle) as (url, connections):
+            pool = Pool()
+            for _ in range(3):
+                await _read_to_done(pool, url)
+                await asyncio.sleep(0.1)  # the terminator arrives meanwhile
+            await pool.close()
+        assert connections == [0]
+
+    asyncio.run(main())
+
+
+def test_a_stream_whose_terminator_never_comes_gives_its_connection_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("inhouse.gateway.wire._FINISH_SECONDS", 0.2)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        await request_of(reader)
+        writer.write(STREAM_HEAD + _chunk(DONE))
+        await writer.drain()
+        with suppress(asyncio.IncompleteReadError, ConnectionError):
+            await reader.read()  # holds the connection open, saying nothing more
+
+    async def main() -> None:
+        async with stand_in(handle) as (url, connections):
+            pool = Pool()
+            await _read_to_done(pool, url)
+            await asyncio.sleep(0.4)  # past the wait: the connection was closed
+            await _read_to_done(pool, url)
+            await pool.close()
+        assert connections == [0, 1]
+
+    asyncio.run(main())
+
+
+def test_a_pool_closed_while_a_stream_waits_for_its_terminator_closes_it() -> None:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        await request_of(reader)
+        writer.write(STREAM_HEAD + _chunk(DONE))
+        await writer.drain()
+        with suppress(asyncio.IncompleteReadError, ConnectionError):
+            await reader.read()
+
+    async def main() -> None:
+        async with stand_in(handle) as (url, _):
+            pool = Pool()
+            await _read_to_done(pool, url)
+            assert pool._finishing
+            await pool.close()
+            await asyncio.sleep(0.05)
+            assert not pool._finishing and not pool._all
 
     asyncio.run(main())

@@ -200,8 +200,8 @@ async def _stream(
                     if done is not None:
                         break  # nothing the runtime sends after its [DONE] is part of the answer
                     waited = time.perf_counter()
-        finally:
-            response.release()
+        finally:  # at its [DONE] the answer is read: the runtime's last bytes may still come
+            response.release(read_all=done is not None)
         if done is None and call.status < 400:
             cut = f" (it ended inside an event: {snippet(buffer)})" if buffer.strip() else ""
             raise _bad(node, f"ended the stream without [DONE]: the answer is incomplete{cut}")

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import httptools
 
-from inhouse.errors import ConnectFailed, ConnectionLost, NotHttp
+from inhouse.errors import ConnectFailed, ConnectionLost, NotHttp, RuntimeFault
 
 __all__ = ["Answer", "Endpoint", "Pool"]
 
@@ -35,6 +35,11 @@ __all__ = ["Answer", "Endpoint", "Pool"]
 #: not make the gateway hold a whole answer), and the level at which it reads again
 _HIGH_WATER = 256 * 1024
 _LOW_WATER = 64 * 1024
+#: an answer whose content was all read (a stream's ``[DONE]``) while the runtime's last bytes
+#: (the chunked body's terminator) had not yet arrived: how long, and how many bytes, the pool
+#: waits for them in the background before it gives the connection up
+_FINISH_SECONDS = 1.0
+_FINISH_BYTES = 64 * 1024
 
 
 class Endpoint:
@@ -270,9 +275,21 @@ class Answer:
             parts.append(chunk)
         return b"".join(parts)
 
-    def release(self) -> None:
+    def release(self, *, read_all: bool = False) -> None:
+        """Give the connection back. ``read_all``: everything the caller wanted was read (a
+        stream's ``[DONE]``) even if the runtime's last bytes have not arrived; the pool then
+        waits for them briefly, in the background, and keeps the connection if they come.
+        A server on uvicorn writes a chunked body's terminator on its own, after the last
+        event; on loopback it arrived in the same read as ``[DONE]`` (llama-cpp-python, 5 of 5
+        streams), across a network it can come a segment later, and the next request would
+        pay for a new connection. Otherwise an answer not read to its end closes its
+        connection (a runtime that is still generating sees the close and stops)."""
         connection, self._connection = self._connection, None
-        if connection is not None:
+        if connection is None:
+            return
+        if read_all and not connection.complete and connection.open and connection._error is None:
+            self._pool.finish(connection)
+        else:
             self._pool.put(connection)
 
 
@@ -286,6 +303,8 @@ class Pool:
         self._idle: dict[tuple[str, int, bool], list[_Connection]] = {}
         self._all: set[_Connection] = set()
         self._tls: ssl.SSLContext | None = None
+        #: connections waiting, in the background, for their answer's last bytes
+        self._finishing: set[asyncio.Task[None]] = set()
 
     async def request(
         self,
@@ -374,6 +393,26 @@ class Pool:
             connection.close()
             self._all.discard(connection)
 
+    def finish(self, connection: _Connection) -> None:
+        """Read what is left of ``connection``'s answer in the background (at most
+        ``_FINISH_BYTES`` within ``_FINISH_SECONDS``), then keep it, or close it."""
+        task = asyncio.get_running_loop().create_task(self._finish(connection))
+        self._finishing.add(task)
+        task.add_done_callback(self._finishing.discard)
+
+    async def _finish(self, connection: _Connection) -> None:
+        left = _FINISH_BYTES
+        try:
+            async with asyncio.timeout(_FINISH_SECONDS):
+                while chunk := await connection.next_chunk(None):
+                    left -= len(chunk)
+                    if left < 0:
+                        break
+        except (TimeoutError, RuntimeFault):
+            pass
+        finally:
+            self.put(connection)  # kept only if its answer ended
+
     def forget(self, connection: _Connection) -> None:
         """``connection`` closed: it is no longer kept."""
         self._all.discard(connection)
@@ -382,6 +421,8 @@ class Pool:
             idle.remove(connection)
 
     async def close(self) -> None:
+        for task in list(self._finishing):
+            task.cancel()
         connections = list(self._all)
         self._all.clear()
         self._idle.clear()
