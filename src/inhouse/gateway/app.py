@@ -24,7 +24,6 @@ request's usage record is kept under that id.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -101,6 +100,8 @@ class Gateway:
         )
         self.keys = KeyTable([])
         self._tasks: list[asyncio.Task[None]] = []
+        #: stop() began: the background loops end even if a cancellation is lost on the way
+        self._stopping = False
         self.replayed = 0
         #: the news channel between replicas (with ``redis_url``): keys and lock reloaded at once
         self.listener: Listener | None = None
@@ -137,11 +138,18 @@ class Gateway:
             self._tasks.append(asyncio.create_task(self.listener.run()))
 
     async def stop(self) -> None:
+        self._stopping = True
+        if self.listener is not None:
+            self.listener.close()
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            # each loop also ends on its own flag; a job that swallowed its cancellation
+            # (asyncio.timeout on Python 3.11 can turn one into a TimeoutError) must not hold
+            # the shutdown, and with it the usage log's last flush, for ever
+            _, stuck = await asyncio.wait(self._tasks, timeout=5.0)
+            for task in stuck:
+                log.warning("gateway background job %s did not stop within 5 s", task.get_name())
         self._tasks = []
         if isinstance(self.limiter, SharedLimiter):
             await self.limiter.stop()
@@ -156,7 +164,7 @@ class Gateway:
         await self.stop()
 
     async def _every(self, seconds: float, job: Callable[[], Awaitable[None]]) -> None:
-        while True:
+        while not self._stopping:
             await asyncio.sleep(seconds)
             try:
                 await job()

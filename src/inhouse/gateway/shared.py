@@ -423,11 +423,18 @@ class Listener:
         #: subscribed right now
         self.listening = False
         self.heard = 0
+        self._closing = False
+
+    def close(self) -> None:
+        """Stop at the next chance, even if a cancellation is lost on the way (on Python 3.11
+        a cancel that meets an expiring ``asyncio.timeout`` inside redis-py can come out as a
+        timeout, which the reconnect loop would otherwise take for Redis being away)."""
+        self._closing = True
 
     async def run(self) -> None:
-        """Listen until cancelled."""
+        """Listen until cancelled, or until :meth:`close` is called."""
         first = True
-        while True:
+        while not self._closing:
             client = aredis.Redis.from_url(
                 self.url, socket_connect_timeout=self.timeout, health_check_interval=0
             )
@@ -439,7 +446,7 @@ class Listener:
                         for news in NEWS:
                             await self._tell(news)
                     first = False
-                    while True:
+                    while not self._closing:
                         message = await pubsub.get_message(timeout=1.0)
                         if message is None:  # a quiet second: a dead connection shows here
                             await pubsub.ping()
@@ -454,7 +461,8 @@ class Listener:
                                 err)  # fmt: skip
                 self.listening = False
                 first = False
-                await asyncio.sleep(1.0)
+                if not self._closing:
+                    await asyncio.sleep(1.0)
             finally:
                 self.listening = False
                 with contextlib.suppress(RedisError, OSError):
