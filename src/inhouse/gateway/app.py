@@ -24,12 +24,14 @@ request's usage record is kept under that id.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import json
 import logging
 import os
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from inhouse.db import Store
 from inhouse.errors import BadRequest, InhouseError, MethodNotAllowed, NoSuchRoute
@@ -56,11 +58,39 @@ __all__ = ["Gateway"]
 
 log = logging.getLogger("inhouse.gateway")
 
+T = TypeVar("T")
+
 _PROXIED = {
     "/v1/chat/completions": "chat/completions",
     "/v1/completions": "completions",
     "/v1/embeddings": "embeddings",
 }
+
+
+class _Blocking:
+    """Blocking work (a database read) run off the event loop, which the gateway waits for
+    before it stops. ``asyncio.to_thread`` cannot be cancelled: a job cancelled at shutdown
+    leaves its thread running, holding a database connection, and the store closed under it
+    leaves that connection open until the garbage collector finds it."""
+
+    def __init__(self) -> None:
+        self._running: set[asyncio.Future[Any]] = set()
+
+    async def run(self, fn: Callable[..., T], /, *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        call = functools.partial(contextvars.copy_context().run, fn, *args)
+        future = loop.run_in_executor(None, call)
+        self._running.add(future)
+        future.add_done_callback(self._running.discard)
+        # cancelling the caller leaves the thread's future alone: finish() still waits for it
+        return await asyncio.shield(future)
+
+    async def finish(self, timeout: float) -> int:
+        """Wait for the work under way, at most ``timeout`` seconds; how many are still running."""
+        if not self._running:
+            return 0
+        _, stuck = await asyncio.wait(set(self._running), timeout=timeout)
+        return len(stuck)
 
 
 class Gateway:
@@ -102,6 +132,8 @@ class Gateway:
         self._tasks: list[asyncio.Task[None]] = []
         #: stop() began: the background loops end even if a cancellation is lost on the way
         self._stopping = False
+        #: the database reads of the background jobs, which stop() lets finish
+        self._blocking = _Blocking()
         self.replayed = 0
         #: the news channel between replicas (with ``redis_url``): keys and lock reloaded at once
         self.listener: Listener | None = None
@@ -114,7 +146,7 @@ class Gateway:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self.keys = await asyncio.to_thread(load_key_table, self.store)
+        self.keys = await self._blocking.run(load_key_table, self.store)
         await self.prompts.reload()
         self.replayed = await self.usage.start()
         await self.upstream.open()
@@ -128,7 +160,7 @@ class Gateway:
             asyncio.create_task(self._every(self.settings.health_check_seconds, self._health)),
             asyncio.create_task(self._every(self.settings.keys_refresh_seconds, self.reload_keys)),
             asyncio.create_task(
-                self._every(self.settings.keys_refresh_seconds, self.prompts.reload)
+                self._every(self.settings.keys_refresh_seconds, self.reload_prompts)
             ),
             asyncio.create_task(self._every(self.settings.keys_refresh_seconds, self.reload_lock)),
         ]
@@ -151,6 +183,9 @@ class Gateway:
             for task in stuck:
                 log.warning("gateway background job %s did not stop within 5 s", task.get_name())
         self._tasks = []
+        # a read cancelled above still runs in its thread: the store must outlive it
+        if stuck_reads := await self._blocking.finish(timeout=5.0):
+            log.warning("%d database read(s) of the gateway did not end within 5 s", stuck_reads)
         if isinstance(self.limiter, SharedLimiter):
             await self.limiter.stop()
         await self.usage.stop()
@@ -185,7 +220,11 @@ class Gateway:
 
     async def reload_keys(self) -> None:
         """Re-read keys from the store (issued and revoked ones take effect)."""
-        self.keys = await asyncio.to_thread(load_key_table, self.store)
+        self.keys = await self._blocking.run(load_key_table, self.store)
+
+    async def reload_prompts(self) -> None:
+        """Bring the prompt library up to date (new versions, moved labels take effect)."""
+        await self._blocking.run(self.prompts.refresh)
 
     async def reload_lock(self) -> None:
         """Re-read ``inhouse.lock``; a new one (a re-lock) is routed at once, digests checked."""
@@ -193,7 +232,7 @@ class Gateway:
             return
         from inhouse.baseline import read_lock
 
-        lock = await asyncio.to_thread(read_lock, self.router.program)
+        lock = await self._blocking.run(read_lock, self.router.program)
         if lock is None or lock.lock_hash == self.router.lock.lock_hash:
             return
         log.warning("inhouse.lock changed: routing its models (%s)",
