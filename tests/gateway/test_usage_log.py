@@ -122,10 +122,10 @@ def test_a_flush_waits_for_the_batch_the_flusher_is_writing(
     real = usage_module.insert_usage
     writing = threading.Event()
 
-    def slow(store_: Any, batch: list[UsageRecord]) -> None:
+    def slow(store_: Any, *batch: list[UsageRecord]) -> None:
         writing.set()
         time.sleep(0.3)  # the flusher's write still in flight when the caller flushes
-        real(store_, batch)
+        real(store_, *batch)
 
     monkeypatch.setattr(usage_module, "insert_usage", slow)
     records = [_record() for _ in range(3)]

@@ -92,6 +92,47 @@ def test_rollups_kept_at_ingest_equal_rollups_rebuilt_from_the_rows(store: Store
     ]  # fmt: skip
 
 
+def test_fresh_records_take_the_bulk_path_and_keep_the_rollups_exact(store: Store) -> None:
+    """The writer's own new records go in through the driver's bulk path (COPY on PostgreSQL):
+    the rows and the rollups are what the careful insert gives, field for field."""
+    careful = [_record(100 + n, "2026-11-04", "ana", tool_calls=[{"name": "ls"}],
+                       policy=["redact:email"], ttft_ms=1.5, body='{"é": 1}')
+               for n in range(3)]  # fmt: skip
+    assert insert_usage(store, careful) == 3
+    fresh = [_record(200 + n, "2026-11-04", "ana", tool_calls=[{"name": "ls"}],
+                     policy=["redact:email"], ttft_ms=1.5, body='{"é": 1}')
+             for n in range(3)]  # fmt: skip
+    assert insert_usage(store, BATCH[:2], fresh) == 5
+    with store.engine.connect() as conn:
+        rows = {r.request_id: r._asdict() for r in conn.execute(select(gateway_usage))}
+    for n in range(3):
+        old, new = rows[f"req_{100 + n}"], rows[f"req_{200 + n}"]
+        assert {**old, "request_id": "", "at": ""} == {**new, "request_id": "", "at": ""}
+    at_ingest = _rollups(store)
+    rebuild_rollups(store)
+    assert _rollups(store) == at_ingest
+    ana = next(t for t in totals(store, "person") if t.person == "ana")
+    assert (ana.requests, ana.tokens_in) == (6, 60)
+
+
+def test_a_record_taken_for_fresh_that_is_stored_already_is_neither_doubled_nor_lost(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A commit that went through but was reported failed (the connection dropped on the way)
+    leaves the writer believing its batch unwritten; even if such records come back as fresh,
+    the bulk path's duplicate rolls the whole batch back and it is written the careful way."""
+    assert insert_usage(store, [], BATCH[:3]) == 3
+    kept = _rollups(store)
+    assert insert_usage(store, [], BATCH) == 2  # three of them stored already
+    assert "stored already; writing the batch again" in caplog.text
+    (everything,) = totals(store, (), answered_only=False)
+    assert (everything.requests, everything.tokens_in) == (5, 45)
+    assert len(_rollups(store)) > len(kept)
+    at_ingest = _rollups(store)
+    rebuild_rollups(store)
+    assert _rollups(store) == at_ingest
+
+
 def test_writers_at_once_count_each_person_day_active_once(store: Store) -> None:
     """Six writers insert overlapping people's requests for the same days at the same time (on
     PostgreSQL really at once): each person-day's first own request makes it active exactly
