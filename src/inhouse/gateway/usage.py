@@ -172,10 +172,17 @@ def insert_usage(
     Returns how many records were new.
 
     ``fresh`` are records this process made since it last wrote (request ids it drew itself,
-    never sent to the database before): they go in with the driver's bulk path (``COPY`` on
-    PostgreSQL, one prepared ``INSERT`` run for each row on SQLite), several times cheaper than
-    the insert that reports which ids were new. Should one be stored after all, the whole
-    transaction is rolled back and every record written again the careful way."""
+    never sent to the database before): on PostgreSQL they go in with ``COPY``, about ten
+    times cheaper than the insert that reports which ids were new
+    (``benchmarks/gateway/bench_usage_insert.py``). Should one be stored after all, the whole
+    transaction is rolled back and every record written again the careful way. On SQLite every
+    record takes the careful way."""
+    if store.dialect != "postgresql":
+        # SQLite's driver gives up the GIL for every row of an executemany, and the event
+        # loop's thread then waits to get it back hundreds of times a batch: the gateway spent
+        # ~25 % more CPU per request with it than with the multi-row INSERT, which takes the
+        # GIL a few times a batch (benchmarks/gateway/bench_gateway.py --tokens 1)
+        records, fresh = [*records, *fresh], ()
     by_id = {record.request_id: record for record in records}
     new = [record for record in fresh if record.request_id not in by_id]
     if not by_id and not new:
@@ -206,7 +213,7 @@ def _insert(store: Store, by_id: dict[str, UsageRecord], new: list[UsageRecord])
             ids = conn.execute(statement, [r.row() for r in by_id.values()]).scalars().all()
             inserted = [by_id[str(request_id)] for request_id in ids]
         if new:
-            _bulk_insert(conn.connection.cursor(), store.dialect, new)
+            _bulk_insert(conn.connection.cursor(), new)
             inserted.extend(new)
         deltas = rollup_deltas(inserted)
         if deltas:
@@ -232,20 +239,15 @@ def _insert(store: Store, by_id: dict[str, UsageRecord], new: list[UsageRecord])
     return len(inserted)
 
 
-def _bulk_insert(cursor: Any, dialect: str, records: list[UsageRecord]) -> None:
-    """Write records none of which is stored yet, through the driver's cursor in the
-    transaction under way (a duplicate id raises the driver's ``IntegrityError``)."""
-    names = ", ".join(_COLUMNS)
+def _bulk_insert(cursor: Any, records: list[UsageRecord]) -> None:
+    """Write records none of which is stored yet with PostgreSQL's ``COPY``, through the
+    driver's cursor in the transaction under way (a duplicate id raises the driver's
+    ``IntegrityError``)."""
     try:
-        if dialect == "postgresql":
-            with cursor.copy(f"COPY gateway_usage ({names}) FROM STDIN") as copy:
-                for record in records:
-                    row = record.row()
-                    copy.write_row([row[name] for name in _COLUMNS])
-        else:
-            marks = ", ".join("?" * len(_COLUMNS))
-            rows = [tuple(row[name] for name in _COLUMNS) for row in map(UsageRecord.row, records)]
-            cursor.executemany(f"INSERT INTO gateway_usage ({names}) VALUES ({marks})", rows)
+        with cursor.copy(f"COPY gateway_usage ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+            for record in records:
+                row = record.row()
+                copy.write_row([row[name] for name in _COLUMNS])
     finally:
         cursor.close()
 
