@@ -65,6 +65,11 @@ async def _raw(client: httpx.AsyncClient, body: bytes, key: str) -> httpx.Respon
         (b'{"model": 7, "messages": []}', "model", "valid string"),
         (b'{"model": "tiny", "messages": [{"role": "user", "content": "\\ud800"}]}', None,
          "not valid JSON"),  # a lone surrogate: llama-cpp-python answers it with a 500
+        # not JSON at all (RFC 8259), though Python's json writes them: never passed on
+        (b'{"model": "tiny", "messages": [{"role": "user", "content": "x"}], "x": NaN}', None,
+         "not valid JSON"),
+        (b'{"model": "tiny", "messages": [{"role": "user", "content": "x"}], '
+         b'"logit_bias": {"5": -Infinity}}', None, "not valid JSON"),
         (b"[1, 2]", None, "must be a JSON object"),
         (b'{"model": "tiny", "messages": []}', "messages", "no messages"),
     ],
@@ -121,7 +126,9 @@ def test_fields_the_door_does_not_know_reach_the_runtime_untouched(_isolated: Pa
         async with StandinUpstream(FAST, model="tiny", record=True) as upstream:
             program = _program(_isolated, upstream.url)
             key = key_for(program)
-            sent = chat("tiny", logit_bias={"42": -100}, user="u-1", mirostat_tau=5.0)
+            # an integer over 64 bits and text outside ASCII come out as they went in
+            sent = chat("tiny", logit_bias={"42": -100}, user="ü-1", mirostat_tau=5.0,
+                        x_big=2**70)  # fmt: skip
             async with in_process(_isolated) as (_, client):
                 reply = await client.post("/v1/chat/completions", json=sent, headers=auth(key))
             assert reply.status_code == 200

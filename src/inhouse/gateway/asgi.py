@@ -15,6 +15,8 @@ import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+import orjson
+
 from inhouse.errors import BadRequest, InhouseError, RequestTooLarge
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "Scope",
     "Send",
     "body_part",
+    "json_bytes",
     "openai_error",
     "read_body",
     "respond",
@@ -60,6 +63,15 @@ def openai_error(err: BaseException, request_id: str | None = None) -> tuple[int
         }
     }
     return err.http_status, json.dumps(body).encode()
+
+
+def json_bytes(value: Any) -> bytes:
+    """``value`` as compact JSON, UTF-8: orjson (~5x json.dumps; this runs for every request),
+    or json for what only json writes (an integer over 64 bits)."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def body_part(data: bytes) -> Message:

@@ -5,9 +5,10 @@ A client's mistake is a 400 in OpenAI's error shape whose ``param`` names the fi
 (``messages.0.content``), never a 500 from code further on that trusted the shape, nor a 5xx the
 runtime gives for a request it cannot take (which OpenAI's clients would retry).
 
-* **Parsing** uses pydantic-core's JSON parser: it refuses nesting deeper than 200 levels and
-  lone surrogates (``"\\ud800"``, which no tokenizer can take) as invalid JSON, in Rust, before
-  Python recursion could be exhausted.
+* **Parsing** uses pydantic-core's JSON parser: it refuses nesting deeper than 200 levels,
+  lone surrogates (``"\\ud800"``, which no tokenizer can take) and ``NaN``/``Infinity`` (not
+  JSON; a runtime cannot take them either) as invalid JSON, in Rust, before Python recursion
+  could be exhausted.
 * **Shape**: the fields the gateway and the runtimes read are checked strictly (a string is a
   string, ``"5"`` is not a number); fields it does not know are passed through untouched, since
   OpenAI's API grows and runtimes add their own.
@@ -144,9 +145,9 @@ REQUEST_MODELS: dict[str, type[BaseModel]] = {
 
 def parse_body(raw: bytes) -> dict[str, Any]:
     """The request body as a JSON object; a 400 for anything else (not JSON, nested deeper than
-    200 levels, a lone surrogate)."""
+    200 levels, a lone surrogate, NaN or Infinity)."""
     try:
-        body = pydantic_core.from_json(raw, cache_strings=False)
+        body = pydantic_core.from_json(raw, cache_strings=False, allow_inf_nan=False)
     except ValueError as err:
         raise BadRequest(f"the request body is not valid JSON: {err}") from None
     if not isinstance(body, dict):

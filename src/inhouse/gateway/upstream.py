@@ -18,7 +18,6 @@ faults become :mod:`inhouse.errors` exceptions (as httpx's transports do for htt
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import time
@@ -37,6 +36,7 @@ from inhouse.errors import (
     RuntimeTimeout,
     RuntimeUnavailable,
 )
+from inhouse.gateway.asgi import json_bytes
 from inhouse.gateway.calls import Call
 from inhouse.gateway.routing import Node, Route
 from inhouse.gateway.wire import Answer, Endpoint, Pool
@@ -124,7 +124,7 @@ class Upstream:
             try:
                 try:
                     response = await pool.request(
-                        self._endpoint(node), "POST", path, json.dumps(body).encode(),
+                        self._endpoint(node), "POST", path, json_bytes(body),
                         self._header_lines(node), timeout=self.read_timeout, fresh=fresh,
                     )  # fmt: skip
                 except BaseException:

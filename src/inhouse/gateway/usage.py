@@ -45,6 +45,7 @@ from inhouse.db.schema import (
     usage_refs_monthly,
 )
 from inhouse.errors import ConfigError
+from inhouse.gateway.asgi import json_bytes
 from inhouse.usage.totals import ANSWERED_BELOW
 
 __all__ = [
@@ -153,10 +154,7 @@ _FIELD_NAMES = tuple(f.name for f in fields(UsageRecord))
 
 
 def _json_text(value: Any) -> str:
-    try:  # orjson: ~5x json.dumps here, and this runs for every record written
-        return orjson.dumps(value).decode()
-    except orjson.JSONEncodeError:  # what only json can write (an int over 64 bits)
-        return json.dumps(value)
+    return json_bytes(value).decode()
 
 
 #: ``gateway_usage``'s columns in table order (a record's :meth:`UsageRecord.row` gives them all)
