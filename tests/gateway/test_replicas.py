@@ -46,6 +46,7 @@ from tests.gateway.harness import (
     make_program,
     model_file,
     served,
+    usage_rows,
     wait_for,
 )
 from tests.runtimes.standin import free_port
@@ -165,6 +166,78 @@ def test_a_token_budget_spent_on_one_replica_is_spent_on_the_other(
                 assert other.status_code == 429, other.text  # b has no budget of its own
                 assert error_of(other)["code"] == "tokens_per_day_exceeded"
                 assert "every replica together" in error_of(other)["message"]
+
+    asyncio.run(run())
+
+
+def test_settles_ride_on_the_next_decision_and_none_is_lost(
+    _isolated: Path, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request's settle (its reservation given back, its tokens spent) is carried by the
+    replica's next decision instead of a round trip of its own; what no decision carries is
+    sent on its own, or at the latest when the gateway stops. Redis's day count ends equal to
+    the tokens the usage log recorded, and no reservation is left held."""
+    from inhouse.gateway import shared
+
+    monkeypatch.setattr(shared, "_SETTLE_SECONDS", 60.0)  # only a decision can carry them
+
+    def redis_state(gateway: Gateway, key_id: str) -> tuple[int, int]:
+        limiter = gateway.limiter
+        assert isinstance(limiter, shared.SharedLimiter)
+        with redis.Redis.from_url(REDIS) as client:
+            spent = int(client.get(limiter._spent(limiter._today(), key_id)) or 0)
+            return spent, int(client.zcard(limiter._name("held", key_id)))
+
+    async def ask(client: httpx.AsyncClient, key: str) -> int:
+        # a bound on the answer: without one a request reserves the rest of the day
+        sent = chat("tiny", max_tokens=8)
+        return (await client.post("/v1/chat/completions", json=sent, headers=auth(key))).status_code
+
+    def spent_in_log(program: Program) -> int:
+        return sum(r["tokens_in"] + r["tokens_out"] for r in usage_rows(program))
+
+    async def run() -> None:
+        async with StandinUpstream(FAST, model="tiny") as upstream:
+            program = _program(_isolated, upstream.url, redis_url=REDIS, redis_prefix=prefix,
+                               key_concurrency=16)  # fmt: skip
+            key = key_for(program, tokens_per_day=1_000_000)
+            key_id = list_keys(program.store)[0].id
+            async with replica(_isolated, "a") as (gateway, a):
+                for _ in range(3):
+                    assert await ask(a, key) == 200
+                await gateway.usage.flush()
+                before_last = spent_in_log(program)
+                # the first two settles rode on the later decisions; the third waits
+                spent, held = redis_state(gateway, key_id)
+                assert held == 1 and 0 < spent < before_last
+                replies = await asyncio.gather(*(ask(a, key) for _ in range(8)))
+                assert replies == [200] * 8
+                assert await ask(a, key) == 200
+                spent, held = redis_state(gateway, key_id)
+                assert held == 1  # every settle but the last one's has been carried
+            # stopping sent the rest
+            await asyncio.sleep(0)
+            assert redis_state(gateway, key_id) == (spent_in_log(program), 0)
+
+    asyncio.run(run())
+
+
+def test_a_settle_no_decision_carries_is_sent_on_its_own(_isolated: Path, prefix: str) -> None:
+    from inhouse.gateway import shared
+
+    async def run() -> None:
+        async with StandinUpstream(FAST, model="tiny") as upstream:
+            program = _program(_isolated, upstream.url, redis_url=REDIS, redis_prefix=prefix)
+            key = key_for(program, tokens_per_day=1_000_000)
+            key_id = list_keys(program.store)[0].id
+            async with replica(_isolated, "a") as (gateway, a):
+                limiter = gateway.limiter
+                assert isinstance(limiter, shared.SharedLimiter)
+                assert (await _ask(a, key)).status_code == 200
+                await asyncio.sleep(0.2)  # nothing else comes: the flusher sends it
+                with redis.Redis.from_url(REDIS) as client:
+                    assert client.zcard(limiter._name("held", key_id)) == 0
+                    assert int(client.get(limiter._spent(limiter._today(), key_id)) or 0) > 0
 
     asyncio.run(run())
 
