@@ -13,7 +13,9 @@ process, fixed injected TTFT and per-token delay), three ways to reach it:
                       protocols, httptools, the events split and their JSON parsed; nothing
                       else): what is Python's cost rather than the gateway's (``--no-floor``)
     (b) inhouse       ``inhouse gateway serve`` with data rules, an agent tool boundary, per-key
-                      limits, the usage spool and the database writer all on
+                      limits, the usage spool and the database writer all on; once per count of
+                      ``--inhouse-workers`` (default ``1,2``: one process, then two sharing the
+                      port, each with its share of the limits, no Redis)
     (r) replicas      the same with ``--workers 2`` sharing the port, limits shared through
                       Redis (``--redis-url``) and the usage log in PostgreSQL (``--postgres-url``,
                       default ``$INHOUSE_TEST_POSTGRES_URL``; a private schema, dropped after)
@@ -34,7 +36,7 @@ and reports its RSS over time and the error count.
     .venv/bin/python benchmarks/gateway/bench_gateway.py [--litellm-venv DIR | --no-litellm]
         [--levels 1,32,100] [--seconds 10] [--soak-seconds 600] [--spool-sync batch|request]
         [--no-nginx] [--no-replicas] [--redis-url URL] [--postgres-url URL]
-        [--inhouse-workers N]
+        [--inhouse-workers 1,2]
 
 Each proxy's line also gives the CPU it spent per stream (its process and workers, from
 /proc): on a shared machine that figure moves less with other load than the latencies do.
@@ -583,7 +585,11 @@ def main() -> None:
     parser.add_argument("--no-replicas", action="store_true", help="skip (r)")
     parser.add_argument("--no-floor", action="store_true", help="skip (p)")
     parser.add_argument("--workers", type=int, default=2, help="workers of (r)")
-    parser.add_argument("--inhouse-workers", type=int, default=1, help="workers of (b)")
+    parser.add_argument(
+        "--inhouse-workers",
+        default="1,2",
+        help="workers of (b), one run each: 1,2 (limits per worker's share, no Redis)",
+    )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument(
         "--postgres-url", default=os.environ.get("INHOUSE_TEST_POSTGRES_URL"),
@@ -639,15 +645,17 @@ def main() -> None:
                 )
         syncs = ["batch", "request"] if args.spool_sync == "both" else [args.spool_sync]
         for sync in syncs:
-            name = f"inhouse-{sync}"
-            print(f"(b) inhouse gateway, all policies on, spool_sync={sync}, "
-                  f"{args.inhouse_workers} worker(s)")  # fmt: skip
-            with inhouse_gateway(upstream.url, work, sync, workers=args.inhouse_workers) as (
-                url,
-                key,
-                pid,
-            ):
-                results[name] = measure(name, url, key, levels, args.seconds, pid, upstream_pid)
+            for workers in (int(w) for w in str(args.inhouse_workers).split(",")):
+                tag = "" if workers == 1 else f"-{workers}w"
+                name = f"inhouse-{sync}{tag}"
+                print(f"(b) inhouse gateway, all policies on, spool_sync={sync}, "
+                      f"{workers} worker(s)")  # fmt: skip
+                with inhouse_gateway(upstream.url, work, sync, tag, workers=workers) as (
+                    url,
+                    key,
+                    pid,
+                ):
+                    results[name] = measure(name, url, key, levels, args.seconds, pid, upstream_pid)
         if not args.no_replicas:
             name = f"inhouse-{args.workers}w"
             where = "PostgreSQL" if args.postgres_url else "SQLite"
