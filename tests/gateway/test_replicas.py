@@ -86,8 +86,10 @@ async def replica(folder: Path, name: str) -> AsyncIterator[tuple[Gateway, httpx
     gateway.store.close()
 
 
-async def _ask(client: httpx.AsyncClient, key: str, model: str = "tiny") -> httpx.Response:
-    return await client.post("/v1/chat/completions", json=chat(model), headers=auth(key))
+async def _ask(
+    client: httpx.AsyncClient, key: str, model: str = "tiny", **extra: Any
+) -> httpx.Response:
+    return await client.post("/v1/chat/completions", json=chat(model, **extra), headers=auth(key))
 
 
 class RedisDoor:
@@ -128,13 +130,22 @@ class RedisDoor:
         await asyncio.gather(copy(reader, up_writer), copy(up_reader, writer))
 
 
-def test_two_replicas_let_a_per_minute_limit_through_once(_isolated: Path, prefix: str) -> None:
+@pytest.mark.parametrize("tokens_per_day", [None, 10**9])
+def test_two_replicas_let_a_per_minute_limit_through_once(
+    _isolated: Path, prefix: str, tokens_per_day: int | None
+) -> None:
+    """With a daily budget too, the admission is decided with the reservation in one script:
+    the per-minute limit holds the same."""
+
     async def run() -> None:
         async with StandinUpstream(FAST, model="tiny") as upstream:
             program = _program(_isolated, upstream.url, redis_url=REDIS, redis_prefix=prefix)
-            key = key_for(program, rpm=4)
+            key = key_for(program, rpm=4, tokens_per_day=tokens_per_day)
             async with replica(_isolated, "a") as (_, a), replica(_isolated, "b") as (_, b):
-                replies = [await _ask((a, b)[i % 2], key) for i in range(8)]
+                # a bound on the answer: without one a request reserves the rest of the day, and
+                # another replica may see that reservation for a round trip after it ended
+                bound = {} if tokens_per_day is None else {"max_tokens": 8}
+                replies = [await _ask((a, b)[i % 2], key, **bound) for i in range(8)]
                 codes = [r.status_code for r in replies]
                 # each replica answered two: without sharing, each would answer four
                 assert codes == [200, 200, 200, 200, 429, 429, 429, 429]
@@ -166,6 +177,37 @@ def test_a_token_budget_spent_on_one_replica_is_spent_on_the_other(
                 assert other.status_code == 429, other.text  # b has no budget of its own
                 assert error_of(other)["code"] == "tokens_per_day_exceeded"
                 assert "every replica together" in error_of(other)["message"]
+
+    asyncio.run(run())
+
+
+def test_a_request_refused_before_its_limits_were_decided_still_counts_per_minute(
+    _isolated: Path, prefix: str
+) -> None:
+    """For a key with a daily budget the per-minute admission is decided with the reservation,
+    after the data rules; a request the rules refuse still counts against the minute, on every
+    replica, as it did when the admission came first. Sending refused requests gets nobody
+    more than the limit."""
+
+    async def run() -> None:
+        async with StandinUpstream(FAST, model="tiny") as upstream:
+            weights = model_file(_isolated)
+            runtimes = {"local": {"family": "openai", "url": upstream.url,
+                                  "model_path": str(weights)}}  # fmt: skip
+            program = make_program(
+                _isolated, runtimes, {"tiny": digest_of(weights)},
+                extra={"data_rules": {"default": "block"}},
+                gateway={"keys_refresh_seconds": 60, "replicas": 2, "redis_url": REDIS,
+                         "redis_prefix": prefix},
+            )  # fmt: skip
+            key = key_for(program, rpm=3, tokens_per_day=10**9)
+            card = chat("tiny", "my card is 4111 1111 1111 1111")
+            async with replica(_isolated, "a") as (_, a), replica(_isolated, "b") as (_, b):
+                blocked = await a.post("/v1/chat/completions", json=card, headers=auth(key))
+                assert blocked.status_code == 451, blocked.text
+                codes = [(await _ask((b, a)[i % 2], key, max_tokens=8)).status_code
+                         for i in range(4)]  # fmt: skip
+                assert codes == [200, 200, 429, 429]  # the refused one took the third slot
 
     asyncio.run(run())
 

@@ -384,7 +384,7 @@ class Gateway:
             validate_request(endpoint, body, max_items=settings.max_items,
                              max_tokens=settings.max_request_tokens)  # fmt: skip
             route = self.router.route_for(key, model)
-            await self.limiter.aadmit(key)
+            await self.limiter.aadmit(key, request_id)
             self.limiter.hold(key, settings.key_concurrency)
             holding = True
             # a library prompt is resolved (and rendered) before the policy scans the texts

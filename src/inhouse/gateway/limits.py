@@ -82,8 +82,9 @@ class Limiter:
                 )
             window.append(now)
 
-    async def aadmit(self, key: GatewayKey) -> None:
-        """:meth:`admit`, where the limits may be shared with other replicas."""
+    async def aadmit(self, key: GatewayKey, request_id: str = "") -> None:
+        """:meth:`admit`, where the limits may be shared with other replicas (which may decide
+        it with the request's reservation, :meth:`areserve` under the same ``request_id``)."""
         self.admit(key)
 
     async def areserve(

@@ -8,10 +8,11 @@ database) must agree on two things a single process keeps in memory:
   Redis server's own clock: the per-minute window is a sorted set of request ids (a sliding
   window, as in memory), the day's spend a counter per key and day, and the reservations of
   requests in flight a sorted set per key whose entries expire on their own (a replica killed
-  mid-request does not hold a key's budget for ever). A finished request's settle (its
-  reservation given back, its tokens counted) rides on the replica's next decision, in the
-  same script, instead of a round trip of its own; one no decision carries within 20 ms goes
-  on its own, and the rest when the gateway stops.
+  mid-request does not hold a key's budget for ever). The settles of the requests that
+  finished in one turn of the event loop (their reservations given back, their tokens counted)
+  go to Redis together in one script at the next turn, or ride on a decision made before it;
+  and a key with a daily budget has its admission decided with its reservation, in one
+  script. So a request costs one round trip to Redis, where it cost three.
 * **News.** A revoked or newly fetched key, or a new lock, is announced on a pub/sub channel
   (:func:`announce`); every replica's :class:`Listener` reloads at once instead of at its next
   refresh (``keys_refresh_seconds``, still there as the fallback).
@@ -143,12 +144,64 @@ return {1, used, asked}
 """
 )
 
+#: KEYS: the per-minute window, the day's spend, the reservations; then settles (_settles).
+#: ARGV: a window member, rpm (-1: none), tokens per day, request id, prompt bound, choices,
+#: completion asked (-1: as much as is left), 1 when the endpoint generates, ms the reservation
+#: may live; then settles. _ADMIT and _RESERVE in one script, for a key with a daily budget.
+#: Returns {0, used, completion per choice} reserved, {1, used, 0} out of tokens, {2, ms until a
+#: slot frees, 0} over the rpm, {3, used, 0} when this request cannot fit.
+_DECIDE = (
+    _settles(3, 9)
+    + """
+local now_t = redis.call('TIME')
+local now = tonumber(now_t[1]) * 1000 + math.floor(tonumber(now_t[2]) / 1000)
+local budget = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+local used = tonumber(redis.call('GET', KEYS[2]) or '0')
+for _, member in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
+  used = used + tonumber(string.match(member, ':(%d+)$'))
+end
+if used >= budget then return {1, used, 0} end
+local rpm = tonumber(ARGV[2])
+if rpm >= 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 60000)
+  if redis.call('ZCARD', KEYS[1]) >= rpm then
+    local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+    local wait = 60000
+    if oldest[2] then wait = 60000 - (now - tonumber(oldest[2])) end
+    return {2, wait, 0}
+  end
+  redis.call('ZADD', KEYS[1], now, ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], 61000)
+end
+local prompt = tonumber(ARGV[5])
+local choices = tonumber(ARGV[6])
+local generates = ARGV[8] == '1'
+local room = budget - used - prompt
+if room < 0 then return {3, used, 0} end
+local asked = tonumber(ARGV[7])
+local completion = 0
+if generates then
+  local per_choice = math.floor(room / choices)
+  if per_choice < 1 then return {3, used, 0} end
+  if asked < 0 or asked > per_choice then asked = per_choice end
+  completion = asked * choices
+end
+local ttl = tonumber(ARGV[9])
+redis.call('ZADD', KEYS[3], now + ttl, ARGV[4] .. ':' .. (prompt + completion))
+redis.call('PEXPIRE', KEYS[3], ttl + 1000)
+return {0, used, asked}
+"""
+)
 #: settles alone (_settles), when no decision came to carry them
 _SETTLE = _settles(0, 0) + "return 0"
 #: at most this many settles ride on one script
 _CARRY = 64
-#: settles no decision carried are sent on their own after this long
-_SETTLE_SECONDS = 0.02
+#: settles no decision carried are sent on their own after this long: at the event loop's next
+#: turn (the settles of every request that finished in this one go together). Longer would
+#: save round trips but keep a finished request's reservation from the other replicas, which
+#: a request without max_tokens holds for the rest of the day.
+_SETTLE_SECONDS = 0.0
 
 
 def redacted_url(url: str) -> str:
@@ -205,7 +258,13 @@ class SharedLimiter(Limiter):
         self._flusher: asyncio.Task[None] | None = None
         #: settles on their way on their own: a decision waits for them (ordered after them)
         self._sending: asyncio.Future[None] | None = None
+        #: requests whose admission waits for their reservation, to be decided with it in one
+        #: script (a key with a daily budget): request id -> key
+        self._deferred: dict[str, GatewayKey] = {}
+        #: admissions counted after the fact (a deferred request refused before its decision)
+        self._late: set[asyncio.Task[None]] = set()
         self._admit: Any = None
+        self._decide: Any = None
         self._reserve: Any = None
         self._settle: Any = None
 
@@ -218,6 +277,7 @@ class SharedLimiter(Limiter):
         if self._redis is None:
             return
         self._admit = self._redis.register_script(_ADMIT)
+        self._decide = self._redis.register_script(_DECIDE)
         self._reserve = self._redis.register_script(_RESERVE)
         self._settle = self._redis.register_script(_SETTLE)
         await self.probe()
@@ -228,6 +288,8 @@ class SharedLimiter(Limiter):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
         await self._settled()
+        if self._late:
+            await asyncio.gather(*list(self._late), return_exceptions=True)
         while self._queue and self.up:
             await self._send_settles(self._take())
         if self._redis is not None:
@@ -312,11 +374,18 @@ class SharedLimiter(Limiter):
 
     # -- the limits --------------------------------------------------------------------------
 
-    async def aadmit(self, key: GatewayKey) -> None:
+    async def aadmit(self, key: GatewayKey, request_id: str = "") -> None:
+        """:meth:`admit` through Redis. For a key with a daily budget the admission is put
+        off to :meth:`areserve` and decided with the reservation in one script (one round trip
+        instead of two); a request refused before that (a data rule, a bad prompt) is counted
+        against the per-minute limit when it is settled, as it would have been here."""
         limits = key.limits
         if limits.rpm is None and limits.tokens_per_day is None:
             return
         if self._shared_now(key):
+            if limits.tokens_per_day is not None and request_id:
+                self._deferred[request_id] = key
+                return
             await self._settled()
             carried = self._take()
             try:
@@ -338,26 +407,35 @@ class SharedLimiter(Limiter):
                 self._lost(carried)
                 self._down(err)
             else:
-                outcome, figure = int(verdict[0]), int(verdict[1])
-                if outcome == 1:
-                    raise TokenBudgetSpent(
-                        f"key {key.prefix}… ({key.person}) used {figure} of its "
-                        f"{limits.tokens_per_day} tokens today (UTC, every replica together); "
-                        "it resets at midnight UTC"
-                    )
-                if outcome == 2:
-                    raise RateLimited(
-                        f"key {key.prefix}… ({key.person}) reached its limit of {limits.rpm} "
-                        f"requests per minute (every replica together); retry in "
-                        f"{max(figure, 0) / 1000:.0f} s"
-                    )
+                self._refuse(key, int(verdict[0]), int(verdict[1]))
                 self._note(key)
                 return
+        self._admit_share(key)
+
+    def _admit_share(self, key: GatewayKey) -> None:
         self.local_decisions += 1
         try:
             self.admit(self._share(key))
         except (RateLimited, TokenBudgetSpent) as err:
             raise type(err)(f"{err} [{self._why_share()}]") from None
+
+    @staticmethod
+    def _refuse(key: GatewayKey, outcome: int, figure: int) -> None:
+        """Raise what an admission's outcome from Redis says (1: no tokens left, 2: over the
+        per-minute limit, ``figure`` ms until a slot frees); nothing for 0."""
+        limits = key.limits
+        if outcome == 1:
+            raise TokenBudgetSpent(
+                f"key {key.prefix}… ({key.person}) used {figure} of its "
+                f"{limits.tokens_per_day} tokens today (UTC, every replica together); "
+                "it resets at midnight UTC"
+            )
+        if outcome == 2:
+            raise RateLimited(
+                f"key {key.prefix}… ({key.person}) reached its limit of {limits.rpm} "
+                f"requests per minute (every replica together); retry in "
+                f"{max(figure, 0) / 1000:.0f} s"
+            )
 
     async def _settled(self) -> None:
         """Wait for the settles this replica sent on their own; the ones still queued ride on
@@ -367,6 +445,8 @@ class SharedLimiter(Limiter):
         let more through."""
         if self._sending is not None:
             await asyncio.shield(self._sending)
+        if self._late:  # admissions counted after the fact come before this one too
+            await asyncio.gather(*list(self._late), return_exceptions=True)
 
     def _take(self) -> list[tuple[str, str, str, int]]:
         carried, self._queue = self._queue[:_CARRY], self._queue[_CARRY:]
@@ -408,6 +488,7 @@ class SharedLimiter(Limiter):
         limit = key.limits.tokens_per_day
         if limit is None:
             return 0
+        deferred = self._deferred.pop(request_id, None) is not None
         if self._shared_now(key):
             await self._settled()
             carried = self._take()
@@ -418,13 +499,26 @@ class SharedLimiter(Limiter):
                 asked = 16 if endpoint == "completions" else None  # OpenAI's default there
             n = body.get("n") if isinstance(body.get("n"), int) else 1
             choices = max(1, n or 1)
+            wanted = [prompt, choices, -1 if asked is None else asked, 1 if generates else 0,
+                      self._ttl_ms]  # fmt: skip
+            spent_key, held_key = self._spent(self._today(), key.id), self._name("held", key.id)
             try:
-                ok, used, granted = await self._reserve(
-                    keys=[self._spent(self._today(), key.id), self._name("held", key.id),
-                          *self._settle_keys(carried)],
-                    args=[request_id, limit, prompt, choices, -1 if asked is None else asked,
-                          1 if generates else 0, self._ttl_ms, *self._settle_args(carried)],
-                )  # fmt: skip
+                if deferred:  # admission and reservation in one script
+                    rpm = key.limits.rpm
+                    outcome, used, granted = await self._decide(
+                        keys=[self._name("rpm", key.id), spent_key, held_key,
+                              *self._settle_keys(carried)],
+                        args=[secrets.token_hex(8), -1 if rpm is None else rpm, limit,
+                              request_id, *wanted, *self._settle_args(carried)],
+                    )  # fmt: skip
+                    self._refuse(key, int(outcome), int(used))
+                    self._note(key)
+                    ok = int(outcome) == 0
+                else:
+                    ok, used, granted = await self._reserve(
+                        keys=[spent_key, held_key, *self._settle_keys(carried)],
+                        args=[request_id, limit, *wanted, *self._settle_args(carried)],
+                    )
             except (RedisError, OSError) as err:
                 self._lost(carried)
                 self._down(err)
@@ -444,6 +538,8 @@ class SharedLimiter(Limiter):
                 reserved = prompt + completion
                 self._held[request_id] = f"{request_id}:{reserved}"
                 return reserved
+        if deferred:  # its admission was put off to this decision, which Redis cannot take
+            self._admit_share(key)
         self.local_decisions += 1
         try:
             return self.reserve(self._share(key), endpoint, body, prompt)
@@ -451,6 +547,9 @@ class SharedLimiter(Limiter):
             raise TokenBudgetSpent(f"{err} [{self._why_share()}]") from None
 
     def settle(self, key_id: str, reserved: int, tokens: int, request_id: str = "") -> None:
+        late = self._deferred.pop(request_id, None) if request_id else None
+        if late is not None:  # refused before its admission was decided: it counts all the same
+            self._count_late(late)
         member = self._held.pop(request_id, None) if request_id else None
         # this replica's own count (its share, should Redis go away) spends either way
         super().settle(key_id, 0 if member is not None else reserved, tokens)
@@ -464,8 +563,30 @@ class SharedLimiter(Limiter):
         if self._flusher is None:
             self._flusher = asyncio.get_running_loop().create_task(self._flush_later())
 
+    def _count_late(self, key: GatewayKey) -> None:
+        """Count a request whose admission was put off and never decided (it was refused
+        before): against the per-minute limit in Redis (its verdict does not matter any more),
+        and in this replica's own window."""
+        self._note(key)
+        if key.limits.rpm is None or not self.up:
+            return
+        task = asyncio.get_running_loop().create_task(self._admit_late(key))
+        self._late.add(task)
+        task.add_done_callback(self._late.discard)
+
+    async def _admit_late(self, key: GatewayKey) -> None:
+        limits = key.limits
+        try:
+            await self._admit(
+                keys=[self._name("rpm", key.id), self._spent(self._today(), key.id),
+                      self._name("held", key.id)],
+                args=[secrets.token_hex(8), -1 if limits.rpm is None else limits.rpm, -1],
+            )  # fmt: skip
+        except (RedisError, OSError) as err:
+            self._down(err)
+
     async def _flush_later(self) -> None:
-        """Send the settles no decision carried within ``_SETTLE_SECONDS``."""
+        """Send the settles no decision carried at the event loop's next turn."""
         try:
             await asyncio.sleep(_SETTLE_SECONDS)
             while self._queue and self.up:
