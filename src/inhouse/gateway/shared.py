@@ -10,7 +10,8 @@ database) must agree on two things a single process keeps in memory:
   requests in flight a sorted set per key whose entries expire on their own (a replica killed
   mid-request does not hold a key's budget for ever). The settles of the requests that
   finished in one turn of the event loop (their reservations given back, their tokens counted)
-  go to Redis together in one script at the next turn, or ride on a decision made before it;
+  go to Redis together (up to 64 in a script) at the next turn, or ride on a decision made
+  before it;
   and a key with a daily budget has its admission decided with its reservation, in one
   script. So a request costs one round trip to Redis, where it cost three.
 * **News.** A revoked or newly fetched key, or a new lock, is announced on a pub/sub channel
@@ -300,17 +301,25 @@ class SharedLimiter(Limiter):
         the shared limits again. Run every second by the gateway."""
         if self._redis is None or self.up:
             return
+        left: list[tuple[tuple[str, str], int]] = []
         try:
             await self._redis.ping()
             day = self._today()
             for key_id, tokens in self._seed.items():  # the usage log's figure, first replica
                 await self._redis.set(self._spent(day, key_id), tokens, nx=True, px=_DAY_TTL_MS)
             self._seed = {}
-            unsent, self._unsent = self._unsent, {}
-            for (when, key_id), tokens in unsent.items():
-                await self._settle(keys=self._settle_keys([(when, key_id, "", tokens)]),
-                                   args=["", tokens])  # fmt: skip
+            # settles go on landing in _unsent while this waits on Redis: send until none is
+            # left, and only then (no wait in between) use the shared limits again
+            while self._unsent:
+                unsent, self._unsent = self._unsent, {}
+                left = list(unsent.items())
+                while left:
+                    (when, key_id), tokens = left[0]
+                    await self._settle(keys=self._settle_keys([(when, key_id, "", tokens)]),
+                                       args=["", tokens])  # fmt: skip
+                    left.pop(0)
         except (RedisError, OSError) as err:
+            self._lost([(when, key_id, "", tokens) for (when, key_id), tokens in left])
             self._down(err)
             return
         if self.last_error is not None:
@@ -406,6 +415,9 @@ class SharedLimiter(Limiter):
             except (RedisError, OSError) as err:
                 self._lost(carried)
                 self._down(err)
+            except BaseException:  # cancelled: the carried settles go with the next decision
+                self._queue[:0] = carried
+                raise
             else:
                 self._refuse(key, int(verdict[0]), int(verdict[1]))
                 self._note(key)
@@ -443,8 +455,10 @@ class SharedLimiter(Limiter):
         reservation when this one is decided, as in memory, unless another decision still on
         its way carries it: then it counts a moment longer, which can only refuse early, never
         let more through."""
-        if self._sending is not None:
-            await asyncio.shield(self._sending)
+        # the flusher may have sent more meanwhile; a done send is never waited on (awaiting
+        # a done future does not yield, and its callback clearing _sending would never run)
+        while (sending := self._sending) is not None and not sending.done():
+            await asyncio.shield(sending)
         if self._late:  # admissions counted after the fact come before this one too
             await asyncio.gather(*list(self._late), return_exceptions=True)
 
@@ -522,6 +536,9 @@ class SharedLimiter(Limiter):
             except (RedisError, OSError) as err:
                 self._lost(carried)
                 self._down(err)
+            except BaseException:  # cancelled: the carried settles go with the next decision
+                self._queue[:0] = carried
+                raise
             else:
                 used = int(used)
                 if not int(ok):
@@ -580,7 +597,8 @@ class SharedLimiter(Limiter):
             await self._admit(
                 keys=[self._name("rpm", key.id), self._spent(self._today(), key.id),
                       self._name("held", key.id)],
-                args=[secrets.token_hex(8), -1 if limits.rpm is None else limits.rpm, -1],
+                args=[secrets.token_hex(8), -1 if limits.rpm is None else limits.rpm,
+                      -1 if limits.tokens_per_day is None else limits.tokens_per_day],
             )  # fmt: skip
         except (RedisError, OSError) as err:
             self._down(err)

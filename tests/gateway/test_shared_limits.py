@@ -1,0 +1,125 @@
+"""The shared limiter's bookkeeping at the seams where a settle waits, rides on a decision, or
+is held back while Redis is away, against the real Redis (127.0.0.1:6379) with a slowed script
+to open each window: a decision waits for every settle on its way, tokens spent while a probe
+is on its way are not stranded, and a cancelled decision hands the settles it carried on."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import pytest
+import redis
+
+from inhouse.gateway import shared
+from inhouse.gateway.keys import GatewayKey, KeyLimits
+from inhouse.gateway.shared import SharedLimiter
+
+REDIS = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def prefix() -> Iterator[str]:
+    name = f"inhouse-test:{uuid.uuid4().hex[:12]}"
+    yield name
+    with redis.Redis.from_url(REDIS) as client:
+        for found in client.scan_iter(f"{name}:*"):
+            client.delete(found)
+
+
+def _key(key_id: str, **limits: Any) -> GatewayKey:
+    return GatewayKey(id=key_id, person="pia", agent=None, prefix="ih_test", created="x",
+                      revoked=None, limits=KeyLimits(**limits))  # fmt: skip
+
+
+def _redis_state(limiter: SharedLimiter, key_id: str) -> tuple[int, int]:
+    """The key's spent tokens today and its reservations held, as Redis has them."""
+    with redis.Redis.from_url(REDIS) as client:
+        spent = int(client.get(limiter._spent(limiter._today(), key_id)) or 0)
+        return spent, int(client.zcard(limiter._name("held", key_id)))
+
+
+def _slowed(limiter: SharedLimiter, script: str, seconds: float) -> None:
+    real: Callable[..., Awaitable[Any]] = getattr(limiter, script)
+
+    async def slow(**call: Any) -> Any:
+        await asyncio.sleep(seconds)
+        return await real(**call)
+
+    setattr(limiter, script, slow)
+
+
+def test_a_decision_waits_for_every_settle_on_its_way(prefix: str) -> None:
+    """X and Y hold 60 and 30 of a 100-token day. Y ends (its settle goes on its way), then X
+    ends while Y's is still on its way; D, begun after both ended, must find 100 free, though
+    the flusher sent X's settle on its own after D began to wait."""
+
+    async def run() -> None:
+        limiter = SharedLimiter(REDIS, replicas=2, prefix=prefix)
+        await limiter.start()
+        key = _key("k1", tokens_per_day=100)
+        await limiter.aadmit(key, "X")
+        x = await limiter.areserve(key, "embeddings", {}, 60, "X")
+        await limiter.aadmit(key, "Y")
+        y = await limiter.areserve(key, "embeddings", {}, 30, "Y")
+        _slowed(limiter, "_settle", 0.05)
+        limiter.settle("k1", y, 0, "Y")
+        await asyncio.sleep(0.01)  # Y's settle is on its way
+        limiter.settle("k1", x, 0, "X")
+        await limiter.aadmit(key, "D")
+        assert await limiter.areserve(key, "embeddings", {}, 90, "D") == 90
+        await limiter.stop()
+
+    asyncio.run(run())
+
+
+def test_tokens_spent_while_a_probe_is_on_its_way_are_not_stranded(prefix: str) -> None:
+    """Redis comes back: the probe sends what was spent while it was away. A request that ends
+    while the probe waits on Redis adds to what is to be sent; it must reach Redis before the
+    limits are shared again, not stay behind until the next outage."""
+
+    async def run() -> None:
+        limiter = SharedLimiter(REDIS, replicas=2, prefix=prefix)
+        await limiter.start()
+        day = limiter._today()
+        limiter.up, limiter.last_error = False, "ConnectionError: as if Redis had gone"
+        limiter._unsent[(day, "k2")] = 5
+        _slowed(limiter, "_settle", 0.05)
+        probing = asyncio.ensure_future(limiter.probe())
+        await asyncio.sleep(0.01)
+        limiter.settle("k2", 0, 7, "Z")  # a request ends while the probe is on its way
+        await probing
+        assert limiter.up
+        assert _redis_state(limiter, "k2") == (12, 0)
+        assert limiter._unsent == {}
+        await limiter.stop()
+
+    asyncio.run(run())
+
+
+def test_a_cancelled_decision_hands_the_settles_it_carried_on(
+    prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A's settle rides on B's decision; B is cancelled on its way. A's 40 tokens must still
+    be counted and its reservation given back."""
+    monkeypatch.setattr(shared, "_SETTLE_SECONDS", 60.0)  # only a decision carries settles
+
+    async def run() -> None:
+        limiter = SharedLimiter(REDIS, replicas=2, prefix=prefix)
+        await limiter.start()
+        key = _key("k3", tokens_per_day=1000)
+        await limiter.aadmit(key, "A")
+        reserved = await limiter.areserve(key, "embeddings", {}, 40, "A")
+        limiter.settle("k3", reserved, 40, "A")
+        _slowed(limiter, "_decide", 0.05)
+        await limiter.aadmit(key, "B")
+        deciding = asyncio.ensure_future(limiter.areserve(key, "embeddings", {}, 10, "B"))
+        await asyncio.sleep(0.01)
+        deciding.cancel()
+        await asyncio.gather(deciding, return_exceptions=True)
+        await limiter.stop()  # sends what is still queued
+        assert _redis_state(limiter, "k3") == (40, 0)
+
+    asyncio.run(run())
