@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import redis
 
+from inhouse.errors import RateLimited
 from inhouse.gateway import shared
 from inhouse.gateway.keys import GatewayKey, KeyLimits
 from inhouse.gateway.shared import SharedLimiter
@@ -121,5 +122,30 @@ def test_a_cancelled_decision_hands_the_settles_it_carried_on(
         await asyncio.gather(deciding, return_exceptions=True)
         await limiter.stop()  # sends what is still queued
         assert _redis_state(limiter, "k3") == (40, 0)
+
+    asyncio.run(run())
+
+
+def test_settles_carried_by_a_refused_decision_are_counted_once(
+    prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """B's decision carries A's settle and is refused (over the minute): the script ran, so
+    A's 40 tokens are in Redis once, not sent again as if the decision had failed."""
+    monkeypatch.setattr(shared, "_SETTLE_SECONDS", 60.0)  # only a decision carries settles
+
+    async def run() -> None:
+        limiter = SharedLimiter(REDIS, replicas=2, prefix=prefix)
+        await limiter.start()
+        key = _key("k4", rpm=1, tokens_per_day=1000)
+        await limiter.aadmit(key, "A")
+        reserved = await limiter.areserve(key, "embeddings", {}, 40, "A")
+        limiter.settle("k4", reserved, 40, "A")
+        await limiter.aadmit(key, "B")
+        with pytest.raises(RateLimited):
+            await limiter.areserve(key, "embeddings", {}, 10, "B")
+        limiter.settle("k4", 0, 0, "B")
+        await limiter.stop()  # sends what is still queued
+        assert _redis_state(limiter, "k4") == (40, 0)
+        assert limiter._unsent == {}
 
     asyncio.run(run())

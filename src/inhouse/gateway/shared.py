@@ -78,121 +78,106 @@ end
 """
 
 
-#: KEYS: the per-minute window, the day's spend, the reservations; then settles (_settles).
-#: ARGV: request id, rpm (-1: none), tokens per day (-1: none); then settles.
-#: Returns {0} admitted, {1, used} out of tokens, {2, ms until a slot frees} over the rpm.
-_ADMIT = (
-    _settles(3, 3)
-    + """
+_NOW = """
 local now_t = redis.call('TIME')
 local now = tonumber(now_t[1]) * 1000 + math.floor(tonumber(now_t[2]) / 1000)
-local budget = tonumber(ARGV[3])
-if budget >= 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
-  local used = tonumber(redis.call('GET', KEYS[2]) or '0')
-  for _, member in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
-    used = used + tonumber(string.match(member, ':(%d+)$'))
-  end
-  if used >= budget then return {1, used} end
+"""
+
+
+def _used(spent: str, held: str) -> str:
+    """Lua: ``used``, the day's spend plus the reservations still held (expired ones dropped)."""
+    return f"""
+redis.call('ZREMRANGEBYSCORE', {held}, '-inf', now)
+local used = tonumber(redis.call('GET', {spent}) or '0')
+for _, member in ipairs(redis.call('ZRANGE', {held}, 0, -1)) do
+  used = used + tonumber(string.match(member, ':(%d+)$'))
 end
-local rpm = tonumber(ARGV[2])
+"""
+
+
+def _window(window: str, member: str, rpm: str) -> str:
+    """Lua: the sliding minute; {2, ms until a slot frees, 0} when it is full, else ``member``
+    joins it."""
+    return f"""
+local rpm = tonumber({rpm})
 if rpm >= 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 60000)
-  if redis.call('ZCARD', KEYS[1]) >= rpm then
-    local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  redis.call('ZREMRANGEBYSCORE', {window}, '-inf', now - 60000)
+  if redis.call('ZCARD', {window}) >= rpm then
+    local oldest = redis.call('ZRANGE', {window}, 0, 0, 'WITHSCORES')
     local wait = 60000
     if oldest[2] then wait = 60000 - (now - tonumber(oldest[2])) end
-    return {2, wait}
+    return {{2, wait, 0}}
   end
-  redis.call('ZADD', KEYS[1], now, ARGV[1])
-  redis.call('PEXPIRE', KEYS[1], 61000)
+  redis.call('ZADD', {window}, now, {member})
+  redis.call('PEXPIRE', {window}, 61000)
 end
-return {0, 0}
 """
+
+
+def _reservation(held: str, budget: str, request_id: str, first: int) -> str:
+    """Lua: reserve the prompt bound and the completion under ``budget`` (ARGV from ``first``:
+    prompt bound, choices, completion asked, 1 when the endpoint generates, ms to live);
+    {0, used, completion per choice} reserved, {3, used, 0} when it cannot fit."""
+    return f"""
+local prompt = tonumber(ARGV[{first}])
+local choices = tonumber(ARGV[{first + 1}])
+local generates = ARGV[{first + 3}] == '1'
+local room = {budget} - used - prompt
+if room < 0 then return {{3, used, 0}} end
+local asked = tonumber(ARGV[{first + 2}])
+local completion = 0
+if generates then
+  local per_choice = math.floor(room / choices)
+  if per_choice < 1 then return {{3, used, 0}} end
+  if asked < 0 or asked > per_choice then asked = per_choice end
+  completion = asked * choices
+end
+local ttl = tonumber(ARGV[{first + 4}])
+redis.call('ZADD', {held}, now + ttl, {request_id} .. ':' .. (prompt + completion))
+redis.call('PEXPIRE', {held}, ttl + 1000)
+return {{0, used, asked}}
+"""
+
+
+# Every decision answers {outcome, figure, completion per choice}: 0 admitted (or reserved),
+# 1 out of tokens (figure: used), 2 over the rpm (figure: ms until a slot frees), 3 this
+# request cannot fit (figure: used).
+
+#: KEYS: the per-minute window, the day's spend, the reservations; then settles (_settles).
+#: ARGV: a window member, rpm (-1: none), tokens per day (-1: none); then settles.
+_ADMIT = (
+    _settles(3, 3)
+    + _NOW
+    + "local budget = tonumber(ARGV[3])\nif budget >= 0 then\n"
+    + _used("KEYS[2]", "KEYS[3]")
+    + "if used >= budget then return {1, used, 0} end\nend\n"
+    + _window("KEYS[1]", "ARGV[1]", "ARGV[2]")
+    + "return {0, 0, 0}\n"
 )
 
 #: KEYS: the day's spend, the reservations; then settles (_settles).
 #: ARGV: request id, tokens per day, prompt bound, choices, completion asked (-1: as much as is
 #: left), 1 when the endpoint generates, ms the reservation may live; then settles.
-#: Returns {1, used, completion per choice} reserved, or {0, used, 0} when it cannot fit.
 _RESERVE = (
     _settles(2, 7)
-    + """
-local now_t = redis.call('TIME')
-local now = tonumber(now_t[1]) * 1000 + math.floor(tonumber(now_t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-local used = tonumber(redis.call('GET', KEYS[1]) or '0')
-for _, member in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
-  used = used + tonumber(string.match(member, ':(%d+)$'))
-end
-local prompt = tonumber(ARGV[3])
-local choices = tonumber(ARGV[4])
-local generates = ARGV[6] == '1'
-local room = tonumber(ARGV[2]) - used - prompt
-if room < 0 then return {0, used, 0} end
-local asked = tonumber(ARGV[5])
-local completion = 0
-if generates then
-  local per_choice = math.floor(room / choices)
-  if per_choice < 1 then return {0, used, 0} end
-  if asked < 0 or asked > per_choice then asked = per_choice end
-  completion = asked * choices
-end
-local ttl = tonumber(ARGV[7])
-redis.call('ZADD', KEYS[2], now + ttl, ARGV[1] .. ':' .. (prompt + completion))
-redis.call('PEXPIRE', KEYS[2], ttl + 1000)
-return {1, used, asked}
-"""
+    + _NOW
+    + _used("KEYS[1]", "KEYS[2]")
+    + _reservation("KEYS[2]", "tonumber(ARGV[2])", "ARGV[1]", 3)
 )
 
+#: _ADMIT and _RESERVE in one script, for a key with a daily budget.
 #: KEYS: the per-minute window, the day's spend, the reservations; then settles (_settles).
 #: ARGV: a window member, rpm (-1: none), tokens per day, request id, prompt bound, choices,
 #: completion asked (-1: as much as is left), 1 when the endpoint generates, ms the reservation
-#: may live; then settles. _ADMIT and _RESERVE in one script, for a key with a daily budget.
-#: Returns {0, used, completion per choice} reserved, {1, used, 0} out of tokens, {2, ms until a
-#: slot frees, 0} over the rpm, {3, used, 0} when this request cannot fit.
+#: may live; then settles.
 _DECIDE = (
     _settles(3, 9)
-    + """
-local now_t = redis.call('TIME')
-local now = tonumber(now_t[1]) * 1000 + math.floor(tonumber(now_t[2]) / 1000)
-local budget = tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
-local used = tonumber(redis.call('GET', KEYS[2]) or '0')
-for _, member in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
-  used = used + tonumber(string.match(member, ':(%d+)$'))
-end
-if used >= budget then return {1, used, 0} end
-local rpm = tonumber(ARGV[2])
-if rpm >= 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 60000)
-  if redis.call('ZCARD', KEYS[1]) >= rpm then
-    local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-    local wait = 60000
-    if oldest[2] then wait = 60000 - (now - tonumber(oldest[2])) end
-    return {2, wait, 0}
-  end
-  redis.call('ZADD', KEYS[1], now, ARGV[1])
-  redis.call('PEXPIRE', KEYS[1], 61000)
-end
-local prompt = tonumber(ARGV[5])
-local choices = tonumber(ARGV[6])
-local generates = ARGV[8] == '1'
-local room = budget - used - prompt
-if room < 0 then return {3, used, 0} end
-local asked = tonumber(ARGV[7])
-local completion = 0
-if generates then
-  local per_choice = math.floor(room / choices)
-  if per_choice < 1 then return {3, used, 0} end
-  if asked < 0 or asked > per_choice then asked = per_choice end
-  completion = asked * choices
-end
-local ttl = tonumber(ARGV[9])
-redis.call('ZADD', KEYS[3], now + ttl, ARGV[4] .. ':' .. (prompt + completion))
-redis.call('PEXPIRE', KEYS[3], ttl + 1000)
-return {0, used, asked}
-"""
+    + _NOW
+    + "local budget = tonumber(ARGV[3])\n"
+    + _used("KEYS[2]", "KEYS[3]")
+    + "if used >= budget then return {1, used, 0} end\n"
+    + _window("KEYS[1]", "ARGV[1]", "ARGV[2]")
+    + _reservation("KEYS[3]", "budget", "ARGV[4]", 5)
 )
 #: settles alone (_settles), when no decision came to carry them
 _SETTLE = _settles(0, 0) + "return 0"
@@ -434,7 +419,7 @@ class SharedLimiter(Limiter):
     @staticmethod
     def _refuse(key: GatewayKey, outcome: int, figure: int) -> None:
         """Raise what an admission's outcome from Redis says (1: no tokens left, 2: over the
-        per-minute limit, ``figure`` ms until a slot frees); nothing for 0."""
+        per-minute limit, ``figure`` ms until a slot frees); nothing for the others."""
         limits = key.limits
         if outcome == 1:
             raise TokenBudgetSpent(
@@ -525,11 +510,8 @@ class SharedLimiter(Limiter):
                         args=[secrets.token_hex(8), -1 if rpm is None else rpm, limit,
                               request_id, *wanted, *self._settle_args(carried)],
                     )  # fmt: skip
-                    self._refuse(key, int(outcome), int(used))
-                    self._note(key)
-                    ok = int(outcome) == 0
                 else:
-                    ok, used, granted = await self._reserve(
+                    outcome, used, granted = await self._reserve(
                         keys=[spent_key, held_key, *self._settle_keys(carried)],
                         args=[request_id, limit, *wanted, *self._settle_args(carried)],
                     )
@@ -539,9 +521,12 @@ class SharedLimiter(Limiter):
             except BaseException:  # cancelled: the carried settles go with the next decision
                 self._queue[:0] = carried
                 raise
-            else:
-                used = int(used)
-                if not int(ok):
+            else:  # the script ran, carried settles and all: a refusal from here on is final
+                outcome, used = int(outcome), int(used)
+                if deferred:
+                    self._refuse(key, outcome, used)  # out of tokens, or over the rpm
+                    self._note(key)  # in the window, even if it cannot fit below
+                if outcome == 3:
                     raise TokenBudgetSpent(
                         f"key {key.prefix}… ({key.person}) has {max(limit - used, 0)} of its "
                         f"{limit} tokens left today (UTC, every replica together, some held by "
