@@ -22,12 +22,10 @@ import argparse
 import os
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, delete, text
+from bench_gateway import postgres_schema  # this folder's benchmark
+from sqlalchemy import delete
 
 from inhouse.db import open_store
 from inhouse.db.schema import gateway_usage
@@ -85,21 +83,6 @@ def _bench(url: str, records: int, batch: int) -> None:
         print(f"  {label:34} {per_record} per record ({records:,} in batches of {batch})")
 
 
-@contextmanager
-def _postgres_schema(base: str) -> Iterator[str]:
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        sep = "&" if "?" in base else "?"
-        yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=20_000)
@@ -111,7 +94,8 @@ def main() -> None:
         _bench(f"sqlite:///{Path(tmp) / 'inhouse.db'}", args.records, args.batch)
     if args.postgres:
         print("PostgreSQL")
-        with _postgres_schema(args.postgres) as url:
+        with postgres_schema(args.postgres) as url:
+            assert url is not None
             _bench(url, args.records, args.batch)
 
 

@@ -13,16 +13,31 @@ import asyncio
 import contextlib
 import threading
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from inhouse.db import Store
-from inhouse.gateway import app
+from inhouse.gateway import Gateway, app
+from inhouse.gateway.keys import load_key_table
 from inhouse.gateway.shared import Listener
 from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream
 from tests.gateway.harness import digest_of, in_process, make_program, model_file
 from tests.runtimes.standin import free_port
+
+
+@contextlib.asynccontextmanager
+async def _gateway(folder: Path) -> AsyncIterator[Gateway]:
+    """A program fronting a stand-in, and its gateway started in-process; stopped (and its
+    store closed) on the way out."""
+    async with StandinUpstream(StandinTiming(0, 0, 1), model="tiny") as upstream:
+        weights = model_file(folder)
+        runtimes = {"local": {"family": "openai", "url": upstream.url,
+                              "model_path": str(weights)}}  # fmt: skip
+        make_program(folder, runtimes, {"tiny": digest_of(weights)}).close()
+        async with in_process(folder) as (gateway, _client):
+            yield gateway
 
 
 def test_a_job_that_swallows_its_cancellation_does_not_hold_the_gateway_s_stop(
@@ -42,18 +57,13 @@ def test_a_job_that_swallows_its_cancellation_does_not_hold_the_gateway_s_stop(
         lost = True  # the first cancel is lost, as one turned into a timeout is
 
     async def run() -> None:
-        async with StandinUpstream(StandinTiming(0, 0, 1), model="tiny") as upstream:
-            weights = model_file(_isolated)
-            runtimes = {"local": {"family": "openai", "url": upstream.url,
-                                  "model_path": str(weights)}}  # fmt: skip
-            make_program(_isolated, runtimes, {"tiny": digest_of(weights)}).close()
-            async with in_process(_isolated) as (gateway, _client):
-                gateway._tasks.append(asyncio.create_task(gateway._every(0.01, stubborn)))
-                while not calls:
-                    await asyncio.sleep(0.01)
-                stopping = asyncio.get_running_loop().time()
-            # in_process's exit ran stop(): it came back, and soon
-            assert asyncio.get_running_loop().time() - stopping < 4
+        async with _gateway(_isolated) as gateway:
+            gateway._tasks.append(asyncio.create_task(gateway._every(0.01, stubborn)))
+            while not calls:
+                await asyncio.sleep(0.01)
+            stopping = asyncio.get_running_loop().time()
+        # the exit ran stop(): it came back, and soon
+        assert asyncio.get_running_loop().time() - stopping < 4
 
     asyncio.run(asyncio.wait_for(run(), 20))
 
@@ -78,7 +88,7 @@ def test_stop_lets_a_database_read_under_way_finish_before_the_store_is_closed(
     ResourceWarning in some later test, seen once in CI)."""
     reading = threading.Event()
     finished = threading.Event()
-    real = app.load_key_table
+    real = load_key_table
     calls = 0
 
     def slow_read(store: Store) -> object:
@@ -96,18 +106,13 @@ def test_stop_lets_a_database_read_under_way_finish_before_the_store_is_closed(
     monkeypatch.setattr(app, "load_key_table", slow_read)
 
     async def run() -> None:
-        async with StandinUpstream(StandinTiming(0, 0, 1), model="tiny") as upstream:
-            weights = model_file(_isolated)
-            runtimes = {"local": {"family": "openai", "url": upstream.url,
-                                  "model_path": str(weights)}}  # fmt: skip
-            make_program(_isolated, runtimes, {"tiny": digest_of(weights)}).close()
-            async with in_process(_isolated) as (gateway, _client):
-                refresh = gateway._every(0.01, gateway.reload_keys)
-                gateway._tasks.append(asyncio.create_task(refresh))
-                while not reading.is_set():
-                    await asyncio.sleep(0.01)
-            # in_process's exit ran stop() and closed the store: the read had ended by then
-            # (asyncio.run waits for every thread at its end, so this is checked here)
-            assert finished.is_set(), "stop() returned while a key refresh was still reading"
+        async with _gateway(_isolated) as gateway:
+            refresh = gateway._every(0.01, gateway.reload_keys)
+            gateway._tasks.append(asyncio.create_task(refresh))
+            while not reading.is_set():
+                await asyncio.sleep(0.01)
+        # the exit ran stop() and closed the store: the read had ended by then (asyncio.run
+        # waits for every thread at its end, so this is checked here)
+        assert finished.is_set(), "stop() returned while a key refresh was still reading"
 
     asyncio.run(asyncio.wait_for(run(), 20))
