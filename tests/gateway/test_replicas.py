@@ -15,8 +15,7 @@ import asyncio
 import contextlib
 import threading
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ from inhouse.location import database_url
 from inhouse.program import Program
 from inhouse.program.config import read_config
 from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream, spawn_standin
+from tests.gateway.conftest import REDIS
 from tests.gateway.harness import (
     LEAD,
     auth,
@@ -52,17 +52,6 @@ from tests.gateway.harness import (
 from tests.runtimes.standin import free_port
 
 FAST = StandinTiming(ttft_ms=0, tpot_ms=0, tokens=4)
-REDIS = "redis://127.0.0.1:6379/0"
-
-
-@pytest.fixture
-def prefix() -> Iterator[str]:
-    """A namespace of this test's own in the shared Redis, emptied afterwards."""
-    name = f"inhouse-test:{uuid.uuid4().hex[:12]}"
-    yield name
-    with redis.Redis.from_url(REDIS) as client:
-        for found in client.scan_iter(f"{name}:*"):
-            client.delete(found)
 
 
 def _program(folder: Path, url: str, **gateway: Any) -> Any:

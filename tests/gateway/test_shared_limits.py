@@ -6,8 +6,7 @@ is on its way are not stranded, and a cancelled decision hands the settles it ca
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -17,17 +16,7 @@ from inhouse.errors import RateLimited
 from inhouse.gateway import shared
 from inhouse.gateway.keys import GatewayKey, KeyLimits
 from inhouse.gateway.shared import SharedLimiter
-
-REDIS = "redis://127.0.0.1:6379/0"
-
-
-@pytest.fixture
-def prefix() -> Iterator[str]:
-    name = f"inhouse-test:{uuid.uuid4().hex[:12]}"
-    yield name
-    with redis.Redis.from_url(REDIS) as client:
-        for found in client.scan_iter(f"{name}:*"):
-            client.delete(found)
+from tests.gateway.conftest import REDIS
 
 
 def _key(key_id: str, **limits: Any) -> GatewayKey:
