@@ -14,6 +14,7 @@ turn them into a message, an exit code or an HTTP error. Anything else that esca
     ├── InvalidInput                  bad value from a person (payload, date, role, kind…)
     │   ├── BadRequest                a gateway request it cannot take (not JSON, no model…)
     │   │   ├── RequestTooLarge       …because its body is over the gateway's limit
+    │   │   ├── RequestHeadTooLarge   …or its line and headers are
     │   │   ├── RequestTooLong        …or it carries more messages or tokens than one request may
     │   │   └── UnknownPrompt         …or it names a library prompt, version or label that
     │   │                             does not exist (the CLI raises it too)
@@ -57,10 +58,14 @@ turn them into a message, an exit code or an HTTP error. Anything else that esca
     ├── ExtraNotInstalled             an optional extra (e.g. ``embedded``) is missing
     └── PluginError                   an extension registered twice, or broken
 
+    ClientGone (a ConnectionResetError, not an InhouseError): the gateway's client went away
+    before its answer was written; nobody is left to tell, the usage log records 499
+
 Each class says how the edges report it, as class attributes: ``exit_code`` for the CLI, and
 for an HTTP edge ``http_status``, the OpenAI error ``error_type`` and ``code``, and ``param``
-(the request field at fault). The gateway's one mapper (:func:`inhouse.gateway.asgi.openai_error`)
-reads them; it never sorts errors by their message or code.
+(the request field at fault). The gateway's one mapper
+(:func:`inhouse.gateway.answers.openai_error`) reads them; it never sorts errors by their
+message or code.
 """
 
 from __future__ import annotations
@@ -190,6 +195,17 @@ class BadRequest(InvalidInput):
 
 class RequestTooLarge(BadRequest):
     http_status = 413
+
+
+class RequestHeadTooLarge(BadRequest):
+    """A request's line and headers over the gateway's limit (answered before its body)."""
+
+    http_status = 431
+
+
+class ClientGone(ConnectionResetError):
+    """The client closed its connection before its answer was written: nobody is left to
+    answer (the gateway's usage log records 499). An ``OSError``, as a socket's own is."""
 
 
 class RequestTooLong(BadRequest):

@@ -1,5 +1,6 @@
 """Helpers for gateway tests: a program with runtimes, a lock and keys; the gateway in-process
-(httpx.ASGITransport) or as a real ``inhouse gateway serve`` process on a loopback port."""
+(serving on a loopback port in the test's own event loop) or as a real ``inhouse gateway serve``
+process on a loopback port."""
 
 from __future__ import annotations
 
@@ -93,11 +94,23 @@ async def in_process(
     """The gateway built from the program at ``folder``, started, with an ASGI client; its usage
     records are dated by ``clock`` (a test's clock moves requests onto other days)."""
     gateway = build_gateway(folder, clock=clock)
-    async with gateway:
-        transport = httpx.ASGITransport(app=gateway)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-            yield gateway, client
+    async with (
+        gateway,
+        listening(gateway) as url,
+        httpx.AsyncClient(base_url=url, trust_env=False) as client,
+    ):
+        yield gateway, client
     gateway.store.close()
+
+
+@contextlib.asynccontextmanager
+async def listening(gateway: Gateway) -> AsyncIterator[str]:
+    """A started gateway serving on a free loopback port, in this event loop: its URL."""
+    server = await gateway.serve("127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{gateway.port}"
+    finally:
+        await server.close(grace=5.0)
 
 
 def auth(key: str) -> dict[str, str]:

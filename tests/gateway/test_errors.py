@@ -31,7 +31,7 @@ from inhouse.errors import (
     ToolCallBlocked,
     ToolNotAllowed,
 )
-from inhouse.gateway.asgi import openai_error
+from inhouse.gateway.answers import openai_error
 from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream
 from tests.gateway.harness import (
     auth,

@@ -1,6 +1,6 @@
 """Fair sharing of a runtime and the tokens-per-day limit (issue 17, cases 5 and 6), on the real
 llama.cpp engine (llama-cpp-python's server with the test model, ``--n_ctx 256``) through the
-official ``openai`` client, the gateway in-process (``httpx.ASGITransport``) or served.
+official ``openai`` client, the gateway in-process (on a loopback port) or served.
 
 * one request cannot hold the runtime: 30,000 tiny messages are refused at the door while
   another key's request is answered; the body size, item count and estimated tokens have limits;
@@ -36,6 +36,7 @@ from tests.gateway.harness import (
     ServedGateway,
     digest_of,
     key_for,
+    listening,
     make_program,
     usage_rows,
 )
@@ -56,16 +57,16 @@ def _program(folder: Path, engine: Engine, runtime: dict[str, Any] | None = None
 @asynccontextmanager
 async def _in_process(folder: Path) -> AsyncIterator[Gateway]:
     gateway = build_gateway(folder)
-    async with gateway:
+    async with gateway, listening(gateway):
         yield gateway
     gateway.store.close()
 
 
 def _client(gateway: Gateway, key: str) -> openai.AsyncOpenAI:
     """The official client, talking to the in-process gateway."""
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway), base_url="http://gw")
-    return openai.AsyncOpenAI(base_url="http://gw/v1", api_key=key, max_retries=0,
-                              http_client=http)  # fmt: skip
+    http = httpx.AsyncClient(trust_env=False)
+    return openai.AsyncOpenAI(base_url=f"http://127.0.0.1:{gateway.port}/v1", api_key=key,
+                              max_retries=0, http_client=http)  # fmt: skip
 
 
 def _messages(text: str = "Hello") -> list[Any]:

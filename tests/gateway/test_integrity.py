@@ -42,15 +42,14 @@ async def through(
         runtimes = {"faulty": {"family": "openai", "url": runtime.url, "model_path": str(weights)}}
         program = make_program(folder, runtimes, {"tiny": digest_of(weights)}, gateway=gateway)
         key = key_for(program)
-        async with in_process(folder) as (app, _):
-            transport = httpx.ASGITransport(app=app)
-            async with (
-                httpx.AsyncClient(transport=transport) as http,
-                openai.AsyncOpenAI(
-                    base_url="http://gateway/v1", api_key=key, max_retries=0, http_client=http
-                ) as client,
-            ):
-                yield client, runtime, program, app, key
+        async with (
+            in_process(folder) as (app, served),
+            httpx.AsyncClient(trust_env=False) as http,
+            openai.AsyncOpenAI(
+                base_url=f"{served.base_url}/v1", api_key=key, max_retries=0, http_client=http
+            ) as client,
+        ):
+            yield client, runtime, program, app, key
         program.close()
 
 
@@ -79,10 +78,10 @@ def test_a_stream_the_runtime_did_not_finish_ends_with_an_error_not_done(
             assert said in broken.value.message and "runtime faulty at" in broken.value.message
             assert pieces[:2] == ["", "Half an"]  # what came is passed on, as it came
             # the raw stream: the error is the last event, and no [DONE] of the gateway's own
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
+            async with httpx.AsyncClient(trust_env=False) as http:
                 raw = await http.post(
-                    "http://gateway/v1/chat/completions", json=chat("tiny", stream=True),
-                    headers=auth(key),
+                    f"http://127.0.0.1:{app.port}/v1/chat/completions",
+                    json=chat("tiny", stream=True), headers=auth(key),
                 )  # fmt: skip
             assert raw.status_code == 200 and "data: [DONE]" not in raw.text
             assert raw.text.rstrip().splitlines()[-1].startswith('data: {"error"')

@@ -43,6 +43,7 @@ from tests.gateway.harness import (
     digest_of,
     error_of,
     key_for,
+    listening,
     make_program,
     model_file,
     served,
@@ -68,10 +69,12 @@ async def replica(folder: Path, name: str) -> AsyncIterator[tuple[Gateway, httpx
     settings = read_gateway_settings(folder, read_config(folder))
     settings = settings.model_copy(update={"spool_dir": f".inhouse/gateway/spool-{name}"})
     gateway = build_gateway(folder, settings=settings)
-    async with gateway:
-        transport = httpx.ASGITransport(app=gateway)
-        async with httpx.AsyncClient(transport=transport, base_url=f"http://{name}") as client:
-            yield gateway, client
+    async with (
+        gateway,
+        listening(gateway) as url,
+        httpx.AsyncClient(base_url=url, trust_env=False) as client,
+    ):
+        yield gateway, client
     gateway.store.close()
 
 

@@ -93,8 +93,8 @@ def test_rollups_kept_at_ingest_equal_rollups_rebuilt_from_the_rows(store: Store
 
 
 def test_fresh_records_take_the_bulk_path_and_keep_the_rollups_exact(store: Store) -> None:
-    """The writer's own new records go in through COPY on PostgreSQL (the careful insert on
-    SQLite): the rows and the rollups are what the careful insert gives, field for field."""
+    """The writer's own new records go in through COPY on PostgreSQL, a plain multi-row INSERT
+    on SQLite: the rows and the rollups are what the careful insert gives, field for field."""
     careful = [_record(100 + n, "2026-11-04", "ana", tool_calls=[{"name": "ls"}],
                        policy=["redact:email"], ttft_ms=1.5, body='{"é": 1}')
                for n in range(3)]  # fmt: skip
@@ -115,6 +115,25 @@ def test_fresh_records_take_the_bulk_path_and_keep_the_rollups_exact(store: Stor
     assert (ana.requests, ana.tokens_in) == (6, 60)
 
 
+def test_a_batch_of_fresh_records_larger_than_one_statement_is_written_whole(
+    store: Store,
+) -> None:
+    """SQLite's bulk path writes 500 rows per statement: 1,201 records take three, and every
+    one of them is stored and counted once (a duplicate in the last statement rolls back all)."""
+    people = ("ana", "sam", "pia")
+    fresh = [_record(1000 + n, f"2026-11-{1 + n % 3:02d}", people[n % 3]) for n in range(1201)]
+    assert insert_usage(store, [], fresh) == 1201
+    (everything,) = totals(store, (), answered_only=False)
+    assert (everything.requests, everything.tokens_in) == (1201, 12010)
+    at_ingest = _rollups(store)
+    rebuild_rollups(store)
+    assert _rollups(store) == at_ingest
+    again = [_record(5000 + n, "2026-11-05", "ana") for n in range(1100)] + fresh[-1:]
+    assert insert_usage(store, [], again) == 1100  # the last statement met a stored id
+    (everything,) = totals(store, (), answered_only=False)
+    assert everything.requests == 2301
+
+
 def test_a_record_taken_for_fresh_that_is_stored_already_is_neither_doubled_nor_lost(
     store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -124,8 +143,7 @@ def test_a_record_taken_for_fresh_that_is_stored_already_is_neither_doubled_nor_
     assert insert_usage(store, [], BATCH[:3]) == 3
     kept = _rollups(store)
     assert insert_usage(store, [], BATCH) == 2  # three of them stored already
-    if store.dialect == "postgresql":  # SQLite takes the careful insert for every record
-        assert "stored already; writing the batch again" in caplog.text
+    assert "stored already; writing the batch again" in caplog.text
     (everything,) = totals(store, (), answered_only=False)
     assert (everything.requests, everything.tokens_in) == (5, 45)
     assert len(_rollups(store)) > len(kept)

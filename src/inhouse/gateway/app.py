@@ -1,8 +1,10 @@
-"""The gateway as a raw ASGI app: OpenAI's API in front of the blessed models.
+"""The gateway: OpenAI's API in front of the blessed models.
 
-Raw ASGI (no framework routing or middleware) because every microsecond here is added to every
-request of every user. This module owns the app's lifecycle, its routes and the order of the
-steps of a proxied request; each step lives in its own unit:
+No framework (no routing library, no middleware, no ASGI) because every microsecond here is
+added to every request of every user: its own HTTP/1.1 edge hands each request to
+:meth:`Gateway.handle`, which writes the answer straight to the client's connection. This
+module owns the gateway's lifecycle, its routes and the order of the steps of a proxied
+request; each step lives in its own unit:
 
     auth.py       the caller's key                 routing.py   blessed models, nodes, pinning
     limits.py     per-key limits                   policies.py  data rules, agent tool boundaries
@@ -10,7 +12,8 @@ steps of a proxied request; each step lives in its own unit:
     calls.py      what a request measured          usage.py     the durable usage log
     prompts.py    library prompts: resolved by name, rendered server-side, recorded by version
     toolcalls.py  an agent key's tool calls (names, and arguments where the rules allow)
-    asgi.py       bodies, answers, and the one mapper from an error to OpenAI's error shape
+    edge.py       the HTTP/1.1 server: connections, requests, answers written as they come
+    answers.py    JSON, and the one mapper from an error to OpenAI's error shape
     requests.py   the request's shape and per-request limits, at the door
     openapi.py    the gateway's own OpenAPI document
 
@@ -34,12 +37,19 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from inhouse.db import Store
-from inhouse.errors import BadRequest, InhouseError, MethodNotAllowed, NoSuchRoute
+from inhouse.errors import (
+    BadRequest,
+    InhouseError,
+    MethodNotAllowed,
+    NoSuchRoute,
+    RequestTooLarge,
+)
 from inhouse.gateway import sse
-from inhouse.gateway.asgi import JSON, Receive, Scope, Send, openai_error, read_body, respond
+from inhouse.gateway.answers import JSON, openai_error
 from inhouse.gateway.auth import authenticate
 from inhouse.gateway.calls import Call, Recorder, estimate_tokens, policy_action, prompt_bound
 from inhouse.gateway.config import GatewaySettings
+from inhouse.gateway.edge import EdgeServer, Reply, Request
 from inhouse.gateway.keys import KeyTable, load_key_table
 from inhouse.gateway.limits import Limiter
 from inhouse.gateway.metrics import CONTENT_TYPE_LATEST, Metrics
@@ -94,9 +104,9 @@ class _Blocking:
 
 
 class Gateway:
-    """The app and the state its requests share. Use ``async with gateway:`` (or ASGI lifespan,
-    which does the same) to start its background work: the usage writer, digest and health
-    checks, key refresh."""
+    """The gateway and the state its requests share. ``async with gateway:`` starts its
+    background work (the usage writer, digest and health checks, key refresh) and stops it;
+    :meth:`serve` then accepts requests."""
 
     def __init__(
         self,
@@ -142,6 +152,8 @@ class Gateway:
                                      timeout=settings.redis_timeout)  # fmt: skip
         #: which worker of ``inhouse gateway serve --workers N`` this is (``None``: the only one)
         self.worker: int | None = None
+        #: the port :meth:`serve` listens on
+        self.port: int | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -248,59 +260,53 @@ class Gateway:
         elif news == "lock":
             await self.reload_lock()
 
-    # -- ASGI --------------------------------------------------------------------------------
+    # -- serving ---------------------------------------------------------------------------
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        kind = scope["type"]
-        if kind == "http":
-            await self._http(scope, receive, send)
-        elif kind == "lifespan":
-            await self._lifespan(receive, send)
+    async def serve(
+        self, host: str | None = None, port: int | None = None, *, sock: Any = None
+    ) -> EdgeServer:
+        """Accept requests on ``host:port`` (default: the settings'), or on ``sock``; returns
+        the server (its ``close()`` lets the answers under way finish). Start the gateway
+        first (``async with gateway:``)."""
+        server = EdgeServer(self.handle, max_body=self.settings.max_body_bytes)
+        self.port = await server.listen(
+            self.settings.host if host is None and sock is None else host,
+            self.settings.port if port is None and sock is None else port,
+            sock=sock,
+        )
+        return server
 
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                try:
-                    await self.start()
-                except Exception as err:
-                    await send({"type": "lifespan.startup.failed", "message": str(err)})
-                    return
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await self.stop()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path: str = scope["path"]
-        method: str = scope["method"]
+    async def handle(self, request: Request, reply: Reply) -> None:
+        """Answer one request (the edge's handler): every answer, refusals and failures
+        included, carries the request id; every error leaves in OpenAI's shape."""
+        path = request.path
+        method = request.method
         request_id = new_request_id()
         try:
             endpoint = _PROXIED.get(path)
             if endpoint is not None:
                 if method != "POST":
                     raise MethodNotAllowed(f"{path} takes POST")
-                await self._proxy(scope, receive, send, endpoint, request_id)
+                await self._proxy(request, reply, endpoint, request_id)
             elif path == "/v1/models" and method == "GET":
-                await self._models(scope, send, request_id)
+                self._models(request, reply, request_id)
             elif path == "/healthz":
-                await respond(send, 200, json.dumps(self.health()).encode(), JSON, request_id)
+                _answer(reply, 200, json.dumps(self.health()).encode(), JSON, request_id)
             elif path == "/openapi.json" and method == "GET":
                 document = openapi_document(tuple(self.router.blessed))
-                await respond(send, 200, document, JSON, request_id)
+                _answer(reply, 200, document, JSON, request_id)
             elif path == "/metrics":
                 self.metrics.spool_backlog.set(self.usage.backlog)
                 self.metrics.set_limits_mode(self._limits()["mode"])
                 headers = [(b"content-type", CONTENT_TYPE_LATEST.encode())]
-                await respond(send, 200, self.metrics.render(), headers, request_id)
+                _answer(reply, 200, self.metrics.render(), headers, request_id)
             else:
                 raise NoSuchRoute(f"no route {method} {path}")
         except OSError:  # the client went away: nobody is left to answer
             raise
         except Exception as err:  # the edge: every error leaves in OpenAI's shape
             status, body = openai_error(err, request_id)
-            await respond(send, status, body, JSON, request_id)
+            _answer(reply, status, body, JSON, request_id)
 
     def health(self) -> dict[str, Any]:
         """What ``/healthz`` answers: each blessed model's nodes (healthy or why not, and the
@@ -348,29 +354,27 @@ class Gateway:
             return self.limiter.describe()
         return {"mode": "local", "redis": None, "replicas": 1}
 
-    async def _models(self, scope: Scope, send: Send, request_id: str) -> None:
-        key = authenticate(self.keys, scope["headers"])
+    def _models(self, request: Request, reply: Reply, request_id: str) -> None:
+        key = authenticate(self.keys, request.headers)
         self.policy.boundary(key.agent)  # a key of an agent without a boundary gets nothing
         data = [
             {"id": name, "object": "model", "created": 0, "owned_by": "inhouse"}
             for name in self.router.allowed(key)
         ]
         body = json.dumps({"object": "list", "data": data}).encode()
-        await respond(send, 200, body, JSON, request_id)
+        _answer(reply, 200, body, JSON, request_id)
 
     # -- proxying ----------------------------------------------------------------------------
 
-    async def _proxy(
-        self, scope: Scope, receive: Receive, send: Send, endpoint: str, request_id: str
-    ) -> None:
+    async def _proxy(self, request: Request, reply: Reply, endpoint: str, request_id: str) -> None:
         """One proxied request: key, body and its shape, route, limits, policy, upstream,
         answer; every outcome with a valid key goes into the usage log under ``request_id``."""
         started = time.perf_counter()
-        key = authenticate(self.keys, scope["headers"])
+        key = authenticate(self.keys, request.headers)
         call = Call(started=started, endpoint=endpoint, key=key, request_id=request_id)
         settings = self.settings
         prompt: str | None = None
-        for name, value in scope["headers"]:
+        for name, value in request.headers:
             if name == b"x-inhouse-prompt":
                 prompt = value.decode("latin-1")[:200]
             elif name == b"x-inhouse-workflow":
@@ -378,7 +382,12 @@ class Gateway:
         holding = False
         try:
             call.boundary = self.policy.boundary(key.agent)
-            body = parse_body(await read_body(receive, settings.max_body_bytes))
+            if request.too_large:
+                raise RequestTooLarge(
+                    f"the request body is over this gateway's limit of {settings.max_body_bytes} "
+                    "bytes (gateway.max_body_bytes); it was refused before it was read whole"
+                )
+            body = parse_body(request.body)
             model = body.get("model")
             call.model = model[:200] if isinstance(model, str) else ""
             validate_request(endpoint, body, max_items=settings.max_items,
@@ -409,14 +418,14 @@ class Gateway:
                     node = call.node
                     assert node is not None  # post() names the node that answered
                     try:
-                        await relay(call, route, response, self.upstream, self.recorder, send)
+                        await relay(call, route, response, self.upstream, self.recorder, reply)
                     finally:
                         self.upstream.finished(node)
             except TimeoutError:  # the connections' own are turned into errors in upstream.py
                 if deadline.expired() or call.node is None:
                     raise self.upstream.too_slow(call.node) from None
                 raise self.upstream.timed_out(call.node) from None
-        except OSError:  # the client went away mid-answer (uvicorn's ClientDisconnected)
+        except OSError:  # the client went away mid-answer (the edge's ClientGone)
             call.status = 499
             self.recorder.finish(call)
         except Exception as err:
@@ -426,11 +435,19 @@ class Gateway:
             if action is not None:
                 call.actions.append(action)
             self.recorder.finish(call)
+            if reply.lost:
+                return  # nobody is left to tell
             if call.answering:  # headers are gone: the error travels as an event clients raise
-                payload = sse.error_event(error)
-                await send({"type": "http.response.body", "body": payload, "more_body": False})
+                reply.end(sse.error_event(error))
             else:
-                await respond(send, status, error, JSON, request_id)
+                _answer(reply, status, error, JSON, request_id)
         finally:
             if holding:
                 self.limiter.release(key)
+
+
+def _answer(
+    reply: Reply, status: int, body: bytes, headers: list[tuple[bytes, bytes]], request_id: str
+) -> None:
+    """A whole answer, naming its request id."""
+    reply.whole(status, body, [*headers, (b"x-inhouse-request-id", request_id.encode())])

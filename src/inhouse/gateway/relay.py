@@ -25,9 +25,9 @@ from typing import Any
 
 import orjson
 
-from inhouse.errors import InhouseError, RuntimeBadResponse
+from inhouse.errors import ClientGone, InhouseError, RuntimeBadResponse
 from inhouse.gateway import sse
-from inhouse.gateway.asgi import JSON, Send, body_part, respond
+from inhouse.gateway.answers import JSON
 from inhouse.gateway.calls import (
     COMPLETION_TOKENS,
     CONTENT,
@@ -35,6 +35,7 @@ from inhouse.gateway.calls import (
     Recorder,
     count_tokens,
 )
+from inhouse.gateway.edge import Reply
 from inhouse.gateway.policies import StreamToolGuard, check_answer
 from inhouse.gateway.routing import Node, Route
 from inhouse.gateway.toolcalls import answer_tool_calls, streamed_tool_calls
@@ -51,7 +52,7 @@ async def relay(
     response: Answer,
     upstream: Upstream,
     recorder: Recorder,
-    send: Send,
+    reply: Reply,
 ) -> None:
     """Pass the runtime's answer on: event by event when the client asked for a stream, else
     read whole, checked and sent as one body."""
@@ -63,9 +64,9 @@ async def relay(
             data = await upstream.read(call, response)
             raise _bad(node, f"answered a stream request with {content_type or 'no content type'}"
                        f" instead of events: {snippet(data)}")  # fmt: skip
-        done = await _stream(call, _renames(node.model_id, route.name), response, upstream, send)
+        done = await _stream(call, _renames(node.model_id, route.name), response, upstream, reply)
         recorder.finish(call)  # spooled before the last bytes ([DONE]) are sent
-        await send({"type": "http.response.body", "body": done, "more_body": False})
+        reply.end(done)
         return
     data = await upstream.read(call, response)
     _check_whole(node, call.endpoint, data)
@@ -76,7 +77,7 @@ async def relay(
     data = _rename_model(data, node.model_id, route.name)
     count_tokens(call, data)
     recorder.finish(call)  # spooled before the answer is sent
-    await respond(send, 200, data, JSON, call.request_id)
+    reply.whole(200, data, [*JSON, (b"x-inhouse-request-id", call.request_id.encode())])
 
 
 def _bad(node: Node, what: str) -> RuntimeBadResponse:
@@ -128,93 +129,136 @@ def _json_loads(node: Node, text: bytes) -> Any:
         raise _bad(node, f"sent an event that is not JSON: {snippet(text)}") from None
 
 
+class _Events:
+    """A streamed answer passing through: each read from the runtime is split into its events,
+    checked and counted, and written to the client within the read's own callback (the sink of
+    :meth:`~inhouse.gateway.wire.Answer.pipe`), all but the runtime's ``[DONE]``, which it
+    keeps for the caller to send once the call is recorded."""
+
+    __slots__ = (
+        "buffer",
+        "busy",
+        "call",
+        "counted_out",
+        "done",
+        "guard",
+        "node",
+        "renames",
+        "reply",
+        "reported_out",
+    )  # fmt: skip
+
+    def __init__(self, call: Call, renames: list[tuple[bytes, bytes]], reply: Reply) -> None:
+        self.call = call
+        self.node = call.node
+        self.renames = renames
+        self.reply = reply
+        self.guard = (
+            StreamToolGuard(call.boundary, call.key.agent or "")
+            if call.boundary is not None
+            else None
+        )
+        self.buffer = b""
+        self.done: bytes | None = None
+        self.counted_out = 0
+        self.reported_out: int | None = None
+        #: seconds spent here (the gateway's own time, not the runtime's)
+        self.busy = 0.0
+
+    def __call__(self, chunk: bytes) -> bool:
+        """Take one read; ``True`` once the runtime's ``[DONE]`` is in (nothing after it is
+        part of the answer)."""
+        now = time.perf_counter()
+        call, node, reply = self.call, self.node, self.reply
+        assert node is not None
+        buffer = self.buffer + chunk  # b"" + chunk is chunk itself: no copy between events
+        out: list[bytes] = []
+        start = 0
+        try:
+            while (end := sse.event_end(buffer, start)) >= 0:
+                event, start = buffer[start:end], end
+                if sse.is_done(event):
+                    self.done = event
+                    break  # nothing the runtime sends after its [DONE] is part of the answer
+                try:
+                    if _check_event(node, event):
+                        call.status = RuntimeBadResponse.http_status  # its own error event
+                except RuntimeBadResponse:
+                    reply.part(b"".join(out))  # the good events before it still go out
+                    raise
+                if CONTENT.search(event):
+                    self.counted_out += 1
+                    if call.ttft is None:
+                        call.ttft = now - call.started
+                if b'"usage"' in event and COMPLETION_TOKENS.search(event):
+                    count_tokens(call, event)
+                    self.reported_out = call.tokens_out
+                for seen, wanted in self.renames:
+                    event = event.replace(seen, wanted)
+                guard = self.guard
+                if guard is not None and guard.wants(event):
+                    if out:  # content before a tool call is never held back
+                        reply.part(b"".join(out))
+                        out = []
+                    out.extend(guard.feed(event))
+                else:
+                    out.append(event)
+            self.buffer = buffer[start:] if start else buffer
+            if out:
+                reply.part(out[0] if len(out) == 1 else b"".join(out))
+        finally:
+            self.busy += time.perf_counter() - now
+        return self.done is not None
+
+
 async def _stream(
     call: Call,
     renames: list[tuple[bytes, bytes]],
     response: Answer,
     upstream: Upstream,
-    send: Send,
+    reply: Reply,
 ) -> bytes:
-    """Send the answer's events as they arrive (the events of one upstream read go out in one
-    ASGI message), all but the runtime's ``[DONE]``, which it returns. A stream that ends
-    without one, or carries an event that is not JSON, raises :class:`RuntimeBadResponse`; one
-    that ends with the runtime's own error event is recorded as a 502 and ends there."""
+    """Send the answer's events as they arrive, each read's events in one write, all but the
+    runtime's ``[DONE]``, which it returns. A stream that ends without one, or carries an event
+    that is not JSON, raises :class:`RuntimeBadResponse`; one that ends with the runtime's own
+    error event is recorded as a 502 and ends there. A client that stops reading pauses the
+    runtime's connection; one that goes away closes it at once."""
     node = call.node
     assert node is not None
-    guard = (
-        StreamToolGuard(call.boundary, call.key.agent or "") if call.boundary is not None else None
-    )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [*sse.HEADERS, (b"x-inhouse-request-id", call.request_id.encode())],
-        }
-    )
+    events = _Events(call, renames, reply)
+    reply.start_stream([*sse.HEADERS, (b"x-inhouse-request-id", call.request_id.encode())])
     call.answering = True
-    buffer = b""
-    done: bytes | None = None
-    counted_out = 0
-    reported_out: int | None = None
+    reply.on_pause = response.pause
+    reply.on_lost = lambda: response.abort(ClientGone("the client went away during its answer"))
+    piped = time.perf_counter()
     try:
         try:
             with upstream.faults(node):
-                waited = time.perf_counter()
-                while chunk := await response.next_chunk():
-                    now = time.perf_counter()
-                    call.upstream_wait += now - waited
-                    buffer += chunk  # b"" + chunk is chunk itself: no copy between events
-                    out: list[bytes] = []
-                    start = 0
-                    while (end := sse.event_end(buffer, start)) >= 0:
-                        event, start = buffer[start:end], end
-                        if sse.is_done(event):
-                            done = event
-                            continue
-                        try:
-                            if _check_event(node, event):
-                                call.status = RuntimeBadResponse.http_status  # its own error
-                        except RuntimeBadResponse:
-                            if out:  # the good events before it still go out
-                                await send(body_part(b"".join(out)))
-                            raise
-                        if CONTENT.search(event):
-                            counted_out += 1
-                            if call.ttft is None:
-                                call.ttft = now - call.started
-                        if b'"usage"' in event and COMPLETION_TOKENS.search(event):
-                            count_tokens(call, event)
-                            reported_out = call.tokens_out
-                        for seen, wanted in renames:
-                            event = event.replace(seen, wanted)
-                        if guard is not None and guard.wants(event):
-                            if out:  # content before a tool call is never held back
-                                await send(body_part(b"".join(out)))
-                                out = []
-                            out.extend(guard.feed(event))
-                        else:
-                            out.append(event)
-                    buffer = buffer[start:] if start else buffer
-                    if out:
-                        await send(body_part(out[0] if len(out) == 1 else b"".join(out)))
-                    if done is not None:
-                        break  # nothing the runtime sends after its [DONE] is part of the answer
-                    waited = time.perf_counter()
+                await response.pipe(events)
         finally:  # at its [DONE] the answer is read: the runtime's last bytes may still come
-            response.release(read_all=done is not None)
-        if done is None and call.status < 400:
+            reply.on_pause = reply.on_lost = None
+            call.upstream_wait += time.perf_counter() - piped - events.busy
+            response.release(read_all=events.done is not None)
+        if events.done is None and call.status < 400:
+            buffer = events.buffer
             cut = f" (it ended inside an event: {snippet(buffer)})" if buffer.strip() else ""
             raise _bad(node, f"ended the stream without [DONE]: the answer is incomplete{cut}")
+        guard = events.guard
         if guard is not None and (held := guard.finish()):
-            await send(body_part(b"".join(held)))
+            reply.part(b"".join(held))
     except InhouseError:
-        call.tokens_out = reported_out if reported_out is not None else counted_out
+        call.tokens_out = _tokens_out(events)
         raise
     finally:  # a blocked call is recorded too: it is what a dry run replays
+        guard = events.guard
         if guard is not None and call.tool_calls is not None and call.keep_arguments is not None:
             call.tool_calls.extend(streamed_tool_calls(guard.seen, call.keep_arguments))
-    call.tokens_out = reported_out if reported_out is not None else counted_out
-    return b"" if done is None else done  # after the runtime's own error event: nothing more
+    call.tokens_out = _tokens_out(events)
+    return b"" if events.done is None else events.done  # after its own error event: nothing
+
+
+def _tokens_out(events: _Events) -> int:
+    return events.reported_out if events.reported_out is not None else events.counted_out
 
 
 def _renames(upstream_id: str, name: str) -> list[tuple[bytes, bytes]]:

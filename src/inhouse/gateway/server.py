@@ -1,7 +1,9 @@
-"""Build the gateway for a program folder and serve it with uvicorn (uvloop + httptools)."""
+"""Build the gateway for a program folder and serve it: its own HTTP/1.1 edge
+(:mod:`inhouse.gateway.edge`) on uvloop, in one process or in several sharing the port."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import signal
 import socket
@@ -139,36 +141,33 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 def _serve_one(folder: Path, settings: GatewaySettings, worker: int | None) -> None:
-    import uvicorn
-
     from inhouse.gctuning import for_a_server
 
     gateway = build_gateway(folder, settings=settings)
     gateway.worker = worker
-    try:
-        import uvloop  # noqa: F401
-
-        loop = "uvloop"
-    except ImportError:  # pragma: no cover - Windows
-        loop = "asyncio"
-    config = uvicorn.Config(
-        gateway,
-        host=settings.host,
-        port=settings.port,
-        loop=loop,
-        http="httptools",
-        lifespan="on",
-        access_log=False,
-        # the gateway never reads the client's address: no X-Forwarded-* rewriting per request
-        # (uvicorn's middleware cost ~3 % of the CPU at 100 streams in a py-spy profile)
-        proxy_headers=False,
-        log_level="warning",
-        timeout_keep_alive=30,
-        backlog=4096,
-    )
-    sockets = [_listen(settings.host, settings.port)] if worker is not None else None
+    sock = _listen(settings.host, settings.port) if worker is not None else None
     for_a_server()
-    uvicorn.Server(config).run(sockets=sockets)
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - Windows
+        asyncio.run(_run(gateway, sock, worker))
+    else:
+        uvloop.run(_run(gateway, sock, worker))
+
+
+async def _run(gateway: Gateway, sock: socket.socket | None, worker: int | None) -> None:
+    """Start the gateway, serve until SIGTERM (or Ctrl-C, for the only process), then let the
+    answers under way finish and stop it (its usage log flushed)."""
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    # a worker ignores Ctrl-C: its supervisor stops it with SIGTERM
+    for signum in (signal.SIGTERM,) if worker is not None else (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    async with gateway:
+        server = await gateway.serve(sock=sock)
+        log.info("gateway listening on %s:%s", gateway.settings.host, gateway.port)
+        await stopping.wait()
+        await server.close(grace=gateway.settings.upstream_timeout)
 
 
 def _worker(folder: str, settings: dict[str, Any], index: int) -> None:

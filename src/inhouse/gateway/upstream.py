@@ -36,7 +36,7 @@ from inhouse.errors import (
     RuntimeTimeout,
     RuntimeUnavailable,
 )
-from inhouse.gateway.asgi import json_bytes
+from inhouse.gateway.answers import json_bytes
 from inhouse.gateway.calls import Call
 from inhouse.gateway.routing import Node, Route
 from inhouse.gateway.wire import Answer, Endpoint, Pool

@@ -45,7 +45,7 @@ from inhouse.db.schema import (
     usage_refs_monthly,
 )
 from inhouse.errors import ConfigError
-from inhouse.gateway.asgi import json_bytes
+from inhouse.gateway.answers import json_bytes
 from inhouse.usage.totals import ANSWERED_BELOW
 
 __all__ = [
@@ -170,17 +170,11 @@ def insert_usage(
     Returns how many records were new.
 
     ``fresh`` are records this process made since it last wrote (request ids it drew itself,
-    never sent to the database before): on PostgreSQL they go in with ``COPY``, about ten
-    times cheaper than the insert that reports which ids were new
+    never sent to the database before): they go in without asking which ids were new, with
+    ``COPY`` on PostgreSQL and one multi-row ``INSERT`` per 500 on SQLite, about ten times
+    cheaper than the insert that reports which ids were new
     (``benchmarks/gateway/bench_usage_insert.py``). Should one be stored after all, the whole
-    transaction is rolled back and every record written again the careful way. On SQLite every
-    record takes the careful way."""
-    if store.dialect != "postgresql":
-        # SQLite's driver gives up the GIL for every row of an executemany, and the event
-        # loop's thread then waits to get it back hundreds of times a batch: the gateway spent
-        # ~25 % more CPU per request with it than with the multi-row INSERT, which takes the
-        # GIL a few times a batch (benchmarks/gateway/bench_gateway.py --tokens 1)
-        records, fresh = [*records, *fresh], ()
+    transaction is rolled back and every record written again the careful way."""
     by_id = {record.request_id: record for record in records}
     new = [record for record in fresh if record.request_id not in by_id]
     if not by_id and not new:
@@ -211,7 +205,14 @@ def _insert(store: Store, by_id: dict[str, UsageRecord], new: list[UsageRecord])
             ids = conn.execute(statement, [r.row() for r in by_id.values()]).scalars().all()
             inserted = [by_id[str(request_id)] for request_id in ids]
         if new:
-            _bulk_insert(conn.connection.cursor(), new)
+            cursor = conn.connection.cursor()
+            try:
+                if store.dialect == "postgresql":
+                    _copy(cursor, new)
+                else:
+                    _insert_rows(cursor, new)
+            finally:
+                cursor.close()
             inserted.extend(new)
         deltas = rollup_deltas(inserted)
         if deltas:
@@ -237,17 +238,35 @@ def _insert(store: Store, by_id: dict[str, UsageRecord], new: list[UsageRecord])
     return len(inserted)
 
 
-def _bulk_insert(cursor: Any, records: list[UsageRecord]) -> None:
+def _copy(cursor: Any, records: list[UsageRecord]) -> None:
     """Write records none of which is stored yet with PostgreSQL's ``COPY``, through the
     driver's cursor in the transaction under way (a duplicate id raises the driver's
     ``IntegrityError``)."""
-    try:
-        with cursor.copy(f"COPY gateway_usage ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
-            for record in records:
-                row = record.row()
-                copy.write_row([row[name] for name in _COLUMNS])
-    finally:
-        cursor.close()
+    with cursor.copy(f"COPY gateway_usage ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+        for record in records:
+            row = record.row()
+            copy.write_row([row[name] for name in _COLUMNS])
+
+
+#: rows per multi-row INSERT on SQLite (23 columns: 11,500 parameters, within SQLite's 32,766)
+_SQLITE_ROWS = 500
+
+
+def _insert_rows(cursor: Any, records: list[UsageRecord]) -> None:
+    """Write records none of which is stored yet on SQLite: a plain multi-row ``INSERT`` per
+    ``_SQLITE_ROWS``, through the driver's cursor in the transaction under way (a duplicate id
+    raises the driver's ``IntegrityError``). One statement is one step of SQLite's, so the
+    driver gives up the GIL once per statement, not once per row as ``executemany`` (and an
+    ``INSERT … RETURNING``) does."""
+    row_marks = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
+    head = f"INSERT INTO gateway_usage ({', '.join(_COLUMNS)}) VALUES "
+    for start in range(0, len(records), _SQLITE_ROWS):
+        part = records[start : start + _SQLITE_ROWS]
+        values: list[Any] = []
+        for record in part:
+            row = record.row()
+            values.extend(row[name] for name in _COLUMNS)
+        cursor.execute(head + ", ".join([row_marks] * len(part)), values)
 
 
 #: every table the writer keeps beside the raw rows, in the order :func:`rebuild_rollups` fills them

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -94,6 +95,14 @@ class _Connection(asyncio.Protocol):
         self.complete = False
         self.keep_alive = False
         self._error: Exception | None = None
+        #: while an answer is piped (:meth:`pipe`): what each body read is handed to, at once
+        self._sink: Callable[[bytes], bool] | None = None
+        #: the sink saw the end of what its caller wants (a stream's ``[DONE]``)
+        self._sunk = False
+        #: when the last body bytes arrived (loop time), for a piped answer's read timeout
+        self._last_read = 0.0
+        #: reading paused because the client the answer is piped to reads slowly
+        self._held = False
 
     # -- asyncio.Protocol --------------------------------------------------------------------
 
@@ -152,6 +161,18 @@ class _Connection(asyncio.Protocol):
             self._head.set_result(None)
 
     def on_body(self, body: bytes) -> None:
+        sink = self._sink
+        if sink is not None:
+            self._last_read = self._loop_time()
+            try:
+                if sink(body):
+                    self._sink = None  # what follows is not the caller's: it waits, buffered
+                    self._sunk = True
+                    self._wake()
+            except BaseException as err:  # the sink's own refusal ends the piping
+                self._sink = None
+                self._fail(err)  # type: ignore[arg-type]
+            return
         self._chunks.append(body)
         self._buffered += len(body)
         if self._buffered > _HIGH_WATER and not self._paused and self.transport is not None:
@@ -182,6 +203,8 @@ class _Connection(asyncio.Protocol):
         self.keep_alive = False
         self._error = None
         self._interim = False
+        self._sink = None
+        self._sunk = False
         self._head = asyncio.get_running_loop().create_future()
         self.transport.write(request)
         return self._head
@@ -202,6 +225,81 @@ class _Connection(asyncio.Protocol):
             if self._error is not None:
                 raise self._error
             await self._wait(timeout)
+
+    async def pipe(self, sink: Callable[[bytes], bool], timeout: float | None) -> bool:
+        """Hand every body read to ``sink`` as it arrives, in the protocol's own callback (no
+        wait, no task wake-up per read), until ``sink`` returns ``True`` (it has what it
+        wanted: returns ``True``) or the body ends (returns ``False``). What ``sink`` raises,
+        or the connection fails with, is raised here; so is :class:`TimeoutError` when the
+        runtime sends nothing for ``timeout`` seconds."""
+        if self._chunks:  # what arrived before the piping began
+            chunks, self._chunks = self._chunks, []
+            self._buffered = 0
+            if self._paused and self.transport is not None:
+                self._paused = False
+                self.transport.resume_reading()
+            if sink(chunks[0] if len(chunks) == 1 else b"".join(chunks)):
+                return True
+        self._sunk = False
+        self._last_read = self._loop_time()
+        self._sink = sink
+        try:
+            while True:
+                if self._sunk:
+                    return True
+                if self._error is not None:
+                    raise self._error
+                if self.complete:
+                    return False
+                await self._wait_quiet(timeout)
+        finally:
+            self._sink = None
+
+    def pause(self, paused: bool) -> None:
+        """Stop (or go on) reading the answer: the client it is piped to reads slowly."""
+        if self.transport is None or not self.open or paused == self._held:
+            return
+        self._held = paused
+        if paused:
+            self.transport.pause_reading()
+        elif not self._paused:
+            self.transport.resume_reading()
+
+    def abort(self, error: Exception) -> None:
+        """End the piping with ``error`` and close the connection (the client went away:
+        a runtime still generating sees the close and stops)."""
+        self._sink = None
+        self._fail(error)
+        self.close()
+
+    @staticmethod
+    def _loop_time() -> float:
+        return time.monotonic()
+
+    async def _wait_quiet(self, timeout: float | None) -> None:
+        """Wait for the next wake-up; ``TimeoutError`` once nothing was read for
+        ``timeout`` seconds (one timer per wait, pushed back as reads arrive)."""
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
+        timer: asyncio.TimerHandle | None = None
+
+        def check() -> None:
+            nonlocal timer
+            assert timeout is not None
+            quiet = self._loop_time() - self._last_read
+            if quiet >= timeout:
+                _expire(waiter)
+            else:
+                timer = loop.call_later(timeout - quiet, check)
+
+        if timeout is not None:
+            timer = loop.call_later(timeout, check)
+        try:
+            await waiter
+        finally:
+            self._waiter = None
+            if timer is not None:
+                timer.cancel()
 
     async def _wait(self, timeout: float | None) -> None:
         loop = asyncio.get_running_loop()
@@ -267,6 +365,23 @@ class Answer:
         Raises :class:`TimeoutError` when the runtime sends nothing for the read timeout."""
         assert self._connection is not None, "the answer was released"
         return await self._connection.next_chunk(self._timeout)
+
+    async def pipe(self, sink: Callable[[bytes], bool]) -> bool:
+        """Hand the body to ``sink`` read by read, in the connection's own callback, until
+        ``sink`` returns ``True`` (then ``True``) or the body ends (``False``); see
+        :meth:`_Connection.pipe`."""
+        assert self._connection is not None, "the answer was released"
+        return await self._connection.pipe(sink, self._timeout)
+
+    def pause(self, paused: bool) -> None:
+        """Stop (``True``) or go on (``False``) reading the runtime's answer."""
+        if self._connection is not None:
+            self._connection.pause(paused)
+
+    def abort(self, error: Exception) -> None:
+        """Fail a :meth:`pipe` under way with ``error`` and close the connection."""
+        if self._connection is not None:
+            self._connection.abort(error)
 
     async def read(self) -> bytes:
         """The whole body (what is left of it)."""
@@ -384,9 +499,9 @@ class Pool:
             connection._parser = None
             connection._chunks = []
             connection._buffered = 0
-            if connection._paused and connection.transport is not None:
-                connection._paused = False  # it read its answer's end while paused: read on
-                connection.transport.resume_reading()
+            if (connection._paused or connection._held) and connection.transport is not None:
+                connection._paused = connection._held = False  # it read its answer's end
+                connection.transport.resume_reading()  # while paused: read on
             connection.idle_since = time.monotonic()
             self._idle.setdefault(connection.key, []).append(connection)
         else:
@@ -396,6 +511,7 @@ class Pool:
     def finish(self, connection: _Connection) -> None:
         """Read what is left of ``connection``'s answer in the background (at most
         ``_FINISH_BYTES`` within ``_FINISH_SECONDS``), then keep it, or close it."""
+        connection.pause(False)  # its client may have paused it: the rest is the pool's
         task = asyncio.get_running_loop().create_task(self._finish(connection))
         self._finishing.add(task)
         task.add_done_callback(self._finishing.discard)

@@ -1,0 +1,253 @@
+"""The gateway's own HTTP/1.1 server (inhouse.gateway.edge), over real loopback sockets: what
+HTTP/1.1 asks of it beyond a well-behaved client (pipelining, Expect, Connection: close, bytes
+that are not HTTP, oversized heads, idle connections), and a client that goes away mid-stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from inhouse.gateway.edge import EdgeServer, Reply, Request
+from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream
+from tests.gateway.harness import (
+    auth,
+    chat,
+    digest_of,
+    in_process,
+    key_for,
+    make_program,
+    model_file,
+    usage_rows,
+)
+
+
+async def _echo(request: Request, reply: Reply) -> None:
+    """A handler that answers what it was asked (after a turn of the loop)."""
+    await asyncio.sleep(0)
+    if request.path == "/boom":
+        raise RuntimeError("a bug in the handler")
+    if request.path == "/stream":
+        reply.start_stream([(b"content-type", b"text/plain")])
+        reply.part(b"one ")
+        await asyncio.sleep(0.01)
+        reply.end(b"two")
+        return
+    body = json.dumps({"method": request.method, "path": request.path,
+                       "body": request.body.decode(), "too_large": request.too_large})  # fmt: skip
+    reply.whole(200, body.encode(), [(b"content-type", b"application/json")])
+
+
+@asynccontextmanager
+async def _server(**options: float) -> AsyncIterator[tuple[int, EdgeServer]]:
+    server = EdgeServer(_echo, max_body=int(options.pop("max_body", 1024)), **options)
+    port = await server.listen("127.0.0.1", 0)
+    try:
+        yield port, server
+    finally:
+        await server.close(grace=2.0)
+
+
+async def _exchange(port: int, data: bytes, *, wait: float = 2.0) -> bytes:
+    """Send ``data`` and read until the server closes the connection (or ``wait`` passes)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(data)
+    await writer.drain()
+    received = b""
+    try:
+        async with asyncio.timeout(wait):
+            while chunk := await reader.read(65536):
+                received += chunk
+    except TimeoutError:
+        pass
+    writer.close()
+    return received
+
+
+def _post(path: str, body: bytes, *extra: bytes) -> bytes:
+    head = b"POST %b HTTP/1.1\r\nhost: x\r\ncontent-length: %d\r\n" % (path.encode(), len(body))
+    return head + b"".join(extra) + b"\r\n" + body
+
+
+def test_pipelined_requests_are_answered_in_order() -> None:
+    async def run() -> None:
+        async with _server() as (port, _):
+            data = (
+                _post("/first", b"1")
+                + _post("/second", b"22")
+                + _post("/third", b"333", b"connection: close\r\n")
+            )
+            received = await _exchange(port, data)
+        answers = received.split(b"HTTP/1.1 200 OK\r\n")[1:]
+        assert [json.loads(a.split(b"\r\n\r\n", 1)[1])["path"] for a in answers] == [
+            "/first", "/second", "/third",
+        ]  # fmt: skip
+        assert b"connection: close" in answers[2] and b"connection: close" not in answers[0]
+
+    asyncio.run(run())
+
+
+def test_expect_100_continue_is_answered_before_the_body() -> None:
+    async def run() -> None:
+        async with _server() as (port, _):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"POST /x HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n"
+                         b"expect: 100-continue\r\n\r\n")  # fmt: skip
+            interim = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 2.0)
+            assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
+            writer.write(b"hello")
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 2.0)
+            assert head.startswith(b"HTTP/1.1 200 OK")
+            length = int(head.split(b"content-length: ")[1].split(b"\r\n")[0])
+            assert json.loads(await reader.readexactly(length))["body"] == "hello"
+            writer.close()
+
+    asyncio.run(run())
+
+
+def test_http_1_0_and_a_stream_end_as_http_says() -> None:
+    async def run() -> None:
+        async with _server() as (port, _):
+            old = await _exchange(port, b"GET /old HTTP/1.0\r\n\r\n")
+            streamed = await _exchange(
+                port, b"GET /stream HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+            )
+        assert old.startswith(b"HTTP/1.1 200 OK") and b"connection: close" in old
+        assert b"transfer-encoding: chunked" in streamed
+        assert streamed.endswith(b"4\r\none \r\n3\r\ntwo\r\n0\r\n\r\n")
+
+    asyncio.run(run())
+
+
+def test_what_is_not_a_request_gets_an_openai_shaped_error_and_the_connection_closes() -> None:
+    async def run() -> None:
+        async with _server() as (port, _):
+            garbage = await _exchange(port, b"\x16\x03\x01 hello, TLS here\r\n\r\n")
+            huge = await _exchange(
+                port, b"GET /x HTTP/1.1\r\nhost: x\r\nx-big: " + b"a" * 70_000 + b"\r\n\r\n"
+            )
+            crashed = await _exchange(port, b"GET /boom HTTP/1.1\r\nhost: x\r\n\r\n")
+        assert garbage.startswith(b"HTTP/1.1 400 Bad Request")
+        error = json.loads(garbage.split(b"\r\n\r\n", 1)[1])["error"]
+        assert "not HTTP/1.1" in error["message"] and error["type"] == "invalid_request_error"
+        assert huge.startswith(b"HTTP/1.1 431 ") and b"65536 bytes" in huge
+        # a handler that fails without answering: a bare 500, then the connection is closed
+        assert crashed.startswith(b"HTTP/1.1 500 ") and b"connection: close" in crashed
+
+    asyncio.run(run())
+
+
+def test_a_body_over_the_limit_is_not_kept_and_the_connection_closes_after_its_answer() -> None:
+    async def run() -> None:
+        async with _server(max_body=100) as (port, _):
+            chunked = (b"POST /x HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n"
+                       + b"64\r\n" + b"b" * 100 + b"\r\n" + b"1\r\nc\r\n0\r\n\r\n")  # fmt: skip
+            over = await _exchange(port, chunked + _post("/never", b""))
+        answer = json.loads(over.split(b"\r\n\r\n", 1)[1])
+        assert answer["too_large"] is True and answer["body"] == ""
+        assert b"connection: close" in over
+        assert b"/never" not in over  # nothing is read after a body left unread
+
+    asyncio.run(run())
+
+
+def test_idle_connections_are_closed_after_the_keepalive() -> None:
+    async def run() -> None:
+        async with _server(keepalive=0.2) as (port, server):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET /x HTTP/1.1\r\nhost: x\r\n\r\n")
+            await reader.readuntil(b"\r\n\r\n")
+            assert len(server.edges) == 1
+            async with asyncio.timeout(5.0):  # the sweep runs every keepalive / 2
+                while await reader.read(65536):
+                    pass
+            assert not server.edges
+            writer.close()
+
+    asyncio.run(run())
+
+
+def test_a_client_gone_mid_stream_closes_the_runtime_connection_at_once(_isolated: Path) -> None:
+    """The client closes its connection after the first event. The runtime's next event is
+    3 s away: the gateway must not wait for it to notice. The call is logged as 499 with the
+    time it really took, and the runtime's connection is closed, not kept."""
+
+    async def run() -> None:
+        slow = StandinTiming(ttft_ms=0, tpot_ms=3000, tokens=3)
+        async with StandinUpstream(slow, model="tiny") as upstream:
+            weights = model_file(_isolated)
+            runtimes = {"local": {"family": "openai", "url": upstream.url,
+                                  "model_path": str(weights)}}  # fmt: skip
+            program = make_program(_isolated, runtimes, {"tiny": digest_of(weights)})
+            key = key_for(program)
+            async with in_process(_isolated) as (gateway, _):
+                reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+                body = json.dumps(chat("tiny", stream=True)).encode()
+                writer.write(_post("/v1/chat/completions", body,
+                                   f"authorization: {auth(key)['authorization']}\r\n".encode(),
+                                   b"content-type: application/json\r\n"))  # fmt: skip
+                await asyncio.wait_for(reader.readuntil(b"\n\n"), 5.0)  # the first event
+                writer.close()
+                async with asyncio.timeout(2.0):
+                    while not (gateway.usage.backlog or gateway.usage.written):
+                        await asyncio.sleep(0.02)
+                await gateway.usage.flush()
+                node = gateway.router.nodes()[0]
+                assert gateway.upstream.in_flight(node) == 0
+                assert not any(gateway.upstream.pool._idle.values())  # closed, not kept
+            rows = usage_rows(program)
+            assert [r["status"] for r in rows] == [499]
+            assert rows[0]["latency_ms"] < 2500  # ended when the client left, not at the event
+
+    asyncio.run(run())
+
+
+def test_a_client_that_reads_slowly_pauses_the_runtime_connection_and_nothing_sticks(
+    _isolated: Path,
+) -> None:
+    """A client with a small receive buffer that stops reading: the gateway stops reading the
+    runtime too (it does not hold the answer in memory). When the client reads again the
+    stream completes, and the runtime's connection goes back to the pool reading again: the
+    next request on it is answered."""
+
+    async def run() -> None:
+        many = StandinTiming(ttft_ms=0, tpot_ms=0, tokens=20_000)
+        async with StandinUpstream(many, model="tiny") as upstream:
+            weights = model_file(_isolated)
+            runtimes = {"local": {"family": "openai", "url": upstream.url,
+                                  "model_path": str(weights)}}  # fmt: skip
+            program = make_program(_isolated, runtimes, {"tiny": digest_of(weights)})
+            key = key_for(program)
+            async with in_process(_isolated) as (gateway, client):
+                sock = socket.socket()
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                sock.setblocking(False)
+                await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", gateway.port))
+                reader, writer = await asyncio.open_connection(sock=sock)
+                body = json.dumps(chat("tiny", stream=True, max_tokens=20_000)).encode()
+                writer.write(_post("/v1/chat/completions", body,
+                                   f"authorization: {auth(key)['authorization']}\r\n".encode(),
+                                   b"content-type: application/json\r\n"))  # fmt: skip
+                pool = gateway.upstream.pool
+                async with asyncio.timeout(10.0):
+                    while not any(c._held for c in pool._all):
+                        await asyncio.sleep(0.01)
+                received = b""
+                async with asyncio.timeout(30.0):
+                    while not received.endswith(b"0\r\n\r\n"):
+                        received += await reader.read(1 << 20)
+                writer.close()
+                assert b"data: [DONE]" in received
+                async with asyncio.timeout(5.0):  # the stream's end goes back to the pool
+                    while not any(pool._idle.values()):
+                        await asyncio.sleep(0.01)
+                assert not any(c._held or c._paused for c in pool._all)
+                again = await asyncio.wait_for(client.post(
+                    "/v1/chat/completions", json=chat("tiny", max_tokens=2), headers=auth(key)
+                ), 10.0)  # fmt: skip
+                assert again.status_code == 200, again.text
+
+    asyncio.run(run())
