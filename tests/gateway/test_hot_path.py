@@ -16,14 +16,40 @@ from sqlalchemy import select
 from inhouse.db import open_store
 from inhouse.db.schema import gateway_usage
 from inhouse.errors import RuntimeBadResponse, TokenBudgetSpent
+from inhouse.gateway.calls import Call
 from inhouse.gateway.keys import GatewayKey, KeyLimits
 from inhouse.gateway.limits import Limiter
-from inhouse.gateway.relay import _check_event
+from inhouse.gateway.relay import _Events
 from inhouse.gateway.routing import Node
 from inhouse.gateway.sse import event_end
 from inhouse.gateway.usage import Spool, UsageRecord, UsageWriter, new_request_id
 
 NODE = Node(runtime="faulty", url="http://127.0.0.1:9", model_id="tiny", digest="sha256:0")
+KEY = GatewayKey(
+    id="k", person="lena", agent=None, prefix="ih_", created="2026-01-01", revoked=None
+)
+
+
+class _Written:
+    """What the relay wrote to the client."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def part(self, data: bytes) -> None:
+        self.parts.append(data)
+
+
+def _relayed(event: bytes, *, split: bool) -> tuple[int, bytes]:
+    """One event through the stream relay, read whole (the usual read's fast path) or in two
+    reads (the general path): the call's status and what went out."""
+    call = Call(started=0.0, endpoint="chat/completions", key=KEY)
+    call.node = NODE
+    written = _Written()
+    events = _Events(call, [], written)  # type: ignore[arg-type]
+    for read in [event[:3], event[3:]] if split else [event]:
+        events(read)
+    return call.status, b"".join(written.parts)
 
 
 def _old_line(fields: dict[str, object]) -> bytes:
@@ -87,6 +113,9 @@ def test_every_field_survives_the_spool_line(tokens_out: int) -> None:
     row = record.row()
     assert row["policy"] == '["block:card"]' and row["stream"] == 1
     assert row["day"] == record.at[:10]
+    # the bulk writes' values are the row's, in the table's column order
+    columns = [column.name for column in gateway_usage.columns]
+    assert record.values() == tuple(row[name] for name in columns)
 
 
 def test_event_framing_lf_crlf_and_a_crlf_ending_before_an_lf_one() -> None:
@@ -108,8 +137,9 @@ def test_event_framing_lf_crlf_and_a_crlf_ending_before_an_lf_one() -> None:
         b'data: {"x": NaN}\n\n',  # read as Python's json reads it, as before
     ],
 )
-def test_a_json_event_passes_the_check(event: bytes) -> None:
-    assert _check_event(NODE, event) is False
+@pytest.mark.parametrize("split", [False, True])
+def test_a_json_event_passes_the_check(event: bytes, split: bool) -> None:
+    assert _relayed(event, split=split) == (200, event)
 
 
 @pytest.mark.parametrize(
@@ -122,13 +152,18 @@ def test_a_json_event_passes_the_check(event: bytes) -> None:
         (b'data: "text"\n\n', "not a JSON object"),
     ],
 )
-def test_an_event_that_is_not_a_json_object_is_refused(event: bytes, said: str) -> None:
+@pytest.mark.parametrize("split", [False, True])
+def test_an_event_that_is_not_a_json_object_is_refused(
+    event: bytes, said: str, split: bool
+) -> None:
     with pytest.raises(RuntimeBadResponse, match=said):
-        _check_event(NODE, event)
+        _relayed(event, split=split)
 
 
-def test_the_runtime_s_error_event_is_told_apart() -> None:
-    assert _check_event(NODE, b'data: {"error": {"message": "overloaded"}}\n\n') is True
+@pytest.mark.parametrize("split", [False, True])
+def test_the_runtime_s_error_event_is_told_apart(split: bool) -> None:
+    event = b'data: {"error": {"message": "overloaded"}}\n\n'
+    assert _relayed(event, split=split) == (502, event)
 
 
 def test_the_cached_day_rolls_at_utc_midnight_and_follows_a_clock_moved_back() -> None:

@@ -102,17 +102,19 @@ def _check_whole(node: Node, endpoint: str, data: bytes) -> None:
         raise _bad(node, f"answered 200 with a body that is not a {endpoint} answer ({detail})")
 
 
-def _check_event(node: Node, event: bytes) -> bool:
-    """Whether ``event`` is the runtime's own error event; raise when its data is not a JSON
-    object (a stream that is not the API's)."""
+def _event_text(event: bytes) -> bytes | None:
+    """An event's data (its ``data:`` lines joined), or ``None`` for one without data (a
+    comment such as ``: ping``)."""
     body = event.rstrip()
     if body.startswith(b"data:") and b"\n" not in body and b"\r" not in body:
-        text = body[5:].strip()  # the usual event: one data line
-    else:
-        lines = [line[5:].strip() for line in body.splitlines() if line.startswith(b"data:")]
-        if not lines:
-            return False  # a comment (": ping") or an event without data
-        text = b"\n".join(lines)
+        return body[5:].strip()  # the usual event: one data line
+    lines = [line[5:].strip() for line in body.splitlines() if line.startswith(b"data:")]
+    return b"\n".join(lines) if lines else None
+
+
+def _check_data(node: Node, text: bytes) -> bool:
+    """Whether an event's data is the runtime's own error; raise when it is not a JSON object
+    (a stream that is not the API's)."""
     try:  # every event is parsed (that is the integrity check): orjson, ~4x json.loads here
         data = orjson.loads(text)
     except orjson.JSONDecodeError:
@@ -169,46 +171,65 @@ class _Events:
         """Take one read; ``True`` once the runtime's ``[DONE]`` is in (nothing after it is
         part of the answer)."""
         now = time.perf_counter()
-        call, node, reply = self.call, self.node, self.reply
-        assert node is not None
-        buffer = self.buffer + chunk  # b"" + chunk is chunk itself: no copy between events
         out: list[bytes] = []
-        start = 0
         try:
-            while (end := sse.event_end(buffer, start)) >= 0:
-                event, start = buffer[start:end], end
-                if sse.is_done(event):
-                    self.done = event
-                    break  # nothing the runtime sends after its [DONE] is part of the answer
-                try:
-                    if _check_event(node, event):
-                        call.status = RuntimeBadResponse.http_status  # its own error event
-                except RuntimeBadResponse:
-                    reply.part(b"".join(out))  # the good events before it still go out
-                    raise
-                if CONTENT.search(event):
-                    self.counted_out += 1
-                    if call.ttft is None:
-                        call.ttft = now - call.started
-                if b'"usage"' in event and COMPLETION_TOKENS.search(event):
-                    count_tokens(call, event)
-                    self.reported_out = call.tokens_out
-                for seen, wanted in self.renames:
-                    event = event.replace(seen, wanted)
-                guard = self.guard
-                if guard is not None and guard.wants(event):
-                    if out:  # content before a tool call is never held back
-                        reply.part(b"".join(out))
-                        out = []
-                    out.extend(guard.feed(event))
+            if (
+                not self.buffer
+                and chunk.find(b"\n") == len(chunk) - 2
+                and chunk.endswith(b"\n")
+                and chunk.startswith(b"data:")
+                and b"\r" not in chunk
+            ):  # the usual read: one whole event of one data line
+                text = chunk[5:-2].strip()
+                if text == b"[DONE]":
+                    self.done = chunk
                 else:
-                    out.append(event)
-            self.buffer = buffer[start:] if start else buffer
-            if out:
-                reply.part(out[0] if len(out) == 1 else b"".join(out))
+                    self._take(chunk, text, now, out)
+            else:
+                self._split(self.buffer + chunk, now, out)
+        except RuntimeBadResponse:
+            self.reply.part(b"".join(out))  # the good events before it still go out
+            raise
         finally:
             self.busy += time.perf_counter() - now
+        if out:
+            self.reply.part(out[0] if len(out) == 1 else b"".join(out))
         return self.done is not None
+
+    def _split(self, buffer: bytes, now: float, out: list[bytes]) -> None:
+        """Take every whole event in ``buffer``; keep the rest for the next read."""
+        start = 0
+        while (end := sse.event_end(buffer, start)) >= 0:
+            event, start = buffer[start:end], end
+            if sse.is_done(event):
+                self.done = event
+                break  # nothing the runtime sends after its [DONE] is part of the answer
+            self._take(event, _event_text(event), now, out)
+        self.buffer = buffer[start:] if start else buffer
+
+    def _take(self, event: bytes, text: bytes | None, now: float, out: list[bytes]) -> None:
+        """Check and count one event (``text``: its data, ``None`` for a comment), and add it
+        to ``out``, or hold it (a tool call the boundary must see whole)."""
+        call = self.call
+        if text is not None and _check_data(self.node, text):  # type: ignore[arg-type]
+            call.status = RuntimeBadResponse.http_status  # the runtime's own error event
+        if CONTENT.search(event):
+            self.counted_out += 1
+            if call.ttft is None:
+                call.ttft = now - call.started
+        if b'"usage"' in event and COMPLETION_TOKENS.search(event):
+            count_tokens(call, event)
+            self.reported_out = call.tokens_out
+        for seen, wanted in self.renames:
+            event = event.replace(seen, wanted)
+        guard = self.guard
+        if guard is not None and guard.wants(event):
+            if out:  # content before a tool call is never held back
+                self.reply.part(b"".join(out))
+                out.clear()
+            out.extend(guard.feed(event))
+        else:
+            out.append(event)
 
 
 async def _stream(

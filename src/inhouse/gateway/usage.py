@@ -134,6 +134,17 @@ class UsageRecord:
         data["tool_calls"] = None if self.tool_calls is None else _json_text(self.tool_calls)
         return data
 
+    def values(self) -> tuple[Any, ...]:
+        """:meth:`row`'s values in ``gateway_usage``'s column order (what a bulk write sends),
+        without the dictionary."""
+        return (
+            self.request_id, self.at, self.at[:10], self.person, self.key_id, self.agent,
+            self.endpoint, self.model, self.digest, self.prompt_id, self.workflow_id,
+            int(self.stream), self.tokens_in, self.tokens_out, self.ttft_ms, self.latency_ms,
+            self.overhead_ms, self.status, _json_text(self.policy), self.upstream, self.body,
+            None if self.tool_calls is None else _json_text(self.tool_calls),
+        )  # fmt: skip
+
     @classmethod
     def from_line(cls, line: bytes) -> UsageRecord | None:
         """Parse one spool line; ``None`` for a line cut short by a crash."""
@@ -244,8 +255,7 @@ def _copy(cursor: Any, records: list[UsageRecord]) -> None:
     ``IntegrityError``)."""
     with cursor.copy(f"COPY gateway_usage ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
         for record in records:
-            row = record.row()
-            copy.write_row([row[name] for name in _COLUMNS])
+            copy.write_row(record.values())
 
 
 #: rows per multi-row INSERT on SQLite (23 columns: 11,500 parameters, within SQLite's 32,766)
@@ -264,8 +274,7 @@ def _insert_rows(cursor: Any, records: list[UsageRecord]) -> None:
         part = records[start : start + _SQLITE_ROWS]
         values: list[Any] = []
         for record in part:
-            row = record.row()
-            values.extend(row[name] for name in _COLUMNS)
+            values.extend(record.values())
         cursor.execute(head + ", ".join([row_marks] * len(part)), values)
 
 
