@@ -163,7 +163,7 @@ class _Connection(asyncio.Protocol):
     def on_body(self, body: bytes) -> None:
         sink = self._sink
         if sink is not None:
-            self._last_read = self._loop_time()
+            self._last_read = time.monotonic()
             try:
                 if sink(body):
                     self._sink = None  # what follows is not the caller's: it waits, buffered
@@ -241,7 +241,7 @@ class _Connection(asyncio.Protocol):
             if sink(chunks[0] if len(chunks) == 1 else b"".join(chunks)):
                 return True
         self._sunk = False
-        self._last_read = self._loop_time()
+        self._last_read = time.monotonic()
         self._sink = sink
         try:
             while True:
@@ -272,10 +272,6 @@ class _Connection(asyncio.Protocol):
         self._fail(error)
         self.close()
 
-    @staticmethod
-    def _loop_time() -> float:
-        return time.monotonic()
-
     async def _wait_quiet(self, timeout: float | None) -> None:
         """Wait for the next wake-up; ``TimeoutError`` once nothing was read for
         ``timeout`` seconds (one timer per wait, pushed back as reads arrive)."""
@@ -286,7 +282,7 @@ class _Connection(asyncio.Protocol):
         def check() -> None:
             nonlocal timer
             assert timeout is not None
-            quiet = self._loop_time() - self._last_read
+            quiet = time.monotonic() - self._last_read
             if quiet >= timeout:
                 _expire(waiter)
             else:
