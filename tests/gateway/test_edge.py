@@ -5,6 +5,7 @@ that are not HTTP, oversized heads, idle connections), and a client that goes aw
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 from collections.abc import AsyncIterator
@@ -39,6 +40,11 @@ async def _echo(request: Request, reply: Reply) -> None:
     body = json.dumps({"method": request.method, "path": request.path,
                        "body": request.body.decode(), "too_large": request.too_large})  # fmt: skip
     reply.whole(200, body.encode(), [(b"content-type", b"application/json")])
+
+
+async def _slow_echo(request: Request, reply: Reply) -> None:
+    await asyncio.sleep(0.3)
+    reply.whole(200, b"late", [])
 
 
 @asynccontextmanager
@@ -115,9 +121,23 @@ def test_http_1_0_and_a_stream_end_as_http_says() -> None:
             streamed = await _exchange(
                 port, b"GET /stream HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
             )
+            old_stream = await _exchange(port, b"GET /stream HTTP/1.0\r\n\r\n")
+            # an upgrade (curl --http2 asks for h2c) is not taken: answered as HTTP/1.1
+            h2c = await _exchange(port, b"GET /h2c HTTP/1.1\r\nhost: x\r\nconnection: Upgrade, "
+                                  b"HTTP2-Settings\r\nupgrade: h2c\r\n\r\n", wait=0.5)  # fmt: skip
+            # a request after a "Connection: close" one: the first is still answered
+            after_close = await _exchange(
+                port,
+                b"GET /a HTTP/1.1\r\nhost: x\r\nconnection: "
+                b"close\r\n\r\nGET /b HTTP/1.1\r\nhost: x\r\n\r\n",
+            )
         assert old.startswith(b"HTTP/1.1 200 OK") and b"connection: close" in old
         assert b"transfer-encoding: chunked" in streamed
         assert streamed.endswith(b"4\r\none \r\n3\r\ntwo\r\n0\r\n\r\n")
+        # HTTP/1.0 knows no chunks: the stream's body ends with the connection
+        assert b"transfer-encoding" not in old_stream and old_stream.endswith(b"\r\n\r\none two")
+        assert h2c.startswith(b"HTTP/1.1 200 OK") and b'"/h2c"' in h2c
+        assert b'"/a"' in after_close and b'"/b"' not in after_close
 
     asyncio.run(run())
 
@@ -136,6 +156,74 @@ def test_what_is_not_a_request_gets_an_openai_shaped_error_and_the_connection_cl
         assert huge.startswith(b"HTTP/1.1 431 ") and b"65536 bytes" in huge
         # a handler that fails without answering: a bare 500, then the connection is closed
         assert crashed.startswith(b"HTTP/1.1 500 ") and b"connection: close" in crashed
+
+    asyncio.run(run())
+
+
+def test_a_head_that_never_ends_is_refused_not_kept() -> None:
+    """llhttp keeps a header line until it ends: one that never does is counted as it comes."""
+
+    async def run() -> None:
+        async with _server() as (port, server):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET /x HTTP/1.1\r\nhost: x\r\nx-endless: ")
+            answer = b""
+            with contextlib.suppress(ConnectionError):
+                for _ in range(40):  # 40 x 8 KiB: well past the 64 KiB limit
+                    writer.write(b"a" * 8192)
+                    await writer.drain()
+            async with asyncio.timeout(5.0):
+                while chunk := await reader.read(65536):
+                    answer += chunk
+            writer.close()
+            assert answer.startswith(b"HTTP/1.1 431 ")
+            async with asyncio.timeout(5.0):
+                while server.edges:
+                    await asyncio.sleep(0.05)
+
+    asyncio.run(run())
+
+
+def test_a_client_that_sends_requests_and_never_reads_is_not_read_either() -> None:
+    """Pipelined requests are answered one at a time, and not while the client leaves its
+    answers unread: the gateway's buffer for it stays bounded."""
+
+    async def run() -> None:
+        async with _server() as (port, server):
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.setblocking(False)
+            await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+            _, writer = await asyncio.open_connection(sock=sock)
+            request = b"GET /x HTTP/1.1\r\nhost: x\r\n\r\n"
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(3.0):  # the sender blocks once nobody reads
+                    for _ in range(100):
+                        writer.write(request * 500)
+                        await writer.drain()
+            (edge,) = server.edges
+            assert edge.transport is not None
+            assert edge.transport.get_write_buffer_size() < 1 << 20
+            writer.close()
+
+    asyncio.run(run())
+
+
+def test_shutdown_ends_the_answers_under_way_and_closes_their_connections() -> None:
+    async def run() -> None:
+        server = EdgeServer(_slow_echo, max_body=1024)
+        port = await server.listen("127.0.0.1", 0)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /slow HTTP/1.1\r\nhost: x\r\n\r\n")
+        async with asyncio.timeout(5.0):
+            while not server.answering:
+                await asyncio.sleep(0.01)
+        await server.close(grace=5.0)
+        assert not server.answering  # the handler ended before close() returned
+        answer = await asyncio.wait_for(reader.read(65536), 5.0)
+        assert answer.startswith(b"HTTP/1.1 200 OK") and b"connection: close" in answer
+        assert await asyncio.wait_for(reader.read(65536), 5.0) == b""  # and it was closed
+        writer.close()
 
     asyncio.run(run())
 
@@ -249,5 +337,65 @@ def test_a_client_that_reads_slowly_pauses_the_runtime_connection_and_nothing_st
                     "/v1/chat/completions", json=chat("tiny", max_tokens=2), headers=auth(key)
                 ), 10.0)  # fmt: skip
                 assert again.status_code == 200, again.text
+
+    asyncio.run(run())
+
+
+def _runtime(folder: Path, upstream: StandinUpstream, **gateway: float) -> tuple[object, str]:
+    weights = model_file(folder)
+    runtimes = {"local": {"family": "openai", "url": upstream.url, "model_path": str(weights)}}
+    program = make_program(folder, runtimes, {"tiny": digest_of(weights)}, gateway=gateway)
+    return program, key_for(program)
+
+
+def test_a_client_gone_before_a_whole_answer_is_recorded_once_as_499(_isolated: Path) -> None:
+    """The record is made before an answer is written: a client gone by then must not leave
+    two records (200, then 499) nor settle its key's reservation twice."""
+
+    async def run() -> None:
+        async with StandinUpstream(StandinTiming(ttft_ms=600, tpot_ms=0, tokens=2),
+                                   model="tiny") as upstream:  # fmt: skip
+            program, key = _runtime(_isolated, upstream)
+            async with in_process(_isolated) as (gateway, _):
+                _, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+                body = json.dumps(chat("tiny")).encode()
+                writer.write(_post("/v1/chat/completions", body,
+                                   f"authorization: Bearer {key}\r\n".encode()))  # fmt: skip
+                await asyncio.sleep(0.2)
+                writer.close()
+                await asyncio.sleep(1.0)  # the runtime answers meanwhile
+                await gateway.usage.flush()
+                assert gateway.usage.last_error is None
+        assert [r["status"] for r in usage_rows(program)] == [499]  # type: ignore[arg-type]
+
+    asyncio.run(run())
+
+
+def test_a_client_that_stops_reading_is_not_blamed_on_the_runtime(_isolated: Path) -> None:
+    """The runtime's read timeout counts the runtime's silence only: while the client does not
+    read (the runtime's connection held), the timer waits."""
+
+    async def run() -> None:
+        many = StandinTiming(ttft_ms=0, tpot_ms=0, tokens=20_000)
+        async with StandinUpstream(many, model="tiny") as upstream:
+            program, key = _runtime(_isolated, upstream, read_timeout=1.0)
+            async with in_process(_isolated) as (gateway, _):
+                sock = socket.socket()
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                sock.setblocking(False)
+                await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", gateway.port))
+                reader, writer = await asyncio.open_connection(sock=sock)
+                body = json.dumps(chat("tiny", stream=True, max_tokens=20_000)).encode()
+                writer.write(_post("/v1/chat/completions", body,
+                                   f"authorization: Bearer {key}\r\n".encode()))  # fmt: skip
+                await asyncio.sleep(2.5)  # not reading, for over the read timeout
+                received = b""
+                async with asyncio.timeout(30.0):
+                    while not received.endswith(b"0\r\n\r\n"):
+                        received += await reader.read(1 << 20)
+                writer.close()
+                assert b"data: [DONE]" in received and b'"error"' not in received
+                await gateway.usage.flush()
+        assert [r["status"] for r in usage_rows(program)] == [200]  # type: ignore[arg-type]
 
     asyncio.run(run())

@@ -426,8 +426,14 @@ class Gateway:
                     raise self.upstream.too_slow(call.node) from None
                 raise self.upstream.timed_out(call.node) from None
         except OSError:  # the client went away mid-answer (the edge's ClientGone)
-            call.status = 499
-            self.recorder.finish(call)
+            if not call.recorded:
+                call.status = 499
+                self.recorder.finish(call)
+        except asyncio.CancelledError:  # cut short at shutdown: recorded as what it was
+            if not call.recorded:
+                call.status = 499 if reply.lost else 503
+                self.recorder.finish(call)
+            raise
         except Exception as err:
             status, error = openai_error(err, request_id)
             call.status = status

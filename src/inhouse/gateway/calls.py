@@ -78,6 +78,8 @@ class Call:
     reserved: int = 0
     #: the token counts are the runtime's own (its ``usage``), not the gateway's estimate
     reported: bool = False
+    #: the call's usage record is made (a call is recorded once, whatever happens after)
+    recorded: bool = False
 
     def labels(self) -> list[str]:
         """What the usage record says about its own figures: ``estimated:tokens`` when it
@@ -126,7 +128,11 @@ class Recorder:
         self.clock = clock
 
     def finish(self, call: Call) -> None:
-        """Spool the usage record and update metrics; runs before the answer's last bytes."""
+        """Spool the usage record and update metrics; runs before the answer's last bytes,
+        once per call (a second call does nothing)."""
+        if call.recorded:
+            return
+        call.recorded = True
         elapsed = time.perf_counter() - call.started
         overhead = max(elapsed - call.upstream_wait, 0.0)
         # an answer cut short still cost what the client received

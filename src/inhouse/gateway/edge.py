@@ -7,15 +7,22 @@ cycle. Here a stream's events are written to the client in the same callback tha
 from the runtime (:meth:`inhouse.gateway.wire.Answer.pipe`), and a request is one task from its
 last byte to its answer's end. The server does what the gateway needs and what HTTP/1.1 asks:
 
-* keep-alive, closed after ``keepalive`` idle seconds; ``Connection: close`` and HTTP/1.0
-  honoured; pipelined requests answered one after another, in order (reading pauses meanwhile);
-* ``Expect: 100-continue`` answered; a body over ``max_body`` bytes neither kept nor read on
-  (the request is answered 413 by the gateway and the connection closed); a request head over
-  64 KiB answered 431; bytes that are not HTTP/1.1 answered 400; each in OpenAI's error shape;
+* keep-alive, closed after ``keepalive`` seconds without a byte (idle, or a request stalled
+  half-sent); ``Connection: close`` honoured; HTTP/1.0 answered without chunked framing (a
+  stream ends with the connection); pipelined requests answered one after another, in order
+  (reading pauses meanwhile, and a client that does not read its answers is not read either);
+* ``Expect: 100-continue`` answered when nothing else is; a body over ``max_body`` bytes is not
+  kept: the request is handed on at once, marked ``too_large`` (the gateway answers 413), the
+  rest of the body is read and dropped, and the connection closes after it; a request head over
+  64 KiB is answered 431, bytes that are not HTTP/1.1 400, each in OpenAI's error shape (after
+  the answers under way are written); an ``Upgrade`` is not taken (the request is answered as
+  HTTP/1.1);
 * flow control: a client that reads slowly pauses what feeds it (:attr:`Reply.on_pause`);
 * a client gone mid-answer is told to the answer (:attr:`Reply.on_lost`) at once, and a write
-  after it raises :class:`ClientGone` (an ``OSError``, as the gateway has always taken it);
-* shutdown: stop accepting, close idle connections, let answers under way finish (bounded).
+  after it raises :class:`~inhouse.errors.ClientGone` (an ``OSError``, as the gateway has
+  always taken it);
+* shutdown: stop accepting and reading, answer what is under way with ``Connection: close``
+  (bounded by a grace period; a second signal cuts it short), then close.
 
 No TLS (put it in front, as for any loopback service), no HTTP/2, no WebSocket.
 """
@@ -41,6 +48,11 @@ log = logging.getLogger("inhouse.gateway")
 
 #: the most a request's line and headers may take together
 MAX_HEAD = 64 * 1024
+#: how much of a body over the limit is read (and dropped) after its 413, before the connection
+#: is closed anyway
+_DRAIN = 1024 * 1024
+#: seconds a refused connection's bytes are still read (and dropped) before it is closed
+_LINGER = 1.0
 
 
 def _status_line(status: int) -> bytes:
@@ -55,10 +67,10 @@ _STATUS_LINES: dict[int, bytes] = {int(status): _status_line(status) for status 
 
 
 class Request:
-    """One request, read whole: method, path (the query string cut off), headers (names in
-    lower case) and body. ``too_large``: its body was over the limit and was not kept."""
+    """One request: method, path (the query string cut off), headers (names in lower case) and
+    body. ``too_large``: its body was over the limit and was not kept."""
 
-    __slots__ = ("body", "headers", "keep_alive", "method", "path", "too_large")
+    __slots__ = ("body", "headers", "http_1_0", "keep_alive", "method", "path", "too_large")
 
     def __init__(self, method: str, path: str, headers: list[tuple[bytes, bytes]]) -> None:
         self.method = method
@@ -67,18 +79,22 @@ class Request:
         self.body = b""
         self.too_large = False
         self.keep_alive = True
+        self.http_1_0 = False
 
 
 class Reply:
     """The answer to one request, written to the client's connection as it is given: whole
     (:meth:`whole`), or as a stream (:meth:`start_stream`, :meth:`part`..., :meth:`end`)."""
 
-    __slots__ = ("_edge", "done", "head_only", "keep_alive", "on_lost", "on_pause", "started")
+    __slots__ = ("_edge", "chunked", "done", "head_only", "keep_alive", "on_lost", "on_pause",
+                 "started")  # fmt: skip
 
     def __init__(self, edge: Edge, request: Request) -> None:
         self._edge = edge
         self.head_only = request.method == "HEAD"
         self.keep_alive = request.keep_alive and not request.too_large
+        #: a stream is framed in chunks (HTTP/1.1); for HTTP/1.0 it ends with the connection
+        self.chunked = not request.http_1_0
         self.started = False
         self.done = False
         #: called when the client goes away while the answer is under way
@@ -92,7 +108,14 @@ class Reply:
         """The client closed its connection."""
         return self._edge.lost
 
+    @property
+    def paused(self) -> bool:
+        """The client is not reading: what it was sent fills the connection's buffer."""
+        return self._edge.writing_paused
+
     def _head(self, status: int, headers: list[tuple[bytes, bytes]], extra: bytes) -> bytes:
+        if self._edge.server.closing:
+            self.keep_alive = False
         line = _STATUS_LINES.get(status) or _status_line(status)
         parts = [line]
         for name, value in headers:
@@ -113,26 +136,34 @@ class Reply:
         self._edge.write(head if self.head_only else head + body)
 
     def start_stream(self, headers: list[tuple[bytes, bytes]]) -> None:
-        """Write a 200's head for an answer whose body follows in parts (chunked)."""
+        """Write a 200's head for an answer whose body follows in parts."""
         if self._edge.lost:
             raise ClientGone("the client went away before its answer")
         assert not self.started, "the answer was started already"
         self.started = True
-        self._edge.write(self._head(200, headers, b"transfer-encoding: chunked\r\n"))
+        if not self.chunked:
+            self.keep_alive = False  # an HTTP/1.0 client reads the body to the connection's end
+        extra = b"transfer-encoding: chunked\r\n" if self.chunked else b""
+        self._edge.write(self._head(200, headers, extra))
 
     def part(self, data: bytes) -> None:
         """Write one more part of a started stream (nothing for ``b""``)."""
         if self._edge.lost:
             raise ClientGone("the client went away during its answer")
-        if data:
-            self._edge.write(b"%x\r\n%b\r\n" % (len(data), data))
+        if data and not self.head_only:
+            self._edge.write(b"%x\r\n%b\r\n" % (len(data), data) if self.chunked else data)
 
     def end(self, data: bytes = b"") -> None:
         """Write a stream's last part, and its end."""
         if self._edge.lost:
             raise ClientGone("the client went away during its answer")
         self.done = True
-        if data:
+        if self.head_only:
+            return
+        if not self.chunked:
+            if data:
+                self._edge.write(data)
+        elif data:
             self._edge.write(b"%x\r\n%b\r\n0\r\n\r\n" % (len(data), data))
         else:
             self._edge.write(b"0\r\n\r\n")
@@ -149,19 +180,28 @@ class Edge(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpRequestParser(self)
         self.lost = False
+        #: when a byte last came or an answer last ended (the keep-alive sweep reads it)
         self.idle_since = time.monotonic()
+        self.writing_paused = False
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
+        #: the bytes read while a request's head is not whole (llhttp keeps a header's name and
+        #: value until they end, whatever their length: they are counted here instead)
+        self._head_bytes = 0
         self._head_size = 0
+        self._awaiting_head = True
         self._body: list[bytes] = []
         self._size = 0
-        self._too_large = False
+        #: the request being read has been handed on already (its body is over the limit):
+        #: the rest of its body is dropped
+        self._handed_on = False
         self._parsing = False
         #: requests read whole and not yet answered (a client that pipelines)
         self._queue: deque[Request] = deque()
         self._reply: Reply | None = None
         self._reading_paused = False
-        self._writing_paused = False
+        #: nothing more is read: close once the answers under way and queued are written
+        self._closing = False
 
     # -- asyncio.Protocol --------------------------------------------------------------------
 
@@ -170,17 +210,30 @@ class Edge(asyncio.Protocol):
         self.server.edges.add(self)
 
     def data_received(self, data: bytes) -> None:
+        self.idle_since = time.monotonic()
+        if self._closing and not self._handed_on:
+            return
+        if self._awaiting_head:
+            self._head_bytes += len(data)
         try:
             self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self._refuse(BadRequest("the gateway does not upgrade connections"))
-        except RequestHeadTooLarge as err:
-            self._refuse(err)
+        except httptools.HttpParserUpgrade as upgrade:
+            # not taken: the request was answered as HTTP/1.1; go on reading after it
+            self.parser = httptools.HttpRequestParser(self)
+            offset = upgrade.args[0] if upgrade.args and isinstance(upgrade.args[0], int) else -1
+            if 0 <= offset < len(data):
+                self.data_received(data[offset:])
+            return
         except httptools.HttpParserCallbackError as err:
             cause = err.__context__
             self._refuse(cause if isinstance(cause, InhouseError) else BadRequest(str(err)))
+            return
         except httptools.HttpParserError as err:
             self._refuse(BadRequest(f"the request is not HTTP/1.1 ({err})"))
+            return
+        if self._awaiting_head and self._head_bytes > MAX_HEAD:
+            self._refuse(RequestHeadTooLarge(f"the request's line and headers are over "
+                                             f"{MAX_HEAD} bytes"))  # fmt: skip
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
@@ -191,15 +244,17 @@ class Edge(asyncio.Protocol):
             reply.on_lost()
 
     def pause_writing(self) -> None:
-        self._writing_paused = True
+        self.writing_paused = True
         reply = self._reply
         if reply is not None and reply.on_pause is not None:
             reply.on_pause(True)
 
     def resume_writing(self) -> None:
-        self._writing_paused = False
+        self.writing_paused = False
         reply = self._reply
-        if reply is not None and reply.on_pause is not None:
+        if reply is None:
+            self._next()  # an answer ended while the client was not reading: go on now
+        elif reply.on_pause is not None:
             reply.on_pause(False)
 
     # -- httptools callbacks -----------------------------------------------------------------
@@ -211,7 +266,7 @@ class Edge(asyncio.Protocol):
         self._head_size = 0
         self._body = []
         self._size = 0
-        self._too_large = False
+        self._handed_on = False
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -222,11 +277,15 @@ class Edge(asyncio.Protocol):
         self._grow_head(len(name) + len(value))
 
     def _grow_head(self, size: int) -> None:
+        """Count a head that arrived whole in one read (the bytes count only what is still
+        unfinished after a read)."""
         self._head_size += size
         if self._head_size > MAX_HEAD:
             raise RequestHeadTooLarge(f"the request's line and headers are over {MAX_HEAD} bytes")
 
     def on_headers_complete(self) -> None:
+        self._awaiting_head = False
+        self._head_bytes = 0
         length = -1
         expect = False
         for name, value in self._headers:
@@ -238,31 +297,58 @@ class Edge(asyncio.Protocol):
             elif name == b"expect" and value.lower() == b"100-continue":
                 expect = True
         if length > self.server.max_body:
-            self._too_large = True
-        elif expect and self.transport is not None:
+            self._hand_on_too_large()
+        elif expect and self._reply is None and not self._queue and self.transport is not None:
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, body: bytes) -> None:
-        if self._too_large:
+        if self._handed_on:  # dropped; past _DRAIN more once answered, the connection closes
+            self._size += len(body)
+            if self._closing and self._size > self.server.max_body + _DRAIN:
+                self._handed_on = False
+                self._close_if_done()
             return
         self._size += len(body)
         if self._size > self.server.max_body:
-            self._too_large = True
-            self._body = []
+            self._hand_on_too_large()
             return
         self._body.append(body)
 
     def on_message_complete(self) -> None:
         self._parsing = False
+        self._awaiting_head = True
+        self._head_bytes = 0
+        if self._handed_on:  # its answer is under way or given: the connection closes after it
+            self._handed_on = False
+            self._closing = True
+            self._close_if_done()
+            return
+        request = self._request()
+        request.body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
+        self._body = []
+        self._take(request)
+
+    def _request(self) -> Request:
         url = self._url
         query = url.find(b"?")
         path = (url if query < 0 else url[:query]).decode("latin-1")
         request = Request(self.parser.get_method().decode("latin-1"), path, self._headers)
-        request.body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
-        request.too_large = self._too_large
         request.keep_alive = bool(self.parser.should_keep_alive())
+        request.http_1_0 = self.parser.get_http_version() == "1.0"
+        return request
+
+    def _hand_on_too_large(self) -> None:
+        """The body is over the limit: hand the request on now (its answer is a 413, given
+        without waiting for the body), drop the rest of the body as it comes."""
+        self._handed_on = True
         self._body = []
-        if self._reply is None:
+        request = self._request()
+        request.too_large = True
+        request.keep_alive = False
+        self._take(request)
+
+    def _take(self, request: Request) -> None:
+        if self._reply is None and not self.writing_paused:
             self._answer(request)
         else:  # pipelined: answered after the one under way; read no further meanwhile
             self._queue.append(request)
@@ -294,15 +380,37 @@ class Edge(asyncio.Protocol):
                 self.write(_STATUS_LINES[500] + b"content-length: 0\r\nconnection: close\r\n\r\n")
             self.transport.close()
             return
+        self.idle_since = time.monotonic()
         if not reply.keep_alive:
+            self._closing = True
+            self._queue.clear()
+            if self._handed_on and self._size <= self.server.max_body + _DRAIN:
+                # the body still coming is read (and dropped) first: a close with unread bytes
+                # resets the connection, and the client might never read its 413
+                if self._reading_paused:
+                    self._reading_paused = False
+                    self.transport.resume_reading()
+                return
             self.transport.close()
             return
-        self.idle_since = time.monotonic()
+        self._next()
+
+    def _next(self) -> None:
+        """Answer the next queued request, or read on; nothing while the client does not read
+        what it was sent."""
+        if self._reply is not None or self.writing_paused or self.lost or self.transport is None:
+            return
         if self._queue:
             self._answer(self._queue.popleft())
+        elif self._closing:
+            self.transport.close()
         elif self._reading_paused:
             self._reading_paused = False
             self.transport.resume_reading()
+
+    def _close_if_done(self) -> None:
+        if self._reply is None and not self._queue and self.transport is not None:
+            self.transport.close()
 
     def _pause_reading(self) -> None:
         if not self._reading_paused and self.transport is not None:
@@ -310,21 +418,36 @@ class Edge(asyncio.Protocol):
             self.transport.pause_reading()
 
     def _refuse(self, err: InhouseError) -> None:
-        """Answer bytes that cannot be a request (and close): only when nothing is being
-        answered on this connection, else just close."""
+        """Bytes that cannot be a request: read no more; answer them (in OpenAI's shape), or,
+        when answers are under way or queued, let those be written and close after them."""
         if self.transport is None or self.lost:
             return
-        if self._reply is None:
-            status, body = openai_error(err)
-            head = _STATUS_LINES.get(status) or _status_line(status)
-            headers = b"".join(b"%b: %b\r\n" % pair for pair in JSON)
-            self.write(head + headers + b"content-length: %d\r\nconnection: close\r\n\r\n%b"
-                       % (len(body), body))  # fmt: skip
-        self.transport.close()
+        self._closing = True
+        self._pause_reading()
+        if self._reply is not None or self._queue:
+            return  # those answers are written first; the connection closes after them
+        status, body = openai_error(err)
+        head = _STATUS_LINES.get(status) or _status_line(status)
+        headers = b"".join(b"%b: %b\r\n" % pair for pair in JSON)
+        self.write(head + headers + b"content-length: %d\r\nconnection: close\r\n\r\n%b"
+                   % (len(body), body))  # fmt: skip
+        # a close with unread bytes resets the connection, and the client may lose the answer:
+        # end our side, drop what still comes for a moment, then close
+        transport = self.transport
+        if transport.can_write_eof():
+            transport.write_eof()
+            asyncio.get_running_loop().call_later(_LINGER, transport.close)
+        else:
+            transport.close()
 
     def idle(self) -> bool:
         """Nothing under way: no answer, no request half read."""
         return self._reply is None and not self._parsing and not self._queue
+
+    def stop_reading(self) -> None:
+        """Shutdown: no new request is read; the answers under way end the connection."""
+        self._closing = True
+        self._pause_reading()
 
 
 class EdgeServer:
@@ -336,6 +459,8 @@ class EdgeServer:
         self.keepalive = keepalive
         self.edges: set[Edge] = set()
         self.answering: set[asyncio.Task[None]] = set()
+        #: shutting down: every answer ends its connection
+        self.closing = False
         self._servers: list[asyncio.AbstractServer] = []
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -355,34 +480,47 @@ class EdgeServer:
         return port_number
 
     async def _sweep(self) -> None:
-        """Close connections idle for ``keepalive`` seconds (one timer for all of them)."""
+        """Close connections with nothing under way and no byte for ``keepalive`` seconds,
+        idle or stalled half-way through a request (one timer for all of them)."""
         while True:
             await asyncio.sleep(min(5.0, self.keepalive / 2))
             cutoff = time.monotonic() - self.keepalive
-            for edge in [e for e in self.edges if e.idle() and e.idle_since < cutoff]:
+            stale = [e for e in self.edges if e._reply is None and not e._queue
+                     and e.idle_since < cutoff]  # fmt: skip
+            for edge in stale:
                 if edge.transport is not None:
                     edge.transport.close()
 
     async def close(self, grace: float = 30.0) -> None:
-        """Stop accepting, close idle connections, wait up to ``grace`` seconds for the answers
-        under way, then close everything."""
+        """Stop accepting and reading; let the answers under way end (each closing its
+        connection) for up to ``grace`` seconds, or until :meth:`abort`; then close everything."""
+        self.closing = True
         for server in self._servers:
             server.close()
         if self._sweeper is not None:
             self._sweeper.cancel()
-        for edge in [e for e in self.edges if e.idle()]:
-            if edge.transport is not None:
-                edge.transport.close()
+        for edge in list(self.edges):
+            if edge.idle():
+                if edge.transport is not None:
+                    edge.transport.close()
+            else:
+                edge.stop_reading()
+        deadline = time.monotonic() + grace
+        while self.answering and (left := deadline - time.monotonic()) > 0:
+            await asyncio.wait(set(self.answering), timeout=left)
         if self.answering:
-            _, late = await asyncio.wait(set(self.answering), timeout=grace)
-            if late:
-                log.warning("%d answer(s) still under way after %g s: closing", len(late), grace)
-                for task in late:
-                    task.cancel()
-                await asyncio.wait(late, timeout=5.0)
+            log.warning("%d answer(s) still under way after %g s: cut short",
+                        len(self.answering), grace)  # fmt: skip
+            self.abort()
+            await asyncio.wait(set(self.answering), timeout=5.0)
         for edge in list(self.edges):
             if edge.transport is not None:
                 edge.transport.close()
         for server in self._servers:
             await server.wait_closed()
         self._servers = []
+
+    def abort(self) -> None:
+        """Cut every answer under way short (a second signal at shutdown)."""
+        for task in list(self.answering):
+            task.cancel()

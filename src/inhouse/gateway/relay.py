@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from inhouse.errors import ClientGone, InhouseError, RuntimeBadResponse
+from inhouse.errors import ClientGone, RuntimeBadResponse
 from inhouse.gateway import sse
 from inhouse.gateway.answers import JSON
 from inhouse.gateway.calls import (
@@ -65,6 +65,7 @@ async def relay(
             raise _bad(node, f"answered a stream request with {content_type or 'no content type'}"
                        f" instead of events: {snippet(data)}")  # fmt: skip
         done = await _stream(call, _renames(node.model_id, route.name), response, upstream, reply)
+        _still_there(reply)
         recorder.finish(call)  # spooled before the last bytes ([DONE]) are sent
         reply.end(done)
         return
@@ -76,8 +77,16 @@ async def relay(
         check_answer(call.boundary, call.key.agent or "", data)
     data = _rename_model(data, node.model_id, route.name)
     count_tokens(call, data)
+    _still_there(reply)
     recorder.finish(call)  # spooled before the answer is sent
     reply.whole(200, data, [*JSON, (b"x-inhouse-request-id", call.request_id.encode())])
+
+
+def _still_there(reply: Reply) -> None:
+    """Raise :class:`ClientGone` when the client left before its answer's end was written: the
+    call is then recorded once, as 499, not as answered."""
+    if reply.lost:
+        raise ClientGone("the client went away before its answer ended")
 
 
 def _bad(node: Node, what: str) -> RuntimeBadResponse:
@@ -247,13 +256,15 @@ async def _stream(
     node = call.node
     assert node is not None
     events = _Events(call, renames, reply)
-    reply.start_stream([*sse.HEADERS, (b"x-inhouse-request-id", call.request_id.encode())])
-    call.answering = True
-    reply.on_pause = response.pause
-    reply.on_lost = lambda: response.abort(ClientGone("the client went away during its answer"))
     piped = time.perf_counter()
     try:
         try:
+            reply.start_stream([*sse.HEADERS, (b"x-inhouse-request-id", call.request_id.encode())])
+            call.answering = True
+            reply.on_pause = response.pause
+            reply.on_lost = lambda: response.abort(ClientGone("the client went away"))
+            if reply.paused:  # the client was not reading before the stream began
+                response.pause(True)
             with upstream.faults(node):
                 await response.pipe(events)
         finally:  # at its [DONE] the answer is read: the runtime's last bytes may still come
@@ -267,14 +278,12 @@ async def _stream(
         guard = events.guard
         if guard is not None and (held := guard.finish()):
             reply.part(b"".join(held))
-    except InhouseError:
-        call.tokens_out = _tokens_out(events)
-        raise
     finally:  # a blocked call is recorded too: it is what a dry run replays
+        # an answer cut short (an error, the client gone, the deadline) cost what was sent
+        call.tokens_out = _tokens_out(events)
         guard = events.guard
         if guard is not None and call.tool_calls is not None and call.keep_arguments is not None:
             call.tool_calls.extend(streamed_tool_calls(guard.seen, call.keep_arguments))
-    call.tokens_out = _tokens_out(events)
     return b"" if events.done is None else events.done  # after its own error event: nothing
 
 

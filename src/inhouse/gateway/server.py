@@ -15,6 +15,7 @@ from typing import Any
 from inhouse.errors import ConfigError
 from inhouse.gateway.app import Gateway
 from inhouse.gateway.config import GatewaySettings, read_gateway_settings
+from inhouse.gateway.edge import EdgeServer
 from inhouse.gateway.limits import Limiter
 from inhouse.gateway.policies import RequestPolicy
 from inhouse.gateway.prompts import PromptSource
@@ -160,9 +161,16 @@ async def _run(gateway: Gateway, sock: socket.socket | None, worker: int | None)
     answers under way finish and stop it (its usage log flushed)."""
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
+    server: EdgeServer | None = None
+
+    def on_signal() -> None:
+        if stopping.is_set() and server is not None:
+            server.abort()  # a second signal: the answers under way are cut short
+        stopping.set()
+
     # a worker ignores Ctrl-C: its supervisor stops it with SIGTERM
     for signum in (signal.SIGTERM,) if worker is not None else (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stopping.set)
+        loop.add_signal_handler(signum, on_signal)
     async with gateway:
         server = await gateway.serve(sock=sock)
         log.info("gateway listening on %s:%s", gateway.settings.host, gateway.port)
@@ -217,8 +225,8 @@ def _supervise(folder: Path, settings: GatewaySettings) -> None:
         for process in processes.values():
             if process.is_alive():
                 process.terminate()
-        for process in processes.values():
-            process.join(30)
+        for process in processes.values():  # each lets its answers under way finish first
+            process.join(settings.upstream_timeout + 30)
             if process.is_alive():
                 process.kill()
                 process.join()

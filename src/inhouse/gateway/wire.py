@@ -262,8 +262,10 @@ class _Connection(asyncio.Protocol):
         self._held = paused
         if paused:
             self.transport.pause_reading()
-        elif not self._paused:
-            self.transport.resume_reading()
+        else:
+            self._last_read = time.monotonic()  # the client's wait was not the runtime's
+            if not self._paused:
+                self.transport.resume_reading()
 
     def abort(self, error: Exception) -> None:
         """End the piping with ``error`` and close the connection (the client went away:
@@ -283,7 +285,9 @@ class _Connection(asyncio.Protocol):
             nonlocal timer
             assert timeout is not None
             quiet = time.monotonic() - self._last_read
-            if quiet >= timeout:
+            if self._held:  # not read because the client is not reading: not the runtime's
+                timer = loop.call_later(timeout, check)
+            elif quiet >= timeout:
                 _expire(waiter)
             else:
                 timer = loop.call_later(timeout - quiet, check)
