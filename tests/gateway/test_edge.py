@@ -258,6 +258,28 @@ def test_idle_connections_are_closed_after_the_keepalive() -> None:
     asyncio.run(run())
 
 
+def test_a_head_trickled_a_byte_at_a_time_does_not_hold_its_connection() -> None:
+    """Every byte arrives before the keep-alive runs out, but the head is never whole: the
+    connection is closed once the head has taken the keep-alive (slowloris)."""
+
+    async def run() -> None:
+        async with _server(keepalive=0.4) as (port, server):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            closed = False
+            with contextlib.suppress(ConnectionError):
+                for byte in b"GET /x HTTP/1.1\r\nhost: x\r\nx-slow: " + b"a" * 60:
+                    writer.write(bytes([byte]))
+                    await writer.drain()
+                    await asyncio.sleep(0.05)  # 3.9 s in all, a byte every 50 ms
+                    if reader.at_eof() or not server.edges:
+                        closed = True
+                        break
+            writer.close()
+            assert closed
+
+    asyncio.run(run())
+
+
 def test_a_client_gone_mid_stream_closes_the_runtime_connection_at_once(_isolated: Path) -> None:
     """The client closes its connection after the first event. The runtime's next event is
     3 s away: the gateway must not wait for it to notice. The call is logged as 499 with the

@@ -8,8 +8,9 @@ from the runtime (:meth:`inhouse.gateway.wire.Answer.pipe`), and a request is on
 last byte to its answer's end. The server does what the gateway needs and what HTTP/1.1 asks:
 
 * keep-alive, closed after ``keepalive`` seconds without a byte (idle, or a request stalled
-  half-sent); ``Connection: close`` honoured; HTTP/1.0 answered without chunked framing (a
-  stream ends with the connection); pipelined requests answered one after another, in order
+  half-sent), or when a request's head is not whole ``keepalive`` seconds after it began;
+  ``Connection: close`` honoured; HTTP/1.0 answered without chunked framing (a stream ends
+  with the connection); pipelined requests answered one after another, in order
   (reading pauses meanwhile, and a client that does not read its answers is not read either);
 * ``Expect: 100-continue`` answered when nothing else is; a body over ``max_body`` bytes is not
   kept: the request is handed on at once, marked ``too_large`` (the gateway answers 413), the
@@ -183,6 +184,8 @@ class Edge(asyncio.Protocol):
         #: when a byte last came or an answer last ended (the keep-alive sweep reads it)
         self.idle_since = time.monotonic()
         self.writing_paused = False
+        #: when the request being read began (its head must be whole within the keep-alive)
+        self.head_started = 0.0
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
         #: the bytes read while a request's head is not whole (llhttp keeps a header's name and
@@ -261,6 +264,7 @@ class Edge(asyncio.Protocol):
 
     def on_message_begin(self) -> None:
         self._parsing = True
+        self.head_started = time.monotonic()
         self._url = b""
         self._headers = []
         self._head_size = 0
@@ -481,12 +485,16 @@ class EdgeServer:
 
     async def _sweep(self) -> None:
         """Close connections with nothing under way and no byte for ``keepalive`` seconds,
-        idle or stalled half-way through a request (one timer for all of them)."""
+        idle or stalled half-way through a request, and those whose request's head is not
+        whole ``keepalive`` seconds after it began (a client that trickles it a byte at a
+        time); one timer for all of them."""
         while True:
             await asyncio.sleep(min(5.0, self.keepalive / 2))
             cutoff = time.monotonic() - self.keepalive
-            stale = [e for e in self.edges if e._reply is None and not e._queue
-                     and e.idle_since < cutoff]  # fmt: skip
+            stale = [e for e in self.edges if e._reply is None and not e._queue and (
+                e.idle_since < cutoff
+                or (e._parsing and e._awaiting_head and e.head_started < cutoff)
+            )]  # fmt: skip
             for edge in stale:
                 if edge.transport is not None:
                     edge.transport.close()
