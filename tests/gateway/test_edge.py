@@ -393,6 +393,34 @@ def test_a_client_gone_before_a_whole_answer_is_recorded_once_as_499(_isolated: 
     asyncio.run(run())
 
 
+def test_a_client_gone_while_its_whole_answer_is_made_stops_the_runtime(_isolated: Path) -> None:
+    """Not only streams: a client that leaves while the runtime prepares a whole answer has its
+    request cut at once (the runtime's connection closed, so it stops), recorded as 499."""
+
+    async def run() -> None:
+        async with StandinUpstream(StandinTiming(ttft_ms=3000, tpot_ms=0, tokens=2),
+                                   model="tiny") as upstream:  # fmt: skip
+            program, key = _runtime(_isolated, upstream)
+            async with in_process(_isolated) as (gateway, _):
+                _, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+                body = json.dumps(chat("tiny")).encode()
+                writer.write(_post("/v1/chat/completions", body,
+                                   f"authorization: Bearer {key}\r\n".encode()))  # fmt: skip
+                node = gateway.router.nodes()[0]
+                async with asyncio.timeout(5.0):
+                    while not gateway.upstream.in_flight(node):
+                        await asyncio.sleep(0.01)
+                writer.close()
+                async with asyncio.timeout(1.5):  # the runtime would answer after 3 s
+                    while gateway.upstream.in_flight(node):
+                        await asyncio.sleep(0.01)
+                await gateway.usage.flush()
+        rows = usage_rows(program)  # type: ignore[arg-type]
+        assert [r["status"] for r in rows] == [499] and rows[0]["latency_ms"] < 2500
+
+    asyncio.run(run())
+
+
 def test_a_client_that_stops_reading_is_not_blamed_on_the_runtime(_isolated: Path) -> None:
     """The runtime's read timeout counts the runtime's silence only: while the client does not
     read (the runtime's connection held), the timer waits."""

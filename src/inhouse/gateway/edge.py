@@ -98,8 +98,9 @@ class Reply:
         self.chunked = not request.http_1_0
         self.started = False
         self.done = False
-        #: called when the client goes away while the answer is under way
-        self.on_lost: Callable[[], None] | None = None
+        #: called when the client goes away while the answer is under way (by default the
+        #: handler's task is cancelled)
+        self.on_lost: Callable[[], object] | None = None
         #: called with ``True`` when the client stops reading (its buffer is full), ``False``
         #: when it reads again: a stream pauses its runtime's connection meanwhile
         self.on_pause: Callable[[bool], None] | None = None
@@ -369,6 +370,9 @@ class Edge(asyncio.Protocol):
         task = asyncio.get_running_loop().create_task(self.server.handler(request, reply))
         self.server.answering.add(task)
         task.add_done_callback(self._answered)
+        # a client gone while its answer is prepared: stop preparing it (a stream's relay puts
+        # its own, which closes the runtime's connection)
+        reply.on_lost = task.cancel
 
     def _answered(self, task: asyncio.Task[None]) -> None:
         self.server.answering.discard(task)
