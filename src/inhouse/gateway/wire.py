@@ -99,7 +99,8 @@ class _Connection(asyncio.Protocol):
         self._sink: Callable[[bytes], bool] | None = None
         #: the sink saw the end of what its caller wants (a stream's ``[DONE]``)
         self._sunk = False
-        #: when the last body bytes arrived (loop time), for a piped answer's read timeout
+        #: when the runtime last sent something (its head, body bytes), for the read timeout:
+        #: silence is counted from there, not from the start of a wait
         self._last_read = 0.0
         #: reading paused because the client the answer is piped to reads slowly
         self._held = False
@@ -153,6 +154,7 @@ class _Connection(asyncio.Protocol):
         self.headers[key] = f"{self.headers[key]}, {text}" if key in self.headers else text
 
     def on_headers_complete(self) -> None:
+        self._last_read = time.monotonic()
         self.status = self._parser.get_status_code()
         if 100 <= self.status < 200:
             self._interim = True  # the answer itself comes after it
@@ -161,9 +163,9 @@ class _Connection(asyncio.Protocol):
             self._head.set_result(None)
 
     def on_body(self, body: bytes) -> None:
+        self._last_read = time.monotonic()
         sink = self._sink
         if sink is not None:
-            self._last_read = time.monotonic()
             try:
                 if sink(body):
                     self._sink = None  # what follows is not the caller's: it waits, buffered
@@ -251,7 +253,7 @@ class _Connection(asyncio.Protocol):
                     raise self._error
                 if self.complete:
                     return False
-                await self._wait_quiet(timeout)
+                await self._wait(timeout)
         finally:
             self._sink = None
 
@@ -274,7 +276,7 @@ class _Connection(asyncio.Protocol):
         self._fail(error)
         self.close()
 
-    async def _wait_quiet(self, timeout: float | None) -> None:
+    async def _wait(self, timeout: float | None) -> None:
         """Wait for the next wake-up; ``TimeoutError`` once nothing was read for
         ``timeout`` seconds (one timer per wait, pushed back as reads arrive)."""
         loop = asyncio.get_running_loop()
@@ -294,17 +296,6 @@ class _Connection(asyncio.Protocol):
 
         if timeout is not None:
             timer = loop.call_later(timeout, check)
-        try:
-            await waiter
-        finally:
-            self._waiter = None
-            if timer is not None:
-                timer.cancel()
-
-    async def _wait(self, timeout: float | None) -> None:
-        loop = asyncio.get_running_loop()
-        waiter = self._waiter = loop.create_future()
-        timer = None if timeout is None else loop.call_later(timeout, _expire, waiter)
         try:
             await waiter
         finally:
