@@ -190,11 +190,7 @@ def test_a_client_that_sends_requests_and_never_reads_is_not_read_either() -> No
 
     async def run() -> None:
         async with _server() as (port, server):
-            sock = socket.socket()
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            sock.setblocking(False)
-            await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
-            _, writer = await asyncio.open_connection(sock=sock)
+            _, writer = await _slow_reader(port)
             request = b"GET /x HTTP/1.1\r\nhost: x\r\n\r\n"
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(3.0):  # the sender blocks once nobody reads
@@ -280,6 +276,22 @@ def test_a_head_trickled_a_byte_at_a_time_does_not_hold_its_connection() -> None
     asyncio.run(run())
 
 
+def _runtime(folder: Path, upstream: StandinUpstream, **gateway: float) -> tuple[object, str]:
+    weights = model_file(folder)
+    runtimes = {"local": {"family": "openai", "url": upstream.url, "model_path": str(weights)}}
+    program = make_program(folder, runtimes, {"tiny": digest_of(weights)}, gateway=gateway)
+    return program, key_for(program)
+
+
+async def _slow_reader(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A connection whose receive buffer is small: a client that reads slowly fills it soon."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+    return await asyncio.open_connection(sock=sock)
+
+
 def test_a_client_gone_mid_stream_closes_the_runtime_connection_at_once(_isolated: Path) -> None:
     """The client closes its connection after the first event. The runtime's next event is
     3 s away: the gateway must not wait for it to notice. The call is logged as 499 with the
@@ -288,16 +300,12 @@ def test_a_client_gone_mid_stream_closes_the_runtime_connection_at_once(_isolate
     async def run() -> None:
         slow = StandinTiming(ttft_ms=0, tpot_ms=3000, tokens=3)
         async with StandinUpstream(slow, model="tiny") as upstream:
-            weights = model_file(_isolated)
-            runtimes = {"local": {"family": "openai", "url": upstream.url,
-                                  "model_path": str(weights)}}  # fmt: skip
-            program = make_program(_isolated, runtimes, {"tiny": digest_of(weights)})
-            key = key_for(program)
+            program, key = _runtime(_isolated, upstream)
             async with in_process(_isolated) as (gateway, _):
                 reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
                 body = json.dumps(chat("tiny", stream=True)).encode()
                 writer.write(_post("/v1/chat/completions", body,
-                                   f"authorization: {auth(key)['authorization']}\r\n".encode(),
+                                   f"authorization: Bearer {key}\r\n".encode(),
                                    b"content-type: application/json\r\n"))  # fmt: skip
                 await asyncio.wait_for(reader.readuntil(b"\n\n"), 5.0)  # the first event
                 writer.close()
@@ -326,20 +334,12 @@ def test_a_client_that_reads_slowly_pauses_the_runtime_connection_and_nothing_st
     async def run() -> None:
         many = StandinTiming(ttft_ms=0, tpot_ms=0, tokens=20_000)
         async with StandinUpstream(many, model="tiny") as upstream:
-            weights = model_file(_isolated)
-            runtimes = {"local": {"family": "openai", "url": upstream.url,
-                                  "model_path": str(weights)}}  # fmt: skip
-            program = make_program(_isolated, runtimes, {"tiny": digest_of(weights)})
-            key = key_for(program)
+            _, key = _runtime(_isolated, upstream)
             async with in_process(_isolated) as (gateway, client):
-                sock = socket.socket()
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-                sock.setblocking(False)
-                await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", gateway.port))
-                reader, writer = await asyncio.open_connection(sock=sock)
+                reader, writer = await _slow_reader(gateway.port)
                 body = json.dumps(chat("tiny", stream=True, max_tokens=20_000)).encode()
                 writer.write(_post("/v1/chat/completions", body,
-                                   f"authorization: {auth(key)['authorization']}\r\n".encode(),
+                                   f"authorization: Bearer {key}\r\n".encode(),
                                    b"content-type: application/json\r\n"))  # fmt: skip
                 pool = gateway.upstream.pool
                 async with asyncio.timeout(10.0):
@@ -361,13 +361,6 @@ def test_a_client_that_reads_slowly_pauses_the_runtime_connection_and_nothing_st
                 assert again.status_code == 200, again.text
 
     asyncio.run(run())
-
-
-def _runtime(folder: Path, upstream: StandinUpstream, **gateway: float) -> tuple[object, str]:
-    weights = model_file(folder)
-    runtimes = {"local": {"family": "openai", "url": upstream.url, "model_path": str(weights)}}
-    program = make_program(folder, runtimes, {"tiny": digest_of(weights)}, gateway=gateway)
-    return program, key_for(program)
 
 
 def test_a_client_gone_before_a_whole_answer_is_recorded_once_as_499(_isolated: Path) -> None:
@@ -430,11 +423,7 @@ def test_a_client_that_stops_reading_is_not_blamed_on_the_runtime(_isolated: Pat
         async with StandinUpstream(many, model="tiny") as upstream:
             program, key = _runtime(_isolated, upstream, read_timeout=1.0)
             async with in_process(_isolated) as (gateway, _):
-                sock = socket.socket()
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-                sock.setblocking(False)
-                await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", gateway.port))
-                reader, writer = await asyncio.open_connection(sock=sock)
+                reader, writer = await _slow_reader(gateway.port)
                 body = json.dumps(chat("tiny", stream=True, max_tokens=20_000)).encode()
                 writer.write(_post("/v1/chat/completions", body,
                                    f"authorization: Bearer {key}\r\n".encode()))  # fmt: skip

@@ -1,4 +1,4 @@
-"""The gateway in-process (httpx.ASGITransport) in front of the stand-in upstream: proxying,
+"""The gateway in-process (on a loopback port) in front of the stand-in upstream: proxying,
 streaming, keys, pinning, limits, runtime faults, the usage log. The stand-in is used where a
 test needs to see exactly what reached the upstream or to make it fail; the real engine is in
 test_openai_client.py."""

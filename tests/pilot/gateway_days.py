@@ -1,4 +1,4 @@
-"""A pilot whose members send requests through the real gateway (in-process, its ASGI app) to a
+"""A pilot whose members send requests through the real gateway (in-process, on loopback) to a
 **stand-in upstream** (no model needed: these tests are about who used it on which day), each
 with their own gateway key, on the days a test clock picks. The usage rows are the gateway's
 own; nobody writes one by hand.

@@ -3,7 +3,7 @@ support is enrolled too, with a key the tests do not hold), with
 a lock blessing model ``tiny``, data rules that redact e-mail addresses, a workflow, and two role
 tracks in ``enablement/``. People enrol with keys of their own (``tests.people.enrol``).
 
-Requests go through the **real gateway** (in-process, its ASGI app) to a **stand-in upstream**
+Requests go through the **real gateway** (in-process, on a loopback port) to a **stand-in upstream**
 (no model needed: these tests are about who sent what, and what the rules did to it), each with
 the sender's own gateway key, dated by the test's clock: the usage rows, their prompt ids and
 their policy column are the gateway's own; nobody writes one by hand.
