@@ -180,7 +180,11 @@ def inhouse_gateway(
     workers: int = 1,
     gateway: dict[str, Any] | None = None,
     database: str | None = None,
+    prefix: tuple[str, ...] = (),
+    ready_timeout: float = 60,
 ) -> Iterator[tuple[str, str, int]]:
+    """``inhouse gateway serve`` on a program of its own; ``prefix`` runs it under another
+    program (``count_instructions.py``: valgrind), which then takes its pid."""
     folder = work / f"program-{spool_sync}{tag}"
     folder.mkdir()
     env = {**os.environ, "INHOUSE_PROGRAM": str(folder)}
@@ -195,13 +199,13 @@ def inhouse_gateway(
     log = folder / "gateway.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "inhouse", "gateway", "serve", "--port", str(port),
+            [*prefix, sys.executable, "-m", "inhouse", "gateway", "serve", "--port", str(port),
              "--workers", str(workers)],
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=folder,
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(f"{url}/healthz", process, log, 60)
+        wait_ready(f"{url}/healthz", process, log, ready_timeout)
         yield url, key, process.pid
     finally:
         stop(process)
@@ -267,17 +271,19 @@ http {{
 
 
 @contextlib.contextmanager
-def python_floor(upstream: str) -> Iterator[tuple[str, str, int]]:
+def python_floor(
+    upstream: str, prefix: tuple[str, ...] = (), ready_timeout: float = 30
+) -> Iterator[tuple[str, str, int]]:
     """``python_floor.py``: the least a proxy written in Python pays (see its docstring)."""
     port = free_port()
     script = Path(__file__).with_name("python_floor.py")
     process = subprocess.Popen(
-        [sys.executable, str(script), "--upstream", upstream, "--port", str(port)],
+        [*prefix, sys.executable, str(script), "--upstream", upstream, "--port", str(port)],
         stdin=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(f"{url}/v1/models", process, Path(os.devnull), 30)
+        wait_ready(f"{url}/v1/models", process, Path(os.devnull), ready_timeout)
         yield url, "none", process.pid
     finally:
         stop(process)

@@ -1,0 +1,158 @@
+"""Instructions per stream: what the gateway (and the Python floor) spend in their own process
+per streamed answer, counted by valgrind's callgrind, a figure that other load on the machine
+does not move.
+
+On a shared 2-core machine the latencies and CPU times of ``bench_gateway.py`` move by 10-20 %
+between runs of the same code, more than most single changes to the hot path. Callgrind counts
+the instructions a process executes instead: the same code, inputs and environment give the
+same count within a fraction of a percent, whatever else runs. It counts user-space
+instructions only: the kernel's share of each ``read`` and ``write`` (a large part of a
+proxy's cost on loopback, and the same for every proxy) is not in it.
+
+Each proxy runs under ``valgrind --tool=callgrind --instr-atstart=no`` (about 50x slower, so
+the load is light: ``--concurrency`` streams at a time), in front of the stand-in upstream.
+After ``--warmup`` streams, instrumentation is switched on (``callgrind_control -i on``),
+``--streams`` streams are sent, and it is switched off again: the count covers exactly those
+streams, the gateway's usage writer thread included.
+
+    .venv/bin/python benchmarks/gateway/count_instructions.py [--streams 300]
+        [--concurrency 8] [--warmup 100] [--tokens 16] [--no-floor] [--top 25]
+
+Needs valgrind (Debian's package: ``apt-get install valgrind``). Instruction counts are printed,
+never asserted in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from bench_gateway import (
+    MODEL,
+    Level,
+    inhouse_gateway,
+    load_client,
+    one_stream,
+    python_floor,
+    stream_request,
+)
+
+from inhouse.testing.standin_upstream import StandinTiming, spawn_standin
+from inhouse.trials.load import run_in_fast_loop
+
+_TOTALS = re.compile(rb"^totals: (\d+)", re.MULTILINE)
+
+
+async def _streams(url: str, key: str, count: int, concurrency: int) -> Level:
+    level = Level(concurrency)
+    async with load_client(url, key, concurrency) as client:
+        request = stream_request(client)
+        left = count
+
+        async def worker() -> None:
+            nonlocal left
+            while left > 0:
+                left -= 1
+                await one_stream(client, request, level)
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return level
+
+
+def _instrument(pid: int, on: bool) -> None:
+    subprocess.run(
+        ["callgrind_control", "-i", "on" if on else "off", str(pid)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def _count(
+    name: str,
+    proxy: AbstractContextManager[tuple[str, str, int]],
+    args: argparse.Namespace,
+    out: Path,
+) -> int | None:
+    """Run the load against ``proxy`` (a context manager giving url, key, pid) and return the
+    instructions counted for ``--streams`` streams, or None when a stream failed."""
+    with proxy as (url, key, pid):
+        warm = run_in_fast_loop(_streams(url, key, args.warmup, args.concurrency))
+        _instrument(pid, True)
+        level = run_in_fast_loop(_streams(url, key, args.streams, args.concurrency))
+        _instrument(pid, False)
+    errors = warm.errors + level.errors
+    if errors:
+        print(f"  {name}: {errors} of {args.warmup + args.streams} streams failed")
+        return None
+    found = _TOTALS.search(out.read_bytes())
+    if found is None:
+        raise SystemExit(f"{out}: no totals line: did callgrind write it?")
+    return int(found.group(1))
+
+
+def _top(out: Path, count: int) -> None:
+    annotated = subprocess.run(
+        ["callgrind_annotate", "--inclusive=no", str(out)], capture_output=True, text=True
+    ).stdout
+    rows = [line for line in annotated.splitlines() if re.match(r"^\s*[\d,]+ \(", line)]
+    for line in rows[1 : count + 1]:  # the first row is the program's total
+        print("   ", line.split(" [")[0][:150])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--streams", type=int, default=300, help="streams counted")
+    parser.add_argument("--warmup", type=int, default=100, help="streams before counting")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--tokens", type=int, default=16, help="tokens (events) per stream")
+    parser.add_argument("--no-floor", action="store_true", help="count the gateway only")
+    parser.add_argument("--top", type=int, default=0, help="also list the N costliest functions")
+    parser.add_argument("--keep", type=Path, help="write the callgrind files here, and keep them")
+    args = parser.parse_args()
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        raise SystemExit("valgrind is not installed (apt-get install valgrind)")
+    timing = StandinTiming(1.0, 0.2, args.tokens)
+    print(f"stand-in: {args.tokens} tokens per stream; {args.streams} streams counted after "
+          f"{args.warmup}, {args.concurrency} at a time, under callgrind")  # fmt: skip
+    with (
+        tempfile.TemporaryDirectory(prefix="inhouse-count-") as tmp,
+        spawn_standin(timing, model=MODEL) as upstream,
+    ):
+        work = Path(args.keep) if args.keep else Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        targets = [("inhouse", "gateway, all policies on, spool_sync=batch")]
+        if not args.no_floor:
+            targets.insert(0, ("floor", "the Python floor (python_floor.py)"))
+        counts: dict[str, int] = {}
+        for name, what in targets:
+            out = work / f"callgrind.{name}.out"
+            prefix = ("valgrind", "-q", "--tool=callgrind", "--instr-atstart=no",
+                      f"--callgrind-out-file={out}")  # fmt: skip
+            if name == "floor":
+                proxy = python_floor(upstream.url, prefix, ready_timeout=300)
+            else:
+                proxy = inhouse_gateway(upstream.url, work, "batch", prefix=prefix,
+                                        ready_timeout=600)  # fmt: skip
+            total = _count(name, proxy, args, out)
+            if total is None:
+                continue
+            counts[name] = total
+            per_stream = total / args.streams / 1e3
+            print(f"  {name:8s} {per_stream:9.0f} k instructions per stream  ({what})")
+            if args.top:
+                _top(out, args.top)
+        if "floor" in counts and "inhouse" in counts:
+            print(f"  inhouse / floor: {counts['inhouse'] / counts['floor']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
