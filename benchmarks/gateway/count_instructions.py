@@ -10,13 +10,14 @@ instructions only: the kernel's share of each ``read`` and ``write`` (a large pa
 proxy's cost on loopback, and the same for every proxy) is not in it.
 
 Each proxy runs under ``valgrind --tool=callgrind --instr-atstart=no`` (about 50x slower, so
-the load is light: ``--concurrency`` streams at a time), in front of the stand-in upstream.
+the load is light: ``--concurrency`` streams at a time, and the stand-in upstream sends a token
+every ``--tpot-ms``, slowly enough that each read still brings one event, as at full speed).
 After ``--warmup`` streams, instrumentation is switched on (``callgrind_control -i on``),
 ``--streams`` streams are sent, and it is switched off again: the count covers exactly those
 streams, the gateway's usage writer thread included.
 
     .venv/bin/python benchmarks/gateway/count_instructions.py [--streams 300]
-        [--concurrency 8] [--warmup 100] [--tokens 16] [--no-floor] [--top 25]
+        [--concurrency 4] [--tpot-ms 20] [--warmup 100] [--tokens 16] [--no-floor] [--top 25]
 
 Needs valgrind (Debian's package: ``apt-get install valgrind``). Instruction counts are printed,
 never asserted in tests.
@@ -112,7 +113,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--streams", type=int, default=300, help="streams counted")
     parser.add_argument("--warmup", type=int, default=100, help="streams before counting")
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument(
+        "--tpot-ms", type=float, default=20.0,
+        help="the stand-in's time per token: long enough that each read brings one event, as "
+        "at full speed (under callgrind the proxy runs ~50x slower)",
+    )  # fmt: skip
     parser.add_argument("--tokens", type=int, default=16, help="tokens (events) per stream")
     parser.add_argument("--no-floor", action="store_true", help="count the gateway only")
     parser.add_argument("--top", type=int, default=0, help="also list the N costliest functions")
@@ -120,7 +126,7 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
-    timing = StandinTiming(1.0, 0.2, args.tokens)
+    timing = StandinTiming(5.0, args.tpot_ms, args.tokens)
     print(f"stand-in: {args.tokens} tokens per stream; {args.streams} streams counted after "
           f"{args.warmup}, {args.concurrency} at a time, under callgrind")  # fmt: skip
     with (

@@ -267,7 +267,9 @@ class StreamToolGuard:
 
     def wants(self, event: bytes) -> bool:
         """Whether this event must be held (it carries tool calls, or ends held ones)."""
-        return b'"tool_calls"' in event or (bool(self.held) and b'"finish_reason"' in event)
+        return event.find(b'"tool_calls"') >= 0 or (
+            bool(self.held) and event.find(b'"finish_reason"') >= 0
+        )
 
     def feed(self, event: bytes) -> list[bytes]:
         """Hold ``event``; return the events to send now (the held ones, once checked)."""

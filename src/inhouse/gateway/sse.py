@@ -33,7 +33,7 @@ def event_end(buffer: bytes, start: int = 0) -> int:
 def is_done(event: bytes) -> bool:
     """Whether ``event`` is the stream's ``[DONE]`` (its data is exactly that, so an answer
     whose text says "[DONE]" does not end the stream)."""
-    return b"[DONE]" in event and any(
+    return event.find(b"[DONE]") >= 0 and any(
         line[5:].strip() == b"[DONE]" for line in event.splitlines() if line.startswith(b"data:")
     )
 
