@@ -14,7 +14,8 @@ the load is light: ``--concurrency`` streams at a time, and the stand-in upstrea
 every ``--tpot-ms``, slowly enough that each read still brings one event, as at full speed).
 After ``--warmup`` streams, instrumentation is switched on (``callgrind_control -i on``),
 ``--streams`` streams are sent, and it is switched off again: the count covers exactly those
-streams, the gateway's usage writer thread included.
+streams, the gateway's usage writer thread included (it writes batches of 100 records, as a
+flush at full load carries hundreds).
 
     .venv/bin/python benchmarks/gateway/count_instructions.py [--streams 300]
         [--concurrency 4] [--tpot-ms 20] [--warmup 100] [--tokens 16] [--no-floor] [--top 25]
@@ -50,6 +51,7 @@ from bench_gateway import (
 from inhouse.testing.standin_upstream import StandinTiming, spawn_standin
 from inhouse.trials.load import run_in_fast_loop
 
+_WRITER = {"flush_seconds": 3600, "batch_size": 100}
 _TOTALS = re.compile(rb"^totals: (\d+)", re.MULTILINE)
 
 
@@ -146,8 +148,11 @@ def main() -> None:
             if name == "floor":
                 proxy = python_floor(upstream.url, prefix, ready_timeout=300)
             else:
+                # the usage log written in batches of 100 (never on a timer): at full load a
+                # flush carries hundreds of records; a timer under callgrind's slow pace would
+                # spread each flush's fixed cost over a handful
                 proxy = inhouse_gateway(upstream.url, work, "batch", prefix=prefix,
-                                        ready_timeout=600)  # fmt: skip
+                                        ready_timeout=600, gateway=_WRITER)  # fmt: skip
             total = _count(name, proxy, args, out)
             if total is None:
                 continue
