@@ -72,11 +72,13 @@ async def _streams(url: str, key: str, count: int, concurrency: int) -> Level:
 
 
 def _instrument(pid: int, on: bool) -> None:
-    subprocess.run(
+    done = subprocess.run(
         ["callgrind_control", "-i", "on" if on else "off", str(pid)],
-        check=True,
-        stdout=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
     )
+    if done.returncode:
+        raise SystemExit(f"callgrind_control could not switch pid {pid}: {done.stderr.strip()}")
 
 
 def _count(
@@ -126,6 +128,8 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=0, help="also list the N costliest functions")
     parser.add_argument("--keep", type=Path, help="write the callgrind files here, and keep them")
     args = parser.parse_args()
+    if args.keep is not None and args.keep.exists() and any(args.keep.iterdir()):
+        raise SystemExit(f"--keep {args.keep}: not empty (each run writes a program there)")
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
     timing = StandinTiming(5.0, args.tpot_ms, args.tokens)
