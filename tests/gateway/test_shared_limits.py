@@ -1,7 +1,8 @@
 """The shared limiter's bookkeeping at the seams where a settle waits, rides on a decision, or
 is held back while Redis is away, against the real Redis (127.0.0.1:6379) with a slowed script
 to open each window: a decision waits for every settle on its way, tokens spent while a probe
-is on its way are not stranded, and a cancelled decision hands the settles it carried on."""
+is on its way are not stranded, a cancelled decision hands the settles it carried on, and a
+script whose answer was lost after Redis ran it is counted once."""
 
 from __future__ import annotations
 
@@ -136,5 +137,112 @@ def test_settles_carried_by_a_refused_decision_are_counted_once(
         await limiter.stop()  # sends what is still queued
         assert _redis_state(limiter, "k4") == (40, 0)
         assert limiter._unsent == {}
+
+    asyncio.run(run())
+
+
+def _answer_lost(limiter: SharedLimiter, script: str, fault: str) -> list[int]:
+    """Stand-in for a lost answer: the real script runs in Redis, then the call fails as if
+    its answer never came (``timeout``: redis-py's TimeoutError; ``cancelled``: the caller is
+    cancelled while it waits). Returns a list counting the calls that ran."""
+    real: Callable[..., Awaitable[Any]] = getattr(limiter, script)
+    ran: list[int] = []
+
+    async def lost(**call: Any) -> Any:
+        await real(**call)
+        ran.append(1)
+        if fault == "timeout":
+            raise redis.exceptions.TimeoutError("Timeout reading from 127.0.0.1:6379")
+        await asyncio.sleep(60)  # the caller is cancelled here
+
+    setattr(limiter, script, lost)
+    return ran
+
+
+def test_a_settle_whose_answer_was_lost_is_counted_once(prefix: str) -> None:
+    """A's settle goes on its own; Redis runs it, but the answer is lost (a timeout). The
+    replica cannot know it ran, so it sends it again when Redis answers: its 40 tokens must be
+    counted once, not twice, and its reservation given back."""
+
+    async def run() -> None:
+        limiter = SharedLimiter(REDIS, replicas=2, prefix=prefix)
+        await limiter.start()
+        key = _key("k5", tokens_per_day=1000)
+        await limiter.aadmit(key, "A")
+        reserved = await limiter.areserve(key, "embeddings", {}, 40, "A")
+        real = limiter._settle
+        ran = _answer_lost(limiter, "_settle", "timeout")
+        limiter.settle("k5", reserved, 40, "A")
+        for _ in range(100):  # the flusher sends it at the loop's next turn
+            if not limiter.up:
+                break
+            await asyncio.sleep(0.01)
+        assert ran == [1] and not limiter.up  # it ran, and the replica took Redis for gone
+        assert _redis_state(limiter, "k5") == (40, 0)
+        limiter._settle = real
+        await limiter.probe()  # Redis answers: the batch is sent again under its number
+        assert limiter.up and limiter._retry == [] and limiter._unsent == {}
+        assert _redis_state(limiter, "k5") == (40, 0)
+        await limiter.stop()
+
+    asyncio.run(run())
+
+
+@pytest.mark.parametrize("fault", ["cancelled", "timeout"])
+def test_a_decision_cut_short_after_redis_ran_it_counts_once_and_holds_nothing(
+    prefix: str, monkeypatch: pytest.MonkeyPatch, fault: str
+) -> None:
+    """A's settle rides on B's decision; Redis runs the script (A's 40 tokens counted, B's 10
+    reserved), but B's call is cut short before its answer (B cancelled, or a timeout). A's
+    tokens must be counted once, and B's reservation, which this replica never learnt of,
+    given back, not held until it expires."""
+    monkeypatch.setattr(shared, "_SETTLE_SECONDS", 60.0)  # only a decision carries settles
+
+    async def run() -> None:
+        limiter = SharedLimiter(REDIS, replicas=2, prefix=prefix)
+        await limiter.start()
+        key = _key("k6", tokens_per_day=1000)
+        await limiter.aadmit(key, "A")
+        reserved = await limiter.areserve(key, "embeddings", {}, 40, "A")
+        limiter.settle("k6", reserved, 40, "A")
+        real = limiter._decide
+        ran = _answer_lost(limiter, "_decide", fault)
+        await limiter.aadmit(key, "B")
+        deciding = asyncio.ensure_future(limiter.areserve(key, "embeddings", {}, 10, "B"))
+        for _ in range(100):
+            if ran:
+                break
+            await asyncio.sleep(0.01)
+        assert _redis_state(limiter, "k6") == (40, 1)  # it ran: A counted, B reserved
+        deciding.cancel()
+        outcome = (await asyncio.gather(deciding, return_exceptions=True))[0]
+        if fault == "cancelled":
+            assert isinstance(outcome, asyncio.CancelledError)
+        else:  # Redis taken for gone: B was decided from this replica's share instead
+            assert outcome == 10 and not limiter.up
+        limiter._decide = real
+        limiter.settle("k6", 10 if fault == "timeout" else 0, 0, "B")
+        await limiter.probe()  # Redis answers (nothing to do when it was never taken for gone)
+        await limiter.stop()  # sends what is still to be sent
+        assert _redis_state(limiter, "k6") == (40, 0)
+        assert limiter._retry == [] and limiter._unsent == {}
+
+    asyncio.run(run())
+
+
+def test_batches_past_one_bitmap_go_on_counting(prefix: str) -> None:
+    """A replica's batch numbers run into a second bitmap after 2**20: a batch there is
+    applied (once) as in the first."""
+
+    async def run() -> None:
+        limiter = SharedLimiter(REDIS, replicas=2, prefix=prefix)
+        await limiter.start()
+        limiter._batches = (1 << shared._GENERATION_BITS) - 1  # the first bitmap's last bit
+        for tokens in (3, 4):
+            await limiter._send_settles(limiter._number([(limiter._today(), "k7", "", tokens)]))
+        assert _redis_state(limiter, "k7") == (7, 0)
+        with redis.Redis.from_url(REDIS) as client:
+            assert len(list(client.scan_iter(f"{prefix}:applied:*"))) == 2
+        await limiter.stop()
 
     asyncio.run(run())

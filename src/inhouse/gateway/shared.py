@@ -11,7 +11,9 @@ database) must agree on two things a single process keeps in memory:
   mid-request does not hold a key's budget for ever). The settles of the requests that
   finished in one turn of the event loop (their reservations given back, their tokens counted)
   go to Redis together (up to 64 in a script) at the next turn, or ride on a decision made
-  before it;
+  before it. Each such batch is numbered, and Redis applies a number once: a script whose
+  answer is lost (a timeout, a cancelled call, Redis gone mid-call) is sent again under the
+  same number, so its tokens are counted once whether or not it ran the first time;
   and a key with a daily budget has its admission decided with its reservation, in one
   script. So a request costs one round trip to Redis, where it cost three.
 * **News.** A revoked or newly fetched key, or a new lock, is announced on a pub/sub channel
@@ -60,19 +62,35 @@ _DAY_TTL_MS = 2 * 86_400_000
 
 
 def _settles(keys: int, args: int) -> str:
-    """Lua that applies the settles a script carries after its own ``keys`` KEYS and ``args``
-    ARGV: for each, KEYS the reservations and the day's spend, ARGV the reservation's member
-    ('' for none) and the tokens spent. A replica's settles ride on its next decision, so a
-    request that ended before another began has given its reservation back by then, without a
-    round trip of its own."""
+    """Lua that applies the batch of settles a script carries after its own ``keys`` KEYS and
+    ``args`` ARGV: first the batch's bitmap (KEYS) and its bit there (ARGV; -1: no batch); then
+    for each settle, KEYS the reservations and the day's spend, ARGV the reservation's member
+    ('' for none; ending in ':', every reservation of that request) and the tokens spent.
+
+    A replica's settles ride on its next decision, so a request that ended before another
+    began has given its reservation back by then, without a round trip of its own. A batch is
+    applied once: its bit is set when it is, and a batch sent again (its first script timed
+    out, or was cancelled, after Redis may have run it) whose bit is set is skipped, so a
+    settle is never counted twice."""
     return f"""
-for j = 0, (#KEYS - {keys}) / 2 - 1 do
-  local member = ARGV[{args} + 2 * j + 1]
-  local spent = tonumber(ARGV[{args} + 2 * j + 2])
-  if member ~= '' then redis.call('ZREM', KEYS[{keys} + 2 * j + 1], member) end
-  if spent > 0 then
-    redis.call('INCRBY', KEYS[{keys} + 2 * j + 2], spent)
-    redis.call('PEXPIRE', KEYS[{keys} + 2 * j + 2], {_DAY_TTL_MS})
+local batch = tonumber(ARGV[{args} + 1])
+if batch >= 0 and redis.call('SETBIT', KEYS[{keys} + 1], batch, 1) == 0 then
+  redis.call('PEXPIRE', KEYS[{keys} + 1], {_DAY_TTL_MS})
+  for j = 0, (#KEYS - {keys} - 1) / 2 - 1 do
+    local held = KEYS[{keys} + 2 * j + 2]
+    local member = ARGV[{args} + 2 * j + 2]
+    local spent = tonumber(ARGV[{args} + 2 * j + 3])
+    if string.sub(member, -1) == ':' then
+      for _, m in ipairs(redis.call('ZRANGE', held, 0, -1)) do
+        if string.sub(m, 1, #member) == member then redis.call('ZREM', held, m) end
+      end
+    elseif member ~= '' then
+      redis.call('ZREM', held, member)
+    end
+    if spent > 0 then
+      redis.call('INCRBY', KEYS[{keys} + 2 * j + 3], spent)
+      redis.call('PEXPIRE', KEYS[{keys} + 2 * j + 3], {_DAY_TTL_MS})
+    end
   end
 end
 """
@@ -143,8 +161,8 @@ return {{0, used, asked}}
 # 1 out of tokens (figure: used), 2 over the rpm (figure: ms until a slot frees), 3 this
 # request cannot fit (figure: used).
 
-#: KEYS: the per-minute window, the day's spend, the reservations; then settles (_settles).
-#: ARGV: a window member, rpm (-1: none), tokens per day (-1: none); then settles.
+#: KEYS: the per-minute window, the day's spend, the reservations; then a batch (_settles).
+#: ARGV: a window member, rpm (-1: none), tokens per day (-1: none); then a batch.
 _ADMIT = (
     _settles(3, 3)
     + _NOW
@@ -155,9 +173,9 @@ _ADMIT = (
     + "return {0, 0, 0}\n"
 )
 
-#: KEYS: the day's spend, the reservations; then settles (_settles).
+#: KEYS: the day's spend, the reservations; then a batch (_settles).
 #: ARGV: request id, tokens per day, prompt bound, choices, completion asked (-1: as much as is
-#: left), 1 when the endpoint generates, ms the reservation may live; then settles.
+#: left), 1 when the endpoint generates, ms the reservation may live; then a batch.
 _RESERVE = (
     _settles(2, 7)
     + _NOW
@@ -166,10 +184,10 @@ _RESERVE = (
 )
 
 #: _ADMIT and _RESERVE in one script, for a key with a daily budget.
-#: KEYS: the per-minute window, the day's spend, the reservations; then settles (_settles).
+#: KEYS: the per-minute window, the day's spend, the reservations; then a batch (_settles).
 #: ARGV: a window member, rpm (-1: none), tokens per day, request id, prompt bound, choices,
 #: completion asked (-1: as much as is left), 1 when the endpoint generates, ms the reservation
-#: may live; then settles.
+#: may live; then a batch.
 _DECIDE = (
     _settles(3, 9)
     + _NOW
@@ -179,10 +197,20 @@ _DECIDE = (
     + _window("KEYS[1]", "ARGV[1]", "ARGV[2]")
     + _reservation("KEYS[3]", "budget", "ARGV[4]", 5)
 )
-#: settles alone (_settles), when no decision came to carry them
+#: a batch alone (_settles), when no decision came to carry it
 _SETTLE = _settles(0, 0) + "return 0"
 #: at most this many settles ride on one script
 _CARRY = 64
+#: a replica's batches are numbered; their bits lie in bitmaps of this many (128 KiB each),
+#: each of which expires two days after its last batch
+_GENERATION_BITS = 20
+
+#: one settle: day, key id, the reservation's member ('' none; 'id:' all the request's), tokens
+Settle = tuple[str, str, str, int]
+#: settles sent together under one number (-1: none yet, or nothing to send)
+Batch = tuple[int, list[Settle]]
+#: what a decision carries when there is nothing to carry
+_NO_BATCH: Batch = (-1, [])
 #: settles no decision carried are sent on their own after this long: at the event loop's next
 #: turn (the settles of every request that finished in this one go together). Longer would
 #: save round trips but keep a finished request's reservation from the other replicas, which
@@ -238,9 +266,16 @@ class SharedLimiter(Limiter):
         self._held: dict[str, str] = {}
         #: tokens spent while Redis was away, per (day, key id): added when it is back
         self._unsent: dict[tuple[str, str], int] = {}
-        #: settles not sent yet (day, key id, reservation member, tokens): the next decision
-        #: carries them, or the flusher sends them on their own
-        self._queue: list[tuple[str, str, str, int]] = []
+        #: settles not sent yet: the next decision carries them, or the flusher sends them on
+        #: their own
+        self._queue: list[Settle] = []
+        #: this replica's name in its batches' bitmaps, and its next batch's number
+        self._replica = secrets.token_hex(6)
+        self._batches = 0
+        #: batches sent whose script may or may not have run (it timed out, Redis went away,
+        #: the call was cancelled): sent again under their own number, which Redis skips if
+        #: it has applied them
+        self._retry: list[Batch] = []
         self._flusher: asyncio.Task[None] | None = None
         #: settles on their way on their own: a decision waits for them (ordered after them)
         self._sending: asyncio.Future[None] | None = None
@@ -276,7 +311,7 @@ class SharedLimiter(Limiter):
         await self._settled()
         if self._late:
             await asyncio.gather(*list(self._late), return_exceptions=True)
-        while self._queue and self.up:
+        while (self._queue or self._retry) and self.up:
             await self._send_settles(self._take())
         if self._redis is not None:
             await self._redis.aclose()
@@ -286,7 +321,6 @@ class SharedLimiter(Limiter):
         the shared limits again. Run every second by the gateway."""
         if self._redis is None or self.up:
             return
-        left: list[tuple[tuple[str, str], int]] = []
         try:
             await self._redis.ping()
             day = self._today()
@@ -294,17 +328,19 @@ class SharedLimiter(Limiter):
                 await self._redis.set(self._spent(day, key_id), tokens, nx=True, px=_DAY_TTL_MS)
             self._seed = {}
             # settles go on landing in _unsent while this waits on Redis: send until none is
-            # left, and only then (no wait in between) use the shared limits again
-            while self._unsent:
+            # left, and only then (no wait in between) use the shared limits again. Each batch
+            # is numbered before it is sent, and kept until Redis has answered for it: one
+            # whose answer is lost is sent again under its number, never counted twice
+            while self._retry or self._unsent:
                 unsent, self._unsent = self._unsent, {}
-                left = list(unsent.items())
-                while left:
-                    (when, key_id), tokens = left[0]
-                    await self._settle(keys=self._settle_keys([(when, key_id, "", tokens)]),
-                                       args=["", tokens])  # fmt: skip
-                    left.pop(0)
+                settles = [(when, key_id, "", tokens) for (when, key_id), tokens in unsent.items()]
+                while settles:
+                    self._retry.append(self._number(settles[:_CARRY]))
+                    settles = settles[_CARRY:]
+                batch = self._retry[0]
+                await self._settle(keys=self._batch_keys(batch), args=self._batch_args(batch))
+                self._retry.remove(batch)
         except (RedisError, OSError) as err:
-            self._lost([(when, key_id, "", tokens) for (when, key_id), tokens in left])
             self._down(err)
             return
         if self.last_error is not None:
@@ -319,7 +355,7 @@ class SharedLimiter(Limiter):
                         self.replicas)  # fmt: skip
         self.up = False
         self.last_error = f"{type(err).__name__}: {err}"
-        self._lost(self._queue)
+        self._hold_back(self._queue)  # never sent: their tokens go when Redis is back
         self._queue = []
 
     # -- state -------------------------------------------------------------------------------
@@ -388,20 +424,21 @@ class SharedLimiter(Limiter):
                         self._name("rpm", key.id),
                         self._spent(self._today(), key.id),
                         self._name("held", key.id),
-                        *self._settle_keys(carried),
+                        *self._batch_keys(carried),
                     ],
                     args=[
                         secrets.token_hex(8),
                         -1 if limits.rpm is None else limits.rpm,
                         -1 if limits.tokens_per_day is None else limits.tokens_per_day,
-                        *self._settle_args(carried),
+                        *self._batch_args(carried),
                     ],
                 )
             except (RedisError, OSError) as err:
                 self._lost(carried)
                 self._down(err)
-            except BaseException:  # cancelled: the carried settles go with the next decision
-                self._queue[:0] = carried
+            except BaseException:  # cancelled, perhaps after Redis ran it: sent again
+                self._lost(carried)
+                self._kick()
                 raise
             else:
                 self._refuse(key, int(verdict[0]), int(verdict[1]))
@@ -447,29 +484,59 @@ class SharedLimiter(Limiter):
         if self._late:  # admissions counted after the fact come before this one too
             await asyncio.gather(*list(self._late), return_exceptions=True)
 
-    def _take(self) -> list[tuple[str, str, str, int]]:
+    def _take(self) -> Batch:
+        """The batch the next script carries: one to be sent again first, else the queue's
+        oldest settles under a new number."""
+        if self._retry:
+            return self._retry.pop(0)
+        if not self._queue:
+            return _NO_BATCH
         carried, self._queue = self._queue[:_CARRY], self._queue[_CARRY:]
-        return carried
+        return self._number(carried)
 
-    def _settle_keys(self, settles: list[tuple[str, str, str, int]]) -> list[str]:
-        keys: list[str] = []
+    def _number(self, settles: list[Settle]) -> Batch:
+        number, self._batches = self._batches, self._batches + 1
+        return number, settles
+
+    def _batch_keys(self, batch: Batch) -> list[str]:
+        number, settles = batch
+        keys = [self._name("applied", self._replica, str(max(number, 0) >> _GENERATION_BITS))]
         for day, key_id, _, _ in settles:
             keys += (self._name("held", key_id), self._spent(day, key_id))
         return keys
 
     @staticmethod
-    def _settle_args(settles: list[tuple[str, str, str, int]]) -> list[str | int]:
-        args: list[str | int] = []
+    def _batch_args(batch: Batch) -> list[str | int]:
+        number, settles = batch
+        args: list[str | int] = [number & ((1 << _GENERATION_BITS) - 1) if number >= 0 else -1]
         for _, _, member, tokens in settles:
             args += (member, tokens)
         return args
 
-    def _lost(self, settles: list[tuple[str, str, str, int]]) -> None:
-        """Settles Redis may not have applied: their tokens are sent again once it answers
+    def _lost(self, batch: Batch) -> None:
+        """A batch Redis may or may not have applied: sent again under its number (by the
+        next decision, the flusher, or the probe once Redis answers)."""
+        if batch[1]:
+            self._retry.append(batch)
+
+    def _hold_back(self, settles: list[Settle]) -> None:
+        """Settles never sent, while Redis is away: their tokens are sent once it answers
         (their reservations expire on their own)."""
         for day, key_id, _, tokens in settles:
             if tokens:
                 self._unsent[(day, key_id)] = self._unsent.get((day, key_id), 0) + tokens
+
+    def _release(self, key_id: str, request_id: str) -> None:
+        """Give back whatever reservation ``request_id`` may hold in Redis: its script was
+        cut short (cancelled, or its answer lost) after Redis may have run it, so this replica
+        does not know it. Sent with the next batch, or when Redis answers again."""
+        self._lost(self._number([(self._today(), key_id, f"{request_id}:", 0)]))
+        self._kick()
+
+    def _kick(self) -> None:
+        """Have the flusher send what waits, at the event loop's next turn."""
+        if self._flusher is None and self.up:
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_later())
 
     def _note(self, key: GatewayKey) -> None:
         """Remember a shared admission here too, so a share taken later counts it."""
@@ -506,20 +573,22 @@ class SharedLimiter(Limiter):
                     rpm = key.limits.rpm
                     outcome, used, granted = await self._decide(
                         keys=[self._name("rpm", key.id), spent_key, held_key,
-                              *self._settle_keys(carried)],
+                              *self._batch_keys(carried)],
                         args=[secrets.token_hex(8), -1 if rpm is None else rpm, limit,
-                              request_id, *wanted, *self._settle_args(carried)],
+                              request_id, *wanted, *self._batch_args(carried)],
                     )  # fmt: skip
                 else:
                     outcome, used, granted = await self._reserve(
-                        keys=[spent_key, held_key, *self._settle_keys(carried)],
-                        args=[request_id, limit, *wanted, *self._settle_args(carried)],
+                        keys=[spent_key, held_key, *self._batch_keys(carried)],
+                        args=[request_id, limit, *wanted, *self._batch_args(carried)],
                     )
-            except (RedisError, OSError) as err:
+            except (RedisError, OSError) as err:  # it may have run: carried settles and all
                 self._lost(carried)
                 self._down(err)
-            except BaseException:  # cancelled: the carried settles go with the next decision
-                self._queue[:0] = carried
+                self._release(key.id, request_id)  # sent when Redis answers again
+            except BaseException:  # cancelled, perhaps after Redis ran it
+                self._lost(carried)
+                self._release(key.id, request_id)
                 raise
             else:  # the script ran, carried settles and all: a refusal from here on is final
                 outcome, used = int(outcome), int(used)
@@ -559,11 +628,10 @@ class SharedLimiter(Limiter):
             return
         day = self._today()
         if not self.up:
-            self._lost([(day, key_id, "", tokens)])
+            self._hold_back([(day, key_id, "", tokens)])
             return
         self._queue.append((day, key_id, member or "", tokens))
-        if self._flusher is None:
-            self._flusher = asyncio.get_running_loop().create_task(self._flush_later())
+        self._kick()
 
     def _count_late(self, key: GatewayKey) -> None:
         """Count a request whose admission was put off and never decided (it was refused
@@ -581,9 +649,10 @@ class SharedLimiter(Limiter):
         try:
             await self._admit(
                 keys=[self._name("rpm", key.id), self._spent(self._today(), key.id),
-                      self._name("held", key.id)],
+                      self._name("held", key.id), *self._batch_keys(_NO_BATCH)],
                 args=[secrets.token_hex(8), -1 if limits.rpm is None else limits.rpm,
-                      -1 if limits.tokens_per_day is None else limits.tokens_per_day],
+                      -1 if limits.tokens_per_day is None else limits.tokens_per_day,
+                      *self._batch_args(_NO_BATCH)],
             )  # fmt: skip
         except (RedisError, OSError) as err:
             self._down(err)
@@ -592,7 +661,7 @@ class SharedLimiter(Limiter):
         """Send the settles no decision carried at the event loop's next turn."""
         try:
             await asyncio.sleep(_SETTLE_SECONDS)
-            while self._queue and self.up:
+            while (self._queue or self._retry) and self.up:
                 sending = self._sending = asyncio.ensure_future(self._send_settles(self._take()))
                 sending.add_done_callback(self._sent)
                 await asyncio.shield(sending)  # stopping waits for it in _settled, never cuts it
@@ -603,11 +672,13 @@ class SharedLimiter(Limiter):
         if self._sending is sending:
             self._sending = None
 
-    async def _send_settles(self, settles: list[tuple[str, str, str, int]]) -> None:
+    async def _send_settles(self, batch: Batch) -> None:
         try:
-            await self._settle(keys=self._settle_keys(settles), args=self._settle_args(settles))
-        except (RedisError, OSError) as err:
-            self._lost(settles)
+            await self._settle(keys=self._batch_keys(batch), args=self._batch_args(batch))
+        except BaseException as err:  # it may have run; sent again under its number
+            self._lost(batch)
+            if not isinstance(err, RedisError | OSError):
+                raise
             self._down(err)
 
 
