@@ -15,6 +15,7 @@ turn them into a message, an exit code or an HTTP error. Anything else that esca
     │   ├── BadRequest                a gateway request it cannot take (not JSON, no model…)
     │   │   ├── RequestTooLarge       …because its body is over the gateway's limit
     │   │   ├── RequestHeadTooLarge   …or its line and headers are
+    │   │   ├── RequestTimedOut       …or it was not sent whole in time (trickled, stalled)
     │   │   ├── RequestTooLong        …or it carries more messages or tokens than one request may
     │   │   └── UnknownPrompt         …or it names a library prompt, version or label that
     │   │                             does not exist (the CLI raises it too)
@@ -108,6 +109,7 @@ __all__ = [
     "ProgramStopped",
     "RateLimited",
     "Refused",
+    "RequestTimedOut",
     "RequestTooLarge",
     "RequestTooLong",
     "RuntimeAnsweredError",
@@ -195,6 +197,12 @@ class BadRequest(InvalidInput):
 
 class RequestTooLarge(BadRequest):
     http_status = 413
+
+
+class RequestTimedOut(BadRequest):
+    """A request not sent whole in time (a client that trickles its head or body)."""
+
+    http_status = 408
 
 
 class RequestHeadTooLarge(BadRequest):

@@ -256,7 +256,8 @@ def test_idle_connections_are_closed_after_the_keepalive() -> None:
 
 def test_a_head_trickled_a_byte_at_a_time_does_not_hold_its_connection() -> None:
     """Every byte arrives before the keep-alive runs out, but the head is never whole: the
-    connection is closed once the head has taken the keep-alive (slowloris)."""
+    request is answered 408 and the connection closed once the head has taken the keep-alive
+    (slowloris)."""
 
     async def run() -> None:
         async with _server(keepalive=0.4) as (port, server):
@@ -272,6 +273,76 @@ def test_a_head_trickled_a_byte_at_a_time_does_not_hold_its_connection() -> None
                         break
             writer.close()
             assert closed
+
+    asyncio.run(run())
+
+
+async def _trickle(port: int, head: bytes, body: bytes, every: float, step: int) -> bytes:
+    """Send ``head`` at once, then ``body`` ``step`` bytes every ``every`` seconds, reading
+    what comes back meanwhile; the answer, once the server has answered or closed."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(head)
+    received = b""
+    with contextlib.suppress(ConnectionError):
+        for start in range(0, len(body), step):
+            writer.write(body[start : start + step])
+            await writer.drain()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(every):
+                    received += await reader.read(65536)
+            if received or reader.at_eof():
+                break
+        async with asyncio.timeout(3.0):
+            while chunk := await reader.read(65536):
+                received += chunk
+    writer.close()
+    return received
+
+
+def test_a_body_trickled_a_byte_at_a_time_is_answered_408_and_closed() -> None:
+    """The head comes at once and every byte of the body before the keep-alive runs out, but
+    at 20 bytes a second: the request has had its time well before its 400 bytes are in, and
+    is answered 408 (in OpenAI's shape) instead of holding its connection (slowloris)."""
+
+    async def run() -> None:
+        async with _server(keepalive=0.4) as (port, server):
+            body = b"x" * 400
+            answer = await _trickle(
+                port,
+                _post("/slow", b"")[:-2].replace(b"content-length: 0", b"content-length: 400")
+                + b"\r\n",
+                body,
+                0.05,
+                1,
+            )
+            assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
+            error = json.loads(answer.split(b"\r\n\r\n", 1)[1])["error"]
+            assert "not sent whole in time" in error["message"]
+            assert b"/slow" not in answer  # never handed to the handler
+            async with asyncio.timeout(5.0):
+                while server.edges:
+                    await asyncio.sleep(0.05)
+
+    asyncio.run(run())
+
+
+def test_a_large_body_sent_at_a_steady_pace_is_read_whole() -> None:
+    """A body that takes longer than the keep-alive to arrive, at a pace above the minimum
+    rate (2,000 bytes a second against 500), is read whole and answered."""
+
+    async def run() -> None:
+        async with _server(keepalive=0.4, max_body=10_000) as (port, _):
+            body = b"y" * 2_000
+            answer = await _trickle(
+                port,
+                _post("/steady", b"")[:-2].replace(b"content-length: 0", b"content-length: 2000")
+                + b"\r\n",
+                body,
+                0.05,
+                100,
+            )
+            assert answer.startswith(b"HTTP/1.1 200 "), answer[:200]
+            assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["body"] == body.decode()
 
     asyncio.run(run())
 

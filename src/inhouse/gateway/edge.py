@@ -7,8 +7,11 @@ cycle. Here a stream's events are written to the client in the same callback tha
 from the runtime (:meth:`inhouse.gateway.wire.Answer.pipe`), and a request is one task from its
 last byte to its answer's end. The server does what the gateway needs and what HTTP/1.1 asks:
 
-* keep-alive, closed after ``keepalive`` seconds without a byte (idle, or a request stalled
-  half-sent), or when a request's head is not whole ``keepalive`` seconds after it began;
+* keep-alive, closed after ``keepalive`` seconds without a byte; a request must arrive whole
+  within ``keepalive`` seconds of its first byte, plus a second for every ``_MIN_RATE`` bytes
+  of body received (so a client that trickles its head or body a byte at a time does not hold a
+  connection, while a large body sent at any reasonable pace is read whole), else it is
+  answered 408 and the connection closed;
   ``Connection: close`` honoured; HTTP/1.0 answered without chunked framing (a stream ends
   with the connection); pipelined requests answered one after another, in order
   (reading pauses meanwhile, and a client that does not read its answers is not read either);
@@ -40,7 +43,13 @@ from typing import Any
 
 import httptools
 
-from inhouse.errors import BadRequest, ClientGone, InhouseError, RequestHeadTooLarge
+from inhouse.errors import (
+    BadRequest,
+    ClientGone,
+    InhouseError,
+    RequestHeadTooLarge,
+    RequestTimedOut,
+)
 from inhouse.gateway.answers import JSON, openai_error
 
 __all__ = ["EdgeServer", "Reply", "Request"]
@@ -54,6 +63,9 @@ MAX_HEAD = 64 * 1024
 _DRAIN = 1024 * 1024
 #: seconds a refused connection's bytes are still read (and dropped) before it is closed
 _LINGER = 1.0
+#: bytes of body per second a request must keep up on average, beyond ``keepalive`` seconds
+#: (Apache's mod_reqtimeout's MinRate): each 500 bytes received buy it one more second
+_MIN_RATE = 500
 
 
 def _status_line(status: int) -> bytes:
@@ -488,20 +500,33 @@ class EdgeServer:
         return port_number
 
     async def _sweep(self) -> None:
-        """Close connections with nothing under way and no byte for ``keepalive`` seconds,
-        idle or stalled half-way through a request, and those whose request's head is not
-        whole ``keepalive`` seconds after it began (a client that trickles it a byte at a
-        time); one timer for all of them."""
+        """Close connections with nothing under way and no byte for ``keepalive`` seconds;
+        answer 408 (and close) a request being read that has had its time: ``keepalive``
+        seconds from its first byte, plus one for every ``_MIN_RATE`` bytes of its body
+        received, or no byte for ``keepalive`` seconds (a client that trickles or stalls);
+        one timer for all of them."""
         while True:
             await asyncio.sleep(min(5.0, self.keepalive / 2))
-            cutoff = time.monotonic() - self.keepalive
-            stale = [e for e in self.edges if e._reply is None and not e._queue and (
-                e.idle_since < cutoff
-                or (e._parsing and e._awaiting_head and e.head_started < cutoff)
-            )]  # fmt: skip
-            for edge in stale:
-                if edge.transport is not None:
-                    edge.transport.close()
+            self.sweep()
+
+    def sweep(self) -> None:
+        """One pass of :meth:`_sweep`."""
+        keepalive = self.keepalive
+        cutoff = time.monotonic() - keepalive
+        for edge in list(self.edges):
+            if edge._reply is not None or edge._queue or edge.transport is None:
+                continue
+            idle = edge.idle_since < cutoff
+            late = edge._parsing and (idle or edge.head_started + edge._size / _MIN_RATE < cutoff)
+            if late and not edge._closing:
+                edge._refuse(RequestTimedOut(
+                    f"the request was not sent whole in time: {edge._size} bytes of its body "
+                    f"came in {time.monotonic() - edge.head_started:.0f} s; the gateway "
+                    f"allows {keepalive:g} s from its first byte, and a second more for "
+                    f"every {_MIN_RATE} bytes of body"
+                ))  # fmt: skip
+            elif late or idle:  # a body still coming after its answer, or nothing under way
+                edge.transport.close()
 
     async def close(self, grace: float = 30.0) -> None:
         """Stop accepting and reading; let the answers under way end (each closing its
