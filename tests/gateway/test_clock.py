@@ -87,3 +87,25 @@ def test_the_daily_token_budget_resets_on_the_gateway_clocks_midnight(
             program.close()
 
     asyncio.run(run())
+
+
+def test_the_real_clocks_record_time_is_what_datetime_writes() -> None:
+    """The real clock's ``at`` is made without ``datetime.isoformat`` (too costly per
+    request): for any instant it must read back as the very instant ``datetime`` makes of it,
+    and its first ten characters must be its UTC day."""
+    import random
+    from datetime import UTC, datetime
+
+    from inhouse.gateway.usage import UsageRecord, _utc_text
+
+    rng = random.Random(16)
+    instants = [0.0, 0.5, 86_399.9999996, 1_764_748_799.9999995, 4_102_444_800.25]
+    instants += [rng.uniform(0, 4.2e9) for _ in range(20_000)]
+    for instant in instants:
+        text = _utc_text(instant)
+        expected = datetime.fromtimestamp(instant, UTC)
+        assert datetime.fromisoformat(text) == expected, (instant, text)
+        assert text[:10] == expected.strftime("%Y-%m-%d")
+    before = datetime.now(UTC)
+    at = datetime.fromisoformat(UsageRecord.now())
+    assert before <= at <= datetime.now(UTC)
