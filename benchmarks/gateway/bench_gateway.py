@@ -576,7 +576,13 @@ def litellm_executable(venv: Path, version: str) -> str:
         spec = f"litellm[proxy]=={version}" if version else "litellm[proxy]"
         print(f"installing {spec} into {venv} (once)")
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", spec], check=True)
+        # pip's own chatter (warnings about this machine's package mirror) is shown only when
+        # the install fails, so the run's figures are not lost among them
+        done = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", spec],
+                              capture_output=True, text=True, check=False)  # fmt: skip
+        if done.returncode != 0:
+            sys.stderr.write(done.stdout + done.stderr)
+            raise SystemExit(f"installing {spec} into {venv} failed (pip exit {done.returncode})")
     return str(command)
 
 
