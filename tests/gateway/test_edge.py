@@ -261,18 +261,12 @@ def test_a_head_trickled_a_byte_at_a_time_does_not_hold_its_connection() -> None
 
     async def run() -> None:
         async with _server(keepalive=0.4) as (port, server):
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            closed = False
-            with contextlib.suppress(ConnectionError):
-                for byte in b"GET /x HTTP/1.1\r\nhost: x\r\nx-slow: " + b"a" * 60:
-                    writer.write(bytes([byte]))
-                    await writer.drain()
-                    await asyncio.sleep(0.05)  # 3.9 s in all, a byte every 50 ms
-                    if reader.at_eof() or not server.edges:
-                        closed = True
-                        break
-            writer.close()
-            assert closed
+            head = b"GET /x HTTP/1.1\r\nhost: x\r\nx-slow: " + b"a" * 60  # 3.9 s at 50 ms a byte
+            answer = await _trickle(port, b"", head, 0.05, 1)
+            assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
+            async with asyncio.timeout(5.0):
+                while server.edges:
+                    await asyncio.sleep(0.05)
 
     asyncio.run(run())
 
