@@ -246,3 +246,38 @@ def test_batches_past_one_bitmap_go_on_counting(prefix: str) -> None:
         await limiter.stop()
 
     asyncio.run(run())
+
+
+def test_a_decision_after_a_cut_short_one_still_carries_the_settles_queued_before_it(
+    prefix: str,
+) -> None:
+    """B's decision is cut short after Redis reserved its 10 (its release waits to be sent);
+    X then ends, giving back its 60, before D begins. D must find the whole day free: the
+    release goes first, on its own, and D carries X's settle (found by a review: D carried
+    only the release and was refused)."""
+
+    async def run() -> None:
+        limiter = SharedLimiter(REDIS, replicas=2, prefix=prefix)
+        await limiter.start()
+        key = _key("k8", tokens_per_day=100)
+        await limiter.aadmit(key, "X")
+        x = await limiter.areserve(key, "embeddings", {}, 60, "X")
+        real = limiter._decide
+        ran = _answer_lost(limiter, "_decide", "cancelled")
+        await limiter.aadmit(key, "B")
+        deciding = asyncio.ensure_future(limiter.areserve(key, "embeddings", {}, 10, "B"))
+        for _ in range(100):
+            if ran:
+                break
+            await asyncio.sleep(0.01)
+        limiter._decide = real
+        deciding.cancel()
+        await asyncio.sleep(0)  # B takes its cancellation; nothing else has run yet
+        assert deciding.cancelled() and limiter._retry
+        limiter.settle("k8", x, 0, "X")  # X ends before D begins
+        await limiter.aadmit(key, "D")
+        assert await limiter.areserve(key, "embeddings", {}, 90, "D") == 90
+        limiter.settle("k8", 0, 0, "B")
+        await limiter.stop()
+
+    asyncio.run(run())

@@ -277,8 +277,8 @@ class SharedLimiter(Limiter):
         #: it has applied them
         self._retry: list[Batch] = []
         self._flusher: asyncio.Task[None] | None = None
-        #: settles on their way on their own: a decision waits for them (ordered after them)
-        self._sending: asyncio.Future[None] | None = None
+        #: batches on their way on their own: a decision waits for them (ordered after them)
+        self._sends: set[asyncio.Future[None]] = set()
         #: requests whose admission waits for their reservation, to be decided with it in one
         #: script (a key with a daily budget): request id -> key
         self._deferred: dict[str, GatewayKey] = {}
@@ -337,9 +337,12 @@ class SharedLimiter(Limiter):
                 while settles:
                     self._retry.append(self._number(settles[:_CARRY]))
                     settles = settles[_CARRY:]
-                batch = self._retry[0]
-                await self._settle(keys=self._batch_keys(batch), args=self._batch_args(batch))
-                self._retry.remove(batch)
+                batch = self._retry.pop(0)
+                try:
+                    await self._settle(keys=self._batch_keys(batch), args=self._batch_args(batch))
+                except BaseException:  # it may have run: sent again, first, under its number
+                    self._retry.insert(0, batch)
+                    raise
         except (RedisError, OSError) as err:
             self._down(err)
             return
@@ -477,16 +480,24 @@ class SharedLimiter(Limiter):
         reservation when this one is decided, as in memory, unless another decision still on
         its way carries it: then it counts a moment longer, which can only refuse early, never
         let more through."""
-        # the flusher may have sent more meanwhile; a done send is never waited on (awaiting
-        # a done future does not yield, and its callback clearing _sending would never run)
-        while (sending := self._sending) is not None and not sending.done():
-            await asyncio.shield(sending)
+        # batches whose fate a failure left unknown go first, on their own (a decision carries
+        # one batch, and this one's is the queue); the flusher may send more meanwhile. A done
+        # send is never waited on (asyncio.wait returns at once, and it is not cancelled with
+        # this decision)
+        while True:
+            if pending := [send for send in self._sends if not send.done()]:
+                await asyncio.wait(pending)
+            elif self._retry and self.up:
+                self._send(self._retry.pop(0))
+            else:
+                break
         if self._late:  # admissions counted after the fact come before this one too
             await asyncio.gather(*list(self._late), return_exceptions=True)
 
     def _take(self) -> Batch:
-        """The batch the next script carries: one to be sent again first, else the queue's
-        oldest settles under a new number."""
+        """The batch the next script carries: one to be sent again first (none is left by the
+        time a decision takes its batch: :meth:`_settled` sent them), else the queue's oldest
+        settles under a new number."""
         if self._retry:
             return self._retry.pop(0)
         if not self._queue:
@@ -662,15 +673,17 @@ class SharedLimiter(Limiter):
         try:
             await asyncio.sleep(_SETTLE_SECONDS)
             while (self._queue or self._retry) and self.up:
-                sending = self._sending = asyncio.ensure_future(self._send_settles(self._take()))
-                sending.add_done_callback(self._sent)
-                await asyncio.shield(sending)  # stopping waits for it in _settled, never cuts it
+                # shielded: stopping waits for it in _settled, never cuts it
+                await asyncio.shield(self._send(self._take()))
         finally:
             self._flusher = None
 
-    def _sent(self, sending: asyncio.Future[None]) -> None:
-        if self._sending is sending:
-            self._sending = None
+    def _send(self, batch: Batch) -> asyncio.Future[None]:
+        """Send ``batch`` on its own; decisions wait for it (:meth:`_settled`)."""
+        sending = asyncio.ensure_future(self._send_settles(batch))
+        self._sends.add(sending)
+        sending.add_done_callback(self._sends.discard)
+        return sending
 
     async def _send_settles(self, batch: Batch) -> None:
         try:
