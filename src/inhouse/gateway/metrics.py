@@ -2,14 +2,29 @@
 
 Each app has its own registry (tests build many apps in one process). Gateway overhead is the
 time a request spends in the gateway itself: everything but waiting on the runtime.
+
+The per-request series (requests, tokens, latency, time to first token, overhead, policy
+actions) are kept as plain numbers by :class:`Metrics` and handed to prometheus_client as a
+custom collector when ``/metrics`` is read; prometheus_client's own ``Counter`` and
+``Histogram`` took a lock per increment and searched a histogram's buckets in a Python loop,
+~42k instructions per request (``benchmarks/gateway/count_instructions.py``). What
+``/metrics`` shows is what they showed: the same names, help, labels, buckets and ``_created``
+series (``tests/gateway/test_metrics.py`` holds the two to the same text). Requests are
+recorded on the event loop's thread, where ``/metrics`` is read too.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from bisect import bisect_left
+from collections.abc import Iterator
+from itertools import accumulate
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
 
@@ -17,49 +32,143 @@ _LATENCY = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120
 _OVERHEAD = (0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05, 0.1)
 
 
+class _Counter:
+    """A counter family as plain numbers: label values -> [value, created]."""
+
+    def __init__(self, name: str, documentation: str, labels: tuple[str, ...]) -> None:
+        self.name = name
+        self.documentation = documentation
+        self.labels = labels
+        self.series: dict[tuple[str, ...], list[float]] = {}
+
+    def entry(self, values: tuple[str, ...]) -> list[float]:
+        """The series for ``values``, made (and shown from then on) the first time."""
+        found = self.series.get(values)
+        if found is None:
+            found = self.series[values] = [0.0, time.time()]
+        return found
+
+    def collect(self) -> Metric:
+        family = CounterMetricFamily(self.name, self.documentation, labels=self.labels)
+        for values, (value, created) in list(self.series.items()):
+            family.add_metric(values, value, created=created)
+        return family
+
+
+class _Buckets:
+    """One histogram series: observations per bucket (not cumulative), their sum, created."""
+
+    __slots__ = ("counts", "created", "total")
+
+    def __init__(self, size: int) -> None:
+        self.counts = [0] * size
+        self.total = 0.0
+        self.created = time.time()
+
+
+class _Histogram:
+    """A histogram family as plain numbers; a value falls in the first bucket whose upper
+    bound is at least the value, as prometheus_client's ``Histogram`` counts it."""
+
+    def __init__(
+        self, name: str, documentation: str, labels: tuple[str, ...], buckets: tuple[float, ...]
+    ) -> None:
+        self.name = name
+        self.documentation = documentation
+        self.labels = labels
+        self.bounds = (*(float(b) for b in buckets), float("inf"))
+        # the text prometheus_client writes for a bound (it leaves the function unannotated)
+        self._les = [floatToGoString(b) for b in self.bounds]  # type: ignore[no-untyped-call]
+        self.series: dict[tuple[str, ...], _Buckets] = {}
+
+    def entry(self, values: tuple[str, ...]) -> _Buckets:
+        found = self.series.get(values)
+        if found is None:
+            found = self.series[values] = _Buckets(len(self.bounds))
+        return found
+
+    def observe(self, buckets: _Buckets, value: float) -> None:
+        buckets.counts[bisect_left(self.bounds, value)] += 1
+        buckets.total += value
+
+    def collect(self) -> Metric:
+        family = HistogramMetricFamily(self.name, self.documentation, labels=self.labels)
+        for values, series in list(self.series.items()):
+            counts = [float(n) for n in accumulate(series.counts)]
+            family.add_metric(values, list(zip(self._les, counts, strict=True)), series.total)
+            family.add_sample(
+                f"{self.name}_created", dict(zip(self.labels, values, strict=True)), series.created
+            )
+        return family
+
+
+class _Series:
+    """One model and person's entries in every family, looked up once (this runs per
+    request)."""
+
+    __slots__ = ("actions", "latency", "overhead", "statuses", "tokens_in", "tokens_out", "ttft")
+
+    def __init__(self) -> None:
+        self.statuses: dict[int, list[float]] = {}
+        self.actions: dict[str, list[float]] = {}
+        self.latency: _Buckets | None = None
+        self.overhead: _Buckets | None = None
+        self.ttft: _Buckets | None = None
+        self.tokens_in: list[float] | None = None
+        self.tokens_out: list[float] | None = None
+
+
+class _Requests(Collector):
+    """The per-request families, as one prometheus_client collector, in the order they were
+    registered before."""
+
+    def __init__(self, families: list[_Counter | _Histogram]) -> None:
+        self.families = families
+
+    def collect(self) -> Iterator[Metric]:
+        for family in self.families:
+            yield family.collect()
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         labels = ("model", "person")
-        self.requests = Counter(
-            "inhouse_gateway_requests",
-            "Requests answered, by status.",
-            (*labels, "status"),
-            registry=self.registry,
+        self.requests = _Counter(
+            "inhouse_gateway_requests", "Requests answered, by status.", (*labels, "status")
         )
-        self.tokens = Counter(
+        self.tokens = _Counter(
             "inhouse_gateway_tokens",
             "Tokens in (prompt) and out (completion).",
             (*labels, "direction"),
-            registry=self.registry,
         )
-        self.latency = Histogram(
+        self.latency = _Histogram(
             "inhouse_gateway_request_seconds",
             "Total request latency as the client sees it.",
             labels,
-            buckets=_LATENCY,
-            registry=self.registry,
+            _LATENCY,
         )
-        self.ttft = Histogram(
+        self.ttft = _Histogram(
             "inhouse_gateway_ttft_seconds",
             "Time to first token of streamed answers.",
             labels,
-            buckets=_LATENCY,
-            registry=self.registry,
+            _LATENCY,
         )
-        self.overhead = Histogram(
+        self.overhead = _Histogram(
             "inhouse_gateway_overhead_seconds",
             "Time spent in the gateway itself (everything but waiting on the runtime).",
             labels,
-            buckets=_OVERHEAD,
-            registry=self.registry,
+            _OVERHEAD,
         )
-        self.policy = Counter(
+        self.policy = _Counter(
             "inhouse_gateway_policy_actions",
             "Policy actions taken (redact, block, strip-tools, tool-call-blocked).",
             (*labels, "action"),
-            registry=self.registry,
         )
+        families: list[_Counter | _Histogram] = [
+            self.requests, self.tokens, self.latency, self.ttft, self.overhead, self.policy
+        ]  # fmt: skip
+        self.registry.register(_Requests(families))
         self.limits_mode = Gauge(
             "inhouse_gateway_limits_mode",
             "How per-key limits are enforced (1 for the current mode): local (one process), "
@@ -68,8 +177,8 @@ class Metrics:
             ("mode",),
             registry=self.registry,
         )
-        #: each model and person's labelled metrics, looked up once (this runs per request)
-        self._children: dict[tuple[str, str], dict[Any, Any]] = {}
+        #: each model and person's entries, looked up once per request
+        self._series: dict[tuple[str, str], _Series] = {}
         self.spool_backlog = Gauge(
             "inhouse_gateway_usage_backlog",
             "Usage records spooled but not yet in the database.",
@@ -89,32 +198,37 @@ class Metrics:
         tokens_out: int,
         actions: list[str],
     ) -> None:
-        children = self._children.get((model, person))
-        if children is None:  # labels() validates and locks: once per series, not per request
-            children = self._children[(model, person)] = {}
-        counted = children.get(status)
+        series = self._series.get((model, person))
+        if series is None:
+            series = self._series[(model, person)] = _Series()
+        counted = series.statuses.get(status)
         if counted is None:
-            counted = children[status] = self.requests.labels(model, person, str(status))
-        counted.inc()
-        self._child(children, "latency", self.latency, model, person).observe(latency)
-        self._child(children, "overhead", self.overhead, model, person).observe(overhead)
+            counted = series.statuses[status] = self.requests.entry((model, person, str(status)))
+        counted[0] += 1
+        took, own = series.latency, series.overhead
+        if took is None or own is None:
+            took = series.latency = self.latency.entry((model, person))
+            own = series.overhead = self.overhead.entry((model, person))
+        self.latency.observe(took, latency)
+        self.overhead.observe(own, overhead)
         if ttft is not None:
-            self._child(children, "ttft", self.ttft, model, person).observe(ttft)
+            if series.ttft is None:
+                series.ttft = self.ttft.entry((model, person))
+            self.ttft.observe(series.ttft, ttft)
         if tokens_in:
-            self._child(children, "in", self.tokens, model, person, "in").inc(tokens_in)
+            if series.tokens_in is None:
+                series.tokens_in = self.tokens.entry((model, person, "in"))
+            series.tokens_in[0] += tokens_in
         if tokens_out:
-            self._child(children, "out", self.tokens, model, person, "out").inc(tokens_out)
+            if series.tokens_out is None:
+                series.tokens_out = self.tokens.entry((model, person, "out"))
+            series.tokens_out[0] += tokens_out
         for action in actions:
-            self.policy.labels(model, person, action.split(":", 1)[0]).inc()
-
-    @staticmethod
-    def _child(children: dict[Any, Any], name: str, metric: Any, *labels: str) -> Any:
-        """``metric``'s series for ``labels``, made the first time it is used (a series appears
-        in /metrics only once something was observed in it, as with ``labels()`` each time)."""
-        child = children.get(name)
-        if child is None:
-            child = children[name] = metric.labels(*labels)
-        return child
+            kind = action.split(":", 1)[0]
+            acted = series.actions.get(kind)
+            if acted is None:
+                acted = series.actions[kind] = self.policy.entry((model, person, kind))
+            acted[0] += 1
 
     def set_limits_mode(self, mode: str) -> None:
         for each in ("local", "shared", "share"):
