@@ -341,6 +341,47 @@ def test_a_large_body_sent_at_a_steady_pace_is_read_whole() -> None:
     asyncio.run(run())
 
 
+def test_a_request_behind_a_long_answer_is_not_charged_for_it() -> None:
+    """A request pipelined behind an answer that takes longer than the keep-alive, asking for
+    100 Continue: its time runs from when the gateway is free to read it, it gets its 100
+    Continue then, and its body is read and answered (found by a review: it was answered 408
+    as soon as the long answer ended, with no 100 Continue ever sent)."""
+
+    async def handler(request: Request, reply: Reply) -> None:
+        if request.path == "/long":
+            await asyncio.sleep(1.2)  # three keep-alives
+        reply.whole(200, b"ok:" + request.body, [])
+
+    async def run() -> None:
+        server = EdgeServer(handler, max_body=1024, keepalive=0.4)
+        port = await server.listen("127.0.0.1", 0)
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(
+                b"POST /long HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n"
+                b"POST /next HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n"
+                b"expect: 100-continue\r\n\r\n"
+            )
+            received = b""
+            async with asyncio.timeout(5.0):
+                while b"100 Continue" not in received:  # the body waits for it
+                    chunk = await reader.read(65536)
+                    assert chunk, received  # closed without it
+                    received += chunk
+                assert b"ok:" in received  # after the long answer
+                writer.write(b"hello")
+                while b"ok:hello" not in received:
+                    chunk = await reader.read(65536)
+                    assert chunk, received
+                    received += chunk
+            assert b" 408 " not in received
+            writer.close()
+        finally:
+            await server.close(grace=2.0)
+
+    asyncio.run(run())
+
+
 def _runtime(folder: Path, upstream: StandinUpstream, **gateway: float) -> tuple[object, str]:
     weights = model_file(folder)
     runtimes = {"local": {"family": "openai", "url": upstream.url, "model_path": str(weights)}}

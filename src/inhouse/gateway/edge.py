@@ -15,7 +15,8 @@ last byte to its answer's end. The server does what the gateway needs and what H
   ``Connection: close`` honoured; HTTP/1.0 answered without chunked framing (a stream ends
   with the connection); pipelined requests answered one after another, in order
   (reading pauses meanwhile, and a client that does not read its answers is not read either);
-* ``Expect: 100-continue`` answered when nothing else is; a body over ``max_body`` bytes is not
+* ``Expect: 100-continue`` answered at once, or once the answers under way have ended (a
+  request's time to arrive runs from then too); a body over ``max_body`` bytes is not
   kept: the request is handed on at once, marked ``too_large`` (the gateway answers 413), the
   rest of the body is read and dropped, and the connection closes after it; a request head over
   64 KiB is answered 431, bytes that are not HTTP/1.1 400, each in OpenAI's error shape (after
@@ -218,6 +219,9 @@ class Edge(asyncio.Protocol):
         self._reading_paused = False
         #: nothing more is read: close once the answers under way and queued are written
         self._closing = False
+        #: the request being read asked for ``100 Continue`` while an answer was under way:
+        #: it is sent once that answer has ended (a client may wait for it before its body)
+        self._continue = False
 
     # -- asyncio.Protocol --------------------------------------------------------------------
 
@@ -284,6 +288,7 @@ class Edge(asyncio.Protocol):
         self._body = []
         self._size = 0
         self._handed_on = False
+        self._continue = False
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -317,6 +322,8 @@ class Edge(asyncio.Protocol):
             self._hand_on_too_large()
         elif expect and self._reply is None and not self._queue and self.transport is not None:
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        elif expect:
+            self._continue = True  # after the answers under way (_next)
 
     def on_body(self, body: bytes) -> None:
         if self._handed_on:  # dropped; past _DRAIN more once answered, the connection closes
@@ -424,9 +431,15 @@ class Edge(asyncio.Protocol):
             self._answer(self._queue.popleft())
         elif self._closing:
             self.transport.close()
-        elif self._reading_paused:
-            self._reading_paused = False
-            self.transport.resume_reading()
+        else:
+            if self._parsing:  # begun while the gateway was busy: its time runs from now
+                self.head_started = self.idle_since = time.monotonic()
+                if self._continue and not self._size:
+                    self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                self._continue = False
+            if self._reading_paused:
+                self._reading_paused = False
+                self.transport.resume_reading()
 
     def _close_if_done(self) -> None:
         if self._reply is None and not self._queue and self.transport is not None:
@@ -517,7 +530,12 @@ class EdgeServer:
             if edge._reply is not None or edge._queue or edge.transport is None:
                 continue
             idle = edge.idle_since < cutoff
-            late = edge._parsing and (idle or edge.head_started + edge._size / _MIN_RATE < cutoff)
+            # a request the gateway is not reading (the client does not read its answers) is
+            # not late; its clock starts again when reading does (_next)
+            reading = not (edge._reading_paused or edge.writing_paused)
+            late = (edge._parsing and reading and (
+                idle or edge.head_started + edge._size / _MIN_RATE < cutoff
+            ))  # fmt: skip
             if late and not edge._closing:
                 edge._refuse(RequestTimedOut(
                     f"the request was not sent whole in time: {edge._size} bytes of its body "
