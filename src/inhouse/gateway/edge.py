@@ -470,6 +470,9 @@ class Edge(asyncio.Protocol):
         if transport.can_write_eof():
             transport.write_eof()
             asyncio.get_running_loop().call_later(_LINGER, transport.close)
+            if self._reading_paused:  # read on, so what still comes is dropped (data_received)
+                self._reading_paused = False
+                transport.resume_reading()
         else:
             transport.close()
 
