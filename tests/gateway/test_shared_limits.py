@@ -281,3 +281,28 @@ def test_a_decision_after_a_cut_short_one_still_carries_the_settles_queued_befor
         await limiter.stop()
 
     asyncio.run(run())
+
+
+def test_a_reservation_whose_request_ended_while_redis_was_away_is_given_back_when_it_answers(
+    prefix: str,
+) -> None:
+    """X holds 60 of a 100-token day in Redis; Redis goes away, X ends (it spent nothing).
+    When Redis answers, X's reservation must be given back at once, not count until it expires
+    (six minutes by default) and refuse D meanwhile."""
+
+    async def run() -> None:
+        limiter = SharedLimiter(REDIS, replicas=2, prefix=prefix)
+        await limiter.start()
+        key = _key("k10", tokens_per_day=100)
+        await limiter.aadmit(key, "X")
+        x = await limiter.areserve(key, "embeddings", {}, 60, "X")
+        assert _redis_state(limiter, "k10") == (0, 1)
+        limiter.up, limiter.last_error = False, "ConnectionError: as if Redis had gone"
+        limiter.settle("k10", x, 0, "X")  # X ends while Redis is away
+        await limiter.probe()  # Redis answers
+        assert limiter.up and _redis_state(limiter, "k10") == (0, 0)
+        await limiter.aadmit(key, "D")
+        assert await limiter.areserve(key, "embeddings", {}, 90, "D") == 90
+        await limiter.stop()
+
+    asyncio.run(run())

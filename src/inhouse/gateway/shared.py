@@ -266,6 +266,10 @@ class SharedLimiter(Limiter):
         self._held: dict[str, str] = {}
         #: tokens spent while Redis was away, per (day, key id): added when it is back
         self._unsent: dict[tuple[str, str], int] = {}
+        #: reservations made in Redis whose requests ended while it was away (day, key id,
+        #: member): given back when it answers, not left to count until they expire. Only
+        #: requests in flight when Redis went away have one, so this stays small
+        self._unreleased: list[Settle] = []
         #: settles not sent yet: the next decision carries them, or the flusher sends them on
         #: their own
         self._queue: list[Settle] = []
@@ -331,9 +335,11 @@ class SharedLimiter(Limiter):
             # left, and only then (no wait in between) use the shared limits again. Each batch
             # is numbered before it is sent, and kept until Redis has answered for it: one
             # whose answer is lost is sent again under its number, never counted twice
-            while self._retry or self._unsent:
+            while self._retry or self._unsent or self._unreleased:
                 unsent, self._unsent = self._unsent, {}
                 settles = [(when, key_id, "", tokens) for (when, key_id), tokens in unsent.items()]
+                settles += self._unreleased
+                self._unreleased = []
                 while settles:
                     self._retry.append(self._number(settles[:_CARRY]))
                     settles = settles[_CARRY:]
@@ -531,11 +537,13 @@ class SharedLimiter(Limiter):
             self._retry.append(batch)
 
     def _hold_back(self, settles: list[Settle]) -> None:
-        """Settles never sent, while Redis is away: their tokens are sent once it answers
-        (their reservations expire on their own)."""
-        for day, key_id, _, tokens in settles:
+        """Settles never sent, while Redis is away: their tokens are sent once it answers,
+        summed per key and day, and their reservations given back then."""
+        for day, key_id, member, tokens in settles:
             if tokens:
                 self._unsent[(day, key_id)] = self._unsent.get((day, key_id), 0) + tokens
+            if member:
+                self._unreleased.append((day, key_id, member, 0))
 
     def _release(self, key_id: str, request_id: str) -> None:
         """Give back whatever reservation ``request_id`` may hold in Redis: its script was
@@ -639,7 +647,7 @@ class SharedLimiter(Limiter):
             return
         day = self._today()
         if not self.up:
-            self._hold_back([(day, key_id, "", tokens)])
+            self._hold_back([(day, key_id, member or "", tokens)])
             return
         self._queue.append((day, key_id, member or "", tokens))
         self._kick()
