@@ -306,3 +306,55 @@ def test_a_reservation_whose_request_ended_while_redis_was_away_is_given_back_wh
         await limiter.stop()
 
     asyncio.run(run())
+
+
+def test_a_decision_is_not_kept_waiting_by_requests_that_end_after_it_began(prefix: str) -> None:
+    """Other requests end every millisecond and Redis takes five to answer: a decision waits
+    for the settles on their way when it began, not for every one sent after it (found by a
+    review: the flusher kept starting sends, and the decision waited for each)."""
+
+    async def run() -> None:
+        limiter = SharedLimiter(REDIS, replicas=2, prefix=prefix)
+        await limiter.start()
+        _slowed(limiter, "_settle", 0.005)
+        ending = True
+
+        async def others() -> None:
+            while ending:
+                limiter.settle("other", 0, 1, "")
+                await asyncio.sleep(0.001)
+
+        task = asyncio.ensure_future(others())
+        await asyncio.sleep(0.05)
+        async with asyncio.timeout(5.0):
+            await limiter.aadmit(_key("k11", rpm=1000), "")
+        ending = False
+        await task
+        await limiter.stop()
+
+    asyncio.run(run())
+
+
+def test_a_decision_waiting_for_a_late_admission_still_carries_what_ended_before_it(
+    prefix: str,
+) -> None:
+    """L was refused before its admission was decided (counted late, its script slowed); X
+    then ends, giving back its 60, and D begins. While D waits for L's admission the flusher
+    must not take X's settle away from it: D finds 100 free (found by a review)."""
+
+    async def run() -> None:
+        limiter = SharedLimiter(REDIS, replicas=2, prefix=prefix)
+        await limiter.start()
+        key = _key("k12", rpm=1000, tokens_per_day=100)
+        await limiter.aadmit(key, "X")
+        x = await limiter.areserve(key, "embeddings", {}, 60, "X")
+        _slowed(limiter, "_admit", 0.01)
+        _slowed(limiter, "_settle", 0.05)
+        await limiter.aadmit(key, "L")
+        limiter.settle("k12", 0, 0, "L")  # refused before its decision: counted late
+        limiter.settle("k12", x, 0, "X")  # X ends before D begins
+        await limiter.aadmit(key, "D")
+        assert await limiter.areserve(key, "embeddings", {}, 90, "D") == 90
+        await limiter.stop()
+
+    asyncio.run(run())

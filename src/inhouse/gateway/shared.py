@@ -283,6 +283,10 @@ class SharedLimiter(Limiter):
         self._flusher: asyncio.Task[None] | None = None
         #: batches on their way on their own: a decision waits for them (ordered after them)
         self._sends: set[asyncio.Future[None]] = set()
+        #: decisions waiting for those: the flusher leaves the queue to them meanwhile
+        self._deciding = 0
+        #: stop() sends what is left itself: no flusher is started any more
+        self._stopping = False
         #: requests whose admission waits for their reservation, to be decided with it in one
         #: script (a key with a daily budget): request id -> key
         self._deferred: dict[str, GatewayKey] = {}
@@ -308,6 +312,7 @@ class SharedLimiter(Limiter):
         await self.probe()
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._flusher is not None:
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -486,19 +491,27 @@ class SharedLimiter(Limiter):
         reservation when this one is decided, as in memory, unless another decision still on
         its way carries it: then it counts a moment longer, which can only refuse early, never
         let more through."""
-        # batches whose fate a failure left unknown go first, on their own (a decision carries
-        # one batch, and this one's is the queue); the flusher may send more meanwhile. A done
-        # send is never waited on (asyncio.wait returns at once, and it is not cancelled with
-        # this decision)
-        while True:
-            if pending := [send for send in self._sends if not send.done()]:
-                await asyncio.wait(pending)
-            elif self._retry and self.up:
-                self._send(self._retry.pop(0))
-            else:
-                break
-        if self._late:  # admissions counted after the fact come before this one too
-            await asyncio.gather(*list(self._late), return_exceptions=True)
+        # While a decision waits the flusher takes nothing from the queue (the decision carries
+        # it): a flusher that went on sending what ends meanwhile could keep it waiting for
+        # ever under steady load. Batches whose fate a failure left unknown go first, on their
+        # own (a decision carries one batch, and this one's is the queue). Admissions counted
+        # after the fact come first too, those begun before this decision. The last check and
+        # the decision's _take() have no wait between them. A done send is never waited on
+        # (asyncio.wait returns at once), and none is cancelled with this decision.
+        late = set(self._late)
+        self._deciding += 1
+        try:
+            while True:
+                if pending := [t for t in (*self._sends, *late) if not t.done()]:
+                    await asyncio.wait(pending)
+                elif self._retry and self.up:
+                    self._send(self._retry.pop(0))
+                else:
+                    break
+        finally:
+            self._deciding -= 1
+        if not self._deciding and (self._queue or self._retry):
+            self._kick()  # what this decision leaves: sent at the loop's next turn
 
     def _take(self) -> Batch:
         """The batch the next script carries: one to be sent again first (none is left by the
@@ -554,7 +567,7 @@ class SharedLimiter(Limiter):
 
     def _kick(self) -> None:
         """Have the flusher send what waits, at the event loop's next turn."""
-        if self._flusher is None and self.up:
+        if self._flusher is None and self.up and not self._stopping:
             self._flusher = asyncio.get_running_loop().create_task(self._flush_later())
 
     def _note(self, key: GatewayKey) -> None:
@@ -680,7 +693,7 @@ class SharedLimiter(Limiter):
         """Send the settles no decision carried at the event loop's next turn."""
         try:
             await asyncio.sleep(_SETTLE_SECONDS)
-            while (self._queue or self._retry) and self.up:
+            while (self._queue or self._retry) and self.up and not self._deciding:
                 # shielded: stopping waits for it in _settled, never cuts it
                 await asyncio.shield(self._send(self._take()))
         finally:
