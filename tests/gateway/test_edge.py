@@ -544,3 +544,97 @@ def test_a_client_that_stops_reading_is_not_blamed_on_the_runtime(_isolated: Pat
         assert [r["status"] for r in usage_rows(program)] == [200]  # type: ignore[arg-type]
 
     asyncio.run(run())
+
+
+async def _big_or_echo(request: Request, reply: Reply) -> None:
+    """``/big``: a large answer (more than the sockets and the write buffer hold); else an
+    echo of the body."""
+    await asyncio.sleep(0)
+    reply.whole(200, b"x" * (24 << 20) if request.path == "/big" else b"ok:" + request.body, [])
+
+
+def test_a_client_that_reads_nothing_is_closed_whatever_it_sends() -> None:
+    """A client leaves a large answer unread, then trickles its next request a byte at a
+    time, or pipelines more requests: while it reads nothing, what it sends does not keep the
+    connection (found by a review: either held it for ever)."""
+
+    async def run() -> None:
+        server = EdgeServer(_big_or_echo, max_body=1024, keepalive=0.4)
+        port = await server.listen("127.0.0.1", 0)
+        try:
+            _, trickling = await _slow_reader(port)
+            trickling.write(b"GET /big HTTP/1.1\r\nhost: x\r\n\r\n")
+            _, pipelining = await _slow_reader(port)
+            pipelining.write(b"GET /big HTTP/1.1\r\nhost: x\r\n\r\n" * 3)
+            head = b"POST /x HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\n"
+            async with asyncio.timeout(10.0):
+                for byte in head * 10:  # up to 50 keep-alives, a byte every 0.1 s
+                    with contextlib.suppress(ConnectionError):
+                        trickling.write(bytes([byte]))
+                        await trickling.drain()
+                    await asyncio.sleep(0.1)
+                    if not server.edges:
+                        break
+            assert not server.edges  # both closed
+            trickling.close()
+            pipelining.close()
+        finally:
+            await server.close(grace=0.5)
+
+    asyncio.run(run())
+
+
+def test_a_slow_steady_reader_keeps_its_connection_and_gets_its_100_continue() -> None:
+    """A client reads a large answer steadily but slower than the keep-alive allows for the
+    whole of it, with a request asking for 100 Continue pipelined behind it: it is not closed
+    while it reads, gets its 100 Continue once the answer is written, and its answer (found by
+    a review: it was closed as idle, with a 100 Continue and no answer)."""
+
+    async def run() -> None:
+        server = EdgeServer(_big_or_echo, max_body=1024, keepalive=1.0)
+        port = await server.listen("127.0.0.1", 0)
+        try:
+            reader, writer = await _slow_reader(port)
+            writer.write(
+                b"GET /big HTTP/1.1\r\nhost: x\r\n\r\n"
+                b"POST /next HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n"
+                b"expect: 100-continue\r\n\r\n"
+            )
+            received = bytearray()
+            async with asyncio.timeout(30.0):
+                while b"100 Continue" not in received[-(1 << 20) :]:  # ~6 MB/s: ~4 s in all
+                    chunk = await reader.read(65536)
+                    assert chunk, f"closed after {len(received)} bytes, with no 100 Continue"
+                    received += chunk
+                    await asyncio.sleep(0.01)
+                writer.write(b"hello")
+                while b"ok:hello" not in received[-1000:]:
+                    chunk = await reader.read(65536)
+                    assert chunk, bytes(received[-300:])
+                    received += chunk
+            assert len(received) > 24 << 20
+            writer.close()
+        finally:
+            await server.close(grace=0.5)
+
+    asyncio.run(run())
+
+
+def test_an_http_1_0_request_expecting_100_continue_is_not_sent_one() -> None:
+    """RFC 9110 (10.1.1): a server ignores the expectation of an HTTP/1.0 request (its client
+    would take an HTTP/1.1 100 for the answer)."""
+
+    async def run() -> None:
+        async with _server() as (port, _):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"POST /x HTTP/1.0\r\ncontent-length: 5\r\nexpect: 100-continue\r\n\r\n")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.5):
+                    assert await reader.read(100) == b""  # nothing, until the body
+            writer.write(b"hello")
+            answer = await reader.read(65536)
+            assert answer.startswith(b"HTTP/1.0 200 ") or answer.startswith(b"HTTP/1.1 200 ")
+            assert b"100 Continue" not in answer and b'"body": "hello"' in answer
+            writer.close()
+
+    asyncio.run(run())

@@ -7,7 +7,9 @@ cycle. Here a stream's events are written to the client in the same callback tha
 from the runtime (:meth:`inhouse.gateway.wire.Answer.pipe`), and a request is one task from its
 last byte to its answer's end. The server does what the gateway needs and what HTTP/1.1 asks:
 
-* keep-alive, closed after ``keepalive`` seconds without a byte; a request must arrive whole
+* keep-alive, closed after ``keepalive`` seconds without a byte (while answers wait that the
+  client does not read, only its reading counts: one that reads nothing is cut off, one that
+  reads steadily is not); a request must arrive whole
   within ``keepalive`` seconds of its first byte, plus a second for every ``_MIN_RATE`` bytes
   of body received (so a client that trickles its head or body a byte at a time does not hold a
   connection, while a large body sent at any reasonable pace is read whole), else it is
@@ -16,7 +18,8 @@ last byte to its answer's end. The server does what the gateway needs and what H
   with the connection); pipelined requests answered one after another, in order
   (reading pauses meanwhile, and a client that does not read its answers is not read either);
 * ``Expect: 100-continue`` answered at once, or once the answers under way have ended (a
-  request's time to arrive runs from then too); a body over ``max_body`` bytes is not
+  request's time to arrive runs from then too), and ignored in HTTP/1.0 (RFC 9110, 10.1.1); a
+  body over ``max_body`` bytes is not
   kept: the request is handed on at once, marked ``too_large`` (the gateway answers 413), the
   rest of the body is read and dropped, and the connection closes after it; a request head over
   64 KiB is answered 431, bytes that are not HTTP/1.1 400, each in OpenAI's error shape (after
@@ -219,6 +222,8 @@ class Edge(asyncio.Protocol):
         self._reading_paused = False
         #: nothing more is read: close once the answers under way and queued are written
         self._closing = False
+        #: bytes waiting to be written when the sweep last looked (while writing is paused)
+        self._unsent = 0
         #: the request being read asked for ``100 Continue`` while an answer was under way:
         #: it is sent once that answer has ended (a client may wait for it before its body)
         self._continue = False
@@ -230,7 +235,8 @@ class Edge(asyncio.Protocol):
         self.server.edges.add(self)
 
     def data_received(self, data: bytes) -> None:
-        self.idle_since = time.monotonic()
+        if not self.writing_paused:  # while it is, only the client's reading counts (sweep)
+            self.idle_since = time.monotonic()
         if self._closing and not self._handed_on:
             return
         if self._awaiting_head:
@@ -265,12 +271,17 @@ class Edge(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self.writing_paused = True
+        # from here on the client's reading, not its sending, shows it is there (the sweep
+        # counts the bytes it takes off the write buffer)
+        self.idle_since = time.monotonic()
+        self._unsent = self.transport.get_write_buffer_size() if self.transport else 0
         reply = self._reply
         if reply is not None and reply.on_pause is not None:
             reply.on_pause(True)
 
     def resume_writing(self) -> None:
         self.writing_paused = False
+        self.idle_since = time.monotonic()  # the client read what was waiting
         reply = self._reply
         if reply is None:
             self._next()  # an answer ended while the client was not reading: go on now
@@ -317,7 +328,8 @@ class Edge(asyncio.Protocol):
                 except ValueError:
                     length = -1
             elif name == b"expect" and value.lower() == b"100-continue":
-                expect = True
+                # an HTTP/1.0 request's expectation is ignored (RFC 9110, 10.1.1)
+                expect = self.parser.get_http_version() != "1.0"
         if length > self.server.max_body:
             self._hand_on_too_large()
         elif expect and self._reply is None and not self._queue and self.transport is not None:
@@ -434,7 +446,7 @@ class Edge(asyncio.Protocol):
         else:
             if self._parsing:  # begun while the gateway was busy: its time runs from now
                 self.head_started = self.idle_since = time.monotonic()
-                if self._continue and not self._size:
+                if self._continue and not self._size and not self.transport.is_closing():
                     self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
                 self._continue = False
             if self._reading_paused:
@@ -528,15 +540,24 @@ class EdgeServer:
     def sweep(self) -> None:
         """One pass of :meth:`_sweep`."""
         keepalive = self.keepalive
-        cutoff = time.monotonic() - keepalive
+        now = time.monotonic()
+        cutoff = now - keepalive
         for edge in list(self.edges):
-            if edge._reply is not None or edge._queue or edge.transport is None:
+            transport = edge.transport
+            if edge._reply is not None or transport is None:
                 continue
+            if edge.writing_paused:  # the client is there as long as it reads what waits
+                unsent = transport.get_write_buffer_size()
+                if unsent < edge._unsent:
+                    edge.idle_since = now
+                edge._unsent = unsent
+            elif edge._queue:
+                continue  # answered next
             idle = edge.idle_since < cutoff
-            # a request the gateway is not reading (the client does not read its answers) is
-            # not late; its clock starts again when reading does (_next)
-            reading = not (edge._reading_paused or edge.writing_paused)
-            late = (edge._parsing and reading and (
+            # a request the gateway is not reading, or cannot answer yet (its client has not
+            # read the answers before it), is not late; its clock starts again when the
+            # gateway can go on (_next). A client that reads nothing is idle all the same.
+            late = (edge._parsing and not edge._reading_paused and not edge.writing_paused and (
                 idle or edge.head_started + edge._size / _MIN_RATE < cutoff
             ))  # fmt: skip
             if late and not edge._closing:
@@ -546,8 +567,10 @@ class EdgeServer:
                     f"allows {keepalive:g} s from its first byte, and a second more for "
                     f"every {_MIN_RATE} bytes of body"
                 ))  # fmt: skip
+            elif edge.writing_paused and idle:  # it reads nothing: close() would wait for it
+                transport.abort()
             elif late or idle:  # a body still coming after its answer, or nothing under way
-                edge.transport.close()
+                transport.close()
 
     async def close(self, grace: float = 30.0) -> None:
         """Stop accepting and reading; let the answers under way end (each closing its
