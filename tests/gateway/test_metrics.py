@@ -84,6 +84,8 @@ def _requests(count: int) -> list[dict[str, Any]]:
                 return float(rng.choice(bounds))  # exactly on a bound: counted in it
             if pick < 0.35:
                 return rng.choice([0.0, 500.0])  # nothing, and past the last bound
+            if pick < 0.36:
+                return float("nan")  # in no bucket, and in the sum
             return rng.uniform(0, 3) ** 3
 
         made.append({

@@ -88,7 +88,8 @@ class _Histogram:
         return found
 
     def observe(self, buckets: _Buckets, value: float) -> None:
-        buckets.counts[bisect_left(self.bounds, value)] += 1
+        if value <= self.bounds[-1]:  # not NaN, which no bucket counts (nor prometheus_client)
+            buckets.counts[bisect_left(self.bounds, value)] += 1
         buckets.total += value
 
     def collect(self) -> Metric:
