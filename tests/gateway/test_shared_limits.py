@@ -358,3 +358,32 @@ def test_a_decision_waiting_for_a_late_admission_still_carries_what_ended_before
         await limiter.stop()
 
     asyncio.run(run())
+
+
+def test_settles_queued_while_a_cancelled_decision_waited_are_still_sent(prefix: str) -> None:
+    """D waits for a late admission (slowed); meanwhile B ends, and the flusher leaves B's
+    settle to D. D is cancelled: B's 7 tokens must reach Redis all the same, without waiting
+    for another decision or for the gateway to stop."""
+
+    async def run() -> None:
+        limiter = SharedLimiter(REDIS, replicas=2, prefix=prefix)
+        await limiter.start()
+        key = _key("k13", rpm=1000, tokens_per_day=1000)
+        _slowed(limiter, "_admit", 0.2)
+        await limiter.aadmit(key, "L")
+        limiter.settle("k13", 0, 0, "L")  # refused before its decision: counted late (slowed)
+        deciding = asyncio.ensure_future(limiter.aadmit(_key("k14", rpm=1000), "D"))
+        await asyncio.sleep(0.02)  # D waits for L's admission
+        limiter.settle("k13", 0, 7, "B")  # B ends: left to D
+        await asyncio.sleep(0.02)
+        assert limiter._queue
+        deciding.cancel()
+        await asyncio.gather(deciding, return_exceptions=True)
+        for _ in range(50):
+            if _redis_state(limiter, "k13")[0] == 7:
+                break
+            await asyncio.sleep(0.02)
+        assert _redis_state(limiter, "k13")[0] == 7 and not limiter._queue
+        await limiter.stop()
+
+    asyncio.run(run())

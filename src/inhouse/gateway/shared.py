@@ -508,10 +508,10 @@ class SharedLimiter(Limiter):
                     self._send(self._retry.pop(0))
                 else:
                     break
-        finally:
+        finally:  # cancelled too: the queue the flusher left must not wait for the next one
             self._deciding -= 1
-        if not self._deciding and (self._queue or self._retry):
-            self._kick()  # what this decision leaves: sent at the loop's next turn
+            if not self._deciding and (self._queue or self._retry):
+                self._kick()  # what this decision leaves: sent at the loop's next turn
 
     def _take(self) -> Batch:
         """The batch the next script carries: one to be sent again first (none is left by the
