@@ -387,3 +387,21 @@ def test_settles_queued_while_a_cancelled_decision_waited_are_still_sent(prefix:
         await limiter.stop()
 
     asyncio.run(run())
+
+
+def test_an_absurd_token_count_does_not_cost_the_settles_beside_it(prefix: str) -> None:
+    """A runtime reports 10**20 tokens for A (more than Redis's 64-bit INCRBY takes); B's 7
+    ride in the same batch. The script must not fail half-way after marking the batch applied:
+    B's tokens are counted, and A's as the most one settle counts."""
+
+    async def run() -> None:
+        limiter = SharedLimiter(REDIS, replicas=2, prefix=prefix)
+        await limiter.start()
+        limiter.settle("k15", 0, 10**20, "A")
+        limiter.settle("k16", 0, 7, "B")
+        await limiter.stop()  # sends them together
+        assert limiter.up
+        assert _redis_state(limiter, "k15")[0] == shared._MOST_TOKENS
+        assert _redis_state(limiter, "k16")[0] == 7
+
+    asyncio.run(run())

@@ -201,6 +201,8 @@ _DECIDE = (
 _SETTLE = _settles(0, 0) + "return 0"
 #: at most this many settles ride on one script
 _CARRY = 64
+#: the most tokens one settle counts
+_MOST_TOKENS = 2**53
 #: a replica's batches are numbered; their bits lie in bitmaps of this many (128 KiB each),
 #: each of which expires two days after its last batch
 _GENERATION_BITS = 20
@@ -650,6 +652,10 @@ class SharedLimiter(Limiter):
             raise TokenBudgetSpent(f"{err} [{self._why_share()}]") from None
 
     def settle(self, key_id: str, reserved: int, tokens: int, request_id: str = "") -> None:
+        # a runtime's absurd count (it is parsed from the answer) must not fail the script that
+        # carries other requests' settles: Redis's INCRBY takes 64-bit integers, Lua's numbers
+        # are exact to 2**53
+        tokens = min(tokens, _MOST_TOKENS)
         late = self._deferred.pop(request_id, None) if request_id else None
         if late is not None:  # refused before its admission was decided: it counts all the same
             self._count_late(late)
