@@ -7,9 +7,7 @@ cycle. Here a stream's events are written to the client in the same callback tha
 from the runtime (:meth:`inhouse.gateway.wire.Answer.pipe`), and a request is one task from its
 last byte to its answer's end. The server does what the gateway needs and what HTTP/1.1 asks:
 
-* keep-alive, closed after ``keepalive`` seconds without a byte (while answers wait that the
-  client does not read, only its reading counts: one that reads nothing is cut off, one that
-  reads steadily is not); a request must arrive whole
+* keep-alive, closed after ``keepalive`` seconds without a byte; a request must arrive whole
   within ``keepalive`` seconds of its first byte, plus a second for every ``_MIN_RATE`` bytes
   of body received (so a client that trickles its head or body a byte at a time does not hold a
   connection, while a large body sent at any reasonable pace is read whole), else it is
@@ -222,8 +220,6 @@ class Edge(asyncio.Protocol):
         self._reading_paused = False
         #: nothing more is read: close once the answers under way and queued are written
         self._closing = False
-        #: bytes waiting to be written when the sweep last looked (while writing is paused)
-        self._unsent = 0
         #: the request being read asked for ``100 Continue`` while an answer was under way:
         #: it is sent once that answer has ended (a client may wait for it before its body)
         self._continue = False
@@ -235,8 +231,7 @@ class Edge(asyncio.Protocol):
         self.server.edges.add(self)
 
     def data_received(self, data: bytes) -> None:
-        if not self.writing_paused:  # while it is, only the client's reading counts (sweep)
-            self.idle_since = time.monotonic()
+        self.idle_since = time.monotonic()
         if self._closing and not self._handed_on:
             return
         if self._awaiting_head:
@@ -271,17 +266,12 @@ class Edge(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self.writing_paused = True
-        # from here on the client's reading, not its sending, shows it is there (the sweep
-        # counts the bytes it takes off the write buffer)
-        self.idle_since = time.monotonic()
-        self._unsent = self.transport.get_write_buffer_size() if self.transport else 0
         reply = self._reply
         if reply is not None and reply.on_pause is not None:
             reply.on_pause(True)
 
     def resume_writing(self) -> None:
         self.writing_paused = False
-        self.idle_since = time.monotonic()  # the client read what was waiting
         reply = self._reply
         if reply is None:
             self._next()  # an answer ended while the client was not reading: go on now
@@ -544,19 +534,12 @@ class EdgeServer:
         cutoff = now - keepalive
         for edge in list(self.edges):
             transport = edge.transport
-            if edge._reply is not None or transport is None:
+            if edge._reply is not None or edge._queue or transport is None:
                 continue
-            if edge.writing_paused:  # the client is there as long as it reads what waits
-                unsent = transport.get_write_buffer_size()
-                if unsent < edge._unsent:
-                    edge.idle_since = now
-                edge._unsent = unsent
-            elif edge._queue:
-                continue  # answered next
             idle = edge.idle_since < cutoff
             # a request the gateway is not reading, or cannot answer yet (its client has not
             # read the answers before it), is not late; its clock starts again when the
-            # gateway can go on (_next). A client that reads nothing is idle all the same.
+            # gateway can go on (_next)
             late = (edge._parsing and not edge._reading_paused and not edge.writing_paused and (
                 idle or edge.head_started + edge._size / _MIN_RATE < cutoff
             ))  # fmt: skip
@@ -567,8 +550,6 @@ class EdgeServer:
                     f"allows {keepalive:g} s from its first byte, and a second more for "
                     f"every {_MIN_RATE} bytes of body"
                 ))  # fmt: skip
-            elif edge.writing_paused and idle:  # it reads nothing: close() would wait for it
-                transport.abort()
             elif late or idle:  # a body still coming after its answer, or nothing under way
                 transport.close()
 
