@@ -562,3 +562,160 @@ def test_an_http_1_0_request_expecting_100_continue_is_not_sent_one() -> None:
             writer.close()
 
     asyncio.run(run())
+
+
+async def _big(request: Request, reply: Reply) -> None:
+    """An answer larger than the sockets' buffers and the write buffer's high-water mark."""
+    await asyncio.sleep(0)
+    reply.whole(200, b"x" * (24 << 20), [])
+
+
+async def _sweeping(server: EdgeServer, seconds: float) -> None:
+    """Run the keep-alive sweep every 0.1 s for ``seconds`` (its own timer runs every
+    ``keepalive / 2``; a test's pace should not hang on it)."""
+    for _ in range(int(seconds / 0.1)):
+        server.sweep()
+        await asyncio.sleep(0.1)
+
+
+def test_a_client_that_takes_nothing_of_its_answer_is_cut_off_whatever_it_sends() -> None:
+    """A client leaves a large answer unread while it trickles a next request a byte at a
+    time: it has taken nothing for the keep-alive, so its connection is cut (what it sends
+    does not keep it); before, it held the connection and the 24 MB answer for ever."""
+
+    async def run() -> None:
+        server = EdgeServer(_big, max_body=1024, keepalive=0.4)
+        port = await server.listen("127.0.0.1", 0)
+        try:
+            reader, writer = await _slow_reader(port)
+            writer.write(b"GET /big HTTP/1.1\r\nhost: x\r\n\r\n")
+            sweeping = asyncio.create_task(_sweeping(server, 10.0))
+            head = b"POST /x HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\n"
+            async with asyncio.timeout(8.0):
+                for byte in head * 20:
+                    with contextlib.suppress(ConnectionError):
+                        writer.write(bytes([byte]))
+                        await writer.drain()
+                    await asyncio.sleep(0.1)
+                    if not server.edges:
+                        break
+            sweeping.cancel()
+            assert not server.edges  # cut off
+            with contextlib.suppress(ConnectionError):
+                received = await reader.read(1 << 20)
+                assert len(received) < 24 << 20
+            writer.close()
+        finally:
+            await server.close(grace=2.0)
+
+    asyncio.run(run())
+
+
+def test_a_client_that_reads_slowly_but_steadily_keeps_its_connection() -> None:
+    """What a client has taken is counted past the process's buffer, in the kernel's send
+    queue (megabytes on loopback): a client that reads 32 KiB every 0.1 s never goes a
+    keep-alive (0.4 s) without taking something, and is not cut off, while one that stops is
+    (found by a review of an earlier rule that looked at the process's buffer only: it cut
+    this client off mid-answer)."""
+
+    async def run() -> None:
+        server = EdgeServer(_big, max_body=1024, keepalive=0.4)
+        port = await server.listen("127.0.0.1", 0)
+        try:
+            reader, writer = await _slow_reader(port)
+            writer.write(b"GET /big HTTP/1.1\r\nhost: x\r\n\r\n")
+            sweeping = asyncio.create_task(_sweeping(server, 30.0))
+            received = 0
+            for _ in range(30):  # 3 s: more than seven keep-alives
+                chunk = await reader.read(32 << 10)
+                assert chunk, f"cut off after {received} bytes"
+                received += len(chunk)
+                await asyncio.sleep(0.1)
+            assert len(server.edges) == 1
+            async with asyncio.timeout(5.0):  # now it stops reading: cut off
+                while server.edges:
+                    await asyncio.sleep(0.05)
+            sweeping.cancel()
+            writer.close()
+        finally:
+            await server.close(grace=2.0)
+
+    asyncio.run(run())
+
+
+def test_a_stream_whose_client_stops_reading_is_ended_and_logged_as_499(_isolated: Path) -> None:
+    """Through the gateway: a client that stops reading a stream holds the runtime's
+    connection (it is paused, not read). Once it has taken nothing for the keep-alive, its
+    connection is cut, the runtime's connection closed (so the runtime stops) and the request
+    logged as 499; before, both were held for as long as the client stayed connected."""
+
+    async def run() -> None:
+        many = StandinTiming(ttft_ms=0, tpot_ms=0, tokens=20_000)
+        async with StandinUpstream(many, model="tiny") as upstream:
+            program, key = _runtime(_isolated, upstream)
+            async with in_process(_isolated) as (gateway, _):
+                server = gateway.server
+                assert server is not None
+                server.keepalive = 0.5
+                _, writer = await _slow_reader(gateway.port)
+                body = json.dumps(chat("tiny", stream=True, max_tokens=20_000)).encode()
+                writer.write(_post("/v1/chat/completions", body,
+                                   f"authorization: Bearer {key}\r\n".encode()))  # fmt: skip
+                node = gateway.router.nodes()[0]
+                async with asyncio.timeout(5.0):
+                    while not gateway.upstream.in_flight(node):
+                        await asyncio.sleep(0.01)
+                sweeping = asyncio.create_task(_sweeping(server, 10.0))
+                async with asyncio.timeout(5.0):
+                    while gateway.upstream.in_flight(node):
+                        await asyncio.sleep(0.05)
+                sweeping.cancel()
+                assert not gateway.upstream.pool._all or not any(
+                    c._held for c in gateway.upstream.pool._all
+                )
+                writer.close()
+                await gateway.usage.flush()
+        assert [r["status"] for r in usage_rows(program)] == [499]  # type: ignore[arg-type]
+
+    asyncio.run(run())
+
+
+def test_a_request_behind_an_answer_its_client_is_still_reading_is_not_late() -> None:
+    """A request pipelined behind a 4 MiB answer, asking for 100 Continue: most of that answer
+    waits in the kernel's send queue once the process has handed it on, and the client reads
+    it for longer than the keep-alive. The request's time runs from when its client has taken
+    the answer before it; before, it was answered 408 while its client was still reading."""
+
+    async def handler(request: Request, reply: Reply) -> None:
+        await asyncio.sleep(0)
+        reply.whole(200, b"x" * (4 << 20) if request.path == "/big" else b"ok:" + request.body,
+                    [])  # fmt: skip
+
+    async def run() -> None:
+        server = EdgeServer(handler, max_body=1024, keepalive=0.4)
+        port = await server.listen("127.0.0.1", 0)
+        try:
+            reader, writer = await _slow_reader(port)
+            writer.write(b"GET /big HTTP/1.1\r\nhost: x\r\n\r\n"
+                         b"POST /next HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n"
+                         b"expect: 100-continue\r\n\r\n")  # fmt: skip
+            sweeping = asyncio.create_task(_sweeping(server, 30.0))
+            received = b""
+            async with asyncio.timeout(20.0):
+                while b"100 Continue" not in received[-4096:]:
+                    chunk = await reader.read(256 << 10)  # 2.5 MB/s: ~1.6 s in all
+                    assert chunk, received[-300:]
+                    received += chunk
+                    await asyncio.sleep(0.1)
+                writer.write(b"hello")
+                while b"ok:hello" not in received[-4096:]:
+                    chunk = await reader.read(1 << 20)
+                    assert chunk, received[-300:]
+                    received += chunk
+            assert b" 408 " not in received[-4096:]
+            sweeping.cancel()
+            writer.close()
+        finally:
+            await server.close(grace=2.0)
+
+    asyncio.run(run())

@@ -152,8 +152,9 @@ class Gateway:
                                      timeout=settings.redis_timeout)  # fmt: skip
         #: which worker of ``inhouse gateway serve --workers N`` this is (``None``: the only one)
         self.worker: int | None = None
-        #: the port :meth:`serve` listens on
+        #: the port :meth:`serve` listens on, and its server
         self.port: int | None = None
+        self.server: EdgeServer | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -274,6 +275,7 @@ class Gateway:
             self.settings.port if port is None and sock is None else port,
             sock=sock,
         )
+        self.server = server
         return server
 
     async def handle(self, request: Request, reply: Reply) -> None:

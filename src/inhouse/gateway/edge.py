@@ -7,7 +7,13 @@ cycle. Here a stream's events are written to the client in the same callback tha
 from the runtime (:meth:`inhouse.gateway.wire.Answer.pipe`), and a request is one task from its
 last byte to its answer's end. The server does what the gateway needs and what HTTP/1.1 asks:
 
-* keep-alive, closed after ``keepalive`` seconds without a byte; a request must arrive whole
+* keep-alive, closed after ``keepalive`` seconds without a byte; a client that takes none of
+  the bytes written to it for ``keepalive`` seconds is cut off (nginx's ``send_timeout``): its
+  answer's runtime connection is closed and the request logged as 499. What it has taken is
+  counted past the process's buffer, in the kernel's send queue (``TIOCOUTQ``), so a client
+  that reads slowly but steadily keeps its connection however long the answer (on a system
+  without ``TIOCOUTQ`` nobody is cut off: the kernel's share cannot be told from a stall);
+  a request must arrive whole
   within ``keepalive`` seconds of its first byte, plus a second for every ``_MIN_RATE`` bytes
   of body received (so a client that trickles its head or body a byte at a time does not hold a
   connection, while a large body sent at any reasonable pace is read whole), else it is
@@ -36,7 +42,10 @@ No TLS (put it in front, as for any loopback service), no HTTP/2, no WebSocket.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
+import struct
+import termios
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -68,6 +77,8 @@ _LINGER = 1.0
 #: bytes of body per second a request must keep up on average, beyond ``keepalive`` seconds
 #: (Apache's mod_reqtimeout's MinRate): each 500 bytes received buy it one more second
 _MIN_RATE = 500
+#: the ioctl that reads how many bytes a socket's send queue holds (Linux; ``None`` elsewhere)
+_OUTQ: int | None = getattr(termios, "TIOCOUTQ", None)
 
 
 def _status_line(status: int) -> bytes:
@@ -223,6 +234,13 @@ class Edge(asyncio.Protocol):
         #: the request being read asked for ``100 Continue`` while an answer was under way:
         #: it is sent once that answer has ended (a client may wait for it before its body)
         self._continue = False
+        #: bytes handed to the transport; how many of them the client had taken (they had left
+        #: the send queue: the client's host acknowledged them, so they fit its receive window)
+        #: when the sweep last looked; and since when that has not moved while some were left
+        #: (0: all were taken)
+        self.written = 0
+        self._taken = 0
+        self._stuck_since = 0.0
 
     # -- asyncio.Protocol --------------------------------------------------------------------
 
@@ -323,7 +341,7 @@ class Edge(asyncio.Protocol):
         if length > self.server.max_body:
             self._hand_on_too_large()
         elif expect and self._reply is None and not self._queue and self.transport is not None:
-            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            self.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         elif expect:
             self._continue = True  # after the answers under way (_next)
 
@@ -384,7 +402,24 @@ class Edge(asyncio.Protocol):
 
     def write(self, data: bytes) -> None:
         assert self.transport is not None
+        self.written += len(data)
         self.transport.write(data)
+
+    def unsent(self) -> int | None:
+        """Bytes written to the client that it has not taken yet: in the process's buffer
+        and in the kernel's send queue; ``None`` where the kernel's share cannot be read."""
+        transport = self.transport
+        if transport is None or self.lost or _OUTQ is None:
+            return None
+        sock = transport.get_extra_info("socket")
+        if sock is None:
+            return None
+        try:
+            queued: int = struct.unpack("i", fcntl.ioctl(sock.fileno(), _OUTQ, b"\0\0\0\0"))[0]
+        except OSError:
+            return None
+        buffered: int = transport.get_write_buffer_size()
+        return buffered + queued
 
     def _answer(self, request: Request) -> None:
         reply = self._reply = Reply(self, request)
@@ -437,7 +472,7 @@ class Edge(asyncio.Protocol):
             if self._parsing:  # begun while the gateway was busy: its time runs from now
                 self.head_started = self.idle_since = time.monotonic()
                 if self._continue and not self._size and not self.transport.is_closing():
-                    self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                    self.write(b"HTTP/1.1 100 Continue\r\n\r\n")
                 self._continue = False
             if self._reading_paused:
                 self._reading_paused = False
@@ -534,7 +569,24 @@ class EdgeServer:
         cutoff = now - keepalive
         for edge in list(self.edges):
             transport = edge.transport
-            if edge._reply is not None or edge._queue or transport is None:
+            if transport is None:
+                continue
+            if edge.written != edge._taken:  # it was not all taken at the last look
+                unsent = edge.unsent()
+                if unsent is not None:
+                    taken = edge.written - unsent
+                    if not unsent:  # all taken: nothing to watch until more is written
+                        edge._taken, edge._stuck_since = taken, 0.0
+                    elif taken != edge._taken or not edge._stuck_since:
+                        edge._taken, edge._stuck_since = taken, now  # watched from now
+                    elif edge._stuck_since < cutoff:  # it has taken nothing: it reads no more
+                        transport.abort()
+                        continue
+                    if unsent and edge._parsing:
+                        # a request sent behind answers its client has not read yet is not
+                        # late: its time runs from when it has read them
+                        edge.head_started = edge.idle_since = now
+            if edge._reply is not None or edge._queue:
                 continue
             idle = edge.idle_since < cutoff
             # a request the gateway is not reading, or cannot answer yet (its client has not
