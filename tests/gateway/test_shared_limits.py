@@ -405,3 +405,40 @@ def test_an_absurd_token_count_does_not_cost_the_settles_beside_it(prefix: str) 
         assert _redis_state(limiter, "k16")[0] == 7
 
     asyncio.run(run())
+
+
+def test_a_decision_is_not_kept_waiting_by_requests_cut_short_after_it_began(
+    prefix: str,
+) -> None:
+    """Other decisions are cut short every millisecond (each leaves a batch that gives back
+    what its request may hold, to be sent before the next decision), and Redis takes five to
+    answer: a decision sends the ones left before it began, not every one left after it
+    (before, it sent them one by one as they came and never ended). Those it leaves are sent
+    all the same."""
+
+    async def run() -> None:
+        limiter = SharedLimiter(REDIS, replicas=2, prefix=prefix)
+        await limiter.start()
+        _slowed(limiter, "_settle", 0.005)
+        cutting = True
+        cut = 0
+
+        async def others() -> None:
+            nonlocal cut
+            while cutting:
+                cut += 1
+                limiter._release("other", f"cut{cut}")
+                await asyncio.sleep(0.001)
+
+        task = asyncio.ensure_future(others())
+        await asyncio.sleep(0.05)
+        async with asyncio.timeout(5.0):
+            await limiter.aadmit(_key("k12", rpm=1000), "")
+        cutting = False
+        await task
+        async with asyncio.timeout(10.0):
+            while limiter._retry:
+                await asyncio.sleep(0.01)
+        await limiter.stop()
+
+    asyncio.run(run())

@@ -497,17 +497,21 @@ class SharedLimiter(Limiter):
         # it): a flusher that went on sending what ends meanwhile could keep it waiting for
         # ever under steady load. Batches whose fate a failure left unknown go first, on their
         # own (a decision carries one batch, and this one's is the queue). Admissions counted
-        # after the fact come first too, those begun before this decision. The last check and
+        # after the fact come first too, those begun before this decision; and only the
+        # batches to be sent again that were left before it began: decisions cut short after
+        # it began, one a millisecond, would otherwise keep it sending theirs for ever (what
+        # they hold counts a moment longer, which can only refuse early). The last check and
         # the decision's _take() have no wait between them. A done send is never waited on
         # (asyncio.wait returns at once), and none is cancelled with this decision.
         late = set(self._late)
+        owed = {batch[0] for batch in self._retry}
         self._deciding += 1
         try:
             while True:
                 if pending := [t for t in (*self._sends, *late) if not t.done()]:
                     await asyncio.wait(pending)
-                elif self._retry and self.up:
-                    self._send(self._retry.pop(0))
+                elif owed and self.up and (batch := self._owed(owed)) is not None:
+                    self._send(batch)
                 else:
                     break
         finally:  # cancelled too: the queue the flusher left must not wait for the next one
@@ -515,16 +519,24 @@ class SharedLimiter(Limiter):
             if not self._deciding and (self._queue or self._retry):
                 self._kick()  # what this decision leaves: sent at the loop's next turn
 
+    def _owed(self, owed: set[int]) -> Batch | None:
+        """Take the first batch to be sent again whose number is in ``owed`` (a batch sent
+        again and lost again comes back under its number, and is owed still)."""
+        for index, batch in enumerate(self._retry):
+            if batch[0] in owed:
+                return self._retry.pop(index)
+        return None
+
     def _take(self) -> Batch:
-        """The batch the next script carries: one to be sent again first (none is left by the
-        time a decision takes its batch: :meth:`_settled` sent them), else the queue's oldest
-        settles under a new number."""
+        """The batch the next script carries: the queue's oldest settles under a new number
+        (a decision carries what ended before it: :meth:`_settled` sent the batches to be sent
+        again that were left before it began), else one to be sent again."""
+        if self._queue:
+            carried, self._queue = self._queue[:_CARRY], self._queue[_CARRY:]
+            return self._number(carried)
         if self._retry:
             return self._retry.pop(0)
-        if not self._queue:
-            return _NO_BATCH
-        carried, self._queue = self._queue[:_CARRY], self._queue[_CARRY:]
-        return self._number(carried)
+        return _NO_BATCH
 
     def _number(self, settles: list[Settle]) -> Batch:
         number, self._batches = self._batches, self._batches + 1
