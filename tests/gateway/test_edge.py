@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import pytest
+
 from inhouse.gateway.edge import EdgeServer, Reply, Request
 from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream
 from tests.gateway.harness import (
@@ -571,8 +573,8 @@ async def _big(request: Request, reply: Reply) -> None:
 
 
 async def _sweeping(server: EdgeServer, seconds: float) -> None:
-    """Run the keep-alive sweep every 0.1 s for ``seconds`` (its own timer runs every
-    ``keepalive / 2``; a test's pace should not hang on it)."""
+    """Run the connection sweep every 0.1 s for ``seconds`` (its own timer runs every
+    ``keepalive / 2`` or ``send_timeout / 2``; a test's pace should not hang on it)."""
     for _ in range(int(seconds / 0.1)):
         server.sweep()
         await asyncio.sleep(0.1)
@@ -580,11 +582,11 @@ async def _sweeping(server: EdgeServer, seconds: float) -> None:
 
 def test_a_client_that_takes_nothing_of_its_answer_is_cut_off_whatever_it_sends() -> None:
     """A client leaves a large answer unread while it trickles a next request a byte at a
-    time: it has taken nothing for the keep-alive, so its connection is cut (what it sends
+    time: it has taken nothing for the send timeout, so its connection is cut (what it sends
     does not keep it); before, it held the connection and the 24 MB answer for ever."""
 
     async def run() -> None:
-        server = EdgeServer(_big, max_body=1024, keepalive=0.4)
+        server = EdgeServer(_big, max_body=1024, keepalive=0.4, send_timeout=0.4)
         port = await server.listen("127.0.0.1", 0)
         try:
             reader, writer = await _slow_reader(port)
@@ -613,20 +615,20 @@ def test_a_client_that_takes_nothing_of_its_answer_is_cut_off_whatever_it_sends(
 
 def test_a_client_that_reads_slowly_but_steadily_keeps_its_connection() -> None:
     """What a client has taken is counted past the process's buffer, in the kernel's send
-    queue (megabytes on loopback): a client that reads 32 KiB every 0.1 s never goes a
-    keep-alive (0.4 s) without taking something, and is not cut off, while one that stops is
+    queue (megabytes on loopback): a client that reads 32 KiB every 0.1 s never goes a send
+    timeout (0.4 s) without taking something, and is not cut off, while one that stops is
     (found by a review of an earlier rule that looked at the process's buffer only: it cut
     this client off mid-answer)."""
 
     async def run() -> None:
-        server = EdgeServer(_big, max_body=1024, keepalive=0.4)
+        server = EdgeServer(_big, max_body=1024, send_timeout=0.4)
         port = await server.listen("127.0.0.1", 0)
         try:
             reader, writer = await _slow_reader(port)
             writer.write(b"GET /big HTTP/1.1\r\nhost: x\r\n\r\n")
             sweeping = asyncio.create_task(_sweeping(server, 30.0))
             received = 0
-            for _ in range(30):  # 3 s: more than seven keep-alives
+            for _ in range(30):  # 3 s: more than seven send timeouts
                 chunk = await reader.read(32 << 10)
                 assert chunk, f"cut off after {received} bytes"
                 received += len(chunk)
@@ -645,7 +647,7 @@ def test_a_client_that_reads_slowly_but_steadily_keeps_its_connection() -> None:
 
 def test_a_stream_whose_client_stops_reading_is_ended_and_logged_as_499(_isolated: Path) -> None:
     """Through the gateway: a client that stops reading a stream holds the runtime's
-    connection (it is paused, not read). Once it has taken nothing for the keep-alive, its
+    connection (it is paused, not read). Once it has taken nothing for the send timeout, its
     connection is cut, the runtime's connection closed (so the runtime stops) and the request
     logged as 499; before, both were held for as long as the client stayed connected."""
 
@@ -656,7 +658,7 @@ def test_a_stream_whose_client_stops_reading_is_ended_and_logged_as_499(_isolate
             async with in_process(_isolated) as (gateway, _):
                 server = gateway.server
                 assert server is not None
-                server.keepalive = 0.5
+                server.send_timeout = 0.5
                 _, writer = await _slow_reader(gateway.port)
                 body = json.dumps(chat("tiny", stream=True, max_tokens=20_000)).encode()
                 writer.write(_post("/v1/chat/completions", body,
@@ -683,7 +685,8 @@ def test_a_stream_whose_client_stops_reading_is_ended_and_logged_as_499(_isolate
 def test_a_request_behind_an_answer_its_client_is_still_reading_is_not_late() -> None:
     """A request pipelined behind a 4 MiB answer, asking for 100 Continue: most of that answer
     waits in the kernel's send queue once the process has handed it on, and the client reads
-    it for longer than the keep-alive. The request's time runs from when its client has taken
+    it for longer than the keep-alive and the send timeout. The request's time runs from when
+    its client has taken
     the answer before it; before, it was answered 408 while its client was still reading."""
 
     async def handler(request: Request, reply: Reply) -> None:
@@ -692,7 +695,7 @@ def test_a_request_behind_an_answer_its_client_is_still_reading_is_not_late() ->
                     [])  # fmt: skip
 
     async def run() -> None:
-        server = EdgeServer(handler, max_body=1024, keepalive=0.4)
+        server = EdgeServer(handler, max_body=1024, keepalive=0.4, send_timeout=0.4)
         port = await server.listen("127.0.0.1", 0)
         try:
             reader, writer = await _slow_reader(port)
@@ -719,3 +722,87 @@ def test_a_request_behind_an_answer_its_client_is_still_reading_is_not_late() ->
             await server.close(grace=2.0)
 
     asyncio.run(run())
+
+
+async def _reads_at(port: int, rate: int, seconds: float, server: EdgeServer) -> int:
+    """A client with the system's default buffers asks for a 24 MB answer and reads ``rate``
+    bytes a second of it, in tenths, for ``seconds`` (or until it is cut off), the sweep
+    running every 0.1 s; returns what it received."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /big HTTP/1.1\r\nhost: x\r\n\r\n")
+    sweeping = asyncio.create_task(_sweeping(server, seconds + 1.0))
+    received = 0
+    try:
+        for _ in range(int(seconds * 10)):
+            chunk = await reader.read(rate // 10)
+            if not chunk:
+                break
+            received += len(chunk)
+            await asyncio.sleep(0.1)
+    except ConnectionError:
+        pass
+    finally:
+        sweeping.cancel()
+        writer.close()
+    return received
+
+
+def test_a_slow_reader_with_default_buffers_is_kept_while_it_frees_a_window_step() -> None:
+    """With the system's default buffers, a closed window reopens only once the client has
+    freed a segment's worth (~64 KB on loopback, the loopback MSS), so what it has taken moves
+    in those steps. One that reads 160 KB/s frees a step every ~0.4 s and keeps its connection
+    through a send timeout of 1.5 s, over 5 s (more than three of them); one that reads 4 KB/s
+    frees none in 1.5 s and is cut off: the rule's real guarantee, as documented."""
+
+    async def run() -> None:
+        server = EdgeServer(_big, max_body=1024, send_timeout=1.5)
+        port = await server.listen("127.0.0.1", 0)
+        try:
+            steady = await _reads_at(port, 160_000, 5.0, server)
+            assert steady >= 700_000, steady  # it read all along, nothing cut it off
+            async with asyncio.timeout(5.0):
+                while server.edges:  # its close is seen
+                    await asyncio.sleep(0.05)
+            crawling = asyncio.create_task(_reads_at(port, 4_000, 12.0, server))
+            async with asyncio.timeout(12.0):
+                while not server.edges:
+                    await asyncio.sleep(0.01)
+                while server.edges:  # cut off, long before its 12 s are up
+                    await asyncio.sleep(0.05)
+            crawling.cancel()
+        finally:
+            await server.close(grace=2.0)
+
+    asyncio.run(run())
+
+
+def test_a_sweep_that_fails_is_logged_and_the_next_one_runs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """One pass of the connection sweep raising must not end the sweeps: an idle connection
+    is still closed after its keep-alive."""
+
+    async def run() -> None:
+        server = EdgeServer(_echo, max_body=1024, keepalive=0.2)
+        sweep, failed = server.sweep, []
+
+        def failing_once() -> None:
+            if not failed:
+                failed.append(True)
+                raise RuntimeError("a connection the sweep could not look at")
+            sweep()
+
+        server.sweep = failing_once  # type: ignore[method-assign]
+        port = await server.listen("127.0.0.1", 0)
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            async with asyncio.timeout(3.0):
+                assert await reader.read(100) == b""  # closed by a later pass
+            writer.close()
+            assert failed
+        finally:
+            await server.close(grace=1.0)
+
+    with caplog.at_level("ERROR", logger="inhouse.gateway"):
+        asyncio.run(run())
+    assert "the gateway's connection sweep failed" in caplog.text

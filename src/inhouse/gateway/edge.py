@@ -8,11 +8,14 @@ from the runtime (:meth:`inhouse.gateway.wire.Answer.pipe`), and a request is on
 last byte to its answer's end. The server does what the gateway needs and what HTTP/1.1 asks:
 
 * keep-alive, closed after ``keepalive`` seconds without a byte; a client that takes none of
-  the bytes written to it for ``keepalive`` seconds is cut off (nginx's ``send_timeout``): its
-  answer's runtime connection is closed and the request logged as 499. What it has taken is
-  counted past the process's buffer, in the kernel's send queue (``TIOCOUTQ``), so a client
-  that reads slowly but steadily keeps its connection however long the answer (on a system
-  without ``TIOCOUTQ`` nobody is cut off: the kernel's share cannot be told from a stall);
+  the bytes written to it for ``send_timeout`` seconds (60, nginx's default) is cut off
+  (nginx's ``send_timeout``): its answer's runtime connection is closed and the request logged
+  as 499. What it has taken is counted past the process's buffer, in the kernel's send queue
+  (``TIOCOUTQ``): bytes its host has acknowledged. A receiver's kernel reopens a closed window
+  only once a segment's worth is free (the MSS: ~1.4 KB on Ethernet, ~64 KB on loopback), so
+  a client that reads slowly keeps its connection as long as it frees that much every
+  ``send_timeout`` (on loopback, about 1.1 KB/s at 60 s); on a system without ``TIOCOUTQ``
+  nobody is cut off (the kernel's share cannot be told from a stall);
   a request must arrive whole
   within ``keepalive`` seconds of its first byte, plus a second for every ``_MIN_RATE`` bytes
   of body received (so a client that trickles its head or body a byte at a time does not hold a
@@ -416,7 +419,7 @@ class Edge(asyncio.Protocol):
             return None
         try:
             queued: int = struct.unpack("i", fcntl.ioctl(sock.fileno(), _OUTQ, b"\0\0\0\0"))[0]
-        except OSError:
+        except (OSError, ValueError):  # closed meanwhile (a closed socket's fileno is -1)
             return None
         buffered: int = transport.get_write_buffer_size()
         return buffered + queued
@@ -526,10 +529,15 @@ class Edge(asyncio.Protocol):
 class EdgeServer:
     """The gateway's listening socket(s) and the connections on them."""
 
-    def __init__(self, handler: Handler, *, max_body: int, keepalive: float = 30.0) -> None:
+    def __init__(
+        self, handler: Handler, *, max_body: int, keepalive: float = 30.0,
+        send_timeout: float = 60.0,
+    ) -> None:  # fmt: skip
         self.handler = handler
         self.max_body = max_body
         self.keepalive = keepalive
+        #: seconds a client may take none of what was written to it before it is cut off
+        self.send_timeout = send_timeout
         self.edges: set[Edge] = set()
         self.answering: set[asyncio.Task[None]] = set()
         #: shutting down: every answer ends its connection
@@ -557,16 +565,21 @@ class EdgeServer:
         answer 408 (and close) a request being read that has had its time: ``keepalive``
         seconds from its first byte, plus one for every ``_MIN_RATE`` bytes of its body
         received, or no byte for ``keepalive`` seconds (a client that trickles or stalls);
-        one timer for all of them."""
+        cut off a client that has taken nothing written to it for ``send_timeout`` seconds;
+        one timer for all of them. A pass that fails is logged and the next one runs."""
         while True:
-            await asyncio.sleep(min(5.0, self.keepalive / 2))
-            self.sweep()
+            await asyncio.sleep(min(5.0, self.keepalive / 2, self.send_timeout / 2))
+            try:
+                self.sweep()
+            except Exception:  # one bad connection must not end the sweeps for all of them
+                log.exception("the gateway's connection sweep failed; it runs again")
 
     def sweep(self) -> None:
         """One pass of :meth:`_sweep`."""
         keepalive = self.keepalive
         now = time.monotonic()
         cutoff = now - keepalive
+        stalled = now - self.send_timeout
         for edge in list(self.edges):
             transport = edge.transport
             if transport is None:
@@ -579,7 +592,7 @@ class EdgeServer:
                         edge._taken, edge._stuck_since = taken, 0.0
                     elif taken != edge._taken or not edge._stuck_since:
                         edge._taken, edge._stuck_since = taken, now  # watched from now
-                    elif edge._stuck_since < cutoff:  # it has taken nothing: it reads no more
+                    elif edge._stuck_since < stalled:  # it has taken nothing: it reads no more
                         transport.abort()
                         continue
                     if unsent and edge._parsing:
