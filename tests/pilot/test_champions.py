@@ -18,7 +18,7 @@ from inhouse.identity import SigningKey
 from inhouse.pilot.champions import name_champion, suggest_champions
 from inhouse.pilot.findings import list_findings, record_finding
 from inhouse.pilot.roster import add_member
-from inhouse.program import Provenance
+from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, evaluate
 from inhouse.program.evaluation import context_for
 from tests.conftest import Clock
@@ -135,7 +135,16 @@ def test_the_handoff_pack_holds_findings_champions_and_the_library(
     assert "name: triage" in prompt
 
 
-def test_the_cli_suggests_names_and_lists(world: World) -> None:
+def test_the_cli_suggests_names_and_lists(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI reads the world's clock, so its 28-day window holds the world's November days
+    whatever today is (it read the real clock, and failed once 2026-11-06 left the window)."""
+    opened = Program.open.__func__  # type: ignore[attr-defined]
+
+    def on_world_clock(cls: type[Program], folder: object = None, **options: object) -> Program:
+        options.setdefault("clock", world.clock)
+        return opened(cls, folder, **options)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(Program, "open", classmethod(on_world_clock))
     env = world.enrol_cli("dora", "finance")
     lead = lead_env(world.lead)
     data = json.loads(runner.invoke(app, ["pilot", "champions", "--json"], env=env).stdout)
