@@ -21,7 +21,13 @@ _ENV = (
     "INHOUSE_KEY",
     "INHOUSE_MACHINE_ID",
     "XDG_CONFIG_HOME",
+    "INHOUSE_TEST_OS_MACHINE_ID",
 )
+
+#: a test's stand-in for another computer, in this process: the machine id the OS reports
+#: (``/etc/machine-id``) replaced, as on a second laptop. Not ``INHOUSE_MACHINE_ID``: outside a
+#: demo program that one no longer makes one computer two (inhouse.identity.machine)
+OTHER_COMPUTER = "INHOUSE_TEST_OS_MACHINE_ID"
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +35,10 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     """Point everything that resolves data at a temporary folder."""
     for name in _ENV:
         monkeypatch.delenv(name, raising=False)
+    from inhouse.identity import machine
+
+    real = machine._os_machine_id
+    monkeypatch.setattr(machine, "_os_machine_id", lambda: os.environ.get(OTHER_COMPUTER) or real())
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)

@@ -310,3 +310,73 @@ def test_a_second_person_the_owner_invited_counts_and_says_so(mal: Program) -> N
     result = evaluate("second-person-verified", context_for(mal.state(), mal.clock()))
     assert result.outcome.value == "pass"
     assert "note: mal, whose work this judges, invited bob" in result.reason
+
+
+@pytest.mark.parametrize("demo", [False, True])
+def test_a_machine_id_typed_in_the_environment_is_not_another_computer(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch, demo: bool
+) -> None:
+    """One laptop, one environment variable: mal's alias bob joins and verifies with
+    ``INHOUSE_MACHINE_ID`` set, then authors a workflow mal reruns. Outside a demo program the
+    fingerprints name the computer they were made on, so neither exit passes and status warns;
+    in a demo program (``make demo``'s show of several people on one computer) they pass."""
+    cli("init", "Acme", "--lead", "mal", "--team", "platform", *(["--demo"] if demo else []))
+    cli("person", "role", "mal", "--add", "play-owner")
+    mal = Program.open(_isolated)
+    bob_key = key_file(_isolated / "keys", "bob")
+    invite = cli("person", "invite", "bob", "--team", "ops")
+    token = next(word for word in invite.split() if word.startswith("inhouse-invite:"))
+    cli("join", token, env={"INHOUSE_KEY": str(bob_key), "INHOUSE_MACHINE_ID": "bobs-laptop"})
+    bob = mal.using(load_key(bob_key))
+    lock = {"lock_hash": "sha256:" + "a" * 64, "runtime": {"family": "embedded", "version": "1"},
+            "models": [{"name": "m", "digest": "sha256:" + "b" * 64}], "rules_hash": "r" * 12,
+            "owner": "mal"}  # fmt: skip
+    mal.record_fact(None, "baseline.lock", lock, provenance=Provenance.MEASURED,
+                    collector="inhouse baseline lock")  # fmt: skip
+    from inhouse.identity import machine
+
+    version = {"workflow": "w", "content_hash": "c" * 12, "model": "m",
+               "model_digest": "sha256:" + "b" * 64}  # fmt: skip
+    run = {"workflow": "w", "content_hash": "c" * 12, "lock_hash": lock["lock_hash"],
+           "passed": True, "pass_rate": 1.0, "cases": 2}  # fmt: skip
+    monkeypatch.setenv("INHOUSE_MACHINE_ID", "bobs-laptop")
+    verify = {"lock_hash": lock["lock_hash"], "passed": True,
+              "machine": machine.machine_fingerprint()}  # fmt: skip
+    bob.record_fact(None, "baseline.verify", verify, provenance=Provenance.MEASURED,
+                    collector="inhouse baseline verify")  # fmt: skip
+    bob.record_fact(None, "workflow.spec", {**version, "author": "bob"},
+                    provenance=Provenance.MEASURED, collector="inhouse workflow test")  # fmt: skip
+    bob.record_fact(None, "workflow.run", run, provenance=Provenance.MEASURED,
+                    collector="inhouse workflow test")  # fmt: skip
+    monkeypatch.delenv("INHOUSE_MACHINE_ID")
+    mal.record_fact(None, "workflow.run", run, provenance=Provenance.MEASURED,
+                    collector="inhouse workflow test")  # fmt: skip
+
+    from inhouse.program.checks import evaluate
+    from inhouse.program.evaluation import context_for
+
+    ctx = context_for(mal.state(), mal.clock())
+    second = evaluate("second-person-verified", ctx)
+    by_other = evaluate("workflow-run-by-other", ctx)
+    warnings = mal.status()["warnings"]
+    shared = [w for w in warnings if "bob enrolled from the same machine as mal" in w]
+    if demo:
+        assert second.outcome.value == "pass", second.reason
+        assert by_other.outcome.value == "pass", by_other.reason
+        assert not shared
+    else:
+        assert second.outcome.value != "pass"
+        assert "bob's evidence came from a machine mal enrolled" in second.reason
+        assert by_other.outcome.value != "pass"
+        assert shared and "plays 4 to 6 do not look at machines" in shared[0]
+
+
+def test_same_machine_reads_through_a_replaced_machine_id() -> None:
+    from inhouse.identity.machine import same_machine
+
+    assert same_machine("aaaa", "aaaa")
+    assert not same_machine("aaaa", "bbbb")  # two computers, one hostname: two machines
+    assert same_machine("x1~aaaa", "aaaa") and same_machine("x1~aaaa", "x2~aaaa")
+    assert not same_machine("x1~aaaa", "aaaa", demo=True)
+    assert not same_machine("x1~aaaa", "x1~bbbb")  # one typed id on two computers
+    assert same_machine("x1~aaaa", "x1~aaaa", demo=True)

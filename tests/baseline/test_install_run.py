@@ -32,6 +32,7 @@ import inhouse
 from inhouse.cli.app import app
 from inhouse.program import Program
 from inhouse.runtimes.digests import file_sha256
+from tests.conftest import OTHER_COMPUTER
 from tests.engine import Engine, needs_engine
 from tests.people import enrol_cli
 
@@ -67,9 +68,15 @@ def model_server(engine: Engine) -> Iterator[str]:
 
 
 def test_the_install_script_stands_up_a_fresh_machine(
-    _isolated: Path, tmp_path: Path, engine: Engine, model_server: str
+    _isolated: Path,
+    tmp_path: Path,
+    engine: Engine,
+    model_server: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # the owner's machine: a program, a baseline on the engine, a lock and the script
+    # the owner's machine: a program, a baseline on the engine, a lock and the script; in this
+    # process it stands in for lena's laptop, so the install below runs on another computer
+    monkeypatch.setenv(OTHER_COMPUTER, "lena-laptop")
     run("init", "Acme", "--lead", "lena")
     opened = Program.open(_isolated)
     omar = enrol_cli(opened, "omar", tmp_path / "keys", team="support")
@@ -91,10 +98,10 @@ def test_the_install_script_stands_up_a_fresh_machine(
     fresh.mkdir()
     for name in ("inhouse.toml", "inhouse.lock", "install.sh"):
         shutil.copy(_isolated / name, fresh / name)
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "INHOUSE_PROGRAM")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("VIRTUAL_ENV", "INHOUSE_PROGRAM", OTHER_COMPUTER)}  # fmt: skip
     env.update(
         **omar,  # the verify is signed with omar's own key, on his own machine
-        INHOUSE_MACHINE_ID="omar-laptop",
         INHOUSE_DATABASE_URL=f"sqlite:///{_isolated / '.inhouse' / 'inhouse.db'}",
         PYTHON=sys.executable,
         # the tests' HOME is a temporary folder; pip may still use this machine's cache

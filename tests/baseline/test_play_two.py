@@ -19,6 +19,7 @@ from inhouse.cli.app import app
 from inhouse.program import Program, Provenance
 from inhouse.runtimes import make_test_model, open_runtime, serve_embedded, stop_embedded
 from inhouse.runtimes.digests import sha256_digest
+from tests.conftest import OTHER_COMPUTER
 from tests.engine import needs_engine
 from tests.people import enrol_cli
 
@@ -71,7 +72,7 @@ def walk_play_one(folder: Path, omar: dict[str, str]) -> None:
 @pytest.fixture
 def omar() -> dict[str, str]:
     """omar's shell: his own key, on his own machine (filled in when the program enrols him)."""
-    return {"INHOUSE_MACHINE_ID": "omar-laptop"}
+    return {OTHER_COMPUTER: "omar-laptop"}
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from inhouse.program import Program, Provenance
 from inhouse.program.checks import CheckContext, Outcome, Person, evaluate
 from inhouse.program.facts import Fact, FactSet, validate_payload
 from inhouse.runtimes.protocol import Inventory, ModelInfo
+from tests.conftest import OTHER_COMPUTER
 from tests.people import enrol_cli, key_file
 from tests.runtimes.standin import free_port
 
@@ -36,7 +37,7 @@ def omar_env(folder: Path) -> dict[str, str]:
     program = Program.open(folder)
     env = enrol_cli(program, "omar", folder.parent / "keys")
     program.close()
-    return {**env, "INHOUSE_MACHINE_ID": "omar-laptop"}
+    return {**env, OTHER_COMPUTER: "omar-laptop"}
 
 
 def locked_program(folder: Path, rules: str = 'default = "redact"') -> Program:
@@ -80,7 +81,7 @@ def test_a_runtime_that_is_down_fails_with_the_fix(_isolated: Path) -> None:
     assert verify["by"] == "omar" and verify["provenance"] == "measured"
     assert verify["payload"]["passed"] is False
     assert verify["payload"]["failures"][0].startswith("runtime: ")
-    assert len(verify["payload"]["machine"]) == 16
+    assert len(verify["payload"]["machine"]) == 16  # his own computer: no replaced id in it
 
 
 def test_changed_rules_and_manifest_fail_against_the_lock(_isolated: Path) -> None:

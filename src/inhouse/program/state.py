@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from inhouse.identity.machine import same_machine
 from inhouse.program.checks import Person
 from inhouse.program.events import Event, EventKind, canonical_json, format_time
 from inhouse.program.facts import FACT_KINDS, Fact, FactSet, Provenance
@@ -166,15 +167,23 @@ class ProgramState:
 
     def shared_machines(self) -> list[str]:
         """Warnings: people who enrolled from a machine another person enrolled from."""
-        seen: dict[str, str] = {}
+        seen: list[KeyRecord] = []
         lines = []
         for record in sorted(self.keys.values(), key=lambda k: k.seq):
-            first = seen.setdefault(record.machine, record.person)
-            if record.machine and first != record.person:
+            if not record.machine:
+                continue
+            first = next(
+                (e.person for e in seen if same_machine(e.machine, record.machine, demo=self.demo)),
+                record.person,
+            )
+            seen.append(record)
+            if first != record.person:
                 lines.append(
                     f"{record.person} enrolled from the same machine as {first} "
-                    f"({record.machine}): a check that needs someone other than {first} "
-                    f"does not count {record.person}'s evidence from that machine"
+                    f"({record.machine}): {record.person}'s verify of a baseline (play 2) "
+                    f"or run of a workflow (play 3) from that machine is not evidence of "
+                    f"someone other than {first}; the checks of plays 4 to 6 do not look at "
+                    f"machines and count {record.person} all the same"
                 )
         return lines
 

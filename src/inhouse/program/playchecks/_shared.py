@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from inhouse.identity.machine import same_machine
 from inhouse.program.checks import CheckContext, CheckFunc, Person, Result, failed
 from inhouse.program.facts import Fact
 
@@ -69,7 +70,8 @@ def other_person_elsewhere(ctx: CheckContext, fact: Fact, judged: set[str]) -> s
         return f"it is {fact.by}'s own"
     theirs = ctx.machines_of(judged)
     used = {m for m in (fact.machine, str(fact.payload.get("machine") or "")) if m}
-    shared = used & theirs
+    # a machine id replaced with INHOUSE_MACHINE_ID is still the machine it was made on
+    shared = {t for t in theirs for m in used if same_machine(m, t, demo=ctx.demo)}
     if shared:
         return (
             f"{fact.by}'s evidence came from a machine {names(list(judged))} enrolled "
