@@ -856,3 +856,25 @@ def test_a_survey_counts_when_a_rollout_lead_opened_it() -> None:
     decoy = fact("survey.opened", by="p0", survey="empty", closes="2026-12-01T00:00:00+00:00")
     result = run("pilot-would-resist-losing", *added, opened, *answers, decoy, people=people)
     assert result.outcome is Outcome.PASS
+
+
+def test_a_second_author_on_the_pilot_owners_machine_is_not_a_second_author() -> None:
+    solo = [fact("prompt.shared", prompt=f"p{i}", author="lena") for i in range(3)]
+    both = [*solo, fact("prompt.shared", by="omar", prompt="q", author="omar")]
+
+    def seeded(omar_machine: str) -> Any:
+        context = CheckContext(
+            facts=FactSet(both),
+            people=ROSTER,
+            owners={**OWNERS, "pilot": "lena"},
+            now=NOW,
+            params={"min_authors": 2},
+            machines={"lena": frozenset({"lena-laptop"}), "omar": frozenset({omar_machine})},
+        )
+        return evaluate("prompt-library-seeded", context)
+
+    assert seeded("omar-laptop").outcome is Outcome.PASS
+    alias = seeded("lena-laptop")  # omar's only key was enrolled at lena's laptop
+    assert alias.outcome is Outcome.FAIL
+    assert "not counted: omar, enrolled only from a machine lena enrolled from" in alias.reason
+    assert seeded("typed~lena-laptop").outcome is Outcome.FAIL  # with INHOUSE_MACHINE_ID set

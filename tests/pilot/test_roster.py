@@ -150,3 +150,26 @@ def test_the_cli_adds_lists_and_removes(world: World) -> None:
     assert "Removed bob from the pilot (track support)" in cli("remove", "bob", env=lead)
     assert pilot_list(world.lead).members == []
     assert "pilot-user" not in world.lead.state().people["bob"].roles
+
+
+def test_aliases_enrolled_on_the_leads_own_machine_make_no_pilot(world: World) -> None:
+    """One person, one laptop: the lead invites five "colleagues" across three teams and joins
+    each with a new key on the lead's own machine (with or without ``INHOUSE_MACHINE_ID``). The
+    roster takes them, but the pilot's checks count none of them, and say why."""
+    from inhouse.identity.machine import machine_fingerprint
+    from tests.people import enrol
+
+    world.waive()
+    here = machine_fingerprint()  # the machine the lead enrolled from
+    for n, team in enumerate(("support", "legal", "finance", "support", "legal")):
+        machine = here if n % 2 else f"typed-{n}~{here}"  # the variable set, or not
+        enrol(world.lead, f"a{n}", team=team, machine=machine)
+        add_member(world.lead, f"a{n}", track="support")
+    reason = _pilot_size(world.lead)
+    assert reason.startswith("no pilot members count; not counted: a0 enrolled only from a ")
+    assert "a4 enrolled only from a machine" in reason
+    # the same five, one of them on a computer of their own: that one counts
+    world.enrol("bea", "finance")
+    add_member(world.lead, "bea", track="support")
+    reason = _pilot_size(world.lead)
+    assert reason.startswith("the pilot has 1 members; the play wants 5 to 10; not counted: a0")

@@ -180,10 +180,10 @@ class ProgramState:
             if first != record.person:
                 lines.append(
                     f"{record.person} enrolled from the same machine as {first} "
-                    f"({record.machine}): {record.person}'s verify of a baseline (play 2) "
-                    f"or run of a workflow (play 3) from that machine is not evidence of "
-                    f"someone other than {first}; the checks of plays 4 to 6 do not look at "
-                    f"machines and count {record.person} all the same"
+                    f"({record.machine}): {record.person}'s verify of a baseline (play 2), "
+                    f"run of a workflow (play 3), place in a pilot or prompt in its library "
+                    f"(play 4) from that machine is not evidence of someone other than "
+                    f"{first}; the checks of plays 5 and 6 do not look at machines"
                 )
         return lines
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from inhouse.identity.machine import same_machine
 from inhouse.program.checks import (
     CheckContext,
     Result,
@@ -34,7 +35,22 @@ def demand_spreading(ctx: CheckContext) -> Result:
 
 def members(ctx: CheckContext) -> dict[str, Fact]:
     """The pilot: people a rollout lead added with a track (`inhouse pilot add`), not removed
-    since, who hold the pilot-user role; each with the fact that added them."""
+    since, who hold the pilot-user role, and enrolled a key from a machine of their own; each
+    with the fact that added them. (The rest: :func:`set_aside`.)"""
+    listed = _listed(ctx)
+    return {person: fact for person, fact in listed.items() if _aside(ctx, person, fact) is None}
+
+
+def set_aside(ctx: CheckContext) -> dict[str, str]:
+    """Pilot members who do not count, and why: every key of theirs was enrolled from a machine
+    that the pilot's owner, or the lead who added them, enrolled from. One person at one
+    laptop with a second key for a "colleague" is one person, not a pilot of two."""
+    listed = _listed(ctx)
+    found = {person: _aside(ctx, person, fact) for person, fact in listed.items()}
+    return {person: why for person, why in found.items() if why is not None}
+
+
+def _listed(ctx: CheckContext) -> dict[str, Fact]:
     current: dict[str, Fact] = {}
     for fact in ctx.facts.of("pilot.member"):
         person = str(fact.payload["person"])
@@ -49,7 +65,34 @@ def members(ctx: CheckContext) -> dict[str, Fact]:
     }
 
 
+def _elsewhere(ctx: CheckContext, person: str, judged: set[str]) -> bool:
+    """Whether ``person`` enrolled a key from a machine none of ``judged`` enrolled from."""
+    theirs = ctx.machines_of(judged)
+    own = [m for m in ctx.machines.get(person, frozenset()) if m]
+    return not theirs or any(
+        not any(same_machine(m, t, demo=ctx.demo) for t in theirs) for m in own
+    )
+
+
+def _aside(ctx: CheckContext, person: str, added: Fact) -> str | None:
+    judged = {p for p in (ctx.owners.get("pilot"), added.by) if p}
+    if person not in judged and _elsewhere(ctx, person, judged):
+        return None
+    if person in judged:
+        return f"{person} is judged here (the pilot's owner or the lead who added them)"
+    return f"{person} enrolled only from a machine {names(sorted(judged))} enrolled from"
+
+
+def _aside_note(ctx: CheckContext) -> str:
+    aside = set_aside(ctx)
+    if not aside:
+        return ""
+    return "; not counted: " + "; ".join(aside[p] for p in sorted(aside))
+
+
 def _no_members(ctx: CheckContext) -> Result:
+    if aside := _aside_note(ctx):
+        return failed(f"no pilot members count{aside}")
     loose = [p.name for p in ctx.pilot]
     if loose:
         return failed(
@@ -69,17 +112,19 @@ def pilot_size(ctx: CheckContext) -> Result:
         return _no_members(ctx)
     teams = {ctx.people[person].team for person in pilot if ctx.people[person].team}
     evidence = tuple(pilot.values())
+    aside = _aside_note(ctx)
     if not low <= len(pilot) <= high:
         return failed(
-            f"the pilot has {len(pilot)} members; the play wants {low} to {high}", *evidence
+            f"the pilot has {len(pilot)} members; the play wants {low} to {high}{aside}",
+            *evidence,
         )
     if len(teams) < teams_needed:
         return failed(
             f"the pilot spans {len(teams)} team(s) ({names(list(teams))}); the play wants "
-            f"{teams_needed}",
+            f"{teams_needed}{aside}",
             *evidence,
         )
-    return passed(f"{len(pilot)} members across {len(teams)} teams", *evidence)
+    return passed(f"{len(pilot)} members across {len(teams)} teams{aside}", *evidence)
 
 
 @register_check("pilot-enabled", reads=("pilot.member", "enablement.completed"))
@@ -110,6 +155,13 @@ def prompt_library_seeded(ctx: CheckContext) -> Result:
     its signer)."""
     wanted = int(ctx.param("min_authors", 2))
     shared = [*ctx.facts.of("prompt.shared"), *ctx.facts.of("prompt.version")]
+    # a second author at the pilot owner's own machine is the owner with a second key
+    owner = ctx.owners.get("pilot")
+    judged = {owner} if owner else set()
+    aside = sorted(
+        {f.by for f in shared if f.by not in judged and not _elsewhere(ctx, f.by, judged)}
+    )
+    shared = [f for f in shared if f.by not in aside]
     authors = {f.by for f in shared}
     prompts = {str(f.payload["prompt"]) for f in shared}
     if len(authors) >= wanted:
@@ -117,9 +169,14 @@ def prompt_library_seeded(ctx: CheckContext) -> Result:
             f"{len(prompts)} prompt(s) from {len(authors)} authors ({names(list(authors))})",
             *shared,
         )
+    note = (
+        f"; not counted: {names(aside)}, enrolled only from a machine {owner} enrolled from"
+        if aside
+        else ""
+    )
     return failed(
         f"prompts from {len(authors)} author(s) ({names(list(authors))}); the library needs "
-        f"{wanted}: `inhouse prompts add NAME --file F`, each author with their own key",
+        f"{wanted}: `inhouse prompts add NAME --file F`, each author with their own key{note}",
         *shared,
     )
 
