@@ -587,8 +587,28 @@ def test_ticket_resolved_without_builder() -> None:
     outside = imported("ticket.opened", "lena", ticket="gh-7", title="502s", actor="zoe",
                        category="it-broke", component="baseline", external=link)  # fmt: skip
     fixed_there = imported("ticket.resolved", "lena", ticket="gh-7", actor="cam", note="x")
+    # lena, who built the baseline, ran the import: her word that cam resolved it is not cam's
     result = check(outside, fixed_there)
+    assert result.outcome is Outcome.FAIL
+    assert "only the import says cam resolved it, and lena, who ran the import" in result.reason
+    confirmed = ticket("ticket.commented", by="cam", ticket="gh-7", text="yes, I fixed it")
+    result = check(outside, fixed_there, confirmed)
     assert result.outcome is Outcome.PASS and "gh-7 resolved by cam" in result.reason
+    # a support owner who built nothing vouches for the mapping without cam's word
+    team = {**TEAM, "sam": person("sam", "support", "support-owner")}
+    by_sam = [replace(outside, by="sam"), replace(fixed_there, by="sam")]
+    result = run("ticket-resolved-without-builder", lock(), *by_sam, people=team, reopen_days=14)
+    assert result.outcome is Outcome.PASS, result.reason
+    # cam's keys all enrolled at lena's laptop: cam is lena with a second key
+    alias = CheckContext(
+        facts=FactSet([lock(), *by_cam]), people=TEAM, owners=OWNERS, now=NOW,
+        params={"reopen_days": 14},
+        machines={"lena": frozenset({"lena-laptop"}), "cam": frozenset({"typed~lena-laptop"}),
+                  "zoe": frozenset({"zoe-laptop"})},
+    )  # fmt: skip
+    result = evaluate("ticket-resolved-without-builder", alias)
+    assert result.outcome is Outcome.FAIL
+    assert "T-2 resolved by cam, whose keys were all enrolled from a machine" in result.reason
     # zoe (a pilot user) importing "cam resolved it" is nobody's step
     assert check(outside, replace(fixed_there, by="zoe")).outcome is Outcome.FAIL
     # an imported step's time is the source's: reopened a day after at the source, though

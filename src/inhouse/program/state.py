@@ -182,8 +182,9 @@ class ProgramState:
                     f"{record.person} enrolled from the same machine as {first} "
                     f"({record.machine}): {record.person}'s verify of a baseline (play 2), "
                     f"run of a workflow (play 3), place in a pilot or prompt in its library "
-                    f"(play 4) from that machine is not evidence of someone other than "
-                    f"{first}; the checks of plays 5 and 6 do not look at machines"
+                    f"(play 4) or fix of a ticket (play 5) from that machine is not evidence "
+                    f"of someone other than {first}; the other checks of plays 5 and 6 do not "
+                    f"look at machines"
                 )
         return lines
 

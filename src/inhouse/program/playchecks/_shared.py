@@ -24,6 +24,7 @@ __all__ = [
     "current_lock",
     "current_workflow",
     "early_owners",
+    "enrolled_elsewhere",
     "fold_tickets",
     "given",
     "insiders",
@@ -78,6 +79,16 @@ def other_person_elsewhere(ctx: CheckContext, fact: Fact, judged: set[str]) -> s
             f"({', '.join(sorted(shared))})"
         )
     return None
+
+
+def enrolled_elsewhere(ctx: CheckContext, person: str, judged: set[str]) -> bool:
+    """Whether ``person`` enrolled a key from a machine none of ``judged`` enrolled from (a
+    machine id replaced with ``INHOUSE_MACHINE_ID`` is still the machine it was made on)."""
+    theirs = ctx.machines_of(judged)
+    own = [m for m in ctx.machines.get(person, frozenset()) if m]
+    return not theirs or any(
+        not any(same_machine(m, t, demo=ctx.demo) for t in theirs) for m in own
+    )
 
 
 def invited_by_judged(ctx: CheckContext, person: str, judged: set[str]) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from inhouse.identity.machine import same_machine
 from inhouse.program.checks import (
     CheckContext,
     Result,
@@ -13,6 +12,7 @@ from inhouse.program.checks import (
 )
 from inhouse.program.facts import Fact
 from inhouse.program.playchecks._shared import (
+    enrolled_elsewhere,
     names,
 )
 
@@ -65,18 +65,9 @@ def _listed(ctx: CheckContext) -> dict[str, Fact]:
     }
 
 
-def _elsewhere(ctx: CheckContext, person: str, judged: set[str]) -> bool:
-    """Whether ``person`` enrolled a key from a machine none of ``judged`` enrolled from."""
-    theirs = ctx.machines_of(judged)
-    own = [m for m in ctx.machines.get(person, frozenset()) if m]
-    return not theirs or any(
-        not any(same_machine(m, t, demo=ctx.demo) for t in theirs) for m in own
-    )
-
-
 def _aside(ctx: CheckContext, person: str, added: Fact) -> str | None:
     judged = {p for p in (ctx.owners.get("pilot"), added.by) if p}
-    if person not in judged and _elsewhere(ctx, person, judged):
+    if person not in judged and enrolled_elsewhere(ctx, person, judged):
         return None
     if person in judged:
         return f"{person} is judged here (the pilot's owner or the lead who added them)"
@@ -159,7 +150,7 @@ def prompt_library_seeded(ctx: CheckContext) -> Result:
     owner = ctx.owners.get("pilot")
     judged = {owner} if owner else set()
     aside = sorted(
-        {f.by for f in shared if f.by not in judged and not _elsewhere(ctx, f.by, judged)}
+        {f.by for f in shared if f.by not in judged and not enrolled_elsewhere(ctx, f.by, judged)}
     )
     shared = [f for f in shared if f.by not in aside]
     authors = {f.by for f in shared}

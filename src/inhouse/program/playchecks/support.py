@@ -15,10 +15,13 @@ from inhouse.program.checks import (
 )
 from inhouse.program.facts import Fact, FactSet
 from inhouse.program.playchecks._shared import (
+    IMPORTED_TICKETS,
+    NATIVE_TICKETS,
     TICKET_KINDS,
     Ticket,
     component_builders,
     current_lock,
+    enrolled_elsewhere,
     fold_tickets,
     given,
     insiders,
@@ -358,4 +361,23 @@ def _why_not(ctx: CheckContext, ticket: Ticket, built: set[str], window: timedel
     if resolver is None or resolver.service:
         shown = resolution.actor or "someone the import mapped to nobody"
         return f"{ticket.id} resolved by {shown}, not an enrolled person"
+    if not enrolled_elsewhere(ctx, resolution.actor, built):
+        return (
+            f"{ticket.id} resolved by {resolution.actor}, whose keys were all enrolled from a "
+            f"machine {names(sorted(built))} enrolled from"
+        )
+    imported = resolution.fact
+    if imported.collector == IMPORTED_TICKETS and imported.by in built:
+        # a builder's import is a builder's word for who resolved it: the resolver confirms
+        confirmed = any(
+            step.fact.collector == NATIVE_TICKETS and step.actor == resolution.actor
+            for step in ticket.steps
+        )
+        if not confirmed:
+            return (
+                f"{ticket.id}: only the import says {resolution.actor} resolved it, and "
+                f"{imported.by}, who ran the import, is one of its builders; "
+                f"{resolution.actor} confirms with their own key: `inhouse support comment "
+                f'{ticket.id} "…"`'
+            )
     return None
