@@ -143,6 +143,9 @@ def test_prove_against_a_second_openai_server(program: Path, engine: Engine) -> 
     exit_ = play_one_exit(program)
     assert exit_["check"]["outcome"] == "pass"
     assert "trial tickets proved the local model faster" in exit_["check"]["reason"]
+    # the "hosted" status quo answered from this machine, and the verdict says so
+    assert verdict["payload"]["economics"]["status_quo_scope"] == "loopback"
+    assert "note: the status quo answered from this machine" in exit_["check"]["reason"]
     assert exit_["check"]["evidence"][0]["label"].startswith("measured by inhouse prove")
     assert exit_["exit_met"] is True
 
@@ -178,6 +181,9 @@ def test_prove_against_a_manual_csv(program: Path, engine: Engine) -> None:
     assert "sends nothing over the network" in data["privacy"]["status_quo"]["note"]
     exit_ = play_one_exit(program)
     assert exit_["check"]["outcome"] == "pass"
+    assert "against minutes lena recorded for the manual process (their word)" in str(
+        exit_["check"]["reason"]
+    )
 
 
 @needs_engine

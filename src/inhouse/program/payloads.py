@@ -98,6 +98,9 @@ class TrialEconomics(_Payload):
     api_price_input_per_mtok: float | None = None  # api status quo: its listed prices
     api_price_output_per_mtok: float | None = None
     local: LocalCostRates | None = None
+    #: api: where the status quo answered from, as the trial saw it (a "cloud" on this machine
+    #: or the private network is said beside the verdict); None for a manual status quo
+    status_quo_scope: Literal["loopback", "private-network", "public"] | None = None
 
 
 class TrialVerdict(_Payload):

@@ -121,6 +121,7 @@ def economics(outcome: TrialOutcome) -> dict[str, Any]:
         "local": local.model_dump(),
     }
     if isinstance(status_quo, ApiStatusQuo):
+        data["status_quo_scope"] = outcome.status_quo.privacy.scope
         data["api_price_input_per_mtok"] = status_quo.price_input_per_mtok
         data["api_price_output_per_mtok"] = status_quo.price_output_per_mtok
     return data

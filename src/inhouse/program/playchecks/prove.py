@@ -10,6 +10,7 @@ from inhouse.program.checks import (
     passed,
     register_check,
 )
+from inhouse.program.facts import Fact
 
 __all__: list[str] = []  # nothing to import: the checks are reached through the registry
 
@@ -50,7 +51,7 @@ def value_proven(ctx: CheckContext) -> Result:
             return failed(f"trial {name} is faster/cheaper but below the quality floor", fact)
         dims = ", ".join(fact.payload["proven_on"]) or "unspecified dimensions"
         demo = " (demo program: the test model, which proves nothing)" if ctx.demo else ""
-        return passed(f"trial {name} proved the local model {dims}{demo}", fact)
+        return passed(f"trial {name} proved the local model {dims}{demo}{_against(fact)}", fact)
     if verdict == "not-worth-it":
         return failed(
             f"trial {name} concluded not worth it; stop the program honestly "
@@ -58,3 +59,17 @@ def value_proven(ctx: CheckContext) -> Result:
             fact,
         )
     return inconclusive(f"trial {name} was inconclusive: add more task inputs and rerun", fact)
+
+
+def _against(verdict: Fact) -> str:
+    """What the status quo was, where a reader should weigh it: a play 1 trial is one person's
+    work by nature, and its status quo is theirs to set up."""
+    economics = verdict.payload.get("economics") or {}
+    kind, scope = economics.get("status_quo"), economics.get("status_quo_scope")
+    if kind == "manual":
+        return f"; against minutes {verdict.by} recorded for the manual process (their word)"
+    if scope == "loopback":
+        return "; note: the status quo answered from this machine (loopback), not from elsewhere"
+    if scope == "private-network":
+        return "; note: the status quo answered from a private network address"
+    return ""
