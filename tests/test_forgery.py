@@ -380,3 +380,34 @@ def test_same_machine_reads_through_a_replaced_machine_id() -> None:
     assert not same_machine("x1~aaaa", "aaaa", demo=True)
     assert not same_machine("x1~aaaa", "x1~bbbb")  # one typed id on two computers
     assert same_machine("x1~aaaa", "x1~aaaa", demo=True)
+
+
+def test_a_gateway_key_made_on_the_leads_own_machine_measures_nothing(
+    mal: Program, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gateway's key is what makes usage and adoption measured. Enrolled by mal on mal's own
+    laptop, mal holds it, and what it signs is mal's word: it does not count, and says why. The
+    same key enrolled from a host of its own counts (the test harness's default)."""
+    from inhouse.program.collectors import measured_kinds
+    from inhouse.program.counting import why_uncounted
+    from inhouse.program.people import PeopleMixin
+    from tests.conftest import ENROL_SERVICE_HERE
+
+    adoption = {"as_of": "2026-11-01", "window_days": 28, "min_days": 3,
+                "members": [{"person": "bob", "active_days": 20, "independent": True}]}  # fmt: skip
+    monkeypatch.setattr(PeopleMixin, "enrol_service", ENROL_SERVICE_HERE)
+    forged = mal.as_service("gateway").record_fact(
+        None, "pilot.adoption", adoption, provenance=Provenance.MEASURED,
+        collector="inhouse pilot adoption",
+    )  # fmt: skip
+    reason = why_uncounted(forged, mal.state(), measured_kinds())
+    assert reason is not None and "which mal enrolled from a machine mal enrolled from" in reason
+    # with INHOUSE_MACHINE_ID set when it is enrolled: the same laptop
+    monkeypatch.setenv("INHOUSE_MACHINE_ID", "gateway-server")
+    forged = mal.as_service("usage-bot").record_fact(
+        None, "usage.daily", {"day": "2026-11-01", "person": "bob", "requests": 50},
+        provenance=Provenance.MEASURED, collector="inhouse gateway rollup",
+    )  # fmt: skip
+    assert "a service on a person's own machine" in str(
+        why_uncounted(forged, mal.state(), measured_kinds())
+    )

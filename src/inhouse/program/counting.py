@@ -11,13 +11,15 @@ A fact does not count when:
 - it is a request or an answer only its subject can make (an access request, a survey answer)
   and someone else signed it, on behalf or otherwise;
 - it is read from the gateway's usage log (daily usage, adoption, prompt use) and the gateway's
-  own service key did not sign it.
+  own service key did not sign it, or that key was enrolled from the enrolling lead's own
+  machine (outside a demo program).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from inhouse.identity.machine import same_machine
 from inhouse.program.checks import CheckContext, Uncounted
 from inhouse.program.collectors import collector_for, measured_kinds
 from inhouse.program.facts import Fact, FactSet, Provenance
@@ -53,6 +55,28 @@ def why_uncounted(fact: Fact, state: ProgramState, measured: set[str]) -> str | 
         signer = state.people.get(fact.by)
         if signer is None or not signer.service:
             return f"signed by {fact.by}, not by the gateway's own service key"
+        return _service_at_home(fact, state)
+    return None
+
+
+def _service_at_home(fact: Fact, state: ProgramState) -> str | None:
+    """Why a service's fact is its enrolling lead's word: the service's key was enrolled from a
+    machine that lead had enrolled a key from before (a "gateway" on the lead's own laptop, whose
+    key the lead holds). Only the enrolment events decide it, which no later event changes."""
+    if state.demo or not fact.machine:
+        return None
+    for record in state.keys.values():
+        lead = record.invited_by
+        if record.person != fact.by or record.machine != fact.machine or lead is None:
+            continue
+        theirs = [k.machine for k in state.keys.values()
+                  if k.person == lead and k.seq < record.seq and k.machine]  # fmt: skip
+        if any(same_machine(fact.machine, machine) for machine in theirs):
+            return (
+                f"signed by the {fact.by} service's key, which {lead} enrolled from a machine "
+                f"{lead} enrolled from: a service on a person's own machine measures what that "
+                "person could make up; its figures count from a host of its own"
+            )
     return None
 
 
