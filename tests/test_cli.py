@@ -386,5 +386,10 @@ def test_audit_verify_reports_the_first_tampered_event(_isolated: Path) -> None:
     result = runner.invoke(app, ["audit", "verify"])
     assert result.exit_code == 1
     assert "TAMPERED" in result.stdout and "event 3" in result.stdout
+    # status still shows the state as of the event before it, and exits 1 too
+    shown = runner.invoke(app, ["status"])
+    assert shown.exit_code == 1 and "TAMPERED" in shown.stdout
+    shown = runner.invoke(app, ["status", "--json"])
+    assert shown.exit_code == 1 and json.loads(shown.stdout)["warnings"][0].startswith("TAMPERED")
     data = json.loads(runner.invoke(app, ["audit", "verify", "--json"]).stdout)
     assert data["ok"] is False and data["first_bad_event"] == 3
