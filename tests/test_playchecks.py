@@ -330,15 +330,29 @@ def test_workflow_run_by_other() -> None:
 
 
 def test_demand_spreading() -> None:
+    askers = {**ROSTER, **{n: Person(name=n) for n in ("a", "b", "c")}}  # each at their laptop
     two = [request(name) for name in ("a", "b", "b")]
-    result = run("demand-spreading", *two, min_people=3)
+    result = run("demand-spreading", *two, people=askers, min_people=3)
     assert result.outcome is Outcome.FAIL and "2 of 3" in result.reason
     three = [*two, request("c")]
-    assert run("demand-spreading", *three, min_people=3).outcome is Outcome.PASS
-    # one person signing requests in three names is one person asking
+    assert run("demand-spreading", *three, people=askers, min_people=3).outcome is Outcome.PASS
+    # one person signing requests in three names is one person asking, and a lead's own
+    # request is not demand
     typed = [request(name, by="lena") for name in ("a", "b", "c")]
-    result = run("demand-spreading", *typed, min_people=3)
-    assert result.outcome is Outcome.FAIL and "1 of 3" in result.reason
+    result = run("demand-spreading", *typed, people=askers, min_people=3)
+    assert result.outcome is Outcome.FAIL and "0 of 3" in result.reason
+    assert "not counted: lena (a lead or the pilot's owner" in result.reason
+    # three askers whose keys were all enrolled at one laptop (lena's, or b's) are not three
+    for laptop in ("lena-laptop", "b-laptop"):
+        shared = CheckContext(
+            facts=FactSet(three), people=askers, owners=OWNERS, now=NOW,
+            params={"min_people": 3},
+            machines={"lena": frozenset({"lena-laptop"}), "a": frozenset({laptop}),
+                      "b": frozenset({"b-laptop"}), "c": frozenset({f"typed~{laptop}"})},
+        )  # fmt: skip
+        result = evaluate("demand-spreading", shared)
+        assert result.outcome is Outcome.FAIL, result.reason
+        assert "not counted:" in result.reason
 
 
 def roster(count: int, teams: int, track: str = "support") -> tuple[dict[str, Person], list[Fact]]:
@@ -680,8 +694,18 @@ def test_use_beyond_pilot() -> None:
     inside = usage("p0", 2) + usage("lena", 2)
     assert run("use-beyond-pilot", *inside, people=people, min_people=1).outcome is Outcome.FAIL
     outside = usage("zoe", 1)
+    people = {**people, "zoe": Person(name="zoe")}  # no role: beyond the pilot, at her laptop
     result = run("use-beyond-pilot", *inside, *outside, people=people, min_people=1)
     assert result.outcome is Outcome.PASS and result.basis == "measured"
+    # zoe's only key enrolled at lena's laptop: one more key of lena's, not one more user
+    alias = CheckContext(
+        facts=FactSet([*inside, *outside]), people=people, owners=OWNERS, now=NOW,
+        params={"min_people": 1},
+        machines={**{who: frozenset({f"{who}-laptop"}) for who in people},
+                  "zoe": frozenset({"lena-laptop"})},
+    )  # fmt: skip
+    result = evaluate("use-beyond-pilot", alias)
+    assert result.outcome is Outcome.FAIL and "not counted: zoe" in result.reason
 
 
 def _report(start: str, end: str, *, at: datetime = NOW, partial: bool = False,

@@ -30,6 +30,7 @@ __all__ = [
     "insiders",
     "invited_by_judged",
     "names",
+    "one_per_machine",
     "other_person_elsewhere",
     "parse_component",
     "passing_runs",
@@ -89,6 +90,22 @@ def enrolled_elsewhere(ctx: CheckContext, person: str, judged: set[str]) -> bool
     return not theirs or any(
         not any(same_machine(m, t, demo=ctx.demo) for t in theirs) for m in own
     )
+
+
+def one_per_machine(
+    ctx: CheckContext, people: Iterable[str], judged: set[str]
+) -> tuple[list[str], list[str]]:
+    """``people`` counted as distinct people elsewhere: each with a key enrolled from a machine
+    none of ``judged`` enrolled from, and no two on one machine (the first, by name, stands for
+    it). Returns (counted, set aside). One laptop with five keys is one person."""
+    counted: list[str] = []
+    aside: list[str] = []
+    for person in sorted(set(people)):
+        if person in judged or not enrolled_elsewhere(ctx, person, judged | set(counted)):
+            aside.append(person)
+        else:
+            counted.append(person)
+    return counted, aside
 
 
 def invited_by_judged(ctx: CheckContext, person: str, judged: set[str]) -> str:

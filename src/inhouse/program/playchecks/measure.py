@@ -16,6 +16,7 @@ from inhouse.program.feedback import describe_change, fold_findings
 from inhouse.program.playchecks._shared import (
     insiders,
     names,
+    one_per_machine,
 )
 
 __all__: list[str] = []  # nothing to import: the checks are reached through the registry
@@ -26,7 +27,8 @@ __all__: list[str] = []  # nothing to import: the checks are reached through the
 
 @register_check("use-beyond-pilot", reads=("usage.daily",))
 def use_beyond_pilot(ctx: CheckContext) -> Result:
-    """People outside the pilot (holding no role in the program) use it through the gateway."""
+    """People outside the pilot (holding no role in the program, enrolled from machines of
+    their own) use it through the gateway."""
     inside = insiders(ctx)
     usage, people = [], set()
     for fact in ctx.facts.of("usage.daily"):
@@ -34,10 +36,19 @@ def use_beyond_pilot(ctx: CheckContext) -> Result:
         if beyond:
             usage.append(fact)
             people |= beyond
+    # beyond the pilot means elsewhere too: a "user" whose keys were enrolled from an insider's
+    # machine, or from another such user's, is not one more person
+    counted, aside = one_per_machine(ctx, people, inside)
+    note = (
+        f"; not counted: {names(aside)}, enrolled from a machine someone inside or another "
+        "of them enrolled from"
+        if aside
+        else ""
+    )
     wanted = int(ctx.param("min_people", 1))
-    if len(people) >= wanted:
-        return passed(f"{len(people)} people beyond the pilot use it", *usage)
-    return failed(f"{len(people)} people beyond the pilot use it; need {wanted}", *usage)
+    if len(counted) >= wanted:
+        return passed(f"{len(counted)} people beyond the pilot use it{note}", *usage)
+    return failed(f"{len(counted)} people beyond the pilot use it; need {wanted}{note}", *usage)
 
 
 @register_check("indicators-reported", reads=("indicators.report", "usage.daily"))

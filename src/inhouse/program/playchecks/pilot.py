@@ -14,6 +14,7 @@ from inhouse.program.facts import Fact
 from inhouse.program.playchecks._shared import (
     enrolled_elsewhere,
     names,
+    one_per_machine,
 )
 
 __all__: list[str] = []  # nothing to import: the checks are reached through the registry
@@ -24,13 +25,26 @@ __all__: list[str] = []  # nothing to import: the checks are reached through the
 
 @register_check("demand-spreading", reads=("access.request",))
 def demand_spreading(ctx: CheckContext) -> Result:
-    """Several distinct people asked for access."""
+    """Several distinct people asked for access, each from a machine of their own."""
     wanted = int(ctx.param("min_people", 3))
     requests = ctx.facts.of("access.request")
-    people = {f.by for f in requests}
+    # the leads, and whoever owns the pilot, are who decides: their asking is not demand, nor is
+    # a request from their machine or from one another asker's machine (one laptop, one person)
+    judged = {p.name for p in ctx.having_role("rollout-lead")} | {
+        o for o in (ctx.owners.get("pilot"),) if o
+    }
+    people, aside = one_per_machine(ctx, (f.by for f in requests), judged)
+    note = (
+        f"; not counted: {names(aside)} (a lead or the pilot's owner, or enrolled from a "
+        "machine one of them or another asker enrolled from)"
+        if aside
+        else ""
+    )
     if len(people) >= wanted:
-        return passed(f"{len(people)} people asked for access", *requests)
-    return failed(f"{len(people)} of {wanted} access requests from distinct people", *requests)
+        return passed(f"{len(people)} people asked for access{note}", *requests)
+    return failed(
+        f"{len(people)} of {wanted} access requests from distinct people{note}", *requests
+    )
 
 
 def members(ctx: CheckContext) -> dict[str, Fact]:
