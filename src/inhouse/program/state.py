@@ -180,11 +180,11 @@ class ProgramState:
             if first != record.person:
                 lines.append(
                     f"{record.person} enrolled from the same machine as {first} "
-                    f"({record.machine}): {record.person}'s verify of a baseline (play 2), "
-                    f"run of a workflow (play 3), place in a pilot or prompt in its library "
-                    f"(play 4) or fix of a ticket (play 5) from that machine is not evidence "
-                    f"of someone other than {first}; the other checks of plays 5 and 6 do not "
-                    f"look at machines"
+                    f"({record.machine}): the checks that need someone other than {first} "
+                    f"(a verify, a workflow run, a pilot place, demand, a ticket's fix, use "
+                    f"beyond the pilot) do not count {record.person} from that machine; the "
+                    f"rest (champions, the support owner, a review's attendees) do not look at "
+                    f"machines (docs/concepts.md)"
                 )
         return lines
 
