@@ -749,17 +749,18 @@ async def _reads_at(port: int, rate: int, seconds: float, server: EdgeServer) ->
 
 def test_a_slow_reader_with_default_buffers_is_kept_while_it_frees_a_window_step() -> None:
     """With the system's default buffers, a closed window reopens only once the client has
-    freed a segment's worth (~64 KB on loopback, the loopback MSS), so what it has taken moves
-    in those steps. One that reads 160 KB/s frees a step every ~0.4 s and keeps its connection
-    through a send timeout of 1.5 s, over 5 s (more than three of them); one that reads 4 KB/s
-    frees none in 1.5 s and is cut off: the rule's real guarantee, as documented."""
+    freed enough of it (at least a segment, and a share of a receive buffer Linux grows on its
+    own: steps of 64 to 420 KB measured on loopback), so what it has taken moves in those steps.
+    One that reads 320 KB/s frees a step at least every ~1.3 s and keeps its connection through
+    a send timeout of 3 s, over 6 s (two of them); one that reads 4 KB/s frees none in 3 s and
+    is cut off: the rule's real guarantee, as documented."""
 
     async def run() -> None:
-        server = EdgeServer(_big, max_body=1024, send_timeout=1.5)
+        server = EdgeServer(_big, max_body=1024, send_timeout=3.0)
         port = await server.listen("127.0.0.1", 0)
         try:
-            steady = await _reads_at(port, 160_000, 5.0, server)
-            assert steady >= 700_000, steady  # it read all along, nothing cut it off
+            steady = await _reads_at(port, 320_000, 6.0, server)
+            assert steady >= 1_400_000, steady  # it read all along, nothing cut it off
             async with asyncio.timeout(5.0):
                 while server.edges:  # its close is seen
                     await asyncio.sleep(0.05)
@@ -806,3 +807,43 @@ def test_a_sweep_that_fails_is_logged_and_the_next_one_runs(
     with caplog.at_level("ERROR", logger="inhouse.gateway"):
         asyncio.run(run())
     assert "the gateway's connection sweep failed" in caplog.text
+
+
+async def _slow_first_token(request: Request, reply: Reply) -> None:
+    """A runtime that takes 2 s before anything is written (a long prompt), or before the first
+    event once the stream's head is out."""
+    if request.path == "/whole":
+        await asyncio.sleep(2.0)
+        reply.whole(200, b"late but whole", [])
+        return
+    reply.start_stream([(b"content-type", b"text/event-stream")])
+    await asyncio.sleep(2.0)
+    reply.part(b"data: first\n\n")
+    reply.end(b"data: [DONE]\n\n")
+
+
+def test_a_long_wait_for_the_first_token_is_not_the_client_stalling() -> None:
+    """The send timeout judges what the client takes of what was written to it: while the
+    runtime has written nothing yet (or nothing beyond a head the client took), waiting longer
+    than the send timeout cuts nobody off."""
+
+    async def run() -> None:
+        server = EdgeServer(_slow_first_token, max_body=1024, send_timeout=0.4)
+        port = await server.listen("127.0.0.1", 0)
+        try:
+            for path in ("/whole", "/stream"):
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                sweeping = asyncio.create_task(_sweeping(server, 3.0))
+                writer.write(
+                    f"GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n".encode()
+                )
+                async with asyncio.timeout(10.0):
+                    answer = await reader.read(-1)
+                sweeping.cancel()
+                writer.close()
+                assert answer.startswith(b"HTTP/1.1 200"), (path, answer)
+                assert b"late but whole" in answer or b"data: [DONE]" in answer, (path, answer)
+        finally:
+            await server.close(grace=2.0)
+
+    asyncio.run(run())

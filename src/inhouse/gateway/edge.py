@@ -12,10 +12,11 @@ last byte to its answer's end. The server does what the gateway needs and what H
   (nginx's ``send_timeout``): its answer's runtime connection is closed and the request logged
   as 499. What it has taken is counted past the process's buffer, in the kernel's send queue
   (``TIOCOUTQ``): bytes its host has acknowledged. A receiver's kernel reopens a closed window
-  only once a segment's worth is free (the MSS: ~1.4 KB on Ethernet, ~64 KB on loopback), so
-  a client that reads slowly keeps its connection as long as it frees that much every
-  ``send_timeout`` (on loopback, about 1.1 KB/s at 60 s); on a system without ``TIOCOUTQ``
-  nobody is cut off (the kernel's share cannot be told from a stall);
+  only once enough is free: at least a segment, and a share of its receive buffer, which Linux
+  grows on its own (steps of hundreds of KB measured on loopback), so a client that reads
+  slower than a few KB/s needs a small ``SO_RCVBUF`` to keep its connection, as with nginx
+  (docs/gateway.md, "At the door"); on a system without ``TIOCOUTQ`` nobody is cut off (the
+  kernel's share cannot be told from a stall);
   a request must arrive whole
   within ``keepalive`` seconds of its first byte, plus a second for every ``_MIN_RATE`` bytes
   of body received (so a client that trickles its head or body a byte at a time does not hold a
