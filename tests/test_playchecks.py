@@ -922,3 +922,45 @@ def test_a_second_author_on_the_pilot_owners_machine_is_not_a_second_author() ->
     assert alias.outcome is Outcome.FAIL
     assert "not counted: omar, enrolled only from a machine lena enrolled from" in alias.reason
     assert seeded("typed~lena-laptop").outcome is Outcome.FAIL  # with INHOUSE_MACHINE_ID set
+
+
+def _on_machines(facts: list[Fact], people: dict[str, Person], **where: str) -> CheckContext:
+    machines = {who: frozenset({f"{who}-laptop"}) for who in people}
+    machines.update({who: frozenset({machine}) for who, machine in where.items()})
+    params = {"reopen_days": 14, "period_days": 92}
+    return CheckContext(facts=FactSet(facts), people=people, owners=OWNERS, now=NOW,
+                        params=params, machines=machines)  # fmt: skip
+
+
+def test_a_finding_from_the_closers_own_machine_is_not_fed_back() -> None:
+    """zoe's only key enrolled at omar's laptop: omar with a second key opened the finding he
+    then answered; that is not one person's finding changing what another builds."""
+    people = {**ROSTER, "zoe": person("zoe", "sales")}
+    v1 = _workflow("a", at=NOW - timedelta(days=30))
+    finding = _finding("workflow:triage")
+    v2 = _workflow("b", closes=(finding.id,))
+    honest = evaluate("findings-fed-back", _on_machines([v1, finding, v2], people))
+    assert honest.outcome is Outcome.PASS, honest.reason
+    alias = _on_machines([v1, finding, v2], people, zoe="typed~omar-laptop")
+    result = evaluate("findings-fed-back", alias)
+    assert result.outcome is Outcome.FAIL
+    assert "whose keys were all enrolled from a machine omar enrolled from" in result.reason
+
+
+def test_a_ticket_its_resolver_opened_shows_no_support() -> None:
+    """One component drew one it-broke ticket; cam (no builder) opened it and resolved it
+    himself, or opened it from a second key at his own laptop: nobody else hit the problem."""
+    own = [ticket("ticket.opened", by="cam", ticket="T-1", title="it broke",
+                  category="it-broke", component="baseline"),
+           ticket("ticket.resolved", by="cam", ticket="T-1", note="fixed")]  # fmt: skip
+    result = evaluate("ticket-resolved-without-builder", _on_machines([lock(), *own], TEAM))
+    assert result.outcome is Outcome.FAIL
+    assert "T-1 was opened by cam and resolved by cam" in result.reason
+    by_zoe = [opened("T-2"), ticket("ticket.resolved", by="cam", ticket="T-2", note="re-ran")]
+    assert (
+        evaluate("ticket-resolved-without-builder", _on_machines([lock(), *by_zoe], TEAM)).outcome
+        is Outcome.PASS
+    )
+    aliased = _on_machines([lock(), *by_zoe], TEAM, zoe="cam-laptop")
+    result = evaluate("ticket-resolved-without-builder", aliased)
+    assert result.outcome is Outcome.FAIL and "opened by zoe and resolved by cam" in result.reason

@@ -14,6 +14,7 @@ from inhouse.program.checks import (
 from inhouse.program.facts import Fact, daily_usage
 from inhouse.program.feedback import describe_change, fold_findings
 from inhouse.program.playchecks._shared import (
+    enrolled_elsewhere,
     insiders,
     names,
     one_per_machine,
@@ -152,6 +153,8 @@ def findings_fed_back(ctx: CheckContext) -> Result:
         and person(f.fact.by)
         and f.closed_by is not None
         and person(f.closed_by.by)
+        # one laptop with two keys is one person: the opener enrolled away from the closer
+        and enrolled_elsewhere(ctx, f.fact.by, {f.closed_by.by})
     ]
     if fed:
         last = fed[-1]
@@ -170,6 +173,13 @@ def findings_fed_back(ctx: CheckContext) -> Result:
                 f"finding #{f.id} was signed by {service}, a service's key, which speaks for no "
                 "person: a finding is fed back when one person's finding changes what another "
                 "builds",
+                f.fact,
+            )
+        if f.fed_back_by_other and f.closed_by is not None:
+            return failed(
+                f"finding #{f.id} was opened by {f.fact.by}, whose keys were all enrolled from "
+                f"a machine {closer} enrolled from: one person with two keys, not a finding "
+                "fed back by someone else",
                 f.fact,
             )
         return failed(

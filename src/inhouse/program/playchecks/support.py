@@ -361,6 +361,15 @@ def _why_not(ctx: CheckContext, ticket: Ticket, built: set[str], window: timedel
     if resolver is None or resolver.service:
         shown = resolution.actor or "someone the import mapped to nobody"
         return f"{ticket.id} resolved by {shown}, not an enrolled person"
+    opener = ticket.opened.actor
+    if opener == resolution.actor or not enrolled_elsewhere(ctx, opener, {resolution.actor}):
+        # a ticket its resolver opened (or opened from the resolver's machine) is nobody's
+        # problem solved: it shows support working only when someone else hit it
+        return (
+            f"{ticket.id} was opened by {opener or 'nobody the import mapped'} and resolved by "
+            f"{resolution.actor}: it counts when someone else, on a machine of their own, "
+            "opened it"
+        )
     if not enrolled_elsewhere(ctx, resolution.actor, built):
         return (
             f"{ticket.id} resolved by {resolution.actor}, whose keys were all enrolled from a "
