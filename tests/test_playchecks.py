@@ -964,3 +964,27 @@ def test_a_ticket_its_resolver_opened_shows_no_support() -> None:
     aliased = _on_machines([lock(), *by_zoe], TEAM, zoe="cam-laptop")
     result = evaluate("ticket-resolved-without-builder", aliased)
     assert result.outcome is Outcome.FAIL and "opened by zoe and resolved by cam" in result.reason
+
+
+def test_a_run_at_the_authors_machine_is_not_a_run_by_someone_else() -> None:
+    """lena's key was enrolled on her laptop, but the run says it ran at omar's (the author's):
+    where it ran counts, not only where its signer enrolled."""
+    there = fact("workflow.run", by="lena", workflow="triage", content_hash="v1",
+                 lock_hash=LOCK, passed=True, pass_rate=1.0, machine="omar-laptop")  # fmt: skip
+    result = run("workflow-run-by-other", lock(), spec(), there)
+    assert result.outcome is Outcome.FAIL and "omar-laptop" in result.reason, result.reason
+    elsewhere = replace(there, payload={**there.payload, "machine": "lena-laptop"})
+    assert run("workflow-run-by-other", lock(), spec(), elsewhere).outcome is Outcome.PASS
+
+
+def test_the_invitation_note_looks_both_ways() -> None:
+    """The baseline's owner (lena) was invited by omar, who verifies it: the pass says so."""
+    by_other = fact("baseline.verify", by="omar", lock_hash=LOCK, passed=True)
+    context = CheckContext(
+        facts=FactSet([lock(), by_other]), people=ROSTER, owners=OWNERS, now=NOW,
+        machines={who: frozenset({f"{who}-laptop"}) for who in ROSTER},
+        invited_by={"lena": "omar", "omar": None},
+    )  # fmt: skip
+    result = evaluate("second-person-verified", context)
+    assert result.outcome is Outcome.PASS
+    assert "(note: omar invited lena, whose work this judges)" in result.reason

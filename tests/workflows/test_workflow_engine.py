@@ -138,6 +138,10 @@ def test_play3_exit_needs_a_passing_run_by_someone_other_than_the_author(
     [run] = facts(baseline_program, "workflow.run")
     assert run.by == "omar" and run.payload["lock_hash"] == lock.lock_hash
     assert run.payload["passed"] and run.payload["cases"] == 2
+    # where it ran, beside where omar enrolled: play 3 compares both with the author's machines
+    from inhouse.identity.machine import machine_fingerprint
+
+    assert run.payload["machine"] == machine_fingerprint()
     assert play3(baseline_program) == {
         "workflow-pinned": Outcome.PASS,
         "workflow-tests-pass": Outcome.PASS,

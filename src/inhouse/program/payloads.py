@@ -169,6 +169,8 @@ class WorkflowRun(_Payload):
     cases: int = Field(ge=0, default=0)
     #: the prompt variant in use, which ``passed`` and ``pass_rate`` judge ("": one prompt)
     variant: str = ""
+    #: the machine it ran on (a run by someone other than the author must not run at theirs)
+    machine: str = ""
 
 
 class EnablementCompleted(_Payload):

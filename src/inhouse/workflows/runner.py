@@ -27,6 +27,7 @@ from inhouse.baseline.drift import drifts
 from inhouse.checks import HttpEmbedder, QualityContext, evaluate
 from inhouse.checks.javascript import Script, transform_output
 from inhouse.errors import ConfigError, InvalidInput, NotAllowed, Refused, RuntimeFault
+from inhouse.identity.machine import machine_fingerprint
 from inhouse.program import Program, Provenance
 from inhouse.program.facts import Fact
 from inhouse.runtimes import ChatMessage, ChatRequest, Runtime, RuntimeConfig, open_runtime
@@ -350,6 +351,8 @@ def record_test_facts(
                 "cases": len(report.judged),
                 # the variant people use: what passed/pass_rate judge (play 3 reads them)
                 "variant": report.variant,
+                # where it ran, beside where its signer enrolled: play 3 compares both
+                "machine": machine_fingerprint(),
             },
             provenance=Provenance.MEASURED,
             collector=COLLECTOR,

@@ -114,6 +114,10 @@ def invited_by_judged(ctx: CheckContext, person: str, judged: set[str]) -> str:
     inviter = ctx.invited_by.get(person)
     if inviter is not None and inviter in judged:
         return f" (note: {inviter}, whose work this judges, invited {person})"
+    # the other way round: the one judged is someone the "someone else" invited
+    invited = sorted(j for j in judged if ctx.invited_by.get(j) == person)
+    if invited:
+        return f" (note: {person} invited {names(invited)}, whose work this judges)"
     return ""
 
 
