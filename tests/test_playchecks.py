@@ -205,6 +205,23 @@ def test_access_requested_ignores_the_owners() -> None:
     assert run("access-requested", own, other, min_people=1).outcome is Outcome.PASS
 
 
+def test_access_requested_is_neither_a_lead_nor_a_leads_laptop() -> None:
+    """The forgery: the lead asks in themselves, or through aliases joined on their laptop."""
+    people = {**ROSTER, "rita": person("rita", "platform", "rollout-lead"),
+              "al": person("al", "sales"), "bo": person("bo", "sales")}  # fmt: skip
+    by_lead = evaluate("access-requested", _on_machines([request("rita")], people))
+    assert by_lead.outcome is Outcome.FAIL and "other than the owners and leads" in by_lead.reason
+    asks = [request("al"), request("bo")]
+    aliases = evaluate(
+        "access-requested", _on_machines(asks, people, al="lena-laptop", bo="typed~rita-laptop")
+    )
+    assert aliases.outcome is Outcome.FAIL
+    assert "not counted: al, bo, enrolled from a machine an owner, a lead" in aliases.reason
+    one_laptop = evaluate("access-requested", _on_machines(asks, people, bo="al-laptop"))
+    assert one_laptop.outcome is Outcome.PASS
+    assert one_laptop.reason.startswith("access requested by al; not counted: bo")
+
+
 def test_baseline_pinned() -> None:
     assert "baseline lock" in run("baseline-pinned").reason
     assert run("baseline-pinned", lock(models=1), max_models=2).outcome is Outcome.PASS
@@ -386,12 +403,12 @@ def test_pilot_size() -> None:
 def test_pilot_enabled() -> None:
     people, added = roster(2, 2)
     assert run("pilot-enabled").outcome is Outcome.FAIL
-    one = fact("enablement.completed", person="p0", track="support")
+    one = fact("enablement.completed", by="p0", person="p0", track="support")
     result = run("pilot-enabled", *added, one, people=people)
     assert result.outcome is Outcome.FAIL and "p1" in result.reason
-    other_track = fact("enablement.completed", person="p1", track="lawyers")
+    other_track = fact("enablement.completed", by="p1", person="p1", track="lawyers")
     assert run("pilot-enabled", *added, one, other_track, people=people).outcome is Outcome.FAIL
-    two = fact("enablement.completed", person="p1", track="support")
+    two = fact("enablement.completed", by="p1", person="p1", track="support")
     assert run("pilot-enabled", *added, one, two, people=people).outcome is Outcome.PASS
 
 
@@ -466,7 +483,7 @@ def test_pilot_would_resist_losing() -> None:
 
 
 def test_widening_requested() -> None:
-    people = pilot(2, 1)
+    people = {**pilot(2, 1), "zoe": person("zoe", "sales")}
     inside = request("p0")
     assert run("widening-requested", inside, people=people).outcome is Outcome.FAIL
     owner = request("omar")  # holds a role: already inside
@@ -477,6 +494,16 @@ def test_widening_requested() -> None:
     outside = request("zoe")
     result = run("widening-requested", inside, outside, people=people)
     assert result.outcome is Outcome.PASS and result.reason == "zoe asked"
+    # the forgery: "outsiders" joined on an insider's laptop are that insider asking again
+    people |= {"yan": person("yan", "sales"), "xia": person("xia", "sales")}
+    asks = [request("yan"), request("xia")]
+    aliases = evaluate(
+        "widening-requested", _on_machines(asks, people, yan="p0-laptop", xia="typed~lena-laptop")
+    )
+    assert aliases.outcome is Outcome.FAIL and "xia, yan asked from a machine" in aliases.reason
+    one_laptop = evaluate("widening-requested", _on_machines(asks, people, yan="xia-laptop"))
+    assert one_laptop.outcome is Outcome.PASS
+    assert one_laptop.reason == "xia asked; not counted: yan, on a machine already counted"
 
 
 def test_support_queue_owned() -> None:
@@ -499,6 +526,13 @@ def test_support_queue_owned() -> None:
                            machines={"lena": frozenset({"lena-laptop"})})  # fmt: skip
     result = evaluate("support-queue-owned", context)
     assert result.outcome is Outcome.FAIL and "not an enrolled person" in result.reason
+    # the forgery: an "owner" joined on the naming lead's laptop is the lead with a second key
+    alias = evaluate("support-queue-owned", _on_machines([queue], people, sam="typed~lena-laptop"))
+    assert alias.outcome is Outcome.FAIL and "one person with two keys" in alias.reason
+    # a lead owning the queue in their own name is said plainly, and stands
+    lead_owned = {**people, "lena": person("lena", "platform", "rollout-lead", "support-owner")}
+    mine = fact("support.queue", queue="#llm-help", owner="lena")
+    assert run("support-queue-owned", mine, people=lead_owned).outcome is Outcome.PASS
 
 
 def champion(name: str, team: str, by: str = "lena") -> Fact:
@@ -525,6 +559,26 @@ def test_champions_named() -> None:
     # a champion whose role was taken away no longer counts
     people["p1"] = person("p1", "team1", "pilot-user")
     assert run("champions-named", *added, *both, people=people).outcome is Outcome.FAIL
+
+
+def test_a_champion_from_outside_the_counted_pilot_champions_nobody() -> None:
+    """The forgery: the lead names as champion an alias joined on the lead's own laptop (the
+    pilot's rule sets it aside), or someone who is not in the pilot at all."""
+    people, added = roster(4, 2)
+    people["p0"] = person("p0", "team0", "pilot-user", "champion")
+    people["p1"] = person("p1", "team1", "pilot-user", "champion")
+    people["zed"] = person("zed", "team1", "champion")
+    both = [champion("p0", "team0"), champion("p1", "team1")]
+    assert evaluate("champions-named", _on_machines([*added, *both], people)).outcome is (
+        Outcome.PASS
+    )
+    alias = evaluate("champions-named", _on_machines([*added, *both], people, p1="lena-laptop"))
+    assert alias.outcome is Outcome.FAIL
+    assert "no champion for team(s) team1" in alias.reason
+    assert "not counted: p1, not among the pilot's counted members" in alias.reason
+    stranger = [champion("p0", "team0"), champion("zed", "team1")]
+    outside = evaluate("champions-named", _on_machines([*added, *stranger], people))
+    assert outside.outcome is Outcome.FAIL and "not counted: zed" in outside.reason
 
 
 def ticket(kind: str, by: str = "lena", days: float = 0, **payload: Any) -> Fact:
@@ -678,10 +732,13 @@ def test_review_held() -> None:
     plan = fact("review.scheduled", every_days=30)
     assert run("review-held").outcome is Outcome.FAIL
     assert "none held" in run("review-held", plan).reason
-    held = fact("review.held", at=NOW - timedelta(days=3), notes="ok", attendees=["lena"])
-    assert run("review-held", plan, held).outcome is Outcome.PASS
-    overdue = fact("review.held", at=NOW - timedelta(days=45), attendees=["lena"])
-    assert "overdue" in run("review-held", plan, overdue).reason
+    held = fact("review.held", at=NOW - timedelta(days=3), notes="ok", attendees=["lena", "omar"])
+    assert "nobody but lena confirmed attending" in run("review-held", plan, held).reason
+    came = fact("review.attended", by="omar", person="omar", review=held.id)
+    assert run("review-held", plan, held, came).outcome is Outcome.PASS
+    overdue = fact("review.held", at=NOW - timedelta(days=45), attendees=["lena", "omar"])
+    came = fact("review.attended", by="omar", person="omar", review=overdue.id)
+    assert "overdue" in run("review-held", plan, overdue, came).reason
     absent = fact("review.held", at=NOW - timedelta(days=3), attendees=["omar"])
     assert "lena recorded it without attending" in run("review-held", plan, absent).reason
 
@@ -719,6 +776,11 @@ def _report(start: str, end: str, *, at: datetime = NOW, partial: bool = False,
         partial=partial,
         leading={"active_users": active, "answered_requests": requests},
         lagging={"spend_avoided": 4.2} if lagging is None else lagging,
+        # the usage below signs no tokens
+        inputs=[
+            {"indicator": "reference_cost", "name": name, "value": 0, "unit": "", "source": ""}
+            for name in ("input tokens", "output tokens")
+        ],
     )
 
 

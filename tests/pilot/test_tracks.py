@@ -19,7 +19,8 @@ from inhouse.pilot.roster import add_member
 from inhouse.pilot.tracks import STEP_TYPES, load_track, parse_track
 from inhouse.program import Provenance
 from inhouse.program.checks import Outcome, evaluate
-from inhouse.program.evaluation import context_for
+from inhouse.program.evaluation import context_for, run_checks
+from inhouse.program.playbook import CheckRef
 from tests.conftest import Clock
 from tests.pilot.world import SUPPORT_TRACK, make_world
 
@@ -138,19 +139,52 @@ def test_enablement_is_measured_from_the_members_own_evidence(
     (done,) = progress(world.lead, "bob")
     assert done.done and not done.completed_recorded
 
-    # recording: anyone runs it, the evidence decides; nothing new is recorded twice
-    after, recorded = record_enablement(carol)
+    # recording: each member records their own, the evidence decides; nothing twice
+    with pytest.raises(NotAllowed, match="only bob's own key records bob's enablement"):
+        record_enablement(carol, "bob")
+    _, mine = record_enablement(carol)
+    assert all(f.payload["person"] == "carol" for f in mine)
+    with pytest.raises(InvalidInput, match="lena is not in the pilot: each member records"):
+        record_enablement(world.lead)
+    after, recorded = record_enablement(bob)
     assert [(f.kind, f.payload["person"]) for f in recorded] == [
         *[("enablement.step", "bob")] * 5, ("enablement.completed", "bob")]  # fmt: skip
     assert {(f.by, f.collector, f.provenance) for f in recorded} == {
-        ("carol", "inhouse pilot enablement", Provenance.MEASURED)
+        ("bob", "inhouse pilot enablement", Provenance.MEASURED)
     }
-    bob_after = next(i for i in after if i.member.person == "bob")
+    (bob_after,) = after
     assert bob_after.completed_recorded and all(s.recorded for s in bob_after.steps)
-    assert record_enablement(world.lead)[1] == []
+    assert record_enablement(bob)[1] == []
     context = context_for(world.lead.state(), world.lead.clock())
     result = evaluate("pilot-enabled", context)
     assert result.outcome is Outcome.FAIL and "not complete for carol" in result.reason
+
+
+def test_a_track_completion_someone_else_signed_counts_for_nothing(
+    _isolated: Path, clock: Clock
+) -> None:
+    """The forgery: the lead, through the Python API, records "measured" completions for
+    members who never walked their track. Only a member's own signature counts."""
+    world = make_world(_isolated, clock)
+    world.waive()
+    for name, track in (("bob", "support"), ("carol", "legal")):
+        world.enrol(name, track)
+        add_member(world.lead, name, track=track)
+        world.lead.record_fact(
+            None,
+            "enablement.completed",
+            {"person": name, "track": track},
+            provenance=Provenance.MEASURED,
+            collector="inhouse pilot enablement",
+        )
+    context = context_for(world.lead.state(), world.lead.clock())
+    (checked,) = run_checks([CheckRef(check="pilot-enabled", title="enabled")], context)
+    assert checked.result.outcome is Outcome.INCONCLUSIVE
+    assert "not complete for bob, carol" in checked.result.reason
+    assert [u.why for u in context.uncounted if u.fact.kind == "enablement.completed"] == [
+        f"signed by lena, not by {name}: only {name}'s own signed enablement.completed counts"
+        for name in ("bob", "carol")
+    ]
 
 
 def test_a_step_done_outside_the_pilot_or_the_track_is_refused(

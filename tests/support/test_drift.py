@@ -3,7 +3,9 @@ model, its own file): locked, reviewed clean, then the model file replaced with 
 model (another seed) — the review names the node and the model and both digests, and
 ``versions-pinned`` fails on it. Then the check's other ways to fail: no gateway pinning, an
 old review, a failing one, a review of another lock, and the forgeries (a hand-typed review, a
-"measured" one made through the Python API with findings in it)."""
+"measured" one made through the Python API with findings in it, one the lead signed through the
+Python API, one signed by a gateway key the lead enrolled on their own laptop). A review is
+signed by the gateway's own key (enrolled on a host of its own, as the test harness does)."""
 
 from __future__ import annotations
 
@@ -25,16 +27,18 @@ from inhouse.baseline.lock import (
 )
 from inhouse.cli._common import Typer
 from inhouse.cli.support_inventory import register
-from inhouse.errors import ConfigError
+from inhouse.errors import ConfigError, NotAllowed
+from inhouse.gateway.rollup import service_program
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, Result
 from inhouse.program.evaluation import exit_results
+from inhouse.program.people import PeopleMixin
 from inhouse.runtimes import make_test_model
 from inhouse.runtimes.digests import sha256_digest
 from inhouse.support.drift import COLLECTOR, record_drift_review
-from tests.conftest import Clock
+from tests.conftest import ENROL_SERVICE_HERE, Clock
 from tests.engine import Engine, needs_engine, serve_test_model
-from tests.people import lead_env
+from tests.people import enrol, lead_env
 from tests.runtimes.standin import free_port
 
 runner = CliRunner()
@@ -110,7 +114,7 @@ def test_drift_review_on_the_real_engine_reports_the_replaced_model_file(
         }
     ]
     fact = program.state().facts[-1]
-    assert (fact.kind, fact.collector, fact.by) == ("drift.review", COLLECTOR, "lena")
+    assert (fact.kind, fact.collector, fact.by) == ("drift.review", COLLECTOR, "gateway")
     result = judge(program, "versions-pinned")
     assert result.outcome is Outcome.FAIL
     assert f"{node}: {MODEL} digest-mismatch (locked {before}, served {after})" in result.reason
@@ -150,9 +154,19 @@ def clean_payload(program: Program, **changes: object) -> dict[str, object]:
     return {**payload, **changes}
 
 
+def gateway_review(program: Program, **changes: object) -> None:
+    """A review payload recorded through the Python API with the gateway's own key (enrolled on
+    its host): what the check trusts, so these tests reach its other ways to fail."""
+    service_program(program).record_fact(
+        None, "drift.review", clean_payload(program, **changes), provenance=Provenance.MEASURED,
+        collector=COLLECTOR,
+    )  # fmt: skip
+
+
 def test_a_node_that_is_down_fails_the_review_and_the_check(_isolated: Path, clock: Clock) -> None:
     program = locked_program(_isolated, clock)
     done = record_drift_review(program)
+    assert done.fact.by == "gateway"  # the gateway's key signs it, not lena who ran it
     assert not done.report.passed and done.report.down
     [finding] = done.fact.payload["findings"]
     assert (finding["model"], finding["problem"]) == ("m", "missing")
@@ -166,14 +180,12 @@ def test_versions_pinned_fails_on_an_old_review_and_without_gateway_pinning(
     _isolated: Path, clock: Clock
 ) -> None:
     program = locked_program(_isolated, clock)
-    program.record_fact(None, "drift.review", clean_payload(program),
-                        provenance=Provenance.MEASURED, collector=COLLECTOR)  # fmt: skip
+    gateway_review(program)
     assert judge(program, "versions-pinned").outcome is Outcome.PASS
     later = clock.now + timedelta(days=31)
     old = judge(program, "versions-pinned", later)
     assert old.outcome is Outcome.FAIL and "is older than 30 days" in old.reason
-    program.record_fact(None, "drift.review", clean_payload(program, pinning_enforced=False),
-                        provenance=Provenance.MEASURED, collector=COLLECTOR)  # fmt: skip
+    gateway_review(program, pinning_enforced=False)
     unpinned = judge(program, "versions-pinned")
     assert unpinned.outcome is Outcome.FAIL and "pinning was not on" in unpinned.reason
 
@@ -201,8 +213,7 @@ def test_a_review_of_another_lock_is_refused_and_does_not_count(
     with pytest.raises(ConfigError, match="is not the lock this program records"):
         record_drift_review(program)
     assert len(program.state().facts) == facts  # nothing recorded
-    program.record_fact(None, "drift.review", clean_payload(program, lock_hash="sha256:old"),
-                        provenance=Provenance.MEASURED, collector=COLLECTOR)  # fmt: skip
+    gateway_review(program, lock_hash="sha256:old")
     result = judge(program, "versions-pinned")
     assert result.outcome is Outcome.FAIL and "no drift review against the current lock" in (
         result.reason
@@ -220,12 +231,60 @@ def test_a_hand_typed_drift_review_does_not_count(_isolated: Path, clock: Clock)
 def test_a_measured_review_that_found_drift_cannot_claim_to_pass(
     _isolated: Path, clock: Clock
 ) -> None:
-    """Through the Python API, a payload saying passed with findings in it: the findings rule."""
+    """Through the Python API, with the gateway's key, a payload saying passed with findings in
+    it: the findings rule."""
     program = locked_program(_isolated, clock)
     finding = {"node": "local at http://127.0.0.1:1", "model": "extra",
                "problem": "unpinned-extra", "detail": "served but not blessed"}  # fmt: skip
-    program.record_fact(None, "drift.review", clean_payload(program, findings=[finding]),
-                        provenance=Provenance.MEASURED, collector=COLLECTOR)  # fmt: skip
+    gateway_review(program, findings=[finding])
     result = judge(program, "versions-pinned")
     assert result.outcome is Outcome.FAIL
     assert "local at http://127.0.0.1:1: extra unpinned-extra" in result.reason
+
+
+def test_a_review_the_lead_signs_through_the_python_api_does_not_count(
+    _isolated: Path, clock: Clock
+) -> None:
+    """The audit's forgery: lena alone records a "measured" clean review of nodes nobody asked,
+    with the drift review's collector, signed with her own key. It is shown beside the check,
+    which stays inconclusive and says where a review that counts comes from."""
+    program = locked_program(_isolated, clock)
+    typed = program.record_fact(None, "drift.review", clean_payload(program),
+                                provenance=Provenance.MEASURED, collector=COLLECTOR)  # fmt: skip
+    result = judge(program, "versions-pinned")
+    assert result.outcome is Outcome.INCONCLUSIVE
+    assert "run `inhouse support drift-review` on the gateway's host" in result.reason
+    assert (
+        f"fact #{typed.id} drift.review: signed by lena, not by the gateway's own service key"
+        in result.reason
+    )
+
+
+def test_a_review_signed_by_a_gateway_key_enrolled_on_the_leads_laptop_does_not_count(
+    _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """lena enrols the gateway's key from her own machine: she holds it, so what it signs is her
+    word. The review it signs is shown, not counted, with the reason."""
+    monkeypatch.setattr(PeopleMixin, "enrol_service", ENROL_SERVICE_HERE)
+    program = locked_program(_isolated, clock)
+    gateway_review(program)
+    result = judge(program, "versions-pinned")
+    assert result.outcome is Outcome.INCONCLUSIVE
+    assert "signed by the gateway service's key, which lena enrolled from a machine" in (
+        result.reason
+    )
+    assert "its figures count from a host of its own" in result.reason
+
+
+def test_only_a_lead_enrols_the_gateways_key_for_a_review(_isolated: Path, clock: Clock) -> None:
+    """Before the gateway's key is enrolled, a support owner's review is refused before any node
+    is asked (nothing recorded); once a lead's first run enrolled it, the review is the
+    gateway's, whoever runs it where the key lives."""
+    program = locked_program(_isolated, clock)
+    sam = enrol(program, "sam", team="support", roles=["support-owner"])
+    facts = len(program.state().facts)
+    with pytest.raises(NotAllowed, match="the gateway service's key is not enrolled yet"):
+        record_drift_review(sam)
+    assert len(program.state().facts) == facts
+    record_drift_review(program)
+    assert record_drift_review(sam).fact.by == "gateway"

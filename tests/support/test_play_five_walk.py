@@ -22,7 +22,7 @@ from inhouse.support.queue import (
     reopen_ticket,
     resolve_ticket,
 )
-from inhouse.support.review import hold_review, schedule_review
+from inhouse.support.review import attend_review, hold_review, schedule_review
 from tests.conftest import Clock
 from tests.engine import Engine, needs_engine
 from tests.people import enrol
@@ -66,7 +66,10 @@ def test_play_five_exits_on_measured_support(engine: Engine, _isolated: Path, cl
     assert review.fact is not None and review.fact.payload["passed"], review.report.to_dict()
     grant_key(lena, None, "lena", agent="release-bot")
     schedule_review(lena)
-    hold_review(lena, ["lena", "sam"], [f"{NAME}=keep:the pilot runs on it"], notes="monthly")
+    held = hold_review(
+        lena, ["lena", "sam"], [f"{NAME}=keep:the pilot runs on it"], notes="monthly"
+    )
+    attend_review(sam, held.id)  # sam confirms with his own key: lena's list alone is her word
 
     # the typical it-broke ticket: sam, who built the workflow, fixing it himself does not count
     first = open_ticket(dan, "Summaries are empty", category="it-broke", component=WORKFLOW)

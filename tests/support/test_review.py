@@ -2,7 +2,9 @@
 cadence names with a decision for every model the last drift review saw served (an Ollama
 stand-in with the recorded /api/tags shape: the blessed llama3.2 and an unpinned gemma3), the
 refusals (nothing recorded), review-held on time and overdue, the status warning, and the
-forgeries: a hand-typed review, and one made through the Python API without the roles."""
+forgeries: a hand-typed review, one made through the Python API without the roles, and
+attendees who never confirmed with their own key (a colleague listed, an alias on the recorder's
+laptop, a confirmation signed for them)."""
 
 from __future__ import annotations
 
@@ -17,12 +19,19 @@ from typer.testing import CliRunner
 from inhouse.baseline.lock import Lock, LockedModel, LockedRuntime, lock_fact_payload, write_lock
 from inhouse.cli.app import app
 from inhouse.errors import ConfigError, InvalidInput, NotAllowed, UnknownPerson
+from inhouse.identity.machine import machine_fingerprint
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, Result
 from inhouse.program.evaluation import exit_results
 from inhouse.program.status import build_status
 from inhouse.support.drift import record_drift_review
-from inhouse.support.review import COLLECTOR, hold_review, review_status, schedule_review
+from inhouse.support.review import (
+    COLLECTOR,
+    attend_review,
+    hold_review,
+    review_status,
+    schedule_review,
+)
 from tests.conftest import Clock
 from tests.people import enrol, enrol_cli, lead_env
 from tests.runtimes.standin import StandIn, fixture
@@ -120,6 +129,10 @@ def test_holding_is_refused_without_the_roles_or_a_decision_for_every_item(
     held = hold_review(sam, ["lena", "sam"], KEEP, notes="gemma3 goes")
     assert held.payload["next_due"] == (clock.now.date() + timedelta(days=30)).isoformat()
     assert [d["item"] for d in held.payload["decisions"]] == ["llama3.2:latest", "gemma3"]
+    pending = judge(program)
+    assert pending.outcome is Outcome.FAIL
+    assert f"lena has not confirmed (each runs `inhouse review attend {held.id}`" in pending.reason
+    attend_review(program, held.id, comment="gemma3 goes, agreed")
     result = judge(program)
     assert result.outcome is Outcome.PASS and "by lena, sam" in result.reason
 
@@ -128,7 +141,7 @@ def test_a_review_not_held_within_the_cadence_is_overdue_on_the_check_and_status
     _isolated: Path, clock: Clock, ollama: StandIn
 ) -> None:
     program = reviewed(_isolated, clock, ollama)
-    enrol(program, "sam", team="support", roles=["support-owner"])
+    sam = enrol(program, "sam", team="support", roles=["support-owner"])
     schedule_review(program)
     due = clock.now.date() + timedelta(days=30)
     pending = judge(program)
@@ -141,6 +154,7 @@ def test_a_review_not_held_within_the_cadence_is_overdue_on_the_check_and_status
     assert review_status(program).overdue
 
     hold_review(program, ["lena", "sam"], KEEP)
+    attend_review(sam)
     assert judge(program).outcome is Outcome.PASS
     warnings = build_status(program.playbook, program.state(), clock.now)["warnings"]
     assert not any("review is overdue" in w for w in warnings)
@@ -176,6 +190,97 @@ def test_a_hand_typed_or_api_made_review_does_not_count(
     assert "does not count: no decision for gemma3" in judge(program).reason
 
 
+def test_an_attendee_counts_only_by_their_own_confirmation_from_their_own_machine(
+    _isolated: Path, clock: Clock, ollama: StandIn
+) -> None:
+    program = reviewed(_isolated, clock, ollama)
+    sam = enrol(program, "sam", team="support", roles=["support-owner"])
+    pia = enrol(program, "pia", team="legal")
+    schedule_review(program)
+    # the lead lists sam, a real colleague, who never confirms: not held
+    held = hold_review(program, ["lena", "sam"], KEEP)
+    listed = judge(program)
+    assert listed.outcome is Outcome.FAIL
+    assert "does not count: nobody but lena confirmed attending" in listed.reason
+    assert f"sam has not confirmed (each runs `inhouse review attend {held.id}`" in listed.reason
+
+    # a confirmation the lead signs for sam, as hers or on his behalf, is not sam's
+    program.record_fact(None, "review.attended", {"review": held.id, "person": "sam"},
+                        provenance=Provenance.MEASURED, collector=COLLECTOR)  # fmt: skip
+    program.attest("sam", "review.attended", {"review": held.id, "person": "sam"}, "he came")
+    signed_for = judge(program)
+    assert signed_for.outcome is Outcome.INCONCLUSIVE
+    assert "only sam's own signed review.attended counts" in signed_for.reason
+    assert "nobody but lena confirmed attending" in signed_for.reason
+
+    # the "support owner" is an alias whose key the lead enrolled from her own laptop
+    max_ = enrol(program, "max", roles=["support-owner"], machine=machine_fingerprint())
+    alias = hold_review(program, ["lena", "max"], KEEP)
+    attend_review(max_, alias.id)
+    aside = judge(program)
+    assert aside.outcome is not Outcome.PASS
+    assert f"the review held {clock.now:%Y-%m-%d} does not count" in aside.reason
+    assert "max confirmed with keys all enrolled from a machine lena" in aside.reason
+    assert review_status(program).to_dict()["held"]["set_aside"] == ["max"]
+
+    # the roles are judged on who confirmed: pia did, the support owner did not
+    both = hold_review(program, ["lena", "sam", "pia"], KEEP)
+    attend_review(pia, both.id)
+    roles = judge(program)
+    assert roles.outcome is not Outcome.PASS
+    assert (
+        "nobody who attended by their own signature (lena, pia) holds support-owner: sam has "
+        f"not confirmed (each runs `inhouse review attend {both.id}`"
+    ) in roles.reason
+
+    # sam confirms with his own key, from his own laptop: held
+    attend_review(sam, both.id, comment="the queue is fine")
+    result = judge(program)
+    assert result.outcome is Outcome.PASS and "by lena, pia, sam" in result.reason
+    came = review_status(program).to_dict()["held"]
+    assert (came["id"], came["confirmed"], came["unconfirmed"]) == (both.id, ["pia", "sam"], [])
+
+
+def test_only_a_listed_attendee_confirms_and_nothing_is_recorded_otherwise(
+    _isolated: Path, clock: Clock, ollama: StandIn
+) -> None:
+    program = reviewed(_isolated, clock, ollama)
+    sam = enrol(program, "sam", team="support", roles=["support-owner"])
+    pia = enrol(program, "pia", team="legal")
+    schedule_review(program)
+    with pytest.raises(InvalidInput, match="no review held to confirm"):
+        attend_review(sam)
+    held = hold_review(program, ["lena", "sam"], KEEP)
+    facts = len(program.state().facts)
+    with pytest.raises(NotAllowed, match=rf"pia is not listed as an attendee of review #{held.id}"):
+        attend_review(pia, held.id)
+    with pytest.raises(InvalidInput, match=rf"lena recorded review #{held.id}"):
+        attend_review(program, held.id)
+    with pytest.raises(InvalidInput, match=r"fact #1 is not a review held"):
+        attend_review(sam, 1)
+    assert len(program.state().facts) == facts
+    fact = attend_review(sam)  # the latest review held
+    assert (fact.by, fact.payload["person"], fact.payload["review"]) == ("sam", "sam", held.id)
+    with pytest.raises(InvalidInput, match=rf"sam already confirmed attending review #{held.id}"):
+        attend_review(sam, held.id)
+    assert judge(program).outcome is Outcome.PASS
+
+
+def test_a_review_of_one_is_not_a_review(_isolated: Path, clock: Clock, ollama: StandIn) -> None:
+    program = reviewed(_isolated, clock, ollama, cadence=CADENCE.replace(', "support-owner"', ""))
+    enrol(program, "sam", team="support")
+    schedule_review(program)
+    with pytest.raises(InvalidInput, match="a review of one is not a review"):
+        hold_review(program, ["lena"], KEEP)
+    program.record_fact(None, "review.held", {"attendees": ["lena"], "decisions": [
+        {"item": "llama3.2:latest", "decision": "keep", "reason": "fine"},
+        {"item": "gemma3", "decision": "retire", "reason": "unpinned"},
+    ]}, provenance=Provenance.MEASURED, collector=COLLECTOR)  # fmt: skip
+    alone = judge(program)
+    assert alone.outcome is Outcome.FAIL
+    assert "nobody but lena confirmed attending (a review of one is not a review)" in alone.reason
+
+
 def test_the_review_commands(_isolated: Path, clock: Clock, ollama: StandIn) -> None:
     program = reviewed(_isolated, clock, ollama)
     sam = enrol_cli(program, "sam", _isolated.parent / "keys", roles=["support-owner"])
@@ -195,8 +300,19 @@ def test_the_review_commands(_isolated: Path, clock: Clock, ollama: StandIn) -> 
     assert "holds rollout-lead" in refused
     out = run("hold", "--attendee", "sam", "--attendee", "lena", *decisions_args(), env=sam)
     assert "2 decision(s), next due" in out
+    held = program.state().facts[-1].id
+    assert f"attended: lena, each with their own key: `inhouse review attend {held}`" in out
+    shown = run("status", env=lena)
+    assert f"Review #{held}: recorded by sam; confirmed: nobody yet; not confirmed: lena" in shown
+    pia = enrol_cli(program, "pia", _isolated.parent / "keys")
+    refused = run("attend", str(held), env=pia, code=NotAllowed.exit_code)
+    assert f"pia is not listed as an attendee of review #{held}" in refused
+    out = run("attend", str(held), "--comment", "agreed on gemma3", env=lena)
+    assert f"lena confirmed attending review #{held}" in out
     status = json.loads(run("status", "--json", env=lena))
     assert status["held"]["attendees"] == ["sam", "lena"] and not status["overdue"]
+    assert (status["held"]["confirmed"], status["held"]["unconfirmed"]) == (["lena"], [])
+    assert "your own key" in run("attend", "--help", env=lena)
 
 
 def decisions_args() -> list[str]:

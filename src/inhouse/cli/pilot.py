@@ -133,15 +133,16 @@ def enablement(
         bool,
         typer.Option(
             "--record",
-            help="Record newly met steps and finished tracks as measured facts (anyone may; "
-            "the evidence decides).",
+            help="Record your own newly met steps and finished track as measured facts, "
+            "signed with your key (only a member's own record counts).",
         ),
     ] = False,
     program: ProgramOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Each member's track, step by step, checked against evidence: the gateway's usage log,
-    facts a collector signed, or (for an attested step) the member's own signed word."""
+    facts a collector signed, or (for an attested step) the member's own signed word. Anyone
+    may look; each member records their own progress with --record and their own key."""
     from inhouse.pilot.enablement import progress, record_enablement
 
     opened = open_program(program)

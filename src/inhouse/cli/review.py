@@ -1,10 +1,11 @@
-"""``inhouse review``: play 5's periodic review — schedule, hold, status."""
+"""``inhouse review``: play 5's periodic review — schedule, hold, attend, status."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from inhouse.cli._common import JsonOpt, ProgramOpt, Typer, open_program, out_console, print_json
 
@@ -47,13 +48,45 @@ def hold(
     program: ProgramOpt = None,
 ) -> None:
     """Record the review held today: who attended (the cadence's roles among them), a decision
-    per inventory item, and the next due date."""
+    per inventory item, and the next due date. The other attendees are your word until each
+    confirms with their own key: `inhouse review attend ID`."""
     from inhouse.support.review import hold_review
 
     fact = hold_review(open_program(program), attendees, decisions or [], notes=notes)
+    others = [a for a in fact.payload["attendees"] if a != fact.by]
     out_console().print(
         f"Recorded the review (fact #{fact.id}): {len(fact.payload['decisions'])} decision(s), "
-        f"next due {fact.payload['next_due']}."
+        f"next due {fact.payload['next_due']}. It counts once the others confirm they "
+        f"attended: {', '.join(others)}, each with their own key: `inhouse review attend "
+        f"{fact.id}`."
+    )
+
+
+@app.command("attend")
+def attend(
+    review: Annotated[
+        int | None,
+        typer.Argument(
+            help="The review's fact id, as `review hold` and `review status` print it "
+            "(default: the latest review held).",
+            metavar="ID",
+            show_default=False,
+        ),
+    ] = None,
+    comment: Annotated[
+        str, typer.Option("--comment", help="A short note, e.g. what you took away.")
+    ] = "",
+    program: ProgramOpt = None,
+) -> None:
+    """Confirm, with your own key, that you attended a review held. The attendees the recorder
+    lists count as present only once each confirms (the recorder's own record is theirs), and
+    only from a machine of their own: one laptop is one person. Refused unless the review lists
+    you as an attendee."""
+    from inhouse.support.review import attend_review
+
+    fact = attend_review(open_program(program), review, comment=comment)
+    out_console().print(
+        f"{fact.by} confirmed attending review #{fact.payload['review']} (fact #{fact.id})."
     )
 
 
@@ -76,3 +109,12 @@ def status(json: JsonOpt = False, program: ProgramOpt = None) -> None:
     last = f"last held {found.held.at:%Y-%m-%d}" if found.held else "none held since scheduled"
     state = f"[red]overdue since {found.due}[/]" if found.overdue else f"due {found.due}"
     console.print(f"Review every {every} days; {last}; {state}.")
+    came = found.attendance
+    if found.held is not None and came is not None:
+        line = f"Review #{found.held.id}: recorded by {found.held.by}"
+        line += f"; confirmed: {', '.join(came.confirmed) or 'nobody yet'}"
+        if came.pending:
+            line += f"; not confirmed: {', '.join(came.pending)}"
+        if came.aside:
+            line += f"; set aside (one laptop is one person): {', '.join(came.aside)}"
+        console.print(escape(line) + ".")

@@ -59,8 +59,11 @@ def register(app: typer.Typer) -> None:
 
     @app.command("drift-review")
     def drift_review(json: JsonOpt = False, program: ProgramOpt = None) -> None:
-        """Take the inventory and record it as a measured drift.review, signed by you: what
-        play 5's versions-pinned check reads."""
+        """Take the inventory and record it as a measured drift.review, signed by the gateway's
+        own key: what play 5's versions-pinned check reads. Run it on the gateway's host, where
+        .inhouse/keys/gateway.key lives (a rollout lead's first run there enrols that key); a
+        review signed by anyone else, or by a gateway key enrolled from the lead's own
+        machine, does not count."""
         from inhouse.support.drift import record_drift_review
 
         done = record_drift_review(open_program(program))

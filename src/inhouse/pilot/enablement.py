@@ -2,10 +2,12 @@
 
 ``progress`` evaluates every step of each member's track with its step type's check (the
 gateway's usage log, facts a collector signed, or, for an attested step, the member's own
-signed word). ``record_enablement`` turns newly met steps into ``enablement.step`` facts and a
-finished track into ``enablement.completed`` (collector ``inhouse pilot enablement``), whoever
-runs it: the evidence decides, not the runner. ``step_done`` is how a member records the steps
-only they can: their own word for an attested step, and having read why a request of theirs was
+signed word). ``record_enablement`` turns the runner's own newly met steps into
+``enablement.step`` facts and their finished track into ``enablement.completed`` (collector
+``inhouse pilot enablement``), signed with the member's own key: a completion counts only when
+signed by the member it names (:mod:`inhouse.program.counting`), so a lead cannot record a
+track for someone who never walked it. ``step_done`` is how a member records the steps only
+they can: their own word for an attested step, and having read why a request of theirs was
 redacted; it is refused for anyone else and for a step inhouse measures.
 """
 
@@ -135,11 +137,25 @@ def _progress(evidence: PilotEvidence, person: str | None) -> list[MemberProgres
 def record_enablement(
     program: Program, person: str | None = None
 ) -> tuple[list[MemberProgress], list[Fact]]:
-    """Record, signed by whoever runs it, an ``enablement.step`` fact for each step newly met
-    and ``enablement.completed`` for each track newly finished. Returns the progress after,
-    and the facts recorded."""
+    """Record, signed by the member running it, an ``enablement.step`` fact for each of their
+    steps newly met and ``enablement.completed`` when their track is finished. Returns their
+    progress after, and the facts recorded. Refused for anyone else's track (``person``): only
+    the member's own signature counts, and a lead's would be their word for someone else."""
+    who = program.whoami().name
+    if person is not None and person != who:
+        raise NotAllowed(
+            f"only {person}'s own key records {person}'s enablement: {person} runs "
+            f"`inhouse pilot enablement --record` ({who} can look, without --record)"
+        )
+    try:
+        found = progress(program, who)
+    except InvalidInput:
+        raise InvalidInput(
+            f"{who} is not in the pilot: each member records their own track with "
+            "`inhouse pilot enablement --record` and their own key"
+        ) from None
     recorded: list[Fact] = []
-    for item in progress(program, person):
+    for item in found:
         if item.error is not None:
             continue
         for step in item.steps:
@@ -149,7 +165,7 @@ def record_enablement(
                 )
         if item.done and not item.completed_recorded:
             recorded.append(_record(program, "enablement.completed", item.member))
-    return progress(program, person), recorded
+    return progress(program, who), recorded
 
 
 def _record(program: Program, kind: str, member: Member, **extra: str) -> Fact:

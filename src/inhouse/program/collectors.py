@@ -121,8 +121,8 @@ BUILTIN_COLLECTORS: tuple[Collector, ...] = (
     ),
     Collector(
         "inhouse review",
-        ("review.scheduled", "review.held"),
-        "the periodic review: its cadence, attendees and decisions",
+        ("review.scheduled", "review.held", "review.attended"),
+        "the periodic review: its cadence, decisions, and each attendee's own confirmation",
     ),
     Collector(
         "inhouse indicators",

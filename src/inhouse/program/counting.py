@@ -8,11 +8,12 @@ A fact does not count when:
 
 - its kind has a registered collector and the fact is a person's word (or was written before
   identities, or names a collector that is not registered for that kind);
-- it is a request or an answer only its subject can make (an access request, a survey answer)
-  and someone else signed it, on behalf or otherwise;
-- it is read from the gateway's usage log (daily usage, adoption, prompt use) and the gateway's
-  own service key did not sign it, or that key was enrolled from the enrolling lead's own
-  machine (outside a demo program).
+- it is a request, an answer or a step only its subject can make (an access request, a survey
+  answer, an enablement step or finished track) and someone else signed it, on behalf or
+  otherwise;
+- it is what the gateway measures (daily usage, adoption, prompt use from its usage log; the
+  drift review of the nodes it routes to) and the gateway's own service key did not sign it,
+  or that key was enrolled from the enrolling lead's own machine (outside a demo program).
 """
 
 from __future__ import annotations
@@ -27,10 +28,20 @@ from inhouse.program.state import ProgramState
 
 __all__ = ["SELF_KINDS", "SERVICE_KINDS", "build_context", "why_uncounted"]
 
-#: kinds whose ``person`` must be the signer: only you can ask, answer or learn for yourself
-SELF_KINDS = frozenset({"access.request", "survey.response"})
+#: kinds whose ``person`` must be the signer: only you can ask, answer, learn or attend for
+#: yourself (an enablement step is recorded by the member who walked it, never for them; an
+#: attendee confirms a review with their own key)
+SELF_KINDS = frozenset(
+    {
+        "access.request",
+        "survey.response",
+        "enablement.step",
+        "enablement.completed",
+        "review.attended",
+    }
+)
 #: kinds only a service (the gateway) measures, with its own key
-SERVICE_KINDS = frozenset({"usage.daily", "pilot.adoption", "prompt.usage"})
+SERVICE_KINDS = frozenset({"usage.daily", "pilot.adoption", "prompt.usage", "drift.review"})
 
 
 def why_uncounted(fact: Fact, state: ProgramState, measured: set[str]) -> str | None:

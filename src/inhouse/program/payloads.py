@@ -41,6 +41,7 @@ __all__ = [
     "PromptUsage",
     "PromptVariable",
     "PromptVersion",
+    "ReviewAttended",
     "ReviewDecision",
     "ReviewHeld",
     "ReviewScheduled",
@@ -368,6 +369,12 @@ class ReviewHeld(_Payload):
     attendees: list[str] = Field(default_factory=list)
     decisions: list[ReviewDecision] = Field(default_factory=list)
     next_due: date | None = None
+
+
+class ReviewAttended(_Payload):
+    review: int = Field(ge=1, description="the review.held fact it confirms, by id")
+    person: str = Field(description="who attended: counts only signed by that person")
+    comment: str = ""
 
 
 TicketCategory = Literal["it-broke", "how-to", "request"]

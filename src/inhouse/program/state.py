@@ -181,10 +181,10 @@ class ProgramState:
                 lines.append(
                     f"{record.person} enrolled from the same machine as {first} "
                     f"({record.machine}): the checks that need someone other than {first} "
-                    f"(a verify, a workflow run, a pilot place, demand, a ticket and its fix, "
+                    f"(a verify, a workflow run, a pilot place or champion, an access "
+                    f"request, the support owner, a review's attendee, a ticket and its fix, "
                     f"use beyond the pilot, a finding fed back) do not count {record.person} "
-                    f"from that machine; the rest (champions, the support owner, a review's "
-                    f"attendees) do not look at machines (docs/concepts.md)"
+                    f"from that machine (docs/concepts.md)"
                 )
         return lines
 

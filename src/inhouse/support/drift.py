@@ -1,5 +1,8 @@
 """The drift review: the inventory of every node against the program's current lock, recorded as
-a measured ``drift.review`` signed by whoever ran it.
+a measured ``drift.review`` signed by the gateway's own service key. It is what the gateway's
+host sees of the nodes the gateway routes to, so only that key's review counts (a review a
+person signs, or one signed by a gateway key enrolled from its enrolling lead's own machine, is
+that person's word: :mod:`inhouse.program.counting`). Run it on the gateway's host.
 
 ``versions-pinned`` reads it: the gateway's pinning on, and a passing review of the current
 lock younger than the playbook's ``max_age_days``. A node that was down fails the review (each
@@ -13,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from inhouse.baseline.lock import require_lock
 from inhouse.errors import ConfigError
+from inhouse.gateway.rollup import service_program
 from inhouse.program.config import read_config
 from inhouse.program.counting import build_context
 from inhouse.program.facts import Fact, Provenance
@@ -59,8 +63,10 @@ def review_payload(report: InventoryReport) -> dict[str, Any]:
 
 def record_drift_review(program: Program) -> DriftReview:
     """``inhouse support drift-review``: take the inventory and record it, measured, signed by
-    the person running it. Refused when ``inhouse.lock`` is not the lock the program records
-    (a review of another lock would judge nothing)."""
+    the gateway's own key (:func:`~inhouse.gateway.rollup.service_program`: on the gateway's
+    host, where ``.inhouse/keys/gateway.key`` lives; a rollout lead's first run there enrols
+    it). Refused when ``inhouse.lock`` is not the lock the program records (a review of another
+    lock would judge nothing)."""
     program.whoami()  # an enrolled key, before asking any node
     lock = require_lock(program.folder)
     state = program.state()
@@ -71,8 +77,9 @@ def record_drift_review(program: Program) -> DriftReview:
             f"inhouse.lock ({lock.lock_hash[:19]}) is not the lock this program records "
             f"({was}): run `inhouse baseline lock` first, then review drift against it"
         )
+    gateway = service_program(program)  # refused before asking any node when it cannot sign
     report = take_inventory(program.folder, lock, read_config(program.folder))
-    fact = program.record_fact(
+    fact = gateway.record_fact(
         None,
         "drift.review",
         review_payload(report),

@@ -11,8 +11,10 @@ A rollout lead schedules it (``review.scheduled``); an attendee records it held
 (``review.held``): the attendees (enrolled people, the recorder among them, every role the
 cadence names present), a decision per inventory item (keep, upgrade or retire, with a reason:
 every blessed model and every unpinned extra of the latest drift review) and the next due date,
-the held day plus ``every_days``. Both are measured by the ``inhouse review`` collector and
-signed by whoever records them.
+the held day plus ``every_days``. Each other attendee then confirms it with their own key
+(``review.attended``, which only its ``person`` can sign): the names the recorder typed are a
+claim, and only the confirmed ones count as attending. All are measured by the ``inhouse
+review`` collector and signed by whoever records them.
 """
 
 from __future__ import annotations
@@ -31,7 +33,12 @@ from inhouse.program.config import read_config
 from inhouse.program.counting import build_context
 from inhouse.program.facts import Fact, FactSet, Provenance
 from inhouse.program.playbook import Role
-from inhouse.program.playchecks.support import inventory_items, review_due
+from inhouse.program.playchecks.support import (
+    Attendance,
+    inventory_items,
+    review_attendance,
+    review_due,
+)
 
 if TYPE_CHECKING:
     from inhouse.program import Program
@@ -40,6 +47,7 @@ __all__ = [
     "COLLECTOR",
     "ReviewSettings",
     "ReviewStatus",
+    "attend_review",
     "hold_review",
     "parse_decision",
     "review_settings",
@@ -139,6 +147,11 @@ def _attendees(program: Program, names: list[str], roles: list[str]) -> list[str
             f"the review needs an attendee holding each of {', '.join(roles)}; nobody among "
             f"{', '.join(people)} holds {', '.join(missing)}"
         )
+    if people == [who.name]:
+        raise InvalidInput(
+            "a review of one is not a review: add --attendee for who else attended (each "
+            "confirms it with their own key, `inhouse review attend`)"
+        )
     return people
 
 
@@ -146,7 +159,8 @@ def hold_review(
     program: Program, attendees: list[str], decisions: list[str], *, notes: str = ""
 ) -> Fact:
     """``inhouse review hold``: record the review held today, refused (nothing recorded) unless
-    it was scheduled, the cadence's roles attended, and every inventory item has a decision."""
+    it was scheduled, the cadence's roles attended, and every inventory item has a decision.
+    The other attendees are a claim until each confirms it (:func:`attend_review`)."""
     facts = _counted(program)
     plan = facts.latest("review.scheduled")
     if plan is None:
@@ -192,12 +206,65 @@ def hold_review(
     )
 
 
+def attend_review(program: Program, review: int | None = None, *, comment: str = "") -> Fact:
+    """``inhouse review attend``: confirm, signed with this shell's key, that its holder attended
+    review ``review`` (a ``review.held`` fact id; default: the latest held). Refused, nothing
+    recorded, unless that review lists them as an attendee and they did not record it."""
+    facts = _counted(program)
+    who = program.whoami()
+    held = _held(facts, review)
+    attendees = [str(a) for a in held.payload.get("attendees") or []]
+    if who.name not in attendees:
+        raise NotAllowed(
+            f"{who.name} is not listed as an attendee of review #{held.id} (held "
+            f"{held.at:%Y-%m-%d} by {held.by}; attendees: {', '.join(attendees)}): only a "
+            "listed attendee confirms it; if you attended, the recorder records the review "
+            "listing you"
+        )
+    if who.name == held.by:
+        raise InvalidInput(
+            f"{who.name} recorded review #{held.id}, which already says {who.name} attended; "
+            f"the other attendees confirm it, each with `inhouse review attend {held.id}`"
+        )
+    before = facts.latest(
+        "review.attended", lambda f: f.by == who.name and f.payload["review"] == held.id
+    )
+    if before is not None:
+        raise InvalidInput(
+            f"{who.name} already confirmed attending review #{held.id} (fact #{before.id})"
+        )
+    return program.record_fact(
+        None,
+        "review.attended",
+        {"review": held.id, "person": who.name, "comment": comment.strip()},
+        provenance=Provenance.MEASURED,
+        collector=COLLECTOR,
+    )
+
+
+def _held(facts: FactSet, review: int | None) -> Fact:
+    """The ``review.held`` fact to confirm: ``review`` by id, or the latest one held."""
+    if review is None:
+        found = facts.latest("review.held")
+        if found is None:
+            raise InvalidInput("no review held to confirm: an attendee runs `inhouse review hold`")
+        return found
+    found = facts.latest("review.held", lambda f: f.id == review)
+    if found is None:
+        raise InvalidInput(
+            f"fact #{review} is not a review held (a review.held recorded by `inhouse review "
+            "hold`): `inhouse review status` shows the last one and its id"
+        )
+    return found
+
+
 @dataclass(frozen=True)
 class ReviewStatus:
     scheduled: Fact | None
     held: Fact | None  # the last one held since it was scheduled
     due: date | None
     today: date
+    attendance: Attendance | None = None  # who attended ``held``, by their own signature
 
     @property
     def overdue(self) -> bool:
@@ -215,9 +282,11 @@ class ReviewStatus:
             "held": None
             if self.held is None
             else {
+                "id": self.held.id,
                 "at": self.held.at.isoformat(timespec="seconds"),
                 "by": self.held.by,
                 **self.held.payload,
+                **_attendance_dict(self.attendance),
             },
             "due": None if self.due is None else self.due.isoformat(),
             "overdue": self.overdue,
@@ -225,13 +294,24 @@ class ReviewStatus:
         }
 
 
+def _attendance_dict(attendance: Attendance | None) -> dict[str, Any]:
+    if attendance is None:
+        return {}
+    return {
+        "confirmed": list(attendance.confirmed),
+        "unconfirmed": list(attendance.pending),
+        "set_aside": list(attendance.aside),
+    }
+
+
 def review_status(program: Program) -> ReviewStatus:
-    """``inhouse review status``: the schedule, the last review held since, when the next is
-    due and whether it is overdue."""
-    facts = _counted(program)
+    """``inhouse review status``: the schedule, the last review held since, who confirmed
+    attending it, when the next is due and whether it is overdue."""
+    context = build_context(program.state(), program.clock())
     today = program.clock().date()
-    due = review_due(facts)
+    due = review_due(context.facts)
     if due is None:
         return ReviewStatus(None, None, None, today)
     plan, held, when = due
-    return ReviewStatus(plan, held, when, today)
+    came = None if held is None else review_attendance(context, held)
+    return ReviewStatus(plan, held, when, today, came)

@@ -17,6 +17,7 @@ from inhouse.program.playchecks._shared import (
     given,
     invited_by_judged,
     names,
+    one_per_machine,
     other_person_elsewhere,
 )
 
@@ -28,16 +29,26 @@ __all__: list[str] = []  # nothing to import: the checks are reached through the
 
 @register_check("access-requested", reads=("access.request",))
 def access_requested(ctx: CheckContext) -> Result:
-    """Someone other than the early owners asked to get in, signed with their own key."""
-    owners = early_owners(ctx)
+    """Someone other than the early owners and the rollout leads asked to get in, signed with
+    their own key, enrolled from a machine of their own (one laptop with five keys asks once)."""
+    judged = early_owners(ctx) | {p.name for p in ctx.having_role("rollout-lead")}
     wanted = int(ctx.param("min_people", 1))
-    requests = [f for f in ctx.facts.of("access.request") if f.by not in owners]
-    people = {f.by for f in requests}
-    if len(people) >= wanted:
-        return passed(f"access requested by {names(list(people))}", *requests)
+    requests = [f for f in ctx.facts.of("access.request") if f.by not in judged]
+    counted, aside = one_per_machine(ctx, {f.by for f in requests}, judged)
+    note = (
+        f"; not counted: {names(aside)}, enrolled from a machine an owner, a lead or another "
+        "of them enrolled from"
+        if aside
+        else ""
+    )
+    if len(counted) >= wanted:
+        mine = [f for f in requests if f.by in counted]
+        return passed(f"access requested by {names(counted)}{note}", *mine)
     return failed(
-        f"access requested by {len(people)} person(s) other than the owner, need {wanted}: "
-        "the person who wants in runs `inhouse access request` with their own key"
+        f"access requested by {len(counted)} person(s) other than the owners and leads, need "
+        f"{wanted}: the person who wants in runs `inhouse access request` with their own key"
+        f"{note}",
+        *requests,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from inhouse.program.checks import (
     CheckContext,
@@ -54,8 +55,10 @@ def use_beyond_pilot(ctx: CheckContext) -> Result:
 
 @register_check("indicators-reported", reads=("indicators.report", "usage.daily"))
 def indicators_reported(ctx: CheckContext) -> Result:
-    """Leading and lagging indicators were reported for a whole period that ended recently, and
-    the people the report counts as active match the gateway's own signed daily usage."""
+    """Leading and lagging indicators were reported for a whole period that ended recently, in
+    which the gateway signed daily usage; the report's active people, answered requests and
+    input and output tokens are all there and match that usage. The report's other figures are
+    its reporter's, and its lagging ones rest on people's word (prices, minutes saved)."""
     period = timedelta(days=int(ctx.param("period_days", 31)))
     whole = [f for f in ctx.facts.of("indicators.report") if not f.payload.get("partial")]
     if not whole:
@@ -84,12 +87,22 @@ def indicators_reported(ctx: CheckContext) -> Result:
             "or minutes saved: see its inputs)",
             report,
         )
+    # every figure the signed usage measures must be stated: one left out would go unjudged
+    stated = _measurable(report.payload)
+    missing = [f"{label} ({where})" for label, (where, values) in stated.items() if not values]
+    if missing:
+        return failed(
+            f"the report of {start}..{end} lacks {', '.join(missing)}, which the gateway's "
+            "signed usage measures: report with `inhouse indicators report`, which states them",
+            report,
+        )
     # the gateway's latest signed totals per (day, person): a rollup records a new fact when a
     # day's totals change, so the last one stands
+    first, last = start.isoformat(), end.isoformat()
     latest: dict[tuple[str, str], tuple[Fact, dict[str, int]]] = {}
     for fact in ctx.facts.of("usage.daily"):
         day = str(fact.payload["day"])
-        if start <= date.fromisoformat(day) <= end:
+        if first <= day <= last:
             for person, totals in daily_usage(fact).items():
                 latest[day, person] = (fact, totals)
     usage = list({id(fact): fact for fact, _ in latest.values()}.values())
@@ -99,35 +112,84 @@ def indicators_reported(ctx: CheckContext) -> Result:
         "input tokens": sum(t["tokens_in"] for _, t in latest.values()),
         "output tokens": sum(t["tokens_out"] for _, t in latest.values()),
     }
-    claims = {"answered requests": report.payload["leading"].get("answered_requests")}
-    for item in report.payload.get("inputs") or []:
-        if item.get("name") in ("input tokens", "output tokens"):
-            claims[str(item["name"])] = item.get("value")
-    active = report.payload["leading"].get("active_users")
-    # an agent's use shows in the daily usage but makes nobody active: never more, maybe fewer
-    if active is not None and int(active) > len(signed):
+    if not measured["answered requests"]:
         return failed(
-            f"the report counts {int(active)} active people in {start}..{end}, but the "
+            f"the gateway signed no answered request in {start}..{end}: the report has nothing "
+            "measured to stand on. Roll up the usage with the gateway's own key on the "
+            "gateway's host (`inhouse gateway rollup` there), then report again",
+            report,
+            *usage,
+        )
+    # an agent's use shows in the daily usage but makes nobody active: never more, maybe fewer
+    active = max(stated["active people"][1])
+    if active > len(signed):
+        return failed(
+            f"the report counts {active} active people in {start}..{end}, but the "
             f"gateway's signed daily usage shows {len(signed)} ({names(sorted(signed))}): "
             "roll up the usage (`inhouse gateway rollup`) and report again",
             report,
             *usage,
         )
-    for name, claim in claims.items():
-        if claim is not None and int(float(claim)) != measured[name]:
+    for label, value in measured.items():
+        wrong = next((v for v in stated[label][1] if v != value), None)
+        if wrong is not None:
             return failed(
-                f"the report counts {int(float(claim))} {name} in {start}..{end}, but the "
-                f"gateway's signed daily usage shows {measured[name]}: roll up the usage "
-                "(`inhouse gateway rollup`) and report again",
+                f"the report counts {wrong} {label} in {start}..{end}, but the gateway's signed "
+                f"daily usage shows {value}: roll up the usage (`inhouse gateway rollup`) and "
+                "report again",
                 report,
                 *usage,
             )
     return passed(
-        f"period {start}..{end} reported: {int(active or 0)} active people and "
-        f"{measured['answered requests']} answered requests, as the gateway's signed usage shows",
+        f"period {start}..{end} reported; the gateway's signed usage shows "
+        f"{measured['answered requests']} answered requests, {measured['input tokens']} input "
+        f"and {measured['output tokens']} output tokens, through {len(signed)} people's keys "
+        f"(the report counts {active} of them active: an agent's use makes nobody active). "
+        f"Not measured here: the report's other figures are as {report.by} recorded them, and "
+        "its lagging ones rest on people's word (reference prices, minutes saved, a trial's "
+        "cost inputs)",
         report,
         *usage,
     )
+
+
+#: the report's figures the gateway's signed usage measures: where each is, and its label
+_MEASURABLE = {
+    "active people": ("leading", "active_users"),
+    "answered requests": ("leading", "answered_requests"),
+    "input tokens": ("inputs", "input tokens"),
+    "output tokens": ("inputs", "output tokens"),
+}
+
+
+def _measurable(payload: dict[str, Any]) -> dict[str, tuple[str, list[int]]]:
+    """Each measurable figure a report states, by label: where it is (``leading.active_users``,
+    ``inputs "input tokens"``) and every value it is given there (an input recurs under each
+    lagging indicator priced from it, and each must match). A value that is no number is
+    not stated."""
+    leading = payload.get("leading") or {}
+    inputs = payload.get("inputs") or []
+    found: dict[str, tuple[str, list[int]]] = {}
+    for label, (part, key) in _MEASURABLE.items():
+        if part == "leading":
+            where, values = f"leading.{key}", [leading.get(key)]
+        else:
+            where = f'inputs "{key}"'
+            values = [
+                i.get("value") for i in inputs if isinstance(i, dict) and i.get("name") == key
+            ]
+        found[label] = (where, [n for n in map(_whole, values) if n is not None])
+    return found
+
+
+def _whole(value: Any) -> int | None:
+    """``value`` as a whole count, or None when it is not a number."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        return int(float(value))
+    except (ValueError, OverflowError):  # "lots", nan, inf
+        return None
 
 
 @register_check(

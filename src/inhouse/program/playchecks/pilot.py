@@ -134,7 +134,8 @@ def pilot_size(ctx: CheckContext) -> Result:
 
 @register_check("pilot-enabled", reads=("pilot.member", "enablement.completed"))
 def pilot_enabled(ctx: CheckContext) -> Result:
-    """Every pilot member completed their role track's enablement, measured step by step."""
+    """Every pilot member completed their role track's enablement, measured step by step and
+    recorded with the member's own key (a completion someone else signed does not count)."""
     pilot = members(ctx)
     if not pilot:
         return _no_members(ctx)
@@ -148,7 +149,8 @@ def pilot_enabled(ctx: CheckContext) -> Result:
     if missing:
         return failed(
             f"enablement not complete for {names(list(missing))}: `inhouse pilot enablement` "
-            "shows each member's steps",
+            "shows each member's steps, and each member records their own with "
+            "`inhouse pilot enablement --record`",
             *done,
         )
     return passed(f"all {len(pilot)} pilot members finished their tracks", *done)

@@ -3,6 +3,7 @@ reviews, a ticket resolved without the builder."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from inhouse.program.checks import (
@@ -26,6 +27,7 @@ from inhouse.program.playchecks._shared import (
     given,
     insiders,
     names,
+    one_per_machine,
 )
 from inhouse.program.playchecks.pilot import members
 
@@ -37,15 +39,25 @@ __all__: list[str] = []  # nothing to import: the checks are reached through the
 
 @register_check("widening-requested", reads=("access.request",))
 def widening_requested(ctx: CheckContext) -> Result:
-    """Someone outside the program (no role in it: not pilot, owner, lead) tries to get in."""
+    """Someone outside the program (no role in it: not pilot, owner, lead) tries to get in,
+    enrolled from a machine of their own (not one an insider enrolled from; one per machine)."""
     inside = insiders(ctx)
     outside = [f for f in ctx.facts.of("access.request") if f.by not in inside]
-    if not outside:
+    counted, aside = one_per_machine(ctx, {f.by for f in outside}, inside)
+    if not counted:
+        note = (
+            f" ({names(aside)} asked from a machine someone inside the program enrolled from: "
+            "one person with another key, not someone new)"
+            if aside
+            else ""
+        )
         return failed(
             "nobody outside the pilot has asked for access yet (with their own key: "
-            "`inhouse access request`)"
+            f"`inhouse access request`){note}",
+            *outside,
         )
-    return passed(f"{names([f.by for f in outside])} asked", *outside)
+    note = f"; not counted: {names(aside)}, on a machine already counted" if aside else ""
+    return passed(f"{names(counted)} asked{note}", *(f for f in outside if f.by in counted))
 
 
 @register_check("support-queue-owned", reads=("support.queue",))
@@ -76,35 +88,56 @@ def support_queue_owned(ctx: CheckContext) -> Result:
             "the roster (no support-owner role)",
             queue,
         )
+    # a lead may own the queue in their own name; an "owner" joined on the lead's laptop is
+    # the lead with a second key, presented as someone else
+    if name != queue.by and not enrolled_elsewhere(ctx, name, {queue.by}):
+        return failed(
+            f"queue {queue.payload['queue']} is owned by {name}, whose keys were all enrolled "
+            f"from a machine {queue.by} (who named them) enrolled from: one person with two "
+            "keys, not a support owner of their own",
+            queue,
+        )
     return passed(f"queue {queue.payload['queue']} owned by {owner.name}", queue)
 
 
 @register_check("champions-named", reads=("pilot.member", "pilot.champion"))
 def champions_named(ctx: CheckContext) -> Result:
     """Every team with pilot members has a champion: a ``pilot.champion`` fact for that team,
-    signed by a rollout lead (`inhouse pilot champions --name`), naming a person of that team
-    who still holds the champion role."""
+    signed by a rollout lead (`inhouse pilot champions --name`), naming one of that team's
+    pilot members (counted as the pilot counts them: enrolled from a machine of their own, not
+    the lead who named them) who still holds the champion role."""
     pilot = members(ctx)
     if not pilot:
         return failed("no pilot members, so no teams to name champions for")
     teams = {ctx.people[person].team or "(no team)" for person in pilot}
     named: dict[str, Fact] = {}
+    outside: set[str] = set()
     for fact in ctx.facts.of("pilot.champion"):
-        person = ctx.people.get(str(fact.payload["person"]))
+        name = str(fact.payload["person"])
+        person = ctx.people.get(name)
         team = str(fact.payload["team"]) or "(no team)"
-        if (
-            _is_lead(ctx, fact.by)
-            and person is not None
-            and "champion" in person.roles
-            and (person.team or "(no team)") == team
-        ):
-            named[team] = fact
+        if not (_is_lead(ctx, fact.by) and person is not None and "champion" in person.roles):
+            continue
+        if (person.team or "(no team)") != team:
+            continue
+        # a champion is found in the pilot: a name from outside it (an alias on the lead's
+        # laptop, set aside by the pilot's own rule, or the lead) champions nobody
+        if name not in pilot or name == fact.by:
+            outside.add(name)
+            continue
+        named[team] = fact
     missing = teams - set(named)
     evidence = [named[team] for team in sorted(named) if team in teams]
     if missing:
+        note = (
+            f"; not counted: {names(sorted(outside))}, not among the pilot's counted members"
+            if outside
+            else ""
+        )
         return failed(
             f"no champion for team(s) {names(list(missing))}: a rollout lead names one of each "
-            "team's people, `inhouse pilot champions --name PERSON --team TEAM`",
+            "team's pilot members, `inhouse pilot champions --name PERSON --team TEAM`"
+            f"{note}",
             *evidence,
         )
     champions = [f"{named[team].payload['person']} ({team})" for team in sorted(teams)]
@@ -120,8 +153,11 @@ def _is_lead(ctx: CheckContext, name: str) -> bool:
 @given(current_lock, "no baseline lock to pin versions to")
 def versions_pinned(ctx: CheckContext, lock: Fact) -> Result:
     """The gateway pins blessed models by digest, and a drift review of the current lock (measured
-    by `inhouse support drift-review`), younger than ``max_age_days``, found every node serving
-    exactly the locked models; its findings, when it did not, are the reason."""
+    by `inhouse support drift-review` on the gateway's host, signed by the gateway's own key),
+    younger than ``max_age_days``, found every node serving exactly the locked models; its
+    findings, when it did not, are the reason. A review a person signed, or one signed by a
+    gateway key enrolled from its lead's own machine, does not count (the engine shows it
+    beside the check, which is then inconclusive)."""
     lock_hash = str(lock.payload["lock_hash"])
     review = ctx.facts.latest("drift.review", lambda f: f.payload["lock_hash"] == lock_hash)
     if review is None:
@@ -129,7 +165,8 @@ def versions_pinned(ctx: CheckContext, lock: Fact) -> Result:
         was = f" (the last one reviewed lock {older.payload['lock_hash'][:19]})" if older else ""
         return failed(
             f"no drift review against the current lock {lock_hash[:19]}{was}: run "
-            "`inhouse support drift-review`",
+            "`inhouse support drift-review` on the gateway's host (only a review signed by the "
+            "gateway's own key counts)",
             lock,
         )
     if not review.payload.get("pinning_enforced"):
@@ -144,7 +181,7 @@ def versions_pinned(ctx: CheckContext, lock: Fact) -> Result:
     if ctx.now - review.at > max_age:
         return failed(
             f"the last drift review ({review.at:%Y-%m-%d}) is older than {max_age.days} days: "
-            "run `inhouse support drift-review` again",
+            "run `inhouse support drift-review` again, on the gateway's host",
             lock,
             review,
         )
@@ -192,11 +229,16 @@ def agent_boundaries(ctx: CheckContext) -> Result:
     return passed(f"{len(registered)} agent(s) bounded: {described}", *agents, *held)
 
 
-@register_check("review-held", reads=("review.scheduled", "review.held", "drift.review"))
+@register_check(
+    "review-held", reads=("review.scheduled", "review.held", "review.attended", "drift.review")
+)
 def review_held(ctx: CheckContext) -> Result:
     """A periodic review is scheduled, and one was held after it was scheduled and within its
-    cadence (not overdue now): recorded by one of its attendees, the cadence's roles among them,
-    a decision for every item of the drift review it saw."""
+    cadence (not overdue now): recorded by one of its attendees, a decision for every item of
+    the drift review it saw, and attended by more than its recorder. Attending is signed, never
+    typed: the recorder, plus each listed attendee who confirmed with their own key (`inhouse
+    review attend`), enrolled from a machine of their own (one laptop is one person); the
+    cadence's roles must be among those."""
     plan = ctx.facts.latest("review.scheduled")
     if plan is None:
         return failed("no periodic review scheduled: a rollout lead runs `inhouse review schedule`")
@@ -215,6 +257,7 @@ def review_held(ctx: CheckContext) -> Result:
             plan,
         )
     last = counted[-1]
+    came = review_attendance(ctx, last)
     due = last.at.date() + timedelta(days=every)
     if ctx.now.date() > due:
         return failed(
@@ -223,20 +266,78 @@ def review_held(ctx: CheckContext) -> Result:
             last,
         )
     return passed(
-        f"review held {last.at:%Y-%m-%d} by {names(list(last.payload['attendees']))}, every "
-        f"{every} days; next due {due}",
+        f"review held {last.at:%Y-%m-%d} by {names(came.present)}, every {every} days; next "
+        f"due {due}",
         plan,
         last,
+        *came.confirmations,
+    )
+
+
+@dataclass(frozen=True)
+class Attendance:
+    """Who attended a held review, by signature: its recorder (signing it says they were there)
+    and each listed attendee who confirmed it with their own key from a machine of their own."""
+
+    review: Fact
+    confirmed: tuple[str, ...]  # listed, confirmed, each enrolled elsewhere (one per machine)
+    aside: tuple[str, ...]  # listed and confirmed, but from the recorder's (or a counted) machine
+    pending: tuple[str, ...]  # listed, not confirmed
+    confirmations: tuple[Fact, ...]  # the counted ones' ``review.attended`` facts
+
+    @property
+    def present(self) -> list[str]:
+        """Who attended: the recorder and the confirmed attendees."""
+        return [self.review.by, *self.confirmed]
+
+    def missing(self) -> str:
+        """Who does not count yet and why, with the command that fixes it ("" when none)."""
+        said = []
+        if self.pending:
+            said.append(
+                f"{names(list(self.pending))} {'has' if len(self.pending) == 1 else 'have'} not "
+                f"confirmed (each runs `inhouse review attend {self.review.id}` with their own key)"
+            )
+        if self.aside:
+            said.append(
+                f"{names(list(self.aside))} confirmed with keys all enrolled from a machine "
+                f"{self.review.by} or another attendee enrolled from (one laptop is one person)"
+            )
+        return "; ".join(said)
+
+
+def review_attendance(ctx: CheckContext, held: Fact) -> Attendance:
+    """Who attended ``held``, from the confirmations that count (``review.attended`` facts only
+    their subject can sign): never the names its recorder typed alone."""
+    listed = list(dict.fromkeys(str(a) for a in held.payload.get("attendees") or []))
+    mine: dict[str, Fact] = {}
+    for fact in ctx.facts.of("review.attended"):
+        person = ctx.people.get(fact.by)
+        if (
+            fact.payload["review"] == held.id
+            and fact.id > held.id
+            and fact.by in listed
+            and fact.by != held.by
+            and person is not None
+            and not person.service
+        ):
+            mine.setdefault(fact.by, fact)
+    counted, aside = one_per_machine(ctx, mine, {held.by})
+    pending = [a for a in listed if a != held.by and a not in mine]
+    return Attendance(
+        held, tuple(counted), tuple(aside), tuple(pending), tuple(mine[c] for c in counted)
     )
 
 
 def _review_flaw(ctx: CheckContext, plan: Fact, held: Fact) -> str | None:
-    """Why a ``review.held`` fact does not show a review held as the cadence asks, or None."""
+    """Why a ``review.held`` fact does not show a review held as the cadence asks, or None.
+    What no confirmation can mend comes first (the roles among the names listed, decisions)."""
     attendees = [str(a) for a in held.payload.get("attendees") or []]
     if held.by not in attendees:
         return f"{held.by} recorded it without attending"
-    present = {r for a in attendees if a in ctx.people for r in ctx.people[a].roles}
-    missing = [str(r) for r in plan.payload.get("roles") or [] if r not in present]
+    roles = [str(r) for r in plan.payload.get("roles") or []]
+    listed = {r for a in attendees if a in ctx.people for r in ctx.people[a].roles}
+    missing = [r for r in roles if r not in listed]
     if missing:
         return f"nobody among {names(attendees)} holds {', '.join(missing)}"
     found = inventory_items(ctx.facts, before=held.at)
@@ -244,6 +345,18 @@ def _review_flaw(ctx: CheckContext, plan: Fact, held: Fact) -> str | None:
     undecided = [i for i in (found[1] if found else []) if i not in decided]
     if undecided:
         return f"no decision for {', '.join(undecided)}"
+    came = review_attendance(ctx, held)
+    if not came.confirmed:
+        why = came.missing() or "nobody else is listed"
+        return f"nobody but {held.by} confirmed attending (a review of one is not a review): {why}"
+    present = {r for a in came.present if a in ctx.people for r in ctx.people[a].roles}
+    missing = [r for r in roles if r not in present]
+    if missing:
+        why = came.missing()
+        return (
+            f"nobody who attended by their own signature ({names(came.present)}) holds "
+            f"{', '.join(missing)}{': ' + why if why else ''}"
+        )
     return None
 
 
