@@ -231,6 +231,29 @@ def test_baseline_pinned() -> None:
     assert run("baseline-pinned", lock(models=0)).outcome is Outcome.FAIL
 
 
+def proven(digest: str | None, model: str = "m0") -> Fact:
+    """Play 1's proven verdict on a candidate whose runtime named (or not) its weights."""
+    candidate = {"model": model, "digest": digest, "digest_source": "file" if digest else None}
+    return fact("trial.verdict", trial="t", verdict="proven", proven_on=["faster"],
+                quality_ok=True, candidate=candidate)  # fmt: skip
+
+
+def test_the_baseline_blesses_the_weights_play_one_proved() -> None:
+    """The forgery: prove value with one model (or a stand-in that names none) and bless
+    another; the lock is held to the digest the trial measured."""
+    same = run("baseline-pinned", proven(DIGEST), lock(models=2))
+    assert same.outcome is Outcome.PASS and "the weights trial t proved" in same.reason
+    other = run("baseline-pinned", proven("sha256:" + "c" * 64, model="big"), lock(models=2))
+    assert other.outcome is Outcome.FAIL
+    assert "but trial t proved big@sha256:ccccccccccc" in other.reason
+    unnamed = run("baseline-pinned", proven(None, model="cloud-in-disguise"), lock())
+    assert unnamed.outcome is Outcome.PASS
+    assert "did not name the weights it served (cloud-in-disguise)" in unnamed.reason
+    # a not-worth-it verdict proved nothing to hold the lock to; an older proven one still does
+    later = fact("trial.verdict", trial="u", verdict="not-worth-it", quality_ok=True)
+    assert run("baseline-pinned", proven(DIGEST), later, lock()).outcome is Outcome.PASS
+
+
 def test_install_script_written_for_the_current_lock() -> None:
     assert run("install-script-written").outcome is Outcome.FAIL
     current = lock()

@@ -138,6 +138,12 @@ def test_prove_against_a_second_openai_server(program: Path, engine: Engine) -> 
     assert verdict["id"] == data["fact_id"]
     assert verdict["payload"]["report"] == data["report"]["html"]
     assert verdict["payload"]["test_model"] is True
+    # the weights it measured, which play 2's lock is held to
+    assert verdict["payload"]["candidate"] == {
+        "model": str(engine.model),
+        "digest": data["candidate"]["inventory"]["digest"],
+        "digest_source": data["candidate"]["inventory"]["digest_source"],
+    }
     assert (program / data["report"]["html"]).is_file()
     assert (program / data["report"]["json"]).is_file()
     exit_ = play_one_exit(program)

@@ -104,6 +104,15 @@ class TrialEconomics(_Payload):
     status_quo_scope: Literal["loopback", "private-network", "public"] | None = None
 
 
+class TrialCandidate(_Payload):
+    """The weights a trial measured, as the candidate's runtime named them: play 2's lock must
+    bless these (a digest) for the baseline to be what play 1 proved."""
+
+    model: str
+    digest: str | None = None  # None: the runtime could not say which weights it served
+    digest_source: str | None = None
+
+
 class TrialVerdict(_Payload):
     trial: str
     verdict: Literal["proven", "not-worth-it", "inconclusive"]
@@ -113,6 +122,7 @@ class TrialVerdict(_Payload):
     report: str | None = None
     test_model: bool = False
     economics: TrialEconomics | None = None
+    candidate: TrialCandidate | None = None  # None: recorded before candidates were named
 
 
 class ModelPin(_Payload):

@@ -127,6 +127,20 @@ def economics(outcome: TrialOutcome) -> dict[str, Any]:
     return data
 
 
+def _candidate(outcome: TrialOutcome) -> dict[str, Any]:
+    """The weights the trial measured, by the candidate runtime's inventory (play 2's lock is
+    held to them), or only the served model's name where the runtime could not say."""
+    side = outcome.candidate.side
+    found = side.inventory
+    if found is None:
+        return {"model": side.endpoint.model or "", "digest": None, "digest_source": None}
+    return {
+        "model": found["model"],
+        "digest": found["digest"],
+        "digest_source": found["digest_source"],
+    }
+
+
 def _record_verdict(program: Program, who: str, outcome: TrialOutcome, files: ReportFiles) -> Fact:
     verdict = outcome.verdict
     return program.record_fact(
@@ -141,6 +155,7 @@ def _record_verdict(program: Program, who: str, outcome: TrialOutcome, files: Re
             "report": files.html.relative_to(program.folder).as_posix(),
             "test_model": outcome.test_model,
             "economics": economics(outcome),
+            "candidate": _candidate(outcome),
         },
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,

@@ -52,17 +52,44 @@ def access_requested(ctx: CheckContext) -> Result:
     )
 
 
-@register_check("baseline-pinned", reads=("baseline.lock",))
+@register_check("baseline-pinned", reads=("baseline.lock", "trial.verdict"))
 @given(current_lock, "no baseline lock: run `inhouse baseline lock`")
 def baseline_pinned(ctx: CheckContext, lock: Fact) -> Result:
-    """The lock names one runtime and one or two blessed models, each with a content digest."""
+    """The lock names one runtime and one or two blessed models, each with a content digest,
+    and blesses the weights play 1's trial proved, where the trial could name them (a baseline
+    of other weights was never proven)."""
     most = int(ctx.param("max_models", 2))
     models = lock.payload["models"]
     if not 1 <= len(models) <= most:
         return failed(f"the lock blesses {len(models)} models; the play allows 1 to {most}", lock)
     runtime = lock.payload["runtime"]
     names = ", ".join(f"{m['name']}@{str(m['digest'])[:19]}" for m in models)
-    return passed(f"{runtime['family']} {runtime['version']} with {names}", lock)
+    proven = ctx.facts.latest("trial.verdict", lambda f: f.payload["verdict"] == "proven")
+    candidate = (proven.payload.get("candidate") or {}) if proven is not None else {}
+    if proven is None or not candidate:
+        return passed(f"{runtime['family']} {runtime['version']} with {names}", lock)
+    trial, digest = proven.payload["trial"], candidate.get("digest")
+    if not digest:
+        return passed(
+            f"{runtime['family']} {runtime['version']} with {names}; note: trial {trial}'s "
+            f"runtime did not name the weights it served ({candidate['model']}), so nothing ties "
+            "this lock to what play 1 proved",
+            lock,
+            proven,
+        )
+    if not any(str(m["digest"]) == digest for m in models):
+        return failed(
+            f"the lock blesses {names}, but trial {trial} proved {candidate['model']}@"
+            f"{str(digest)[:19]}: lock the weights that were proven, or prove the ones you lock "
+            "(`inhouse prove`)",
+            lock,
+            proven,
+        )
+    return passed(
+        f"{runtime['family']} {runtime['version']} with {names}, the weights trial {trial} proved",
+        lock,
+        proven,
+    )
 
 
 @register_check("install-script-written", reads=("baseline.lock", "baseline.install_script"))
