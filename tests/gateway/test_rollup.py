@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from inhouse.cli.app import app
-from inhouse.db.schema import gateway_usage
+from inhouse.db.schema import gateway_usage, usage_people_daily
+from inhouse.gateway.rollup import gateway_mac_key
 from inhouse.gateway.usage import UsageRecord, insert_usage, new_request_id
 from inhouse.program import Program
 from inhouse.program.collectors import measured_kinds
@@ -30,6 +32,7 @@ def _use(program: Program, person: str, at: str, status: int = 200, **extra: obj
     record = UsageRecord(request_id=new_request_id(), at=at, person=person, key_id="k_1",
                          endpoint="chat/completions", model="tiny", status=status,
                          tokens_in=10, tokens_out=5, **extra)  # type: ignore[arg-type]  # fmt: skip
+    record.seal(gateway_mac_key(program.folder))  # as the gateway on this host writes it
     insert_usage(program.store, [record])
 
 
@@ -123,4 +126,51 @@ def test_rollup_compacts_request_rows_past_their_retention_and_keeps_the_totals(
         people = [str(p) for (p,) in conn.execute(select(gateway_usage.c.person)).all()]
     assert people == ["omar"]  # the old request's row is gone ...
     assert totals(program.store, ("day", "person")) == before  # ... its totals are not
+    program.close()
+
+
+def _said(result: Any) -> str:
+    return " ".join(result.stderr.split())  # the console wraps long lines
+
+
+def test_rows_the_gateway_did_not_write_are_named_and_not_signed(_isolated: Path) -> None:
+    ok("init", "Acme", "--lead", "lena")
+    program = Program.open(_isolated)
+    _use(program, "lena", "2026-11-01T10:00:00+00:00")
+    typed = UsageRecord(request_id=new_request_id(), at="2026-11-01T11:00:00+00:00",
+                        person="omar", key_id="k_2", endpoint="chat/completions", model="tiny",
+                        status=200, tokens_in=10, tokens_out=5)  # fmt: skip
+    insert_usage(program.store, [typed])  # straight into the database: no MAC
+    result = runner.invoke(app, ["gateway", "rollup", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == [
+        {"day": "2026-11-01", "person": "lena", "requests": 1, "tokens_in": 10, "tokens_out": 5},
+    ]
+    assert (
+        f"1 usage row not written by this gateway was left out: {typed.request_id} (omar, "
+        "2026-11-01, no MAC)"
+    ) in _said(result)
+    assert "2026-11-01 omar" in _said(result)  # the summary tables' figure, not signed
+    program.close()
+
+
+def test_a_day_past_the_row_retention_stays_as_signed(_isolated: Path) -> None:
+    ok("init", "Acme", "--lead", "lena")
+    with (_isolated / "inhouse.toml").open("a") as handle:
+        handle.write('\n[data_rules]\ndefault = "allow"\nrequest_rows_days = 30\n')
+    program = Program.open(_isolated)
+    _use(program, "lena", "2020-01-01T10:00:00+00:00")
+    ok("gateway", "rollup")  # signed from its rows, then the rows are compacted
+    with program.store.engine.begin() as conn:
+        conn.execute(update(usage_people_daily).where(usage_people_daily.c.day == "2020-01-01")
+                     .values(requests=9, tokens_in=90))  # fmt: skip
+    result = runner.invoke(app, ["gateway", "rollup", "--json"])
+    assert result.exit_code == 0 and json.loads(result.stdout) == []
+    assert "signed before, changed in the summary tables and were not signed again: 2020-01-01" in (
+        _said(result)
+    )
+    opened = Program.open(_isolated)
+    (fact,) = [f for f in opened.state().facts if f.kind == "usage.daily"]
+    assert fact.payload["people"] == {"lena": {"requests": 1, "tokens_in": 10, "tokens_out": 5}}
+    opened.close()
     program.close()

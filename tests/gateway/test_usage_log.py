@@ -18,9 +18,11 @@ from sqlalchemy import func, select
 from inhouse.db import open_store
 from inhouse.db.schema import gateway_usage
 from inhouse.gateway import usage as usage_module
+from inhouse.gateway.rollup import gateway_mac_key
 from inhouse.gateway.usage import Spool, UsageRecord, UsageWriter, insert_usage, new_request_id
 from inhouse.location import database_url
 from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream, spawn_standin
+from inhouse.usage.authentic import authentic_rows
 from tests.gateway.harness import (
     auth,
     chat,
@@ -108,6 +110,44 @@ def test_replay_is_idempotent_and_skips_a_line_cut_short(_isolated: Path) -> Non
         ids = [row[0] for row in conn.execute(select(gateway_usage.c.request_id)).all()]
     assert sorted(ids) == sorted(r.request_id for r in records)
     assert not segment.exists()
+    store.close()
+
+
+def test_records_replayed_after_a_crash_keep_their_mac(_isolated: Path, on_database: str) -> None:
+    """Sealed as they were answered, spooled, never written (the process died): the replay
+    writes them with the MACs they were spooled with, which verify; a line a gateway spooled
+    before it sealed its rows is sealed on replay (the spool is the gateway host's own)."""
+    store = open_store(on_database)
+    key = gateway_mac_key(_isolated)
+    folder = _isolated / "spool"
+
+    async def crash() -> list[UsageRecord]:
+        writer = UsageWriter(store, Spool(folder), mac_key=key, flush_seconds=60)
+        await writer.start()
+        made = [_record(tokens_in=n, prompt_id="triage@1") for n in range(3)]
+        for record in made:
+            writer.record(record)
+        assert writer._task is not None
+        writer._task.cancel()  # the process dies: nothing reaches the database
+        writer.spool.close()
+        return made
+
+    async def restart() -> None:
+        writer = UsageWriter(store, Spool(folder), mac_key=key, flush_seconds=60)
+        assert await writer.start() == 4
+        await writer.stop()
+
+    made = asyncio.run(crash())
+    assert all(record.mac for record in made)
+    before = _record()  # spooled by a gateway that did not seal rows yet
+    segment = folder / "20260101T000000000000-1-000001.jsonl"
+    segment.write_bytes(before.line())
+    asyncio.run(restart())
+    found = authentic_rows(store, key)
+    assert found.rejected == []  # every row verifies
+    macs = {row.request_id: row.mac for row in found.rows}
+    assert macs.pop(before.request_id) is not None
+    assert macs == {record.request_id: record.mac for record in made}
     store.close()
 
 
@@ -213,8 +253,11 @@ def test_kill_9_under_load_loses_no_answered_request(_isolated: Path) -> None:
                         select(gateway_usage.c.request_id, func.count())
                         .group_by(gateway_usage.c.request_id)
                     ).all()  # fmt: skip
+                # the replayed records keep the MACs the gateway sealed them with
+                sealed = authentic_rows(store, gateway_mac_key(_isolated))
             finally:
                 store.close()
+        assert sealed.rejected == [] and len(sealed.rows) == len(rows)
         counts = dict(rows)
         missing = [rid for rid in complete if rid not in counts]
         assert missing == [], f"{len(missing)} answered requests not in the usage log"

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from inhouse.cli.app import app
 from inhouse.errors import InvalidInput, UnknownPrompt
+from inhouse.gateway.rollup import gateway_mac_key
 from inhouse.gateway.usage import UsageRecord, insert_usage, new_request_id
 from inhouse.identity import SigningKey
 from inhouse.pilot.library import (
@@ -335,6 +336,7 @@ def _use(program: Program, person: str, prompt: str | None, day: int, status: in
     record = UsageRecord(request_id=new_request_id(), at=f"2026-11-{day:02d}T10:00:00+00:00",
                          person=person, key_id=f"k_{person}", endpoint="chat/completions",
                          model="tiny", status=status, prompt_id=prompt)  # fmt: skip
+    record.seal(gateway_mac_key(program.folder))  # as the gateway on this host writes it
     insert_usage(program.store, [record])
 
 
@@ -367,6 +369,28 @@ def test_prompt_usage_counts_uses_users_and_others_and_is_signed_by_the_gateway(
     facts = [f for f in state.facts if f.kind == "prompt.usage"]
     assert {(f.by, f.collector) for f in facts} == {("gateway", "inhouse pilot adoption")}
     assert all(why_uncounted(f, state, measured_kinds()) is None for f in facts)
+
+
+def test_prompt_use_typed_into_the_database_is_not_signed(lena: Program) -> None:
+    """Uses of a prompt by people who never sent it, typed straight into the usage log (its
+    summary tables kept consistent): the gateway's key does not sign them, and they are named."""
+    alice = enrol(lena, "alice", team="support")
+    add_prompt(alice, "triage", TRIAGE, where="triage.yaml")
+    _use(lena, "bob", "triage@1", 3)
+    typed = [
+        UsageRecord(request_id=new_request_id(), at=f"2026-11-0{day}T10:00:00+00:00",
+                    person=person, key_id=f"k_{person}", endpoint="chat/completions",
+                    model="tiny", status=200, prompt_id="triage@1")
+        for person in ("cid", "dee") for day in (3, 4)
+    ]  # fmt: skip
+    insert_usage(lena.store, typed)
+    assert prompt_usage(lena)[0]["users"] == 3  # the summary tables believe them
+    notes: list[str] = []
+    (signed,) = record_prompt_usage(lena, notes)
+    assert (signed["uses"], signed["users"], signed["uses_by_others"]) == (1, 1, 1)
+    (note,) = notes
+    assert note.startswith("4 usage rows not written by this gateway were left out: ")
+    assert f"{typed[0].request_id} (cid, 2026-11-03, no MAC)" in note
 
 
 runner = CliRunner()

@@ -11,6 +11,7 @@ from inhouse.cli._common import (
     JsonOpt,
     ProgramOpt,
     Typer,
+    err_console,
     open_program,
     out_console,
     print_json,
@@ -117,10 +118,15 @@ def rollup(
     """Turn the usage log into usage.daily facts (one a day, with every person's totals) for
     plays 4 and 6's checks, drop stored bodies past their retention, and compact request rows
     past the data rules' request_rows_days (their totals stay in the daily rollups)."""
+    from rich.markup import escape
+
     from inhouse.gateway.rollup import compact_rows, purge_bodies, rollup_usage
 
     opened = open_program(program)
-    recorded = rollup_usage(opened, as_, since=since)
+    rollup = rollup_usage(opened, as_, since=since)
+    recorded = rollup.recorded
+    for note in rollup.notes():
+        err_console().print(f"[yellow]not signed:[/yellow] {escape(note)}")
     purge_bodies(opened)
     compacted = compact_rows(opened)
     if compacted and not json:

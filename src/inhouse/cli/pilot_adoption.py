@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from inhouse.cli._common import JsonOpt, ProgramOpt, open_program, out_console, print_json
+from inhouse.cli._common import (
+    JsonOpt,
+    ProgramOpt,
+    err_console,
+    open_program,
+    out_console,
+    print_json,
+)
 
 if TYPE_CHECKING:
     from inhouse.pilot.adoption import AdoptionReport
@@ -45,6 +52,8 @@ def adoption(
     library prompts used, and whether they reach the tool on their own, with the reason."""
     from datetime import date
 
+    from rich.markup import escape
+
     from inhouse.pilot.adoption import adoption_report, record_adoption
     from inhouse.usage.totals import day_text
 
@@ -52,6 +61,8 @@ def adoption(
     day = None if as_of is None else date.fromisoformat(day_text(as_of, "--as-of"))
     if record:
         report, fact = record_adoption(opened, day)
+        for note in report.notes:
+            err_console().print(f"[yellow]not signed:[/yellow] {escape(note)}")
     else:
         report, fact = adoption_report(opened, day), None
     if json:

@@ -219,11 +219,16 @@ def usage(
 
     Uses, distinct users, uses by people other than its author, and the last day used, from
     the gateway's usage log."""
-    from inhouse.cli._common import print_rows
+    from rich.markup import escape
+
+    from inhouse.cli._common import err_console, print_rows
     from inhouse.pilot.library_views import prompt_usage, record_prompt_usage
 
     opened = open_program(program)
-    rows = record_prompt_usage(opened) if record else prompt_usage(opened)
+    notes: list[str] = []
+    rows = record_prompt_usage(opened, notes) if record else prompt_usage(opened)
+    for note in notes:
+        err_console().print(f"[yellow]not signed:[/yellow] {escape(note)}")
     print_rows(
         rows,
         json=json,

@@ -96,6 +96,9 @@ gateway_usage = Table(
     Column("body", Text, nullable=True),
     # an agent key's tool calls, JSON (inhouse.gateway.toolcalls); NULL for other keys (0006)
     Column("tool_calls", Text, nullable=True),
+    # the gateway's HMAC over the row (inhouse.usage.authentic); NULL: not written by a gateway
+    # that seals its rows, so it never counts toward a signed figure (0010)
+    Column("mac", String(32), nullable=True),
     # covers the usage totals (inhouse.usage): a window of days summed per person is read from
     # the index alone (migration 0004)
     Index("ix_gateway_usage_totals", "day", "person", "status", "tokens_in", "tokens_out"),

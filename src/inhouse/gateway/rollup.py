@@ -4,17 +4,25 @@
 Play 4's ``pilot-independent-use`` check (and play 6's ``use-beyond-pilot``) read these facts.
 Only answered requests (status below 400) count. Rolling up again records a fact only for a
 (day, person) whose totals changed since the last rollup, so it is safe on a timer.
+
+The summary tables say which days changed; what is signed is summed from the day's request rows
+whose MAC verifies (:mod:`inhouse.usage.authentic`), so a row or a summary figure anyone with
+the database's password typed in is left out and named, never signed by the gateway's key.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select, update
 
 from inhouse.db.schema import gateway_usage
 from inhouse.usage import totals as usage_totals
+from inhouse.usage.authentic import Rejected, authentic_rows, left_out_message, mac_key
+from inhouse.usage.totals import ANSWERED_BELOW
 
 if TYPE_CHECKING:
     from inhouse.program import Program
@@ -22,8 +30,11 @@ if TYPE_CHECKING:
 __all__ = [
     "COLLECTOR",
     "SERVICE",
+    "Rollup",
     "compact_rows",
+    "compaction_cutoff",
     "daily_totals",
+    "gateway_mac_key",
     "purge_bodies",
     "rollup_usage",
     "service_program",
@@ -31,6 +42,15 @@ __all__ = [
 
 COLLECTOR = "inhouse gateway rollup"
 SERVICE = "gateway"  # the gateway's own identity on the roster
+
+
+def gateway_mac_key(folder: Path) -> bytes:
+    """The key the gateway seals its usage rows with, derived from its own service key (read,
+    or created the first time, where :meth:`Program.as_service` reads it): on the gateway's
+    host, and on every replica, which must hold the same key file."""
+    from inhouse.program.core import service_key
+
+    return mac_key(service_key(folder, SERVICE).private)
 
 
 def service_program(program: Program) -> Program:
@@ -58,13 +78,52 @@ def daily_totals(program: Program, *, since: str | None = None) -> list[dict[str
 _TOTALS = ("requests", "tokens_in", "tokens_out")
 
 
-def rollup_usage(
-    program: Program, actor: str | None = None, *, since: str | None = None
-) -> list[dict[str, Any]]:
+@dataclass
+class Rollup:
+    """What a rollup signed, and what it left out."""
+
+    #: the (day, person) totals new or changed, as signed (:func:`daily_totals`' shape)
+    recorded: list[dict[str, Any]] = field(default_factory=list)
+    #: the rows of the days rolled up that the gateway did not write as they stand
+    left_out: list[Rejected] = field(default_factory=list)
+    #: (day, person) whose summary-table totals disagree with the rows the gateway wrote
+    disagreeing: list[tuple[str, str]] = field(default_factory=list)
+    #: days past the compaction horizon, signed before, whose summary totals changed: their
+    #: rows may be compacted, so they are not signed again
+    compacted: list[str] = field(default_factory=list)
+
+    def notes(self) -> list[str]:
+        """What a person running the rollup should hear about what was not signed."""
+        notes = []
+        rows = left_out_message(self.left_out)
+        if rows:
+            notes.append(rows)
+        if self.disagreeing:
+            named = ", ".join(f"{day} {person}" for day, person in self.disagreeing[:10])
+            more = f", and {len(self.disagreeing) - 10} more" if len(self.disagreeing) > 10 else ""
+            notes.append(
+                f"the summary tables' totals of {len(self.disagreeing)} (day, person) disagree "
+                f"with the rows this gateway wrote, whose totals were used: {named}{more}"
+            )
+        if self.compacted:
+            notes.append(
+                f"{len(self.compacted)} days past the request rows' retention, signed before, "
+                f"changed in the summary tables and were not signed again: "
+                f"{', '.join(self.compacted)}"
+            )
+        return notes
+
+
+def rollup_usage(program: Program, actor: str | None = None, *, since: str | None = None) -> Rollup:
     """Record a ``usage.daily`` fact for every day on which some person's totals are new or
     changed: one fact per day with everyone's totals that day (a department of 2,000 adds a
-    fact a day to the log, not 2,000). Returns the (day, person) totals that were new or
-    changed, as :func:`daily_totals` gives them."""
+    fact a day to the log, not 2,000).
+
+    The summary tables name the days that changed; each such day's totals are then summed from
+    its request rows whose MAC verifies, and only those are signed: rows without one or with a
+    wrong one are left out, and a summary figure the rows do not bear out is not signed. A day
+    past the compaction horizon (``request_rows_days``) that was signed before is never signed
+    again: its rows may be gone, and what was signed for it stands."""
     from inhouse.program import Provenance
     from inhouse.program.facts import daily_usage
 
@@ -76,18 +135,49 @@ def rollup_usage(
             day = str(fact.payload["day"])
             for person, totals in daily_usage(fact).items():
                 seen[(day, person)] = totals
-    by_day: dict[str, list[dict[str, Any]]] = {}
+    summary: dict[str, dict[str, dict[str, int]]] = {}
     for totals in daily_totals(program, since=since):
-        by_day.setdefault(str(totals["day"]), []).append(totals)
-    recorded: list[dict[str, Any]] = []
-    for day, rows in by_day.items():
+        summary.setdefault(str(totals["day"]), {})[str(totals["person"])] = {
+            key: totals[key] for key in _TOTALS
+        }
+    result = Rollup()
+    candidates = [
+        day for day, people in summary.items()
+        if any(seen.get((day, person)) != figures for person, figures in people.items())
+    ]  # fmt: skip
+    cutoff = compaction_cutoff(program)
+    if cutoff is not None:  # past the horizon a day's rows may be gone: what was signed stands
+        signed = {day for day, _ in seen}
+        result.compacted = [day for day in candidates if day < cutoff and day in signed]
+        candidates = [day for day in candidates if day >= cutoff or day not in signed]
+    if not candidates:
+        return result
+    found = authentic_rows(program.store, gateway_mac_key(program.folder), days=candidates)
+    result.left_out = found.rejected
+    rows: dict[str, dict[str, dict[str, int]]] = {}
+    for row in found.rows:
+        if row.status >= ANSWERED_BELOW:
+            continue
+        figures = rows.setdefault(row.day, {}).setdefault(
+            row.person, {"requests": 0, "tokens_in": 0, "tokens_out": 0}
+        )
+        figures["requests"] += 1
+        figures["tokens_in"] += row.tokens_in
+        figures["tokens_out"] += row.tokens_out
+    for day in sorted(candidates):
+        people = dict(sorted(rows.get(day, {}).items()))
+        result.disagreeing.extend(
+            (day, person)
+            for person in sorted(set(summary[day]) | set(people))
+            if summary[day].get(person) != people.get(person)
+        )
         changed = [
-            row for row in rows
-            if seen.get((day, row["person"])) != {key: row[key] for key in _TOTALS}
-        ]  # fmt: skip
+            {"day": day, "person": person, **figures}
+            for person, figures in people.items()
+            if seen.get((day, person)) != figures
+        ]
         if not changed:
             continue
-        people = {row["person"]: {key: row[key] for key in _TOTALS} for row in rows}
         service.record_fact(
             None,
             "usage.daily",
@@ -95,8 +185,8 @@ def rollup_usage(
             provenance=Provenance.MEASURED,
             collector=COLLECTOR,
         )
-        recorded.extend(changed)
-    return recorded
+        result.recorded.extend(changed)
+    return result
 
 
 def purge_bodies(program: Program) -> int:
@@ -130,23 +220,33 @@ def purge_bodies(program: Program) -> int:
     return purged
 
 
+def compaction_cutoff(program: Program) -> str | None:
+    """The first day whose request rows :func:`compact_rows` keeps (None: it keeps them all):
+    the days before it cannot be summed from their rows any more."""
+    from inhouse.policy import load_rules
+    from inhouse.program.config import read_config
+
+    config = read_config(program.folder)
+    if "data_rules" not in config:
+        return None
+    days = load_rules(config).request_rows_days
+    if days is None:
+        return None
+    return (program.clock() - timedelta(days=days)).date().isoformat()
+
+
 def compact_rows(program: Program) -> int:
     """Delete the usage log's request rows older than the data rules' ``request_rows_days``
     (their totals stay in the daily rollups, which plays 4 to 6 read); returns how many.
 
     A gateway that was down longer than this and replays its spool may count a request twice
     whose row had reached the database and was compacted before the replay: keep the horizon
-    well beyond any outage (weeks, not days)."""
-    from inhouse.policy import load_rules
-    from inhouse.program.config import read_config
-
-    config = read_config(program.folder)
-    if "data_rules" not in config:
+    well beyond any outage (weeks, not days). A day is signed from its rows
+    (:func:`rollup_usage`): what was signed for a compacted day stands, and a day not rolled up
+    before its rows go is never signed, so the rollup runs well within the horizon."""
+    cutoff = compaction_cutoff(program)
+    if cutoff is None:
         return 0
-    days = load_rules(config).request_rows_days
-    if days is None:
-        return 0
-    cutoff = (program.clock() - timedelta(days=days)).date().isoformat()
     with program.store.engine.begin() as conn:
         result = conn.execute(delete(gateway_usage).where(gateway_usage.c.day < cutoff))
     return result.rowcount or 0

@@ -57,6 +57,7 @@ def build_gateway(
     ``clock`` dates its usage records (``serve`` keeps the real UTC clock)."""
     from inhouse.baseline import read_lock
     from inhouse.db import open_store
+    from inhouse.gateway.rollup import gateway_mac_key
     from inhouse.pilot.library import library_settings
     from inhouse.program.config import read_config
 
@@ -73,7 +74,11 @@ def build_gateway(
     store = open_store(database_url(folder))
     spool = Spool(safe_join(folder, settings.spool_dir), sync_each=settings.spool_sync == "request")
     usage = UsageWriter(
-        store, spool, flush_seconds=settings.flush_seconds, batch_size=settings.batch_size
+        store,
+        spool,
+        mac_key=gateway_mac_key(folder),  # the rows it writes are sealed with its own key
+        flush_seconds=settings.flush_seconds,
+        batch_size=settings.batch_size,
     )
     today = clock().astimezone(UTC).strftime("%Y-%m-%d")
     used = tokens_today(store, today)
@@ -127,6 +132,10 @@ def serve(
     if settings.workers == 1:
         _serve_one(folder, settings, None)
     else:
+        from inhouse.gateway.rollup import SERVICE
+        from inhouse.program.core import service_key
+
+        service_key(folder, SERVICE)  # made once here, not by the workers racing to make it
         _supervise(folder, settings)
 
 

@@ -49,6 +49,7 @@ from inhouse.db.schema import (
 )
 from inhouse.errors import ConfigError
 from inhouse.gateway.answers import json_bytes
+from inhouse.usage.authentic import row_mac
 from inhouse.usage.totals import ANSWERED_BELOW
 
 __all__ = [
@@ -111,6 +112,9 @@ class UsageRecord:
     body: str | None = None
     #: an agent key's tool calls (:mod:`inhouse.gateway.toolcalls`); None for other keys
     tool_calls: list[dict[str, Any]] | None = None
+    #: the gateway's MAC over the row (:meth:`seal`); None: not sealed, never counted in a
+    #: signed figure
+    mac: str | None = None
 
     @property
     def day(self) -> str:
@@ -129,6 +133,21 @@ class UsageRecord:
         # the fields as they are (no deep copy as asdict makes: they are encoded at once)
         return {name: getattr(self, name) for name in _FIELD_NAMES}
 
+    def seal(self, key: bytes) -> None:
+        """Set :attr:`mac`: the HMAC under the gateway's MAC key of the columns the row will
+        have (:func:`inhouse.usage.authentic.row_mac`), made once, where the record is made."""
+        self.mac = row_mac(
+            key,
+            (
+                self.request_id, self.at, self.at[:10], self.person, self.key_id, self.agent,
+                self.endpoint, self.model, self.digest, self.prompt_id, self.workflow_id,
+                int(self.stream), self.tokens_in, self.tokens_out,
+                None if self.ttft_ms is None else float(self.ttft_ms), float(self.latency_ms),
+                float(self.overhead_ms), self.status, _json_text(self.policy), self.upstream,
+                None if self.tool_calls is None else _json_text(self.tool_calls),
+            ),
+        )  # fmt: skip
+
     def row(self) -> dict[str, Any]:
         data = self._fields()
         data["day"] = self.day
@@ -145,7 +164,7 @@ class UsageRecord:
             self.endpoint, self.model, self.digest, self.prompt_id, self.workflow_id,
             int(self.stream), self.tokens_in, self.tokens_out, self.ttft_ms, self.latency_ms,
             self.overhead_ms, self.status, _json_text(self.policy), self.upstream, self.body,
-            None if self.tool_calls is None else _json_text(self.tool_calls),
+            None if self.tool_calls is None else _json_text(self.tool_calls), self.mac,
         )  # fmt: skip
 
     @classmethod
@@ -691,18 +710,22 @@ class Spool:
 
 
 class UsageWriter:
-    """Spool each record at once; move them to the database in batches, off the event loop."""
+    """Spool each record at once; move them to the database in batches, off the event loop.
+    With ``mac_key`` (the gateway's, :func:`inhouse.usage.authentic.mac_key`) each record is
+    sealed before it is spooled, so its MAC survives a crash and a replay."""
 
     def __init__(
         self,
         store: Store,
         spool: Spool,
         *,
+        mac_key: bytes | None = None,
         flush_seconds: float = 0.5,
         batch_size: int = 500,
     ) -> None:
         self.store = store
         self.spool = spool
+        self.mac_key = mac_key
         self.flush_seconds = flush_seconds
         self.batch_size = batch_size
         self._pending: list[UsageRecord] = []
@@ -728,6 +751,10 @@ class UsageWriter:
         """Open the spool, queue what a previous run left, and start the flusher. Returns the
         number of records found in the spool."""
         leftovers, segments = self.spool.open()
+        if self.mac_key is not None:
+            for record in leftovers:  # spooled by this host's gateway before it sealed rows
+                if record.mac is None:
+                    record.seal(self.mac_key)
         self._pending.extend(leftovers)
         self._unsure = len(self._pending)
         self._sealed.extend(segments)
@@ -737,6 +764,8 @@ class UsageWriter:
 
     def record(self, record: UsageRecord) -> None:
         """Called on the request path before the answer's last bytes: durable on return."""
+        if self.mac_key is not None:
+            record.seal(self.mac_key)
         self.spool.append(record)
         self._pending.append(record)
         if len(self._pending) >= self.batch_size:

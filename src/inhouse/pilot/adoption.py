@@ -11,7 +11,9 @@ playbook's parameters of the ``pilot-independent-use`` check.
 The days come from :mod:`inhouse.usage` (SQL over the usage log), never from typed facts and
 never by folding the log; the roster and enablement come from the facts that count. Recording
 the report makes it a ``pilot.adoption`` fact signed by the gateway's own key, which is the
-only signer the check counts it from.
+only signer the check counts it from; so the report it signs reads the active days from the
+window's request rows whose MAC verifies (:mod:`inhouse.usage.authentic`), never from the
+summary tables anyone with the database's password can edit, and names the rows it left out.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from inhouse.program.facts import Fact, Provenance, validate_payload
 from inhouse.usage import ActiveDay, active_days, last_active, prompts_used
+from inhouse.usage.authentic import Rejected, authentic_rows, left_out_message
+from inhouse.usage.totals import ANSWERED_BELOW
 
 if TYPE_CHECKING:
     from inhouse.program import Program
@@ -117,6 +121,15 @@ class AdoptionReport:
     members: tuple[MemberAdoption, ...]
     roles: tuple[RoleAdoption, ...]
     pilot: RoleAdoption
+    #: measured from the gateway's own rows only (what is signed): the window's rows of the
+    #: members that were left out, not written by the gateway as they stand
+    left_out: tuple[Rejected, ...] = ()
+
+    @property
+    def notes(self) -> list[str]:
+        """What a person recording the report should hear about what was left out."""
+        message = left_out_message(self.left_out)
+        return [message] if message else []
 
     @property
     def independent(self) -> list[str]:
@@ -159,8 +172,12 @@ def check_params(playbook: Playbook, check: str, defaults: Mapping[str, Any]) ->
     return {**defaults, **(refs[0].params if refs else {})}
 
 
-def adoption_report(program: Program, as_of: date | None = None) -> AdoptionReport:
-    """Who in the pilot reaches the tool on their own, as of ``as_of`` (default: today, UTC)."""
+def adoption_report(
+    program: Program, as_of: date | None = None, *, mac_key: bytes | None = None
+) -> AdoptionReport:
+    """Who in the pilot reaches the tool on their own, as of ``as_of`` (default: today, UTC).
+    With the gateway's ``mac_key``, the window's active days and prompts are read from the
+    request rows the gateway wrote (what its key signs), not from the summary tables."""
     from inhouse.program.counting import build_context
     from inhouse.program.playchecks.pilot import members as pilot_members
 
@@ -172,9 +189,13 @@ def adoption_report(program: Program, as_of: date | None = None) -> AdoptionRepo
     context = build_context(program.state(), now)
     added = pilot_members(context)  # the pilot as play 4's checks see it
     people = sorted(added)
-    used = _by_person(active_days(program.store, people, since=since, until=day))
+    left_out: tuple[Rejected, ...] = ()
+    if mac_key is None:
+        used = _by_person(active_days(program.store, people, since=since, until=day))
+        prompts = prompts_used(program.store, people, since=since, until=day)
+    else:
+        used, prompts, left_out = _authentic_use(program, mac_key, people, since, day)
     last = last_active(program.store, people, until=day)
-    prompts = prompts_used(program.store, people, since=since, until=day)
     enabled = _enablement(context.facts.of("enablement.completed"))
     members = []
     for person in people:
@@ -206,6 +227,7 @@ def adoption_report(program: Program, as_of: date | None = None) -> AdoptionRepo
         members=tuple(members),
         roles=roles,
         pilot=_role("*", members, prompts, window_days),
+        left_out=left_out,
     )
 
 
@@ -216,8 +238,10 @@ def record_adoption(
     key, when it changed since the last one (the day it was measured aside). Returns the report
     and the fact recorded (None: nothing changed). The first time, a rollout lead runs it, to
     enrol the gateway's key."""
+    from inhouse.gateway.rollup import gateway_mac_key
+
     program.whoami()  # whoever records must be enrolled
-    report = adoption_report(program, as_of)
+    report = adoption_report(program, as_of, mac_key=gateway_mac_key(program.folder))
     payload = validate_payload("pilot.adoption", report.payload())
     service = program.as_service(SERVICE)
     previous = _latest_measured(program)
@@ -317,6 +341,31 @@ def _role(
 
 
 # -- reading ---------------------------------------------------------------------------------------
+
+
+def _authentic_use(
+    program: Program, mac_key: bytes, people: list[str], since: date, until: date
+) -> tuple[dict[str, list[ActiveDay]], dict[str, set[str]], tuple[Rejected, ...]]:
+    """The members' active days and prompts in the window, as :func:`active_days` and
+    :func:`prompts_used` read them, summed from the request rows whose MAC verifies; and the
+    rows left out. A window reaching past the compaction horizon sees only the rows kept."""
+    found = authentic_rows(
+        program.store, mac_key, since=since.isoformat(), until=until.isoformat(), people=people
+    )
+    days: dict[tuple[str, str], tuple[int, str]] = {}
+    prompts: dict[str, set[str]] = {}
+    for row in found.rows:
+        if row.status >= ANSWERED_BELOW or row.agent:
+            continue  # an agent's requests are not the person reaching for the tool
+        if row.prompt_id:
+            prompts.setdefault(row.person, set()).add(row.prompt_id)
+        count, last = days.get((row.person, row.day), (0, ""))
+        days[(row.person, row.day)] = (count + 1, max(last, row.at))
+    used = _by_person(
+        ActiveDay(person=person, day=day, requests=count, last_at=last)
+        for (person, day), (count, last) in sorted(days.items())
+    )
+    return used, prompts, tuple(found.rejected)
 
 
 def _by_person(days: Iterable[ActiveDay]) -> dict[str, list[ActiveDay]]:

@@ -11,7 +11,9 @@ import yaml
 from inhouse.program.facts import (
     Provenance,
 )
-from inhouse.usage.prompts import prompt_use
+from inhouse.usage.authentic import Rejected, authentic_rows, left_out_message
+from inhouse.usage.prompts import PromptUse, prompt_use
+from inhouse.usage.totals import ANSWERED_BELOW
 
 if TYPE_CHECKING:
     from inhouse.program import Program
@@ -140,10 +142,31 @@ def diff_prompts(program: Program, a: str, b: str) -> str:
 def prompt_usage(program: Program) -> list[dict[str, Any]]:
     """Per library prompt version used through the gateway: answered uses, distinct users,
     uses by people other than the version's author, and the last day it was used (the
-    ``prompt.usage`` payloads), from the usage log by SQL; ordered by prompt and version."""
+    ``prompt.usage`` payloads), from the usage log by SQL; ordered by prompt and version.
+    What the gateway signs is summed from its own rows instead (:func:`record_prompt_usage`)."""
+    return _per_version(program, prompt_use(program.store))
+
+
+def _authentic_use(program: Program, mac_key: bytes) -> tuple[list[PromptUse], list[Rejected]]:
+    """:func:`prompt_use` summed from the rows naming a prompt whose MAC verifies (only the
+    rows the compaction horizon keeps); and the rows left out."""
+    found = authentic_rows(program.store, mac_key, prompts_only=True)
+    sums: dict[tuple[str, str], tuple[int, str]] = {}
+    for row in found.rows:
+        if row.status < ANSWERED_BELOW:
+            count, last = sums.get((row.prompt_id, row.person), (0, ""))
+            sums[(row.prompt_id, row.person)] = (count + 1, max(last, row.day))
+    uses = [
+        PromptUse(prompt=prompt, person=person, requests=count, last_day=last)
+        for (prompt, person), (count, last) in sorted(sums.items())
+    ]
+    return uses, found.rejected
+
+
+def _per_version(program: Program, uses: list[PromptUse]) -> list[dict[str, Any]]:
     found = library(program)
     sums: dict[tuple[str, int], dict[str, Any]] = {}
-    for row in prompt_use(program.store):
+    for row in uses:
         version = found.find(row.prompt)
         if version is None:
             continue  # an id no library version has: not a library prompt
@@ -160,10 +183,13 @@ def prompt_usage(program: Program) -> list[dict[str, Any]]:
     return [sums[key] for key in sorted(sums)]
 
 
-def record_prompt_usage(program: Program) -> list[dict[str, Any]]:
+def record_prompt_usage(program: Program, notes: list[str] | None = None) -> list[dict[str, Any]]:
     """Record a ``prompt.usage`` fact for every version whose use is new or changed since the
-    last one, signed by the gateway's own key (a rollout lead enrols it the first time).
-    Returns the payloads recorded."""
+    last one, signed by the gateway's own key (a rollout lead enrols it the first time),
+    summed from the request rows the gateway wrote: rows it did not write as they stand are
+    left out, and named in ``notes`` where given. Returns the payloads recorded."""
+    from inhouse.gateway.rollup import gateway_mac_key
+
     program.actor()  # whoever runs it must be enrolled
     service = program.as_service(GATEWAY)
     seen: dict[tuple[str, int], dict[str, Any]] = {}
@@ -171,8 +197,12 @@ def record_prompt_usage(program: Program) -> list[dict[str, Any]]:
         if fact.kind == "prompt.usage" and fact.by == GATEWAY:
             payload = fact.payload
             seen[(str(payload["prompt"]), int(payload["version"]))] = dict(payload)
+    uses, rejected = _authentic_use(program, gateway_mac_key(program.folder))
+    message = left_out_message(rejected)
+    if message and notes is not None:
+        notes.append(message)
     recorded = []
-    for usage in prompt_usage(program):
+    for usage in _per_version(program, uses):
         if seen.get((usage["prompt"], usage["version"])) == usage:
             continue
         service.record_fact(

@@ -34,13 +34,29 @@ from inhouse.program.state import ProgramState, Waiver, apply, fold
 if TYPE_CHECKING:
     from inhouse.identity import SigningKey
 
-__all__ = ["Clock", "ProgramCore", "refuse_if_tampered", "utcnow"]
+__all__ = ["Clock", "ProgramCore", "refuse_if_tampered", "service_key", "utcnow"]
 
 Clock = Callable[[], datetime]
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def service_key(folder: Path, name: str) -> SigningKey:
+    """A service's own key, ``.inhouse/keys/NAME.key`` in the program folder on the service's
+    host: read, or created there the first time (by whichever process gets there first: two
+    gateway workers starting together end with the same key)."""
+    from inhouse.identity import create_key, load_key
+    from inhouse.location import DATA_DIR
+
+    path = folder / DATA_DIR / "keys" / f"{name}.key"
+    if path.exists():
+        return load_key(path)
+    try:
+        return create_key(path)
+    except (IdentityError, FileExistsError):  # created by another process meanwhile
+        return load_key(path)
 
 
 def refuse_if_tampered(state: ProgramState) -> None:
@@ -114,11 +130,7 @@ class ProgramCore:
         service's host): what a service measures (the gateway's usage, adoption) is signed by
         it, not by a person. The first time, a rollout lead running this enrols that key,
         vouched for on the record."""
-        from inhouse.identity import create_key, load_key
-        from inhouse.location import DATA_DIR
-
-        path = self.folder / DATA_DIR / "keys" / f"{name}.key"
-        key = load_key(path) if path.exists() else create_key(path)
+        key = service_key(self.folder, name)
         if self.state().person_of_key(key.key_id) == name:
             return self.using(key)
         if Role.ROLLOUT_LEAD not in self.whoami().roles:
