@@ -73,6 +73,27 @@ def test_the_next_command_starts_from_the_kept_state_and_equals_a_full_fold(
     assert full.full_folds == 1
 
 
+def test_a_role_taken_away_before_the_kept_head_is_still_remembered(
+    lena: Program,  # noqa: F811
+    _isolated: Path,
+    tmp_path: Path,
+) -> None:
+    """Who ever held a role is state the checks read ("beyond the pilot" never counts them): a
+    command that starts from the kept state knows it as a full fold does."""
+    _walk(lena)
+    lena.change_roles(None, "omar", add=["champion"])
+    lena.change_roles(None, "omar", remove=["champion"])
+    _grow(lena, 25)
+    _open(_isolated, lena).state()
+    assert len(_kept(tmp_path / "home")) == 1
+    _grow(lena, 3)
+    second = _open(_isolated, lena)
+    state = second.state()
+    assert second.full_folds == 0, "the kept state was not used"
+    assert "champion" not in state.people["omar"].roles
+    assert "champion" in state.roles_held["omar"]
+
+
 def _forge(path: Path, change: Any) -> None:
     """Rewrite a kept state's pickle without this user's key (its HMAC left as it was)."""
     blob = path.read_bytes()

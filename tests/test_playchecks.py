@@ -69,6 +69,8 @@ ROSTER = {
     "omar": person("omar", "support", "play-owner"),
 }
 OWNERS = {"prove-value": "lena", "baseline": "lena", "workflow": "omar"}
+#: when the pilot (play 4) and support (play 5) exited: widening and use beyond count after
+EXITED = {"pilot": (NOW - timedelta(days=30), 0), "support": (NOW - timedelta(days=10), 0)}
 
 
 def run(name: str, *facts: Fact, people: dict[str, Person] | None = None, **params: Any) -> Any:
@@ -80,6 +82,7 @@ def run(name: str, *facts: Fact, people: dict[str, Person] | None = None, **para
         now=NOW,
         params=params,
         machines={who: frozenset({f"{who}-laptop"}) for who in roster},  # enrolled from there
+        exited=EXITED,
     )
     return evaluate(name, context)
 
@@ -529,6 +532,77 @@ def test_widening_requested() -> None:
     assert one_laptop.reason == "xia asked; not counted: yan, on a machine already counted"
 
 
+def _judged(name: str, *facts: Fact, people: dict[str, Person],
+            held: dict[str, frozenset[str]] | None = None,
+            exited: dict[str, tuple[datetime, int]] = EXITED, **params: Any) -> Any:  # fmt: skip
+    """``name`` judged with the roles each person ever held (``held``) and the plays' exits."""
+    context = CheckContext(
+        facts=FactSet(facts), people=people, owners=OWNERS, now=NOW, params=params,
+        machines={who: frozenset({f"{who}-laptop"}) for who in people},
+        roles_held=held or {}, exited=exited,
+    )  # fmt: skip
+    return evaluate(name, context)
+
+
+def test_widening_counts_requests_made_after_the_pilot_exited() -> None:
+    people = {**pilot(2, 1), "zoe": person("zoe", "sales")}
+    asked = fact("access.request", by="zoe", at=NOW - timedelta(days=40), person="zoe")
+    early = _judged("widening-requested", asked, people=people)
+    assert early.outcome is Outcome.FAIL
+    assert "since play 4 (pilot) exited (2026-10-03" in early.reason
+    assert "zoe asked before play 4 (pilot) exited (2026-10-03), the pilot's own demand" in (
+        early.reason
+    )
+    again = _judged("widening-requested", asked, request("zoe"), people=people)
+    assert again.outcome is Outcome.PASS and again.reason == "zoe asked"
+    # before the pilot exited, nobody's request is widening yet
+    running = _judged("widening-requested", request("zoe"), people=people, exited={})
+    assert running.outcome is Outcome.FAIL
+    assert running.reason.startswith("play 4 (pilot) has not exited")
+    assert "zoe asked before play 4 (pilot) exited" in running.reason
+
+
+def test_a_role_taken_away_makes_nobody_an_outsider() -> None:
+    """The forgery: the lead alone removes a pilot member's pilot-user role (`inhouse person
+    role olga --remove pilot-user`); her request and her use are still an insider's."""
+    people = {**pilot(2, 1), "olga": person("olga", "sales")}  # no role now
+    held = {"olga": frozenset({"pilot-user"})}
+    honest = _judged("widening-requested", request("olga"), people=people)
+    assert honest.outcome is Outcome.PASS  # never inside: she counts
+    asked = _judged("widening-requested", request("olga"), people=people, held=held)
+    assert asked.outcome is Outcome.FAIL
+    assert "olga held pilot-user before: inside the program once, not someone new" in (asked.reason)
+    used = _judged("use-beyond-pilot", *usage("olga", 3), people=people, held=held)
+    assert used.outcome is Outcome.FAIL
+    assert "olga held pilot-user before: inside the program once, not a new user" in used.reason
+    # added to the pilot by a lead, never given the role: inside all the same
+    added = fact("pilot.member", person="olga", track="sales")
+    asked = _judged("widening-requested", added, request("olga"), people=people)
+    assert asked.outcome is Outcome.FAIL and "olga was added to the pilot before" in asked.reason
+    used = _judged("use-beyond-pilot", added, *usage("olga", 3), people=people)
+    assert used.outcome is Outcome.FAIL and "olga was added to the pilot before" in used.reason
+
+
+def test_use_beyond_the_pilot_counts_the_days_after_support_exited() -> None:
+    people = {**pilot(2, 1), "zoe": person("zoe", "sales")}
+    exit_day = EXITED["support"][0].date()
+    before = usage("zoe", 3, start=exit_day - timedelta(days=2))  # up to the exit day itself
+    early = _judged("use-beyond-pilot", *before, people=people)
+    assert early.outcome is Outcome.FAIL
+    assert f"zoe, who used it only on or before {exit_day}, the day play 5 (support)" in (
+        early.reason
+    )
+    after = usage("zoe", 1, start=exit_day + timedelta(days=1))
+    result = _judged("use-beyond-pilot", *before, *after, people=people)
+    assert result.outcome is Outcome.PASS and result.reason == "1 people beyond the pilot use it"
+    assert result.evidence == tuple(after)
+    running = _judged("use-beyond-pilot", *before, *after, people=people, exited={})
+    assert running.outcome is Outcome.FAIL
+    assert "play 5 (support) has not exited: use counts from the day after it does" in (
+        running.reason
+    )
+
+
 def test_support_queue_owned() -> None:
     assert run("support-queue-owned").outcome is Outcome.FAIL
     not_owner = run("support-queue-owned", fact("support.queue", queue="#llm-help", owner="omar"))
@@ -681,14 +755,21 @@ def test_ticket_resolved_without_builder() -> None:
     # lena, who built the baseline, ran the import: her word that cam resolved it is not cam's
     result = check(outside, fixed_there)
     assert result.outcome is Outcome.FAIL
-    assert "only the import says cam resolved it, and lena, who ran the import" in result.reason
+    assert "only the import says cam resolved it (run by lena, one of its builders)" in (
+        result.reason
+    )
     confirmed = ticket("ticket.commented", by="cam", ticket="gh-7", text="yes, I fixed it")
     result = check(outside, fixed_there, confirmed)
     assert result.outcome is Outcome.PASS and "gh-7 resolved by cam" in result.reason
-    # a support owner who built nothing vouches for the mapping without cam's word
+    # a support owner who built nothing does not vouch for the mapping alone either: an import
+    # could put a made-up resolution in two real colleagues' mouths; cam confirms it
     team = {**TEAM, "sam": person("sam", "support", "support-owner")}
     by_sam = [replace(outside, by="sam"), replace(fixed_there, by="sam")]
     result = run("ticket-resolved-without-builder", lock(), *by_sam, people=team, reopen_days=14)
+    assert result.outcome is Outcome.FAIL
+    assert "only the import says cam resolved it (run by sam); cam confirms" in result.reason
+    result = run("ticket-resolved-without-builder", lock(), *by_sam, confirmed, people=team,
+                 reopen_days=14)  # fmt: skip
     assert result.outcome is Outcome.PASS, result.reason
     # cam's keys all enrolled at lena's laptop: cam is lena with a second key
     alias = CheckContext(
@@ -780,7 +861,7 @@ def test_use_beyond_pilot() -> None:
     # zoe's only key enrolled at lena's laptop: one more key of lena's, not one more user
     alias = CheckContext(
         facts=FactSet([*inside, *outside]), people=people, owners=OWNERS, now=NOW,
-        params={"min_people": 1},
+        params={"min_people": 1}, exited=EXITED,
         machines={**{who: frozenset({f"{who}-laptop"}) for who in people},
                   "zoe": frozenset({"lena-laptop"})},
     )  # fmt: skip
@@ -1005,8 +1086,40 @@ def test_a_second_author_on_the_pilot_owners_machine_is_not_a_second_author() ->
     assert seeded("omar-laptop").outcome is Outcome.PASS
     alias = seeded("lena-laptop")  # omar's only key was enrolled at lena's laptop
     assert alias.outcome is Outcome.FAIL
-    assert "not counted: omar, enrolled only from a machine lena enrolled from" in alias.reason
+    assert "not counted: omar, enrolled only from a machine lena or another author" in alias.reason
     assert seeded("typed~lena-laptop").outcome is Outcome.FAIL  # with INHOUSE_MACHINE_ID set
+
+
+def test_two_authors_at_one_machine_are_one_author() -> None:
+    """The forgery: the pilot's owner is someone else, and one person publishes prompts with
+    their own key and an alias's, both enrolled at their one laptop; a service's key is no
+    author either."""
+    people = {**ROSTER, "bob": person("bob", "ops"), "gw": Person(name="gw", service=True)}
+    by = [fact("prompt.shared", by=who, prompt=f"p-{who}", author=who) for who in ("bob", "lena")]
+    pair = _on_machines(by, people, bob="typed~lena-laptop")
+    pair = replace(pair, owners={**OWNERS, "pilot": "omar"}, params={"min_authors": 2})
+    result = evaluate("prompt-library-seeded", pair)
+    assert result.outcome is Outcome.FAIL and "from 1 author(s) (bob)" in result.reason
+    assert "not counted: lena, enrolled only from a machine omar or another author" in (
+        result.reason
+    )
+    served = [by[0], fact("prompt.shared", by="gw", prompt="p-gw", author="gw")]
+    gateway = replace(_on_machines(served, people), owners={**OWNERS, "pilot": "omar"},
+                      params={"min_authors": 2})  # fmt: skip
+    assert evaluate("prompt-library-seeded", gateway).outcome is Outcome.FAIL
+
+
+def test_five_members_at_one_desk_are_one_member() -> None:
+    """The forgery: five keys enrolled from one second computer, across three teams, added to
+    the pilot; one machine counts as one member."""
+    people, added = roster(5, 3)
+    desk = {f"p{i}": "desk" for i in range(5)}
+    limits = {"min": 5, "max": 10, "min_teams": 3}
+    result = evaluate("pilot-size", replace(_on_machines(added, people, **desk), params=limits))
+    assert result.outcome is Outcome.FAIL
+    assert "p1 enrolled only from machines other members enrolled from" in result.reason
+    honest = evaluate("pilot-size", replace(_on_machines(added, people), params=limits))
+    assert honest.outcome is Outcome.PASS
 
 
 def _on_machines(facts: list[Fact], people: dict[str, Person], **where: str) -> CheckContext:
@@ -1014,7 +1127,7 @@ def _on_machines(facts: list[Fact], people: dict[str, Person], **where: str) -> 
     machines.update({who: frozenset({machine}) for who, machine in where.items()})
     params = {"reopen_days": 14, "period_days": 92}
     return CheckContext(facts=FactSet(facts), people=people, owners=OWNERS, now=NOW,
-                        params=params, machines=machines)  # fmt: skip
+                        params=params, machines=machines, exited=EXITED)  # fmt: skip
 
 
 def test_a_finding_from_the_closers_own_machine_is_not_fed_back() -> None:

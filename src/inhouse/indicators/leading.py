@@ -183,8 +183,9 @@ def leading_indicators(
              "ratio", "mean daily active people divided by mean monthly active people",
              "" if mau else "nobody was active in the 30 days ending any day of the period"),
         made("people_beyond_pilot", "People beyond the pilot", len(beyond), "people",
-             "active people who hold no role in the program and own no play (not in the "
-             "pilot, not an owner, champion or lead)"),
+             "active people who never held a role in the program, were never added to the "
+             "pilot and own no play (not a pilot member, owner, champion or lead, now or "
+             "before)"),
         made("prompt_uses", "Library prompt uses", prompt_uses, "requests",
              "answered requests that carried a library prompt (X-Inhouse-Prompt or rendered)"),
         made("prompt_uses_by_non_authors", "Library prompt uses by non-authors",

@@ -116,6 +116,10 @@ class CheckContext:
     uncounted: tuple[Uncounted, ...] = ()
     machines: Mapping[str, frozenset[str]] = field(default_factory=dict)  # person -> machines
     invited_by: Mapping[str, str | None] = field(default_factory=dict)  # person -> inviter
+    #: person -> every role they ever held (roles taken away since included)
+    roles_held: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: play id -> when its first exit was recorded, and that event's sequence number
+    exited: Mapping[str, tuple[datetime, int]] = field(default_factory=dict)
     demo: bool = False  # the program was created as a demo (`init --demo`)
     #: ``uncounted`` by kind (the engine builds it once; without it, ``uncounted_of`` scans)
     uncounted_by_kind: Mapping[str, tuple[Uncounted, ...]] = field(default_factory=dict)

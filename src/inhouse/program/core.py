@@ -233,6 +233,10 @@ class ProgramCore:
         )
         if found is None:
             raise IdentityError(f"this sign-in no longer acts for anyone: {problem}; sign in again")
+        if found.key_id in state.verifier.keys.services:
+            from inhouse.program.integrity import service_delegates
+
+            raise IdentityError(f"this sign-in acts for nobody: {service_delegates(found.person)}")
         return found.person
 
     def _begin(

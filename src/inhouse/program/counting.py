@@ -13,7 +13,8 @@ A fact does not count when:
   otherwise;
 - it is what the gateway measures (daily usage, adoption, prompt use from its usage log; the
   drift review of the nodes it routes to) and the gateway's own service key did not sign it,
-  or that key was enrolled from the enrolling lead's own machine (outside a demo program).
+  or that key was enrolled from the enrolling lead's own machine, or from no machine on record
+  (outside a demo program).
 """
 
 from __future__ import annotations
@@ -73,9 +74,15 @@ def why_uncounted(fact: Fact, state: ProgramState, measured: set[str]) -> str | 
 def _service_at_home(fact: Fact, state: ProgramState) -> str | None:
     """Why a service's fact is its enrolling lead's word: the service's key was enrolled from a
     machine that lead had enrolled a key from before (a "gateway" on the lead's own laptop, whose
-    key the lead holds). Only the enrolment events decide it, which no later event changes."""
-    if state.demo or not fact.machine:
+    key the lead holds). Only the enrolment events decide it, which no later event changes.
+    Outside a demo, a service's fact with no machine to judge does not count (fail closed)."""
+    if state.demo:
         return None
+    if not fact.machine:
+        return (
+            f"signed by the {fact.by} service with no enrolled machine on record: a service's "
+            "figures count only from a host of its own that its enrolment names"
+        )
     for record in state.keys.values():
         lead = record.invited_by
         if record.person != fact.by or record.machine != fact.machine or lead is None:
@@ -136,14 +143,18 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
         uncounted=tuple(uncounted),
         machines={person: frozenset(found) for person, found in machines.items()},
         invited_by=invited,
+        roles_held=state.roles_held,
+        exited=state.first_exited,
         demo=state.demo,
         uncounted_by_kind={kind: tuple(items) for kind, items in by_kind.items()},
     )
 
 
-#: each state's verdict per fact id: whether a fact counts depends on the fact, its signer's
-#: enrolment (a service or not) and the registered collectors, none of which a later event
-#: changes, so a long-lived process (the dashboard) judges each fact once as the log grows
+#: each state's verdict per fact id: whether a fact counts depends on the fact (its machine too:
+#: its key's enrolment's, or for a session's fact the delegating key's, fixed as it is folded),
+#: its signer's enrolment (a service or not) and the registered collectors, none of which a
+#: later event changes, so a long-lived process (the dashboard) judges each fact once as the
+#: log grows
 _verdict_cache: dict[int, tuple[ProgramState, dict[int, str | None]]] = {}
 
 

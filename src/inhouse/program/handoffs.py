@@ -23,6 +23,7 @@ from inhouse.program.events import EventKind
 from inhouse.program.facts import Fact
 from inhouse.program.guards import start_blockers
 from inhouse.program.playbook import Play, Role
+from inhouse.program.playchecks._shared import enrolled_elsewhere
 from inhouse.program.state import ProgramState
 
 __all__ = ["PlaysMixin"]
@@ -104,6 +105,8 @@ class PlaysMixin(ProgramCore):
                 f"the playbook says play {number + 1} ({following.id}) needs a different owner "
                 f"than play {number}'s ({record.owner}); hand it to the person who will own it"
             )
+        if rule == "different":
+            self._refuse_same_machine(state, receiver.name, record.owner, number)
         self._owner_role(following, receiver)
         current = state.handoffs.get(play.id)
         checked = exit_results(play, state, self.clock())
@@ -128,6 +131,9 @@ class PlaysMixin(ProgramCore):
     def accept_handoff(self, actor: str | None, play_ref: str | int, *, comment: str = "") -> str:
         state, who, play = self._decision(actor, play_ref)
         number = self.playbook.number(play.id)
+        following = self.playbook.next(play.id)
+        if following is not None and following.owner.previous == "different":
+            self._refuse_same_machine(state, who.name, state.plays[play.id].owner, number)
         digest = _met(
             exit_results(play, state, self.clock()),
             f"cannot accept play {number}'s handoff: its exit criteria no longer hold",
@@ -164,6 +170,23 @@ class PlaysMixin(ProgramCore):
                 f"{who.name} cannot decide for them"
             )
         return state, who, play
+
+    def _refuse_same_machine(
+        self, state: ProgramState, receiver: str, owner: str, number: int
+    ) -> None:
+        """A play that needs a different owner is not handed to the owner's second key: refused
+        when every key of the receiver was enrolled from a machine the owner enrolled from."""
+        context = context_for(state, self.clock())
+        if not context.machines.get(receiver):
+            return  # invited, not joined yet: judged when they decide, with the key they joined
+        if not enrolled_elsewhere(context, receiver, {owner}):
+            raise NotAllowed(
+                f"play {number + 1} needs a different owner than play {number}'s ({owner}), and "
+                f"every key of {receiver} was enrolled from a machine {owner} enrolled from: one "
+                f"person with two keys. {receiver} joins from their own machine first "
+                "(`inhouse join` there), or the next play starts on a waiver a rollout lead "
+                "grants on the record"
+            )
 
     def stop_not_worth_it(self, actor: str | None, *, comment: str = "") -> Fact:
         """End the program because play 1's trial said "not worth it": a success of the

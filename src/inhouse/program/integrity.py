@@ -5,7 +5,10 @@ enrolled stops the fold there) and ``inhouse audit verify`` (which reports it).
 
 Keys come from enrolments: the lead's at creation (event 1's signature is checked once event 2
 enrols that key), each person's own at joining (signed by the new key, against a lead's
-invitation), a service's vouched for by a lead, an envelope's enrolment when imported.
+invitation), a service's vouched for by a lead, an envelope's enrolment when imported. A
+dashboard session's key is never one of them: it acts for an event at a time, on a delegation a
+person's enrolled key signed (never a service's), and the verifier remembers which key that was
+(what the session signs comes from that key's machine).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 from inhouse.errors import IdentityError
 from inhouse.program.events import GENESIS, EventKind, event_hash, signed_material
 
-__all__ = ["ChainVerifier", "Row"]
+__all__ = ["ChainVerifier", "Row", "service_delegates"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,10 @@ class _Keys:
         self.first: Any = None  # event 1, until the enrolment of its key lets us verify it
         self.program_id = ""  # event 1's hash: what a session delegation must name
         self.delegated: dict[str, str] = {}  # session key id -> the person it acted for
+        #: session key id -> the enrolled key whose delegation let it act (its machine is the
+        #: machine of what the session signs)
+        self.delegated_by: dict[str, str] = {}
+        self.services: set[str] = set()  # key ids enrolled for a service: they never sign in
 
     def owner(self, key_id: str) -> tuple[str, str] | None:
         return None if key_id in self.revoked else self.public.get(key_id)
@@ -55,7 +62,7 @@ def _check_signed(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
     from inhouse.identity import key_id_of, verify_signature
 
     signer = str(row.signer)
-    delegated = False
+    delegating: str | None = None  # the enrolled key whose delegation a session key acts on
     self_enrolled = row.kind == EventKind.PERSON_ENROLLED and not payload.get("service")
     if self_enrolled and payload.get("key_id") == signer:
         public = str(payload.get("public_key", ""))
@@ -76,10 +83,9 @@ def _check_signed(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
     else:
         found = keys.owner(signer)
         if found is None and "delegation" in payload:
-            problem, found = _delegated(row, payload["delegation"], keys)
+            problem, found, delegating = _delegated(row, payload["delegation"], keys)
             if problem is not None:
                 return problem
-            delegated = True
         if found is None:
             return (
                 f"event {row.seq} ({row.kind}) is signed by key {signer}, which no "
@@ -94,8 +100,9 @@ def _check_signed(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
         )
     if row.actor != person and row.kind != EventKind.PERSON_ENROLLED:
         return f"event {row.seq} names {row.actor} as its actor but was signed by {person}'s key"
-    if delegated:  # a session key counts for this event only, never as an enrolled key
+    if delegating is not None:  # a session key counts for this event only, never enrolled
         keys.delegated[signer] = person
+        keys.delegated_by[signer] = delegating
         return None
     keys.public[signer] = known
     return _learn(row, payload, keys)
@@ -107,16 +114,19 @@ _NOT_DELEGABLE = frozenset({EventKind.PROGRAM_CREATED, EventKind.PERSON_INVITED,
                            EventKind.EVIDENCE_IMPORTED})  # fmt: skip
 
 
-def _delegated(row: Any, data: Any, keys: _Keys) -> tuple[str | None, tuple[str, str] | None]:
+def _delegated(
+    row: Any, data: Any, keys: _Keys
+) -> tuple[str | None, tuple[str, str] | None, str | None]:
     """An event signed by a dashboard session key: the (public key, person) its delegation lets
-    it act for, or why it does not (:mod:`inhouse.identity.delegation`)."""
+    it act for and the enrolled key that signed that delegation, or why it does not
+    (:mod:`inhouse.identity.delegation`)."""
     from datetime import datetime
 
     from inhouse.identity.delegation import delegation_problem
 
     where = f"event {row.seq} ({row.kind} by {row.actor}) is signed by session key {row.signer}"
     if row.kind in _NOT_DELEGABLE:
-        return f"{where}: a session may not sign {row.kind}", None
+        return f"{where}: a session may not sign {row.kind}", None, None
     problem, delegation = delegation_problem(
         data,
         signer=str(row.signer),
@@ -125,8 +135,18 @@ def _delegated(row: Any, data: Any, keys: _Keys) -> tuple[str | None, tuple[str,
         owner_of=keys.owner,
     )
     if delegation is None:
-        return f"{where}, but {problem}", None
-    return None, (delegation.session_key, delegation.person)
+        return f"{where}, but {problem}", None, None
+    if delegation.key_id in keys.services:
+        return f"{where}, but {service_delegates(delegation.person)}", None, None
+    return None, (delegation.session_key, delegation.person), delegation.key_id
+
+
+def service_delegates(service: str) -> str:
+    """Why a service's key lets no session act for it (the verifier's words, and the API's)."""
+    return (
+        f"its delegation is signed by the {service} service's key: a service never signs in to "
+        "the dashboard, so no session acts for it"
+    )
 
 
 def _learn(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
@@ -141,6 +161,7 @@ def _learn(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
         if key_id_of(public) != payload.get("key_id"):
             return f"event {row.seq} enrols a service key that does not match its key id"
         keys.public[str(payload["key_id"])] = (public, str(payload["name"]))
+        keys.services.add(str(payload["key_id"]))
     elif row.kind == EventKind.EVIDENCE_IMPORTED:
         try:
             envelope = open_envelope(payload["envelope"], where=f"event {row.seq}")

@@ -127,10 +127,15 @@ class ProgramState:
     playbook_version: int = 0
     created_at: datetime | None = None
     people: dict[str, Person] = field(default_factory=dict)
+    #: every role each person ever held, those taken away since included: who was inside the
+    #: program once is never "beyond the pilot" (a role removed does not make someone new)
+    roles_held: dict[str, frozenset[str]] = field(default_factory=dict)
     facts: list[Fact] = field(default_factory=list)
     plays: dict[str, PlayRecord] = field(default_factory=dict)
     handoffs: dict[str, Handoff] = field(default_factory=dict)
     exited: dict[str, datetime] = field(default_factory=dict)
+    #: each play's first exit, when and at which event: a later re-accept moves no cutoff
+    first_exited: dict[str, tuple[datetime, int]] = field(default_factory=dict)
     waivers: list[Waiver] = field(default_factory=list)
     refusals: list[Refusal] = field(default_factory=list)
     stopped: Stop | None = None
@@ -199,8 +204,13 @@ def _when(text: str | None) -> datetime | None:
 def _fact(event: Event, data: dict[str, Any], state: ProgramState) -> Fact:
     by, signed = _signer(event, state)
     machine = None
-    if event.signer is not None and event.signer in state.keys:
-        machine = state.keys[event.signer].machine
+    if event.signer is not None:
+        record = state.keys.get(event.signer)
+        if record is None:  # a dashboard session's key, never enrolled: what it signs comes
+            # from the machine of the person's own key that signed its delegation
+            record = state.keys.get(state.verifier.keys.delegated_by.get(event.signer, ""))
+        if record is not None:
+            machine = record.machine
     return Fact(
         id=event.seq,
         kind=data["kind"],
@@ -239,13 +249,22 @@ def _enrol(state: ProgramState, event: Event, data: dict[str, Any], invited_by: 
         invited_by=invited_by,
     )
     if name not in state.people:
-        state.people[name] = Person(
-            name=name,
-            email=data.get("email", ""),
-            team=data.get("team", ""),
-            roles=frozenset(data.get("roles", [])),
-            service=bool(data.get("service", False)),
+        _seat(
+            state,
+            Person(
+                name=name,
+                email=data.get("email", ""),
+                team=data.get("team", ""),
+                roles=frozenset(data.get("roles", [])),
+                service=bool(data.get("service", False)),
+            ),
         )
+
+
+def _seat(state: ProgramState, person: Person) -> None:
+    """Put ``person`` on the roster as they are now, remembering every role they ever held."""
+    state.people[person.name] = person
+    state.roles_held[person.name] = state.roles_held.get(person.name, frozenset()) | person.roles
 
 
 def _apply_import(state: ProgramState, event: Event, data: dict[str, Any]) -> None:
@@ -314,12 +333,15 @@ def apply(state: ProgramState, event: Event) -> None:
         state.demo = bool(data.get("demo", False))
     elif kind in (EventKind.PERSON_ADDED, EventKind.PERSON_CHANGED):
         before = state.people.get(data["name"])
-        state.people[data["name"]] = Person(
-            name=data["name"],
-            email=data.get("email", ""),
-            team=data.get("team", ""),
-            roles=frozenset(data.get("roles", [])),
-            service=before.service if before is not None else False,
+        _seat(
+            state,
+            Person(
+                name=data["name"],
+                email=data.get("email", ""),
+                team=data.get("team", ""),
+                roles=frozenset(data.get("roles", [])),
+                service=before.service if before is not None else False,
+            ),
         )
     elif kind == EventKind.PERSON_INVITED:
         by, _ = _signer(event, state)
@@ -334,12 +356,15 @@ def apply(state: ProgramState, event: Event) -> None:
             another_key=bool(data.get("another_key", False)),
         )
         if not data.get("another_key"):
-            state.people[data["name"]] = Person(
-                name=data["name"],
-                email=data.get("email", ""),
-                team=data.get("team", ""),
-                roles=frozenset(data.get("roles", [])),
-                service=bool(data.get("service", False)),
+            _seat(
+                state,
+                Person(
+                    name=data["name"],
+                    email=data.get("email", ""),
+                    team=data.get("team", ""),
+                    roles=frozenset(data.get("roles", [])),
+                    service=bool(data.get("service", False)),
+                ),
             )
     elif kind == EventKind.PERSON_ENROLLED:
         token = str(data.get("token_hash") or "")
@@ -410,6 +435,7 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
         )
     elif kind == EventKind.PLAY_EXITED:
         state.exited[data["play"]] = event.at
+        state.first_exited.setdefault(data["play"], (event.at, event.seq))
     elif kind == EventKind.WAIVER_GRANTED:
         expires = _when(data["expires"])
         assert expires is not None

@@ -27,6 +27,7 @@ __all__ = [
     "enrolled_elsewhere",
     "fold_tickets",
     "given",
+    "inside_before",
     "insiders",
     "invited_by_judged",
     "names",
@@ -378,9 +379,29 @@ def _opened(found: dict[str, Ticket], fact: Fact, actor: str, ticket_id: str) ->
 
 
 def insiders(ctx: CheckContext) -> set[str]:
-    """Everyone already inside the program: holders of any role (pilot users, owners, leads,
-    champions, support) and the owners of started plays. Anyone else is "beyond the pilot"."""
-    return {p.name for p in ctx.people.values() if p.roles} | set(ctx.owners.values())
+    """Everyone who is or ever was inside the program: whoever holds or once held any role in
+    it (pilot users, owners, leads, champions, support), was ever added to the pilot, or owns a
+    started play. Anyone else is "beyond the pilot". Inside once is inside for good: a lead who
+    takes a pilot member's role away does not make their requests or use someone new's."""
+    held = {p.name for p in ctx.people.values() if p.roles}
+    held |= {name for name, roles in ctx.roles_held.items() if roles}
+    added = {str(f.payload["person"]) for f in ctx.facts.of("pilot.member")}
+    return held | added | set(ctx.owners.values())
+
+
+def inside_before(ctx: CheckContext, people: Iterable[str]) -> dict[str, str]:
+    """Those of ``people`` who are insiders by their past alone (no role now, no play owned),
+    each with why: the roles they held, or that they were added to the pilot."""
+    now = {p.name for p in ctx.people.values() if p.roles} | set(ctx.owners.values())
+    added = {str(f.payload["person"]) for f in ctx.facts.of("pilot.member")}
+    found: dict[str, str] = {}
+    for name in sorted(set(people) - now):
+        held = sorted(ctx.roles_held.get(name, frozenset()))
+        if held:
+            found[name] = f"{name} held {', '.join(held)} before"
+        elif name in added:
+            found[name] = f"{name} was added to the pilot before"
+    return found
 
 
 def names(people: list[str]) -> str:

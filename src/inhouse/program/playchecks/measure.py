@@ -16,6 +16,7 @@ from inhouse.program.facts import Fact, daily_usage
 from inhouse.program.feedback import describe_change, fold_findings
 from inhouse.program.playchecks._shared import (
     enrolled_elsewhere,
+    inside_before,
     insiders,
     names,
     one_per_machine,
@@ -27,26 +28,48 @@ __all__: list[str] = []  # nothing to import: the checks are reached through the
 # -- play 6: measure -------------------------------------------------------------------------------
 
 
-@register_check("use-beyond-pilot", reads=("usage.daily",))
+@register_check("use-beyond-pilot", reads=("usage.daily", "pilot.member"))
 def use_beyond_pilot(ctx: CheckContext) -> Result:
-    """People outside the pilot (holding no role in the program, enrolled from machines of
-    their own) use it through the gateway."""
+    """People outside the program (who never held a role in it, were never added to the pilot
+    and own no play, enrolled from machines of their own) use it through the gateway on days
+    after support and governance were in place (play 5 exited). Use before, or on the day it
+    exited, is the pilot's; a role taken away since does not make a former insider a new user."""
     inside = insiders(ctx)
-    usage, people = [], set()
+    since = ctx.exited.get("support")
+    after = since[0].date().isoformat() if since is not None else None
+    usage, people, early, users = [], set(), set(), set()
     for fact in ctx.facts.of("usage.daily"):
-        beyond = {p for p, t in daily_usage(fact).items() if p not in inside and t["requests"] > 0}
-        if beyond:
+        active = {p for p, t in daily_usage(fact).items() if t["requests"] > 0}
+        users |= active
+        beyond = active - inside
+        if after is None or str(fact.payload["day"]) <= after:
+            early |= beyond
+        elif beyond:
             usage.append(fact)
             people |= beyond
     # beyond the pilot means elsewhere too: a "user" whose keys were enrolled from an insider's
     # machine, or from another such user's, is not one more person
     counted, aside = one_per_machine(ctx, people, inside)
-    note = (
-        f"; not counted: {names(aside)}, enrolled from a machine someone inside or another "
-        "of them enrolled from"
-        if aside
-        else ""
-    )
+    notes = [
+        f"{why}: inside the program once, not a new user"
+        for why in inside_before(ctx, users).values()
+    ]
+    if early - people:
+        when = (
+            f"only on or before {after}, the day play 5 (support) exited: use beyond the pilot "
+            "counts from the day after"
+            if after
+            else "before play 5 (support) exited"
+        )
+        notes.append(f"{names(sorted(early - people))}, who used it {when}")
+    if aside:
+        notes.append(
+            f"{names(aside)}, enrolled from a machine someone inside or another of them "
+            "enrolled from"
+        )
+    note = f"; not counted: {'; '.join(notes)}" if notes else ""
+    if since is None:
+        note = f"; play 5 (support) has not exited: use counts from the day after it does{note}"
     wanted = int(ctx.param("min_people", 1))
     if len(counted) >= wanted:
         return passed(f"{len(counted)} people beyond the pilot use it{note}", *usage)

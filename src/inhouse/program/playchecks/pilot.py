@@ -51,17 +51,28 @@ def members(ctx: CheckContext) -> dict[str, Fact]:
     """The pilot: people a rollout lead added with a track (`inhouse pilot add`), not removed
     since, who hold the pilot-user role, and enrolled a key from a machine of their own; each
     with the fact that added them. (The rest: :func:`set_aside`.)"""
-    listed = _listed(ctx)
-    return {person: fact for person, fact in listed.items() if _aside(ctx, person, fact) is None}
+    return _judged(ctx)[0]
 
 
 def set_aside(ctx: CheckContext) -> dict[str, str]:
     """Pilot members who do not count, and why: every key of theirs was enrolled from a machine
-    that the pilot's owner, or the lead who added them, enrolled from. One person at one
-    laptop with a second key for a "colleague" is one person, not a pilot of two."""
+    that the pilot's owner, or the lead who added them, enrolled from, or that a member counted
+    before them (by name) enrolled from. One person at one laptop with a second key for a
+    "colleague" is one person, not a pilot of two; five keys at one desk are one member."""
+    return _judged(ctx)[1]
+
+
+def _judged(ctx: CheckContext) -> tuple[dict[str, Fact], dict[str, str]]:
     listed = _listed(ctx)
-    found = {person: _aside(ctx, person, fact) for person, fact in listed.items()}
-    return {person: why for person, why in found.items() if why is not None}
+    counted: dict[str, Fact] = {}
+    aside: dict[str, str] = {}
+    for person in sorted(listed):
+        why = _aside(ctx, person, listed[person], set(counted))
+        if why is None:
+            counted[person] = listed[person]
+        else:
+            aside[person] = why
+    return counted, aside
 
 
 def _listed(ctx: CheckContext) -> dict[str, Fact]:
@@ -79,13 +90,18 @@ def _listed(ctx: CheckContext) -> dict[str, Fact]:
     }
 
 
-def _aside(ctx: CheckContext, person: str, added: Fact) -> str | None:
+def _aside(ctx: CheckContext, person: str, added: Fact, counted: set[str]) -> str | None:
     judged = {p for p in (ctx.owners.get("pilot"), added.by) if p}
-    if person not in judged and enrolled_elsewhere(ctx, person, judged):
-        return None
     if person in judged:
         return f"{person} is judged here (the pilot's owner or the lead who added them)"
-    return f"{person} enrolled only from a machine {names(sorted(judged))} enrolled from"
+    if not enrolled_elsewhere(ctx, person, judged):
+        return f"{person} enrolled only from a machine {names(sorted(judged))} enrolled from"
+    if not enrolled_elsewhere(ctx, person, judged | counted):
+        return (
+            f"{person} enrolled only from machines other members enrolled from: one machine "
+            "counts as one member"
+        )
+    return None
 
 
 def _aside_note(ctx: CheckContext) -> str:
@@ -162,12 +178,12 @@ def prompt_library_seeded(ctx: CheckContext) -> Result:
     its signer)."""
     wanted = int(ctx.param("min_authors", 2))
     shared = [*ctx.facts.of("prompt.shared"), *ctx.facts.of("prompt.version")]
-    # a second author at the pilot owner's own machine is the owner with a second key
+    # a service's key speaks for nobody; a second author at the pilot owner's own machine is the
+    # owner with a second key, and two authors at one machine are one (one laptop, one person)
+    shared = [f for f in shared if f.by in ctx.people and not ctx.people[f.by].service]
     owner = ctx.owners.get("pilot")
     judged = {owner} if owner else set()
-    aside = sorted(
-        {f.by for f in shared if f.by not in judged and not enrolled_elsewhere(ctx, f.by, judged)}
-    )
+    _, aside = one_per_machine(ctx, {f.by for f in shared} - judged, judged)
     shared = [f for f in shared if f.by not in aside]
     authors = {f.by for f in shared}
     prompts = {str(f.payload["prompt"]) for f in shared}
@@ -177,7 +193,8 @@ def prompt_library_seeded(ctx: CheckContext) -> Result:
             *shared,
         )
     note = (
-        f"; not counted: {names(aside)}, enrolled only from a machine {owner} enrolled from"
+        f"; not counted: {names(aside)}, enrolled only from a machine {owner or 'the owner'} "
+        "or another author enrolled from"
         if aside
         else ""
     )

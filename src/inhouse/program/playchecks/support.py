@@ -25,6 +25,7 @@ from inhouse.program.playchecks._shared import (
     enrolled_elsewhere,
     fold_tickets,
     given,
+    inside_before,
     insiders,
     names,
     one_per_machine,
@@ -37,27 +38,61 @@ __all__: list[str] = []  # nothing to import: the checks are reached through the
 # -- play 5: support -------------------------------------------------------------------------------
 
 
-@register_check("widening-requested", reads=("access.request",))
+@register_check("widening-requested", reads=("access.request", "pilot.member"))
 def widening_requested(ctx: CheckContext) -> Result:
-    """Someone outside the program (no role in it: not pilot, owner, lead) tries to get in,
-    enrolled from a machine of their own (not one an insider enrolled from; one per machine)."""
+    """Someone outside the program asks to get in after the pilot (play 4) exited: someone who
+    never held a role in it (pilot, owner, lead, champion, support), was never added to the
+    pilot and owns no play, enrolled from a machine of their own (not one an insider enrolled
+    from; one per machine). A request from before play 4 exited was the pilot's demand, not a
+    wider one; a role taken away since does not make a former insider someone new."""
     inside = insiders(ctx)
-    outside = [f for f in ctx.facts.of("access.request") if f.by not in inside]
+    exit_mark = ctx.exited.get("pilot")
+    since = exit_mark[0] if exit_mark is not None else None
+    requests = ctx.facts.of("access.request")
+    # after the exit: later, or at the same instant but recorded after it
+    late = [f for f in requests if exit_mark is not None and (f.at, f.id) > exit_mark]
+    outside = [f for f in late if f.by not in inside]
     counted, aside = one_per_machine(ctx, {f.by for f in outside}, inside)
+    notes = [
+        f"{why}: inside the program once, not someone new"
+        for why in inside_before(ctx, {f.by for f in requests}).values()
+    ]
+    early = sorted({f.by for f in requests if f.by not in inside} - {f.by for f in outside})
+    if early:
+        when = f" ({since:%Y-%m-%d})" if since is not None else ""
+        notes.append(
+            f"{names(early)} asked before play 4 (pilot) exited{when}, the pilot's own demand: "
+            "a request made after it counts"
+        )
     if not counted:
-        note = (
-            f" ({names(aside)} asked from a machine someone inside the program enrolled from: "
-            "one person with another key, not someone new)"
-            if aside
-            else ""
-        )
+        if aside:
+            notes.append(
+                f"{names(aside)} asked from a machine someone inside the program enrolled from: "
+                "one person with another key, not someone new"
+            )
+        shown = [f for f in requests if f.by not in inside]
+        if since is None:
+            return failed(
+                "play 4 (pilot) has not exited: widening counts the access requests made "
+                f"after it does (each with their own key: `inhouse access request`)"
+                f"{_not_counted(notes)}",
+                *shown,
+            )
         return failed(
-            "nobody outside the pilot has asked for access yet (with their own key: "
-            f"`inhouse access request`){note}",
-            *outside,
+            f"nobody outside the pilot has asked for access since play 4 (pilot) exited "
+            f"({since:%Y-%m-%d}; with their own key: `inhouse access request`)"
+            f"{_not_counted(notes)}",
+            *shown,
         )
-    note = f"; not counted: {names(aside)}, on a machine already counted" if aside else ""
-    return passed(f"{names(counted)} asked{note}", *(f for f in outside if f.by in counted))
+    if aside:
+        notes.append(f"{names(aside)}, on a machine already counted")
+    return passed(
+        f"{names(counted)} asked{_not_counted(notes)}", *(f for f in outside if f.by in counted)
+    )
+
+
+def _not_counted(notes: list[str]) -> str:
+    return f"; not counted: {'; '.join(notes)}" if notes else ""
 
 
 @register_check("support-queue-owned", reads=("support.queue",))
@@ -489,17 +524,18 @@ def _why_not(ctx: CheckContext, ticket: Ticket, built: set[str], window: timedel
             f"machine {names(sorted(built))} enrolled from"
         )
     imported = resolution.fact
-    if imported.collector == IMPORTED_TICKETS and imported.by in built:
-        # a builder's import is a builder's word for who resolved it: the resolver confirms
+    if imported.collector == IMPORTED_TICKETS and imported.by != resolution.actor:
+        # an import maps names: it is its runner's word for who resolved it (a lead could map
+        # two real colleagues onto a made-up ticket), so the resolver confirms with their key
         confirmed = any(
             step.fact.collector == NATIVE_TICKETS and step.actor == resolution.actor
             for step in ticket.steps
         )
         if not confirmed:
+            role = ", one of its builders" if imported.by in built else ""
             return (
-                f"{ticket.id}: only the import says {resolution.actor} resolved it, and "
-                f"{imported.by}, who ran the import, is one of its builders; "
-                f"{resolution.actor} confirms with their own key: `inhouse support comment "
-                f'{ticket.id} "…"`'
+                f"{ticket.id}: only the import says {resolution.actor} resolved it (run by "
+                f"{imported.by}{role}); {resolution.actor} confirms with their own key: "
+                f'`inhouse support comment {ticket.id} "…"`'
             )
     return None
