@@ -223,6 +223,16 @@ def test_access_requested_is_neither_a_lead_nor_a_leads_laptop() -> None:
     one_laptop = evaluate("access-requested", _on_machines(asks, people, bo="al-laptop"))
     assert one_laptop.outcome is Outcome.PASS
     assert one_laptop.reason.startswith("access requested by al; not counted: bo")
+    # a lead whose role was taken away (by another lead, or themself) asks as a lead still
+    stepped_down = {**people, "rita": person("rita", "platform")}
+    context = replace(
+        _on_machines([request("rita")], stepped_down),
+        roles_held={"rita": frozenset({"rollout-lead"})},
+    )
+    assert evaluate("access-requested", context).outcome is Outcome.FAIL
+    assert evaluate("demand-spreading", replace(context, params={"min_people": 1})).outcome is (
+        Outcome.FAIL
+    )
 
 
 def test_baseline_pinned() -> None:

@@ -151,6 +151,15 @@ def test_rows_the_gateway_did_not_write_are_named_and_not_signed(_isolated: Path
         "2026-11-01, no MAC)"
     ) in _said(result)
     assert "2026-11-01 omar" in _said(result)  # the summary tables' figure, not signed
+    # the indicators report's own rollup says so too
+    report = runner.invoke(
+        app, ["indicators", "report", "--period", "2026-11", "--rollup", "--no-record", "--json"]
+    )
+    assert report.exit_code == 0, report.output
+    assert (
+        f"not signed: 1 usage row not written by this gateway was left out: {typed.request_id}"
+        in (_said(report))
+    )
     program.close()
 
 

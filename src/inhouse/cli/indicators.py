@@ -73,7 +73,8 @@ def report(
         chosen = parse_period(period) if period else None
         try:
             since = None if chosen is None else chosen.previous().start.isoformat()
-            rollup_usage(opened, None, since=since)
+            for note in rollup_usage(opened, None, since=since).notes():
+                err_console().print(f"[yellow]not signed:[/yellow] {_e(note)}")
         except InhouseError as err:
             err_console().print(f"[yellow]usage not rolled up:[/yellow] {_e(err)}")
     built = build_report(opened, period)

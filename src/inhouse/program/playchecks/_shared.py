@@ -25,6 +25,7 @@ __all__ = [
     "current_workflow",
     "early_owners",
     "enrolled_elsewhere",
+    "ever_held",
     "fold_tickets",
     "given",
     "inside_before",
@@ -376,6 +377,13 @@ def _opened(found: dict[str, Ticket], fact: Fact, actor: str, ticket_id: str) ->
         opened=step,
         steps=[step],
     )
+
+
+def ever_held(ctx: CheckContext, role: str) -> set[str]:
+    """Whoever holds ``role`` now or held it once: a lead who steps down (or whose role another
+    lead takes away) is still not demand for what they led."""
+    now = {p.name for p in ctx.having_role(role)}
+    return now | {name for name, roles in ctx.roles_held.items() if role in roles}
 
 
 def insiders(ctx: CheckContext) -> set[str]:

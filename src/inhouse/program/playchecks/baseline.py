@@ -14,6 +14,7 @@ from inhouse.program.facts import Fact
 from inhouse.program.playchecks._shared import (
     current_lock,
     early_owners,
+    ever_held,
     given,
     invited_by_judged,
     names,
@@ -31,7 +32,7 @@ __all__: list[str] = []  # nothing to import: the checks are reached through the
 def access_requested(ctx: CheckContext) -> Result:
     """Someone other than the early owners and the rollout leads asked to get in, signed with
     their own key, enrolled from a machine of their own (one laptop with five keys asks once)."""
-    judged = early_owners(ctx) | {p.name for p in ctx.having_role("rollout-lead")}
+    judged = early_owners(ctx) | ever_held(ctx, "rollout-lead")
     wanted = int(ctx.param("min_people", 1))
     requests = [f for f in ctx.facts.of("access.request") if f.by not in judged]
     counted, aside = one_per_machine(ctx, {f.by for f in requests}, judged)

@@ -13,6 +13,7 @@ from inhouse.program.checks import (
 from inhouse.program.facts import Fact
 from inhouse.program.playchecks._shared import (
     enrolled_elsewhere,
+    ever_held,
     names,
     one_per_machine,
 )
@@ -30,9 +31,7 @@ def demand_spreading(ctx: CheckContext) -> Result:
     requests = ctx.facts.of("access.request")
     # the leads, and whoever owns the pilot, are who decides: their asking is not demand, nor is
     # a request from their machine or from one another asker's machine (one laptop, one person)
-    judged = {p.name for p in ctx.having_role("rollout-lead")} | {
-        o for o in (ctx.owners.get("pilot"),) if o
-    }
+    judged = ever_held(ctx, "rollout-lead") | {o for o in (ctx.owners.get("pilot"),) if o}
     people, aside = one_per_machine(ctx, (f.by for f in requests), judged)
     note = (
         f"; not counted: {names(aside)} (a lead or the pilot's owner, or enrolled from a "
