@@ -1015,6 +1015,23 @@ def uncounted(item: Fact) -> str | None:
     return why_uncounted(item, state, measured_kinds())
 
 
+def test_a_service_asks_answers_and_learns_nothing() -> None:
+    """The forgery: a second "gateway" key the lead enrolled on their own laptop signs its own
+    access request, survey answer or enablement; a service is nobody, and demand, widening and
+    the pilot never count it."""
+    asked = fact("access.request", by="gateway", person="gateway")
+    assert "a service asks, answers and learns nothing" in (uncounted(asked) or "")
+    done = fact("enablement.completed", by="gateway", person="gateway", track="support")
+    assert "a service asks, answers and learns nothing" in (uncounted(done) or "")
+    people = {**pilot(2, 1), "zoe": person("zoe", "sales"),
+              "gateway": Person(name="gateway", service=True)}  # fmt: skip
+    context = _on_machines([request("gateway"), request("zoe")], people)
+    wide = evaluate("widening-requested", context)
+    assert wide.outcome is Outcome.PASS and "gateway" not in wide.reason.split(";")[0]
+    demand = evaluate("demand-spreading", replace(context, params={"min_people": 2}))
+    assert demand.outcome is Outcome.FAIL and "not counted: gateway" in demand.reason
+
+
 def test_a_measured_fact_counts_only_from_its_registered_collector() -> None:
     verdict = {"trial": "t", "verdict": "proven", "proven_on": ["cheaper"], "quality_ok": True}
     assert uncounted(fact("trial.verdict", **verdict)) is None

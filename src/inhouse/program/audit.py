@@ -72,6 +72,17 @@ def verify_chain(store: Store, *, lead_key: str | None = None) -> AuditReport:
     pending = verifier.pending()
     if pending is not None:
         return AuditReport(False, verifier.checked, 1, pending)
+    # every link and signature holds; the fold holds each event to its signer's authority too
+    # (a handoff accepted by someone other than its receiver, a second program.created)
+    from inhouse.program.events import read_events
+    from inhouse.program.state import fold
+
+    state = fold(read_events(store), lead_key=lead_key)
+    if state.tampered is not None:
+        problem, seq = state.tampered
+        return AuditReport(
+            False, seq - 1, seq, problem, signed=verifier.signed, unsigned=verifier.unsigned
+        )
     return AuditReport(
         True,
         verifier.checked,

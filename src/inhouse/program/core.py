@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from inhouse.db import Store
-from inhouse.errors import IdentityError, NotAllowed, ProgramStopped, StoreError, UnknownPerson
+from inhouse.errors import (
+    IdentityError,
+    InvalidInput,
+    NotAllowed,
+    ProgramStopped,
+    StoreError,
+    UnknownPerson,
+)
 from inhouse.program.checks import Person
 from inhouse.program.config import ProgramSettings
 from inhouse.program.events import (
@@ -195,7 +202,13 @@ class ProgramCore:
 
     def log_event(self, kind: str, payload: dict[str, Any]) -> Event:
         """Record a play package's own event (a gateway key granted, fetched, revoked…), signed
-        by the acting key. The fold ignores kinds it does not know; the audit checks them."""
+        by the acting key. The fold ignores kinds it does not know; the audit checks them. The
+        engine's own kinds go through the actions that hold them to their rules."""
+        if kind in set(EventKind):
+            raise InvalidInput(
+                f"{kind} is the engine's own event: it is made by the action that checks who may "
+                "make it (a handoff by its receiver, a role by a lead), never logged directly"
+            )
         _, who = self._begin(None)
         return self._append(kind, who.name, payload)
 

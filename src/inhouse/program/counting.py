@@ -54,6 +54,11 @@ def why_uncounted(fact: Fact, state: ProgramState, measured: set[str]) -> str | 
                 f"signed by {fact.by}, not by {subject}: only {subject}'s own signed "
                 f"{fact.kind} counts"
             )
+        signer = state.people.get(fact.by)
+        if signer is not None and signer.service:
+            return (
+                f"signed by the {fact.by} service's key: a service asks, answers and learns nothing"
+            )
     if fact.kind in measured:
         if not fact.signed:
             return "written before identities, unsigned: a word where inhouse measures this"

@@ -316,6 +316,9 @@ def apply(state: ProgramState, event: Event) -> None:
     if state.tampered is not None:
         return
     problem = state.verifier.check(_row(event), event.payload)
+    if problem is None:
+        why = _unauthorized(state, event)
+        problem = None if why is None else (why, event.seq)
     if problem is not None:
         state.tampered = problem
         return
@@ -400,6 +403,74 @@ def apply(state: ProgramState, event: Event) -> None:
         state.facts.append(_fact(event, data, state))
     else:
         _apply_play_event(state, event)
+
+
+def _unauthorized(state: ProgramState, event: Event) -> str | None:
+    """Why ``event``'s signer had no authority to make it, or None. The API refuses these
+    actions; the fold checks the same rules again, so an event appended around the API (a
+    lead's own handoff acceptance for someone else, a second ``program.created`` saying demo)
+    is a forgery the fold stops at, like a bad signature, and ``audit verify`` names it."""
+    who, signed = _signer(event, state)
+    if not signed:
+        return None  # before identities, or the program's first event: nothing to hold it to
+    kind, data = event.kind, event.payload
+    person = state.people.get(who)
+    lead = person is not None and "rollout-lead" in person.roles
+    where = f"event {event.seq} ({kind}) was signed by {who}"
+    if kind == EventKind.PROGRAM_CREATED:
+        return f"{where}: a program is created once, by its first event"
+    if kind in (EventKind.PERSON_ADDED, EventKind.PERSON_CHANGED):
+        before = state.people.get(str(data["name"]))
+        changed = before is None or before.roles != frozenset(data.get("roles", []))
+        return (
+            f"{where}, no rollout lead: only a lead changes roles" if changed and not lead else None
+        )
+    if kind == EventKind.PERSON_INVITED:
+        name = str(data["name"])
+        if data.get("another_key"):
+            return None if name == who else f"{where}: only {name} adds a machine of {name}'s"
+        if not lead:
+            return f"{where}, no rollout lead: only a lead invites people"
+        if any(k.person == name for k in state.keys.values()):
+            return f"{where}: {name} is already enrolled, and adds a machine by their own key"
+        return None
+    if kind == EventKind.WAIVER_GRANTED and not lead:
+        return f"{where}, no rollout lead: only a lead grants a waiver"
+    if kind == EventKind.KEY_REVOKED:
+        record = state.keys.get(str(data["key_id"]))
+        if record is not None and record.person != who and not lead:
+            return f"{where}, who may revoke only their own keys"
+        return None
+    if kind == EventKind.PROGRAM_STOPPED:
+        first = next(iter(state.plays.values()), None)
+        if not lead and (first is None or first.owner != who):
+            return f"{where}: only play 1's owner or a rollout lead stops the program"
+        return None
+    return _unauthorized_play_event(state, event, who, lead, where)
+
+
+def _unauthorized_play_event(
+    state: ProgramState, event: Event, who: str, lead: bool, where: str
+) -> str | None:
+    kind, data = event.kind, event.payload
+    play = str(data.get("play", ""))
+    handoff = state.handoffs.get(play)
+    if kind == EventKind.PLAY_STARTED and who != data["owner"] and not lead:
+        return f"{where}: only the play's owner or a rollout lead starts it"
+    if kind == EventKind.HANDOFF_OFFERED:
+        record = state.plays.get(play)
+        if record is None or record.owner != who:
+            return f"{where}: only the owner of play {play} offers its handoff"
+    open_offer = handoff is not None and handoff.status == "offered"
+    if kind in (EventKind.HANDOFF_ACCEPTED, EventKind.HANDOFF_REJECTED) and (
+        handoff is None or not open_offer or handoff.to != who
+    ):
+        to = handoff.to if handoff is not None and open_offer else "nobody"
+        return f"{where}: only the receiver of an open offer decides it (offered to {to})"
+    accepted = handoff is not None and handoff.status == "accepted" and handoff.decided_by == who
+    if kind == EventKind.PLAY_EXITED and not accepted:
+        return f"{where}: a play exits when its receiver accepts its handoff, by that act"
+    return None
 
 
 def _apply_play_event(state: ProgramState, event: Event) -> None:

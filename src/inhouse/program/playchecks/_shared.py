@@ -99,11 +99,18 @@ def one_per_machine(
 ) -> tuple[list[str], list[str]]:
     """``people`` counted as distinct people elsewhere: each with a key enrolled from a machine
     none of ``judged`` enrolled from, and no two on one machine (the first, by name, stands for
-    it). Returns (counted, set aside). One laptop with five keys is one person."""
+    it); a service is nobody. Returns (counted, set aside). One laptop with five keys is one
+    person."""
     counted: list[str] = []
     aside: list[str] = []
     for person in sorted(set(people)):
-        if person in judged or not enrolled_elsewhere(ctx, person, judged | set(counted)):
+        found = ctx.people.get(person)
+        service = found is not None and found.service  # a service's key speaks for nobody
+        if (
+            service
+            or person in judged
+            or not enrolled_elsewhere(ctx, person, judged | set(counted))
+        ):
             aside.append(person)
         else:
             counted.append(person)

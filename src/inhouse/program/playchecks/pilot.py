@@ -85,7 +85,9 @@ def _listed(ctx: CheckContext) -> dict[str, Fact]:
     return {
         person: fact
         for person, fact in current.items()
-        if person in ctx.people and "pilot-user" in ctx.people[person].roles
+        if person in ctx.people
+        and "pilot-user" in ctx.people[person].roles
+        and not ctx.people[person].service
     }
 
 
