@@ -18,7 +18,7 @@ import pytest
 
 from inhouse.program.checks import CheckContext, Outcome, Person, evaluate, registry
 from inhouse.program.collectors import BUILTIN_COLLECTORS, measured_kinds
-from inhouse.program.counting import why_uncounted
+from inhouse.program.counting import build_context, why_uncounted
 from inhouse.program.facts import Fact, FactSet, Provenance, validate_payload
 from inhouse.program.playbook import load_playbook
 from inhouse.program.state import ProgramState
@@ -855,6 +855,26 @@ def test_review_held() -> None:
     assert "overdue" in run("review-held", plan, overdue, came).reason
     absent = fact("review.held", at=NOW - timedelta(days=3), attendees=["omar"])
     assert "lena recorded it without attending" in run("review-held", plan, absent).reason
+    # the forgeries: a schedule a hundred years apart, or one typed by someone who is no lead
+    century = fact("review.scheduled", every_days=36500)
+    result = run("review-held", century, held, came)
+    assert result.outcome is Outcome.FAIL and "a review every 36500 days is no periodic" in (
+        result.reason
+    )
+    by_omar = fact("review.scheduled", by="omar", every_days=30)
+    assert "no periodic review scheduled" in run("review-held", by_omar).reason
+
+
+def test_a_fact_dated_ahead_of_now_counts_once_its_time_has_come() -> None:
+    """The forgery: a review "held" with the writer's clock two years ahead would stay fresh
+    for two years; it counts from the day it claims, not before."""
+    ahead = fact("review.held", at=NOW + timedelta(days=700), attendees=["lena", "omar"])
+    state = ProgramState(people=dict(ROSTER), facts=[ahead])
+    context = build_context(state, NOW)
+    assert not context.facts.of("review.held")
+    (item,) = context.uncounted
+    assert "after now: its writer's clock was ahead" in item.why
+    assert build_context(state, NOW + timedelta(days=700)).facts.of("review.held")
 
 
 # -- play 6 ---------------------------------------------------------------------------------------

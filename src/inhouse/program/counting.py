@@ -11,6 +11,8 @@ A fact does not count when:
 - it is a request, an answer or a step only its subject can make (an access request, a survey
   answer, an enablement step or finished track) and someone else signed it, on behalf or
   otherwise;
+- it is dated more than a few minutes after now (its writer's clock was ahead): it counts once
+  its time has come;
 - it is what the gateway measures (daily usage, adoption, prompt use from its usage log; the
   drift review of the nodes it routes to) and the gateway's own service key did not sign it,
   or that key was enrolled from the enrolling lead's own machine, or from no machine on record
@@ -19,7 +21,7 @@ A fact does not count when:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from inhouse.identity.machine import same_machine
 from inhouse.program.checks import CheckContext, Uncounted
@@ -41,6 +43,8 @@ SELF_KINDS = frozenset(
         "review.attended",
     }
 )
+#: how far ahead of now a fact's time may be and still count (machines' clocks differ a little)
+CLOCK_SKEW = timedelta(minutes=10)
 #: kinds only a service (the gateway) measures, with its own key
 SERVICE_KINDS = frozenset({"usage.daily", "pilot.adoption", "prompt.usage", "drift.review"})
 
@@ -129,6 +133,10 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
             why = verdicts[fact.id]
         else:
             why = verdicts[fact.id] = why_uncounted(fact, state, measured)
+        if why is None and fact.at > now + CLOCK_SKEW:
+            # an event's time is its writer's clock: one dated ahead (a review "held" next year)
+            # would stay fresh for as long as it claims; it counts once its time has come
+            why = f"dated {fact.at:%Y-%m-%d %H:%M} UTC, after now: its writer's clock was ahead"
         if why is None:
             counted.append(fact)
         else:

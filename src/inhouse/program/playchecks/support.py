@@ -273,11 +273,19 @@ def review_held(ctx: CheckContext) -> Result:
     the drift review it saw, and attended by more than its recorder. Attending is signed, never
     typed: the recorder, plus each listed attendee who confirmed with their own key (`inhouse
     review attend`), enrolled from a machine of their own (one laptop is one person); the
-    cadence's roles must be among those."""
-    plan = ctx.facts.latest("review.scheduled")
+    cadence's roles must be among those. The schedule is a lead's, at most ``max_every_days``
+    apart (a review every hundred years schedules none)."""
+    plan = ctx.facts.latest("review.scheduled", lambda f: _is_lead(ctx, f.by))
     if plan is None:
         return failed("no periodic review scheduled: a rollout lead runs `inhouse review schedule`")
-    every = int(plan.payload["every_days"])
+    every, most = int(plan.payload["every_days"]), int(ctx.param("max_every_days", 366))
+    if every > most:
+        return failed(
+            f"a review every {every} days is no periodic review: the playbook allows at most "
+            f"{most} days between reviews (`[review] every_days` in inhouse.toml, then "
+            "`inhouse review schedule`)",
+            plan,
+        )
     held = held_since(ctx.facts, plan)
     counted = [h for h in held if _review_flaw(ctx, plan, h) is None]
     if not counted:
