@@ -94,6 +94,30 @@ def test_a_role_taken_away_before_the_kept_head_is_still_remembered(
     assert "champion" in state.roles_held["omar"]
 
 
+def test_a_gateway_key_fetched_before_the_kept_head_is_still_vouched_for(
+    lena: Program,  # noqa: F811
+    _isolated: Path,
+    tmp_path: Path,
+) -> None:
+    """The gateway serves a key only when the log's verified key events vouch for it
+    (``ProgramState.package_events``): a gateway that starts from the kept state knows them
+    as a full fold does, and still serves the key."""
+    from inhouse.gateway.keys import issue_key, load_key_table
+
+    _walk(lena)
+    _, key = issue_key(lena, None, "lena")
+    _grow(lena, 25)
+    _open(_isolated, lena).state()
+    assert len(_kept(tmp_path / "home")) == 1
+    _grow(lena, 3)
+    second = _open(_isolated, lena)
+    state = second.state()
+    assert second.full_folds == 0, "the kept state was not used"
+    assert [e.by for e in state.package_events["gateway.key.issued"]] == ["lena"]
+    table = load_key_table(second.store, state)
+    assert table.refused == () and table.verify(key) is not None
+
+
 def _forge(path: Path, change: Any) -> None:
     """Rewrite a kept state's pickle without this user's key (its HMAC left as it was)."""
     blob = path.read_bytes()

@@ -22,6 +22,7 @@ from inhouse.db import Store
 from inhouse.gateway import Gateway, app
 from inhouse.gateway.keys import load_key_table
 from inhouse.gateway.shared import Listener
+from inhouse.program.state import ProgramState
 from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream
 from tests.gateway.harness import digest_of, in_process, make_program, model_file
 from tests.runtimes.standin import free_port
@@ -91,15 +92,15 @@ def test_stop_lets_a_database_read_under_way_finish_before_the_store_is_closed(
     real = load_key_table
     calls = 0
 
-    def slow_read(store: Store) -> object:
+    def slow_read(store: Store, state: ProgramState) -> object:
         nonlocal calls
         calls += 1
         if calls == 1:  # the gateway's start
-            return real(store)
+            return real(store, state)
         with store.engine.connect():
             reading.set()
             time.sleep(0.5)
-        table = real(store)
+        table = real(store, state)
         finished.set()
         return table
 

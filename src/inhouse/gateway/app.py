@@ -11,6 +11,7 @@ request; each step lives in its own unit:
     upstream.py   the runtimes (failover, faults)  relay.py     the answer, whole or streamed
     calls.py      what a request measured          usage.py     the durable usage log
     prompts.py    library prompts: resolved by name, rendered server-side, recorded by version
+    programlog.py the program's log, verified as it is followed: what vouches for keys, prompts
     toolcalls.py  an agent key's tool calls (names, and arguments where the rules allow)
     edge.py       the HTTP/1.1 server: connections, requests, answers written as they come
     answers.py    JSON, and the one mapper from an error to OpenAI's error shape
@@ -55,6 +56,7 @@ from inhouse.gateway.limits import Limiter
 from inhouse.gateway.metrics import CONTENT_TYPE_LATEST, Metrics
 from inhouse.gateway.openapi import openapi_document
 from inhouse.gateway.policies import RequestPolicy
+from inhouse.gateway.programlog import ProgramLog
 from inhouse.gateway.prompts import PromptSource
 from inhouse.gateway.relay import relay
 from inhouse.gateway.requests import parse_body, validate_request
@@ -112,6 +114,7 @@ class Gateway:
         self,
         *,
         store: Store,
+        program_log: ProgramLog,
         router: Router,
         policy: RequestPolicy,
         settings: GatewaySettings,
@@ -121,8 +124,10 @@ class Gateway:
         prompts: PromptSource | None = None,
     ) -> None:
         self.store = store
-        #: the shared prompt library, refreshed from the store like the keys
-        self.prompts = prompts or PromptSource(store)
+        #: the program's log, verified as it is followed: what vouches for keys and prompts
+        self.program_log = program_log
+        #: the shared prompt library, refreshed from the log like the keys
+        self.prompts = prompts or PromptSource(program_log)
         #: when each request happened, for its usage record (and so its day): the real UTC
         #: clock when serving; a test moves it to spread requests over days
         self.clock = clock
@@ -159,7 +164,7 @@ class Gateway:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self.keys = await self._blocking.run(load_key_table, self.store)
+        await self.reload_keys()
         await self.prompts.reload()
         self.replayed = await self.usage.start()
         await self.upstream.open()
@@ -232,8 +237,18 @@ class Gateway:
             await self.router.check_digests()
 
     async def reload_keys(self) -> None:
-        """Re-read keys from the store (issued and revoked ones take effect)."""
-        self.keys = await self._blocking.run(load_key_table, self.store)
+        """Re-read keys from the store (issued and revoked ones take effect), serving those the
+        log vouches for; a row newly refused is named in the gateway's log, once."""
+        table = await self._blocking.run(self._load_keys)
+        before = {(r.key.id, r.reason) for r in self.keys.refused}
+        for refused in table.refused:
+            if (refused.key.id, refused.reason) not in before:
+                log.warning("gateway key %s (%s, prefix %s) is not served: %s", refused.key.id,
+                            refused.key.person, refused.key.prefix, refused.reason)  # fmt: skip
+        self.keys = table
+
+    def _load_keys(self) -> KeyTable:
+        return self.program_log.read(lambda state: load_key_table(self.store, state))
 
     async def reload_prompts(self) -> None:
         """Bring the prompt library up to date (new versions, moved labels take effect)."""
@@ -337,6 +352,10 @@ class Gateway:
             "status": "ok" if serving and not shared_lost else "degraded",
             "models": routes,
             "keys": len(self.keys),
+            "keys_refused": [
+                {"id": r.key.id, "person": r.key.person, "reason": r.reason}
+                for r in self.keys.refused
+            ],
             "limits": limits,
             "replica": {
                 "pid": os.getpid(),

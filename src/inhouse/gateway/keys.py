@@ -10,6 +10,16 @@ A key is *granted* (``keys issue``) and then *fetched* by its person with their 
 pilot it goes through the scaling-before-proving guard, beyond the pilot through the
 skipping-play-five guard (:meth:`Program.check_reach`); each refuses with the missing evidence
 unless a waiver covers it.
+
+The ``gateway_keys`` table is in the shared database, which every enrolled person's CLI writes
+to, so a row there proves nothing by being there. The gateway serves a row only when the log
+vouches for it (:func:`load_key_table`): a ``gateway.key.issued`` event that verified, signed by
+the key's own person, naming the row's id, person, agent, prefix and SHA-256, answering a
+``gateway.key.granted`` a rollout lead signed (the limits are the grant's), and no verified
+``gateway.key.revoked`` for it. A key fetched before the issued event carried the hash is not
+served: nothing signed says which key its row's hash belongs to, and the row's hash is exactly
+what a writer of the database would replace. Its person is named (log, ``/healthz``) with the
+remedy: a new grant, fetched.
 """
 
 from __future__ import annotations
@@ -19,7 +29,7 @@ import hmac
 import json
 import logging
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +41,7 @@ from inhouse.errors import InvalidInput, UnknownPerson
 if TYPE_CHECKING:
     from inhouse.db import Store
     from inhouse.program import Program
+    from inhouse.program.state import PackageEvent, ProgramState
 
 __all__ = [
     "KEY_GRANTED",
@@ -39,6 +50,7 @@ __all__ = [
     "GatewayKey",
     "KeyLimits",
     "KeyTable",
+    "RefusedKey",
     "fetch_key",
     "grant_key",
     "hash_key",
@@ -233,6 +245,20 @@ def fetch_key(program: Program) -> tuple[GatewayKey, str]:
         limits=limits,
         hash=hash_key(key),
     )
+    # the signed event first: a row the log does not vouch for yet is never served, and an
+    # event whose row never came serves nothing. The hash of 256 random bits gives no key away
+    program.log_event(
+        KEY_ISSUED,
+        {
+            "key": issued.id,
+            "grant": grant["grant"],
+            "prefix": issued.prefix,
+            "hash": issued.hash,
+            "person": who.name,
+            "agent": agent,
+            "limits": grant["limits"],
+        },
+    )
     with program.store.engine.begin() as conn:
         conn.execute(
             insert(gateway_keys).values(
@@ -246,17 +272,6 @@ def fetch_key(program: Program) -> tuple[GatewayKey, str]:
                 limits=limits.to_json(),
             )
         )
-    program.log_event(
-        KEY_ISSUED,
-        {
-            "key": issued.id,
-            "grant": grant["grant"],
-            "prefix": issued.prefix,
-            "person": who.name,
-            "agent": agent,
-            "limits": grant["limits"],
-        },
-    )
     _tell_replicas(program)
     return issued, key
 
@@ -328,11 +343,21 @@ def list_keys(store: Store, *, include_revoked: bool = True) -> list[GatewayKey]
         return [_row_key(row) for row in conn.execute(query).all()]
 
 
+@dataclass(frozen=True)
+class RefusedKey:
+    """A row of ``gateway_keys`` the gateway does not serve, and why (what to do about it)."""
+
+    key: GatewayKey
+    reason: str
+
+
 class KeyTable:
     """The active keys, in memory, for the request path: a dict lookup by prefix and a
-    constant-time hash comparison. Rebuilt from the store on every refresh."""
+    constant-time hash comparison. Rebuilt from the store on every refresh. ``refused``: the
+    active rows the log does not vouch for, never looked up."""
 
-    def __init__(self, keys: list[GatewayKey]) -> None:
+    def __init__(self, keys: list[GatewayKey], refused: tuple[RefusedKey, ...] = ()) -> None:
+        self.refused = refused
         self._by_prefix: dict[str, list[GatewayKey]] = {}
         for key in keys:
             if key.active:
@@ -352,5 +377,106 @@ class KeyTable:
         return None
 
 
-def load_key_table(store: Store) -> KeyTable:
-    return KeyTable(list_keys(store, include_revoked=False))
+@dataclass(frozen=True)
+class _Vouched:
+    """What the log says of one key: its issued event and the grant it answered, or why the
+    events naming it do not vouch for it; whether (and at which event) it was revoked."""
+
+    issued: PackageEvent | None = None
+    grant: PackageEvent | None = None
+    problem: str | None = None
+    revoked: int | None = None
+
+
+def _vouched(state: ProgramState) -> dict[str, _Vouched]:
+    """Each key id the log's verified key events name, oldest event first: a lead's grant, then
+    its person's own fetch (one per grant), then a revocation by them or a lead."""
+    events = state.package_events
+    ordered = sorted(
+        [*events.get(KEY_GRANTED, ()), *events.get(KEY_ISSUED, ()), *events.get(KEY_REVOKED, ())],
+        key=lambda e: e.seq,
+    )
+    grants: dict[str, PackageEvent] = {}
+    keys: dict[str, _Vouched] = {}
+    for event in ordered:
+        data = event.payload
+        if event.kind == KEY_GRANTED:
+            if event.signed and "rollout-lead" in event.roles:
+                grants.setdefault(str(data.get("grant")), event)
+        elif event.kind == KEY_ISSUED:
+            key = str(data.get("key"))
+            if key not in keys:
+                keys[key] = _issued(event, grants.pop(str(data.get("grant")), None))
+        else:
+            found = keys.get(str(data.get("key")))
+            if found is None or found.issued is None or found.revoked is not None:
+                continue
+            if event.signed and (event.by == found.issued.by or "rollout-lead" in event.roles):
+                keys[str(data["key"])] = replace(found, revoked=event.seq)
+    return keys
+
+
+def _issued(event: PackageEvent, grant: PackageEvent | None) -> _Vouched:
+    data = event.payload
+    where = f"its gateway.key.issued (event {event.seq})"
+    if not event.signed or event.by != data.get("person"):
+        return _Vouched(problem=f"{where} is not signed by {data.get('person')}'s own key")
+    if grant is None:
+        return _Vouched(
+            problem=f"{where} answers no open grant a rollout lead signed ({data.get('grant')})"
+        )
+    if grant.payload.get("person") != event.by or grant.payload.get("agent") != data.get("agent"):
+        return _Vouched(problem=f"{where} does not match its grant (event {grant.seq})")
+    return _Vouched(issued=event, grant=grant)
+
+
+def _problem(row: GatewayKey, vouched: _Vouched | None, state: ProgramState) -> str | None:
+    """Why the log does not vouch for ``row``, in words its person can act on; None: it does."""
+    again = (
+        f"a rollout lead grants {row.person} a new key (`inhouse keys issue {row.person}`) and "
+        f"{row.person} fetches it (`inhouse keys fetch`)"
+    )
+    if vouched is None and state.tampered is not None:
+        problem, seq = state.tampered
+        return (
+            f"the event log does not verify from event {seq} ({problem}), and no event before "
+            "it vouches for this key: restore the store from a backup (`inhouse audit verify`)"
+        )
+    if vouched is None:
+        return f"no signed gateway.key.issued event names it: {again}"
+    if vouched.issued is None:
+        return f"{vouched.problem}: {again}"
+    data = vouched.issued.payload
+    if vouched.revoked is not None:
+        return f"revoked by event {vouched.revoked} (gateway.key.revoked), whatever its row says"
+    if "hash" not in data:
+        return (
+            "fetched before the log recorded key hashes (older inhouse), so nothing signed "
+            f"says which key its row's hash is: {again}"
+        )
+    signed = (data.get("person"), data.get("agent"), data.get("prefix"), data.get("hash"))
+    if signed != (row.person, row.agent, row.prefix, row.hash):
+        return (
+            f"its row does not match what {data.get('person')} signed in event "
+            f"{vouched.issued.seq} (person, agent, prefix, hash): it was changed in the database"
+        )
+    return None
+
+
+def load_key_table(store: Store, state: ProgramState) -> KeyTable:
+    """The active rows of ``gateway_keys`` that ``state`` (the log, folded and verified)
+    vouches for, served with the limits their grant signed; the others, refused with why. Reads
+    the table and the key events only: the log itself is folded by the caller, incrementally."""
+    vouched = _vouched(state)
+    served: list[GatewayKey] = []
+    refused: list[RefusedKey] = []
+    for row in list_keys(store, include_revoked=False):
+        found = vouched.get(row.id)
+        problem = _problem(row, found, state)
+        if problem is not None:
+            refused.append(RefusedKey(row, problem))
+        else:
+            assert found is not None and found.grant is not None
+            limits = KeyLimits.from_json(json.dumps(found.grant.payload.get("limits") or {}))
+            served.append(replace(row, limits=limits))
+    return KeyTable(served, tuple(refused))

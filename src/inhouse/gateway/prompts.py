@@ -13,9 +13,9 @@ A client uses a shared prompt in one of two ways:
   scanned), recorded as ``NAME@VERSION``.
 
 An unknown prompt, version or label, or a missing, unknown or mistyped variable, is a 400 in
-OpenAI's error shape naming it. The library is a fold over the program's event log, read from
-the store on start and brought up to date every ``keys_refresh_seconds``, one new event at a
-time, like the keys.
+OpenAI's error shape naming it. The library is a fold over the program's event log (the
+verified state the gateway follows, :mod:`inhouse.gateway.programlog`), read on start and
+brought up to date every ``keys_refresh_seconds``, one new event at a time, like the keys.
 """
 
 from __future__ import annotations
@@ -23,11 +23,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from inhouse.db import Store
 from inhouse.errors import BadRequest, InvalidInput
+from inhouse.gateway.programlog import ProgramLog
 from inhouse.pilot.library import Library, PromptVersion, fold_library
-from inhouse.program.events import read_events, read_events_after
-from inhouse.program.state import ProgramState, apply, fold
+from inhouse.program.state import ProgramState
 
 __all__ = ["PromptSource"]
 
@@ -37,24 +36,24 @@ _SPEC_FIELDS = {"name", "label", "version", "variables"}
 class PromptSource:
     """The prompt library as this gateway knows it, and what a request does with it."""
 
-    def __init__(self, store: Store, *, second_person: bool = False) -> None:
-        self.store = store
+    def __init__(self, log: ProgramLog, *, second_person: bool = False) -> None:
+        self.log = log
         self.second_person = second_person
         self.library = Library(second_person=second_person)
-        self._state: ProgramState | None = None
+        self._seen: int | None = None  # the log's head when the library was last built
 
     def refresh(self) -> None:
-        """Read the events since the last refresh (all of them the first time) and rebuild
-        the library when there were any. Blocking: call it off the event loop."""
-        if self._state is None:
-            self._state = fold(read_events(self.store))
-        else:
-            events = read_events_after(self.store, self._state.head_seq)
-            if not events:
-                return
-            for event in events:
-                apply(self._state, event)
-        self.library = fold_library(self._state, second_person=self.second_person)
+        """Bring the log up to date and rebuild the library when it moved. Blocking: call it
+        off the event loop."""
+        library = self.log.read(self._rebuild)
+        if library is not None:
+            self.library = library
+
+    def _rebuild(self, state: ProgramState) -> Library | None:
+        if state.head_seq == self._seen:
+            return None
+        self._seen = state.head_seq
+        return fold_library(state, second_person=self.second_person)
 
     async def reload(self) -> None:
         """Bring the library up to date (new versions, moved labels take effect)."""

@@ -57,8 +57,10 @@ def build_gateway(
     ``clock`` dates its usage records (``serve`` keeps the real UTC clock)."""
     from inhouse.baseline import read_lock
     from inhouse.db import open_store
+    from inhouse.gateway.programlog import ProgramLog
     from inhouse.gateway.rollup import gateway_mac_key
     from inhouse.pilot.library import library_settings
+    from inhouse.program import Program
     from inhouse.program.config import read_config
 
     config = read_config(folder)
@@ -95,8 +97,11 @@ def build_gateway(
         )
     else:
         limiter = Limiter(used, clock=clock)
+    # the log as the gateway follows it: verified, pinned to inhouse.toml's lead key
+    program_log = ProgramLog(Program.open(folder, store=store))
     return Gateway(
         store=store,
+        program_log=program_log,
         router=Router(lock, runtimes, program=folder),
         policy=policy,
         settings=settings,
@@ -104,7 +109,7 @@ def build_gateway(
         limiter=limiter,
         clock=clock,
         prompts=PromptSource(
-            store, second_person=library_settings(config).promote_needs_second_person
+            program_log, second_person=library_settings(config).promote_needs_second_person
         ),
     )
 

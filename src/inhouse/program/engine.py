@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from inhouse.db import open_store
+from inhouse.db import Store, open_store
 from inhouse.errors import InvalidInput, ProgramExists
 from inhouse.location import DATA_DIR, database_url, find_program, inside_program
 from inhouse.program.config import ProgramSettings, read_settings, write_new_config
@@ -41,12 +41,15 @@ class Program(WaiversMixin, PeopleMixin, EvidenceMixin, PlaysMixin, ProgramCore)
         *,
         clock: Clock = utcnow,
         key: SigningKey | None = None,
+        store: Store | None = None,
     ) -> Program:
-        """Open the program at ``folder`` (or found from the current directory)."""
+        """Open the program at ``folder`` (or found from the current directory); ``store``:
+        one already open on its database (the gateway's), else one is opened."""
         root = find_program(folder)
         settings = read_settings(root)
         playbook = load_playbook(_playbook_ref(root, settings.playbook))
-        return cls(root, settings, playbook, open_store(database_url(root)), clock=clock, key=key)
+        store = store or open_store(database_url(root))
+        return cls(root, settings, playbook, store, clock=clock, key=key)
 
     @classmethod
     def init(

@@ -23,6 +23,7 @@ __all__ = [
     "Handoff",
     "Invitation",
     "KeyRecord",
+    "PackageEvent",
     "PlayRecord",
     "ProgramState",
     "Refusal",
@@ -119,6 +120,21 @@ class Stop:
     comment: str
 
 
+@dataclass(frozen=True)
+class PackageEvent:
+    """A play package's own event (``Program.log_event``: a gateway key granted, fetched,
+    revoked), as the fold verified it: who signed it, and the roles they held at that event (a
+    grant is a lead's act when it was made, whatever roles change later)."""
+
+    seq: int
+    at: datetime
+    kind: str
+    by: str
+    signed: bool
+    roles: frozenset[str]
+    payload: dict[str, Any]
+
+
 @dataclass
 class ProgramState:
     name: str = ""
@@ -150,6 +166,9 @@ class ProgramState:
     # are not applied (``tampered`` says which and why; ``inhouse audit verify`` reports it)
     verifier: ChainVerifier = field(default_factory=ChainVerifier)
     tampered: tuple[str, int] | None = None
+    #: the play packages' own events that verified, by kind, oldest first: what a package reads
+    #: instead of the raw log (which anyone with the database's password can write)
+    package_events: dict[str, list[PackageEvent]] = field(default_factory=dict)
 
     @property
     def owners(self) -> dict[str, str]:
@@ -309,6 +328,10 @@ def _row(event: Event) -> Row:
     )
 
 
+#: the engine's own kinds; any other is a play package's (:class:`PackageEvent`)
+_ENGINE_KINDS = frozenset(EventKind)
+
+
 def apply(state: ProgramState, event: Event) -> None:
     """Apply one event (the next in the chain) to ``state``, once it verifies: an edited,
     re-chained, stripped or forged event stops the fold there, whatever it says."""
@@ -401,6 +424,20 @@ def apply(state: ProgramState, event: Event) -> None:
         )
     elif kind == EventKind.FACT_RECORDED:
         state.facts.append(_fact(event, data, state))
+    elif kind not in _ENGINE_KINDS:
+        by, signed = _signer(event, state)
+        person = state.people.get(by)
+        state.package_events.setdefault(kind, []).append(
+            PackageEvent(
+                seq=event.seq,
+                at=event.at,
+                kind=kind,
+                by=by,
+                signed=signed,
+                roles=person.roles if person is not None else frozenset(),
+                payload=data,
+            )
+        )
     else:
         _apply_play_event(state, event)
 
