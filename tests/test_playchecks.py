@@ -377,6 +377,17 @@ def test_workflow_run_by_other() -> None:
     on_his_laptop = run("workflow-run-by-other", spec(), wrun("lena", signed_on="omar-laptop"))
     assert on_his_laptop.outcome is Outcome.FAIL
     assert "came from a machine omar enrolled (omar-laptop)" in on_his_laptop.reason
+    # the forgery: after a re-lock, lena's failed run re-records the version (its runner does
+    # when the weights change), signed by her; omar's own passing run is still omar's
+    first, failed_run = spec(), wrun("lena", passed=False)
+    relocked = spec(by="lena", digest="sha256:" + "c" * 64)
+    result = run("workflow-run-by-other", first, failed_run, relocked, wrun("omar"))
+    assert result.outcome is Outcome.FAIL and "its author (omar" in result.reason
+    # a service's key is no second person
+    people = {**ROSTER, "gateway": Person(name="gateway", service=True)}
+    by_gateway = run("workflow-run-by-other", spec(), wrun("gateway"), people=people)
+    assert by_gateway.outcome is Outcome.FAIL
+    assert "signed by the gateway service's key, which speaks for no person" in by_gateway.reason
 
 
 # -- play 4 ---------------------------------------------------------------------------------------

@@ -78,6 +78,31 @@ def play_has_exited(play: Play, state: ProgramState, now: datetime) -> bool:
     return play.id in state.exited and satisfied(exit_results(play, state, now))
 
 
+def _not_handed_on(
+    play: Play, previous: Play, prev_no: int, state: ProgramState, now: datetime
+) -> str | None:
+    """Why an accepted, current handoff still hands nothing on: the API refuses each of these,
+    so only events appended around it (an offer to oneself, an acceptance of failing exits)
+    reach here, and the guard holds the play back as it would have."""
+    from inhouse.program.evaluation import context_for
+    from inhouse.program.playchecks._shared import enrolled_elsewhere
+
+    handoff = state.handoffs[previous.id]
+    record = state.plays.get(previous.id)
+    owner = record.owner if record is not None else handoff.offered_by
+    if not satisfied(exit_results(previous, state, now)):
+        return f"play {prev_no}'s exit criteria do not hold, whatever its handoff says"
+    if play.owner.previous == "different":
+        if handoff.to == owner:
+            return f"play {prev_no} was handed by {owner} to {owner}: the next needs another owner"
+        if not enrolled_elsewhere(context_for(state, now), handoff.to, {owner}):
+            return (
+                f"play {prev_no} was handed to {handoff.to}, whose keys were all enrolled from "
+                f"a machine {owner} enrolled from: one person with two keys"
+            )
+    return None
+
+
 def start_blockers(
     playbook: Playbook, play: Play, state: ProgramState, now: datetime
 ) -> list[Blocker]:
@@ -102,6 +127,8 @@ def start_blockers(
                 f"play {prev_no}'s accepted handoff is stale: its exit evidence changed after "
                 f"{handoff.decided_by} accepted it; re-offer and re-accept"
             )
+        else:
+            why = _not_handed_on(play, previous, prev_no, state, now)
         if why is not None:
             blockers.append(
                 Blocker(

@@ -115,8 +115,12 @@ def _play_view(playbook: Playbook, play: Play, state: ProgramState, now: datetim
         phase = "ready" if not start_blockers(playbook, play, state, now) else "not-started"
     elif play.ongoing:
         phase = "ongoing"
-    elif handoff is not None and handoff.status == "accepted":
-        phase = "exited"
+    elif (
+        handoff is not None
+        and handoff.status == "accepted"
+        and (exit_checked is None or satisfied(exit_checked))
+    ):
+        phase = "exited"  # an acceptance of exits that do not hold exits nothing
     elif handoff is not None and handoff.status == "offered":
         phase = "handoff-offered"
     elif exit_checked is not None and satisfied(exit_checked):

@@ -62,9 +62,22 @@ def current_lock(ctx: CheckContext) -> Fact | None:
     return ctx.facts.latest("baseline.lock")
 
 
-def author_of(spec: Fact) -> str:
-    """A workflow version's author: whoever signed the fact that published it."""
-    return spec.by
+def author_of(ctx: CheckContext, spec: Fact) -> str:
+    """A workflow version's author: whoever signed the fact that first published it (its
+    workflow and content hash). A later ``workflow.spec`` of the same version, which the runner
+    records when it runs on other weights, is signed by whoever ran it and makes them no
+    author: a colleague's run after a re-lock must not turn the author's own run into theirs."""
+    same = ctx.facts.of("workflow.spec")
+    first = next(
+        (
+            f
+            for f in same
+            if f.payload["workflow"] == spec.payload["workflow"]
+            and f.payload["content_hash"] == spec.payload["content_hash"]
+        ),
+        spec,
+    )
+    return first.by
 
 
 def other_person_elsewhere(ctx: CheckContext, fact: Fact, judged: set[str]) -> str | None:
@@ -72,6 +85,9 @@ def other_person_elsewhere(ctx: CheckContext, fact: Fact, judged: set[str]) -> s
     must be signed by another person, from a machine none of ``judged`` enrolled a key from."""
     if fact.by in judged:
         return f"it is {fact.by}'s own"
+    signer = ctx.people.get(fact.by)
+    if signer is not None and signer.service:
+        return f"it is signed by the {fact.by} service's key, which speaks for no person"
     theirs = ctx.machines_of(judged)
     used = {m for m in (fact.machine, str(fact.payload.get("machine") or "")) if m}
     # a machine id replaced with INHOUSE_MACHINE_ID is still the machine it was made on
@@ -156,7 +172,7 @@ def current_workflow(ctx: CheckContext) -> Fact | None:
         spec
         for spec in current.values()
         if any(
-            other_person_elsewhere(ctx, run, {author_of(spec)}) is None
+            other_person_elsewhere(ctx, run, {author_of(ctx, spec)}) is None
             for run in passing_runs(ctx, spec)
         )
     ]

@@ -89,7 +89,7 @@ def _variant(run: Fact) -> str:
 @given(current_workflow, "no workflow defined: write workflows/NAME.yaml")
 def workflow_run_by_other(ctx: CheckContext, spec: Fact) -> Result:
     """Someone other than the author ran the current workflow's tests and passed."""
-    author = author_of(spec)
+    author = author_of(ctx, spec)
     runs = passing_runs(ctx, spec)
     why_not = {run.id: other_person_elsewhere(ctx, run, {author}) for run in runs}
     others = [run for run in runs if why_not[run.id] is None]
