@@ -57,6 +57,10 @@ def _second_key_for_someone_else(lena: Program, omar: Program) -> None:
                  "expires": "2030-01-01T00:00:00+00:00", "another_key": True})  # fmt: skip
 
 
+def _malformed(lena: Program, omar: Program) -> None:
+    lena._append(EventKind.PERSON_CHANGED, "lena", {"roles": ["pilot-user"]})  # names nobody
+
+
 FORGERIES: dict[str, tuple[Callable[[Program, Program], None], str]] = {
     "a handoff accepted for its receiver": (
         _accepted_for_omar,
@@ -78,6 +82,10 @@ FORGERIES: dict[str, tuple[Callable[[Program, Program], None], str]] = {
     "an invitation by a non-lead": (
         _invited_by_a_non_lead,
         "(person.invited) was signed by omar, no rollout lead: only a lead invites people",
+    ),
+    "a malformed engine event (it used to take every command down)": (
+        _malformed,
+        "(person.changed) is malformed: KeyError 'name'",
     ),
     "another machine of someone else's": (
         _second_key_for_someone_else,

@@ -59,7 +59,8 @@ def test_concurrent_appends_keep_one_unbroken_chain(database_url: str) -> None:
     store = open_store(database_url)
     errors: list[BaseException] = []
     lead = SigningKey.generate()
-    append(store, "program.created", "lena", {"name": "x"}, at=AT, key=lead)
+    created = {"name": "x", "lead": "lena", "playbook": "p", "playbook_version": 1}
+    append(store, "program.created", "lena", created, at=AT, key=lead)
     enrolment = {"name": "lena", "key_id": lead.key_id, "public_key": lead.public_key}
     append(store, "person.enrolled", "lena", enrolment, at=AT, key=lead)
 
@@ -68,7 +69,7 @@ def test_concurrent_appends_keep_one_unbroken_chain(database_url: str) -> None:
             for index in range(15):
                 # the signature covers the hash, which covers the place in the chain: a loser
                 # of a race must sign again on top of the winner
-                append(store, "fact.recorded", "lena", {"w": name, "n": index}, at=AT, key=lead)
+                append(store, "test.appended", "lena", {"w": name, "n": index}, at=AT, key=lead)
         except BaseException as err:  # surfaced below
             errors.append(err)
 

@@ -340,11 +340,20 @@ def apply(state: ProgramState, event: Event) -> None:
         return
     problem = state.verifier.check(_row(event), event.payload)
     if problem is None:
-        why = _unauthorized(state, event)
-        problem = None if why is None else (why, event.seq)
-    if problem is not None:
-        state.tampered = problem
-        return
+        try:
+            why = _unauthorized(state, event)
+            if why is None:
+                _apply_verified(state, event)
+                return
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            # signed, yet not what the engine writes (a payload appended around the API): the
+            # fold stops here, as at a bad signature, rather than take every command down
+            why = f"event {event.seq} ({event.kind}) is malformed: {type(err).__name__} {err}"
+        problem = (why, event.seq)
+    state.tampered = problem
+
+
+def _apply_verified(state: ProgramState, event: Event) -> None:
     data = event.payload
     kind = event.kind
     if event.signer is not None and state.first_signed_seq is None:
