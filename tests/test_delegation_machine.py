@@ -31,11 +31,10 @@ from inhouse.program.events import EventKind, append
 from inhouse.program.people import PeopleMixin
 from inhouse.support.drift import COLLECTOR
 from tests.conftest import ENROL_SERVICE_HERE, Clock
+from tests.locks import lock_payload
 from tests.people import enrol
 
-LOCK = {"lock_hash": "sha256:" + "a" * 64, "runtime": {"family": "embedded", "version": "1"},
-        "models": [{"name": "m", "digest": "sha256:" + "b" * 64}], "rules_hash": "r" * 12,
-        "owner": "lena"}  # fmt: skip
+LOCK = lock_payload("lena")
 REVIEW = {"lock_hash": LOCK["lock_hash"], "passed": True, "drifted": [], "findings": [],
           "nodes": ["n1"], "pinning_enforced": True}  # fmt: skip
 VERIFY = {"lock_hash": LOCK["lock_hash"], "passed": True}

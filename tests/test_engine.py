@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from inhouse.baseline.lock import Lock, lock_fact_payload
 from inhouse.errors import (
     AntiPattern,
     InvalidInput,
@@ -23,11 +24,11 @@ from inhouse.gateway.rollup import service_program
 from inhouse.program import Program, Provenance, Reach
 from inhouse.program.collectors import BUILTIN_COLLECTORS
 from tests.conftest import Clock
+from tests.locks import made_lock
 from tests.people import enrol
 
 pytestmark = pytest.mark.usefixtures("on_database")
 
-LOCK = "lock" + "a" * 60
 DIGEST = "sha256:" + "b" * 64
 #: the registered collector that measures each kind (a made-up one is refused)
 COLLECTOR = {kind: c.name for c in BUILTIN_COLLECTORS for kind in c.kinds}
@@ -82,16 +83,20 @@ def through_play_one(program: Program) -> None:
     program.accept_handoff(None, 1, comment="I can build on this")
 
 
-def lock_baseline(program: Program, lock_hash: str = LOCK) -> None:
-    measured(
-        program,
-        "baseline.lock",
-        lock_hash=lock_hash,
-        runtime={"family": "llamacpp", "version": "b4500"},
-        models=[{"name": "m0", "digest": DIGEST}],
-        rules_hash="r" * 64,
+def _lock(version: str) -> Lock:
+    return made_lock(
+        "lena", models=[("m0", DIGEST)], family="llamacpp", version=version, rules_hash="r" * 64
     )
-    measured(program, "baseline.install_script", lock_hash=lock_hash, sha256="c" * 64)
+
+
+LOCK = _lock("b4500").lock_hash
+
+
+def lock_baseline(program: Program, version: str = "b4500") -> None:
+    """Lock the baseline on runtime ``version`` (another version: another lock)."""
+    lock = _lock(version)
+    measured(program, "baseline.lock", **lock_fact_payload(lock))
+    measured(program, "baseline.install_script", lock_hash=lock.lock_hash, sha256="c" * 64)
 
 
 def through_play_two(program: Program, omar: Program) -> None:
@@ -168,7 +173,7 @@ def test_acceptance_goes_stale_when_exit_evidence_changes(program: Program, omar
     through_play_two(program, omar)
     assert play(program, 2)["handoff"]["stale"] is False
     # a second verify does not change what the exit rested on…
-    lock_baseline(program, lock_hash="lock" + "9" * 60)  # …but a re-lock does
+    lock_baseline(program, version="b4600")  # …but a re-lock does
     view = play(program, 2)
     assert view["handoff"]["status"] == "accepted"
     assert view["handoff"]["stale"] is True

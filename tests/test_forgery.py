@@ -17,6 +17,7 @@ from inhouse.errors import InvalidInput, NotAllowed
 from inhouse.identity import load_key
 from inhouse.program import Program, Provenance
 from tests.clitools import cli
+from tests.locks import lock_payload
 from tests.people import key_file
 
 
@@ -92,9 +93,7 @@ def test_one_person_alone_exits_no_play(mal: Program, _isolated: Path) -> None:
     token = next(word for word in invite.split() if word.startswith("inhouse-invite:"))
     cli("join", token, env={"INHOUSE_KEY": str(bob_key)})
     bob = mal.using(load_key(bob_key))
-    lock = {"lock_hash": "sha256:" + "a" * 64, "runtime": {"family": "embedded", "version": "1"},
-            "models": [{"name": "m", "digest": "sha256:" + "b" * 64}], "rules_hash": "r" * 12,
-            "owner": "mal"}  # fmt: skip
+    lock = lock_payload("mal")
     mal.record_fact(
         None,
         "baseline.lock",
@@ -290,9 +289,7 @@ def test_a_second_person_the_owner_invited_counts_and_says_so(mal: Program) -> N
     from tests.people import enrol
 
     bob = enrol(mal, "bob", team="ops")
-    lock = {"lock_hash": "sha256:" + "a" * 64, "runtime": {"family": "embedded", "version": "1"},
-            "models": [{"name": "m", "digest": "sha256:" + "b" * 64}], "rules_hash": "r" * 12,
-            "owner": "mal"}  # fmt: skip
+    lock = lock_payload("mal")
     mal.record_fact(
         None,
         "baseline.lock",
@@ -328,9 +325,7 @@ def test_a_machine_id_typed_in_the_environment_is_not_another_computer(
     token = next(word for word in invite.split() if word.startswith("inhouse-invite:"))
     cli("join", token, env={"INHOUSE_KEY": str(bob_key), "INHOUSE_MACHINE_ID": "bobs-laptop"})
     bob = mal.using(load_key(bob_key))
-    lock = {"lock_hash": "sha256:" + "a" * 64, "runtime": {"family": "embedded", "version": "1"},
-            "models": [{"name": "m", "digest": "sha256:" + "b" * 64}], "rules_hash": "r" * 12,
-            "owner": "mal"}  # fmt: skip
+    lock = lock_payload("mal")
     mal.record_fact(None, "baseline.lock", lock, provenance=Provenance.MEASURED,
                     collector="inhouse baseline lock")  # fmt: skip
     from inhouse.identity import machine

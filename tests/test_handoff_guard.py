@@ -14,10 +14,9 @@ from inhouse.program import Program, Provenance
 from inhouse.program.evaluation import evidence_hash, exit_results
 from inhouse.program.events import EventKind
 from tests.conftest import Clock
+from tests.locks import lock_payload
 
-LOCK = {"lock_hash": "sha256:" + "a" * 64, "runtime": {"family": "embedded", "version": "1"},
-        "models": [{"name": "m", "digest": "sha256:" + "b" * 64}], "rules_hash": "r" * 12,
-        "owner": "lena"}  # fmt: skip
+LOCK = lock_payload("lena")
 
 
 def _play_two_unmet(_isolated: Path, clock: Clock) -> Program:

@@ -13,11 +13,10 @@ from inhouse.errors import NotAllowed
 from inhouse.identity import SigningKey, machine
 from inhouse.program import Program, Provenance
 from tests.conftest import Clock
+from tests.locks import lock_payload
 from tests.people import enrol
 
-LOCK = {"lock_hash": "sha256:" + "a" * 64, "runtime": {"family": "embedded", "version": "1"},
-        "models": [{"name": "m", "digest": "sha256:" + "b" * 64}], "rules_hash": "r" * 12,
-        "owner": "lena"}  # fmt: skip
+LOCK = lock_payload("lena")
 
 
 def _play_two_met(lena: Program, clock: Clock) -> None:

@@ -119,6 +119,7 @@ def test_play_two_walks_on_measured_facts(program: Path, omar: dict[str, str]) -
     assert (program / "inhouse.lock").read_bytes() == text
     facts = json.loads(run("fact", "list", "--kind", "baseline.lock", "--json"))
     assert len(facts) == 1 and facts[0]["provenance"] == "measured"
+    assert facts[0]["payload"]["body"] == lock.body()  # what its lock_hash is the hash of
 
     run("baseline", "install-script")
     run("baseline", "docs")
@@ -146,6 +147,8 @@ def test_play_two_walks_on_measured_facts(program: Path, omar: dict[str, str]) -
     # a second person's verify satisfies it; every exit check rests on measured facts only
     out = run("baseline", "verify", env=omar)
     assert "it counts: omar is not the baseline's owner" in out
+    verify = json.loads(run("fact", "list", "--kind", "baseline.verify", "--json"))[-1]
+    assert verify["payload"]["models"] == [{"name": "inhouse-test-model", "digest": digest}]
     checks = exit_checks()
     assert {name: row["outcome"] for name, row in checks.items()} == {
         "baseline-pinned": "pass",
@@ -167,6 +170,7 @@ def test_play_two_walks_on_measured_facts(program: Path, omar: dict[str, str]) -
     assert "fix: put the blessed file back" in out
     verify = json.loads(run("fact", "list", "--kind", "baseline.verify", "--json"))[-1]
     assert verify["by"] == "omar" and verify["payload"]["passed"] is False
+    assert verify["payload"]["models"] == [{"name": "inhouse-test-model", "digest": new_digest}]
 
     async def drifted() -> list[str]:
         async with open_runtime(baseline_runtime(program), program=program) as runtime:
@@ -186,6 +190,36 @@ def test_play_two_walks_on_measured_facts(program: Path, omar: dict[str, str]) -
         checks["second-person-verified"]["reason"]
     )
     assert checks["install-script-written"]["outcome"] == "fail"  # written for the old lock
+
+
+def test_a_relock_supersedes_a_lock_fact_from_before_lock_facts_carried_their_body(
+    program: Path,
+) -> None:
+    """A program upgraded from before: its lock fact names the lock by hash alone, so it does
+    not count; re-locking the unchanged baseline writes the same bytes and records the fact
+    again, with its body."""
+    from inhouse.baseline.lock import lock_fact_payload, measure_lock, write_lock
+    from inhouse.program.config import read_config
+
+    lock = asyncio.run(measure_lock(program, read_config(program)))
+    write_lock(program, lock)
+    old = {k: v for k, v in lock_fact_payload(lock).items() if k != "body"}
+    opened = Program.open(program)
+    opened.record_fact(None, "baseline.lock", old, provenance=Provenance.MEASURED,
+                       collector="inhouse baseline lock")  # fmt: skip
+    opened.close()
+    pinned = exit_checks()["baseline-pinned"]
+    assert pinned["outcome"] != "pass"
+    status = run("status")
+    assert "recorded before lock facts carried the lock's body" in status
+    assert "re-lock: `inhouse baseline lock`" in status
+    out = run("baseline", "lock")
+    assert "Unchanged:" in out and "Recorded baseline.lock" in out
+    facts = json.loads(run("fact", "list", "--kind", "baseline.lock", "--json"))
+    assert len(facts) == 2 and facts[-1]["payload"]["lock_hash"] == lock.lock_hash
+    assert exit_checks()["baseline-pinned"]["outcome"] == "pass"
+    assert "Unchanged:" in run("baseline", "lock")  # and once recorded, no third fact
+    assert len(json.loads(run("fact", "list", "--kind", "baseline.lock", "--json"))) == 2
 
 
 def test_verify_without_a_lock_says_who_locks(program: Path, omar: dict[str, str]) -> None:

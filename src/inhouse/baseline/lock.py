@@ -4,7 +4,9 @@
 size) and the runtime's version, and writes them with the Python and inhouse versions and the
 data-handling rules' hash. The file is TOML with sorted keys and no timestamps, so re-locking an
 unchanged baseline writes the same bytes and a changed one is a readable diff. ``lock_hash`` is
-the SHA-256 of everything else in it; facts and verify runs name the lock by that hash.
+the SHA-256 of everything else in it; facts and verify runs name the lock by that hash, so the
+``baseline.lock`` fact carries that body too, and counts only where the hash is its hash
+(:func:`lock_fact_problem`).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ __all__ = [
     "build_lock",
     "lock_baseline",
     "lock_fact_payload",
+    "lock_fact_problem",
     "lock_text",
     "measure_lock",
     "read_lock",
@@ -270,18 +273,57 @@ def require_lock(folder: Path) -> Lock:
 
 
 def lock_fact_payload(lock: Lock) -> dict[str, Any]:
-    """The ``baseline.lock`` fact's payload for ``lock``."""
+    """The ``baseline.lock`` fact's payload for ``lock``: what the checks read, and the lock's
+    body, from which :func:`lock_fact_problem` recomputes the rest."""
     return {
         "lock_hash": lock.lock_hash,
         "owner": lock.owner,
         "runtime": {"family": lock.runtime.family, "version": lock.runtime.label},
         "models": [{"name": m.name, "digest": m.digest} for m in lock.models],
         "rules_hash": lock.rules_hash,
+        "body": lock.body(),
     }
 
 
+#: the payload fields a ``baseline.lock`` fact derives from its body
+_DERIVED = ("runtime", "models", "rules_hash", "owner")
+_RELOCK = "re-lock: `inhouse baseline lock`"
+
+
+def lock_fact_problem(payload: dict[str, Any]) -> str | None:
+    """Why a ``baseline.lock`` fact's payload is not the lock it names, or None when it is: its
+    ``lock_hash`` must be the hash of the body it carries, computed as :meth:`Lock.computed_hash`
+    does, and its runtime, models, rules hash and owner what that body pins. Otherwise anyone
+    could name a lock a colleague verified while listing other weights."""
+    body = payload.get("body")
+    if body is None:
+        return (
+            "recorded before lock facts carried the lock's body, so nothing ties its lock_hash "
+            f"to the models it lists: {_RELOCK}"
+        )
+    stated = str(payload.get("lock_hash", ""))
+    try:
+        lock = Lock.model_validate({**body, "lock_hash": stated})
+    except ValidationError as err:
+        return f"the lock it carries is not a lock ({validation_problems(err)}): {_RELOCK}"
+    computed = lock.computed_hash()
+    if computed != stated:
+        return (
+            f"its lock_hash {stated[:19]} is not the hash of the lock it carries "
+            f"({computed[:19]}): {_RELOCK}"
+        )
+    expected = lock_fact_payload(lock)
+    differ = [key for key in _DERIVED if payload.get(key) != expected[key]]
+    if differ:
+        return (
+            f"its {', '.join(differ)} differ from what the lock it carries pins "
+            f"(lock {stated[:19]}): {_RELOCK}"
+        )
+    return None
+
+
 def same_lock(fact: Fact | None, lock: Lock) -> bool:
-    """Whether ``fact`` (a ``baseline.lock`` fact) records ``lock``."""
+    """Whether ``fact`` (a counted ``baseline.lock`` fact) records ``lock``."""
     return fact is not None and fact.payload.get("lock_hash") == lock.lock_hash
 
 
@@ -311,18 +353,19 @@ def lock_baseline(
     program: Program, actor: str | None, *, closes: Sequence[str | int] = ()
 ) -> LockResult:
     """``inhouse baseline lock``: measure, write ``inhouse.lock``, record a ``baseline.lock``
-    fact (only when the lock differs from the one the program already records), and tell the
+    fact (only when the lock differs from the counted one the program records), and tell the
     running gateway replicas of a new lock through Redis when they share one (a Redis that does
     not answer fails nothing: :attr:`LockResult.told` says so, and each replica re-reads the
     lock at its refresh). ``closes`` names findings about the baseline this re-lock answers
     (play 6)."""
+    from inhouse.program.counting import build_context
+
     who = program.actor(actor)
+    facts = build_context(program.state(), program.clock()).facts
     numbers: list[int] = []
     if closes:
-        from inhouse.program.counting import build_context
         from inhouse.program.feedback import require_open
 
-        facts = build_context(program.state(), program.clock()).facts
         numbers = require_open(facts, closes, target="baseline")
     config = read_config(program.folder)
     lock = asyncio.run(measure_lock(program.folder, config))
@@ -331,7 +374,9 @@ def lock_baseline(
             f"baseline.owner {lock.owner!r} is not on this program's roster: a rollout lead "
             f"invites them (`inhouse person invite {lock.owner}`)"
         )
-    latest = program.state().live_facts(program.clock()).latest("baseline.lock")
+    # the lock the checks see: a fact that does not count (one from before lock facts carried
+    # their body, say) is no reason to record nothing
+    latest = facts.latest("baseline.lock")
     if numbers and same_lock(latest, lock):
         raise InvalidInput(
             f"the lock is unchanged ({lock.lock_hash}): a re-lock that changes nothing answers "

@@ -1,9 +1,10 @@
 """``baseline verify``: this machine, checked against the lock, recorded as a fact.
 
 Each check says what it found and, where it fails, the fix. The run is recorded as a
-``baseline.verify`` fact (measured, by the person who ran it, with a fingerprint of the machine
-and the lock hash), which play 2's exit reads: a passing verify by someone other than the
-baseline's owner, against the current lock.
+``baseline.verify`` fact (measured, by the person who ran it, with a fingerprint of the machine,
+the lock hash and the digests the runtime served the blessed models with), which play 2's exit
+reads: a passing verify by someone other than the baseline's owner, of the current lock's
+weights.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from inhouse import __version__
 from inhouse.baseline.drift import drifts
@@ -59,6 +60,9 @@ class VerifyReport(BaseModel):
     lock_hash: str
     machine: str
     checks: list[VerifyCheck]
+    #: each blessed model the runtime served, with the digest it served it with (a model it did
+    #: not serve, or served without a digest, is left out): play 2 compares these with the lock
+    models: list[dict[str, str]] = Field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -131,15 +135,21 @@ def _version_check(lock: Lock, inventory: Inventory) -> VerifyCheck:
     )
 
 
-def _model_checks(lock: Lock, inventory: Inventory, where: str) -> list[VerifyCheck]:
+def _model_checks(
+    lock: Lock, inventory: Inventory, where: str
+) -> tuple[list[VerifyCheck], list[dict[str, str]]]:
+    """A check per blessed model, and the digests the runtime served them with."""
     drifted = {d.model: d for d in drifts(lock, inventory.models, where=where)}
     checks = []
+    served = []
     for pinned in lock.models:
         drift = drifted.get(pinned.name)
         name = f"model {pinned.name}"
         if drift is None:
+            served.append({"name": pinned.name, "digest": pinned.digest})
             checks.append(VerifyCheck(name=name, ok=True, detail=f"{pinned.digest}, as locked"))
         elif drift.found is not None:
+            served.append({"name": pinned.name, "digest": drift.found})
             checks.append(
                 VerifyCheck(
                     name=name,
@@ -159,7 +169,7 @@ def _model_checks(lock: Lock, inventory: Inventory, where: str) -> list[VerifyCh
                     "script fetches the file and checks its SHA-256",
                 )
             )
-    return checks
+    return checks, served
 
 
 def _rules_check(config: dict[str, Any], lock: Lock) -> VerifyCheck:
@@ -211,33 +221,32 @@ def _environment_checks(lock: Lock) -> list[VerifyCheck]:
     return checks
 
 
-async def _runtime_checks(folder: Path, lock: Lock, runtime: RuntimeConfig) -> list[VerifyCheck]:
+async def _runtime_checks(
+    folder: Path, lock: Lock, runtime: RuntimeConfig
+) -> tuple[list[VerifyCheck], list[dict[str, str]]]:
     from inhouse.runtimes.registry import open_runtime
 
     try:
         async with open_runtime(runtime, program=folder) as opened:
             health = await opened.health()
             if not health.ok:
-                return [
-                    VerifyCheck(
-                        name="runtime",
-                        ok=False,
-                        detail=f"{runtime.name} ({runtime.family}) at {opened.url} does not "
-                        f"answer: {health.detail}",
-                        fix=_runtime_fix(runtime, lock),
-                    )
-                ]
+                down = VerifyCheck(
+                    name="runtime",
+                    ok=False,
+                    detail=f"{runtime.name} ({runtime.family}) at {opened.url} does not "
+                    f"answer: {health.detail}",
+                    fix=_runtime_fix(runtime, lock),
+                )
+                return [down], []
             inventory = await opened.inventory()
             url = opened.url
     except RuntimeFault as fault:
-        return [
-            VerifyCheck(
-                name="runtime", ok=False, detail=str(fault), fix=_runtime_fix(runtime, lock)
-            )
-        ]
+        fix = _runtime_fix(runtime, lock)
+        return [VerifyCheck(name="runtime", ok=False, detail=str(fault), fix=fix)], []
     where = f"runtime {runtime.name} at {url}"
     reached = VerifyCheck(name="runtime", ok=True, detail=f"{runtime.family}, answers at {url}")
-    return [reached, _version_check(lock, inventory), *_model_checks(lock, inventory, where)]
+    models, served = _model_checks(lock, inventory, where)
+    return [reached, _version_check(lock, inventory), *models], served
 
 
 async def verify_machine(folder: Path, *, current_lock: str | None = None) -> VerifyReport:
@@ -253,6 +262,7 @@ async def verify_machine(folder: Path, *, current_lock: str | None = None) -> Ve
             "and commits it; pull it, then verify"
         )
     checks = [_lock_check(lock, current_lock)]
+    served: list[dict[str, str]] = []
     config = read_config(folder)
     try:
         manifest = read_manifest(folder, config)
@@ -270,10 +280,13 @@ async def verify_machine(folder: Path, *, current_lock: str | None = None) -> Ve
             VerifyCheck(name="runtime", ok=False, detail=str(err), fix="fix inhouse.toml")
         )
     else:
-        checks.extend(await _runtime_checks(folder, lock, runtime))
+        found, served = await _runtime_checks(folder, lock, runtime)
+        checks.extend(found)
     checks.append(_rules_check(config, lock))
     checks.extend(_environment_checks(lock))
-    return VerifyReport(lock_hash=lock.lock_hash, machine=machine_fingerprint(), checks=checks)
+    return VerifyReport(
+        lock_hash=lock.lock_hash, machine=machine_fingerprint(), checks=checks, models=served
+    )
 
 
 def _lock_check(lock: Lock, current: str | None) -> VerifyCheck:
@@ -296,9 +309,16 @@ def _lock_check(lock: Lock, current: str | None) -> VerifyCheck:
     return VerifyCheck(name="lock", ok=True, detail=f"{detail}, the program's current lock")
 
 
+def _counted_lock(program: Program) -> Fact | None:
+    """The program's current lock as play 2 judges it: its latest counted ``baseline.lock``."""
+    from inhouse.program.counting import build_context
+
+    return build_context(program.state(), program.clock()).facts.latest("baseline.lock")
+
+
 def current_lock_hash(program: Program) -> str | None:
-    """The lock hash of the program's latest ``baseline.lock`` fact, or None."""
-    fact = program.state().live_facts(program.clock()).latest("baseline.lock")
+    """The lock hash of the program's latest counted ``baseline.lock`` fact, or None."""
+    fact = _counted_lock(program)
     return str(fact.payload["lock_hash"]) if fact is not None else None
 
 
@@ -309,6 +329,7 @@ def record_verify(program: Program, actor: str | None, report: VerifyReport) -> 
         "passed": report.passed,
         "machine": report.machine,
         "failures": report.failures,
+        "models": report.models,
     }
     return program.record_fact(
         actor, "baseline.verify", payload, provenance=Provenance.MEASURED, collector=COLLECTOR
@@ -323,7 +344,7 @@ def baseline_owners(program: Program, lock: Lock) -> set[str]:
     play_owner = state.owners.get("baseline")
     if play_owner:
         owners.add(play_owner)
-    locked = state.live_facts(program.clock()).latest("baseline.lock")
+    locked = _counted_lock(program)
     if locked is not None:
         owners.add(locked.by)
     return owners

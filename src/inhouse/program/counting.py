@@ -16,7 +16,11 @@ A fact does not count when:
 - it is what the gateway measures (daily usage, adoption, prompt use from its usage log; the
   drift review of the nodes it routes to) and the gateway's own service key did not sign it,
   or that key was enrolled from the enrolling lead's own machine, or from no machine on record
-  (outside a demo program).
+  (outside a demo program);
+- it is a ``baseline.lock`` whose ``lock_hash`` is not the hash of the lock body it carries, or
+  whose runtime, models, rules hash or owner are not that body's (or that carries no body: it
+  was recorded before lock facts did), so a lock hash a colleague verified cannot be re-used
+  for other weights.
 """
 
 from __future__ import annotations
@@ -72,12 +76,21 @@ def why_uncounted(fact: Fact, state: ProgramState, measured: set[str]) -> str | 
         collector = collector_for(fact.collector or "")
         if collector is None or fact.kind not in collector.kinds:
             return f"measured by {fact.collector!r}, which is not a registered collector of it"
+    if fact.kind == "baseline.lock" and (problem := _lock_problem(fact)) is not None:
+        return problem
     if fact.kind in SERVICE_KINDS:
         signer = state.people.get(fact.by)
         if signer is None or not signer.service:
             return f"signed by {fact.by}, not by the gateway's own service key"
         return _service_at_home(fact, state)
     return None
+
+
+def _lock_problem(fact: Fact) -> str | None:
+    """Why a ``baseline.lock`` fact is not the lock it names: the fact alone decides it."""
+    from inhouse.baseline.lock import lock_fact_problem  # the lock's format lives there
+
+    return lock_fact_problem(fact.payload)
 
 
 def _service_at_home(fact: Fact, state: ProgramState) -> str | None:

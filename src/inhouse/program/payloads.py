@@ -142,6 +142,10 @@ class BaselineLock(_Payload):
     rules_hash: str = ""
     owner: str = Field("", description="the baseline's owner, as the manifest names them")
     closes: list[int] = Field(default_factory=list, description="findings this re-lock answers")
+    #: the lock as ``inhouse.lock`` holds it, less its hash: ``lock_hash`` must be its hash and
+    #: the fields above what it pins (:mod:`inhouse.program.counting`); None: recorded before
+    #: lock facts carried it, and such a fact counts for nothing
+    body: dict[str, Any] | None = None
 
 
 class InstallScript(_Payload):
@@ -155,6 +159,9 @@ class BaselineVerify(_Payload):
     passed: bool
     machine: str = ""
     failures: list[str] = Field(default_factory=list)
+    #: the blessed models' digests the machine's runtime served, as the verify found them;
+    #: None: recorded before verifies named them
+    models: list[ModelPin] | None = None
 
 
 class TaskNamed(_Payload):

@@ -124,12 +124,17 @@ def data_rules_written(ctx: CheckContext, lock: Fact) -> Result:
 @register_check("second-person-verified", reads=("baseline.lock", "baseline.verify"))
 @given(current_lock, "no baseline lock to verify against: run `inhouse baseline lock`")
 def second_person_verified(ctx: CheckContext, lock: Fact) -> Result:
-    """Someone other than the baseline's owner passed `baseline verify` on the current lock."""
+    """Someone other than the baseline's owner passed `baseline verify` on the current lock, and
+    their runtime served the digests the lock pins (a verify from before verifies named the
+    digests they found is judged by its lock hash, which a counted lock ties to its digests)."""
     # the play's owner, the owner the lock names and whoever signed the lock are all "the owner"
     owners = {str(o) for o in (ctx.owners.get("baseline"), lock.payload.get("owner"), lock.by) if o}
     lock_hash = lock.payload["lock_hash"]
+    locked = _pins(lock.payload["models"])
     verifies = ctx.facts.of("baseline.verify")
-    good = [f for f in verifies if f.payload["passed"] and f.payload["lock_hash"] == lock_hash]
+    named = [f for f in verifies if f.payload["passed"] and f.payload["lock_hash"] == lock_hash]
+    good = [f for f in named if f.payload.get("models") is None
+            or _pins(f.payload["models"]) == locked]  # fmt: skip
     why_not = {f.id: other_person_elsewhere(ctx, f, owners) for f in good}
     by_other = [f for f in good if why_not[f.id] is None]
     if by_other:
@@ -137,6 +142,17 @@ def second_person_verified(ctx: CheckContext, lock: Fact) -> Result:
         where = "imported from their machine" if fact.imported else "on their own machine"
         note = invited_by_judged(ctx, fact.by, owners)
         return passed(f"{fact.by} verified lock {lock_hash[:12]} {where}{note}", lock, fact)
+    mismatched = [f for f in named if f not in good]
+    if mismatched:
+        served = "; ".join(f"{f.by} was served {_shown(_pins(f.payload['models']))}"
+                           for f in mismatched)  # fmt: skip
+        return failed(
+            f"{len(mismatched)} passing verify(s) of lock {lock_hash[:12]} found other weights "
+            f"than it pins ({_shown(locked)}): {served}; a second person verifies on a machine "
+            "that serves the locked weights (`inhouse baseline verify`)",
+            lock,
+            *mismatched,
+        )
     if good:
         reasons = "; ".join(sorted({str(why) for why in why_not.values()}))
         return failed(
@@ -158,3 +174,12 @@ def second_person_verified(ctx: CheckContext, lock: Fact) -> Result:
         "a second person runs `inhouse baseline verify`",
         lock,
     )
+
+
+def _pins(models: list[dict[str, object]]) -> list[tuple[str, str]]:
+    """Models as (name, digest) pairs, in a fixed order, to compare a verify with a lock."""
+    return sorted((str(m["name"]), str(m["digest"])) for m in models)
+
+
+def _shown(pins: list[tuple[str, str]]) -> str:
+    return ", ".join(f"{name}@{digest[:19]}" for name, digest in pins) or "no blessed model"

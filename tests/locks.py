@@ -1,0 +1,37 @@
+"""Locks for tests that need a ``baseline.lock`` fact without a runtime to measure: a real
+:class:`~inhouse.baseline.lock.Lock`, hashed as ``inhouse baseline lock`` hashes it, so the fact
+carries its body and counts (a hand-typed lock hash does not)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from inhouse.baseline.lock import Lock, LockedModel, LockedRuntime, lock_fact_payload
+
+DIGEST = "sha256:" + "b" * 64
+
+
+def made_lock(
+    owner: str = "lena",
+    *,
+    models: Sequence[tuple[str, str]] = (("m", DIGEST),),
+    family: str = "embedded",
+    version: str = "1",
+    rules_hash: str = "r" * 12,
+) -> Lock:
+    """A lock pinning ``models`` (name, digest) on a runtime of ``family`` at ``version``."""
+    lock = Lock(
+        owner=owner,
+        runtime=LockedRuntime(name="local", family=family, version=version),
+        models=[LockedModel(name=name, digest=digest) for name, digest in models],
+        python="3.12.0",
+        inhouse="0.1.0",
+        rules_hash=rules_hash,
+    )
+    return lock.model_copy(update={"lock_hash": lock.computed_hash()})
+
+
+def lock_payload(owner: str = "lena", **pins: Any) -> dict[str, Any]:
+    """The ``baseline.lock`` payload ``inhouse baseline lock`` records for :func:`made_lock`."""
+    return lock_fact_payload(made_lock(owner, **pins))
