@@ -15,7 +15,7 @@ from inhouse.identity import SigningKey, load_key
 from inhouse.program import Program
 from inhouse.program.checks import evaluate
 from inhouse.program.evaluation import context_for
-from inhouse.program.events import event_hash, signed_material
+from inhouse.program.events import EventKind, event_hash, signed_material
 from tests.clitools import cli
 from tests.people import enrol, enrol_cli, key_file
 
@@ -233,6 +233,12 @@ def test_evidence_from_another_machine_travels_as_a_signed_envelope(
     held = [f for f in lena.state().facts if f.kind == "review.held"]
     assert [(f.by, f.imported, f.comment) for f in held] == [("omar", True, "we met")]
     assert "signatures valid" in cli("audit", "verify")
+    # the forgery: the same envelope appended again around the import command, a replay that
+    # would count omar's word twice (or at another time): the fold stops at it
+    first = next(e for e in reversed(lena.events()) if e.kind == EventKind.EVIDENCE_IMPORTED)
+    lena._append(EventKind.EVIDENCE_IMPORTED, "lena", dict(first.payload))
+    tampered_at = lena.state().tampered
+    assert tampered_at is not None and "imported before: a replay" in tampered_at[0]
 
 
 def test_a_second_machine_and_a_revoked_key(lena: Program, _isolated: Path) -> None:

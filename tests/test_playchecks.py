@@ -773,25 +773,36 @@ def test_ticket_resolved_without_builder() -> None:
     outside = imported("ticket.opened", "lena", ticket="gh-7", title="502s", actor="zoe",
                        category="it-broke", component="baseline", external=link)  # fmt: skip
     fixed_there = imported("ticket.resolved", "lena", ticket="gh-7", actor="cam", note="x")
-    # lena, who built the baseline, ran the import: her word that cam resolved it is not cam's
+    # who opened it is the importer's word too: zoe says so with her own key
     result = check(outside, fixed_there)
+    assert result.outcome is Outcome.FAIL
+    assert "only the import says zoe opened it (run by lena); zoe confirms" in result.reason
+    hit = ticket("ticket.commented", by="zoe", ticket="gh-7", text="it broke for me")
+    # lena, who built the baseline, ran the import: her word that cam resolved it is not cam's
+    result = check(outside, hit, fixed_there)
     assert result.outcome is Outcome.FAIL
     assert "only the import says cam resolved it (run by lena, one of its builders)" in (
         result.reason
     )
     confirmed = ticket("ticket.commented", by="cam", ticket="gh-7", text="yes, I fixed it")
-    result = check(outside, fixed_there, confirmed)
+    result = check(outside, hit, fixed_there, confirmed)
     assert result.outcome is Outcome.PASS and "gh-7 resolved by cam" in result.reason
     # a support owner who built nothing does not vouch for the mapping alone either: an import
     # could put a made-up resolution in two real colleagues' mouths; cam confirms it
     team = {**TEAM, "sam": person("sam", "support", "support-owner")}
-    by_sam = [replace(outside, by="sam"), replace(fixed_there, by="sam")]
+    by_sam = [replace(outside, by="sam"), hit, replace(fixed_there, by="sam")]
     result = run("ticket-resolved-without-builder", lock(), *by_sam, people=team, reopen_days=14)
     assert result.outcome is Outcome.FAIL
     assert "only the import says cam resolved it (run by sam); cam confirms" in result.reason
     result = run("ticket-resolved-without-builder", lock(), *by_sam, confirmed, people=team,
                  reopen_days=14)  # fmt: skip
     assert result.outcome is Outcome.PASS, result.reason
+    # the forgery: sam makes up a ticket "opened by zoe" and resolves it himself, natively
+    his_fix = ticket("ticket.resolved", by="sam", ticket="gh-7", note="done")
+    result = run("ticket-resolved-without-builder", lock(), replace(outside, by="sam"), his_fix,
+                 people=team, reopen_days=14)  # fmt: skip
+    assert result.outcome is Outcome.FAIL
+    assert "only the import says zoe opened it (run by sam)" in result.reason
     # cam's keys all enrolled at lena's laptop: cam is lena with a second key
     alias = CheckContext(
         facts=FactSet([lock(), *by_cam]), people=TEAM, owners=OWNERS, now=NOW,

@@ -292,6 +292,13 @@ def _apply_import(state: ProgramState, event: Event, data: dict[str, Any]) -> No
     from inhouse.identity.envelopes import ENROLMENT_TYPE, read_statement
 
     statement = read_statement(data["envelope"])
+    # the import command refuses these; an event appended around it is held to the same rules
+    subject = (statement.get("subject") or [{}])[0]
+    program = str(subject.get("digest", {}).get("sha256", ""))
+    if state.program_id and program != state.program_id:
+        raise ValueError(f"its envelope was signed for another program ({program[:12]})")
+    if data["digest"] in state.imported:
+        raise ValueError("its envelope was imported before: a replay")
     state.imported.add(data["digest"])
     predicate = statement["predicate"]
     key_id = data["key_id"]

@@ -497,6 +497,11 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     return passed(". ".join(good), *evidence)
 
 
+def _confirmed(ticket: Ticket, person: str) -> bool:
+    """Whether ``person`` took a step of their own on ``ticket`` (signed here, not imported)."""
+    return any(s.fact.collector == NATIVE_TICKETS and s.actor == person for s in ticket.steps)
+
+
 def _why_not(ctx: CheckContext, ticket: Ticket, built: set[str], window: timedelta) -> str | None:
     """Why ``ticket`` is not resolved without its component's builders, or None when it is."""
     if not built:
@@ -518,6 +523,19 @@ def _why_not(ctx: CheckContext, ticket: Ticket, built: set[str], window: timedel
         shown = resolution.actor or "someone the import mapped to nobody"
         return f"{ticket.id} resolved by {shown}, not an enrolled person"
     opener = ticket.opened.actor
+    opened = ticket.opened.fact
+    if (
+        opened.collector == IMPORTED_TICKETS
+        and opened.by != opener
+        and not _confirmed(ticket, opener)
+    ):
+        # who opened an imported ticket is its importer's word, as who resolved it is: a ticket
+        # made up and "opened by" a colleague shows nobody's problem solved until they say so
+        return (
+            f"{ticket.id}: only the import says {opener or 'someone'} opened it (run by "
+            f"{opened.by}); {opener or 'the opener'} confirms with their own key: "
+            f'`inhouse support comment {ticket.id} "…"`'
+        )
     if opener == resolution.actor or not enrolled_elsewhere(ctx, opener, {resolution.actor}):
         # a ticket its resolver opened (or opened from the resolver's machine) is nobody's
         # problem solved: it shows support working only when someone else hit it
@@ -532,18 +550,17 @@ def _why_not(ctx: CheckContext, ticket: Ticket, built: set[str], window: timedel
             f"machine {names(sorted(built))} enrolled from"
         )
     imported = resolution.fact
-    if imported.collector == IMPORTED_TICKETS and imported.by != resolution.actor:
-        # an import maps names: it is its runner's word for who resolved it (a lead could map
-        # two real colleagues onto a made-up ticket), so the resolver confirms with their key
-        confirmed = any(
-            step.fact.collector == NATIVE_TICKETS and step.actor == resolution.actor
-            for step in ticket.steps
+    # an import maps names: it is its runner's word for who resolved it (a lead could map two
+    # real colleagues onto a made-up ticket), so the resolver confirms with their own key
+    if (
+        imported.collector == IMPORTED_TICKETS
+        and imported.by != resolution.actor
+        and not _confirmed(ticket, resolution.actor)
+    ):
+        role = ", one of its builders" if imported.by in built else ""
+        return (
+            f"{ticket.id}: only the import says {resolution.actor} resolved it (run by "
+            f"{imported.by}{role}); {resolution.actor} confirms with their own key: "
+            f'`inhouse support comment {ticket.id} "…"`'
         )
-        if not confirmed:
-            role = ", one of its builders" if imported.by in built else ""
-            return (
-                f"{ticket.id}: only the import says {resolution.actor} resolved it (run by "
-                f"{imported.by}{role}); {resolution.actor} confirms with their own key: "
-                f'`inhouse support comment {ticket.id} "…"`'
-            )
     return None
