@@ -48,6 +48,19 @@ def _open(folder: Path, program: Program) -> Program:
     return Program.open(folder, key=program.key)
 
 
+def _from_kept(program: Program, folder: Path, tmp_path: Path) -> tuple[Program, ProgramState]:
+    """Keep the state at a head, grow the log past it, and open a command that starts from the
+    kept state (asserting it did): that command and its state."""
+    _grow(program, 25)
+    _open(folder, program).state()
+    assert len(_kept(tmp_path / "home")) == 1
+    _grow(program, 3)
+    second = _open(folder, program)
+    state = second.state()
+    assert second.full_folds == 0, "the kept state was not used"
+    return second, state
+
+
 def test_the_next_command_starts_from_the_kept_state_and_equals_a_full_fold(
     lena: Program,  # noqa: F811
     _isolated: Path,
@@ -83,13 +96,7 @@ def test_a_role_taken_away_before_the_kept_head_is_still_remembered(
     _walk(lena)
     lena.change_roles(None, "omar", add=["champion"])
     lena.change_roles(None, "omar", remove=["champion"])
-    _grow(lena, 25)
-    _open(_isolated, lena).state()
-    assert len(_kept(tmp_path / "home")) == 1
-    _grow(lena, 3)
-    second = _open(_isolated, lena)
-    state = second.state()
-    assert second.full_folds == 0, "the kept state was not used"
+    _, state = _from_kept(lena, _isolated, tmp_path)
     assert "champion" not in state.people["omar"].roles
     assert "champion" in state.roles_held["omar"]
 
@@ -106,13 +113,7 @@ def test_a_gateway_key_fetched_before_the_kept_head_is_still_vouched_for(
 
     _walk(lena)
     _, key = issue_key(lena, None, "lena")
-    _grow(lena, 25)
-    _open(_isolated, lena).state()
-    assert len(_kept(tmp_path / "home")) == 1
-    _grow(lena, 3)
-    second = _open(_isolated, lena)
-    state = second.state()
-    assert second.full_folds == 0, "the kept state was not used"
+    second, state = _from_kept(lena, _isolated, tmp_path)
     assert [e.by for e in state.package_events["gateway.key.issued"]] == ["lena"]
     table = load_key_table(second.store, state)
     assert table.refused == () and table.verify(key) is not None

@@ -190,13 +190,20 @@ def test_a_hand_typed_or_api_made_review_does_not_count(
     assert "does not count: no decision for gemma3" in judge(program).reason
 
 
-def test_an_attendee_counts_only_by_their_own_confirmation_from_their_own_machine(
-    _isolated: Path, clock: Clock, ollama: StandIn
-) -> None:
-    program = reviewed(_isolated, clock, ollama)
+def scheduled(folder: Path, clock: Clock, ollama: StandIn) -> tuple[Program, Program, Program]:
+    """:func:`reviewed`, with sam (support owner) and pia (legal) enrolled on their own laptops
+    and the review scheduled: the program and sam's and pia's."""
+    program = reviewed(folder, clock, ollama)
     sam = enrol(program, "sam", team="support", roles=["support-owner"])
     pia = enrol(program, "pia", team="legal")
     schedule_review(program)
+    return program, sam, pia
+
+
+def test_an_attendee_counts_only_by_their_own_confirmation_from_their_own_machine(
+    _isolated: Path, clock: Clock, ollama: StandIn
+) -> None:
+    program, sam, pia = scheduled(_isolated, clock, ollama)
     # the lead lists sam, a real colleague, who never confirms: not held
     held = hold_review(program, ["lena", "sam"], KEEP)
     listed = judge(program)
@@ -244,10 +251,7 @@ def test_an_attendee_counts_only_by_their_own_confirmation_from_their_own_machin
 def test_only_a_listed_attendee_confirms_and_nothing_is_recorded_otherwise(
     _isolated: Path, clock: Clock, ollama: StandIn
 ) -> None:
-    program = reviewed(_isolated, clock, ollama)
-    sam = enrol(program, "sam", team="support", roles=["support-owner"])
-    pia = enrol(program, "pia", team="legal")
-    schedule_review(program)
+    program, sam, pia = scheduled(_isolated, clock, ollama)
     with pytest.raises(InvalidInput, match="no review held to confirm"):
         attend_review(sam)
     held = hold_review(program, ["lena", "sam"], KEEP)

@@ -268,20 +268,19 @@ def _enrol(state: ProgramState, event: Event, data: dict[str, Any], invited_by: 
         invited_by=invited_by,
     )
     if name not in state.people:
-        _seat(
-            state,
-            Person(
-                name=name,
-                email=data.get("email", ""),
-                team=data.get("team", ""),
-                roles=frozenset(data.get("roles", [])),
-                service=bool(data.get("service", False)),
-            ),
-        )
+        _seat(state, data, service=bool(data.get("service", False)))
 
 
-def _seat(state: ProgramState, person: Person) -> None:
-    """Put ``person`` on the roster as they are now, remembering every role they ever held."""
+def _seat(state: ProgramState, data: dict[str, Any], *, service: bool) -> None:
+    """Put the person an event describes on the roster as they are now, remembering every role
+    they ever held."""
+    person = Person(
+        name=str(data["name"]),
+        email=data.get("email", ""),
+        team=data.get("team", ""),
+        roles=frozenset(data.get("roles", [])),
+        service=service,
+    )
     state.people[person.name] = person
     state.roles_held[person.name] = state.roles_held.get(person.name, frozenset()) | person.roles
 
@@ -375,16 +374,7 @@ def _apply_verified(state: ProgramState, event: Event) -> None:
         state.demo = bool(data.get("demo", False))
     elif kind in (EventKind.PERSON_ADDED, EventKind.PERSON_CHANGED):
         before = state.people.get(data["name"])
-        _seat(
-            state,
-            Person(
-                name=data["name"],
-                email=data.get("email", ""),
-                team=data.get("team", ""),
-                roles=frozenset(data.get("roles", [])),
-                service=before.service if before is not None else False,
-            ),
-        )
+        _seat(state, data, service=before.service if before is not None else False)
     elif kind == EventKind.PERSON_INVITED:
         by, _ = _signer(event, state)
         expires = _when(data["expires"])
@@ -398,16 +388,7 @@ def _apply_verified(state: ProgramState, event: Event) -> None:
             another_key=bool(data.get("another_key", False)),
         )
         if not data.get("another_key"):
-            _seat(
-                state,
-                Person(
-                    name=data["name"],
-                    email=data.get("email", ""),
-                    team=data.get("team", ""),
-                    roles=frozenset(data.get("roles", [])),
-                    service=bool(data.get("service", False)),
-                ),
-            )
+            _seat(state, data, service=bool(data.get("service", False)))
     elif kind == EventKind.PERSON_ENROLLED:
         token = str(data.get("token_hash") or "")
         invitation = state.invitations.get(token)
