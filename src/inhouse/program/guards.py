@@ -17,6 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from inhouse.program.evaluation import (
+    CheckedRef,
     describe_missing,
     evidence_hash,
     exit_results,
@@ -32,7 +33,6 @@ __all__ = [
     "Blocker",
     "Guard",
     "governance_theater",
-    "handoff_is_stale",
     "play_has_exited",
     "reach_blockers",
     "refusal_message",
@@ -65,21 +65,18 @@ class Blocker:
     missing: tuple[str, ...]
 
 
-def handoff_is_stale(play: Play, state: ProgramState, now: datetime) -> bool:
-    """An accepted handoff whose exit evidence has changed since the receiver accepted it."""
-    handoff = state.handoffs.get(play.id)
-    if handoff is None or handoff.status != "accepted":
-        return False
-    return evidence_hash(exit_results(play, state, now)) != handoff.accepted_hash
-
-
 def play_has_exited(play: Play, state: ProgramState, now: datetime) -> bool:
     """Exited means: handed off and accepted, and the exit checks still hold today."""
     return play.id in state.exited and satisfied(exit_results(play, state, now))
 
 
 def _not_handed_on(
-    play: Play, previous: Play, prev_no: int, state: ProgramState, now: datetime
+    play: Play,
+    previous: Play,
+    prev_no: int,
+    state: ProgramState,
+    now: datetime,
+    checked: list[CheckedRef],
 ) -> str | None:
     """Why an accepted, current handoff still hands nothing on: the API refuses each of these,
     so only events appended around it (an offer to oneself, an acceptance of failing exits)
@@ -90,7 +87,7 @@ def _not_handed_on(
     handoff = state.handoffs[previous.id]
     record = state.plays.get(previous.id)
     owner = record.owner if record is not None else handoff.offered_by
-    if not satisfied(exit_results(previous, state, now)):
+    if not satisfied(checked):
         return f"play {prev_no}'s exit criteria do not hold, whatever its handoff says"
     if play.owner.previous == "different":
         if handoff.to == owner:
@@ -122,13 +119,15 @@ def start_blockers(
                 f"{handoff.decided_by} rejected play {prev_no}'s handoff: "
                 f"{handoff.decision_comment}"
             )
-        elif handoff_is_stale(previous, state, now):
-            why = (
-                f"play {prev_no}'s accepted handoff is stale: its exit evidence changed after "
-                f"{handoff.decided_by} accepted it; re-offer and re-accept"
-            )
-        else:
-            why = _not_handed_on(play, previous, prev_no, state, now)
+        else:  # accepted: the exit evidence now, judged once for staleness and for what it holds
+            checked = exit_results(previous, state, now)
+            if evidence_hash(checked) != handoff.accepted_hash:
+                why = (
+                    f"play {prev_no}'s accepted handoff is stale: its exit evidence changed "
+                    f"after {handoff.decided_by} accepted it; re-offer and re-accept"
+                )
+            else:
+                why = _not_handed_on(play, previous, prev_no, state, now, checked)
         if why is not None:
             blockers.append(
                 Blocker(
