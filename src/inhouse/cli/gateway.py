@@ -73,8 +73,10 @@ def status(
     program: ProgramOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """Ask a running gateway for its health: models, nodes, drift, usage backlog."""
+    """Ask a running gateway for its health: models, nodes, drift, usage backlog, and the keys
+    it refuses to serve (the program's log does not vouch for them), with why."""
     import httpx
+    from rich.markup import escape
 
     from inhouse.errors import RuntimeUnavailable
     from inhouse.gateway.config import read_gateway_settings
@@ -93,7 +95,12 @@ def status(
         print_json(report)
         return
     out = out_console()
-    out.print(f"gateway at {url}: {report['status']}, {report['keys']} active key(s)")
+    refused = report.get("keys_refused", [])  # an older gateway does not list them
+    more = f", {len(refused)} refused" if refused else ""
+    out.print(f"gateway at {url}: {report['status']}, {report['keys']} active key(s){more}")
+    for key in refused:
+        out.print(f"  [yellow]key {escape(key['id'])} ({escape(key['person'])}) refused:[/] "
+                  f"{escape(key['reason'])}", soft_wrap=True)  # fmt: skip
     for name, route in report["models"].items():
         nodes = ", ".join(
             f"{n['runtime']} {'up' if n['healthy'] else 'DOWN'}" for n in route["nodes"]

@@ -114,10 +114,16 @@ def list_(
     program: ProgramOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """Keys by id, person, agent, prefix and limits (never the keys themselves)."""
-    from inhouse.gateway.keys import list_keys
+    """Keys by id, person, agent, prefix and limits (never the keys themselves). A key the
+    gateway refuses to serve (the program's log does not vouch for it) is marked refused, with
+    why and what to do."""
+    from rich.markup import escape
 
-    keys = list_keys(open_program(program).store, include_revoked=all_)
+    from inhouse.gateway.keys import list_keys, refused_keys
+
+    opened = open_program(program)
+    keys = list_keys(opened.store, include_revoked=all_)
+    refused = {r.key.id: r.reason for r in refused_keys(opened)}
     rows: list[dict[str, Any]] = [
         {
             "id": k.id,
@@ -129,11 +135,20 @@ def list_(
             "rpm": k.limits.rpm,
             "tokens_per_day": k.limits.tokens_per_day,
             "models": list(k.limits.models) if k.limits.models is not None else None,
+            "refused": refused.get(k.id),  # None: served (or revoked)
         }
         for k in keys
     ]
     columns = ("id", "person", "agent", "prefix", "created", "limits", "revoked")
     print_rows(rows, json=json, columns=columns, cells=_key)
+    if json or not refused:
+        return
+    out = out_console()
+    out.print("Refused by the gateway (the program's log does not vouch for them):")
+    for row in rows:
+        if row["refused"] is not None:
+            named = f"{row['id']} ({row['person']}, prefix {row['prefix']}…)"
+            out.print(f"  {escape(named)}: {escape(row['refused'])}", soft_wrap=True)
 
 
 def _key(row: dict[str, Any]) -> tuple[str, ...]:
@@ -141,5 +156,6 @@ def _key(row: dict[str, Any]) -> tuple[str, ...]:
         f"{name} {row[name]}" for name in ("rpm", "tokens_per_day") if row[name] is not None
     )
     revoked = (row["revoked"] or "")[:19]
-    return (row["id"], row["person"], row["agent"] or "", row["prefix"] + "…",
+    key_id = row["id"] + (" (refused)" if row["refused"] is not None else "")
+    return (key_id, row["person"], row["agent"] or "", row["prefix"] + "…",
             row["created"][:19], limits or "none", revoked)  # fmt: skip

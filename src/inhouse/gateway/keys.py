@@ -58,6 +58,7 @@ __all__ = [
     "list_keys",
     "load_key_table",
     "pending_grants",
+    "refused_keys",
     "revoke_key",
 ]
 
@@ -480,3 +481,9 @@ def load_key_table(store: Store, state: ProgramState) -> KeyTable:
             limits = KeyLimits.from_json(json.dumps(found.grant.payload.get("limits") or {}))
             served.append(replace(row, limits=limits))
     return KeyTable(served, tuple(refused))
+
+
+def refused_keys(program: Program) -> tuple[RefusedKey, ...]:
+    """The active rows the gateway refuses to serve, as :func:`load_key_table` judges them from
+    the program's log as it stands: each with why, and what to do about it."""
+    return load_key_table(program.store, program.state()).refused

@@ -21,7 +21,13 @@ from sqlalchemy import delete, select, update
 
 from inhouse.db.schema import gateway_usage
 from inhouse.usage import totals as usage_totals
-from inhouse.usage.authentic import Rejected, authentic_rows, left_out_message, mac_key
+from inhouse.usage.authentic import (
+    GATEWAY_SERVICE,
+    Rejected,
+    authentic_rows,
+    left_out_message,
+    mac_key,
+)
 from inhouse.usage.totals import ANSWERED_BELOW
 
 if TYPE_CHECKING:
@@ -41,7 +47,7 @@ __all__ = [
 ]
 
 COLLECTOR = "inhouse gateway rollup"
-SERVICE = "gateway"  # the gateway's own identity on the roster
+SERVICE = GATEWAY_SERVICE  # the gateway's own identity on the roster
 
 
 def gateway_mac_key(folder: Path) -> bytes:

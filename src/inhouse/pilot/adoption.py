@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from inhouse.program.facts import Fact, Provenance, validate_payload
 from inhouse.usage import ActiveDay, active_days, last_active, prompts_used
-from inhouse.usage.authentic import Rejected, authentic_rows, left_out_message
+from inhouse.usage.authentic import GATEWAY_SERVICE, Rejected, authentic_rows, left_out_message
 from inhouse.usage.totals import ANSWERED_BELOW
 
 if TYPE_CHECKING:
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 __all__ = [
     "CHECK",
     "COLLECTOR",
-    "SERVICE",
     "AdoptionReport",
     "MemberAdoption",
     "RoleAdoption",
@@ -46,9 +45,6 @@ __all__ = [
 
 COLLECTOR = "inhouse pilot adoption"
 CHECK = "pilot-independent-use"
-#: the gateway's own identity on the roster (as :data:`inhouse.gateway.rollup.SERVICE`): what it
-#: measures from its usage log is signed with its key
-SERVICE = "gateway"
 _DEFAULTS = {"min_days": 3, "window_days": 28}
 
 
@@ -241,9 +237,10 @@ def record_adoption(
     from inhouse.gateway.rollup import gateway_mac_key
 
     program.whoami()  # whoever records must be enrolled
+    # before the MAC key is read: one who may not enrol the gateway's key makes no key file
+    service = program.as_service(GATEWAY_SERVICE)
     report = adoption_report(program, as_of, mac_key=gateway_mac_key(program.folder))
     payload = validate_payload("pilot.adoption", report.payload())
-    service = program.as_service(SERVICE)
     previous = _latest_measured(program)
     if previous is not None and _same(previous.payload, payload):
         return report, None

@@ -11,7 +11,7 @@ import yaml
 from inhouse.program.facts import (
     Provenance,
 )
-from inhouse.usage.authentic import Rejected, authentic_rows, left_out_message
+from inhouse.usage.authentic import GATEWAY_SERVICE, Rejected, authentic_rows, left_out_message
 from inhouse.usage.prompts import PromptUse, prompt_use
 from inhouse.usage.totals import ANSWERED_BELOW
 
@@ -23,7 +23,6 @@ from inhouse.pilot.library import (
     PromptVersion,
     library,
 )
-from inhouse.pilot.prompt_spec import GATEWAY
 
 __all__ = [
     "diff_prompts",
@@ -191,10 +190,10 @@ def record_prompt_usage(program: Program, notes: list[str] | None = None) -> lis
     from inhouse.gateway.rollup import gateway_mac_key
 
     program.actor()  # whoever runs it must be enrolled
-    service = program.as_service(GATEWAY)
+    service = program.as_service(GATEWAY_SERVICE)
     seen: dict[tuple[str, int], dict[str, Any]] = {}
     for fact in program.state().facts:
-        if fact.kind == "prompt.usage" and fact.by == GATEWAY:
+        if fact.kind == "prompt.usage" and fact.by == GATEWAY_SERVICE:
             payload = fact.payload
             seen[(str(payload["prompt"]), int(payload["version"]))] = dict(payload)
     uses, rejected = _authentic_use(program, gateway_mac_key(program.folder))

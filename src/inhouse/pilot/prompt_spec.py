@@ -47,7 +47,6 @@ __all__ = [
 
 COLLECTOR = "inhouse prompts"
 USAGE_COLLECTOR = "inhouse pilot adoption"
-GATEWAY = "gateway"  # the service whose key signs measured use
 LATEST = "latest"
 PRODUCTION = "production"
 

@@ -41,7 +41,14 @@ from inhouse.program.state import ProgramState, Waiver, apply, fold
 if TYPE_CHECKING:
     from inhouse.identity import SigningKey
 
-__all__ = ["Clock", "ProgramCore", "refuse_if_tampered", "service_key", "utcnow"]
+__all__ = [
+    "Clock",
+    "ProgramCore",
+    "read_service_key",
+    "refuse_if_tampered",
+    "service_key",
+    "utcnow",
+]
 
 Clock = Callable[[], datetime]
 
@@ -55,15 +62,29 @@ def service_key(folder: Path, name: str) -> SigningKey:
     host: read, or created there the first time (by whichever process gets there first: two
     gateway workers starting together end with the same key)."""
     from inhouse.identity import create_key, load_key
-    from inhouse.location import DATA_DIR
 
-    path = folder / DATA_DIR / "keys" / f"{name}.key"
+    path = _service_key_path(folder, name)
     if path.exists():
         return load_key(path)
     try:
         return create_key(path)
     except (IdentityError, FileExistsError):  # created by another process meanwhile
         return load_key(path)
+
+
+def read_service_key(folder: Path, name: str) -> SigningKey | None:
+    """A service's own key where this host has one (:func:`service_key`'s file), else None:
+    never created here."""
+    from inhouse.identity import load_key
+
+    path = _service_key_path(folder, name)
+    return load_key(path) if path.exists() else None
+
+
+def _service_key_path(folder: Path, name: str) -> Path:
+    from inhouse.location import DATA_DIR
+
+    return folder / DATA_DIR / "keys" / f"{name}.key"
 
 
 def refuse_if_tampered(state: ProgramState) -> None:
@@ -137,14 +158,16 @@ class ProgramCore:
         service's host): what a service measures (the gateway's usage, adoption) is signed by
         it, not by a person. The first time, a rollout lead running this enrols that key,
         vouched for on the record."""
-        key = service_key(self.folder, name)
-        if self.state().person_of_key(key.key_id) == name:
+        key = read_service_key(self.folder, name)
+        if key is not None and self.state().person_of_key(key.key_id) == name:
             return self.using(key)
         if Role.ROLLOUT_LEAD not in self.whoami().roles:
             raise NotAllowed(
                 f"the {name} service's key is not enrolled yet: a rollout lead runs this once "
                 "to enrol it"
             )
+        # made only once a lead will enrol it: a refused caller leaves no key file behind
+        key = service_key(self.folder, name)
         self.enrol_service(name, key)
         return self.using(key)
 

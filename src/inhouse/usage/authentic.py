@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COVERED",
+    "GATEWAY_SERVICE",
     "MAC_INFO",
     "Authentic",
     "Rejected",
@@ -48,6 +49,11 @@ __all__ = [
     "mac_key",
     "row_mac",
 ]
+
+#: the gateway's own identity on the roster: the service whose key seals these rows and signs
+#: what is measured from them. Named here, below the gateway and the play packages, so that
+#: pilot code names it without importing :mod:`inhouse.gateway` (which loads its whole server)
+GATEWAY_SERVICE = "gateway"
 
 #: HKDF's ``info``: the MAC key is bound to this one use of the gateway's private key
 MAC_INFO = b"inhouse gateway usage rows: HMAC-SHA256 key, v1"
