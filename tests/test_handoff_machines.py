@@ -19,7 +19,8 @@ from tests.people import enrol
 LOCK = lock_payload("lena")
 
 
-def _play_two_met(lena: Program, clock: Clock) -> None:
+def _play_two_met(lena: Program, clock: Clock) -> Program:
+    """Play 2 started on waivers and its exit met; returns vic, who verified."""
     lena.change_roles(None, "lena", add=["play-owner"])
     for guard in ("calendar-driven-advance", "botched-handoff"):
         lena.grant_waiver(None, guard, reason="executive-decision", note="play 1 waived",
@@ -35,6 +36,7 @@ def _play_two_met(lena: Program, clock: Clock) -> None:
     verified = {"lock_hash": LOCK["lock_hash"], "passed": True}
     vic.record_fact(None, "baseline.verify", verified, provenance=Provenance.MEASURED,
                     collector="inhouse baseline verify")  # fmt: skip
+    return vic
 
 
 def test_a_handoff_to_the_owners_second_key_is_refused(_isolated: Path, clock: Clock) -> None:

@@ -33,6 +33,9 @@ turn them into a message, an exit code or an HTTP error. Anything else that esca
     │   ├── ToolCallBlocked           an answer calls a tool the agent's boundary forbids
     │   └── DataClassBlocked          the data-handling rules keep a data class from a model
     ├── IdentityError                 no usable signing key, a bad signature or envelope
+    │   └── SignInError               …or organisation sign-in (OpenID Connect) failed: the
+    │                                 provider, the browser's answer or the ID token does
+    │                                 not check out (the message names the part at fault)
     ├── Refused                       a guard refused the action; carries the missing evidence
     │   └── AntiPattern               …because the action is a named anti-pattern (waivable)
     ├── ProgramStopped                the program ended; nothing more can happen in it
@@ -118,6 +121,7 @@ __all__ = [
     "RuntimeRejected",
     "RuntimeTimeout",
     "RuntimeUnavailable",
+    "SignInError",
     "StoreError",
     "TokenBudgetSpent",
     "TooManyConcurrent",
@@ -320,6 +324,12 @@ class IdentityError(InhouseError):
     http_status = 403
     error_type = "permission_error"
     code = "identity_error"
+
+
+class SignInError(IdentityError):
+    """Organisation sign-in (OpenID Connect) did not bind a key to an identity: the identity
+    provider is unreachable or misconfigured, the browser came back with an error or a forged
+    redirect, or the ID token fails a check. The message names the claim or part at fault."""
 
 
 class Refused(InhouseError):

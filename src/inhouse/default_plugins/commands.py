@@ -16,6 +16,11 @@ BUILTIN_GROUPS: tuple[CommandGroup, ...] = (
     CommandGroup(
         "inhouse.cli.people:app", "person", "Who takes part: invitations, roles and keys."
     ),
+    CommandGroup(
+        "inhouse.cli.signin:app",
+        "sign-in",
+        "Who you are, vouched for by your organisation's sign-in (OpenID Connect).",
+    ),
     CommandGroup("inhouse.cli.access:app", "access", "Ask to get in, in your own name."),
     CommandGroup(
         "inhouse.cli.evidence:app",

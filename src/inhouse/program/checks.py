@@ -121,6 +121,10 @@ class CheckContext:
     #: play id -> when its first exit was recorded, and that event's sequence number
     exited: Mapping[str, tuple[datetime, int]] = field(default_factory=dict)
     demo: bool = False  # the program was created as a demo (`init --demo`)
+    #: with the organisation's sign-in set up, who it vouched for (person -> subject) and its
+    #: issuer; ``None``: no sign-in, people are told apart by their machines only
+    signed_in: Mapping[str, str] | None = None
+    sign_in_issuer: str = ""
     #: ``uncounted`` by kind (the engine builds it once; without it, ``uncounted_of`` scans)
     uncounted_by_kind: Mapping[str, tuple[Uncounted, ...]] = field(default_factory=dict)
 
@@ -140,6 +144,14 @@ class CheckContext:
 
     def machines_of(self, people: set[str]) -> set[str]:
         return {m for person in people for m in self.machines.get(person, frozenset())}
+
+    def not_signed_in(self, person: str) -> str | None:
+        """Why ``person`` is nobody the organisation's sign-in vouched for, or None (they
+        signed in, or the program has no sign-in): with one set up, only those it vouched for
+        count as someone."""
+        if self.signed_in is None or person in self.signed_in:
+            return None
+        return f"{person} has not signed in with {self.sign_in_issuer}"
 
     def having_role(self, role: str) -> list[Person]:
         return [person for person in self.people.values() if role in person.roles]

@@ -20,7 +20,10 @@ A fact does not count when:
 - it is a ``baseline.lock`` whose ``lock_hash`` is not the hash of the lock body it carries, or
   whose runtime, models, rules hash or owner are not that body's (or that carries no body: it
   was recorded before lock facts did), so a lock hash a colleague verified cannot be re-used
-  for other weights.
+  for other weights;
+- the program has the organisation's sign-in (``inhouse sign-in setup``) and its signer has not
+  signed in with it: a key on the roster is someone only once the organisation vouched for
+  them (a service's key is not asked).
 """
 
 from __future__ import annotations
@@ -146,6 +149,9 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
             why = verdicts[fact.id]
         else:
             why = verdicts[fact.id] = why_uncounted(fact, state, measured)
+        if why is None and state.sign_in is not None and fact.signed:
+            # not cached with the verdicts: a later sign-in makes the signer someone
+            why = _not_signed_in(fact, state)
         if why is None and fact.at > now + CLOCK_SKEW:
             # an event's time is its writer's clock: one dated ahead (a review "held" next year)
             # would stay fresh for as long as it claims; it counts once its time has come
@@ -172,7 +178,27 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
         roles_held=state.roles_held,
         exited=state.first_exited,
         demo=state.demo,
+        signed_in=(
+            None
+            if state.sign_in is None
+            else {person: bound.subject for person, bound in state.signed_in.items()}
+        ),
+        sign_in_issuer=state.sign_in.issuer if state.sign_in is not None else "",
         uncounted_by_kind={kind: tuple(items) for kind, items in by_kind.items()},
+    )
+
+
+def _not_signed_in(fact: Fact, state: ProgramState) -> str | None:
+    """Why ``fact``'s signer is nobody yet: the program has the organisation's sign-in, and it
+    has not vouched for them (a service's key speaks for a host, not a person: not asked)."""
+    signer = state.people.get(fact.by)
+    if signer is None or signer.service or fact.by in state.signed_in:
+        return None
+    assert state.sign_in is not None
+    return (
+        f"signed by {fact.by}, who has not signed in with {state.sign_in.issuer}: what a "
+        f"person signs counts once the organisation's sign-in vouched for them "
+        f"(`inhouse sign-in login` on their machine)"
     )
 
 

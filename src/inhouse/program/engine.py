@@ -1,10 +1,10 @@
 """The engine: every action a person takes in a program, each checked, each a signed event.
 
-:class:`Program` is the Python API the CLI, the play packages and (later) the dashboard call. It
-is assembled from one mixin per job: people and keys (:mod:`.people`), evidence
-(:mod:`.evidence`), plays and handoffs (:mod:`.handoffs`), waivers and reach guards
-(:mod:`.waivers`), on the shared core (:mod:`.core`: state, the acting key, appending). A refusal
-raises an :mod:`inhouse.errors` exception naming the missing evidence.
+:class:`Program` is the Python API the CLI, the play packages and the dashboard call. It is
+assembled from one mixin per job: people and keys (:mod:`.people`), the organisation's sign-in
+(:mod:`.signin`), evidence (:mod:`.evidence`), plays and handoffs (:mod:`.handoffs`), waivers
+and reach guards (:mod:`.waivers`), on the shared core (:mod:`.core`: state, the acting key,
+appending). A refusal raises an :mod:`inhouse.errors` exception naming the missing evidence.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from inhouse.program.evidence import EvidenceMixin
 from inhouse.program.handoffs import PlaysMixin
 from inhouse.program.people import PeopleMixin, check_name
 from inhouse.program.playbook import Role, load_playbook
+from inhouse.program.signin import SignInMixin
 from inhouse.program.status_shape import Status
 from inhouse.program.waivers import WaiversMixin
 
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["Clock", "Program"]
 
 
-class Program(WaiversMixin, PeopleMixin, EvidenceMixin, PlaysMixin, ProgramCore):
+class Program(WaiversMixin, PeopleMixin, SignInMixin, EvidenceMixin, PlaysMixin, ProgramCore):
     """An open program: its folder, settings, playbook and store, acted on with one key."""
 
     @classmethod

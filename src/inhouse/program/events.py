@@ -64,6 +64,8 @@ class EventKind(StrEnum):
     PERSON_ENROLLED = "person.enrolled"
     KEY_REVOKED = "key.revoked"
     EVIDENCE_IMPORTED = "evidence.imported"
+    SIGN_IN_SET_UP = "sign-in.set-up"
+    PERSON_SIGNED_IN = "person.signed-in"
 
 
 @dataclass(frozen=True)

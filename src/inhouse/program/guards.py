@@ -82,7 +82,7 @@ def _not_handed_on(
     so only events appended around it (an offer to oneself, an acceptance of failing exits)
     reach here, and the guard holds the play back as it would have."""
     from inhouse.program.evaluation import context_for
-    from inhouse.program.playchecks._shared import enrolled_elsewhere
+    from inhouse.program.playchecks._shared import enrolled_elsewhere, unsigned_apart
 
     handoff = state.handoffs[previous.id]
     record = state.plays.get(previous.id)
@@ -92,7 +92,10 @@ def _not_handed_on(
     if play.owner.previous == "different":
         if handoff.to == owner:
             return f"play {prev_no} was handed by {owner} to {owner}: the next needs another owner"
-        if not enrolled_elsewhere(context_for(state, now), handoff.to, {owner}):
+        context = context_for(state, now)
+        if unsigned := unsigned_apart(context, handoff.to, {owner}):
+            return f"play {prev_no} was handed to {handoff.to}, told apart from nobody: {unsigned}"
+        if not enrolled_elsewhere(context, handoff.to, {owner}):
             return (
                 f"play {prev_no} was handed to {handoff.to}, whose keys were all enrolled from "
                 f"a machine {owner} enrolled from: one person with two keys"

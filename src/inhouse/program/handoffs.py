@@ -23,7 +23,7 @@ from inhouse.program.events import EventKind
 from inhouse.program.facts import Fact
 from inhouse.program.guards import start_blockers
 from inhouse.program.playbook import Play, Role
-from inhouse.program.playchecks._shared import enrolled_elsewhere
+from inhouse.program.playchecks._shared import enrolled_elsewhere, unsigned_apart
 from inhouse.program.state import ProgramState
 
 __all__ = ["PlaysMixin"]
@@ -179,6 +179,12 @@ class PlaysMixin(ProgramCore):
         context = context_for(state, self.clock())
         if not context.machines.get(receiver):
             return  # invited, not joined yet: judged when they decide, with the key they joined
+        if unsigned := unsigned_apart(context, receiver, {owner}):
+            raise NotAllowed(
+                f"play {number + 1} needs a different owner than play {number}'s ({owner}), "
+                f"and the organisation's sign-in cannot tell them apart yet: {unsigned}. Each "
+                "runs `inhouse sign-in login` on their machine first"
+            )
         if not enrolled_elsewhere(context, receiver, {owner}):
             raise NotAllowed(
                 f"play {number + 1} needs a different owner than play {number}'s ({owner}), and "

@@ -111,7 +111,8 @@ def _check_signed(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
 #: what a sign-in session never signs: the roster's keys stay each person's own act
 _NOT_DELEGABLE = frozenset({EventKind.PROGRAM_CREATED, EventKind.PERSON_INVITED,
                            EventKind.PERSON_ENROLLED, EventKind.KEY_REVOKED,
-                           EventKind.EVIDENCE_IMPORTED})  # fmt: skip
+                           EventKind.EVIDENCE_IMPORTED, EventKind.SIGN_IN_SET_UP,
+                           EventKind.PERSON_SIGNED_IN})  # fmt: skip
 
 
 def _delegated(

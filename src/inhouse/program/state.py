@@ -27,10 +27,13 @@ __all__ = [
     "PlayRecord",
     "ProgramState",
     "Refusal",
+    "SignIn",
+    "SignedIn",
     "Stop",
     "Waiver",
     "apply",
     "fold",
+    "sign_in_problem",
 ]
 
 
@@ -121,6 +124,41 @@ class Stop:
 
 
 @dataclass(frozen=True)
+class SignIn:
+    """The organisation's sign-in (OpenID Connect) that vouches for who each person is: the
+    issuer, the client inhouse signs in as, and the issuer's signing keys as the leads pinned
+    them (each ``inhouse sign-in keys`` adds the issuer's current ones; none is dropped, so a
+    binding made under an older key still verifies)."""
+
+    issuer: str
+    client_id: str
+    keys: tuple[dict[str, Any], ...]
+    #: the organisation's e-mail domain: only identities with a verified address there count
+    #: (a provider such as accounts.google.com vouches for anyone's free account)
+    domain: str | None
+    set_by: str
+    set_at: datetime
+    seq: int
+
+    @property
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": list(self.keys)}
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A person's key bound to the identity the organisation's sign-in vouched for: the ID
+    token the issuer signed for that key (its nonce names the key and the program)."""
+
+    person: str
+    subject: str
+    email: str | None
+    key_id: str
+    at: datetime
+    seq: int
+
+
+@dataclass(frozen=True)
 class PackageEvent:
     """A play package's own event (``Program.log_event``: a gateway key granted, fetched,
     revoked), as the fold verified it: who signed it, and the roles they held at that event (a
@@ -169,6 +207,10 @@ class ProgramState:
     #: the play packages' own events that verified, by kind, oldest first: what a package reads
     #: instead of the raw log (which anyone with the database's password can write)
     package_events: dict[str, list[PackageEvent]] = field(default_factory=dict)
+    #: the organisation's sign-in, once a lead set it up: from then on a person counts as
+    #: someone once it vouched for them (``signed_in``), whatever their machine says
+    sign_in: SignIn | None = None
+    signed_in: dict[str, SignedIn] = field(default_factory=dict)
 
     @property
     def owners(self) -> dict[str, str]:
@@ -421,6 +463,8 @@ def _apply_verified(state: ProgramState, event: Event) -> None:
         )
     elif kind == EventKind.FACT_RECORDED:
         state.facts.append(_fact(event, data, state))
+    elif kind in (EventKind.SIGN_IN_SET_UP, EventKind.PERSON_SIGNED_IN):
+        _apply_sign_in(state, event)
     elif kind not in _ENGINE_KINDS:
         by, signed = _signer(event, state)
         person = state.people.get(by)
@@ -475,12 +519,134 @@ def _unauthorized(state: ProgramState, event: Event) -> str | None:
         if record is not None and record.person != who and not lead:
             return f"{where}, who may revoke only their own keys"
         return None
+    if kind == EventKind.SIGN_IN_SET_UP:
+        if not lead:
+            return f"{where}, no rollout lead: only a lead sets up the organisation's sign-in"
+        current = state.sign_in
+        if current is not None and (data["issuer"], data["client_id"], data.get("domain")) != (
+            current.issuer,
+            current.client_id,
+            current.domain,
+        ):
+            return (
+                f"{where}: the program signs in with {current.issuer} (client "
+                f"{current.client_id}); it is set up once, and only its keys are refreshed"
+            )
+        return None
+    if kind == EventKind.PERSON_SIGNED_IN:
+        token = str(data["id_token"])
+        problem = sign_in_problem(state, who, str(event.signer), token, event.at)
+        return None if problem is None else f"{where}: {problem}"
     if kind == EventKind.PROGRAM_STOPPED:
         first = next(iter(state.plays.values()), None)
         if not lead and (first is None or first.owner != who):
             return f"{where}: only play 1's owner or a rollout lead stops the program"
         return None
     return _unauthorized_play_event(state, event, who, lead, where)
+
+
+def _verified_identity(state: ProgramState, token: str, signer: str, at: datetime) -> Any:
+    """The identity ``token`` proves for ``signer``'s key at ``at`` (an
+    :class:`~inhouse.identity.signin.Identity`); a SignInError naming what does not hold."""
+    from inhouse.errors import SignInError
+    from inhouse.identity.signin import nonce_for, verify_id_token
+
+    config = state.sign_in
+    if config is None:
+        raise SignInError("no sign-in is set up for this program")
+    return verify_id_token(
+        token,
+        jwks=config.jwks,
+        issuer=config.issuer,
+        client_id=config.client_id,
+        # the token was asked for this key in this program: one copied from the log for
+        # another key names the wrong nonce
+        nonce=nonce_for(state.program_id, signer),
+        at=at,
+    )
+
+
+def sign_in_problem(
+    state: ProgramState, who: str, signer: str, token: str, at: datetime
+) -> str | None:
+    """Why ``token``, presented by ``who`` with key ``signer`` at ``at``, binds them no
+    identity: no sign-in set up, a signer who is no person (a service, a dashboard session),
+    a token that does not verify against the pinned keys for this key and program, or an
+    identity another person holds (one identity is one person, and one person one identity).
+    The action checks it before writing and the fold again, so a binding appended around the
+    action stops the fold."""
+    from inhouse.errors import SignInError
+
+    person = state.people.get(who)
+    if person is None or person.service or state.keys.get(signer) is None:
+        return "only a person signs in, with their own enrolled key"
+    try:
+        identity = _verified_identity(state, token, signer, at)
+    except SignInError as err:
+        return f"its ID token does not hold: {err}"
+    assert state.sign_in is not None
+    domain = state.sign_in.domain
+    if domain is not None and not _at_domain(identity, domain):
+        shown = identity.email or "no address"
+        state_of = "" if identity.email_verified else " (not verified)"
+        return (
+            f"{state.sign_in.issuer} vouched for {identity.subject} with {shown}{state_of}: "
+            f"only a verified address at {domain} counts here"
+        )
+    holder = next(
+        (s.person for s in state.signed_in.values() if s.subject == identity.subject), None
+    )
+    if holder is not None and holder != who:
+        return (
+            f"{state.sign_in.issuer} vouched for that identity ({identity.subject}) for "
+            f"{holder} already: one identity is one person"
+        )
+    mine = state.signed_in.get(who)
+    if mine is not None and mine.subject != identity.subject:
+        return f"{who} signed in as {mine.subject} before: one person is one identity"
+    return None
+
+
+def _at_domain(identity: Any, domain: str) -> bool:
+    email = identity.email or ""
+    return bool(identity.email_verified) and email.lower().endswith("@" + domain.lower())
+
+
+def _apply_sign_in(state: ProgramState, event: Event) -> None:
+    from inhouse.identity.signin import jwk_thumbprint
+
+    data = event.payload
+    if event.kind == EventKind.SIGN_IN_SET_UP:
+        by, _ = _signer(event, state)
+        before = state.sign_in
+        keys = list(before.keys) if before is not None else []
+        pinned = {jwk_thumbprint(k) for k in keys}
+        for key in data["keys"]:
+            if jwk_thumbprint(key) not in pinned:
+                keys.append(dict(key))
+                pinned.add(jwk_thumbprint(key))
+        state.sign_in = SignIn(
+            issuer=str(data["issuer"]),
+            client_id=str(data["client_id"]),
+            keys=tuple(keys),
+            domain=str(data["domain"]) if data.get("domain") else None,
+            set_by=before.set_by if before is not None else by,
+            set_at=before.set_at if before is not None else event.at,
+            seq=before.seq if before is not None else event.seq,
+        )
+        return
+    if event.signer is None:
+        return  # unsigned: binds nothing
+    who, _ = _signer(event, state)
+    identity = _verified_identity(state, str(data["id_token"]), event.signer, event.at)
+    state.signed_in[who] = SignedIn(
+        person=who,
+        subject=identity.subject,
+        email=identity.email if identity.email_verified else None,
+        key_id=event.signer,
+        at=event.at,
+        seq=event.seq,
+    )
 
 
 def _unauthorized_play_event(

@@ -177,6 +177,37 @@ def build_status(
             "shown is as of the event before it, and nothing more can be recorded",
         )
     warnings.extend(state.shared_machines())
+    people = [p for p in state.people.values() if not p.service]
+    if state.sign_in is None and len(people) > 1:
+        warnings.append(
+            "people are told apart by the machines each one reports itself, not by your "
+            "organisation's sign-in: a lead sets one up with `inhouse sign-in setup` "
+            "(docs/concepts.md, 'The organisation's sign-in')"
+        )
+    if state.sign_in is not None:
+        from inhouse.identity.signin import is_local_issuer
+
+        if is_local_issuer(state.sign_in.issuer):
+            warnings.append(
+                f"the sign-in's issuer, {state.sign_in.issuer}, is on a loopback address: a "
+                "provider on someone's own machine vouches for whoever runs it"
+            )
+        if state.sign_in.domain is None:
+            warnings.append(
+                f"every account {state.sign_in.issuer} vouches for counts as a person: where it "
+                "gives accounts to anyone (accounts.google.com), the sign-in needs an e-mail "
+                "domain (docs/concepts.md, 'The organisation's sign-in')"
+            )
+        waiting = sorted(
+            name
+            for name, person in state.people.items()
+            if not person.service and name not in state.signed_in and state.keys_of(name)
+        )
+        if waiting:
+            warnings.append(
+                f"not signed in with {state.sign_in.issuer}: {', '.join(waiting)}; what they "
+                "sign counts once they have (`inhouse sign-in login` on their machine)"
+            )
     if state.demo:
         warnings.append(
             "demo program: it accepts trials of the project's random-weights test model, which "

@@ -31,13 +31,16 @@ __all__ = [
     "inside_before",
     "insiders",
     "invited_by_judged",
+    "judged_unsigned",
     "names",
     "one_per_machine",
     "other_person_elsewhere",
     "parse_component",
     "passing_runs",
+    "split_aside",
     "step_time",
     "ticket_actor",
+    "unsigned_apart",
 ]
 
 
@@ -80,14 +83,57 @@ def author_of(ctx: CheckContext, spec: Fact) -> str:
     return first.by
 
 
+def judged_unsigned(ctx: CheckContext, judged: Iterable[str]) -> str | None:
+    """With the organisation's sign-in set up: why nobody can be told apart from ``judged``
+    (one of them has not signed in, so their own account could sit behind any other name), or
+    None."""
+    if ctx.signed_in is None:
+        return None
+    missing = sorted(
+        j
+        for j in judged
+        if j in ctx.people and not ctx.people[j].service and j not in ctx.signed_in
+    )
+    if not missing:
+        return None
+    verb = "has" if len(missing) == 1 else "have"
+    return (
+        f"{names(missing)}, whose work this judges, {verb} not signed in with "
+        f"{ctx.sign_in_issuer}: nobody is told apart from them until they do"
+    )
+
+
+def unsigned_apart(ctx: CheckContext, person: str, judged: Iterable[str]) -> str | None:
+    """Why the organisation's sign-in does not tell ``person`` apart from ``judged``: the
+    person, or one of the judged, has not signed in (None without a sign-in). The machine rules
+    apply besides."""
+    return ctx.not_signed_in(person) or judged_unsigned(ctx, judged)
+
+
+def split_aside(
+    ctx: CheckContext, aside: Iterable[str], judged: Iterable[str]
+) -> tuple[list[str], str]:
+    """``aside`` (from :func:`one_per_machine`) parted into those set aside by their machines
+    and a note on those the sign-in set aside ("" when none)."""
+    aside = list(aside)
+    if why := judged_unsigned(ctx, judged):
+        return [], f"{names(aside)}: {why}" if aside else ""
+    unsigned = [p for p in aside if ctx.not_signed_in(p)]
+    note = f"{names(unsigned)}, not signed in with {ctx.sign_in_issuer}" if unsigned else ""
+    return [p for p in aside if p not in unsigned], note
+
+
 def other_person_elsewhere(ctx: CheckContext, fact: Fact, judged: set[str]) -> str | None:
     """Why ``fact`` is not evidence from someone other than ``judged``, or None when it is: it
-    must be signed by another person, from a machine none of ``judged`` enrolled a key from."""
+    must be signed by another person (with a sign-in set up, them and ``judged`` vouched for
+    by it), from a machine none of ``judged`` enrolled a key from."""
     if fact.by in judged:
         return f"it is {fact.by}'s own"
     signer = ctx.people.get(fact.by)
     if signer is not None and signer.service:
         return f"it is signed by the {fact.by} service's key, which speaks for no person"
+    if why := unsigned_apart(ctx, fact.by, judged):
+        return why
     theirs = ctx.machines_of(judged)
     used = {m for m in (fact.machine, str(fact.payload.get("machine") or "")) if m}
     # a machine id replaced with INHOUSE_MACHINE_ID is still the machine it was made on
@@ -102,7 +148,11 @@ def other_person_elsewhere(ctx: CheckContext, fact: Fact, judged: set[str]) -> s
 
 def enrolled_elsewhere(ctx: CheckContext, person: str, judged: set[str]) -> bool:
     """Whether ``person`` enrolled a key from a machine none of ``judged`` enrolled from (a
-    machine id replaced with ``INHOUSE_MACHINE_ID`` is still the machine it was made on)."""
+    machine id replaced with ``INHOUSE_MACHINE_ID`` is still the machine it was made on), and,
+    with the organisation's sign-in set up, they and ``judged`` signed in with it (a caller
+    that explains a refusal asks :func:`unsigned_apart` first)."""
+    if unsigned_apart(ctx, person, judged):
+        return False
     theirs = ctx.machines_of(judged)
     own = [m for m in ctx.machines.get(person, frozenset()) if m]
     return not theirs or any(
@@ -115,7 +165,8 @@ def one_per_machine(
 ) -> tuple[list[str], list[str]]:
     """``people`` counted as distinct people elsewhere: each with a key enrolled from a machine
     none of ``judged`` enrolled from, and no two on one machine (the first, by name, stands for
-    it); a service is nobody. Returns (counted, set aside). One laptop with five keys is one
+    it); a service is nobody, and with the organisation's sign-in set up, neither is anyone it
+    has not vouched for. Returns (counted, set aside). One laptop with five keys is one
     person."""
     counted: list[str] = []
     aside: list[str] = []
@@ -125,6 +176,7 @@ def one_per_machine(
         if (
             service
             or person in judged
+            or unsigned_apart(ctx, person, judged)
             or not enrolled_elsewhere(ctx, person, judged | set(counted))
         ):
             aside.append(person)

@@ -20,6 +20,7 @@ from inhouse.program.playchecks._shared import (
     names,
     one_per_machine,
     other_person_elsewhere,
+    split_aside,
 )
 
 __all__: list[str] = []  # nothing to import: the checks are reached through the registry
@@ -36,12 +37,13 @@ def access_requested(ctx: CheckContext) -> Result:
     wanted = int(ctx.param("min_people", 1))
     requests = [f for f in ctx.facts.of("access.request") if f.by not in judged]
     counted, aside = one_per_machine(ctx, {f.by for f in requests}, judged)
-    note = (
-        f"; not counted: {names(aside)}, enrolled from a machine an owner, a lead or another "
-        "of them enrolled from"
-        if aside
-        else ""
-    )
+    aside, unsigned = split_aside(ctx, aside, judged)
+    notes = [
+        f"{names(aside)}, enrolled from a machine an owner, a lead or another of them "
+        "enrolled from"
+    ] if aside else []  # fmt: skip
+    notes += [unsigned] if unsigned else []
+    note = f"; not counted: {'; '.join(notes)}" if notes else ""
     if len(counted) >= wanted:
         mine = [f for f in requests if f.by in counted]
         return passed(f"access requested by {names(counted)}{note}", *mine)

@@ -20,6 +20,7 @@ from inhouse.program.playchecks._shared import (
     insiders,
     names,
     one_per_machine,
+    split_aside,
 )
 
 __all__: list[str] = []  # nothing to import: the checks are reached through the registry
@@ -62,6 +63,9 @@ def use_beyond_pilot(ctx: CheckContext) -> Result:
             else "before play 5 (support) exited"
         )
         notes.append(f"{names(sorted(early - people))}, who used it {when}")
+    aside, unsigned = split_aside(ctx, aside, inside)
+    if unsigned:
+        notes.append(unsigned)
     if aside:
         notes.append(
             f"{names(aside)}, enrolled from a machine someone inside or another of them "

@@ -16,6 +16,8 @@ from inhouse.program.playchecks._shared import (
     ever_held,
     names,
     one_per_machine,
+    split_aside,
+    unsigned_apart,
 )
 
 __all__: list[str] = []  # nothing to import: the checks are reached through the registry
@@ -33,12 +35,13 @@ def demand_spreading(ctx: CheckContext) -> Result:
     # a request from their machine or from one another asker's machine (one laptop, one person)
     judged = ever_held(ctx, "rollout-lead") | {o for o in (ctx.owners.get("pilot"),) if o}
     people, aside = one_per_machine(ctx, (f.by for f in requests), judged)
-    note = (
-        f"; not counted: {names(aside)} (a lead or the pilot's owner, or enrolled from a "
-        "machine one of them or another asker enrolled from)"
-        if aside
-        else ""
-    )
+    aside, unsigned = split_aside(ctx, aside, judged)
+    notes = [
+        f"{names(aside)} (a lead or the pilot's owner, or enrolled from a machine one of them "
+        "or another asker enrolled from)"
+    ] if aside else []  # fmt: skip
+    notes += [unsigned] if unsigned else []
+    note = f"; not counted: {'; '.join(notes)}" if notes else ""
     if len(people) >= wanted:
         return passed(f"{len(people)} people asked for access{note}", *requests)
     return failed(
@@ -95,6 +98,8 @@ def _aside(ctx: CheckContext, person: str, added: Fact, counted: set[str]) -> st
     judged = {p for p in (ctx.owners.get("pilot"), added.by) if p}
     if person in judged:
         return f"{person} is judged here (the pilot's owner or the lead who added them)"
+    if unsigned := unsigned_apart(ctx, person, judged):
+        return f"{unsigned}: a member counts once the organisation's sign-in vouched for them"
     if not enrolled_elsewhere(ctx, person, judged):
         return f"{person} enrolled only from a machine {names(sorted(judged))} enrolled from"
     if not enrolled_elsewhere(ctx, person, judged | counted):
@@ -186,6 +191,7 @@ def prompt_library_seeded(ctx: CheckContext) -> Result:
     judged = {owner} if owner else set()
     _, aside = one_per_machine(ctx, {f.by for f in shared} - judged, judged)
     shared = [f for f in shared if f.by not in aside]
+    aside, unsigned = split_aside(ctx, aside, judged)
     authors = {f.by for f in shared}
     prompts = {str(f.payload["prompt"]) for f in shared}
     if len(authors) >= wanted:
@@ -193,12 +199,12 @@ def prompt_library_seeded(ctx: CheckContext) -> Result:
             f"{len(prompts)} prompt(s) from {len(authors)} authors ({names(list(authors))})",
             *shared,
         )
-    note = (
-        f"; not counted: {names(aside)}, enrolled only from a machine {owner or 'the owner'} "
-        "or another author enrolled from"
-        if aside
-        else ""
-    )
+    notes = [
+        f"{names(aside)}, enrolled only from a machine {owner or 'the owner'} or another "
+        "author enrolled from"
+    ] if aside else []  # fmt: skip
+    notes += [unsigned] if unsigned else []
+    note = f"; not counted: {'; '.join(notes)}" if notes else ""
     return failed(
         f"prompts from {len(authors)} author(s) ({names(list(authors))}); the library needs "
         f"{wanted}: `inhouse prompts add NAME --file F`, each author with their own key{note}",

@@ -29,6 +29,8 @@ from inhouse.program.playchecks._shared import (
     insiders,
     names,
     one_per_machine,
+    split_aside,
+    unsigned_apart,
 )
 from inhouse.program.playchecks.pilot import members
 
@@ -53,6 +55,7 @@ def widening_requested(ctx: CheckContext) -> Result:
     late = [f for f in requests if exit_mark is not None and (f.at, f.id) > exit_mark]
     outside = [f for f in late if f.by not in inside]
     counted, aside = one_per_machine(ctx, {f.by for f in outside}, inside)
+    aside, unsigned = split_aside(ctx, aside, inside)
     notes = [
         f"{why}: inside the program once, not someone new"
         for why in inside_before(ctx, {f.by for f in requests}).values()
@@ -64,6 +67,8 @@ def widening_requested(ctx: CheckContext) -> Result:
             f"{names(early)} asked before play 4 (pilot) exited{when}, the pilot's own demand: "
             "a request made after it counts"
         )
+    if unsigned:
+        notes.append(unsigned)
     if not counted:
         if aside:
             notes.append(
@@ -125,6 +130,12 @@ def support_queue_owned(ctx: CheckContext) -> Result:
         )
     # a lead may own the queue in their own name; an "owner" joined on the lead's laptop is
     # the lead with a second key, presented as someone else
+    if name != queue.by and (unsigned := unsigned_apart(ctx, name, {queue.by})):
+        return failed(
+            f"queue {queue.payload['queue']} is owned by {name}, whom the organisation's "
+            f"sign-in has not vouched for ({unsigned})",
+            queue,
+        )
     if name != queue.by and not enrolled_elsewhere(ctx, name, {queue.by}):
         return failed(
             f"queue {queue.payload['queue']} is owned by {name}, whose keys were all enrolled "
@@ -536,6 +547,8 @@ def _why_not(ctx: CheckContext, ticket: Ticket, built: set[str], window: timedel
             f"{opened.by}); {opener or 'the opener'} confirms with their own key: "
             f'`inhouse support comment {ticket.id} "…"`'
         )
+    if opener and (unsigned := unsigned_apart(ctx, opener, {resolution.actor})):
+        return f"{ticket.id}: {unsigned}"
     if opener == resolution.actor or not enrolled_elsewhere(ctx, opener, {resolution.actor}):
         # a ticket its resolver opened (or opened from the resolver's machine) is nobody's
         # problem solved: it shows support working only when someone else hit it
@@ -544,6 +557,8 @@ def _why_not(ctx: CheckContext, ticket: Ticket, built: set[str], window: timedel
             f"{resolution.actor}: it counts when someone else, on a machine of their own, "
             "opened it"
         )
+    if unsigned := unsigned_apart(ctx, resolution.actor, built):
+        return f"{ticket.id}: {unsigned}"
     if not enrolled_elsewhere(ctx, resolution.actor, built):
         return (
             f"{ticket.id} resolved by {resolution.actor}, whose keys were all enrolled from a "

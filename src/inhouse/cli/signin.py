@@ -1,0 +1,163 @@
+"""inhouse sign-in: who each person is, vouched for by the organisation's identity provider."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from inhouse.cli._common import JsonOpt, ProgramOpt, Typer, open_program, out_console, print_rows
+
+app = Typer()
+
+
+@app.command("setup")
+def setup(
+    issuer: Annotated[
+        str,
+        typer.Option(
+            help="The identity provider's issuer URL (https), e.g. "
+            "https://login.microsoftonline.com/TENANT/v2.0 or https://accounts.google.com.",
+        ),
+    ],
+    client_id: Annotated[
+        str,
+        typer.Option(
+            help="The client id inhouse is registered under at the provider, as a native app "
+            "(public client) with the redirect URI http://127.0.0.1 (any port).",
+        ),
+    ],
+    email_domain: Annotated[
+        str | None,
+        typer.Option(
+            help="Count only identities with a verified e-mail address at this domain: needed "
+            "where the provider gives anyone an account (accounts.google.com, Entra's common "
+            "endpoint).",
+        ),
+    ] = None,
+    program: ProgramOpt = None,
+) -> None:
+    """Set up the organisation's sign-in (rollout leads, once). Reads the issuer's discovery
+    document and pins its signing keys in the log. From then on a person counts as someone
+    (a second person's verify, a pilot member, a handoff's receiver...) once they signed in
+    with it: `inhouse sign-in login` on their machine."""
+    found = open_program(program).set_up_sign_in(issuer, client_id, domain=email_domain)
+    only = f", addresses at {found.domain} only" if found.domain else ""
+    out_console().print(
+        f"Sign-in set up: {found.issuer} (client {found.client_id}{only}), "
+        f"{len(found.keys)} signing key(s) pinned. Each person now runs `inhouse sign-in "
+        "login` on their machine; what they sign counts once they have."
+    )
+
+
+@app.command("login")
+def login(
+    no_browser: Annotated[
+        bool,
+        typer.Option(
+            "--no-browser",
+            help="Do not open a browser: open the printed address yourself, in a browser on "
+            "this machine (the provider sends it back to a loopback address here).",
+        ),
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for the browser to come back.")
+    ] = 300.0,
+    program: ProgramOpt = None,
+) -> None:
+    """Sign in with your organisation's identity provider and bind your key to who it says
+    you are. The provider signs a token naming your key and this program; it goes into the
+    log, where everyone's inhouse checks it. Env INHOUSE_SIGN_IN_CLIENT_SECRET for a provider
+    that gives native apps a client secret."""
+    import webbrowser
+
+    opened = open_program(program)
+    console = out_console()
+
+    def say(text: str) -> None:
+        console.print(text, soft_wrap=True, markup=False)
+
+    bound = opened.sign_in(
+        open_browser=None if no_browser else webbrowser.open, say=say, timeout=timeout
+    )
+    email = f" ({bound.email})" if bound.email else ""
+    console.print(f"Signed in: {bound.person} is {bound.subject}{email}.")
+
+
+@app.command("list")
+def list_people(json: JsonOpt = False, program: ProgramOpt = None) -> None:
+    """Who signed in with the organisation's sign-in, and who has not (what they sign does not
+    count until they do)."""
+    state = open_program(program).state()
+    config = state.sign_in
+    if config is None:
+        out_console().print(
+            "No sign-in is set up: people are told apart by the machines they enrolled from, "
+            "which each machine reports itself (`inhouse sign-in setup`)."
+        )
+        return
+    rows: list[dict[str, Any]] = []
+    for name, person in sorted(state.people.items()):
+        if person.service:
+            continue
+        bound = state.signed_in.get(name)
+        rows.append(
+            {
+                "person": name,
+                "signed_in": bound is not None,
+                "subject": bound.subject if bound else None,
+                "email": bound.email if bound else None,
+                "at": bound.at.isoformat() if bound else None,
+            }
+        )
+    if not json:
+        out_console().print(
+            f"Sign-in: {config.issuer} (client {config.client_id}, "
+            f"{'addresses at ' + config.domain if config.domain else 'any account'}), "
+            f"set up by {config.set_by} "
+            f"on {config.set_at:%Y-%m-%d}; {len(config.keys)} key(s) pinned."
+        )
+    print_rows(
+        rows,
+        json=json,
+        columns=("person", "signed in as", "e-mail", "at"),
+        cells=lambda r: (
+            r["person"],
+            r["subject"] or "not signed in",
+            r["email"] or "",
+            (r["at"] or "")[:16],
+        ),
+    )
+
+
+@app.command("keys")
+def keys(program: ProgramOpt = None) -> None:
+    """Pin the issuer's current signing keys beside the earlier ones (rollout leads), after the
+    provider rotated them (a sign-in then says the token's key is not held)."""
+    found, new = open_program(program).refresh_sign_in_keys()
+    out_console().print(f"{new} new key(s) pinned; {len(found.keys)} in all for {found.issuer}.")
+
+
+@app.command("audit")
+def audit(program: ProgramOpt = None) -> None:
+    """Compare the pinned keys with those the issuer publishes now. A pinned key it does not
+    publish was rotated out since, or was never the issuer's (pinned by hand): the bindings it
+    verifies deserve a look. Exits 1 when there is one."""
+    report = open_program(program).audit_sign_in()
+    console = out_console()
+    if report.local:
+        console.print(
+            f"{report.issuer} is on this machine's loopback (http): a local or test provider, "
+            "which vouches for whoever runs it"
+        )
+    for key in report.pinned:
+        state = "published now" if key.published else "NOT published by the issuer now"
+        console.print(f"  {key.kid or '(no kid)'}  {key.thumbprint}  {state}")
+    if report.published_not_pinned:
+        console.print(
+            f"Published but not pinned: {', '.join(report.published_not_pinned)} "
+            "(`inhouse sign-in keys` pins them)"
+        )
+    if report.unpublished or report.local:
+        raise typer.Exit(1)
+    console.print(f"Every pinned key is one {report.issuer} publishes now.")

@@ -1,0 +1,193 @@
+"""The organisation's sign-in: who each person is, vouched for by the organisation's identity
+provider instead of by the machine they say they are on.
+
+A machine fingerprint is self-reported, and a rollout lead can invite someone who does not
+exist and join as them from a second hostname. With the organisation's sign-in set up (OpenID
+Connect: Entra ID, Google Workspace, Okta, Keycloak…), a person counts as someone only once the
+identity provider vouched for them: they sign in through it from their machine, and it signs an
+ID token whose nonce names their key and this program (:func:`inhouse.identity.signin.nonce_for`),
+which the log keeps. Everyone who folds the log verifies that token against the issuer's keys
+pinned when the sign-in was set up; a token copied from the log for another key names the wrong
+nonce, and an identity is bound to one person only.
+
+What it does not close: the lead who sets up the sign-in chooses the issuer and pins its keys. An
+issuer of the lead's own (a provider they run) vouches for whoever they say; the issuer is on
+the record for anyone to read (``inhouse sign-in list``, ``inhouse status``), and ``inhouse
+sign-in audit`` compares the pinned keys with the ones the issuer publishes now.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from inhouse.errors import InvalidInput, NotAllowed, SignInError
+from inhouse.program.core import ProgramCore
+from inhouse.program.events import EventKind
+from inhouse.program.playbook import Role
+from inhouse.program.state import SignedIn, SignIn, sign_in_problem
+
+__all__ = ["CLIENT_SECRET_ENV", "PinnedKey", "SignInAudit", "SignInMixin"]
+
+#: a client secret, for identity providers that give even native apps one (never logged)
+CLIENT_SECRET_ENV = "INHOUSE_SIGN_IN_CLIENT_SECRET"
+
+
+@dataclass(frozen=True)
+class PinnedKey:
+    kid: str
+    thumbprint: str
+    published: bool  # the issuer publishes it now
+
+
+@dataclass(frozen=True)
+class SignInAudit:
+    """The pinned keys beside the ones the issuer publishes now."""
+
+    issuer: str
+    local: bool  # an http issuer on this machine's loopback: a test or local provider
+    pinned: tuple[PinnedKey, ...]
+    published_not_pinned: tuple[str, ...]  # kids the issuer publishes that are not pinned
+
+    @property
+    def unpublished(self) -> list[PinnedKey]:
+        return [key for key in self.pinned if not key.published]
+
+
+class SignInMixin(ProgramCore):
+    def set_up_sign_in(self, issuer: str, client_id: str, *, domain: str | None = None) -> SignIn:
+        """Set up the organisation's sign-in (a rollout lead, once): the issuer's discovery
+        document is read and its current signing keys pinned in the log. From then on, what a
+        person signs counts once they signed in with it. ``domain``: only identities with a
+        verified e-mail address there count (needed where the provider gives anyone an
+        account, as accounts.google.com does)."""
+        from inhouse.identity.signin import check_issuer_url
+
+        state, who = self._begin(None)
+        if Role.ROLLOUT_LEAD not in who.roles:
+            raise NotAllowed(
+                f"only a rollout lead sets up the organisation's sign-in; {who.name} is not one"
+            )
+        issuer = check_issuer_url(issuer)
+        client_id = client_id.strip()
+        if not client_id:
+            raise InvalidInput("the client id is empty: register inhouse with the provider first")
+        domain = domain.strip().lstrip("@").lower() if domain else None
+        if domain is not None and ("@" in domain or "." not in domain or " " in domain):
+            raise InvalidInput(f"--email-domain {domain!r} is not a domain such as acme.example")
+        current = state.sign_in
+        if current is not None and (issuer, client_id, domain) != (
+            current.issuer,
+            current.client_id,
+            current.domain,
+        ):
+            raise InvalidInput(
+                f"this program signs in with {current.issuer} (client {current.client_id}, "
+                f"domain {current.domain or 'any'}), set "
+                f"up by {current.set_by}: it is set up once (bindings made with it stay); "
+                "`inhouse sign-in keys` refreshes its keys"
+            )
+        return self._pin(who.name, issuer, client_id, domain)
+
+    def refresh_sign_in_keys(self) -> tuple[SignIn, int]:
+        """Pin the issuer's current signing keys beside the earlier ones (a provider rotates
+        them); returns the sign-in and how many keys were new."""
+        state, who = self._begin(None)
+        if Role.ROLLOUT_LEAD not in who.roles:
+            raise NotAllowed(f"only a rollout lead pins the sign-in's keys; {who.name} is not one")
+        current = self._sign_in(state)
+        before = len(current.keys)
+        after = self._pin(who.name, current.issuer, current.client_id, current.domain)
+        return after, len(after.keys) - before
+
+    def _pin(self, lead: str, issuer: str, client_id: str, domain: str | None) -> SignIn:
+        from inhouse.identity.signin import discover, fetch_jwks
+
+        jwks = fetch_jwks(discover(issuer))
+        payload: dict[str, Any] = {"issuer": issuer, "client_id": client_id, "keys": jwks["keys"]}
+        if domain is not None:
+            payload["domain"] = domain
+        self._append(EventKind.SIGN_IN_SET_UP, lead, payload)
+        found = self.state().sign_in
+        assert found is not None
+        return found
+
+    def sign_in(
+        self,
+        *,
+        open_browser: Callable[[str], object] | None = None,
+        say: Callable[[str], None] = print,
+        timeout: float = 300.0,
+    ) -> SignedIn:
+        """Sign in with the organisation's identity provider from this machine (its browser
+        page, then back to a loopback address here) and bind this key to who it says you are."""
+        from inhouse.identity.signin import discover, nonce_for
+        from inhouse.identity.signin import sign_in as oidc_sign_in
+
+        state, who = self._begin(None)
+        config = self._sign_in(state)
+        self._refuse_non_person(who.name, state)
+        token = oidc_sign_in(
+            discover(config.issuer),
+            config.client_id,
+            nonce_for(state.program_id, self.key.key_id),
+            open_browser=open_browser,
+            say=say,
+            timeout=timeout,
+            client_secret=os.environ.get(CLIENT_SECRET_ENV) or None,
+        )
+        return self.bind_sign_in(token)
+
+    def bind_sign_in(self, id_token: str) -> SignedIn:
+        """Record ``id_token`` (the issuer's, asked for this key) as this person's identity,
+        after checking it as the fold will."""
+        state, who = self._begin(None)
+        config = self._sign_in(state)
+        self._refuse_non_person(who.name, state)
+        problem = sign_in_problem(state, who.name, self.key.key_id, id_token, self.clock())
+        if problem is not None:
+            if "does not hold" in problem and "kid" in problem:
+                problem += (
+                    f"; if {config.issuer} rotated its keys, a rollout lead runs "
+                    "`inhouse sign-in keys` and you sign in again"
+                )
+            raise SignInError(f"{who.name} cannot sign in: {problem}")
+        self._append(EventKind.PERSON_SIGNED_IN, who.name, {"id_token": id_token})
+        return self.state().signed_in[who.name]
+
+    def audit_sign_in(self) -> SignInAudit:
+        """The pinned keys beside the keys the issuer publishes now: a pinned key it does not
+        publish was rotated out, or was never the issuer's (a lead's own)."""
+        from inhouse.identity.signin import discover, fetch_jwks, is_local_issuer, jwk_thumbprint
+
+        config = self._sign_in(self.state())
+        live = fetch_jwks(discover(config.issuer))["keys"]
+        live_prints = {jwk_thumbprint(key): str(key.get("kid", "")) for key in live}
+        pinned = tuple(
+            PinnedKey(
+                str(key.get("kid", "")), jwk_thumbprint(key), jwk_thumbprint(key) in live_prints
+            )
+            for key in config.keys
+        )
+        pinned_prints = {key.thumbprint for key in pinned}
+        fresh = tuple(kid for thumb, kid in live_prints.items() if thumb not in pinned_prints)
+        return SignInAudit(config.issuer, is_local_issuer(config.issuer), pinned, fresh)
+
+    def _sign_in(self, state: Any) -> SignIn:
+        config: SignIn | None = state.sign_in
+        if config is None:
+            raise InvalidInput(
+                "this program has no sign-in set up: a rollout lead runs `inhouse sign-in setup "
+                "--issuer URL --client-id ID` (docs/concepts.md, 'The organisation's sign-in')"
+            )
+        return config
+
+    def _refuse_non_person(self, name: str, state: Any) -> None:
+        if self._delegation is not None:
+            raise NotAllowed(
+                "sign in with your own key, from your machine, not a dashboard session"
+            )
+        if state.people[name].service:
+            raise NotAllowed(f"{name} is a service: a service's key is nobody to sign in")
