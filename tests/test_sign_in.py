@@ -10,6 +10,7 @@ the lead signed with a key of their own, bindings and set-ups appended around th
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -249,6 +250,12 @@ def test_the_cli_signs_in_through_the_browser(
         assert "Signed in: bob is u-bob (bob@acme.example)" in login.output
         listed = runner.invoke(app, ["sign-in", "list"], env=lead_env(lena))
         assert "u-bob" in listed.output and "not signed in" in listed.output  # lena has not
+        me = runner.invoke(app, ["whoami", "--json"], env=bob_env)
+        assert json.loads(me.stdout)["signed_in"] == {
+            "issuer": idp.issuer, "subject": "u-bob", "email": "bob@acme.example"
+        }  # fmt: skip
+        lead = runner.invoke(app, ["whoami"], env=lead_env(lena)).output
+        assert f"not signed in with {idp.issuer}" in lead
     lena.close()
 
 
@@ -302,7 +309,7 @@ def test_with_a_domain_only_verified_addresses_there_count(lena: Program, idp: S
     assert lena.state().sign_in is not None and lena.state().sign_in.domain == "acme.example"
     alias = enrol(lena, "ali", team="ops", machine="ali-laptop")
     idp.login("u-free", email="lena.second@gmail.example")
-    with pytest.raises(SignInError, match="only a verified address at acme.example counts"):
+    with pytest.raises(SignInError, match=r"only a verified address at acme\.example counts"):
         alias.sign_in(open_browser=browse, say=lambda _: None, timeout=30)
     idp.login("u-ali", email="ali@acme.example", email_verified=False)
     with pytest.raises(SignInError, match=r"\(not verified\)"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -102,18 +102,30 @@ def whoami(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     opened = open_program(program)
     key = opened.key
     person = opened.whoami()
-    data = {
+    state = opened.state()
+    bound = state.signed_in.get(person.name)
+    data: dict[str, Any] = {
         "name": person.name,
         "roles": sorted(person.roles),
         "team": person.team,
         "key_id": key.key_id,
         "key_path": str(key.path),
+        "signed_in": None
+        if bound is None or state.sign_in is None
+        else {"issuer": state.sign_in.issuer, "subject": bound.subject, "email": bound.email},
     }
     if json:
         print_json(data)
         return
     roles = ", ".join(data["roles"]) or "no roles"
     out_console().print(f"{person.name} ({roles}), key {key.key_id} at {key.path}")
+    if state.sign_in is not None and not person.service:
+        out_console().print(
+            f"signed in with {state.sign_in.issuer} as {bound.subject}"
+            if bound is not None
+            else f"not signed in with {state.sign_in.issuer}: what you sign counts once you "
+            "are (`inhouse sign-in login`)"
+        )
 
 
 @app.command()
