@@ -1062,9 +1062,9 @@ def test_a_service_asks_answers_and_learns_nothing() -> None:
     access request, survey answer or enablement; a service is nobody, and demand, widening and
     the pilot never count it."""
     asked = fact("access.request", by="gateway", person="gateway")
-    assert "a service asks, answers and learns nothing" in (uncounted(asked) or "")
+    assert "service's key, which speaks for no person" in (uncounted(asked) or "")
     done = fact("enablement.completed", by="gateway", person="gateway", track="support")
-    assert "a service asks, answers and learns nothing" in (uncounted(done) or "")
+    assert "service's key, which speaks for no person" in (uncounted(done) or "")
     people = {**pilot(2, 1), "zoe": person("zoe", "sales"),
               "gateway": Person(name="gateway", service=True)}  # fmt: skip
     context = _on_machines([request("gateway"), request("zoe")], people)

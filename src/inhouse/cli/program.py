@@ -103,7 +103,7 @@ def whoami(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     key = opened.key
     person = opened.whoami()
     state = opened.state()
-    bound = state.signed_in.get(person.name)
+    bound = state.signed_keys.get(key.key_id)  # this key's own sign-in
     data: dict[str, Any] = {
         "name": person.name,
         "roles": sorted(person.roles),
@@ -123,8 +123,8 @@ def whoami(program: ProgramOpt = None, json: JsonOpt = False) -> None:
         out_console().print(
             f"signed in with {state.sign_in.issuer} as {bound.subject}"
             if bound is not None
-            else f"not signed in with {state.sign_in.issuer}: what you sign counts once you "
-            "are (`inhouse sign-in login`)"
+            else f"not signed in with {state.sign_in.issuer} with this key: what it signs "
+            "counts once it is (`inhouse sign-in login`)"
         )
 
 

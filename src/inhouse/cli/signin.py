@@ -104,7 +104,8 @@ def list_people(json: JsonOpt = False, program: ProgramOpt = None) -> None:
         rows.append(
             {
                 "person": name,
-                "signed_in": bound is not None,
+                # every key they hold signed in (a key joined later has to, itself)
+                "signed_in": state.vouched(name),
                 "subject": bound.subject if bound else None,
                 "email": bound.email if bound else None,
                 "at": bound.at.isoformat() if bound else None,
@@ -123,7 +124,8 @@ def list_people(json: JsonOpt = False, program: ProgramOpt = None) -> None:
         columns=("person", "signed in as", "e-mail", "at"),
         cells=lambda r: (
             r["person"],
-            r["subject"] or "not signed in",
+            (r["subject"] or "not signed in")
+            + ("" if r["signed_in"] or not r["subject"] else " (a key of theirs has not)"),
             r["email"] or "",
             (r["at"] or "")[:16],
         ),
@@ -140,9 +142,11 @@ def keys(program: ProgramOpt = None) -> None:
 
 @app.command("audit")
 def audit(program: ProgramOpt = None) -> None:
-    """Compare the pinned keys with those the issuer publishes now. A pinned key it does not
-    publish was rotated out since, or was never the issuer's (pinned by hand): the bindings it
-    verifies deserve a look. Exits 1 when there is one."""
+    """Compare the pinned keys with those the issuer publishes now, and with what each person's
+    machine saw it publish when they signed in. A key that verifies sign-ins, is not published
+    now, and was seen published by nobody but the lead who pinned it is DOUBTFUL (pinned by
+    hand, or rotated out before anyone else signed in with it). Exits 1 on one, or on an
+    issuer on a loopback address."""
     report = open_program(program).audit_sign_in()
     console = out_console()
     if report.local:
@@ -152,12 +156,25 @@ def audit(program: ProgramOpt = None) -> None:
         )
     for key in report.pinned:
         state = "published now" if key.published else "NOT published by the issuer now"
-        console.print(f"  {key.kid or '(no kid)'}  {key.thumbprint}  {state}")
+        seen = (
+            f"seen published by {', '.join(key.seen_by)}" if key.seen_by else "seen by nobody else"
+        )
+        rests = f"; verifies {', '.join(key.bindings)}" if key.bindings else ""
+        console.print(
+            f"  {key.kid or '(no kid)'}  {key.thumbprint}  {state}; pinned by {key.pinned_by}, "
+            f"{seen}{rests}" + ("  <- DOUBTFUL" if key.doubtful else "")
+        )
     if report.published_not_pinned:
         console.print(
             f"Published but not pinned: {', '.join(report.published_not_pinned)} "
             "(`inhouse sign-in keys` pins them)"
         )
-    if report.unpublished or report.local:
+    if report.doubtful:
+        console.print(
+            "A DOUBTFUL key verifies sign-ins, is not published by the issuer now, and nobody but "
+            "the lead who pinned it saw the issuer publish it: those identities rest on that "
+            "lead's word"
+        )
+    if report.doubtful or report.local:
         raise typer.Exit(1)
     console.print(f"Every pinned key is one {report.issuer} publishes now.")

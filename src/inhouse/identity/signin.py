@@ -206,12 +206,23 @@ def fetch_jwks(provider: Provider, *, timeout: float = 10.0) -> dict[str, Any]:
         and key["kid"]
         and key.get("use", "sig") == "sig"
         and "d" not in key
+        and _whole(key)
     ]
     if not kept:
         raise SignInError(
             f"the key set at {provider.jwks_uri} holds no signing key (RSA, EC or OKP, with a kid)"
         )
     return {"keys": kept}
+
+
+def _whole(key: Mapping[str, Any]) -> bool:
+    """Whether ``key`` has the members its thumbprint needs (a key without them could not be
+    told from another, nor pinned)."""
+    try:
+        jwk_thumbprint(key)
+    except SignInError:
+        return False
+    return True
 
 
 def _b64url(data: bytes) -> str:

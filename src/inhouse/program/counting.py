@@ -13,6 +13,8 @@ A fact does not count when:
   otherwise;
 - it is dated more than a few minutes after now (its writer's clock was ahead): it counts once
   its time has come;
+- it is signed by a service's key (the gateway's) and is not one of what the gateway measures:
+  a service speaks for no person;
 - it is what the gateway measures (daily usage, adoption, prompt use from its usage log; the
   drift review of the nodes it routes to) and the gateway's own service key did not sign it,
   or that key was enrolled from the enrolling lead's own machine, or from no machine on record
@@ -22,8 +24,8 @@ A fact does not count when:
   was recorded before lock facts did), so a lock hash a colleague verified cannot be re-used
   for other weights;
 - the program has the organisation's sign-in (``inhouse sign-in setup``) and its signer has not
-  signed in with it: a key on the roster is someone only once the organisation vouched for
-  them (a service's key is not asked).
+  signed in with it, or the key that signed it has not (each key signs in: one joined later
+  under a name does not ride on another's sign-in); a service's key is not asked.
 """
 
 from __future__ import annotations
@@ -58,17 +60,19 @@ SERVICE_KINDS = frozenset({"usage.daily", "pilot.adoption", "prompt.usage", "dri
 
 def why_uncounted(fact: Fact, state: ProgramState, measured: set[str]) -> str | None:
     """Why ``fact`` may not count in checks, or None when it counts."""
+    signer = state.people.get(fact.by)
+    if signer is not None and signer.service and fact.kind not in SERVICE_KINDS:
+        return (
+            f"signed by the {fact.by} service's key, which speaks for no person: a service's "
+            "key counts only for what the gateway measures (usage, adoption, prompt use, "
+            "drift reviews)"
+        )
     if fact.kind in SELF_KINDS:
         subject = str(fact.payload.get("person", ""))
         if fact.on_behalf_of or subject != fact.by:
             return (
                 f"signed by {fact.by}, not by {subject}: only {subject}'s own signed "
                 f"{fact.kind} counts"
-            )
-        signer = state.people.get(fact.by)
-        if signer is not None and signer.service:
-            return (
-                f"signed by the {fact.by} service's key: a service asks, answers and learns nothing"
             )
     if fact.kind in measured:
         if not fact.signed:
@@ -181,7 +185,11 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
         signed_in=(
             None
             if state.sign_in is None
-            else {person: bound.subject for person, bound in state.signed_in.items()}
+            else {
+                person: bound.subject
+                for person, bound in state.signed_in.items()
+                if state.vouched(person)
+            }
         ),
         sign_in_issuer=state.sign_in.issuer if state.sign_in is not None else "",
         uncounted_by_kind={kind: tuple(items) for kind, items in by_kind.items()},
@@ -192,9 +200,15 @@ def _not_signed_in(fact: Fact, state: ProgramState) -> str | None:
     """Why ``fact``'s signer is nobody yet: the program has the organisation's sign-in, and it
     has not vouched for them (a service's key speaks for a host, not a person: not asked)."""
     signer = state.people.get(fact.by)
-    if signer is None or signer.service or fact.by in state.signed_in:
+    if signer is None or signer.service or (fact.key is not None and fact.key in state.signed_keys):
         return None
     assert state.sign_in is not None
+    if fact.by in state.signed_in:
+        return (
+            f"signed with {fact.by}'s key {fact.key}, which has not signed in with "
+            f"{state.sign_in.issuer} itself: each key of a person signs in "
+            "(`inhouse sign-in login` on that machine)"
+        )
     return (
         f"signed by {fact.by}, who has not signed in with {state.sign_in.issuer}: what a "
         f"person signs counts once the organisation's sign-in vouched for them "

@@ -100,6 +100,8 @@ class Fact:
     on_behalf_of: str | None = None  # a lead recorded it for this person: never that person's act
     machine: str | None = None  # the machine the signer's key was enrolled from
     imported: bool = False  # arrived as a signed envelope from another machine
+    #: the enrolled key behind its signature (a session's: the key that delegated to it)
+    key: str | None = None
 
     def expired(self, now: datetime) -> bool:
         return self.expires is not None and now >= self.expires

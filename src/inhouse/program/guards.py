@@ -6,7 +6,8 @@ the action unless an active waiver covers every blocker. Governance theater is o
 
     calendar-driven-advance   starting a play whose trigger does not hold
     botched-handoff           starting a play without an accepted, current handoff
-    scaling-before-proving    widening reach to a pilot before plays 1-3 have exited
+    scaling-before-proving    widening reach to a pilot before plays 1-3 have exited, or before
+                              the organisation's sign-in is set up (outside a demo)
     skipping-play-five        widening reach beyond the pilot before play 5 has exited
 """
 
@@ -192,6 +193,17 @@ def reach_blockers(
                 f"{label}: widening access to the {reach.value} needs play {number} "
                 f"({play.id}) to exit first",
                 missing,
+            )
+        )
+    if guard is Guard.SCALING_BEFORE_PROVING and state.sign_in is None and not state.demo:
+        blockers.append(
+            Blocker(
+                guard,
+                None,
+                "scaling before proving who people are: a pilot's members, and every check "
+                "that needs someone else, rest on the machines each person reports itself "
+                "until the organisation's sign-in vouches for them",
+                ("the organisation's sign-in, set up by a rollout lead (`inhouse sign-in setup`)",),
             )
         )
     return blockers

@@ -94,6 +94,8 @@ class PlaysMixin(ProgramCore):
                 f"play {number} ({play.id}) is the last play and ongoing: nothing to hand on"
             )
         receiver = self._person(state, to)
+        if receiver.service:
+            raise NotAllowed(f"{to} is a service: a play is handed to a person, who confirms it")
         rule = following.owner.previous
         if rule == "same" and receiver.name != record.owner:
             raise NotAllowed(

@@ -99,9 +99,10 @@ class PeopleMixin(ProgramCore):
             if Role.ROLLOUT_LEAD not in who.roles:
                 raise NotAllowed(f"only a rollout lead invites people; {who.name} is not one")
             existing = state.people.get(name)
-            if existing is not None and state.keys_of(name):
+            if existing is not None and any(k.revoked_at is None for k in state.keys_of(name)):
                 raise InvalidInput(
-                    f"{name} is already enrolled; they add a machine by inviting themselves"
+                    f"{name} is already enrolled; they add a machine by inviting themselves "
+                    "(a lead invites them again once every key of theirs is revoked)"
                 )
             wanted = roles_of(roles)
             self._role_rules(state, who, name, set(), wanted)
@@ -206,6 +207,8 @@ class PeopleMixin(ProgramCore):
         state, who = self._begin(actor)
         person = self._person(state, name)
         adding, removing = roles_of(add), roles_of(remove)
+        if person.service and adding:
+            raise NotAllowed(f"{name} is a service: its key speaks for no person and holds no role")
         roles = (set(person.roles) | adding) - removing
         if roles != set(person.roles) and Role.ROLLOUT_LEAD not in who.roles:
             raise NotAllowed(f"only a rollout lead changes roles; {who.name} is not one")

@@ -33,6 +33,8 @@ __all__ = ["CLIENT_SECRET_ENV", "PinnedKey", "SignInAudit", "SignInMixin"]
 
 #: a client secret, for identity providers that give even native apps one (never logged)
 CLIENT_SECRET_ENV = "INHOUSE_SIGN_IN_CLIENT_SECRET"
+#: issuers that give an account to anyone who asks: set up only with an e-mail domain
+OPEN_ISSUERS = frozenset({"https://accounts.google.com"})
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,15 @@ class PinnedKey:
     kid: str
     thumbprint: str
     published: bool  # the issuer publishes it now
+    pinned_by: str
+    seen_by: tuple[str, ...]  # people, other than its pinner, whose sign-in saw it published
+    bindings: tuple[str, ...]  # people whose sign-in it verified
+
+    @property
+    def doubtful(self) -> bool:
+        """Bindings rest on it, and nobody but the lead who pinned it ever saw the issuer
+        publish it (not now, nor at anyone's sign-in)."""
+        return bool(self.bindings) and not self.published and not self.seen_by
 
 
 @dataclass(frozen=True)
@@ -54,6 +65,10 @@ class SignInAudit:
     @property
     def unpublished(self) -> list[PinnedKey]:
         return [key for key in self.pinned if not key.published]
+
+    @property
+    def doubtful(self) -> list[PinnedKey]:
+        return [key for key in self.pinned if key.doubtful]
 
 
 class SignInMixin(ProgramCore):
@@ -77,6 +92,11 @@ class SignInMixin(ProgramCore):
         domain = domain.strip().lstrip("@").lower() if domain else None
         if domain is not None and ("@" in domain or "." not in domain or " " in domain):
             raise InvalidInput(f"--email-domain {domain!r} is not a domain such as acme.example")
+        if issuer.rstrip("/") in OPEN_ISSUERS and domain is None:
+            raise InvalidInput(
+                f"{issuer} gives an account to anyone who asks (a lead's free second account "
+                "too): set it up with --email-domain, your organisation's domain"
+            )
         current = state.sign_in
         if current is not None and (issuer, client_id, domain) != (
             current.issuer,
@@ -104,8 +124,12 @@ class SignInMixin(ProgramCore):
 
     def _pin(self, lead: str, issuer: str, client_id: str, domain: str | None) -> SignIn:
         from inhouse.identity.signin import discover, fetch_jwks
+        from inhouse.program.state import _kid_problem
 
         jwks = fetch_jwks(discover(issuer))
+        problem = _kid_problem(self.state().sign_in, jwks["keys"], f"{issuer}'s key set")
+        if problem is not None:
+            raise SignInError(f"not pinned: {problem}; a key id names one key")
         payload: dict[str, Any] = {"issuer": issuer, "client_id": client_id, "keys": jwks["keys"]}
         if domain is not None:
             payload["domain"] = domain
@@ -123,14 +147,18 @@ class SignInMixin(ProgramCore):
     ) -> SignedIn:
         """Sign in with the organisation's identity provider from this machine (its browser
         page, then back to a loopback address here) and bind this key to who it says you are."""
-        from inhouse.identity.signin import discover, nonce_for
+        from inhouse.identity.signin import discover, fetch_jwks, jwk_thumbprint, nonce_for
         from inhouse.identity.signin import sign_in as oidc_sign_in
 
         state, who = self._begin(None)
         config = self._sign_in(state)
         self._refuse_non_person(who.name, state)
+        provider = discover(config.issuer)
+        # what the issuer publishes, as this machine sees it: a pinned key nobody but its
+        # pinner ever saw published is what `sign-in audit` names
+        seen = [jwk_thumbprint(key) for key in fetch_jwks(provider)["keys"]]
         token = oidc_sign_in(
-            discover(config.issuer),
+            provider,
             config.client_id,
             nonce_for(state.program_id, self.key.key_id),
             open_browser=open_browser,
@@ -138,9 +166,9 @@ class SignInMixin(ProgramCore):
             timeout=timeout,
             client_secret=os.environ.get(CLIENT_SECRET_ENV) or None,
         )
-        return self.bind_sign_in(token)
+        return self.bind_sign_in(token, seen=seen)
 
-    def bind_sign_in(self, id_token: str) -> SignedIn:
+    def bind_sign_in(self, id_token: str, *, seen: list[str] | None = None) -> SignedIn:
         """Record ``id_token`` (the issuer's, asked for this key) as this person's identity,
         after checking it as the fold will."""
         state, who = self._begin(None)
@@ -154,26 +182,41 @@ class SignInMixin(ProgramCore):
                     "`inhouse sign-in keys` and you sign in again"
                 )
             raise SignInError(f"{who.name} cannot sign in: {problem}")
-        self._append(EventKind.PERSON_SIGNED_IN, who.name, {"id_token": id_token})
-        return self.state().signed_in[who.name]
+        self._append(
+            EventKind.PERSON_SIGNED_IN, who.name, {"id_token": id_token, "seen": seen or []}
+        )
+        return self.state().signed_keys[self.key.key_id]
 
     def audit_sign_in(self) -> SignInAudit:
         """The pinned keys beside the keys the issuer publishes now: a pinned key it does not
         publish was rotated out, or was never the issuer's (a lead's own)."""
         from inhouse.identity.signin import discover, fetch_jwks, is_local_issuer, jwk_thumbprint
 
-        config = self._sign_in(self.state())
+        state = self.state()
+        config = self._sign_in(state)
         live = fetch_jwks(discover(config.issuer))["keys"]
         live_prints = {jwk_thumbprint(key): str(key.get("kid", "")) for key in live}
-        pinned = tuple(
-            PinnedKey(
-                str(key.get("kid", "")), jwk_thumbprint(key), jwk_thumbprint(key) in live_prints
+        pinners = {thumb: by for thumb, by, _ in config.pinned_by}
+        bound = list(state.signed_keys.values())
+        pinned = []
+        for key in config.keys:
+            thumb = jwk_thumbprint(key)
+            pinner = pinners.get(thumb, config.set_by)
+            pinned.append(
+                PinnedKey(
+                    kid=str(key.get("kid", "")),
+                    thumbprint=thumb,
+                    published=thumb in live_prints,
+                    pinned_by=pinner,
+                    seen_by=tuple(
+                        sorted({b.person for b in bound if thumb in b.seen and b.person != pinner})
+                    ),
+                    bindings=tuple(sorted({b.person for b in bound if b.key_thumbprint == thumb})),
+                )
             )
-            for key in config.keys
-        )
         pinned_prints = {key.thumbprint for key in pinned}
         fresh = tuple(kid for thumb, kid in live_prints.items() if thumb not in pinned_prints)
-        return SignInAudit(config.issuer, is_local_issuer(config.issuer), pinned, fresh)
+        return SignInAudit(config.issuer, is_local_issuer(config.issuer), tuple(pinned), fresh)
 
     def _sign_in(self, state: Any) -> SignIn:
         config: SignIn | None = state.sign_in

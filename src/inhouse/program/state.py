@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from inhouse.errors import SignInError
 from inhouse.identity.machine import same_machine
 from inhouse.program.checks import Person
 from inhouse.program.events import Event, EventKind, canonical_json, format_time
@@ -139,6 +140,8 @@ class SignIn:
     set_by: str
     set_at: datetime
     seq: int
+    #: who pinned each key (by thumbprint) and at which event: any lead may pin keys later
+    pinned_by: tuple[tuple[str, str, int], ...] = ()
 
     @property
     def jwks(self) -> dict[str, Any]:
@@ -156,6 +159,10 @@ class SignedIn:
     key_id: str
     at: datetime
     seq: int
+    #: the pinned key that verified the token, and the keys the issuer published when this
+    #: person's machine asked it, at sign-in (their own view, not the pinning lead's)
+    key_thumbprint: str = ""
+    seen: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -210,7 +217,11 @@ class ProgramState:
     #: the organisation's sign-in, once a lead set it up: from then on a person counts as
     #: someone once it vouched for them (``signed_in``), whatever their machine says
     sign_in: SignIn | None = None
+    #: each person's identity (from their first binding), and each key that bound it: a key
+    #: counts once it signed in itself, so a key joined later under a name does not ride on
+    #: an earlier key's sign-in
     signed_in: dict[str, SignedIn] = field(default_factory=dict)
+    signed_keys: dict[str, SignedIn] = field(default_factory=dict)
 
     @property
     def owners(self) -> dict[str, str]:
@@ -230,6 +241,12 @@ class ProgramState:
 
     def keys_of(self, person: str) -> list[KeyRecord]:
         return [k for k in self.keys.values() if k.person == person]
+
+    def vouched(self, person: str) -> bool:
+        """Whether the organisation's sign-in vouches for ``person`` now: they hold a key, and
+        every key they hold signed in (a key joined as them later has not)."""
+        active = [k.key_id for k in self.keys_of(person) if k.revoked_at is None]
+        return bool(active) and all(key in self.signed_keys for key in active)
 
     def shared_machines(self) -> list[str]:
         """Warnings: people who enrolled from a machine another person enrolled from."""
@@ -264,14 +281,14 @@ def _when(text: str | None) -> datetime | None:
 
 def _fact(event: Event, data: dict[str, Any], state: ProgramState) -> Fact:
     by, signed = _signer(event, state)
-    machine = None
+    machine = key = None
     if event.signer is not None:
         record = state.keys.get(event.signer)
         if record is None:  # a dashboard session's key, never enrolled: what it signs comes
             # from the machine of the person's own key that signed its delegation
             record = state.keys.get(state.verifier.keys.delegated_by.get(event.signer, ""))
         if record is not None:
-            machine = record.machine
+            machine, key = record.machine, record.key_id
     return Fact(
         id=event.seq,
         kind=data["kind"],
@@ -286,6 +303,7 @@ def _fact(event: Event, data: dict[str, Any], state: ProgramState) -> Fact:
         signed=signed,
         on_behalf_of=data.get("on_behalf_of"),
         machine=machine,
+        key=key,
     )
 
 
@@ -311,6 +329,14 @@ def _enrol(state: ProgramState, event: Event, data: dict[str, Any], invited_by: 
     )
     if name not in state.people:
         _seat(state, data, service=bool(data.get("service", False)))
+
+
+def _void_spares(state: ProgramState, name: str) -> None:
+    """Once ``name`` joined, the lead's other invitations for them are spent: a spare one,
+    kept back, would join a second key as them."""
+    for token, invitation in list(state.invitations.items()):
+        if invitation.name == name and not invitation.another_key and not invitation.used:
+            state.invitations[token] = replace(invitation, used=True)
 
 
 def _seat(state: ProgramState, data: dict[str, Any], *, service: bool) -> None:
@@ -344,9 +370,13 @@ def _apply_import(state: ProgramState, event: Event, data: dict[str, Any]) -> No
     predicate = statement["predicate"]
     key_id = data["key_id"]
     if statement["predicateType"] == ENROLMENT_TYPE:
-        invitation = state.invitations.get(predicate["token_hash"])
-        if invitation is not None:
-            state.invitations[predicate["token_hash"]] = replace(invitation, used=True)
+        name, token = str(predicate["name"]), str(predicate["token_hash"])
+        if why := _invitation_problem(state, name, token, _when(predicate.get("at")) or event.at):
+            raise ValueError(f"its enrolment of {name} came {why}")
+        invitation = state.invitations[token]
+        state.invitations[token] = replace(invitation, used=True)
+        if not invitation.another_key:
+            _void_spares(state, name)
         _enrol(
             state,
             event,
@@ -354,6 +384,10 @@ def _apply_import(state: ProgramState, event: Event, data: dict[str, Any]) -> No
             invitation.by if invitation is not None else None,
         )
         return
+    if state.person_of_key(key_id) is None:
+        raise ValueError(
+            f"its envelope was signed by key {key_id}, which nobody on the roster holds"
+        )
     fact = _fact(
         Event(event.seq, event.at, event.actor, event.kind, {}, "", "", key_id, None),
         predicate["fact"],
@@ -393,7 +427,7 @@ def apply(state: ProgramState, event: Event) -> None:
             if why is None:
                 _apply_verified(state, event)
                 return
-        except (KeyError, TypeError, ValueError, AttributeError) as err:
+        except (KeyError, TypeError, ValueError, AttributeError, SignInError) as err:
             # signed, yet not what the engine writes (a payload appended around the API): the
             # fold stops here, as at a bad signature, rather than take every command down
             why = f"event {event.seq} ({event.kind}) is malformed: {type(err).__name__} {err}"
@@ -437,6 +471,8 @@ def _apply_verified(state: ProgramState, event: Event) -> None:
         if invitation is not None:
             state.invitations[token] = replace(invitation, used=True)
         invited_by = invitation.by if invitation is not None else data.get("enrolled_by")
+        if not data.get("service"):
+            _void_spares(state, str(data["name"]))
         # a service's enrolment is signed by the lead who vouches for it: its key is the payload's
         key_id = data["key_id"] if data.get("service") else event.signer or data["key_id"]
         _enrol(state, event, {**data, "key_id": key_id}, invited_by)
@@ -488,15 +524,23 @@ def _unauthorized(state: ProgramState, event: Event) -> str | None:
     actions; the fold checks the same rules again, so an event appended around the API (a
     lead's own handoff acceptance for someone else, a second ``program.created`` saying demo)
     is a forgery the fold stops at, like a bad signature, and ``audit verify`` names it."""
+    kind, data = event.kind, event.payload
+    if kind == EventKind.PERSON_ENROLLED and event.signer is not None:
+        return _enrolment_problem(state, event)
     who, signed = _signer(event, state)
     if not signed:
         return None  # before identities, or the program's first event: nothing to hold it to
-    kind, data = event.kind, event.payload
     person = state.people.get(who)
     lead = person is not None and "rollout-lead" in person.roles
     where = f"event {event.seq} ({kind}) was signed by {who}"
     if kind == EventKind.PROGRAM_CREATED:
         return f"{where}: a program is created once, by its first event"
+    if kind in (EventKind.PERSON_ADDED, EventKind.PERSON_CHANGED, EventKind.PERSON_INVITED):
+        target = state.people.get(str(data["name"]))
+        if (data.get("service") or (target is not None and target.service)) and (
+            data.get("roles") or (kind == EventKind.PERSON_INVITED and not data.get("another_key"))
+        ):
+            return f"{where}: a service is enrolled by a lead, never invited, and holds no role"
     if kind in (EventKind.PERSON_ADDED, EventKind.PERSON_CHANGED):
         before = state.people.get(str(data["name"]))
         changed = before is None or before.roles != frozenset(data.get("roles", []))
@@ -509,7 +553,7 @@ def _unauthorized(state: ProgramState, event: Event) -> str | None:
             return None if name == who else f"{where}: only {name} adds a machine of {name}'s"
         if not lead:
             return f"{where}, no rollout lead: only a lead invites people"
-        if any(k.person == name for k in state.keys.values()):
+        if any(k.person == name and k.revoked_at is None for k in state.keys.values()):
             return f"{where}: {name} is already enrolled, and adds a machine by their own key"
         return None
     if kind == EventKind.WAIVER_GRANTED and not lead:
@@ -532,7 +576,7 @@ def _unauthorized(state: ProgramState, event: Event) -> str | None:
                 f"{where}: the program signs in with {current.issuer} (client "
                 f"{current.client_id}); it is set up once, and only its keys are refreshed"
             )
-        return None
+        return _kid_problem(current, data["keys"], where)
     if kind == EventKind.PERSON_SIGNED_IN:
         token = str(data["id_token"])
         problem = sign_in_problem(state, who, str(event.signer), token, event.at)
@@ -543,6 +587,62 @@ def _unauthorized(state: ProgramState, event: Event) -> str | None:
             return f"{where}: only play 1's owner or a rollout lead stops the program"
         return None
     return _unauthorized_play_event(state, event, who, lead, where)
+
+
+def _kid_problem(current: SignIn | None, keys: list[Any], where: str) -> str | None:
+    """Why ``keys`` may not be pinned beside ``current``'s: one of them re-uses a pinned key's
+    id for other key material (a token naming that kid would be checked against either)."""
+    from inhouse.identity.signin import jwk_thumbprint
+
+    held = {str(k.get("kid")): jwk_thumbprint(k) for k in (current.keys if current else ())}
+    for key in keys:
+        kid = str(key.get("kid"))
+        if kid in held and held[kid] != jwk_thumbprint(key):
+            return f"{where}: it pins other key material under the pinned key id {kid!r}"
+    return None
+
+
+def _enrolment_problem(state: ProgramState, event: Event) -> str | None:
+    """Why an enrolment is not one the API makes: a service's key enrolled by someone who is no
+    lead, or under a person's name (its key would then sign as that person); a person's key
+    joined without an open invitation for that name, after it expired, or beside a key the
+    person still holds (another machine is added by the person's own invitation)."""
+    data = event.payload
+    name = str(data["name"])
+    existing = state.people.get(name)
+    where = f"event {event.seq} (person.enrolled) enrols {name}"
+    if data.get("service"):
+        lead, _ = _signer(event, state)
+        person = state.people.get(lead)
+        if person is None or "rollout-lead" not in person.roles:
+            return f"{where} as a service, signed by {lead}, no rollout lead"
+        if existing is not None and not existing.service:
+            return f"{where} as a service, but {name} is a person: their key would sign as them"
+        if data.get("roles"):
+            return f"{where} as a service with roles: a service holds none"
+        from inhouse.identity import verify_signature
+
+        proof = f"inhouse-service:{state.program_id}:{name}".encode()
+        if not verify_signature(str(data["public_key"]), proof, str(data.get("proof", ""))):
+            return f"{where} as a service without the service key's own proof"
+        return None
+    if data.get("claimed") or event.seq <= 2:
+        return None  # the lead's own first key (the verifier holds it to that)
+    why = _invitation_problem(state, name, str(data.get("token_hash") or ""), event.at)
+    return None if why is None else f"{where} {why}"
+
+
+def _invitation_problem(state: ProgramState, name: str, token: str, at: datetime) -> str | None:
+    """Why a key may not join as ``name`` with the invitation ``token`` at ``at``."""
+    invitation = state.invitations.get(token)
+    if invitation is None or invitation.name != name or invitation.used:
+        return f"without an open invitation for {name}"
+    if at >= invitation.expires:
+        return f"with an invitation that expired on {invitation.expires:%Y-%m-%d %H:%M}"
+    active = [k for k in state.keys.values() if k.person == name and k.revoked_at is None]
+    if active and not invitation.another_key:
+        return f"while {name} holds a key: another machine is added by {name}'s own invitation"
+    return None
 
 
 def _verified_identity(state: ProgramState, token: str, signer: str, at: datetime) -> Any:
@@ -620,11 +720,13 @@ def _apply_sign_in(state: ProgramState, event: Event) -> None:
         by, _ = _signer(event, state)
         before = state.sign_in
         keys = list(before.keys) if before is not None else []
+        pins = list(before.pinned_by) if before is not None else []
         pinned = {jwk_thumbprint(k) for k in keys}
         for key in data["keys"]:
             if jwk_thumbprint(key) not in pinned:
                 keys.append(dict(key))
                 pinned.add(jwk_thumbprint(key))
+                pins.append((jwk_thumbprint(key), by, event.seq))
         state.sign_in = SignIn(
             issuer=str(data["issuer"]),
             client_id=str(data["client_id"]),
@@ -633,20 +735,25 @@ def _apply_sign_in(state: ProgramState, event: Event) -> None:
             set_by=before.set_by if before is not None else by,
             set_at=before.set_at if before is not None else event.at,
             seq=before.seq if before is not None else event.seq,
+            pinned_by=tuple(pins),
         )
         return
     if event.signer is None:
         return  # unsigned: binds nothing
     who, _ = _signer(event, state)
     identity = _verified_identity(state, str(data["id_token"]), event.signer, event.at)
-    state.signed_in[who] = SignedIn(
+    bound = SignedIn(
         person=who,
         subject=identity.subject,
         email=identity.email if identity.email_verified else None,
         key_id=event.signer,
         at=event.at,
         seq=event.seq,
+        key_thumbprint=identity.key_thumbprint,
+        seen=tuple(str(t) for t in data.get("seen") or ()),
     )
+    state.signed_in.setdefault(who, bound)
+    state.signed_keys[event.signer] = bound
 
 
 def _unauthorized_play_event(
@@ -661,6 +768,9 @@ def _unauthorized_play_event(
         record = state.plays.get(play)
         if record is None or record.owner != who:
             return f"{where}: only the owner of play {play} offers its handoff"
+    named = state.people.get(str(data.get("to") or data.get("owner") or ""))
+    if kind in (EventKind.HANDOFF_OFFERED, EventKind.PLAY_STARTED) and named and named.service:
+        return f"{where}: a service's key speaks for no person; it owns and receives no play"
     open_offer = handoff is not None and handoff.status == "offered"
     if kind in (EventKind.HANDOFF_ACCEPTED, EventKind.HANDOFF_REJECTED) and (
         handoff is None or not open_offer or handoff.to != who

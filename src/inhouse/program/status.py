@@ -192,16 +192,12 @@ def build_status(
                 f"the sign-in's issuer, {state.sign_in.issuer}, is on a loopback address: a "
                 "provider on someone's own machine vouches for whoever runs it"
             )
-        if state.sign_in.domain is None:
-            warnings.append(
-                f"every account {state.sign_in.issuer} vouches for counts as a person: where it "
-                "gives accounts to anyone (accounts.google.com), the sign-in needs an e-mail "
-                "domain (docs/concepts.md, 'The organisation's sign-in')"
-            )
         waiting = sorted(
             name
             for name, person in state.people.items()
-            if not person.service and name not in state.signed_in and state.keys_of(name)
+            if not person.service
+            and not state.vouched(name)
+            and any(k.revoked_at is None for k in state.keys_of(name))
         )
         if waiting:
             warnings.append(

@@ -1,0 +1,256 @@
+"""The lone lead against the organisation's sign-in, the second time: the holes an audit found
+after it shipped, each walked the cheapest way (the Python API, events appended around it with
+``Program._append``), each refused now. Run against the stand-in identity provider on loopback
+(:mod:`inhouse.testing.standin_idp`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from inhouse.errors import InvalidInput, NotAllowed, SignInError
+from inhouse.identity import SigningKey, fact_predicate_type, seal
+from inhouse.identity.envelopes import open_envelope
+from inhouse.identity.signin import nonce_for
+from inhouse.program import Program, Provenance
+from inhouse.program.checks import Outcome
+from inhouse.program.counting import build_context
+from inhouse.program.events import EventKind
+from inhouse.program.guards import Guard, reach_blockers
+from inhouse.program.playbook import Reach
+from inhouse.testing.standin_idp import StandinIdP, browse
+from tests.conftest import Clock
+from tests.people import enrol
+from tests.test_sign_in import LOCK, VERIFY, _judge, _sign_in, _verify
+
+
+@pytest.fixture
+def idp(clock: Clock) -> Iterator[StandinIdP]:
+    with StandinIdP(clock=clock) as provider:
+        yield provider
+
+
+@pytest.fixture
+def lena(_isolated: Path, clock: Clock, idp: StandinIdP) -> Iterator[Program]:
+    """The lead, signed in with her one account, the baseline locked in her name."""
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    lena.set_up_sign_in(idp.issuer, "inhouse")
+    _sign_in(lena, idp, "u-lena")
+    lena.record_fact(None, "baseline.lock", LOCK, provenance=Provenance.MEASURED,
+                     collector="inhouse baseline lock")  # fmt: skip
+    yield lena
+    lena.close()
+
+
+def _tampered(program: Program) -> str:
+    fresh = Program.open(program.folder, clock=program.clock)
+    found = fresh.state().tampered
+    fresh.close()
+    assert found is not None, "the fold accepted it"
+    return found[0]
+
+
+def test_a_service_key_enrolled_under_a_persons_name_stops_the_fold(
+    lena: Program, idp: StandinIdP
+) -> None:
+    """bob signed in honestly; the lead enrols a 'service' key under his name, so what it
+    signs would be bob's."""
+    bob = enrol(lena, "bob", team="ops")
+    _sign_in(bob, idp, "u-bob")
+    key = SigningKey.generate()
+    proof = key.sign(f"inhouse-service:{lena.state().program_id}:bob".encode())
+    payload = {"name": "bob", "key_id": key.key_id, "public_key": key.public_key,
+               "machine": "bob-desktop", "service": True, "enrolled_by": "lena",
+               "proof": proof}  # fmt: skip
+    with pytest.raises(InvalidInput, match="bob is a person on the roster"):
+        lena.enrol_service("bob", key)
+    lena._append(EventKind.PERSON_ENROLLED, "lena", payload)
+    assert "bob is a person: their key would sign as them" in _tampered(lena)
+
+
+def test_a_service_signs_only_what_it_measures_and_owns_no_play(lena: Program) -> None:
+    """A key the lead holds as 'qa-bot' locks the baseline, the lead verifies it: the lead is
+    then 'someone other than the owner'. A service's fact counts only where the gateway
+    measures; it holds no role, owns no play, receives no handoff."""
+    bot = lena.as_service("qa-bot")
+    bot.record_fact(None, "baseline.lock", LOCK, provenance=Provenance.MEASURED,
+                    collector="inhouse baseline lock")  # fmt: skip
+    _verify(lena)
+    ctx = build_context(lena.state(), lena.clock())
+    why = next(u.why for u in ctx.uncounted if u.fact.by == "qa-bot")
+    assert "a service's key counts only for what the gateway measures" in why
+    with pytest.raises(NotAllowed, match="holds no role"):
+        lena.change_roles(None, "qa-bot", add=["play-owner"])
+    lena._append(EventKind.PERSON_CHANGED, "lena",
+                 {"name": "qa-bot", "email": "", "team": "", "roles": ["play-owner"]})  # fmt: skip
+    assert "a service is enrolled by a lead, never invited, and holds no role" in _tampered(lena)
+
+
+def test_a_play_started_for_a_service_stops_the_fold(lena: Program) -> None:
+    lena.as_service("ops-bot")
+    lena._append(EventKind.PLAY_STARTED, "lena", {"play": "prove-value", "owner": "ops-bot"})
+    assert "it owns and receives no play" in _tampered(lena)
+
+
+def test_a_spare_invitation_joins_nobody_once_its_person_has(
+    lena: Program, idp: StandinIdP, clock: Clock
+) -> None:
+    """The lead invites bob twice and keeps one back; bob joins and signs in; the spare would
+    have joined a key of the lead's as bob, riding on bob's sign-in."""
+    spare = lena.invite("bob", team="ops")
+    bob = enrol(lena, "bob", team="ops")  # a second invitation, which bob uses
+    _sign_in(bob, idp, "u-bob")
+    key = SigningKey.generate()
+    with pytest.raises(InvalidInput, match="already used"):
+        lena.join(str(spare), key, at_machine="bob-desktop")
+    payload = {"name": "bob", "key_id": key.key_id, "public_key": key.public_key,
+               "machine": "bob-desktop", "token_hash": spare.token_hash}  # fmt: skip
+    lena._append(EventKind.PERSON_ENROLLED, "bob", payload, key=key)
+    assert "without an open invitation for bob" in _tampered(lena)
+
+
+def test_an_expired_invitation_joins_nobody(lena: Program, clock: Clock) -> None:
+    text = lena.invite("cam", team="ops")
+    clock.advance(days=8)
+    key = SigningKey.generate()
+    with pytest.raises(InvalidInput, match="expired"):
+        lena.join(str(text), key, at_machine="cam-laptop")
+    payload = {"name": "cam", "key_id": key.key_id, "public_key": key.public_key,
+               "machine": "cam-laptop", "token_hash": text.token_hash}  # fmt: skip
+    lena._append(EventKind.PERSON_ENROLLED, "cam", payload, key=key)
+    assert "with an invitation that expired" in _tampered(lena)
+
+
+def test_each_key_signs_in_itself(lena: Program, idp: StandinIdP) -> None:
+    """bob signed in on his laptop; a second machine of his counts once it signed in too."""
+    bob = enrol(lena, "bob", team="ops")
+    _sign_in(bob, idp, "u-bob")
+    text = bob.invite("bob")
+    desktop = SigningKey.generate()
+    bob.join(str(text), desktop, at_machine="bob-desktop")
+    second = bob.using(desktop)
+    _verify(second)
+    result = _judge(lena, "baseline", "second-person-verified")
+    assert result.outcome is not Outcome.PASS
+    assert f"signed with bob's key {desktop.key_id}, which has not signed in" in result.reason
+    idp.login("u-bob", email="u-bob@acme.example")
+    second.sign_in(open_browser=browse, say=lambda _: None, timeout=30)
+    assert _judge(lena, "baseline", "second-person-verified").outcome is Outcome.PASS
+
+
+def test_a_lost_laptop_is_invited_again_and_signs_in_as_the_same_account(
+    lena: Program, idp: StandinIdP
+) -> None:
+    bob = enrol(lena, "bob", team="ops")
+    _sign_in(bob, idp, "u-bob")
+    lena.revoke_key(bob.key.key_id)
+    # the lead joins the new invitation herself: the key is nobody, with her own account
+    text = lena.invite("bob", team="ops")
+    mine = SigningKey.generate()
+    lena.join(str(text), mine, at_machine="bob-new-laptop")
+    with pytest.raises(SignInError, match="for lena already: one identity is one person"):
+        _sign_in(lena.using(mine), idp, "u-lena")
+    assert not lena.state().vouched("bob")
+    # honestly: the lead revokes that key too; bob joins again and signs in as himself
+    lena.revoke_key(mine.key_id)
+    again = enrol(lena, "bob", team="ops", machine="bob-new-laptop")
+    _sign_in(again, idp, "u-bob")
+    assert lena.state().vouched("bob")
+
+
+def test_an_import_signed_by_a_key_nobody_holds_stops_the_fold(lena: Program) -> None:
+    ali = enrol(lena, "ali", team="ops", machine="ali-laptop")
+    nobody = SigningKey.generate()
+    data = {"kind": "baseline.verify", "version": 1, "payload": VERIFY,
+            "provenance": "measured", "collector": "inhouse baseline verify"}  # fmt: skip
+    envelope = seal(nobody, program_id=lena.state().program_id,
+                    predicate_type=fact_predicate_type("baseline.verify", 1),
+                    predicate={"fact": data, "at": lena.clock().isoformat(),
+                               "machine": ""})  # fmt: skip
+    ali._append(EventKind.EVIDENCE_IMPORTED, "ali",
+                {"envelope": envelope, "digest": open_envelope(envelope).digest,
+                 "key_id": nobody.key_id})  # fmt: skip
+    assert "which nobody on the roster holds" in _tampered(lena)
+
+
+def test_a_set_up_with_a_malformed_key_stops_the_fold_instead_of_crashing(
+    lena: Program, idp: StandinIdP
+) -> None:
+    config = lena.state().sign_in
+    assert config is not None
+    broken = {"issuer": config.issuer, "client_id": "inhouse", "keys": [{"kid": "x"}]}
+    lena._append(EventKind.SIGN_IN_SET_UP, "lena", broken)
+    assert "malformed" in _tampered(lena)
+
+
+def test_a_key_pinned_later_by_hand_is_named_by_the_audit(lena: Program, idp: StandinIdP) -> None:
+    """Any lead can pin more keys (a rotation needs it), so a lead can pin one of her own and
+    mint an account for an alias. It may not reuse a pinned key id, and the audit names it as
+    doubtful: it verifies a sign-in, and nobody but the lead saw the issuer publish it."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from jwt.algorithms import RSAAlgorithm
+
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    own = {**RSAAlgorithm.to_jwk(private.public_key(), as_dict=True), "use": "sig"}
+    config = lena.state().sign_in
+    assert config is not None
+    payload = {"issuer": config.issuer, "client_id": "inhouse", "keys": [{**own, "kid": idp.kid}]}
+    lena._append(EventKind.SIGN_IN_SET_UP, "lena", payload)
+    assert "other key material under the pinned key id" in _tampered(lena)
+
+
+def test_a_fresh_kid_pinned_by_hand_is_doubtful(
+    _isolated: Path, clock: Clock, idp: StandinIdP
+) -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from jwt.algorithms import RSAAlgorithm
+
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    lena.set_up_sign_in(idp.issuer, "inhouse")
+    _sign_in(lena, idp, "u-lena")
+    bob = enrol(lena, "bob", team="ops")
+    _sign_in(bob, idp, "u-bob")  # bob saw the provider's key published
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    own = {**RSAAlgorithm.to_jwk(private.public_key(), as_dict=True), "use": "sig", "kid": "k2"}
+    lena._append(EventKind.SIGN_IN_SET_UP, "lena",
+                 {"issuer": idp.issuer, "client_id": "inhouse", "keys": [own]})  # fmt: skip
+    ali = enrol(lena, "ali", team="ops", machine="ali-laptop")
+    claims = idp.claims("u-ali", nonce=nonce_for(lena.state().program_id, ali.key.key_id))
+    ali.bind_sign_in(idp.mint(claims, kid="k2", key=private))
+    report = lena.audit_sign_in()
+    doubtful = {k.kid: k for k in report.doubtful}
+    assert list(doubtful) == ["k2"] and doubtful["k2"].bindings == ("ali",)
+    assert doubtful["k2"].pinned_by == "lena"
+    honest = next(k for k in report.pinned if k.kid == idp.kid)
+    assert honest.seen_by == ("bob",) and not honest.doubtful
+    lena.close()
+
+
+def test_google_is_set_up_only_with_a_domain(_isolated: Path, clock: Clock) -> None:
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    with pytest.raises(InvalidInput, match="gives an account to anyone"):
+        lena.set_up_sign_in("https://accounts.google.com", "inhouse")
+    lena.close()
+
+
+def test_the_pilot_waits_for_a_sign_in_or_a_waiver(_isolated: Path, clock: Clock) -> None:
+    """Widening access to a pilot with people told apart only by the machines they report is
+    scaling before proving: a blocker until a sign-in is set up."""
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+
+    def signin_blockers() -> list[str]:
+        found = reach_blockers(lena.playbook, Reach.PILOT, lena.state(), lena.clock())
+        return [b.message for b in found if "who people are" in b.message]
+
+    assert len(signin_blockers()) == 1
+    blocker = next(
+        b for b in reach_blockers(lena.playbook, Reach.PILOT, lena.state(), lena.clock())
+        if "who people are" in b.message
+    )  # fmt: skip
+    assert blocker.guard is Guard.SCALING_BEFORE_PROVING
+    with StandinIdP(clock=clock) as idp:
+        lena.set_up_sign_in(idp.issuer, "inhouse")
+    assert signin_blockers() == []
+    lena.close()
