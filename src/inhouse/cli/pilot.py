@@ -47,8 +47,9 @@ def add(
     program: ProgramOpt = None,
 ) -> None:
     """Add PERSON to the pilot on TRACK (rollout leads). Gives them the pilot-user role, which
-    the scaling-before-proving guard refuses until plays 1-3 have exited (or a waiver is on
-    the record); the playbook's pilot-size check sets how many, from how many teams."""
+    the scaling-before-proving guard refuses until plays 1-3 have exited and the
+    organisation's sign-in is set up (or a waiver is on the record); the playbook's
+    pilot-size check sets how many, from how many teams."""
     from inhouse.pilot.roster import add_member
 
     member = add_member(open_program(program), person, track=track)
