@@ -6,6 +6,7 @@ after it shipped, each walked the cheapest way (the Python API, events appended 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -224,7 +225,8 @@ def test_a_fresh_kid_pinned_by_hand_is_doubtful(
     assert list(doubtful) == ["k2"] and doubtful["k2"].bindings == ("ali",)
     assert doubtful["k2"].pinned_by == "lena"
     honest = next(k for k in report.pinned if k.kid == idp.kid)
-    assert honest.seen_by == ("bob",) and not honest.doubtful
+    assert honest.published and not honest.doubtful
+    assert set(honest.bindings) == {"lena", "bob"}
     lena.close()
 
 
@@ -253,4 +255,87 @@ def test_the_pilot_waits_for_a_sign_in_or_a_waiver(_isolated: Path, clock: Clock
     with StandinIdP(clock=clock) as idp:
         lena.set_up_sign_in(idp.issuer, "inhouse")
     assert signin_blockers() == []
+    lena.close()
+
+
+def test_a_signed_in_key_is_never_enrolled_again_under_another_name(
+    lena: Program, idp: StandinIdP
+) -> None:
+    """bob signed in once. The lead signs in a second machine of her own, revokes bob's key,
+    invites him again and enrols her signed-in key as bob: its binding would vouch for 'bob'."""
+    bob = enrol(lena, "bob", team="ops")
+    _sign_in(bob, idp, "u-bob")
+    text = lena.invite("lena")
+    desktop = SigningKey.generate()
+    lena.join(str(text), desktop, at_machine="lena-desktop")
+    _sign_in(lena.using(desktop), idp, "u-lena")
+    lena.revoke_key(bob.key.key_id)
+    again = lena.invite("bob", team="ops")
+    with pytest.raises(InvalidInput, match="already enrolled"):
+        lena.join(str(again), desktop, at_machine="bob-new-laptop")
+    payload = {"name": "bob", "key_id": desktop.key_id, "public_key": desktop.public_key,
+               "machine": "bob-new-laptop", "token_hash": again.token_hash}  # fmt: skip
+    lena._append(EventKind.PERSON_ENROLLED, "bob", payload, key=desktop)
+    assert f"with key {desktop.key_id}, enrolled before for lena" in _tampered(lena)
+
+
+def test_a_witness_is_no_witness_for_the_key_its_own_sign_in_rests_on(
+    lena: Program, idp: StandinIdP
+) -> None:
+    """The lead pins a key of her own beside the issuer's, mints her alias a token with it and
+    has the alias claim it saw every pinned key published: the key stays doubtful."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from jwt.algorithms import RSAAlgorithm
+
+    from inhouse.identity.signin import jwk_thumbprint
+
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    own = {**RSAAlgorithm.to_jwk(private.public_key(), as_dict=True), "use": "sig", "kid": "k2"}
+    lena._append(EventKind.SIGN_IN_SET_UP, "lena",
+                 {"issuer": idp.issuer, "client_id": "inhouse", "keys": [own]})  # fmt: skip
+    ali = enrol(lena, "ali", team="ops", machine="ali-laptop")
+    claims = idp.claims("u-ali", nonce=nonce_for(lena.state().program_id, ali.key.key_id))
+    config = lena.state().sign_in
+    assert config is not None
+    everything = [jwk_thumbprint(k) for k in config.keys]
+    ali.bind_sign_in(idp.mint(claims, kid="k2", key=private), seen=everything)
+    doubtful = lena.audit_sign_in().doubtful
+    assert [k.kid for k in doubtful] == ["k2"] and doubtful[0].seen_by == ()
+
+
+def test_a_service_adds_no_machine_of_its_own(lena: Program) -> None:
+    """The gateway's key on the lead's laptop does not count; a second gateway key joined
+    through the service's own 'another machine' invitation, from a made-up rack, would have."""
+    gateway = lena.as_service("gateway")
+    with pytest.raises(NotAllowed, match="a lead enrols each key of a service"):
+        gateway.invite("gateway")
+    gateway._append(EventKind.PERSON_INVITED, "gateway",
+                    {"name": "gateway", "token_hash": "t" * 64, "another_key": True,
+                     "expires": (lena.clock() + timedelta(days=1)).isoformat()})  # fmt: skip
+    assert "a lead enrols each key of a service" in _tampered(lena)
+
+
+def test_a_handoff_is_accepted_only_with_a_signed_in_key(_isolated: Path, clock: Clock) -> None:
+    from inhouse.program.evaluation import evidence_hash, exit_results
+    from tests.test_handoff_machines import _play_two_met
+
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    with StandinIdP(clock=clock) as idp:
+        lena.set_up_sign_in(idp.issuer, "inhouse")
+        _sign_in(lena, idp, "u-lena")
+        _sign_in(_play_two_met(lena, clock), idp, "u-vic")
+        omar = enrol(lena, "omar", team="support", roles=["play-owner"])
+        _sign_in(omar, idp, "u-omar")
+        lena.offer_handoff(None, 2, to="omar")
+        text = omar.invite("omar")
+        desktop = SigningKey.generate()
+        omar.join(str(text), desktop, at_machine="omar-desktop")  # not signed in there yet
+        with pytest.raises(NotAllowed, match="omar has not signed in"):
+            omar.using(desktop).accept_handoff(None, 2)
+        play = lena.playbook.play("baseline")
+        digest = evidence_hash(exit_results(play, lena.state(), lena.clock()))
+        lena.using(desktop)._append(EventKind.HANDOFF_ACCEPTED, "omar",
+                                    {"play": "baseline", "evidence_hash": digest,
+                                     "comment": ""})  # fmt: skip
+        assert "with a key that has not signed in" in _tampered(lena)
     lena.close()

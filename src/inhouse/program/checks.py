@@ -151,7 +151,7 @@ class CheckContext:
         count as someone."""
         if self.signed_in is None or person in self.signed_in:
             return None
-        return f"{person} has not signed in with {self.sign_in_issuer}"
+        return f"{person} has not signed in with {self.sign_in_issuer} (with every key they hold)"
 
     def having_role(self, role: str) -> list[Person]:
         return [person for person in self.people.values() if role in person.roles]

@@ -256,6 +256,22 @@ class ProgramCore:
             )
         return state.people[name]
 
+    def _acting_key(self, state: ProgramState) -> str | None:
+        """The enrolled key this process acts with: its own, or the one that delegated to
+        this dashboard session."""
+        if self._delegation is None:
+            return self.key.key_id
+        from inhouse.identity.delegation import delegation_problem
+
+        _, found = delegation_problem(
+            self._delegation,
+            signer=self.key.key_id,
+            program_id=state.program_id,
+            at=self.clock(),
+            owner_of=state.verifier.keys.owner,
+        )
+        return None if found is None else found.key_id
+
     def _delegated_person(self, state: ProgramState) -> str:
         """Whom this session key acts for now: its delegation checked as the verifier will."""
         from inhouse.identity.delegation import delegation_problem

@@ -200,7 +200,7 @@ def _not_signed_in(fact: Fact, state: ProgramState) -> str | None:
     """Why ``fact``'s signer is nobody yet: the program has the organisation's sign-in, and it
     has not vouched for them (a service's key speaks for a host, not a person: not asked)."""
     signer = state.people.get(fact.by)
-    if signer is None or signer.service or (fact.key is not None and fact.key in state.signed_keys):
+    if signer is None or signer.service or state.signed_in_as(fact.key, fact.by):
         return None
     assert state.sign_in is not None
     if fact.by in state.signed_in:

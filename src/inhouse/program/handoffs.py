@@ -136,6 +136,11 @@ class PlaysMixin(ProgramCore):
         following = self.playbook.next(play.id)
         if following is not None and following.owner.previous == "different":
             self._refuse_same_machine(state, who.name, state.plays[play.id].owner, number)
+        if state.sign_in is not None and not state.signed_in_as(self._acting_key(state), who.name):
+            raise NotAllowed(
+                f"{who.name} accepts play {number}'s handoff with a key that has not signed in "
+                f"with {state.sign_in.issuer}: `inhouse sign-in login` on this machine first"
+            )
         digest = _met(
             exit_results(play, state, self.clock()),
             f"cannot accept play {number}'s handoff: its exit criteria no longer hold",

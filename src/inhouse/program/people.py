@@ -92,6 +92,8 @@ class PeopleMixin(ProgramCore):
         state, who = self._begin(None)
         check_name(name, "person")
         another = name == who.name
+        if another and who.service:
+            raise NotAllowed(f"{name} is a service: a lead enrols each key of a service")
         if another:
             if roles or team or email:
                 raise InvalidInput("a new machine of yours keeps your roles and team")

@@ -43,13 +43,15 @@ class PinnedKey:
     thumbprint: str
     published: bool  # the issuer publishes it now
     pinned_by: str
-    seen_by: tuple[str, ...]  # people, other than its pinner, whose sign-in saw it published
+    #: people, other than its pinner, whose own sign-in rests on another trusted key and whose
+    #: machine saw the issuer publish this one
+    seen_by: tuple[str, ...]
     bindings: tuple[str, ...]  # people whose sign-in it verified
 
     @property
     def doubtful(self) -> bool:
-        """Bindings rest on it, and nobody but the lead who pinned it ever saw the issuer
-        publish it (not now, nor at anyone's sign-in)."""
+        """Bindings rest on it, the issuer does not publish it now, and nobody whose own
+        sign-in rests on another trusted key saw the issuer publish it."""
         return bool(self.bindings) and not self.published and not self.seen_by
 
 
@@ -69,6 +71,40 @@ class SignInAudit:
     @property
     def doubtful(self) -> list[PinnedKey]:
         return [key for key in self.pinned if key.doubtful]
+
+
+def _witnesses(
+    prints: list[str],
+    pinners: dict[str, str],
+    set_by: str,
+    bound: list[SignedIn],
+    published: set[str],
+) -> dict[str, set[str]]:
+    """Who vouches, by their own machine's view, that the issuer published each pinned key:
+    someone other than its pinner whose own sign-in rests on another key that is trusted (the
+    issuer publishes it now, or it has such a witness itself), worked out until nothing
+    changes. A binder's word for the key its own identity rests on is no witness: an alias
+    whose token the lead minted would vouch for the lead's key."""
+    trusted = {thumb for thumb in prints if thumb in published}
+    found: dict[str, set[str]] = {thumb: set() for thumb in prints}
+    changed = True
+    while changed:
+        changed = False
+        for thumb in prints:
+            pinner = pinners.get(thumb, set_by)
+            for binding in bound:
+                if (
+                    thumb in binding.seen
+                    and binding.person != pinner
+                    and binding.key_thumbprint != thumb
+                    and binding.key_thumbprint in trusted
+                    and binding.person not in found[thumb]
+                ):
+                    found[thumb].add(binding.person)
+                    if thumb not in trusted:
+                        trusted.add(thumb)
+                    changed = True
+    return found
 
 
 class SignInMixin(ProgramCore):
@@ -198,22 +234,19 @@ class SignInMixin(ProgramCore):
         live_prints = {jwk_thumbprint(key): str(key.get("kid", "")) for key in live}
         pinners = {thumb: by for thumb, by, _ in config.pinned_by}
         bound = list(state.signed_keys.values())
-        pinned = []
-        for key in config.keys:
-            thumb = jwk_thumbprint(key)
-            pinner = pinners.get(thumb, config.set_by)
-            pinned.append(
-                PinnedKey(
-                    kid=str(key.get("kid", "")),
-                    thumbprint=thumb,
-                    published=thumb in live_prints,
-                    pinned_by=pinner,
-                    seen_by=tuple(
-                        sorted({b.person for b in bound if thumb in b.seen and b.person != pinner})
-                    ),
-                    bindings=tuple(sorted({b.person for b in bound if b.key_thumbprint == thumb})),
-                )
+        prints = [jwk_thumbprint(key) for key in config.keys]
+        witnesses = _witnesses(prints, pinners, config.set_by, bound, set(live_prints))
+        pinned = [
+            PinnedKey(
+                kid=str(key.get("kid", "")),
+                thumbprint=thumb,
+                published=thumb in live_prints,
+                pinned_by=pinners.get(thumb, config.set_by),
+                seen_by=tuple(sorted(witnesses[thumb])),
+                bindings=tuple(sorted({b.person for b in bound if b.key_thumbprint == thumb})),
             )
+            for key, thumb in zip(config.keys, prints, strict=True)
+        ]
         pinned_prints = {key.thumbprint for key in pinned}
         fresh = tuple(kid for thumb, kid in live_prints.items() if thumb not in pinned_prints)
         return SignInAudit(config.issuer, is_local_issuer(config.issuer), tuple(pinned), fresh)

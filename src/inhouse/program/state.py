@@ -32,6 +32,7 @@ __all__ = [
     "SignedIn",
     "Stop",
     "Waiver",
+    "acting_key",
     "apply",
     "fold",
     "sign_in_problem",
@@ -246,7 +247,13 @@ class ProgramState:
         """Whether the organisation's sign-in vouches for ``person`` now: they hold a key, and
         every key they hold signed in (a key joined as them later has not)."""
         active = [k.key_id for k in self.keys_of(person) if k.revoked_at is None]
-        return bool(active) and all(key in self.signed_keys for key in active)
+        return bool(active) and all(self.signed_in_as(key, person) for key in active)
+
+    def signed_in_as(self, key_id: str | None, person: str) -> bool:
+        """Whether ``key_id`` signed in as ``person`` (a binding is the key's and the
+        person's: a key is never enrolled twice, and a binding never moves)."""
+        bound = self.signed_keys.get(key_id or "")
+        return bound is not None and bound.person == person
 
     def shared_machines(self) -> list[str]:
         """Warnings: people who enrolled from a machine another person enrolled from."""
@@ -371,6 +378,8 @@ def _apply_import(state: ProgramState, event: Event, data: dict[str, Any]) -> No
     key_id = data["key_id"]
     if statement["predicateType"] == ENROLMENT_TYPE:
         name, token = str(predicate["name"]), str(predicate["token_hash"])
+        if key_id in state.keys:
+            raise ValueError(f"it enrols key {key_id} again (it was {state.keys[key_id].person}'s)")
         if why := _invitation_problem(state, name, token, _when(predicate.get("at")) or event.at):
             raise ValueError(f"its enrolment of {name} came {why}")
         invitation = state.invitations[token]
@@ -550,6 +559,8 @@ def _unauthorized(state: ProgramState, event: Event) -> str | None:
     if kind == EventKind.PERSON_INVITED:
         name = str(data["name"])
         if data.get("another_key"):
+            if person is not None and person.service:
+                return f"{where}: a lead enrols each key of a service, with its proof"
             return None if name == who else f"{where}: only {name} adds a machine of {name}'s"
         if not lead:
             return f"{where}, no rollout lead: only a lead invites people"
@@ -611,6 +622,9 @@ def _enrolment_problem(state: ProgramState, event: Event) -> str | None:
     name = str(data["name"])
     existing = state.people.get(name)
     where = f"event {event.seq} (person.enrolled) enrols {name}"
+    key_id = str(data["key_id"]) if data.get("service") else str(event.signer)
+    if key_id in state.keys:
+        return f"{where} with key {key_id}, enrolled before for {state.keys[key_id].person}"
     if data.get("service"):
         lead, _ = _signer(event, state)
         person = state.people.get(lead)
@@ -756,6 +770,14 @@ def _apply_sign_in(state: ProgramState, event: Event) -> None:
     state.signed_keys[event.signer] = bound
 
 
+def acting_key(state: ProgramState, signer: str | None) -> str | None:
+    """The enrolled key behind a signature: the signer's own, or for a dashboard session's,
+    the key that signed its delegation."""
+    if signer is None or signer in state.keys:
+        return signer
+    return state.verifier.keys.delegated_by.get(signer)
+
+
 def _unauthorized_play_event(
     state: ProgramState, event: Event, who: str, lead: bool, where: str
 ) -> str | None:
@@ -777,6 +799,12 @@ def _unauthorized_play_event(
     ):
         to = handoff.to if handoff is not None and open_offer else "nobody"
         return f"{where}: only the receiver of an open offer decides it (offered to {to})"
+    if (
+        kind == EventKind.HANDOFF_ACCEPTED
+        and state.sign_in is not None
+        and not state.signed_in_as(acting_key(state, event.signer), who)
+    ):
+        return f"{where} with a key that has not signed in with {state.sign_in.issuer}"
     accepted = handoff is not None and handoff.status == "accepted" and handoff.decided_by == who
     if kind == EventKind.PLAY_EXITED and not accepted:
         return f"{where}: a play exits when its receiver accepts its handoff, by that act"
