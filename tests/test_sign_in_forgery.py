@@ -339,3 +339,43 @@ def test_a_handoff_is_accepted_only_with_a_signed_in_key(_isolated: Path, clock:
                                      "comment": ""})  # fmt: skip
         assert "with a key that has not signed in" in _tampered(lena)
     lena.close()
+
+
+def test_an_import_does_not_rewrite_a_ticket_opened_here(lena: Program, idp: StandinIdP) -> None:
+    """zoe's real ticket: the baseline's install fails (lena locked the baseline: its builder).
+    lena, who may import tickets, records an 'imported' opening of the same id with no external
+    link, moving it onto pat's prompt, then resolves it herself: support working without its
+    builder. The import opens a ticket of its own instead."""
+    from inhouse.support.queue import find_ticket, open_ticket, resolve_ticket
+
+    zoe = enrol(lena, "zoe", team="legal")
+    _sign_in(zoe, idp, "u-zoe")
+    pat = enrol(lena, "pat", team="sales")
+    _sign_in(pat, idp, "u-pat")
+    pat.record_fact(None, "prompt.version",
+                    {"prompt": "summary", "version": 1, "content_hash": "abcdef123456"},
+                    provenance=Provenance.MEASURED, collector="inhouse prompts")  # fmt: skip
+    ticket = open_ticket(zoe, "install fails", category="it-broke", component="baseline")
+    rewrite = {"ticket": ticket.id, "title": "summary prompt wrong", "category": "it-broke",
+               "component": "prompt:summary", "actor": "lena"}  # fmt: skip
+    lena.record_fact(None, "ticket.opened", rewrite, provenance=Provenance.MEASURED,
+                     collector="inhouse support import")  # fmt: skip
+    assert find_ticket(lena, ticket.id).component == "baseline"
+    resolve_ticket(lena, ticket.id, note="fixed")
+    result = _judge(lena, "support", "ticket-resolved-without-builder")
+    assert result.outcome is not Outcome.PASS, result.reason
+
+
+def test_a_pilot_member_is_added_by_a_lead_only(lena: Program, idp: StandinIdP) -> None:
+    """A colleague's own `pilot.member` fact (not `inhouse pilot add`, a lead's act) naming the
+    lead made the lead a counted member, whose own answers then counted for the pilot."""
+    from inhouse.program.playchecks.pilot import members
+
+    lena.grant_waiver(None, "scaling-before-proving", reason="other", note="test",
+                      expires=lena.clock() + timedelta(days=30))  # fmt: skip
+    zoe = enrol(lena, "zoe", team="legal")
+    _sign_in(zoe, idp, "u-zoe")
+    lena.change_roles(None, "lena", add=["pilot-user"])
+    zoe.record_fact(None, "pilot.member", {"person": "lena", "track": "analyst", "action": "added"},
+                    provenance=Provenance.MEASURED, collector="inhouse pilot")  # fmt: skip
+    assert "lena" not in members(build_context(lena.state(), lena.clock()))

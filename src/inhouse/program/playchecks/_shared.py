@@ -432,7 +432,10 @@ def _opened(found: dict[str, Ticket], fact: Fact, actor: str, ticket_id: str) ->
     payload = fact.payload
     existing = found.get(ticket_id)
     imported = fact.collector == IMPORTED_TICKETS
-    if existing is not None and imported and existing.external == payload.get("external"):
+    # an import updates only a ticket it brought in, by the same link: never one opened here
+    # (an import with no link would rewrite a colleague's ticket into another component's)
+    external = payload.get("external")
+    if existing is not None and imported and external and existing.external == external:
         existing.title = str(payload["title"])
         existing.category = str(payload["category"])
         existing.component = str(payload["component"])

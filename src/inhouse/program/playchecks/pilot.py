@@ -79,7 +79,10 @@ def _judged(ctx: CheckContext) -> tuple[dict[str, Fact], dict[str, str]]:
 
 def _listed(ctx: CheckContext) -> dict[str, Fact]:
     current: dict[str, Fact] = {}
+    leads = ever_held(ctx, "rollout-lead")
     for fact in ctx.facts.of("pilot.member"):
+        if fact.by not in leads:
+            continue  # `inhouse pilot add` is a lead's act: a colleague's fact adds nobody
         person = str(fact.payload["person"])
         if fact.payload["action"] == "added":
             current[person] = fact
