@@ -103,7 +103,10 @@ def whoami(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     key = opened.key
     person = opened.whoami()
     state = opened.state()
-    bound = state.signed_keys.get(key.key_id)  # this key's own sign-in
+    # this key's own sign-in, made for this person
+    bound = (
+        state.signed_keys.get(key.key_id) if state.signed_in_as(key.key_id, person.name) else None
+    )
     data: dict[str, Any] = {
         "name": person.name,
         "roles": sorted(person.roles),

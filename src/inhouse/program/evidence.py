@@ -26,7 +26,7 @@ from inhouse.program.core import ProgramCore
 from inhouse.program.events import EventKind
 from inhouse.program.facts import FACT_KINDS, Fact, Provenance, validate_payload
 from inhouse.program.people import parse_invitation
-from inhouse.program.state import ProgramState
+from inhouse.program.state import ProgramState, invitation_problem
 
 if TYPE_CHECKING:
     from inhouse.identity import Envelope
@@ -306,6 +306,8 @@ class EvidenceMixin(ProgramCore):
             raise IdentityError(f"{where}: the invitation for {name} expired")
         if envelope.key_id in state.keys:
             raise IdentityError(f"{where}: key {envelope.key_id} is already enrolled")
+        if problem := invitation_problem(state, name, token_hash, self.clock()):
+            raise IdentityError(f"{where}: {name} cannot join {problem}")
         self._append(
             EventKind.EVIDENCE_IMPORTED,
             importer,

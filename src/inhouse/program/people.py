@@ -23,7 +23,7 @@ from inhouse.program.checks import Person
 from inhouse.program.core import ProgramCore, refuse_if_tampered
 from inhouse.program.events import EventKind
 from inhouse.program.playbook import Reach, Role
-from inhouse.program.state import Invitation, ProgramState
+from inhouse.program.state import Invitation, ProgramState, invitation_problem
 
 if TYPE_CHECKING:
     from inhouse.identity import SigningKey
@@ -101,6 +101,8 @@ class PeopleMixin(ProgramCore):
             if Role.ROLLOUT_LEAD not in who.roles:
                 raise NotAllowed(f"only a rollout lead invites people; {who.name} is not one")
             existing = state.people.get(name)
+            if existing is not None and existing.service:
+                raise InvalidInput(f"{name} is a service: a lead enrols its keys, none is invited")
             if existing is not None and any(k.revoked_at is None for k in state.keys_of(name)):
                 raise InvalidInput(
                     f"{name} is already enrolled; they add a machine by inviting themselves "
@@ -170,6 +172,10 @@ class PeopleMixin(ProgramCore):
             raise InvalidInput(
                 f"this invitation for {text.name} expired on {found.expires:%Y-%m-%d %H:%M}"
             )
+        # the fold's own rule (a lead's invitation beside a key the person holds, in a program
+        # with a sign-in), asked before writing what the fold would refuse
+        if problem := invitation_problem(state, text.name, text.token_hash, self.clock()):
+            raise InvalidInput(f"{text.name} cannot join {problem}")
         return found
 
     def enrol_service(self, name: str, key: SigningKey) -> Person:

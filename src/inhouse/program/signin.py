@@ -27,9 +27,9 @@ from inhouse.errors import InvalidInput, NotAllowed, SignInError
 from inhouse.program.core import ProgramCore
 from inhouse.program.events import EventKind
 from inhouse.program.playbook import Role
-from inhouse.program.state import SignedIn, SignIn, sign_in_problem
+from inhouse.program.state import SignedIn, SignIn, kid_problem, sign_in_problem
 
-__all__ = ["CLIENT_SECRET_ENV", "PinnedKey", "SignInAudit", "SignInMixin"]
+__all__ = ["CLIENT_SECRET_ENV", "OPEN_ISSUERS", "PinnedKey", "SignInAudit", "SignInMixin"]
 
 #: a client secret, for identity providers that give even native apps one (never logged)
 CLIENT_SECRET_ENV = "INHOUSE_SIGN_IN_CLIENT_SECRET"
@@ -159,13 +159,17 @@ class SignInMixin(ProgramCore):
         return after, len(after.keys) - before
 
     def _pin(self, lead: str, issuer: str, client_id: str, domain: str | None) -> SignIn:
-        from inhouse.identity.signin import discover, fetch_jwks
-        from inhouse.program.state import _kid_problem
+        from inhouse.identity.signin import discover, fetch_jwks, jwk_thumbprint
 
         jwks = fetch_jwks(discover(issuer))
-        problem = _kid_problem(self.state().sign_in, jwks["keys"], f"{issuer}'s key set")
+        current = self.state().sign_in
+        problem = kid_problem(current, jwks["keys"], f"{issuer}'s key set")
         if problem is not None:
             raise SignInError(f"not pinned: {problem}; a key id names one key")
+        if current is not None:
+            held = {jwk_thumbprint(key) for key in current.keys}
+            if all(jwk_thumbprint(key) in held for key in jwks["keys"]):
+                return current  # nothing new to pin: nothing recorded
         payload: dict[str, Any] = {"issuer": issuer, "client_id": client_id, "keys": jwks["keys"]}
         if domain is not None:
             payload["domain"] = domain

@@ -35,6 +35,8 @@ __all__ = [
     "acting_key",
     "apply",
     "fold",
+    "invitation_problem",
+    "kid_problem",
     "sign_in_problem",
 ]
 
@@ -340,7 +342,10 @@ def _enrol(state: ProgramState, event: Event, data: dict[str, Any], invited_by: 
 
 def _void_spares(state: ProgramState, name: str) -> None:
     """Once ``name`` joined, the lead's other invitations for them are spent: a spare one,
-    kept back, would join a second key as them."""
+    kept back, would join a second key as them (only in a program with a sign-in: see
+    :func:`invitation_problem`)."""
+    if state.sign_in is None:
+        return
     for token, invitation in list(state.invitations.items()):
         if invitation.name == name and not invitation.another_key and not invitation.used:
             state.invitations[token] = replace(invitation, used=True)
@@ -380,18 +385,12 @@ def _apply_import(state: ProgramState, event: Event, data: dict[str, Any]) -> No
         name, token = str(predicate["name"]), str(predicate["token_hash"])
         if key_id in state.keys:
             raise ValueError(f"it enrols key {key_id} again (it was {state.keys[key_id].person}'s)")
-        if why := _invitation_problem(state, name, token, _when(predicate.get("at")) or event.at):
+        if why := invitation_problem(state, name, token, event.at):
             raise ValueError(f"its enrolment of {name} came {why}")
         invitation = state.invitations[token]
         state.invitations[token] = replace(invitation, used=True)
-        if not invitation.another_key:
-            _void_spares(state, name)
-        _enrol(
-            state,
-            event,
-            {**predicate, "key_id": key_id},
-            invitation.by if invitation is not None else None,
-        )
+        _void_spares(state, name)
+        _enrol(state, event, {**predicate, "key_id": key_id}, invitation.by)
         return
     if state.person_of_key(key_id) is None:
         raise ValueError(
@@ -547,7 +546,8 @@ def _unauthorized(state: ProgramState, event: Event) -> str | None:
     if kind in (EventKind.PERSON_ADDED, EventKind.PERSON_CHANGED, EventKind.PERSON_INVITED):
         target = state.people.get(str(data["name"]))
         if (data.get("service") or (target is not None and target.service)) and (
-            data.get("roles") or (kind == EventKind.PERSON_INVITED and not data.get("another_key"))
+            (data.get("roles") and state.sign_in is not None)
+            or (kind == EventKind.PERSON_INVITED and not data.get("another_key"))
         ):
             return f"{where}: a service is enrolled by a lead, never invited, and holds no role"
     if kind in (EventKind.PERSON_ADDED, EventKind.PERSON_CHANGED):
@@ -587,7 +587,7 @@ def _unauthorized(state: ProgramState, event: Event) -> str | None:
                 f"{where}: the program signs in with {current.issuer} (client "
                 f"{current.client_id}); it is set up once, and only its keys are refreshed"
             )
-        return _kid_problem(current, data["keys"], where)
+        return kid_problem(current, data["keys"], where)
     if kind == EventKind.PERSON_SIGNED_IN:
         token = str(data["id_token"])
         problem = sign_in_problem(state, who, str(event.signer), token, event.at)
@@ -600,7 +600,7 @@ def _unauthorized(state: ProgramState, event: Event) -> str | None:
     return _unauthorized_play_event(state, event, who, lead, where)
 
 
-def _kid_problem(current: SignIn | None, keys: list[Any], where: str) -> str | None:
+def kid_problem(current: SignIn | None, keys: list[Any], where: str) -> str | None:
     """Why ``keys`` may not be pinned beside ``current``'s: one of them re-uses a pinned key's
     id for other key material (a token naming that kid would be checked against either)."""
     from inhouse.identity.signin import jwk_thumbprint
@@ -609,7 +609,8 @@ def _kid_problem(current: SignIn | None, keys: list[Any], where: str) -> str | N
     for key in keys:
         kid = str(key.get("kid"))
         if kid in held and held[kid] != jwk_thumbprint(key):
-            return f"{where}: it pins other key material under the pinned key id {kid!r}"
+            return f"{where}: it pins other key material under the key id {kid!r}"
+        held[kid] = jwk_thumbprint(key)
     return None
 
 
@@ -642,19 +643,24 @@ def _enrolment_problem(state: ProgramState, event: Event) -> str | None:
         return None
     if data.get("claimed") or event.seq <= 2:
         return None  # the lead's own first key (the verifier holds it to that)
-    why = _invitation_problem(state, name, str(data.get("token_hash") or ""), event.at)
+    why = invitation_problem(state, name, str(data.get("token_hash") or ""), event.at)
     return None if why is None else f"{where} {why}"
 
 
-def _invitation_problem(state: ProgramState, name: str, token: str, at: datetime) -> str | None:
-    """Why a key may not join as ``name`` with the invitation ``token`` at ``at``."""
+def invitation_problem(state: ProgramState, name: str, token: str, at: datetime) -> str | None:
+    """Why a key may not join as ``name`` with the invitation ``token`` at ``at`` (the API asks
+    before it writes, the fold again). Spares spent and a lead's invitation beside a key the
+    person holds are refused once the program has a sign-in: logs from before it were written
+    by an API that let a spare join, and stay readable."""
     invitation = state.invitations.get(token)
-    if invitation is None or invitation.name != name or invitation.used:
-        return f"without an open invitation for {name}"
+    if invitation is None or invitation.name != name:
+        return f"without an invitation for {name}"
+    if invitation.used:
+        return f"with an invitation for {name} that was already used"
     if at >= invitation.expires:
         return f"with an invitation that expired on {invitation.expires:%Y-%m-%d %H:%M}"
     active = [k for k in state.keys.values() if k.person == name and k.revoked_at is None]
-    if active and not invitation.another_key:
+    if state.sign_in is not None and active and not invitation.another_key:
         return f"while {name} holds a key: another machine is added by {name}'s own invitation"
     return None
 
@@ -662,7 +668,6 @@ def _invitation_problem(state: ProgramState, name: str, token: str, at: datetime
 def _verified_identity(state: ProgramState, token: str, signer: str, at: datetime) -> Any:
     """The identity ``token`` proves for ``signer``'s key at ``at`` (an
     :class:`~inhouse.identity.signin.Identity`); a SignInError naming what does not hold."""
-    from inhouse.errors import SignInError
     from inhouse.identity.signin import nonce_for, verify_id_token
 
     config = state.sign_in
@@ -689,8 +694,6 @@ def sign_in_problem(
     identity another person holds (one identity is one person, and one person one identity).
     The action checks it before writing and the fold again, so a binding appended around the
     action stops the fold."""
-    from inhouse.errors import SignInError
-
     person = state.people.get(who)
     if person is None or person.service or state.keys.get(signer) is None:
         return "only a person signs in, with their own enrolled key"
@@ -791,7 +794,8 @@ def _unauthorized_play_event(
         if record is None or record.owner != who:
             return f"{where}: only the owner of play {play} offers its handoff"
     named = state.people.get(str(data.get("to") or data.get("owner") or ""))
-    if kind in (EventKind.HANDOFF_OFFERED, EventKind.PLAY_STARTED) and named and named.service:
+    service_named = named is not None and named.service and state.sign_in is not None
+    if kind in (EventKind.HANDOFF_OFFERED, EventKind.PLAY_STARTED) and service_named:
         return f"{where}: a service's key speaks for no person; it owns and receives no play"
     open_offer = handoff is not None and handoff.status == "offered"
     if kind in (EventKind.HANDOFF_ACCEPTED, EventKind.HANDOFF_REJECTED) and (
