@@ -53,6 +53,13 @@ def _tampered(program: Program) -> str:
     return found[0]
 
 
+def _join_around(program: Program, name: str, key: SigningKey, token: str, at: str) -> None:
+    """The enrolment `Program.join` would write, appended around its checks, signed by ``key``."""
+    payload = {"name": name, "key_id": key.key_id, "public_key": key.public_key,
+               "machine": at, "token_hash": token}  # fmt: skip
+    program._append(EventKind.PERSON_ENROLLED, name, payload, key=key)
+
+
 def test_a_service_key_enrolled_under_a_persons_name_stops_the_fold(
     lena: Program, idp: StandinIdP
 ) -> None:
@@ -106,9 +113,7 @@ def test_a_spare_invitation_joins_nobody_once_its_person_has(
     key = SigningKey.generate()
     with pytest.raises(InvalidInput, match="already used"):
         lena.join(str(spare), key, at_machine="bob-desktop")
-    payload = {"name": "bob", "key_id": key.key_id, "public_key": key.public_key,
-               "machine": "bob-desktop", "token_hash": spare.token_hash}  # fmt: skip
-    lena._append(EventKind.PERSON_ENROLLED, "bob", payload, key=key)
+    _join_around(lena, "bob", key, spare.token_hash, "bob-desktop")
     assert "with an invitation for bob that was already used" in _tampered(lena)
 
 
@@ -118,9 +123,7 @@ def test_an_expired_invitation_joins_nobody(lena: Program, clock: Clock) -> None
     key = SigningKey.generate()
     with pytest.raises(InvalidInput, match="expired"):
         lena.join(str(text), key, at_machine="cam-laptop")
-    payload = {"name": "cam", "key_id": key.key_id, "public_key": key.public_key,
-               "machine": "cam-laptop", "token_hash": text.token_hash}  # fmt: skip
-    lena._append(EventKind.PERSON_ENROLLED, "cam", payload, key=key)
+    _join_around(lena, "cam", key, text.token_hash, "cam-laptop")
     assert "with an invitation that expired" in _tampered(lena)
 
 
@@ -273,9 +276,7 @@ def test_a_signed_in_key_is_never_enrolled_again_under_another_name(
     again = lena.invite("bob", team="ops")
     with pytest.raises(InvalidInput, match="already enrolled"):
         lena.join(str(again), desktop, at_machine="bob-new-laptop")
-    payload = {"name": "bob", "key_id": desktop.key_id, "public_key": desktop.public_key,
-               "machine": "bob-new-laptop", "token_hash": again.token_hash}  # fmt: skip
-    lena._append(EventKind.PERSON_ENROLLED, "bob", payload, key=desktop)
+    _join_around(lena, "bob", desktop, again.token_hash, "bob-new-laptop")
     assert f"with key {desktop.key_id}, enrolled before for lena" in _tampered(lena)
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "invited_by_judged",
     "judged_unsigned",
     "names",
+    "not_counted",
     "one_per_machine",
     "other_person_elsewhere",
     "parse_component",
@@ -121,6 +122,13 @@ def split_aside(
     unsigned = [p for p in aside if ctx.not_signed_in(p)]
     note = f"{names(unsigned)}, not signed in with {ctx.sign_in_issuer}" if unsigned else ""
     return [p for p in aside if p not in unsigned], note
+
+
+def not_counted(notes: Iterable[str]) -> str:
+    """``"; not counted: a; b"`` for the notes that say something, else ``""``: what a check
+    appends about the people it set aside."""
+    said = [note for note in notes if note]
+    return f"; not counted: {'; '.join(said)}" if said else ""
 
 
 def other_person_elsewhere(ctx: CheckContext, fact: Fact, judged: set[str]) -> str | None:

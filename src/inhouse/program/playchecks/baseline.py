@@ -18,6 +18,7 @@ from inhouse.program.playchecks._shared import (
     given,
     invited_by_judged,
     names,
+    not_counted,
     one_per_machine,
     other_person_elsewhere,
     split_aside,
@@ -38,12 +39,11 @@ def access_requested(ctx: CheckContext) -> Result:
     requests = [f for f in ctx.facts.of("access.request") if f.by not in judged]
     counted, aside = one_per_machine(ctx, {f.by for f in requests}, judged)
     aside, unsigned = split_aside(ctx, aside, judged)
-    notes = [
+    note = not_counted([
         f"{names(aside)}, enrolled from a machine an owner, a lead or another of them "
-        "enrolled from"
-    ] if aside else []  # fmt: skip
-    notes += [unsigned] if unsigned else []
-    note = f"; not counted: {'; '.join(notes)}" if notes else ""
+        "enrolled from" if aside else "",
+        unsigned,
+    ])  # fmt: skip
     if len(counted) >= wanted:
         mine = [f for f in requests if f.by in counted]
         return passed(f"access requested by {names(counted)}{note}", *mine)

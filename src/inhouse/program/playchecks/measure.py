@@ -19,6 +19,7 @@ from inhouse.program.playchecks._shared import (
     inside_before,
     insiders,
     names,
+    not_counted,
     one_per_machine,
     split_aside,
 )
@@ -71,7 +72,7 @@ def use_beyond_pilot(ctx: CheckContext) -> Result:
             f"{names(aside)}, enrolled from a machine someone inside or another of them "
             "enrolled from"
         )
-    note = f"; not counted: {'; '.join(notes)}" if notes else ""
+    note = not_counted(notes)
     if since is None:
         note = f"; play 5 (support) has not exited: use counts from the day after it does{note}"
     wanted = int(ctx.param("min_people", 1))

@@ -15,6 +15,7 @@ from inhouse.program.playchecks._shared import (
     enrolled_elsewhere,
     ever_held,
     names,
+    not_counted,
     one_per_machine,
     split_aside,
     unsigned_apart,
@@ -36,12 +37,11 @@ def demand_spreading(ctx: CheckContext) -> Result:
     judged = ever_held(ctx, "rollout-lead") | {o for o in (ctx.owners.get("pilot"),) if o}
     people, aside = one_per_machine(ctx, (f.by for f in requests), judged)
     aside, unsigned = split_aside(ctx, aside, judged)
-    notes = [
+    note = not_counted([
         f"{names(aside)} (a lead or the pilot's owner, or enrolled from a machine one of them "
-        "or another asker enrolled from)"
-    ] if aside else []  # fmt: skip
-    notes += [unsigned] if unsigned else []
-    note = f"; not counted: {'; '.join(notes)}" if notes else ""
+        "or another asker enrolled from)" if aside else "",
+        unsigned,
+    ])  # fmt: skip
     if len(people) >= wanted:
         return passed(f"{len(people)} people asked for access{note}", *requests)
     return failed(
@@ -202,12 +202,11 @@ def prompt_library_seeded(ctx: CheckContext) -> Result:
             f"{len(prompts)} prompt(s) from {len(authors)} authors ({names(list(authors))})",
             *shared,
         )
-    notes = [
+    note = not_counted([
         f"{names(aside)}, enrolled only from a machine {owner or 'the owner'} or another "
-        "author enrolled from"
-    ] if aside else []  # fmt: skip
-    notes += [unsigned] if unsigned else []
-    note = f"; not counted: {'; '.join(notes)}" if notes else ""
+        "author enrolled from" if aside else "",
+        unsigned,
+    ])  # fmt: skip
     return failed(
         f"prompts from {len(authors)} author(s) ({names(list(authors))}); the library needs "
         f"{wanted}: `inhouse prompts add NAME --file F`, each author with their own key{note}",

@@ -28,6 +28,7 @@ from inhouse.program.playchecks._shared import (
     inside_before,
     insiders,
     names,
+    not_counted,
     one_per_machine,
     split_aside,
     unsigned_apart,
@@ -80,24 +81,20 @@ def widening_requested(ctx: CheckContext) -> Result:
             return failed(
                 "play 4 (pilot) has not exited: widening counts the access requests made "
                 f"after it does (each with their own key: `inhouse access request`)"
-                f"{_not_counted(notes)}",
+                f"{not_counted(notes)}",
                 *shown,
             )
         return failed(
             f"nobody outside the pilot has asked for access since play 4 (pilot) exited "
             f"({since:%Y-%m-%d}; with their own key: `inhouse access request`)"
-            f"{_not_counted(notes)}",
+            f"{not_counted(notes)}",
             *shown,
         )
     if aside:
         notes.append(f"{names(aside)}, on a machine already counted")
     return passed(
-        f"{names(counted)} asked{_not_counted(notes)}", *(f for f in outside if f.by in counted)
+        f"{names(counted)} asked{not_counted(notes)}", *(f for f in outside if f.by in counted)
     )
-
-
-def _not_counted(notes: list[str]) -> str:
-    return f"; not counted: {'; '.join(notes)}" if notes else ""
 
 
 @register_check("support-queue-owned", reads=("support.queue",))
