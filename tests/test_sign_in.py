@@ -154,14 +154,13 @@ def test_a_token_the_lead_signed_with_a_key_of_their_own_binds_nobody(
     assert "ali" not in lena.state().signed_in
 
 
-def test_only_a_lead_sets_the_sign_in_up_and_only_once(lena: Program, idp: StandinIdP) -> None:
+def test_only_a_lead_sets_the_sign_in_up(lena: Program, idp: StandinIdP) -> None:
     bob = enrol(lena, "bob", team="ops", roles=["play-owner"])
     with pytest.raises(NotAllowed, match="only a rollout lead"):
         bob.set_up_sign_in(idp.issuer, "inhouse")
     lena.set_up_sign_in(idp.issuer, "inhouse")
-    with pytest.raises(InvalidInput, match="set up once"):
-        lena.set_up_sign_in(idp.issuer, "another-client")
-    # around the API: a non-lead's set-up, or a lead's second issuer, stops the fold
+    # around the API: a non-lead's set-up stops the fold (a lead's second issuer once someone
+    # signed in: tests/test_sign_in_forgery.py)
     own = {"issuer": idp.issuer, "client_id": "inhouse", "keys": idp.jwks()["keys"]}
     bob._append(EventKind.SIGN_IN_SET_UP, "bob", own)
     tampered = Program.open(lena.folder, clock=lena.clock).state().tampered
@@ -225,6 +224,79 @@ def test_rotated_keys_need_a_lead_to_pin_them(lena: Program, idp: StandinIdP) ->
     fresh = Program.open(lena.folder, clock=lena.clock)
     assert set(fresh.state().signed_in) == {"bob", "cam"} and fresh.state().tampered is None
     fresh.close()
+
+
+def test_a_set_up_is_corrected_until_the_first_person_signs_in(
+    lena: Program, idp: StandinIdP, clock: Clock
+) -> None:
+    """The lead typed the wrong domain, then the organisation moved provider, before anyone
+    signed in: each set-up with other values replaces the last whole (its keys, who set it up
+    and when), and bob signs in against the provider the last one names."""
+    from inhouse.identity.signin import jwk_thumbprint
+
+    kim = enrol(lena, "kim", team="platform", roles=["rollout-lead"])
+    bob = enrol(lena, "bob", team="ops")
+    typo = lena.set_up_sign_in(idp.issuer, "inhouse", domain="acme.exmaple")
+    with pytest.raises(SignInError, match=r"only a verified address at acme\.exmaple counts"):
+        _sign_in(bob, idp, "u-bob")
+    assert lena.state().signed_keys == {}
+    fixed = lena.set_up_sign_in(idp.issuer, "inhouse", domain="acme.example")
+    assert (fixed.domain, fixed.keys) == ("acme.example", typo.keys) and fixed.seq > typo.seq
+    clock.advance(hours=1)
+    with StandinIdP(path="/realms/acme", clock=clock) as moved:
+        found = kim.set_up_sign_in(moved.issuer, "inhouse", domain="acme.example")
+        assert (found.issuer, found.domain, found.set_by) == (moved.issuer, "acme.example", "kim")
+        assert found.set_at == clock() and found.seq > fixed.seq
+        # the old provider's keys are no longer pinned, nor said to be anyone's pin
+        assert [key["kid"] for key in found.keys] == [moved.kid]
+        thumb = jwk_thumbprint(found.keys[0])
+        assert found.pinned_by == ((thumb, "kim", found.seq),)
+        _sign_in(bob, moved, "u-bob")
+        assert lena.state().signed_in["bob"].subject == "u-bob"
+        again = Program.open(lena.folder, clock=lena.clock)
+        assert again.state().tampered is None
+        assert again.state().sign_in == found and set(again.state().signed_in) == {"bob"}
+        assert verify_chain(again.store, lead_key=again.settings.lead_key).ok
+        again.close()
+
+
+def test_the_cli_says_what_a_corrected_set_up_replaced(
+    _isolated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`inhouse sign-in setup` run again before anyone signed in names what it replaced; bob
+    then signs in against the new provider, and after that the setup refuses another."""
+    lena = Program.init(_isolated, "Acme", "lena")
+    runner = CliRunner()
+
+    def setup(*args: str) -> tuple[int, str]:
+        found = runner.invoke(app, ["sign-in", "setup", *args], env=lead_env(lena))
+        return found.exit_code, " ".join(found.output.split())
+
+    with StandinIdP() as old, StandinIdP() as new:
+        code, said = setup("--issuer", old.issuer, "--client-id", "inhous")
+        assert code == 0 and "Replaced" not in said, said
+        code, said = setup("--issuer", new.issuer, "--client-id", "inhouse",
+                           "--email-domain", "acme.example")  # fmt: skip
+        assert code == 0, said
+        assert (
+            f"Replaced the sign-in lena set up: {old.issuer} (client inhous) -> {new.issuer} "
+            "(client inhouse, addresses at acme.example only)."
+        ) in said
+        code, said = setup("--issuer", new.issuer, "--client-id", "inhouse",
+                           "--email-domain", "acme.example")  # fmt: skip
+        assert code == 0 and "Replaced" not in said, said  # the same again: nothing replaced
+        bob_env = enrol_cli(lena, "bob", tmp_path / "keys", team="ops")
+        new.login("u-bob", email="bob@acme.example")
+        monkeypatch.setenv("BROWSER", f"{sys.executable} -m inhouse.testing.standin_idp browse %s")
+        login = runner.invoke(app, ["sign-in", "login", "--timeout", "60"], env=bob_env)
+        assert login.exit_code == 0, login.output
+        code, said = setup("--issuer", old.issuer, "--client-id", "inhouse")
+        assert code != 0
+        assert "1 person has signed in with it (bob first" in said, said
+        assert "it can no longer be changed" in said, said
+        state = lena.state()
+        assert state.sign_in is not None and state.sign_in.issuer == new.issuer
+    lena.close()
 
 
 def test_the_cli_signs_in_through_the_browser(
@@ -316,7 +388,7 @@ def test_with_a_domain_only_verified_addresses_there_count(lena: Program, idp: S
         alias.sign_in(open_browser=browse, say=lambda _: None, timeout=30)
     _sign_in(lena, idp, "u-lena")  # u-lena@acme.example, verified
     assert set(lena.state().signed_in) == {"lena"}
-    with pytest.raises(InvalidInput, match="set up once"):
+    with pytest.raises(InvalidInput, match=r"lena first.*can no longer be changed"):
         lena.set_up_sign_in(idp.issuer, "inhouse")  # dropping the domain is a change too
     with pytest.raises(InvalidInput, match="not a domain"):
         lena.set_up_sign_in(idp.issuer, "inhouse", domain="lena@acme.example")

@@ -5,6 +5,7 @@ after it shipped, each walked the cheapest way (the Python API, events appended 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -404,4 +405,59 @@ def test_a_program_without_a_sign_in_keeps_reading_a_spare_joined_key(
     fresh = Program.open(lena.folder, clock=clock)
     assert fresh.state().tampered is None and len(fresh.state().keys_of("bob")) == 2
     fresh.close()
+    lena.close()
+
+
+def test_a_set_up_is_not_re_pointed_once_someone_signed_in(
+    lena: Program, idp: StandinIdP, clock: Clock
+) -> None:
+    """lena and bob signed in; the lead then re-points the program at a provider she runs,
+    which would vouch for any alias she likes: the API refuses, naming who signed in, and the
+    same set-up appended around it stops the fold."""
+    bob = enrol(lena, "bob", team="ops")
+    _sign_in(bob, idp, "u-bob")
+    first = lena.state().signed_in["lena"].seq
+    with StandinIdP(clock=clock) as own:
+        refused = f"2 people have signed in with it (lena first, at event {first}): it can no"
+        with pytest.raises(InvalidInput, match=re.escape(refused)):
+            lena.set_up_sign_in(own.issuer, "inhouse")
+        # another client or domain at the same provider is a change too
+        with pytest.raises(InvalidInput, match="can no longer be changed"):
+            lena.set_up_sign_in(idp.issuer, "inhouse", domain="acme.example")
+        config = lena.state().sign_in
+        assert config is not None and config.issuer == idp.issuer
+        lena._append(EventKind.SIGN_IN_SET_UP, "lena",
+                     {"issuer": own.issuer, "client_id": "inhouse",
+                      "keys": own.jwks()["keys"]})  # fmt: skip
+        assert refused in _tampered(lena)
+    fresh = Program.open(lena.folder, clock=clock)
+    assert fresh.state().sign_in == config  # the fold stopped before the forged set-up
+    fresh.close()
+
+
+def test_a_token_from_the_replaced_issuer_binds_nobody(
+    _isolated: Path, clock: Clock, idp: StandinIdP
+) -> None:
+    """The lead first set up a provider she runs and had it issue a token for her alias; then,
+    before anyone signed in, corrected the set-up to the organisation's provider. Her
+    provider's keys went with it: neither its token, nor one it mints naming the new issuer,
+    binds the alias, through the API or around it."""
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    ali = enrol(lena, "ali", team="ops", machine="ali-laptop")
+    nonce = nonce_for(lena.state().program_id, ali.key.key_id)
+    with StandinIdP(clock=clock) as own:
+        lena.set_up_sign_in(own.issuer, "inhouse")
+        kept = own.mint(own.claims("u-ali", nonce=nonce))
+        # the same key signing what the organisation's provider would: verifies only while
+        # that key is pinned
+        posing = own.mint({**idp.claims("u-ali", nonce=nonce), "iss": idp.issuer})
+    lena.set_up_sign_in(idp.issuer, "inhouse")
+    config = lena.state().sign_in
+    assert config is not None and [key["kid"] for key in config.keys] == [idp.kid]
+    for token in (kept, posing):
+        with pytest.raises(SignInError, match="a key the program does not hold"):
+            ali.bind_sign_in(token)
+    assert lena.state().signed_keys == {}
+    ali._append(EventKind.PERSON_SIGNED_IN, "ali", {"id_token": posing})
+    assert "a key the program does not hold" in _tampered(lena)
     lena.close()

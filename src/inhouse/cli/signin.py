@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from inhouse.cli._common import JsonOpt, ProgramOpt, Typer, open_program, out_console, print_rows
+
+if TYPE_CHECKING:
+    from inhouse.program.state import SignIn
 
 app = Typer()
 
@@ -37,17 +40,30 @@ def setup(
     ] = None,
     program: ProgramOpt = None,
 ) -> None:
-    """Set up the organisation's sign-in (rollout leads, once). Reads the issuer's discovery
+    """Set up the organisation's sign-in (rollout leads). Reads the issuer's discovery
     document and pins its signing keys in the log. From then on a person counts as someone
     (a second person's verify, a pilot member, a handoff's receiver...) once they signed in
-    with it: `inhouse sign-in login` on their machine."""
-    found = open_program(program).set_up_sign_in(issuer, client_id, domain=email_domain)
-    only = f", addresses at {found.domain} only" if found.domain else ""
-    out_console().print(
-        f"Sign-in set up: {found.issuer} (client {found.client_id}{only}), "
+    with it: `inhouse sign-in login` on their machine. Until the first person signs in, run it
+    again with another issuer, client id or domain to correct it (the earlier set-up and its
+    keys are dropped); after that it can no longer be changed."""
+    opened = open_program(program)
+    before = opened.state().sign_in
+    found = opened.set_up_sign_in(issuer, client_id, domain=email_domain)
+    console = out_console()
+    if before is not None and before.seq != found.seq:
+        console.print(
+            f"Replaced the sign-in {before.set_by} set up: {_named(before)} -> {_named(found)}."
+        )
+    console.print(
+        f"Sign-in set up: {_named(found)}, "
         f"{len(found.keys)} signing key(s) pinned. Each person now runs `inhouse sign-in "
         "login` on their machine; what they sign counts once they have."
     )
+
+
+def _named(config: SignIn) -> str:
+    only = f", addresses at {config.domain} only" if config.domain else ""
+    return f"{config.issuer} (client {config.client_id}{only})"
 
 
 @app.command("login")

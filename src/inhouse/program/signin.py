@@ -13,7 +13,9 @@ nonce, and an identity is bound to one person only.
 What it does not close: the lead who sets up the sign-in chooses the issuer and pins its keys. An
 issuer of the lead's own (a provider they run) vouches for whoever they say; the issuer is on
 the record for anyone to read (``inhouse sign-in list``, ``inhouse status``), and ``inhouse
-sign-in audit`` compares the pinned keys with the ones the issuer publishes now.
+sign-in audit`` compares the pinned keys with the ones the issuer publishes now. A lead may set
+the sign-in up again with another issuer to correct it only until the first person signs in:
+after that, re-pointing it would leave colleagues' identities resting on the lead's choice.
 """
 
 from __future__ import annotations
@@ -27,7 +29,13 @@ from inhouse.errors import InvalidInput, NotAllowed, SignInError
 from inhouse.program.core import ProgramCore
 from inhouse.program.events import EventKind
 from inhouse.program.playbook import Role
-from inhouse.program.state import SignedIn, SignIn, kid_problem, sign_in_problem
+from inhouse.program.state import (
+    SignedIn,
+    SignIn,
+    kept_sign_in,
+    set_up_problem,
+    sign_in_problem,
+)
 
 __all__ = ["CLIENT_SECRET_ENV", "OPEN_ISSUERS", "PinnedKey", "SignInAudit", "SignInMixin"]
 
@@ -109,11 +117,13 @@ def _witnesses(
 
 class SignInMixin(ProgramCore):
     def set_up_sign_in(self, issuer: str, client_id: str, *, domain: str | None = None) -> SignIn:
-        """Set up the organisation's sign-in (a rollout lead, once): the issuer's discovery
-        document is read and its current signing keys pinned in the log. From then on, what a
-        person signs counts once they signed in with it. ``domain``: only identities with a
-        verified e-mail address there count (needed where the provider gives anyone an
-        account, as accounts.google.com does)."""
+        """Set up the organisation's sign-in (a rollout lead): the issuer's discovery document
+        is read and its current signing keys pinned in the log. From then on, what a person
+        signs counts once they signed in with it. ``domain``: only identities with a verified
+        e-mail address there count (needed where the provider gives anyone an account, as
+        accounts.google.com does). Until the first person signs in, a set-up naming another
+        issuer, client or domain replaces the earlier one whole (a typo is corrected); after,
+        only the same one is set up again, which pins its new keys."""
         from inhouse.identity.signin import check_issuer_url
 
         state, who = self._begin(None)
@@ -133,18 +143,10 @@ class SignInMixin(ProgramCore):
                 f"{issuer} gives an account to anyone who asks (a lead's free second account "
                 "too): set it up with --email-domain, your organisation's domain"
             )
-        current = state.sign_in
-        if current is not None and (issuer, client_id, domain) != (
-            current.issuer,
-            current.client_id,
-            current.domain,
-        ):
-            raise InvalidInput(
-                f"this program signs in with {current.issuer} (client {current.client_id}, "
-                f"domain {current.domain or 'any'}), set "
-                f"up by {current.set_by}: it is set up once (bindings made with it stay); "
-                "`inhouse sign-in keys` refreshes its keys"
-            )
+        # the fold's own rule, asked before the new issuer is even read
+        problem = set_up_problem(state, f"not set up with {issuer}", issuer, client_id, domain)
+        if problem is not None:
+            raise InvalidInput(f"{problem} (`inhouse sign-in keys`)")
         return self._pin(who.name, issuer, client_id, domain)
 
     def refresh_sign_in_keys(self) -> tuple[SignIn, int]:
@@ -162,10 +164,12 @@ class SignInMixin(ProgramCore):
         from inhouse.identity.signin import discover, fetch_jwks, jwk_thumbprint
 
         jwks = fetch_jwks(discover(issuer))
-        current = self.state().sign_in
-        problem = kid_problem(current, jwks["keys"], f"{issuer}'s key set")
+        state = self.state()
+        where = f"{issuer}'s key set"
+        problem = set_up_problem(state, where, issuer, client_id, domain, jwks["keys"])
         if problem is not None:
-            raise SignInError(f"not pinned: {problem}; a key id names one key")
+            raise SignInError(f"not pinned: {problem}")
+        current = kept_sign_in(state.sign_in, issuer, client_id, domain)
         if current is not None:
             held = {jwk_thumbprint(key) for key in current.keys}
             if all(jwk_thumbprint(key) in held for key in jwks["keys"]):

@@ -36,7 +36,9 @@ __all__ = [
     "apply",
     "fold",
     "invitation_problem",
+    "kept_sign_in",
     "kid_problem",
+    "set_up_problem",
     "sign_in_problem",
 ]
 
@@ -132,7 +134,8 @@ class SignIn:
     """The organisation's sign-in (OpenID Connect) that vouches for who each person is: the
     issuer, the client inhouse signs in as, and the issuer's signing keys as the leads pinned
     them (each ``inhouse sign-in keys`` adds the issuer's current ones; none is dropped, so a
-    binding made under an older key still verifies)."""
+    binding made under an older key still verifies). Until someone signs in, a set-up naming
+    another issuer, client or domain replaces it whole, keys and all (:func:`set_up_problem`)."""
 
     issuer: str
     client_id: str
@@ -577,17 +580,8 @@ def _unauthorized(state: ProgramState, event: Event) -> str | None:
     if kind == EventKind.SIGN_IN_SET_UP:
         if not lead:
             return f"{where}, no rollout lead: only a lead sets up the organisation's sign-in"
-        current = state.sign_in
-        if current is not None and (data["issuer"], data["client_id"], data.get("domain")) != (
-            current.issuer,
-            current.client_id,
-            current.domain,
-        ):
-            return (
-                f"{where}: the program signs in with {current.issuer} (client "
-                f"{current.client_id}); it is set up once, and only its keys are refreshed"
-            )
-        return kid_problem(current, data["keys"], where)
+        issuer, client_id = str(data["issuer"]), str(data["client_id"])
+        return set_up_problem(state, where, issuer, client_id, data.get("domain"), data["keys"])
     if kind == EventKind.PERSON_SIGNED_IN:
         token = str(data["id_token"])
         problem = sign_in_problem(state, who, str(event.signer), token, event.at)
@@ -598,6 +592,49 @@ def _unauthorized(state: ProgramState, event: Event) -> str | None:
             return f"{where}: only play 1's owner or a rollout lead stops the program"
         return None
     return _unauthorized_play_event(state, event, who, lead, where)
+
+
+def kept_sign_in(
+    current: SignIn | None, issuer: str, client_id: str, domain: str | None
+) -> SignIn | None:
+    """The sign-in a set-up naming ``issuer``, ``client_id`` and ``domain`` pins its keys
+    beside: ``current`` where it names the same (a key refresh), else none (it replaces
+    ``current`` whole: the old issuer's keys would otherwise verify tokens for the new one)."""
+    if current is None or (issuer, client_id, domain or None) != (
+        current.issuer,
+        current.client_id,
+        current.domain,
+    ):
+        return None
+    return current
+
+
+def set_up_problem(
+    state: ProgramState,
+    where: str,
+    issuer: str,
+    client_id: str,
+    domain: str | None,
+    keys: list[Any] | None = None,
+) -> str | None:
+    """Why a set-up of the sign-in naming ``issuer``, ``client_id`` and ``domain`` and pinning
+    ``keys`` may not be made (the API asks before it fetches the keys, with none, and again with
+    them; the fold again). It may name another issuer, client or domain only while nobody has
+    signed in: once someone has, their binding rests on the pinned keys, and a lead who could
+    re-point the program at an issuer of her own would vouch for whoever she liked."""
+    current = state.sign_in
+    kept = kept_sign_in(current, issuer, client_id, domain)
+    if current is not None and kept is None and state.signed_keys:
+        first = min(state.signed_keys.values(), key=lambda bound: bound.seq)
+        count = len(state.signed_in)
+        people = "1 person has" if count == 1 else f"{count} people have"
+        return (
+            f"{where}: the program signs in with {current.issuer} (client {current.client_id}, "
+            f"domain {current.domain or 'any'}), set up by {current.set_by}, and {people} "
+            f"signed in with it ({first.person} first, at event {first.seq}): it can no longer "
+            "be changed, only its keys refreshed"
+        )
+    return kid_problem(kept, keys or [], where)
 
 
 def kid_problem(current: SignIn | None, keys: list[Any], where: str) -> str | None:
@@ -735,7 +772,11 @@ def _apply_sign_in(state: ProgramState, event: Event) -> None:
     data = event.payload
     if event.kind == EventKind.SIGN_IN_SET_UP:
         by, _ = _signer(event, state)
-        before = state.sign_in
+        # a set-up naming another issuer, client or domain (allowed only before anyone signed
+        # in) starts afresh: set by its lead, with its own keys only
+        before = kept_sign_in(
+            state.sign_in, str(data["issuer"]), str(data["client_id"]), data.get("domain")
+        )
         keys = list(before.keys) if before is not None else []
         pins = list(before.pinned_by) if before is not None else []
         pinned = {jwk_thumbprint(k) for k in keys}
