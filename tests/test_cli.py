@@ -334,6 +334,7 @@ def test_status_json_shape_is_stable(program: Path) -> None:
         "state",
         "started_at",
         "started_under_waivers",
+        "held_back",
         "exited_at",
         "trigger",
         "exit",

@@ -145,6 +145,11 @@ def _play_panel(
                 f"[magenta]started under waiver #{seq}[/] ({w['guard']}, {w['reason']}: "
                 f"{escape(w['note'])}; {state}, until {w['expires']})"
             )
+    for held in play["held_back"]:
+        parts.append(
+            f"[bold red]started around its guards[/] ({held['guard']}, no waiver): "
+            f"{escape(held['why'])}"
+        )
     if play["hands_on"] and play["state"] in ("exit-met", "handoff-offered", "exited"):
         parts.append(f"[dim]hands on: {escape(play['hands_on'])}[/]")
     owner = escape(play["owner"]) if play["owner"] else f"[dim]{escape(play['owner_who'])}[/]"

@@ -186,7 +186,7 @@ class ProgramCore:
             self._state = self._fold()
         else:
             for event in read_events_after(self.store, self._state.head_seq):
-                apply(self._state, event)
+                apply(self._state, event, self.playbook)
         return self._state
 
     def _fold(self) -> ProgramState:
@@ -197,13 +197,13 @@ class ProgramCore:
         lead, where = self.settings.lead_key, self.store.url
         state = foldcache.load(self.store, read_event_hash(self.store, 1), lead, where)
         if state is None:
-            state = fold(read_events(self.store), lead_key=lead)
+            state = fold(read_events(self.store), lead_key=lead, playbook=self.playbook)
             self.full_folds += 1
             folded = state.head_seq
         else:
             kept = state.head_seq
             for event in read_events_after(self.store, kept):
-                apply(state, event)
+                apply(state, event, self.playbook)
             folded = state.head_seq - kept
         foldcache.save(state, self.store, lead, where, folded_since=folded)
         return state
@@ -340,7 +340,7 @@ class ProgramCore:
             payload = {**payload, "delegation": self._delegation}
         event = append(self.store, kind, actor, payload, at=self.clock(), key=key or self.key)
         if self._state is not None and self._state.head_seq == event.seq - 1:
-            apply(self._state, event)
+            apply(self._state, event, self.playbook)
         return event
 
     # -- provided by the waivers mixin (declared here so every part can call them) -----------

@@ -142,6 +142,14 @@ def build_context(state: ProgramState, now: datetime) -> CheckContext:
 _cache: dict[int, tuple[ProgramState, tuple[int, datetime], CheckContext]] = {}
 
 
+def forget(state: ProgramState) -> None:
+    """Drop the context kept for ``state``: the fold judged it halfway through an event (the
+    state before a play's start, at the start's own seq), which the state after it is not."""
+    cached = _cache.get(id(state))
+    if cached is not None and cached[0] is state:
+        del _cache[id(state)]
+
+
 def _build(state: ProgramState, now: datetime) -> CheckContext:
     measured = measured_kinds()
     counted: list[Fact] = []

@@ -88,9 +88,11 @@ def _fingerprint() -> bytes:
     from inhouse.program.facts import FACT_KINDS
 
     digest = hashlib.sha256(__version__.encode())
-    # the engine's code, and the identity code the fold verifies signatures and tokens with
+    # the engine's code, the checks a play's start is held to again (its start guards), and
+    # the identity code the fold verifies signatures and tokens with
     here = Path(__file__).parent
-    for source in sorted([*here.glob("*.py"), *(here.parent / "identity").glob("*.py")]):
+    code = [*here.glob("*.py"), *(here / "playchecks").glob("*.py")]
+    for source in sorted([*code, *(here.parent / "identity").glob("*.py")]):
         digest.update(source.name.encode() + b"\0" + source.read_bytes())
     for kind in sorted(FACT_KINDS.values(), key=lambda k: k.name):
         digest.update(f"{kind.name}:{kind.version}\n".encode())

@@ -253,3 +253,25 @@ def refusal_message(action: str, blockers: list[Blocker]) -> str:
             "--expires DATE"
         )
     return "\n".join(lines)
+
+
+def held_back_warning(
+    playbook: Playbook, state: ProgramState, play: str, held: list[tuple[str, str]]
+) -> str:
+    """What status says of a play whose start its guards held back, no waiver covering it
+    (:attr:`ProgramState.held_back`), and how to put it on the record."""
+    record = state.held_back[play]
+    number = playbook.number(play)
+    reasons = "; ".join(why for _, why in held)
+    grants = " and ".join(
+        f"`inhouse waiver grant {guard} --play {play} --reason REASON --note TEXT --expires DATE`"
+        for guard in dict.fromkeys(guard for guard, _ in held)
+        if guard in {g.value for g in Guard}
+    )
+    fix = f"a rollout lead puts it on the record with {grants}" if grants else "a lead looks"
+    return (
+        f"play {number} ({play}) was started by {record.by} at event {record.seq} while its "
+        f"start guards held it back, and no waiver covered it: {reasons}. The API refuses such "
+        f"a start, so it was written around it (or the checks judge that evidence differently "
+        f"since); {fix}. Until then its handoff cannot be offered"
+    )

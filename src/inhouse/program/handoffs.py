@@ -21,7 +21,7 @@ from inhouse.program.evaluation import (
 )
 from inhouse.program.events import EventKind
 from inhouse.program.facts import Fact
-from inhouse.program.guards import start_blockers
+from inhouse.program.guards import held_back_warning, start_blockers
 from inhouse.program.playbook import Play, Role
 from inhouse.program.playchecks._shared import enrolled_elsewhere, unsigned_apart
 from inhouse.program.state import ProgramState
@@ -93,6 +93,8 @@ class PlaysMixin(ProgramCore):
             raise Refused(
                 f"play {number} ({play.id}) is the last play and ongoing: nothing to hand on"
             )
+        if held := state.unwaived_start(play.id):
+            raise Refused(held_back_warning(self.playbook, state, play.id, held))
         receiver = self._person(state, to)
         if receiver.service:
             raise NotAllowed(f"{to} is a service: a play is handed to a person, who confirms it")

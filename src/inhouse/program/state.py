@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import SignInError
 from inhouse.identity.machine import same_machine
@@ -20,8 +20,12 @@ from inhouse.program.events import Event, EventKind, canonical_json, format_time
 from inhouse.program.facts import FACT_KINDS, Fact, FactSet, Provenance
 from inhouse.program.integrity import ChainVerifier, Row
 
+if TYPE_CHECKING:
+    from inhouse.program.playbook import Playbook
+
 __all__ = [
     "Handoff",
+    "HeldBack",
     "Invitation",
     "KeyRecord",
     "PackageEvent",
@@ -75,6 +79,20 @@ class PlayRecord:
     started_by: str
     started_at: datetime
     waivers: tuple[int, ...] = ()  # waivers (by event seq) that let the start through
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    """A play started while a start guard held it back and no waiver covered it. The API
+    refuses such a start (and records the refusal), so the event was appended around it, or
+    the checks behind the guard judge the same evidence differently since. Every fold finds it
+    again; a lead's waiver of that guard for that play, granted later, puts it on the record."""
+
+    play: str
+    seq: int
+    by: str
+    #: (guard, why it held the start back) for each guard that did
+    blockers: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -213,6 +231,8 @@ class ProgramState:
     invitations: dict[str, Invitation] = field(default_factory=dict)  # by token hash
     imported: set[str] = field(default_factory=set)  # envelope digests already in the log
     first_signed_seq: int | None = None
+    #: plays started while a start guard held them back, no waiver covering it (:class:`HeldBack`)
+    held_back: dict[str, HeldBack] = field(default_factory=dict)
     # the chain is checked as it is folded: events from the first one that does not verify on
     # are not applied (``tampered`` says which and why; ``inhouse audit verify`` reports it)
     verifier: ChainVerifier = field(default_factory=ChainVerifier)
@@ -232,6 +252,22 @@ class ProgramState:
     @property
     def owners(self) -> dict[str, str]:
         return {play: record.owner for play, record in self.plays.items()}
+
+    def unwaived_start(self, play: str) -> list[tuple[str, str]]:
+        """The guards that held ``play``'s start back and that no waiver has put on the record
+        since: a waiver of that guard, for that play or the whole program, granted after the
+        start (one active at the start would have let it through)."""
+        held = self.held_back.get(play)
+        if held is None:
+            return []
+        return [
+            (guard, why)
+            for guard, why in held.blockers
+            if not any(
+                w.guard == guard and w.play in (None, play) and w.seq > held.seq
+                for w in self.waivers
+            )
+        ]
 
     def live_facts(self, now: datetime) -> FactSet:
         return FactSet((fact for fact in self.facts if not fact.expired(now)), ordered=True)
@@ -425,9 +461,11 @@ def _row(event: Event) -> Row:
 _ENGINE_KINDS = frozenset(EventKind)
 
 
-def apply(state: ProgramState, event: Event) -> None:
+def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -> None:
     """Apply one event (the next in the chain) to ``state``, once it verifies: an edited,
-    re-chained, stripped or forged event stops the fold there, whatever it says."""
+    re-chained, stripped or forged event stops the fold there, whatever it says. With the
+    program's ``playbook``, a play's start is held to its start guards again, as the API held
+    it (:func:`_held_back`)."""
     state.head_seq = event.seq
     if state.tampered is not None:
         return
@@ -436,7 +474,12 @@ def apply(state: ProgramState, event: Event) -> None:
         try:
             why = _unauthorized(state, event)
             if why is None:
+                held = None
+                if playbook is not None and event.kind == EventKind.PLAY_STARTED:
+                    held = _held_back(state, event, playbook)
                 _apply_verified(state, event)
+                if held is not None:
+                    state.held_back[held.play] = held
                 return
         except (KeyError, TypeError, ValueError, AttributeError, SignInError) as err:
             # signed, yet not what the engine writes (a payload appended around the API): the
@@ -444,6 +487,39 @@ def apply(state: ProgramState, event: Event) -> None:
             why = f"event {event.seq} ({event.kind}) is malformed: {type(err).__name__} {err}"
         problem = (why, event.seq)
     state.tampered = problem
+
+
+def _held_back(state: ProgramState, event: Event, playbook: Playbook) -> HeldBack | None:
+    """The start guards that held this play's start back at its place in the log (the state
+    before it, the time it was written) and that no waiver active then covered: what the API
+    would have refused. A start is judged when it is folded, not trusted because the API
+    writes starts only after its guards: anyone can append a signed event around the API. It
+    is shown (status, and the play's handoff cannot be offered), not a stop of the fold: the
+    guards rest on checks, which a later version of inhouse may judge differently, and a log
+    the API wrote must still fold then."""
+    from inhouse.program import counting
+    from inhouse.program.guards import start_blockers
+
+    name = str(event.payload["play"])
+    if state.playbook != playbook.name or all(p.id != name for p in playbook.plays):
+        return None  # another playbook's play (status says the playbook changed)
+    who, _ = _signer(event, state)
+    at = event.at
+    try:
+        blockers = start_blockers(playbook, playbook.play(name), state, at)
+    except Exception as err:  # a check that fails must not stop the fold: it is shown instead
+        found: tuple[tuple[str, str], ...] = (
+            ("unchecked", f"its start guards could not be checked again ({err})"),
+        )
+    else:
+        found = tuple(
+            (b.guard.value, b.message)
+            for b in blockers
+            if not any(w.covers(b.guard, b.play, at) for w in state.waivers)
+        )
+    finally:
+        counting.forget(state)  # judged before the start: not the state after it
+    return HeldBack(play=name, seq=event.seq, by=who, blockers=found) if found else None
 
 
 def _apply_verified(state: ProgramState, event: Event) -> None:
@@ -926,10 +1002,13 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
         )
 
 
-def fold(events: list[Event], *, lead_key: str | None = None) -> ProgramState:
+def fold(
+    events: list[Event], *, lead_key: str | None = None, playbook: Playbook | None = None
+) -> ProgramState:
     """Replay ``events`` (oldest first) into a new :class:`ProgramState`; ``lead_key`` is the
-    key id ``inhouse.toml`` names as the program's root of trust."""
+    key id ``inhouse.toml`` names as the program's root of trust; with ``playbook``, starts are
+    held to their guards again (:func:`apply`)."""
     state = ProgramState(verifier=ChainVerifier(lead_key))
     for event in events:
-        apply(state, event)
+        apply(state, event, playbook)
     return state

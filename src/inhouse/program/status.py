@@ -15,7 +15,7 @@ from inhouse.program.evaluation import (
     satisfied,
     trigger_results,
 )
-from inhouse.program.guards import Guard, governance_theater, start_blockers
+from inhouse.program.guards import Guard, governance_theater, held_back_warning, start_blockers
 from inhouse.program.playbook import Play, Playbook
 from inhouse.program.playchecks.support import overdue_since
 from inhouse.program.state import ProgramState, Waiver
@@ -138,6 +138,7 @@ def _play_view(playbook: Playbook, play: Play, state: ProgramState, now: datetim
         "state": phase,
         "started_at": _time(record.started_at) if record else None,
         "started_under_waivers": list(record.waivers) if record else [],
+        "held_back": [{"guard": g, "why": why} for g, why in state.unwaived_start(play.id)],
         "exited_at": _time(state.exited.get(play.id)),
         "trigger": _checks(trigger, start_waivers, now),
         "exit": _checks(exit_checked, [], now) if exit_checked is not None else None,
@@ -177,6 +178,9 @@ def build_status(
             "shown is as of the event before it, and nothing more can be recorded",
         )
     warnings.extend(state.shared_machines())
+    for play in playbook.plays:
+        if held := state.unwaived_start(play.id):
+            warnings.append(held_back_warning(playbook, state, play.id, held))
     people = [p for p in state.people.values() if not p.service]
     if state.sign_in is None and len(people) > 1:
         warnings.append(

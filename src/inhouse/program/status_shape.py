@@ -67,6 +67,9 @@ class PlayView(TypedDict):
     state: str
     started_at: str | None
     started_under_waivers: list[int]
+    #: the start guards that held this play's start back, no waiver covering it (a start
+    #: written around the API): each guard and why
+    held_back: list[dict[str, str]]
     exited_at: str | None
     trigger: list[CheckRow]
     exit: list[CheckRow] | None

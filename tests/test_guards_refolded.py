@@ -1,0 +1,156 @@
+"""A play's start is held to its start guards by every fold, not only by the API that writes it.
+
+The API refuses a start its guards hold back (a botched handoff, a trigger that does not hold)
+unless a lead's waiver covers it. Anyone holding an enrolled key can append a signed
+``play.started`` around the API; these tests are that forgery, by the lead alone, and what
+every reader of the log sees of it: the play shown as started around its guards, in status and
+in its JSON, from any machine's fold; its handoff refused until a waiver puts it on the record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from inhouse.errors import Refused
+from inhouse.program import Program
+from inhouse.program.events import EventKind
+from tests.conftest import Clock
+from tests.people import enrol
+from tests.test_engine import LOCK, lock_baseline, measured, play, prove, through_play_two
+
+pytestmark = pytest.mark.usefixtures("on_database")
+
+
+@pytest.fixture
+def cast(_isolated: Path, clock: Clock) -> Iterator[dict[str, Program]]:
+    lena = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
+    lena.change_roles(None, "lena", add=["play-owner"])
+    omar = enrol(lena, "omar", team="support", roles=["play-owner"])
+    yield {"lena": lena, "omar": omar}
+    lena.close()
+
+
+def _start_around_the_api(program: Program, play_id: str, waivers: list[int] | None = None) -> int:
+    """What a script does with the lead's key: a signed start the API never judged."""
+    event = program._append(
+        EventKind.PLAY_STARTED, "lena", {"play": play_id, "owner": "lena", "waivers": waivers or []}
+    )
+    return event.seq
+
+
+def test_a_start_appended_around_a_botched_handoff_is_shown_and_stops_the_handoff(
+    cast: dict[str, Program], clock: Clock
+) -> None:
+    lena, omar = cast["lena"], cast["omar"]
+    prove(lena)  # play 1 proven, but its handoff never offered or accepted
+    omar.request_access(reason="I want the triage model")  # play 2's trigger holds
+    seq = _start_around_the_api(lena, "baseline")
+
+    view = play(lena, 2)
+    assert view["owner"] == "lena"  # the start is in the log: it is not hidden…
+    assert [h["guard"] for h in view["held_back"]] == ["botched-handoff"]  # …nor trusted
+    assert "has not offered its handoff" in view["held_back"][0]["why"]
+    warning = next(w for w in lena.status()["warnings"] if "held it back" in w)
+    assert f"started by lena at event {seq}" in warning
+    assert "inhouse waiver grant botched-handoff --play baseline" in warning
+    # every reader's fold finds it: omar's process, and a fold from scratch
+    assert [h["guard"] for h in play(omar, 2)["held_back"]] == ["botched-handoff"]
+    fresh = Program.open(lena.folder, clock=clock)
+    try:
+        assert fresh.state().held_back["baseline"].seq == seq
+    finally:
+        fresh.close()
+
+    lock_baseline(lena)
+    measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)
+    with pytest.raises(Refused, match="held it back"):
+        lena.offer_handoff(None, 2, to="omar")
+
+    waiver = lena.grant_waiver(
+        None,
+        "botched-handoff",
+        play=2,
+        reason="executive-decision",
+        note="the baseline was started before play 1's handoff; recorded now",
+        expires=clock.now + timedelta(days=1),
+    )
+    assert play(lena, 2)["held_back"] == []
+    assert not any("held it back" in w for w in lena.status()["warnings"])
+    assert waiver.seq > seq
+    lena.offer_handoff(None, 2, to="omar")  # on the record now: the play goes on
+
+
+def test_a_start_whose_trigger_does_not_hold_is_held_back(cast: dict[str, Program]) -> None:
+    lena = cast["lena"]
+    _start_around_the_api(lena, "prove-value")  # no hypothesis: play 1's trigger fails
+    assert [h["guard"] for h in play(lena, 1)["held_back"]] == ["calendar-driven-advance"]
+    with pytest.raises(Refused, match="held it back"):
+        lena.offer_handoff(None, 1, to="lena")
+
+
+def test_citing_a_waiver_of_another_guard_does_not_cover_the_start(
+    cast: dict[str, Program], clock: Clock
+) -> None:
+    lena, omar = cast["lena"], cast["omar"]
+    prove(lena)
+    omar.request_access(reason="I want the triage model")
+    other = lena.grant_waiver(
+        None,
+        "calendar-driven-advance",
+        play=2,
+        reason="time-boxed-experiment",
+        note="a waiver of the trigger, not of the handoff",
+        expires=clock.now + timedelta(days=1),
+    )
+    _start_around_the_api(lena, "baseline", waivers=[other.seq])
+    assert [h["guard"] for h in play(lena, 2)["held_back"]] == ["botched-handoff"]
+
+
+def test_a_waiver_that_expired_before_the_start_does_not_cover_it(
+    cast: dict[str, Program], clock: Clock
+) -> None:
+    lena = cast["lena"]
+    lena.grant_waiver(
+        None,
+        "calendar-driven-advance",
+        play=1,
+        reason="time-boxed-experiment",
+        note="a demo on Friday",
+        expires=clock.now + timedelta(days=1),
+    )
+    clock.advance(days=2)
+    _start_around_the_api(lena, "prove-value")
+    assert [h["guard"] for h in play(lena, 1)["held_back"]] == ["calendar-driven-advance"]
+
+
+def test_starts_the_api_let_through_are_never_held_back(
+    cast: dict[str, Program], clock: Clock
+) -> None:
+    lena, omar = cast["lena"], cast["omar"]
+    through_play_two(lena, omar)  # plays 1 and 2 started by their guards
+    assert lena.state().held_back == {}
+    assert all(p["held_back"] == [] for p in lena.status()["plays"])
+    assert not any("held it back" in w for w in lena.status()["warnings"])
+
+
+def test_a_start_under_an_active_waiver_is_not_held_back(
+    cast: dict[str, Program], clock: Clock
+) -> None:
+    lena = cast["lena"]
+    lena.grant_waiver(
+        None,
+        "calendar-driven-advance",
+        play=1,
+        reason="time-boxed-experiment",
+        note="a demo on Friday; the hypothesis comes after",
+        expires=clock.now + timedelta(days=7),
+    )
+    lena.start_play(None, 1)  # the API lets it through on the waiver
+    assert play(lena, 1)["held_back"] == []
+    # and the same start written around the API, citing nothing, is covered by that waiver too
+    # (it was active at the start: the API would have let it through)
+    assert lena.state().held_back == {}
