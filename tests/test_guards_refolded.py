@@ -127,6 +127,26 @@ def test_a_waiver_that_expired_before_the_start_does_not_cover_it(
     assert [h["guard"] for h in play(lena, 1)["held_back"]] == ["calendar-driven-advance"]
 
 
+def test_a_start_backdated_into_an_expired_waivers_life_is_held_back(
+    cast: dict[str, Program], clock: Clock
+) -> None:
+    lena, omar = cast["lena"], cast["omar"]
+    lena.grant_waiver(
+        None,
+        "calendar-driven-advance",
+        play=1,
+        reason="time-boxed-experiment",
+        note="a demo on Friday",
+        expires=clock.now + timedelta(days=1),
+    )
+    clock.advance(days=2)
+    omar.request_access(reason="I want the triage model")  # the log goes on past the expiry
+    clock.advance(days=-3)  # a script writes its own clock: back inside the waiver's life
+    _start_around_the_api(lena, "prove-value")  # no hypothesis: the trigger does not hold
+    clock.advance(days=3)
+    assert [h["guard"] for h in play(lena, 1)["held_back"]] == ["calendar-driven-advance"]
+
+
 def test_starts_the_api_let_through_are_never_held_back(
     cast: dict[str, Program], clock: Clock
 ) -> None:

@@ -233,6 +233,9 @@ class ProgramState:
     first_signed_seq: int | None = None
     #: plays started while a start guard held them back, no waiver covering it (:class:`HeldBack`)
     held_back: dict[str, HeldBack] = field(default_factory=dict)
+    #: the latest time a verified event was written at: an event's time is its writer's clock,
+    #: and a start backdated to when a waiver was still active is judged no earlier than this
+    latest_at: datetime | None = None
     # the chain is checked as it is folded: events from the first one that does not verify on
     # are not applied (``tampered`` says which and why; ``inhouse audit verify`` reports it)
     verifier: ChainVerifier = field(default_factory=ChainVerifier)
@@ -480,6 +483,8 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
                 _apply_verified(state, event)
                 if held is not None:
                     state.held_back[held.play] = held
+                if state.latest_at is None or event.at > state.latest_at:
+                    state.latest_at = event.at
                 return
         except (KeyError, TypeError, ValueError, AttributeError, SignInError) as err:
             # signed, yet not what the engine writes (a payload appended around the API): the
@@ -504,7 +509,10 @@ def _held_back(state: ProgramState, event: Event, playbook: Playbook) -> HeldBac
     if state.playbook != playbook.name or all(p.id != name for p in playbook.plays):
         return None  # another playbook's play (status says the playbook changed)
     who, _ = _signer(event, state)
-    at = event.at
+    # judged when it was written, or, for one dated before the events it follows, no earlier
+    # than the latest of them (an event's time is its writer's clock: a start backdated into a
+    # waiver's life, or to before a fact expired, is judged when it was appended)
+    at = event.at if state.latest_at is None else max(event.at, state.latest_at)
     try:
         blockers = start_blockers(playbook, playbook.play(name), state, at)
     except Exception as err:  # a check that fails must not stop the fold: it is shown instead
