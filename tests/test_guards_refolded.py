@@ -174,3 +174,63 @@ def test_a_start_under_an_active_waiver_is_not_held_back(
     # and the same start written around the API, citing nothing, is covered by that waiver too
     # (it was active at the start: the API would have let it through)
     assert lena.state().held_back == {}
+
+
+def _add_to_pilot_around_the_api(program: Program, name: str) -> int:
+    person = program.state().people[name]
+    roles = sorted({*person.roles, "pilot-user"})
+    payload = {"name": name, "email": person.email, "team": person.team, "roles": roles}
+    return program._append(EventKind.PERSON_CHANGED, "lena", payload).seq
+
+
+def test_a_pilot_member_added_around_scaling_before_proving_is_shown_and_holds_handoffs(
+    cast: dict[str, Program], clock: Clock
+) -> None:
+    lena, omar = cast["lena"], cast["omar"]
+    prove(lena)  # play 1 running: nothing is proven to a pilot yet
+    seq = _add_to_pilot_around_the_api(lena, "omar")
+    assert "pilot-user" in lena.state().people["omar"].roles  # in the log: not hidden…
+    (held,) = lena.state().reach_held_back  # …nor trusted
+    assert held.action == "add omar to the pilot" and held.seq == seq
+    assert {guard for guard, _, _ in held.blockers} == {"scaling-before-proving"}
+    warning = next(w for w in omar.status()["warnings"] if "add omar to the pilot" in w)
+    assert f"at event {seq}" in warning and "inhouse waiver grant scaling-before-proving" in warning
+    with pytest.raises(Refused, match="add omar to the pilot"):
+        lena.offer_handoff(None, 1, to="lena")
+
+    lena.grant_waiver(
+        None,
+        "scaling-before-proving",
+        reason="executive-decision",
+        note="omar joined the pilot before play 1 was proven; recorded now",
+        expires=clock.now + timedelta(days=1),
+    )
+    assert lena.state().unwaived_reach() == []
+    assert not any("add omar to the pilot" in w for w in lena.status()["warnings"])
+    lena.offer_handoff(None, 1, to="lena")
+
+
+def test_an_invitation_into_the_pilot_around_the_guard_is_held_back(
+    cast: dict[str, Program],
+) -> None:
+    lena = cast["lena"]
+    payload = {"name": "ines", "token_hash": "0" * 64, "another_key": False,
+               "expires": "2026-11-09T09:00:00+00:00", "email": "", "team": "",
+               "roles": ["pilot-user"]}  # fmt: skip
+    lena._append(EventKind.PERSON_INVITED, "lena", payload)
+    assert [h.action for h, _ in lena.state().unwaived_reach()] == ["add ines to the pilot"]
+
+
+def test_roles_the_api_gave_are_never_held_back(cast: dict[str, Program], clock: Clock) -> None:
+    lena = cast["lena"]
+    lena.change_roles(None, "omar", add=["champion"])  # no reach: not a guarded change
+    lena.grant_waiver(
+        None,
+        "scaling-before-proving",
+        reason="time-boxed-experiment",
+        note="a two-week pilot before play 3 exits",
+        expires=clock.now + timedelta(days=14),
+    )
+    lena.change_roles(None, "omar", add=["pilot-user"])  # through the guard, on the waiver
+    assert lena.state().reach_held_back == []
+    assert not any("to the pilot" in w for w in lena.status()["warnings"])

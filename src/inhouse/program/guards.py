@@ -27,7 +27,7 @@ from inhouse.program.evaluation import (
 )
 from inhouse.program.facts import daily_usage
 from inhouse.program.playbook import Play, Playbook, Reach
-from inhouse.program.state import ProgramState
+from inhouse.program.state import HeldBack, ProgramState
 
 __all__ = [
     "WAIVER_REASONS",
@@ -256,22 +256,27 @@ def refusal_message(action: str, blockers: list[Blocker]) -> str:
 
 
 def held_back_warning(
-    playbook: Playbook, state: ProgramState, play: str, held: list[tuple[str, str]]
+    playbook: Playbook, held: HeldBack, left: list[tuple[str, str | None, str]]
 ) -> str:
-    """What status says of a play whose start its guards held back, no waiver covering it
-    (:attr:`ProgramState.held_back`), and how to put it on the record."""
-    record = state.held_back[play]
-    number = playbook.number(play)
-    reasons = "; ".join(why for _, why in held)
+    """What status (and a refused handoff) says of an action its guards held back, no waiver
+    covering it (:class:`~inhouse.program.state.HeldBack`), and how to put it on the record."""
+    reasons = "; ".join(why for _, _, why in left)
+    guards = {g.value for g in Guard}
     grants = " and ".join(
-        f"`inhouse waiver grant {guard} --play {play} --reason REASON --note TEXT --expires DATE`"
-        for guard in dict.fromkeys(guard for guard, _ in held)
-        if guard in {g.value for g in Guard}
+        f"`inhouse waiver grant {guard}{f' --play {play}' if play else ''} --reason REASON "
+        "--note TEXT --expires DATE`"
+        for guard, play in dict.fromkeys((guard, play) for guard, play, _ in left)
+        if guard in guards
     )
     fix = f"a rollout lead puts it on the record with {grants}" if grants else "a lead looks"
+    if held.play is not None:
+        what = f"play {playbook.number(held.play)} ({held.play}) was started by {held.by}"
+        until = "its handoff cannot be offered"
+    else:
+        what = f"{held.by} did this: {held.action}"
+        until = "no play's handoff can be offered"
     return (
-        f"play {number} ({play}) was started by {record.by} at event {record.seq} while its "
-        f"start guards held it back, and no waiver covered it: {reasons}. The API refuses such "
-        f"a start, so it was written around it (or the checks judge that evidence differently "
-        f"since); {fix}. Until then its handoff cannot be offered"
+        f"{what} at event {held.seq} while its guards held it back, and no waiver covered it: "
+        f"{reasons}. The API refuses that, so it was written around it (or the checks judge "
+        f"that evidence differently since); {fix}. Until then {until}"
     )

@@ -93,8 +93,11 @@ class PlaysMixin(ProgramCore):
             raise Refused(
                 f"play {number} ({play.id}) is the last play and ongoing: nothing to hand on"
             )
-        if held := state.unwaived_start(play.id):
-            raise Refused(held_back_warning(self.playbook, state, play.id, held))
+        start = state.held_back.get(play.id)
+        if start is not None and (left := start.unwaived(state.waivers)):
+            raise Refused(held_back_warning(self.playbook, start, left))
+        if widened := state.unwaived_reach():
+            raise Refused(held_back_warning(self.playbook, *widened[0]))
         receiver = self._person(state, to)
         if receiver.service:
             raise NotAllowed(f"{to} is a service: a play is handed to a person, who confirms it")

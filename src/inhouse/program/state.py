@@ -83,16 +83,32 @@ class PlayRecord:
 
 @dataclass(frozen=True)
 class HeldBack:
-    """A play started while a start guard held it back and no waiver covered it. The API
-    refuses such a start (and records the refusal), so the event was appended around it, or
-    the checks behind the guard judge the same evidence differently since. Every fold finds it
-    again; a lead's waiver of that guard for that play, granted later, puts it on the record."""
+    """An action its guards held back, in the log all the same, no waiver covering it: a play
+    started, or someone added to the pilot. The API refuses such an action (and records the
+    refusal), so the event was appended around it, or the checks behind the guard judge the
+    same evidence differently since. Every fold finds it again; a lead's waiver of that guard,
+    granted after it, puts it on the record (:meth:`unwaived`)."""
 
-    play: str
+    #: what was done, as the refusal would have named it ("add omar to the pilot")
+    action: str
     seq: int
     by: str
-    #: (guard, why it held the start back) for each guard that did
-    blockers: tuple[tuple[str, str], ...]
+    #: (guard, the play a waiver of it names, why it held the action back) for each guard
+    blockers: tuple[tuple[str, str | None, str], ...]
+    #: the play started (None: access widened)
+    play: str | None = None
+
+    def unwaived(self, waivers: list[Waiver]) -> list[tuple[str, str | None, str]]:
+        """The blockers no waiver has put on the record since: a waiver of that guard, for
+        that play or the whole program, granted after the action (one active at the action
+        would have let it through)."""
+        return [
+            (guard, play, why)
+            for guard, play, why in self.blockers
+            if not any(
+                w.guard == guard and w.play in (None, play) and w.seq > self.seq for w in waivers
+            )
+        ]
 
 
 @dataclass(frozen=True)
@@ -233,6 +249,8 @@ class ProgramState:
     first_signed_seq: int | None = None
     #: plays started while a start guard held them back, no waiver covering it (:class:`HeldBack`)
     held_back: dict[str, HeldBack] = field(default_factory=dict)
+    #: people added to the pilot while a reach guard held it back, no waiver covering it
+    reach_held_back: list[HeldBack] = field(default_factory=list)
     #: the latest time a verified event was written at: an event's time is its writer's clock,
     #: and a start backdated to when a waiver was still active is judged no earlier than this
     latest_at: datetime | None = None
@@ -257,20 +275,16 @@ class ProgramState:
         return {play: record.owner for play, record in self.plays.items()}
 
     def unwaived_start(self, play: str) -> list[tuple[str, str]]:
-        """The guards that held ``play``'s start back and that no waiver has put on the record
-        since: a waiver of that guard, for that play or the whole program, granted after the
-        start (one active at the start would have let it through)."""
+        """(guard, why) for each guard that held ``play``'s start back and that no waiver has
+        put on the record since (:meth:`HeldBack.unwaived`)."""
         held = self.held_back.get(play)
-        if held is None:
-            return []
-        return [
-            (guard, why)
-            for guard, why in held.blockers
-            if not any(
-                w.guard == guard and w.play in (None, play) and w.seq > held.seq
-                for w in self.waivers
-            )
-        ]
+        return [] if held is None else [(g, why) for g, _, why in held.unwaived(self.waivers)]
+
+    def unwaived_reach(self) -> list[tuple[HeldBack, list[tuple[str, str | None, str]]]]:
+        """Each widening of access a reach guard held back that no waiver has put on the record
+        since, with what is left of its blockers."""
+        found = [(held, held.unwaived(self.waivers)) for held in self.reach_held_back]
+        return [(held, left) for held, left in found if left]
 
     def live_facts(self, now: datetime) -> FactSet:
         return FactSet((fact for fact in self.facts if not fact.expired(now)), ordered=True)
@@ -477,12 +491,12 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
         try:
             why = _unauthorized(state, event)
             if why is None:
-                held = None
-                if playbook is not None and event.kind == EventKind.PLAY_STARTED:
-                    held = _held_back(state, event, playbook)
+                held = None if playbook is None else _held_back(state, event, playbook)
                 _apply_verified(state, event)
-                if held is not None:
+                if held is not None and held.play is not None:
                     state.held_back[held.play] = held
+                elif held is not None:
+                    state.reach_held_back.append(held)
                 if state.latest_at is None or event.at > state.latest_at:
                     state.latest_at = event.at
                 return
@@ -495,39 +509,59 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
 
 
 def _held_back(state: ProgramState, event: Event, playbook: Playbook) -> HeldBack | None:
-    """The start guards that held this play's start back at its place in the log (the state
-    before it, the time it was written) and that no waiver active then covered: what the API
-    would have refused. A start is judged when it is folded, not trusted because the API
-    writes starts only after its guards: anyone can append a signed event around the API. It
-    is shown (status, and the play's handoff cannot be offered), not a stop of the fold: the
-    guards rest on checks, which a later version of inhouse may judge differently, and a log
-    the API wrote must still fold then."""
+    """The guards that held this action back at its place in the log (the state before it,
+    the time it was written) and that no waiver active then covered: what the API would have
+    refused. Two kinds of event are guarded: a play's start (its start guards) and someone
+    given the pilot-user role, by a role change or an invitation (the reach guard of the
+    pilot). An action is judged when it is folded, not trusted because the API writes it only
+    after its guards: anyone can append a signed event around the API. It is shown (status;
+    no handoff is offered meanwhile), not a stop of the fold: the guards rest on checks, which
+    a later version of inhouse may judge differently, and a log the API wrote must still fold
+    then."""
     from inhouse.program import counting
-    from inhouse.program.guards import start_blockers
+    from inhouse.program.guards import reach_blockers, start_blockers
+    from inhouse.program.playbook import Reach, Role
 
-    name = str(event.payload["play"])
-    if state.playbook != playbook.name or all(p.id != name for p in playbook.plays):
-        return None  # another playbook's play (status says the playbook changed)
+    data = event.payload
+    play: str | None = None
+    if event.kind == EventKind.PLAY_STARTED:
+        play = str(data["play"])
+        if state.playbook != playbook.name or all(p.id != play for p in playbook.plays):
+            return None  # another playbook's play (status says the playbook changed)
+        action = f"start play {playbook.number(play)} ({play})"
+    elif event.kind in (EventKind.PERSON_CHANGED, EventKind.PERSON_INVITED):
+        name = str(data["name"])
+        person = state.people.get(name)
+        before = set(person.roles) if person and event.kind == EventKind.PERSON_CHANGED else set()
+        if Role.PILOT_USER.value not in set(data.get("roles") or ()) - before:
+            return None
+        action = f"add {name} to the pilot"
+    else:
+        return None
     who, _ = _signer(event, state)
     # judged when it was written, or, for one dated before the events it follows, no earlier
-    # than the latest of them (an event's time is its writer's clock: a start backdated into a
-    # waiver's life, or to before a fact expired, is judged when it was appended)
+    # than the latest of them (an event's time is its writer's clock: an action backdated into
+    # a waiver's life, or to before a fact expired, is judged when it was appended)
     at = event.at if state.latest_at is None else max(event.at, state.latest_at)
+    found: tuple[tuple[str, str | None, str], ...]
     try:
-        blockers = start_blockers(playbook, playbook.play(name), state, at)
+        if play is not None:
+            blockers = start_blockers(playbook, playbook.play(play), state, at)
+        else:
+            blockers = reach_blockers(playbook, Reach.PILOT, state, at)
     except Exception as err:  # a check that fails must not stop the fold: it is shown instead
-        found: tuple[tuple[str, str], ...] = (
-            ("unchecked", f"its start guards could not be checked again ({err})"),
-        )
+        found = (("unchecked", play, f"its guards could not be checked again ({err})"),)
     else:
         found = tuple(
-            (b.guard.value, b.message)
+            (b.guard.value, b.play, b.message)
             for b in blockers
             if not any(w.covers(b.guard, b.play, at) for w in state.waivers)
         )
     finally:
-        counting.forget(state)  # judged before the start: not the state after it
-    return HeldBack(play=name, seq=event.seq, by=who, blockers=found) if found else None
+        counting.forget(state)  # judged before the event: not the state after it
+    if not found:
+        return None
+    return HeldBack(action=action, seq=event.seq, by=who, blockers=found, play=play)
 
 
 def _apply_verified(state: ProgramState, event: Event) -> None:

@@ -179,8 +179,12 @@ def build_status(
         )
     warnings.extend(state.shared_machines())
     for play in playbook.plays:
-        if held := state.unwaived_start(play.id):
-            warnings.append(held_back_warning(playbook, state, play.id, held))
+        start = state.held_back.get(play.id)
+        if start is not None and (left := start.unwaived(state.waivers)):
+            warnings.append(held_back_warning(playbook, start, left))
+    warnings.extend(
+        held_back_warning(playbook, held, left) for held, left in state.unwaived_reach()
+    )
     people = [p for p in state.people.values() if not p.service]
     if state.sign_in is None and len(people) > 1:
         warnings.append(
