@@ -205,3 +205,36 @@ def test_the_limits_served_are_the_grant_s_not_the_row_s(pilot: Pilot) -> None:
         )
     served = load_key_table(pilot.lead.store, pilot.lead.state()).verify(key)
     assert served is not None and served.limits.rpm == 5
+
+
+def test_a_grant_logged_around_the_reach_guard_is_not_served_until_waived(pilot: Pilot) -> None:
+    """The lead logs a grant to someone beyond the pilot herself (``log_event`` takes any play
+    package's event), skipping the skipping-play-five guard `inhouse keys issue` runs: the key is
+    fetched, but the gateway refuses it, naming the guard and the waiver that puts it on the
+    record; once that waiver is granted it is served."""
+    from datetime import timedelta
+
+    from inhouse.errors import AntiPattern
+    from tests.people import enrol
+
+    erin = enrol(pilot.lead, "erin", team="finance")  # no role: beyond the pilot
+    with pytest.raises(AntiPattern, match="skipping-play-five"):
+        grant_key(pilot.lead, None, "erin")  # the command runs the guard
+    pilot.lead.log_event(KEY_GRANTED, {"grant": "g_around", "person": "erin", "agent": None,
+                                       "limits": {}, "waivers": []})  # fmt: skip
+    record, key = fetch_key(erin)
+    status, health = door(pilot, key)
+    assert status == 401
+    why = refusal(health, record.id)
+    assert "skipping-play-five guard held it back" in why
+    assert "inhouse waiver grant skipping-play-five" in why
+    assert any("grant a gateway key to erin" in w for w in pilot.lead.status()["warnings"])
+
+    pilot.lead.grant_waiver(
+        None,
+        "skipping-play-five",
+        reason="executive-decision",
+        note="erin got a key before play 5; recorded now",
+        expires=pilot.clock.now + timedelta(days=7),
+    )
+    assert door(pilot, key)[0] == 200

@@ -41,7 +41,7 @@ from inhouse.errors import InvalidInput, UnknownPerson
 if TYPE_CHECKING:
     from inhouse.db import Store
     from inhouse.program import Program
-    from inhouse.program.state import PackageEvent, ProgramState
+    from inhouse.program.state import HeldBack, PackageEvent, ProgramState
 
 __all__ = [
     "KEY_GRANTED",
@@ -399,6 +399,9 @@ def _vouched(state: ProgramState) -> dict[str, _Vouched]:
     )
     grants: dict[str, PackageEvent] = {}
     keys: dict[str, _Vouched] = {}
+    # grants made while a reach guard held them back, no waiver on the record since (each fold
+    # judges them again: a grant appended around `inhouse keys issue` skipped its guard)
+    held = {h.seq: (h, left) for h, left in state.unwaived_reach()}
     for event in ordered:
         data = event.payload
         if event.kind == KEY_GRANTED:
@@ -407,7 +410,7 @@ def _vouched(state: ProgramState) -> dict[str, _Vouched]:
         elif event.kind == KEY_ISSUED:
             key = str(data.get("key"))
             if key not in keys:
-                keys[key] = _issued(event, grants.pop(str(data.get("grant")), None))
+                keys[key] = _issued(event, grants.pop(str(data.get("grant")), None), held)
         else:
             found = keys.get(str(data.get("key")))
             if found is None or found.issued is None or found.revoked is not None:
@@ -417,7 +420,11 @@ def _vouched(state: ProgramState) -> dict[str, _Vouched]:
     return keys
 
 
-def _issued(event: PackageEvent, grant: PackageEvent | None) -> _Vouched:
+def _issued(
+    event: PackageEvent,
+    grant: PackageEvent | None,
+    held: dict[int, tuple[HeldBack, list[tuple[str, str | None, str]]]],
+) -> _Vouched:
     data = event.payload
     where = f"its gateway.key.issued (event {event.seq})"
     if not event.signed or event.by != data.get("person"):
@@ -428,6 +435,16 @@ def _issued(event: PackageEvent, grant: PackageEvent | None) -> _Vouched:
         )
     if grant.payload.get("person") != event.by or grant.payload.get("agent") != data.get("agent"):
         return _Vouched(problem=f"{where} does not match its grant (event {grant.seq})")
+    if grant.seq in held:
+        _, left = held[grant.seq]
+        guard, play, _ = left[0]
+        scope = f" --play {play}" if play else ""
+        return _Vouched(
+            problem=f"its grant (event {grant.seq}) was made while the {guard} guard held it "
+            f"back, and no waiver covered it ({'; '.join(why for _, _, why in left)}): a "
+            f"rollout lead puts it on the record (`inhouse waiver grant {guard}{scope} --reason "
+            "REASON --note TEXT --expires DATE`)"
+        )
     return _Vouched(issued=event, grant=grant)
 
 

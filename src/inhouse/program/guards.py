@@ -26,7 +26,7 @@ from inhouse.program.evaluation import (
     trigger_results,
 )
 from inhouse.program.facts import daily_usage
-from inhouse.program.playbook import Play, Playbook, Reach
+from inhouse.program.playbook import Play, Playbook, Reach, Role
 from inhouse.program.state import HeldBack, ProgramState
 
 __all__ = [
@@ -153,6 +153,28 @@ def start_blockers(
             )
         )
     return blockers
+
+
+#: play packages' events that widen access: the payload field naming whose, and the action as a
+#: refusal names it; each fold judges them against the reach guards as the package's own
+#: command did (``inhouse keys issue``)
+WIDENING_EVENTS = {"gateway.key.granted": ("person", "grant a gateway key to {name}")}
+
+
+def reach_of(playbook: Playbook, state: ProgramState, person: str) -> Reach:
+    """How far giving ``person`` access reaches: play 1's owner is the owner; pilot users,
+    rollout leads and the owners of started plays are the pilot; anyone else, once a pilot
+    exists, is beyond it (before a pilot exists, the first people let in are the pilot). A role
+    like champion or support owner is not a way into the pilot."""
+    target = state.people.get(person)
+    first = playbook.plays[0].id
+    if state.owners.get(first) == person:
+        return Reach.OWNER
+    inside = {Role.PILOT_USER.value, Role.ROLLOUT_LEAD.value}
+    if (target is not None and target.roles & inside) or person in state.owners.values():
+        return Reach.PILOT
+    has_pilot = any(Role.PILOT_USER in p.roles for p in state.people.values())
+    return Reach.BEYOND_PILOT if has_pilot else Reach.PILOT
 
 
 def reach_blockers(

@@ -249,7 +249,8 @@ class ProgramState:
     first_signed_seq: int | None = None
     #: plays started while a start guard held them back, no waiver covering it (:class:`HeldBack`)
     held_back: dict[str, HeldBack] = field(default_factory=dict)
-    #: people added to the pilot while a reach guard held it back, no waiver covering it
+    #: access widened (the pilot, a gateway key) while a reach guard held it back, no waiver
+    #: covering it
     reach_held_back: list[HeldBack] = field(default_factory=list)
     #: the latest time a verified event was written at: an event's time is its writer's clock,
     #: and a start backdated to when a waiver was still active is judged no earlier than this
@@ -512,18 +513,20 @@ def _held_back(state: ProgramState, event: Event, playbook: Playbook) -> HeldBac
     """The guards that held this action back at its place in the log (the state before it,
     the time it was written) and that no waiver active then covered: what the API would have
     refused. Two kinds of event are guarded: a play's start (its start guards) and someone
-    given the pilot-user role, by a role change or an invitation (the reach guard of the
-    pilot). An action is judged when it is folded, not trusted because the API writes it only
+    given the pilot-user role, by a role change or an invitation, or access by a play package's
+    event (:data:`~inhouse.program.guards.WIDENING_EVENTS`: a gateway key's grant), against the
+    reach guards. An action is judged when it is folded, not trusted because the API writes it only
     after its guards: anyone can append a signed event around the API. It is shown (status;
     no handoff is offered meanwhile), not a stop of the fold: the guards rest on checks, which
     a later version of inhouse may judge differently, and a log the API wrote must still fold
     then."""
     from inhouse.program import counting
-    from inhouse.program.guards import reach_blockers, start_blockers
+    from inhouse.program.guards import WIDENING_EVENTS, reach_blockers, reach_of, start_blockers
     from inhouse.program.playbook import Reach, Role
 
     data = event.payload
     play: str | None = None
+    reach = Reach.PILOT
     if event.kind == EventKind.PLAY_STARTED:
         play = str(data["play"])
         if state.playbook != playbook.name or all(p.id != play for p in playbook.plays):
@@ -536,6 +539,11 @@ def _held_back(state: ProgramState, event: Event, playbook: Playbook) -> HeldBac
         if Role.PILOT_USER.value not in set(data.get("roles") or ()) - before:
             return None
         action = f"add {name} to the pilot"
+    elif event.kind in WIDENING_EVENTS:
+        whose, what = WIDENING_EVENTS[event.kind]
+        name = str(data.get(whose))
+        reach = reach_of(playbook, state, name)
+        action = f"{what.format(name=name)} ({reach.value})"
     else:
         return None
     who, _ = _signer(event, state)
@@ -548,7 +556,7 @@ def _held_back(state: ProgramState, event: Event, playbook: Playbook) -> HeldBac
         if play is not None:
             blockers = start_blockers(playbook, playbook.play(play), state, at)
         else:
-            blockers = reach_blockers(playbook, Reach.PILOT, state, at)
+            blockers = reach_blockers(playbook, reach, state, at)
     except Exception as err:  # a check that fails must not stop the fold: it is shown instead
         found = (("unchecked", play, f"its guards could not be checked again ({err})"),)
     else:

@@ -12,7 +12,14 @@ from datetime import UTC, datetime
 from inhouse.errors import AntiPattern, InvalidInput, NotAllowed
 from inhouse.program.core import ProgramCore
 from inhouse.program.events import EventKind
-from inhouse.program.guards import WAIVER_REASONS, Blocker, Guard, reach_blockers, refusal_message
+from inhouse.program.guards import (
+    WAIVER_REASONS,
+    Blocker,
+    Guard,
+    reach_blockers,
+    reach_of,
+    refusal_message,
+)
 from inhouse.program.playbook import Reach, Role
 from inhouse.program.state import ProgramState, Waiver
 
@@ -73,20 +80,10 @@ class WaiversMixin(ProgramCore):
         return self._pass_guards(state, who.name, blockers, action=action)
 
     def reach_of(self, person: str) -> Reach:
-        """How far giving ``person`` access reaches: play 1's owner is the owner; pilot users,
-        rollout leads and the owners of started plays are the pilot; anyone else, once a pilot
-        exists, is beyond it (before a pilot exists, the first people let in are the pilot).
-        A role like champion or support owner is not a way into the pilot."""
+        """How far giving ``person`` access reaches (:func:`~inhouse.program.guards.reach_of`)."""
         state = self.state()
-        target = self._person(state, person)
-        first = self.playbook.plays[0].id
-        if state.owners.get(first) == person:
-            return Reach.OWNER
-        inside = {Role.PILOT_USER.value, Role.ROLLOUT_LEAD.value}
-        if target.roles & inside or person in state.owners.values():
-            return Reach.PILOT
-        has_pilot = any(Role.PILOT_USER in p.roles for p in state.people.values())
-        return Reach.BEYOND_PILOT if has_pilot else Reach.PILOT
+        self._person(state, person)  # an unknown name is refused, naming the roster
+        return reach_of(self.playbook, state, person)
 
     def _pass_guards(
         self, state: ProgramState, actor: str, blockers: list[Blocker], *, action: str
