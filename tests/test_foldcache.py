@@ -236,3 +236,20 @@ def test_a_short_log_of_large_payloads_is_kept_too(
     fresh = _open(_isolated, lena)
     fresh.state()
     assert fresh.full_folds == 0
+
+
+def test_a_state_kept_under_another_playbook_is_not_used(
+    lena: Program,  # noqa: F811
+    _isolated: Path,
+) -> None:
+    """A kept state judged its guarded actions by the playbook it was folded with: opened with
+    another one (an edited custom playbook), the log is folded anew."""
+    _grow(lena, 25)
+    _open(_isolated, lena).state()
+    other = _open(_isolated, lena)
+    other.playbook = other.playbook.model_copy(update={"version": other.playbook.version + 1})
+    other.state()
+    assert other.full_folds == 1
+    same = _open(_isolated, lena)
+    same.state()
+    assert same.full_folds == 0

@@ -234,3 +234,56 @@ def test_roles_the_api_gave_are_never_held_back(cast: dict[str, Program], clock:
     lena.change_roles(None, "omar", add=["pilot-user"])  # through the guard, on the waiver
     assert lena.state().reach_held_back == []
     assert not any("to the pilot" in w for w in lena.status()["warnings"])
+
+
+def test_a_second_start_of_a_started_play_stops_the_fold(cast: dict[str, Program]) -> None:
+    """It would re-own the play, or narrow the first start's held-back guards to one a waiver
+    of another guard clears: the API refuses it, and the fold stops at one written around it."""
+    lena, omar = cast["lena"], cast["omar"]
+    through_play_two(lena, omar)
+    event = lena._append(
+        EventKind.PLAY_STARTED, "lena", {"play": "baseline", "owner": "omar", "waivers": []}
+    )
+    problem, seq = lena.state().tampered or ("", 0)
+    assert seq == event.seq and "play baseline was started already, by lena" in problem
+    assert lena.state().plays["baseline"].owner == "lena"  # as of the event before it
+
+
+def test_a_waiver_that_expired_before_it_was_granted_stops_the_fold(
+    cast: dict[str, Program], clock: Clock
+) -> None:
+    lena = cast["lena"]
+    _start_around_the_api(lena, "prove-value")
+    lena._append(EventKind.WAIVER_GRANTED, "lena",
+                 {"guard": "calendar-driven-advance", "play": "prove-value", "reason": "other",
+                  "note": "put on the record, already over",
+                  "expires": (clock.now - timedelta(days=500)).isoformat()})  # fmt: skip
+    problem, _ = lena.state().tampered or ("", 0)
+    assert "a waiver that expired before it was granted" in problem
+
+
+def test_a_clock_ahead_makes_the_api_judge_where_the_fold_will(
+    cast: dict[str, Program], clock: Clock
+) -> None:
+    """omar's clock is a month ahead when he asks for access. Every fold judges later guarded
+    actions no earlier than his event, so the API does too: lena's start, on a waiver that has
+    run out by then, is refused with the reason, never let through and then shown as held
+    back; status names the clock."""
+    from inhouse.errors import AntiPattern
+
+    lena, omar = cast["lena"], cast["omar"]
+    clock.advance(days=30)
+    omar.request_access(reason="I want the triage model")
+    clock.advance(days=-30)
+    lena.grant_waiver(
+        None,
+        "calendar-driven-advance",
+        play=1,
+        reason="time-boxed-experiment",
+        note="a demo on Friday",
+        expires=clock.now + timedelta(days=7),
+    )
+    with pytest.raises(AntiPattern):
+        lena.start_play(None, 1)
+    assert lena.state().held_back == {}
+    assert any("after this machine's clock" in w for w in lena.status()["warnings"])

@@ -194,7 +194,9 @@ class ProgramCore:
         (:mod:`inhouse.program.foldcache`) and the events after it, or folded in full."""
         from inhouse.program import foldcache
 
-        lead, where = self.settings.lead_key, self.store.url
+        lead = self.settings.lead_key
+        # a state folded with another playbook judged its guarded actions by that one's plays
+        where = f"{self.store.url}\nplaybook {self.playbook.digest()}"
         state = foldcache.load(self.store, read_event_hash(self.store, 1), lead, where)
         if state is None:
             state = fold(read_events(self.store), lead_key=lead, playbook=self.playbook)
@@ -354,3 +356,11 @@ class ProgramCore:
         self, state: ProgramState, actor: str, blockers: list[Blocker], *, action: str
     ) -> list[Waiver]:
         raise NotImplementedError  # pragma: no cover - WaiversMixin implements it
+
+    def _judged_at(self, state: ProgramState) -> datetime:
+        """When a guarded action is judged: now, or, where the log holds an event dated later
+        (its writer's clock is ahead of this one), that event's time, as every fold will judge
+        the action (:func:`~inhouse.program.state._held_back`), so the API never lets through
+        what the fold then shows as held back."""
+        now = self.clock()
+        return now if state.latest_at is None or state.latest_at <= now else state.latest_at

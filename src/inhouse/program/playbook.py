@@ -125,6 +125,12 @@ class Playbook(_Strict):
     def ids(self) -> list[str]:
         return [play.id for play in self.plays]
 
+    def digest(self) -> str:
+        """A hash of the whole playbook: what a state folded with it was judged by."""
+        import hashlib
+
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
+
     def play(self, ref: str | int) -> Play:
         """A play by id (``baseline``) or by number, 1-based (``2`` or ``"2"``)."""
         text = str(ref).strip()

@@ -698,6 +698,9 @@ def _unauthorized(state: ProgramState, event: Event) -> str | None:
         return None
     if kind == EventKind.WAIVER_GRANTED and not lead:
         return f"{where}, no rollout lead: only a lead grants a waiver"
+    expires = _when(data["expires"]) if kind == EventKind.WAIVER_GRANTED else None
+    if expires is not None and expires <= event.at:
+        return f"{where}: a waiver that expired before it was granted (the API refuses one)"
     if kind == EventKind.KEY_REVOKED:
         record = state.keys.get(str(data["key_id"]))
         if record is not None and record.person != who and not lead:
@@ -956,6 +959,10 @@ def _unauthorized_play_event(
     handoff = state.handoffs.get(play)
     if kind == EventKind.PLAY_STARTED and who != data["owner"] and not lead:
         return f"{where}: only the play's owner or a rollout lead starts it"
+    if kind == EventKind.PLAY_STARTED and play in state.plays:
+        # the API refuses it: a second start would re-own the play and replace what its first
+        # start's guards found
+        return f"{where}: play {play} was started already, by {state.plays[play].started_by}"
     if kind == EventKind.HANDOFF_OFFERED:
         record = state.plays.get(play)
         if record is None or record.owner != who:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from inhouse.program.counting import build_context
+from inhouse.program.counting import CLOCK_SKEW, build_context
 from inhouse.program.evaluation import (
     CheckedRef,
     evidence_hash,
@@ -185,6 +185,13 @@ def build_status(
     warnings.extend(
         held_back_warning(playbook, held, left) for held, left in state.unwaived_reach()
     )
+    if state.latest_at is not None and state.latest_at > now + CLOCK_SKEW:
+        warnings.append(
+            f"the log holds an event dated {state.latest_at:%Y-%m-%d %H:%M} UTC, after this "
+            f"machine's clock ({now:%Y-%m-%d %H:%M}): an event's time is its writer's clock, "
+            "and guarded actions (a play's start, widening access) are judged no earlier than "
+            "that, so a waiver may have run out by then; check the clocks"
+        )
     people = [p for p in state.people.values() if not p.service]
     if state.sign_in is None and len(people) > 1:
         warnings.append(
