@@ -461,3 +461,66 @@ def test_a_token_from_the_replaced_issuer_binds_nobody(
     ali._append(EventKind.PERSON_SIGNED_IN, "ali", {"id_token": posing})
     assert "a key the program does not hold" in _tampered(lena)
     lena.close()
+
+
+def test_a_binding_made_by_mistake_is_undone_by_revoking_its_keys(
+    lena: Program, idp: StandinIdP
+) -> None:
+    """bob signs in on a machine whose browser is signed in as alice: his key binds alice's
+    account, and neither can sign in as themselves. Revoking every key that signed in with
+    that binding releases it: bob, invited again, binds his own account, and alice hers."""
+    bob = enrol(lena, "bob", team="ops")
+    alice = enrol(lena, "alice", team="ops")
+    _sign_in(bob, idp, "u-alice")  # the mistake
+    with pytest.raises(SignInError, match="for bob already: one identity is one person"):
+        _sign_in(alice, idp, "u-alice")
+    with pytest.raises(SignInError, match="bob signed in as u-alice before"):
+        _sign_in(bob, idp, "u-bob")
+    lena.revoke_key(bob.key.key_id)
+    again = enrol(lena, "bob", team="ops", machine="bob-laptop-2")
+    _sign_in(again, idp, "u-bob")
+    _sign_in(alice, idp, "u-alice")
+    state = lena.state()
+    assert state.vouched("bob") and state.vouched("alice")
+    assert (state.signed_in["bob"].subject, state.signed_in["alice"].subject) == (
+        "u-bob",
+        "u-alice",
+    )
+    fresh = Program.open(lena.folder, clock=lena.clock)
+    assert fresh.state().tampered is None
+    assert fresh.state().signed_in["alice"].subject == "u-alice"
+    fresh.close()
+
+
+def test_a_lead_who_releases_her_own_account_for_an_alias_is_told_apart_from_nobody(
+    lena: Program, idp: StandinIdP
+) -> None:
+    """The release, tried by the lone lead: she adds a second machine of her own, revokes the
+    key her account vouched for, and binds that one account to an alias. The alias is signed
+    in; she is not (her account holds for the alias now, and she has no other), so the alias
+    counts as nobody apart from her, and she cannot take the account back while it holds."""
+    from inhouse.program.evaluation import context_for
+    from inhouse.program.playchecks._shared import unsigned_apart
+
+    first = lena.key.key_id
+    text = lena.invite("lena")
+    spare = SigningKey.generate()
+    lena.join(str(text), spare, at_machine="lena-desktop")
+    me = lena.using(spare)
+    me.revoke_key(first)  # her binding is released
+    omar = enrol(me, "omar", team="ops", machine="omar-desktop")
+    _sign_in(omar, idp, "u-lena")
+    _verify(omar)
+    state = me.state()
+    assert state.vouched("omar") and not state.vouched("lena")
+    why = unsigned_apart(context_for(state, me.clock()), "omar", {"lena"})
+    assert why is not None and "lena, whose work this judges, has not signed in" in why
+    assert _judge(me, "baseline", "second-person-verified").outcome is not Outcome.PASS
+    with pytest.raises(SignInError, match="for omar already: one identity is one person"):
+        _sign_in(me, idp, "u-lena")
+    # and the account passed back: omar's key revoked, she signs in again; omar's verify is
+    # still his, but he is vouched for by nothing now, so it counts for nobody apart from her
+    me.revoke_key(omar.key.key_id)
+    _sign_in(me, idp, "u-lena")
+    assert me.state().vouched("lena") and not me.state().vouched("omar")
+    assert _judge(me, "baseline", "second-person-verified").outcome is not Outcome.PASS

@@ -265,7 +265,8 @@ class ProgramState:
     #: the organisation's sign-in, once a lead set it up: from then on a person counts as
     #: someone once it vouched for them (``signed_in``), whatever their machine says
     sign_in: SignIn | None = None
-    #: each person's identity (from their first binding), and each key that bound it: a key
+    #: each person's identity (their first binding, or the first after one was released: see
+    #: :meth:`holds`), and each key that bound it: a key
     #: counts once it signed in itself, so a key joined later under a name does not ride on
     #: an earlier key's sign-in
     signed_in: dict[str, SignedIn] = field(default_factory=dict)
@@ -307,6 +308,20 @@ class ProgramState:
         every key they hold signed in (a key joined as them later has not)."""
         active = [k.key_id for k in self.keys_of(person) if k.revoked_at is None]
         return bool(active) and all(self.signed_in_as(key, person) for key in active)
+
+    def holds(self, bound: SignedIn) -> bool:
+        """Whether a binding still holds: a key that signed in under it (that person, that
+        identity) is not revoked. One whose keys were all revoked is released: its person may
+        sign in with another account, and its account may bind another person (a binding
+        made by mistake, in a browser signed in as someone else, is undone that way). It keeps
+        vouching for what its keys signed while they were live."""
+        return any(
+            b.person == bound.person
+            and b.subject == bound.subject
+            and (record := self.keys.get(key)) is not None
+            and record.revoked_at is None
+            for key, b in self.signed_keys.items()
+        )
 
     def signed_in_as(self, key_id: str | None, person: str) -> bool:
         """Whether ``key_id`` signed in as ``person`` (a binding is the key's and the
@@ -876,17 +891,27 @@ def sign_in_problem(
             f"{state.sign_in.issuer} vouched for {identity.subject} with {shown}{state_of}: "
             f"only a verified address at {domain} counts here"
         )
+    # bindings whose keys were all revoked hold no more: released (ProgramState.holds)
     holder = next(
-        (s.person for s in state.signed_in.values() if s.subject == identity.subject), None
+        (
+            s.person
+            for s in state.signed_in.values()
+            if s.subject == identity.subject and s.person != who and state.holds(s)
+        ),
+        None,
     )
-    if holder is not None and holder != who:
+    if holder is not None:
         return (
             f"{state.sign_in.issuer} vouched for that identity ({identity.subject}) for "
-            f"{holder} already: one identity is one person"
+            f"{holder} already: one identity is one person (a binding made by mistake is "
+            f"released once a lead revokes every key that signed in with it)"
         )
     mine = state.signed_in.get(who)
-    if mine is not None and mine.subject != identity.subject:
-        return f"{who} signed in as {mine.subject} before: one person is one identity"
+    if mine is not None and mine.subject != identity.subject and state.holds(mine):
+        return (
+            f"{who} signed in as {mine.subject} before: one person is one identity (that "
+            "binding is released once every key that signed in with it is revoked)"
+        )
     return None
 
 
@@ -939,7 +964,9 @@ def _apply_sign_in(state: ProgramState, event: Event) -> None:
         key_thumbprint=identity.key_thumbprint,
         seen=tuple(str(t) for t in data.get("seen") or ()),
     )
-    state.signed_in.setdefault(who, bound)
+    current = state.signed_in.get(who)
+    if current is None or not state.holds(current):  # the first, or after a release
+        state.signed_in[who] = bound
     state.signed_keys[event.signer] = bound
 
 
