@@ -524,3 +524,43 @@ def test_a_lead_who_releases_her_own_account_for_an_alias_is_told_apart_from_nob
     _sign_in(me, idp, "u-lena")
     assert me.state().vouched("lena") and not me.state().vouched("omar")
     assert _judge(me, "baseline", "second-person-verified").outcome is not Outcome.PASS
+
+
+def test_the_leads_own_account_lent_to_an_alias_is_no_witness(
+    lena: Program, idp: StandinIdP
+) -> None:
+    """The release used against the audit: the lead pins a key of her own, lends her real
+    account to an alias for long enough to have it "see" every pinned key published, takes
+    the account back, and mints a second alias a token with her key. A binding to an account
+    the pinner ever held is no witness: her key stays doubtful."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from jwt.algorithms import RSAAlgorithm
+
+    from inhouse.identity.signin import discover, jwk_thumbprint
+    from inhouse.identity.signin import sign_in as oidc
+
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    own = {**RSAAlgorithm.to_jwk(private.public_key(), as_dict=True), "use": "sig", "kid": "k2"}
+    lena._append(EventKind.SIGN_IN_SET_UP, "lena",
+                 {"issuer": idp.issuer, "client_id": "inhouse", "keys": [own]})  # fmt: skip
+    config = lena.state().sign_in
+    assert config is not None
+    everything = [jwk_thumbprint(k) for k in config.keys]
+    text = lena.invite("lena")
+    spare = SigningKey.generate()
+    lena.join(str(text), spare, at_machine="lena-desktop")
+    me = lena.using(spare)
+    me.revoke_key(lena.key.key_id)  # her account released…
+    omar = enrol(me, "omar", team="ops", machine="omar-desktop")
+    idp.login("u-lena", email="u-lena@acme.example")  # her real account, at the provider
+    nonce = nonce_for(me.state().program_id, omar.key.key_id)
+    token = oidc(discover(idp.issuer), "inhouse", nonce, open_browser=browse,
+                 say=lambda _: None, timeout=30)  # fmt: skip
+    omar.bind_sign_in(token, seen=everything)  # "saw" her key published
+    me.revoke_key(omar.key.key_id)  # …lent, and taken back
+    _sign_in(me, idp, "u-lena")
+    zed = enrol(me, "zed", team="ops", machine="zed-laptop")
+    claims = idp.claims("u-zed", nonce=nonce_for(me.state().program_id, zed.key.key_id))
+    zed.bind_sign_in(idp.mint(claims, kid="k2", key=private))
+    doubtful = me.audit_sign_in().doubtful
+    assert [k.kid for k in doubtful] == ["k2"] and "omar" not in doubtful[0].seen_by

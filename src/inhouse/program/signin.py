@@ -92,9 +92,13 @@ def _witnesses(
     someone other than its pinner whose own sign-in rests on another key that is trusted (the
     issuer publishes it now, or it has such a witness itself), worked out until nothing
     changes. A binder's word for the key its own identity rests on is no witness: an alias
-    whose token the lead minted would vouch for the lead's key."""
+    whose token the lead minted would vouch for the lead's key. Nor is a binding to an account
+    the pinner ever bound (the pinner's own account, released to an alias and taken back)."""
     trusted = {thumb for thumb in prints if thumb in published}
     found: dict[str, set[str]] = {thumb: set() for thumb in prints}
+    accounts: dict[str, set[str]] = {}
+    for binding in bound:
+        accounts.setdefault(binding.person, set()).add(binding.subject)
     changed = True
     while changed:
         changed = False
@@ -104,6 +108,7 @@ def _witnesses(
                 if (
                     thumb in binding.seen
                     and binding.person != pinner
+                    and binding.subject not in accounts.get(pinner, ())
                     and binding.key_thumbprint != thumb
                     and binding.key_thumbprint in trusted
                     and binding.person not in found[thumb]
