@@ -5,13 +5,16 @@ after it shipped, each walked the cheapest way (the Python API, events appended 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from inhouse.cli.app import app
 from inhouse.errors import InvalidInput, NotAllowed, SignInError
 from inhouse.identity import SigningKey, fact_predicate_type, seal
 from inhouse.identity.envelopes import open_envelope
@@ -24,7 +27,7 @@ from inhouse.program.guards import Guard, reach_blockers
 from inhouse.program.playbook import Reach
 from inhouse.testing.standin_idp import StandinIdP, browse
 from tests.conftest import Clock
-from tests.people import enrol
+from tests.people import enrol, lead_env
 from tests.test_sign_in import LOCK, VERIFY, _judge, _sign_in, _verify
 
 
@@ -477,6 +480,9 @@ def test_a_binding_made_by_mistake_is_undone_by_revoking_its_keys(
     with pytest.raises(SignInError, match="bob signed in as u-alice before"):
         _sign_in(bob, idp, "u-bob")
     lena.revoke_key(bob.key.key_id)
+    listed = CliRunner().invoke(app, ["sign-in", "list", "--json"], env=lead_env(lena))
+    rows = {row["person"]: row for row in json.loads(listed.stdout)}
+    assert rows["bob"]["subject"] == "u-alice" and rows["bob"]["released"] is True
     again = enrol(lena, "bob", team="ops", machine="bob-laptop-2")
     _sign_in(again, idp, "u-bob")
     _sign_in(alice, idp, "u-alice")

@@ -125,6 +125,8 @@ def list_people(json: JsonOpt = False, program: ProgramOpt = None) -> None:
                 "subject": bound.subject if bound else None,
                 "email": bound.email if bound else None,
                 "at": bound.at.isoformat() if bound else None,
+                # every key that signed in with it was revoked: it binds nobody now
+                "released": bound is not None and not state.holds(bound),
             }
         )
     if not json:
@@ -141,7 +143,13 @@ def list_people(json: JsonOpt = False, program: ProgramOpt = None) -> None:
         cells=lambda r: (
             r["person"],
             (r["subject"] or "not signed in")
-            + ("" if r["signed_in"] or not r["subject"] else " (a key of theirs has not)"),
+            + (
+                " (released: its keys were revoked)"
+                if r["released"]
+                else ""
+                if r["signed_in"] or not r["subject"]
+                else " (a key of theirs has not)"
+            ),
             r["email"] or "",
             (r["at"] or "")[:16],
         ),
