@@ -130,7 +130,7 @@ def test_a_waiver_that_expired_before_the_start_does_not_cover_it(
 def test_a_start_backdated_into_an_expired_waivers_life_is_held_back(
     cast: dict[str, Program], clock: Clock
 ) -> None:
-    lena, omar = cast["lena"], cast["omar"]
+    lena = cast["lena"]
     lena.grant_waiver(
         None,
         "calendar-driven-advance",
@@ -140,7 +140,7 @@ def test_a_start_backdated_into_an_expired_waivers_life_is_held_back(
         expires=clock.now + timedelta(days=1),
     )
     clock.advance(days=2)
-    omar.request_access(reason="I want the triage model")  # the log goes on past the expiry
+    lena.change_roles(None, "omar", add=["champion"])  # her own log goes on past the expiry
     clock.advance(days=-3)  # a script writes its own clock: back inside the waiver's life
     _start_around_the_api(lena, "prove-value")  # no hypothesis: the trigger does not hold
     clock.advance(days=3)
@@ -171,8 +171,24 @@ def test_a_start_under_an_active_waiver_is_not_held_back(
     )
     lena.start_play(None, 1)  # the API lets it through on the waiver
     assert play(lena, 1)["held_back"] == []
-    # and the same start written around the API, citing nothing, is covered by that waiver too
-    # (it was active at the start: the API would have let it through)
+    assert lena.state().held_back == {}
+
+
+def test_a_start_around_the_api_that_an_active_waiver_covers_is_not_held_back(
+    cast: dict[str, Program], clock: Clock
+) -> None:
+    """The waiver was on the record and active: the API would have let it through, citing
+    it or not."""
+    lena = cast["lena"]
+    lena.grant_waiver(
+        None,
+        "calendar-driven-advance",
+        play=1,
+        reason="time-boxed-experiment",
+        note="a demo on Friday",
+        expires=clock.now + timedelta(days=7),
+    )
+    _start_around_the_api(lena, "prove-value")
     assert lena.state().held_back == {}
 
 
@@ -215,8 +231,8 @@ def test_an_invitation_into_the_pilot_around_the_guard_is_held_back(
 ) -> None:
     lena = cast["lena"]
     payload = {"name": "ines", "token_hash": "0" * 64, "another_key": False,
-               "expires": "2026-11-09T09:00:00+00:00", "email": "", "team": "",
-               "roles": ["pilot-user"]}  # fmt: skip
+               "expires": (lena.clock() + timedelta(days=7)).isoformat(), "email": "",
+               "team": "", "roles": ["pilot-user"]}  # fmt: skip
     lena._append(EventKind.PERSON_INVITED, "lena", payload)
     assert [h.action for h, _ in lena.state().unwaived_reach()] == ["add ines to the pilot"]
 
@@ -262,15 +278,11 @@ def test_a_waiver_that_expired_before_it_was_granted_stops_the_fold(
     assert "a waiver that expired before it was granted" in problem
 
 
-def test_a_clock_ahead_makes_the_api_judge_where_the_fold_will(
+def test_another_writers_clock_ahead_moves_nobody_elses_judgement(
     cast: dict[str, Program], clock: Clock
 ) -> None:
-    """omar's clock is a month ahead when he asks for access. Every fold judges later guarded
-    actions no earlier than his event, so the API does too: lena's start, on a waiver that has
-    run out by then, is refused with the reason, never let through and then shown as held
-    back; status names the clock."""
-    from inhouse.errors import AntiPattern
-
+    """omar's clock is a month ahead when he asks for access: lena's start, on her waiver, is
+    judged at her own time (by the API and every fold alike), and status names the clock."""
     lena, omar = cast["lena"], cast["omar"]
     clock.advance(days=30)
     omar.request_access(reason="I want the triage model")
@@ -283,7 +295,74 @@ def test_a_clock_ahead_makes_the_api_judge_where_the_fold_will(
         note="a demo on Friday",
         expires=clock.now + timedelta(days=7),
     )
-    with pytest.raises(AntiPattern):
-        lena.start_play(None, 1)
+    lena.start_play(None, 1)
     assert lena.state().held_back == {}
+    fresh = Program.open(lena.folder, clock=clock)
+    try:
+        assert fresh.state().held_back == {}
+    finally:
+        fresh.close()
     assert any("after this machine's clock" in w for w in lena.status()["warnings"])
+
+
+def test_a_writers_own_clock_ahead_makes_the_api_judge_where_the_fold_will(
+    cast: dict[str, Program], clock: Clock
+) -> None:
+    """lena's own clock ran a month ahead for one event, then came back: her later start is
+    judged no earlier than that event, by the API as by the fold, so the waiver that has run
+    out by then lets nothing through, and nothing is let through to be shown as held back."""
+    from inhouse.errors import AntiPattern
+
+    lena = cast["lena"]
+    clock.advance(days=30)
+    lena.change_roles(None, "omar", add=["champion"])
+    clock.advance(days=-30)
+    lena.grant_waiver(
+        None,
+        "calendar-driven-advance",
+        play=1,
+        reason="time-boxed-experiment",
+        note="a demo on Friday",
+        expires=clock.now + timedelta(days=7),
+    )
+    with pytest.raises(AntiPattern, match="calendar-driven advance"):
+        lena.start_play(None, 1)
+    assert "prove-value" not in lena.state().plays
+
+
+def test_the_older_person_added_event_into_the_pilot_is_held_back(
+    cast: dict[str, Program],
+) -> None:
+    lena = cast["lena"]
+    payload = {"name": "omar", "email": "", "team": "support",
+               "roles": ["pilot-user", "play-owner"]}  # fmt: skip
+    lena._append(EventKind.PERSON_ADDED, "lena", payload)
+    assert [h.action for h, _ in lena.state().unwaived_reach()] == ["add omar to the pilot"]
+
+
+def test_guards_that_fail_to_run_are_shown_and_any_waiver_for_it_clears_them(
+    cast: dict[str, Program], clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from inhouse.program import guards
+
+    lena = cast["lena"]
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("a check that raised")
+
+    monkeypatch.setattr(guards, "start_blockers", broken)
+    _start_around_the_api(lena, "prove-value")
+    monkeypatch.undo()
+    (held,) = play(lena, 1)["held_back"]
+    assert held["guard"] == "unchecked" and "a check that raised" in held["why"]
+    warning = next(w for w in lena.status()["warnings"] if "held it back" in w)
+    assert "inhouse waiver grant GUARD --play prove-value" in warning
+    lena.grant_waiver(
+        None,
+        "botched-handoff",
+        play=1,
+        reason="other",
+        note="the guards could not run when it was started; looked at, on the record",
+        expires=clock.now + timedelta(days=1),
+    )
+    assert play(lena, 1)["held_back"] == []

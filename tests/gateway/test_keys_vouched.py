@@ -226,7 +226,7 @@ def test_a_grant_logged_around_the_reach_guard_is_not_served_until_waived(pilot:
     status, health = door(pilot, key)
     assert status == 401
     why = refusal(health, record.id)
-    assert "skipping-play-five guard held it back" in why
+    assert "made while skipping-play-five held it back" in why
     assert "inhouse waiver grant skipping-play-five" in why
     assert any("grant a gateway key to erin" in w for w in pilot.lead.status()["warnings"])
 

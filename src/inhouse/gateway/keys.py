@@ -436,14 +436,14 @@ def _issued(
     if grant.payload.get("person") != event.by or grant.payload.get("agent") != data.get("agent"):
         return _Vouched(problem=f"{where} does not match its grant (event {grant.seq})")
     if grant.seq in held:
+        from inhouse.program.guards import waiver_commands
+
         _, left = held[grant.seq]
-        guard, play, _ = left[0]
-        scope = f" --play {play}" if play else ""
+        guards = ", ".join(dict.fromkeys(guard for guard, _, _ in left))
         return _Vouched(
-            problem=f"its grant (event {grant.seq}) was made while the {guard} guard held it "
-            f"back, and no waiver covered it ({'; '.join(why for _, _, why in left)}): a "
-            f"rollout lead puts it on the record (`inhouse waiver grant {guard}{scope} --reason "
-            "REASON --note TEXT --expires DATE`)"
+            problem=f"its grant (event {grant.seq}) was made while {guards} held it back, and "
+            f"no waiver covered it ({'; '.join(why for _, _, why in left)}): a rollout lead "
+            f"puts it on the record with {waiver_commands(left)}"
         )
     return _Vouched(issued=event, grant=grant)
 

@@ -36,7 +36,7 @@ from inhouse.program.events import (
 )
 from inhouse.program.guards import Blocker
 from inhouse.program.playbook import Playbook, Reach, Role
-from inhouse.program.state import ProgramState, Waiver, apply, fold
+from inhouse.program.state import ProgramState, Waiver, apply, fold, judging_time
 
 if TYPE_CHECKING:
     from inhouse.identity import SigningKey
@@ -357,10 +357,8 @@ class ProgramCore:
     ) -> list[Waiver]:
         raise NotImplementedError  # pragma: no cover - WaiversMixin implements it
 
-    def _judged_at(self, state: ProgramState) -> datetime:
-        """When a guarded action is judged: now, or, where the log holds an event dated later
-        (its writer's clock is ahead of this one), that event's time, as every fold will judge
-        the action (:func:`~inhouse.program.state._held_back`), so the API never lets through
-        what the fold then shows as held back."""
-        now = self.clock()
-        return now if state.latest_at is None or state.latest_at <= now else state.latest_at
+    def _judged_at(self, state: ProgramState, who: str) -> datetime:
+        """When ``who``'s guarded action is judged: as every fold will judge it
+        (:func:`~inhouse.program.state.judging_time`), so the API never lets through what the
+        fold then shows as held back."""
+        return judging_time(state, who, self.clock())

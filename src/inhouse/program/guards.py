@@ -27,7 +27,7 @@ from inhouse.program.evaluation import (
 )
 from inhouse.program.facts import daily_usage
 from inhouse.program.playbook import Play, Playbook, Reach, Role
-from inhouse.program.state import HeldBack, ProgramState
+from inhouse.program.state import UNCHECKED, HeldBack, ProgramState
 
 __all__ = [
     "WAIVER_REASONS",
@@ -269,12 +269,22 @@ def refusal_message(action: str, blockers: list[Blocker]) -> str:
         lines += [f"  - {item}" for item in missing]
     lines.append("to override, a rollout lead grants a waiver on the record:")
     for guard, play in dict.fromkeys((b.guard, b.play) for b in blockers):
-        scope = f" --play {play}" if play else ""
-        lines.append(
-            f"  inhouse waiver grant {guard.value}{scope} --reason REASON --note TEXT "
-            "--expires DATE"
-        )
+        lines.append(f"  {waiver_command(guard.value, play)}")
     return "\n".join(lines)
+
+
+def waiver_command(guard: str, play: str | None) -> str:
+    """The command that puts ``guard`` (for ``play``) on the record; for a guard that could
+    not be checked (:data:`~inhouse.program.state.UNCHECKED`), any guard's waiver does."""
+    name = "GUARD" if guard == UNCHECKED else guard
+    scope = f" --play {play}" if play else ""
+    return f"inhouse waiver grant {name}{scope} --reason REASON --note TEXT --expires DATE"
+
+
+def waiver_commands(left: list[tuple[str, str | None, str]]) -> str:
+    """:func:`waiver_command` for each (guard, play) of ``left``, quoted and joined."""
+    pairs = dict.fromkeys((guard, play) for guard, play, _ in left)
+    return " and ".join(f"`{waiver_command(guard, play)}`" for guard, play in pairs)
 
 
 def held_back_warning(
@@ -283,20 +293,13 @@ def held_back_warning(
     """What status (and a refused handoff) says of an action its guards held back, no waiver
     covering it (:class:`~inhouse.program.state.HeldBack`), and how to put it on the record."""
     reasons = "; ".join(why for _, _, why in left)
-    guards = {g.value for g in Guard}
-    grants = " and ".join(
-        f"`inhouse waiver grant {guard}{f' --play {play}' if play else ''} --reason REASON "
-        "--note TEXT --expires DATE`"
-        for guard, play in dict.fromkeys((guard, play) for guard, play, _ in left)
-        if guard in guards
-    )
-    fix = f"a rollout lead puts it on the record with {grants}" if grants else "a lead looks"
+    fix = f"a rollout lead puts it on the record with {waiver_commands(left)}"
     if held.play is not None:
         what = f"play {playbook.number(held.play)} ({held.play}) was started by {held.by}"
         until = "its handoff cannot be offered"
     else:
         what = f"{held.by} did this: {held.action}"
-        until = "no play's handoff can be offered"
+        until = "no play's handoff is offered, and a gateway key so granted is not served"
     return (
         f"{what} at event {held.seq} while its guards held it back, and no waiver covered it: "
         f"{reasons}. The API refuses that, so it was written around it (or the checks judge "

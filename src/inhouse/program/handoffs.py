@@ -64,7 +64,7 @@ class PlaysMixin(ProgramCore):
         used = self._pass_guards(
             state,
             who.name,
-            start_blockers(self.playbook, play, state, self._judged_at(state)),
+            start_blockers(self.playbook, play, state, self._judged_at(state, who.name)),
             action=f"start play {number} ({play.id})",
         )
         self._append(

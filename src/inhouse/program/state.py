@@ -84,10 +84,10 @@ class PlayRecord:
 @dataclass(frozen=True)
 class HeldBack:
     """An action its guards held back, in the log all the same, no waiver covering it: a play
-    started, or someone added to the pilot. The API refuses such an action (and records the
-    refusal), so the event was appended around it, or the checks behind the guard judge the
-    same evidence differently since. Every fold finds it again; a lead's waiver of that guard,
-    granted after it, puts it on the record (:meth:`unwaived`)."""
+    started, someone added to the pilot, a gateway key granted. The API refuses such an action
+    (and records the refusal), so the event was appended around it, or the checks behind the
+    guard judge the same evidence differently since. Every fold finds it again; a lead's
+    waiver of that guard, granted after it, puts it on the record (:meth:`unwaived`)."""
 
     #: what was done, as the refusal would have named it ("add omar to the pilot")
     action: str
@@ -99,14 +99,16 @@ class HeldBack:
     play: str | None = None
 
     def unwaived(self, waivers: list[Waiver]) -> list[tuple[str, str | None, str]]:
-        """The blockers no waiver has put on the record since: a waiver of that guard, for
-        that play or the whole program, granted after the action (one active at the action
-        would have let it through)."""
+        """The blockers no waiver has put on the record since: a waiver of that guard (of any,
+        for guards that could not be checked), for that play or the whole program, granted
+        after the action (one active at the action would have let it through)."""
         return [
             (guard, play, why)
             for guard, play, why in self.blockers
             if not any(
-                w.guard == guard and w.play in (None, play) and w.seq > self.seq for w in waivers
+                w.guard in (guard, UNCHECKED) or guard == UNCHECKED
+                for w in waivers
+                if w.play in (None, play) and w.seq > self.seq
             )
         ]
 
@@ -255,6 +257,9 @@ class ProgramState:
     #: the latest time a verified event was written at: an event's time is its writer's clock,
     #: and a start backdated to when a waiver was still active is judged no earlier than this
     latest_at: datetime | None = None
+    #: the same, per person: a writer's clock is held to its own past, never to another's (a
+    #: member whose clock runs ahead must not move everyone's judgements)
+    latest_at_by: dict[str, datetime] = field(default_factory=dict)
     # the chain is checked as it is folded: events from the first one that does not verify on
     # are not applied (``tampered`` says which and why; ``inhouse audit verify`` reports it)
     verifier: ChainVerifier = field(default_factory=ChainVerifier)
@@ -515,6 +520,9 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
                     state.reach_held_back.append(held)
                 if state.latest_at is None or event.at > state.latest_at:
                     state.latest_at = event.at
+                by, _ = _signer(event, state)
+                if by not in state.latest_at_by or event.at > state.latest_at_by[by]:
+                    state.latest_at_by[by] = event.at
                 return
         except (KeyError, TypeError, ValueError, AttributeError, SignInError) as err:
             # signed, yet not what the engine writes (a payload appended around the API): the
@@ -522,6 +530,21 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
             why = f"event {event.seq} ({event.kind}) is malformed: {type(err).__name__} {err}"
         problem = (why, event.seq)
     state.tampered = problem
+
+
+#: the guard of a held-back action whose guards failed to run (a check that raised): any
+#: waiver for that action puts it on the record
+UNCHECKED = "unchecked"
+
+
+def judging_time(state: ProgramState, who: str, at: datetime) -> datetime:
+    """When ``who``'s guarded action written at ``at`` is judged, by the fold and the API
+    alike: at ``at``, or, where ``who`` wrote an event dated later before it, at that one's
+    time. An event's time is its writer's clock: a start backdated into a waiver's life, or to
+    before a fact expired, is judged no earlier than its writer's own latest event; another
+    writer's clock, ahead or behind, moves nothing."""
+    latest = state.latest_at_by.get(who)
+    return at if latest is None or latest <= at else latest
 
 
 def _held_back(state: ProgramState, event: Event, playbook: Playbook) -> HeldBack | None:
@@ -547,10 +570,11 @@ def _held_back(state: ProgramState, event: Event, playbook: Playbook) -> HeldBac
         if state.playbook != playbook.name or all(p.id != play for p in playbook.plays):
             return None  # another playbook's play (status says the playbook changed)
         action = f"start play {playbook.number(play)} ({play})"
-    elif event.kind in (EventKind.PERSON_CHANGED, EventKind.PERSON_INVITED):
+    elif event.kind in (EventKind.PERSON_ADDED, EventKind.PERSON_CHANGED, EventKind.PERSON_INVITED):
         name = str(data["name"])
         person = state.people.get(name)
-        before = set(person.roles) if person and event.kind == EventKind.PERSON_CHANGED else set()
+        kept = person is not None and event.kind != EventKind.PERSON_INVITED
+        before = set(person.roles) if person is not None and kept else set()
         if Role.PILOT_USER.value not in set(data.get("roles") or ()) - before:
             return None
         action = f"add {name} to the pilot"
@@ -562,10 +586,7 @@ def _held_back(state: ProgramState, event: Event, playbook: Playbook) -> HeldBac
     else:
         return None
     who, _ = _signer(event, state)
-    # judged when it was written, or, for one dated before the events it follows, no earlier
-    # than the latest of them (an event's time is its writer's clock: an action backdated into
-    # a waiver's life, or to before a fact expired, is judged when it was appended)
-    at = event.at if state.latest_at is None else max(event.at, state.latest_at)
+    at = judging_time(state, who, event.at)
     found: tuple[tuple[str, str | None, str], ...]
     try:
         if play is not None:
@@ -573,7 +594,7 @@ def _held_back(state: ProgramState, event: Event, playbook: Playbook) -> HeldBac
         else:
             blockers = reach_blockers(playbook, reach, state, at)
     except Exception as err:  # a check that fails must not stop the fold: it is shown instead
-        found = (("unchecked", play, f"its guards could not be checked again ({err})"),)
+        found = ((UNCHECKED, play, f"its guards could not be checked again ({err!r})"),)
     else:
         found = tuple(
             (b.guard.value, b.play, b.message)

@@ -76,7 +76,7 @@ class WaiversMixin(ProgramCore):
         members, users beyond the pilot). Returns the waivers it relied on; raises
         :class:`AntiPattern` naming the missing evidence otherwise."""
         state, who = self._begin(actor)
-        blockers = reach_blockers(self.playbook, reach, state, self._judged_at(state))
+        blockers = reach_blockers(self.playbook, reach, state, self._judged_at(state, who.name))
         return self._pass_guards(state, who.name, blockers, action=action)
 
     def reach_of(self, person: str) -> Reach:
@@ -88,7 +88,7 @@ class WaiversMixin(ProgramCore):
     def _pass_guards(
         self, state: ProgramState, actor: str, blockers: list[Blocker], *, action: str
     ) -> list[Waiver]:
-        now = self._judged_at(state)
+        now = self._judged_at(state, actor)
         used: list[Waiver] = []
         open_blockers: list[Blocker] = []
         for blocker in blockers:
