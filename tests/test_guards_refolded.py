@@ -325,8 +325,9 @@ def test_a_writers_own_clock_ahead_makes_the_api_judge_where_the_fold_will(
         note="a demo on Friday",
         expires=clock.now + timedelta(days=7),
     )
-    with pytest.raises(AntiPattern, match="calendar-driven advance"):
+    with pytest.raises(AntiPattern, match="calendar-driven advance") as refused:
         lena.start_play(None, 1)
+    assert "an earlier event of lena's is dated after this machine's clock" in str(refused.value)
     assert "prove-value" not in lena.state().plays
 
 

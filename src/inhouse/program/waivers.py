@@ -103,6 +103,12 @@ class WaiversMixin(ProgramCore):
             return used
         missing = [item for blocker in open_blockers for item in blocker.missing]
         message = refusal_message(action, open_blockers)
+        if now > self.clock():  # judged at the writer's own later event, as every fold will
+            message += (
+                f"\n(judged at {now:%Y-%m-%d %H:%M} UTC, not now: an earlier event of {actor}'s "
+                "is dated after this machine's clock, and an action is judged no earlier than "
+                "its writer's latest event; check the clocks)"
+            )
         first = open_blockers[0]
         self._append(
             EventKind.ACTION_REFUSED,
