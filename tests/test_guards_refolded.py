@@ -18,6 +18,7 @@ import pytest
 from inhouse.errors import Refused
 from inhouse.program import Program
 from inhouse.program.events import EventKind
+from inhouse.program.state import Waiver
 from tests.conftest import Clock
 from tests.people import enrol
 from tests.test_engine import LOCK, lock_baseline, measured, play, prove, through_play_two
@@ -32,6 +33,22 @@ def cast(_isolated: Path, clock: Clock) -> Iterator[dict[str, Program]]:
     omar = enrol(lena, "omar", team="support", roles=["play-owner"])
     yield {"lena": lena, "omar": omar}
     lena.close()
+
+
+def _waive(
+    program: Program,
+    guard: str,
+    *,
+    clock: Clock,
+    note: str,
+    play: int | None = None,
+    reason: str = "time-boxed-experiment",
+    days: int = 1,
+) -> Waiver:
+    """A lead's waiver of ``guard`` (for ``play``), expiring ``days`` from now."""
+    return program.grant_waiver(
+        None, guard, play=play, reason=reason, note=note, expires=clock.now + timedelta(days=days)
+    )
 
 
 def _start_around_the_api(program: Program, play_id: str, waivers: list[int] | None = None) -> int:
@@ -70,13 +87,13 @@ def test_a_start_appended_around_a_botched_handoff_is_shown_and_stops_the_handof
     with pytest.raises(Refused, match="held it back"):
         lena.offer_handoff(None, 2, to="omar")
 
-    waiver = lena.grant_waiver(
-        None,
+    waiver = _waive(
+        lena,
         "botched-handoff",
         play=2,
         reason="executive-decision",
         note="the baseline was started before play 1's handoff; recorded now",
-        expires=clock.now + timedelta(days=1),
+        clock=clock,
     )
     assert play(lena, 2)["held_back"] == []
     assert not any("held it back" in w for w in lena.status()["warnings"])
@@ -98,13 +115,12 @@ def test_citing_a_waiver_of_another_guard_does_not_cover_the_start(
     lena, omar = cast["lena"], cast["omar"]
     prove(lena)
     omar.request_access(reason="I want the triage model")
-    other = lena.grant_waiver(
-        None,
+    other = _waive(
+        lena,
         "calendar-driven-advance",
         play=2,
-        reason="time-boxed-experiment",
         note="a waiver of the trigger, not of the handoff",
-        expires=clock.now + timedelta(days=1),
+        clock=clock,
     )
     _start_around_the_api(lena, "baseline", waivers=[other.seq])
     assert [h["guard"] for h in play(lena, 2)["held_back"]] == ["botched-handoff"]
@@ -114,14 +130,7 @@ def test_a_waiver_that_expired_before_the_start_does_not_cover_it(
     cast: dict[str, Program], clock: Clock
 ) -> None:
     lena = cast["lena"]
-    lena.grant_waiver(
-        None,
-        "calendar-driven-advance",
-        play=1,
-        reason="time-boxed-experiment",
-        note="a demo on Friday",
-        expires=clock.now + timedelta(days=1),
-    )
+    _waive(lena, "calendar-driven-advance", play=1, note="a demo on Friday", clock=clock)
     clock.advance(days=2)
     _start_around_the_api(lena, "prove-value")
     assert [h["guard"] for h in play(lena, 1)["held_back"]] == ["calendar-driven-advance"]
@@ -131,14 +140,7 @@ def test_a_start_backdated_into_an_expired_waivers_life_is_held_back(
     cast: dict[str, Program], clock: Clock
 ) -> None:
     lena = cast["lena"]
-    lena.grant_waiver(
-        None,
-        "calendar-driven-advance",
-        play=1,
-        reason="time-boxed-experiment",
-        note="a demo on Friday",
-        expires=clock.now + timedelta(days=1),
-    )
+    _waive(lena, "calendar-driven-advance", play=1, note="a demo on Friday", clock=clock)
     clock.advance(days=2)
     lena.change_roles(None, "omar", add=["champion"])  # her own log goes on past the expiry
     clock.advance(days=-3)  # a script writes its own clock: back inside the waiver's life
@@ -161,13 +163,13 @@ def test_a_start_under_an_active_waiver_is_not_held_back(
     cast: dict[str, Program], clock: Clock
 ) -> None:
     lena = cast["lena"]
-    lena.grant_waiver(
-        None,
+    _waive(
+        lena,
         "calendar-driven-advance",
         play=1,
-        reason="time-boxed-experiment",
+        days=7,
         note="a demo on Friday; the hypothesis comes after",
-        expires=clock.now + timedelta(days=7),
+        clock=clock,
     )
     lena.start_play(None, 1)  # the API lets it through on the waiver
     assert play(lena, 1)["held_back"] == []
@@ -180,14 +182,7 @@ def test_a_start_around_the_api_that_an_active_waiver_covers_is_not_held_back(
     """The waiver was on the record and active: the API would have let it through, citing
     it or not."""
     lena = cast["lena"]
-    lena.grant_waiver(
-        None,
-        "calendar-driven-advance",
-        play=1,
-        reason="time-boxed-experiment",
-        note="a demo on Friday",
-        expires=clock.now + timedelta(days=7),
-    )
+    _waive(lena, "calendar-driven-advance", play=1, days=7, note="a demo on Friday", clock=clock)
     _start_around_the_api(lena, "prove-value")
     assert lena.state().held_back == {}
 
@@ -214,12 +209,12 @@ def test_a_pilot_member_added_around_scaling_before_proving_is_shown_and_holds_h
     with pytest.raises(Refused, match="add omar to the pilot"):
         lena.offer_handoff(None, 1, to="lena")
 
-    lena.grant_waiver(
-        None,
+    _waive(
+        lena,
         "scaling-before-proving",
         reason="executive-decision",
         note="omar joined the pilot before play 1 was proven; recorded now",
-        expires=clock.now + timedelta(days=1),
+        clock=clock,
     )
     assert lena.state().unwaived_reach() == []
     assert not any("add omar to the pilot" in w for w in lena.status()["warnings"])
@@ -240,12 +235,12 @@ def test_an_invitation_into_the_pilot_around_the_guard_is_held_back(
 def test_roles_the_api_gave_are_never_held_back(cast: dict[str, Program], clock: Clock) -> None:
     lena = cast["lena"]
     lena.change_roles(None, "omar", add=["champion"])  # no reach: not a guarded change
-    lena.grant_waiver(
-        None,
+    _waive(
+        lena,
         "scaling-before-proving",
-        reason="time-boxed-experiment",
+        days=14,
         note="a two-week pilot before play 3 exits",
-        expires=clock.now + timedelta(days=14),
+        clock=clock,
     )
     lena.change_roles(None, "omar", add=["pilot-user"])  # through the guard, on the waiver
     assert lena.state().reach_held_back == []
@@ -287,14 +282,7 @@ def test_another_writers_clock_ahead_moves_nobody_elses_judgement(
     clock.advance(days=30)
     omar.request_access(reason="I want the triage model")
     clock.advance(days=-30)
-    lena.grant_waiver(
-        None,
-        "calendar-driven-advance",
-        play=1,
-        reason="time-boxed-experiment",
-        note="a demo on Friday",
-        expires=clock.now + timedelta(days=7),
-    )
+    _waive(lena, "calendar-driven-advance", play=1, days=7, note="a demo on Friday", clock=clock)
     lena.start_play(None, 1)
     assert lena.state().held_back == {}
     fresh = Program.open(lena.folder, clock=clock)
@@ -317,14 +305,7 @@ def test_a_writers_own_clock_ahead_makes_the_api_judge_where_the_fold_will(
     clock.advance(days=30)
     lena.change_roles(None, "omar", add=["champion"])
     clock.advance(days=-30)
-    lena.grant_waiver(
-        None,
-        "calendar-driven-advance",
-        play=1,
-        reason="time-boxed-experiment",
-        note="a demo on Friday",
-        expires=clock.now + timedelta(days=7),
-    )
+    _waive(lena, "calendar-driven-advance", play=1, days=7, note="a demo on Friday", clock=clock)
     with pytest.raises(AntiPattern, match="calendar-driven advance") as refused:
         lena.start_play(None, 1)
     assert "an earlier event of lena's is dated after this machine's clock" in str(refused.value)
@@ -358,12 +339,12 @@ def test_guards_that_fail_to_run_are_shown_and_any_waiver_for_it_clears_them(
     assert held["guard"] == "unchecked" and "a check that raised" in held["why"]
     warning = next(w for w in lena.status()["warnings"] if "held it back" in w)
     assert "inhouse waiver grant GUARD --play prove-value" in warning
-    lena.grant_waiver(
-        None,
+    _waive(
+        lena,
         "botched-handoff",
         play=1,
         reason="other",
         note="the guards could not run when it was started; looked at, on the record",
-        expires=clock.now + timedelta(days=1),
+        clock=clock,
     )
     assert play(lena, 1)["held_back"] == []

@@ -40,6 +40,7 @@ from inhouse.program.state import ProgramState, Waiver, apply, fold, judging_tim
 
 if TYPE_CHECKING:
     from inhouse.identity import SigningKey
+    from inhouse.identity.delegation import Delegation
 
 __all__ = [
     "Clock",
@@ -263,28 +264,25 @@ class ProgramCore:
         this dashboard session."""
         if self._delegation is None:
             return self.key.key_id
+        _, found = self._delegation_now(state)
+        return None if found is None else found.key_id
+
+    def _delegation_now(self, state: ProgramState) -> tuple[str | None, Delegation | None]:
+        """This session key's delegation, checked now as the verifier will: (why it does not
+        hold, or None; the delegation, or None)."""
         from inhouse.identity.delegation import delegation_problem
 
-        _, found = delegation_problem(
+        return delegation_problem(
             self._delegation,
             signer=self.key.key_id,
             program_id=state.program_id,
             at=self.clock(),
             owner_of=state.verifier.keys.owner,
         )
-        return None if found is None else found.key_id
 
     def _delegated_person(self, state: ProgramState) -> str:
         """Whom this session key acts for now: its delegation checked as the verifier will."""
-        from inhouse.identity.delegation import delegation_problem
-
-        problem, found = delegation_problem(
-            self._delegation,
-            signer=self.key.key_id,
-            program_id=state.program_id,
-            at=self.clock(),
-            owner_of=state.verifier.keys.owner,
-        )
+        problem, found = self._delegation_now(state)
         if found is None:
             raise IdentityError(f"this sign-in no longer acts for anyone: {problem}; sign in again")
         if found.key_id in state.verifier.keys.services:
