@@ -49,6 +49,7 @@ from urllib.parse import parse_qs, urlsplit
 from inhouse.errors import SignInError
 
 __all__ = [
+    "KEY_NOT_HELD",
     "Identity",
     "Provider",
     "SignInError",
@@ -463,6 +464,11 @@ def _time_claim(claims: Mapping[str, Any], name: str) -> datetime:
         raise SignInError(f"the ID token's {name} claim is not a time it could be") from None
 
 
+#: what a token signed with a key the program has not pinned is said to be signed with (the
+#: sign-in adds the advice for a provider that rotated its keys when a problem names it)
+KEY_NOT_HELD = "a key the program does not hold"
+
+
 def _key_for(jwks: Mapping[str, Any], kid: object, alg: str) -> Mapping[str, Any]:
     """The key in ``jwks`` the token's header names, fit for its algorithm."""
     named = [
@@ -472,7 +478,7 @@ def _key_for(jwks: Mapping[str, Any], kid: object, alg: str) -> Mapping[str, Any
     ]
     if not named:
         raise SignInError(
-            f"the ID token is signed with a key the program does not hold (kid {kid!r}): not "
+            f"the ID token is signed with {KEY_NOT_HELD} (kid {kid!r}): not "
             "one the identity provider publishes, or published after the key set was fetched"
         )
     kty = _KEY_TYPE[alg[:2]]

@@ -225,7 +225,9 @@ class SignInMixin(ProgramCore):
         self._refuse_non_person(who.name, state)
         problem = sign_in_problem(state, who.name, self.key.key_id, id_token, self.clock())
         if problem is not None:
-            if "does not hold" in problem and "kid" in problem:
+            from inhouse.identity.signin import KEY_NOT_HELD
+
+            if KEY_NOT_HELD in problem:
                 problem += (
                     f"; if {config.issuer} rotated its keys, a rollout lead runs "
                     "`inhouse sign-in keys` and you sign in again"

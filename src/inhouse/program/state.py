@@ -811,7 +811,10 @@ def kid_problem(current: SignIn | None, keys: list[Any], where: str) -> str | No
     for key in keys:
         kid = str(key.get("kid"))
         if kid in held and held[kid] != jwk_thumbprint(key):
-            return f"{where}: it pins other key material under the key id {kid!r}"
+            return (
+                f"{where}: it pins other key material under the key id {kid!r} (a key id names "
+                "one key: a token naming it could be checked against either)"
+            )
         held[kid] = jwk_thumbprint(key)
     return None
 
