@@ -18,11 +18,8 @@ from inhouse.usage.totals import ANSWERED_BELOW
 if TYPE_CHECKING:
     from inhouse.program import Program
 
-from inhouse.pilot.library import (
-    USAGE_COLLECTOR,
-    PromptVersion,
-    library,
-)
+from inhouse.pilot.adoption import COLLECTOR as USAGE_COLLECTOR  # the job that measures use
+from inhouse.pilot.library import PromptVersion, library
 
 __all__ = [
     "diff_prompts",

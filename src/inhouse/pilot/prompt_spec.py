@@ -30,7 +30,6 @@ __all__ = [
     "COLLECTOR",
     "LATEST",
     "PRODUCTION",
-    "USAGE_COLLECTOR",
     "Draft",
     "LibrarySettings",
     "MoveState",
@@ -46,7 +45,6 @@ __all__ = [
 ]
 
 COLLECTOR = "inhouse prompts"
-USAGE_COLLECTOR = "inhouse pilot adoption"
 LATEST = "latest"
 PRODUCTION = "production"
 
