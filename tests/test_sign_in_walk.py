@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from inhouse.errors import AntiPattern, Refused
+from inhouse.errors import AntiPattern, NotAllowed, Refused
+from inhouse.identity import SigningKey
 from inhouse.pilot.roster import add_member
 from inhouse.program import Program, Reach
 from inhouse.program.evaluation import context_for
@@ -25,6 +26,7 @@ from inhouse.testing.standin_idp import StandinIdP
 from tests.conftest import Clock
 from tests.people import enrol
 from tests.pilot.test_play_four_walk import TRACK
+from tests.test_delegation_machine import _session
 from tests.test_engine import DIGEST, LOCK, lock_baseline, measured, prove
 from tests.test_forgery import _checks
 from tests.test_sign_in import _sign_in
@@ -74,6 +76,15 @@ def test_a_signed_in_program_walks_to_its_pilot_without_a_waiver(
         assert _outcomes(status, 1) == {"value-proven": "pass"}
         assert _plays(lena)[:2] == ["exit-met", "not-started"]
         lena.offer_handoff(None, 1, to="lena")
+        # from her desktop, before that key signed in: refused, told where to sign in (through
+        # a dashboard session that key started, not "this machine": the dashboard's host)
+        desktop = SigningKey.generate()
+        lena.join(str(lena.invite("lena")), desktop, at_machine="lena-desktop")
+        with pytest.raises(NotAllowed, match="`inhouse sign-in login` on this machine first"):
+            lena.using(desktop).accept_handoff(None, 1)
+        with pytest.raises(NotAllowed, match="on the machine whose key started this dashboard"):
+            _session(lena.using(desktop)).accept_handoff(None, 1)
+        _sign_in(lena.using(desktop), idp, "u-lena")
         lena.accept_handoff(None, 1, comment="the trial report is the use case")
         assert _plays(lena)[:2] == ["exited", "not-started"]
 

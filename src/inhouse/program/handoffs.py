@@ -142,9 +142,13 @@ class PlaysMixin(ProgramCore):
         if following is not None and following.owner.previous == "different":
             self._refuse_same_machine(state, who.name, state.plays[play.id].owner, number)
         if state.sign_in is not None and not state.signed_in_as(self._acting_key(state), who.name):
+            where = (
+                "on this machine" if self._delegation is None
+                else "on the machine whose key started this dashboard session"
+            )  # fmt: skip
             raise NotAllowed(
                 f"{who.name} accepts play {number}'s handoff with a key that has not signed in "
-                f"with {state.sign_in.issuer}: `inhouse sign-in login` on this machine first"
+                f"with {state.sign_in.issuer}: `inhouse sign-in login` {where} first"
             )
         digest = _met(
             exit_results(play, state, self.clock()),
