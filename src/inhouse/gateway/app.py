@@ -48,7 +48,7 @@ from inhouse.errors import (
 from inhouse.gateway import sse
 from inhouse.gateway.answers import JSON, openai_error
 from inhouse.gateway.auth import authenticate
-from inhouse.gateway.calls import Call, Recorder, estimate_tokens, policy_action, prompt_bound
+from inhouse.gateway.calls import Call, Recorder, policy_action, prompt_bound
 from inhouse.gateway.config import GatewaySettings
 from inhouse.gateway.edge import EdgeServer, Reply, Request
 from inhouse.gateway.keys import KeyTable, load_key_table
@@ -427,10 +427,8 @@ class Gateway:
                 call.tool_calls = request_tool_calls(body, call.keep_arguments)
             call.actions = self.policy.apply(endpoint, route.name, body, key.agent)
             call.stream = bool(body.get("stream")) and endpoint != "embeddings"
-            call.tokens_in = estimate_tokens(endpoint, body)
-            call.reserved = await self.limiter.areserve(
-                key, endpoint, body, prompt_bound(endpoint, body), request_id
-            )
+            call.tokens_in, bound = prompt_bound(endpoint, body)
+            call.reserved = await self.limiter.areserve(key, endpoint, body, bound, request_id)
             if self.policy.store_bodies(route.name):
                 call.body = json.dumps(body)
             try:

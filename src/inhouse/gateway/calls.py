@@ -180,10 +180,13 @@ def estimate_tokens(endpoint: str, body: dict[str, Any]) -> int:
     return max(1, chars // 4) if chars else 0
 
 
-def prompt_bound(endpoint: str, body: dict[str, Any]) -> int:
-    """An upper bound on the request's prompt tokens (for reserving against a daily limit):
-    every text it sends, at one token per byte, token ids one each, plus template overhead."""
+def prompt_bound(endpoint: str, body: dict[str, Any]) -> tuple[int, int]:
+    """The request's prompt tokens two ways, from one walk over its texts: estimated (as
+    :func:`estimate_tokens`), and an upper bound for reserving against a daily limit: every
+    text it sends at one token per byte, token ids one each, plus template overhead."""
     texts = [str(container[key]) for container, key in request_texts(endpoint, body)]
+    chars = sum(map(len, texts))
+    estimate = max(1, chars // 4) if chars else 0
     messages = body.get("messages")
     count = len(messages) if isinstance(messages, list) else 1
     given = body.get("prompt" if endpoint == "completions" else "input")
@@ -193,4 +196,4 @@ def prompt_bound(endpoint: str, body: dict[str, Any]) -> int:
             ids += 1
         elif isinstance(item, list):
             ids += len(item)
-    return prompt_token_bound(texts, count) + ids
+    return estimate, prompt_token_bound(texts, count) + ids

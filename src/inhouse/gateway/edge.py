@@ -179,10 +179,14 @@ class Reply:
 
     def part(self, data: bytes) -> None:
         """Write one more part of a started stream (nothing for ``b""``)."""
-        if self._edge.lost:
+        edge = self._edge
+        if edge.lost:
             raise ClientGone("the client went away during its answer")
-        if data and not self.head_only:
-            self._edge.write(b"%x\r\n%b\r\n" % (len(data), data) if self.chunked else data)
+        if data and not self.head_only:  # Edge.write, inline: this runs for every event
+            if self.chunked:
+                data = b"%x\r\n%b\r\n" % (len(data), data)
+            edge.written += len(data)
+            edge.transport.write(data)  # type: ignore[union-attr]  # not lost: connected
 
     def end(self, data: bytes = b"") -> None:
         """Write a stream's last part, and its end."""

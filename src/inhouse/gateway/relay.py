@@ -121,18 +121,6 @@ def _event_text(event: bytes) -> bytes | None:
     return b"\n".join(lines) if lines else None
 
 
-def _check_data(node: Node, text: bytes) -> bool:
-    """Whether an event's data is the runtime's own error; raise when it is not a JSON object
-    (a stream that is not the API's)."""
-    try:  # every event is parsed (that is the integrity check): orjson, ~4x json.loads here
-        data = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        data = _json_loads(node, text)  # what only json reads (an int over 64 bits)
-    if not isinstance(data, dict):
-        raise _bad(node, f"sent an event that is not a JSON object: {snippet(text)}")
-    return "error" in data
-
-
 def _json_loads(node: Node, text: bytes) -> Any:
     try:
         return json.loads(text)
@@ -160,8 +148,10 @@ class _Events:
     )  # fmt: skip
 
     def __init__(self, call: Call, renames: list[tuple[bytes, bytes]], reply: Reply) -> None:
+        node = call.node
+        assert node is not None  # the stream's runtime answered
         self.call = call
-        self.node = call.node
+        self.node: Node = node
         self.renames = renames
         self.reply = reply
         self.guard = (
@@ -223,8 +213,15 @@ class _Events:
         """Check and count one event (``text``: its data, ``None`` for a comment), and add it
         to ``out``, or hold it (a tool call the boundary must see whole)."""
         call = self.call
-        if text is not None and _check_data(self.node, text):  # type: ignore[arg-type]
-            call.status = RuntimeBadResponse.http_status  # the runtime's own error event
+        if text is not None:  # the integrity check, inline: this runs for every event
+            try:  # orjson, ~4x json.loads here
+                data = orjson.loads(text)
+            except orjson.JSONDecodeError:
+                data = _json_loads(self.node, text)  # what only json reads (an int over 64 bits)
+            if not isinstance(data, dict):
+                raise _bad(self.node, f"sent an event that is not a JSON object: {snippet(text)}")
+            if "error" in data:  # the runtime's own error event
+                call.status = RuntimeBadResponse.http_status
         if CONTENT.search(event):
             self.counted_out += 1
             if call.ttft is None:

@@ -25,7 +25,6 @@ import logging
 import math
 import os
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
@@ -83,7 +82,8 @@ def utcnow() -> datetime:
 
 
 def new_request_id() -> str:
-    return "req_" + uuid.uuid4().hex
+    """A request's id: 128 random bits (``uuid4``'s randomness without building a UUID)."""
+    return "req_" + os.urandom(16).hex()
 
 
 @dataclass(slots=True)
