@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from inhouse.errors import Refused
+from inhouse.errors import InhouseError, Refused
 from inhouse.program import Program
 from inhouse.program.events import EventKind
 from inhouse.program.state import Waiver
@@ -51,10 +51,12 @@ def _waive(
     )
 
 
-def _start_around_the_api(program: Program, play_id: str, waivers: list[int] | None = None) -> int:
+def _start_around_the_api(
+    program: Program, play_id: str, waivers: list[int] | None = None, *, owner: str = "lena"
+) -> int:
     """What a script does with the lead's key: a signed start the API never judged."""
     event = program._append(
-        EventKind.PLAY_STARTED, "lena", {"play": play_id, "owner": "lena", "waivers": waivers or []}
+        EventKind.PLAY_STARTED, "lena", {"play": play_id, "owner": owner, "waivers": waivers or []}
     )
     return event.seq
 
@@ -348,3 +350,51 @@ def test_guards_that_fail_to_run_are_shown_and_any_waiver_for_it_clears_them(
         clock=clock,
     )
     assert play(lena, 1)["held_back"] == []
+
+
+@pytest.mark.parametrize(
+    ("number", "owner", "why"),
+    [
+        (3, "lena", "but omar accepted play 2's handoff: the play is omar's to start"),
+        (1, "ghost", "who is not on the roster"),
+        (1, "pia", "who is no play-owner (the play's owner role)"),
+    ],
+)
+def test_a_start_appended_for_an_owner_the_api_refuses_stops_the_fold(
+    cast: dict[str, Program], clock: Clock, number: int, owner: str, why: str
+) -> None:
+    """omar accepted play 2's handoff: play 3 is his. The API refuses lena's start naming
+    another owner, as it refuses any play's start for someone off the roster or without the
+    play's owner role; appended with her key around the API, such a start stops every fold,
+    as a forged event does, instead of leaving play 3 owned by play 2's owner with nothing
+    shown."""
+    lena, omar = cast["lena"], cast["omar"]
+    enrol(lena, "pia", team="legal")
+    if number == 3:
+        through_play_two(lena, omar)
+    refused = r"who accepted the handoff|not on this program's roster|is owned by a play-owner"
+    with pytest.raises(InhouseError, match=refused):
+        lena.start_play(None, number, owner=owner)
+    seq = _start_around_the_api(lena, lena.playbook.play(number).id, owner=owner)
+    fresh = Program.open(lena.folder, clock=clock)
+    try:
+        tampered = fresh.state().tampered
+        assert tampered is not None and tampered[1] == seq and why in tampered[0]
+    finally:
+        fresh.close()
+
+
+def test_the_receiver_owns_the_play_a_lead_starts_after_the_handoff(
+    cast: dict[str, Program], clock: Clock
+) -> None:
+    """The honest start after the handoff, by a lead for the receiver, folds."""
+    lena, omar = cast["lena"], cast["omar"]
+    through_play_two(lena, omar)
+    measured(omar, "task.named", task="triage", frequency="daily")
+    lena.start_play(None, 3)
+    fresh = Program.open(lena.folder, clock=clock)
+    try:
+        state = fresh.state()
+        assert state.tampered is None and state.owners["workflow"] == "omar"
+    finally:
+        fresh.close()

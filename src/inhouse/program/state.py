@@ -511,6 +511,8 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
     if problem is None:
         try:
             why = _unauthorized(state, event)
+            if why is None and playbook is not None:
+                why = _start_problem(state, event, playbook)
             if why is None:
                 held = None if playbook is None else _held_back(state, event, playbook)
                 _apply_verified(state, event)
@@ -606,6 +608,44 @@ def _held_back(state: ProgramState, event: Event, playbook: Playbook) -> HeldBac
     if not found:
         return None
     return HeldBack(action=action, seq=event.seq, by=who, blockers=found, play=play)
+
+
+def _start_problem(state: ProgramState, event: Event, playbook: Playbook) -> str | None:
+    """What the API refuses of a play's start beyond who may start it
+    (:func:`_unauthorized_play_event`), where it takes the playbook to tell: an owner other
+    than the person who accepted the previous play's handoff (the handoff names who builds on
+    it), or one who is not on the roster or lacks the play's owner role. A start appended
+    around the API with such an owner stops the fold, as any forged event does; the API has
+    refused each since its first version, so no log it wrote holds one."""
+    if event.kind != EventKind.PLAY_STARTED:
+        return None
+    who, signed = _signer(event, state)
+    play_id = str(event.payload["play"])
+    if (
+        not signed
+        or state.playbook != playbook.name
+        or all(p.id != play_id for p in playbook.plays)
+    ):
+        return None  # before identities, or another playbook's play (status says it changed)
+    owner = str(event.payload["owner"])
+    number = playbook.number(play_id)
+    where = (
+        f"event {event.seq} (play.started) was signed by {who}: it starts play {number} for {owner}"
+    )
+    previous = playbook.previous(play_id)
+    handoff = state.handoffs.get(previous.id) if previous is not None else None
+    if handoff is not None and handoff.status == "accepted" and handoff.to != owner:
+        return (
+            f"{where}, but {handoff.to} accepted play {number - 1}'s handoff: the play is "
+            f"{handoff.to}'s to start"
+        )
+    person = state.people.get(owner)
+    if person is None:
+        return f"{where}, who is not on the roster"
+    role = playbook.play(play_id).owner.role.value
+    if role not in person.roles:
+        return f"{where}, who is no {role} (the play's owner role)"
+    return None
 
 
 def _apply_verified(state: ProgramState, event: Event) -> None:
