@@ -392,3 +392,36 @@ def test_with_a_domain_only_verified_addresses_there_count(lena: Program, idp: S
         lena.set_up_sign_in(idp.issuer, "inhouse")  # dropping the domain is a change too
     with pytest.raises(InvalidInput, match="not a domain"):
         lena.set_up_sign_in(idp.issuer, "inhouse", domain="lena@acme.example")
+
+
+def test_at_an_open_issuer_only_the_organisations_accounts_count(
+    lena: Program, idp: StandinIdP, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At accounts.google.com anyone makes an account with any address they read mail at: a
+    personal account made with a work address, or with a plus-address of one's own mailbox (one
+    person, any number of verified addresses at the domain). Only an account the provider marks
+    as the domain's (Google's ``hd``: a Workspace account) counts. The stand-in provider stands
+    in for Google here: its issuer is listed as open."""
+    monkeypatch.setattr("inhouse.program.state.OPEN_ISSUERS", frozenset({idp.issuer}))
+    lena.set_up_sign_in(idp.issuer, "inhouse", domain="acme.example")
+    idp.login("u-lena", email="lena@acme.example", hosted_domain="acme.example")
+    lena.sign_in(open_browser=browse, say=lambda _: None, timeout=30)
+    alias = enrol(lena, "omar", team="ops", machine="omar-vm")
+    idp.login("u-plus", email="lena+omar@acme.example")  # a personal account: no hd
+    with pytest.raises(SignInError, match="does not mark it as any organisation's"):
+        alias.sign_in(open_browser=browse, say=lambda _: None, timeout=30)
+    idp.login("u-other", email="omar@acme.example", hosted_domain="other.example")
+    with pytest.raises(SignInError, match=r"marks it as other\.example's"):
+        alias.sign_in(open_browser=browse, say=lambda _: None, timeout=30)
+    assert set(lena.state().signed_in) == {"lena"}
+    # appended around the API, the personal account's sign-in binds nobody; status says so
+    claims = idp.claims("u-plus", nonce=nonce_for(lena.state().program_id, alias.key.key_id))
+    claims |= {"email": "lena+omar@acme.example", "email_verified": True}
+    alias._append(EventKind.PERSON_SIGNED_IN, "omar", {"id_token": idp.mint(claims), "seen": []})
+    fresh = Program.open(lena.folder, clock=lena.clock)
+    try:
+        state = fresh.state()
+        assert state.tampered is None and set(state.signed_in) == {"lena"}
+        assert any("omar's sign-in binds nobody" in w for w in fresh.status()["warnings"])
+    finally:
+        fresh.close()

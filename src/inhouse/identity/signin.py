@@ -441,6 +441,9 @@ class Identity:
     issued_at: datetime
     #: :func:`jwk_thumbprint` of the IdP key that verified the token
     key_thumbprint: str
+    #: the organisation the provider says the account belongs to (Google's ``hd``: a Workspace
+    #: domain; absent for a consumer account, even one made with a company address)
+    hosted_domain: str | None = None
 
 
 def _span(delta: timedelta) -> str:
@@ -565,6 +568,7 @@ def verify_id_token(
         email_verified=claims.get("email_verified") in (True, "true"),
         issued_at=issued_at,
         key_thumbprint=jwk_thumbprint(jwk),
+        hosted_domain=claims["hd"] if isinstance(claims.get("hd"), str) else None,
     )
 
 

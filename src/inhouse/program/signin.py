@@ -30,19 +30,20 @@ from inhouse.program.core import ProgramCore
 from inhouse.program.events import EventKind
 from inhouse.program.playbook import Role
 from inhouse.program.state import (
+    OPEN_ISSUERS,
     SignedIn,
     SignIn,
+    account_problem,
     kept_sign_in,
     set_up_problem,
     sign_in_problem,
+    verified_identity,
 )
 
 __all__ = ["CLIENT_SECRET_ENV", "OPEN_ISSUERS", "PinnedKey", "SignInAudit", "SignInMixin"]
 
 #: a client secret, for identity providers that give even native apps one (never logged)
 CLIENT_SECRET_ENV = "INHOUSE_SIGN_IN_CLIENT_SECRET"
-#: issuers that give an account to anyone who asks: set up only with an e-mail domain
-OPEN_ISSUERS = frozenset({"https://accounts.google.com"})
 
 
 @dataclass(frozen=True)
@@ -233,6 +234,9 @@ class SignInMixin(ProgramCore):
                     "`inhouse sign-in keys` and you sign in again"
                 )
             raise SignInError(f"{who.name} cannot sign in: {problem}")
+        identity = verified_identity(state, id_token, self.key.key_id, self.clock())
+        if (refused := account_problem(state, identity)) is not None:
+            raise SignInError(f"{who.name} cannot sign in: {refused}")
         self._append(
             EventKind.PERSON_SIGNED_IN, who.name, {"id_token": id_token, "seen": seen or []}
         )

@@ -254,6 +254,8 @@ class ProgramState:
     #: access widened (the pilot, a gateway key) while a reach guard held it back, no waiver
     #: covering it
     reach_held_back: list[HeldBack] = field(default_factory=list)
+    #: sign-ins the fold bound nobody with (:func:`account_problem`), each said on ``status``
+    unbound: list[str] = field(default_factory=list)
     #: the latest time a verified event was written at: an event's time is its writer's clock,
     #: and a start backdated to when a waiver was still active is judged no earlier than this
     latest_at: datetime | None = None
@@ -910,7 +912,7 @@ def invitation_problem(state: ProgramState, name: str, token: str, at: datetime)
     return None
 
 
-def _verified_identity(state: ProgramState, token: str, signer: str, at: datetime) -> Any:
+def verified_identity(state: ProgramState, token: str, signer: str, at: datetime) -> Any:
     """The identity ``token`` proves for ``signer``'s key at ``at`` (an
     :class:`~inhouse.identity.signin.Identity`); a SignInError naming what does not hold."""
     from inhouse.identity.signin import nonce_for, verify_id_token
@@ -943,7 +945,7 @@ def sign_in_problem(
     if person is None or person.service or state.keys.get(signer) is None:
         return "only a person signs in, with their own enrolled key"
     try:
-        identity = _verified_identity(state, token, signer, at)
+        identity = verified_identity(state, token, signer, at)
     except SignInError as err:
         return f"its ID token does not hold: {err}"
     assert state.sign_in is not None
@@ -977,6 +979,33 @@ def sign_in_problem(
             "binding is released once every key that signed in with it is revoked)"
         )
     return None
+
+
+#: issuers that give an account to anyone who asks, under any address its owner can read mail
+#: at (a plus-address, an alias): set up only with an e-mail domain, and an account counts only
+#: where the provider marks it as the organisation's (Google's ``hd`` claim)
+OPEN_ISSUERS = frozenset({"https://accounts.google.com"})
+
+
+def account_problem(state: ProgramState, identity: Any) -> str | None:
+    """Why a verified identity, at a verified address in the program's domain, is still no
+    account of the organisation's: at an open issuer, one the provider does not mark as the
+    domain's (a consumer account made with a company address, or with a plus-address of
+    someone's own mailbox: one person, any number of accounts). The API refuses such a
+    sign-in; the fold binds nobody with it and ``status`` says so, rather than stop, since
+    sign-ins made before this rule are in logs the API wrote."""
+    config = state.sign_in
+    if config is None or config.domain is None or config.issuer.rstrip("/") not in OPEN_ISSUERS:
+        return None
+    marked = (identity.hosted_domain or "").lower()
+    if marked == config.domain.lower():
+        return None
+    said = f"marks it as {marked}'s" if marked else "does not mark it as any organisation's"
+    return (
+        f"{config.issuer} vouched for {identity.subject} ({identity.email}), but {said}: only "
+        f"an account of the {config.domain} organisation counts (a Google Workspace account; a "
+        "personal account made with a work address, or a plus-address, is anyone's)"
+    )
 
 
 def _at_domain(identity: Any, domain: str) -> bool:
@@ -1017,7 +1046,10 @@ def _apply_sign_in(state: ProgramState, event: Event) -> None:
     if event.signer is None:
         return  # unsigned: binds nothing
     who, _ = _signer(event, state)
-    identity = _verified_identity(state, str(data["id_token"]), event.signer, event.at)
+    identity = verified_identity(state, str(data["id_token"]), event.signer, event.at)
+    if (why := account_problem(state, identity)) is not None:
+        state.unbound.append(f"event {event.seq}: {who}'s sign-in binds nobody: {why}")
+        return
     bound = SignedIn(
         person=who,
         subject=identity.subject,

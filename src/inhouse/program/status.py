@@ -219,6 +219,7 @@ def build_status(
                 f"not signed in with {state.sign_in.issuer}: {', '.join(waiting)}; what they "
                 "sign counts once they have (`inhouse sign-in login` on their machine)"
             )
+        warnings.extend(state.unbound)
     if state.demo:
         warnings.append(
             "demo program: it accepts trials of the project's random-weights test model, which "

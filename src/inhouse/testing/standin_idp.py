@@ -66,6 +66,7 @@ class _User:
     subject: str
     email: str | None
     email_verified: bool
+    hosted_domain: str | None = None
 
 
 @dataclass(frozen=True)
@@ -152,10 +153,18 @@ class StandinIdP:
 
     # -- what the test controls --------------------------------------------------------------
 
-    def login(self, subject: str, email: str | None = None, email_verified: bool = True) -> None:
-        """From now on, authorizations answer as this person."""
+    def login(
+        self,
+        subject: str,
+        email: str | None = None,
+        email_verified: bool = True,
+        *,
+        hosted_domain: str | None = None,
+    ) -> None:
+        """From now on, authorizations answer as this person (``hosted_domain``: the ``hd``
+        claim Google gives a Workspace account)."""
         with self._lock:
-            self._user = _User(subject, email, email_verified)
+            self._user = _User(subject, email, email_verified, hosted_domain)
             self._denied = False
 
     def deny(self) -> None:
@@ -322,6 +331,8 @@ class StandinIdP:
             email=user.email,
             email_verified=user.email_verified,
         )
+        if user.hosted_domain is not None:
+            claims["hd"] = user.hosted_domain
         return 200, {
             "access_token": secrets.token_urlsafe(24),
             "token_type": "Bearer",
