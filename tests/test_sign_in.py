@@ -30,6 +30,7 @@ from inhouse.testing.standin_idp import StandinIdP, browse
 from tests.conftest import Clock
 from tests.locks import lock_payload
 from tests.people import enrol, enrol_cli, lead_env
+from tests.test_engine import prove
 
 LOCK = lock_payload("lena")
 VERIFY = {"lock_hash": LOCK["lock_hash"], "passed": True, "models": LOCK["models"]}
@@ -425,3 +426,82 @@ def test_at_an_open_issuer_only_the_organisations_accounts_count(
         assert any("omar's sign-in binds nobody" in w for w in fresh.status()["warnings"])
     finally:
         fresh.close()
+
+
+def _access_requested(program: Program) -> Result:
+    from inhouse.program.evaluation import trigger_results
+
+    found = trigger_results(program.playbook.plays[1], program.state(), program.clock())
+    return next(item.result for item in found if item.ref.check == "access-requested")
+
+
+@pytest.mark.parametrize("how", ["left", "never joined", "left before the sign-in"])
+def test_a_co_lead_who_left_blocks_nobody(
+    _isolated: Path, clock: Clock, idp: StandinIdP, how: str
+) -> None:
+    """A co-lead holding no key (revoked when she left, never joined, or gone before the
+    sign-in existed) cannot be hiding an account behind another name: she is still judged
+    (a lead is no demand), and no longer makes everyone uncountable. Before, play 2's
+    trigger could then never pass, whatever real colleagues asked."""
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    lena.change_roles(None, "lena", add=["play-owner"])
+    if how == "left before the sign-in":
+        kim = enrol(lena, "kim", team="it", roles=["rollout-lead"])
+        lena.revoke_key(kim.key.key_id)
+    lena.set_up_sign_in(idp.issuer, "inhouse")
+    _sign_in(lena, idp, "u-lena")
+    if how == "left":
+        kim = enrol(lena, "kim", team="it", roles=["rollout-lead"])
+        _sign_in(kim, idp, "u-kim")
+        lena.revoke_key(kim.key.key_id)
+    elif how == "never joined":
+        lena.invite("kim", team="it", roles=["rollout-lead"])
+    lena.change_roles(None, "kim", remove=["rollout-lead"])
+    prove(lena)
+    bob = enrol(lena, "bob", team="ops")
+    _sign_in(bob, idp, "u-bob")
+    bob.request_access(reason="I want the triage model")
+    result = _access_requested(lena)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert "access requested by bob" in result.reason
+
+
+def test_a_lead_who_drops_her_keys_unsigned_still_blocks(
+    _isolated: Path, clock: Clock, idp: StandinIdP
+) -> None:
+    """The way out stays shut for a judged person who held a key under the sign-in and never
+    signed in: her account is unknown, and may be the one another name signed in with."""
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    lena.change_roles(None, "lena", add=["play-owner"])
+    lena.set_up_sign_in(idp.issuer, "inhouse")
+    _sign_in(lena, idp, "u-lena")
+    kim = enrol(lena, "kim", team="it", roles=["rollout-lead"])  # never signs in
+    bob = enrol(lena, "bob", team="ops")
+    _sign_in(bob, idp, "u-kim-private")  # kim's own account, lent to bob
+    lena.revoke_key(kim.key.key_id)
+    prove(lena)
+    bob.request_access(reason="wanted")
+    result = _access_requested(lena)
+    assert result.outcome is not Outcome.PASS
+    assert "kim, whose work this judges, has not signed in" in result.reason
+
+
+def test_an_account_a_judged_lead_released_is_still_hers(
+    _isolated: Path, clock: Clock, idp: StandinIdP
+) -> None:
+    """kim signed in, then lost her keys: her binding is released, and her account may bind
+    another name. A request signed in with it is kim's, not someone else's."""
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    lena.change_roles(None, "lena", add=["play-owner"])
+    lena.set_up_sign_in(idp.issuer, "inhouse")
+    _sign_in(lena, idp, "u-lena")
+    kim = enrol(lena, "kim", team="it", roles=["rollout-lead"])
+    _sign_in(kim, idp, "u-kim")
+    lena.revoke_key(kim.key.key_id)
+    prove(lena)
+    max_ = enrol(lena, "max", team="ops")
+    _sign_in(max_, idp, "u-kim")
+    max_.request_access(reason="wanted")
+    result = _access_requested(lena)
+    assert result.outcome is not Outcome.PASS
+    assert "max signed in with the account kim, whose work this judges, held" in result.reason

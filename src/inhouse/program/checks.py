@@ -125,6 +125,12 @@ class CheckContext:
     #: issuer; ``None``: no sign-in, people are told apart by their machines only
     signed_in: Mapping[str, str] | None = None
     sign_in_issuer: str = ""
+    #: with the sign-in set up, people who hold no key and so cannot be hiding an account behind
+    #: another name: they never joined, signed in once (:attr:`subjects_held` knows their
+    #: account), or lost every key before the sign-in was set up
+    departed: frozenset[str] = frozenset()
+    #: person -> every account (subject) the sign-in ever bound them to, released ones too
+    subjects_held: Mapping[str, frozenset[str]] = field(default_factory=dict)
     #: ``uncounted`` by kind (the engine builds it once; without it, ``uncounted_of`` scans)
     uncounted_by_kind: Mapping[str, tuple[Uncounted, ...]] = field(default_factory=dict)
 

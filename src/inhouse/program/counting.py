@@ -200,8 +200,36 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
             }
         ),
         sign_in_issuer=state.sign_in.issuer if state.sign_in is not None else "",
+        departed=_departed(state),
+        subjects_held=_subjects_held(state),
         uncounted_by_kind={kind: tuple(items) for kind, items in by_kind.items()},
     )
+
+
+def _subjects_held(state: ProgramState) -> dict[str, frozenset[str]]:
+    held: dict[str, set[str]] = {}
+    for bound in state.signed_keys.values():
+        held.setdefault(bound.person, set()).add(bound.subject)
+    return {person: frozenset(subjects) for person, subjects in held.items()}
+
+
+def _departed(state: ProgramState) -> frozenset[str]:
+    """People with no active key who cannot be hiding an account from the sign-in (see
+    :attr:`~inhouse.program.checks.CheckContext.departed`). Not among them: whoever held a
+    key after the sign-in was set up, never signed in with it, and then lost every key: their
+    account is unknown, and could sit behind any other name."""
+    if state.sign_in is None:
+        return frozenset()
+    set_up = state.sign_in.seq
+    bound = {b.person for b in state.signed_keys.values()}
+    gone = set()
+    for name, person in state.people.items():
+        keys = state.keys_of(name)
+        if person.service or any(k.revoked_at is None for k in keys):
+            continue
+        if not keys or name in bound or all((k.revoked_seq or 0) < set_up for k in keys):
+            gone.add(name)
+    return frozenset(gone)
 
 
 def _not_signed_in(fact: Fact, state: ProgramState) -> str | None:

@@ -59,6 +59,8 @@ class KeyRecord:
     seq: int
     invited_by: str | None  # who issued the invitation it joined with (None: created the program)
     revoked_at: datetime | None = None
+    #: the revocation's place in the log (its time is its writer's clock; the order is not)
+    revoked_seq: int | None = None
 
 
 @dataclass(frozen=True)
@@ -694,7 +696,7 @@ def _apply_verified(state: ProgramState, event: Event) -> None:
     elif kind == EventKind.KEY_REVOKED:
         record = state.keys.get(data["key_id"])
         if record is not None:
-            state.keys[data["key_id"]] = replace(record, revoked_at=event.at)
+            state.keys[data["key_id"]] = replace(record, revoked_at=event.at, revoked_seq=event.seq)
     elif kind == EventKind.EVIDENCE_IMPORTED:
         _apply_import(state, event, data)
     elif kind == EventKind.HYPOTHESIS_RECORDED:

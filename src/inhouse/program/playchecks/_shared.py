@@ -38,6 +38,7 @@ __all__ = [
     "other_person_elsewhere",
     "parse_component",
     "passing_runs",
+    "same_account",
     "split_aside",
     "step_time",
     "ticket_actor",
@@ -93,7 +94,10 @@ def judged_unsigned(ctx: CheckContext, judged: Iterable[str]) -> str | None:
     missing = sorted(
         j
         for j in judged
-        if j in ctx.people and not ctx.people[j].service and j not in ctx.signed_in
+        if j in ctx.people
+        and not ctx.people[j].service
+        and j not in ctx.signed_in
+        and j not in ctx.departed  # holds no key, and hides no account
     )
     if not missing:
         return None
@@ -108,7 +112,22 @@ def unsigned_apart(ctx: CheckContext, person: str, judged: Iterable[str]) -> str
     """Why the organisation's sign-in does not tell ``person`` apart from ``judged``: the
     person, or one of the judged, has not signed in (None without a sign-in). The machine rules
     apply besides."""
-    return ctx.not_signed_in(person) or judged_unsigned(ctx, judged)
+    if why := ctx.not_signed_in(person) or judged_unsigned(ctx, judged):
+        return why
+    return same_account(ctx, person, judged)
+
+
+def same_account(ctx: CheckContext, person: str, judged: Iterable[str]) -> str | None:
+    """Why ``person`` is one of ``judged`` to the sign-in: they signed in with an account one of
+    ``judged`` once held (a binding is released when its keys are revoked, and its account may
+    then bind another name), or None."""
+    if ctx.signed_in is None or person not in ctx.signed_in:
+        return None
+    account = ctx.signed_in[person]
+    for other in sorted(set(judged) - {person}):
+        if account in ctx.subjects_held.get(other, frozenset()):
+            return f"{person} signed in with the account {other}, whose work this judges, held"
+    return None
 
 
 def split_aside(
@@ -121,6 +140,10 @@ def split_aside(
         return [], f"{names(aside)}: {why}" if aside else ""
     unsigned = [p for p in aside if ctx.not_signed_in(p)]
     note = f"{names(unsigned)}, not signed in with {ctx.sign_in_issuer}" if unsigned else ""
+    shared = [why for p in aside if p not in unsigned and (why := same_account(ctx, p, judged))]
+    if shared:
+        note = "; ".join([*([note] if note else []), *shared])
+    unsigned += [p for p in aside if p not in unsigned and same_account(ctx, p, judged)]
     return [p for p in aside if p not in unsigned], note
 
 
