@@ -274,6 +274,26 @@ def test_a_typed_day_of_everyone_s_usage_counts_for_nothing(mal: Program) -> Non
     assert any("governance theater" in w and "no real usage yet" in w for w in warnings)
 
 
+@pytest.mark.parametrize("service", ["gateway", "usage-bot"])
+def test_usage_a_service_key_on_the_leads_laptop_signs_hides_no_governance_theater(
+    mal: Program, monkeypatch: pytest.MonkeyPatch, service: str
+) -> None:
+    """The guard asked only that a service's key signed the usage. A gateway (or any service)
+    key the lead enrols on her own laptop signs a day of use that counts in no check, and
+    the theater warning went quiet: it now asks what the checks ask, that the usage count."""
+    from inhouse.program.people import PeopleMixin
+    from tests.conftest import ENROL_SERVICE_HERE
+
+    monkeypatch.setattr(PeopleMixin, "enrol_service", ENROL_SERVICE_HERE)
+    mal.as_service(service).record_fact(
+        None, "usage.daily", {"day": "2026-11-01", "people": {"mal": {"requests": 1}}},
+        provenance=Provenance.MEASURED, collector="inhouse gateway rollup",
+    )  # fmt: skip
+    mal.attest(None, "support.queue", {"queue": "help", "owner": "mal"}, "set up")
+    warnings = mal.status()["warnings"]
+    assert any("governance theater" in w and "no real usage yet" in w for w in warnings)
+
+
 def test_a_refused_handoff_names_what_is_missing(mal: Program) -> None:
     cli("hypothesis", "Local is faster", "--replaces", "the cloud API")
     cli("play", "start", "1")

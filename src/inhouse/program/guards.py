@@ -233,16 +233,21 @@ def reach_blockers(
 
 def governance_theater(playbook: Playbook, state: ProgramState) -> str | None:
     """Governance set up before anyone really used the tool: a warning, not a refusal."""
+    from inhouse.program.collectors import measured_kinds
+    from inhouse.program.counting import why_uncounted
+
     kinds = set(playbook.governance_facts)
     early = []
-    first_use = next(  # real use: usage signed by the gateway's own key, not typed
+    measured = measured_kinds()
+    first_use = next(  # real use: usage the checks count (the gateway's own key, on its host)
         (
             f.id
             for f in state.facts
             if f.kind == "usage.daily"
-            and any(t["requests"] > 0 for t in daily_usage(f).values())
             and f.by in state.people
             and state.people[f.by].service
+            and any(t["requests"] > 0 for t in daily_usage(f).values())
+            and why_uncounted(f, state, measured) is None
         ),
         None,
     )
