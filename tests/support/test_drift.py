@@ -288,3 +288,36 @@ def test_only_a_lead_enrols_the_gateways_key_for_a_review(_isolated: Path, clock
     assert len(program.state().facts) == facts
     record_drift_review(program)
     assert record_drift_review(sam).fact.by == "gateway"
+
+
+def test_a_second_gateway_key_passes_no_review_over_the_gateways_failing_one(
+    _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A service may hold several keys (replicas, a rebuilt host), each enrolled by a lead. lena
+    enrols another gateway key on a VM of hers and signs a passing review there: it hid the
+    real gateway's failing one. Now each active key's latest review of the lock must pass, and
+    status names every key the service signs with. Revoking the real gateway's key, as for a
+    rebuilt host, lets the replacement's review stand."""
+    from inhouse.identity import SigningKey
+    from tests.conftest import OTHER_COMPUTER
+
+    program = locked_program(_isolated, clock)
+    gateway_review(program, passed=False, drifted=["local: m digest differs"])
+    monkeypatch.setenv(OTHER_COMPUTER, "lena-vm-1")
+    second = SigningKey.generate()
+    ENROL_SERVICE_HERE(program, "gateway", second)
+    monkeypatch.delenv(OTHER_COMPUTER)
+    clock.advance(minutes=5)
+    program.using(second).record_fact(
+        None, "drift.review", clean_payload(program), provenance=Provenance.MEASURED,
+        collector=COLLECTOR,
+    )  # fmt: skip
+    result = judge(program, "versions-pinned")
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "m digest differs" in result.reason and f"its key {second.key_id}" in result.reason
+    said = [w for w in program.status()["warnings"] if "the gateway service signs with 2 keys" in w]
+    assert len(said) == 1 and second.key_id in said[0] and "enrolled by lena" in said[0]
+    real = next(k for k in program.state().keys_of("gateway") if k.key_id != second.key_id)
+    program.revoke_key(real.key_id)
+    assert judge(program, "versions-pinned").outcome is Outcome.PASS
+    assert not any("service signs with" in w for w in program.status()["warnings"])

@@ -131,6 +131,8 @@ class CheckContext:
     departed: frozenset[str] = frozenset()
     #: person -> every account (subject) the sign-in ever bound them to, released ones too
     subjects_held: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: keys revoked since (what they signed while active still counts)
+    revoked_keys: frozenset[str] = frozenset()
     #: ``uncounted`` by kind (the engine builds it once; without it, ``uncounted_of`` scans)
     uncounted_by_kind: Mapping[str, tuple[Uncounted, ...]] = field(default_factory=dict)
 

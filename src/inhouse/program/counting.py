@@ -202,6 +202,7 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
         sign_in_issuer=state.sign_in.issuer if state.sign_in is not None else "",
         departed=_departed(state),
         subjects_held=_subjects_held(state),
+        revoked_keys=frozenset(k for k, r in state.keys.items() if r.revoked_at is not None),
         uncounted_by_kind={kind: tuple(items) for kind, items in by_kind.items()},
     )
 

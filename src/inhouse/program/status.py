@@ -220,6 +220,19 @@ def build_status(
                 "sign counts once they have (`inhouse sign-in login` on their machine)"
             )
         warnings.extend(state.unbound)
+    for name, person in sorted(state.people.items()):
+        active = [k for k in state.keys_of(name) if k.revoked_at is None]
+        if person.service and len(active) > 1:
+            listed = "; ".join(
+                f"{k.key_id} from {k.machine} (enrolled by {k.invited_by or 'nobody'} at event "
+                f"{k.seq})"
+                for k in sorted(active, key=lambda k: k.seq)
+            )
+            warnings.append(
+                f"the {name} service signs with {len(active)} keys, and each one's measurements "
+                f"count: {listed}. One on a host that is not the {name}'s own (a replica's) "
+                "measures for whoever holds it: a lead revokes it (`inhouse person revoke-key`)"
+            )
     if state.demo:
         warnings.append(
             "demo program: it accepts trials of the project's random-weights test model, which "

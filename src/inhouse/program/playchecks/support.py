@@ -228,13 +228,31 @@ def versions_pinned(ctx: CheckContext, lock: Fact) -> Result:
             lock,
             review,
         )
+    # a service may hold several keys (replicas, a rebuilt host): one key's passing review
+    # hides no other active key's failing one of the same lock, unless that key passed since
+    latest: dict[str | None, Fact] = {}
+    for each in ctx.facts.of("drift.review"):
+        if each.payload["lock_hash"] == lock_hash:
+            latest[each.key] = each
+    failing = [
+        r for k, r in latest.items()
+        if k not in ctx.revoked_keys and (r.payload.get("findings") or not r.payload["passed"])
+    ]  # fmt: skip
+    hidden = ""
+    if failing and review not in failing:
+        passing, review = review, max(failing, key=lambda r: r.id)
+        hidden = (
+            f" (by the {review.by} service's key {review.key}, {review.at:%Y-%m-%d}; a later "
+            f"review by its key {passing.key} does not hide it: the host of {review.key} "
+            "reviews again)"
+        )
     findings = review.payload.get("findings") or []
     if findings or not review.payload["passed"]:
         found = [
             f"{f['node']}: {f['model'] or 'the runtime'} {f['problem']} ({f['detail']})"
             for f in findings
         ] or list(review.payload.get("drifted") or ["the review did not pass"])
-        return failed(f"drift found: {'; '.join(found)}", lock, review)
+        return failed(f"drift found: {'; '.join(found)}{hidden}", lock, review)
     nodes = len(review.payload.get("nodes") or [])
     return passed(
         f"drift review {review.at:%Y-%m-%d}: {nodes} node(s) serve lock {lock_hash[:19]} "
