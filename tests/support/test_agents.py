@@ -336,3 +336,39 @@ def test_agent_boundaries_counts_only_boundaries_measured_at_grant(_isolated: Pa
             assert "reader" not in result.reason.split(":")[0]
 
     asyncio.run(run())
+
+
+def test_a_boundary_widened_after_its_grant_fails_once_the_gateway_reviews_what_it_serves(
+    _isolated: Path,
+) -> None:
+    """The boundary on record is the one measured when the agent's key was granted; the lead
+    then widens ``[policy.agents.reader]`` in inhouse.toml, and the gateway enforces that.
+    The gateway's drift review, signed by its own key, records the allowlists it serves: the
+    check fails on the difference until the key is granted again."""
+    from inhouse.gateway.rollup import service_program
+    from inhouse.support.drift import COLLECTOR
+
+    async def run() -> None:
+        async with ToolCallStandin("search", {}) as upstream:
+            program = _program(_isolated, upstream.url)
+            key_for(program, agent="reader")
+            assert _check(program).outcome is Outcome.PASS
+            config = _isolated / "inhouse.toml"
+            tables = tomllib.loads(config.read_text(encoding="utf-8"))
+            tables["policy"]["agents"]["reader"]["tools"]["shell"] = {}
+            config.write_text(tomli_w.dumps(tables), encoding="utf-8")
+            served = {"reader": ["read_file", "search", "shell"], "idle": ["search"]}
+            service_program(program).record_fact(
+                None, "drift.review", {"lock_hash": "sha256:" + "0" * 64, "passed": True,
+                                       "agents": served},
+                provenance=Provenance.MEASURED, collector=COLLECTOR,
+            )  # fmt: skip
+            result = _check(program)
+            assert result.outcome is Outcome.FAIL
+            assert "reader: it serves read_file, search, shell, granted read_file, search" in (
+                result.reason
+            )
+            key_for(program, agent="reader")  # granted again: the boundary on record is it
+            assert _check(program).outcome is Outcome.PASS
+
+    asyncio.run(run())

@@ -321,3 +321,15 @@ def test_a_second_gateway_key_passes_no_review_over_the_gateways_failing_one(
     program.revoke_key(real.key_id)
     assert judge(program, "versions-pinned").outcome is Outcome.PASS
     assert not any("service signs with" in w for w in program.status()["warnings"])
+
+
+def test_the_review_records_the_agent_boundaries_the_gateway_serves(
+    _isolated: Path, clock: Clock
+) -> None:
+    """What the gateway's host configures for each agent is what the gateway enforces: the
+    review, signed by the gateway's key, carries it (the agent-boundaries check compares)."""
+    program = locked_program(_isolated, clock)
+    with (_isolated / "inhouse.toml").open("a", encoding="utf-8") as handle:
+        handle.write('\n[policy.agents.reader]\ntools = ["search", "read_file"]\n')
+    done = record_drift_review(program)
+    assert done.fact.payload["agents"] == {"reader": ["read_file", "search"]}

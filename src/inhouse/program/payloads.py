@@ -359,6 +359,9 @@ class DriftReview(_Payload):
     findings: list[DriftFinding] = Field(default_factory=list)
     nodes: list[str] = Field(default_factory=list, description="the nodes asked")
     pinning_enforced: bool | None = Field(None, description="the gateway refuses drifted digests")
+    agents: dict[str, list[str]] | None = Field(
+        None, description="each agent's tool allowlist the gateway serves (its host's inhouse.toml)"
+    )
 
 
 class AgentRegistered(_Payload):

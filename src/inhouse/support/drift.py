@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from inhouse.baseline.lock import require_lock
 from inhouse.errors import ConfigError
 from inhouse.gateway.rollup import service_program
+from inhouse.policy.tools import load_boundaries
 from inhouse.program.config import read_config
 from inhouse.program.counting import build_context
 from inhouse.program.facts import Fact, Provenance
@@ -43,8 +44,12 @@ def inventory(program: Program) -> InventoryReport:
     return take_inventory(program.folder, lock, read_config(program.folder))
 
 
-def review_payload(report: InventoryReport) -> dict[str, Any]:
-    """The ``drift.review`` fact's payload for ``report``."""
+def review_payload(
+    report: InventoryReport, agents: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
+    """The ``drift.review`` fact's payload for ``report``, and ``agents``: each agent's tool
+    allowlist as the gateway's host configures it (what the gateway enforces, beside what
+    ``inhouse keys`` recorded when the agent's key was granted)."""
     down = {n.node for n in report.down}
     drifted = [f"{n.node}: down ({n.error})" for n in report.down]
     drifted += [str(f) for f in report.findings if f.node not in down]
@@ -58,6 +63,7 @@ def review_payload(report: InventoryReport) -> dict[str, Any]:
         ],
         "nodes": [n.node for n in report.nodes],
         "pinning_enforced": report.pinning_enforced,
+        **({} if agents is None else {"agents": agents}),
     }
 
 
@@ -78,11 +84,13 @@ def record_drift_review(program: Program) -> DriftReview:
             f"({was}): run `inhouse baseline lock` first, then review drift against it"
         )
     gateway = service_program(program)  # refused before asking any node when it cannot sign
-    report = take_inventory(program.folder, lock, read_config(program.folder))
+    config = read_config(program.folder)
+    report = take_inventory(program.folder, lock, config)
+    served = {name: sorted(b.tools) for name, b in load_boundaries(config).items()}
     fact = gateway.record_fact(
         None,
         "drift.review",
-        review_payload(report),
+        review_payload(report, served),
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,
     )

@@ -262,7 +262,7 @@ def versions_pinned(ctx: CheckContext, lock: Fact) -> Result:
     )
 
 
-@register_check("agent-boundaries", reads=("agent.registered", "agent.boundary"))
+@register_check("agent-boundaries", reads=("agent.registered", "agent.boundary", "drift.review"))
 def agent_boundaries(ctx: CheckContext) -> Result:
     """Every registered local agent has an enforced tool boundary: a measured agent.boundary
     for it, recorded by ``inhouse keys`` when its key was granted and signed by the granter
@@ -282,6 +282,31 @@ def agent_boundaries(ctx: CheckContext) -> Result:
             *agents,
         )
     held = [bounds[agent] for agent in registered]
+    # what the gateway enforces, as its own key signed it in its latest drift review (reviews
+    # from before it recorded the allowlists say nothing of them)
+    review = ctx.facts.latest("drift.review", lambda f: f.payload.get("agents") is not None)
+    if review is not None:
+        served: dict[str, list[str]] = review.payload["agents"]
+        changed = []
+        for agent in registered:
+            granted = sorted(map(str, bounds[agent].payload["tools"]))
+            if agent not in served:
+                changed.append(f"{agent}: it serves no boundary")
+            elif sorted(map(str, served[agent])) != granted:
+                changed.append(
+                    f"{agent}: it serves {', '.join(served[agent]) or 'no tools'}, granted "
+                    f"{', '.join(granted) or 'no tools'}"
+                )
+        if changed:
+            return failed(
+                f"the gateway's drift review of {review.at:%Y-%m-%d} found boundaries other "
+                f"than the ones granted ({'; '.join(changed)}): a boundary edited after its "
+                "key was granted is no longer the one on record; re-grant the agent's key "
+                "(`inhouse keys issue PERSON --agent NAME`), then review drift again",
+                *agents,
+                *held,
+                review,
+            )
     described = "; ".join(
         f"{f.payload['agent']}: {', '.join(map(str, f.payload['tools'])) or 'no tools'} "
         f"(granted by {f.by})"
