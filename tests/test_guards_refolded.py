@@ -398,3 +398,41 @@ def test_the_receiver_owns_the_play_a_lead_starts_after_the_handoff(
         assert state.tampered is None and state.owners["workflow"] == "omar"
     finally:
         fresh.close()
+
+
+def test_once_the_pilot_is_listed_the_role_alone_is_no_place_in_it(
+    cast: dict[str, Program], clock: Clock, tmp_path: Path
+) -> None:
+    """A lead lists the pilot (`inhouse pilot add`, within the playbook's size); giving zoe the
+    pilot-user role by hand and then a gateway key was "the pilot", so only scaling before
+    proving was asked and play 5 could be skipped by a label. Once a pilot is listed, the role
+    alone is no place in it: the key is beyond the pilot (skipping play five), refused by the
+    API and held back by every fold when appended around it."""
+    from inhouse.errors import AntiPattern
+    from inhouse.gateway.keys import grant_key
+    from inhouse.pilot.roster import add_member
+    from inhouse.program.playbook import Reach
+    from tests.pilot.test_play_four_walk import TRACK
+
+    lena = cast["lena"]
+    (lena.folder / "enablement").mkdir(exist_ok=True)
+    (lena.folder / "enablement" / "everyone.yaml").write_text(TRACK, encoding="utf-8")
+    _waive(lena, "scaling-before-proving", clock=clock, note="a two-week pilot", days=30)
+    enrol(lena, "pia", team="legal")
+    add_member(lena, "pia", track="everyone")
+    zoe = enrol(lena, "zoe", team="sales")
+    lena.change_roles(None, "zoe", add=["pilot-user"])
+    assert lena.reach_of("pia") is Reach.PILOT and lena.reach_of("zoe") is Reach.BEYOND_PILOT
+    with pytest.raises(AntiPattern) as refused:
+        grant_key(lena, None, "zoe")
+    assert refused.value.guard == "skipping-play-five"
+    lena.log_event("gateway.key.granted", {"grant": "g_zoe", "person": "zoe", "agent": None,
+                                           "limits": {}, "waivers": []})  # fmt: skip
+    fresh = Program.open(lena.folder, clock=clock)
+    try:
+        [held] = fresh.state().reach_held_back
+        assert held.action == "grant a gateway key to zoe (beyond-pilot)"
+        assert {guard for guard, _, _ in held.blockers} == {"skipping-play-five"}
+    finally:
+        fresh.close()
+    del zoe

@@ -170,11 +170,37 @@ def reach_of(playbook: Playbook, state: ProgramState, person: str) -> Reach:
     first = playbook.plays[0].id
     if state.owners.get(first) == person:
         return Reach.OWNER
-    inside = {Role.PILOT_USER.value, Role.ROLLOUT_LEAD.value}
-    if (target is not None and target.roles & inside) or person in state.owners.values():
+    roles = target.roles if target is not None else frozenset()
+    if Role.ROLLOUT_LEAD.value in roles or person in state.owners.values():
         return Reach.PILOT
-    has_pilot = any(Role.PILOT_USER in p.roles for p in state.people.values())
+    listed = pilot_list(state)
+    if Role.PILOT_USER.value in roles and (person in listed or not listed):
+        # once a lead lists the pilot (`inhouse pilot add`, within the playbook's size), the
+        # role alone is a label: someone given it and a key without a place is beyond it
+        return Reach.PILOT
+    has_pilot = bool(listed) or any(Role.PILOT_USER in p.roles for p in state.people.values())
     return Reach.BEYOND_PILOT if has_pilot else Reach.PILOT
+
+
+def pilot_list(state: ProgramState) -> set[str]:
+    """Who holds a place in the pilot: added by a rollout lead (``pilot.member``, the latest
+    for each person saying added) and holding the pilot-user role still."""
+    leads = {name for name, roles in state.roles_held.items() if Role.ROLLOUT_LEAD.value in roles}
+    leads |= {p.name for p in state.people.values() if Role.ROLLOUT_LEAD in p.roles}
+    listed: set[str] = set()
+    for fact in state.facts:
+        if fact.kind != "pilot.member" or fact.by not in leads:
+            continue
+        person = str(fact.payload["person"])
+        if fact.payload["action"] == "added":
+            listed.add(person)
+        else:
+            listed.discard(person)
+    return {
+        name
+        for name in listed
+        if name in state.people and Role.PILOT_USER in state.people[name].roles
+    }
 
 
 def reach_blockers(
