@@ -19,7 +19,9 @@ from tests.people import enrol
 
 
 def _offered(lena: Program, omar: Program) -> None:
-    """Play 2 started by its owner, a lead, and offered to omar: both within their rights."""
+    """Play 2 started by its owner, a lead holding the play-owner role, and offered to omar:
+    both within their rights."""
+    lena.change_roles(None, "lena", add=["play-owner"])
     lena._append(
         EventKind.PLAY_STARTED, "lena", {"play": "baseline", "owner": "lena", "waivers": []}
     )
