@@ -657,6 +657,11 @@ def champion(name: str, team: str, by: str = "lena") -> Fact:
     return fact("pilot.champion", by=by, person=name, team=team)
 
 
+def accepted(name: str, team: str) -> Fact:
+    """The champion's own acceptance, signed with their key."""
+    return fact("pilot.champion", by=name, person=name, team=team, accepted=True)
+
+
 def test_champions_named() -> None:
     people, added = roster(4, 2)
     assert "no pilot members" in run("champions-named", people=people).reason
@@ -665,7 +670,18 @@ def test_champions_named() -> None:
     assert result.outcome is Outcome.FAIL and "team1" in result.reason
     assert "team0" not in result.reason
     people["p1"] = person("p1", "team1", "pilot-user", "champion")
-    both = [champion("p0", "team0"), champion("p1", "team1")]
+    named = [champion("p0", "team0"), champion("p1", "team1")]
+    # named by the lead, not yet taken on: a lead's word does not make their commitment
+    result = run("champions-named", *added, *named, accepted("p0", "team0"), people=people)
+    assert result.outcome is Outcome.FAIL and "not yet accepted: p1 (team1)" in result.reason
+    # an acceptance signed by someone else, or made before the naming, accepts nothing
+    forged = fact("pilot.champion", by="lena", person="p1", team="team1", accepted=True)
+    early = accepted("p1", "team1")
+    again = champion("p1", "team1")  # named again after that acceptance
+    result = run("champions-named", *added, named[0], early, again, accepted("p0", "team0"),
+                 forged, people=people)  # fmt: skip
+    assert result.outcome is Outcome.FAIL and "not yet accepted: p1 (team1)" in result.reason
+    both = [*named, accepted("p0", "team0"), accepted("p1", "team1")]
     result = run("champions-named", *added, *both, people=people)
     assert result.outcome is Outcome.PASS and "p1 (team1)" in result.reason
     # the role alone, with no lead's pilot.champion, names nobody
@@ -687,6 +703,7 @@ def test_a_champion_from_outside_the_counted_pilot_champions_nobody() -> None:
     people["p1"] = person("p1", "team1", "pilot-user", "champion")
     people["zed"] = person("zed", "team1", "champion")
     both = [champion("p0", "team0"), champion("p1", "team1")]
+    both += [accepted("p0", "team0"), accepted("p1", "team1")]
     assert evaluate("champions-named", _on_machines([*added, *both], people)).outcome is (
         Outcome.PASS
     )

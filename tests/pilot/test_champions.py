@@ -86,7 +86,7 @@ def test_only_a_lead_names_a_champion_for_their_own_team(world: World) -> None:
     fact = name_champion(world.lead, "carol", team="support")
     assert (fact.by, fact.collector, fact.provenance) == ("lena", "inhouse pilot",
                                                           Provenance.MEASURED)  # fmt: skip
-    assert fact.payload == {"person": "carol", "team": "support"}
+    assert fact.payload == {"person": "carol", "team": "support", "accepted": False}
     assert "champion" in world.lead.state().people["carol"].roles
     support = next(t for t in suggest_champions(world.lead).teams if t.team == "support")
     assert support.champions == ["carol"] and support.suggested is None
@@ -178,3 +178,22 @@ def test_help_given_counts_the_tickets_someone_resolved(world: World) -> None:
     teams = {t.team: t for t in suggest_champions(world.lead).teams}
     bob = next(c for c in teams["support"].candidates if c.person == "bob")
     assert bob.tickets == 1
+
+
+def test_a_champion_accepts_with_their_own_key(world: World) -> None:
+    """Naming is the lead's act, taking it on the champion's: only the person named accepts,
+    with their own key, and only after a lead named them."""
+    from inhouse.errors import Refused
+    from inhouse.pilot.champions import accept_champion
+
+    with pytest.raises(NotAllowed, match="carol is not named champion"):
+        accept_champion(world.people["carol"])
+    name_champion(world.lead, "carol", team="support")
+    with pytest.raises(NotAllowed, match="bob is not named champion"):
+        accept_champion(world.people["bob"])
+    fact = accept_champion(world.people["carol"])
+    assert fact.by == "carol" and fact.payload == {
+        "person": "carol", "team": "support", "accepted": True}  # fmt: skip
+    support = next(t for t in suggest_champions(world.lead).teams if t.team == "support")
+    assert support.champions == ["carol"]
+    del Refused

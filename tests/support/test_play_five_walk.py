@@ -12,7 +12,7 @@ from pathlib import Path
 
 from inhouse.gateway.keys import grant_key
 from inhouse.gateway.rollup import rollup_usage
-from inhouse.pilot.champions import name_champion
+from inhouse.pilot.champions import accept_champion, name_champion
 from inhouse.program import Program
 from inhouse.support.drift import record_drift_review
 from inhouse.support.queue import (
@@ -62,6 +62,7 @@ def test_play_five_exits_on_measured_support(engine: Engine, _isolated: Path, cl
     # the periodic review
     for person, team in (("gus", "support"), ("pia", "legal"), ("eve", "finance")):
         name_champion(lena, person, team=team)
+        accept_champion(people[person])  # each takes it on with their own key
     review = record_drift_review(sam)
     assert review.fact is not None and review.fact.payload["passed"], review.report.to_dict()
     grant_key(lena, None, "lena", agent="release-bot")

@@ -251,15 +251,30 @@ def champions(
         str | None, typer.Option("--name", help="Name this person champion (rollout leads).")
     ] = None,
     team: Annotated[str | None, typer.Option("--team", help="The team they champion.")] = None,
+    accept: Annotated[
+        bool, typer.Option("--accept", help="Accept being named champion (the champion).")
+    ] = False,
     program: ProgramOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Candidates for champion per pilot team, from measured signals (active days, library
-    prompts other people use, help given); with --name and --team, a lead names one."""
+    prompts other people use, help given); with --name and --team, a lead names one; with
+    --accept, the person named takes it on (play 5 counts a champion once they have)."""
     from inhouse.errors import InvalidInput
-    from inhouse.pilot.champions import name_champion, suggest_champions
+    from inhouse.pilot.champions import accept_champion, name_champion, suggest_champions
 
     opened = open_program(program)
+    if accept:
+        if name is not None or team is not None:
+            raise InvalidInput("--accept takes no --name or --team: you accept for yourself")
+        fact = accept_champion(opened)
+        if json:
+            print_json({"id": fact.id, **fact.payload})
+            return
+        out_console().print(
+            f"You accepted: champion of {_e(str(fact.payload['team']))} (fact #{fact.id})."
+        )
+        return
     if name is not None or team is not None:
         if name is None or team is None:
             raise InvalidInput("naming a champion needs both --name PERSON and --team TEAM")

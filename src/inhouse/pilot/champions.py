@@ -6,8 +6,9 @@ others reuse** (library prompts whose versions they signed, sent by other people
 gateway), and **help given** (support tickets they resolved, once play 5's support queue
 measures them; until a collector records ``ticket.resolved`` this signal is skipped and the
 suggestion says so). Naming a champion is a rollout lead's act: the ``champion`` role through
-the engine, and a ``pilot.champion`` fact; play 5's ``champions-named`` check counts a champion
-for their own team.
+the engine, and a ``pilot.champion`` fact; taking it on is the champion's own, signed with their
+key (:func:`accept_champion`). Play 5's ``champions-named`` check counts a champion for their
+own team once they accepted: a lead's word does not make someone else's commitment.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from inhouse.errors import InvalidInput
+from inhouse.errors import InvalidInput, NotAllowed, Refused
 from inhouse.pilot.evidence import PilotEvidence
 from inhouse.pilot.roster import COLLECTOR, enrolled_person, require_lead
 from inhouse.program.collectors import measured_kinds
@@ -28,7 +29,14 @@ from inhouse.usage import active_days
 if TYPE_CHECKING:
     from inhouse.program import Program
 
-__all__ = ["Candidate", "Suggestions", "TeamCandidates", "name_champion", "suggest_champions"]
+__all__ = [
+    "Candidate",
+    "Suggestions",
+    "TeamCandidates",
+    "accept_champion",
+    "name_champion",
+    "suggest_champions",
+]
 
 
 @dataclass(frozen=True)
@@ -177,6 +185,35 @@ def name_champion(program: Program, person: str, *, team: str) -> Fact:
         None,
         "pilot.champion",
         {"person": person, "team": team},
+        provenance=Provenance.MEASURED,
+        collector=COLLECTOR,
+    )
+
+
+def accept_champion(program: Program) -> Fact:
+    """Take on the champion's part a rollout lead named you for (your own key signs it): the
+    ``champions-named`` check counts a champion once they accepted."""
+    who = program.whoami()
+    if Role.CHAMPION not in who.roles:
+        raise NotAllowed(
+            f"{who.name} is not named champion: a rollout lead names one (`inhouse pilot "
+            "champions --name PERSON --team TEAM`), then that person accepts"
+        )
+    leads = {p.name for p in program.state().people.values() if Role.ROLLOUT_LEAD in p.roles}
+    named = [
+        f
+        for f in program.state().facts
+        if f.kind == "pilot.champion"
+        and not f.payload.get("accepted")
+        and f.payload["person"] == who.name
+        and f.by in leads
+    ]
+    if not named:
+        raise Refused(f"no rollout lead has named {who.name} champion of a team yet")
+    return program.record_fact(
+        None,
+        "pilot.champion",
+        {"person": who.name, "team": str(named[-1].payload["team"]), "accepted": True},
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,
     )

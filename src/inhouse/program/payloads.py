@@ -333,6 +333,9 @@ class PromptUsage(_Payload):
 class PilotChampion(_Payload):
     person: str
     team: str
+    accepted: bool = Field(
+        False, description="the champion's own acceptance (signed by them), not the naming"
+    )
 
 
 class PilotFinding(_Payload):

@@ -148,17 +148,23 @@ def champions_named(ctx: CheckContext) -> Result:
     """Every team with pilot members has a champion: a ``pilot.champion`` fact for that team,
     signed by a rollout lead (`inhouse pilot champions --name`), naming one of that team's
     pilot members (counted as the pilot counts them: enrolled from a machine of their own, not
-    the lead who named them) who still holds the champion role."""
+    the lead who named them) who still holds the champion role, and who accepted it after
+    being named, with their own key (`inhouse pilot champions --accept`)."""
     pilot = members(ctx)
     if not pilot:
         return failed("no pilot members, so no teams to name champions for")
     teams = {ctx.people[person].team or "(no team)" for person in pilot}
     named: dict[str, Fact] = {}
     outside: set[str] = set()
+    accepted: dict[str, Fact] = {}  # person -> their own acceptance, after their naming
     for fact in ctx.facts.of("pilot.champion"):
         name = str(fact.payload["person"])
         person = ctx.people.get(name)
         team = str(fact.payload["team"]) or "(no team)"
+        if fact.payload.get("accepted"):
+            if fact.by == name and any(n.payload["person"] == name for n in named.values()):
+                accepted[name] = fact
+            continue
         if not (_is_lead(ctx, fact.by) and person is not None and "champion" in person.roles):
             continue
         if (person.team or "(no team)") != team:
@@ -169,8 +175,22 @@ def champions_named(ctx: CheckContext) -> Result:
             outside.add(name)
             continue
         named[team] = fact
+    unconfirmed = {
+        team: f for team, f in named.items()
+        if (a := accepted.get(str(f.payload["person"]))) is None or a.id < f.id
+    }  # fmt: skip
     missing = teams - set(named)
     evidence = [named[team] for team in sorted(named) if team in teams]
+    evidence += [accepted[str(named[t].payload["person"])] for t in sorted(named)
+                 if t in teams and t not in unconfirmed]  # fmt: skip
+    if not missing and (waiting := sorted(t for t in unconfirmed if t in teams)):
+        who = [f"{unconfirmed[t].payload['person']} ({t})" for t in waiting]
+        return failed(
+            f"champion(s) named, not yet accepted: {', '.join(who)}; each runs `inhouse pilot "
+            "champions --accept` with their own key (a lead's word does not make someone "
+            "else's commitment)",
+            *evidence,
+        )
     if missing:
         note = (
             f"; not counted: {names(sorted(outside))}, not among the pilot's counted members"
