@@ -66,9 +66,22 @@ class Blocker:
     missing: tuple[str, ...]
 
 
-def play_has_exited(play: Play, state: ProgramState, now: datetime) -> bool:
-    """Exited means: handed off and accepted, and the exit checks still hold today."""
-    return play.id in state.exited and satisfied(exit_results(play, state, now))
+def play_has_exited(
+    play: Play, state: ProgramState, now: datetime, playbook: Playbook | None = None
+) -> bool:
+    """Exited means: handed off and accepted, and the exit checks still hold today; with the
+    ``playbook``, to someone the next play may be handed to (not, where it needs another
+    owner, the owner himself or his second key: an offer the API refuses, appended around it)."""
+    if play.id not in state.exited:
+        return False
+    checked = exit_results(play, state, now)
+    if not satisfied(checked):
+        return False
+    following = playbook.next(play.id) if playbook is not None else None
+    if following is None or play.id not in state.handoffs:
+        return True
+    number = playbook.number(play.id) if playbook is not None else 0
+    return _not_handed_on(following, play, number, state, now, checked) is None
 
 
 def _not_handed_on(
@@ -216,7 +229,7 @@ def reach_blockers(
     blockers = []
     upto = playbook.ids.index(gate)
     for play in playbook.plays[: upto + 1]:
-        if play_has_exited(play, state, now):
+        if play_has_exited(play, state, now, playbook):
             continue
         number = playbook.number(play.id)
         if play.id in state.exited:

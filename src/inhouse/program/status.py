@@ -15,7 +15,13 @@ from inhouse.program.evaluation import (
     satisfied,
     trigger_results,
 )
-from inhouse.program.guards import Guard, governance_theater, held_back_warning, start_blockers
+from inhouse.program.guards import (
+    Guard,
+    governance_theater,
+    held_back_warning,
+    play_has_exited,
+    start_blockers,
+)
 from inhouse.program.playbook import Play, Playbook
 from inhouse.program.playchecks.support import overdue_since
 from inhouse.program.state import ProgramState, Waiver
@@ -119,8 +125,11 @@ def _play_view(playbook: Playbook, play: Play, state: ProgramState, now: datetim
         handoff is not None
         and handoff.status == "accepted"
         and (exit_checked is None or satisfied(exit_checked))
+        and (record is None or play_has_exited(play, state, now, playbook))
     ):
-        phase = "exited"  # an acceptance of exits that do not hold exits nothing
+        # an acceptance of exits that do not hold exits nothing, nor one handed to whom the
+        # next play may not go (the owner himself, where it needs another: around the API)
+        phase = "exited"
     elif handoff is not None and handoff.status == "offered":
         phase = "handoff-offered"
     elif exit_checked is not None and satisfied(exit_checked):
