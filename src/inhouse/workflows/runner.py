@@ -29,6 +29,7 @@ from inhouse.checks.javascript import Script, transform_output
 from inhouse.errors import ConfigError, InvalidInput, NotAllowed, Refused, RuntimeFault
 from inhouse.identity.machine import machine_fingerprint
 from inhouse.program import Program, Provenance
+from inhouse.program.counting import build_context
 from inhouse.program.facts import Fact
 from inhouse.runtimes import ChatMessage, ChatRequest, Runtime, RuntimeConfig, open_runtime
 from inhouse.trials.cost import local_cost
@@ -326,7 +327,9 @@ def record_test_facts(
     spec_payload: dict[str, Any] = {**version, "author": program.actor(runner).name}
     if closes:  # findings this new version answers (play 6), checked before the run
         spec_payload["closes"] = list(closes)
-    facts = program.state().live_facts(program.clock())
+    # among the facts that count: a first spec signed by a key that never counts (a second
+    # machine never signed in, later revoked) must not leave the version with none that does
+    facts = build_context(program.state(), program.clock()).facts
     latest = facts.latest("workflow.spec", lambda f: f.payload["workflow"] == workflow.name)
     if _spec_changed(latest, version):
         recorded.append(
@@ -372,7 +375,7 @@ def name_task(program: Program, actor: str | None, workflow: Workflow) -> Fact |
     task = workflow.spec.description.strip() or workflow.name
     payload = {"task": f"{workflow.name}: {task}" if task != workflow.name else task,
                "frequency": workflow.spec.frequency}  # fmt: skip
-    facts = program.state().live_facts(program.clock())
+    facts = build_context(program.state(), program.clock()).facts  # the ones that count
     if facts.latest("task.named", lambda f: f.payload == payload) is not None:
         return None
     return program.record_fact(

@@ -20,6 +20,7 @@ from inhouse.program.playchecks._shared import (
     current_workflow,
     given,
     invited_by_judged,
+    names,
     other_person_elsewhere,
     passing_runs,
 )
@@ -93,6 +94,25 @@ def workflow_run_by_other(ctx: CheckContext, spec: Fact) -> Result:
     runs = passing_runs(ctx, spec)
     why_not = {run.id: other_person_elsewhere(ctx, run, {author}) for run in runs}
     others = [run for run in runs if why_not[run.id] is None]
+    failing = [
+        f for f in ctx.facts.of("workflow.run")
+        if f.by == author and not f.payload["passed"]
+        and f.payload["workflow"] == spec.payload["workflow"]
+        and f.payload["content_hash"] == spec.payload["content_hash"]
+    ]  # fmt: skip
+    if others and failing and not any(run.by == author for run in runs):
+        # the author is whoever first recorded this version, and the runner records it for
+        # whoever runs it first, pass or fail: a colleague whose first run failed became the
+        # author, and the real author's own pass "someone else's". Where the author's own runs
+        # of it all failed, their pass must stand beside the other's.
+        return failed(
+            f"{author}, who published this version, has no passing run of it; only "
+            f"{names(sorted({run.by for run in others}))} passed it: a rerun by someone other "
+            f"than the author needs the author's own pass beside it (`inhouse workflow test` "
+            f"by {author})",
+            spec,
+            *runs,
+        )
     if not others:
         seen = "; ".join(sorted({str(why) for why in why_not.values()}))
         return failed(
