@@ -436,3 +436,46 @@ def test_once_the_pilot_is_listed_the_role_alone_is_no_place_in_it(
     finally:
         fresh.close()
     del zoe
+
+
+def test_a_start_written_under_an_older_playbook_version_still_folds(
+    _isolated: Path, clock: Clock
+) -> None:
+    """An organisation's own playbook moves to version 2, play 1 owned by another role: the
+    start the API wrote under version 1 is not held to version 2's owner role."""
+    import shutil
+    from importlib.resources import files
+
+    source = Path(str(files("inhouse.playbooks") / "local-model-program.yaml"))
+    own = _isolated / "own.yaml"
+    shutil.copy(source, own)
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock, playbook="own.yaml")
+    lena.change_roles(None, "lena", add=["play-owner"])
+    prove(lena)
+    lena.close()
+    text = own.read_text(encoding="utf-8").replace("version: 1", "version: 2", 1)
+    own.write_text(text.replace("role: play-owner", "role: support-owner", 1), encoding="utf-8")
+    again = Program.open(_isolated, clock=clock)
+    try:
+        assert again.state().tampered is None
+    finally:
+        again.close()
+
+
+def test_a_listing_beyond_the_pilots_size_takes_no_place(
+    cast: dict[str, Program], clock: Clock
+) -> None:
+    """pilot.member facts appended around `inhouse pilot add` beyond the playbook's maximum
+    (10) give no place: their holders' keys are beyond the pilot."""
+    from inhouse.program.facts import Provenance
+    from inhouse.program.playbook import Reach
+
+    lena = cast["lena"]
+    _waive(lena, "scaling-before-proving", clock=clock, note="a pilot", days=30)
+    for n in range(12):
+        enrol(lena, f"p{n}", team=f"t{n % 3}", roles=["pilot-user"])
+        lena.record_fact(None, "pilot.member", {"person": f"p{n}", "track": "everyone",
+                                                "action": "added"},
+                         provenance=Provenance.MEASURED, collector="inhouse pilot")  # fmt: skip
+    reach = [lena.reach_of(f"p{n}") for n in range(12)]
+    assert reach[:10] == [Reach.PILOT] * 10 and reach[10:] == [Reach.BEYOND_PILOT] * 2

@@ -103,3 +103,21 @@ def test_a_play_handed_to_its_own_owner_around_the_api_exits_nothing(
     finally:
         fresh.close()
     lena.close()
+
+
+def test_a_receiver_who_leaves_later_undoes_no_exit(
+    _isolated: Path, clock: Clock, idp: StandinIdP
+) -> None:
+    """Only what time does not change is asked of an exit: omar, who received play 2's
+    handoff, leaves later (his keys revoked); play 2 stays exited and the pilot stays open."""
+    lena, omar = _play_three_met(_isolated, clock, idp)
+    dana = enrol(lena, "dana", team="ops", roles=["rollout-lead"])
+    _sign_in(dana, idp, "u-dana")
+    omar.offer_handoff(None, 3, to="dana")
+    dana.accept_handoff(None, 3)
+    for key in lena.state().keys_of("omar"):
+        lena.revoke_key(key.key_id)
+    view = {p["id"]: p["state"] for p in lena.status()["plays"]}
+    assert view["baseline"] == "exited" and view["workflow"] == "exited"
+    assert reach_blockers(lena.playbook, Reach.PILOT, lena.state(), lena.clock()) == []
+    lena.close()

@@ -505,3 +505,20 @@ def test_an_account_a_judged_lead_released_is_still_hers(
     result = _access_requested(lena)
     assert result.outcome is not Outcome.PASS
     assert "max signed in with the account kim, whose work this judges, held" in result.reason
+
+
+def test_an_open_issuer_set_up_without_a_domain_around_the_api_vouches_for_nobody(
+    lena: Program, idp: StandinIdP, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The API refuses an open issuer without a domain; appended around it, such a set-up
+    folds, and then every sign-in binds nobody (a free account is anyone's)."""
+    monkeypatch.setattr("inhouse.program.state.OPEN_ISSUERS", frozenset({idp.issuer}))
+    monkeypatch.setattr("inhouse.program.signin.OPEN_ISSUERS", frozenset({idp.issuer}))
+    with pytest.raises(InvalidInput, match="gives an account to anyone"):
+        lena.set_up_sign_in(idp.issuer, "inhouse")
+    lena._pin("lena", idp.issuer, "inhouse", None)  # the set-up without the API's check
+    alias = enrol(lena, "omar", team="ops", machine="omar-vm")
+    idp.login("u-free", email="whatever@gmail.example")
+    with pytest.raises(SignInError, match="names no organisation's domain"):
+        alias.sign_in(open_browser=browse, say=lambda _: None, timeout=30)
+    assert lena.state().signed_in == {}

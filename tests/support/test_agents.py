@@ -12,6 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import pytest
 import tomli_w
 from typer.testing import CliRunner
 
@@ -370,5 +371,44 @@ def test_a_boundary_widened_after_its_grant_fails_once_the_gateway_reviews_what_
             )
             key_for(program, agent="reader")  # granted again: the boundary on record is it
             assert _check(program).outcome is Outcome.PASS
+
+    asyncio.run(run())
+
+
+def test_a_second_gateway_keys_review_hides_no_widened_boundary(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each active gateway key's latest review counts, each against the grants it came after:
+    a review a second key (a lead's VM) signs with the granted allowlist does not hide the
+    real gateway's review of the widened one; an agent granted after the latest review is
+    not called unserved."""
+    from inhouse.gateway.rollup import service_program
+    from inhouse.identity import SigningKey
+    from inhouse.support.drift import COLLECTOR
+    from tests.conftest import ENROL_SERVICE_HERE, OTHER_COMPUTER
+
+    def review(program: Any, agents: dict[str, list[str]]) -> None:
+        program.record_fact(None, "drift.review", {"lock_hash": "sha256:" + "0" * 64,
+                                                   "passed": True, "agents": agents},
+                            provenance=Provenance.MEASURED, collector=COLLECTOR)  # fmt: skip
+
+    async def run() -> None:
+        async with ToolCallStandin("search", {}) as upstream:
+            program = _program(_isolated, upstream.url)
+            key_for(program, agent="reader")
+            review(service_program(program), {"reader": ["read_file", "search"]})
+            key_for(program, agent="idle")  # granted after the review: not "unserved"
+            assert _check(program).outcome is Outcome.PASS
+            review(service_program(program), {"reader": ["read_file", "search", "shell"],
+                                              "idle": ["search"]})  # fmt: skip
+            monkeypatch.setenv(OTHER_COMPUTER, "lena-vm-1")
+            second = SigningKey.generate()
+            ENROL_SERVICE_HERE(program, "gateway", second)
+            monkeypatch.delenv(OTHER_COMPUTER)
+            review(program.using(second), {"reader": ["read_file", "search"], "idle": ["search"]})
+            result = _check(program)
+            assert result.outcome is Outcome.FAIL and "it serves read_file, search, shell" in (
+                result.reason
+            )
 
     asyncio.run(run())

@@ -70,18 +70,22 @@ def play_has_exited(
     play: Play, state: ProgramState, now: datetime, playbook: Playbook | None = None
 ) -> bool:
     """Exited means: handed off and accepted, and the exit checks still hold today; with the
-    ``playbook``, to someone the next play may be handed to (not, where it needs another
-    owner, the owner himself or his second key: an offer the API refuses, appended around it)."""
+    ``playbook``, to someone other than its owner where the next play needs another owner (an
+    offer to oneself the API refuses, appended around it)."""
     if play.id not in state.exited:
         return False
     checked = exit_results(play, state, now)
     if not satisfied(checked):
         return False
     following = playbook.next(play.id) if playbook is not None else None
-    if following is None or play.id not in state.handoffs:
+    handoff = state.handoffs.get(play.id)
+    if following is None or handoff is None or following.owner.previous != "different":
         return True
-    number = playbook.number(play.id) if playbook is not None else 0
-    return _not_handed_on(following, play, number, state, now, checked) is None
+    # only what time does not change (who received it): a receiver who signs in later, or
+    # leaves later, does not undo an exit (the next play's start guard judges the rest)
+    record = state.plays.get(play.id)
+    owner = record.owner if record is not None else handoff.offered_by
+    return handoff.to != owner
 
 
 def _not_handed_on(
@@ -186,7 +190,7 @@ def reach_of(playbook: Playbook, state: ProgramState, person: str) -> Reach:
     roles = target.roles if target is not None else frozenset()
     if Role.ROLLOUT_LEAD.value in roles or person in state.owners.values():
         return Reach.PILOT
-    listed = pilot_list(state)
+    listed = pilot_list(state, playbook)
     if Role.PILOT_USER.value in roles and (person in listed or not listed):
         # once a lead lists the pilot (`inhouse pilot add`, within the playbook's size), the
         # role alone is a label: someone given it and a key without a place is beyond it
@@ -195,9 +199,14 @@ def reach_of(playbook: Playbook, state: ProgramState, person: str) -> Reach:
     return Reach.BEYOND_PILOT if has_pilot else Reach.PILOT
 
 
-def pilot_list(state: ProgramState) -> set[str]:
+def pilot_list(state: ProgramState, playbook: Playbook) -> set[str]:
     """Who holds a place in the pilot: added by a rollout lead (``pilot.member``, the latest
-    for each person saying added) and holding the pilot-user role still."""
+    for each person saying added) while a place was free (the playbook's ``pilot-size``
+    maximum, in log order: one listed around ``inhouse pilot add`` beyond it takes none), and
+    holding the pilot-user role still."""
+    from inhouse.pilot.roster import pilot_limits
+
+    most = pilot_limits(playbook).max
     leads = {name for name, roles in state.roles_held.items() if Role.ROLLOUT_LEAD.value in roles}
     leads |= {p.name for p in state.people.values() if Role.ROLLOUT_LEAD in p.roles}
     listed: set[str] = set()
@@ -205,10 +214,10 @@ def pilot_list(state: ProgramState) -> set[str]:
         if fact.kind != "pilot.member" or fact.by not in leads:
             continue
         person = str(fact.payload["person"])
-        if fact.payload["action"] == "added":
-            listed.add(person)
-        else:
+        if fact.payload["action"] != "added":
             listed.discard(person)
+        elif len(listed) < most or person in listed:
+            listed.add(person)
     return {
         name
         for name in listed

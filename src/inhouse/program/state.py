@@ -628,9 +628,12 @@ def _start_problem(state: ProgramState, event: Event, playbook: Playbook) -> str
     if (
         not signed
         or state.playbook != playbook.name
+        or state.playbook_version != playbook.version
         or all(p.id != play_id for p in playbook.plays)
     ):
-        return None  # before identities, or another playbook's play (status says it changed)
+        # before identities, or another playbook's (or version's) play: a start the API wrote
+        # under another version's owner roles must still fold (status says it changed)
+        return None
     owner = str(event.payload["owner"])
     number = playbook.number(play_id)
     where = (
@@ -997,8 +1000,14 @@ def account_problem(state: ProgramState, identity: Any) -> str | None:
     sign-in; the fold binds nobody with it and ``status`` says so, rather than stop, since
     sign-ins made before this rule are in logs the API wrote."""
     config = state.sign_in
-    if config is None or config.domain is None or config.issuer.rstrip("/") not in OPEN_ISSUERS:
+    if config is None or config.issuer.rstrip("/") not in OPEN_ISSUERS:
         return None
+    if config.domain is None:  # set up around the API, which refuses an open issuer without one
+        return (
+            f"{config.issuer} gives an account to anyone who asks, and this program's sign-in "
+            "names no organisation's domain: it vouches for nobody (a lead sets it up again "
+            "with --email-domain)"
+        )
     marked = (identity.hosted_domain or "").lower()
     if marked == config.domain.lower():
         return None

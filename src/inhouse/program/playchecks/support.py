@@ -256,7 +256,8 @@ def versions_pinned(ctx: CheckContext, lock: Fact) -> Result:
             latest[each.key] = each
     failing = [
         r for k, r in latest.items()
-        if k not in ctx.revoked_keys and (r.payload.get("findings") or not r.payload["passed"])
+        if k not in ctx.revoked_keys and (r.payload.get("findings") or not r.payload["passed"]
+                                          or not r.payload.get("pinning_enforced"))
     ]  # fmt: skip
     hidden = ""
     if failing and review not in failing:
@@ -266,6 +267,9 @@ def versions_pinned(ctx: CheckContext, lock: Fact) -> Result:
             f"review by its key {passing.key} does not hide it: the host of {review.key} "
             "reviews again)"
         )
+    if not review.payload.get("pinning_enforced"):
+        return failed(f"the gateway's pinning was not on when drift was reviewed{hidden}",
+                      lock, review)  # fmt: skip
     findings = review.payload.get("findings") or []
     if findings or not review.payload["passed"]:
         found = [
@@ -302,14 +306,21 @@ def agent_boundaries(ctx: CheckContext) -> Result:
             *agents,
         )
     held = [bounds[agent] for agent in registered]
-    # what the gateway enforces, as its own key signed it in its latest drift review (reviews
-    # from before it recorded the allowlists say nothing of them)
-    review = ctx.facts.latest("drift.review", lambda f: f.payload.get("agents") is not None)
-    if review is not None:
+    # what the gateway enforces, as its own key signed it in its drift reviews: each active
+    # gateway key's latest review that records the allowlists (a second key's review hides no
+    # other's), judged against each grant it came after (one before a grant says nothing of it)
+    latest: dict[str | None, Fact] = {}
+    for each in ctx.facts.of("drift.review"):
+        if each.payload.get("agents") is not None and each.key not in ctx.revoked_keys:
+            latest[each.key] = each
+    for review in sorted(latest.values(), key=lambda f: f.id):
         served: dict[str, list[str]] = review.payload["agents"]
         changed = []
         for agent in registered:
-            granted = sorted(map(str, bounds[agent].payload["tools"]))
+            grant = bounds[agent]
+            if review.id < grant.id:
+                continue
+            granted = sorted(map(str, grant.payload["tools"]))
             if agent not in served:
                 changed.append(f"{agent}: it serves no boundary")
             elif sorted(map(str, served[agent])) != granted:
@@ -319,10 +330,11 @@ def agent_boundaries(ctx: CheckContext) -> Result:
                 )
         if changed:
             return failed(
-                f"the gateway's drift review of {review.at:%Y-%m-%d} found boundaries other "
-                f"than the ones granted ({'; '.join(changed)}): a boundary edited after its "
-                "key was granted is no longer the one on record; re-grant the agent's key "
-                "(`inhouse keys issue PERSON --agent NAME`), then review drift again",
+                f"the gateway's drift review of {review.at:%Y-%m-%d} (its key {review.key}) "
+                f"found boundaries other than the ones granted ({'; '.join(changed)}): a "
+                "boundary edited after its key was granted is no longer the one on record; "
+                "re-grant the agent's key (`inhouse keys issue PERSON --agent NAME`), then "
+                "review drift again",
                 *agents,
                 *held,
                 review,
