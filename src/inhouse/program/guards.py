@@ -34,6 +34,7 @@ __all__ = [
     "Blocker",
     "Guard",
     "governance_theater",
+    "handed_to_itself",
     "play_has_exited",
     "reach_blockers",
     "refusal_message",
@@ -70,22 +71,27 @@ def play_has_exited(
     play: Play, state: ProgramState, now: datetime, playbook: Playbook | None = None
 ) -> bool:
     """Exited means: handed off and accepted, and the exit checks still hold today; with the
-    ``playbook``, to someone other than its owner where the next play needs another owner (an
-    offer to oneself the API refuses, appended around it)."""
+    ``playbook``, not handed to its own owner where the next play needs another
+    (:func:`handed_to_itself`)."""
     if play.id not in state.exited:
         return False
-    checked = exit_results(play, state, now)
-    if not satisfied(checked):
+    if playbook is not None and handed_to_itself(playbook, play, state):
         return False
-    following = playbook.next(play.id) if playbook is not None else None
+    return satisfied(exit_results(play, state, now))
+
+
+def handed_to_itself(playbook: Playbook, play: Play, state: ProgramState) -> bool:
+    """Whether ``play`` was handed by its owner to himself where the next play needs another
+    owner: an offer the API refuses, appended around it. Only what time does not change is
+    asked (who received it): a receiver who signs in or leaves later undoes no exit, and the
+    next play's start guard judges the rest."""
+    following = playbook.next(play.id)
     handoff = state.handoffs.get(play.id)
     if following is None or handoff is None or following.owner.previous != "different":
-        return True
-    # only what time does not change (who received it): a receiver who signs in later, or
-    # leaves later, does not undo an exit (the next play's start guard judges the rest)
+        return False
     record = state.plays.get(play.id)
     owner = record.owner if record is not None else handoff.offered_by
-    return handoff.to != owner
+    return handoff.to == owner
 
 
 def _not_handed_on(

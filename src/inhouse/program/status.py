@@ -18,8 +18,8 @@ from inhouse.program.evaluation import (
 from inhouse.program.guards import (
     Guard,
     governance_theater,
+    handed_to_itself,
     held_back_warning,
-    play_has_exited,
     start_blockers,
 )
 from inhouse.program.playbook import Play, Playbook
@@ -125,7 +125,7 @@ def _play_view(playbook: Playbook, play: Play, state: ProgramState, now: datetim
         handoff is not None
         and handoff.status == "accepted"
         and (exit_checked is None or satisfied(exit_checked))
-        and (record is None or play_has_exited(play, state, now, playbook))
+        and not handed_to_itself(playbook, play, state)
     ):
         # an acceptance of exits that do not hold exits nothing, nor one handed to whom the
         # next play may not go (the owner himself, where it needs another: around the API)
