@@ -3,9 +3,10 @@
 with their own gateway key, on the days a test clock picks. The usage rows are the gateway's
 own; nobody writes one by hand.
 
-The program is dated by the same clock: people are enrolled, given the pilot-user role and
-their keys on 30 October 2026 (a scaling-before-proving waiver lets the pilot in early), and
-onboarded on 2 November (their ``pilot.member`` facts), as a rollout lead's roster does.
+The program is dated by the same clock: people are enrolled and given the pilot-user role on
+30 October 2026 (a scaling-before-proving waiver lets the pilot in early), and onboarded on
+2 November (their ``pilot.member`` facts, as a rollout lead's roster does), their keys granted
+then.
 """
 
 from __future__ import annotations
@@ -126,7 +127,6 @@ def start_pilot(folder: Path, clock: Clock, members: dict[str, tuple[str, str]])
         )
         pilot.people[name] = lead.using(load_key(Path(pilot.env[name]["INHOUSE_KEY"])))
         pilot.tracks[name] = track
-        _, pilot.keys[name] = issue_key(lead, None, name, holder=pilot.people[name])
     clock.now = ONBOARDED
     for name, track in pilot.tracks.items():
         lead.record_fact(
@@ -136,4 +136,7 @@ def start_pilot(folder: Path, clock: Clock, members: dict[str, tuple[str, str]])
             provenance=Provenance.MEASURED,
             collector="inhouse pilot",
         )
+    for name in pilot.tracks:  # once the pilot is listed: keys granted to an unlisted pilot
+        # user would reach beyond it the moment the list leaves them out
+        _, pilot.keys[name] = issue_key(lead, None, name, holder=pilot.people[name])
     return pilot

@@ -62,12 +62,18 @@ def add(
 
 @app.command("remove")
 def remove(person: PersonArg, program: ProgramOpt = None) -> None:
-    """Take PERSON out of the pilot (rollout leads): the pilot-user role goes, on the record."""
+    """Take PERSON out of the pilot (rollout leads): the pilot-user role goes, on the record.
+    Before play 5 exits, their gateway keys are revoked and unfetched grants withdrawn too:
+    access beyond the pilot waits for play 5."""
     from inhouse.pilot.roster import remove_member
 
-    member = remove_member(open_program(program), person)
+    member, closed = remove_member(open_program(program), person)
     track = f" (track {_e(member.track)})" if member is not None else ""
     out_console().print(f"Removed {_e(person)} from the pilot{track}.")
+    if closed:
+        out_console().print(
+            f"Their gateway access is taken back until play 5 exits: {_e('; '.join(closed))}."
+        )
 
 
 @app.command("list")

@@ -41,7 +41,7 @@ from inhouse.errors import InvalidInput, UnknownPerson
 if TYPE_CHECKING:
     from inhouse.db import Store
     from inhouse.program import Program
-    from inhouse.program.state import HeldBack, PackageEvent, ProgramState
+    from inhouse.program.state import PackageEvent, ProgramState
 
 __all__ = [
     "KEY_GRANTED",
@@ -51,11 +51,13 @@ __all__ = [
     "KeyLimits",
     "KeyTable",
     "RefusedKey",
+    "close_access",
     "fetch_key",
     "grant_key",
     "hash_key",
     "issue_key",
     "list_keys",
+    "live_grants",
     "load_key_table",
     "pending_grants",
     "refused_keys",
@@ -216,8 +218,8 @@ def pending_grants(program: Program, person: str) -> list[dict[str, Any]]:
     for event in program.events():
         if event.kind == KEY_GRANTED and event.payload["person"] == person:
             grants[event.payload["grant"]] = event.payload
-        elif event.kind == KEY_ISSUED and event.payload.get("grant") in grants:
-            del grants[event.payload["grant"]]
+        elif event.kind in (KEY_ISSUED, KEY_REVOKED) and event.payload.get("grant") in grants:
+            del grants[event.payload["grant"]]  # fetched, or withdrawn by a lead
     return list(grants.values())
 
 
@@ -326,6 +328,26 @@ def revoke_key(
     return GatewayKey(**{**key.__dict__, "revoked": when})
 
 
+def close_access(program: Program, person: str) -> list[str]:
+    """Take back every gateway key ``person`` holds (revoked) and every grant to them not yet
+    fetched (withdrawn), as a rollout lead: what leaving the pilot before play 5 exits needs.
+    Returns what was taken back, in words."""
+    who = program.actor(None)
+    if "rollout-lead" not in who.roles:
+        raise InvalidInput(f"{who.name} cannot take back {person}'s gateway access; a lead can")
+    closed = []
+    for key in list_keys(program.store, include_revoked=False):
+        if key.person == person:
+            revoke_key(program, None, key.id, tell_replicas=False)
+            closed.append(f"key {key.id} ({key.prefix}…) revoked")
+    for grant in pending_grants(program, person):
+        program.log_event(KEY_REVOKED, {"grant": grant["grant"], "person": person})
+        closed.append(f"grant {grant['grant']} withdrawn before it was fetched")
+    if closed:
+        _tell_replicas(program)
+    return closed
+
+
 def _tell_replicas(program: Program) -> None:
     """Running gateways sharing Redis reload their keys now (the rest at their refresh)."""
     from inhouse.gateway.shared import announce
@@ -389,9 +411,10 @@ class _Vouched:
     revoked: int | None = None
 
 
-def _vouched(state: ProgramState) -> dict[str, _Vouched]:
+def _ledger(state: ProgramState) -> tuple[dict[str, _Vouched], dict[str, PackageEvent]]:
     """Each key id the log's verified key events name, oldest event first: a lead's grant, then
-    its person's own fetch (one per grant), then a revocation by them or a lead."""
+    its person's own fetch (one per grant), then a revocation by them or a lead; and the grants
+    a lead signed that nobody has fetched yet, by grant id. Guards are not asked here."""
     events = state.package_events
     ordered = sorted(
         [*events.get(KEY_GRANTED, ()), *events.get(KEY_ISSUED, ()), *events.get(KEY_REVOKED, ())],
@@ -399,9 +422,6 @@ def _vouched(state: ProgramState) -> dict[str, _Vouched]:
     )
     grants: dict[str, PackageEvent] = {}
     keys: dict[str, _Vouched] = {}
-    # grants made while a reach guard held them back, no waiver on the record since (each fold
-    # judges them again: a grant appended around `inhouse keys issue` skipped its guard)
-    held = {h.seq: (h, left) for h, left in state.unwaived_reach()}
     for event in ordered:
         data = event.payload
         if event.kind == KEY_GRANTED:
@@ -410,21 +430,75 @@ def _vouched(state: ProgramState) -> dict[str, _Vouched]:
         elif event.kind == KEY_ISSUED:
             key = str(data.get("key"))
             if key not in keys:
-                keys[key] = _issued(event, grants.pop(str(data.get("grant")), None), held)
+                keys[key] = _issued(event, grants.pop(str(data.get("grant")), None))
+        elif "key" not in data:  # a grant withdrawn before it was fetched (by a lead)
+            grant = grants.get(str(data.get("grant")))
+            if grant is not None and event.signed and "rollout-lead" in event.roles:
+                del grants[str(data.get("grant"))]
         else:
             found = keys.get(str(data.get("key")))
             if found is None or found.issued is None or found.revoked is not None:
                 continue
             if event.signed and (event.by == found.issued.by or "rollout-lead" in event.roles):
                 keys[str(data["key"])] = replace(found, revoked=event.seq)
+    return keys, grants
+
+
+def live_grants(state: ProgramState) -> dict[str, list[int]]:
+    """Whose gateway access the log still holds open: for each person, the event of each grant
+    a rollout lead signed them whose key is not revoked (a grant not fetched yet included).
+    The engine asks it when someone leaves the pilot (:mod:`inhouse.program.guards`)."""
+    keys, pending = _ledger(state)
+    live: dict[str, list[int]] = {}
+    for vouched in keys.values():
+        if vouched.grant is not None and vouched.revoked is None:
+            live.setdefault(str(vouched.grant.payload.get("person")), []).append(vouched.grant.seq)
+    for grant in pending.values():
+        live.setdefault(str(grant.payload.get("person")), []).append(grant.seq)
+    return live
+
+
+def _vouched(state: ProgramState) -> dict[str, _Vouched]:
+    """:func:`_ledger`'s keys, each held to the reach guards its grant and its person's place
+    answer to: a grant made while a reach guard held it back, or a key its person kept after
+    leaving the pilot while a reach guard held that back, no waiver on the record since (each
+    fold judges them again: a grant or a removal appended around the API skipped its guard)."""
+    from inhouse.program.guards import waiver_commands
+
+    keys, _ = _ledger(state)
+    held = {h.seq: (h, left) for h, left in state.unwaived_reach() if h.person is None}
+    kept = [(h, left) for h, left in state.unwaived_reach() if h.person is not None]
+    for key, vouched in keys.items():
+        grant = vouched.grant
+        if vouched.issued is None or grant is None or vouched.revoked is not None:
+            continue
+        why = None
+        if grant.seq in held:
+            _, left = held[grant.seq]
+            why = f"its grant (event {grant.seq}) was made while {_guards(left)} held it back"
+        else:
+            person = grant.payload.get("person")
+            found = [(h, left) for h, left in kept if h.person == person and h.seq > grant.seq]
+            if found:
+                h, left = found[0]
+                why = (
+                    f"{person} left the pilot at event {h.seq}, after its grant (event "
+                    f"{grant.seq}), while {_guards(left)} held access beyond the pilot back"
+                )
+        if why is not None:
+            keys[key] = _Vouched(
+                problem=f"{why}, and no waiver covered it "
+                f"({'; '.join(w for _, _, w in left)}): a rollout lead puts it on the record "
+                f"with {waiver_commands(left)}"
+            )
     return keys
 
 
-def _issued(
-    event: PackageEvent,
-    grant: PackageEvent | None,
-    held: dict[int, tuple[HeldBack, list[tuple[str, str | None, str]]]],
-) -> _Vouched:
+def _guards(left: list[tuple[str, str | None, str]]) -> str:
+    return ", ".join(dict.fromkeys(guard for guard, _, _ in left))
+
+
+def _issued(event: PackageEvent, grant: PackageEvent | None) -> _Vouched:
     data = event.payload
     where = f"its gateway.key.issued (event {event.seq})"
     if not event.signed or event.by != data.get("person"):
@@ -435,16 +509,6 @@ def _issued(
         )
     if grant.payload.get("person") != event.by or grant.payload.get("agent") != data.get("agent"):
         return _Vouched(problem=f"{where} does not match its grant (event {grant.seq})")
-    if grant.seq in held:
-        from inhouse.program.guards import waiver_commands
-
-        _, left = held[grant.seq]
-        guards = ", ".join(dict.fromkeys(guard for guard, _, _ in left))
-        return _Vouched(
-            problem=f"its grant (event {grant.seq}) was made while {guards} held it back, and "
-            f"no waiver covered it ({'; '.join(why for _, _, why in left)}): a rollout lead "
-            f"puts it on the record with {waiver_commands(left)}"
-        )
     return _Vouched(issued=event, grant=grant)
 
 

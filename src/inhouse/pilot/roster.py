@@ -166,10 +166,15 @@ def _check_room(program: Program, person: Person, current: list[Member]) -> None
         )
 
 
-def remove_member(program: Program, name: str) -> Member | None:
+def remove_member(program: Program, name: str) -> tuple[Member | None, list[str]]:
     """Take ``name`` out of the pilot (a rollout lead): the pilot-user role goes, and a
-    ``pilot.member`` fact says so. Returns the membership that ended (None when they only
-    held the role, without a track)."""
+    ``pilot.member`` fact says so. Before play 5 exits (no waiver of skipping play five on the
+    record), access beyond the pilot is not theirs to keep: their gateway keys are revoked and
+    grants not yet fetched withdrawn first, else a lead could let any number of people through
+    a pilot of ten, one place at a time. Returns the membership that ended (None when they
+    only held the role, without a track) and what access was taken back."""
+    from inhouse.gateway.keys import close_access
+
     require_lead(program, "removes pilot members")
     state = program.state()
     person = state.people.get(name)
@@ -178,12 +183,27 @@ def remove_member(program: Program, name: str) -> Member | None:
         raise InvalidInput(
             f"{name} is not in the pilot (members: {', '.join(sorted(current)) or 'none yet'})"
         )
+    closed = close_access(program, name) if _beyond_held_back(program) else []
     if Role.PILOT_USER in person.roles:
         program.change_roles(None, name, remove=[Role.PILOT_USER.value])
     member = current.get(name)
     if member is not None:
         _record(program, name, member.track, "removed")
-    return member
+    return member, closed
+
+
+def _beyond_held_back(program: Program) -> bool:
+    """Whether access beyond the pilot is held back now: play 5 has not exited and no active
+    waiver of skipping play five covers it."""
+    from inhouse.program.guards import reach_blockers
+    from inhouse.program.playbook import Reach
+
+    state = program.state()
+    now = program.clock()
+    return any(
+        not any(w.covers(b.guard, b.play, now) for w in state.waivers)
+        for b in reach_blockers(program.playbook, Reach.BEYOND_PILOT, state, now)
+    )
 
 
 def _record(program: Program, name: str, track: str, action: str) -> Fact:

@@ -33,12 +33,16 @@ __all__ = [
     "WAIVER_REASONS",
     "Blocker",
     "Guard",
+    "access_holders",
+    "access_kept",
     "governance_theater",
     "handed_to_itself",
+    "inside_by_role",
     "play_has_exited",
     "reach_blockers",
     "refusal_message",
     "start_blockers",
+    "unlisted_pilot",
 ]
 
 
@@ -185,24 +189,79 @@ WIDENING_EVENTS = {"gateway.key.granted": ("person", "grant a gateway key to {na
 
 
 def reach_of(playbook: Playbook, state: ProgramState, person: str) -> Reach:
-    """How far giving ``person`` access reaches: play 1's owner is the owner; pilot users,
-    rollout leads and the owners of started plays are the pilot; anyone else, once a pilot
-    exists, is beyond it (before a pilot exists, the first people let in are the pilot). A role
-    like champion or support owner is not a way into the pilot."""
+    """How far giving ``person`` access reaches: play 1's owner is the owner; rollout leads and
+    the owners of started plays are the pilot. Once a lead has listed the pilot
+    (:func:`pilot_list`), its listed pilot users are the pilot and everyone else is beyond it.
+    A program that never listed its pilot has one all the same, no bigger than the playbook's
+    ``pilot-size`` maximum (:func:`unlisted_pilot`): its pilot users and, before any exists,
+    the first people let in, in log order, while places are free. A role like champion or
+    support owner is not a way into the pilot."""
+    if inside_by_role(playbook, state, person):
+        first = playbook.plays[0].id
+        return Reach.OWNER if state.owners.get(first) == person else Reach.PILOT
     target = state.people.get(person)
-    first = playbook.plays[0].id
-    if state.owners.get(first) == person:
-        return Reach.OWNER
     roles = target.roles if target is not None else frozenset()
-    if Role.ROLLOUT_LEAD.value in roles or person in state.owners.values():
-        return Reach.PILOT
     listed = pilot_list(state, playbook)
-    if Role.PILOT_USER.value in roles and (person in listed or not listed):
-        # once a lead lists the pilot (`inhouse pilot add`, within the playbook's size), the
-        # role alone is a label: someone given it and a key without a place is beyond it
+    if listed:
+        # the role alone is a label: someone given it and a key without a place is beyond it
+        return Reach.PILOT if Role.PILOT_USER in roles and person in listed else Reach.BEYOND_PILOT
+    inside = unlisted_pilot(state, playbook)
+    if person in inside:
         return Reach.PILOT
-    has_pilot = bool(listed) or any(Role.PILOT_USER in p.roles for p in state.people.values())
-    return Reach.BEYOND_PILOT if has_pilot else Reach.PILOT
+    from inhouse.pilot.roster import pilot_limits
+
+    users = any(Role.PILOT_USER in p.roles for p in state.people.values())
+    if (Role.PILOT_USER in roles or not users) and len(inside) < pilot_limits(playbook).max:
+        return Reach.PILOT  # the next to take a place
+    return Reach.BEYOND_PILOT
+
+
+def inside_by_role(playbook: Playbook, state: ProgramState, person: str) -> bool:
+    """Whether ``person`` is inside by the part they play: play 1's owner, a rollout lead, the
+    owner of a started play. They take no place in the pilot."""
+    target = state.people.get(person)
+    roles = target.roles if target is not None else frozenset()
+    return (
+        state.owners.get(playbook.plays[0].id) == person
+        or Role.ROLLOUT_LEAD.value in roles
+        or person in state.owners.values()
+    )
+
+
+def unlisted_pilot(state: ProgramState, playbook: Playbook) -> list[str]:
+    """The pilot of a program whose leads never listed it: its pilot users (since they last
+    gained the role) and the people let in as its first while none existed (since that grant,
+    while access granted to them stays open), oldest first, no more than the playbook's
+    ``pilot-size`` maximum. Someone who lost the role but kept their key keeps their place:
+    a place is freed by revoking access, not by a label."""
+    from inhouse.pilot.roster import pilot_limits
+
+    entered: dict[str, int] = {}
+    for name, seq in state.pilot_entered.items():
+        person = state.people.get(name)
+        if person is not None and Role.PILOT_USER in person.roles:
+            entered[name] = seq
+    if state.let_in:
+        holders = access_holders(state)
+        for name, seq in state.let_in.items():
+            if name in holders and name in state.people:
+                entered[name] = min(seq, entered.get(name, seq))
+    inside = [name for name in entered if not inside_by_role(playbook, state, name)]
+    inside.sort(key=lambda name: (entered[name], name))
+    return inside[: pilot_limits(playbook).max]
+
+
+def access_holders(state: ProgramState) -> dict[str, list[int]]:
+    """Who holds access a play package granted and has not taken back (a gateway key, granted
+    and not revoked, fetched or not), with the events that granted it."""
+    from inhouse.gateway.keys import live_grants
+
+    return live_grants(state)
+
+
+def access_kept(state: ProgramState, person: str, seq: int) -> bool:
+    """Whether ``person`` still holds access granted before event ``seq``."""
+    return any(granted < seq for granted in access_holders(state).get(person, ()))
 
 
 def pilot_list(state: ProgramState, playbook: Playbook) -> set[str]:

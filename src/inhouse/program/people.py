@@ -234,6 +234,22 @@ class PeopleMixin(ProgramCore):
             )
         if Role.PILOT_USER in after - before:
             self.check_reach(None, Reach.PILOT, action=f"add {name} to the pilot")
+        if Role.PILOT_USER in before - after and self._keeps_access(state, name):
+            # out of a listed pilot, access granted in it reaches beyond it: every fold holds
+            # it back before play 5 exits, so the API refuses it (`inhouse pilot remove`
+            # takes the access back first)
+            self.check_reach(
+                None,
+                Reach.BEYOND_PILOT,
+                action=f"take {name} out of the pilot, the gateway access granted to them in it "
+                "left open (revoke it first: `inhouse pilot remove`, or `inhouse keys revoke`)",
+            )
+
+    def _keeps_access(self, state: ProgramState, name: str) -> bool:
+        """Whether ``name`` holds gateway access in a pilot its leads listed."""
+        from inhouse.program.guards import access_holders, pilot_list
+
+        return name in access_holders(state) and bool(pilot_list(state, self.playbook))
 
 
 def invitation_expiry(days: int) -> timedelta:

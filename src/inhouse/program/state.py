@@ -19,6 +19,7 @@ from inhouse.program.checks import Person
 from inhouse.program.events import Event, EventKind, canonical_json, format_time
 from inhouse.program.facts import FACT_KINDS, Fact, FactSet, Provenance
 from inhouse.program.integrity import ChainVerifier, Row
+from inhouse.program.playbook import Reach, Role
 
 if TYPE_CHECKING:
     from inhouse.program.playbook import Playbook
@@ -99,6 +100,9 @@ class HeldBack:
     blockers: tuple[tuple[str, str | None, str], ...]
     #: the play started (None: access widened)
     play: str | None = None
+    #: whose access, granted while they were in the pilot, they kept on leaving it (None: the
+    #: action widened access itself): what it holds back is their grants made before ``seq``
+    person: str | None = None
 
     def unwaived(self, waivers: list[Waiver]) -> list[tuple[str, str | None, str]]:
         """The blockers no waiver has put on the record since: a waiver of that guard (of any,
@@ -235,6 +239,13 @@ class ProgramState:
     #: every role each person ever held, those taken away since included: who was inside the
     #: program once is never "beyond the pilot" (a role removed does not make someone new)
     roles_held: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: when each holder of the pilot-user role last gained it (event seq): in a program that
+    #: never listed its pilot, its first holders, up to the pilot's size, are the pilot
+    pilot_entered: dict[str, int] = field(default_factory=dict)
+    #: people a play package's event let in (a gateway key's grant) judged inside the pilot,
+    #: no role making them so, and the event: in a program that has no pilot user yet, the
+    #: first people let in are the pilot, up to its size
+    let_in: dict[str, int] = field(default_factory=dict)
     facts: list[Fact] = field(default_factory=list)
     plays: dict[str, PlayRecord] = field(default_factory=dict)
     handoffs: dict[str, Handoff] = field(default_factory=dict)
@@ -294,7 +305,13 @@ class ProgramState:
     def unwaived_reach(self) -> list[tuple[HeldBack, list[tuple[str, str | None, str]]]]:
         """Each widening of access a reach guard held back that no waiver has put on the record
         since, with what is left of its blockers."""
-        found = [(held, held.unwaived(self.waivers)) for held in self.reach_held_back]
+        from inhouse.program.guards import access_kept
+
+        found = [
+            (held, held.unwaived(self.waivers))
+            for held in self.reach_held_back
+            if held.person is None or access_kept(self, held.person, held.seq)
+        ]
         return [(held, left) for held, left in found if left]
 
     def live_facts(self, now: datetime) -> FactSet:
@@ -418,7 +435,7 @@ def _enrol(state: ProgramState, event: Event, data: dict[str, Any], invited_by: 
         invited_by=invited_by,
     )
     if name not in state.people:
-        _seat(state, data, service=bool(data.get("service", False)))
+        _seat(state, data, event.seq, service=bool(data.get("service", False)))
 
 
 def _void_spares(state: ProgramState, name: str) -> None:
@@ -432,9 +449,9 @@ def _void_spares(state: ProgramState, name: str) -> None:
             state.invitations[token] = replace(invitation, used=True)
 
 
-def _seat(state: ProgramState, data: dict[str, Any], *, service: bool) -> None:
+def _seat(state: ProgramState, data: dict[str, Any], seq: int, *, service: bool) -> None:
     """Put the person an event describes on the roster as they are now, remembering every role
-    they ever held."""
+    they ever held, and when they last became a pilot user."""
     person = Person(
         name=str(data["name"]),
         email=data.get("email", ""),
@@ -442,8 +459,13 @@ def _seat(state: ProgramState, data: dict[str, Any], *, service: bool) -> None:
         roles=frozenset(data.get("roles", [])),
         service=service,
     )
+    before = state.people.get(person.name)
     state.people[person.name] = person
     state.roles_held[person.name] = state.roles_held.get(person.name, frozenset()) | person.roles
+    if Role.PILOT_USER.value not in person.roles:
+        state.pilot_entered.pop(person.name, None)
+    elif before is None or Role.PILOT_USER.value not in before.roles:
+        state.pilot_entered[person.name] = seq
 
 
 def _apply_import(state: ProgramState, event: Event, data: dict[str, Any]) -> None:
@@ -519,11 +541,14 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
                 why = _start_problem(state, event, playbook)
             if why is None:
                 held = None if playbook is None else _held_back(state, event, playbook)
+                places = None if playbook is None else _places(state, event, playbook)
                 _apply_verified(state, event)
                 if held is not None and held.play is not None:
                     state.held_back[held.play] = held
                 elif held is not None:
                     state.reach_held_back.append(held)
+                if places and playbook is not None:
+                    state.reach_held_back.extend(_left_pilot(state, event, playbook, places))
                 if state.latest_at is None or event.at > state.latest_at:
                     state.latest_at = event.at
                 by, _ = _signer(event, state)
@@ -565,8 +590,13 @@ def _held_back(state: ProgramState, event: Event, playbook: Playbook) -> HeldBac
     a later version of inhouse may judge differently, and a log the API wrote must still fold
     then."""
     from inhouse.program import counting
-    from inhouse.program.guards import WIDENING_EVENTS, reach_blockers, reach_of, start_blockers
-    from inhouse.program.playbook import Reach, Role
+    from inhouse.program.guards import (
+        WIDENING_EVENTS,
+        inside_by_role,
+        reach_blockers,
+        reach_of,
+        start_blockers,
+    )
 
     data = event.payload
     play: str | None = None
@@ -589,6 +619,8 @@ def _held_back(state: ProgramState, event: Event, playbook: Playbook) -> HeldBac
         name = str(data.get(whose))
         reach = reach_of(playbook, state, name)
         action = f"{what.format(name=name)} ({reach.value})"
+        if reach is Reach.PILOT and not inside_by_role(playbook, state, name):
+            state.let_in.setdefault(name, event.seq)  # one of the pilot by being let in
     else:
         return None
     who, _ = _signer(event, state)
@@ -612,6 +644,70 @@ def _held_back(state: ProgramState, event: Event, playbook: Playbook) -> HeldBac
     if not found:
         return None
     return HeldBack(action=action, seq=event.seq, by=who, blockers=found, play=play)
+
+
+def _places(state: ProgramState, event: Event, playbook: Playbook) -> dict[str, Reach] | None:
+    """Before an event that may take people out of the pilot (a role changed, the pilot's
+    list changed), how far the access of each person who holds some reaches."""
+    from inhouse.program.guards import access_holders, reach_of
+
+    if event.kind != EventKind.PERSON_CHANGED and not (
+        event.kind == EventKind.FACT_RECORDED and event.payload.get("kind") == "pilot.member"
+    ):
+        return None
+    return {
+        name: reach_of(playbook, state, name)
+        for name in access_holders(state)
+        if name in state.people
+    }
+
+
+def _left_pilot(
+    state: ProgramState, event: Event, playbook: Playbook, places: dict[str, Reach]
+) -> list[HeldBack]:
+    """Those an event took out of the pilot while access granted to them in it stays open:
+    their access now reaches beyond the pilot, so it answers to the skipping-play-five guard,
+    judged as a grant to them would be now (no waiver covering it: held back, and their keys
+    are not served). ``inhouse pilot remove`` revokes their keys first, so only a removal
+    appended around it, or a role taken away by hand, leaves access open."""
+    from inhouse.program import counting
+    from inhouse.program.guards import reach_blockers, reach_of
+
+    moved = [
+        name
+        for name, reach in places.items()
+        if reach is not Reach.BEYOND_PILOT and reach_of(playbook, state, name) is Reach.BEYOND_PILOT
+    ]
+    if not moved:
+        return []
+    who, _ = _signer(event, state)
+    at = judging_time(state, who, event.at)
+    found: tuple[tuple[str, str | None, str], ...]
+    try:
+        blockers = reach_blockers(playbook, Reach.BEYOND_PILOT, state, at)
+    except Exception as err:  # a check that fails must not stop the fold: it is shown instead
+        found = ((UNCHECKED, None, f"its guards could not be checked again ({err!r})"),)
+    else:
+        found = tuple(
+            (b.guard.value, b.play, b.message)
+            for b in blockers
+            if not any(w.covers(b.guard, b.play, at) for w in state.waivers)
+        )
+    finally:
+        counting.forget(state)
+    if not found:
+        return []
+    return [
+        HeldBack(
+            action=f"take {name} out of the pilot, the gateway access granted to them in it "
+            "left open (beyond-pilot)",
+            seq=event.seq,
+            by=who,
+            blockers=found,
+            person=name,
+        )
+        for name in moved
+    ]
 
 
 def _start_problem(state: ProgramState, event: Event, playbook: Playbook) -> str | None:
@@ -670,7 +766,7 @@ def _apply_verified(state: ProgramState, event: Event) -> None:
         state.demo = bool(data.get("demo", False))
     elif kind in (EventKind.PERSON_ADDED, EventKind.PERSON_CHANGED):
         before = state.people.get(data["name"])
-        _seat(state, data, service=before.service if before is not None else False)
+        _seat(state, data, event.seq, service=before.service if before is not None else False)
     elif kind == EventKind.PERSON_INVITED:
         by, _ = _signer(event, state)
         expires = _when(data["expires"])
@@ -684,7 +780,7 @@ def _apply_verified(state: ProgramState, event: Event) -> None:
             another_key=bool(data.get("another_key", False)),
         )
         if not data.get("another_key"):
-            _seat(state, data, service=bool(data.get("service", False)))
+            _seat(state, data, event.seq, service=bool(data.get("service", False)))
     elif kind == EventKind.PERSON_ENROLLED:
         token = str(data.get("token_hash") or "")
         invitation = state.invitations.get(token)
