@@ -29,7 +29,6 @@ from tests.pilot.test_play_four_walk import TRACK
 pytestmark = pytest.mark.usefixtures("on_database")
 
 
-
 @pytest.fixture
 def lena(_isolated: Path, clock: Clock) -> Iterator[Program]:
     """A rollout lead whose program lets a pilot in early (a scaling-before-proving waiver):

@@ -712,7 +712,8 @@ class Spool:
 class UsageWriter:
     """Spool each record at once; move them to the database in batches, off the event loop.
     With ``mac_key`` (the gateway's, :func:`inhouse.usage.authentic.mac_key`) each record is
-    sealed before it is spooled, so its MAC survives a crash and a replay."""
+    sealed before it is spooled, so its MAC survives a crash and a replay; a replayed record is
+    never sealed afterwards."""
 
     def __init__(
         self,
@@ -750,11 +751,10 @@ class UsageWriter:
     async def start(self) -> int:
         """Open the spool, queue what a previous run left, and start the flusher. Returns the
         number of records found in the spool."""
+        # a leftover is written as it was spooled: never sealed now. The spool is a folder
+        # anyone who edits inhouse.toml can point elsewhere and fill, so only a MAC made when
+        # the request was answered vouches for a record (one without is written, never counted)
         leftovers, segments = self.spool.open()
-        if self.mac_key is not None:
-            for record in leftovers:  # spooled by this host's gateway before it sealed rows
-                if record.mac is None:
-                    record.seal(self.mac_key)
         self._pending.extend(leftovers)
         self._unsure = len(self._pending)
         self._sealed.extend(segments)

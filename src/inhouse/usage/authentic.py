@@ -17,7 +17,8 @@ summary tables alone.
 The MAC covers every column a summary table or a signed figure is derived from (and every
 other column but ``body``, which the retention purge sets to NULL later and nothing counts).
 Rows written before the gateway sealed its rows have no MAC and never count toward a new
-signature.
+signature; nor does a second row with a request id already read (``request_id`` is the table's
+key, so only someone who dropped it could have copied a sealed row).
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ class Rejected:
     request_id: str
     day: str
     person: str
-    why: str  # "no MAC" or "wrong MAC"
+    why: str  # "no MAC", "wrong MAC" or "duplicate request id"
 
     def __str__(self) -> str:
         return f"{self.request_id} ({self.person}, {self.day}, {self.why})"
@@ -169,9 +170,16 @@ def authentic_rows(
             for start in range(0, len(wanted), _DAYS_PER_QUERY)
         ]
     found = Authentic()
+    seen: set[str] = set()
     with store.engine.connect() as conn:
         for query in queries:
             for row in conn.execute(query):
+                if row.request_id in seen:  # the table's key dropped and a sealed row copied
+                    found.rejected.append(
+                        Rejected(row.request_id, row.day, row.person, "duplicate request id")
+                    )
+                    continue
+                seen.add(row.request_id)
                 if row.mac is None:
                     found.rejected.append(Rejected(row.request_id, row.day, row.person, "no MAC"))
                 elif hmac.compare_digest(row_mac(key, _fields(row)), str(row.mac)):
