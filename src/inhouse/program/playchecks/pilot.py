@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from inhouse.program.checks import (
     CheckContext,
     Result,
@@ -244,12 +246,20 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
     return (passed if len(independent) / len(pilot) > share else failed)(text, report)
 
 
+def _closes(survey: Fact) -> datetime | None:
+    try:
+        closes = datetime.fromisoformat(str(survey.payload.get("closes")))
+    except ValueError:
+        return None
+    return closes if closes.tzinfo is not None else closes.replace(tzinfo=UTC)
+
+
 @register_check(
     "pilot-would-resist-losing", reads=("pilot.member", "survey.opened", "survey.response")
 )
 def pilot_would_resist_losing(ctx: CheckContext) -> Result:
     """Most of the pilot would be very disappointed to lose the tool (the Sean Ellis question;
-    each member's own signed answer to the latest survey counts)."""
+    each member's own signed answer to the latest survey, given while it was open, counts)."""
     share = float(ctx.param("share", 0.5))
     pilot = members(ctx)
     if not pilot:
@@ -259,10 +269,27 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
         lambda f: f.by in ctx.people and "rollout-lead" in ctx.people[f.by].roles,
     )
     name = str(survey.payload["survey"]) if survey is not None else None
+    if survey is not None and any(
+        f.payload.get("survey") == name and f.id < survey.id for f in ctx.facts.of("survey.opened")
+    ):  # an old name opened again: its old answers would count for the new survey
+        return failed(
+            f"the latest survey opened ({name}, fact #{survey.id}) reuses the name of one "
+            "opened before, so its answers cannot be told apart: a lead opens a new one "
+            "(`inhouse survey open`)",
+            survey,
+        )
+    closes = _closes(survey) if survey is not None else None
     latest: dict[str, Fact] = {}
     for fact in ctx.facts.of("survey.response"):
-        if fact.payload["person"] in pilot and (name is None or fact.payload["survey"] == name):
-            latest[str(fact.payload["person"])] = fact
+        if fact.payload["person"] not in pilot:
+            continue
+        if survey is not None and (
+            fact.payload["survey"] != name
+            or fact.id < survey.id
+            or (closes is not None and fact.at > closes)
+        ):
+            continue  # another survey's answer, or one given outside this survey's window
+        latest[str(fact.payload["person"])] = fact
     if not latest:
         return failed("no survey answers from the pilot yet: `inhouse survey open`, then each "
                       "member runs `inhouse survey answer`")  # fmt: skip
