@@ -56,8 +56,8 @@ def test_copied_sealed_rows_count_once(_isolated: Path, clock: Clock, on_databas
         conn.execute(text("DELETE FROM usage_daily"))
         conn.execute(
             text(
-                "INSERT INTO usage_daily (day, person, key_id, agent, model, prompt_id, workflow_id,"
-                " answered, requests, tokens_in, tokens_out, busy_ms, last_at) VALUES"
+                "INSERT INTO usage_daily (day, person, key_id, agent, model, prompt_id,"
+                " workflow_id, answered, requests, tokens_in, tokens_out, busy_ms, last_at) VALUES"
                 " ('2026-10-05','zoe','k_zoe','','m','','',1,100,10000,1000,0,'x')"
             )
         )
