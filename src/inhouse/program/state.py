@@ -1242,17 +1242,24 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
         )
     elif kind in (EventKind.HANDOFF_ACCEPTED, EventKind.HANDOFF_REJECTED):
         accepted = kind == EventKind.HANDOFF_ACCEPTED
+        offered = state.handoffs[data["play"]]
         state.handoffs[data["play"]] = replace(
-            state.handoffs[data["play"]],
+            offered,
             status="accepted" if accepted else "rejected",
             decided_by=actor,
-            decided_at=event.at,
+            # never before the offer it answers: the log's order is not the receiver's word,
+            # and an acceptance backdated by its receiver would move the play's first exit
+            decided_at=max(event.at, offered.offered_at),
             decision_comment=data.get("comment", ""),
             accepted_hash=data.get("evidence_hash") if accepted else None,
         )
     elif kind == EventKind.PLAY_EXITED:
-        state.exited[data["play"]] = event.at
-        state.first_exited.setdefault(data["play"], (event.at, event.seq))
+        handoff = state.handoffs.get(data["play"])
+        at = event.at  # no earlier than the acceptance it follows, as that one is dated
+        if handoff is not None and handoff.decided_at is not None:
+            at = max(at, handoff.decided_at)
+        state.exited[data["play"]] = at
+        state.first_exited.setdefault(data["play"], (at, event.seq))
     elif kind == EventKind.WAIVER_GRANTED:
         expires = _when(data["expires"])
         assert expires is not None
