@@ -125,6 +125,31 @@ class Playbook(_Strict):
     def ids(self) -> list[str]:
         return [play.id for play in self.plays]
 
+    def rules(self) -> str:
+        """A hash of what the playbook decides (its plays' owners, triggers and exits with their
+        parameters, its reach and its governance kinds), not of its wording: recorded when a
+        program is created, so that a copy keeping the name and version with a check's
+        parameters eased is told apart from the one the program runs by."""
+        import hashlib
+        import json
+
+        decided = {
+            "plays": [
+                {
+                    "id": play.id,
+                    "owner": [play.owner.role.value, play.owner.previous],
+                    "trigger": [[ref.check, ref.params] for ref in play.trigger],
+                    "exit": [[ref.check, ref.params] for ref in play.exit],
+                    "ongoing": play.ongoing,
+                }
+                for play in self.plays
+            ],
+            "reach": {reach.value: play for reach, play in sorted(self.reach.items())},
+            "governance": sorted(self.governance_facts),
+        }
+        text = json.dumps(decided, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
     def digest(self) -> str:
         """A hash of the whole playbook: what a state folded with it was judged by."""
         import hashlib

@@ -234,6 +234,9 @@ class ProgramState:
     lead: str = ""
     playbook: str = ""
     playbook_version: int = 0
+    #: what the playbook decided when the program was created (:meth:`Playbook.rules`; empty
+    #: for programs created before it was recorded)
+    playbook_rules: str = ""
     created_at: datetime | None = None
     people: dict[str, Person] = field(default_factory=dict)
     #: every role each person ever held, those taken away since included: who was inside the
@@ -761,6 +764,7 @@ def _apply_verified(state: ProgramState, event: Event) -> None:
         state.lead = data["lead"]
         state.playbook = data["playbook"]
         state.playbook_version = int(data["playbook_version"])
+        state.playbook_rules = str(data.get("playbook_rules") or "")
         state.created_at = event.at
         state.program_id = event.hash
         state.demo = bool(data.get("demo", False))

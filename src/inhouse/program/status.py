@@ -176,6 +176,14 @@ def build_status(
             f"the program was created with playbook {state.playbook} v{state.playbook_version}; "
             f"it now loads {playbook.name} v{playbook.version}"
         )
+    elif state.playbook_rules and state.playbook_rules != playbook.rules():
+        warnings.append(
+            f"the playbook loaded ({playbook.name} v{playbook.version}) decides otherwise than the "
+            f"one the program was created with, under the same name and version: a play's "
+            f"owner, trigger or exit, or a check's parameters, differ (rules {playbook.rules()}, "
+            f"recorded {state.playbook_rules}); every check is judged by the loaded one. A changed "
+            "playbook takes a new name or version (`playbook =` in inhouse.toml names it)"
+        )
     theater = governance_theater(playbook, state)
     if theater:
         warnings.append(theater)
