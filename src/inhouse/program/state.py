@@ -62,6 +62,7 @@ class KeyRecord:
     revoked_at: datetime | None = None
     #: the revocation's place in the log (its time is its writer's clock; the order is not)
     revoked_seq: int | None = None
+    revoked_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -799,7 +800,10 @@ def _apply_verified(state: ProgramState, event: Event) -> None:
     elif kind == EventKind.KEY_REVOKED:
         record = state.keys.get(data["key_id"])
         if record is not None:
-            state.keys[data["key_id"]] = replace(record, revoked_at=event.at, revoked_seq=event.seq)
+            by, _ = _signer(event, state)
+            state.keys[data["key_id"]] = replace(
+                record, revoked_at=event.at, revoked_seq=event.seq, revoked_by=by
+            )
     elif kind == EventKind.EVIDENCE_IMPORTED:
         _apply_import(state, event, data)
     elif kind == EventKind.HYPOTHESIS_RECORDED:

@@ -250,6 +250,24 @@ def build_status(
                 f"count: {listed}. One on a host that is not the {name}'s own (a replica's) "
                 "measures for whoever holds it: a lead revokes it (`inhouse person revoke-key`)"
             )
+        replaced = [
+            (old, new)
+            for new in active
+            for old in state.keys_of(name)
+            if person.service
+            and old.revoked_seq is not None
+            and old.seq < new.seq
+            and old.revoked_by is not None
+            and old.revoked_by == new.invited_by
+        ]
+        for old, new in replaced[-1:]:
+            warnings.append(
+                f"the {name} service's key was replaced by {new.invited_by} alone: they revoked "
+                f"{old.key_id} (from {old.machine or 'no machine'}) at event {old.revoked_seq} and "
+                f"enrolled {new.key_id} from {new.machine or 'no machine'} at event {new.seq}; "
+                f"its measurements count from there. Where that is not the {name}'s own host "
+                "(a machine of theirs), they measure what that person could make up"
+            )
     if state.demo:
         warnings.append(
             "demo program: it accepts trials of the project's random-weights test model, which "
