@@ -79,7 +79,8 @@ FORGERIES: dict[str, tuple[Callable[[Program, Program], None], str]] = {
     ),
     "a role granted by oneself": (
         _own_role,
-        "(person.changed) was signed by omar, no rollout lead: only a lead changes roles",
+        "(person.changed) was signed by omar, no rollout lead: only a lead changes someone's "
+        "roles, team or e-mail",
     ),
     "an invitation by a non-lead": (
         _invited_by_a_non_lead,

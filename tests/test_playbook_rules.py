@@ -26,9 +26,10 @@ pytestmark = pytest.mark.usefixtures("on_database")
 
 
 def test_a_playbook_eased_under_the_same_name_and_version_is_named(
-    _isolated: Path, clock: Clock
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
 ) -> None:
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    request.addfinalizer(lena.close)
     assert _use_beyond(lena) is Outcome.FAIL  # nobody uses it: nobody beyond the pilot
     assert lena.state().playbook_rules == lena.playbook.rules()
 
@@ -56,9 +57,12 @@ def test_a_playbook_eased_under_the_same_name_and_version_is_named(
     again.close()
 
 
-def test_the_shipped_playbook_reworded_decides_the_same(_isolated: Path, clock: Clock) -> None:
+def test_the_shipped_playbook_reworded_decides_the_same(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
+) -> None:
     """Only what the playbook decides is recorded: a title reworded changes nothing."""
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    request.addfinalizer(lena.close)
     lena.close()
     shipped = resources.files("inhouse.playbooks").joinpath("local-model-program.yaml").read_text()
     reworded = shipped.replace("title: the tool is in real use beyond the pilot",

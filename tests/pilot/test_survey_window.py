@@ -26,9 +26,10 @@ def _judge(program: Program) -> Outcome:
 
 
 def test_an_old_survey_name_opened_again_counts_no_old_answer(
-    _isolated: Path, clock: Clock
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
 ) -> None:
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    request.addfinalizer(lena.close)
     lena.grant_waiver(None, "scaling-before-proving", reason="executive-decision", note="n",
                       expires=clock.now + timedelta(days=90))  # fmt: skip
     people = {}

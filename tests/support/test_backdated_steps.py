@@ -38,9 +38,10 @@ def _judge(program: Program) -> Outcome:
 
 
 def test_a_backdated_resolution_is_dated_no_earlier_than_the_step_before_it(
-    _isolated: Path, clock: Clock
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
 ) -> None:
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    request.addfinalizer(lena.close)
     lena.record_fact(
         None,
         "baseline.lock",
@@ -67,8 +68,11 @@ def test_a_backdated_resolution_is_dated_no_earlier_than_the_step_before_it(
     assert "reopened 1 day(s) after omar resolved it" in result.reason
 
 
-def test_the_same_walk_on_honest_clocks_fails(_isolated: Path, clock: Clock) -> None:
+def test_the_same_walk_on_honest_clocks_fails(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
+) -> None:
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    request.addfinalizer(lena.close)
     lena.record_fact(None, "baseline.lock", lock_payload("lena"), provenance=Provenance.MEASURED,
                      collector="inhouse baseline lock")  # fmt: skip
     omar = enrol(lena, "omar", team="support", roles=["support-owner"])
@@ -86,7 +90,7 @@ def test_the_same_walk_on_honest_clocks_fails(_isolated: Path, clock: Clock) -> 
 
 
 def test_a_backdated_acceptance_moves_no_exit_before_the_offer(
-    _isolated: Path, clock: Clock
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
 ) -> None:
     """The receiver accepts with her clock two hours back (after the evidence, before the
     offer): the play's first exit, from which play 5's widening demand and play 6's use beyond
@@ -94,6 +98,7 @@ def test_a_backdated_acceptance_moves_no_exit_before_the_offer(
     from tests.test_engine import prove
 
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    request.addfinalizer(lena.close)
     lena.change_roles(None, "lena", add=["play-owner"])
     prove(lena)
     clock.advance(hours=3)
@@ -102,6 +107,10 @@ def test_a_backdated_acceptance_moves_no_exit_before_the_offer(
     lena.clock = lambda: clock.now - timedelta(hours=2)  # type: ignore[method-assign]
     lena.accept_handoff(None, 1, comment="I build on this")
     lena.clock = clock  # type: ignore[method-assign]
-    state = Program.open(lena.folder, clock=clock).state()
-    assert state.handoffs["prove-value"].decided_at == offered
-    assert state.first_exited["prove-value"][0] == offered
+    fresh = Program.open(lena.folder, clock=clock)
+    try:
+        state = fresh.state()
+        assert state.handoffs["prove-value"].decided_at == offered
+        assert state.first_exited["prove-value"][0] == offered
+    finally:
+        fresh.close()

@@ -19,8 +19,11 @@ from tests.people import enrol
 pytestmark = pytest.mark.usefixtures("on_database")
 
 
-def test_copied_sealed_rows_count_once(_isolated: Path, clock: Clock, on_database: str) -> None:
+def test_copied_sealed_rows_count_once(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock, on_database: str
+) -> None:
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    request.addfinalizer(lena.close)
     enrol(lena, "zoe", team="sales")
     lena.as_service("gateway")  # enrolled from 'gateway-host' (harness)
     key = gateway_mac_key(lena.folder)

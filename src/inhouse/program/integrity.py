@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from inhouse.errors import IdentityError
@@ -52,6 +53,9 @@ class _Keys:
         #: machine of what the session signs)
         self.delegated_by: dict[str, str] = {}
         self.services: set[str] = set()  # key ids enrolled for a service: they never sign in
+        #: the latest time an event already taken in was dated: a session key kept past its
+        #: session signs nothing dated back into it once the log holds what came after
+        self.latest_at: datetime | None = None
 
     def owner(self, key_id: str) -> tuple[str, str] | None:
         return None if key_id in self.revoked else self.public.get(key_id)
@@ -115,14 +119,19 @@ _NOT_DELEGABLE = frozenset({EventKind.PROGRAM_CREATED, EventKind.PERSON_INVITED,
                            EventKind.PERSON_SIGNED_IN})  # fmt: skip
 
 
+#: how far past a session's end another event may be dated when a session event is appended
+#: (machines' clocks differ a little)
+_SESSION_SKEW = timedelta(minutes=10)
+
+
 def _delegated(
     row: Any, data: Any, keys: _Keys
 ) -> tuple[str | None, tuple[str, str] | None, str | None]:
     """An event signed by a dashboard session key: the (public key, person) its delegation lets
     it act for and the enrolled key that signed that delegation, or why it does not
-    (:mod:`inhouse.identity.delegation`)."""
-    from datetime import datetime
-
+    (:mod:`inhouse.identity.delegation`). Its time is the writer's word, its place in the log
+    is not: once the log holds an event dated after the session ended, no event the session
+    key signs is taken in."""
     from inhouse.identity.delegation import delegation_problem
 
     where = f"event {row.seq} ({row.kind} by {row.actor}) is signed by session key {row.signer}"
@@ -137,6 +146,14 @@ def _delegated(
     )
     if delegation is None:
         return f"{where}, but {problem}", None, None
+    if keys.latest_at is not None and keys.latest_at > delegation.expires + _SESSION_SKEW:
+        return (
+            f"{where}, whose session ended at {delegation.expires:%Y-%m-%d %H:%M} UTC, and the "
+            f"log already held an event dated {keys.latest_at:%Y-%m-%d %H:%M} UTC: a session "
+            "key kept past its session signs nothing dated back into it",
+            None,
+            None,
+        )
     if delegation.key_id in keys.services:
         return f"{where}, but {service_delegates(delegation.person)}", None, None
     return None, (delegation.session_key, delegation.person), delegation.key_id
@@ -170,6 +187,11 @@ def _learn(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
             return str(err)
         if envelope.key_id != payload.get("key_id"):
             return f"event {row.seq} attributes its envelope to another key than signed it"
+        if envelope.digest != payload.get("digest"):
+            return (
+                f"event {row.seq} names its envelope by another digest than the envelope's own: "
+                "an envelope imported once is imported once"
+            )
         if "token_hash" in envelope.predicate and "fact" not in envelope.predicate:
             invited = keys.invitations.pop(str(envelope.predicate["token_hash"]), None)
             if invited != envelope.predicate.get("name"):
@@ -249,6 +271,9 @@ class ChainVerifier:
             self.unsigned += 1
         else:
             self.signed += 1
+        at = row.at if isinstance(row.at, datetime) else datetime.fromisoformat(str(row.at))
+        if self.keys.latest_at is None or at > self.keys.latest_at:
+            self.keys.latest_at = at
         self.prev = row.hash
         self.checked += 1
         return None

@@ -444,9 +444,12 @@ def fold_tickets(facts: Iterable[Fact], people: Mapping[str, Person]) -> dict[st
             continue  # an import speaks for tickets it brought in, never for one opened here
         kind = fact.kind.removeprefix("ticket.")
         text = str(payload.get("note") or payload.get("text") or "")
-        # never before the ticket's step it follows in the log: its writer's clock set back
-        # would put a reopening outside its window, or a resolution before the question
-        when = max(step_time(fact), ticket.steps[-1].at)
+        # a step written here is never before the ticket's step it follows in the log: its
+        # writer's clock set back would put a reopening outside its window, or a resolution
+        # before the question (an import's steps keep their source's times, in any order)
+        when = step_time(fact)
+        if fact.collector != IMPORTED_TICKETS:
+            when = max(when, ticket.steps[-1].at)
         step = TicketStep(kind, actor, when, fact, text, payload.get("to"))
         if kind == "resolved" and ticket.state == "resolved":
             continue
