@@ -1,4 +1,5 @@
-"""inhouse gateway: serve the OpenAI-compatible gateway, show its status, roll up usage."""
+"""inhouse gateway: serve the OpenAI-compatible gateway, show its status, roll up usage, vouch
+for its host."""
 
 from __future__ import annotations
 
@@ -148,3 +149,35 @@ def rollup(
             f"usage.daily {totals['day']} {totals['person']}: {totals['requests']} requests, "
             f"{totals['tokens_in']} tokens in, {totals['tokens_out']} out"
         )
+
+
+@app.command("vouch")
+def vouch(
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="The gateway's address as you use it (default: the \\[gateway] table's).",
+            show_default=False,
+        ),
+    ] = None,
+    program: ProgramOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Vouch, from your own machine, for the host the gateway's key is on: your CLI asks the
+    gateway you use to sign a fresh nonce, checks it against the key the log holds for it, and
+    records that, signed with your key. Once the organisation's sign-in is set up, what the
+    gateway measures counts only when someone other than the lead who enrolled its key has
+    vouched for it."""
+    from rich.markup import escape
+
+    from inhouse.gateway.vouch import default_url, vouch_for_gateway
+
+    opened = open_program(program)
+    fact = vouch_for_gateway(opened, url or default_url(opened))
+    if json:
+        print_json({"fact": fact.id, "key_id": fact.payload["key_id"], "url": fact.payload["url"]})
+        return
+    out_console().print(
+        f"Vouched for the gateway's key {escape(str(fact.payload['key_id']))} answering at "
+        f"{escape(str(fact.payload['url']))} (fact #{fact.id})."
+    )

@@ -65,6 +65,7 @@ from inhouse.gateway.shared import Listener, SharedLimiter
 from inhouse.gateway.toolcalls import request_tool_calls
 from inhouse.gateway.upstream import Upstream
 from inhouse.gateway.usage import Clock, UsageWriter, new_request_id, utcnow
+from inhouse.identity.keys import SigningKey
 
 __all__ = ["Gateway"]
 
@@ -122,8 +123,13 @@ class Gateway:
         limiter: Limiter | None = None,
         clock: Clock = utcnow,
         prompts: PromptSource | None = None,
+        identity: SigningKey | None = None,
     ) -> None:
         self.store = store
+        #: the gateway's own service key, which signs a voucher's challenge
+        #: (:mod:`inhouse.identity.hosts`); the program it serves, read at start
+        self.identity = identity
+        self.program_id = ""
         #: the program's log, verified as it is followed: what vouches for keys and prompts
         self.program_log = program_log
         #: the shared prompt library, refreshed from the log like the keys
@@ -164,6 +170,9 @@ class Gateway:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
+        self.program_id = await self._blocking.run(
+            lambda: self.program_log.read(lambda state: state.program_id)
+        )
         await self.reload_keys()
         await self.prompts.reload()
         self.replayed = await self.usage.start()
@@ -307,6 +316,8 @@ class Gateway:
                 await self._proxy(request, reply, endpoint, request_id)
             elif path == "/v1/models" and method == "GET":
                 self._models(request, reply, request_id)
+            elif path == "/inhouse/identity" and method == "GET":
+                self._identity(request, reply, request_id)
             elif path == "/healthz":
                 _answer(reply, 200, json.dumps(self.health()).encode(), JSON, request_id)
             elif path == "/openapi.json" and method == "GET":
@@ -324,6 +335,30 @@ class Gateway:
         except Exception as err:  # the edge: every error leaves in OpenAI's shape
             status, body = openai_error(err, request_id)
             _answer(reply, status, body, JSON, request_id)
+
+    def _identity(self, request: Request, reply: Reply, request_id: str) -> None:
+        """The gateway's key, and its signature over a voucher's challenge: that this key
+        answers here (``inhouse gateway vouch``, :mod:`inhouse.identity.hosts`)."""
+        from inhouse.gateway.rollup import SERVICE
+        from inhouse.identity.hosts import NONCE_HEADER, host_challenge
+
+        nonce = next((v for k, v in request.headers if k == NONCE_HEADER.encode()), b"").decode(
+            "latin-1"
+        )
+        if not (32 <= len(nonce) <= 64) or any(c not in "0123456789abcdef" for c in nonce):
+            raise BadRequest(
+                f"{NONCE_HEADER}: 32 to 64 lower-case hex characters", param=NONCE_HEADER
+            )
+        if self.identity is None:
+            raise NoSuchRoute("this gateway holds no service key to answer with")
+        answer = {
+            "service": SERVICE,
+            "key_id": self.identity.key_id,
+            "program": self.program_id,
+            "nonce": nonce,
+            "signature": self.identity.sign(host_challenge(self.program_id, SERVICE, nonce)),
+        }
+        _answer(reply, 200, json.dumps(answer).encode(), JSON, request_id)
 
     def health(self) -> dict[str, Any]:
         """What ``/healthz`` answers: each blessed model's nodes (healthy or why not, and the

@@ -99,7 +99,11 @@ def build_gateway(
         limiter = Limiter(used, clock=clock)
     # the log as the gateway follows it: verified, pinned to inhouse.toml's lead key
     program_log = ProgramLog(Program.open(folder, store=store))
+    from inhouse.gateway.rollup import SERVICE
+    from inhouse.program.core import service_key
+
     return Gateway(
+        identity=service_key(folder, SERVICE),  # what answers a voucher (`gateway vouch`)
         store=store,
         program_log=program_log,
         router=Router(lock, runtimes, program=folder),

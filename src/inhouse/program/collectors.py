@@ -115,6 +115,12 @@ BUILTIN_COLLECTORS: tuple[Collector, ...] = (
         "tickets kept in GitHub or Zammad, actors mapped to enrolled people by login or e-mail",
     ),
     Collector(
+        "inhouse gateway vouch",
+        ("service.vouched",),
+        "someone other than the lead who enrolled the gateway's key: that key answers where they "
+        "use the gateway",
+    ),
+    Collector(
         "inhouse support drift-review",
         ("drift.review",),
         "what every runtime node serves, compared with the lock",

@@ -38,7 +38,7 @@ from inhouse.program.collectors import collector_for, measured_kinds
 from inhouse.program.facts import Fact, FactSet, Provenance
 from inhouse.program.state import ProgramState
 
-__all__ = ["SELF_KINDS", "SERVICE_KINDS", "build_context", "why_uncounted"]
+__all__ = ["SELF_KINDS", "SERVICE_KINDS", "build_context", "vouched_hosts", "why_uncounted"]
 
 #: kinds whose ``person`` must be the signer: only you can ask, answer, learn or attend for
 #: yourself (an enablement step is recorded by the member who walked it, never for them; an
@@ -156,7 +156,9 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
     uncounted: list[Uncounted] = []
     by_kind: dict[str, list[Uncounted]] = {}
     verdicts = _verdicts(state)
-    for fact in state.live_facts(now):
+    live = state.live_facts(now)
+    hosts = None if state.sign_in is None or state.demo else _vouched_hosts(state, live, measured)
+    for fact in live:
         if fact.id in verdicts:
             why = verdicts[fact.id]
         else:
@@ -164,6 +166,9 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
         if why is None and state.sign_in is not None and fact.signed:
             # not cached with the verdicts: a later sign-in makes the signer someone
             why = _not_signed_in(fact, state)
+        if why is None and hosts is not None and fact.kind in SERVICE_KINDS:
+            # nor is this: someone may vouch for the service's host later
+            why = _host_unvouched(fact, state, hosts)
         if why is None and fact.at > now + CLOCK_SKEW:
             # an event's time is its writer's clock: one dated ahead (a review "held" next year)
             # would stay fresh for as long as it claims; it counts once its time has come
@@ -231,6 +236,60 @@ def _departed(state: ProgramState) -> frozenset[str]:
         if not keys or name in bound or all((k.revoked_seq or 0) < set_up for k in keys):
             gone.add(name)
     return frozenset(gone)
+
+
+def _vouched_hosts(state: ProgramState, facts: FactSet, measured: set[str]) -> set[str]:
+    """The service keys someone vouched for (:mod:`inhouse.identity.hosts`): a counted
+    ``service.vouched`` whose signature the key made over its challenge, signed by a person
+    other than the lead who enrolled that key, from a machine that lead never enrolled from."""
+    from inhouse.identity.hosts import host_challenge
+    from inhouse.identity.keys import verify_signature
+
+    found: set[str] = set()
+    for fact in facts.of("service.vouched"):
+        if why_uncounted(fact, state, measured) is not None or _not_signed_in(fact, state):
+            continue
+        data = fact.payload
+        record = state.keys.get(str(data.get("key_id")))
+        if record is None or record.person != data.get("service") or record.key_id in found:
+            continue
+        lead = record.invited_by
+        challenge = host_challenge(state.program_id, record.person, str(data.get("nonce")))
+        if (
+            fact.by == lead
+            or fact.by not in state.people
+            or state.people[fact.by].service
+            or (lead is not None and fact.machine is not None
+                and any(same_machine(fact.machine, m) for m in state.machines(lead)))
+            or not verify_signature(record.public_key, challenge, str(data.get("signature")))
+        ):  # fmt: skip
+            continue
+        found.add(record.key_id)
+    return found
+
+
+def vouched_hosts(state: ProgramState) -> set[str] | None:
+    """The service keys someone vouched for (:func:`_vouched_hosts`), or None where none need
+    it (no sign-in set up, or a demo)."""
+    if state.sign_in is None or state.demo:
+        return None
+    return _vouched_hosts(state, FactSet(state.facts, ordered=True), measured_kinds())
+
+
+def _host_unvouched(fact: Fact, state: ProgramState, hosts: set[str]) -> str | None:
+    """Why a service's fact does not count yet: nobody but the lead who enrolled its key has
+    vouched for the host it is on (with the organisation's sign-in set up)."""
+    signer = state.people.get(fact.by)
+    if signer is None or not signer.service or fact.key in hosts:
+        return None
+    record = state.keys.get(fact.key or "")
+    lead = record.invited_by if record is not None else None
+    return (
+        f"signed by the {fact.by} service's key {fact.key}, whose host nobody but "
+        f"{lead or 'its enrolling lead'} has vouched for: someone else who uses the {fact.by} "
+        f"runs `inhouse gateway vouch` on their own machine (a key on a machine of the lead's "
+        "own would measure what she liked)"
+    )
 
 
 def _not_signed_in(fact: Fact, state: ProgramState) -> str | None:

@@ -347,9 +347,10 @@ def reach_blockers(
 def governance_theater(playbook: Playbook, state: ProgramState) -> str | None:
     """Governance set up before anyone really used the tool: a warning, not a refusal."""
     from inhouse.program.collectors import measured_kinds
-    from inhouse.program.counting import why_uncounted
+    from inhouse.program.counting import vouched_hosts, why_uncounted
 
     kinds = set(playbook.governance_facts)
+    hosts = vouched_hosts(state)
     early = []
     measured = measured_kinds()
     first_use = next(  # real use: usage the checks count (the gateway's own key, on its host)
@@ -361,6 +362,7 @@ def governance_theater(playbook: Playbook, state: ProgramState) -> str | None:
             and state.people[f.by].service
             and any(t["requests"] > 0 for t in daily_usage(f).values())
             and why_uncounted(f, state, measured) is None
+            and (hosts is None or f.key in hosts)
         ),
         None,
     )

@@ -46,6 +46,7 @@ __all__ = [
     "ReviewHeld",
     "ReviewScheduled",
     "RuntimePin",
+    "ServiceVouched",
     "SupportQueue",
     "SurveyOpened",
     "SurveyResponse",
@@ -251,6 +252,17 @@ class SurveyResponse(_Payload):
 class SurveyOpened(_Payload):
     survey: str = Field(min_length=1)
     closes: datetime
+
+
+class ServiceVouched(_Payload):
+    """Someone other than the lead who enrolled a service's key checked that the key answers
+    at the service they use (``inhouse gateway vouch``): the service's challenge, signed."""
+
+    service: str = Field(min_length=1)
+    key_id: str = Field(min_length=1)
+    url: str = Field(min_length=1, description="where the service answered")
+    nonce: str = Field(min_length=32, max_length=64, pattern=r"^[0-9a-f]+$")
+    signature: str = Field(min_length=1, description="the service key's, over its challenge")
 
 
 class PilotMember(_Payload):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from inhouse.program.counting import CLOCK_SKEW, build_context
+from inhouse.program.counting import CLOCK_SKEW, build_context, vouched_hosts
 from inhouse.program.evaluation import (
     CheckedRef,
     evidence_hash,
@@ -237,8 +237,19 @@ def build_status(
                 "sign counts once they have (`inhouse sign-in login` on their machine)"
             )
         warnings.extend(state.unbound)
+    hosts = vouched_hosts(state)
     for name, person in sorted(state.people.items()):
         active = [k for k in state.keys_of(name) if k.revoked_at is None]
+        unvouched = [k for k in active if person.service and hosts is not None
+                     and k.key_id not in hosts]  # fmt: skip
+        if unvouched:
+            listed = ", ".join(f"{k.key_id} (enrolled by {k.invited_by or 'nobody'})"
+                               for k in unvouched)  # fmt: skip
+            warnings.append(
+                f"nobody but the lead who enrolled it has vouched for the host of the {name} "
+                f"service's key {listed}: what it measures does not count until someone else "
+                f"who uses the {name} runs `inhouse gateway vouch` on their own machine"
+            )
         if person.service and len(active) > 1:
             listed = "; ".join(
                 f"{k.key_id} from {k.machine} (enrolled by {k.invited_by or 'nobody'} at event "

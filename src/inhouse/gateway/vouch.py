@@ -1,0 +1,98 @@
+"""``inhouse gateway vouch``: someone who uses the gateway vouches for the host its key is on.
+
+The gateway's measurements (usage, adoption, prompt use, drift reviews) are signed by its own
+service key. Once the organisation's sign-in is set up they count only when someone other than
+the lead who enrolled that key has vouched for it (:mod:`inhouse.identity.hosts`): from their
+own machine, they ask the gateway they use to sign a fresh nonce, check the answer against the
+key the log holds for the gateway, and record it, signed with their own key. A lead who ran a
+"gateway" on a machine of her own, holding its key, can no longer make its figures count alone.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING
+
+import httpx
+
+from inhouse.errors import InvalidInput, NotAllowed
+from inhouse.identity.hosts import NONCE_HEADER, host_challenge
+from inhouse.identity.keys import verify_signature
+from inhouse.program.facts import Fact, Provenance
+
+if TYPE_CHECKING:
+    from inhouse.program import Program
+
+__all__ = ["COLLECTOR", "default_url", "vouch_for_gateway"]
+
+COLLECTOR = "inhouse gateway vouch"
+
+
+def default_url(program: Program) -> str:
+    """The gateway ``inhouse.toml`` says this program serves from."""
+    from inhouse.gateway.config import read_gateway_settings
+    from inhouse.program.config import read_config
+
+    settings = read_gateway_settings(program.folder, read_config(program.folder))
+    return f"http://{settings.host}:{settings.port}"
+
+
+def vouch_for_gateway(program: Program, url: str, *, timeout: float = 10.0) -> Fact:
+    """Ask the gateway at ``url`` to sign a fresh nonce; where its key is the one the log holds
+    for the gateway service, and someone other than the lead who enrolled it asks, record a
+    ``service.vouched`` fact signed with the asker's key."""
+    from inhouse.gateway.rollup import SERVICE
+
+    who = program.actor(None)
+    if who.service:
+        raise NotAllowed(f"{who.name} is a service: a person vouches for a service's host")
+    nonce = secrets.token_hex(16)
+    base = url.rstrip("/")
+    try:
+        reply = httpx.get(
+            f"{base}/inhouse/identity", headers={NONCE_HEADER: nonce}, timeout=timeout
+        )
+    except httpx.HTTPError as err:
+        raise InvalidInput(
+            f"could not reach the gateway at {base}: {err}; give the address you use it at "
+            "(`--url`)"
+        ) from None
+    try:
+        answer = reply.json()
+        key_id, signature = str(answer["key_id"]), str(answer["signature"])
+    except (ValueError, KeyError, TypeError):
+        raise InvalidInput(
+            f"{base} answered {reply.status_code} without an inhouse gateway's identity: is it "
+            "the gateway (`inhouse gateway serve`), at the address you use it at?"
+        ) from None
+    state = program.state()
+    record = state.keys.get(key_id)
+    if record is None or record.person != SERVICE or record.revoked_at is not None:
+        raise InvalidInput(
+            f"the gateway at {base} signs with key {key_id}, which this program's log does not "
+            f"hold for the {SERVICE} service (or holds revoked): it is not this program's gateway"
+        )
+    if not verify_signature(record.public_key, host_challenge(state.program_id, SERVICE, nonce),
+                            signature):  # fmt: skip
+        raise InvalidInput(
+            f"the gateway at {base} answered with a signature that does not verify with key "
+            f"{key_id} for this program: it does not hold that key, or serves another program"
+        )
+    if record.invited_by == who.name:
+        raise NotAllowed(
+            f"{who.name} enrolled the {SERVICE}'s key {key_id}: its host is vouched for by "
+            "someone else who uses the gateway, from their own machine"
+        )
+    return program.record_fact(
+        None,
+        "service.vouched",
+        {
+            "service": SERVICE,
+            "key_id": key_id,
+            "url": base,
+            "nonce": nonce,
+            "signature": signature,
+        },
+        provenance=Provenance.MEASURED,
+        collector=COLLECTOR,
+    )

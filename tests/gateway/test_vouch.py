@@ -1,0 +1,131 @@
+"""The gateway's host, vouched for by someone other than the lead who enrolled its key.
+
+With the organisation's sign-in set up, what the gateway measures counts only once someone else
+who uses it ran ``inhouse gateway vouch`` from their own machine: their CLI asks the real
+gateway (in-process here, on loopback) to sign a fresh nonce and records the answer. Before,
+a lead who ran a "gateway" on a virtual machine of her own held its key, and its figures
+counted (a red team's finding: one person measured play 4's adoption and play 6's use).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from inhouse.errors import InvalidInput, NotAllowed
+from inhouse.gateway.vouch import vouch_for_gateway
+from inhouse.program import Program, Provenance
+from inhouse.program.counting import build_context
+from inhouse.support.drift import COLLECTOR as DRIFT
+from inhouse.testing.standin_idp import StandinIdP
+from tests.conftest import Clock
+from tests.gateway.harness import digest_of, in_process, make_program, model_file
+from tests.locks import lock_payload
+from tests.people import enrol
+from tests.test_sign_in import _sign_in
+
+pytestmark = pytest.mark.usefixtures("on_database")
+
+REVIEW = {"lock_hash": lock_payload("lena")["lock_hash"], "passed": True, "drifted": [],
+          "findings": [], "nodes": ["local"], "pinning_enforced": True}  # fmt: skip
+
+
+@pytest.fixture
+def idp(clock: Clock) -> Iterator[StandinIdP]:
+    with StandinIdP(clock=clock) as provider:
+        yield provider
+
+
+@pytest.fixture
+def cast(_isolated: Path, clock: Clock, idp: StandinIdP) -> Iterator[tuple[Program, Program]]:
+    """lena (the lead) and vic, each signed in, and the gateway's key enrolled on its host,
+    which has signed one drift review."""
+    weights = model_file(_isolated)
+    runtimes = {"local": {"family": "openai", "url": "http://127.0.0.1:9",
+                          "model_path": str(weights)}}  # fmt: skip
+    lena = make_program(_isolated, runtimes, {"tiny": digest_of(weights)}, clock=clock)
+    lena.set_up_sign_in(idp.issuer, "inhouse")
+    _sign_in(lena, idp, "u-lena")
+    vic = enrol(lena, "vic", team="support")
+    _sign_in(vic, idp, "u-vic")
+    lena.as_service("gateway").record_fact(
+        None, "drift.review", REVIEW, provenance=Provenance.MEASURED, collector=DRIFT
+    )
+    yield lena, vic
+    lena.close()
+
+
+def _counted_reviews(program: Program) -> list[int]:
+    context = build_context(program.state(), program.clock())
+    return [f.id for f in context.facts.of("drift.review")]
+
+
+def _vouch(program: Program, folder: Path, clock: Clock) -> object:
+    """``program``'s holder runs `inhouse gateway vouch` against the running gateway."""
+
+    async def run() -> object:
+        async with in_process(folder, clock=clock) as (_, client):
+            url = str(client.base_url)
+            try:
+                return await asyncio.to_thread(vouch_for_gateway, program, url)
+            except (InvalidInput, NotAllowed) as err:
+                return err
+
+    return asyncio.run(run())
+
+
+def test_the_gateway_counts_once_someone_else_vouches_for_its_host(
+    cast: tuple[Program, Program], _isolated: Path, clock: Clock
+) -> None:
+    lena, vic = cast
+    assert _counted_reviews(lena) == []
+    [why] = [u.why for u in build_context(lena.state(), clock.now).uncounted
+             if u.fact.kind == "drift.review"]  # fmt: skip
+    assert "whose host nobody but lena has vouched for" in why
+    assert any("inhouse gateway vouch" in w for w in lena.status()["warnings"])
+
+    refused = _vouch(lena, _isolated, clock)  # the lead who enrolled it
+    assert isinstance(refused, NotAllowed)
+    assert "its host is vouched for by someone else" in str(refused)
+    assert _counted_reviews(lena) == []
+
+    fact = _vouch(vic, _isolated, clock)
+    assert not isinstance(fact, Exception), fact
+    assert len(_counted_reviews(lena)) == 1
+    assert not any("inhouse gateway vouch" in w for w in lena.status()["warnings"])
+
+
+def test_a_vouch_written_around_the_command_counts_only_as_the_command_would(
+    cast: tuple[Program, Program], clock: Clock
+) -> None:
+    """The lead signs a vouch herself, and vic's is appended with a signature the gateway's key
+    never made: neither counts."""
+    lena, vic = cast
+    key_id = next(k.key_id for k in lena.state().keys_of("gateway"))
+    payload = {"service": "gateway", "key_id": key_id, "url": "http://gw.acme.example",
+               "nonce": "a" * 32, "signature": "AAAA"}  # fmt: skip
+    for who in (lena, vic):
+        who.record_fact(None, "service.vouched", payload, provenance=Provenance.MEASURED,
+                        collector="inhouse gateway vouch")  # fmt: skip
+    assert _counted_reviews(lena) == []
+    # lena's own vouch with the gateway's real signature, made with the key she holds: still hers
+    from inhouse.identity.hosts import host_challenge
+    from inhouse.program.core import read_service_key
+
+    held = read_service_key(lena.folder, "gateway")
+    assert held is not None
+    signed = held.sign(host_challenge(lena.state().program_id, "gateway", "b" * 32))
+    lena.record_fact(None, "service.vouched", {**payload, "nonce": "b" * 32, "signature": signed},
+                     provenance=Provenance.MEASURED, collector="inhouse gateway vouch")  # fmt: skip
+    assert _counted_reviews(lena) == []
+
+
+def test_vouching_at_an_address_with_no_gateway_says_so(
+    cast: tuple[Program, Program],
+) -> None:
+    _, vic = cast
+    with pytest.raises(InvalidInput, match="could not reach the gateway at"):
+        vouch_for_gateway(vic, "http://127.0.0.1:9", timeout=2)
