@@ -448,7 +448,11 @@ def test_a_start_written_under_an_older_playbook_version_still_folds(
 
     source = Path(str(files("inhouse.playbooks") / "local-model-program.yaml"))
     own = _isolated / "own.yaml"
-    shutil.copy(source, own)
+    shutil.copy(source, own)  # under a name of its own: a shipped name is the shipped rules'
+    own.write_text(
+        own.read_text(encoding="utf-8").replace("name: local-model-program", "name: acme", 1),
+        encoding="utf-8",
+    )
     lena = Program.init(_isolated, "Acme", "lena", clock=clock, playbook="own.yaml")
     lena.change_roles(None, "lena", add=["play-owner"])
     prove(lena)

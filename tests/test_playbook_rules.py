@@ -28,33 +28,42 @@ pytestmark = pytest.mark.usefixtures("on_database")
 def test_a_playbook_eased_under_the_same_name_and_version_is_named(
     request: pytest.FixtureRequest, _isolated: Path, clock: Clock
 ) -> None:
-    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    """A program created with a playbook of its own (acme v1); the file is edited afterwards,
+    keeping its name and version, to ease play 6's check. Under the shipped name the same edit
+    does not load at all."""
+    from inhouse.errors import PlaybookError
+
+    shipped = resources.files("inhouse.playbooks").joinpath("local-model-program.yaml").read_text()
+    own = shipped.replace("name: local-model-program", "name: acme", 1)
+    assert own != shipped
+    (_isolated / "acme.yaml").write_text(own)
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock, playbook="acme.yaml")
     request.addfinalizer(lena.close)
     assert _use_beyond(lena) is Outcome.FAIL  # nobody uses it: nobody beyond the pilot
     assert lena.state().playbook_rules == lena.playbook.rules()
 
-    shipped = resources.files("inhouse.playbooks").joinpath("local-model-program.yaml").read_text()
-    weak = shipped.replace(
-        "      - check: use-beyond-pilot\n        title: the tool is in real use beyond the "
-        "pilot\n        params: {min_people: 1}",
-        "      - check: use-beyond-pilot\n        title: the tool is in real use beyond the "
-        "pilot\n        params: {min_people: 0}",
-    )
-    assert weak != shipped
-    (_isolated / "playbook.yaml").write_text(weak)
-    toml = (_isolated / "inhouse.toml").read_text()
-    toml = toml.replace('playbook = "local-model-program"', 'playbook = "playbook.yaml"')
-    if 'playbook = "playbook.yaml"' not in toml:
-        toml = toml.replace("[program]\n", '[program]\nplaybook = "playbook.yaml"\n')
-    (_isolated / "inhouse.toml").write_text(toml)
+    def eased(text: str) -> str:
+        return text.replace(
+            "      - check: use-beyond-pilot\n        title: the tool is in real use beyond the "
+            "pilot\n        params: {min_people: 1}",
+            "      - check: use-beyond-pilot\n        title: the tool is in real use beyond the "
+            "pilot\n        params: {min_people: 0}",
+        )
 
+    assert eased(own) != own
+    (_isolated / "acme.yaml").write_text(eased(own))
     again = Program.open(_isolated, clock=clock)
-    assert again.playbook.name == "local-model-program" and again.playbook.version == 1
+    request.addfinalizer(again.close)
     assert _use_beyond(again) is Outcome.PASS  # the loaded playbook judges: shown, not hidden
     warnings = again.status()["warnings"]
     [said] = [w for w in warnings if "decides otherwise than the one the program was created" in w]
     assert f"recorded {lena.state().playbook_rules}" in said
-    again.close()
+
+    (_isolated / "shipped-copy.yaml").write_text(eased(shipped))
+    toml = (_isolated / "inhouse.toml").read_text()
+    (_isolated / "inhouse.toml").write_text(toml.replace("acme.yaml", "shipped-copy.yaml"))
+    with pytest.raises(PlaybookError, match="the name of a playbook inhouse ships"):
+        Program.open(_isolated, clock=clock)
 
 
 def test_the_shipped_playbook_reworded_decides_the_same(
@@ -77,3 +86,63 @@ def test_the_shipped_playbook_reworded_decides_the_same(
     again = Program.open(_isolated, clock=clock)
     assert not any("playbook" in w for w in again.status()["warnings"])
     again.close()
+
+
+def _eased(folder: Path, name: str) -> Path:
+    """A copy of the shipped playbook that keeps every title but swaps each check someone else
+    must give evidence for with one the lead passes alone, hands every play to the same owner,
+    and drops the reach gates."""
+    import yaml
+
+    text = resources.files("inhouse.playbooks").joinpath("local-model-program.yaml").read_text()
+    book = yaml.safe_load(text)
+    book["name"] = name
+    book.pop("reach", None)
+    swap = {"second-person-verified": "data-rules-written",
+            "workflow-run-by-other": "workflow-tests-pass"}  # fmt: skip
+    for play in book["plays"]:
+        if "previous" in play["owner"]:
+            play["owner"]["previous"] = "same"
+        for part in ("trigger", "exit"):
+            for ref in play.get(part) or []:
+                if ref["check"] in swap:  # the title stays: status reads as before
+                    ref["check"], ref["params"] = swap[ref["check"]], {}
+    path = folder / "playbooks" / f"{name}.yaml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(yaml.safe_dump(book, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_a_file_under_the_shipped_name_must_decide_what_the_shipped_one_does(
+    _isolated: Path, clock: Clock
+) -> None:
+    """Chosen at `inhouse init`, such a copy was recorded as the program's own rules, so status
+    compared it with itself: one key walked plays 1 to 4 with nothing said."""
+    from inhouse.errors import PlaybookError
+
+    eased = _eased(_isolated, "local-model-program")
+    with pytest.raises(PlaybookError, match="a playbook of your own takes a name of its own"):
+        Program.init(_isolated, "Acme", "lena", clock=clock, playbook=str(eased))
+    assert not (_isolated / "inhouse.toml").exists()  # refused before anything was written
+
+
+def test_a_playbook_of_its_own_says_what_it_leaves_out(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
+) -> None:
+    """Under a name of its own the copy loads, and every status names what it drops; without a
+    reach gate, widening to a pilot still waits for the organisation's sign-in."""
+    from inhouse.program.guards import reach_blockers
+    from inhouse.program.playbook import Reach
+
+    eased = _eased(_isolated, "acme-easy")
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock, playbook=str(eased))
+    request.addfinalizer(lena.close)
+    assert not lena.playbook.shipped
+    [said] = [w for w in lena.status()["warnings"] if "a playbook of its own" in w]
+    assert "second-person-verified (play 2's exit)" in said
+    assert "workflow-run-by-other (play 3's exit)" in said
+    assert "the pilot reach gate" in said and "the beyond-pilot reach gate" in said
+    assert "another owner for workflow" in said
+    blockers = reach_blockers(lena.playbook, Reach.PILOT, lena.state(), clock.now)
+    assert [b.guard.value for b in blockers] == ["scaling-before-proving"]
+    assert "the organisation's sign-in" in blockers[0].missing[0]

@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from inhouse.errors import PlaybookError, UnknownPlay
 
@@ -28,6 +36,7 @@ __all__ = [
     "Playbook",
     "Reach",
     "Role",
+    "dropped_from_shipped",
     "load_playbook",
     "parse_playbook",
 ]
@@ -100,6 +109,14 @@ class Playbook(_Strict):
         default_factory=list,
         description="fact kinds that mean governance is being set up (flagged before real use)",
     )
+
+    #: loaded from inhouse's own playbooks (by name), not from a file: set by
+    #: :func:`load_playbook` only, never by what a file says
+    _shipped: bool = PrivateAttr(default=False)
+
+    @property
+    def shipped(self) -> bool:
+        return self._shipped
 
     @field_validator("plays")
     @classmethod
@@ -275,11 +292,55 @@ def load_playbook(ref: str | Path = DEFAULT_PLAYBOOK) -> Playbook:
             text = path.read_text(encoding="utf-8")
         except OSError as err:
             raise PlaybookError(f"cannot read playbook {path}: {err.strerror}") from None
-        return parse_playbook(text, source=str(path))
+        book = parse_playbook(text, source=str(path))
+        _not_posing(book, path)
+        return book
     shipped = resources.files("inhouse.playbooks").joinpath(f"{ref}.yaml")
     if not shipped.is_file():
         raise PlaybookError(
             f"no shipped playbook named {ref!r}; give a path to a .yaml file, "
             f"or use {DEFAULT_PLAYBOOK!r}"
         )
-    return parse_playbook(shipped.read_text(encoding="utf-8"), source=f"{ref}.yaml")
+    book = parse_playbook(shipped.read_text(encoding="utf-8"), source=f"{ref}.yaml")
+    book._shipped = True
+    return book
+
+
+def _not_posing(book: Playbook, path: Path) -> None:
+    """A playbook file under a shipped playbook's name must decide what that one decides: a
+    copy with a check swapped or a parameter eased would read, on every status, as the shipped
+    playbook while judging by its own rules."""
+    shipped = resources.files("inhouse.playbooks").joinpath(f"{book.name}.yaml")
+    if not shipped.is_file():
+        return
+    original = parse_playbook(shipped.read_text(encoding="utf-8"), source=f"{book.name}.yaml")
+    if book.version == original.version and book.rules() == original.rules():
+        return
+    raise PlaybookError(
+        f"{path} is named {book.name!r} v{book.version}, the name of a playbook inhouse ships "
+        f"(v{original.version}), but it decides otherwise (a play's owner, trigger or exit, a "
+        "check's parameters, or its reach differ): a playbook of your own takes a name of its "
+        "own, so that every status says whose rules judge the program"
+    )
+
+
+def dropped_from_shipped(book: Playbook) -> list[str]:
+    """What a playbook of the program's own leaves out of the shipped one that holds people to
+    evidence someone else gives: each of its checks no play names, the reach gates, and the
+    plays it no longer hands to another owner. Empty for a shipped playbook."""
+    if book.shipped:
+        return []
+    original = load_playbook(DEFAULT_PLAYBOOK)
+    named = {ref.check for play in book.plays for ref in (*play.trigger, *play.exit)}
+    dropped = []
+    for play in original.plays:
+        for ref in play.exit:
+            if ref.check not in named:
+                dropped.append(f"{ref.check} (play {original.number(play.id)}'s exit)")
+    for reach, _ in sorted(original.reach.items()):
+        if reach not in book.reach:
+            dropped.append(f"the {reach.value} reach gate")
+    differ = {p.id for p in original.plays if p.owner.previous == "different"}
+    mine = {p.id for p in book.plays if p.owner.previous == "different"}
+    dropped += [f"another owner for {play}" for play in sorted(differ - mine)]
+    return dropped

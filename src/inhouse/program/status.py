@@ -22,7 +22,7 @@ from inhouse.program.guards import (
     held_back_warning,
     start_blockers,
 )
-from inhouse.program.playbook import Play, Playbook
+from inhouse.program.playbook import Play, Playbook, dropped_from_shipped
 from inhouse.program.playchecks.support import overdue_since
 from inhouse.program.state import ProgramState, Waiver
 from inhouse.program.status_shape import (
@@ -176,7 +176,14 @@ def build_status(
             f"the program was created with playbook {state.playbook} v{state.playbook_version}; "
             f"it now loads {playbook.name} v{playbook.version}"
         )
-    elif state.playbook_rules and state.playbook_rules != playbook.rules():
+    if dropped := dropped_from_shipped(playbook):
+        warnings.append(
+            f"this program runs a playbook of its own ({playbook.name} v{playbook.version}), "
+            f"which leaves out what the shipped one holds people to: {', '.join(dropped)}. Its "
+            "exits are judged by its own rules, not by evidence someone else gives"
+        )
+    renamed = state.playbook_version != playbook.version or state.playbook != playbook.name
+    if not renamed and state.playbook_rules and state.playbook_rules != playbook.rules():
         warnings.append(
             f"the playbook loaded ({playbook.name} v{playbook.version}) decides otherwise than the "
             f"one the program was created with, under the same name and version: a play's "
