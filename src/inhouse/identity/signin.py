@@ -124,10 +124,11 @@ def check_issuer_url(issuer: str) -> str:
 
 
 def is_local_issuer(issuer: str) -> bool:
-    """Whether ``issuer`` is plain http on a loopback host: an IdP on this machine."""
+    """Whether ``issuer`` is on a loopback host, over http or https: an IdP on this machine
+    (a certificate made for localhost changes nothing about whose machine it is)."""
     try:
         parts = urlsplit(issuer.strip())
-        return parts.scheme == "http" and _is_loopback(parts.hostname)
+        return parts.scheme in ("http", "https") and _is_loopback(parts.hostname)
     except ValueError:
         return False
 
@@ -444,6 +445,12 @@ class Identity:
     #: the organisation the provider says the account belongs to (Google's ``hd``: a Workspace
     #: domain; absent for a consumer account, even one made with a company address)
     hosted_domain: str | None = None
+    #: who authenticated the account where it is not the issuer itself (Entra's ``idp``: a
+    #: guest invited from another tenant or a personal Microsoft account)
+    home_issuer: str | None = None
+    #: whether the issuer says the account is a guest in it (Entra's ``acct``: 1 a guest, 0 a
+    #: member; None: not said)
+    guest: bool | None = None
 
 
 def _span(delta: timedelta) -> str:
@@ -569,7 +576,16 @@ def verify_id_token(
         issued_at=issued_at,
         key_thumbprint=jwk_thumbprint(jwk),
         hosted_domain=claims["hd"] if isinstance(claims.get("hd"), str) else None,
+        home_issuer=claims["idp"] if isinstance(claims.get("idp"), str) else None,
+        guest=_guest_claim(claims.get("acct")),
     )
+
+
+def _guest_claim(acct: Any) -> bool | None:
+    """Entra's ``acct`` optional claim: 1 a guest in the tenant, 0 a member; else unsaid."""
+    if isinstance(acct, bool) or not isinstance(acct, (int, str)):
+        return None
+    return {"1": True, "0": False}.get(str(acct))
 
 
 def _check_claims(claims: Mapping[str, Any], *, issuer: str, client_id: str, nonce: str) -> None:

@@ -1136,7 +1136,11 @@ def account_problem(state: ProgramState, identity: Any) -> str | None:
     sign-in; the fold binds nobody with it and ``status`` says so, rather than stop, since
     sign-ins made before this rule are in logs the API wrote."""
     config = state.sign_in
-    if config is None or config.issuer.rstrip("/") not in OPEN_ISSUERS:
+    if config is None:
+        return None
+    if (guest := _guest_problem(config.issuer, identity)) is not None:
+        return guest
+    if config.issuer.rstrip("/") not in OPEN_ISSUERS:
         return None
     if config.domain is None:  # set up around the API, which refuses an open issuer without one
         return (
@@ -1153,6 +1157,39 @@ def account_problem(state: ProgramState, identity: Any) -> str | None:
         f"an account of the {config.domain} organisation counts (a Google Workspace account; a "
         "personal account made with a work address, or a plus-address, is anyone's)"
     )
+
+
+#: issuers that take guests into an organisation's tenant (anyone a member invites, any
+#: number of accounts of one person's own): a token counts only where it says it is a member's
+GUEST_ISSUER_HOSTS = frozenset({"login.microsoftonline.com"})
+
+
+def _guest_problem(issuer: str, identity: Any) -> str | None:
+    """Why an identity is a guest in the organisation's tenant, not one of its own accounts:
+    authenticated by another provider (``idp``), or marked a guest (``acct``); at Entra, a
+    token that does not say (the ``acct`` optional claim is not configured) tells nobody apart."""
+    from urllib.parse import urlsplit
+
+    home = getattr(identity, "home_issuer", None)
+    if home and home.rstrip("/") != issuer.rstrip("/"):
+        return (
+            f"{issuer} vouched for {identity.subject}, a guest authenticated by {home}: anyone a "
+            "member invites is a guest, as many as one person asks for; only the organisation's "
+            "own accounts count"
+        )
+    guest = getattr(identity, "guest", None)
+    if guest:
+        return (
+            f"{issuer} marks {identity.subject} as a guest in its tenant (acct=1): only the "
+            "organisation's own accounts count"
+        )
+    if guest is None and (urlsplit(issuer).hostname or "") in GUEST_ISSUER_HOSTS:
+        return (
+            f"{issuer}'s token for {identity.subject} does not say whether the account is a "
+            "member or a guest: add the optional claim acct to the app registration's ID token "
+            "(Token configuration), so that guests, whom any member may invite, are told apart"
+        )
+    return None
 
 
 def _at_domain(identity: Any, domain: str) -> bool:
