@@ -182,3 +182,27 @@ def test_a_self_handoff_marks_no_first_exit(
     widening = next(i.result for i in found if i.ref.check == "widening-requested")
     assert widening.outcome is Outcome.FAIL
     assert "zed asked before play 4 (pilot) exited" in widening.reason
+
+
+def test_a_colleagues_fast_clock_stops_no_session(cast: dict[str, Program], clock: Clock) -> None:
+    """omar uses the dashboard four minutes before his session ends; lena's laptop clock runs
+    twenty minutes fast and she wrote a minute earlier. One fast clock stops nothing."""
+    lena, omar = cast["lena"], cast["omar"]
+    session = SigningKey.generate()
+    statement = delegation_statement(
+        program=lena.state().program_id, person="omar", key_id=omar.key.key_id,
+        session_key=session.public_key, nonce="n-2", issued=clock.now,
+        expires=clock.now + timedelta(hours=2),
+    )  # fmt: skip
+    delegation = sign_delegation(omar.key, statement)
+    clock.advance(hours=1, minutes=55)
+    lena.clock = lambda: clock.now + timedelta(minutes=20)  # type: ignore[method-assign]
+    lena.change_roles(None, "omar", add=["champion"])
+    lena.clock = clock  # type: ignore[method-assign]
+    clock.advance(minutes=1)
+    omar.delegated(session, delegation).request_access(reason="from the dashboard")
+    fresh = Program.open(lena.folder, clock=clock)
+    try:
+        assert fresh.state().tampered is None, fresh.state().tampered
+    finally:
+        fresh.close()

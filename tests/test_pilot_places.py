@@ -211,3 +211,73 @@ def test_in_a_pilot_never_listed_a_place_is_freed_by_revoking_not_by_a_label(
     [key] = [k for k in list_keys(lena.store, include_revoked=False) if k.person == "u0"]
     revoke_key(lena, None, key.id)
     assert lena.reach_of("next") is Reach.PILOT
+
+
+def test_a_removal_by_an_older_event_kind_or_an_import_is_judged_too(lena: Program) -> None:
+    """The churn again, by routes the API still writes or the fold still takes: an older
+    person.added keeping pia with no role, and her removal sealed in an envelope and imported
+    (`inhouse evidence import`). Each names pia, so the fold judges it."""
+    from inhouse.identity import fact_predicate_type, seal
+    from inhouse.program.facts import FACT_KINDS
+
+    _listed(lena, "zoe", "sales")
+    _listed(lena, "pia", "legal")
+    _listed(lena, "ada", "ops")
+    person = lena.state().people["pia"]
+    older = {"name": "pia", "email": person.email, "team": person.team, "roles": []}
+    lena._append(EventKind.PERSON_ADDED, "lena", older)
+    assert not _served(lena, "pia")
+    removal = {"kind": "pilot.member", "version": FACT_KINDS["pilot.member"].version,
+               "provenance": Provenance.MEASURED.value, "collector": "inhouse pilot",
+               "payload": {"person": "ada", "track": "everyone", "action": "removed"}}  # fmt: skip
+    envelope = seal(lena.key, program_id=lena.state().program_id,
+                    predicate_type=fact_predicate_type("pilot.member",
+                                                       FACT_KINDS["pilot.member"].version),
+                    predicate={"fact": removal, "at": lena.clock().isoformat(),
+                               "machine": "lena-laptop"})  # fmt: skip
+    lena.import_evidence([envelope])
+    assert not _served(lena, "ada")
+    assert _served(lena, "zoe")
+
+
+def test_the_first_listing_keeps_the_places_of_those_let_in_before_it(lena: Program) -> None:
+    """Honest: three pilot users keyed before anyone was listed, and the first people let in;
+    the lead then lists with `inhouse pilot add`. Their keys stay served, and they count
+    toward the pilot's size."""
+    from inhouse.program.guards import pilot_list
+
+    for n in range(3):
+        _keyed(lena, f"u{n}", f"team{n}", roles=["pilot-user"])
+    _listed(lena, "q", "sales")
+    assert all(_served(lena, f"u{n}") for n in range(3))
+    assert pilot_list(lena.state(), lena.playbook) == {"u0", "u1", "u2", "q"}
+    assert not any("out of the pilot" in w for w in lena.status()["warnings"])
+
+
+def test_listed_once_a_pilot_stays_listed(lena: Program) -> None:
+    """Emptying the list frees places, not reach: pia, taken out as its only member, does not
+    fall back into a pilot never listed, where her key would hold a place."""
+    _listed(lena, "pia", "legal")
+    _take_out_around_the_api(lena, "pia")
+    assert lena.reach_of("pia") is Reach.BEYOND_PILOT
+    assert not _served(lena, "pia")
+
+
+def test_listed_again_a_member_is_served_again(lena: Program) -> None:
+    _listed(lena, "zoe", "sales")
+    _listed(lena, "pia", "legal")
+    _take_out_around_the_api(lena, "pia")
+    assert not _served(lena, "pia")
+    lena.change_roles(None, "pia", add=["pilot-user"])
+    add_member(lena, "pia", track="everyone")  # back, with a place
+    assert _served(lena, "pia")
+
+
+def test_any_role_change_that_takes_a_key_holder_out_is_refused(lena: Program) -> None:
+    """rita, a lead holding a gateway key, demoted in a listed pilot: her key would reach
+    beyond it. The API refuses what every fold would hold back."""
+    _listed(lena, "zoe", "sales")
+    _keyed(lena, "rita", "platform", roles=["rollout-lead"])
+    with pytest.raises(AntiPattern, match="take rita out of the pilot"):
+        lena.change_roles(None, "rita", remove=["rollout-lead"])
+    assert _served(lena, "rita")

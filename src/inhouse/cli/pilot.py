@@ -63,8 +63,9 @@ def add(
 @app.command("remove")
 def remove(person: PersonArg, program: ProgramOpt = None) -> None:
     """Take PERSON out of the pilot (rollout leads): the pilot-user role goes, on the record.
-    Before play 5 exits, their gateway keys are revoked and unfetched grants withdrawn too:
-    access beyond the pilot waits for play 5."""
+    Before play 5 exits (and without an active waiver of skipping play five), their gateway
+    keys are revoked and unfetched grants withdrawn too: access beyond the pilot waits for
+    play 5. A lead or a play's owner stays inside and keeps theirs."""
     from inhouse.pilot.roster import remove_member
 
     member, closed = remove_member(open_program(program), person)

@@ -37,11 +37,19 @@ from sqlalchemy import insert, or_, select, update
 
 from inhouse.db.schema import gateway_keys
 from inhouse.errors import InvalidInput, UnknownPerson
+from inhouse.program.access import (
+    KEY_GRANTED,
+    KEY_ISSUED,
+    KEY_REVOKED,
+    Vouched,
+    key_ledger,
+    live_grants,
+)
 
 if TYPE_CHECKING:
     from inhouse.db import Store
     from inhouse.program import Program
-    from inhouse.program.state import PackageEvent, ProgramState
+    from inhouse.program.state import ProgramState
 
 __all__ = [
     "KEY_GRANTED",
@@ -64,10 +72,7 @@ __all__ = [
     "revoke_key",
 ]
 
-KEY_GRANTED = "gateway.key.granted"
-KEY_ISSUED = "gateway.key.issued"
 COLLECTOR = "inhouse keys"
-KEY_REVOKED = "gateway.key.revoked"
 _PREFIX_LEN = 11  # "ih_" + 8 random characters
 
 log = logging.getLogger("inhouse.gateway")
@@ -400,72 +405,14 @@ class KeyTable:
         return None
 
 
-@dataclass(frozen=True)
-class _Vouched:
-    """What the log says of one key: its issued event and the grant it answered, or why the
-    events naming it do not vouch for it; whether (and at which event) it was revoked."""
-
-    issued: PackageEvent | None = None
-    grant: PackageEvent | None = None
-    problem: str | None = None
-    revoked: int | None = None
-
-
-def _ledger(state: ProgramState) -> tuple[dict[str, _Vouched], dict[str, PackageEvent]]:
-    """Each key id the log's verified key events name, oldest event first: a lead's grant, then
-    its person's own fetch (one per grant), then a revocation by them or a lead; and the grants
-    a lead signed that nobody has fetched yet, by grant id. Guards are not asked here."""
-    events = state.package_events
-    ordered = sorted(
-        [*events.get(KEY_GRANTED, ()), *events.get(KEY_ISSUED, ()), *events.get(KEY_REVOKED, ())],
-        key=lambda e: e.seq,
-    )
-    grants: dict[str, PackageEvent] = {}
-    keys: dict[str, _Vouched] = {}
-    for event in ordered:
-        data = event.payload
-        if event.kind == KEY_GRANTED:
-            if event.signed and "rollout-lead" in event.roles:
-                grants.setdefault(str(data.get("grant")), event)
-        elif event.kind == KEY_ISSUED:
-            key = str(data.get("key"))
-            if key not in keys:
-                keys[key] = _issued(event, grants.pop(str(data.get("grant")), None))
-        elif "key" not in data:  # a grant withdrawn before it was fetched (by a lead)
-            grant = grants.get(str(data.get("grant")))
-            if grant is not None and event.signed and "rollout-lead" in event.roles:
-                del grants[str(data.get("grant"))]
-        else:
-            found = keys.get(str(data.get("key")))
-            if found is None or found.issued is None or found.revoked is not None:
-                continue
-            if event.signed and (event.by == found.issued.by or "rollout-lead" in event.roles):
-                keys[str(data["key"])] = replace(found, revoked=event.seq)
-    return keys, grants
-
-
-def live_grants(state: ProgramState) -> dict[str, list[int]]:
-    """Whose gateway access the log still holds open: for each person, the event of each grant
-    a rollout lead signed them whose key is not revoked (a grant not fetched yet included).
-    The engine asks it when someone leaves the pilot (:mod:`inhouse.program.guards`)."""
-    keys, pending = _ledger(state)
-    live: dict[str, list[int]] = {}
-    for vouched in keys.values():
-        if vouched.grant is not None and vouched.revoked is None:
-            live.setdefault(str(vouched.grant.payload.get("person")), []).append(vouched.grant.seq)
-    for grant in pending.values():
-        live.setdefault(str(grant.payload.get("person")), []).append(grant.seq)
-    return live
-
-
-def _vouched(state: ProgramState) -> dict[str, _Vouched]:
+def _vouched(state: ProgramState) -> dict[str, Vouched]:
     """:func:`_ledger`'s keys, each held to the reach guards its grant and its person's place
     answer to: a grant made while a reach guard held it back, or a key its person kept after
     leaving the pilot while a reach guard held that back, no waiver on the record since (each
     fold judges them again: a grant or a removal appended around the API skipped its guard)."""
     from inhouse.program.guards import waiver_commands
 
-    keys, _ = _ledger(state)
+    keys, _ = key_ledger(state)
     held = {h.seq: (h, left) for h, left in state.unwaived_reach() if h.person is None}
     kept = [(h, left) for h, left in state.unwaived_reach() if h.person is not None]
     for key, vouched in keys.items():
@@ -486,7 +433,7 @@ def _vouched(state: ProgramState) -> dict[str, _Vouched]:
                     f"{grant.seq}), while {_guards(left)} held access beyond the pilot back"
                 )
         if why is not None:
-            keys[key] = _Vouched(
+            keys[key] = Vouched(
                 problem=f"{why}, and no waiver covered it "
                 f"({'; '.join(w for _, _, w in left)}): a rollout lead puts it on the record "
                 f"with {waiver_commands(left)}"
@@ -498,21 +445,7 @@ def _guards(left: list[tuple[str, str | None, str]]) -> str:
     return ", ".join(dict.fromkeys(guard for guard, _, _ in left))
 
 
-def _issued(event: PackageEvent, grant: PackageEvent | None) -> _Vouched:
-    data = event.payload
-    where = f"its gateway.key.issued (event {event.seq})"
-    if not event.signed or event.by != data.get("person"):
-        return _Vouched(problem=f"{where} is not signed by {data.get('person')}'s own key")
-    if grant is None:
-        return _Vouched(
-            problem=f"{where} answers no open grant a rollout lead signed ({data.get('grant')})"
-        )
-    if grant.payload.get("person") != event.by or grant.payload.get("agent") != data.get("agent"):
-        return _Vouched(problem=f"{where} does not match its grant (event {grant.seq})")
-    return _Vouched(issued=event, grant=grant)
-
-
-def _problem(row: GatewayKey, vouched: _Vouched | None, state: ProgramState) -> str | None:
+def _problem(row: GatewayKey, vouched: Vouched | None, state: ProgramState) -> str | None:
     """Why the log does not vouch for ``row``, in words its person can act on; None: it does."""
     again = (
         f"a rollout lead grants {row.person} a new key (`inhouse keys issue {row.person}`) and "

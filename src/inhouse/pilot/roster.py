@@ -22,7 +22,7 @@ from inhouse.pilot.evidence import PilotEvidence
 from inhouse.pilot.tracks import load_track
 from inhouse.program.checks import Person
 from inhouse.program.facts import Fact, Provenance
-from inhouse.program.playbook import Playbook, Role
+from inhouse.program.playbook import PilotLimits, Role, pilot_limits
 
 if TYPE_CHECKING:
     from inhouse.program import Program
@@ -40,33 +40,6 @@ __all__ = [
 ]
 
 COLLECTOR = "inhouse pilot"
-
-
-@dataclass(frozen=True)
-class PilotLimits:
-    """The ``pilot-size`` check's parameters, as the program's playbook sets them."""
-
-    min: int = 5
-    max: int = 10
-    min_teams: int = 3
-
-    def describe(self) -> str:
-        return f"{self.min}-{self.max} members across at least {self.min_teams} teams"
-
-
-def pilot_limits(playbook: Playbook) -> PilotLimits:
-    """The ``pilot-size`` parameters of the playbook's exit that checks it (the defaults when
-    no play does)."""
-    for play in playbook.plays:
-        for ref in play.exit:
-            if ref.check == "pilot-size":
-                base = PilotLimits()
-                return PilotLimits(
-                    min=int(ref.params.get("min", base.min)),
-                    max=int(ref.params.get("max", base.max)),
-                    min_teams=int(ref.params.get("min_teams", base.min_teams)),
-                )
-    return PilotLimits()
 
 
 @dataclass(frozen=True)
@@ -183,7 +156,10 @@ def remove_member(program: Program, name: str) -> tuple[Member | None, list[str]
         raise InvalidInput(
             f"{name} is not in the pilot (members: {', '.join(sorted(current)) or 'none yet'})"
         )
-    closed = close_access(program, name) if _beyond_held_back(program) else []
+    from inhouse.program.guards import inside_by_role
+
+    kept = inside_by_role(program.playbook, state, name)  # a lead or an owner stays inside
+    closed = close_access(program, name) if not kept and _beyond_held_back(program) else []
     if Role.PILOT_USER in person.roles:
         program.change_roles(None, name, remove=[Role.PILOT_USER.value])
     member = current.get(name)

@@ -252,7 +252,9 @@ def open_survey(program: Program, closes: datetime) -> Survey:
             f"survey {latest.name} is still open (it closes {latest.closes:%Y-%m-%d %H:%M} "
             "UTC): one survey at a time"
         )
-    name = f"ellis-{len(found) + 1}"
+    numbers = [s.name.removeprefix("ellis-") for s in found if s.name.startswith("ellis-")]
+    taken = [int(n) for n in numbers if n.isdigit()]
+    name = f"ellis-{max([len(found), *taken]) + 1}"  # never a name opened before
     fact = program.record_fact(
         None,
         "survey.opened",

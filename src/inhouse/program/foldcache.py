@@ -92,9 +92,7 @@ def _fingerprint() -> bytes:
     # the identity code the fold verifies signatures and tokens with
     here = Path(__file__).parent
     code = [*here.glob("*.py"), *(here / "playchecks").glob("*.py")]
-    # and the package code a fold asks (whose access is open, the pilot's size)
-    asked = [here.parent / "gateway" / "keys.py", here.parent / "pilot" / "roster.py"]
-    for source in sorted([*code, *(here.parent / "identity").glob("*.py"), *asked]):
+    for source in sorted([*code, *(here.parent / "identity").glob("*.py")]):
         digest.update(source.name.encode() + b"\0" + source.read_bytes())
     for kind in sorted(FACT_KINDS.values(), key=lambda k: k.name):
         digest.update(f"{kind.name}:{kind.version}\n".encode())

@@ -26,7 +26,7 @@ from inhouse.program.evaluation import (
     trigger_results,
 )
 from inhouse.program.facts import daily_usage
-from inhouse.program.playbook import Play, Playbook, Reach, Role
+from inhouse.program.playbook import Play, Playbook, Reach, Role, pilot_limits
 from inhouse.program.state import UNCHECKED, HeldBack, ProgramState
 
 __all__ = [
@@ -202,14 +202,12 @@ def reach_of(playbook: Playbook, state: ProgramState, person: str) -> Reach:
     target = state.people.get(person)
     roles = target.roles if target is not None else frozenset()
     listed = pilot_list(state, playbook)
-    if listed:
+    if listed is not None:
         # the role alone is a label: someone given it and a key without a place is beyond it
-        return Reach.PILOT if Role.PILOT_USER in roles and person in listed else Reach.BEYOND_PILOT
+        return Reach.PILOT if person in listed else Reach.BEYOND_PILOT
     inside = unlisted_pilot(state, playbook)
     if person in inside:
         return Reach.PILOT
-    from inhouse.pilot.roster import pilot_limits
-
     users = any(Role.PILOT_USER in p.roles for p in state.people.values())
     if (Role.PILOT_USER in roles or not users) and len(inside) < pilot_limits(playbook).max:
         return Reach.PILOT  # the next to take a place
@@ -234,8 +232,6 @@ def unlisted_pilot(state: ProgramState, playbook: Playbook) -> list[str]:
     while access granted to them stays open), oldest first, no more than the playbook's
     ``pilot-size`` maximum. Someone who lost the role but kept their key keeps their place:
     a place is freed by revoking access, not by a label."""
-    from inhouse.pilot.roster import pilot_limits
-
     entered: dict[str, int] = {}
     for name, seq in state.pilot_entered.items():
         person = state.people.get(name)
@@ -254,9 +250,16 @@ def unlisted_pilot(state: ProgramState, playbook: Playbook) -> list[str]:
 def access_holders(state: ProgramState) -> dict[str, list[int]]:
     """Who holds access a play package granted and has not taken back (a gateway key, granted
     and not revoked, fetched or not), with the events that granted it."""
-    from inhouse.gateway.keys import live_grants
+    from inhouse.program.access import KEY_GRANTED, KEY_ISSUED, KEY_REVOKED, live_grants
 
-    return live_grants(state)
+    events = state.package_events
+    seen = tuple(len(events.get(kind, ())) for kind in (KEY_GRANTED, KEY_ISSUED, KEY_REVOKED))
+    memo = state.access_memo
+    if memo is not None and memo[0] == seen:
+        return memo[1]
+    found = live_grants(state)
+    state.access_memo = (seen[0], seen[1], seen[2]), found
+    return found
 
 
 def access_kept(state: ProgramState, person: str, seq: int) -> bool:
@@ -264,29 +267,44 @@ def access_kept(state: ProgramState, person: str, seq: int) -> bool:
     return any(granted < seq for granted in access_holders(state).get(person, ()))
 
 
-def pilot_list(state: ProgramState, playbook: Playbook) -> set[str]:
-    """Who holds a place in the pilot: added by a rollout lead (``pilot.member``, the latest
-    for each person saying added) while a place was free (the playbook's ``pilot-size``
-    maximum, in log order: one listed around ``inhouse pilot add`` beyond it takes none), and
-    holding the pilot-user role still."""
-    from inhouse.pilot.roster import pilot_limits
-
-    most = pilot_limits(playbook).max
+def pilot_list(state: ProgramState, playbook: Playbook) -> set[str] | None:
+    """Who holds a place in the pilot once a rollout lead has listed it (None: never listed).
+    A place is taken, in log order, while the playbook's ``pilot-size`` maximum leaves one free
+    (one listed around ``inhouse pilot add`` beyond it takes none): by each person a lead added
+    (``pilot.member``, the latest for each saying added) who holds the pilot-user role still,
+    and, from the first listing, by each member of the pilot as it stood unlisted then
+    (:func:`unlisted_pilot`: let in before it, their access still open), until removed.
+    Listed once, the pilot stays listed: emptying the list frees places, not reach."""
     leads = {name for name, roles in state.roles_held.items() if Role.ROLLOUT_LEAD.value in roles}
     leads |= {p.name for p in state.people.values() if Role.ROLLOUT_LEAD in p.roles}
-    listed: set[str] = set()
-    for fact in state.facts:
-        if fact.kind != "pilot.member" or fact.by not in leads:
-            continue
+    facts = [f for f in state.pilot_member_facts if f.by in leads]
+    first = next((f.id for f in facts if f.payload.get("action") == "added"), None)
+    if first is None:
+        return None
+    most = pilot_limits(playbook).max
+    holders = access_holders(state)
+    entered = {name: seq for name, seq in state.let_in.items() if seq < first}
+    for name, seq in state.pilot_entered.items():
+        if seq < first:
+            entered[name] = min(seq, entered.get(name, seq))
+    seeds = sorted(
+        (name for name in entered
+         if any(granted < first for granted in holders.get(name, ()))
+         and not inside_by_role(playbook, state, name)),
+        key=lambda name: (entered[name], name),
+    )[:most]  # fmt: skip
+    listed: set[str] = set(seeds)
+    for fact in facts:
         person = str(fact.payload["person"])
         if fact.payload["action"] != "added":
             listed.discard(person)
         elif len(listed) < most or person in listed:
             listed.add(person)
+    people = state.people
     return {
         name
         for name in listed
-        if name in state.people and Role.PILOT_USER in state.people[name].roles
+        if name in people and (Role.PILOT_USER in people[name].roles or name in seeds)
     }
 
 

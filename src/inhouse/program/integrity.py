@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from inhouse.errors import IdentityError
@@ -53,9 +53,13 @@ class _Keys:
         #: machine of what the session signs)
         self.delegated_by: dict[str, str] = {}
         self.services: set[str] = set()  # key ids enrolled for a service: they never sign in
-        #: the latest time an event already taken in was dated: a session key kept past its
-        #: session signs nothing dated back into it once the log holds what came after
-        self.latest_at: datetime | None = None
+        #: the three writers whose events already taken in are dated latest (latest first): a
+        #: session key kept past its session signs nothing dated back into it once two others
+        #: have written after it ended
+        self.latest: list[tuple[datetime, str]] = []
+        #: each writer's latest time: a session's own person who wrote after it ended has moved
+        #: the log past it too
+        self.latest_by: dict[str, datetime] = {}
 
     def owner(self, key_id: str) -> tuple[str, str] | None:
         return None if key_id in self.revoked else self.public.get(key_id)
@@ -119,11 +123,6 @@ _NOT_DELEGABLE = frozenset({EventKind.PROGRAM_CREATED, EventKind.PERSON_INVITED,
                            EventKind.PERSON_SIGNED_IN})  # fmt: skip
 
 
-#: how far past a session's end another event may be dated when a session event is appended
-#: (machines' clocks differ a little)
-_SESSION_SKEW = timedelta(minutes=10)
-
-
 def _delegated(
     row: Any, data: Any, keys: _Keys
 ) -> tuple[str | None, tuple[str, str] | None, str | None]:
@@ -146,11 +145,18 @@ def _delegated(
     )
     if delegation is None:
         return f"{where}, but {problem}", None, None
-    if keys.latest_at is not None and keys.latest_at > delegation.expires + _SESSION_SKEW:
+    from inhouse.program.state import LOG_SKEW, log_floor
+
+    floor = log_floor(keys.latest, delegation.person)
+    own = keys.latest_by.get(delegation.person)
+    if own is not None and (floor is None or own > floor + LOG_SKEW):
+        floor = own - LOG_SKEW
+    if floor is not None and floor > delegation.expires:
         return (
             f"{where}, whose session ended at {delegation.expires:%Y-%m-%d %H:%M} UTC, and the "
-            f"log already held an event dated {keys.latest_at:%Y-%m-%d %H:%M} UTC: a session "
-            "key kept past its session signs nothing dated back into it",
+            f"log had already moved past it (its person, or two others, wrote by "
+            f"{floor + LOG_SKEW:%Y-%m-%d %H:%M} UTC): a session key kept past its session signs "
+            "nothing dated back into it",
             None,
             None,
         )
@@ -271,9 +277,15 @@ class ChainVerifier:
             self.unsigned += 1
         else:
             self.signed += 1
+        from inhouse.program.state import latest_writers
+
         at = row.at if isinstance(row.at, datetime) else datetime.fromisoformat(str(row.at))
-        if self.keys.latest_at is None or at > self.keys.latest_at:
-            self.keys.latest_at = at
+        writer = self.keys.delegated.get(str(row.signer), str(row.actor))
+        mine = next((when for when, who in self.keys.latest if who == writer), None)
+        if mine is None or at > mine:
+            self.keys.latest = latest_writers(self.keys.latest, writer, at)
+        if writer not in self.keys.latest_by or at > self.keys.latest_by[writer]:
+            self.keys.latest_by[writer] = at
         self.prev = row.hash
         self.checked += 1
         return None

@@ -234,10 +234,10 @@ class PeopleMixin(ProgramCore):
             )
         if Role.PILOT_USER in after - before:
             self.check_reach(None, Reach.PILOT, action=f"add {name} to the pilot")
-        if Role.PILOT_USER in before - after and self._keeps_access(state, name):
-            # out of a listed pilot, access granted in it reaches beyond it: every fold holds
-            # it back before play 5 exits, so the API refuses it (`inhouse pilot remove`
-            # takes the access back first)
+        if before - after and self._leaves_pilot(state, name, after):
+            # access granted inside the pilot would reach beyond it: every fold holds that back
+            # before play 5 exits, so the API refuses it (`inhouse pilot remove` takes the
+            # access back first)
             self.check_reach(
                 None,
                 Reach.BEYOND_PILOT,
@@ -245,11 +245,20 @@ class PeopleMixin(ProgramCore):
                 "left open (revoke it first: `inhouse pilot remove`, or `inhouse keys revoke`)",
             )
 
-    def _keeps_access(self, state: ProgramState, name: str) -> bool:
-        """Whether ``name`` holds gateway access in a pilot its leads listed."""
-        from inhouse.program.guards import access_holders, pilot_list
+    def _leaves_pilot(self, state: ProgramState, name: str, roles: set[str]) -> bool:
+        """Whether ``name``, holding gateway access, would reach beyond the pilot with
+        ``roles`` where they reach no further than the pilot now."""
+        from dataclasses import replace
 
-        return name in access_holders(state) and bool(pilot_list(state, self.playbook))
+        from inhouse.program.guards import access_holders, reach_of
+
+        if name not in access_holders(state):
+            return False
+        if reach_of(self.playbook, state, name) is Reach.BEYOND_PILOT:
+            return False
+        person = replace(state.people[name], roles=frozenset(roles))
+        after = replace(state, people={**state.people, name: person})
+        return reach_of(self.playbook, after, name) is Reach.BEYOND_PILOT
 
 
 def invitation_expiry(days: int) -> timedelta:

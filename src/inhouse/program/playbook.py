@@ -10,6 +10,7 @@ and the field.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -32,6 +33,7 @@ __all__ = [
     "DEFAULT_PLAYBOOK",
     "CheckRef",
     "Owner",
+    "PilotLimits",
     "Play",
     "Playbook",
     "Reach",
@@ -39,6 +41,7 @@ __all__ = [
     "dropped_from_shipped",
     "load_playbook",
     "parse_playbook",
+    "pilot_limits",
 ]
 
 DEFAULT_PLAYBOOK = "local-model-program"
@@ -344,3 +347,30 @@ def dropped_from_shipped(book: Playbook) -> list[str]:
     mine = {p.id for p in book.plays if p.owner.previous == "different"}
     dropped += [f"another owner for {play}" for play in sorted(differ - mine)]
     return dropped
+
+
+@dataclass(frozen=True)
+class PilotLimits:
+    """The ``pilot-size`` check's parameters, as the program's playbook sets them."""
+
+    min: int = 5
+    max: int = 10
+    min_teams: int = 3
+
+    def describe(self) -> str:
+        return f"{self.min}-{self.max} members across at least {self.min_teams} teams"
+
+
+def pilot_limits(playbook: Playbook) -> PilotLimits:
+    """The ``pilot-size`` parameters of the playbook's exit that checks it (the defaults when
+    no play does)."""
+    for play in playbook.plays:
+        for ref in play.exit:
+            if ref.check == "pilot-size":
+                base = PilotLimits()
+                return PilotLimits(
+                    min=int(ref.params.get("min", base.min)),
+                    max=int(ref.params.get("max", base.max)),
+                    min_teams=int(ref.params.get("min_teams", base.min_teams)),
+                )
+    return PilotLimits()

@@ -10,7 +10,7 @@ name they recorded, marked unsigned.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import SignInError
@@ -250,6 +250,13 @@ class ProgramState:
     #: no role making them so, and the event: in a program that has no pilot user yet, the
     #: first people let in are the pilot, up to its size
     let_in: dict[str, int] = field(default_factory=dict)
+    #: the ``pilot.member`` facts, oldest first (what the pilot's list is read from, without
+    #: walking every fact)
+    pilot_member_facts: list[Fact] = field(default_factory=list)
+    #: whose gateway access is open, kept while the key events it was read from stand
+    access_memo: tuple[tuple[int, int, int], dict[str, list[int]]] | None = field(
+        default=None, repr=False, compare=False
+    )
     facts: list[Fact] = field(default_factory=list)
     plays: dict[str, PlayRecord] = field(default_factory=dict)
     handoffs: dict[str, Handoff] = field(default_factory=dict)
@@ -279,6 +286,9 @@ class ProgramState:
     #: the same, per person: a writer's clock is held to its own past, never to another's (a
     #: member whose clock runs ahead must not move everyone's judgements)
     latest_at_by: dict[str, datetime] = field(default_factory=dict)
+    #: the three writers whose latest events are dated latest, latest first: what
+    #: :func:`log_floor` reads
+    latest_writers: list[tuple[datetime, str]] = field(default_factory=list)
     # the chain is checked as it is folded: events from the first one that does not verify on
     # are not applied (``tampered`` says which and why; ``inhouse audit verify`` reports it)
     verifier: ChainVerifier = field(default_factory=ChainVerifier)
@@ -390,6 +400,35 @@ def _when(text: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+#: how far before what others have already written an event may be dated and keep its time
+LOG_SKEW = timedelta(minutes=10)
+
+
+def latest_writers(
+    top: list[tuple[datetime, str]], writer: str, at: datetime
+) -> list[tuple[datetime, str]]:
+    """``top`` (the three writers dated latest) once ``writer`` wrote at ``at``, later than
+    before: a writer's latest time only grows, so three are enough to keep the second-latest of
+    everyone else."""
+    found = [(when, who) for when, who in top if who != writer] + [(at, writer)]
+    return sorted(found, reverse=True)[:3]
+
+
+def log_floor(top: list[tuple[datetime, str]], writer: str) -> datetime | None:
+    """The earliest time ``writer``'s next event keeps: :data:`LOG_SKEW` before the
+    second-latest time two other writers have already written at. An event's time is its
+    writer's clock, but the log's order is not: a step dated back before what two colleagues
+    have since written is dated, in the fold, no earlier than that. Two, not one: a single
+    colleague whose clock runs ahead moves nobody's times."""
+    others = [when for when, who in top if who != writer]
+    return None if len(others) < 2 else others[1] - LOG_SKEW
+
+
+def _no_earlier_than_the_log(state: ProgramState, writer: str, at: datetime) -> datetime:
+    floor = log_floor(state.latest_writers, writer)
+    return at if floor is None or at >= floor else floor
+
+
 def _fact(event: Event, data: dict[str, Any], state: ProgramState) -> Fact:
     by, signed = _signer(event, state)
     machine = key = None
@@ -410,7 +449,7 @@ def _fact(event: Event, data: dict[str, Any], state: ProgramState) -> Fact:
         collector=data.get("collector"),
         comment=data.get("comment"),
         expires=_when(data.get("expires")),
-        at=event.at,
+        at=_no_earlier_than_the_log(state, by, event.at),
         signed=signed,
         on_behalf_of=data.get("on_behalf_of"),
         machine=machine,
@@ -546,7 +585,11 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
             if why is None:
                 held = None if playbook is None else _held_back(state, event, playbook)
                 places = None if playbook is None else _places(state, event, playbook)
+                known = len(state.facts)
                 _apply_verified(state, event)
+                state.pilot_member_facts += [
+                    f for f in state.facts[known:] if f.kind == "pilot.member"
+                ]
                 if playbook is not None and event.kind == EventKind.PLAY_EXITED:
                     _no_first_exit_to_itself(state, str(event.payload["play"]), event, playbook)
                 if held is not None and held.play is not None:
@@ -560,6 +603,7 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
                 by, _ = _signer(event, state)
                 if by not in state.latest_at_by or event.at > state.latest_at_by[by]:
                     state.latest_at_by[by] = event.at
+                    state.latest_writers = latest_writers(state.latest_writers, by, event.at)
                 return
         except (KeyError, TypeError, ValueError, AttributeError, SignInError) as err:
             # signed, yet not what the engine writes (a payload appended around the API): the
@@ -669,20 +713,41 @@ def _no_first_exit_to_itself(
         del state.first_exited[play_id]
 
 
+def _named_in(event: Event) -> str | None:
+    """Whom an event may take out of the pilot: the person a roster event describes, or the
+    person a ``pilot.member`` fact names (recorded, or imported in an envelope)."""
+    kind, data = event.kind, event.payload
+    if kind in (EventKind.PERSON_CHANGED, EventKind.PERSON_ADDED) or (
+        kind == EventKind.PERSON_INVITED and not data.get("another_key")
+    ):
+        return str(data.get("name"))
+    fact: Any = None
+    if kind == EventKind.FACT_RECORDED:
+        fact = data
+    elif kind == EventKind.EVIDENCE_IMPORTED:
+        from inhouse.identity.envelopes import read_statement
+
+        try:
+            fact = (read_statement(data["envelope"]).get("predicate") or {}).get("fact")
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None
+    if isinstance(fact, dict) and fact.get("kind") == "pilot.member":
+        payload = fact.get("payload")
+        return str(payload.get("person")) if isinstance(payload, dict) else None
+    return None
+
+
 def _places(state: ProgramState, event: Event, playbook: Playbook) -> dict[str, Reach] | None:
-    """Before an event that may take people out of the pilot (a role changed, the pilot's
-    list changed), how far the access of each person who holds some reaches."""
+    """Before an event that may take someone out of the pilot (their role changed, the pilot's
+    list changed for them), how far their access reaches, where they hold some open. Only the
+    person the event names is asked: the first listing of a pilot never listed takes its
+    earlier members' keys out of nobody's hands (their grants were judged when made)."""
     from inhouse.program.guards import access_holders, reach_of
 
-    if event.kind != EventKind.PERSON_CHANGED and not (
-        event.kind == EventKind.FACT_RECORDED and event.payload.get("kind") == "pilot.member"
-    ):
+    name = _named_in(event)
+    if name is None or name not in state.people or name not in access_holders(state):
         return None
-    return {
-        name: reach_of(playbook, state, name)
-        for name in access_holders(state)
-        if name in state.people
-    }
+    return {name: reach_of(playbook, state, name)}
 
 
 def _left_pilot(
@@ -696,10 +761,15 @@ def _left_pilot(
     from inhouse.program import counting
     from inhouse.program.guards import reach_blockers, reach_of
 
+    now = {name: reach_of(playbook, state, name) for name in places}
+    back = {name for name, reach in places.items()
+            if reach is Reach.BEYOND_PILOT and now[name] is not Reach.BEYOND_PILOT}  # fmt: skip
+    if back:  # inside again (listed anew): what they kept on leaving is theirs again
+        state.reach_held_back = [h for h in state.reach_held_back if h.person not in back]
     moved = [
         name
         for name, reach in places.items()
-        if reach is not Reach.BEYOND_PILOT and reach_of(playbook, state, name) is Reach.BEYOND_PILOT
+        if reach is not Reach.BEYOND_PILOT and now[name] is Reach.BEYOND_PILOT
     ]
     if not moved:
         return []
@@ -1326,7 +1396,7 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
             decided_by=actor,
             # never before the offer it answers: the log's order is not the receiver's word,
             # and an acceptance backdated by its receiver would move the play's first exit
-            decided_at=max(event.at, offered.offered_at),
+            decided_at=max(_no_earlier_than_the_log(state, actor, event.at), offered.offered_at),
             decision_comment=data.get("comment", ""),
             accepted_hash=data.get("evidence_hash") if accepted else None,
         )

@@ -174,15 +174,15 @@ def authentic_rows(
     with store.engine.connect() as conn:
         for query in queries:
             for row in conn.execute(query):
-                if row.request_id in seen:  # the table's key dropped and a sealed row copied
-                    found.rejected.append(
-                        Rejected(row.request_id, row.day, row.person, "duplicate request id")
-                    )
-                    continue
-                seen.add(row.request_id)
                 if row.mac is None:
                     found.rejected.append(Rejected(row.request_id, row.day, row.person, "no MAC"))
                 elif hmac.compare_digest(row_mac(key, _fields(row)), str(row.mac)):
+                    if row.request_id in seen:  # the table's key dropped, a sealed row copied
+                        found.rejected.append(
+                            Rejected(row.request_id, row.day, row.person, "duplicate request id")
+                        )
+                        continue
+                    seen.add(row.request_id)
                     found.rows.append(row)
                 else:
                     found.rejected.append(

@@ -270,7 +270,11 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
     )
     name = str(survey.payload["survey"]) if survey is not None else None
     if survey is not None and any(
-        f.payload.get("survey") == name and f.id < survey.id for f in ctx.facts.of("survey.opened")
+        f.payload.get("survey") == name
+        and f.id < survey.id
+        and f.by in ctx.people
+        and "rollout-lead" in ctx.people[f.by].roles
+        for f in ctx.facts.of("survey.opened")
     ):  # an old name opened again: its old answers would count for the new survey
         return failed(
             f"the latest survey opened ({name}, fact #{survey.id}) reuses the name of one "
