@@ -273,11 +273,15 @@ def test_listed_again_a_member_is_served_again(lena: Program) -> None:
     assert _served(lena, "pia")
 
 
-def test_any_role_change_that_takes_a_key_holder_out_is_refused(lena: Program) -> None:
-    """rita, a lead holding a gateway key, demoted in a listed pilot: her key would reach
-    beyond it. The API refuses what every fold would hold back."""
-    _listed(lena, "zoe", "sales")
-    _keyed(lena, "rita", "platform", roles=["rollout-lead"])
-    with pytest.raises(AntiPattern, match="take rita out of the pilot"):
-        lena.change_roles(None, "rita", remove=["rollout-lead"])
-    assert _served(lena, "rita")
+def test_co_leads_take_places_in_the_pilot(lena: Program) -> None:
+    """A lead makes colleagues her co-leads and keys them: a rollout lead who owns no play is
+    inside only with a place, as a pilot user is, so the eleventh key reaches beyond the pilot
+    (before, leads took no place, and a department of co-leads skipped play five)."""
+    for n in range(10):
+        _keyed(lena, f"c{n}", f"team{n % 3}", roles=["rollout-lead"])
+    enrol(lena, "c10", team="sales", roles=["rollout-lead"])
+    assert lena.reach_of("c10") is Reach.BEYOND_PILOT
+    with pytest.raises(AntiPattern) as refused:
+        grant_key(lena, None, "c10")
+    assert refused.value.guard == "skipping-play-five"
+    assert lena.reach_of("lena") is Reach.PILOT  # the program's own lead takes no place

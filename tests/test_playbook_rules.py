@@ -146,3 +146,28 @@ def test_a_playbook_of_its_own_says_what_it_leaves_out(
     blockers = reach_blockers(lena.playbook, Reach.PILOT, lena.state(), clock.now)
     assert [b.guard.value for b in blockers] == ["scaling-before-proving"]
     assert "the organisation's sign-in" in blockers[0].missing[0]
+
+
+def test_a_playbook_of_its_own_that_keeps_every_name_but_eases_the_parameters_is_named(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
+) -> None:
+    """Renamed to read like the shipped one, every check name kept, but pilot-size made
+    1-1000 across one team and play 4's survey check moved out of its exit: status names both
+    (and the pilot's places are the playbook's, so the size is what widened)."""
+    import yaml
+
+    text = resources.files("inhouse.playbooks").joinpath("local-model-program.yaml").read_text()
+    book = yaml.safe_load(text)
+    book["name"] = "local-model-program-acme"
+    for play in book["plays"]:
+        for ref in play["exit"]:
+            if ref["check"] == "pilot-size":
+                ref["params"] = {"min": 1, "max": 1000, "min_teams": 1}
+        play["exit"] = [r for r in play["exit"] if r["check"] != "pilot-would-resist-losing"]
+    path = _isolated / "acme.yaml"
+    path.write_text(yaml.safe_dump(book, sort_keys=False), encoding="utf-8")
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock, playbook=str(path))
+    request.addfinalizer(lena.close)
+    [said] = [w for w in lena.status()["warnings"] if "a playbook of its own" in w]
+    assert "pilot-size (play 4's exit) with {'min': 1, 'max': 1000, 'min_teams': 1}" in said
+    assert "pilot-would-resist-losing (play 4's exit)" in said

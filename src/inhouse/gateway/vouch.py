@@ -46,6 +46,17 @@ def vouch_for_gateway(program: Program, url: str, *, timeout: float = 10.0) -> F
     who = program.actor(None)
     if who.service:
         raise NotAllowed(f"{who.name} is a service: a person vouches for a service's host")
+    if program._delegation is not None:
+        raise NotAllowed(
+            "a dashboard session does not vouch for a host: its key lives on the dashboard's "
+            "host, not your machine; run `inhouse gateway vouch` on your own machine"
+        )
+    state = program.state()
+    if "rollout-lead" in state.roles_held.get(who.name, frozenset()) | who.roles:
+        raise NotAllowed(
+            f"{who.name} is (or was) a rollout lead, and leads enrol the gateway's key: its host "
+            "is vouched for by someone who uses the gateway and never led the program"
+        )
     nonce = secrets.token_hex(16)
     base = url.rstrip("/")
     try:
@@ -65,7 +76,6 @@ def vouch_for_gateway(program: Program, url: str, *, timeout: float = 10.0) -> F
             f"{base} answered {reply.status_code} without an inhouse gateway's identity: is it "
             "the gateway (`inhouse gateway serve`), at the address you use it at?"
         ) from None
-    state = program.state()
     record = state.keys.get(key_id)
     if record is None or record.person != SERVICE or record.revoked_at is not None:
         raise InvalidInput(

@@ -33,7 +33,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from inhouse.identity.machine import same_machine
-from inhouse.program.checks import CheckContext, Uncounted
+from inhouse.program.checks import CheckContext, Person, Uncounted
 from inhouse.program.collectors import collector_for, measured_kinds
 from inhouse.program.facts import Fact, FactSet, Provenance
 from inhouse.program.state import ProgramState
@@ -240,8 +240,10 @@ def _departed(state: ProgramState) -> frozenset[str]:
 
 def _vouched_hosts(state: ProgramState, facts: FactSet, measured: set[str]) -> set[str]:
     """The service keys someone vouched for (:mod:`inhouse.identity.hosts`): a counted
-    ``service.vouched`` whose signature the key made over its challenge, signed by a person
-    other than the lead who enrolled that key, from a machine that lead never enrolled from."""
+    ``service.vouched`` whose signature the key made over its challenge, signed by a person who
+    never held the rollout-lead role (a lead enrols services, and a co-lead of one's own could
+    enrol one for another to vouch for), from a machine the enrolling lead never enrolled
+    from."""
     from inhouse.identity.hosts import host_challenge
     from inhouse.identity.keys import verify_signature
 
@@ -255,8 +257,10 @@ def _vouched_hosts(state: ProgramState, facts: FactSet, measured: set[str]) -> s
             continue
         lead = record.invited_by
         challenge = host_challenge(state.program_id, record.person, str(data.get("nonce")))
+        held = state.roles_held.get(fact.by, frozenset()) | state.people.get(fact.by, _NOBODY).roles
         if (
             fact.by == lead
+            or "rollout-lead" in held  # a lead (or a throwaway co-lead) vouches for nobody's host
             or fact.by not in state.people
             or state.people[fact.by].service
             or (lead is not None and fact.machine is not None
@@ -274,6 +278,9 @@ def vouched_hosts(state: ProgramState) -> set[str] | None:
     if state.sign_in is None or state.demo:
         return None
     return _vouched_hosts(state, FactSet(state.facts, ordered=True), measured_kinds())
+
+
+_NOBODY = Person(name="", roles=frozenset())
 
 
 def _host_unvouched(fact: Fact, state: ProgramState, hosts: set[str]) -> str | None:

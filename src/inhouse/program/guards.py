@@ -189,8 +189,9 @@ WIDENING_EVENTS = {"gateway.key.granted": ("person", "grant a gateway key to {na
 
 
 def reach_of(playbook: Playbook, state: ProgramState, person: str) -> Reach:
-    """How far giving ``person`` access reaches: play 1's owner is the owner; rollout leads and
-    the owners of started plays are the pilot. Once a lead has listed the pilot
+    """How far giving ``person`` access reaches: play 1's owner is the owner; the program's
+    lead and the owners of started plays are the pilot; another rollout lead takes a place in
+    it as a pilot user does. Once a lead has listed the pilot
     (:func:`pilot_list`), its listed pilot users are the pilot and everyone else is beyond it.
     A program that never listed its pilot has one all the same, no bigger than the playbook's
     ``pilot-size`` maximum (:func:`unlisted_pilot`): its pilot users and, before any exists,
@@ -209,20 +210,21 @@ def reach_of(playbook: Playbook, state: ProgramState, person: str) -> Reach:
     if person in inside:
         return Reach.PILOT
     users = any(Role.PILOT_USER in p.roles for p in state.people.values())
-    if (Role.PILOT_USER in roles or not users) and len(inside) < pilot_limits(playbook).max:
+    member = Role.PILOT_USER in roles or Role.ROLLOUT_LEAD in roles
+    if (member or not users) and len(inside) < pilot_limits(playbook).max:
         return Reach.PILOT  # the next to take a place
     return Reach.BEYOND_PILOT
 
 
 def inside_by_role(playbook: Playbook, state: ProgramState, person: str) -> bool:
-    """Whether ``person`` is inside by the part they play: play 1's owner, a rollout lead, the
-    owner of a started play. They take no place in the pilot."""
-    target = state.people.get(person)
-    roles = target.roles if target is not None else frozenset()
+    """Whether ``person`` is inside by the part they play: play 1's owner, the owner of a
+    started play, the lead who created the program. They take no place in the pilot. Another
+    rollout lead does, as a pilot user would: otherwise a lead could make a department her
+    co-leads and key them all before play 5."""
     return (
         state.owners.get(playbook.plays[0].id) == person
-        or Role.ROLLOUT_LEAD.value in roles
         or person in state.owners.values()
+        or (person == state.lead and person in state.people)
     )
 
 

@@ -53,13 +53,9 @@ class _Keys:
         #: machine of what the session signs)
         self.delegated_by: dict[str, str] = {}
         self.services: set[str] = set()  # key ids enrolled for a service: they never sign in
-        #: the three writers whose events already taken in are dated latest (latest first): a
-        #: session key kept past its session signs nothing dated back into it once two others
-        #: have written after it ended
-        self.latest: list[tuple[datetime, str]] = []
-        #: each writer's latest time: a session's own person who wrote after it ended has moved
-        #: the log past it too
-        self.latest_by: dict[str, datetime] = {}
+        #: session key id -> when its delegation ends (the fold holds a session event dated
+        #: back into it once the log has moved past it: :mod:`inhouse.program.state`)
+        self.session_ends: dict[str, datetime] = {}
 
     def owner(self, key_id: str) -> tuple[str, str] | None:
         return None if key_id in self.revoked else self.public.get(key_id)
@@ -129,8 +125,7 @@ def _delegated(
     """An event signed by a dashboard session key: the (public key, person) its delegation lets
     it act for and the enrolled key that signed that delegation, or why it does not
     (:mod:`inhouse.identity.delegation`). Its time is the writer's word, its place in the log
-    is not: once the log holds an event dated after the session ended, no event the session
-    key signs is taken in."""
+    is not: the fold refuses one dated back into a session the log has moved past."""
     from inhouse.identity.delegation import delegation_problem
 
     where = f"event {row.seq} ({row.kind} by {row.actor}) is signed by session key {row.signer}"
@@ -145,21 +140,7 @@ def _delegated(
     )
     if delegation is None:
         return f"{where}, but {problem}", None, None
-    from inhouse.program.state import LOG_SKEW, log_floor
-
-    floor = log_floor(keys.latest, delegation.person)
-    own = keys.latest_by.get(delegation.person)
-    if own is not None and (floor is None or own > floor + LOG_SKEW):
-        floor = own - LOG_SKEW
-    if floor is not None and floor > delegation.expires:
-        return (
-            f"{where}, whose session ended at {delegation.expires:%Y-%m-%d %H:%M} UTC, and the "
-            f"log had already moved past it (its person, or two others, wrote by "
-            f"{floor + LOG_SKEW:%Y-%m-%d %H:%M} UTC): a session key kept past its session signs "
-            "nothing dated back into it",
-            None,
-            None,
-        )
+    keys.session_ends[str(row.signer)] = delegation.expires
     if delegation.key_id in keys.services:
         return f"{where}, but {service_delegates(delegation.person)}", None, None
     return None, (delegation.session_key, delegation.person), delegation.key_id
@@ -277,15 +258,6 @@ class ChainVerifier:
             self.unsigned += 1
         else:
             self.signed += 1
-        from inhouse.program.state import latest_writers
-
-        at = row.at if isinstance(row.at, datetime) else datetime.fromisoformat(str(row.at))
-        writer = self.keys.delegated.get(str(row.signer), str(row.actor))
-        mine = next((when for when, who in self.keys.latest if who == writer), None)
-        if mine is None or at > mine:
-            self.keys.latest = latest_writers(self.keys.latest, writer, at)
-        if writer not in self.keys.latest_by or at > self.keys.latest_by[writer]:
-            self.keys.latest_by[writer] = at
         self.prev = row.hash
         self.checked += 1
         return None

@@ -328,24 +328,33 @@ def _not_posing(book: Playbook, path: Path) -> None:
 
 
 def dropped_from_shipped(book: Playbook) -> list[str]:
-    """What a playbook of the program's own leaves out of the shipped one that holds people to
-    evidence someone else gives: each of its checks no play names, the reach gates, and the
-    plays it no longer hands to another owner. Empty for a shipped playbook."""
+    """How a playbook of the program's own differs from the shipped one in what holds people to
+    evidence: each of the shipped playbook's exit checks that is not in the same play's exit
+    with the same parameters, each reach gate it lacks, and each play it no longer hands to
+    another owner. Empty for a shipped playbook (and for an exact copy under another name)."""
     if book.shipped:
         return []
     original = load_playbook(DEFAULT_PLAYBOOK)
-    named = {ref.check for play in book.plays for ref in (*play.trigger, *play.exit)}
+    mine = {play.id: play for play in book.plays}
     dropped = []
     for play in original.plays:
+        number = original.number(play.id)
+        theirs = mine.get(play.id)
+        exits = {ref.check: ref.params for ref in theirs.exit} if theirs is not None else {}
         for ref in play.exit:
-            if ref.check not in named:
-                dropped.append(f"{ref.check} (play {original.number(play.id)}'s exit)")
-    for reach, _ in sorted(original.reach.items()):
-        if reach not in book.reach:
-            dropped.append(f"the {reach.value} reach gate")
+            if ref.check not in exits:
+                dropped.append(f"{ref.check} (play {number}'s exit)")
+            elif exits[ref.check] != ref.params:
+                dropped.append(
+                    f"{ref.check} (play {number}'s exit) with {exits[ref.check] or 'no'} "
+                    f"parameters, not {ref.params}"
+                )
+    for reach, gate in sorted(original.reach.items()):
+        if book.reach.get(reach) != gate:
+            dropped.append(f"the {reach.value} reach gate at {gate}")
     differ = {p.id for p in original.plays if p.owner.previous == "different"}
-    mine = {p.id for p in book.plays if p.owner.previous == "different"}
-    dropped += [f"another owner for {play}" for play in sorted(differ - mine)]
+    kept = {p.id for p in book.plays if p.owner.previous == "different"}
+    dropped += [f"another owner for {play}" for play in sorted(differ - kept)]
     return dropped
 
 

@@ -424,6 +424,41 @@ def log_floor(top: list[tuple[datetime, str]], writer: str) -> datetime | None:
     return None if len(others) < 2 else others[1] - LOG_SKEW
 
 
+def _a_witness(state: ProgramState, writer: str, key_id: str | None) -> bool:
+    """Whether ``writer``'s clock counts toward the log's floor: a person (a service's key is
+    a lead's to place) whose key (a session's: the key that delegated it) signed in with the
+    organisation's sign-in (an alias of someone's own is nobody; before a sign-in there is no
+    floor): so one person cannot move the floor with keys of their own."""
+    person = state.people.get(writer)
+    if person is None or person.service or state.sign_in is None:
+        return False  # before a sign-in, one person's aliases would be "others"
+    key = state.verifier.keys.delegated_by.get(key_id or "", key_id)
+    return state.signed_in_as(key, writer)
+
+
+def _session_problem(state: ProgramState, event: Event) -> str | None:
+    """Why a dashboard session's event is dated back into a session the log has moved past:
+    its person, or two others the sign-in vouches for, wrote after the session ended. The
+    session key stays in the dashboard host's memory; kept, it would sign a colleague's
+    decision dated inside the old window weeks later."""
+    ends = state.verifier.keys.session_ends.get(event.signer or "")
+    if ends is None:
+        return None
+    person, _ = _signer(event, state)
+    floor = log_floor(state.latest_writers, person)
+    own = state.latest_at_by.get(person)
+    if own is not None and (floor is None or own - LOG_SKEW > floor):
+        floor = own - LOG_SKEW
+    if floor is None or floor <= ends:
+        return None
+    return (
+        f"event {event.seq} ({event.kind}) is signed by a dashboard session of {person}'s that "
+        f"ended at {ends:%Y-%m-%d %H:%M} UTC, and the log had moved past it ({person}, or two "
+        f"others, wrote by {floor + LOG_SKEW:%Y-%m-%d %H:%M} UTC): a session key kept past its "
+        "session signs nothing dated back into it"
+    )
+
+
 def _no_earlier_than_the_log(state: ProgramState, writer: str, at: datetime) -> datetime:
     floor = log_floor(state.latest_writers, writer)
     return at if floor is None or at >= floor else floor
@@ -579,7 +614,7 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
     problem = state.verifier.check(_row(event), event.payload)
     if problem is None:
         try:
-            why = _unauthorized(state, event)
+            why = _unauthorized(state, event) or _session_problem(state, event)
             if why is None and playbook is not None:
                 why = _start_problem(state, event, playbook)
             if why is None:
@@ -603,7 +638,8 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
                 by, _ = _signer(event, state)
                 if by not in state.latest_at_by or event.at > state.latest_at_by[by]:
                     state.latest_at_by[by] = event.at
-                    state.latest_writers = latest_writers(state.latest_writers, by, event.at)
+                    if _a_witness(state, by, event.signer):
+                        state.latest_writers = latest_writers(state.latest_writers, by, event.at)
                 return
         except (KeyError, TypeError, ValueError, AttributeError, SignInError) as err:
             # signed, yet not what the engine writes (a payload appended around the API): the

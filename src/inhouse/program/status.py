@@ -179,8 +179,8 @@ def build_status(
     if dropped := dropped_from_shipped(playbook):
         warnings.append(
             f"this program runs a playbook of its own ({playbook.name} v{playbook.version}), "
-            f"which leaves out what the shipped one holds people to: {', '.join(dropped)}. Its "
-            "exits are judged by its own rules, not by evidence someone else gives"
+            f"not the one inhouse ships, and it differs in what holds people to evidence: "
+            f"{'; '.join(dropped)}. Its exits are judged by its own rules"
         )
     renamed = state.playbook_version != playbook.version or state.playbook != playbook.name
     if not renamed and state.playbook_rules and state.playbook_rules != playbook.rules():
