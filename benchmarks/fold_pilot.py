@@ -54,8 +54,8 @@ def _plan(n: int, p: int, c: int, written: int) -> list[tuple[str, dict[str, Any
         listed = {"person": f"p{i}", "track": "everyone", "action": "added"}
         plan.append((EventKind.FACT_RECORDED, _fact("pilot.member", listed, "inhouse pilot")))
     for i in range(p):
-        grant = {"grant": f"g{i}", "person": f"p{i}", "agent": None, "limits": {}, "waivers": []}
-        plan.append(("gateway.key.granted", grant))
+        grant: dict[str, Any] = {"grant": f"g{i}", "person": f"p{i}", "agent": None}
+        plan.append(("gateway.key.granted", grant | {"limits": {}, "waivers": []}))
     rest = n - written - len(plan)
     every = max(1, rest // max(1, c))
     changes = 0
