@@ -10,6 +10,7 @@ counted (a red team's finding: one person measured play 4's adoption and play 6'
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -136,3 +137,43 @@ def test_vouching_at_an_address_with_no_gateway_says_so(
     _, vic = cast
     with pytest.raises(InvalidInput, match="could not reach the gateway at"):
         vouch_for_gateway(vic, "http://127.0.0.1:9", timeout=2)
+
+
+def test_a_dashboard_session_vouches_for_nothing(
+    cast: tuple[Program, Program], clock: Clock
+) -> None:
+    """vic signs in to the dashboard lena hosts; during his session the host could sign a vouch
+    with his session key, pointed at a gateway of hers. The command refuses a session, and one
+    appended around it stops the fold (a session key lives on the dashboard's host)."""
+    from datetime import timedelta
+
+    from inhouse.identity import SigningKey
+    from inhouse.identity.delegation import delegation_statement, sign_delegation
+    from inhouse.identity.hosts import host_challenge
+    from inhouse.program.core import read_service_key
+
+    lena, vic = cast
+    session = SigningKey.generate()
+    statement = delegation_statement(
+        program=lena.state().program_id, person="vic", key_id=vic.key.key_id,
+        session_key=session.public_key, nonce="n-v", issued=clock.now,
+        expires=clock.now + timedelta(hours=2),
+    )  # fmt: skip
+    as_vic = lena.delegated(session, sign_delegation(vic.key, statement))
+    with pytest.raises(NotAllowed, match="a dashboard session does not vouch"):
+        vouch_for_gateway(as_vic, "http://127.0.0.1:9")
+    held = read_service_key(lena.folder, "gateway")
+    assert held is not None
+    nonce = "c" * 32
+    with contextlib.suppress(StopIteration):  # the fact is written, the fold stops at it
+        as_vic.record_fact(
+            None,
+            "service.vouched",
+            {"service": "gateway", "key_id": held.key_id, "url": "http://gw.acme.example",
+             "nonce": nonce,
+             "signature": held.sign(host_challenge(lena.state().program_id, "gateway", nonce))},
+            provenance=Provenance.MEASURED,
+            collector="inhouse gateway vouch",
+        )  # fmt: skip
+    tampered = lena.state().tampered
+    assert tampered is not None and "with a dashboard session of vic's" in tampered[0]
