@@ -90,6 +90,12 @@ def test_at_entra_a_token_must_say_member_or_guest() -> None:
     assert unsaid is not None and "add the optional claim acct" in unsaid
     assert _guest_problem(issuer, _identity(guest=False)) is None
     assert _guest_problem(issuer, _identity(guest=True)) is not None
+    # Entra's v1 issuer is held to the same
+    v1 = _guest_problem("https://sts.windows.net/acme-tenant/", _identity())
+    assert v1 is not None and "add the optional claim acct" in v1
+    # a customer-identity tenant lets anyone sign up: nobody is vouched for there
+    ciam = _guest_problem("https://acme.ciamlogin.com/acme-tenant/v2.0", _identity(guest=False))
+    assert ciam is not None and "anyone signs themselves up" in ciam
     # elsewhere a token that says nothing is the issuer's own account
     assert _guest_problem("https://id.acme.example/realms/acme", _identity()) is None
 

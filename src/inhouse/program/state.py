@@ -1273,7 +1273,10 @@ def account_problem(state: ProgramState, identity: Any) -> str | None:
 
 #: issuers that take guests into an organisation's tenant (anyone a member invites, any
 #: number of accounts of one person's own): a token counts only where it says it is a member's
-GUEST_ISSUER_HOSTS = frozenset({"login.microsoftonline.com"})
+GUEST_ISSUER_HOSTS = frozenset({"login.microsoftonline.com", "sts.windows.net"})
+#: hosts of customer-identity tenants, where anyone signs themselves up (Entra External ID):
+#: an account there is whoever made it, so it vouches for nobody
+SIGN_UP_ISSUER_SUFFIXES = (".ciamlogin.com",)
 
 
 def _guest_problem(issuer: str, identity: Any) -> str | None:
@@ -1282,6 +1285,13 @@ def _guest_problem(issuer: str, identity: Any) -> str | None:
     token that does not say (the ``acct`` optional claim is not configured) tells nobody apart."""
     from urllib.parse import urlsplit
 
+    host = (urlsplit(issuer).hostname or "").lower()
+    if host.endswith(SIGN_UP_ISSUER_SUFFIXES):
+        return (
+            f"{issuer} is a customer-identity tenant, where anyone signs themselves up: its "
+            f"account {identity.subject} is whoever made it, so it vouches for nobody (set up "
+            "the organisation's workforce tenant instead)"
+        )
     home = getattr(identity, "home_issuer", None)
     if home and home.rstrip("/") != issuer.rstrip("/"):
         return (
@@ -1295,7 +1305,7 @@ def _guest_problem(issuer: str, identity: Any) -> str | None:
             f"{issuer} marks {identity.subject} as a guest in its tenant (acct=1): only the "
             "organisation's own accounts count"
         )
-    if guest is None and (urlsplit(issuer).hostname or "") in GUEST_ISSUER_HOSTS:
+    if guest is None and host in GUEST_ISSUER_HOSTS:
         return (
             f"{issuer}'s token for {identity.subject} does not say whether the account is a "
             "member or a guest: add the optional claim acct to the app registration's ID token "
