@@ -9,6 +9,7 @@ and the field.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -327,6 +328,12 @@ def _not_posing(book: Playbook, path: Path) -> None:
     )
 
 
+@functools.cache
+def _default_shipped() -> Playbook:
+    """The shipped default playbook, parsed once per process (status asks on every call)."""
+    return load_playbook(DEFAULT_PLAYBOOK)
+
+
 def dropped_from_shipped(book: Playbook) -> list[str]:
     """How a playbook of the program's own differs from the shipped one in what holds people to
     evidence: each of the shipped playbook's exit checks that is not in the same play's exit
@@ -334,7 +341,7 @@ def dropped_from_shipped(book: Playbook) -> list[str]:
     another owner. Empty for a shipped playbook (and for an exact copy under another name)."""
     if book.shipped:
         return []
-    original = load_playbook(DEFAULT_PLAYBOOK)
+    original = _default_shipped()
     mine = {play.id: play for play in book.plays}
     dropped = []
     for play in original.plays:

@@ -22,6 +22,9 @@ from inhouse.program.integrity import ChainVerifier, Row
 from inhouse.program.playbook import Reach, Role
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from inhouse.program.guards import Blocker
     from inhouse.program.playbook import Playbook
 
 __all__ = [
@@ -670,6 +673,27 @@ def judging_time(state: ProgramState, who: str, at: datetime) -> datetime:
     return at if latest is None or latest <= at else latest
 
 
+def _unwaived(
+    state: ProgramState, at: datetime, play: str | None, judge: Callable[[], list[Blocker]]
+) -> tuple[tuple[str, str | None, str], ...]:
+    """(guard, play, why) for each blocker ``judge`` finds that no waiver active at ``at``
+    covers; a guard that raised is shown as ``unchecked`` rather than stopping the fold."""
+    from inhouse.program import counting
+
+    try:
+        blockers = judge()
+    except Exception as err:  # a check that fails must not stop the fold: it is shown instead
+        return ((UNCHECKED, play, f"its guards could not be checked again ({err!r})"),)
+    else:
+        return tuple(
+            (b.guard.value, b.play, b.message)
+            for b in blockers
+            if not any(w.covers(b.guard, b.play, at) for w in state.waivers)
+        )
+    finally:
+        counting.forget(state)  # judged halfway through an event: not the state after it
+
+
 def _held_back(state: ProgramState, event: Event, playbook: Playbook) -> HeldBack | None:
     """The guards that held this action back at its place in the log (the state before it,
     the time it was written) and that no waiver active then covered: what the API would have
@@ -681,7 +705,6 @@ def _held_back(state: ProgramState, event: Event, playbook: Playbook) -> HeldBac
     no handoff is offered meanwhile), not a stop of the fold: the guards rest on checks, which
     a later version of inhouse may judge differently, and a log the API wrote must still fold
     then."""
-    from inhouse.program import counting
     from inhouse.program.guards import (
         WIDENING_EVENTS,
         inside_by_role,
@@ -717,22 +740,16 @@ def _held_back(state: ProgramState, event: Event, playbook: Playbook) -> HeldBac
         return None
     who, _ = _signer(event, state)
     at = judging_time(state, who, event.at)
-    found: tuple[tuple[str, str | None, str], ...]
-    try:
-        if play is not None:
-            blockers = start_blockers(playbook, playbook.play(play), state, at)
-        else:
-            blockers = reach_blockers(playbook, reach, state, at)
-    except Exception as err:  # a check that fails must not stop the fold: it is shown instead
-        found = ((UNCHECKED, play, f"its guards could not be checked again ({err!r})"),)
-    else:
-        found = tuple(
-            (b.guard.value, b.play, b.message)
-            for b in blockers
-            if not any(w.covers(b.guard, b.play, at) for w in state.waivers)
-        )
-    finally:
-        counting.forget(state)  # judged before the event: not the state after it
+    found = _unwaived(
+        state,
+        at,
+        play,
+        lambda: (
+            start_blockers(playbook, playbook.play(play), state, at)
+            if play is not None
+            else reach_blockers(playbook, reach, state, at)
+        ),
+    )
     if not found:
         return None
     return HeldBack(action=action, seq=event.seq, by=who, blockers=found, play=play)
@@ -800,7 +817,6 @@ def _left_pilot(
     judged as a grant to them would be now (no waiver covering it: held back, and their keys
     are not served). ``inhouse pilot remove`` revokes their keys first, so only a removal
     appended around it, or a role taken away by hand, leaves access open."""
-    from inhouse.program import counting
     from inhouse.program.guards import reach_blockers, reach_of
 
     now = {name: reach_of(playbook, state, name) for name in places}
@@ -817,19 +833,9 @@ def _left_pilot(
         return []
     who, _ = _signer(event, state)
     at = judging_time(state, who, event.at)
-    found: tuple[tuple[str, str | None, str], ...]
-    try:
-        blockers = reach_blockers(playbook, Reach.BEYOND_PILOT, state, at)
-    except Exception as err:  # a check that fails must not stop the fold: it is shown instead
-        found = ((UNCHECKED, None, f"its guards could not be checked again ({err!r})"),)
-    else:
-        found = tuple(
-            (b.guard.value, b.play, b.message)
-            for b in blockers
-            if not any(w.covers(b.guard, b.play, at) for w in state.waivers)
-        )
-    finally:
-        counting.forget(state)
+    found = _unwaived(
+        state, at, None, lambda: reach_blockers(playbook, Reach.BEYOND_PILOT, state, at)
+    )
     if not found:
         return []
     return [
