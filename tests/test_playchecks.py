@@ -769,7 +769,9 @@ def test_ticket_resolved_without_builder() -> None:
               ticket("ticket.resolved", by="cam", ticket="T-5", note="read the docs")]  # fmt: skip
     result = check(*own, *by_cam, *gate, *how_to)
     assert result.outcome is Outcome.FAIL
-    assert result.reason.startswith("gateway drew 2 it-broke ticket(s); none resolved")
+    assert result.reason.startswith(
+        "gateway drew 2 it-broke ticket(s) from the people using it; none resolved"
+    )
     assert "(lena, omar)" in result.reason  # the owners of plays 1-3 and the lock's signer
     fix = ticket("ticket.resolved", by="cam", ticket="T-4", note="restarted")
     assert check(*own, *by_cam, *gate, *how_to, fix).outcome is Outcome.PASS

@@ -362,6 +362,10 @@ class Ticket:
     external: str | None
     opened: TicketStep
     state: str = "open"  # open or resolved
+    #: the ``ticket.opened`` fact its title, category and component stand on now: the opening,
+    #: or a later import that changed them (a confirmation given before a change vouches for
+    #: what was there then, not for the ticket it became)
+    stated: Fact | None = None
     assignee: str | None = None
     steps: list[TicketStep] = field(default_factory=list)
 
@@ -473,10 +477,16 @@ def _opened(found: dict[str, Ticket], fact: Fact, actor: str, ticket_id: str) ->
     # (an import with no link would rewrite a colleague's ticket into another component's)
     external = payload.get("external")
     if existing is not None and imported and external and existing.external == external:
-        existing.title = str(payload["title"])
-        existing.category = str(payload["category"])
-        existing.component = str(payload["component"])
-        existing.description = str(payload.get("description") or "")
+        content = (
+            str(payload["title"]),
+            str(payload["category"]),
+            str(payload["component"]),
+            str(payload.get("description") or ""),
+        )
+        before = (existing.title, existing.category, existing.component, existing.description)
+        if content != before:
+            existing.title, existing.category, existing.component, existing.description = content
+            existing.stated = fact
         return
     if existing is not None:
         ticket_id = f"T-{fact.id}"
@@ -491,6 +501,7 @@ def _opened(found: dict[str, Ticket], fact: Fact, actor: str, ticket_id: str) ->
         external=payload.get("external"),
         opened=step,
         steps=[step],
+        stated=fact,
     )
 
 

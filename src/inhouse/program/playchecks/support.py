@@ -23,6 +23,7 @@ from inhouse.program.playchecks._shared import (
     component_builders,
     current_lock,
     enrolled_elsewhere,
+    ever_held,
     fold_tickets,
     given,
     inside_before,
@@ -543,7 +544,8 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     counts when it is in the it-broke category, is resolved now by an enrolled person outside
     its builders, no builder commented on it, was assigned it or resolved it, and none of its
     resolutions was reopened within ``reopen_days``. "Typical": every component that drew the
-    most it-broke tickets needs one such ticket; a how-to ticket never stands in."""
+    most it-broke tickets from the people using it (not filed by a lead, a support owner or a
+    play's owner) needs one such ticket; a how-to ticket never stands in."""
     window = timedelta(days=int(ctx.param("reopen_days", 14)))
     tickets = fold_tickets(ctx.facts, ctx.people)
     broke = [t for t in tickets.values() if t.category == "it-broke"]
@@ -554,8 +556,23 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     drawn: dict[str, list[Ticket]] = {}
     for ticket in broke:
         drawn.setdefault(ticket.component, []).append(ticket)
-    most = max(len(found) for found in drawn.values())
-    typical = sorted(component for component, found in drawn.items() if len(found) == most)
+    # what is typical is what the people using it hit: tickets the judged opened themselves
+    # (leads, support owners, plays' owners), or an import says someone opened without their
+    # word, do not pick the component (a lead filing two tickets on an easy one would)
+    judged = ever_held(ctx, "rollout-lead") | ever_held(ctx, "support-owner")
+    judged |= set(ctx.owners.values())
+    hit = {
+        component: sum(1 for t in found if _hit_by_user(t, judged))
+        for component, found in drawn.items()
+    }
+    most = max(hit.values())
+    drew = "from the people using it"
+    if most == 0:
+        # nobody using it filed one yet: each ticket is judged on its own below, and the reason
+        # says what is missing (an opener's confirmation, a resolver of their own)
+        hit = {component: len(found) for component, found in drawn.items()}
+        most, drew = max(hit.values()), "(none filed by a person using it)"
+    typical = sorted(component for component, count in hit.items() if count == most)
     good: list[str] = []
     bad: list[str] = []
     evidence: list[Fact] = []
@@ -564,7 +581,7 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
         who = f"its builders ({names(list(built))})"
         lines = [_why_not(ctx, ticket, built, window) for ticket in drawn[component]]
         counting = [t for t, line in zip(drawn[component], lines, strict=True) if line is None]
-        head = f"{component} drew {most} it-broke ticket(s)"
+        head = f"{component} drew {most} it-broke ticket(s) {drew}"
         if counting:
             ticket = counting[-1]
             resolution = ticket.resolution
@@ -580,9 +597,31 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     return passed(". ".join(good), *evidence)
 
 
-def _confirmed(ticket: Ticket, person: str) -> bool:
-    """Whether ``person`` took a step of their own on ``ticket`` (signed here, not imported)."""
-    return any(s.fact.collector == NATIVE_TICKETS and s.actor == person for s in ticket.steps)
+def _hit_by_user(ticket: Ticket, judged: set[str]) -> bool:
+    """Whether ``ticket`` shows someone using the tool hit a problem: its opener is none of the
+    ``judged`` and opened it with their own key (here, or confirming an import's word)."""
+    opener = ticket.opened.actor
+    if not opener or opener in judged:
+        return False
+    opened = ticket.opened.fact
+    return (
+        opened.collector != IMPORTED_TICKETS
+        or opened.by == opener
+        or _confirmed(ticket, opener, opened)
+    )
+
+
+def _confirmed(ticket: Ticket, person: str, step: Fact) -> bool:
+    """Whether ``person`` took a step of their own on ``ticket`` (signed here, not imported)
+    after the imported ``step`` that names them, and after the ticket last became what it is
+    now: a comment made before a resolution was imported in their name ("looking into it")
+    does not confirm it, nor does one made before an import turned a how-to question into an
+    "it broke" ticket."""
+    since = max(step.id, ticket.stated.id if ticket.stated is not None else 0)
+    return any(
+        s.fact.collector == NATIVE_TICKETS and s.actor == person and s.fact.id > since
+        for s in ticket.steps
+    )
 
 
 def _why_not(ctx: CheckContext, ticket: Ticket, built: set[str], window: timedelta) -> str | None:
@@ -610,7 +649,7 @@ def _why_not(ctx: CheckContext, ticket: Ticket, built: set[str], window: timedel
     if (
         opened.collector == IMPORTED_TICKETS
         and opened.by != opener
-        and not _confirmed(ticket, opener)
+        and not _confirmed(ticket, opener, opened)
     ):
         # who opened an imported ticket is its importer's word, as who resolved it is: a ticket
         # made up and "opened by" a colleague shows nobody's problem solved until they say so
@@ -642,7 +681,7 @@ def _why_not(ctx: CheckContext, ticket: Ticket, built: set[str], window: timedel
     if (
         imported.collector == IMPORTED_TICKETS
         and imported.by != resolution.actor
-        and not _confirmed(ticket, resolution.actor)
+        and not _confirmed(ticket, resolution.actor, imported)
     ):
         role = ", one of its builders" if imported.by in built else ""
         return (

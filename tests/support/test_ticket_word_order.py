@@ -1,0 +1,156 @@
+"""`ticket-resolved-without-builder` against one lead working alone (a red team's findings):
+
+* a colleague's comment made *before* a resolution was imported in her name ("looking into
+  it") does not confirm that resolution;
+* an import that turns an honestly confirmed how-to ticket into an "it broke" one needs the
+  people it names to confirm again;
+* tickets the lead files herself do not decide which component is "typical".
+
+Each forgery has its honest counterpart beside it, which passes.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from inhouse.pilot.library import add_prompt
+from inhouse.program import Program, Provenance
+from inhouse.program.checks import Outcome, Result, evaluate
+from inhouse.program.evaluation import context_for
+from inhouse.support.importers.mapping import (
+    COLLECTOR,
+    Account,
+    ActorMap,
+    SourceStep,
+    SourceTicket,
+    record_tickets,
+)
+from inhouse.support.queue import comment_on_ticket, open_ticket, resolve_ticket
+from tests.conftest import Clock
+from tests.locks import lock_payload
+from tests.people import enrol
+from tests.pilot.world import PROMPT
+
+LINK = "https://github.com/acme/help/issues/1"
+
+
+def _judge(program: Program) -> Result:
+    ctx = context_for(program.state(), program.clock()).with_params({"reopen_days": 14})
+    return evaluate("ticket-resolved-without-builder", ctx)
+
+
+def _program(request: pytest.FixtureRequest, folder: Path, clock: Clock) -> tuple[Program, Program]:
+    """lena leads; omar built the baseline (he signed its lock)."""
+    lena = Program.init(folder, "Acme", "lena", clock=clock)
+    request.addfinalizer(lena.close)
+    omar = enrol(lena, "omar", team="platform", roles=["play-owner"])
+    omar.record_fact(None, "baseline.lock", lock_payload("omar"),
+                     provenance=Provenance.MEASURED, collector="inhouse baseline lock")  # fmt: skip
+    return lena, omar
+
+
+def _source(
+    clock: Clock, steps: list[SourceStep], *, opener: str = "lena-gh", category: str = "it-broke"
+) -> SourceTicket:
+    return SourceTicket(
+        ticket="gh:acme/help#1", link=LINK, title="model answers garbage", category=category,
+        component="baseline", description="", opened_by=Account(opener),
+        opened_at=clock.now - timedelta(hours=1), steps=steps,
+    )  # fmt: skip
+
+
+def test_a_comment_before_the_imported_resolution_does_not_confirm_it(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
+) -> None:
+    lena, _ = _program(request, _isolated, clock)
+    pia = enrol(lena, "pia", team="sales")
+    actors = ActorMap({"lena-gh": "lena", "pia-gh": "pia"}, [])
+    record_tickets(lena, "github", [_source(clock, [])], actors)  # lena's own ticket
+    clock.advance(hours=1)
+    comment_on_ticket(pia, "gh:acme/help#1", "looking into it, no idea yet")
+    clock.advance(hours=1)
+    fix = SourceStep("ticket.resolved", "c-99", clock.now - timedelta(minutes=5),
+                     Account("pia-gh"), text="fixed the lock")  # fmt: skip
+    record_tickets(lena, "github", [_source(clock, [fix])], actors)
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL
+    assert "only the import says pia resolved it (run by lena)" in result.reason
+    # pia's word after the resolution was imported in her name is her confirmation
+    clock.advance(hours=1)
+    comment_on_ticket(pia, "gh:acme/help#1", "yes, I fixed the lock")
+    result = _judge(lena)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert "resolved by pia" in result.reason
+
+
+def test_an_import_turning_a_confirmed_how_to_into_it_broke_asks_again(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
+) -> None:
+    lena, _ = _program(request, _isolated, clock)
+    bea = enrol(lena, "bea", team="legal")
+    pia = enrol(lena, "pia", team="sales")
+    actors = ActorMap({"bea-gh": "bea", "pia-gh": "pia"}, [])
+    answered = SourceStep("ticket.resolved", "c-1", clock.now - timedelta(minutes=30),
+                          Account("pia-gh"), text="add 'in French' to the prompt")  # fmt: skip
+    record_tickets(lena, "github", [_source(clock, [answered], opener="bea-gh",
+                                            category="how-to")], actors)  # fmt: skip
+    comment_on_ticket(bea, "gh:acme/help#1", "yes, I asked this")
+    comment_on_ticket(pia, "gh:acme/help#1", "yes, I answered it")
+    assert 'no "it broke" ticket' in _judge(lena).reason
+    # the lead records the opening again, as the importer does, now in the it-broke category
+    clock.advance(hours=1)
+    opened_at = (clock.now - timedelta(hours=2)).isoformat()
+    lena.record_fact(None, "ticket.opened", {
+        "ticket": "gh:acme/help#1", "title": "model answers garbage", "category": "it-broke",
+        "component": "baseline", "description": "", "external": LINK, "actor": "bea",
+        "at": opened_at,
+    }, provenance=Provenance.MEASURED, collector=COLLECTOR)  # fmt: skip
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL
+    assert "only the import says bea opened it (run by lena)" in result.reason
+    # the same opening recorded again unchanged is no change: the confirmations stand
+    clock.advance(hours=1)
+    comment_on_ticket(bea, "gh:acme/help#1", "yes, it broke for me")
+    comment_on_ticket(pia, "gh:acme/help#1", "and I fixed it")
+    lena.record_fact(None, "ticket.opened", {
+        "ticket": "gh:acme/help#1", "title": "model answers garbage", "category": "it-broke",
+        "component": "baseline", "description": "", "external": LINK, "actor": "bea",
+        "at": opened_at,
+    }, provenance=Provenance.MEASURED, collector=COLLECTOR)  # fmt: skip
+    result = _judge(lena)
+    assert result.outcome is Outcome.PASS, result.reason
+
+
+def test_tickets_the_lead_files_do_not_pick_the_typical_component(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
+) -> None:
+    lena, omar = _program(request, _isolated, clock)
+    add_prompt(omar, "triage", PROMPT, where="triage.yaml")
+    pia = enrol(lena, "pia", team="sales")
+    bea = enrol(lena, "bea", team="legal")
+    # what people hit: the baseline broke twice, and its builder fixed it each time
+    for _ in range(2):
+        broke = open_ticket(pia, "model answers garbage", category="it-broke",
+                            component="baseline")  # fmt: skip
+        clock.advance(hours=1)
+        resolve_ticket(omar, broke.id, note="restarted")
+    # one prompt ticket, fixed by someone who did not build it
+    odd = open_ticket(pia, "triage sorts wrong", category="it-broke", component="prompt:triage")
+    clock.advance(hours=1)
+    resolve_ticket(bea, odd.id, note="the ticket text was empty")
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL
+    assert result.reason.startswith("baseline drew 2 it-broke ticket(s) from the people using it")
+    # lena files two tickets against the prompt: the baseline stays what people hit
+    for _ in range(2):
+        open_ticket(lena, "triage odd", category="it-broke", component="prompt:triage")
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL
+    assert "baseline drew 2" in result.reason and "prompt:triage" not in result.reason
+    # a third user's ticket on the prompt, filed by bea herself, does make it typical with it
+    open_ticket(bea, "triage again", category="it-broke", component="prompt:triage")
+    result = _judge(lena)
+    assert "prompt:triage drew 2 it-broke ticket(s) from the people using it" in result.reason
