@@ -200,6 +200,26 @@ def scheduled(folder: Path, clock: Clock, ollama: StandIn) -> tuple[Program, Pro
     return program, sam, pia
 
 
+def test_a_review_nobody_confirmed_leaves_it_overdue(
+    _isolated: Path, clock: Clock, ollama: StandIn
+) -> None:
+    """A review the lead records alone (sam listed, never confirming) clears neither the status
+    warning nor `review status`'s overdue: the due date moves only with a review that counts."""
+    program = reviewed(_isolated, clock, ollama)
+    sam = enrol(program, "sam", team="support", roles=["support-owner"])
+    schedule_review(program)
+    due = clock.now.date() + timedelta(days=30)
+    clock.advance(days=31)
+    hold_review(program, ["lena", "sam"], KEEP)
+    warnings = build_status(program.playbook, program.state(), clock.now)["warnings"]
+    assert f"a review is overdue since {due}" in " ".join(warnings)
+    assert review_status(program).overdue and judge(program).outcome is Outcome.FAIL
+    attend_review(sam)
+    warnings = build_status(program.playbook, program.state(), clock.now)["warnings"]
+    assert not any("review is overdue" in w for w in warnings)
+    assert not review_status(program).overdue and judge(program).outcome is Outcome.PASS
+
+
 def test_an_attendee_counts_only_by_their_own_confirmation_from_their_own_machine(
     _isolated: Path, clock: Clock, ollama: StandIn
 ) -> None:

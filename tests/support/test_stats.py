@@ -8,6 +8,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from inhouse.cli.app import app
@@ -68,10 +69,11 @@ def test_stats_on_a_known_set(_isolated: Path, clock: Clock) -> None:
     assert gate.resolvers == {"cam": 2, "sam": 1} and gate.absence_factor == 1
     base = rows["baseline"]
     assert base.median_hours_to_resolve == 1.0 and base.reopen_rate == 0
-    # zoe, sam and cam resolved one each: nobody alone resolved half
-    assert base.absence_factor == 2 and base.share_without_builders == 1
+    # zoe, sam and cam resolved one each: nobody alone resolved half; zoe's own ticket, which
+    # she resolved herself, is nobody's problem solved (as for the play-5 check)
+    assert base.absence_factor == 2 and base.share_without_builders == 2 / 3
     whole = rows["*"]
-    assert (whole.tickets, whole.resolved, whole.resolved_without_builders) == (7, 6, 5)
+    assert (whole.tickets, whole.resolved, whole.resolved_without_builders) == (7, 6, 4)
     assert whole.resolvers == {"cam": 3, "sam": 2, "zoe": 1} and whole.absence_factor == 1
 
     shown = json.loads(
@@ -83,3 +85,51 @@ def test_stats_on_a_known_set(_isolated: Path, clock: Clock) -> None:
 
 
 runner = CliRunner()
+
+
+def test_an_imported_resolution_counts_once_its_resolver_confirms_it(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
+) -> None:
+    """The figures take no import's word the play-5 check refuses: a resolution a lead imported
+    in pia's name (pia never touched the ticket) is not "resolved without builders", in the
+    support stats or in play 6's share, until pia says so with her own key."""
+    from datetime import timedelta
+
+    from inhouse.indicators.report import build_report
+    from inhouse.program import Program, Provenance
+    from inhouse.support.importers.mapping import (
+        Account,
+        ActorMap,
+        SourceStep,
+        SourceTicket,
+        record_tickets,
+    )
+    from inhouse.support.queue import comment_on_ticket
+    from tests.locks import lock_payload
+
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    request.addfinalizer(lena.close)
+    omar = enrol(lena, "omar", team="platform", roles=["play-owner"])
+    omar.record_fact(None, "baseline.lock", lock_payload("omar"),
+                     provenance=Provenance.MEASURED, collector="inhouse baseline lock")  # fmt: skip
+    pia = enrol(lena, "pia", team="sales")
+    source = SourceTicket(
+        ticket="gh:acme/help#1", link="https://github.com/acme/help/issues/1",
+        title="model answers garbage", category="it-broke", component="baseline",
+        description="", opened_by=Account("lena-gh"), opened_at=clock.now,
+        steps=[SourceStep("ticket.resolved", "c-1", clock.now + timedelta(hours=1),
+                          Account("pia-gh"), text="fixed")],
+    )  # fmt: skip
+    clock.advance(hours=2)
+    record_tickets(lena, "github", [source], ActorMap({"lena-gh": "lena", "pia-gh": "pia"}, []))
+
+    def figures() -> tuple[int, float | None, float | None]:
+        row = {r.component: r for r in support_stats(lena)}["baseline"]
+        leading = build_report(lena, clock.now.strftime("%Y-%m")).to_dict()["leading"]
+        share = {i["name"]: i["value"] for i in leading}["share_resolved_without_builders"]
+        return row.resolved_without_builders, row.share_without_builders, share
+
+    assert figures() == (0, 0.0, 0.0)
+    clock.advance(hours=1)
+    comment_on_ticket(pia, "gh:acme/help#1", "yes, I fixed the lock")
+    assert figures() == (1, 1.0, 1.0)

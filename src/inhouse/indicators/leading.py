@@ -149,7 +149,6 @@ def leading_indicators(
         if authors.workflows.get(_name(workflow))
     )
 
-    people = {name for name, person in ctx.people.items() if not person.service}
     tickets = fold_tickets(ctx.facts, ctx.people)
     opened = [t for t in tickets.values() if _in(t.opened.at.date(), period)]
     resolved = [
@@ -161,7 +160,7 @@ def leading_indicators(
         component: component_builders(ctx.facts, ctx.owners, component)
         for component in {t.component for t in resolved}
     }
-    without = [t for t in resolved if without_builders(t, builders[t.component], people)]
+    without = [t for t in resolved if without_builders(ctx, t, builders[t.component])]
 
     def made(name: str, title: str, value: float | None, unit: str, definition: str,
              reason: str = "") -> Indicator:  # fmt: skip

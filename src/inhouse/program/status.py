@@ -292,7 +292,7 @@ def build_status(
             "prove nothing; create a real program for real evidence"
         )
     facts = state.live_facts(now)
-    overdue = overdue_since(build_context(state, now).facts, now)
+    overdue = overdue_since(build_context(state, now))
     if overdue is not None:
         warnings.append(
             f"a review is overdue since {overdue}: hold it (`inhouse review hold`; "

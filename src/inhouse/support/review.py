@@ -309,7 +309,7 @@ def review_status(program: Program) -> ReviewStatus:
     attending it, when the next is due and whether it is overdue."""
     context = build_context(program.state(), program.clock())
     today = program.clock().date()
-    due = review_due(context.facts)
+    due = review_due(context)
     if due is None:
         return ReviewStatus(None, None, None, today)
     plan, held, when = due

@@ -2,8 +2,10 @@
 
 For each component: its tickets (and how many are "it broke"), the median time from opening to
 the resolution a resolved ticket stands on, the share of resolved tickets resolved without its
-builders (an enrolled person outside the builders resolved it, and no builder commented on it,
-was assigned it or resolved it), the reopen rate (tickets ever resolved that were reopened), and
+builders (by the rules of play 5's ``ticket-resolved-without-builder``: an enrolled person
+outside the builders resolved it from a machine of their own, no builder commented on it, was
+assigned it or resolved it, and an import's word for who opened and resolved it is confirmed
+by them), the reopen rate (tickets ever resolved that were reopened), and
 the Contributor Absence Factor of its resolvers (CHAOSS: the fewest people who together resolved
 at least half of its resolved tickets; 1 means one person's absence stops half the fixes).
 """
@@ -17,9 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 from inhouse.program.counting import build_context
 from inhouse.program.playchecks._shared import Ticket, component_builders, fold_tickets
+from inhouse.program.playchecks.support import why_not_without_builders
 
 if TYPE_CHECKING:
     from inhouse.program import Program
+    from inhouse.program.checks import CheckContext
 
 __all__ = ["ComponentStats", "absence_factor", "component_stats", "support_stats"]
 
@@ -58,20 +62,16 @@ def absence_factor(resolved_by: Counter[str]) -> int | None:
     raise AssertionError("unreachable: the counts sum to the total")  # pragma: no cover
 
 
-def without_builders(ticket: Ticket, builders: set[str], people: set[str]) -> bool:
-    """Resolved now by an enrolled person outside ``builders``, with no builder taking part
-    (never, for a component nobody built according to the log: the check says so too)."""
-    resolution = ticket.resolution
-    return (
-        bool(builders)
-        and resolution is not None
-        and resolution.actor in people
-        and not ticket.touched_by() & builders
-    )
+def without_builders(ctx: CheckContext, ticket: Ticket, builders: set[str]) -> bool:
+    """Resolved now without ``builders``, by the rules of ``ticket-resolved-without-builder``
+    (an enrolled person outside the builders resolved it, on a machine of their own, no builder
+    took part, and an imported opener and resolver confirmed it with their own keys), a
+    reopening aside (counted apart); never for a component nobody built according to the log."""
+    return ticket.resolution is not None and why_not_without_builders(ctx, ticket, builders) is None
 
 
 def component_stats(
-    component: str, tickets: list[Ticket], builders: set[str], people: set[str]
+    component: str, tickets: list[Ticket], builders: set[str], ctx: CheckContext
 ) -> ComponentStats:
     """The figures for one component's ``tickets``."""
     resolved = [t for t in tickets if t.resolution is not None]
@@ -80,7 +80,7 @@ def component_stats(
         for t in resolved
         if t.resolution is not None
     ]
-    without = [t for t in resolved if without_builders(t, builders, people)]
+    without = [t for t in resolved if without_builders(ctx, t, builders)]
     ever = [t for t in tickets if t.of("resolved")]
     reopened = [t for t in ever if t.of("reopened")]
     resolvers = Counter(t.resolution.actor or "(unmapped)" for t in resolved if t.resolution)
@@ -106,7 +106,6 @@ def support_stats(program: Program) -> list[ComponentStats]:
     """Per component (most tickets first), then ``*`` for the whole queue (its builders: no
     one; each ticket is judged against its own component's builders)."""
     context = build_context(program.state(), program.clock())
-    people = {name for name, person in context.people.items() if not person.service}
     tickets = fold_tickets(context.facts, context.people)
     by_component: dict[str, list[Ticket]] = {}
     for ticket in tickets.values():
@@ -115,11 +114,11 @@ def support_stats(program: Program) -> list[ComponentStats]:
     built: dict[str, set[str]] = {}
     for component, found in by_component.items():
         built[component] = component_builders(context.facts, context.owners, component)
-        rows.append(component_stats(component, found, built[component], people))
+        rows.append(component_stats(component, found, built[component], context))
     rows.sort(key=lambda row: (-row.tickets, row.component))
     if not tickets:
         return rows
-    whole = component_stats("*", list(tickets.values()), set(), people)
+    whole = component_stats("*", list(tickets.values()), set(), context)
     without = sum(row.resolved_without_builders for row in rows)
     return [
         *rows,

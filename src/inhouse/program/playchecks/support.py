@@ -492,22 +492,27 @@ def held_since(facts: FactSet, plan: Fact) -> list[Fact]:
     return [f for f in facts.of("review.held") if f.id > plan.id]
 
 
-def review_due(facts: FactSet) -> tuple[Fact, Fact | None, date] | None:
-    """The schedule, the last review held since, and the day the next one is due (the held day,
-    or the scheduled day, plus ``every_days``); None when no review is scheduled."""
-    plan = facts.latest("review.scheduled")
+def review_due(ctx: CheckContext) -> tuple[Fact, Fact | None, date] | None:
+    """A rollout lead's latest schedule, the last review held since, and the day the next one
+    is due: the day of the last review that counts for ``review-held`` (one held as the cadence
+    asks, attended by more than its recorder), or of the schedule, plus ``every_days``. None
+    when no lead scheduled one. A review nobody confirmed attending moves no due date: it would
+    silence the overdue warning while the check still fails."""
+    plan = ctx.facts.latest("review.scheduled", lambda f: _is_lead(ctx, f.by))
     if plan is None:
         return None
-    held = held_since(facts, plan)
+    held = held_since(ctx.facts, plan)
     last = held[-1] if held else None
-    return plan, last, (last or plan).at.date() + timedelta(days=int(plan.payload["every_days"]))
+    counted = [h for h in held if _review_flaw(ctx, plan, h) is None]
+    since = counted[-1] if counted else plan
+    return plan, last, since.at.date() + timedelta(days=int(plan.payload["every_days"]))
 
 
-def overdue_since(facts: FactSet, now: datetime) -> date | None:
-    """The day the periodic review fell due, when it is overdue at ``now`` (for the status
+def overdue_since(ctx: CheckContext) -> date | None:
+    """The day the periodic review fell due, when it is overdue at ``ctx.now`` (for the status
     warning); None when none is scheduled or it is not overdue."""
-    due = review_due(facts)
-    return due[2] if due is not None and now.date() > due[2] else None
+    due = review_due(ctx)
+    return due[2] if due is not None and ctx.now.date() > due[2] else None
 
 
 def inventory_items(
@@ -624,12 +629,23 @@ def _confirmed(ticket: Ticket, person: str, step: Fact) -> bool:
     )
 
 
-def _why_not(ctx: CheckContext, ticket: Ticket, built: set[str], window: timedelta) -> str | None:
-    """Why ``ticket`` is not resolved without its component's builders, or None when it is."""
+def why_not_without_builders(ctx: CheckContext, ticket: Ticket, built: set[str]) -> str | None:
+    """Why ``ticket`` is not resolved without ``built`` (its component's builders) by the
+    check's own rules, a resolution reopened soon after aside (the support figures count
+    reopenings apart), or None when it is: what ``inhouse support stats`` and play 6's share
+    of tickets resolved without the builders count, so neither takes an import's word."""
+    return _why_not(ctx, ticket, built, None)
+
+
+def _why_not(
+    ctx: CheckContext, ticket: Ticket, built: set[str], window: timedelta | None
+) -> str | None:
+    """Why ``ticket`` is not resolved without its component's builders, or None when it is
+    (``window``: a resolution reopened within it does not count; None: reopenings aside)."""
     if not built:
         return f"{ticket.id}: nobody built {ticket.component} according to the log"
     for earlier, reopening in ticket.reopened_after():
-        if reopening.at - earlier.at < window:
+        if window is not None and reopening.at - earlier.at < window:
             days = (reopening.at - earlier.at).days
             return f"{ticket.id} reopened {days} day(s) after {earlier.actor} resolved it"
     resolution = ticket.resolution
