@@ -630,13 +630,25 @@ def test_support_queue_owned() -> None:
     assert not_owner.outcome is Outcome.FAIL and "not a support owner" in not_owner.reason
     people = {**ROSTER, "sam": person("sam", "it", "support-owner")}
     queue = fact("support.queue", queue="#llm-help", owner="sam")
-    assert run("support-queue-owned", queue, people=people).outcome is Outcome.PASS
+    # the lead's word alone: sam has not taken it on
+    named_only = run("support-queue-owned", queue, people=people)
+    assert named_only.outcome is Outcome.FAIL
+    assert "owned by sam on lena's word: sam takes it on" in named_only.reason
+    took = fact("support.queue", by="sam", queue="#llm-help", owner="sam", accepted=True)
+    assert run("support-queue-owned", queue, took, people=people).outcome is Outcome.PASS
+    # an acceptance before the naming, or signed by the lead, or of another queue, is none
+    early = replace(took, id=queue.id - 1)
+    assert run("support-queue-owned", early, queue, people=people).outcome is Outcome.FAIL
+    typed = fact("support.queue", queue="#llm-help", owner="sam", accepted=True)
+    assert run("support-queue-owned", queue, typed, people=people).outcome is Outcome.FAIL
+    other = fact("support.queue", by="sam", queue="#other", owner="sam", accepted=True)
+    assert run("support-queue-owned", queue, other, people=people).outcome is Outcome.FAIL
     # sam naming himself owner, signed by himself (not a rollout lead), is not a queue
     own = fact("support.queue", by="sam", queue="#mine", owner="sam")
     result = run("support-queue-owned", own, people=people)
     assert result.outcome is Outcome.FAIL and "not a lead" in result.reason
     # ...and does not displace the queue a lead named
-    assert run("support-queue-owned", queue, own, people=people).outcome is Outcome.PASS
+    assert run("support-queue-owned", queue, took, own, people=people).outcome is Outcome.PASS
     # an owner on the roster who never joined with a key is not enrolled
     ghost = {**people, "gil": person("gil", "it", "support-owner")}
     named = fact("support.queue", queue="#llm-help", owner="gil")

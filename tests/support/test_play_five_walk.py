@@ -16,6 +16,7 @@ from inhouse.pilot.champions import accept_champion, name_champion
 from inhouse.program import Program
 from inhouse.support.drift import record_drift_review
 from inhouse.support.queue import (
+    accept_owner,
     assign_ticket,
     name_owner,
     open_ticket,
@@ -52,6 +53,7 @@ def test_play_five_exits_on_measured_support(engine: Engine, _isolated: Path, cl
 
     # play 4 hands on to the support owner; someone outside the pilot asks in
     name_owner(lena, "sam")
+    accept_owner(sam)
     lena.offer_handoff(None, "pilot", to="sam", comment="findings, champions, the library")
     sam.accept_handoff(None, "pilot", comment="I take the queue")
     zed = enrol(lena, "zed", team="sales")

@@ -22,6 +22,7 @@ from inhouse.program.checks import Outcome, Result
 from inhouse.program.evaluation import context_for, run_checks
 from inhouse.support.builders import builders_of
 from inhouse.support.queue import (
+    accept_owner,
     assign_ticket,
     comment_on_ticket,
     find_ticket,
@@ -95,6 +96,14 @@ def test_the_queue_through_the_cli(_isolated: Path) -> None:
     done = _cli(lead, "owner", "sam", "--queue", "#llm-help")
     assert done.exit_code == 0, done.output
     assert "support-owner" in lena.state().people["sam"].roles
+    assert "sam takes it on with `inhouse support owner --accept`" in done.output
+    result = _judge(lena)["support-queue-owned"]
+    assert result.outcome is Outcome.FAIL and "owned by sam on lena's word" in result.reason
+    # only the person named takes it on, for themself
+    assert "is not named owner" in _cli(zoe, "owner", "--accept").output
+    assert "takes no PERSON" in _cli(sam, "owner", "sam", "--accept").output
+    took = _cli(sam, "owner", "--accept")
+    assert took.exit_code == 0 and "sam took on the support queue #llm-help" in took.output
     result = _judge(lena)["support-queue-owned"]
     assert result.outcome is Outcome.PASS and "owned by sam" in result.reason
 
@@ -154,6 +163,7 @@ def world(_isolated: Path, clock: Clock) -> dict[str, Program]:
     people["sam"] = enrol(lena, "sam", team="it")
     people["cam"] = enrol(lena, "cam", team="support", roles=["champion"])
     name_owner(lena, "sam")
+    accept_owner(people["sam"])
     return people
 
 

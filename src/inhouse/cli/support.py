@@ -10,6 +10,7 @@ import typer
 
 from inhouse.cli import support_import, support_inventory
 from inhouse.cli._common import JsonOpt, ProgramOpt, Typer, open_program, out_console, print_json
+from inhouse.errors import InvalidInput
 
 if TYPE_CHECKING:
     from inhouse.support.queue import Ticket
@@ -34,18 +35,43 @@ def _done(ticket: Ticket, what: str) -> None:
 
 @app.command("owner")
 def owner(
-    person: Annotated[str, typer.Argument(help="An enrolled person (they joined with a key).")],
+    person: Annotated[
+        str | None,
+        typer.Argument(help="An enrolled person (they joined with a key); not with --accept."),
+    ] = None,
     queue: Annotated[str, typer.Option("--queue", help="The queue's name.")] = "support",
+    accept: Annotated[
+        bool,
+        typer.Option("--accept", help="Take on the queue you were named owner of (the owner)."),
+    ] = False,
     program: ProgramOpt = None,
 ) -> None:
     """Name PERSON the support queue's owner (rollout leads): the support-owner role and a
-    support.queue fact. The owner assigns tickets."""
-    from inhouse.support.queue import name_owner
+    support.queue fact. The owner assigns tickets. With --accept, the person named takes it on
+    with their own key: play 5 counts an owner a lead named once they have."""
+    from inhouse.support.queue import accept_owner, name_owner
 
-    named = name_owner(open_program(program), person, queue=queue)
+    opened = open_program(program)
+    if accept:
+        if person is not None:
+            raise InvalidInput("--accept takes no PERSON: you accept for yourself")
+        fact = accept_owner(opened)
+        out_console().print(
+            f"{_e(fact.by)} took on the support queue {_e(str(fact.payload['queue']))} "
+            f"(fact #{fact.id})."
+        )
+        return
+    if person is None:
+        raise InvalidInput("name the owner: `inhouse support owner PERSON` (or --accept)")
+    named = name_owner(opened, person, queue=queue)
+    tail = (
+        ""
+        if named.owner == named.named_by
+        else (f"; {_e(named.owner)} takes it on with `inhouse support owner --accept`")
+    )
     out_console().print(
         f"{_e(named.owner)} owns the support queue {_e(named.name)} (fact #{named.fact}, "
-        f"named by {_e(named.named_by)})."
+        f"named by {_e(named.named_by)}){tail}."
     )
 
 

@@ -358,6 +358,9 @@ class PilotFinding(_Payload):
 class SupportQueue(_Payload):
     queue: str
     owner: str
+    accepted: bool = Field(
+        False, description="the owner's own acceptance (signed by them), not the naming"
+    )
 
 
 class DriftFinding(_Payload):

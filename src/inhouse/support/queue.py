@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from inhouse.errors import InvalidInput, NotAllowed
+from inhouse.errors import InvalidInput, NotAllowed, Refused
 from inhouse.pilot.roster import enrolled_person, require_lead
 from inhouse.program.checks import Person
 from inhouse.program.counting import build_context
@@ -43,6 +43,7 @@ __all__ = [
     "Queue",
     "Ticket",
     "TicketStep",
+    "accept_owner",
     "assign_ticket",
     "comment_on_ticket",
     "find_ticket",
@@ -78,6 +79,8 @@ def queue_of(program: Program) -> Queue | None:
     context = build_context(state, program.clock())
     for fact in reversed(context.facts.of("support.queue")):
         signer = state.people.get(fact.by)
+        if fact.payload.get("accepted"):
+            continue  # the owner taking it on names nobody
         if signer is not None and Role.ROLLOUT_LEAD in signer.roles:
             return Queue(str(fact.payload["queue"]), str(fact.payload["owner"]), fact.by,
                          fact.at, fact.id)  # fmt: skip
@@ -97,6 +100,22 @@ def name_owner(program: Program, person: str, *, queue: str = "support") -> Queu
     named = queue_of(program)
     assert named is not None
     return named
+
+
+def accept_owner(program: Program) -> Fact:
+    """Take on the support queue a rollout lead named you owner of (your own key signs it):
+    ``support-queue-owned`` counts an owner someone else named once they accepted, after the
+    naming. A lead's word does not make someone else's commitment."""
+    who = program.whoami()
+    named = queue_of(program)
+    if named is None or named.owner != who.name:
+        owner = "nobody yet" if named is None else named.owner
+        raise Refused(
+            f"{who.name} is not named owner of the support queue (its owner: {owner}): a rollout "
+            "lead names one (`inhouse support owner PERSON`), then that person accepts"
+        )
+    return _record(program, "support.queue", {"queue": named.name, "owner": who.name,
+                                              "accepted": True})  # fmt: skip
 
 
 # -- tickets -------------------------------------------------------------------------------------

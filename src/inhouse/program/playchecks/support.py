@@ -101,8 +101,12 @@ def widening_requested(ctx: CheckContext) -> Result:
 @register_check("support-queue-owned", reads=("support.queue",))
 def support_queue_owned(ctx: CheckContext) -> Result:
     """A support queue exists, named by a rollout lead (`inhouse support owner`), and its owner
-    is enrolled (joined with a key of their own) and holds the support-owner role."""
-    queue = ctx.facts.latest("support.queue", lambda f: _is_lead(ctx, f.by))
+    is enrolled (joined with a key of their own), holds the support-owner role, and took it on
+    with their own key after being named (`inhouse support owner --accept`), unless the lead
+    named herself."""
+    queue = ctx.facts.latest(
+        "support.queue", lambda f: _is_lead(ctx, f.by) and not f.payload.get("accepted")
+    )
     if queue is None:
         others = ctx.facts.of("support.queue")
         if others:
@@ -141,7 +145,28 @@ def support_queue_owned(ctx: CheckContext) -> Result:
             "keys, not a support owner of their own",
             queue,
         )
-    return passed(f"queue {queue.payload['queue']} owned by {owner.name}", queue)
+    # a lead's word does not make someone else's commitment: the owner takes it on with their
+    # own key, after being named (a lead naming herself owner is her own word already)
+    accepted = ctx.facts.latest(
+        "support.queue",
+        lambda f: (
+            bool(f.payload.get("accepted"))
+            and f.by == name
+            and f.id > queue.id
+            and f.payload["queue"] == queue.payload["queue"]
+        ),
+    )
+    if name != queue.by and accepted is None:
+        return failed(
+            f"queue {queue.payload['queue']} is owned by {name} on {queue.by}'s word: {name} "
+            "takes it on with their own key (`inhouse support owner --accept`)",
+            queue,
+        )
+    return passed(
+        f"queue {queue.payload['queue']} owned by {owner.name}",
+        queue,
+        *([accepted] if accepted is not None else []),
+    )
 
 
 @register_check("champions-named", reads=("pilot.member", "pilot.champion"))
