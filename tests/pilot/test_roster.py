@@ -102,7 +102,9 @@ def test_the_playbooks_size_and_team_spread_bound_the_roster(world: World) -> No
     world.enrol("fay", "finance")
     add_member(world.lead, "lee", track="legal")
     add_member(world.lead, "fay", track="support")
-    assert _pilot_size(world.lead) == "10 members across 3 teams"
+    assert _pilot_size(world.lead) == (
+        "10 members across 3 teams (as the roster names them, a lead's word)"
+    )
     world.enrol("extra", "finance")
     with pytest.raises(Refused, match="the pilot is full: it has 10 members") as full:
         add_member(world.lead, "extra", track="support")

@@ -136,7 +136,8 @@ def _no_members(ctx: CheckContext) -> Result:
 
 @register_check("pilot-size", reads=("pilot.member",))
 def pilot_size(ctx: CheckContext) -> Result:
-    """Between min and max pilot members, from at least min_teams teams."""
+    """Between min and max pilot members, from at least min_teams teams (each member's team
+    is the roster's, as a lead typed it in the invitation: the reason says so)."""
     low, high = int(ctx.param("min", 5)), int(ctx.param("max", 10))
     teams_needed = int(ctx.param("min_teams", 3))
     pilot = members(ctx)
@@ -156,7 +157,12 @@ def pilot_size(ctx: CheckContext) -> Result:
             f"{teams_needed}{aside}",
             *evidence,
         )
-    return passed(f"{len(pilot)} members across {len(teams)} teams{aside}", *evidence)
+    # the roster's teams are what the leads typed in each invitation: said as such
+    return passed(
+        f"{len(pilot)} members across {len(teams)} teams (as the roster names them, a lead's "
+        f"word){aside}",
+        *evidence,
+    )
 
 
 @register_check("pilot-enabled", reads=("pilot.member", "enablement.completed"))
