@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -216,6 +217,8 @@ def test_python_function_answers_are_read_as_promptfoo_reads_them() -> None:
     missed = judge({"type": "python", "value": "tests.checks.pyfuncs:graded"}, "tee", ctx)
     assert not missed.passed and missed.score == pytest.approx(0.2)
     for name, said in [
+        ("nope", "has no 'nope'"),  # found when it runs: reading a spec imports nothing
+        ("NOT_CALLABLE", "is a int, not a function"),
         ("explodes", "raised RuntimeError: boom"),
         ("says_maybe", "returned str"),
         ("out_of_range", "scores run from 0 to 1"),
@@ -292,8 +295,9 @@ def test_threshold_outside_0_to_1_is_refused() -> None:
         ({"type": "levenshtein", "value": "x", "threshold": -1}, "checks[0].threshold:"),
         ({"type": "latency"}, "checks[0].threshold: missing: latency needs 'threshold'"),
         ({"type": "python", "value": "no_such_module_xyz:f"}, "cannot import module"),
-        ({"type": "python", "value": "tests.checks.pyfuncs:nope"}, "has no 'nope'"),
-        ({"type": "python", "value": "tests.checks.pyfuncs:NOT_CALLABLE"}, "is a int, not a func"),
+        ({"type": "python", "value": "builtins:eval"}, "is in Python's standard library"),
+        ({"type": "python", "value": "runpy:run_path"}, "is in Python's standard library"),
+        ({"type": "python", "value": "os.path:exists"}, "is in Python's standard library"),
         ({"type": "python", "value": "justaname"}, "not a dotted path to a function"),
         ({"type": "similar", "value": "x", "threshold": 2}, "checks[0].threshold:"),
         ({"type": "llm-rubric", "value": ""}, "checks[0]: llm-rubric: needs 'value'"),
@@ -343,3 +347,34 @@ def test_a_plugin_type_registers_through_the_same_seam_and_gets_a_negation() -> 
 
     with pytest.raises(ConfigError, match="must not start with 'not-'"):
         register_check_type("not-mine", params=_Tag, summary="")
+
+
+def test_reading_a_python_check_runs_none_of_its_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A spec is read on anyone's machine (a colleague rerunning a workflow): its module is
+    found on the path, never imported, until the check runs, and only where Python checks are
+    allowed."""
+    from inhouse.checks.function import python_checks_allowed
+
+    package = tmp_path / "theirs"
+    package.mkdir()
+    marker = tmp_path / "ran"
+    (package / "__init__.py").write_text(
+        f"import pathlib\np = pathlib.Path({str(marker)!r})\np.write_text('package ')\n"
+    )
+    (package / "judge.py").write_text(
+        f"import pathlib\np = pathlib.Path({str(marker)!r})\n"
+        "p.write_text(p.read_text() + 'module ')\n"
+        "def yes(output, context):\n    return True\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    raw = {"type": "python", "value": "theirs.judge:yes"}
+    checks = parse_checks([raw], where="t.yaml: checks")
+    assert not marker.exists()
+    with python_checks_allowed(False):
+        refused = asyncio.run(evaluate(checks, "x", None))
+    assert not refused.passed and "was not run" in refused.results[0].reason
+    assert "--trust-python" in refused.results[0].reason and not marker.exists()
+    assert asyncio.run(evaluate(checks, "x", None)).passed
+    assert marker.read_text() == "package module "

@@ -115,11 +115,15 @@ def test_repeat_and_min_pass_catch_flaky_outputs(baseline_program: Path) -> None
 
     module.calls = 0
     spec.write_text(SUMMARY + flaky.replace("MIN", "2"))
-    data = json.loads(cli("workflow", "test", "summary", "--json").stdout)
+    # a python check is someone's code, run with the runner's rights: only on their word
+    refused = cli("workflow", "test", "summary", code=3)
+    assert "tests.workflows.flaky:every_other" in refused.stderr + refused.stdout
+    assert "--trust-python" in refused.stderr + refused.stdout and module.calls == 0
+    data = json.loads(cli("workflow", "test", "summary", "--json", "--trust-python").stdout)
     assert data["cases"][2]["passes"] == 2 and data["cases"][2]["passed"]
     module.calls = 0
     spec.write_text(SUMMARY + flaky.replace("MIN", "3"))
-    data = json.loads(cli("workflow", "test", "summary", "--json", code=1).stdout)
+    data = json.loads(cli("workflow", "test", "summary", "--json", "--trust-python", code=1).stdout)
     case = data["cases"][2]
     assert (case["passes"], case["passed"]) == (2, False)
     assert case["summary"].startswith("2/3 attempts passed; ")

@@ -4,13 +4,24 @@ The function is called as ``func(output, context)`` (``context``: ``vars``, ``la
 ``cost``) and may be async. It returns a bool (pass/fail), a number in 0..1 (a score that
 passes at ``threshold``, default 0.5) or a mapping ``{pass, score, reason}`` as promptfoo's
 Python assertions do. The module must be importable: installed, or on ``PYTHONPATH``.
+
+A check function is code, and it runs with the rights of whoever runs the check: their files,
+their private key. So reading a spec never runs it (the module is found on the path, never
+imported, until the check runs); the standard library and the builtins are no check's module
+(``builtins:eval`` would run a model's answer as Python); and a workflow's ``python`` checks run
+only under :func:`python_checks_allowed`, which ``inhouse workflow test`` opens for the person
+who recorded the version, or for anyone who says ``--trust-python`` having read the code.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from importlib import import_module
+from importlib.machinery import PathFinder
 from typing import Any
 
 from pydantic import Field, field_validator
@@ -18,14 +29,29 @@ from pydantic import Field, field_validator
 from inhouse.checks.base import Finding, QualityContext
 from inhouse.checks.registry import Params, register_check_type
 
-__all__ = ["resolve_function"]
+__all__ = ["function_path", "python_checks_allowed", "resolve_function"]
 
 _DEFAULT_THRESHOLD = 0.5
 
 
-def resolve_function(path: str) -> Callable[..., Any]:
-    """The callable at ``package.module:function`` or ``package.module.function``; a
-    ValueError saying what could not be found otherwise."""
+#: whether a ``python`` check may import and call its function here (see the module's doc)
+_ALLOWED: ContextVar[bool] = ContextVar("inhouse_python_checks_allowed", default=True)
+
+
+@contextmanager
+def python_checks_allowed(allowed: bool) -> Iterator[None]:
+    """Within the block, ``python`` checks run (``allowed``) or fail without running."""
+    token = _ALLOWED.set(allowed)
+    try:
+        yield
+    finally:
+        _ALLOWED.reset(token)
+
+
+def function_path(path: str) -> tuple[str, str]:
+    """``path``'s module and attribute, without importing anything: a ValueError for a path
+    that is not ``package.module:function``, names the standard library or the builtins, or
+    whose module is nowhere on the path."""
     if ":" in path:
         module_name, _, attribute = path.partition(":")
     else:
@@ -34,6 +60,38 @@ def resolve_function(path: str) -> Callable[..., Any]:
         raise ValueError(
             f"{path!r} is not a dotted path to a function: write package.module:function"
         )
+    top = module_name.split(".")[0]
+    if top in sys.stdlib_module_names or top in sys.builtin_module_names:
+        raise ValueError(
+            f"{path!r} is in Python's standard library: a check function is code of yours (a "
+            "module in the program's folder or a package you installed), never eval, exec or "
+            "another function of the standard library"
+        )
+    if module_name not in sys.modules and not _findable(module_name):
+        raise ValueError(
+            f"cannot import module {module_name!r} for {path!r}: it is not on the path (is it "
+            "installed, or on PYTHONPATH?)"
+        )
+    return module_name, attribute
+
+
+def _findable(module_name: str) -> bool:
+    """Whether ``module_name`` is on the path, found the way the import system finds it but
+    without running any of its packages' code."""
+    search: list[str] | None = None
+    parts = module_name.split(".")
+    for depth in range(len(parts)):
+        spec = PathFinder.find_spec(".".join(parts[: depth + 1]), search)
+        if spec is None:
+            return False
+        search = list(spec.submodule_search_locations or [])
+    return True
+
+
+def resolve_function(path: str) -> Callable[..., Any]:
+    """The callable at ``package.module:function`` or ``package.module.function`` (its module
+    imported, so its code runs); a ValueError saying what could not be found otherwise."""
+    module_name, attribute = function_path(path)
     try:
         module = import_module(module_name)
     except ImportError as err:
@@ -64,12 +122,17 @@ class FunctionParams(Params):
     @field_validator("value")
     @classmethod
     def _importable(cls, value: str) -> str:
-        resolve_function(value)
+        function_path(value)  # found, never imported: reading a spec runs no code
         return value
 
 
 @register_check_type("python", params=FunctionParams, summary="a Python function judges it")
 async def python(params: FunctionParams, output: str, ctx: QualityContext) -> Finding:
+    if not _ALLOWED.get():
+        return Finding.failure(
+            f"{params.value} was not run: a Python check runs someone's code with your rights "
+            "(run again with --trust-python once you have read it)"
+        )
     try:
         func = resolve_function(params.value)
     except ValueError as err:

@@ -239,6 +239,14 @@ def test(
     program: ProgramOpt = None,
     json: JsonOpt = False,
     closes: ClosesOpt = None,
+    trust_python: Annotated[
+        bool,
+        typer.Option(
+            "--trust-python",
+            help="Run the workflow's python checks: someone's code, run with your rights (your "
+            "files, your key). Read it first; without this, a workflow with one is refused.",
+        ),
+    ] = False,
 ) -> None:
     """Run the test cases, record the run as play 3's evidence; exit 1 below the pass-rate."""
     import json as jsonlib
@@ -262,6 +270,7 @@ def test(
             concurrency=concurrency,
             progress=progress,
             closes=closes or (),
+            trust_python=trust_python,
         )
     data = report.to_dict()
     if junit_file is not None:

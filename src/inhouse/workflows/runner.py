@@ -25,6 +25,7 @@ from typing import Any
 from inhouse.baseline import Lock, LockedModel, baseline_runtime, find_model, read_lock
 from inhouse.baseline.drift import drifts
 from inhouse.checks import HttpEmbedder, QualityContext, evaluate
+from inhouse.checks.function import python_checks_allowed
 from inhouse.checks.javascript import Script, transform_output
 from inhouse.errors import ConfigError, InvalidInput, NotAllowed, Refused, RuntimeFault
 from inhouse.identity.machine import machine_fingerprint
@@ -391,13 +392,26 @@ def run_workflow_tests(
     concurrency: int = 1,
     progress: Progress | None = None,
     closes: Sequence[str | int] = (),
+    trust_python: bool = False,
 ) -> RunReport:
     """``inhouse workflow test``: run the test cases, then record the run (and a new spec
     version) as facts measured by this collector, run by ``actor``. ``closes`` names findings
     about this workflow that its new version answers (play 6): refused, before anything runs,
-    when the version is not new."""
+    when the version is not new.
+
+    A ``python`` check runs someone's code with the runner's rights (their files, their key),
+    and its module is not part of the version (it may change under an unchanged spec): it runs
+    only with ``trust_python`` (``--trust-python``, said by whoever runs it, each time, having
+    read the code); otherwise nothing runs and the refusal names each function."""
     runner = program.actor(actor).name
     workflow = load_workflow(program.folder, name)
+    calls = python_calls(workflow)
+    if calls and not trust_python:
+        raise NotAllowed(
+            f"{workflow.where}: its checks call Python code that would run on this machine with "
+            f"your rights, your private key included: {', '.join(calls)}. Read that code; then "
+            f"`inhouse workflow test {workflow.name} --trust-python` runs it"
+        )
     numbers = _closes(program, workflow, closes) if closes else []
     people = program.state().people
     if workflow.spec.owner not in people:
@@ -407,9 +421,10 @@ def run_workflow_tests(
         )
     started: datetime = program.clock()
     clock = time.perf_counter()
-    pinned, variants = asyncio.run(
-        run_cases(program.folder, workflow, concurrency=concurrency, progress=progress)
-    )
+    with python_checks_allowed(trust_python):  # code the runner said they read
+        pinned, variants = asyncio.run(
+            run_cases(program.folder, workflow, concurrency=concurrency, progress=progress)
+        )
     report = RunReport(
         workflow=workflow,
         runner=runner,
@@ -422,6 +437,17 @@ def run_workflow_tests(
     report.facts = record_test_facts(program, runner, workflow, pinned, report, closes=numbers)
     report.exit_check = exit_check(program, RUN_BY_OTHER)
     return report
+
+
+def python_calls(workflow: Workflow) -> list[str]:
+    """The functions ``workflow``'s ``python`` checks call, each once, in order."""
+    found = [
+        str(getattr(check.params, "value", ""))
+        for case in workflow.cases
+        for check in case.checks
+        if check.base == "python"
+    ]
+    return list(dict.fromkeys(found))
 
 
 def _closes(program: Program, workflow: Workflow, closes: Sequence[str | int]) -> list[int]:
