@@ -373,6 +373,15 @@ def test_workflow_run_by_other() -> None:
     # the YAML's owner: naming a colleague used to make the author's own run "someone else's"
     named_lena = run("workflow-run-by-other", spec(author="lena"), wrun("omar"))
     assert named_lena.outcome is Outcome.FAIL and "its author (omar" in named_lena.reason
+    # a rerun answered by a runtime on another host (the author's server, which could answer
+    # anything) measured that host, not lena's rerun; runs recorded before runs said count
+    served = replace(wrun("lena"), payload={**wrun("lena").payload, "runtime_local": False,
+                                            "runtime": "http://10.0.0.9:11434"})  # fmt: skip
+    remote = run("workflow-run-by-other", spec(), served)
+    assert remote.outcome is Outcome.FAIL
+    assert "answered by a runtime at http://10.0.0.9:11434, not on their machine" in remote.reason
+    here = replace(served, payload={**served.payload, "runtime_local": True})
+    assert run("workflow-run-by-other", spec(), here).outcome is Outcome.PASS
     # another key on the author's machine is not someone else running it
     on_his_laptop = run("workflow-run-by-other", spec(), wrun("lena", signed_on="omar-laptop"))
     assert on_his_laptop.outcome is Outcome.FAIL

@@ -225,3 +225,22 @@ def test_a_relock_supersedes_a_lock_fact_from_before_lock_facts_carried_their_bo
 def test_verify_without_a_lock_says_who_locks(program: Path, omar: dict[str, str]) -> None:
     out = run("baseline", "verify", env=omar, code=2)
     assert "no inhouse.lock" in out and "`inhouse baseline lock`" in out
+
+
+def test_a_verify_answered_by_another_hosts_runtime_does_not_count(
+    program: Path, omar: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A verify measures the baseline stood up on the verifier's machine: `inhouse.toml` naming
+    the owner's own server as the runtime makes omar's verify measure that server. This machine
+    has no second host, so the rule's address test is stood in for: every address is taken
+    for another host's (`on_this_machine` itself is tested in tests/runtimes)."""
+    run("baseline", "lock")
+    from inhouse.runtimes.local import on_this_machine
+
+    monkeypatch.setattr("inhouse.baseline.verify.on_this_machine", lambda url: False)
+    out = run("baseline", "verify", env=omar, code=1)
+    assert "runtime on this machine" in out and "which is not this machine" in out
+    assert exit_checks()["second-person-verified"]["outcome"] == "fail"
+    monkeypatch.setattr("inhouse.baseline.verify.on_this_machine", on_this_machine)
+    assert "Verify passed" in run("baseline", "verify", env=omar)
+    assert exit_checks()["second-person-verified"]["outcome"] == "pass"

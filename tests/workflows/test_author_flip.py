@@ -59,7 +59,9 @@ def _test_run(program: Program, version: str, *, passed: bool) -> None:
     """What `inhouse workflow test triage` records, through the runner's own recording code."""
     workflow = SimpleNamespace(name="triage", content_hash=version)
     pinned = SimpleNamespace(
-        model=SimpleNamespace(name="m0", digest=DIGEST), lock=SimpleNamespace(lock_hash=LOCK)
+        model=SimpleNamespace(name="m0", digest=DIGEST),
+        lock=SimpleNamespace(lock_hash=LOCK),
+        url="http://127.0.0.1:8080",
     )
     report = SimpleNamespace(
         passed=passed, pass_rate=1.0 if passed else 0.0, judged=[1, 2, 3], variant="default"

@@ -146,6 +146,10 @@ def test_play3_exit_needs_a_passing_run_by_someone_other_than_the_author(
     from inhouse.identity.machine import machine_fingerprint
 
     assert run.payload["machine"] == machine_fingerprint()
+    # and what answered: the embedded runtime, on this machine (a rerun another host answered
+    # does not count as someone else's)
+    assert run.payload["runtime"].startswith("http://127.0.0.1:")
+    assert run.payload["runtime_local"] is True
     assert play3(baseline_program) == {
         "workflow-pinned": Outcome.PASS,
         "workflow-tests-pass": Outcome.PASS,

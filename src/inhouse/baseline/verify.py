@@ -27,6 +27,7 @@ from inhouse.program.engine import Program
 from inhouse.program.facts import Fact, Provenance
 from inhouse.runtimes.capabilities import runtime_capabilities
 from inhouse.runtimes.config import RuntimeConfig
+from inhouse.runtimes.local import on_this_machine
 from inhouse.runtimes.protocol import Inventory
 
 __all__ = [
@@ -245,8 +246,20 @@ async def _runtime_checks(
         return [VerifyCheck(name="runtime", ok=False, detail=str(fault), fix=fix)], []
     where = f"runtime {runtime.name} at {url}"
     reached = VerifyCheck(name="runtime", ok=True, detail=f"{runtime.family}, answers at {url}")
+    # a verify measures the baseline stood up on this machine: a runtime answering at another
+    # host's address (the baseline owner's server, say) is that host's install, not this one's
+    here = VerifyCheck(name="runtime on this machine", ok=True, detail=f"{url} is this machine")
+    if not on_this_machine(url):
+        here = VerifyCheck(
+            name="runtime on this machine",
+            ok=False,
+            detail=f"{runtime.name} answers at {url}, which is not this machine: a verify "
+            "measures the baseline stood up here, from the docs",
+            fix=f"install the runtime here (the install script starts it on this machine) and "
+            f"point [runtimes.{lock.runtime.name}] url at it",
+        )
     models, served = _model_checks(lock, inventory, where)
-    return [reached, _version_check(lock, inventory), *models], served
+    return [reached, here, _version_check(lock, inventory), *models], served
 
 
 async def verify_machine(folder: Path, *, current_lock: str | None = None) -> VerifyReport:

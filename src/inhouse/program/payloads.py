@@ -190,6 +190,11 @@ class WorkflowRun(_Payload):
     variant: str = ""
     #: the machine it ran on (a run by someone other than the author must not run at theirs)
     machine: str = ""
+    #: the runtime that answered, and whether it was on the machine the run was made on (a
+    #: rerun answered by another host's server measured that host; None: recorded before
+    #: runs said)
+    runtime: str = ""
+    runtime_local: bool | None = None
 
 
 class EnablementCompleted(_Payload):

@@ -33,6 +33,7 @@ from inhouse.program import Program, Provenance
 from inhouse.program.counting import build_context
 from inhouse.program.facts import Fact
 from inhouse.runtimes import ChatMessage, ChatRequest, Runtime, RuntimeConfig, open_runtime
+from inhouse.runtimes.local import on_this_machine
 from inhouse.trials.cost import local_cost
 from inhouse.workflows.report import Attempt, CaseReport, ExitCheck, RunReport, VariantReport
 from inhouse.workflows.spec import Case, Workflow, load_workflow
@@ -73,6 +74,8 @@ class Pinned:
     judge: LockedModel
     judge_id: str
     runtime: RuntimeConfig
+    #: the address the runtime answered at
+    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,10 @@ async def pinned_runtime(folder: Path, workflow: Workflow) -> AsyncIterator[tupl
         served_judge = find_model(served, judge.name)
         if served_model is None or served_judge is None:  # drifts() reports these; be sure
             raise ConfigError(f"{where} does not serve {model.name}")
-        yield runtime, Pinned(lock, model, served_model.id, judge, served_judge.id, config)
+        yield (
+            runtime,
+            Pinned(lock, model, served_model.id, judge, served_judge.id, config, str(runtime.url)),
+        )
 
 
 async def _generate(
@@ -357,6 +363,9 @@ def record_test_facts(
                 "variant": report.variant,
                 # where it ran, beside where its signer enrolled: play 3 compares both
                 "machine": machine_fingerprint(),
+                # and what answered: a rerun served by another host measured that host
+                "runtime": pinned.url,
+                "runtime_local": on_this_machine(pinned.url),
             },
             provenance=Provenance.MEASURED,
             collector=COLLECTOR,

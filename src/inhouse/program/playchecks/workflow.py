@@ -86,13 +86,24 @@ def _variant(run: Fact) -> str:
     return f", variant {variant}" if variant and variant != "default" else ""
 
 
+def _served_elsewhere(run: Fact) -> str | None:
+    """Why ``run`` did not measure its runner's own rerun: its runtime answered from another
+    host (a server someone else runs could answer anything), or None."""
+    if run.payload.get("runtime_local") is False:
+        where = run.payload.get("runtime") or "another host"
+        return f"{run.by}'s run was answered by a runtime at {where}, not on their machine"
+    return None
+
+
 @register_check("workflow-run-by-other", reads=("workflow.spec", "workflow.run", "baseline.lock"))
 @given(current_workflow, "no workflow defined: write workflows/NAME.yaml")
 def workflow_run_by_other(ctx: CheckContext, spec: Fact) -> Result:
     """Someone other than the author ran the current workflow's tests and passed."""
     author = author_of(ctx, spec)
     runs = passing_runs(ctx, spec)
-    why_not = {run.id: other_person_elsewhere(ctx, run, {author}) for run in runs}
+    why_not = {
+        run.id: other_person_elsewhere(ctx, run, {author}) or _served_elsewhere(run) for run in runs
+    }
     others = [run for run in runs if why_not[run.id] is None]
     failing = [
         f for f in ctx.facts.of("workflow.run")
