@@ -171,3 +171,30 @@ def test_a_playbook_of_its_own_that_keeps_every_name_but_eases_the_parameters_is
     [said] = [w for w in lena.status()["warnings"] if "a playbook of its own" in w]
     assert "pilot-size (play 4's exit) with {'min': 1, 'max': 1000, 'min_teams': 1}" in said
     assert "pilot-would-resist-losing (play 4's exit)" in said
+
+
+def test_a_playbook_of_its_own_without_the_triggers_that_wait_for_others_is_named(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
+) -> None:
+    """A copy under its own name that keeps every exit, gate and owner rule but drops play 2's
+    `access-requested` and play 4's `demand-spreading` triggers (someone else asking in, demand
+    spreading) lets one lead start plays nobody asked for: status names both, and a play whose
+    owner's role changed."""
+    import yaml
+
+    text = resources.files("inhouse.playbooks").joinpath("local-model-program.yaml").read_text()
+    book = yaml.safe_load(text)
+    book["name"] = "acme-program"
+    waiting = {"access-requested", "demand-spreading"}
+    for play in book["plays"]:
+        kept = [r for r in play["trigger"] if r["check"] not in waiting]
+        play["trigger"] = kept
+    book["plays"][2]["owner"]["role"] = "rollout-lead"
+    path = _isolated / "acme.yaml"
+    path.write_text(yaml.safe_dump(book, sort_keys=False), encoding="utf-8")
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock, playbook=str(path))
+    request.addfinalizer(lena.close)
+    [said] = [w for w in lena.status()["warnings"] if "a playbook of its own" in w]
+    assert "access-requested (play 2's trigger)" in said
+    assert "demand-spreading (play 4's trigger)" in said
+    assert "play 3's owner as play-owner (it names rollout-lead)" in said

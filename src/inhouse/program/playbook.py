@@ -336,9 +336,11 @@ def _default_shipped() -> Playbook:
 
 def dropped_from_shipped(book: Playbook) -> list[str]:
     """How a playbook of the program's own differs from the shipped one in what holds people to
-    evidence: each of the shipped playbook's exit checks that is not in the same play's exit
-    with the same parameters, each reach gate it lacks, and each play it no longer hands to
-    another owner. Empty for a shipped playbook (and for an exact copy under another name)."""
+    evidence: each of the shipped playbook's trigger and exit checks that is not in the same
+    play's trigger or exit with the same parameters (a trigger that waits for someone else's
+    request is as much a rule as an exit), each play whose owner's role changed, each reach
+    gate it lacks, and each play it no longer hands to another owner. Empty for a shipped
+    playbook (and for an exact copy under another name)."""
     if book.shipped:
         return []
     original = _default_shipped()
@@ -347,15 +349,21 @@ def dropped_from_shipped(book: Playbook) -> list[str]:
     for play in original.plays:
         number = original.number(play.id)
         theirs = mine.get(play.id)
-        exits = {ref.check: ref.params for ref in theirs.exit} if theirs is not None else {}
-        for ref in play.exit:
-            if ref.check not in exits:
-                dropped.append(f"{ref.check} (play {number}'s exit)")
-            elif exits[ref.check] != ref.params:
-                dropped.append(
-                    f"{ref.check} (play {number}'s exit) with {exits[ref.check] or 'no'} "
-                    f"parameters, not {ref.params}"
-                )
+        for section in ("trigger", "exit"):
+            held = {r.check: r.params for r in getattr(theirs, section)} if theirs else {}
+            for ref in getattr(play, section):
+                if ref.check not in held:
+                    dropped.append(f"{ref.check} (play {number}'s {section})")
+                elif held[ref.check] != ref.params:
+                    dropped.append(
+                        f"{ref.check} (play {number}'s {section}) with {held[ref.check] or 'no'} "
+                        f"parameters, not {ref.params}"
+                    )
+        if theirs is not None and theirs.owner.role != play.owner.role:
+            dropped.append(
+                f"play {number}'s owner as {play.owner.role.value} (it names "
+                f"{theirs.owner.role.value})"
+            )
     for reach, gate in sorted(original.reach.items()):
         if book.reach.get(reach) != gate:
             dropped.append(f"the {reach.value} reach gate at {gate}")
