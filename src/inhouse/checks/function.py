@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from importlib import import_module
 from importlib.machinery import PathFinder
+from importlib.util import find_spec
 from typing import Any
 
 from pydantic import Field, field_validator
@@ -78,14 +79,19 @@ def function_path(path: str) -> tuple[str, str]:
 def _findable(module_name: str) -> bool:
     """Whether ``module_name`` is on the path, found the way the import system finds it but
     without running any of its packages' code."""
-    search: list[str] | None = None
     parts = module_name.split(".")
-    for depth in range(len(parts)):
-        spec = PathFinder.find_spec(".".join(parts[: depth + 1]), search)
+    try:
+        # a top-level name through every finder (an editable install's own included): finding
+        # a top-level module runs none of its code
+        spec = find_spec(parts[0])
+    except (ImportError, ValueError):
+        return False
+    for depth in range(1, len(parts)):
         if spec is None:
             return False
         search = list(spec.submodule_search_locations or [])
-    return True
+        spec = PathFinder.find_spec(".".join(parts[: depth + 1]), search)
+    return spec is not None
 
 
 def resolve_function(path: str) -> Callable[..., Any]:
