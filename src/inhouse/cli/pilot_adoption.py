@@ -65,6 +65,12 @@ def adoption(
             err_console().print(f"[yellow]not signed:[/yellow] {escape(note)}")
     else:
         report, fact = adoption_report(opened, day), None
+        if not json:  # the summary tables: anyone with the database could have written them
+            err_console().print(
+                "[yellow]unsigned:[/yellow] read from the usage summary tables, which anyone with "
+                "access to the database can write; `--record` measures the gateway's sealed "
+                "rows and signs the result with its key (what play 4 counts)"
+            )
     if json:
         print_json(report.to_dict())
     else:

@@ -169,7 +169,10 @@ def pilot_page(program: Program) -> dict[str, Any]:
     from inhouse.usage.activity import active_days
 
     roster = pilot_list(program)
+    # live figures come from the summary tables, which anyone with the database can write: the
+    # page says so, and its headline is the gateway's signed measurement, what the check counts
     adoption = adoption_report(program)
+    signed = _signed_adoption(program)
     people = [m.person for m in adoption.members]
     days: dict[str, dict[str, int]] = {p: {} for p in people}
     for day in active_days(program.store, people, since=adoption.since, until=adoption.as_of):
@@ -198,6 +201,7 @@ def pilot_page(program: Program) -> dict[str, Any]:
             "role_only": roster.role_only,
         },
         "adoption": adoption.to_dict(),
+        "adoption_signed": signed,
         "active_days": {"days": window, "people": days},
         "survey": survey_view,
         "champions": suggest_champions(program).to_dict(),
@@ -312,6 +316,37 @@ def governance_page(program: Program) -> dict[str, Any]:
     }
 
 
+#: what the dashboard says of the usage figures it computes live
+USAGE_SOURCE = (
+    "Usage figures here are computed live from the usage summary tables, which anyone with "
+    "access to the database can write: they are unsigned. Play 6's checks count the gateway's "
+    "signed usage.daily facts (inhouse gateway rollup)."
+)
+
+
+def _signed_adoption(program: Program) -> dict[str, Any] | None:
+    """The latest ``pilot.adoption`` that counts (signed by the gateway's key, as the play-4
+    check reads it): who is independent and why, as measured; None until one is recorded."""
+    from inhouse.program.counting import build_context
+
+    fact = build_context(program.state(), program.clock()).facts.latest("pilot.adoption")
+    if fact is None:
+        return None
+    rows = {
+        str(row["person"]): {
+            "independent": bool(row.get("independent")),
+            "reason": str(row.get("reason") or ""),
+        }
+        for row in fact.payload["members"]
+    }
+    return {
+        "fact": fact.id,
+        "as_of": str(fact.payload["as_of"]),
+        "members": rows,
+        "independent": sum(1 for row in rows.values() if row["independent"]),
+    }
+
+
 # -- indicators ------------------------------------------------------------------------------
 
 
@@ -336,7 +371,13 @@ def indicators_page(program: Program, period: str | None = None) -> dict[str, An
     listing = getattr(module, "list_findings", None) or getattr(module, "findings", None)
     if callable(listing):
         findings = [_plain(f) for f in listing(program)]
-    return {"available": True, "message": None, "report": report.to_dict(), "findings": findings}
+    return {
+        "available": True,
+        "message": None,
+        "report": report.to_dict(),
+        "findings": findings,
+        "usage_source": USAGE_SOURCE,
+    }
 
 
 def _plain(item: Any) -> dict[str, Any]:
