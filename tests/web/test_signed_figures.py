@@ -1,84 +1,134 @@
 """The dashboard's pilot and indicators pages against one lead typing usage into the store
-(a red team's finding): the adoption headline and each member's "independent" are the
-gateway's signed measurement, what play 4 counts; live figures from the summary tables, which
-anyone with the database can write, are shown only as unsigned."""
+(a red team's finding): the adoption the pages lead with is the gateway's signed measurement,
+what play 4 counts, and the usage play 6 counts is the gateway's signed daily usage; live
+figures from the summary tables, which anyone with the database can write, are shown only
+labelled unsigned, and where they disagree the page says so."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
+from inhouse.gateway.rollup import SERVICE, rollup_usage
 from inhouse.gateway.usage import UsageRecord, insert_usage, new_request_id
+from inhouse.location import DATA_DIR
 from inhouse.pilot.adoption import record_adoption
 from inhouse.program import Program
 from inhouse.web.app import create_app
 from tests.conftest import Clock
-from tests.pilot.gateway_days import Use, start_pilot
+from tests.pilot.gateway_days import Pilot, Use, start_pilot
 from tests.web.world import signed_in
 
 TEAMS = {"bob": ("support", "support"), "pia": ("legal", "support"), "dora": ("hr", "support")}
+UNSIGNED = "unsigned: from the summary tables, which anyone with database access can write"
 
 
-def test_typed_usage_is_shown_unsigned_and_the_signed_measurement_leads(
+def _typed(people: tuple[str, ...]) -> list[UsageRecord]:
+    """Three days of answered requests for each of ``people``, typed, nobody's request."""
+    return [
+        UsageRecord(request_id=new_request_id(), at=f"2026-11-0{d}T11:00:00+00:00", person=p,
+                    key_id=f"k_{p}", endpoint="chat/completions", model="tiny", status=200,
+                    tokens_in=40, tokens_out=60)
+        for p in people for d in (3, 4, 5)
+    ]  # fmt: skip
+
+
+def _pages(pilot: Pilot, request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The pilot and indicators pages (2026-11), JSON and HTML, as the lead sees them."""
+    served = Program.open(pilot.folder, clock=pilot.clock)
+    request.addfinalizer(served.close)
+    with (
+        TestClient(create_app(program=served), follow_redirects=False) as client,
+        signed_in(client, pilot, "lena"),
+    ):
+        return {
+            "pilot": client.get("/pilot.json").json(),
+            "pilot_html": client.get("/pilot").text,
+            "indicators": client.get("/indicators.json?period=2026-11").json(),
+            "indicators_html": client.get("/indicators?period=2026-11").text,
+        }
+
+
+def _independent(adoption: dict[str, Any]) -> dict[str, bool]:
+    return {row["person"]: row["independent"] for row in adoption["members"]}
+
+
+def test_typed_usage_is_no_adoption_and_no_counted_use_on_the_dashboard(
     _isolated: Path, clock: Clock, request: pytest.FixtureRequest
 ) -> None:
     pilot = start_pilot(_isolated, clock, TEAMS)
     request.addfinalizer(pilot.lead.close)
     for person in TEAMS:
         pilot.enable(person, "2026-11-02T10:00")
-    # bob really uses it through the gateway on three days; nobody else sends a request
+    # the honest path: bob really uses it through the gateway on three days
     pilot.use(Use("bob", f"2026-11-0{d}T10:00") for d in (3, 4, 5))
-    # the lead types three days of use for pia and dora into the store
-    forged = [
-        UsageRecord(request_id=new_request_id(), at=f"2026-11-0{d}T11:00:00+00:00", person=p,
-                    key_id=f"k_{p}", endpoint="chat/completions", model="tiny", status=200,
-                    tokens_in=40, tokens_out=60)
-        for p in ("pia", "dora") for d in (3, 4, 5)
-    ]  # fmt: skip
-    insert_usage(pilot.lead.store, forged)
+    # the forgery: the lead types three days of use for pia and dora, and for two people
+    # beyond the pilot, into the store; none of them sends a request
+    insert_usage(pilot.lead.store, _typed(("pia", "dora", "zed", "yan")))
     pilot.on("2026-11-06")
     report, fact = record_adoption(pilot.lead)
     assert fact is not None and report.independent == ["bob"]
-    served = Program.open(pilot.folder, clock=pilot.clock)
-    request.addfinalizer(served.close)
-    app = create_app(program=served)
-    with (
-        TestClient(app, follow_redirects=False) as client,
-        signed_in(client, pilot, "lena"),
-    ):
-        data = client.get("/pilot.json").json()
-        html = client.get("/pilot").text
-        indicators = client.get("/indicators.json").json()
-        page = client.get("/indicators").text
-    signed = data["adoption_signed"]
-    assert signed["fact"] == fact.id and signed["independent"] == 1
-    assert signed["members"]["bob"]["independent"]
-    assert not signed["members"]["pia"]["independent"]
-    assert not signed["members"]["dora"]["independent"]
-    # the live figures do take the typed rows: the page says they are nobody's measurement
-    live = {m["person"]: m for m in data["adoption"]["members"]}
-    assert live["pia"]["independent"]
-    assert "signed with its key (fact #" in html and ": 1 independent." in html
-    assert "unsigned: they come from the usage summary tables" in html
-    assert "unsigned" in indicators["usage_source"] and "usage.daily" in indicators["usage_source"]
-    assert "they are unsigned" in page
+    rollup_usage(pilot.lead)  # the gateway signs the days its own rows bear out
+
+    # on the gateway's host (its key here): the live figures are its sealed rows, and agree
+    seen = _pages(pilot, request)
+    data, html = seen["pilot"], seen["pilot_html"]
+    adoption = data["adoption"]
+    assert adoption["fact"] == fact.id and adoption["as_of"] == "2026-11-06"
+    assert _independent(adoption) == {"bob": True, "dora": False, "pia": False}
+    assert adoption["independent"] == 1
+    assert data["live"]["source"] == "sealed" and data["live"]["disagree"] == []
+    live = {m["person"]: m for m in data["live"]["report"]["members"]}
+    assert not live["pia"]["independent"] and live["pia"]["active_days"] == 0
+    assert f"fact #{fact.id}</a>" in html and "1 of 3 members reach it on their own" in html
+
+    # elsewhere (no gateway key on this host): the live figures are the tables' word, labelled
+    key = pilot.folder / DATA_DIR / "keys" / f"{SERVICE}.key"
+    key.rename(key.with_suffix(".away"))
+    seen = _pages(pilot, request)
+    assert not key.exists(), "the dashboard made the gateway a key"
+    data, html = seen["pilot"], seen["pilot_html"]
+    assert _independent(data["adoption"]) == {"bob": True, "dora": False, "pia": False}
+    assert data["adoption"]["independent"] == 1
+    assert data["live"]["source"] == "tables" and data["live"]["label"] == UNSIGNED
+    live = {m["person"]: m for m in data["live"]["report"]["members"]}
+    assert live["pia"]["independent"]  # what the typed rows say, shown as such
+    assert data["live"]["disagree"] == ["dora", "pia"]
+    assert "1 of 3 members reach it on their own" in html
+    assert f"The last two columns are {UNSIGNED}" in html
+    assert "disagree with the signed measurement for dora, pia" in html
+
+    # play 6: the counted usage is the gateway's signed daily usage, bob's three requests
+    indicators, page = seen["indicators"], seen["indicators_html"]
+    signed = indicators["signed"]
+    assert signed["people"] == ["bob"] and signed["answered_requests"] == 3
+    leading = {row["name"]: row["value"] for row in indicators["report"]["leading"]}
+    assert leading["active_users"] == 5 and leading["people_beyond_pilot"] == 2
+    assert {"active_users", "people_beyond_pilot"} <= set(indicators["unsigned"]["leading"])
+    assert indicators["unsigned"]["label"] == UNSIGNED
+    assert "what play 6's checks count: 3 answered requests; 1 active person (bob)" in page
+    assert "people_beyond_pilot (unsigned)" in page and UNSIGNED in page
+    assert "active people: 5 in the summary tables, 1 signed" in page
 
 
-def test_before_any_measurement_the_page_says_nothing_signed_counts(
+def test_before_any_measurement_nothing_signed_counts(
     _isolated: Path, clock: Clock, request: pytest.FixtureRequest
 ) -> None:
     pilot = start_pilot(_isolated, clock, TEAMS)
     request.addfinalizer(pilot.lead.close)
-    served = Program.open(pilot.folder, clock=pilot.clock)
-    request.addfinalizer(served.close)
-    app = create_app(program=served)
-    with (
-        TestClient(app, follow_redirects=False) as client,
-        signed_in(client, pilot, "lena"),
-    ):
-        data = client.get("/pilot.json").json()
-        html = client.get("/pilot").text
-    assert data["adoption_signed"] is None
+    for person in TEAMS:
+        pilot.enable(person, "2026-11-02T10:00")
+    insert_usage(pilot.lead.store, _typed(tuple(TEAMS)))
+    pilot.on("2026-11-06")
+    seen = _pages(pilot, request)
+    data, html = seen["pilot"], seen["pilot_html"]
+    assert data["adoption"]["fact"] is None and data["adoption"]["independent"] == 0
+    assert not any(_independent(data["adoption"]).values())
+    assert all(not row["measured"] for row in data["adoption"]["members"])
     assert "Not measured yet: nothing signed by the gateway counts" in html
+    assert f"The last two columns are {UNSIGNED}" in html
+    assert seen["indicators"]["signed"]["answered_requests"] == 0
+    assert "The gateway signed no daily usage in this period" in seen["indicators_html"]

@@ -21,6 +21,13 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
+#: where the figures come from, said with them (``source`` in the JSON)
+UNSIGNED = "unsigned: from the summary tables, which anyone with database access can write"
+SIGNED = (
+    "who is independent and their active days: measured from the request rows the gateway "
+    "sealed, and signed with its key (pilot.adoption)"
+)
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``adoption`` command to the ``pilot`` group."""
@@ -63,18 +70,19 @@ def adoption(
         report, fact = record_adoption(opened, day)
         for note in report.notes:
             err_console().print(f"[yellow]not signed:[/yellow] {escape(note)}")
-    else:
+        source = SIGNED
+    else:  # the summary tables: anyone with the database could have written them
         report, fact = adoption_report(opened, day), None
-        if not json:  # the summary tables: anyone with the database could have written them
+        source = UNSIGNED
+        if not json:
             err_console().print(
-                "[yellow]unsigned:[/yellow] read from the usage summary tables, which anyone with "
-                "access to the database can write; `--record` measures the gateway's sealed "
-                "rows and signs the result with its key (what play 4 counts)"
+                "[yellow]unsigned:[/yellow] `--record` measures the gateway's sealed rows and "
+                "signs the result with its key (what play 4 counts)"
             )
     if json:
-        print_json(report.to_dict())
+        print_json({**report.to_dict(), "source": source})
     else:
-        _render(report)
+        _render(report, source)
     if record and not json:
         out = out_console()
         if fact is None:
@@ -83,11 +91,12 @@ def adoption(
             out.print(f"Recorded pilot.adoption (fact #{fact.id}, signed by {fact.by}).")
 
 
-def _render(report: AdoptionReport) -> None:
+def _render(report: AdoptionReport, source: str) -> None:
     from rich.markup import escape
     from rich.table import Table
 
     out = out_console()
+    out.print(f"{source[0].upper()}{source[1:]}.")
     out.print(
         f"Adoption as of {report.as_of}: the {report.window_days} days from {report.since}. "
         f"On their own = answered requests with their own key on at least {report.min_days} "

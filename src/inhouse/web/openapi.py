@@ -81,8 +81,9 @@ _PAGES: tuple[tuple[str, str, str, tuple[str, ...], tuple[dict[str, Any], ...]],
     (
         "/pilot.json",
         "pilot",
-        "Play 4: roster, enablement, adoption, survey, champions, findings",
-        ("roster", "adoption", "active_days", "survey", "champions", "findings"),
+        "Play 4: roster, enablement, adoption (signed; live figures apart), survey, champions, "
+        "findings",
+        ("roster", "adoption", "live", "survey", "champions", "findings"),
         (),
     ),
     (
@@ -116,8 +117,8 @@ _PAGES: tuple[tuple[str, str, str, tuple[str, ...], tuple[dict[str, Any], ...]],
     (
         "/indicators.json",
         "indicators",
-        "Play 6: leading and lagging indicators per period",
-        ("available", "message", "report", "findings"),
+        "Play 6: leading and lagging indicators per period, the gateway's signed usage apart",
+        ("available", "message", "report", "unsigned", "signed", "findings"),
         ({"name": "period", "in": "query", "required": False, "schema": {"type": "string"}},),
     ),
     (

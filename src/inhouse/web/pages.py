@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from inhouse.errors import InhouseError, NoSuchRoute
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from inhouse.program import Program
     from inhouse.program.status_shape import PlayView, Status
 
@@ -152,8 +154,9 @@ def fact_page(program: Program, fact_id: int) -> dict[str, Any]:
 
 
 def pilot_page(program: Program) -> dict[str, Any]:
-    """Roster, enablement, adoption with each member's active days, the survey, champions and
-    findings: play 4's reports, as the CLI prints them."""
+    """Roster, enablement, adoption, the survey, champions and findings: play 4's reports, as
+    the CLI prints them. Adoption is the gateway's signed measurement, what play 4 counts;
+    live figures beside it say where they come from, and where they disagree with it."""
     from inhouse.pilot.adoption import adoption_report
     from inhouse.pilot.champions import suggest_champions
     from inhouse.pilot.enablement import pilot_list
@@ -169,15 +172,13 @@ def pilot_page(program: Program) -> dict[str, Any]:
     from inhouse.usage.activity import active_days
 
     roster = pilot_list(program)
-    # live figures come from the summary tables, which anyone with the database can write: the
-    # page says so, and its headline is the gateway's signed measurement, what the check counts
-    adoption = adoption_report(program)
-    signed = _signed_adoption(program)
-    people = [m.person for m in adoption.members]
+    key = _gateway_mac_key(program)
+    live = adoption_report(program, mac_key=key)
+    people = [m.person for m in live.members]
     days: dict[str, dict[str, int]] = {p: {} for p in people}
-    for day in active_days(program.store, people, since=adoption.since, until=adoption.as_of):
+    for day in active_days(program.store, people, since=live.since, until=live.as_of):
         days[day.person][day.day] = day.requests
-    window = [(adoption.since + timedelta(days=n)).isoformat() for n in range(adoption.window_days)]
+    window = [(live.since + timedelta(days=n)).isoformat() for n in range(live.window_days)]
     survey = current_survey(program)
     me = program.whoami().name
     survey_view: dict[str, Any] | None = None
@@ -193,6 +194,7 @@ def pilot_page(program: Program) -> dict[str, Any]:
             "may_answer": allowed is not None and allowed.eligible,
             "why_not": None if allowed is None or allowed.eligible else allowed.reason,
         }
+    signed = _signed_adoption(program, people)
     return {
         "roster": {
             "summary": roster.summary(),
@@ -200,13 +202,79 @@ def pilot_page(program: Program) -> dict[str, Any]:
             "members": [p.to_dict() for p in roster.members],
             "role_only": roster.role_only,
         },
-        "adoption": adoption.to_dict(),
-        "adoption_signed": signed,
-        "active_days": {"days": window, "people": days},
+        "adoption": signed,
+        "live": {
+            "source": "sealed" if key is not None else "tables",
+            "short": "live, sealed rows" if key is not None else "unsigned",
+            "label": SEALED if key is not None else UNSIGNED,
+            "report": live.to_dict(),
+            "active_days": {"days": window, "people": days, "label": UNSIGNED},
+            "disagree": _disagreement(signed, live.members),
+        },
         "survey": survey_view,
         "champions": suggest_champions(program).to_dict(),
         "findings": [asdict(f) for f in list_findings(program)],
     }
+
+
+#: how the dashboard labels a figure computed from the usage summary tables
+UNSIGNED = "unsigned: from the summary tables, which anyone with database access can write"
+#: how it labels one computed from the request rows the gateway sealed (its key is on this host)
+SEALED = (
+    "live: from the request rows the gateway sealed, verified with its key on this host; "
+    "not signed until `inhouse pilot adoption --record` records it"
+)
+
+
+def _gateway_mac_key(program: Program) -> bytes | None:
+    """The key the gateway seals its usage rows with, where this host holds the gateway's key
+    file; else None. Never creates one: a dashboard that made the gateway a key would make the
+    rows it seals unverifiable."""
+    from inhouse.gateway.rollup import SERVICE
+    from inhouse.program.core import read_service_key
+    from inhouse.usage.authentic import mac_key
+
+    key = read_service_key(program.folder, SERVICE)
+    return None if key is None else mac_key(key.private)
+
+
+def _signed_adoption(program: Program, members: list[str]) -> dict[str, Any]:
+    """The latest ``pilot.adoption`` fact that counts, as play 4's ``pilot-independent-use``
+    check picks it (the latest of the counted facts: signed by the gateway's key): who of
+    ``members`` (the pilot as the checks see it) is independent and why, when it was measured.
+    ``fact`` is None until one is recorded."""
+    from inhouse.program.counting import build_context
+
+    fact = build_context(program.state(), program.clock()).facts.latest("pilot.adoption")
+    rows = {} if fact is None else {str(r["person"]): r for r in fact.payload["members"]}
+    shown = [
+        {
+            "person": person,
+            "measured": person in rows,
+            "active_days": int(rows[person]["active_days"]) if person in rows else None,
+            "independent": bool(rows.get(person, {}).get("independent")),
+            "reason": str(rows[person].get("reason") or "") if person in rows else "",
+        }
+        for person in members
+    ]
+    return {
+        "fact": None if fact is None else fact.id,
+        "by": None if fact is None else fact.by,
+        "at": None if fact is None else fact.at.isoformat(timespec="seconds"),
+        "as_of": None if fact is None else str(fact.payload["as_of"]),
+        "window_days": None if fact is None else fact.payload.get("window_days"),
+        "min_days": None if fact is None else fact.payload.get("min_days"),
+        "members": shown,
+        "independent": sum(1 for row in shown if row["independent"]),
+    }
+
+
+def _disagreement(signed: dict[str, Any], live: Iterable[Any]) -> list[str]:
+    """The measured members whose live "independent" is not the signed measurement's."""
+    if signed["fact"] is None:
+        return []
+    measured = {row["person"]: row["independent"] for row in signed["members"] if row["measured"]}
+    return [m.person for m in live if m.person in measured and measured[m.person] != m.independent]
 
 
 # -- prompts ---------------------------------------------------------------------------------
@@ -316,43 +384,14 @@ def governance_page(program: Program) -> dict[str, Any]:
     }
 
 
-#: what the dashboard says of the usage figures it computes live
-USAGE_SOURCE = (
-    "Usage figures here are computed live from the usage summary tables, which anyone with "
-    "access to the database can write: they are unsigned. Play 6's checks count the gateway's "
-    "signed usage.daily facts (inhouse gateway rollup)."
-)
-
-
-def _signed_adoption(program: Program) -> dict[str, Any] | None:
-    """The latest ``pilot.adoption`` that counts (signed by the gateway's key, as the play-4
-    check reads it): who is independent and why, as measured; None until one is recorded."""
-    from inhouse.program.counting import build_context
-
-    fact = build_context(program.state(), program.clock()).facts.latest("pilot.adoption")
-    if fact is None:
-        return None
-    rows = {
-        str(row["person"]): {
-            "independent": bool(row.get("independent")),
-            "reason": str(row.get("reason") or ""),
-        }
-        for row in fact.payload["members"]
-    }
-    return {
-        "fact": fact.id,
-        "as_of": str(fact.payload["as_of"]),
-        "members": rows,
-        "independent": sum(1 for row in rows.values() if row["independent"]),
-    }
-
-
 # -- indicators ------------------------------------------------------------------------------
 
 
 def indicators_page(program: Program, period: str | None = None) -> dict[str, Any]:
     """Play 6's leading and lagging indicators per period, and the findings; where this
-    version has no ``inhouse.indicators`` yet, says so."""
+    version has no ``inhouse.indicators`` yet, says so. The usage play 6's checks count is the
+    gateway's signed ``usage.daily`` facts (``signed``, with those checks' results); the
+    report's usage figures, computed live from the summary tables, are labelled unsigned."""
     try:
         from inhouse.indicators.report import build_report
     except ImportError:
@@ -360,6 +399,8 @@ def indicators_page(program: Program, period: str | None = None) -> dict[str, An
             "available": False,
             "message": "play 6 indicators are not available in this version",
             "report": None,
+            "unsigned": None,
+            "signed": None,
             "findings": [],
         }
     report = build_report(program, period)
@@ -371,13 +412,75 @@ def indicators_page(program: Program, period: str | None = None) -> dict[str, An
     listing = getattr(module, "list_findings", None) or getattr(module, "findings", None)
     if callable(listing):
         findings = [_plain(f) for f in listing(program)]
+    data = report.to_dict()
+    signed = _signed_usage(program, data["period"]["start"], data["period"]["end"])
+    live = {row["name"]: row["value"] for row in data["leading"]}
+    disagree = [
+        f"{label}: {live.get(name)} in the summary tables, {signed[key]} signed"
+        for name, key, label in (
+            ("answered_requests", "answered_requests", "answered requests"),
+            ("active_users", "active", "active people"),
+        )
+        if live.get(name) is not None and live[name] != signed[key]
+    ]
     return {
         "available": True,
         "message": None,
-        "report": report.to_dict(),
+        "report": data,
+        "unsigned": {"label": UNSIGNED, "leading": sorted(_FROM_TABLES)},
+        "signed": {**signed, "checks": _checks(program, _PLAY6_USAGE), "disagree": disagree},
         "findings": findings,
-        "usage_source": USAGE_SOURCE,
     }
+
+
+#: the leading indicators computed from the usage summary tables
+_FROM_TABLES = frozenset({
+    "answered_requests", "active_users", "dau", "wau", "mau", "stickiness",
+    "people_beyond_pilot", "prompt_uses", "prompt_uses_by_non_authors", "prompts_reused",
+    "workflow_runs", "workflow_runs_by_non_authors",
+})  # fmt: skip
+#: play 6's checks that count the gateway's signed usage
+_PLAY6_USAGE = ("use-beyond-pilot", "indicators-reported")
+
+
+def _signed_usage(program: Program, first: str, last: str) -> dict[str, Any]:
+    """The gateway's signed daily usage from ``first`` to ``last`` (ISO days), as play 6's
+    checks read it: the counted ``usage.daily`` facts, the latest per (day, person)."""
+    from inhouse.program.counting import build_context
+    from inhouse.program.facts import daily_usage
+
+    context = build_context(program.state(), program.clock())
+    latest: dict[tuple[str, str], dict[str, int]] = {}
+    facts: set[int] = set()
+    for fact in context.facts.of("usage.daily"):
+        if first <= str(fact.payload["day"]) <= last:
+            facts.add(fact.id)
+            for person, totals in daily_usage(fact).items():
+                latest[str(fact.payload["day"]), person] = totals
+    people = sorted({person for (_, person), t in latest.items() if t["requests"] > 0})
+    return {
+        "facts": sorted(facts),
+        "answered_requests": sum(t["requests"] for t in latest.values()),
+        "tokens_in": sum(t["tokens_in"] for t in latest.values()),
+        "tokens_out": sum(t["tokens_out"] for t in latest.values()),
+        "people": people,
+        "active": len(people),
+    }
+
+
+def _checks(program: Program, checks: tuple[str, ...]) -> list[dict[str, str]]:
+    """Where the status evaluates them (their play started), these checks' outcome and
+    reason."""
+    wanted = set(checks)
+    found: dict[str, dict[str, str]] = {}
+    for view in program.status()["plays"]:
+        for row in (*view["trigger"], *(view["exit"] or [])):
+            if row["check"] in wanted:
+                found.setdefault(row["check"], {
+                    "check": row["check"], "title": row["title"], "outcome": row["outcome"],
+                    "reason": row["reason"], "play": str(view["number"]),
+                })  # fmt: skip
+    return [found[c] for c in checks if c in found]
 
 
 def _plain(item: Any) -> dict[str, Any]:
