@@ -378,3 +378,18 @@ def test_reading_a_python_check_runs_none_of_its_code(
     assert "--trust-python" in refused.results[0].reason and not marker.exists()
     assert asyncio.run(evaluate(checks, "x", None)).passed
     assert marker.read_text() == "package module "
+
+
+@pytest.mark.parametrize(
+    "path", ["rich.pretty:builtins.eval", "inhouse.checks.function:import_module"]
+)
+def test_a_standard_library_function_reached_through_another_module_is_no_check(
+    path: str, tmp_path: Path
+) -> None:
+    """What runs is judged, not the path that reached it: eval through a third-party module's
+    own `builtins` (the answer would run as Python), or a function a module imported."""
+    marker = tmp_path / "ran"
+    answer = f"__import__('pathlib').Path({str(marker)!r}).write_text('ran')"
+    result = judge({"type": "python", "value": path}, answer)
+    assert not result.passed and "standard library" in result.results[0].reason
+    assert not marker.exists()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from inhouse.identity.machine import machine_fingerprint
 from inhouse.pilot.library import add_prompt
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, Result, evaluate
@@ -154,3 +155,87 @@ def test_tickets_the_lead_files_do_not_pick_the_typical_component(
     open_ticket(bea, "triage again", category="it-broke", component="prompt:triage")
     result = _judge(lena)
     assert "prompt:triage drew 2 it-broke ticket(s) from the people using it" in result.reason
+
+
+def _honest_world(
+    request: pytest.FixtureRequest, folder: Path, clock: Clock
+) -> tuple[Program, Program, Program, Program]:
+    lena, omar = _program(request, folder, clock)
+    add_prompt(omar, "triage", PROMPT, where="triage.yaml")
+    pia = enrol(lena, "pia", team="sales")
+    bea = enrol(lena, "bea", team="legal")
+    odd = open_ticket(pia, "triage sorts wrong", category="it-broke", component="prompt:triage")
+    clock.advance(hours=1)
+    resolve_ticket(bea, odd.id, note="the ticket text was empty")
+    return lena, omar, pia, bea
+
+
+def test_a_second_name_on_the_leads_machine_does_not_pick_the_typical_component(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
+) -> None:
+    lena, omar, pia, _ = _honest_world(request, _isolated, clock)
+    for _ in range(2):  # what people really hit: the baseline, fixed by its builder
+        t = open_ticket(pia, "model answers garbage", category="it-broke", component="baseline")
+        clock.advance(hours=1)
+        resolve_ticket(omar, t.id, note="restarted")
+    assert _judge(lena).outcome is Outcome.FAIL
+    # lena invites a second name and joins it from her own machine; it files 2 prompt tickets
+    sock = enrol(lena, "sock", team="ops", machine=machine_fingerprint())
+    for _ in range(2):
+        open_ticket(sock, "triage odd", category="it-broke", component="prompt:triage")
+    result = _judge(lena)  # a second name on lena's laptop is lena: the baseline stays typical
+    assert result.outcome is Outcome.FAIL
+    assert result.reason.startswith("baseline drew 2 it-broke ticket(s) from the people using it")
+
+
+def _src(clock: Clock, n: int, description: str = "") -> SourceTicket:
+    return SourceTicket(
+        ticket=f"gh:acme/help#{n}",
+        link=f"https://github.com/acme/help/issues/{n}",
+        title="model answers garbage",
+        category="it-broke",
+        component="baseline",
+        description=description,
+        opened_by=Account("pia-gh"),
+        opened_at=clock.now - timedelta(hours=1),
+        steps=[],
+    )
+
+
+def test_an_import_changing_a_ticket_does_not_take_back_what_its_opener_hit(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
+) -> None:
+    lena, omar, pia, _ = _honest_world(request, _isolated, clock)
+    actors = ActorMap({"pia-gh": "pia"}, [])
+    # pia's two baseline tickets come from GitHub; she confirms both with her own key
+    record_tickets(lena, "github", [_src(clock, 1), _src(clock, 2)], actors)
+    clock.advance(hours=1)
+    for n in (1, 2):
+        comment_on_ticket(pia, f"gh:acme/help#{n}", "yes, this broke for me")
+        resolve_ticket(omar, f"gh:acme/help#{n}", note="restarted")
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL
+    assert "baseline drew 2 it-broke ticket(s) from the people using it" in result.reason
+    # lena re-imports both with a one-character description edit: Ticket.stated moves past
+    # pia's confirmations, so they are no longer 'hit by a user' and baseline drops to 0
+    clock.advance(hours=1)
+    for n in (1, 2):  # as the existing word-order test does: the lead records the opening again
+        lena.record_fact(
+            None,
+            "ticket.opened",
+            {
+                "ticket": f"gh:acme/help#{n}",
+                "title": "model answers garbage",
+                "category": "it-broke",
+                "component": "baseline",
+                "description": ".",
+                "external": f"https://github.com/acme/help/issues/{n}",
+                "actor": "pia",
+                "at": (clock.now - timedelta(hours=3)).isoformat(),
+            },
+            provenance=Provenance.MEASURED,
+            collector=COLLECTOR,
+        )
+    result = _judge(lena)  # what pia confirmed she hit stays hers: the baseline stays typical
+    assert result.outcome is Outcome.FAIL
+    assert result.reason.startswith("baseline drew 2 it-broke ticket(s) from the people using it")

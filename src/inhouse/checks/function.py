@@ -9,8 +9,8 @@ A check function is code, and it runs with the rights of whoever runs the check:
 their private key. So reading a spec never runs it (the module is found on the path, never
 imported, until the check runs); the standard library and the builtins are no check's module
 (``builtins:eval`` would run a model's answer as Python); and a workflow's ``python`` checks run
-only under :func:`python_checks_allowed`, which ``inhouse workflow test`` opens for the person
-who recorded the version, or for anyone who says ``--trust-python`` having read the code.
+only under :func:`python_checks_allowed`, which ``inhouse workflow test`` opens only for a
+runner who says ``--trust-python`` having read the code (its author included).
 """
 
 from __future__ import annotations
@@ -116,6 +116,15 @@ def resolve_function(path: str) -> Callable[..., Any]:
         target = getattr(target, part)
     if not callable(target):
         raise ValueError(f"{path!r} is a {type(target).__name__}, not a function")
+    # a module's attribute may be the standard library's own (`pkg.mod:builtins.eval`, a
+    # function it imported): what runs is judged, not the path that reached it
+    home = str(getattr(target, "__module__", None) or "builtins").split(".")[0]
+    if home in sys.stdlib_module_names or home in sys.builtin_module_names:
+        raise ValueError(
+            f"{path!r} is {home}'s {getattr(target, '__qualname__', attribute)}, in Python's "
+            "standard library: a check function is code of yours, never eval, exec or another "
+            "function of the standard library"
+        )
     return target  # type: ignore[no-any-return]
 
 

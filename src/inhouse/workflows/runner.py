@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from inhouse.baseline import Lock, LockedModel, baseline_runtime, find_model, read_lock
 from inhouse.baseline.drift import drifts
@@ -364,7 +365,7 @@ def record_test_facts(
                 # where it ran, beside where its signer enrolled: play 3 compares both
                 "machine": machine_fingerprint(),
                 # and what answered: a rerun served by another host measured that host
-                "runtime": pinned.url,
+                "runtime": _without_userinfo(pinned.url),
                 "runtime_local": on_this_machine(pinned.url),
             },
             provenance=Provenance.MEASURED,
@@ -446,6 +447,14 @@ def run_workflow_tests(
     report.facts = record_test_facts(program, runner, workflow, pinned, report, closes=numbers)
     report.exit_check = exit_check(program, RUN_BY_OTHER)
     return report
+
+
+def _without_userinfo(url: str) -> str:
+    """``url`` without a ``user:password@`` part, which must never reach the signed log."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def python_calls(workflow: Workflow) -> list[str]:

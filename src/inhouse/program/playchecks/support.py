@@ -592,7 +592,7 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     judged = ever_held(ctx, "rollout-lead") | ever_held(ctx, "support-owner")
     judged |= set(ctx.owners.values())
     hit = {
-        component: sum(1 for t in found if _hit_by_user(t, judged))
+        component: sum(1 for t in found if _hit_by_user(ctx, t, judged))
         for component, found in drawn.items()
     }
     most = max(hit.values())
@@ -627,27 +627,30 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     return passed(". ".join(good), *evidence)
 
 
-def _hit_by_user(ticket: Ticket, judged: set[str]) -> bool:
+def _hit_by_user(ctx: CheckContext, ticket: Ticket, judged: set[str]) -> bool:
     """Whether ``ticket`` shows someone using the tool hit a problem: its opener is none of the
-    ``judged`` and opened it with their own key (here, or confirming an import's word)."""
+    ``judged``, enrolled from a machine of their own (a second name on a lead's laptop is the
+    lead), and opened it with their own key (here, or confirming an import's word; a later
+    import's change does not take back what they confirmed they hit)."""
     opener = ticket.opened.actor
-    if not opener or opener in judged:
+    if not opener or opener in judged or not enrolled_elsewhere(ctx, opener, judged):
         return False
     opened = ticket.opened.fact
     return (
         opened.collector != IMPORTED_TICKETS
         or opened.by == opener
-        or _confirmed(ticket, opener, opened)
+        or _confirmed(ticket, opener, opened, since_change=False)
     )
 
 
-def _confirmed(ticket: Ticket, person: str, step: Fact) -> bool:
+def _confirmed(ticket: Ticket, person: str, step: Fact, *, since_change: bool = True) -> bool:
     """Whether ``person`` took a step of their own on ``ticket`` (signed here, not imported)
-    after the imported ``step`` that names them, and after the ticket last became what it is
-    now: a comment made before a resolution was imported in their name ("looking into it")
-    does not confirm it, nor does one made before an import turned a how-to question into an
-    "it broke" ticket."""
-    since = max(step.id, ticket.stated.id if ticket.stated is not None else 0)
+    after the imported ``step`` that names them, and (``since_change``) after the ticket last
+    became what it is now: a comment made before a resolution was imported in their name
+    ("looking into it") does not confirm it, nor does one made before an import turned a
+    how-to question into an "it broke" ticket."""
+    stated = ticket.stated.id if since_change and ticket.stated is not None else 0
+    since = max(step.id, stated)
     return any(
         s.fact.collector == NATIVE_TICKETS and s.actor == person and s.fact.id > since
         for s in ticket.steps
