@@ -7,13 +7,35 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from inhouse.program import Program
 from inhouse.program.checks import Outcome
 from inhouse.program.evaluation import trigger_results
 from tests.conftest import Clock
+
+
+def _shipped_book() -> dict[str, Any]:
+    """The shipped playbook's YAML, parsed, for a test to turn into one of its own."""
+    text = resources.files("inhouse.playbooks").joinpath("local-model-program.yaml").read_text()
+    book: dict[str, Any] = yaml.safe_load(text)
+    return book
+
+
+def _own_playbook_warning(
+    request: pytest.FixtureRequest, folder: Path, clock: Clock, book: dict[str, Any]
+) -> str:
+    """Create a program on ``book`` (a playbook of its own) and return status's warning about
+    what it leaves out of the shipped one."""
+    path = folder / "acme.yaml"
+    path.write_text(yaml.safe_dump(book, sort_keys=False), encoding="utf-8")
+    lena = Program.init(folder, "Acme", "lena", clock=clock, playbook=str(path))
+    request.addfinalizer(lena.close)
+    [said] = [w for w in lena.status()["warnings"] if "a playbook of its own" in w]
+    return said
 
 
 def _use_beyond(program: Program) -> Outcome:
@@ -92,10 +114,7 @@ def _eased(folder: Path, name: str) -> Path:
     """A copy of the shipped playbook that keeps every title but swaps each check someone else
     must give evidence for with one the lead passes alone, hands every play to the same owner,
     and drops the reach gates."""
-    import yaml
-
-    text = resources.files("inhouse.playbooks").joinpath("local-model-program.yaml").read_text()
-    book = yaml.safe_load(text)
+    book = _shipped_book()
     book["name"] = name
     book.pop("reach", None)
     swap = {"second-person-verified": "data-rules-written",
@@ -154,21 +173,14 @@ def test_a_playbook_of_its_own_that_keeps_every_name_but_eases_the_parameters_is
     """Renamed to read like the shipped one, every check name kept, but pilot-size made
     1-1000 across one team and play 4's survey check moved out of its exit: status names both
     (and the pilot's places are the playbook's, so the size is what widened)."""
-    import yaml
-
-    text = resources.files("inhouse.playbooks").joinpath("local-model-program.yaml").read_text()
-    book = yaml.safe_load(text)
+    book = _shipped_book()
     book["name"] = "local-model-program-acme"
     for play in book["plays"]:
         for ref in play["exit"]:
             if ref["check"] == "pilot-size":
                 ref["params"] = {"min": 1, "max": 1000, "min_teams": 1}
         play["exit"] = [r for r in play["exit"] if r["check"] != "pilot-would-resist-losing"]
-    path = _isolated / "acme.yaml"
-    path.write_text(yaml.safe_dump(book, sort_keys=False), encoding="utf-8")
-    lena = Program.init(_isolated, "Acme", "lena", clock=clock, playbook=str(path))
-    request.addfinalizer(lena.close)
-    [said] = [w for w in lena.status()["warnings"] if "a playbook of its own" in w]
+    said = _own_playbook_warning(request, _isolated, clock, book)
     assert "pilot-size (play 4's exit) with {'min': 1, 'max': 1000, 'min_teams': 1}" in said
     assert "pilot-would-resist-losing (play 4's exit)" in said
 
@@ -180,21 +192,36 @@ def test_a_playbook_of_its_own_without_the_triggers_that_wait_for_others_is_name
     `access-requested` and play 4's `demand-spreading` triggers (someone else asking in, demand
     spreading) lets one lead start plays nobody asked for: status names both, and a play whose
     owner's role changed."""
-    import yaml
-
-    text = resources.files("inhouse.playbooks").joinpath("local-model-program.yaml").read_text()
-    book = yaml.safe_load(text)
+    book = _shipped_book()
     book["name"] = "acme-program"
     waiting = {"access-requested", "demand-spreading"}
     for play in book["plays"]:
         kept = [r for r in play["trigger"] if r["check"] not in waiting]
         play["trigger"] = kept
     book["plays"][2]["owner"]["role"] = "rollout-lead"
-    path = _isolated / "acme.yaml"
-    path.write_text(yaml.safe_dump(book, sort_keys=False), encoding="utf-8")
-    lena = Program.init(_isolated, "Acme", "lena", clock=clock, playbook=str(path))
-    request.addfinalizer(lena.close)
-    [said] = [w for w in lena.status()["warnings"] if "a playbook of its own" in w]
+    said = _own_playbook_warning(request, _isolated, clock, book)
     assert "access-requested (play 2's trigger)" in said
     assert "demand-spreading (play 4's trigger)" in said
     assert "play 3's owner as play-owner (it names rollout-lead)" in said
+
+
+def test_a_playbook_of_its_own_that_reorders_or_loosens_its_plays_is_named(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
+) -> None:
+    """Every check and gate kept, but the workflow play moved first (the pilot's gate waits for
+    its play and those before it), play 2 handed to anyone instead of the same owner, and
+    play 6's exit no longer ongoing: status names each."""
+    book = _shipped_book()
+    book["name"] = "acme-program"
+    plays = book["plays"]
+    plays.insert(0, plays.pop(2))
+    for play in plays:
+        if play["id"] == "baseline":
+            play["owner"]["previous"] = "any"
+        if play["id"] == "measure":
+            play["ongoing"] = False
+    said = _own_playbook_warning(request, _isolated, clock, book)
+    assert "the plays' order (prove-value, baseline, workflow," in said
+    assert "it has workflow, prove-value, baseline," in said
+    assert "the same owner for baseline (it asks any owner)" in said
+    assert "play 6's ongoing exit (on)" in said

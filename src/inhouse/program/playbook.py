@@ -338,9 +338,10 @@ def dropped_from_shipped(book: Playbook) -> list[str]:
     """How a playbook of the program's own differs from the shipped one in what holds people to
     evidence: each of the shipped playbook's trigger and exit checks that is not in the same
     play's trigger or exit with the same parameters (a trigger that waits for someone else's
-    request is as much a rule as an exit), each play whose owner's role changed, each reach
-    gate it lacks, and each play it no longer hands to another owner. Empty for a shipped
-    playbook (and for an exact copy under another name)."""
+    request is as much a rule as an exit), each play whose owner's role or hand-over rule
+    (another owner, the same, any) changed or whose exit stopped being ongoing, an order of the
+    plays changed (a reach gate waits for its play and every play before it), and each reach
+    gate it lacks. Empty for a shipped playbook (and for an exact copy under another name)."""
     if book.shipped:
         return []
     original = _default_shipped()
@@ -359,18 +360,35 @@ def dropped_from_shipped(book: Playbook) -> list[str]:
                         f"{ref.check} (play {number}'s {section}) with {held[ref.check] or 'no'} "
                         f"parameters, not {ref.params}"
                     )
-        if theirs is not None and theirs.owner.role != play.owner.role:
+        if theirs is None:
+            continue
+        if theirs.owner.role != play.owner.role:
             dropped.append(
                 f"play {number}'s owner as {play.owner.role.value} (it names "
                 f"{theirs.owner.role.value})"
             )
+        if theirs.owner.previous != play.owner.previous:
+            dropped.append(
+                f"{_handed(play.owner.previous)} for {play.id} (it asks "
+                f"{_handed(theirs.owner.previous)})"
+            )
+        if theirs.ongoing != play.ongoing:
+            dropped.append(f"play {number}'s ongoing exit ({'on' if play.ongoing else 'off'})")
+    # a reach gate means "this play and every play before it": an order changed moves what a
+    # gate waits for (the pilot's gate opened without plays 1 and 2, moved after it)
+    order = [p.id for p in book.plays if p.id in original.ids]
+    shipped = [p.id for p in original.plays if p.id in order]
+    if order != shipped:
+        dropped.append(f"the plays' order ({', '.join(shipped)}; it has {', '.join(order)})")
     for reach, gate in sorted(original.reach.items()):
         if book.reach.get(reach) != gate:
             dropped.append(f"the {reach.value} reach gate at {gate}")
-    differ = {p.id for p in original.plays if p.owner.previous == "different"}
-    kept = {p.id for p in book.plays if p.owner.previous == "different"}
-    dropped += [f"another owner for {play}" for play in sorted(differ - kept)]
     return dropped
+
+
+def _handed(previous: str) -> str:
+    """A play's ``owner.previous`` rule, in words."""
+    return {"different": "another owner", "same": "the same owner"}.get(previous, "any owner")
 
 
 @dataclass(frozen=True)
