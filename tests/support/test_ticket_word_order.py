@@ -63,6 +63,18 @@ def _source(
     )  # fmt: skip
 
 
+def _opened_again(
+    lena: Program, number: int, actor: str, at: str, *, description: str = ""
+) -> None:
+    """The opening of imported ticket ``gh:acme/help#NUMBER`` recorded again as the importer
+    records it (its collector, its link), by lena: an it-broke ticket on the baseline."""
+    lena.record_fact(None, "ticket.opened", {
+        "ticket": f"gh:acme/help#{number}", "title": "model answers garbage",
+        "category": "it-broke", "component": "baseline", "description": description,
+        "external": f"https://github.com/acme/help/issues/{number}", "actor": actor, "at": at,
+    }, provenance=Provenance.MEASURED, collector=COLLECTOR)  # fmt: skip
+
+
 def test_a_comment_before_the_imported_resolution_does_not_confirm_it(
     request: pytest.FixtureRequest, _isolated: Path, clock: Clock
 ) -> None:
@@ -104,11 +116,7 @@ def test_an_import_turning_a_confirmed_how_to_into_it_broke_asks_again(
     # the lead records the opening again, as the importer does, now in the it-broke category
     clock.advance(hours=1)
     opened_at = (clock.now - timedelta(hours=2)).isoformat()
-    lena.record_fact(None, "ticket.opened", {
-        "ticket": "gh:acme/help#1", "title": "model answers garbage", "category": "it-broke",
-        "component": "baseline", "description": "", "external": LINK, "actor": "bea",
-        "at": opened_at,
-    }, provenance=Provenance.MEASURED, collector=COLLECTOR)  # fmt: skip
+    _opened_again(lena, 1, "bea", opened_at)
     result = _judge(lena)
     assert result.outcome is Outcome.FAIL
     assert "only the import says bea opened it (run by lena)" in result.reason
@@ -116,11 +124,7 @@ def test_an_import_turning_a_confirmed_how_to_into_it_broke_asks_again(
     clock.advance(hours=1)
     comment_on_ticket(bea, "gh:acme/help#1", "yes, it broke for me")
     comment_on_ticket(pia, "gh:acme/help#1", "and I fixed it")
-    lena.record_fact(None, "ticket.opened", {
-        "ticket": "gh:acme/help#1", "title": "model answers garbage", "category": "it-broke",
-        "component": "baseline", "description": "", "external": LINK, "actor": "bea",
-        "at": opened_at,
-    }, provenance=Provenance.MEASURED, collector=COLLECTOR)  # fmt: skip
+    _opened_again(lena, 1, "bea", opened_at)
     result = _judge(lena)
     assert result.outcome is Outcome.PASS, result.reason
 
@@ -219,23 +223,9 @@ def test_an_import_changing_a_ticket_does_not_take_back_what_its_opener_hit(
     # lena re-imports both with a one-character description edit: Ticket.stated moves past
     # pia's confirmations, so they are no longer 'hit by a user' and baseline drops to 0
     clock.advance(hours=1)
-    for n in (1, 2):  # as the existing word-order test does: the lead records the opening again
-        lena.record_fact(
-            None,
-            "ticket.opened",
-            {
-                "ticket": f"gh:acme/help#{n}",
-                "title": "model answers garbage",
-                "category": "it-broke",
-                "component": "baseline",
-                "description": ".",
-                "external": f"https://github.com/acme/help/issues/{n}",
-                "actor": "pia",
-                "at": (clock.now - timedelta(hours=3)).isoformat(),
-            },
-            provenance=Provenance.MEASURED,
-            collector=COLLECTOR,
-        )
+    at = (clock.now - timedelta(hours=3)).isoformat()
+    for n in (1, 2):  # as the importer records an opening, with the description changed
+        _opened_again(lena, n, "pia", at, description=".")
     result = _judge(lena)  # what pia confirmed she hit stays hers: the baseline stays typical
     assert result.outcome is Outcome.FAIL
     assert result.reason.startswith("baseline drew 2 it-broke ticket(s) from the people using it")
