@@ -447,16 +447,12 @@ def _signed_usage(program: Program, first: str, last: str) -> dict[str, Any]:
     """The gateway's signed daily usage from ``first`` to ``last`` (ISO days), as play 6's
     checks read it: the counted ``usage.daily`` facts, the latest per (day, person)."""
     from inhouse.program.counting import build_context
-    from inhouse.program.facts import daily_usage
+    from inhouse.program.playchecks.measure import latest_daily_usage
 
     context = build_context(program.state(), program.clock())
-    latest: dict[tuple[str, str], dict[str, int]] = {}
-    facts: set[int] = set()
-    for fact in context.facts.of("usage.daily"):
-        if first <= str(fact.payload["day"]) <= last:
-            facts.add(fact.id)
-            for person, totals in daily_usage(fact).items():
-                latest[str(fact.payload["day"]), person] = totals
+    found = latest_daily_usage(context.facts, first, last)
+    latest = {key: totals for key, (_, totals) in found.items()}
+    facts = {fact.id for fact, _ in found.values()}
     people = sorted({person for (_, person), t in latest.items() if t["requests"] > 0})
     return {
         "facts": sorted(facts),

@@ -12,7 +12,7 @@ from inhouse.program.checks import (
     passed,
     register_check,
 )
-from inhouse.program.facts import Fact, daily_usage
+from inhouse.program.facts import Fact, FactSet, daily_usage
 from inhouse.program.feedback import describe_change, fold_findings
 from inhouse.program.playchecks._shared import (
     enrolled_elsewhere,
@@ -81,6 +81,21 @@ def use_beyond_pilot(ctx: CheckContext) -> Result:
     return failed(f"{len(counted)} people beyond the pilot use it; need {wanted}{note}", *usage)
 
 
+def latest_daily_usage(
+    facts: FactSet, first: str, last: str
+) -> dict[tuple[str, str], tuple[Fact, dict[str, int]]]:
+    """The gateway's signed totals per (day, person) from ``first`` to ``last`` (ISO days), each
+    with the ``usage.daily`` fact it comes from: a rollup records a new fact when a day's totals
+    change, so the latest stands (what play 6's checks, and the dashboard, read)."""
+    latest: dict[tuple[str, str], tuple[Fact, dict[str, int]]] = {}
+    for fact in facts.of("usage.daily"):
+        day = str(fact.payload["day"])
+        if first <= day <= last:
+            for person, totals in daily_usage(fact).items():
+                latest[day, person] = (fact, totals)
+    return latest
+
+
 @register_check("indicators-reported", reads=("indicators.report", "usage.daily"))
 def indicators_reported(ctx: CheckContext) -> Result:
     """Leading and lagging indicators were reported for a whole period that ended recently, in
@@ -126,13 +141,7 @@ def indicators_reported(ctx: CheckContext) -> Result:
         )
     # the gateway's latest signed totals per (day, person): a rollup records a new fact when a
     # day's totals change, so the last one stands
-    first, last = start.isoformat(), end.isoformat()
-    latest: dict[tuple[str, str], tuple[Fact, dict[str, int]]] = {}
-    for fact in ctx.facts.of("usage.daily"):
-        day = str(fact.payload["day"])
-        if first <= day <= last:
-            for person, totals in daily_usage(fact).items():
-                latest[day, person] = (fact, totals)
+    latest = latest_daily_usage(ctx.facts, start.isoformat(), end.isoformat())
     usage = list({id(fact): fact for fact, _ in latest.values()}.values())
     signed = {person for (_, person), (_, t) in latest.items() if t["requests"] > 0}
     measured = {
