@@ -18,6 +18,7 @@ from inhouse.checks import (
     parse_checks,
     register_check_type,
 )
+from inhouse.checks.function import python_checks_allowed
 from inhouse.errors import ConfigError, InvalidInput, PluginError
 
 OUTPUT = 'Dear Ana, your refund of 42 EUR is on its way. {"id": 7, "ok": true} Best, Tea Team'
@@ -33,7 +34,8 @@ def judge(
     raw: dict[str, Any], output: str = OUTPUT, ctx: QualityContext | None = None
 ) -> CaseResult:
     checks = parse_checks([raw], where="t.yaml: checks")
-    return asyncio.run(evaluate(checks, output, ctx))
+    with python_checks_allowed(True):  # these tests call the project's own check functions
+        return asyncio.run(evaluate(checks, output, ctx))
 
 
 TOOLS = [{"type": "function", "function": {
@@ -355,8 +357,6 @@ def test_reading_a_python_check_runs_none_of_its_code(
     """A spec is read on anyone's machine (a colleague rerunning a workflow): its module is
     found on the path, never imported, until the check runs, and only where Python checks are
     allowed."""
-    from inhouse.checks.function import python_checks_allowed
-
     package = tmp_path / "theirs"
     package.mkdir()
     marker = tmp_path / "ran"
@@ -372,11 +372,11 @@ def test_reading_a_python_check_runs_none_of_its_code(
     raw = {"type": "python", "value": "theirs.judge:yes"}
     checks = parse_checks([raw], where="t.yaml: checks")
     assert not marker.exists()
-    with python_checks_allowed(False):
-        refused = asyncio.run(evaluate(checks, "x", None))
+    refused = asyncio.run(evaluate(checks, "x", None))  # closed unless a runner opens it
     assert not refused.passed and "was not run" in refused.results[0].reason
     assert "--trust-python" in refused.results[0].reason and not marker.exists()
-    assert asyncio.run(evaluate(checks, "x", None)).passed
+    with python_checks_allowed(True):
+        assert asyncio.run(evaluate(checks, "x", None)).passed
     assert marker.read_text() == "package module "
 
 

@@ -379,3 +379,27 @@ def test_a_status_quo_that_is_down_is_named(program: Path) -> None:
         assert candidate.received == []  # checked before any task was sent
     assert result.exit_code != 0
     assert "127.0.0.1:9" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_trial_with_python_checks_runs_only_on_its_runners_word(program: Path) -> None:
+    """A python check runs its author's code with the runner's rights: `prove` refuses a trial
+    that has one, naming it, before any request, unless the runner says --trust-python."""
+    write_inputs(program, tickets(5))
+    checks = [{"type": "python", "value": "tests.checks.pyfuncs:mentions_tea"}]
+    with (
+        standin_in_thread(StandinTiming(0, 0, 2), model="standin-a", record=True) as candidate,
+        standin_in_thread(StandinTiming(0, 0, 2), model="standin-b", record=True) as status_quo,
+    ):
+        write_trial(
+            program,
+            {"kind": "api", "url": status_quo.url, "price_input_per_mtok": 1.0,
+             "price_output_per_mtok": 1.0},
+            candidate={"url": candidate.url, "cost": COST}, checks=checks,
+        )  # fmt: skip
+        result = runner.invoke(app, ["prove", "tickets"])
+        assert result.exit_code == 3, result.stdout
+        assert "tests.checks.pyfuncs:mentions_tea" in result.stderr
+        assert "--trust-python" in result.stderr
+        assert candidate.requests_served == status_quo.requests_served == 0
+        data = json.loads(ok("prove", "tickets", "--json", "--trust-python"))
+    assert data["fact_id"] and candidate.requests_served > 0

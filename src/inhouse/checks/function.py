@@ -9,15 +9,15 @@ A check function is code, and it runs with the rights of whoever runs the check:
 their private key. So reading a spec never runs it (the module is found on the path, never
 imported, until the check runs); the standard library and the builtins are no check's module
 (``builtins:eval`` would run a model's answer as Python); and a workflow's ``python`` checks run
-only under :func:`python_checks_allowed`, which ``inhouse workflow test`` opens only for a
-runner who says ``--trust-python`` having read the code (its author included).
+only under :func:`python_checks_allowed`, which ``inhouse workflow test`` and ``inhouse prove``
+open only for a runner who says ``--trust-python`` having read the code (its author included).
 """
 
 from __future__ import annotations
 
 import inspect
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from importlib import import_module
@@ -29,14 +29,23 @@ from pydantic import Field, field_validator
 
 from inhouse.checks.base import Finding, QualityContext
 from inhouse.checks.registry import Params, register_check_type
+from inhouse.checks.spec import CheckSpec
+from inhouse.errors import NotAllowed
 
-__all__ = ["function_path", "python_checks_allowed", "resolve_function"]
+__all__ = [
+    "function_path",
+    "python_calls",
+    "python_checks_allowed",
+    "refuse_untrusted",
+    "resolve_function",
+]
 
 _DEFAULT_THRESHOLD = 0.5
 
 
-#: whether a ``python`` check may import and call its function here (see the module's doc)
-_ALLOWED: ContextVar[bool] = ContextVar("inhouse_python_checks_allowed", default=True)
+#: whether a ``python`` check may import and call its function here (see the module's doc):
+#: closed unless whoever runs the checks opened it, having said they read the code
+_ALLOWED: ContextVar[bool] = ContextVar("inhouse_python_checks_allowed", default=False)
 
 
 @contextmanager
@@ -47,6 +56,22 @@ def python_checks_allowed(allowed: bool) -> Iterator[None]:
         yield
     finally:
         _ALLOWED.reset(token)
+
+
+def python_calls(checks: Iterable[CheckSpec]) -> list[str]:
+    """The functions ``checks``' ``python`` checks call, each once, in order."""
+    found = [str(getattr(c.params, "value", "")) for c in checks if c.base == "python"]
+    return list(dict.fromkeys(found))
+
+
+def refuse_untrusted(calls: list[str], where: str, command: str) -> None:
+    """Refuse, naming each function, to run ``calls`` without the runner's ``--trust-python``."""
+    if calls:
+        raise NotAllowed(
+            f"{where}: its checks call Python code that would run on this machine with your "
+            f"rights, your private key included: {', '.join(calls)}. Read that code; then "
+            f"`{command} --trust-python` runs it"
+        )
 
 
 def function_path(path: str) -> tuple[str, str]:

@@ -39,6 +39,14 @@ def prove(
     program: ProgramOpt = None,
     as_: AsOpt = None,
     json: JsonOpt = False,
+    trust_python: Annotated[
+        bool,
+        typer.Option(
+            "--trust-python",
+            help="Run the trial's python checks: someone's code, run with your rights (your "
+            "files, your key). Read it first; without this, a trial with one is refused.",
+        ),
+    ] = False,
 ) -> None:
     """Run a trial head to head: the local candidate and the status quo on every task input;
     quality checks, cost, privacy and a verdict with 95 % intervals. Writes the report under
@@ -56,6 +64,7 @@ def prove(
             progress=bar.update,
             stop_if_not_worth_it=stop_if_not_worth_it,
             ask_to_stop=_asker(bar) if interactive else None,
+            trust_python=trust_python,
         )
     if json:
         print_json(run.data)

@@ -16,10 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from inhouse.checks.function import python_calls, python_checks_allowed, refuse_untrusted
 from inhouse.errors import ProgramStopped
 from inhouse.program.facts import Fact, Provenance
 from inhouse.trials.headtohead import TrialOutcome, run_head_to_head
 from inhouse.trials.load import PhaseProgress, run_in_fast_loop
+from inhouse.trials.plan import plan_trial
 from inhouse.trials.report import ReportFiles, reserve_report, write_report
 from inhouse.trials.reportdata import TrialReport, report_data
 from inhouse.trials.spec import ApiStatusQuo
@@ -64,16 +66,22 @@ def prove_trial(
     progress: PhaseProgress | None = None,
     stop_if_not_worth_it: bool = False,
     ask_to_stop: AskToStop | None = None,
+    trust_python: bool = False,
 ) -> TrialRun:
     """Run trial ``name``, record the ``trial.verdict`` fact as ``actor`` and write the report;
     on a not-worth-it verdict, stop the program honestly when ``stop_if_not_worth_it`` says so
-    or ``ask_to_stop`` answers yes."""
+    or ``ask_to_stop`` answers yes. A trial with ``python`` checks runs only with
+    ``trust_python`` (their code runs with the runner's rights)."""
     who = program.actor(actor)  # an unknown person fails before any request is sent
     stopped = program.state().stopped
     if stopped is not None:
         raise ProgramStopped(f"the program stopped ({stopped.reason}); no more trials run in it")
+    if not trust_python:  # a python check runs someone's code with this runner's rights
+        plan = plan_trial(program.folder, name)
+        refuse_untrusted(python_calls(plan.checks), f"trials/{name}.yaml", f"inhouse prove {name}")
     started = program.clock()
-    outcome = run_in_fast_loop(run_head_to_head(program.folder, name, progress=progress))
+    with python_checks_allowed(trust_python):
+        outcome = run_in_fast_loop(run_head_to_head(program.folder, name, progress=progress))
     finished = program.clock()
     data = report_data(outcome)
     data["run_by"] = who.name

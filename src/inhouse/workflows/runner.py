@@ -26,7 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 from inhouse.baseline import Lock, LockedModel, baseline_runtime, find_model, read_lock
 from inhouse.baseline.drift import drifts
 from inhouse.checks import HttpEmbedder, QualityContext, evaluate
-from inhouse.checks.function import python_checks_allowed
+from inhouse.checks.function import python_calls, python_checks_allowed, refuse_untrusted
 from inhouse.checks.javascript import Script, transform_output
 from inhouse.errors import ConfigError, InvalidInput, NotAllowed, Refused, RuntimeFault
 from inhouse.identity.machine import machine_fingerprint
@@ -415,12 +415,10 @@ def run_workflow_tests(
     read the code); otherwise nothing runs and the refusal names each function."""
     runner = program.actor(actor).name
     workflow = load_workflow(program.folder, name)
-    calls = python_calls(workflow)
-    if calls and not trust_python:
-        raise NotAllowed(
-            f"{workflow.where}: its checks call Python code that would run on this machine with "
-            f"your rights, your private key included: {', '.join(calls)}. Read that code; then "
-            f"`inhouse workflow test {workflow.name} --trust-python` runs it"
+    if not trust_python:
+        checks = [check for case in workflow.cases for check in case.checks]
+        refuse_untrusted(
+            python_calls(checks), workflow.where, f"inhouse workflow test {workflow.name}"
         )
     numbers = _closes(program, workflow, closes) if closes else []
     people = program.state().people
@@ -455,17 +453,6 @@ def _without_userinfo(url: str) -> str:
     if "@" not in parts.netloc:
         return url
     return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
-
-
-def python_calls(workflow: Workflow) -> list[str]:
-    """The functions ``workflow``'s ``python`` checks call, each once, in order."""
-    found = [
-        str(getattr(check.params, "value", ""))
-        for case in workflow.cases
-        for check in case.checks
-        if check.base == "python"
-    ]
-    return list(dict.fromkeys(found))
 
 
 def _closes(program: Program, workflow: Workflow, closes: Sequence[str | int]) -> list[int]:
