@@ -16,13 +16,14 @@ open only for a runner who says ``--trust-python`` having read the code (its aut
 from __future__ import annotations
 
 import inspect
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from importlib import import_module
-from importlib.machinery import PathFinder
-from importlib.util import find_spec
+from importlib.machinery import ModuleSpec, PathFinder
+from pkgutil import get_importer
 from typing import Any
 
 from pydantic import Field, field_validator
@@ -93,7 +94,7 @@ def function_path(path: str) -> tuple[str, str]:
             "module in the program's folder or a package you installed), never eval, exec or "
             "another function of the standard library"
         )
-    if module_name not in sys.modules and not _findable(module_name):
+    if not _findable(module_name):
         raise ValueError(
             f"cannot import module {module_name!r} for {path!r}: it is not on the path (is it "
             "installed, or on PYTHONPATH?)"
@@ -102,21 +103,104 @@ def function_path(path: str) -> tuple[str, str]:
 
 
 def _findable(module_name: str) -> bool:
-    """Whether ``module_name`` is on the path, found the way the import system finds it but
-    without running any of its packages' code."""
+    """Whether ``module_name`` would import, found level by level as the import system finds it
+    (each finder on ``sys.meta_path`` in turn: editable installs' own included) but with no
+    level imported, so no package's ``__init__`` runs. The import system looks for each level in
+    its parent's ``__path__``, which only the parent's ``__init__`` sets; here a parent not
+    imported yet is searched where its spec puts its submodules (see :func:`_package_locations`)."""
+    if module_name in sys.modules:
+        return sys.modules[module_name] is not None  # None: the import is blocked
     parts = module_name.split(".")
-    try:
-        # a top-level name through every finder (an editable install's own included): finding
-        # a top-level module runs none of its code
-        spec = find_spec(parts[0])
-    except (ImportError, ValueError):
-        return False
-    for depth in range(1, len(parts)):
-        if spec is None:
-            return False
-        search = list(spec.submodule_search_locations or [])
-        spec = PathFinder.find_spec(".".join(parts[: depth + 1]), search)
-    return spec is not None
+    search: list[str] | None = None  # where the next level is looked for; None: sys.path
+    for depth in range(1, len(parts) + 1):
+        name = ".".join(parts[:depth])
+        below: Iterable[str] | None
+        if name in sys.modules:  # imported already: its __path__ is what the import uses
+            module = sys.modules[name]
+            if module is None:
+                return False
+            below = getattr(module, "__path__", None)
+        else:
+            try:
+                spec = _find_spec(name, search)
+            except ImportError:
+                return False
+            if spec is None:
+                return False
+            below = _package_locations(spec, search)
+        if below is None:
+            return depth == len(parts)  # a module has no submodules
+        search = list(below)
+    return True
+
+
+def _find_spec(name: str, search: list[str] | None) -> ModuleSpec | None:
+    """The first answer of the finders on ``sys.meta_path`` for ``name`` below ``search``."""
+    for finder in list(sys.meta_path):
+        if finder is PathFinder:
+            spec = _path_spec(name, sys.path if search is None else search)
+        else:
+            find = getattr(finder, "find_spec", None)
+            if find is None:  # a finder of the protocol that Python 3.12 no longer asks
+                continue
+            try:
+                spec = find(name, search, None)
+            except KeyError:
+                # a finder that hands a nested namespace package to PathFinder (setuptools'
+                # editable finder, pytest's assertion rewriter) fails without its parent
+                # imported (see _path_spec), which PathFinder's stand-in here finds instead
+                continue
+        if spec is not None:
+            return spec
+    return None
+
+
+def _path_spec(name: str, entries: Iterable[str]) -> ModuleSpec | None:
+    """PathFinder's answer for ``name`` in ``entries``: the first module or regular package, or
+    else a namespace package of every portion. PathFinder itself cannot be asked below the top
+    level: the path it gives a namespace package reads the parent package from sys.modules."""
+    portions: list[str] = []
+    for spec in _entry_specs(name, entries):
+        if spec.loader is not None:
+            return spec
+        portions += spec.submodule_search_locations or []
+    if not portions:
+        return None
+    namespace = ModuleSpec(name, None, is_package=True)
+    namespace.submodule_search_locations = portions
+    return namespace
+
+
+def _entry_specs(name: str, entries: Iterable[str]) -> Iterator[ModuleSpec]:
+    """What each of ``entries``' finders (made by ``sys.path_hooks``) finds for ``name``."""
+    for entry in entries:
+        if not isinstance(entry, str):
+            continue
+        if entry == "":  # the current folder, as PathFinder reads it
+            try:
+                entry = os.getcwd()
+            except FileNotFoundError:
+                continue
+        finder = get_importer(entry)
+        spec = finder.find_spec(name) if finder is not None else None
+        if spec is not None:
+            yield spec
+
+
+def _package_locations(spec: ModuleSpec, search: list[str] | None) -> list[str] | None:
+    """Where the package of ``spec`` (found, not imported) has its submodules; None when it is
+    a module. A regular package's ``__init__`` may add to its ``__path__`` (``pkgutil``'s
+    ``extend_path`` adds the folder of its name in every entry of its parent's path) and is
+    never run here, so every such folder counts: a module found only in one is accepted, and
+    fails when its check runs if the ``__init__`` did not add that folder after all."""
+    own = spec.submodule_search_locations
+    if own is None:
+        return None
+    found = list(own)
+    if spec.loader is not None:
+        for portion in _entry_specs(spec.name, sys.path if search is None else search):
+            found += [p for p in portion.submodule_search_locations or [] if p not in found]
+    return found
 
 
 def resolve_function(path: str) -> Callable[..., Any]:
