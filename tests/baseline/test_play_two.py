@@ -22,6 +22,7 @@ from inhouse.runtimes.digests import sha256_digest
 from tests.conftest import OTHER_COMPUTER
 from tests.engine import needs_engine
 from tests.people import enrol_cli
+from tests.runtimes.elsewhere import ELSEWHERE, answers_from_elsewhere
 
 pytestmark = needs_engine
 runner = CliRunner()
@@ -230,17 +231,28 @@ def test_verify_without_a_lock_says_who_locks(program: Path, omar: dict[str, str
 def test_a_verify_answered_by_another_hosts_runtime_does_not_count(
     program: Path, omar: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A verify measures the baseline stood up on the verifier's machine: `inhouse.toml` naming
-    the owner's own server as the runtime makes omar's verify measure that server. This machine
-    has no second host, so the rule's address test is stood in for: every address is taken
-    for another host's (`on_this_machine` itself is tested in tests/runtimes)."""
+    """A verify measures the baseline stood up on the verifier's machine, judged by where the
+    answers came from. The forgery: `inhouse.toml` names 127.0.0.1 (and resolving it again
+    after the verify says this machine), but the connections that carried the answers went to
+    the owner's own server. This machine has no second host, so the connections say they went
+    to 192.0.2.10 (tests/runtimes/elsewhere.py)."""
     run("baseline", "lock")
-    from inhouse.runtimes.local import on_this_machine
-
-    monkeypatch.setattr("inhouse.baseline.verify.on_this_machine", lambda url: False)
-    out = run("baseline", "verify", env=omar, code=1)
-    assert "runtime on this machine" in out and "which is not this machine" in out
+    with monkeypatch.context() as patched:
+        answers_from_elsewhere(patched)
+        out = run("baseline", "verify", env=omar, code=1)
+    said = " ".join(out.split())
+    assert "FAIL runtime on this machine: local at http://127.0.0.1:" in said
+    assert f"answered from {ELSEWHERE}, which is not this machine" in said
     assert exit_checks()["second-person-verified"]["outcome"] == "fail"
-    monkeypatch.setattr("inhouse.baseline.verify.on_this_machine", on_this_machine)
-    assert "Verify passed" in run("baseline", "verify", env=omar)
+    # an answer over a connection that does not say where it went cannot count as here either
+    with monkeypatch.context() as patched:
+        answers_from_elsewhere(patched, None)
+        out = run("baseline", "verify", env=omar, code=1)
+    assert "over a connection inhouse could not see, so it cannot count as here" in " ".join(
+        out.split()
+    )
+    assert exit_checks()["second-person-verified"]["outcome"] == "fail"
+    said = " ".join(run("baseline", "verify", env=omar).split())
+    assert "Verify passed" in said and "ok runtime on this machine: http://127.0.0.1:" in said
+    assert "answered from 127.0.0.1, this machine" in said
     assert exit_checks()["second-person-verified"]["outcome"] == "pass"

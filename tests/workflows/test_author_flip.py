@@ -62,6 +62,7 @@ def _test_run(program: Program, version: str, *, passed: bool) -> None:
         model=SimpleNamespace(name="m0", digest=DIGEST),
         lock=SimpleNamespace(lock_hash=LOCK),
         url="http://127.0.0.1:8080",
+        peers=frozenset({"127.0.0.1"}),  # what answered the run: this machine
     )
     report = SimpleNamespace(
         passed=passed, pass_rate=1.0 if passed else 0.0, judged=[1, 2, 3], variant="default"

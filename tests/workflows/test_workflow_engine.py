@@ -18,6 +18,7 @@ from inhouse.program import Program
 from inhouse.program.checks import Outcome, Result, evaluate
 from inhouse.program.counting import build_context
 from tests.engine import needs_engine
+from tests.runtimes.elsewhere import ELSEWHERE, answers_from_elsewhere
 from tests.workflows.conftest import IMPOSSIBLE_CASE, SUMMARY
 
 pytestmark = needs_engine
@@ -149,6 +150,7 @@ def test_play3_exit_needs_a_passing_run_by_someone_other_than_the_author(
     # and what answered: the embedded runtime, on this machine (a rerun another host answered
     # does not count as someone else's)
     assert run.payload["runtime"].startswith("http://127.0.0.1:")
+    assert run.payload["runtime_peers"] == ["127.0.0.1"]  # the address that really answered
     assert run.payload["runtime_local"] is True
     assert play3(baseline_program) == {
         "workflow-pinned": Outcome.PASS,
@@ -174,6 +176,49 @@ def test_play3_exit_needs_a_passing_run_by_someone_other_than_the_author(
     assert "by anyone but its author (pia, who published this version)" in by_other.reason
     cli("workflow", "test", "summary", env=omar)  # omar is not this version's author
     assert play3(baseline_program)["workflow-run-by-other"] is Outcome.PASS
+
+
+def test_a_rerun_whose_answers_came_from_another_host_is_not_someone_elses(
+    baseline_program: Path, people: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The forgery: the runtime's url names 127.0.0.1, and resolving it again after the run
+    says this machine, but the connections that carried pia's answers went to another host
+    (the author's server, which could answer anything). This machine has no second host, so
+    the connections say they went to 192.0.2.10 (tests/runtimes/elsewhere.py)."""
+    cli("workflow", "test", "summary", env=people["omar"])  # omar publishes his workflow
+    with monkeypatch.context() as patched:
+        answers_from_elsewhere(patched)
+        cli("workflow", "test", "summary", env=people["pia"])
+    run = facts(baseline_program, "workflow.run")[-1]
+    assert run.by == "pia" and run.payload["passed"]
+    assert run.payload["runtime"].startswith("http://127.0.0.1:")
+    assert run.payload["runtime_local"] is False
+    assert run.payload["runtime_peers"] == [ELSEWHERE]
+    by_other = play3_results(baseline_program)["workflow-run-by-other"]
+    assert by_other.outcome is Outcome.FAIL
+    assert (
+        f"pia's run was answered by a runtime at {run.payload['runtime']} (answers from "
+        f"{ELSEWHERE}), not on their machine"
+    ) in by_other.reason
+    cli("workflow", "test", "summary", env=people["pia"])  # her own runtime answers: it counts
+    assert facts(baseline_program, "workflow.run")[-1].payload["runtime_local"] is True
+    assert play3(baseline_program)["workflow-run-by-other"] is Outcome.PASS
+
+
+def test_embeddings_from_another_host_make_a_run_not_this_machines(
+    baseline_program: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `similar` check judges by the embeddings the runtime's url answers: those answers
+    count among the run's, so chat here and embeddings from elsewhere is not answered here."""
+    spec_file = baseline_program / "workflows" / "summary.yaml"
+    similar = "  - name: similar\n    vars: {ticket: x}\n    checks:\n" \
+        "      - {type: similar, value: a printer jam, threshold: 0.1}\n"  # fmt: skip
+    spec_file.write_text(SUMMARY + similar)
+    answers_from_elsewhere(monkeypatch, path="/v1/embeddings")
+    cli("workflow", "test", "summary", code=1)  # this engine serves no embeddings: it fails
+    [run] = facts(baseline_program, "workflow.run")
+    assert run.payload["runtime_local"] is False
+    assert run.payload["runtime_peers"] == ["127.0.0.1", ELSEWHERE]
 
 
 def test_a_drifted_model_refuses_to_run_with_the_digest_in_the_message(

@@ -27,7 +27,7 @@ from inhouse.program.engine import Program
 from inhouse.program.facts import Fact, Provenance
 from inhouse.runtimes.capabilities import runtime_capabilities
 from inhouse.runtimes.config import RuntimeConfig
-from inhouse.runtimes.local import on_this_machine
+from inhouse.runtimes.local import UNKNOWN_PEER, answered_here, is_own_address
 from inhouse.runtimes.protocol import Inventory
 
 __all__ = [
@@ -241,25 +241,39 @@ async def _runtime_checks(
                 return [down], []
             inventory = await opened.inventory()
             url = opened.url
+            peers = opened.peers  # who answered the health check and the inventory
     except RuntimeFault as fault:
         fix = _runtime_fix(runtime, lock)
         return [VerifyCheck(name="runtime", ok=False, detail=str(fault), fix=fix)], []
     where = f"runtime {runtime.name} at {url}"
     reached = VerifyCheck(name="runtime", ok=True, detail=f"{runtime.family}, answers at {url}")
-    # a verify measures the baseline stood up on this machine: a runtime answering at another
-    # host's address (the baseline owner's server, say) is that host's install, not this one's
-    here = VerifyCheck(name="runtime on this machine", ok=True, detail=f"{url} is this machine")
-    if not on_this_machine(url):
-        here = VerifyCheck(
-            name="runtime on this machine",
-            ok=False,
-            detail=f"{runtime.name} answers at {url}, which is not this machine: a verify "
-            "measures the baseline stood up here, from the docs",
-            fix=f"install the runtime here (the install script starts it on this machine) and "
-            f"point [runtimes.{lock.runtime.name}] url at it",
-        )
+    here = _here_check(runtime, lock, url, peers)
     models, served = _model_checks(lock, inventory, where)
     return [reached, here, _version_check(lock, inventory), *models], served
+
+
+def _here_check(runtime: RuntimeConfig, lock: Lock, url: str, peers: frozenset[str]) -> VerifyCheck:
+    """A verify measures the baseline stood up on this machine: a runtime answering from
+    another host's address (the baseline owner's server, say) is that host's install, not this
+    one's. Judged by the addresses the answers came from, never by resolving ``url`` again (a
+    name can point elsewhere during the verify and here when asked afterwards)."""
+    name = "runtime on this machine"
+    if answered_here(peers):
+        detail = f"{url} answered from {', '.join(sorted(peers))}, this machine"
+        return VerifyCheck(name=name, ok=True, detail=detail)
+    elsewhere = sorted(peer for peer in peers - {UNKNOWN_PEER} if not is_own_address(peer))
+    if elsewhere:
+        where = f"answered from {', '.join(elsewhere)}, which is not this machine"
+    else:  # answers over a connection that did not say where it went: no judgement, not here
+        where = "answered over a connection inhouse could not see, so it cannot count as here"
+    return VerifyCheck(
+        name=name,
+        ok=False,
+        detail=f"{runtime.name} at {url} {where}: a verify measures the baseline stood up "
+        "here, from the docs",
+        fix=f"install the runtime here (the install script starts it on this machine) and "
+        f"point [runtimes.{lock.runtime.name}] url at it",
+    )
 
 
 async def verify_machine(folder: Path, *, current_lock: str | None = None) -> VerifyReport:

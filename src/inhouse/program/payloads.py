@@ -195,6 +195,10 @@ class WorkflowRun(_Payload):
     #: runs said)
     runtime: str = ""
     runtime_local: bool | None = None
+    #: the IP address of each server whose answers the run received, read from the connections
+    #: that carried them ("unknown": one that did not say); runtime_local judges these, not the
+    #: runtime's name resolved again ([]: recorded before runs said)
+    runtime_peers: list[str] = Field(default_factory=list)
 
 
 class EnablementCompleted(_Payload):

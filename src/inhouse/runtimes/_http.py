@@ -1,5 +1,6 @@
-"""The HTTP underneath every adapter: one pooled client, and the single place where transport
-errors, bad statuses and garbage bodies become :class:`~inhouse.errors.RuntimeFault`."""
+"""The HTTP underneath every adapter: one pooled client, the single place where transport
+errors, bad statuses and garbage bodies become :class:`~inhouse.errors.RuntimeFault`, and the
+record of which addresses answered (:attr:`HttpClient.peers`)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from inhouse.errors import (
     RuntimeUnavailable,
 )
 from inhouse.runtimes.error_body import error_detail, snippet
+from inhouse.runtimes.local import PeerRecorder
 
 __all__ = ["HttpClient", "NotServed"]
 
@@ -28,7 +30,8 @@ _UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
 
 
 class HttpClient:
-    """A pooled ``httpx.AsyncClient`` that speaks JSON and server-sent events to one runtime."""
+    """A pooled ``httpx.AsyncClient`` that speaks JSON and server-sent events to one runtime,
+    recording the peer address of every answer it receives (:attr:`peers`)."""
 
     def __init__(
         self,
@@ -43,14 +46,22 @@ class HttpClient:
         self.runtime = runtime
         self.url = url
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._peers = PeerRecorder(transport)
         self._client = httpx.AsyncClient(
             base_url=url,
             headers=headers,
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
-            transport=transport,
+            transport=self._peers,
             # Runtimes are local or on a private network; a system proxy would only get in the way.
             trust_env=False,
         )
+
+    @property
+    def peers(self) -> frozenset[str]:
+        """The IP address of each server that answered a request so far, read from the
+        connection that carried the answer (``"unknown"`` where none could be seen: a given
+        in-process ``transport``). :func:`inhouse.runtimes.local.answered_here` judges them."""
+        return self._peers.peers
 
     async def aclose(self) -> None:
         await self._client.aclose()

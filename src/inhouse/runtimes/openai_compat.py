@@ -28,6 +28,7 @@ from inhouse.errors import (
 from inhouse.runtimes._http import HttpClient, NotServed
 from inhouse.runtimes.config import RuntimeConfig
 from inhouse.runtimes.digests import sha256_digest
+from inhouse.runtimes.local import answered_here
 from inhouse.runtimes.protocol import (
     ChatChunk,
     ChatRequest,
@@ -97,6 +98,10 @@ class OpenAICompatRuntime:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} {self.url}>"
 
+    @property
+    def peers(self) -> frozenset[str]:
+        return self._http.peers
+
     # -- chat -----------------------------------------------------------------------------------
 
     async def chat(self, request: ChatRequest) -> ChatResponse:
@@ -150,9 +155,11 @@ class OpenAICompatRuntime:
         root = entry.get("root")
         candidates = [entry["id"], root if isinstance(root, str) else None, *extra]
         # A path a remote server reports names a file on *its* disk; a same-named file here
-        # would be a false match. Only the configured model_path is trusted for remote servers.
+        # would be a false match. Only the configured model_path is trusted for remote servers,
+        # judged by the addresses that answered (the model list among them), not the url's name.
         configured = str(self.config.model_path) if self.config.model_path else None
-        local = candidates if self._on_this_machine() else [p for p in extra if p == configured]
+        here = answered_here(self.peers)
+        local = candidates if here else [p for p in extra if p == configured]
         for candidate in local:
             info = await self._file_model(entry["id"], candidate, details)
             if info is not None:
@@ -168,10 +175,6 @@ class OpenAICompatRuntime:
                     details=details,
                 )
         return ModelInfo(id=entry["id"], details=details)
-
-    def _on_this_machine(self) -> bool:
-        host = httpx.URL(self.url).host
-        return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
 
     async def _file_model(
         self, model_id: str, candidate: str | None, details: dict[str, Any]

@@ -3,7 +3,8 @@
 Requests and replies follow OpenAI's chat-completions shape because every runtime we support
 (Ollama, llama.cpp's server, vLLM, LM Studio, llama-cpp-python) serves it. Fields a runtime adds
 beyond that shape are kept (``extra="allow"``) so nothing it said is lost on the way through.
-Inventory adds what OpenAI's API does not say: a content digest that names the exact weights.
+Inventory adds what OpenAI's API does not say: a content digest that names the exact weights,
+and ``peers`` which addresses actually answered.
 :class:`RuntimeCapabilities` says what a family needs from the machine around it, so the code that
 sets a runtime up (play 2's install script, ``BASELINE.md``, ``baseline verify``) asks the adapter
 instead of testing family names.
@@ -207,12 +208,21 @@ class Runtime(Protocol):
     (slower than the configured timeout), ``RuntimeBadResponse`` (answered garbage).
 
     ``capabilities`` is a class attribute, read before any runtime is opened (see
-    :func:`inhouse.runtimes.capabilities.runtime_capabilities`)."""
+    :func:`inhouse.runtimes.capabilities.runtime_capabilities`). ``peers`` says which addresses
+    really answered, for the rules that ask whether a runtime is on this machine."""
 
     capabilities: ClassVar[RuntimeCapabilities]
     name: str
     family: str
     url: str
+
+    @property
+    def peers(self) -> frozenset[str]:
+        """The IP address of each server whose answer this runtime received so far, read from
+        the connection that carried it as the answer arrived (never by resolving ``url``
+        again); ``"unknown"`` for an answer no network connection carried. What
+        :func:`inhouse.runtimes.local.answered_here` judges."""
+        ...
 
     async def chat(self, request: ChatRequest) -> ChatResponse:
         """One chat completion."""

@@ -17,7 +17,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ from inhouse.program import Program, Provenance
 from inhouse.program.counting import build_context
 from inhouse.program.facts import Fact
 from inhouse.runtimes import ChatMessage, ChatRequest, Runtime, RuntimeConfig, open_runtime
-from inhouse.runtimes.local import on_this_machine
+from inhouse.runtimes.local import PeerRecorder, answered_here
 from inhouse.trials.cost import local_cost
 from inhouse.workflows.report import Attempt, CaseReport, ExitCheck, RunReport, VariantReport
 from inhouse.workflows.spec import Case, Workflow, load_workflow
@@ -77,6 +77,10 @@ class Pinned:
     runtime: RuntimeConfig
     #: the address the runtime answered at
     url: str = ""
+    #: the IP address of each server whose answers the run received (``"unknown"``: a
+    #: connection that did not say), read as they arrived; filled in once the run's requests
+    #: are done. Whether the run was answered on this machine rests on these, not on ``url``
+    peers: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -190,6 +194,7 @@ async def run_workflow(
             return generation
 
         generations = list(await asyncio.gather(*(one(values) for values in bound)))
+        pinned = replace(pinned, peers=runtime.peers)
     return workflow, pinned, generations
 
 
@@ -213,11 +218,14 @@ async def run_cases(
     limit = asyncio.Semaphore(max(1, concurrency))
     done = 0
     async with pinned_runtime(folder, workflow) as (runtime, pinned):
+        # the embeddings `similar` judges by are answers too: record where they came from
+        embeddings = PeerRecorder()
         embedder = HttpEmbedder(
             name=runtime.name,
             url=runtime.url,
             api_key=pinned.runtime.api_key(),
             timeout=pinned.runtime.timeout,
+            transport=embeddings,
         )
         async with embedder:
 
@@ -245,6 +253,7 @@ async def run_cases(
                 )  # fmt: skip
 
             judged = await asyncio.gather(*(group(case) for case, _ in groups))
+        pinned = replace(pinned, peers=runtime.peers | embeddings.peers)
     reports = []
     for index, label in enumerate(variants):
         cases = []
@@ -364,9 +373,12 @@ def record_test_facts(
                 "variant": report.variant,
                 # where it ran, beside where its signer enrolled: play 3 compares both
                 "machine": machine_fingerprint(),
-                # and what answered: a rerun served by another host measured that host
+                # and what answered: a rerun served by another host measured that host. Judged
+                # by the addresses the answers came from (a name resolved again now could
+                # point here though the run's connections went elsewhere)
                 "runtime": _without_userinfo(pinned.url),
-                "runtime_local": on_this_machine(pinned.url),
+                "runtime_peers": sorted(pinned.peers),
+                "runtime_local": answered_here(pinned.peers),
             },
             provenance=Provenance.MEASURED,
             collector=COLLECTOR,

@@ -91,7 +91,10 @@ def _served_elsewhere(run: Fact) -> str | None:
     host (a server someone else runs could answer anything), or None."""
     if run.payload.get("runtime_local") is False:
         where = run.payload.get("runtime") or "another host"
-        return f"{run.by}'s run was answered by a runtime at {where}, not on their machine"
+        peers = run.payload.get("runtime_peers") or []
+        # the addresses the answers came from, which the runner judged (not the url's name)
+        came = f" (answers from {', '.join(map(str, peers))})" if peers else ""
+        return f"{run.by}'s run was answered by a runtime at {where}{came}, not on their machine"
     return None
 
 
