@@ -104,17 +104,17 @@ def test_a_plugin_family_declares_what_its_machine_needs(
     _isolated: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     plugins = tmp_path_factory.mktemp("plugins")
-    (plugins / "inhouse_mlx_plugin.py").write_text(
+    (plugins / "inhouse_mlx_needs_plugin.py").write_text(
         "from inhouse.runtimes.openai_compat import OpenAICompatRuntime\n"
         "from inhouse.runtimes.protocol import RuntimeCapabilities\n\n"
         "class Adapter(OpenAICompatRuntime):\n"
         '    family = "mlx"\n'
         '    capabilities = RuntimeCapabilities(package_extra="mlx")\n'
     )
-    dist = plugins / "inhouse_mlx_plugin-1.dist-info"
+    dist = plugins / "inhouse_mlx_needs_plugin-1.dist-info"
     dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: inhouse_mlx_plugin\nVersion: 1\n")
-    (dist / "entry_points.txt").write_text("[inhouse.runtimes]\nmlx = inhouse_mlx_plugin:Adapter\n")
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: inhouse_mlx_needs_plugin\nVersion: 1\n")
+    (dist / "entry_points.txt").write_text("[inhouse.runtimes]\nmlx = inhouse_mlx_needs_plugin:Adapter\n")
     monkeypatch.syspath_prepend(str(plugins))
     text = script(program(_isolated, "mlx"))
     assert "REQUIREMENT='inhouse[mlx]==0.1.0'" in text
