@@ -817,16 +817,46 @@ def test_ticket_resolved_without_builder() -> None:
     result = check(outside, fixed_there)
     assert result.outcome is Outcome.FAIL
     assert "only the import says zoe opened it (run by lena); zoe confirms" in result.reason
-    hit = ticket("ticket.commented", by="zoe", ticket="gh-7", text="it broke for me")
+    assert "`inhouse support confirm gh-7`" in result.reason
+    hit = ticket("ticket.confirmed", by="zoe", ticket="gh-7", steps=[outside.id],
+                 stated=outside.id, text="it broke for me")  # fmt: skip
     # lena, who built the baseline, ran the import: her word that cam resolved it is not cam's
     result = check(outside, hit, fixed_there)
     assert result.outcome is Outcome.FAIL
     assert "only the import says cam resolved it (run by lena, one of its builders)" in (
         result.reason
     )
-    confirmed = ticket("ticket.commented", by="cam", ticket="gh-7", text="yes, I fixed it")
+    # cam's comment is no confirmation, nor is a confirmation in cam's name that lena signs, or
+    # one lena records through the import's collector naming cam as its actor
+    said = ticket("ticket.commented", by="cam", ticket="gh-7", text="I never fixed this")
+    word = {"ticket": "gh-7", "steps": [fixed_there.id], "stated": outside.id}
+    typed = ticket("ticket.confirmed", by="lena", **word)
+    relayed = replace(imported("ticket.confirmed", "lena", **word),
+                      payload={**word, "text": "", "actor": "cam"})  # fmt: skip
+    for forged in (said, typed, relayed):
+        result = check(outside, hit, fixed_there, forged)
+        assert result.outcome is Outcome.FAIL, forged
+        assert "`inhouse support confirm gh-7`" in result.reason
+    # nor does cam's confirmation of other steps (the opening, which names zoe)
+    other = ticket("ticket.confirmed", by="cam", **{**word, "steps": [outside.id]})
+    assert check(outside, hit, fixed_there, other).outcome is Outcome.FAIL
+    confirmed = ticket("ticket.confirmed", by="cam", text="yes, I fixed it", **word)
     result = check(outside, hit, fixed_there, confirmed)
     assert result.outcome is Outcome.PASS and "gh-7 resolved by cam" in result.reason
+    # cam disputing it ("this is not mine") takes it out for good, and the reason says so
+    disputed = ticket("ticket.disputed", by="cam", ticket="gh-7", steps=[fixed_there.id],
+                      text="not me")  # fmt: skip
+    again = ticket("ticket.confirmed", by="cam", **word)  # after the dispute
+    for said_since in ((), (again,)):
+        result = check(outside, hit, fixed_there, confirmed, disputed, *said_since)
+        assert result.outcome is Outcome.FAIL
+        assert f"gh-7: cam disputes that they resolved it (fact #{disputed.id}: not me)" in (
+            result.reason
+        )
+    # zoe's dispute of the opening: the ticket shows no problem of hers
+    denied = ticket("ticket.disputed", by="zoe", ticket="gh-7", steps=[outside.id])
+    result = check(outside, hit, fixed_there, confirmed, denied)
+    assert result.outcome is Outcome.FAIL and "zoe disputes that they opened it" in result.reason
     # a support owner who built nothing does not vouch for the mapping alone either: an import
     # could put a made-up resolution in two real colleagues' mouths; cam confirms it
     team = {**TEAM, "sam": person("sam", "support", "support-owner")}

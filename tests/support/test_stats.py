@@ -92,7 +92,8 @@ def test_an_imported_resolution_counts_once_its_resolver_confirms_it(
 ) -> None:
     """The figures take no import's word the play-5 check refuses: a resolution a lead imported
     in pia's name (pia never touched the ticket) is not "resolved without builders", in the
-    support stats or in play 6's share, until pia says so with her own key."""
+    support stats or in play 6's share, until pia confirms it with her own key (a comment
+    does not)."""
     from datetime import timedelta
 
     from inhouse.indicators.report import build_report
@@ -104,7 +105,7 @@ def test_an_imported_resolution_counts_once_its_resolver_confirms_it(
         SourceTicket,
         record_tickets,
     )
-    from inhouse.support.queue import comment_on_ticket
+    from inhouse.support.queue import comment_on_ticket, confirm_ticket
     from tests.locks import lock_payload
 
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
@@ -131,5 +132,8 @@ def test_an_imported_resolution_counts_once_its_resolver_confirms_it(
 
     assert figures() == (0, 0.0, 0.0)
     clock.advance(hours=1)
-    comment_on_ticket(pia, "gh:acme/help#1", "yes, I fixed the lock")
+    # a comment of hers is no confirmation, whatever it says
+    comment_on_ticket(pia, "gh:acme/help#1", "I never fixed this, who imported that?")
+    assert figures() == (0, 0.0, 0.0)
+    confirm_ticket(pia, "gh:acme/help#1")
     assert figures() == (1, 1.0, 1.0)

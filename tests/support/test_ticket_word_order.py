@@ -1,7 +1,8 @@
 """`ticket-resolved-without-builder` against one lead working alone (a red team's findings):
 
-* a colleague's comment made *before* a resolution was imported in her name ("looking into
-  it") does not confirm that resolution;
+* only a confirmation (`inhouse support confirm`) by the person an imported resolution names,
+  after it was imported, confirms it: not a comment of hers, before it ("looking into it") or
+  after it ("I never fixed this, who imported that?"), nor her confirmation of an earlier one;
 * an import that turns an honestly confirmed how-to ticket into an "it broke" one needs the
   people it names to confirm again;
 * tickets the lead files herself do not decide which component is "typical".
@@ -21,6 +22,7 @@ from inhouse.pilot.library import add_prompt
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, Result, evaluate
 from inhouse.program.evaluation import context_for
+from inhouse.program.playchecks._shared import TicketStep
 from inhouse.support.importers.mapping import (
     COLLECTOR,
     Account,
@@ -29,7 +31,12 @@ from inhouse.support.importers.mapping import (
     SourceTicket,
     record_tickets,
 )
-from inhouse.support.queue import comment_on_ticket, open_ticket, resolve_ticket
+from inhouse.support.queue import (
+    comment_on_ticket,
+    confirm_ticket,
+    open_ticket,
+    resolve_ticket,
+)
 from tests.conftest import Clock
 from tests.locks import lock_payload
 from tests.people import enrol
@@ -84,19 +91,70 @@ def test_a_comment_before_the_imported_resolution_does_not_confirm_it(
     record_tickets(lena, "github", [_source(clock, [])], actors)  # lena's own ticket
     clock.advance(hours=1)
     comment_on_ticket(pia, "gh:acme/help#1", "looking into it, no idea yet")
+    # nor does a confirmation signed before the step it names was imported (pia's own Python
+    # API call naming the next fact): she confirms what she has seen, never a blank cheque
+    ahead = lena.state().head_seq + 2
+    pia.record_fact(None, "ticket.confirmed", {"ticket": "gh:acme/help#1", "steps": [ahead]},
+                    provenance=Provenance.MEASURED, collector="inhouse support")  # fmt: skip
     clock.advance(hours=1)
     fix = SourceStep("ticket.resolved", "c-99", clock.now - timedelta(minutes=5),
                      Account("pia-gh"), text="fixed the lock")  # fmt: skip
     record_tickets(lena, "github", [_source(clock, [fix])], actors)
+    resolution = _resolution(lena)
+    assert resolution.fact.id == ahead  # the blank cheque named it
     result = _judge(lena)
     assert result.outcome is Outcome.FAIL
-    assert "only the import says pia resolved it (run by lena)" in result.reason
-    # pia's word after the resolution was imported in her name is her confirmation
+    assert (
+        "only the import says pia resolved it (run by lena); pia confirms with their own key: "
+        "`inhouse support confirm gh:acme/help#1`" in result.reason
+    )
+    # the forgery: pia's comment after the import, whatever it says, confirms nothing
     clock.advance(hours=1)
-    comment_on_ticket(pia, "gh:acme/help#1", "yes, I fixed the lock")
+    comment_on_ticket(pia, "gh:acme/help#1", "I never fixed this, who imported that?")
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL
+    assert "`inhouse support confirm gh:acme/help#1`" in result.reason
+    # pia's confirmation after the resolution was imported in her name is her word
+    confirm_ticket(pia, "gh:acme/help#1")
     result = _judge(lena)
     assert result.outcome is Outcome.PASS, result.reason
     assert "resolved by pia" in result.reason
+
+
+def _resolution(program: Program) -> TicketStep:
+    from inhouse.support.queue import find_ticket
+
+    resolution = find_ticket(program, "gh:acme/help#1").resolution
+    assert resolution is not None
+    return resolution
+
+
+def test_a_confirmation_does_not_cover_a_later_imported_resolution(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
+) -> None:
+    """pia confirmed the resolution imported in her name; weeks later the source shows the ticket
+    reopened and resolved again "by pia": her confirmation names the first, not the second."""
+    lena, _ = _program(request, _isolated, clock)
+    pia = enrol(lena, "pia", team="sales")
+    actors = ActorMap({"lena-gh": "lena", "pia-gh": "pia"}, [])
+    first = SourceStep("ticket.resolved", "c-1", clock.now - timedelta(minutes=30),
+                       Account("pia-gh"), text="fixed the lock")  # fmt: skip
+    record_tickets(lena, "github", [_source(clock, [first])], actors)
+    confirm_ticket(pia, "gh:acme/help#1")
+    assert _judge(lena).outcome is Outcome.PASS
+    clock.advance(days=30)
+    again = SourceStep("ticket.reopened", "c-2", clock.now - timedelta(hours=2),
+                       Account("lena-gh"), text="broke again")  # fmt: skip
+    second = SourceStep("ticket.resolved", "c-3", clock.now - timedelta(hours=1),
+                        Account("pia-gh"), text="fixed it again")  # fmt: skip
+    record_tickets(lena, "github", [_source(clock, [first, again, second])], actors)
+    # neither her confirmation of the first nor a comment of hers since covers the second
+    comment_on_ticket(pia, "gh:acme/help#1", "did I? checking")
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL
+    assert "only the import says pia resolved it (run by lena)" in result.reason
+    confirm_ticket(pia, "gh:acme/help#1")
+    assert _judge(lena).outcome is Outcome.PASS
 
 
 def test_an_import_turning_a_confirmed_how_to_into_it_broke_asks_again(
@@ -110,8 +168,8 @@ def test_an_import_turning_a_confirmed_how_to_into_it_broke_asks_again(
                           Account("pia-gh"), text="add 'in French' to the prompt")  # fmt: skip
     record_tickets(lena, "github", [_source(clock, [answered], opener="bea-gh",
                                             category="how-to")], actors)  # fmt: skip
-    comment_on_ticket(bea, "gh:acme/help#1", "yes, I asked this")
-    comment_on_ticket(pia, "gh:acme/help#1", "yes, I answered it")
+    confirm_ticket(bea, "gh:acme/help#1")
+    confirm_ticket(pia, "gh:acme/help#1")
     assert 'no "it broke" ticket' in _judge(lena).reason
     # the lead records the opening again, as the importer does, now in the it-broke category
     clock.advance(hours=1)
@@ -122,8 +180,8 @@ def test_an_import_turning_a_confirmed_how_to_into_it_broke_asks_again(
     assert "only the import says bea opened it (run by lena)" in result.reason
     # the same opening recorded again unchanged is no change: the confirmations stand
     clock.advance(hours=1)
-    comment_on_ticket(bea, "gh:acme/help#1", "yes, it broke for me")
-    comment_on_ticket(pia, "gh:acme/help#1", "and I fixed it")
+    confirm_ticket(bea, "gh:acme/help#1", text="yes, it broke for me")
+    confirm_ticket(pia, "gh:acme/help#1", text="and I fixed it")
     _opened_again(lena, 1, "bea", opened_at)
     result = _judge(lena)
     assert result.outcome is Outcome.PASS, result.reason
@@ -215,7 +273,7 @@ def test_an_import_changing_a_ticket_does_not_take_back_what_its_opener_hit(
     record_tickets(lena, "github", [_src(clock, 1), _src(clock, 2)], actors)
     clock.advance(hours=1)
     for n in (1, 2):
-        comment_on_ticket(pia, f"gh:acme/help#{n}", "yes, this broke for me")
+        confirm_ticket(pia, f"gh:acme/help#{n}", text="yes, this broke for me")
         resolve_ticket(omar, f"gh:acme/help#{n}", note="restarted")
     result = _judge(lena)
     assert result.outcome is Outcome.FAIL

@@ -4,7 +4,8 @@ Imports, the runtime inventory and the drift review add their commands to this g
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -161,6 +162,49 @@ def reopen(
     _done(reopen_ticket(opened, ticket, reason=reason), "reopened")
 
 
+@app.command("confirm")
+def confirm(
+    ticket: TicketArg,
+    text: Annotated[str, typer.Option("--text", help="Anything to add, in your words.")] = "",
+    program: ProgramOpt = None,
+) -> None:
+    """Confirm, with your own key, the imported steps of TICKET that name you (you opened it,
+    you resolved it): an import is its runner's word for what you did until you do. A comment
+    confirms nothing; a later import that names you asks again."""
+    from inhouse.support.queue import confirm_ticket
+
+    opened = open_program(program)
+    found = confirm_ticket(opened, ticket, text=text)
+    _done(found, f"confirmed ({_e(_covered(found))})")
+
+
+@app.command("dispute")
+def dispute(
+    ticket: TicketArg,
+    reason: Annotated[str, typer.Option("--reason", help="What is wrong with it.")] = "",
+    program: ProgramOpt = None,
+) -> None:
+    """Dispute, with your own key, the imported steps of TICKET that name you: "this is not
+    mine". A disputed step never counts for play 5's exit, and the check names the dispute."""
+    from inhouse.support.queue import dispute_ticket
+
+    opened = open_program(program)
+    found = dispute_ticket(opened, ticket, reason=reason)
+    _done(found, f"disputed ({_e(_covered(found))})")
+
+
+def _covered(ticket: Ticket) -> str:
+    """What the ticket's last step (a confirmation or dispute) speaks for."""
+    kinds = {step.fact.id: step.kind for step in ticket.steps}
+    return _covers(kinds, ticket.steps[-1].covers)
+
+
+def _covers(kinds: dict[int, str], ids: Iterable[int]) -> str:
+    """Imported steps by kind and fact id: "the import's opened #3, resolved #7"."""
+    named = ", ".join(f"{kinds.get(i, 'step')} #{i}" for i in ids)
+    return f"the import's {named}" if named else ""
+
+
 @app.command("list")
 def list_(
     state: Annotated[str, typer.Option("--state", help="open, resolved or all.")] = "open",
@@ -226,13 +270,29 @@ def show(ticket: TicketArg, program: ProgramOpt = None, json: JsonOpt = False) -
         out.print(f"  {_e(data['description'])}")
     if data["external"]:
         out.print(f"  kept at {_e(data['external'])}")
+    kinds = {step["fact"]: step["step"] for step in data["steps"]}
     for step in data["steps"]:
         to = f" to {step['to']}" if step["to"] else ""
         text = f": {step['text']}" if step["text"] and step["step"] != "opened" else ""
+        of = f" {_covers(kinds, step['covers'])}" if step["covers"] else ""
         out.print(
-            f"  {step['at'][:16].replace('T', ' ')}  {step['step']}{_e(to)} by "
-            f"{_e(step['by'] or '(unmapped)')}{_e(text)} (fact #{step['fact']})"
+            f"  {step['at'][:16].replace('T', ' ')}  {step['step']}{_e(of)}{_e(to)} by "
+            f"{_e(step['by'] or '(unmapped)')}{_e(text)} (fact #{step['fact']}"
+            f"{_e(_imported(step, data['id']))})"
         )
+
+
+def _imported(step: dict[str, Any], ticket: str) -> str:
+    """How an imported step stands: whose word it is, and what its named person runs."""
+    if not step["imported_by"]:
+        return ""
+    said = f", imported by {step['imported_by']}"
+    word = step["word"]
+    if word == "awaited":
+        return f"{said}; {step['by']} confirms it: inhouse support confirm {ticket}"
+    if word == "own":
+        return f"{said}, in their own name"
+    return f"{said}; {word} by {step['by']}" if word else said
 
 
 @app.command("stats")

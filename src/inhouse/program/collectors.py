@@ -100,6 +100,8 @@ BUILTIN_COLLECTORS: tuple[Collector, ...] = (
             "ticket.commented",
             "ticket.resolved",
             "ticket.reopened",
+            "ticket.confirmed",
+            "ticket.disputed",
         ),
         "play 5's support queue: each step signed by whoever took it",
     ),

@@ -51,6 +51,7 @@ __all__ = [
     "SurveyOpened",
     "SurveyResponse",
     "TaskNamed",
+    "TicketConfirmation",
     "TicketOpened",
     "TicketResolved",
     "TicketStep",
@@ -458,6 +459,16 @@ class TicketResolved(_Payload):
     actor: str | None = Field(None, description="imported: the resolver, mapped from the source")
     external: str | None = Field(None, description="imported: the step's id at the source")
     at: datetime | None = Field(None, description="imported: when it happened at the source")
+
+
+class TicketConfirmation(_Payload):
+    """confirmed, disputed: the person an import named says, with their own key, whether the
+    imported steps in their name are theirs. Counts only signed by that person, never imported."""
+
+    ticket: str
+    steps: list[int] = Field(min_length=1, description="the imported steps' fact ids")
+    stated: int | None = Field(None, description="the ticket.opened its content stood on then")
+    text: str = ""
 
 
 class IndicatorInput(_Payload):

@@ -7,6 +7,10 @@ fact). Any enrolled person opens a ticket against a component that exists (``bas
 comments on it, resolves it with a note, or reopens it with a reason. Whoever signs a step took
 it: nobody records a step for someone else (the collector is ``inhouse support``).
 
+An imported step is its importer's word for what someone else did: the person it names confirms
+it with their own key (``ticket.confirmed``, naming the imported steps it covers), or disputes it
+(``ticket.disputed``: "this is not mine"), which it then never counts for.
+
 The queue's state is a fold over the ``ticket.*`` facts that count, imported ones included
 (:func:`inhouse.program.playchecks._shared.fold_tickets`, the fold the check reads too).
 """
@@ -25,6 +29,7 @@ from inhouse.program.counting import build_context
 from inhouse.program.facts import Fact, Provenance
 from inhouse.program.playbook import Role
 from inhouse.program.playchecks._shared import (
+    IMPORTED_TICKETS,
     NATIVE_TICKETS,
     Ticket,
     TicketStep,
@@ -46,6 +51,8 @@ __all__ = [
     "accept_owner",
     "assign_ticket",
     "comment_on_ticket",
+    "confirm_ticket",
+    "dispute_ticket",
     "find_ticket",
     "list_tickets",
     "name_owner",
@@ -220,6 +227,71 @@ def reopen_ticket(program: Program, ticket: str, *, reason: str) -> Ticket:
     return find_ticket(program, ticket)
 
 
+def confirm_ticket(program: Program, ticket: str, *, text: str = "") -> Ticket:
+    """Confirm, with your own key, the imported steps of ``ticket`` that name you (you opened
+    it, you resolved it): the import is its runner's word until you do. The fact names the
+    steps it covers and the ticket's content then, so a later import is not covered by it."""
+    who = _acting(program)
+    found = find_ticket(program, ticket)
+    named = _named(found, who.name, "confirm")
+    disputed = [s for s in named if found.disputed(who.name, s.fact) is not None]
+    pending = [s for s in named if s not in disputed and not found.confirmed(who.name, s.fact)]
+    if not pending:
+        if disputed:
+            raise Refused(
+                f"{ticket}: you disputed {_steps(disputed)} imported in your name, and a "
+                "dispute stands; nothing else names you to confirm"
+            )
+        raise Refused(
+            f"{ticket}: you already confirmed {_steps(named)} imported in your name, as the "
+            "ticket stands now: nothing new to confirm"
+        )
+    covers = [s for s in named if s not in disputed]
+    _record(program, "ticket.confirmed", _word(found, covers, text))
+    return find_ticket(program, ticket)
+
+
+def dispute_ticket(program: Program, ticket: str, *, reason: str = "") -> Ticket:
+    """Say, with your own key, that the imported steps of ``ticket`` that name you are not
+    yours ("I never fixed this"): a disputed step never counts for play 5's check, whatever
+    else is said of it, and the check names the dispute."""
+    who = _acting(program)
+    found = find_ticket(program, ticket)
+    named = _named(found, who.name, "dispute")
+    pending = [s for s in named if found.disputed(who.name, s.fact) is None]
+    if not pending:
+        raise Refused(f"{ticket}: you already disputed {_steps(named)} imported in your name")
+    _record(program, "ticket.disputed", _word(found, pending, reason))
+    return find_ticket(program, ticket)
+
+
+def _named(ticket: Ticket, person: str, verb: str) -> list[TicketStep]:
+    """The imported steps of ``ticket`` naming ``person``; refused, saying why, when none do."""
+    named = ticket.imported_in_name_of(person)
+    if named:
+        return named
+    if ticket.external is None:
+        raise Refused(
+            f"{ticket.id} was opened here, not imported: every step on it is already signed by "
+            f"whoever took it, so there is nothing to {verb}"
+        )
+    raise Refused(
+        f"{ticket.id}: no imported opening or resolution names {person}, so there is nothing "
+        f"for you to {verb} (`inhouse support show {ticket.id}` lists who each step names; the "
+        "import maps source accounts by [support.import.*.logins] or e-mail)"
+    )
+
+
+def _steps(steps: list[TicketStep]) -> str:
+    return ", ".join(f"{s.kind} (fact #{s.fact.id})" for s in steps)
+
+
+def _word(ticket: Ticket, steps: list[TicketStep], text: str) -> dict[str, Any]:
+    stated = ticket.stated.id if ticket.stated is not None else None
+    return {"ticket": ticket.id, "steps": [s.fact.id for s in steps], "stated": stated,
+            "text": text.strip()}  # fmt: skip
+
+
 def check_component(program: Program, component: str) -> None:
     """Refuse a component that does not exist: a workflow not in ``workflows/``, a prompt not
     in the library, a model not in the lock, or a form that is not one of the five."""
@@ -275,10 +347,25 @@ def ticket_dict(program: Program, ticket: Ticket) -> dict[str, Any]:
                 "text": step.text,
                 "to": step.to,
                 "fact": step.fact.id,
+                "imported_by": step.fact.by if step.fact.collector == IMPORTED_TICKETS else None,
+                "word": _word_on(ticket, step),
+                "covers": list(step.covers),
             }
             for step in ticket.steps
         ],
     }
+
+
+def _word_on(ticket: Ticket, step: TicketStep) -> str | None:
+    """For an imported opening or resolution, where its named person's word stands: ``own``
+    (they ran the import), ``confirmed``, ``disputed`` or ``awaited``; None for other steps."""
+    if step not in ticket.imported_in_name_of(step.actor):
+        return None
+    if ticket.disputed(step.actor, step.fact) is not None:
+        return "disputed"
+    if step.fact.by == step.actor:
+        return "own"
+    return "confirmed" if ticket.confirmed(step.actor, step.fact) else "awaited"
 
 
 def _acting(program: Program) -> Person:

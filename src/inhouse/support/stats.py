@@ -5,9 +5,10 @@ the resolution a resolved ticket stands on, the share of resolved tickets resolv
 builders (by the rules of play 5's ``ticket-resolved-without-builder``: an enrolled person
 outside the builders resolved it from a machine of their own, no builder commented on it, was
 assigned it or resolved it, and an import's word for who opened and resolved it is confirmed
-by them), the reopen rate (tickets ever resolved that were reopened), and
-the Contributor Absence Factor of its resolvers (CHAOSS: the fewest people who together resolved
-at least half of its resolved tickets; 1 means one person's absence stops half the fixes).
+by them with ``inhouse support confirm``, never disputed), the reopen rate (tickets ever
+resolved that were reopened), and the Contributor Absence Factor of its resolvers (CHAOSS: the
+fewest people who together resolved at least half of its resolved tickets; 1 means one person's
+absence stops half the fixes).
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ def absence_factor(resolved_by: Counter[str]) -> int | None:
 def without_builders(ctx: CheckContext, ticket: Ticket, builders: set[str]) -> bool:
     """Resolved now without ``builders``, by the rules of ``ticket-resolved-without-builder``
     (an enrolled person outside the builders resolved it, on a machine of their own, no builder
-    took part, and an imported opener and resolver confirmed it with their own keys), a
+    took part, and an imported opener and resolver confirmed it with their own keys, `inhouse
+    support confirm`, and disputed none of it), a
     reopening aside (counted apart); never for a component nobody built according to the log."""
     return ticket.resolution is not None and why_not_without_builders(ctx, ticket, builders) is None
 

@@ -333,7 +333,14 @@ TICKET_KINDS = (
     "ticket.commented",
     "ticket.resolved",
     "ticket.reopened",
+    "ticket.confirmed",
+    "ticket.disputed",
 )
+#: the steps only their signer takes, never an import: the person an import named says whether
+#: the imported steps in their name are theirs
+OWN_WORD_KINDS = frozenset({"confirmed", "disputed"})
+#: the imported steps that name someone's act the check relies on, so they confirm them
+CONFIRMABLE_KINDS = ("opened", "resolved")
 #: who may vouch for an import's mapping of outside accounts to enrolled people
 IMPORTERS = frozenset({"rollout-lead", "support-owner"})
 
@@ -342,12 +349,16 @@ IMPORTERS = frozenset({"rollout-lead", "support-owner"})
 class TicketStep:
     """One step of a ticket: what happened, who did it, when, and the fact that says so."""
 
-    kind: str  # opened, assigned, commented, resolved, reopened
+    kind: str  # opened, assigned, commented, resolved, reopened, confirmed, disputed
     actor: str  # the signer (native) or the mapped person (imported); "" when unmapped
     at: datetime
     fact: Fact
-    text: str = ""  # the comment, resolution note or reopen reason
+    text: str = ""  # the comment, resolution note, reopen reason, or why it is disputed
     to: str | None = None  # assigned: the assignee
+    #: confirmed, disputed: the imported steps' fact ids it speaks for, and the ``ticket.opened``
+    #: the ticket's content stood on then
+    covers: tuple[int, ...] = ()
+    stated: int | None = None
 
 
 @dataclass
@@ -393,6 +404,47 @@ class Ticket:
         """Everyone who commented on it, was assigned it or resolved it."""
         found = {s.actor for s in self.steps if s.kind in ("commented", "resolved")}
         return (found | {s.to or "" for s in self.of("assigned")}) - {""}
+
+    def imported_in_name_of(self, person: str) -> list[TicketStep]:
+        """The imported openings and resolutions that name ``person``: an import's word for
+        their act, until they confirm it with their own key."""
+        return [
+            s
+            for s in self.steps
+            if s.kind in CONFIRMABLE_KINDS
+            and s.fact.collector == IMPORTED_TICKETS
+            and person
+            and s.actor == person
+        ]
+
+    def disputed(self, person: str, step: Fact) -> TicketStep | None:
+        """``person``'s dispute of the imported ``step`` ("this is not mine"), or None. A
+        disputed step never counts, whatever else they say of it."""
+        return next(
+            (
+                s
+                for s in self.of("disputed")
+                if s.actor == person and step.id in s.covers and s.fact.id > step.id
+            ),
+            None,
+        )
+
+    def confirmed(self, person: str, step: Fact, *, since_change: bool = True) -> bool:
+        """Whether ``person`` confirmed the imported ``step`` that names them with their own
+        key (``inhouse support confirm``): a confirmation that names it, recorded after it and
+        not disputed, and (``since_change``) given for the ticket as it stands now, after the
+        last import that changed it. A comment confirms nothing ("I never fixed this" is a
+        comment too), nor does a confirmation of other steps: a later import is not covered."""
+        if self.disputed(person, step) is not None:
+            return False
+        stated = self.stated.id if since_change and self.stated is not None else None
+        return any(
+            s.actor == person
+            and step.id in s.covers
+            and s.fact.id > step.id
+            and (stated is None or (s.stated == stated and s.fact.id > stated))
+            for s in self.of("confirmed")
+        )
 
 
 def ticket_actor(fact: Fact, people: Mapping[str, Person]) -> str | None:
@@ -447,6 +499,8 @@ def fold_tickets(facts: Iterable[Fact], people: Mapping[str, Person]) -> dict[st
         if ticket is None or (fact.collector == IMPORTED_TICKETS and ticket.external is None):
             continue  # an import speaks for tickets it brought in, never for one opened here
         kind = fact.kind.removeprefix("ticket.")
+        if kind in OWN_WORD_KINDS and fact.collector != NATIVE_TICKETS:
+            continue  # a confirmation is its signer's own word: an import's is its runner's
         text = str(payload.get("note") or payload.get("text") or "")
         # a step written here is never before the ticket's step it follows in the log: its
         # writer's clock set back would put a reopening outside its window, or a resolution
@@ -454,7 +508,10 @@ def fold_tickets(facts: Iterable[Fact], people: Mapping[str, Person]) -> dict[st
         when = step_time(fact)
         if fact.collector != IMPORTED_TICKETS:
             when = max(when, ticket.steps[-1].at)
-        step = TicketStep(kind, actor, when, fact, text, payload.get("to"))
+        covers = tuple(int(i) for i in payload.get("steps") or ())
+        stated = payload.get("stated")
+        step = TicketStep(kind, actor, when, fact, text, payload.get("to"), covers,
+                          None if stated is None else int(stated))  # fmt: skip
         if kind == "resolved" and ticket.state == "resolved":
             continue
         if kind == "reopened" and ticket.state == "open":

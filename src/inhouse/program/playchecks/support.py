@@ -17,7 +17,6 @@ from inhouse.program.checks import (
 from inhouse.program.facts import Fact, FactSet
 from inhouse.program.playchecks._shared import (
     IMPORTED_TICKETS,
-    NATIVE_TICKETS,
     TICKET_KINDS,
     Ticket,
     component_builders,
@@ -575,7 +574,9 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     its builders, no builder commented on it, was assigned it or resolved it, and none of its
     resolutions was reopened within ``reopen_days``. "Typical": every component that drew the
     most it-broke tickets from the people using it (not filed by a lead, a support owner or a
-    play's owner) needs one such ticket; a how-to ticket never stands in."""
+    play's owner) needs one such ticket; a how-to ticket never stands in. An import's word for
+    who opened or resolved a ticket counts once that person confirms it with their own key
+    (`inhouse support confirm`, never a comment), and never once they dispute it."""
     window = timedelta(days=int(ctx.param("reopen_days", 14)))
     tickets = fold_tickets(ctx.facts, ctx.people)
     broke = [t for t in tickets.values() if t.category == "it-broke"]
@@ -630,31 +631,44 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
 def _hit_by_user(ctx: CheckContext, ticket: Ticket, judged: set[str]) -> bool:
     """Whether ``ticket`` shows someone using the tool hit a problem: its opener is none of the
     ``judged``, enrolled from a machine of their own (a second name on a lead's laptop is the
-    lead), and opened it with their own key (here, or confirming an import's word; a later
-    import's change does not take back what they confirmed they hit)."""
+    lead), and opened it with their own key (here, or confirming an import's word with
+    `inhouse support confirm`; a later import's change does not take back what they confirmed
+    they hit)."""
     opener = ticket.opened.actor
     if not opener or opener in judged or not enrolled_elsewhere(ctx, opener, judged):
         return False
     opened = ticket.opened.fact
-    return (
-        opened.collector != IMPORTED_TICKETS
-        or opened.by == opener
-        or _confirmed(ticket, opener, opened, since_change=False)
-    )
+    return _own_word(ticket, opener, opened, since_change=False)
 
 
-def _confirmed(ticket: Ticket, person: str, step: Fact, *, since_change: bool = True) -> bool:
-    """Whether ``person`` took a step of their own on ``ticket`` (signed here, not imported)
-    after the imported ``step`` that names them, and (``since_change``) after the ticket last
-    became what it is now: a comment made before a resolution was imported in their name
-    ("looking into it") does not confirm it, nor does one made before an import turned a
-    how-to question into an "it broke" ticket."""
-    stated = ticket.stated.id if since_change and ticket.stated is not None else 0
-    since = max(step.id, stated)
-    return any(
-        s.fact.collector == NATIVE_TICKETS and s.actor == person and s.fact.id > since
-        for s in ticket.steps
+def _own_word(ticket: Ticket, person: str, step: Fact, *, since_change: bool = True) -> bool:
+    """Whether the ``step`` that names ``person`` is their own word: taken here (signed by
+    them), imported by them, or imported by someone else and confirmed by them with their own
+    key (``inhouse support confirm``; see :meth:`Ticket.confirmed`), never disputed."""
+    if step.collector != IMPORTED_TICKETS:
+        return True
+    if ticket.disputed(person, step) is not None:
+        return False
+    return step.by == person or ticket.confirmed(person, step, since_change=since_change)
+
+
+def _unconfirmed(ticket: Ticket, person: str, step: Fact, what: str, role: str = "") -> str:
+    """Why the imported ``step`` (``person`` did ``what``) is only its importer's word: they
+    disputed it, or have not confirmed it; with what they run."""
+    who = person or "someone"
+    dispute = ticket.disputed(person, step) if person else None
+    if dispute is not None:
+        why = f": {dispute.text}" if dispute.text else ""
+        return (
+            f"{ticket.id}: {person} disputes that they {what} it (fact #{dispute.fact.id}"
+            f"{why}); the import (run by {step.by}{role}) is not their word"
+        )
+    fix = (
+        f"{person} confirms with their own key: `inhouse support confirm {ticket.id}`"
+        if person
+        else "it maps them to nobody enrolled, so nobody can confirm it"
     )
+    return f"{ticket.id}: only the import says {who} {what} it (run by {step.by}{role}); {fix}"
 
 
 def why_not_without_builders(ctx: CheckContext, ticket: Ticket, built: set[str]) -> str | None:
@@ -690,18 +704,10 @@ def _why_not(
         return f"{ticket.id} resolved by {shown}, not an enrolled person"
     opener = ticket.opened.actor
     opened = ticket.opened.fact
-    if (
-        opened.collector == IMPORTED_TICKETS
-        and opened.by != opener
-        and not _confirmed(ticket, opener, opened)
-    ):
+    if not _own_word(ticket, opener, opened):
         # who opened an imported ticket is its importer's word, as who resolved it is: a ticket
         # made up and "opened by" a colleague shows nobody's problem solved until they say so
-        return (
-            f"{ticket.id}: only the import says {opener or 'someone'} opened it (run by "
-            f"{opened.by}); {opener or 'the opener'} confirms with their own key: "
-            f'`inhouse support comment {ticket.id} "…"`'
-        )
+        return _unconfirmed(ticket, opener, opened, "opened")
     if opener and (unsigned := unsigned_apart(ctx, opener, {resolution.actor})):
         return f"{ticket.id}: {unsigned}"
     if opener == resolution.actor or not enrolled_elsewhere(ctx, opener, {resolution.actor}):
@@ -722,15 +728,7 @@ def _why_not(
     imported = resolution.fact
     # an import maps names: it is its runner's word for who resolved it (a lead could map two
     # real colleagues onto a made-up ticket), so the resolver confirms with their own key
-    if (
-        imported.collector == IMPORTED_TICKETS
-        and imported.by != resolution.actor
-        and not _confirmed(ticket, resolution.actor, imported)
-    ):
+    if not _own_word(ticket, resolution.actor, imported):
         role = ", one of its builders" if imported.by in built else ""
-        return (
-            f"{ticket.id}: only the import says {resolution.actor} resolved it (run by "
-            f"{imported.by}{role}); {resolution.actor} confirms with their own key: "
-            f'`inhouse support comment {ticket.id} "…"`'
-        )
+        return _unconfirmed(ticket, resolution.actor, imported, "resolved", role)
     return None

@@ -1,0 +1,189 @@
+"""`inhouse support confirm` and `inhouse support dispute`: an imported step is its importer's
+word for what someone else did, until the person it names confirms it with their own key (or
+says it is not theirs). Through the CLI, each person acting with a key file of their own, on
+the real engine; the tickets come in through the importers' own recording function."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from inhouse.cli.app import app
+from inhouse.errors import InvalidInput, Refused
+from inhouse.identity import load_key
+from inhouse.program import Program, Provenance
+from inhouse.program.checks import Outcome, Result, evaluate
+from inhouse.program.evaluation import context_for
+from inhouse.support.importers.mapping import (
+    COLLECTOR,
+    Account,
+    ActorMap,
+    SourceStep,
+    SourceTicket,
+    record_tickets,
+)
+from inhouse.support.queue import confirm_ticket, find_ticket, open_ticket
+from inhouse.support.stats import support_stats
+from tests.locks import lock_payload
+from tests.people import enrol, enrol_cli
+
+runner = CliRunner()
+ACTORS = {"bea-gh": "bea", "pia-gh": "pia", "lena-gh": "lena"}
+
+
+def _judge(program: Program) -> Result:
+    ctx = context_for(program.state(), program.clock()).with_params({"reopen_days": 14})
+    return evaluate("ticket-resolved-without-builder", ctx)
+
+
+def _cli(env: dict[str, str], *args: str) -> Any:
+    return runner.invoke(app, ["support", *args], env=env)
+
+
+def _world(
+    request: pytest.FixtureRequest, folder: Path
+) -> tuple[Program, dict[str, dict[str, str]]]:
+    """lena leads; omar built the baseline (he signed its lock); bea and pia use it, each with
+    a key file of their own."""
+    lena = Program.init(folder, "Acme", "lena")
+    request.addfinalizer(lena.close)
+    omar = enrol(lena, "omar", team="platform", roles=["play-owner"])
+    omar.record_fact(None, "baseline.lock", lock_payload("omar"),
+                     provenance=Provenance.MEASURED, collector="inhouse baseline lock")  # fmt: skip
+    keys = folder.parent / "keys"
+    envs = {name: enrol_cli(lena, name, keys, team="sales") for name in ("bea", "pia", "cam")}
+    return lena, envs
+
+
+def _source(number: int, opener: str = "bea-gh", resolver: str = "pia-gh") -> SourceTicket:
+    at = datetime.now(UTC) - timedelta(hours=3)
+    fix = SourceStep("ticket.resolved", f"c-{number}", at + timedelta(hours=1),
+                     Account(resolver), text="fixed the lock")  # fmt: skip
+    return SourceTicket(
+        ticket=f"gh:acme/help#{number}", link=f"https://github.com/acme/help/issues/{number}",
+        title="model answers garbage", category="it-broke", component="baseline",
+        description="", opened_by=Account(opener), opened_at=at, steps=[fix],
+    )  # fmt: skip
+
+
+def test_confirming_and_disputing_an_import_through_the_cli(
+    request: pytest.FixtureRequest, _isolated: Path
+) -> None:
+    lena, env = _world(request, _isolated)
+    record_tickets(lena, "github", [_source(1)], ActorMap(ACTORS, []))
+    t1 = "gh:acme/help#1"
+    ticket = find_ticket(lena, t1)
+    opened, resolved = ticket.opened.fact.id, ticket.steps[-1].fact.id
+
+    shown = json.loads(_cli(env["bea"], "show", t1, "--json").output)
+    words = [(s["step"], s["by"], s["imported_by"], s["word"]) for s in shown["steps"]]
+    assert words == [("opened", "bea", "lena", "awaited"), ("resolved", "pia", "lena", "awaited")]
+    text = _cli(env["bea"], "show", t1).output
+    assert "imported by lena; pia confirms it: inhouse support confirm gh:acme/help#1" in text
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL
+    assert (
+        "only the import says bea opened it (run by lena); bea confirms with their own key: "
+        "`inhouse support confirm gh:acme/help#1`" in result.reason
+    )
+
+    # cam is named by nothing on it: nothing for him to confirm, and nothing is recorded
+    before = len(lena.state().facts)
+    refused = _cli(env["cam"], "confirm", t1)
+    assert refused.exit_code != 0
+    assert "no imported opening or resolution names cam" in refused.output
+    assert len(lena.state().facts) == before
+
+    done = _cli(env["bea"], "confirm", t1, "--text", "yes, it broke for me")
+    assert done.exit_code == 0, done.output
+    assert f"{t1} confirmed (the import's opened #{opened}) by bea" in done.output
+    again = _cli(env["bea"], "confirm", t1)
+    assert again.exit_code != 0 and "you already confirmed opened" in again.output
+
+    # the forgery: pia's comment after the import, "I never fixed this", confirms nothing
+    assert _cli(env["pia"], "comment", t1, "I never fixed this, who imported that?").exit_code == 0
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL
+    assert "pia confirms with their own key: `inhouse support confirm gh:acme/help#1`" in (
+        result.reason
+    )
+    # pia says so with her own key: the import's resolution never counts, and the check says why
+    denied = _cli(env["pia"], "dispute", t1, "--reason", "I never fixed this")
+    assert denied.exit_code == 0, denied.output
+    assert f"{t1} disputed (the import's resolved #{resolved}) by pia" in denied.output
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL
+    dispute = find_ticket(lena, t1).steps[-1].fact.id
+    assert (
+        f"gh:acme/help#1: pia disputes that they resolved it (fact #{dispute}: I never fixed "
+        "this); the import (run by lena) is not their word" in result.reason
+    )
+    text = _cli(env["bea"], "show", t1).output
+    assert f"disputed the import's resolved #{resolved} by pia: I never fixed this" in text
+    assert "imported by lena; disputed by pia" in text
+    assert "imported by lena; confirmed by bea" in text
+    late = _cli(env["pia"], "confirm", t1)
+    assert late.exit_code != 0 and "a dispute stands" in late.output
+    twice = _cli(env["pia"], "dispute", t1)
+    assert twice.exit_code != 0 and "you already disputed resolved" in twice.output
+    assert {r.component: r for r in support_stats(lena)}["baseline"].resolved_without_builders == 0
+
+    # the honest counterpart: a second ticket, each person named confirms it
+    record_tickets(lena, "github", [_source(1), _source(2)], ActorMap(ACTORS, []))
+    for person in ("bea", "pia"):
+        assert _cli(env[person], "confirm", "gh:acme/help#2").exit_code == 0
+    result = _judge(lena)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert "gh:acme/help#2 resolved by pia, not one of its builders (omar)" in result.reason
+    shown = json.loads(_cli(env["bea"], "show", "gh:acme/help#2", "--json").output)
+    assert [s["word"] for s in shown["steps"]] == ["confirmed", "confirmed", None, None]
+    assert shown["steps"][2]["covers"] == [shown["steps"][0]["fact"]]
+
+
+def test_only_the_person_named_confirms_and_only_with_their_own_key(
+    request: pytest.FixtureRequest, _isolated: Path
+) -> None:
+    """The cheapest forgeries of a confirmation, each by the lead who ran the import: signing
+    one herself (the Python API), relaying one through the import's collector "as pia"
+    (refused outright), or typing what pia told her as an attestation. None of them confirms;
+    bea's and pia's own confirmations do."""
+    lena, env = _world(request, _isolated)
+    record_tickets(lena, "github", [_source(1)], ActorMap(ACTORS, []))
+    t1 = "gh:acme/help#1"
+    ticket = find_ticket(lena, t1)
+    assert ticket.stated is not None
+    word = {"ticket": t1, "steps": [s.fact.id for s in ticket.steps], "stated": ticket.stated.id}
+    lena.record_fact(None, "ticket.confirmed", word, provenance=Provenance.MEASURED,
+                     collector="inhouse support")  # fmt: skip
+    with pytest.raises(InvalidInput, match=r"not ticket\.confirmed"):
+        lena.record_fact(None, "ticket.confirmed", {**word, "text": "pia said so"},
+                         provenance=Provenance.MEASURED, collector=COLLECTOR)  # fmt: skip
+    lena.attest(None, "ticket.confirmed", word, "pia told me she fixed it")
+    result = _judge(lena)
+    assert result.outcome is not Outcome.PASS
+    assert "bea confirms with their own key: `inhouse support confirm gh:acme/help#1`" in (
+        result.reason
+    )
+    # lena's confirmation covers nothing of bea's or pia's: they still have something to confirm
+    pia = lena.using(load_key(Path(env["pia"]["INHOUSE_KEY"])))
+    bea = lena.using(load_key(Path(env["bea"]["INHOUSE_KEY"])))
+    for person in (bea, pia):
+        confirm_ticket(person, t1)
+    assert _judge(lena).outcome is Outcome.PASS
+
+
+def test_a_ticket_opened_here_has_nothing_to_confirm(
+    request: pytest.FixtureRequest, _isolated: Path
+) -> None:
+    lena, env = _world(request, _isolated)
+    bea = lena.using(load_key(Path(env["bea"]["INHOUSE_KEY"])))
+    here = open_ticket(bea, "model answers garbage", category="it-broke", component="baseline")
+    with pytest.raises(Refused, match="was opened here, not imported"):
+        confirm_ticket(bea, here.id)
+    refused = _cli(env["bea"], "dispute", here.id)
+    assert refused.exit_code != 0 and "nothing to dispute" in refused.output
