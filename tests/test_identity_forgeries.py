@@ -200,7 +200,10 @@ def test_a_colleagues_fast_clock_stops_no_session(cast: dict[str, Program], cloc
     lena.change_roles(None, "omar", add=["champion"])
     lena.clock = clock  # type: ignore[method-assign]
     clock.advance(minutes=1)
-    omar.delegated(session, delegation).request_access(reason="from the dashboard")
+    from inhouse.support.queue import open_ticket
+
+    open_ticket(omar.delegated(session, delegation), "Summaries are empty",
+                category="it-broke", component="baseline")  # fmt: skip
     fresh = Program.open(lena.folder, clock=clock)
     try:
         assert fresh.state().tampered is None, fresh.state().tampered

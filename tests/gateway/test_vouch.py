@@ -10,7 +10,6 @@ counted (a red team's finding: one person measured play 4's adoption and play 6'
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from inhouse.errors import InvalidInput, NotAllowed
 from inhouse.gateway.vouch import vouch_for_gateway
 from inhouse.program import Program, Provenance
 from inhouse.program.counting import build_context
+from inhouse.program.events import EventKind, append
 from inhouse.support.drift import COLLECTOR as DRIFT
 from inhouse.testing.standin_idp import StandinIdP
 from tests.conftest import Clock
@@ -165,15 +165,23 @@ def test_a_dashboard_session_vouches_for_nothing(
     held = read_service_key(lena.folder, "gateway")
     assert held is not None
     nonce = "c" * 32
-    with contextlib.suppress(StopIteration):  # the fact is written, the fold stops at it
-        as_vic.record_fact(
-            None,
-            "service.vouched",
-            {"service": "gateway", "key_id": held.key_id, "url": "http://gw.acme.example",
-             "nonce": nonce,
-             "signature": held.sign(host_challenge(lena.state().program_id, "gateway", nonce))},
-            provenance=Provenance.MEASURED,
-            collector="inhouse gateway vouch",
-        )  # fmt: skip
-    tampered = lena.state().tampered
-    assert tampered is not None and "with a dashboard session of vic's" in tampered[0]
+    vouched = {
+        "service": "gateway",
+        "key_id": held.key_id,
+        "url": "http://gw.acme.example",
+        "nonce": nonce,
+        "signature": held.sign(host_challenge(lena.state().program_id, "gateway", nonce)),
+    }
+    with pytest.raises(NotAllowed, match=r"a session may not sign service\.vouched facts"):
+        as_vic.record_fact(None, "service.vouched", vouched, provenance=Provenance.MEASURED,
+                           collector="inhouse gateway vouch")  # fmt: skip
+    body = {"kind": "service.vouched", "version": 1, "payload": vouched,
+            "provenance": "measured", "collector": "inhouse gateway vouch",
+            "delegation": sign_delegation(vic.key, statement)}  # fmt: skip
+    append(lena.store, EventKind.FACT_RECORDED, "vic", body, at=lena.clock(), key=session)
+    tampered = Program.open(lena.folder, clock=lena.clock)
+    try:
+        found = tampered.state().tampered
+        assert found is not None and "a session may not sign service.vouched facts" in found[0]
+    finally:
+        tampered.close()

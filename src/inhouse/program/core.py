@@ -337,6 +337,10 @@ class ProgramCore:
     ) -> Event:
         """Append an event signed by this process's key (or ``key``) and apply it."""
         if key is None and self._delegation is not None:
+            from inhouse.program.integrity import session_refuses
+
+            if (refused := session_refuses(str(kind), payload)) is not None:
+                raise NotAllowed(f"this dashboard session cannot do that: {refused}")
             payload = {**payload, "delegation": self._delegation}
         event = append(self.store, kind, actor, payload, at=self.clock(), key=key or self.key)
         if self._state is not None and self._state.head_seq == event.seq - 1:

@@ -154,6 +154,10 @@ class FactKind:
     schema: type[BaseModel]
     produced_by: str  # the collector that measures it (or "attestation only")
     description: str
+    #: a dashboard session may sign it: what the dashboard's own forms record (a survey answer,
+    #: a ticket's steps). Nothing else: a session key lives on the dashboard's host, so a
+    #: measurement or a step only its person's own machine makes is never a session's
+    from_dashboard: bool = False
 
 
 FACT_KINDS: dict[str, FactKind] = {}
@@ -183,16 +187,29 @@ P = TypeVar("P", bound=type[BaseModel])
 
 
 def fact_kind(
-    name: str, *, version: int = 1, produced_by: str, description: str
+    name: str,
+    *,
+    version: int = 1,
+    produced_by: str,
+    description: str,
+    from_dashboard: bool = False,
 ) -> Callable[[P], P]:
-    """Declare a fact kind and its payload schema (the one seam for new kinds)."""
+    """Declare a fact kind and its payload schema (the one seam for new kinds);
+    ``from_dashboard``: a dashboard session may sign it (:attr:`FactKind.from_dashboard`)."""
 
     def register(schema: P) -> P:
-        FACT_KINDS[name] = FactKind(name, version, schema, produced_by, description)
+        FACT_KINDS[name] = FactKind(name, version, schema, produced_by, description,
+                                    from_dashboard)  # fmt: skip
         return schema
 
     return register
 
+
+#: what the dashboard's forms record (``inhouse web``): the only facts a session key signs
+_DASHBOARD_FACTS = frozenset(
+    {"survey.response", "ticket.opened", "ticket.assigned", "ticket.commented", "ticket.resolved",
+     "ticket.reopened"}
+)  # fmt: skip
 
 for _name, _schema, _by, _description in (
     ("hypothesis", Hypothesis, "inhouse hypothesis", "what a local model should replace or unlock"),
@@ -244,7 +261,8 @@ for _name, _schema, _by, _description in (
     ("finding.opened", FindingOpened, "attestation only", "a finding to feed back, and its target"),
     ("finding.closed", FindingClosed, "attestation only", "a finding ticked off by hand"),
 ):
-    fact_kind(_name, produced_by=_by, description=_description)(_schema)
+    fact_kind(_name, produced_by=_by, description=_description,
+              from_dashboard=_name in _DASHBOARD_FACTS)(_schema)  # fmt: skip
 
 
 def validate_payload(kind: str, payload: dict[str, Any]) -> dict[str, Any]:

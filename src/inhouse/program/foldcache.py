@@ -95,7 +95,8 @@ def _fingerprint() -> bytes:
     for source in sorted([*code, *(here.parent / "identity").glob("*.py")]):
         digest.update(source.name.encode() + b"\0" + source.read_bytes())
     for kind in sorted(FACT_KINDS.values(), key=lambda k: k.name):
-        digest.update(f"{kind.name}:{kind.version}\n".encode())
+        # a plugin's kinds too: what a session may sign of them is a rule the fold applies
+        digest.update(f"{kind.name}:{kind.version}:{kind.from_dashboard}\n".encode())
     return digest.digest()
 
 

@@ -87,7 +87,7 @@ def _check_signed(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
     else:
         found = keys.owner(signer)
         if found is None and "delegation" in payload:
-            problem, found, delegating = _delegated(row, payload["delegation"], keys)
+            problem, found, delegating = _delegated(row, payload, keys)
             if problem is not None:
                 return problem
         if found is None:
@@ -112,15 +112,37 @@ def _check_signed(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
     return _learn(row, payload, keys)
 
 
-#: what a sign-in session never signs: the roster's keys stay each person's own act
-_NOT_DELEGABLE = frozenset({EventKind.PROGRAM_CREATED, EventKind.PERSON_INVITED,
-                           EventKind.PERSON_ENROLLED, EventKind.KEY_REVOKED,
-                           EventKind.EVIDENCE_IMPORTED, EventKind.SIGN_IN_SET_UP,
-                           EventKind.PERSON_SIGNED_IN})  # fmt: skip
+#: the events a sign-in session signs: what the dashboard's forms do (a handoff decided, with
+#: the play's exit an acceptance writes, which the fold admits only after an acceptance; and
+#: the facts of kinds declared ``from_dashboard``: a survey answered, a ticket's steps)
+_DELEGABLE = frozenset({EventKind.HANDOFF_ACCEPTED, EventKind.HANDOFF_REJECTED,
+                        EventKind.PLAY_EXITED, EventKind.FACT_RECORDED})  # fmt: skip
+
+
+def session_refuses(kind: str, payload: dict[str, Any]) -> str | None:
+    """Why a dashboard session may not sign an event of ``kind`` (``payload``: its payload),
+    or None when it may. A session key lives on the dashboard's host, not on its person's
+    machine: it signs what the dashboard's forms do and nothing else, so the host cannot sign,
+    in the name of someone signed in, a measurement (a verify, a rerun), a step only their own
+    machine makes (an access request, an enablement, a confirmation), or the roster."""
+    from inhouse.program.facts import FACT_KINDS
+
+    if kind not in _DELEGABLE:
+        return f"a session may not sign {kind}"
+    if kind == EventKind.FACT_RECORDED:
+        fact = str(payload.get("kind", ""))
+        spec = FACT_KINDS.get(fact)
+        if spec is None or not spec.from_dashboard:
+            return (
+                f"a session may not sign {fact} facts: a session signs only what the "
+                "dashboard's forms record (a handoff decided, a survey answer, a ticket's "
+                "steps); the rest its person records with their own key, on their own machine"
+            )
+    return None
 
 
 def _delegated(
-    row: Any, data: Any, keys: _Keys
+    row: Any, payload: dict[str, Any], keys: _Keys
 ) -> tuple[str | None, tuple[str, str] | None, str | None]:
     """An event signed by a dashboard session key: the (public key, person) its delegation lets
     it act for and the enrolled key that signed that delegation, or why it does not
@@ -129,10 +151,10 @@ def _delegated(
     from inhouse.identity.delegation import delegation_problem
 
     where = f"event {row.seq} ({row.kind} by {row.actor}) is signed by session key {row.signer}"
-    if row.kind in _NOT_DELEGABLE:
-        return f"{where}: a session may not sign {row.kind}", None, None
+    if (refused := session_refuses(str(row.kind), payload)) is not None:
+        return f"{where}: {refused}", None, None
     problem, delegation = delegation_problem(
-        data,
+        payload["delegation"],
         signer=str(row.signer),
         program_id=keys.program_id,
         at=datetime.fromisoformat(str(row.at)),

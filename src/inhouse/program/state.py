@@ -448,12 +448,6 @@ def _session_problem(state: ProgramState, event: Event) -> str | None:
     if ends is None:
         return None
     person, _ = _signer(event, state)
-    if event.kind == EventKind.FACT_RECORDED and event.payload.get("kind") == "service.vouched":
-        return (
-            f"event {event.seq} vouches for a service's host with a dashboard session of "
-            f"{person}'s: the session's key lives on the dashboard's host, and a vouch is made "
-            "from the voucher's own machine (`inhouse gateway vouch`)"
-        )
     floor = log_floor(state.latest_writers, person)
     own = state.latest_at_by.get(person)
     if own is not None and (floor is None or own - LOG_SKEW > floor):
