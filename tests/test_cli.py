@@ -228,6 +228,11 @@ def test_clear_errors_for_bad_input(program: Path) -> None:
         "someday",
     )
     assert "exactly one of --replaces" in refused("hypothesis", "x")
+    # a port outside its range is refused before anything starts, naming the option
+    for serve, port in (("gateway", "99999"), ("web", "-1"), ("runtime", "70000")):
+        extra = ["inhouse-test-model"] if serve == "runtime" else []
+        said = refused(serve, "serve", *extra, "--port", port, code=2)
+        assert "Invalid value for '--port'" in said, said
 
 
 def test_a_malformed_playbook_is_a_clear_error(program: Path) -> None:

@@ -31,7 +31,10 @@ def serve(
     port: Annotated[
         int | None,
         typer.Option(
-            help="Port (default: the \\[gateway] table's port, 8400).", show_default=False
+            min=0,
+            max=65535,
+            help="Port (default: the \\[gateway] table's port, 8400; 0: any free one).",
+            show_default=False,
         ),
     ] = None,
     workers: Annotated[

@@ -39,7 +39,10 @@ def serve(
         str, typer.Argument(help="A GGUF file, by path or by its name in the models folder.")
     ],
     port: Annotated[
-        int | None, typer.Option(help="Loopback port (default: a free one).", show_default=False)
+        int | None,
+        typer.Option(
+            min=1, max=65535, help="Loopback port (default: a free one).", show_default=False
+        ),
     ] = None,
     ctx: Annotated[
         int | None,

@@ -16,7 +16,7 @@ UrlOpt = Annotated[str, typer.Option("--url", help="The dashboard's address.")]
 @app.command("serve")
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8077,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8077,
     session_minutes: Annotated[
         int, typer.Option(help="How long a sign-in lasts (at most 720 minutes).")
     ] = 120,
