@@ -40,7 +40,7 @@ def main(target: Path) -> None:
             browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
             for name, path, width in SHOTS:
                 page = browser.new_page(viewport={"width": width, "height": 900})
-                page.goto(sign_in(url, key_of(world, "lena")))
+                page.goto(sign_in(url, key_of(world, "lena"), now=world.clock()))
                 page.goto(f"{url}{path}")
                 page.screenshot(path=str(target / f"dashboard-{name}.png"), full_page=True)
                 print(f"wrote {target / f'dashboard-{name}.png'}")

@@ -49,8 +49,8 @@ def test_sign_in_needs_an_enrolled_key_and_the_link_works_once(
     from inhouse.identity import SigningKey
 
     with pytest.raises(NotAllowed, match="is not enrolled"):
-        sign_in(str(client.base_url), SigningKey.generate(), client=client)
-    link = sign_in(str(client.base_url), key_of(world, "bob"), client=client)
+        sign_in(str(client.base_url), SigningKey.generate(), client=client, now=world.clock())
+    link = sign_in(str(client.base_url), key_of(world, "bob"), client=client, now=world.clock())
     assert client.get(link).status_code == 303
     again = client.get(link)
     assert again.status_code == 403 and "used, has expired" in again.text

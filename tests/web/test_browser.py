@@ -70,7 +70,7 @@ def _person(browser: Browser, base_url: str, world: Pilot, name: str) -> tuple[P
     context = browser.new_context()
     watch.attach(context)
     page = context.new_page()
-    link = sign_in(base_url, key_of(world, name))
+    link = sign_in(base_url, key_of(world, name), now=world.clock())
     page.goto(link)
     assert urlsplit(page.url).path == "/"
     return page, watch

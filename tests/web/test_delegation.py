@@ -7,7 +7,7 @@ on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -170,3 +170,49 @@ def test_a_revoked_key_delegates_nothing(cast: dict[str, Program]) -> None:
     with pytest.raises(IdentityError, match="revoked"):
         cast["lena"].delegated(session, delegation).whoami()
     assert list_tickets(cast["lena"]) == []
+
+
+@pytest.mark.parametrize("ahead", [timedelta(days=21), timedelta(minutes=-40)],
+                         ids=["weeks-ahead", "long-ago"])  # fmt: skip
+def test_a_sign_in_delegates_from_now_only(
+    cast: dict[str, Program], clock: Clock, ahead: timedelta
+) -> None:
+    """The dashboard's host proposes a session window that starts three weeks ahead (or long
+    ago): bob's one sign-in today would give it a key acting for him on a day he never signed
+    in (a survey it opens on day 20 answered for him on day 21). His ``inhouse web login``
+    signs nothing, and names both clocks; a window starting within minutes of now is signed."""
+    import json
+
+    import httpx
+
+    from inhouse.web.login import sign_in
+
+    lena, bob = cast["lena"], cast["bob"]
+    session = SigningKey.generate()
+    posted: list[dict[str, Any]] = []
+
+    def dashboard(start: datetime) -> httpx.Client:
+        def handler(request: httpx.Request) -> httpx.Response:
+            if request.url.path == "/login/challenge.json":
+                statement = delegation_statement(
+                    program=lena.state().program_id, person="bob", key_id=bob.key.key_id,
+                    session_key=session.public_key, nonce="n-1", issued=start,
+                    expires=start + timedelta(hours=12))  # fmt: skip
+                return httpx.Response(200, json={"statement": statement})
+            posted.append(json.loads(request.content))
+            return httpx.Response(200, json={"link": "http://dash/one-time"})
+
+        return httpx.Client(transport=httpx.MockTransport(handler))
+
+    with (
+        dashboard(clock.now + ahead) as client,
+        pytest.raises(IdentityError, match="a sign-in delegates from now") as refused,
+    ):
+        sign_in("http://dash", bob.key, client=client, now=clock.now)
+    assert f"{clock.now:%Y-%m-%d %H:%M} UTC" in str(refused.value)
+    assert posted == []  # nothing signed, nothing sent
+    with dashboard(clock.now + timedelta(minutes=2)) as client:
+        assert sign_in("http://dash", bob.key, client=client, now=clock.now) == (
+            "http://dash/one-time"
+        )
+    assert len(posted) == 1

@@ -64,7 +64,7 @@ def test_the_session_cookie_is_httponly_strict_and_short_lived(
     from inhouse.web.login import sign_in
     from tests.web.world import key_of
 
-    link = sign_in(str(client.base_url), key_of(world, "bob"), client=client)
+    link = sign_in(str(client.base_url), key_of(world, "bob"), client=client, now=world.clock())
     cookie = client.get(link).headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Max-Age=7200" in cookie
 

@@ -51,7 +51,7 @@ def key_of(pilot: Pilot, name: str) -> SigningKey:
 @contextmanager
 def signed_in(client: httpx.Client, pilot: Pilot, name: str) -> Iterator[httpx.Client]:
     """``client`` with ``name``'s session: signed in with their key, the link opened."""
-    link = sign_in(str(client.base_url), key_of(pilot, name), client=client)
+    link = sign_in(str(client.base_url), key_of(pilot, name), client=client, now=pilot.clock())
     reply = client.get(link, follow_redirects=False)
     assert reply.status_code == 303, reply.text
     yield client

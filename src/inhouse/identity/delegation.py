@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from inhouse.identity.keys import SigningKey, key_id_of, verify_signature
@@ -26,6 +26,7 @@ from inhouse.identity.keys import SigningKey, key_id_of, verify_signature
 __all__ = [
     "DELEGATION_TYPE",
     "MAX_DELEGATION",
+    "SIGN_IN_SKEW",
     "Delegation",
     "delegation_problem",
     "delegation_statement",
@@ -36,6 +37,8 @@ __all__ = [
 DELEGATION_TYPE = "inhouse-session-delegation-v1"
 #: the longest a person's signature lets a session key act for them, in seconds
 MAX_DELEGATION = 12 * 3600
+#: how far a delegation's start may be from the signer's clock (clocks disagree a little)
+SIGN_IN_SKEW = timedelta(minutes=5)
 _FIELDS = ("type", "program", "person", "key_id", "session_key", "session_key_id", "nonce",
            "issued", "expires")  # fmt: skip
 
@@ -106,9 +109,13 @@ def delegation_statement(
     }
 
 
-def sign_delegation(key: SigningKey, statement: Mapping[str, Any]) -> dict[str, Any]:
+def sign_delegation(
+    key: SigningKey, statement: Mapping[str, Any], *, now: datetime | None = None
+) -> dict[str, Any]:
     """Sign ``statement`` with ``key`` (the person's own); refused unless it names that key and
-    lasts at most :data:`MAX_DELEGATION`."""
+    lasts at most :data:`MAX_DELEGATION`, and (given the signer's clock, ``now``) unless its
+    window starts now, within :data:`SIGN_IN_SKEW` either way: a dashboard that proposes a
+    window weeks ahead would hold a key acting for its person on a day they never signed in."""
     from inhouse.errors import IdentityError
 
     delegation = read_delegation({"statement": dict(statement), "signature": ""})
@@ -116,6 +123,14 @@ def sign_delegation(key: SigningKey, statement: Mapping[str, Any]) -> dict[str, 
         raise IdentityError(
             f"the sign-in statement names key {delegation.key_id}, not this shell's key "
             f"{key.key_id}: it was made for someone else"
+        )
+    if now is not None and abs(delegation.issued - now) > SIGN_IN_SKEW:
+        proposed, here = delegation.issued.astimezone(UTC), now.astimezone(UTC)
+        raise IdentityError(
+            f"the dashboard proposes a session from {proposed:%Y-%m-%d %H:%M} UTC, but this "
+            f"machine's clock says {here:%Y-%m-%d %H:%M} UTC: a sign-in delegates from now "
+            f"(within {SIGN_IN_SKEW.seconds // 60} minutes), so nothing was signed; if a clock "
+            "is wrong, set it right and sign in again"
         )
     return {
         "statement": delegation.statement(),

@@ -8,6 +8,7 @@ session key act for this person, in this program, until it expires
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import IdentityError, InhouseError, NotAllowed, RuntimeUnavailable
@@ -38,9 +39,12 @@ def sign_in(
     *,
     program_id: str | None = None,
     client: httpx.Client | None = None,
+    now: datetime | None = None,
 ) -> str:
     """Sign in to the dashboard at ``url`` with ``key``; returns the one-time link. With
-    ``program_id`` (from ``inhouse.toml``), a server running another program is refused."""
+    ``program_id`` (from ``inhouse.toml``), a server running another program is refused; a
+    session that does not start now (``now``: this machine's clock, by default the real one)
+    is refused before anything is signed."""
     import httpx
 
     from inhouse.identity.delegation import sign_delegation
@@ -57,7 +61,7 @@ def sign_in(
                 f"the dashboard at {base} runs another program ({statement.get('program')}), "
                 f"not this folder's ({program_id}): nothing signed"
             )
-        signed = sign_delegation(key, statement)
+        signed = sign_delegation(key, statement, now=now or datetime.now(UTC))
         reply = own.post(f"{base}/login/delegation.json", json=signed)
         link = _answer(reply, "signature").get("link")
     except httpx.HTTPError as err:
