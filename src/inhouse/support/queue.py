@@ -270,7 +270,7 @@ def _named(ticket: Ticket, person: str, verb: str) -> list[TicketStep]:
     named = ticket.imported_in_name_of(person)
     if named:
         return named
-    if ticket.external is None:
+    if not ticket.imported:
         raise Refused(
             f"{ticket.id} was opened here, not imported: every step on it is already signed by "
             f"whoever took it, so there is nothing to {verb}"

@@ -379,6 +379,15 @@ class Ticket:
     stated: Fact | None = None
     assignee: str | None = None
     steps: list[TicketStep] = field(default_factory=list)
+    #: every ``ticket.opened`` its content stood on, oldest first: the opening, then each import
+    #: that changed it (what a confirmation's ``stated`` names)
+    statements: list[Fact] = field(default_factory=list)
+
+    @property
+    def imported(self) -> bool:
+        """Whether an import brought it in (its opening is imported, with its link): only such
+        a ticket takes imported steps; one opened here is its opener's, whatever it links to."""
+        return self.opened.fact.collector == IMPORTED_TICKETS and self.external is not None
 
     def of(self, kind: str) -> list[TicketStep]:
         return [step for step in self.steps if step.kind == kind]
@@ -429,15 +438,15 @@ class Ticket:
             None,
         )
 
-    def confirmed(self, person: str, step: Fact, *, since_change: bool = True) -> bool:
+    def confirmed(self, person: str, step: Fact) -> bool:
         """Whether ``person`` confirmed the imported ``step`` that names them with their own
         key (``inhouse support confirm``): a confirmation that names it, recorded after it and
-        not disputed, and (``since_change``) given for the ticket as it stands now, after the
-        last import that changed it. A comment confirms nothing ("I never fixed this" is a
-        comment too), nor does a confirmation of other steps: a later import is not covered."""
+        not disputed, given for the ticket as it stands now, after the last import that changed
+        it. A comment confirms nothing ("I never fixed this" is a comment too), nor does a
+        confirmation of other steps: a later import is not covered."""
         if self.disputed(person, step) is not None:
             return False
-        stated = self.stated.id if since_change and self.stated is not None else None
+        stated = self.stated.id if self.stated is not None else None
         return any(
             s.actor == person
             and step.id in s.covers
@@ -445,6 +454,27 @@ class Ticket:
             and (stated is None or (s.stated == stated and s.fact.id > stated))
             for s in self.of("confirmed")
         )
+
+    def confirmed_as(self, person: str, step: Fact) -> Fact | None:
+        """The ``ticket.opened`` (title, category, component) for which ``person`` last
+        confirmed the imported ``step`` that names them: their latest confirmation naming it,
+        recorded after it and after the opening it was given for (its ``stated``, one this
+        ticket stood on; without one, from before confirmations named it, what the ticket stood
+        on then). None when they never confirmed it, or disputed it. An import that changes the
+        ticket later does not change what they confirmed."""
+        if self.disputed(person, step) is not None:
+            return None
+        stood = {fact.id: fact for fact in self.statements}
+        for s in reversed(self.of("confirmed")):
+            if s.actor != person or step.id not in s.covers or s.fact.id <= step.id:
+                continue
+            if s.stated is None:
+                then = [fact for fact in self.statements if fact.id < s.fact.id]
+                if then:
+                    return then[-1]
+            elif s.stated in stood and s.fact.id > s.stated:
+                return stood[s.stated]
+        return None
 
 
 def ticket_actor(fact: Fact, people: Mapping[str, Person]) -> str | None:
@@ -481,8 +511,9 @@ def fold_tickets(facts: Iterable[Fact], people: Mapping[str, Person]) -> dict[st
     when two people took the same number at once, the later one's id is ``T-SEQ``, its event's
     sequence number (never a number already given: a ``T-N`` is given at or before event N). An
     imported ticket keeps its import's id; opening it again updates it. An imported step applies
-    only to an imported ticket (one with an ``external`` link). A step on an unknown ticket, a
-    resolution of a resolved one or a reopening of an open one changes nothing."""
+    only to an imported ticket (one an import opened, with its ``external`` link). A step on an
+    unknown ticket, a resolution of a resolved one or a reopening of an open one changes
+    nothing."""
     found: dict[str, Ticket] = {}
     for fact in facts:
         if fact.kind not in TICKET_KINDS:
@@ -496,7 +527,7 @@ def fold_tickets(facts: Iterable[Fact], people: Mapping[str, Person]) -> dict[st
             _opened(found, fact, actor, ticket_id)
             continue
         ticket = found.get(ticket_id)
-        if ticket is None or (fact.collector == IMPORTED_TICKETS and ticket.external is None):
+        if ticket is None or (fact.collector == IMPORTED_TICKETS and not ticket.imported):
             continue  # an import speaks for tickets it brought in, never for one opened here
         kind = fact.kind.removeprefix("ticket.")
         if kind in OWN_WORD_KINDS and fact.collector != NATIVE_TICKETS:
@@ -531,9 +562,10 @@ def _opened(found: dict[str, Ticket], fact: Fact, actor: str, ticket_id: str) ->
     existing = found.get(ticket_id)
     imported = fact.collector == IMPORTED_TICKETS
     # an import updates only a ticket it brought in, by the same link: never one opened here
-    # (an import with no link would rewrite a colleague's ticket into another component's)
+    # (an import with no link would rewrite a colleague's ticket into another component's, and
+    # so would one naming the link its opener typed into it)
     external = payload.get("external")
-    if existing is not None and imported and external and existing.external == external:
+    if existing is not None and imported and existing.imported and existing.external == external:
         content = (
             str(payload["title"]),
             str(payload["category"]),
@@ -544,6 +576,7 @@ def _opened(found: dict[str, Ticket], fact: Fact, actor: str, ticket_id: str) ->
         if content != before:
             existing.title, existing.category, existing.component, existing.description = content
             existing.stated = fact
+            existing.statements.append(fact)
         return
     if existing is not None:
         ticket_id = f"T-{fact.id}"
@@ -559,6 +592,7 @@ def _opened(found: dict[str, Ticket], fact: Fact, actor: str, ticket_id: str) ->
         opened=step,
         steps=[step],
         stated=fact,
+        statements=[fact],
     )
 
 

@@ -574,28 +574,39 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     its builders, no builder commented on it, was assigned it or resolved it, and none of its
     resolutions was reopened within ``reopen_days``. "Typical": every component that drew the
     most it-broke tickets from the people using it (not filed by a lead, a support owner or a
-    play's owner) needs one such ticket; a how-to ticket never stands in. An import's word for
-    who opened or resolved a ticket counts once that person confirms it with their own key
+    play's owner) needs one such ticket; a how-to ticket never stands in. A ticket counts toward
+    "the most" under the category and component its opener filed or confirmed: an import that
+    changes them later neither takes back, moves nor adds a hit. An import's word for who
+    opened or resolved a ticket counts once that person confirms it with their own key
     (`inhouse support confirm`, never a comment), and never once they dispute it."""
     window = timedelta(days=int(ctx.param("reopen_days", 14)))
     tickets = fold_tickets(ctx.facts, ctx.people)
-    broke = [t for t in tickets.values() if t.category == "it-broke"]
-    if not broke:
+    # what is typical is what the people using it hit: tickets the judged opened themselves
+    # (leads, support owners, plays' owners), or an import says someone opened without their
+    # word, do not pick the component (a lead filing two tickets on an easy one would). A hit
+    # counts under the category and component its opener filed or confirmed: an import that
+    # changes them later neither takes it back nor moves it (the importer alone would pick)
+    judged = ever_held(ctx, "rollout-lead") | ever_held(ctx, "support-owner")
+    judged |= set(ctx.owners.values())
+    hits: dict[str, int] = {}
+    drawn: dict[str, list[Ticket]] = {}
+    for ticket in tickets.values():
+        places = {(ticket.category, ticket.component)}
+        said = _hit_by_user(ctx, ticket, judged)
+        if said is not None:
+            places.add(said)
+            if said[0] == "it-broke":
+                hits[said[1]] = hits.get(said[1], 0) + 1
+        # judged under where it stands now and where its opener put it (it counts only where
+        # both agree, see _moved), so a ticket moved away still shows where it was hit
+        for category, component in sorted(places):
+            if category == "it-broke":
+                drawn.setdefault(component, []).append(ticket)
+    if not drawn:
         others = len(tickets)
         extra = f" ({others} ticket(s) of other categories do not stand in)" if others else ""
         return failed(f'no "it broke" ticket in the support queue yet{extra}')
-    drawn: dict[str, list[Ticket]] = {}
-    for ticket in broke:
-        drawn.setdefault(ticket.component, []).append(ticket)
-    # what is typical is what the people using it hit: tickets the judged opened themselves
-    # (leads, support owners, plays' owners), or an import says someone opened without their
-    # word, do not pick the component (a lead filing two tickets on an easy one would)
-    judged = ever_held(ctx, "rollout-lead") | ever_held(ctx, "support-owner")
-    judged |= set(ctx.owners.values())
-    hit = {
-        component: sum(1 for t in found if _hit_by_user(ctx, t, judged))
-        for component, found in drawn.items()
-    }
+    hit = {component: hits.get(component, 0) for component in drawn}
     most = max(hit.values())
     drew = "from the people using it"
     if most == 0:
@@ -610,7 +621,7 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     for component in typical:
         built = component_builders(ctx.facts, ctx.owners, component)
         who = f"its builders ({names(list(built))})"
-        lines = [_why_not(ctx, ticket, built, window) for ticket in drawn[component]]
+        lines = [_why_not(ctx, ticket, built, window, component) for ticket in drawn[component]]
         counting = [t for t, line in zip(drawn[component], lines, strict=True) if line is None]
         head = f"{component} drew {most} it-broke ticket(s) {drew}"
         if counting:
@@ -628,20 +639,59 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     return passed(". ".join(good), *evidence)
 
 
-def _hit_by_user(ctx: CheckContext, ticket: Ticket, judged: set[str]) -> bool:
-    """Whether ``ticket`` shows someone using the tool hit a problem: its opener is none of the
-    ``judged``, enrolled from a machine of their own (a second name on a lead's laptop is the
-    lead), and opened it with their own key (here, or confirming an import's word with
-    `inhouse support confirm`; a later import's change does not take back what they confirmed
-    they hit)."""
+def _hit_by_user(ctx: CheckContext, ticket: Ticket, judged: set[str]) -> tuple[str, str] | None:
+    """The category and component under which ``ticket`` shows someone using the tool hit a
+    problem, or None when it does not: its opener is none of the ``judged``, enrolled from a
+    machine of their own (a second name on a lead's laptop is the lead), and opened it with
+    their own key (here, or confirming an import's word with `inhouse support confirm`). It is
+    the ticket as they filed or confirmed it: a later import's change neither takes back nor
+    moves what they confirmed they hit."""
     opener = ticket.opened.actor
     if not opener or opener in judged or not enrolled_elsewhere(ctx, opener, judged):
-        return False
-    opened = ticket.opened.fact
-    return _own_word(ticket, opener, opened, since_change=False)
+        return None
+    said = _as_opened(ticket)
+    return None if said is None else _content(said)
 
 
-def _own_word(ticket: Ticket, person: str, step: Fact, *, since_change: bool = True) -> bool:
+def _as_opened(ticket: Ticket) -> Fact | None:
+    """The ``ticket.opened`` its opener stands behind: the opening, for a ticket opened here
+    (only its opener filed it, and no import changes it); for an imported one, the ticket as
+    they last confirmed it (or as it stands, where the importer named themself); None while
+    they have not confirmed it, or disputed it."""
+    opened = ticket.opened
+    if opened.fact.collector != IMPORTED_TICKETS:
+        return opened.fact
+    if ticket.disputed(opened.actor, opened.fact) is not None:
+        return None
+    if opened.fact.by == opened.actor:
+        return ticket.stated
+    return ticket.confirmed_as(opened.actor, opened.fact)
+
+
+def _content(opening: Fact) -> tuple[str, str]:
+    return str(opening.payload["category"]), str(opening.payload["component"])
+
+
+def _moved(ticket: Ticket) -> str | None:
+    """Why ``ticket`` does not count where it stands now: its opener filed or confirmed it
+    under another category or component, and an import changed it since (None: it stands as
+    they said, or they said nothing yet)."""
+    said = _as_opened(ticket)
+    if said is None:
+        return None
+    (was, where), now = _content(said), (ticket.category, ticket.component)
+    if (was, where) == now:
+        return None
+    opener = ticket.opened.actor
+    by = ticket.stated.by if ticket.stated is not None else "someone"
+    return (
+        f"{ticket.id}: only the import says {opener} opened it (run by {by}) as {now[0]} on "
+        f"{now[1]}; {opener} confirmed it as {was} on {where}, and confirms the change with "
+        f"their own key: `inhouse support confirm {ticket.id}`"
+    )
+
+
+def _own_word(ticket: Ticket, person: str, step: Fact) -> bool:
     """Whether the ``step`` that names ``person`` is their own word: taken here (signed by
     them), imported by them, or imported by someone else and confirmed by them with their own
     key (``inhouse support confirm``; see :meth:`Ticket.confirmed`), never disputed."""
@@ -649,7 +699,7 @@ def _own_word(ticket: Ticket, person: str, step: Fact, *, since_change: bool = T
         return True
     if ticket.disputed(person, step) is not None:
         return False
-    return step.by == person or ticket.confirmed(person, step, since_change=since_change)
+    return step.by == person or ticket.confirmed(person, step)
 
 
 def _unconfirmed(ticket: Ticket, person: str, step: Fact, what: str, role: str = "") -> str:
@@ -680,12 +730,17 @@ def why_not_without_builders(ctx: CheckContext, ticket: Ticket, built: set[str])
 
 
 def _why_not(
-    ctx: CheckContext, ticket: Ticket, built: set[str], window: timedelta | None
+    ctx: CheckContext,
+    ticket: Ticket,
+    built: set[str],
+    window: timedelta | None,
+    component: str | None = None,
 ) -> str | None:
-    """Why ``ticket`` is not resolved without its component's builders, or None when it is
-    (``window``: a resolution reopened within it does not count; None: reopenings aside)."""
+    """Why ``ticket`` is not resolved without the builders of ``component`` (``built``; its
+    own component by default), or None when it is (``window``: a resolution reopened within it
+    does not count; None: reopenings aside)."""
     if not built:
-        return f"{ticket.id}: nobody built {ticket.component} according to the log"
+        return f"{ticket.id}: nobody built {component or ticket.component} according to the log"
     for earlier, reopening in ticket.reopened_after():
         if window is not None and reopening.at - earlier.at < window:
             days = (reopening.at - earlier.at).days
@@ -702,6 +757,10 @@ def _why_not(
     if resolver is None or resolver.service:
         shown = resolution.actor or "someone the import mapped to nobody"
         return f"{ticket.id} resolved by {shown}, not an enrolled person"
+    if moved := _moved(ticket):
+        # it counts where its opener put it: an import moving a confirmed ticket (into an easy
+        # component, or out of the it-broke category) is its importer's word alone
+        return moved
     opener = ticket.opened.actor
     opened = ticket.opened.fact
     if not _own_word(ticket, opener, opened):
