@@ -456,16 +456,73 @@ def test_pilot_size() -> None:
     assert run("pilot-size", *added, *two_gone, people=people, **limits).outcome is Outcome.FAIL
 
 
+def enabled(who: str, evidence: list[Fact], *, how: str = "first answered request") -> list[Fact]:
+    """``who``'s own record of their one step (resting on ``evidence``; ``how="attested"``:
+    their word) and of their finished track, naming it."""
+    step = fact("enablement.step", by=who, person=who, track="support", step="first", how=how,
+                evidence=[f.id for f in evidence])  # fmt: skip
+    done = fact("enablement.completed", by=who, person=who, track="support", steps=["first"])
+    return [step, done]
+
+
 def test_pilot_enabled() -> None:
     people, added = roster(2, 2)
     assert run("pilot-enabled").outcome is Outcome.FAIL
-    one = fact("enablement.completed", by="p0", person="p0", track="support")
-    result = run("pilot-enabled", *added, one, people=people)
+    days = [*usage("p0", 1, start=NOW.date()), *usage("p1", 1, start=NOW.date())]
+    one = enabled("p0", days[:1])  # the gateway signed p0's requests on the day they joined
+    result = run("pilot-enabled", *added, *days, *one, people=people)
     assert result.outcome is Outcome.FAIL and "p1" in result.reason
-    other_track = fact("enablement.completed", by="p1", person="p1", track="lawyers")
-    assert run("pilot-enabled", *added, one, other_track, people=people).outcome is Outcome.FAIL
-    two = fact("enablement.completed", by="p1", person="p1", track="support")
-    assert run("pilot-enabled", *added, one, two, people=people).outcome is Outcome.PASS
+    other_track = fact("enablement.completed", by="p1", person="p1", track="lawyers",
+                       steps=["first"])  # fmt: skip
+    assert run("pilot-enabled", *added, *days, *one, other_track, people=people).outcome is (
+        Outcome.FAIL
+    )
+    two = enabled("p1", days[1:])
+    result = run("pilot-enabled", *added, *days, *one, *two, people=people)
+    assert result.outcome is Outcome.PASS
+    assert result.reason == "all 2 pilot members finished their tracks"
+    # a step in the member's own word counts, said so
+    said = enabled("p1", [], how="attested")
+    result = run("pilot-enabled", *added, *days, *one, *said, people=people)
+    assert result.outcome is Outcome.PASS
+    assert result.reason.endswith("; on the member's own word, not measured: first (p1)")
+
+
+def test_pilot_enabled_verifies_each_measured_step_against_the_facts_it_names() -> None:
+    """The forgery: the lead types usage rows into the unsigned summary tables, and a member's
+    tool signs a "measured" step and a finished track from them. The check reads what each step
+    rests on: only a counted fact that names the member bears out a measured step."""
+    people, added = roster(1, 1)
+    signed = usage("p0", 1, start=NOW.date())
+    before = usage("p0", 1, start=NOW.date() - timedelta(days=3))  # before they joined
+    someone = usage("p1", 1, start=NOW.date())
+    theirs = fact("prompt.usage", by="gateway", prompt="triage", version=1, uses=1, users=1,
+                  uses_by_others=1, people=["p1"])  # fmt: skip
+    failing = fact("workflow.run", by="p0", workflow="w", content_hash="sha256:0123456789",
+                   passed=False, pass_rate=0.0, cases=1)  # fmt: skip
+    unsigned = fact("usage.daily", by="gateway", day=NOW.date().isoformat(), person="p0",
+                    requests=1)  # fmt: skip
+    cases = {
+        "claims measured (fact #": enabled("p0", []),  # what the table read made: no evidence
+        f"rests on fact #{unsigned.id}, which is no counted usage.daily": enabled("p0", [unsigned]),
+        f"rests on usage.daily #{before[0].id}, which does not bear out": enabled("p0", before),
+        f"rests on usage.daily #{someone[0].id}, which does not bear out": enabled("p0", someone),
+        f"rests on prompt.usage #{theirs.id}, which does not bear out": enabled("p0", [theirs]),
+        f"rests on workflow.run #{failing.id}, which does not bear out": enabled("p0", [failing]),
+    }
+    counted = [*signed, *before, *someone, theirs, failing]  # the unsigned one is not counted
+    for reason, facts in cases.items():
+        result = run("pilot-enabled", *added, *counted, *facts, people=people)
+        assert result.outcome is Outcome.FAIL, reason
+        assert "enablement not complete for p0" in result.reason
+        assert f"; not borne out: p0's first: {reason}" in result.reason, result.reason
+    # a completion that names no steps (recorded before completions named them) holds nothing
+    bare = fact("enablement.completed", by="p0", person="p0", track="support")
+    result = run("pilot-enabled", *added, *counted, enabled("p0", signed)[0], bare, people=people)
+    assert result.outcome is Outcome.FAIL and "names no steps" in result.reason
+    # recorded again on what the gateway signed, it counts
+    result = run("pilot-enabled", *added, *counted, *enabled("p0", signed), people=people)
+    assert result.outcome is Outcome.PASS, result.reason
 
 
 def test_prompt_library_seeded() -> None:
@@ -478,6 +535,14 @@ def test_prompt_library_seeded() -> None:
     assert run("prompt-library-seeded", *both, min_authors=2).outcome is Outcome.PASS
     version = fact("prompt.version", by="omar", prompt="r", version=1, content_hash="h" * 12)
     assert run("prompt-library-seeded", *solo, version, min_authors=2).outcome is Outcome.PASS
+    # a version an import brought in makes its importer nobody's author (they ran the import)
+    imported = fact("prompt.version", by="omar", prompt="r", version=1, content_hash="h" * 12,
+                    imported=True)  # fmt: skip
+    result = run("prompt-library-seeded", *solo, imported, min_authors=2)
+    assert result.outcome is Outcome.FAIL
+    assert "not counted: omar for what they brought in with `inhouse prompts import`" in (
+        result.reason
+    )
 
 
 def adoption(independent: dict[str, bool], by: str = "gateway") -> Fact:

@@ -64,6 +64,7 @@ def test_the_guide_carries_the_url_snippets_workflows_prompts_and_the_persons_st
     assert "- [ ] **Send your first request through the gateway with your own key**" in text
 
     world.send("bob", datetime(2026, 11, 3, 10, tzinfo=UTC))
+    world.sign()
     text = render_guide(build_guide(world.lead, "support", person="bob"))
     assert "your gateway key k_" in text and "put it in INHOUSE_GATEWAY_KEY" in text
     assert world.keys["bob"] not in text  # never the key itself

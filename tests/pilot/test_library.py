@@ -268,21 +268,25 @@ def test_export_import_round_trip_is_byte_stable_and_idempotent(
     assert "  production: 1\n" in text and "latest" not in text
     assert "    You sort support tickets.\n" in text  # multi-line text as a block
     assert export_prompts(lena) == written and written[1].read_text(encoding="utf-8") == text
-    # another program imports it: the importer signs, and is the author, of every version
+    # another program imports it: the importer signs every version, as imported (whoever
+    # ran the import did not write them: their author is unknown there)
     other = _fresh(_isolated.parent / "other", "kim")
     (other.folder / "prompts").mkdir()
     for path in written:
         (other.folder / "prompts" / path.name).write_bytes(path.read_bytes())
     lines = import_prompts(other)
     assert lines == [
-        "summary@1: added (" + library(lena).resolve("summary@1").content_hash[:19] + "…)",
-        "triage@1: added (" + library(lena).resolve("triage@1").content_hash[:19] + "…)",
-        "triage@2: added (" + library(lena).resolve("triage@2").content_hash[:19] + "…)",
+        "summary@1: added ("
+        + library(lena).resolve("summary@1").content_hash[:19]
+        + "…), imported",
+        "triage@1: added (" + library(lena).resolve("triage@1").content_hash[:19] + "…), imported",
+        "triage@2: added (" + library(lena).resolve("triage@2").content_hash[:19] + "…), imported",
         "triage@2: beta moved",
         "triage@1: production moved",
     ]
-    assert {v.author for p in library(other).prompts.values() for v in p.versions.values()} == {
-        "kim"
+    imported = [v for p in library(other).prompts.values() for v in p.versions.values()]
+    assert {(v.author, v.signer, v.byline) for v in imported} == {
+        (None, "kim", "unknown (imported by kim)")
     }
     again = export_prompts(other, "exported")
     assert [p.read_bytes() for p in again] == [p.read_bytes() for p in written]
@@ -365,6 +369,7 @@ def test_prompt_usage_counts_uses_users_and_others_and_is_signed_by_the_gateway(
     _use(lena, "alice", "triage@2", 7)
     (changed,) = record_prompt_usage(lena)
     assert (changed["version"], changed["uses"], changed["uses_by_others"]) == (2, 2, 1)
+    assert changed["people"] == ["alice", "pia"]  # who used it, as the gateway signs it
     state = lena.state()
     facts = [f for f in state.facts if f.kind == "prompt.usage"]
     assert {(f.by, f.collector) for f in facts} == {("gateway", "inhouse pilot adoption")}

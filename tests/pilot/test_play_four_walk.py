@@ -1,9 +1,9 @@
 """Play 4 walked to its exit on evidence nobody typed: six enrolled people on three teams, each
 with their own key, send real requests through the gateway to the real llama.cpp engine (the
 project's test model) over several days (the days move through the gateway's and the program's
-clock, never by editing rows); two of them share library prompts the others use; each finishes
-their track; they answer the survey in their own names. Every play-4 check, trigger and exit,
-then passes on measured facts and signed answers alone.
+clock, never by editing rows), which the gateway's key signs; two of them share library prompts
+the others use; each finishes their track; they answer the survey in their own names. Every
+play-4 check, trigger and exit, then passes on measured facts and signed answers alone.
 
 Plays 1 to 3 are not walked here (tests/test_demo.py walks them on the same engine): a rollout
 lead starts play 4 under a botched-handoff waiver, on the record; the waiver lets the play start
@@ -17,9 +17,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from inhouse.baseline.lock import lock_baseline
+from inhouse.gateway.rollup import rollup_usage
 from inhouse.pilot.adoption import record_adoption
 from inhouse.pilot.enablement import record_enablement, step_done
 from inhouse.pilot.library import add_prompt
+from inhouse.pilot.library_views import record_prompt_usage
 from inhouse.pilot.roster import add_member
 from inhouse.pilot.survey import answer_survey, open_survey
 from inhouse.program import Program
@@ -134,6 +136,9 @@ def walk_play_four(
             (keys[name], {}, f"reach me at {name}@example.com"),
         ]
     asyncio.run(_requests(folder, clock, sends))
+    # the gateway's host signs what its rows add up to: each day's use, and library prompt use
+    rollup_usage(lena)
+    record_prompt_usage(lena)
     for name in TEAMS:
         step_done(people[name], "a-redaction", comment="read why my address was redacted")
     # each member records their own track (a lead's record would be the lead's word)
@@ -169,6 +174,11 @@ def test_play_four_exits_on_measured_use_and_signed_answers(
     assert "5 of 6 pilot members reach it on their own" in rows["pilot-independent-use"]["reason"]
     assert "gus" in rows["pilot-independent-use"]["reason"]
     assert "6 members across 3 teams" in rows["pilot-size"]["reason"]
+    # the steps the gateway measured rest on its signed facts; reading a redaction is a word
+    assert rows["pilot-enabled"]["reason"] == (
+        "all 6 pilot members finished their tracks; on the member's own word, not measured: "
+        "a-redaction (dan, eve, fay, gus, pia, sam)"
+    )
 
 
 def _gateway_key(lena: Program, holder: Program, name: str) -> str:

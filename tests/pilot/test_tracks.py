@@ -1,7 +1,8 @@
 """Role tracks as data (errors name the file and the field), and enablement measured from real
-evidence: requests through the gateway with the member's own key, a workflow run signed by
-them, a library prompt someone else wrote, a redaction they read about, and, where nothing can
-be measured, their own word (never someone else's)."""
+evidence: requests through the gateway with the member's own key (once the gateway's key signed
+them), a workflow run signed by them, a library prompt someone else wrote (its use signed by the
+gateway), a redaction they read about, and, where nothing can be measured, their own word
+(never someone else's)."""
 
 from __future__ import annotations
 
@@ -92,8 +93,16 @@ def test_enablement_is_measured_from_the_members_own_evidence(
     assert not any(_steps(start).values())
     assert start.steps[0].how.startswith("fetch your gateway key")
 
-    # a request through the gateway with his own key
+    # a request through the gateway with his own key: measured once the gateway's key signed it
     world.send("bob", datetime(2026, 11, 3, 10, tzinfo=UTC))
+    (now,) = progress(world.lead, "bob")
+    assert now.steps[0].detail == (
+        "a request answered on 2026-11-03 is not in the gateway's signed daily usage yet "
+        "(`inhouse gateway rollup` on the gateway's host signs it)"
+    )
+    world.sign()
+    daily = world.lead.state().facts[-1]
+    assert (daily.kind, daily.by) == ("usage.daily", "gateway")
     # a workflow run: carol's passing run and bob's failing one are not bob's passing run
     world.workflow_run("carol")
     world.workflow_run("bob", passed=False)
@@ -101,15 +110,25 @@ def test_enablement_is_measured_from_the_members_own_evidence(
     assert _steps(now) == {"first-request": True, "summarise-a-ticket": False,
                            "shared-prompt": False, "redaction": False,
                            "pair-with-a-champion": False}  # fmt: skip
-    assert now.steps[0].detail == "first answered request through the gateway on 2026-11-03"
+    assert now.steps[0].detail == (
+        f"first answered request through the gateway on 2026-11-03 (signed by the gateway: "
+        f"usage.daily #{daily.id})"
+    )
+    assert now.steps[0].evidence == (daily.id,)
     world.workflow_run("bob")
 
     # a library prompt: his own does not count where the step wants someone else's
     own = world.share_prompt("bob", "bobs-notes")
     world.send("bob", datetime(2026, 11, 4, 10, tzinfo=UTC), prompt=own)
+    world.sign()
     assert not _steps(progress(world.lead, "bob")[0])["shared-prompt"]
     theirs = world.share_prompt("carol", "triage")
     world.send("bob", datetime(2026, 11, 4, 11, tzinfo=UTC), prompt=theirs)
+    shared = next(s for s in progress(world.lead, "bob")[0].steps if s.id == "shared-prompt")
+    assert not shared.met and "triage@1 is not in the gateway's signed prompt use" in shared.detail
+    world.sign()
+    use = next(f for f in reversed(world.lead.state().facts) if f.kind == "prompt.usage")
+    assert (use.by, use.payload["prompt"], use.payload["people"]) == ("gateway", "triage", ["bob"])
 
     # a request the data rules redacted: met once he has read why, in his own name
     world.send("bob", datetime(2026, 11, 5, 10, tzinfo=UTC), text="mail anna@example.com")
@@ -118,7 +137,9 @@ def test_enablement_is_measured_from_the_members_own_evidence(
     assert not redaction.met and "was redacted; read why with" in redaction.detail
     assert _steps(now)["summarise-a-ticket"] and _steps(now)["shared-prompt"]
     shared = next(s for s in now.steps if s.id == "shared-prompt")
-    assert shared.detail == "used library prompt triage@1 (by carol)"
+    assert shared.detail == (
+        f"used library prompt triage@1 (by carol; signed by the gateway: prompt.usage #{use.id})"
+    )
     read = step_done(bob, "redaction")
     assert "email replaced by [REDACTED:…]" in read.explanation[0]
     assert any("e-mail addresses are redacted" in line for line in read.explanation[2:])
@@ -152,6 +173,16 @@ def test_enablement_is_measured_from_the_members_own_evidence(
     assert {(f.by, f.collector, f.provenance) for f in recorded} == {
         ("bob", "inhouse pilot enablement", Provenance.MEASURED)
     }
+    # each measured step names the signed fact it rests on; a word says it is one
+    run = next(f for f in reversed(world.lead.state().facts) if f.kind == "workflow.run")
+    assert {f.payload["step"]: (f.payload["evidence"], f.payload["how"]) for f in recorded[:5]} == {
+        "first-request": ([daily.id], now.steps[0].detail),
+        "summarise-a-ticket": ([run.id], now.steps[1].detail),
+        "shared-prompt": ([use.id], shared.detail),
+        "redaction": ([], "attested"),
+        "pair-with-a-champion": ([], "attested"),
+    }
+    assert recorded[5].payload["steps"] == [step.id for step in now.steps]
     (bob_after,) = after
     assert bob_after.completed_recorded and all(s.recorded for s in bob_after.steps)
     assert record_enablement(bob)[1] == []
@@ -208,6 +239,7 @@ def test_the_cli_shows_progress_and_records_it(_isolated: Path, clock: Clock) ->
     out = runner.invoke(app, ["pilot", "enablement", "dora"], env=env).stdout
     assert "dora — track legal: 0/1" in out and "no answered request" in out
     world.send("dora", datetime(2026, 11, 3, 10, tzinfo=UTC))
+    world.sign()
     result = runner.invoke(app, ["pilot", "enablement", "--record", "--json"], env=env)
     assert result.exit_code == 0, result.stdout + result.stderr
     data = json.loads(result.stdout)

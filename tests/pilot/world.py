@@ -6,7 +6,8 @@ tracks in ``enablement/``. People enrol with keys of their own (``tests.people.e
 Requests go through the **real gateway** (in-process, on a loopback port) to a **stand-in upstream**
 (no model needed: these tests are about who sent what, and what the rules did to it), each with
 the sender's own gateway key, dated by the test's clock: the usage rows, their prompt ids and
-their policy column are the gateway's own; nobody writes one by hand.
+their policy column are the gateway's own; nobody writes one by hand. The gateway's key, enrolled
+from a host of its own (tests.conftest), signs what they add up to (:meth:`World.sign`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from inhouse.gateway import issue_key
+from inhouse.gateway.rollup import rollup_usage
 from inhouse.identity import load_key
 from inhouse.pilot.library import add_prompt
+from inhouse.pilot.library_views import record_prompt_usage
 from inhouse.program import Program, Provenance
 from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream
 from tests.conftest import Clock
@@ -139,6 +142,12 @@ class World:
                                       headers=headers)  # fmt: skip
             assert reply.status_code == 200, reply.text
             await gateway.usage.flush()
+
+    def sign(self) -> None:
+        """What the gateway's host does on its timer: its key signs the days' use
+        (``usage.daily``) and library prompt use (``prompt.usage``) from the rows it sealed."""
+        rollup_usage(self.lead)
+        record_prompt_usage(self.lead)
 
     def workflow_run(self, name: str, *, passed: bool = True) -> None:
         """``name`` ran the workflow's tests: the fact the real collector records, signed by

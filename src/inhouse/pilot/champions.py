@@ -161,8 +161,8 @@ def _reuse(evidence: PilotEvidence) -> dict[str, dict[str, set[str]]]:
     found: dict[str, dict[str, set[str]]] = {}
     for prompt_id, users in evidence.prompt_users().items():
         version = evidence.resolve(prompt_id)
-        if version is None:
-            continue
+        if version is None or version.author is None:
+            continue  # not a library prompt, or one an import brought in (author unknown)
         others = users - {version.author}
         if others:
             found.setdefault(version.author, {}).setdefault(version.id, set()).update(others)

@@ -1,12 +1,15 @@
 """Role enablement, measured: each pilot member's track, step by step, from evidence.
 
-``progress`` evaluates every step of each member's track with its step type's check (the
-gateway's usage log, facts a collector signed, or, for an attested step, the member's own
+``progress`` evaluates every step of each member's track with its step type's check (what the
+gateway's own key signed, facts a collector signed, or, for an attested step, the member's own
 signed word). ``record_enablement`` turns the runner's own newly met steps into
-``enablement.step`` facts and their finished track into ``enablement.completed`` (collector
-``inhouse pilot enablement``), signed with the member's own key: a completion counts only when
-signed by the member it names (:mod:`inhouse.program.counting`), so a lead cannot record a
-track for someone who never walked it. ``step_done`` is how a member records the steps only
+``enablement.step`` facts (a measured one names the facts it rests on; a word says
+``attested``) and their finished track into ``enablement.completed`` naming its steps
+(collector ``inhouse pilot enablement``), signed with the member's own key: a completion counts
+only when signed by the member it names (:mod:`inhouse.program.counting`), so a lead cannot
+record a track for someone who never walked it, and play 4's ``pilot-enabled`` check verifies
+each step against the facts it names, so a member's signature over an unsigned table read
+makes nothing measured. ``step_done`` is how a member records the steps only
 they can: their own word for an attested step, and having read why a request of theirs was
 redacted; it is refused for anyone else and for a step inhouse measures.
 """
@@ -21,6 +24,7 @@ from inhouse.pilot.evidence import PilotEvidence
 from inhouse.pilot.roster import Member, PilotLimits, members, pilot_limits
 from inhouse.pilot.tracks import Step, Track, load_track
 from inhouse.program.facts import Fact, Provenance
+from inhouse.program.playchecks.pilot import WORD, enablement_of, step_problem
 
 if TYPE_CHECKING:
     from inhouse.program import Program
@@ -48,7 +52,9 @@ class StepProgress:
     met: bool
     detail: str  # the evidence that met it, or what is missing
     how: str  # how to meet it
-    recorded: bool  # an enablement.step fact already says it is met
+    recorded: bool  # an enablement.step fact already says it is met, and the log bears it out
+    #: the counted facts that met it (a measured step), empty for the member's own word
+    evidence: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,8 +104,13 @@ def _progress_of(
     except InhouseError as err:
         return MemberProgress(member, error=str(err))
     tracks[member.track] = track
+    added = evidence.members[member.person]
     recorded = _recorded(evidence, "enablement.step", member.person, track.name)
-    steps_done = {str(f.payload["step"]) for f in recorded}
+    steps_done = {
+        str(f.payload["step"])
+        for f in recorded
+        if step_problem(evidence.context, member.person, added, f) is None
+    }
     steps = []
     for step in track.steps:
         result = step.check(evidence, member.person)
@@ -112,9 +123,13 @@ def _progress_of(
                 detail=result.detail,
                 how=step.how,
                 recorded=step.id in steps_done,
+                evidence=result.evidence,
             )
         )
-    completed = bool(_recorded(evidence, "enablement.completed", member.person, track.name))
+    counted = enablement_of(evidence.context, member.person, added).completion
+    completed = counted is not None and {s.id for s in track.steps} <= set(
+        counted.payload.get("steps") or []
+    )
     return MemberProgress(member, tuple(steps), completed, track_title=track.title)
 
 
@@ -160,15 +175,19 @@ def record_enablement(
             continue
         for step in item.steps:
             if step.met and not step.recorded:
+                # a measured step names what it rests on; one without is the member's word
+                how = step.detail if step.evidence else WORD
                 recorded.append(
-                    _record(program, "enablement.step", item.member, step=step.id, how=step.detail)
-                )
+                    _record(program, "enablement.step", item.member, step=step.id, how=how,
+                            evidence=list(step.evidence))
+                )  # fmt: skip
         if item.done and not item.completed_recorded:
-            recorded.append(_record(program, "enablement.completed", item.member))
+            steps = [step.id for step in item.steps]
+            recorded.append(_record(program, "enablement.completed", item.member, steps=steps))
     return progress(program, who), recorded
 
 
-def _record(program: Program, kind: str, member: Member, **extra: str) -> Fact:
+def _record(program: Program, kind: str, member: Member, **extra: object) -> Fact:
     return program.record_fact(
         None,
         kind,

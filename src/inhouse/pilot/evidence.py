@@ -1,13 +1,20 @@
 """What play 4's commands look at, gathered once per command: the facts that count, the pilot's
-members, the shared prompt library (each version's author is its signer), and the gateway's
-usage log read through :mod:`inhouse.usage` (active days, prompts sent, requests the data
-rules redacted: SQL, never the fold).
+members, the shared prompt library (each version's author is its signer, unknown for an
+imported one), what the gateway's own key signed (``usage.daily`` and ``prompt.usage`` naming
+a person), and the gateway's usage log read through :mod:`inhouse.usage` (active days, prompts
+sent, requests the data rules redacted: SQL, never the fold).
+
+The usage log's tables are unsigned: anyone with the database's password can type rows into
+them. What a step of enablement counts as measured rests on what the gateway signed; the tables
+only narrow it (a request through an agent's key is not the person's), and the requests the
+data rules redacted are verified against the gateway's seal where its key is on this host.
 
 Usage is read lazily and once: a command that evaluates ten members' tracks sums the log once.
 """
 
 from __future__ import annotations
 
+from datetime import UTC
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -15,10 +22,11 @@ from inhouse.pilot.library import Library, PromptVersion
 from inhouse.pilot.library import library as _library
 from inhouse.program.checks import CheckContext
 from inhouse.program.counting import build_context
-from inhouse.program.facts import Fact, FactSet, Provenance
+from inhouse.program.facts import Fact, FactSet, Provenance, daily_usage
 from inhouse.program.playchecks.pilot import members as _members
 from inhouse.program.state import ProgramState
 from inhouse.usage import active_days, prompts_used
+from inhouse.usage.authentic import GATEWAY_SERVICE, authentic_rows, mac_key
 from inhouse.usage.requests import PolicyRequest, policy_requests
 
 if TYPE_CHECKING:
@@ -50,6 +58,41 @@ class PilotEvidence:
     def members(self) -> dict[str, Fact]:
         """The pilot, as play 4's checks see it: each member with the fact that added them."""
         return _members(self.context)
+
+    def onboarded(self, person: str) -> str | None:
+        """The day (UTC) ``person`` was added to the pilot; None: not a member."""
+        added = self.members.get(person)
+        return None if added is None else added.at.astimezone(UTC).date().isoformat()
+
+    # -- what the gateway's own key signed --------------------------------------------------
+
+    @cached_property
+    def _signed_days(self) -> dict[str, dict[str, Fact]]:
+        found: dict[str, dict[str, Fact]] = {}
+        for fact in self.facts.of("usage.daily"):  # counted: signed by the gateway's key
+            for person, totals in daily_usage(fact).items():
+                if totals["requests"] > 0:
+                    found.setdefault(person, {})[str(fact.payload["day"])] = fact
+        return found
+
+    def signed_days(self, person: str) -> dict[str, Fact]:
+        """Each day on which the gateway's own key signed answered requests of ``person``'s,
+        with the latest counted ``usage.daily`` fact that says so."""
+        return self._signed_days.get(person, {})
+
+    @cached_property
+    def _signed_prompts(self) -> dict[str, dict[str, Fact]]:
+        found: dict[str, dict[str, Fact]] = {}
+        for fact in self.facts.of("prompt.usage"):  # counted: signed by the gateway's key
+            prompt_id = f"{fact.payload['prompt']}@{fact.payload['version']}"
+            for person in fact.payload.get("people") or []:
+                found.setdefault(str(person), {})[prompt_id] = fact
+        return found
+
+    def signed_prompts(self, person: str) -> dict[str, Fact]:
+        """Each library prompt version (``NAME@VERSION``) the gateway's own key signed that
+        ``person`` used, with the latest counted ``prompt.usage`` fact that names them."""
+        return self._signed_prompts.get(person, {})
 
     # -- the gateway's usage log -------------------------------------------------------------
 
@@ -89,9 +132,30 @@ class PilotEvidence:
                 found.setdefault(prompt, set()).add(person)
         return found
 
+    @cached_property
+    def _seal(self) -> bytes | None:
+        from inhouse.program.core import read_service_key
+
+        key = read_service_key(self.program.folder, GATEWAY_SERVICE)  # never made here
+        return None if key is None else mac_key(key.private)
+
+    @property
+    def seal_here(self) -> bool:
+        """Whether the gateway's key is on this host, to verify the rows it sealed."""
+        return self._seal is not None
+
     def redacted(self, person: str) -> list[PolicyRequest]:
-        """``person``'s answered requests the data rules redacted, newest first."""
-        return policy_requests(self.program.store, person=person, action="redact:")
+        """``person``'s answered requests the data rules redacted, newest first: where the
+        gateway's key is on this host, only those whose row the gateway sealed as it stands
+        (:attr:`seal_here`); elsewhere as the (unsigned) usage log says."""
+        found = policy_requests(self.program.store, person=person, action="redact:")
+        if self._seal is None or not found:
+            return found
+        sealed = authentic_rows(
+            self.program.store, self._seal, days={r.day for r in found}, people=[person]
+        )
+        kept = {row.request_id for row in sealed.rows}
+        return [r for r in found if r.request_id in kept]
 
     # -- the prompt library ------------------------------------------------------------------
 

@@ -131,7 +131,7 @@ def _prompts(evidence: PilotEvidence, track: Track) -> list[dict[str, Any]]:
                 "name": name,
                 "id": current.id,
                 "version": current.version,
-                "author": current.author,
+                "author": current.byline,
                 "description": current.description,
                 "variables": [
                     f"{var} ({spec.type})" for var, spec in current.body.variables.items()

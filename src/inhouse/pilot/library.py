@@ -13,16 +13,19 @@ variables)::
 
 Each version is a ``prompt.version`` fact carrying its body and the body's content hash; the
 first one comes with a ``prompt.shared`` fact. A version's **author is its signer**, never a
-typed name. Labels move with ``prompt.label`` facts: ``latest`` is automatic (the newest
-version), ``production`` and any other label point where their last effective move put them.
-The library is a fold over those facts (:func:`fold_library`), never a table of its own.
+typed name; one brought in by ``inhouse prompts import`` is marked ``imported`` and has no
+known author (whoever ran the import did not write the file), so it makes nobody an author.
+Labels move with ``prompt.label`` facts: ``latest`` is automatic (the newest version),
+``production`` and any other label point where their last effective move put them. The library
+is a fold over those facts (:func:`fold_library`), never a table of its own.
 
 With ``[prompts] promote_needs_second_person = true`` in ``inhouse.toml``, moving ``production``
 needs a second key: the version's author's own move is recorded as *requested* and takes effect
-only when someone else (another signer) moves it there too; a rollback returns production to
-the version it held before, which a second person already let through, so it takes effect at
-once. The fold applies these rules, so a move recorded through the Python API is held to them
-as well.
+only when someone else (another signer) moves it there too; for an imported version, whose
+author is unknown, two different people's moves (a request, then a confirmation); a rollback
+returns production to the version it held before, which a second person already let through,
+so it takes effect at once. The fold applies these rules, so a move recorded through the
+Python API is held to them as well.
 
 Before a version is shared it is scanned with :mod:`inhouse.policy`: a data class that the
 data-handling rules block for any model is refused, naming the class and where it is.
@@ -155,9 +158,10 @@ def _add_version(found: Library, fact: Fact) -> None:
         content_hash=str(payload["content_hash"]),
         description=str(payload.get("description") or ""),
         body=body,
-        author=fact.by,
+        author=None if payload.get("imported") else fact.by,
         at=fact.at,
         fact=fact.id,
+        signer=fact.by,
     )
     prompt.labels[LATEST] = number
     found.prompts[name] = prompt
@@ -175,6 +179,9 @@ def _move(found: Library, fact: Fact, second_person: bool) -> None:
     history = prompt.production_history
     if state == "requested":
         effective, note = False, f"waits for someone other than {author}, its author"
+        if author is None:
+            note = f"waits for someone other than {fact.by}: v{number} was imported, its author "
+            note += "unknown"
     elif state == "rollback":
         if label != PRODUCTION or len(history) < 2 or history[-2] != number:
             effective, note = False, "not the version production held before"
@@ -186,6 +193,11 @@ def _move(found: Library, fact: Fact, second_person: bool) -> None:
         )
         if asked is not None:
             note = f"confirms {asked.by}'s request"
+        elif second_person and author is None:
+            # nobody is known not to be its author: of two different people, one is not
+            effective = False
+            note = f"v{number} was imported, its author unknown: two people move production "
+            note += "(a request, then someone else's move)"
     if effective:
         if label == PRODUCTION and state == "rollback":
             history.pop()
@@ -238,11 +250,19 @@ def _record(program: Program, kind: str, payload: dict[str, Any]) -> Fact:
 
 
 def share_version(
-    program: Program, name: str, draft: Draft, *, where: str, closes: Sequence[str | int] = ()
+    program: Program,
+    name: str,
+    draft: Draft,
+    *,
+    where: str,
+    closes: Sequence[str | int] = (),
+    imported: bool = False,
 ) -> PromptVersion:
     """Scan ``draft`` and record it as ``name``'s next version (and, for a first version, the
     prompt's sharing), signed by this program's key. ``closes`` names findings about this
-    prompt the version answers (play 6)."""
+    prompt the version answers (play 6). ``imported``: brought in from a file, whose author is
+    unknown: recorded as imported, which makes its signer nobody's author (and shares nothing
+    in their name)."""
     from inhouse.program.config import read_config
     from inhouse.program.counting import build_context
     from inhouse.program.feedback import require_open
@@ -257,9 +277,11 @@ def share_version(
     payload = _version_payload(name, number, draft)
     if numbers:
         payload["closes"] = numbers
+    if imported:
+        payload["imported"] = True
     who = program.whoami()
     _record(program, "prompt.version", payload)
-    if number == 1:
+    if number == 1 and not imported:
         _record(program, "prompt.shared", {"prompt": name, "author": who.name})
     after = library(program).prompt(name)
     return after.versions[number]
@@ -276,7 +298,7 @@ def add_prompt(
     if existing is not None:
         raise InvalidInput(
             f"prompt {name!r} is already in the library (v{existing.latest.version}, shared by "
-            f"{existing.author}): add a version with `inhouse prompts new-version {name} "
+            f"{existing.byline}): add a version with `inhouse prompts new-version {name} "
             "--file F`"
         )
     return share_version(program, name, draft, where=where, closes=closes)
@@ -310,19 +332,27 @@ def move_label(program: Program, ref: str, label: str) -> LabelMove:
     who = program.whoami().name
     state = move_state(found, version, label, who)
     if state is None:
+        whose = " (its author)" if who == version.author else ""
         raise InvalidInput(
-            f"{who} already asked for production at {version.id}: someone other than {who} "
-            f"(its author) confirms it with `inhouse prompts label {version.id} production`"
+            f"{who} already asked for production at {version.id}: someone other than {who}"
+            f"{whose} confirms it with `inhouse prompts label {version.id} production`"
         )
     return record_move(program, version, label, state)
 
 
 def move_state(found: Library, version: PromptVersion, label: str, who: str) -> MoveState | None:
     """What ``who`` moving ``label`` to ``version`` records: a move, or (production, a second
-    person needed, ``who`` its author) a request; None when ``who`` already asked for it."""
-    if label != PRODUCTION or not found.second_person or who != version.author:
+    person needed, ``who`` its author) a request; None when ``who`` already asked for it. An
+    imported version's author is unknown: production moves there when two people agree, so the
+    first asks and another's move confirms."""
+    if label != PRODUCTION or not found.second_person:
         return "moved"
     pending = found.prompts[version.prompt].pending
+    if version.author is None:
+        if any(m.version == version.version and m.by != who for m in pending):
+            return "moved"
+    elif who != version.author:
+        return "moved"
     if any(m.version == version.version and m.by == who for m in pending):
         return None
     return "requested"

@@ -25,11 +25,13 @@ content, not who wrote it or when: the signed log keeps that.
 Import brings a folder of such files into the log. It is idempotent: a version whose content
 hash the library already has is nothing new; a new version (a prompt's next number, whose
 ``content_hash`` may be left out when writing one by hand) is scanned like any shared prompt
-and signed by the importer's key, so the importer is its author; labels move to where the files
-put them, by the library's rules (with ``promote_needs_second_person``, the author's own move of
-``production`` is recorded as a request). A file that contradicts the library (a version with
-other content under a number the library has) refuses the whole import, naming it: nothing is
-recorded.
+and signed by the importer's key **as imported**: whoever ran the import (a routine step after
+a pull) did not write it, so the version has no known author and makes nobody one (to be a
+prompt's author, add it with ``inhouse prompts add`` or ``new-version``). Labels move to where
+the files put them, except ``production`` where a second person is required: an import is
+nobody's decision to promote, so the line says to move it with ``inhouse prompts label``. A
+file that contradicts the library (a version with other content under a number the library
+has) refuses the whole import, naming it: nothing is recorded.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from inhouse.errors import InvalidInput, first_validation_problem
 from inhouse.jsonfiles import load_yaml, read_text
 from inhouse.location import safe_join
 from inhouse.pilot.library import (
+    PRODUCTION,
     Draft,
     Library,
     PromptVersion,
@@ -216,13 +219,19 @@ def import_prompts(program: Program, where: str | Path = PROMPTS_DIR) -> list[st
     who = program.whoami().name
     for read, fresh in plans:
         for _, draft in fresh:
-            version = share_version(program, read.name, draft, where=read.where)
-            lines.append(f"{version.id}: added ({version.content_hash[:19]}…)")
+            version = share_version(program, read.name, draft, where=read.where, imported=True)
+            lines.append(f"{version.id}: added ({version.content_hash[:19]}…), imported")
         found = library(program)
         for label, number in read.labels.items():
             prompt = found.prompts[read.name]
             version = prompt.versions[number]
             if prompt.labels.get(label) == number:
+                continue
+            if label == PRODUCTION and found.second_person:
+                lines.append(
+                    f"{version.id}: production not moved: a second person moves it, never an "
+                    f"import (`inhouse prompts label {version.id} production`)"
+                )
                 continue
             state = move_state(found, version, label, who)
             if state is None:

@@ -37,14 +37,22 @@ class PromptVersion:
     content_hash: str
     description: str
     body: PromptBody
-    author: str  # whoever signed the version: never a typed name
+    #: whoever signed the version (never a typed name); None for one brought in by
+    #: ``inhouse prompts import``: the file's author is unknown, and the importer is not it
+    author: str | None
     at: datetime
     fact: int  # the id of the prompt.version fact
+    signer: str = ""  # whoever signed it: its author, or its importer
 
     @property
     def id(self) -> str:
         """How the gateway's usage log names it: ``NAME@VERSION``."""
         return f"{self.prompt}@{self.version}"
+
+    @property
+    def byline(self) -> str:
+        """Who wrote it, as people read it: the author, or that an import brought it in."""
+        return self.author or f"unknown (imported by {self.signer})"
 
     def bind(self, given: Mapping[str, Any], *, where: str = "prompt.variables") -> dict[str, Any]:
         """``given`` checked against the declared variables (an unknown one, a missing one,
@@ -99,9 +107,13 @@ class Prompt:
     production_history: list[int] = field(default_factory=list)
 
     @property
-    def author(self) -> str:
-        """Who shared it: the signer of its first version."""
+    def author(self) -> str | None:
+        """Who shared it: the signer of its first version (None: an import brought it in)."""
         return self.versions[1].author
+
+    @property
+    def byline(self) -> str:
+        return self.versions[1].byline
 
     @property
     def latest(self) -> PromptVersion:

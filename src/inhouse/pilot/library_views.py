@@ -63,7 +63,7 @@ def list_prompts(program: Program) -> list[dict[str, Any]]:
         rows.append(
             {
                 "name": name,
-                "author": prompt.author,
+                "author": prompt.byline,
                 "versions": len(prompt.versions),
                 "labels": dict(sorted(prompt.labels.items())),
                 "pending": [f"{m.ref} by {m.by}" for m in prompt.pending],
@@ -83,12 +83,12 @@ def show_prompt(program: Program, ref: str) -> dict[str, Any]:
         "version": version.version,
         "id": version.id,
         "content_hash": version.content_hash,
-        "author": version.author,
+        "author": version.byline,
         "at": version.at.isoformat(),
         "labels": prompt.labels_of(version.version),
         **plain_body(version),
         "versions": [
-            {"version": v.version, "author": v.author, "at": v.at.isoformat(),
+            {"version": v.version, "author": v.byline, "at": v.at.isoformat(),
              "labels": prompt.labels_of(v.version)}
             for v in prompt.versions.values()
         ],
@@ -138,9 +138,13 @@ def diff_prompts(program: Program, a: str, b: str) -> str:
 def prompt_usage(program: Program) -> list[dict[str, Any]]:
     """Per library prompt version used through the gateway: answered uses, distinct users,
     uses by people other than the version's author, and the last day it was used (the
-    ``prompt.usage`` payloads), from the usage log by SQL; ordered by prompt and version.
-    What the gateway signs is summed from its own rows instead (:func:`record_prompt_usage`)."""
-    return _per_version(program, prompt_use(program.store))
+    ``prompt.usage`` payloads but who used it), from the usage log by SQL; ordered by prompt
+    and version. What the gateway signs is summed from its own rows instead, and names who
+    used each version (:func:`record_prompt_usage`)."""
+    return [
+        {key: value for key, value in usage.items() if key != "people"}
+        for usage in _per_version(program, prompt_use(program.store))
+    ]
 
 
 def _authentic_use(program: Program, mac_key: bytes) -> tuple[list[PromptUse], list[Rejected]]:
@@ -169,13 +173,17 @@ def _per_version(program: Program, uses: list[PromptUse]) -> list[dict[str, Any]
         entry = sums.setdefault(
             (version.prompt, version.version),
             {"prompt": version.prompt, "version": version.version, "uses": 0, "users": 0,
-             "uses_by_others": 0, "last_used": row.last_day},
+             "uses_by_others": 0, "last_used": row.last_day, "people": []},
         )  # fmt: skip
         entry["uses"] += row.requests
         entry["users"] += 1
-        if row.person != version.author:
+        entry["people"].append(row.person)
+        # an imported version's author is unknown: none of its uses is known to be another's
+        if version.author is not None and row.person != version.author:
             entry["uses_by_others"] += row.requests
         entry["last_used"] = max(entry["last_used"], row.last_day)
+    for entry in sums.values():
+        entry["people"] = sorted(set(entry["people"]))
     return [sums[key] for key in sorted(sums)]
 
 

@@ -22,9 +22,12 @@ name the file and the field, and the step types a track's steps are checked with
         title: Spent half an hour with your team's champion
 
 Each step is a check over evidence, of one of the registered **step types** (a registry, like
-play checks: :func:`step_type` declares one). Only ``attested`` is a person's word, and only
-their own; every other type is measured: the gateway's usage log (through :mod:`inhouse.usage`)
-or facts a collector signed.
+play checks: :func:`step_type` declares one). A measured step is met on facts that count, which
+it names (:attr:`StepResult.evidence`, recorded in its ``enablement.step`` for play 4's
+``pilot-enabled`` check to verify): what the gateway's own key signed (``usage.daily``,
+``prompt.usage``) or the person's own ``workflow.run``, never a usage table alone, which anyone
+with the database's password can write. ``attested`` is the person's own word; so is
+``read-a-redaction``, whose reading only they can say (no signed fact records a redaction).
 """
 
 from __future__ import annotations
@@ -71,6 +74,8 @@ class StepResult:
 
     met: bool
     detail: str
+    #: the counted facts that met a measured step (their ids); empty for a person's own word
+    evidence: tuple[int, ...] = ()
 
 
 class _Params(BaseModel):
@@ -143,10 +148,30 @@ class _SharedPrompt(_Params):
     how="fetch your gateway key (`inhouse keys fetch`) and send one request with it",
 )
 def _first_request(ev: PilotEvidence, person: str, step: Step, p: _NoParams) -> StepResult:
-    days = ev.answered_days(person)
-    if not days:
-        return StepResult(False, "no answered request with your own gateway key yet")
-    return StepResult(True, f"first answered request through the gateway on {days[0]}")
+    # the gateway's signature decides; the (unsigned) log only says whose key: not an agent's
+    own = ev.answered_days(person)
+    signed = ev.signed_days(person)
+    since = ev.onboarded(person) or ""
+    days = [day for day in own if day in signed and day >= since]
+    if days:
+        fact = signed[days[0]]
+        return StepResult(
+            True,
+            f"first answered request through the gateway on {days[0]} (signed by the "
+            f"gateway: usage.daily #{fact.id})",
+            (fact.id,),
+        )
+    later = [day for day in own if day >= since]
+    if later:
+        return StepResult(
+            False,
+            f"a request answered on {later[0]} is not in the gateway's signed daily usage yet "
+            "(`inhouse gateway rollup` on the gateway's host signs it)",
+        )
+    if own:
+        return StepResult(False, f"no answered request with your own key since {since}, the "
+                                 "day you joined the pilot")  # fmt: skip
+    return StepResult(False, "no answered request with your own gateway key yet")
 
 
 @step_type(
@@ -162,7 +187,9 @@ def _ran_workflow(ev: PilotEvidence, person: str, step: Step, p: _Workflow) -> S
     )
     if run is None:
         return StepResult(False, f"no passing run of workflow {p.workflow} signed by {person}")
-    return StepResult(True, f"passing run of {p.workflow} (fact #{run.id}, {run.at:%Y-%m-%d})")
+    return StepResult(
+        True, f"passing run of {p.workflow} (fact #{run.id}, {run.at:%Y-%m-%d})", (run.id,)
+    )
 
 
 @step_type(
@@ -172,17 +199,41 @@ def _ran_workflow(ev: PilotEvidence, person: str, step: Step, p: _Workflow) -> S
     how="send a request naming a library prompt (header X-Inhouse-Prompt: NAME@VERSION)",
 )
 def _shared_prompt(ev: PilotEvidence, person: str, step: Step, p: _SharedPrompt) -> StepResult:
+    signed = ev.signed_prompts(person)
+    unsigned = None
     for prompt_id in sorted(ev.prompts_used(person)):
         found = ev.resolve(prompt_id)
         if found is None or (p.prompt is not None and found.prompt != p.prompt):
             continue
-        if p.others and found.author == person:
+        # someone else's: a known author other than them (an import's author is unknown)
+        if p.others and found.author in (person, None):
             continue
-        return StepResult(True, f"used library prompt {found.id} (by {found.author})")
+        fact = signed.get(found.id)
+        if fact is None:
+            unsigned = unsigned or found
+            continue
+        return StepResult(
+            True,
+            f"used library prompt {found.id} (by {found.byline}; signed by the gateway: "
+            f"prompt.usage #{fact.id})",
+            (fact.id,),
+        )
+    if unsigned is not None:
+        return StepResult(
+            False,
+            f"your use of {unsigned.id} is not in the gateway's signed prompt use yet "
+            "(`inhouse prompts usage --record` on the gateway's host signs it)",
+        )
     which = f"library prompt {p.prompt}" if p.prompt else "a library prompt"
     if p.others:
-        which += " someone else wrote"
+        which += " someone else wrote (added, not imported)"
     return StepResult(False, f"no answered request of yours with {which}")
+
+
+#: what a redaction rests on where the gateway's key is not on this host
+_UNSEALED = (
+    "as the usage log says, unsigned: the gateway's key is not on this host to check its seal"
+)
 
 
 def _why_redacted(ev: PilotEvidence, person: str) -> list[str]:
@@ -203,6 +254,8 @@ def _why_redacted(ev: PilotEvidence, person: str) -> list[str]:
         f"with {classes} replaced by [REDACTED:…] before it reached the model.",
         "The data-handling rules that did it (inhouse.toml [data_rules]):",
     ]
+    if not ev.seal_here:
+        lines.insert(1, _UNSEALED)
     words = rules_in_plain_words(read_config(ev.program.folder))
     lines += [f"  - {sentence}" for sentence in words] or ["  (no rules are written now)"]
     return lines
@@ -217,9 +270,12 @@ def _why_redacted(ev: PilotEvidence, person: str) -> list[str]:
     on_done=_why_redacted,
 )
 def _read_redaction(ev: PilotEvidence, person: str, step: Step, p: _NoParams) -> StepResult:
+    # no signed fact records a redaction: the request is checked against the gateway's seal
+    # where its key is here, and the step rests on the person's own word that they read why
     redacted = ev.redacted(person)
     if not redacted:
-        return StepResult(False, "no request of yours was redacted by the data rules yet")
+        sealed = " that the gateway sealed" if ev.seal_here else ""
+        return StepResult(False, f"no request of yours{sealed} was redacted by the data rules yet")
     opened = ev.own_word(person, "enablement.step", step=step.id)
     if opened is None:
         return StepResult(
@@ -227,10 +283,11 @@ def _read_redaction(ev: PilotEvidence, person: str, step: Step, p: _NoParams) ->
             f"request {redacted[0].request_id} was redacted; read why with "
             f"`inhouse pilot step done {step.id}`",
         )
+    seal = "its row sealed by the gateway" if ev.seal_here else _UNSEALED
     return StepResult(
         True,
-        f"request {redacted[0].request_id} redacted ({', '.join(redacted[0].actions)}); "
-        f"read why on {opened.at:%Y-%m-%d}",
+        f"request {redacted[0].request_id} redacted ({', '.join(redacted[0].actions)}; {seal}); "
+        f"read why on {opened.at:%Y-%m-%d}, in {person}'s own word",
     )
 
 

@@ -205,6 +205,9 @@ class WorkflowRun(_Payload):
 class EnablementCompleted(_Payload):
     person: str
     track: str = Field(min_length=1, description="the role-specific enablement taken")
+    steps: list[str] = Field(
+        default_factory=list, description="the track's steps it rests on, each an enablement.step"
+    )
 
 
 class PromptShared(_Payload):
@@ -286,6 +289,11 @@ class EnablementStep(_Payload):
     track: str
     step: str = Field(min_length=1)
     how: str = Field("", description="the evidence that met it, or 'attested' for a word")
+    evidence: list[int] = Field(
+        default_factory=list,
+        description="the counted facts a measured step rests on (usage.daily, prompt.usage, "
+        "workflow.run); none for a word",
+    )
 
 
 class PromptMessage(_Payload):
@@ -316,6 +324,9 @@ class PromptVersion(_Payload):
         None, description="the messages and typed variables; content_hash is their hash"
     )
     closes: list[int] = Field(default_factory=list, description="findings this version answers")
+    imported: bool = Field(
+        False, description="brought in by `inhouse prompts import`: its author is unknown"
+    )
 
 
 class PromptLabel(_Payload):
@@ -350,6 +361,7 @@ class PromptUsage(_Payload):
     users: int = Field(ge=0)
     uses_by_others: int = Field(ge=0, description="uses by people other than its author")
     last_used: date | None = None
+    people: list[str] = Field(default_factory=list, description="who used it, by name")
 
 
 class PilotChampion(_Payload):

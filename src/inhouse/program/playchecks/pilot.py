@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from inhouse.program.checks import (
@@ -12,7 +13,7 @@ from inhouse.program.checks import (
     passed,
     register_check,
 )
-from inhouse.program.facts import Fact
+from inhouse.program.facts import Fact, daily_usage
 from inhouse.program.playchecks._shared import (
     enrolled_elsewhere,
     ever_held,
@@ -23,7 +24,9 @@ from inhouse.program.playchecks._shared import (
     unsigned_apart,
 )
 
-__all__: list[str] = []  # nothing to import: the checks are reached through the registry
+# the checks are reached through the registry; play 4's commands share these with them
+__all__ = ["STEP_EVIDENCE", "WORD", "Enablement", "enablement_of", "members", "set_aside",
+           "step_problem"]  # fmt: skip
 
 
 # -- play 4: pilot ---------------------------------------------------------------------------------
@@ -167,34 +170,176 @@ def pilot_size(ctx: CheckContext) -> Result:
 
 @register_check("pilot-enabled", reads=("pilot.member", "enablement.completed"))
 def pilot_enabled(ctx: CheckContext) -> Result:
-    """Every pilot member completed their role track's enablement, measured step by step and
-    recorded with the member's own key (a completion someone else signed does not count)."""
+    """Every pilot member completed their role track's enablement, recorded with the member's
+    own key (a completion someone else signed does not count), each step it names borne out in
+    the log: a measured step by the counted facts it names (the gateway's signed daily usage or
+    prompt use naming the member, their own passing workflow run), a step in their own word
+    shown as such."""
     pilot = members(ctx)
     if not pilot:
         return _no_members(ctx)
-    done = [
-        f
-        for f in ctx.facts.of("enablement.completed")
-        if f.payload["person"] in pilot
-        and f.payload["track"] == pilot[str(f.payload["person"])].payload["track"]
-    ]
-    missing = set(pilot) - {str(f.payload["person"]) for f in done}
+    done: list[Fact] = []
+    said: dict[str, list[str]] = {}
+    missing: list[str] = []
+    gaps: list[str] = []
+    for person in sorted(pilot):
+        found = enablement_of(ctx, person, pilot[person])
+        if found.completion is None:
+            missing.append(person)
+            if found.problem:
+                gaps.append(found.problem)
+            continue
+        done += [found.completion, *found.evidence]
+        for step in found.said:
+            said.setdefault(step, []).append(person)
     if missing:
+        note = f"; not borne out: {'; '.join(gaps)}" if gaps else ""
         return failed(
-            f"enablement not complete for {names(list(missing))}: `inhouse pilot enablement` "
+            f"enablement not complete for {names(missing)}: `inhouse pilot enablement` "
             "shows each member's steps, and each member records their own with "
-            "`inhouse pilot enablement --record`",
+            f"`inhouse pilot enablement --record`{note}",
             *done,
         )
-    return passed(f"all {len(pilot)} pilot members finished their tracks", *done)
+    words = "; ".join(f"{step} ({names(people)})" for step, people in sorted(said.items()))
+    note = f"; on the member's own word, not measured: {words}" if words else ""
+    return passed(f"all {len(pilot)} pilot members finished their tracks{note}", *done)
+
+
+#: what an ``enablement.step``'s ``how`` says when the member's own word met it
+WORD = "attested"
+#: the facts a measured enablement step may rest on: the gateway's signed figures, and a
+#: member's own passing workflow run
+STEP_EVIDENCE = ("usage.daily", "prompt.usage", "workflow.run")
+
+
+@dataclass(frozen=True)
+class Enablement:
+    """A member's enablement as the log bears it out: the completion that counts (None: none
+    does), the facts it rests on, its steps in the member's own word, and why not (if not)."""
+
+    completion: Fact | None
+    evidence: tuple[Fact, ...] = ()
+    said: tuple[str, ...] = ()
+    problem: str = ""
+
+
+def enablement_of(ctx: CheckContext, person: str, added: Fact) -> Enablement:
+    """``person``'s completion of the track ``added`` (their ``pilot.member`` fact) gave them
+    that the log bears out: it names its steps, and each step has an ``enablement.step`` of
+    theirs that :func:`step_problem` finds nothing wrong with."""
+    track = str(added.payload["track"])
+    completions = [
+        f for f in ctx.facts.of("enablement.completed")
+        if f.payload["person"] == person and f.payload["track"] == track
+    ]  # fmt: skip
+    if not completions:
+        return Enablement(None)
+    steps = _steps_of(ctx, person, track)
+    problem = ""
+    for completion in reversed(completions):  # the latest that holds
+        named = [str(step) for step in completion.payload.get("steps") or []]
+        if not named:
+            problem = problem or (
+                f"{person}'s completion (fact #{completion.id}) names no steps: recorded "
+                "before completions named them; they run `inhouse pilot enablement --record`"
+            )
+            continue
+        evidence: list[Fact] = []
+        said: list[str] = []
+        why = []
+        for step in named:
+            best, trouble = _borne_out(ctx, person, added, steps.get(step, []))
+            if best is None:
+                why.append(f"{step}: {trouble or 'no enablement.step of theirs records it'}")
+            elif not best.payload.get("evidence"):
+                said.append(step)
+                evidence.append(best)
+            else:
+                evidence += [best, *_facts(ctx, best)]
+        if not why:
+            return Enablement(completion, tuple(evidence), tuple(said))
+        problem = problem or f"{person}'s {'; '.join(why)}"
+    return Enablement(None, problem=problem)
+
+
+def _steps_of(ctx: CheckContext, person: str, track: str) -> dict[str, list[Fact]]:
+    found: dict[str, list[Fact]] = {}
+    for fact in ctx.facts.of("enablement.step"):
+        if fact.payload["person"] == person and fact.payload["track"] == track:
+            found.setdefault(str(fact.payload["step"]), []).append(fact)
+    return found
+
+
+def _borne_out(
+    ctx: CheckContext, person: str, added: Fact, recorded: list[Fact]
+) -> tuple[Fact | None, str]:
+    """The step's record to go by (a measured one before a word), or None and why not."""
+    trouble = ""
+    word = None
+    for fact in reversed(recorded):
+        why = step_problem(ctx, person, added, fact)
+        if why is not None:
+            trouble = trouble or why
+        elif fact.payload.get("evidence"):
+            return fact, ""
+        else:
+            word = word or fact
+    return (word, "") if word is not None else (None, trouble)
+
+
+def step_problem(ctx: CheckContext, person: str, added: Fact, step: Fact) -> str | None:
+    """Why ``person``'s ``enablement.step`` fact ``step`` is not borne out by the log, or None.
+    A step in their own word (``how: attested``) names no evidence and is shown as such; any
+    other claims to be measured and names the facts it rests on, each of which must count and
+    name them: a ``usage.daily`` with requests of theirs on or after the day they were onboarded
+    (``added``), a ``prompt.usage`` among whose users they are, or their own passing
+    ``workflow.run``. A table row nobody signed is none of these."""
+    ids = [int(i) for i in step.payload.get("evidence") or []]
+    if not ids:
+        if step.payload.get("how") == WORD:
+            return None
+        return (
+            f"claims measured (fact #{step.id}) but names no signed evidence: a step recorded "
+            "before steps named their evidence; they run `inhouse pilot enablement --record`"
+        )
+    counted = {f.id: f for f in ctx.facts.of(*STEP_EVIDENCE)}
+    onboarded = added.at.astimezone(UTC).date().isoformat()
+    for fact_id in ids:
+        fact = counted.get(fact_id)
+        if fact is None:
+            return (
+                f"rests on fact #{fact_id}, which is no counted usage.daily, prompt.usage or "
+                "workflow.run (the gateway's own key did not sign it, or it is not one)"
+            )
+        if not _names(fact, person, onboarded):
+            return f"rests on {fact.kind} #{fact.id}, which does not bear out {person}'s step"
+    return None
+
+
+def _names(fact: Fact, person: str, onboarded: str) -> bool:
+    """Whether a counted fact a step rests on is ``person``'s (from ``onboarded``, for a day)."""
+    if fact.kind == "usage.daily":
+        day = str(fact.payload["day"])
+        return day >= onboarded and daily_usage(fact).get(person, {}).get("requests", 0) > 0
+    if fact.kind == "prompt.usage":
+        return person in (fact.payload.get("people") or [])
+    return fact.by == person and bool(fact.payload.get("passed"))
+
+
+def _facts(ctx: CheckContext, step: Fact) -> list[Fact]:
+    wanted = {int(i) for i in step.payload.get("evidence") or []}
+    return [f for f in ctx.facts.of(*STEP_EVIDENCE) if f.id in wanted]
 
 
 @register_check("prompt-library-seeded", reads=("prompt.version", "prompt.shared"))
 def prompt_library_seeded(ctx: CheckContext) -> Result:
     """The shared prompt library has prompts from more than one author (a version's author is
-    its signer)."""
+    its signer; a version brought in by `inhouse prompts import` has no known author: whoever
+    imported it did not write it)."""
     wanted = int(ctx.param("min_authors", 2))
     shared = [*ctx.facts.of("prompt.shared"), *ctx.facts.of("prompt.version")]
+    imported = sorted({f.by for f in shared if f.payload.get("imported")})
+    shared = [f for f in shared if not f.payload.get("imported")]
     # a service's key speaks for nobody; a second author at the pilot owner's own machine is the
     # owner with a second key, and two authors at one machine are one (one laptop, one person)
     shared = [f for f in shared if f.by in ctx.people and not ctx.people[f.by].service]
@@ -214,6 +359,8 @@ def prompt_library_seeded(ctx: CheckContext) -> Result:
         f"{names(aside)}, enrolled only from a machine {owner or 'the owner'} or another "
         "author enrolled from" if aside else "",
         unsigned,
+        f"{names(list(set(imported) - authors))} for what they brought in with `inhouse prompts "
+        "import` (an import makes nobody its author)" if set(imported) - authors else "",
     ])  # fmt: skip
     return failed(
         f"prompts from {len(authors)} author(s) ({names(list(authors))}); the library needs "

@@ -1,0 +1,256 @@
+"""A measured enablement step rests on what the gateway's own key signed, never on the usage
+tables anyone with the database's password can write; and play 4's ``pilot-enabled`` check
+reads what each recorded step names, so a member's signature over a table read (their tool's,
+or their own through the Python API) makes no step measured.
+
+The honest requests go through the real gateway (in-process) to a stand-in upstream
+(:mod:`tests.pilot.world`), whose key, enrolled from a host of its own, signs the days' use and
+the library prompts' use; the forged ones are typed into the shared database, summary tables
+kept consistent as the gateway's own writer keeps them."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from inhouse.errors import InvalidInput
+from inhouse.gateway.usage import UsageRecord, insert_usage, new_request_id
+from inhouse.location import DATA_DIR
+from inhouse.pilot.enablement import progress, record_enablement, step_done
+from inhouse.pilot.library_files import import_prompts
+from inhouse.pilot.roster import add_member
+from inhouse.program import Program, Provenance
+from inhouse.program.audit import verify_chain
+from inhouse.program.checks import Outcome, Result, evaluate
+from inhouse.program.evaluation import context_for
+from tests.conftest import Clock
+from tests.pilot.world import World, make_world
+
+MEMBERS = {"bob": "legal", "pia": "sales"}
+TRACK = """\
+title: Everyone
+role: all
+steps:
+  - id: first-request
+    type: first-answered-request
+  - id: shared-prompt
+    type: used-shared-prompt
+    others: true
+"""
+REDACTION_TRACK = """\
+title: Careful
+role: all
+steps:
+  - id: redaction
+    type: read-a-redaction
+"""
+
+
+@pytest.fixture
+def world(_isolated: Path, clock: Clock) -> Iterator[World]:
+    """lena's pilot of bob and pia on the ``everyone`` track; carol shares ``triage``."""
+    made = make_world(_isolated, clock)
+    made.waive()
+    (_isolated / "enablement" / "everyone.yaml").write_text(TRACK, encoding="utf-8")
+    (_isolated / "enablement" / "careful.yaml").write_text(REDACTION_TRACK, encoding="utf-8")
+    made.enrol("carol", "platform")
+    made.share_prompt("carol", "triage")
+    for name, team in MEMBERS.items():
+        made.enrol(name, team)
+        add_member(made.lead, name, track="everyone")
+    yield made
+    made.lead.close()
+
+
+def _enabled(world: World) -> Result:
+    return evaluate("pilot-enabled", context_for(world.lead.state(), world.lead.clock()))
+
+
+def _typed(world: World, person: str, **fields: Any) -> UsageRecord:
+    """A usage row the lead types into the shared database, with no request behind it."""
+    record = UsageRecord(request_id=new_request_id(), at="2026-11-03T10:00:00+00:00",
+                         person=person, key_id=f"k_{person}", endpoint="chat/completions",
+                         model="tiny", status=200, tokens_in=3, tokens_out=5,
+                         **fields)  # fmt: skip
+    insert_usage(world.lead.store, [record])  # the summary tables kept as the writer keeps them
+    return record
+
+
+def test_usage_typed_into_the_tables_enables_nobody_and_real_use_does(world: World) -> None:
+    """The red team's forgery: nobody sends a request; the lead types a row per member (with a
+    library prompt someone else wrote); each member runs the honest `pilot enablement
+    --record`. Nothing is measured from the tables, the gateway signs none of it, and the
+    pilot is not enabled until the members really use it."""
+    world.clock.now = datetime(2026, 11, 3, 12, tzinfo=UTC)
+    for name in MEMBERS:
+        _typed(world, name, prompt_id="triage@1")
+    world.sign()  # the gateway's host signs what its own rows add up to: nothing here
+    assert not any(f.by == "gateway" for f in world.lead.state().facts)
+    for name in MEMBERS:
+        after, recorded = record_enablement(world.people[name])
+        assert recorded == []
+        (mine,) = after
+        assert {s.id: s.met for s in mine.steps} == {"first-request": False,
+                                                     "shared-prompt": False}  # fmt: skip
+        assert mine.steps[0].detail == (
+            "a request answered on 2026-11-03 is not in the gateway's signed daily usage yet "
+            "(`inhouse gateway rollup` on the gateway's host signs it)"
+        )
+    result = _enabled(world)
+    assert result.outcome is Outcome.FAIL
+    assert result.reason.startswith("enablement not complete for bob, pia")
+
+    # the honest way: each sends a request with carol's prompt through the gateway, which signs
+    for day, name in enumerate(MEMBERS, start=4):
+        world.send(name, datetime(2026, 11, day, 10, tzinfo=UTC), prompt="triage@1")
+    world.sign()
+    for name in MEMBERS:
+        _, recorded = record_enablement(world.people[name])
+        facts = {f.id: f for f in world.lead.state().facts}
+        signed = [facts[i] for f in recorded[:-1] for i in f.payload["evidence"]]
+        assert {(f.kind, f.by) for f in signed} == {("usage.daily", "gateway"),
+                                                    ("prompt.usage", "gateway")}  # fmt: skip
+        assert recorded[-1].payload["steps"] == ["first-request", "shared-prompt"]
+    result = _enabled(world)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert result.reason == "all 2 pilot members finished their tracks"
+    assert verify_chain(world.lead.store).ok
+
+
+def _sign_steps(member: Program, person: str, **named: Any) -> None:
+    """A member's own "measured" steps and finished track, signed through the Python API as
+    their tool signed them from a table read before steps named their evidence (``named``:
+    what the payloads name now: ``evidence`` of each step, ``steps`` of the completion)."""
+    evidence = {"evidence": named["evidence"]} if "evidence" in named else {}
+    for step in ("first-request", "shared-prompt"):
+        member.record_fact(
+            None,
+            "enablement.step",
+            {"person": person, "track": "everyone", "step": step,
+             "how": "first answered request through the gateway on 2026-11-03", **evidence},
+            provenance=Provenance.MEASURED,
+            collector="inhouse pilot enablement",
+        )  # fmt: skip
+    steps = {"steps": named["steps"]} if "steps" in named else {}
+    member.record_fact(
+        None,
+        "enablement.completed",
+        {"person": person, "track": "everyone", **steps},
+        provenance=Provenance.MEASURED,
+        collector="inhouse pilot enablement",
+    )
+
+
+def test_a_step_signed_measured_on_no_signed_evidence_is_not_borne_out(world: World) -> None:
+    """The member's own signature does not make a table read measured: the check reads the
+    facts each step names, and a usage.daily the lead signed herself is no gateway's figure."""
+    for name in MEMBERS:
+        _typed(world, name, prompt_id="triage@1")
+    _sign_steps(world.people["bob"], "bob")  # as the tool signed them before this check
+    result = _enabled(world)
+    assert result.outcome is Outcome.FAIL
+    assert result.reason.startswith("enablement not complete for bob, pia")
+    assert "not borne out: bob's completion (fact #" in result.reason
+    assert "names no steps: recorded before completions named them" in result.reason
+    lenas = world.lead.record_fact(
+        None,
+        "usage.daily",
+        {"day": "2026-11-03", "people": {"pia": {"requests": 1}}},
+        provenance=Provenance.MEASURED,
+        collector="inhouse gateway rollup",
+    )
+    _sign_steps(world.people["pia"], "pia", evidence=[lenas.id],
+                steps=["first-request", "shared-prompt"])  # fmt: skip
+    result = _enabled(world)
+    assert result.outcome is Outcome.FAIL and "not complete for bob, pia" in result.reason
+    assert (
+        f"pia's first-request: rests on fact #{lenas.id}, which is no counted usage.daily, "
+        "prompt.usage or workflow.run"
+    ) in result.reason
+    # their tool shows the steps unrecorded, and records them once the gateway signs real use
+    (bob,) = progress(world.lead, "bob")
+    assert not bob.completed_recorded and not any(s.recorded for s in bob.steps)
+    for day, name in enumerate(MEMBERS, start=4):
+        world.send(name, datetime(2026, 11, day, 10, tzinfo=UTC), prompt="triage@1")
+    world.sign()
+    for name in MEMBERS:
+        assert [f.kind for f in record_enablement(world.people[name])[1]] == [
+            "enablement.step", "enablement.step", "enablement.completed"]  # fmt: skip
+    assert _enabled(world).outcome is Outcome.PASS
+
+
+def test_a_typed_redaction_is_not_one_where_the_gateways_key_can_tell(
+    _isolated: Path, clock: Clock
+) -> None:
+    """read-a-redaction: no signed fact records a redaction. Where the gateway's key is on this
+    host, a redacted request must be a row it sealed; elsewhere the usage log's word is shown as
+    such, and the step, the member's own word that they read why, is shown so by the check."""
+    world = make_world(_isolated, clock)
+    world.waive()
+    (_isolated / "enablement" / "careful.yaml").write_text(REDACTION_TRACK, encoding="utf-8")
+    dora = world.enrol("dora", "hr")
+    add_member(world.lead, "dora", track="careful")
+    world.sign()  # the gateway's key is on this host: the rows' seal can be checked here
+    typed = _typed(world, "dora", policy=["redact:email"])
+    (mine,) = progress(world.lead, "dora")
+    assert mine.steps[0].detail == (
+        "no request of yours that the gateway sealed was redacted by the data rules yet"
+    )
+    with pytest.raises(InvalidInput, match="no request of dora's was redacted yet"):
+        step_done(dora, "redaction")
+
+    # a host without the gateway's key: the usage log's word, labelled unsigned
+    shutil.move(_isolated / DATA_DIR / "keys" / "gateway.key", _isolated.parent / "gateway.key")
+    read = step_done(dora, "redaction")
+    assert read.explanation[1] == (
+        "as the usage log says, unsigned: the gateway's key is not on this host to check its seal"
+    )
+    (mine,) = progress(world.lead, "dora")
+    assert mine.steps[0].detail.startswith(f"request {typed.request_id} redacted (redact:email; "
+                                           "as the usage log says, unsigned")  # fmt: skip
+    assert mine.steps[0].detail.endswith("in dora's own word")
+    _, recorded = record_enablement(dora)
+    assert [(f.kind, f.payload.get("how"), f.payload.get("evidence")) for f in recorded] == [
+        ("enablement.step", "attested", []), ("enablement.completed", None, None)]  # fmt: skip
+    result = _enabled(world)
+    assert result.outcome is Outcome.PASS
+    assert result.reason == (
+        "all 1 pilot members finished their tracks; on the member's own word, not measured: "
+        "redaction (dora)"
+    )
+    world.lead.close()
+
+
+def test_an_imported_prompt_is_nobodys_for_a_step_wanting_someone_elses(
+    world: World, _isolated: Path
+) -> None:
+    """Whoever imported a prompt did not write it: using it is no use of "a prompt someone
+    else wrote", whoever imported it; carol's own prompt is."""
+    (_isolated / "prompts").mkdir()
+    text = "name: summarise\nversions:\n- messages:\n  - {role: user, content: 'Sum: {{ t }}'}\n"
+    (_isolated / "prompts" / "summarise.yaml").write_text(
+        text + "  variables: {t: {type: string}}\n  version: 1\n", encoding="utf-8"
+    )
+    import_prompts(world.people["carol"])
+    world.send("bob", datetime(2026, 11, 3, 10, tzinfo=UTC), prompt="summarise@1")
+    world.sign()
+    shared = progress(world.lead, "bob")[0].steps[1]
+    assert not shared.met
+    assert shared.detail == (
+        "no answered request of yours with a library prompt someone else wrote (added, not "
+        "imported)"
+    )
+    world.send("bob", datetime(2026, 11, 3, 11, tzinfo=UTC), prompt="triage@1")
+    world.sign()
+    assert (
+        progress(world.lead, "bob")[0]
+        .steps[1]
+        .detail.startswith(
+            "used library prompt triage@1 (by carol; signed by the gateway: prompt.usage #"
+        )
+    )
