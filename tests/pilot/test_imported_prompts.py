@@ -144,3 +144,21 @@ def test_an_import_is_not_the_second_person_for_production(lena: Program) -> Non
     assert not move_label(lena, "triage@3", "production").effective
     assert move_label(bob, "triage@3", "production").effective
     assert verify_chain(lena.store).ok
+
+
+def test_an_imported_prompt_has_no_author_for_play_six_either(
+    lena: Program, _isolated: Path
+) -> None:
+    """Play 6's "library prompt uses by non-authors" tells an author's own use apart: for a
+    prompt bob imported, lena (who wrote the file) would count as a non-author, and bob as its
+    author. Its author is unknown, so none of its use counts as by non-authors."""
+    from inhouse.indicators.leading import Authors
+
+    bob = enrol(lena, "bob", team="legal")
+    add_prompt(lena, "triage", PROMPT, where="triage.yaml")
+    (_isolated / "prompts").mkdir()
+    (_isolated / "prompts" / "summarise.yaml").write_text(SUMMARISE, encoding="utf-8")
+    import_prompts(bob)
+    authors = Authors.of(context_for(lena.state(), lena.clock()))
+    assert authors.prompts == {"triage": {"lena"}}
+    assert authors.unknown == frozenset({"summarise"})

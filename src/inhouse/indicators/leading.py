@@ -37,20 +37,28 @@ ACTIVE = (
 @dataclass(frozen=True)
 class Authors:
     """Who authored each library prompt and each workflow, by name: the signers of its
-    versions (never a name typed into a file)."""
+    versions (never a name typed into a file). A prompt with a version brought in by
+    ``inhouse prompts import`` has an author nobody knows (whoever ran the import is not it):
+    it is in ``unknown``, and its use by "non-authors" cannot be told apart."""
 
     prompts: dict[str, set[str]]
     workflows: dict[str, set[str]]
+    unknown: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, ctx: CheckContext) -> Authors:
         prompts: dict[str, set[str]] = {}
+        unknown: set[str] = set()
         for fact in ctx.facts.of("prompt.version"):
-            prompts.setdefault(str(fact.payload["prompt"]), set()).add(fact.by)
+            name = str(fact.payload["prompt"])
+            if fact.payload.get("imported"):
+                unknown.add(name)
+            else:
+                prompts.setdefault(name, set()).add(fact.by)
         workflows: dict[str, set[str]] = {}
         for fact in ctx.facts.of("workflow.spec"):
             workflows.setdefault(str(fact.payload["workflow"]), set()).add(fact.by)
-        return cls(prompts, workflows)
+        return cls(prompts, workflows, frozenset(unknown))
 
     def everyone(self) -> set[str]:
         """Whoever authored any prompt or workflow."""
@@ -121,7 +129,8 @@ def leading_indicators(
     answered = used.answered
 
     # each prompt version's and workflow's use, less its authors' own (a prompt or workflow
-    # nobody signed a version of has no non-author use: there is nobody to tell apart)
+    # nobody signed a version of, or with an imported version, has no non-author use: there
+    # is nobody to tell apart)
     refs = used.references
     own_uses: dict[str, int] = {}
     own_people: dict[str, set[str]] = {}
@@ -138,7 +147,7 @@ def leading_indicators(
     non_author_prompt_uses = 0
     reused: set[str] = set()
     for prompt, (requests, users) in refs.prompts.items():
-        if authors.prompts.get(_name(prompt)):
+        if authors.prompts.get(_name(prompt)) and _name(prompt) not in authors.unknown:
             non_author_prompt_uses += requests - own_uses.get(prompt, 0)
             if users > len(own_people.get(prompt, ())):
                 reused.add(_name(prompt))
