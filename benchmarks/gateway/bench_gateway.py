@@ -77,6 +77,10 @@ from inhouse.trials.load import run_in_fast_loop
 _CONTENT = re.compile(rb'"content"\s*:\s*"(?!")')
 MODEL = "tiny"
 PROMPT = "Summarise the quarterly report for the team, please."
+#: the GGUF the stand-in names as the weights it serves (its ``root``, as vLLM names its
+#: model's), in the run's work folder; every program's ``model_path`` is this file, so the
+#: gateway pins the blessed model by its digest (a file only the config names would pin nothing)
+WEIGHTS = "weights.gguf"
 
 
 def free_port() -> int:
@@ -114,17 +118,30 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 # -- the three targets ---------------------------------------------------------------------------
 
 
+def served_weights(work: Path) -> Path:
+    """The weights file the stand-in names (``WEIGHTS`` in ``work``): the tiny test model,
+    made on first use."""
+    from inhouse.runtimes.testmodel import make_test_model
+
+    weights = work / WEIGHTS
+    return weights if weights.is_file() else make_test_model(weights)
+
+
 def inhouse_program(
-    folder: Path, upstream: str, spool_sync: str, gateway: dict[str, Any] | None = None
+    folder: Path,
+    upstream: str,
+    spool_sync: str,
+    gateway: dict[str, Any] | None = None,
+    *,
+    weights: Path,
 ) -> str:
-    """A program whose gateway fronts ``upstream`` with every policy on; returns a key."""
+    """A program whose gateway fronts ``upstream`` (which names ``weights`` as the weights it
+    serves) with every policy on; returns a key."""
     from inhouse.baseline.lock import Lock, LockedModel, LockedRuntime, write_lock
     from inhouse.gateway import KeyLimits, issue_key
     from inhouse.program import Program
     from inhouse.runtimes.digests import sha256_digest
 
-    weights = folder / "weights.gguf"
-    weights.write_bytes(b"benchmark weights")
     program = Program.init(folder, "Bench", "lena")
     program.change_roles("lena", "lena", add=["play-owner"])
     program.record_hypothesis("lena", "measure the gateway", aim="replace-dependency",
@@ -192,7 +209,7 @@ def inhouse_gateway(
     if database is not None:
         os.environ["INHOUSE_DATABASE_URL"] = env["INHOUSE_DATABASE_URL"] = database
     try:
-        key = inhouse_program(folder, upstream, spool_sync, gateway)
+        key = inhouse_program(folder, upstream, spool_sync, gateway, weights=served_weights(work))
     finally:
         os.environ.pop("INHOUSE_DATABASE_URL", None)
     port = free_port()
@@ -625,7 +642,7 @@ def main() -> None:
     report: dict[str, Any] = {"timing": timing.__dict__, "levels": levels}
     with (
         tempfile.TemporaryDirectory(prefix="inhouse-bench-") as tmp,
-        spawn_standin(timing, model=MODEL) as upstream,
+        spawn_standin(timing, model=MODEL, root=str(Path(tmp) / WEIGHTS)) as upstream,
     ):
         work = Path(tmp)
         upstream_pid = upstream.process.pid

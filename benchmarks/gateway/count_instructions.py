@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from bench_gateway import (
     MODEL,
+    WEIGHTS,
     Level,
     inhouse_gateway,
     load_client,
@@ -137,9 +138,10 @@ def main() -> None:
           f"{args.warmup}, {args.concurrency} at a time, under callgrind")  # fmt: skip
     with (
         tempfile.TemporaryDirectory(prefix="inhouse-count-") as tmp,
-        spawn_standin(timing, model=MODEL) as upstream,
+        # it names as its weights the file every program's model_path names
+        spawn_standin(timing, model=MODEL, root=str(Path(args.keep or tmp) / WEIGHTS)) as upstream,
     ):
-        work = Path(args.keep) if args.keep else Path(tmp)
+        work = Path(args.keep or tmp)
         work.mkdir(parents=True, exist_ok=True)
         targets = [("inhouse", "gateway, all policies on, spool_sync=batch")]
         if not args.no_floor:

@@ -113,8 +113,12 @@ def test_a_plugin_family_declares_what_its_machine_needs(
     )
     dist = plugins / "inhouse_mlx_needs_plugin-1.dist-info"
     dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: inhouse_mlx_needs_plugin\nVersion: 1\n")
-    (dist / "entry_points.txt").write_text("[inhouse.runtimes]\nmlx = inhouse_mlx_needs_plugin:Adapter\n")
+    (dist / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: inhouse_mlx_needs_plugin\nVersion: 1\n"
+    )
+    (dist / "entry_points.txt").write_text(
+        "[inhouse.runtimes]\nmlx = inhouse_mlx_needs_plugin:Adapter\n"
+    )
     monkeypatch.syspath_prepend(str(plugins))
     text = script(program(_isolated, "mlx"))
     assert "REQUIREMENT='inhouse[mlx]==0.1.0'" in text

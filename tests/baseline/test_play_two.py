@@ -161,11 +161,25 @@ def test_play_two_walks_on_measured_facts(program: Path, omar: dict[str, str]) -
     assert evidence and {e["provenance"] for e in evidence} == {"measured"}
     assert json.loads(run("status", "--json"))["plays"][1]["state"] == "exit-met"
 
-    # the model file changes under the runtime: verify fails, naming both digests
+    # the model file changes under the running runtime: which bytes it serves is no longer
+    # known (it loaded the old ones), so verify fails, naming both digests and the restart
     changed = make_test_model(program / "changed.gguf", seed=1)
     os.replace(changed, model)
     new_digest = sha256_digest(model, cached=False)
     assert new_digest != digest
+    said = " ".join(run("baseline", "verify", env=omar, code=1).split())
+    assert f"changed since the server was started on it (then {digest}, now {new_digest})" in said
+    assert "restart it (`inhouse runtime stop`, then `inhouse runtime serve MODEL.gguf`)" in said
+    assert (
+        json.loads(run("fact", "list", "--kind", "baseline.verify", "--json"))[-1]["payload"][
+            "models"
+        ]
+        == []
+    )  # served without a digest: nothing to name
+
+    # restarted on the new file, it serves the new weights: verify names both digests
+    stop_embedded(program)
+    serve_embedded(model, program=program)
     out = run("baseline", "verify", env=omar, code=1)
     assert f"model inhouse-test-model: digest mismatch: locked {digest}, found {new_digest}" in out
     assert "fix: put the blessed file back" in out

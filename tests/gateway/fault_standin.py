@@ -12,6 +12,8 @@ shows only by accident, made exact so the gateway's handling of each can be test
     ok             a good answer (whole, or a stream ending with [DONE])
 
 It records every request body it receives (``received``), so a test can check what reached it.
+Given ``root``, its model list names that file as the weights it serves (as vLLM's does), which
+is what gives the model a digest.
 """
 
 from __future__ import annotations
@@ -22,13 +24,19 @@ from typing import Any
 
 from aiohttp import web
 
-__all__ = ["FaultyRuntimeStandin"]
+__all__ = ["FaultyRuntimeStandin", "model_entry"]
+
+
+def model_entry(model: str, root: str | None) -> dict[str, str]:
+    """A ``/v1/models`` entry: the model, and the file it says it serves when it names one."""
+    return {"id": model} if root is None else {"id": model, "root": root}
 
 
 class FaultyRuntimeStandin:
-    def __init__(self, mode: str, *, model: str = "tiny") -> None:
+    def __init__(self, mode: str, *, model: str = "tiny", root: str | None = None) -> None:
         self.mode = mode
         self.model = model
+        self.root = root
         self.received: list[dict[str, Any]] = []
         self.url = ""
         self._runner: web.AppRunner | None = None
@@ -51,7 +59,7 @@ class FaultyRuntimeStandin:
         await self._runner.cleanup()
 
     async def _models(self, request: web.Request) -> web.Response:
-        return web.json_response({"object": "list", "data": [{"id": self.model}]})
+        return web.json_response({"object": "list", "data": [model_entry(self.model, self.root)]})
 
     def _event(self, delta: dict[str, Any], finish: str | None = None) -> bytes:
         data = {

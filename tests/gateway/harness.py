@@ -4,12 +4,16 @@ process on a loopback port."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import functools
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -25,6 +29,7 @@ from inhouse.gateway import Gateway, KeyLimits, build_gateway, issue_key
 from inhouse.gateway.usage import Clock, utcnow
 from inhouse.program import Program
 from inhouse.runtimes.digests import sha256_digest
+from inhouse.runtimes.testmodel import make_test_model
 from tests.people import enrol
 from tests.runtimes.standin import free_port
 
@@ -70,10 +75,43 @@ def make_program(
     return program
 
 
-def model_file(folder: Path, name: str = "weights.gguf", content: bytes = b"weights") -> Path:
+def model_file(folder: Path, name: str = "weights.gguf", *, seed: int = 0) -> Path:
+    """A real GGUF model at ``folder/name`` (the tiny test model made with ``seed``; another
+    seed, other weights and another digest), for a runtime that names it as its weights: only
+    a GGUF the runtime names is hashed for a digest. Made once per seed per session, copied."""
+    made = _made_models.get(seed)
+    if made is None:
+        made = make_test_model(_models_folder() / f"seed-{seed}.gguf", seed=seed)
+        _made_models[seed] = made
     path = folder / name
-    path.write_bytes(content)
+    shutil.copyfile(made, path)
     return path
+
+
+#: the test models made this session, by seed
+_made_models: dict[int, Path] = {}
+
+
+@functools.cache
+def _models_folder() -> Path:
+    """A folder for this session's test models, removed when the process that made it exits
+    (not a forked child that inherits the exit handler)."""
+    folder = Path(tempfile.mkdtemp(prefix="inhouse-test-models-"))
+    owner = os.getpid()
+
+    def remove() -> None:
+        if os.getpid() == owner:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    atexit.register(remove)
+    return folder
+
+
+def weights_root(folder: Path, name: str = "weights.gguf") -> str:
+    """The file :func:`model_file` writes in ``folder``, as a runtime names the weights it
+    serves (a stand-in's ``root``): what ties the model to the file for its digest. It may be
+    named before it is written; the digest is read when the gateway checks."""
+    return str(folder / name)
 
 
 def digest_of(path: Path) -> str:

@@ -22,6 +22,7 @@ from tests.gateway.harness import (
     make_program,
     model_file,
     usage_rows,
+    weights_root,
 )
 
 
@@ -35,7 +36,9 @@ def test_usage_rows_carry_the_gateway_clocks_time_and_day(
     _isolated: Path, on_database: str, clock: Clock
 ) -> None:
     async def run() -> None:
-        async with StandinUpstream(StandinTiming(0, 0, 2), model="tiny") as upstream:
+        async with StandinUpstream(
+            StandinTiming(0, 0, 2), model="tiny", root=weights_root(_isolated)
+        ) as upstream:
             program = _program(_isolated, upstream.url)
             key = key_for(program)
             async with in_process(_isolated, clock=clock) as (gateway, client):
@@ -64,7 +67,9 @@ def test_the_daily_token_budget_resets_on_the_gateway_clocks_midnight(
     _isolated: Path, clock: Clock
 ) -> None:
     async def run() -> None:
-        async with StandinUpstream(StandinTiming(0, 0, 4), model="tiny") as upstream:
+        async with StandinUpstream(
+            StandinTiming(0, 0, 4), model="tiny", root=weights_root(_isolated)
+        ) as upstream:
             program = _program(_isolated, upstream.url)
             # room for one request's reservation (its prompt's bound, 37, and a token to answer
             # with), not two: the limit is never overshot (tests/gateway/test_fair_share.py)

@@ -32,6 +32,7 @@ from tests.gateway.harness import (
     make_program,
     model_file,
     usage_rows,
+    weights_root,
 )
 
 FAST = StandinTiming(ttft_ms=0, tpot_ms=0, tokens=4)
@@ -78,7 +79,9 @@ def test_client_mistakes_are_400s_naming_the_field_and_never_reach_the_runtime(
     _isolated: Path, body: bytes, param: str | None, said: str
 ) -> None:
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny", record=True) as upstream:
+        async with StandinUpstream(
+            FAST, model="tiny", record=True, root=weights_root(_isolated)
+        ) as upstream:
             program = _program(_isolated, upstream.url)
             key = key_for(program)
             async with in_process(_isolated) as (gateway, client):
@@ -101,7 +104,9 @@ def test_client_mistakes_are_400s_naming_the_field_and_never_reach_the_runtime(
 
 def test_completions_and_embeddings_are_checked_at_the_door_too(_isolated: Path) -> None:
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny", record=True) as upstream:
+        async with StandinUpstream(
+            FAST, model="tiny", record=True, root=weights_root(_isolated)
+        ) as upstream:
             program = _program(_isolated, upstream.url)
             key = key_for(program)
             async with in_process(_isolated) as (_, client):
@@ -123,7 +128,9 @@ def test_completions_and_embeddings_are_checked_at_the_door_too(_isolated: Path)
 
 def test_fields_the_door_does_not_know_reach_the_runtime_untouched(_isolated: Path) -> None:
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny", record=True) as upstream:
+        async with StandinUpstream(
+            FAST, model="tiny", record=True, root=weights_root(_isolated)
+        ) as upstream:
             program = _program(_isolated, upstream.url)
             key = key_for(program)
             # an integer over 64 bits and text outside ASCII come out as they went in
@@ -142,7 +149,7 @@ def test_a_bug_is_a_500_in_openai_shape_naming_the_request_id(
     _isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny") as upstream:
+        async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
             program = _program(_isolated, upstream.url)
             key = key_for(program)
             async with in_process(_isolated) as (gateway, client):
@@ -166,7 +173,9 @@ def test_a_bug_is_a_500_in_openai_shape_naming_the_request_id(
 
 def test_every_answer_carries_the_request_id_refusals_and_451_included(_isolated: Path) -> None:
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny", record=True) as upstream:
+        async with StandinUpstream(
+            FAST, model="tiny", record=True, root=weights_root(_isolated)
+        ) as upstream:
             program = _program(_isolated, upstream.url, extra={"data_rules": {"default": "block"}})
             key = key_for(program)
             async with in_process(_isolated) as (gateway, client):
@@ -200,7 +209,7 @@ def test_the_openapi_document_names_the_blessed_models_and_the_error_shape(
     _isolated: Path,
 ) -> None:
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny") as upstream:
+        async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
             _program(_isolated, upstream.url).close()
             async with in_process(_isolated) as (_, client):
                 reply = await client.get("/openapi.json")
@@ -223,7 +232,7 @@ def test_the_openapi_document_names_the_blessed_models_and_the_error_shape(
 
 
 def test_schemathesis_finds_no_5xx_at_the_door(_isolated: Path) -> None:
-    with standin_in_thread(FAST, model="tiny") as upstream:
+    with standin_in_thread(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
         program = _program(_isolated, upstream.url)
         key = key_for(program)
         program.close()

@@ -25,6 +25,7 @@ from tests.gateway.harness import (
     make_program,
     model_file,
     usage_rows,
+    weights_root,
 )
 
 
@@ -405,7 +406,7 @@ def test_a_client_gone_mid_stream_closes_the_runtime_connection_at_once(_isolate
 
     async def run() -> None:
         slow = StandinTiming(ttft_ms=0, tpot_ms=3000, tokens=3)
-        async with StandinUpstream(slow, model="tiny") as upstream:
+        async with StandinUpstream(slow, model="tiny", root=weights_root(_isolated)) as upstream:
             program, key = _runtime(_isolated, upstream)
             async with in_process(_isolated) as (gateway, _):
                 reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
@@ -439,7 +440,7 @@ def test_a_client_that_reads_slowly_pauses_the_runtime_connection_and_nothing_st
 
     async def run() -> None:
         many = StandinTiming(ttft_ms=0, tpot_ms=0, tokens=20_000)
-        async with StandinUpstream(many, model="tiny") as upstream:
+        async with StandinUpstream(many, model="tiny", root=weights_root(_isolated)) as upstream:
             _, key = _runtime(_isolated, upstream)
             async with in_process(_isolated) as (gateway, client):
                 reader, writer = await _slow_reader(gateway.port)
@@ -474,8 +475,8 @@ def test_a_client_gone_before_a_whole_answer_is_recorded_once_as_499(_isolated: 
     two records (200, then 499) nor settle its key's reservation twice."""
 
     async def run() -> None:
-        async with StandinUpstream(StandinTiming(ttft_ms=600, tpot_ms=0, tokens=2),
-                                   model="tiny") as upstream:  # fmt: skip
+        slow = StandinTiming(ttft_ms=600, tpot_ms=0, tokens=2)
+        async with StandinUpstream(slow, model="tiny", root=weights_root(_isolated)) as upstream:
             program, key = _runtime(_isolated, upstream)
             async with in_process(_isolated) as (gateway, _):
                 _, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
@@ -497,8 +498,8 @@ def test_a_client_gone_while_its_whole_answer_is_made_stops_the_runtime(_isolate
     request cut at once (the runtime's connection closed, so it stops), recorded as 499."""
 
     async def run() -> None:
-        async with StandinUpstream(StandinTiming(ttft_ms=3000, tpot_ms=0, tokens=2),
-                                   model="tiny") as upstream:  # fmt: skip
+        slow = StandinTiming(ttft_ms=3000, tpot_ms=0, tokens=2)
+        async with StandinUpstream(slow, model="tiny", root=weights_root(_isolated)) as upstream:
             program, key = _runtime(_isolated, upstream)
             async with in_process(_isolated) as (gateway, _):
                 _, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
@@ -526,7 +527,7 @@ def test_a_client_that_stops_reading_is_not_blamed_on_the_runtime(_isolated: Pat
 
     async def run() -> None:
         many = StandinTiming(ttft_ms=0, tpot_ms=0, tokens=20_000)
-        async with StandinUpstream(many, model="tiny") as upstream:
+        async with StandinUpstream(many, model="tiny", root=weights_root(_isolated)) as upstream:
             program, key = _runtime(_isolated, upstream, read_timeout=1.0)
             async with in_process(_isolated) as (gateway, _):
                 reader, writer = await _slow_reader(gateway.port)
@@ -653,7 +654,7 @@ def test_a_stream_whose_client_stops_reading_is_ended_and_logged_as_499(_isolate
 
     async def run() -> None:
         many = StandinTiming(ttft_ms=0, tpot_ms=0, tokens=20_000)
-        async with StandinUpstream(many, model="tiny") as upstream:
+        async with StandinUpstream(many, model="tiny", root=weights_root(_isolated)) as upstream:
             program, key = _runtime(_isolated, upstream)
             async with in_process(_isolated) as (gateway, _):
                 server = gateway.server

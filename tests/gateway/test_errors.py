@@ -44,6 +44,7 @@ from tests.gateway.harness import (
     model_file,
     sse_events,
     usage_rows,
+    weights_root,
 )
 
 FAST = StandinTiming(ttft_ms=0, tpot_ms=0, tokens=4)
@@ -116,7 +117,7 @@ def test_a_bug_answers_500_in_openai_shape_and_is_recorded(
     _isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny") as upstream:
+        async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
             program = _program(_isolated, upstream.url)
             key = key_for(program)
             async with in_process(_isolated) as (gateway, client):
@@ -143,7 +144,7 @@ def test_a_bug_answers_500_in_openai_shape_and_is_recorded(
 
 def test_routes_and_methods_are_refused_in_openai_shape(_isolated: Path) -> None:
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny") as upstream:
+        async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
             _program(_isolated, upstream.url)
             async with in_process(_isolated) as (_, client):
                 missing = await client.get("/v1/nothing")
@@ -160,7 +161,7 @@ def test_a_runtime_s_4xx_reaches_the_client_with_the_runtime_s_message_standin(
     _isolated: Path,
 ) -> None:
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny") as upstream:
+        async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
             program = _program(_isolated, upstream.url)
             key = key_for(program)
             async with in_process(_isolated) as (_, client):
@@ -185,7 +186,7 @@ def test_a_runtime_s_4xx_reaches_the_client_with_the_runtime_s_message_standin(
 def test_a_slow_standin_gives_the_same_504_before_and_during_a_stream(_isolated: Path) -> None:
     async def run() -> None:
         slow = StandinTiming(ttft_ms=3000, tpot_ms=0, tokens=2)
-        async with StandinUpstream(slow, model="tiny") as upstream:
+        async with StandinUpstream(slow, model="tiny", root=weights_root(_isolated)) as upstream:
             program = _program(_isolated, upstream.url, gateway={"upstream_timeout": 0.3})
             key = key_for(program)
             async with in_process(_isolated) as (_, client):

@@ -18,6 +18,7 @@ from tests.gateway.harness import (
     key_for,
     make_program,
     model_file,
+    weights_root,
 )
 from tests.runtimes.standin import free_port
 
@@ -51,7 +52,7 @@ def test_a_gateway_started_before_its_runtime_serves_once_it_is_up(_isolated: Pa
             before = await client.post("/v1/chat/completions", json=chat("tiny"),
                                        headers=auth(key))  # fmt: skip
             assert before.status_code == 503
-            async with StandinUpstream(FAST, model="tiny", port=port):
+            async with StandinUpstream(FAST, model="tiny", port=port, root=weights_root(_isolated)):
                 seen = await _served_within(client, key, 5.0)
         assert seen[-1] == 200, seen
         program.close()
@@ -62,7 +63,7 @@ def test_a_gateway_started_before_its_runtime_serves_once_it_is_up(_isolated: Pa
 def test_a_runtime_back_on_a_new_port_is_followed(_isolated: Path) -> None:
     async def run() -> None:
         config = _isolated / "inhouse.toml"
-        async with StandinUpstream(FAST, model="tiny") as first:
+        async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as first:
             weights = model_file(_isolated)
             runtimes = {"local": {"family": "openai", "url": first.url,
                                   "model_path": str(weights)}}  # fmt: skip
@@ -71,7 +72,9 @@ def test_a_runtime_back_on_a_new_port_is_followed(_isolated: Path) -> None:
             async with in_process(_isolated) as (gateway, client):
                 assert (await _served_within(client, key, 1.0))[-1] == 200
                 await first.aclose()
-                async with StandinUpstream(FAST, model="tiny") as second:
+                async with StandinUpstream(
+                    FAST, model="tiny", root=weights_root(_isolated)
+                ) as second:
                     # what `inhouse runtime serve` does for the embedded runtime: the new
                     # place is recorded where the router reads it
                     config.write_text(config.read_text().replace(first.url, second.url))

@@ -27,6 +27,7 @@ from tests.gateway.harness import (
     make_program,
     model_file,
     usage_rows,
+    weights_root,
 )
 
 USER = [{"role": "user", "content": "hello"}]
@@ -37,7 +38,7 @@ async def through(
     folder: Path, mode: str, **gateway: Any
 ) -> AsyncIterator[tuple[openai.AsyncOpenAI, FaultyRuntimeStandin, Any, Gateway, str]]:
     """The faulty stand-in behind an in-process gateway, and the openai client in front."""
-    async with FaultyRuntimeStandin(mode) as runtime:
+    async with FaultyRuntimeStandin(mode, root=weights_root(folder)) as runtime:
         weights = model_file(folder)
         runtimes = {"faulty": {"family": "openai", "url": runtime.url, "model_path": str(weights)}}
         program = make_program(folder, runtimes, {"tiny": digest_of(weights)}, gateway=gateway)

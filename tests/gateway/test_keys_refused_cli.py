@@ -32,6 +32,7 @@ from tests.gateway.harness import (
     key_for,
     make_program,
     model_file,
+    weights_root,
 )
 from tests.runtimes.standin import free_port
 
@@ -102,7 +103,8 @@ def test_gateway_status_names_the_keys_the_running_gateway_refuses(
     old = _old_key(opened)
 
     async def run() -> tuple[int, int, str, str]:
-        standin = StandinUpstream(StandinTiming(0, 0, 2), model="tiny", port=port)
+        standin = StandinUpstream(StandinTiming(0, 0, 2), model="tiny", port=port,
+                                  root=weights_root(_isolated))  # fmt: skip
         async with standin, in_process(_isolated) as (_, client):
             good = await client.post("/v1/chat/completions", json=chat("tiny"),
                                      headers=auth(served))  # fmt: skip

@@ -35,7 +35,7 @@ from inhouse.pilot.adoption import record_adoption
 from inhouse.program.facts import daily_usage
 from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream
 from tests.conftest import Clock
-from tests.gateway.harness import auth, chat, in_process
+from tests.gateway.harness import auth, chat, in_process, weights_root
 from tests.pilot.gateway_days import Pilot, Use, start_pilot
 
 pytestmark = pytest.mark.usefixtures("on_database")
@@ -76,7 +76,8 @@ def door(pilot: Pilot, key: str) -> tuple[int, dict[str, Any]]:
     """One request with ``key`` through the gateway as it starts now, and its ``/healthz``."""
 
     async def run() -> tuple[int, dict[str, Any]]:
-        standin = StandinUpstream(StandinTiming(0, 0, 2), model="tiny", port=pilot.port)
+        standin = StandinUpstream(StandinTiming(0, 0, 2), model="tiny", port=pilot.port,
+                                  root=weights_root(pilot.folder))  # fmt: skip
         async with standin, in_process(pilot.folder, clock=pilot.clock) as (gateway, client):
             reply = await client.post("/v1/chat/completions", json=chat("tiny"),
                                       headers=auth(key))  # fmt: skip

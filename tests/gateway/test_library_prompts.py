@@ -32,6 +32,7 @@ from tests.gateway.harness import (
     model_file,
     usage_rows,
     wait_for,
+    weights_root,
 )
 from tests.people import enrol
 
@@ -79,7 +80,9 @@ async def _labelled(gateway: Gateway, ref: str, version: int) -> None:
 
 def test_a_header_label_is_recorded_as_the_version_it_named(_isolated: Path) -> None:
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny", record=True) as upstream:
+        async with StandinUpstream(
+            FAST, model="tiny", record=True, root=weights_root(_isolated)
+        ) as upstream:
             program = _standin_program(_isolated, upstream.url)
             key = key_for(program)
             ada = _author(program)
@@ -122,7 +125,9 @@ def test_a_header_label_is_recorded_as_the_version_it_named(_isolated: Path) -> 
 
 def test_unknown_prompts_and_bad_variables_are_400s_in_openai_shape(_isolated: Path) -> None:
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny", record=True) as upstream:
+        async with StandinUpstream(
+            FAST, model="tiny", record=True, root=weights_root(_isolated)
+        ) as upstream:
             program = _standin_program(_isolated, upstream.url)
             key = key_for(program)
             add_prompt(_author(program), "triage", TRIAGE, where="triage.yaml")
@@ -170,7 +175,9 @@ def test_rendered_text_is_scanned_a_blocked_class_never_reaches_the_runtime(
     _isolated: Path,
 ) -> None:
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny", record=True) as upstream:
+        async with StandinUpstream(
+            FAST, model="tiny", record=True, root=weights_root(_isolated)
+        ) as upstream:
             program = _standin_program(_isolated, upstream.url)
             key = key_for(program)
             add_prompt(_author(program), "triage", TRIAGE, where="triage.yaml")

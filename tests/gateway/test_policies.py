@@ -25,6 +25,7 @@ from tests.gateway.harness import (
     model_file,
     sse_events,
     usage_rows,
+    weights_root,
 )
 from tests.gateway.toolcall_standin import ToolCallStandin
 
@@ -55,7 +56,9 @@ def _program(folder: Path, url: str) -> Any:
 
 def test_a_blocked_data_class_never_reaches_the_upstream(_isolated: Path) -> None:
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny", record=True) as upstream:
+        async with StandinUpstream(
+            FAST, model="tiny", record=True, root=weights_root(_isolated)
+        ) as upstream:
             program = _program(_isolated, upstream.url)
             key = key_for(program)
             async with in_process(_isolated) as (_, client):
@@ -78,7 +81,9 @@ def test_a_blocked_data_class_never_reaches_the_upstream(_isolated: Path) -> Non
 
 def test_redaction_is_applied_before_the_request_leaves(_isolated: Path) -> None:
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny", record=True) as upstream:
+        async with StandinUpstream(
+            FAST, model="tiny", record=True, root=weights_root(_isolated)
+        ) as upstream:
             program = _program(_isolated, upstream.url)
             key = key_for(program)
             async with in_process(_isolated) as (_, client):
@@ -102,7 +107,9 @@ def test_redaction_is_applied_before_the_request_leaves(_isolated: Path) -> None
 
 def test_a_disallowed_tool_in_a_request_is_refused_or_stripped(_isolated: Path) -> None:
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny", record=True) as upstream:
+        async with StandinUpstream(
+            FAST, model="tiny", record=True, root=weights_root(_isolated)
+        ) as upstream:
             program = _program(_isolated, upstream.url)
             reader = key_for(program, agent="reader")
             stripper = key_for(program, agent="stripper")
@@ -135,7 +142,9 @@ def test_a_disallowed_tool_in_a_request_is_refused_or_stripped(_isolated: Path) 
 
 def test_a_disallowed_tool_call_in_a_streamed_answer_is_blocked(_isolated: Path) -> None:
     async def run() -> None:
-        async with ToolCallStandin("read_file", {"path": "/etc/shadow"}) as upstream:
+        async with ToolCallStandin(
+            "read_file", {"path": "/etc/shadow"}, root=weights_root(_isolated)
+        ) as upstream:
             program = _program(_isolated, upstream.url)
             key = key_for(program, agent="reader")
             async with in_process(_isolated) as (_, client):
@@ -165,7 +174,9 @@ def test_a_disallowed_tool_call_in_a_streamed_answer_is_blocked(_isolated: Path)
 
 def test_an_allowed_tool_call_streams_through_whole(_isolated: Path) -> None:
     async def run() -> None:
-        async with ToolCallStandin("read_file", {"path": "/srv/docs/plan.md"}) as upstream:
+        async with ToolCallStandin(
+            "read_file", {"path": "/srv/docs/plan.md"}, root=weights_root(_isolated)
+        ) as upstream:
             program = _program(_isolated, upstream.url)
             key = key_for(program, agent="reader")
             async with in_process(_isolated) as (_, client):
@@ -194,7 +205,9 @@ def _drop_boundary(folder: Path, agent: str) -> None:
 
 def test_a_key_of_an_agent_without_a_boundary_is_refused_at_the_door(_isolated: Path) -> None:
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny", record=True) as upstream:
+        async with StandinUpstream(
+            FAST, model="tiny", record=True, root=weights_root(_isolated)
+        ) as upstream:
             program = _program(_isolated, upstream.url)
             bounded = key_for(program, agent="reader")
             # the honest way: the key was issued while the agent had a boundary; the boundary

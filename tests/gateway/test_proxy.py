@@ -23,6 +23,7 @@ from tests.gateway.harness import (
     model_file,
     sse_events,
     usage_rows,
+    weights_root,
 )
 
 FAST = StandinTiming(ttft_ms=0, tpot_ms=0, tokens=4)
@@ -40,7 +41,9 @@ def _program(folder: Path, upstreams: dict[str, str], **options: Any) -> Any:
 
 def test_chat_is_proxied_and_logged_once(_isolated: Path) -> None:
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny", record=True) as upstream:
+        async with StandinUpstream(
+            FAST, model="tiny", record=True, root=weights_root(_isolated)
+        ) as upstream:
             program = _program(_isolated, {"local": upstream.url})
             key = key_for(program)
             async with in_process(_isolated) as (_gateway, client):
@@ -71,7 +74,7 @@ def test_chat_is_proxied_and_logged_once(_isolated: Path) -> None:
 
 def test_stream_passes_events_through_with_done_last(_isolated: Path) -> None:
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny") as upstream:
+        async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
             program = _program(_isolated, {"local": upstream.url})
             key = key_for(program)
             async with in_process(_isolated) as (_, client):
@@ -93,7 +96,7 @@ def test_stream_passes_events_through_with_done_last(_isolated: Path) -> None:
 
 def test_bad_missing_and_revoked_keys_get_401(_isolated: Path) -> None:
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny") as upstream:
+        async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
             program = _program(_isolated, {"local": upstream.url})
             key = key_for(program)
             async with in_process(_isolated) as (gateway, client):
@@ -122,7 +125,9 @@ def test_bad_missing_and_revoked_keys_get_401(_isolated: Path) -> None:
 
 def test_unblessed_model_is_refused_and_models_lists_only_blessed(_isolated: Path) -> None:
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny", record=True) as upstream:
+        async with StandinUpstream(
+            FAST, model="tiny", record=True, root=weights_root(_isolated)
+        ) as upstream:
             program = _program(_isolated, {"local": upstream.url})
             key = key_for(program)
             narrow = key_for(program, models=("other",))
@@ -147,7 +152,9 @@ def test_unblessed_model_is_refused_and_models_lists_only_blessed(_isolated: Pat
 
 def test_drifted_digest_is_refused_with_the_mismatch(_isolated: Path) -> None:
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny", record=True) as upstream:
+        async with StandinUpstream(
+            FAST, model="tiny", record=True, root=weights_root(_isolated)
+        ) as upstream:
             locked = "sha256:" + "ab" * 32
             program = _program(_isolated, {"local": upstream.url}, models={"tiny": locked})
             key = key_for(program)
@@ -164,9 +171,35 @@ def test_drifted_digest_is_refused_with_the_mismatch(_isolated: Path) -> None:
     asyncio.run(run())
 
 
+def test_a_model_path_the_runtime_never_names_pins_nothing(_isolated: Path) -> None:
+    """The forgery: inhouse.toml names a GGUF whose hash the lock holds, beside a runtime that
+    lists the model under an alias and names no file. The config's word is not the runtime's:
+    the model is refused, saying why and what would pin it, and nothing reaches the runtime."""
+
+    async def run() -> None:
+        async with StandinUpstream(FAST, model="tiny", record=True) as upstream:  # no root
+            program = _program(_isolated, {"local": upstream.url})
+            key = key_for(program)
+            async with in_process(_isolated) as (_, client):
+                reply = await client.post("/v1/chat/completions", json=chat("tiny"),
+                                          headers=auth(key))  # fmt: skip
+                assert reply.status_code == 503
+                error = error_of(reply)
+                assert error["code"] == "no_runtime"
+                weights = _isolated / "weights.gguf"
+                assert (
+                    f"the configured model_path {weights} is no file runtime local names"
+                    in (error["message"])
+                )
+                assert "use the embedded runtime" in error["message"]
+            assert upstream.received == []
+
+    asyncio.run(run())
+
+
 def test_drift_found_by_the_periodic_check(_isolated: Path) -> None:
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny") as upstream:
+        async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
             program = _program(_isolated, {"local": upstream.url},
                                gateway={"digest_check_seconds": 0.1})  # fmt: skip
             key = key_for(program)
@@ -174,7 +207,7 @@ def test_drift_found_by_the_periodic_check(_isolated: Path) -> None:
                 first = await client.post("/v1/chat/completions", json=chat("tiny"),
                                           headers=auth(key))  # fmt: skip
                 assert first.status_code == 200
-                (_isolated / "weights.gguf").write_bytes(b"other weights, same name")
+                model_file(_isolated, seed=1)  # other weights, same name
                 for _ in range(100):
                     await asyncio.sleep(0.05)
                     later = await client.post("/v1/chat/completions", json=chat("tiny"),
@@ -189,7 +222,7 @@ def test_drift_found_by_the_periodic_check(_isolated: Path) -> None:
 
 def test_rate_limits_answer_429(_isolated: Path) -> None:
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny") as upstream:
+        async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
             program = _program(_isolated, {"local": upstream.url})
             per_minute = key_for(program, rpm=2)
             # room for one request's reservation (its prompt's bound, 37, and a token to answer
@@ -218,8 +251,8 @@ def test_rate_limits_answer_429(_isolated: Path) -> None:
 def test_runtime_down_gives_503_and_a_second_node_takes_over(_isolated: Path) -> None:
     async def run() -> None:
         async with (
-            StandinUpstream(FAST, model="tiny") as one,
-            StandinUpstream(FAST, model="tiny") as two,
+            StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as one,
+            StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as two,
         ):
             program = _program(_isolated, {"a": one.url, "b": two.url})
             key = key_for(program)
@@ -248,7 +281,7 @@ def test_runtime_down_gives_503_and_a_second_node_takes_over(_isolated: Path) ->
 
 def test_metrics_are_labelled_by_model_and_person(_isolated: Path) -> None:
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny") as upstream:
+        async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
             program = _program(_isolated, {"local": upstream.url})
             key = key_for(program)
             async with in_process(_isolated) as (_, client):
@@ -269,7 +302,7 @@ def test_metrics_are_labelled_by_model_and_person(_isolated: Path) -> None:
 
 def test_completions_and_embeddings_are_proxied(_isolated: Path) -> None:
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny") as upstream:
+        async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
             program = _program(_isolated, {"local": upstream.url})
             key = key_for(program)
             async with in_process(_isolated) as (_, client):

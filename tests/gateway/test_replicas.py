@@ -49,6 +49,7 @@ from tests.gateway.harness import (
     served,
     usage_rows,
     wait_for,
+    weights_root,
 )
 from tests.runtimes.standin import free_port
 
@@ -130,7 +131,7 @@ def test_two_replicas_let_a_per_minute_limit_through_once(
     the per-minute limit holds the same."""
 
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny") as upstream:
+        async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
             program = _program(_isolated, upstream.url, redis_url=REDIS, redis_prefix=prefix)
             key = key_for(program, rpm=4, tokens_per_day=tokens_per_day)
             async with replica(_isolated, "a") as (_, a), replica(_isolated, "b") as (_, b):
@@ -155,7 +156,7 @@ def test_a_token_budget_spent_on_one_replica_is_spent_on_the_other(
     _isolated: Path, prefix: str
 ) -> None:
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny") as upstream:
+        async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
             program = _program(_isolated, upstream.url, redis_url=REDIS, redis_prefix=prefix)
             key = key_for(program, tokens_per_day=200)
             async with replica(_isolated, "a") as (_, a), replica(_isolated, "b") as (_, b):
@@ -182,7 +183,7 @@ def test_a_request_refused_before_its_limits_were_decided_still_counts_per_minut
     more than the limit."""
 
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny") as upstream:
+        async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
             weights = model_file(_isolated)
             runtimes = {"local": {"family": "openai", "url": upstream.url,
                                   "model_path": str(weights)}}  # fmt: skip
@@ -231,7 +232,7 @@ def test_settles_ride_on_the_next_decision_and_none_is_lost(
         return sum(r["tokens_in"] + r["tokens_out"] for r in usage_rows(program))
 
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny") as upstream:
+        async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
             program = _program(_isolated, upstream.url, redis_url=REDIS, redis_prefix=prefix,
                                key_concurrency=16)  # fmt: skip
             key = key_for(program, tokens_per_day=1_000_000)
@@ -260,7 +261,7 @@ def test_a_settle_no_decision_carries_is_sent_on_its_own(_isolated: Path, prefix
     from inhouse.gateway import shared
 
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny") as upstream:
+        async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
             program = _program(_isolated, upstream.url, redis_url=REDIS, redis_prefix=prefix)
             key = key_for(program, tokens_per_day=1_000_000)
             key_id = list_keys(program.store)[0].id
@@ -280,7 +281,7 @@ def test_a_key_revoked_through_one_replica_is_refused_by_the_other_within_a_seco
     _isolated: Path, prefix: str
 ) -> None:
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny") as upstream:
+        async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
             # keys are re-read once a minute: only the news can make the second replica refuse
             program = _program(_isolated, upstream.url, redis_url=REDIS, redis_prefix=prefix)
             key = key_for(program)
@@ -332,7 +333,7 @@ def test_a_key_revoked_with_redis_unreachable_is_revoked_and_warns(
 def _two_model_program(folder: Path, tiny: str, spare: str, **gateway: Any) -> Any:
     """A program whose lock blesses ``tiny`` (runtime local) and ``spare`` (runtime spare), and
     whose [baseline] manifest blesses ``tiny`` alone: `baseline lock` drops ``spare``."""
-    tiny_file, spare_file = model_file(folder), model_file(folder, "spare.gguf", b"spare")
+    tiny_file, spare_file = model_file(folder), model_file(folder, "spare.gguf", seed=1)
     runtimes = {
         "local": {"family": "openai", "url": tiny, "model_path": str(tiny_file)},
         "spare": {"family": "openai", "url": spare, "model_path": str(spare_file)},
@@ -359,8 +360,10 @@ def test_a_model_a_re_lock_drops_is_refused_by_every_replica_within_a_second(
 ) -> None:
     async def run() -> None:
         async with (
-            StandinUpstream(FAST, model="tiny") as tiny,
-            StandinUpstream(FAST, model="spare") as spare,
+            StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as tiny,
+            StandinUpstream(
+                FAST, model="spare", root=weights_root(_isolated, "spare.gguf")
+            ) as spare,
         ):
             # the lock is re-read once a minute: only the news can make the replicas refuse
             program = _two_model_program(_isolated, tiny.url, spare.url, redis_url=REDIS,
@@ -395,8 +398,10 @@ def test_a_re_lock_with_redis_unreachable_is_recorded_and_warns(
     async def run() -> None:
         closed = f"redis://127.0.0.1:{free_port()}/0"
         async with (
-            StandinUpstream(FAST, model="tiny") as tiny,
-            StandinUpstream(FAST, model="spare") as spare,
+            StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as tiny,
+            StandinUpstream(
+                FAST, model="spare", root=weights_root(_isolated, "spare.gguf")
+            ) as spare,
         ):
             program = _two_model_program(_isolated, tiny.url, spare.url, redis_url=closed,
                                          redis_prefix=prefix)  # fmt: skip
@@ -427,7 +432,7 @@ def test_redis_stopped_mid_test_leaves_each_replica_its_share_and_says_so(
     async def run() -> None:
         door = RedisDoor()
         await door.open()
-        async with StandinUpstream(FAST, model="tiny") as upstream:
+        async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
             program = _program(_isolated, upstream.url, redis_url=door.url, redis_prefix=prefix)
             key = key_for(program, rpm=6)
             async with replica(_isolated, "a") as (ga, a), replica(_isolated, "b") as (gb, b):
@@ -467,7 +472,7 @@ def test_a_replica_that_cannot_reach_redis_from_the_start_enforces_its_share(
 ) -> None:
     async def run() -> None:
         closed = f"redis://127.0.0.1:{free_port()}/0"
-        async with StandinUpstream(FAST, model="tiny") as upstream:
+        async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
             program = _program(_isolated, upstream.url, redis_url=closed, redis_prefix=prefix)
             key = key_for(program, rpm=4)
             async with replica(_isolated, "a") as (_, a):
@@ -482,7 +487,7 @@ def test_a_replica_that_cannot_reach_redis_from_the_start_enforces_its_share(
 
 def test_without_redis_a_single_gateway_keeps_its_limits_in_memory(_isolated: Path) -> None:
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny") as upstream:
+        async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
             program = _program(_isolated, upstream.url, replicas=None)
             key = key_for(program, rpm=2)
             async with replica(_isolated, "a") as (_, a):
@@ -495,7 +500,7 @@ def test_without_redis_a_single_gateway_keeps_its_limits_in_memory(_isolated: Pa
 
 
 def test_workers_share_the_port_and_one_limit(_isolated: Path, prefix: str) -> None:
-    with spawn_standin(FAST, model="tiny") as upstream:
+    with spawn_standin(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
         program = _program(_isolated, upstream.url, redis_url=REDIS, redis_prefix=prefix,
                            replicas=None)  # fmt: skip
         key = key_for(program, rpm=6)
@@ -540,7 +545,9 @@ def _load(url: str, key: str, answered: list[str], stop: threading.Event) -> Non
 def test_two_replicas_on_postgresql_log_every_answer_once_through_a_kill_9(
     _isolated: Path, on_database: str, prefix: str
 ) -> None:
-    with spawn_standin(StandinTiming(ttft_ms=5, tpot_ms=2, tokens=8), model="tiny") as upstream:
+    with spawn_standin(
+        StandinTiming(ttft_ms=5, tpot_ms=2, tokens=8), model="tiny", root=weights_root(_isolated)
+    ) as upstream:
         program = _program(_isolated, upstream.url, redis_url=REDIS, redis_prefix=prefix,
                            flush_seconds=30, batch_size=7)  # fmt: skip
         key = key_for(program)

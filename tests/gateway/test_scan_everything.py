@@ -25,6 +25,7 @@ from tests.gateway.harness import (
     make_program,
     model_file,
     usage_rows,
+    weights_root,
 )
 
 FAST = StandinTiming(ttft_ms=0, tpot_ms=0, tokens=4)
@@ -93,7 +94,9 @@ def test_a_card_anywhere_in_the_request_is_blocked_before_the_runtime(
     path, body = CASES[where]
 
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny", record=True) as upstream:
+        async with StandinUpstream(
+            FAST, model="tiny", record=True, root=weights_root(_isolated)
+        ) as upstream:
             program = _program(_isolated, upstream.url)
             key = key_for(program)
             async with in_process(_isolated) as (gateway, client):
@@ -115,7 +118,9 @@ def test_redaction_reaches_into_tool_call_history_and_leaves_the_rest_as_sent(
     _isolated: Path,
 ) -> None:
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny", record=True) as upstream:
+        async with StandinUpstream(
+            FAST, model="tiny", record=True, root=weights_root(_isolated)
+        ) as upstream:
             weights = model_file(_isolated)
             runtimes = {"local": {"family": "openai", "url": upstream.url,
                                   "model_path": str(weights)}}  # fmt: skip
@@ -141,7 +146,9 @@ def test_a_request_with_nothing_to_find_reaches_the_runtime_exactly_as_sent(
     _isolated: Path,
 ) -> None:
     async def run() -> None:
-        async with StandinUpstream(FAST, model="tiny", record=True) as upstream:
+        async with StandinUpstream(
+            FAST, model="tiny", record=True, root=weights_root(_isolated)
+        ) as upstream:
             program = _program(_isolated, upstream.url)
             key = key_for(program)
             # disguise-like characters that hide nothing: they must not be normalised away

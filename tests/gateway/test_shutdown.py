@@ -24,7 +24,7 @@ from inhouse.gateway.keys import load_key_table
 from inhouse.gateway.shared import Listener
 from inhouse.program.state import ProgramState
 from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream
-from tests.gateway.harness import digest_of, in_process, make_program, model_file
+from tests.gateway.harness import digest_of, in_process, make_program, model_file, weights_root
 from tests.runtimes.standin import free_port
 
 
@@ -32,7 +32,9 @@ from tests.runtimes.standin import free_port
 async def _gateway(folder: Path) -> AsyncIterator[Gateway]:
     """A program fronting a stand-in, and its gateway started in-process; stopped (and its
     store closed) on the way out."""
-    async with StandinUpstream(StandinTiming(0, 0, 1), model="tiny") as upstream:
+    async with StandinUpstream(
+        StandinTiming(0, 0, 1), model="tiny", root=weights_root(folder)
+    ) as upstream:
         weights = model_file(folder)
         runtimes = {"local": {"family": "openai", "url": upstream.url,
                               "model_path": str(weights)}}  # fmt: skip

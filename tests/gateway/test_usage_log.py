@@ -34,6 +34,7 @@ from tests.gateway.harness import (
     served,
     usage_rows,
     wait_for,
+    weights_root,
 )
 
 
@@ -60,7 +61,9 @@ def test_a_database_outage_does_not_fail_requests_and_loses_nothing(
         raise ConnectionError("database is down")
 
     async def run() -> None:
-        async with StandinUpstream(StandinTiming(0, 0, 2), model="tiny") as upstream:
+        async with StandinUpstream(
+            StandinTiming(0, 0, 2), model="tiny", root=weights_root(_isolated)
+        ) as upstream:
             program = _program(_isolated, upstream.url)
             key = key_for(program)
             async with in_process(_isolated) as (gateway, client):
@@ -222,7 +225,9 @@ def _load(url: str, key: str, answered: list[str], stop: threading.Event, stream
 
 
 def test_kill_9_under_load_loses_no_answered_request(_isolated: Path) -> None:
-    with spawn_standin(StandinTiming(ttft_ms=5, tpot_ms=2, tokens=8), model="tiny") as upstream:
+    with spawn_standin(
+        StandinTiming(ttft_ms=5, tpot_ms=2, tokens=8), model="tiny", root=weights_root(_isolated)
+    ) as upstream:
         # a long flush interval and small batches: at the kill, some answers are only in the
         # spool and some batches are in the database (replay must not double them)
         program = _program(_isolated, upstream.url, flush_seconds=30, batch_size=7)

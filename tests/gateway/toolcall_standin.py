@@ -1,6 +1,8 @@
 """A stand-in upstream (not a model) whose answers call a tool: the exact tool-call shapes an
 OpenAI-compatible server sends, streamed in pieces or whole, so the gateway's tool-call checks
-can be tested. Serves ``/v1/models`` and ``/v1/chat/completions`` on loopback."""
+can be tested. Serves ``/v1/models`` and ``/v1/chat/completions`` on loopback; given ``root``,
+its model list names that file as the weights it serves (as vLLM's does), which is what gives
+the model a digest."""
 
 from __future__ import annotations
 
@@ -9,12 +11,17 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.gateway.fault_standin import model_entry
+
 
 class ToolCallStandin:
-    def __init__(self, tool: str, arguments: dict[str, Any], *, model: str = "tiny") -> None:
+    def __init__(
+        self, tool: str, arguments: dict[str, Any], *, model: str = "tiny", root: str | None = None
+    ) -> None:
         self.tool = tool
         self.arguments = json.dumps(arguments)
         self.model = model
+        self.root = root
         self.received: list[dict[str, Any]] = []
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -36,7 +43,7 @@ class ToolCallStandin:
         await self._runner.cleanup()
 
     async def _models(self, request: web.Request) -> web.Response:
-        return web.json_response({"object": "list", "data": [{"id": self.model}]})
+        return web.json_response({"object": "list", "data": [model_entry(self.model, self.root)]})
 
     def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> bytes:
         data = {

@@ -87,7 +87,8 @@ class Pilot:
         asyncio.run(self._use(list(uses)))
 
     async def _use(self, uses: list[Use]) -> None:
-        standin = StandinUpstream(StandinTiming(0, 0, 2), model="tiny", port=self.port)
+        standin = StandinUpstream(StandinTiming(0, 0, 2), model="tiny", port=self.port,
+                                   root=str(self.folder / "weights.gguf"))  # fmt: skip
         async with standin, in_process(self.folder, clock=self.clock) as (gateway, client):
             for use in uses:
                 self.clock.now = at(use.when)

@@ -136,7 +136,8 @@ class World:
         headers = auth(self.key(name))
         if prompt is not None:
             headers["x-inhouse-prompt"] = prompt
-        standin = StandinUpstream(StandinTiming(0, 0, 2), model="tiny", port=self.port)
+        standin = StandinUpstream(StandinTiming(0, 0, 2), model="tiny", port=self.port,
+                                   root=str(self.folder / "weights.gguf"))  # fmt: skip
         async with standin, in_process(self.folder, clock=self.clock) as (gateway, client):
             reply = await client.post("/v1/chat/completions", json=chat("tiny", text),
                                       headers=headers)  # fmt: skip

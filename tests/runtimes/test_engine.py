@@ -135,8 +135,9 @@ async def test_inventory_pins_the_served_file_by_sha256(engine: Engine, family: 
     assert model.is_test_model
 
 
-async def test_configured_model_path_pins_a_model_served_under_an_alias(engine: Engine) -> None:
-    # Not a path the server names: the digest must come from the configured file.
+async def test_a_configured_model_path_the_server_names_is_pinned(engine: Engine) -> None:
+    # The server names the file (its /v1/models id is the path), so the configured file is the
+    # served one; a model_path it never names is no digest (tests/runtimes/test_digest_ties.py).
     config = RuntimeConfig(family="llamacpp", url=engine.url, model_path=engine.model)
     async with open_runtime(config) as runtime:
         (model,) = await runtime.models()

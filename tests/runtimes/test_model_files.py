@@ -11,8 +11,14 @@ import pytest
 from typer.testing import CliRunner
 
 from inhouse.cli.app import app
-from inhouse.errors import ModelDownloadFailed
-from inhouse.runtimes import is_test_model, list_models, pull_model, verify_models
+from inhouse.errors import InvalidInput, ModelDownloadFailed
+from inhouse.runtimes import (
+    is_test_model,
+    list_models,
+    pull_model,
+    record_model,
+    verify_models,
+)
 from inhouse.runtimes.testmodel import TEST_MODEL_LABEL
 from tests.runtimes.standin import StandIn, free_port
 
@@ -140,6 +146,34 @@ def test_pull_refuses_bytes_that_do_not_match_the_hubs_digest(
         pull_model("acme/tiny-GGUF", "tiny.gguf", folder=models_folder())
     assert not (models_folder() / "tiny.gguf").exists()
     assert list_models(models_folder()) == []
+
+
+def test_pull_refuses_a_file_that_is_not_a_model_even_with_the_hubs_digest(hub: StandIn) -> None:
+    """A repo's ``.gguf`` that is twelve bytes, whose SHA-256 the hub vouches for: the bytes
+    are what the hub holds, but they are no model's weights, so nothing is recorded."""
+    body = b"not a model."
+
+    def honest_about_junk(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Length", str(len(body)))
+        h.send_header("X-Repo-Commit", COMMIT)
+        h.send_header("ETag", f'"{hashlib.sha256(body).hexdigest()}"')
+        h.end_headers()
+        if h.command == "GET":
+            h.wfile.write(body)
+
+    for key in list(hub.routes):
+        hub.routes[key] = honest_about_junk
+    with pytest.raises(ModelDownloadFailed, match=r"is not a GGUF model file \(12 bytes"):
+        pull_model("acme/tiny-GGUF", "tiny.gguf", folder=models_folder())
+    assert not (models_folder() / "tiny.gguf").exists()
+    assert list_models(models_folder()) == []
+    # nor is it recorded when put there by hand and adopted
+    junk = models_folder() / "adopted.gguf"
+    junk.write_bytes(body)
+    with pytest.raises(InvalidInput, match="only a model's weights are recorded as one"):
+        record_model(models_folder(), junk, {"kind": "by-hand"})
+    assert [m.record for m in list_models(models_folder())] == [None]
 
 
 def test_pull_of_a_missing_file_says_so(hub: StandIn) -> None:

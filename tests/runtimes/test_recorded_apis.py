@@ -120,7 +120,8 @@ async def test_llamacpp_props_names_the_file_and_build(standin: StandIn, test_mo
 
 async def test_a_remote_servers_path_is_not_hashed_from_this_disk(test_model: Path) -> None:
     # The same path exists here, but a server on another host names a file on *its* disk:
-    # hashing ours would pin the wrong bytes. Only a configured model_path is trusted.
+    # hashing ours would pin the wrong bytes. A configured model_path of that file's name is
+    # this machine's copy of it, and is pinned.
     props = fixture("llamacpp-server-readme_props.json")
     props["model_path"] = str(test_model)
     answers = {"/props": props, "/v1/models": fixture("llamacpp-server-readme_v1_models.json")}

@@ -30,6 +30,7 @@ from tests.gateway.harness import (
     make_program,
     model_file,
     usage_rows,
+    weights_root,
 )
 from tests.gateway.toolcall_standin import ToolCallStandin
 from tests.people import enrol
@@ -106,7 +107,7 @@ def test_the_gateway_records_an_agents_tool_calls_with_arguments_where_bodies_ar
     _isolated: Path,
 ) -> None:
     async def run() -> None:
-        async with ToolCallStandin("read_file", {}) as upstream:
+        async with ToolCallStandin("read_file", {}, root=weights_root(_isolated)) as upstream:
             program = _program(_isolated, upstream.url)
             key = key_for(program, agent="reader")
             person_key = key_for(program)
@@ -153,7 +154,7 @@ def _entry(
 
 def test_without_stored_bodies_only_tool_and_argument_names_are_kept(_isolated: Path) -> None:
     async def run() -> None:
-        async with ToolCallStandin("read_file", {}) as upstream:
+        async with ToolCallStandin("read_file", {}, root=weights_root(_isolated)) as upstream:
             program = _program(_isolated, upstream.url, store_bodies=False)
             key = key_for(program, agent="reader")
             assert await _agent_traffic(_isolated, upstream, key) == [200, 200, 200]
@@ -196,7 +197,7 @@ def test_agents_list_shows_each_agent_key_its_boundary_and_whether_it_is_enforce
     _isolated: Path,
 ) -> None:
     async def run() -> None:
-        async with ToolCallStandin("read_file", {}) as upstream:
+        async with ToolCallStandin("read_file", {}, root=weights_root(_isolated)) as upstream:
             program = _program(_isolated, upstream.url)
             key = key_for(program, agent="reader")
             key_for(program)  # a person's own key is no agent key
@@ -230,7 +231,7 @@ def test_a_dry_run_lists_exactly_the_calls_a_proposed_boundary_would_block(
     _isolated: Path,
 ) -> None:
     async def run() -> None:
-        async with ToolCallStandin("read_file", {}) as upstream:
+        async with ToolCallStandin("read_file", {}, root=weights_root(_isolated)) as upstream:
             program = _program(_isolated, upstream.url)
             key = key_for(program, agent="reader")
             await _agent_traffic(_isolated, upstream, key)
@@ -286,7 +287,7 @@ def test_a_dry_run_lists_exactly_the_calls_a_proposed_boundary_would_block(
 
 def test_a_dry_run_on_an_agent_without_calls_and_the_refusals(_isolated: Path) -> None:
     async def run() -> None:
-        async with ToolCallStandin("search", {}) as upstream:
+        async with ToolCallStandin("search", {}, root=weights_root(_isolated)) as upstream:
             program = _program(_isolated, upstream.url)
             key_for(program, agent="idle")
             proposal = _isolated / "proposal.toml"
@@ -318,7 +319,7 @@ def _check(program: Any) -> Any:
 
 def test_agent_boundaries_counts_only_boundaries_measured_at_grant(_isolated: Path) -> None:
     async def run() -> None:
-        async with ToolCallStandin("search", {}) as upstream:
+        async with ToolCallStandin("search", {}, root=weights_root(_isolated)) as upstream:
             program = _program(_isolated, upstream.url)
             assert _check(program).outcome is Outcome.NOT_APPLICABLE
             key_for(program, agent="reader")
@@ -350,7 +351,7 @@ def test_a_boundary_widened_after_its_grant_fails_once_the_gateway_reviews_what_
     from inhouse.support.drift import COLLECTOR
 
     async def run() -> None:
-        async with ToolCallStandin("search", {}) as upstream:
+        async with ToolCallStandin("search", {}, root=weights_root(_isolated)) as upstream:
             program = _program(_isolated, upstream.url)
             key_for(program, agent="reader")
             assert _check(program).outcome is Outcome.PASS
@@ -393,7 +394,7 @@ def test_a_second_gateway_keys_review_hides_no_widened_boundary(
                             provenance=Provenance.MEASURED, collector=COLLECTOR)  # fmt: skip
 
     async def run() -> None:
-        async with ToolCallStandin("search", {}) as upstream:
+        async with ToolCallStandin("search", {}, root=weights_root(_isolated)) as upstream:
             program = _program(_isolated, upstream.url)
             key_for(program, agent="reader")
             review(service_program(program), {"reader": ["read_file", "search"]})

@@ -16,6 +16,7 @@ import pytest
 from inhouse.baseline.lock import Lock, LockedModel, LockedRuntime
 from inhouse.runtimes.config import RuntimeConfig
 from inhouse.runtimes.digests import sha256_digest
+from inhouse.runtimes.testmodel import make_test_model
 from inhouse.support.inventory import Finding, NodeInventory, ask_nodes, compare
 from tests.runtimes.standin import StandIn, fixture, free_port
 
@@ -110,9 +111,13 @@ def test_vllm_node_pinned_by_hub_revision_with_an_unpinned_extra() -> None:
     assert f"locked {stale}, served {REVISION}" == mismatch.detail
 
 
-def test_lm_studio_node_pins_the_configured_model_by_its_file(tmp_path: Path) -> None:
-    weights = tmp_path / "Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf"
-    weights.write_bytes(b"GGUF" + b"\0" * 64)
+def test_lm_studio_gives_no_digest_and_says_why_even_for_the_configured_file(
+    tmp_path: Path,
+) -> None:
+    """LM Studio's API names no file, so a model_path beside it is the config's word alone for
+    what it loaded: the forgery (the config names the very GGUF whose hash the lock holds) must
+    not pass, and the finding says why and what would pin the model."""
+    weights = make_test_model(tmp_path / "Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf")
     with StandIn() as studio:
         studio.json("GET", "/api/v0/models", recorded("lmstudio-0.3.6_api_v0_models.json"))
         config = RuntimeConfig(
@@ -123,18 +128,26 @@ def test_lm_studio_node_pins_the_configured_model_by_its_file(tmp_path: Path) ->
     loaded = {m.id: (m.loaded, m.digest) for m in node.models}
     assert loaded == {
         "qwen2-vl-7b-instruct": (False, None),
-        "meta-llama-3.1-8b-instruct": (True, sha256_digest(weights)),
+        "meta-llama-3.1-8b-instruct": (True, None),
         "text-embedding-nomic-embed-text-v1.5": (False, None),
     }
+    why = {m.id: m.why_no_digest or "" for m in node.models}
+    assert all("LM Studio's /api/v0/models names no model file or digest" in w
+               for w in why.values())  # fmt: skip
+    assert all("use the embedded runtime" in w for w in why.values())  # what would pin it
+    configured = why["meta-llama-3.1-8b-instruct"]
+    assert f"the configured model_path {weights} is the config's word alone" in configured
     blessed = {"meta-llama-3.1-8b-instruct": sha256_digest(weights)}
-    assert problems(compare(lock("lmstudio", None, blessed), [node])) == {
+    findings = compare(lock("lmstudio", None, blessed), [node])
+    assert problems(findings) == {
+        ("meta-llama-3.1-8b-instruct", "digest-mismatch"),
         ("qwen2-vl-7b-instruct", "unpinned-extra"),
         ("text-embedding-nomic-embed-text-v1.5", "unpinned-extra"),
     }
-    # blessing a model LM Studio serves without a digest cannot pass: its weights are unknown
-    unknown = compare(lock("lmstudio", None, {**blessed, "qwen2-vl-7b-instruct": GEMMA}), [node])
-    [mismatch] = [f for f in unknown if f.problem == "digest-mismatch"]
-    assert mismatch.model == "qwen2-vl-7b-instruct" and "without a digest" in mismatch.detail
+    [unpinned] = [f for f in findings if f.problem == "digest-mismatch"]
+    assert "served without a digest, so its weights are unknown" in unpinned.detail
+    assert blessed[unpinned.model] in unpinned.detail
+    assert "the config's word alone" in unpinned.detail  # the finding says why
 
 
 def test_a_node_that_is_down_is_reported_and_fails_every_blessed_model(ollama: StandIn) -> None:

@@ -144,11 +144,24 @@ def test_the_thread_stops_and_frees_the_port() -> None:
 
 
 def test_a_subprocess_stand_in_starts_on_a_free_port_and_stops() -> None:
-    with spawn_standin(StandinTiming(ttft_ms=1, tpot_ms=1, tokens=2), model="other") as proc:
+    timing = StandinTiming(ttft_ms=1, tpot_ms=1, tokens=2)
+    with spawn_standin(timing, model="other", root="/models/other.gguf") as proc:
         assert proc.url.startswith("http://127.0.0.1:")
         models = httpx.get(f"{proc.url}/v1/models", trust_env=False).json()
         assert models["data"][0]["id"] == "other"
+        assert models["data"][0]["root"] == "/models/other.gguf"
     assert proc.process.poll() is not None
+
+
+def test_the_model_names_a_file_only_when_told_which() -> None:
+    """Without ``root`` the stand-in names no weights (no digest can be taken from its word);
+    with it, its model list names the file as vLLM's does."""
+    with standin_in_thread(StandinTiming(0, 0, 1), model="tiny") as bare:
+        (entry,) = httpx.get(f"{bare.url}/v1/models", trust_env=False).json()["data"]
+        assert entry["id"] == "tiny" and "root" not in entry
+    with standin_in_thread(StandinTiming(0, 0, 1), model="tiny", root="/m/tiny.gguf") as named:
+        (entry,) = httpx.get(f"{named.url}/v1/models", trust_env=False).json()["data"]
+        assert (entry["id"], entry["root"]) == ("tiny", "/m/tiny.gguf")
 
 
 def test_timings_must_make_sense() -> None:

@@ -16,6 +16,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from inhouse.errors import ConfigError
+from inhouse.runtimes.openai_compat import PIN_FIX
 from inhouse.runtimes.protocol import ModelInfo, Runtime
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ class Drift:
     #: say which weights it serves
     found: str | None
     detail: str = ""
+    #: the runtime lists the model but names no weights for it (no digest)
+    unpinned: bool = False
 
     def __str__(self) -> str:
         if self.detail:
@@ -80,9 +83,9 @@ def drifts(lock: Lock, served: Sequence[ModelInfo], *, where: str) -> list[Drift
         elif info.digest is None:
             detail = (
                 f"{where} serves it but cannot say which weights (no digest; locked "
-                f"{pinned.digest}): set model_path in its [runtimes] table"
+                f"{pinned.digest}): {info.why_no_digest or PIN_FIX}"
             )
-            found.append(Drift(pinned.name, pinned.digest, None, detail))
+            found.append(Drift(pinned.name, pinned.digest, None, detail, unpinned=True))
         elif info.digest != pinned.digest:
             found.append(Drift(pinned.name, pinned.digest, info.digest))
     return found

@@ -31,6 +31,7 @@ from inhouse.program.config import read_config
 from inhouse.program.engine import Program
 from inhouse.program.events import canonical_json
 from inhouse.program.facts import Fact, Provenance
+from inhouse.runtimes.openai_compat import PIN_FIX
 from inhouse.runtimes.protocol import Inventory
 
 if TYPE_CHECKING:
@@ -165,8 +166,7 @@ def build_lock(
         if info.digest is None:
             raise ConfigError(
                 f"baseline.models.{index}: runtime {manifest.runtime} serves {blessed.name!r} "
-                "without a content digest, so it cannot be pinned: set model_path in "
-                f"[runtimes.{manifest.runtime}] to the GGUF it serves"
+                f"without a content digest, so it cannot be pinned: {info.why_no_digest or PIN_FIX}"
             )
         pinned.append(
             LockedModel(

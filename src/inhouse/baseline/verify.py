@@ -160,6 +160,17 @@ def _model_checks(
                     "or, if the new weights are meant, the owner re-locks",
                 )
             )
+        elif drift.unpinned:
+            checks.append(
+                VerifyCheck(
+                    name=name,
+                    ok=False,
+                    detail=drift.detail,
+                    fix="stand the runtime up so that it names the weights it loaded (a file "
+                    "named only in inhouse.toml proves nothing about them); docs/runtimes.md, "
+                    "'Families and their digests', says how for each runtime",
+                )
+            )
         else:
             checks.append(
                 VerifyCheck(

@@ -11,13 +11,19 @@ The server answers ``/v1/embeddings`` as well as chat and completions (embedding
 process: llama-cpp-python 0.3 generates the same answers with them on); a model that declares
 no pooling of its own (a chat model) gets mean pooling, so an input is one vector.
 
+The server lists its model under an alias (the file's stem), which names no file; its digest is
+the SHA-256 of the file ``serve`` launched it with (recorded in the state file, and still on the
+running process's command line), never of a file the config names.
+
 Needs the ``embedded`` extra (llama-cpp-python[server]); without it, :class:`ExtraNotInstalled`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib.metadata
 import importlib.util
+import itertools
 import json
 import os
 import signal
@@ -40,9 +46,10 @@ from inhouse.errors import (
 )
 from inhouse.location import run_dir
 from inhouse.runtimes.config import RuntimeConfig
-from inhouse.runtimes.digests import sha256_digest
+from inhouse.runtimes.digests import gguf_problem, sha256_digest
 from inhouse.runtimes.llamacpp import LlamaCppRuntime
-from inhouse.runtimes.protocol import RuntimeCapabilities
+from inhouse.runtimes.local import answered_here
+from inhouse.runtimes.protocol import ModelInfo, RuntimeCapabilities
 from inhouse.runtimes.testmodel import is_test_model
 
 __all__ = [
@@ -51,6 +58,7 @@ __all__ = [
     "EmbeddedStatus",
     "connect_embedded",
     "embedded_status",
+    "launch_problem",
     "read_state",
     "serve_embedded",
     "stop_embedded",
@@ -166,9 +174,9 @@ def _check_gguf(path: Path) -> Path:
     path = Path(path).expanduser().resolve()
     if not path.is_file():
         raise InvalidInput(f"no model file at {path}")
-    with path.open("rb") as handle:
-        if handle.read(4) != b"GGUF":
-            raise InvalidInput(f"{path} is not a GGUF model file")
+    problem = gguf_problem(path)
+    if problem is not None:
+        raise InvalidInput(problem)
     return path
 
 
@@ -201,6 +209,56 @@ def _is_embedded_server(pid: int) -> bool:
         return b"llama_cpp.server" in cmdline.read_bytes()
     except OSError:
         return False
+
+
+def _command_line(pid: int) -> list[str] | str | None:
+    """``pid``'s arguments: a list from ``/proc`` (Linux), else the one line ``ps`` prints
+    (macOS), else None."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return None
+    else:
+        return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
+    try:
+        done = subprocess.run(
+            ["ps", "-ww", "-o", "args=", "-p", str(pid)],
+            capture_output=True, text=True, timeout=10, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return (done.stdout.strip() or None) if done.returncode == 0 else None
+
+
+def launch_problem(state: EmbeddedState) -> str | None:
+    """Why the server ``state`` describes is not known to serve ``state.model_path`` (None when
+    it is): the process ``serve`` started must still run with the command line ``serve`` gave
+    it — that file, that alias, that port. Only then is the recorded file what answers at the
+    recorded url; the state file alone is a claim anyone could write."""
+    if not _alive(state.pid):
+        return f"process {state.pid}, which `inhouse runtime serve` started, is gone"
+    argv = _command_line(state.pid)
+    if argv is None:
+        return f"the command line of process {state.pid} cannot be read"
+    wanted = [
+        ("--model", state.model_path),
+        ("--model_alias", state.model_id),
+        ("--port", str(state.port)),
+    ]
+    if isinstance(argv, list):
+        pairs = set(itertools.pairwise(argv))
+        ours = "llama_cpp.server" in argv and all(pair in pairs for pair in wanted)
+    else:
+        line = f" {argv} "
+        ours = "llama_cpp.server" in line and all(f" {a} {b} " in line for a, b in wanted)
+    if not ours:
+        return (
+            f"process {state.pid} is not the server `inhouse runtime serve` started on "
+            f"{state.model_path} at port {state.port}"
+        )
+    return None
 
 
 def _log_tail(path: Path, lines: int = 15) -> str:
@@ -390,7 +448,8 @@ def embedded_status(program: Path | None = None) -> EmbeddedStatus:
 
 class EmbeddedRuntime(LlamaCppRuntime):
     """The adapter for the embedded server: llama-cpp-python's OpenAI API, with inventory from
-    what ``serve`` recorded (the GGUF's SHA-256 and the engine's version)."""
+    what ``serve`` recorded (the GGUF it launched the server with, and the engine's version),
+    checked against the running process."""
 
     family = "embedded"
     capabilities: ClassVar[RuntimeCapabilities] = RuntimeCapabilities(
@@ -398,14 +457,38 @@ class EmbeddedRuntime(LlamaCppRuntime):
     )
 
     def _configured(self, config: RuntimeConfig, program: Path | None) -> RuntimeConfig:
-        """The url and model file ``serve`` recorded, where the config names none."""
+        """The url ``serve`` recorded, where the config names none. (The model file is not
+        taken from the config: the digest comes from the file ``serve`` launched.)"""
         self._state = read_state(program)
-        update: dict[str, Any] = {}
         if config.url is None and self._state is not None:
-            update["url"] = self._state.url
-        if config.model_path is None and self._state is not None:
-            update["model_path"] = Path(self._state.model_path)
-        return config.model_copy(update=update)
+            return config.model_copy(update={"url": self._state.url})
+        return config
+
+    async def _model_info(self, entry: dict[str, Any], named: list[str]) -> ModelInfo:
+        """The model ``serve`` started is pinned by the file it launched the server with (as
+        ``serve`` recorded it, and as the running process's command line still says), never by
+        a file the config names: the server lists it under an alias, which names no file."""
+        state = self._state
+        if state is None or state.url != self.url or entry["id"] != state.model_id:
+            return await super()._model_info(entry, named)
+        details = {k: v for k, v in entry.items() if k != "id"}
+        problem = await asyncio.to_thread(launch_problem, state)
+        if problem is None and not answered_here(self.peers):
+            problem = f"{self.url} did not answer from this machine"
+        if problem is None:
+            info = await self._pinned_file(state.model_id, Path(state.model_path), details)
+            if info.digest is None or info.digest == state.model_digest:
+                return info
+            problem = (
+                f"{state.model_path} changed since the server was started on it (then "
+                f"{state.model_digest}, now {info.digest})"
+            )
+        return ModelInfo(
+            id=entry["id"],
+            details=details,
+            why_no_digest=f"{problem}, so what it serves is not known: restart it "
+            "(`inhouse runtime stop`, then `inhouse runtime serve MODEL.gguf`)",
+        )
 
     def _resolve_url(self, config: RuntimeConfig, program: Path | None) -> str:
         if config.url is None:

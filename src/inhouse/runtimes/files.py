@@ -4,7 +4,7 @@ still match the SHA-256 recorded when it arrived.
 The record is ``models.json`` in the folder, written whenever inhouse puts a file there (``pull``,
 ``make-test-model``) or is asked to adopt one (``record_model``). ``verify`` rehashes every file,
 ignoring any cache, and reports drift: a changed digest, a recorded file gone, a file never
-recorded.
+recorded. Only GGUF model files are recorded (``digests.gguf_problem``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from inhouse.errors import InvalidInput
 from inhouse.jsonfiles import read_json
-from inhouse.runtimes.digests import sha256_digest
+from inhouse.runtimes.digests import gguf_problem, sha256_digest
 from inhouse.runtimes.testmodel import TEST_MODEL_FILENAME, is_test_model, make_test_model
 
 __all__ = [
@@ -153,6 +153,9 @@ def record_model(
     if folder not in path.parents:
         raise InvalidInput(f"{path} is not inside the models folder {folder}")
     name = path.relative_to(folder).as_posix()
+    problem = gguf_problem(path)
+    if problem is not None:
+        raise InvalidInput(f"{problem}: only a model's weights are recorded as one")
     records = _read_manifest(folder)
     record = ModelRecord(
         digest=digest or sha256_digest(path, cached=False),

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from inhouse.errors import InvalidInput, ModelDownloadFailed
-from inhouse.runtimes.digests import sha256_digest
+from inhouse.runtimes.digests import gguf_problem, sha256_digest
 from inhouse.runtimes.files import ModelFile, record_model
 
 __all__ = ["DEFAULT_ENDPOINT", "pull_model"]
@@ -101,6 +101,10 @@ def pull_model(
             f"{where} arrived with SHA-256 {digest.removeprefix('sha256:')}, but the hub says "
             f"{expected}; the partial or corrupt file was removed, try again"
         )
+    problem = gguf_problem(path)
+    if problem is not None:
+        path.unlink(missing_ok=True)
+        raise ModelDownloadFailed(f"{where} arrived, but {problem}; it was removed")
     source: dict[str, Any] = {
         "kind": "hub",
         "endpoint": endpoint,

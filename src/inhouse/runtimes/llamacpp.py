@@ -1,9 +1,10 @@
 """llama.cpp's own server (``llama-server``): OpenAI chat, plus ``/props`` for inventory.
 
 ``/props`` names the model file (``model_path``) and the build (``build_info``); where that file
-is on this machine its SHA-256 is the digest. llama-cpp-python's server speaks the same OpenAI
-API without ``/props`` or ``/health``; this adapter then falls back to what ``/v1/models`` and
-the configured ``model_path`` say, so it serves both.
+is on this machine its SHA-256 is the digest, and it is a name that ties a configured
+``model_path`` to the server. llama-cpp-python's server speaks the same OpenAI API without
+``/props`` or ``/health``; this adapter then goes by what ``/v1/models`` names (the file's path,
+unless the server was started with ``--model_alias``), so it serves both.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ class LlamaCppRuntime(OpenAICompatRuntime):
             raise self._http.fault(RuntimeBadResponse, "answered /props with a non-object")
         return data
 
-    async def _local_paths(self, served: int) -> list[str]:
-        paths = await super()._local_paths(served)
+    async def _named_paths(self, served: int) -> list[str]:
+        paths = await super()._named_paths(served)
         props = await self.props()
         model_path = props.get("model_path") if props else None
         if served == 1 and isinstance(model_path, str) and model_path:

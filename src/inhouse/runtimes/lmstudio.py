@@ -3,8 +3,11 @@
 ``/api/v0/models`` (LM Studio 0.3.6 and newer) lists every downloaded model, loaded or not,
 with its type, publisher, architecture, format and quantization, and ``state`` (``loaded`` or
 ``not-loaded``); LM Studio loads a downloaded model when a request names it, so all of them are
-served. It names no content digest and no file: the model the config names (``model``) is
-pinned by the SHA-256 of ``model_path``, the GGUF it loads; the others carry no digest.
+served. It names no content digest and no file, so no model it serves has a digest: a
+configured ``model_path`` would be the config's word alone for which file LM Studio loaded (a
+second person's verify would pass on any file the config names). Each model says so
+(``why_no_digest``); pin LM Studio's weights by serving the file through a runtime that names
+it (llama.cpp's server, the embedded runtime).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from inhouse.errors import RuntimeBadResponse
-from inhouse.runtimes.openai_compat import OpenAICompatRuntime
+from inhouse.runtimes.openai_compat import PIN_FIX, OpenAICompatRuntime
 from inhouse.runtimes.protocol import ModelInfo
 
 __all__ = ["LMStudioRuntime"]
@@ -35,11 +38,16 @@ class LMStudioRuntime(OpenAICompatRuntime):
     async def models(self) -> list[ModelInfo]:
         found = []
         for entry in await self._listed():
+            model_id = entry["id"]
             details = {k: v for k, v in entry.items() if k != "id"}
-            info = None
-            if entry["id"] == self.config.model and self.config.model_path is not None:
-                info = await self._file_model(entry["id"], str(self.config.model_path), details)
-            found.append(info or ModelInfo(id=entry["id"], details=details))
+            why = f"LM Studio's /api/v0/models names no model file or digest for {model_id!r}"
+            if model_id == self.config.model and self.config.model_path is not None:
+                why += (
+                    f", so the configured model_path {self.config.model_path} is the config's "
+                    "word alone for what it loaded"
+                )
+            info = ModelInfo(id=model_id, details=details, why_no_digest=f"{why}: {PIN_FIX}")
+            found.append(info)
         return found
 
     async def loaded(self) -> list[str]:

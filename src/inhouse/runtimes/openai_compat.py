@@ -1,19 +1,25 @@
 """The generic OpenAI-compatible adapter (vLLM, LM Studio, llama-cpp-python's server), and the
 base the family adapters extend: they keep its chat and add what their native API knows.
 
-Digests here come from what ``/v1/models`` says: a model id or ``root`` that is a GGUF file on
-this machine is hashed; a ``root`` inside a Hugging Face snapshot folder (how vLLM reports a model
-loaded from the hub cache) names the commit; ``model_path`` in the config is hashed when the
-server serves a single model. vLLM's ``/v1/models`` carries no revision of its own, so a vLLM
+A digest pins what the runtime says it loaded, never what the config alone says. A model id,
+``root`` (or llama-server's ``/props`` path) that is a GGUF on this machine, by absolute path, is
+hashed; a ``root`` inside a Hugging Face snapshot folder (how vLLM reports a model loaded from
+the hub cache) names the commit. The configured ``model_path`` is hashed only when the runtime
+names that file: on this machine the same file, for a server on another host (or in a
+container) a file of the same name. A server that lists a model under an alias names no file,
+and a config naming one is no evidence it was loaded: such a model has no digest and says why
+(``ModelInfo.why_no_digest``). vLLM's ``/v1/models`` carries no revision of its own, so a vLLM
 started with a bare repo id (``vllm serve org/name``) has no digest: serve a snapshot path.
+Whatever is hashed as weights must be a GGUF model file (``digests.gguf_problem``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from collections.abc import AsyncIterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, ClassVar, Self, TypeVar
 
 import httpx
@@ -27,7 +33,7 @@ from inhouse.errors import (
 )
 from inhouse.runtimes._http import HttpClient, NotServed
 from inhouse.runtimes.config import RuntimeConfig
-from inhouse.runtimes.digests import sha256_digest
+from inhouse.runtimes.digests import gguf_problem, sha256_digest
 from inhouse.runtimes.local import answered_here
 from inhouse.runtimes.protocol import (
     ChatChunk,
@@ -40,7 +46,15 @@ from inhouse.runtimes.protocol import (
 )
 from inhouse.runtimes.testmodel import is_test_model
 
-__all__ = ["OpenAICompatRuntime"]
+__all__ = ["PIN_FIX", "OpenAICompatRuntime"]
+
+#: what to do when a served model has no digest: make the runtime itself name its weights
+PIN_FIX = (
+    "serve the model by its file's absolute path (llama.cpp's `llama-server -m /path/to.gguf`, "
+    "llama-cpp-python's server without --model_alias, vLLM on a Hugging Face snapshot folder), "
+    "use the embedded runtime (`inhouse runtime serve MODEL.gguf`), or a family whose API names "
+    "its weights (ollama)"
+)
 
 _M = TypeVar("_M", bound=BaseModel)
 _SNAPSHOT = re.compile(r"/snapshots/([0-9a-f]{40})(?:/|$)")
@@ -140,51 +154,82 @@ class OpenAICompatRuntime:
                 RuntimeBadResponse,
                 "answered the model list without a data list of {id: …} objects",
             )
-        extra = await self._local_paths(len(entries))
-        return [await self._model_info(entry, extra) for entry in entries]
+        named = await self._named_paths(len(entries))
+        return [await self._model_info(entry, named) for entry in entries]
 
-    async def _local_paths(self, served: int) -> list[str]:
-        """Files that may hold the served weights beyond what ``/v1/models`` names: the
-        configured ``model_path``, when the server serves one model."""
-        if served == 1 and self.config.model_path is not None:
-            return [str(self.config.model_path)]
+    async def _named_paths(self, served: int) -> list[str]:
+        """Model files the runtime names beyond ``/v1/models`` (llama-server's ``/props``);
+        none here. Only what the runtime says: the config's ``model_path`` is not one."""
         return []
 
-    async def _model_info(self, entry: dict[str, Any], extra: list[str]) -> ModelInfo:
+    async def _model_info(self, entry: dict[str, Any], named: list[str]) -> ModelInfo:
+        model_id: str = entry["id"]
         details = {k: v for k, v in entry.items() if k != "id"}
         root = entry.get("root")
-        candidates = [entry["id"], root if isinstance(root, str) else None, *extra]
-        # A path a remote server reports names a file on *its* disk; a same-named file here
-        # would be a false match. Only the configured model_path is trusted for remote servers,
-        # judged by the addresses that answered (the model list among them), not the url's name.
-        configured = str(self.config.model_path) if self.config.model_path else None
+        names = [n for n in (model_id, root if isinstance(root, str) else None, *named) if n]
+        # A path a server on another host reports names a file on *its* disk; a same-named file
+        # here would be a false match. Judged by the addresses that answered (the model list
+        # among them), not the url's name.
         here = answered_here(self.peers)
-        local = candidates if here else [p for p in extra if p == configured]
-        for candidate in local:
-            info = await self._file_model(entry["id"], candidate, details)
-            if info is not None:
-                return info
-        for candidate in candidates:
-            match = _SNAPSHOT.search(candidate or "")
+        why: list[str] = []
+        for name in names:
+            path = Path(name).expanduser()
+            # a relative path is relative to the server's folder, which is not known here
+            if here and path.is_absolute() and path.is_file():
+                info = await self._pinned_file(model_id, path, details)
+                if info.digest is not None:
+                    return info
+                why.append(info.why_no_digest or "")
+        for name in names:
+            match = _SNAPSHOT.search(name)
             if match:
                 return ModelInfo(
-                    id=entry["id"],
+                    id=model_id,
                     digest=f"hf-revision:{match.group(1)}",
                     digest_source="hf-revision",
-                    path=candidate,
+                    path=name,
                     details=details,
                 )
-        return ModelInfo(id=entry["id"], details=details)
+        configured = self.config.model_path
+        if configured is not None:
+            tie = _named_as(configured, names, here=here)
+            if tie is None:
+                why.append(
+                    f"the configured model_path {configured} is no file runtime {self.name} "
+                    f"names for {model_id!r} (it names: {', '.join(names)}); pinning its hash "
+                    "would take the config's word for what the runtime loaded"
+                )
+            elif not configured.is_file():
+                why.append(
+                    f"runtime {self.name} names {tie} for {model_id!r}, but the configured "
+                    f"model_path {configured} is not a file on this machine"
+                )
+            else:
+                info = await self._pinned_file(model_id, configured, details)
+                if info.digest is not None:
+                    return info
+                why.append(info.why_no_digest or "")
+        elif not here and any(_looks_like_a_file(n) for n in names):
+            why.append(
+                f"runtime {self.name} answers from another host; the file it names is on that "
+                "host's disk: set model_path to this machine's copy of it (the same file name)"
+            )
+        reason = "; ".join(dict.fromkeys(w for w in why if w)) or (
+            f"runtime {self.name} names no model file or Hugging Face revision for "
+            f"{model_id!r} (it names: {', '.join(names)})"
+        )
+        return ModelInfo(id=model_id, details=details, why_no_digest=f"{reason}: {PIN_FIX}")
 
-    async def _file_model(
-        self, model_id: str, candidate: str | None, details: dict[str, Any]
-    ) -> ModelInfo | None:
-        """A ModelInfo digested from a local file, if ``candidate`` names one on this machine."""
-        if not candidate:
-            return None
-        path = Path(candidate).expanduser()
-        if not path.is_file():
-            return None
+    async def _pinned_file(self, model_id: str, path: Path, details: dict[str, Any]) -> ModelInfo:
+        """``model_id`` pinned by the SHA-256 of ``path``, a file on this machine the caller has
+        tied to it; without a digest (and saying why) when the file is not a GGUF model."""
+        problem = await asyncio.to_thread(gguf_problem, path)
+        if problem is not None:
+            return ModelInfo(
+                id=model_id,
+                details=details,
+                why_no_digest=f"{problem}, so it is not taken as the weights of {model_id!r}",
+            )
         # Hashing a large file would stall the event loop for seconds.
         digest = await asyncio.to_thread(sha256_digest, path)
         test = await asyncio.to_thread(is_test_model, path)
@@ -234,3 +279,37 @@ class OpenAICompatRuntime:
         data = await self._http.get_json("/v1/models", "a health check")
         count = len(data.get("data") or []) if isinstance(data, dict) else 0
         return f"serving {count} model(s)"
+
+
+def _file_name(name: str) -> str:
+    """The last part of a path from either kind of machine."""
+    return PureWindowsPath(PurePosixPath(name).name).name
+
+
+def _looks_like_a_file(name: str) -> bool:
+    return _file_name(name).lower().endswith(".gguf")
+
+
+def _named_as(configured: Path, names: list[str], *, here: bool) -> str | None:
+    """The name by which the runtime names the configured file, or None when it names it by
+    none: then the file's hash would be the config's word alone. On this machine the runtime
+    must name that very file (by an absolute path); a path on a disk inhouse cannot read (a
+    server on another host, or in a container here) names it by its ``.gguf`` file name."""
+    for name in names:
+        named = Path(name).expanduser()
+        if here and not named.is_absolute():
+            continue  # relative to the server's own folder, which is not known here
+        if here and named.exists():
+            if _same_file(named, configured):
+                return name
+            continue
+        if _looks_like_a_file(name) and _file_name(name) == configured.name:
+            return name
+    return None
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return False

@@ -163,6 +163,9 @@ class ModelInfo(BaseModel):
     size: int | None = None
     is_test_model: bool = False
     details: dict[str, Any] = Field(default_factory=dict)
+    #: why there is no digest, and what would give one (None when there is one): e.g. a
+    #: configured ``model_path`` the runtime never named, or a named file that is no GGUF
+    why_no_digest: str | None = None
 
 
 class Inventory(BaseModel):

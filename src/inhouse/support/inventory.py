@@ -59,6 +59,8 @@ class ServedModel:
     #: in memory now (None: the runtime does not say)
     loaded: bool | None = None
     path: str | None = None
+    #: why the runtime gives no digest, and what would give one (None when it gives one)
+    why_no_digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,7 @@ def _served(info: ModelInfo, loaded: set[str] | None) -> ServedModel:
         digest_source=info.digest_source,
         loaded=None if loaded is None else info.id in loaded,
         path=info.path,
+        why_no_digest=info.why_no_digest if info.digest is None else None,
     )
 
 
@@ -239,6 +242,8 @@ def compare(lock: Lock, nodes: list[NodeInventory]) -> list[Finding]:
                 detail = (
                     f"served without a digest, so its weights are unknown; locked {pinned.digest}"
                 )
+                if served.why_no_digest:
+                    detail += f" (no digest: {served.why_no_digest})"
                 findings.append(Finding(node.node, pinned.name, "digest-mismatch", detail))
             elif served.digest != pinned.digest:
                 detail = f"locked {pinned.digest}, served {served.digest}"

@@ -25,9 +25,17 @@ Usage reported (``usage`` in replies; in streams only with ``stream_options.incl
 ``completion_tokens`` is the number of tokens sent; ``prompt_tokens`` counts whitespace-separated
 words of the input — the stand-in has no tokenizer, and says so here.
 
+Its ``/v1/models`` lists the one model it is told to (``model``). Given ``root`` (``--root``),
+the entry names the file it says it serves, as vLLM's does (``"root"``) and as a real server
+that names its weights does: that is what ties a model to a file, so that inhouse takes the
+file's digest (a ``model_path`` in inhouse.toml alone ties nothing, see ``docs/runtimes.md``).
+Without it the model names no file and has no digest. It is the stand-in's word, not a
+measurement: the file is never opened here.
+
 Run it on its own (another process, so it does not share a GIL with a load generator)::
 
     python -m inhouse.testing.standin_upstream --port 8099 --ttft-ms 200 --tpot-ms 20 --tokens 16
+    python -m inhouse.testing.standin_upstream --model tiny --root /models/tiny.gguf
 
 or from Python: :class:`StandinUpstream` (in this event loop), :func:`standin_in_thread`
 (in a background thread) or :func:`spawn_standin` (in a subprocess).

@@ -86,15 +86,19 @@ def spawn_standin(
     model: str = "standin-model",
     host: str = "127.0.0.1",
     port: int = 0,
+    root: str | None = None,
     startup_timeout: float = 30.0,
 ) -> Iterator[StandinProcess]:
-    """Run the stand-in in a subprocess (its own interpreter and GIL) and stop it on exit."""
+    """Run the stand-in in a subprocess (its own interpreter and GIL) and stop it on exit;
+    ``root`` as for :class:`StandinUpstream`."""
     timing = timing or StandinTiming()
     command = [
         sys.executable, "-m", "inhouse.testing.standin_upstream", "--host", host,
         "--port", str(port), "--ttft-ms", repr(timing.ttft_ms), "--tpot-ms", repr(timing.tpot_ms),
         "--tokens", str(timing.tokens), "--model", model,
     ]  # fmt: skip
+    if root is not None:
+        command += ["--root", root]
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -153,7 +157,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tpot-ms", type=float, default=20.0)
     parser.add_argument("--tokens", type=int, default=16, help="tokens per answer")
     parser.add_argument("--model", default="standin-model")
+    parser.add_argument(
+        "--root",
+        help="the model file it says it serves, named in /v1/models as vLLM does (what ties "
+        "the model to its weights for a digest)",
+    )
     args = parser.parse_args(argv)
     timing = StandinTiming(ttft_ms=args.ttft_ms, tpot_ms=args.tpot_ms, tokens=args.tokens)
-    upstream = StandinUpstream(timing, model=args.model, host=args.host, port=args.port)
+    upstream = StandinUpstream(
+        timing, model=args.model, host=args.host, port=args.port, root=args.root
+    )
     asyncio.run(_serve(upstream))

@@ -43,7 +43,9 @@ class StandinUpstream:
 
     ``async with StandinUpstream(StandinTiming(200, 20, 16)) as upstream:`` then talk to
     ``upstream.url``. With ``record=True`` it keeps every request body it received (path, JSON),
-    so a test can check what reached the upstream."""
+    so a test can check what reached the upstream. With ``root`` it names the file it says it
+    serves in its ``/v1/models`` entry, as vLLM does: the runtime's own word that ties a model to
+    its weights (and so gives it a digest); without it, the model names no file."""
 
     def __init__(
         self,
@@ -53,9 +55,11 @@ class StandinUpstream:
         host: str = "127.0.0.1",
         port: int = 0,
         record: bool = False,
+        root: str | None = None,
     ) -> None:
         self.timing = timing or StandinTiming()
         self.model = model
+        self.root = root
         self.host = host
         self.port = port
         self.record = record
@@ -125,9 +129,15 @@ class StandinUpstream:
         self.stats.requests += 1
         route = (request.method, request.path.rstrip("/") or "/")
         if route == ("GET", "/v1/models"):
-            conn.send_json(200, {"object": "list", "data": [
-                {"id": self.model, "object": "model", "created": 0, "owned_by": "inhouse-standin"}
-            ]})  # fmt: skip
+            entry = {
+                "id": self.model,
+                "object": "model",
+                "created": 0,
+                "owned_by": "inhouse-standin",
+            }
+            if self.root is not None:
+                entry["root"] = self.root
+            conn.send_json(200, {"object": "list", "data": [entry]})
             return
         if route == ("GET", "/healthz"):
             conn.send_json(200, {"status": "ok", "standin": True})
