@@ -104,6 +104,9 @@ class Fact:
     imported: bool = False  # arrived as a signed envelope from another machine
     #: the enrolled key behind its signature (a session's: the key that delegated to it)
     key: str | None = None
+    #: signed by a dashboard session's key, which the dashboard's host holds: a check that
+    #: needs its person's own act treats it as the host's word until they confirm it
+    session: bool = False
 
     def expired(self, now: datetime) -> bool:
         return self.expires is not None and now >= self.expires

@@ -470,11 +470,14 @@ def _no_earlier_than_the_log(state: ProgramState, writer: str, at: datetime) -> 
 def _fact(event: Event, data: dict[str, Any], state: ProgramState) -> Fact:
     by, signed = _signer(event, state)
     machine = key = None
+    session = False
     if event.signer is not None:
         record = state.keys.get(event.signer)
         if record is None:  # a dashboard session's key, never enrolled: what it signs comes
             # from the machine of the person's own key that signed its delegation
-            record = state.keys.get(state.verifier.keys.delegated_by.get(event.signer, ""))
+            delegating = state.verifier.keys.delegated_by.get(event.signer)
+            session = delegating is not None
+            record = state.keys.get(delegating or "")
         if record is not None:
             machine, key = record.machine, record.key_id
     return Fact(
@@ -492,6 +495,7 @@ def _fact(event: Event, data: dict[str, Any], state: ProgramState) -> Fact:
         on_behalf_of=data.get("on_behalf_of"),
         machine=machine,
         key=key,
+        session=session,
     )
 
 

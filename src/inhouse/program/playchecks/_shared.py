@@ -43,6 +43,7 @@ __all__ = [
     "step_time",
     "ticket_actor",
     "unsigned_apart",
+    "word_of_another",
 ]
 
 
@@ -415,13 +416,14 @@ class Ticket:
         return (found | {s.to or "" for s in self.of("assigned")}) - {""}
 
     def imported_in_name_of(self, person: str) -> list[TicketStep]:
-        """The imported openings and resolutions that name ``person``: an import's word for
-        their act, until they confirm it with their own key."""
+        """The openings and resolutions in ``person``'s name that are someone else's word until
+        they confirm them with their own key: imported ones, and ones a dashboard session
+        signed (:func:`word_of_another`)."""
         return [
             s
             for s in self.steps
             if s.kind in CONFIRMABLE_KINDS
-            and s.fact.collector == IMPORTED_TICKETS
+            and word_of_another(s.fact)
             and person
             and s.actor == person
         ]
@@ -475,6 +477,14 @@ class Ticket:
             elif s.stated in stood and s.fact.id > s.stated:
                 return stood[s.stated]
         return None
+
+
+def word_of_another(step: Fact) -> bool:
+    """Whether a ticket ``step`` in someone's name is another's word until they confirm it:
+    an import's (its runner mapped the name), or a dashboard session's (the dashboard's host
+    holds the session key of everyone signed in, and could open or resolve a ticket in their
+    name during their session)."""
+    return step.collector == IMPORTED_TICKETS or step.session
 
 
 def ticket_actor(fact: Fact, people: Mapping[str, Person]) -> str | None:

@@ -16,7 +16,6 @@ from inhouse.program.checks import (
 )
 from inhouse.program.facts import Fact, FactSet
 from inhouse.program.playchecks._shared import (
-    IMPORTED_TICKETS,
     TICKET_KINDS,
     Ticket,
     component_builders,
@@ -32,6 +31,7 @@ from inhouse.program.playchecks._shared import (
     one_per_machine,
     split_aside,
     unsigned_apart,
+    word_of_another,
 )
 from inhouse.program.playchecks.pilot import members
 
@@ -659,11 +659,11 @@ def _as_opened(ticket: Ticket) -> Fact | None:
     they last confirmed it (or as it stands, where the importer named themself); None while
     they have not confirmed it, or disputed it."""
     opened = ticket.opened
-    if opened.fact.collector != IMPORTED_TICKETS:
+    if not word_of_another(opened.fact):
         return opened.fact
     if ticket.disputed(opened.actor, opened.fact) is not None:
         return None
-    if opened.fact.by == opened.actor:
+    if not opened.fact.session and opened.fact.by == opened.actor:
         return ticket.stated
     return ticket.confirmed_as(opened.actor, opened.fact)
 
@@ -692,14 +692,15 @@ def _moved(ticket: Ticket) -> str | None:
 
 
 def _own_word(ticket: Ticket, person: str, step: Fact) -> bool:
-    """Whether the ``step`` that names ``person`` is their own word: taken here (signed by
-    them), imported by them, or imported by someone else and confirmed by them with their own
-    key (``inhouse support confirm``; see :meth:`Ticket.confirmed`), never disputed."""
-    if step.collector != IMPORTED_TICKETS:
+    """Whether the ``step`` that names ``person`` is their own word: taken here with their
+    own key, imported by them, or imported by someone else (or signed through a dashboard
+    session, whose key its host holds) and confirmed by them with their own key (``inhouse
+    support confirm``; see :meth:`Ticket.confirmed`), never disputed."""
+    if not word_of_another(step):
         return True
     if ticket.disputed(person, step) is not None:
         return False
-    return step.by == person or ticket.confirmed(person, step)
+    return (not step.session and step.by == person) or ticket.confirmed(person, step)
 
 
 def _unconfirmed(ticket: Ticket, person: str, step: Fact, what: str, role: str = "") -> str:
@@ -718,6 +719,11 @@ def _unconfirmed(ticket: Ticket, person: str, step: Fact, what: str, role: str =
         if person
         else "it maps them to nobody enrolled, so nobody can confirm it"
     )
+    if step.session:
+        return (
+            f"{ticket.id}: {who} {what} it through a dashboard session (fact #{step.id}), whose "
+            f"key the dashboard's host holds; {fix}"
+        )
     return f"{ticket.id}: only the import says {who} {what} it (run by {step.by}{role}); {fix}"
 
 
