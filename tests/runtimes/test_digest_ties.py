@@ -198,3 +198,25 @@ async def test_the_embedded_runtime_pins_the_file_it_was_started_on(
         state_file.write_text(json.dumps(state))
     finally:
         stop_embedded()
+
+
+async def test_llama_server_started_with_a_relative_model_path_ties_it_by_file_name(
+    tmp_path: Path,
+) -> None:
+    """``cd ~/llm && llama-server -m models/blessed.gguf``, as llama.cpp's README writes it:
+    ``/props`` names a path relative to the folder the server started in, which inhouse cannot
+    know, so it ties the configured file by its name, as for a path in a container."""
+    real = make_test_model(tmp_path / "llm" / "models" / "blessed.gguf", seed=2)
+    with StandIn() as standin:
+        props = fixture("llamacpp-server-readme_props.json")
+        props["model_path"] = "models/blessed.gguf"
+        standin.json("GET", "/props", props)
+        standin.json("GET", "/v1/models", fixture("llamacpp-server-readme_v1_models.json"))
+        config = RuntimeConfig(family="llamacpp", url=standin.url, model_path=real)
+        async with open_runtime(config) as runtime:
+            (model,) = await runtime.models()
+        assert model.digest == sha256_digest(real, cached=False), model.why_no_digest
+        props["model_path"] = "models/other.gguf"  # another file's name ties nothing
+        async with open_runtime(config) as runtime:
+            (model,) = await runtime.models()
+        assert model.digest is None and model.why_no_digest

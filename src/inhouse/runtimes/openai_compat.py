@@ -292,14 +292,14 @@ def _looks_like_a_file(name: str) -> bool:
 
 def _named_as(configured: Path, names: list[str], *, here: bool) -> str | None:
     """The name by which the runtime names the configured file, or None when it names it by
-    none: then the file's hash would be the config's word alone. On this machine the runtime
-    must name that very file (by an absolute path); a path on a disk inhouse cannot read (a
-    server on another host, or in a container here) names it by its ``.gguf`` file name."""
+    none: then the file's hash would be the config's word alone. On this machine a runtime
+    that names an absolute path here must name that very file; a path inhouse cannot read as
+    the server does (on another host, in a container here, or relative to the folder the
+    server was started in, as llama.cpp's ``llama-server -m models/x.gguf``) names it by its
+    ``.gguf`` file name."""
     for name in names:
         named = Path(name).expanduser()
-        if here and not named.is_absolute():
-            continue  # relative to the server's own folder, which is not known here
-        if here and named.exists():
+        if here and named.is_absolute() and named.exists():
             if _same_file(named, configured):
                 return name
             continue
