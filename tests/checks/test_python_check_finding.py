@@ -191,3 +191,24 @@ def test_a_module_found_by_an_editable_finder_is_judged_by_the_same_rules(
 
     with pytest.raises(InvalidInput, match="is in Python's standard library"):
         parse_checks([{"type": "python", "value": "winreg:yes"}], where="t.yaml: checks")
+
+
+def test_a_finder_that_fails_is_passed_over_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A third-party finder on ``sys.meta_path`` that raises on a name it does not know (a
+    bug of its own) neither hides a module the path holds nor turns the spec's load into a
+    traceback: the module is found where it is, and a module found nowhere is refused as such."""
+
+    class Broken(MetaPathFinder):
+        def find_spec(self, *_: object) -> None:
+            raise AttributeError("'NoneType' object has no attribute 'origin'")
+
+    marker = tmp_path / "ran"
+    _module(tmp_path / "found_here.py", marker, _YES)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(sys, "meta_path", [Broken(), *sys.meta_path])
+    parse_checks([{"type": "python", "value": "found_here:yes"}], where="t.yaml: checks")
+    assert not marker.exists()
+    with pytest.raises(InvalidInput, match=r"cannot import module .nowhere_at_all."):
+        parse_checks([{"type": "python", "value": "nowhere_at_all:yes"}], where="t.yaml: checks")

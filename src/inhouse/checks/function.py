@@ -145,10 +145,11 @@ def _find_spec(name: str, search: list[str] | None) -> ModuleSpec | None:
                 continue
             try:
                 spec = find(name, search, None)
-            except KeyError:
+            except Exception:  # another's finder: whatever it raises, it found nothing
                 # a finder that hands a nested namespace package to PathFinder (setuptools'
-                # editable finder, pytest's assertion rewriter) fails without its parent
-                # imported (see _path_spec), which PathFinder's stand-in here finds instead
+                # editable finder, pytest's assertion rewriter) fails (KeyError) without its
+                # parent imported (see _path_spec), which PathFinder's stand-in here finds
+                # instead; any other fault of a third-party finder is its own, not the spec's
                 continue
         if spec is not None:
             return spec
