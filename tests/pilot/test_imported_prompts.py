@@ -161,4 +161,4 @@ def test_an_imported_prompt_has_no_author_for_play_six_either(
     import_prompts(bob)
     authors = Authors.of(context_for(lena.state(), lena.clock()))
     assert authors.prompts == {"triage": {"lena"}}
-    assert authors.unknown == frozenset({"summarise"})
+    assert authors.unknown == frozenset({"summarise@1"})

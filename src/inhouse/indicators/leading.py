@@ -37,9 +37,9 @@ ACTIVE = (
 @dataclass(frozen=True)
 class Authors:
     """Who authored each library prompt and each workflow, by name: the signers of its
-    versions (never a name typed into a file). A prompt with a version brought in by
-    ``inhouse prompts import`` has an author nobody knows (whoever ran the import is not it):
-    it is in ``unknown``, and its use by "non-authors" cannot be told apart."""
+    versions (never a name typed into a file). A version brought in by ``inhouse prompts
+    import`` has an author nobody knows (whoever ran the import is not it): it is in
+    ``unknown`` (``name@N``), and its use by "non-authors" cannot be told apart."""
 
     prompts: dict[str, set[str]]
     workflows: dict[str, set[str]]
@@ -52,7 +52,7 @@ class Authors:
         for fact in ctx.facts.of("prompt.version"):
             name = str(fact.payload["prompt"])
             if fact.payload.get("imported"):
-                unknown.add(name)
+                unknown.add(f"{name}@{fact.payload['version']}")
             else:
                 prompts.setdefault(name, set()).add(fact.by)
         workflows: dict[str, set[str]] = {}
@@ -129,8 +129,8 @@ def leading_indicators(
     answered = used.answered
 
     # each prompt version's and workflow's use, less its authors' own (a prompt or workflow
-    # nobody signed a version of, or with an imported version, has no non-author use: there
-    # is nobody to tell apart)
+    # nobody signed a version of, or an imported version, has no non-author use: there is
+    # nobody to tell apart)
     refs = used.references
     own_uses: dict[str, int] = {}
     own_people: dict[str, set[str]] = {}
@@ -147,7 +147,7 @@ def leading_indicators(
     non_author_prompt_uses = 0
     reused: set[str] = set()
     for prompt, (requests, users) in refs.prompts.items():
-        if authors.prompts.get(_name(prompt)) and _name(prompt) not in authors.unknown:
+        if authors.prompts.get(_name(prompt)) and prompt not in authors.unknown:
             non_author_prompt_uses += requests - own_uses.get(prompt, 0)
             if users > len(own_people.get(prompt, ())):
                 reused.add(_name(prompt))
