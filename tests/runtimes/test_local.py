@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from inhouse.runtimes import ChatRequest, RuntimeConfig, open_runtime
-from inhouse.runtimes.local import UNKNOWN_PEER, answered_here, is_own_address
+from inhouse.runtimes.local import UNKNOWN_PEER, answered_here, is_own_address, peers_of
 from inhouse.runtimes.openai_compat import OpenAICompatRuntime
 from tests.engine import Engine, needs_engine
 from tests.runtimes.elsewhere import ELSEWHERE, AnsweredFromElsewhere
@@ -126,3 +126,14 @@ async def test_an_answer_on_a_connection_the_server_closes_still_names_its_peer(
         await runtime.models()
         await runtime.models()
     assert runtime.peers == {"127.0.0.1"}
+
+
+def test_an_adapter_that_says_nothing_of_its_peers_is_never_here() -> None:
+    """A plugin's adapter written before runtimes said who answered: nothing it measured is
+    this machine's, and nothing breaks."""
+
+    class Older:
+        name, family, url = "old", "mlx", "http://127.0.0.1:1234"
+
+    assert peers_of(Older()) == frozenset({UNKNOWN_PEER})
+    assert not answered_here(peers_of(Older()))

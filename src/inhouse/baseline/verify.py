@@ -27,7 +27,7 @@ from inhouse.program.engine import Program
 from inhouse.program.facts import Fact, Provenance
 from inhouse.runtimes.capabilities import runtime_capabilities
 from inhouse.runtimes.config import RuntimeConfig
-from inhouse.runtimes.local import UNKNOWN_PEER, answered_here, is_own_address
+from inhouse.runtimes.local import UNKNOWN_PEER, answered_here, is_own_address, peers_of
 from inhouse.runtimes.protocol import Inventory
 
 __all__ = [
@@ -252,7 +252,7 @@ async def _runtime_checks(
                 return [down], []
             inventory = await opened.inventory()
             url = opened.url
-            peers = opened.peers  # who answered the health check and the inventory
+            peers = peers_of(opened)  # who answered the health check and the inventory
     except RuntimeFault as fault:
         fix = _runtime_fix(runtime, lock)
         return [VerifyCheck(name="runtime", ok=False, detail=str(fault), fix=fix)], []

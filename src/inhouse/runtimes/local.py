@@ -24,7 +24,14 @@ from collections.abc import Iterable
 
 import httpx
 
-__all__ = ["UNKNOWN_PEER", "PeerRecorder", "answered_here", "is_own_address", "peer_address"]
+__all__ = [
+    "UNKNOWN_PEER",
+    "PeerRecorder",
+    "answered_here",
+    "is_own_address",
+    "peer_address",
+    "peers_of",
+]
 
 #: the peer of an answer no network connection inhouse could see carried
 UNKNOWN_PEER = "unknown"
@@ -70,6 +77,14 @@ class PeerRecorder(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+def peers_of(runtime: object) -> frozenset[str]:
+    """The addresses that answered ``runtime`` (its ``peers``, part of the runtime protocol);
+    an adapter of a plugin written before runtimes said so gives :data:`UNKNOWN_PEER`, which
+    is never this machine, rather than an error."""
+    peers = getattr(runtime, "peers", None)
+    return frozenset(peers) if peers is not None else frozenset({UNKNOWN_PEER})
 
 
 def answered_here(peers: Iterable[str]) -> bool:

@@ -34,7 +34,7 @@ from inhouse.program import Program, Provenance
 from inhouse.program.counting import build_context
 from inhouse.program.facts import Fact
 from inhouse.runtimes import ChatMessage, ChatRequest, Runtime, RuntimeConfig, open_runtime
-from inhouse.runtimes.local import PeerRecorder, answered_here
+from inhouse.runtimes.local import PeerRecorder, answered_here, peers_of
 from inhouse.trials.cost import local_cost
 from inhouse.workflows.report import Attempt, CaseReport, ExitCheck, RunReport, VariantReport
 from inhouse.workflows.spec import Case, Workflow, load_workflow
@@ -194,7 +194,7 @@ async def run_workflow(
             return generation
 
         generations = list(await asyncio.gather(*(one(values) for values in bound)))
-        pinned = replace(pinned, peers=runtime.peers)
+        pinned = replace(pinned, peers=peers_of(runtime))
     return workflow, pinned, generations
 
 
@@ -253,7 +253,7 @@ async def run_cases(
                 )  # fmt: skip
 
             judged = await asyncio.gather(*(group(case) for case, _ in groups))
-        pinned = replace(pinned, peers=runtime.peers | embeddings.peers)
+        pinned = replace(pinned, peers=peers_of(runtime) | embeddings.peers)
     reports = []
     for index, label in enumerate(variants):
         cases = []
