@@ -15,13 +15,13 @@ import pytest
 from inhouse.errors import NotAllowed, Refused
 from inhouse.identity import SigningKey
 from inhouse.identity.delegation import delegation_statement, sign_delegation
-from inhouse.program import Program, Provenance
+from inhouse.program import Program
 from inhouse.program.checks import Outcome, Result, evaluate
 from inhouse.program.evaluation import context_for
 from inhouse.support.queue import confirm_ticket, open_ticket, resolve_ticket
 from tests.conftest import Clock
-from tests.locks import lock_payload
 from tests.people import enrol
+from tests.support.test_ticket_word_order import _program
 
 
 def _signed_in(person: Program) -> Program:
@@ -38,6 +38,14 @@ def _signed_in(person: Program) -> Program:
     return person.delegated(session, sign_delegation(person.key, statement, now=now))
 
 
+def _cast(
+    request: pytest.FixtureRequest, folder: Path, clock: Clock
+) -> tuple[Program, Program, Program]:
+    """lena leads; omar built the baseline; bea and pia, who built nothing, use it."""
+    lena, _ = _program(request, folder, clock)
+    return lena, enrol(lena, "bea", team="sales"), enrol(lena, "pia", team="sales")
+
+
 def _judged(lena: Program) -> Result:
     ctx = context_for(lena.state(), lena.clock()).with_params({"reopen_days": 14})
     return evaluate("ticket-resolved-without-builder", ctx)
@@ -46,13 +54,7 @@ def _judged(lena: Program) -> Result:
 def test_a_ticket_the_dashboard_host_filed_and_resolved_counts_once_each_person_confirms(
     request: pytest.FixtureRequest, _isolated: Path, clock: Clock
 ) -> None:
-    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    request.addfinalizer(lena.close)
-    omar = enrol(lena, "omar", team="platform", roles=["play-owner"])
-    omar.record_fact(None, "baseline.lock", lock_payload("omar"),
-                     provenance=Provenance.MEASURED, collector="inhouse baseline lock")  # fmt: skip
-    bea = enrol(lena, "bea", team="sales")
-    pia = enrol(lena, "pia", team="sales")
+    lena, bea, pia = _cast(request, _isolated, clock)
     ticket = open_ticket(_signed_in(bea), "model answers garbage", category="it-broke",
                          component="baseline")  # fmt: skip
     resolve_ticket(_signed_in(pia), ticket.id, note="re-pulled the weights")
@@ -79,13 +81,7 @@ def test_a_ticket_the_dashboard_host_filed_and_resolved_counts_once_each_person_
 def test_a_ticket_filed_with_ones_own_key_needs_no_confirmation(
     request: pytest.FixtureRequest, _isolated: Path, clock: Clock
 ) -> None:
-    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    request.addfinalizer(lena.close)
-    omar = enrol(lena, "omar", team="platform", roles=["play-owner"])
-    omar.record_fact(None, "baseline.lock", lock_payload("omar"),
-                     provenance=Provenance.MEASURED, collector="inhouse baseline lock")  # fmt: skip
-    bea = enrol(lena, "bea", team="sales")
-    pia = enrol(lena, "pia", team="sales")
+    lena, bea, pia = _cast(request, _isolated, clock)
     ticket = open_ticket(bea, "model answers garbage", category="it-broke", component="baseline")
     resolve_ticket(pia, ticket.id, note="re-pulled the weights")
     assert _judged(lena).outcome is Outcome.PASS

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from inhouse.errors import Refused
-from inhouse.pilot.library import add_prompt
 from inhouse.program import Program, Provenance
 from inhouse.program.audit import verify_chain
 from inhouse.program.checks import Outcome, Result, evaluate
@@ -30,33 +29,13 @@ from inhouse.support.importers.mapping import (
 )
 from inhouse.support.queue import confirm_ticket, find_ticket, open_ticket, resolve_ticket
 from tests.conftest import Clock
-from tests.locks import lock_payload
 from tests.people import enrol
-from tests.pilot.world import PROMPT
+from tests.support.test_ticket_word_order import _honest_world as _world
 
 
 def _judge(program: Program) -> Result:
     ctx = context_for(program.state(), program.clock()).with_params({"reopen_days": 14})
     return evaluate("ticket-resolved-without-builder", ctx)
-
-
-def _world(
-    request: pytest.FixtureRequest, folder: Path, clock: Clock
-) -> tuple[Program, Program, Program, Program]:
-    """lena leads; omar built the baseline and the triage prompt; pia filed a prompt ticket
-    that bea, who built neither, fixed. Returns lena, omar, pia, bea."""
-    lena = Program.init(folder, "Acme", "lena", clock=clock)
-    request.addfinalizer(lena.close)
-    omar = enrol(lena, "omar", team="platform", roles=["play-owner"])
-    omar.record_fact(None, "baseline.lock", lock_payload("omar"),
-                     provenance=Provenance.MEASURED, collector="inhouse baseline lock")  # fmt: skip
-    add_prompt(omar, "triage", PROMPT, where="triage.yaml")
-    pia = enrol(lena, "pia", team="sales")
-    bea = enrol(lena, "bea", team="legal")
-    odd = open_ticket(pia, "triage sorts wrong", category="it-broke", component="prompt:triage")
-    clock.advance(hours=1)
-    resolve_ticket(bea, odd.id, note="the ticket text was empty")
-    return lena, omar, pia, bea
 
 
 def _link(n: int) -> str:
