@@ -27,6 +27,7 @@ turn them into a message, an exit code or an HTTP error. Anything else that esca
     │   │   ├── InvalidApiKey         …it sent a key that is unknown or revoked
     │   │   └── NoSession             a dashboard request without a live sign-in session
     │   ├── CsrfRefused               a dashboard form without its session's CSRF token
+    │   ├── ApprovalNeeded            a session's decision waits for its person's own key
     │   ├── ModelNotAllowed           not a blessed model, or not one this key may use
     │   ├── AgentWithoutBoundary      the key's agent has no tool boundary (fail closed)
     │   ├── ToolNotAllowed            a request declares a tool outside the agent's allowlist
@@ -75,7 +76,7 @@ message or code.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
@@ -83,6 +84,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AgentWithoutBoundary",
     "AntiPattern",
+    "ApprovalNeeded",
     "BadRequest",
     "ConfigError",
     "CsrfRefused",
@@ -247,6 +249,20 @@ class NotAllowed(InhouseError):
     http_status = 403
     error_type = "permission_error"
     code: str | None = None
+
+
+class ApprovalNeeded(NotAllowed):
+    """A dashboard session would sign a decision its person must agree to with their own key
+    first (a handoff decided, a survey answer): ``kind`` and ``payload`` are the event it would
+    write. The dashboard turns it into a request for ``inhouse web approve``."""
+
+    http_status = 409
+    code = "approval_needed"
+
+    def __init__(self, message: str, *, kind: str, payload: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.payload = payload
 
 
 class NotAuthenticated(NotAllowed):

@@ -11,7 +11,7 @@ from inhouse.program import Program
 from inhouse.program.audit import verify_chain
 from inhouse.web.login import sign_in
 from tests.pilot.gateway_days import Pilot
-from tests.web.world import key_of, signed_in
+from tests.web.world import approve_waiting, key_of, signed_in
 
 PAGES = ["/", "/plays/1", "/plays/prove-value", "/pilot", "/prompts", "/support", "/governance",
          "/indicators", "/audit", "/audit?verify=full"]  # fmt: skip
@@ -89,9 +89,10 @@ def test_the_receiver_accepts_the_handoff_and_the_event_proves_it_was_her(
         page = client.get("/plays/1")
         assert "Accept the handoff" in page.text
         csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
-        done = client.post("/plays/1/handoff", data={"csrf": csrf, "decision": "accept",
-                                                      "comment": "I build on it"})  # fmt: skip
-        assert done.status_code == 303 and done.headers["location"] == "/plays/1"
+        waiting = client.post("/plays/1/handoff", data={"csrf": csrf, "decision": "accept",
+                                                         "comment": "I build on it"})  # fmt: skip
+        assert served.state().handoffs["prove-value"].status == "offered"  # not yet: her key
+        assert approve_waiting(client, world, "lena", waiting) == "/plays/1"
     fresh = Program.open(world.folder, clock=world.clock)
     handoff = fresh.state().handoffs["prove-value"]
     assert (handoff.status, handoff.decided_by, handoff.decision_comment) == (
@@ -99,6 +100,7 @@ def test_the_receiver_accepts_the_handoff_and_the_event_proves_it_was_her(
     event = [e for e in fresh.events() if e.kind == "handoff.accepted"][-1]
     statement = event.payload["delegation"]["statement"]
     assert statement["key_id"] == world.lead.key.key_id and event.signer != world.lead.key.key_id
+    assert event.payload["approval"]["statement"]["key_id"] == world.lead.key.key_id
     assert verify_chain(fresh.store, lead_key=fresh.settings.lead_key).ok
     audit = client.get("/audit.json").json()
     top = audit["events"][0]
@@ -124,9 +126,10 @@ def test_a_member_answers_the_survey_in_their_own_name(client: TestClient, world
     with signed_in(client, world, "bob"):
         page = client.get("/pilot")
         csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
-        done = client.post("/pilot/survey", data={"csrf": csrf, "answer": "very",
-                                                   "benefit": "faster triage"})  # fmt: skip
-        assert done.status_code == 303
+        waiting = client.post("/pilot/survey", data={"csrf": csrf, "answer": "very",
+                                                      "benefit": "faster triage"})  # fmt: skip
+        assert client.get("/pilot.json").json()["survey"]["mine"] is None
+        assert approve_waiting(client, world, "bob", waiting) == "/pilot#survey"
         mine = client.get("/pilot.json").json()["survey"]["mine"]
         assert mine["answer"] == "very" and mine["person"] == "bob"
     fact = [f for f in world.lead.state().facts if f.kind == "survey.response"][-1]

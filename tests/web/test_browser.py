@@ -76,11 +76,32 @@ def _person(browser: Browser, base_url: str, world: Pilot, name: str) -> tuple[P
     return page, watch
 
 
+def _approve_shown(page: Page, world: Pilot, name: str) -> None:
+    """Run the command the approval page shows, as ``name`` on their own machine would, then
+    follow its link back."""
+    from inhouse.web.login import approve
+
+    page.wait_for_url(f"{page.url.split('/approvals/')[0]}/approvals/*")
+    command = page.locator("main pre code").inner_text().split()
+    assert command[:3] == ["inhouse", "web", "approve"] and command[4] == "--url", command
+    shown = page.locator("main ul").inner_text()
+    answer = approve(command[5], command[3], key_of(world, name),
+                     confirm=lambda lines: all(line in shown for line in lines),
+                     now=world.clock())  # fmt: skip
+    assert answer["recorded"] is True
+    page.reload()
+    assert page.get_by_role("heading", name="Recorded").is_visible()
+    page.get_by_role("link", name="Back").click()
+
+
 def test_the_receiver_accepts_the_handoff(browser: Browser, base_url: str, world: Pilot) -> None:
     page, watch = _person(browser, base_url, world, "lena")
     page.get_by_role("link", name="accept or reject the handoff of play 1").first.click()
     page.get_by_label("Comment (required to reject)").fill("I build on the trial report")
     page.get_by_role("button", name="Accept the handoff").click()
+    assert page.get_by_role("heading", name="Approve it on your machine").is_visible()
+    assert world.lead.state().handoffs["prove-value"].status == "offered"
+    _approve_shown(page, world, "lena")
     page.wait_for_url(f"{base_url}/plays/prove-value")
     assert page.locator(".hs-accepted").inner_text() == "accepted"
     assert "by lena" in page.locator("#handoff-h + p + p").inner_text()
@@ -116,6 +137,7 @@ def test_a_member_answers_the_survey(browser: Browser, base_url: str, world: Pil
     page.get_by_label("Very disappointed").check()
     page.get_by_label("What is the main benefit you get from it?").fill("faster triage")
     page.get_by_role("button", name="Answer").click()
+    _approve_shown(page, world, "bob")
     page.wait_for_url(f"{base_url}/pilot#survey")
     assert "Your answer" in page.locator(".mine").inner_text()
     fact = [f for f in world.lead.state().facts if f.kind == "survey.response"][-1]
@@ -152,7 +174,11 @@ def test_every_page_renders_clean_and_accessible(
     page.context.add_init_script(path=str(AXE))  # through the browser, not the page's CSP
     found: dict[str, list[str]] = {}
     fact = world.lead.state().facts[0].id
-    for path in [*PAGES, f"/facts/{fact}", "/support/tickets/T-1"]:
+    page.goto(f"{base_url}/plays/prove-value")
+    page.get_by_role("button", name="Accept the handoff").click()  # waits for her approval
+    page.wait_for_url(f"{base_url}/approvals/*")
+    waiting = urlsplit(page.url).path
+    for path in [*PAGES, f"/facts/{fact}", "/support/tickets/T-1", waiting]:
         reply = page.goto(f"{base_url}{path}")
         assert reply is not None and reply.status == 200, path
         assert page.locator("main h1").count() == 1, path

@@ -55,3 +55,25 @@ def signed_in(client: httpx.Client, pilot: Pilot, name: str) -> Iterator[httpx.C
     reply = client.get(link, follow_redirects=False)
     assert reply.status_code == 303, reply.text
     yield client
+
+
+def approve_waiting(client: httpx.Client, pilot: Pilot, name: str, reply: httpx.Response) -> str:
+    """Approve, with ``name``'s own key (``inhouse web approve``), the decision a form's
+    ``reply`` left waiting; returns the page the dashboard goes back to."""
+    from inhouse.web.login import approve
+
+    where = reply.headers["location"]
+    assert reply.status_code == 303 and where.startswith("/approvals/"), (where, reply.text)
+    page = client.get(where)
+    assert page.status_code == 200 and "inhouse web approve" in page.text, page.text
+    code = where.rsplit("/", 1)[1]
+    shown: list[list[str]] = []
+
+    def agree(lines: list[str]) -> bool:
+        shown.append(lines)
+        return True
+
+    answer = approve(str(client.base_url), code, key_of(pilot, name), confirm=agree,
+                     client=client, now=pilot.clock())  # fmt: skip
+    assert answer["recorded"] is True and shown, answer
+    return str(answer["back"])

@@ -69,3 +69,41 @@ def login(
         out.print(f"Open this link within two minutes (once): {link}", soft_wrap=True)
     else:
         out.print("Opened the sign-in link in your browser (valid once, for two minutes).")
+
+
+@app.command("approve")
+def approve(
+    code: Annotated[str, typer.Argument(help="The code the dashboard shows for the decision.")],
+    url: UrlOpt = "http://127.0.0.1:8077",
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Approve without asking (you read it first).")
+    ] = False,
+    program: ProgramOpt = None,
+) -> None:
+    """Approve, with your own key, a decision you made in the dashboard (a handoff accepted or
+    rejected, a survey answer): it shows what the event records, asks, signs and sends. The
+    dashboard's session alone cannot make such a decision in your name."""
+    import sys
+
+    from inhouse.errors import NotAllowed
+    from inhouse.identity import load_key
+    from inhouse.location import optional_program
+    from inhouse.program.config import read_settings
+    from inhouse.web.login import approve as send
+
+    folder = optional_program(program or state.program)
+    program_id = read_settings(folder).program_id if folder is not None else None
+    out = out_console()
+
+    def confirm(lines: list[str]) -> bool:
+        out.print("The dashboard asks your key to agree to this event:", soft_wrap=True)
+        for line in lines:
+            out.print(f"  {line}", soft_wrap=True, markup=False)
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            raise NotAllowed("not approved: no terminal to ask in; read it, then pass --yes")
+        return typer.confirm("Sign it with your key?", default=False)
+
+    answer = send(url, code, load_key(), confirm=confirm, program_id=program_id)
+    out.print(f"Approved and recorded ({answer.get('kind')}); the dashboard shows it.")

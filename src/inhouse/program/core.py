@@ -10,13 +10,15 @@ The state is folded from the log once per process, then kept current by applying
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from inhouse.db import Store
 from inhouse.errors import (
+    ApprovalNeeded,
     IdentityError,
     InvalidInput,
     NotAllowed,
@@ -120,6 +122,8 @@ class ProgramCore:
         self._key = key
         #: a sign-in session's delegation (``inhouse web``): carried by every event this signs
         self._delegation: dict[str, Any] | None = None
+        #: the person's own approval of the next decision this session signs (``approving``)
+        self._approval: dict[str, Any] | None = None
         self._state: ProgramState | None = None
         #: how many times this process folded the whole log from its start (a test counts them)
         self.full_folds = 0
@@ -153,6 +157,24 @@ class ProgramCore:
         other._delegation = delegation
         other._state = self._state
         return other
+
+    @property
+    def delegation(self) -> dict[str, Any] | None:
+        """The signed delegation this dashboard session acts on (None: a key of one's own)."""
+        return self._delegation
+
+    @contextmanager
+    def approving(self, approval: dict[str, Any]) -> Iterator[Self]:
+        """This session, carrying its person's own ``approval`` (:mod:`inhouse.identity.approval`)
+        for the one decision it signs next: without it, a session's decision raises
+        :class:`~inhouse.errors.ApprovalNeeded` naming the event it would write."""
+        if self._delegation is None:
+            raise NotAllowed("only a dashboard session carries an approval: sign it yourself")
+        self._approval = approval
+        try:
+            yield self
+        finally:
+            self._approval = None
 
     def as_service(self, name: str) -> Self:
         """The program acted on with a service's own key (``.inhouse/keys/NAME.key`` on the
@@ -341,11 +363,50 @@ class ProgramCore:
 
             if (refused := session_refuses(str(kind), payload)) is not None:
                 raise NotAllowed(f"this dashboard session cannot do that: {refused}")
-            payload = {**payload, "delegation": self._delegation}
+            payload = {**payload, "delegation": self._delegation, **self._approved(kind, payload)}
         event = append(self.store, kind, actor, payload, at=self.clock(), key=key or self.key)
         if self._state is not None and self._state.head_seq == event.seq - 1:
             apply(self._state, event, self.playbook)
         return event
+
+    def _approved(self, kind: EventKind | str, payload: dict[str, Any]) -> dict[str, Any]:
+        """The approval this session's event of ``kind`` carries (``{"approval": …}``), or
+        nothing where it needs none; :class:`ApprovalNeeded` where it needs one and has none,
+        and refused where the one it has does not approve exactly this (checked as the verifier
+        will, so nothing is appended that would stop the log)."""
+        from inhouse.identity.approval import approval_problem
+        from inhouse.program.integrity import needs_approval
+
+        if not needs_approval(str(kind), payload):
+            return {}
+        state = self.state()
+        problem, delegation = self._delegation_now(state)
+        if delegation is None:
+            raise IdentityError(f"this sign-in no longer acts for anyone: {problem}; sign in again")
+        approval, self._approval = self._approval, None  # one approval, one event
+        if approval is None:
+            raise ApprovalNeeded(
+                f"{delegation.person} agrees to this with their own key, on their own machine: "
+                "the dashboard shows the `inhouse web approve` command to run (a session alone "
+                "does not decide a handoff or answer a survey)",
+                kind=str(kind),
+                payload=payload,
+            )
+        owner = state.verifier.keys.owner(delegation.key_id)
+        problem = (
+            f"key {delegation.key_id} is not on the roster" if owner is None
+            else approval_problem(approval, delegation=delegation, public_key=owner[0],
+                                  kind=str(kind), payload=payload, at=self.clock())
+        )  # fmt: skip
+        nonce = approval.get("statement", {}).get("nonce") if isinstance(approval, dict) else None
+        if problem is None and nonce in state.verifier.keys.approvals:
+            problem = "its approval was used already: one approval, one event"
+        if problem is not None:
+            raise NotAllowed(
+                f"{delegation.person}'s approval does not let this session record it: "
+                f"{problem}; ask for a new approval from the dashboard"
+            )
+        return {"approval": approval}
 
     # -- provided by the waivers mixin (declared here so every part can call them) -----------
 

@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 from inhouse.identity.machine import same_machine
 from inhouse.program.checks import CheckContext, Person, Uncounted
 from inhouse.program.collectors import collector_for, measured_kinds
-from inhouse.program.facts import Fact, FactSet, Provenance
+from inhouse.program.facts import FACT_KINDS, Fact, FactSet, Provenance
 from inhouse.program.state import ProgramState
 
 __all__ = ["SELF_KINDS", "SERVICE_KINDS", "build_context", "vouched_hosts", "why_uncounted"]
@@ -66,6 +66,12 @@ def why_uncounted(fact: Fact, state: ProgramState, measured: set[str]) -> str | 
             f"signed by the {fact.by} service's key, which speaks for no person: a service's "
             "key counts only for what the gateway measures (usage, adoption, prompt use, "
             "drift reviews)"
+        )
+    if fact.host_alone and (spec := FACT_KINDS.get(fact.kind)) is not None and spec.needs_approval:
+        return (
+            f"signed by a dashboard session without {fact.by}'s own approval (recorded before "
+            f"approvals existed): the dashboard's host could have recorded it alone; {fact.by} "
+            "records it again"
         )
     if fact.kind in SELF_KINDS:
         subject = str(fact.payload.get("person", ""))

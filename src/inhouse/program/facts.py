@@ -107,6 +107,15 @@ class Fact:
     #: signed by a dashboard session's key, which the dashboard's host holds: a check that
     #: needs its person's own act treats it as the host's word until they confirm it
     session: bool = False
+    #: a session signed it with its person's own approval of exactly this fact
+    #: (:mod:`inhouse.identity.approval`): their act, as if signed with their own key
+    approved: bool = False
+
+    @property
+    def host_alone(self) -> bool:
+        """Whether the dashboard's host could have recorded it alone: a session signed it and
+        its person did not approve it with their own key."""
+        return self.session and not self.approved
 
     def expired(self, now: datetime) -> bool:
         return self.expires is not None and now >= self.expires
@@ -161,6 +170,10 @@ class FactKind:
     #: a ticket's steps). Nothing else: a session key lives on the dashboard's host, so a
     #: measurement or a step only its person's own machine makes is never a session's
     from_dashboard: bool = False
+    #: a session signs it only with its person's own approval of exactly that fact, signed on
+    #: their machine (``inhouse web approve``): a decision or an answer a check counts as theirs
+    #: (a survey answer), which the dashboard's host must not be able to make alone
+    needs_approval: bool = False
 
 
 FACT_KINDS: dict[str, FactKind] = {}
@@ -196,13 +209,15 @@ def fact_kind(
     produced_by: str,
     description: str,
     from_dashboard: bool = False,
+    needs_approval: bool = False,
 ) -> Callable[[P], P]:
     """Declare a fact kind and its payload schema (the one seam for new kinds);
-    ``from_dashboard``: a dashboard session may sign it (:attr:`FactKind.from_dashboard`)."""
+    ``from_dashboard``: a dashboard session may sign it (:attr:`FactKind.from_dashboard`);
+    ``needs_approval``: only with its person's approval (:attr:`FactKind.needs_approval`)."""
 
     def register(schema: P) -> P:
         FACT_KINDS[name] = FactKind(name, version, schema, produced_by, description,
-                                    from_dashboard)  # fmt: skip
+                                    from_dashboard, needs_approval)  # fmt: skip
         return schema
 
     return register
@@ -213,6 +228,9 @@ _DASHBOARD_FACTS = frozenset(
     {"survey.response", "ticket.opened", "ticket.assigned", "ticket.commented", "ticket.resolved",
      "ticket.reopened"}
 )  # fmt: skip
+#: what a session records only with its person's own approval (a survey answer counts as their
+#: word in play 4 and 6): the dashboard's host proposes it, the person's key agrees
+_APPROVED_FACTS = frozenset({"survey.response"})
 
 for _name, _schema, _by, _description in (
     ("hypothesis", Hypothesis, "inhouse hypothesis", "what a local model should replace or unlock"),
@@ -265,7 +283,8 @@ for _name, _schema, _by, _description in (
     ("finding.closed", FindingClosed, "attestation only", "a finding ticked off by hand"),
 ):
     fact_kind(_name, produced_by=_by, description=_description,
-              from_dashboard=_name in _DASHBOARD_FACTS)(_schema)  # fmt: skip
+              from_dashboard=_name in _DASHBOARD_FACTS,
+              needs_approval=_name in _APPROVED_FACTS)(_schema)  # fmt: skip
 
 
 def validate_payload(kind: str, payload: dict[str, Any]) -> dict[str, Any]:

@@ -96,7 +96,9 @@ def _fingerprint() -> bytes:
         digest.update(source.name.encode() + b"\0" + source.read_bytes())
     for kind in sorted(FACT_KINDS.values(), key=lambda k: k.name):
         # a plugin's kinds too: what a session may sign of them is a rule the fold applies
-        digest.update(f"{kind.name}:{kind.version}:{kind.from_dashboard}\n".encode())
+        digest.update(
+            f"{kind.name}:{kind.version}:{kind.from_dashboard}:{kind.needs_approval}\n".encode()
+        )
     return digest.digest()
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from inhouse.errors import IdentityError
 from inhouse.program.events import GENESIS, EventKind, event_hash, signed_material
 
-__all__ = ["ChainVerifier", "Row", "service_delegates"]
+__all__ = ["ChainVerifier", "Row", "needs_approval", "service_delegates"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,8 @@ class _Keys:
         #: session key id -> when its delegation ends (the fold holds a session event dated
         #: back into it once the log has moved past it: :mod:`inhouse.program.state`)
         self.session_ends: dict[str, datetime] = {}
+        #: an approval's nonce -> the event it approved (:mod:`inhouse.identity.approval`)
+        self.approvals: dict[str, int] = {}
 
     def owner(self, key_id: str) -> tuple[str, str] | None:
         return None if key_id in self.revoked else self.public.get(key_id)
@@ -165,7 +167,51 @@ def _delegated(
     keys.session_ends[str(row.signer)] = delegation.expires
     if delegation.key_id in keys.services:
         return f"{where}, but {service_delegates(delegation.person)}", None, None
+    refused = _approval_refused(row, payload, keys, delegation) if "approval" in payload else None
+    if refused is not None:
+        return f"{where}, but {refused}", None, None
     return None, (delegation.session_key, delegation.person), delegation.key_id
+
+
+def needs_approval(kind: str, payload: dict[str, Any]) -> bool:
+    """Whether a session signs an event of ``kind`` only with its person's own approval of it
+    (:mod:`inhouse.identity.approval`): a handoff decided, and a fact of a kind declared
+    ``needs_approval`` (a survey answer). The session's host proposes; the person's key agrees."""
+    if kind in (EventKind.HANDOFF_ACCEPTED, EventKind.HANDOFF_REJECTED):
+        return True
+    if kind != EventKind.FACT_RECORDED:
+        return False
+    from inhouse.program.facts import FACT_KINDS
+
+    spec = FACT_KINDS.get(str(payload.get("kind", "")))
+    return spec is not None and spec.needs_approval
+
+
+def _approval_refused(
+    row: Any, payload: dict[str, Any], keys: _Keys, delegation: Any
+) -> str | None:
+    """Why the approval a session's event carries does not hold (None when it does); learns
+    its nonce, which approves one event only."""
+    from inhouse.identity.approval import approval_problem
+
+    owner = keys.owner(delegation.key_id)
+    if owner is None:  # delegation_problem checked it a moment ago
+        return f"key {delegation.key_id} is not on the roster"
+    problem = approval_problem(
+        payload["approval"],
+        delegation=delegation,
+        public_key=owner[0],
+        kind=str(row.kind),
+        payload=payload,
+        at=datetime.fromisoformat(str(row.at)),
+    )
+    if problem is not None:
+        return problem
+    nonce = str(payload["approval"]["statement"]["nonce"])
+    if (earlier := keys.approvals.get(nonce)) is not None:
+        return f"its approval was used already, by event {earlier}: one approval, one event"
+    keys.approvals[nonce] = int(row.seq)
+    return None
 
 
 def service_delegates(service: str) -> str:

@@ -283,6 +283,12 @@ class ProgramState:
     reach_held_back: list[HeldBack] = field(default_factory=list)
     #: sign-ins the fold bound nobody with (:func:`account_problem`), each said on ``status``
     unbound: list[str] = field(default_factory=list)
+    #: decisions a dashboard session signed without its person's own approval (written before
+    #: approvals existed): kept in the log, never counted, each said on ``status``
+    unapproved: list[str] = field(default_factory=list)
+    #: play -> the session key whose unapproved acceptance of it did not count: the exit that
+    #: acceptance wrote beside it does not count either
+    unapproved_exit: dict[str, str] = field(default_factory=dict)
     #: the latest time a verified event was written at: an event's time is its writer's clock,
     #: and a start backdated to when a waiver was still active is judged no earlier than this
     latest_at: datetime | None = None
@@ -470,13 +476,14 @@ def _no_earlier_than_the_log(state: ProgramState, writer: str, at: datetime) -> 
 def _fact(event: Event, data: dict[str, Any], state: ProgramState) -> Fact:
     by, signed = _signer(event, state)
     machine = key = None
-    session = False
+    session = approved = False
     if event.signer is not None:
         record = state.keys.get(event.signer)
         if record is None:  # a dashboard session's key, never enrolled: what it signs comes
             # from the machine of the person's own key that signed its delegation
             delegating = state.verifier.keys.delegated_by.get(event.signer)
             session = delegating is not None
+            approved = session and "approval" in event.payload  # verified with the event
             record = state.keys.get(delegating or "")
         if record is not None:
             machine, key = record.machine, record.key_id
@@ -496,6 +503,7 @@ def _fact(event: Event, data: dict[str, Any], state: ProgramState) -> Fact:
         machine=machine,
         key=key,
         session=session,
+        approved=approved,
     )
 
 
@@ -619,9 +627,13 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
     if state.tampered is not None:
         return
     problem = state.verifier.check(_row(event), event.payload)
+    if problem is None and _exit_of_an_uncounted_acceptance(state, event):
+        return
     if problem is None:
         try:
             why = _unauthorized(state, event) or _session_problem(state, event)
+            if why is None and _decided_by_session_alone(state, event):
+                return
             if why is None and playbook is not None:
                 why = _start_problem(state, event, playbook)
             if why is None:
@@ -654,6 +666,46 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
             why = f"event {event.seq} ({event.kind}) is malformed: {type(err).__name__} {err}"
         problem = (why, event.seq)
     state.tampered = problem
+
+
+def _decided_by_session_alone(state: ProgramState, event: Event) -> bool:
+    """Whether ``event`` is a handoff decision a dashboard session signed without its person's
+    own approval (:mod:`inhouse.identity.approval`), or the exit such an acceptance wrote
+    beside it: logs from before approvals hold them. The session's host could have signed
+    them alone, so they do not count (the handoff stays offered, and ``status`` says why);
+    nothing in the log is lost. A decision signed since carries its approval or is refused."""
+    from inhouse.program.integrity import needs_approval
+
+    signer, data = event.signer, event.payload
+    if signer is None or signer in state.keys or "delegation" not in data:
+        return False
+    if event.kind not in (EventKind.HANDOFF_ACCEPTED, EventKind.HANDOFF_REJECTED):
+        return False
+    if "approval" in data or not needs_approval(event.kind, data):
+        return False
+    person = state.verifier.keys.delegated.get(signer, event.actor)
+    play = str(data.get("play", ""))
+    decided = "acceptance" if event.kind == EventKind.HANDOFF_ACCEPTED else "rejection"
+    state.unapproved.append(
+        f"event {event.seq}: {person}'s {decided} of the handoff of {play} was signed by a "
+        f"dashboard session without {person}'s own approval, so it does not count (the "
+        f"dashboard's host could have signed it alone): {person} decides again"
+    )
+    if event.kind == EventKind.HANDOFF_ACCEPTED:
+        state.unapproved_exit[play] = signer
+    return True
+
+
+def _exit_of_an_uncounted_acceptance(state: ProgramState, event: Event) -> bool:
+    """Whether ``event`` is the exit a session's uncounted acceptance wrote beside it
+    (:func:`_decided_by_session_alone`): it does not count either."""
+    if event.kind != EventKind.PLAY_EXITED or event.signer is None:
+        return False
+    play = str(event.payload.get("play", ""))
+    if state.unapproved_exit.get(play) != event.signer:
+        return False
+    del state.unapproved_exit[play]
+    return True
 
 
 #: the guard of a held-back action whose guards failed to run (a check that raised): any

@@ -216,6 +216,7 @@ def build_status(
             "and guarded actions (a play's start, widening access) are judged no earlier than "
             "that, so a waiver may have run out by then; check the clocks"
         )
+    warnings.extend(state.unapproved)
     people = [p for p in state.people.values() if not p.service]
     if state.sign_in is None and len(people) > 1:
         warnings.append(

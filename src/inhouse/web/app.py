@@ -32,14 +32,17 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from inhouse.errors import (
+    ApprovalNeeded,
     CsrfRefused,
     InhouseError,
     InvalidInput,
     MethodNotAllowed,
     NoSession,
     NoSuchRoute,
+    NotAllowed,
 )
 from inhouse.web import pages
+from inhouse.web.approvals import Approvals
 from inhouse.web.render import render_page
 from inhouse.web.signin import Session, SignIns
 
@@ -80,6 +83,17 @@ class _Dashboard:
     def __init__(self, program: Program, lasts: timedelta) -> None:
         self.program = program
         self.signins = SignIns(program, lasts)
+        self.approvals = Approvals(self.signins)
+
+    def act(self, session: Session, action: Callable[[], Any], back: str) -> Response:
+        """Do a form's ``action`` as the session's person and go ``back``; where its event
+        needs their own approval, keep it waiting and show how to approve it."""
+        try:
+            action()
+        except ApprovalNeeded as need:
+            waiting = self.approvals.propose(session, need, action, back)
+            return _back(f"/approvals/{waiting.code}")
+        return _back(back)
 
     # -- sessions ----------------------------------------------------------------------------
 
@@ -109,6 +123,7 @@ def _wants_json(request: Request) -> bool:
     return (
         path.endswith(".json")
         or path.startswith("/login/delegation")
+        or path.startswith("/approve/")
         or "application/json" in request.headers.get("accept", "").split(",")[0]
     )
 
@@ -243,22 +258,77 @@ def create_app(
         decision = _field(form, "decision")
         comment = _field(form, "comment", required=False)
         if decision == "accept":
-            session.program.accept_handoff(None, play, comment=comment)
-        elif decision == "reject":
-            session.program.reject_handoff(None, play, comment=comment)
-        else:
-            raise InvalidInput(f"decision is accept or reject, not {decision!r}")
-        return _back(f"/plays/{play}")
+            return dash.act(
+                session,
+                lambda: session.program.accept_handoff(None, play, comment=comment),
+                f"/plays/{play}",
+            )
+        if decision == "reject":
+            return dash.act(
+                session,
+                lambda: session.program.reject_handoff(None, play, comment=comment),
+                f"/plays/{play}",
+            )
+        raise InvalidInput(f"decision is accept or reject, not {decision!r}")
 
     async def survey(request: Request) -> Response:
         from inhouse.pilot.survey import answer_survey
 
         session = dash.session(request)
         form = await dash.form(request, session)
-        answer_survey(
-            session.program, _field(form, "answer"), _field(form, "benefit", required=False)
+        answer, benefit = _field(form, "answer"), _field(form, "benefit", required=False)
+        return dash.act(
+            session, lambda: answer_survey(session.program, answer, benefit), "/pilot#survey"
         )
-        return _back("/pilot#survey")
+
+    def waiting_page(request: Request, session: Session) -> dict[str, Any]:
+        from inhouse.web.login import describe
+
+        waiting = dash.approvals.find(request.path_params["code"])
+        if waiting.session.id != session.id:
+            raise NotAllowed("this decision waits for another session's approval")
+        base = str(request.base_url).rstrip("/")
+        return {
+            "code": waiting.code,
+            "command": f"inhouse web approve {waiting.code} --url {base}",
+            "kind": waiting.statement["kind"],
+            "says": describe(waiting.statement["kind"], waiting.payload),
+            "expires": waiting.statement["expires"],
+            "recorded": waiting.recorded,
+            "back": waiting.back,
+        }
+
+    async def waiting_html(request: Request) -> Response:
+        found = dash.signins.session(request.cookies.get(COOKIE))
+        if found is None:
+            return _back("/login")
+        data = waiting_page(request, found)
+        return HTMLResponse(
+            render_page(
+                "approval",
+                data,
+                viewer=pages.viewer(found.program),
+                csrf=found.csrf,
+                path=request.url.path,
+            )
+        )
+
+    async def waiting_json(request: Request) -> Response:
+        session = dash.session(request)
+        data = waiting_page(request, session)
+        return _json({"page": "approval", "viewer": pages.viewer(session.program), **data})
+
+    async def approval_statement(request: Request) -> Response:
+        waiting = dash.approvals.find(request.path_params["code"])
+        return _json({"statement": waiting.statement, "payload": waiting.payload})
+
+    async def approval_signed(request: Request) -> Response:
+        try:
+            body = await request.json()
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidInput("send the signed approval as JSON") from None
+        waiting = dash.approvals.approve(request.path_params["code"], body)
+        return _json({"recorded": True, "kind": waiting.statement["kind"], "back": waiting.back})
 
     async def open_ticket(request: Request) -> Response:
         from inhouse.support.queue import open_ticket as opened
@@ -316,6 +386,10 @@ def create_app(
             "/facts/{fact:int}", "fact", lambda r, p: pages.fact_page(p, int(r.path_params["fact"]))
         ),
         Route("/pilot/survey", survey, methods=["POST"]),
+        Route("/approvals/{code}.json", waiting_json, methods=["GET"]),
+        Route("/approvals/{code}", waiting_html, methods=["GET"]),
+        Route("/approve/{code}.json", approval_statement, methods=["GET"]),
+        Route("/approve/{code}.json", approval_signed, methods=["POST"]),
         *both("/pilot", "pilot", lambda r, p: pages.pilot_page(p)),
         *both("/prompts", "prompts", lambda r, p: pages.prompts_page(p)),
         Route("/support/tickets", open_ticket, methods=["POST"]),

@@ -1,5 +1,6 @@
 """The client side of sign-in (``inhouse web login``): fetch the server's challenge, check it,
-sign it with this person's own key, and get the one-time link back.
+sign it with this person's own key, and get the one-time link back; and of approvals
+(``inhouse web approve``): agree, with that key, to one decision the dashboard holds.
 
 The key never leaves this machine: what travels is the signed statement, which lets the server's
 session key act for this person, in this program, until it expires
@@ -8,6 +9,7 @@ session key act for this person, in this program, until it expires
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
 
     from inhouse.identity import SigningKey
 
-__all__ = ["sign_in"]
+__all__ = ["approve", "describe", "sign_in"]
 
 
 def _answer(reply: httpx.Response, step: str) -> dict[str, Any]:
@@ -72,3 +74,73 @@ def sign_in(
     if not isinstance(link, str):
         raise InhouseError("the dashboard answered no link")
     return link
+
+
+def describe(kind: str, payload: dict[str, Any]) -> list[str]:
+    """What an event of ``kind`` recording ``payload`` says, in lines a person reads before
+    approving it (from the event itself, never from the dashboard's own words)."""
+    data = {k: v for k, v in payload.items() if k not in ("delegation", "approval")}
+    if kind in ("handoff.accepted", "handoff.rejected"):
+        verb = "ACCEPT" if kind == "handoff.accepted" else "REJECT"
+        lines = [f"{verb} the handoff of play {data.get('play')}"]
+        if data.get("evidence_hash"):
+            lines.append(f"its exit evidence as it stands now: {data['evidence_hash']}")
+        lines.append(f"comment: {data.get('comment') or '(none)'}")
+        return lines
+    if kind == "fact.recorded":
+        fact = data.get("payload")
+        lines = [f"record a {data.get('kind')} fact, signed as yours"]
+        return lines + _fields(fact if isinstance(fact, dict) else {})
+    return [kind, *_fields(data)]
+
+
+def _fields(data: dict[str, Any]) -> list[str]:
+    return [f"{name}: {value}" for name, value in sorted(data.items()) if value not in ("", None)]
+
+
+def approve(
+    url: str,
+    code: str,
+    key: SigningKey,
+    *,
+    confirm: Callable[[list[str]], bool],
+    program_id: str | None = None,
+    client: httpx.Client | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Approve, with ``key``, the decision the dashboard at ``url`` holds under ``code``: fetch
+    the statement and the event, check the statement names this key (and, given
+    ``program_id``, this folder's program) and digests exactly that event, ask ``confirm``
+    with what it records, then sign and send it. Returns the dashboard's answer; nothing is
+    signed when ``confirm`` says no (:class:`NotAllowed`)."""
+    import httpx
+
+    from inhouse.identity.approval import sign_approval
+
+    base = url.rstrip("/")
+    own = client or httpx.Client(timeout=10.0)
+    try:
+        body = _answer(own.get(f"{base}/approve/{code}.json"), "approval")
+        statement, payload = body.get("statement"), body.get("payload")
+        if not isinstance(statement, dict) or not isinstance(payload, dict):
+            raise IdentityError("the dashboard's approval carries no statement or event")
+        if program_id and statement.get("program") != program_id:
+            raise IdentityError(
+                f"the dashboard at {base} runs another program ({statement.get('program')}), "
+                f"not this folder's ({program_id}): nothing signed"
+            )
+        if statement.get("key_id") != key.key_id:
+            raise IdentityError(
+                f"the approval names key {statement.get('key_id')}, not this shell's key "
+                f"{key.key_id}: it was made for someone else"
+            )
+        if not confirm(describe(str(statement.get("kind")), payload)):
+            raise NotAllowed("not approved: nothing signed")
+        # checks that the statement digests exactly the event just shown, then signs it
+        signed = sign_approval(key, statement, payload, now=now or datetime.now(UTC))
+        return _answer(own.post(f"{base}/approve/{code}.json", json=signed), "approval")
+    except httpx.HTTPError as err:
+        raise RuntimeUnavailable(f"cannot reach the dashboard at {base}: {err}") from None
+    finally:
+        if client is None:
+            own.close()

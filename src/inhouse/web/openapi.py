@@ -141,6 +141,14 @@ _PAGES: tuple[tuple[str, str, str, tuple[str, ...], tuple[dict[str, Any], ...]],
             },
         ),
     ),
+    (
+        "/approvals/{code}.json",
+        "approval",
+        "A decision of yours waiting for your own key's approval: the command to run, what "
+        "the event records",
+        ("code", "command", "kind", "says", "expires", "recorded", "back"),
+        ({"name": "code", "in": "path", "required": True, "schema": {"type": "string"}},),
+    ),
 )
 
 #: (path, summary, form fields: name -> required)
@@ -311,6 +319,67 @@ def openapi_document() -> dict[str, Any]:
                 **_errors(400, 403),
             },
         }
+    }
+    code = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+    signed = {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["statement", "signature"],
+                    "properties": {"statement": _OBJECT, "signature": {"type": "string"}},
+                }
+            }
+        },
+    }
+    paths["/approve/{code}.json"] = {
+        "get": {
+            "operationId": "approval_statement",
+            "summary": "The approval your key is asked to sign (`inhouse web approve`), and "
+            "the event it agrees to",
+            "parameters": [code],
+            "responses": {
+                "200": {
+                    "description": "the statement and the event's payload",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["statement", "payload"],
+                                "properties": {"statement": _OBJECT, "payload": _OBJECT},
+                            }
+                        }
+                    },
+                },
+                **_errors(403),
+            },
+        },
+        "post": {
+            "operationId": "approval_signed",
+            "summary": "The approval, signed with your key: the decision is recorded",
+            "parameters": [code],
+            "requestBody": signed,
+            "responses": {
+                "200": {
+                    "description": "recorded",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["recorded", "kind", "back"],
+                                "properties": {
+                                    "recorded": {"type": "boolean"},
+                                    "kind": {"type": "string"},
+                                    "back": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+                **_errors(400, 403, 409),
+            },
+        },
     }
     return {
         "openapi": "3.1.0",

@@ -1,0 +1,118 @@
+"""Decisions a dashboard session waits to record until its person approves them with their own
+key (:mod:`inhouse.identity.approval`).
+
+A form whose event needs an approval (a handoff decided, a survey answer) does not record it:
+the play package raises :class:`~inhouse.errors.ApprovalNeeded` with the exact event, and the
+dashboard keeps it here under a random code and shows the person ``inhouse web approve CODE``.
+That command, on their machine, fetches the statement and the event, shows what it records,
+signs the statement with their key and sends it back; the dashboard then does the same action
+again through the session, carrying the approval, and the play package records it only if the
+event is still exactly the one approved. Like sessions, nothing here is kept on disk.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from inhouse.errors import InvalidInput, NotAllowed
+
+if TYPE_CHECKING:
+    from inhouse.errors import ApprovalNeeded
+    from inhouse.web.signin import Session, SignIns
+
+__all__ = ["Approvals", "Waiting"]
+
+
+@dataclass
+class Waiting:
+    """One decision waiting for its person's approval, and what came of it."""
+
+    code: str
+    session: Session
+    statement: dict[str, str]
+    payload: dict[str, Any]
+    redo: Callable[[], Any]
+    back: str  # the page to go back to once it is recorded
+    expires: datetime
+    recorded: bool = False
+
+
+@dataclass
+class Approvals:
+    """The waiting decisions, by code."""
+
+    signins: SignIns
+    _waiting: dict[str, Waiting] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def propose(
+        self, session: Session, need: ApprovalNeeded, redo: Callable[[], Any], back: str
+    ) -> Waiting:
+        """Keep the event ``need`` names, to be approved by ``session``'s person; ``redo``
+        performs the action again once it is."""
+        from inhouse.identity.approval import approval_statement
+        from inhouse.identity.delegation import read_delegation
+
+        now = self.signins.program.clock()
+        delegation = read_delegation(session.program.delegation)
+        statement = approval_statement(
+            delegation,
+            kind=need.kind,
+            payload=need.payload,
+            nonce=secrets.token_urlsafe(24),
+            issued=now,
+        )
+        waiting = Waiting(
+            code=secrets.token_urlsafe(18),
+            session=session,
+            statement=statement,
+            payload=need.payload,
+            redo=redo,
+            back=back,
+            expires=datetime.fromisoformat(statement["expires"]),
+        )
+        with self._lock:
+            self._expire(now)
+            self._waiting[waiting.code] = waiting
+        return waiting
+
+    def find(self, code: str) -> Waiting:
+        """The decision waiting under ``code``; refused when there is none (used, expired)."""
+        now = self.signins.program.clock()
+        with self._lock:
+            self._expire(now)
+            waiting = self._waiting.get(code)
+        if waiting is None:
+            raise NotAllowed(
+                "no decision is waiting under that code (it expired, or never existed): make "
+                "it again in the dashboard"
+            )
+        return waiting
+
+    def approve(self, code: str, signed: Any) -> Waiting:
+        """Record the decision waiting under ``code`` with ``signed``, its person's approval of
+        exactly the statement proposed; refused if the session ended or it was recorded."""
+        if not isinstance(signed, dict) or not isinstance(signed.get("statement"), dict):
+            raise InvalidInput("send {statement, signature}: the approval, signed")
+        waiting = self.find(code)
+        if waiting.recorded:
+            raise NotAllowed("that decision was recorded already: one approval, one event")
+        if signed["statement"] != waiting.statement:
+            raise NotAllowed("the signed approval is not the one this dashboard proposed")
+        if self.signins.session(waiting.session.id) is None:
+            raise NotAllowed(
+                "the dashboard session that made this decision has ended: sign in and make it again"
+            )
+        with waiting.session.program.approving(dict(signed)):
+            waiting.redo()
+        waiting.recorded = True
+        return waiting
+
+    def _expire(self, now: datetime) -> None:
+        for code in [c for c, w in self._waiting.items() if w.expires <= now]:
+            del self._waiting[code]

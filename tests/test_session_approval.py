@@ -1,0 +1,210 @@
+"""A dashboard session's host cannot decide a handoff in its person's name (issue: the host holds
+every signed-in person's session key for the session's length).
+
+omar signs in once to the dashboard lena hosts, to look at the board. While his session lasts,
+her server holds a key that acts for him. A handoff decision through a session now needs omar's
+own approval of exactly that event (``inhouse web approve``, :mod:`inhouse.identity.approval`):
+without it the program refuses to write it, an acceptance appended around the API does not
+count (the handoff stays offered), and an approval that is not his, is for another event or is
+used twice stops the log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from inhouse.errors import ApprovalNeeded, IdentityError, NotAllowed
+from inhouse.identity import SigningKey
+from inhouse.identity.approval import approval_statement, sign_approval
+from inhouse.identity.delegation import delegation_statement, read_delegation, sign_delegation
+from inhouse.program import Program
+from inhouse.program.audit import verify_chain
+from inhouse.program.events import EventKind, append
+from tests.conftest import Clock
+from tests.people import enrol
+from tests.test_engine import LOCK, lock_baseline, measured, through_play_one
+
+pytestmark = pytest.mark.usefixtures("on_database")
+
+
+@pytest.fixture
+def cast(_isolated: Path, clock: Clock) -> Iterator[dict[str, Program]]:
+    """Play 2's handoff offered to omar, whose verify passed; omar signed in to lena's
+    dashboard (``session``: the key her server holds, ``delegation``: what he signed)."""
+    lena = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
+    lena.change_roles(None, "lena", add=["play-owner"])
+    omar = enrol(lena, "omar", team="support", roles=["play-owner"])
+    through_play_one(lena)
+    omar.request_access(reason="I want the triage model")
+    lena.start_play(None, 2)
+    lock_baseline(lena)
+    measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)
+    lena.offer_handoff(None, 2, to="omar")
+    yield {"lena": lena, "omar": omar}
+    lena.close()
+
+
+def _session(lena: Program, omar: Program) -> tuple[Program, SigningKey, dict[str, Any]]:
+    key = SigningKey.generate()
+    statement = delegation_statement(
+        program=lena.state().program_id, person="omar", key_id=omar.key.key_id,
+        session_key=key.public_key, nonce="n-1", issued=lena.clock(),
+        expires=lena.clock() + timedelta(hours=2),
+    )  # fmt: skip
+    delegation = sign_delegation(omar.key, statement, now=lena.clock())
+    return lena.delegated(key, delegation), key, delegation
+
+
+def _approval(
+    signer: SigningKey, delegation: dict[str, Any], kind: str, payload: dict[str, Any], now: Any,
+    nonce: str = "a-1",
+) -> dict[str, Any]:  # fmt: skip
+    statement = approval_statement(read_delegation(delegation), kind=kind, payload=payload,
+                                   nonce=nonce, issued=now)  # fmt: skip
+    return sign_approval(signer, statement, payload, now=now) if signer else statement
+
+
+def _acceptance(lena: Program) -> dict[str, Any]:
+    return {"play": "baseline", "evidence_hash": lena.state().handoffs["baseline"].offer_hash,
+            "comment": "ok"}  # fmt: skip
+
+
+def _fresh(program: Program) -> Program:
+    return Program.open(program.folder, clock=program.clock)
+
+
+def test_a_session_alone_writes_no_handoff_decision(cast: dict[str, Program]) -> None:
+    lena, omar = cast["lena"], cast["omar"]
+    as_omar, _, _ = _session(lena, omar)
+    head = lena.state().head_seq
+    with pytest.raises(ApprovalNeeded, match="omar agrees to this with their own key") as need:
+        as_omar.accept_handoff(None, 2, comment="ok")
+    assert need.value.kind == EventKind.HANDOFF_ACCEPTED
+    assert need.value.payload["play"] == "baseline" and "approval" not in need.value.payload
+    with pytest.raises(ApprovalNeeded):
+        as_omar.reject_handoff(None, 2, comment="not now")
+    assert lena.state().head_seq == head and lena.state().handoffs["baseline"].status == "offered"
+
+
+def test_with_his_approval_the_session_records_his_acceptance(cast: dict[str, Program]) -> None:
+    lena, omar = cast["lena"], cast["omar"]
+    as_omar, _, delegation = _session(lena, omar)
+    payload = _acceptance(lena)
+    approval = _approval(omar.key, delegation, EventKind.HANDOFF_ACCEPTED, payload, lena.clock())
+    with as_omar.approving(approval):
+        as_omar.accept_handoff(None, 2, comment="ok")
+    fresh = _fresh(lena)
+    try:
+        assert fresh.state().handoffs["baseline"].decided_by == "omar"
+        assert "baseline" in fresh.state().exited
+        assert verify_chain(fresh.store, lead_key=fresh.settings.lead_key).ok
+    finally:
+        fresh.close()
+
+
+def test_an_acceptance_appended_without_approval_does_not_count(cast: dict[str, Program]) -> None:
+    """The host appends omar's acceptance (and the exit beside it) with his session key around
+    the API, as a log from before approvals holds one: kept, verified, never counted."""
+    lena, omar = cast["lena"], cast["omar"]
+    _, key, delegation = _session(lena, omar)
+    payload = _acceptance(lena)
+    accepted = append(lena.store, EventKind.HANDOFF_ACCEPTED, "omar",
+                      {**payload, "delegation": delegation}, at=lena.clock(), key=key)  # fmt: skip
+    append(lena.store, EventKind.PLAY_EXITED, "omar",
+           {"play": "baseline", "evidence_hash": payload["evidence_hash"],
+            "delegation": delegation}, at=lena.clock(), key=key)  # fmt: skip
+    fresh = _fresh(lena)
+    try:
+        state = fresh.state()
+        assert state.tampered is None
+        assert state.handoffs["baseline"].status == "offered" and "baseline" not in state.exited
+        assert verify_chain(fresh.store, lead_key=fresh.settings.lead_key).ok
+        warnings = fresh.status()["warnings"]
+        assert any(f"event {accepted.seq}: omar's acceptance" in w and "does not count" in w
+                   for w in warnings), warnings  # fmt: skip
+        # omar decides again, with his own key: it counts
+        omar_now = fresh.using(omar.key)
+        omar_now.accept_handoff(None, 2, comment="yes, really")
+        assert fresh.state().handoffs["baseline"].decided_by == "omar"
+    finally:
+        fresh.close()
+
+
+@pytest.mark.parametrize("forgery", ["session-signed", "another-event", "used-twice", "late"])
+def test_an_approval_that_is_not_his_for_this_event_stops_the_log(
+    cast: dict[str, Program], clock: Clock, forgery: str
+) -> None:
+    lena, omar = cast["lena"], cast["omar"]
+    _, key, delegation = _session(lena, omar)
+    payload = _acceptance(lena)
+    kind = EventKind.HANDOFF_ACCEPTED
+    if forgery == "session-signed":  # the host signs the approval with the session key
+        statement = _approval(None, delegation, kind, payload, lena.clock())  # type: ignore[arg-type]
+        from inhouse.identity.approval import _material
+
+        approval = {"statement": statement, "signature": key.sign(_material(statement))}
+        saying = "does not carry a valid signature of omar's key"
+    elif forgery == "another-event":  # he approved a rejection; the host writes an acceptance
+        rejected = {"play": "baseline", "comment": "not yet"}
+        approval = _approval(omar.key, delegation, EventKind.HANDOFF_REJECTED, rejected, clock.now)
+        saying = "approval is for another event"
+    elif forgery == "used-twice":  # his honest rejection's approval, replayed after a re-offer
+        rejected = {"play": "baseline", "comment": "not yet"}
+        approval = _approval(omar.key, delegation, EventKind.HANDOFF_REJECTED, rejected, clock.now)
+        append(lena.store, EventKind.HANDOFF_REJECTED, "omar",
+               {**rejected, "delegation": delegation, "approval": approval}, at=clock.now,
+               key=key)  # fmt: skip
+        lena.offer_handoff(None, 2, to="omar")
+        kind, payload = EventKind.HANDOFF_REJECTED, rejected
+        saying = "approval was used already"
+    else:  # approved at the start of the session, written after the approval's window
+        approval = _approval(omar.key, delegation, kind, payload, clock.now)
+        clock.advance(minutes=30)
+        saying = "its approval holds from"
+    forged = append(lena.store, kind, "omar",
+                    {**payload, "delegation": delegation, "approval": approval},
+                    at=clock.now, key=key)  # fmt: skip
+    fresh = _fresh(lena)
+    try:
+        assert fresh.state().tampered is not None
+        problem, seq = fresh.state().tampered  # type: ignore[misc]
+        assert seq == forged.seq and saying in problem, problem
+        assert not verify_chain(fresh.store, lead_key=fresh.settings.lead_key).ok
+    finally:
+        fresh.close()
+
+
+def test_the_program_refuses_a_bad_approval_before_writing_anything(
+    cast: dict[str, Program],
+) -> None:
+    """An approval for another comment, or another person's, is refused by the program itself:
+    nothing is appended that would stop the log."""
+    lena, omar = cast["lena"], cast["omar"]
+    as_omar, _, delegation = _session(lena, omar)
+    payload = {**_acceptance(lena), "comment": "something else"}
+    other = _approval(omar.key, delegation, EventKind.HANDOFF_ACCEPTED, payload, lena.clock())
+    head = lena.state().head_seq
+    with pytest.raises(NotAllowed, match="approval is for another event"), \
+            as_omar.approving(other):  # fmt: skip
+        as_omar.accept_handoff(None, 2, comment="ok")
+    with pytest.raises(IdentityError, match="made for someone else"):
+        _approval(lena.key, delegation, EventKind.HANDOFF_ACCEPTED, _acceptance(lena),
+                  lena.clock())  # fmt: skip
+    assert lena.state().head_seq == head
+
+
+def test_the_person_signs_only_the_event_shown_to_them(cast: dict[str, Program]) -> None:
+    """The dashboard shows omar one event and asks him to sign a statement for another: his
+    CLI refuses, having computed the digest of what it shows itself."""
+    lena, omar = cast["lena"], cast["omar"]
+    _, _, delegation = _session(lena, omar)
+    real = _acceptance(lena)
+    shown = {**real, "comment": "harmless"}
+    statement = approval_statement(read_delegation(delegation), kind=EventKind.HANDOFF_ACCEPTED,
+                                   payload=real, nonce="a-9", issued=lena.clock())  # fmt: skip
+    with pytest.raises(IdentityError, match="agree to something else than it shows"):
+        sign_approval(omar.key, statement, shown, now=lena.clock())

@@ -1,0 +1,154 @@
+"""A decision made in the dashboard waits for its person's own key (``inhouse web approve``):
+the host holds the session's key, so a survey answer or a handoff decision the session alone
+signs would be the host's word. Each refusal here leaves nothing recorded."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.testclient import TestClient
+
+from inhouse.errors import IdentityError, NotAllowed
+from inhouse.identity.approval import sign_approval
+from inhouse.program import Program
+from inhouse.program.counting import build_context
+from inhouse.program.events import EventKind, append
+from inhouse.web.login import approve
+from tests.pilot.gateway_days import Pilot
+from tests.web.world import approve_waiting, key_of, signed_in
+
+
+def _answer(client: TestClient) -> str:
+    """bob answers the survey in the dashboard; returns the code it waits under."""
+    csrf = client.get("/pilot").text.split('name="csrf" value="')[1].split('"')[0]
+    waiting = client.post("/pilot/survey", data={"csrf": csrf, "answer": "very"})
+    assert waiting.status_code == 303, waiting.text
+    return waiting.headers["location"].rsplit("/", 1)[1]
+
+
+def _answers(served: Program) -> list[str]:
+    return [f.by for f in served.state().facts if f.kind == "survey.response"]
+
+
+def _yes(lines: list[str]) -> bool:
+    return True
+
+
+def test_another_persons_key_cannot_approve_it(
+    client: TestClient, world: Pilot, served: Program
+) -> None:
+    with signed_in(client, world, "bob"):
+        code = _answer(client)
+        with pytest.raises(IdentityError, match="made for someone else"):
+            approve(str(client.base_url), code, key_of(world, "pia"), confirm=_yes,
+                    client=client, now=world.clock())  # fmt: skip
+        # pia signs the statement anyway and posts it: not bob's signature, nothing recorded
+        body = client.get(f"/approve/{code}.json").json()
+        statement = dict(body["statement"], key_id=key_of(world, "pia").key_id)
+        forged = sign_approval(key_of(world, "pia"), statement, body["payload"], now=world.clock())
+        reply = client.post(f"/approve/{code}.json", json=forged)
+        assert reply.status_code == 403 and "not the one this dashboard proposed" in reply.text
+        # the statement proposed, with a signature that is not bob's: the program refuses it
+        forged = {"statement": body["statement"], "signature": forged["signature"]}
+        reply = client.post(f"/approve/{code}.json", json=forged)
+        assert reply.status_code == 403
+        assert "does not carry a valid signature of bob's key" in reply.json()["error"]["message"]
+    assert _answers(served) == []
+
+
+def test_one_approval_records_one_event(client: TestClient, world: Pilot, served: Program) -> None:
+    with signed_in(client, world, "bob"):
+        code = _answer(client)
+        body = client.get(f"/approve/{code}.json").json()
+        signed = sign_approval(key_of(world, "bob"), body["statement"], body["payload"],
+                               now=world.clock())  # fmt: skip
+        assert client.post(f"/approve/{code}.json", json=signed).status_code == 200
+        again = client.post(f"/approve/{code}.json", json=signed)
+        assert again.status_code == 403 and "recorded already" in again.text
+        page = client.get(f"/approvals/{code}.json").json()
+        assert page["recorded"] is True and page["kind"] == EventKind.FACT_RECORDED
+    assert _answers(served) == ["bob"]
+
+
+def test_a_declined_or_late_approval_records_nothing(
+    client: TestClient, world: Pilot, served: Program
+) -> None:
+    with signed_in(client, world, "bob"):
+        code = _answer(client)
+        with pytest.raises(NotAllowed, match="not approved: nothing signed"):
+            approve(str(client.base_url), code, key_of(world, "bob"), confirm=lambda _: False,
+                    client=client, now=world.clock())  # fmt: skip
+        world.clock.advance(minutes=11)  # the request expires after ten minutes
+        with pytest.raises(NotAllowed, match="no decision is waiting under that code"):
+            approve(str(client.base_url), code, key_of(world, "bob"), confirm=_yes,
+                    client=client, now=world.clock())  # fmt: skip
+    assert _answers(served) == []
+
+
+def test_an_approval_after_the_session_ended_records_nothing(
+    client: TestClient, world: Pilot, served: Program
+) -> None:
+    with signed_in(client, world, "bob"):
+        code = _answer(client)
+        csrf = client.get("/pilot").text.split('name="csrf" value="')[1].split('"')[0]
+        assert client.post("/logout", data={"csrf": csrf}).status_code == 303
+    with pytest.raises(NotAllowed, match="session that made this decision has ended"):
+        approve(str(client.base_url), code, key_of(world, "bob"), confirm=_yes, client=client,
+                now=world.clock())  # fmt: skip
+    assert _answers(served) == []
+
+
+def test_only_its_own_session_sees_the_waiting_page(client: TestClient, world: Pilot) -> None:
+    with signed_in(client, world, "bob"):
+        code = _answer(client)
+    with signed_in(client, world, "pia"):
+        reply = client.get(f"/approvals/{code}.json")
+        assert reply.status_code == 403 and "another session" in reply.text
+
+
+def test_a_survey_answer_a_session_signed_alone_does_not_count(
+    world: Pilot, served: Program
+) -> None:
+    """An answer in bob's name the host appended with his session key and no approval (as a
+    log from before approvals holds one): kept, verified, listed as not counted, saying why."""
+    from datetime import timedelta
+
+    from inhouse.identity import SigningKey
+    from inhouse.identity.delegation import delegation_statement, sign_delegation
+    from inhouse.pilot.survey import survey_results
+    from inhouse.program.facts import FACT_KINDS, Provenance
+
+    bob, now = key_of(world, "bob"), world.clock()
+    session = SigningKey.generate()
+    statement = delegation_statement(
+        program=served.state().program_id, person="bob", key_id=bob.key_id,
+        session_key=session.public_key, nonce="n-1", issued=now, expires=now + timedelta(hours=2),
+    )  # fmt: skip
+    answer = {"kind": "survey.response", "version": FACT_KINDS["survey.response"].version,
+              "provenance": Provenance.MEASURED.value, "collector": "inhouse survey",
+              "payload": {"person": "bob", "would_resist_losing": True, "survey": "ellis-1",
+                          "answer": "very", "benefit": ""},
+              "delegation": sign_delegation(bob, statement, now=now)}  # fmt: skip
+    from inhouse.pilot.survey import current_survey
+
+    opened = current_survey(served)
+    assert opened is not None
+    answer["payload"]["survey"] = opened.name  # type: ignore[index]
+    append(served.store, EventKind.FACT_RECORDED, "bob", answer, at=now, key=session)
+    state = served.state()
+    assert state.tampered is None and _answers(served) == ["bob"]
+    uncounted = [u for u in build_context(state, now).uncounted if u.fact.by == "bob"]
+    assert uncounted and "without bob's own approval" in uncounted[0].why, uncounted
+    assert survey_results(served).pilot.counts["very"] == 0
+
+
+def test_the_waiting_page_is_shown_and_approved_in_the_browser_flow(
+    client: TestClient, world: Pilot, served: Program
+) -> None:
+    with signed_in(client, world, "lena"):
+        csrf = client.get("/plays/1").text.split('name="csrf" value="')[1].split('"')[0]
+        waiting = client.post("/plays/1/handoff", data={"csrf": csrf, "decision": "reject",
+                                                         "comment": "redo the trial"})  # fmt: skip
+        page = client.get(waiting.headers["location"])
+        assert "REJECT the handoff of play prove-value" in page.text
+        assert approve_waiting(client, world, "lena", waiting) == "/plays/1"
+    assert served.state().handoffs["prove-value"].status == "rejected"
