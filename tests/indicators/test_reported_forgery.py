@@ -24,7 +24,7 @@ from inhouse.program.checks import Outcome, Result
 from inhouse.program.evaluation import context_for, run_checks
 from inhouse.program.people import PeopleMixin
 from tests.conftest import ENROL_SERVICE_HERE, Clock
-from tests.people import enrol
+from tests.people import enrol, hold_gateway_key
 
 #: what the gateway answered in October: (requests, input tokens, output tokens) per person-day
 OCTOBER = {
@@ -37,9 +37,12 @@ USED = {"requests": 12, "tokens_in": 1150, "tokens_out": 130, "people": 2}
 @pytest.fixture
 def lena(_isolated: Path, clock: Clock) -> Iterator[Program]:
     """lena leads; zoe and omar use the gateway; it is 3 November, October has ended."""
-    clock.now = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
+    clock.now = datetime(2026, 9, 20, 9, 0, tzinfo=UTC)
     program = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
     others = [enrol(program, name, team="sales") for name in ("zoe", "omar")]
+    for other in others:  # each fetches a gateway key of their own before October
+        hold_gateway_key(program, other)
+    clock.now = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
     yield program
     for each in (program, *others):
         each.close()

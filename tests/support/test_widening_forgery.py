@@ -21,7 +21,7 @@ from inhouse.program.evaluation import trigger_results
 from inhouse.support.queue import name_owner
 from tests.conftest import Clock
 from tests.engine import Engine, needs_engine
-from tests.people import enrol
+from tests.people import enrol, hold_gateway_key
 from tests.pilot.test_play_four_walk import walk_play_four
 
 
@@ -42,7 +42,8 @@ def test_a_pilot_member_whose_role_is_taken_away_stays_inside(
     lena.grant_waiver(None, "scaling-before-proving", reason="executive-decision", note="n",
                       expires=clock.now + timedelta(days=30))  # fmt: skip
     lena.change_roles(None, "olga", add=["pilot-user"])
-    service_program(lena).record_fact(None, "usage.daily", {"day": "2026-11-01", "people": {
+    hold_gateway_key(lena, olga)
+    service_program(lena).record_fact(None, "usage.daily", {"day": "2026-11-02", "people": {
         "olga": {"requests": 12, "tokens_in": 300, "tokens_out": 400}}},
         provenance=Provenance.MEASURED, collector="inhouse gateway rollup")  # fmt: skip
     # lena alone, one command: `inhouse person role olga --remove pilot-user`

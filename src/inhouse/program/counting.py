@@ -30,7 +30,8 @@ A fact does not count when:
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 
 from inhouse.identity.machine import same_machine
 from inhouse.program.checks import CheckContext, Person, Uncounted
@@ -99,6 +100,85 @@ def why_uncounted(fact: Fact, state: ProgramState, measured: set[str]) -> str | 
     return None
 
 
+#: a service's facts that name the people it measured: each counts only for those who held a
+#: gateway key of their own then (:func:`_for_key_holders`)
+PERSONAL_USAGE_KINDS = frozenset({"usage.daily", "pilot.adoption", "prompt.usage"})
+
+
+def _key_holders(state: ProgramState) -> dict[str, list[tuple[date, date | None]]]:
+    """For each person, the days each gateway key of their own held: from the day they fetched
+    it (their own signed ``gateway.key.issued``, answering a lead's grant; an agent's key is
+    not a person's) to the day it was revoked, if it was."""
+    from inhouse.program.access import KEY_REVOKED, key_ledger
+
+    keys, _ = key_ledger(state)
+    revoked_at = {e.seq: e.at for e in state.package_events.get(KEY_REVOKED, ())}
+    held: dict[str, list[tuple[date, date | None]]] = {}
+    for vouched in keys.values():
+        issued, grant = vouched.issued, vouched.grant
+        if issued is None or grant is None or grant.payload.get("agent"):
+            continue
+        until = revoked_at.get(vouched.revoked) if vouched.revoked is not None else None
+        held.setdefault(issued.by, []).append(
+            (
+                issued.at.astimezone(UTC).date(),
+                None if until is None else until.astimezone(UTC).date(),
+            )
+        )
+    return held
+
+
+def _for_key_holders(
+    fact: Fact, holders: dict[str, list[tuple[date, date | None]]]
+) -> tuple[Fact | None, str | None]:
+    """``fact`` (a gateway's measure of people) as it counts: only for the people who held a
+    gateway key of their own on the day it measures (the gateway's key and its usage log are
+    on its host, whose operator could otherwise type in anyone's use), and why it does not
+    count for the others (None: it counts for everyone it names); the fact is None where it
+    counts for nobody."""
+    payload = fact.payload
+
+    def held(person: str, day: date) -> bool:
+        return any(start <= day and (end is None or day <= end)
+                   for start, end in holders.get(person, ()))  # fmt: skip
+
+    dropped: list[str] = []
+    if fact.kind == "usage.daily":
+        day = date.fromisoformat(str(payload["day"]))
+        people = payload.get("people")
+        if isinstance(people, dict):
+            dropped = sorted(p for p in people if not held(str(p), day))
+            trimmed = {**payload, "people": {p: t for p, t in people.items() if p not in dropped}}
+        elif not held(str(payload.get("person")), day):
+            return None, _keyless([str(payload.get("person"))], day)
+        else:
+            trimmed = payload
+    elif fact.kind == "pilot.adoption":
+        day = date.fromisoformat(str(payload["as_of"]))
+        rows = [dict(row) for row in payload.get("members") or ()]
+        for row in rows:
+            if row.get("independent") and not held(str(row.get("person")), day):
+                dropped.append(str(row["person"]))
+                row.update(independent=False, reason="held no gateway key of their own")
+        trimmed = {**payload, "members": rows}
+    else:  # prompt.usage: who used it, by name
+        day = fact.at.astimezone(UTC).date()
+        named = [str(p) for p in payload.get("people") or ()]
+        dropped = sorted(p for p in named if not held(p, day))
+        trimmed = {**payload, "people": [p for p in named if p not in dropped]}
+    if not dropped:
+        return fact, None
+    return replace(fact, payload=trimmed), _keyless(dropped, day)
+
+
+def _keyless(people: list[str], day: date) -> str:
+    return (
+        f"not counted for {', '.join(people)}, who held no gateway key of their own on {day}: "
+        "the gateway's figures count for those who fetched one (`inhouse keys fetch`), as "
+        "for anyone else they could be its host's typing"
+    )
+
+
 def _lock_problem(fact: Fact) -> str | None:
     """Why a ``baseline.lock`` fact is not the lock it names: the fact alone decides it."""
     from inhouse.baseline.lock import lock_fact_problem  # the lock's format lives there
@@ -162,6 +242,7 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
     uncounted: list[Uncounted] = []
     by_kind: dict[str, list[Uncounted]] = {}
     verdicts = _verdicts(state)
+    holders: dict[str, list[tuple[date, date | None]]] | None = None
     live = state.live_facts(now)
     hosts = None if state.sign_in is None or state.demo else _vouched_hosts(state, live, measured)
     for fact in live:
@@ -179,6 +260,16 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
             # an event's time is its writer's clock: one dated ahead (a review "held" next year)
             # would stay fresh for as long as it claims; it counts once its time has come
             why = f"dated {fact.at:%Y-%m-%d %H:%M} UTC, after now: its writer's clock was ahead"
+        if why is None and fact.kind in PERSONAL_USAGE_KINDS:
+            holders = _key_holders(state) if holders is None else holders
+            trimmed, keyless = _for_key_holders(fact, holders)
+            if keyless is not None:  # counted for those who held a key; the rest said beside
+                if trimmed is not None:
+                    counted.append(trimmed)
+                item = Uncounted(fact, keyless)
+                uncounted.append(item)
+                by_kind.setdefault(fact.kind, []).append(item)
+                continue
         if why is None:
             counted.append(fact)
         else:
