@@ -22,7 +22,8 @@ def export(
     program: ProgramOpt = None,
 ) -> None:
     """Write your signed evidence to a file: on a machine without the program's log, your
-    outbox (enrolment, verify runs); elsewhere, your own facts, sealed with your key."""
+    outbox (enrolment, verify runs); elsewhere, the facts your key signed itself, sealed with
+    it (never a dashboard session's, one recorded on someone's behalf, or an import)."""
     from inhouse.errors import InvalidInput
 
     envelopes = open_program(program).export_evidence(kind or [])
@@ -39,7 +40,8 @@ def import_(
 ) -> None:
     """Append envelopes from another machine. Each is checked: its signature, its program, an
     enrolled signer (or a valid invitation, for an enrolment), and the fact's rules. The
-    signature, not whoever carried the file, says who made it."""
+    signature, not whoever carried the file, says who made it. An envelope already imported,
+    or one carrying a fact already in the log again, is not imported (its line says which)."""
     from inhouse.errors import InvalidInput
 
     opened = open_program(program)

@@ -8,6 +8,12 @@ On a machine that does not hold the program's log (a second person's fresh lapto
 program folder checked out), facts are sealed into signed envelopes in ``.inhouse/outbox/``
 instead; ``evidence export`` bundles them and ``evidence import`` on the program's side appends
 them, attributed to the key that signed them, whoever carried the file.
+
+An envelope carries a fact into the log once. Export re-seals only facts this key signed
+itself (never a dashboard session's, one recorded on someone's behalf, or one that arrived as
+an import); an envelope that carries a fact already in the log again (its signer's, same kind,
+payload and time: :func:`~inhouse.program.state.repeated_fact`) is not imported, and the fold
+does not count one appended around the import: a copy would be a new ticket, a new finding.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from inhouse.program.core import ProgramCore
 from inhouse.program.events import EventKind
 from inhouse.program.facts import FACT_KINDS, Fact, Provenance, validate_payload
 from inhouse.program.people import parse_invitation
-from inhouse.program.state import ProgramState, invitation_problem
+from inhouse.program.state import ProgramState, invitation_problem, repeated_fact
 
 if TYPE_CHECKING:
     from inhouse.identity import Envelope
@@ -227,7 +233,11 @@ class EvidenceMixin(ProgramCore):
 
     def export_evidence(self, kinds: Iterable[str] = ()) -> list[dict[str, Any]]:
         """Signed envelopes to carry elsewhere: the outbox (on a machine without the log), or
-        this key's own facts in the log, re-sealed with this key."""
+        the facts in the log this key signed itself, re-sealed with it (for a copy of the log
+        that grew apart: the program's side imports only those it lacks). Never a fact a
+        dashboard session signed (its host holds that key: sealed with this one, it would turn
+        into this person's own act), one recorded on someone's behalf, one that arrived as an
+        import (its own envelope travels), or an attestation already expired."""
         from inhouse.identity import fact_predicate_type, seal
 
         wanted = set(kinds)
@@ -237,10 +247,18 @@ class EvidenceMixin(ProgramCore):
             for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
                 found.append(json.loads(path.read_text(encoding="utf-8")))
             return found
-        state, who = self._begin(None)
+        state, _ = self._begin(None)
+        now = self.clock()
         out = []
         for fact in state.facts:
-            if fact.by != who.name or not fact.signed or fact.on_behalf_of or fact.imported:
+            if (
+                fact.key != self.key.key_id
+                or not fact.signed
+                or fact.session
+                or fact.on_behalf_of
+                or fact.imported
+                or fact.expired(now)
+            ):
                 continue
             if wanted and fact.kind not in wanted:
                 continue
@@ -254,6 +272,8 @@ class EvidenceMixin(ProgramCore):
                 data["collector"] = fact.collector
             if fact.comment:
                 data["comment"] = fact.comment
+            if fact.expires is not None:
+                data["expires"] = fact.expires.isoformat()
             out.append(
                 seal(
                     self.key,
@@ -267,7 +287,9 @@ class EvidenceMixin(ProgramCore):
     def import_evidence(self, envelopes: list[Any], *, source: str = "file") -> list[str]:
         """Append envelopes from another machine, each checked: its signature, its program, an
         enrolled signer (or a valid invitation, for an enrolment), the fact's rules. Returns one
-        line per envelope saying what happened; an envelope already imported is skipped."""
+        line per envelope saying what happened; an envelope already imported, or one carrying a
+        fact already in the log again (:func:`~inhouse.program.state.repeated_fact`), is not
+        imported, and its line names why."""
         from inhouse.identity import ENROLMENT_TYPE, open_envelope
 
         state, who = self._begin(None)
@@ -327,6 +349,17 @@ class EvidenceMixin(ProgramCore):
         fact = envelope.predicate.get("fact")
         if not isinstance(fact, dict) or envelope.fact_kind != fact.get("kind"):
             raise IdentityError(f"{where}: the predicate type does not match the fact inside")
+        try:
+            original = repeated_fact(state, envelope.key_id, envelope.predicate)
+        except (TypeError, ValueError):
+            at = envelope.predicate.get("at")
+            raise IdentityError(f"{where}: its time {at!r} is no ISO-8601 time") from None
+        if original is not None:
+            return (
+                f"{where}: not imported: it carries {original.by}'s {original.kind} again, "
+                f"fact {original.id} (recorded {original.at:%Y-%m-%d %H:%M:%S} UTC), already in "
+                "the log; a fact is carried in once, and a copy would count as a new one"
+            )
         expires = fact.get("expires")
         self._fact_data(
             str(fact["kind"]),

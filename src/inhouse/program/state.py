@@ -46,6 +46,7 @@ __all__ = [
     "invitation_problem",
     "kept_sign_in",
     "kid_problem",
+    "repeated_fact",
     "set_up_problem",
     "sign_in_problem",
 ]
@@ -289,6 +290,9 @@ class ProgramState:
     #: play -> the session key whose unapproved acceptance of it did not count: the exit that
     #: acceptance wrote beside it does not count either
     unapproved_exit: dict[str, str] = field(default_factory=dict)
+    #: imported envelopes that carried a fact already in the log again (:func:`repeated_fact`):
+    #: kept in the log, never counted (a copy would be a new ticket, a new finding), each said
+    replayed: list[str] = field(default_factory=list)
     #: the latest time a verified event was written at: an event's time is its writer's clock,
     #: and a start backdated to when a waiver was still active is judged no earlier than this
     latest_at: datetime | None = None
@@ -592,12 +596,44 @@ def _apply_import(state: ProgramState, event: Event, data: dict[str, Any]) -> No
         raise ValueError(
             f"its envelope was signed by key {key_id}, which nobody on the roster holds"
         )
+    if (original := repeated_fact(state, key_id, predicate)) is not None:
+        # the import command refuses it; appended around it (or imported before it did), it is
+        # kept and not counted: stopping here would lose every honest event after it
+        importer, _ = _signer(event, state)
+        state.replayed.append(
+            f"event {event.seq}: an envelope {importer} imported carries {original.by}'s "
+            f"{original.kind}, fact {original.id} (recorded {original.at:%Y-%m-%d %H:%M:%S} "
+            "UTC), again: a copy, not counted"
+        )
+        return
     fact = _fact(
         Event(event.seq, event.at, event.actor, event.kind, {}, "", "", key_id, None),
         predicate["fact"],
         state,
     )
     state.facts.append(replace(fact, at=_when(predicate.get("at")) or event.at, imported=True))
+
+
+def repeated_fact(state: ProgramState, key_id: str, predicate: dict[str, Any]) -> Fact | None:
+    """The fact already in the log that an envelope signed by ``key_id`` (its ``predicate``: a
+    fact and when it was recorded) carries again, or None: one signed by the same person (by
+    any key of theirs, a dashboard session of theirs included), of the same kind and payload,
+    recorded at the same moment (to the microsecond). An export re-seals a fact with exactly
+    these; a fact recorded on another machine differs at least in its time, so an honest outbox
+    imported once always counts. A time that is no ISO-8601 text raises ValueError/TypeError."""
+    record = state.keys.get(key_id)
+    at = _when(predicate.get("at"))
+    data = predicate.get("fact")
+    if record is None or at is None or not isinstance(data, dict):
+        return None
+    kind, payload = data.get("kind"), data.get("payload")
+    for fact in reversed(state.facts):
+        if fact.at != at or fact.kind != kind or fact.payload != payload or fact.key is None:
+            continue
+        holder = state.keys.get(fact.key)
+        if holder is not None and holder.person == record.person:
+            return fact
+    return None
 
 
 def _row(event: Event) -> Row:

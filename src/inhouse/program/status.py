@@ -217,6 +217,7 @@ def build_status(
             "that, so a waiver may have run out by then; check the clocks"
         )
     warnings.extend(state.unapproved)
+    warnings.extend(state.replayed)
     people = [p for p in state.people.values() if not p.service]
     if state.sign_in is None and len(people) > 1:
         warnings.append(
