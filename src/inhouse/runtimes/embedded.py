@@ -258,7 +258,27 @@ def launch_problem(state: EmbeddedState) -> str | None:
             f"process {state.pid} is not the server `inhouse runtime serve` started on "
             f"{state.model_path} at port {state.port}"
         )
-    return None
+    return _listener_problem(state.pid, state.port)
+
+
+def _listener_problem(pid: int, port: int) -> str | None:
+    """Why process ``pid`` is not what listens on ``port`` here (None when it is): a command
+    line is anyone's to type (a sleeping process named like the server), so what answers at
+    the port must be that process's own socket."""
+    import psutil
+
+    try:
+        sockets = psutil.Process(pid).net_connections(kind="inet")
+    except psutil.NoSuchProcess:
+        return f"process {pid}, which `inhouse runtime serve` started, is gone"
+    except (psutil.AccessDenied, OSError) as err:
+        return f"which process listens on port {port} cannot be read ({err})"
+    if any(s.status == psutil.CONN_LISTEN and s.laddr and s.laddr.port == port for s in sockets):
+        return None
+    return (
+        f"process {pid} does not listen on port {port}: whatever answers there is not the "
+        "server `inhouse runtime serve` started"
+    )
 
 
 def _log_tail(path: Path, lines: int = 15) -> str:
