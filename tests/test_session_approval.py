@@ -208,3 +208,41 @@ def test_the_person_signs_only_the_event_shown_to_them(cast: dict[str, Program])
                                    payload=real, nonce="a-9", issued=lena.clock())  # fmt: skip
     with pytest.raises(IdentityError, match="agree to something else than it shows"):
         sign_approval(omar.key, statement, shown, now=lena.clock())
+
+
+def test_a_key_on_the_roster_is_never_a_session_key(cast: dict[str, Program]) -> None:
+    """lena enrols a second key of her own and revokes it; omar signs in to her dashboard, whose
+    challenge names that key as the session's. Taken for an enrolled key wherever a key is looked
+    up, its unapproved acceptance would count as omar's own: the log stops at it."""
+    lena, omar = cast["lena"], cast["omar"]
+    spare = SigningKey.generate()
+    lena.join(str(lena.invite("lena")), spare, at_machine="lena-vm")
+    lena.revoke_key(spare.key_id)
+    statement = delegation_statement(
+        program=lena.state().program_id, person="omar", key_id=omar.key.key_id,
+        session_key=spare.public_key, nonce="n-2", issued=lena.clock(),
+        expires=lena.clock() + timedelta(hours=2),
+    )  # fmt: skip
+    delegation = sign_delegation(omar.key, statement, now=lena.clock())
+    forged = append(lena.store, EventKind.HANDOFF_ACCEPTED, "omar",
+                    {**_acceptance(lena), "delegation": delegation}, at=lena.clock(),
+                    key=spare)  # fmt: skip
+    fresh = _fresh(lena)
+    try:
+        problem, seq = fresh.state().tampered  # type: ignore[misc]
+        assert seq == forged.seq and "a key enrolled on the roster" in problem, problem
+    finally:
+        fresh.close()
+
+
+def test_what_the_approver_reads_cannot_be_repainted() -> None:
+    """The dashboard's host writes the comment: escape codes in it would move the terminal's
+    cursor and paint "REJECT" over an acceptance. Every control character is written out, and
+    the event's kind comes last."""
+    from inhouse.web.login import describe
+
+    comment = "\x1b[2K\x1b[1F  REJECT the handoff of play baseline\u202e"
+    lines = describe(EventKind.HANDOFF_ACCEPTED, {"play": "baseline", "comment": comment})
+    assert lines[0] == "ACCEPT the handoff of play baseline"
+    assert not any(ch in line for line in lines for ch in ("\x1b", "\u202e"))
+    assert "\\u001b[2K" in lines[1] and lines[-1] == "the event: handoff.accepted"

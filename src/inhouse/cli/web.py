@@ -98,7 +98,7 @@ def approve(
     def confirm(lines: list[str]) -> bool:
         out.print("The dashboard asks your key to agree to this event:", soft_wrap=True)
         for line in lines:
-            out.print(f"  {line}", soft_wrap=True, markup=False)
+            out.print(f"  {line}", soft_wrap=True, markup=False, highlight=False)
         if yes:
             return True
         if not sys.stdin.isatty():

@@ -155,6 +155,10 @@ def _delegated(
     where = f"event {row.seq} ({row.kind} by {row.actor}) is signed by session key {row.signer}"
     if (refused := session_refuses(str(row.kind), payload)) is not None:
         return f"{where}: {refused}", None, None
+    if str(row.signer) in keys.public or str(row.signer) in keys.revoked:
+        # a session key is made fresh at sign-in; an enrolled one (a revoked key of whoever runs
+        # the dashboard) would be taken for its holder's own key wherever a key is looked up
+        return f"{where}, a key enrolled on the roster: a session key is never one", None, None
     problem, delegation = delegation_problem(
         payload["delegation"],
         signer=str(row.signer),

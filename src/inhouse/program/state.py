@@ -713,7 +713,7 @@ def _decided_by_session_alone(state: ProgramState, event: Event) -> bool:
     from inhouse.program.integrity import needs_approval
 
     signer, data = event.signer, event.payload
-    if signer is None or signer in state.keys or "delegation" not in data:
+    if signer is None or signer not in state.verifier.keys.delegated or "delegation" not in data:
         return False
     if event.kind not in (EventKind.HANDOFF_ACCEPTED, EventKind.HANDOFF_REJECTED):
         return False

@@ -78,24 +78,46 @@ def sign_in(
 
 def describe(kind: str, payload: dict[str, Any]) -> list[str]:
     """What an event of ``kind`` recording ``payload`` says, in lines a person reads before
-    approving it (from the event itself, never from the dashboard's own words)."""
+    approving it (from the event itself, never from the dashboard's own words; every control
+    character written out, so nothing in it can repaint the lines; its kind last)."""
+    return [*_lines(kind, payload), f"the event: {_shown(kind)}"]
+
+
+def _lines(kind: str, payload: dict[str, Any]) -> list[str]:
     data = {k: v for k, v in payload.items() if k not in ("delegation", "approval")}
     if kind in ("handoff.accepted", "handoff.rejected"):
         verb = "ACCEPT" if kind == "handoff.accepted" else "REJECT"
-        lines = [f"{verb} the handoff of play {data.get('play')}"]
+        lines = [f"{verb} the handoff of play {_shown(data.get('play'))}"]
         if data.get("evidence_hash"):
-            lines.append(f"its exit evidence as it stands now: {data['evidence_hash']}")
-        lines.append(f"comment: {data.get('comment') or '(none)'}")
+            lines.append(f"its exit evidence as it stands now: {_shown(data['evidence_hash'])}")
+        lines.append(f"comment: {_shown(data.get('comment') or '(none)')}")
         return lines
     if kind == "fact.recorded":
         fact = data.get("payload")
-        lines = [f"record a {data.get('kind')} fact, signed as yours"]
+        lines = [f"record a {_shown(data.get('kind'))} fact, signed as yours"]
         return lines + _fields(fact if isinstance(fact, dict) else {})
-    return [kind, *_fields(data)]
+    return [_shown(kind), *_fields(data)]
 
 
 def _fields(data: dict[str, Any]) -> list[str]:
-    return [f"{name}: {value}" for name, value in sorted(data.items()) if value not in ("", None)]
+    return [
+        f"{_shown(name)}: {_shown(value)}"
+        for name, value in sorted(data.items())
+        if value not in ("", None)
+    ]
+
+
+def _shown(value: Any) -> str:
+    """``value`` as text a terminal shows as it is: every control or format character (an
+    escape sequence that would move the cursor and paint over what was shown, a bidirectional
+    override) written out as its code instead."""
+    import unicodedata
+
+    text = str(value)
+    return "".join(
+        f"\\u{ord(c):04x}" if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c
+        for c in text
+    )
 
 
 def approve(
