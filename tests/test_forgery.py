@@ -329,6 +329,38 @@ def test_a_second_person_the_owner_invited_counts_and_says_so(mal: Program) -> N
     assert "note: mal, whose work this judges, invited bob" in result.reason
 
 
+def test_a_second_person_invited_through_a_co_lead_the_owner_invited_says_so(
+    mal: Program,
+) -> None:
+    """Without the organisation's sign-in the invitation is what stands behind "someone else":
+    mal invites a co-lead (carl, from a machine id of hers), who invites dora; dora's verify
+    counts, and the reason names each invitation back to mal, not only carl's."""
+    from inhouse.program.checks import evaluate
+    from inhouse.program.evaluation import context_for
+    from tests.people import enrol
+
+    try:
+        carl = enrol(mal, "carl", team="it", roles=["rollout-lead"], machine="mal-vm-2")
+        dora = enrol(carl, "dora", team="finance", machine="mal-vm-3")
+        lock = lock_payload("mal")
+        mal.record_fact(
+            None, "baseline.lock", lock, provenance=Provenance.MEASURED,
+            collector="inhouse baseline lock",
+        )  # fmt: skip
+        dora.record_fact(
+            None, "baseline.verify",
+            {"lock_hash": lock["lock_hash"], "passed": True, "machine": "mal-vm-3"},
+            provenance=Provenance.MEASURED, collector="inhouse baseline verify",
+        )  # fmt: skip
+        result = evaluate("second-person-verified", context_for(mal.state(), mal.clock()))
+        assert result.outcome.value == "pass"
+        assert result.reason.endswith(
+            "(note: mal, whose work this judges, invited carl, who invited dora)"
+        ), result.reason
+    finally:
+        mal.close()
+
+
 @pytest.mark.parametrize("demo", [False, True])
 def test_a_machine_id_typed_in_the_environment_is_not_another_computer(
     _isolated: Path, monkeypatch: pytest.MonkeyPatch, demo: bool

@@ -1390,3 +1390,29 @@ def test_the_invitation_note_looks_both_ways() -> None:
     result = evaluate("second-person-verified", context)
     assert result.outcome is Outcome.PASS
     assert "(note: omar invited lena, whose work this judges)" in result.reason
+
+
+def test_the_invitation_note_follows_the_chain_both_ways() -> None:
+    """The note names an invitation made through others: omar invited carl, who invited the
+    baseline's owner (lena); and lena invited carl, who invited dora, who verifies. Someone the
+    owner's invitations do not lead to carries no note."""
+    people = {**ROSTER, **{n: person(n) for n in ("carl", "dora", "eve")}}
+
+    def reason(by: str, invited_by: dict[str, str | None]) -> str:
+        verify = fact("baseline.verify", by=by, lock_hash=LOCK, passed=True)
+        context = CheckContext(
+            facts=FactSet([lock(), verify]), people=people, owners=OWNERS, now=NOW,
+            machines={who: frozenset({f"{who}-laptop"}) for who in people},
+            invited_by=invited_by,
+        )  # fmt: skip
+        result = evaluate("second-person-verified", context)
+        assert result.outcome is Outcome.PASS, result.reason
+        return str(result.reason)
+
+    back = reason("omar", {"omar": None, "carl": "omar", "lena": "carl"})
+    assert back.endswith("(note: omar invited carl, who invited lena, whose work this judges)")
+    down = {"lena": None, "carl": "lena", "dora": "carl", "eve": "omar", "omar": None}
+    assert reason("dora", down).endswith(
+        "(note: lena, whose work this judges, invited carl, who invited dora)"
+    )
+    assert "note" not in reason("eve", down)

@@ -6,23 +6,32 @@ pass or fail. Found by a red-team pass, two ways that went wrong:
     now the author's own pass must stand beside the other's;
 (b) a first spec signed by a key that never counts (a machine never signed in, later revoked)
     kept the runner from recording another, so an honest play 3 said "no workflow defined":
-    the runner now looks among the facts that count.
+    the runner now looks among the facts that count;
+(c) the guard of (a) rested on the colleague's failing run being in the log, and the runner
+    wrote the spec and the run as two events: whoever hosts the store cut the run from the
+    log's tail (or left its envelope out of an import) and kept the spec, so the colleague was
+    the author with no failing run, and her own pass was "someone else's". Now the run names
+    the spec recorded with it (its nonce), and a spec without its own run publishes nothing.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import text
 
 from inhouse.identity import SigningKey
-from inhouse.program import Program
+from inhouse.location import DATA_DIR
+from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome
+from inhouse.program.facts import Fact
 from inhouse.testing.standin_idp import StandinIdP
 from inhouse.workflows.runner import record_test_facts
-from tests.conftest import Clock
+from tests.conftest import OTHER_COMPUTER, Clock
 from tests.people import enrol
 from tests.test_engine import DIGEST, LOCK, lock_baseline, measured, through_play_one
 from tests.test_sign_in import _judge, _sign_in
@@ -55,7 +64,7 @@ def _play_three(_isolated: Path, clock: Clock, idp: StandinIdP) -> dict[str, Pro
     return {"lena": lena, "omar": omar, "vic": vic}
 
 
-def _test_run(program: Program, version: str, *, passed: bool) -> None:
+def _test_run(program: Program, version: str, *, passed: bool) -> list[Fact]:
     """What `inhouse workflow test triage` records, through the runner's own recording code."""
     workflow = SimpleNamespace(name="triage", content_hash=version)
     pinned = SimpleNamespace(
@@ -67,7 +76,7 @@ def _test_run(program: Program, version: str, *, passed: bool) -> None:
     report = SimpleNamespace(
         passed=passed, pass_rate=1.0 if passed else 0.0, judged=[1, 2, 3], variant="default"
     )
-    record_test_facts(program, program.whoami().name, workflow, pinned, report)  # type: ignore[arg-type]
+    return record_test_facts(program, program.whoami().name, workflow, pinned, report)  # type: ignore[arg-type]
 
 
 def test_a_colleagues_failing_first_run_does_not_make_the_authors_pass_someone_elses(
@@ -106,4 +115,135 @@ def test_an_uncounted_first_spec_leaves_no_honest_play_three_without_a_workflow(
     for check in ("workflow-tests-pass", "workflow-run-by-other"):
         result = _judge(omar, "workflow", check)
         assert result.outcome is Outcome.PASS, result.reason
+    cast["lena"].close()
+
+
+def _cut_tail(program: Program, events: int) -> None:
+    """What the store's host can do unnoticed but for an anchor kept elsewhere: delete the
+    newest ``events`` events (the chain up to the new head still verifies)."""
+    head = program.state().head_seq
+    with program.store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM events WHERE seq > :s"), {"s": head - events})
+
+
+def test_a_colleagues_spec_whose_failing_run_was_cut_makes_nobody_the_author(
+    _isolated: Path, clock: Clock, idp: StandinIdP, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cast = _play_three(_isolated, clock, idp)
+    lena, vic = cast["lena"], cast["vic"]
+    # lena wrote triage v1 and asks vic to try it first: his run fails, after his spec
+    _test_run(vic, "v1", passed=False)
+    # lena hosts the store: she drops vic's failing run, the newest event, and keeps his spec
+    _cut_tail(lena, 1)
+    key, vic_key = lena.key, vic.key
+    lena.close()
+    lena = Program.open(_isolated, key=key, clock=clock)
+    try:
+        assert lena.state().tampered is None
+        assert [f.kind for f in lena.state().facts][-1] == "workflow.spec"
+        # lena's pass recorded by hand, beside vic's spec: vic's spec has no run of its own,
+        # so it names no author, and lena's pass is nobody's "someone else's"
+        lena.record_fact(
+            None,
+            "workflow.run",
+            {"workflow": "triage", "content_hash": "v1", "lock_hash": LOCK, "passed": True,
+             "pass_rate": 1.0, "machine": "lena-laptop", "runtime_local": True},
+            provenance=Provenance.MEASURED,
+            collector="inhouse workflow test",
+        )  # fmt: skip
+        result = _judge(lena, "workflow", "workflow-run-by-other")
+        assert result.outcome is Outcome.FAIL
+        assert "nobody has published workflow triage version v1: vic's workflow.spec" in (
+            result.reason
+        )
+        # lena runs `inhouse workflow test` herself: vic's spec published nothing, so her run
+        # publishes the version, and she is its author
+        recorded = _test_run(lena, "v1", passed=True)
+        assert [(f.kind, f.by) for f in recorded] == [
+            ("workflow.spec", "lena"),
+            ("workflow.run", "lena"),
+        ]
+        assert _judge(lena, "workflow", "workflow-tests-pass").outcome is Outcome.PASS
+        result = _judge(lena, "workflow", "workflow-run-by-other")
+        assert result.outcome is Outcome.FAIL
+        assert "anyone but its author (lena, who published this version)" in result.reason
+        # the honest end: vic, told apart from lena, passes her version on his own laptop
+        monkeypatch.setenv(OTHER_COMPUTER, "vic-laptop")
+        _test_run(lena.using(vic_key), "v1", passed=True)
+        result = _judge(lena, "workflow", "workflow-run-by-other")
+        assert result.outcome is Outcome.PASS, result.reason
+        assert result.reason.startswith("vic (not the author, lena) passed it")
+    finally:
+        lena.close()
+
+
+def test_a_spec_imported_without_the_run_recorded_with_it_makes_nobody_the_author(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock, idp: StandinIdP
+) -> None:
+    """vic tests lena's workflow in a copy of the log that grew apart (his laptop's), and
+    carries his facts over as envelopes; lena, importing, leaves his failing run out: his spec
+    makes no one the author. Imported with its run, it makes vic the author, and the guard of
+    (a) holds."""
+    cast = _play_three(_isolated, clock, idp)
+    lena, vic = cast["lena"], cast["vic"]
+    request.addfinalizer(lena.close)
+    laptop = _isolated / "laptop"
+    laptop.mkdir()
+    shutil.copy(_isolated / "inhouse.toml", laptop / "inhouse.toml")
+    shutil.copytree(_isolated / DATA_DIR, laptop / DATA_DIR)
+    on_laptop = Program.open(laptop, key=vic.key, clock=clock)
+    request.addfinalizer(on_laptop.close)
+    _test_run(on_laptop, "v1", passed=False)
+    spec, run = on_laptop.export_evidence(["workflow.spec", "workflow.run"])
+    [line] = lena.import_evidence([spec], source="vic.json")
+    assert "workflow.spec by vic" in line
+    _test_run(lena, "v1", passed=True)
+    result = _judge(lena, "workflow", "workflow-run-by-other")
+    assert result.outcome is Outcome.FAIL
+    assert "anyone but its author (lena, who published this version)" in result.reason
+    # the run imported after all: vic's spec stands beside it and was first, so vic is the
+    # author, whose own runs all failed; lena's pass is not someone else's beside that
+    [line] = lena.import_evidence([run], source="vic.json")
+    assert "workflow.run by vic" in line
+    result = _judge(lena, "workflow", "workflow-run-by-other")
+    assert result.outcome is Outcome.FAIL
+    assert "vic, who published this version, has no passing run of it" in result.reason
+
+
+def test_the_authors_run_names_its_spec_and_a_rerun_names_none(
+    _isolated: Path, clock: Clock, idp: StandinIdP
+) -> None:
+    """The honest path: omar publishes v1 with his own run; vic's rerun records no spec."""
+    cast = _play_three(_isolated, clock, idp)
+    omar, vic = cast["omar"], cast["vic"]
+    spec, run = _test_run(omar, "v1", passed=True)
+    assert (spec.kind, run.kind) == ("workflow.spec", "workflow.run")
+    assert run.payload["spec"] == spec.payload["nonce"] != ""
+    [rerun] = _test_run(vic, "v1", passed=True)
+    assert rerun.kind == "workflow.run" and rerun.payload["spec"] == ""
+    result = _judge(omar, "workflow", "workflow-run-by-other")
+    assert result.outcome is Outcome.PASS
+    assert result.reason.startswith("vic (not the author, omar) passed it")
+    cast["lena"].close()
+
+
+def test_a_spec_recorded_before_runs_named_their_spec_counts_alone(
+    _isolated: Path, clock: Clock, idp: StandinIdP
+) -> None:
+    """A log from before: a spec with no nonce publishes its version as it did, run or not
+    (such a log cannot tell a dropped run from none)."""
+    cast = _play_three(_isolated, clock, idp)
+    omar, vic = cast["omar"], cast["vic"]
+    omar.record_fact(
+        None,
+        "workflow.spec",
+        {"workflow": "triage", "content_hash": "v1", "author": "omar", "model": "m0",
+         "model_digest": DIGEST},
+        provenance=Provenance.MEASURED,
+        collector="inhouse workflow test",
+    )  # fmt: skip
+    assert _test_run(vic, "v1", passed=True)[0].kind == "workflow.run"  # no new spec
+    result = _judge(omar, "workflow", "workflow-run-by-other")
+    assert result.outcome is Outcome.PASS, result.reason
+    assert result.reason.startswith("vic (not the author, omar) passed it")
     cast["lena"].close()

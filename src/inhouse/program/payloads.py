@@ -178,6 +178,9 @@ class WorkflowSpec(_Payload):
     model: str
     model_digest: str
     closes: list[int] = Field(default_factory=list, description="findings this version answers")
+    #: a random token the ``workflow.run`` recorded with it names (its ``spec``): the spec
+    #: publishes its version only beside that run ("": recorded before runs named their spec)
+    nonce: str = ""
 
 
 class WorkflowRun(_Payload):
@@ -200,6 +203,9 @@ class WorkflowRun(_Payload):
     #: that carried them ("unknown": one that did not say); runtime_local judges these, not the
     #: runtime's name resolved again ([]: recorded before runs said)
     runtime_peers: list[str] = Field(default_factory=list)
+    #: the ``nonce`` of the ``workflow.spec`` its runner recorded with it, which publishes the
+    #: version ("": the version was published before, or the run was recorded before runs said)
+    spec: str = ""
 
 
 class EnablementCompleted(_Payload):

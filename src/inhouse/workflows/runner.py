@@ -4,7 +4,8 @@ test cases (repeats, concurrency, progress) and record what the run proved as fa
 ``workflow run`` only produces outputs. ``workflow test`` records a ``workflow.run`` fact (who
 ran it, the spec's content hash, the lock hash, the pass rate) and, when this version of the
 spec is new to the program, a ``workflow.spec`` fact naming its author (whoever signs it: the
-first to test this version, never the YAML's ``owner:``), model and locked digest. Play 3's
+first to test this version, never the YAML's ``owner:``), model and locked digest, which the
+run then names (its ``nonce``): a spec publishes its version only beside its own run. Play 3's
 exit reads both: a passing run by someone other than the author, on the current version; the
 report carries the engine's own result for the second, so nobody works out "the author's run
 does not count" a second time.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -33,6 +35,7 @@ from inhouse.identity.machine import machine_fingerprint
 from inhouse.program import Program, Provenance
 from inhouse.program.counting import build_context
 from inhouse.program.facts import Fact
+from inhouse.program.playchecks._shared import published_specs
 from inhouse.runtimes import ChatMessage, ChatRequest, Runtime, RuntimeConfig, open_runtime
 from inhouse.runtimes.local import PeerRecorder, answered_here, peers_of
 from inhouse.trials.cost import local_cost
@@ -331,7 +334,8 @@ def record_test_facts(
     closes: Sequence[int] = (),
 ) -> list[Fact]:
     """Record the ``workflow.spec`` fact (when this version, model or digest is new) and the
-    ``workflow.run`` fact of a test run."""
+    ``workflow.run`` fact of a test run, which names the spec recorded with it (its
+    ``nonce``): a spec publishes its version only beside that run."""
     recorded = []
     version = {
         "workflow": workflow.name,
@@ -345,10 +349,19 @@ def record_test_facts(
     if closes:  # findings this new version answers (play 6), checked before the run
         spec_payload["closes"] = list(closes)
     # among the facts that count: a first spec signed by a key that never counts (a second
-    # machine never signed in, later revoked) must not leave the version with none that does
+    # machine never signed in, later revoked) must not leave the version with none that does;
+    # and among those that publish: a spec whose own run is missing (dropped from the log's
+    # tail, refused, not imported) published nothing, so this run records the version again
     facts = build_context(program.state(), program.clock()).facts
-    latest = facts.latest("workflow.spec", lambda f: f.payload["workflow"] == workflow.name)
+    latest = next(
+        (f for f in reversed(published_specs(facts)) if f.payload["workflow"] == workflow.name),
+        None,
+    )
+    nonce = ""
     if _spec_changed(latest, version):
+        # the run below names it: the spec publishes the version only beside its own run, so
+        # whoever holds the store cannot keep one and drop the other
+        nonce = spec_payload["nonce"] = secrets.token_hex(16)
         recorded.append(
             program.record_fact(
                 runner,
@@ -379,6 +392,7 @@ def record_test_facts(
                 "runtime": _without_userinfo(pinned.url),
                 "runtime_peers": sorted(pinned.peers),
                 "runtime_local": answered_here(pinned.peers),
+                "spec": nonce,
             },
             provenance=Provenance.MEASURED,
             collector=COLLECTOR,
@@ -475,7 +489,7 @@ def _closes(program: Program, workflow: Workflow, closes: Sequence[str | int]) -
     numbers = require_open(facts, closes, target=f"workflow:{workflow.name}")
     published = {
         f.payload["content_hash"]
-        for f in facts.of("workflow.spec")
+        for f in published_specs(facts)
         if f.payload["workflow"] == workflow.name
     }
     if workflow.content_hash in published:

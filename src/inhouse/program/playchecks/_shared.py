@@ -10,7 +10,7 @@ from datetime import datetime
 
 from inhouse.identity.machine import same_machine
 from inhouse.program.checks import CheckContext, CheckFunc, Person, Result, failed
-from inhouse.program.facts import Fact
+from inhouse.program.facts import Fact, FactSet
 
 __all__ = [
     "COMPONENT_KINDS",
@@ -38,6 +38,7 @@ __all__ = [
     "other_person_elsewhere",
     "parse_component",
     "passing_runs",
+    "published_specs",
     "same_account",
     "split_aside",
     "step_time",
@@ -68,22 +69,46 @@ def current_lock(ctx: CheckContext) -> Fact | None:
     return ctx.facts.latest("baseline.lock")
 
 
-def author_of(ctx: CheckContext, spec: Fact) -> str:
+def published_specs(facts: FactSet) -> list[Fact]:
+    """The ``workflow.spec`` facts that publish their version, oldest first: each beside its
+    own run. The runner records a new version's spec and then the run it was recorded for,
+    which names the spec's ``nonce``; a spec counts only with that run in the log (signed by
+    the spec's signer, of the same version). One without it (its run cut from the log's tail,
+    refused by the store, or left out of an import) publishes nothing and makes nobody an
+    author: else whoever holds the store could keep a colleague's spec of a version and drop
+    the failing run recorded with it. A spec recorded before runs named their spec (no
+    ``nonce``) counts alone, as it did."""
+    named = {
+        (run.by, run.payload["workflow"], run.payload["content_hash"], run.payload.get("spec"))
+        for run in facts.of("workflow.run")
+        if run.payload.get("spec")
+    }
+    return [
+        spec
+        for spec in facts.of("workflow.spec")
+        if not spec.payload.get("nonce")
+        or (spec.by, spec.payload["workflow"], spec.payload["content_hash"],
+            spec.payload["nonce"]) in named
+    ]  # fmt: skip
+
+
+def author_of(ctx: CheckContext, spec: Fact) -> str | None:
     """A workflow version's author: whoever signed the fact that first published it (its
-    workflow and content hash). A later ``workflow.spec`` of the same version, which the runner
-    records when it runs on other weights, is signed by whoever ran it and makes them no
-    author: a colleague's run after a re-lock must not turn the author's own run into theirs."""
-    same = ctx.facts.of("workflow.spec")
+    workflow and content hash, beside its own run: :func:`published_specs`). A later
+    ``workflow.spec`` of the same version, which the runner records when it runs on other
+    weights, is signed by whoever ran it and makes them no author: a colleague's run after a
+    re-lock must not turn the author's own run into theirs. None: no spec of the version
+    counts, so it has no author yet."""
     first = next(
         (
             f
-            for f in same
+            for f in published_specs(ctx.facts)
             if f.payload["workflow"] == spec.payload["workflow"]
             and f.payload["content_hash"] == spec.payload["content_hash"]
         ),
-        spec,
+        None,
     )
-    return first.by
+    return None if first is None else first.by
 
 
 def judged_unsigned(ctx: CheckContext, judged: Iterable[str]) -> str | None:
@@ -218,16 +243,41 @@ def one_per_machine(
 
 
 def invited_by_judged(ctx: CheckContext, person: str, judged: set[str]) -> str:
-    """A note when the "someone else" was invited by the very person being judged: it counts
-    (inviting is a rollout lead's job), and it is said, so a reader can weigh it."""
+    """A note when the "someone else" was invited by the very person being judged, directly or
+    through people invited in turn (a lead invites a co-lead, who invites the "someone else":
+    the same hand, a step removed): it counts (inviting is a rollout lead's job), and it is
+    said, with each invitation on the way, so a reader can weigh it."""
+    chain = _invited_through(ctx, person, judged)
+    if chain is not None:
+        return f" (note: {chain[0]}, whose work this judges, invited {_onward(chain[1:])})"
+    # the other way round: the one judged is someone the "someone else" invited, or someone
+    # invited by someone they invited
+    chains = [c for j in sorted(judged) if (c := _invited_through(ctx, j, {person})) is not None]
+    direct = [c[-1] for c in chains if len(c) == 2]
+    notes = [f"{person} invited {names(direct)}, whose work this judges"] if direct else []
+    notes += [
+        f"{person} invited {_onward(c[1:])}, whose work this judges" for c in chains if len(c) > 2
+    ]
+    return f" (note: {'; '.join(notes)})" if notes else ""
+
+
+def _invited_through(ctx: CheckContext, person: str, inviters: set[str]) -> list[str] | None:
+    """Who invited ``person``, and who invited them, back to the first of ``inviters``: that
+    one, then each they invited on the way, ending with ``person``; None when the invitations
+    lead back to none of ``inviters``."""
+    chain = [person]
     inviter = ctx.invited_by.get(person)
-    if inviter is not None and inviter in judged:
-        return f" (note: {inviter}, whose work this judges, invited {person})"
-    # the other way round: the one judged is someone the "someone else" invited
-    invited = sorted(j for j in judged if ctx.invited_by.get(j) == person)
-    if invited:
-        return f" (note: {person} invited {names(invited)}, whose work this judges)"
-    return ""
+    while inviter is not None and inviter not in chain:
+        chain.append(inviter)
+        if inviter in inviters:
+            return chain[::-1]
+        inviter = ctx.invited_by.get(inviter)
+    return None
+
+
+def _onward(chain: list[str]) -> str:
+    """``carl, who invited dora``: each invited by the one before."""
+    return ", who invited ".join(chain)
 
 
 def passing_runs(ctx: CheckContext, spec: Fact) -> list[Fact]:
@@ -246,21 +296,25 @@ def passing_runs(ctx: CheckContext, spec: Fact) -> list[Fact]:
 
 
 def current_workflow(ctx: CheckContext) -> Fact | None:
-    """The workflow play 3 is judged on: of each workflow's current version, the latest one
+    """The workflow play 3 is judged on: of each workflow's current version (its latest
+    published spec, else its latest spec, so the checks can say it has none), the latest one
     someone other than its author passed, else the latest version recorded. (With several
     workflows, testing a second one must not hide the first one's evidence.)"""
+    published = {spec.id for spec in published_specs(ctx.facts)}
     current: dict[str, Fact] = {}
     for spec in ctx.facts.of("workflow.spec"):
-        current[str(spec.payload["workflow"])] = spec
+        name = str(spec.payload["workflow"])
+        if spec.id in published or name not in current or current[name].id not in published:
+            current[name] = spec
     proven = [
         spec
         for spec in current.values()
-        if any(
-            other_person_elsewhere(ctx, run, {author_of(ctx, spec)}) is None
-            for run in passing_runs(ctx, spec)
+        if (author := author_of(ctx, spec)) is not None
+        and any(
+            other_person_elsewhere(ctx, run, {author}) is None for run in passing_runs(ctx, spec)
         )
     ]
-    return max(proven, key=lambda f: f.id) if proven else ctx.facts.latest("workflow.spec")
+    return max(proven or current.values(), key=lambda f: f.id, default=None)
 
 
 def early_owners(ctx: CheckContext) -> set[str]:

@@ -104,6 +104,18 @@ def workflow_run_by_other(ctx: CheckContext, spec: Fact) -> Result:
     """Someone other than the author ran the current workflow's tests and passed."""
     author = author_of(ctx, spec)
     runs = passing_runs(ctx, spec)
+    if author is None:
+        # its spec's own run is not in the log: dropped from the tail, refused by the store, or
+        # not imported (yet). Whoever's run the spec was recorded for is nobody's author then
+        return failed(
+            f"nobody has published workflow {spec.payload['workflow']} version "
+            f"{str(spec.payload['content_hash'])[:12]}: {spec.by}'s workflow.spec of it has no "
+            f"run of its own in the log (the run recorded with it was lost, refused or not "
+            f"imported), so it names no author; its author runs `inhouse workflow test "
+            f"{spec.payload['workflow']}`, then someone else does",
+            spec,
+            *runs,
+        )
     why_not = {
         run.id: other_person_elsewhere(ctx, run, {author}) or _served_elsewhere(run) for run in runs
     }
