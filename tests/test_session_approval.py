@@ -246,3 +246,65 @@ def test_what_the_approver_reads_cannot_be_repainted() -> None:
     assert lines[0] == "ACCEPT the handoff of play baseline"
     assert not any(ch in line for line in lines for ch in ("\x1b", "\u202e"))
     assert "\\u001b[2K" in lines[1] and lines[-1] == "the event: handoff.accepted"
+
+
+def test_an_uncounted_acceptance_leaves_no_later_exit_dropped(cast: dict[str, Program]) -> None:
+    """The host appends omar's acceptance alone (no exit beside it); omar then accepts through
+    the same session with his approval: his acceptance and the exit it writes both count."""
+    lena, omar = cast["lena"], cast["omar"]
+    as_omar, key, delegation = _session(lena, omar)
+    payload = _acceptance(lena)
+    append(lena.store, EventKind.HANDOFF_ACCEPTED, "omar", {**payload, "delegation": delegation},
+           at=lena.clock(), key=key)  # fmt: skip
+    approval = _approval(omar.key, delegation, EventKind.HANDOFF_ACCEPTED, payload, lena.clock())
+    with as_omar.approving(approval):
+        as_omar.accept_handoff(None, 2, comment="ok")
+    fresh = _fresh(lena)
+    try:
+        assert fresh.state().handoffs["baseline"].status == "accepted"
+        assert "baseline" in fresh.state().exited
+    finally:
+        fresh.close()
+
+
+def test_the_approver_reads_everything_the_fact_records() -> None:
+    """An expiry or an 'on behalf of' decides whether a survey answer counts and for how long:
+    the approver sees them, not only the answer."""
+    from inhouse.web.login import describe
+
+    lines = describe(EventKind.FACT_RECORDED, {
+        "kind": "survey.response", "version": 1, "provenance": "measured",
+        "collector": "inhouse survey", "expires": "2026-11-02T09:01:00+00:00",
+        "on_behalf_of": "pia", "payload": {"person": "omar", "answer": "very"}})  # fmt: skip
+    assert "expires: 2026-11-02T09:01:00+00:00" in lines and "on_behalf_of: pia" in lines
+    assert "answer: very" in lines and lines[-1] == "the event: fact.recorded"
+
+
+def test_a_program_from_before_approvals_is_not_left_blocked(cast: dict[str, Program]) -> None:
+    """Before approvals, omar accepted play 2 in the dashboard (the exit beside it) and then
+    started play 3 with his own key. That acceptance no longer counts, so play 3's start is held
+    back as a botched handoff; once omar accepts again with his own key, as status asks, play 2
+    exits and play 3's start is no longer held back."""
+    lena, omar = cast["lena"], cast["omar"]
+    _, key, delegation = _session(lena, omar)
+    payload = _acceptance(lena)
+    append(lena.store, EventKind.HANDOFF_ACCEPTED, "omar", {**payload, "delegation": delegation},
+           at=lena.clock(), key=key)  # fmt: skip
+    append(lena.store, EventKind.PLAY_EXITED, "omar",
+           {"play": "baseline", "evidence_hash": payload["evidence_hash"],
+            "delegation": delegation}, at=lena.clock(), key=key)  # fmt: skip
+    append(lena.store, EventKind.PLAY_STARTED, "omar",
+           {"play": "workflow", "owner": "omar", "waivers": []}, at=lena.clock(),
+           key=omar.key)  # fmt: skip
+    fresh = _fresh(lena)
+    try:
+
+        def guards() -> set[str]:  # (play 3's own trigger is not met in this cast either)
+            held = fresh.state().held_back.get("workflow")
+            return set() if held is None else {guard for guard, _, _ in held.blockers}
+
+        assert "botched-handoff" in guards() and "baseline" not in fresh.state().exited
+        fresh.using(omar.key).accept_handoff(None, 2, comment="again, with my own key")
+        assert "baseline" in fresh.state().exited and "botched-handoff" not in guards()
+    finally:
+        fresh.close()

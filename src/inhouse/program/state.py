@@ -290,9 +290,16 @@ class ProgramState:
     #: play -> the session key whose unapproved acceptance of it did not count: the exit that
     #: acceptance wrote beside it does not count either
     unapproved_exit: dict[str, str] = field(default_factory=dict)
+    #: play -> (the receiver, the event) of an acceptance through a session that did not count
+    #: (:func:`_lift_after_accepting_again`)
+    uncounted_acceptances: dict[str, tuple[str, int]] = field(default_factory=dict)
     #: imported envelopes that carried a fact already in the log again (:func:`repeated_fact`):
     #: kept in the log, never counted (a copy would be a new ticket, a new finding), each said
     replayed: list[str] = field(default_factory=list)
+    #: the facts by the time they were recorded, indexed up to ``facts_indexed`` (facts are only
+    #: ever appended): :func:`repeated_fact` looks an envelope's fact up by its time
+    facts_by_at: dict[datetime, list[Fact]] = field(default_factory=dict, repr=False)
+    facts_indexed: int = 0
     #: the latest time a verified event was written at: an event's time is its writer's clock,
     #: and a start backdated to when a waiver was still active is judged no earlier than this
     latest_at: datetime | None = None
@@ -627,8 +634,11 @@ def repeated_fact(state: ProgramState, key_id: str, predicate: dict[str, Any]) -
     if record is None or at is None or not isinstance(data, dict):
         return None
     kind, payload = data.get("kind"), data.get("payload")
-    for fact in reversed(state.facts):
-        if fact.at != at or fact.kind != kind or fact.payload != payload or fact.key is None:
+    for fact in state.facts[state.facts_indexed :]:
+        state.facts_by_at.setdefault(fact.at, []).append(fact)
+    state.facts_indexed = len(state.facts)
+    for fact in reversed(state.facts_by_at.get(at, ())):
+        if fact.kind != kind or fact.payload != payload or fact.key is None:
             continue
         holder = state.keys.get(fact.key)
         if holder is not None and holder.person == record.person:
@@ -677,6 +687,8 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
                 places = None if playbook is None else _places(state, event, playbook)
                 known = len(state.facts)
                 _apply_verified(state, event)
+                if playbook is not None and event.kind == EventKind.HANDOFF_ACCEPTED:
+                    _lift_after_accepting_again(state, event, playbook)
                 state.pilot_member_facts += [
                     f for f in state.facts[known:] if f.kind == "pilot.member"
                 ]
@@ -729,7 +741,32 @@ def _decided_by_session_alone(state: ProgramState, event: Event) -> bool:
     )
     if event.kind == EventKind.HANDOFF_ACCEPTED:
         state.unapproved_exit[play] = signer
+        state.uncounted_acceptances[play] = (person, event.seq)
     return True
+
+
+def _lift_after_accepting_again(state: ProgramState, event: Event, playbook: Playbook) -> None:
+    """After ``event``, an acceptance of a play's handoff that counts: where its receiver's
+    earlier acceptance through a dashboard session did not count (written before approvals,
+    :func:`_decided_by_session_alone`) and the next play started after it, that start is no
+    longer held back for want of an accepted handoff. In a program from before approvals the
+    receiver accepted, started the next play, and now accepts again with their own key, as
+    ``status`` asks: the handoff is accepted, by them."""
+    from inhouse.program.guards import Guard
+
+    play = str(event.payload.get("play", ""))
+    who, _ = _signer(event, state)
+    earlier = state.uncounted_acceptances.pop(play, None)
+    known = earlier is not None and earlier[0] == who and play in playbook.ids
+    following = playbook.next(play) if known else None
+    held = state.held_back.get(following.id) if following is not None else None
+    if earlier is None or following is None or held is None or held.seq < earlier[1]:
+        return
+    left = tuple(b for b in held.blockers if b[0] != Guard.BOTCHED_HANDOFF.value)
+    if left:
+        state.held_back[following.id] = replace(held, blockers=left)
+    else:
+        del state.held_back[following.id]
 
 
 def _exit_of_an_uncounted_acceptance(state: ProgramState, event: Event) -> bool:
@@ -1523,6 +1560,7 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
             waivers=tuple(data.get("waivers", [])),
         )
     elif kind == EventKind.HANDOFF_OFFERED:
+        state.unapproved_exit.pop(str(data["play"]), None)  # a new offer: nothing dangles
         state.handoffs[data["play"]] = Handoff(
             play=data["play"],
             offered_by=actor,
@@ -1532,6 +1570,8 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
             comment=data.get("comment", ""),
         )
     elif kind in (EventKind.HANDOFF_ACCEPTED, EventKind.HANDOFF_REJECTED):
+        # a decision that counts: the exit an uncounted one left dangling is not this one's
+        state.unapproved_exit.pop(str(data["play"]), None)
         accepted = kind == EventKind.HANDOFF_ACCEPTED
         offered = state.handoffs[data["play"]]
         state.handoffs[data["play"]] = replace(

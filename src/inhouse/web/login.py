@@ -95,7 +95,9 @@ def _lines(kind: str, payload: dict[str, Any]) -> list[str]:
     if kind == "fact.recorded":
         fact = data.get("payload")
         lines = [f"record a {_shown(data.get('kind'))} fact, signed as yours"]
-        return lines + _fields(fact if isinstance(fact, dict) else {})
+        # and everything else it records, which decides whether and how long it counts
+        rest = {k: v for k, v in data.items() if k not in ("kind", "payload", "version")}
+        return lines + _fields(fact if isinstance(fact, dict) else {}) + _fields(rest)
     return [_shown(kind), *_fields(data)]
 
 
