@@ -92,7 +92,48 @@ def test_adoption_is_independent_only_for_a_key_holder(cast: dict[str, Program])
     rows = {row["person"]: row for row in report["members"]}
     assert rows["zoe"]["independent"] is True
     assert (rows["omar"]["independent"], rows["omar"]["reason"]) == (
-        False, "held no gateway key of their own")  # fmt: skip
+        False, "held a gateway key of their own on 0 of the window's days")  # fmt: skip
+
+
+def test_adoption_counts_no_more_active_days_than_key_holding_days(
+    cast: dict[str, Program],
+) -> None:
+    """omar fetches his first key on 31 October; a report as of 2 November says he was active
+    on 9 of the last 28 days: he could have been on 3 at most."""
+    lena, omar = cast["lena"], cast["omar"]
+    lena.clock.now = datetime(2026, 10, 31, 9, 0, tzinfo=UTC)  # type: ignore[attr-defined]
+    hold_gateway_key(lena, omar)
+    lena.clock.now = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)  # type: ignore[attr-defined]
+    service_program(lena).record_fact(
+        None, "pilot.adoption",
+        {"as_of": "2026-11-02", "window_days": 28, "min_days": 2,
+         "members": [{"person": "omar", "active_days": 9, "independent": True}]},
+        provenance=Provenance.MEASURED, collector="inhouse pilot adoption",
+    )  # fmt: skip
+    (report,) = _counted(lena, "pilot.adoption")
+    (row,) = report["members"]
+    assert (row["independent"], row["reason"]) == (
+        False, "held a gateway key of their own on 3 of the window's days")  # fmt: skip
+
+
+def test_a_malformed_figure_is_not_counted_and_takes_nothing_down(
+    cast: dict[str, Program],
+) -> None:
+    """Appended around the API with the gateway's key (the fold checks signatures, not
+    shapes): listed as not counted, saying why; status still answers."""
+    from inhouse.program.events import EventKind, append
+    from inhouse.program.facts import FACT_KINDS
+
+    lena = cast["lena"]
+    gateway = service_program(lena)
+    append(lena.store, EventKind.FACT_RECORDED, "gateway",
+           {"kind": "usage.daily", "version": FACT_KINDS["usage.daily"].version,
+            "provenance": "measured", "collector": ROLLUP,
+            "payload": {"day": "yesterday", "people": {"zoe": {"requests": 3}}}},
+           at=lena.clock(), key=gateway.key)  # fmt: skip
+    assert _counted(lena, "usage.daily") == []
+    assert any(w.startswith("malformed: ValueError") for w in _why(lena, "usage.daily"))
+    assert lena.status()["plays"]
 
 
 def test_a_prompts_users_are_counted_only_with_keys(cast: dict[str, Program]) -> None:

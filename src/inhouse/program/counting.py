@@ -155,14 +155,25 @@ def _for_key_holders(
             trimmed = payload
     elif fact.kind == "pilot.adoption":
         day = date.fromisoformat(str(payload["as_of"]))
-        rows = [dict(row) for row in payload.get("members") or ()]
+        window = [day - timedelta(days=n) for n in range(int(payload["window_days"]))]
+        rows = [dict(row) for row in payload["members"]]
         for row in rows:
-            if row.get("independent") and not held(str(row.get("person")), day):
-                dropped.append(str(row["person"]))
-                row.update(independent=False, reason="held no gateway key of their own")
+            person = str(row["person"])
+            days = sum(held(person, d) for d in window)
+            # active on a day only with a key that day: a row claiming more active days, or
+            # fewer key-holding days than independence needs, is not the member's own use
+            if row.get("independent") and (
+                days < int(payload["min_days"]) or days < int(row["active_days"])
+            ):
+                dropped.append(person)
+                row.update(
+                    independent=False,
+                    reason=f"held a gateway key of their own on {days} of the window's days",
+                )
         trimmed = {**payload, "members": rows}
-    else:  # prompt.usage: who used it, by name
-        day = fact.at.astimezone(UTC).date()
+    else:  # prompt.usage: who used it, by name, as of its last use
+        last = payload.get("last_used")
+        day = date.fromisoformat(str(last)) if last else fact.at.astimezone(UTC).date()
         named = [str(p) for p in payload.get("people") or ()]
         dropped = sorted(p for p in named if not held(p, day))
         trimmed = {**payload, "people": [p for p in named if p not in dropped]}
@@ -262,7 +273,12 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
             why = f"dated {fact.at:%Y-%m-%d %H:%M} UTC, after now: its writer's clock was ahead"
         if why is None and fact.kind in PERSONAL_USAGE_KINDS:
             holders = _key_holders(state) if holders is None else holders
-            trimmed, keyless = _for_key_holders(fact, holders)
+            try:
+                trimmed, keyless = _for_key_holders(fact, holders)
+            except (KeyError, TypeError, ValueError, AttributeError) as err:
+                # appended around the API (the fold checks signatures, not shapes): it names
+                # nobody it can be counted for, and says why, rather than take status down
+                trimmed, keyless = None, f"malformed: {type(err).__name__} {err}"
             if keyless is not None:  # counted for those who held a key; the rest said beside
                 if trimmed is not None:
                     counted.append(trimmed)
