@@ -28,6 +28,7 @@ from inhouse.identity import SigningKey
 from inhouse.location import DATA_DIR
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome
+from inhouse.program.events import EventKind
 from inhouse.program.facts import Fact
 from inhouse.testing.standin_idp import StandinIdP
 from inhouse.workflows.runner import record_test_facts
@@ -247,3 +248,23 @@ def test_a_spec_recorded_before_runs_named_their_spec_counts_alone(
     assert result.outcome is Outcome.PASS, result.reason
     assert result.reason.startswith("vic (not the author, omar) passed it")
     cast["lena"].close()
+
+
+def test_a_run_appended_without_its_workflow_takes_no_later_test_down(
+    _isolated: Path, clock: Clock, idp: StandinIdP
+) -> None:
+    """A member appends a ``workflow.run`` naming a spec but no workflow, around the API (the
+    fold checks signatures, not shapes): everyone's later `workflow test` still records."""
+    cast = _play_three(_isolated, clock, idp)
+    lena, vic = cast["lena"], cast["vic"]
+    try:
+        vic._append(EventKind.FACT_RECORDED, "vic",
+                    {"kind": "workflow.run", "version": 1,
+                     "payload": {"spec": "x", "content_hash": "v1", "passed": False},
+                     "provenance": Provenance.MEASURED.value,
+                     "collector": "inhouse workflow test"})  # fmt: skip
+        assert lena.state().tampered is None
+        _test_run(cast["omar"], "v1", passed=True)
+        assert [f.by for f in lena.state().facts if f.kind == "workflow.run"][-1] == "omar"
+    finally:
+        lena.close()

@@ -7,6 +7,7 @@ import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from inhouse.identity.machine import same_machine
 from inhouse.program.checks import CheckContext, CheckFunc, Person, Result, failed
@@ -78,18 +79,17 @@ def published_specs(facts: FactSet) -> list[Fact]:
     author: else whoever holds the store could keep a colleague's spec of a version and drop
     the failing run recorded with it. A spec recorded before runs named their spec (no
     ``nonce``) counts alone, as it did."""
-    named = {
-        (run.by, run.payload["workflow"], run.payload["content_hash"], run.payload.get("spec"))
-        for run in facts.of("workflow.run")
-        if run.payload.get("spec")
-    }
+    def version(fact: Fact, field: str) -> tuple[str, Any, Any, Any]:
+        # .get: a fact appended around the API may lack any field; it names no version then
+        data = fact.payload
+        return (fact.by, data.get("workflow"), data.get("content_hash"), data.get(field))
+
+    named = {version(run, "spec") for run in facts.of("workflow.run") if run.payload.get("spec")}
     return [
         spec
         for spec in facts.of("workflow.spec")
-        if not spec.payload.get("nonce")
-        or (spec.by, spec.payload["workflow"], spec.payload["content_hash"],
-            spec.payload["nonce"]) in named
-    ]  # fmt: skip
+        if not spec.payload.get("nonce") or version(spec, "nonce") in named
+    ]
 
 
 def author_of(ctx: CheckContext, spec: Fact) -> str | None:
