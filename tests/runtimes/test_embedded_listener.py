@@ -23,7 +23,7 @@ _SLEEP = "import sys, time; time.sleep(60)"
 _LISTEN = (
     "import socket, sys, time; s = socket.socket(); "
     "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); "
-    "s.bind(('127.0.0.1', int(sys.argv[-1]))); s.listen(); print('ready', flush=True); "
+    "s.bind((sys.argv[1], int(sys.argv[-1]))); s.listen(); print('ready', flush=True); "
     "time.sleep(60)"
 )
 
@@ -68,10 +68,15 @@ def test_a_process_named_like_the_server_that_does_not_listen_is_not_it(
         other.bind(("127.0.0.1", state.port))
         other.listen()
         problem = launch_problem(state)
-    assert problem is not None and f"does not listen on port {state.port}" in problem, problem
+    assert problem is not None and f"does not listen at 127.0.0.1:{state.port}" in problem, problem
 
 
-def test_the_process_that_listens_with_that_command_line_is_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("bound", ["127.0.0.1", "127.0.0.2"])
+def test_the_process_that_listens_at_the_address_with_that_command_line_is_it(
+    tmp_path: Path, bound: str
+) -> None:
+    """It counts listening at the recorded address; the same port on another loopback address
+    (while another server answers at the recorded one) does not."""
     port = _free_port()
     model = tmp_path / "blessed.gguf"
     args = [
@@ -83,7 +88,7 @@ def test_the_process_that_listens_with_that_command_line_is_it(tmp_path: Path) -
         "--port",
         str(port),
     ]
-    process = subprocess.Popen([sys.executable, "-c", _LISTEN, *args], text=True,
+    process = subprocess.Popen([sys.executable, "-c", _LISTEN, bound, *args], text=True,
                                stdout=subprocess.PIPE)  # fmt: skip
     try:
         assert process.stdout is not None and process.stdout.readline().strip() == "ready"
@@ -92,7 +97,11 @@ def test_the_process_that_listens_with_that_command_line_is_it(tmp_path: Path) -
             model_id="blessed", model_path=str(model), model_digest="", is_test_model=False,
             engine="llama-cpp-python", python=sys.executable, started_at="", log_path="",
         )  # fmt: skip
-        assert launch_problem(state) is None
+        problem = launch_problem(state)
+        if bound == "127.0.0.1":
+            assert problem is None
+        else:
+            assert problem is not None and f"does not listen at 127.0.0.1:{port}" in problem
     finally:
         process.kill()
         process.wait()

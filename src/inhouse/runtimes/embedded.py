@@ -258,13 +258,14 @@ def launch_problem(state: EmbeddedState) -> str | None:
             f"process {state.pid} is not the server `inhouse runtime serve` started on "
             f"{state.model_path} at port {state.port}"
         )
-    return _listener_problem(state.pid, state.port)
+    return _listener_problem(state.pid, state.host, state.port)
 
 
-def _listener_problem(pid: int, port: int) -> str | None:
-    """Why process ``pid`` is not what listens on ``port`` here (None when it is): a command
-    line is anyone's to type (a sleeping process named like the server), so what answers at
-    the port must be that process's own socket."""
+def _listener_problem(pid: int, host: str, port: int) -> str | None:
+    """Why process ``pid`` is not what listens at ``host``:``port`` here (None when it is): a
+    command line is anyone's to type (a sleeping process named like the server), so what
+    answers there must be that process's own socket, bound to that address (or to every
+    address), not the same port on another loopback address."""
     import psutil
 
     try:
@@ -273,10 +274,19 @@ def _listener_problem(pid: int, port: int) -> str | None:
         return f"process {pid}, which `inhouse runtime serve` started, is gone"
     except (psutil.AccessDenied, OSError) as err:
         return f"which process listens on port {port} cannot be read ({err})"
-    if any(s.status == psutil.CONN_LISTEN and s.laddr and s.laddr.port == port for s in sockets):
+    try:
+        wanted = {str(info[4][0]) for info in socket.getaddrinfo(host, port)}
+    except (OSError, UnicodeError):
+        wanted = {host}
+    wanted |= {"0.0.0.0", "::"}  # bound to every address: it answers at this one too
+    if any(
+        s.status == psutil.CONN_LISTEN and s.laddr and s.laddr.port == port
+        and s.laddr.ip.split("%", 1)[0] in wanted
+        for s in sockets
+    ):  # fmt: skip
         return None
     return (
-        f"process {pid} does not listen on port {port}: whatever answers there is not the "
+        f"process {pid} does not listen at {host}:{port}: whatever answers there is not the "
         "server `inhouse runtime serve` started"
     )
 
