@@ -118,11 +118,14 @@ def _trial_minutes(trial: Fact | None) -> tuple[float | None, str]:
     name = f"trial.verdict #{trial.id} ({trial.payload['trial']})"
     if status_quo is None or candidate is None:
         return None, f"{name} has no time per task for both sides"
-    kind = "recorded by the trial's author" if economics["status_quo"] == "manual" else "measured"
+    # a trial is one person's run on their own machine (play 1): its figures are what its
+    # author's run measured, signed by them, which no one else witnessed
+    kind = "recorded by" if economics["status_quo"] == "manual" else "measured in the run of"
     minutes = (float(status_quo) - float(candidate)) / 60.0
     source = (
-        f"{name}: status quo {float(status_quo) / 60:.2f} min per task ({kind}) minus the "
-        f"candidate's {float(candidate):.2f} s (measured)"
+        f"{name}: status quo {float(status_quo) / 60:.2f} min per task ({kind} the trial's "
+        f"author, {trial.by}) minus the candidate's {float(candidate):.2f} s (measured in "
+        "that run)"
     )
     return minutes, source
 
