@@ -334,6 +334,22 @@ def _default_shipped() -> Playbook:
     return load_playbook(DEFAULT_PLAYBOOK)
 
 
+def shipped_params(book: Playbook, play_id: str, section: str, check: str) -> dict[str, Any] | None:
+    """The parameters the shipped playbook gives ``check`` in play ``play_id``'s ``section``
+    (trigger or exit), where ``book`` (a playbook of the program's own) gives it others; None
+    where they are the same, the check is not the shipped one's, or ``book`` is shipped."""
+    if book.shipped:
+        return None
+    original = _default_shipped()
+    if play_id not in original.ids:
+        return None
+    theirs = {r.check: r.params for r in getattr(book.play(play_id), section)}
+    for ref in getattr(original.play(play_id), section):
+        if ref.check == check and check in theirs and theirs[check] != ref.params:
+            return dict(ref.params)
+    return None
+
+
 def dropped_from_shipped(book: Playbook) -> list[str]:
     """How a playbook of the program's own differs from the shipped one in what holds people to
     evidence: each of the shipped playbook's trigger and exit checks that is not in the same

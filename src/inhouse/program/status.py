@@ -5,7 +5,9 @@ The shape is documented in docs/status-json.md and pinned by a test; add keys, n
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from inhouse.program.counting import CLOCK_SKEW, build_context, vouched_hosts
 from inhouse.program.evaluation import (
@@ -22,7 +24,7 @@ from inhouse.program.guards import (
     held_back_warning,
     start_blockers,
 )
-from inhouse.program.playbook import Play, Playbook, dropped_from_shipped
+from inhouse.program.playbook import Play, Playbook, dropped_from_shipped, shipped_params
 from inhouse.program.playchecks.support import overdue_since
 from inhouse.program.state import ProgramState, Waiver
 from inhouse.program.status_shape import (
@@ -57,7 +59,12 @@ def _waiver(waiver: Waiver, now: datetime) -> WaiverView:
     }
 
 
-def _checks(checked: list[CheckedRef], waived: list[Waiver], now: datetime) -> list[CheckRow]:
+def _checks(
+    checked: list[CheckedRef],
+    waived: list[Waiver],
+    now: datetime,
+    eased: Callable[[str, dict[str, Any]], str] = lambda check, params: "",
+) -> list[CheckRow]:
     rows: list[CheckRow] = []
     for item in checked:
         result = item.result
@@ -66,7 +73,9 @@ def _checks(checked: list[CheckedRef], waived: list[Waiver], now: datetime) -> l
                 "check": item.ref.check,
                 "title": item.ref.title,
                 "outcome": result.outcome.value,
-                "reason": result.reason,
+                # a playbook of the program's own may judge with other parameters than the
+                # shipped one: said on the row itself, not only among the warnings
+                "reason": result.reason + eased(item.ref.check, item.ref.params),
                 "basis": result.basis,
                 "evidence": [
                     {
@@ -85,6 +94,16 @@ def _checks(checked: list[CheckedRef], waived: list[Waiver], now: datetime) -> l
             }
         )
     return rows
+
+
+def _eased(playbook: Playbook, play: str, section: str) -> Callable[[str, dict[str, Any]], str]:
+    def note(check: str, params: dict[str, Any]) -> str:
+        shipped = shipped_params(playbook, play, section, check)
+        if shipped is None:
+            return ""
+        return f" (judged with this playbook's parameters {params}, not the shipped {shipped})"
+
+    return note
 
 
 def _play_view(playbook: Playbook, play: Play, state: ProgramState, now: datetime) -> PlayView:
@@ -149,8 +168,12 @@ def _play_view(playbook: Playbook, play: Play, state: ProgramState, now: datetim
         "started_under_waivers": list(record.waivers) if record else [],
         "held_back": [{"guard": g, "why": why} for g, why in state.unwaived_start(play.id)],
         "exited_at": _time(state.exited.get(play.id)),
-        "trigger": _checks(trigger, start_waivers, now),
-        "exit": _checks(exit_checked, [], now) if exit_checked is not None else None,
+        "trigger": _checks(trigger, start_waivers, now, _eased(playbook, play.id, "trigger")),
+        "exit": (
+            _checks(exit_checked, [], now, _eased(playbook, play.id, "exit"))
+            if exit_checked is not None
+            else None
+        ),
         "exit_met": satisfied(exit_checked) if exit_checked is not None else None,
         "hands_on": play.hands_on,
         "handoff": handoff_view,
