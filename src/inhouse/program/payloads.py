@@ -104,6 +104,10 @@ class TrialEconomics(_Payload):
     #: api: where the status quo answered from, as the trial saw it (a "cloud" on this machine
     #: or the private network is said beside the verdict); None for a manual status quo
     status_quo_scope: Literal["loopback", "private-network", "public"] | None = None
+    #: api: the most private scope any of its answers came from, by the address each
+    #: connection reached (a name resolving to a public address and to 127.0.0.1 answers from
+    #: this machine); None for a manual status quo, or a verdict from before it was recorded
+    status_quo_nearest: Literal["loopback", "private-network", "public"] | None = None
 
 
 class TrialCandidate(_Payload):

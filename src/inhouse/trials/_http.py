@@ -42,6 +42,8 @@ class Answer:
     sent: float = 0.0
     #: perf_counter of the read that completed the answer
     ended: float = 0.0
+    #: the address the connection that carried it reached (its peer), as the socket says
+    peer: str | None = None
 
     @property
     def body(self) -> bytes:
@@ -62,6 +64,7 @@ class _Connection(asyncio.Protocol):
         self._header_name = ""
         self._headers_done = False
         self.keep_alive = False
+        self.peer: str | None = None
 
     # -- asyncio.Protocol -----------------------------------------------------------------------
 
@@ -69,6 +72,10 @@ class _Connection(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
         self.open = True
         self.lost = asyncio.get_running_loop().create_future()
+        peer = transport.get_extra_info("peername")
+        # (host, port[, flow, scope]) for IP; whom a name resolved to is what this says, not
+        # what a second lookup of the name might say
+        self.peer = str(peer[0]) if isinstance(peer, tuple) and peer else None
 
     def data_received(self, data: bytes) -> None:
         self._stamp = time.perf_counter()  # first: the time these bytes were read
@@ -203,6 +210,7 @@ class StreamClient:
         async with self._slots, asyncio.timeout(self.timeout):
             answer = Answer()
             conn, reused = await self._connection(answer)
+            answer.peer = conn.peer
             try:
                 await conn.start(request, answer)
             except HttpError:
@@ -213,6 +221,7 @@ class StreamClient:
                 # an answer, so send it again on a new connection, timed from there.
                 answer = Answer()
                 conn, _ = await self._connection(answer, fresh=True)
+                answer.peer = conn.peer
                 try:
                     await conn.start(request, answer)
                 except BaseException:

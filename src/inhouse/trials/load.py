@@ -311,6 +311,7 @@ class _Runner:
             "end": end - self.origin,
             "bytes_sent": len(self.bodies[raw.index]),
             "host": self.host,
+            "peer": answer.peer if answer else None,
             "status": answer.status if answer else None,
             "queued": max(0.0, start - raw.due) if raw.due is not None else 0.0,
         }

@@ -49,6 +49,8 @@ class Sample:
     output_text: str = ""
     bytes_sent: int = 0
     host: str = ""
+    #: the address the connection that carried it reached (None: it never connected)
+    peer: str | None = None
     status: int | None = None
     error: str | None = None
     #: client-side wait between the request's scheduled time and its sending (rate modes)

@@ -13,6 +13,7 @@ network while the status quo sends task data to a public host.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 from collections import Counter
@@ -52,6 +53,8 @@ class Send:
     host: str
     bytes_sent: int
     text: str
+    #: the address its connection reached (None: not recorded, e.g. a warm-up request)
+    address: str | None = None
 
 
 class DestinationData(TypedDict):
@@ -89,6 +92,8 @@ class Destination:
     #: data class → number of requests to this host whose text contained it
     data_classes: dict[str, int]
     note: str = ""
+    #: the most private scope any of its requests reached (``scope`` is the least private)
+    nearest: Scope | None = None
 
     @property
     def left_machine(self) -> bool:
@@ -120,6 +125,15 @@ class SidePrivacy:
         if not self.destinations:
             return None
         return max((d.scope for d in self.destinations), key=_RANK.__getitem__)
+
+    @property
+    def nearest(self) -> Scope | None:
+        """The most private scope any request reached, or None where nothing was sent: a
+        status quo that answered even some requests from this machine or the private network
+        was not (only) elsewhere."""
+        if not self.destinations:
+            return None
+        return min((d.nearest or d.scope for d in self.destinations), key=_RANK.__getitem__)
 
     @property
     def bytes_left_machine(self) -> int:
@@ -164,13 +178,38 @@ def _resolve(host: str) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
+#: shared address space (RFC 6598): carrier-grade NAT, and the addresses Tailscale gives the
+#: machines of one's own tailnet; never the public internet
+_SHARED = ipaddress.ip_network("100.64.0.0/10")
+
+
+@functools.lru_cache(maxsize=1)
+def _own_addresses() -> frozenset[str]:
+    """The addresses this machine's own interfaces hold (a public IPv6 address of one's own
+    laptop is still this machine)."""
+    import psutil
+
+    try:
+        interfaces = psutil.net_if_addrs()
+    except OSError:
+        return frozenset()
+    return frozenset(
+        a.address.split("%", 1)[0]
+        for addresses in interfaces.values()
+        for a in addresses
+        if a.family in (socket.AF_INET, socket.AF_INET6)
+    )
+
+
 def _scope_of(address: str) -> Scope:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     if ip.is_loopback or ip.is_unspecified:  # 0.0.0.0 / :: connect to this machine
         return "loopback"
-    if ip.is_private or ip.is_link_local:
+    if str(ip) in _own_addresses():  # this machine, by one of its own addresses
+        return "loopback"
+    if ip.is_private or ip.is_link_local or ip in _SHARED:
         return "private-network"
     return "public"
 
@@ -201,7 +240,14 @@ def account(
     found: dict[str, set[str]] = {}
     destinations = []
     for host, items in sorted(grouped.items()):
-        scope, addresses, note = classify_host(host, resolve=resolve)
+        reached = sorted({item.address for item in items if item.address})
+        if reached:  # where the connections went, not what the name resolves to now
+            scope = max((_scope_of(a) for a in reached), key=_RANK.__getitem__)
+            addresses, note = reached, ""
+            nearest = min((_scope_of(a) for a in reached), key=_RANK.__getitem__)
+        else:
+            scope, addresses, note = classify_host(host, resolve=resolve)
+            nearest = scope
         classes: Counter[str] = Counter()
         for item in items:
             if item.text not in found:
@@ -212,6 +258,7 @@ def account(
                 host=host,
                 addresses=addresses,
                 scope=scope,
+                nearest=nearest,
                 requests=len(items),
                 bytes_sent=sum(item.bytes_sent for item in items),
                 data_classes=dict(classes),

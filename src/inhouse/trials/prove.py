@@ -130,6 +130,7 @@ def economics(outcome: TrialOutcome) -> dict[str, Any]:
     }
     if isinstance(status_quo, ApiStatusQuo):
         data["status_quo_scope"] = outcome.status_quo.privacy.scope
+        data["status_quo_nearest"] = outcome.status_quo.privacy.nearest
         data["api_price_input_per_mtok"] = status_quo.price_input_per_mtok
         data["api_price_output_per_mtok"] = status_quo.price_output_per_mtok
     return data

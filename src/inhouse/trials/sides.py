@@ -215,9 +215,10 @@ class EndpointSide(Side):
             for i in range(warmup)
         ]
         sends += [
-            Send(host=s.host or target.host, bytes_sent=s.bytes_sent, text=texts[s.index])
+            Send(host=s.host or target.host, bytes_sent=s.bytes_sent, text=texts[s.index],
+                 address=s.peer)
             for s in samples
-        ]
+        ]  # fmt: skip
         return Answers(
             seconds=[s.e2e if s.ok else None for s in samples],
             ok=[s.ok for s in samples],

@@ -65,7 +65,10 @@ def _against(verdict: Fact) -> str:
     """What the status quo was, where a reader should weigh it: a play 1 trial is one person's
     work by nature, and its status quo is theirs to set up."""
     economics = verdict.payload.get("economics") or {}
-    kind, scope = economics.get("status_quo"), economics.get("status_quo_scope")
+    kind = economics.get("status_quo")
+    # the nearest any answer came from (recorded since answers name the address they reached),
+    # else the side's one scope
+    scope = economics.get("status_quo_nearest") or economics.get("status_quo_scope")
     if kind == "manual":
         return f"; against minutes {verdict.by} recorded for the manual process (their word)"
     if scope == "loopback":
