@@ -79,6 +79,7 @@ def published_specs(facts: FactSet) -> list[Fact]:
     author: else whoever holds the store could keep a colleague's spec of a version and drop
     the failing run recorded with it. A spec recorded before runs named their spec (no
     ``nonce``) counts alone, as it did."""
+
     def version(fact: Fact, field: str) -> tuple[str, Any, Any, Any]:
         # .get: a fact appended around the API may lack any field; it names no version then
         data = fact.payload
