@@ -204,13 +204,17 @@ class StreamClient:
             lines.append(f"content-length: {len(body)}")
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
-    async def send(self, request: bytes) -> Answer:
+    async def send(self, request: bytes, *, reached: list[str] | None = None) -> Answer:
         """Send a prepared request and wait for the whole answer. Raises :class:`HttpError`
-        (or ``TimeoutError`` after ``timeout`` seconds)."""
+        (or ``TimeoutError`` after ``timeout`` seconds). ``reached``: each connection the
+        request went out on appends the address it reached, so a request that failed after
+        leaving still says where its bytes went."""
         async with self._slots, asyncio.timeout(self.timeout):
             answer = Answer()
             conn, reused = await self._connection(answer)
             answer.peer = conn.peer
+            if reached is not None and conn.peer:
+                reached.append(conn.peer)
             try:
                 await conn.start(request, answer)
             except HttpError:
@@ -222,6 +226,8 @@ class StreamClient:
                 answer = Answer()
                 conn, _ = await self._connection(answer, fresh=True)
                 answer.peer = conn.peer
+                if reached is not None and conn.peer:
+                    reached.append(conn.peer)
                 try:
                     await conn.start(request, answer)
                 except BaseException:

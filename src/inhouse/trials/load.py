@@ -38,7 +38,7 @@ import math
 import time
 import zlib
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -98,6 +98,8 @@ class LoadResult:
     duration: float
     started_at: datetime
     slo: SLO | None = None
+    #: the warm-up requests, unmeasured but sent: they carried task data too (privacy)
+    warmup_samples: list[Sample] = field(default_factory=list)
 
     @property
     def summary(self) -> Summary:
@@ -158,13 +160,15 @@ async def run_load(
         runner = _Runner(client, target, bodies)
         if preflight:
             await runner.preflight()
+        warmed: list[Sample] = []
         if warmup:
             lanes = min(warmup, mode.concurrency or warmup)
             raws = await runner.fixed([i % len(bodies) for i in range(warmup)], lanes)
-            done = [runner.measure(raw) for raw in raws]
-            if not any(s.ok for s in done):
+            warmed = [runner.measure(raw) for raw in raws]
+            if not any(s.ok for s in warmed):
                 raise RuntimeBadResponse(
-                    f"every warm-up request to {target.endpoint} failed; the first: {done[0].error}"
+                    f"every warm-up request to {target.endpoint} failed; "
+                    f"the first: {warmed[0].error}"
                 )
         indexes = [i % len(bodies) for i in range(total)]
         started_at = datetime.now(UTC)
@@ -190,7 +194,7 @@ async def run_load(
     samples.sort(key=lambda s: s.start)
     return LoadResult(
         target=target, mode=mode, samples=samples, warmup=warmup, duration=duration,
-        started_at=started_at, slo=slo,
+        started_at=started_at, slo=slo, warmup_samples=warmed,
     )  # fmt: skip
 
 
@@ -292,14 +296,17 @@ class _Runner:
     async def send(self, index: int, due: float | None) -> _Raw:
         """One request. Reads are stamped as they arrive; nothing is parsed until the run ends."""
         asked = time.perf_counter()
+        reached: list[str] = []
         try:
-            answer = await self.client.send(self.requests[index])
+            answer = await self.client.send(self.requests[index], reached=reached)
         except TimeoutError:
             return _Raw(index, asked, time.perf_counter(), due, None,
-                        f"timed out after {self.target.timeout:g} s")  # fmt: skip
+                        f"timed out after {self.target.timeout:g} s",
+                        reached[-1] if reached else None)  # fmt: skip
         except HttpError as err:
-            return _Raw(index, asked, time.perf_counter(), due, None, str(err))
-        return _Raw(index, answer.sent, answer.ended, due, answer, None)
+            peer = reached[-1] if reached else None
+            return _Raw(index, asked, time.perf_counter(), due, None, str(err), peer)
+        return _Raw(index, answer.sent, answer.ended, due, answer, None, answer.peer)
 
     def measure(self, raw: _Raw) -> Sample:
         """Parse one finished request's events into a :class:`Sample` (after the run, so parsing
@@ -311,7 +318,7 @@ class _Runner:
             "end": end - self.origin,
             "bytes_sent": len(self.bodies[raw.index]),
             "host": self.host,
-            "peer": answer.peer if answer else None,
+            "peer": raw.peer,
             "status": answer.status if answer else None,
             "queued": max(0.0, start - raw.due) if raw.due is not None else 0.0,
         }
@@ -375,3 +382,5 @@ class _Raw:
     due: float | None
     answer: Answer | None
     error: str | None
+    #: the address its (last) connection reached; None where it never connected
+    peer: str | None = None

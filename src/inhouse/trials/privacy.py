@@ -1,19 +1,24 @@
 """Where a trial's task data went: measured, not asserted.
 
 For each side, every network destination it sent task data to — the host of each URL actually
-requested — resolved and classified as **loopback** (never left the machine), **private network**
-(left the machine, stayed on a private/link-local network) or **public**; a name that does not
-resolve counts as public (we cannot show it stayed inside). With it: the requests and bytes sent
-there (from the load generator's samples) and which data classes (:mod:`inhouse.policy`
+requested — classified by the addresses its connections actually reached (each request records
+its connection's peer; resolving the name again could answer otherwise) as **loopback** (never
+left the machine: a loopback address or one of this machine's own), **private network** (left
+the machine, stayed on a private, link-local or shared (CGNAT, tailnet) network) or **public**.
+Only where no connection was recorded is the name resolved here; one that does not resolve counts
+as public (we cannot show it stayed inside). With it: the requests and bytes sent there (from
+the load generator's samples, warm-up included) and which data classes (:mod:`inhouse.policy`
 detectors) appeared in what was sent. The manual status quo sends nothing over the network.
 
 "More private" is decided by rule: the candidate sends nothing beyond loopback or a private
-network while the status quo sends task data to a public host.
+network while the status quo sends task data to a public host. A side's scope is the least
+private address any of its requests reached (data went public if any request did); its
+``nearest`` is the most private one (a status quo that answered even some requests from this
+machine or a private network is named as such beside the verdict).
 """
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import socket
 from collections import Counter
@@ -53,7 +58,7 @@ class Send:
     host: str
     bytes_sent: int
     text: str
-    #: the address its connection reached (None: not recorded, e.g. a warm-up request)
+    #: the address its connection reached (None: it never connected, or was not recorded)
     address: str | None = None
 
 
@@ -183,10 +188,9 @@ def _resolve(host: str) -> list[str]:
 _SHARED = ipaddress.ip_network("100.64.0.0/10")
 
 
-@functools.lru_cache(maxsize=1)
 def _own_addresses() -> frozenset[str]:
-    """The addresses this machine's own interfaces hold (a public IPv6 address of one's own
-    laptop is still this machine)."""
+    """The addresses this machine's own interfaces hold now (a public IPv6 address of one's own
+    laptop is still this machine; read each time: a VPN or tailnet comes and goes)."""
     import psutil
 
     try:
@@ -240,14 +244,16 @@ def account(
     found: dict[str, set[str]] = {}
     destinations = []
     for host, items in sorted(grouped.items()):
-        reached = sorted({item.address for item in items if item.address})
-        if reached:  # where the connections went, not what the name resolves to now
-            scope = max((_scope_of(a) for a in reached), key=_RANK.__getitem__)
-            addresses, note = reached, ""
-            nearest = min((_scope_of(a) for a in reached), key=_RANK.__getitem__)
-        else:
-            scope, addresses, note = classify_host(host, resolve=resolve)
-            nearest = scope
+        addresses = sorted({item.address for item in items if item.address})
+        note = ""
+        if addresses:  # where the connections went, not what the name resolves to now
+            scopes = [_scope_of(a) for a in addresses]
+        else:  # no connection recorded: the name as it resolves here
+            unresolved, addresses, note = classify_host(host, resolve=resolve)
+            scopes = [_scope_of(a) for a in addresses] or [unresolved]
+        # data went public if any request did; it answered from here if any request did
+        scope = max(scopes, key=_RANK.__getitem__)
+        nearest = min(scopes, key=_RANK.__getitem__)
         classes: Counter[str] = Counter()
         for item in items:
             if item.text not in found:

@@ -13,7 +13,6 @@ went.
 
 from __future__ import annotations
 
-import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from inhouse.runtimes.testmodel import TEST_MODEL_LABEL, names_test_model
 from inhouse.trials.cost import CostBreakdown, local_cost
 from inhouse.trials.load import LoadResult, PhaseProgress, Progress, Prompt, run_load
 from inhouse.trials.metrics import Sample, Stats
-from inhouse.trials.plan import Messages, TrialPlan
+from inhouse.trials.plan import TrialPlan
 from inhouse.trials.privacy import Send, SidePrivacy, TextScanner, account
 from inhouse.trials.spec import Endpoint, resolve_endpoint
 from inhouse.trials.target import Target
@@ -206,18 +205,11 @@ class EndpointSide(Side):
         typed: list[Prompt] = list(prompts)
         result = await run_load(target, typed, plan.mode, warmup=warmup, progress=tick)
         samples = aligned(result, len(prompts))
+        # the warm-up requests carried task data too; each send says where its connection went
         sends = [
-            Send(
-                host=target.host,
-                bytes_sent=_body_size(target, prompts[i % len(prompts)]),
-                text=texts[i % len(prompts)],
-            )
-            for i in range(warmup)
-        ]
-        sends += [
             Send(host=s.host or target.host, bytes_sent=s.bytes_sent, text=texts[s.index],
                  address=s.peer)
-            for s in samples
+            for s in [*result.warmup_samples, *samples]
         ]  # fmt: skip
         return Answers(
             seconds=[s.e2e if s.ok else None for s in samples],
@@ -307,10 +299,6 @@ def _loaded(answers: Answers) -> LoadResult:
     if answers.load is None:
         raise RuntimeError("an endpoint side's answers carry its load run")
     return answers.load
-
-
-def _body_size(target: Target, prompt: Messages) -> int:
-    return len(json.dumps(target.body(prompt), separators=(",", ":")).encode())
 
 
 def _busy(sample: Sample) -> float:
