@@ -118,6 +118,8 @@ class CheckContext:
     invited_by: Mapping[str, str | None] = field(default_factory=dict)  # person -> inviter
     #: person -> every role they ever held (roles taken away since included)
     roles_held: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: person -> role -> the event (seq) at which they first gained it
+    role_since: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     #: play id -> when its first exit was recorded, and that event's sequence number
     exited: Mapping[str, tuple[datetime, int]] = field(default_factory=dict)
     demo: bool = False  # the program was created as a demo (`init --demo`)

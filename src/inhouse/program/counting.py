@@ -306,6 +306,7 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
         machines={person: frozenset(found) for person, found in machines.items()},
         invited_by=invited,
         roles_held=state.roles_held,
+        role_since=state.role_since,
         exited=state.first_exited,
         demo=state.demo,
         signed_in=(

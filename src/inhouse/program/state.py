@@ -247,6 +247,9 @@ class ProgramState:
     #: every role each person ever held, those taken away since included: who was inside the
     #: program once is never "beyond the pilot" (a role removed does not make someone new)
     roles_held: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: when each person first gained each role they ever held (event seq): a role granted later
+    #: does not reach back over what they did before it (a ticket they filed as a user)
+    role_since: dict[str, dict[str, int]] = field(default_factory=dict)
     #: when each holder of the pilot-user role last gained it (event seq): in a program that
     #: never listed its pilot, its first holders, up to the pilot's size, are the pilot
     pilot_entered: dict[str, int] = field(default_factory=dict)
@@ -566,6 +569,9 @@ def _seat(state: ProgramState, data: dict[str, Any], seq: int, *, service: bool)
     before = state.people.get(person.name)
     state.people[person.name] = person
     state.roles_held[person.name] = state.roles_held.get(person.name, frozenset()) | person.roles
+    since = state.role_since.setdefault(person.name, {})
+    for role in person.roles:
+        since.setdefault(role, seq)
     if Role.PILOT_USER.value not in person.roles:
         state.pilot_entered.pop(person.name, None)
     elif before is None or Role.PILOT_USER.value not in before.roles:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from inhouse.identity.machine import same_machine
@@ -566,7 +566,18 @@ def step_time(fact: Fact) -> datetime:
         when = datetime.fromisoformat(str(at))
     except ValueError:
         return fact.at
-    return when if when.tzinfo else when.replace(tzinfo=fact.at.tzinfo)
+    when = when if when.tzinfo else when.replace(tzinfo=fact.at.tzinfo)
+    return min(when, fact.at)  # nothing happened at the source after it was brought in
+
+
+def held_for(resolved: TicketStep, reopened: TicketStep) -> timedelta:
+    """How long a resolution held before it was reopened. Both steps imported: by the source's
+    times. Otherwise by this log's clock, the resolution at the time it was recorded here at
+    the latest: an imported step's source time is its importer's word, and a resolution dated
+    back would put a reopening recorded here outside the reopen window."""
+    if resolved.fact.collector == IMPORTED_TICKETS and reopened.fact.collector == IMPORTED_TICKETS:
+        return reopened.at - resolved.at
+    return reopened.at - max(resolved.at, resolved.fact.at)
 
 
 def fold_tickets(facts: Iterable[Fact], people: Mapping[str, Person]) -> dict[str, Ticket]:
@@ -666,6 +677,18 @@ def ever_held(ctx: CheckContext, role: str) -> set[str]:
     lead takes away) is still not demand for what they led."""
     now = {p.name for p in ctx.having_role(role)}
     return now | {name for name, roles in ctx.roles_held.items() if role in roles}
+
+
+def held_by(ctx: CheckContext, role: str, seq: int) -> set[str]:
+    """Whoever held ``role`` at event ``seq`` or before it (taken away since included): what
+    someone did before a role was first granted to them stays what they did without it. A
+    holder the context has no first grant for (one built without the history) counts as
+    having held it all along."""
+    since = ctx.role_since
+    return {
+        name for name in ever_held(ctx, role)
+        if (first := since.get(name, {}).get(role)) is None or first <= seq
+    }  # fmt: skip
 
 
 def insiders(ctx: CheckContext) -> set[str]:

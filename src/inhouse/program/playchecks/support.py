@@ -21,9 +21,10 @@ from inhouse.program.playchecks._shared import (
     component_builders,
     current_lock,
     enrolled_elsewhere,
-    ever_held,
     fold_tickets,
     given,
+    held_by,
+    held_for,
     inside_before,
     insiders,
     names,
@@ -586,12 +587,15 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     # word, do not pick the component (a lead filing two tickets on an easy one would). A hit
     # counts under the category and component its opener filed or confirmed: an import that
     # changes them later neither takes it back nor moves it (the importer alone would pick)
-    judged = ever_held(ctx, "rollout-lead") | ever_held(ctx, "support-owner")
-    judged |= set(ctx.owners.values())
+    # judged as they were when the ticket came into the queue: a role a lead grants someone
+    # afterwards (for a moment, to pick another component) does not take back what they hit
+    owners = set(ctx.owners.values())
     hits: dict[str, int] = {}
     drawn: dict[str, list[Ticket]] = {}
     for ticket in tickets.values():
         places = {(ticket.category, ticket.component)}
+        seq = ticket.opened.fact.id
+        judged = owners | held_by(ctx, "rollout-lead", seq) | held_by(ctx, "support-owner", seq)
         said = _hit_by_user(ctx, ticket, judged)
         if said is not None:
             places.add(said)
@@ -748,8 +752,8 @@ def _why_not(
     if not built:
         return f"{ticket.id}: nobody built {component or ticket.component} according to the log"
     for earlier, reopening in ticket.reopened_after():
-        if window is not None and reopening.at - earlier.at < window:
-            days = (reopening.at - earlier.at).days
+        if window is not None and (held := held_for(earlier, reopening)) < window:
+            days = held.days
             return f"{ticket.id} reopened {days} day(s) after {earlier.actor} resolved it"
     resolution = ticket.resolution
     if resolution is None:

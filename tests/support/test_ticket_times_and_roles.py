@@ -1,0 +1,141 @@
+"""`ticket-resolved-without-builder` against a lead working alone (a red team's findings):
+
+* a role granted for a moment to the colleague who filed the awkward tickets does not take
+  their tickets back: whether an opener is judged (a lead, a support owner) is decided by the
+  roles they held when the ticket came into the queue;
+* an imported resolution dated back at the source does not put a reopening recorded here
+  outside the reopen window: the window runs from when the resolution was recorded here at the
+  latest, and nothing an import brings happened at the source after it was brought in.
+
+Each forgery has its honest counterpart beside it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from inhouse.program import Program
+from inhouse.program.checks import Outcome
+from inhouse.support.importers.mapping import (
+    Account,
+    ActorMap,
+    SourceStep,
+    SourceTicket,
+    record_tickets,
+)
+from inhouse.support.queue import confirm_ticket, open_ticket, reopen_ticket, resolve_ticket
+from tests.conftest import Clock
+from tests.people import enrol
+from tests.support.test_ticket_word_order import _honest_world, _judge, _program
+
+
+def _baseline_hit_three_times(
+    request: pytest.FixtureRequest, folder: Path, clock: Clock
+) -> Program:
+    """pia's prompt ticket was fixed by bea (not its builder); cam hit the baseline three
+    times and only its builder omar fixed it: the baseline is typical and the check fails."""
+    lena, omar, _, _ = _honest_world(request, folder, clock)
+    cam = enrol(lena, "cam", team="ops")
+    for _ in range(3):
+        ticket = open_ticket(cam, "model answers garbage", category="it-broke",
+                             component="baseline")  # fmt: skip
+        clock.advance(hours=1)
+        resolve_ticket(omar, ticket.id, note="restarted")
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL
+    assert result.reason.startswith("baseline drew 3 it-broke ticket(s) from the people using it")
+    return lena
+
+
+def test_a_role_flashed_on_the_opener_afterwards_does_not_move_the_typical_component(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
+) -> None:
+    lena = _baseline_hit_three_times(request, _isolated, clock)
+    clock.advance(hours=1)
+    lena.change_roles(None, "cam", add=["support-owner"])  # for a moment, nobody else signs
+    lena.change_roles(None, "cam", remove=["support-owner"])
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert result.reason.startswith("baseline drew 3 it-broke ticket(s) from the people using it")
+
+
+def test_tickets_filed_while_holding_the_role_still_do_not_pick(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
+) -> None:
+    """The honest counterpart: a support owner's own tickets, filed while they held the role,
+    are the judged's, and do not decide what is typical (the prompt stays the one hit)."""
+    lena, omar, _, _ = _honest_world(request, _isolated, clock)
+    cam = enrol(lena, "cam", team="ops", roles=["support-owner"])
+    for _ in range(3):
+        ticket = open_ticket(cam, "model answers garbage", category="it-broke",
+                             component="baseline")  # fmt: skip
+        clock.advance(hours=1)
+        resolve_ticket(omar, ticket.id, note="restarted")
+    result = _judge(lena)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert result.reason.startswith("prompt:triage drew 1 it-broke ticket(s)")
+
+
+def _imported_resolution_then_reopened(
+    request: pytest.FixtureRequest, folder: Path, clock: Clock, resolved_ago: timedelta
+) -> Program:
+    """lena imports pia's GitHub ticket with its resolution mapped to herself (her own word),
+    dated ``resolved_ago`` at the source; pia confirms her opening, reopens it an hour later
+    (the fix did not hold), and lena resolves it again here."""
+    lena, _ = _program(request, folder, clock)
+    pia = enrol(lena, "pia", team="sales")
+    fix = SourceStep("ticket.resolved", "c-1", clock.now - resolved_ago, Account("lena-gh"),
+                     text="restarted")  # fmt: skip
+    ticket = SourceTicket(
+        ticket="gh:acme/help#1", link="https://github.com/acme/help/issues/1",
+        title="model answers garbage", category="it-broke", component="baseline",
+        description="", opened_by=Account("pia-gh"), opened_at=clock.now - timedelta(hours=2),
+        steps=[fix],
+    )  # fmt: skip
+    record_tickets(lena, "github", [ticket], ActorMap({"pia-gh": "pia", "lena-gh": "lena"}, []))
+    clock.advance(minutes=10)
+    confirm_ticket(pia, "gh:acme/help#1", text="yes, I opened it")
+    clock.advance(hours=1)
+    reopen_ticket(pia, "gh:acme/help#1", reason="still broken, the fix did not hold")
+    clock.advance(hours=1)
+    resolve_ticket(lena, "gh:acme/help#1", note="restarted again")
+    return lena
+
+
+@pytest.mark.parametrize("resolved_ago", [timedelta(minutes=30), timedelta(days=30)])
+def test_a_resolution_dated_back_at_the_source_is_still_reopened_within_the_window(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock, resolved_ago: timedelta
+) -> None:
+    """Dated honestly (30 minutes ago) or back (30 days, before the ticket was even opened):
+    either way pia reopened it an hour after it was recorded here, and it does not count."""
+    lena = _imported_resolution_then_reopened(request, _isolated, clock, resolved_ago)
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "gh:acme/help#1 reopened 0 day(s) after lena resolved it" in result.reason
+
+
+def test_an_imported_step_happened_no_later_than_it_was_brought_in(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
+) -> None:
+    """A source time after the import (a resolution "next month") is taken as the time it was
+    brought in: a step cannot have happened at the source after it was recorded here."""
+    from inhouse.program.playchecks._shared import fold_tickets
+
+    lena, _ = _program(request, _isolated, clock)
+    enrol(lena, "pia", team="sales")
+    later = SourceStep("ticket.resolved", "c-1", clock.now + timedelta(days=30),
+                       Account("lena-gh"), text="restarted")  # fmt: skip
+    ticket = SourceTicket(
+        ticket="gh:acme/help#1", link="https://github.com/acme/help/issues/1",
+        title="model answers garbage", category="it-broke", component="baseline",
+        description="", opened_by=Account("pia-gh"), opened_at=clock.now - timedelta(hours=2),
+        steps=[later],
+    )  # fmt: skip
+    record_tickets(lena, "github", [ticket], ActorMap({"pia-gh": "pia", "lena-gh": "lena"}, []))
+    state = lena.state()
+    [found] = fold_tickets(state.facts, state.people).values()
+    resolution = found.resolution
+    assert resolution is not None and resolution.at == resolution.fact.at <= clock.now
