@@ -5,7 +5,8 @@
   roles they held when the ticket came into the queue;
 * an imported resolution dated back at the source does not put a reopening recorded here
   outside the reopen window: the window runs from when the resolution was recorded here at the
-  latest, and nothing an import brings happened at the source after it was brought in.
+  latest, and nothing an import brings happened at the source after it was brought in;
+* the lead who enrolled the gateway's service key is one of the gateway's builders.
 
 Each forgery has its honest counterpart beside it.
 """
@@ -139,3 +140,20 @@ def test_an_imported_step_happened_no_later_than_it_was_brought_in(
     [found] = fold_tickets(state.facts, state.people).values()
     resolution = found.resolution
     assert resolution is not None and resolution.at == resolution.fact.at <= clock.now
+
+
+def test_the_lead_who_runs_the_gateway_is_one_of_its_builders(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
+) -> None:
+    """The lead enrolled the gateway's service key (she runs it and issues its keys): a gateway
+    ticket she resolves herself is resolved by a builder, owner of plays 1-3 or not."""
+    lena, _ = _program(request, _isolated, clock)
+    lena.as_service("gateway")  # shares lena's store: closed with her
+    pia = enrol(lena, "pia", team="sales")
+    ticket = open_ticket(pia, "the gateway refuses my key", category="it-broke",
+                         component="gateway")  # fmt: skip
+    clock.advance(hours=1)
+    resolve_ticket(lena, ticket.id, note="re-issued it")
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert f"{ticket.id} resolved by lena, a builder" in result.reason

@@ -15,7 +15,7 @@ from inhouse.db import Store
 from inhouse.indicators.model import Indicator
 from inhouse.indicators.periods import Period
 from inhouse.program.checks import CheckContext
-from inhouse.program.playchecks._shared import component_builders, fold_tickets, insiders
+from inhouse.program.playchecks._shared import builders_of, fold_tickets, insiders
 from inhouse.support.stats import without_builders
 from inhouse.usage import (
     ActivityGrid,
@@ -166,8 +166,7 @@ def leading_indicators(
         if t.resolution is not None and _in(t.resolution.at.date(), period)
     ]
     builders = {
-        component: component_builders(ctx.facts, ctx.owners, component)
-        for component in {t.component for t in resolved}
+        component: builders_of(ctx, component) for component in {t.component for t in resolved}
     }
     without = [t for t in resolved if without_builders(ctx, t, builders[t.component])]
 

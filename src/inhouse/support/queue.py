@@ -33,7 +33,7 @@ from inhouse.program.playchecks._shared import (
     NATIVE_TICKETS,
     Ticket,
     TicketStep,
-    component_builders,
+    builders_of,
     fold_tickets,
     parse_component,
 )
@@ -338,7 +338,7 @@ def ticket_dict(program: Program, ticket: Ticket) -> dict[str, Any]:
         "assignee": ticket.assignee,
         "resolved_by": resolution.actor if resolution else None,
         "resolved_at": resolution.at.isoformat() if resolution else None,
-        "builders": sorted(component_builders(context.facts, context.owners, ticket.component)),
+        "builders": sorted(builders_of(context, ticket.component)),
         "steps": [
             {
                 "step": step.kind,

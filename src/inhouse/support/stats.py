@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from inhouse.program.counting import build_context
-from inhouse.program.playchecks._shared import Ticket, component_builders, fold_tickets
+from inhouse.program.playchecks._shared import Ticket, builders_of, fold_tickets
 from inhouse.program.playchecks.support import why_not_without_builders
 
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ def support_stats(program: Program) -> list[ComponentStats]:
     rows = []
     built: dict[str, set[str]] = {}
     for component, found in by_component.items():
-        built[component] = component_builders(context.facts, context.owners, component)
+        built[component] = builders_of(context, component)
         rows.append(component_stats(component, found, built[component], context))
     rows.sort(key=lambda row: (-row.tickets, row.component))
     if not tickets:

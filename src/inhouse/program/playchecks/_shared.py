@@ -364,6 +364,20 @@ def component_builders(
     return found
 
 
+def builders_of(ctx: CheckContext, component: str) -> set[str]:
+    """:func:`component_builders` of ``component`` in ``ctx``; for the gateway, also whoever
+    enrolled its service key (the lead who runs it and issues its keys is no outsider to it)."""
+    found = component_builders(ctx.facts, ctx.owners, component)
+    if parse_component(component)[0] == "gateway":
+        from inhouse.usage.authentic import GATEWAY_SERVICE
+
+        service = ctx.people.get(GATEWAY_SERVICE)
+        enroller = ctx.invited_by.get(GATEWAY_SERVICE)
+        if service is not None and service.service and enroller:
+            found.add(enroller)
+    return found
+
+
 def _built(fact: Fact, kind: str, name: str) -> bool:
     """Whether signing ``fact`` makes its signer a builder of the component ``kind:name``."""
     payload = fact.payload

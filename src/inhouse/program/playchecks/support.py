@@ -18,7 +18,7 @@ from inhouse.program.facts import Fact, FactSet
 from inhouse.program.playchecks._shared import (
     TICKET_KINDS,
     Ticket,
-    component_builders,
+    builders_of,
     current_lock,
     enrolled_elsewhere,
     fold_tickets,
@@ -570,9 +570,10 @@ def inventory_items(
 def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     """A typical "it broke" ticket was resolved without the people who built what broke. The
     builders of a component come from the log (signers of its lock, install script, workflow or
-    prompt versions; for the gateway, the owners of plays 1-3 and the lock's signers). A ticket
-    counts when it is in the it-broke category, is resolved now by an enrolled person outside
-    its builders, no builder commented on it, was assigned it or resolved it, and none of its
+    prompt versions; for the gateway, the owners of plays 1-3, the lock's signers and who
+    enrolled its key). A ticket counts when it is in the it-broke category, is resolved now by
+    an enrolled person outside its builders, no builder commented on it, was assigned it or
+    resolved it, and none of its
     resolutions was reopened within ``reopen_days``. "Typical": every component that drew the
     most it-broke tickets from the people using it (not filed by a lead, a support owner or a
     play's owner) needs one such ticket; a how-to ticket never stands in. A ticket counts toward
@@ -623,7 +624,7 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     bad: list[str] = []
     evidence: list[Fact] = []
     for component in typical:
-        built = component_builders(ctx.facts, ctx.owners, component)
+        built = builders_of(ctx, component)
         who = f"its builders ({names(list(built))})"
         lines = [_why_not(ctx, ticket, built, window, component) for ticket in drawn[component]]
         counting = [t for t, line in zip(drawn[component], lines, strict=True) if line is None]
