@@ -19,10 +19,11 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from inhouse.identity.keys import SigningKey, verify_signature
+from inhouse.identity.statements import read_statement, signed_material, utc_text
 
 if TYPE_CHECKING:
     from inhouse.identity.delegation import Delegation
@@ -91,13 +92,11 @@ class Approval:
         return {"statement": self.statement(), "signature": self.signature}
 
 
-def _text(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+_text = utc_text
 
 
 def _material(statement: Mapping[str, Any]) -> bytes:
-    body = json.dumps(dict(statement), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return b"inhouse-approval-v1\n" + body.encode("utf-8")
+    return signed_material(b"inhouse-approval-v1", statement)
 
 
 def approval_statement(
@@ -127,24 +126,9 @@ def read_approval(data: Any) -> Approval:
     """Parse an approval as an event carries it; :class:`IdentityError` naming the problem."""
     from inhouse.errors import IdentityError
 
-    if not isinstance(data, Mapping) or not isinstance(data.get("statement"), Mapping):
-        raise IdentityError("an approval is {statement, signature}")
-    statement = data["statement"]
-    missing = [f for f in _FIELDS if not isinstance(statement.get(f), str)]
-    if missing:
-        raise IdentityError(f"the approval lacks {', '.join(missing)}")
-    extra = sorted(set(statement) - set(_FIELDS))
-    if extra:
-        raise IdentityError(f"the approval carries unknown fields: {', '.join(extra)}")
-    if statement["type"] != APPROVAL_TYPE:
-        raise IdentityError(f"not a session approval (type {statement['type']!r})")
-    try:
-        issued = datetime.fromisoformat(statement["issued"])
-        expires = datetime.fromisoformat(statement["expires"])
-    except ValueError as err:
-        raise IdentityError(f"the approval's times do not parse: {err}") from None
-    if issued.tzinfo is None or expires.tzinfo is None:
-        raise IdentityError("the approval's times must carry a zone")
+    statement, issued, expires = read_statement(
+        data, what="approval", type_=APPROVAL_TYPE, fields=_FIELDS
+    )
     if not issued < expires or expires - issued > APPROVAL_LASTS:
         minutes = int(APPROVAL_LASTS.total_seconds() // 60)
         raise IdentityError(f"an approval lasts more than nothing and at most {minutes} minutes")

@@ -15,13 +15,13 @@ to (public key, person).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from inhouse.identity.keys import SigningKey, key_id_of, verify_signature
+from inhouse.identity.statements import read_statement, signed_material, utc_text
 
 __all__ = [
     "DELEGATION_TYPE",
@@ -76,13 +76,11 @@ class Delegation:
         return {"statement": self.statement(), "signature": self.signature}
 
 
-def _text(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+_text = utc_text
 
 
 def _material(statement: Mapping[str, Any]) -> bytes:
-    body = json.dumps(dict(statement), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return b"inhouse-delegation-v1\n" + body.encode("utf-8")
+    return signed_material(b"inhouse-delegation-v1", statement)
 
 
 def delegation_statement(
@@ -142,27 +140,15 @@ def read_delegation(data: Any) -> Delegation:
     """Parse a delegation as an event carries it; :class:`IdentityError` naming the problem."""
     from inhouse.errors import IdentityError
 
-    if not isinstance(data, Mapping) or not isinstance(data.get("statement"), Mapping):
-        raise IdentityError("a delegation is {statement, signature}")
-    statement = data["statement"]
-    missing = [f for f in _FIELDS if not isinstance(statement.get(f), str)]
-    if missing:
-        raise IdentityError(f"the delegation lacks {', '.join(missing)}")
-    extra = sorted(set(statement) - set(_FIELDS))
-    if extra:
-        raise IdentityError(f"the delegation carries unknown fields: {', '.join(extra)}")
-    if statement["type"] != DELEGATION_TYPE:
-        raise IdentityError(f"not a session delegation (type {statement['type']!r})")
+    statement, issued, expires = read_statement(
+        data, what="delegation", type_=DELEGATION_TYPE, fields=_FIELDS
+    )
     try:
-        issued = datetime.fromisoformat(statement["issued"])
-        expires = datetime.fromisoformat(statement["expires"])
         session_id = key_id_of(statement["session_key"])
     except ValueError as err:
-        raise IdentityError(f"the delegation's times or session key do not parse: {err}") from None
+        raise IdentityError(f"the delegation's session key does not parse: {err}") from None
     if session_id != statement["session_key_id"]:
         raise IdentityError("the delegation's session key does not match its key id")
-    if issued.tzinfo is None or expires.tzinfo is None:
-        raise IdentityError("the delegation's times must carry a zone")
     if not issued < expires or (expires - issued).total_seconds() > MAX_DELEGATION:
         raise IdentityError(
             f"a delegation lasts more than nothing and at most {MAX_DELEGATION // 3600} hours"
