@@ -57,3 +57,16 @@ def test_runs_against_an_earlier_lock_do_not_prove_the_current_baseline() -> Non
     assert run("workflow-run-by-other", old, workflow, old_run).outcome is Outcome.PASS
     fresh = run("workflow-run-by-other", current, spec(), wrun("lena", lock_hash=NEW_LOCK))
     assert fresh.outcome is Outcome.PASS
+
+
+def test_a_run_that_names_no_lock_proves_no_lock() -> None:
+    """A colleague's run that names no lock (an older build's, or one written around the
+    runner) does not stand for the baseline as it stands after a re-lock to other weights."""
+    current = lock(lock_hash=NEW_LOCK)
+    lockless = wrun("lena", lock_hash="")
+    assert run("workflow-run-by-other", current, spec(), lockless).outcome is Outcome.FAIL
+    assert run("workflow-tests-pass", current, spec(), wrun("omar", lock_hash="")).outcome is (
+        Outcome.FAIL
+    )
+    # without a lock at all there is nothing to name: as before
+    assert run("workflow-run-by-other", spec(), lockless).outcome is Outcome.PASS

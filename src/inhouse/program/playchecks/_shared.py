@@ -283,7 +283,8 @@ def _onward(chain: list[str]) -> str:
 
 def passing_runs(ctx: CheckContext, spec: Fact) -> list[Fact]:
     """Passing test runs of ``spec``'s version, against the current lock where there is one (a
-    run against other locked weights does not prove this workflow on the baseline's model)."""
+    run against other locked weights, or one that names no lock, does not prove this workflow
+    on the baseline's model)."""
     lock = current_lock(ctx)
     lock_hash = lock.payload["lock_hash"] if lock is not None else None
     return [
@@ -292,7 +293,7 @@ def passing_runs(ctx: CheckContext, spec: Fact) -> list[Fact]:
         if f.payload["workflow"] == spec.payload["workflow"]
         and f.payload["content_hash"] == spec.payload["content_hash"]
         and f.payload["passed"]
-        and (lock_hash is None or not f.payload["lock_hash"] or f.payload["lock_hash"] == lock_hash)
+        and (lock_hash is None or f.payload["lock_hash"] == lock_hash)
     ]
 
 
