@@ -13,7 +13,7 @@ Each forgery has its honest counterpart beside it.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -80,6 +80,19 @@ def test_tickets_filed_while_holding_the_role_still_do_not_pick(
     assert result.reason.startswith("prompt:triage drew 1 it-broke ticket(s)")
 
 
+def _import_resolved(lena: Program, clock: Clock, resolved_at: datetime) -> None:
+    """lena imports pia's GitHub ticket (opened two hours ago at the source) with its
+    resolution mapped to herself, dated ``resolved_at`` at the source."""
+    fix = SourceStep("ticket.resolved", "c-1", resolved_at, Account("lena-gh"), text="restarted")
+    ticket = SourceTicket(
+        ticket="gh:acme/help#1", link="https://github.com/acme/help/issues/1",
+        title="model answers garbage", category="it-broke", component="baseline",
+        description="", opened_by=Account("pia-gh"), opened_at=clock.now - timedelta(hours=2),
+        steps=[fix],
+    )  # fmt: skip
+    record_tickets(lena, "github", [ticket], ActorMap({"pia-gh": "pia", "lena-gh": "lena"}, []))
+
+
 def _imported_resolution_then_reopened(
     request: pytest.FixtureRequest, folder: Path, clock: Clock, resolved_ago: timedelta
 ) -> Program:
@@ -88,15 +101,7 @@ def _imported_resolution_then_reopened(
     (the fix did not hold), and lena resolves it again here."""
     lena, _ = _program(request, folder, clock)
     pia = enrol(lena, "pia", team="sales")
-    fix = SourceStep("ticket.resolved", "c-1", clock.now - resolved_ago, Account("lena-gh"),
-                     text="restarted")  # fmt: skip
-    ticket = SourceTicket(
-        ticket="gh:acme/help#1", link="https://github.com/acme/help/issues/1",
-        title="model answers garbage", category="it-broke", component="baseline",
-        description="", opened_by=Account("pia-gh"), opened_at=clock.now - timedelta(hours=2),
-        steps=[fix],
-    )  # fmt: skip
-    record_tickets(lena, "github", [ticket], ActorMap({"pia-gh": "pia", "lena-gh": "lena"}, []))
+    _import_resolved(lena, clock, clock.now - resolved_ago)
     clock.advance(minutes=10)
     confirm_ticket(pia, "gh:acme/help#1", text="yes, I opened it")
     clock.advance(hours=1)
@@ -127,15 +132,7 @@ def test_an_imported_step_happened_no_later_than_it_was_brought_in(
 
     lena, _ = _program(request, _isolated, clock)
     enrol(lena, "pia", team="sales")
-    later = SourceStep("ticket.resolved", "c-1", clock.now + timedelta(days=30),
-                       Account("lena-gh"), text="restarted")  # fmt: skip
-    ticket = SourceTicket(
-        ticket="gh:acme/help#1", link="https://github.com/acme/help/issues/1",
-        title="model answers garbage", category="it-broke", component="baseline",
-        description="", opened_by=Account("pia-gh"), opened_at=clock.now - timedelta(hours=2),
-        steps=[later],
-    )  # fmt: skip
-    record_tickets(lena, "github", [ticket], ActorMap({"pia-gh": "pia", "lena-gh": "lena"}, []))
+    _import_resolved(lena, clock, clock.now + timedelta(days=30))
     state = lena.state()
     [found] = fold_tickets(state.facts, state.people).values()
     resolution = found.resolution
