@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from inhouse.errors import InvalidInput
 from inhouse.program.facts import Fact, Provenance, validate_payload
 from inhouse.usage import ActiveDay, active_days, last_active, prompts_used
 from inhouse.usage.authentic import GATEWAY_SERVICE, Rejected, authentic_rows, left_out_message
@@ -237,6 +238,12 @@ def record_adoption(
     from inhouse.gateway.rollup import gateway_mac_key
 
     program.whoami()  # whoever records must be enrolled
+    today = program.clock().astimezone(UTC).date()
+    if as_of is not None and as_of > today:
+        raise InvalidInput(
+            f"--as-of {as_of} is after today ({today}, UTC): adoption is measured over days "
+            "that have been, and a report of days to come would not count"
+        )
     # before the MAC key is read: one who may not enrol the gateway's key makes no key file
     service = program.as_service(GATEWAY_SERVICE)
     report = adoption_report(program, as_of, mac_key=gateway_mac_key(program.folder))

@@ -19,6 +19,9 @@ A fact does not count when:
   drift review of the nodes it routes to) and the gateway's own service key did not sign it,
   or that key was enrolled from the enrolling lead's own machine, or from no machine on record
   (outside a demo program);
+- it is one of those measures of people dated after it was recorded (a day's usage, an adoption
+  report's ``as_of`` or a prompt's last use still to come); and it counts, for each person it
+  names, only on the days they held a gateway key of their own, up to when it was recorded;
 - it is a ``baseline.lock`` whose ``lock_hash`` is not the hash of the lock body it carries, or
   whose runtime, models, rules hash or owner are not that body's (or that carries no body: it
   was recorded before lock facts did), so a lock hash a colleague verified cannot be re-used
@@ -137,12 +140,17 @@ def _for_key_holders(
     count for the others (None: it counts for everyone it names); the fact is None where it
     counts for nobody."""
     payload = fact.payload
+    recorded = fact.at.astimezone(UTC).date()
 
     def held(person: str, day: date) -> bool:
-        return any(start <= day and (end is None or day <= end)
-                   for start, end in holders.get(person, ()))  # fmt: skip
+        # a day after the fact was recorded is held by nobody yet: an unrevoked key "holds"
+        # every day to come, and a report as of next month would count them
+        return day <= recorded and any(start <= day and (end is None or day <= end)
+                                       for start, end in holders.get(person, ()))  # fmt: skip
 
     dropped: list[str] = []
+    if (ahead := _measured_ahead(fact, recorded)) is not None:
+        return None, ahead
     if fact.kind == "usage.daily":
         day = date.fromisoformat(str(payload["day"]))
         people = payload.get("people")
@@ -155,16 +163,17 @@ def _for_key_holders(
             trimmed = payload
     elif fact.kind == "pilot.adoption":
         day = date.fromisoformat(str(payload["as_of"]))
-        window = [day - timedelta(days=n) for n in range(int(payload["window_days"]))]
+        least, width = int(payload["min_days"]), int(payload["window_days"])
+        if least < 1 or width < 1:  # written around the API: "independent" on no day at all
+            raise ValueError(f"min_days {least} and window_days {width} must be at least 1")
+        window = [day - timedelta(days=n) for n in range(width)]
         rows = [dict(row) for row in payload["members"]]
         for row in rows:
             person = str(row["person"])
             days = sum(held(person, d) for d in window)
             # active on a day only with a key that day: a row claiming more active days, or
             # fewer key-holding days than independence needs, is not the member's own use
-            if row.get("independent") and (
-                days < int(payload["min_days"]) or days < int(row["active_days"])
-            ):
+            if row.get("independent") and (days < least or days < int(row["active_days"])):
                 dropped.append(person)
                 row.update(
                     independent=False,
@@ -180,6 +189,22 @@ def _for_key_holders(
     if not dropped:
         return fact, None
     return replace(fact, payload=trimmed), _keyless(dropped, day)
+
+
+def _measured_ahead(fact: Fact, recorded: date) -> str | None:
+    """Why a gateway's measure of people is dated after it was recorded (a day's usage, a
+    report's last day, a prompt's last use still to come), or None: a measure is of days that
+    have been."""
+    payload = fact.payload
+    field = {"usage.daily": "day", "pilot.adoption": "as_of", "prompt.usage": "last_used"}
+    name = field[fact.kind]
+    value = payload.get(name)
+    if value is None or date.fromisoformat(str(value)) <= recorded:
+        return None
+    return (
+        f"its {name} {value} is after the day it was recorded ({recorded}): the gateway "
+        "measures days that have been; a figure for days to come is nobody's use"
+    )
 
 
 def _keyless(people: list[str], day: date) -> str:

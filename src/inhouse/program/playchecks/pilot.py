@@ -372,8 +372,11 @@ def prompt_library_seeded(ctx: CheckContext) -> Result:
 @register_check("pilot-independent-use", reads=("pilot.member", "pilot.adoption"))
 def pilot_independent_use(ctx: CheckContext) -> Result:
     """Most pilot members reach the tool on their own, measured from the gateway's usage log
-    (`inhouse pilot adoption`, signed by the gateway's key; docs/pilot.md defines it)."""
+    (`inhouse pilot adoption`, signed by the gateway's key; docs/pilot.md defines it), by this
+    check's own threshold and window: a report measured by laxer ones (fewer days, another
+    window) does not count, nor does a member's row claiming fewer active days than it."""
     share = float(ctx.param("share", 0.5))
+    least, width = int(ctx.param("min_days", 3)), int(ctx.param("window_days", 28))
     pilot = members(ctx)
     if not pilot:
         return _no_members(ctx)
@@ -383,8 +386,19 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
             "no adoption measured yet: `inhouse pilot adoption --record` reads the gateway's "
             "usage log"
         )
+    stated = (int(report.payload["min_days"]), int(report.payload["window_days"]))
+    if stated[0] < least or stated[1] != width:
+        return failed(
+            f"the latest adoption report (fact #{report.id}) counts {stated[0]} active day(s) in "
+            f"{stated[1]}; this check asks for {least} in {width}: a lead records it again "
+            "with `inhouse pilot adoption --record` (it reads the playbook's figures)",
+            report,
+        )
     rows = {str(row["person"]): row for row in report.payload["members"]}
-    independent = [p for p in pilot if rows.get(p, {}).get("independent")]
+    independent = [
+        p for p in pilot
+        if rows.get(p, {}).get("independent") and int(rows[p]["active_days"]) >= least
+    ]  # fmt: skip
     not_yet = [
         f"{p} ({rows[p]['reason']})" if p in rows and rows[p].get("reason") else p
         for p in sorted(pilot)
