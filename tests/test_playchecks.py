@@ -428,12 +428,25 @@ def test_demand_spreading() -> None:
         assert "not counted:" in result.reason
 
 
-def roster(count: int, teams: int, track: str = "support") -> tuple[dict[str, Person], list[Fact]]:
+def step_terms(step: str, kind: str, *rests_on: str, **params: Any) -> dict[str, Any]:
+    """A track step as ``inhouse pilot add`` records it in the member's ``pilot.member``."""
+    return {"id": step, "type": kind, "rests_on": list(rests_on), "params": params}
+
+
+#: the track every roster member is on unless a test says otherwise: one measured step
+FIRST = [step_terms("first", "first-answered-request", "usage.daily")]
+
+
+def roster(
+    count: int, teams: int, track: str = "support", steps: list[dict[str, Any]] | None = None
+) -> tuple[dict[str, Person], list[Fact]]:
     """``count`` pilot members on ``teams`` teams, each added with a track by the lead."""
     people = pilot(count, teams)
     added = [
-        fact("pilot.member", person=f"p{i}", track=track, action="added") for i in range(count)
-    ]
+        fact("pilot.member", person=f"p{i}", track=track, action="added",
+             steps=FIRST if steps is None else steps)
+        for i in range(count)
+    ]  # fmt: skip
     return people, added
 
 
@@ -481,18 +494,29 @@ def test_pilot_enabled() -> None:
     result = run("pilot-enabled", *added, *days, *one, *two, people=people)
     assert result.outcome is Outcome.PASS
     assert result.reason == "all 2 pilot members finished their tracks"
-    # a step in the member's own word counts, said so
-    said = enabled("p1", [], how="attested")
-    result = run("pilot-enabled", *added, *days, *one, *said, people=people)
+    # a step the track leaves to the member's own word counts, said so
+    people, worded = roster(2, 2, steps=[step_terms("first", "attested")])
+    said = [*enabled("p0", [], how="attested"), *enabled("p1", [], how="attested")]
+    result = run("pilot-enabled", *worded, *said, people=people)
     assert result.outcome is Outcome.PASS
-    assert result.reason.endswith("; on the member's own word, not measured: first (p1)")
+    assert result.reason.endswith("; on the member's own word, not measured: first (p0, p1)")
+    # but not a measured step: a member's word does not meet it
+    result = run("pilot-enabled", *added, *said, people=people)
+    assert result.outcome is Outcome.FAIL
+    assert "p0's first: is measured (first-answered-request: usage.daily), not their word" in (
+        result.reason
+    )
 
 
 def test_pilot_enabled_verifies_each_measured_step_against_the_facts_it_names() -> None:
     """The forgery: the lead types usage rows into the unsigned summary tables, and a member's
     tool signs a "measured" step and a finished track from them. The check reads what each step
-    rests on: only a counted fact that names the member bears out a measured step."""
-    people, added = roster(1, 1)
+    rests on: only a counted fact that names the member bears out a measured step. (The step
+    here rests on any of the three kinds, to try each; a real step type names one.)"""
+    anything = step_terms(
+        "first", "any", "usage.daily", "prompt.usage", "workflow.run", workflow="w"
+    )
+    people, added = roster(1, 1, steps=[anything])
     signed = usage("p0", 1, start=NOW.date())
     before = usage("p0", 1, start=NOW.date() - timedelta(days=3))  # before they joined
     someone = usage("p1", 1, start=NOW.date())
@@ -519,10 +543,70 @@ def test_pilot_enabled_verifies_each_measured_step_against_the_facts_it_names() 
     # a completion that names no steps (recorded before completions named them) holds nothing
     bare = fact("enablement.completed", by="p0", person="p0", track="support")
     result = run("pilot-enabled", *added, *counted, enabled("p0", signed)[0], bare, people=people)
-    assert result.outcome is Outcome.FAIL and "names no steps" in result.reason
+    assert result.outcome is Outcome.FAIL
+    assert "completion (fact #" in result.reason and "does not name first" in result.reason
     # recorded again on what the gateway signed, it counts
     result = run("pilot-enabled", *added, *counted, *enabled("p0", signed), people=people)
     assert result.outcome is Outcome.PASS, result.reason
+
+
+def test_pilot_enabled_holds_each_member_to_the_track_they_were_added_on() -> None:
+    """A member alone, recording their own facts around the CLI: a completion that names only
+    the step in their own word; their word for a measured step; a passing run of some other
+    workflow, or of this one from before they joined, for the workflow step; a day's usage for
+    it. Each fails: the lead's ``pilot.member`` records what the track asks, step by step."""
+    track = [
+        step_terms("first", "first-answered-request", "usage.daily"),
+        step_terms("summarise", "ran-workflow", "workflow.run", workflow="ticket-summary"),
+        step_terms("pair", "attested"),
+    ]
+    people, added = roster(1, 1, steps=track)
+    day = usage("p0", 1, start=NOW.date())
+
+    def run_of(workflow: str, at: datetime = NOW) -> Fact:
+        return fact("workflow.run", by="p0", at=at, workflow=workflow, passed=True,
+                    content_hash="sha256:0123456789", pass_rate=1.0, cases=1)  # fmt: skip
+
+    def step(name: str, evidence: list[Fact], how: str = "measured") -> Fact:
+        return fact("enablement.step", by="p0", person="p0", track="support", step=name, how=how,
+                    evidence=[f.id for f in evidence])  # fmt: skip
+
+    def done(*steps: str) -> Fact:
+        return fact("enablement.completed", by="p0", person="p0", track="support",
+                    steps=list(steps))  # fmt: skip
+
+    ours, other, early = run_of("ticket-summary"), run_of("other"), run_of(
+        "ticket-summary", NOW - timedelta(days=2))  # fmt: skip
+    word = step("pair", [], how="attested")
+    honest = [step("first", day), step("summarise", [ours]), word, done("first", "summarise",
+                                                                          "pair")]  # fmt: skip
+    result = run("pilot-enabled", *added, *day, ours, *honest, people=people)
+    assert result.outcome is Outcome.PASS, result.reason
+    cases = {
+        "does not name first, summarise of their track's steps": [word, done("pair")],
+        "p0's summarise: is measured (ran-workflow: workflow.run), not their word": [
+            step("first", day), step("summarise", [], how="attested"), word,
+            done("first", "summarise", "pair")],
+        f"p0's summarise: rests on workflow.run #{other.id}, which does not bear out": [
+            step("first", day), step("summarise", [other]), word,
+            done("first", "summarise", "pair")],
+        f"p0's summarise: rests on workflow.run #{early.id}, which does not bear out": [
+            step("first", day), step("summarise", [early]), word,
+            done("first", "summarise", "pair")],
+        f"p0's summarise: rests on usage.daily #{day[0].id}, but a ran-workflow step rests on "
+        "workflow.run": [step("first", day), step("summarise", day), word,
+                         done("first", "summarise", "pair")],
+    }  # fmt: skip
+    for reason, facts in cases.items():
+        result = run("pilot-enabled", *added, *day, other, early, *facts, people=people)
+        assert result.outcome is Outcome.FAIL, reason
+        assert reason in result.reason, result.reason
+    # a member added by a fact that records no steps (around the CLI, or before it recorded
+    # them) is held to nothing a completion could name: not counted until a lead re-adds them
+    people, bare = roster(1, 1, steps=[])
+    result = run("pilot-enabled", *bare, *day, ours, *honest, people=people)
+    assert result.outcome is Outcome.FAIL
+    assert "before a member's track steps were recorded with them" in result.reason
 
 
 def test_prompt_library_seeded() -> None:

@@ -156,7 +156,7 @@ def test_a_step_signed_measured_on_no_signed_evidence_is_not_borne_out(world: Wo
     assert result.outcome is Outcome.FAIL
     assert result.reason.startswith("enablement not complete for bob, pia")
     assert "not borne out: bob's completion (fact #" in result.reason
-    assert "names no steps: recorded before completions named them" in result.reason
+    assert "does not name first-request, shared-prompt of their track's steps" in result.reason
     lenas = world.lead.record_fact(
         None,
         "usage.daily",

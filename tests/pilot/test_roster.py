@@ -81,7 +81,17 @@ def test_adding_passes_the_scaling_guard_and_a_waiver_lets_it_through(world: Wor
     fact = next(f for f in state.facts if f.kind == "pilot.member")
     assert (fact.by, fact.collector, fact.provenance) == ("lena", "inhouse pilot",
                                                           Provenance.MEASURED)  # fmt: skip
-    assert fact.payload == {"person": "bob", "track": "support", "action": "added"}
+    # the track's steps go with the member: what pilot-enabled holds their enablement to
+    assert {k: v for k, v in fact.payload.items() if k != "steps"} == {
+        "person": "bob", "track": "support", "action": "added"}  # fmt: skip
+    assert [(s["id"], s["type"], s["rests_on"]) for s in fact.payload["steps"]] == [
+        ("first-request", "first-answered-request", ["usage.daily"]),
+        ("summarise-a-ticket", "ran-workflow", ["workflow.run"]),
+        ("shared-prompt", "used-shared-prompt", ["prompt.usage"]),
+        ("redaction", "read-a-redaction", []),
+        ("pair-with-a-champion", "attested", []),
+    ]
+    assert fact.payload["steps"][1]["params"] == {"workflow": "ticket-summary"}
     assert "1 members; the play wants 5 to 10" in _pilot_size(world.lead)
     with pytest.raises(InvalidInput, match="bob is already in the pilot"):
         add_member(world.lead, "bob", track="legal")

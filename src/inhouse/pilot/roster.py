@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import InvalidInput, NotAllowed, Refused, UnknownPerson
 from inhouse.pilot.evidence import PilotEvidence
@@ -101,7 +101,7 @@ def add_member(program: Program, name: str, *, track: str) -> Member:
     scaling-before-proving guard, and a ``pilot.member`` fact."""
     require_lead(program, "adds pilot members")
     person = enrolled_person(program, name)
-    load_track(program.folder, track)  # it must exist and be valid
+    steps = [step.terms() for step in load_track(program.folder, track).steps]  # valid, too
     evidence = PilotEvidence(program)
     current = members(evidence)
     mine = next((m for m in current if m.person == name), None)
@@ -113,7 +113,7 @@ def add_member(program: Program, name: str, *, track: str) -> Member:
     _check_room(program, person, current)
     if Role.PILOT_USER not in person.roles:
         program.change_roles(None, name, add=[Role.PILOT_USER.value])
-    fact = _record(program, name, track, "added")
+    fact = _record(program, name, track, "added", steps=steps)
     return Member(name, person.team, track, fact.at, fact.by, fact.id)
 
 
@@ -182,11 +182,15 @@ def _beyond_held_back(program: Program) -> bool:
     )
 
 
-def _record(program: Program, name: str, track: str, action: str) -> Fact:
+def _record(
+    program: Program, name: str, track: str, action: str, steps: list[dict[str, Any]] | None = None
+) -> Fact:
+    # an added member's track steps go with them: what pilot-enabled holds them to
+    extra = {"steps": steps} if steps is not None else {}
     return program.record_fact(
         None,
         "pilot.member",
-        {"person": name, "track": track, "action": action},
+        {"person": name, "track": track, "action": action, **extra},
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,
     )

@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -98,6 +99,9 @@ class StepType(Generic[P]):
     #: or their reading of something the tool cannot see them read), what they are shown as
     #: they do; None for a measured step, which nobody records by hand
     on_done: Callable[[PilotEvidence, str], list[str]] | None = None
+    #: the kinds of counted fact a measured step rests on (what play 4's ``pilot-enabled``
+    #: accepts for it); empty for a step in the person's own word
+    rests_on: tuple[str, ...] = ()
 
 
 STEP_TYPES: dict[str, StepType[Any]] = {}
@@ -110,19 +114,25 @@ def step_type(
     summary: str,
     how: str,
     on_done: Callable[[PilotEvidence, str], list[str]] | None = None,
+    rests_on: tuple[str, ...] = (),
 ) -> Callable[
     [Callable[[PilotEvidence, str, Step, P], StepResult]],
     Callable[[PilotEvidence, str, Step, P], StepResult],
 ]:
     """Declare a step type (the one seam for new ones); its check gets the evidence, the
-    person, the step and its validated parameters."""
+    person, the step and its validated parameters. A measured step names the kinds of fact
+    it ``rests_on``; a step the person records themselves has ``on_done`` and rests on none."""
+    if (on_done is None) == (not rests_on):
+        raise ValueError(
+            f"step type {name!r}: a measured step rests on facts (rests_on), a word has on_done"
+        )
 
     def register(
         check: Callable[[PilotEvidence, str, Step, P], StepResult],
     ) -> Callable[[PilotEvidence, str, Step, P], StepResult]:
         if name in STEP_TYPES:
             raise ValueError(f"step type {name!r} is declared twice")
-        STEP_TYPES[name] = StepType(name, params, summary, how, check, on_done)
+        STEP_TYPES[name] = StepType(name, params, summary, how, check, on_done, rests_on)
         return check
 
     return register
@@ -146,6 +156,7 @@ class _SharedPrompt(_Params):
     params=_NoParams,
     summary="Send your first request through the gateway with your own key",
     how="fetch your gateway key (`inhouse keys fetch`) and send one request with it",
+    rests_on=("usage.daily",),
 )
 def _first_request(ev: PilotEvidence, person: str, step: Step, p: _NoParams) -> StepResult:
     # the gateway's signature decides; the (unsigned) log only says whose key: not an agent's
@@ -179,14 +190,19 @@ def _first_request(ev: PilotEvidence, person: str, step: Step, p: _NoParams) -> 
     params=_Workflow,
     summary="Run the {workflow} workflow and see it pass",
     how="run `inhouse workflow test {workflow}` with your own key",
+    rests_on=("workflow.run",),
 )
 def _ran_workflow(ev: PilotEvidence, person: str, step: Step, p: _Workflow) -> StepResult:
+    since = ev.onboarded(person) or ""  # a run from before they joined shows them nothing new
     run = ev.facts.latest(
         "workflow.run",
-        lambda f: f.by == person and f.payload["workflow"] == p.workflow and f.payload["passed"],
-    )
+        lambda f: f.by == person and f.payload["workflow"] == p.workflow and f.payload["passed"]
+        and f.at.astimezone(UTC).date().isoformat() >= since,
+    )  # fmt: skip
     if run is None:
-        return StepResult(False, f"no passing run of workflow {p.workflow} signed by {person}")
+        return StepResult(
+            False, f"no passing run of workflow {p.workflow} signed by {person} since {since}"
+        )
     return StepResult(
         True, f"passing run of {p.workflow} (fact #{run.id}, {run.at:%Y-%m-%d})", (run.id,)
     )
@@ -197,6 +213,7 @@ def _ran_workflow(ev: PilotEvidence, person: str, step: Step, p: _Workflow) -> S
     params=_SharedPrompt,
     summary="Use a shared prompt from the library",
     how="send a request naming a library prompt (header X-Inhouse-Prompt: NAME@VERSION)",
+    rests_on=("prompt.usage",),
 )
 def _shared_prompt(ev: PilotEvidence, person: str, step: Step, p: _SharedPrompt) -> StepResult:
     signed = ev.signed_prompts(person)
@@ -349,6 +366,17 @@ class Step:
 
     def check(self, evidence: PilotEvidence, person: str) -> StepResult:
         return self.kind.check(evidence, person, self, self.params)
+
+    def terms(self) -> dict[str, Any]:
+        """What the step asks, as a lead's ``pilot.member`` fact records it for play 4's
+        ``pilot-enabled`` check: its id, type, the kinds of fact it rests on (none: the
+        member's word) and its parameters."""
+        return {
+            "id": self.id,
+            "type": self.type,
+            "rests_on": list(self.kind.rests_on),
+            "params": self.params.model_dump(exclude_none=True),
+        }
 
 
 @dataclass(frozen=True)

@@ -288,10 +288,25 @@ class ServiceVouched(_Payload):
     signature: str = Field(min_length=1, description="the service key's, over its challenge")
 
 
+class TrackStepTerms(_Payload):
+    id: str = Field(min_length=1)
+    type: str = Field(min_length=1)
+    rests_on: list[str] = Field(
+        default_factory=list,
+        description="the kinds of counted fact a measured step rests on; empty: the member's word",
+    )
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
 class PilotMember(_Payload):
     person: str
     track: str = Field(min_length=1, description="the role track (enablement/TRACK.yaml)")
     action: Literal["added", "removed"] = "added"
+    steps: list[TrackStepTerms] = Field(
+        default_factory=list,
+        description="the track's steps as they stood when the member was added: what "
+        "pilot-enabled holds their enablement to",
+    )
 
 
 class EnablementStep(_Payload):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from inhouse.program.checks import (
     CheckContext,
@@ -26,7 +27,7 @@ from inhouse.program.playchecks._shared import (
 
 # the checks are reached through the registry; play 4's commands share these with them
 __all__ = ["STEP_EVIDENCE", "WORD", "Enablement", "enablement_of", "members", "set_aside",
-           "step_problem"]  # fmt: skip
+           "step_problem", "track_terms"]  # fmt: skip
 
 
 # -- play 4: pilot ---------------------------------------------------------------------------------
@@ -171,10 +172,11 @@ def pilot_size(ctx: CheckContext) -> Result:
 @register_check("pilot-enabled", reads=("pilot.member", "enablement.completed"))
 def pilot_enabled(ctx: CheckContext) -> Result:
     """Every pilot member completed their role track's enablement, recorded with the member's
-    own key (a completion someone else signed does not count), each step it names borne out in
-    the log: a measured step by the counted facts it names (the gateway's signed daily usage or
-    prompt use naming the member, their own passing workflow run), a step in their own word
-    shown as such."""
+    own key (a completion someone else signed does not count), naming every step the track had
+    when a lead added them, each borne out in the log: a measured step by counted facts of the
+    kind its type rests on, from their onboarding on (the gateway's signed daily usage or prompt
+    use naming the member, their own passing run of the step's workflow), a step the track
+    leaves to their own word shown as such."""
     pilot = members(ctx)
     if not pilot:
         return _no_members(ctx)
@@ -225,8 +227,9 @@ class Enablement:
 
 def enablement_of(ctx: CheckContext, person: str, added: Fact) -> Enablement:
     """``person``'s completion of the track ``added`` (their ``pilot.member`` fact) gave them
-    that the log bears out: it names its steps, and each step has an ``enablement.step`` of
-    theirs that :func:`step_problem` finds nothing wrong with."""
+    that the log bears out: it names every step the track had when they were added (the lead's
+    fact records them), and each step has an ``enablement.step`` of theirs that
+    :func:`step_problem` finds nothing wrong with."""
     track = str(added.payload["track"])
     completions = [
         f for f in ctx.facts.of("enablement.completed")
@@ -234,20 +237,30 @@ def enablement_of(ctx: CheckContext, person: str, added: Fact) -> Enablement:
     ]  # fmt: skip
     if not completions:
         return Enablement(None)
+    terms = track_terms(added)
+    if not terms:
+        return Enablement(
+            None,
+            problem=f"{person} was added to the pilot (fact #{added.id}) before a member's "
+            "track steps were recorded with them, so nothing says what their track asks: a "
+            f"lead removes and adds them again (`inhouse pilot remove {person}`, then "
+            f"`inhouse pilot add {person} --track {track}`)",
+        )
     steps = _steps_of(ctx, person, track)
     problem = ""
     for completion in reversed(completions):  # the latest that holds
-        named = [str(step) for step in completion.payload.get("steps") or []]
-        if not named:
+        named = {str(step) for step in completion.payload.get("steps") or []}
+        if skipped := [step for step in terms if step not in named]:
             problem = problem or (
-                f"{person}'s completion (fact #{completion.id}) names no steps: recorded "
-                "before completions named them; they run `inhouse pilot enablement --record`"
+                f"{person}'s completion (fact #{completion.id}) does not name "
+                f"{names(skipped)} of their track's steps: they run `inhouse pilot "
+                "enablement --record` once every step is met"
             )
             continue
         evidence: list[Fact] = []
         said: list[str] = []
         why = []
-        for step in named:
+        for step in terms:
             best, trouble = _borne_out(ctx, person, added, steps.get(step, []))
             if best is None:
                 why.append(f"{step}: {trouble or 'no enablement.step of theirs records it'}")
@@ -260,6 +273,12 @@ def enablement_of(ctx: CheckContext, person: str, added: Fact) -> Enablement:
             return Enablement(completion, tuple(evidence), tuple(said))
         problem = problem or f"{person}'s {'; '.join(why)}"
     return Enablement(None, problem=problem)
+
+
+def track_terms(added: Fact) -> dict[str, dict[str, Any]]:
+    """The steps of the track a ``pilot.member`` fact added its member on, by id, as the lead's
+    fact recorded them (empty: added before facts recorded them)."""
+    return {str(step["id"]): dict(step) for step in added.payload.get("steps") or []}
 
 
 def _steps_of(ctx: CheckContext, person: str, track: str) -> dict[str, list[Fact]]:
@@ -289,21 +308,37 @@ def _borne_out(
 
 def step_problem(ctx: CheckContext, person: str, added: Fact, step: Fact) -> str | None:
     """Why ``person``'s ``enablement.step`` fact ``step`` is not borne out by the log, or None.
-    A step in their own word (``how: attested``) names no evidence and is shown as such; any
-    other claims to be measured and names the facts it rests on, each of which must count and
-    name them: a ``usage.daily`` with requests of theirs on or after the day they were onboarded
-    (``added``), a ``prompt.usage`` among whose users they are, or their own passing
-    ``workflow.run``. A table row nobody signed is none of these."""
+    The step must be one of their track's (as ``added``, their ``pilot.member`` fact, records
+    it). A step the track leaves to their own word (``how: attested``) names no evidence and is
+    shown as such; a measured one names the facts it rests on, each of which must count, be of
+    the kind its step type rests on, and be theirs since they were onboarded: a ``usage.daily``
+    with requests of theirs on or after that day, a ``prompt.usage`` (of the step's prompt,
+    where it names one) among whose users they are, or their own passing ``workflow.run`` of
+    the step's workflow, run on or after that day. A table row nobody signed is none of
+    these."""
+    terms = track_terms(added).get(str(step.payload["step"]))
+    if terms is None:
+        return (
+            f"records step {step.payload['step']} (fact #{step.id}), which is not one of their "
+            "track's steps as it stood when they were added"
+        )
+    kinds = [str(kind) for kind in terms.get("rests_on") or ()]
     ids = [int(i) for i in step.payload.get("evidence") or []]
     if not ids:
         if step.payload.get("how") == WORD:
-            return None
+            if not kinds:
+                return None
+            return (
+                f"is measured ({terms['type']}: {' or '.join(kinds)}), not their word "
+                f"(fact #{step.id}): `inhouse pilot enablement --record` finds the evidence"
+            )
         return (
             f"claims measured (fact #{step.id}) but names no signed evidence: a step recorded "
             "before steps named their evidence; they run `inhouse pilot enablement --record`"
         )
     counted = {f.id: f for f in ctx.facts.of(*STEP_EVIDENCE)}
     onboarded = added.at.astimezone(UTC).date().isoformat()
+    params = dict(terms.get("params") or {})
     for fact_id in ids:
         fact = counted.get(fact_id)
         if fact is None:
@@ -311,19 +346,36 @@ def step_problem(ctx: CheckContext, person: str, added: Fact, step: Fact) -> str
                 f"rests on fact #{fact_id}, which is no counted usage.daily, prompt.usage or "
                 "workflow.run (the gateway's own key did not sign it, or it is not one)"
             )
-        if not _names(fact, person, onboarded):
+        if fact.kind not in kinds:
+            return (
+                f"rests on {fact.kind} #{fact.id}, but a {terms['type']} step rests on "
+                f"{' or '.join(kinds) or 'their own word'}"
+            )
+        if not _names(fact, person, onboarded, params):
             return f"rests on {fact.kind} #{fact.id}, which does not bear out {person}'s step"
     return None
 
 
-def _names(fact: Fact, person: str, onboarded: str) -> bool:
-    """Whether a counted fact a step rests on is ``person``'s (from ``onboarded``, for a day)."""
+def _names(fact: Fact, person: str, onboarded: str, params: dict[str, Any]) -> bool:
+    """Whether a counted fact a step rests on is ``person``'s, since ``onboarded`` (a day), and
+    of what the step names (its workflow, its prompt)."""
     if fact.kind == "usage.daily":
         day = str(fact.payload["day"])
         return day >= onboarded and daily_usage(fact).get(person, {}).get("requests", 0) > 0
     if fact.kind == "prompt.usage":
-        return person in (fact.payload.get("people") or [])
-    return fact.by == person and bool(fact.payload.get("passed"))
+        wanted = params.get("prompt")
+        last = fact.payload.get("last_used")
+        return (
+            person in (fact.payload.get("people") or [])
+            and (wanted is None or fact.payload.get("prompt") == wanted)
+            and (last is None or str(last) >= onboarded)
+        )
+    return (
+        fact.by == person
+        and bool(fact.payload.get("passed"))
+        and fact.payload.get("workflow") == params.get("workflow")
+        and fact.at.astimezone(UTC).date().isoformat() >= onboarded
+    )
 
 
 def _facts(ctx: CheckContext, step: Fact) -> list[Fact]:
