@@ -24,7 +24,7 @@ from inhouse.pilot.evidence import PilotEvidence
 from inhouse.pilot.roster import Member, PilotLimits, members, pilot_limits
 from inhouse.pilot.tracks import Step, Track, load_track
 from inhouse.program.facts import Fact, Provenance
-from inhouse.program.playchecks.pilot import WORD, enablement_of, step_problem
+from inhouse.program.playchecks.pilot import WORD, enablement_of, step_problem, track_terms
 
 if TYPE_CHECKING:
     from inhouse.program import Program
@@ -126,10 +126,18 @@ def _progress_of(
                 evidence=result.evidence,
             )
         )
+    # recorded: a completion of theirs that counts names every step; for a member added before
+    # their track's steps were recorded (the check judges none until a lead adds them again),
+    # one naming every step, so each run does not record it again
+    wanted = {s.id for s in track.steps}
     counted = enablement_of(evidence.context, member.person, added).completion
-    completed = counted is not None and {s.id for s in track.steps} <= set(
-        counted.payload.get("steps") or []
-    )
+    if track_terms(added):
+        completed = counted is not None and wanted <= set(counted.payload.get("steps") or [])
+    else:
+        completed = any(
+            wanted <= set(f.payload.get("steps") or [])
+            for f in _recorded(evidence, "enablement.completed", member.person, track.name)
+        )
     return MemberProgress(member, tuple(steps), completed, track_title=track.title)
 
 
