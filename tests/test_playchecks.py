@@ -659,13 +659,15 @@ def test_pilot_independent_use() -> None:
     assert uncounted(typed) == "signed by lena, not by the gateway's own service key"
 
 
-def answer(name: str, keen: bool) -> Fact:
+def answer(name: str, keen: bool, survey: str = "ellis") -> Fact:
     """``name``'s own survey answer, signed by them."""
-    return fact("survey.response", by=name, person=name, would_resist_losing=keen)
+    return fact("survey.response", by=name, person=name, would_resist_losing=keen, survey=survey)
 
 
 def test_pilot_would_resist_losing() -> None:
     people, added = roster(4, 2)
+    opened = fact("survey.opened", survey="ellis", closes=NOW + timedelta(days=14))
+    added = [*added, opened]
     yes = [answer(f"p{i}", True) for i in range(3)]
     no = answer("p3", False)
     assert run("pilot-would-resist-losing", *added, people=people).outcome is Outcome.FAIL
@@ -682,6 +684,10 @@ def test_pilot_would_resist_losing() -> None:
     assert run("pilot-would-resist-losing", *added, *changed, people=people).outcome is (
         Outcome.FAIL
     )
+    # answers to no survey a lead opened count for nothing, however keen
+    loose = [answer(f"p{i}", True, survey="") for i in range(4)]
+    result = run("pilot-would-resist-losing", *added[:-1], *loose, people=people)
+    assert result.outcome is Outcome.FAIL and result.reason.startswith("no survey opened")
 
 
 # -- play 5 ---------------------------------------------------------------------------------------

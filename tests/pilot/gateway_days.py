@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from inhouse.gateway import issue_key
 from inhouse.identity import load_key
 from inhouse.program import Program, Provenance
@@ -141,3 +143,16 @@ def start_pilot(folder: Path, clock: Clock, members: dict[str, tuple[str, str]])
         # user would reach beyond it the moment the list leaves them out
         _, pilot.keys[name] = issue_key(lead, None, name, holder=pilot.people[name])
     return pilot
+
+
+def commands_on_the_tests_clock(pilot: Pilot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``inhouse pilot adoption`` run in-process opens the program on the test's clock: a
+    recorded report is of the day it is recorded, and the test picks that day."""
+    from inhouse.cli._common import state as cli_state
+
+    def opened(program: str | None = None) -> Program:
+        found = Program.open(pilot.folder, clock=pilot.clock)
+        cli_state.opened.append(found)  # closed by the command, as its own would be
+        return found
+
+    monkeypatch.setattr("inhouse.cli.pilot_adoption.open_program", opened)

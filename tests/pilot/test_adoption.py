@@ -22,7 +22,7 @@ from inhouse.program.collectors import measured_kinds
 from inhouse.program.counting import why_uncounted
 from inhouse.program.evaluation import context_for, run_checks
 from tests.conftest import Clock
-from tests.pilot.gateway_days import Pilot, Use, start_pilot
+from tests.pilot.gateway_days import Pilot, Use, commands_on_the_tests_clock, start_pilot
 
 pytestmark = pytest.mark.usefixtures("on_database")
 
@@ -219,7 +219,10 @@ def test_only_a_lead_enrols_the_gateway_key_that_signs_adoption(pilot: Pilot) ->
 runner = CliRunner()
 
 
-def test_the_adoption_command_shows_members_and_roles_and_records(pilot: Pilot) -> None:
+def test_the_adoption_command_shows_members_and_roles_and_records(
+    pilot: Pilot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commands_on_the_tests_clock(pilot, monkeypatch)
     app = Typer()
 
     @app.callback()
@@ -230,6 +233,7 @@ def test_the_adoption_command_shows_members_and_roles_and_records(pilot: Pilot) 
     pilot.enable("bob", "2026-11-02T10:00")
     triage = pilot.share_prompt("bob", "triage")
     pilot.use(Use("bob", f"2026-11-0{d}T10:00", prompt=triage) for d in (3, 4, 5))
+    pilot.on("2026-11-20")
 
     def run(*args: str) -> str:
         result = runner.invoke(app, ["adoption", "--as-of", "2026-11-20", *args])

@@ -14,13 +14,13 @@ from inhouse.cli._common import Typer
 from inhouse.cli.pilot_adoption import register
 from inhouse.gateway.usage import UsageRecord, insert_usage, new_request_id
 from tests.conftest import Clock
-from tests.pilot.gateway_days import start_pilot
+from tests.pilot.gateway_days import commands_on_the_tests_clock, start_pilot
 
 UNSIGNED = "unsigned: from the summary tables, which anyone with database access can write"
 
 
 def test_typed_usage_is_shown_unsigned_and_the_record_counts_nobody(
-    _isolated: Path, clock: Clock, request: pytest.FixtureRequest
+    _isolated: Path, clock: Clock, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pilot = start_pilot(_isolated, clock, {"pia": ("legal", "support")})
     request.addfinalizer(pilot.lead.close)
@@ -33,6 +33,7 @@ def test_typed_usage_is_shown_unsigned_and_the_record_counts_nobody(
     ]  # fmt: skip
     insert_usage(pilot.lead.store, typed)  # nobody sent a request
     pilot.on("2026-11-06")
+    commands_on_the_tests_clock(pilot, monkeypatch)
     app = Typer()
 
     @app.callback()

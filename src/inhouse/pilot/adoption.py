@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import InvalidInput
+from inhouse.program.counting import STALE_AS_OF
 from inhouse.program.facts import Fact, Provenance, validate_payload
 from inhouse.usage import ActiveDay, active_days, last_active, prompts_used
 from inhouse.usage.authentic import GATEWAY_SERVICE, Rejected, authentic_rows, left_out_message
@@ -243,6 +244,12 @@ def record_adoption(
         raise InvalidInput(
             f"--as-of {as_of} is after today ({today}, UTC): adoption is measured over days "
             "that have been, and a report of days to come would not count"
+        )
+    if as_of is not None and as_of < today - timedelta(days=STALE_AS_OF):
+        raise InvalidInput(
+            f"--as-of {as_of} is more than {STALE_AS_OF} day before today ({today}, UTC): a "
+            "recorded report is of now (the check judges the latest one); leave out --record "
+            "to look at an earlier window"
         )
     # before the MAC key is read: one who may not enrol the gateway's key makes no key file
     service = program.as_service(GATEWAY_SERVICE)

@@ -20,7 +20,9 @@ A fact does not count when:
   or that key was enrolled from the enrolling lead's own machine, or from no machine on record
   (outside a demo program);
 - it is one of those measures of people dated after it was recorded (a day's usage, an adoption
-  report's ``as_of`` or a prompt's last use still to come); and it counts, for each person it
+  report's ``as_of`` or a prompt's last use still to come), or an adoption report as of a day
+  more than a day before it was recorded (the latest report is judged: one "as of" an old peak
+  would hide the measurement of now); and it counts, for each person it
   names, only on the days they held a gateway key of their own, up to when it was recorded;
 - it is a ``baseline.lock`` whose ``lock_hash`` is not the hash of the lock body it carries, or
   whose runtime, models, rules hash or owner are not that body's (or that carries no body: it
@@ -191,20 +193,35 @@ def _for_key_holders(
     return replace(fact, payload=trimmed), _keyless(dropped, day)
 
 
+#: how many days before its recording an adoption report's ``as_of`` may be (a report run
+#: just after midnight UTC, as of the day that ended)
+STALE_AS_OF = 1
+
+
 def _measured_ahead(fact: Fact, recorded: date) -> str | None:
     """Why a gateway's measure of people is dated after it was recorded (a day's usage, a
-    report's last day, a prompt's last use still to come), or None: a measure is of days that
-    have been."""
+    report's last day, a prompt's last use still to come), or an adoption report as of a day
+    long before, or None: a measure is of days that have been, and a report is of now."""
     payload = fact.payload
     field = {"usage.daily": "day", "pilot.adoption": "as_of", "prompt.usage": "last_used"}
     name = field[fact.kind]
     value = payload.get(name)
-    if value is None or date.fromisoformat(str(value)) <= recorded:
+    if value is None:
         return None
-    return (
-        f"its {name} {value} is after the day it was recorded ({recorded}): the gateway "
-        "measures days that have been; a figure for days to come is nobody's use"
-    )
+    day = date.fromisoformat(str(value))
+    if day > recorded:
+        return (
+            f"its {name} {value} is after the day it was recorded ({recorded}): the gateway "
+            "measures days that have been; a figure for days to come is nobody's use"
+        )
+    if fact.kind == "pilot.adoption" and day < recorded - timedelta(days=STALE_AS_OF):
+        # the latest report is the one judged: one recorded today "as of" an old peak would
+        # hide the measurement of now behind a window that has passed
+        return (
+            f"its as_of {value} is more than {STALE_AS_OF} day before the day it was recorded "
+            f"({recorded}): an adoption report counts as of when it is recorded"
+        )
+    return None
 
 
 def _keyless(people: list[str], day: date) -> str:
@@ -249,6 +266,32 @@ def _service_at_home(fact: Fact, state: ProgramState) -> str | None:
     return None
 
 
+def _lead_machines(state: ProgramState) -> list[tuple[str, str]]:
+    """Each machine anyone who holds or ever held the rollout-lead role enrolled a key of their
+    own from (at any time, revoked keys too), with whose it is."""
+    leads = {name for name, p in state.people.items() if "rollout-lead" in p.roles}
+    leads |= {name for name, roles in state.roles_held.items() if "rollout-lead" in roles}
+    return sorted(
+        (k.person, k.machine) for k in state.keys.values() if k.person in leads and k.machine
+    )
+
+
+def _on_a_leads_machine(fact: Fact, leads: list[tuple[str, str]]) -> str | None:
+    """Why a service's fact is a lead's word: it was signed on a machine a lead (any lead, ever)
+    enrolled a key of their own from, before the service or after it. Whoever holds a key on
+    that machine holds the service's too, and signs any figure with it."""
+    if not fact.machine:
+        return None  # judged by the enrolment rule (:func:`_service_at_home`)
+    for lead, machine in leads:
+        if same_machine(fact.machine, machine):
+            return (
+                f"signed by the {fact.by} service's key on a machine {lead}, a rollout lead, "
+                "enrolled a key of their own from: a service on a lead's machine measures what "
+                "that lead could make up; its figures count from a host of its own"
+            )
+    return None
+
+
 def build_context(state: ProgramState, now: datetime) -> CheckContext:
     """The context every check of ``state`` at ``now`` sees; built once per state and time (a
     status evaluates a dozen checks on it)."""
@@ -279,6 +322,7 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
     by_kind: dict[str, list[Uncounted]] = {}
     verdicts = _verdicts(state)
     holders: dict[str, list[tuple[date, date | None]]] | None = None
+    leads: list[tuple[str, str]] | None = None
     live = state.live_facts(now)
     hosts = None if state.sign_in is None or state.demo else _vouched_hosts(state, live, measured)
     for fact in live:
@@ -292,6 +336,11 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
         if why is None and hosts is not None and fact.kind in SERVICE_KINDS:
             # nor is this: someone may vouch for the service's host later
             why = _host_unvouched(fact, state, hosts)
+        if why is None and fact.kind in SERVICE_KINDS and not state.demo:
+            # nor this: a lead may enrol from the service's host later, or a co-lead enrol the
+            # service from a lead's machine
+            leads = _lead_machines(state) if leads is None else leads
+            why = _on_a_leads_machine(fact, leads)
         if why is None and fact.at > now + CLOCK_SKEW:
             # an event's time is its writer's clock: one dated ahead (a review "held" next year)
             # would stay fresh for as long as it claims; it counts once its time has come
@@ -400,6 +449,8 @@ def _vouched_hosts(state: ProgramState, facts: FactSet, measured: set[str]) -> s
         if (
             fact.by == lead
             or "rollout-lead" in held  # a lead (or a throwaway co-lead) vouches for nobody's host
+            or (fact.machine is not None  # nor does anyone from a machine of a lead's
+                and any(same_machine(fact.machine, m) for _, m in _lead_machines(state)))
             or fact.by not in state.people
             or state.people[fact.by].service
             or (lead is not None and fact.machine is not None

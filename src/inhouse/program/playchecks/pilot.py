@@ -18,6 +18,7 @@ from inhouse.program.facts import Fact, daily_usage
 from inhouse.program.playchecks._shared import (
     enrolled_elsewhere,
     ever_held,
+    held_by,
     names,
     not_counted,
     one_per_machine,
@@ -117,6 +118,29 @@ def _aside(ctx: CheckContext, person: str, added: Fact, counted: set[str]) -> st
             "counts as one member"
         )
     return None
+
+
+def gone_since(ctx: CheckContext, seq: int) -> list[str]:
+    """Who was in the pilot at event ``seq`` (a lead had added them, not removed them) and is no
+    counted member now: removed since, their pilot-user role taken away, or otherwise not
+    counted (a member set aside for sharing a machine aside: they were never one). An outcome
+    measured over the pilot of then (a survey's answers, an adoption report) counts them still:
+    else a lead who removes the unhappy after reading their answers turns a failing pilot into
+    a passing one."""
+    leads = ever_held(ctx, "rollout-lead")
+    listed: set[str] = set()
+    for fact in ctx.facts.of("pilot.member"):
+        if fact.id >= seq:
+            break
+        if fact.by not in leads:
+            continue
+        person = str(fact.payload["person"])
+        if fact.payload["action"] == "added":
+            listed.add(person)
+        else:
+            listed.discard(person)
+    counted, aside = _judged(ctx)
+    return sorted(listed - set(counted) - set(aside))
 
 
 def _aside_note(ctx: CheckContext) -> str:
@@ -447,22 +471,28 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
             report,
         )
     rows = {str(row["person"]): row for row in report.payload["members"]}
+    # the pilot the report measured stays in it: removing who was not independent changes
+    # nothing measured
+    gone = [p for p in gone_since(ctx, report.id) if p in rows]
+    judged = sorted({*pilot, *gone})
     independent = [
-        p for p in pilot
+        p for p in judged
         if rows.get(p, {}).get("independent") and int(rows[p]["active_days"]) >= least
     ]  # fmt: skip
     not_yet = [
         f"{p} ({rows[p]['reason']})" if p in rows and rows[p].get("reason") else p
-        for p in sorted(pilot)
+        for p in judged
         if p not in independent
     ]
     text = (
-        f"{len(independent)} of {len(pilot)} pilot members reach it on their own "
+        f"{len(independent)} of {len(judged)} pilot members reach it on their own "
         f"(as of {report.payload['as_of']})"
     )
     if not_yet:
         text += f"; not yet: {'; '.join(not_yet)}"
-    return (passed if len(independent) / len(pilot) > share else failed)(text, report)
+    if gone:
+        text += f"; counted as the report measured them, though no longer members: {names(gone)}"
+    return (passed if len(independent) / len(judged) > share else failed)(text, report)
 
 
 def _closes(survey: Fact) -> datetime | None:
@@ -478,21 +508,27 @@ def _closes(survey: Fact) -> datetime | None:
 )
 def pilot_would_resist_losing(ctx: CheckContext) -> Result:
     """Most of the pilot would be very disappointed to lose the tool (the Sean Ellis question;
-    each member's own signed answer to the latest survey, given while it was open, counts)."""
+    each member's own signed answer to the latest survey a rollout lead opened, given while it
+    was open, counts; a member removed since it opened is still counted)."""
     share = float(ctx.param("share", 0.5))
     pilot = members(ctx)
     if not pilot:
         return _no_members(ctx)
-    survey = ctx.facts.latest(  # a survey counts when a rollout lead opened it
-        "survey.opened",
-        lambda f: f.by in ctx.people and "rollout-lead" in ctx.people[f.by].roles,
-    )
-    name = str(survey.payload["survey"]) if survey is not None else None
-    if survey is not None and any(
-        f.payload.get("survey") == name
-        and f.id < survey.id
-        and f.by in ctx.people
-        and "rollout-lead" in ctx.people[f.by].roles
+
+    def opened_by_lead(fact: Fact) -> bool:
+        # by whoever held the role when they opened it: taking a co-lead's role away later does
+        # not send the check back to an older, kinder survey
+        return fact.by in held_by(ctx, "rollout-lead", fact.id)
+
+    survey = ctx.facts.latest("survey.opened", opened_by_lead)
+    if survey is None:
+        return failed(
+            "no survey opened: a rollout lead runs `inhouse survey open`, then each member "
+            "answers with `inhouse survey answer` (an answer to no survey counts for nothing)"
+        )
+    name = str(survey.payload["survey"])
+    if any(
+        f.payload.get("survey") == name and f.id < survey.id and opened_by_lead(f)
         for f in ctx.facts.of("survey.opened")
     ):  # an old name opened again: its old answers would count for the new survey
         return failed(
@@ -501,12 +537,15 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
             "(`inhouse survey open`)",
             survey,
         )
-    closes = _closes(survey) if survey is not None else None
+    closes = _closes(survey)
+    # the pilot the survey asked: a member removed since it opened is still counted
+    gone = gone_since(ctx, survey.id)
+    asked = {*pilot, *gone}
     latest: dict[str, Fact] = {}
     for fact in ctx.facts.of("survey.response"):
-        if fact.payload["person"] not in pilot:
+        if fact.payload["person"] not in asked:
             continue
-        if survey is not None and (
+        if (
             fact.payload["survey"] != name
             or fact.id < survey.id
             or (closes is not None and fact.at > closes)
@@ -514,14 +553,15 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
             continue  # another survey's answer, or one given outside this survey's window
         latest[str(fact.payload["person"])] = fact
     if not latest:
-        return failed("no survey answers from the pilot yet: `inhouse survey open`, then each "
-                      "member runs `inhouse survey answer`")  # fmt: skip
+        return failed("no survey answers from the pilot yet: each member runs "
+                      "`inhouse survey answer`")  # fmt: skip
     keen = [f for f in latest.values() if f.payload["would_resist_losing"]]
-    text = f"{len(keen)} of {len(pilot)} pilot members would be very disappointed to lose it"
-    if len(keen) / len(pilot) > share:
+    text = f"{len(keen)} of {len(asked)} pilot members would be very disappointed to lose it"
+    if gone:
+        text += f" (counting {names(gone)}, removed from the pilot since the survey opened)"
+    if len(keen) / len(asked) > share:
         return passed(text, *latest.values())
-    if len(latest) < len(pilot):
-        return inconclusive(
-            f"{text}; {len(pilot) - len(latest)} have not answered yet", *latest.values()
-        )
+    waiting = [p for p in pilot if p not in latest]  # who is gone answers no more
+    if waiting:
+        return inconclusive(f"{text}; {len(waiting)} have not answered yet", *latest.values())
     return failed(text, *latest.values())
