@@ -1206,7 +1206,16 @@ def _finding(target: str, by: str = "zoe", at: datetime = NOW - timedelta(days=1
 def _workflow(content: str, *, by: str = "omar", closes: tuple[int, ...] = (),
               at: datetime = NOW - timedelta(days=2)) -> Fact:  # fmt: skip
     return fact("workflow.spec", by=by, at=at, workflow="triage", content_hash=content * 16,
-                author=by, model="m", model_digest=DIGEST, closes=list(closes))  # fmt: skip
+                author=by, model="m", model_digest=DIGEST, closes=list(closes),
+                nonce=f"{content}-{by}")  # fmt: skip
+
+
+def _tested(spec: Fact) -> Fact:
+    """The passing run the runner records beside a new version's spec (naming its nonce): a
+    version closes a finding only with one."""
+    return fact("workflow.run", by=spec.by, at=spec.at, workflow="triage",
+                content_hash=spec.payload["content_hash"], passed=True, pass_rate=1.0, cases=1,
+                spec=spec.payload["nonce"])  # fmt: skip
 
 
 def test_findings_fed_back_by_a_change_that_names_them() -> None:
@@ -1215,8 +1224,13 @@ def test_findings_fed_back_by_a_change_that_names_them() -> None:
     v1 = _workflow("a", at=NOW - timedelta(days=30))
     finding = _finding("workflow:triage")
     v2 = _workflow("b", closes=(finding.id,))
-    result = run("findings-fed-back", v1, finding, v2, people=people, period_days=92)
+    result = run("findings-fed-back", v1, finding, v2, _tested(v2), people=people, period_days=92)
     assert result.outcome is Outcome.PASS and "omar" in result.reason, result.reason
+    # without a passing run beside it (typed in, or its own tests failed) it fixed nothing
+    failing = replace(_tested(v2), payload={**_tested(v2).payload, "passed": False})
+    for alone in ([], [failing]):
+        result = run("findings-fed-back", v1, finding, v2, *alone, people=people, period_days=92)
+        assert result.outcome is Outcome.FAIL and "no passing run" in result.reason, result.reason
     # a re-lock that names a baseline finding and changes the lock closes it too
     base = _finding("baseline")
     relock = fact("baseline.lock", by="omar", lock_hash="c" * 64, closes=[base.id],
@@ -1248,12 +1262,12 @@ def test_findings_fed_back_refuses_a_finding_closed_by_hand_or_by_no_change() ->
     service = {**people, "gateway": Person(name="gateway", service=True)}
     by_gateway = _finding("workflow:triage", by="gateway")
     fixed = _workflow("g", closes=(by_gateway.id,))
-    result = run("findings-fed-back", v1, by_gateway, fixed, people=service)
+    result = run("findings-fed-back", v1, by_gateway, fixed, _tested(fixed), people=service)
     assert result.outcome is Outcome.FAIL and "a service's key" in result.reason
     # the opener answering their own finding alone is not feedback
     own = _finding("workflow:triage", by="omar")
     mine = _workflow("e", closes=(own.id,))
-    result = run("findings-fed-back", v1, own, mine, people=people)
+    result = run("findings-fed-back", v1, own, mine, _tested(mine), people=people)
     assert result.outcome is Outcome.FAIL and "alone" in result.reason
 
 
@@ -1431,9 +1445,9 @@ def test_a_finding_from_the_closers_own_machine_is_not_fed_back() -> None:
     v1 = _workflow("a", at=NOW - timedelta(days=30))
     finding = _finding("workflow:triage")
     v2 = _workflow("b", closes=(finding.id,))
-    honest = evaluate("findings-fed-back", _on_machines([v1, finding, v2], people))
+    honest = evaluate("findings-fed-back", _on_machines([v1, finding, v2, _tested(v2)], people))
     assert honest.outcome is Outcome.PASS, honest.reason
-    alias = _on_machines([v1, finding, v2], people, zoe="typed~omar-laptop")
+    alias = _on_machines([v1, finding, v2, _tested(v2)], people, zoe="typed~omar-laptop")
     result = evaluate("findings-fed-back", alias)
     assert result.outcome is Outcome.FAIL
     assert "whose keys were all enrolled from a machine omar enrolled from" in result.reason

@@ -156,6 +156,7 @@ def fold_findings(facts: FactSet | Iterable[Fact]) -> list[FindingState]:
     """Every finding in ``facts`` (oldest first) and what closed it. Pass the facts that count
     (a check's ``ctx.facts``) so a change only a person's word claims closes nothing."""
     ordered = sorted(facts, key=lambda f: f.id)
+    tested = _passing_runs(ordered)
     findings: dict[int, FindingState] = {}
     #: versions each target had, in log order: (fact id, version key)
     history: dict[str, list[tuple[int, str]]] = {}
@@ -172,13 +173,44 @@ def fold_findings(facts: FactSet | Iterable[Fact]) -> list[FindingState]:
                 found = findings.get(int(number))
                 if found is None or found.closed_by is not None:
                     continue
-                why = _why_not(found, fact, target, history.get(target, []))
+                why = _why_not(found, fact, target, history.get(target, [])) or _untested(
+                    fact, tested
+                )
                 if why is None:
                     found.closed_by = fact
                 else:
                     found.refused.append((fact, why))
             history.setdefault(target, []).append((fact.id, _version_key(fact)))
     return list(findings.values())
+
+
+def _passing_runs(facts: list[Fact]) -> set[tuple[str, Any, Any, Any]]:
+    """The workflow versions a passing run of their signer's tested: (signer, workflow, content
+    hash, the spec's nonce it names), and the same with no nonce for any such run."""
+    found: set[tuple[str, Any, Any, Any]] = set()
+    for run in facts:
+        if run.kind != "workflow.run" or not run.payload.get("passed"):
+            continue
+        data = run.payload
+        found.add((run.by, data.get("workflow"), data.get("content_hash"), data.get("spec")))
+        found.add((run.by, data.get("workflow"), data.get("content_hash"), None))
+    return found
+
+
+def _untested(change: Fact, tested: set[tuple[str, Any, Any, Any]]) -> str | None:
+    """Why a workflow version closes nothing: no passing run of it beside its spec (the runner
+    records a new version's spec with the run that tested it, naming its nonce). A spec typed
+    in with no run, or one whose own tests failed, fixed nothing."""
+    if change.kind != "workflow.spec":
+        return None
+    data = change.payload
+    key = (change.by, data.get("workflow"), data.get("content_hash"), data.get("nonce"))
+    if key in tested:
+        return None
+    return (
+        "no passing run of this version beside it: a version whose own tests failed, or that "
+        "never ran, fixes nothing (`inhouse workflow test NAME --closes N` runs them)"
+    )
 
 
 def _why_not(

@@ -295,8 +295,14 @@ def findings_fed_back(ctx: CheckContext) -> Result:
             *ticked[-1].ticked,
         )
     if findings:
+        refused = [(f, change, why) for f in findings for change, why in f.refused]
+        note = "".join(
+            f"; finding #{f.id} not closed by fact #{change.id}: {why}"
+            for f, change, why in refused[-3:]
+        )
         return failed(
-            f"{len(findings)} finding(s), none closed by a change in the last {period.days} days",
+            f"{len(findings)} finding(s), none closed by a change in the last {period.days} "
+            f"days{note}",
             *(f.fact for f in findings),
         )
     return failed("no finding recorded yet (`inhouse finding add`)")
