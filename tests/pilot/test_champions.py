@@ -197,3 +197,29 @@ def test_a_champion_accepts_with_their_own_key(world: World) -> None:
     support = next(t for t in suggest_champions(world.lead).teams if t.team == "support")
     assert support.champions == ["carol"]
     del Refused
+
+
+def test_moving_a_member_to_another_team_afterwards_moves_nobody(world: World) -> None:
+    """finance has no champion; the lead alone moves fay, its member, to legal (a roster edit a
+    lead signs, which the fold takes): the pilot's checks still count her in finance, the team
+    she was added in, so finance still wants its champion. (A red team passed it before.)"""
+    from inhouse.pilot.champions import accept_champion
+    from inhouse.program.events import EventKind
+
+    lead = world.lead
+    for person, team in (("carol", "support"), ("lee", "legal")):
+        name_champion(lead, person, team=team)
+        accept_champion(world.people[person])
+
+    def judged() -> tuple[Outcome, str]:
+        result = evaluate("champions-named", context_for(lead.state(), lead.clock()))
+        return result.outcome, result.reason
+
+    outcome, reason = judged()
+    assert outcome is Outcome.FAIL and "finance" in reason, reason
+    fay = lead.state().people["fay"]
+    moved = {"name": "fay", "email": fay.email, "team": "legal", "roles": sorted(fay.roles)}
+    lead._append(EventKind.PERSON_CHANGED, lead.whoami().name, moved)
+    assert lead.state().people["fay"].team == "legal"
+    outcome, reason = judged()
+    assert outcome is Outcome.FAIL and "finance" in reason, reason

@@ -83,7 +83,7 @@ def test_adding_passes_the_scaling_guard_and_a_waiver_lets_it_through(world: Wor
                                                           Provenance.MEASURED)  # fmt: skip
     # the track's steps go with the member: what pilot-enabled holds their enablement to
     assert {k: v for k, v in fact.payload.items() if k != "steps"} == {
-        "person": "bob", "track": "support", "action": "added"}  # fmt: skip
+        "person": "bob", "track": "support", "action": "added", "team": "support"}  # fmt: skip
     assert [(s["id"], s["type"], s["rests_on"]) for s in fact.payload["steps"]] == [
         ("first-request", "first-answered-request", ["usage.daily"]),
         ("summarise-a-ticket", "ran-workflow", ["workflow.run"]),

@@ -113,7 +113,7 @@ def add_member(program: Program, name: str, *, track: str) -> Member:
     _check_room(program, person, current)
     if Role.PILOT_USER not in person.roles:
         program.change_roles(None, name, add=[Role.PILOT_USER.value])
-    fact = _record(program, name, track, "added", steps=steps)
+    fact = _record(program, name, track, "added", steps=steps, team=person.team)
     return Member(name, person.team, track, fact.at, fact.by, fact.id)
 
 
@@ -183,10 +183,18 @@ def _beyond_held_back(program: Program) -> bool:
 
 
 def _record(
-    program: Program, name: str, track: str, action: str, steps: list[dict[str, Any]] | None = None
+    program: Program,
+    name: str,
+    track: str,
+    action: str,
+    steps: list[dict[str, Any]] | None = None,
+    team: str | None = None,
 ) -> Fact:
-    # an added member's track steps go with them: what pilot-enabled holds them to
-    extra = {"steps": steps} if steps is not None else {}
+    # an added member's track steps and team go with them: what pilot-enabled holds them to,
+    # and the team the pilot's checks count them in (a later roster edit moves nobody)
+    extra: dict[str, Any] = {"steps": steps} if steps is not None else {}
+    if action == "added":
+        extra["team"] = team
     return program.record_fact(
         None,
         "pilot.member",

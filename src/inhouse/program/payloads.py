@@ -302,6 +302,11 @@ class PilotMember(_Payload):
     person: str
     track: str = Field(min_length=1, description="the role track (enablement/TRACK.yaml)")
     action: Literal["added", "removed"] = "added"
+    team: str | None = Field(
+        None,
+        description="their team as the roster named it when they were added: the pilot's "
+        "checks count teams by it (None: added before facts recorded it; the roster's now)",
+    )
     steps: list[TrackStepTerms] = Field(
         default_factory=list,
         description="the track's steps as they stood when the member was added: what "

@@ -28,7 +28,7 @@ from inhouse.program.playchecks._shared import (
 
 # the checks are reached through the registry; play 4's commands share these with them
 __all__ = ["STEP_EVIDENCE", "WORD", "Enablement", "enablement_of", "members", "set_aside",
-           "step_problem", "track_terms"]  # fmt: skip
+           "step_problem", "team_of", "track_terms"]  # fmt: skip
 
 
 # -- play 4: pilot ---------------------------------------------------------------------------------
@@ -143,6 +143,14 @@ def gone_since(ctx: CheckContext, seq: int) -> list[str]:
     return sorted(listed - set(counted) - set(aside))
 
 
+def team_of(ctx: CheckContext, person: str, added: Fact) -> str:
+    """``person``'s team as the roster named it when a lead added them to the pilot (``added``,
+    their ``pilot.member`` fact): moving a member to another team afterwards moves nobody in
+    the pilot's checks. One added before the fact recorded it: the roster's now."""
+    team = added.payload.get("team")
+    return str(team) if team is not None else ctx.people[person].team
+
+
 def _aside_note(ctx: CheckContext) -> str:
     aside = set_aside(ctx)
     if not aside:
@@ -171,7 +179,7 @@ def pilot_size(ctx: CheckContext) -> Result:
     pilot = members(ctx)
     if not pilot:
         return _no_members(ctx)
-    teams = {ctx.people[person].team for person in pilot if ctx.people[person].team}
+    teams = {team for person, added in pilot.items() if (team := team_of(ctx, person, added))}
     evidence = tuple(pilot.values())
     aside = _aside_note(ctx)
     if not low <= len(pilot) <= high:

@@ -34,7 +34,7 @@ from inhouse.program.playchecks._shared import (
     unsigned_apart,
     word_of_another,
 )
-from inhouse.program.playchecks.pilot import members
+from inhouse.program.playchecks.pilot import members, team_of
 
 __all__: list[str] = []  # nothing to import: the checks are reached through the registry
 
@@ -179,7 +179,7 @@ def champions_named(ctx: CheckContext) -> Result:
     pilot = members(ctx)
     if not pilot:
         return failed("no pilot members, so no teams to name champions for")
-    teams = {ctx.people[person].team or "(no team)" for person in pilot}
+    teams = {team_of(ctx, person, added) or "(no team)" for person, added in pilot.items()}
     named: dict[str, Fact] = {}
     outside: set[str] = set()
     accepted: dict[str, Fact] = {}  # person -> their own acceptance, after their naming
@@ -193,7 +193,8 @@ def champions_named(ctx: CheckContext) -> Result:
             continue
         if not (_is_lead(ctx, fact.by) and person is not None and "champion" in person.roles):
             continue
-        if (person.team or "(no team)") != team:
+        theirs = team_of(ctx, name, pilot[name]) if name in pilot else person.team
+        if (theirs or "(no team)") != team:
             continue
         # a champion is found in the pilot: a name from outside it (an alias on the lead's
         # laptop, set aside by the pilot's own rule, or the lead) champions nobody
