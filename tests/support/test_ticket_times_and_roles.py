@@ -154,3 +154,21 @@ def test_the_lead_who_runs_the_gateway_is_one_of_its_builders(
     result = _judge(lena)
     assert result.outcome is Outcome.FAIL, result.reason
     assert f"{ticket.id} resolved by lena, a builder" in result.reason
+
+
+def test_claiming_the_openers_machine_afterwards_takes_back_none_of_their_tickets(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
+) -> None:
+    """The lead enrols a key of her own "from" cam's machine (its id is hers to state, and in
+    the log), after cam filed his tickets: they were his, from his machine, when they came in.
+    (A red team made prompt:triage typical this way before.)"""
+    from inhouse.identity import SigningKey
+    from tests.support.test_ticket_word_order import _judge
+
+    lena = _baseline_hit_three_times(request, _isolated, clock)
+    before = _judge(lena)
+    assert before.outcome is Outcome.FAIL, before.reason
+    cams = next(k.machine for k in lena.state().keys.values() if k.person == "cam")
+    lena.join(str(lena.invite("lena")), SigningKey.generate(), at_machine=cams)
+    after = _judge(lena)
+    assert (after.outcome, after.reason) == (before.outcome, before.reason)

@@ -115,6 +115,9 @@ class CheckContext:
     params: Mapping[str, Any] = field(default_factory=dict)
     uncounted: tuple[Uncounted, ...] = ()
     machines: Mapping[str, frozenset[str]] = field(default_factory=dict)  # person -> machines
+    #: person -> machine -> the event (seq) at which they first enrolled a key from it (a
+    #: machine missing here counts as enrolled from the start)
+    machine_since: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     invited_by: Mapping[str, str | None] = field(default_factory=dict)  # person -> inviter
     #: person -> every role they ever held (roles taken away since included)
     roles_held: Mapping[str, frozenset[str]] = field(default_factory=dict)

@@ -367,9 +367,12 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
             uncounted.append(item)
             by_kind.setdefault(fact.kind, []).append(item)
     machines: dict[str, set[str]] = {}
+    since: dict[str, dict[str, int]] = {}
     invited: dict[str, str | None] = {}
     for record in state.keys.values():
         machines.setdefault(record.person, set()).add(record.machine)
+        first = since.setdefault(record.person, {})
+        first[record.machine] = min(first.get(record.machine, record.seq), record.seq)
         invited.setdefault(record.person, record.invited_by)
     return CheckContext(
         facts=FactSet(counted, ordered=True),
@@ -378,6 +381,7 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
         now=now,
         uncounted=tuple(uncounted),
         machines={person: frozenset(found) for person, found in machines.items()},
+        machine_since=since,
         invited_by=invited,
         roles_held=state.roles_held,
         role_since=state.role_since,

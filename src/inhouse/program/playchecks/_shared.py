@@ -204,14 +204,24 @@ def other_person_elsewhere(ctx: CheckContext, fact: Fact, judged: set[str]) -> s
     return None
 
 
-def enrolled_elsewhere(ctx: CheckContext, person: str, judged: set[str]) -> bool:
+def enrolled_elsewhere(
+    ctx: CheckContext, person: str, judged: set[str], *, before: int | None = None
+) -> bool:
     """Whether ``person`` enrolled a key from a machine none of ``judged`` enrolled from (a
     machine id replaced with ``INHOUSE_MACHINE_ID`` is still the machine it was made on), and,
     with the organisation's sign-in set up, they and ``judged`` signed in with it (a caller
-    that explains a refusal asks :func:`unsigned_apart` first)."""
+    that explains a refusal asks :func:`unsigned_apart` first). ``before``: only the machines
+    ``judged`` enrolled from before that event count against them; a judged person who later
+    enrols a key "from" a colleague's machine (its id is the enroller's to state) does not take
+    back what the colleague did from it before."""
     if unsigned_apart(ctx, person, judged):
         return False
     theirs = ctx.machines_of(judged)
+    if before is not None:
+        theirs = {
+            m for j in judged for m in ctx.machines.get(j, frozenset())
+            if ctx.machine_since.get(j, {}).get(m, 0) < before
+        }  # fmt: skip
     own = [m for m in ctx.machines.get(person, frozenset()) if m]
     return not theirs or any(
         not any(same_machine(m, t, demo=ctx.demo) for t in theirs) for m in own

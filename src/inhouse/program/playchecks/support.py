@@ -653,7 +653,13 @@ def _hit_by_user(ctx: CheckContext, ticket: Ticket, judged: set[str]) -> tuple[s
     the ticket as they filed or confirmed it: a later import's change neither takes back nor
     moves what they confirmed they hit."""
     opener = ticket.opened.actor
-    if not opener or opener in judged or not enrolled_elsewhere(ctx, opener, judged):
+    if (
+        not opener
+        or opener in judged
+        # the judged's machines as they were when the ticket came in: a builder who claims the
+        # opener's machine afterwards does not make the opener's tickets theirs
+        or not enrolled_elsewhere(ctx, opener, judged, before=ticket.opened.fact.id)
+    ):
         return None
     said = _as_opened(ticket)
     return None if said is None else _content(said)
