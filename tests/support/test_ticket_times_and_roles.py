@@ -172,3 +172,30 @@ def test_claiming_the_openers_machine_afterwards_takes_back_none_of_their_ticket
     lena.join(str(lena.invite("lena")), SigningKey.generate(), at_machine=cams)
     after = _judge(lena)
     assert (after.outcome, after.reason) == (before.outcome, before.reason)
+
+
+def test_a_play_owner_made_after_the_tickets_came_in_filed_them_as_a_user(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
+) -> None:
+    """The lead makes cam, who filed the awkward tickets, a lead for a moment and the owner of
+    play 6 (on waivers of her own): a play's owner is judged from the play's start, so his
+    tickets, filed before, still pick what is typical. (A red team passed it before.)"""
+    from inhouse.errors import AntiPattern
+    from tests.support.test_ticket_word_order import _judge
+
+    lena = _baseline_hit_three_times(request, _isolated, clock)
+    before = _judge(lena)
+    assert before.outcome is Outcome.FAIL, before.reason
+    clock.advance(hours=1)
+    lena.change_roles(None, "cam", add=["rollout-lead"])
+    for _ in range(3):  # each guard the start meets, waived by lena herself
+        try:
+            lena.start_play(None, "measure", owner="cam")
+            break
+        except AntiPattern as refused:
+            lena.grant_waiver(None, refused.guard, play="measure", reason="other",
+                              note="time-boxed", expires=clock.now + timedelta(days=1))  # fmt: skip
+    assert lena.state().owners.get("measure") == "cam"
+    lena.change_roles(None, "cam", remove=["rollout-lead"])
+    after = _judge(lena)
+    assert (after.outcome, after.reason) == (before.outcome, before.reason)

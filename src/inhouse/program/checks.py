@@ -118,6 +118,9 @@ class CheckContext:
     #: person -> machine -> the event (seq) at which they first enrolled a key from it (a
     #: machine missing here counts as enrolled from the start)
     machine_since: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    #: play id -> the event (seq) that started it, with its owner (a play missing here counts
+    #: as started from the start)
+    owner_since: Mapping[str, int] = field(default_factory=dict)
     invited_by: Mapping[str, str | None] = field(default_factory=dict)  # person -> inviter
     #: person -> every role they ever held (roles taken away since included)
     roles_held: Mapping[str, frozenset[str]] = field(default_factory=dict)

@@ -382,6 +382,7 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
         uncounted=tuple(uncounted),
         machines={person: frozenset(found) for person, found in machines.items()},
         machine_since=since,
+        owner_since={play: record.seq for play, record in state.plays.items()},
         invited_by=invited,
         roles_held=state.roles_held,
         role_since=state.role_since,

@@ -87,6 +87,7 @@ class PlayRecord:
     started_by: str
     started_at: datetime
     waivers: tuple[int, ...] = ()  # waivers (by event seq) that let the start through
+    seq: int = 0  # the play.started event's
 
 
 @dataclass(frozen=True)
@@ -1564,6 +1565,7 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
             started_by=actor,
             started_at=event.at,
             waivers=tuple(data.get("waivers", [])),
+            seq=event.seq,
         )
     elif kind == EventKind.HANDOFF_OFFERED:
         state.unapproved_exit.pop(str(data["play"]), None)  # a new offer: nothing dangles

@@ -591,12 +591,13 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     # changes them later neither takes it back nor moves it (the importer alone would pick)
     # judged as they were when the ticket came into the queue: a role a lead grants someone
     # afterwards (for a moment, to pick another component) does not take back what they hit
-    owners = set(ctx.owners.values())
     hits: dict[str, int] = {}
     drawn: dict[str, list[Ticket]] = {}
     for ticket in tickets.values():
         places = {(ticket.category, ticket.component)}
         seq = ticket.opened.fact.id
+        # a play's owner from the play's start: one made owner afterwards filed as a user
+        owners = {o for play, o in ctx.owners.items() if ctx.owner_since.get(play, 0) < seq}
         judged = owners | held_by(ctx, "rollout-lead", seq) | held_by(ctx, "support-owner", seq)
         said = _hit_by_user(ctx, ticket, judged)
         if said is not None:
