@@ -293,6 +293,7 @@ def test_only_a_listed_attendee_confirms_and_nothing_is_recorded_otherwise(
 def test_a_review_of_one_is_not_a_review(_isolated: Path, clock: Clock, ollama: StandIn) -> None:
     program = reviewed(_isolated, clock, ollama, cadence=CADENCE.replace(', "support-owner"', ""))
     enrol(program, "sam", team="support")
+    program.change_roles(None, "lena", add=["support-owner"])  # she holds every role it asks
     schedule_review(program)
     with pytest.raises(InvalidInput, match="a review of one is not a review"):
         hold_review(program, ["lena"], KEEP)
@@ -341,3 +342,32 @@ def test_the_review_commands(_isolated: Path, clock: Clock, ollama: StandIn) -> 
 
 def decisions_args() -> list[str]:
     return [arg for text in KEEP for arg in ("--decision", text)]
+
+
+def test_a_schedule_asking_for_fewer_roles_asks_no_fewer(
+    _isolated: Path, clock: Clock, ollama: StandIn
+) -> None:
+    """The cadence names only a lead (an empty list is refused outright): the check still asks
+    for the support owner, who never attended. (A red team passed it with `roles = []`.)"""
+    from inhouse.support.review import attend_review, hold_review, schedule_review
+
+    (_isolated / "a").mkdir()
+    empty = reviewed(
+        _isolated / "a", clock, ollama, cadence="[review]\nevery_days = 30\nroles = []"
+    )
+    with pytest.raises(ConfigError, match="roles"):
+        schedule_review(empty)
+    empty.close()
+    (_isolated / "b").mkdir()
+    lead_only = '[review]\nevery_days = 30\nroles = ["rollout-lead"]'
+    program = reviewed(_isolated / "b", clock, ollama, cadence=lead_only)
+    request_close = program.close
+    enrol(program, "sam", team="support", roles=["support-owner"])  # never attends
+    pia = enrol(program, "pia", team="legal")
+    schedule_review(program)
+    held = hold_review(program, ["lena", "pia"], KEEP)
+    attend_review(pia, held.id)
+    result = judge(program)
+    request_close()
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "holds support-owner" in result.reason

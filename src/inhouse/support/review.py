@@ -67,7 +67,12 @@ class ReviewSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     every_days: int = Field(ge=1, le=366)
-    roles: list[Role] = Field(default_factory=lambda: [Role.ROLLOUT_LEAD, Role.SUPPORT_OWNER])
+    roles: list[Role] = Field(
+        default_factory=lambda: [Role.ROLLOUT_LEAD, Role.SUPPORT_OWNER],
+        min_length=1,
+        description="who must attend (play 5's review-held check asks for a lead and the "
+        "support owner whatever this says)",
+    )
 
 
 def review_settings(folder: Path, config: dict[str, Any] | None = None) -> ReviewSettings:

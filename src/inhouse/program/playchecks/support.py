@@ -383,8 +383,10 @@ def review_held(ctx: CheckContext) -> Result:
     the drift review it saw, and attended by more than its recorder. Attending is signed, never
     typed: the recorder, plus each listed attendee who confirmed with their own key (`inhouse
     review attend`), enrolled from a machine of their own (one laptop is one person); the
-    cadence's roles must be among those. The schedule is a lead's, at most ``max_every_days``
-    apart (a review every hundred years schedules none)."""
+    cadence's roles must be among those, and always the check's own ``roles`` (a rollout lead
+    and the support owner, by default: a schedule naming no roles asks for no fewer). The
+    schedule is a lead's, at most ``max_every_days`` apart (a review every hundred years
+    schedules none)."""
     plan = ctx.facts.latest("review.scheduled", lambda f: _is_lead(ctx, f.by))
     if plan is None:
         return failed("no periodic review scheduled: a rollout lead runs `inhouse review schedule`")
@@ -488,7 +490,10 @@ def _review_flaw(ctx: CheckContext, plan: Fact, held: Fact) -> str | None:
     attendees = [str(a) for a in held.payload.get("attendees") or []]
     if held.by not in attendees:
         return f"{held.by} recorded it without attending"
-    roles = [str(r) for r in plan.payload.get("roles") or []]
+    # the playbook's roles always, and whatever more the schedule names: a schedule naming
+    # none would make a review of any two people one
+    wanted = ctx.param("roles", ["rollout-lead", "support-owner"])
+    roles = list(dict.fromkeys([*map(str, wanted), *map(str, plan.payload.get("roles") or [])]))
     listed = {r for a in attendees if a in ctx.people for r in ctx.people[a].roles}
     missing = [r for r in roles if r not in listed]
     if missing:
