@@ -265,6 +265,14 @@ def test_the_baseline_blesses_the_weights_play_one_proved() -> None:
     # a not-worth-it verdict proved nothing to hold the lock to; an older proven one still does
     later = fact("trial.verdict", trial="u", verdict="not-worth-it", quality_ok=True)
     assert run("baseline-pinned", proven(DIGEST), later, lock()).outcome is Outcome.PASS
+    # a later proven verdict naming no candidate (the shape from before trials named one, typed
+    # around the CLI) does not untie the lock from the weights the trial proved
+    first = proven("sha256:" + "c" * 64, model="big")
+    bare = fact("trial.verdict", trial="v", verdict="proven", proven_on=["faster"],
+                quality_ok=True)  # fmt: skip
+    assert bare.id > first.id  # the later one
+    untied = run("baseline-pinned", first, bare, lock())
+    assert untied.outcome is Outcome.FAIL and "but trial t proved big" in untied.reason
 
 
 def test_install_script_written_for_the_current_lock() -> None:

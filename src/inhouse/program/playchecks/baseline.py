@@ -60,14 +60,23 @@ def access_requested(ctx: CheckContext) -> Result:
 def baseline_pinned(ctx: CheckContext, lock: Fact) -> Result:
     """The lock names one runtime and one or two blessed models, each with a content digest,
     and blesses the weights play 1's trial proved, where the trial could name them (a baseline
-    of other weights was never proven)."""
+    of other weights was never proven; a later proven verdict naming no weights unties
+    nothing)."""
     most = int(ctx.param("max_models", 2))
     models = lock.payload["models"]
     if not 1 <= len(models) <= most:
         return failed(f"the lock blesses {len(models)} models; the play allows 1 to {most}", lock)
     runtime = lock.payload["runtime"]
     names = ", ".join(f"{m['name']}@{str(m['digest'])[:19]}" for m in models)
-    proven = ctx.facts.latest("trial.verdict", lambda f: f.payload["verdict"] == "proven")
+    # a verdict that named the proven weights is what ties the lock to them: a later one that
+    # names none (the shape from before trials named them) does not untie it
+    proven = ctx.facts.latest(
+        "trial.verdict",
+        lambda f: (
+            f.payload["verdict"] == "proven"
+            and bool((f.payload.get("candidate") or {}).get("digest"))
+        ),
+    ) or ctx.facts.latest("trial.verdict", lambda f: f.payload["verdict"] == "proven")
     candidate = (proven.payload.get("candidate") or {}) if proven is not None else {}
     if proven is None or not candidate:
         return passed(f"{runtime['family']} {runtime['version']} with {names}", lock)
