@@ -20,6 +20,8 @@ import pytest
 
 from inhouse.program import Program
 from inhouse.program.checks import Outcome
+from inhouse.program.counting import build_context
+from inhouse.program.playchecks._shared import enrolled_elsewhere
 from inhouse.support.importers.mapping import (
     Account,
     ActorMap,
@@ -199,3 +201,24 @@ def test_a_play_owner_made_after_the_tickets_came_in_filed_them_as_a_user(
     lena.change_roles(None, "cam", remove=["rollout-lead"])
     after = _judge(lena)
     assert (after.outcome, after.reason) == (before.outcome, before.reason)
+
+
+def test_claiming_the_openers_machine_before_the_tickets_takes_none_of_them_either(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
+) -> None:
+    """The same claim made early, right after cam joined and before he filed anything: a
+    machine is whoever enrolled from it first, so cam is still nobody's alias."""
+    from inhouse.identity import SigningKey
+    from tests.support.test_ticket_word_order import _judge
+
+    lena = _baseline_hit_three_times(request, _isolated, clock)
+    before = _judge(lena)
+    cams = next(k.machine for k in lena.state().keys.values() if k.person == "cam")
+    first = min(k.seq for k in lena.state().keys.values() if k.person == "cam")
+    lena.join(str(lena.invite("lena")), SigningKey.generate(), at_machine=cams)
+    claimed = max(k.seq for k in lena.state().keys.values() if k.person == "lena")
+    context = build_context(lena.state(), lena.clock())
+    assert claimed > first
+    # judged over every machine she ever claimed, as for an opener filing after her claim
+    assert enrolled_elsewhere(context, "cam", {"lena"}) is True
+    assert (_judge(lena).outcome, _judge(lena).reason) == (before.outcome, before.reason)

@@ -210,21 +210,26 @@ def enrolled_elsewhere(
     """Whether ``person`` enrolled a key from a machine none of ``judged`` enrolled from (a
     machine id replaced with ``INHOUSE_MACHINE_ID`` is still the machine it was made on), and,
     with the organisation's sign-in set up, they and ``judged`` signed in with it (a caller
-    that explains a refusal asks :func:`unsigned_apart` first). ``before``: only the machines
-    ``judged`` enrolled from before that event count against them; a judged person who later
-    enrols a key "from" a colleague's machine (its id is the enroller's to state) does not take
-    back what the colleague did from it before."""
+    that explains a refusal asks :func:`unsigned_apart` first). A machine is whoever enrolled
+    from it first: a judged person who enrols a key "from" a colleague's machine afterwards
+    (its id is the enroller's to state) makes the colleague nobody's alias. ``before``: only
+    the machines ``judged`` enrolled from before that event count against them."""
     if unsigned_apart(ctx, person, judged):
         return False
-    theirs = ctx.machines_of(judged)
+    theirs = [  # (machine, the event it was first enrolled from by that judged person)
+        (machine, ctx.machine_since.get(j, {}).get(machine, 0))
+        for j in judged
+        for machine in ctx.machines.get(j, frozenset())
+    ]
     if before is not None:
-        theirs = {
-            m for j in judged for m in ctx.machines.get(j, frozenset())
-            if ctx.machine_since.get(j, {}).get(m, 0) < before
-        }  # fmt: skip
+        theirs = [(machine, first) for machine, first in theirs if first < before]
+    mine = ctx.machine_since.get(person, {})
     own = [m for m in ctx.machines.get(person, frozenset()) if m]
     return not theirs or any(
-        not any(same_machine(m, t, demo=ctx.demo) for t in theirs) for m in own
+        not any(
+            first <= mine.get(m, 0) and same_machine(m, t, demo=ctx.demo) for t, first in theirs
+        )
+        for m in own
     )
 
 
