@@ -48,7 +48,8 @@ def adoption(
         str | None,
         typer.Option(
             "--as-of",
-            help="The window's last day, YYYY-MM-DD (default: today, UTC).",
+            help="The window's last day, YYYY-MM-DD (default: today, UTC); with --record, "
+            "today or yesterday only (a recorded report is of now).",
             show_default=False,
         ),
     ] = None,

@@ -441,6 +441,7 @@ def _vouched_hosts(state: ProgramState, facts: FactSet, measured: set[str]) -> s
     from inhouse.identity.keys import verify_signature
 
     found: set[str] = set()
+    leads = _lead_machines(state)
     for fact in facts.of("service.vouched"):
         if why_uncounted(fact, state, measured) is not None or _not_signed_in(fact, state):
             continue
@@ -455,7 +456,7 @@ def _vouched_hosts(state: ProgramState, facts: FactSet, measured: set[str]) -> s
             fact.by == lead
             or "rollout-lead" in held  # a lead (or a throwaway co-lead) vouches for nobody's host
             or (fact.machine is not None  # nor does anyone from a machine of a lead's
-                and any(same_machine(fact.machine, m) for _, m in _lead_machines(state)))
+                and any(same_machine(fact.machine, m) for _, m in leads))
             or fact.by not in state.people
             or state.people[fact.by].service
             or (lead is not None and fact.machine is not None
