@@ -169,3 +169,52 @@ def test_a_lead_who_enrols_from_the_gateways_host_later_makes_it_hers(pilot: Pil
     lead.join(str(lead.invite(me)), SigningKey.generate(), at_machine=host)
     (why,) = _service_why(pilot)
     assert f"{me}, a rollout lead, enrolled a key of their own from" in why
+
+
+def test_removing_who_answered_no_then_asking_again_changes_nothing(pilot: Pilot) -> None:
+    """The lead reads the signed answers, removes a detractor, and opens a new survey over the
+    kinder pilot that is left: the removed member counts as they answered the first one."""
+    pilot.use(Use(p, f"2026-11-{d}T10:00") for p in TEAMS for d in (10, 12))
+    _survey(pilot, pilot.lead, "2026-11-16T09:00", "2026-11-20T17:00", {"bob", "pia", "dora"})
+    pilot.clock.now = at("2026-11-21T09:00")
+    remove_member(pilot.lead, "carl")
+    pilot.clock.now = at("2026-11-23T09:00")
+    open_survey(pilot.lead, at("2026-11-30T17:00"))
+    for person in TEAMS.keys() - {"carl"}:
+        answer_survey(pilot.people[person], "very" if person in {"bob", "pia", "dora"} else "not")
+    outcome, reason = _check(pilot, "pilot-would-resist-losing")
+    assert outcome is Outcome.FAIL, reason
+    assert reason.startswith("3 of 6 pilot members would be very disappointed"), reason
+    assert "counting carl as they answered an earlier survey" in reason
+    assert _check(pilot, "pilot-size")[0] is Outcome.PASS  # five members are still a pilot
+
+
+def test_a_member_removed_before_answering_anything_is_not_counted(pilot: Pilot) -> None:
+    """Someone who left before any survey asked them said nothing: they count for nobody."""
+    pilot.use(Use(p, f"2026-11-{d}T10:00") for p in TEAMS for d in (10, 12))
+    remove_member(pilot.lead, "carl")
+    pilot.clock.now = at("2026-11-16T09:00")
+    open_survey(pilot.lead, at("2026-11-30T17:00"))
+    for person in TEAMS.keys() - {"carl"}:
+        answer_survey(pilot.people[person], "very" if person in {"bob", "pia", "dora"} else "not")
+    outcome, reason = _check(pilot, "pilot-would-resist-losing")
+    assert outcome is Outcome.PASS and reason.startswith("3 of 5"), reason
+
+
+def test_removing_who_was_not_independent_then_measuring_again_changes_nothing(
+    pilot: Pilot,
+) -> None:
+    for person in TEAMS:
+        pilot.enable(person, "2026-11-02T10:00")
+    keen = ("bob", "pia", "dora")
+    pilot.use(Use(p, f"2026-11-0{d}T10:00") for p in keen for d in (3, 4, 5))
+    pilot.on("2026-11-06")
+    record_adoption(pilot.lead)
+    remove_member(pilot.lead, "carl")
+    pilot.use(Use(p, "2026-11-07T10:00") for p in keen)
+    pilot.on("2026-11-08")
+    _, report = record_adoption(pilot.lead)
+    assert report is not None and "carl" not in {r["person"] for r in report.payload["members"]}
+    outcome, reason = _check(pilot, "pilot-independent-use")
+    assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
+    assert "counted as an earlier report measured them, removed from the pilot before" in reason

@@ -143,6 +143,23 @@ def gone_since(ctx: CheckContext, seq: int) -> list[str]:
     return sorted(listed - set(counted) - set(aside))
 
 
+def former_members(ctx: CheckContext) -> set[str]:
+    """Everyone a rollout lead ever added to the pilot since play 4 started who is no counted
+    member now (removed, their role taken away; one set aside for sharing a machine aside: they
+    were never one). What the pilot said through them while they were in it (a survey answer,
+    a measured adoption row) stays said: else a lead removes the unhappy, then opens a new
+    survey (or records a new report) over the kinder pilot that is left."""
+    leads = ever_held(ctx, "rollout-lead")
+    start = ctx.owner_since.get("pilot", 0)
+    added = {
+        str(fact.payload["person"])
+        for fact in ctx.facts.of("pilot.member")
+        if fact.by in leads and fact.payload["action"] == "added" and fact.id > start
+    }
+    counted, aside = _judged(ctx)
+    return added - set(counted) - set(aside)
+
+
 def team_of(ctx: CheckContext, person: str, added: Fact) -> str:
     """``person``'s team as the roster named it when a lead added them to the pilot (``added``,
     their ``pilot.member`` fact): moving a member to another team afterwards moves nobody in
@@ -458,7 +475,8 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
     """Most pilot members reach the tool on their own, measured from the gateway's usage log
     (`inhouse pilot adoption`, signed by the gateway's key; docs/pilot.md defines it), by this
     check's own threshold and window: a report measured by laxer ones (fewer days, another
-    window) does not count, nor does a member's row claiming fewer active days than it."""
+    window) does not count, nor does a member's row claiming fewer active days than it. A
+    member removed since an earlier report of play 4 measured them counts as it did."""
     share = float(ctx.param("share", 0.5))
     least, width = int(ctx.param("min_days", 3)), int(ctx.param("window_days", 28))
     pilot = members(ctx)
@@ -480,9 +498,12 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
         )
     rows = {str(row["person"]): row for row in report.payload["members"]}
     # the pilot the report measured stays in it: removing who was not independent changes
-    # nothing measured
+    # nothing measured; and who an earlier report measured, removed before this one, counts
+    # as that report measured them
     gone = [p for p in gone_since(ctx, report.id) if p in rows]
-    judged = sorted({*pilot, *gone})
+    carried = _rows_before(ctx, report, former_members(ctx) - set(pilot) - set(rows))
+    rows.update(carried)
+    judged = sorted({*pilot, *gone, *carried})
     independent = [
         p for p in judged
         if rows.get(p, {}).get("independent") and int(rows[p]["active_days"]) >= least
@@ -500,7 +521,44 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
         text += f"; not yet: {'; '.join(not_yet)}"
     if gone:
         text += f"; counted as the report measured them, though no longer members: {names(gone)}"
+    if carried:
+        text += (
+            "; counted as an earlier report measured them, removed from the pilot before this "
+            f"one: {names(sorted(carried))}"
+        )
     return (passed if len(independent) / len(judged) > share else failed)(text, report)
+
+
+def _rows_before(ctx: CheckContext, report: Fact, people: set[str]) -> dict[str, Any]:
+    """Each of ``people``'s row in the latest adoption report before ``report`` (since play 4
+    started) that measured them."""
+    start = ctx.owner_since.get("pilot", 0)
+    found: dict[str, Any] = {}
+    for earlier in ctx.facts.of("pilot.adoption"):
+        if start < earlier.id < report.id:
+            for row in earlier.payload["members"]:
+                if str(row["person"]) in people:
+                    found[str(row["person"])] = row
+    return found
+
+
+def _answers_before(ctx: CheckContext, survey: Fact, people: set[str]) -> dict[str, Fact]:
+    """Each of ``people``'s latest answer to a survey a rollout lead opened before ``survey``
+    (since play 4 started), given while it was open."""
+    start = ctx.owner_since.get("pilot", 0)
+    windows: dict[str, tuple[int, datetime | None]] = {}
+    for opened in ctx.facts.of("survey.opened"):
+        if start < opened.id < survey.id and opened.by in held_by(ctx, "rollout-lead", opened.id):
+            windows[str(opened.payload["survey"])] = (opened.id, _closes(opened))
+    found: dict[str, Fact] = {}
+    for fact in ctx.facts.of("survey.response"):
+        person, name = str(fact.payload["person"]), str(fact.payload["survey"])
+        if person not in people or name not in windows or fact.id > survey.id:
+            continue
+        opened_at, closes = windows[name]
+        if fact.id > opened_at and (closes is None or fact.at <= closes):
+            found[person] = fact
+    return found
 
 
 def _closes(survey: Fact) -> datetime | None:
@@ -517,7 +575,8 @@ def _closes(survey: Fact) -> datetime | None:
 def pilot_would_resist_losing(ctx: CheckContext) -> Result:
     """Most of the pilot would be very disappointed to lose the tool (the Sean Ellis question;
     each member's own signed answer to the latest survey a rollout lead opened, given while it
-    was open, counts; a member removed since it opened is still counted)."""
+    was open, counts; a member removed since it opened is still counted, and one removed
+    before it with their answer to an earlier survey of play 4)."""
     share = float(ctx.param("share", 0.5))
     pilot = members(ctx)
     if not pilot:
@@ -548,6 +607,8 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
     closes = _closes(survey)
     # the pilot the survey asked: a member removed since it opened is still counted
     gone = gone_since(ctx, survey.id)
+    # and one removed before it opened, who answered an earlier survey, as they answered it
+    carried = _answers_before(ctx, survey, former_members(ctx) - set(pilot) - set(gone))
     asked = {*pilot, *gone}
     latest: dict[str, Fact] = {}
     for fact in ctx.facts.of("survey.response"):
@@ -563,10 +624,17 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
     if not latest:
         return failed("no survey answers from the pilot yet: each member runs "
                       "`inhouse survey answer`")  # fmt: skip
+    latest.update(carried)
+    asked |= set(carried)
     keen = [f for f in latest.values() if f.payload["would_resist_losing"]]
     text = f"{len(keen)} of {len(asked)} pilot members would be very disappointed to lose it"
     if gone:
         text += f" (counting {names(gone)}, removed from the pilot since the survey opened)"
+    if carried:
+        text += (
+            f" (counting {names(sorted(carried))} as they answered an earlier survey before "
+            "being removed from the pilot)"
+        )
     if len(keen) / len(asked) > share:
         return passed(text, *latest.values())
     waiting = [p for p in pilot if p not in latest]  # who is gone answers no more
