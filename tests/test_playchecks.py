@@ -516,6 +516,59 @@ def test_pilot_enabled() -> None:
     )
 
 
+def test_a_step_asking_for_someone_elses_prompt_is_not_met_by_the_members_own() -> None:
+    """The forgery: a track asks each member to use a prompt someone else wrote; the member
+    publishes one of their own, uses it through the gateway, and their tool records the step
+    on that use. The check finds the version's author: the member's own, an import, or one
+    from the member's own machine bears nothing out; a colleague's does."""
+    shared = step_terms("first", "used-shared-prompt", "prompt.usage", others=True)
+    people, added = roster(1, 1, steps=[shared])
+
+    def version(name: str, by: str, **extra: Any) -> Fact:
+        return fact("prompt.version", by=by, prompt=name, version=1,
+                    content_hash="sha256:0123456789", **extra)  # fmt: skip
+
+    def used(name: str) -> Fact:
+        return fact("prompt.usage", by="gateway", prompt=name, version=1, uses=1, users=1,
+                    uses_by_others=0, people=["p0"])  # fmt: skip
+
+    own, imported, omars = (
+        version("mine", "p0"),
+        version("brought", "lena", imported=True),
+        (version("triage", "omar")),
+    )
+    library = [own, imported, omars]
+    cases = {
+        "mine@1 is p0's own": used("mine"),
+        "brought@1 was imported (its author is unknown)": used("brought"),
+        "nothing@1 is no version in the library": used("nothing"),
+    }
+    for reason, use in cases.items():
+        result = run("pilot-enabled", *added, *library, use, *enabled("p0", [use]), people=people)
+        assert result.outcome is Outcome.FAIL, reason
+        assert f"but the step asks for a prompt someone else wrote, and {reason}" in (
+            result.reason
+        ), result.reason
+    use = used("triage")
+    result = run("pilot-enabled", *added, *library, use, *enabled("p0", [use]), people=people)
+    assert result.outcome is Outcome.PASS, result.reason
+    # omar's key enrolled from p0's laptop is p0's alias, not someone else
+    context = CheckContext(
+        facts=FactSet([*added, *library, use, *enabled("p0", [use])]),
+        people=people,
+        owners=OWNERS,
+        now=NOW,
+        machines={
+            **{w: frozenset({f"{w}-laptop"}) for w in people},
+            "omar": frozenset({"p0-laptop"}),
+        },
+        exited=EXITED,
+    )
+    result = evaluate("pilot-enabled", context)
+    assert result.outcome is Outcome.FAIL
+    assert "triage@1's author, omar, is not told apart from p0" in result.reason, result.reason
+
+
 def test_pilot_enabled_verifies_each_measured_step_against_the_facts_it_names() -> None:
     """The forgery: the lead types usage rows into the unsigned summary tables, and a member's
     tool signs a "measured" step and a finished track from them. The check reads what each step

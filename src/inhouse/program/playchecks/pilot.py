@@ -362,7 +362,8 @@ def step_problem(ctx: CheckContext, person: str, added: Fact, step: Fact) -> str
     shown as such; a measured one names the facts it rests on, each of which must count, be of
     the kind its step type rests on, and be theirs since they were onboarded: a ``usage.daily``
     with requests of theirs on or after that day, a ``prompt.usage`` (of the step's prompt,
-    where it names one) among whose users they are, or their own passing ``workflow.run`` of
+    where it names one; with ``others``, of a version someone told apart from them wrote)
+    among whose users they are, or their own passing ``workflow.run`` of
     the step's workflow, run on or after that day. A table row nobody signed is none of
     these."""
     terms = track_terms(added).get(str(step.payload["step"]))
@@ -402,6 +403,41 @@ def step_problem(ctx: CheckContext, person: str, added: Fact, step: Fact) -> str
             )
         if not _names(fact, person, onboarded, params):
             return f"rests on {fact.kind} #{fact.id}, which does not bear out {person}'s step"
+        if (
+            fact.kind == "prompt.usage"
+            and params.get("others")
+            and (why := _not_by_another(ctx, person, fact))
+        ):
+            return f"rests on prompt.usage #{fact.id}, but the step asks for a prompt {why}"
+    return None
+
+
+def _not_by_another(ctx: CheckContext, person: str, usage: Fact) -> str | None:
+    """Why the library prompt a ``prompt.usage`` names was not written by someone other than
+    ``person`` (its author is the signer of the version that took its number first; an
+    import's author is unknown), or None when it was: a step asking for someone else's prompt
+    is not borne out by the member's own, nor by one from a machine of theirs."""
+    name, number = usage.payload["prompt"], usage.payload["version"]
+    version = next(
+        (
+            f
+            for f in ctx.facts.of("prompt.version")
+            if f.payload.get("prompt") == name and f.payload.get("version") == number
+        ),
+        None,
+    )
+    ref = f"{name}@{number}"
+    if version is None:
+        return f"someone else wrote, and {ref} is no version in the library"
+    if version.payload.get("imported"):
+        return f"someone else wrote, and {ref} was imported (its author is unknown)"
+    if version.by == person:
+        return f"someone else wrote, and {ref} is {person}'s own"
+    if not enrolled_elsewhere(ctx, version.by, {person}):
+        return (
+            f"someone else wrote, and {ref}'s author, {version.by}, is not told apart from "
+            f"{person} (their machines, or the organisation's sign-in)"
+        )
     return None
 
 
