@@ -1284,24 +1284,46 @@ def _tested(spec: Fact) -> Fact:
                 spec=spec.payload["nonce"])  # fmt: skip
 
 
+def _rerun(spec: Fact, by: str = "zoe") -> Fact:
+    """A passing run of ``spec``'s very version by someone other than its maker, after it was
+    published (at their own laptop): what confirms a version answers a finding."""
+    return fact("workflow.run", by=by, at=spec.at + timedelta(hours=1), workflow="triage",
+                content_hash=spec.payload["content_hash"], passed=True, pass_rate=1.0,
+                cases=1)  # fmt: skip
+
+
 def test_findings_fed_back_by_a_change_that_names_them() -> None:
     people = {**ROSTER, "zoe": person("zoe", "sales")}
     assert run("findings-fed-back").outcome is Outcome.FAIL
     v1 = _workflow("a", at=NOW - timedelta(days=30))
     finding = _finding("workflow:triage")
     v2 = _workflow("b", closes=(finding.id,))
+    # omar's own passing run beside it: a fix published, which only someone else confirms
     result = run("findings-fed-back", v1, finding, v2, _tested(v2), people=people, period_days=92)
+    assert result.outcome is Outcome.FAIL
+    assert "awaiting confirmation by someone other than omar" in result.reason, result.reason
+    rerun = _rerun(v2)
+    result = run("findings-fed-back", v1, finding, v2, _tested(v2), rerun, people=people,
+                 period_days=92)  # fmt: skip
     assert result.outcome is Outcome.PASS and "omar" in result.reason, result.reason
-    # without a passing run beside it (typed in, or its own tests failed) it fixed nothing
+    assert "confirmed by zoe's passing run" in result.reason
+    # without a passing run beside it (typed in, or its own tests failed) it fixed nothing,
+    # whoever ran it since
     failing = replace(_tested(v2), payload={**_tested(v2).payload, "passed": False})
     for alone in ([], [failing]):
-        result = run("findings-fed-back", v1, finding, v2, *alone, people=people, period_days=92)
+        result = run("findings-fed-back", v1, finding, v2, *alone, rerun, people=people,
+                     period_days=92)  # fmt: skip
         assert result.outcome is Outcome.FAIL and "no passing run" in result.reason, result.reason
-    # a re-lock that names a baseline finding and changes the lock closes it too
+    # a re-lock that names a baseline finding and changes the lock closes it too, once someone
+    # other than its maker passed `baseline verify` on it
     base = _finding("baseline")
     relock = fact("baseline.lock", by="omar", lock_hash="c" * 64, closes=[base.id],
                   runtime={"family": "llamacpp", "version": "b4500"}, models=[])  # fmt: skip
-    assert run("findings-fed-back", lock(), base, relock, people=people).outcome is Outcome.PASS
+    result = run("findings-fed-back", lock(), base, relock, people=people)
+    assert result.outcome is Outcome.FAIL and "`inhouse baseline verify`" in result.reason
+    verify = fact("baseline.verify", by="zoe", lock_hash="c" * 64, passed=True)
+    result = run("findings-fed-back", lock(), base, relock, verify, people=people)
+    assert result.outcome is Outcome.PASS and "zoe's passing verify" in result.reason
 
 
 def test_findings_fed_back_refuses_a_finding_closed_by_hand_or_by_no_change() -> None:
@@ -1328,12 +1350,13 @@ def test_findings_fed_back_refuses_a_finding_closed_by_hand_or_by_no_change() ->
     service = {**people, "gateway": Person(name="gateway", service=True)}
     by_gateway = _finding("workflow:triage", by="gateway")
     fixed = _workflow("g", closes=(by_gateway.id,))
-    result = run("findings-fed-back", v1, by_gateway, fixed, _tested(fixed), people=service)
+    result = run("findings-fed-back", v1, by_gateway, fixed, _tested(fixed), _rerun(fixed),
+                 people=service)  # fmt: skip
     assert result.outcome is Outcome.FAIL and "a service's key" in result.reason
-    # the opener answering their own finding alone is not feedback
+    # the opener answering their own finding is not feedback, whoever confirmed the change
     own = _finding("workflow:triage", by="omar")
     mine = _workflow("e", closes=(own.id,))
-    result = run("findings-fed-back", v1, own, mine, _tested(mine), people=people)
+    result = run("findings-fed-back", v1, own, mine, _tested(mine), _rerun(mine), people=people)
     assert result.outcome is Outcome.FAIL and "alone" in result.reason
 
 
@@ -1511,9 +1534,10 @@ def test_a_finding_from_the_closers_own_machine_is_not_fed_back() -> None:
     v1 = _workflow("a", at=NOW - timedelta(days=30))
     finding = _finding("workflow:triage")
     v2 = _workflow("b", closes=(finding.id,))
-    honest = evaluate("findings-fed-back", _on_machines([v1, finding, v2, _tested(v2)], people))
+    facts = [v1, finding, v2, _tested(v2), _rerun(v2, by="lena")]  # lena confirms the version
+    honest = evaluate("findings-fed-back", _on_machines(facts, people))
     assert honest.outcome is Outcome.PASS, honest.reason
-    alias = _on_machines([v1, finding, v2, _tested(v2)], people, zoe="typed~omar-laptop")
+    alias = _on_machines(facts, people, zoe="typed~omar-laptop")
     result = evaluate("findings-fed-back", alias)
     assert result.outcome is Outcome.FAIL
     assert "whose keys were all enrolled from a machine omar enrolled from" in result.reason

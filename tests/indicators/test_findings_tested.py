@@ -1,7 +1,8 @@
 """findings-fed-back: a workflow version closes a finding only with a passing run of its own
 beside it. A red team showed the lead alone answering a colleague's finding with a "version"
 typed in with no run, or one whose own tests failed (what `inhouse workflow test --closes N`
-records when they fail); both closed it before."""
+records when they fail); both closed it before. A version that passed its own tests still
+awaits someone other than its maker passing it (tests/indicators/test_findings_confirmed.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, Result, evaluate
 from inhouse.program.evaluation import context_for
 from inhouse.program.facts import Fact
-from tests.conftest import Clock
+from tests.conftest import OTHER_COMPUTER, Clock
 from tests.people import enrol
 
 WF = "inhouse workflow test"
@@ -65,17 +66,23 @@ def test_a_spec_with_no_run_at_all_closes_a_colleagues_finding(
 
 
 def test_a_version_whose_own_tests_failed_closes_a_colleagues_finding(
-    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lena, _, _, finding = _world(request, _isolated, clock)
+    lena, _, pia, finding = _world(request, _isolated, clock)
     # what `inhouse workflow test triage --closes N` records when the new version FAILS: the
     # spec and a failing run that names it
     _spec(lena, "c", closes=(finding.id,), nonce="n2")
     _run(lena, "c", "n2", passed=False)
     result = _judge(lena)
     assert result.outcome is Outcome.FAIL, result.reason
-    # the same version, run again and passing: fixed
+    # the same version, run again and passing: a fix published, awaiting someone else's pass
     _run(lena, "c", "n2", passed=True)
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "awaiting confirmation by someone other than lena" in result.reason
+    # pia passes it at her own laptop: fixed
+    monkeypatch.setenv(OTHER_COMPUTER, "pia-laptop")
+    _run(pia, "c", "", passed=True)
     result = _judge(lena)
     assert result.outcome is Outcome.PASS, result.reason
     assert "opened by pia was answered by lena" in result.reason

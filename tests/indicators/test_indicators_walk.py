@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from inhouse.baseline.lock import lock_baseline
+from inhouse.baseline.verify import run_verify
 from inhouse.db.schema import gateway_usage
 from inhouse.gateway import issue_key
 from inhouse.gateway.rollup import rollup_usage
@@ -33,12 +34,13 @@ from inhouse.indicators import (
     write_report,
 )
 from inhouse.pilot.library import add_prompt
+from inhouse.pilot.library_views import record_prompt_usage
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, evaluate
 from inhouse.program.counting import build_context
 from inhouse.support.queue import open_ticket, resolve_ticket
 from inhouse.workflows import run_workflow_tests
-from tests.conftest import Clock
+from tests.conftest import OTHER_COMPUTER, Clock
 from tests.engine import Engine, needs_engine
 from tests.gateway.harness import auth, chat, digest_of, in_process, make_program
 from tests.people import enrol
@@ -171,7 +173,8 @@ def world(
             ticket = open_ticket(people["pia"], "summary cut short", category="it-broke",
                                  component="workflow:ticket-summary")  # fmt: skip
             resolve_ticket(people["dan"], ticket.id, note="raised max_tokens in my call")
-    yield {"lena": lena, "people": people, "sent": sent, "clock": clock, "ticket": ticket}
+    yield {"lena": lena, "people": people, "sent": sent, "clock": clock, "ticket": ticket,
+           "keys": keys}  # fmt: skip
     for program in people.values():
         program.close()
 
@@ -292,7 +295,7 @@ def test_a_partial_or_inflated_report_does_not_pass(world: dict[str, Any]) -> No
 
 
 def test_a_finding_closed_by_a_relock_that_names_it_is_fed_back(
-    world: dict[str, Any], _isolated: Path
+    world: dict[str, Any], _isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lena: Program = world["lena"]
     zoe: Program = world["people"]["zoe"]
@@ -314,13 +317,23 @@ def test_a_finding_closed_by_a_relock_that_names_it_is_fed_back(
         handle.write('\n[data_rules]\ndefault = "allow"\n[data_rules.classes]\nemail = "redact"\n')
     relocked = lock_baseline(lena, None, closes=[f"F-{finding.id}"])
     assert relocked.fact is not None and relocked.fact.payload["closes"] == [finding.id]
+    # lena's re-lock alone is a fix published: someone other than her confirms it
+    result = evaluate("findings-fed-back", ctx())
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "awaiting confirmation by someone other than lena" in result.reason
+    assert "`inhouse baseline verify`" in result.reason
+    # zoe, who opened it, verifies the new lock at her own laptop: closed by evidence
+    monkeypatch.setenv(OTHER_COMPUTER, "zoe-laptop")
+    verified = run_verify(zoe, None)
+    assert verified.report.passed, verified.report.failures
     result = evaluate("findings-fed-back", ctx())
     assert result.outcome is Outcome.PASS, result.reason
     assert f"finding #{finding.id}" in result.reason and "lena" in result.reason
+    assert "confirmed by zoe's passing verify" in result.reason
 
 
 def test_workflow_and_prompt_findings_close_only_with_a_new_version(
-    world: dict[str, Any], _isolated: Path
+    world: dict[str, Any], _isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from inhouse.errors import InvalidInput
     from inhouse.indicators import findings
@@ -340,10 +353,30 @@ def test_workflow_and_prompt_findings_close_only_with_a_new_version(
     run_workflow_tests(sam, "ticket-summary", closes=[str(flow.id)])
     new_version(sam, "triage", PROMPT.replace("Triage:", "Triage (floor?):"), where="t.yaml",
                 closes=[prompt.id])  # fmt: skip
+    # sam's new versions alone are fixes published, which someone other than sam confirms
+    state = {f.id: f for f in findings(sam)}
+    for waiting in (flow, prompt):
+        assert state[waiting.id].closed_by is None
+        assert state[waiting.id].state == (
+            "fix published, awaiting confirmation by someone other than sam"
+        )
+    result = evaluate("findings-fed-back", build_context(sam.state(), sam.clock()))
+    assert result.outcome is Outcome.FAIL and "someone other than sam" in result.reason
+    # zoe, at her own laptop, passes the new workflow version and is served triage@2
+    monkeypatch.setenv(OTHER_COMPUTER, "zoe-laptop")
+    run_workflow_tests(zoe, "ticket-summary")
+    key = world["keys"]["zoe"]
+    clock: Clock = world["clock"]
+    asyncio.run(_send(_isolated, clock, [(key, {"x-inhouse-prompt": "triage@2"})], Sent(),
+                      {key: "zoe"}))  # fmt: skip
+    record_prompt_usage(world["lena"])  # on the gateway's host, signed by its key
     state = {f.id: f for f in findings(sam)}
     assert state[flow.id].closed_by is not None
     assert state[flow.id].closed_by.kind == "workflow.spec"
+    assert state[flow.id].confirmed_by is not None and state[flow.id].confirmed_by.by == "zoe"
     assert state[prompt.id].closed_by is not None
     assert state[prompt.id].closed_by.payload["version"] == 2
+    assert state[prompt.id].confirmed_by is not None
+    assert state[prompt.id].confirmed_by.kind == "prompt.usage"
     result = evaluate("findings-fed-back", build_context(sam.state(), sam.clock()))
     assert result.outcome is Outcome.PASS and "sam" in result.reason

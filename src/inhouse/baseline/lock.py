@@ -361,12 +361,13 @@ def lock_baseline(
     from inhouse.program.counting import build_context
 
     who = program.actor(actor)
-    facts = build_context(program.state(), program.clock()).facts
+    ctx = build_context(program.state(), program.clock())
+    facts = ctx.facts
     numbers: list[int] = []
     if closes:
         from inhouse.program.feedback import require_open
 
-        numbers = require_open(facts, closes, target="baseline")
+        numbers = require_open(ctx, closes, target="baseline")
     config = read_config(program.folder)
     lock = asyncio.run(measure_lock(program.folder, config))
     if lock.owner not in program.state().people:

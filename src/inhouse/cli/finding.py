@@ -29,7 +29,8 @@ def add(
     program: ProgramOpt = None,
 ) -> None:
     """Open a finding (your signed word). It closes when a re-lock, workflow version or prompt
-    version names it with --closes and changes its target."""
+    version names it with --closes and changes its target, and someone other than its maker
+    (you, ideally) verifies, runs or uses that version with their own key."""
     from inhouse.indicators import open_finding
 
     fact = open_finding(open_program(program), text, target=target, source=source)
@@ -39,20 +40,28 @@ def add(
         "workflow": "`inhouse workflow test NAME --closes {n}` on a new version",
         "prompt": "`inhouse prompts new-version NAME --file F --closes {n}`",
     }[target_text.split(":", 1)[0]].format(n=fact.id)
-    out_console().print(f"Opened finding #{fact.id} about {target_text}. It closes with {how}.")
+    out_console().print(
+        f"Opened finding #{fact.id} about {target_text}. It closes with {how}, once someone "
+        "other than whoever makes that change (you, say) verifies, runs or uses the new version."
+    )
 
 
 @app.command("list")
 def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
-    """Open and closed findings, with what closed them."""
+    """Open and closed findings, with what closed them and who confirmed it, or the fix that
+    awaits confirmation by someone other than its maker."""
     from inhouse.indicators import findings
 
     rows = [f.to_dict() for f in findings(open_program(program))]
 
     def closed(row: dict[str, object]) -> str:
-        by = row["closed_by"]
+        by, waiting = row["closed_by"], row["awaiting"]
         if isinstance(by, dict):
-            return f"#{by['fact']} {by['change']} by {by['by']}"
+            confirmed = by["confirmed_by"]
+            seen = f", confirmed by {confirmed['by']} (#{confirmed['fact']})" if confirmed else ""
+            return f"#{by['fact']} {by['change']} by {by['by']}{seen}"
+        if isinstance(waiting, dict):
+            return f"#{waiting['fact']} {waiting['change']} by {waiting['by']} (not confirmed)"
         hand = row["ticked_off_by_hand"]
         return "ticked off by hand (not evidence)" if hand else ""
 

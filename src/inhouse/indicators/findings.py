@@ -42,7 +42,7 @@ def findings(program: Program) -> list[FindingState]:
     from inhouse.program.counting import build_context
 
     ctx = build_context(program.state(), program.clock())
-    return fold_findings(ctx.facts)
+    return fold_findings(ctx)
 
 
 def _find(program: Program, number: int) -> FindingState:

@@ -269,8 +269,8 @@ def share_version(
 
     numbers: list[int] = []
     if closes:
-        facts = build_context(program.state(), program.clock()).facts
-        numbers = require_open(facts, closes, target=f"prompt:{name}")
+        ctx = build_context(program.state(), program.clock())
+        numbers = require_open(ctx, closes, target=f"prompt:{name}")
     scan_draft(read_config(program.folder), draft, where=where)
     before = library(program).prompts.get(name)
     number = len(before.versions) + 1 if before is not None else 1

@@ -16,19 +16,38 @@ closed **by evidence**, never by ticking it off: a later change to its target th
 The change must be measured by its own collector (facts that count, :mod:`counting`) and, to be
 fed back rather than self-served, made by someone other than the finding's opener. A
 ``finding.closed`` fact (someone closing it by hand) is shown, and closes nothing.
+
+A change only its maker has seen answers nothing yet: whoever publishes it could make it
+cosmetic (a comment changed, the version's own tests run, passed) and close a colleague's
+finding alone. So a change closes a finding once someone other than its maker (another
+person's key, enrolled from a machine the maker did not enrol from, and with the
+organisation's sign-in set up, both signed in: ``_shared.other_person_elsewhere``) took that very
+version into their own hands after it was recorded, in evidence inhouse measures:
+
+- a re-lock: a passing ``baseline.verify`` of its lock hash, served the weights it pins;
+- a workflow version: a passing ``workflow.run`` of its content hash;
+- a prompt version: the gateway's own ``prompt.usage`` naming someone who used it.
+
+Ideally the finding's opener confirms; any colleague told apart from the maker will do. Until
+then the finding shows "fix published, awaiting confirmation by someone other than" its maker.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import InvalidInput
-from inhouse.program.facts import Fact, FactSet
+from inhouse.program.facts import Fact
+
+if TYPE_CHECKING:
+    from inhouse.program.checks import CheckContext
 
 __all__ = [
     "CLOSING_KINDS",
+    "CONFIRMING_KINDS",
     "FindingState",
     "describe_change",
     "fold_findings",
@@ -45,14 +64,28 @@ CLOSING_KINDS = {
     "prompt": "prompt.version",
 }
 
+#: the evidence someone other than a change's maker gives that they took it into their own
+#: hands, for each kind of change
+CONFIRMING_KINDS = {
+    "baseline.lock": "baseline.verify",
+    "workflow.spec": "workflow.run",
+    "prompt.version": "prompt.usage",
+}
+
 
 @dataclass
 class FindingState:
     """A finding and what became of it."""
 
     fact: Fact
-    #: the change that closed it by evidence (None: open)
+    #: the change that closed it by evidence, confirmed by someone other than its maker (None:
+    #: open)
     closed_by: Fact | None = None
+    #: that someone's evidence: their passing verify, passing run or use of the version
+    confirmed_by: Fact | None = None
+    #: the latest change that answers it but nobody other than its maker confirmed, with what
+    #: is awaited (None: none such, or it is closed)
+    awaiting: tuple[Fact, str] | None = None
     #: changes that named it but do not close it, each with the reason
     refused: list[tuple[Fact, str]] = field(default_factory=list)
     #: someone closed it by hand: shown, never evidence
@@ -71,9 +104,18 @@ class FindingState:
         return str(self.fact.payload["finding"])
 
     @property
+    def closed_at(self) -> datetime | None:
+        """When it closed: when someone other than the change's maker confirmed the change."""
+        return None if self.confirmed_by is None else self.confirmed_by.at
+
+    @property
     def state(self) -> str:
         if self.closed_by is not None:
             return "closed"
+        if self.awaiting is not None:
+            return (
+                f"fix published, awaiting confirmation by someone other than {self.awaiting[0].by}"
+            )
         return "ticked off by hand" if self.ticked else "open"
 
     @property
@@ -81,7 +123,7 @@ class FindingState:
         return self.closed_by is not None and self.closed_by.by != self.fact.by
 
     def to_dict(self) -> dict[str, Any]:
-        closer = self.closed_by
+        closer, confirmer = self.closed_by, self.confirmed_by
         return {
             "id": self.id,
             "finding": self.text,
@@ -98,6 +140,23 @@ class FindingState:
                 "by": closer.by,
                 "at": closer.at.isoformat(),
                 "change": describe_change(closer),
+                "confirmed_by": None
+                if confirmer is None
+                else {
+                    "fact": confirmer.id,
+                    "kind": confirmer.kind,
+                    "by": confirmer.by,
+                    "at": confirmer.at.isoformat(),
+                },
+            },
+            "awaiting": None
+            if self.awaiting is None
+            else {
+                "fact": self.awaiting[0].id,
+                "kind": self.awaiting[0].kind,
+                "by": self.awaiting[0].by,
+                "change": describe_change(self.awaiting[0]),
+                "why": self.awaiting[1],
             },
             "not_closing": [
                 {"fact": f.id, "kind": f.kind, "by": f.by, "why": why} for f, why in self.refused
@@ -152,12 +211,15 @@ def _version_key(change: Fact) -> str:
     return str(p["lock_hash"] if change.kind == "baseline.lock" else p["content_hash"])
 
 
-def fold_findings(facts: FactSet | Iterable[Fact]) -> list[FindingState]:
-    """Every finding in ``facts`` (oldest first) and what closed it. Pass the facts that count
-    (a check's ``ctx.facts``) so a change only a person's word claims closes nothing."""
-    ordered = sorted(facts, key=lambda f: f.id)
+def fold_findings(ctx: CheckContext) -> list[FindingState]:
+    """Every finding in the facts that count (``ctx.facts``: a change only a person's word
+    claims closes nothing), oldest first, and what closed it: a change that answers it,
+    confirmed by someone other than its maker (the module's docstring)."""
+    ordered = sorted(ctx.facts, key=lambda f: f.id)
     tested = _passing_runs(ordered)
     findings: dict[int, FindingState] = {}
+    #: the changes that answer each finding, awaiting confirmation, in log order
+    answers: dict[int, list[Fact]] = {}
     #: versions each target had, in log order: (fact id, version key)
     history: dict[str, list[tuple[int, str]]] = {}
     for fact in ordered:
@@ -171,17 +233,148 @@ def fold_findings(facts: FactSet | Iterable[Fact]) -> list[FindingState]:
             target = target_of(fact)
             for number in fact.payload.get("closes") or []:
                 found = findings.get(int(number))
-                if found is None or found.closed_by is not None:
+                if found is None:
                     continue
                 why = _why_not(found, fact, target, history.get(target, [])) or _untested(
                     fact, tested
                 )
                 if why is None:
-                    found.closed_by = fact
+                    answers.setdefault(found.id, []).append(fact)
                 else:
                     found.refused.append((fact, why))
             history.setdefault(target, []).append((fact.id, _version_key(fact)))
+    for number, changes in answers.items():
+        _confirm(ctx, findings[number], changes, ordered)
     return list(findings.values())
+
+
+def _confirm(
+    ctx: CheckContext, found: FindingState, changes: list[Fact], facts: list[Fact]
+) -> None:
+    """Close ``found`` by the change that someone other than its maker confirmed first; else
+    say what the latest change awaits."""
+    confirmed = []
+    why = ""
+    for change in changes:
+        evidence, why = _confirmation(ctx, change, facts)
+        if evidence is not None:
+            confirmed.append((evidence, change))
+    if confirmed:
+        found.confirmed_by, found.closed_by = min(confirmed, key=lambda pair: pair[0].id)
+    else:
+        found.awaiting = (changes[-1], why)
+
+
+def _confirmation(ctx: CheckContext, change: Fact, facts: list[Fact]) -> tuple[Fact | None, str]:
+    """The first evidence, recorded after ``change``, that someone other than its maker took
+    that very version into their own hands; else None and what is awaited, with why the
+    evidence there is does not count."""
+    not_counted = []
+    for fact in facts:
+        if fact.id <= change.id or not _of_version(change, fact):
+            continue
+        why = _not_apart(ctx, change.by, fact)
+        if why is None:
+            return fact, ""
+        not_counted.append(f"{fact.kind} #{fact.id}: {why}")
+    note = f" (not counted: {'; '.join(not_counted[-3:])})" if not_counted else ""
+    return None, (
+        f"fix published ({describe_change(change)} by {change.by}), awaiting confirmation by "
+        f"someone other than {change.by}: {_how_to_confirm(change)}{note}"
+    )
+
+
+def _of_version(change: Fact, fact: Fact) -> bool:
+    """Whether ``fact`` is the confirming kind of evidence of ``change``'s very version: a
+    passing verify of the re-lock that was served the weights it pins, a passing run of the
+    workflow version, the gateway's use of the prompt version."""
+    if fact.kind != CONFIRMING_KINDS[change.kind]:
+        return False
+    data, made = fact.payload, change.payload
+    if change.kind == "baseline.lock":
+        served = data.get("models")
+        return (
+            bool(data.get("passed"))
+            and data.get("lock_hash") == made["lock_hash"]
+            and (served is None or _pins(served) == _pins(made.get("models") or []))
+        )
+    if change.kind == "workflow.spec":
+        return (
+            bool(data.get("passed"))
+            and data.get("workflow") == made["workflow"]
+            and data.get("content_hash") == made["content_hash"]
+        )
+    return bool(data.get("prompt") == made["prompt"] and data.get("version") == made["version"])
+
+
+def _pins(models: Iterable[Any]) -> list[tuple[str, str]]:
+    """Models as (name, digest) pairs, in a fixed order, to compare a verify with a lock."""
+    return sorted((str(m.get("name")), str(m.get("digest"))) for m in models if isinstance(m, dict))
+
+
+def _not_apart(ctx: CheckContext, maker: str, fact: Fact) -> str | None:
+    """Why ``fact`` is no confirmation by someone other than ``maker``, or None when it is. A
+    run or verify is its signer's; the gateway signs a prompt's use, and names who used it."""
+    from inhouse.program.playchecks._shared import (  # the checks' package imports this one
+        enrolled_elsewhere,
+        one_per_machine,
+        other_person_elsewhere,
+    )
+
+    judged = {maker}
+    if fact.kind == "prompt.usage":
+        people = [str(p) for p in fact.payload.get("people") or []]
+        if one_per_machine(ctx, people, judged)[0]:
+            return None
+        if not people:
+            return "it names nobody who used it"
+        return f"the gateway saw it used only by {'; '.join(_set_aside(ctx, maker, people))}"
+    if why := other_person_elsewhere(ctx, fact, judged):
+        return why
+    if not enrolled_elsewhere(ctx, fact.by, judged):
+        return f"{fact.by}'s keys were all enrolled from a machine {maker} enrolled from"
+    return None
+
+
+def _set_aside(ctx: CheckContext, maker: str, people: list[str]) -> list[str]:
+    """Each of ``people`` with why their use of ``maker``'s version confirms nothing."""
+    from inhouse.program.playchecks._shared import unsigned_apart
+
+    found = []
+    for person in sorted(set(people)):
+        signer = ctx.people.get(person)
+        if person == maker:
+            found.append(f"{person}, its maker")
+        elif signer is not None and signer.service:
+            found.append(f"{person}, a service's key, which speaks for no person")
+        elif why := unsigned_apart(ctx, person, {maker}):
+            found.append(f"{person} ({why})")
+        else:
+            found.append(
+                f"{person}, whose keys were all enrolled from a machine {maker} enrolled from"
+            )
+    return found
+
+
+def _how_to_confirm(change: Fact) -> str:
+    """What the finding's opener, or a colleague, does to confirm ``change``."""
+    data = change.payload
+    if change.kind == "baseline.lock":
+        return (
+            "the finding's opener or a colleague stands up the new lock "
+            f"{str(data['lock_hash'])[:12]} on their own machine and runs `inhouse baseline "
+            "verify` with their own key"
+        )
+    if change.kind == "workflow.spec":
+        return (
+            f"the finding's opener or a colleague runs `inhouse workflow test {data['workflow']}` "
+            f"on version {str(data['content_hash'])[:12]} with their own key, on their own machine"
+        )
+    return (
+        f"the finding's opener or a colleague uses {data['prompt']}@{data['version']} through "
+        "the gateway with their own key, then the gateway's use is recorded (`inhouse prompts "
+        "usage --record`)"
+    )
 
 
 def _passing_runs(facts: list[Fact]) -> set[tuple[str, Any, Any, Any]]:
@@ -229,12 +422,11 @@ def _why_not(
     return None
 
 
-def require_open(
-    facts: FactSet | Iterable[Fact], closes: Iterable[str | int], *, target: str
-) -> list[int]:
+def require_open(ctx: CheckContext, closes: Iterable[str | int], *, target: str) -> list[int]:
     """The finding numbers a change to ``target`` names, each checked to exist, still be open
-    and aim at ``target``; refused with the reason otherwise, before anything is recorded."""
-    known = {found.id: found for found in fold_findings(facts)}
+    and aim at ``target``; refused with the reason otherwise, before anything is recorded. A
+    finding whose fix awaits confirmation is still open: another change may answer it."""
+    known = {found.id: found for found in fold_findings(ctx)}
     numbers = []
     for given in closes:
         number = parse_finding_id(given)

@@ -485,8 +485,9 @@ def _closes(program: Program, workflow: Workflow, closes: Sequence[str | int]) -
     from inhouse.program.counting import build_context
     from inhouse.program.feedback import require_open
 
-    facts = build_context(program.state(), program.clock()).facts
-    numbers = require_open(facts, closes, target=f"workflow:{workflow.name}")
+    ctx = build_context(program.state(), program.clock())
+    facts = ctx.facts
+    numbers = require_open(ctx, closes, target=f"workflow:{workflow.name}")
     published = {
         f.payload["content_hash"]
         for f in published_specs(facts)

@@ -231,15 +231,27 @@ def _whole(value: Any) -> int | None:
 
 @register_check(
     "findings-fed-back",
-    reads=("finding.opened", "finding.closed", "baseline.lock", "workflow.spec", "prompt.version"),
+    reads=(
+        "finding.opened",
+        "finding.closed",
+        "baseline.lock",
+        "workflow.spec",
+        "prompt.version",
+        "baseline.verify",
+        "workflow.run",
+        "prompt.usage",
+    ),
 )
 def findings_fed_back(ctx: CheckContext) -> Result:
     """A finding was closed within the period by evidence: a re-lock, workflow version or
     prompt version that names it and changes its target, made by someone other than the
-    finding's opener. A finding ticked off by hand closes nothing."""
+    finding's opener, and confirmed by someone other than its maker, from their own key on
+    their own machine: a passing `baseline verify` of the re-lock, a passing run of the
+    workflow version, or the gateway's record of their use of the prompt version. A change
+    only its maker has seen, and a finding ticked off by hand, close nothing."""
     period = timedelta(days=int(ctx.param("period_days", 92)))
-    findings = fold_findings(ctx.facts)
-    recent = [f for f in findings if f.closed_by is not None and ctx.now - f.closed_by.at <= period]
+    findings = fold_findings(ctx)
+    recent = [f for f in findings if f.closed_at is not None and ctx.now - f.closed_at <= period]
 
     def person(name: str) -> bool:  # a service's key (the gateway's) speaks for nobody
         found = ctx.people.get(name)
@@ -257,11 +269,12 @@ def findings_fed_back(ctx: CheckContext) -> Result:
     ]
     if fed:
         last = fed[-1]
-        assert last.closed_by is not None
+        assert last.closed_by is not None and last.confirmed_by is not None
         return passed(
             f"finding #{last.id} ({last.target}) opened by {last.fact.by} was answered by "
-            f"{last.closed_by.by}'s {describe_change(last.closed_by)}",
-            *(x for f in fed for x in (f.fact, f.closed_by) if x is not None),
+            f"{last.closed_by.by}'s {describe_change(last.closed_by)}, confirmed by "
+            f"{_confirmer(last.confirmed_by, last.closed_by.by)}",
+            *(x for f in fed for x in (f.fact, f.closed_by, f.confirmed_by) if x is not None),
         )
     if recent:
         f = recent[-1]
@@ -286,6 +299,12 @@ def findings_fed_back(ctx: CheckContext) -> Result:
             "back when someone other than its opener changes its target",
             f.fact,
         )
+    awaiting = [f for f in findings if f.awaiting is not None]
+    if awaiting:
+        f = awaiting[-1]
+        assert f.awaiting is not None
+        change, why = f.awaiting
+        return failed(f"finding #{f.id} ({f.target}) opened by {f.fact.by}: {why}", f.fact, change)
     ticked = [f for f in findings if f.ticked and f.closed_by is None]
     if ticked:
         return failed(
@@ -306,3 +325,13 @@ def findings_fed_back(ctx: CheckContext) -> Result:
             *(f.fact for f in findings),
         )
     return failed("no finding recorded yet (`inhouse finding add`)")
+
+
+def _confirmer(evidence: Fact, maker: str) -> str:
+    """Who confirmed a change, and how: the signer of a verify or run; for a prompt's use, the
+    people the gateway saw use it (its maker aside)."""
+    if evidence.kind == "prompt.usage":
+        users = sorted({str(p) for p in evidence.payload.get("people") or []} - {maker})
+        return f"{', '.join(users)}'s use through the gateway (prompt.usage #{evidence.id})"
+    what = "passing verify" if evidence.kind == "baseline.verify" else "passing run"
+    return f"{evidence.by}'s {what} of it (#{evidence.id})"

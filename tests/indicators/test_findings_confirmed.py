@@ -1,0 +1,228 @@
+"""findings-fed-back: a change closes a colleague's finding only once someone other than its
+maker took that very version into their own hands. A red team showed the builder alone closing
+pia's finding with a cosmetic change: a workflow version with a comment changed and its own
+tests run (passing, by its own signer), a prompt version nobody was ever served, a re-lock whose
+data rules gained a blank line. Each closed the finding, and play 6's check passed.
+
+Now the change only answers the finding: it shows "fix published, awaiting confirmation by
+someone other than" its maker until the opener (or any colleague told apart from the maker: an
+own key, enrolled elsewhere) passes the new workflow version, is served the new prompt version
+through the gateway, or passes ``baseline verify`` on the new lock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from inhouse.gateway.rollup import service_program
+from inhouse.indicators import findings
+from inhouse.indicators.findings import open_finding
+from inhouse.pilot.library import add_prompt, new_version
+from inhouse.program import Program, Provenance
+from inhouse.program.checks import Outcome, Result, evaluate
+from inhouse.program.evaluation import context_for
+from inhouse.program.facts import Fact
+from inhouse.workflows.runner import record_test_facts
+from tests.conftest import OTHER_COMPUTER, Clock
+from tests.locks import DIGEST, lock_payload
+from tests.people import enrol, hold_gateway_key
+
+PROMPT = """\
+description: Triage a ticket
+variables:
+  text: string
+messages:
+  - {role: user, content: "Triage: {{ text }}"}
+"""
+
+
+@pytest.fixture
+def cast(
+    _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, Program]]:
+    """lena leads; omar builds (the closer judged); pia, on her own laptop, opens findings."""
+    lena = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
+    omar = enrol(lena, "omar", team="platform", roles=["play-owner"])
+    pia = enrol(lena, "pia", team="sales")
+    monkeypatch.setenv(OTHER_COMPUTER, "omar-laptop")  # omar builds at his own laptop
+    yield {"lena": lena, "omar": omar, "pia": pia}
+    lena.close()
+
+
+def _judge(program: Program) -> Result:
+    ctx = context_for(program.state(), program.clock()).with_params({"period_days": 92})
+    return evaluate("findings-fed-back", ctx)
+
+
+def _state(program: Program, finding: Fact) -> str:
+    return next(f.state for f in findings(program) if f.id == finding.id)
+
+
+def _row(program: Program, finding: Fact) -> dict[str, Any]:
+    """What `inhouse finding list --json` shows of ``finding``."""
+    return next(f.to_dict() for f in findings(program) if f.id == finding.id)
+
+
+def _test_run(
+    program: Program, version: str, *, passed: bool = True, closes: tuple[int, ...] = ()
+) -> list[Fact]:
+    """What `inhouse workflow test triage [--closes N]` records, through the runner's own
+    recording code, on the machine the test stands at (``OTHER_COMPUTER``)."""
+    workflow = SimpleNamespace(name="triage", content_hash=version * 64)
+    pinned = SimpleNamespace(
+        model=SimpleNamespace(name="m", digest=DIGEST),
+        lock=SimpleNamespace(lock_hash=""),
+        url="http://127.0.0.1:8080",
+        peers=frozenset({"127.0.0.1"}),
+    )
+    report = SimpleNamespace(
+        passed=passed, pass_rate=1.0 if passed else 0.0, judged=[1, 2, 3], variant="default"
+    )
+    runner = program.whoami().name
+    return record_test_facts(program, runner, workflow, pinned, report, closes=closes)  # type: ignore[arg-type]
+
+
+def test_the_closer_alone_cannot_close_a_workflow_finding_with_a_cosmetic_version(
+    cast: dict[str, Program], clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lena, omar, pia = cast["lena"], cast["omar"], cast["pia"]
+    _test_run(omar, "a")  # v1, published honestly
+    clock.advance(hours=1)
+    finding = open_finding(pia, "answers too long", target="workflow:triage", source="pilot")
+    clock.advance(hours=1)
+    # the forgery: a comment changed, published with --closes, its own tests run and passed
+    _test_run(omar, "b", closes=(finding.id,))
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "awaiting confirmation by someone other than omar" in result.reason
+    assert "`inhouse workflow test triage` on version bbbbbbbbbbbb" in result.reason
+    assert "workflow.run" in result.reason and "it is omar's own" in result.reason
+    assert _state(lena, finding) == (
+        "fix published, awaiting confirmation by someone other than omar"
+    )
+    row = _row(lena, finding)
+    assert row["closed_by"] is None and row["awaiting"]["by"] == "omar"
+    # nor does a second key of his, enrolled from his own laptop
+    olaf = enrol(lena, "olaf", team="sales", machine="omar-laptop")
+    _test_run(olaf, "b")
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "olaf's evidence came from a machine omar enrolled" in result.reason
+    # pia, at her own laptop, runs the new version: a failing run confirms nothing
+    monkeypatch.setenv(OTHER_COMPUTER, "pia-laptop")
+    _test_run(pia, "b", passed=False)
+    assert _judge(lena).outcome is Outcome.FAIL
+    # her passing run of that very version closes it
+    clock.advance(hours=1)
+    _test_run(pia, "b")
+    result = _judge(lena)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert "answered by omar's workflow triage version bbbbbbbbbbbb" in result.reason
+    assert "confirmed by pia's passing run" in result.reason
+    assert _state(lena, finding) == "closed"
+    row = _row(lena, finding)
+    assert (row["closed_by"]["by"], row["closed_by"]["confirmed_by"]["by"]) == ("omar", "pia")
+
+
+def test_a_colleagues_run_before_the_version_was_published_confirms_nothing(
+    cast: dict[str, Program], clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pia ran a draft of that content before omar published it: her run is of no version
+    anyone published yet, and shows nothing about the change that names her finding."""
+    lena, omar, pia = cast["lena"], cast["omar"], cast["pia"]
+    _test_run(omar, "a")
+    finding = open_finding(pia, "answers too long", target="workflow:triage")
+    clock.advance(hours=1)
+    monkeypatch.setenv(OTHER_COMPUTER, "pia-laptop")
+    _test_run(pia, "c")  # her own draft: she publishes it, naming no finding
+    monkeypatch.setenv(OTHER_COMPUTER, "omar-laptop")
+    _test_run(omar, "d", closes=(finding.id,))
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL
+    assert "awaiting confirmation by someone other than omar" in result.reason
+
+
+def test_the_closer_alone_cannot_close_a_prompt_finding_with_a_version_nobody_was_served(
+    cast: dict[str, Program], clock: Clock
+) -> None:
+    lena, omar, pia = cast["lena"], cast["omar"], cast["pia"]
+    add_prompt(omar, "triage", PROMPT, where="triage.yaml")
+    for person in (omar, pia):
+        hold_gateway_key(lena, person)
+    clock.advance(hours=1)
+    finding = open_finding(pia, "triage should ask for the floor", target="prompt:triage")
+    clock.advance(hours=1)
+    # the forgery: a new version, named as the fix, that nobody but omar was ever served
+    new_version(omar, "triage", PROMPT.replace("Triage:", "Triage (floor?):"),
+                where="t.yaml", closes=[finding.id])  # fmt: skip
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "fix published (prompt triage@2 by omar)" in result.reason
+    assert "uses triage@2 through the gateway" in result.reason
+    clock.advance(hours=1)
+    _used(lena, version=2, people=["omar"])  # his own use, signed by the gateway
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "the gateway saw it used only by omar, its maker" in result.reason
+    # pia's use of version 1 says nothing about version 2
+    _used(lena, version=1, people=["omar", "pia"])
+    assert _judge(lena).outcome is Outcome.FAIL
+    # pia is served version 2 with her own key: confirmed
+    clock.advance(hours=1)
+    _used(lena, version=2, people=["omar", "pia"])
+    result = _judge(lena)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert "answered by omar's prompt triage@2, confirmed by pia's use" in result.reason
+    assert _state(lena, finding) == "closed"
+
+
+def _used(lena: Program, *, version: int, people: list[str]) -> None:
+    """What `inhouse prompts usage --record` signs with the gateway's key."""
+    service_program(lena).record_fact(
+        None, "prompt.usage",
+        {"prompt": "triage", "version": version, "uses": 2 * len(people), "users": len(people),
+         "uses_by_others": 0, "people": people},
+        provenance=Provenance.MEASURED, collector="inhouse pilot adoption",
+    )  # fmt: skip
+
+
+def test_the_closer_alone_cannot_close_a_baseline_finding_with_a_cosmetic_relock(
+    cast: dict[str, Program], clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lena, omar, pia = cast["lena"], cast["omar"], cast["pia"]
+    _lock(lena, lock_payload("lena"))
+    clock.advance(hours=1)
+    finding = open_finding(pia, "answers quote e-mail addresses", target="baseline")
+    clock.advance(hours=1)
+    # the forgery: the data rules gain a blank line (a new rules hash), re-locked, verified
+    # on his own laptop
+    relock = lock_payload("lena", rules_hash="s" * 12)
+    _lock(omar, {**relock, "closes": [finding.id]})
+    _verify(omar, relock["lock_hash"], "omar-laptop")
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "awaiting confirmation by someone other than omar" in result.reason
+    assert "runs `inhouse baseline verify`" in result.reason
+    assert "it is omar's own" in result.reason
+    # pia verifies the new lock at her own laptop: confirmed
+    monkeypatch.setenv(OTHER_COMPUTER, "pia-laptop")
+    _verify(pia, relock["lock_hash"], "pia-laptop")
+    result = _judge(lena)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert "confirmed by pia's passing verify" in result.reason
+
+
+def _lock(program: Program, payload: dict[str, object]) -> None:
+    program.record_fact(None, "baseline.lock", payload, provenance=Provenance.MEASURED,
+                        collector="inhouse baseline lock")  # fmt: skip
+
+
+def _verify(program: Program, lock_hash: str, machine: str) -> None:
+    program.record_fact(None, "baseline.verify", {
+        "lock_hash": lock_hash, "passed": True, "machine": machine,
+        "models": [{"name": "m", "digest": DIGEST}]},
+        provenance=Provenance.MEASURED, collector="inhouse baseline verify")  # fmt: skip
