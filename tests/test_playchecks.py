@@ -1610,3 +1610,22 @@ def test_the_invitation_note_follows_the_chain_both_ways() -> None:
         "(note: lena, whose work this judges, invited carl, who invited dora)"
     )
     assert "note" not in reason("eve", down)
+
+
+def test_a_role_is_judged_as_held_at_an_event() -> None:
+    """Whether someone held a role at an event comes from the stretches the fold recorded (taken
+    away and given back included); a context built without them reads today's roster, from the
+    first grant where one is known."""
+    bare = CheckContext(
+        facts=FactSet([]), people={"sam": person("sam", "support", "support-owner")},
+        owners=OWNERS, now=NOW,
+    )  # fmt: skip
+    assert bare.held_role_at("sam", "support-owner", 1)
+    assert not bare.held_role_at("sam", "rollout-lead", 1)
+    assert not bare.held_role_at("ghost", "support-owner", 1)
+    late = replace(bare, role_since={"sam": {"support-owner": 5}})
+    assert not late.held_role_at("sam", "support-owner", 4)
+    assert late.held_role_at("sam", "support-owner", 5)
+    spans = replace(bare, role_spans={"sam": {"support-owner": [(3, 6), (9, None)]}})
+    held = [spans.held_role_at("sam", "support-owner", seq) for seq in (2, 3, 5, 6, 8, 9, 20)]
+    assert held == [False, True, True, False, False, True, True]

@@ -183,7 +183,7 @@ def test_a_hand_typed_or_api_made_review_does_not_count(
                         provenance=Provenance.MEASURED, collector=COLLECTOR)  # fmt: skip
     alone = judge(program)
     assert alone.outcome is not Outcome.PASS
-    assert "does not count: nobody among lena holds support-owner" in alone.reason
+    assert "does not count: nobody among lena held support-owner when it was held" in alone.reason
     program.record_fact(None, "review.held",
                         {"attendees": ["lena", "sam"], "decisions": decisions[:1]},
                         provenance=Provenance.MEASURED, collector=COLLECTOR)  # fmt: skip
@@ -256,8 +256,8 @@ def test_an_attendee_counts_only_by_their_own_confirmation_from_their_own_machin
     roles = judge(program)
     assert roles.outcome is not Outcome.PASS
     assert (
-        "nobody who attended by their own signature (lena, pia) holds support-owner: sam has "
-        f"not confirmed (each runs `inhouse review attend {both.id}`"
+        "nobody who attended by their own signature (lena, pia) held support-owner when it was "
+        f"held: sam has not confirmed (each runs `inhouse review attend {both.id}`"
     ) in roles.reason
 
     # sam confirms with his own key, from his own laptop: held
@@ -370,4 +370,71 @@ def test_a_schedule_asking_for_fewer_roles_asks_no_fewer(
     result = judge(program)
     request_close()
     assert result.outcome is Outcome.FAIL, result.reason
-    assert "holds support-owner" in result.reason
+    assert "held support-owner when it was held" in result.reason
+
+
+def api_review(program: Program, attendees: list[str]) -> int:
+    """A ``review.held`` recorded through the Python API (what `hold_review` would refuse
+    without the roles on today's roster): its fact id."""
+    decisions = [
+        {"item": "llama3.2:latest", "decision": "keep", "reason": "fine"},
+        {"item": "gemma3", "decision": "retire", "reason": "unpinned"},
+    ]
+    fact = program.record_fact(
+        None, "review.held", {"attendees": attendees, "decisions": decisions},
+        provenance=Provenance.MEASURED, collector=COLLECTOR,
+    )  # fmt: skip
+    return fact.id
+
+
+def test_a_role_given_after_the_review_does_not_reach_back_over_it(
+    _isolated: Path, clock: Clock, ollama: StandIn
+) -> None:
+    """The forgery: the support owner (sam) never came; the lead held the review with pia, a
+    colleague from legal, who confirmed, and then makes pia support owner. The review is judged
+    by the roles its attendees held when it was held: pia was no support owner then."""
+    program, _sam, pia = scheduled(_isolated, clock, ollama)
+    held = api_review(program, ["lena", "pia"])
+    attend_review(pia, held)
+    before = judge(program)
+    assert before.outcome is Outcome.FAIL and "support-owner" in before.reason
+    program.change_roles(None, "pia", add=["support-owner"])
+    forged = judge(program)
+    program.close()
+    assert forged.outcome is Outcome.FAIL, forged.reason
+    assert (
+        f"the review held {clock.now:%Y-%m-%d} does not count: nobody among lena, pia held "
+        "support-owner when it was held (pia was given support-owner after it)"
+    ) in forged.reason
+
+
+def test_a_role_taken_away_after_the_review_does_not_undo_it(
+    _isolated: Path, clock: Clock, ollama: StandIn
+) -> None:
+    program, sam, _pia = scheduled(_isolated, clock, ollama)
+    hold_review(program, ["lena", "sam"], KEEP)
+    attend_review(sam)
+    assert judge(program).outcome is Outcome.PASS
+    program.change_roles(None, "pia", add=["support-owner"])
+    program.change_roles(None, "sam", remove=["support-owner"])
+    result = judge(program)
+    program.close()
+    assert result.outcome is Outcome.PASS, result.reason
+    assert "by lena, sam" in result.reason
+
+
+def test_a_role_given_back_after_the_review_was_not_held_at_it(
+    _isolated: Path, clock: Clock, ollama: StandIn
+) -> None:
+    """pia was support owner once, lost the role, attended a review without it, and was given it
+    back afterwards: her first grant came before the review, yet she held no role at it."""
+    program, _sam, pia = scheduled(_isolated, clock, ollama)
+    program.change_roles(None, "pia", add=["support-owner"])
+    program.change_roles(None, "pia", remove=["support-owner"])
+    held = api_review(program, ["lena", "pia"])
+    attend_review(pia, held)
+    program.change_roles(None, "pia", add=["support-owner"])
+    result = judge(program)
+    program.close()
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "nobody among lena, pia held support-owner when it was held" in result.reason

@@ -9,7 +9,7 @@ returns a :class:`Result` whose reason names the evidence that is missing. The b
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -126,6 +126,11 @@ class CheckContext:
     roles_held: Mapping[str, frozenset[str]] = field(default_factory=dict)
     #: person -> role -> the event (seq) at which they first gained it
     role_since: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    #: person -> role -> each stretch they held it: (the event (seq) that gave it, the one that
+    #: took it away or None); see :meth:`held_role_at`
+    role_spans: Mapping[str, Mapping[str, Sequence[tuple[int, int | None]]]] = field(
+        default_factory=dict
+    )
     #: play id -> when its first exit was recorded, and that event's sequence number
     exited: Mapping[str, tuple[datetime, int]] = field(default_factory=dict)
     demo: bool = False  # the program was created as a demo (`init --demo`)
@@ -168,6 +173,19 @@ class CheckContext:
         if self.signed_in is None or person in self.signed_in:
             return None
         return f"{person} has not signed in with {self.sign_in_issuer} (with every key they hold)"
+
+    def held_role_at(self, person: str, role: str, seq: int) -> bool:
+        """Whether ``person`` held ``role`` at event ``seq``: what they did is judged by the
+        roles they held then, not by today's roster (a role given afterwards, or given back, does
+        not reach back over it; one taken away afterwards does not undo it). A role the context
+        has no stretches for (one built without the history) counts as held from its first grant
+        in :attr:`role_since`, or from the start, if the roster gives it to them now."""
+        spans = self.role_spans.get(person, {}).get(role)
+        if spans is not None:
+            return any(gained <= seq and (lost is None or seq < lost) for gained, lost in spans)
+        now = self.people.get(person)
+        first = self.role_since.get(person, {}).get(role)
+        return now is not None and role in now.roles and (first is None or first <= seq)
 
     def having_role(self, role: str) -> list[Person]:
         return [person for person in self.people.values() if role in person.roles]

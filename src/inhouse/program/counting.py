@@ -386,6 +386,7 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
         invited_by=invited,
         roles_held=state.roles_held,
         role_since=state.role_since,
+        role_spans=state.role_spans,
         exited=state.first_exited,
         demo=state.demo,
         signed_in=(

@@ -251,6 +251,10 @@ class ProgramState:
     #: when each person first gained each role they ever held (event seq): a role granted later
     #: does not reach back over what they did before it (a ticket they filed as a user)
     role_since: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: each stretch each person held each role: (the event (seq) that gave it, the one that took
+    #: it away, or None while they hold it). Whether someone held a role when they did something
+    #: is read from these, never from today's roster (a role given afterwards reaches no act)
+    role_spans: dict[str, dict[str, list[tuple[int, int | None]]]] = field(default_factory=dict)
     #: when each holder of the pilot-user role last gained it (event seq): in a program that
     #: never listed its pilot, its first holders, up to the pilot's size, are the pilot
     pilot_entered: dict[str, int] = field(default_factory=dict)
@@ -559,7 +563,7 @@ def _void_spares(state: ProgramState, name: str) -> None:
 
 def _seat(state: ProgramState, data: dict[str, Any], seq: int, *, service: bool) -> None:
     """Put the person an event describes on the roster as they are now, remembering every role
-    they ever held, and when they last became a pilot user."""
+    they ever held and each stretch they held it, and when they last became a pilot user."""
     person = Person(
         name=str(data["name"]),
         email=data.get("email", ""),
@@ -573,6 +577,13 @@ def _seat(state: ProgramState, data: dict[str, Any], seq: int, *, service: bool)
     since = state.role_since.setdefault(person.name, {})
     for role in person.roles:
         since.setdefault(role, seq)
+    had = before.roles if before is not None else frozenset()
+    spans = state.role_spans.setdefault(person.name, {})
+    for role in person.roles - had:
+        spans.setdefault(role, []).append((seq, None))
+    for role in had - person.roles:
+        gained, _ = spans[role][-1]
+        spans[role][-1] = (gained, seq)
     if Role.PILOT_USER.value not in person.roles:
         state.pilot_entered.pop(person.name, None)
     elif before is None or Role.PILOT_USER.value not in before.roles:

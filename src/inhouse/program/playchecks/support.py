@@ -383,10 +383,11 @@ def review_held(ctx: CheckContext) -> Result:
     the drift review it saw, and attended by more than its recorder. Attending is signed, never
     typed: the recorder, plus each listed attendee who confirmed with their own key (`inhouse
     review attend`), enrolled from a machine of their own (one laptop is one person); the
-    cadence's roles must be among those, and always the check's own ``roles`` (a rollout lead
-    and the support owner, by default: a schedule naming no roles asks for no fewer). The
-    schedule is a lead's, at most ``max_every_days`` apart (a review every hundred years
-    schedules none)."""
+    cadence's roles must be among those, held when the review was held (a role given since
+    reaches no review held before it, one taken away since does not undo it), and always the
+    check's own ``roles`` (a rollout lead and the support owner, by default: a schedule naming
+    no roles asks for no fewer). The schedule is a lead's, at most ``max_every_days`` apart (a
+    review every hundred years schedules none)."""
     plan = ctx.facts.latest("review.scheduled", lambda f: _is_lead(ctx, f.by))
     if plan is None:
         return failed("no periodic review scheduled: a rollout lead runs `inhouse review schedule`")
@@ -494,10 +495,8 @@ def _review_flaw(ctx: CheckContext, plan: Fact, held: Fact) -> str | None:
     # none would make a review of any two people one
     wanted = ctx.param("roles", ["rollout-lead", "support-owner"])
     roles = list(dict.fromkeys([*map(str, wanted), *map(str, plan.payload.get("roles") or [])]))
-    listed = {r for a in attendees if a in ctx.people for r in ctx.people[a].roles}
-    missing = [r for r in roles if r not in listed]
-    if missing:
-        return f"nobody among {names(attendees)} holds {', '.join(missing)}"
+    if missing := _roles_missing(ctx, attendees, roles, held):
+        return f"nobody among {names(attendees)} held {missing}"
     found = inventory_items(ctx.facts, before=held.at)
     decided = {str(d["item"]) for d in held.payload.get("decisions") or []}
     undecided = [i for i in (found[1] if found else []) if i not in decided]
@@ -507,15 +506,28 @@ def _review_flaw(ctx: CheckContext, plan: Fact, held: Fact) -> str | None:
     if not came.confirmed:
         why = came.missing() or "nobody else is listed"
         return f"nobody but {held.by} confirmed attending (a review of one is not a review): {why}"
-    present = {r for a in came.present if a in ctx.people for r in ctx.people[a].roles}
-    missing = [r for r in roles if r not in present]
-    if missing:
+    if missing := _roles_missing(ctx, came.present, roles, held):
         why = came.missing()
         return (
-            f"nobody who attended by their own signature ({names(came.present)}) holds "
-            f"{', '.join(missing)}{': ' + why if why else ''}"
+            f"nobody who attended by their own signature ({names(came.present)}) held "
+            f"{missing}{': ' + why if why else ''}"
         )
     return None
+
+
+def _roles_missing(ctx: CheckContext, people: list[str], roles: list[str], held: Fact) -> str:
+    """The ``roles`` nobody among ``people`` held when ``held`` was recorded, said with whoever
+    was given one only afterwards ("" when none): a roster edited since reaches no review."""
+    missing = [r for r in roles if not any(ctx.held_role_at(a, r, held.id) for a in people)]
+    if not missing:
+        return ""
+    later = [
+        f"{a} was given {r} after it"
+        for r in missing
+        for a in sorted(set(people))
+        if a in ctx.people and r in ctx.people[a].roles
+    ]
+    return f"{', '.join(missing)} when it was held" + (f" ({'; '.join(later)})" if later else "")
 
 
 def held_since(facts: FactSet, plan: Fact) -> list[Fact]:
