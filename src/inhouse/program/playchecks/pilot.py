@@ -123,7 +123,8 @@ def _aside(ctx: CheckContext, person: str, added: Fact, counted: set[str]) -> st
 def gone_since(ctx: CheckContext, seq: int) -> list[str]:
     """Who was in the pilot at event ``seq`` (a lead had added them, not removed them) and is no
     counted member now: removed since, their pilot-user role taken away, or otherwise not
-    counted (a member set aside for sharing a machine aside: they were never one). An outcome
+    counted (a member set aside for sharing a machine, or for never signing in, aside: they were
+    never one; one whose sign-in was released since is gone). An outcome
     measured over the pilot of then (a survey's answers, an adoption report) counts them still:
     else a lead who removes the unhappy after reading their answers turns a failing pilot into
     a passing one."""
@@ -139,8 +140,24 @@ def gone_since(ctx: CheckContext, seq: int) -> list[str]:
             listed.add(person)
         else:
             listed.discard(person)
+    return sorted(listed - _members_or_never(ctx))
+
+
+def _members_or_never(ctx: CheckContext) -> set[str]:
+    """Who counts as a member now, and who never could (set aside for sharing a machine, or for
+    never signing in): the rest of those a lead listed are gone. One whose sign-in was
+    released since (a lead revoked every key that signed in) was someone once and is gone, not
+    never: else revoking a detractor's key after reading their answer drops it from the count."""
     counted, aside = _judged(ctx)
-    return sorted(listed - set(counted) - set(aside))
+
+    def released(person: str) -> bool:
+        return (
+            ctx.signed_in is not None
+            and person not in ctx.signed_in
+            and bool(ctx.subjects_held.get(person))
+        )
+
+    return set(counted) | {person for person in aside if not released(person)}
 
 
 def former_members(ctx: CheckContext) -> set[str]:
@@ -156,8 +173,7 @@ def former_members(ctx: CheckContext) -> set[str]:
         for fact in ctx.facts.of("pilot.member")
         if fact.by in leads and fact.payload["action"] == "added" and fact.id > start
     }
-    counted, aside = _judged(ctx)
-    return added - set(counted) - set(aside)
+    return added - _members_or_never(ctx)
 
 
 def team_of(ctx: CheckContext, person: str, added: Fact) -> str:
@@ -643,8 +659,6 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
     closes = _closes(survey)
     # the pilot the survey asked: a member removed since it opened is still counted
     gone = gone_since(ctx, survey.id)
-    # and one removed before it opened, who answered an earlier survey, as they answered it
-    carried = _answers_before(ctx, survey, former_members(ctx) - set(pilot) - set(gone))
     asked = {*pilot, *gone}
     latest: dict[str, Fact] = {}
     for fact in ctx.facts.of("survey.response"):
@@ -660,16 +674,19 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
     if not latest:
         return failed("no survey answers from the pilot yet: each member runs "
                       "`inhouse survey answer`")  # fmt: skip
+    # and one no longer a member who did not answer it (gone before it opened, or since) but
+    # answered an earlier survey while in the pilot, as they answered that
+    carried = _answers_before(ctx, survey, former_members(ctx) - set(pilot) - set(latest))
     latest.update(carried)
     asked |= set(carried)
     keen = [f for f in latest.values() if f.payload["would_resist_losing"]]
     text = f"{len(keen)} of {len(asked)} pilot members would be very disappointed to lose it"
-    if gone:
-        text += f" (counting {names(gone)}, removed from the pilot since the survey opened)"
+    if since := [p for p in gone if p not in carried]:
+        text += f" (counting {names(since)}, removed from the pilot since the survey opened)"
     if carried:
         text += (
-            f" (counting {names(sorted(carried))} as they answered an earlier survey before "
-            "being removed from the pilot)"
+            f" (counting {names(sorted(carried))} as they answered an earlier survey while in "
+            "the pilot)"
         )
     if len(keen) / len(asked) > share:
         return passed(text, *latest.values())
