@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from inhouse.identity import SigningKey
+from inhouse.program import state as state_module
 from inhouse.program.checks import Person
 from inhouse.program.people import PeopleMixin
 
@@ -54,6 +55,13 @@ def _enrol_service_on_its_host(program: PeopleMixin, name: str, key: SigningKey)
             os.environ[OTHER_COMPUTER] = before
 
 
+#: outside a demo, a sign-in on a loopback address vouches for nobody (inhouse.program.state);
+#: tests run the stand-in identity provider there because no other can run here, standing for
+#: the organisation's provider elsewhere. A test of the rule itself puts this back:
+#: ``monkeypatch.setattr(state_module, "vouches_for_nobody", VOUCHES_FOR_NOBODY)``
+VOUCHES_FOR_NOBODY = state_module.vouches_for_nobody
+
+
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Point everything that resolves data at a temporary folder."""
@@ -64,6 +72,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     real = machine._os_machine_id
     monkeypatch.setattr(machine, "_os_machine_id", lambda: os.environ.get(OTHER_COMPUTER) or real())
     monkeypatch.setattr(PeopleMixin, "enrol_service", _enrol_service_on_its_host)
+    monkeypatch.setattr(state_module, "vouches_for_nobody", lambda issuer, demo: False)
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)

@@ -398,7 +398,7 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
                 if state.vouched(person)
             }
         ),
-        sign_in_issuer=state.sign_in.issuer if state.sign_in is not None else "",
+        sign_in_issuer=_issuer(state),
         departed=_departed(state),
         subjects_held=_subjects_held(state),
         revoked_keys=frozenset(k for k, r in state.keys.items() if r.revoked_at is not None),
@@ -496,13 +496,30 @@ def _host_unvouched(fact: Fact, state: ProgramState, hosts: set[str]) -> str | N
     )
 
 
+def _issuer(state: ProgramState) -> str:
+    """The sign-in's issuer as reasons name it ("" without one), said so where it vouches for
+    nobody (on a loopback address, outside a demo)."""
+    if state.sign_in is None:
+        return ""
+    if state.sign_in_vouches:
+        return state.sign_in.issuer
+    return (
+        f"{state.sign_in.issuer} (on a loopback address: a provider on someone's own machine "
+        "vouches for nobody outside a demo; a lead sets up the organisation's own)"
+    )
+
+
 def _not_signed_in(fact: Fact, state: ProgramState) -> str | None:
     """Why ``fact``'s signer is nobody yet: the program has the organisation's sign-in, and it
     has not vouched for them (a service's key speaks for a host, not a person: not asked)."""
     signer = state.people.get(fact.by)
-    if signer is None or signer.service or state.signed_in_as(fact.key, fact.by):
+    if signer is None or signer.service:
+        return None
+    if state.signed_in_as(fact.key, fact.by) and state.sign_in_vouches:
         return None
     assert state.sign_in is not None
+    if not state.sign_in_vouches:
+        return f"signed by {fact.by}, whom the sign-in with {_issuer(state)} cannot vouch for"
     if fact.by in state.signed_in:
         return (
             f"signed with {fact.by}'s key {fact.key}, which has not signed in with "

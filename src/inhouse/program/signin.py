@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inhouse.errors import InvalidInput, NotAllowed, SignInError
+from inhouse.program import state as state_module
 from inhouse.program.core import ProgramCore
 from inhouse.program.events import EventKind
 from inhouse.program.playbook import Role
@@ -138,6 +139,13 @@ class SignInMixin(ProgramCore):
                 f"only a rollout lead sets up the organisation's sign-in; {who.name} is not one"
             )
         issuer = check_issuer_url(issuer)
+        if state_module.vouches_for_nobody(issuer, state.demo):
+            raise InvalidInput(
+                f"the issuer {issuer} is on a loopback address: a provider on this machine is "
+                "whoever runs it, and no colleague's machine could reach it to sign in; set up "
+                "your organisation's identity provider (https), or try it in a demo program "
+                "(`inhouse init --demo`)"
+            )
         client_id = client_id.strip()
         if not client_id:
             raise InvalidInput("the client id is empty: register inhouse with the provider first")

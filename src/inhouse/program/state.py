@@ -9,6 +9,7 @@ name they recorded, marked unsigned.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -371,11 +372,22 @@ class ProgramState:
     def keys_of(self, person: str) -> list[KeyRecord]:
         return [k for k in self.keys.values() if k.person == person]
 
+    @property
+    def sign_in_vouches(self) -> bool:
+        """Whether the sign-in set up vouches for anyone: outside a demo, one whose issuer is on
+        a loopback address (:func:`vouches_for_nobody`) does not."""
+        return self.sign_in is not None and not vouches_for_nobody(self.sign_in.issuer, self.demo)
+
     def vouched(self, person: str) -> bool:
         """Whether the organisation's sign-in vouches for ``person`` now: they hold a key, and
-        every key they hold signed in (a key joined as them later has not)."""
+        every key they hold signed in (a key joined as them later has not), with a sign-in that
+        vouches for anyone (:attr:`sign_in_vouches`)."""
         active = [k.key_id for k in self.keys_of(person) if k.revoked_at is None]
-        return bool(active) and all(self.signed_in_as(key, person) for key in active)
+        return (
+            bool(active)
+            and all(self.signed_in_as(key, person) for key in active)
+            and self.sign_in_vouches
+        )
 
     def holds(self, bound: SignedIn) -> bool:
         """Whether a binding still holds: a key that signed in under it (that person, that
@@ -458,7 +470,7 @@ def _a_witness(state: ProgramState, writer: str, key_id: str | None) -> bool:
     organisation's sign-in (an alias of someone's own is nobody; before a sign-in there is no
     floor): so one person cannot move the floor with keys of their own."""
     person = state.people.get(writer)
-    if person is None or person.service or state.sign_in is None:
+    if person is None or person.service or not state.sign_in_vouches:
         return False  # before a sign-in, one person's aliases would be "others"
     key = state.verifier.keys.delegated_by.get(key_id or "", key_id)
     return state.signed_in_as(key, writer)
@@ -1214,6 +1226,18 @@ def kept_sign_in(
     ):
         return None
     return current
+
+
+@functools.lru_cache(maxsize=64)
+def vouches_for_nobody(issuer: str, demo: bool) -> bool:
+    """Whether a sign-in with ``issuer`` vouches for nobody: outside a demo, one on a loopback
+    address. A provider on this machine is whoever runs it (a lead could start one and give
+    herself as many accounts as she likes), and no colleague on a machine of their own could
+    reach it to sign in: an honest program never has one. ``inhouse sign-in setup`` refuses it;
+    one appended around the API is folded, and vouches for nobody."""
+    from inhouse.identity.signin import is_local_issuer
+
+    return not demo and is_local_issuer(issuer)
 
 
 def set_up_problem(

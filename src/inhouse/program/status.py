@@ -255,6 +255,7 @@ def build_status(
             warnings.append(
                 f"the sign-in's issuer, {state.sign_in.issuer}, is on a loopback address: a "
                 "provider on someone's own machine vouches for whoever runs it"
+                + ("" if state.sign_in_vouches else ", so outside a demo it vouches for nobody")
             )
         waiting = sorted(
             name
