@@ -20,7 +20,9 @@ from inhouse.program.checks import CheckContext, Outcome, Person, evaluate, regi
 from inhouse.program.collectors import BUILTIN_COLLECTORS, measured_kinds
 from inhouse.program.counting import build_context, why_uncounted
 from inhouse.program.facts import Fact, FactSet, Provenance, validate_payload
+from inhouse.program.payloads import PromptBody
 from inhouse.program.playbook import load_playbook
+from inhouse.program.prompt_versions import body_hash
 from inhouse.program.state import ProgramState
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -524,9 +526,12 @@ def test_a_step_asking_for_someone_elses_prompt_is_not_met_by_the_members_own() 
     shared = step_terms("first", "used-shared-prompt", "prompt.usage", others=True)
     people, added = roster(1, 1, steps=[shared])
 
+    body = {"messages": [{"role": "user", "content": "Sort {{ ticket }}"}]}
+    digest = body_hash(PromptBody.model_validate(body))
+
     def version(name: str, by: str, **extra: Any) -> Fact:
         return fact("prompt.version", by=by, prompt=name, version=1,
-                    content_hash="sha256:0123456789", **extra)  # fmt: skip
+                    **{"body": body, "content_hash": digest, **extra})  # fmt: skip
 
     def used(name: str) -> Fact:
         return fact("prompt.usage", by="gateway", prompt=name, version=1, uses=1, users=1,
@@ -552,6 +557,17 @@ def test_a_step_asking_for_someone_elses_prompt_is_not_met_by_the_members_own() 
     use = used("triage")
     result = run("pilot-enabled", *added, *library, use, *enabled("p0", [use]), people=people)
     assert result.outcome is Outcome.PASS, result.reason
+    # a claim on a number the library gave another version (here p0's own, before it: one
+    # with no body, then one that does not hash) makes nobody else its author
+    bodiless = fact("prompt.version", by="lena", prompt="b", version=1, content_hash=digest)
+    unhashed = version("h", "lena", content_hash="sha256:0000000000")
+    for claim in (bodiless, unhashed):
+        name = str(claim.payload["prompt"])
+        theirs, use_own = version(name, "p0"), used(name)  # p0's own, after the claim
+        result = run("pilot-enabled", *added, claim, theirs, use_own,
+                     *enabled("p0", [use_own]), people=people)  # fmt: skip
+        assert result.outcome is Outcome.FAIL, result.reason
+        assert f"{name}@1 is p0's own" in result.reason, result.reason
     # omar's key enrolled from p0's laptop is p0's alias, not someone else
     context = CheckContext(
         facts=FactSet([*added, *library, use, *enabled("p0", [use])]),

@@ -41,15 +41,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
 from inhouse.errors import InvalidInput
 from inhouse.program.facts import (
     Fact,
-    PromptBody,
     Provenance,
     validate_payload,
 )
+from inhouse.program.prompt_versions import next_version_problem
 
 if TYPE_CHECKING:
     from inhouse.program import Program
@@ -139,19 +137,13 @@ def fold_library(state: ProgramState, *, second_person: bool = False) -> Library
 
 def _add_version(found: Library, fact: Fact) -> None:
     payload = fact.payload
-    raw = payload.get("body")
-    if raw is None:
-        return
     name, number = str(payload["prompt"]), int(payload["version"])
     prompt = found.prompts.get(name) or Prompt(name)
-    if number != len(prompt.versions) + 1:
-        return  # a number someone else took first, or a gap: not a version of this library
-    try:
-        body = PromptBody.model_validate(raw)
-    except ValidationError:
+    # a number someone else took first, a gap, or a body that does not hash to its content
+    # hash: not a version of this library (the rule the checks share)
+    problem, body = next_version_problem(fact, len(prompt.versions))
+    if problem is not None or body is None:
         return
-    if body_hash(body) != payload["content_hash"]:
-        return  # a body that does not hash to its content hash is not that version
     prompt.versions[number] = PromptVersion(
         prompt=name,
         version=number,

@@ -4,7 +4,6 @@ The library itself (versions, labels, who wrote what) is :mod:`inhouse.pilot.lib
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from inhouse.program.facts import (
     PromptMessage,
     PromptVariable,
 )
+from inhouse.program.prompt_versions import body_hash
 from inhouse.workflows.template import short_variables, template_names
 
 if TYPE_CHECKING:
@@ -148,13 +148,6 @@ class Draft:
     @property
     def content_hash(self) -> str:
         return body_hash(self.body)
-
-
-def body_hash(body: PromptBody) -> str:
-    """``sha256:…`` of the canonical JSON of the messages and typed variables (the description
-    is not content: a version's text and variables are)."""
-    text = canonical_json(body.model_dump(mode="json"))
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _validation_error(err: ValidationError, where: str) -> InvalidInput:

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import InvalidInput
 from inhouse.program.facts import Fact
+from inhouse.program.prompt_versions import library_versions
 
 if TYPE_CHECKING:
     from inhouse.program.checks import CheckContext
@@ -211,12 +212,20 @@ def _version_key(change: Fact) -> str:
     return str(p["lock_hash"] if change.kind == "baseline.lock" else p["content_hash"])
 
 
+#: why a ``prompt.version`` the library does not hold closes nothing
+_NO_VERSION = (
+    "it is no version of the shared library (its number was taken first or skips one, or its "
+    "body does not hash to its content hash), so nobody is ever served it"
+)
+
+
 def fold_findings(ctx: CheckContext) -> list[FindingState]:
     """Every finding in the facts that count (``ctx.facts``: a change only a person's word
     claims closes nothing), oldest first, and what closed it: a change that answers it,
     confirmed by someone other than its maker (the module's docstring)."""
     ordered = sorted(ctx.facts, key=lambda f: f.id)
     tested = _passing_runs(ordered)
+    served = {f.id for f in library_versions(ctx.facts.of("prompt.version")).values()}
     findings: dict[int, FindingState] = {}
     #: the changes that answer each finding, awaiting confirmation, in log order
     answers: dict[int, list[Fact]] = {}
@@ -229,6 +238,10 @@ def fold_findings(ctx: CheckContext) -> list[FindingState]:
             found = findings.get(int(fact.payload["finding"]))
             if found is not None:
                 found.ticked.append(fact)
+        elif fact.kind == "prompt.version" and fact.id not in served:
+            for number in fact.payload.get("closes") or []:
+                if (found := findings.get(int(number))) is not None:
+                    found.refused.append((fact, _NO_VERSION))
         elif fact.kind in CLOSING_KINDS.values():
             target = target_of(fact)
             for number in fact.payload.get("closes") or []:

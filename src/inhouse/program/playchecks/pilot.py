@@ -25,6 +25,7 @@ from inhouse.program.playchecks._shared import (
     split_aside,
     unsigned_apart,
 )
+from inhouse.program.prompt_versions import library_versions
 
 # the checks are reached through the registry; play 4's commands share these with them
 __all__ = ["STEP_EVIDENCE", "WORD", "Enablement", "enablement_of", "members", "set_aside",
@@ -430,18 +431,12 @@ def step_problem(ctx: CheckContext, person: str, added: Fact, step: Fact) -> str
 
 def _not_by_another(ctx: CheckContext, person: str, usage: Fact) -> str | None:
     """Why the library prompt a ``prompt.usage`` names was not written by someone other than
-    ``person`` (its author is the signer of the version that took its number first; an
-    import's author is unknown), or None when it was: a step asking for someone else's prompt
-    is not borne out by the member's own, nor by one from a machine of theirs."""
-    name, number = usage.payload["prompt"], usage.payload["version"]
-    version = next(
-        (
-            f
-            for f in ctx.facts.of("prompt.version")
-            if f.payload.get("prompt") == name and f.payload.get("version") == number
-        ),
-        None,
-    )
+    ``person`` (its author is the signer of the library's version of that number, as the
+    library folds it; an import's author is unknown), or None when it was: a step asking for
+    someone else's prompt is not borne out by the member's own, nor by one from a machine of
+    theirs, nor by a fact claiming a number the library gave another version."""
+    name, number = str(usage.payload["prompt"]), int(usage.payload["version"])
+    version = library_versions(ctx.facts.of("prompt.version")).get((name, number))
     ref = f"{name}@{number}"
     if version is None:
         return f"someone else wrote, and {ref} is no version in the library"
