@@ -145,34 +145,49 @@ def gone_since(ctx: CheckContext, seq: int) -> list[str]:
 
 
 def _members_or_never(ctx: CheckContext) -> set[str]:
-    """Who counts as a member now, and who never could (set aside for sharing a machine, or for
-    never signing in): the rest of those a lead listed are gone. One whose sign-in was
-    released since (a lead revoked every key that signed in) was someone once and is gone, not
-    never: else revoking a detractor's key after reading their answer drops it from the count."""
+    """Who counts as a member now, and who never could (set aside for sharing a machine, for
+    never signing in, or as the lead who added themself): the rest of those a lead listed are
+    gone. One whose sign-in was released since (a lead revoked every key that signed in) was
+    someone once and is gone, not never: else revoking a detractor's key after reading their
+    answer drops it from the count. So is a member made the pilot's owner: what they said
+    before it still counts (:func:`_owner_since`)."""
     counted, aside = _judged(ctx)
+    listed = _listed(ctx)
+    owner = ctx.owners.get("pilot")
 
-    def released(person: str) -> bool:
+    def gone(person: str) -> bool:
+        if person == owner and listed[person].by != person:
+            return True
         return (
             ctx.signed_in is not None
             and person not in ctx.signed_in
             and bool(ctx.subjects_held.get(person))
         )
 
-    return set(counted) | {person for person in aside if not released(person)}
+    return set(counted) | {person for person in aside if not gone(person)}
+
+
+def _judged_since(ctx: CheckContext, person: str) -> int | None:
+    """From which event ``person`` is judged by play 4's outcomes (its owner, from when they
+    started it), or None: what a member says of the pilot once they own it is no member's word,
+    and counts for nothing."""
+    if person != ctx.owners.get("pilot"):
+        return None
+    return ctx.owner_since.get("pilot", 0)
 
 
 def former_members(ctx: CheckContext) -> set[str]:
-    """Everyone a rollout lead ever added to the pilot since play 4 started who is no counted
-    member now (removed, their role taken away; one set aside for sharing a machine aside: they
-    were never one). What the pilot said through them while they were in it (a survey answer,
-    a measured adoption row) stays said: else a lead removes the unhappy, then opens a new
-    survey (or records a new report) over the kinder pilot that is left."""
+    """Everyone a rollout lead ever added to the pilot who is no counted member now (removed,
+    their role taken away, their sign-in released, made its owner; one set aside for sharing a
+    machine aside: they were never one). What the pilot said through them while they were in
+    it (a survey answer) stays said: else a lead removes the unhappy, then opens a new survey
+    (or records a new report) over the kinder pilot that is left. Whenever they were added: a
+    lead may list the pilot before play 4 starts."""
     leads = ever_held(ctx, "rollout-lead")
-    start = ctx.owner_since.get("pilot", 0)
     added = {
         str(fact.payload["person"])
         for fact in ctx.facts.of("pilot.member")
-        if fact.by in leads and fact.payload["action"] == "added" and fact.id > start
+        if fact.by in leads and fact.payload["action"] == "added"
     }
     return added - _members_or_never(ctx)
 
@@ -548,8 +563,13 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
     # nothing measured; and who an earlier report measured, removed before this one, counts
     # as that report measured them
     gone = [p for p in gone_since(ctx, report.id) if p in rows]
-    carried = _rows_before(ctx, report, former_members(ctx) - set(pilot) - set(rows))
-    rows.update(carried)
+    # one removed before it, whom an earlier report measured, counts too: not independent in
+    # this window, which measured them no more (their old row would freeze a better month)
+    carried = _measured_before(ctx, report, former_members(ctx) - set(pilot) - set(rows))
+    rows.update(
+        {p: {"person": p, "independent": False, "active_days": 0, "reason": _NOT_MEASURED}
+         for p in carried}
+    )  # fmt: skip
     judged = sorted({*pilot, *gone, *carried})
     independent = [
         p for p in judged
@@ -570,42 +590,52 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
         text += f"; counted as the report measured them, though no longer members: {names(gone)}"
     if carried:
         text += (
-            "; counted as an earlier report measured them, removed from the pilot before this "
-            f"one: {names(sorted(carried))}"
+            "; counted as not independent, removed from the pilot after an earlier report "
+            f"measured them: {names(sorted(carried))}"
         )
     return (passed if len(independent) / len(judged) > share else failed)(text, report)
 
 
-def _rows_before(ctx: CheckContext, report: Fact, people: set[str]) -> dict[str, Any]:
-    """Each of ``people``'s row in the latest adoption report before ``report`` (since play 4
-    started) that measured them."""
-    start = ctx.owner_since.get("pilot", 0)
-    found: dict[str, Any] = {}
-    for earlier in ctx.facts.of("pilot.adoption"):
-        if start < earlier.id < report.id:
-            for row in earlier.payload["members"]:
-                if str(row["person"]) in people:
-                    found[str(row["person"])] = row
-    return found
+#: why a member removed before a report, whom an earlier one measured, is not independent in it
+_NOT_MEASURED = "removed from the pilot before this report: not measured in its window"
+
+
+def _measured_before(ctx: CheckContext, report: Fact, people: set[str]) -> set[str]:
+    """Those of ``people`` an adoption report before ``report`` measured."""
+    return {
+        str(row["person"])
+        for earlier in ctx.facts.of("pilot.adoption")
+        if earlier.id < report.id
+        for row in earlier.payload["members"]
+        if str(row["person"]) in people
+    }
 
 
 def _answers_before(ctx: CheckContext, survey: Fact, people: set[str]) -> dict[str, Fact]:
-    """Each of ``people``'s latest answer to a survey a rollout lead opened before ``survey``
-    (since play 4 started), given while it was open."""
-    start = ctx.owner_since.get("pilot", 0)
-    windows: dict[str, tuple[int, datetime | None]] = {}
+    """Each of ``people``'s latest answer to a survey a rollout lead opened before ``survey``,
+    given while it was open: matched to the latest opening of its name before it (a lead who
+    opens an old name again does not move the first one's answers out of its window)."""
+    openings: dict[str, list[tuple[int, datetime | None]]] = {}
     for opened in ctx.facts.of("survey.opened"):
-        if start < opened.id < survey.id and opened.by in held_by(ctx, "rollout-lead", opened.id):
-            windows[str(opened.payload["survey"])] = (opened.id, _closes(opened))
+        if opened.id < survey.id and opened.by in held_by(ctx, "rollout-lead", opened.id):
+            openings.setdefault(str(opened.payload["survey"]), []).append(
+                (opened.id, _closes(opened))
+            )
     found: dict[str, Fact] = {}
     for fact in ctx.facts.of("survey.response"):
         person, name = str(fact.payload["person"]), str(fact.payload["survey"])
-        if person not in people or name not in windows or fact.id > survey.id:
+        if person not in people or fact.id > survey.id or _owned_then(ctx, fact):
             continue
-        opened_at, closes = windows[name]
-        if fact.id > opened_at and (closes is None or fact.at <= closes):
+        window = [(at, closes) for at, closes in openings.get(name, []) if at < fact.id]
+        if window and (window[-1][1] is None or fact.at <= window[-1][1]):
             found[person] = fact
     return found
+
+
+def _owned_then(ctx: CheckContext, answer: Fact) -> bool:
+    """Whether ``answer`` was given by play 4's owner once they owned it."""
+    since = _judged_since(ctx, str(answer.payload["person"]))
+    return since is not None and answer.id > since
 
 
 def _closes(survey: Fact) -> datetime | None:
@@ -665,6 +695,8 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
             or (closes is not None and fact.at > closes)
         ):
             continue  # another survey's answer, or one given outside this survey's window
+        if _owned_then(ctx, fact):
+            continue  # the pilot's owner's word on their own pilot
         latest[str(fact.payload["person"])] = fact
     if not latest:
         return failed("no survey answers from the pilot yet: each member runs "

@@ -1,0 +1,216 @@
+"""Play 4's outcomes hear everyone the pilot held, whenever they joined, whatever they became.
+
+A second red team (the lead alone, the organisation's sign-in set up) found five ways around
+the rule that a member removed since still counts as they answered: a pilot listed before play
+4 started was never "former"; a survey name opened again moved the first one's answers out of
+its window; a detractor made play 4's owner became "never a member"; and a removed member's
+old adoption row froze a better month. Each now fails as the honest count does; the control
+shows the lapsed pilot failing without any removal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from inhouse.pilot.adoption import record_adoption
+from inhouse.pilot.roster import remove_member
+from inhouse.pilot.survey import answer_survey, open_survey
+from inhouse.program import Program, Provenance
+from inhouse.program.checks import Outcome
+from inhouse.program.evaluation import context_for, run_checks
+from inhouse.testing.standin_idp import StandinIdP, browse
+from tests.conftest import Clock
+from tests.gateway.test_vouch import _vouch
+from tests.pilot.gateway_days import Pilot, Use, at, start_pilot
+
+pytestmark = pytest.mark.usefixtures("on_database")
+
+TEAMS = {
+    "bob": ("support", "support"),
+    "pia": ("legal", "support"),
+    "dora": ("finance", "analyst"),
+    "carl": ("sales", "analyst"),
+    "eve": ("hr", "analyst"),
+    "fay": ("ops", "analyst"),
+}
+KEEN = {"bob", "pia", "dora"}
+
+
+def _sign_in(program: Program, idp: StandinIdP, subject: str) -> None:
+    idp.login(subject, email=f"{subject}@acme.example")
+    program.sign_in(open_browser=browse, say=lambda _: None, timeout=30)
+
+
+@pytest.fixture
+def pilot(_isolated: Path, clock: Clock) -> Iterator[Pilot]:
+    made = start_pilot(_isolated, clock, TEAMS)
+    try:
+        with StandinIdP(clock=clock) as idp:
+            made.lead.set_up_sign_in(idp.issuer, "inhouse")
+            _sign_in(made.lead, idp, "u-lena")
+            for name, person in made.people.items():
+                _sign_in(person, idp, f"u-{name}")
+            yield made
+    finally:
+        made.lead.close()
+
+
+def _check(pilot: Pilot, name: str) -> tuple[Outcome, str]:
+    lead = pilot.lead
+    refs = [r for r in lead.playbook.play("pilot").exit if r.check == name]
+    (checked,) = run_checks(refs, context_for(lead.state(), lead.clock()))
+    return checked.result.outcome, checked.result.reason
+
+
+def _waive_into_play_four(lead: Program) -> None:
+    """Play 4 started early, on the lead's own waivers (the forgeries' way in)."""
+    for guard in ("botched-handoff", "calendar-driven-advance"):
+        lead.grant_waiver(
+            None,
+            guard,
+            play="pilot",
+            reason="time-boxed-experiment",
+            note="started early",
+            expires=lead.clock() + timedelta(days=90),
+        )
+
+
+def _start_play_four(pilot: Pilot) -> None:
+    _waive_into_play_four(pilot.lead)
+    pilot.lead.start_play(None, "pilot")
+
+
+def _answer_all(pilot: Pilot, who: Iterable[str]) -> None:
+    for person in who:
+        answer_survey(pilot.people[person], "very" if person in KEEN else "not")
+
+
+def test_members_listed_before_play_four_started_still_count_once_removed(pilot: Pilot) -> None:
+    """The pilot was listed before the lead started play 4 (the fixture's order): a detractor
+    removed after answering, then a new survey: still 3 of 6."""
+    pilot.clock.now = at("2026-11-09T09:00")
+    _start_play_four(pilot)  # after the members were added (2 Nov)
+    pilot.use(Use(p, f"2026-11-{d}T10:00") for p in TEAMS for d in (10, 12))
+    pilot.clock.now = at("2026-11-16T09:00")
+    open_survey(pilot.lead, at("2026-11-20T17:00"))
+    _answer_all(pilot, TEAMS)
+    pilot.clock.now = at("2026-11-21T09:00")
+    outcome, reason = _check(pilot, "pilot-would-resist-losing")
+    assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
+    remove_member(pilot.lead, "carl")
+    pilot.clock.now = at("2026-11-23T09:00")
+    open_survey(pilot.lead, at("2026-11-30T17:00"))
+    _answer_all(pilot, TEAMS.keys() - {"carl"})
+    outcome, reason = _check(pilot, "pilot-would-resist-losing")
+    assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
+    assert _check(pilot, "pilot-size")[0] is Outcome.PASS
+
+
+def test_a_survey_name_opened_again_keeps_the_first_ones_answers(pilot: Pilot) -> None:
+    """The lead reads ellis-1, removes carl, appends a short survey.opened named ellis-1 again
+    with her own key, lets it close, then opens another: carl's ellis-1 answer is carried."""
+    pilot.use(Use(p, f"2026-11-{d}T10:00") for p in TEAMS for d in (10, 12))
+    pilot.clock.now = at("2026-11-16T09:00")
+    open_survey(pilot.lead, at("2026-11-20T17:00"))
+    _answer_all(pilot, TEAMS)
+    pilot.clock.now = at("2026-11-21T09:00")
+    remove_member(pilot.lead, "carl")
+    pilot.lead.record_fact(None, "survey.opened",
+                           {"survey": "ellis-1", "closes": "2026-11-21T10:00:00+00:00"},
+                           provenance=Provenance.MEASURED, collector="inhouse survey")  # fmt: skip
+    pilot.clock.now = at("2026-11-23T09:00")
+    s = open_survey(pilot.lead, at("2026-11-30T17:00"))
+    assert s.name != "ellis-1"
+    _answer_all(pilot, TEAMS.keys() - {"carl"})
+    outcome, reason = _check(pilot, "pilot-would-resist-losing")
+    assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
+
+
+def _vouched(pilot: Pilot) -> None:
+    # an honest member vouches for the gateway's host (what makes any adoption report count)
+    assert not isinstance(_vouch(pilot.people["bob"], pilot.folder, pilot.clock), Exception)
+
+
+def test_a_report_counts_members_listed_before_play_four_started(pilot: Pilot) -> None:
+    for person in TEAMS:
+        pilot.enable(person, "2026-11-02T10:00")
+    pilot.clock.now = at("2026-11-02T12:00")
+    _start_play_four(pilot)
+    pilot.use(Use(p, f"2026-11-0{d}T10:00") for p in KEEN for d in (3, 4, 5))
+    pilot.on("2026-11-06")
+    _, first = record_adoption(pilot.lead)
+    assert first is not None
+    _vouched(pilot)
+    outcome, reason = _check(pilot, "pilot-independent-use")
+    assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
+    remove_member(pilot.lead, "carl")
+    pilot.use(Use(p, "2026-11-07T10:00") for p in KEEN)
+    pilot.on("2026-11-08")
+    _, second = record_adoption(pilot.lead)
+    assert second is not None
+    outcome, reason = _check(pilot, "pilot-independent-use")
+    assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
+
+
+def test_removing_a_lapsed_member_does_not_freeze_their_old_row(pilot: Pilot) -> None:
+    """All six were independent in November; carl, eve and fay stopped. Measured now, 3 of 6
+    fail. The lead removes carl before recording: he counts, not independent in this window
+    (his November row would have made it 4 of 6)."""
+    for person in TEAMS:
+        pilot.enable(person, "2026-11-02T10:00")
+    pilot.use(Use(p, f"2026-11-0{d}T10:00") for p in TEAMS for d in (3, 4, 5))
+    pilot.on("2026-11-06")
+    _, first = record_adoption(pilot.lead)
+    assert first is not None
+    _vouched(pilot)
+    assert _check(pilot, "pilot-independent-use")[0] is Outcome.PASS
+    # January: only the keen three still use it
+    pilot.use(Use(p, f"2027-01-{d:02d}T10:00") for p in KEEN for d in (10, 11, 12))
+    pilot.on("2027-01-13")
+    remove_member(pilot.lead, "carl")
+    _, second = record_adoption(pilot.lead)
+    assert second is not None
+    rows = {r["person"]: r for r in second.payload["members"]}
+    assert "carl" not in rows and not rows["eve"]["independent"]
+    outcome, reason = _check(pilot, "pilot-independent-use")
+    assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
+    assert "counted as not independent, removed from the pilot after an earlier report" in reason
+    assert _check(pilot, "pilot-size")[0] is Outcome.PASS
+
+
+def test_control_without_removal_the_lapsed_pilot_fails(pilot: Pilot) -> None:
+    for person in TEAMS:
+        pilot.enable(person, "2026-11-02T10:00")
+    pilot.use(Use(p, f"2026-11-0{d}T10:00") for p in TEAMS for d in (3, 4, 5))
+    pilot.on("2026-11-06")
+    record_adoption(pilot.lead)
+    _vouched(pilot)
+    pilot.use(Use(p, f"2027-01-{d:02d}T10:00") for p in KEEN for d in (10, 11, 12))
+    pilot.on("2027-01-13")
+    record_adoption(pilot.lead)
+    outcome, reason = _check(pilot, "pilot-independent-use")
+    assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
+
+
+def test_a_detractor_made_play_fours_owner_still_counts(pilot: Pilot) -> None:
+    """The survey runs before play 4 starts; the lead reads it and starts play 4 with carl as
+    its owner: carl is judged from then on, but what he said before still counts."""
+    pilot.use(Use(p, f"2026-11-{d}T10:00") for p in TEAMS for d in (10, 12))
+    pilot.clock.now = at("2026-11-16T09:00")
+    open_survey(pilot.lead, at("2026-11-20T17:00"))
+    _answer_all(pilot, TEAMS)
+    pilot.clock.now = at("2026-11-21T09:00")
+    outcome, reason = _check(pilot, "pilot-would-resist-losing")
+    assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
+    lead = pilot.lead
+    lead.change_roles(None, "carl", add=["rollout-lead"])
+    _waive_into_play_four(lead)
+    lead.start_play(None, "pilot", owner="carl")
+    lead.change_roles(None, "carl", remove=["rollout-lead"])  # and straight back
+    outcome, reason = _check(pilot, "pilot-would-resist-losing")
+    assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
+    assert _check(pilot, "pilot-size")[0] is Outcome.PASS
