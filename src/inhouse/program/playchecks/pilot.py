@@ -538,7 +538,7 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
     (`inhouse pilot adoption`, signed by the gateway's key; docs/pilot.md defines it), by this
     check's own threshold and window: a report measured by laxer ones (fewer days, another
     window) does not count, nor does a member's row claiming fewer active days than it. A
-    member removed since an earlier report of play 4 measured them counts as it did."""
+    member removed after an earlier report measured them counts, as not independent."""
     share = float(ctx.param("share", 0.5))
     least, width = int(ctx.param("min_days", 3)), int(ctx.param("window_days", 28))
     pilot = members(ctx)
@@ -653,7 +653,8 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
     """Most of the pilot would be very disappointed to lose the tool (the Sean Ellis question;
     each member's own signed answer to the latest survey a rollout lead opened, given while it
     was open, counts; a member removed since it opened is still counted, and one removed
-    before it with their answer to an earlier survey of play 4)."""
+    before it with their answer to an earlier survey; the pilot's owner's answers count only
+    from before they owned it)."""
     share = float(ctx.param("share", 0.5))
     pilot = members(ctx)
     if not pilot:
