@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +20,7 @@ __all__ = [
     "TICKET_KINDS",
     "Ticket",
     "TicketStep",
+    "as_signed_in_then",
     "author_of",
     "component_builders",
     "current_lock",
@@ -40,6 +41,7 @@ __all__ = [
     "parse_component",
     "passing_runs",
     "published_specs",
+    "released",
     "same_account",
     "split_aside",
     "step_time",
@@ -142,6 +144,28 @@ def unsigned_apart(ctx: CheckContext, person: str, judged: Iterable[str]) -> str
     if why := ctx.not_signed_in(person) or judged_unsigned(ctx, judged):
         return why
     return same_account(ctx, person, judged)
+
+
+def released(ctx: CheckContext, person: str) -> bool:
+    """Whether ``person`` signed in once with the organisation's sign-in and is no longer
+    signed in because every key that did was revoked since (the binding is released): what
+    they did while signed in was theirs, signed in."""
+    return (
+        ctx.signed_in is not None
+        and person not in ctx.signed_in
+        and bool(ctx.subjects_held.get(person))
+    )
+
+
+def as_signed_in_then(ctx: CheckContext, person: str) -> CheckContext:
+    """``ctx`` with ``person`` signed in, where their binding was released since
+    (:func:`released`): for judging what they did before that (a ticket they filed). Revoking a
+    colleague's key afterwards does not take back who they were."""
+    if not released(ctx, person):
+        return ctx
+    assert ctx.signed_in is not None
+    account = sorted(ctx.subjects_held[person])[-1]
+    return replace(ctx, signed_in={**ctx.signed_in, person: account})
 
 
 def same_account(ctx: CheckContext, person: str, judged: Iterable[str]) -> str | None:

@@ -22,6 +22,7 @@ from inhouse.program.playchecks._shared import (
     names,
     not_counted,
     one_per_machine,
+    released,
     split_aside,
     unsigned_apart,
 )
@@ -156,13 +157,7 @@ def _members_or_never(ctx: CheckContext) -> set[str]:
     owner = ctx.owners.get("pilot")
 
     def gone(person: str) -> bool:
-        if person == owner and listed[person].by != person:
-            return True
-        return (
-            ctx.signed_in is not None
-            and person not in ctx.signed_in
-            and bool(ctx.subjects_held.get(person))
-        )
+        return (person == owner and listed[person].by != person) or released(ctx, person)
 
     return set(counted) | {person for person in aside if not gone(person)}
 

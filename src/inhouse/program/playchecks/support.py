@@ -18,6 +18,7 @@ from inhouse.program.facts import Fact, FactSet
 from inhouse.program.playchecks._shared import (
     TICKET_KINDS,
     Ticket,
+    as_signed_in_then,
     builders_of,
     current_lock,
     enrolled_elsewhere,
@@ -675,8 +676,11 @@ def _hit_by_user(ctx: CheckContext, ticket: Ticket, judged: set[str]) -> tuple[s
         not opener
         or opener in judged
         # the judged's machines as they were when the ticket came in: a builder who claims the
-        # opener's machine afterwards does not make the opener's tickets theirs
-        or not enrolled_elsewhere(ctx, opener, judged, before=ticket.opened.fact.id)
+        # opener's machine afterwards does not make the opener's tickets theirs; and the
+        # opener signed in as they were then: revoking their key since takes back nothing
+        or not enrolled_elsewhere(
+            as_signed_in_then(ctx, opener), opener, judged, before=ticket.opened.fact.id
+        )
     ):
         return None
     said = _as_opened(ticket)
