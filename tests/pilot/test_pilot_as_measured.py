@@ -217,4 +217,4 @@ def test_removing_who_was_not_independent_then_measuring_again_changes_nothing(
     assert report is not None and "carl" not in {r["person"] for r in report.payload["members"]}
     outcome, reason = _check(pilot, "pilot-independent-use")
     assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
-    assert "counted as not independent, removed from the pilot after an earlier report" in reason
+    assert "counted as not independent, removed from the pilot within this report" in reason

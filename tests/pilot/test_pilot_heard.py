@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from inhouse.pilot.adoption import record_adoption
+from inhouse.pilot.adoption import adoption_report, record_adoption
 from inhouse.pilot.roster import remove_member
 from inhouse.pilot.survey import answer_survey, open_survey
 from inhouse.program import Program, Provenance
@@ -178,7 +178,7 @@ def test_removing_a_lapsed_member_does_not_freeze_their_old_row(pilot: Pilot) ->
     assert "carl" not in rows and not rows["eve"]["independent"]
     outcome, reason = _check(pilot, "pilot-independent-use")
     assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
-    assert "counted as not independent, removed from the pilot after an earlier report" in reason
+    assert "counted as not independent, removed from the pilot within this report" in reason
     assert _check(pilot, "pilot-size")[0] is Outcome.PASS
 
 
@@ -214,3 +214,31 @@ def test_a_detractor_made_play_fours_owner_still_counts(pilot: Pilot) -> None:
     outcome, reason = _check(pilot, "pilot-would-resist-losing")
     assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
     assert _check(pilot, "pilot-size")[0] is Outcome.PASS
+
+
+def test_removing_a_non_user_seen_in_the_figures_before_any_report_changes_nothing(
+    pilot: Pilot,
+) -> None:
+    """A third red team: the lead reads the figures without recording them, removes a member
+    who does not use it, then records the first report: a member removed within the report's
+    window counts, not independent, whether or not a report measured them before."""
+    for person in TEAMS:
+        pilot.enable(person, "2026-11-02T10:00")
+    pilot.use(Use(p, f"2026-11-0{d}T10:00") for p in KEEN for d in (3, 4, 5))
+    pilot.on("2026-11-06")
+    preview = adoption_report(pilot.lead)  # nothing recorded
+    assert sorted(set(TEAMS) - set(preview.independent)) == ["carl", "eve", "fay"]
+    remove_member(pilot.lead, "carl")
+    _, report = record_adoption(pilot.lead)
+    assert report is not None
+    _vouched(pilot)
+    outcome, reason = _check(pilot, "pilot-independent-use")
+    assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
+    assert "removed from the pilot within this report's window: carl" in reason
+    # removed before the window of a later report began, he is out of the pilot it measures
+    pilot.use(Use(p, f"2026-12-{d:02d}T10:00") for p in {*KEEN, "eve"} for d in (10, 11, 12))
+    pilot.on("2026-12-13")
+    _, later = record_adoption(pilot.lead)
+    assert later is not None
+    outcome, reason = _check(pilot, "pilot-independent-use")
+    assert outcome is Outcome.PASS and reason.startswith("4 of 5"), reason

@@ -144,6 +144,8 @@ class CheckContext:
     departed: frozenset[str] = frozenset()
     #: person -> every account (subject) the sign-in ever bound them to, released ones too
     subjects_held: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: key -> the account (subject) that key signed in with, released bindings too
+    key_subjects: Mapping[str, str] = field(default_factory=dict)
     #: keys revoked since (what they signed while active still counts)
     revoked_keys: frozenset[str] = frozenset()
     #: ``uncounted`` by kind (the engine builds it once; without it, ``uncounted_of`` scans)

@@ -157,14 +157,16 @@ def released(ctx: CheckContext, person: str) -> bool:
     )
 
 
-def as_signed_in_then(ctx: CheckContext, person: str) -> CheckContext:
-    """``ctx`` with ``person`` signed in, where their binding was released since
-    (:func:`released`): for judging what they did before that (a ticket they filed). Revoking a
-    colleague's key afterwards does not take back who they were."""
-    if not released(ctx, person):
+def as_signed_in_then(ctx: CheckContext, person: str, key: str | None) -> CheckContext:
+    """``ctx`` with ``person`` signed in with the account ``key`` (the key that signed what they
+    did: a ticket they filed) signed in with, where that binding was released since (every key
+    under it revoked): revoking a colleague's key afterwards does not take back who they were.
+    A key that never signed in changes nothing."""
+    if ctx.signed_in is None or person in ctx.signed_in:
         return ctx
-    assert ctx.signed_in is not None
-    account = sorted(ctx.subjects_held[person])[-1]
+    account = ctx.key_subjects.get(key or "")
+    if account is None:
+        return ctx
     return replace(ctx, signed_in={**ctx.signed_in, person: account})
 
 

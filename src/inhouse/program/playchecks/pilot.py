@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from inhouse.program.checks import (
@@ -533,7 +533,7 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
     (`inhouse pilot adoption`, signed by the gateway's key; docs/pilot.md defines it), by this
     check's own threshold and window: a report measured by laxer ones (fewer days, another
     window) does not count, nor does a member's row claiming fewer active days than it. A
-    member removed after an earlier report measured them counts, as not independent."""
+    member removed within the report's window counts, as not independent."""
     share = float(ctx.param("share", 0.5))
     least, width = int(ctx.param("min_days", 3)), int(ctx.param("window_days", 28))
     pilot = members(ctx)
@@ -558,9 +558,10 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
     # nothing measured; and who an earlier report measured, removed before this one, counts
     # as that report measured them
     gone = [p for p in gone_since(ctx, report.id) if p in rows]
-    # one removed before it, whom an earlier report measured, counts too: not independent in
-    # this window, which measured them no more (their old row would freeze a better month)
-    carried = _measured_before(ctx, report, former_members(ctx) - set(pilot) - set(rows))
+    # one removed before it but within its window counts too: not independent in a window that
+    # did not measure them (an old row would freeze a better month; and a lead can read the
+    # figures before recording any report, so whether one measured them is hers to choose)
+    carried = _left_within(ctx, report, former_members(ctx) - set(pilot) - set(rows))
     rows.update(
         {p: {"person": p, "independent": False, "active_days": 0, "reason": _NOT_MEASURED}
          for p in carried}
@@ -585,25 +586,33 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
         text += f"; counted as the report measured them, though no longer members: {names(gone)}"
     if carried:
         text += (
-            "; counted as not independent, removed from the pilot after an earlier report "
-            f"measured them: {names(sorted(carried))}"
+            "; counted as not independent, removed from the pilot within this report's window: "
+            f"{names(sorted(carried))}"
         )
     return (passed if len(independent) / len(judged) > share else failed)(text, report)
 
 
-#: why a member removed before a report, whom an earlier one measured, is not independent in it
-_NOT_MEASURED = "removed from the pilot before this report: not measured in its window"
+#: why a member removed within a report's window, before it, is not independent in it
+_NOT_MEASURED = "removed from the pilot within this report's window: not measured in it"
 
 
-def _measured_before(ctx: CheckContext, report: Fact, people: set[str]) -> set[str]:
-    """Those of ``people`` an adoption report before ``report`` measured."""
-    return {
-        str(row["person"])
-        for earlier in ctx.facts.of("pilot.adoption")
-        if earlier.id < report.id
-        for row in earlier.payload["members"]
-        if str(row["person"]) in people
-    }
+def _left_within(ctx: CheckContext, report: Fact, people: set[str]) -> set[str]:
+    """Those of ``people`` (no longer members) who were still in the pilot within ``report``'s
+    window: removed on or after its first day, or gone otherwise (their role taken away, their
+    sign-in released, made its owner), which the log does not date here."""
+    start = date.fromisoformat(str(report.payload["as_of"])) - timedelta(
+        days=int(report.payload["window_days"])
+    )
+    leads = ever_held(ctx, "rollout-lead")
+    removed: dict[str, date] = {}
+    for fact in ctx.facts.of("pilot.member"):
+        if fact.by in leads and fact.id < report.id:
+            person = str(fact.payload["person"])
+            if fact.payload["action"] == "added":
+                removed.pop(person, None)
+            else:
+                removed[person] = fact.at.astimezone(UTC).date()
+    return {p for p in people if p not in removed or removed[p] >= start}
 
 
 def _answers_before(ctx: CheckContext, survey: Fact, people: set[str]) -> dict[str, Fact]:

@@ -679,12 +679,22 @@ def _hit_by_user(ctx: CheckContext, ticket: Ticket, judged: set[str]) -> tuple[s
         # opener's machine afterwards does not make the opener's tickets theirs; and the
         # opener signed in as they were then: revoking their key since takes back nothing
         or not enrolled_elsewhere(
-            as_signed_in_then(ctx, opener), opener, judged, before=ticket.opened.fact.id
+            as_signed_in_then(ctx, opener, _opener_key(ticket)),
+            opener,
+            judged,
+            before=ticket.opened.fact.id,
         )
     ):
         return None
     said = _as_opened(ticket)
     return None if said is None else _content(said)
+
+
+def _opener_key(ticket: Ticket) -> str | None:
+    """The key the opener filed ``ticket`` with, where they signed its opening themself (an
+    import's opening is its importer's)."""
+    fact = ticket.opened.fact
+    return fact.key if fact.by == ticket.opened.actor and not fact.session else None
 
 
 def _as_opened(ticket: Ticket) -> Fact | None:
