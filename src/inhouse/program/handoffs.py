@@ -24,7 +24,7 @@ from inhouse.program.facts import Fact
 from inhouse.program.guards import held_back_warning, start_blockers
 from inhouse.program.playbook import Play, Role
 from inhouse.program.playchecks._shared import enrolled_elsewhere, unsigned_apart
-from inhouse.program.state import ProgramState
+from inhouse.program.state import ProgramState, unsigned_offer
 
 __all__ = ["PlaysMixin"]
 
@@ -88,6 +88,12 @@ class PlaysMixin(ProgramCore):
             raise NotAllowed(
                 f"only play {number}'s owner ({record.owner}) can offer its handoff, not {who.name}"
             )
+        if state.sign_in is not None and not state.signed_in_as(self._acting_key(state), who.name):
+            raise NotAllowed(
+                f"{who.name} offers play {number}'s handoff with a key that has not signed in "
+                f"with {state.sign_in.issuer}: `inhouse sign-in login` on this machine first (a "
+                "key joined under an owner's name is not the owner until it has)"
+            )
         following = self.playbook.next(play.id)
         if following is None or play.ongoing:
             raise Refused(
@@ -138,6 +144,8 @@ class PlaysMixin(ProgramCore):
     def accept_handoff(self, actor: str | None, play_ref: str | int, *, comment: str = "") -> str:
         state, who, play = self._decision(actor, play_ref)
         number = self.playbook.number(play.id)
+        if why := unsigned_offer(state, state.handoffs[play.id]):
+            raise NotAllowed(f"play {number}'s handoff cannot be accepted: {why}")
         following = self.playbook.next(play.id)
         if following is not None and following.owner.previous == "different":
             self._refuse_same_machine(state, who.name, state.plays[play.id].owner, number)

@@ -139,6 +139,8 @@ class Handoff:
     decided_at: datetime | None = None
     decision_comment: str | None = None
     accepted_hash: str | None = None
+    #: the enrolled key that signed the offer (a session's: the key that delegated it)
+    offered_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -1551,6 +1553,20 @@ def acting_key(state: ProgramState, signer: str | None) -> str | None:
     return state.verifier.keys.delegated_by.get(signer)
 
 
+def unsigned_offer(state: ProgramState, handoff: Handoff) -> str | None:
+    """Why ``handoff``'s offer is nobody's to accept, with the organisation's sign-in set up:
+    the key that signed it has not signed in as its owner (a key a lead joined under the
+    owner's name, after revoking theirs, is not the owner), or None."""
+    if state.sign_in is None or handoff.offered_key is None:
+        return None  # an offer from before the sign-in, or folded before offers named a key
+    if state.signed_in_as(handoff.offered_key, handoff.offered_by):
+        return None
+    return (
+        f"the offer was signed with {handoff.offered_by}'s key {handoff.offered_key}, which has "
+        f"not signed in with {state.sign_in.issuer}; the owner offers again with a key that has"
+    )
+
+
 def _unauthorized_play_event(
     state: ProgramState, event: Event, who: str, lead: bool, where: str
 ) -> str | None:
@@ -1583,6 +1599,12 @@ def _unauthorized_play_event(
         and not state.signed_in_as(acting_key(state, event.signer), who)
     ):
         return f"{where} with a key that has not signed in with {state.sign_in.issuer}"
+    if (
+        kind == EventKind.HANDOFF_ACCEPTED
+        and handoff is not None
+        and (why := unsigned_offer(state, handoff)) is not None
+    ):
+        return f"{where}: {why}"
     accepted = handoff is not None and handoff.status == "accepted" and handoff.decided_by == who
     if kind == EventKind.PLAY_EXITED and not accepted:
         return f"{where}: a play exits when its receiver accepts its handoff, by that act"
@@ -1611,6 +1633,7 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
             offered_at=event.at,
             offer_hash=data["evidence_hash"],
             comment=data.get("comment", ""),
+            offered_key=acting_key(state, event.signer),
         )
     elif kind in (EventKind.HANDOFF_ACCEPTED, EventKind.HANDOFF_REJECTED):
         # a decision that counts: the exit an uncounted one left dangling is not this one's
