@@ -23,33 +23,19 @@ from inhouse.pilot.prompt_spec import parse_prompt
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, Result, evaluate
 from inhouse.program.evaluation import context_for
-from inhouse.testing.standin_idp import StandinIdP, browse
 from tests.conftest import Clock
 from tests.gateway.test_vouch import _vouch
-from tests.pilot.gateway_days import PROMPT, Pilot, Use, at, start_pilot
+from tests.pilot.gateway_days import PROMPT, Pilot, Use, at, signed_in_pilot
 
 pytestmark = pytest.mark.usefixtures("on_database")
 
 TEAMS = {"bob": ("support", "support"), "pia": ("legal", "analyst"), "oli": ("ops", "analyst")}
 
 
-def _sign_in(program: Program, idp: StandinIdP, subject: str) -> None:
-    idp.login(subject, email=f"{subject}@acme.example")
-    program.sign_in(open_browser=browse, say=lambda _: None, timeout=30)
-
-
 @pytest.fixture
 def pilot(_isolated: Path, clock: Clock) -> Iterator[Pilot]:
-    made = start_pilot(_isolated, clock, TEAMS)
-    try:
-        with StandinIdP(clock=clock) as idp:
-            made.lead.set_up_sign_in(idp.issuer, "inhouse")
-            _sign_in(made.lead, idp, "u-lena")
-            for name, person in made.people.items():
-                _sign_in(person, idp, f"u-{name}")
-            yield made
-    finally:
-        made.lead.close()
+    with signed_in_pilot(_isolated, clock, TEAMS) as made:
+        yield made
 
 
 def _judge(program: Program) -> Result:

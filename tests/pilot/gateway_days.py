@@ -12,7 +12,8 @@ then.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +23,9 @@ import pytest
 from inhouse.gateway import issue_key
 from inhouse.identity import load_key
 from inhouse.program import Program, Provenance
+from inhouse.program.checks import Outcome
+from inhouse.program.evaluation import context_for, run_checks
+from inhouse.testing.standin_idp import StandinIdP
 from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream
 from tests.conftest import Clock
 from tests.gateway.harness import auth, chat, digest_of, in_process, make_program, model_file
@@ -143,6 +147,45 @@ def start_pilot(folder: Path, clock: Clock, members: dict[str, tuple[str, str]])
         # user would reach beyond it the moment the list leaves them out
         _, pilot.keys[name] = issue_key(lead, None, name, holder=pilot.people[name])
     return pilot
+
+
+#: six members on six teams, the pilot play 4's outcome tests judge: (team, track)
+SIX = {
+    "bob": ("support", "support"),
+    "pia": ("legal", "support"),
+    "dora": ("finance", "analyst"),
+    "carl": ("sales", "analyst"),
+    "eve": ("hr", "analyst"),
+    "fay": ("ops", "analyst"),
+}
+
+
+@contextmanager
+def signed_in_pilot(
+    folder: Path, clock: Clock, members: dict[str, tuple[str, str]]
+) -> Iterator[Pilot]:
+    """:func:`start_pilot`, with the organisation's sign-in set up (the stand-in provider) and
+    the lead and every member signed in with an account of their own; closed after."""
+    from tests.test_sign_in import _sign_in
+
+    made = start_pilot(folder, clock, members)
+    try:
+        with StandinIdP(clock=clock) as idp:
+            made.lead.set_up_sign_in(idp.issuer, "inhouse")
+            _sign_in(made.lead, idp, "u-lena")
+            for name, person in made.people.items():
+                _sign_in(person, idp, f"u-{name}")
+            yield made
+    finally:
+        made.lead.close()
+
+
+def exit_check(pilot: Pilot, name: str) -> tuple[Outcome, str]:
+    """Play 4's exit check ``name`` judged now, as the lead's program sees it."""
+    lead = pilot.lead
+    refs = [r for r in lead.playbook.play("pilot").exit if r.check == name]
+    (checked,) = run_checks(refs, context_for(lead.state(), lead.clock()))
+    return checked.result.outcome, checked.result.reason
 
 
 def commands_on_the_tests_clock(pilot: Pilot, monkeypatch: pytest.MonkeyPatch) -> None:

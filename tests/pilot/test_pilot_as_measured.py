@@ -24,22 +24,14 @@ from inhouse.pilot.survey import answer_survey, open_survey
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome
 from inhouse.program.counting import build_context
-from inhouse.program.evaluation import context_for, run_checks
 from inhouse.program.people import PeopleMixin
 from tests.conftest import ENROL_SERVICE_HERE, Clock
 from tests.people import enrol
-from tests.pilot.gateway_days import Pilot, Use, at, start_pilot
+from tests.pilot.gateway_days import SIX, Pilot, Use, at, exit_check, start_pilot
 
 pytestmark = pytest.mark.usefixtures("on_database")
 
-TEAMS = {
-    "bob": ("support", "support"),
-    "pia": ("legal", "support"),
-    "dora": ("finance", "analyst"),
-    "carl": ("sales", "analyst"),
-    "eve": ("hr", "analyst"),
-    "fay": ("ops", "analyst"),
-}
+TEAMS = SIX
 
 
 @pytest.fixture
@@ -47,13 +39,6 @@ def pilot(_isolated: Path, clock: Clock) -> Iterator[Pilot]:
     made = start_pilot(_isolated, clock, TEAMS)
     yield made
     made.lead.close()
-
-
-def _check(pilot: Pilot, name: str) -> tuple[Outcome, str]:
-    lead = pilot.lead
-    refs = [r for r in lead.playbook.play("pilot").exit if r.check == name]
-    (checked,) = run_checks(refs, context_for(lead.state(), lead.clock()))
-    return checked.result.outcome, checked.result.reason
 
 
 def _survey(pilot: Pilot, by: Program, opens: str, closes: str, keen: set[str]) -> None:
@@ -67,14 +52,14 @@ def test_removing_who_answered_no_after_the_survey_opened_changes_nothing(pilot:
     pilot.use(Use(p, f"2026-11-{d}T10:00") for p in TEAMS for d in (10, 12))
     _survey(pilot, pilot.lead, "2026-11-16T09:00", "2026-11-30T17:00", {"bob", "pia", "dora"})
     pilot.clock.now = at("2026-11-17T09:00")
-    outcome, reason = _check(pilot, "pilot-would-resist-losing")
+    outcome, reason = exit_check(pilot, "pilot-would-resist-losing")
     assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
     remove_member(pilot.lead, "carl")  # read the signed answers, removed a detractor
-    outcome, reason = _check(pilot, "pilot-would-resist-losing")
+    outcome, reason = exit_check(pilot, "pilot-would-resist-losing")
     assert outcome is Outcome.FAIL, reason
     assert reason.startswith("3 of 6 pilot members would be very disappointed to lose it")
     assert "(counting carl, removed from the pilot since the survey opened)" in reason
-    assert _check(pilot, "pilot-size")[0] is Outcome.PASS  # the roster itself is the lead's
+    assert exit_check(pilot, "pilot-size")[0] is Outcome.PASS  # the roster itself is the lead's
 
 
 def test_removing_who_was_not_independent_after_the_report_changes_nothing(pilot: Pilot) -> None:
@@ -84,10 +69,10 @@ def test_removing_who_was_not_independent_after_the_report_changes_nothing(pilot
     pilot.on("2026-11-06")
     _, report = record_adoption(pilot.lead)
     assert report is not None
-    outcome, reason = _check(pilot, "pilot-independent-use")
+    outcome, reason = exit_check(pilot, "pilot-independent-use")
     assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
     remove_member(pilot.lead, "carl")
-    outcome, reason = _check(pilot, "pilot-independent-use")
+    outcome, reason = exit_check(pilot, "pilot-independent-use")
     assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
     assert "counted as the report measured them, though no longer members: carl" in reason
 
@@ -101,9 +86,9 @@ def test_a_survey_counts_as_its_opener_held_the_role_then(pilot: Pilot) -> None:
     pilot.use(Use(p, f"2026-12-{d:02d}T10:00") for p in TEAMS for d in (10, 12))
     _survey(pilot, cal, "2026-12-13T09:00", "2026-12-20T17:00", set())
     pilot.clock.now = at("2026-12-21T09:00")
-    assert _check(pilot, "pilot-would-resist-losing")[0] is Outcome.FAIL
+    assert exit_check(pilot, "pilot-would-resist-losing")[0] is Outcome.FAIL
     lead.change_roles(None, "cal", remove=["rollout-lead"])  # the co-lead's survey "never was"
-    outcome, reason = _check(pilot, "pilot-would-resist-losing")
+    outcome, reason = exit_check(pilot, "pilot-would-resist-losing")
     assert outcome is Outcome.FAIL and reason.startswith("0 of 6"), reason
 
 
@@ -114,7 +99,7 @@ def test_a_report_as_of_an_old_peak_does_not_count(pilot: Pilot) -> None:
     pilot.on("2027-02-27")
     _, honest = record_adoption(pilot.lead)  # nobody used it in the last 28 days
     assert honest is not None
-    assert _check(pilot, "pilot-independent-use")[0] is Outcome.FAIL
+    assert exit_check(pilot, "pilot-independent-use")[0] is Outcome.FAIL
     with pytest.raises(InvalidInput, match=r"--as-of 2026-11-10 is more than 1 day before today"):
         record_adoption(pilot.lead, date(2026, 11, 10))
     # signed with the gateway's key around the command: set aside, saying why
@@ -128,7 +113,7 @@ def test_a_report_as_of_an_old_peak_does_not_count(pilot: Pilot) -> None:
     context = build_context(pilot.lead.state(), pilot.lead.clock())
     (why,) = [u.why for u in context.uncounted if u.fact.kind == "pilot.adoption"]
     assert why.startswith("its as_of 2026-11-10 is more than 1 day before the day it was")
-    outcome, reason = _check(pilot, "pilot-independent-use")
+    outcome, reason = exit_check(pilot, "pilot-independent-use")
     assert outcome is not Outcome.PASS and reason.startswith("0 of 6"), reason
 
 
@@ -153,7 +138,7 @@ def test_a_co_lead_enrolling_the_gateway_on_the_leads_laptop_measures_nothing(
         None, "pilot.adoption", _forged(), provenance=Provenance.MEASURED, collector=COLLECTOR
     )
     assert any("a rollout lead, enrolled a key of their own from" in w for w in _service_why(pilot))
-    assert _check(pilot, "pilot-independent-use")[0] is not Outcome.PASS
+    assert exit_check(pilot, "pilot-independent-use")[0] is not Outcome.PASS
 
 
 def test_a_lead_who_enrols_from_the_gateways_host_later_makes_it_hers(pilot: Pilot) -> None:
@@ -182,11 +167,11 @@ def test_removing_who_answered_no_then_asking_again_changes_nothing(pilot: Pilot
     open_survey(pilot.lead, at("2026-11-30T17:00"))
     for person in TEAMS.keys() - {"carl"}:
         answer_survey(pilot.people[person], "very" if person in {"bob", "pia", "dora"} else "not")
-    outcome, reason = _check(pilot, "pilot-would-resist-losing")
+    outcome, reason = exit_check(pilot, "pilot-would-resist-losing")
     assert outcome is Outcome.FAIL, reason
     assert reason.startswith("3 of 6 pilot members would be very disappointed"), reason
     assert "counting carl as they answered an earlier survey while in the pilot" in reason
-    assert _check(pilot, "pilot-size")[0] is Outcome.PASS  # five members are still a pilot
+    assert exit_check(pilot, "pilot-size")[0] is Outcome.PASS  # five members are still a pilot
 
 
 def test_a_member_removed_before_answering_anything_is_not_counted(pilot: Pilot) -> None:
@@ -197,7 +182,7 @@ def test_a_member_removed_before_answering_anything_is_not_counted(pilot: Pilot)
     open_survey(pilot.lead, at("2026-11-30T17:00"))
     for person in TEAMS.keys() - {"carl"}:
         answer_survey(pilot.people[person], "very" if person in {"bob", "pia", "dora"} else "not")
-    outcome, reason = _check(pilot, "pilot-would-resist-losing")
+    outcome, reason = exit_check(pilot, "pilot-would-resist-losing")
     assert outcome is Outcome.PASS and reason.startswith("3 of 5"), reason
 
 
@@ -215,6 +200,6 @@ def test_removing_who_was_not_independent_then_measuring_again_changes_nothing(
     pilot.on("2026-11-08")
     _, report = record_adoption(pilot.lead)
     assert report is not None and "carl" not in {r["person"] for r in report.payload["members"]}
-    outcome, reason = _check(pilot, "pilot-independent-use")
+    outcome, reason = exit_check(pilot, "pilot-independent-use")
     assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
     assert "counted as not independent, removed from the pilot within this report" in reason

@@ -21,49 +21,20 @@ from inhouse.pilot.roster import remove_member
 from inhouse.pilot.survey import answer_survey, open_survey
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome
-from inhouse.program.evaluation import context_for, run_checks
-from inhouse.testing.standin_idp import StandinIdP, browse
 from tests.conftest import Clock
 from tests.gateway.test_vouch import _vouch
-from tests.pilot.gateway_days import Pilot, Use, at, start_pilot
+from tests.pilot.gateway_days import SIX, Pilot, Use, at, exit_check, signed_in_pilot
 
 pytestmark = pytest.mark.usefixtures("on_database")
 
-TEAMS = {
-    "bob": ("support", "support"),
-    "pia": ("legal", "support"),
-    "dora": ("finance", "analyst"),
-    "carl": ("sales", "analyst"),
-    "eve": ("hr", "analyst"),
-    "fay": ("ops", "analyst"),
-}
+TEAMS = SIX
 KEEN = {"bob", "pia", "dora"}
-
-
-def _sign_in(program: Program, idp: StandinIdP, subject: str) -> None:
-    idp.login(subject, email=f"{subject}@acme.example")
-    program.sign_in(open_browser=browse, say=lambda _: None, timeout=30)
 
 
 @pytest.fixture
 def pilot(_isolated: Path, clock: Clock) -> Iterator[Pilot]:
-    made = start_pilot(_isolated, clock, TEAMS)
-    try:
-        with StandinIdP(clock=clock) as idp:
-            made.lead.set_up_sign_in(idp.issuer, "inhouse")
-            _sign_in(made.lead, idp, "u-lena")
-            for name, person in made.people.items():
-                _sign_in(person, idp, f"u-{name}")
-            yield made
-    finally:
-        made.lead.close()
-
-
-def _check(pilot: Pilot, name: str) -> tuple[Outcome, str]:
-    lead = pilot.lead
-    refs = [r for r in lead.playbook.play("pilot").exit if r.check == name]
-    (checked,) = run_checks(refs, context_for(lead.state(), lead.clock()))
-    return checked.result.outcome, checked.result.reason
+    with signed_in_pilot(_isolated, clock, TEAMS) as made:
+        yield made
 
 
 def _waive_into_play_four(lead: Program) -> None:
@@ -99,15 +70,15 @@ def test_members_listed_before_play_four_started_still_count_once_removed(pilot:
     open_survey(pilot.lead, at("2026-11-20T17:00"))
     _answer_all(pilot, TEAMS)
     pilot.clock.now = at("2026-11-21T09:00")
-    outcome, reason = _check(pilot, "pilot-would-resist-losing")
+    outcome, reason = exit_check(pilot, "pilot-would-resist-losing")
     assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
     remove_member(pilot.lead, "carl")
     pilot.clock.now = at("2026-11-23T09:00")
     open_survey(pilot.lead, at("2026-11-30T17:00"))
     _answer_all(pilot, TEAMS.keys() - {"carl"})
-    outcome, reason = _check(pilot, "pilot-would-resist-losing")
+    outcome, reason = exit_check(pilot, "pilot-would-resist-losing")
     assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
-    assert _check(pilot, "pilot-size")[0] is Outcome.PASS
+    assert exit_check(pilot, "pilot-size")[0] is Outcome.PASS
 
 
 def test_a_survey_name_opened_again_keeps_the_first_ones_answers(pilot: Pilot) -> None:
@@ -126,7 +97,7 @@ def test_a_survey_name_opened_again_keeps_the_first_ones_answers(pilot: Pilot) -
     s = open_survey(pilot.lead, at("2026-11-30T17:00"))
     assert s.name != "ellis-1"
     _answer_all(pilot, TEAMS.keys() - {"carl"})
-    outcome, reason = _check(pilot, "pilot-would-resist-losing")
+    outcome, reason = exit_check(pilot, "pilot-would-resist-losing")
     assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
 
 
@@ -145,14 +116,14 @@ def test_a_report_counts_members_listed_before_play_four_started(pilot: Pilot) -
     _, first = record_adoption(pilot.lead)
     assert first is not None
     _vouched(pilot)
-    outcome, reason = _check(pilot, "pilot-independent-use")
+    outcome, reason = exit_check(pilot, "pilot-independent-use")
     assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
     remove_member(pilot.lead, "carl")
     pilot.use(Use(p, "2026-11-07T10:00") for p in KEEN)
     pilot.on("2026-11-08")
     _, second = record_adoption(pilot.lead)
     assert second is not None
-    outcome, reason = _check(pilot, "pilot-independent-use")
+    outcome, reason = exit_check(pilot, "pilot-independent-use")
     assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
 
 
@@ -167,7 +138,7 @@ def test_removing_a_lapsed_member_does_not_freeze_their_old_row(pilot: Pilot) ->
     _, first = record_adoption(pilot.lead)
     assert first is not None
     _vouched(pilot)
-    assert _check(pilot, "pilot-independent-use")[0] is Outcome.PASS
+    assert exit_check(pilot, "pilot-independent-use")[0] is Outcome.PASS
     # January: only the keen three still use it
     pilot.use(Use(p, f"2027-01-{d:02d}T10:00") for p in KEEN for d in (10, 11, 12))
     pilot.on("2027-01-13")
@@ -176,10 +147,10 @@ def test_removing_a_lapsed_member_does_not_freeze_their_old_row(pilot: Pilot) ->
     assert second is not None
     rows = {r["person"]: r for r in second.payload["members"]}
     assert "carl" not in rows and not rows["eve"]["independent"]
-    outcome, reason = _check(pilot, "pilot-independent-use")
+    outcome, reason = exit_check(pilot, "pilot-independent-use")
     assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
     assert "counted as not independent, removed from the pilot within this report" in reason
-    assert _check(pilot, "pilot-size")[0] is Outcome.PASS
+    assert exit_check(pilot, "pilot-size")[0] is Outcome.PASS
 
 
 def test_control_without_removal_the_lapsed_pilot_fails(pilot: Pilot) -> None:
@@ -192,7 +163,7 @@ def test_control_without_removal_the_lapsed_pilot_fails(pilot: Pilot) -> None:
     pilot.use(Use(p, f"2027-01-{d:02d}T10:00") for p in KEEN for d in (10, 11, 12))
     pilot.on("2027-01-13")
     record_adoption(pilot.lead)
-    outcome, reason = _check(pilot, "pilot-independent-use")
+    outcome, reason = exit_check(pilot, "pilot-independent-use")
     assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
 
 
@@ -204,16 +175,16 @@ def test_a_detractor_made_play_fours_owner_still_counts(pilot: Pilot) -> None:
     open_survey(pilot.lead, at("2026-11-20T17:00"))
     _answer_all(pilot, TEAMS)
     pilot.clock.now = at("2026-11-21T09:00")
-    outcome, reason = _check(pilot, "pilot-would-resist-losing")
+    outcome, reason = exit_check(pilot, "pilot-would-resist-losing")
     assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
     lead = pilot.lead
     lead.change_roles(None, "carl", add=["rollout-lead"])
     _waive_into_play_four(lead)
     lead.start_play(None, "pilot", owner="carl")
     lead.change_roles(None, "carl", remove=["rollout-lead"])  # and straight back
-    outcome, reason = _check(pilot, "pilot-would-resist-losing")
+    outcome, reason = exit_check(pilot, "pilot-would-resist-losing")
     assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
-    assert _check(pilot, "pilot-size")[0] is Outcome.PASS
+    assert exit_check(pilot, "pilot-size")[0] is Outcome.PASS
 
 
 def test_removing_a_non_user_seen_in_the_figures_before_any_report_changes_nothing(
@@ -232,7 +203,7 @@ def test_removing_a_non_user_seen_in_the_figures_before_any_report_changes_nothi
     _, report = record_adoption(pilot.lead)
     assert report is not None
     _vouched(pilot)
-    outcome, reason = _check(pilot, "pilot-independent-use")
+    outcome, reason = exit_check(pilot, "pilot-independent-use")
     assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
     assert "removed from the pilot within this report's window: carl" in reason
     # removed before the window of a later report began, he is out of the pilot it measures
@@ -240,5 +211,5 @@ def test_removing_a_non_user_seen_in_the_figures_before_any_report_changes_nothi
     pilot.on("2026-12-13")
     _, later = record_adoption(pilot.lead)
     assert later is not None
-    outcome, reason = _check(pilot, "pilot-independent-use")
+    outcome, reason = exit_check(pilot, "pilot-independent-use")
     assert outcome is Outcome.PASS and reason.startswith("4 of 5"), reason

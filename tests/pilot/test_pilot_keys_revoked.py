@@ -17,51 +17,21 @@ import pytest
 
 from inhouse.pilot.adoption import record_adoption
 from inhouse.pilot.survey import answer_survey, open_survey
-from inhouse.program import Program
 from inhouse.program.checks import Outcome
-from inhouse.program.evaluation import context_for, run_checks
-from inhouse.testing.standin_idp import StandinIdP, browse
 from tests.conftest import Clock
 from tests.gateway.test_vouch import _vouch
-from tests.pilot.gateway_days import Pilot, Use, at, start_pilot
+from tests.pilot.gateway_days import SIX, Pilot, Use, at, exit_check, signed_in_pilot
 
 pytestmark = pytest.mark.usefixtures("on_database")
 
-TEAMS = {
-    "bob": ("support", "support"),
-    "pia": ("legal", "support"),
-    "dora": ("finance", "analyst"),
-    "carl": ("sales", "analyst"),
-    "eve": ("hr", "analyst"),
-    "fay": ("ops", "analyst"),
-}
+TEAMS = SIX
 KEEN = {"bob", "pia", "dora"}
-
-
-def _sign_in(program: Program, idp: StandinIdP, subject: str) -> None:
-    idp.login(subject, email=f"{subject}@acme.example")
-    program.sign_in(open_browser=browse, say=lambda _: None, timeout=30)
 
 
 @pytest.fixture
 def pilot(_isolated: Path, clock: Clock) -> Iterator[Pilot]:
-    made = start_pilot(_isolated, clock, TEAMS)
-    try:
-        with StandinIdP(clock=clock) as idp:
-            made.lead.set_up_sign_in(idp.issuer, "inhouse")
-            _sign_in(made.lead, idp, "u-lena")
-            for name, person in made.people.items():
-                _sign_in(person, idp, f"u-{name}")
-            yield made
-    finally:
-        made.lead.close()
-
-
-def _check(pilot: Pilot, name: str) -> tuple[Outcome, str]:
-    lead = pilot.lead
-    refs = [r for r in lead.playbook.play("pilot").exit if r.check == name]
-    (checked,) = run_checks(refs, context_for(lead.state(), lead.clock()))
-    return checked.result.outcome, checked.result.reason
+    with signed_in_pilot(_isolated, clock, TEAMS) as made:
+        yield made
 
 
 def test_revoking_a_detractors_key_leaves_their_answer_counted(pilot: Pilot) -> None:
@@ -71,10 +41,10 @@ def test_revoking_a_detractors_key_leaves_their_answer_counted(pilot: Pilot) -> 
     for person in TEAMS:
         answer_survey(pilot.people[person], "very" if person in KEEN else "not")
     pilot.clock.now = at("2026-11-17T09:00")
-    outcome, reason = _check(pilot, "pilot-would-resist-losing")
+    outcome, reason = exit_check(pilot, "pilot-would-resist-losing")
     assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
     pilot.lead.revoke_key(pilot.people["carl"].key.key_id)  # the lead alone
-    outcome, reason = _check(pilot, "pilot-would-resist-losing")
+    outcome, reason = exit_check(pilot, "pilot-would-resist-losing")
     assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
     assert "counting carl" in reason
     # and a new survey over the pilot left hears carl as he answered the first
@@ -83,7 +53,7 @@ def test_revoking_a_detractors_key_leaves_their_answer_counted(pilot: Pilot) -> 
     open_survey(pilot.lead, at("2026-12-10T17:00"))
     for person in TEAMS.keys() - {"carl"}:
         answer_survey(pilot.people[person], "very" if person in KEEN else "not")
-    outcome, reason = _check(pilot, "pilot-would-resist-losing")
+    outcome, reason = exit_check(pilot, "pilot-would-resist-losing")
     assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
     assert "counting carl as they answered an earlier survey while in the pilot" in reason
 
@@ -97,9 +67,9 @@ def test_revoking_a_members_key_after_the_report_leaves_their_row_counted(pilot:
     assert report is not None
     # an honest member vouches for the gateway's host (what makes its figures count)
     assert not isinstance(_vouch(pilot.people["bob"], pilot.folder, pilot.clock), Exception)
-    outcome, reason = _check(pilot, "pilot-independent-use")
+    outcome, reason = exit_check(pilot, "pilot-independent-use")
     assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
     pilot.lead.revoke_key(pilot.people["carl"].key.key_id)
-    outcome, reason = _check(pilot, "pilot-independent-use")
+    outcome, reason = exit_check(pilot, "pilot-independent-use")
     assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason
     assert "though no longer members: carl" in reason

@@ -74,6 +74,14 @@ CONFIRMING_KINDS = {
 }
 
 
+def _ref(fact: Fact, *, at: bool = True) -> dict[str, Any]:
+    """How ``to_dict`` names a fact: its id, kind, signer (and time)."""
+    named: dict[str, Any] = {"fact": fact.id, "kind": fact.kind, "by": fact.by}
+    if at:
+        named["at"] = fact.at.isoformat()
+    return named
+
+
 @dataclass
 class FindingState:
     """A finding and what became of it."""
@@ -136,26 +144,14 @@ class FindingState:
             "closed_by": None
             if closer is None
             else {
-                "fact": closer.id,
-                "kind": closer.kind,
-                "by": closer.by,
-                "at": closer.at.isoformat(),
+                **_ref(closer),
                 "change": describe_change(closer),
-                "confirmed_by": None
-                if confirmer is None
-                else {
-                    "fact": confirmer.id,
-                    "kind": confirmer.kind,
-                    "by": confirmer.by,
-                    "at": confirmer.at.isoformat(),
-                },
+                "confirmed_by": None if confirmer is None else _ref(confirmer),
             },
             "awaiting": None
             if self.awaiting is None
             else {
-                "fact": self.awaiting[0].id,
-                "kind": self.awaiting[0].kind,
-                "by": self.awaiting[0].by,
+                **_ref(self.awaiting[0], at=False),
                 "change": describe_change(self.awaiting[0]),
                 "why": self.awaiting[1],
             },
