@@ -81,6 +81,22 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     yield work
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _suite_idp() -> Iterator[None]:
+    """The suite's stand-in identity provider (tests.people.suite_idp), stopped at the end."""
+    from tests.people import stop_suite_idp
+
+    yield
+    stop_suite_idp()
+
+
+@pytest.fixture(autouse=True)
+def _own_sign_in(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test marked ``own_sign_in`` sets up its own provider: ``enrol`` signs nobody in."""
+    if request.node.get_closest_marker("own_sign_in") is not None:
+        monkeypatch.setattr("tests.people.AUTO_SIGN_IN", False)
+
+
 class Clock:
     """A clock tests move by hand, so expiry and review windows are exact."""
 

@@ -1,9 +1,18 @@
 """Acting as people in tests: each person enrols with a key of their own, as in real life.
 
 ``enrol(program, "bob", roles=[...])`` has the program's current key (a rollout lead) invite
-bob, creates bob's key and joins with it from bob's own machine, and returns the program acted on
-with bob's key. ``enrol_cli`` does the same through files and returns the environment a CLI call
-needs to act as that person (``INHOUSE_KEY``).
+bob, creates bob's key and joins with it from bob's own machine, signs bob in with the
+organisation's sign-in, and returns the program acted on with bob's key. ``enrol_cli`` does the
+same through files and returns the environment a CLI call needs to act as that person
+(``INHOUSE_KEY``).
+
+Outside a demo, inhouse tells nobody apart without the organisation's sign-in (a key and the
+machine it reports are anyone's to make). So the first ``enrol`` into a program with no sign-in
+sets one up with **the suite's stand-in identity provider** (:func:`suite_idp`, one for the
+session, on loopback, standing for the organisation's provider elsewhere: tests/conftest.py) and
+signs the enrolling lead in; each person enrolled signs in as ``u-<name>``. A program whose test
+set up a provider of its own is left to it (its test signs people in), as is a test marked
+``own_sign_in`` and ``signed_in=False``: someone who joined and never signed in.
 """
 
 from __future__ import annotations
@@ -14,6 +23,61 @@ from pathlib import Path
 
 from inhouse.identity import SigningKey, create_key
 from inhouse.program import Program
+from inhouse.testing.standin_idp import StandinIdP
+
+_IDP: StandinIdP | None = None
+#: False in a test marked ``own_sign_in`` (tests/conftest.py): it sets up a provider of its own,
+#: when it chooses, and signs people in itself
+AUTO_SIGN_IN = True
+
+
+def suite_idp() -> StandinIdP:
+    """The suite's stand-in identity provider, started on first use and stopped at the session's
+    end (tests/conftest.py). Its tokens are issued at the time of the program that asks."""
+    global _IDP
+    if _IDP is None:
+        _IDP = StandinIdP().__enter__()
+    return _IDP
+
+
+def stop_suite_idp() -> None:
+    global _IDP
+    if _IDP is not None:
+        _IDP.__exit__(None, None, None)
+        _IDP = None
+
+
+def suite_sign_in(program: Program) -> bool:
+    """The organisation's sign-in set up with the suite's provider where ``program`` has none
+    (``program`` acts as a rollout lead) and its own person signed in. False, doing nothing,
+    where the program's sign-in is a provider its test set up itself."""
+    idp = suite_idp()
+    state = program.state()
+    if state.sign_in is None:
+        program.set_up_sign_in(idp.issuer, "inhouse")
+        state = program.state()
+    assert state.sign_in is not None
+    if state.sign_in.issuer != idp.issuer:
+        return False
+    if program.key.key_id not in state.signed_keys:
+        sign_in_as(program)
+    return True
+
+
+def sign_in_as(person: Program, subject: str | None = None) -> None:
+    """``person``'s key signs in with the suite's provider, as ``subject`` (``u-<name>``): the
+    ID token a browser sign-in would bring back, issued at the program's time."""
+    from inhouse.identity.signin import nonce_for
+
+    idp = suite_idp()
+    name = person.whoami().name
+    idp.clock = person.clock
+    claims = idp.claims(
+        subject or f"u-{name}",
+        nonce=nonce_for(person.state().program_id, person.key.key_id),
+        email=f"{name}@acme.example",
+    )
+    person.bind_sign_in(idp.mint(claims))
 
 
 def enrol(
@@ -24,13 +88,19 @@ def enrol(
     email: str = "",
     roles: Iterable[str] = (),
     machine: str | None = None,
+    signed_in: bool = True,
 ) -> Program:
-    """Invite ``name`` with ``program``'s key and join with a new key from their own machine
-    (``machine``, default ``<name>-laptop``). Returns the program acting as ``name``."""
+    """Invite ``name`` with ``program``'s key, join with a new key from their own machine
+    (``machine``, default ``<name>-laptop``) and sign in (unless ``signed_in`` is False; see
+    the module's note). Returns the program acting as ``name``."""
+    signing = signed_in and AUTO_SIGN_IN and suite_sign_in(program)
     text = program.invite(name, team=team, email=email, roles=roles)
     key = SigningKey.generate()
     program.join(str(text), key, at_machine=machine or f"{name}-laptop")
-    return program.using(key)
+    person = program.using(key)
+    if signing:
+        sign_in_as(person)
+    return person
 
 
 def key_file(folder: Path, name: str) -> Path:
@@ -49,14 +119,19 @@ def enrol_cli(
     team: str = "",
     roles: Iterable[str] = (),
     machine: str | None = None,
+    signed_in: bool = True,
 ) -> dict[str, str]:
-    """Enrol ``name`` with a key file under ``keys``; returns ``{"INHOUSE_KEY": path}`` for a
-    CliRunner call that acts as them."""
+    """Enrol ``name`` with a key file under ``keys`` (signed in as :func:`enrol` does); returns
+    ``{"INHOUSE_KEY": path}`` for a CliRunner call that acts as them."""
     from inhouse.identity import load_key
 
+    signing = signed_in and AUTO_SIGN_IN and suite_sign_in(program)
     path = key_file(keys, name)
     text = program.invite(name, team=team, roles=roles)
-    program.join(str(text), load_key(path), at_machine=machine or f"{name}-laptop")
+    key = load_key(path)
+    program.join(str(text), key, at_machine=machine or f"{name}-laptop")
+    if signing:
+        sign_in_as(program.using(key))
     return {"INHOUSE_KEY": str(path)}
 
 
@@ -85,3 +160,33 @@ def hold_gateway_key(lead: Program, holder: Program) -> None:
                               note=f"{name} holds a gateway key in this test",
                               expires=lead.clock() + timedelta(days=400))  # fmt: skip
     raise AssertionError(f"{name}'s gateway key was refused three times")
+
+
+def vouch_for_gateway_host(person: Program, key: SigningKey | None = None) -> None:
+    """``inhouse gateway vouch`` run by ``person`` (a user of the gateway who never led), with
+    its one HTTP request to the gateway's host **stood in**: the gateway service's key, read
+    where the test keeps it (``.inhouse/keys/gateway.key``), signs the challenge as the
+    gateway's ``/inhouse/identity`` does. Every check the command makes runs; with the sign-in
+    set up, what the gateway measures counts once someone other than its enrolling lead has
+    done this (tests/gateway/test_vouch.py runs the real request). ``key``: the gateway key
+    that answers, where it is not the one in the program folder (a second replica's)."""
+    from unittest import mock
+
+    import httpx
+
+    from inhouse.gateway.rollup import SERVICE
+    from inhouse.gateway.vouch import vouch_for_gateway
+    from inhouse.identity.hosts import NONCE_HEADER, host_challenge
+    from inhouse.program.core import read_service_key
+
+    key = key or read_service_key(person.folder, SERVICE)
+    assert key is not None, "the gateway's key is not enrolled in this program yet"
+    program_id = person.state().program_id
+
+    def answer(url: str, *, headers: dict[str, str], timeout: float) -> httpx.Response:
+        nonce = headers[NONCE_HEADER]
+        signature = key.sign(host_challenge(program_id, SERVICE, nonce))
+        return httpx.Response(200, json={"key_id": key.key_id, "signature": signature})
+
+    with mock.patch("inhouse.gateway.vouch.httpx.get", answer):
+        vouch_for_gateway(person, "http://gateway.test:8088")

@@ -23,7 +23,7 @@ def program(_isolated: Path) -> Program:
     """1 created, 2 lena enrolled, 3 omar invited, 4 omar enrolled (his key), 5 omar's
     attestation (signed by omar), 6 sam invited."""
     prog = Program.init(_isolated, "Acme", "lena")
-    omar = enrol(prog, "omar", team="support", roles=["play-owner"])
+    omar = enrol(prog, "omar", team="support", roles=["play-owner"], signed_in=False)
     omar.attest(None, "task.named", {"task": "triage", "frequency": "daily"}, "I do it daily")
     prog.add_person(None, "sam", roles=["support-owner"])
     return prog

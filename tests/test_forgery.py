@@ -20,6 +20,8 @@ from tests.clitools import cli
 from tests.locks import lock_payload
 from tests.people import key_file
 
+NOBODY_APART = "the organisation's sign-in is not set up, so inhouse tells nobody apart"
+
 
 def _checks(status: dict[str, Any], number: int, part: str = "exit") -> dict[str, dict[str, Any]]:
     rows = status["plays"][number - 1][part] or []
@@ -180,14 +182,14 @@ def test_one_person_alone_exits_no_play(mal: Program, _isolated: Path) -> None:
 
     second = _checks(status, 2)["second-person-verified"]
     assert second["outcome"] == "inconclusive"
-    assert "came from a machine mal enrolled" in second["reason"]
+    assert NOBODY_APART in second["reason"]
     assert "a person's word (mal on behalf of bob)" in second["reason"]
     assert any("bob enrolled from the same machine as mal" in w for w in status["warnings"])
 
     by_other = _checks(status, 3)["workflow-run-by-other"]
     assert by_other["outcome"] == "fail"
     assert "its author (mal, who published this version)" in by_other["reason"]
-    assert "came from a machine mal enrolled" in by_other["reason"]
+    assert NOBODY_APART in by_other["reason"]
 
     demand = _checks(status, 4, "trigger")["demand-spreading"]
     assert demand["outcome"] == "inconclusive" and "signed by mal, not by dan" in demand["reason"]
@@ -413,7 +415,7 @@ def test_a_machine_id_typed_in_the_environment_is_not_another_computer(
         assert not shared
     else:
         assert second.outcome.value != "pass"
-        assert "bob's evidence came from a machine mal enrolled" in second.reason
+        assert NOBODY_APART in second.reason  # and, with a sign-in, the machine rule
         assert by_other.outcome.value != "pass"
         assert shared and "do not count bob from that machine" in shared[0]
 
@@ -458,3 +460,43 @@ def test_a_gateway_key_made_on_the_leads_own_machine_measures_nothing(
     assert "a service on a person's own machine" in str(
         why_uncounted(forged, mal.state(), measured_kinds())
     )
+
+
+def test_a_colleague_invented_on_a_machine_of_their_own_is_nobody_without_a_sign_in(
+    mal: Program,
+) -> None:
+    """The cheapest way past every "someone else" check: mal invites "bob", joins a fresh key
+    for him stating another machine (``join(at_machine=...)``, or any second computer or
+    container), and signs bob's verify and rerun with it. Nothing here can tell bob from mal:
+    outside a demo, without the organisation's sign-in, neither exit passes, and each says
+    why."""
+    from inhouse.identity import SigningKey
+    from inhouse.program.checks import evaluate
+    from inhouse.program.evaluation import context_for
+
+    key = SigningKey.generate()
+    mal.join(str(mal.invite("bob", team="ops")), key, at_machine="bob-desktop")
+    bob = mal.using(key)
+    lock = lock_payload("mal")
+    mal.record_fact(None, "baseline.lock", lock, provenance=Provenance.MEASURED,
+                    collector="inhouse baseline lock")  # fmt: skip
+    verify = {"lock_hash": lock["lock_hash"], "passed": True, "machine": "bob-desktop"}
+    bob.record_fact(None, "baseline.verify", verify, provenance=Provenance.MEASURED,
+                    collector="inhouse baseline verify")  # fmt: skip
+    version = {"workflow": "w", "content_hash": "c" * 12, "model": "m",
+               "model_digest": "sha256:" + "b" * 64, "author": "mal"}  # fmt: skip
+    run = {"workflow": "w", "content_hash": "c" * 12, "lock_hash": lock["lock_hash"],
+           "passed": True, "pass_rate": 1.0, "cases": 2}  # fmt: skip
+    mal.record_fact(None, "workflow.spec", version, provenance=Provenance.MEASURED,
+                    collector="inhouse workflow test")  # fmt: skip
+    for who in (mal, bob):
+        who.record_fact(None, "workflow.run", run, provenance=Provenance.MEASURED,
+                        collector="inhouse workflow test")  # fmt: skip
+    ctx = context_for(mal.state(), mal.clock())
+    for name in ("second-person-verified", "workflow-run-by-other"):
+        result = evaluate(name, ctx)
+        assert result.outcome.value != "pass", (name, result.reason)
+        assert NOBODY_APART in result.reason, (name, result.reason)
+    warnings = mal.status()["warnings"]
+    assert any("no check that needs someone else passes" in w for w in warnings), warnings
+    mal.close()

@@ -324,6 +324,7 @@ def test_the_older_person_added_event_into_the_pilot_is_held_back(
     assert [h.action for h, _ in lena.state().unwaived_reach()] == ["add omar to the pilot"]
 
 
+@pytest.mark.own_sign_in  # about the broken guard alone: no sign-in, as this test was written
 def test_guards_that_fail_to_run_are_shown_and_any_waiver_for_it_clears_them(
     cast: dict[str, Program], clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -14,7 +14,7 @@ from inhouse.identity import SigningKey, machine
 from inhouse.program import Program, Provenance
 from tests.conftest import Clock
 from tests.locks import lock_payload
-from tests.people import enrol
+from tests.people import enrol, sign_in_as
 
 LOCK = lock_payload("lena")
 
@@ -64,6 +64,12 @@ def test_an_offer_accepted_from_the_owners_laptop_is_refused(_isolated: Path, cl
     lena.offer_handoff(None, 2, to="omar")
     key = SigningKey.generate()
     lena.join(str(text), key, at_machine=machine.machine_fingerprint())
+    omar = lena.using(key)
+    # joined with the program's API and not signed in yet: nobody tells him apart from lena
+    with pytest.raises(NotAllowed, match="omar has not signed in with"):
+        omar.accept_handoff(None, 2)
+    # signed in with an account of his own, his key is still on lena's laptop
+    sign_in_as(omar)
     with pytest.raises(NotAllowed, match="every key of omar was enrolled from a machine lena"):
-        lena.using(key).accept_handoff(None, 2)
+        omar.accept_handoff(None, 2)
     assert lena.state().handoffs["baseline"].status == "offered"

@@ -66,6 +66,17 @@ def person(name: str, team: str = "", *roles: str) -> Person:
     return Person(name=name, team=team, roles=frozenset(roles))
 
 
+#: the organisation's sign-in the hand-built contexts below say everyone signed in with: outside
+#: a demo, without one, nobody is told apart from anyone (``_shared.NO_SIGN_IN``)
+ISSUER = "https://login.acme.example"
+
+
+def signed_in(people: Any) -> dict[str, str]:
+    """Everyone in ``people`` signed in with the organisation's sign-in, each with an account
+    (subject) of their own."""
+    return {name: f"u-{name}" for name in people}
+
+
 ROSTER = {
     "lena": person("lena", "platform", "rollout-lead", "play-owner"),
     "omar": person("omar", "support", "play-owner"),
@@ -85,6 +96,8 @@ def run(name: str, *facts: Fact, people: dict[str, Person] | None = None, **para
         params=params,
         machines={who: frozenset({f"{who}-laptop"}) for who in roster},  # enrolled from there
         exited=EXITED,
+        signed_in=signed_in(roster),
+        sign_in_issuer=ISSUER,
     )
     return evaluate(name, context)
 
@@ -320,6 +333,29 @@ def test_second_person_verified() -> None:
     assert run("second-person-verified").outcome is Outcome.FAIL
 
 
+def test_without_the_sign_in_nobody_is_a_second_person_outside_a_demo() -> None:
+    """The forgery: with no sign-in set up, a key and the machine id it reports are anyone's to
+    make, so the baseline's owner could invent "omar" on a laptop id of her choosing. Outside a
+    demo, a check that needs someone else is not met until the organisation's sign-in is set up;
+    a demo program (one machine plays every part) is judged by its machines as before."""
+    by_other = fact("baseline.verify", by="omar", lock_hash=LOCK, passed=True)
+    unsigned = CheckContext(
+        facts=FactSet([lock(), by_other]), people=ROSTER, owners=OWNERS, now=NOW,
+        machines={who: frozenset({f"{who}-laptop"}) for who in ROSTER},  # signed_in: None
+    )  # fmt: skip
+    result = evaluate("second-person-verified", unsigned)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "the organisation's sign-in is not set up, so inhouse tells nobody apart" in (
+        result.reason
+    )
+    demo = evaluate("second-person-verified", replace(unsigned, demo=True))
+    assert demo.outcome is Outcome.PASS, demo.reason
+    assert "sign-in" not in demo.reason
+    # the same evidence passes outside a demo once everyone signed in
+    signed = replace(unsigned, signed_in=signed_in(ROSTER), sign_in_issuer=ISSUER)
+    assert evaluate("second-person-verified", signed).outcome is Outcome.PASS
+
+
 # -- play 3 ---------------------------------------------------------------------------------------
 
 
@@ -432,6 +468,7 @@ def test_demand_spreading() -> None:
             params={"min_people": 3},
             machines={"lena": frozenset({"lena-laptop"}), "a": frozenset({laptop}),
                       "b": frozenset({"b-laptop"}), "c": frozenset({f"typed~{laptop}"})},
+            signed_in=signed_in(askers), sign_in_issuer=ISSUER,
         )  # fmt: skip
         result = evaluate("demand-spreading", shared)
         assert result.outcome is Outcome.FAIL, result.reason
@@ -579,6 +616,8 @@ def test_a_step_asking_for_someone_elses_prompt_is_not_met_by_the_members_own() 
             "omar": frozenset({"p0-laptop"}),
         },
         exited=EXITED,
+        signed_in=signed_in(people),
+        sign_in_issuer=ISSUER,
     )
     result = evaluate("pilot-enabled", context)
     assert result.outcome is Outcome.FAIL
@@ -801,7 +840,7 @@ def _judged(name: str, *facts: Fact, people: dict[str, Person],
     context = CheckContext(
         facts=FactSet(facts), people=people, owners=OWNERS, now=NOW, params=params,
         machines={who: frozenset({f"{who}-laptop"}) for who in people},
-        roles_held=held or {}, exited=exited,
+        roles_held=held or {}, exited=exited, signed_in=signed_in(people), sign_in_issuer=ISSUER,
     )  # fmt: skip
     return evaluate(name, context)
 
@@ -894,7 +933,8 @@ def test_support_queue_owned() -> None:
     ghost = {**people, "gil": person("gil", "it", "support-owner")}
     named = fact("support.queue", queue="#llm-help", owner="gil")
     context = CheckContext(facts=FactSet([named]), people=ghost, owners=OWNERS, now=NOW,
-                           machines={"lena": frozenset({"lena-laptop"})})  # fmt: skip
+                           machines={"lena": frozenset({"lena-laptop"})},
+                           signed_in=signed_in(["lena"]), sign_in_issuer=ISSUER)  # fmt: skip
     result = evaluate("support-queue-owned", context)
     assert result.outcome is Outcome.FAIL and "not an enrolled person" in result.reason
     # the forgery: an "owner" joined on the naming lead's laptop is the lead with a second key
@@ -1111,6 +1151,7 @@ def test_ticket_resolved_without_builder() -> None:
         params={"reopen_days": 14},
         machines={"lena": frozenset({"lena-laptop"}), "cam": frozenset({"typed~lena-laptop"}),
                   "zoe": frozenset({"zoe-laptop"})},
+        signed_in=signed_in(TEAM), sign_in_issuer=ISSUER,
     )  # fmt: skip
     result = evaluate("ticket-resolved-without-builder", alias)
     assert result.outcome is Outcome.FAIL
@@ -1223,6 +1264,7 @@ def test_use_beyond_pilot() -> None:
         params={"min_people": 1}, exited=EXITED,
         machines={**{who: frozenset({f"{who}-laptop"}) for who in people},
                   "zoe": frozenset({"lena-laptop"})},
+        signed_in=signed_in(people), sign_in_issuer=ISSUER,
     )  # fmt: skip
     result = evaluate("use-beyond-pilot", alias)
     assert result.outcome is Outcome.FAIL and "not counted: zoe" in result.reason
@@ -1493,6 +1535,8 @@ def test_a_second_author_on_the_pilot_owners_machine_is_not_a_second_author() ->
             now=NOW,
             params={"min_authors": 2},
             machines={"lena": frozenset({"lena-laptop"}), "omar": frozenset({omar_machine})},
+            signed_in=signed_in(ROSTER),
+            sign_in_issuer=ISSUER,
         )
         return evaluate("prompt-library-seeded", context)
 
@@ -1540,7 +1584,8 @@ def _on_machines(facts: list[Fact], people: dict[str, Person], **where: str) -> 
     machines.update({who: frozenset({machine}) for who, machine in where.items()})
     params = {"reopen_days": 14, "period_days": 92}
     return CheckContext(facts=FactSet(facts), people=people, owners=OWNERS, now=NOW,
-                        params=params, machines=machines, exited=EXITED)  # fmt: skip
+                        params=params, machines=machines, exited=EXITED,
+                        signed_in=signed_in(people), sign_in_issuer=ISSUER)  # fmt: skip
 
 
 def test_a_finding_from_the_closers_own_machine_is_not_fed_back() -> None:
@@ -1596,6 +1641,7 @@ def test_the_invitation_note_looks_both_ways() -> None:
         facts=FactSet([lock(), by_other]), people=ROSTER, owners=OWNERS, now=NOW,
         machines={who: frozenset({f"{who}-laptop"}) for who in ROSTER},
         invited_by={"lena": "omar", "omar": None},
+        signed_in=signed_in(ROSTER), sign_in_issuer=ISSUER,
     )  # fmt: skip
     result = evaluate("second-person-verified", context)
     assert result.outcome is Outcome.PASS
@@ -1613,7 +1659,7 @@ def test_the_invitation_note_follows_the_chain_both_ways() -> None:
         context = CheckContext(
             facts=FactSet([lock(), verify]), people=people, owners=OWNERS, now=NOW,
             machines={who: frozenset({f"{who}-laptop"}) for who in people},
-            invited_by=invited_by,
+            invited_by=invited_by, signed_in=signed_in(people), sign_in_issuer=ISSUER,
         )  # fmt: skip
         result = evaluate("second-person-verified", context)
         assert result.outcome is Outcome.PASS, result.reason

@@ -32,6 +32,9 @@ from tests.locks import lock_payload
 from tests.people import enrol, enrol_cli, lead_env
 from tests.test_engine import prove
 
+#: each test sets up the stand-in provider its own way, when it chooses
+pytestmark = pytest.mark.own_sign_in
+
 LOCK = lock_payload("lena")
 VERIFY = {"lock_hash": LOCK["lock_hash"], "passed": True, "models": LOCK["models"]}
 
@@ -71,11 +74,14 @@ def _judge(program: Program, play_id: str, check: str) -> Result:
 
 
 def test_a_verify_counts_once_its_signer_signed_in(lena: Program, idp: StandinIdP) -> None:
-    """The honest path: bob verifies on his laptop; with a sign-in set up it counts once the
-    provider vouched for him, and a full fold elsewhere agrees."""
+    """The honest path: bob verifies on his laptop; without a sign-in it does not count (nobody
+    is told apart), with one set up it counts once the provider vouched for him, and a full
+    fold elsewhere agrees."""
     bob = enrol(lena, "bob", team="ops")
     _verify(bob)
-    assert _judge(lena, "baseline", "second-person-verified").outcome is Outcome.PASS
+    result = _judge(lena, "baseline", "second-person-verified")
+    assert result.outcome is Outcome.FAIL
+    assert "sign-in is not set up, so inhouse tells nobody apart" in result.reason, result.reason
     lena.set_up_sign_in(idp.issuer, "inhouse")
     result = _judge(lena, "baseline", "second-person-verified")
     assert result.outcome is not Outcome.PASS

@@ -404,7 +404,7 @@ def test_a_program_without_a_sign_in_keeps_reading_a_spare_joined_key(
     join a second machine: with no sign-in set up, such a log still folds."""
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
     spare = lena.invite("bob", team="ops")
-    enrol(lena, "bob", team="ops")
+    enrol(lena, "bob", team="ops", signed_in=False)
     lena.join(str(spare), SigningKey.generate(), at_machine="bob-desktop")
     fresh = Program.open(lena.folder, clock=clock)
     assert fresh.state().tampered is None and len(fresh.state().keys_of("bob")) == 2
@@ -447,7 +447,7 @@ def test_a_token_from_the_replaced_issuer_binds_nobody(
     provider's keys went with it: neither its token, nor one it mints naming the new issuer,
     binds the alias, through the API or around it."""
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    ali = enrol(lena, "ali", team="ops", machine="ali-laptop")
+    ali = enrol(lena, "ali", team="ops", machine="ali-laptop", signed_in=False)
     nonce = nonce_for(lena.state().program_id, ali.key.key_id)
     with StandinIdP(clock=clock) as own:
         lena.set_up_sign_in(own.issuer, "inhouse")

@@ -171,7 +171,10 @@ def test_the_owner_the_lock_names_counts_as_the_owner_before_play_two_starts() -
     def outcome(*verifies: Fact) -> Outcome:
         machines = {n: frozenset({f"{n}-laptop"}) for n in people}
         ctx = CheckContext(facts=FactSet([lock, *verifies]), people=people, owners={},
-                           now=lock.at, machines=machines)  # fmt: skip
+                           now=lock.at, machines=machines,
+                           # everyone signed in: without it nobody is told apart (outside a demo)
+                           signed_in={n: f"u-{n}" for n in people},
+                           sign_in_issuer="https://login.acme.example")  # fmt: skip
         return evaluate("second-person-verified", ctx).outcome
 
     hash_ = str(lock.payload["lock_hash"])

@@ -28,7 +28,8 @@ from tests.locks import lock_payload
 from tests.people import enrol
 from tests.test_sign_in import _sign_in
 
-pytestmark = pytest.mark.usefixtures("on_database")
+#: the cast sets up a provider of its own (``enrol`` signs nobody in)
+pytestmark = [pytest.mark.usefixtures("on_database"), pytest.mark.own_sign_in]
 
 REVIEW = {"lock_hash": lock_payload("lena")["lock_hash"], "passed": True, "drifted": [],
           "findings": [], "nodes": ["local"], "pinning_enforced": True}  # fmt: skip
@@ -185,3 +186,30 @@ def test_a_dashboard_session_vouches_for_nothing(
         assert found is not None and "a session may not sign service.vouched facts" in found[0]
     finally:
         tampered.close()
+
+
+def test_without_the_sign_in_nobody_vouches_and_the_gateway_counts_for_nothing(
+    _isolated: Path, clock: Clock
+) -> None:
+    """Outside a demo, with no sign-in set up, nobody is told apart from the lead who enrolled
+    the gateway's key (a key and its machine are anyone's to make): vic's vouch is refused
+    before any request, and what the gateway signs is not counted, saying why."""
+    weights = model_file(_isolated)
+    runtimes = {"local": {"family": "openai", "url": "http://127.0.0.1:9",
+                          "model_path": str(weights)}}  # fmt: skip
+    lena = make_program(_isolated, runtimes, {"tiny": digest_of(weights)}, clock=clock)
+    try:
+        vic = enrol(lena, "vic", team="support")
+        assert lena.state().sign_in is None
+        lena.as_service("gateway").record_fact(
+            None, "drift.review", REVIEW, provenance=Provenance.MEASURED, collector=DRIFT
+        )
+        refused = _vouch(vic, _isolated, clock)
+        assert isinstance(refused, NotAllowed)
+        assert "the organisation's sign-in is not set up" in str(refused)
+        assert _counted_reviews(lena) == []
+        [why] = [u.why for u in build_context(lena.state(), clock.now).uncounted
+                 if u.fact.kind == "drift.review"]  # fmt: skip
+        assert "without the organisation's sign-in nobody is told apart" in why
+    finally:
+        lena.close()

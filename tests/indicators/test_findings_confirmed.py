@@ -29,7 +29,7 @@ from inhouse.program.facts import Fact
 from inhouse.workflows.runner import record_test_facts
 from tests.conftest import OTHER_COMPUTER, Clock
 from tests.locks import DIGEST, lock_payload
-from tests.people import enrol, hold_gateway_key
+from tests.people import enrol, hold_gateway_key, vouch_for_gateway_host
 
 PROMPT = """\
 description: Triage a ticket
@@ -147,12 +147,18 @@ def test_a_colleagues_run_before_the_version_was_published_confirms_nothing(
 
 
 def test_the_closer_alone_cannot_close_a_prompt_finding_with_a_version_nobody_was_served(
-    cast: dict[str, Program], clock: Clock
+    cast: dict[str, Program], clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lena, omar, pia = cast["lena"], cast["omar"], cast["pia"]
     add_prompt(omar, "triage", PROMPT, where="triage.yaml")
     for person in (omar, pia):
         hold_gateway_key(lena, person)
+    # pia uses the gateway and never led: with the sign-in set up, what the gateway signs
+    # counts once she vouched for its host, from her own laptop
+    service_program(lena)
+    monkeypatch.setenv(OTHER_COMPUTER, "pia-laptop")
+    vouch_for_gateway_host(pia)
+    monkeypatch.setenv(OTHER_COMPUTER, "omar-laptop")
     clock.advance(hours=1)
     finding = open_finding(pia, "triage should ask for the floor", target="prompt:triage")
     clock.advance(hours=1)

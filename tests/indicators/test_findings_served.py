@@ -45,13 +45,14 @@ def _judge(program: Program) -> Result:
 
 def test_a_version_claiming_a_taken_number_closes_nothing(pilot: Pilot) -> None:
     lena = pilot.lead
-    # honest acts: bob vouches for the gateway's host; oli shares a prompt; pia and bob use it
+    # honest acts: bob vouches for the gateway's host (start_pilot has him vouch too, stood in;
+    # here through the real gateway); oli shares a prompt; pia and bob use it
     pilot.clock.now = at("2026-11-03T09:00")
     assert pilot.share_prompt("oli", "triage") == "triage@1"
     pilot.use([Use("pia", "2026-11-03T10:00", prompt="triage@1"),
                Use("bob", "2026-11-03T11:00", prompt="triage@1")])  # fmt: skip
     pilot.clock.now = at("2026-11-04T09:00")
-    record_prompt_usage(lena)  # enrols the gateway's key the first time
+    record_prompt_usage(lena)  # the gateway's key (enrolled by start_pilot) signs prompt use
     assert not isinstance(_vouch(pilot.people["bob"], pilot.folder, pilot.clock), Exception)
     finding = open_finding(pilot.people["pia"], "triage ignores the floor", target="prompt:triage")
     pilot.clock.now = at("2026-11-05T09:00")

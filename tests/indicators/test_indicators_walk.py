@@ -24,7 +24,7 @@ from inhouse.baseline.lock import lock_baseline
 from inhouse.baseline.verify import run_verify
 from inhouse.db.schema import gateway_usage
 from inhouse.gateway import issue_key
-from inhouse.gateway.rollup import rollup_usage
+from inhouse.gateway.rollup import rollup_usage, service_program
 from inhouse.indicators import (
     build_report,
     close_by_hand,
@@ -43,7 +43,7 @@ from inhouse.workflows import run_workflow_tests
 from tests.conftest import OTHER_COMPUTER, Clock
 from tests.engine import Engine, needs_engine
 from tests.gateway.harness import auth, chat, digest_of, in_process, make_program
-from tests.people import enrol
+from tests.people import enrol, vouch_for_gateway_host
 
 pytestmark = needs_engine
 NAME = "inhouse-test-model"
@@ -150,6 +150,10 @@ def world(
     _verdict(lena)
     keys = {name: issue_key(lena, None, name, holder=people[name])[1]
             for name in ("sam", "pia", "zoe", "dan")}  # fmt: skip
+    # zoe uses the gateway and never led: with the sign-in set up, what the gateway signs
+    # (usage, prompt use) counts once she vouched for its host (docs/gateway.md, "Whose host")
+    service_program(lena)
+    vouch_for_gateway_host(people["zoe"])
     who = {key: name for name, key in keys.items()}
     # October 15: the reference prices, as lena looked them up
     clock.now = datetime(2026, 10, 15, 9, 0, tzinfo=UTC)

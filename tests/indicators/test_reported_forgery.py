@@ -24,7 +24,7 @@ from inhouse.program.checks import Outcome, Result
 from inhouse.program.evaluation import context_for, run_checks
 from inhouse.program.people import PeopleMixin
 from tests.conftest import ENROL_SERVICE_HERE, Clock
-from tests.people import enrol, hold_gateway_key
+from tests.people import enrol, hold_gateway_key, vouch_for_gateway_host
 
 #: what the gateway answered in October: (requests, input tokens, output tokens) per person-day
 OCTOBER = {
@@ -32,6 +32,8 @@ OCTOBER = {
     "2026-10-20": {"zoe": (6, 600, 60)},
 }
 USED = {"requests": 12, "tokens_in": 1150, "tokens_out": 130, "people": 2}
+#: per program folder: zoe, who uses the gateway and never led (what she vouches for counts)
+_ZOE: dict[Path, Program] = {}
 
 
 @pytest.fixture
@@ -42,6 +44,7 @@ def lena(_isolated: Path, clock: Clock) -> Iterator[Program]:
     others = [enrol(program, name, team="sales") for name in ("zoe", "omar")]
     for other in others:  # each fetches a gateway key of their own before October
         hold_gateway_key(program, other)
+    _ZOE[_isolated] = others[0]
     clock.now = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
     yield program
     for each in (program, *others):
@@ -49,8 +52,11 @@ def lena(_isolated: Path, clock: Clock) -> Iterator[Program]:
 
 
 def _usage(program: Program) -> None:
-    """October's daily usage, rolled up and signed with the gateway's own key."""
+    """October's daily usage, rolled up and signed with the gateway's own key; zoe, who uses
+    the gateway and never led, vouched for its host (with the organisation's sign-in set up,
+    what the gateway signs counts only then: docs/gateway.md, "Whose host")."""
     gateway = service_program(program)
+    vouch_for_gateway_host(_ZOE[program.folder])
     for day, people in OCTOBER.items():
         totals = {
             person: {"requests": r, "tokens_in": i, "tokens_out": o}
@@ -147,18 +153,21 @@ def test_a_report_of_a_period_without_signed_usage_fails(lena: Program) -> None:
     assert "`inhouse gateway rollup` there" in result.reason
     # usage signed for other days is no usage in this period
     gateway = service_program(lena)
+    vouch_for_gateway_host(_ZOE[lena.folder])  # it counts, on the days it was signed for
     gateway.record_fact(
         None, "usage.daily", {"day": "2026-09-30", "people": {"zoe": {"requests": 3}}},
         provenance=Provenance.MEASURED, collector=ROLLUP,
     )  # fmt: skip
-    assert "signed no answered request" in _judged(lena).reason
+    other_days = _judged(lena).reason
+    assert "signed no answered request" in other_days and "vouched" not in other_days
 
 
 def test_usage_signed_by_a_gateway_key_enrolled_on_the_leads_machine_backs_no_report(
     lena: Program, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """lena enrols "the gateway" on her own laptop and holds its key: what it signs is her
-    word, so a report matching it has nothing measured behind it."""
+    word, so a report matching it has nothing measured behind it (zoe vouched for that host,
+    in :func:`_usage`: a vouch does not move the gateway off the lead's machine)."""
     monkeypatch.setattr(PeopleMixin, "enrol_service", ENROL_SERVICE_HERE)
     _usage(lena)
     _typed(lena, {"active_users": 2, "answered_requests": 12}, _tokens(1150, 130))

@@ -25,11 +25,10 @@ from inhouse.identity import load_key
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome
 from inhouse.program.evaluation import context_for, run_checks
-from inhouse.testing.standin_idp import StandinIdP
 from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream
 from tests.conftest import Clock
 from tests.gateway.harness import auth, chat, digest_of, in_process, make_program, model_file
-from tests.people import enrol_cli
+from tests.people import enrol_cli, vouch_for_gateway_host
 from tests.runtimes.standin import free_port
 
 PROMPT = """\
@@ -146,6 +145,9 @@ def start_pilot(folder: Path, clock: Clock, members: dict[str, tuple[str, str]])
     for name in pilot.tracks:  # once the pilot is listed: keys granted to an unlisted pilot
         # user would reach beyond it the moment the list leaves them out
         _, pilot.keys[name] = issue_key(lead, None, name, holder=pilot.people[name])
+    if pilot.people:  # the gateway's key enrolled on its host, and a member vouches for it
+        lead.as_service("gateway")
+        vouch_for_gateway_host(next(iter(pilot.people.values())))
     return pilot
 
 
@@ -164,18 +166,11 @@ SIX = {
 def signed_in_pilot(
     folder: Path, clock: Clock, members: dict[str, tuple[str, str]]
 ) -> Iterator[Pilot]:
-    """:func:`start_pilot`, with the organisation's sign-in set up (the stand-in provider) and
-    the lead and every member signed in with an account of their own; closed after."""
-    from tests.test_sign_in import _sign_in
-
+    """:func:`start_pilot` (the lead and every member signed in with an account of their own,
+    by the suite's stand-in provider: tests.people), closed after."""
     made = start_pilot(folder, clock, members)
     try:
-        with StandinIdP(clock=clock) as idp:
-            made.lead.set_up_sign_in(idp.issuer, "inhouse")
-            _sign_in(made.lead, idp, "u-lena")
-            for name, person in made.people.items():
-                _sign_in(person, idp, f"u-{name}")
-            yield made
+        yield made
     finally:
         made.lead.close()
 

@@ -209,11 +209,23 @@ def test_the_adoption_fact_counts_signed_by_the_gateway_not_by_the_lead(pilot: P
     assert [row["independent"] for row in again.payload["members"]] == [True, True, True]
 
 
-def test_only_a_lead_enrols_the_gateway_key_that_signs_adoption(pilot: Pilot) -> None:
+def test_only_a_lead_enrols_the_gateway_key_that_signs_adoption(
+    _isolated: Path, clock: Clock
+) -> None:
+    """A pilot whose gateway key nobody enrolled yet (``start_pilot`` with members enrols it,
+    and a member vouches for its host): a member asking for adoption cannot enrol it."""
     from inhouse.errors import NotAllowed
+    from tests.people import enrol
 
-    with pytest.raises(NotAllowed, match="a rollout lead runs this once"):
-        record_adoption(pilot.people["bob"])
+    pilot = start_pilot(_isolated, clock, {})
+    try:
+        bob = enrol(pilot.lead, "bob", team="support", roles=["pilot-user"])
+        assert "gateway" not in pilot.lead.state().people
+        with pytest.raises(NotAllowed, match="a rollout lead runs this once"):
+            record_adoption(bob)
+        assert "gateway" not in pilot.lead.state().people
+    finally:
+        pilot.lead.close()
 
 
 runner = CliRunner()

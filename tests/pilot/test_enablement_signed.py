@@ -29,6 +29,7 @@ from inhouse.program.audit import verify_chain
 from inhouse.program.checks import Outcome, Result, evaluate
 from inhouse.program.evaluation import context_for
 from tests.conftest import Clock
+from tests.people import vouch_for_gateway_host
 from tests.pilot.world import World, make_world
 
 MEMBERS = {"bob": "legal", "pia": "sales"}
@@ -53,12 +54,16 @@ steps:
 
 @pytest.fixture
 def world(_isolated: Path, clock: Clock) -> Iterator[World]:
-    """lena's pilot of bob and pia on the ``everyone`` track; carol shares ``triage``."""
+    """lena's pilot of bob and pia on the ``everyone`` track; carol shares ``triage`` and
+    vouches for the gateway's host (with the sign-in set up, what its key signs counts only
+    then)."""
     made = make_world(_isolated, clock)
     made.waive()
     (_isolated / "enablement" / "everyone.yaml").write_text(TRACK, encoding="utf-8")
     (_isolated / "enablement" / "careful.yaml").write_text(REDACTION_TRACK, encoding="utf-8")
     made.enrol("carol", "platform")
+    made.lead.as_service("gateway")
+    vouch_for_gateway_host(made.people["carol"])
     made.share_prompt("carol", "triage")
     for name, team in MEMBERS.items():
         made.enrol(name, team)

@@ -20,6 +20,7 @@ from inhouse.errors import InvalidInput, UnknownPerson
 from inhouse.pilot.guide import build_guide, render_guide
 from inhouse.pilot.roster import add_member
 from tests.conftest import Clock
+from tests.people import vouch_for_gateway_host
 from tests.pilot.world import World, make_world
 
 runner = CliRunner()
@@ -32,6 +33,8 @@ def world(_isolated: Path, clock: Clock) -> World:
     world.waive()
     world.enrol("bob", "support")
     world.enrol("carol", "support")
+    world.lead.as_service("gateway")  # its host vouched for by carol, who never led
+    vouch_for_gateway_host(world.people["carol"])
     add_member(world.lead, "bob", track="support")
     world.share_prompt("carol", "triage")
     return world

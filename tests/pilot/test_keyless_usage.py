@@ -20,18 +20,21 @@ from inhouse.gateway.rollup import service_program
 from inhouse.program import Program, Provenance
 from inhouse.program.counting import build_context
 from tests.conftest import Clock
-from tests.people import enrol, hold_gateway_key
+from tests.people import enrol, hold_gateway_key, vouch_for_gateway_host
 
 ROLLUP = "inhouse gateway rollup"
 
 
 @pytest.fixture
 def cast(_isolated: Path, clock: Clock) -> Iterator[dict[str, Program]]:
-    """lena leads and runs the gateway; zoe fetched a key on 5 October; omar never did."""
+    """lena leads and runs the gateway; zoe fetched a key on 5 October; omar never did. Both
+    signed in, and zoe vouched for the gateway's host: what it signs counts at all."""
     clock.now = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
     lena = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
     people = {name: enrol(lena, name, team="sales") for name in ("zoe", "omar")}
     hold_gateway_key(lena, people["zoe"])
+    service_program(lena)  # the gateway's key enrolled on its host
+    vouch_for_gateway_host(people["zoe"])
     clock.now = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
     yield {"lena": lena, **people}
     lena.close()

@@ -127,6 +127,23 @@ def _service_why(pilot: Pilot) -> list[str]:
     return [u.why for u in context.uncounted if u.fact.kind == "pilot.adoption"]
 
 
+def _vouch(person: Program, service: Program) -> None:
+    """``person`` (a member who never led) vouches for ``service``'s host, as `inhouse gateway
+    vouch` records it for the gateway's: the service's key signed a fresh nonce on its host."""
+    from inhouse.gateway.vouch import COLLECTOR as VOUCH
+    from inhouse.identity.hosts import host_challenge
+
+    state = person.state()
+    name, nonce = service.whoami().name, "0" * 32
+    signature = service.key.sign(host_challenge(state.program_id, name, nonce))
+    person.record_fact(
+        None, "service.vouched",
+        {"service": name, "key_id": service.key.key_id, "url": "http://usage-bot.test",
+         "nonce": nonce, "signature": signature},
+        provenance=Provenance.MEASURED, collector=VOUCH,
+    )  # fmt: skip
+
+
 def test_a_co_lead_enrolling_the_gateway_on_the_leads_laptop_measures_nothing(
     pilot: Pilot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -137,6 +154,9 @@ def test_a_co_lead_enrolling_the_gateway_on_the_leads_laptop_measures_nothing(
     gateway.record_fact(
         None, "pilot.adoption", _forged(), provenance=Provenance.MEASURED, collector=COLLECTOR
     )
+    (why,) = _service_why(pilot)
+    assert "whose host nobody but cal has vouched for" in why  # with the sign-in set up
+    _vouch(pilot.people["bob"], gateway)  # a member vouches for its host: still on lena's laptop
     assert any("a rollout lead, enrolled a key of their own from" in w for w in _service_why(pilot))
     assert exit_check(pilot, "pilot-independent-use")[0] is not Outcome.PASS
 
@@ -144,7 +164,7 @@ def test_a_co_lead_enrolling_the_gateway_on_the_leads_laptop_measures_nothing(
 def test_a_lead_who_enrols_from_the_gateways_host_later_makes_it_hers(pilot: Pilot) -> None:
     pilot.on("2026-11-06")
     lead = pilot.lead
-    gateway = lead.as_service("usage-bot")  # enrolled from a host of its own
+    gateway = lead.as_service("gateway")  # enrolled from a host of its own, bob vouched for it
     gateway.record_fact(
         None, "pilot.adoption", _forged(), provenance=Provenance.MEASURED, collector=COLLECTOR
     )

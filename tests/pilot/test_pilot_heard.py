@@ -102,7 +102,8 @@ def test_a_survey_name_opened_again_keeps_the_first_ones_answers(pilot: Pilot) -
 
 
 def _vouched(pilot: Pilot) -> None:
-    # an honest member vouches for the gateway's host (what makes any adoption report count)
+    # an honest member vouches for the gateway's host through the real gateway (start_pilot
+    # has bob vouch already, its request stood in; what makes any adoption report count)
     assert not isinstance(_vouch(pilot.people["bob"], pilot.folder, pilot.clock), Exception)
 
 

@@ -65,7 +65,8 @@ def test_revoking_a_members_key_after_the_report_leaves_their_row_counted(pilot:
     pilot.on("2026-11-06")
     _, report = record_adoption(pilot.lead)
     assert report is not None
-    # an honest member vouches for the gateway's host (what makes its figures count)
+    # an honest member vouches for the gateway's host through the real gateway (start_pilot
+    # has bob vouch already, its request stood in; what makes its figures count)
     assert not isinstance(_vouch(pilot.people["bob"], pilot.folder, pilot.clock), Exception)
     outcome, reason = exit_check(pilot, "pilot-independent-use")
     assert outcome is Outcome.FAIL and reason.startswith("3 of 6"), reason

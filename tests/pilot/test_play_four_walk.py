@@ -29,7 +29,7 @@ from inhouse.workflows.runner import run_workflow_tests
 from tests.conftest import Clock
 from tests.engine import Engine, needs_engine
 from tests.gateway.harness import auth, chat, digest_of, in_process, make_program
-from tests.people import enrol
+from tests.people import enrol, vouch_for_gateway_host
 
 pytestmark = needs_engine
 
@@ -124,6 +124,10 @@ def walk_play_four(
     for name in TEAMS:
         add_member(lena, name, track="everyone")
     keys = {name: _gateway_key(lena, people[name], name) for name in TEAMS}
+    # the gateway's key enrolled on its host, which a member who never led vouches for: with the
+    # organisation's sign-in set up, what that key signs counts only then
+    lena.as_service("gateway")
+    vouch_for_gateway_host(people["sam"])
 
     # day 1: everyone's first request, someone else's prompt, and a redacted request
     clock.advance(days=1)

@@ -23,6 +23,7 @@ from inhouse.program.checks import Outcome, evaluate
 from inhouse.program.evaluation import context_for, run_checks
 from inhouse.program.playbook import CheckRef
 from tests.conftest import Clock
+from tests.people import vouch_for_gateway_host
 from tests.pilot.world import SUPPORT_TRACK, make_world
 
 runner = CliRunner()
@@ -87,6 +88,8 @@ def test_enablement_is_measured_from_the_members_own_evidence(
     world.waive()
     bob = world.enrol("bob", "support")
     carol = world.enrol("carol", "legal")
+    world.lead.as_service("gateway")  # its host vouched for by carol, who never led
+    vouch_for_gateway_host(carol)
     add_member(world.lead, "bob", track="support")
     add_member(world.lead, "carol", track="legal")
     (start,) = progress(world.lead, "bob")
@@ -235,6 +238,8 @@ def test_the_cli_shows_progress_and_records_it(_isolated: Path, clock: Clock) ->
     world = make_world(_isolated, clock)
     world.waive()
     env = world.enrol_cli("dora", "legal")
+    world.lead.as_service("gateway")  # its host vouched for by dora, who never led
+    vouch_for_gateway_host(world.people["dora"])
     add_member(world.lead, "dora", track="legal")
     out = runner.invoke(app, ["pilot", "enablement", "dora"], env=env).stdout
     assert "dora — track legal: 0/1" in out and "no answered request" in out

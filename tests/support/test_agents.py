@@ -33,7 +33,7 @@ from tests.gateway.harness import (
     weights_root,
 )
 from tests.gateway.toolcall_standin import ToolCallStandin
-from tests.people import enrol
+from tests.people import enrol, vouch_for_gateway_host
 
 runner = CliRunner()
 CARD = "4111 1111 1111 1111"
@@ -365,6 +365,9 @@ def test_a_boundary_widened_after_its_grant_fails_once_the_gateway_reviews_what_
                                        "agents": served},
                 provenance=Provenance.MEASURED, collector=COLLECTOR,
             )  # fmt: skip
+            # vic uses the gateway and never led: with the sign-in set up, what it signs
+            # counts once he vouched for its host
+            vouch_for_gateway_host(enrol(program, "vic", team="ops"))
             result = _check(program)
             assert result.outcome is Outcome.FAIL
             assert "reader: it serves read_file, search, shell, granted read_file, search" in (
@@ -398,6 +401,8 @@ def test_a_second_gateway_keys_review_hides_no_widened_boundary(
             program = _program(_isolated, upstream.url)
             key_for(program, agent="reader")
             review(service_program(program), {"reader": ["read_file", "search"]})
+            vic = enrol(program, "vic", team="ops")  # uses the gateway, never led
+            vouch_for_gateway_host(vic)  # what the gateway signs counts from then on
             key_for(program, agent="idle")  # granted after the review: not "unserved"
             assert _check(program).outcome is Outcome.PASS
             review(service_program(program), {"reader": ["read_file", "search", "shell"],
@@ -406,6 +411,7 @@ def test_a_second_gateway_keys_review_hides_no_widened_boundary(
             second = SigningKey.generate()
             ENROL_SERVICE_HERE(program, "gateway", second)
             monkeypatch.delenv(OTHER_COMPUTER)
+            vouch_for_gateway_host(vic, second)  # vic uses both, and vouches for both
             review(program.using(second), {"reader": ["read_file", "search"], "idle": ["search"]})
             result = _check(program)
             assert result.outcome is Outcome.FAIL and "it serves read_file, search, shell" in (

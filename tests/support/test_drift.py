@@ -38,7 +38,7 @@ from inhouse.runtimes.digests import sha256_digest
 from inhouse.support.drift import COLLECTOR, record_drift_review
 from tests.conftest import ENROL_SERVICE_HERE, Clock
 from tests.engine import Engine, needs_engine, serve_test_model
-from tests.people import enrol, lead_env
+from tests.people import enrol, lead_env, vouch_for_gateway_host
 from tests.runtimes.standin import free_port
 
 runner = CliRunner()
@@ -92,6 +92,7 @@ def test_drift_review_on_the_real_engine_reports_the_replaced_model_file(
 
     clean = json.loads(run("drift-review", "--json", env=env))
     assert clean["passed"] and clean["findings"] == [] and clean["pinning_enforced"]
+    vouch_for_gateway_host(enrol(program, "vic", team="ops"))  # it counts from then on
     assert [n["node"] for n in clean["nodes"]] == [node]
     assert clean["nodes"][0]["models"][0]["digest"] == locked.models[0].digest
     assert judge(program, "versions-pinned").outcome is Outcome.PASS
@@ -125,10 +126,22 @@ def test_drift_review_on_the_real_engine_reports_the_replaced_model_file(
 DIGEST = "sha256:" + "d" * 64
 
 
-def locked_program(folder: Path, clock: Clock, *, gateway: bool = True) -> Program:
+#: per program folder: vic, who uses the gateway and never led (what he vouches for counts)
+_VIC: dict[Path, Program] = {}
+
+
+def locked_program(
+    folder: Path, clock: Clock, *, gateway: bool = True, vouched: bool = True
+) -> Program:
     """A program whose lock pins model ``m`` on runtime ``local``, which is down (a port nobody
-    listens on): these tests are about the check, the stand-ins are in test_inventory.py."""
+    listens on): these tests are about the check, the stand-ins are in test_inventory.py.
+    ``vouched``: the gateway's key is enrolled, and vic, signed in, has vouched for its host
+    (what makes anything it signs count: docs/gateway.md, "Whose host")."""
     program = Program.init(folder, "Acme", "lena", clock=clock)
+    _VIC[folder] = vic = enrol(program, "vic", team="ops")
+    if vouched:
+        service_program(program)
+        vouch_for_gateway_host(vic)
     url = f"http://127.0.0.1:{free_port()}"
     configure(folder, (
         f'[runtimes.local]\nfamily = "openai"\nurl = "{url}"\nconnect_timeout = 1\n'
@@ -148,7 +161,8 @@ def locked_program(folder: Path, clock: Clock, *, gateway: bool = True) -> Progr
 
 
 def clean_payload(program: Program, **changes: object) -> dict[str, object]:
-    lock = program.state().facts[-1].payload["lock_hash"]
+    lock = next(f for f in reversed(program.state().facts) if f.kind == "baseline.lock")
+    lock = lock.payload["lock_hash"]
     payload = {"lock_hash": lock, "passed": True, "drifted": [], "findings": [],
                "nodes": ["local at http://127.0.0.1:1"], "pinning_enforced": True}  # fmt: skip
     return {**payload, **changes}
@@ -280,7 +294,7 @@ def test_only_a_lead_enrols_the_gateways_key_for_a_review(_isolated: Path, clock
     """Before the gateway's key is enrolled, a support owner's review is refused before any node
     is asked (nothing recorded); once a lead's first run enrolled it, the review is the
     gateway's, whoever runs it where the key lives."""
-    program = locked_program(_isolated, clock)
+    program = locked_program(_isolated, clock, vouched=False)
     sam = enrol(program, "sam", team="support", roles=["support-owner"])
     facts = len(program.state().facts)
     with pytest.raises(NotAllowed, match="the gateway service's key is not enrolled yet"):
@@ -307,6 +321,7 @@ def test_a_second_gateway_key_passes_no_review_over_the_gateways_failing_one(
     second = SigningKey.generate()
     ENROL_SERVICE_HERE(program, "gateway", second)
     monkeypatch.delenv(OTHER_COMPUTER)
+    vouch_for_gateway_host(_VIC[_isolated], second)  # vic uses both, and vouches for both
     clock.advance(minutes=5)
     program.using(second).record_fact(
         None, "drift.review", clean_payload(program), provenance=Provenance.MEASURED,

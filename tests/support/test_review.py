@@ -33,7 +33,7 @@ from inhouse.support.review import (
     schedule_review,
 )
 from tests.conftest import Clock
-from tests.people import enrol, enrol_cli, lead_env
+from tests.people import enrol, enrol_cli, lead_env, vouch_for_gateway_host
 from tests.runtimes.standin import StandIn, fixture
 
 runner = CliRunner()
@@ -61,7 +61,9 @@ def ollama() -> Iterator[StandIn]:
 
 def reviewed(folder: Path, clock: Clock, ollama: StandIn, cadence: str = CADENCE) -> Program:
     """lena leads, sam owns support; the lock blesses llama3.2 on an Ollama node that also
-    serves gemma3; a drift review recorded it."""
+    serves gemma3; a drift review recorded it, with the gateway's key. vic (ops), signed in and
+    never a lead, has vouched for the gateway's host: with the organisation's sign-in set up,
+    what the gateway signs counts only then (docs/gateway.md, "Whose host")."""
     program = Program.init(folder, "Acme", "lena", clock=clock)
     config = folder / "inhouse.toml"
     config.write_text(
@@ -80,6 +82,7 @@ def reviewed(folder: Path, clock: Clock, ollama: StandIn, cadence: str = CADENCE
         collector="inhouse baseline lock",
     )  # fmt: skip
     record_drift_review(program)
+    vouch_for_gateway_host(enrol(program, "vic", team="ops"))
     return program
 
 

@@ -31,7 +31,7 @@ from inhouse.support.importers.mapping import (
 )
 from inhouse.support.queue import confirm_ticket, open_ticket, reopen_ticket, resolve_ticket
 from tests.conftest import Clock
-from tests.people import enrol
+from tests.people import enrol, sign_in_as
 from tests.support.test_ticket_word_order import _honest_world, _judge, _program
 
 
@@ -171,7 +171,11 @@ def test_claiming_the_openers_machine_afterwards_takes_back_none_of_their_ticket
     before = _judge(lena)
     assert before.outcome is Outcome.FAIL, before.reason
     cams = next(k.machine for k in lena.state().keys.values() if k.person == "cam")
-    lena.join(str(lena.invite("lena")), SigningKey.generate(), at_machine=cams)
+    claim = SigningKey.generate()
+    lena.join(str(lena.invite("lena")), claim, at_machine=cams)
+    unsigned = _judge(lena)  # a key of hers not signed in: nobody is told apart from her
+    assert unsigned.outcome is Outcome.FAIL, unsigned.reason
+    sign_in_as(lena.using(claim))  # she signs it in as herself: the claim stands on machines
     after = _judge(lena)
     assert (after.outcome, after.reason) == (before.outcome, before.reason)
 
@@ -215,7 +219,9 @@ def test_claiming_the_openers_machine_before_the_tickets_takes_none_of_them_eith
     before = _judge(lena)
     cams = next(k.machine for k in lena.state().keys.values() if k.person == "cam")
     first = min(k.seq for k in lena.state().keys.values() if k.person == "cam")
-    lena.join(str(lena.invite("lena")), SigningKey.generate(), at_machine=cams)
+    claim = SigningKey.generate()
+    lena.join(str(lena.invite("lena")), claim, at_machine=cams)
+    sign_in_as(lena.using(claim))  # as herself: she is told apart by her machines alone
     claimed = max(k.seq for k in lena.state().keys.values() if k.person == "lena")
     context = build_context(lena.state(), lena.clock())
     assert claimed > first

@@ -123,8 +123,18 @@ def test_before_any_measurement_nothing_signed_counts(
         pilot.enable(person, "2026-11-02T10:00")
     insert_usage(pilot.lead.store, _typed(tuple(TEAMS)))
     pilot.on("2026-11-06")
+    # the gateway's key is enrolled (bob vouched for its host when the pilot started): on its
+    # host the live figures are the rows it sealed, and the typed rows are none of them
+    sealed = _pages(pilot, request)["pilot"]
+    assert sealed["adoption"]["fact"] is None and sealed["adoption"]["independent"] == 0
+    assert sealed["live"]["source"] == "sealed"
+    assert all(m["active_days"] == 0 for m in sealed["live"]["report"]["members"])
+    # elsewhere (no gateway key on this host): the live figures are the tables' word, labelled
+    key = pilot.folder / DATA_DIR / "keys" / f"{SERVICE}.key"
+    key.rename(key.with_suffix(".away"))
     seen = _pages(pilot, request)
     data, html = seen["pilot"], seen["pilot_html"]
+    assert data["live"]["source"] == "tables"
     assert data["adoption"]["fact"] is None and data["adoption"]["independent"] == 0
     assert not any(_independent(data["adoption"]).values())
     assert all(not row["measured"] for row in data["adoption"]["members"])

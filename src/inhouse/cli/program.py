@@ -53,6 +53,13 @@ def init(
         "in git: it names that key as the program's root of trust.\n"
         f"Next: invite people (`inhouse person invite NAME`), then record the hypothesis play 1 "
         f"tests (`inhouse hypothesis`)."
+        + (
+            ""
+            if demo
+            else "\nBefore play 2, set up your organisation's sign-in (`inhouse sign-in setup`): "
+            "without it inhouse tells nobody apart, and no check that needs a second person "
+            "passes."
+        )
     )
 
 

@@ -108,8 +108,9 @@ def list_people(json: JsonOpt = False, program: ProgramOpt = None) -> None:
     config = state.sign_in
     if config is None:
         out_console().print(
-            "No sign-in is set up: people are told apart by the machines they enrolled from, "
-            "which each machine reports itself (`inhouse sign-in setup`)."
+            "No sign-in is set up: inhouse tells nobody apart without one (a key and the "
+            "machine it reports are anyone's to make), so no check that needs someone else "
+            "passes outside a demo (`inhouse sign-in setup`)."
         )
         return
     rows: list[dict[str, Any]] = []

@@ -57,6 +57,12 @@ def vouch_for_gateway(program: Program, url: str, *, timeout: float = 10.0) -> F
             f"{who.name} is (or was) a rollout lead, and leads enrol the gateway's key: its host "
             "is vouched for by someone who uses the gateway and never led the program"
         )
+    if state.sign_in is None and not state.demo:
+        raise NotAllowed(
+            "the organisation's sign-in is not set up, so nobody is told apart from the lead "
+            "who enrolled the gateway's key and a vouch would count for nothing: a rollout lead "
+            "runs `inhouse sign-in setup`, you `inhouse sign-in login`, then vouch"
+        )
     nonce = secrets.token_hex(16)
     base = url.rstrip("/")
     try:

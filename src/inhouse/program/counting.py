@@ -324,7 +324,7 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
     holders: dict[str, list[tuple[date, date | None]]] | None = None
     leads: list[tuple[str, str]] | None = None
     live = state.live_facts(now)
-    hosts = None if state.sign_in is None or state.demo else _vouched_hosts(state, live, measured)
+    hosts = vouched_hosts(state, live)
     for fact in live:
         if fact.id in verdicts:
             why = verdicts[fact.id]
@@ -470,12 +470,16 @@ def _vouched_hosts(state: ProgramState, facts: FactSet, measured: set[str]) -> s
     return found
 
 
-def vouched_hosts(state: ProgramState) -> set[str] | None:
-    """The service keys someone vouched for (:func:`_vouched_hosts`), or None where none need
-    it (no sign-in set up, or a demo)."""
-    if state.sign_in is None or state.demo:
+def vouched_hosts(state: ProgramState, facts: FactSet | None = None) -> set[str] | None:
+    """The service keys someone vouched for (:func:`_vouched_hosts`), or None in a demo, where
+    none need it. Without the organisation's sign-in nobody is told apart from the lead who
+    enrolled a service, so nobody can vouch for its host: none."""
+    if state.demo:
         return None
-    return _vouched_hosts(state, FactSet(state.facts, ordered=True), measured_kinds())
+    if state.sign_in is None:
+        return set()
+    found = FactSet(state.facts, ordered=True) if facts is None else facts
+    return _vouched_hosts(state, found, measured_kinds())
 
 
 _NOBODY = Person(name="", roles=frozenset())
@@ -489,6 +493,14 @@ def _host_unvouched(fact: Fact, state: ProgramState, hosts: set[str]) -> str | N
         return None
     record = state.keys.get(fact.key or "")
     lead = record.invited_by if record is not None else None
+    if state.sign_in is None:
+        return (
+            f"signed by the {fact.by} service's key {fact.key}, enrolled by "
+            f"{lead or 'a lead'}: without the organisation's sign-in nobody is told apart from "
+            "them, so nobody can vouch for its host (a key on a machine of the lead's own would "
+            "measure what she liked); a rollout lead sets the sign-in up (`inhouse sign-in "
+            "setup`), then someone else who uses it runs `inhouse gateway vouch`"
+        )
     return (
         f"signed by the {fact.by} service's key {fact.key}, whose host nobody but "
         f"{lead or 'its enrolling lead'} has vouched for: someone else who uses the {fact.by} "

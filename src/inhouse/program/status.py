@@ -242,10 +242,10 @@ def build_status(
     warnings.extend(state.unapproved)
     warnings.extend(state.replayed)
     people = [p for p in state.people.values() if not p.service]
-    if state.sign_in is None and len(people) > 1:
+    if state.sign_in is None and len(people) > 1 and not state.demo:
         warnings.append(
-            "people are told apart by the machines each one reports itself, not by your "
-            "organisation's sign-in: a lead sets one up with `inhouse sign-in setup` "
+            "without your organisation's sign-in inhouse tells nobody apart, so no check that "
+            "needs someone else passes: a lead sets one up with `inhouse sign-in setup` "
             "(docs/concepts.md, 'The organisation's sign-in')"
         )
     if state.sign_in is not None:
@@ -282,6 +282,11 @@ def build_status(
                 f"nobody but the lead who enrolled it has vouched for the host of the {name} "
                 f"service's key {listed}: what it measures does not count until someone else "
                 f"who uses the {name} runs `inhouse gateway vouch` on their own machine"
+                + (
+                    ", once a lead has set up the organisation's sign-in"
+                    if state.sign_in is None
+                    else ""
+                )
             )
         if person.service and len(active) > 1:
             listed = "; ".join(

@@ -35,6 +35,7 @@ __all__ = [
     "invited_by_judged",
     "judged_unsigned",
     "names",
+    "no_sign_in",
     "not_counted",
     "one_per_machine",
     "other_person_elsewhere",
@@ -114,6 +115,24 @@ def author_of(ctx: CheckContext, spec: Fact) -> str | None:
     return None if first is None else first.by
 
 
+#: why nobody is told apart without the organisation's sign-in (outside a demo)
+NO_SIGN_IN = (
+    "the organisation's sign-in is not set up, so inhouse tells nobody apart: a key and the "
+    "machine it reports are anyone's to make, and one person can invent a colleague with both "
+    "(a rollout lead runs `inhouse sign-in setup`, then each person `inhouse sign-in login`)"
+)
+
+
+def no_sign_in(ctx: CheckContext) -> str | None:
+    """Why nobody can be told apart from anyone: outside a demo, a program without the
+    organisation's sign-in has only keys and the machine ids they report, and one person makes
+    both for as many "colleagues" as they like. None where a sign-in is set up (it judges each
+    person itself) or in a demo program (one machine plays every part there)."""
+    if ctx.signed_in is None and not ctx.demo:
+        return NO_SIGN_IN
+    return None
+
+
 def judged_unsigned(ctx: CheckContext, judged: Iterable[str]) -> str | None:
     """With the organisation's sign-in set up: why nobody can be told apart from ``judged``
     (one of them has not signed in, so their own account could sit behind any other name), or
@@ -139,9 +158,9 @@ def judged_unsigned(ctx: CheckContext, judged: Iterable[str]) -> str | None:
 
 def unsigned_apart(ctx: CheckContext, person: str, judged: Iterable[str]) -> str | None:
     """Why the organisation's sign-in does not tell ``person`` apart from ``judged``: the
-    person, or one of the judged, has not signed in (None without a sign-in). The machine rules
-    apply besides."""
-    if why := ctx.not_signed_in(person) or judged_unsigned(ctx, judged):
+    person, or one of the judged, has not signed in; outside a demo, without a sign-in, nobody
+    is told apart (:func:`no_sign_in`). The machine rules apply besides."""
+    if why := no_sign_in(ctx) or ctx.not_signed_in(person) or judged_unsigned(ctx, judged):
         return why
     return same_account(ctx, person, judged)
 
@@ -189,7 +208,7 @@ def split_aside(
     """``aside`` (from :func:`one_per_machine`) parted into those set aside by their machines
     and a note on those the sign-in set aside ("" when none)."""
     aside = list(aside)
-    if why := judged_unsigned(ctx, judged):
+    if why := no_sign_in(ctx) or judged_unsigned(ctx, judged):
         return [], f"{names(aside)}: {why}" if aside else ""
     unsigned = [p for p in aside if ctx.not_signed_in(p)]
     note = f"{names(unsigned)}, not signed in with {ctx.sign_in_issuer}" if unsigned else ""
