@@ -21,9 +21,8 @@ from inhouse.program import Program
 from inhouse.program.events import EventKind
 from inhouse.testing.standin_idp import StandinIdP
 from tests.conftest import Clock
-from tests.people import enrol
 from tests.test_engine import DIGEST, LOCK, lock_baseline, measured, prove
-from tests.test_sign_in import _sign_in
+from tests.test_sign_in import signed_in_team
 
 TEAMS = {"omar": "support", "bob": "ops", "pia": "legal"}
 
@@ -32,14 +31,7 @@ def _walk_to_play_three(folder: Path, clock: Clock, idp: StandinIdP) -> Program:
     """Plays 1 and 2 done honestly; omar owns play 3, whose exit holds (bob reran it)."""
     lena = Program.init(folder, "Acme", "lena", team="platform", clock=clock)
     lena.change_roles(None, "lena", add=["play-owner"])
-    lena.set_up_sign_in(idp.issuer, "inhouse", domain="acme.example")
-    _sign_in(lena, idp, "u-lena")
-    people = {
-        name: enrol(lena, name, team=team, roles=["play-owner"] if name == "omar" else ())
-        for name, team in TEAMS.items()
-    }
-    for name, person in people.items():
-        _sign_in(person, idp, f"u-{name}")
+    people = signed_in_team(lena, idp, TEAMS)
     omar, bob, pia = people["omar"], people["bob"], people["pia"]
     prove(lena)
     lena.offer_handoff(None, 1, to="lena")

@@ -60,6 +60,23 @@ def _sign_in(program: Program, idp: StandinIdP, subject: str) -> None:
     program.sign_in(open_browser=browse, say=lambda _: None, timeout=30)
 
 
+def signed_in_team(
+    lena: Program, idp: StandinIdP, teams: dict[str, str], *, later: tuple[str, ...] = ()
+) -> dict[str, Program]:
+    """The sign-in at ``idp`` set up by lena (a play owner), who signs in; each of ``teams``
+    enrolled from a laptop of their own (omar a play owner) and signed in, but for ``later``."""
+    lena.set_up_sign_in(idp.issuer, "inhouse", domain="acme.example")
+    _sign_in(lena, idp, "u-lena")
+    people = {
+        name: enrol(lena, name, team=team, roles=["play-owner"] if name == "omar" else ())
+        for name, team in teams.items()
+    }
+    for name, person in people.items():
+        if name not in later:
+            _sign_in(person, idp, f"u-{name}")
+    return people
+
+
 def _verify(program: Program) -> None:
     program.record_fact(None, "baseline.verify", VERIFY, provenance=Provenance.MEASURED,
                         collector="inhouse baseline verify")  # fmt: skip

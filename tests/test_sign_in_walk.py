@@ -24,12 +24,11 @@ from inhouse.program.evaluation import context_for
 from inhouse.program.playchecks.pilot import set_aside
 from inhouse.testing.standin_idp import StandinIdP
 from tests.conftest import Clock
-from tests.people import enrol
 from tests.pilot.test_play_four_walk import TRACK
 from tests.test_delegation_machine import _session
 from tests.test_engine import DIGEST, LOCK, lock_baseline, measured, prove
 from tests.test_forgery import _checks
-from tests.test_sign_in import _sign_in
+from tests.test_sign_in import _sign_in, signed_in_team
 
 TEAMS = {"omar": "support", "bob": "ops", "pia": "legal", "dan": "finance", "eve": "sales"}
 
@@ -52,15 +51,7 @@ def test_a_signed_in_program_walks_to_its_pilot_without_a_waiver(
     (_isolated / "enablement" / "everyone.yaml").write_text(TRACK, encoding="utf-8")
     with StandinIdP(path="/realms/acme", clock=clock) as idp:
         # -- the sign-in, set up by the lead before anything else, and everyone on it -----------
-        lena.set_up_sign_in(idp.issuer, "inhouse", domain="acme.example")
-        _sign_in(lena, idp, "u-lena")
-        people = {
-            name: enrol(lena, name, team=team, roles=["play-owner"] if name == "omar" else ())
-            for name, team in TEAMS.items()
-        }
-        for name, person in people.items():
-            if name != "bob":  # bob signs in later, after his verify (below)
-                _sign_in(person, idp, f"u-{name}")
+        people = signed_in_team(lena, idp, TEAMS, later=("bob",))  # bob: after his verify
         assert set(lena.state().signed_in) == {"lena", "omar", "pia", "dan", "eve"}
         waiting = [w for w in lena.status()["warnings"] if w.startswith("not signed in with")]
         assert waiting == [

@@ -16,6 +16,7 @@ from jinja2 import (
 )
 from markupsafe import Markup
 
+from inhouse.program.state import DEMO_NOTE
 from inhouse.trials.report import format_money
 
 __all__ = ["fmt", "render_html", "trend_chart"]
@@ -88,4 +89,5 @@ def render_html(data: dict[str, Any]) -> str:
     )
     env.filters["fmt"] = fmt
     env.globals["chart"] = trend_chart
+    env.globals["demo_note"] = DEMO_NOTE
     return env.get_template("report.html.j2").render(report=data)

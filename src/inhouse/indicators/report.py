@@ -69,6 +69,9 @@ class IndicatorsReport:
     before: list[Indicator]
     trend: list[dict[str, Any]] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
+    #: the program is a demo: the report says so where it says anything (nothing in it is
+    #: evidence)
+    demo: bool = False
 
     def value(self, name: str) -> float | None:
         return next((i.value for i in self.current if i.name == name), None)
@@ -100,6 +103,7 @@ class IndicatorsReport:
         return {
             "schema": SCHEMA,
             "program": self.program,
+            "demo": self.demo,
             "period": _period(self.period),
             "previous": _period(self.previous),
             "partial": self.partial,
@@ -154,6 +158,7 @@ def build_report(program: Program, period: str | Period | None = None) -> Indica
             *lagging_indicators(store, ctx, previous, last),
         ],
         trend=_trend(program, ctx, chosen),
+        demo=ctx.demo,
     )
 
 

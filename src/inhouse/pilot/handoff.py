@@ -14,6 +14,7 @@ from inhouse.location import safe_join
 from inhouse.pilot.champions import Suggestions, suggest_champions
 from inhouse.pilot.findings import FINDING_KINDS, Finding, list_findings
 from inhouse.pilot.library_files import export_prompts
+from inhouse.program.state import DEMO_NOTE
 
 if TYPE_CHECKING:
     from inhouse.program import Program
@@ -74,16 +75,27 @@ def _champions_md(program_name: str, found: Suggestions) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _demo_said(text: str, demo: bool) -> str:
+    """``text`` (a markdown page), saying under its title that the program is a demo."""
+    if not demo:
+        return text
+    title, rest = text.split("\n", 1)
+    return f"{title}\n\n> **Demo program.** {DEMO_NOTE}.\n{rest}"
+
+
 def write_handoff_pack(program: Program, out: str | Path = HANDOFF_DIR) -> HandoffPack:
     """Write findings.md, champions.md and the library's export into ``out`` (inside the
     program folder; default ``pilot-handoff/``)."""
     folder = safe_join(program.folder, out)
     folder.mkdir(parents=True, exist_ok=True)
-    name = program.state().name
+    state = program.state()
+    name = state.name
     findings = folder / "findings.md"
-    findings.write_text(_findings_md(name, list_findings(program)), encoding="utf-8")
+    text = _findings_md(name, list_findings(program))
+    findings.write_text(_demo_said(text, state.demo), encoding="utf-8")
     champions = folder / "champions.md"
-    champions.write_text(_champions_md(name, suggest_champions(program)), encoding="utf-8")
+    text = _champions_md(name, suggest_champions(program))
+    champions.write_text(_demo_said(text, state.demo), encoding="utf-8")
     prompts = export_prompts(program, folder / "prompts")
     notes = [] if prompts else ["the prompt library is empty: nothing exported to prompts/"]
     return HandoffPack(folder, [findings, champions, *prompts], notes)

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from inhouse.program.playbook import Playbook
 
 __all__ = [
+    "DEMO",
+    "DEMO_NOTE",
+    "DEMO_PASS",
     "Handoff",
     "HeldBack",
     "Invitation",
@@ -51,6 +54,20 @@ __all__ = [
     "set_up_problem",
     "sign_in_problem",
 ]
+
+
+#: what a demo program (``inhouse init --demo``, ``make demo``) is, said wherever it is shown: on
+#: `status`, the dashboard's every page and the reports a lead hands on, so that a program a lead
+#: made a demo cannot pass for a real one (``demo`` sits in the signed first event, which names
+#: the program: it cannot be changed afterwards)
+DEMO_NOTE = (
+    "One machine may play every part, so its checks tell people apart by machine alone, and "
+    "trials of the random-weights test model count; nothing it shows is evidence of a second "
+    "person or of value. Create a real program (`inhouse init` without --demo) for that"
+)
+DEMO = f"demo program: {DEMO_NOTE[0].lower()}{DEMO_NOTE[1:]}"
+#: what a check's pass says in a demo program
+DEMO_PASS = "a demo program's pass: people told apart by machine alone"
 
 
 @dataclass(frozen=True)

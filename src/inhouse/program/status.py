@@ -26,7 +26,7 @@ from inhouse.program.guards import (
 )
 from inhouse.program.playbook import Play, Playbook, dropped_from_shipped, shipped_params
 from inhouse.program.playchecks.support import overdue_since
-from inhouse.program.state import ProgramState, Waiver
+from inhouse.program.state import DEMO, ProgramState, Waiver
 from inhouse.program.status_shape import (
     CheckRow,
     HandoffView,
@@ -318,10 +318,7 @@ def build_status(
                 "(a machine of theirs), they measure what that person could make up"
             )
     if state.demo:
-        warnings.append(
-            "demo program: it accepts trials of the project's random-weights test model, which "
-            "prove nothing; create a real program for real evidence"
-        )
+        warnings.append(DEMO)
     facts = state.live_facts(now)
     overdue = overdue_since(build_context(state, now))
     if overdue is not None:

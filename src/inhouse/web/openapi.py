@@ -32,11 +32,16 @@ _ERROR = {
 }
 _VIEWER = {
     "type": "object",
-    "required": ["name", "roles", "team"],
+    "required": ["name", "roles", "team", "program"],
     "properties": {
         "name": {"type": "string"},
         "roles": {"type": "array", "items": {"type": "string"}},
         "team": {"type": "string"},
+        "program": {
+            "type": "object",
+            "required": ["name", "demo"],
+            "properties": {"name": {"type": "string"}, "demo": {"type": "boolean"}},
+        },
     },
 }
 

@@ -49,9 +49,17 @@ _AUDIT_PAGE = 100
 
 
 def viewer(program: Program) -> dict[str, Any]:
-    """Who is looking: their name and roles (what they may do follows them)."""
+    """Who is looking: their name and roles (what they may do follows them), and at what: the
+    program's name, and whether it is a demo (every page says so: nothing a demo shows is
+    evidence)."""
     who = program.whoami()
-    return {"name": who.name, "roles": sorted(who.roles), "team": who.team}
+    state = program.state()
+    return {
+        "name": who.name,
+        "roles": sorted(who.roles),
+        "team": who.team,
+        "program": {"name": state.name, "demo": state.demo},
+    }
 
 
 # -- program ---------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from inhouse.program.state import DEMO_NOTE
 from inhouse.web import charts
 from inhouse.web.pages import PAGES
 
@@ -64,6 +65,7 @@ def _environment() -> Environment:
     env.filters["percent"] = _percent
     env.filters["pretty"] = _pretty
     env.globals["nav"] = PAGES
+    env.globals["demo_note"] = DEMO_NOTE
     env.globals["activity_strip"] = charts.activity_strip
     env.globals["bar_pairs"] = charts.bar_pairs
     env.globals["indicator_rows"] = _indicator_rows

@@ -1,0 +1,105 @@
+"""A demo program (``inhouse init --demo``, ``make demo``) is judged by machines alone: one person
+on one computer passes every "someone else" check in it. So a lead who made her program a demo
+could type her way through plays 1 to 4 alone, and show the result as a real program's. She
+cannot hide what it is: ``demo`` sits in the signed first event, which names the program, and
+every place a demo's results are read says so: `init`, `status`, every check's pass, every
+dashboard page, the indicators report and the pilot's handoff pack. A real program says none of
+it (the control in each test)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from inhouse.identity import SigningKey
+from inhouse.indicators.render import render_html
+from inhouse.indicators.report import build_report
+from inhouse.pilot.handoff import write_handoff_pack
+from inhouse.program import Program, Provenance
+from inhouse.program.evaluation import exit_results
+from inhouse.program.state import DEMO, DEMO_NOTE, DEMO_PASS
+from inhouse.web.app import create_app
+from inhouse.web.login import sign_in
+from inhouse.web.pages import PAGES
+from tests.clitools import cli
+from tests.locks import lock_payload
+
+PROGRAMS = pytest.mark.parametrize("demo", [True, False], ids=["demo", "real"])
+BANNER = "Demo program."
+
+
+def _made(folder: Path, demo: bool) -> Program:
+    out = cli("init", "Acme", "--lead", "mal", "--team", "platform", *(["--demo"] if demo else []))
+    said = " ".join(out.split())
+    assert ("tell people apart by machine alone" in said) is demo, said
+    return Program.open(folder)
+
+
+def _one_person_verifies(mal: Program) -> None:
+    """mal alone: a second key of hers, joined as "bob" stating another machine, verifies her
+    lock (the forgery tests/test_forgery.py refuses in a real program)."""
+    key = SigningKey.generate()
+    mal.join(str(mal.invite("bob", team="ops")), key, at_machine="bob-desktop")
+    lock = lock_payload("mal")
+    mal.record_fact(None, "baseline.lock", lock, provenance=Provenance.MEASURED,
+                    collector="inhouse baseline lock")  # fmt: skip
+    verify = {"lock_hash": lock["lock_hash"], "passed": True, "machine": "bob-desktop"}
+    mal.using(key).record_fact(None, "baseline.verify", verify, provenance=Provenance.MEASURED,
+                               collector="inhouse baseline verify")  # fmt: skip
+
+
+@PROGRAMS
+def test_a_demo_says_so_on_status_and_on_every_pass(_isolated: Path, demo: bool) -> None:
+    mal = _made(_isolated, demo)
+    _one_person_verifies(mal)
+    assert (DEMO in mal.status()["warnings"]) is demo
+    play = next(p for p in mal.playbook.plays if p.id == "baseline")
+    results = {c.ref.check: c.result for c in exit_results(play, mal.state(), mal.clock())}
+    verified = results["second-person-verified"]
+    if demo:  # one person passed it: the pass says what it is worth
+        assert verified.outcome.value == "pass", verified.reason
+        assert verified.reason.endswith(f"({DEMO_PASS})"), verified.reason
+    else:
+        assert verified.outcome.value != "pass", verified.reason
+    for result in results.values():
+        assert (DEMO_PASS in result.reason) is (demo and result.outcome.value == "pass")
+    shown = cli("status")
+    assert ("people apart by machine alone" in " ".join(shown.split())) is demo, shown
+    mal.close()
+
+
+@PROGRAMS
+def test_every_dashboard_page_says_a_demo_is_one(_isolated: Path, demo: bool) -> None:
+    mal = _made(_isolated, demo)
+    key = mal.key
+    served = Program.open(_isolated)  # as the dashboard's process opens it
+    with TestClient(create_app(program=served), follow_redirects=False) as client:
+        link = sign_in(str(client.base_url), key, client=client, now=mal.clock())
+        assert client.get(link).status_code == 303
+        for _, href, _ in PAGES:
+            page = client.get(href)
+            assert page.status_code == 200, (href, page.text)
+            assert (BANNER in page.text) is demo, href
+            assert (DEMO_NOTE.split(",")[0] in page.text) is demo, href
+            twin = client.get("/index.json" if href == "/" else f"{href}.json").json()
+            assert twin["viewer"]["program"] == {"name": "Acme", "demo": demo}, href
+    served.close()
+    mal.close()
+
+
+@PROGRAMS
+def test_a_demos_reports_say_so(_isolated: Path, demo: bool) -> None:
+    """What a lead hands on: play 6's indicators report (its JSON and HTML) and play 4's handoff
+    pack."""
+    mal = _made(_isolated, demo)
+    report = build_report(mal).to_dict()
+    assert report["demo"] is demo
+    assert (BANNER in render_html(report)) is demo
+    pack = write_handoff_pack(mal)
+    for name in ("findings.md", "champions.md"):
+        text = (pack.folder / name).read_text(encoding="utf-8")
+        assert (f"> **{BANNER}** {DEMO_NOTE}." in text) is demo, text
+        assert text.startswith("# "), text  # the title stays first
+    mal.close()
