@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from inhouse.identity import SigningKey
+from inhouse.identity import signin as signin_module
 from inhouse.program import state as state_module
 from inhouse.program.checks import Person
 from inhouse.program.people import PeopleMixin
@@ -55,11 +56,21 @@ def _enrol_service_on_its_host(program: PeopleMixin, name: str, key: SigningKey)
             os.environ[OTHER_COMPUTER] = before
 
 
-#: outside a demo, a sign-in on a loopback address vouches for nobody (inhouse.program.state);
-#: tests run the stand-in identity provider there because no other can run here, standing for
-#: the organisation's provider elsewhere. A test of the rule itself puts this back:
-#: ``monkeypatch.setattr(state_module, "vouches_for_nobody", VOUCHES_FOR_NOBODY)``
+#: outside a demo, a sign-in on a loopback address vouches for nobody (inhouse.program.state),
+#: and `sign-in setup` and `login` refuse a provider whose host resolves to this machine
+#: (inhouse.identity.signin.provider_here); tests run the stand-in identity provider there
+#: because no other can run here, standing for the organisation's provider elsewhere
+#: (:func:`stand_in_elsewhere`). A test of the rules themselves puts them back:
+#: ``monkeypatch.setattr(state_module, "vouches_for_nobody", VOUCHES_FOR_NOBODY)``, and
+#: ``monkeypatch.setattr(signin_module, "provider_here", PROVIDER_HERE)``
 VOUCHES_FOR_NOBODY = state_module.vouches_for_nobody
+PROVIDER_HERE = signin_module.provider_here
+
+
+def stand_in_elsewhere(patch: pytest.MonkeyPatch) -> None:
+    """The stand-in identity provider on loopback stands for the organisation's elsewhere."""
+    patch.setattr(state_module, "vouches_for_nobody", lambda issuer, demo: False)
+    patch.setattr(signin_module, "provider_here", lambda issuer: None)
 
 
 @pytest.fixture(autouse=True)
@@ -72,7 +83,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     real = machine._os_machine_id
     monkeypatch.setattr(machine, "_os_machine_id", lambda: os.environ.get(OTHER_COMPUTER) or real())
     monkeypatch.setattr(PeopleMixin, "enrol_service", _enrol_service_on_its_host)
-    monkeypatch.setattr(state_module, "vouches_for_nobody", lambda issuer, demo: False)
+    stand_in_elsewhere(monkeypatch)
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)

@@ -45,11 +45,13 @@ CHECKOUT = Path(inhouse.__file__).resolve().parents[2]
 #: (on PYTHONPATH; before inhouse is installed there, it does nothing)
 STAND_IN_SITECUSTOMIZE = """\
 try:
+    from inhouse.identity import signin as _signin
     from inhouse.program import state as _state
 except Exception:
     pass
 else:
     _state.vouches_for_nobody = lambda issuer, demo: False
+    _signin.provider_here = lambda issuer: None
 """
 
 

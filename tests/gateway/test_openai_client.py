@@ -11,7 +11,7 @@ import openai
 import pytest
 
 from inhouse.program import Program
-from inhouse.program import state as state_module
+from tests.conftest import stand_in_elsewhere
 from tests.engine import Engine, needs_engine
 from tests.gateway.harness import (
     LEAD,
@@ -32,7 +32,7 @@ def _gateway(folder: Path, url: str, model: Path) -> tuple[ServedGateway, str]:
     runtimes = {"engine": {"family": "openai", "url": url, "model_path": str(model)}}
     with pytest.MonkeyPatch.context() as patch:  # the module's program, before any test's
         # own set-up: the suite's stand-in provider stands for the organisation's (conftest)
-        patch.setattr(state_module, "vouches_for_nobody", lambda issuer, demo: False)
+        stand_in_elsewhere(patch)
         program = make_program(folder, runtimes, {NAME: digest_of(model)})
         key = key_for(program)
         program.close()

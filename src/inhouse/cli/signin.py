@@ -171,13 +171,13 @@ def audit(program: ProgramOpt = None) -> None:
     machine saw it publish when they signed in. A key that verifies sign-ins, is not published
     now, and was seen published by nobody but the lead who pinned it is DOUBTFUL (pinned by
     hand, or rotated out before anyone else signed in with it). Exits 1 on one, or on an
-    issuer on a loopback address."""
+    issuer on this machine."""
     report = open_program(program).audit_sign_in()
     console = out_console()
     if report.local:
         console.print(
-            f"{report.issuer} is on this machine's loopback (http): a local or test provider, "
-            "which vouches for whoever runs it"
+            f"{report.issuer} is on this machine (a loopback address, or a name that resolves "
+            "to this machine): a local or test provider, which vouches for whoever runs it"
         )
     for key in report.pinned:
         state = "published now" if key.published else "NOT published by the issuer now"

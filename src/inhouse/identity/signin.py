@@ -37,6 +37,7 @@ import html
 import ipaddress
 import json
 import secrets
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -59,6 +60,7 @@ __all__ = [
     "is_local_issuer",
     "jwk_thumbprint",
     "nonce_for",
+    "provider_here",
     "sign_in",
     "verify_id_token",
 ]
@@ -84,14 +86,61 @@ _EXCHANGE_TIMEOUT = 30.0
 
 
 def _is_loopback(host: str | None) -> bool:
+    """Whether ``host`` names this machine by itself, whatever the resolver says: ``localhost``
+    and every name under ``.localhost`` (RFC 6761 keeps them on loopback), with or without the
+    root's trailing dot, and an address on loopback or unspecified (connecting to ``0.0.0.0``
+    or ``::`` reaches this machine) in any spelling the system's resolver takes for one
+    (``127.1``, ``0x7f.0.0.1``, ``2130706433``, ``::ffff:127.0.0.1``)."""
     if not host:
         return False
-    if host == "localhost":
+    name = host.lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(name)
     except ValueError:
+        try:  # the shorthand spellings inet_aton (and so the resolver) takes for IPv4
+            address = ipaddress.IPv4Address(socket.inet_aton(name))
+        except (OSError, ValueError):
+            return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback or address.is_unspecified
+
+
+#: an address no machine here has (TEST-NET-2): if it can be bound, the system binds addresses
+#: it does not have (``ip_nonlocal_bind``), and binding tells nothing
+_NOT_OURS = "198.51.100.254"
+
+
+def provider_here(issuer: str) -> str | None:
+    """The address of this machine that ``issuer``'s host resolves to, or None: a loopback one,
+    or one of this machine's own (what a socket can be bound to). A name a lead put in her hosts
+    file, or her laptop's own name or address, is this machine as much as ``127.0.0.1`` is. None
+    too where the name does not resolve: reading the provider, next, says why."""
+    try:
+        host = urlsplit(issuer.strip()).hostname
+        found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM) if host else []
+    except (OSError, UnicodeError, ValueError):
+        return None
+    for family, _, _, _, where in found:
+        address = str(where[0])
+        if _is_loopback(address.split("%", 1)[0]):
+            return address
+        if _bindable(family, (address, 0, *where[2:])) and not _bindable(
+            socket.AF_INET, (_NOT_OURS, 0)
+        ):
+            return address
+    return None
+
+
+def _bindable(family: int, where: tuple[Any, ...]) -> bool:
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            probe.bind(where)
+    except OSError:
         return False
+    return True
 
 
 def _check_url(url: str, what: str) -> str:

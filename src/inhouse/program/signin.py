@@ -70,7 +70,9 @@ class SignInAudit:
     """The pinned keys beside the ones the issuer publishes now."""
 
     issuer: str
-    local: bool  # an http issuer on this machine's loopback: a test or local provider
+    #: the issuer is on this machine (a loopback address, or a name that resolves to one of its
+    #: own): a test or local provider
+    local: bool
     pinned: tuple[PinnedKey, ...]
     published_not_pinned: tuple[str, ...]  # kids the issuer publishes that are not pinned
 
@@ -131,6 +133,7 @@ class SignInMixin(ProgramCore):
         accounts.google.com does). Until the first person signs in, a set-up naming another
         issuer, client or domain replaces the earlier one whole (a typo is corrected); after,
         only the same one is set up again, which pins its new keys."""
+        from inhouse.identity import signin as signin_module
         from inhouse.identity.signin import check_issuer_url
 
         state, who = self._begin(None)
@@ -145,6 +148,13 @@ class SignInMixin(ProgramCore):
                 "whoever runs it, and no colleague's machine could reach it to sign in; set up "
                 "your organisation's identity provider (https), or try it in a demo program "
                 "(`inhouse init --demo`)"
+            )
+        if not state.demo and (here := signin_module.provider_here(issuer)) is not None:
+            raise InvalidInput(
+                f"the issuer {issuer} is served from this machine (its host resolves to "
+                f"{here}, an address of this machine's own): a provider on the lead's machine is "
+                "whoever runs it; set up your organisation's identity provider, or try it in a "
+                "demo program (`inhouse init --demo`)"
             )
         client_id = client_id.strip()
         if not client_id:
@@ -205,12 +215,19 @@ class SignInMixin(ProgramCore):
     ) -> SignedIn:
         """Sign in with the organisation's identity provider from this machine (its browser
         page, then back to a loopback address here) and bind this key to who it says you are."""
+        from inhouse.identity import signin as signin_module
         from inhouse.identity.signin import discover, fetch_jwks, jwk_thumbprint, nonce_for
         from inhouse.identity.signin import sign_in as oidc_sign_in
 
         state, who = self._begin(None)
         config = self._sign_in(state)
         self._refuse_non_person(who.name, state)
+        if not state.demo and (here := signin_module.provider_here(config.issuer)) is not None:
+            raise SignInError(
+                f"{config.issuer} is served from this machine (its host resolves to {here}, an "
+                "address of this machine's own): whoever runs the identity provider can vouch "
+                "for anyone, so nobody signs in on its host; sign in from your own machine"
+            )
         provider = discover(config.issuer)
         # what the issuer publishes, as this machine sees it: a pinned key nobody but its
         # pinner ever saw published is what `sign-in audit` names
@@ -253,6 +270,7 @@ class SignInMixin(ProgramCore):
     def audit_sign_in(self) -> SignInAudit:
         """The pinned keys beside the keys the issuer publishes now: a pinned key it does not
         publish was rotated out, or was never the issuer's (a lead's own)."""
+        from inhouse.identity import signin as signin_module
         from inhouse.identity.signin import discover, fetch_jwks, is_local_issuer, jwk_thumbprint
 
         state = self.state()
@@ -276,7 +294,10 @@ class SignInMixin(ProgramCore):
         ]
         pinned_prints = {key.thumbprint for key in pinned}
         fresh = tuple(kid for thumb, kid in live_prints.items() if thumb not in pinned_prints)
-        return SignInAudit(config.issuer, is_local_issuer(config.issuer), tuple(pinned), fresh)
+        local = is_local_issuer(config.issuer) or (
+            signin_module.provider_here(config.issuer) is not None
+        )
+        return SignInAudit(config.issuer, local, tuple(pinned), fresh)
 
     def _sign_in(self, state: Any) -> SignIn:
         config: SignIn | None = state.sign_in
