@@ -9,6 +9,7 @@ resolved herself. A ticket's opener is now judged signed in as they were when th
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,8 @@ from inhouse.pilot.library import add_prompt
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, Result, evaluate
 from inhouse.program.evaluation import context_for
-from inhouse.support.queue import open_ticket, resolve_ticket
+from inhouse.support.importers.mapping import Account, ActorMap, SourceTicket, record_tickets
+from inhouse.support.queue import confirm_ticket, open_ticket, resolve_ticket
 from inhouse.testing.standin_idp import StandinIdP, browse
 from tests.conftest import Clock
 from tests.locks import lock_payload
@@ -71,6 +73,59 @@ def test_revoking_the_openers_key_does_not_move_the_typical_component(
     assert result.reason.startswith("baseline drew 2 it-broke ticket(s) from the people using it")
     # the lead alone: revoke cam's key (one command, nobody else signs)
     lena.revoke_key(cam.key.key_id)
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert result.reason.startswith("baseline drew 2 it-broke ticket(s) from the people using it")
+
+
+def _imported(number: int, opened: datetime) -> SourceTicket:
+    """An it-broke ticket on the baseline cam opened in the help desk."""
+    return SourceTicket(
+        ticket=f"gh:acme/help#{number}", link=f"https://github.com/acme/help/issues/{number}",
+        title="model answers garbage", category="it-broke", component="baseline",
+        description="", opened_by=Account("cam-gh"), opened_at=opened, steps=[],
+    )  # fmt: skip
+
+
+def test_revoking_the_key_an_imported_tickets_opener_confirmed_with_does_not_either(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
+) -> None:
+    """The same with the tickets imported: cam opened them in the help desk, the lead's import
+    names him, and he confirmed each with his own key (`inhouse support confirm`). That key is
+    the one his account vouched for: revoking it afterwards takes back nothing he confirmed."""
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    request.addfinalizer(lena.close)
+    with StandinIdP(clock=clock) as idp:
+        lena.set_up_sign_in(idp.issuer, "inhouse")
+        _sign_in(lena, idp, "u-lena")
+        omar = enrol(lena, "omar", team="platform", roles=["play-owner"])
+        _sign_in(omar, idp, "u-omar")
+        omar.record_fact(
+            None,
+            "baseline.lock",
+            lock_payload("omar"),
+            provenance=Provenance.MEASURED,
+            collector="inhouse baseline lock",
+        )
+        add_prompt(omar, "triage", PROMPT, where="triage.yaml")
+        cam = enrol(lena, "cam", team="ops")
+        _sign_in(cam, idp, "u-cam")
+        una = enrol(lena, "una", team="sales")
+        _sign_in(una, idp, "u-una")
+    opened = clock.now - timedelta(hours=3)
+    sources = [_imported(n, opened) for n in (1, 2)]
+    record_tickets(lena, "github", sources, ActorMap({"cam-gh": "cam"}, []))
+    clock.advance(minutes=5)
+    for source in sources:
+        confirm_ticket(cam, source.ticket)
+        resolve_ticket(omar, source.ticket, note="restarted")
+    odd = open_ticket(una, "triage sorts wrong", category="it-broke", component="prompt:triage")
+    clock.advance(hours=1)
+    resolve_ticket(lena, odd.id, note="the ticket text was empty")
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert result.reason.startswith("baseline drew 2 it-broke ticket(s) from the people using it")
+    lena.revoke_key(cam.key.key_id)  # the lead alone
     result = _judge(lena)
     assert result.outcome is Outcome.FAIL, result.reason
     assert result.reason.startswith("baseline drew 2 it-broke ticket(s) from the people using it")

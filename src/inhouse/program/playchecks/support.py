@@ -691,10 +691,17 @@ def _hit_by_user(ctx: CheckContext, ticket: Ticket, judged: set[str]) -> tuple[s
 
 
 def _opener_key(ticket: Ticket) -> str | None:
-    """The key the opener filed ``ticket`` with, where they signed its opening themself (an
-    import's opening is its importer's)."""
-    fact = ticket.opened.fact
-    return fact.key if fact.by == ticket.opened.actor and not fact.session else None
+    """The key the opener stood behind ``ticket`` with: the one they filed it with, where they
+    signed its opening themself; for an import's opening (its importer's), the one they last
+    confirmed it with (`inhouse support confirm`). None where neither is theirs."""
+    fact, opener = ticket.opened.fact, ticket.opened.actor
+    if fact.by == opener and not fact.session:
+        return fact.key
+    for step in reversed(ticket.of("confirmed")):
+        mine = step.fact.by == opener and not step.fact.session
+        if mine and step.actor == opener and fact.id in step.covers and step.fact.id > fact.id:
+            return step.fact.key
+    return None
 
 
 def _as_opened(ticket: Ticket) -> Fact | None:
