@@ -185,3 +185,27 @@ def test_aliases_enrolled_on_the_leads_own_machine_make_no_pilot(world: World) -
     add_member(world.lead, "bea", track="support")
     reason = _pilot_size(world.lead)
     assert reason.startswith("the pilot has 1 members; the play wants 5 to 10; not counted: a0")
+
+
+def test_a_member_removed_before_finishing_is_named_by_pilot_enabled(world: World) -> None:
+    """pilot-enabled judges the members of now: a lead who removes the one who did not finish
+    leaves a pilot where everyone did. The reason names whoever left unfinished, and who
+    removed them, so a reader can weigh it."""
+    world.waive()
+    for name in ("bob", "carol"):
+        world.enrol(name, "support")
+        add_member(world.lead, name, track="support")
+
+    def reason() -> str:
+        ctx = context_for(world.lead.state(), world.lead.clock())
+        return evaluate("pilot-enabled", ctx).reason
+
+    assert "left the pilot" not in reason()
+    remove_member(world.lead, "bob")
+    gone = next(f for f in reversed(world.lead.state().facts) if f.kind == "pilot.member")
+    assert (gone.payload["person"], gone.payload["action"]) == ("bob", "removed")
+    assert reason().endswith(
+        f"; left the pilot before finishing their track: bob (removed by lena, fact #{gone.id})"
+    ), reason()
+    add_member(world.lead, "bob", track="support")  # back in: judged as a member again
+    assert "left the pilot" not in reason()

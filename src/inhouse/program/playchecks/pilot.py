@@ -252,7 +252,8 @@ def pilot_enabled(ctx: CheckContext) -> Result:
     when a lead added them, each borne out in the log: a measured step by counted facts of the
     kind its type rests on, from their onboarding on (the gateway's signed daily usage or prompt
     use naming the member, their own passing run of the step's workflow), a step the track
-    leaves to their own word shown as such."""
+    leaves to their own word shown as such. Whoever left the pilot before finishing (removed,
+    or no longer counted) is named in the reason."""
     pilot = members(ctx)
     if not pilot:
         return _no_members(ctx)
@@ -270,17 +271,48 @@ def pilot_enabled(ctx: CheckContext) -> Result:
         done += [found.completion, *found.evidence]
         for step in found.said:
             said.setdefault(step, []).append(person)
+    left = _left_unfinished(ctx)
     if missing:
         note = f"; not borne out: {'; '.join(gaps)}" if gaps else ""
         return failed(
             f"enablement not complete for {names(missing)}: `inhouse pilot enablement` "
             "shows each member's steps, and each member records their own with "
-            f"`inhouse pilot enablement --record`{note}",
+            f"`inhouse pilot enablement --record`{note}{left}",
             *done,
         )
     words = "; ".join(f"{step} ({names(people)})" for step, people in sorted(said.items()))
     note = f"; on the member's own word, not measured: {words}" if words else ""
-    return passed(f"all {len(pilot)} pilot members finished their tracks{note}", *done)
+    return passed(f"all {len(pilot)} pilot members finished their tracks{note}{left}", *done)
+
+
+def _left_unfinished(ctx: CheckContext) -> str:
+    """Who left the pilot without finishing their track, and how ("" when nobody did): the
+    check judges the members of now, so a lead who removes those who did not finish makes it
+    pass over the rest; the reason shows them, so whoever reads it can weigh that."""
+    leads = ever_held(ctx, "rollout-lead")
+    added: dict[str, Fact] = {}
+    removed: dict[str, Fact] = {}
+    for fact in ctx.facts.of("pilot.member"):
+        if fact.by not in leads:
+            continue
+        person = str(fact.payload["person"])
+        if fact.payload["action"] == "added":
+            added[person] = fact
+            removed.pop(person, None)
+        else:
+            removed[person] = fact
+    left = []
+    for person in sorted(former_members(ctx)):
+        if person not in added or enablement_of(ctx, person, added[person]).completion:
+            continue
+        gone = removed.get(person)
+        how = (
+            f"removed by {gone.by}, fact #{gone.id}"
+            if gone is not None
+            else "no longer counted as a member"
+        )
+        left.append(f"{person} ({how})")
+    return f"; left the pilot before finishing their track: {', '.join(left)}" if left else ""
 
 
 #: what an ``enablement.step``'s ``how`` says when the member's own word met it
