@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from inhouse.identity import fact_predicate_type, open_envelope, seal
+from inhouse.errors import IdentityError
+from inhouse.identity import SigningKey, fact_predicate_type, open_envelope, seal
 from inhouse.indicators.findings import open_finding
 from inhouse.program import Program, Provenance
 from inhouse.program.audit import verify_chain
@@ -206,3 +207,56 @@ def test_a_detached_machines_outbox_imported_once_counts(
     assert held[0].at < held[1].at
     assert all("already imported" in line for line in lena.import_evidence(bundle))
     assert omar.export_evidence(["review.held"]) == []
+
+
+def test_an_import_refused_midway_says_what_it_took_in_and_a_second_run_skips_it(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Envelopes go in one by one (an enrolment may enrol the key the next one is signed with),
+    so one refused midway leaves those before it in the log: the refusal says which, and the
+    file imported again once fixed skips them. An envelope for another program refuses the
+    whole file before anything goes in."""
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    request.addfinalizer(lena.close)
+    omar = enrol(lena, "omar", team="support")
+    laptop = _isolated / "laptop"
+    laptop.mkdir()
+    shutil.copy(_isolated / "inhouse.toml", laptop / "inhouse.toml")
+    with monkeypatch.context() as env:
+        env.delenv("INHOUSE_DATABASE_URL", raising=False)
+        on_laptop = Program.open(laptop, key=omar.key, clock=clock)
+    request.addfinalizer(on_laptop.close)
+    on_laptop.attest(None, "review.held", {"notes": "first"}, "we met")
+    clock.advance(minutes=5)
+    on_laptop.attest(None, "review.held", {"notes": "second"}, "we met again")
+    first, second = on_laptop.export_evidence()
+    opened = open_envelope(first)
+
+    def sealed(key: SigningKey, program_id: str) -> dict[str, Any]:
+        return seal(key, program_id=program_id, predicate_type=opened.predicate_type,
+                    predicate=opened.predicate)  # fmt: skip
+
+    def held() -> list[str]:
+        return [f.payload["notes"] for f in lena.state().facts if f.kind == "review.held"]
+
+    stranger = sealed(SigningKey.generate(), lena.state().program_id)
+    with pytest.raises(IdentityError) as refused:
+        lena.import_evidence([first, stranger, second], source="omar.json")
+    said = str(refused.value)
+    assert said.startswith("omar.json #2: signed by key "), said
+    assert f"(before it: omar.json #1: review.held by omar (key {omar.key.key_id}). " in said
+    assert said.endswith("import the file again: what is already in is skipped)"), said
+    assert held() == ["first"]
+    assert lena.import_evidence([first, second], source="omar.json") == [
+        "omar.json #1: already imported, skipped",
+        f"omar.json #2: review.held by omar (key {omar.key.key_id})",
+    ]
+    assert held() == ["first", "second"]
+
+    clock.advance(minutes=5)
+    on_laptop.attest(None, "review.held", {"notes": "third"}, "and again")
+    third = on_laptop.export_evidence()[-1]
+    foreign = sealed(omar.key, "0" * 64)
+    with pytest.raises(IdentityError, match=r"^omar.json #2: signed for another program$"):
+        lena.import_evidence([third, foreign], source="omar.json")
+    assert held() == ["first", "second"]

@@ -41,7 +41,10 @@ def import_(
     """Append envelopes from another machine. Each is checked: its signature, its program, an
     enrolled signer (or a valid invitation, for an enrolment), and the fact's rules. The
     signature, not whoever carried the file, says who made it. An envelope already imported,
-    or one carrying a fact already in the log again, is not imported (its line says which)."""
+    or one carrying a fact already in the log again, is not imported (its line says which).
+    A file with an envelope for another program is refused whole; one refused for another
+    reason stops the import there, and the error names those taken in before it: fix it or
+    leave it out and import the file again (what is already in is skipped)."""
     from inhouse.errors import InvalidInput
 
     opened = open_program(program)

@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from inhouse.errors import IdentityError, InvalidInput, NotAllowed
+from inhouse.errors import IdentityError, InhouseError, InvalidInput, NotAllowed
 from inhouse.identity import machine as _machine
 from inhouse.location import DATA_DIR
 from inhouse.program.collectors import collector_for
@@ -296,20 +296,25 @@ class EvidenceMixin(ProgramCore):
         opened = [
             open_envelope(item, where=f"{source} #{n + 1}") for n, item in enumerate(envelopes)
         ]
-        lines = []
+        if strays := [
+            f"{source} #{n + 1}" for n, e in enumerate(opened) if e.program_id != state.program_id
+        ]:
+            raise IdentityError(f"{', '.join(strays)}: signed for another program")
+        lines: list[str] = []
         for n, envelope in enumerate(opened):
             where = f"{source} #{n + 1}"
             state = self.state()
-            if envelope.program_id != state.program_id:
-                raise IdentityError(f"{where}: signed for another program")
             if envelope.digest in state.imported:
                 lines.append(f"{where}: already imported, skipped")
                 continue
             raw = envelopes[n]
-            if envelope.predicate_type == ENROLMENT_TYPE:
-                lines.append(self._import_enrolment(state, envelope, raw, where, who.name))
-            else:
-                lines.append(self._import_fact(state, envelope, raw, where, who.name))
+            try:
+                if envelope.predicate_type == ENROLMENT_TYPE:
+                    lines.append(self._import_enrolment(state, envelope, raw, where, who.name))
+                else:
+                    lines.append(self._import_fact(state, envelope, raw, where, who.name))
+            except InhouseError as err:
+                raise _stopped_at(err, lines) from None
         return lines
 
     def _import_enrolment(
@@ -375,3 +380,20 @@ class EvidenceMixin(ProgramCore):
             {"envelope": raw, "digest": envelope.digest, "key_id": envelope.key_id},
         )
         return f"{where}: {fact['kind']} by {signer} (key {envelope.key_id})"
+
+
+def _stopped_at(err: InhouseError, lines: list[str]) -> InhouseError:
+    """``err`` (an envelope refused), saying what this import took in before it: each envelope
+    is appended as it is checked (one may enrol the key the next is signed with), so those
+    stay, and importing the file again skips them."""
+    if not any(not line.endswith("already imported, skipped") for line in lines):
+        return err
+    taken = "; ".join(lines)
+    said = (
+        f"{err} (before it: {taken}. Those are in the log; once this one is fixed or left out, "
+        "import the file again: what is already in is skipped)"
+    )
+    try:
+        return type(err)(said)
+    except TypeError:  # an error built from other arguments than its message
+        return InhouseError(said)
