@@ -150,6 +150,10 @@ class CheckContext:
     revoked_keys: frozenset[str] = frozenset()
     #: ``uncounted`` by kind (the engine builds it once; without it, ``uncounted_of`` scans)
     uncounted_by_kind: Mapping[str, tuple[Uncounted, ...]] = field(default_factory=dict)
+    #: in a demo program, the same log judged as a real program's (its machines alone tell
+    #: nobody apart, the test model proves nothing): a check that passes here but not there
+    #: says so (:data:`~inhouse.program.state.DEMO_PASS`); None outside a demo
+    real: CheckContext | None = None
 
     def uncounted_of(self, kinds: Iterable[str]) -> list[Uncounted]:
         """The facts of ``kinds`` left out of ``facts``, oldest first."""
@@ -163,7 +167,8 @@ class CheckContext:
         return self.params.get(name, default)
 
     def with_params(self, params: Mapping[str, Any]) -> CheckContext:
-        return replace(self, params=dict(params))
+        real = None if self.real is None else self.real.with_params(params)
+        return replace(self, params=dict(params), real=real)
 
     def machines_of(self, people: set[str]) -> set[str]:
         return {m for person in people for m in self.machines.get(person, frozenset())}

@@ -66,8 +66,9 @@ DEMO_NOTE = (
     "person or of value. Create a real program (`inhouse init` without --demo) for that"
 )
 DEMO = f"demo program: {DEMO_NOTE[0].lower()}{DEMO_NOTE[1:]}"
-#: what a check's pass says in a demo program
-DEMO_PASS = "a demo program's pass: people told apart by machine alone"
+#: what a check's pass says in a demo program where the same log would not pass it in a real one
+#: (followed by the real program's reason)
+DEMO_PASS = "passes only in a demo program; a real program's log would not"
 
 
 @dataclass(frozen=True)
