@@ -29,6 +29,22 @@ TEAMS = {"omar": "support", "bob": "ops", "pia": "legal"}
 
 def _walk_to_play_three(folder: Path, clock: Clock, idp: StandinIdP) -> Program:
     """Plays 1 and 2 done honestly; omar owns play 3, whose exit holds (bob reran it)."""
+    lena, people = _walk_to_play_two(folder, clock, idp)
+    omar, bob = people["omar"], people["bob"]
+    omar.start_play(None, 3)
+    measured(omar, "workflow.spec", workflow="t", content_hash="v1", author="omar",
+             model="m0", model_digest=DIGEST)  # fmt: skip
+    run = {"workflow": "t", "content_hash": "v1", "lock_hash": LOCK, "passed": True,
+           "pass_rate": 1.0, "cases": 3}  # fmt: skip
+    measured(omar, "workflow.run", **run)
+    measured(bob, "workflow.run", **run)
+    return lena
+
+
+def _walk_to_play_two(
+    folder: Path, clock: Clock, idp: StandinIdP
+) -> tuple[Program, dict[str, Program]]:
+    """Plays 1 and 2 done honestly; omar accepted play 2 and named play 3's task."""
     lena = Program.init(folder, "Acme", "lena", team="platform", clock=clock)
     lena.change_roles(None, "lena", add=["play-owner"])
     people = signed_in_team(lena, idp, TEAMS)
@@ -43,14 +59,7 @@ def _walk_to_play_three(folder: Path, clock: Clock, idp: StandinIdP) -> Program:
     lena.offer_handoff(None, 2, to="omar")
     omar.accept_handoff(None, 2)
     measured(omar, "task.named", task="t", frequency="daily")
-    omar.start_play(None, 3)
-    measured(omar, "workflow.spec", workflow="t", content_hash="v1", author="omar",
-             model="m0", model_digest=DIGEST)  # fmt: skip
-    run = {"workflow": "t", "content_hash": "v1", "lock_hash": LOCK, "passed": True,
-           "pass_rate": 1.0, "cases": 3}  # fmt: skip
-    measured(omar, "workflow.run", **run)
-    measured(bob, "workflow.run", **run)
-    return lena
+    return lena, people
 
 
 def _alias_of_omar(lena: Program) -> SigningKey:
@@ -69,6 +78,24 @@ def test_an_offer_needs_a_key_signed_in_as_the_owner(_isolated: Path, clock: Clo
             alias = _alias_of_omar(lena)
             with pytest.raises(NotAllowed, match="with a key that has not signed in"):
                 lena.using(alias).offer_handoff(None, 3, to="lena")
+        finally:
+            lena.close()
+
+
+def test_a_play_is_started_in_its_owners_name_only_with_a_key_signed_in_as_them(
+    _isolated: Path, clock: Clock
+) -> None:
+    """The lead could start play 3 herself, as a lead; started with a key she joined under
+    omar's name, the log would say omar started it. Refused, as an offer is (omar's own
+    signed-in key starts it: ``_walk_to_play_three``)."""
+    with StandinIdP(path="/realms/acme", clock=clock) as idp:
+        lena, _ = _walk_to_play_two(_isolated, clock, idp)
+        try:
+            alias = _alias_of_omar(lena)
+            lena.change_roles(None, "omar", add=["play-owner"])
+            with pytest.raises(NotAllowed, match="starts play 3 with a key that has not signed"):
+                lena.using(alias).start_play(None, 3)
+            assert "workflow" not in lena.state().plays
         finally:
             lena.close()
 

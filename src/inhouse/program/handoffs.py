@@ -61,6 +61,12 @@ class PlaysMixin(ProgramCore):
                 f"{who.name} cannot start play {number} for {owner_name}: only its owner or a "
                 "rollout lead can"
             )
+        if state.sign_in is not None and not state.signed_in_as(self._acting_key(state), who.name):
+            raise NotAllowed(
+                f"{who.name} starts play {number} with a key that has not signed in with "
+                f"{state.sign_in.issuer}: `inhouse sign-in login` on this machine first (a key "
+                "joined under an owner's name is not the owner until it has)"
+            )
         used = self._pass_guards(
             state,
             who.name,
