@@ -45,7 +45,9 @@ def setup(
     (a second person's verify, a pilot member, a handoff's receiver...) once they signed in
     with it: `inhouse sign-in login` on their machine. Until the first person signs in, run it
     again with another issuer, client id or domain to correct it (the earlier set-up and its
-    keys are dropped); after that it can no longer be changed."""
+    keys are dropped); after that it can no longer be changed. Outside a demo, a provider on
+    this machine is refused (a loopback address, or a name that resolves to an address of this
+    machine's own): whoever runs it could vouch for anyone."""
     opened = open_program(program)
     before = opened.state().sign_in
     found = opened.set_up_sign_in(issuer, client_id, domain=email_domain)
