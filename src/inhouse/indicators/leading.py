@@ -158,7 +158,7 @@ def leading_indicators(
         if authors.workflows.get(_name(workflow))
     )
 
-    tickets = fold_tickets(ctx.facts, ctx.people)
+    tickets = fold_tickets(ctx.facts, ctx.people, ctx.held_role_at)
     opened = [t for t in tickets.values() if _in(t.opened.at.date(), period)]
     resolved = [
         t

@@ -125,7 +125,8 @@ def suggest_champions(program: Program) -> Suggestions:
         # who resolved each ticket, as the support queue folds it: the signer of a native step,
         # the mapped person of an imported one (never whoever ran the import)
         tickets = {}
-        for ticket in fold_tickets(evidence.facts, program.state().people).values():
+        ctx = evidence.context
+        for ticket in fold_tickets(evidence.facts, ctx.people, ctx.held_role_at).values():
             for step in ticket.steps:
                 if step.kind == "resolved" and step.actor:
                     tickets[step.actor] = tickets.get(step.actor, 0) + 1

@@ -131,7 +131,7 @@ def accept_owner(program: Program) -> Fact:
 def _tickets(program: Program) -> dict[str, Ticket]:
     state = program.state()
     context = build_context(state, program.clock())
-    return fold_tickets(context.facts, context.people)
+    return fold_tickets(context.facts, context.people, context.held_role_at)
 
 
 def list_tickets(program: Program, *, state: str = "open") -> list[Ticket]:

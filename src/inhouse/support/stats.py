@@ -108,7 +108,7 @@ def support_stats(program: Program) -> list[ComponentStats]:
     """Per component (most tickets first), then ``*`` for the whole queue (its builders: no
     one; each ticket is judged against its own component's builders)."""
     context = build_context(program.state(), program.clock())
-    tickets = fold_tickets(context.facts, context.people)
+    tickets = fold_tickets(context.facts, context.people, context.held_role_at)
     by_component: dict[str, list[Ticket]] = {}
     for ticket in tickets.values():
         by_component.setdefault(ticket.component, []).append(ticket)

@@ -617,17 +617,30 @@ def word_of_another(step: Fact) -> bool:
     return step.collector == IMPORTED_TICKETS or step.session
 
 
-def ticket_actor(fact: Fact, people: Mapping[str, Person]) -> str | None:
+#: whether a person held a role at an event: ``CheckContext.held_role_at``
+HeldAt = Callable[[str, str, int], bool]
+
+
+def ticket_actor(
+    fact: Fact, people: Mapping[str, Person], held_at: HeldAt | None = None
+) -> str | None:
     """Who took a ticket step: its signer when taken here; for an imported step, the person the
     import mapped (``actor``), when a rollout lead or the support owner ran the import (they
-    vouch for the mapping; "" when it mapped nobody). None: the step does not count."""
+    vouch for the mapping; "" when it mapped nobody). None: the step does not count. With
+    ``held_at``, the importer's roles are those they held when they imported: a support owner
+    who hands the queue on (or a lead who takes their role away) does not take back what they
+    brought in; without it, today's roster's."""
     if fact.collector == NATIVE_TICKETS:
         return fact.by
     if fact.collector == IMPORTED_TICKETS:
         signer = people.get(fact.by)
-        if signer is None or not IMPORTERS & signer.roles:
+        if signer is None:
             return None
-        return str(fact.payload.get("actor") or "")
+        if held_at is None:
+            importer = bool(IMPORTERS & signer.roles)
+        else:
+            importer = any(held_at(fact.by, role, fact.id) for role in IMPORTERS)
+        return str(fact.payload.get("actor") or "") if importer else None
     return None
 
 
@@ -655,8 +668,11 @@ def held_for(resolved: TicketStep, reopened: TicketStep) -> timedelta:
     return reopened.at - max(resolved.at, resolved.fact.at)
 
 
-def fold_tickets(facts: Iterable[Fact], people: Mapping[str, Person]) -> dict[str, Ticket]:
-    """The support queue's tickets from the ``ticket.*`` facts that count, oldest first.
+def fold_tickets(
+    facts: Iterable[Fact], people: Mapping[str, Person], held_at: HeldAt | None = None
+) -> dict[str, Ticket]:
+    """The support queue's tickets from the ``ticket.*`` facts that count, oldest first (an
+    import's steps by its runner's roles then, with ``held_at``: :func:`ticket_actor`).
 
     A ticket opened here keeps the id its opener was given (``T-N``, the next number then);
     when two people took the same number at once, the later one's id is ``T-SEQ``, its event's
@@ -669,7 +685,7 @@ def fold_tickets(facts: Iterable[Fact], people: Mapping[str, Person]) -> dict[st
     for fact in facts:
         if fact.kind not in TICKET_KINDS:
             continue
-        actor = ticket_actor(fact, people)
+        actor = ticket_actor(fact, people, held_at)
         if actor is None:
             continue
         payload = fact.payload

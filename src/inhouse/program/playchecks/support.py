@@ -601,7 +601,7 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     opened or resolved a ticket counts once that person confirms it with their own key
     (`inhouse support confirm`, never a comment), and never once they dispute it."""
     window = timedelta(days=int(ctx.param("reopen_days", 14)))
-    tickets = fold_tickets(ctx.facts, ctx.people)
+    tickets = fold_tickets(ctx.facts, ctx.people, ctx.held_role_at)
     # what is typical is what the people using it hit: tickets the judged opened themselves
     # (leads, support owners, plays' owners), or an import says someone opened without their
     # word, do not pick the component (a lead filing two tickets on an easy one would). A hit
