@@ -178,22 +178,31 @@ def test_a_copy_appended_around_the_import_is_kept_and_not_counted(
         fresh.close()
 
 
+def _lead_and_omars_laptop(
+    request: pytest.FixtureRequest, folder: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Program, Program, Program]:
+    """lena's program; omar enrolled; and omar's laptop, with the program folder but not its log
+    (his attestations go to his outbox)."""
+    lena = Program.init(folder, "Acme", "lena", clock=clock)
+    request.addfinalizer(lena.close)
+    omar = enrol(lena, "omar", team="support")
+    laptop = folder / "laptop"
+    laptop.mkdir()
+    shutil.copy(folder / "inhouse.toml", laptop / "inhouse.toml")
+    with monkeypatch.context() as env:  # the laptop has no access to a shared database either
+        env.delenv("INHOUSE_DATABASE_URL", raising=False)
+        on_laptop = Program.open(laptop, key=omar.key, clock=clock)
+    request.addfinalizer(on_laptop.close)
+    return lena, omar, on_laptop
+
+
 def test_a_detached_machines_outbox_imported_once_counts(
     request: pytest.FixtureRequest, _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """omar's laptop has the program folder, not its log: his attestations go to his outbox.
     Imported once, each counts as his (the same words again, said later, are a new fact);
     imported again, nothing changes; exported from the log, an imported fact is not resealed."""
-    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    request.addfinalizer(lena.close)
-    omar = enrol(lena, "omar", team="support")
-    laptop = _isolated / "laptop"
-    laptop.mkdir()
-    shutil.copy(_isolated / "inhouse.toml", laptop / "inhouse.toml")
-    with monkeypatch.context() as env:  # the laptop has no access to a shared database either
-        env.delenv("INHOUSE_DATABASE_URL", raising=False)
-        on_laptop = Program.open(laptop, key=omar.key, clock=clock)
-    request.addfinalizer(on_laptop.close)
+    lena, omar, on_laptop = _lead_and_omars_laptop(request, _isolated, clock, monkeypatch)
     assert on_laptop.detached()
     on_laptop.attest(None, "review.held", {"notes": "looked at it"}, "we met")
     clock.advance(minutes=5)
@@ -216,16 +225,7 @@ def test_an_import_refused_midway_says_what_it_took_in_and_a_second_run_skips_it
     so one refused midway leaves those before it in the log: the refusal says which, and the
     file imported again once fixed skips them. An envelope for another program refuses the
     whole file before anything goes in."""
-    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    request.addfinalizer(lena.close)
-    omar = enrol(lena, "omar", team="support")
-    laptop = _isolated / "laptop"
-    laptop.mkdir()
-    shutil.copy(_isolated / "inhouse.toml", laptop / "inhouse.toml")
-    with monkeypatch.context() as env:
-        env.delenv("INHOUSE_DATABASE_URL", raising=False)
-        on_laptop = Program.open(laptop, key=omar.key, clock=clock)
-    request.addfinalizer(on_laptop.close)
+    lena, omar, on_laptop = _lead_and_omars_laptop(request, _isolated, clock, monkeypatch)
     on_laptop.attest(None, "review.held", {"notes": "first"}, "we met")
     clock.advance(minutes=5)
     on_laptop.attest(None, "review.held", {"notes": "second"}, "we met again")

@@ -37,10 +37,12 @@ def _judge(program: Program) -> Result:
     return evaluate("ticket-resolved-without-builder", ctx)
 
 
-def test_revoking_the_openers_key_does_not_move_the_typical_component(
-    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
-) -> None:
-    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+def _world(
+    request: pytest.FixtureRequest, folder: Path, clock: Clock
+) -> tuple[Program, Program, Program, Program]:
+    """lena leads; omar built the baseline (he signed its lock) and the triage prompt; cam and
+    una use them. Everyone signed in."""
+    lena = Program.init(folder, "Acme", "lena", clock=clock)
     request.addfinalizer(lena.close)
     with StandinIdP(clock=clock) as idp:
         lena.set_up_sign_in(idp.issuer, "inhouse")
@@ -59,23 +61,19 @@ def test_revoking_the_openers_key_does_not_move_the_typical_component(
         _sign_in(cam, idp, "u-cam")
         una = enrol(lena, "una", team="sales")
         _sign_in(una, idp, "u-una")
+    return lena, omar, cam, una
+
+
+def test_revoking_the_openers_key_does_not_move_the_typical_component(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
+) -> None:
+    lena, omar, cam, una = _world(request, _isolated, clock)
     # what people hit: cam's baseline broke twice, only its builder omar could fix it
     for _ in range(2):
         t = open_ticket(cam, "model answers garbage", category="it-broke", component="baseline")
         clock.advance(hours=1)
         resolve_ticket(omar, t.id, note="restarted")
-    # una's one prompt ticket, which lena (no builder of the prompt) resolves
-    odd = open_ticket(una, "triage sorts wrong", category="it-broke", component="prompt:triage")
-    clock.advance(hours=1)
-    resolve_ticket(lena, odd.id, note="the ticket text was empty")
-    result = _judge(lena)
-    assert result.outcome is Outcome.FAIL, result.reason
-    assert result.reason.startswith("baseline drew 2 it-broke ticket(s) from the people using it")
-    # the lead alone: revoke cam's key (one command, nobody else signs)
-    lena.revoke_key(cam.key.key_id)
-    result = _judge(lena)
-    assert result.outcome is Outcome.FAIL, result.reason
-    assert result.reason.startswith("baseline drew 2 it-broke ticket(s) from the people using it")
+    _revoking_cams_key_moves_nothing(lena, cam, una, clock)
 
 
 def _imported(number: int, opened: datetime) -> SourceTicket:
@@ -93,25 +91,7 @@ def test_revoking_the_key_an_imported_tickets_opener_confirmed_with_does_not_eit
     """The same with the tickets imported: cam opened them in the help desk, the lead's import
     names him, and he confirmed each with his own key (`inhouse support confirm`). That key is
     the one his account vouched for: revoking it afterwards takes back nothing he confirmed."""
-    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    request.addfinalizer(lena.close)
-    with StandinIdP(clock=clock) as idp:
-        lena.set_up_sign_in(idp.issuer, "inhouse")
-        _sign_in(lena, idp, "u-lena")
-        omar = enrol(lena, "omar", team="platform", roles=["play-owner"])
-        _sign_in(omar, idp, "u-omar")
-        omar.record_fact(
-            None,
-            "baseline.lock",
-            lock_payload("omar"),
-            provenance=Provenance.MEASURED,
-            collector="inhouse baseline lock",
-        )
-        add_prompt(omar, "triage", PROMPT, where="triage.yaml")
-        cam = enrol(lena, "cam", team="ops")
-        _sign_in(cam, idp, "u-cam")
-        una = enrol(lena, "una", team="sales")
-        _sign_in(una, idp, "u-una")
+    lena, omar, cam, una = _world(request, _isolated, clock)
     opened = clock.now - timedelta(hours=3)
     sources = [_imported(n, opened) for n in (1, 2)]
     record_tickets(lena, "github", sources, ActorMap({"cam-gh": "cam"}, []))
@@ -119,13 +99,23 @@ def test_revoking_the_key_an_imported_tickets_opener_confirmed_with_does_not_eit
     for source in sources:
         confirm_ticket(cam, source.ticket)
         resolve_ticket(omar, source.ticket, note="restarted")
+    _revoking_cams_key_moves_nothing(lena, cam, una, clock)
+
+
+def _revoking_cams_key_moves_nothing(
+    lena: Program, cam: Program, una: Program, clock: Clock
+) -> None:
+    """una's one prompt ticket, which lena (no builder of the prompt) resolves; the baseline,
+    which cam hit twice, stays the typical component, before and after the lead alone revokes
+    cam's key (one command, nobody else signs)."""
     odd = open_ticket(una, "triage sorts wrong", category="it-broke", component="prompt:triage")
     clock.advance(hours=1)
     resolve_ticket(lena, odd.id, note="the ticket text was empty")
-    result = _judge(lena)
-    assert result.outcome is Outcome.FAIL, result.reason
-    assert result.reason.startswith("baseline drew 2 it-broke ticket(s) from the people using it")
-    lena.revoke_key(cam.key.key_id)  # the lead alone
-    result = _judge(lena)
-    assert result.outcome is Outcome.FAIL, result.reason
-    assert result.reason.startswith("baseline drew 2 it-broke ticket(s) from the people using it")
+    for revoked in (False, True):
+        if revoked:
+            lena.revoke_key(cam.key.key_id)
+        result = _judge(lena)
+        assert result.outcome is Outcome.FAIL, result.reason
+        assert result.reason.startswith(
+            "baseline drew 2 it-broke ticket(s) from the people using it"
+        ), result.reason
