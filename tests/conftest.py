@@ -19,7 +19,8 @@ from inhouse.program.people import PeopleMixin
 
 pytest_plugins = ["tests.engine"]
 
-_ENV = (
+#: what points inhouse at a person's data: unset in every test (a home of the test's own)
+ENVIRONMENT = (
     "INHOUSE_PROGRAM",
     "INHOUSE_USER",
     "INHOUSE_DATABASE_URL",
@@ -76,7 +77,7 @@ def stand_in_elsewhere(patch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Point everything that resolves data at a temporary folder."""
-    for name in _ENV:
+    for name in ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
     from inhouse.identity import machine
 

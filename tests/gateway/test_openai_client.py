@@ -11,7 +11,7 @@ import openai
 import pytest
 
 from inhouse.program import Program
-from tests.conftest import stand_in_elsewhere
+from tests.conftest import ENVIRONMENT, stand_in_elsewhere
 from tests.engine import Engine, needs_engine
 from tests.gateway.harness import (
     LEAD,
@@ -31,8 +31,12 @@ def _gateway(folder: Path, url: str, model: Path) -> tuple[ServedGateway, str]:
     folder.mkdir()
     runtimes = {"engine": {"family": "openai", "url": url, "model_path": str(model)}}
     with pytest.MonkeyPatch.context() as patch:  # the module's program, before any test's
-        # own set-up: the suite's stand-in provider stands for the organisation's (conftest)
+        # own set-up: the suite's stand-in provider stands for the organisation's (conftest),
+        # and the lead's key is made in a home of the module's own, not the real one
         stand_in_elsewhere(patch)
+        patch.setenv("HOME", str(folder.parent / "home"))
+        for name in ENVIRONMENT:
+            patch.delenv(name, raising=False)
         program = make_program(folder, runtimes, {NAME: digest_of(model)})
         key = key_for(program)
         program.close()

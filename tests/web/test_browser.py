@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,6 +16,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from inhouse.program import Program
 from inhouse.web.login import sign_in
+from tests.conftest import Clock
 from tests.pilot.gateway_days import Pilot
 from tests.web.browser import AXE, chromium_or_skip, serving
 from tests.web.world import key_of
@@ -203,3 +205,33 @@ def test_the_pages_fit_a_phone(browser: Browser, base_url: str, world: Pilot) ->
     # keyboard: the first Tab lands on the skip link, which moves focus to the content
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.textContent") == "Skip to content"
+
+
+def test_a_demo_program_says_so_on_its_pages(_isolated: Path, clock: Clock) -> None:
+    """A demo's banner is a note inside the page's main landmark, and the pages stay clean and
+    accessible with it (tests/test_demo_label.py checks every page's HTML for it)."""
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock, demo=True)
+    served = Program.open(_isolated, clock=clock)
+    try:
+        with serving(served) as url, sync_playwright() as driver:
+            launched = driver.chromium.launch(
+                executable_path=str(chromium_or_skip()), args=["--no-sandbox"]
+            )
+            context = launched.new_context()
+            context.add_init_script(path=str(AXE))
+            page = context.new_page()
+            page.goto(sign_in(url, lena.key, now=clock()))
+            for path in ("/", "/pilot", "/indicators"):
+                page.goto(f"{url}{path}")
+                note = page.locator("main").get_by_role("note")
+                assert note.inner_text().startswith("Demo program. One machine may play"), path
+                violations = page.evaluate(
+                    "async () => (await axe.run(document, {resultTypes: ['violations']}))"
+                    ".violations"
+                )
+                bad = [v["id"] for v in violations if v["impact"] in ("serious", "critical")]
+                assert bad == [], (path, bad)
+            launched.close()
+    finally:
+        served.close()
+        lena.close()
