@@ -100,6 +100,8 @@ def test_a_demos_reports_say_so(_isolated: Path, demo: bool) -> None:
     report = build_report(mal).to_dict()
     assert report["demo"] is demo
     assert (BANNER in render_html(report)) is demo
+    shown = " ".join(cli("indicators", "report").split())
+    assert ("DEMO PROGRAM: judged by machines alone" in shown) is demo, shown
     pack = write_handoff_pack(mal)
     for name in ("findings.md", "champions.md"):
         text = (pack.folder / name).read_text(encoding="utf-8")

@@ -101,6 +101,8 @@ def _show(data: dict[str, Any]) -> None:
     title += f"{data['period']['end']})"
     if data["partial"]:
         title += " — PARTIAL: the period has not ended"
+    if data.get("demo"):
+        title += " — DEMO PROGRAM: judged by machines alone, no evidence"
     table = Table("indicator", data["period"]["label"], data["previous"]["label"], "change",
                   title=title, title_justify="left")  # fmt: skip
     for side in ("leading", "lagging"):
