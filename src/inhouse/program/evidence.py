@@ -386,9 +386,13 @@ def _stopped_at(err: InhouseError, lines: list[str]) -> InhouseError:
     """``err`` (an envelope refused), saying what this import took in before it: each envelope
     is appended as it is checked (one may enrol the key the next is signed with), so those
     stay, and importing the file again skips them."""
-    if not any(not line.endswith("already imported, skipped") for line in lines):
+    taken = "; ".join(
+        line
+        for line in lines
+        if not line.endswith("already imported, skipped") and ": not imported: " not in line
+    )
+    if not taken:
         return err
-    taken = "; ".join(lines)
     said = (
         f"{err} (before it: {taken}. Those are in the log; once this one is fixed or left out, "
         "import the file again: what is already in is skipped)"
