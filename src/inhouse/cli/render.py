@@ -168,6 +168,11 @@ def render_status(console: Console, data: Status) -> None:
     console.print(
         f"[bold]{escape(program['name'])}[/] · playbook {book['name']} v{book['version']} · "
         f"lead {escape(program['lead'])} · {data['events']} events"
+        + (
+            " · [bold yellow]demo program: no evidence (see the warning below)[/]"
+            if program["demo"]
+            else ""
+        )
     )
     stop = program["stopped"]
     if stop is not None:
