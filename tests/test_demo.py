@@ -49,6 +49,10 @@ def test_the_demo_runs_to_its_end(_isolated: Path, capsys: pytest.CaptureFixture
         assert play["exit_met"], play["id"]
         assert {row["basis"] for row in play["exit"]} == {"measured"}, play["id"]
     assert status["plays"][2]["state"] == "exit-met"
+    # and the closing words say what the status shows
+    said = " ".join(printed.split())
+    assert "plays 1 and 2 exited and play 3's exit is met" in said
+    assert [p["state"] for p in status["plays"][:2]] == ["exited", "exited"]
     for play in status["plays"][1:3]:  # and plays 2 and 3 start on measured triggers
         assert {row["basis"] for row in play["trigger"]} == {"measured"}, play["id"]
     reports = list((_isolated / "demo-program" / ".inhouse" / "reports").glob("tickets-*.html"))

@@ -329,12 +329,14 @@ def main(folder: str = "demo-program", model: str | None = None) -> int:
         if serving:
             _command(_Step("Stop the runtime", ["runtime", "stop"]), root)
     print(
-        "Demo done: plays 1 to 3 exited on evidence inhouse measured itself, each signed by the\n"
-        "key of the person who made it (a trial, a second person's verify of the lock carried\n"
-        "from his laptop as a signed envelope, workflow tests rerun by someone other than the\n"
-        "author); anti-patterns and identity rules refused, a forged word shown but not\n"
-        "counted, all on the record (`inhouse audit log`). The test model proves nothing: this\n"
-        "is a demo program, and says so.\n"
+        "Demo done: plays 1 and 2 exited and play 3's exit is met (omar offers its handoff\n"
+        "next), each on evidence inhouse measured itself, signed by the key of the person who\n"
+        "made it (a trial, a second person's verify of the lock carried from his laptop as a\n"
+        "signed envelope, workflow tests rerun by someone other than the author); anti-patterns\n"
+        "and identity rules refused, a forged word shown but not counted, all on the record\n"
+        "(`inhouse audit log`). This is a demo program, and says so: one machine plays every\n"
+        "part, and each pass only a demo gives names what a real program needs instead (the\n"
+        "organisation's sign-in, a real model).\n"
         f"Look around: cd {folder} && inhouse status; the trial report is in .inhouse/reports/"
     )
     return 0
