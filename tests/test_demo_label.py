@@ -11,13 +11,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from starlette.testclient import TestClient
 
+from inhouse.errors import InhouseError
 from inhouse.identity import SigningKey
 from inhouse.indicators.render import render_html
 from inhouse.indicators.report import build_report
 from inhouse.pilot.handoff import write_handoff_pack
 from inhouse.program import Program, Provenance
+from inhouse.program.audit import verify_chain
 from inhouse.program.evaluation import exit_results
 from inhouse.program.state import DEMO, DEMO_NOTE, DEMO_PASS
 from inhouse.web.app import create_app
@@ -110,3 +113,25 @@ def test_a_demos_reports_say_so(_isolated: Path, demo: bool) -> None:
         assert (f"> **{BANNER}** {DEMO_NOTE}." in text) is demo, text
         assert text.startswith("# "), text  # the title stays first
     mal.close()
+
+
+def test_a_demo_edited_into_a_real_program_in_the_database_is_caught(_isolated: Path) -> None:
+    """The lead edits the flag out of the first event in the database file: the log no longer
+    verifies from that event on, status says so, and nothing more can be recorded. (Re-signing
+    a whole new log with keys of her own is a real program without a sign-in, which tells
+    nobody apart: tests/test_forgery.py.)"""
+    mal = _made(_isolated, True)
+    with mal.store.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE events SET payload = replace(payload, :was, :now) WHERE seq = 1"),
+            {"was": '"demo":true', "now": '"demo":false'},
+        )
+    mal.close()
+    again = Program.open(_isolated)
+    report = verify_chain(again.store, lead_key=again.settings.lead_key)
+    assert not report.ok and report.first_bad_seq == 1
+    warnings = again.status()["warnings"]
+    assert any(w.startswith("TAMPERED: the event log does not verify at event 1") for w in warnings)
+    with pytest.raises(InhouseError):
+        again.attest(None, "task.named", {"task": "t", "frequency": "daily"}, "daily")
+    again.close()
