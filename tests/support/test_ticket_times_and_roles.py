@@ -130,13 +130,14 @@ def test_an_imported_step_happened_no_later_than_it_was_brought_in(
 ) -> None:
     """A source time after the import (a resolution "next month") is taken as the time it was
     brought in: a step cannot have happened at the source after it was recorded here."""
+    from inhouse.program.evaluation import context_for
     from inhouse.program.playchecks._shared import fold_tickets
 
     lena, _ = _program(request, _isolated, clock)
     enrol(lena, "pia", team="sales")
     _import_resolved(lena, clock, clock.now + timedelta(days=30))
-    state = lena.state()
-    [found] = fold_tickets(state.facts, state.people).values()
+    ctx = context_for(lena.state(), lena.clock())
+    [found] = fold_tickets(ctx.facts, ctx.people, ctx.held_role_at).values()
     resolution = found.resolution
     assert resolution is not None and resolution.at == resolution.fact.at <= clock.now
 

@@ -621,25 +621,19 @@ def word_of_another(step: Fact) -> bool:
 HeldAt = Callable[[str, str, int], bool]
 
 
-def ticket_actor(
-    fact: Fact, people: Mapping[str, Person], held_at: HeldAt | None = None
-) -> str | None:
+def ticket_actor(fact: Fact, people: Mapping[str, Person], held_at: HeldAt) -> str | None:
     """Who took a ticket step: its signer when taken here; for an imported step, the person the
     import mapped (``actor``), when a rollout lead or the support owner ran the import (they
-    vouch for the mapping; "" when it mapped nobody). None: the step does not count. With
-    ``held_at``, the importer's roles are those they held when they imported: a support owner
-    who hands the queue on (or a lead who takes their role away) does not take back what they
-    brought in; without it, today's roster's."""
+    vouch for the mapping; "" when it mapped nobody). None: the step does not count. The
+    importer's roles are those they held when they imported (``held_at``): a support owner who
+    hands the queue on (or a lead who takes their role away) does not take back what they
+    brought in."""
     if fact.collector == NATIVE_TICKETS:
         return fact.by
     if fact.collector == IMPORTED_TICKETS:
-        signer = people.get(fact.by)
-        if signer is None:
+        if fact.by not in people:
             return None
-        if held_at is None:
-            importer = bool(IMPORTERS & signer.roles)
-        else:
-            importer = any(held_at(fact.by, role, fact.id) for role in IMPORTERS)
+        importer = any(held_at(fact.by, role, fact.id) for role in IMPORTERS)
         return str(fact.payload.get("actor") or "") if importer else None
     return None
 
@@ -669,10 +663,10 @@ def held_for(resolved: TicketStep, reopened: TicketStep) -> timedelta:
 
 
 def fold_tickets(
-    facts: Iterable[Fact], people: Mapping[str, Person], held_at: HeldAt | None = None
+    facts: Iterable[Fact], people: Mapping[str, Person], held_at: HeldAt
 ) -> dict[str, Ticket]:
     """The support queue's tickets from the ``ticket.*`` facts that count, oldest first (an
-    import's steps by its runner's roles then, with ``held_at``: :func:`ticket_actor`).
+    import's steps by its runner's roles then: :func:`ticket_actor`).
 
     A ticket opened here keeps the id its opener was given (``T-N``, the next number then);
     when two people took the same number at once, the later one's id is ``T-SEQ``, its event's
