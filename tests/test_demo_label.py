@@ -22,7 +22,7 @@ from inhouse.pilot.handoff import write_handoff_pack
 from inhouse.program import Program, Provenance
 from inhouse.program.audit import verify_chain
 from inhouse.program.evaluation import exit_results
-from inhouse.program.state import DEMO, DEMO_NOTE, DEMO_PASS
+from inhouse.program.state import DEMO, DEMO_NOTE, DEMO_PASS, NO_SIGN_IN
 from inhouse.web.app import create_app
 from inhouse.web.login import sign_in
 from inhouse.web.pages import PAGES
@@ -66,6 +66,8 @@ def test_a_demo_says_so_on_status_and_on_every_pass(_isolated: Path, demo: bool)
         assert verified.outcome.value == "pass", verified.reason
         assert f"({DEMO_PASS}: " in verified.reason, verified.reason
         assert "the organisation's sign-in is not set up" in verified.reason, verified.reason
+        # why that tells nobody apart is the status's own warning, not repeated on each row
+        assert NO_SIGN_IN not in verified.reason, verified.reason
     else:
         assert verified.outcome.value != "pass", verified.reason
     # a pass a real program's log would pass too says nothing more

@@ -67,7 +67,7 @@ def person(name: str, team: str = "", *roles: str) -> Person:
 
 
 #: the organisation's sign-in the hand-built contexts below say everyone signed in with: outside
-#: a demo, without one, nobody is told apart from anyone (``_shared.NO_SIGN_IN``)
+#: a demo, without one, nobody is told apart from anyone (``state.NO_SIGN_IN``)
 ISSUER = "https://login.acme.example"
 
 

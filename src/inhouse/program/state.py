@@ -32,6 +32,8 @@ __all__ = [
     "DEMO",
     "DEMO_NOTE",
     "DEMO_PASS",
+    "NO_SIGN_IN",
+    "NO_SIGN_IN_SHORT",
     "Handoff",
     "HeldBack",
     "Invitation",
@@ -69,6 +71,15 @@ DEMO = f"demo program: {DEMO_NOTE[0].lower()}{DEMO_NOTE[1:]}"
 #: what a check's pass says in a demo program where the same log would not pass it in a real one
 #: (followed by the real program's reason)
 DEMO_PASS = "passes only in a demo program; a real program's log would not"
+#: the short form of the sign-in's absence: in a demo's "passes only in a demo" note, where the
+#: long form (why nobody is told apart without it) would repeat on every such row
+NO_SIGN_IN_SHORT = "the organisation's sign-in is not set up"
+#: why nobody is told apart without the organisation's sign-in (outside a demo)
+NO_SIGN_IN = (
+    f"{NO_SIGN_IN_SHORT}, so inhouse tells nobody apart: a key and the machine it reports are "
+    "anyone's to make, and one person can invent a colleague with both (a rollout lead runs "
+    "`inhouse sign-in setup`, then each person `inhouse sign-in login`)"
+)
 
 
 @dataclass(frozen=True)

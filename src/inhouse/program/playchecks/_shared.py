@@ -12,6 +12,7 @@ from typing import Any
 from inhouse.identity.machine import same_machine
 from inhouse.program.checks import CheckContext, CheckFunc, Person, Result, failed
 from inhouse.program.facts import Fact, FactSet
+from inhouse.program.state import NO_SIGN_IN
 
 __all__ = [
     "COMPONENT_KINDS",
@@ -113,14 +114,6 @@ def author_of(ctx: CheckContext, spec: Fact) -> str | None:
         None,
     )
     return None if first is None else first.by
-
-
-#: why nobody is told apart without the organisation's sign-in (outside a demo)
-NO_SIGN_IN = (
-    "the organisation's sign-in is not set up, so inhouse tells nobody apart: a key and the "
-    "machine it reports are anyone's to make, and one person can invent a colleague with both "
-    "(a rollout lead runs `inhouse sign-in setup`, then each person `inhouse sign-in login`)"
-)
 
 
 def no_sign_in(ctx: CheckContext) -> str | None:
