@@ -452,15 +452,16 @@ def test_demand_spreading() -> None:
     askers = {**ROSTER, **{n: Person(name=n) for n in ("a", "b", "c")}}  # each at their laptop
     two = [request(name) for name in ("a", "b", "b")]
     result = run("demand-spreading", *two, people=askers, min_people=3)
-    assert result.outcome is Outcome.FAIL and "2 of 3" in result.reason
+    assert result.outcome is Outcome.FAIL
+    assert "access requested by 2 distinct people, need 3" in result.reason
     three = [*two, request("c")]
     assert run("demand-spreading", *three, people=askers, min_people=3).outcome is Outcome.PASS
     # one person signing requests in three names is one person asking, and a lead's own
     # request is not demand
     typed = [request(name, by="lena") for name in ("a", "b", "c")]
     result = run("demand-spreading", *typed, people=askers, min_people=3)
-    assert result.outcome is Outcome.FAIL and "0 of 3" in result.reason
-    assert "not counted: lena (a lead or the pilot's owner" in result.reason
+    assert result.outcome is Outcome.FAIL and "by 0 distinct people" in result.reason
+    assert "not counted: lena (a lead or a play's owner" in result.reason
     # three askers whose keys were all enrolled at one laptop (lena's, or b's) are not three
     for laptop in ("lena-laptop", "b-laptop"):
         shared = CheckContext(

@@ -38,23 +38,28 @@ __all__ = ["STEP_EVIDENCE", "WORD", "Enablement", "enablement_of", "members", "s
 
 @register_check("demand-spreading", reads=("access.request",))
 def demand_spreading(ctx: CheckContext) -> Result:
-    """Several distinct people asked for access, each from a machine of their own."""
+    """Several distinct people asked for access, each from a machine of their own; not the
+    leads, nor the owner of any started play (plays 1 to 3 built what they would ask for, and
+    the pilot's owner decides who joins)."""
     wanted = int(ctx.param("min_people", 3))
     requests = ctx.facts.of("access.request")
-    # the leads, and whoever owns the pilot, are who decides: their asking is not demand, nor is
-    # a request from their machine or from one another asker's machine (one laptop, one person)
-    judged = ever_held(ctx, "rollout-lead") | {o for o in (ctx.owners.get("pilot"),) if o}
+    # the leads and the owners are who built and decide: their asking is not demand, nor is a
+    # request from their machine or from one another asker's machine (one laptop, one person)
+    judged = ever_held(ctx, "rollout-lead") | set(ctx.owners.values())
     people, aside = one_per_machine(ctx, (f.by for f in requests), judged)
     aside, unsigned = split_aside(ctx, aside, judged)
     note = not_counted([
-        f"{names(aside)} (a lead or the pilot's owner, or enrolled from a machine one of them "
-        "or another asker enrolled from)" if aside else "",
+        f"{names(aside)} (a lead or a play's owner, or enrolled from a machine one of them or "
+        "another asker enrolled from)" if aside else "",
         unsigned,
     ])  # fmt: skip
     if len(people) >= wanted:
         return passed(f"{len(people)} people asked for access{note}", *requests)
     return failed(
-        f"{len(people)} of {wanted} access requests from distinct people{note}", *requests
+        f"access requested by {len(people)} distinct {'person' if len(people) == 1 else 'people'}"
+        f", need {wanted}, each with their own key from a machine of their own (`inhouse access "
+        f"request`){note}",
+        *requests,
     )
 
 
