@@ -611,7 +611,11 @@ def _seat(state: ProgramState, data: dict[str, Any], seq: int, *, service: bool)
         name=str(data["name"]),
         email=data.get("email", ""),
         team=data.get("team", ""),
-        roles=frozenset(data.get("roles", [])),
+        # a service's key speaks for no person and holds no role: the API refuses one, and the
+        # fold refuses it once a sign-in exists; one given before (around the API, or by an
+        # older version) is void, or a service made a lead would be a lead nobody asks to sign
+        # in, and its human would be free to lend their own account to an alias
+        roles=frozenset() if service else frozenset(data.get("roles", [])),
         service=service,
     )
     before = state.people.get(person.name)
@@ -754,7 +758,7 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
                     f for f in state.facts[known:] if f.kind == "pilot.member"
                 ]
                 if playbook is not None and event.kind == EventKind.PLAY_EXITED:
-                    _no_first_exit_to_itself(state, str(event.payload["play"]), event, playbook)
+                    _no_first_exit_unmet(state, str(event.payload["play"]), event, playbook)
                 if held is not None and held.play is not None:
                     state.held_back[held.play] = held
                 elif held is not None:
@@ -939,20 +943,27 @@ def _held_back(state: ProgramState, event: Event, playbook: Playbook) -> HeldBac
     return HeldBack(action=action, seq=event.seq, by=who, blockers=found, play=play)
 
 
-def _no_first_exit_to_itself(
+def _no_first_exit_unmet(
     state: ProgramState, play_id: str, event: Event, playbook: Playbook
 ) -> None:
-    """A play handed by its owner to himself where the next needs another owner (an offer the
-    API refuses, appended around it) has not exited (:func:`~inhouse.program.guards.
-    handed_to_itself`), and its exit marks no first exit: windows counted from a play's first
-    exit (widening demand, use beyond the pilot) open at the real handoff, not at this."""
+    """A play's exit marks its first exit only where the play really exited then: its exit
+    checks held at that moment, and it was not handed by its owner to himself where the next
+    needs another owner (:func:`~inhouse.program.guards.handed_to_itself`). The API refuses
+    both; appended around it, such an acceptance exits nothing (``status`` says so), and windows
+    counted from a play's first exit (widening demand, use beyond the pilot) open at the real
+    exit, not at this."""
+    from inhouse.program.evaluation import exit_results, satisfied
     from inhouse.program.guards import handed_to_itself
 
-    if state.first_exited.get(play_id, (None, None))[1] != event.seq:
+    first = state.first_exited.get(play_id)
+    if first is None or first[1] != event.seq:
         return
     if state.playbook != playbook.name or all(p.id != play_id for p in playbook.plays):
         return
-    if handed_to_itself(playbook, playbook.play(play_id), state):
+    play = playbook.play(play_id)
+    if handed_to_itself(playbook, play, state) or not satisfied(
+        exit_results(play, state, first[0])
+    ):
         del state.first_exited[play_id]
 
 
