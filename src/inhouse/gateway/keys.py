@@ -189,7 +189,14 @@ def grant_key(
     grant = "g_" + secrets.token_hex(6)
     if agent is not None and boundary is not None:
         facts = state.live_facts(program.clock())
-        if not any(f.payload.get("agent") == agent for f in facts.of("agent.registered")):
+        # registered by a grant before: measured, not someone's typed word (which counts for
+        # nothing, and would leave the agent registered nowhere that counts)
+        if not any(
+            f.payload.get("agent") == agent
+            and f.provenance is Provenance.MEASURED
+            and f.collector == COLLECTOR
+            for f in facts.of("agent.registered")
+        ):
             program.record_fact(
                 None,
                 "agent.registered",

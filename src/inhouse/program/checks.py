@@ -133,6 +133,9 @@ class CheckContext:
     )
     #: play id -> when its first exit was recorded, and that event's sequence number
     exited: Mapping[str, tuple[datetime, int]] = field(default_factory=dict)
+    #: people let into the pilot by a gateway key, no role making them so (a pilot never listed
+    #: takes its first such people as its members): inside the program for good
+    let_in: frozenset[str] = frozenset()
     demo: bool = False  # the program was created as a demo (`init --demo`)
     #: with the organisation's sign-in set up, who it vouched for (person -> subject) and its
     #: issuer; ``None``: no sign-in, people are told apart by their machines only

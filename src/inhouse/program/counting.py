@@ -388,6 +388,7 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
         role_since=state.role_since,
         role_spans=state.role_spans,
         exited=state.first_exited,
+        let_in=frozenset(state.let_in),
         demo=state.demo,
         signed_in=(
             None

@@ -771,18 +771,19 @@ def held_by(ctx: CheckContext, role: str, seq: int) -> set[str]:
 
 def insiders(ctx: CheckContext) -> set[str]:
     """Everyone who is or ever was inside the program: whoever holds or once held any role in
-    it (pilot users, owners, leads, champions, support), was ever added to the pilot, or owns a
-    started play. Anyone else is "beyond the pilot". Inside once is inside for good: a lead who
-    takes a pilot member's role away does not make their requests or use someone new's."""
+    it (pilot users, owners, leads, champions, support), was ever added to the pilot or let into
+    it by a gateway key, or owns a started play. Anyone else is "beyond the pilot". Inside once
+    is inside for good: a lead who takes a pilot member's role away does not make their
+    requests or use someone new's."""
     held = {p.name for p in ctx.people.values() if p.roles}
     held |= {name for name, roles in ctx.roles_held.items() if roles}
     added = {str(f.payload["person"]) for f in ctx.facts.of("pilot.member")}
-    return held | added | set(ctx.owners.values())
+    return held | added | ctx.let_in | set(ctx.owners.values())
 
 
 def inside_before(ctx: CheckContext, people: Iterable[str]) -> dict[str, str]:
     """Those of ``people`` who are insiders by their past alone (no role now, no play owned),
-    each with why: the roles they held, or that they were added to the pilot."""
+    each with why: the roles they held, or that they were added to or let into the pilot."""
     now = {p.name for p in ctx.people.values() if p.roles} | set(ctx.owners.values())
     added = {str(f.payload["person"]) for f in ctx.facts.of("pilot.member")}
     found: dict[str, str] = {}
@@ -792,6 +793,8 @@ def inside_before(ctx: CheckContext, people: Iterable[str]) -> dict[str, str]:
             found[name] = f"{name} held {', '.join(held)} before"
         elif name in added:
             found[name] = f"{name} was added to the pilot before"
+        elif name in ctx.let_in:
+            found[name] = f"{name} was let into the pilot by a gateway key before"
     return found
 
 

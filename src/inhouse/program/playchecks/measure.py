@@ -33,7 +33,8 @@ __all__: list[str] = []  # nothing to import: the checks are reached through the
 @register_check("use-beyond-pilot", reads=("usage.daily", "pilot.member"))
 def use_beyond_pilot(ctx: CheckContext) -> Result:
     """People outside the program (who never held a role in it, were never added to the pilot
-    and own no play, enrolled from machines of their own) use it through the gateway on days
+    nor let into it by a gateway key, and own no play, enrolled from machines of their own) use
+    it through the gateway on days
     after support and governance were in place (play 5 exited). Use before, or on the day it
     exited, is the pilot's; a role taken away since does not make a former insider a new user."""
     inside = insiders(ctx)

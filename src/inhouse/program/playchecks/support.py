@@ -47,7 +47,8 @@ __all__: list[str] = []  # nothing to import: the checks are reached through the
 def widening_requested(ctx: CheckContext) -> Result:
     """Someone outside the program asks to get in after the pilot (play 4) exited: someone who
     never held a role in it (pilot, owner, lead, champion, support), was never added to the
-    pilot and owns no play, enrolled from a machine of their own (not one an insider enrolled
+    pilot nor let into it by a gateway key, and owns no play, enrolled from a machine of their
+    own (not one an insider enrolled
     from; one per machine). A request from before play 4 exited was the pilot's demand, not a
     wider one; a role taken away since does not make a former insider someone new."""
     inside = insiders(ctx)
@@ -319,12 +320,14 @@ def agent_boundaries(ctx: CheckContext) -> Result:
     """Every registered local agent has an enforced tool boundary: a measured agent.boundary
     for it, recorded by ``inhouse keys`` when its key was granted and signed by the granter
     (not applicable with no agents). A person's word for a boundary (an attestation) never
-    counts: the engine leaves it uncounted, so a hand-typed boundary cannot stand in."""
+    counts: the engine leaves it uncounted, so a hand-typed boundary cannot stand in. An agent
+    with a measured boundary is an agent, registered or not: a registration typed as someone's
+    word before its grant (which then registered nothing) hides none."""
     agents = ctx.facts.of("agent.registered")
-    if not agents:
-        return not_applicable("no local agents registered")
     bounds = {str(f.payload["agent"]): f for f in ctx.facts.of("agent.boundary")}  # latest
-    registered = sorted({str(f.payload["agent"]) for f in agents})
+    registered = sorted({str(f.payload["agent"]) for f in agents} | set(bounds))
+    if not registered:
+        return not_applicable("no local agents registered")
     missing = [agent for agent in registered if agent not in bounds]
     if missing:
         return failed(
