@@ -95,7 +95,9 @@ def handed_to_itself(playbook: Playbook, play: Play, state: ProgramState) -> boo
         return False
     record = state.plays.get(play.id)
     owner = record.owner if record is not None else handoff.offered_by
-    return handoff.to == owner
+    # the hand it exited to, where it exited: an offer made since to someone else (accepted by
+    # nobody) hands nothing on, and must not make a self-handoff's exit count
+    return state.exited_to.get(play.id, handoff.to) == owner
 
 
 def _not_handed_on(

@@ -305,6 +305,9 @@ class ProgramState:
     plays: dict[str, PlayRecord] = field(default_factory=dict)
     handoffs: dict[str, Handoff] = field(default_factory=dict)
     exited: dict[str, datetime] = field(default_factory=dict)
+    #: play -> who accepted its latest accepted handoff: the hand it exited to, which a later
+    #: offer (accepted by nobody yet) does not change
+    exited_to: dict[str, str] = field(default_factory=dict)
     #: each play's first exit, when and at which event: a later re-accept moves no cutoff
     first_exited: dict[str, tuple[datetime, int]] = field(default_factory=dict)
     waivers: list[Waiver] = field(default_factory=list)
@@ -906,7 +909,7 @@ def _held_back(state: ProgramState, event: Event, playbook: Playbook) -> HeldBac
     reach = Reach.PILOT
     if event.kind == EventKind.PLAY_STARTED:
         play = str(data["play"])
-        if state.playbook != playbook.name or all(p.id != play for p in playbook.plays):
+        if not runs_by(state, playbook) or all(p.id != play for p in playbook.plays):
             return None  # another playbook's play (status says the playbook changed)
         action = f"start play {playbook.number(play)} ({play})"
     elif event.kind in (EventKind.PERSON_ADDED, EventKind.PERSON_CHANGED, EventKind.PERSON_INVITED):
@@ -943,6 +946,20 @@ def _held_back(state: ProgramState, event: Event, playbook: Playbook) -> HeldBac
     return HeldBack(action=action, seq=event.seq, by=who, blockers=found, play=play)
 
 
+def runs_by(state: ProgramState, playbook: Playbook, *, versioned: bool = False) -> bool:
+    """Whether ``playbook`` is the one the program was created with: the same name (and, where
+    ``versioned``, version), or one that decides exactly what it decided (its rules' hash, which
+    leaves out names and wording, is the one recorded at creation). A copy of the program's
+    playbook saved under another name is the same playbook: renaming it must not stop the
+    fold from judging starts and exits by it (a start held back by its guards would go
+    unshown)."""
+    if state.playbook == playbook.name and (
+        not versioned or state.playbook_version == playbook.version
+    ):
+        return True
+    return bool(state.playbook_rules) and state.playbook_rules == playbook.rules()
+
+
 def _no_first_exit_unmet(
     state: ProgramState, play_id: str, event: Event, playbook: Playbook
 ) -> None:
@@ -958,7 +975,7 @@ def _no_first_exit_unmet(
     first = state.first_exited.get(play_id)
     if first is None or first[1] != event.seq:
         return
-    if state.playbook != playbook.name or all(p.id != play_id for p in playbook.plays):
+    if not runs_by(state, playbook) or all(p.id != play_id for p in playbook.plays):
         return
     play = playbook.play(play_id)
     if handed_to_itself(playbook, play, state) or not satisfied(
@@ -1059,8 +1076,7 @@ def _start_problem(state: ProgramState, event: Event, playbook: Playbook) -> str
     play_id = str(event.payload["play"])
     if (
         not signed
-        or state.playbook != playbook.name
-        or state.playbook_version != playbook.version
+        or not runs_by(state, playbook, versioned=True)
         or all(p.id != play_id for p in playbook.plays)
     ):
         # before identities, or another playbook's (or version's) play: a start the API wrote
@@ -1251,8 +1267,30 @@ def _unauthorized(state: ProgramState, event: Event) -> str | None:
         first = next(iter(state.plays.values()), None)
         if not lead and (first is None or first.owner != who):
             return f"{where}: only play 1's owner or a rollout lead stops the program"
-        return None
+        return _stop_problem(state, event, where)
     return _unauthorized_play_event(state, event, who, lead, where)
+
+
+def _stop_problem(state: ProgramState, event: Event, where: str) -> str | None:
+    """Why a stop is no "not worth it", or None. The API stops a program only on play 1's
+    latest counted trial verdict saying so, and cites it; appended around the API over a
+    proven verdict, a stop would show on every status as the playbook's success (and end the
+    program for everyone), so the fold holds it to the same rule, judged as of the stop."""
+    from inhouse.program.evaluation import context_for
+
+    data = event.payload
+    if data["reason"] != "not-worth-it":
+        return f"{where}: a program stops only when play 1's trial says it is not worth it"
+    verdict = context_for(state, event.at).facts.latest("trial.verdict")
+    if verdict is None or verdict.payload["verdict"] != "not-worth-it":
+        found = "no trial verdict" if verdict is None else f"verdict {verdict.payload['verdict']}"
+        return (
+            f"{where}: a not-worth-it stop needs play 1's latest counted trial verdict to say so "
+            f"({found})"
+        )
+    if [int(i) for i in data.get("evidence", [])] != [verdict.id]:
+        return f"{where}: a not-worth-it stop cites the verdict it rests on (fact #{verdict.id})"
+    return None
 
 
 def kept_sign_in(
@@ -1696,6 +1734,8 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
         if handoff is not None and handoff.decided_at is not None:
             at = max(at, handoff.decided_at)
         state.exited[data["play"]] = at
+        if handoff is not None:
+            state.exited_to[data["play"]] = handoff.to
         state.first_exited.setdefault(data["play"], (at, event.seq))
     elif kind == EventKind.WAIVER_GRANTED:
         expires = _when(data["expires"])
