@@ -100,7 +100,7 @@ def test_a_not_worth_it_stop_appended_over_a_proven_verdict_is_no_success(
     try:
         state = fresh.state()
         assert state.tampered is not None
-        assert "latest counted trial verdict to say so (verdict proven)" in state.tampered[0]
+        assert "cites a trial verdict saying so (it cites #11 proven)" in state.tampered[0]
         assert state.stopped is None
         assert fresh.status()["program"]["stopped"] is None
     finally:

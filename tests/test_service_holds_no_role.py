@@ -118,6 +118,8 @@ def test_an_exit_whose_checks_never_held_opens_no_window(_isolated: Path, clock:
     assert state.tampered is None
     assert "pilot" in state.exited  # the acceptance is on record, and shown
     assert state.first_exited == {}  # but no play exited: no window opens
+    said = [w for w in lena.status()["warnings"] if "it did not exit there" in w]
+    assert len(said) == 4 and "exit checks did not hold then" in said[-1], said
     phases = {p["id"]: p["state"] for p in lena.status()["plays"]}
     assert all(phase != "exited" for phase in phases.values()), phases
     clock.advance(minutes=30)

@@ -330,6 +330,9 @@ class ProgramState:
     #: decisions a dashboard session signed without its person's own approval (written before
     #: approvals existed): kept in the log, never counted, each said on ``status``
     unapproved: list[str] = field(default_factory=list)
+    #: exits appended around the API for plays that did not exit then (their checks did not
+    #: hold, or the owner handed the play to himself): no first exit, each said on ``status``
+    unmet_exits: list[str] = field(default_factory=list)
     #: play -> the session key whose unapproved acceptance of it did not count: the exit that
     #: acceptance wrote beside it does not count either
     unapproved_exit: dict[str, str] = field(default_factory=dict)
@@ -966,9 +969,16 @@ def _no_first_exit_unmet(
     """A play's exit marks its first exit only where the play really exited then: its exit
     checks held at that moment, and it was not handed by its owner to himself where the next
     needs another owner (:func:`~inhouse.program.guards.handed_to_itself`). The API refuses
-    both; appended around it, such an acceptance exits nothing (``status`` says so), and windows
-    counted from a play's first exit (widening demand, use beyond the pilot) open at the real
-    exit, not at this."""
+    both; appended around it, such an acceptance exits nothing, and windows counted from a
+    play's first exit (widening demand, use beyond the pilot) open at the real exit, not at
+    this. ``status`` names each exit set aside so (:attr:`ProgramState.unmet_exits`).
+
+    Exits are judged again only by the rules the program was created with (a playbook revised
+    since would re-judge, by its new parameters, exits the API accepted under the old), and a
+    check that could not be judged (an error, a plugin's check this process lacks) sets no exit
+    aside: only exits that did not hold are."""
+    from inhouse.program import counting
+    from inhouse.program.checks import Outcome
     from inhouse.program.evaluation import exit_results, satisfied
     from inhouse.program.guards import handed_to_itself
 
@@ -978,10 +988,37 @@ def _no_first_exit_unmet(
     if not runs_by(state, playbook) or all(p.id != play_id for p in playbook.plays):
         return
     play = playbook.play(play_id)
-    if handed_to_itself(playbook, play, state) or not satisfied(
-        exit_results(play, state, first[0])
-    ):
-        del state.first_exited[play_id]
+    number = playbook.number(play_id)
+    if handed_to_itself(playbook, play, state):
+        why = f"play {number} ({play_id}) was handed by its owner to himself"
+    elif not _created_with(state, playbook):
+        return
+    else:
+        try:
+            checked = exit_results(play, state, first[0])
+        except Exception:  # a check that fails must not stop the fold, nor set an exit aside
+            return
+        finally:
+            counting.forget(state)  # judged halfway through an event
+        errors = any(item.result.outcome is Outcome.ERROR for item in checked)
+        if errors or satisfied(checked):
+            return
+        why = f"play {number} ({play_id})'s exit checks did not hold then"
+    del state.first_exited[play_id]
+    state.unmet_exits.append(
+        f"event {event.seq} records play {number} ({play_id}) as exited, but {why} (appended "
+        "around the API, which refuses it): it did not exit there, and nothing counted from "
+        "its exit starts there"
+    )
+
+
+def _created_with(state: ProgramState, playbook: Playbook) -> bool:
+    """Whether ``playbook`` decides exactly what the one the program was created with decided
+    (its rules' hash; for a program created before that hash was recorded, its name and
+    version)."""
+    if state.playbook_rules:
+        return state.playbook_rules == playbook.rules()
+    return state.playbook == playbook.name and state.playbook_version == playbook.version
 
 
 def _named_in(event: Event) -> str | None:
@@ -1272,25 +1309,42 @@ def _unauthorized(state: ProgramState, event: Event) -> str | None:
 
 
 def _stop_problem(state: ProgramState, event: Event, where: str) -> str | None:
-    """Why a stop is no "not worth it", or None. The API stops a program only on play 1's
-    latest counted trial verdict saying so, and cites it; appended around the API over a
-    proven verdict, a stop would show on every status as the playbook's success (and end the
-    program for everyone), so the fold holds it to the same rule, judged as of the stop."""
-    from inhouse.program.evaluation import context_for
-
+    """Why a stop is no "not worth it", or None. Every version of the API stopped a program
+    only on a trial verdict saying "not worth it", and cited it; appended around the API over
+    a proven verdict, a stop would show on every status as the playbook's success (and end the
+    program for everyone), so the fold holds it to that. Whether the verdict it cites is the
+    latest that *counts* is a judgement a later version may make differently (what counts has
+    changed between versions): ``status`` makes it (:func:`stop_counted`), not the fold."""
     data = event.payload
     if data["reason"] != "not-worth-it":
         return f"{where}: a program stops only when play 1's trial says it is not worth it"
-    verdict = context_for(state, event.at).facts.latest("trial.verdict")
-    if verdict is None or verdict.payload["verdict"] != "not-worth-it":
-        found = "no trial verdict" if verdict is None else f"verdict {verdict.payload['verdict']}"
+    cited = {int(i) for i in data.get("evidence", [])}
+    verdicts = [f for f in state.facts if f.id in cited and f.kind == "trial.verdict"]
+    if not any(f.payload.get("verdict") == "not-worth-it" for f in verdicts):
+        said = ", ".join(f"#{f.id} {f.payload.get('verdict')}" for f in verdicts) or "none"
         return (
-            f"{where}: a not-worth-it stop needs play 1's latest counted trial verdict to say so "
-            f"({found})"
+            f"{where}: a not-worth-it stop cites a trial verdict saying so (it cites {said})"
         )
-    if [int(i) for i in data.get("evidence", [])] != [verdict.id]:
-        return f"{where}: a not-worth-it stop cites the verdict it rests on (fact #{verdict.id})"
     return None
+
+
+def stop_counted(state: ProgramState, now: datetime) -> str | None:
+    """Why the program's not-worth-it stop is not the playbook's success, or None: play 1's
+    latest trial verdict that counts must say "not worth it" (a verdict typed as someone's word
+    over a measured one, or an older verdict cited while a later one proved value, does not
+    make a stop honest)."""
+    from inhouse.program.evaluation import context_for
+
+    if state.stopped is None:
+        return None
+    verdict = context_for(state, now).facts.latest("trial.verdict")
+    if verdict is not None and verdict.payload["verdict"] == "not-worth-it":
+        return None
+    found = "no trial verdict" if verdict is None else f"verdict {verdict.payload['verdict']}"
+    return (
+        f"the program was stopped as not worth it, but play 1's latest trial verdict that "
+        f"counts is not that ({found}): the stop is on record, and no success of the playbook"
+    )
 
 
 def kept_sign_in(

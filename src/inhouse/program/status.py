@@ -26,7 +26,7 @@ from inhouse.program.guards import (
 )
 from inhouse.program.playbook import Play, Playbook, dropped_from_shipped, shipped_params
 from inhouse.program.playchecks.support import overdue_since
-from inhouse.program.state import DEMO, ProgramState, Waiver
+from inhouse.program.state import DEMO, ProgramState, Waiver, stop_counted
 from inhouse.program.status_shape import (
     CheckRow,
     HandoffView,
@@ -240,6 +240,7 @@ def build_status(
             "that, so a waiver may have run out by then; check the clocks"
         )
     warnings.extend(state.unapproved)
+    warnings.extend(state.unmet_exits)
     warnings.extend(state.replayed)
     people = [p for p in state.people.values() if not p.service]
     if state.sign_in is None and len(people) > 1 and not state.demo:
@@ -330,6 +331,9 @@ def build_status(
     stop = state.stopped
     stop_view: StopView | None = None
     if stop is not None:
+        unproven = stop_counted(state, now)
+        if unproven is not None:
+            warnings.append(unproven)
         evidence = [f for f in state.facts if f.id in stop.evidence]
         stop_view = {
             "reason": stop.reason,
@@ -340,10 +344,12 @@ def build_status(
                 {"fact": f.id, "kind": f.kind, "label": f.label, "payload": f.payload}
                 for f in evidence
             ],
-            "success": stop.reason == "not-worth-it",
+            "success": stop.reason == "not-worth-it" and unproven is None,
             "summary": (
                 "stopped: not worth it. Play 1 did its job: it killed a weak idea cheaply, "
                 "before anyone scaled it. This is a successful outcome of the playbook."
+                if unproven is None
+                else f"stopped: {unproven}"
             ),
         }
     plays = [_play_view(playbook, play, state, now) for play in playbook.plays]
