@@ -683,7 +683,19 @@ def _apply_import(state: ProgramState, event: Event, data: dict[str, Any]) -> No
         predicate["fact"],
         state,
     )
-    state.facts.append(replace(fact, at=_when(predicate.get("at")) or event.at, imported=True))
+    # the time sealed into it is its signer's clock, as an event's is: held to the log's floor
+    # as of its import, or the lead seals her own fact with any date and carries it in. Every
+    # signer, not only keys that had signed in by then: a key counts once it signs in, whenever
+    # that is, so one that signs in after its envelopes came in would make them count with the
+    # dates it chose. An outbox imported before two others wrote after it keeps its times, and
+    # without the sign-in there is no floor
+    sealed = _when(predicate.get("at")) or event.at
+    at = _no_earlier_than_the_log(state, fact.by, sealed)
+    state.facts.append(replace(fact, at=at, imported=True))
+    if at != sealed:
+        # found by the time it was sealed with too (:func:`repeated_fact`): the same fact
+        # sealed again, from another machine, is a copy however the log dated the first
+        state.facts_by_at.setdefault(sealed, []).append(state.facts[-1])
 
 
 def repeated_fact(state: ProgramState, key_id: str, predicate: dict[str, Any]) -> Fact | None:
