@@ -882,12 +882,13 @@ UNCHECKED = "unchecked"
 
 def judging_time(state: ProgramState, who: str, at: datetime) -> datetime:
     """When ``who``'s guarded action written at ``at`` is judged, by the fold and the API
-    alike: at ``at``, or, where ``who`` wrote an event dated later before it, at that one's
-    time. An event's time is its writer's clock: a start backdated into a waiver's life, or to
-    before a fact expired, is judged no earlier than its writer's own latest event; another
-    writer's clock, ahead or behind, moves nothing."""
-    latest = state.latest_at_by.get(who)
-    return at if latest is None or latest <= at else latest
+    alike: at ``at``, but no earlier than ``who``'s own latest event before it, nor than the
+    log's floor (:func:`log_floor`: ten minutes before what two other signed-in accounts had
+    written), which facts and handoff decisions are held to as well. An event's time is its
+    writer's clock: a start backdated into a waiver's life, or to before a fact expired, by a
+    lead who wrote nothing meanwhile would otherwise be judged then, however far the log had
+    moved on. One other writer's clock, ahead or behind, moves nothing."""
+    return max(t for t in (at, state.latest_at_by.get(who), _floor_of(state, who)) if t)
 
 
 def _unwaived(
