@@ -173,9 +173,12 @@ def _beyond_held_back(program: Program) -> bool:
     waiver of skipping play five covers it."""
     from inhouse.program.guards import reach_blockers
     from inhouse.program.playbook import Reach
+    from inhouse.program.state import judging_time
 
     state = program.state()
-    now = program.clock()
+    # as every fold judges the removal (state._left_pilot): a clock set back into a waiver's
+    # life would keep the keys open, and the fold would then hold them back
+    now = judging_time(state, program.whoami().name, program.clock())
     return any(
         not any(w.covers(b.guard, b.play, now) for w in state.waivers)
         for b in reach_blockers(program.playbook, Reach.BEYOND_PILOT, state, now)

@@ -352,8 +352,8 @@ class ProgramState:
     #: the same, per person: a writer's clock is held to its own past, never to another's (a
     #: member whose clock runs ahead must not move everyone's judgements)
     latest_at_by: dict[str, datetime] = field(default_factory=dict)
-    #: the three writers whose latest events are dated latest, latest first: what
-    #: :func:`log_floor` reads
+    #: the three witnesses (accounts the sign-in vouched for, not names: :func:`_witness`)
+    #: whose latest events are dated latest, latest first: what :func:`log_floor` reads
     latest_writers: list[tuple[datetime, str]] = field(default_factory=list)
     # the chain is checked as it is folded: events from the first one that does not verify on
     # are not applied (``tampered`` says which and why; ``inhouse audit verify`` reports it)
@@ -482,35 +482,52 @@ LOG_SKEW = timedelta(minutes=10)
 
 
 def latest_writers(
-    top: list[tuple[datetime, str]], writer: str, at: datetime
+    top: list[tuple[datetime, str]], account: str, at: datetime
 ) -> list[tuple[datetime, str]]:
-    """``top`` (the three writers dated latest) once ``writer`` wrote at ``at``, later than
-    before: a writer's latest time only grows, so three are enough to keep the second-latest of
-    everyone else."""
-    found = [(when, who) for when, who in top if who != writer] + [(at, writer)]
+    """``top`` (the three witnesses, by account, dated latest) once someone signed in with
+    ``account`` wrote at ``at``: an account's latest time only grows (one written earlier than
+    it keeps it), so three are enough to keep the second-latest of everyone else."""
+    kept = max([at, *(when for when, who in top if who == account)])
+    found = [(when, who) for when, who in top if who != account] + [(kept, account)]
     return sorted(found, reverse=True)[:3]
 
 
-def log_floor(top: list[tuple[datetime, str]], writer: str) -> datetime | None:
-    """The earliest time ``writer``'s next event keeps: :data:`LOG_SKEW` before the
-    second-latest time two other writers have already written at. An event's time is its
-    writer's clock, but the log's order is not: a step dated back before what two colleagues
-    have since written is dated, in the fold, no earlier than that. Two, not one: a single
-    colleague whose clock runs ahead moves nobody's times."""
-    others = [when for when, who in top if who != writer]
+def log_floor(top: list[tuple[datetime, str]], account: str | None) -> datetime | None:
+    """The earliest time the next event of whoever signed in with ``account`` (None: someone
+    who did not) keeps: :data:`LOG_SKEW` before the second-latest time two other accounts have
+    already written at. An event's time is its writer's clock, but the log's order is not: a
+    step dated back before what two colleagues have since written is dated, in the fold, no
+    earlier than that. Two, not one: a single colleague whose clock runs ahead moves nobody's
+    times."""
+    others = [when for when, who in top if who != account]
     return None if len(others) < 2 else others[1] - LOG_SKEW
 
 
-def _a_witness(state: ProgramState, writer: str, key_id: str | None) -> bool:
-    """Whether ``writer``'s clock counts toward the log's floor: a person (a service's key is
-    a lead's to place) whose key (a session's: the key that delegated it) signed in with the
-    organisation's sign-in (an alias of someone's own is nobody; before a sign-in there is no
-    floor): so one person cannot move the floor with keys of their own."""
+def _witness(state: ProgramState, writer: str, key_id: str | None) -> str | None:
+    """The account whose clock ``writer``'s event counts toward the log's floor, or None: a
+    person (a service's key is a lead's to place) whose key (a session's: the key that
+    delegated it) signed in with the organisation's sign-in (an alias of someone's own is
+    nobody; before a sign-in there is no floor), counted as the account it signed in with. A
+    binding is released when its keys are revoked, and its account may then bind an alias:
+    by name, the lead's one account lent to "zed" for an event would be a second witness, so
+    one person could move the floor with keys of their own."""
     person = state.people.get(writer)
     if person is None or person.service or not state.sign_in_vouches:
-        return False  # before a sign-in, one person's aliases would be "others"
+        return None  # before a sign-in, one person's aliases would be "others"
     key = state.verifier.keys.delegated_by.get(key_id or "", key_id)
-    return state.signed_in_as(key, writer)
+    bound = state.signed_keys.get(key or "")
+    return bound.subject if bound is not None and bound.person == writer else None
+
+
+def _account(state: ProgramState, person: str) -> str | None:
+    """The account ``person`` signed in with (None: none), whose own witness is no "other"."""
+    bound = state.signed_in.get(person)
+    return bound.subject if bound is not None else None
+
+
+def _floor_of(state: ProgramState, person: str) -> datetime | None:
+    """:func:`log_floor` for ``person``'s next event: their own account's clock left out."""
+    return log_floor(state.latest_writers, _account(state, person))
 
 
 def _session_problem(state: ProgramState, event: Event) -> str | None:
@@ -522,7 +539,7 @@ def _session_problem(state: ProgramState, event: Event) -> str | None:
     if ends is None:
         return None
     person, _ = _signer(event, state)
-    floor = log_floor(state.latest_writers, person)
+    floor = _floor_of(state, person)
     own = state.latest_at_by.get(person)
     if own is not None and (floor is None or own - LOG_SKEW > floor):
         floor = own - LOG_SKEW
@@ -537,7 +554,7 @@ def _session_problem(state: ProgramState, event: Event) -> str | None:
 
 
 def _no_earlier_than_the_log(state: ProgramState, writer: str, at: datetime) -> datetime:
-    floor = log_floor(state.latest_writers, writer)
+    floor = _floor_of(state, writer)
     return at if floor is None or at >= floor else floor
 
 
@@ -689,7 +706,19 @@ def _apply_import(state: ProgramState, event: Event, data: dict[str, Any]) -> No
         predicate["fact"],
         state,
     )
-    state.facts.append(replace(fact, at=_when(predicate.get("at")) or event.at, imported=True))
+    # the time sealed into it is its signer's clock, as an event's is: held to the log's floor
+    # as of its import, or the lead seals her own fact with any date and carries it in. Every
+    # signer, not only keys that had signed in by then: a key counts once it signs in, whenever
+    # that is, so one that signs in after its envelopes came in would make them count with the
+    # dates it chose. An outbox imported before two others wrote after it keeps its times, and
+    # without the sign-in there is no floor
+    sealed = _when(predicate.get("at")) or event.at
+    at = _no_earlier_than_the_log(state, fact.by, sealed)
+    state.facts.append(replace(fact, at=at, imported=True))
+    if at != sealed:
+        # found by the time it was sealed with too (:func:`repeated_fact`): the same fact
+        # sealed again, from another machine, is a copy however the log dated the first
+        state.facts_by_at.setdefault(sealed, []).append(state.facts[-1])
 
 
 def repeated_fact(state: ProgramState, key_id: str, predicate: dict[str, Any]) -> Fact | None:
@@ -776,8 +805,8 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
                 by, _ = _signer(event, state)
                 if by not in state.latest_at_by or event.at > state.latest_at_by[by]:
                     state.latest_at_by[by] = event.at
-                    if _a_witness(state, by, event.signer):
-                        state.latest_writers = latest_writers(state.latest_writers, by, event.at)
+                if (account := _witness(state, by, event.signer)) is not None:
+                    state.latest_writers = latest_writers(state.latest_writers, account, event.at)
                 return
         except (KeyError, TypeError, ValueError, AttributeError, SignInError) as err:
             # signed, yet not what the engine writes (a payload appended around the API): the
@@ -859,12 +888,13 @@ UNCHECKED = "unchecked"
 
 def judging_time(state: ProgramState, who: str, at: datetime) -> datetime:
     """When ``who``'s guarded action written at ``at`` is judged, by the fold and the API
-    alike: at ``at``, or, where ``who`` wrote an event dated later before it, at that one's
-    time. An event's time is its writer's clock: a start backdated into a waiver's life, or to
-    before a fact expired, is judged no earlier than its writer's own latest event; another
-    writer's clock, ahead or behind, moves nothing."""
-    latest = state.latest_at_by.get(who)
-    return at if latest is None or latest <= at else latest
+    alike: at ``at``, but no earlier than ``who``'s own latest event before it, nor than the
+    log's floor (:func:`log_floor`: ten minutes before what two other signed-in accounts had
+    written), which facts and handoff decisions are held to as well. An event's time is its
+    writer's clock: a start backdated into a waiver's life, or to before a fact expired, by a
+    lead who wrote nothing meanwhile would otherwise be judged then, however far the log had
+    moved on. One other writer's clock, ahead or behind, moves nothing."""
+    return max(t for t in (at, state.latest_at_by.get(who), _floor_of(state, who)) if t)
 
 
 def _unwaived(

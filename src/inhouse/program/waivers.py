@@ -103,12 +103,16 @@ class WaiversMixin(ProgramCore):
             return used
         missing = [item for blocker in open_blockers for item in blocker.missing]
         message = refusal_message(action, open_blockers)
-        if now > self.clock():  # judged at the writer's own later event, as every fold will
-            message += (
-                f"\n(judged at {now:%Y-%m-%d %H:%M} UTC, not now: an earlier event of {actor}'s "
-                "is dated after this machine's clock, and an action is judged no earlier than "
-                "its writer's latest event; check the clocks)"
+        if now > self.clock():  # judged later than this clock says, as every fold will
+            own = state.latest_at_by.get(actor)
+            why = (
+                f"an earlier event of {actor}'s is dated after this machine's clock, and an "
+                "action is judged no earlier than its writer's latest event"
+                if own is not None and own >= now
+                else "two other signed-in people wrote later than this machine's clock, and an "
+                "action is judged no earlier than ten minutes before what they wrote"
             )
+            message += f"\n(judged at {now:%Y-%m-%d %H:%M} UTC, not now: {why}; check the clocks)"
         first = open_blockers[0]
         self._append(
             EventKind.ACTION_REFUSED,
