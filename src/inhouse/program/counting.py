@@ -23,7 +23,8 @@ A fact does not count when:
   report's ``as_of`` or a prompt's last use still to come), or an adoption report as of a day
   more than a day before it was recorded (the latest report is judged: one "as of" an old peak
   would hide the measurement of now); and it counts, for each person it
-  names, only on the days they held a gateway key of their own, up to when it was recorded;
+  names, only on the days they held a gateway key of their own (with the sign-in set up,
+  fetched with a signing key that signed in as them), up to when it was recorded;
 - it is a ``baseline.lock`` whose ``lock_hash`` is not the hash of the lock body it carries, or
   whose runtime, models, rules hash or owner are not that body's (or that carries no body: it
   was recorded before lock facts did), so a lock hash a colleague verified cannot be re-used
@@ -113,7 +114,9 @@ PERSONAL_USAGE_KINDS = frozenset({"usage.daily", "pilot.adoption", "prompt.usage
 def _key_holders(state: ProgramState) -> dict[str, list[tuple[date, date | None]]]:
     """For each person, the days each gateway key of their own held: from the day they fetched
     it (their own signed ``gateway.key.issued``, answering a lead's grant; an agent's key is
-    not a person's) to the day it was revoked, if it was."""
+    not a person's) to the day it was revoked, if it was. With the organisation's sign-in set
+    up, a fetch is the person's only where the key that signed it signed in as them
+    (:func:`_fetched_by_them`)."""
     from inhouse.program.access import KEY_REVOKED, key_ledger
 
     keys, _ = key_ledger(state)
@@ -123,6 +126,8 @@ def _key_holders(state: ProgramState) -> dict[str, list[tuple[date, date | None]
         issued, grant = vouched.issued, vouched.grant
         if issued is None or grant is None or grant.payload.get("agent"):
             continue
+        if not _fetched_by_them(state, issued.key, issued.by):
+            continue
         until = revoked_at.get(vouched.revoked) if vouched.revoked is not None else None
         held.setdefault(issued.by, []).append(
             (
@@ -131,6 +136,25 @@ def _key_holders(state: ProgramState) -> dict[str, list[tuple[date, date | None]
             )
         )
     return held
+
+
+def _fetched_by_them(state: ProgramState, key: str | None, person: str) -> bool:
+    """Whether a gateway key fetched with ``key`` (signed as ``person``) is ``person``'s own
+    fetch. Without the organisation's sign-in a name is all there is. With it, ``key`` must
+    have signed in as ``person`` with the account they last signed in with: a lead can invite
+    a colleague's name before the colleague joins, join it herself with a key of her own
+    making, fetch the colleague's gateway key with it and revoke it, and that key never
+    signed in (or signed in with an account that is not the colleague's). It is the key's
+    sign-in, whenever it came: a fetch from before the sign-in was set up counts once the
+    same key signs in as its person; one whose key was revoked first counts for nobody (its
+    days are from a log where nobody was told apart from the lead)."""
+    if state.sign_in is None:
+        return True
+    bound = state.signed_keys.get(key or "")
+    now = state.signed_in.get(person)
+    if bound is None or now is None:
+        return False
+    return bound.person == person and bound.subject == now.subject
 
 
 def _for_key_holders(
@@ -227,8 +251,9 @@ def _measured_ahead(fact: Fact, recorded: date) -> str | None:
 def _keyless(people: list[str], day: date) -> str:
     return (
         f"not counted for {', '.join(people)}, who held no gateway key of their own on {day}: "
-        "the gateway's figures count for those who fetched one (`inhouse keys fetch`), as "
-        "for anyone else they could be its host's typing"
+        "the gateway's figures count for those who fetched one (`inhouse keys fetch`, with a "
+        "key that signed in as them where the organisation's sign-in is set up), as for "
+        "anyone else they could be its host's typing"
     )
 
 
