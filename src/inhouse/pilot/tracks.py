@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, date
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -45,6 +45,8 @@ from inhouse.errors import InhouseError, InvalidInput, validation_problems
 from inhouse.jsonfiles import load_yaml
 from inhouse.location import safe_join
 from inhouse.pilot.evidence import PilotEvidence
+from inhouse.pilot.library import PromptVersion
+from inhouse.program.facts import Fact
 from inhouse.workflows.spec import list_workflows
 
 __all__ = [
@@ -218,6 +220,7 @@ def _ran_workflow(ev: PilotEvidence, person: str, step: Step, p: _Workflow) -> S
 def _shared_prompt(ev: PilotEvidence, person: str, step: Step, p: _SharedPrompt) -> StepResult:
     signed = ev.signed_prompts(person)
     unsigned = None
+    early: tuple[PromptVersion, Fact, str] | None = None
     for prompt_id in sorted(ev.prompts_used(person)):
         found = ev.resolve(prompt_id)
         if found is None or (p.prompt is not None and found.prompt != p.prompt):
@@ -226,6 +229,9 @@ def _shared_prompt(ev: PilotEvidence, person: str, step: Step, p: _SharedPrompt)
         if p.others and found.author in (person, None):
             continue
         fact = signed.get(found.id)
+        if fact is not None and (day := _used_before(found, fact)) is not None:
+            early = early or (found, fact, day)
+            continue
         if fact is None:
             unsigned = unsigned or found
             continue
@@ -234,6 +240,14 @@ def _shared_prompt(ev: PilotEvidence, person: str, step: Step, p: _SharedPrompt)
             f"used library prompt {found.id} (by {found.byline}; signed by the gateway: "
             f"prompt.usage #{fact.id})",
             (fact.id,),
+        )
+    if early is not None:
+        found, fact, day = early
+        return StepResult(
+            False,
+            f"the gateway's signed use of {found.id} (prompt.usage #{fact.id}) dates its last "
+            f"use {day}, before the version was recorded ({found.at:%Y-%m-%d}): a use of a "
+            "version that did not exist yet is nobody's",
         )
     if unsigned is not None:
         return StepResult(
@@ -245,6 +259,16 @@ def _shared_prompt(ev: PilotEvidence, person: str, step: Step, p: _SharedPrompt)
     if p.others:
         which += " someone else wrote (added, not imported)"
     return StepResult(False, f"no answered request of yours with {which}")
+
+
+def _used_before(version: PromptVersion, fact: Fact) -> str | None:
+    """The last use the gateway's ``prompt.usage`` dates before ``version`` was recorded, or
+    None: its people are counted on that day (whoever held a gateway key then), and a use of a
+    version that did not exist yet is nobody's."""
+    last = fact.payload.get("last_used")
+    if last is None or date.fromisoformat(str(last)) >= version.at.astimezone(UTC).date():
+        return None
+    return str(last)
 
 
 #: what a redaction rests on where the gateway's key is not on this host

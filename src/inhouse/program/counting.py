@@ -18,12 +18,14 @@ A fact does not count when:
 - it is what the gateway measures (daily usage, adoption, prompt use from its usage log; the
   drift review of the nodes it routes to) and the gateway's own service key did not sign it,
   or that key was enrolled from the enrolling lead's own machine, or from no machine on record
-  (outside a demo program);
+  (outside a demo program), or nobody but a lead vouched for its host (a vouch signed in with an
+  account a lead ever held is a lead's; one counts once the enrolling lead has signed in);
 - it is one of those measures of people dated after it was recorded (a day's usage, an adoption
   report's ``as_of`` or a prompt's last use still to come), or an adoption report as of a day
   more than a day before it was recorded (the latest report is judged: one "as of" an old peak
   would hide the measurement of now); and it counts, for each person it
-  names, only on the days they held a gateway key of their own, up to when it was recorded;
+  names, only on the days they held a gateway key of their own (with the sign-in set up,
+  fetched with a signing key that signed in as them), up to when it was recorded;
 - it is a ``baseline.lock`` whose ``lock_hash`` is not the hash of the lock body it carries, or
   whose runtime, models, rules hash or owner are not that body's (or that carries no body: it
   was recorded before lock facts did), so a lock hash a colleague verified cannot be re-used
@@ -39,12 +41,19 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from inhouse.identity.machine import same_machine
-from inhouse.program.checks import CheckContext, Person, Uncounted
+from inhouse.program.checks import CheckContext, Uncounted
 from inhouse.program.collectors import collector_for, measured_kinds
 from inhouse.program.facts import FACT_KINDS, Fact, FactSet, Provenance
 from inhouse.program.state import ProgramState
 
-__all__ = ["SELF_KINDS", "SERVICE_KINDS", "build_context", "vouched_hosts", "why_uncounted"]
+__all__ = [
+    "SELF_KINDS",
+    "SERVICE_KINDS",
+    "build_context",
+    "refused_vouches",
+    "vouched_hosts",
+    "why_uncounted",
+]
 
 #: kinds whose ``person`` must be the signer: only you can ask, answer, learn or attend for
 #: yourself (an enablement step is recorded by the member who walked it, never for them; an
@@ -113,7 +122,9 @@ PERSONAL_USAGE_KINDS = frozenset({"usage.daily", "pilot.adoption", "prompt.usage
 def _key_holders(state: ProgramState) -> dict[str, list[tuple[date, date | None]]]:
     """For each person, the days each gateway key of their own held: from the day they fetched
     it (their own signed ``gateway.key.issued``, answering a lead's grant; an agent's key is
-    not a person's) to the day it was revoked, if it was."""
+    not a person's) to the day it was revoked, if it was. With the organisation's sign-in set
+    up, a fetch is the person's only where the key that signed it signed in as them
+    (:func:`_fetched_by_them`)."""
     from inhouse.program.access import KEY_REVOKED, key_ledger
 
     keys, _ = key_ledger(state)
@@ -123,6 +134,8 @@ def _key_holders(state: ProgramState) -> dict[str, list[tuple[date, date | None]
         issued, grant = vouched.issued, vouched.grant
         if issued is None or grant is None or grant.payload.get("agent"):
             continue
+        if not _fetched_by_them(state, issued.key, issued.by):
+            continue
         until = revoked_at.get(vouched.revoked) if vouched.revoked is not None else None
         held.setdefault(issued.by, []).append(
             (
@@ -131,6 +144,25 @@ def _key_holders(state: ProgramState) -> dict[str, list[tuple[date, date | None]
             )
         )
     return held
+
+
+def _fetched_by_them(state: ProgramState, key: str | None, person: str) -> bool:
+    """Whether a gateway key fetched with ``key`` (signed as ``person``) is ``person``'s own
+    fetch. Without the organisation's sign-in a name is all there is. With it, ``key`` must
+    have signed in as ``person`` with the account they last signed in with: a lead can invite
+    a colleague's name before the colleague joins, join it herself with a key of her own
+    making, fetch the colleague's gateway key with it and revoke it, and that key never
+    signed in (or signed in with an account that is not the colleague's). It is the key's
+    sign-in, whenever it came: a fetch from before the sign-in was set up counts once the
+    same key signs in as its person; one whose key was revoked first counts for nobody (its
+    days are from a log where nobody was told apart from the lead)."""
+    if state.sign_in is None:
+        return True
+    bound = state.signed_keys.get(key or "")
+    now = state.signed_in.get(person)
+    if bound is None or now is None:
+        return False
+    return bound.person == person and bound.subject == now.subject
 
 
 def _for_key_holders(
@@ -227,8 +259,9 @@ def _measured_ahead(fact: Fact, recorded: date) -> str | None:
 def _keyless(people: list[str], day: date) -> str:
     return (
         f"not counted for {', '.join(people)}, who held no gateway key of their own on {day}: "
-        "the gateway's figures count for those who fetched one (`inhouse keys fetch`), as "
-        "for anyone else they could be its host's typing"
+        "the gateway's figures count for those who fetched one (`inhouse keys fetch`, with a "
+        "key that signed in as them where the organisation's sign-in is set up), as for "
+        "anyone else they could be its host's typing"
     )
 
 
@@ -266,11 +299,16 @@ def _service_at_home(fact: Fact, state: ProgramState) -> str | None:
     return None
 
 
+def _leads(state: ProgramState) -> set[str]:
+    """Everyone who holds or ever held the rollout-lead role."""
+    leads = {name for name, p in state.people.items() if "rollout-lead" in p.roles}
+    return leads | {name for name, roles in state.roles_held.items() if "rollout-lead" in roles}
+
+
 def _lead_machines(state: ProgramState) -> list[tuple[str, str]]:
     """Each machine anyone who holds or ever held the rollout-lead role enrolled a key of their
     own from (at any time, revoked keys too), with whose it is."""
-    leads = {name for name, p in state.people.items() if "rollout-lead" in p.roles}
-    leads |= {name for name, roles in state.roles_held.items() if "rollout-lead" in roles}
+    leads = _leads(state)
     return sorted(
         (k.person, k.machine) for k in state.keys.values() if k.person in leads and k.machine
     )
@@ -324,7 +362,10 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
     holders: dict[str, list[tuple[date, date | None]]] | None = None
     leads: list[tuple[str, str]] | None = None
     live = state.live_facts(now)
-    hosts = vouched_hosts(state, live)
+    hosts: set[str] | None = None if state.demo else set()
+    refused: dict[str, list[str]] = {}
+    if hosts is not None and state.sign_in is not None:
+        hosts, refused = _vouches(state, live, measured)
     for fact in live:
         if fact.id in verdicts:
             why = verdicts[fact.id]
@@ -335,7 +376,7 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
             why = _not_signed_in(fact, state)
         if why is None and hosts is not None and fact.kind in SERVICE_KINDS:
             # nor is this: someone may vouch for the service's host later
-            why = _host_unvouched(fact, state, hosts)
+            why = _host_unvouched(fact, state, hosts, refused)
         if why is None and fact.kind in SERVICE_KINDS and not state.demo:
             # nor this: a lead may enrol from the service's host later, or a co-lead enrol the
             # service from a lead's machine
@@ -436,45 +477,92 @@ def _departed(state: ProgramState) -> frozenset[str]:
     return frozenset(gone)
 
 
-def _vouched_hosts(state: ProgramState, facts: FactSet, measured: set[str]) -> set[str]:
-    """The service keys someone vouched for (:mod:`inhouse.identity.hosts`): a counted
-    ``service.vouched`` whose signature the key made over its challenge, signed by a person who
+def _vouches(
+    state: ProgramState, facts: FactSet, measured: set[str]
+) -> tuple[set[str], dict[str, list[str]]]:
+    """The service keys someone vouched for (:mod:`inhouse.identity.hosts`), and for each
+    service key, why each vouch for it that names it does not count (:func:`_vouch_problem`)."""
+    found: set[str] = set()
+    refused: dict[str, list[str]] = {}
+    leads = _lead_machines(state)
+    accounts = _lead_accounts(state)
+    departed = _departed(state)
+    for fact in facts.of("service.vouched"):
+        key = str(fact.payload.get("key_id"))
+        if key in found:
+            continue
+        why = _vouch_problem(fact, state, measured, leads, accounts, departed)
+        if why is None:
+            found.add(key)
+        elif key in state.keys:
+            refused.setdefault(key, []).append(f"{fact.by}'s vouch (fact #{fact.id}) {why}")
+    return found, {key: why for key, why in refused.items() if key not in found}
+
+
+def _vouch_problem(
+    fact: Fact,
+    state: ProgramState,
+    measured: set[str],
+    leads: list[tuple[str, str]],
+    accounts: dict[str, str],
+    departed: frozenset[str],
+) -> str | None:
+    """Why a ``service.vouched`` does not vouch for the service key it names, or None: it must
+    count, carry the signature the key made over its challenge, and be signed by a person who
     never held the rollout-lead role (a lead enrols services, and a co-lead of one's own could
-    enrol one for another to vouch for), from a machine the enrolling lead never enrolled
-    from."""
+    enrol one for another to vouch for), with a key that signed in with an account no rollout
+    lead ever held (the lone lead lends her one account to an alias for the vouch, then takes
+    it back: the documented release), from a machine no lead enrolled from; and the lead who
+    enrolled the key must have signed in themselves (or left), or their own account could sit
+    behind the voucher's name."""
     from inhouse.identity.hosts import host_challenge
     from inhouse.identity.keys import verify_signature
 
-    found: set[str] = set()
-    leads = _lead_machines(state)
-    for fact in facts.of("service.vouched"):
-        if why_uncounted(fact, state, measured) is not None or _not_signed_in(fact, state):
-            continue
-        data = fact.payload
-        record = state.keys.get(str(data.get("key_id")))
-        if record is None or record.person != data.get("service") or record.key_id in found:
-            continue
-        lead = record.invited_by
-        challenge = host_challenge(state.program_id, record.person, str(data.get("nonce")))
-        held = state.roles_held.get(fact.by, frozenset()) | state.people.get(fact.by, _NOBODY).roles
-        if (
-            fact.by == lead
-            or "rollout-lead" in held  # a lead (or a throwaway co-lead) vouches for nobody's host
-            or (fact.machine is not None  # nor does anyone from a machine of a lead's
-                and any(same_machine(fact.machine, m) for _, m in leads))
-            or fact.by not in state.people
-            or state.people[fact.by].service
-            or (lead is not None and fact.machine is not None
-                and any(same_machine(fact.machine, m) for m in state.machines(lead)))
-            or not verify_signature(record.public_key, challenge, str(data.get("signature")))
-        ):  # fmt: skip
-            continue
-        found.add(record.key_id)
-    return found
+    if (why := why_uncounted(fact, state, measured) or _not_signed_in(fact, state)) is not None:
+        return f"does not count: {why}"
+    data = fact.payload
+    record = state.keys.get(str(data.get("key_id")))
+    if record is None or record.person != data.get("service"):
+        return f"names key {data.get('key_id')}, which is not the {data.get('service')}'s"
+    lead = record.invited_by
+    signer = state.people.get(fact.by)
+    if signer is None or signer.service:
+        return "is not signed by a person"
+    held = state.roles_held.get(fact.by, frozenset()) | signer.roles
+    if fact.by == lead or "rollout-lead" in held:
+        return f"is signed by {fact.by}, who is (or was) a rollout lead, and leads enrol services"
+    machines = [m for _, m in leads] + (sorted(state.machines(lead)) if lead else [])
+    if fact.machine is not None and any(same_machine(fact.machine, m) for m in machines):
+        return f"is signed from {fact.machine}, a machine a rollout lead enrolled from"
+    theirs = {b.subject: b.person for b in state.signed_keys.values() if b.person == lead}
+    bound = state.signed_keys.get(fact.key or "")
+    if bound is not None and (other := {**accounts, **theirs}.get(bound.subject)) is not None:
+        return (
+            f"is signed by {fact.by} with the account {bound.subject}, which {other}, a rollout "
+            "lead, held: one account is one person to the sign-in, whatever name it signs in as"
+        )
+    # her account known (any key of hers signed in, even one revoked since), the account rule
+    # above covers it; one who never signed in could have lent it to the voucher
+    if lead is not None and not theirs and lead not in departed:
+        return (
+            f"waits for {lead}, who enrolled the key, to sign in with {_issuer(state)}: until "
+            f"they do, their own account could sit behind {fact.by}'s name"
+        )
+    challenge = host_challenge(state.program_id, record.person, str(data.get("nonce")))
+    if not verify_signature(record.public_key, challenge, str(data.get("signature"))):
+        return f"carries a signature that key {record.key_id} did not make over its challenge"
+    return None
+
+
+def _lead_accounts(state: ProgramState) -> dict[str, str]:
+    """Each account anyone who holds or ever held the rollout-lead role signed in with (a
+    released binding too), with whose it was."""
+    leads = _leads(state)
+    return {b.subject: b.person for b in state.signed_keys.values() if b.person in leads}
 
 
 def vouched_hosts(state: ProgramState, facts: FactSet | None = None) -> set[str] | None:
-    """The service keys someone vouched for (:func:`_vouched_hosts`), or None in a demo, where
+    """The service keys someone vouched for (:func:`_vouch_problem`), or None in a demo, where
     none need it. Without the organisation's sign-in nobody is told apart from the lead who
     enrolled a service, so nobody can vouch for its host: none."""
     if state.demo:
@@ -482,15 +570,23 @@ def vouched_hosts(state: ProgramState, facts: FactSet | None = None) -> set[str]
     if state.sign_in is None:
         return set()
     found = FactSet(state.facts, ordered=True) if facts is None else facts
-    return _vouched_hosts(state, found, measured_kinds())
+    return _vouches(state, found, measured_kinds())[0]
 
 
-_NOBODY = Person(name="", roles=frozenset())
+def refused_vouches(state: ProgramState) -> dict[str, list[str]]:
+    """For each service key nobody has vouched for yet, why each vouch that names it does not
+    count (none in a demo, or without the organisation's sign-in)."""
+    if state.demo or state.sign_in is None:
+        return {}
+    return _vouches(state, FactSet(state.facts, ordered=True), measured_kinds())[1]
 
 
-def _host_unvouched(fact: Fact, state: ProgramState, hosts: set[str]) -> str | None:
+def _host_unvouched(
+    fact: Fact, state: ProgramState, hosts: set[str], refused: dict[str, list[str]]
+) -> str | None:
     """Why a service's fact does not count yet: nobody but the lead who enrolled its key has
-    vouched for the host it is on (with the organisation's sign-in set up)."""
+    vouched for the host it is on (with the organisation's sign-in set up), with why each vouch
+    that names the key does not count (``refused``, :func:`refused_vouches`)."""
     signer = state.people.get(fact.by)
     if signer is None or not signer.service or fact.key in hosts:
         return None
@@ -509,6 +605,7 @@ def _host_unvouched(fact: Fact, state: ProgramState, hosts: set[str]) -> str | N
         f"{lead or 'its enrolling lead'} has vouched for: someone else who uses the {fact.by} "
         f"runs `inhouse gateway vouch` on their own machine (a key on a machine of the lead's "
         "own would measure what she liked)"
+        + "".join(f"; {why}" for why in refused.get(fact.key or "", ()))
     )
 
 

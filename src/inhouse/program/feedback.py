@@ -26,7 +26,8 @@ version into their own hands after it was recorded, in evidence inhouse measures
 
 - a re-lock: a passing ``baseline.verify`` of its lock hash, served the weights it pins;
 - a workflow version: a passing ``workflow.run`` of its content hash;
-- a prompt version: the gateway's own ``prompt.usage`` naming someone who used it.
+- a prompt version: the gateway's own ``prompt.usage`` naming someone who used it, its last use
+  dated no earlier than the day the version was recorded.
 
 Ideally the finding's opener confirms; any colleague told apart from the maker will do. Until
 then the finding shows "fix published, awaiting confirmation by someone other than" its maker.
@@ -36,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import InvalidInput
@@ -282,7 +283,7 @@ def _confirmation(ctx: CheckContext, change: Fact, facts: list[Fact]) -> tuple[F
     for fact in facts:
         if fact.id <= change.id or not _of_version(change, fact):
             continue
-        why = _not_apart(ctx, change.by, fact)
+        why = _used_before(change, fact) or _not_apart(ctx, change.by, fact)
         if why is None:
             return fact, ""
         not_counted.append(f"{fact.kind} #{fact.id}: {why}")
@@ -314,6 +315,21 @@ def _of_version(change: Fact, fact: Fact) -> bool:
             and data.get("content_hash") == made["content_hash"]
         )
     return bool(data.get("prompt") == made["prompt"] and data.get("version") == made["version"])
+
+
+def _used_before(change: Fact, fact: Fact) -> str | None:
+    """Why the gateway's ``prompt.usage`` is no use of ``change``'s version: its last use is
+    dated before the day the version was recorded (the fact's id orders it after the version,
+    but the people it names are counted on its ``last_used`` day: one dated back is counted
+    for whoever held a gateway key then, a colleague since gone included), or None."""
+    last = fact.payload.get("last_used") if fact.kind == "prompt.usage" else None
+    made = change.at.astimezone(UTC).date()
+    if last is None or date.fromisoformat(str(last)) >= made:
+        return None
+    return (
+        f"its last use, {last}, is before version {change.payload['version']} was recorded "
+        f"({made}): nobody used a version that did not exist yet"
+    )
 
 
 def _pins(models: Iterable[Any]) -> list[tuple[str, str]]:

@@ -264,6 +264,9 @@ class PackageEvent:
     signed: bool
     roles: frozenset[str]
     payload: dict[str, Any]
+    #: the enrolled key behind its signature (a session's: the key that delegated to it), None
+    #: unsigned: whose fetch a ``gateway.key.issued`` was is the key's sign-in, not its name
+    key: str | None = None
 
 
 @dataclass
@@ -1252,6 +1255,7 @@ def _apply_verified(state: ProgramState, event: Event) -> None:
                 signed=signed,
                 roles=person.roles if person is not None else frozenset(),
                 payload=data,
+                key=acting_key(state, event.signer) if signed else None,
             )
         )
     else:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from inhouse.program.counting import CLOCK_SKEW, build_context, vouched_hosts
+from inhouse.program.counting import CLOCK_SKEW, build_context, refused_vouches, vouched_hosts
 from inhouse.program.evaluation import (
     CheckedRef,
     evidence_hash,
@@ -272,11 +272,13 @@ def build_status(
             )
         warnings.extend(state.unbound)
     hosts = vouched_hosts(state)
+    refused: dict[str, list[str]] | None = None  # why each vouch does not count, once asked
     for name, person in sorted(state.people.items()):
         active = [k for k in state.keys_of(name) if k.revoked_at is None]
         unvouched = [k for k in active if person.service and hosts is not None
                      and k.key_id not in hosts]  # fmt: skip
         if unvouched:
+            refused = refused_vouches(state) if refused is None else refused
             listed = ", ".join(f"{k.key_id} (enrolled by {k.invited_by or 'nobody'})"
                                for k in unvouched)  # fmt: skip
             warnings.append(
@@ -288,6 +290,7 @@ def build_status(
                     if state.sign_in is None
                     else ""
                 )
+                + "".join(f"; {why}" for k in unvouched for why in refused.get(k.key_id, ()))
             )
         if person.service and len(active) > 1:
             listed = "; ".join(
