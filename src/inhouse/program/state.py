@@ -1356,9 +1356,7 @@ def _stop_problem(state: ProgramState, event: Event, where: str) -> str | None:
     verdicts = [f for f in state.facts if f.id in cited and f.kind == "trial.verdict"]
     if not any(f.payload.get("verdict") == "not-worth-it" for f in verdicts):
         said = ", ".join(f"#{f.id} {f.payload.get('verdict')}" for f in verdicts) or "none"
-        return (
-            f"{where}: a not-worth-it stop cites a trial verdict saying so (it cites {said})"
-        )
+        return f"{where}: a not-worth-it stop cites a trial verdict saying so (it cites {said})"
     return None
 
 
