@@ -112,6 +112,7 @@ def test_an_envelope_imported_before_its_key_signed_in_is_held_to_the_floor_too(
     sign_in_as(vic)
     [fact] = [f for f in vic.state().facts if f.imported]
     assert fact.at >= clock.now - LOG_SKEW, f"dated {fact.at:%Y-%m-%d %H:%M}"
+    lena.close()
 
 
 def test_an_outbox_imported_before_two_others_wrote_after_it_keeps_its_time(
@@ -175,3 +176,4 @@ def test_the_same_fact_sealed_again_is_a_copy_though_the_log_dated_it_later(
     )
     assert "not imported" in line and "again" in line, line
     assert len([f for f in lena.state().facts if f.imported]) == 1
+    lena.close()

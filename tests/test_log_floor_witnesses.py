@@ -79,6 +79,7 @@ def test_one_account_lent_to_an_alias_is_no_second_witness_of_the_log_floor(
     )
     counted = [f.id for f in build_context(state, clock.now).facts.of("access.request")]
     assert mine.id in counted
+    lena.close()
 
 
 @pytest.mark.own_sign_in
@@ -106,3 +107,4 @@ def test_two_people_on_two_accounts_are_two_witnesses(
     own = lena.request_access(reason="only pia is ahead of me")  # one other: no floor
     [fact] = [f for f in lena.state().facts if f.id == own.id]
     assert fact.at == clock.now
+    lena.close()
