@@ -25,7 +25,9 @@ organisation's sign-in set up, both signed in: ``_shared.other_person_elsewhere`
 version into their own hands after it was recorded, in evidence inhouse measures:
 
 - a re-lock: a passing ``baseline.verify`` of its lock hash, served the weights it pins;
-- a workflow version: a passing ``workflow.run`` of its content hash;
+- a workflow version: a passing ``workflow.run`` of its content hash, answered by a runtime on
+  the runner's own machine (``runtime_local``; one served from another host, the maker's
+  server say, measured that host);
 - a prompt version: the gateway's own ``prompt.usage`` naming someone who used it, its last use
   dated no earlier than the day the version was recorded.
 
@@ -344,6 +346,7 @@ def _not_apart(ctx: CheckContext, maker: str, fact: Fact) -> str | None:
         enrolled_elsewhere,
         one_per_machine,
         other_person_elsewhere,
+        served_elsewhere,
     )
 
     judged = {maker}
@@ -355,6 +358,11 @@ def _not_apart(ctx: CheckContext, maker: str, fact: Fact) -> str | None:
             return "it names nobody who used it"
         return f"the gateway saw it used only by {'; '.join(_set_aside(ctx, maker, people))}"
     if why := other_person_elsewhere(ctx, fact, judged):
+        return why
+    # a colleague's run whose answers came from another host (the maker's server, which can
+    # answer anything) measured that host, not the version: play 3 refuses it as a rerun by
+    # another, and it confirms no workflow fix either
+    if fact.kind == "workflow.run" and (why := served_elsewhere(fact)):
         return why
     if not enrolled_elsewhere(ctx, fact.by, judged):
         return f"{fact.by}'s keys were all enrolled from a machine {maker} enrolled from"

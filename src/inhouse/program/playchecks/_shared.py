@@ -45,6 +45,7 @@ __all__ = [
     "published_specs",
     "released",
     "same_account",
+    "served_elsewhere",
     "split_aside",
     "step_time",
     "ticket_actor",
@@ -348,6 +349,21 @@ def passing_runs(ctx: CheckContext, spec: Fact) -> list[Fact]:
         and f.payload["passed"]
         and (lock_hash is None or f.payload["lock_hash"] == lock_hash)
     ]
+
+
+def served_elsewhere(run: Fact) -> str | None:
+    """Why the ``workflow.run`` ``run`` did not measure its runner's own rerun: its runtime
+    answered from another host (a server someone else runs could answer anything, the checks'
+    expected words included), or None. A run recorded before runs said where they were answered
+    (no ``runtime_local``) counts as before. Play 3's rerun by another and play 6's confirmation
+    of a workflow version both read it."""
+    if run.payload.get("runtime_local") is False:
+        where = run.payload.get("runtime") or "another host"
+        peers = run.payload.get("runtime_peers") or []
+        # the addresses the answers came from, which the runner judged (not the url's name)
+        came = f" (answers from {', '.join(map(str, peers))})" if peers else ""
+        return f"{run.by}'s run was answered by a runtime at {where}{came}, not on their machine"
+    return None
 
 
 def current_workflow(ctx: CheckContext) -> Fact | None:

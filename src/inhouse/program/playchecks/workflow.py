@@ -23,6 +23,7 @@ from inhouse.program.playchecks._shared import (
     names,
     other_person_elsewhere,
     passing_runs,
+    served_elsewhere,
 )
 
 __all__: list[str] = []  # nothing to import: the checks are reached through the registry
@@ -86,18 +87,6 @@ def _variant(run: Fact) -> str:
     return f", variant {variant}" if variant and variant != "default" else ""
 
 
-def _served_elsewhere(run: Fact) -> str | None:
-    """Why ``run`` did not measure its runner's own rerun: its runtime answered from another
-    host (a server someone else runs could answer anything), or None."""
-    if run.payload.get("runtime_local") is False:
-        where = run.payload.get("runtime") or "another host"
-        peers = run.payload.get("runtime_peers") or []
-        # the addresses the answers came from, which the runner judged (not the url's name)
-        came = f" (answers from {', '.join(map(str, peers))})" if peers else ""
-        return f"{run.by}'s run was answered by a runtime at {where}{came}, not on their machine"
-    return None
-
-
 @register_check("workflow-run-by-other", reads=("workflow.spec", "workflow.run", "baseline.lock"))
 @given(current_workflow, "no workflow defined: write workflows/NAME.yaml")
 def workflow_run_by_other(ctx: CheckContext, spec: Fact) -> Result:
@@ -117,7 +106,7 @@ def workflow_run_by_other(ctx: CheckContext, spec: Fact) -> Result:
             *runs,
         )
     why_not = {
-        run.id: other_person_elsewhere(ctx, run, {author}) or _served_elsewhere(run) for run in runs
+        run.id: other_person_elsewhere(ctx, run, {author}) or served_elsewhere(run) for run in runs
     }
     others = [run for run in runs if why_not[run.id] is None]
     failing = [
