@@ -47,7 +47,7 @@ from inhouse.program.facts import (
     Provenance,
     validate_payload,
 )
-from inhouse.program.prompt_versions import next_version_problem
+from inhouse.program.prompt_versions import library_reads, next_version_problem
 
 if TYPE_CHECKING:
     from inhouse.program import Program
@@ -107,14 +107,9 @@ __all__ = [
 
 def _counts(fact: Fact, services: set[str]) -> bool:
     """A library fact counts when the library's collector measured it, signed, by a person in
-    their own name (a service authors no prompts)."""
-    return (
-        fact.signed
-        and fact.provenance is Provenance.MEASURED
-        and fact.collector == COLLECTOR
-        and fact.on_behalf_of is None
-        and fact.by not in services
-    )
+    their own name (a service authors no prompts): the rule the checks number versions by too
+    (:func:`inhouse.program.prompt_versions.library_reads`)."""
+    return library_reads(fact, services)
 
 
 def fold_library(state: ProgramState, *, second_person: bool = False) -> Library:

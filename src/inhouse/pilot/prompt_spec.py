@@ -20,7 +20,9 @@ from inhouse.program.facts import (
     PromptMessage,
     PromptVariable,
 )
-from inhouse.program.prompt_versions import body_hash
+
+# the library's collector is defined beside the rule the library and the checks share
+from inhouse.program.prompt_versions import COLLECTOR, body_hash
 from inhouse.workflows.template import short_variables, template_names
 
 if TYPE_CHECKING:
@@ -44,7 +46,6 @@ __all__ = [
     "scan_draft",
 ]
 
-COLLECTOR = "inhouse prompts"
 LATEST = "latest"
 PRODUCTION = "production"
 

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import InvalidInput
 from inhouse.program.facts import Fact
-from inhouse.program.prompt_versions import library_versions
+from inhouse.program.prompt_versions import served_versions
 
 if TYPE_CHECKING:
     from inhouse.program.checks import CheckContext
@@ -224,7 +224,8 @@ def fold_findings(ctx: CheckContext) -> list[FindingState]:
     confirmed by someone other than its maker (the module's docstring)."""
     ordered = sorted(ctx.facts, key=lambda f: f.id)
     tested = _passing_runs(ordered)
-    served = {f.id for f in library_versions(ctx.facts.of("prompt.version")).values()}
+    # numbered as the library numbers them: over every version it serves, counted or not
+    served = {f.id for f in served_versions(ctx).values()}
     findings: dict[int, FindingState] = {}
     #: the changes that answer each finding, awaiting confirmation, in log order
     answers: dict[int, list[Fact]] = {}

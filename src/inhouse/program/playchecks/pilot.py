@@ -26,7 +26,7 @@ from inhouse.program.playchecks._shared import (
     split_aside,
     unsigned_apart,
 )
-from inhouse.program.prompt_versions import library_versions
+from inhouse.program.prompt_versions import served_versions
 
 # the checks are reached through the registry; play 4's commands share these with them
 __all__ = ["STEP_EVIDENCE", "WORD", "Enablement", "enablement_of", "members", "set_aside",
@@ -483,7 +483,8 @@ def _not_by_another(ctx: CheckContext, person: str, usage: Fact) -> str | None:
     someone else's prompt is not borne out by the member's own, nor by one from a machine of
     theirs, nor by a fact claiming a number the library gave another version."""
     name, number = str(usage.payload["prompt"]), int(usage.payload["version"])
-    version = library_versions(ctx.facts.of("prompt.version")).get((name, number))
+    # numbered as the library numbers them: over every version it serves, counted or not
+    version = served_versions(ctx).get((name, number))
     ref = f"{name}@{number}"
     if version is None:
         return f"someone else wrote, and {ref} is no version in the library"
