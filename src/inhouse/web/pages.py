@@ -370,6 +370,12 @@ def governance_page(program: Program) -> dict[str, Any]:
         lock, problem = None, str(err)
     context = build_context(program.state(), program.clock())
     drift = context.facts.latest("drift.review")
+    # inhouse.lock is a file anyone with the program folder writes: a lead can hash a lock of
+    # other weights into it without recording it. Play 2's checks, every verify and the install
+    # script follow the latest counted baseline.lock fact, so the page shows that one beside the
+    # file and says when the file is not it (else the page would show a lock the log does not
+    # hold, one no colleague verified, as "the lock").
+    recorded = context.facts.latest("baseline.lock")
     return {
         "lock": None
         if lock is None
@@ -377,8 +383,20 @@ def governance_page(program: Program) -> dict[str, Any]:
             "lock_hash": lock.lock_hash,
             "runtime": lock.runtime.model_dump(mode="json"),
             "models": [m.model_dump(mode="json") for m in lock.models],
+            "recorded": recorded is not None
+            and recorded.payload.get("lock_hash") == lock.lock_hash,
         },
         "lock_problem": problem,
+        "recorded_lock": None
+        if recorded is None
+        else {
+            "fact": recorded.id,
+            "by": recorded.by,
+            "at": recorded.at.isoformat(timespec="seconds"),
+            "lock_hash": recorded.payload["lock_hash"],
+            "runtime": recorded.payload["runtime"],
+            "models": recorded.payload["models"],
+        },
         "drift_review": None
         if drift is None
         else {
