@@ -80,3 +80,41 @@ def test_a_lock_never_recorded_says_so(
     data, html = _governance(world, request)
     assert data["lock"]["recorded"] is False and data["recorded_lock"] is None
     assert "is not the lock the program records" in html
+
+
+DRIFT_REVIEW = {"passed": True, "drifted": [], "findings": [], "nodes": ["local"],
+                "pinning_enforced": True}  # fmt: skip
+
+
+def _review(world: Pilot, lock_hash: str) -> Any:
+    from inhouse.support.drift import COLLECTOR
+
+    return world.lead.as_service("gateway").record_fact(
+        None, "drift.review", {**DRIFT_REVIEW, "lock_hash": lock_hash},
+        provenance=Provenance.MEASURED, collector=COLLECTOR,
+    )  # fmt: skip
+
+
+def test_a_drift_review_of_another_lock_is_not_shown_as_the_current_ones(
+    world: Pilot, clock: Clock, _isolated: Path, request: pytest.FixtureRequest
+) -> None:
+    """A passing drift review of an earlier lock, then a re-lock to other weights: the page
+    showed "passed" under "against the lock", where play 5's versions-pinned counts no review
+    of the current lock."""
+    old = made_lock("lena", models=(("m", OTHER),))
+    review = _review(world, old.lock_hash)
+    _record(world)
+    data, html = _governance(world, request)
+    shown = data["drift_review"]
+    assert shown["fact"] == review.id and shown["current"] is False
+    assert "not the lock the program records" in html and old.lock_hash[:19] in html
+
+
+def test_a_drift_review_of_the_current_lock_is_shown_as_it_is(
+    world: Pilot, clock: Clock, _isolated: Path, request: pytest.FixtureRequest
+) -> None:
+    recorded, _ = _record(world)
+    review = _review(world, recorded.lock_hash)
+    data, html = _governance(world, request)
+    assert data["drift_review"]["fact"] == review.id and data["drift_review"]["current"] is True
+    assert "not the lock the program records" not in html

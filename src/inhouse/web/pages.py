@@ -404,6 +404,11 @@ def governance_page(program: Program) -> dict[str, Any]:
             "by": drift.by,
             "at": drift.at.isoformat(timespec="seconds"),
             **drift.payload,
+            # the latest review may be of an earlier lock: play 5's versions-pinned counts only
+            # a review of the recorded lock, so the page does not show another's "passed" as
+            # the current lock's
+            "current": recorded is not None
+            and drift.payload.get("lock_hash") == recorded.payload.get("lock_hash"),
         },
         "review": review_status(program).to_dict(),
         "agents": [asdict(a) for a in agent_keys(program)],
