@@ -116,7 +116,7 @@ _PAGES: tuple[tuple[str, str, str, tuple[str, ...], tuple[dict[str, Any], ...]],
         "/governance.json",
         "governance",
         "The lock, drift per node, the review, agent boundaries",
-        ("lock", "lock_problem", "drift_review", "review", "agents"),
+        ("lock", "lock_problem", "recorded_lock", "drift_review", "review", "agents"),
         (),
     ),
     (

@@ -128,13 +128,32 @@ def play_page(program: Program, ref: str) -> dict[str, Any]:
     view = next(v for v in status["plays"] if v["id"] == play.id)
     ids = {e["fact"] for row in (*view["trigger"], *(view["exit"] or [])) for e in row["evidence"]}
     facts = {f.id: f for f in program.state().facts if f.id in ids}
-    evidence = {str(i): _fact_view(facts[i]) for i in sorted(facts)}
+    counts = _counting(program)
+    evidence = {str(i): _fact_view(facts[i], counts) for i in sorted(facts)}
     waivers = [w for w in status["waivers"] if w["play"] in (None, play.id)]
     return {"play": view, "evidence": evidence, "waivers": waivers, "now": status["now"]}
 
 
-def _fact_view(fact: Any) -> dict[str, Any]:
+def _counting(program: Program) -> tuple[set[int], dict[int, str]]:
+    """The ids of the facts the checks count, and why each fact they may not count does not
+    (as ``status`` shows it beside the checks)."""
+    from inhouse.program.counting import build_context
+
+    context = build_context(program.state(), program.clock())
+    return {f.id for f in context.facts}, {u.fact.id: u.why for u in context.uncounted}
+
+
+def _fact_view(fact: Any, counts: tuple[set[int], dict[int, str]]) -> dict[str, Any]:
+    counted, uncounted = counts
+    # a fact the checks do not count (a lock fact whose hash is not its body's, a measurement
+    # typed as someone's word, a signer the sign-in never vouched for) is shown as such: its
+    # payload alone would read as evidence ("passed": true, the models it lists)
+    why = uncounted.get(fact.id)
+    if why is None and fact.id not in counted:
+        why = "it is no longer live (expired, withdrawn or replaced), so no check reads it"
     return {
+        "counts": fact.id in counted,
+        "not_counted": why,
         "id": fact.id,
         "kind": fact.kind,
         "label": fact.label,
@@ -154,7 +173,7 @@ def fact_page(program: Program, fact_id: int) -> dict[str, Any]:
     """One fact: what it says, who signed it, how it was gathered."""
     for fact in program.state().facts:
         if fact.id == fact_id:
-            return {"fact": _fact_view(fact)}
+            return {"fact": _fact_view(fact, _counting(program))}
     raise NoSuchRoute(f"no fact #{fact_id} in this program")
 
 
@@ -370,6 +389,12 @@ def governance_page(program: Program) -> dict[str, Any]:
         lock, problem = None, str(err)
     context = build_context(program.state(), program.clock())
     drift = context.facts.latest("drift.review")
+    # inhouse.lock is a file anyone with the program folder writes: a lead can hash a lock of
+    # other weights into it without recording it. Play 2's checks, every verify and the install
+    # script follow the latest counted baseline.lock fact, so the page shows that one beside the
+    # file and says when the file is not it (else the page would show a lock the log does not
+    # hold, one no colleague verified, as "the lock").
+    recorded = context.facts.latest("baseline.lock")
     return {
         "lock": None
         if lock is None
@@ -377,8 +402,20 @@ def governance_page(program: Program) -> dict[str, Any]:
             "lock_hash": lock.lock_hash,
             "runtime": lock.runtime.model_dump(mode="json"),
             "models": [m.model_dump(mode="json") for m in lock.models],
+            "recorded": recorded is not None
+            and recorded.payload.get("lock_hash") == lock.lock_hash,
         },
         "lock_problem": problem,
+        "recorded_lock": None
+        if recorded is None
+        else {
+            "fact": recorded.id,
+            "by": recorded.by,
+            "at": recorded.at.isoformat(timespec="seconds"),
+            "lock_hash": recorded.payload["lock_hash"],
+            "runtime": recorded.payload["runtime"],
+            "models": recorded.payload["models"],
+        },
         "drift_review": None
         if drift is None
         else {
@@ -386,6 +423,11 @@ def governance_page(program: Program) -> dict[str, Any]:
             "by": drift.by,
             "at": drift.at.isoformat(timespec="seconds"),
             **drift.payload,
+            # the latest review may be of an earlier lock: play 5's versions-pinned counts only
+            # a review of the recorded lock, so the page does not show another's "passed" as
+            # the current lock's
+            "current": recorded is not None
+            and drift.payload.get("lock_hash") == recorded.payload.get("lock_hash"),
         },
         "review": review_status(program).to_dict(),
         "agents": [asdict(a) for a in agent_keys(program)],
