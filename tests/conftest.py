@@ -16,6 +16,7 @@ from inhouse.identity import signin as signin_module
 from inhouse.program import state as state_module
 from inhouse.program.checks import Person
 from inhouse.program.people import PeopleMixin
+from inhouse.testing.standin_idp import StandinIdP
 
 pytest_plugins = ["tests.engine"]
 
@@ -125,6 +126,14 @@ class Clock:
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
+
+
+@pytest.fixture
+def idp(clock: Clock) -> Iterator[StandinIdP]:
+    """A stand-in for the organisation's identity provider, on loopback, on the test's clock
+    (a test whose provider needs a realm's path defines its own)."""
+    with StandinIdP(clock=clock) as provider:
+        yield provider
 
 
 def _postgres_base() -> str | None:

@@ -5,6 +5,7 @@ forgery. And what status says of a stop that rests on no counted verdict."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -111,18 +112,8 @@ def test_a_stop_an_older_api_wrote_still_folds(_isolated: Path, clock: Clock) ->
     state = lena.state()
     old_pick = state.live_facts(lena.clock()).latest("trial.verdict")  # the old API's choice
     assert old_pick is not None and old_pick.provenance is Provenance.ATTESTED
-    lena._append(
-        EventKind.PROGRAM_STOPPED,
-        "lena",
-        {"reason": "not-worth-it", "evidence": [old_pick.id], "comment": "not worth it"},
-    )
-    fresh = Program.open(lena.folder, clock=clock)
-    try:
-        assert fresh.state().tampered is None, fresh.state().tampered
-        assert fresh.status()["program"]["stopped"]["success"] is True
-    finally:
-        fresh.close()
-        lena.close()
+    status = _stopped_around_the_api(lena, old_pick.id, clock)
+    assert status["program"]["stopped"]["success"] is True
 
 
 def test_a_stop_citing_an_older_verdict_over_a_proven_one_is_no_success(
@@ -138,19 +129,25 @@ def test_a_stop_citing_an_older_verdict_over_a_proven_one_is_no_success(
     first = lena.state().facts[-1]
     measured(lena, "trial.verdict", trial="triage", verdict="proven", proven_on=["cheaper"],
              quality_ok=True)  # fmt: skip
+    status = _stopped_around_the_api(lena, first.id, clock)
+    stop = status["program"]["stopped"]
+    assert stop["success"] is False
+    assert "latest trial verdict that counts is not that (verdict proven)" in stop["summary"]
+    assert any("no success of the playbook" in w for w in status["warnings"])
+
+
+def _stopped_around_the_api(lena: Program, cited: int, clock: Clock) -> Any:
+    """lena appends a not-worth-it stop citing fact ``cited``; the status of a fresh fold of
+    the log, which must fold (both programs are closed)."""
     lena._append(
         EventKind.PROGRAM_STOPPED,
         "lena",
-        {"reason": "not-worth-it", "evidence": [first.id], "comment": "hosted API stays"},
+        {"reason": "not-worth-it", "evidence": [cited], "comment": "not worth it"},
     )
     fresh = Program.open(lena.folder, clock=clock)
     try:
-        assert fresh.state().tampered is None
-        status = fresh.status()
-        stop = status["program"]["stopped"]
-        assert stop["success"] is False
-        assert "latest trial verdict that counts is not that (verdict proven)" in stop["summary"]
-        assert any("no success of the playbook" in w for w in status["warnings"])
+        assert fresh.state().tampered is None, fresh.state().tampered
+        return fresh.status()
     finally:
         fresh.close()
         lena.close()

@@ -11,7 +11,6 @@ witnesses are now the accounts the writers' keys signed in with.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,12 +23,6 @@ from inhouse.testing.standin_idp import StandinIdP
 from tests.conftest import Clock
 from tests.people import enrol
 from tests.test_sign_in import _sign_in
-
-
-@pytest.fixture
-def idp(clock: Clock) -> Iterator[StandinIdP]:
-    with StandinIdP(clock=clock) as provider:
-        yield provider
 
 
 def _ahead(program: Program, clock: Clock, reason: str) -> None:

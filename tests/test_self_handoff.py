@@ -6,7 +6,6 @@ owner ever accepting and without a waiver."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,12 +21,6 @@ from tests.conftest import Clock
 from tests.people import enrol
 from tests.test_engine import DIGEST, LOCK, lock_baseline, measured, through_play_one
 from tests.test_sign_in import _sign_in
-
-
-@pytest.fixture
-def idp(clock: Clock) -> Iterator[StandinIdP]:
-    with StandinIdP(clock=clock) as provider:
-        yield provider
 
 
 def _play_three_met(_isolated: Path, clock: Clock, idp: StandinIdP) -> tuple[Program, Program]:

@@ -6,7 +6,6 @@ refusal or the non-exit the rules promise (docs/concepts.md); each failed before
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,12 +22,6 @@ from tests.people import enrol
 from tests.test_engine import prove
 from tests.test_self_handoff import _play_three_met
 from tests.test_sign_in import _sign_in
-
-
-@pytest.fixture
-def idp(clock: Clock) -> Iterator[StandinIdP]:
-    with StandinIdP(clock=clock) as provider:
-        yield provider
 
 
 def _fresh(program: Program, clock: Clock) -> Program:

@@ -11,7 +11,6 @@ provider on loopback, standing for the organisation's provider elsewhere (tests/
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,12 +28,6 @@ from tests.test_sign_in import _sign_in
 pytestmark = pytest.mark.own_sign_in
 
 LEAD = {"name": "gateway", "email": "", "team": "", "roles": ["play-owner", "rollout-lead"]}
-
-
-@pytest.fixture
-def idp(clock: Clock) -> Iterator[StandinIdP]:
-    with StandinIdP(clock=clock) as provider:
-        yield provider
 
 
 def _trigger(program: Program, play_id: str, check: str) -> Result:

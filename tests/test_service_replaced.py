@@ -26,12 +26,6 @@ pytestmark = pytest.mark.usefixtures("on_database")
 
 
 @pytest.fixture
-def idp(clock: Clock) -> Iterator[StandinIdP]:
-    with StandinIdP(clock=clock) as provider:
-        yield provider
-
-
-@pytest.fixture
 def lena(_isolated: Path, clock: Clock, idp: StandinIdP) -> Iterator[Program]:
     clock.now = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)

@@ -32,12 +32,6 @@ from tests.test_sign_in import LOCK, VERIFY, _judge, _sign_in, _verify
 
 
 @pytest.fixture
-def idp(clock: Clock) -> Iterator[StandinIdP]:
-    with StandinIdP(clock=clock) as provider:
-        yield provider
-
-
-@pytest.fixture
 def lena(_isolated: Path, clock: Clock, idp: StandinIdP) -> Iterator[Program]:
     """The lead, signed in with her one account, the baseline locked in her name."""
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)

@@ -36,12 +36,6 @@ REVIEW = {"lock_hash": lock_payload("lena")["lock_hash"], "passed": True, "drift
 
 
 @pytest.fixture
-def idp(clock: Clock) -> Iterator[StandinIdP]:
-    with StandinIdP(clock=clock) as provider:
-        yield provider
-
-
-@pytest.fixture
 def cast(_isolated: Path, clock: Clock, idp: StandinIdP) -> Iterator[tuple[Program, Program]]:
     """lena (the lead) and vic, each signed in, and the gateway's key enrolled on its host,
     which has signed one drift review."""

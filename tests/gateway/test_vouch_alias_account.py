@@ -39,12 +39,6 @@ REVIEW = {"lock_hash": lock_payload("lena")["lock_hash"], "passed": True, "drift
 
 
 @pytest.fixture
-def idp(clock: Clock) -> Iterator[StandinIdP]:
-    with StandinIdP(clock=clock) as provider:
-        yield provider
-
-
-@pytest.fixture
 def lena(_isolated: Path, clock: Clock, idp: StandinIdP) -> Iterator[Program]:
     """lena, a lead who set up the sign-in and has not signed in; the gateway's key on a host
     of its own has signed a drift review; her lock is recorded."""

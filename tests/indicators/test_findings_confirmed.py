@@ -11,8 +11,6 @@ through the gateway, or passes ``baseline verify`` on the new lock."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -23,11 +21,11 @@ from inhouse.indicators import findings
 from inhouse.indicators.findings import open_finding
 from inhouse.pilot.library import add_prompt, new_version
 from inhouse.program import Program, Provenance
-from inhouse.program.checks import Outcome, Result, evaluate
-from inhouse.program.evaluation import context_for
+from inhouse.program.checks import Outcome
 from inhouse.program.facts import Fact
 from inhouse.workflows.runner import record_test_facts
 from tests.conftest import OTHER_COMPUTER, Clock
+from tests.indicators.conftest import judge_findings as _judge
 from tests.locks import DIGEST, lock_payload
 from tests.people import enrol, hold_gateway_key, vouch_for_gateway_host
 
@@ -40,24 +38,6 @@ messages:
 """
 
 
-@pytest.fixture
-def cast(
-    _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[dict[str, Program]]:
-    """lena leads; omar builds (the closer judged); pia, on her own laptop, opens findings."""
-    lena = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
-    omar = enrol(lena, "omar", team="platform", roles=["play-owner"])
-    pia = enrol(lena, "pia", team="sales")
-    monkeypatch.setenv(OTHER_COMPUTER, "omar-laptop")  # omar builds at his own laptop
-    yield {"lena": lena, "omar": omar, "pia": pia}
-    lena.close()
-
-
-def _judge(program: Program) -> Result:
-    ctx = context_for(program.state(), program.clock()).with_params({"period_days": 92})
-    return evaluate("findings-fed-back", ctx)
-
-
 def _state(program: Program, finding: Fact) -> str:
     return next(f.state for f in findings(program) if f.id == finding.id)
 
@@ -68,16 +48,23 @@ def _row(program: Program, finding: Fact) -> dict[str, Any]:
 
 
 def _test_run(
-    program: Program, version: str, *, passed: bool = True, closes: tuple[int, ...] = ()
+    program: Program,
+    version: str,
+    *,
+    passed: bool = True,
+    closes: tuple[int, ...] = (),
+    url: str = "http://127.0.0.1:8080",
+    peers: frozenset[str] = frozenset({"127.0.0.1"}),
 ) -> list[Fact]:
     """What `inhouse workflow test triage [--closes N]` records, through the runner's own
-    recording code, on the machine the test stands at (``OTHER_COMPUTER``)."""
+    recording code, on the machine the test stands at (``OTHER_COMPUTER``), answered by the
+    runtime at ``url`` from ``peers``."""
     workflow = SimpleNamespace(name="triage", content_hash=version * 64)
     pinned = SimpleNamespace(
         model=SimpleNamespace(name="m", digest=DIGEST),
         lock=SimpleNamespace(lock_hash=""),
-        url="http://127.0.0.1:8080",
-        peers=frozenset({"127.0.0.1"}),
+        url=url,
+        peers=peers,
     )
     report = SimpleNamespace(
         passed=passed, pass_rate=1.0 if passed else 0.0, judged=[1, 2, 3], variant="default"

@@ -13,66 +13,16 @@ where they were answered (no ``runtime_local``) still counts, as before."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-from types import SimpleNamespace
-
 import pytest
 
-from inhouse.indicators import findings
 from inhouse.indicators.findings import open_finding
 from inhouse.program import Program, Provenance
-from inhouse.program.checks import Outcome, Result, evaluate
-from inhouse.program.evaluation import context_for
+from inhouse.program.checks import Outcome
 from inhouse.program.facts import Fact
-from inhouse.workflows.runner import COLLECTOR, record_test_facts
+from inhouse.workflows.runner import COLLECTOR
 from tests.conftest import OTHER_COMPUTER, Clock
-from tests.locks import DIGEST
-from tests.people import enrol
-
-
-@pytest.fixture
-def cast(
-    _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[dict[str, Program]]:
-    """lena leads; omar builds (the closer judged); pia, on her own laptop, opens findings."""
-    lena = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
-    omar = enrol(lena, "omar", team="platform", roles=["play-owner"])
-    pia = enrol(lena, "pia", team="sales")
-    monkeypatch.setenv(OTHER_COMPUTER, "omar-laptop")
-    yield {"lena": lena, "omar": omar, "pia": pia}
-    lena.close()
-
-
-def _judge(program: Program) -> Result:
-    ctx = context_for(program.state(), program.clock()).with_params({"period_days": 92})
-    return evaluate("findings-fed-back", ctx)
-
-
-def _state(program: Program, finding: Fact) -> str:
-    return next(f.state for f in findings(program) if f.id == finding.id)
-
-
-def _test_run(
-    program: Program,
-    version: str,
-    *,
-    url: str = "http://127.0.0.1:8080",
-    peers: frozenset[str] = frozenset({"127.0.0.1"}),
-    closes: tuple[int, ...] = (),
-) -> list[Fact]:
-    """What `inhouse workflow test triage [--closes N]` records, through the runner's own
-    recording code, answered by the runtime at ``url`` from ``peers``."""
-    workflow = SimpleNamespace(name="triage", content_hash=version * 64)
-    pinned = SimpleNamespace(
-        model=SimpleNamespace(name="m", digest=DIGEST),
-        lock=SimpleNamespace(lock_hash=""),
-        url=url,
-        peers=peers,
-    )
-    report = SimpleNamespace(passed=True, pass_rate=1.0, judged=[1, 2, 3], variant="default")
-    runner = program.whoami().name
-    return record_test_facts(program, runner, workflow, pinned, report, closes=closes)  # type: ignore[arg-type]
+from tests.indicators.conftest import judge_findings as _judge
+from tests.indicators.test_findings_confirmed import _state, _test_run
 
 
 def _published(cast: dict[str, Program], clock: Clock, monkeypatch: pytest.MonkeyPatch) -> Fact:

@@ -19,38 +19,20 @@ version whose number the library gave another is no version, whatever counts."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from inhouse.gateway import issue_key
 from inhouse.indicators.findings import open_finding
-from inhouse.pilot.library import COLLECTOR, _version_payload, add_prompt, library
+from inhouse.pilot.library import add_prompt
 from inhouse.pilot.library_views import record_prompt_usage
-from inhouse.pilot.prompt_spec import parse_prompt
-from inhouse.program import Program, Provenance
-from inhouse.program.checks import Outcome, Result, evaluate
-from inhouse.program.evaluation import context_for
-from tests.conftest import Clock
+from inhouse.program import Program
+from inhouse.program.checks import Outcome
 from tests.gateway.test_vouch import _vouch
+from tests.indicators.conftest import judge_findings as _judge
+from tests.indicators.test_findings_served import claim_version_one
 from tests.people import enrol
-from tests.pilot.gateway_days import PROMPT, Pilot, Use, at, signed_in_pilot
+from tests.pilot.gateway_days import PROMPT, Pilot, Use, at
 
 pytestmark = pytest.mark.usefixtures("on_database")
-
-TEAMS = {"bob": ("support", "support"), "pia": ("legal", "analyst"), "oli": ("ops", "analyst")}
-
-
-@pytest.fixture
-def pilot(_isolated: Path, clock: Clock) -> Iterator[Pilot]:
-    with signed_in_pilot(_isolated, clock, TEAMS) as made:
-        yield made
-
-
-def _judge(program: Program) -> Result:
-    ctx = context_for(program.state(), program.clock()).with_params({"period_days": 92})
-    return evaluate("findings-fed-back", ctx)
 
 
 def _used_then_found(pilot: Pilot, author: Program) -> int:
@@ -70,30 +52,13 @@ def _used_then_found(pilot: Pilot, author: Program) -> int:
     return finding.id
 
 
-def _claim_version_one(pilot: Pilot, finding: int) -> None:
-    """The lead appends a "version 1" of triage with another body naming ``finding``, then uses
-    triage@1 once herself and lets the gateway's routine rollup run."""
-    lena = pilot.lead
-    draft = parse_prompt(PROMPT.replace("Ticket:", "Ticket (floor?):"), where="x.yaml")
-    payload = _version_payload("triage", 1, draft)
-    payload["closes"] = [finding]
-    lena.record_fact(None, "prompt.version", payload, provenance=Provenance.MEASURED,
-                     collector=COLLECTOR)  # fmt: skip
-    # the library ignores it (number 1 was taken): nobody is ever served it
-    assert library(lena).prompt("triage").versions[1].content_hash != draft.content_hash
-    _, pilot.keys["lena"] = issue_key(lena, None, "lena", holder=lena)
-    pilot.use([Use("lena", "2026-11-05T10:00", prompt="triage@1")])
-    pilot.clock.now = at("2026-11-05T12:00")
-    record_prompt_usage(lena)
-
-
 def test_a_version_claiming_a_number_an_unsigned_key_took_closes_nothing(pilot: Pilot) -> None:
     lena = pilot.lead
     # the lead's second key, from her other machine, never signed in: its facts do not count,
     # but the library serves what it shares
     gus = enrol(lena, "gus", team="ops", machine="lena-desktop", signed_in=False)
     finding = _used_then_found(pilot, gus)
-    _claim_version_one(pilot, finding)
+    claim_version_one(pilot, finding)
     result = _judge(lena)
     assert result.outcome is Outcome.FAIL, result.reason
     assert "it is no version of the shared library" in result.reason, result.reason

@@ -23,14 +23,7 @@ from inhouse.program.checks import Outcome, evaluate
 from inhouse.program.counting import build_context
 from tests.conftest import Clock
 from tests.people import enrol, hold_gateway_key, vouch_for_gateway_host
-
-PROMPT = """\
-description: Sort a ticket into a queue
-variables:
-  ticket: string
-messages:
-  - {role: user, content: "Ticket: {{ ticket }}"}
-"""
+from tests.pilot.gateway_days import PROMPT
 
 
 def _usage(lead: Program, last_used: str, person: str) -> None:

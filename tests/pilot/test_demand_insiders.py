@@ -5,36 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inhouse.program import Program
 from inhouse.testing.standin_idp import StandinIdP
 from tests.conftest import Clock
-from tests.test_engine import DIGEST, LOCK, lock_baseline, measured, prove
+from tests.people import enrol
 from tests.test_forgery import _checks
-from tests.test_sign_in import signed_in_team
-
-TEAMS = {"omar": "support", "bob": "ops", "pia": "legal", "dan": "finance"}
-
-
-def _to_play_three(lena: Program, idp: StandinIdP) -> dict[str, Program]:
-    """The honest walk of tests/test_sign_in_walk.py up to omar owning play 3: lena leads and
-    owns plays 1-2, pia asked in (play 2's trigger), bob verified the lock, omar started play 3
-    and published his workflow."""
-    people = signed_in_team(lena, idp, TEAMS)
-    omar, bob, pia = people["omar"], people["bob"], people["pia"]
-    prove(lena)
-    lena.offer_handoff(None, 1, to="lena")
-    lena.accept_handoff(None, 1)
-    pia.request_access(reason="legal wants contract summaries off the cloud")
-    lena.start_play(None, 2)
-    lock_baseline(lena)
-    measured(bob, "baseline.verify", lock_hash=LOCK, passed=True)
-    lena.offer_handoff(None, 2, to="omar")
-    omar.accept_handoff(None, 2)
-    measured(omar, "task.named", task="ticket-summary", frequency="daily")
-    omar.start_play(None, 3)
-    measured(omar, "workflow.spec", workflow="ticket-summary", content_hash="v1",
-             author="omar", model="m0", model_digest=DIGEST)  # fmt: skip
-    return people
+from tests.test_handoff_offer_signed import _walk_to_play_two
+from tests.test_sign_in import _sign_in
 
 
 def test_a_play_owner_asking_for_access_is_not_spreading_demand(
@@ -43,11 +19,13 @@ def test_a_play_owner_asking_for_access_is_not_spreading_demand(
     """The owner of play 3 is an insider who already has the tool: his own `inhouse access
     request` is not one of the "several distinct people" asking in (it once was, so the pilot
     started on two real askers instead of three), and the reason says why he is set aside."""
-    lena = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
-    lena.change_roles(None, "lena", add=["play-owner"])
     with StandinIdP(path="/realms/acme", clock=clock) as idp:
-        people = _to_play_three(lena, idp)
-        people["dan"].request_access(reason="finance wants the invoice workflow")
+        # plays 1 and 2 walked honestly (pia asked in for play 2), omar owns play 3
+        lena, people = _walk_to_play_two(_isolated, clock, idp)
+        people["omar"].start_play(None, 3)
+        dan = enrol(lena, "dan", team="finance")
+        _sign_in(dan, idp, "u-dan")
+        dan.request_access(reason="finance wants the invoice workflow")
         before = _checks(lena.status(), 4, "trigger")["demand-spreading"]
         assert before["outcome"] == "fail", before
         assert "by 2 distinct people, need 3" in before["reason"], before

@@ -8,20 +8,17 @@ reported) no longer failed play 5's exit."""
 from __future__ import annotations
 
 import asyncio
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
-import tomli_w
 
 from inhouse.program import Provenance
 from inhouse.program.checks import Outcome, evaluate
 from inhouse.program.counting import build_context
 from tests.gateway.harness import key_for, weights_root
 from tests.gateway.toolcall_standin import ToolCallStandin
-from tests.people import enrol, vouch_for_gateway_host
-from tests.support.test_agents import _program
+from tests.support.test_agents import _program, widen_reader_and_review
 
 
 def _agents(program: Any) -> Any:
@@ -35,8 +32,6 @@ def test_a_registration_typed_before_the_grant_hides_no_widened_boundary(
     """The lead types ``agent.registered`` as her word (`inhouse fact record agent.registered
     --attest`) before granting the agent's key, then widens its boundary in inhouse.toml; the
     gateway's drift review reports the wider one. The control grants with nothing typed."""
-    from inhouse.gateway.rollup import service_program
-    from inhouse.support.drift import COLLECTOR
 
     async def run() -> None:
         async with ToolCallStandin("search", {}, root=weights_root(_isolated)) as upstream:
@@ -46,19 +41,7 @@ def test_a_registration_typed_before_the_grant_hides_no_widened_boundary(
                                     provenance=Provenance.ATTESTED,
                                     comment="the reader agent will use the gateway")  # fmt: skip
             key_for(program, agent="reader")  # the real grant (`inhouse keys issue --agent`)
-            # widen the allowlist after the grant: the gateway now lets the agent run a shell
-            config = _isolated / "inhouse.toml"
-            tables = tomllib.loads(config.read_text(encoding="utf-8"))
-            tables["policy"]["agents"]["reader"]["tools"]["shell"] = {}
-            config.write_text(tomli_w.dumps(tables), encoding="utf-8")
-            # the gateway's own drift review reports what it serves (an honest host)
-            served = {"reader": ["read_file", "search", "shell"], "idle": ["search"]}
-            service_program(program).record_fact(
-                None, "drift.review", {"lock_hash": "sha256:" + "0" * 64, "passed": True,
-                                       "agents": served},
-                provenance=Provenance.MEASURED, collector=COLLECTOR,
-            )  # fmt: skip
-            vouch_for_gateway_host(enrol(program, "vic", team="ops"))
+            widen_reader_and_review(program, _isolated)
             result = _agents(program)
             # what it should say: the agent is registered (its key is granted, its boundary
             # measured) and the gateway serves a wider boundary than was granted

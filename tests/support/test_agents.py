@@ -340,6 +340,26 @@ def test_agent_boundaries_counts_only_boundaries_measured_at_grant(_isolated: Pa
     asyncio.run(run())
 
 
+def widen_reader_and_review(program: Any, folder: Path) -> None:
+    """The lead widens ``[policy.agents.reader]`` with a shell after its key was granted; the
+    gateway's own drift review records the allowlists it now serves, and vic (who uses the
+    gateway and never led) vouched for its host, so what it signs counts with the sign-in."""
+    from inhouse.gateway.rollup import service_program
+    from inhouse.support.drift import COLLECTOR
+
+    config = folder / "inhouse.toml"
+    tables = tomllib.loads(config.read_text(encoding="utf-8"))
+    tables["policy"]["agents"]["reader"]["tools"]["shell"] = {}
+    config.write_text(tomli_w.dumps(tables), encoding="utf-8")
+    served = {"reader": ["read_file", "search", "shell"], "idle": ["search"]}
+    service_program(program).record_fact(
+        None, "drift.review", {"lock_hash": "sha256:" + "0" * 64, "passed": True,
+                               "agents": served},
+        provenance=Provenance.MEASURED, collector=COLLECTOR,
+    )  # fmt: skip
+    vouch_for_gateway_host(enrol(program, "vic", team="ops"))
+
+
 def test_a_boundary_widened_after_its_grant_fails_once_the_gateway_reviews_what_it_serves(
     _isolated: Path,
 ) -> None:
@@ -347,27 +367,13 @@ def test_a_boundary_widened_after_its_grant_fails_once_the_gateway_reviews_what_
     then widens ``[policy.agents.reader]`` in inhouse.toml, and the gateway enforces that.
     The gateway's drift review, signed by its own key, records the allowlists it serves: the
     check fails on the difference until the key is granted again."""
-    from inhouse.gateway.rollup import service_program
-    from inhouse.support.drift import COLLECTOR
 
     async def run() -> None:
         async with ToolCallStandin("search", {}, root=weights_root(_isolated)) as upstream:
             program = _program(_isolated, upstream.url)
             key_for(program, agent="reader")
             assert _check(program).outcome is Outcome.PASS
-            config = _isolated / "inhouse.toml"
-            tables = tomllib.loads(config.read_text(encoding="utf-8"))
-            tables["policy"]["agents"]["reader"]["tools"]["shell"] = {}
-            config.write_text(tomli_w.dumps(tables), encoding="utf-8")
-            served = {"reader": ["read_file", "search", "shell"], "idle": ["search"]}
-            service_program(program).record_fact(
-                None, "drift.review", {"lock_hash": "sha256:" + "0" * 64, "passed": True,
-                                       "agents": served},
-                provenance=Provenance.MEASURED, collector=COLLECTOR,
-            )  # fmt: skip
-            # vic uses the gateway and never led: with the sign-in set up, what it signs
-            # counts once he vouched for its host
-            vouch_for_gateway_host(enrol(program, "vic", team="ops"))
+            widen_reader_and_review(program, _isolated)
             result = _check(program)
             assert result.outcome is Outcome.FAIL
             assert "reader: it serves read_file, search, shell, granted read_file, search" in (

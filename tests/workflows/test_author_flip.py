@@ -17,7 +17,6 @@ pass or fail. Found by a red-team pass, two ways that went wrong:
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -36,12 +35,6 @@ from tests.conftest import OTHER_COMPUTER, Clock
 from tests.people import enrol
 from tests.test_engine import DIGEST, LOCK, lock_baseline, measured, through_play_one
 from tests.test_sign_in import _judge, _sign_in
-
-
-@pytest.fixture
-def idp(clock: Clock) -> Iterator[StandinIdP]:
-    with StandinIdP(clock=clock) as provider:
-        yield provider
 
 
 def _play_three(_isolated: Path, clock: Clock, idp: StandinIdP) -> dict[str, Program]:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from inhouse.program import Program
+    from inhouse.program.facts import Fact
     from inhouse.program.status_shape import PlayView, Status
 
 __all__ = [
@@ -374,6 +375,11 @@ def ticket_page(program: Program, ticket: str) -> dict[str, Any]:
 # -- governance ------------------------------------------------------------------------------
 
 
+def _signed(fact: Fact) -> dict[str, Any]:
+    """A fact as the pages name it: its number, signer and time."""
+    return {"fact": fact.id, "by": fact.by, "at": fact.at.isoformat(timespec="seconds")}
+
+
 def governance_page(program: Program) -> dict[str, Any]:
     """The lock, the latest drift review (every node against it), the review cadence and every
     agent's boundary."""
@@ -409,9 +415,7 @@ def governance_page(program: Program) -> dict[str, Any]:
         "recorded_lock": None
         if recorded is None
         else {
-            "fact": recorded.id,
-            "by": recorded.by,
-            "at": recorded.at.isoformat(timespec="seconds"),
+            **_signed(recorded),
             "lock_hash": recorded.payload["lock_hash"],
             "runtime": recorded.payload["runtime"],
             "models": recorded.payload["models"],
@@ -419,9 +423,7 @@ def governance_page(program: Program) -> dict[str, Any]:
         "drift_review": None
         if drift is None
         else {
-            "fact": drift.id,
-            "by": drift.by,
-            "at": drift.at.isoformat(timespec="seconds"),
+            **_signed(drift),
             **drift.payload,
             # the latest review may be of an earlier lock: play 5's versions-pinned counts only
             # a review of the recorded lock, so the page does not show another's "passed" as
