@@ -151,3 +151,41 @@ def _stopped_around_the_api(lena: Program, cited: int, clock: Clock) -> Any:
     finally:
         fresh.close()
         lena.close()
+
+
+def test_an_exit_appended_around_the_api_is_named_after_the_playbook_changes(
+    _isolated: Path, clock: Clock
+) -> None:
+    """The forgery the rule above leaves room for: lena appends the pilot's exit around the API
+    with nothing behind it (nobody asked in), then revises the playbook, so the fold no longer
+    re-judges the exit by the rules the program was created with. It is kept as the first exit
+    (an honest one may fail revised rules), but status names it, beside the playbook's change."""
+    path = _isolated / "acme.yaml"
+    path.write_text(yaml.safe_dump(BOOK, sort_keys=False))
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock, playbook=str(path))
+    lena.change_roles(None, "lena", add=["play-owner"])
+    omar = enrol(lena, "omar", team="support", roles=["play-owner"])
+    hashed = {"play": "pilot", "evidence_hash": "x" * 64}
+    # its trigger does not hold (nobody asked in): the API refuses the start, so around it
+    lena._append(EventKind.PLAY_STARTED, "lena", {"play": "pilot", "owner": "lena", "waivers": []})
+    lena._append(EventKind.HANDOFF_OFFERED, "lena", {**hashed, "to": "omar", "comment": ""})
+    omar._append(EventKind.HANDOFF_ACCEPTED, "omar", {**hashed, "comment": ""})
+    omar._append(EventKind.PLAY_EXITED, "omar", hashed)
+    assert "pilot" not in lena.state().first_exited  # the rules it was created with: set aside
+    lena.close()
+
+    book = {**BOOK, "version": 2}
+    book["plays"] = [dict(p) for p in BOOK["plays"]]
+    book["plays"][0]["exit"] = [
+        {"check": "access-requested", "title": "asked", "params": {"min_people": 2}}
+    ]
+    path.write_text(yaml.safe_dump(book, sort_keys=False))
+    again = Program.open(_isolated, clock=clock)
+    try:
+        assert "pilot" in again.state().first_exited  # kept under other rules...
+        warnings = again.status()["warnings"]
+        said = [w for w in warnings if "records play 1 (pilot) as exited, though" in w]
+        assert len(said) == 1, warnings  # ...and said
+        assert any("now loads acme v2" in w for w in warnings), warnings
+    finally:
+        again.close()

@@ -336,6 +336,9 @@ class ProgramState:
     #: exits appended around the API for plays that did not exit then (their checks did not
     #: hold, or the owner handed the play to himself): no first exit, each said on ``status``
     unmet_exits: list[str] = field(default_factory=list)
+    #: exits kept as first exits although the playbook loaded, which is not the one the program
+    #: was created with, finds their exit checks did not hold then: each said on ``status``
+    kept_exits: list[str] = field(default_factory=list)
     #: play -> the session key whose unapproved acceptance of it did not count: the exit that
     #: acceptance wrote beside it does not count either
     unapproved_exit: dict[str, str] = field(default_factory=dict)
@@ -1004,7 +1007,9 @@ def _no_first_exit_unmet(
     needs another owner (:func:`~inhouse.program.guards.handed_to_itself`). The API refuses
     both; appended around it, such an acceptance exits nothing, and windows counted from a
     play's first exit (widening demand, use beyond the pilot) open at the real exit, not at
-    this. ``status`` names each exit set aside so (:attr:`ProgramState.unmet_exits`).
+    this. ``status`` names each exit set aside so (:attr:`ProgramState.unmet_exits`), and each
+    exit kept (:attr:`ProgramState.kept_exits`) because the playbook loaded is not the one the
+    program was created with, although the loaded one's exit checks did not hold at it.
 
     Exits are judged again only by the rules the program was created with (a playbook revised
     since would re-judge, by its new parameters, exits the API accepted under the old), and a
@@ -1018,14 +1023,12 @@ def _no_first_exit_unmet(
     first = state.first_exited.get(play_id)
     if first is None or first[1] != event.seq:
         return
-    if not runs_by(state, playbook) or all(p.id != play_id for p in playbook.plays):
+    if all(p.id != play_id for p in playbook.plays):
         return
     play = playbook.play(play_id)
     number = playbook.number(play_id)
-    if handed_to_itself(playbook, play, state):
+    if runs_by(state, playbook) and handed_to_itself(playbook, play, state):
         why = f"play {number} ({play_id}) was handed by its owner to himself"
-    elif not _created_with(state, playbook):
-        return
     else:
         try:
             checked = exit_results(play, state, first[0])
@@ -1035,6 +1038,18 @@ def _no_first_exit_unmet(
             counting.forget(state)  # judged halfway through an event
         errors = any(item.result.outcome is Outcome.ERROR for item in checked)
         if errors or satisfied(checked):
+            return
+        if not _created_with(state, playbook):
+            # kept (an honest exit under the rules it was created with may fail a revised
+            # playbook's), but said: changing the playbook must not hide an exit appended
+            # around the API with nothing behind it
+            state.kept_exits.append(
+                f"event {event.seq} records play {number} ({play_id}) as exited, though its "
+                f"exit checks, as the playbook loaded now ({playbook.name} v{playbook.version}) "
+                "decides them, did not hold then; the program was created with other rules, so "
+                "the exit stays its first and what counts from it starts there: check that "
+                "this play was handed on as those rules asked"
+            )
             return
         why = f"play {number} ({play_id})'s exit checks did not hold then"
     del state.first_exited[play_id]
