@@ -502,6 +502,9 @@ class Gateway:
             else:
                 _answer(reply, status, error, JSON, request_id)
         finally:
+            # its spend and metrics, where the answer's end did not get to them (the client
+            # gone at the last write)
+            self.recorder.close(call)
             if holding:
                 self.limiter.release(key)
 

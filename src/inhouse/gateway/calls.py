@@ -1,8 +1,8 @@
 """One proxied request as the gateway measures it, and where its measurements go when it ends.
 
 :class:`Call` gathers what a request did (who, which model and node, tokens, timings, the policy
-actions taken); :class:`Recorder` closes it: the key's token spend, the usage record (spooled
-before the answer's last bytes are sent) and the Prometheus metrics.
+actions taken); :class:`Recorder` closes it: the usage record (spooled before the answer's last
+bytes are sent), then the key's token spend and the Prometheus metrics (right after them).
 """
 
 from __future__ import annotations
@@ -80,6 +80,12 @@ class Call:
     reported: bool = False
     #: the call's usage record is made (a call is recorded once, whatever happens after)
     recorded: bool = False
+    #: its spend is settled against the key's limits and its metrics observed (once, after
+    #: the record: :meth:`Recorder.close`)
+    closed: bool = False
+    #: seconds from its start to its record, and the gateway's own share of them
+    elapsed: float = 0.0
+    overhead: float = 0.0
 
     def labels(self) -> list[str]:
         """What the usage record says about its own figures: ``estimated:tokens`` when it
@@ -128,23 +134,41 @@ class Recorder:
         self.clock = clock
 
     def finish(self, call: Call) -> None:
-        """Spool the usage record and update metrics; runs before the answer's last bytes,
-        once per call (a second call does nothing)."""
+        """Spool the call's usage record, then settle its spend and observe its metrics: what
+        an answer that ends with an error does (a second call does nothing)."""
+        self.spool(call)
+        self.close(call)
+
+    def spool(self, call: Call) -> None:
+        """Make and spool the call's usage record, once: before the answer's last bytes (an
+        answered request is never missing from the usage log, even after ``kill -9``). Only
+        this stands between the runtime's last event and the client's last bytes; the rest
+        (:meth:`close`) waits until they are written."""
         if call.recorded:
             return
         call.recorded = True
         elapsed = time.perf_counter() - call.started
         overhead = max(elapsed - call.upstream_wait, 0.0)
+        call.elapsed, call.overhead = elapsed, overhead
+        self.usage.record(call.record(elapsed, overhead, UsageRecord.now(self.clock)))
+
+    def close(self, call: Call) -> None:
+        """Settle a recorded call's token spend against its key and observe its metrics, once.
+        Runs right after the answer's last bytes are written, in the same callback, so no
+        other request is admitted in between: the key's limits read the same as when this
+        ran before them."""
+        if call.closed or not call.recorded:
+            return
+        call.closed = True
         # an answer cut short still cost what the client received
         spent = call.tokens_in + call.tokens_out if call.status < 400 or call.answering else 0
         self.limiter.settle(call.key.id, call.reserved, spent, call.request_id)
-        self.usage.record(call.record(elapsed, overhead, UsageRecord.now(self.clock)))
         self.metrics.observe(
             model=call.model,
             person=call.key.person,
             status=call.status,
-            latency=elapsed,
-            overhead=overhead,
+            latency=call.elapsed,
+            overhead=call.overhead,
             ttft=call.ttft,
             tokens_in=call.tokens_in,
             tokens_out=call.tokens_out,

@@ -2,8 +2,10 @@
 
 Either way the answer names the blessed model (not the runtime's id for it), its tokens are
 counted, tool calls are checked against the key's agent boundary, and the call is recorded
-*before* the last bytes go out (the body, or a stream's ``[DONE]``). Stream events are never
-buffered, except the tool-call deltas a boundary must see whole before they may pass.
+*before* the last bytes go out (the body, or a stream's ``[DONE]``); its spend and metrics
+right after them. A stream ends inside the read that brought the runtime's ``[DONE]``. Stream
+events are never buffered, except the tool-call deltas a boundary must see whole before they may
+pass.
 
 A refusal raised here reaches the gateway's error handler; once a stream's headers are sent
 (``call.answering``) it can only travel as the stream's last event.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -64,10 +67,23 @@ async def relay(
             data = await upstream.read(call, response)
             raise _bad(node, f"answered a stream request with {content_type or 'no content type'}"
                        f" instead of events: {snippet(data)}")  # fmt: skip
-        done = await _stream(call, _renames(node.model_id, route.name), response, upstream, reply)
-        _still_there(reply)
-        recorder.finish(call)  # spooled before the last bytes ([DONE]) are sent
-        reply.end(done)
+        events = _Events(call, _renames(node.model_id, route.name), reply)
+
+        def end(done: bytes) -> None:
+            """The stream's end: its held events out, the call recorded, then its last bytes
+            (the runtime's ``[DONE]``, or nothing after its own error event)."""
+            events.close()
+            _still_there(reply)
+            recorder.spool(call)  # spooled before the last bytes ([DONE]) are sent
+            reply.end(done)
+            recorder.close(call)
+
+        # the runtime's [DONE] ends the answer inside the read that brought it: no wait for
+        # this task to wake up stands between that read and the client's last bytes
+        events.on_done = end
+        await _stream(call, events, response, upstream, reply)
+        if not events.ended:  # it ended with the runtime's own error event, no [DONE]
+            end(b"")
         return
     data = await upstream.read(call, response)
     _check_whole(node, call.endpoint, data)
@@ -78,8 +94,9 @@ async def relay(
     data = _rename_model(data, node.model_id, route.name)
     count_tokens(call, data)
     _still_there(reply)
-    recorder.finish(call)  # spooled before the answer is sent
+    recorder.spool(call)  # spooled before the answer is sent
     reply.whole(200, data, [*JSON, (b"x-inhouse-request-id", call.request_id.encode())])
+    recorder.close(call)
 
 
 def _still_there(reply: Reply) -> None:
@@ -132,16 +149,20 @@ class _Events:
     """A streamed answer passing through: each read from the runtime is split into its events,
     checked and counted, and written to the client within the read's own callback (the sink of
     :meth:`~inhouse.gateway.wire.Answer.pipe`), all but the runtime's ``[DONE]``, which it
-    keeps for the caller to send once the call is recorded."""
+    hands to ``on_done`` in the same callback, to be sent once the call is recorded."""
 
     __slots__ = (
         "buffer",
         "busy",
         "call",
+        "closed",
         "counted_out",
         "done",
+        "ended",
         "guard",
         "node",
+        "on_done",
+        "piped",
         "renames",
         "reply",
         "reported_out",
@@ -165,6 +186,14 @@ class _Events:
         self.reported_out: int | None = None
         #: seconds spent here (the gateway's own time, not the runtime's)
         self.busy = 0.0
+        #: when the piping began (the runtime's time is counted from there)
+        self.piped = 0.0
+        #: called with the runtime's ``[DONE]`` within the read that brought it: the answer
+        #: ends there (:func:`relay`'s ``end``), ``ended`` says it did
+        self.on_done: Callable[[bytes], None] | None = None
+        self.ended = False
+        #: what the stream carried is in the call (:meth:`close`)
+        self.closed = False
 
     def __call__(self, chunk: bytes) -> bool:
         """Take one read; ``True`` once the runtime's ``[DONE]`` is in (nothing after it is
@@ -193,10 +222,48 @@ class _Events:
             self.reply.part(b"".join(out))  # the good events before it still go out
             raise
         finally:
-            self.busy += time.perf_counter() - now
+            spent = time.perf_counter() - now
+            self.busy += spent
         if out:
             self.reply.part(out[0] if len(out) == 1 else b"".join(out))
-        return self.done is not None
+        if self.done is None:
+            return False
+        if self.on_done is not None and not self.ended:
+            # the runtime's time ends with this read (the rest of it is the gateway's)
+            self.call.upstream_wait += now - self.piped - (self.busy - spent)
+            self.ended = True
+            self.on_done(self.done)
+        return True
+
+    def waited(self) -> None:
+        """Count the runtime's time into the call, where the answer did not end at its
+        ``[DONE]`` (a fault, its own error event, the client gone)."""
+        if not self.ended:
+            self.call.upstream_wait += time.perf_counter() - self.piped - self.busy
+
+    def close(self) -> None:
+        """The stream is over: send the events a tool boundary held (or raise its
+        violation), then :meth:`count`."""
+        guard = self.guard
+        try:
+            if not self.closed and guard is not None and (held := guard.finish()):
+                self.reply.part(b"".join(held))
+        finally:
+            self.count()
+
+    def count(self) -> None:
+        """Put what the stream carried into the call (its tokens, its tool calls), once,
+        whether or not it ended well: an answer cut short (an error, the client gone, the
+        deadline) cost what was sent, and a blocked call is recorded too (it is what a dry run
+        replays)."""
+        if self.closed:
+            return
+        self.closed = True
+        call = self.call
+        call.tokens_out = _tokens_out(self)
+        guard = self.guard
+        if guard is not None and call.tool_calls is not None and call.keep_arguments is not None:
+            call.tool_calls.extend(streamed_tool_calls(guard.seen, call.keep_arguments))
 
     def _split(self, buffer: bytes, now: float, out: list[bytes]) -> None:
         """Take every whole event in ``buffer``; keep the rest for the next read."""
@@ -242,21 +309,16 @@ class _Events:
 
 
 async def _stream(
-    call: Call,
-    renames: list[tuple[bytes, bytes]],
-    response: Answer,
-    upstream: Upstream,
-    reply: Reply,
-) -> bytes:
-    """Send the answer's events as they arrive, each read's events in one write, all but the
-    runtime's ``[DONE]``, which it returns. A stream that ends without one, or carries an event
-    that is not JSON, raises :class:`RuntimeBadResponse`; one that ends with the runtime's own
-    error event is recorded as a 502 and ends there. A client that stops reading pauses the
-    runtime's connection; one that goes away closes it at once."""
+    call: Call, events: _Events, response: Answer, upstream: Upstream, reply: Reply
+) -> None:
+    """Send the answer's events as they arrive, each read's events in one write; the
+    runtime's ``[DONE]`` goes to ``events.on_done``, which ends the answer. A stream that ends
+    without one, or carries an event that is not JSON, raises :class:`RuntimeBadResponse`;
+    one that ends with the runtime's own error event is recorded as a 502 and left for the
+    caller to end. A client that stops reading pauses the runtime's connection; one that goes
+    away closes it at once."""
     node = call.node
     assert node is not None
-    events = _Events(call, renames, reply)
-    piped = time.perf_counter()
     try:
         try:
             reply.start_stream([*sse.HEADERS, (b"x-inhouse-request-id", call.request_id.encode())])
@@ -265,26 +327,20 @@ async def _stream(
             reply.on_lost = lambda: response.abort(ClientGone("the client went away"))
             if reply.paused:  # the client was not reading before the stream began
                 response.pause(True)
+            events.piped = time.perf_counter()
             with upstream.faults(node):
                 await response.pipe(events)
         finally:  # at its [DONE] the answer is read: the runtime's last bytes may still come
             reply.on_pause = reply.on_lost = None
-            call.upstream_wait += time.perf_counter() - piped - events.busy
+            events.waited()
             response.release(read_all=events.done is not None)
         if events.done is None and call.status < 400:
             buffer = events.buffer
             cut = f" (it ended inside an event: {snippet(buffer)})" if buffer.strip() else ""
             raise _bad(node, f"ended the stream without [DONE]: the answer is incomplete{cut}")
-        guard = events.guard
-        if guard is not None and (held := guard.finish()):
-            reply.part(b"".join(held))
-    finally:  # a blocked call is recorded too: it is what a dry run replays
-        # an answer cut short (an error, the client gone, the deadline) cost what was sent
-        call.tokens_out = _tokens_out(events)
-        guard = events.guard
-        if guard is not None and call.tool_calls is not None and call.keep_arguments is not None:
-            call.tool_calls.extend(streamed_tool_calls(guard.seen, call.keep_arguments))
-    return b"" if events.done is None else events.done  # after its own error event: nothing
+    except BaseException:
+        events.count()
+        raise
 
 
 def _tokens_out(events: _Events) -> int:
