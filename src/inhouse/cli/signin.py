@@ -171,8 +171,8 @@ def keys(program: ProgramOpt = None) -> None:
 def audit(program: ProgramOpt = None) -> None:
     """Compare the pinned keys with those the issuer publishes now, and with what each person's
     machine saw it publish when they signed in. A key that verifies sign-ins, is not published
-    now, and was seen published by nobody but the lead who pinned it is DOUBTFUL (pinned by
-    hand, or rotated out before anyone else signed in with it). Exits 1 on one, or on an
+    now, and was seen published by nobody but the rollout leads is DOUBTFUL (pinned by hand,
+    or rotated out before anyone else signed in with it). Exits 1 on one, or on an
     issuer on this machine."""
     report = open_program(program).audit_sign_in()
     console = out_console()
@@ -199,8 +199,7 @@ def audit(program: ProgramOpt = None) -> None:
     if report.doubtful:
         console.print(
             "A DOUBTFUL key verifies sign-ins, is not published by the issuer now, and nobody but "
-            "the lead who pinned it saw the issuer publish it: those identities rest on that "
-            "lead's word"
+            "the rollout leads saw the issuer publish it: those identities rest on a lead's word"
         )
     if report.doubtful or report.local:
         raise typer.Exit(1)

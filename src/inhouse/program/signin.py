@@ -91,18 +91,24 @@ def _witnesses(
     set_by: str,
     bound: list[SignedIn],
     published: set[str],
+    leads: frozenset[str] = frozenset(),
 ) -> dict[str, set[str]]:
     """Who vouches, by their own machine's view, that the issuer published each pinned key:
     someone other than its pinner whose own sign-in rests on another key that is trusted (the
     issuer publishes it now, or it has such a witness itself), worked out until nothing
     changes. A binder's word for the key its own identity rests on is no witness: an alias
     whose token the lead minted would vouch for the lead's key. Nor is a binding to an account
-    the pinner ever bound (the pinner's own account, released to an alias and taken back)."""
+    the pinner ever bound (the pinner's own account, released to an alias and taken back).
+    Nor anyone who holds or ever held the rollout-lead role (``leads``), nor a binding to an
+    account one of them ever bound: leads pin keys, and a co-lead of the lead's own would pin
+    one for her to "see" published with her one real account (as a co-lead is no voucher for a
+    gateway's host)."""
     trusted = {thumb for thumb in prints if thumb in published}
     found: dict[str, set[str]] = {thumb: set() for thumb in prints}
     accounts: dict[str, set[str]] = {}
     for binding in bound:
         accounts.setdefault(binding.person, set()).add(binding.subject)
+    lead_accounts = {subject for lead in leads for subject in accounts.get(lead, ())}
     changed = True
     while changed:
         changed = False
@@ -112,7 +118,9 @@ def _witnesses(
                 if (
                     thumb in binding.seen
                     and binding.person != pinner
+                    and binding.person not in leads
                     and binding.subject not in accounts.get(pinner, ())
+                    and binding.subject not in lead_accounts
                     and binding.key_thumbprint != thumb
                     and binding.key_thumbprint in trusted
                     and binding.person not in found[thumb]
@@ -280,7 +288,11 @@ class SignInMixin(ProgramCore):
         pinners = {thumb: by for thumb, by, _ in config.pinned_by}
         bound = list(state.signed_keys.values())
         prints = [jwk_thumbprint(key) for key in config.keys]
-        witnesses = _witnesses(prints, pinners, config.set_by, bound, set(live_prints))
+        leads = frozenset(
+            {n for n, p in state.people.items() if Role.ROLLOUT_LEAD in p.roles}
+            | {n for n, roles in state.roles_held.items() if Role.ROLLOUT_LEAD in roles}
+        )
+        witnesses = _witnesses(prints, pinners, config.set_by, bound, set(live_prints), leads)
         pinned = [
             PinnedKey(
                 kid=str(key.get("kid", "")),
