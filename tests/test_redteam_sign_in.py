@@ -57,6 +57,9 @@ def test_a_co_lead_pins_a_key_the_lead_witnesses_and_it_stays_doubtful(
     try:
         assert [k.kid for k in doubtful] == ["k2"], "the lead's word cleared her co-lead's pin"
         assert "lena" not in doubtful[0].seen_by
+        # status cannot ask the issuer, but it names the later pin and the command that can
+        (warning,) = [w for w in lena.status()["warnings"] if "pinned after" in w]
+        assert "k2 by carol at event" in warning and "`inhouse sign-in audit`" in warning
     finally:
         lena.close()
 

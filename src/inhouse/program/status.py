@@ -26,7 +26,7 @@ from inhouse.program.guards import (
 )
 from inhouse.program.playbook import Play, Playbook, dropped_from_shipped, shipped_params
 from inhouse.program.playchecks.support import overdue_since
-from inhouse.program.state import DEMO, ProgramState, Waiver, stop_counted
+from inhouse.program.state import DEMO, ProgramState, SignIn, Waiver, stop_counted
 from inhouse.program.status_shape import (
     CheckRow,
     HandoffView,
@@ -181,6 +181,19 @@ def _play_view(playbook: Playbook, play: Play, state: ProgramState, now: datetim
     }
 
 
+def _pinned_later(sign_in: SignIn) -> str:
+    """The signing keys a lead pinned after the sign-in's set-up (``inhouse sign-in keys``, or
+    a set-up again with the same issuer), each with who pinned it and when; empty if none."""
+    from inhouse.identity.signin import jwk_thumbprint
+
+    kids = {jwk_thumbprint(key): str(key.get("kid") or "no kid") for key in sign_in.keys}
+    return ", ".join(
+        f"{kids.get(thumb, thumb[:12])} by {by} at event {seq}"
+        for thumb, by, seq in sign_in.pinned_by
+        if seq > sign_in.seq
+    )
+
+
 def _current(playbook: Playbook, state: ProgramState) -> str | None:
     current = None
     for play in playbook.plays:
@@ -272,6 +285,13 @@ def build_status(
                 "sign counts once they have (`inhouse sign-in login` on their machine)"
             )
         warnings.extend(state.unbound)
+        if later := _pinned_later(state.sign_in):
+            warnings.append(
+                f"signing keys pinned after the sign-in was set up: {later}. Any sign-in "
+                "verified by one rests on it; this log cannot tell a key the issuer rotated in "
+                "from one a lead made: `inhouse sign-in audit` compares them with what the "
+                "issuer publishes and with what each person's machine saw it publish"
+            )
     hosts = vouched_hosts(state)
     refused: dict[str, list[str]] | None = None  # why each vouch does not count, once asked
     for name, person in sorted(state.people.items()):
