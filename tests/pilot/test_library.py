@@ -37,7 +37,7 @@ from inhouse.pilot.library_views import (
 from inhouse.program import Program, Provenance
 from inhouse.program.collectors import measured_kinds
 from inhouse.program.counting import why_uncounted
-from tests.people import enrol, enrol_cli
+from tests.people import enrol, enrol_cli, sign_in_as
 
 TRIAGE = """\
 description: Sort a support ticket into a queue
@@ -436,3 +436,30 @@ def test_the_cli_shares_labels_shows_diffs_and_exports(lena: Program, _isolated:
                                     code=2)  # fmt: skip
     assert "wrote prompts/triage.yaml" in _cli("prompts", "export", env=bob)
     assert "nothing new" in _cli("prompts", "import", env=bob)
+
+
+def test_production_is_not_moved_by_an_alias_of_the_author(lena: Program) -> None:
+    """With the organisation's sign-in set up, the second person is someone signed in: the
+    author's own alias (a key she enrolled from another machine that never signed in) confirms
+    nothing, nor does a key signed in with the author's own account; a colleague signed in
+    with an account of their own does. The gateway serves production from this fold."""
+    _config(lena, {"prompts": {"promote_needs_second_person": True}})
+    alice = enrol(lena, "alice", team="support")
+    add_prompt(alice, "triage", TRIAGE, where="triage.yaml")
+    assert not move_label(alice, "triage@1", "production").effective  # a request
+    zed = enrol(lena, "zed", team="support", machine="alice-desktop", signed_in=False)
+    by_alias = move_label(zed, "triage@1", "production")
+    assert not by_alias.effective
+    assert "zed is no second person beside alice" in by_alias.note
+    # signed in with the author's own account, released to him when her key was revoked:
+    # still her hand
+    lena.revoke_key(alice.key.key_id)
+    sign_in_as(zed, "u-alice")
+    assert zed.state().signed_in_as(zed.key.key_id, "zed")
+    assert not move_label(zed, "triage@1", "production").effective
+    with pytest.raises(UnknownPrompt, match="no label 'production'"):
+        library(lena).resolve("triage@production")
+    bob = enrol(lena, "bob", team="finance")
+    assert move_label(bob, "triage@1", "production").effective
+    assert library(lena).resolve("triage@production").id == "triage@1"
+    lena.close()

@@ -20,9 +20,11 @@ Labels move with ``prompt.label`` facts: ``latest`` is automatic (the newest ver
 is a fold over those facts (:func:`fold_library`), never a table of its own.
 
 With ``[prompts] promote_needs_second_person = true`` in ``inhouse.toml``, moving ``production``
-needs a second key: the version's author's own move is recorded as *requested* and takes effect
-only when someone else (another signer) moves it there too; for an imported version, whose
-author is unknown, two different people's moves (a request, then a confirmation); a rollback
+needs a second person: the version's author's own move is recorded as *requested* and takes
+effect only when someone else moves it there too (another signer, and once the organisation's
+sign-in is set up, one signed in with that key under an account the author never held); for an
+imported version, whose author is unknown, two different people's moves (a request, then a
+confirmation); a rollback
 returns production to the version it held before, which a second person already let through,
 so it takes effect at once. The fold applies these rules, so a move recorded through the
 Python API is held to them as well.
@@ -38,7 +40,7 @@ gateway's own key.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import InvalidInput
@@ -126,8 +128,27 @@ def fold_library(state: ProgramState, *, second_person: bool = False) -> Library
         if fact.kind == "prompt.version":
             _add_version(found, fact)
         else:
-            _move(found, fact, second_person)
+            _move(found, fact, second_person, lambda move, beside: _other_hand(state, move, beside))
     return found
+
+
+def _other_hand(state: ProgramState, fact: Fact, other: str | None) -> bool:
+    """Whether ``fact``'s signer is a second person beside ``other`` (``None``: nobody known):
+    another name, and, once the organisation's sign-in is set up, signed in with the very key
+    that signed it, under no account ``other`` ever held. A key that never signed in could be
+    anyone's, the author's own included; an account lent to an alias is still its owner's."""
+    if fact.by == other:
+        return False
+    if state.sign_in is None:
+        return True
+    if not (state.sign_in_vouches and state.signed_in_as(fact.key, fact.by)):
+        return False
+    if other is None:
+        return True
+    held: dict[str, set[str]] = {}
+    for bound in state.signed_keys.values():
+        held.setdefault(bound.person, set()).add(bound.subject)
+    return not held.get(fact.by, set()) & held.get(other, set())
 
 
 def _add_version(found: Library, fact: Fact) -> None:
@@ -154,7 +175,11 @@ def _add_version(found: Library, fact: Fact) -> None:
     found.prompts[name] = prompt
 
 
-def _move(found: Library, fact: Fact, second_person: bool) -> None:
+def _move(
+    found: Library, fact: Fact, second_person: bool, other: Callable[[Fact, str | None], bool]
+) -> None:
+    """Apply one label move; ``other(fact, person)``: whether its signer is a second person
+    beside ``person`` (:func:`_other_hand`)."""
     payload = fact.payload
     prompt = found.prompts.get(str(payload["prompt"]))
     label, number = str(payload["label"]), int(payload["version"])
@@ -174,11 +199,23 @@ def _move(found: Library, fact: Fact, second_person: bool) -> None:
             effective, note = False, "not the version production held before"
     elif label == PRODUCTION and second_person and fact.by == author:
         effective, note = False, f"{author} wrote v{number}: a second person moves production"
+    elif label == PRODUCTION and second_person and author is not None and not other(fact, author):
+        effective = False
+        note = (
+            f"{fact.by} is no second person beside {author}, its author: production moves "
+            "with the key of someone signed in with an account of their own"
+        )
     elif label == PRODUCTION:
         asked = next(
             (m for m in reversed(prompt.pending) if m.version == number and m.by != fact.by), None
         )
-        if asked is not None:
+        if asked is not None and second_person and author is None and not other(fact, asked.by):
+            effective = False
+            note = (
+                f"{fact.by} is no second person beside {asked.by}, who asked: production moves "
+                "with the key of someone signed in with an account of their own"
+            )
+        elif asked is not None:
             note = f"confirms {asked.by}'s request"
         elif second_person and author is None:
             # nobody is known not to be its author: of two different people, one is not
