@@ -113,7 +113,8 @@ def main() -> None:
         print(f"   inhouse gateway, each step timed: +{probed:.3f} ms ({count} streams)")
         found = json.loads(stages.read_text(encoding="utf-8"))
     print(f"\n   the steps' medians over {found['answers']} answers (µs; 'end:' steps are "
-          "on the critical path after the runtime's [DONE]):")  # fmt: skip
+          "on the critical path after the runtime's [DONE], 'after:' steps follow the "
+          "client's last bytes):")  # fmt: skip
     medians: dict[str, float] = found["median_us"]
     for label in sorted(medians, key=lambda name: (name.split(":")[0], -medians[name])):
         print(f"   {label:<34} {medians[label]:>9.1f}")

@@ -61,14 +61,16 @@ if _FILE:
     _timed(limits.Limiter, "areserve", "before: limits reserve")
     _timed(upstream, "json_bytes", "before: body encoded")
     # after the runtime's [DONE], before the client's last bytes
-    _timed(calls.Recorder, "finish", "end: record (all)")
-    _timed(limits.Limiter, "settle", "end:   limits settle")
+    _timed(calls.Recorder, "spool", "end: record (all)")
     _timed(calls.Call, "record", "end:   record built")
     _timed(usage.UsageRecord, "now", "end:   record time", static=True)
     _timed(usage.UsageRecord, "seal", "end:   record sealed (HMAC)")
     _timed(usage.Spool, "append", "end:   spooled (line + write)")
-    _timed(metrics.Metrics, "observe", "end:   metrics")
     _timed(edge.Reply, "end", "end: last bytes written")
+    # right after them, in the same callback: off the answer's critical path
+    _timed(calls.Recorder, "close", "after: settle + metrics")
+    _timed(limits.Limiter, "settle", "after:   limits settle")
+    _timed(metrics.Metrics, "observe", "after:   metrics")
     _timed(app.Gateway, "_proxy", "whole request")
 
     _end = edge.Reply.end
