@@ -158,3 +158,36 @@ def test_a_client_gone_at_the_last_write_still_has_its_spend_settled(
             program.close()
 
     asyncio.run(run())
+
+
+def test_a_failure_settling_after_the_answer_ended_is_logged_not_written_into_it(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The spend is settled after the last bytes: should it fail, the answer the client has is
+    left whole (no error event after its end) and the failure is in the gateway's log."""
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("limiter broke")
+
+    async def run() -> None:
+        async with StandinUpstream(TIMING, model="tiny", root=weights_root(_isolated)) as upstream:
+            program = _program(_isolated, upstream.url)
+            key = key_for(program)
+            async with in_process(_isolated) as (gateway, client):
+                monkeypatch.setattr(gateway.limiter, "settle", broken)
+                reply = await client.post(
+                    "/v1/chat/completions", json=chat("tiny", stream=True), headers=auth(key)
+                )
+                assert reply.status_code == 200
+                assert sse_events(reply.text)[-1] == "[DONE]"
+                # the connection still serves the next request
+                again = await client.post("/v1/chat/completions", json=chat("tiny"),
+                                          headers=auth(key))  # fmt: skip
+                assert again.status_code == 200, again.text
+            rows = usage_rows(program)
+            assert [r["status"] for r in rows] == [200, 200]
+            program.close()
+
+    with caplog.at_level("ERROR", logger="inhouse.gateway"):
+        asyncio.run(run())
+    assert "failed settling request" in caplog.text and "limiter broke" in caplog.text

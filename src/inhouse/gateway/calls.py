@@ -7,6 +7,7 @@ bytes are sent), then the key's token spend and the Prometheus metrics (right af
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ __all__ = [
     "policy_action",
     "prompt_bound",
 ]
+
+log = logging.getLogger("inhouse.gateway")
 
 #: an event or answer that carries generated text (for counting streamed tokens)
 CONTENT = re.compile(rb'"content"\s*:\s*"(?!")')
@@ -162,18 +165,22 @@ class Recorder:
         call.closed = True
         # an answer cut short still cost what the client received
         spent = call.tokens_in + call.tokens_out if call.status < 400 or call.answering else 0
-        self.limiter.settle(call.key.id, call.reserved, spent, call.request_id)
-        self.metrics.observe(
-            model=call.model,
-            person=call.key.person,
-            status=call.status,
-            latency=call.elapsed,
-            overhead=call.overhead,
-            ttft=call.ttft,
-            tokens_in=call.tokens_in,
-            tokens_out=call.tokens_out,
-            actions=call.actions,
-        )
+        try:
+            self.limiter.settle(call.key.id, call.reserved, spent, call.request_id)
+            self.metrics.observe(
+                model=call.model,
+                person=call.key.person,
+                status=call.status,
+                latency=call.elapsed,
+                overhead=call.overhead,
+                ttft=call.ttft,
+                tokens_in=call.tokens_in,
+                tokens_out=call.tokens_out,
+                actions=call.actions,
+            )
+        except Exception:  # the answer has ended: nothing may be written after it
+            log.exception("the gateway failed settling request %s after its answer ended",
+                          call.request_id)  # fmt: skip
 
 
 def policy_action(err: InhouseError) -> str | None:
