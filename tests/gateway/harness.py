@@ -75,6 +75,14 @@ def make_program(
     return program
 
 
+def one_runtime(folder: Path, url: str, **options: Any) -> Program:
+    """:func:`make_program` with one runtime, ``local``, at ``url``, serving the test weights
+    (:func:`model_file`) blessed as ``tiny``; ``options`` go to :func:`make_program`."""
+    weights = model_file(folder)
+    runtimes = {"local": {"family": "openai", "url": url, "model_path": str(weights)}}
+    return make_program(folder, runtimes, {"tiny": digest_of(weights)}, **options)
+
+
 def model_file(folder: Path, name: str = "weights.gguf", *, seed: int = 0) -> Path:
     """A real GGUF model at ``folder/name`` (the tiny test model made with ``seed``; another
     seed, other weights and another digest), for a runtime that names it as its weights: only

@@ -15,21 +15,15 @@ from tests.conftest import Clock
 from tests.gateway.harness import (
     auth,
     chat,
-    digest_of,
     error_of,
     in_process,
     key_for,
-    make_program,
-    model_file,
+    one_runtime,
     usage_rows,
     weights_root,
 )
 
-
-def _program(folder: Path, url: str) -> Any:
-    weights = model_file(folder)
-    runtimes = {"local": {"family": "openai", "url": url, "model_path": str(weights)}}
-    return make_program(folder, runtimes, {"tiny": digest_of(weights)})
+_program = one_runtime
 
 
 def test_usage_rows_carry_the_gateway_clocks_time_and_day(

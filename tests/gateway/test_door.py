@@ -25,12 +25,10 @@ from tests.gateway.harness import (
     ServedGateway,
     auth,
     chat,
-    digest_of,
     error_of,
     in_process,
     key_for,
-    make_program,
-    model_file,
+    one_runtime,
     usage_rows,
     weights_root,
 )
@@ -38,10 +36,7 @@ from tests.gateway.harness import (
 FAST = StandinTiming(ttft_ms=0, tpot_ms=0, tokens=4)
 
 
-def _program(folder: Path, url: str, **options: Any) -> Any:
-    weights = model_file(folder)
-    runtimes = {"local": {"family": "openai", "url": url, "model_path": str(weights)}}
-    return make_program(folder, runtimes, {"tiny": digest_of(weights)}, **options)
+_program = one_runtime
 
 
 async def _raw(client: httpx.AsyncClient, body: bytes, key: str) -> httpx.Response:

@@ -36,12 +36,10 @@ from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream
 from tests.gateway.harness import (
     auth,
     chat,
-    digest_of,
     error_of,
     in_process,
     key_for,
-    make_program,
-    model_file,
+    one_runtime,
     sse_events,
     usage_rows,
     weights_root,
@@ -107,10 +105,7 @@ def test_no_exception_class_is_defined_in_the_gateway_package() -> None:
     assert defined == [], "gateway errors belong in inhouse.errors"
 
 
-def _program(folder: Path, url: str, **options: Any) -> Any:
-    weights = model_file(folder)
-    runtimes = {"local": {"family": "openai", "url": url, "model_path": str(weights)}}
-    return make_program(folder, runtimes, {"tiny": digest_of(weights)}, **options)
+_program = one_runtime
 
 
 def test_a_bug_answers_500_in_openai_shape_and_is_recorded(

@@ -17,12 +17,10 @@ from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream
 from tests.gateway.harness import (
     auth,
     chat,
-    digest_of,
     error_of,
     in_process,
     key_for,
-    make_program,
-    model_file,
+    one_runtime,
     sse_events,
     usage_rows,
     weights_root,
@@ -49,9 +47,7 @@ SHELL = {"type": "function", "function": {"name": "run_shell", "parameters": {"t
 
 
 def _program(folder: Path, url: str) -> Any:
-    weights = model_file(folder)
-    runtimes = {"local": {"family": "openai", "url": url, "model_path": str(weights)}}
-    return make_program(folder, runtimes, {"tiny": digest_of(weights)}, extra=RULES)
+    return one_runtime(folder, url, extra=RULES)
 
 
 def test_a_blocked_data_class_never_reaches_the_upstream(_isolated: Path) -> None:

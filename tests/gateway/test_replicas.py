@@ -46,6 +46,7 @@ from tests.gateway.harness import (
     listening,
     make_program,
     model_file,
+    one_runtime,
     served,
     usage_rows,
     wait_for,
@@ -57,11 +58,9 @@ FAST = StandinTiming(ttft_ms=0, tpot_ms=0, tokens=4)
 
 
 def _program(folder: Path, url: str, **gateway: Any) -> Any:
-    weights = model_file(folder)
-    runtimes = {"local": {"family": "openai", "url": url, "model_path": str(weights)}}
     settings = {"keys_refresh_seconds": 60, "replicas": 2, **gateway}
     settings = {name: value for name, value in settings.items() if value is not None}
-    return make_program(folder, runtimes, {"tiny": digest_of(weights)}, gateway=settings)
+    return one_runtime(folder, url, gateway=settings)
 
 
 @contextlib.asynccontextmanager

@@ -24,6 +24,7 @@ from tests.gateway.harness import (
     key_for,
     make_program,
     model_file,
+    one_runtime,
     usage_rows,
     weights_root,
 )
@@ -81,10 +82,7 @@ CASES = {
 
 
 def _program(folder: Path, url: str) -> Any:
-    weights = model_file(folder)
-    runtimes = {"local": {"family": "openai", "url": url, "model_path": str(weights)}}
-    rules = {"data_rules": {"default": "block"}}
-    return make_program(folder, runtimes, {"tiny": digest_of(weights)}, extra=rules)
+    return one_runtime(folder, url, extra={"data_rules": {"default": "block"}})
 
 
 @pytest.mark.parametrize("where", list(CASES))

@@ -23,11 +23,9 @@ from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream
 from tests.gateway.harness import (
     auth,
     chat,
-    digest_of,
     in_process,
     key_for,
-    make_program,
-    model_file,
+    one_runtime,
     sse_events,
     usage_rows,
     weights_root,
@@ -36,10 +34,7 @@ from tests.gateway.harness import (
 TIMING = StandinTiming(ttft_ms=5, tpot_ms=2, tokens=4)
 
 
-def _program(folder: Path, url: str) -> Any:
-    weights = model_file(folder)
-    runtimes = {"local": {"family": "openai", "url": url, "model_path": str(weights)}}
-    return make_program(folder, runtimes, {"tiny": digest_of(weights)})
+_program = one_runtime
 
 
 def _watch(monkeypatch: pytest.MonkeyPatch, steps: list[tuple[str, bool]]) -> None:

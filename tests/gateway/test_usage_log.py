@@ -26,11 +26,9 @@ from inhouse.usage.authentic import authentic_rows
 from tests.gateway.harness import (
     auth,
     chat,
-    digest_of,
     in_process,
     key_for,
-    make_program,
-    model_file,
+    one_runtime,
     served,
     usage_rows,
     wait_for,
@@ -47,9 +45,7 @@ def _record(**fields: Any) -> UsageRecord:
 
 
 def _program(folder: Path, url: str, **gateway: Any) -> Any:
-    weights = model_file(folder)
-    runtimes = {"local": {"family": "openai", "url": url, "model_path": str(weights)}}
-    return make_program(folder, runtimes, {"tiny": digest_of(weights)}, gateway=gateway)
+    return one_runtime(folder, url, gateway=gateway)
 
 
 def test_a_database_outage_does_not_fail_requests_and_loses_nothing(
