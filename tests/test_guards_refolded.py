@@ -21,7 +21,15 @@ from inhouse.program.events import EventKind
 from inhouse.program.state import Waiver
 from tests.conftest import Clock
 from tests.people import enrol
-from tests.test_engine import LOCK, lock_baseline, measured, play, prove, through_play_two
+from tests.test_engine import (
+    LOCK,
+    lock_baseline,
+    measured,
+    play,
+    prove,
+    reproduce,
+    through_play_two,
+)
 
 pytestmark = pytest.mark.usefixtures("on_database")
 
@@ -86,6 +94,7 @@ def test_a_start_appended_around_a_botched_handoff_is_shown_and_stops_the_handof
 
     lock_baseline(lena)
     measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)
+    reproduce(omar)
     with pytest.raises(Refused, match="held it back"):
         lena.offer_handoff(None, 2, to="omar")
 

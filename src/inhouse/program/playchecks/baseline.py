@@ -9,6 +9,7 @@ from inhouse.program.checks import (
     CheckContext,
     Result,
     failed,
+    not_applicable,
     passed,
     register_check,
 )
@@ -207,6 +208,12 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     answered by the runtime on their own machine, with a pass rate no more than the spec's
     quality floor below the verdict's."""
     verdict = ctx.facts.latest("trial.verdict", lambda f: f.payload["verdict"] == "proven")
+    if verdict is None and ctx.facts.latest("trial.verdict") is None:
+        # play 1 claimed nothing (its exit was waived, on the record): there is no quality to
+        # reproduce, and the lock is tied to no proven weights either (baseline-pinned)
+        return not_applicable(
+            "no trial verdict in the log: play 1 claimed nothing for anyone to reproduce"
+        )
     if verdict is None:
         return failed("no proven trial verdict to reproduce: play 1 proves one (`inhouse prove`)")
     name, data = verdict.payload["trial"], verdict.payload
