@@ -155,8 +155,11 @@ def test_a_colleague_reruns_the_proven_trial_on_his_machine(
 def test_the_author_rerunning_her_own_trial_does_not_count(program: Path) -> None:
     write_trial(program, EASY)
     run("prove", "tickets")
-    out = run("prove", "tickets", "--rerun")  # lena's own key, her own machine
-    assert "For play 2's exit it does not count" in out
+    out = run("prove", "tickets", "--rerun", "--json")  # lena's own key, her own machine
+    said = json.loads(out)
+    assert said["by"] == "lena" and said["counts_for_exit"] is False
+    assert said["pass_rate"] == said["claimed_pass_rate"] == 1.0
+    assert "(it is lena's own)" in said["why"]
     result = reproduced(program)
     assert result.outcome is Outcome.FAIL
     assert "no rerun of trial tickets by someone other than lena on their own machine" in (

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from inhouse.cli.render import ProgressBar
     from inhouse.program import Program
     from inhouse.trials.prove import AskToStop, TrialRun
-    from inhouse.trials.rerun import TrialRerun
+    from inhouse.trials.rerun import RerunOutcome
     from inhouse.trials.verdict import Verdict
 
 app = Typer()
@@ -104,7 +104,7 @@ def _rerun(opened: Program, name: str, as_: str | None, *, json: bool, trust_pyt
     _render_rerun(done)
 
 
-def _render_rerun(done: TrialRerun) -> None:
+def _render_rerun(done: RerunOutcome) -> None:
     from rich.markup import escape
 
     console = out_console()

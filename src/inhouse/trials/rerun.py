@@ -34,7 +34,7 @@ from inhouse.trials.sides import CandidateSide
 if TYPE_CHECKING:
     from inhouse.program import Program
 
-__all__ = ["CHECK", "COLLECTOR", "TrialRerun", "proven_verdict", "rerun_trial"]
+__all__ = ["CHECK", "COLLECTOR", "RerunOutcome", "proven_verdict", "rerun_trial"]
 
 COLLECTOR = "inhouse prove --rerun"
 #: play 2's exit check that judges a rerun
@@ -42,7 +42,7 @@ CHECK = "trial-reproduced"
 
 
 @dataclass(frozen=True)
-class TrialRerun:
+class RerunOutcome:
     """A rerun: what the candidate did, the fact recorded, and the check's judgement of it."""
 
     trial: str
@@ -104,7 +104,7 @@ def rerun_trial(
     *,
     progress: PhaseProgress | None = None,
     trust_python: bool = False,
-) -> TrialRerun:
+) -> RerunOutcome:
     """Rerun trial ``name``'s candidate side on this machine and record the ``trial.rerun``
     fact as ``actor``. With the program's log here, the spec must hash as the latest proven
     verdict recorded (else refused, naming both hashes); in a checkout without it, the fact
@@ -122,14 +122,12 @@ def rerun_trial(
             f"(`inhouse prove {name}`)"
         )
     if not trust_python:  # a python check runs someone's code with this runner's rights
-        refuse_untrusted(
-            python_calls(plan.checks), plan.shown, f"inhouse prove {name} --rerun --trust-python"
-        )
+        refuse_untrusted(python_calls(plan.checks), plan.shown, f"inhouse prove {name} --rerun")
     with python_checks_allowed(trust_python):
         result = run_in_fast_loop(run_candidate(plan, progress=progress))
     fact = _record(program, who, name, spec_hash, verdict, result)
     counts, why = _judged(program, fact, detached)
-    return TrialRerun(name, spec_hash, result, fact, verdict, counts, why)
+    return RerunOutcome(name, spec_hash, result, fact, verdict, counts, why)
 
 
 def _record(
