@@ -150,6 +150,15 @@ def test_a_colleague_reruns_the_proven_trial_on_his_machine(
     assert result.outcome is Outcome.PASS, result.reason
     assert "omar reran trial tickets on their own machine: pass rate 100% over 6 inputs, the " \
         "verdict claimed 100% (floor 5 points)" in result.reason  # fmt: skip
+    # and `inhouse status` shows it among play 2's exit checks, on measured evidence
+    run("handoff", "offer", "1", "--to", "lena")
+    run("handoff", "accept", "1")
+    run("access", "request", env=omar)
+    run("play", "start", "2")
+    status = json.loads(run("status", "--json"))
+    row = next(r for r in status["plays"][1]["exit"] if r["check"] == "trial-reproduced")
+    assert row["outcome"] == "pass" and row["basis"] == "measured"
+    assert row["reason"].startswith("omar reran trial tickets on their own machine")
 
 
 def test_the_author_rerunning_her_own_trial_does_not_count(program: Path) -> None:
