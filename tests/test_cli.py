@@ -361,7 +361,7 @@ def test_status_json_shape_is_stable(program: Path) -> None:
 
 def test_playbook_commands(program: Path) -> None:
     assert "Prove value on one machine" in ok("playbook", "show")
-    assert json.loads(ok("playbook", "show", "--json"))["version"] == 1
+    assert json.loads(ok("playbook", "show", "--json"))["version"] == 2
     bad = program / "bad.yaml"
     bad.write_text("name: Bad Name\n")
     assert "bad.yaml" in refused("playbook", "validate", str(bad), code=2)

@@ -42,6 +42,9 @@ def test_the_demo_runs_to_its_end(_isolated: Path, capsys: pytest.CaptureFixture
     second = next(r for r in status["plays"][1]["exit"] if r["check"] == "second-person-verified")
     assert second["outcome"] == "pass" and "imported from their machine" in second["reason"]
     assert "omar verified" in second["reason"]
+    # ...with his rerun of play 1's trial on his laptop, which reproduced its quality
+    rerun = next(r for r in status["plays"][1]["exit"] if r["check"] == "trial-reproduced")
+    assert rerun["outcome"] == "pass" and "omar reran trial tickets" in rerun["reason"]
     guards = {g for r in status["refusals"] for g in r["guards"]}
     assert {"scaling-before-proving", "calendar-driven-advance"} <= guards
     # plays 1 to 3 exit on measured evidence: no exit check rests on a person's word

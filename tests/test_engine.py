@@ -64,7 +64,13 @@ def measured(program: Program, kind: str, **payload: Any) -> Any:
     )
 
 
+#: the spec hash :func:`prove`'s verdict measured, which :func:`reproduce` reruns
+SPEC = "sha256:" + "d" * 64
+
+
 def prove(program: Program, verdict: str = "proven") -> None:
+    """Play 1 started and its verdict recorded, naming the weights (``DIGEST``) and the spec a
+    rerun must reproduce (``SPEC``)."""
     program.record_hypothesis(None, "triage locally", aim="replace-dependency", target="OpenAI")
     program.start_play(None, 1)
     measured(
@@ -74,7 +80,22 @@ def prove(program: Program, verdict: str = "proven") -> None:
         verdict=verdict,
         proven_on=["cheaper"],
         quality_ok=True,
+        candidate={"model": "m0", "digest": DIGEST},
+        spec_hash=SPEC,
+        candidate_pass_rate=0.9,
+        inputs=10,
+        quality_floor=5.0,
     )
+
+
+def reproduce(person: Program, **changes: Any) -> Any:
+    """``person`` reran :func:`prove`'s trial on their own machine (``inhouse prove --rerun``):
+    the same spec, on the proven weights, its quality held (play 2's trial-reproduced)."""
+    rerun = {"trial": "triage", "spec_hash": SPEC, "model": "m0", "digest": DIGEST,
+             "pass_rate": 0.9, "inputs": 10, "passed": 9, "quality_floor": 5.0,
+             "runtime": "http://127.0.0.1:8080", "runtime_local": True,
+             "runtime_peers": ["127.0.0.1"]}  # fmt: skip
+    return measured(person, "trial.rerun", **{**rerun, **changes})
 
 
 def through_play_one(program: Program) -> None:
@@ -105,6 +126,7 @@ def through_play_two(program: Program, omar: Program) -> None:
     program.start_play(None, 2)
     lock_baseline(program)
     measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)
+    reproduce(omar)
     program.offer_handoff(None, 2, to="omar")
     omar.accept_handoff(None, 2, comment="stood it up from the docs")
 
@@ -142,6 +164,7 @@ def test_self_accepted_handoff_is_refused_where_owners_differ(
     program.start_play(None, 2)
     lock_baseline(program)
     measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)
+    reproduce(omar)
     with pytest.raises(NotAllowed, match="different owner"):
         program.offer_handoff(None, 2, to="lena")
     program.offer_handoff(None, 2, to="omar")

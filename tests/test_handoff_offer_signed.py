@@ -21,7 +21,7 @@ from inhouse.program import Program
 from inhouse.program.events import EventKind
 from inhouse.testing.standin_idp import StandinIdP
 from tests.conftest import Clock
-from tests.test_engine import DIGEST, LOCK, lock_baseline, measured, prove
+from tests.test_engine import DIGEST, LOCK, lock_baseline, measured, prove, reproduce
 from tests.test_sign_in import signed_in_team
 
 TEAMS = {"omar": "support", "bob": "ops", "pia": "legal"}
@@ -56,6 +56,7 @@ def _walk_to_play_two(
     lena.start_play(None, 2)
     lock_baseline(lena)
     measured(bob, "baseline.verify", lock_hash=LOCK, passed=True)
+    reproduce(bob)
     lena.offer_handoff(None, 2, to="omar")
     omar.accept_handoff(None, 2)
     measured(omar, "task.named", task="t", frequency="daily")

@@ -25,7 +25,15 @@ from inhouse.program.facts import FACT_KINDS, Provenance
 from tests.conftest import Clock
 from tests.engine import Engine, needs_engine
 from tests.people import enrol
-from tests.test_engine import LOCK, lock_baseline, measured, play, prove, through_play_one
+from tests.test_engine import (
+    LOCK,
+    lock_baseline,
+    measured,
+    play,
+    prove,
+    reproduce,
+    through_play_one,
+)
 
 pytestmark = pytest.mark.usefixtures("on_database")
 
@@ -73,6 +81,7 @@ def test_a_session_key_kept_past_its_session_signs_nothing_dated_back_into_it(
     clock.advance(days=20)
     lock_baseline(lena)
     measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)
+    reproduce(omar)
     lena.offer_handoff(None, 2, to="omar")
     digest = lena.state().handoffs["baseline"].offer_hash
     accepted = append(lena.store, EventKind.HANDOFF_ACCEPTED, "omar",

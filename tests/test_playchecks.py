@@ -333,6 +333,76 @@ def test_second_person_verified() -> None:
     assert run("second-person-verified").outcome is Outcome.FAIL
 
 
+SPEC = "sha256:" + "d" * 64
+
+
+def reproducible(**changes: Any) -> Fact:
+    """lena's proven verdict of trial t: spec ``SPEC``, weights ``DIGEST``, 90 % over 10."""
+    verdict = {"trial": "t", "verdict": "proven", "proven_on": ["cheaper"], "quality_ok": True,
+               "candidate": {"model": "m0", "digest": DIGEST}, "spec_hash": SPEC,
+               "candidate_pass_rate": 0.9, "inputs": 10, "quality_floor": 5.0}  # fmt: skip
+    return fact("trial.verdict", **{**verdict, **changes})
+
+
+def rerun(by: str = "omar", signed_on: str | None = None, **changes: Any) -> Fact:
+    """``by``'s rerun of trial t on the proven spec and weights, answered on their machine."""
+    data = {"trial": "t", "spec_hash": SPEC, "model": "m0", "digest": DIGEST, "pass_rate": 0.9,
+            "inputs": 10, "passed": 9, "quality_floor": 5.0, "runtime": "http://127.0.0.1:8080",
+            "runtime_local": True, "runtime_peers": ["127.0.0.1"]}  # fmt: skip
+    return fact("trial.rerun", by=by, signed_on=signed_on, **{**data, **changes})
+
+
+def test_trial_reproduced() -> None:
+    """The honest path and each forgery, on constructed facts (tests/trials/test_rerun.py walks
+    them with the real engine)."""
+    verdict = reproducible()
+    result = run("trial-reproduced", verdict, rerun(pass_rate=0.85))
+    assert result.outcome is Outcome.PASS, result.reason
+    assert "omar reran trial t on their own machine: pass rate 85% over 10 inputs, the verdict " \
+        "claimed 90% (floor 5 points)" in result.reason  # fmt: skip
+    assert run("trial-reproduced", verdict).outcome is Outcome.FAIL
+    # the author herself, or a key on her machine
+    own = run("trial-reproduced", verdict, rerun(by="lena"))
+    assert own.outcome is Outcome.FAIL and "(it is lena's own)" in own.reason
+    alias = run("trial-reproduced", verdict, rerun(signed_on="lena-laptop"))
+    assert alias.outcome is Outcome.FAIL
+    assert "came from a machine lena enrolled (lena-laptop)" in alias.reason
+    says = run("trial-reproduced", verdict, rerun(machine="lena-laptop"))
+    assert says.outcome is Outcome.FAIL
+    # answered by a runtime elsewhere (the lead's own server), or not saying where
+    remote = run("trial-reproduced", verdict, rerun(runtime_local=False,
+                                                    runtime_peers=["192.0.2.10"]))  # fmt: skip
+    assert remote.outcome is Outcome.FAIL and "192.0.2.10" in remote.reason
+    unplaced = run("trial-reproduced", verdict, rerun(runtime_local=None))
+    assert unplaced.outcome is Outcome.FAIL and "does not say which machine" in unplaced.reason
+    # another spec, other weights
+    other_spec = run("trial-reproduced", verdict, rerun(spec_hash="sha256:" + "e" * 64))
+    assert other_spec.outcome is Outcome.FAIL and "ran another spec" in other_spec.reason
+    other_weights = run("trial-reproduced", verdict, rerun(digest="sha256:" + "f" * 64))
+    assert other_weights.outcome is Outcome.FAIL
+    assert "ran other weights than the verdict proved" in other_weights.reason
+    # a claim the model does not reproduce: more than the floor below it
+    low = run("trial-reproduced", verdict, rerun(pass_rate=0.8, passed=8))
+    assert low.outcome is Outcome.FAIL
+    assert "passed 80% of 10 inputs, but the verdict (fact #" in low.reason
+    assert "claimed 90%: more than the quality floor (5 points) below it" in low.reason
+    # the floor is the one of the spec the rerun ran (its hash covers it), not the verdict's word
+    lax = reproducible(quality_floor=100.0)
+    wide = run("trial-reproduced", lax, rerun(pass_rate=0.0, passed=0))
+    assert wide.outcome is Outcome.FAIL
+    # a verdict from before verdicts named their spec cannot be reproduced
+    old = {"trial": "t", "verdict": "proven", "proven_on": ["cheaper"], "quality_ok": True}
+    legacy = run("trial-reproduced", fact("trial.verdict", **old), rerun())
+    assert legacy.outcome is Outcome.FAIL
+    assert "recorded before verdicts named the spec" in legacy.reason
+    assert "`inhouse prove t` again" in legacy.reason
+    # the test model counts only in a demo program
+    test_model = run("trial-reproduced", reproducible(test_model=True), rerun(test_model=True))
+    assert test_model.outcome is Outcome.FAIL and "test model" in test_model.reason
+    # play 1 claimed nothing (waived): nothing to reproduce
+    assert run("trial-reproduced").outcome is Outcome.NOT_APPLICABLE
+
+
 def test_without_the_sign_in_nobody_is_a_second_person_outside_a_demo() -> None:
     """The forgery: with no sign-in set up, a key and the machine id it reports are anyone's to
     make, so the baseline's owner could invent "omar" on a laptop id of her choosing. Outside a

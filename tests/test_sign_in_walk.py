@@ -26,7 +26,7 @@ from inhouse.testing.standin_idp import StandinIdP
 from tests.conftest import Clock
 from tests.pilot.test_play_four_walk import TRACK
 from tests.test_delegation_machine import _session
-from tests.test_engine import DIGEST, LOCK, lock_baseline, measured, prove
+from tests.test_engine import DIGEST, LOCK, lock_baseline, measured, prove, reproduce
 from tests.test_forgery import _checks
 from tests.test_sign_in import _sign_in, signed_in_team
 
@@ -90,6 +90,7 @@ def test_a_signed_in_program_walks_to_its_pilot_without_a_waiver(
         lena.start_play(None, 2)
         lock_baseline(lena)
         verify = measured(bob, "baseline.verify", lock_hash=LOCK, passed=True)
+        reproduce(bob)  # he reran play 1's trial there too (trial-reproduced)
         second = _checks(lena.status(), 2)["second-person-verified"]
         # shown beside the check, not counted: the check asks a person instead of passing
         assert second["outcome"] == "inconclusive"
@@ -99,14 +100,16 @@ def test_a_signed_in_program_walks_to_its_pilot_without_a_waiver(
         ) in second["reason"]
         with pytest.raises(Refused, match="exit criteria are not met") as refused:
             lena.offer_handoff(None, 2, to="omar")
-        [missing] = refused.value.missing
+        missing, rerun = refused.value.missing
         assert missing.startswith("a second person stood the environment up from the docs")
         assert "(needs a person: " in missing and "signed by bob, who has not signed in" in missing
+        assert rerun.startswith("that second person reran play 1's proven trial")
+        assert "signed by bob, who has not signed in" in rerun
         _sign_in(bob, idp, "u-bob")
         status = lena.status()
         assert _outcomes(status, 2) == dict.fromkeys(
             ("baseline-pinned", "install-script-written", "data-rules-written",
-             "second-person-verified"), "pass",
+             "second-person-verified", "trial-reproduced"), "pass",
         )  # fmt: skip
         second = _checks(status, 2)["second-person-verified"]
         assert second["reason"].startswith(f"bob verified lock {LOCK[:12]} on their own machine")

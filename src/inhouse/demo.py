@@ -7,13 +7,15 @@ is made for her), invites omar, and omar joins with his own key. For the show, t
 both keys (``.demo-keys/``, one file per person) and runs omar's steps as if on his laptop
 (``INHOUSE_MACHINE_ID``); in real life each key stays on its owner's machine. omar's verify of
 the baseline runs in a checkout of the program folder with no access to its log, and travels
-back to lena as a signed envelope (``evidence export`` / ``evidence import``).
+back to lena as a signed envelope (``evidence export`` / ``evidence import``), with his rerun of
+play 1's trial.
 
 The embedded runtime serves the project's tiny test model (random weights: it writes nonsense,
 and is labelled so; the program is created with ``--demo``, the only kind that accepts a trial
 of it) or a GGUF you pass. Play 1's verdict comes from ``inhouse prove`` (the model against the
 minutes a person recorded doing the task by hand), play 2's from
-``inhouse baseline lock`` and a second person's ``verify``, play 3's from workflow tests run by
+``inhouse baseline lock`` and a second person's ``verify`` and rerun of the proven trial on his
+laptop (``prove tickets --rerun``), play 3's from workflow tests run by
 someone other than the author. The one fact that is a person's word is the hypothesis: what
 a local model should replace is a judgement, not a measurement.
 
@@ -123,9 +125,17 @@ _PLAYS: list[_Step | _Write | str] = [
         who="omar",
         where="omar-laptop",
     ),
+    _Step(
+        "omar reruns play 1's proven trial there: the same spec, checks and weights, his pass "
+        "rate against the verdict's",
+        ["prove", "tickets", "--rerun"],
+        who="omar",
+        where="omar-laptop",
+    ),
     _Step("omar stops his runtime", ["runtime", "stop"], who="omar", where="omar-laptop"),
     _Step(
-        "...and exports his signed evidence (his enrolment is already in; the verify travels)",
+        "...and exports his signed evidence (his enrolment is already in; the verify and the "
+        "rerun travel)",
         ["evidence", "export", "-o", "../omar-evidence.json"],
         who="omar",
         where="omar-laptop",
@@ -262,9 +272,12 @@ def _laptop(root: Path) -> None:
     for name in ("inhouse.toml", "inhouse.lock", "BASELINE.md", "install.sh"):
         if (root / name).exists():
             shutil.copy2(root / name, laptop / name)
+    for folder in ("trials", "data"):  # play 1's trial and its task inputs, kept in git
+        shutil.copytree(root / folder, laptop / folder)
     shutil.copytree(root / "models", laptop / "models")
     print("# omar's laptop: a checkout of the program folder (inhouse.toml, inhouse.lock,")
-    print("# BASELINE.md, install.sh) and the model the install script fetches\n")
+    print("# BASELINE.md, install.sh, trials/ and data/) and the model the install script")
+    print("# fetches\n")
 
 
 def main(folder: str = "demo-program", model: str | None = None) -> int:
@@ -331,8 +344,9 @@ def main(folder: str = "demo-program", model: str | None = None) -> int:
     print(
         "Demo done: plays 1 and 2 exited and play 3's exit is met (omar offers its handoff\n"
         "next), each on evidence inhouse measured itself, signed by the key of the person who\n"
-        "made it (a trial, a second person's verify of the lock carried from his laptop as a\n"
-        "signed envelope, workflow tests rerun by someone other than the author); anti-patterns\n"
+        "made it (a trial, a second person's verify of the lock and rerun of the trial carried\n"
+        "from his laptop as a signed envelope, workflow tests rerun by someone other than the\n"
+        "author); anti-patterns\n"
         "and identity rules refused, a forged word shown but not counted, all on the record\n"
         "(`inhouse audit log`). This is a demo program, and says so: one machine plays every\n"
         "part, and each pass only a demo gives names what a real program needs instead (the\n"

@@ -20,7 +20,9 @@ from inhouse.cli._common import (
 
 if TYPE_CHECKING:
     from inhouse.cli.render import ProgressBar
+    from inhouse.program import Program
     from inhouse.trials.prove import AskToStop, TrialRun
+    from inhouse.trials.rerun import RerunOutcome
     from inhouse.trials.verdict import Verdict
 
 app = Typer()
@@ -47,14 +49,32 @@ def prove(
             "files, your key). Read it first; without this, a trial with one is refused.",
         ),
     ] = False,
+    rerun: Annotated[
+        bool,
+        typer.Option(
+            "--rerun",
+            help="Rerun the proven trial's candidate side on this machine (a second person, "
+            "for play 2's trial-reproduced): the same spec, checks and weights; records "
+            "trial.rerun.",
+        ),
+    ] = False,
 ) -> None:
     """Run a trial head to head: the local candidate and the status quo on every task input;
     quality checks, cost, privacy and a verdict with 95 % intervals. Writes the report under
-    .inhouse/reports/ and records the trial.verdict fact play 1's exit reads."""
+    .inhouse/reports/ and records the trial.verdict fact play 1's exit reads.
+
+    With --rerun, someone other than the verdict's author reruns only the candidate side of
+    the proven trial, on their own machine's runtime: the spec must hash as the verdict
+    recorded, and the pass rate is compared with the verdict's (play 2's exit)."""
     from inhouse.cli.render import ProgressBar
     from inhouse.trials.prove import prove_trial
 
     opened = open_program(program)
+    if rerun:
+        if stop_if_not_worth_it:
+            raise typer.BadParameter("a rerun records no verdict, so it stops nothing")
+        _rerun(opened, name, as_, json=json, trust_python=trust_python)
+        return
     interactive = not json and sys.stdin.isatty()
     with ProgressBar(err_console(), hidden=json) as bar:
         run = prove_trial(
@@ -70,6 +90,47 @@ def prove(
         print_json(run.data)
     else:
         _render(run)
+
+
+def _rerun(opened: Program, name: str, as_: str | None, *, json: bool, trust_python: bool) -> None:
+    from inhouse.cli.render import ProgressBar
+    from inhouse.trials.rerun import rerun_trial
+
+    with ProgressBar(err_console(), hidden=json) as bar:
+        done = rerun_trial(opened, name, as_, progress=bar.update, trust_python=trust_python)
+    if json:
+        print_json(done.to_dict())
+        return
+    _render_rerun(done)
+
+
+def _render_rerun(done: RerunOutcome) -> None:
+    from rich.markup import escape
+
+    console = out_console()
+    data = done.fact.payload
+    weights = f"{data['model']}@{str(data['digest'] or 'unnamed weights')[:19]}"
+    console.print(
+        f"trial {escape(done.trial)} rerun by {escape(done.fact.by)}: candidate passed "
+        f"{data['passed']} of {data['inputs']} inputs ({data['pass_rate']:.0%}) on "
+        f"{escape(weights)}, spec {done.spec_hash[:19]}"
+    )
+    if done.verdict is not None:
+        claimed = done.verdict.payload.get("candidate_pass_rate")
+        console.print(
+            f"the verdict (fact #{done.verdict.id}, by {escape(done.verdict.by)}) claimed "
+            f"{float(claimed or 0):.0%}; the spec's quality floor is {data['quality_floor']:g} "
+            "points"
+        )
+    for caveat in done.result.side.caveats():
+        console.print(f"[bold yellow]⚑ {escape(caveat)}[/]")
+    recorded = (
+        f"Recorded fact #{done.fact.id} (trial.rerun)."
+        if done.fact.id
+        else "Signed into this checkout's outbox (trial.rerun)."
+    )
+    tail = "[green]counts[/]" if done.counts else "does not count"
+    console.print(f"{recorded} For play 2's exit it {tail}: {escape(done.why)}")
 
 
 def _asker(bar: ProgressBar) -> AskToStop:

@@ -35,6 +35,11 @@ class Collector:
 
 BUILTIN_COLLECTORS: tuple[Collector, ...] = (
     Collector("inhouse prove", ("trial.verdict",), "play 1's head-to-head trial"),
+    Collector(
+        "inhouse prove --rerun",
+        ("trial.rerun",),
+        "a proven trial's candidate side, rerun by someone else on their own machine",
+    ),
     Collector("inhouse baseline lock", ("baseline.lock",), "pins runtime and model digests"),
     Collector(
         "inhouse baseline install-script",

@@ -56,6 +56,7 @@ __all__ = [
     "TicketResolved",
     "TicketStep",
     "TrialEconomics",
+    "TrialRerun",
     "TrialVerdict",
     "UsageDaily",
     "WorkflowRun",
@@ -129,6 +130,41 @@ class TrialVerdict(_Payload):
     test_model: bool = False
     economics: TrialEconomics | None = None
     candidate: TrialCandidate | None = None  # None: recorded before candidates were named
+    #: what a rerun by someone else compares with (``inhouse prove NAME --rerun``): the hash of
+    #: the spec's candidate side (prompt, inputs, generation, checks, threshold, floor), the
+    #: candidate's measured pass rate over ``inputs`` task inputs, and the quality floor in
+    #: points. None: recorded before verdicts named them, and such a verdict cannot be rerun
+    spec_hash: str | None = None
+    candidate_pass_rate: float | None = Field(None, ge=0, le=1)
+    inputs: int | None = Field(None, ge=1)
+    quality_floor: float | None = Field(None, ge=0, le=100)
+
+
+class TrialRerun(_Payload):
+    """The candidate side of a proven trial, run again by someone else on their own machine
+    (``inhouse prove NAME --rerun``): play 2's ``trial-reproduced`` compares it with the
+    verdict."""
+
+    trial: str
+    #: the trial.verdict fact it reran; None: run in a checkout without the program's log,
+    #: which the program's side matches by spec hash and weights
+    verdict: int | None = Field(None, ge=1)
+    spec_hash: str = Field(min_length=8)
+    model: str = ""
+    #: the weights the runtime served, by its inventory (None: it could not say)
+    digest: str | None = None
+    test_model: bool = False
+    pass_rate: float = Field(ge=0, le=1)
+    inputs: int = Field(ge=1)
+    passed: int = Field(ge=0)
+    #: the spec's quality floor, in points (covered by ``spec_hash``)
+    quality_floor: float = Field(ge=0, le=100)
+    machine: str = ""
+    #: the runtime that answered, and whether every answer came from this machine (the
+    #: addresses the connections reached, ``runtime_peers``)
+    runtime: str = ""
+    runtime_local: bool | None = None
+    runtime_peers: list[str] = Field(default_factory=list)
 
 
 class ModelPin(_Payload):

@@ -5,6 +5,7 @@ Nothing here sends a request; every mistake in the trial's files is found before
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 from inhouse.checks import CheckSpec, parse_checks
 from inhouse.errors import InvalidInput
 from inhouse.program.config import read_config
+from inhouse.program.events import canonical_json
 from inhouse.trials.modes import LoadMode
 from inhouse.trials.spec import (
     TRIALS_DIR,
@@ -49,6 +51,25 @@ class TrialPlan:
     def shown(self) -> str:
         """The trial's file as a person names it in the program folder."""
         return f"{TRIALS_DIR}/{self.name}.yaml"
+
+    @property
+    def spec_hash(self) -> str:
+        """``sha256:…`` of what defines the candidate side's measurement: the prompt, every
+        task input as read (not the file's name), how answers are generated, the quality checks,
+        their threshold and the quality floor. A rerun elsewhere must hash the same to compare
+        its pass rate with the verdict's; the endpoint, the costs and the status quo are left
+        out (each machine names its own runtime), and so are comments and layout."""
+        spec = self.spec
+        data = {
+            "prompt": spec.task.prompt,
+            "system": spec.task.system,
+            "inputs": [item.fields for item in self.inputs],
+            "generation": spec.generation.model_dump(mode="json"),
+            "checks": spec.checks,
+            "threshold": spec.threshold,
+            "quality_floor": spec.quality_floor,
+        }
+        return "sha256:" + hashlib.sha256(canonical_json(data).encode()).hexdigest()
 
 
 def plan_trial(folder: Path, name: str) -> TrialPlan:

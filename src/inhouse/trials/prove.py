@@ -165,6 +165,11 @@ def _record_verdict(program: Program, who: str, outcome: TrialOutcome, files: Re
             "test_model": outcome.test_model,
             "economics": economics(outcome),
             "candidate": _candidate(outcome),
+            # what a second person's rerun compares with (``inhouse prove NAME --rerun``)
+            "spec_hash": outcome.plan.spec_hash,
+            "candidate_pass_rate": verdict.quality.candidate_pass_rate,
+            "inputs": verdict.quality.n,
+            "quality_floor": verdict.quality.floor_points,
         },
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,

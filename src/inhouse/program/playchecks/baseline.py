@@ -3,10 +3,13 @@ second person's verify."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from inhouse.program.checks import (
     CheckContext,
     Result,
     failed,
+    not_applicable,
     passed,
     register_check,
 )
@@ -21,6 +24,7 @@ from inhouse.program.playchecks._shared import (
     not_counted,
     one_per_machine,
     other_person_elsewhere,
+    served_elsewhere,
     split_aside,
 )
 
@@ -194,3 +198,138 @@ def _pins(models: list[dict[str, object]]) -> list[tuple[str, str]]:
 
 def _shown(pins: list[tuple[str, str]]) -> str:
     return ", ".join(f"{name}@{digest[:19]}" for name, digest in pins) or "no blessed model"
+
+
+@register_check("trial-reproduced", reads=("trial.verdict", "trial.rerun"))
+def trial_reproduced(ctx: CheckContext) -> Result:
+    """Someone other than the proven verdict's author (and play 1's owner), on a machine
+    neither enrolled a key from, reran the proven trial's candidate side (`inhouse prove NAME
+    --rerun`): the same spec (its hash), on the weights the verdict proved (their digest),
+    answered by the runtime on their own machine, with a pass rate no more than the spec's
+    quality floor below the verdict's."""
+    verdict = ctx.facts.latest("trial.verdict", lambda f: f.payload["verdict"] == "proven")
+    if verdict is None and ctx.facts.latest("trial.verdict") is None:
+        # play 1 claimed nothing (its exit was waived, on the record): there is no quality to
+        # reproduce, and the lock is tied to no proven weights either (baseline-pinned)
+        return not_applicable(
+            "no trial verdict in the log: play 1 claimed nothing for anyone to reproduce"
+        )
+    if verdict is None:
+        return failed("no proven trial verdict to reproduce: play 1 proves one (`inhouse prove`)")
+    name, data = verdict.payload["trial"], verdict.payload
+    rerun = f"`inhouse prove {name} --rerun`"
+    claimed, spec_hash = data.get("candidate_pass_rate"), data.get("spec_hash")
+    if not spec_hash or claimed is None:
+        return failed(
+            f"trial {name}'s verdict (fact #{verdict.id}) was recorded before verdicts named the "
+            "spec and pass rate they measured, so nobody can reproduce it: its owner runs "
+            f"`inhouse prove {name}` again, then someone else reruns it on their own machine "
+            f"({rerun})",
+            verdict,
+        )
+    digest = (data.get("candidate") or {}).get("digest")
+    if not digest:
+        return failed(
+            f"trial {name}'s verdict (fact #{verdict.id}) names no weights (its runtime did not "
+            "say which it served), so no rerun can be shown to run the same: prove it on a "
+            f"runtime that names its weights (`inhouse prove {name}`)",
+            verdict,
+        )
+    if data.get("test_model") and not ctx.demo:
+        return failed(
+            f"trial {name}'s candidate was the project's test model (random weights): a rerun "
+            "of it reproduces nothing worth proving; prove a real model (only a demo program "
+            "accepts it)",
+            verdict,
+        )
+    # the verdict's signer wrote the claim; play 1's owner owns it: neither reproduces it
+    judged = {str(o) for o in (verdict.by, ctx.owners.get("prove-value")) if o}
+    reruns = [f for f in ctx.facts.of("trial.rerun") if f.payload["trial"] == name]
+    same = [f for f in reruns if f.payload["spec_hash"] == spec_hash]
+    on_weights = [f for f in same if f.payload.get("digest") == digest]
+    why_not = {
+        f.id: other_person_elsewhere(ctx, f, judged) or served_elsewhere(f) or _unplaced(f)
+        for f in on_weights
+    }
+    elsewhere = [f for f in on_weights if why_not[f.id] is None]
+    # the floor of the spec the colleague ran, which its hash covers (never the verdict's word)
+    floor = {f.id: float(f.payload["quality_floor"]) for f in elsewhere}
+    held = [
+        f for f in elsewhere
+        if _points(f.payload["pass_rate"]) >= _points(claimed) - floor[f.id]
+    ]  # fmt: skip
+    if held:
+        fact = held[-1]
+        note = invited_by_judged(ctx, fact.by, judged)
+        demo = " (demo program: the test model)" if data.get("test_model") else ""
+        return passed(
+            f"{fact.by} reran trial {name} on their own machine: pass rate "
+            f"{_shown_rate(fact.payload['pass_rate'])} over {fact.payload['inputs']} inputs, "
+            f"the verdict claimed {_shown_rate(claimed)} (floor {floor[fact.id]:g} points)"
+            f"{demo}{note}",
+            verdict,
+            fact,
+        )
+    if elsewhere:
+        fact = elsewhere[-1]
+        return failed(
+            f"{fact.by}'s rerun of trial {name} passed {_shown_rate(fact.payload['pass_rate'])} "
+            f"of {fact.payload['inputs']} inputs, but the verdict (fact #{verdict.id}, by "
+            f"{verdict.by}) claimed {_shown_rate(claimed)}: more than the quality floor "
+            f"({floor[fact.id]:g} points) below it, so its quality was not reproduced; prove "
+            f"the trial again (`inhouse prove {name}`) and have it rerun ({rerun})",
+            verdict,
+            *elsewhere,
+        )
+    if on_weights:
+        reasons = "; ".join(sorted({str(why) for why in why_not.values()}))
+        return failed(
+            f"no rerun of trial {name} by someone other than {names(sorted(judged))} on their "
+            f"own machine ({reasons}): the colleague who verifies the baseline reruns it there "
+            f"with their own key ({rerun})",
+            verdict,
+            *on_weights,
+        )
+    if same:
+        served = "; ".join(
+            f"{f.by} was served {str(f.payload.get('digest') or 'unnamed weights')[:19]}"
+            for f in same
+        )
+        return failed(
+            f"{len(same)} rerun(s) of trial {name} ran other weights than the verdict proved "
+            f"({str(digest)[:19]}): {served}; rerun it on a runtime serving the locked weights "
+            f"({rerun})",
+            verdict,
+            *same,
+        )
+    if reruns:
+        hashes = ", ".join(sorted({str(f.payload["spec_hash"])[:19] for f in reruns}))
+        return failed(
+            f"{len(reruns)} rerun(s) of trial {name} ran another spec ({hashes}) than the "
+            f"verdict (fact #{verdict.id}) measured ({str(spec_hash)[:19]}): rerun the spec "
+            f"that was proven ({rerun})",
+            verdict,
+            *reruns,
+        )
+    return failed(
+        f"nobody has reproduced trial {name}'s verdict (fact #{verdict.id}, by {verdict.by}): "
+        f"someone other than its author reruns it on their own machine ({rerun})",
+        verdict,
+    )
+
+
+def _unplaced(rerun: Fact) -> str | None:
+    """Why a rerun that does not say its answers came from its runner's machine cannot count
+    (one that says they came from elsewhere: :func:`served_elsewhere`)."""
+    if rerun.payload.get("runtime_local") is None:
+        return f"{rerun.by}'s rerun does not say which machine answered it"
+    return None
+
+
+def _points(rate: Any) -> float:
+    """A pass rate (0..1) in points (0..100), rounded so that equal rates compare equal."""
+    return round(float(rate) * 100, 6)
+
+
+def _shown_rate(rate: Any) -> str:
+    return f"{float(rate):.0%}"

@@ -1,0 +1,317 @@
+"""``inhouse prove NAME --rerun`` and play 2's ``trial-reproduced``: play 1's verdict is one
+person's measurement until someone else reruns its candidate side on their own machine, on the
+weights it proved, and the quality holds.
+
+The real llama.cpp engine with the test model (a demo program: only a demo accepts it) answers
+both the trial and the reruns. The honest path: lena proves the trial, omar reruns it with his
+own key on his own machine, and the check passes naming both pass rates. The forgeries, each
+refused with a reason: lena reruns it herself; lena reruns it with a key she enrolled from her
+own machine under another name; a rerun of another spec (refused by the command, naming both
+hashes, and not counted when it is recorded anyway); a verdict typed through the Python API
+claiming quality the model does not have (the rerun measures it, and fails it); a rerun on
+other weights; a verdict from before verdicts named their spec.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from inhouse.cli.app import app
+from inhouse.identity.machine import machine_fingerprint
+from inhouse.program import Program, Provenance
+from inhouse.program.checks import Outcome, Result, evaluate
+from inhouse.program.evaluation import context_for
+from inhouse.runtimes import make_test_model
+from inhouse.trials.plan import plan_trial
+from tests.conftest import OTHER_COMPUTER
+from tests.engine import Engine, needs_engine, serve_test_model
+from tests.people import enrol_cli
+
+pytestmark = needs_engine
+runner = CliRunner()
+
+COST = {"watts": 45, "price_per_kwh": 0.28, "hardware_price": 1400, "lifetime_hours": 26280,
+        "utilisation": 0.25}  # fmt: skip
+#: every answer passes (the test model writes nonsense, never this phrase)
+EASY = [{"type": "not-icontains", "value": "as an ai language model"}]
+#: no answer of the test model's passes
+HARD = [{"type": "equals", "value": "Printer jammed on floor 2."}]
+
+
+def run(*args: str, code: int = 0, env: dict[str, str] | None = None) -> str:
+    result = runner.invoke(app, list(args), env=env)
+    assert result.exit_code == code, f"{args}: {result.stdout}{result.stderr}"
+    assert "Traceback" not in result.stdout + result.stderr
+    return " ".join((result.stdout + result.stderr).split())
+
+
+def write_trial(folder: Path, checks: list[dict[str, Any]], **changes: Any) -> None:
+    rows = [{"id": f"T-{i}", "text": f"printer {i} on floor {i % 3} jams"} for i in range(6)]
+    (folder / "data").mkdir(exist_ok=True)
+    (folder / "data" / "tickets.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    minutes = "".join(f"{m},Printer jam cleared\n" for m in (4, 6.5, 3, 5, 7, 4.5))
+    (folder / "data" / "minutes.csv").write_text("minutes,output\n" + minutes)
+    spec: dict[str, Any] = {
+        "task": {"prompt": "Summarise in one line: {{ text }}", "inputs": "data/tickets.jsonl"},
+        "candidate": {"runtime": "local", "cost": COST},
+        "status_quo": {"kind": "manual", "minutes": "data/minutes.csv", "hourly_cost": 42},
+        "checks": checks,
+        "meaningful": {"faster": 30, "cheaper": 30},
+        "generation": {"max_tokens": 8, "temperature": 0, "seed": 1},
+        "warmup": 1,
+        "resamples": 2000,
+        **changes,
+    }
+    (folder / "trials").mkdir(exist_ok=True)
+    (folder / "trials" / "tickets.yaml").write_text(yaml.safe_dump(spec))
+
+
+def point_runtime(folder: Path, engine: Engine) -> None:
+    """``[runtimes.local]`` of inhouse.toml: ``engine`` on loopback, on this machine."""
+    config = folder / "inhouse.toml"
+    text = config.read_text().split("\n[runtimes.local]")[0]
+    config.write_text(
+        f'{text}\n[runtimes.local]\nfamily = "openai"\nurl = "{engine.url}"\n'
+        f'model_path = "{engine.model}"\n'
+    )
+
+
+@pytest.fixture
+def omar() -> dict[str, str]:
+    """omar's shell: his own key, on his own machine (filled in when the program enrols him)."""
+    return {OTHER_COMPUTER: "omar-laptop"}
+
+
+@pytest.fixture
+def program(_isolated: Path, engine: Engine, omar: dict[str, str]) -> Path:
+    """A demo program (the test model proves nothing, and only a demo accepts it) whose lead,
+    lena, owns play 1; omar is enrolled from his own laptop."""
+    run("init", "Acme", "--lead", "lena", "--demo")
+    run("person", "role", "lena", "--add", "play-owner")
+    run("hypothesis", "a local model summarises tickets", "--replaces", "hosted API")
+    run("play", "start", "1")
+    opened = Program.open(_isolated)
+    try:
+        omar.update(enrol_cli(opened, "omar", _isolated.parent / "keys", team="support"))
+    finally:
+        opened.close()
+    point_runtime(_isolated, engine)
+    return _isolated
+
+
+def reproduced(folder: Path) -> Result:
+    """Play 2's ``trial-reproduced``, judged on the program's log as it stands."""
+    opened = Program.open(folder)
+    try:
+        return evaluate("trial-reproduced", context_for(opened.state(), opened.clock()))
+    finally:
+        opened.close()
+
+
+def verdict_payload(folder: Path) -> dict[str, Any]:
+    facts = json.loads(run("fact", "list", "--kind", "trial.verdict", "--json"))
+    payload: dict[str, Any] = facts[-1]["payload"]
+    return payload
+
+
+def test_a_colleague_reruns_the_proven_trial_on_his_machine(
+    program: Path, omar: dict[str, str]
+) -> None:
+    write_trial(program, EASY)
+    run("prove", "tickets")
+    verdict = verdict_payload(program)
+    # the verdict names what a rerun compares with
+    assert verdict["spec_hash"] == plan_trial(program, "tickets").spec_hash
+    assert verdict["candidate_pass_rate"] == 1.0 and verdict["inputs"] == 6
+    assert verdict["quality_floor"] == 5.0
+    result = reproduced(program)
+    assert result.outcome is Outcome.FAIL
+    assert "nobody has reproduced trial tickets's verdict" in result.reason
+    assert "`inhouse prove tickets --rerun`" in result.reason
+
+    out = run("prove", "tickets", "--rerun", env=omar)
+    assert "trial tickets rerun by omar: candidate passed 6 of 6 inputs (100%)" in out
+    assert "For play 2's exit it counts" in out
+    rerun = json.loads(run("fact", "list", "--kind", "trial.rerun", "--json"))[-1]
+    assert rerun["by"] == "omar" and rerun["provenance"] == "measured"
+    data = rerun["payload"]
+    assert data["spec_hash"] == verdict["spec_hash"]
+    assert data["digest"] == verdict["candidate"]["digest"]
+    assert data["pass_rate"] == 1.0 and data["inputs"] == 6 and data["runtime_local"] is True
+    assert data["verdict"] == json.loads(run("fact", "list", "--kind", "trial.verdict",
+                                             "--json"))[-1]["id"]  # fmt: skip
+    result = reproduced(program)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert "omar reran trial tickets on their own machine: pass rate 100% over 6 inputs, the " \
+        "verdict claimed 100% (floor 5 points)" in result.reason  # fmt: skip
+    # and `inhouse status` shows it among play 2's exit checks, on measured evidence
+    run("handoff", "offer", "1", "--to", "lena")
+    run("handoff", "accept", "1")
+    run("access", "request", env=omar)
+    run("play", "start", "2")
+    status = json.loads(run("status", "--json"))
+    row = next(r for r in status["plays"][1]["exit"] if r["check"] == "trial-reproduced")
+    assert row["outcome"] == "pass" and row["basis"] == "measured"
+    assert row["reason"].startswith("omar reran trial tickets on their own machine")
+
+
+def test_the_author_rerunning_her_own_trial_does_not_count(program: Path) -> None:
+    write_trial(program, EASY)
+    run("prove", "tickets")
+    out = run("prove", "tickets", "--rerun", "--json")  # lena's own key, her own machine
+    said = json.loads(out)
+    assert said["by"] == "lena" and said["counts_for_exit"] is False
+    assert said["pass_rate"] == said["claimed_pass_rate"] == 1.0
+    assert "(it is lena's own)" in said["why"]
+    result = reproduced(program)
+    assert result.outcome is Outcome.FAIL
+    assert "no rerun of trial tickets by someone other than lena on their own machine" in (
+        result.reason
+    )
+    assert "(it is lena's own)" in result.reason
+
+
+def test_a_key_the_lead_enrolled_from_her_own_machine_does_not_count(program: Path) -> None:
+    """The lead's alias: a second name, its key enrolled from her machine, run on it."""
+    write_trial(program, EASY)
+    run("prove", "tickets")
+    opened = Program.open(program)
+    try:
+        alias = enrol_cli(opened, "ali", program.parent / "keys", machine=machine_fingerprint())
+    finally:
+        opened.close()
+    out = run("prove", "tickets", "--rerun", env=alias)
+    assert "rerun by ali" in out and "does not count" in out
+    result = reproduced(program)
+    assert result.outcome is Outcome.FAIL
+    assert "ali's evidence came from a machine lena enrolled" in result.reason
+
+
+def test_a_rerun_of_another_spec_is_refused_and_never_counts(
+    program: Path, omar: dict[str, str]
+) -> None:
+    write_trial(program, EASY)
+    run("prove", "tickets")
+    proven = verdict_payload(program)["spec_hash"]
+    # omar's checkout holds another spec: one input fewer makes another hash
+    text = (program / "data" / "tickets.jsonl").read_text().splitlines(keepends=True)
+    (program / "data" / "tickets.jsonl").write_text("".join(text[:-1]))
+    other = plan_trial(program, "tickets").spec_hash
+    assert other != proven
+    out = run("prove", "tickets", "--rerun", env=omar, code=3)
+    assert f"trials/tickets.yaml here hashes {other}" in out
+    assert f"measured {proven}" in out
+    assert not json.loads(run("fact", "list", "--kind", "trial.rerun", "--json"))
+    # recorded anyway (in a checkout with no log, the command cannot compare): not counted
+    record_rerun(program, omar, spec_hash=other, digest=verdict_payload(program)["candidate"]
+                 ["digest"])  # fmt: skip
+    result = reproduced(program)
+    assert result.outcome is Outcome.FAIL
+    assert "ran another spec" in result.reason and proven[:19] in result.reason
+
+
+def test_a_typed_verdict_claiming_quality_the_model_lacks_fails_its_rerun(
+    program: Path, omar: dict[str, str]
+) -> None:
+    """lena types a "measured" verdict through the Python API for a trial whose checks the
+    model fails, claiming every input passed; omar's rerun measures it."""
+    write_trial(program, HARD)
+    spec_hash = plan_trial(program, "tickets").spec_hash
+    digest = served_digest(program)  # the weights the engine serves, as the rerun names them
+    opened = Program.open(program)
+    try:
+        opened.record_fact(
+            None, "trial.verdict",
+            {"trial": "tickets", "verdict": "proven", "proven_on": ["cheaper"], "quality_ok": True,
+             "test_model": True, "candidate": {"model": "m", "digest": digest},
+             "spec_hash": spec_hash, "candidate_pass_rate": 1.0, "inputs": 6,
+             "quality_floor": 5.0},
+            provenance=Provenance.MEASURED, collector="inhouse prove",
+        )  # fmt: skip
+    finally:
+        opened.close()
+    out = run("prove", "tickets", "--rerun", env=omar)
+    assert "candidate passed 0 of 6 inputs (0%)" in out
+    assert "does not count" in out
+    result = reproduced(program)
+    assert result.outcome is Outcome.FAIL
+    assert "omar's rerun of trial tickets passed 0% of 6 inputs" in result.reason
+    assert "claimed 100%: more than the quality floor (5 points) below it" in result.reason
+
+
+def test_a_rerun_on_other_weights_does_not_count(
+    program: Path, omar: dict[str, str], tmp_path: Path
+) -> None:
+    write_trial(program, EASY)
+    run("prove", "tickets")
+    proven = verdict_payload(program)["candidate"]["digest"]
+    other = make_test_model(tmp_path / "other" / "inhouse-test-model.gguf", seed=1)
+    with serve_test_model(other, tmp_path / "other.log", "--n_ctx", "256") as elsewhere:
+        point_runtime(program, elsewhere)
+        out = run("prove", "tickets", "--rerun", env=omar)
+    assert "does not count" in out
+    rerun = json.loads(run("fact", "list", "--kind", "trial.rerun", "--json"))[-1]["payload"]
+    assert rerun["digest"] and rerun["digest"] != proven
+    result = reproduced(program)
+    assert result.outcome is Outcome.FAIL
+    assert "ran other weights than the verdict proved" in result.reason
+    assert proven[:19] in result.reason
+
+
+def test_a_verdict_from_before_verdicts_named_their_spec_cannot_be_reproduced(
+    program: Path, omar: dict[str, str]
+) -> None:
+    write_trial(program, EASY)
+    opened = Program.open(program)
+    try:
+        opened.record_fact(
+            None, "trial.verdict",
+            {"trial": "tickets", "verdict": "proven", "proven_on": ["faster"], "quality_ok": True},
+            provenance=Provenance.MEASURED, collector="inhouse prove",
+        )  # fmt: skip
+    finally:
+        opened.close()
+    result = reproduced(program)
+    assert result.outcome is Outcome.FAIL
+    assert "recorded before verdicts named the spec and pass rate they measured" in result.reason
+    assert "`inhouse prove tickets` again" in result.reason
+    out = run("prove", "tickets", "--rerun", env=omar, code=3)
+    assert "so no rerun can reproduce it: lena runs `inhouse prove tickets` again" in out
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def served_digest(folder: Path) -> str:
+    """The digest the candidate's runtime names for the weights it serves."""
+    import asyncio
+
+    from inhouse.trials.sides import CandidateSide
+
+    side = CandidateSide(plan_trial(folder, "tickets"))
+    asyncio.run(side.connect())
+    assert side.inventory is not None and side.inventory["digest"]
+    return side.inventory["digest"]
+
+
+def record_rerun(folder: Path, env: dict[str, str], **changes: Any) -> None:
+    """A ``trial.rerun`` signed with ``env``'s key, recorded through the Python API."""
+    from inhouse.identity import load_key
+
+    opened = Program.open(folder)
+    try:
+        person = opened.using(load_key(Path(env["INHOUSE_KEY"])))
+        payload = {"trial": "tickets", "spec_hash": "sha256:x", "model": "m", "digest": None,
+                   "pass_rate": 1.0, "inputs": 6, "passed": 6, "quality_floor": 5.0,
+                   "machine": "omar-laptop", "runtime": "http://127.0.0.1:1",
+                   "runtime_local": True, "runtime_peers": ["127.0.0.1"], **changes}  # fmt: skip
+        person.record_fact(None, "trial.rerun", payload, provenance=Provenance.MEASURED,
+                           collector="inhouse prove --rerun")  # fmt: skip
+    finally:
+        opened.close()
