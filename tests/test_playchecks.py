@@ -193,6 +193,26 @@ def test_value_proven(verdict: str, quality: bool, outcome: Outcome, words: str)
     assert result.basis == "measured"
 
 
+def test_a_verdict_whose_own_pass_rates_contradict_its_quality_is_refused() -> None:
+    """The cheapest forgery of a verdict's quality: ``quality_ok`` typed as true beside the pass
+    rates it was meant to follow from. The verdict's own figures decide; where they agree, the
+    check names them, and whose word the status quo's pass rate is."""
+    figures = {"trial": "triage", "verdict": "proven", "proven_on": ["cheaper"],
+               "quality_ok": True, "inputs": 20, "quality_floor": 5.0}  # fmt: skip
+    forged = fact("trial.verdict", candidate_pass_rate=0.4, status_quo_pass_rate=0.9,
+                  status_quo_measured=True, **figures)  # fmt: skip
+    result = run("value-proven", forged)
+    assert result.outcome is Outcome.FAIL
+    assert "the candidate passed 40%, the status quo 90%" in result.reason
+    honest = fact("trial.verdict", candidate_pass_rate=0.88, status_quo_pass_rate=0.9,
+                  status_quo_measured=False, **figures)  # fmt: skip
+    result = run("value-proven", honest)
+    assert result.outcome is Outcome.PASS
+    assert "the candidate passed 88% of 20 inputs, the status quo 90% (stated by lena)" in (
+        result.reason
+    )
+
+
 def test_value_proven_without_a_trial_names_the_command() -> None:
     result = run("value-proven")
     assert result.outcome is Outcome.FAIL and "inhouse prove" in result.reason

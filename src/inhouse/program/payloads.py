@@ -138,6 +138,11 @@ class TrialVerdict(_Payload):
     candidate_pass_rate: float | None = Field(None, ge=0, le=1)
     inputs: int | None = Field(None, ge=1)
     quality_floor: float | None = Field(None, ge=0, le=100)
+    #: the status quo's pass rate the candidate's was held to, and whether it was measured
+    #: (an api status quo) or stated by the trial's author (a manual one); None: recorded
+    #: before verdicts named it
+    status_quo_pass_rate: float | None = Field(None, ge=0, le=1)
+    status_quo_measured: bool | None = None
 
 
 class TrialRerun(_Payload):

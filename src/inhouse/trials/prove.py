@@ -170,6 +170,8 @@ def _record_verdict(program: Program, who: str, outcome: TrialOutcome, files: Re
             "candidate_pass_rate": verdict.quality.candidate_pass_rate,
             "inputs": verdict.quality.n,
             "quality_floor": verdict.quality.floor_points,
+            "status_quo_pass_rate": verdict.quality.status_quo_pass_rate,
+            "status_quo_measured": verdict.quality.status_quo_measured,
         },
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,

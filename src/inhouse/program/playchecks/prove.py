@@ -49,9 +49,14 @@ def value_proven(ctx: CheckContext) -> Result:
     if verdict == "proven":
         if not fact.payload["quality_ok"]:
             return failed(f"trial {name} is faster/cheaper but below the quality floor", fact)
+        if (problem := _quality_unfounded(fact)) is not None:
+            return failed(f"trial {name}'s verdict says its quality held, but {problem}", fact)
         dims = ", ".join(fact.payload["proven_on"]) or "unspecified dimensions"
         demo = " (demo program: the test model, which proves nothing)" if ctx.demo else ""
-        return passed(f"trial {name} proved the local model {dims}{demo}{_against(fact)}", fact)
+        return passed(
+            f"trial {name} proved the local model {dims}{_quality(fact)}{demo}{_against(fact)}",
+            fact,
+        )
     if verdict == "not-worth-it":
         return failed(
             f"trial {name} concluded not worth it; stop the program honestly "
@@ -59,6 +64,37 @@ def value_proven(ctx: CheckContext) -> Result:
             fact,
         )
     return inconclusive(f"trial {name} was inconclusive: add more task inputs and rerun", fact)
+
+
+def _quality_unfounded(verdict: Fact) -> str | None:
+    """Why the verdict's own pass rates do not support its ``quality_ok`` (the candidate
+    trails the status quo by more than the floor), where it records them."""
+    data = verdict.payload
+    candidate, status_quo = data.get("candidate_pass_rate"), data.get("status_quo_pass_rate")
+    floor = data.get("quality_floor")
+    if candidate is None or status_quo is None or floor is None:
+        return None
+    if (candidate - status_quo) * 100 >= -float(floor) - 1e-9:
+        return None
+    return (
+        f"its own pass rates do not: the candidate passed {candidate:.0%}, the status quo "
+        f"{status_quo:.0%}, more than its quality floor ({float(floor):g} points) apart"
+    )
+
+
+def _quality(verdict: Fact) -> str:
+    """The pass rates behind the verdict's quality, where it records them: a reader (play 2's
+    owner, who reruns the candidate's) sees what was claimed, and whose word the status
+    quo's is."""
+    data = verdict.payload
+    candidate, status_quo = data.get("candidate_pass_rate"), data.get("status_quo_pass_rate")
+    if candidate is None or status_quo is None:
+        return ""
+    how = "measured" if data.get("status_quo_measured") else f"stated by {verdict.by}"
+    return (
+        f"; quality: the candidate passed {candidate:.0%} of {data.get('inputs') or '?'} inputs, "
+        f"the status quo {status_quo:.0%} ({how})"
+    )
 
 
 def _against(verdict: Fact) -> str:
