@@ -2,7 +2,8 @@
 (``inhouse.lock``: runtime and blessed models pinned by digest, with the data rules' hash), the
 install script a second person runs, the one-page BASELINE.md, and ``verify``.
 
-Other packages use three things from here: :func:`read_lock` (the current lock, or None),
+Other packages use four things from here: :func:`read_lock` (``inhouse.lock``, or None),
+:func:`recorded_lock` (the lock the program's log records, which the gateway routes),
 :meth:`Lock.model` (a blessed model by name, refusing any other) and :func:`check_models`
 (drifted models, to refuse them); :func:`baseline_runtime` names the runtime to reach them on.
 """
@@ -14,6 +15,7 @@ from inhouse.baseline.lock import (
     LockedModel,
     LockedRuntime,
     read_lock,
+    recorded_lock,
     rules_hash,
 )
 from inhouse.baseline.manifest import (
@@ -38,5 +40,6 @@ __all__ = [
     "find_model",
     "read_lock",
     "read_manifest",
+    "recorded_lock",
     "rules_hash",
 ]

@@ -7,6 +7,10 @@ unchanged baseline writes the same bytes and a changed one is a readable diff. `
 the SHA-256 of everything else in it; facts and verify runs name the lock by that hash, so the
 ``baseline.lock`` fact carries that body too, and counts only where the hash is its hash
 (:func:`lock_fact_problem`).
+
+The file is anyone's to edit who holds the program folder; the lock the program holds is the one
+its log records (:func:`recorded_lock`): play 2's checks judge it, a second person verifies it,
+and the gateway routes it, so ``baseline lock`` records the fact before it writes the file.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import platform
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +41,7 @@ from inhouse.runtimes.protocol import Inventory
 
 if TYPE_CHECKING:
     from inhouse.gateway.shared import Told
+    from inhouse.program.state import ProgramState
 
 __all__ = [
     "COLLECTOR",
@@ -52,9 +58,11 @@ __all__ = [
     "lock_text",
     "measure_lock",
     "read_lock",
+    "recorded_lock",
     "require_lock",
     "rules_hash",
     "same_lock",
+    "uncounted_lock",
     "write_lock",
 ]
 
@@ -322,6 +330,33 @@ def lock_fact_problem(payload: dict[str, Any]) -> str | None:
     return None
 
 
+def recorded_lock(state: ProgramState, now: datetime) -> Lock | None:
+    """The program's current lock as its log records it (None: it records none yet): the
+    latest ``baseline.lock`` fact that counts, rebuilt from the body it carries, which is what
+    play 2's checks judge, what a second person verifies, and what the gateway routes."""
+    from inhouse.program.counting import build_context  # counting reads this module
+
+    fact = build_context(state, now).facts.latest("baseline.lock")
+    if fact is None:
+        return None
+    # a counted fact's body hashes to its lock_hash (lock_fact_problem), so this is that lock
+    return Lock.model_validate({**fact.payload["body"], "lock_hash": fact.payload["lock_hash"]})
+
+
+def uncounted_lock(state: ProgramState, now: datetime) -> str | None:
+    """Why the program's lock facts do not count, where it has some and none counts (one from
+    before lock facts carried their body, say); None when one counts or there are none."""
+    from inhouse.program.counting import build_context
+
+    context = build_context(state, now)
+    if context.facts.latest("baseline.lock") is not None:
+        return None
+    refused = context.uncounted_of(["baseline.lock"])
+    if not refused:
+        return None
+    return f"its baseline.lock fact #{refused[-1].fact.id} does not count: {refused[-1].why}"
+
+
 def same_lock(fact: Fact | None, lock: Lock) -> bool:
     """Whether ``fact`` (a counted ``baseline.lock`` fact) records ``lock``."""
     return fact is not None and fact.payload.get("lock_hash") == lock.lock_hash
@@ -335,7 +370,8 @@ class LockResult:
     #: the baseline.lock fact recorded (None when the program already records this lock)
     fact: Fact | None
     path: Path
-    #: what the running gateway replicas were told of a new lock (None: the file is unchanged)
+    #: what the running gateway replicas were told of a new lock (None: neither the recorded
+    #: lock nor the file changed)
     told: Told | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -352,8 +388,8 @@ class LockResult:
 def lock_baseline(
     program: Program, actor: str | None, *, closes: Sequence[str | int] = ()
 ) -> LockResult:
-    """``inhouse baseline lock``: measure, write ``inhouse.lock``, record a ``baseline.lock``
-    fact (only when the lock differs from the counted one the program records), and tell the
+    """``inhouse baseline lock``: measure, record a ``baseline.lock`` fact (only when the lock
+    differs from the counted one the program records), write ``inhouse.lock``, and tell the
     running gateway replicas of a new lock through Redis when they share one (a Redis that does
     not answer fails nothing: :attr:`LockResult.told` says so, and each replica re-reads the
     lock at its refresh). ``closes`` names findings about the baseline this re-lock answers
@@ -383,7 +419,8 @@ def lock_baseline(
             f"the lock is unchanged ({lock.lock_hash}): a re-lock that changes nothing answers "
             f"no finding (#{', #'.join(map(str, numbers))} stay open)"
         )
-    written = write_lock(program.folder, lock)
+    # the fact first: the gateway routes the lock the log records, never the file alone, so a
+    # lock that could not be recorded (refused, say) is not written where it looks like one
     fact = None
     if not same_lock(latest, lock):
         payload = lock_fact_payload(lock)
@@ -396,8 +433,9 @@ def lock_baseline(
             provenance=Provenance.MEASURED,
             collector=COLLECTOR,
         )
+    written = write_lock(program.folder, lock)
     told = None
-    if written:  # running gateways sharing Redis route the new lock now, not at their refresh
+    if written or fact is not None:  # gateways sharing Redis route it now, not at their refresh
         from inhouse.gateway.shared import announce
 
         told = announce(program.folder, "lock")

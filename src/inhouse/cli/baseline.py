@@ -51,8 +51,9 @@ def lock(
 ) -> None:
     """Pin the runtime and blessed models by digest in inhouse.lock.
 
-    Asks the runtime for each blessed model's digest and its version and writes inhouse.lock
-    (sorted TOML: an unchanged baseline gives the same bytes). Records a baseline.lock fact.
+    Asks the runtime for each blessed model's digest and its version, records a baseline.lock
+    fact (the lock the program holds: the gateway routes it, a second person verifies it), then
+    writes inhouse.lock (sorted TOML: an unchanged baseline gives the same bytes).
     A new lock is announced to the running gateway replicas that share Redis (the gateway's
     redis_url), which route it at once; without Redis, or when it does not answer, each
     replica routes it at its next refresh.

@@ -40,6 +40,7 @@ from typing import Any, TypeVar
 from inhouse.db import Store
 from inhouse.errors import (
     BadRequest,
+    ConfigError,
     InhouseError,
     MethodNotAllowed,
     NoSuchRoute,
@@ -60,7 +61,7 @@ from inhouse.gateway.programlog import ProgramLog
 from inhouse.gateway.prompts import PromptSource
 from inhouse.gateway.relay import relay
 from inhouse.gateway.requests import parse_body, validate_request
-from inhouse.gateway.routing import Router
+from inhouse.gateway.routing import Router, choose_lock
 from inhouse.gateway.shared import Listener, SharedLimiter
 from inhouse.gateway.toolcalls import request_tool_calls
 from inhouse.gateway.upstream import Upstream
@@ -264,17 +265,28 @@ class Gateway:
         await self._blocking.run(self.prompts.refresh)
 
     async def reload_lock(self) -> None:
-        """Re-read ``inhouse.lock``; a new one (a re-lock) is routed at once, digests checked."""
-        if self.router.program is None:
+        """Route the lock the program's log records now: a re-lock, once recorded, is routed
+        at once, digests checked. ``inhouse.lock`` is read beside it: a file that is not the
+        recorded lock is named in the log (once) and in ``/healthz``, and what only it blesses
+        is refused; the file is routed only while the log records no lock."""
+        folder = self.router.program
+        if folder is None:
             return
-        from inhouse.baseline import read_lock
-
-        lock = await self._blocking.run(read_lock, self.router.program)
-        if lock is None or lock.lock_hash == self.router.lock.lock_hash:
+        try:
+            choice = await self._blocking.run(
+                lambda: choose_lock(folder, *self.program_log.recorded_lock())
+            )
+        except ConfigError:  # no lock anywhere now (the file removed): keep the routes
             return
-        log.warning("inhouse.lock changed: routing its models (%s)",
-                    ", ".join(m.name for m in lock.models))  # fmt: skip
-        self.router.relock(lock)
+        before = self.router.choice
+        if choice.problem is not None and (before is None or before.problem != choice.problem):
+            log.warning("%s", choice.problem)
+        if not self.router.choose(choice):
+            return
+        log.warning("routing lock %s (%s, %s)", choice.lock.lock_hash[:19],
+                    "the lock the program records" if choice.recorded is not None
+                    else "inhouse.lock: the program records no lock yet",
+                    ", ".join(m.name for m in choice.lock.models))  # fmt: skip
         await self.router.check_digests()
         await self.upstream.check_health(self.router.nodes())
 
@@ -361,8 +373,9 @@ class Gateway:
         _answer(reply, 200, json.dumps(answer).encode(), JSON, request_id)
 
     def health(self) -> dict[str, Any]:
-        """What ``/healthz`` answers: each blessed model's nodes (healthy or why not, and the
-        requests in flight on each), and the usage log's state."""
+        """What ``/healthz`` answers: the lock routed (the recorded one, beside the file), each
+        blessed model's nodes (healthy or why not, and the requests in flight on each), and the
+        usage log's state."""
         routes = {}
         for name, route in self.router.routes.items():
             routes[name] = {
@@ -383,8 +396,10 @@ class Gateway:
         limits = self._limits()
         # limits kept per replica because Redis is away is a fault; by configuration it is not
         shared_lost = self.settings.redis_url is not None and limits["mode"] != "shared"
+        lock = self._lock_health()
         return {
-            "status": "ok" if serving and not shared_lost else "degraded",
+            "status": "ok" if serving and not shared_lost and not lock["problem"] else "degraded",
+            "lock": lock,
             "models": routes,
             "keys": len(self.keys),
             "keys_refused": [
@@ -404,6 +419,20 @@ class Gateway:
                 "last_error": self.usage.last_error,
             },
         }
+
+    def _lock_health(self) -> dict[str, Any]:
+        """The lock routed and where it comes from, beside ``inhouse.lock``: a file that is not
+        the recorded lock is a problem (it blesses weights no second person verified)."""
+        choice = self.router.choice
+        return {
+            "routed": self.router.lock.lock_hash,
+            "source": None if choice is None else choice.source,
+            "recorded": None if choice is None or choice.recorded is None
+            else choice.recorded.lock_hash,
+            "file": None if choice is None or choice.file is None else choice.file.lock_hash,
+            "problem": None if choice is None else choice.problem,
+            "notice": None if choice is None else choice.notice,
+        }  # fmt: skip
 
     def _limits(self) -> dict[str, Any]:
         if isinstance(self.limiter, SharedLimiter):

@@ -1,6 +1,13 @@
 """Pinning and routing: which runtime nodes may serve each blessed model, right now.
 
-A blessed model (name and digest, from ``inhouse.lock``) is routed only to runtimes that serve it
+The blessed models are those of the lock the program's log records (its latest counted
+``baseline.lock`` fact: what play 2 judged and a second person verified), not of the file
+``inhouse.lock``, which anyone holding the program folder can rewrite to bless weights nobody
+verified (:class:`LockChoice`). A file that is not the recorded lock is said in ``/healthz`` and
+the gateway's log, and a model only it blesses is refused naming both locks and the fix. Only
+while the log records no lock yet (play 1, before ``inhouse baseline lock``) is the file routed.
+
+A blessed model (name and digest) is routed only to runtimes that serve it
 with the locked digest. The digests are re-checked on start and every ``digest_check_seconds``
 (with :func:`inhouse.baseline.check_models`); a model that no runtime serves with its locked
 digest is refused with a 503 naming the mismatch. Several runtimes serving one blessed model are
@@ -26,6 +33,7 @@ import httpx
 
 from inhouse.errors import (
     BadRequest,
+    ConfigError,
     InhouseError,
     ModelDrifted,
     ModelNotAllowed,
@@ -39,9 +47,105 @@ if TYPE_CHECKING:
     from inhouse.gateway.keys import GatewayKey
     from inhouse.runtimes import RuntimeConfig
 
-__all__ = ["Node", "Route", "Router"]
+__all__ = ["LockChoice", "Node", "Route", "Router", "choose_lock"]
 
 log = logging.getLogger("inhouse.gateway")
+
+
+#: what makes a lock the gateway's to route
+_LOCK_FIX = (
+    "record it with `inhouse baseline lock`, then have a second person run "
+    "`inhouse baseline verify`"
+)
+
+
+@dataclass(frozen=True)
+class LockChoice:
+    """The lock the gateway routes, and what it was chosen from: the lock the program's log
+    records, or ``inhouse.lock`` while the log records none."""
+
+    lock: Lock
+    #: the log's current lock (None: it records none yet)
+    recorded: Lock | None
+    #: ``inhouse.lock`` as read now (None: there is none, or it could not be read)
+    file: Lock | None
+    #: why ``inhouse.lock`` could not be read (edited by hand, not TOML), or None
+    file_error: str | None = None
+    #: why the log's lock facts do not count, where it records some and none counts
+    uncounted: str | None = None
+
+    @property
+    def source(self) -> str:
+        return "recorded" if self.recorded is not None else "inhouse.lock"
+
+    @property
+    def problem(self) -> str | None:
+        """Why ``inhouse.lock`` is not what the gateway routes (None: it is the recorded lock,
+        or the log records none, and the file is routed)."""
+        if self.recorded is None and self.uncounted is not None:
+            return (
+                f"the program records no lock that counts ({self.uncounted}): routing "
+                f"inhouse.lock ({self.lock.lock_hash[:19]}), which no second person verified; "
+                f"{_LOCK_FIX}"
+            )
+        if self.recorded is None or (
+            self.file is not None and self.file.lock_hash == self.recorded.lock_hash
+        ):
+            return None
+        recorded = self.recorded.lock_hash[:19]
+        if self.file is None:
+            why = self.file_error or "there is no inhouse.lock here"
+            return (
+                f"{why}; the gateway routes the lock this program records ({recorded}): "
+                "pull the current inhouse.lock"
+            )
+        return (
+            f"inhouse.lock ({self.file.lock_hash[:19]}) is not the lock this program records "
+            f"({recorded}): the gateway routes the recorded lock's models, not weights no "
+            f"second person verified; to route inhouse.lock, {_LOCK_FIX}"
+        )
+
+    @property
+    def notice(self) -> str | None:
+        """What to know about the lock routed while the log records none."""
+        if self.recorded is not None or self.uncounted is not None:
+            return None
+        return (
+            f"the program records no lock yet: routing inhouse.lock ({self.lock.lock_hash[:19]}), "
+            f"which no second person has verified; {_LOCK_FIX}"
+        )
+
+    def outside(self) -> dict[str, str]:
+        """The models ``inhouse.lock`` blesses otherwise than the routed lock (another digest,
+        or not at all), each with why it is not routed so."""
+        problem = self.problem
+        if problem is None or self.file is None or self.recorded is None:
+            return {}
+        routed = {m.name: m.digest for m in self.lock.models}
+        return {m.name: problem for m in self.file.models if routed.get(m.name) != m.digest}
+
+
+def choose_lock(folder: Path, recorded: Lock | None, uncounted: str | None = None) -> LockChoice:
+    """The lock to route for the program at ``folder`` whose log records ``recorded``: that
+    one; ``inhouse.lock`` only while the log records none that counts (``uncounted``: why its
+    lock facts do not, said as a problem). A :class:`ConfigError` when there is neither (the
+    gateway routes only blessed models). Blocking: it reads the file."""
+    from inhouse.baseline import read_lock
+
+    file_error = None
+    try:
+        file = read_lock(folder)
+    except ConfigError as err:  # edited by hand: nothing may trust it, nor route it
+        file, file_error = None, str(err)
+    if recorded is not None:
+        return LockChoice(recorded, recorded, file, file_error)
+    if file is None:
+        raise ConfigError(
+            file_error
+            or f"no inhouse.lock in {folder}, and the program records no lock: the gateway "
+            "routes only blessed models, and none are pinned yet (run `inhouse baseline lock`)"
+        )
+    return LockChoice(file, None, file, file_error, uncounted)
 
 
 @dataclass
@@ -97,6 +201,10 @@ class Router:
         self, lock: Lock, runtimes: Sequence[RuntimeConfig], *, program: Path | None = None
     ) -> None:
         self.lock = lock
+        #: what ``lock`` was chosen from (None: given as it is, with no file beside it)
+        self.choice: LockChoice | None = None
+        #: models ``inhouse.lock`` blesses otherwise than ``lock``, with why they are not routed
+        self.outside: dict[str, str] = {}
         self.runtimes = list(runtimes)
         self.program = program
         self.routes: dict[str, Route] = {
@@ -106,6 +214,21 @@ class Router:
         #: where each runtime was when last checked, and the runtimes that check failed
         self._checked_at: dict[str, str] = {}
         self._failed: set[str] = set()
+
+    def choose(self, choice: LockChoice) -> bool:
+        """Route ``choice``'s lock (a :meth:`relock` when it is another one; True then, and
+        :meth:`check_digests` builds its routes) and refuse what the file alone blesses."""
+        self.choice = choice
+        before, self.outside = self.outside, choice.outside()
+        if choice.lock.lock_hash == self.lock.lock_hash:
+            if before != self.outside:  # said on the routes now, not at the next digest check
+                for name, route in self.routes.items():
+                    route.problems = [p for p in route.problems if p not in before.values()]
+                    if name in self.outside:
+                        route.problems.append(self.outside[name])
+            return False
+        self.relock(choice.lock)
+        return True
 
     def relock(self, lock: Lock) -> None:
         """Route the models of a new lock (a re-lock): a model it drops is refused from now on,
@@ -141,6 +264,11 @@ class Router:
         if not isinstance(model, str) or not model:
             raise BadRequest("the request names no model", param="model")
         route = self.routes.get(model)
+        if route is None and model in self.outside:
+            raise ModelNotAllowed(
+                f"model {model!r} is not a blessed model of the lock this program records: "
+                f"{self.outside[model]}"
+            )
         if route is None or (key.limits.models is not None and model not in key.limits.models):
             allowed = ", ".join(self.allowed(key)) or "none"
             why = "is not a blessed model" if route is None else "is not allowed for this key"
@@ -183,6 +311,9 @@ class Router:
 
         lock = self.lock
         routes = {m.name: Route(m.name, m.digest) for m in lock.models}
+        for name, why in self.outside.items():  # the file pins other weights for it
+            if name in routes:
+                routes[name].problems.append(why)
         for config in self.runtimes:
             try:
                 async with open_runtime(config, program=self.program) as runtime:

@@ -19,7 +19,7 @@ from inhouse.gateway.edge import EdgeServer
 from inhouse.gateway.limits import Limiter
 from inhouse.gateway.policies import RequestPolicy
 from inhouse.gateway.prompts import PromptSource
-from inhouse.gateway.routing import Router
+from inhouse.gateway.routing import Router, choose_lock
 from inhouse.gateway.shared import SharedLimiter
 from inhouse.gateway.usage import Clock, Spool, UsageWriter, tokens_today, utcnow
 from inhouse.location import CONFIG_NAME, database_url, safe_join
@@ -53,9 +53,9 @@ def gateway_runtimes(folder: Path, config: dict[str, Any], settings: GatewaySett
 def build_gateway(
     folder: Path, *, settings: GatewaySettings | None = None, clock: Clock = utcnow
 ) -> Gateway:
-    """The gateway for the program at ``folder``: its lock, runtimes, rules, keys and store.
-    ``clock`` dates its usage records (``serve`` keeps the real UTC clock)."""
-    from inhouse.baseline import read_lock
+    """The gateway for the program at ``folder``: its lock (the one its log records:
+    :func:`~inhouse.gateway.routing.choose_lock`), runtimes, rules, keys and store. ``clock``
+    dates its usage records (``serve`` keeps the real UTC clock)."""
     from inhouse.db import open_store
     from inhouse.gateway.programlog import ProgramLog
     from inhouse.gateway.rollup import gateway_mac_key
@@ -65,15 +65,22 @@ def build_gateway(
 
     config = read_config(folder)
     settings = settings or read_gateway_settings(folder, config)
-    lock = read_lock(folder)
-    if lock is None:
-        raise ConfigError(
-            f"no inhouse.lock in {folder}: the gateway routes only blessed models, and none are "
-            "pinned yet (run `inhouse baseline lock`)"
-        )
     runtimes = gateway_runtimes(folder, config, settings)
     policy = RequestPolicy.from_config(config)
     store = open_store(database_url(folder))
+    # the log as the gateway follows it: verified, pinned to inhouse.toml's lead key
+    program_log = ProgramLog(Program.open(folder, store=store))
+    try:
+        choice = choose_lock(folder, *program_log.recorded_lock())
+    except BaseException:
+        store.close()
+        raise
+    if choice.problem is not None:
+        log.warning("%s", choice.problem)
+    elif choice.notice is not None:
+        log.warning("%s", choice.notice)
+    router = Router(choice.lock, runtimes, program=folder)
+    router.choose(choice)
     spool = Spool(safe_join(folder, settings.spool_dir), sync_each=settings.spool_sync == "request")
     usage = UsageWriter(
         store,
@@ -97,8 +104,6 @@ def build_gateway(
         )
     else:
         limiter = Limiter(used, clock=clock)
-    # the log as the gateway follows it: verified, pinned to inhouse.toml's lead key
-    program_log = ProgramLog(Program.open(folder, store=store))
     from inhouse.gateway.rollup import SERVICE
     from inhouse.program.core import service_key
 
@@ -106,7 +111,7 @@ def build_gateway(
         identity=service_key(folder, SERVICE),  # what answers a voucher (`gateway vouch`)
         store=store,
         program_log=program_log,
-        router=Router(lock, runtimes, program=folder),
+        router=router,
         policy=policy,
         settings=settings,
         usage=usage,
