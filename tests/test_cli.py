@@ -194,6 +194,24 @@ def test_a_person_on_a_fresh_machine_sends_signed_evidence(
     assert json.loads(ok("whoami", "--json", env=env))["name"] == "omar"
 
 
+def test_a_checkout_without_the_log_says_so_not_that_nobody_is_enrolled(
+    program: Path, invitations: dict[str, str], tmp_path: Path
+) -> None:
+    """omar's machine has the program folder from git, not its log: who he is and the status
+    cannot be read there, and the commands say that, and what he can do (it was "key … is not
+    enrolled in program ''" and a status of an empty program, "playbook  v0 · 0 events")."""
+    laptop = tmp_path / "laptop"
+    laptop.mkdir()
+    shutil.copy(program / "inhouse.toml", laptop / "inhouse.toml")
+    env = own_machine("omar", tmp_path / "keys")
+    ok("join", invitations["omar"], "--program", str(laptop), env=env)
+    for command in (["whoami"], ["status"], ["access", "request"]):
+        said = " ".join(refused(*command, "--program", str(laptop), code=2, env=env).split())
+        assert "has the program's settings but not its log" in said, said
+        assert "inhouse evidence export" in said and "not enrolled" not in said, said
+    assert json.loads(ok("whoami", "--json"))["name"] == "lena"  # where the log is
+
+
 def test_clear_errors_for_bad_input(program: Path) -> None:
     assert "'ghost' is not on this program's roster" in refused(
         "fact",

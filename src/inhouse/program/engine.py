@@ -136,6 +136,7 @@ class Program(WaiversMixin, PeopleMixin, SignInMixin, EvidenceMixin, PlaysMixin,
         """The program's status as JSON-ready data (see :mod:`inhouse.program.status`)."""
         from inhouse.program.status import build_status
 
+        self.refuse_if_detached("show the program's status")
         return build_status(self.playbook, self.state(), self.clock(), folder=str(self.folder))
 
     def claim_lead(self) -> None:
