@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEMO",
+    "DEMO_MACHINES",
     "DEMO_NOTE",
     "DEMO_PASS",
     "NO_SIGN_IN",
@@ -68,6 +69,14 @@ DEMO_NOTE = (
     "person or of value. Create a real program (`inhouse init` without --demo) for that"
 )
 DEMO = f"demo program: {DEMO_NOTE[0].lower()}{DEMO_NOTE[1:]}"
+#: how one computer plays several people in a demo: judged by machines alone, two people who
+#: enrolled from the same machine are one (said where someone tries it by hand, as the README's
+#: tour invites them to)
+DEMO_MACHINES = (
+    "to play several people on this one computer, give each a machine of their own: set "
+    "INHOUSE_MACHINE_ID (e.g. INHOUSE_MACHINE_ID=omar-laptop) in their shell before they join, "
+    "and keep it for everything they do, as `make demo` does"
+)
 #: what a check's pass says in a demo program where the same log would not pass it in a real one
 #: (followed by the real program's reason)
 DEMO_PASS = "passes only in a demo program; a real program's log would not"
@@ -472,6 +481,7 @@ class ProgramState:
                     f"request, the support owner, a review's attendee, a ticket and its fix, "
                     f"use beyond the pilot, a finding fed back) do not count {record.person} "
                     f"from that machine (docs/concepts.md)"
+                    + (f"; {DEMO_MACHINES}" if self.demo else "")
                 )
         return lines
 
