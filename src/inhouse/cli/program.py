@@ -37,8 +37,9 @@ def init(
             help="A demo program, for trying inhouse out: one computer may play every person, "
             "each with a machine id of their own (INHOUSE_MACHINE_ID=NAME-laptop in their "
             "shell, from before they join), as its checks tell people apart by machine alone; "
-            "and trials of the random-weights test model count. Nothing it shows is evidence, and it says so on every status, "
-            "check, dashboard page and report; it cannot be made a real program later.",
+            "and trials of the random-weights test model count. Nothing it shows is evidence, "
+            "and it says so on every status, check, dashboard page and report; it cannot be "
+            "made a real program later.",
         ),
     ] = False,
 ) -> None:
