@@ -228,6 +228,11 @@ def test_clear_errors_for_bad_input(program: Path) -> None:
         code=2,
     )
     assert "no play 'nine'" in refused("play", "start", "nine", code=2)
+    # a typo in a name says which name it most likely meant; a new name is not guessed at
+    for command in (["person", "role", "omr", "--add", "champion"], ["keys", "issue", "omr"]):
+        said = " ".join(refused(*command, code=2).split())
+        assert "'omr' is not on this program's roster: did you mean 'omar'?" in said, said
+    assert "did you mean" not in refused("person", "role", "zed", "--add", "champion", code=2)
     assert "unknown fact kind 'vibes'" in refused(
         "fact", "record", "vibes", "--attest", "x", code=2
     )

@@ -39,7 +39,14 @@ from inhouse.program.events import (
 )
 from inhouse.program.guards import Blocker
 from inhouse.program.playbook import Playbook, Reach, Role
-from inhouse.program.state import ProgramState, Waiver, apply, fold, judging_time
+from inhouse.program.state import (
+    ProgramState,
+    Waiver,
+    apply,
+    fold,
+    judging_time,
+    not_on_roster,
+)
 
 if TYPE_CHECKING:
     from inhouse.identity import SigningKey
@@ -365,8 +372,7 @@ class ProgramCore:
     def _person(self, state: ProgramState, name: str) -> Person:
         person = state.people.get(name)
         if person is None:
-            known = ", ".join(sorted(state.people)) or "nobody yet"
-            raise UnknownPerson(f"{name!r} is not on this program's roster (people: {known})")
+            raise UnknownPerson(not_on_roster(name, state.people))
         return person
 
     def _append(

@@ -9,7 +9,9 @@ name they recorded, marked unsigned.
 
 from __future__ import annotations
 
+import difflib
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -53,6 +55,7 @@ __all__ = [
     "invitation_problem",
     "kept_sign_in",
     "kid_problem",
+    "not_on_roster",
     "repeated_fact",
     "set_up_problem",
     "sign_in_problem",
@@ -484,6 +487,16 @@ class ProgramState:
                     + (f"; {DEMO_MACHINES}" if self.demo else "")
                 )
         return lines
+
+
+def not_on_roster(name: str, people: Iterable[str]) -> str:
+    """What to say of a name that is not on the roster: the name a typo most likely meant, and
+    who is on it."""
+    known = sorted(people)
+    near = difflib.get_close_matches(name, known, n=1)
+    hint = f": did you mean {near[0]!r}?" if near else ""
+    listed = ", ".join(known) or "nobody yet"
+    return f"{name!r} is not on this program's roster{hint} (people: {listed})"
 
 
 def _when(text: str | None) -> datetime | None:
