@@ -228,6 +228,9 @@ def test_clear_errors_for_bad_input(program: Path) -> None:
         code=2,
     )
     assert "no play 'nine'" in refused("play", "start", "nine", code=2)
+    said = " ".join(refused("handoff", "accept", "1", code=3).split())
+    assert "no handoff awaiting a decision (handoff: none): its owner offers it first" in said
+    assert "`inhouse handoff offer 1 --to lena`" in said, said
     # a typo in a name says which name it most likely meant; a new name is not guessed at
     for command in (["person", "role", "omr", "--add", "champion"], ["keys", "issue", "omr"]):
         said = " ".join(refused(*command, code=2).split())

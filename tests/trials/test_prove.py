@@ -334,8 +334,16 @@ def test_a_status_quo_at_this_machines_own_address_is_this_machine(
 def test_an_unknown_trial_is_a_clear_error(program: Path) -> None:
     result = runner.invoke(app, ["prove", "nope"])
     assert result.exit_code == 2
-    assert "no trial trials/nope.yaml" in result.stderr
+    said = " ".join(result.stderr.split())
+    assert "no trial trials/nope.yaml" in said and "docs/trials.md shows the format" in said
     assert "Traceback" not in result.stdout + result.stderr
+    # a spec naming inputs that are not there: the error names the spec, as every field's does
+    write_trial(program, {"kind": "manual", "minutes": "data/minutes.csv", "hourly_cost": 40,
+                          "pass_rate": 0.9})  # fmt: skip
+    result = runner.invoke(app, ["prove", "tickets"])
+    assert result.exit_code == 2
+    said = " ".join(result.stderr.split())
+    assert "trials/tickets.yaml: task.inputs: no file data/tickets.jsonl" in said, said
 
 
 def test_an_unknown_person_fails_before_any_request(program: Path, tmp_path: Path) -> None:

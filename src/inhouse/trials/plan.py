@@ -62,7 +62,7 @@ def plan_trial(folder: Path, name: str) -> TrialPlan:
             f"{shown}: checks: a trial needs at least one quality check, or quality is not "
             "measured and no verdict can say 'at acceptable quality'"
         )
-    inputs = read_inputs(folder, spec.task.inputs)
+    inputs = read_inputs(folder, spec.task.inputs, where=f"{shown}: task.inputs")
     prompts = [_messages(spec, item) for item in inputs]
     return TrialPlan(
         folder=folder,

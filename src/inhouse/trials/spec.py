@@ -232,6 +232,7 @@ def load_trial(folder: Path, name: str) -> TrialSpec:
         raise InvalidInput(
             f"no trial {shown} in {folder}"
             + (f"; trials here: {', '.join(found)}" if found else "")
+            + "; write one (docs/trials.md shows the format)"
         ) from None
     except yaml.YAMLError as err:
         raise InvalidInput(f"{shown} is not valid YAML: {err}") from None
