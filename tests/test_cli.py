@@ -456,3 +456,19 @@ def test_help_wraps_to_the_terminal_not_to_the_source() -> None:
     verify = runner.invoke(app, ["baseline", "verify", "--help"], env={"COLUMNS": "100"}).stdout
     assert "every blessed model has its locked digest" in " ".join(verify.split())
     assert not any(line.rstrip().endswith(" locked") for line in verify.splitlines())
+
+
+def test_status_says_whole_who_should_own_a_play_at_80_columns(
+    program: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before a play has an owner, status says who should own it: a sentence, which a title on an
+    80-column terminal cut mid-word ("owner one technical person wh─╮")."""
+    from inhouse.cli._common import out_console
+
+    monkeypatch.setattr(out_console(), "width", 80)
+    shown = " ".join(ok("status").split())
+    assert "owner one technical person who will live with the result" in shown, shown
+    ok("hypothesis", "a local model summarises tickets", "--replaces", "hosted API")
+    ok("play", "start", "1")
+    shown = " ".join(ok("status").split())
+    assert "1. Prove value on one machine · " in shown and " · owner lena ─" in shown, shown
