@@ -125,9 +125,8 @@ def run(
     """Produce outputs with the workflow's pinned model (refused if the model drifted)."""
     import asyncio
 
-    from inhouse.workflows import run_workflow
-
     from inhouse.cli.render import ProgressBar
+    from inhouse.workflows import run_workflow
 
     opened = open_program(program)
     inputs, from_text = _inputs(opened.folder, var or [], input_file)
