@@ -210,7 +210,7 @@ async def _run(
     async with gateway:
         server = await gateway.serve(sock=sock)
         log.info("gateway listening on %s:%s", gateway.settings.host, gateway.port)
-        if announce is not None:
+        if announce is not None and gateway.port is not None:
             announce(_base_url(gateway.settings.host, gateway.port))
         await stopping.wait()
         await server.close(grace=gateway.settings.upstream_timeout)
