@@ -472,3 +472,10 @@ def test_status_says_whole_who_should_own_a_play_at_80_columns(
     ok("play", "start", "1")
     shown = " ".join(ok("status").split())
     assert "1. Prove value on one machine · " in shown and " · owner lena ─" in shown, shown
+
+
+def test_person_role_help_says_who_may_which_roles_and_the_guard() -> None:
+    """`person role --help` said only "Give or take roles."."""
+    shown = " ".join(ok("person", "role", "--help").split())
+    assert "(rollout leads)" in shown and "refused until plays 1-3 have exited" in shown, shown
+    assert "rollout-lead, play-owner, support-owner, champion or pilot-user" in shown, shown
