@@ -479,3 +479,10 @@ def test_person_role_help_says_who_may_which_roles_and_the_guard() -> None:
     shown = " ".join(ok("person", "role", "--help").split())
     assert "(rollout leads)" in shown and "refused until plays 1-3 have exited" in shown, shown
     assert "rollout-lead, play-owner, support-owner, champion or pilot-user" in shown, shown
+
+
+def test_handoff_offer_help_says_who_offers_and_what_follows() -> None:
+    """`handoff offer --help` said only "Offer the handoff (only when every exit check passes)."."""
+    shown = " ".join(ok("handoff", "offer", "--help").split())
+    assert "(the play's owner, once every exit check passes)" in shown, shown
+    assert "`inhouse handoff accept PLAY`, and the play exits then" in shown, shown
