@@ -93,6 +93,16 @@ def test_init_writes_the_program_folder(program: Path) -> None:
     assert (program / ".inhouse" / ".gitignore").read_text() == "*\n"
 
 
+def test_init_without_a_name_is_refused_and_leaves_nothing_behind(_isolated: Path) -> None:
+    """`init "" --lead lena` was a pydantic traceback after the log was written: the folder
+    then held a program's store and no inhouse.toml, and every later `init` there was refused
+    ("the store … already holds a program")."""
+    for blank in ("", "  "):
+        assert "the program needs a name" in refused("init", blank, "--lead", "lena", code=2)
+        assert not (_isolated / ".inhouse").exists()
+    assert "Created program Acme" in " ".join(ok("init", "Acme", "--lead", "lena").split())
+
+
 def test_init_inside_an_existing_program_is_refused(
     program: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

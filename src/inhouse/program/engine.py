@@ -72,6 +72,8 @@ class Program(WaiversMixin, PeopleMixin, SignInMixin, EvidenceMixin, PlaysMixin,
         existing = inside_program(folder)
         if existing is not None:
             raise ProgramExists(f"{folder} is already inside the inhouse program at {existing}")
+        if not name.strip():  # before the store is written: a failure after it leaves a log
+            raise InvalidInput("the program needs a name, e.g. 'Acme local LLMs'")
         check_name(lead, "lead")
         book = load_playbook(_playbook_ref(folder, playbook))  # fail before writing anything
         store = open_store(database_url(folder))
