@@ -435,6 +435,15 @@ def test_audit_verify_reports_the_first_tampered_event(_isolated: Path) -> None:
     assert shown.exit_code == 1 and json.loads(shown.stdout)["warnings"][0].startswith("TAMPERED")
     data = json.loads(runner.invoke(app, ["audit", "verify", "--json"]).stdout)
     assert data["ok"] is False and data["first_bad_event"] == 3
+    # cut before lena's own enrolment, the log knows nobody: her commands say the log is at
+    # fault, not that her key "is not enrolled" (which sent her to ask for an invitation)
+    db = sqlite3.connect(_isolated / ".inhouse" / "inhouse.db")
+    with db:
+        db.execute("UPDATE events SET payload = replace(payload, 'rollout', 'r') WHERE seq = 2")
+    db.close()
+    for command in (["whoami"], ["hypothesis", "x", "--replaces", "y"]):
+        said = " ".join(refused(*command, code=1).split())
+        assert "the event log does not verify at event 2" in said and "not enrolled" not in said
 
 
 def _every_command() -> list[tuple[str, Any]]:

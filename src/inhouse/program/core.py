@@ -294,6 +294,9 @@ class ProgramCore:
         if name is None and self._delegation is not None:
             name = self._delegated_person(state)
         if name is None:
+            # an empty roster is no evidence against this key where the log is cut short or
+            # absent: say that, not that the key is not enrolled
+            refuse_if_tampered(state)
             self.refuse_if_detached(f"tell whose key {key_id} is")
             revoked = state.keys.get(key_id)
             if revoked is not None:
