@@ -353,6 +353,18 @@ def test_an_unknown_trial_is_a_clear_error(program: Path) -> None:
     assert result.exit_code == 2
     said = " ".join(result.stderr.split())
     assert "trials/tickets.yaml: task.inputs: no file data/tickets.jsonl" in said, said
+    # and so does a template naming a field the inputs lack, and inputs outside the folder
+    write_inputs(program, tickets(2))
+    write_trial(program, {"kind": "manual", "minutes": "data/minutes.csv", "hourly_cost": 40,
+                          "pass_rate": 0.9}, task={"prompt": "{{ nope }}",
+                                                   "inputs": "data/tickets.jsonl"})  # fmt: skip
+    said = " ".join(runner.invoke(app, ["prove", "tickets"]).stderr.split())
+    assert "trials/tickets.yaml: task.prompt for input T-0: 'nope' is undefined" in said, said
+    write_trial(program, {"kind": "manual", "minutes": "data/minutes.csv", "hourly_cost": 40,
+                          "pass_rate": 0.9}, task={"prompt": "{{ text }}",
+                                                   "inputs": "../outside.jsonl"})  # fmt: skip
+    said = " ".join(runner.invoke(app, ["prove", "tickets"]).stderr.split())
+    assert "trials/tickets.yaml: task.inputs: path ../outside.jsonl points outside" in said, said
 
 
 def test_an_unknown_person_fails_before_any_request(program: Path, tmp_path: Path) -> None:

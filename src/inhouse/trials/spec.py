@@ -268,7 +268,10 @@ def resolve_endpoint(
 def read_inputs(folder: Path, relative: str, *, where: str = "task.inputs") -> list[TaskInput]:
     """The task's real inputs, in file order. JSONL lines must be objects; CSV needs a header.
     A field named ``id`` names the input in the report (else its line/row number)."""
-    path = safe_join(folder, relative)
+    try:
+        path = safe_join(folder, relative)
+    except InvalidInput as err:
+        raise InvalidInput(f"{where}: {err}") from None
     suffix = path.suffix.lower()
     if suffix not in {".jsonl", ".ndjson", ".csv"}:
         raise InvalidInput(f"{where}: {relative} must be .jsonl or .csv")
