@@ -93,6 +93,16 @@ def test_init_writes_the_program_folder(program: Path) -> None:
     assert (program / ".inhouse" / ".gitignore").read_text() == "*\n"
 
 
+def test_init_without_a_name_is_refused_and_leaves_nothing_behind(_isolated: Path) -> None:
+    """`init "" --lead lena` was a pydantic traceback after the log was written: the folder
+    then held a program's store and no inhouse.toml, and every later `init` there was refused
+    ("the store … already holds a program")."""
+    for blank in ("", "  "):
+        assert "the program needs a name" in refused("init", blank, "--lead", "lena", code=2)
+        assert not (_isolated / ".inhouse").exists()
+    assert "Created program Acme" in " ".join(ok("init", "Acme", "--lead", "lena").split())
+
+
 def test_init_inside_an_existing_program_is_refused(
     program: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -194,6 +204,24 @@ def test_a_person_on_a_fresh_machine_sends_signed_evidence(
     assert json.loads(ok("whoami", "--json", env=env))["name"] == "omar"
 
 
+def test_a_checkout_without_the_log_says_so_not_that_nobody_is_enrolled(
+    program: Path, invitations: dict[str, str], tmp_path: Path
+) -> None:
+    """omar's machine has the program folder from git, not its log: who he is and the status
+    cannot be read there, and the commands say that, and what he can do (it was "key … is not
+    enrolled in program ''" and a status of an empty program, "playbook  v0 · 0 events")."""
+    laptop = tmp_path / "laptop"
+    laptop.mkdir()
+    shutil.copy(program / "inhouse.toml", laptop / "inhouse.toml")
+    env = own_machine("omar", tmp_path / "keys")
+    ok("join", invitations["omar"], "--program", str(laptop), env=env)
+    for command in (["whoami"], ["status"], ["access", "request"]):
+        said = " ".join(refused(*command, "--program", str(laptop), code=2, env=env).split())
+        assert "has the program's settings but not its log" in said, said
+        assert "inhouse evidence export" in said and "not enrolled" not in said, said
+    assert json.loads(ok("whoami", "--json"))["name"] == "lena"  # where the log is
+
+
 def test_clear_errors_for_bad_input(program: Path) -> None:
     assert "'ghost' is not on this program's roster" in refused(
         "fact",
@@ -210,6 +238,14 @@ def test_clear_errors_for_bad_input(program: Path) -> None:
         code=2,
     )
     assert "no play 'nine'" in refused("play", "start", "nine", code=2)
+    said = " ".join(refused("handoff", "accept", "1", code=3).split())
+    assert "no handoff awaiting a decision (handoff: none): its owner offers it first" in said
+    assert "`inhouse handoff offer 1 --to lena`" in said, said
+    # a typo in a name says which name it most likely meant; a new name is not guessed at
+    for command in (["person", "role", "omr", "--add", "champion"], ["keys", "issue", "omr"]):
+        said = " ".join(refused(*command, code=2).split())
+        assert "'omr' is not on this program's roster: did you mean 'omar'?" in said, said
+    assert "did you mean" not in refused("person", "role", "zed", "--add", "champion", code=2)
     assert "unknown fact kind 'vibes'" in refused(
         "fact", "record", "vibes", "--attest", "x", code=2
     )
@@ -399,3 +435,73 @@ def test_audit_verify_reports_the_first_tampered_event(_isolated: Path) -> None:
     assert shown.exit_code == 1 and json.loads(shown.stdout)["warnings"][0].startswith("TAMPERED")
     data = json.loads(runner.invoke(app, ["audit", "verify", "--json"]).stdout)
     assert data["ok"] is False and data["first_bad_event"] == 3
+    # cut before lena's own enrolment, the log knows nobody: her commands say the log is at
+    # fault, not that her key "is not enrolled" (which sent her to ask for an invitation)
+    db = sqlite3.connect(_isolated / ".inhouse" / "inhouse.db")
+    with db:
+        db.execute("UPDATE events SET payload = replace(payload, 'rollout', 'r') WHERE seq = 2")
+    db.close()
+    for command in (["whoami"], ["hypothesis", "x", "--replaces", "y"]):
+        said = " ".join(refused(*command, code=1).split())
+        assert "the event log does not verify at event 2" in said and "not enrolled" not in said
+
+
+def _every_command() -> list[tuple[str, Any]]:
+    """Every built-in command and group, by its full name (lazy groups loaded as --help does)."""
+    import typer.main
+
+    root = typer.main.get_command(app)
+    found: list[tuple[str, Any]] = []
+    todo = [("inhouse", root, root.make_context("inhouse", [], resilient_parsing=True))]
+    while todo:
+        name, command, ctx = todo.pop()
+        found.append((name, command))
+        for sub in getattr(command, "list_commands", lambda ctx: [])(ctx):
+            child = command.get_command(ctx, sub)
+            child_ctx = child.make_context(sub, [], parent=ctx, resilient_parsing=True)
+            todo.append((f"{name} {sub}", child, child_ctx))
+    return found
+
+
+def test_help_wraps_to_the_terminal_not_to_the_source() -> None:
+    """A docstring's line breaks are the source file's, not the help's: each paragraph of every
+    command's help is one line, which Rich wraps to the terminal (kept, they broke sentences
+    mid-line, e.g. `baseline verify --help`'s "every blessed model has its locked" / "digest")."""
+    commands = _every_command()
+    assert len(commands) > 100
+    for name, command in commands:
+        for paragraph in (command.help or "").split("\n\n"):
+            assert "\n" not in paragraph and "``" not in paragraph, f"{name}: {paragraph!r}"
+    verify = runner.invoke(app, ["baseline", "verify", "--help"], env={"COLUMNS": "100"}).stdout
+    assert "every blessed model has its locked digest" in " ".join(verify.split())
+    assert not any(line.rstrip().endswith(" locked") for line in verify.splitlines())
+
+
+def test_status_says_whole_who_should_own_a_play_at_80_columns(
+    program: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before a play has an owner, status says who should own it: a sentence, which a title on an
+    80-column terminal cut mid-word ("owner one technical person wh─╮")."""
+    from inhouse.cli._common import out_console
+
+    monkeypatch.setattr(out_console(), "width", 80)
+    shown = " ".join(ok("status").split())
+    assert "owner one technical person who will live with the result" in shown, shown
+    ok("hypothesis", "a local model summarises tickets", "--replaces", "hosted API")
+    ok("play", "start", "1")
+    shown = " ".join(ok("status").split())
+    assert "1. Prove value on one machine · " in shown and " · owner lena ─" in shown, shown
+
+
+def test_person_role_help_says_who_may_which_roles_and_the_guard() -> None:
+    """`person role --help` said only "Give or take roles."."""
+    shown = " ".join(ok("person", "role", "--help").split())
+    assert "(rollout leads)" in shown and "refused until plays 1-3 have exited" in shown, shown
+    assert "rollout-lead, play-owner, support-owner, champion or pilot-user" in shown, shown
+
+
+def test_handoff_offer_help_says_who_offers_and_what_follows() -> None:
+    """`handoff offer --help` said only "Offer the handoff (only when every exit check passes)."."""
+    shown = " ".join(ok("handoff", "offer", "--help").split())
+    assert "(the play's owner, once every exit check passes)" in shown, shown
+    assert "`inhouse handoff accept PLAY`, and the play exits then" in shown, shown

@@ -137,3 +137,22 @@ def test_a_demo_edited_into_a_real_program_in_the_database_is_caught(_isolated: 
     with pytest.raises(InhouseError):
         again.attest(None, "task.named", {"task": "t", "frequency": "daily"}, "daily")
     again.close()
+
+
+@PROGRAMS
+def test_a_demo_on_one_computer_says_how_to_play_a_second_person(
+    _isolated: Path, demo: bool
+) -> None:
+    """Someone walking the README's tour by hand in a demo joins as omar on the lead's computer,
+    and his access request does not count (one machine, one person). A demo says how it gives
+    each person a machine (``INHOUSE_MACHINE_ID``, as `make demo` does): on `init`, and on the
+    warning that omar is not counted. A real program does not: there one computer is one
+    person, whatever the variable says."""
+    out = cli("init", "Acme", "--lead", "mal", *(["--demo"] if demo else []))
+    assert ("INHOUSE_MACHINE_ID=omar-laptop" in " ".join(out.split())) is demo, out
+    mal = Program.open(_isolated)
+    mal.join(str(mal.invite("omar", team="ops")), SigningKey.generate())  # this same computer
+    [shared] = [w for w in mal.status()["warnings"] if "same machine" in w]
+    assert shared.startswith("omar enrolled from the same machine as mal"), shared
+    assert ("INHOUSE_MACHINE_ID" in shared) is demo, shared
+    mal.close()

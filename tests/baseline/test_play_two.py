@@ -276,3 +276,25 @@ def test_a_verify_answered_by_another_hosts_runtime_does_not_count(
     assert "Verify passed" in said and "ok runtime on this machine: http://127.0.0.1:" in said
     assert "answered from 127.0.0.1, this machine" in said
     assert exit_checks()["second-person-verified"]["outcome"] == "pass"
+
+
+def test_a_verify_in_a_checkout_says_when_it_will_count(
+    program: Path, omar: dict[str, str], tmp_path: Path
+) -> None:
+    """omar verifies on his laptop, in a checkout without the log: a pass waits in the outbox
+    until the lead imports it, and says so (it said "does not count: signed into this
+    checkout's outbox" for a pass and a failure alike); a failure says it failed."""
+    run("baseline", "lock")
+    laptop = tmp_path / "laptop"
+    (laptop / "models").mkdir(parents=True)
+    for name in ("inhouse.toml", "inhouse.lock", "models/inhouse-test-model.gguf"):
+        (laptop / name).write_bytes((program / name).read_bytes())
+    failed = run("baseline", "verify", "--program", str(laptop), env=omar, code=1)
+    assert "does not count: it failed." in failed, failed  # no runtime there yet
+    serve_embedded(laptop / "models" / "inhouse-test-model.gguf", program=laptop)
+    try:
+        passed = " ".join(run("baseline", "verify", "--program", str(laptop), env=omar).split())
+    finally:
+        stop_embedded(laptop)
+    assert "Verify passed (signed into this checkout's outbox)" in passed, passed
+    assert "does not count: not until the program's lead imports it" in passed, passed

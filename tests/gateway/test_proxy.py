@@ -103,6 +103,8 @@ def test_bad_missing_and_revoked_keys_get_401(_isolated: Path) -> None:
                 missing = await client.post("/v1/chat/completions", json=chat("tiny"))
                 assert missing.status_code == 401
                 assert error_of(missing)["code"] == "missing_api_key"
+                # a client's developer learns how to get a key: granted, then fetched
+                assert "you fetch it with `inhouse keys fetch`" in error_of(missing)["message"]
                 wrong = await client.post(
                     "/v1/chat/completions", json=chat("tiny"), headers=auth(key[:-2] + "xx")
                 )

@@ -71,6 +71,9 @@ def test_serve_answer_stop_leaves_no_process(test_model: Path) -> None:
 
         again = runner.invoke(app, ["runtime", "serve", str(test_model)])
         assert again.exit_code == 2 and "already running" in again.output
+        # the wait for a model to load is said before it starts (a real model takes a while)
+        said = " ".join(again.stdout.split())
+        assert f"Starting the embedded runtime on {test_model.name}: loading the model" in said
     finally:
         stopped = runner.invoke(app, ["runtime", "stop"])
     assert stopped.exit_code == 0 and f"pid {pid}" in stopped.output

@@ -7,6 +7,7 @@ machine and the data classes in them."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from inhouse.cli._common import out_console
 from inhouse.cli.app import app
 from inhouse.program import Program
 from inhouse.testing.standin_upstream import StandinTiming, spawn_standin, standin_in_thread
@@ -157,7 +159,9 @@ def test_prove_against_a_second_openai_server(program: Path, engine: Engine) -> 
 
 
 @needs_engine
-def test_prove_against_a_manual_csv(program: Path, engine: Engine) -> None:
+def test_prove_against_a_manual_csv(
+    program: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     add_runtime(program, engine)
     write_inputs(program, tickets(6))
     minutes = [4, 6.5, 3, 5, 7, 4.5]
@@ -166,10 +170,15 @@ def test_prove_against_a_manual_csv(program: Path, engine: Engine) -> None:
         + "".join(f"{m},Printer jam cleared on floor {i % 3}\n" for i, m in enumerate(minutes))
     )
     write_trial(program, {"kind": "manual", "minutes": "data/minutes.csv", "hourly_cost": 42})
+    monkeypatch.setattr(out_console(), "width", 80)  # the console the CLI prints on
     result = runner.invoke(app, ["prove", "tickets"])
     assert result.exit_code == 0, result.stdout + result.stderr
     out = result.stdout
-    assert "faster" in out and "cheaper" in out and "quality (pass rate)" in out
+    # on an 80-column terminal a cell wraps, never cut short: a cost once read "0.00000…"
+    table = out.split("candidate cost inputs")[0]
+    assert not re.search(r"\S…", table), table
+    out = " ".join(out.split())
+    assert "faster" in out and "cheaper" in out and "quality" in out
     assert "proven" in out and "Report: .inhouse/reports/tickets-" in out
     assert "hourly cost 42" in out  # every cost input is listed
     assert "inhouse test model (random weights" in out
@@ -334,8 +343,28 @@ def test_a_status_quo_at_this_machines_own_address_is_this_machine(
 def test_an_unknown_trial_is_a_clear_error(program: Path) -> None:
     result = runner.invoke(app, ["prove", "nope"])
     assert result.exit_code == 2
-    assert "no trial trials/nope.yaml" in result.stderr
+    said = " ".join(result.stderr.split())
+    assert "no trial trials/nope.yaml" in said and "docs/trials.md shows the format" in said
     assert "Traceback" not in result.stdout + result.stderr
+    # a spec naming inputs that are not there: the error names the spec, as every field's does
+    write_trial(program, {"kind": "manual", "minutes": "data/minutes.csv", "hourly_cost": 40,
+                          "pass_rate": 0.9})  # fmt: skip
+    result = runner.invoke(app, ["prove", "tickets"])
+    assert result.exit_code == 2
+    said = " ".join(result.stderr.split())
+    assert "trials/tickets.yaml: task.inputs: no file data/tickets.jsonl" in said, said
+    # and so does a template naming a field the inputs lack, and inputs outside the folder
+    write_inputs(program, tickets(2))
+    write_trial(program, {"kind": "manual", "minutes": "data/minutes.csv", "hourly_cost": 40,
+                          "pass_rate": 0.9}, task={"prompt": "{{ nope }}",
+                                                   "inputs": "data/tickets.jsonl"})  # fmt: skip
+    said = " ".join(runner.invoke(app, ["prove", "tickets"]).stderr.split())
+    assert "trials/tickets.yaml: task.prompt for input T-0: 'nope' is undefined" in said, said
+    write_trial(program, {"kind": "manual", "minutes": "data/minutes.csv", "hourly_cost": 40,
+                          "pass_rate": 0.9}, task={"prompt": "{{ text }}",
+                                                   "inputs": "../outside.jsonl"})  # fmt: skip
+    said = " ".join(runner.invoke(app, ["prove", "tickets"]).stderr.split())
+    assert "trials/tickets.yaml: task.inputs: path ../outside.jsonl points outside" in said, said
 
 
 def test_an_unknown_person_fails_before_any_request(program: Path, tmp_path: Path) -> None:

@@ -69,6 +69,10 @@ def test_a_workflow_run_produces_outputs(baseline_program: Path) -> None:
     (baseline_program / "in.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\n")
     many = json.loads(cli("workflow", "run", "summary", "--input", "in.jsonl", "--json").stdout)
     assert [o["vars"]["priority"] for o in many["outputs"]] == [1, 3]
+    # without --json, a file of inputs shows its progress on stderr (stdout: the outputs)
+    shown = cli("workflow", "run", "summary", "--input", "in.jsonl")
+    assert "running summary" in shown.stderr and "2/2" in shown.stderr, shown.stderr
+    assert "running summary" not in shown.stdout
     assert facts(baseline_program, "workflow.run") == []  # running is not testing
 
 

@@ -428,12 +428,16 @@ def run_verify(program: Program, actor: str | None, *, record: bool = True) -> V
         current = checkout.lock_hash if checkout is not None else None
         report = asyncio.run(verify_machine(program.folder, current_lock=current))
         fact = record_verify(program, None, report) if record else None
-        why = (
-            "signed into this checkout's outbox: `inhouse evidence export -o FILE` and the "
-            "program's lead imports it (`inhouse evidence import FILE`)"
-            if fact is not None
-            else "it was not recorded (--no-record)"
-        )
+        if fact is None:
+            why = "it was not recorded (--no-record)"
+        elif not report.passed:
+            why = "it failed"
+        else:  # it may count, once it reaches the log
+            why = (
+                "not until the program's lead imports it from this checkout's outbox "
+                "(`inhouse evidence export -o FILE` here, then `inhouse evidence import FILE` "
+                "where the log is)"
+            )
         return VerifyOutcome(program.key.key_id, report, fact, False, why)
     try:
         person = program.actor(actor).name

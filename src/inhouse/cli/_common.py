@@ -4,6 +4,7 @@ messages, the common options, and the consoles. Imports nothing heavy: ``--help`
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -86,13 +87,21 @@ class Typer(typer.Typer):
         super().__init__(**kwargs)
 
     def command(self, *args: Any, **kwargs: Any) -> Callable[[F], F]:
-        register = super().command(*args, **kwargs)
-
         def decorator(func: F) -> F:
-            register(_edge(func))
+            if kwargs.get("help") is None and func.__doc__:
+                kwargs["help"] = _help_of(func.__doc__)
+            typer.Typer.command(self, *args, **kwargs)(_edge(func))
             return func
 
         return decorator
+
+
+def _help_of(doc: str) -> str:
+    """A command's docstring as its help: each paragraph on one line (Typer's Rich help keeps
+    a docstring's line breaks, which leaves ragged lines at any terminal width), and
+    ``literals`` as the `literals` the rest of the help writes."""
+    paragraphs = inspect.cleandoc(doc).split("\n\n")
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs).replace("``", "`")
 
 
 def _escape(text: str) -> str:

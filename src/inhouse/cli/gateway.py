@@ -63,7 +63,11 @@ def serve(
 
     folder = find_program(program or state.program)
     out_console().print(f"inhouse gateway for {folder}; Ctrl-C stops it.")
-    run(folder, host=host, port=port, workers=workers, spool_dir=spool_dir)
+
+    def listening(base_url: str) -> None:
+        out_console().print(f"Listening: clients use base_url {base_url} with their gateway key.")
+
+    run(folder, host=host, port=port, workers=workers, spool_dir=spool_dir, announce=listening)
 
 
 @app.command("status")

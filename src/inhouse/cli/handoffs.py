@@ -22,7 +22,9 @@ def offer(
     program: ProgramOpt = None,
     as_: AsOpt = None,
 ) -> None:
-    """Offer the handoff (only when every exit check passes)."""
+    """Offer the play's artifact to the next play's owner (the play's owner, once every exit
+    check passes). The offer is recorded with the exit evidence it hands on; the receiver
+    accepts it with `inhouse handoff accept PLAY`, and the play exits then."""
     digest = open_program(program).offer_handoff(as_, play, to=to, comment=comment)
     out_console().print(f"Offered play {play}'s handoff to {to} (evidence {digest[:12]}).")
 

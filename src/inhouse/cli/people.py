@@ -82,17 +82,25 @@ def claim_lead(program: ProgramOpt = None) -> None:
 
 @app.command("role")
 def role(
-    name: Annotated[str, typer.Argument(help="Who.")],
+    name: Annotated[str, typer.Argument(help="Who: a person on the roster.")],
     add: Annotated[
-        list[str] | None, typer.Option("--add", help="Role to add (repeatable).")
+        list[str] | None,
+        typer.Option(
+            "--add",
+            help="Role to give: rollout-lead, play-owner, support-owner, champion or "
+            "pilot-user (repeatable).",
+        ),
     ] = None,
     remove: Annotated[
-        list[str] | None, typer.Option("--remove", help="Role to remove (repeatable).")
+        list[str] | None, typer.Option("--remove", help="Role to take away (repeatable).")
     ] = None,
     program: ProgramOpt = None,
     as_: AsOpt = None,
 ) -> None:
-    """Give or take roles."""
+    """Give or take someone's roles (rollout leads), recorded in the signed log. Giving
+    pilot-user widens access, so it is refused until plays 1-3 have exited (scaling before
+    proving); taking a pilot member's role while their gateway access is open is refused too
+    (`inhouse pilot remove` takes the access back first)."""
     person = open_program(program).change_roles(as_, name, add=add or [], remove=remove or [])
     out_console().print(f"{person.name}: {', '.join(sorted(person.roles)) or 'no roles'}.")
 

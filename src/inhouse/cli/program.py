@@ -34,10 +34,12 @@ def init(
         bool,
         typer.Option(
             "--demo",
-            help="A demo program, for trying inhouse out: one machine may play every person "
-            "(its checks tell people apart by machine alone), and trials of the random-weights "
-            "test model count. Nothing it shows is evidence, and it says so on every status, "
-            "check, dashboard page and report; it cannot be made a real program later.",
+            help="A demo program, for trying inhouse out: one computer may play every person, "
+            "each with a machine id of their own (INHOUSE_MACHINE_ID=NAME-laptop in their "
+            "shell, from before they join), as its checks tell people apart by machine alone; "
+            "and trials of the random-weights test model count. Nothing it shows is evidence, "
+            "and it says so on every status, check, dashboard page and report; it cannot be "
+            "made a real program later.",
         ),
     ] = False,
 ) -> None:
@@ -45,7 +47,7 @@ def init(
     your own signing key (created in your config folder if you have none; INHOUSE_KEY points
     elsewhere)."""
     from inhouse.program import Program
-    from inhouse.program.state import DEMO
+    from inhouse.program.state import DEMO, DEMO_MACHINES
 
     program = Program.init(folder, name, lead, email=email, team=team, playbook=playbook, demo=demo)
     label = " [bold yellow](demo)[/]" if demo else ""
@@ -57,7 +59,7 @@ def init(
         f"Next: invite people (`inhouse person invite NAME`), then record the hypothesis play 1 "
         f"tests (`inhouse hypothesis`)."
         + (
-            f"\n[bold yellow]{DEMO}[/]."
+            f"\n[bold yellow]{DEMO}[/].\nIn a demo, {DEMO_MACHINES}."
             if demo
             else "\nBefore play 2, set up your organisation's sign-in (`inhouse sign-in setup`): "
             "without it inhouse tells nobody apart, and no check that needs a second person "

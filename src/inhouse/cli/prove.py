@@ -164,7 +164,10 @@ def _render(run: TrialRun) -> None:
         "threshold",
         "outcome",
     ):
-        table.add_column(column, justify="right" if column != "dimension" else "left")
+        # fold, never cut: at 80 columns a cut cell read "0.00000…" for a cost
+        table.add_column(
+            column, justify="right" if column != "dimension" else "left", overflow="fold"
+        )
     for dim in verdict.dimensions:
         imp = dim.improvement
         sides = [

@@ -152,10 +152,14 @@ def _play_panel(
         )
     if play["hands_on"] and play["state"] in ("exit-met", "handoff-offered", "exited"):
         parts.append(f"[dim]hands on: {escape(play['hands_on'])}[/]")
-    owner = escape(play["owner"]) if play["owner"] else f"[dim]{escape(play['owner_who'])}[/]"
+    if play["owner"]:
+        owner = f" · owner {escape(play['owner'])}"
+    else:  # who should own it is a sentence: in the title, a terminal's width cut it mid-word
+        owner = ""
+        parts.insert(0, f" [dim]owner  {escape(play['owner_who'])}[/]")
     title = (
         f"{'▶ ' if current else ''}[bold]{play['number']}. {escape(play['title'])}[/] · "
-        f"{_STATE[play['state']]} · owner {owner}"
+        f"{_STATE[play['state']]}{owner}"
     )
     return Panel(
         Group(*parts), title=title, title_align="left", border_style="cyan" if current else "dim"

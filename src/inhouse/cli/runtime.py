@@ -63,6 +63,11 @@ def serve(
 
     folder = optional_program(program or state.program)
     path = resolve_model(models_dir(folder), model)
+    if not json:  # loading a real model takes a while: say what the wait is
+        out_console().print(
+            f"Starting the embedded runtime on {path.name}: loading the model, waiting up to "
+            f"{ready_timeout:g} s for it to answer…"
+        )
     started = serve_embedded(path, program=folder, port=port, n_ctx=ctx,
                              ready_timeout=ready_timeout)  # fmt: skip
     if json:

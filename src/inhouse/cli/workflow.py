@@ -125,13 +125,27 @@ def run(
     """Produce outputs with the workflow's pinned model (refused if the model drifted)."""
     import asyncio
 
+    from inhouse.cli.render import ProgressBar
     from inhouse.workflows import run_workflow
 
     opened = open_program(program)
     inputs, from_text = _inputs(opened.folder, var or [], input_file)
-    flow, pinned, outputs = asyncio.run(
-        run_workflow(opened.folder, name, inputs, from_text=from_text, concurrency=concurrency)
-    )
+    # a file of inputs can take a while: a bar on stderr, as `workflow test` and `prove` show
+    with ProgressBar(err_console(), hidden=json or len(inputs) < 2) as bar:
+
+        def progress(done: int, total: int, case: str) -> None:
+            bar.update(f"running {name}", done, total)
+
+        flow, pinned, outputs = asyncio.run(
+            run_workflow(
+                opened.folder,
+                name,
+                inputs,
+                from_text=from_text,
+                concurrency=concurrency,
+                progress=progress,
+            )
+        )
     if json:
         print_json(
             {"workflow": flow.name, "model": pinned.model.name, "digest": pinned.model.digest,

@@ -21,8 +21,8 @@ def authenticate(keys: KeyTable, headers: Iterable[tuple[bytes, bytes]]) -> Gate
     scheme, _, token = header.decode("latin-1").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NoApiKey(
-            "no gateway key: send it as 'Authorization: Bearer <key>' "
-            "(ask for one with `inhouse keys issue`)"
+            "no gateway key: send it as 'Authorization: Bearer <key>' (a rollout lead grants "
+            "you one with `inhouse keys issue NAME`; you fetch it with `inhouse keys fetch`)"
         )
     key = keys.verify(token.strip())
     if key is None:

@@ -160,6 +160,7 @@ def grant_key(
     records the agent and its boundary as facts. Returns the grant's id."""
     from inhouse.program import Provenance
     from inhouse.program.config import read_config
+    from inhouse.program.state import not_on_roster
 
     limits = limits or KeyLimits()
     _positive(limits.rpm, "--rpm")
@@ -167,10 +168,9 @@ def grant_key(
     program.actor(actor)  # on-behalf is refused: a grant is the granter's own act
     state = program.state()
     if person not in state.people:
-        known = ", ".join(sorted(state.people)) or "nobody yet"
         raise UnknownPerson(
-            f"{person!r} is not on this program's roster (people: {known}); "
-            f"invite them first (`inhouse person invite {person}`)"
+            f"{not_on_roster(person, state.people)}; a rollout lead invites someone new first "
+            "(`inhouse person invite NAME`)"
         )
     boundary = None
     if agent is not None:

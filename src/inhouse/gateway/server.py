@@ -8,6 +8,7 @@ import logging
 import signal
 import socket
 import time
+from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -130,10 +131,12 @@ def serve(
     port: int | None = None,
     workers: int | None = None,
     spool_dir: str | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> None:
     """Serve until interrupted (Ctrl-C or SIGTERM), then flush the usage log. With ``workers``
     above 1, that many processes share the port (SO_REUSEPORT), each a whole gateway with a
-    spool of its own (``worker-N`` under ``spool_dir``), restarted should one die."""
+    spool of its own (``worker-N`` under ``spool_dir``), restarted should one die. ``announce``
+    is told the base URL clients use (``…/v1``) once the port is open (port 0 resolved)."""
     from inhouse.program.config import read_config
 
     settings = read_gateway_settings(folder, read_config(folder))
@@ -144,13 +147,18 @@ def serve(
             updates[name] = value
     settings = GatewaySettings.model_validate({**settings.model_dump(), **updates})
     if settings.workers == 1:
-        _serve_one(folder, settings, None)
+        _serve_one(folder, settings, None, announce)
     else:
         from inhouse.gateway.rollup import SERVICE
         from inhouse.program.core import service_key
 
         service_key(folder, SERVICE)  # made once here, not by the workers racing to make it
-        _supervise(folder, settings)
+        _supervise(folder, settings, announce)
+
+
+def _base_url(host: str, port: int) -> str:
+    """The OpenAI base URL of a gateway listening on ``host:port``."""
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}/v1"
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -164,7 +172,12 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _serve_one(folder: Path, settings: GatewaySettings, worker: int | None) -> None:
+def _serve_one(
+    folder: Path,
+    settings: GatewaySettings,
+    worker: int | None,
+    announce: Callable[[str], None] | None = None,
+) -> None:
     from inhouse.gctuning import for_a_server
 
     gateway = build_gateway(folder, settings=settings)
@@ -174,12 +187,17 @@ def _serve_one(folder: Path, settings: GatewaySettings, worker: int | None) -> N
     try:
         import uvloop
     except ImportError:  # pragma: no cover - Windows
-        asyncio.run(_run(gateway, sock, worker))
+        asyncio.run(_run(gateway, sock, worker, announce))
     else:
-        uvloop.run(_run(gateway, sock, worker))
+        uvloop.run(_run(gateway, sock, worker, announce))
 
 
-async def _run(gateway: Gateway, sock: socket.socket | None, worker: int | None) -> None:
+async def _run(
+    gateway: Gateway,
+    sock: socket.socket | None,
+    worker: int | None,
+    announce: Callable[[str], None] | None = None,
+) -> None:
     """Start the gateway, serve until SIGTERM (or Ctrl-C, for the only process), then let the
     answers under way finish and stop it (its usage log flushed)."""
     loop = asyncio.get_running_loop()
@@ -197,6 +215,8 @@ async def _run(gateway: Gateway, sock: socket.socket | None, worker: int | None)
     async with gateway:
         server = await gateway.serve(sock=sock)
         log.info("gateway listening on %s:%s", gateway.settings.host, gateway.port)
+        if announce is not None and gateway.port is not None:
+            announce(_base_url(gateway.settings.host, gateway.port))
         await stopping.wait()
         await server.close(grace=gateway.settings.upstream_timeout)
 
@@ -207,7 +227,9 @@ def _worker(folder: str, settings: dict[str, Any], index: int) -> None:
     _serve_one(Path(folder), GatewaySettings.model_validate(settings), index)
 
 
-def _supervise(folder: Path, settings: GatewaySettings) -> None:
+def _supervise(
+    folder: Path, settings: GatewaySettings, announce: Callable[[str], None] | None = None
+) -> None:
     """Start ``settings.workers`` worker processes on one port and keep them running until
     SIGTERM or Ctrl-C, then stop them (each flushes its usage log)."""
     import multiprocessing
@@ -235,6 +257,8 @@ def _supervise(folder: Path, settings: GatewaySettings) -> None:
 
     processes = {index: start(index) for index in range(settings.workers)}
     holder.close()
+    if announce is not None:
+        announce(_base_url(settings.host, port))
     try:
         while not stopping:
             time.sleep(0.2)

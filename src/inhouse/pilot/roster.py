@@ -23,6 +23,7 @@ from inhouse.pilot.tracks import load_track
 from inhouse.program.checks import Person
 from inhouse.program.facts import Fact, Provenance
 from inhouse.program.playbook import PilotLimits, Role, pilot_limits
+from inhouse.program.state import not_on_roster
 
 if TYPE_CHECKING:
     from inhouse.program import Program
@@ -81,10 +82,10 @@ def enrolled_person(program: Program, name: str) -> Person:
     state = program.state()
     person = state.people.get(name)
     if person is None:
-        known = ", ".join(sorted(p for p, x in state.people.items() if not x.service)) or "nobody"
+        people = (p for p, x in state.people.items() if not x.service)
         raise UnknownPerson(
-            f"{name!r} is not on this program's roster (people: {known}); a rollout lead "
-            "invites them first: `inhouse person invite NAME --team TEAM`"
+            f"{not_on_roster(name, people)}; a rollout lead invites someone new first: "
+            "`inhouse person invite NAME --team TEAM`"
         )
     if person.service:
         raise InvalidInput(f"{name} is a service with a key of its own, not a person")

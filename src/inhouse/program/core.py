@@ -22,6 +22,7 @@ from inhouse.errors import (
     IdentityError,
     InvalidInput,
     NotAllowed,
+    ProgramNotFound,
     ProgramStopped,
     StoreError,
     UnknownPerson,
@@ -38,7 +39,14 @@ from inhouse.program.events import (
 )
 from inhouse.program.guards import Blocker
 from inhouse.program.playbook import Playbook, Reach, Role
-from inhouse.program.state import ProgramState, Waiver, apply, fold, judging_time
+from inhouse.program.state import (
+    ProgramState,
+    Waiver,
+    apply,
+    fold,
+    judging_time,
+    not_on_roster,
+)
 
 if TYPE_CHECKING:
     from inhouse.identity import SigningKey
@@ -262,12 +270,34 @@ class ProgramCore:
 
     # -- for the actions ---------------------------------------------------------------------
 
+    def detached(self) -> bool:
+        """Whether this machine holds only the program folder, not its log (a log whose first
+        event does not verify is a log, tampered with, and nothing is recorded beside it)."""
+        state = self.state()
+        return not state.program_id and state.tampered is None and bool(self.settings.program_id)
+
+    def refuse_if_detached(self, what: str) -> None:
+        """Refuse to ``what`` where this machine holds only the program folder: without the log,
+        nobody is known here and the program looks empty, which would be a false answer."""
+        if self.detached():
+            raise ProgramNotFound(
+                f"cannot {what} here: this folder has the program's settings but not its log (a "
+                "checkout whose .inhouse/ holds no events). Run it where the log is, or set "
+                "INHOUSE_DATABASE_URL to the program's PostgreSQL. Here, `inhouse join` and "
+                "`inhouse baseline verify` sign into .inhouse/outbox for `inhouse evidence "
+                "export -o FILE`, which the lead imports"
+            )
+
     def _me(self, state: ProgramState) -> Person:
         key_id = self.key.key_id
         name = state.person_of_key(key_id)
         if name is None and self._delegation is not None:
             name = self._delegated_person(state)
         if name is None:
+            # an empty roster is no evidence against this key where the log is cut short or
+            # absent: say that, not that the key is not enrolled
+            refuse_if_tampered(state)
+            self.refuse_if_detached(f"tell whose key {key_id} is")
             revoked = state.keys.get(key_id)
             if revoked is not None:
                 raise IdentityError(
@@ -345,8 +375,7 @@ class ProgramCore:
     def _person(self, state: ProgramState, name: str) -> Person:
         person = state.people.get(name)
         if person is None:
-            known = ", ".join(sorted(state.people)) or "nobody yet"
-            raise UnknownPerson(f"{name!r} is not on this program's roster (people: {known})")
+            raise UnknownPerson(not_on_roster(name, state.people))
         return person
 
     def _append(

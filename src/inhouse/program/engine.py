@@ -72,6 +72,8 @@ class Program(WaiversMixin, PeopleMixin, SignInMixin, EvidenceMixin, PlaysMixin,
         existing = inside_program(folder)
         if existing is not None:
             raise ProgramExists(f"{folder} is already inside the inhouse program at {existing}")
+        if not name.strip():  # before the store is written: a failure after it leaves a log
+            raise InvalidInput("the program needs a name, e.g. 'Acme local LLMs'")
         check_name(lead, "lead")
         book = load_playbook(_playbook_ref(folder, playbook))  # fail before writing anything
         store = open_store(database_url(folder))
@@ -136,6 +138,7 @@ class Program(WaiversMixin, PeopleMixin, SignInMixin, EvidenceMixin, PlaysMixin,
         """The program's status as JSON-ready data (see :mod:`inhouse.program.status`)."""
         from inhouse.program.status import build_status
 
+        self.refuse_if_detached("show the program's status")
         return build_status(self.playbook, self.state(), self.clock(), folder=str(self.folder))
 
     def claim_lead(self) -> None:

@@ -165,12 +165,6 @@ class EvidenceMixin(ProgramCore):
 
     # -- another machine ---------------------------------------------------------------------
 
-    def detached(self) -> bool:
-        """Whether this machine holds only the program folder, not its log (a log whose first
-        event does not verify is a log, tampered with, and nothing is recorded beside it)."""
-        state = self.state()
-        return not state.program_id and state.tampered is None and bool(self.settings.program_id)
-
     def program_id(self) -> str:
         return self.state().program_id or self.settings.program_id or ""
 

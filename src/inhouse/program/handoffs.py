@@ -193,7 +193,15 @@ class PlaysMixin(ProgramCore):
         handoff = state.handoffs.get(play.id)
         if handoff is None or handoff.status != "offered":
             status = "none" if handoff is None else handoff.status
-            raise Refused(f"play {number} has no handoff awaiting a decision (handoff: {status})")
+            raise Refused(
+                f"play {number} has no handoff awaiting a decision (handoff: {status})"
+                + (
+                    f": its owner offers it first, once its exit checks pass (`inhouse handoff "
+                    f"offer {number} --to {who.name}`)"
+                    if handoff is None
+                    else ""
+                )
+            )
         if who.name != handoff.to:
             raise NotAllowed(
                 f"only the receiver, {handoff.to}, can accept or reject play {number}'s handoff; "

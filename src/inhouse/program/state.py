@@ -9,7 +9,9 @@ name they recorded, marked unsigned.
 
 from __future__ import annotations
 
+import difflib
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEMO",
+    "DEMO_MACHINES",
     "DEMO_NOTE",
     "DEMO_PASS",
     "NO_SIGN_IN",
@@ -52,6 +55,7 @@ __all__ = [
     "invitation_problem",
     "kept_sign_in",
     "kid_problem",
+    "not_on_roster",
     "repeated_fact",
     "set_up_problem",
     "sign_in_problem",
@@ -68,6 +72,14 @@ DEMO_NOTE = (
     "person or of value. Create a real program (`inhouse init` without --demo) for that"
 )
 DEMO = f"demo program: {DEMO_NOTE[0].lower()}{DEMO_NOTE[1:]}"
+#: how one computer plays several people in a demo: judged by machines alone, two people who
+#: enrolled from the same machine are one (said where someone tries it by hand, as the README's
+#: tour invites them to)
+DEMO_MACHINES = (
+    "to play several people on this one computer, give each a machine of their own: set "
+    "INHOUSE_MACHINE_ID (e.g. INHOUSE_MACHINE_ID=omar-laptop) in their shell before they join, "
+    "and keep it for everything they do, as `make demo` does"
+)
 #: what a check's pass says in a demo program where the same log would not pass it in a real one
 #: (followed by the real program's reason)
 DEMO_PASS = "passes only in a demo program; a real program's log would not"
@@ -472,8 +484,19 @@ class ProgramState:
                     f"request, the support owner, a review's attendee, a ticket and its fix, "
                     f"use beyond the pilot, a finding fed back) do not count {record.person} "
                     f"from that machine (docs/concepts.md)"
+                    + (f"; {DEMO_MACHINES}" if self.demo else "")
                 )
         return lines
+
+
+def not_on_roster(name: str, people: Iterable[str]) -> str:
+    """What to say of a name that is not on the roster: the name a typo most likely meant, and
+    who is on it."""
+    known = sorted(people)
+    near = difflib.get_close_matches(name, known, n=1)
+    hint = f": did you mean {near[0]!r}?" if near else ""
+    listed = ", ".join(known) or "nobody yet"
+    return f"{name!r} is not on this program's roster{hint} (people: {listed})"
 
 
 def _when(text: str | None) -> datetime | None:

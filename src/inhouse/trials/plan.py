@@ -83,8 +83,8 @@ def plan_trial(folder: Path, name: str) -> TrialPlan:
             f"{shown}: checks: a trial needs at least one quality check, or quality is not "
             "measured and no verdict can say 'at acceptable quality'"
         )
-    inputs = read_inputs(folder, spec.task.inputs)
-    prompts = [_messages(spec, item) for item in inputs]
+    inputs = read_inputs(folder, spec.task.inputs, where=f"{shown}: task.inputs")
+    prompts = [_messages(spec, item, shown) for item in inputs]
     return TrialPlan(
         folder=folder,
         name=name,
@@ -98,16 +98,17 @@ def plan_trial(folder: Path, name: str) -> TrialPlan:
     )
 
 
-def _messages(spec: TrialSpec, item: TaskInput) -> Messages:
+def _messages(spec: TrialSpec, item: TaskInput, shown: str) -> Messages:
     messages = []
     if spec.task.system:
         messages.append(
             {
                 "role": "system",
-                "content": render_prompt(spec.task.system, item, where="task.system"),
+                "content": render_prompt(spec.task.system, item, where=f"{shown}: task.system"),
             }
         )
-    messages.append({"role": "user", "content": render_prompt(spec.task.prompt, item)})
+    user = render_prompt(spec.task.prompt, item, where=f"{shown}: task.prompt")
+    messages.append({"role": "user", "content": user})
     return messages
 
 

@@ -232,6 +232,7 @@ def load_trial(folder: Path, name: str) -> TrialSpec:
         raise InvalidInput(
             f"no trial {shown} in {folder}"
             + (f"; trials here: {', '.join(found)}" if found else "")
+            + "; write one (docs/trials.md shows the format)"
         ) from None
     except yaml.YAMLError as err:
         raise InvalidInput(f"{shown} is not valid YAML: {err}") from None
@@ -267,7 +268,10 @@ def resolve_endpoint(
 def read_inputs(folder: Path, relative: str, *, where: str = "task.inputs") -> list[TaskInput]:
     """The task's real inputs, in file order. JSONL lines must be objects; CSV needs a header.
     A field named ``id`` names the input in the report (else its line/row number)."""
-    path = safe_join(folder, relative)
+    try:
+        path = safe_join(folder, relative)
+    except InvalidInput as err:
+        raise InvalidInput(f"{where}: {err}") from None
     suffix = path.suffix.lower()
     if suffix not in {".jsonl", ".ndjson", ".csv"}:
         raise InvalidInput(f"{where}: {relative} must be .jsonl or .csv")

@@ -1,0 +1,33 @@
+"""``inhouse gateway serve`` says where clients reach it: the base URL, once the port is open.
+It said only "Ctrl-C stops it", so whoever started it on port 0, or on the [gateway] table's
+port, had to guess the address the README tells clients to use (``…/v1``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from inhouse.testing.standin_upstream import StandinTiming, spawn_standin
+from tests.gateway.harness import (
+    digest_of,
+    make_program,
+    model_file,
+    served,
+    wait_for,
+    weights_root,
+)
+
+FAST = StandinTiming(ttft_ms=0, tpot_ms=0, tokens=4)
+
+
+def test_serve_prints_the_base_url_clients_use(_isolated: Path) -> None:
+    weights = model_file(_isolated)
+    with spawn_standin(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
+        runtimes = {"local": {"family": "openai", "url": upstream.url, "model_path": str(weights)}}
+        make_program(_isolated, runtimes, {"tiny": digest_of(weights)}).close()
+        log = _isolated / "gateway.log"
+        with served(_isolated, log) as gateway:
+            said = lambda: " ".join(log.read_text().split())  # noqa: E731 - read as it grows
+            wait_for(
+                lambda: "clients use base_url" in said(), what="the gateway to say where it listens"
+            )
+            assert f"clients use base_url {gateway.url}/v1 " in said(), said()
