@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from inhouse.cli.app import app
 from inhouse.testing.standin_upstream import StandinTiming, spawn_standin
 from tests.gateway.harness import (
     digest_of,
     make_program,
     model_file,
+    one_runtime,
     served,
     wait_for,
     weights_root,
@@ -31,3 +35,14 @@ def test_serve_prints_the_base_url_clients_use(_isolated: Path) -> None:
                 lambda: "clients use base_url" in said(), what="the gateway to say where it listens"
             )
             assert f"clients use base_url {gateway.url}/v1 " in said(), said()
+
+
+def test_a_configuration_it_cannot_start_with_is_said_alone(_isolated: Path) -> None:
+    """No "Ctrl-C stops it" for a gateway that never started: the error is all it says."""
+    one_runtime(_isolated, "http://127.0.0.1:9").close()
+    with (_isolated / "inhouse.toml").open("a", encoding="utf-8") as toml:
+        toml.write("\n[gateway\n")  # cut short
+    result = CliRunner().invoke(app, ["gateway", "serve", "--program", str(_isolated)])
+    assert result.exit_code != 0
+    assert "Ctrl-C" not in result.output and "base_url" not in result.output
+    assert "inhouse.toml is not valid TOML" in result.output

@@ -62,10 +62,13 @@ def serve(
     from inhouse.location import find_program
 
     folder = find_program(program or state.program)
-    out_console().print(f"inhouse gateway for {folder}; Ctrl-C stops it.")
 
     def listening(base_url: str) -> None:
-        out_console().print(f"Listening: clients use base_url {base_url} with their gateway key.")
+        # said once it serves: a configuration it cannot start with is said alone
+        out_console().print(
+            f"inhouse gateway for {folder}; Ctrl-C stops it.\n"
+            f"Listening: clients use base_url {base_url} with their gateway key."
+        )
 
     run(folder, host=host, port=port, workers=workers, spool_dir=spool_dir, announce=listening)
 
