@@ -130,7 +130,7 @@ def run(
     opened = open_program(program)
     inputs, from_text = _inputs(opened.folder, var or [], input_file)
     flow, pinned, outputs = asyncio.run(
-        run_workflow(opened.folder, name, inputs, from_text=from_text, concurrency=concurrency)
+        run_workflow(opened, name, inputs, from_text=from_text, concurrency=concurrency)
     )
     if json:
         print_json(
