@@ -316,3 +316,55 @@ def test_a_program_whose_lock_facts_do_not_count_routes_inhouse_lock_and_says_wh
         assert "`inhouse baseline lock`" in problem
 
     asyncio.run(run())
+
+
+def test_usage_on_weights_no_recorded_lock_blessed_is_not_signed(_isolated: Path) -> None:
+    """Before any lock is recorded the gateway routes inhouse.lock, which nobody verified: lena
+    uses ``tiny`` and ``spare`` through it, then records a lock blessing ``tiny`` alone. The
+    rollup signs her ``tiny`` request (the weights the recorded lock blessed) and sets the
+    ``spare`` one aside, naming it: usage on weights no second person verified is not the
+    baseline's use in plays 4 to 6 (``pilot-independent-use``, ``use-beyond-pilot``, the
+    indicators)."""
+    from inhouse.gateway.rollup import rollup_usage
+
+    async def run() -> tuple[Program, str]:
+        tiny_file, spare_file = model_file(_isolated), model_file(_isolated, "spare.gguf", seed=1)
+        async with (
+            StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as tiny,
+            StandinUpstream(
+                FAST, model="spare", root=weights_root(_isolated, "spare.gguf")
+            ) as spare,
+        ):
+            runtimes = {
+                "local": {"family": "openai", "url": tiny.url, "model_path": str(tiny_file)},
+                "spare": {"family": "openai", "url": spare.url, "model_path": str(spare_file)},
+            }
+            manifest = {"owner": LEAD, "runtime": "local", "models": ["tiny"]}
+            unverified = digest_of(spare_file)
+            program = make_program(
+                _isolated, runtimes, {"tiny": digest_of(tiny_file), "spare": unverified},
+                extra={"baseline": manifest},
+            )  # fmt: skip
+            key = key_for(program)
+            async with in_process(_isolated) as (_, client):
+                for model in ("tiny", "spare"):
+                    assert (await _ask(client, key, model)).status_code == 200
+            await asyncio.to_thread(lock_baseline, program, LEAD)
+            return program, unverified
+
+    program, unverified = asyncio.run(run())
+    try:
+        assert {row["digest"] for row in usage_rows(program)} == {
+            digest_of(_isolated / "weights.gguf"),
+            unverified,
+        }
+        rollup = rollup_usage(program, LEAD)
+        assert [(r["person"], r["requests"]) for r in rollup.recorded] == [(LEAD, 1)]
+        (note,) = [n for n in rollup.notes() if "no recorded lock blessed" in n]
+        assert "1 answered request on weights no recorded lock blessed" in note
+        assert f"{LEAD} on {unverified[:19]}" in note
+        assert "`inhouse baseline lock`" in note and "`inhouse baseline verify`" in note
+        # and a rollup again signs nothing new, nor counts it later
+        assert rollup_usage(program, LEAD).recorded == []
+    finally:
+        program.close()

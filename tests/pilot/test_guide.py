@@ -15,11 +15,14 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from inhouse.baseline.lock import COLLECTOR, LockedModel, lock_fact_payload, read_lock, write_lock
 from inhouse.cli.app import app
 from inhouse.errors import InvalidInput, UnknownPerson
 from inhouse.pilot.guide import build_guide, render_guide
 from inhouse.pilot.roster import add_member
+from inhouse.program import Provenance
 from tests.conftest import Clock
+from tests.gateway.harness import LEAD
 from tests.people import vouch_for_gateway_host
 from tests.pilot.world import World, make_world
 
@@ -141,3 +144,22 @@ def test_the_cli_writes_the_guide_inside_the_program(world: World, _isolated: Pa
     assert stdout.startswith("# Legal: getting started")
     outside = runner.invoke(app, ["pilot", "guide", "legal", "--out", "/tmp/x.md"], env=env)
     assert outside.exit_code == 2 and "outside the program folder" in outside.stderr
+
+
+def test_the_guide_names_the_recorded_lock_not_a_rewritten_inhouse_lock(
+    world: World, _isolated: Path
+) -> None:
+    """The guide tells pilot users which weights to use: those of the lock the program's log
+    records (a second person verifies it), not a file its holder rewrote to bless other weights
+    (the Python API's ``write_lock``, hashed so it reads as a lock)."""
+    recorded = read_lock(_isolated)  # the world's lock, recorded now as `baseline lock` does
+    assert recorded is not None
+    world.lead.record_fact(LEAD, "baseline.lock", lock_fact_payload(recorded),
+                           provenance=Provenance.MEASURED, collector=COLLECTOR)  # fmt: skip
+    spare = LockedModel(name="spare", digest="sha256:" + "1" * 64)
+    forged = recorded.model_copy(update={"models": [*recorded.models, spare]})
+    write_lock(_isolated, forged.model_copy(update={"lock_hash": forged.computed_hash()}))
+    guide = build_guide(world.lead, "support")
+    assert guide["lock"]["hash"] == recorded.lock_hash
+    assert [m["name"] for m in guide["models"]] == ["tiny"]
+    assert "spare" not in render_guide(guide)

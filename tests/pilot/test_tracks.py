@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+from inhouse.baseline.lock import COLLECTOR as LOCKED
+from inhouse.baseline.lock import lock_fact_payload, read_lock
 from inhouse.cli.app import app
 from inhouse.errors import InvalidInput, NotAllowed
 from inhouse.pilot.enablement import MemberProgress, progress, record_enablement, step_done
@@ -255,3 +258,41 @@ def test_the_cli_shows_progress_and_records_it(_isolated: Path, clock: Clock) ->
     assert refused.exit_code == 2 and "is measured" in refused.stderr
     tracks = runner.invoke(app, ["pilot", "tracks", "--json"], env=env)
     assert [t["name"] for t in json.loads(tracks.stdout)] == ["legal", "support"]
+
+
+def test_a_workflow_run_on_a_lock_the_program_never_recorded_is_no_step(
+    _isolated: Path, clock: Clock
+) -> None:
+    """A passing run signed on a lock the log never recorded (its runner's inhouse.lock,
+    rewritten to bless weights nobody verified: what ``inhouse workflow test`` signed before it
+    followed the recorded lock) is no ``ran-workflow`` step, in progress nor in play 4's check;
+    a run on the recorded lock is."""
+    world = make_world(_isolated, clock)
+    world.waive()
+    bob = world.enrol("bob", "support")
+    add_member(world.lead, "bob", track="support")
+    recorded = read_lock(_isolated)
+    assert recorded is not None
+    world.lead.record_fact(None, "baseline.lock", lock_fact_payload(recorded),
+                           provenance=Provenance.MEASURED, collector=LOCKED)  # fmt: skip
+
+    def run(lock_hash: str) -> None:
+        payload = {"workflow": "ticket-summary", "content_hash": "sha256:0123456789",
+                   "lock_hash": lock_hash, "passed": True, "pass_rate": 1.0,
+                   "cases": 1}  # fmt: skip
+        bob.record_fact(
+            None, "workflow.run", payload,
+            provenance=Provenance.MEASURED, collector="inhouse workflow test",
+        )  # fmt: skip
+
+    def step() -> Any:
+        return next(s for s in progress(world.lead, "bob")[0].steps if s.id == "summarise-a-ticket")
+
+    unverified = "sha256:" + "f" * 64
+    run(unverified)
+    assert not step().met
+    assert f"on lock {unverified[:19]}, which the program never recorded" in step().detail
+    with pytest.raises(InvalidInput):
+        step_done(bob, "summarise-a-ticket")
+    run(recorded.lock_hash)
+    assert step().met

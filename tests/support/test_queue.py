@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from inhouse.baseline.lock import lock_fact_payload, read_lock
+from inhouse.baseline.lock import LockedModel, lock_fact_payload, read_lock, write_lock
 from inhouse.cli.app import app
 from inhouse.errors import InvalidInput, NotAllowed, UnknownPerson
 from inhouse.program import Program, Provenance
@@ -266,3 +266,18 @@ def test_two_people_opening_at_once_get_different_ids(world: dict[str, Program])
     assert open_ticket(cam, "three", category="request", component="gateway").id == (
         f"T-{raced.id + 1}"
     )
+
+
+def test_a_model_only_a_rewritten_inhouse_lock_blesses_is_no_component(_isolated: Path) -> None:
+    """A ticket's ``model:NAME`` is a model of the lock the program records: a file its holder
+    rewrote to bless other weights (the Python API's ``write_lock``) adds no model to the queue
+    (nor to play 5's evidence about it)."""
+    lena = _program(_isolated)
+    recorded = read_lock(_isolated)
+    assert recorded is not None
+    spare = LockedModel(name="spare", digest="sha256:" + "b" * 64)
+    forged = recorded.model_copy(update={"models": [*recorded.models, spare]})
+    write_lock(_isolated, forged.model_copy(update={"lock_hash": forged.computed_hash()}))
+    with pytest.raises(InvalidInput, match=r"no model 'spare' \(known: tiny\)"):
+        open_ticket(lena, "Spare answers slowly", category="it-broke", component="model:spare")
+    assert open_ticket(lena, "Tiny is slow", category="it-broke", component="model:tiny")

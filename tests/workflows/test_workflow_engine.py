@@ -12,9 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from inhouse.baseline import LockedModel, read_lock
-from inhouse.baseline.lock import write_lock
+from inhouse.baseline.lock import COLLECTOR, lock_fact_payload, write_lock
 from inhouse.cli.app import app
-from inhouse.program import Program
+from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, Result, evaluate
 from inhouse.program.counting import build_context
 from tests.engine import needs_engine
@@ -234,7 +234,16 @@ def test_a_drifted_model_refuses_to_run_with_the_digest_in_the_message(
     locked = "sha256:" + "0" * 64
     pinned = LockedModel(name="inhouse-test-model", digest=locked, size=lock.models[0].size)
     drifted = lock.model_copy(update={"models": [pinned]})
-    write_lock(baseline_program, drifted.model_copy(update={"lock_hash": drifted.computed_hash()}))
+    drifted = drifted.model_copy(update={"lock_hash": drifted.computed_hash()})
+    program = Program.open(baseline_program)  # recorded and written, as a re-lock does
+    try:
+        program.record_fact(
+            "lena", "baseline.lock", lock_fact_payload(drifted),
+            provenance=Provenance.MEASURED, collector=COLLECTOR,
+        )  # fmt: skip
+    finally:
+        program.close()
+    write_lock(baseline_program, drifted)
     for command in (("run", "summary", "--var", "ticket=x"), ("test", "summary")):
         refused = cli("workflow", *command, code=3)
         message = " ".join(refused.stderr.split())

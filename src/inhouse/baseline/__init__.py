@@ -2,8 +2,10 @@
 (``inhouse.lock``: runtime and blessed models pinned by digest, with the data rules' hash), the
 install script a second person runs, the one-page BASELINE.md, and ``verify``.
 
-Other packages use four things from here: :func:`read_lock` (``inhouse.lock``, or None),
+Other packages use five things from here: :func:`read_lock` (``inhouse.lock``, or None),
 :func:`recorded_lock` (the lock the program's log records, which the gateway routes),
+:func:`program_lock` (that one, else the file while the log records none: what a workflow run,
+the pilot guide and the support inventory follow),
 :meth:`Lock.model` (a blessed model by name, refusing any other) and :func:`check_models`
 (drifted models, to refuse them); :func:`baseline_runtime` names the runtime to reach them on.
 """
@@ -14,6 +16,7 @@ from inhouse.baseline.lock import (
     Lock,
     LockedModel,
     LockedRuntime,
+    program_lock,
     read_lock,
     recorded_lock,
     rules_hash,
@@ -38,6 +41,7 @@ __all__ = [
     "baseline_runtime",
     "check_models",
     "find_model",
+    "program_lock",
     "read_lock",
     "read_manifest",
     "recorded_lock",

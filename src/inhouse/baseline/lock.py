@@ -57,6 +57,7 @@ __all__ = [
     "lock_fact_problem",
     "lock_text",
     "measure_lock",
+    "program_lock",
     "read_lock",
     "recorded_lock",
     "require_lock",
@@ -355,6 +356,16 @@ def uncounted_lock(state: ProgramState, now: datetime) -> str | None:
     if not refused:
         return None
     return f"its baseline.lock fact #{refused[-1].fact.id} does not count: {refused[-1].why}"
+
+
+def program_lock(program: Program) -> Lock | None:
+    """The lock whatever acts on the baseline's weights follows (a workflow run, the pilot
+    guide, a support ticket's model): the one the program's log records (:func:`recorded_lock`),
+    whatever ``inhouse.lock`` says, as the gateway routes it; ``inhouse.lock`` only while the log
+    records none (play 1 and 2, before ``inhouse baseline lock``), as the gateway routes it then
+    too; None when there is neither. A file anyone holding the folder rewrote blesses nothing."""
+    recorded = recorded_lock(program.state(), program.clock())
+    return recorded if recorded is not None else read_lock(program.folder)
 
 
 def same_lock(fact: Fact | None, lock: Lock) -> bool:

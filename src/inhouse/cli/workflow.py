@@ -138,7 +138,7 @@ def run(
 
         flow, pinned, outputs = asyncio.run(
             run_workflow(
-                opened.folder,
+                opened,
                 name,
                 inputs,
                 from_text=from_text,

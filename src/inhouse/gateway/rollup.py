@@ -8,12 +8,21 @@ Only answered requests (status below 400) count. Rolling up again records a fact
 The summary tables say which days changed; what is signed is summed from the day's request rows
 whose MAC verifies (:mod:`inhouse.usage.authentic`), so a row or a summary figure anyone with
 the database's password typed in is left out and named, never signed by the gateway's key.
+
+Only use of the baseline counts: once the program's log records a lock, a row counts only where
+its digest is one the lock recorded that day blessed (any lock that was the recorded one at some
+time that day; for a day before the first, the first). The rest (weights routed from an
+``inhouse.lock`` nobody verified, while no lock was recorded or before the gateway followed the
+recorded lock) is set aside and named, so plays 4 to 6 never count use of unverified weights.
+While the log records no lock at all, every answered row counts as before: nothing is verified
+yet to judge them by, and the plays that read this usage start after a lock is recorded.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -97,6 +106,9 @@ class Rollup:
     #: days past the compaction horizon, signed before, whose summary totals changed: their
     #: rows may be compacted, so they are not signed again
     compacted: list[str] = field(default_factory=list)
+    #: answered requests not counted, per (day, person, digest): on weights no lock the log
+    #: recorded that day blessed
+    unblessed: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
     def notes(self) -> list[str]:
         """What a person running the rollup should hear about what was not signed."""
@@ -110,6 +122,19 @@ class Rollup:
             notes.append(
                 f"the summary tables' totals of {len(self.disagreeing)} (day, person) disagree "
                 f"with the rows this gateway wrote, whose totals were used: {named}{more}"
+            )
+        if self.unblessed:
+            count = sum(self.unblessed.values())
+            named = ", ".join(
+                f"{day} {person} on {digest[:19]} ({n})"
+                for (day, person, digest), n in list(self.unblessed.items())[:10]
+            )
+            more = f", and {len(self.unblessed) - 10} more" if len(self.unblessed) > 10 else ""
+            notes.append(
+                f"{count} answered request{'s' if count != 1 else ''} on weights no recorded "
+                f"lock blessed that day were not counted: {named}{more}. Use of other weights "
+                "counts once `inhouse baseline lock` records them and a second person runs "
+                "`inhouse baseline verify`"
             )
         if self.compacted:
             notes.append(
@@ -160,22 +185,28 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
         return result
     found = authentic_rows(program.store, gateway_mac_key(program.folder), days=candidates)
     result.left_out = found.rejected
+    blessed = _blessed_by_day(program)
     rows: dict[str, dict[str, dict[str, int]]] = {}
+    aside: dict[str, dict[str, dict[str, int]]] = {}  # the summary tables count these too
     for row in found.rows:
         if row.status >= ANSWERED_BELOW:
             continue
-        figures = rows.setdefault(row.day, {}).setdefault(
-            row.person, {"requests": 0, "tokens_in": 0, "tokens_out": 0}
-        )
-        figures["requests"] += 1
-        figures["tokens_in"] += row.tokens_in
-        figures["tokens_out"] += row.tokens_out
+        if blessed is not None and row.digest not in blessed(row.day):
+            unblessed = (row.day, row.person, str(row.digest or "no digest"))
+            result.unblessed[unblessed] = result.unblessed.get(unblessed, 0) + 1
+            _add(aside, row)
+            continue
+        _add(rows, row)
     for day in sorted(candidates):
         people = dict(sorted(rows.get(day, {}).items()))
+        both = {
+            person: _plus(people.get(person), aside.get(day, {}).get(person))
+            for person in set(people) | set(aside.get(day, {}))
+        }
         result.disagreeing.extend(
             (day, person)
-            for person in sorted(set(summary[day]) | set(people))
-            if summary[day].get(person) != people.get(person)
+            for person in sorted(set(summary[day]) | set(both))
+            if summary[day].get(person) != both.get(person)
         )
         changed = [
             {"day": day, "person": person, **figures}
@@ -193,6 +224,48 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
         )
         result.recorded.extend(changed)
     return result
+
+
+def _add(into: dict[str, dict[str, dict[str, int]]], row: Any) -> None:
+    figures = into.setdefault(row.day, {}).setdefault(
+        row.person, {"requests": 0, "tokens_in": 0, "tokens_out": 0}
+    )
+    figures["requests"] += 1
+    figures["tokens_in"] += row.tokens_in
+    figures["tokens_out"] += row.tokens_out
+
+
+def _plus(one: dict[str, int] | None, other: dict[str, int] | None) -> dict[str, int] | None:
+    if one is None or other is None:
+        return one or other
+    return {key: one[key] + other[key] for key in one}
+
+
+def _blessed_by_day(program: Program) -> Callable[[str], frozenset[str]] | None:
+    """The digests a row of a day may carry to count: those of every lock the log recorded
+    that was the recorded one at some time that day (for a day before the first, the first's);
+    None while the log records no lock that counts."""
+    from inhouse.program.counting import build_context  # counting loads the play checks
+
+    locks = sorted(
+        build_context(program.state(), program.clock()).facts.of("baseline.lock"),
+        key=lambda f: (f.at, f.id),
+    )
+    if not locks:
+        return None
+    dated = [
+        (f.at.astimezone(UTC).date().isoformat(),
+         frozenset(str(m["digest"]) for m in f.payload["models"]))
+        for f in locks
+    ]  # fmt: skip
+
+    def blessed(day: str) -> frozenset[str]:
+        before = [digests for when, digests in dated if when < day]
+        that_day = [digests for when, digests in dated if when == day]
+        current = before[-1:] or ([] if that_day else [dated[0][1]])
+        return frozenset().union(*current, *that_day)
+
+    return blessed
 
 
 def purge_bodies(program: Program) -> int:

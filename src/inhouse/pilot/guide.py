@@ -179,14 +179,16 @@ def build_guide(
 ) -> dict[str, Any]:
     """The guide's content for ``track_name`` (and ``person``, when named), as data."""
     from inhouse.baseline.docs import rules_in_plain_words
-    from inhouse.baseline.lock import read_lock
+    from inhouse.baseline.lock import program_lock
     from inhouse.program.config import read_config
 
     folder = program.folder
     track = load_track(folder, track_name)
     config = read_config(folder)
     evidence = PilotEvidence(program)
-    lock = read_lock(folder)
+    # the weights to use are the recorded lock's, which a second person verifies; not a file
+    # anyone holding the folder can rewrite (that one only while no lock is recorded yet)
+    lock = program_lock(program)
     models = [{"name": m.name, "digest": m.digest} for m in lock.models] if lock else []
     workflows = _workflows(folder, track)
     blessed = [m["name"] for m in models]

@@ -195,15 +195,21 @@ def _first_request(ev: PilotEvidence, person: str, step: Step, p: _NoParams) -> 
     rests_on=("workflow.run",),
 )
 def _ran_workflow(ev: PilotEvidence, person: str, step: Step, p: _Workflow) -> StepResult:
+    from inhouse.program.playchecks._shared import unrecorded_lock
+
     since = ev.onboarded(person) or ""  # a run from before they joined shows them nothing new
-    run = ev.facts.latest(
-        "workflow.run",
-        lambda f: f.by == person and f.payload["workflow"] == p.workflow and f.payload["passed"]
-        and f.at.astimezone(UTC).date().isoformat() >= since,
-    )  # fmt: skip
+    runs = [
+        f for f in ev.facts.of("workflow.run")
+        if f.by == person and f.payload["workflow"] == p.workflow and f.payload["passed"]
+        and f.at.astimezone(UTC).date().isoformat() >= since
+    ]  # fmt: skip
+    # a run on weights no recorded lock blessed is not the baseline's workflow run
+    aside = [why for f in runs if (why := unrecorded_lock(ev.facts, f))]
+    run = next((f for f in reversed(runs) if unrecorded_lock(ev.facts, f) is None), None)
     if run is None:
+        why = f" ({aside[-1]})" if aside else ""
         return StepResult(
-            False, f"no passing run of workflow {p.workflow} signed by {person} since {since}"
+            False, f"no passing run of workflow {p.workflow} signed by {person} since {since}{why}"
         )
     return StepResult(
         True, f"passing run of {p.workflow} (fact #{run.id}, {run.at:%Y-%m-%d})", (run.id,)

@@ -348,6 +348,7 @@ def _not_apart(ctx: CheckContext, maker: str, fact: Fact) -> str | None:
         one_per_machine,
         other_person_elsewhere,
         served_elsewhere,
+        unrecorded_lock,
     )
 
     judged = {maker}
@@ -364,6 +365,9 @@ def _not_apart(ctx: CheckContext, maker: str, fact: Fact) -> str | None:
     # answer anything) measured that host, not the version: play 3 refuses it as a rerun by
     # another, and it confirms no workflow fix either
     if fact.kind == "workflow.run" and (why := served_elsewhere(fact)):
+        return why
+    # a run on a lock the program never recorded tested weights nobody verified
+    if fact.kind == "workflow.run" and (why := unrecorded_lock(ctx.facts, fact)):
         return why
     if not enrolled_elsewhere(ctx, fact.by, judged):
         return f"{fact.by}'s keys were all enrolled from a machine {maker} enrolled from"

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from inhouse.baseline.lock import require_lock
+from inhouse.baseline.lock import LOCK_NAME, program_lock, require_lock
 from inhouse.errors import ConfigError
 from inhouse.gateway.rollup import service_program
 from inhouse.policy.tools import load_boundaries
@@ -38,9 +38,12 @@ class DriftReview:
 
 
 def inventory(program: Program) -> InventoryReport:
-    """``inhouse support inventory``: every node's inventory against the current lock (nothing
-    is recorded)."""
-    lock = require_lock(program.folder)
+    """``inhouse support inventory``: every node's inventory against the current lock, the one
+    the program records (``inhouse.lock`` only while it records none), so a rewritten file
+    cannot make nodes serving unverified weights read as clean (nothing is recorded)."""
+    lock = program_lock(program)
+    if lock is None:
+        raise ConfigError(f"no {LOCK_NAME} yet: run `inhouse baseline lock` first")
     return take_inventory(program.folder, lock, read_config(program.folder))
 
 

@@ -311,11 +311,12 @@ def check_component(program: Program, component: str) -> None:
 
         known = sorted(library(program).prompts)
     elif kind == "model":
-        from inhouse.baseline.lock import read_lock
+        from inhouse.baseline.lock import program_lock
 
-        lock = read_lock(program.folder)
+        # the recorded lock's models: a rewritten inhouse.lock blesses nothing
+        lock = program_lock(program)
         if lock is None:
-            raise InvalidInput(f"no {component}: the program has no inhouse.lock yet")
+            raise InvalidInput(f"no {component}: the program has no lock yet")
         known = [model.name for model in lock.models]
     if known is not None and name not in known:
         raise InvalidInput(f"no {kind} {name!r} (known: {', '.join(known) or 'none yet'})")

@@ -752,11 +752,11 @@ def write_imported(
     (default ``workflows/NAME.yaml``). The model defaults to the lock's first blessed model, the
     owner to the acting person, the name to ``out``'s stem; an existing file is overwritten only
     with ``force``, and a spec in ``workflows/`` must be named for its workflow."""
-    from inhouse.baseline import read_lock
+    from inhouse.baseline import program_lock
 
     folder = program.folder
     if model is None:
-        lock = read_lock(folder)
+        lock = program_lock(program)  # the recorded lock's models, not a rewritten file's
         if lock is None:
             raise InvalidInput("no baseline lock to take a model from: give --model NAME")
         model = lock.models[0].name

@@ -21,11 +21,10 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from inhouse.baseline import Lock, LockedModel, baseline_runtime, find_model, read_lock
+from inhouse.baseline import Lock, LockedModel, baseline_runtime, find_model, program_lock
 from inhouse.baseline.drift import drifts
 from inhouse.checks import HttpEmbedder, QualityContext, evaluate
 from inhouse.checks.function import python_calls, python_checks_allowed, refuse_untrusted
@@ -106,14 +105,20 @@ def _blessed(lock: Lock, name: str, where: str) -> LockedModel:
 
 
 @asynccontextmanager
-async def pinned_runtime(folder: Path, workflow: Workflow) -> AsyncIterator[tuple[Runtime, Pinned]]:
+async def pinned_runtime(
+    program: Program, workflow: Workflow
+) -> AsyncIterator[tuple[Runtime, Pinned]]:
     """Open the baseline's runtime for ``workflow``, refusing a model that is not blessed by the
-    current lock or that the runtime serves with other weights than the lock pinned."""
-    lock = read_lock(folder)
+    current lock or that the runtime serves with other weights than the lock pinned. The current
+    lock is the one the program's log records (:func:`~inhouse.baseline.program_lock`), not
+    ``inhouse.lock``: a run is play 3's, a pilot step's and a confirmation's evidence, and the
+    file is anyone's to rewrite to bless weights no second person verified."""
+    folder = program.folder
+    lock = program_lock(program)
     if lock is None:
         raise Refused(
-            f"workflow {workflow.name} runs on the baseline, and there is no inhouse.lock: "
-            "lock it first (`inhouse baseline lock`)",
+            f"workflow {workflow.name} runs on the baseline, and the program records no lock "
+            "(nor is there an inhouse.lock): lock it first (`inhouse baseline lock`)",
             missing=["baseline.lock"],
         )
     model = _blessed(lock, workflow.spec.model, f"{workflow.where}: model")
@@ -127,8 +132,9 @@ async def pinned_runtime(folder: Path, workflow: Workflow) -> AsyncIterator[tupl
             if drift.model in (model.name, judge.name):
                 raise Refused(
                     f"refusing to run workflow {workflow.name}: model {drift.model} has drifted "
-                    f"from the lock ({drift}). If the new weights are intended, re-lock "
-                    "(`inhouse baseline lock`) and rerun the workflow's tests",
+                    f"from the lock the program records ({drift}). If the new weights are "
+                    "intended, re-lock (`inhouse baseline lock`), have a second person run "
+                    "`inhouse baseline verify`, and rerun the workflow's tests",
                     missing=[f"{drift.model} served with the locked digest {drift.locked}"],
                 )
         served_model = find_model(served, model.name)
@@ -169,7 +175,7 @@ async def _generate(
 
 
 async def run_workflow(
-    folder: Path,
+    program: Program,
     name: str,
     inputs: Sequence[Mapping[str, Any]],
     *,
@@ -178,14 +184,14 @@ async def run_workflow(
     progress: Progress | None = None,
 ) -> tuple[Workflow, Pinned, list[Generation]]:
     """Produce an output for each set of variables in ``inputs`` (all checked first)."""
-    workflow = load_workflow(folder, name)
+    workflow = load_workflow(program.folder, name)
     bound = [
         workflow.bind(given, where=f"input[{index}]", from_text=from_text)
         for index, given in enumerate(inputs)
     ]
     limit = asyncio.Semaphore(max(1, concurrency))
     done = 0
-    async with pinned_runtime(folder, workflow) as (runtime, pinned):
+    async with pinned_runtime(program, workflow) as (runtime, pinned):
 
         async def one(values: dict[str, Any]) -> Generation:
             nonlocal done
@@ -202,7 +208,7 @@ async def run_workflow(
 
 
 async def run_cases(
-    folder: Path,
+    program: Program,
     workflow: Workflow,
     *,
     concurrency: int = 1,
@@ -220,7 +226,7 @@ async def run_cases(
     total = len(groups) * len(variants)
     limit = asyncio.Semaphore(max(1, concurrency))
     done = 0
-    async with pinned_runtime(folder, workflow) as (runtime, pinned):
+    async with pinned_runtime(program, workflow) as (runtime, pinned):
         # the embeddings `similar` judges by are answers too: record where they came from
         embeddings = PeerRecorder()
         embedder = HttpEmbedder(
@@ -457,7 +463,7 @@ def run_workflow_tests(
     clock = time.perf_counter()
     with python_checks_allowed(trust_python):  # code the runner said they read
         pinned, variants = asyncio.run(
-            run_cases(program.folder, workflow, concurrency=concurrency, progress=progress)
+            run_cases(program, workflow, concurrency=concurrency, progress=progress)
         )
     report = RunReport(
         workflow=workflow,

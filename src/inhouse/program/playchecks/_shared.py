@@ -49,6 +49,7 @@ __all__ = [
     "split_aside",
     "step_time",
     "ticket_actor",
+    "unrecorded_lock",
     "unsigned_apart",
     "word_of_another",
 ]
@@ -364,6 +365,24 @@ def served_elsewhere(run: Fact) -> str | None:
         came = f" (answers from {', '.join(map(str, peers))})" if peers else ""
         return f"{run.by}'s run was answered by a runtime at {where}{came}, not on their machine"
     return None
+
+
+def unrecorded_lock(facts: FactSet, run: Fact) -> str | None:
+    """Why the ``workflow.run`` ``run`` was not on weights a lock the program recorded blessed:
+    it names a lock no counted ``baseline.lock`` fact records (its runner's ``inhouse.lock``,
+    rewritten or never recorded: what ``inhouse workflow test`` signed before it followed the
+    recorded lock), or None. While the log records no lock, none is set aside (nothing is
+    verified yet to judge by). Play 4's ``ran-workflow`` step and play 6's confirmation of a
+    workflow version read it; play 3 already asks for the current lock's runs."""
+    locks = {f.payload["lock_hash"] for f in facts.of("baseline.lock")}
+    lock_hash = run.payload.get("lock_hash")
+    if not locks or lock_hash in locks:
+        return None
+    return (
+        f"{run.by}'s run (fact #{run.id}) was on lock {str(lock_hash)[:19]}, which the program "
+        "never recorded: weights no second person verified (`inhouse baseline lock` records a "
+        "lock, a second person's `inhouse baseline verify` verifies it)"
+    )
 
 
 def current_workflow(ctx: CheckContext) -> Fact | None:

@@ -24,6 +24,7 @@ from inhouse.program.playchecks._shared import (
     one_per_machine,
     released,
     split_aside,
+    unrecorded_lock,
     unsigned_apart,
 )
 from inhouse.program.prompt_versions import served_versions
@@ -467,6 +468,8 @@ def step_problem(ctx: CheckContext, person: str, added: Fact, step: Fact) -> str
             )
         if not _names(fact, person, onboarded, params):
             return f"rests on {fact.kind} #{fact.id}, which does not bear out {person}'s step"
+        if fact.kind == "workflow.run" and (why := unrecorded_lock(ctx.facts, fact)):
+            return f"rests on workflow.run #{fact.id}, but {why}"
         if (
             fact.kind == "prompt.usage"
             and params.get("others")
