@@ -45,6 +45,7 @@ from tests.gateway.harness import (
     key_for,
     make_program,
     model_file,
+    one_runtime,
     usage_rows,
     weights_root,
 )
@@ -234,11 +235,8 @@ def test_a_program_that_records_no_lock_yet_routes_inhouse_lock_and_says_so(
     recorded and what makes one the program's."""
 
     async def run() -> None:
-        weights = model_file(_isolated)
         async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as tiny:
-            runtimes = {"local": {"family": "openai", "url": tiny.url,
-                                  "model_path": str(weights)}}  # fmt: skip
-            program = make_program(_isolated, runtimes, {"tiny": digest_of(weights)})
+            program = one_runtime(_isolated, tiny.url)
             try:
                 key = key_for(program)
                 async with in_process(_isolated) as (gateway, client):
@@ -292,11 +290,9 @@ def test_a_program_whose_lock_facts_do_not_count_routes_inhouse_lock_and_says_wh
     /healthz is degraded and says why, and that a re-lock fixes it."""
 
     async def run() -> None:
-        weights = model_file(_isolated)
         async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as tiny:
-            runtimes = {"local": {"family": "openai", "url": tiny.url,
-                                  "model_path": str(weights)}}  # fmt: skip
-            program = make_program(_isolated, runtimes, {"tiny": digest_of(weights)})
+            program = one_runtime(_isolated, tiny.url)
+            weights = _isolated / "weights.gguf"
             try:
                 old = {**lock_fact_payload(_lock({"tiny": digest_of(weights)}))}
                 del old["body"]
