@@ -490,3 +490,52 @@ def test_an_attestation_on_behalf_is_labelled_as_such(program: Program) -> None:
     )
     assert (fact.by, fact.on_behalf_of) == ("lena", "omar")
     assert fact.label == 'attested by lena on behalf of omar: "omar said so"'
+
+
+def _as_first_shipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Programs initialised now are created with the shipped playbook as v1 was: play 2's
+    exit without trial-reproduced (what a program made before v2 recorded at its creation)."""
+    from importlib import resources
+
+    from inhouse.program import engine
+    from inhouse.program.playbook import parse_playbook
+
+    text = resources.files("inhouse.playbooks").joinpath("local-model-program.yaml").read_text()
+    text = text.replace("version: 2\n", "version: 1\n", 1)
+    start = text.index("      - check: trial-reproduced\n")
+    end = text.index("    hands_on:", start)
+    first = parse_playbook(text[:start] + text[end:], source="local-model-program.yaml")
+    first._shipped = True
+    monkeypatch.setattr(engine, "load_playbook", lambda ref=None: first)
+
+
+def test_a_program_created_before_play_two_asked_for_a_rerun_is_not_judged_by_it(
+    _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upgrade must not re-judge a running program by a rule it was not created with: the
+    reach guards judge exits by the checks loaded now, so a play 2 that exited without a rerun
+    would stop counting as exited, and every pilot grant since would be held back (the gateway
+    would refuse the pilot's keys). A program created under v1 is told the check does not apply
+    to it, and why (one created now is held to it: the walks above, tests/trials/test_rerun.py)."""
+    with monkeypatch.context() as patch:
+        _as_first_shipped(patch)
+        Program.init(_isolated, "Acme", "lena", team="platform", clock=clock).close()
+    lena = Program.open(_isolated, clock=clock)  # as it loads after the upgrade
+    assert lena.state().playbook_version == 1 and lena.playbook.version == 2
+    lena.change_roles(None, "lena", add=["play-owner"])
+    omar = enrol(lena, "omar", team="support", roles=["play-owner"])
+    try:
+        through_play_one(lena)
+        omar.request_access(reason="I want the triage model")
+        lena.start_play(None, 2)
+        lock_baseline(lena)
+        measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)  # no rerun: v1 asked none
+        rows = {row["check"]: row for row in play(lena, 2)["exit"]}
+        assert rows["trial-reproduced"]["outcome"] == "not-applicable"
+        assert "created with playbook local-model-program v1" in rows["trial-reproduced"]["reason"]
+        assert play(lena, 2)["exit_met"]
+        lena.offer_handoff(None, 2, to="omar")  # the API judges the exit by today's checks
+        omar.accept_handoff(None, 2, comment="stood it up from the docs")
+        assert play(lena, 2)["state"] == "exited"
+    finally:
+        lena.close()

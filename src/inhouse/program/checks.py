@@ -137,6 +137,10 @@ class CheckContext:
     #: takes its first such people as its members): inside the program for good
     let_in: frozenset[str] = frozenset()
     demo: bool = False  # the program was created as a demo (`init --demo`)
+    #: the playbook the program was created with, by name and version (None: not known, as
+    #: in a context built by hand): a check a later version of a playbook added may not judge
+    #: a program created before it asked (its past grants would be re-judged as held back)
+    created_with: tuple[str, int] | None = None
     #: with the organisation's sign-in set up, who it vouched for (person -> subject) and its
     #: issuer; ``None``: no sign-in, people are told apart by their machines only
     signed_in: Mapping[str, str] | None = None

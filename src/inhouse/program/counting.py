@@ -431,6 +431,7 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
         exited=state.first_exited,
         let_in=frozenset(state.let_in),
         demo=state.demo,
+        created_with=(state.playbook, state.playbook_version),
         signed_in=(
             None
             if state.sign_in is None

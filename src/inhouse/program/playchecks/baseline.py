@@ -200,6 +200,10 @@ def _shown(pins: list[tuple[str, str]]) -> str:
     return ", ".join(f"{name}@{digest[:19]}" for name, digest in pins) or "no blessed model"
 
 
+#: the shipped playbook, and its version that made play 2 ask for a rerun of play 1's trial
+_SHIPPED, _RERUN_SINCE = "local-model-program", 2
+
+
 @register_check("trial-reproduced", reads=("trial.verdict", "trial.rerun"))
 def trial_reproduced(ctx: CheckContext) -> Result:
     """Someone other than the proven verdict's author (and play 1's owner), on a machine
@@ -213,6 +217,16 @@ def trial_reproduced(ctx: CheckContext) -> Result:
         # reproduce, and the lock is tied to no proven weights either (baseline-pinned)
         return not_applicable(
             "no trial verdict in the log: play 1 claimed nothing for anyone to reproduce"
+        )
+    created = ctx.created_with
+    if created is not None and created[0] == _SHIPPED and created[1] < _RERUN_SINCE:
+        # the rule came with v2: judging a program created before it by the rule would re-judge
+        # every pilot grant it made since play 2 exited as held back (the reach guards judge
+        # exits by the checks loaded now), and lock its pilot out of the gateway at upgrade
+        return not_applicable(
+            f"the program was created with playbook {_SHIPPED} v{created[1]}, before play 2 "
+            "asked for someone else's rerun of play 1's trial; a program created now needs one "
+            "(`inhouse prove NAME --rerun`, by the colleague who verifies the baseline)"
         )
     if verdict is None:
         return failed("no proven trial verdict to reproduce: play 1 proves one (`inhouse prove`)")
