@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,3 +74,24 @@ def test_the_demo_runs_to_its_end(_isolated: Path, capsys: pytest.CaptureFixture
         assert set(economics["local"]) >= {"watts", "price_per_kwh", "hardware_price"}
     finally:
         program.close()
+
+
+def test_a_demo_that_fails_after_omar_serves_leaves_no_runtime_running(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A step between omar's serve and his stop fails: the demo ends with an error, and his
+    runtime is stopped with it (a demo run again stops what an interrupted one left)."""
+    from inhouse.runtimes.embedded import read_state
+
+    command = demo._command
+
+    def failing(step: Any, root: Path) -> bool:
+        if step.args == ["prove", "tickets", "--rerun"]:
+            return False
+        return command(step, root)
+
+    monkeypatch.setattr(demo, "_command", failing)
+    assert demo.main("demo-program") == 1
+    laptop = _isolated / "demo-program" / "omar-laptop"
+    assert laptop.exists()
+    assert read_state(laptop) is None, "omar's runtime was left running"

@@ -280,10 +280,20 @@ def _laptop(root: Path) -> None:
     print("# fetches\n")
 
 
+def _stop_runtimes(root: Path, *, lena: bool = True) -> None:
+    """Stop the embedded runtimes the demo's people serve (lena's in the program folder, omar's
+    on his laptop), where one is running; quietly where none is."""
+    if lena:
+        _run(["runtime", "stop"], root)
+    laptop = root / "omar-laptop"
+    if laptop.exists():
+        _run(["runtime", "stop"], laptop, "omar", root / _KEYS)
+
+
 def main(folder: str = "demo-program", model: str | None = None) -> int:
     root = Path(folder).resolve()
     if root.exists():
-        _run(["runtime", "stop"], root)  # a server an interrupted demo left behind
+        _stop_runtimes(root)  # servers an interrupted demo left behind
         shutil.rmtree(root)
     root.mkdir(parents=True)
     from inhouse.identity import create_key
@@ -341,6 +351,8 @@ def main(folder: str = "demo-program", model: str | None = None) -> int:
     finally:
         if serving:
             _command(_Step("Stop the runtime", ["runtime", "stop"]), root)
+        # omar's, where a step between his serve and his stop failed
+        _stop_runtimes(root, lena=False)
     print(
         "Demo done: plays 1 and 2 exited and play 3's exit is met (omar offers its handoff\n"
         "next), each on evidence inhouse measured itself, signed by the key of the person who\n"
