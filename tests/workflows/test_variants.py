@@ -118,3 +118,19 @@ def test_validate_reports_a_template_error_without_a_traceback(baseline_program:
         "workflows/summary.yaml: prompt.user: template error on line 1: No filter named 'allcaps'"
         in (" ".join(result.stderr.split()))
     )
+
+
+def test_validate_says_what_a_valid_spec_still_lacks_here(baseline_program: Path) -> None:
+    """A spec can be valid and still not run here: its owner off the roster, or its model one
+    the program's lock does not bless. validate says both, beside "valid"."""
+    result = cli("workflow", "validate", "summary")
+    assert "is valid" in result.stdout and "note:" not in result.stdout
+    spec = baseline_program / "workflows" / "summary.yaml"
+    text = spec.read_text()
+    spec.write_text(text.replace("owner: omar", "owner: omr").replace(
+        "model: inhouse-test-model", "model: another-model"))  # fmt: skip
+    said = " ".join(cli("workflow", "validate", "summary").stdout.split())
+    assert "is valid" in said
+    assert "note: its owner 'omr' is not on this program's roster" in said
+    assert "note: its model 'another-model' is not blessed by the program's lock " \
+        "(inhouse-test-model)" in said  # fmt: skip

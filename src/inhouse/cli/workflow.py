@@ -77,11 +77,35 @@ def validate(name: NameArg, program: ProgramOpt = None, as_: AsOpt = None) -> No
         f"{flow.where} is valid: {len(flow.cases)} test case(s), model {flow.spec.model}, "
         f"version {flow.content_hash[:19]}"
     )
+    for note in _notes(opened, flow.spec.owner, flow.spec.model):
+        out_console().print(f"note: {note}")
     if name_task(opened, as_, flow) is not None:
         out_console().print(
             f"recorded the recurring task {flow.name!r} ({flow.spec.frequency}): "
             "play 3's trigger reads it"
         )
+
+
+def _notes(opened: Any, owner: str, model: str) -> list[str]:
+    """What a valid spec still lacks to run or count here: an owner on the roster, a model the
+    program's lock blesses (the one its log records, as `workflow test` pins it)."""
+    from inhouse.baseline.lock import program_lock
+
+    notes = []
+    if owner not in opened.state().people:
+        notes.append(
+            f"its owner {owner!r} is not on this program's roster: a rollout lead invites them "
+            "(`inhouse person invite NAME`)"
+        )
+    lock = program_lock(opened)
+    blessed = [m.name for m in lock.models] if lock is not None else []
+    if model not in blessed:
+        said = ", ".join(blessed) if blessed else "no lock yet: `inhouse baseline lock`"
+        notes.append(
+            f"its model {model!r} is not blessed by the program's lock ({said}): "
+            "`inhouse workflow test` refuses to run it"
+        )
+    return notes
 
 
 def _inputs(
