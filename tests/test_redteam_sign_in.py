@@ -6,6 +6,7 @@ on loopback (:mod:`inhouse.testing.standin_idp`)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from inhouse.identity.signin import discover, jwk_thumbprint, nonce_for
 from inhouse.identity.signin import sign_in as oidc
@@ -14,6 +15,27 @@ from inhouse.program.events import EventKind
 from inhouse.testing.standin_idp import StandinIdP, browse
 from tests.conftest import Clock
 from tests.people import enrol
+
+
+def _a_co_lead_pins_a_key_of_hers(
+    folder: Path, clock: Clock, idp: StandinIdP
+) -> tuple[Program, Any, list[str]]:
+    """lena's program with the sign-in set up, and carol, a co-lead of lena's own, pinning a
+    key lena made (kid ``k2``) beside the issuer's, around the API: the program as lena, the
+    key's private half, and every pinned key's thumbprint."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from jwt.algorithms import RSAAlgorithm
+
+    lena = Program.init(folder, "Acme", "lena", clock=clock)
+    lena.set_up_sign_in(idp.issuer, "inhouse")
+    carol = enrol(lena, "carol", team="ops", roles=["rollout-lead"], machine="carol-box")
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    own = {**RSAAlgorithm.to_jwk(private.public_key(), as_dict=True), "use": "sig", "kid": "k2"}
+    carol._append(EventKind.SIGN_IN_SET_UP, "carol",
+                  {"issuer": idp.issuer, "client_id": "inhouse", "keys": [own]})  # fmt: skip
+    config = lena.state().sign_in
+    assert config is not None and len(config.keys) == 2
+    return lena, private, [jwk_thumbprint(k) for k in config.keys]
 
 
 def test_a_co_lead_pins_a_key_the_lead_witnesses_and_it_stays_doubtful(
@@ -28,19 +50,7 @@ def test_a_co_lead_pins_a_key_the_lead_witnesses_and_it_stays_doubtful(
     person, any number of signed-in people, and `sign-in audit` clean. A rollout lead is no
     witness for a pin (as a co-lead of one's own is no voucher for a gateway's host): leads pin
     keys, and one lead's word for another's pin is one hand's."""
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from jwt.algorithms import RSAAlgorithm
-
-    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    lena.set_up_sign_in(idp.issuer, "inhouse")
-    carol = enrol(lena, "carol", team="ops", roles=["rollout-lead"], machine="carol-box")
-    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    own = {**RSAAlgorithm.to_jwk(private.public_key(), as_dict=True), "use": "sig", "kid": "k2"}
-    carol._append(EventKind.SIGN_IN_SET_UP, "carol",
-                  {"issuer": idp.issuer, "client_id": "inhouse", "keys": [own]})  # fmt: skip
-    config = lena.state().sign_in
-    assert config is not None and len(config.keys) == 2
-    everything = [jwk_thumbprint(k) for k in config.keys]
+    lena, private, everything = _a_co_lead_pins_a_key_of_hers(_isolated, clock, idp)
     # the lead's one real account, at the provider, from her own machine: she lies about `seen`
     idp.login("u-lena", email="u-lena@acme.example")
     token = oidc(discover(idp.issuer), "inhouse",
@@ -72,19 +82,7 @@ def test_the_leads_account_lent_to_an_alias_witnesses_no_co_leads_pin(
     enough to have him "see" every pinned key published, takes it back by revoking omar's key,
     and signs in with it herself. omar's account was never the pinner's, but it is a lead's:
     no witness, and the key stays doubtful."""
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from jwt.algorithms import RSAAlgorithm
-
-    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    lena.set_up_sign_in(idp.issuer, "inhouse")
-    carol = enrol(lena, "carol", team="ops", roles=["rollout-lead"], machine="carol-box")
-    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    own = {**RSAAlgorithm.to_jwk(private.public_key(), as_dict=True), "use": "sig", "kid": "k2"}
-    carol._append(EventKind.SIGN_IN_SET_UP, "carol",
-                  {"issuer": idp.issuer, "client_id": "inhouse", "keys": [own]})  # fmt: skip
-    config = lena.state().sign_in
-    assert config is not None
-    everything = [jwk_thumbprint(k) for k in config.keys]
+    lena, private, everything = _a_co_lead_pins_a_key_of_hers(_isolated, clock, idp)
     omar = enrol(lena, "omar", team="ops", machine="omar-desktop")
     idp.login("u-lena", email="u-lena@acme.example")  # her one real account, lent
     token = oidc(discover(idp.issuer), "inhouse",
