@@ -15,6 +15,7 @@ from inhouse.errors import (
     AntiPattern,
     InvalidInput,
     NotAllowed,
+    PlaybookError,
     ProgramStopped,
     Refused,
     UnknownPerson,
@@ -492,21 +493,36 @@ def test_an_attestation_on_behalf_is_labelled_as_such(program: Program) -> None:
     assert fact.label == 'attested by lena on behalf of omar: "omar said so"'
 
 
-def _as_first_shipped(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Programs initialised now are created with the shipped playbook as v1 was: play 2's
-    exit without trial-reproduced (what a program made before v2 recorded at its creation)."""
+def _first_shipped() -> str:
+    """The shipped playbook as v1 was: play 2's exit without trial-reproduced."""
     from importlib import resources
-
-    from inhouse.program import engine
-    from inhouse.program.playbook import parse_playbook
 
     text = resources.files("inhouse.playbooks").joinpath("local-model-program.yaml").read_text()
     text = text.replace("version: 2\n", "version: 1\n", 1)
     start = text.index("      - check: trial-reproduced\n")
     end = text.index("    hands_on:", start)
-    first = parse_playbook(text[:start] + text[end:], source="local-model-program.yaml")
+    return text[:start] + text[end:]
+
+
+def _as_first_shipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Programs initialised now are created with the shipped playbook as v1 was (what a
+    program made before v2 recorded at its creation)."""
+    from inhouse.program import engine
+    from inhouse.program.playbook import parse_playbook
+
+    first = parse_playbook(_first_shipped(), source="local-model-program.yaml")
     first._shipped = True
     monkeypatch.setattr(engine, "load_playbook", lambda ref=None: first)
+
+
+def test_a_program_cannot_be_created_now_under_the_first_playbook(_isolated: Path) -> None:
+    """The way around trial-reproduced for a new program: create it with a file of the shipped
+    playbook as v1 was, under its name. Refused: a file under a shipped playbook's name must be
+    that playbook (its version and rules), so only a program an older release created is v1."""
+    (_isolated / "first.yaml").write_text(_first_shipped(), encoding="utf-8")
+    with pytest.raises(PlaybookError, match="the name of a playbook inhouse ships"):
+        Program.init(_isolated, "Acme", "lena", playbook="first.yaml")
+    assert not (_isolated / ".inhouse").exists()
 
 
 def test_a_program_created_before_play_two_asked_for_a_rerun_is_not_judged_by_it(
