@@ -505,3 +505,16 @@ def test_handoff_offer_help_says_who_offers_and_what_follows() -> None:
     shown = " ".join(ok("handoff", "offer", "--help").split())
     assert "(the play's owner, once every exit check passes)" in shown, shown
     assert "`inhouse handoff accept PLAY`, and the play exits then" in shown, shown
+
+
+def test_no_flag_is_shown_as_taking_a_value(program: Path) -> None:
+    """Typer 0.29 wrote every flag's help row as `--json <bool>`, as if it took a value
+    (`--json true` is an error). Every command's and group's flags are shown bare; an option that
+    takes a value keeps its placeholder."""
+    for name, _command in _every_command():
+        words = [*name.split()[1:], "--help"]
+        shown = runner.invoke(app, words, env={"COLUMNS": "120"}).stdout
+        assert "<bool>" not in shown, f"{name}: {shown}"
+    shown = runner.invoke(app, ["status", "--help"], env={"COLUMNS": "120"}).stdout
+    assert "--program        <str>" in shown or "--program <str>" in " ".join(shown.split())
+    assert ok("status", "--json").startswith("{")

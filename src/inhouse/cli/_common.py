@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from inhouse.errors import InhouseError
 
@@ -78,18 +79,43 @@ def _message(err: InhouseError) -> str:
     return text
 
 
+def _bare_flags(params: list[Any]) -> list[Any]:
+    """A flag's help row without a value placeholder: Typer 0.29 writes ``--json <bool>``, as
+    if the flag took a value, which it does not (``--json true`` is an error)."""
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    return params
+
+
+class Command(TyperCommand):
+    """Every inhouse command: its flags shown bare in ``--help``."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _bare_flags(super().get_params(ctx))
+
+
+class Group(TyperGroup):
+    """Every inhouse command group: its flags shown bare in ``--help``."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _bare_flags(super().get_params(ctx))
+
+
 class Typer(typer.Typer):
     """A Typer whose commands report :class:`InhouseError` as a message, never a traceback."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("no_args_is_help", True)
         kwargs.setdefault("pretty_exceptions_enable", False)
+        kwargs.setdefault("cls", Group)
         super().__init__(**kwargs)
 
     def command(self, *args: Any, **kwargs: Any) -> Callable[[F], F]:
         def decorator(func: F) -> F:
             if kwargs.get("help") is None and func.__doc__:
                 kwargs["help"] = _help_of(func.__doc__)
+            kwargs.setdefault("cls", Command)
             typer.Typer.command(self, *args, **kwargs)(_edge(func))
             return func
 

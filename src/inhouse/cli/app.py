@@ -20,10 +20,9 @@ from typing import Annotated, Any
 
 import typer
 import typer.main
-from typer.core import TyperGroup
 
 from inhouse import __version__
-from inhouse.cli._common import Typer, err_console, state
+from inhouse.cli._common import Group, Typer, err_console, state
 from inhouse.errors import InhouseError
 from inhouse.hookspecs import CommandGroup
 from inhouse.plugins import Registry, contributed
@@ -71,7 +70,7 @@ _builtin_names: Registry[str] = Registry("command")
 _lazy: dict[str, CommandGroup] = {}
 
 
-class _Root(TyperGroup):
+class _Root(Group):
     """The root group: reads installed plugins' groups only when it needs them."""
 
     _plugins_read = False
