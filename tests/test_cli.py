@@ -215,11 +215,92 @@ def test_a_checkout_without_the_log_says_so_not_that_nobody_is_enrolled(
     shutil.copy(program / "inhouse.toml", laptop / "inhouse.toml")
     env = own_machine("omar", tmp_path / "keys")
     ok("join", invitations["omar"], "--program", str(laptop), env=env)
-    for command in (["whoami"], ["status"], ["access", "request"]):
+    for command in (["whoami"], ["status"]):
         said = " ".join(refused(*command, "--program", str(laptop), code=2, env=env).split())
         assert "has the program's settings but not its log" in said, said
         assert "inhouse evidence export" in said and "not enrolled" not in said, said
     assert json.loads(ok("whoami", "--json"))["name"] == "lena"  # where the log is
+
+
+def _sign_in(program: Path, name: str, key: Path) -> None:
+    """The organisation's sign-in set up by the lead (the suite's stand-in provider), and
+    ``name``'s key, held at ``key``, signed in with it."""
+    from inhouse.identity import load_key
+    from tests.people import sign_in_as, suite_sign_in
+
+    lead = Program.open(program)
+    try:
+        assert suite_sign_in(lead)
+        person = lead.using(load_key(key))
+        assert person.whoami().name == name
+        sign_in_as(person)
+    finally:
+        lead.close()
+
+
+def _access_requested(env: dict[str, str] | None = None) -> dict[str, Any]:
+    trigger = json.loads(ok("status", "--json", env=env))["plays"][1]["trigger"]
+    return next(row for row in trigger if row["check"] == "access-requested")
+
+
+def test_a_newcomer_asks_to_get_in_from_their_own_laptop(
+    program: Path, invitations: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The people who ask to get in are on machines of their own, which hold the program folder
+    (from git), not its log: `access request` there was refused, so the request play 2 starts on
+    could only be made where the log is. It is signed into the outbox in the name the key joined
+    under, and counts once imported; one signed in someone else's name is shown, never counted."""
+    laptop = tmp_path / "laptop"
+    laptop.mkdir()
+    shutil.copy(program / "inhouse.toml", laptop / "inhouse.toml")
+    env = own_machine("omar", tmp_path / "keys")
+    with monkeypatch.context() as laptops:  # omar's own machine, as its operating system says
+        laptops.setattr("inhouse.identity.machine._os_machine_id", lambda: "omar-laptop")
+        ok("join", invitations["omar"], "--program", str(laptop), env=env)
+        said = " ".join(
+            ok("access", "request", "--reason", "ticket triage", "--program", str(laptop),
+               env=env).split()
+        )  # fmt: skip
+    assert "as omar into this checkout's outbox" in said and "inhouse evidence export" in said
+    # lena, the lead, in a checkout of her own without the log, asks in omar's name
+    desk = tmp_path / "desk"
+    desk.mkdir()
+    shutil.copy(program / "inhouse.toml", desk / "inhouse.toml")
+    ok("access", "request", "--as", "omar", "--program", str(desk))
+    bundle = tmp_path / "omar.json"
+    ok("evidence", "export", "-o", str(bundle), "--program", str(laptop), env=env)
+    forged = tmp_path / "lena.json"
+    ok("evidence", "export", "-o", str(forged), "--program", str(desk))
+    assert _access_requested()["outcome"] == "fail"
+    lines = ok("evidence", "import", str(forged))
+    assert "access.request by lena" in lines, lines
+    row = _access_requested()
+    assert row["outcome"] != "pass" and "signed by lena, not by omar" in json.dumps(row), row
+    lines = ok("evidence", "import", str(bundle))
+    assert "enrolled omar" in lines and "access.request by omar" in lines, lines
+    _sign_in(program, "omar", Path(env["INHOUSE_KEY"]))  # without it nobody is told apart
+    row = _access_requested()
+    assert row["outcome"] == "pass" and "access requested by omar" in row["reason"], json.dumps(row)
+    [fact] = [f for f in json.loads(ok("fact", "list", "--json")) if f["by"] == "omar"]
+    assert fact["payload"] == {"person": "omar", "reason": "ticket triage"}
+
+
+def test_an_access_request_from_a_checkout_that_cannot_tell_who_asks(
+    program: Path, invitations: dict[str, str], tmp_path: Path
+) -> None:
+    """Without the log and without this key's enrolment in the outbox, nothing says whose the
+    key is: the request names what to give, and where the log is, `--as` must be the signer."""
+    joined, laptop = tmp_path / "joined", tmp_path / "laptop"
+    for checkout in (joined, laptop):
+        checkout.mkdir()
+        shutil.copy(program / "inhouse.toml", checkout / "inhouse.toml")
+    env = own_machine("omar", tmp_path / "keys")
+    ok("join", invitations["omar"], "--program", str(joined), env=env)  # in another checkout
+    said = " ".join(refused("access", "request", "--program", str(laptop), env=env).split())
+    assert "access request --as NAME" in said and "not its log" in said, said
+    assert not (laptop / ".inhouse" / "outbox").exists()
+    said = " ".join(refused("access", "request", "--as", "omar").split())
+    assert "nobody asks to get in for omar" in said, said
 
 
 def test_clear_errors_for_bad_input(program: Path) -> None:

@@ -101,16 +101,55 @@ class EvidenceMixin(ProgramCore):
             actor, kind, payload, provenance=Provenance.ATTESTED, comment=comment, expires=expires
         )
 
-    def request_access(self, *, reason: str = "") -> Fact:
-        """Ask to get in, in your own name: the request is signed by you, the requester."""
-        _, who = self._begin(None)
+    def request_access(self, *, reason: str = "", person: str | None = None) -> Fact:
+        """Ask to get in, in your own name: the request is signed by you, the requester.
+
+        On a machine without the log (a newcomer's own laptop, where people ask from) it is
+        sealed into the outbox in the name this key joined under here (``inhouse join`` left
+        that enrolment in the outbox), or ``person``; imported, it counts only if that name is
+        the signer's (a request in someone else's name is shown, never counted)."""
+        if self.detached():
+            name = person or self._joined_as()
+            if not name:
+                raise InvalidInput(
+                    "this checkout has the program's settings but not its log, and no enrolment "
+                    f"of this key ({self.key.key_id}) in its outbox says whose it is: give your "
+                    "name (`inhouse access request --as NAME`), the one you joined under"
+                )
+        else:
+            name = self._begin(None)[1].name
+            if person is not None and person != name:
+                raise NotAllowed(
+                    f"this shell acts as {name}; nobody asks to get in for {person}: "
+                    f"{person} runs `inhouse access request` with their own key"
+                )
         return self.record_fact(
             None,
             "access.request",
-            {"person": who.name, "reason": reason},
+            {"person": name, "reason": reason},
             provenance=Provenance.MEASURED,
             collector="inhouse access",
         )
+
+    def _joined_as(self) -> str | None:
+        """The name this key joined under in this checkout: its own enrolment in the outbox
+        (the latest, if it joined twice), or None."""
+        from inhouse.identity import ENROLMENT_TYPE, open_envelope
+
+        folder = self.folder / DATA_DIR / OUTBOX
+        name = None
+        for path in sorted(folder.glob("*-enrolment.json")) if folder.is_dir() else []:
+            try:
+                envelope = open_envelope(json.loads(path.read_text(encoding="utf-8")))
+            except (IdentityError, ValueError, OSError):
+                continue  # not ours to judge here: the import refuses it, naming the fault
+            if (
+                envelope.predicate_type == ENROLMENT_TYPE
+                and envelope.key_id == self.key.key_id
+                and envelope.program_id == self.settings.program_id
+            ):
+                name = str(envelope.predicate.get("name") or "") or name
+        return name
 
     def _fact_data(
         self,
