@@ -29,6 +29,7 @@ import os
 import shutil
 import subprocess
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -353,18 +354,18 @@ def main(folder: str = "demo-program", model: str | None = None) -> int:
             _command(_Step("Stop the runtime", ["runtime", "stop"]), root)
         # omar's, where a step between his serve and his stop failed
         _stop_runtimes(root, lena=False)
-    print(
-        "Demo done: plays 1 and 2 exited and play 3's exit is met (omar offers its handoff\n"
-        "next), each on evidence inhouse measured itself, signed by the key of the person who\n"
-        "made it (a trial, a second person's verify of the lock and rerun of the trial carried\n"
-        "from his laptop as a signed envelope, workflow tests rerun by someone other than the\n"
-        "author); anti-patterns\n"
-        "and identity rules refused, a forged word shown but not counted, all on the record\n"
-        "(`inhouse audit log`). This is a demo program, and says so: one machine plays every\n"
-        "part, and each pass only a demo gives names what a real program needs instead (the\n"
-        "organisation's sign-in, a real model).\n"
-        f"Look around: cd {folder} && inhouse status; the trial report is in .inhouse/reports/"
+    done = (
+        "Demo done: plays 1 and 2 exited and play 3's exit is met (omar offers its handoff "
+        "next), each on evidence inhouse measured itself, signed by the key of the person who "
+        "made it (a trial, a second person's verify of the lock and rerun of the trial carried "
+        "from his laptop as a signed envelope, workflow tests rerun by someone other than the "
+        "author); anti-patterns and identity rules refused, a forged word shown but not "
+        "counted, all on the record (`inhouse audit log`). This is a demo program, and says "
+        "so: one machine plays every part, and each pass only a demo gives names what a real "
+        "program needs instead (the organisation's sign-in, a real model)."
     )
+    print(textwrap.fill(done, width=min(100, shutil.get_terminal_size().columns)))
+    print(f"Look around: cd {folder} && inhouse status; the trial report is in .inhouse/reports/")
     return 0
 
 
