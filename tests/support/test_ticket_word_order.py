@@ -87,8 +87,10 @@ def test_a_comment_before_the_imported_resolution_does_not_confirm_it(
 ) -> None:
     lena, _ = _program(request, _isolated, clock)
     pia = enrol(lena, "pia", team="sales")
-    actors = ActorMap({"lena-gh": "lena", "pia-gh": "pia"}, [])
-    record_tickets(lena, "github", [_source(clock, [])], actors)  # lena's own ticket
+    bea = enrol(lena, "bea", team="legal")
+    actors = ActorMap({"bea-gh": "bea", "pia-gh": "pia"}, [])
+    record_tickets(lena, "github", [_source(clock, [], opener="bea-gh")], actors)
+    confirm_ticket(bea, "gh:acme/help#1")  # bea's problem, as she says with her own key
     clock.advance(hours=1)
     comment_on_ticket(pia, "gh:acme/help#1", "looking into it, no idea yet")
     # nor does a confirmation signed before the step it names was imported (pia's own Python
@@ -136,10 +138,12 @@ def test_a_confirmation_does_not_cover_a_later_imported_resolution(
     reopened and resolved again "by pia": her confirmation names the first, not the second."""
     lena, _ = _program(request, _isolated, clock)
     pia = enrol(lena, "pia", team="sales")
-    actors = ActorMap({"lena-gh": "lena", "pia-gh": "pia"}, [])
+    bea = enrol(lena, "bea", team="legal")
+    actors = ActorMap({"bea-gh": "bea", "lena-gh": "lena", "pia-gh": "pia"}, [])
     first = SourceStep("ticket.resolved", "c-1", clock.now - timedelta(minutes=30),
                        Account("pia-gh"), text="fixed the lock")  # fmt: skip
-    record_tickets(lena, "github", [_source(clock, [first])], actors)
+    record_tickets(lena, "github", [_source(clock, [first], opener="bea-gh")], actors)
+    confirm_ticket(bea, "gh:acme/help#1")
     confirm_ticket(pia, "gh:acme/help#1")
     assert _judge(lena).outcome is Outcome.PASS
     clock.advance(days=30)

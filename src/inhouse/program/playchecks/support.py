@@ -602,7 +602,10 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     "the most" under the category and component its opener filed or confirmed: an import that
     changes them later neither takes back, moves nor adds a hit. An import's word for who
     opened or resolved a ticket counts once that person confirms it with their own key
-    (`inhouse support confirm`, never a comment), and never once they dispute it."""
+    (`inhouse support confirm`, never a comment), and never once they dispute it. The ticket
+    that counts is one of those hits too: a problem the judged filed themselves (a lead's, made
+    up for the support owner to fix) shows nobody's problem solved. A play 5 exit already in
+    the log was judged before that rule and keeps its ticket (the reason says so)."""
     window = timedelta(days=int(ctx.param("reopen_days", 14)))
     tickets = fold_tickets(ctx.facts, ctx.people, ctx.held_role_at)
     # what is typical is what the people using it hit: tickets the judged opened themselves
@@ -614,12 +617,16 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     # afterwards (for a moment, to pick another component) does not take back what they hit
     hits: dict[str, int] = {}
     drawn: dict[str, list[Ticket]] = {}
+    #: why a ticket's opener is no one using it (one of the judged, or on their machine)
+    filed_by_judged: dict[str, str] = {}
     for ticket in tickets.values():
         places = {(ticket.category, ticket.component)}
         seq = ticket.opened.fact.id
         # a play's owner from the play's start: one made owner afterwards filed as a user
         owners = {o for play, o in ctx.owners.items() if ctx.owner_since.get(play, 0) < seq}
         judged = owners | held_by(ctx, "rollout-lead", seq) | held_by(ctx, "support-owner", seq)
+        if (why := _judged_opener(ctx, ticket, judged)) is not None:
+            filed_by_judged[ticket.id] = why
         said = _hit_by_user(ctx, ticket, judged)
         if said is not None:
             places.add(said)
@@ -646,18 +653,41 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     good: list[str] = []
     bad: list[str] = []
     evidence: list[Fact] = []
+    # an exit already in the log was judged before the ticket that counts had to be a user's:
+    # judging it by that rule now would set it aside, and hold back every grant beyond the
+    # pilot made since (the reach guards judge exits by the checks loaded now)
+    earlier_rule = "support" in ctx.exited
     for component in typical:
         built = builders_of(ctx, component)
         who = f"its builders ({names(list(built))})"
         lines = [_why_not(ctx, ticket, built, window, component) for ticket in drawn[component]]
+        kept: dict[str, str] = {}
+        for n, ticket in enumerate(drawn[component]):
+            why = filed_by_judged.get(ticket.id)
+            if lines[n] is None and why is not None:
+                if earlier_rule:
+                    kept[ticket.id] = why
+                else:
+                    lines[n] = (
+                        f"{ticket.id} was opened by {ticket.opened.actor}, {why}: it counts when "
+                        "someone using it hit the problem"
+                    )
         counting = [t for t, line in zip(drawn[component], lines, strict=True) if line is None]
         head = f"{component} drew {most} it-broke ticket(s) {drew}"
         if counting:
-            ticket = counting[-1]
+            ticket = next((t for t in reversed(counting) if t.id not in kept), counting[-1])
             resolution = ticket.resolution
             assert resolution is not None
             evidence.extend(step.fact for step in ticket.steps)
-            good.append(f"{head}; {ticket.id} resolved by {resolution.actor}, not one of {who}")
+            note = (
+                f" (opened by {ticket.opened.actor}, {kept[ticket.id]}: it counts because play 5 "
+                "(support) exited before the ticket that counts had to be a user's)"
+                if ticket.id in kept
+                else ""
+            )
+            good.append(
+                f"{head}; {ticket.id} resolved by {resolution.actor}, not one of {who}{note}"
+            )
         else:
             reasons = "; ".join(line for line in lines if line)
             bad.append(f"{head}; none resolved without {who}: {reasons}")
@@ -674,23 +704,35 @@ def _hit_by_user(ctx: CheckContext, ticket: Ticket, judged: set[str]) -> tuple[s
     their own key (here, or confirming an import's word with `inhouse support confirm`). It is
     the ticket as they filed or confirmed it: a later import's change neither takes back nor
     moves what they confirmed they hit."""
-    opener = ticket.opened.actor
-    if (
-        not opener
-        or opener in judged
-        # the judged's machines as they were when the ticket came in: a builder who claims the
-        # opener's machine afterwards does not make the opener's tickets theirs; and the
-        # opener signed in as they were then: revoking their key since takes back nothing
-        or not enrolled_elsewhere(
-            as_signed_in_then(ctx, opener, _opener_key(ticket)),
-            opener,
-            judged,
-            before=ticket.opened.fact.id,
-        )
-    ):
+    if not ticket.opened.actor or _judged_opener(ctx, ticket, judged) is not None:
         return None
     said = _as_opened(ticket)
     return None if said is None else _content(said)
+
+
+def _judged_opener(ctx: CheckContext, ticket: Ticket, judged: set[str]) -> str | None:
+    """Why ``ticket``'s opener is one of the ``judged`` (a lead, a support owner or a play's
+    owner when it came in) or, by their machines then, one of them with another key; None
+    when they are not (or the ticket names no opener: the check says why elsewhere)."""
+    opener = ticket.opened.actor
+    if not opener:
+        return None
+    seq = ticket.opened.fact.id
+    if opener in judged:
+        held = [r for r in ("rollout-lead", "support-owner") if opener in held_by(ctx, r, seq)]
+        return f"who held {' and '.join(held)} then" if held else "a play's owner then"
+    # the judged's machines as they were when the ticket came in: a builder who claims the
+    # opener's machine afterwards does not make the opener's tickets theirs; and the opener
+    # signed in as they were then: revoking their key since takes back nothing
+    then = as_signed_in_then(ctx, opener, _opener_key(ticket))
+    if why := unsigned_apart(then, opener, judged):
+        return f"not told apart from {names(sorted(judged))} ({why})"
+    if not enrolled_elsewhere(then, opener, judged, before=seq):
+        return (
+            f"whose keys were all enrolled from a machine {names(sorted(judged))} had enrolled "
+            "from then"
+        )
+    return None
 
 
 def _opener_key(ticket: Ticket) -> str | None:
