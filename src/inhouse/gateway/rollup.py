@@ -3,7 +3,8 @@
 
 Play 4's ``pilot-independent-use`` check (and play 6's ``use-beyond-pilot``) read these facts.
 Only answered requests (status below 400) count. Rolling up again records a fact only for a
-(day, person) whose totals changed since the last rollup, so it is safe on a timer.
+(day, person) whose totals changed since the gateway's key last signed them, so it is safe on a
+timer (a day's figures anyone else signed are not "signed already").
 
 The summary tables say which days changed; what is signed is summed from the day's request rows
 whose MAC verifies (:mod:`inhouse.usage.authentic`), so a row or a summary figure anyone with
@@ -154,7 +155,9 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
     service = service_program(program)
     seen: dict[tuple[str, str], dict[str, int]] = {}
     for fact in program.state().facts:
-        if fact.kind == "usage.daily":
+        # what the gateway's own key signed: a day anyone else wrote up (their typed figures
+        # count for nothing) is not signed yet, whatever totals it gives
+        if fact.kind == "usage.daily" and fact.by == SERVICE and fact.signed:
             day = str(fact.payload["day"])
             for person, totals in daily_usage(fact).items():
                 seen[(day, person)] = totals
