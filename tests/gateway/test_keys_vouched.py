@@ -18,9 +18,11 @@ import pytest
 from sqlalchemy import insert, select, update
 
 from inhouse.db.schema import gateway_keys, gateway_usage
+from inhouse.errors import InvalidInput
 from inhouse.gateway.keys import (
     KEY_GRANTED,
     KEY_ISSUED,
+    KEY_REVOKED,
     KeyLimits,
     fetch_key,
     grant_key,
@@ -151,15 +153,22 @@ def test_a_real_key_row_given_another_hash_serves_no_key(pilot: Pilot) -> None:
 
 
 def test_a_grant_a_pilot_user_signs_for_themselves_is_not_served(pilot: Pilot) -> None:
-    """bob, no lead, logs a grant to himself through the Python API and fetches it: the key is
-    made and his issued event is signed by him, but no lead granted it."""
+    """bob, no lead, logs a grant to himself through the Python API: `keys fetch` finds no
+    grant waiting (only a lead's is one), and a fetch he writes himself (his issued event,
+    signed by him, and the row) is not served: no lead granted it."""
     bob = pilot.people["bob"]
     bob.log_event(KEY_GRANTED, {"grant": "g_self", "person": "bob", "agent": None,
                                 "limits": {}, "waivers": []})  # fmt: skip
-    record, key = fetch_key(bob)
+    with pytest.raises(InvalidInput, match="no gateway key is waiting for bob"):
+        fetch_key(bob)
+    key = _made_key()
+    bob.log_event(KEY_ISSUED, {"key": "k_self", "grant": "g_self", "prefix": key[:11],
+                               "hash": hash_key(key), "person": "bob", "agent": None,
+                               "limits": {}})  # fmt: skip
+    _type_row(pilot, "bob", key, key_id="k_self")
     status, health = door(pilot, key)
     assert status == 401
-    assert "answers no open grant a rollout lead signed (g_self)" in refusal(health, record.id)
+    assert "answers no open grant a rollout lead signed (g_self)" in refusal(health, "k_self")
 
 
 def test_an_issued_event_the_lead_signs_for_someone_else_is_not_served(pilot: Pilot) -> None:
@@ -174,6 +183,29 @@ def test_an_issued_event_the_lead_signs_for_someone_else_is_not_served(pilot: Pi
     status, health = door(pilot, key)
     assert status == 401
     assert "is not signed by dora's own key" in refusal(health, "k_lead")
+
+
+@pytest.mark.parametrize("how", ["a fetch of his own", "a withdrawal"])
+def test_a_grant_someone_else_answers_around_the_api_is_still_fetched(
+    pilot: Pilot, how: str
+) -> None:
+    """A lead grants dora a key. bob, a colleague and no lead, appends an event through the
+    Python API that names dora's grant: a fetch he signs (naming her, or himself) or a
+    withdrawal. Neither is one the log honours (only dora fetches her grant, only a lead
+    withdraws it), so neither uses her grant up: dora fetches it, and her key is served."""
+    grant = grant_key(pilot.lead, None, "dora")
+    bob = pilot.people["bob"]
+    if how == "a withdrawal":
+        bob.log_event(KEY_REVOKED, {"grant": grant, "person": "dora"})
+    else:
+        for person in ("dora", "bob"):
+            key = _made_key()
+            bob.log_event(KEY_ISSUED, {"key": f"k_{person}", "grant": grant, "prefix": key[:11],
+                                       "hash": hash_key(key), "person": person, "agent": None,
+                                       "limits": {}})  # fmt: skip
+    record, key = fetch_key(pilot.people["dora"])
+    status, health = door(pilot, key)
+    assert status == 200, refusal(health, record.id)
 
 
 def test_a_key_fetched_before_hashes_were_logged_is_refused_with_the_remedy(

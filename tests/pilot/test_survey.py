@@ -128,6 +128,31 @@ def test_a_closed_survey_no_survey_and_a_second_open_one_are_refused(pilot: Pilo
     assert open_survey(pilot.lead, CLOSES).name == "ellis-2"
 
 
+def test_a_survey_a_member_opened_around_the_cli_is_no_survey_to_answer(pilot: Pilot) -> None:
+    """Play 4's check judges the latest survey a rollout lead opened; so do the commands. dora,
+    a member, appends a survey.opened of her own through the Python API (named ellis-2, open
+    for a year, after the lead's ellis-1): bob's `survey answer` still answers ellis-1, where
+    the check counts it (else his honest answer goes to a survey that counts for nothing), the
+    results show ellis-1, and the lead opens the next survey when hers closes."""
+    _regulars(pilot, "bob")
+    pilot.clock.now = at("2026-11-13T09:00")
+    open_survey(pilot.lead, at("2026-11-14T17:00"))
+    pilot.people["dora"].record_fact(
+        None, "survey.opened", {"survey": "ellis-2", "closes": "2027-11-13T00:00:00+00:00"},
+        provenance=Provenance.MEASURED, collector="inhouse survey",
+    )  # fmt: skip
+    answer = answer_survey(pilot.people["bob"], "very", "faster triage")
+    assert answer.payload["survey"] == "ellis-1"
+    assert own_answer(pilot.people["bob"]) == answer
+    assert survey_results(pilot.lead).survey.name == "ellis-1"
+    refs = [r for r in pilot.lead.playbook.play("pilot").exit
+            if r.check == "pilot-would-resist-losing"]  # fmt: skip
+    (checked,) = run_checks(refs, context_for(pilot.lead.state(), pilot.lead.clock()))
+    assert checked.result.reason.startswith("1 of 4 pilot members would be very disappointed")
+    pilot.clock.now = at("2026-11-15T09:00")  # ellis-1 closed; dora's "survey" blocks nothing
+    assert open_survey(pilot.lead, CLOSES).name == "ellis-3"  # never a name opened before
+
+
 def test_results_by_role_beside_the_benchmark_and_the_playbooks_share(pilot: Pilot) -> None:
     _regulars(pilot, *TEAMS)
     pilot.clock.now = at("2026-11-13T09:00")

@@ -150,3 +150,32 @@ def test_a_summary_figure_edited_alone_is_not_signed(pilot: Pilot) -> None:
     (disagree,) = rollup.notes()
     assert "2026-11-03 bob" in disagree and "2026-11-05 dora" in disagree
     assert _independent(pilot) == {"bob": (3, True), "pia": (3, True), "dora": (0, False)}
+
+
+def test_a_day_someone_else_wrote_up_first_is_still_signed_by_the_gateway(pilot: Pilot) -> None:
+    """The rollup signs a day only where its totals changed since they were last signed: a
+    ``usage.daily`` fact anyone else signs (dora, with her own key, through the Python API),
+    giving the day's real totals, which the summary tables show her, must not count as
+    "signed already". Else the gateway never signs bob's and pia's day, and every check that
+    reads their signed use (an enablement step, play 6's active users) loses it."""
+    from inhouse.gateway.rollup import COLLECTOR
+    from inhouse.program import Provenance
+
+    dora = pilot.people["dora"]
+    for day in DAYS:
+        dora.record_fact(
+            None, "usage.daily", {"day": day, "people": {"bob": ONE, "pia": ONE}},
+            provenance=Provenance.MEASURED, collector=COLLECTOR,
+        )  # fmt: skip
+    rollup = rollup_usage(pilot.lead)
+    assert {(r["day"], r["person"]) for r in rollup.recorded} == {
+        (day, person) for day in DAYS for person in ("bob", "pia")
+    }
+    signed: dict[tuple[str, str], dict[str, int]] = {}
+    for fact in pilot.lead.state().facts:
+        if fact.kind == "usage.daily" and fact.by == "gateway":
+            for person, totals in daily_usage(fact).items():
+                signed[(str(fact.payload["day"]), person)] = totals
+    assert signed[("2026-11-04", "bob")] == ONE and signed[("2026-11-05", "pia")] == ONE
+    # and a second run signs nothing again: what the gateway signed is what it compares with
+    assert rollup_usage(pilot.lead).recorded == []

@@ -225,14 +225,16 @@ def grant_key(
 
 
 def pending_grants(program: Program, person: str) -> list[dict[str, Any]]:
-    """Grants to ``person`` not yet fetched, oldest first."""
-    grants: dict[str, dict[str, Any]] = {}
-    for event in program.events():
-        if event.kind == KEY_GRANTED and event.payload["person"] == person:
-            grants[event.payload["grant"]] = event.payload
-        elif event.kind in (KEY_ISSUED, KEY_REVOKED) and event.payload.get("grant") in grants:
-            del grants[event.payload["grant"]]  # fetched, or withdrawn by a lead
-    return list(grants.values())
+    """Grants to ``person`` not yet fetched, oldest first: as the log honours them
+    (:func:`key_ledger`), a rollout lead's grant, used up only by ``person``'s own fetch or
+    withdrawn only by a lead. A fetch or a withdrawal someone else appended naming it does not
+    take it from them, nor does a "grant" nobody but a lead may sign give them one."""
+    _, grants = key_ledger(program.state())
+    return [
+        dict(grant.payload)
+        for grant in sorted(grants.values(), key=lambda e: e.seq)
+        if grant.payload.get("person") == person
+    ]
 
 
 def fetch_key(program: Program) -> tuple[GatewayKey, str]:

@@ -3,7 +3,8 @@
 
 Play 4's ``pilot-independent-use`` check (and play 6's ``use-beyond-pilot``) read these facts.
 Only answered requests (status below 400) count. Rolling up again records a fact only for a
-(day, person) whose totals changed since the last rollup, so it is safe on a timer.
+(day, person) whose totals changed since the gateway's key last signed them, so it is safe on a
+timer (a day's figures anyone else signed are not "signed already").
 
 The summary tables say which days changed; what is signed is summed from the day's request rows
 whose MAC verifies (:mod:`inhouse.usage.authentic`), so a row or a summary figure anyone with
@@ -46,6 +47,7 @@ __all__ = [
     "COLLECTOR",
     "SERVICE",
     "Rollup",
+    "blessed_by_day",
     "compact_rows",
     "compaction_cutoff",
     "daily_totals",
@@ -53,6 +55,8 @@ __all__ = [
     "purge_bodies",
     "rollup_usage",
     "service_program",
+    "split_blessed",
+    "unblessed_message",
 ]
 
 COLLECTOR = "inhouse gateway rollup"
@@ -123,19 +127,8 @@ class Rollup:
                 f"the summary tables' totals of {len(self.disagreeing)} (day, person) disagree "
                 f"with the rows this gateway wrote, whose totals were used: {named}{more}"
             )
-        if self.unblessed:
-            count = sum(self.unblessed.values())
-            named = ", ".join(
-                f"{day} {person} on {digest[:19]} ({n})"
-                for (day, person, digest), n in list(self.unblessed.items())[:10]
-            )
-            more = f", and {len(self.unblessed) - 10} more" if len(self.unblessed) > 10 else ""
-            notes.append(
-                f"{count} answered request{'s' if count != 1 else ''} on weights no recorded "
-                f"lock blessed that day were not counted: {named}{more}. Use of other weights "
-                "counts once `inhouse baseline lock` records them and a second person runs "
-                "`inhouse baseline verify`"
-            )
+        if message := unblessed_message(self.unblessed):
+            notes.append(message)
         if self.compacted:
             notes.append(
                 f"{len(self.compacted)} days past the request rows' retention, signed before, "
@@ -162,7 +155,9 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
     service = service_program(program)
     seen: dict[tuple[str, str], dict[str, int]] = {}
     for fact in program.state().facts:
-        if fact.kind == "usage.daily":
+        # what the gateway's own key signed: a day anyone else wrote up (their typed figures
+        # count for nothing) is not signed yet, whatever totals it gives
+        if fact.kind == "usage.daily" and fact.by == SERVICE and fact.signed:
             day = str(fact.payload["day"])
             for person, totals in daily_usage(fact).items():
                 seen[(day, person)] = totals
@@ -185,7 +180,7 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
         return result
     found = authentic_rows(program.store, gateway_mac_key(program.folder), days=candidates)
     result.left_out = found.rejected
-    blessed = _blessed_by_day(program)
+    blessed = blessed_by_day(program)
     rows: dict[str, dict[str, dict[str, int]]] = {}
     aside: dict[str, dict[str, dict[str, int]]] = {}  # the summary tables count these too
     for row in found.rows:
@@ -226,6 +221,44 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
     return result
 
 
+def unblessed_message(counts: dict[tuple[str, str, str], int]) -> str | None:
+    """What to say of the answered requests left uncounted per (day, person, digest) because
+    no lock the log recorded that day blessed their weights (None: there were none)."""
+    if not counts:
+        return None
+    count = sum(counts.values())
+    named = ", ".join(
+        f"{day} {person} on {digest[:19]} ({n})"
+        for (day, person, digest), n in list(counts.items())[:10]
+    )
+    more = f", and {len(counts) - 10} more" if len(counts) > 10 else ""
+    return (
+        f"{count} answered request{'s' if count != 1 else ''} on weights no recorded lock "
+        f"blessed that day were not counted: {named}{more}. Use of other weights counts once "
+        "`inhouse baseline lock` records them and a second person runs `inhouse baseline verify`"
+    )
+
+
+def split_blessed(
+    rows: list[Any], blessed: Callable[[str], frozenset[str]] | None
+) -> tuple[list[Any], dict[tuple[str, str, str], int]]:
+    """``rows`` (sealed usage rows) parted into those on weights a lock the log recorded that
+    day blessed (all of them while it records none: ``blessed`` is None) and, of the answered
+    rest, how many per (day, person, digest): what the gateway's key signs about use counts
+    only use of the baseline, in the daily usage, the adoption report and prompt use alike."""
+    if blessed is None:
+        return rows, {}
+    kept: list[Any] = []
+    aside: dict[tuple[str, str, str], int] = {}
+    for row in rows:
+        if row.digest in blessed(row.day):
+            kept.append(row)
+        elif row.status < ANSWERED_BELOW:
+            which = (row.day, row.person, str(row.digest or "no digest"))
+            aside[which] = aside.get(which, 0) + 1
+    return kept, aside
+
+
 def _add(into: dict[str, dict[str, dict[str, int]]], row: Any) -> None:
     figures = into.setdefault(row.day, {}).setdefault(
         row.person, {"requests": 0, "tokens_in": 0, "tokens_out": 0}
@@ -241,7 +274,7 @@ def _plus(one: dict[str, int] | None, other: dict[str, int] | None) -> dict[str,
     return {key: one[key] + other[key] for key in one}
 
 
-def _blessed_by_day(program: Program) -> Callable[[str], frozenset[str]] | None:
+def blessed_by_day(program: Program) -> Callable[[str], frozenset[str]] | None:
     """The digests a row of a day may carry to count: those of every lock the log recorded
     that was the recorded one at some time that day (for a day before the first, the first's);
     None while the log records no lock that counts."""

@@ -19,7 +19,7 @@ summary tables anyone with the database's password can edit, and names the rows 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -122,12 +122,17 @@ class AdoptionReport:
     #: measured from the gateway's own rows only (what is signed): the window's rows of the
     #: members that were left out, not written by the gateway as they stand
     left_out: tuple[Rejected, ...] = ()
+    #: and their answered requests not counted, per (day, person, digest): on weights no lock
+    #: the log recorded that day blessed (as the daily rollup leaves them out)
+    unblessed: Mapping[tuple[str, str, str], int] = field(default_factory=dict)
 
     @property
     def notes(self) -> list[str]:
         """What a person recording the report should hear about what was left out."""
-        message = left_out_message(self.left_out)
-        return [message] if message else []
+        from inhouse.gateway.rollup import unblessed_message
+
+        found = [left_out_message(self.left_out), unblessed_message(dict(self.unblessed))]
+        return [message for message in found if message]
 
     @property
     def independent(self) -> list[str]:
@@ -188,11 +193,12 @@ def adoption_report(
     added = pilot_members(context)  # the pilot as play 4's checks see it
     people = sorted(added)
     left_out: tuple[Rejected, ...] = ()
+    unblessed: dict[tuple[str, str, str], int] = {}
     if mac_key is None:
         used = _by_person(active_days(program.store, people, since=since, until=day))
         prompts = prompts_used(program.store, people, since=since, until=day)
     else:
-        used, prompts, left_out = _authentic_use(program, mac_key, people, since, day)
+        used, prompts, left_out, unblessed = _authentic_use(program, mac_key, people, since, day)
     last = last_active(program.store, people, until=day)
     enabled = _enablement(context.facts.of("enablement.completed"))
     members = []
@@ -226,6 +232,7 @@ def adoption_report(
         roles=roles,
         pilot=_role("*", members, prompts, window_days),
         left_out=left_out,
+        unblessed=unblessed,
     )
 
 
@@ -356,16 +363,27 @@ def _role(
 
 def _authentic_use(
     program: Program, mac_key: bytes, people: list[str], since: date, until: date
-) -> tuple[dict[str, list[ActiveDay]], dict[str, set[str]], tuple[Rejected, ...]]:
+) -> tuple[
+    dict[str, list[ActiveDay]],
+    dict[str, set[str]],
+    tuple[Rejected, ...],
+    dict[tuple[str, str, str], int],
+]:
     """The members' active days and prompts in the window, as :func:`active_days` and
-    :func:`prompts_used` read them, summed from the request rows whose MAC verifies; and the
-    rows left out. A window reaching past the compaction horizon sees only the rows kept."""
+    :func:`prompts_used` read them, summed from the request rows whose MAC verifies and whose
+    weights a lock the log recorded that day blessed (the rollup's rule: use of weights nobody
+    verified is not the baseline's use); the rows left out, and the answered requests not
+    counted for their weights. A window reaching past the compaction horizon sees only the rows
+    kept."""
+    from inhouse.gateway.rollup import blessed_by_day, split_blessed
+
     found = authentic_rows(
         program.store, mac_key, since=since.isoformat(), until=until.isoformat(), people=people
     )
+    rows, unblessed = split_blessed(found.rows, blessed_by_day(program))
     days: dict[tuple[str, str], tuple[int, str]] = {}
     prompts: dict[str, set[str]] = {}
-    for row in found.rows:
+    for row in rows:
         if row.status >= ANSWERED_BELOW or row.agent:
             continue  # an agent's requests are not the person reaching for the tool
         if row.prompt_id:
@@ -376,7 +394,7 @@ def _authentic_use(
         ActiveDay(person=person, day=day, requests=count, last_at=last)
         for (person, day), (count, last) in sorted(days.items())
     )
-    return used, prompts, tuple(found.rejected)
+    return used, prompts, tuple(found.rejected), unblessed
 
 
 def _by_person(days: Iterable[ActiveDay]) -> dict[str, list[ActiveDay]]:

@@ -147,12 +147,19 @@ def prompt_usage(program: Program) -> list[dict[str, Any]]:
     ]
 
 
-def _authentic_use(program: Program, mac_key: bytes) -> tuple[list[PromptUse], list[Rejected]]:
+def _authentic_use(
+    program: Program, mac_key: bytes
+) -> tuple[list[PromptUse], list[Rejected], dict[tuple[str, str, str], int]]:
     """:func:`prompt_use` summed from the rows naming a prompt whose MAC verifies (only the
-    rows the compaction horizon keeps); and the rows left out."""
+    rows the compaction horizon keeps) and whose weights a lock the log recorded that day
+    blessed (the rollup's rule); the rows left out, and the answered requests not counted for
+    their weights."""
+    from inhouse.gateway.rollup import blessed_by_day, split_blessed
+
     found = authentic_rows(program.store, mac_key, prompts_only=True)
+    rows, unblessed = split_blessed(found.rows, blessed_by_day(program))
     sums: dict[tuple[str, str], tuple[int, str]] = {}
-    for row in found.rows:
+    for row in rows:
         if row.status < ANSWERED_BELOW:
             count, last = sums.get((row.prompt_id, row.person), (0, ""))
             sums[(row.prompt_id, row.person)] = (count + 1, max(last, row.day))
@@ -160,7 +167,7 @@ def _authentic_use(program: Program, mac_key: bytes) -> tuple[list[PromptUse], l
         PromptUse(prompt=prompt, person=person, requests=count, last_day=last)
         for (prompt, person), (count, last) in sorted(sums.items())
     ]
-    return uses, found.rejected
+    return uses, found.rejected, unblessed
 
 
 def _per_version(program: Program, uses: list[PromptUse]) -> list[dict[str, Any]]:
@@ -192,7 +199,7 @@ def record_prompt_usage(program: Program, notes: list[str] | None = None) -> lis
     last one, signed by the gateway's own key (a rollout lead enrols it the first time),
     summed from the request rows the gateway wrote: rows it did not write as they stand are
     left out, and named in ``notes`` where given. Returns the payloads recorded."""
-    from inhouse.gateway.rollup import gateway_mac_key
+    from inhouse.gateway.rollup import gateway_mac_key, unblessed_message
 
     program.actor()  # whoever runs it must be enrolled
     service = program.as_service(GATEWAY_SERVICE)
@@ -201,10 +208,9 @@ def record_prompt_usage(program: Program, notes: list[str] | None = None) -> lis
         if fact.kind == "prompt.usage" and fact.by == GATEWAY_SERVICE:
             payload = fact.payload
             seen[(str(payload["prompt"]), int(payload["version"]))] = dict(payload)
-    uses, rejected = _authentic_use(program, gateway_mac_key(program.folder))
-    message = left_out_message(rejected)
-    if message and notes is not None:
-        notes.append(message)
+    uses, rejected, unblessed = _authentic_use(program, gateway_mac_key(program.folder))
+    if notes is not None:
+        notes += [m for m in (left_out_message(rejected), unblessed_message(unblessed)) if m]
     recorded = []
     for usage in _per_version(program, uses):
         if seen.get((usage["prompt"], usage["version"])) == usage:

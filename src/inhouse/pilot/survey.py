@@ -225,8 +225,11 @@ class SurveyResults:
 
 
 def surveys(program: Program) -> list[Survey]:
-    """Every survey opened, oldest first (only ``survey.opened`` facts that count)."""
-    return [_survey(fact) for fact in _context(program).facts.of("survey.opened")]
+    """Every survey a rollout lead opened, oldest first (only ``survey.opened`` facts that count,
+    signed by someone who held the role when they signed it): the surveys play 4's
+    ``pilot-would-resist-losing`` judges. One appended by anyone else around `survey open` is
+    no survey to answer: an answer to it would count for nothing."""
+    return [_survey(fact) for fact in _opened(_context(program))]
 
 
 def current_survey(program: Program) -> Survey | None:
@@ -252,9 +255,11 @@ def open_survey(program: Program, closes: datetime) -> Survey:
             f"survey {latest.name} is still open (it closes {latest.closes:%Y-%m-%d %H:%M} "
             "UTC): one survey at a time"
         )
-    numbers = [s.name.removeprefix("ellis-") for s in found if s.name.startswith("ellis-")]
+    # never a name opened before, by anyone: an answer names its survey by name
+    every = [str(f.payload["survey"]) for f in _context(program).facts.of("survey.opened")]
+    numbers = [n.removeprefix("ellis-") for n in every if n.startswith("ellis-")]
     taken = [int(n) for n in numbers if n.isdigit()]
-    name = f"ellis-{max([len(found), *taken]) + 1}"  # never a name opened before
+    name = f"ellis-{max([len(found), *taken]) + 1}"
     fact = program.record_fact(
         None,
         "survey.opened",
@@ -351,7 +356,7 @@ def survey_results(program: Program, survey: str | None = None) -> SurveyResults
     """``survey``'s results (default: the latest), by role track: each member's latest own
     answer counts; answers signed by someone else are listed as not counted."""
     context = _context(program)
-    opened = [_survey(fact) for fact in context.facts.of("survey.opened")]
+    opened = [_survey(fact) for fact in _opened(context)]
     if not opened:
         raise InvalidInput("no survey yet: a rollout lead opens one with `inhouse survey open`")
     chosen = opened[-1] if survey is None else next((s for s in opened if s.name == survey), None)
@@ -411,6 +416,17 @@ def _context(program: Program) -> CheckContext:
     from inhouse.program.counting import build_context
 
     return build_context(program.state(), program.clock())
+
+
+def _opened(context: CheckContext) -> list[Fact]:
+    """The ``survey.opened`` facts a rollout lead signed while holding the role, oldest first."""
+    from inhouse.program.playchecks._shared import held_by
+
+    return [
+        fact
+        for fact in context.facts.of("survey.opened")
+        if fact.by in held_by(context, "rollout-lead", fact.id)
+    ]
 
 
 def _members(context: CheckContext) -> dict[str, Fact]:

@@ -49,7 +49,12 @@ def key_ledger(state: ProgramState) -> tuple[dict[str, Vouched], dict[str, Packa
         elif event.kind == KEY_ISSUED:
             key = str(data.get("key"))
             if key not in keys:
-                keys[key] = _issued(event, grants.pop(str(data.get("grant")), None))
+                grant_id = str(data.get("grant"))
+                keys[key] = _issued(event, grants.get(grant_id))
+                # only its person's own fetch uses a grant up: an event someone else appended
+                # naming it (a colleague, through the Python API) leaves it theirs to fetch
+                if keys[key].issued is not None:
+                    del grants[grant_id]
         elif "key" not in data:  # a grant withdrawn before it was fetched (by a lead)
             grant = grants.get(str(data.get("grant")))
             if grant is not None and event.signed and "rollout-lead" in event.roles:
