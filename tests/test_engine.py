@@ -595,5 +595,9 @@ def test_a_program_claiming_the_first_playbook_still_in_play_two_needs_the_rerun
         lena.offer_handoff(None, 2, to="omar")
         omar.accept_handoff(None, 2, comment="stood it up, reran the trial")
         assert play(lena, 2)["state"] == "exited"
+        rows = {row["check"]: row for row in play(lena, 2)["exit"]}
+        assert rows["trial-reproduced"]["outcome"] == "pass"  # its exit does not turn it stale
+        measured(omar, "task.named", task="triage", frequency="daily")
+        omar.start_play(None, 3)
     finally:
         lena.close()

@@ -221,29 +221,28 @@ def trial_reproduced(ctx: CheckContext) -> Result:
         return not_applicable(
             "no trial verdict in the log: play 1 claimed nothing for anyone to reproduce"
         )
+    result = _reproduced(ctx, verdict)
     shipped, version = ctx.created_with or ("", _RERUN_SINCE)
-    earlier = shipped == _SHIPPED and version < _RERUN_SINCE
-    if earlier and _BASELINE in ctx.exited:
+    if result.outcome is not Outcome.FAIL or shipped != _SHIPPED or version >= _RERUN_SINCE:
+        return result
+    if _BASELINE in ctx.exited:
         # the rule came with v2: judging a program whose play 2 exited before it by the rule
         # would re-judge every pilot grant it made since as held back (the reach guards judge
         # exits by the checks loaded now), and lock its pilot out of the gateway at upgrade.
         # Only an exit it made spares it: its first event, which names v1, is its lead's to
-        # write, so a program created today could name v1 too
+        # write, so a program created today could name v1 too. (A rerun that holds still
+        # passes: an exit accepted on it must not turn stale when it is recorded.)
         return not_applicable(
-            f"the program was created with playbook {_SHIPPED} v{version}, which did "
-            "not ask for someone else's rerun of play 1's trial, and its play 2 exited; a program "
+            f"the program was created with playbook {_SHIPPED} v{version}, which did not ask "
+            "for someone else's rerun of play 1's trial, and its play 2 exited; a program "
             "created now needs one (`inhouse prove NAME --rerun`, by the colleague who "
             "verifies the baseline)"
         )
-    result = _reproduced(ctx, verdict)
-    if earlier and result.outcome is Outcome.FAIL:
-        return replace(
-            result,
-            reason=f"{result.reason} (the program was created with playbook {_SHIPPED} "
-            f"v{version}, but its play 2 has not exited: what a v1 program's exit spares it "
-            "is an exit it made)",
-        )
-    return result
+    return replace(
+        result,
+        reason=f"{result.reason} (the program was created with playbook {_SHIPPED} v{version}, "
+        "but its play 2 has not exited: what a v1 program's exit spares it is an exit it made)",
+    )
 
 
 def _reproduced(ctx: CheckContext, verdict: Fact | None) -> Result:
