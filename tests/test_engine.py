@@ -561,6 +561,47 @@ def test_a_program_created_before_play_two_asked_for_a_rerun_is_not_judged_by_it
         lena.close()
 
 
+def test_a_start_for_someone_else_than_the_receiver_stops_the_fold_in_a_v1_program(
+    _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fold holds a start around the API to who accepted the previous play's handoff
+    (the handoff names who builds on it), whichever playbook version the program was created
+    with: the API has refused any other owner since its first version. A program whose first
+    event names v1 (its lead's to write) was spared: omar accepted play 2, and lena started
+    play 3 in her own name around the API, owning the play after hers that needs another."""
+    from inhouse.program.events import EventKind
+
+    with monkeypatch.context() as patch:
+        _as_first_shipped(patch)
+        Program.init(_isolated, "Acme", "lena", team="platform", clock=clock).close()
+    lena = Program.open(_isolated, clock=clock)
+    lena.change_roles(None, "lena", add=["play-owner"])
+    omar = enrol(lena, "omar", team="support", roles=["play-owner"])
+    try:
+        through_play_one(lena)
+        omar.request_access(reason="I want the triage model")
+        lena.start_play(None, 2)
+        lock_baseline(lena)
+        measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)
+        reproduce(omar)
+        lena.offer_handoff(None, 2, to="omar")
+        omar.accept_handoff(None, 2, comment="stood it up, reran the trial")
+        measured(omar, "task.named", task="triage", frequency="daily")
+        with pytest.raises(InvalidInput, match="play 3's owner is omar"):
+            lena.start_play(None, 3, owner="lena")
+        lena._append(EventKind.PLAY_STARTED, "lena",
+                     {"play": "workflow", "owner": "lena", "waivers": []})  # fmt: skip
+        fresh = Program.open(_isolated, clock=clock)
+        try:
+            tampered = fresh.state().tampered
+            assert tampered is not None, "the fold accepted it"
+            assert "omar accepted play 2's handoff: the play is omar's to start" in tampered[0]
+        finally:
+            fresh.close()
+    finally:
+        lena.close()
+
+
 def test_a_program_claiming_the_first_playbook_still_in_play_two_needs_the_rerun(
     _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

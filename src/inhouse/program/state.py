@@ -1182,14 +1182,8 @@ def _start_problem(state: ProgramState, event: Event, playbook: Playbook) -> str
         return None
     who, signed = _signer(event, state)
     play_id = str(event.payload["play"])
-    if (
-        not signed
-        or not runs_by(state, playbook, versioned=True)
-        or all(p.id != play_id for p in playbook.plays)
-    ):
-        # before identities, or another playbook's (or version's) play: a start the API wrote
-        # under another version's owner roles must still fold (status says it changed)
-        return None
+    if not signed or not runs_by(state, playbook) or all(p.id != play_id for p in playbook.plays):
+        return None  # before identities, or another playbook's play
     owner = str(event.payload["owner"])
     number = playbook.number(play_id)
     where = (
@@ -1198,10 +1192,16 @@ def _start_problem(state: ProgramState, event: Event, playbook: Playbook) -> str
     previous = playbook.previous(play_id)
     handoff = state.handoffs.get(previous.id) if previous is not None else None
     if handoff is not None and handoff.status == "accepted" and handoff.to != owner:
+        # whichever version of its playbook the program was created with (its first event,
+        # which names it, is its lead's to write): the API refused this in every version
         return (
             f"{where}, but {handoff.to} accepted play {number - 1}'s handoff: the play is "
             f"{handoff.to}'s to start"
         )
+    if not runs_by(state, playbook, versioned=True):
+        # another version's play: a start the API wrote under that version's owner roles must
+        # still fold (status says it changed)
+        return None
     person = state.people.get(owner)
     if person is None:
         return f"{where}, who is not on the roster"
