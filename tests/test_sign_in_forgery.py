@@ -584,3 +584,13 @@ def test_a_waiver_is_granted_only_with_a_signed_in_key(lena: Program, clock: Clo
                                reason="executive-decision", note="go faster",
                                expires=expires)  # fmt: skip
     assert waiver.granted_by == "lena"
+    # appended around the API, ann's waiver folds (it covers what it waives, as before this
+    # rule), and status says whose word it is not
+    ann._append(EventKind.WAIVER_GRANTED, "ann",
+                {"guard": "botched-handoff", "play": "baseline", "reason": "executive-decision",
+                 "note": "go faster", "expires": expires.isoformat()})  # fmt: skip
+    warnings = lena.status()["warnings"]
+    assert not any("granted by lena" in w for w in warnings)
+    assert any(
+        "granted by ann with a key" in w and "has not signed in as ann" in w for w in warnings
+    ), warnings
