@@ -531,13 +531,50 @@ def test_a_program_created_before_play_two_asked_for_a_rerun_is_not_judged_by_it
     """An upgrade must not re-judge a running program by a rule it was not created with: the
     reach guards judge exits by the checks loaded now, so a play 2 that exited without a rerun
     would stop counting as exited, and every pilot grant since would be held back (the gateway
-    would refuse the pilot's keys). A program created under v1 is told the check does not apply
-    to it, and why (one created now is held to it: the walks above, tests/trials/test_rerun.py)."""
+    would refuse the pilot's keys). A program created under v1 whose play 2 exited under it is
+    told the check does not apply to it, and why (one whose play 2 has not exited yet is held
+    to it: the next test)."""
     with monkeypatch.context() as patch:
         _as_first_shipped(patch)
         Program.init(_isolated, "Acme", "lena", team="platform", clock=clock).close()
+        lena = Program.open(_isolated, clock=clock)  # the release it was created with
+        lena.change_roles(None, "lena", add=["play-owner"])
+        omar = enrol(lena, "omar", team="support", roles=["play-owner"])
+        through_play_one(lena)
+        omar.request_access(reason="I want the triage model")
+        lena.start_play(None, 2)
+        lock_baseline(lena)
+        measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)  # no rerun: v1 asked none
+        lena.offer_handoff(None, 2, to="omar")
+        omar.accept_handoff(None, 2, comment="stood it up from the docs")
+        lena.close()
     lena = Program.open(_isolated, clock=clock)  # as it loads after the upgrade
-    assert lena.state().playbook_version == 1 and lena.playbook.version == 2
+    try:
+        assert lena.state().playbook_version == 1 and lena.playbook.version == 2
+        assert play(lena, 2)["state"] == "exited"
+        rows = {row["check"]: row for row in play(lena, 2)["exit"]}
+        assert rows["trial-reproduced"]["outcome"] == "not-applicable"
+        assert "created with playbook local-model-program v1" in rows["trial-reproduced"]["reason"]
+        assert play(lena, 2)["exit_met"]
+        assert not lena.state().unmet_exits
+    finally:
+        lena.close()
+
+
+def test_a_start_for_someone_else_than_the_receiver_stops_the_fold_in_a_v1_program(
+    _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fold holds a start around the API to who accepted the previous play's handoff
+    (the handoff names who builds on it), whichever playbook version the program was created
+    with: the API has refused any other owner since its first version. A program whose first
+    event names v1 (its lead's to write) was spared: omar accepted play 2, and lena started
+    play 3 in her own name around the API, owning the play after hers that needs another."""
+    from inhouse.program.events import EventKind
+
+    with monkeypatch.context() as patch:
+        _as_first_shipped(patch)
+        Program.init(_isolated, "Acme", "lena", team="platform", clock=clock).close()
+    lena = Program.open(_isolated, clock=clock)
     lena.change_roles(None, "lena", add=["play-owner"])
     omar = enrol(lena, "omar", team="support", roles=["play-owner"])
     try:
@@ -545,13 +582,63 @@ def test_a_program_created_before_play_two_asked_for_a_rerun_is_not_judged_by_it
         omar.request_access(reason="I want the triage model")
         lena.start_play(None, 2)
         lock_baseline(lena)
-        measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)  # no rerun: v1 asked none
+        measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)
+        reproduce(omar)
+        lena.offer_handoff(None, 2, to="omar")
+        omar.accept_handoff(None, 2, comment="stood it up, reran the trial")
+        measured(omar, "task.named", task="triage", frequency="daily")
+        with pytest.raises(InvalidInput, match="play 3's owner is omar"):
+            lena.start_play(None, 3, owner="lena")
+        lena._append(EventKind.PLAY_STARTED, "lena",
+                     {"play": "workflow", "owner": "lena", "waivers": []})  # fmt: skip
+        fresh = Program.open(_isolated, clock=clock)
+        try:
+            tampered = fresh.state().tampered
+            assert tampered is not None, "the fold accepted it"
+            assert "omar accepted play 2's handoff: the play is omar's to start" in tampered[0]
+        finally:
+            fresh.close()
+    finally:
+        lena.close()
+
+
+def test_a_program_claiming_the_first_playbook_still_in_play_two_needs_the_rerun(
+    _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The way around trial-reproduced a file cannot take, taken in Python: the lead creates a
+    program today whose first event says playbook v1 (her own process hands ``Program.init``
+    the first playbook; its log is hers to write). A log cannot tell it from a program created
+    before v2, so what spares a v1 program is an exit it already made: one whose play 2 has not
+    exited is judged by the check like any program created now, and its owner's handoff is
+    refused until someone else reran the trial."""
+    with monkeypatch.context() as patch:
+        _as_first_shipped(patch)
+        Program.init(_isolated, "Acme", "lena", team="platform", clock=clock).close()
+    lena = Program.open(_isolated, clock=clock)
+    assert lena.state().playbook_version == 1
+    lena.change_roles(None, "lena", add=["play-owner"])
+    omar = enrol(lena, "omar", team="support", roles=["play-owner"])
+    try:
+        through_play_one(lena)
+        omar.request_access(reason="I want the triage model")
+        lena.start_play(None, 2)
+        lock_baseline(lena)
+        measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)
         rows = {row["check"]: row for row in play(lena, 2)["exit"]}
-        assert rows["trial-reproduced"]["outcome"] == "not-applicable"
-        assert "created with playbook local-model-program v1" in rows["trial-reproduced"]["reason"]
-        assert play(lena, 2)["exit_met"]
-        lena.offer_handoff(None, 2, to="omar")  # the API judges the exit by today's checks
-        omar.accept_handoff(None, 2, comment="stood it up from the docs")
+        assert rows["trial-reproduced"]["outcome"] == "fail"
+        assert "playbook local-model-program v1" in rows["trial-reproduced"]["reason"]
+        assert "--rerun" in rows["trial-reproduced"]["reason"]
+        assert not play(lena, 2)["exit_met"]
+        with pytest.raises(Refused, match="exit criteria are not met") as refused:
+            lena.offer_handoff(None, 2, to="omar")
+        assert any("--rerun" in item for item in refused.value.missing)
+        reproduce(omar)  # the honest way: someone else reran it on their own machine
+        lena.offer_handoff(None, 2, to="omar")
+        omar.accept_handoff(None, 2, comment="stood it up, reran the trial")
         assert play(lena, 2)["state"] == "exited"
+        rows = {row["check"]: row for row in play(lena, 2)["exit"]}
+        assert rows["trial-reproduced"]["outcome"] == "pass"  # its exit does not turn it stale
+        measured(omar, "task.named", task="triage", frequency="daily")
+        omar.start_play(None, 3)
     finally:
         lena.close()

@@ -565,3 +565,32 @@ def test_the_leads_own_account_lent_to_an_alias_is_no_witness(
     zed.bind_sign_in(idp.mint(claims, kid="k2", key=private))
     doubtful = me.audit_sign_in().doubtful
     assert [k.kid for k in doubtful] == ["k2"] and "omar" not in doubtful[0].seen_by
+
+
+def test_a_waiver_is_granted_only_with_a_signed_in_key(lena: Program, clock: Clock) -> None:
+    """A waiver is a decision on the record, in its grantor's name: the lone lead, who would
+    rather the record did not show her waiving a guard on her own play, makes "ann" a co-lead,
+    joins her on a key of her own, and grants it as ann. Refused, as a start or a handoff
+    decision is: with the organisation's sign-in set up, a waiver is granted with a key that
+    signed in as its grantor (ann, who has no account of her own, never can)."""
+    ann = enrol(lena, "ann", team="ops", roles=["rollout-lead"])
+    expires = clock.now + timedelta(days=7)
+    with pytest.raises(NotAllowed, match="ann grants a waiver with a key that has not signed in"):
+        ann.grant_waiver(None, "calendar-driven-advance", play=1, reason="executive-decision",
+                         note="go faster", expires=expires)  # fmt: skip
+    assert not lena.state().waivers
+    # the honest way: the lead who signed in grants it, in her own name
+    waiver = lena.grant_waiver(None, "calendar-driven-advance", play=1,
+                               reason="executive-decision", note="go faster",
+                               expires=expires)  # fmt: skip
+    assert waiver.granted_by == "lena"
+    # appended around the API, ann's waiver folds (it covers what it waives, as before this
+    # rule), and status says whose word it is not
+    ann._append(EventKind.WAIVER_GRANTED, "ann",
+                {"guard": "botched-handoff", "play": "baseline", "reason": "executive-decision",
+                 "note": "go faster", "expires": expires.isoformat()})  # fmt: skip
+    warnings = lena.status()["warnings"]
+    assert not any("granted by lena" in w for w in warnings)
+    assert any(
+        "granted by ann with a key" in w and "has not signed in as ann" in w for w in warnings
+    ), warnings

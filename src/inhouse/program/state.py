@@ -194,6 +194,9 @@ class Waiver:
     granted_by: str
     granted_at: datetime
     expires: datetime
+    #: the enrolled key behind its signature (a session's: the key that delegated to it), None
+    #: before identities
+    key: str | None = None
 
     def active(self, now: datetime) -> bool:
         return now < self.expires
@@ -463,6 +466,23 @@ class ProgramState:
         person's: a key is never enrolled twice, and a binding never moves)."""
         bound = self.signed_keys.get(key_id or "")
         return bound is not None and bound.person == person
+
+    def unsigned_waivers(self) -> list[str]:
+        """Warnings: waivers granted, since the organisation's sign-in was set up, with a key that
+        has not signed in as their grantor (the API refuses one; appended around it, or granted
+        before it did, it still covers what it waives, and the record's name on it is nobody's
+        word)."""
+        if self.sign_in is None:
+            return []
+        return [
+            f"waiver #{w.seq} ({w.guard}) was granted by {w.granted_by} with a key ({w.key}) "
+            f"that has not signed in as {w.granted_by} with {self.sign_in.issuer}: the "
+            f"organisation's sign-in never vouched that {w.granted_by} granted it"
+            for w in self.waivers
+            if w.seq > self.sign_in.seq
+            and w.key is not None
+            and not self.signed_in_as(w.key, w.granted_by)
+        ]
 
     def shared_machines(self) -> list[str]:
         """Warnings: people who enrolled from a machine another person enrolled from."""
@@ -1182,14 +1202,8 @@ def _start_problem(state: ProgramState, event: Event, playbook: Playbook) -> str
         return None
     who, signed = _signer(event, state)
     play_id = str(event.payload["play"])
-    if (
-        not signed
-        or not runs_by(state, playbook, versioned=True)
-        or all(p.id != play_id for p in playbook.plays)
-    ):
-        # before identities, or another playbook's (or version's) play: a start the API wrote
-        # under another version's owner roles must still fold (status says it changed)
-        return None
+    if not signed or not runs_by(state, playbook) or all(p.id != play_id for p in playbook.plays):
+        return None  # before identities, or another playbook's play
     owner = str(event.payload["owner"])
     number = playbook.number(play_id)
     where = (
@@ -1198,10 +1212,16 @@ def _start_problem(state: ProgramState, event: Event, playbook: Playbook) -> str
     previous = playbook.previous(play_id)
     handoff = state.handoffs.get(previous.id) if previous is not None else None
     if handoff is not None and handoff.status == "accepted" and handoff.to != owner:
+        # whichever version of its playbook the program was created with (its first event,
+        # which names it, is its lead's to write): the API refused this in every version
         return (
             f"{where}, but {handoff.to} accepted play {number - 1}'s handoff: the play is "
             f"{handoff.to}'s to start"
         )
+    if not runs_by(state, playbook, versioned=True):
+        # another version's play: a start the API wrote under that version's owner roles must
+        # still fold (status says it changed)
+        return None
     person = state.people.get(owner)
     if person is None:
         return f"{where}, who is not on the roster"
@@ -1874,6 +1894,7 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
                 granted_by=actor,
                 granted_at=event.at,
                 expires=expires,
+                key=acting_key(state, event.signer),
             )
         )
     elif kind == EventKind.ACTION_REFUSED:

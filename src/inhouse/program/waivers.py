@@ -37,9 +37,17 @@ class WaiversMixin(ProgramCore):
         expires: datetime,
         play: str | int | None = None,
     ) -> Waiver:
-        _, who = self._begin(actor)
+        state, who = self._begin(actor)
         if Role.ROLLOUT_LEAD not in who.roles:
             raise NotAllowed(f"only a rollout lead can grant a waiver; {who.name} is not one")
+        if state.sign_in is not None and not state.signed_in_as(self._acting_key(state), who.name):
+            # a decision in its grantor's name, as a start or a handoff decision is: else a lead
+            # waives a guard on her own play as a co-lead of hers that nobody vouched for
+            raise NotAllowed(
+                f"{who.name} grants a waiver with a key that has not signed in with "
+                f"{state.sign_in.issuer}: `inhouse sign-in login` on this machine first (a "
+                "waiver is on the record in its grantor's name)"
+            )
         try:
             guard_name = Guard(guard)
         except ValueError:

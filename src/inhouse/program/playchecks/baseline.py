@@ -3,10 +3,12 @@ second person's verify."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from inhouse.program.checks import (
     CheckContext,
+    Outcome,
     Result,
     failed,
     not_applicable,
@@ -200,8 +202,9 @@ def _shown(pins: list[tuple[str, str]]) -> str:
     return ", ".join(f"{name}@{digest[:19]}" for name, digest in pins) or "no blessed model"
 
 
-#: the shipped playbook, and its version that made play 2 ask for a rerun of play 1's trial
-_SHIPPED, _RERUN_SINCE = "local-model-program", 2
+#: the shipped playbook, its version that made play 2 ask for a rerun of play 1's trial, and
+#: that play's id
+_SHIPPED, _RERUN_SINCE, _BASELINE = "local-model-program", 2, "baseline"
 
 
 @register_check("trial-reproduced", reads=("trial.verdict", "trial.rerun"))
@@ -218,16 +221,32 @@ def trial_reproduced(ctx: CheckContext) -> Result:
         return not_applicable(
             "no trial verdict in the log: play 1 claimed nothing for anyone to reproduce"
         )
-    created = ctx.created_with
-    if created is not None and created[0] == _SHIPPED and created[1] < _RERUN_SINCE:
-        # the rule came with v2: judging a program created before it by the rule would re-judge
-        # every pilot grant it made since play 2 exited as held back (the reach guards judge
-        # exits by the checks loaded now), and lock its pilot out of the gateway at upgrade
+    result = _reproduced(ctx, verdict)
+    shipped, version = ctx.created_with or ("", _RERUN_SINCE)
+    if result.outcome is not Outcome.FAIL or shipped != _SHIPPED or version >= _RERUN_SINCE:
+        return result
+    if _BASELINE in ctx.exited:
+        # the rule came with v2: judging a program whose play 2 exited before it by the rule
+        # would re-judge every pilot grant it made since as held back (the reach guards judge
+        # exits by the checks loaded now), and lock its pilot out of the gateway at upgrade.
+        # Only an exit it made spares it: its first event, which names v1, is its lead's to
+        # write, so a program created today could name v1 too. (A rerun that holds still
+        # passes: an exit accepted on it must not turn stale when it is recorded.)
         return not_applicable(
-            f"the program was created with playbook {_SHIPPED} v{created[1]}, before play 2 "
-            "asked for someone else's rerun of play 1's trial; a program created now needs one "
-            "(`inhouse prove NAME --rerun`, by the colleague who verifies the baseline)"
+            f"the program was created with playbook {_SHIPPED} v{version}, which did not ask "
+            "for someone else's rerun of play 1's trial, and its play 2 exited; a program "
+            "created now needs one (`inhouse prove NAME --rerun`, by the colleague who "
+            "verifies the baseline)"
         )
+    return replace(
+        result,
+        reason=f"{result.reason} (the program was created with playbook {_SHIPPED} v{version}, "
+        "but its play 2 has not exited: what a v1 program's exit spares it is an exit it made)",
+    )
+
+
+def _reproduced(ctx: CheckContext, verdict: Fact | None) -> Result:
+    """:func:`trial_reproduced`'s judgment, for a program the check applies to."""
     if verdict is None:
         return failed("no proven trial verdict to reproduce: play 1 proves one (`inhouse prove`)")
     name, data = verdict.payload["trial"], verdict.payload
