@@ -364,3 +364,38 @@ def test_usage_on_weights_no_recorded_lock_blessed_is_not_signed(_isolated: Path
         assert rollup_usage(program, LEAD).recorded == []
     finally:
         program.close()
+
+
+def test_a_lock_recorded_by_someone_with_no_charge_is_not_routed(_isolated: Path) -> None:
+    """The forgery: bob, enrolled with no role (a lead gave him no charge of the program's parts),
+    re-locks the program to weights nobody verified. `baseline lock` refuses him before it
+    measures anything; the same lock recorded through the Python API does not count: the
+    gateway keeps routing lena's, refuses `spare`, and the log says why bob's was set aside."""
+    from inhouse.errors import NotAllowed
+    from inhouse.program.counting import build_context
+    from tests.people import enrol
+
+    async def run() -> None:
+        async with _program(_isolated, ["tiny"]) as (program, recorded):
+            key = key_for(program)
+            bob = enrol(program, "bob")
+            with pytest.raises(NotAllowed, match="bob cannot pin the baseline"):
+                await asyncio.to_thread(lock_baseline, bob, None)
+            spare = digest_of(_isolated / "spare.gguf")
+            forged = _lock({"tiny": recorded.models[0].digest, "spare": spare})
+            bob.record_fact(None, "baseline.lock", lock_fact_payload(forged),
+                            provenance=Provenance.MEASURED, collector=COLLECTOR)  # fmt: skip
+            context = build_context(program.state(), program.clock())
+            latest = context.facts.latest("baseline.lock")
+            assert latest is not None and latest.payload["lock_hash"] == recorded.lock_hash
+            [aside] = context.uncounted_of(["baseline.lock"])
+            assert aside.fact.by == "bob" and "recorded by bob, who held none of the roles" in (
+                aside.why
+            )
+            async with in_process(_isolated) as (_, client):
+                assert (await _ask(client, key, "spare")).status_code == 403
+                assert (await _ask(client, key, "tiny")).status_code == 200
+                health = await _health(client)
+            assert health["lock"]["recorded"] == recorded.lock_hash
+
+    asyncio.run(run())

@@ -405,10 +405,19 @@ def lock_baseline(
     not answer fails nothing: :attr:`LockResult.told` says so, and each replica re-reads the
     lock at its refresh). ``closes`` names findings about the baseline this re-lock answers
     (play 6)."""
-    from inhouse.program.counting import build_context
+    from inhouse.program.counting import build_context, pin_refusal
 
     who = program.actor(actor)
-    ctx = build_context(program.state(), program.clock())
+    state = program.state()
+    if pin_refusal(state, who.name, state.head_seq + 1) is not None:
+        # before measuring: a lock that would not count is not written where it looks like one
+        raise NotAllowed(
+            f"{who.name} cannot pin the baseline: the lock the gateway routes is pinned by "
+            "someone a lead put in charge (a rollout lead, a play owner, the support owner), "
+            f"and {who.name} is none of them (a lead gives the role: `inhouse person role "
+            f"{who.name} --add play-owner`)"
+        )
+    ctx = build_context(state, program.clock())
     facts = ctx.facts
     numbers: list[int] = []
     if closes:

@@ -26,6 +26,8 @@ A fact does not count when:
   would hide the measurement of now); and it counts, for each person it
   names, only on the days they held a gateway key of their own (with the sign-in set up,
   fetched with a signing key that signed in as them), up to when it was recorded;
+- it is a ``baseline.lock`` signed by someone who held none of :data:`LOCK_ROLES` and owned no
+  started play then (any enrolled person could otherwise re-route the gateway);
 - it is a ``baseline.lock`` whose ``lock_hash`` is not the hash of the lock body it carries, or
   whose runtime, models, rules hash or owner are not that body's (or that carries no body: it
   was recorded before lock facts did), so a lock hash a colleague verified cannot be re-used
@@ -47,9 +49,11 @@ from inhouse.program.facts import FACT_KINDS, Fact, FactSet, Provenance
 from inhouse.program.state import ProgramState
 
 __all__ = [
+    "LOCK_ROLES",
     "SELF_KINDS",
     "SERVICE_KINDS",
     "build_context",
+    "pin_refusal",
     "refused_vouches",
     "vouched_hosts",
     "why_uncounted",
@@ -104,7 +108,10 @@ def why_uncounted(fact: Fact, state: ProgramState, measured: set[str]) -> str | 
         collector = collector_for(fact.collector or "")
         if collector is None or fact.kind not in collector.kinds:
             return f"measured by {fact.collector!r}, which is not a registered collector of it"
-    if fact.kind == "baseline.lock" and (problem := _lock_problem(fact)) is not None:
+    if fact.kind == "baseline.lock" and (
+        (problem := _lock_problem(fact)) is not None
+        or (problem := _lock_signer_problem(fact, state)) is not None
+    ):
         return problem
     if fact.kind in SERVICE_KINDS:
         signer = state.people.get(fact.by)
@@ -270,6 +277,35 @@ def _lock_problem(fact: Fact) -> str | None:
     from inhouse.baseline.lock import lock_fact_problem  # the lock's format lives there
 
     return lock_fact_problem(fact.payload)
+
+
+#: roles whose holders may pin the baseline (besides a started play's owner): those a lead gave
+#: charge of the program's parts, never its users (a pilot user, a champion)
+LOCK_ROLES = ("rollout-lead", "play-owner", "support-owner")
+
+
+def _lock_signer_problem(fact: Fact, state: ProgramState) -> str | None:
+    """Why ``fact``'s signer had no say over the lock (:func:`pin_refusal`), or None."""
+    return pin_refusal(state, fact.by, fact.id)
+
+
+def pin_refusal(state: ProgramState, who: str, seq: int) -> str | None:
+    """Why ``who`` may not pin the baseline at event ``seq``, or None. The lock is what the
+    gateway routes and what every measure of use counts against, so it is pinned by someone a
+    lead put in charge (a rollout lead, a play owner, the support owner, or a started play's
+    owner), as they were then, never by any enrolled person: a pilot user re-locking the
+    program sent every request to weights nobody verified, or to none."""
+    for role in LOCK_ROLES:
+        spans = state.role_spans.get(who, {}).get(role, ())
+        if any(gained <= seq and (lost is None or seq < lost) for gained, lost in spans):
+            return None
+    if any(r.owner == who and r.seq <= seq for r in state.plays.values()):
+        return None
+    return (
+        f"recorded by {who}, who held none of the roles {', '.join(LOCK_ROLES)} then, nor owned "
+        "a started play: the lock the gateway routes is pinned by someone a lead put in charge "
+        "(`inhouse baseline lock`)"
+    )
 
 
 def _service_at_home(fact: Fact, state: ProgramState) -> str | None:
