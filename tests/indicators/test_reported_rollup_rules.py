@@ -25,7 +25,9 @@ pytestmark = pytest.mark.usefixtures("on_database")
 
 @pytest.fixture
 def pilot(_isolated: Path, clock: Clock) -> Iterator[Pilot]:
-    made = start_pilot(_isolated, clock, {"bob": ("support", "support")})
+    made = start_pilot(
+        _isolated, clock, {"bob": ("support", "support"), "pia": ("legal", "support")}
+    )
     yield made
     made.lead.close()
 
@@ -46,6 +48,7 @@ def test_an_honest_report_leaves_out_use_of_weights_no_lock_blessed(
     made as `inhouse indicators report` makes it, counts what was signed and says what it left
     out."""
     pilot.use(Use("bob", f"2026-11-0{day}T10:00") for day in (3, 4))
+    pilot.use([Use("pia", "2026-11-04T11:00")])  # her only use: on weights no lock blessed
     pilot.on("2026-11-06")
     _record_lock(pilot, digest_of(model_file(_isolated, "verified.gguf", seed=7)))
     pilot.on("2026-11-07")
@@ -58,7 +61,8 @@ def test_an_honest_report_leaves_out_use_of_weights_no_lock_blessed(
     report = build_report(pilot.lead, "2026-11")
     record_report(pilot.lead, report, write_report(pilot.lead, report))
     assert report.value("answered_requests") == 1
+    assert report.value("active_users") == 1  # pia's only use was set aside
     (answered,) = [i for i in report.current if i.name == "answered_requests"]
-    assert "2 answered request(s) in the usage log left out" in answered.definition
+    assert "3 answered request(s) in the usage log left out" in answered.definition
     outcome, reason = _judged(pilot)
     assert outcome is Outcome.PASS, reason

@@ -86,6 +86,8 @@ class PeriodUsage:
     #: (use of weights no recorded lock blessed that day, people holding no gateway key of
     #: their own then): the report counts what was signed, as play 6's check does
     left_out: int = 0
+    #: the people whose answered requests the gateway's key signed (None: not read)
+    signed_people: frozenset[str] | None = None
 
     @classmethod
     def read(
@@ -93,7 +95,7 @@ class PeriodUsage:
     ) -> PeriodUsage:
         since, until = period.start, period.end
         logged = totals(store, (), since=since, until=until)[0]
-        answered, left_out = logged, 0
+        answered, left_out, people = logged, 0, None
         if ctx is not None:  # the rollup's rules: what the gateway's key signed for the period
             from inhouse.program.playchecks.measure import latest_daily_usage
 
@@ -105,12 +107,14 @@ class PeriodUsage:
                 busy_ms=logged.busy_ms,
             )
             left_out = max(0, logged.requests - answered.requests)
+            people = frozenset(p for (_, p), (_, t) in signed.items() if t["requests"] > 0)
         return cls(
             answered=answered,
             references=reference_summary(
                 store, since=since, until=until, people=authors.everyone()
             ),
             left_out=left_out,
+            signed_people=people,
         )
 
     def runs(self) -> dict[str, int]:
@@ -143,6 +147,8 @@ def leading_indicators(
     authors = Authors.of(ctx)
     used = used or PeriodUsage.read(store, period, authors)
     active = grid.active_between(since, until)
+    if used.signed_people is not None:  # only use the gateway's key signed makes anyone active
+        active &= used.signed_people
     dau, wau, mau = (grid.mean_active(since, until, width=w) for w in (1, 7, 30))
     inside = insiders(ctx)
     beyond = sorted(active - inside)
