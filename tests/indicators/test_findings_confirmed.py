@@ -11,6 +11,7 @@ through the gateway, or passes ``baseline verify`` on the new lock."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -21,7 +22,8 @@ from inhouse.indicators import findings
 from inhouse.indicators.findings import open_finding
 from inhouse.pilot.library import add_prompt, new_version
 from inhouse.program import Program, Provenance
-from inhouse.program.checks import Outcome
+from inhouse.program.checks import Outcome, evaluate
+from inhouse.program.evaluation import context_for
 from inhouse.program.facts import Fact
 from inhouse.workflows.runner import record_test_facts
 from tests.conftest import OTHER_COMPUTER, Clock
@@ -219,3 +221,28 @@ def _verify(program: Program, lock_hash: str, machine: str) -> None:
         "lock_hash": lock_hash, "passed": True, "machine": machine,
         "models": [{"name": "m", "digest": DIGEST}]},
         provenance=Provenance.MEASURED, collector="inhouse baseline verify")  # fmt: skip
+
+
+def test_a_relock_that_changes_only_the_locks_owner_closes_no_baseline_finding(
+    cast: dict[str, Program], clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """omar re-locks with only the owner changed (a new lock hash, the same models, runtime
+    and data rules), naming pia's finding; pia's routine `baseline verify` of the new lock
+    confirms the lock, not that the finding was dealt with: nothing it targets changed."""
+    lena, omar, pia = cast["lena"], cast["omar"], cast["pia"]
+    _lock(lena, lock_payload("lena"))
+    clock.advance(hours=1)
+    finding = open_finding(pia, "answers quote e-mail addresses", target="baseline")
+    clock.advance(hours=1)
+    relock = lock_payload("omar")
+    assert relock["lock_hash"] != lock_payload("lena")["lock_hash"]
+    _lock(omar, {**relock, "closes": [finding.id]})
+    monkeypatch.setenv(OTHER_COMPUTER, "pia-laptop")
+    _verify(pia, relock["lock_hash"], "pia-laptop")
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "pins the same models, runtime and data rules" in result.reason
+    # a program whose play 6 exited under the rule before keeps its exit
+    ctx = context_for(lena.state(), lena.clock()).with_params({"period_days": 92})
+    ctx = replace(ctx, exited={**ctx.exited, "measure": (lena.clock(), 0)})
+    assert evaluate("findings-fed-back", ctx).outcome is Outcome.PASS

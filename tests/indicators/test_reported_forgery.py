@@ -175,3 +175,42 @@ def test_usage_signed_by_a_gateway_key_enrolled_on_the_leads_machine_backs_no_re
     assert not result.outcome.satisfied
     assert "the gateway signed no answered request" in result.reason
     assert "its figures count from a host of its own" in result.reason
+
+
+def _typed_span(
+    program: Program, first: str, last: str, requests: int, tin: int, tout: int
+) -> None:
+    payload = {
+        "period_start": first, "period_end": last, "period": f"{first}..{last}",
+        "partial": False, "leading": {"active_users": 1, "answered_requests": requests},
+        "lagging": {"work_changed_hours": 400.0}, "inputs": _tokens(tin, tout),
+    }  # fmt: skip
+    program.record_fact(None, "indicators.report", payload, provenance=Provenance.MEASURED,
+                        collector="inhouse indicators")  # fmt: skip
+
+
+def test_a_one_day_report_does_not_stand_for_a_months_cadence(lena: Program) -> None:
+    """lena reports only 20 October (`--period 2026-10-20..2026-10-20`), the one day whose
+    figures she likes: the check asks for a report every 31 days, so a report must cover a
+    month's worth of days (a whole month, at least 28)."""
+    _usage(lena)
+    _typed_span(lena, "2026-10-20", "2026-10-20", 6, 600, 60)
+    result = _judged(lena)
+    assert result.outcome is Outcome.FAIL
+    assert "covers 1 day(s)" in result.reason and "at least 28" in result.reason
+    # a whole month still passes
+    _typed(lena, {"active_users": 2, "answered_requests": 12}, _tokens(1150, 130))
+    assert _judged(lena).outcome is Outcome.PASS
+
+
+def test_a_short_report_still_stands_where_play_six_exited_before_the_rule(lena: Program) -> None:
+    """A program whose play 6 exited under the earlier rule is not set back by it."""
+    from dataclasses import replace
+
+    _usage(lena)
+    _typed_span(lena, "2026-10-20", "2026-10-20", 6, 600, 60)
+    refs = [r for r in lena.playbook.play("measure").exit if r.check == "indicators-reported"]
+    ctx = context_for(lena.state(), lena.clock())
+    ctx = replace(ctx, exited={**ctx.exited, "measure": (lena.clock(), 0)})
+    (checked,) = run_checks(refs, ctx)
+    assert checked.result.outcome is Outcome.PASS, checked.result.reason

@@ -82,15 +82,39 @@ class PeriodUsage:
 
     answered: UsageTotals
     references: ReferenceSummary
+    #: answered requests in the usage log that the gateway's signed daily usage leaves out
+    #: (use of weights no recorded lock blessed that day, people holding no gateway key of
+    #: their own then): the report counts what was signed, as play 6's check does
+    left_out: int = 0
+    #: the people whose answered requests the gateway's key signed (None: not read)
+    signed_people: frozenset[str] | None = None
 
     @classmethod
-    def read(cls, store: Store, period: Period, authors: Authors) -> PeriodUsage:
+    def read(
+        cls, store: Store, period: Period, authors: Authors, ctx: CheckContext | None = None
+    ) -> PeriodUsage:
         since, until = period.start, period.end
+        logged = totals(store, (), since=since, until=until)[0]
+        answered, left_out, people = logged, 0, None
+        if ctx is not None:  # the rollup's rules: what the gateway's key signed for the period
+            from inhouse.program.playchecks.measure import latest_daily_usage
+
+            signed = latest_daily_usage(ctx.facts, since.isoformat(), until.isoformat())
+            answered = UsageTotals(
+                requests=sum(t["requests"] for _, t in signed.values()),
+                tokens_in=sum(t["tokens_in"] for _, t in signed.values()),
+                tokens_out=sum(t["tokens_out"] for _, t in signed.values()),
+                busy_ms=logged.busy_ms,
+            )
+            left_out = max(0, logged.requests - answered.requests)
+            people = frozenset(p for (_, p), (_, t) in signed.items() if t["requests"] > 0)
         return cls(
-            answered=totals(store, (), since=since, until=until)[0],
+            answered=answered,
             references=reference_summary(
                 store, since=since, until=until, people=authors.everyone()
             ),
+            left_out=left_out,
+            signed_people=people,
         )
 
     def runs(self) -> dict[str, int]:
@@ -123,6 +147,8 @@ def leading_indicators(
     authors = Authors.of(ctx)
     used = used or PeriodUsage.read(store, period, authors)
     active = grid.active_between(since, until)
+    if used.signed_people is not None:  # only use the gateway's key signed makes anyone active
+        active &= used.signed_people
     dau, wau, mau = (grid.mean_active(since, until, width=w) for w in (1, 7, 30))
     inside = insiders(ctx)
     beyond = sorted(active - inside)
@@ -177,7 +203,11 @@ def leading_indicators(
     share = len(without) / len(resolved) if resolved else None
     return [
         made("answered_requests", "Answered requests", answered.requests, "requests",
-             "requests the gateway answered (status below 400), every key, agents included"),
+             "requests the gateway answered (status below 400), every key, agents included, "
+             "as the gateway's key signed them (`inhouse gateway rollup`); "
+             f"{used.left_out} answered request(s) in the usage log left out, as the rollup "
+             "leaves them out: on weights no recorded lock blessed that day, or by people "
+             "holding no gateway key of their own"),
         made("active_users", "Active people", len(active), "people",
              f"people active on at least one day of the period; {ACTIVE}"),
         made("dau", "Daily active people (mean)", round(dau, 3), "people",

@@ -141,8 +141,8 @@ def build_report(program: Program, period: str | Period | None = None) -> Indica
     previous = chosen.previous()
     grid = grid_for(store, previous, chosen)  # one scan of who was active, for both periods
     authors = Authors.of(ctx)
-    this = PeriodUsage.read(store, chosen, authors)
-    last = PeriodUsage.read(store, previous, authors)
+    this = PeriodUsage.read(store, chosen, authors, ctx)
+    last = PeriodUsage.read(store, previous, authors, ctx)
     return IndicatorsReport(
         program=program.state().name,
         period=chosen,

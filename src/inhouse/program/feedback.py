@@ -6,8 +6,9 @@ pilot showed, and its *target*: ``baseline``, ``workflow:NAME`` or ``prompt:NAME
 closed **by evidence**, never by ticking it off: a later change to its target that names it
 (``--closes N``) and really changes it —
 
-- ``baseline``: a re-lock (``baseline.lock``) whose lock hash differs from the lock in force
-  when the finding was opened;
+- ``baseline``: a re-lock (``baseline.lock``) whose models, runtime or data rules differ from
+  the lock in force when the finding was opened (a new owner, Python or inhouse version
+  changes the lock hash, not the baseline);
 - ``workflow:NAME``: a new version of the workflow (``workflow.spec``) whose content hash the
   workflow never had before the finding;
 - ``prompt:NAME``: a new version of the library prompt (``prompt.version``) whose content the
@@ -37,6 +38,7 @@ then the finding shows "fix published, awaiting confirmation by someone other th
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -206,9 +208,26 @@ def describe_change(change: Fact) -> str:
     return f"prompt {p['prompt']}@{p['version']}"
 
 
-def _version_key(change: Fact) -> str:
+def _version_key(change: Fact, *, whole_lock: bool = False) -> str:
+    """What a change's target is, as a finding's closing compares it: a workflow's or prompt's
+    content hash; a lock's models, runtime and data rules (its owner, Python and inhouse
+    versions change its hash, and nothing a finding about the baseline targets). With
+    ``whole_lock``, the lock hash (the rule before: see :func:`fold_findings`)."""
     p = change.payload
-    return str(p["lock_hash"] if change.kind == "baseline.lock" else p["content_hash"])
+    if change.kind != "baseline.lock":
+        return str(p["content_hash"])
+    if whole_lock:
+        return str(p["lock_hash"])
+    body = p.get("body")
+    if isinstance(body, dict):
+        pinned = {k: v for k, v in body.items() if k not in _NOT_PINNED}
+    else:  # a fact without its body does not count (lock_fact_problem): its stated pins
+        pinned = {k: p.get(k) for k in ("runtime", "models", "rules_hash")}
+    return json.dumps(pinned, sort_keys=True, default=str)
+
+
+#: a lock body's fields that pin nothing a finding about the baseline targets
+_NOT_PINNED = frozenset({"owner", "python", "inhouse", "format", "lock_hash"})
 
 
 #: why a ``prompt.version`` the library does not hold closes nothing
@@ -231,6 +250,9 @@ def fold_findings(ctx: CheckContext) -> list[FindingState]:
     answers: dict[int, list[Fact]] = {}
     #: versions each target had, in log order: (fact id, version key)
     history: dict[str, list[tuple[int, str]]] = {}
+    # a program whose play 6 exited while any new lock hash answered a baseline finding keeps
+    # that rule: a stricter one must not set back its exit (and the reach it gave)
+    whole_lock = "measure" in ctx.exited
     for fact in ordered:
         if fact.kind == "finding.opened":
             findings[fact.id] = FindingState(fact)
@@ -248,14 +270,16 @@ def fold_findings(ctx: CheckContext) -> list[FindingState]:
                 found = findings.get(int(number))
                 if found is None:
                     continue
-                why = _why_not(found, fact, target, history.get(target, [])) or _untested(
-                    fact, tested
-                )
+                why = _why_not(
+                    found, fact, target, history.get(target, []), whole_lock
+                ) or _untested(fact, tested)
                 if why is None:
                     answers.setdefault(found.id, []).append(fact)
                 else:
                     found.refused.append((fact, why))
-            history.setdefault(target, []).append((fact.id, _version_key(fact)))
+            history.setdefault(target, []).append(
+                (fact.id, _version_key(fact, whole_lock=whole_lock))
+            )
     for number, changes in answers.items():
         _confirm(ctx, findings[number], changes, ordered)
     return list(findings.values())
@@ -445,15 +469,25 @@ def _untested(change: Fact, tested: set[tuple[str, Any, Any, Any]]) -> str | Non
 
 
 def _why_not(
-    finding: FindingState, change: Fact, target: str, before: list[tuple[int, str]]
+    finding: FindingState,
+    change: Fact,
+    target: str,
+    before: list[tuple[int, str]],
+    whole_lock: bool = False,
 ) -> str | None:
     if target != finding.target:
         return f"it changes {target}, not the finding's target {finding.target}"
-    key = _version_key(change)
+    key = _version_key(change, whole_lock=whole_lock)
     if change.kind == "baseline.lock":
         in_force = [k for number, k in before if number < finding.id]
         if in_force and in_force[-1] == key:
-            return "the re-lock pins exactly what was locked when the finding was opened"
+            if whole_lock:
+                return "the re-lock pins exactly what was locked when the finding was opened"
+            return (
+                "the re-lock pins the same models, runtime and data rules as the lock in force "
+                "when the finding was opened (a new owner, Python or inhouse version changes "
+                "its hash, not the baseline): re-lock with the change that answers it"
+            )
         return None
     if key in {k for number, k in before if number < finding.id}:
         return f"{target} already had this version before the finding was opened"

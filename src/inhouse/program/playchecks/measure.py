@@ -125,6 +125,17 @@ def indicators_reported(ctx: CheckContext) -> Result:
         )
     if ctx.now.date() - end > period:
         return failed(f"the last report ended {end}; it is overdue", report)
+    # a report every `period_days` stands for those days: one day's figures (`--period D..D`)
+    # would let the reporter pick the day. A month has at least 28 days; a program whose play
+    # 6 exited before this rule keeps its exit
+    covered, least = (end - start).days + 1, min(28, period.days)
+    if covered < least and "measure" not in ctx.exited:
+        return failed(
+            f"the report of {start}..{end} covers {covered} day(s); a report every "
+            f"{period.days} days must cover at least {least}: report a whole month "
+            "(`inhouse indicators report --period YYYY-MM`)",
+            report,
+        )
     if not report.payload["leading"] or not report.payload["lagging"]:
         return failed(
             "the last report lacks leading or lagging indicators (a lagging one needs prices "
