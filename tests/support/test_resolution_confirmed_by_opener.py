@@ -10,16 +10,15 @@ keeps the unconfirmed resolution it was judged on."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import dataclasses
+from pathlib import Path
 
 import pytest
 
+from inhouse.errors import Refused
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, Result, evaluate
 from inhouse.program.evaluation import context_for
-from inhouse.errors import Refused
 from inhouse.support.queue import (
     accept_owner,
     confirm_fix,

@@ -249,7 +249,6 @@ def list_(
     table = Table("id", "state", "category", "component", "title", "opened", "by", "assignee",
                   "resolved by", box=None)  # fmt: skip
     for ticket in found:
-        resolution = ticket.resolution
         table.add_row(
             _e(ticket.id),
             ticket.state,
