@@ -27,7 +27,7 @@ from inhouse.support.importers.mapping import (
     SourceTicket,
     record_tickets,
 )
-from inhouse.support.queue import confirm_ticket, find_ticket, open_ticket
+from inhouse.support.queue import confirm_fix, confirm_ticket, find_ticket, open_ticket
 from inhouse.support.stats import support_stats
 from tests.locks import lock_payload
 from tests.people import enrol, enrol_cli
@@ -137,11 +137,26 @@ def test_confirming_and_disputing_an_import_through_the_cli(
     record_tickets(lena, "github", [_source(1), _source(2)], ActorMap(ACTORS, []))
     for person in ("bea", "pia"):
         assert _cli(env[person], "confirm", "gh:acme/help#2").exit_code == 0
+    # the resolution is pia's word that it is fixed: bea, who hit it, says so with her own key
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL
+    assert "bea runs `inhouse support confirm-fix gh:acme/help#2`" in result.reason
+    text = _cli(env["bea"], "show", "gh:acme/help#2").output
+    assert "the fix awaits bea's word: they run `inhouse support confirm-fix gh:acme/help#2`" in (
+        text
+    )
+    assert "pia (fix awaits bea)" in _cli(env["bea"], "list", "--state", "all").output
+    refused = _cli(env["pia"], "confirm-fix", "gh:acme/help#2")
+    assert refused.exit_code != 0 and "only the person who hit the problem" in refused.output
+    fixed = _cli(env["bea"], "confirm-fix", "gh:acme/help#2", "--text", "works now")
+    assert fixed.exit_code == 0, fixed.output
+    assert "gh:acme/help#2 fix confirmed by bea" in fixed.output
     result = _judge(lena)
     assert result.outcome is Outcome.PASS, result.reason
     assert "gh:acme/help#2 resolved by pia, not one of its builders (omar)" in result.reason
     shown = json.loads(_cli(env["bea"], "show", "gh:acme/help#2", "--json").output)
-    assert [s["word"] for s in shown["steps"]] == ["confirmed", "confirmed", None, None]
+    assert shown["fix_confirmed"] is True
+    assert [s["word"] for s in shown["steps"]] == ["confirmed", "confirmed", None, None, None]
     assert shown["steps"][2]["covers"] == [shown["steps"][0]["fact"]]
 
 
@@ -174,6 +189,7 @@ def test_only_the_person_named_confirms_and_only_with_their_own_key(
     bea = lena.using(load_key(Path(env["bea"]["INHOUSE_KEY"])))
     for person in (bea, pia):
         confirm_ticket(person, t1)
+    confirm_fix(bea, t1)
     assert _judge(lena).outcome is Outcome.PASS
 
 

@@ -2,8 +2,9 @@
 people on the real llama.cpp engine: the support owner accepts play 4's handoff, a team
 outside the pilot asks in, champions are named, the drift review asks the engine what it
 serves, an agent key gets its boundary, the periodic review is held, and the typical "it broke"
-ticket is resolved without its builder. On the way: the builder resolving their own ticket does
-not count, a champion resolving it does, a ticket reopened within the window stops counting, and
+ticket is resolved without its builder, and its opener confirms the fix. On the way: the builder
+resolving their own ticket does not count, a champion resolving it does once the person who hit
+it confirms the fix, a ticket reopened within the window stops counting, and
 an easy how-to ticket does not stand in for the typical it-broke one."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from inhouse.support.drift import record_drift_review
 from inhouse.support.queue import (
     accept_owner,
     assign_ticket,
+    confirm_fix,
     name_owner,
     open_ticket,
     reopen_ticket,
@@ -83,10 +85,13 @@ def test_play_five_exits_on_measured_support(engine: Engine, _isolated: Path, cl
     easy = open_ticket(fay, "How do I get a key?", category="how-to", component="gateway")
     resolve_ticket(pia, easy.id, note="keys fetch")
     assert _typical(lena)["outcome"] == "fail"
-    # a champion resolving an it-broke ticket does count...
+    # a champion resolving an it-broke ticket does count, once eve, who hit it, says it is fixed
     broke = open_ticket(eve, "Summary cut short", category="it-broke", component=WORKFLOW)
     assign_ticket(sam, broke.id, "pia")
     resolve_ticket(pia, broke.id, note="raised max_tokens in the spec")
+    assert _typical(lena)["outcome"] == "fail"
+    assert f"eve runs `inhouse support confirm-fix {broke.id}`" in _typical(lena)["reason"]
+    confirm_fix(eve, broke.id)
     assert _typical(lena)["outcome"] == "pass", _typical(lena)
     # ...until it is reopened within the window: then it stops counting, even resolved again
     clock.advance(days=3)
@@ -97,6 +102,7 @@ def test_play_five_exits_on_measured_support(engine: Engine, _isolated: Path, cl
     # another it-broke ticket, resolved by a champion and not reopened: the typical one holds
     again = open_ticket(fay, "Workflow refuses my ticket", category="it-broke", component=WORKFLOW)
     resolve_ticket(eve, again.id, note="the ticket had a card number; explained the rules")
+    confirm_fix(fay, again.id)
 
     status = lena.status()
     play = next(p for p in status["plays"] if p["id"] == "support")

@@ -25,6 +25,7 @@ from inhouse.support.queue import (
     accept_owner,
     assign_ticket,
     comment_on_ticket,
+    confirm_fix,
     find_ticket,
     list_tickets,
     name_owner,
@@ -189,6 +190,11 @@ def test_only_someone_outside_the_builders_counts(world: dict[str, Program], clo
     clock.advance(hours=3)
     resolve_ticket(cam, second.id, note="the digest changed upstream; re-pulled")
     result = _judge(lena)["ticket-resolved-without-builder"]
+    assert result.outcome is Outcome.FAIL and "zoe runs `inhouse support confirm-fix T-3`" in (
+        result.reason
+    )
+    confirm_fix(zoe, second.id)  # zoe, who hit it, says it is fixed
+    result = _judge(lena)["ticket-resolved-without-builder"]
     assert result.outcome is Outcome.PASS and "T-3 resolved by cam" in result.reason
 
     # reopened within the window: it stops counting, and stays out once resolved again
@@ -213,6 +219,7 @@ def test_only_someone_outside_the_builders_counts(world: dict[str, Program], clo
     reopen_ticket(zoe, fourth.id, reason="slow again")
     assert _judge(lena)["ticket-resolved-without-builder"].outcome is Outcome.FAIL  # open now
     resolve_ticket(cam, fourth.id, note="mirror again")
+    confirm_fix(zoe, fourth.id)
     result = _judge(lena)["ticket-resolved-without-builder"]
     assert result.outcome is Outcome.PASS and "T-5 resolved by cam" in result.reason
 

@@ -18,7 +18,7 @@ from inhouse.identity.delegation import delegation_statement, sign_delegation
 from inhouse.program import Program
 from inhouse.program.checks import Outcome, Result, evaluate
 from inhouse.program.evaluation import context_for
-from inhouse.support.queue import confirm_ticket, open_ticket, resolve_ticket
+from inhouse.support.queue import confirm_fix, confirm_ticket, open_ticket, resolve_ticket
 from tests.conftest import Clock
 from tests.people import enrol
 from tests.support.test_ticket_word_order import _program
@@ -73,17 +73,23 @@ def test_a_ticket_the_dashboard_host_filed_and_resolved_counts_once_each_person_
         result.reason
     )
     confirm_ticket(pia, ticket.id)
+    assert f"bea runs `inhouse support confirm-fix {ticket.id}`" in _judged(lena).reason
+    # nor does a session say the fix worked for its person
+    with pytest.raises(NotAllowed, match=r"a session may not sign ticket\.fixed facts"):
+        confirm_fix(_signed_in(bea), ticket.id)
+    confirm_fix(bea, ticket.id)
     assert _judged(lena).outcome is Outcome.PASS
     with pytest.raises(Refused, match="already confirmed"):
         confirm_ticket(pia, ticket.id)
 
 
-def test_a_ticket_filed_with_ones_own_key_needs_no_confirmation(
+def test_a_ticket_filed_with_ones_own_key_needs_only_the_openers_word_on_the_fix(
     request: pytest.FixtureRequest, _isolated: Path, clock: Clock
 ) -> None:
     lena, bea, pia = _cast(request, _isolated, clock)
     ticket = open_ticket(bea, "model answers garbage", category="it-broke", component="baseline")
     resolve_ticket(pia, ticket.id, note="re-pulled the weights")
+    confirm_fix(bea, ticket.id)
     assert _judged(lena).outcome is Outcome.PASS
     with pytest.raises(Refused, match="opened here, not imported"):
         confirm_ticket(pia, ticket.id)

@@ -17,7 +17,13 @@ from inhouse.identity.machine import machine_fingerprint
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, Result, evaluate
 from inhouse.program.evaluation import context_for
-from inhouse.support.queue import accept_owner, name_owner, open_ticket, resolve_ticket
+from inhouse.support.queue import (
+    accept_owner,
+    confirm_fix,
+    name_owner,
+    open_ticket,
+    resolve_ticket,
+)
 from tests.conftest import Clock
 from tests.locks import lock_payload
 from tests.people import enrol
@@ -74,6 +80,7 @@ def test_a_ticket_the_lead_files_for_the_support_owner_to_fix_does_not_count(
     broke = open_ticket(pia, "the model is gone", category="it-broke", component="baseline")
     clock.advance(hours=1)
     resolve_ticket(sam, broke.id, note="the node had restarted; pulled the model again")
+    confirm_fix(pia, broke.id)  # pia, who hit it, says it is fixed
     result = _judge(lena)
     assert result.outcome is Outcome.PASS, result.reason
     assert f"{broke.id} resolved by sam" in result.reason

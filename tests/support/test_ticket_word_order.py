@@ -33,6 +33,7 @@ from inhouse.support.importers.mapping import (
 )
 from inhouse.support.queue import (
     comment_on_ticket,
+    confirm_fix,
     confirm_ticket,
     open_ticket,
     resolve_ticket,
@@ -116,8 +117,10 @@ def test_a_comment_before_the_imported_resolution_does_not_confirm_it(
     result = _judge(lena)
     assert result.outcome is Outcome.FAIL
     assert "`inhouse support confirm gh:acme/help#1`" in result.reason
-    # pia's confirmation after the resolution was imported in her name is her word
+    # pia's confirmation after the resolution was imported in her name is her word (and bea,
+    # who hit it, says it is fixed)
     confirm_ticket(pia, "gh:acme/help#1")
+    confirm_fix(bea, "gh:acme/help#1")
     result = _judge(lena)
     assert result.outcome is Outcome.PASS, result.reason
     assert "resolved by pia" in result.reason
@@ -145,6 +148,7 @@ def test_a_confirmation_does_not_cover_a_later_imported_resolution(
     record_tickets(lena, "github", [_source(clock, [first], opener="bea-gh")], actors)
     confirm_ticket(bea, "gh:acme/help#1")
     confirm_ticket(pia, "gh:acme/help#1")
+    confirm_fix(bea, "gh:acme/help#1")
     assert _judge(lena).outcome is Outcome.PASS
     clock.advance(days=30)
     again = SourceStep("ticket.reopened", "c-2", clock.now - timedelta(hours=2),
@@ -158,6 +162,8 @@ def test_a_confirmation_does_not_cover_a_later_imported_resolution(
     assert result.outcome is Outcome.FAIL
     assert "only the import says pia resolved it (run by lena)" in result.reason
     confirm_ticket(pia, "gh:acme/help#1")
+    assert "bea runs `inhouse support confirm-fix gh:acme/help#1`" in _judge(lena).reason
+    confirm_fix(bea, "gh:acme/help#1")  # her word on the first fix does not cover the second
     assert _judge(lena).outcome is Outcome.PASS
 
 
@@ -186,6 +192,7 @@ def test_an_import_turning_a_confirmed_how_to_into_it_broke_asks_again(
     clock.advance(hours=1)
     confirm_ticket(bea, "gh:acme/help#1", text="yes, it broke for me")
     confirm_ticket(pia, "gh:acme/help#1", text="and I fixed it")
+    confirm_fix(bea, "gh:acme/help#1")
     _opened_again(lena, 1, "bea", opened_at)
     result = _judge(lena)
     assert result.outcome is Outcome.PASS, result.reason
@@ -233,6 +240,7 @@ def _honest_world(
     odd = open_ticket(pia, "triage sorts wrong", category="it-broke", component="prompt:triage")
     clock.advance(hours=1)
     resolve_ticket(bea, odd.id, note="the ticket text was empty")
+    confirm_fix(pia, odd.id)
     return lena, omar, pia, bea
 
 

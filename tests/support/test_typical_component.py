@@ -27,7 +27,13 @@ from inhouse.support.importers.mapping import (
     SourceTicket,
     record_tickets,
 )
-from inhouse.support.queue import confirm_ticket, find_ticket, open_ticket, resolve_ticket
+from inhouse.support.queue import (
+    confirm_fix,
+    confirm_ticket,
+    find_ticket,
+    open_ticket,
+    resolve_ticket,
+)
 from tests.conftest import Clock
 from tests.people import enrol
 from tests.support.test_ticket_word_order import _honest_world as _world
@@ -187,6 +193,7 @@ def test_the_reason_names_what_an_import_changed_since_the_opener_confirmed(
                    ActorMap({"pia-gh": "pia", "bea-gh": "bea"}, []))  # fmt: skip
     confirm_ticket(pia, "gh:acme/help#1")
     confirm_ticket(bea, "gh:acme/help#1")
+    confirm_fix(pia, "gh:acme/help#1")
     result = _judge(lena)
     assert result.outcome is Outcome.PASS, result.reason
     # lena records it again as a how-to question: it still counts as pia's breakage, but not as

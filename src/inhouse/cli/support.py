@@ -178,6 +178,21 @@ def confirm(
     _done(found, f"confirmed ({_e(_covered(found))})")
 
 
+@app.command("confirm-fix")
+def confirm_fix(
+    ticket: TicketArg,
+    text: Annotated[str, typer.Option("--text", help="Anything to add, in your words.")] = "",
+    program: ProgramOpt = None,
+) -> None:
+    """As the person who opened TICKET, confirm with your own key that its resolution fixed the
+    problem: play 5's check counts a resolution only once its opener confirms it (reopen it
+    instead when it is not fixed)."""
+    from inhouse.support.queue import confirm_fix as confirm
+
+    opened = open_program(program)
+    _done(confirm(opened, ticket, text=text), "fix confirmed")
+
+
 @app.command("dispute")
 def dispute(
     ticket: TicketArg,
@@ -234,7 +249,6 @@ def list_(
     table = Table("id", "state", "category", "component", "title", "opened", "by", "assignee",
                   "resolved by", box=None)  # fmt: skip
     for ticket in found:
-        resolution = ticket.resolution
         table.add_row(
             _e(ticket.id),
             ticket.state,
@@ -244,9 +258,19 @@ def list_(
             f"{ticket.opened.at:%Y-%m-%d %H:%M}",
             _e(ticket.opened.actor),
             _e(ticket.assignee or "-"),
-            _e(resolution.actor) if resolution else "-",
+            _e(_resolver(ticket)),
         )
     out.print(table)
+
+
+def _resolver(ticket: Ticket) -> str:
+    """Who resolved it, and whether its opener confirmed the fix yet."""
+    resolution = ticket.resolution
+    if resolution is None:
+        return "-"
+    if ticket.fix_confirmed() is not None:
+        return f"{resolution.actor} (fix confirmed)"
+    return f"{resolution.actor} (fix awaits {ticket.opened.actor or 'nobody'})"
 
 
 @app.command("show")
@@ -270,6 +294,11 @@ def show(ticket: TicketArg, program: ProgramOpt = None, json: JsonOpt = False) -
         out.print(f"  {_e(data['description'])}")
     if data["external"]:
         out.print(f"  kept at {_e(data['external'])}")
+    if data["fix_confirmed"] is False:
+        out.print(
+            f"  the fix awaits {_e(data['opened_by'] or 'nobody')}'s word: they run `inhouse "
+            f"support confirm-fix {_e(data['id'])}` (or reopen it)"
+        )
     kinds = {step["fact"]: step["step"] for step in data["steps"]}
     for step in data["steps"]:
         to = f" to {step['to']}" if step["to"] else ""

@@ -107,6 +107,7 @@ BUILTIN_COLLECTORS: tuple[Collector, ...] = (
             "ticket.reopened",
             "ticket.confirmed",
             "ticket.disputed",
+            "ticket.fixed",
         ),
         "play 5's support queue: each step signed by whoever took it",
     ),

@@ -52,6 +52,7 @@ __all__ = [
     "SurveyResponse",
     "TaskNamed",
     "TicketConfirmation",
+    "TicketFixed",
     "TicketOpened",
     "TicketResolved",
     "TicketStep",
@@ -551,6 +552,15 @@ class TicketConfirmation(_Payload):
     ticket: str
     steps: list[int] = Field(min_length=1, description="the imported steps' fact ids")
     stated: int | None = Field(None, description="the ticket.opened its content stood on then")
+    text: str = ""
+
+
+class TicketFixed(_Payload):
+    """fixed: the ticket's opener (who hit the problem) says, with their own key, that the
+    resolution it stands on fixed it. Counts only signed by the opener, never imported."""
+
+    ticket: str
+    resolution: int = Field(description="the ticket.resolved fact it confirms")
     text: str = ""
 
 

@@ -51,6 +51,7 @@ __all__ = [
     "accept_owner",
     "assign_ticket",
     "comment_on_ticket",
+    "confirm_fix",
     "confirm_ticket",
     "dispute_ticket",
     "find_ticket",
@@ -251,6 +252,27 @@ def confirm_ticket(program: Program, ticket: str, *, text: str = "") -> Ticket:
     return find_ticket(program, ticket)
 
 
+def confirm_fix(program: Program, ticket: str, *, text: str = "") -> Ticket:
+    """As the person who opened ``ticket`` (who hit the problem), confirm with your own key that
+    its resolution fixed it: a resolution is its resolver's word until you do, and play 5's
+    check counts it only then. Reopen it instead when the fix was not one."""
+    who = _acting(program)
+    found = find_ticket(program, ticket)
+    resolution = found.resolution
+    if resolution is None:
+        raise InvalidInput(f"{ticket} is open: only a resolved ticket's fix is confirmed")
+    if found.opened.actor != who.name:
+        raise Refused(
+            f"{ticket} was opened by {found.opened.actor or 'nobody the import mapped'}: only the "
+            "person who hit the problem confirms that it is fixed"
+        )
+    if found.fix_confirmed() is not None:
+        raise Refused(f"{ticket}: you already confirmed the fix by {resolution.actor}")
+    payload = {"ticket": ticket, "resolution": resolution.fact.id, "text": text.strip()}
+    _record(program, "ticket.fixed", payload)
+    return find_ticket(program, ticket)
+
+
 def dispute_ticket(program: Program, ticket: str, *, reason: str = "") -> Ticket:
     """Say, with your own key, that the imported steps of ``ticket`` that name you are not
     yours ("I never fixed this"): a disputed step never counts for play 5's check, whatever
@@ -339,6 +361,7 @@ def ticket_dict(program: Program, ticket: Ticket) -> dict[str, Any]:
         "assignee": ticket.assignee,
         "resolved_by": resolution.actor if resolution else None,
         "resolved_at": resolution.at.isoformat() if resolution else None,
+        "fix_confirmed": ticket.fix_confirmed() is not None if resolution else None,
         "builders": sorted(builders_of(context, ticket.component)),
         "steps": [
             {

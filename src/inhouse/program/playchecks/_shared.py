@@ -494,10 +494,11 @@ TICKET_KINDS = (
     "ticket.reopened",
     "ticket.confirmed",
     "ticket.disputed",
+    "ticket.fixed",
 )
 #: the steps only their signer takes, never an import: the person an import named says whether
-#: the imported steps in their name are theirs
-OWN_WORD_KINDS = frozenset({"confirmed", "disputed"})
+#: the imported steps in their name are theirs; the opener says whether the fix fixed it
+OWN_WORD_KINDS = frozenset({"confirmed", "disputed", "fixed"})
 #: the imported steps that name someone's act the check relies on, so they confirm them
 CONFIRMABLE_KINDS = ("opened", "resolved")
 #: who may vouch for an import's mapping of outside accounts to enrolled people
@@ -508,14 +509,14 @@ IMPORTERS = frozenset({"rollout-lead", "support-owner"})
 class TicketStep:
     """One step of a ticket: what happened, who did it, when, and the fact that says so."""
 
-    kind: str  # opened, assigned, commented, resolved, reopened, confirmed, disputed
+    kind: str  # opened, assigned, commented, resolved, reopened, confirmed, disputed, fixed
     actor: str  # the signer (native) or the mapped person (imported); "" when unmapped
     at: datetime
     fact: Fact
     text: str = ""  # the comment, resolution note, reopen reason, or why it is disputed
     to: str | None = None  # assigned: the assignee
     #: confirmed, disputed: the imported steps' fact ids it speaks for, and the ``ticket.opened``
-    #: the ticket's content stood on then
+    #: the ticket's content stood on then; fixed: the resolution's fact id
     covers: tuple[int, ...] = ()
     stated: int | None = None
 
@@ -567,6 +568,28 @@ class Ticket:
                 pairs.append((last, step))
                 last = None
         return pairs
+
+    def fix_confirmed(self) -> TicketStep | None:
+        """The opener's confirmation, with their own key (``inhouse support confirm-fix``), that
+        the resolution it stands on now fixed the problem they hit, or None. Only the opener's
+        own signed step counts: never a dashboard session's (its host holds the session key),
+        an import's, anyone's on their behalf, nor one given for an earlier resolution."""
+        resolution = self.resolution
+        if resolution is None:
+            return None
+        return next(
+            (
+                s
+                for s in self.of("fixed")
+                if s.actor == self.opened.actor
+                and s.actor
+                and resolution.fact.id in s.covers
+                and s.fact.id > resolution.fact.id
+                and not s.fact.session
+                and not s.fact.on_behalf_of
+            ),
+            None,
+        )
 
     def touched_by(self) -> set[str]:
         """Everyone who commented on it, was assigned it or resolved it."""
@@ -729,6 +752,8 @@ def fold_tickets(
         if fact.collector != IMPORTED_TICKETS:
             when = max(when, ticket.steps[-1].at)
         covers = tuple(int(i) for i in payload.get("steps") or ())
+        if kind == "fixed":
+            covers = (int(payload["resolution"]),)
         stated = payload.get("stated")
         step = TicketStep(kind, actor, when, fact, text, payload.get("to"), covers,
                           None if stated is None else int(stated))  # fmt: skip

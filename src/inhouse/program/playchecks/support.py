@@ -605,7 +605,12 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     (`inhouse support confirm`, never a comment), and never once they dispute it. The ticket
     that counts is one of those hits too: a problem the judged filed themselves (a lead's, made
     up for the support owner to fix) shows nobody's problem solved. A play 5 exit already in
-    the log was judged before that rule and keeps its ticket (the reason says so)."""
+    the log was judged before that rule and keeps its ticket (the reason says so). A resolution
+    is its resolver's word that the problem is fixed: it counts once the ticket's opener (who
+    hit the problem) confirms the fix with their own key (`inhouse support confirm-fix`; never
+    a dashboard session, an import, anyone on their behalf); until then the reason names the
+    opener and what they run. A reopening afterwards still takes it back. An exit already in
+    the log keeps an unconfirmed resolution it was judged on (the reason says so)."""
     window = timedelta(days=int(ctx.param("reopen_days", 14)))
     tickets = fold_tickets(ctx.facts, ctx.people, ctx.held_role_at)
     # what is typical is what the people using it hit: tickets the judged opened themselves
@@ -662,6 +667,7 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
         who = f"its builders ({names(list(built))})"
         lines = [_why_not(ctx, ticket, built, window, component) for ticket in drawn[component]]
         kept: dict[str, str] = {}
+        unconfirmed: set[str] = set()
         for n, ticket in enumerate(drawn[component]):
             why = filed_by_judged.get(ticket.id)
             if lines[n] is None and why is not None:
@@ -672,10 +678,20 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
                         f"{ticket.id} was opened by {ticket.opened.actor}, {why}: it counts when "
                         "someone using it hit the problem"
                     )
+            if lines[n] is None and ticket.fix_confirmed() is None:
+                # a resolution is its resolver's word that it is fixed: the person who hit
+                # the problem says so with their own key (an exit judged before keeps it)
+                if earlier_rule:
+                    unconfirmed.add(ticket.id)
+                else:
+                    lines[n] = _fix_awaited(ticket)
         counting = [t for t, line in zip(drawn[component], lines, strict=True) if line is None]
         head = f"{component} drew {most} it-broke ticket(s) {drew}"
         if counting:
-            ticket = next((t for t in reversed(counting) if t.id not in kept), counting[-1])
+            ticket = next(
+                (t for t in reversed(counting) if t.id not in kept and t.id not in unconfirmed),
+                next((t for t in reversed(counting) if t.id not in kept), counting[-1]),
+            )
             resolution = ticket.resolution
             assert resolution is not None
             evidence.extend(step.fact for step in ticket.steps)
@@ -685,6 +701,13 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
                 if ticket.id in kept
                 else ""
             )
+            if ticket.id in unconfirmed:
+                note += (
+                    f" ({ticket.opened.actor} has not confirmed the fix: it counts because play 5 "
+                    "(support) exited before the opener's confirmation was asked for)"
+                )
+            elif (fixed := ticket.fix_confirmed()) is not None:
+                note += f", fix confirmed by {fixed.actor}"
             good.append(
                 f"{head}; {ticket.id} resolved by {resolution.actor}, not one of {who}{note}"
             )
@@ -695,6 +718,18 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     if bad:
         return failed(". ".join(bad + good), *evidence)
     return passed(". ".join(good), *evidence)
+
+
+def _fix_awaited(ticket: Ticket) -> str:
+    """Why a resolution that otherwise counts does not yet: its opener has not confirmed it."""
+    resolution = ticket.resolution
+    assert resolution is not None
+    opener = ticket.opened.actor
+    return (
+        f"{ticket.id} resolved by {resolution.actor}; {opener}, who opened it, has not confirmed "
+        f"the fix: {opener} runs `inhouse support confirm-fix {ticket.id}` with their own key "
+        "(or reopens it)"
+    )
 
 
 def _hit_by_user(ctx: CheckContext, ticket: Ticket, judged: set[str]) -> tuple[str, str] | None:
