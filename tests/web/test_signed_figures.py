@@ -106,12 +106,16 @@ def test_typed_usage_is_no_adoption_and_no_counted_use_on_the_dashboard(
     signed = indicators["signed"]
     assert signed["people"] == ["bob"] and signed["answered_requests"] == 3
     leading = {row["name"]: row["value"] for row in indicators["report"]["leading"]}
-    assert leading["active_users"] == 5 and leading["people_beyond_pilot"] == 2
-    assert {"active_users", "people_beyond_pilot"} <= set(indicators["unsigned"]["leading"])
+    # the report's own counts are the signed usage too: the typed rows make nobody active
+    assert leading["active_users"] == 1 and leading["people_beyond_pilot"] == 0
+    assert leading["answered_requests"] == 3
+    unsigned = set(indicators["unsigned"]["leading"])
+    assert {"mau", "dau"} <= unsigned and not unsigned & {"active_users", "answered_requests"}
     assert indicators["unsigned"]["label"] == UNSIGNED
     assert "what play 6's checks count: 3 answered requests; 1 active person (bob)" in page
-    assert "people_beyond_pilot (unsigned)" in page and UNSIGNED in page
-    assert "active people: 5 in the summary tables, 1 signed" in page
+    assert "mau (unsigned)" in page and "people_beyond_pilot (unsigned)" not in page
+    assert UNSIGNED in page
+    assert "in the summary tables, 1 signed" not in page  # no disagreement left to show
 
 
 def test_before_any_measurement_nothing_signed_counts(

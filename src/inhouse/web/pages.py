@@ -485,11 +485,11 @@ def indicators_page(program: Program, period: str | None = None) -> dict[str, An
     }
 
 
-#: the leading indicators computed from the usage summary tables
+#: the leading indicators computed from the usage summary tables (answered requests, active
+#: people and people beyond the pilot are the gateway's signed usage, as play 6's checks read it)
 _FROM_TABLES = frozenset({
-    "answered_requests", "active_users", "dau", "wau", "mau", "stickiness",
-    "people_beyond_pilot", "prompt_uses", "prompt_uses_by_non_authors", "prompts_reused",
-    "workflow_runs", "workflow_runs_by_non_authors",
+    "dau", "wau", "mau", "stickiness", "prompt_uses", "prompt_uses_by_non_authors",
+    "prompts_reused", "workflow_runs", "workflow_runs_by_non_authors",
 })  # fmt: skip
 #: play 6's checks that count the gateway's signed usage
 _PLAY6_USAGE = ("use-beyond-pilot", "indicators-reported")
