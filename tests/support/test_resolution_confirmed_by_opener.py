@@ -10,15 +10,13 @@ keeps the unconfirmed resolution it was judged on."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
 
 from inhouse.errors import Refused
 from inhouse.program import Program, Provenance
-from inhouse.program.checks import Outcome, Result, evaluate
-from inhouse.program.evaluation import context_for
+from inhouse.program.checks import Outcome
 from inhouse.support.queue import (
     accept_owner,
     confirm_fix,
@@ -30,14 +28,7 @@ from inhouse.support.queue import (
 from tests.conftest import Clock
 from tests.locks import lock_payload
 from tests.people import enrol
-
-
-def _judge(program: Program, *, exited: bool = False) -> Result:
-    ctx = context_for(program.state(), program.clock()).with_params({"reopen_days": 14})
-    if exited:  # as the reach guards judge a grant made after play 5's exit
-        mark = (program.clock(), program.state().head_seq)
-        ctx = dataclasses.replace(ctx, exited={**ctx.exited, "support": mark})
-    return evaluate("ticket-resolved-without-builder", ctx)
+from tests.support.judging import judge_ticket as _judge
 
 
 def _world(
