@@ -24,6 +24,7 @@ from inhouse.gateway.rollup import COLLECTOR as ROLLUP
 from inhouse.gateway.rollup import service_program
 from inhouse.program import Program, Provenance, Reach
 from inhouse.program.collectors import BUILTIN_COLLECTORS
+from inhouse.program.guards import start_blockers
 from tests.conftest import Clock
 from tests.locks import made_lock
 from tests.people import enrol, vouch_for_gateway_host
@@ -557,6 +558,12 @@ def test_a_program_created_before_play_two_asked_for_a_rerun_is_not_judged_by_it
         assert "created with playbook local-model-program v1" in rows["trial-reproduced"]["reason"]
         assert play(lena, 2)["exit_met"]
         assert not lena.state().unmet_exits
+        # the handoff omar accepted under v1 saw no such check: the upgrade leaves it current,
+        # so play 3 is his to start (it was "stale: re-offer and re-accept")
+        assert play(lena, 2)["handoff"]["stale"] is False
+        blockers = start_blockers(lena.playbook, lena.playbook.play("workflow"), lena.state(),
+                                  clock())  # fmt: skip
+        assert not any("stale" in b.message for b in blockers), blockers
     finally:
         lena.close()
 
@@ -642,3 +649,24 @@ def test_a_program_claiming_the_first_playbook_still_in_play_two_needs_the_rerun
         omar.start_play(None, 3)
     finally:
         lena.close()
+
+
+def test_an_acceptance_is_current_only_where_a_dropped_check_was_never_seen() -> None:
+    """What an upgrade leaves current: a check the acceptance never saw, which does not apply
+    and rests on nothing. A check it saw passing that does not apply now is a change (else a
+    check turned not-applicable would hide what the acceptance rested on)."""
+    from inhouse.program.checks import not_applicable, passed
+    from inhouse.program.evaluation import CheckedRef, evidence_hash, saw_the_same
+    from inhouse.program.playbook import CheckRef
+
+    def item(check: str, result: Any) -> CheckedRef:
+        return CheckedRef(CheckRef(check=check, title=check), result)
+
+    verify = item("second-person-verified", passed("omar verified"))
+    added = item("trial-reproduced", not_applicable("created with v1"))
+    accepted = evidence_hash([verify])
+    assert saw_the_same([verify], accepted)
+    assert saw_the_same([verify, added], accepted)
+    was_passing = evidence_hash([verify, item("trial-reproduced", passed("reran"))])
+    assert not saw_the_same([verify, added], was_passing)
+    assert not saw_the_same([item("second-person-verified", passed("x")), added], None)

@@ -22,6 +22,7 @@ __all__ = [
     "failing",
     "run_checks",
     "satisfied",
+    "saw_the_same",
     "trigger_results",
 ]
 
@@ -83,6 +84,26 @@ def evidence_hash(checked: list[CheckedRef]) -> str:
         for item in checked
     ]
     return hashlib.sha256(canonical_json(material).encode()).hexdigest()
+
+
+def saw_the_same(checked: list[CheckedRef], accepted_hash: str | None) -> bool:
+    """Whether an acceptance's ``accepted_hash`` saw the exit evidence ``checked`` is now: the
+    same hash, or the same once the checks that do not apply and rest on nothing are left out.
+    A check a later playbook version added is not applicable to a program whose play exited
+    before it (``trial-reproduced`` to a v1 program, say): its acceptance could not have seen
+    it, and an upgrade must not turn every such handoff stale (its next play could not start).
+    A check that passed then and does not apply now is still a change: the hash it is in was
+    not the one accepted."""
+    if accepted_hash is None:
+        return False
+    if evidence_hash(checked) == accepted_hash:
+        return True
+    seen = [
+        item
+        for item in checked
+        if item.result.outcome is not Outcome.NOT_APPLICABLE or item.result.evidence
+    ]
+    return len(seen) < len(checked) and evidence_hash(seen) == accepted_hash
 
 
 def exit_results(play: Play, state: ProgramState, now: datetime) -> list[CheckedRef]:

@@ -20,9 +20,9 @@ from enum import StrEnum
 from inhouse.program.evaluation import (
     CheckedRef,
     describe_missing,
-    evidence_hash,
     exit_results,
     satisfied,
+    saw_the_same,
     trigger_results,
 )
 from inhouse.program.facts import daily_usage
@@ -154,7 +154,7 @@ def start_blockers(
             )
         else:  # accepted: the exit evidence now, judged once for staleness and for what it holds
             checked = exit_results(previous, state, now)
-            if evidence_hash(checked) != handoff.accepted_hash:
+            if not saw_the_same(checked, handoff.accepted_hash):
                 why = (
                     f"play {prev_no}'s accepted handoff is stale: its exit evidence changed "
                     f"after {handoff.decided_by} accepted it; re-offer and re-accept"

@@ -18,6 +18,7 @@ from inhouse.program.evaluation import (
     evidence_hash,
     exit_results,
     satisfied,
+    saw_the_same,
 )
 from inhouse.program.events import EventKind
 from inhouse.program.facts import Fact
@@ -131,7 +132,7 @@ class PlaysMixin(ProgramCore):
         checked = exit_results(play, state, self.clock())
         if current is not None and (
             current.status == "offered"
-            or (current.status == "accepted" and current.accepted_hash == evidence_hash(checked))
+            or (current.status == "accepted" and saw_the_same(checked, current.accepted_hash))
         ):
             raise Refused(
                 f"play {number}'s handoff is already {current.status} ({current.to}); "

@@ -12,9 +12,9 @@ from typing import Any
 from inhouse.program.counting import CLOCK_SKEW, build_context, refused_vouches, vouched_hosts
 from inhouse.program.evaluation import (
     CheckedRef,
-    evidence_hash,
     exit_results,
     satisfied,
+    saw_the_same,
     trigger_results,
 )
 from inhouse.program.guards import (
@@ -122,7 +122,7 @@ def _play_view(playbook: Playbook, play: Play, state: ProgramState, now: datetim
     handoff_view: HandoffView | None = None
     if handoff is not None:
         if handoff.status == "accepted" and exit_checked is not None:
-            stale = evidence_hash(exit_checked) != handoff.accepted_hash
+            stale = not saw_the_same(exit_checked, handoff.accepted_hash)
         handoff_view = {
             "to": handoff.to,
             "offered_by": handoff.offered_by,
