@@ -384,3 +384,27 @@ def test_token_counts_the_runtime_did_not_report_are_labelled_estimates(
     # llama-cpp-python's stream carries no usage: the gateway counted, and says so
     assert ("estimated:tokens" in streamed) is (not reported)
     program.close()
+
+
+def test_a_probe_sent_while_requests_were_in_flight_takes_no_node_out_when_they_end_first() -> None:
+    """The race the test above met once in CI: a probe sent while the gateway's requests kept
+    the runtime busy timed out just after the last of them ended, and the node (three misses in
+    a row, nothing in flight any more) was taken out though it had only been busy. The probe
+    is a stand-in here (it holds the gateway's last request until it times out), so the order
+    is exact; the node stays in, and a probe sent once it is idle still counts."""
+    from inhouse.gateway.routing import Node
+    from inhouse.gateway.upstream import Upstream
+
+    upstream = Upstream(1.0, probe_timeout=0.2)
+    node = Node(runtime="engine", url="http://127.0.0.1:9", model_id=NAME, digest="d", misses=2)
+    upstream._in_flight[node.url] = 1
+
+    async def starved(probed: Node) -> tuple[bool, str, bool]:
+        upstream._in_flight[probed.url] = 0  # the gateway's last request ends meanwhile
+        return False, "no answer to the health probe within 0.2 s", True
+
+    upstream.probe = starved  # type: ignore[method-assign]
+    asyncio.run(upstream.check_health([node]))
+    assert node.healthy and node.misses == 3
+    asyncio.run(upstream.check_health([node]))  # idle now: a starved probe is a real miss
+    assert not node.healthy and node.misses == 4

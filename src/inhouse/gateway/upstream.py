@@ -234,11 +234,14 @@ class Upstream:
         on (llama-cpp-python serves ``/v1/models`` behind the lock its answers hold), so a
         probe starved by traffic says nothing about the node, and a node frozen with requests
         in flight is caught by their ``read_timeout``. A node that was down and answers again
-        stays skipped here: the router re-admits it once its digest matches."""
+        stays skipped here: the router re-admits it once its digest matches. A probe sent
+        while requests were in flight is starved by them even if they ended before it timed
+        out: the node was busy with the gateway's work, not gone."""
+        busy = {id(node) for node in nodes if self.in_flight(node)}
         results = await asyncio.gather(*(self.probe(node) for node in nodes))
         for node, (ok, detail, slow) in zip(nodes, results, strict=True):
             node.misses = 0 if ok else node.misses + 1
-            if slow and (node.misses < 3 or self.in_flight(node)):
+            if slow and (node.misses < 3 or id(node) in busy or self.in_flight(node)):
                 continue
             if ok and not node.healthy:
                 continue  # re-admitted by the router, once its digest is checked again
