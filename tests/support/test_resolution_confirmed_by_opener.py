@@ -18,33 +18,23 @@ from inhouse.errors import Refused
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome
 from inhouse.support.queue import (
-    accept_owner,
     confirm_fix,
-    name_owner,
     open_ticket,
     reopen_ticket,
     resolve_ticket,
 )
 from tests.conftest import Clock
-from tests.locks import lock_payload
 from tests.people import enrol
 from tests.support.judging import judge_ticket as _judge
+from tests.support.judging import support_world
 
 
 def _world(
     request: pytest.FixtureRequest, _isolated: Path, clock: Clock
 ) -> tuple[Program, Program, Program, str]:
-    """lena leads; omar built the baseline; sam owns the queue; pia's ticket is resolved by
-    sam. Returns lena, sam, pia and the ticket's id."""
-    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
-    request.addfinalizer(lena.close)
-    omar = enrol(lena, "omar", team="platform", roles=["play-owner"])
-    omar.record_fact(None, "baseline.lock", lock_payload("omar"),
-                     provenance=Provenance.MEASURED, collector="inhouse baseline lock")  # fmt: skip
-    sam = enrol(lena, "sam", team="ops")
-    name_owner(lena, "sam")
-    accept_owner(sam)
-    pia = enrol(lena, "pia", team="sales")
+    """The play 5 world (tests/support/judging.py); pia's ticket is resolved by sam. Returns
+    lena, sam, pia and the ticket's id."""
+    lena, _, sam, pia, _ = support_world(request, _isolated, clock)
     broke = open_ticket(pia, "the model is gone", category="it-broke", component="baseline")
     clock.advance(hours=1)
     # the forgery: sam marks pia's ticket fixed with a made-up note; pia has said nothing

@@ -13,37 +13,16 @@ from pathlib import Path
 import pytest
 
 from inhouse.identity.machine import machine_fingerprint
-from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome
 from inhouse.support.queue import (
-    accept_owner,
     confirm_fix,
-    name_owner,
     open_ticket,
     resolve_ticket,
 )
 from tests.conftest import Clock
-from tests.locks import lock_payload
 from tests.people import enrol
 from tests.support.judging import judge_ticket as _judge
-
-
-def _world(
-    request: pytest.FixtureRequest, folder: Path, clock: Clock
-) -> tuple[Program, Program, Program, Program, Program]:
-    """lena leads; omar built the baseline (he signed its lock); sam owns the support queue
-    (he took it on with his own key); pia and bea use the tool."""
-    lena = Program.init(folder, "Acme", "lena", clock=clock)
-    request.addfinalizer(lena.close)
-    omar = enrol(lena, "omar", team="platform", roles=["play-owner"])
-    omar.record_fact(None, "baseline.lock", lock_payload("omar"),
-                     provenance=Provenance.MEASURED, collector="inhouse baseline lock")  # fmt: skip
-    sam = enrol(lena, "sam", team="ops")
-    name_owner(lena, "sam")
-    accept_owner(sam)
-    pia = enrol(lena, "pia", team="sales")
-    bea = enrol(lena, "bea", team="legal")
-    return lena, omar, sam, pia, bea
+from tests.support.judging import support_world as _world
 
 
 @pytest.mark.parametrize("users", [0, 2], ids=["nobody-else-filed", "users-fixed-by-builder"])
