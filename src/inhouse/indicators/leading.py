@@ -237,7 +237,8 @@ def leading_indicators(
         made("tickets_opened", "Tickets opened", len(opened), "tickets",
              "support tickets opened in the period"),
         made("tickets_resolved", "Tickets resolved", len(resolved), "tickets",
-             "support tickets whose standing resolution falls in the period"),
+             "support tickets whose standing resolution falls in the period, whether or not "
+             "their opener confirmed the fix"),
         made("share_resolved_without_builders", "Share resolved without builders, fix confirmed",
              None if share is None else round(share, 4), "ratio",
              "of the tickets resolved in the period, the share resolved by an enrolled person "
