@@ -154,3 +154,41 @@ def test_an_imported_resolution_counts_once_its_resolver_confirms_it(
     assert figures() == (0, 0.0, 0.0)
     confirm_fix(lena, "gh:acme/help#1")
     assert figures() == (1, 1.0, 1.0)
+
+
+def test_a_resolution_nobody_confirmed_counts_in_no_figure(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
+) -> None:
+    """The forgery, as play 5's check refuses it: sam, the support owner (judged by play 5),
+    resolves every user's "it broke" ticket with a made-up note. Before its opener confirms the
+    fix, no ticket is resolved without builders in `support stats` or in play 6's share: each
+    is shown as awaiting its opener instead; a confirmation by the resolver himself (refused by
+    the command, typed through the Python API) changes nothing; the opener's own does."""
+    from inhouse.indicators.report import build_report
+    from inhouse.program import Provenance
+    from tests.support.judging import support_world
+
+    lena, _, sam, pia, bea = support_world(request, _isolated, clock)
+    tickets = [open_ticket(who, "model is gone", category="it-broke", component="baseline").id
+               for who in (pia, bea)]  # fmt: skip
+    clock.advance(hours=1)
+    for ticket in tickets:
+        resolve_ticket(sam, ticket, note="fixed")
+    resolution = next(f for f in lena.state().facts if f.kind == "ticket.resolved")
+    sam.record_fact(None, "ticket.fixed", {"ticket": tickets[0], "resolution": resolution.id,
+                    "text": "fixed"}, provenance=Provenance.MEASURED,
+                    collector="inhouse support")  # fmt: skip
+
+    def figures() -> tuple[int, int, float | None, float | None]:
+        row = {r.component: r for r in support_stats(lena)}["baseline"]
+        leading = build_report(lena, clock.now.strftime("%Y-%m")).to_dict()["leading"]
+        share = {i["name"]: i["value"] for i in leading}["share_resolved_without_builders"]
+        return (row.resolved_without_builders, row.awaiting_fix_confirmation,
+                row.share_without_builders, share)  # fmt: skip
+
+    assert figures() == (0, 2, 0.0, 0.0)
+    table = runner.invoke(app, ["support", "stats"], env=lead_env(lena)).output
+    assert "fix awaits opener" in table and "0 % (0 of 2)" in table
+    clock.advance(hours=1)
+    confirm_fix(pia, tickets[0])  # honest: pia, who hit it, says it is fixed
+    assert figures() == (1, 1, 0.5, 0.5)
