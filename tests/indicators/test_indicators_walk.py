@@ -38,7 +38,7 @@ from inhouse.pilot.library_views import record_prompt_usage
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, evaluate
 from inhouse.program.counting import build_context
-from inhouse.support.queue import open_ticket, resolve_ticket
+from inhouse.support.queue import confirm_fix, open_ticket, resolve_ticket
 from inhouse.workflows import run_workflow_tests
 from tests.conftest import OTHER_COMPUTER, Clock
 from tests.engine import Engine, needs_engine
@@ -177,6 +177,7 @@ def world(
             ticket = open_ticket(people["pia"], "summary cut short", category="it-broke",
                                  component="workflow:ticket-summary")  # fmt: skip
             resolve_ticket(people["dan"], ticket.id, note="raised max_tokens in my call")
+            confirm_fix(people["pia"], ticket.id)  # pia, who hit it, says it is fixed
     yield {"lena": lena, "people": people, "sent": sent, "clock": clock, "ticket": ticket,
            "keys": keys}  # fmt: skip
     for program in people.values():

@@ -167,17 +167,39 @@ def test_the_cli_suggests_names_and_lists(world: World, monkeypatch: pytest.Monk
     assert "Needs a [b]SQL[/b] prompt" in runner.invoke(app, ["pilot", "findings"], env=env).stdout
 
 
+def _help_given(world: World, person: str) -> int | None:
+    teams = {t.team: t for t in suggest_champions(world.lead).teams}
+    return next(c.tickets for t in teams.values() for c in t.candidates if c.person == person)
+
+
 def test_help_given_counts_the_tickets_someone_resolved(world: World) -> None:
     """Help given is who resolved tickets in the support queue (the resolver's own signature),
-    not who typed a resolution for them."""
-    from inhouse.support.queue import open_ticket, resolve_ticket
+    not who typed a resolution for them, counted once the ticket's opener confirmed the fix
+    with their own key: a resolution is its resolver's word until then."""
+    from inhouse.support.queue import confirm_fix, open_ticket, resolve_ticket
 
     ticket = open_ticket(world.people["lee"], "It broke", category="it-broke",
                          component="workflow:ticket-summary")  # fmt: skip
     resolve_ticket(world.people["bob"], ticket.id, note="fixed the spec")
-    teams = {t.team: t for t in suggest_champions(world.lead).teams}
-    bob = next(c for c in teams["support"].candidates if c.person == "bob")
-    assert bob.tickets == 1
+    assert _help_given(world, "bob") == 0  # lee has not said it is fixed
+    confirm_fix(world.people["lee"], ticket.id)
+    assert _help_given(world, "bob") == 1
+
+
+def test_help_given_is_not_made_by_resolving_tickets_nobody_confirmed(world: World) -> None:
+    """The forgery: bob resolves lee's ticket with a made-up note, and a ticket he opened
+    himself, which he resolves and confirms fixed: neither is help anyone confirmed."""
+    from inhouse.support.queue import confirm_fix, open_ticket, resolve_ticket
+
+    bob = world.people["bob"]
+    theirs = open_ticket(world.people["lee"], "It broke", category="it-broke",
+                         component="workflow:ticket-summary")  # fmt: skip
+    own = open_ticket(bob, "It broke for me", category="it-broke",
+                      component="workflow:ticket-summary")  # fmt: skip
+    for ticket in (theirs, own):
+        resolve_ticket(bob, ticket.id, note="fixed")
+    confirm_fix(bob, own.id)
+    assert _help_given(world, "bob") == 0
 
 
 def test_a_champion_accepts_with_their_own_key(world: World) -> None:

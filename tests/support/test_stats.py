@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from inhouse.cli.app import app
-from inhouse.support.queue import open_ticket, reopen_ticket, resolve_ticket
+from inhouse.support.queue import confirm_fix, open_ticket, reopen_ticket, resolve_ticket
 from inhouse.support.stats import absence_factor, support_stats
 from tests.conftest import Clock
 from tests.people import enrol, lead_env
@@ -57,6 +57,18 @@ def test_stats_on_a_known_set(_isolated: Path, clock: Clock) -> None:
     resolve_ticket(cam, t2, note="the real fix")
     assert t4 == "T-4"
 
+    # the forgery: each resolution is its resolver's word that it is fixed; until zoe, who hit
+    # every problem, confirms the fixes, none is resolved without builders, shown apart instead
+    waiting = {row.component: row for row in support_stats(lena)}
+    assert {c: (r.resolved_without_builders, r.share_without_builders,
+                r.awaiting_fix_confirmation) for c, r in waiting.items()} == {
+        "gateway": (0, 0.0, 2), "baseline": (0, 0.0, 2), "*": (0, 0.0, 4)}  # fmt: skip
+    table = runner.invoke(app, ["support", "stats"], env=lead_env(lena)).output
+    assert "fix awaits opener" in table and "0 % (0 of 3)" in table
+    clock.advance(hours=1)
+    for ticket in (t1, t2, t3, t5, t6, t7):
+        confirm_fix(zoe, ticket)
+
     rows = {row.component: row for row in support_stats(lena)}
     assert list(rows) == ["gateway", "baseline", "*"]  # most tickets first
     gate = rows["gateway"]
@@ -74,6 +86,7 @@ def test_stats_on_a_known_set(_isolated: Path, clock: Clock) -> None:
     assert base.absence_factor == 2 and base.share_without_builders == 2 / 3
     whole = rows["*"]
     assert (whole.tickets, whole.resolved, whole.resolved_without_builders) == (7, 6, 4)
+    assert [row.awaiting_fix_confirmation for row in rows.values()] == [0, 0, 0]
     assert whole.resolvers == {"cam": 3, "sam": 2, "zoe": 1} and whole.absence_factor == 1
 
     shown = json.loads(
@@ -136,4 +149,46 @@ def test_an_imported_resolution_counts_once_its_resolver_confirms_it(
     comment_on_ticket(pia, "gh:acme/help#1", "I never fixed this, who imported that?")
     assert figures() == (0, 0.0, 0.0)
     confirm_ticket(pia, "gh:acme/help#1")
+    # pia's word on her resolution is hers now; that it fixed the problem is lena's, who
+    # opened it, to say
+    assert figures() == (0, 0.0, 0.0)
+    confirm_fix(lena, "gh:acme/help#1")
     assert figures() == (1, 1.0, 1.0)
+
+
+def test_a_resolution_nobody_confirmed_counts_in_no_figure(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
+) -> None:
+    """The forgery, as play 5's check refuses it: sam, the support owner (judged by play 5),
+    resolves every user's "it broke" ticket with a made-up note. Before its opener confirms the
+    fix, no ticket is resolved without builders in `support stats` or in play 6's share: each
+    is shown as awaiting its opener instead; a confirmation by the resolver himself (refused by
+    the command, typed through the Python API) changes nothing; the opener's own does."""
+    from inhouse.indicators.report import build_report
+    from inhouse.program import Provenance
+    from tests.support.judging import support_world
+
+    lena, _, sam, pia, bea = support_world(request, _isolated, clock)
+    tickets = [open_ticket(who, "model is gone", category="it-broke", component="baseline").id
+               for who in (pia, bea)]  # fmt: skip
+    clock.advance(hours=1)
+    for ticket in tickets:
+        resolve_ticket(sam, ticket, note="fixed")
+    resolution = next(f for f in lena.state().facts if f.kind == "ticket.resolved")
+    sam.record_fact(None, "ticket.fixed", {"ticket": tickets[0], "resolution": resolution.id,
+                    "text": "fixed"}, provenance=Provenance.MEASURED,
+                    collector="inhouse support")  # fmt: skip
+
+    def figures() -> tuple[int, int, float | None, float | None]:
+        row = {r.component: r for r in support_stats(lena)}["baseline"]
+        leading = build_report(lena, clock.now.strftime("%Y-%m")).to_dict()["leading"]
+        share = {i["name"]: i["value"] for i in leading}["share_resolved_without_builders"]
+        return (row.resolved_without_builders, row.awaiting_fix_confirmation,
+                row.share_without_builders, share)  # fmt: skip
+
+    assert figures() == (0, 2, 0.0, 0.0)
+    table = runner.invoke(app, ["support", "stats"], env=lead_env(lena)).output
+    assert "fix awaits opener" in table and "0 % (0 of 2)" in table
+    clock.advance(hours=1)
+    confirm_fix(pia, tickets[0])  # honest: pia, who hit it, says it is fixed
+    assert figures() == (1, 1, 0.5, 0.5)

@@ -1,7 +1,8 @@
 """Acceptance in real Chromium (Debian's, through Playwright): the receiver accepts a handoff,
 someone else is refused, a member answers the survey, a ticket is opened (its title stays text)
-and resolved; every page renders with no console error and no request leaving the host, and
-axe-core (vendored, tests only) finds no serious or critical violation on any page."""
+and resolved, and its fix awaits its opener's own key (the page never confirms one); every page
+renders with no console error and no request leaving the host, and axe-core (vendored, tests
+only) finds no serious or critical violation on any page."""
 
 from __future__ import annotations
 
@@ -165,13 +166,55 @@ def test_a_ticket_is_opened_and_resolved(browser: Browser, base_url: str, world:
     assert (watch.errors, watch.outside, watch.dialogs) == ([], [], [])
 
 
-def test_every_page_renders_clean_and_accessible(
+def test_a_fix_awaits_its_opener_who_confirms_it_from_their_own_machine(
     browser: Browser, base_url: str, world: Pilot
 ) -> None:
-    from inhouse.support.queue import open_ticket
+    """bob resolves pia's ticket in his browser; the page tells pia, in hers, that the fix
+    awaits her word and the command she runs with her own key, and offers no button: a form
+    posted by hand is refused to her (a session cannot confirm) and to bob (only the opener
+    does). Once she runs it on her machine, the page says so."""
+    from inhouse.support.queue import confirm_fix, open_ticket
 
     open_ticket(world.people["pia"], "Summaries are empty", category="it-broke",
                 component="gateway")  # fmt: skip
+    bob, bob_watch = _person(browser, base_url, world, "bob")
+    bob.goto(f"{base_url}/support/tickets/T-1")
+    bob.get_by_label("What fixed it").fill("restarted the gateway")
+    bob.get_by_role("button", name="Resolve").click()
+    bob.wait_for_url(f"{base_url}/support/tickets/T-1")
+    fix = bob.get_by_role("region", name="The fix")
+    assert "the fix awaits confirmation by pia" in fix.inner_text()
+    csrf = bob.locator('input[name="csrf"]').first.get_attribute("value") or ""
+    forged = bob.request.post(f"{base_url}/support/tickets/T-1/confirm-fix", form={"csrf": csrf},
+                              headers={"accept": "application/json"})  # fmt: skip
+    assert forged.status == 409 and "only the person who hit the problem" in forged.text()
+    pia, pia_watch = _person(browser, base_url, world, "pia")
+    pia.goto(f"{base_url}/support/tickets/T-1")
+    fix = pia.get_by_role("region", name="The fix")
+    assert "You opened it: confirm the fix with your own key" in fix.inner_text()
+    assert fix.locator("code").inner_text() == "inhouse support confirm-fix T-1"
+    assert fix.get_by_role("button").count() == 0
+    csrf = pia.locator('input[name="csrf"]').first.get_attribute("value") or ""
+    forged = pia.request.post(f"{base_url}/support/tickets/T-1/confirm-fix", form={"csrf": csrf})
+    assert forged.status == 403 and "a session may not sign ticket.fixed facts" in forged.text()
+    assert not [f for f in world.lead.state().facts if f.kind == "ticket.fixed"]
+    confirm_fix(world.people["pia"], "T-1")  # the command, on her machine, with her key
+    pia.reload()
+    assert "fix confirmed by pia" in pia.get_by_role("region", name="The fix").inner_text()
+    pia.goto(f"{base_url}/support")
+    assert pia.get_by_role("cell", name="bob (fix confirmed)").is_visible()
+    for watch in (bob_watch, pia_watch):
+        assert (watch.errors, watch.outside, watch.dialogs) == ([], [], [])
+
+
+def test_every_page_renders_clean_and_accessible(
+    browser: Browser, base_url: str, world: Pilot
+) -> None:
+    from inhouse.support.queue import open_ticket, resolve_ticket
+
+    open_ticket(world.people["pia"], "Summaries are empty", category="it-broke",
+                component="gateway")  # fmt: skip
+    resolve_ticket(world.people["bob"], "T-1", note="restarted")  # its fix section shows too
     page, watch = _person(browser, base_url, world, "lena")
     page.context.add_init_script(path=str(AXE))  # through the browser, not the page's CSP
     found: dict[str, list[str]] = {}

@@ -304,7 +304,7 @@ def champions(
         head = f"champion: {_e(named)}" if named else f"suggested: {_e(item.suggested or '-')}"
         console.print(f"[bold]{_e(item.team)}[/] — {head}")
         for c in item.candidates:
-            tickets = "" if c.tickets is None else f", {c.tickets} ticket(s)"
+            tickets = "" if c.tickets is None else f", {c.tickets} fix(es) confirmed by others"
             reuse = f", prompts used by {_e(', '.join(c.reused_by))}" if c.reused_by else ""
             console.print(f"  {_e(c.person)}: {c.active_days} active day(s){reuse}{tickets}")
 

@@ -326,9 +326,11 @@ def _imported(step: dict[str, Any], ticket: str) -> str:
 
 @app.command("stats")
 def stats(program: ProgramOpt = None, json: JsonOpt = False) -> None:
-    """Per component: tickets, median time to resolve, share resolved without its builders,
-    reopen rate, and the Contributor Absence Factor of its resolvers (CHAOSS: the fewest people
-    who together resolved at least half the tickets). `*` is the whole queue."""
+    """Per component: tickets, median time to resolve, share resolved without its builders
+    (counted once the ticket's opener confirmed the fix: `inhouse support confirm-fix`; those
+    still awaiting the opener's word are shown apart), reopen rate, and the Contributor Absence
+    Factor of its resolvers (CHAOSS: the fewest people who together resolved at least half the
+    tickets). `*` is the whole queue."""
     from rich.table import Table
 
     from inhouse.support.stats import support_stats
@@ -341,7 +343,8 @@ def stats(program: ProgramOpt = None, json: JsonOpt = False) -> None:
         out_console().print("No tickets yet: `inhouse support open`.")
         return
     columns = ("component", "tickets", "it-broke", "open", "median to resolve",
-               "without builders", "reopen rate", "absence factor", "builders")  # fmt: skip
+               "without builders, fix confirmed", "fix awaits opener", "reopen rate",
+               "absence factor", "builders")  # fmt: skip
     table = Table(*columns, box=None)
     for row in rows:
         table.add_row(
@@ -351,6 +354,7 @@ def stats(program: ProgramOpt = None, json: JsonOpt = False) -> None:
             str(row.open),
             _hours(row.median_hours_to_resolve),
             _share(row.share_without_builders, row.resolved_without_builders, row.resolved),
+            str(row.awaiting_fix_confirmation),
             _share(row.reopen_rate, row.reopened, row.ever_resolved),
             "-" if row.absence_factor is None else str(row.absence_factor),
             _e(", ".join(row.builders) or "-"),

@@ -237,10 +237,14 @@ def leading_indicators(
         made("tickets_opened", "Tickets opened", len(opened), "tickets",
              "support tickets opened in the period"),
         made("tickets_resolved", "Tickets resolved", len(resolved), "tickets",
-             "support tickets whose standing resolution falls in the period"),
-        made("share_resolved_without_builders", "Share resolved without builders",
+             "support tickets whose standing resolution falls in the period, whether or not "
+             "their opener confirmed the fix"),
+        made("share_resolved_without_builders", "Share resolved without builders, fix confirmed",
              None if share is None else round(share, 4), "ratio",
              "of the tickets resolved in the period, the share resolved by an enrolled person "
-             "outside the component's builders with no builder taking part",
+             "outside the component's builders with no builder taking part, whose opener "
+             "confirmed the fix with their own key (`inhouse support confirm-fix`): a "
+             "resolution its opener has not confirmed is its resolver's word, resolved but "
+             "not counted here",
              "" if resolved else "no ticket was resolved in the period"),
     ]  # fmt: skip

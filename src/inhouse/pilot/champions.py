@@ -3,11 +3,12 @@
 The signals are measurements, never a typed opinion: **active days** (distinct days the person's
 own key got answers through the gateway, in the adoption window the playbook sets), **prompts
 others reuse** (library prompts whose versions they signed, sent by other people through the
-gateway), and **help given** (support tickets they resolved, once play 5's support queue
-measures them; until a collector records ``ticket.resolved`` this signal is skipped and the
-suggestion says so). Naming a champion is a rollout lead's act: the ``champion`` role through
-the engine, and a ``pilot.champion`` fact; taking it on is the champion's own, signed with their
-key (:func:`accept_champion`). Play 5's ``champions-named`` check counts a champion for their
+gateway), and **help given** (support tickets they resolved for someone else, counted once the
+ticket's opener confirmed the fix with their own key, as play 5 counts a resolution; until a
+collector records ``ticket.resolved`` this signal is skipped and the suggestion says so).
+Naming a champion is a rollout lead's act: the ``champion`` role through the engine, and a
+``pilot.champion`` fact; taking it on is the champion's own, signed with their key
+(:func:`accept_champion`). Play 5's ``champions-named`` check counts a champion for their
 own team once they accepted: a lead's word does not make someone else's commitment.
 """
 
@@ -46,7 +47,9 @@ class Candidate:
     active_days: int
     prompts: list[str]  # library prompts they authored that someone else used
     reused_by: list[str]  # the other people who used them
-    tickets: int | None  # tickets they resolved (None: not measured yet)
+    #: tickets they resolved for someone else, the fix confirmed by its opener (None: not
+    #: measured yet)
+    tickets: int | None
     member: bool  # in the pilot
     champion: bool  # already holds the champion role
 
@@ -122,14 +125,19 @@ def suggest_champions(program: Program) -> Suggestions:
         notes.append("prompts others reuse: the library has no prompts yet (`inhouse prompts add`)")
     tickets: dict[str, int] | None = None
     if "ticket.resolved" in measured_kinds():
-        # who resolved each ticket, as the support queue folds it: the signer of a native step,
-        # the mapped person of an imported one (never whoever ran the import)
+        # who resolved each ticket, as the support queue folds it (the signer of a native step,
+        # the mapped person of an imported one, never whoever ran the import), counted once the
+        # ticket's opener, someone else, confirmed the fix with their own key: a resolution is
+        # its resolver's word, and resolving one's own or others' tickets with a made-up note
+        # (or one reopened since) helped nobody
         tickets = {}
         ctx = evidence.context
         for ticket in fold_tickets(evidence.facts, ctx.people, ctx.held_role_at).values():
-            for step in ticket.steps:
-                if step.kind == "resolved" and step.actor:
-                    tickets[step.actor] = tickets.get(step.actor, 0) + 1
+            resolution = ticket.resolution
+            if resolution is None or not resolution.actor or ticket.fix_confirmed() is None:
+                continue
+            if resolution.actor != ticket.opened.actor:
+                tickets[resolution.actor] = tickets.get(resolution.actor, 0) + 1
     else:
         notes.append(
             "help given (support tickets resolved) is not measured yet: play 5's support queue "

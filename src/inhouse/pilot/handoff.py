@@ -63,7 +63,7 @@ def _champions_md(program_name: str, found: Suggestions) -> str:
     for team in found.teams:
         named = ", ".join(team.champions) or "none named yet"
         lines += [f"## {team.team}", "", f"Champion: {named}", ""]
-        lines += ["| person | active days | prompts others use | used by | tickets |"]
+        lines += ["| person | active days | prompts others use | used by | fixes confirmed |"]
         lines += ["|---|---|---|---|---|"]
         for c in team.candidates:
             tickets = "not measured" if c.tickets is None else str(c.tickets)

@@ -52,6 +52,7 @@ __all__ = [
     "assign_ticket",
     "comment_on_ticket",
     "confirm_fix",
+    "confirm_fix_command",
     "confirm_ticket",
     "dispute_ticket",
     "find_ticket",
@@ -268,9 +269,23 @@ def confirm_fix(program: Program, ticket: str, *, text: str = "") -> Ticket:
         )
     if found.fix_confirmed() is not None:
         raise Refused(f"{ticket}: you already confirmed the fix by {resolution.actor}")
+    if program.delegation is not None:
+        # a dashboard session's key lives on the dashboard's host, which could sign this in
+        # the opener's name while they are signed in: the check never counts it, so the
+        # dashboard is refused here, before the log's own refusal, with what to run instead
+        raise NotAllowed(
+            f"a session may not sign ticket.fixed facts: play 5 counts a fix only its opener "
+            f"confirmed with their own key. Run `{confirm_fix_command(ticket)}` on your own "
+            "machine"
+        )
     payload = {"ticket": ticket, "resolution": resolution.fact.id, "text": text.strip()}
     _record(program, "ticket.fixed", payload)
     return find_ticket(program, ticket)
+
+
+def confirm_fix_command(ticket: str) -> str:
+    """What a ticket's opener runs, on their own machine, to confirm its fix."""
+    return f"inhouse support confirm-fix {ticket}"
 
 
 def dispute_ticket(program: Program, ticket: str, *, reason: str = "") -> Ticket:
@@ -362,6 +377,7 @@ def ticket_dict(program: Program, ticket: Ticket) -> dict[str, Any]:
         "resolved_by": resolution.actor if resolution else None,
         "resolved_at": resolution.at.isoformat() if resolution else None,
         "fix_confirmed": ticket.fix_confirmed() is not None if resolution else None,
+        "fix": _fix(ticket),
         "builders": sorted(builders_of(context, ticket.component)),
         "steps": [
             {
@@ -378,6 +394,20 @@ def ticket_dict(program: Program, ticket: Ticket) -> dict[str, Any]:
             for step in ticket.steps
         ],
     }
+
+
+def _fix(ticket: Ticket) -> dict[str, Any] | None:
+    """Where the resolution a ticket stands on waits (None while open): confirmed by its opener
+    (who, when, the fact), or awaiting their word and the command they run for it."""
+    if ticket.resolution is None:
+        return None
+    fixed = ticket.fix_confirmed()
+    if fixed is not None:
+        return {"confirmed": True, "by": fixed.actor, "at": fixed.at.isoformat(),
+                "fact": fixed.fact.id, "awaits": None, "command": None}  # fmt: skip
+    opener = ticket.opened.actor or None
+    return {"confirmed": False, "by": None, "at": None, "fact": None,
+            "awaits": opener, "command": confirm_fix_command(ticket.id)}  # fmt: skip
 
 
 def _word_on(ticket: Ticket, step: TicketStep) -> str | None:

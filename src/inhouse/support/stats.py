@@ -4,8 +4,11 @@ For each component: its tickets (and how many are "it broke"), the median time f
 the resolution a resolved ticket stands on, the share of resolved tickets resolved without its
 builders (by the rules of play 5's ``ticket-resolved-without-builder``: an enrolled person
 outside the builders resolved it from a machine of their own, no builder commented on it, was
-assigned it or resolved it, and an import's word for who opened and resolved it is confirmed
-by them with ``inhouse support confirm``, never disputed), the reopen rate (tickets ever
+assigned it or resolved it, an import's word for who opened and resolved it is confirmed by
+them with ``inhouse support confirm``, never disputed, and the ticket's opener confirmed the
+fix with their own key, ``inhouse support confirm-fix``), shown apart: those that meet every
+rule but the opener's confirmation (a resolution is its resolver's word until then), the reopen
+rate (tickets ever
 resolved that were reopened), and the Contributor Absence Factor of its resolvers (CHAOSS: the
 fewest people who together resolved at least half of its resolved tickets; 1 means one person's
 absence stops half the fixes).
@@ -38,8 +41,12 @@ class ComponentStats:
     open: int
     resolved: int
     median_hours_to_resolve: float | None  # None: nothing resolved yet
+    #: resolved without the builders, the fix confirmed by the ticket's opener
     resolved_without_builders: int
     share_without_builders: float | None  # of the resolved tickets
+    #: resolved without the builders by every other rule, the opener's confirmation awaited:
+    #: the resolver's word alone, never in ``resolved_without_builders``
+    awaiting_fix_confirmation: int
     ever_resolved: int
     reopened: int
     reopen_rate: float | None  # reopened / ever resolved
@@ -63,13 +70,19 @@ def absence_factor(resolved_by: Counter[str]) -> int | None:
     raise AssertionError("unreachable: the counts sum to the total")  # pragma: no cover
 
 
-def without_builders(ctx: CheckContext, ticket: Ticket, builders: set[str]) -> bool:
+def without_builders(
+    ctx: CheckContext, ticket: Ticket, builders: set[str], *, fix_confirmed: bool = True
+) -> bool:
     """Resolved now without ``builders``, by the rules of ``ticket-resolved-without-builder``
     (an enrolled person outside the builders resolved it, on a machine of their own, no builder
-    took part, and an imported opener and resolver confirmed it with their own keys, `inhouse
-    support confirm`, and disputed none of it), a
-    reopening aside (counted apart); never for a component nobody built according to the log."""
-    return ticket.resolution is not None and why_not_without_builders(ctx, ticket, builders) is None
+    took part, an imported opener and resolver confirmed it with their own keys, `inhouse
+    support confirm`, and disputed none of it, and its opener confirmed the fix, `inhouse
+    support confirm-fix`; ``fix_confirmed`` False: every rule but the last), a reopening aside
+    (counted apart); never for a component nobody built according to the log."""
+    return (
+        ticket.resolution is not None
+        and why_not_without_builders(ctx, ticket, builders, fix_confirmed=fix_confirmed) is None
+    )
 
 
 def component_stats(
@@ -82,7 +95,11 @@ def component_stats(
         for t in resolved
         if t.resolution is not None
     ]
-    without = [t for t in resolved if without_builders(ctx, t, builders)]
+    # a resolution is its resolver's word that it is fixed: it counts once the ticket's opener
+    # confirms the fix, and until then it is shown apart (a support owner resolving every
+    # user's ticket with a made-up note would otherwise make the figure 100 %)
+    otherwise = [t for t in resolved if without_builders(ctx, t, builders, fix_confirmed=False)]
+    without = [t for t in otherwise if t.fix_confirmed() is not None]
     ever = [t for t in tickets if t.of("resolved")]
     reopened = [t for t in ever if t.of("reopened")]
     resolvers = Counter(t.resolution.actor or "(unmapped)" for t in resolved if t.resolution)
@@ -96,6 +113,7 @@ def component_stats(
         median_hours_to_resolve=statistics.median(hours) if hours else None,
         resolved_without_builders=len(without),
         share_without_builders=len(without) / len(resolved) if resolved else None,
+        awaiting_fix_confirmation=len(otherwise) - len(without),
         ever_resolved=len(ever),
         reopened=len(reopened),
         reopen_rate=len(reopened) / len(ever) if ever else None,
@@ -122,6 +140,7 @@ def support_stats(program: Program) -> list[ComponentStats]:
         return rows
     whole = component_stats("*", list(tickets.values()), set(), context)
     without = sum(row.resolved_without_builders for row in rows)
+    awaiting = sum(row.awaiting_fix_confirmation for row in rows)
     return [
         *rows,
         ComponentStats(
@@ -129,6 +148,7 @@ def support_stats(program: Program) -> list[ComponentStats]:
                 **asdict(whole),
                 "resolved_without_builders": without,
                 "share_without_builders": without / whole.resolved if whole.resolved else None,
+                "awaiting_fix_confirmation": awaiting,
             }
         ),
     ]

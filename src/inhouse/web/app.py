@@ -359,6 +359,10 @@ def create_app(
             queue.reopen_ticket(session.program, ticket, reason=_field(form, "reason"))
         elif step == "assign":
             queue.assign_ticket(session.program, ticket, _field(form, "person"))
+        elif step == "confirm-fix":
+            # the page offers no such form: the support package refuses a session (only the
+            # opener's own key confirms a fix) and says what to run instead
+            queue.confirm_fix(session.program, ticket, text=_field(form, "text", required=False))
         else:
             raise NoSuchRoute(f"no ticket step {step!r}: comment, resolve, reopen or assign")
         return _back(f"/support/tickets/{ticket}")

@@ -178,7 +178,8 @@ _FORMS: tuple[tuple[str, str, dict[str, bool], tuple[str, ...]], ...] = (
     ),
     (
         "/support/tickets/{ticket}/{step}",
-        "Comment on, resolve, reopen or assign a ticket",
+        "Comment on, resolve, reopen or assign a ticket (confirm-fix is refused to a session: "
+        "a ticket's opener confirms its fix with their own key, `inhouse support confirm-fix`)",
         {"text": False, "note": False, "reason": False, "person": False},
         ("ticket", "step"),
     ),

@@ -79,8 +79,9 @@ def _failing(view: PlayView) -> list[str]:
 
 def _next_steps(program: Program, status: Status) -> list[dict[str, Any]]:
     """Per person, what the status says waits on them: a handoff to decide, a play's exit
-    still lacking, a handoff to offer, a play to start, a ticket assigned to them."""
-    from inhouse.support.queue import list_tickets, queue_of
+    still lacking, a handoff to offer, a play to start, a ticket assigned to them, the fix of
+    an "it broke" ticket they opened to confirm (from their own machine: a session cannot)."""
+    from inhouse.support.queue import confirm_fix_command, list_tickets, queue_of
 
     steps: dict[str, list[dict[str, str]]] = {p["name"]: [] for p in status["people"]}
     leads = [p["name"] for p in status["people"] if "rollout-lead" in p["roles"]]
@@ -111,6 +112,12 @@ def _next_steps(program: Program, status: Status) -> list[dict[str, Any]]:
                 add(ticket.assignee, f"resolve {ticket.id}: {ticket.title}", href)
             elif owner is not None:
                 add(owner.owner, f"assign {ticket.id}: {ticket.title}", href)
+        for ticket in list_tickets(program, state="resolved"):
+            # an it-broke fix is what play 5 counts once its opener confirms it
+            if ticket.category == "it-broke" and ticket.fix_confirmed() is None:
+                add(ticket.opened.actor, f"confirm the fix of {ticket.id} ({ticket.title}) "
+                    f"from your own machine: `{confirm_fix_command(ticket.id)}`, or reopen it",
+                    f"/support/tickets/{ticket.id}")  # fmt: skip
     return [{"person": name, "steps": found} for name, found in steps.items() if found]
 
 
@@ -357,6 +364,9 @@ def _ticket_row(ticket: Any) -> dict[str, Any]:
         "opened_at": ticket.opened.at.isoformat(timespec="seconds"),
         "assignee": ticket.assignee,
         "resolved_by": resolution.actor if resolution else None,
+        # whether the ticket's opener confirmed the fix (None while open): play 5 and the
+        # figures count a resolution only then
+        "fix_confirmed": ticket.fix_confirmed() is not None if resolution else None,
     }
 
 

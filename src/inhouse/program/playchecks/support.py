@@ -858,12 +858,19 @@ def _unconfirmed(ticket: Ticket, person: str, step: Fact, what: str, role: str =
     return f"{ticket.id}: only the import says {who} {what} it (run by {step.by}{role}); {fix}"
 
 
-def why_not_without_builders(ctx: CheckContext, ticket: Ticket, built: set[str]) -> str | None:
+def why_not_without_builders(
+    ctx: CheckContext, ticket: Ticket, built: set[str], *, fix_confirmed: bool = True
+) -> str | None:
     """Why ``ticket`` is not resolved without ``built`` (its component's builders) by the
     check's own rules, a resolution reopened soon after aside (the support figures count
     reopenings apart), or None when it is: what ``inhouse support stats`` and play 6's share
-    of tickets resolved without the builders count, so neither takes an import's word."""
-    return _why_not(ctx, ticket, built, None)
+    of tickets resolved without the builders count, so neither takes an import's word, nor a
+    resolver's word that it is fixed before the ticket's opener confirms it (``fix_confirmed``
+    False: every rule but that one, for the figures that show such resolutions apart)."""
+    why = _why_not(ctx, ticket, built, None)
+    if why is None and fix_confirmed and ticket.fix_confirmed() is None:
+        return _fix_awaited(ticket)
+    return why
 
 
 def _why_not(
