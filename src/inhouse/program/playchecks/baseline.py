@@ -225,24 +225,83 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     shipped, version = ctx.created_with or ("", _RERUN_SINCE)
     if result.outcome is not Outcome.FAIL or shipped != _SHIPPED or version >= _RERUN_SINCE:
         return result
-    if _BASELINE in ctx.exited:
-        # the rule came with v2: judging a program whose play 2 exited before it by the rule
-        # would re-judge every pilot grant it made since as held back (the reach guards judge
-        # exits by the checks loaded now), and lock its pilot out of the gateway at upgrade.
-        # Only an exit it made spares it: its first event, which names v1, is its lead's to
-        # write, so a program created today could name v1 too. (A rerun that holds still
-        # passes: an exit accepted on it must not turn stale when it is recorded.)
+    exit_ = ctx.exited.get(_BASELINE)
+    if exit_ is None:
+        return replace(
+            result,
+            reason=f"{result.reason} (the program was created with playbook {_SHIPPED} "
+            f"v{version}, but its play 2 has not exited: what a v1 program's exit spares it is "
+            "an exit it made)",
+        )
+    # the rule came with v2: judging a program whose play 2 exited before it by the rule would
+    # re-judge every pilot grant it made since as held back (the reach guards judge exits by
+    # the checks loaded now), and lock its pilot out of the gateway at upgrade. Only an exit
+    # it made spares it: its first event, which names v1, is its lead's to write, so a program
+    # created today could name v1 too. And the exit spares only the verdict it was judged on:
+    # one recorded since on other weights (which a re-lock then blesses through
+    # baseline-pinned) is rerun like any program's, and so is the one the lock is tied to (the
+    # latest proven verdict naming its weights), which a later verdict naming none must not
+    # hide. (A rerun that holds still passes: an exit accepted on it must not turn stale when
+    # it is recorded.)
+    judged = [v for v in (verdict, _tied_verdict(ctx)) if v is not None]
+    unspared = [v for v in judged if not _judged_at_exit(ctx, v, exit_[1])]
+    if not unspared:
+        on = (
+            f" on trial {verdict.payload['trial']}'s verdict (fact #{verdict.id})"
+            if verdict
+            else ""
+        )
         return not_applicable(
             f"the program was created with playbook {_SHIPPED} v{version}, which did not ask "
-            "for someone else's rerun of play 1's trial, and its play 2 exited; a program "
-            "created now needs one (`inhouse prove NAME --rerun`, by the colleague who "
-            "verifies the baseline)"
+            f"for someone else's rerun of play 1's trial, and its play 2 exited{on}; a verdict "
+            "recorded since on other weights needs one, as in a program created now (`inhouse "
+            "prove NAME --rerun`, by the colleague who verifies the baseline)"
         )
+    if unspared[0] is not verdict:
+        result = _reproduced(ctx, unspared[0])
+        if result.outcome is not Outcome.FAIL:
+            return result
     return replace(
         result,
-        reason=f"{result.reason} (the program was created with playbook {_SHIPPED} v{version}, "
-        "but its play 2 has not exited: what a v1 program's exit spares it is an exit it made)",
+        reason=f"{result.reason} (the program was created with playbook {_SHIPPED} v{version} "
+        f"and its play 2 exited at event {exit_[1]} without a rerun, but that exit spares only "
+        f"the verdict it was judged on, and fact #{unspared[0].id} was recorded after it)",
     )
+
+
+def _tied_verdict(ctx: CheckContext) -> Fact | None:
+    """The latest proven verdict that names the weights it proved: the one baseline-pinned
+    ties the lock to."""
+    return ctx.facts.latest(
+        "trial.verdict",
+        lambda f: (
+            f.payload["verdict"] == "proven"
+            and bool((f.payload.get("candidate") or {}).get("digest"))
+        ),
+    )
+
+
+def _judged_at_exit(ctx: CheckContext, verdict: Fact, exited_at: int) -> bool:
+    """Whether play 2's first exit (event ``exited_at``), in a program created before the
+    rerun rule, was judged on ``verdict``'s claim: it was recorded before that exit; or, a
+    verdict since that names no spec hash (recorded by a release from before the rule, which
+    asked no rerun of it, after the exit) and claims no other weights than a verdict recorded
+    before the exit (or none): what the lock was tied to stays what the exit was judged on.
+    A verdict since on other weights, which a re-lock would bless, is nobody's but its
+    author's until someone reruns it."""
+    if verdict.id < exited_at:
+        return True
+    if verdict.payload.get("spec_hash"):
+        return False
+    digest = (verdict.payload.get("candidate") or {}).get("digest")
+    if not digest:
+        return True
+    before = [
+        f
+        for f in ctx.facts.of("trial.verdict")
+        if f.id < exited_at and f.payload["verdict"] == "proven"
+    ]
+    return any((f.payload.get("candidate") or {}).get("digest") == digest for f in before)
 
 
 def _reproduced(ctx: CheckContext, verdict: Fact | None) -> Result:
