@@ -702,8 +702,8 @@ def test_a_v1_programs_exit_does_not_spare_a_verdict_proven_after_it(
     """The v1 exemption stretched too far: lena, whose v1 program's play 2 exited without a
     rerun, proves other weights after the upgrade, re-locks them (baseline-pinned passes: the
     lock blesses what was proven) and omar's routine verify of the new lock passes. Nobody
-    reran the new claim, and play 2 held. The exit spares only the verdict it was judged on:
-    the new one needs someone else's rerun, as in a program created now."""
+    reran the new claim, and play 2 held. The exit spares only the weights it was judged on:
+    the new claim needs someone else's rerun, as in a program created now."""
     lena, omar = _exited_under_v1(_isolated, clock, monkeypatch)
     try:
         new = _prove_again(lena, OTHER)
@@ -716,7 +716,7 @@ def test_a_v1_programs_exit_does_not_spare_a_verdict_proven_after_it(
         reproduced = rows["trial-reproduced"]
         assert reproduced["outcome"] == "fail", reproduced["reason"]
         assert f"fact #{new.id}" in reproduced["reason"] and "--rerun" in reproduced["reason"]
-        assert "spares only the verdict it was judged on" in reproduced["reason"]
+        assert "spares only the weights it was judged on" in reproduced["reason"]
         assert not play(lena, 2)["exit_met"]
         # lena's own rerun of her claim reproduces nothing
         reproduce(lena, digest=OTHER)
@@ -735,16 +735,20 @@ def test_a_v1_programs_exit_does_not_spare_a_verdict_proven_after_it(
         lena.close()
 
 
-def test_a_v1_program_keeps_its_exemption_for_what_its_exit_was_judged_on(
+def test_a_v1_program_keeps_its_exemption_for_the_weights_its_exit_was_judged_on(
     _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What the upgrade leaves alone: a v1 program that proved its trial again after play 2
-    exited, before the upgrade (a verdict naming no spec hash, as releases then recorded) on
-    the weights its exit was judged on, is still spared; a verdict of that release on other
-    weights is not (nobody can rerun it: its owner proves it again, and someone reruns it)."""
+    exited on the weights its exit was judged on (before the upgrade, a verdict naming no spec
+    hash, as releases then recorded; or after it) is still spared: the lock blesses what it
+    blessed. A verdict of the earlier release on other weights is not (nobody can rerun it:
+    its owner proves it again, and someone reruns it)."""
     lena, _ = _exited_under_v1(_isolated, clock, monkeypatch)
     try:
         _prove_again(lena, DIGEST, spec_hash=None, candidate_pass_rate=None)
+        rows = {row["check"]: row for row in play(lena, 2)["exit"]}
+        assert rows["trial-reproduced"]["outcome"] == "not-applicable", rows["trial-reproduced"]
+        _prove_again(lena, DIGEST)
         rows = {row["check"]: row for row in play(lena, 2)["exit"]}
         assert rows["trial-reproduced"]["outcome"] == "not-applicable", rows["trial-reproduced"]
         assert play(lena, 2)["exit_met"]

@@ -237,8 +237,8 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     # re-judge every pilot grant it made since as held back (the reach guards judge exits by
     # the checks loaded now), and lock its pilot out of the gateway at upgrade. Only an exit
     # it made spares it: its first event, which names v1, is its lead's to write, so a program
-    # created today could name v1 too. And the exit spares only the verdict it was judged on:
-    # one recorded since on other weights (which a re-lock then blesses through
+    # created today could name v1 too. And the exit spares only the weights it was judged
+    # on: a verdict recorded since on other weights (which a re-lock then blesses through
     # baseline-pinned) is rerun like any program's, and so is the one the lock is tied to (the
     # latest proven verdict naming its weights), which a later verdict naming none must not
     # hide. (A rerun that holds still passes: an exit accepted on it must not turn stale when
@@ -265,7 +265,8 @@ def trial_reproduced(ctx: CheckContext) -> Result:
         result,
         reason=f"{result.reason} (the program was created with playbook {_SHIPPED} v{version} "
         f"and its play 2 exited at event {exit_[1]} without a rerun, but that exit spares only "
-        f"the verdict it was judged on, and fact #{unspared[0].id} was recorded after it)",
+        f"the weights it was judged on: fact #{unspared[0].id}, recorded after it, proved "
+        "others)",
     )
 
 
@@ -283,25 +284,21 @@ def _tied_verdict(ctx: CheckContext) -> Fact | None:
 
 def _judged_at_exit(ctx: CheckContext, verdict: Fact, exited_at: int) -> bool:
     """Whether play 2's first exit (event ``exited_at``), in a program created before the
-    rerun rule, was judged on ``verdict``'s claim: it was recorded before that exit; or, a
-    verdict since that names no spec hash (recorded by a release from before the rule, which
-    asked no rerun of it, after the exit) and claims no other weights than a verdict recorded
-    before the exit (or none): what the lock was tied to stays what the exit was judged on.
-    A verdict since on other weights, which a re-lock would bless, is nobody's but its
-    author's until someone reruns it."""
+    rerun rule, was judged on ``verdict``'s claim: it was recorded before that exit; or it was
+    recorded since on the weights a verdict before the exit proved (or names none, and ties
+    the lock to nothing): what the lock blesses stays what the exit was judged on. A verdict
+    since on other weights, which a re-lock would bless, is nobody's but its author's until
+    someone reruns it."""
     if verdict.id < exited_at:
         return True
-    if verdict.payload.get("spec_hash"):
-        return False
     digest = (verdict.payload.get("candidate") or {}).get("digest")
     if not digest:
         return True
-    before = [
-        f
+    return any(
+        (f.payload.get("candidate") or {}).get("digest") == digest
         for f in ctx.facts.of("trial.verdict")
         if f.id < exited_at and f.payload["verdict"] == "proven"
-    ]
-    return any((f.payload.get("candidate") or {}).get("digest") == digest for f in before)
+    )
 
 
 def _reproduced(ctx: CheckContext, verdict: Fact | None) -> Result:
