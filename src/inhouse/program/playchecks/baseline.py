@@ -76,13 +76,9 @@ def baseline_pinned(ctx: CheckContext, lock: Fact) -> Result:
     names = ", ".join(f"{m['name']}@{str(m['digest'])[:19]}" for m in models)
     # a verdict that named the proven weights is what ties the lock to them: a later one that
     # names none (the shape from before trials named them) does not untie it
-    proven = ctx.facts.latest(
-        "trial.verdict",
-        lambda f: (
-            f.payload["verdict"] == "proven"
-            and bool((f.payload.get("candidate") or {}).get("digest"))
-        ),
-    ) or ctx.facts.latest("trial.verdict", lambda f: f.payload["verdict"] == "proven")
+    proven = _tied_verdict(ctx) or ctx.facts.latest(
+        "trial.verdict", lambda f: f.payload["verdict"] == "proven"
+    )
     candidate = (proven.payload.get("candidate") or {}) if proven is not None else {}
     if proven is None or not candidate:
         return passed(f"{runtime['family']} {runtime['version']} with {names}", lock)
