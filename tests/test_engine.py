@@ -651,6 +651,46 @@ def test_a_program_claiming_the_first_playbook_still_in_play_two_needs_the_rerun
         lena.close()
 
 
+def test_a_rerun_the_test_model_answered_reproduces_no_real_verdict(
+    cast: dict[str, Program],
+) -> None:
+    """The verdict's ``test_model`` is its author's word: lena proves random weights under a
+    verdict that does not say so (typed, or from a runtime that could not tell), and omar's
+    routine rerun on those weights, whose own runtime saw the project's test model, held its
+    quality: play 2 exited on random weights outside a demo. The rerun's own finding counts
+    against the verdict."""
+    from dataclasses import replace
+
+    from inhouse.program.checks import Outcome, evaluate
+    from inhouse.program.evaluation import context_for
+
+    lena, omar = cast["lena"], cast["omar"]
+    through_play_one(lena)
+    omar.request_access(reason="I want the triage model")
+    lena.start_play(None, 2)
+    lock_baseline(lena)
+    measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)
+    rerun = reproduce(omar, test_model=True)
+    rows = {row["check"]: row for row in play(lena, 2)["exit"]}
+    reproduced = rows["trial-reproduced"]
+    assert reproduced["outcome"] == "fail", reproduced["reason"]
+    assert "test model" in reproduced["reason"] and f"fact #{rerun.id}" in reproduced["reason"]
+    assert not play(lena, 2)["exit_met"]
+    with pytest.raises(Refused, match="exit criteria are not met"):
+        lena.offer_handoff(None, 2, to="omar")
+    # a later rerun on those weights that did not see the test model changes nothing: the
+    # digest names the same weights
+    reproduce(omar)
+    rows = {row["check"]: row for row in play(lena, 2)["exit"]}
+    assert rows["trial-reproduced"]["outcome"] == "fail", rows["trial-reproduced"]
+    # a program whose play 2 exited before such a finding counted keeps its exit, and is told
+    ctx = context_for(lena.state(), lena.clock())
+    ctx = replace(ctx, exited={**ctx.exited, "baseline": (lena.clock(), rerun.id + 1)})
+    kept = evaluate("trial-reproduced", ctx)
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert f"fact #{rerun.id}, found the project's test model" in kept.reason
+
+
 #: other weights than :data:`DIGEST`, proven after a v1 program's play 2 exited
 OTHER = "sha256:" + "e" * 64
 

@@ -337,6 +337,29 @@ def _reproduced(ctx: CheckContext, verdict: Fact | None) -> Result:
         for f in on_weights
     }
     elsewhere = [f for f in on_weights if why_not[f.id] is None]
+    # the verdict's test_model is its author's word; a colleague's own runtime that found the
+    # project's test model behind the proven digest measured it. A program whose play 2 exited
+    # before that finding counted keeps its exit (the reach guards judge exits by the checks
+    # loaded now): said, not held against it; a finding since is
+    spotted = [f for f in elsewhere if f.payload.get("test_model")]
+    found_test = ""
+    if spotted and not data.get("test_model") and not ctx.demo:
+        exited = ctx.exited.get(_BASELINE)
+        fact = spotted[-1]
+        if exited is None or any(f.id > exited[1] for f in spotted):
+            return failed(
+                f"{fact.by}'s rerun (fact #{fact.id}) found the weights trial {name}'s verdict "
+                f"(fact #{verdict.id}, by {verdict.by}) proved ({str(digest)[:19]}) to be the "
+                "project's test model (random weights), which the verdict did not say: a rerun "
+                "of it reproduces nothing worth proving; prove a real model (`inhouse prove "
+                f"{name}`; only a demo program accepts the test model)",
+                verdict,
+                *spotted,
+            )
+        found_test = (
+            f" (note: {fact.by}'s rerun, fact #{fact.id}, found the project's test model behind "
+            "these weights; play 2 exited before such a finding counted against the verdict)"
+        )
     # the floor of the spec the colleague ran, which its hash covers (never the verdict's word)
     floor = {f.id: float(f.payload["quality_floor"]) for f in elsewhere}
     held = [
@@ -351,7 +374,7 @@ def _reproduced(ctx: CheckContext, verdict: Fact | None) -> Result:
             f"{fact.by} reran trial {name} on their own machine: pass rate "
             f"{_shown_rate(fact.payload['pass_rate'])} over {fact.payload['inputs']} inputs, "
             f"the verdict claimed {_shown_rate(claimed)} (floor {floor[fact.id]:g} points)"
-            f"{demo}{note}",
+            f"{demo}{note}{found_test}",
             verdict,
             fact,
         )
