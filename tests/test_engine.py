@@ -651,6 +651,155 @@ def test_a_program_claiming_the_first_playbook_still_in_play_two_needs_the_rerun
         lena.close()
 
 
+def test_a_rerun_the_test_model_answered_reproduces_no_real_verdict(
+    cast: dict[str, Program],
+) -> None:
+    """The verdict's ``test_model`` is its author's word: lena proves random weights under a
+    verdict that does not say so (typed, or from a runtime that could not tell), and omar's
+    routine rerun on those weights, whose own runtime saw the project's test model, held its
+    quality: play 2 exited on random weights outside a demo. The rerun's own finding counts
+    against the verdict."""
+    from dataclasses import replace
+
+    from inhouse.program.checks import Outcome, evaluate
+    from inhouse.program.evaluation import context_for
+
+    lena, omar = cast["lena"], cast["omar"]
+    through_play_one(lena)
+    omar.request_access(reason="I want the triage model")
+    lena.start_play(None, 2)
+    lock_baseline(lena)
+    measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)
+    rerun = reproduce(omar, test_model=True)
+    rows = {row["check"]: row for row in play(lena, 2)["exit"]}
+    reproduced = rows["trial-reproduced"]
+    assert reproduced["outcome"] == "fail", reproduced["reason"]
+    assert "test model" in reproduced["reason"] and f"fact #{rerun.id}" in reproduced["reason"]
+    assert not play(lena, 2)["exit_met"]
+    with pytest.raises(Refused, match="exit criteria are not met"):
+        lena.offer_handoff(None, 2, to="omar")
+    # a later rerun on those weights that did not see the test model changes nothing: the
+    # digest names the same weights
+    reproduce(omar)
+    rows = {row["check"]: row for row in play(lena, 2)["exit"]}
+    assert rows["trial-reproduced"]["outcome"] == "fail", rows["trial-reproduced"]
+    # a program whose play 2 exited before such a finding counted keeps its exit, and is told
+    ctx = context_for(lena.state(), lena.clock())
+    ctx = replace(ctx, exited={**ctx.exited, "baseline": (lena.clock(), rerun.id + 1)})
+    kept = evaluate("trial-reproduced", ctx)
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert f"fact #{rerun.id}, found the project's test model" in kept.reason
+
+
+#: other weights than :data:`DIGEST`, proven after a v1 program's play 2 exited
+OTHER = "sha256:" + "e" * 64
+
+
+def _exited_under_v1(
+    _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Program, Program]:
+    """A program created under v1 whose play 2 exited under it (no rerun), as it loads after
+    the upgrade: lena (lead, both early plays' owner) and omar, who verified the baseline."""
+    with monkeypatch.context() as patch:
+        _as_first_shipped(patch)
+        Program.init(_isolated, "Acme", "lena", team="platform", clock=clock).close()
+        lena = Program.open(_isolated, clock=clock)
+        lena.change_roles(None, "lena", add=["play-owner"])
+        omar = enrol(lena, "omar", team="support", roles=["play-owner"])
+        through_play_one(lena)
+        omar.request_access(reason="I want the triage model")
+        lena.start_play(None, 2)
+        lock_baseline(lena)
+        measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)
+        lena.offer_handoff(None, 2, to="omar")
+        omar.accept_handoff(None, 2, comment="stood it up from the docs")
+        lena.close()
+    lena = Program.open(_isolated, clock=clock)
+    return lena, lena.using(omar.key)
+
+
+def _prove_again(program: Program, digest: str, **changes: Any) -> Any:
+    """Trial triage proven again, on the weights ``digest`` (``inhouse prove``'s verdict)."""
+    verdict = {"trial": "triage", "verdict": "proven", "proven_on": ["cheaper"],
+               "quality_ok": True, "candidate": {"model": "m1", "digest": digest},
+               "spec_hash": SPEC, "candidate_pass_rate": 0.9, "inputs": 10,
+               "quality_floor": 5.0}  # fmt: skip
+    return measured(program, "trial.verdict", **{**verdict, **changes})
+
+
+def _relock_on(program: Program, digest: str) -> str:
+    """A re-lock blessing ``digest`` (baseline-pinned ties it to the verdict that proved it)."""
+    lock = made_lock("lena", models=[("m1", digest)], family="llamacpp", version="b4500",
+                     rules_hash="r" * 64)  # fmt: skip
+    measured(program, "baseline.lock", **lock_fact_payload(lock))
+    measured(program, "baseline.install_script", lock_hash=lock.lock_hash, sha256="c" * 64)
+    return lock.lock_hash
+
+
+def test_a_v1_programs_exit_does_not_spare_a_verdict_proven_after_it(
+    _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The v1 exemption stretched too far: lena, whose v1 program's play 2 exited without a
+    rerun, proves other weights after the upgrade, re-locks them (baseline-pinned passes: the
+    lock blesses what was proven) and omar's routine verify of the new lock passes. Nobody
+    reran the new claim, and play 2 held. The exit spares only the weights it was judged on:
+    the new claim needs someone else's rerun, as in a program created now."""
+    lena, omar = _exited_under_v1(_isolated, clock, monkeypatch)
+    try:
+        new = _prove_again(lena, OTHER)
+        relock = _relock_on(lena, OTHER)
+        measured(omar, "baseline.verify", lock_hash=relock, passed=True,
+                 models=[{"name": "m1", "digest": OTHER}])  # fmt: skip
+        rows = {row["check"]: row for row in play(lena, 2)["exit"]}
+        assert rows["baseline-pinned"]["outcome"] == "pass", rows["baseline-pinned"]
+        assert rows["second-person-verified"]["outcome"] == "pass"
+        reproduced = rows["trial-reproduced"]
+        assert reproduced["outcome"] == "fail", reproduced["reason"]
+        assert f"fact #{new.id}" in reproduced["reason"] and "--rerun" in reproduced["reason"]
+        assert "spares only the weights it was judged on" in reproduced["reason"]
+        assert not play(lena, 2)["exit_met"]
+        # lena's own rerun of her claim reproduces nothing
+        reproduce(lena, digest=OTHER)
+        assert play(lena, 2)["exit"][-1]["outcome"] == "fail"
+        # a later verdict that names no weights does not hide the one the lock is tied to
+        _prove_again(lena, OTHER, candidate=None, spec_hash=None, candidate_pass_rate=None)
+        rows = {row["check"]: row for row in play(lena, 2)["exit"]}
+        assert rows["trial-reproduced"]["outcome"] == "fail", rows["trial-reproduced"]
+        assert f"fact #{new.id}" in rows["trial-reproduced"]["reason"]
+        # the honest way: omar reruns the new claim on his own machine
+        reproduce(omar, digest=OTHER)
+        rows = {row["check"]: row for row in play(lena, 2)["exit"]}
+        assert rows["trial-reproduced"]["outcome"] == "pass", rows["trial-reproduced"]
+        assert play(lena, 2)["exit_met"]
+    finally:
+        lena.close()
+
+
+def test_a_v1_program_keeps_its_exemption_for_the_weights_its_exit_was_judged_on(
+    _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the upgrade leaves alone: a v1 program that proved its trial again after play 2
+    exited on the weights its exit was judged on (before the upgrade, a verdict naming no spec
+    hash, as releases then recorded; or after it) is still spared: the lock blesses what it
+    blessed. A verdict of the earlier release on other weights is not (nobody can rerun it:
+    its owner proves it again, and someone reruns it)."""
+    lena, _ = _exited_under_v1(_isolated, clock, monkeypatch)
+    try:
+        _prove_again(lena, DIGEST, spec_hash=None, candidate_pass_rate=None)
+        rows = {row["check"]: row for row in play(lena, 2)["exit"]}
+        assert rows["trial-reproduced"]["outcome"] == "not-applicable", rows["trial-reproduced"]
+        _prove_again(lena, DIGEST)
+        rows = {row["check"]: row for row in play(lena, 2)["exit"]}
+        assert rows["trial-reproduced"]["outcome"] == "not-applicable", rows["trial-reproduced"]
+        assert play(lena, 2)["exit_met"]
+        _prove_again(lena, OTHER, spec_hash=None, candidate_pass_rate=None)
+        rows = {row["check"]: row for row in play(lena, 2)["exit"]}
+        assert rows["trial-reproduced"]["outcome"] == "fail", rows["trial-reproduced"]
+        assert "before verdicts named the spec" in rows["trial-reproduced"]["reason"]
+    finally:
+        lena.close()
+
+
 def test_an_acceptance_is_current_only_where_a_dropped_check_was_never_seen() -> None:
     """What an upgrade leaves current: a check the acceptance never saw, which does not apply
     and rests on nothing. A check it saw passing that does not apply now is a change (else a

@@ -246,3 +246,36 @@ def test_a_relock_that_changes_only_the_locks_owner_closes_no_baseline_finding(
     ctx = context_for(lena.state(), lena.clock()).with_params({"period_days": 92})
     ctx = replace(ctx, exited={**ctx.exited, "measure": (lena.clock(), 0)})
     assert evaluate("findings-fed-back", ctx).outcome is Outcome.PASS
+
+
+def test_baseline_lock_closes_refuses_early_a_relock_the_check_would_not_count(
+    cast: dict[str, Program], clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`inhouse baseline lock --closes N` asks what findings-fed-back asks of the re-lock it
+    would record: a new lock hash (only its owner changed) with the same models, runtime and
+    data rules is refused before anything is recorded, saying why; a re-lock that changes the
+    data rules is recorded, naming the finding."""
+    from inhouse.baseline import lock as locking
+    from inhouse.errors import InvalidInput
+    from tests.locks import made_lock
+
+    lena, omar, pia = cast["lena"], cast["omar"], cast["pia"]
+    _lock(lena, lock_payload("lena"))
+    clock.advance(hours=1)
+    finding = open_finding(pia, "answers quote e-mail addresses", target="baseline")
+    clock.advance(hours=1)
+    measured = made_lock("omar")
+
+    async def measure(*_: object) -> object:
+        return measured
+
+    monkeypatch.setattr(locking, "measure_lock", measure)
+    locks = len(lena.state().facts)
+    with pytest.raises(InvalidInput) as refused:
+        locking.lock_baseline(omar, None, closes=[str(finding.id)])
+    assert f"finding #{finding.id}" in str(refused.value)
+    assert "pins the same models, runtime and data rules" in str(refused.value)
+    assert len(omar.state().facts) == locks  # nothing recorded
+    measured = made_lock("omar", rules_hash="s" * 12)
+    relocked = locking.lock_baseline(omar, None, closes=[str(finding.id)])
+    assert relocked.fact is not None and relocked.fact.payload["closes"] == [finding.id]

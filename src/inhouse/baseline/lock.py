@@ -439,6 +439,16 @@ def lock_baseline(
             f"the lock is unchanged ({lock.lock_hash}): a re-lock that changes nothing answers "
             f"no finding (#{', #'.join(map(str, numbers))} stay open)"
         )
+    if numbers:
+        # judged as findings-fed-back judges the recorded re-lock: a new lock hash is not a
+        # new baseline (a new owner, Python or inhouse version changes the hash alone)
+        from inhouse.program.feedback import relock_refusal
+
+        if why := relock_refusal(ctx, numbers, lock_fact_payload(lock)):
+            raise InvalidInput(
+                f"this re-lock ({lock.lock_hash[:19]}) would answer no finding, so nothing was "
+                f"recorded: {why} (#{', #'.join(map(str, numbers))} stay open)"
+            )
     # the fact first: the gateway routes the lock the log records, never the file alone, so a
     # lock that could not be recorded (refused, say) is not written where it looks like one
     fact = None

@@ -45,7 +45,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import InvalidInput
-from inhouse.program.facts import Fact
+from inhouse.program.facts import Fact, Provenance
 from inhouse.program.prompt_versions import served_versions
 
 if TYPE_CHECKING:
@@ -59,6 +59,7 @@ __all__ = [
     "fold_findings",
     "parse_finding_id",
     "parse_target",
+    "relock_refusal",
     "require_open",
     "target_of",
 ]
@@ -515,3 +516,36 @@ def require_open(ctx: CheckContext, closes: Iterable[str | int], *, target: str)
             )
         numbers.append(number)
     return numbers
+
+
+def relock_refusal(
+    ctx: CheckContext, numbers: Iterable[int], payload: dict[str, Any]
+) -> str | None:
+    """Why a re-lock recording the ``baseline.lock`` ``payload`` would answer none of the
+    findings ``numbers`` (each open and about the baseline: :func:`require_open`), judged as
+    ``findings-fed-back`` judges it once recorded (:func:`_why_not`): its models, runtime and
+    data rules are those of the lock in force when a finding was opened. None: each would be
+    answered. ``inhouse baseline lock --closes`` asks before it records anything."""
+    whole_lock = "measure" in ctx.exited
+    history = [(f.id, _version_key(f, whole_lock=whole_lock))
+               for f in sorted(ctx.facts.of("baseline.lock"), key=lambda f: f.id)]  # fmt: skip
+    change = Fact(
+        id=max((f.id for f in ctx.facts), default=0) + 1,
+        kind="baseline.lock",
+        version=1,
+        payload=payload,
+        provenance=Provenance.MEASURED,
+        by="",
+        collector=None,
+        comment=None,
+        expires=None,
+        at=ctx.now,
+    )
+    known = {found.id: found for found in fold_findings(ctx)}
+    for number in numbers:
+        found = known.get(number)
+        if found is None:
+            continue
+        if why := _why_not(found, change, "baseline", history, whole_lock):
+            return f"finding #{number}: {why}"
+    return None

@@ -76,13 +76,9 @@ def baseline_pinned(ctx: CheckContext, lock: Fact) -> Result:
     names = ", ".join(f"{m['name']}@{str(m['digest'])[:19]}" for m in models)
     # a verdict that named the proven weights is what ties the lock to them: a later one that
     # names none (the shape from before trials named them) does not untie it
-    proven = ctx.facts.latest(
-        "trial.verdict",
-        lambda f: (
-            f.payload["verdict"] == "proven"
-            and bool((f.payload.get("candidate") or {}).get("digest"))
-        ),
-    ) or ctx.facts.latest("trial.verdict", lambda f: f.payload["verdict"] == "proven")
+    proven = _tied_verdict(ctx) or ctx.facts.latest(
+        "trial.verdict", lambda f: f.payload["verdict"] == "proven"
+    )
     candidate = (proven.payload.get("candidate") or {}) if proven is not None else {}
     if proven is None or not candidate:
         return passed(f"{runtime['family']} {runtime['version']} with {names}", lock)
@@ -225,23 +221,79 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     shipped, version = ctx.created_with or ("", _RERUN_SINCE)
     if result.outcome is not Outcome.FAIL or shipped != _SHIPPED or version >= _RERUN_SINCE:
         return result
-    if _BASELINE in ctx.exited:
-        # the rule came with v2: judging a program whose play 2 exited before it by the rule
-        # would re-judge every pilot grant it made since as held back (the reach guards judge
-        # exits by the checks loaded now), and lock its pilot out of the gateway at upgrade.
-        # Only an exit it made spares it: its first event, which names v1, is its lead's to
-        # write, so a program created today could name v1 too. (A rerun that holds still
-        # passes: an exit accepted on it must not turn stale when it is recorded.)
+    exit_ = ctx.exited.get(_BASELINE)
+    if exit_ is None:
+        return replace(
+            result,
+            reason=f"{result.reason} (the program was created with playbook {_SHIPPED} "
+            f"v{version}, but its play 2 has not exited: what a v1 program's exit spares it is "
+            "an exit it made)",
+        )
+    # the rule came with v2: judging a program whose play 2 exited before it by the rule would
+    # re-judge every pilot grant it made since as held back (the reach guards judge exits by
+    # the checks loaded now), and lock its pilot out of the gateway at upgrade. Only an exit
+    # it made spares it: its first event, which names v1, is its lead's to write, so a program
+    # created today could name v1 too. And the exit spares only the weights it was judged
+    # on: a verdict recorded since on other weights (which a re-lock then blesses through
+    # baseline-pinned) is rerun like any program's, and so is the one the lock is tied to (the
+    # latest proven verdict naming its weights), which a later verdict naming none must not
+    # hide. (A rerun that holds still passes: an exit accepted on it must not turn stale when
+    # it is recorded.)
+    judged = [v for v in (verdict, _tied_verdict(ctx)) if v is not None]
+    unspared = [v for v in judged if not _judged_at_exit(ctx, v, exit_[1])]
+    if not unspared:
+        on = (
+            f" on trial {verdict.payload['trial']}'s verdict (fact #{verdict.id})"
+            if verdict
+            else ""
+        )
         return not_applicable(
             f"the program was created with playbook {_SHIPPED} v{version}, which did not ask "
-            "for someone else's rerun of play 1's trial, and its play 2 exited; a program "
-            "created now needs one (`inhouse prove NAME --rerun`, by the colleague who "
-            "verifies the baseline)"
+            f"for someone else's rerun of play 1's trial, and its play 2 exited{on}; a verdict "
+            "recorded since on other weights needs one, as in a program created now (`inhouse "
+            "prove NAME --rerun`, by the colleague who verifies the baseline)"
         )
+    if unspared[0] is not verdict:
+        result = _reproduced(ctx, unspared[0])
+        if result.outcome is not Outcome.FAIL:
+            return result
     return replace(
         result,
-        reason=f"{result.reason} (the program was created with playbook {_SHIPPED} v{version}, "
-        "but its play 2 has not exited: what a v1 program's exit spares it is an exit it made)",
+        reason=f"{result.reason} (the program was created with playbook {_SHIPPED} v{version} "
+        f"and its play 2 exited at event {exit_[1]} without a rerun, but that exit spares only "
+        f"the weights it was judged on: fact #{unspared[0].id}, recorded after it, proved "
+        "others)",
+    )
+
+
+def _tied_verdict(ctx: CheckContext) -> Fact | None:
+    """The latest proven verdict that names the weights it proved: the one baseline-pinned
+    ties the lock to."""
+    return ctx.facts.latest(
+        "trial.verdict",
+        lambda f: (
+            f.payload["verdict"] == "proven"
+            and bool((f.payload.get("candidate") or {}).get("digest"))
+        ),
+    )
+
+
+def _judged_at_exit(ctx: CheckContext, verdict: Fact, exited_at: int) -> bool:
+    """Whether play 2's first exit (event ``exited_at``), in a program created before the
+    rerun rule, was judged on ``verdict``'s claim: it was recorded before that exit; or it was
+    recorded since on the weights a verdict before the exit proved (or names none, and ties
+    the lock to nothing): what the lock blesses stays what the exit was judged on. A verdict
+    since on other weights, which a re-lock would bless, is nobody's but its author's until
+    someone reruns it."""
+    if verdict.id < exited_at:
+        return True
+    digest = (verdict.payload.get("candidate") or {}).get("digest")
+    if not digest:
+        return True
+    return any(
+        (f.payload.get("candidate") or {}).get("digest") == digest
+        for f in ctx.facts.of("trial.verdict")
+        if f.id < exited_at and f.payload["verdict"] == "proven"
     )
 
 
@@ -285,6 +337,29 @@ def _reproduced(ctx: CheckContext, verdict: Fact | None) -> Result:
         for f in on_weights
     }
     elsewhere = [f for f in on_weights if why_not[f.id] is None]
+    # the verdict's test_model is its author's word; a colleague's own runtime that found the
+    # project's test model behind the proven digest measured it. A program whose play 2 exited
+    # before that finding counted keeps its exit (the reach guards judge exits by the checks
+    # loaded now): said, not held against it; a finding since is
+    spotted = [f for f in elsewhere if f.payload.get("test_model")]
+    found_test = ""
+    if spotted and not data.get("test_model") and not ctx.demo:
+        exited = ctx.exited.get(_BASELINE)
+        fact = spotted[-1]
+        if exited is None or any(f.id > exited[1] for f in spotted):
+            return failed(
+                f"{fact.by}'s rerun (fact #{fact.id}) found the weights trial {name}'s verdict "
+                f"(fact #{verdict.id}, by {verdict.by}) proved ({str(digest)[:19]}) to be the "
+                "project's test model (random weights), which the verdict did not say: a rerun "
+                "of it reproduces nothing worth proving; prove a real model (`inhouse prove "
+                f"{name}`; only a demo program accepts the test model)",
+                verdict,
+                *spotted,
+            )
+        found_test = (
+            f" (note: {fact.by}'s rerun, fact #{fact.id}, found the project's test model behind "
+            "these weights; play 2 exited before such a finding counted against the verdict)"
+        )
     # the floor of the spec the colleague ran, which its hash covers (never the verdict's word)
     floor = {f.id: float(f.payload["quality_floor"]) for f in elsewhere}
     held = [
@@ -299,7 +374,7 @@ def _reproduced(ctx: CheckContext, verdict: Fact | None) -> Result:
             f"{fact.by} reran trial {name} on their own machine: pass rate "
             f"{_shown_rate(fact.payload['pass_rate'])} over {fact.payload['inputs']} inputs, "
             f"the verdict claimed {_shown_rate(claimed)} (floor {floor[fact.id]:g} points)"
-            f"{demo}{note}",
+            f"{demo}{note}{found_test}",
             verdict,
             fact,
         )
