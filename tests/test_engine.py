@@ -68,6 +68,8 @@ def measured(program: Program, kind: str, **payload: Any) -> Any:
 
 #: the spec hash :func:`prove`'s verdict measured, which :func:`reproduce` reruns
 SPEC = "sha256:" + "d" * 64
+#: what :func:`prove`'s claimed advantage was measured against (status quo, costs, thresholds)
+CLAIM = "sha256:" + "c" * 64
 
 
 def prove(program: Program, verdict: str = "proven") -> None:
@@ -87,6 +89,7 @@ def prove(program: Program, verdict: str = "proven") -> None:
         candidate_pass_rate=0.9,
         inputs=10,
         quality_floor=5.0,
+        claim_hash=CLAIM,
     )
 
 
@@ -96,7 +99,8 @@ def reproduce(person: Program, **changes: Any) -> Any:
     rerun = {"trial": "triage", "spec_hash": SPEC, "model": "m0", "digest": DIGEST,
              "pass_rate": 0.9, "inputs": 10, "passed": 9, "quality_floor": 5.0,
              "runtime": "http://127.0.0.1:8080", "runtime_local": True,
-             "runtime_peers": ["127.0.0.1"]}  # fmt: skip
+             "runtime_peers": ["127.0.0.1"], "claim_hash": CLAIM, "status_quo": "api",
+             "proven_on": ["cheaper"]}  # fmt: skip
     return measured(person, "trial.rerun", **{**rerun, **changes})
 
 
