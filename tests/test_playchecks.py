@@ -528,9 +528,7 @@ def test_programs_already_past_a_play_keep_their_exits_under_the_stricter_rules(
     old_rerun = rerun(claim_hash=None, status_quo=None, proven_on=None, improvement={})
     running = run("trial-reproduced", old_verdict, old_rerun)
     assert running.outcome is Outcome.FAIL
-    assert "recorded before verdicts named the status quo they measured against" in (
-        running.reason
-    )
+    assert "recorded before verdicts named the status quo they measured" in running.reason
     exited = {"baseline": (NOW - timedelta(days=5), 0)}
     kept = run("trial-reproduced", old_verdict, old_rerun, exited=exited)
     assert kept.outcome is Outcome.PASS, kept.reason

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +49,6 @@ class TrialPlan:
     prompts: list[Messages]
     texts: list[str]
     mode: LoadMode
-    #: ``sha256:…`` of what the claimed advantage is measured against: see :func:`claim_hash`
-    claim_hash: str = ""
 
     @property
     def shown(self) -> str:
@@ -75,6 +74,12 @@ class TrialPlan:
         }
         return "sha256:" + hashlib.sha256(canonical_json(data).encode()).hexdigest()
 
+    @cached_property
+    def claim_hash(self) -> str:
+        """``sha256:…`` of what the claimed advantage is measured against
+        (:func:`claim_hash`); read when asked, since a manual status quo's CSV is read for it."""
+        return claim_hash(self.folder, self.spec, len(self.inputs))
+
 
 def plan_trial(folder: Path, name: str) -> TrialPlan:
     """Read ``trials/NAME.yaml``, its checks and its inputs; render every input's prompt."""
@@ -90,7 +95,6 @@ def plan_trial(folder: Path, name: str) -> TrialPlan:
     inputs = read_inputs(folder, spec.task.inputs, where=f"{shown}: task.inputs")
     prompts = [_messages(spec, item, shown) for item in inputs]
     return TrialPlan(
-        claim_hash=claim_hash(folder, spec, len(inputs)),
         folder=folder,
         name=name,
         spec=spec,

@@ -185,7 +185,7 @@ def _cleared(outcome: TrialOutcome) -> list[str]:
     """The dimensions the run's own figures cleared, whatever its quality (the check compares
     the candidate's pass rate with the verdict's on its own)."""
     verdict = outcome.verdict
-    cleared = [d.name for d in verdict.dimensions if d.outcome == "cleared"]
+    cleared: list[str] = [d.name for d in verdict.dimensions if d.outcome == "cleared"]
     if verdict.privacy.claimed and verdict.privacy.more_private:
         cleared.append("more-private")
     return cleared

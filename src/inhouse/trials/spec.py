@@ -193,7 +193,7 @@ class TrialSpec(_Strict):
         if value > MAX_QUALITY_FLOOR:
             raise ValueError(
                 f"{value:g} points is more than the {MAX_QUALITY_FLOOR:g} a trial may allow: "
-                "beyond it, \"at acceptable quality\" says nothing (and a rerun's pass rate "
+                'beyond it, "at acceptable quality" says nothing (and a rerun\'s pass rate '
                 "would match almost any claim); set a floor of at most "
                 f"{MAX_QUALITY_FLOOR:g}"
             )

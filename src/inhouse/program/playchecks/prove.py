@@ -91,7 +91,7 @@ def _wide_floor(verdict: Fact) -> str | None:
         return None
     return (
         f"the candidate to trail the status quo by {float(floor):g} pass-rate points, over the "
-        f"{MAX_QUALITY_FLOOR:g} a trial may allow, so its \"acceptable quality\" says nothing"
+        f'{MAX_QUALITY_FLOOR:g} a trial may allow, so its "acceptable quality" says nothing'
     )
 
 
