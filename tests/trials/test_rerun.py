@@ -228,6 +228,11 @@ def test_the_author_rerunning_her_own_trial_does_not_count(program: Path) -> Non
         result.reason
     )
     assert "(it is lena's own)" in result.reason
+    # nor can she confirm her own minutes: the flag belongs to a rerun, and hers never counts
+    out = run("prove", "tickets", "--confirm-minutes", "they are right", code=2)
+    assert "the trial's author cannot confirm their own minutes" in out
+    run("prove", "tickets", "--rerun", "--confirm-minutes", "they are right")
+    assert reproduced(program).outcome is Outcome.FAIL
 
 
 def test_a_key_the_lead_enrolled_from_her_own_machine_does_not_count(program: Path) -> None:

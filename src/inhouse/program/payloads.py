@@ -163,7 +163,7 @@ class TrialVerdict(_Payload):
 
 
 class TrialRerun(_Payload):
-    """The candidate side of a proven trial, run again by someone else on their own machine
+    """A proven trial, run again head to head by someone else from their own machine
     (``inhouse prove NAME --rerun``): play 2's ``trial-reproduced`` compares it with the
     verdict."""
 
