@@ -471,6 +471,11 @@ def test_a_rerun_must_reproduce_the_claimed_advantage_not_only_the_quality() -> 
     assert "its status quo is the minutes lena recorded for the manual process: their word " \
         "alone" in word.reason  # fmt: skip
     assert "--confirm-minutes COMMENT" in word.reason
+    # a rerun calling the manual trial's status quo an API skips no confirmation
+    economics = {"status_quo": "manual", "currency": "EUR"}
+    typed = reproducible(proven_on=["faster", "cheaper"], economics=economics)
+    api_said = run("trial-reproduced", typed, rerun(proven_on=["faster", "cheaper"]))
+    assert api_said.outcome is Outcome.INCONCLUSIVE and "their word alone" in api_said.reason
     # lena's own "confirmation" is her rerun, which never counts; omar's does, shown as his word
     own = run("trial-reproduced", manual, rerun(by="lena", status_quo="manual",
                                                 status_quo_confirmed="they are right"))  # fmt: skip

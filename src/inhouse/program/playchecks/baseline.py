@@ -435,7 +435,7 @@ def _claim_problem(verdict: Fact, rerun: Fact) -> tuple[bool, str] | None:
             f"another machine; prove the trial again (`inhouse prove {name}`) and have it "
             f"rerun ({again})"
         )
-    if data.get("status_quo") == "manual" and not data.get("status_quo_confirmed"):
+    if _manual(verdict, rerun) and not data.get("status_quo_confirmed"):
         return True, (
             f"{who}'s rerun of trial {name} held, but its status quo is the minutes "
             f"{verdict.by} recorded for the manual process: their word alone, which nothing "
@@ -449,12 +449,19 @@ def _upheld(verdict: Fact, rerun: Fact) -> str:
     """What the rerun reproduced of the claimed advantage, and whose word stands in it."""
     data = rerun.payload
     dims = _dims(verdict.payload["proven_on"])
-    if data.get("status_quo") == "manual":
+    if _manual(verdict, rerun):
         return (
             f"; {dims} held on their figures, against the manual minutes {verdict.by} "
             f"recorded, which {rerun.by} confirmed (their word: {data['status_quo_confirmed']})"
         )
     return f"; {dims} held on their figures, the status quo answering from their machine"
+
+
+def _manual(verdict: Fact, rerun: Fact) -> bool:
+    """Whether the status quo was a manual process, by the rerun's word or the verdict's (a
+    rerun saying "api" of a manual trial skips no one's confirmation)."""
+    economics = verdict.payload.get("economics") or {}
+    return rerun.payload.get("status_quo") == "manual" or economics.get("status_quo") == "manual"
 
 
 def _dims(dims: Any) -> str:
