@@ -68,6 +68,8 @@ def measured(program: Program, kind: str, **payload: Any) -> Any:
 
 #: the spec hash :func:`prove`'s verdict measured, which :func:`reproduce` reruns
 SPEC = "sha256:" + "d" * 64
+#: what :func:`prove`'s claimed advantage was measured against (status quo, costs, thresholds)
+CLAIM = "sha256:" + "c" * 64
 
 
 def prove(program: Program, verdict: str = "proven") -> None:
@@ -87,6 +89,7 @@ def prove(program: Program, verdict: str = "proven") -> None:
         candidate_pass_rate=0.9,
         inputs=10,
         quality_floor=5.0,
+        claim_hash=CLAIM,
     )
 
 
@@ -96,7 +99,8 @@ def reproduce(person: Program, **changes: Any) -> Any:
     rerun = {"trial": "triage", "spec_hash": SPEC, "model": "m0", "digest": DIGEST,
              "pass_rate": 0.9, "inputs": 10, "passed": 9, "quality_floor": 5.0,
              "runtime": "http://127.0.0.1:8080", "runtime_local": True,
-             "runtime_peers": ["127.0.0.1"]}  # fmt: skip
+             "runtime_peers": ["127.0.0.1"], "claim_hash": CLAIM, "status_quo": "api",
+             "proven_on": ["cheaper"]}  # fmt: skip
     return measured(person, "trial.rerun", **{**rerun, **changes})
 
 
@@ -566,6 +570,52 @@ def test_a_program_created_before_play_two_asked_for_a_rerun_is_not_judged_by_it
         assert not any("stale" in b.message for b in blockers), blockers
     finally:
         lena.close()
+
+
+def test_plays_that_exited_before_the_claim_had_to_be_reproduced_stay_exited(
+    program: Program, omar: Program, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Upgrade effect of the stricter play 1 and 2 rules: a program whose play 1 exited on a
+    verdict allowing a 30-point quality floor and naming no claim hash, and whose play 2 exited
+    on omar's rerun of the candidate alone, was judged by the checks of its day. After the
+    upgrade both plays stay exited, their handoffs current (the checks pass on the same
+    evidence, saying why), and play 3 is omar's to start; a program still in play 2 would need
+    the whole trial rerun (tests/test_playchecks.py)."""
+    from functools import partial
+
+    from inhouse.program.playchecks import baseline
+    from inhouse.program.playchecks import prove as prove_checks
+
+    with monkeypatch.context() as before:  # the checks as they were
+        before.setattr(prove_checks, "_wide_floor", lambda verdict: None)
+        before.setattr(baseline, "_reproduced", partial(baseline._reproduced, claim=False))
+        program.record_hypothesis(None, "triage locally", aim="replace-dependency",
+                                  target="OpenAI")  # fmt: skip
+        program.start_play(None, 1)
+        measured(program, "trial.verdict", trial="triage", verdict="proven",
+                 proven_on=["cheaper"], quality_ok=True,
+                 candidate={"model": "m0", "digest": DIGEST}, spec_hash=SPEC,
+                 candidate_pass_rate=0.9, inputs=10, quality_floor=30.0)  # fmt: skip
+        program.offer_handoff(None, 1, to="lena")
+        program.accept_handoff(None, 1, comment="I can build on this")
+        omar.request_access(reason="I want the triage model")
+        program.start_play(None, 2)
+        lock_baseline(program)
+        measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)
+        reproduce(omar, claim_hash=None, status_quo=None, proven_on=None)  # the candidate alone
+        program.offer_handoff(None, 2, to="omar")
+        omar.accept_handoff(None, 2, comment="stood it up, reran the trial")
+    for number, check, note in (
+        (1, "value-proven", "(play 1 exited before the cap)"),
+        (2, "trial-reproduced", "play 2 exited before a rerun had to reproduce"),
+    ):
+        row = {r["check"]: r for r in play(program, number)["exit"]}[check]
+        assert row["outcome"] == "pass" and note in row["reason"], row
+        assert play(program, number)["state"] == "exited"
+        assert play(program, number)["handoff"]["stale"] is False
+    assert not program.state().unmet_exits
+    measured(omar, "task.named", task="triage", frequency="daily")
+    omar.start_play(None, 3)
 
 
 def test_a_start_for_someone_else_than_the_receiver_stops_the_fold_in_a_v1_program(

@@ -86,7 +86,13 @@ OWNERS = {"prove-value": "lena", "baseline": "lena", "workflow": "omar"}
 EXITED = {"pilot": (NOW - timedelta(days=30), 0), "support": (NOW - timedelta(days=10), 0)}
 
 
-def run(name: str, *facts: Fact, people: dict[str, Person] | None = None, **params: Any) -> Any:
+def run(
+    name: str,
+    *facts: Fact,
+    people: dict[str, Person] | None = None,
+    exited: dict[str, tuple[datetime, int]] | None = None,
+    **params: Any,
+) -> Any:
     roster = people if people is not None else ROSTER
     context = CheckContext(
         facts=FactSet(facts),
@@ -95,7 +101,7 @@ def run(name: str, *facts: Fact, people: dict[str, Person] | None = None, **para
         now=NOW,
         params=params,
         machines={who: frozenset({f"{who}-laptop"}) for who in roster},  # enrolled from there
-        exited=EXITED,
+        exited=EXITED if exited is None else {**EXITED, **exited},
         signed_in=signed_in(roster),
         sign_in_issuer=ISSUER,
     )
@@ -354,21 +360,28 @@ def test_second_person_verified() -> None:
 
 
 SPEC = "sha256:" + "d" * 64
+#: what trial t's advantage was measured against (its status quo, costs, thresholds)
+CLAIM = "sha256:" + "c" * 64
 
 
 def reproducible(**changes: Any) -> Fact:
-    """lena's proven verdict of trial t: spec ``SPEC``, weights ``DIGEST``, 90 % over 10."""
+    """lena's proven verdict of trial t: spec ``SPEC``, weights ``DIGEST``, 90 % over 10,
+    cheaper than the status quo ``CLAIM`` names."""
     verdict = {"trial": "t", "verdict": "proven", "proven_on": ["cheaper"], "quality_ok": True,
                "candidate": {"model": "m0", "digest": DIGEST}, "spec_hash": SPEC,
-               "candidate_pass_rate": 0.9, "inputs": 10, "quality_floor": 5.0}  # fmt: skip
+               "candidate_pass_rate": 0.9, "inputs": 10, "quality_floor": 5.0,
+               "claim_hash": CLAIM}  # fmt: skip
     return fact("trial.verdict", **{**verdict, **changes})
 
 
 def rerun(by: str = "omar", signed_on: str | None = None, **changes: Any) -> Fact:
-    """``by``'s rerun of trial t on the proven spec and weights, answered on their machine."""
+    """``by``'s rerun of trial t on the proven spec and weights, answered on their machine,
+    against the same API status quo, answering from there: cheaper held."""
     data = {"trial": "t", "spec_hash": SPEC, "model": "m0", "digest": DIGEST, "pass_rate": 0.9,
             "inputs": 10, "passed": 9, "quality_floor": 5.0, "runtime": "http://127.0.0.1:8080",
-            "runtime_local": True, "runtime_peers": ["127.0.0.1"]}  # fmt: skip
+            "runtime_local": True, "runtime_peers": ["127.0.0.1"], "claim_hash": CLAIM,
+            "status_quo": "api", "proven_on": ["cheaper"],
+            "improvement": {"cheaper": 61.5}}  # fmt: skip
     return fact("trial.rerun", by=by, signed_on=signed_on, **{**data, **changes})
 
 
@@ -421,6 +434,116 @@ def test_trial_reproduced() -> None:
     assert test_model.outcome is Outcome.FAIL and "test model" in test_model.reason
     # play 1 claimed nothing (waived): nothing to reproduce
     assert run("trial-reproduced").outcome is Outcome.NOT_APPLICABLE
+
+
+def test_a_rerun_must_reproduce_the_claimed_advantage_not_only_the_quality() -> None:
+    """The forgeries of play 1's "faster / cheaper" (its status quo is its author's to set up:
+    a slow stand-in on her loopback, prices she typed, minutes she typed), each refused by play
+    2's rerun from someone else's machine: the claimed advantage must hold on the rerun's own
+    figures, against the same status quo, and a manual status quo's minutes count only once
+    the rerunner, not their author, confirmed them."""
+    verdict = reproducible(proven_on=["faster", "cheaper"])
+    honest = rerun(proven_on=["faster", "cheaper"], improvement={"faster": 80.0, "cheaper": 60.0})
+    result = run("trial-reproduced", verdict, honest)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert "faster, cheaper held on their figures, the status quo answering from their machine" \
+        in result.reason  # fmt: skip
+    # lena's stand-in was slow on her machine; from omar's, the status quo answered as fast as
+    # the candidate: the quality held, the advantage did not
+    stand_in = rerun(proven_on=["cheaper"], improvement={"faster": 3.2, "cheaper": 60.0})
+    slow = run("trial-reproduced", verdict, stand_in)
+    assert slow.outcome is Outcome.FAIL
+    assert "claimed the candidate faster, cheaper, but on omar's own rerun faster did not clear " \
+        "its threshold (faster +3.2 %)" in slow.reason  # fmt: skip
+    # a rerun against other prices, minutes or thresholds reproduces another claim
+    other = run("trial-reproduced", verdict, honest_with(honest, claim_hash="sha256:" + "9" * 64))
+    assert other.outcome is Outcome.FAIL
+    assert "measured against another status quo, costs or thresholds" in other.reason
+    # a rerun of the candidate alone (the shape before reruns ran the status quo)
+    alone = rerun(claim_hash=None, status_quo=None, proven_on=None, improvement={})
+    only = run("trial-reproduced", verdict, alone)
+    assert only.outcome is Outcome.FAIL and "ran only its candidate side" in only.reason
+    # a manual status quo: the minutes lena typed are her word until omar confirms them
+    manual = reproducible(proven_on=["faster", "cheaper"], status_quo_measured=False)
+    unconfirmed = rerun(status_quo="manual", proven_on=["faster", "cheaper"])
+    word = run("trial-reproduced", manual, unconfirmed)
+    assert word.outcome is Outcome.INCONCLUSIVE, word.reason
+    assert "its status quo is the minutes lena recorded for the manual process: their word " \
+        "alone" in word.reason  # fmt: skip
+    assert "--confirm-minutes COMMENT" in word.reason
+    # a rerun calling the manual trial's status quo an API skips no confirmation
+    economics = {"status_quo": "manual", "currency": "EUR"}
+    typed = reproducible(proven_on=["faster", "cheaper"], economics=economics)
+    api_said = run("trial-reproduced", typed, rerun(proven_on=["faster", "cheaper"]))
+    assert api_said.outcome is Outcome.INCONCLUSIVE and "their word alone" in api_said.reason
+    # lena's own "confirmation" is her rerun, which never counts; omar's does, shown as his word
+    own = run("trial-reproduced", manual, rerun(by="lena", status_quo="manual",
+                                                status_quo_confirmed="they are right"))  # fmt: skip
+    assert own.outcome is Outcome.FAIL and "(it is lena's own)" in own.reason
+    confirmed = rerun(status_quo="manual", proven_on=["faster", "cheaper"],
+                      status_quo_confirmed="I do these by hand: 4-6 minutes is right")  # fmt: skip
+    held = run("trial-reproduced", manual, confirmed)
+    assert held.outcome is Outcome.PASS, held.reason
+    assert "against the manual minutes lena recorded, which omar confirmed (their word: I do " \
+        "these by hand" in held.reason  # fmt: skip
+
+
+def honest_with(fact_: Fact, **changes: Any) -> Fact:
+    """``fact_`` as its signer would have recorded it with ``changes``."""
+    return fact(fact_.kind, by=fact_.by, **{**fact_.payload, **changes})
+
+
+def test_a_verdict_claiming_any_quality_is_acceptable_is_refused() -> None:
+    """The forgery of "at acceptable quality": a floor of 100 points, under which a candidate
+    passing nothing is acceptable beside a status quo passing everything, and any rerun's pass
+    rate matches the claim."""
+    forged = fact("trial.verdict", trial="t", verdict="proven", proven_on=["faster"],
+                  quality_ok=True, candidate_pass_rate=0.0, status_quo_pass_rate=1.0,
+                  quality_floor=100.0, inputs=10)  # fmt: skip
+    result = run("value-proven", forged)
+    assert result.outcome is Outcome.FAIL
+    assert "to trail the status quo by 100 pass-rate points, over the 20 a trial may allow" in (
+        result.reason
+    )
+    assert "set `quality_floor` to at most 20 in trials/t.yaml" in result.reason
+    lax = reproducible(quality_floor=100.0)
+    rerun_lax = run("trial-reproduced", lax, rerun(pass_rate=0.0, passed=0, quality_floor=100.0))
+    assert rerun_lax.outcome is Outcome.FAIL
+    assert "allowed a quality floor of 100 points, over the 20 a trial may allow" in (
+        rerun_lax.reason
+    )
+
+
+def test_programs_already_past_a_play_keep_their_exits_under_the_stricter_rules() -> None:
+    """Upgrade effect: a program whose play 1 exited on a verdict with a wide floor, or whose
+    play 2 exited on a rerun of the candidate alone, keeps that exit (the reach guards judge
+    exits by the checks loaded now), with a note saying why; one still in the play is held to
+    the new rule."""
+    wide = fact("trial.verdict", trial="t", verdict="proven", proven_on=["faster"],
+                quality_ok=True, quality_floor=30.0)  # fmt: skip
+    assert run("value-proven", wide).outcome is Outcome.FAIL
+    spared = run("value-proven", wide, exited={"prove-value": (NOW - timedelta(days=9), 0)})
+    assert spared.outcome is Outcome.PASS
+    assert "note: it allowed the candidate to trail the status quo by 30 pass-rate points" in (
+        spared.reason
+    )
+    assert "(play 1 exited before the cap)" in spared.reason
+    # a verdict and rerun from before reruns ran the status quo
+    old_verdict = reproducible(claim_hash=None)
+    old_rerun = rerun(claim_hash=None, status_quo=None, proven_on=None, improvement={})
+    running = run("trial-reproduced", old_verdict, old_rerun)
+    assert running.outcome is Outcome.FAIL
+    assert "recorded before verdicts named the status quo they measured" in running.reason
+    exited = {"baseline": (NOW - timedelta(days=5), 0)}
+    kept = run("trial-reproduced", old_verdict, old_rerun, exited=exited)
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert kept.reason.startswith("omar reran trial t on their own machine: pass rate 90%")
+    assert "note: play 2 exited before a rerun had to reproduce the verdict's claimed " \
+        "advantage too" in kept.reason  # fmt: skip
+    # its exit spares it nothing the old rule did not: lena's own rerun still does not count
+    own = run("trial-reproduced", old_verdict, rerun(by="lena", claim_hash=None,
+              status_quo=None, proven_on=None), exited=exited)  # fmt: skip
+    assert own.outcome is Outcome.FAIL
 
 
 def test_without_the_sign_in_nobody_is_a_second_person_outside_a_demo() -> None:

@@ -16,8 +16,10 @@ of it) or a GGUF you pass. Play 1's verdict comes from ``inhouse prove`` (the mo
 minutes a person recorded doing the task by hand), play 2's from
 ``inhouse baseline lock`` and a second person's ``verify`` and rerun of the proven trial on his
 laptop (``prove tickets --rerun``), play 3's from workflow tests run by
-someone other than the author. The one fact that is a person's word is the hypothesis: what
-a local model should replace is a judgement, not a measurement.
+someone other than the author. The facts that are a person's word are the hypothesis (what
+a local model should replace is a judgement, not a measurement) and the manual minutes the
+trial runs against, which omar confirms when he reruns it (``--confirm-minutes``), each shown
+as whose word it is.
 
 Steps marked *refused* must be refused (an anti-pattern the engine stops); if one is let
 through, or a normal step fails, the demo stops with an error, so it cannot quietly rot.
@@ -128,8 +130,15 @@ _PLAYS: list[_Step | _Write | str] = [
     ),
     _Step(
         "omar reruns play 1's proven trial there: the same spec, checks and weights, his pass "
-        "rate against the verdict's",
-        ["prove", "tickets", "--rerun"],
+        "rate and advantage against the verdict's; the manual minutes are lena's word, which "
+        "nothing measures, so he confirms them with his own",
+        [
+            "prove",
+            "tickets",
+            "--rerun",
+            "--confirm-minutes",
+            "I do these tickets by hand too: 3 to 6 minutes each is right",
+        ],
         who="omar",
         where="omar-laptop",
     ),

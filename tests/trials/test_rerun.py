@@ -135,8 +135,16 @@ def test_a_colleague_reruns_the_proven_trial_on_his_machine(
     assert "nobody has reproduced trial tickets's verdict" in result.reason
     assert "`inhouse prove tickets --rerun`" in result.reason
 
+    # the trial's status quo is the minutes lena typed: omar's rerun reproduces the quality and
+    # the advantage against them, but they stay her word until he confirms them
     out = run("prove", "tickets", "--rerun", env=omar)
     assert "trial tickets rerun by omar: candidate passed 6 of 6 inputs (100%)" in out
+    assert "this run's own figures cleared faster, cheaper; the verdict claimed faster, " \
+        "cheaper" in out  # fmt: skip
+    assert "does not count" in out and "their word alone" in out
+    assert reproduced(program).outcome is Outcome.INCONCLUSIVE
+    out = run("prove", "tickets", "--rerun", "--confirm-minutes",
+              "I clear these jams by hand: 3-7 minutes each is right", env=omar)  # fmt: skip
     assert "For play 2's exit it counts" in out
     rerun = json.loads(run("fact", "list", "--kind", "trial.rerun", "--json"))[-1]
     assert rerun["by"] == "omar" and rerun["provenance"] == "measured"
@@ -149,7 +157,11 @@ def test_a_colleague_reruns_the_proven_trial_on_his_machine(
     result = reproduced(program)
     assert result.outcome is Outcome.PASS, result.reason
     assert "omar reran trial tickets on their own machine: pass rate 100% over 6 inputs, the " \
-        "verdict claimed 100% (floor 5 points)" in result.reason  # fmt: skip
+        "verdict claimed 100% (floor 5 points); faster, cheaper held on their figures, against " \
+        "the manual minutes lena recorded, which omar confirmed (their word: I clear these " \
+        "jams by hand" in result.reason  # fmt: skip
+    assert data["claim_hash"] == verdict["claim_hash"] and data["status_quo"] == "manual"
+    assert data["proven_on"] == ["faster", "cheaper"]
     # and `inhouse status` shows it among play 2's exit checks, on measured evidence
     run("handoff", "offer", "1", "--to", "lena")
     run("handoff", "accept", "1")
@@ -159,6 +171,47 @@ def test_a_colleague_reruns_the_proven_trial_on_his_machine(
     row = next(r for r in status["plays"][1]["exit"] if r["check"] == "trial-reproduced")
     assert row["outcome"] == "pass" and row["basis"] == "measured"
     assert row["reason"].startswith("omar reran trial tickets on their own machine")
+
+
+def test_a_slow_stand_in_status_quo_does_not_make_the_candidate_faster_from_elsewhere(
+    program: Path, omar: dict[str, str]
+) -> None:
+    """The forgery of "faster": lena's "hosted API" is a slow stand-in she runs herself (a
+    stand-in upstream, for its exact timings). From omar's machine the same address answers as
+    fast as the real service (a fast stand-in on the same port, here): the candidate's quality
+    holds, its advantage does not, and play 2's exit fails naming it. Where the status quo is
+    as slow from his machine too, the rerun reproduces the claim."""
+    from inhouse.testing.standin_upstream import StandinTiming, spawn_standin
+
+    def hosted(url: str) -> dict[str, Any]:
+        return {"kind": "api", "url": url, "model": "standin-hosted",
+                "price_input_per_mtok": 2.5, "price_output_per_mtok": 10.0}  # fmt: skip
+
+    slow, fast = StandinTiming(400, 25, 16), StandinTiming(1, 1, 16)
+    with spawn_standin(slow, model="standin-hosted") as stand_in:
+        url, port = stand_in.url, int(stand_in.url.rsplit(":", 1)[1].split("/")[0])
+        write_trial(program, EASY, status_quo=hosted(url), meaningful={"faster": 30})
+        run("prove", "tickets")
+    assert verdict_payload(program)["proven_on"] == ["faster"]
+    with spawn_standin(fast, model="standin-hosted", port=port):
+        out = run("prove", "tickets", "--rerun", env=omar)
+    assert "this run's own figures cleared nothing; the verdict claimed faster" in out
+    assert "does not count" in out
+    result = reproduced(program)
+    assert result.outcome is Outcome.FAIL
+    assert "claimed the candidate faster, but on omar's own rerun faster did not clear its " \
+        "threshold (faster" in result.reason  # fmt: skip
+    assert "the claimed advantage did not hold from another machine" in result.reason
+    # --confirm-minutes is for a manual status quo: an API one is measured, nothing to confirm
+    refused = run("prove", "tickets", "--rerun", "--confirm-minutes", "fine", env=omar, code=2)
+    assert "status quo is an API, which the rerun measures from this machine" in refused
+    with spawn_standin(slow, model="standin-hosted", port=port):
+        run("prove", "tickets", "--rerun", env=omar)
+    result = reproduced(program)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert "faster held on their figures, the status quo answering from their machine" in (
+        result.reason
+    )
 
 
 def test_the_author_rerunning_her_own_trial_does_not_count(program: Path) -> None:
@@ -175,6 +228,11 @@ def test_the_author_rerunning_her_own_trial_does_not_count(program: Path) -> Non
         result.reason
     )
     assert "(it is lena's own)" in result.reason
+    # nor can she confirm her own minutes: the flag belongs to a rerun, and hers never counts
+    out = run("prove", "tickets", "--confirm-minutes", "they are right", code=2)
+    assert "the trial's author cannot confirm their own minutes" in out
+    run("prove", "tickets", "--rerun", "--confirm-minutes", "they are right")
+    assert reproduced(program).outcome is Outcome.FAIL
 
 
 def test_a_key_the_lead_enrolled_from_her_own_machine_does_not_count(program: Path) -> None:
@@ -222,7 +280,8 @@ def test_a_typed_verdict_claiming_quality_the_model_lacks_fails_its_rerun(
     """lena types a "measured" verdict through the Python API for a trial whose checks the
     model fails, claiming every input passed; omar's rerun measures it."""
     write_trial(program, HARD)
-    spec_hash = plan_trial(program, "tickets").spec_hash
+    plan = plan_trial(program, "tickets")
+    spec_hash, claim_hash = plan.spec_hash, plan.claim_hash
     digest = served_digest(program)  # the weights the engine serves, as the rerun names them
     opened = Program.open(program)
     try:
@@ -231,7 +290,7 @@ def test_a_typed_verdict_claiming_quality_the_model_lacks_fails_its_rerun(
             {"trial": "tickets", "verdict": "proven", "proven_on": ["cheaper"], "quality_ok": True,
              "test_model": True, "candidate": {"model": "m", "digest": digest},
              "spec_hash": spec_hash, "candidate_pass_rate": 1.0, "inputs": 6,
-             "quality_floor": 5.0},
+             "quality_floor": 5.0, "claim_hash": claim_hash},
             provenance=Provenance.MEASURED, collector="inhouse prove",
         )  # fmt: skip
     finally:

@@ -94,6 +94,8 @@ def test_manual_status_quo(tmp_path: Path) -> None:
         ({"meaningful": {}}, "meaningful: claim at least one dimension"),
         ({"meaningful": {"faster": 130}}, "meaningful.faster: Input should be less than 100"),
         ({"concurrency": 0}, "concurrency: Input should be greater than or equal to 1"),
+        # "acceptable quality" with a floor of 100 points accepts a candidate passing nothing
+        ({"quality_floor": 100}, "quality_floor: 100 points is more than the 20 a trial may allow"),
         ({"task": {"prompt": "x"}}, "task.inputs: Field required"),
         ({"colour": "blue"}, "colour: Extra inputs are not permitted"),
     ],

@@ -53,19 +53,31 @@ def prove(
         bool,
         typer.Option(
             "--rerun",
-            help="Rerun the proven trial's candidate side on this machine (a second person, "
-            "for play 2's trial-reproduced): the same spec, checks and weights; records "
-            "trial.rerun.",
+            help="Rerun the proven trial head to head from this machine (a second person, "
+            "for play 2's trial-reproduced): the same spec, checks, weights and status quo; "
+            "records trial.rerun.",
         ),
     ] = False,
+    confirm_minutes: Annotated[
+        str | None,
+        typer.Option(
+            "--confirm-minutes",
+            metavar="COMMENT",
+            help="With --rerun of a trial against a manual status quo: your word, with what it "
+            "rests on, that the minutes per task (and any stated pass rate) are true. Nothing "
+            "can measure them, so without a second person's word they count for nothing.",
+        ),
+    ] = None,
 ) -> None:
     """Run a trial head to head: the local candidate and the status quo on every task input;
     quality checks, cost, privacy and a verdict with 95 % intervals. Writes the report under
     .inhouse/reports/ and records the trial.verdict fact play 1's exit reads.
 
-    With --rerun, someone other than the verdict's author reruns only the candidate side of
-    the proven trial, on their own machine's runtime: the spec must hash as the verdict
-    recorded, and the pass rate is compared with the verdict's (play 2's exit)."""
+    With --rerun, someone other than the verdict's author reruns the proven trial on their own
+    machine's runtime, the status quo answering from there too: the spec must hash as the
+    verdict recorded, the pass rate must hold and every advantage the verdict claimed must hold
+    on the rerun's own figures (play 2's exit). A manual status quo's minutes are a person's
+    word: the rerunner confirms them with --confirm-minutes, or they count for nothing."""
     from inhouse.cli.render import ProgressBar
     from inhouse.trials.prove import prove_trial
 
@@ -73,8 +85,13 @@ def prove(
     if rerun:
         if stop_if_not_worth_it:
             raise typer.BadParameter("a rerun records no verdict, so it stops nothing")
-        _rerun(opened, name, as_, json=json, trust_python=trust_python)
+        _rerun(opened, name, as_, json=json, trust_python=trust_python, confirm=confirm_minutes)
         return
+    if confirm_minutes is not None:
+        raise typer.BadParameter(
+            "--confirm-minutes goes with --rerun: the trial's author cannot confirm their own "
+            "minutes"
+        )
     interactive = not json and sys.stdin.isatty()
     with ProgressBar(err_console(), hidden=json) as bar:
         run = prove_trial(
@@ -92,12 +109,27 @@ def prove(
         _render(run)
 
 
-def _rerun(opened: Program, name: str, as_: str | None, *, json: bool, trust_python: bool) -> None:
+def _rerun(
+    opened: Program,
+    name: str,
+    as_: str | None,
+    *,
+    json: bool,
+    trust_python: bool,
+    confirm: str | None,
+) -> None:
     from inhouse.cli.render import ProgressBar
     from inhouse.trials.rerun import rerun_trial
 
     with ProgressBar(err_console(), hidden=json) as bar:
-        done = rerun_trial(opened, name, as_, progress=bar.update, trust_python=trust_python)
+        done = rerun_trial(
+            opened,
+            name,
+            as_,
+            progress=bar.update,
+            trust_python=trust_python,
+            confirm_minutes=confirm,
+        )
     if json:
         print_json(done.to_dict())
         return
@@ -122,7 +154,18 @@ def _render_rerun(done: RerunOutcome) -> None:
             f"{float(claimed or 0):.0%}; the spec's quality floor is {data['quality_floor']:g} "
             "points"
         )
-    for caveat in done.result.side.caveats():
+    cleared = ", ".join(data["proven_on"]) or "nothing"
+    claimed_on = (
+        f"; the verdict claimed {', '.join(done.verdict.payload['proven_on']) or 'nothing'}"
+        if done.verdict is not None
+        else ""
+    )
+    console.print(f"against the status quo, this run's own figures cleared {cleared}{claimed_on}")
+    if data["status_quo_confirmed"]:
+        console.print(
+            f"you confirmed the manual minutes: {escape(str(data['status_quo_confirmed']))}"
+        )
+    for caveat in done.outcome.caveats:
         console.print(f"[bold yellow]⚑ {escape(caveat)}[/]")
     recorded = (
         f"Recorded fact #{done.fact.id} (trial.rerun)."

@@ -38,7 +38,7 @@ BUILTIN_COLLECTORS: tuple[Collector, ...] = (
     Collector(
         "inhouse prove --rerun",
         ("trial.rerun",),
-        "a proven trial's candidate side, rerun by someone else on their own machine",
+        "a proven trial, rerun head to head by someone else from their own machine",
     ),
     Collector("inhouse baseline lock", ("baseline.lock",), "pins runtime and model digests"),
     Collector(

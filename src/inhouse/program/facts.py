@@ -238,7 +238,7 @@ for _name, _schema, _by, _description in (
     ("hypothesis", Hypothesis, "inhouse hypothesis", "what a local model should replace or unlock"),
     ("access.request", AccessRequest, "the reach guards", "someone asked to get in"),
     ("trial.verdict", TrialVerdict, "inhouse prove", "the head-to-head trial's verdict"),
-    ("trial.rerun", TrialRerun, "inhouse prove --rerun", "a proven trial's candidate, rerun"),
+    ("trial.rerun", TrialRerun, "inhouse prove --rerun", "a proven trial, rerun elsewhere"),
     ("baseline.lock", BaselineLock, "inhouse baseline lock", "runtime and models pinned"),
     ("baseline.install_script", InstallScript, "inhouse baseline", "install script written"),
     ("baseline.verify", BaselineVerify, "inhouse baseline verify", "a machine checked vs the lock"),

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
 __all__ = [
+    "MAX_QUALITY_FLOOR",
     "AccessRequest",
     "AdoptionRow",
     "AgentBoundary",
@@ -63,6 +64,15 @@ __all__ = [
     "WorkflowRun",
     "WorkflowSpec",
 ]
+
+
+#: the most pass-rate points a trial's candidate may trail the status quo by and still be "at
+#: acceptable quality" (a spec's ``quality_floor``). It is also a rerun's tolerance (play 2's
+#: trial-reproduced): at 100, a candidate that passes nothing matches one that passes all. At
+#: 20 a candidate may fail one task in five more than the status quo, the widest gap a reader
+#: would still call acceptable, and a small trial (six inputs: one is 17 points) can still
+#: absorb one answer that flips on a rerun.
+MAX_QUALITY_FLOOR = 20.0
 
 
 class _Payload(BaseModel):
@@ -138,16 +148,22 @@ class TrialVerdict(_Payload):
     spec_hash: str | None = None
     candidate_pass_rate: float | None = Field(None, ge=0, le=1)
     inputs: int | None = Field(None, ge=1)
+    #: (a spec caps its floor at :data:`MAX_QUALITY_FLOOR`; a fact keeps the wider bound it
+    #: was recorded under, so a log from before the cap still folds, and the checks judge it)
     quality_floor: float | None = Field(None, ge=0, le=100)
     #: the status quo's pass rate the candidate's was held to, and whether it was measured
     #: (an api status quo) or stated by the trial's author (a manual one); None: recorded
     #: before verdicts named it
     status_quo_pass_rate: float | None = Field(None, ge=0, le=1)
     status_quo_measured: bool | None = None
+    #: the hash of what the claimed advantage was measured against (the status quo, the manual
+    #: minutes as read, the candidate's cost inputs, the thresholds): a rerun's own figures
+    #: must come from the same (``TrialPlan.claim_hash``). None: recorded before verdicts named it
+    claim_hash: str | None = None
 
 
 class TrialRerun(_Payload):
-    """The candidate side of a proven trial, run again by someone else on their own machine
+    """A proven trial, run again head to head by someone else from their own machine
     (``inhouse prove NAME --rerun``): play 2's ``trial-reproduced`` compares it with the
     verdict."""
 
@@ -171,6 +187,18 @@ class TrialRerun(_Payload):
     runtime: str = ""
     runtime_local: bool | None = None
     runtime_peers: list[str] = Field(default_factory=list)
+    #: the whole head-to-head, run again from this machine: the hash of what the advantage was
+    #: measured against (as the verdict's ``claim_hash``), the status quo's kind, and the
+    #: dimensions this run's own figures cleared (an api status quo answered from this machine;
+    #: a manual one's minutes as recorded). None: recorded before reruns ran the status quo
+    claim_hash: str | None = None
+    status_quo: Literal["api", "manual"] | None = None
+    proven_on: list[Literal["faster", "cheaper", "more-private"]] | None = None
+    #: this run's improvement over the status quo, in %, per numeric dimension (point estimates)
+    improvement: dict[str, float] = Field(default_factory=dict)
+    #: a manual status quo is a person's word: the rerunner's own, confirming the minutes (and
+    #: stated pass rate) the claim hash covers, with what they base it on. None: not confirmed
+    status_quo_confirmed: str | None = None
 
 
 class ModelPin(_Payload):

@@ -4,7 +4,7 @@ Each module has one job; import from them:
 
 * ``prove`` — the command: run a trial, record its ``trial.verdict``, write the report, and
   the honest stop (``prove_trial``);
-* ``rerun`` — ``prove NAME --rerun``: someone else reruns a proven trial's candidate side on
+* ``rerun`` — ``prove NAME --rerun``: someone else reruns a proven trial head to head from
   their own machine and records ``trial.rerun``, which play 2's ``trial-reproduced`` compares
   with the verdict (``rerun_trial``);
 * ``headtohead`` — one trial run and decided, step by step; ``plan`` — a trial's files read and

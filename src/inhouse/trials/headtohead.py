@@ -23,7 +23,7 @@ from inhouse.trials.sides import Answers, CandidateSide, Side
 from inhouse.trials.statusquo import StatusQuoSide, status_quo_side
 from inhouse.trials.verdict import Verdict, compare_dimension, compare_quality, decide
 
-__all__ = ["SideResult", "TrialOutcome", "run_candidate", "run_head_to_head"]
+__all__ = ["SideResult", "TrialOutcome", "run_head_to_head", "run_planned"]
 
 #: the progress phase of the quality checks
 QUALITY_PHASE = "quality checks"
@@ -80,7 +80,17 @@ async def run_head_to_head(
     scanner: TextScanner | None = None,
 ) -> TrialOutcome:
     """Run both sides of trial ``name`` and decide."""
-    plan = plan_trial(folder, name)
+    return await run_planned(plan_trial(folder, name), progress=progress, scanner=scanner)
+
+
+async def run_planned(
+    plan: TrialPlan,
+    *,
+    progress: PhaseProgress | None = None,
+    scanner: TextScanner | None = None,
+) -> TrialOutcome:
+    """Run both sides of a planned trial and decide: the author's trial, or a second person's
+    rerun of a proven one from their own machine (:mod:`inhouse.trials.rerun`)."""
     if scanner is None:
         scanner = _scanner(plan.config)
     candidate = CandidateSide(plan)
@@ -98,24 +108,6 @@ async def run_head_to_head(
         status_quo, answers[1], costs[1], cases[1], status_quo.privacy(answers[1], scanner)
     )
     return TrialOutcome(plan, ours, theirs, _decide(plan, ours, theirs))
-
-
-async def run_candidate(
-    plan: TrialPlan,
-    *,
-    progress: PhaseProgress | None = None,
-    scanner: TextScanner | None = None,
-) -> SideResult[CandidateSide]:
-    """The candidate side alone, answered and checked exactly as the head-to-head does it: a
-    second person's rerun of a proven trial on their own machine (:mod:`inhouse.trials.rerun`)."""
-    if scanner is None:
-        scanner = _scanner(plan.config)
-    candidate = CandidateSide(plan)
-    await candidate.connect()
-    answers = await candidate.run(progress)
-    cost = candidate.cost(answers)
-    (cases,) = await _quality(plan, [candidate], [answers], [cost], progress)
-    return SideResult(candidate, answers, cost, cases, candidate.privacy(answers, scanner))
 
 
 def _scanner(config: dict[str, Any]) -> TextScanner:

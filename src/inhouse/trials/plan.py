@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,12 @@ from inhouse.program.events import canonical_json
 from inhouse.trials.modes import LoadMode
 from inhouse.trials.spec import (
     TRIALS_DIR,
+    ManualStatusQuo,
     TaskInput,
     TrialSpec,
     load_trial,
     read_inputs,
+    read_minutes,
     render_prompt,
 )
 
@@ -71,6 +74,12 @@ class TrialPlan:
         }
         return "sha256:" + hashlib.sha256(canonical_json(data).encode()).hexdigest()
 
+    @cached_property
+    def claim_hash(self) -> str:
+        """``sha256:…`` of what the claimed advantage is measured against
+        (:func:`claim_hash`); read when asked, since a manual status quo's CSV is read for it."""
+        return claim_hash(self.folder, self.spec, len(self.inputs))
+
 
 def plan_trial(folder: Path, name: str) -> TrialPlan:
     """Read ``trials/NAME.yaml``, its checks and its inputs; render every input's prompt."""
@@ -96,6 +105,32 @@ def plan_trial(folder: Path, name: str) -> TrialPlan:
         texts=[_text_of(p) for p in prompts],
         mode=LoadMode.sequential() if spec.concurrency == 1 else LoadMode.fixed(spec.concurrency),
     )
+
+
+def claim_hash(folder: Path, spec: TrialSpec, count: int) -> str:
+    """``sha256:…`` of what the trial's faster / cheaper / more-private figures are measured
+    against, beyond the measurement itself: the status quo (its endpoint and prices, or the
+    manual process's hourly cost, stated pass rate and the minutes and outputs its CSV holds,
+    as read), the candidate's cost inputs, the thresholds, and how the load is run. A rerun
+    elsewhere must hash the same for its figures to reproduce the verdict's claim; the
+    candidate's endpoint and the status quo's key are left out (each machine names its own)."""
+    status_quo: dict[str, Any] = spec.status_quo.model_dump(
+        mode="json", exclude={"api_key_env", "timeout"}
+    )
+    if isinstance(spec.status_quo, ManualStatusQuo):
+        record = read_minutes(folder, spec.status_quo.minutes, count)
+        status_quo["minutes"] = record.minutes
+        status_quo["outputs"] = record.outputs
+    data = {
+        "status_quo": status_quo,
+        "candidate_cost": spec.candidate.cost.model_dump(mode="json"),
+        "meaningful": spec.meaningful.model_dump(mode="json"),
+        "warmup": spec.warmup,
+        "concurrency": spec.concurrency,
+        "resamples": spec.resamples,
+        "seed": spec.seed,
+    }
+    return "sha256:" + hashlib.sha256(canonical_json(data).encode()).hexdigest()
 
 
 def _messages(spec: TrialSpec, item: TaskInput, shown: str) -> Messages:

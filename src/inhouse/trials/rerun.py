@@ -1,16 +1,24 @@
-"""``inhouse prove NAME --rerun``: a proven trial's candidate side, run again by someone else on
+"""``inhouse prove NAME --rerun``: a proven trial, run again head to head by someone else on
 their own machine, recorded as a measured ``trial.rerun`` fact that play 2's exit
 (``trial-reproduced``) compares with the verdict.
 
-A play 1 verdict is one person's measurement. The colleague who stands the baseline up on their
-own machine (play 2's ``baseline verify``) reruns the candidate side of the proven trial there:
-the same task inputs, generation settings and quality checks (the verdict's ``spec_hash``
-covers them, and a spec that hashes otherwise is refused before anything is sent), answered by
-the runtime on their machine through the same machinery as the trial's candidate side
-(:func:`inhouse.trials.headtohead.run_candidate`). The fact names the trial, the verdict, the
-spec hash, the weights the runtime served (its inventory's digest), whether every answer came
-from this machine, and the pass rate over the inputs. Whether it counts is the check's to say,
-from the facts alone: this module says what the check says.
+A play 1 verdict is one person's measurement, against a status quo that person set up. The
+colleague who stands the baseline up on their own machine (play 2's ``baseline verify``) reruns
+the proven trial there: the candidate side on the same task inputs, generation settings and
+quality checks (the verdict's ``spec_hash`` covers them), answered by the runtime on their
+machine; and the status quo against the same terms (the verdict's ``claim_hash``: its endpoint
+and prices, or the manual minutes as recorded, the candidate's cost inputs, the thresholds) —
+an API status quo answered again from this machine, a manual one read from its CSV. A spec that
+hashes otherwise is refused before anything is sent. Both sides go through the trial's own
+machinery (:func:`inhouse.trials.headtohead.run_planned`).
+
+The fact names the trial, the verdict, both hashes, the weights the runtime served (its
+inventory's digest), whether every answer came from this machine, the candidate's pass rate,
+and the dimensions (faster, cheaper, more-private) this run's own figures cleared. A manual
+status quo is a person's word that nothing can measure: it counts only where the rerunner,
+someone other than its author, confirms the minutes with their own key and says on what
+(``--confirm-minutes``). Whether the rerun counts is the check's to say, from the facts alone:
+this module says what the check says.
 
 In a checkout without the program's log (a colleague's own laptop), no verdict can be looked
 up: the rerun is signed into the outbox naming the spec hash it ran, and the program's side
@@ -23,12 +31,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from inhouse.checks.function import python_calls, python_checks_allowed, refuse_untrusted
-from inhouse.errors import Refused
+from inhouse.errors import InvalidInput, Refused
 from inhouse.program.facts import Fact, Provenance
 from inhouse.runtimes.local import UNKNOWN_PEER, answered_here
-from inhouse.trials.headtohead import SideResult, run_candidate
+from inhouse.trials.headtohead import SideResult, TrialOutcome, run_planned
 from inhouse.trials.load import PhaseProgress, run_in_fast_loop
-from inhouse.trials.plan import plan_trial
+from inhouse.trials.plan import TrialPlan, plan_trial
 from inhouse.trials.sides import CandidateSide
 
 if TYPE_CHECKING:
@@ -47,12 +55,18 @@ class RerunOutcome:
 
     trial: str
     spec_hash: str
-    result: SideResult[CandidateSide]
+    #: the head-to-head as it ran here
+    outcome: TrialOutcome
     fact: Fact
     #: the verdict it reran (None: run in a checkout without the program's log)
     verdict: Fact | None
     counts: bool
     why: str
+
+    @property
+    def result(self) -> SideResult[CandidateSide]:
+        """The candidate's side of the rerun."""
+        return self.outcome.candidate
 
     @property
     def pass_rate(self) -> float:
@@ -104,42 +118,90 @@ def rerun_trial(
     *,
     progress: PhaseProgress | None = None,
     trust_python: bool = False,
+    confirm_minutes: str | None = None,
 ) -> RerunOutcome:
-    """Rerun trial ``name``'s candidate side on this machine and record the ``trial.rerun``
-    fact as ``actor``. With the program's log here, the spec must hash as the latest proven
-    verdict recorded (else refused, naming both hashes); in a checkout without it, the fact
-    goes to the outbox and is matched with the verdict where it is imported."""
+    """Rerun trial ``name`` head to head on this machine and record the ``trial.rerun`` fact
+    as ``actor``; ``confirm_minutes`` is the rerunner's word, with what they base it on, that
+    a manual status quo's minutes (and stated pass rate) are true. With the program's log here,
+    the spec must hash as the latest proven verdict recorded (else refused, naming both
+    hashes); in a checkout without it, the fact goes to the outbox and is matched with the
+    verdict where it is imported."""
     detached = program.detached()
     who = None if detached else program.actor(actor).name
     plan = plan_trial(program.folder, name)
     spec_hash = plan.spec_hash
+    confirmed = _confirmation(plan, confirm_minutes)
     verdict = None if detached else proven_verdict(program, name)
-    if verdict is not None and verdict.payload["spec_hash"] != spec_hash:
-        raise Refused(
-            f"{plan.shown} here hashes {spec_hash}, but the verdict it would reproduce (fact "
-            f"#{verdict.id}, by {verdict.by}) measured {verdict.payload['spec_hash']}: pull "
-            f"the {plan.shown} and task inputs that were proven, or its owner proves this one "
-            f"(`inhouse prove {name}`)"
-        )
+    if verdict is not None:
+        _same_trial(plan, verdict)
     if not trust_python:  # a python check runs someone's code with this runner's rights
         refuse_untrusted(python_calls(plan.checks), plan.shown, f"inhouse prove {name} --rerun")
     with python_checks_allowed(trust_python):
-        result = run_in_fast_loop(run_candidate(plan, progress=progress))
-    fact = _record(program, who, name, spec_hash, verdict, result)
+        outcome = run_in_fast_loop(run_planned(plan, progress=progress))
+    fact = _record(program, who, name, verdict, outcome, confirmed)
     counts, why = _judged(program, fact, detached)
-    return RerunOutcome(name, spec_hash, result, fact, verdict, counts, why)
+    return RerunOutcome(name, spec_hash, outcome, fact, verdict, counts, why)
+
+
+def _confirmation(plan: TrialPlan, comment: str | None) -> str | None:
+    """The rerunner's confirmation of a manual status quo, which only a manual one takes."""
+    if comment is None:
+        return None
+    if plan.spec.status_quo.kind != "manual":
+        raise InvalidInput(
+            f"--confirm-minutes: {plan.shown}'s status quo is an API, which the rerun measures "
+            "from this machine: there are no minutes to confirm"
+        )
+    if not comment.strip():
+        raise InvalidInput(
+            "--confirm-minutes: say what your confirmation rests on (e.g. 'I do these tickets "
+            "by hand; 4-6 minutes each is right')"
+        )
+    return comment.strip()
+
+
+def _same_trial(plan: TrialPlan, verdict: Fact) -> None:
+    """Refuse a rerun of another spec, or against another status quo, than the verdict's."""
+    name, recorded = plan.name, verdict.payload
+    pull = (
+        f"pull the {plan.shown} and data files that were proven, or its owner proves this one "
+        f"(`inhouse prove {name}`)"
+    )
+    if recorded["spec_hash"] != plan.spec_hash:
+        raise Refused(
+            f"{plan.shown} here hashes {plan.spec_hash}, but the verdict it would reproduce "
+            f"(fact #{verdict.id}, by {verdict.by}) measured {recorded['spec_hash']}: {pull}"
+        )
+    claimed = recorded.get("claim_hash")
+    if claimed and claimed != plan.claim_hash:
+        raise Refused(
+            f"{plan.shown}'s status quo, costs and thresholds here hash {plan.claim_hash}, but "
+            f"the verdict it would reproduce (fact #{verdict.id}, by {verdict.by}) measured "
+            f"against {claimed}: {pull}"
+        )
+
+
+def _cleared(outcome: TrialOutcome) -> list[str]:
+    """The dimensions the run's own figures cleared, whatever its quality (the check compares
+    the candidate's pass rate with the verdict's on its own)."""
+    verdict = outcome.verdict
+    cleared: list[str] = [d.name for d in verdict.dimensions if d.outcome == "cleared"]
+    if verdict.privacy.claimed and verdict.privacy.more_private:
+        cleared.append("more-private")
+    return cleared
 
 
 def _record(
     program: Program,
     who: str | None,
     name: str,
-    spec_hash: str,
     verdict: Fact | None,
-    result: SideResult[CandidateSide],
+    outcome: TrialOutcome,
+    confirmed: str | None,
 ) -> Fact:
     from inhouse.identity.machine import machine_fingerprint
 
+    result, plan = outcome.candidate, outcome.plan
     side = result.side
     passed = result.passed or []
     peers = sorted({send.address or UNKNOWN_PEER for send in result.answers.sends})
@@ -150,7 +212,7 @@ def _record(
         {
             "trial": name,
             "verdict": verdict.id if verdict is not None else None,
-            "spec_hash": spec_hash,
+            "spec_hash": plan.spec_hash,
             "model": inventory["model"] if inventory else side.endpoint.model or "",
             "digest": inventory["digest"] if inventory else None,
             "test_model": side.test_model,
@@ -162,6 +224,15 @@ def _record(
             "runtime": side.target.base_url,
             "runtime_local": answered_here(peers),
             "runtime_peers": peers,
+            "claim_hash": plan.claim_hash,
+            "status_quo": plan.spec.status_quo.kind,
+            "proven_on": _cleared(outcome),
+            "improvement": {
+                d.name: round(d.improvement.point, 3)
+                for d in outcome.verdict.dimensions
+                if d.outcome != "not-claimed" and d.n
+            },
+            "status_quo_confirmed": confirmed,
         },
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,

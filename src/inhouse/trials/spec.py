@@ -37,11 +37,19 @@ from typing import Annotated, Any, Literal
 import yaml
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from inhouse.errors import InvalidInput, validation_problem_list, validation_problems
 from inhouse.jsonfiles import read_jsonl_objects, read_text
 from inhouse.location import safe_join
+from inhouse.program.payloads import MAX_QUALITY_FLOOR
 from inhouse.runtimes.config import RuntimeConfig, named_runtime
 from inhouse.trials.cost import ApiPrices, LocalCostInputs, ManualCostInputs
 
@@ -167,9 +175,9 @@ class TrialSpec(_Strict):
     #: a case passes when its weighted check score reaches this (default: every check passes)
     threshold: float | None = Field(None, ge=0, le=1)
     meaningful: Meaningful
-    #: pass-rate points (0..100) the candidate may trail the status quo by and still be "at
-    #: acceptable quality"
-    quality_floor: float = Field(5.0, ge=0, le=100)
+    #: pass-rate points (0..MAX_QUALITY_FLOOR) the candidate may trail the status quo by and
+    #: still be "at acceptable quality"; a rerun elsewhere is held to it too
+    quality_floor: float = Field(5.0, ge=0)
     generation: Generation = Field(default_factory=Generation)
     #: requests sent before measuring (excluded from every figure)
     warmup: int = Field(1, ge=0, le=100)
@@ -178,6 +186,18 @@ class TrialSpec(_Strict):
     #: bootstrap resamples and seed for the confidence intervals
     resamples: int = Field(10_000, ge=1_000, le=100_000)
     seed: int = 0
+
+    @field_validator("quality_floor")
+    @classmethod
+    def _sane_floor(cls, value: float) -> float:
+        if value > MAX_QUALITY_FLOOR:
+            raise ValueError(
+                f"{value:g} points is more than the {MAX_QUALITY_FLOOR:g} a trial may allow: "
+                'beyond it, "at acceptable quality" says nothing (and a rerun\'s pass rate '
+                "would match almost any claim); set a floor of at most "
+                f"{MAX_QUALITY_FLOOR:g}"
+            )
+        return value
 
     @model_validator(mode="after")
     def _one_currency(self) -> TrialSpec:

@@ -11,11 +11,13 @@ from inhouse.program.checks import (
     Outcome,
     Result,
     failed,
+    inconclusive,
     not_applicable,
     passed,
     register_check,
 )
 from inhouse.program.facts import Fact
+from inhouse.program.payloads import MAX_QUALITY_FLOOR
 from inhouse.program.playchecks._shared import (
     current_lock,
     early_owners,
@@ -206,10 +208,13 @@ _SHIPPED, _RERUN_SINCE, _BASELINE = "local-model-program", 2, "baseline"
 @register_check("trial-reproduced", reads=("trial.verdict", "trial.rerun"))
 def trial_reproduced(ctx: CheckContext) -> Result:
     """Someone other than the proven verdict's author (and play 1's owner), on a machine
-    neither enrolled a key from, reran the proven trial's candidate side (`inhouse prove NAME
+    neither enrolled a key from, reran the proven trial head to head (`inhouse prove NAME
     --rerun`): the same spec (its hash), on the weights the verdict proved (their digest),
     answered by the runtime on their own machine, with a pass rate no more than the spec's
-    quality floor below the verdict's."""
+    quality floor below the verdict's; against the same status quo (the claim hash), every
+    advantage the verdict claimed cleared its threshold on the rerun's own figures (an API
+    status quo answered from the rerunner's machine), and a manual status quo's minutes,
+    a person's word, were confirmed by the rerunner (else inconclusive: whose word it is)."""
     verdict = ctx.facts.latest("trial.verdict", lambda f: f.payload["verdict"] == "proven")
     if verdict is None and ctx.facts.latest("trial.verdict") is None:
         # play 1 claimed nothing (its exit was waived, on the record): there is no quality to
@@ -218,9 +223,29 @@ def trial_reproduced(ctx: CheckContext) -> Result:
             "no trial verdict in the log: play 1 claimed nothing for anyone to reproduce"
         )
     result = _reproduced(ctx, verdict)
-    shipped, version = ctx.created_with or ("", _RERUN_SINCE)
-    if result.outcome is not Outcome.FAIL or shipped != _SHIPPED or version >= _RERUN_SINCE:
+    if result.outcome is Outcome.PASS:
         return result
+    shipped, version = ctx.created_with or ("", _RERUN_SINCE)
+    if shipped == _SHIPPED and version < _RERUN_SINCE:
+        return _first_playbook(ctx, result, version, verdict)
+    if _BASELINE in ctx.exited:
+        # the claimed advantage and the floor's cap came after reruns of the candidate alone:
+        # a program whose play 2 exited on such a rerun keeps its exit (the reach guards judge
+        # exits by the checks loaded now, and would lock its pilot out at upgrade)
+        lenient = _reproduced(ctx, verdict, claim=False)
+        if lenient.outcome is Outcome.PASS:
+            return replace(
+                lenient,
+                reason=f"{lenient.reason}; note: play 2 exited before a rerun had to reproduce "
+                f"the verdict's claimed advantage too, which it does not ({result.reason})",
+            )
+    return result
+
+
+def _first_playbook(
+    ctx: CheckContext, result: Result, version: int, verdict: Fact | None
+) -> Result:
+    """A program created with the shipped playbook's v1, which asked for no rerun."""
     exit_ = ctx.exited.get(_BASELINE)
     if exit_ is None:
         return replace(
@@ -255,7 +280,7 @@ def trial_reproduced(ctx: CheckContext) -> Result:
         )
     if unspared[0] is not verdict:
         result = _reproduced(ctx, unspared[0])
-        if result.outcome is not Outcome.FAIL:
+        if result.outcome is Outcome.PASS:
             return result
     return replace(
         result,
@@ -297,8 +322,10 @@ def _judged_at_exit(ctx: CheckContext, verdict: Fact, exited_at: int) -> bool:
     )
 
 
-def _reproduced(ctx: CheckContext, verdict: Fact | None) -> Result:
-    """:func:`trial_reproduced`'s judgment, for a program the check applies to."""
+def _reproduced(ctx: CheckContext, verdict: Fact | None, *, claim: bool = True) -> Result:
+    """:func:`trial_reproduced`'s judgment, for a program the check applies to; without
+    ``claim``, the rule as it was before a rerun had to reproduce the claimed advantage (the
+    candidate's quality alone, any floor)."""
     if verdict is None:
         return failed("no proven trial verdict to reproduce: play 1 proves one (`inhouse prove`)")
     name, data = verdict.payload["trial"], verdict.payload
@@ -310,6 +337,23 @@ def _reproduced(ctx: CheckContext, verdict: Fact | None) -> Result:
             "spec and pass rate they measured, so nobody can reproduce it: its owner runs "
             f"`inhouse prove {name}` again, then someone else reruns it on their own machine "
             f"({rerun})",
+            verdict,
+        )
+    if claim and not data.get("claim_hash"):
+        return failed(
+            f"trial {name}'s verdict (fact #{verdict.id}) was recorded before verdicts named "
+            "the status quo they measured against, so nobody can reproduce its claimed "
+            f"advantage: its owner runs `inhouse prove {name}` again, then someone else reruns "
+            f"it on their own machine ({rerun})",
+            verdict,
+        )
+    if claim and float(data.get("quality_floor") or 0) > MAX_QUALITY_FLOOR:
+        return failed(
+            f"trial {name}'s verdict (fact #{verdict.id}) allowed a quality floor of "
+            f"{float(data['quality_floor']):g} points, over the {MAX_QUALITY_FLOOR:g} a trial "
+            "may allow: a rerun within it would reproduce almost any claim; set "
+            f"`quality_floor` to at most {MAX_QUALITY_FLOOR:g} and prove it again "
+            f"(`inhouse prove {name}`)",
             verdict,
         )
     digest = (data.get("candidate") or {}).get("digest")
@@ -366,18 +410,26 @@ def _reproduced(ctx: CheckContext, verdict: Fact | None) -> Result:
         f for f in elsewhere
         if _points(f.payload["pass_rate"]) >= _points(claimed) - floor[f.id]
     ]  # fmt: skip
-    if held:
-        fact = held[-1]
+    problems = {f.id: _claim_problem(verdict, f) if claim else None for f in held}
+    upheld = [f for f in held if problems[f.id] is None]
+    if upheld:
+        fact = upheld[-1]
         note = invited_by_judged(ctx, fact.by, judged)
         demo = " (demo program: the test model)" if data.get("test_model") else ""
         return passed(
             f"{fact.by} reran trial {name} on their own machine: pass rate "
             f"{_shown_rate(fact.payload['pass_rate'])} over {fact.payload['inputs']} inputs, "
             f"the verdict claimed {_shown_rate(claimed)} (floor {floor[fact.id]:g} points)"
-            f"{demo}{note}{found_test}",
+            f"{_upheld(verdict, fact) if claim else ''}{demo}{note}{found_test}",
             verdict,
             fact,
         )
+    if held:
+        fact = held[-1]
+        problem = problems[fact.id]
+        assert problem is not None
+        word_only, why = problem
+        return (inconclusive if word_only else failed)(why, verdict, fact)
     if elsewhere:
         fact = elsewhere[-1]
         return failed(
@@ -424,6 +476,73 @@ def _reproduced(ctx: CheckContext, verdict: Fact | None) -> Result:
         f"someone other than its author reruns it on their own machine ({rerun})",
         verdict,
     )
+
+
+def _claim_problem(verdict: Fact, rerun: Fact) -> tuple[bool, str] | None:
+    """Why a rerun whose quality held does not reproduce the verdict's claimed advantage, and
+    whether only a person's word is missing (a manual status quo's minutes no one else
+    confirmed: inconclusive, never a pass); None where it does."""
+    name, who, data = verdict.payload["trial"], rerun.by, rerun.payload
+    again = f"`inhouse prove {name} --rerun`"
+    if data.get("proven_on") is None or not data.get("claim_hash"):
+        return False, (
+            f"{who}'s rerun of trial {name} ran only its candidate side (recorded before a "
+            "rerun ran the status quo too), so nothing reproduced the advantage the verdict "
+            f"claimed ({_dims(verdict.payload['proven_on'])}): rerun it ({again})"
+        )
+    if data["claim_hash"] != verdict.payload["claim_hash"]:
+        return False, (
+            f"{who}'s rerun of trial {name} measured against another status quo, costs or "
+            f"thresholds ({str(data['claim_hash'])[:19]}) than the verdict (fact "
+            f"#{verdict.id}) did ({str(verdict.payload['claim_hash'])[:19]}): rerun the trial "
+            f"that was proven ({again})"
+        )
+    missing = [d for d in verdict.payload["proven_on"] if d not in data["proven_on"]]
+    if missing:
+        figures = "; ".join(
+            f"{d} {float(data['improvement'][d]):+.1f} %"
+            for d in missing
+            if d in (data.get("improvement") or {})
+        )
+        return False, (
+            f"the verdict (fact #{verdict.id}, by {verdict.by}) claimed the candidate "
+            f"{_dims(verdict.payload['proven_on'])}, but on {who}'s own rerun "
+            f"{_dims(missing)} did not clear its threshold"
+            f"{f' ({figures})' if figures else ''}: the claimed advantage did not hold from "
+            f"another machine; prove the trial again (`inhouse prove {name}`) and have it "
+            f"rerun ({again})"
+        )
+    if _manual(verdict, rerun) and not data.get("status_quo_confirmed"):
+        return True, (
+            f"{who}'s rerun of trial {name} held, but its status quo is the minutes "
+            f"{verdict.by} recorded for the manual process: their word alone, which nothing "
+            f"measures; {who} (or another colleague who reruns it) confirms them with their "
+            f"own key, saying on what ({again} --confirm-minutes COMMENT)"
+        )
+    return None
+
+
+def _upheld(verdict: Fact, rerun: Fact) -> str:
+    """What the rerun reproduced of the claimed advantage, and whose word stands in it."""
+    data = rerun.payload
+    dims = _dims(verdict.payload["proven_on"])
+    if _manual(verdict, rerun):
+        return (
+            f"; {dims} held on their figures, against the manual minutes {verdict.by} "
+            f"recorded, which {rerun.by} confirmed (their word: {data['status_quo_confirmed']})"
+        )
+    return f"; {dims} held on their figures, the status quo answering from their machine"
+
+
+def _manual(verdict: Fact, rerun: Fact) -> bool:
+    """Whether the status quo was a manual process, by the rerun's word or the verdict's (a
+    rerun saying "api" of a manual trial skips no one's confirmation)."""
+    economics = verdict.payload.get("economics") or {}
+    return rerun.payload.get("status_quo") == "manual" or economics.get("status_quo") == "manual"
+
+
+def _dims(dims: Any) -> str:
+    return ", ".join(str(d) for d in dims) or "no dimension"
 
 
 def _unplaced(rerun: Fact) -> str | None:

@@ -11,8 +11,12 @@ from inhouse.program.checks import (
     register_check,
 )
 from inhouse.program.facts import Fact
+from inhouse.program.payloads import MAX_QUALITY_FLOOR
 
 __all__: list[str] = []  # nothing to import: the checks are reached through the registry
+
+#: play 1's id in the shipped playbook
+_PROVE = "prove-value"
 
 
 # -- play 1: prove value ---------------------------------------------------------------------------
@@ -51,10 +55,22 @@ def value_proven(ctx: CheckContext) -> Result:
             return failed(f"trial {name} is faster/cheaper but below the quality floor", fact)
         if (problem := _quality_unfounded(fact)) is not None:
             return failed(f"trial {name}'s verdict says its quality held, but {problem}", fact)
+        wide = _wide_floor(fact)
+        if wide is not None and _PROVE not in ctx.exited:
+            return failed(
+                f"trial {name}'s verdict allowed {wide}: set `quality_floor` to at most "
+                f"{MAX_QUALITY_FLOOR:g} in trials/{name}.yaml and prove it again "
+                f"(`inhouse prove {name}`)",
+                fact,
+            )
+        # the cap came after play 1 exited on this verdict: its exit stands (the reach guards
+        # judge exits by the checks loaded now), and the reader is told
+        spared = f"; note: it allowed {wide} (play 1 exited before the cap)" if wide else ""
         dims = ", ".join(fact.payload["proven_on"]) or "unspecified dimensions"
         demo = " (demo program: the test model, which proves nothing)" if ctx.demo else ""
         return passed(
-            f"trial {name} proved the local model {dims}{_quality(fact)}{demo}{_against(fact)}",
+            f"trial {name} proved the local model {dims}{_quality(fact)}{demo}{_against(fact)}"
+            f"{spared}",
             fact,
         )
     if verdict == "not-worth-it":
@@ -64,6 +80,19 @@ def value_proven(ctx: CheckContext) -> Result:
             fact,
         )
     return inconclusive(f"trial {name} was inconclusive: add more task inputs and rerun", fact)
+
+
+def _wide_floor(verdict: Fact) -> str | None:
+    """What a verdict's quality floor allowed, where it is over :data:`MAX_QUALITY_FLOOR`
+    ("acceptable quality" then says nothing; a fact keeps the wider bound it was recorded
+    under, and a verdict typed through the Python API can name any)."""
+    floor = verdict.payload.get("quality_floor")
+    if floor is None or float(floor) <= MAX_QUALITY_FLOOR:
+        return None
+    return (
+        f"the candidate to trail the status quo by {float(floor):g} pass-rate points, over the "
+        f'{MAX_QUALITY_FLOOR:g} a trial may allow, so its "acceptable quality" says nothing'
+    )
 
 
 def _quality_unfounded(verdict: Fact) -> str | None:
@@ -106,7 +135,10 @@ def _against(verdict: Fact) -> str:
     # else the side's one scope
     scope = economics.get("status_quo_nearest") or economics.get("status_quo_scope")
     if kind == "manual":
-        return f"; against minutes {verdict.by} recorded for the manual process (their word)"
+        return (
+            f"; against minutes {verdict.by} recorded for the manual process (their word, until "
+            "the colleague who reruns the trial confirms them)"
+        )
     if scope == "loopback":
         return "; note: the status quo answered from this machine (loopback), not from elsewhere"
     if scope == "private-network":
