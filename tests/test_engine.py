@@ -773,7 +773,7 @@ def _prove_again(program: Program, digest: str, **changes: Any) -> Any:
     verdict = {"trial": "triage", "verdict": "proven", "proven_on": ["cheaper"],
                "quality_ok": True, "candidate": {"model": "m1", "digest": digest},
                "spec_hash": SPEC, "candidate_pass_rate": 0.9, "inputs": 10,
-               "quality_floor": 5.0}  # fmt: skip
+               "quality_floor": 5.0, "claim_hash": CLAIM}  # fmt: skip
     return measured(program, "trial.verdict", **{**verdict, **changes})
 
 
