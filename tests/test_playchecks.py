@@ -607,6 +607,41 @@ def test_pilot_size() -> None:
     assert run("pilot-size", *added, *two_gone, people=people, **limits).outcome is Outcome.FAIL
 
 
+def test_a_member_counts_only_when_added_by_a_lead_as_they_were_then() -> None:
+    """`inhouse pilot add` is a lead's act: a pilot.member fact counts when its signer held the
+    rollout-lead role at that event, not when they held it once (taken away before they
+    signed it) or were given it afterwards (a role does not reach back over what they did)."""
+    limits = {"min": 5, "max": 10, "min_teams": 3}
+    people, added = roster(4, 3)
+    people = {**people, "mira": person("mira", "ops"), "pat": person("pat", "ops", "rollout-lead")}
+    people["p9"] = person("p9", "team2", "pilot-user")
+    # mira led until event `lost`; pat was made a lead at event `gained`
+    by_mira = fact("pilot.member", by="mira", person="p9", track="support", action="added",
+                   steps=FIRST)  # fmt: skip
+    by_pat = fact("pilot.member", by="pat", person="p9", track="support", action="added",
+                  steps=FIRST)  # fmt: skip
+    lost, gained = by_mira.id - 1, by_pat.id + 1
+    spans = {"lena": {"rollout-lead": [(0, None)]}, "mira": {"rollout-lead": [(0, lost)]},
+             "pat": {"rollout-lead": [(gained, None)]}}  # fmt: skip
+    context = CheckContext(
+        facts=FactSet([*added, by_mira, by_pat]), people=people, owners=OWNERS, now=NOW,
+        params=limits, machines={who: frozenset({f"{who}-laptop"}) for who in people},
+        roles_held={"mira": frozenset({"rollout-lead"})}, role_spans=spans,
+        signed_in=signed_in(people), sign_in_issuer=ISSUER,
+    )  # fmt: skip
+    result = evaluate("pilot-size", context)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "the pilot has 4 members" in result.reason
+    # the same member added by lena, a lead then, counts
+    by_lena = fact("pilot.member", person="p9", track="support", action="added", steps=FIRST)
+    facts = FactSet([*added, by_mira, by_pat, by_lena])
+    assert evaluate("pilot-size", replace(context, facts=facts)).outcome is Outcome.PASS
+    # a program whose play 4 exited before the rule keeps its pilot as listed then
+    exited = {"pilot": (NOW, by_pat.id + 1)}
+    kept = evaluate("pilot-size", replace(context, exited=exited))
+    assert kept.outcome is Outcome.PASS, kept.reason
+
+
 def enabled(who: str, evidence: list[Fact], *, how: str = "first answered request") -> list[Fact]:
     """``who``'s own record of their one step (resting on ``evidence``; ``how="attested"``:
     their word) and of their finished track, naming it."""

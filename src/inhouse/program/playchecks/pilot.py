@@ -36,6 +36,9 @@ __all__ = ["STEP_EVIDENCE", "WORD", "Enablement", "enablement_of", "members", "s
 
 # -- play 4: pilot ---------------------------------------------------------------------------------
 
+#: play 4's id in the playbook
+_PILOT = "pilot"
+
 
 @register_check("demand-spreading", reads=("access.request",))
 def demand_spreading(ctx: CheckContext) -> Result:
@@ -92,12 +95,28 @@ def _judged(ctx: CheckContext) -> tuple[dict[str, Fact], dict[str, str]]:
     return counted, aside
 
 
+def _listings(ctx: CheckContext) -> list[Fact]:
+    """The ``pilot.member`` facts that list the pilot, oldest first: each signed by someone who
+    held the rollout-lead role at that event (`inhouse pilot add` is a lead's act: a
+    colleague's fact adds nobody, nor does one a lead signed before the role was theirs or
+    after it was taken away; a role given later does not reach back over it). A program whose
+    play 4 exited before the rule keeps, up to that exit, the old one (anyone who ever held the
+    role): re-judging its members now would re-judge its exit, and with it every grant the
+    reach guards let through since."""
+    exit_mark = ctx.exited.get(_PILOT)
+    before = exit_mark[1] if exit_mark is not None else -1
+    leads = ever_held(ctx, "rollout-lead") if before >= 0 else set()
+    return [
+        fact
+        for fact in ctx.facts.of("pilot.member")
+        if ctx.held_role_at(fact.by, "rollout-lead", fact.id)
+        or (fact.id < before and fact.by in leads)
+    ]
+
+
 def _listed(ctx: CheckContext) -> dict[str, Fact]:
     current: dict[str, Fact] = {}
-    leads = ever_held(ctx, "rollout-lead")
-    for fact in ctx.facts.of("pilot.member"):
-        if fact.by not in leads:
-            continue  # `inhouse pilot add` is a lead's act: a colleague's fact adds nobody
+    for fact in _listings(ctx):
         person = str(fact.payload["person"])
         if fact.payload["action"] == "added":
             current[person] = fact
@@ -136,13 +155,10 @@ def gone_since(ctx: CheckContext, seq: int) -> list[str]:
     measured over the pilot of then (a survey's answers, an adoption report) counts them still:
     else a lead who removes the unhappy after reading their answers turns a failing pilot into
     a passing one."""
-    leads = ever_held(ctx, "rollout-lead")
     listed: set[str] = set()
-    for fact in ctx.facts.of("pilot.member"):
+    for fact in _listings(ctx):
         if fact.id >= seq:
             break
-        if fact.by not in leads:
-            continue
         person = str(fact.payload["person"])
         if fact.payload["action"] == "added":
             listed.add(person)
@@ -184,12 +200,8 @@ def former_members(ctx: CheckContext) -> set[str]:
     it (a survey answer) stays said: else a lead removes the unhappy, then opens a new survey
     (or records a new report) over the kinder pilot that is left. Whenever they were added: a
     lead may list the pilot before play 4 starts."""
-    leads = ever_held(ctx, "rollout-lead")
-    added = {
-        str(fact.payload["person"])
-        for fact in ctx.facts.of("pilot.member")
-        if fact.by in leads and fact.payload["action"] == "added"
-    }
+    added = {str(fact.payload["person"]) for fact in _listings(ctx)
+             if fact.payload["action"] == "added"}  # fmt: skip
     return added - _members_or_never(ctx)
 
 
@@ -295,12 +307,9 @@ def _left_unfinished(ctx: CheckContext) -> str:
     """Who left the pilot without finishing their track, and how ("" when nobody did): the
     check judges the members of now, so a lead who removes those who did not finish makes it
     pass over the rest; the reason shows them, so whoever reads it can weigh that."""
-    leads = ever_held(ctx, "rollout-lead")
     added: dict[str, Fact] = {}
     removed: dict[str, Fact] = {}
-    for fact in ctx.facts.of("pilot.member"):
-        if fact.by not in leads:
-            continue
+    for fact in _listings(ctx):
         person = str(fact.payload["person"])
         if fact.payload["action"] == "added":
             added[person] = fact
@@ -644,10 +653,9 @@ def _left_within(ctx: CheckContext, report: Fact, people: set[str]) -> set[str]:
     start = date.fromisoformat(str(report.payload["as_of"])) - timedelta(
         days=int(report.payload["window_days"])
     )
-    leads = ever_held(ctx, "rollout-lead")
     removed: dict[str, date] = {}
-    for fact in ctx.facts.of("pilot.member"):
-        if fact.by in leads and fact.id < report.id:
+    for fact in _listings(ctx):
+        if fact.id < report.id:
             person = str(fact.payload["person"])
             if fact.payload["action"] == "added":
                 removed.pop(person, None)
