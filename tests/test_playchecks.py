@@ -1673,6 +1673,36 @@ def test_a_second_author_on_the_pilot_owners_machine_is_not_a_second_author() ->
     assert seeded("typed~lena-laptop").outcome is Outcome.FAIL  # with INHOUSE_MACHINE_ID set
 
 
+def test_the_pilots_leads_and_owner_are_one_author_between_them() -> None:
+    """The forgery: the pilot's owner shares one prompt and a co-lead another: the library is
+    the pilot's leadership's alone. A member's prompt beside them seeds it; a program whose
+    play 4 exited before the rule keeps its exit."""
+    people = {**ROSTER, "mira": person("mira", "ops", "rollout-lead"),
+              "p0": person("p0", "team0", "pilot-user")}  # fmt: skip
+    owned = {**OWNERS, "pilot": "lena"}
+    leads = [
+        fact("prompt.shared", by=who, prompt=f"p-{who}", author=who) for who in ("lena", "mira")
+    ]
+    context = replace(_on_machines(leads, people), owners=owned, params={"min_authors": 2},
+                      exited={})  # fmt: skip
+    result = evaluate("prompt-library-seeded", context)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "prompts from 1 author(s) (lena, mira)" in result.reason
+    assert "lena, mira, the pilot's leads and owner, count as one author" in result.reason
+    # a lead who stepped down is still the leadership that seeded it
+    stepped_down = replace(
+        context,
+        people={**people, "mira": person("mira", "ops")},
+        roles_held={"mira": frozenset({"rollout-lead"})},
+    )
+    assert evaluate("prompt-library-seeded", stepped_down).outcome is Outcome.FAIL
+    member = fact("prompt.shared", by="p0", prompt="p-p0", author="p0")
+    seeded = replace(context, facts=FactSet([*leads, member]))
+    assert evaluate("prompt-library-seeded", seeded).outcome is Outcome.PASS
+    kept = evaluate("prompt-library-seeded", replace(context, exited=EXITED))
+    assert kept.outcome is Outcome.PASS, kept.reason
+
+
 def test_two_authors_at_one_machine_are_one_author() -> None:
     """The forgery: the pilot's owner is someone else, and one person publishes prompts with
     their own key and an alias's, both enrolled at their one laptop; a service's key is no

@@ -543,7 +543,9 @@ def _facts(ctx: CheckContext, step: Fact) -> list[Fact]:
 def prompt_library_seeded(ctx: CheckContext) -> Result:
     """The shared prompt library has prompts from more than one author (a version's author is
     its signer; a version brought in by `inhouse prompts import` has no known author: whoever
-    imported it did not write it)."""
+    imported it did not write it). The rollout leads and the pilot's owner, who run the pilot,
+    count as one author between them: the others are told apart from all of them (their
+    machines, the organisation's sign-in)."""
     wanted = int(ctx.param("min_authors", 2))
     shared = [*ctx.facts.of("prompt.shared"), *ctx.facts.of("prompt.version")]
     imported = sorted({f.by for f in shared if f.payload.get("imported")})
@@ -551,28 +553,42 @@ def prompt_library_seeded(ctx: CheckContext) -> Result:
     # a service's key speaks for nobody; a second author at the pilot owner's own machine is the
     # owner with a second key, and two authors at one machine are one (one laptop, one person)
     shared = [f for f in shared if f.by in ctx.people and not ctx.people[f.by].service]
-    owner = ctx.owners.get("pilot")
+    owner = ctx.owners.get(_PILOT)
     judged = {owner} if owner else set()
+    if _PILOT not in ctx.exited:
+        # a co-lead's prompt beside the owner's is the pilot's leadership seeding it alone. A
+        # program whose play 4 exited before this rule keeps the old one: its exit (and the
+        # reach the guards let through on it) is not re-judged at upgrade
+        judged |= ever_held(ctx, "rollout-lead")
     _, aside = one_per_machine(ctx, {f.by for f in shared} - judged, judged)
     shared = [f for f in shared if f.by not in aside]
     aside, unsigned = split_aside(ctx, aside, judged)
     authors = {f.by for f in shared}
+    leading = sorted(authors & judged)
+    count = len(authors - judged) + (1 if leading else 0)
     prompts = {str(f.payload["prompt"]) for f in shared}
-    if len(authors) >= wanted:
+    one = (
+        f"; {names(leading)}, the pilot's leads and owner, count as one author between them"
+        if len(leading) > 1
+        else ""
+    )
+    if count >= wanted:
         return passed(
-            f"{len(prompts)} prompt(s) from {len(authors)} authors ({names(list(authors))})",
+            f"{len(prompts)} prompt(s) from {count} authors ({names(list(authors))}){one}",
             *shared,
         )
+    them = names(sorted(judged)) if judged else "the owner"
     note = not_counted([
-        f"{names(aside)}, enrolled only from a machine {owner or 'the owner'} or another "
-        "author enrolled from" if aside else "",
+        f"{names(aside)}, enrolled only from a machine {them} or another author enrolled "
+        "from" if aside else "",
         unsigned,
         f"{names(list(set(imported) - authors))} for what they brought in with `inhouse prompts "
         "import` (an import makes nobody its author)" if set(imported) - authors else "",
     ])  # fmt: skip
     return failed(
-        f"prompts from {len(authors)} author(s) ({names(list(authors))}); the library needs "
-        f"{wanted}: `inhouse prompts add NAME --file F`, each author with their own key{note}",
+        f"prompts from {count} author(s) ({names(list(authors))}){one}; the library needs "
+        f"{wanted}: `inhouse prompts add NAME --file F`, each author with their own key, and "
+        f"all but one someone other than the pilot's leads and owner{note}",
         *shared,
     )
 
