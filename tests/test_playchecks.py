@@ -901,6 +901,48 @@ def test_pilot_independent_use() -> None:
     assert uncounted(typed) == "signed by lena, not by the gateway's own service key"
 
 
+def test_an_old_adoption_report_does_not_speak_for_the_pilot_of_now() -> None:
+    """The forgery: a lead records adoption in a good month and never again; the pilot stopped
+    using the tool since, and the old report kept play 4 passing. The latest report counts
+    while it is as of no more than a week before today, until play 4 exits (its exit, and
+    the reach let through on it, stay made); a member added after it is named as unmeasured."""
+    people, added = roster(4, 2)
+    old = replace(
+        adoption({"p0": True, "p1": True, "p2": True, "p3": False}),
+        payload={**adoption({}).payload, "as_of": (NOW.date() - timedelta(days=40)).isoformat(),
+                 "members": adoption({"p0": True, "p1": True, "p2": True, "p3": False})
+                 .payload["members"]},
+    )  # fmt: skip
+    context = CheckContext(
+        facts=FactSet([*added, old]), people=people, owners=OWNERS, now=NOW,
+        params={"share": 0.5}, machines={who: frozenset({f"{who}-laptop"}) for who in people},
+        signed_in=signed_in(people), sign_in_issuer=ISSUER,
+    )  # fmt: skip
+    result = evaluate("pilot-independent-use", context)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "more than 7 days before today" in result.reason
+    assert "`inhouse pilot adoption --record`" in result.reason
+    recent = replace(old, payload={**old.payload, "as_of": (NOW.date() - timedelta(days=7))
+                                   .isoformat()})  # fmt: skip
+    fresh = evaluate("pilot-independent-use", replace(context, facts=FactSet([*added, recent])))
+    assert fresh.outcome is Outcome.PASS, fresh.reason
+    # a program whose play 4 exited is not re-judged stale
+    kept = evaluate("pilot-independent-use", replace(context, exited=EXITED))
+    assert kept.outcome is Outcome.PASS, kept.reason
+    # two members added after the report: not measured by it, said so
+    late = [fact("pilot.member", person=f"p{i}", track="support", action="added", steps=FIRST)
+            for i in (4, 5)]  # fmt: skip
+    six = pilot(6, 2)
+    grown = replace(context, facts=FactSet([*added, recent, *late]), people=six,
+                    machines={who: frozenset({f"{who}-laptop"}) for who in six},
+                    signed_in=signed_in(six))  # fmt: skip
+    result = evaluate("pilot-independent-use", grown)
+    assert result.outcome is Outcome.FAIL and "3 of 6" in result.reason
+    assert f"p4 (added after this report, fact #{late[0].id}: not measured in it)" in (
+        result.reason
+    )
+
+
 def answer(name: str, keen: bool, survey: str = "ellis") -> Fact:
     """``name``'s own survey answer, signed by them."""
     return fact("survey.response", by=name, person=name, would_resist_losing=keen, survey=survey)

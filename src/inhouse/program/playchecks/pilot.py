@@ -598,8 +598,10 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
     """Most pilot members reach the tool on their own, measured from the gateway's usage log
     (`inhouse pilot adoption`, signed by the gateway's key; docs/pilot.md defines it), by this
     check's own threshold and window: a report measured by laxer ones (fewer days, another
-    window) does not count, nor does a member's row claiming fewer active days than it. A
-    member removed within the report's window counts, as not independent."""
+    window) does not count, nor does a member's row claiming fewer active days than it. The
+    latest report counts while it is as of no more than fresh_days (7) before today, until play
+    4 exits; a member added after it is not yet measured, so not independent. A member removed
+    within the report's window counts, as not independent."""
     share = float(ctx.param("share", 0.5))
     least, width = int(ctx.param("min_days", 3)), int(ctx.param("window_days", 28))
     pilot = members(ctx)
@@ -619,6 +621,8 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
             "with `inhouse pilot adoption --record` (it reads the playbook's figures)",
             report,
         )
+    if (stale := _stale(ctx, report)) is not None:
+        return failed(stale, report)
     rows = {str(row["person"]): row for row in report.payload["members"]}
     # the pilot the report measured stays in it: removing who was not independent changes
     # nothing measured; and who an earlier report measured, removed before this one, counts
@@ -638,10 +642,13 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
         if rows.get(p, {}).get("independent") and int(rows[p]["active_days"]) >= least
     ]  # fmt: skip
     not_yet = [
-        f"{p} ({rows[p]['reason']})" if p in rows and rows[p].get("reason") else p
+        f"{p} ({rows[p]['reason']})" if p in rows and rows[p].get("reason")
+        else f"{p} (added after this report, fact #{pilot[p].id}: not measured in it)"
+        if p not in rows and p in pilot and pilot[p].id > report.id
+        else p
         for p in judged
         if p not in independent
-    ]
+    ]  # fmt: skip
     text = (
         f"{len(independent)} of {len(judged)} pilot members reach it on their own "
         f"(as of {report.payload['as_of']})"
@@ -656,6 +663,32 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
             f"{names(sorted(carried))}"
         )
     return (passed if len(independent) / len(judged) > share else failed)(text, report)
+
+
+#: how many days before today the latest adoption report may be as of, by default (the check's
+#: ``fresh_days``): the pilot reaches the tool on its own now, not in a month long gone
+_FRESH_DAYS = 7
+
+
+def _stale(ctx: CheckContext, report: Fact) -> str | None:
+    """Why ``report`` (the latest ``pilot.adoption``) is too old to say how the pilot uses the
+    tool now, or None. A lead who records a report in a good month, and none since, would
+    keep the check passing on use long over. A program whose play 4 exited is not asked: its
+    exit is re-judged each day by the checks loaded then (the reach guards hold the pilot's
+    widening to it), so a rule that a report goes stale would close the gateway to those
+    let in on it; the exit made (with this rule) on a fresh report stays made."""
+    if _PILOT in ctx.exited:
+        return None
+    fresh = int(ctx.param("fresh_days", _FRESH_DAYS))
+    as_of = date.fromisoformat(str(report.payload["as_of"]))
+    today = ctx.now.astimezone(UTC).date()
+    if as_of >= today - timedelta(days=fresh):
+        return None
+    return (
+        f"the latest adoption report (fact #{report.id}) is as of {as_of}, more than {fresh} "
+        f"days before today ({today}): the pilot's use is judged as it is now, so a lead "
+        "records it again with `inhouse pilot adoption --record`"
+    )
 
 
 #: why a member removed within a report's window, before it, is not independent in it
