@@ -1691,6 +1691,30 @@ def test_a_survey_counts_when_a_rollout_lead_opened_it() -> None:
     assert result.outcome is Outcome.PASS
 
 
+def test_a_survey_opened_by_a_lead_who_had_stepped_down_is_not_play_fours() -> None:
+    """A survey counts when its opener held the rollout-lead role at that event: one opened by
+    mira after her role was taken away (held once is not held then) does not replace the
+    survey the pilot answered, in the check or in `inhouse survey` results."""
+    people, added = roster(2, 2)
+    people = {**people, "mira": person("mira", "ops")}
+    opened = fact("survey.opened", survey="s1", closes="2026-12-01T00:00:00+00:00")
+    answers = [
+        fact("survey.response", by=f"p{i}", person=f"p{i}", would_resist_losing=True, survey="s1")
+        for i in range(2)
+    ]
+    decoy = fact("survey.opened", by="mira", survey="s2", closes="2026-12-01T00:00:00+00:00")
+    spans = {"lena": {"rollout-lead": [(0, None)]}, "mira": {"rollout-lead": [(0, decoy.id - 1)]}}
+    context = CheckContext(
+        facts=FactSet([*added, opened, *answers, decoy]), people=people, owners=OWNERS, now=NOW,
+        params={"share": 0.5}, machines={who: frozenset({f"{who}-laptop"}) for who in people},
+        roles_held={"mira": frozenset({"rollout-lead"})}, role_spans=spans,
+        signed_in=signed_in(people), sign_in_issuer=ISSUER,
+    )  # fmt: skip
+    result = evaluate("pilot-would-resist-losing", context)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert "2 of 2" in result.reason
+
+
 def test_a_second_author_on_the_pilot_owners_machine_is_not_a_second_author() -> None:
     solo = [fact("prompt.shared", prompt=f"p{i}", author="lena") for i in range(3)]
     both = [*solo, fact("prompt.shared", by="omar", prompt="q", author="omar")]

@@ -30,8 +30,8 @@ from inhouse.program.playchecks._shared import (
 from inhouse.program.prompt_versions import served_versions
 
 # the checks are reached through the registry; play 4's commands share these with them
-__all__ = ["STEP_EVIDENCE", "WORD", "Enablement", "enablement_of", "members", "set_aside",
-           "step_problem", "team_of", "track_terms"]  # fmt: skip
+__all__ = ["STEP_EVIDENCE", "WORD", "Enablement", "enablement_of", "lead_then", "members",
+           "set_aside", "step_problem", "team_of", "track_terms"]  # fmt: skip
 
 
 # -- play 4: pilot ---------------------------------------------------------------------------------
@@ -99,19 +99,21 @@ def _listings(ctx: CheckContext) -> list[Fact]:
     """The ``pilot.member`` facts that list the pilot, oldest first: each signed by someone who
     held the rollout-lead role at that event (`inhouse pilot add` is a lead's act: a
     colleague's fact adds nobody, nor does one a lead signed before the role was theirs or
-    after it was taken away; a role given later does not reach back over it). A program whose
-    play 4 exited before the rule keeps, up to that exit, the old one (anyone who ever held the
-    role): re-judging its members now would re-judge its exit, and with it every grant the
-    reach guards let through since."""
+    after it was taken away; a role given later does not reach back over it)."""
+    leads = ever_held(ctx, "rollout-lead")
+    return [fact for fact in ctx.facts.of("pilot.member") if lead_then(ctx, fact, leads)]
+
+
+def lead_then(ctx: CheckContext, fact: Fact, before: set[str]) -> bool:
+    """Whether ``fact`` (a lead's act: listing the pilot, opening a survey) was signed by
+    someone who held the rollout-lead role at its event. A program whose play 4 exited keeps,
+    for what was signed before that exit, the rule it exited on (its signer in ``before``):
+    re-judging the pilot it exited with would re-judge the exit, and every grant the reach
+    guards let through on it since."""
+    if ctx.held_role_at(fact.by, "rollout-lead", fact.id):
+        return True
     exit_mark = ctx.exited.get(_PILOT)
-    before = exit_mark[1] if exit_mark is not None else -1
-    leads = ever_held(ctx, "rollout-lead") if before >= 0 else set()
-    return [
-        fact
-        for fact in ctx.facts.of("pilot.member")
-        if ctx.held_role_at(fact.by, "rollout-lead", fact.id)
-        or (fact.id < before and fact.by in leads)
-    ]
+    return exit_mark is not None and fact.id < exit_mark[1] and fact.by in before
 
 
 def _listed(ctx: CheckContext) -> dict[str, Fact]:
@@ -719,7 +721,9 @@ def _answers_before(ctx: CheckContext, survey: Fact, people: set[str]) -> dict[s
     opens an old name again does not move the first one's answers out of its window)."""
     openings: dict[str, list[tuple[int, datetime | None]]] = {}
     for opened in ctx.facts.of("survey.opened"):
-        if opened.id < survey.id and opened.by in held_by(ctx, "rollout-lead", opened.id):
+        if opened.id < survey.id and lead_then(
+            ctx, opened, held_by(ctx, "rollout-lead", opened.id)
+        ):
             openings.setdefault(str(opened.payload["survey"]), []).append(
                 (opened.id, _closes(opened))
             )
@@ -765,7 +769,7 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
     def opened_by_lead(fact: Fact) -> bool:
         # by whoever held the role when they opened it: taking a co-lead's role away later does
         # not send the check back to an older, kinder survey
-        return fact.by in held_by(ctx, "rollout-lead", fact.id)
+        return lead_then(ctx, fact, held_by(ctx, "rollout-lead", fact.id))
 
     survey = ctx.facts.latest("survey.opened", opened_by_lead)
     if survey is None:
