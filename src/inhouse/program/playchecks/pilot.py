@@ -30,8 +30,8 @@ from inhouse.program.playchecks._shared import (
 from inhouse.program.prompt_versions import served_versions
 
 # the checks are reached through the registry; play 4's commands share these with them
-__all__ = ["STEP_EVIDENCE", "WORD", "Enablement", "enablement_of", "lead_then", "members",
-           "set_aside", "step_problem", "team_of", "track_terms"]  # fmt: skip
+__all__ = ["FRESH_DAYS", "STEP_EVIDENCE", "WORD", "Enablement", "enablement_of", "lead_then",
+           "members", "set_aside", "step_problem", "team_of", "track_terms"]  # fmt: skip
 
 
 # -- play 4: pilot ---------------------------------------------------------------------------------
@@ -669,7 +669,7 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
 
 #: how many days before today the latest adoption report may be as of, by default (the check's
 #: ``fresh_days``): the pilot reaches the tool on its own now, not in a month long gone
-_FRESH_DAYS = 7
+FRESH_DAYS = 7
 
 
 def _stale(ctx: CheckContext, report: Fact) -> str | None:
@@ -681,7 +681,7 @@ def _stale(ctx: CheckContext, report: Fact) -> str | None:
     let in on it; the exit made (with this rule) on a fresh report stays made."""
     if _PILOT in ctx.exited:
         return None
-    fresh = int(ctx.param("fresh_days", _FRESH_DAYS))
+    fresh = int(ctx.param("fresh_days", FRESH_DAYS))
     as_of = date.fromisoformat(str(report.payload["as_of"]))
     today = ctx.now.astimezone(UTC).date()
     if as_of >= today - timedelta(days=fresh):
