@@ -632,6 +632,10 @@ def test_a_member_counts_only_when_added_by_a_lead_as_they_were_then() -> None:
     result = evaluate("pilot-size", context)
     assert result.outcome is Outcome.FAIL, result.reason
     assert "the pilot has 4 members" in result.reason
+    assert (
+        f"not counted: p9 (fact #{by_pat.id} that adds them is signed by pat, who was no "
+        "rollout lead then" in result.reason
+    )
     # the same member added by lena, a lead then, counts
     by_lena = fact("pilot.member", person="p9", track="support", action="added", steps=FIRST)
     facts = FactSet([*added, by_mira, by_pat, by_lena])

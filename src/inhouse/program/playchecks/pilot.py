@@ -217,9 +217,24 @@ def team_of(ctx: CheckContext, person: str, added: Fact) -> str:
 
 def _aside_note(ctx: CheckContext) -> str:
     aside = set_aside(ctx)
-    if not aside:
-        return ""
-    return "; not counted: " + "; ".join(aside[p] for p in sorted(aside))
+    notes = [aside[p] for p in sorted(aside)]
+    # whom a pilot.member fact by someone who did not lead then would have added: said, so the
+    # lead knows to add them (`inhouse pilot add`) rather than wonder where they went
+    listed = _listed(ctx)
+    leads = ever_held(ctx, "rollout-lead")
+    unheld: dict[str, Fact] = {}
+    for fact in ctx.facts.of("pilot.member"):
+        person = str(fact.payload["person"])
+        if fact.payload["action"] != "added":
+            unheld.pop(person, None)
+        elif person not in listed and not lead_then(ctx, fact, leads):
+            unheld[person] = fact
+    notes += [
+        f"{person} (fact #{fact.id} that adds them is signed by {fact.by}, who was no rollout "
+        "lead then: a lead adds them with `inhouse pilot add`)"
+        for person, fact in sorted(unheld.items())
+    ]
+    return "; not counted: " + "; ".join(notes) if notes else ""
 
 
 def _no_members(ctx: CheckContext) -> Result:
