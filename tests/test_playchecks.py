@@ -730,6 +730,45 @@ def test_pilot_size() -> None:
     assert run("pilot-size", *added, *two_gone, people=people, **limits).outcome is Outcome.FAIL
 
 
+def test_a_member_counts_only_when_added_by_a_lead_as_they_were_then() -> None:
+    """`inhouse pilot add` is a lead's act: a pilot.member fact counts when its signer held the
+    rollout-lead role at that event, not when they held it once (taken away before they
+    signed it) or were given it afterwards (a role does not reach back over what they did)."""
+    limits = {"min": 5, "max": 10, "min_teams": 3}
+    people, added = roster(4, 3)
+    people = {**people, "mira": person("mira", "ops"), "pat": person("pat", "ops", "rollout-lead")}
+    people["p9"] = person("p9", "team2", "pilot-user")
+    # mira led until event `lost`; pat was made a lead at event `gained`
+    by_mira = fact("pilot.member", by="mira", person="p9", track="support", action="added",
+                   steps=FIRST)  # fmt: skip
+    by_pat = fact("pilot.member", by="pat", person="p9", track="support", action="added",
+                  steps=FIRST)  # fmt: skip
+    lost, gained = by_mira.id - 1, by_pat.id + 1
+    spans = {"lena": {"rollout-lead": [(0, None)]}, "mira": {"rollout-lead": [(0, lost)]},
+             "pat": {"rollout-lead": [(gained, None)]}}  # fmt: skip
+    context = CheckContext(
+        facts=FactSet([*added, by_mira, by_pat]), people=people, owners=OWNERS, now=NOW,
+        params=limits, machines={who: frozenset({f"{who}-laptop"}) for who in people},
+        roles_held={"mira": frozenset({"rollout-lead"})}, role_spans=spans,
+        signed_in=signed_in(people), sign_in_issuer=ISSUER,
+    )  # fmt: skip
+    result = evaluate("pilot-size", context)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "the pilot has 4 members" in result.reason
+    assert (
+        f"not counted: p9 (fact #{by_pat.id} that adds them is signed by pat, who was no "
+        "rollout lead then" in result.reason
+    )
+    # the same member added by lena, a lead then, counts
+    by_lena = fact("pilot.member", person="p9", track="support", action="added", steps=FIRST)
+    facts = FactSet([*added, by_mira, by_pat, by_lena])
+    assert evaluate("pilot-size", replace(context, facts=facts)).outcome is Outcome.PASS
+    # a program whose play 4 exited before the rule keeps its pilot as listed then
+    exited = {"pilot": (NOW, by_pat.id + 1)}
+    kept = evaluate("pilot-size", replace(context, exited=exited))
+    assert kept.outcome is Outcome.PASS, kept.reason
+
+
 def enabled(who: str, evidence: list[Fact], *, how: str = "first answered request") -> list[Fact]:
     """``who``'s own record of their one step (resting on ``evidence``; ``how="attested"``:
     their word) and of their finished track, naming it."""
@@ -987,6 +1026,48 @@ def test_pilot_independent_use() -> None:
     # the same report signed by the lead, not the gateway, is shown and does not count
     typed = adoption({"p0": True, "p1": True, "p2": True, "p3": True}, by="lena")
     assert uncounted(typed) == "signed by lena, not by the gateway's own service key"
+
+
+def test_an_old_adoption_report_does_not_speak_for_the_pilot_of_now() -> None:
+    """The forgery: a lead records adoption in a good month and never again; the pilot stopped
+    using the tool since, and the old report kept play 4 passing. The latest report counts
+    while it is as of no more than a week before today, until play 4 exits (its exit, and
+    the reach let through on it, stay made); a member added after it is named as unmeasured."""
+    people, added = roster(4, 2)
+    old = replace(
+        adoption({"p0": True, "p1": True, "p2": True, "p3": False}),
+        payload={**adoption({}).payload, "as_of": (NOW.date() - timedelta(days=40)).isoformat(),
+                 "members": adoption({"p0": True, "p1": True, "p2": True, "p3": False})
+                 .payload["members"]},
+    )  # fmt: skip
+    context = CheckContext(
+        facts=FactSet([*added, old]), people=people, owners=OWNERS, now=NOW,
+        params={"share": 0.5}, machines={who: frozenset({f"{who}-laptop"}) for who in people},
+        signed_in=signed_in(people), sign_in_issuer=ISSUER,
+    )  # fmt: skip
+    result = evaluate("pilot-independent-use", context)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "more than 7 days before today" in result.reason
+    assert "`inhouse pilot adoption --record`" in result.reason
+    recent = replace(old, payload={**old.payload, "as_of": (NOW.date() - timedelta(days=7))
+                                   .isoformat()})  # fmt: skip
+    fresh = evaluate("pilot-independent-use", replace(context, facts=FactSet([*added, recent])))
+    assert fresh.outcome is Outcome.PASS, fresh.reason
+    # a program whose play 4 exited is not re-judged stale
+    kept = evaluate("pilot-independent-use", replace(context, exited=EXITED))
+    assert kept.outcome is Outcome.PASS, kept.reason
+    # two members added after the report: not measured by it, said so
+    late = [fact("pilot.member", person=f"p{i}", track="support", action="added", steps=FIRST)
+            for i in (4, 5)]  # fmt: skip
+    six = pilot(6, 2)
+    grown = replace(context, facts=FactSet([*added, recent, *late]), people=six,
+                    machines={who: frozenset({f"{who}-laptop"}) for who in six},
+                    signed_in=signed_in(six))  # fmt: skip
+    result = evaluate("pilot-independent-use", grown)
+    assert result.outcome is Outcome.FAIL and "3 of 6" in result.reason
+    assert f"p4 (added after this report, fact #{late[0].id}: not measured in it)" in (
+        result.reason
+    )
 
 
 def answer(name: str, keen: bool, survey: str = "ellis") -> Fact:
@@ -1737,6 +1818,30 @@ def test_a_survey_counts_when_a_rollout_lead_opened_it() -> None:
     assert result.outcome is Outcome.PASS
 
 
+def test_a_survey_opened_by_a_lead_who_had_stepped_down_is_not_play_fours() -> None:
+    """A survey counts when its opener held the rollout-lead role at that event: one opened by
+    mira after her role was taken away (held once is not held then) does not replace the
+    survey the pilot answered, in the check or in `inhouse survey` results."""
+    people, added = roster(2, 2)
+    people = {**people, "mira": person("mira", "ops")}
+    opened = fact("survey.opened", survey="s1", closes="2026-12-01T00:00:00+00:00")
+    answers = [
+        fact("survey.response", by=f"p{i}", person=f"p{i}", would_resist_losing=True, survey="s1")
+        for i in range(2)
+    ]
+    decoy = fact("survey.opened", by="mira", survey="s2", closes="2026-12-01T00:00:00+00:00")
+    spans = {"lena": {"rollout-lead": [(0, None)]}, "mira": {"rollout-lead": [(0, decoy.id - 1)]}}
+    context = CheckContext(
+        facts=FactSet([*added, opened, *answers, decoy]), people=people, owners=OWNERS, now=NOW,
+        params={"share": 0.5}, machines={who: frozenset({f"{who}-laptop"}) for who in people},
+        roles_held={"mira": frozenset({"rollout-lead"})}, role_spans=spans,
+        signed_in=signed_in(people), sign_in_issuer=ISSUER,
+    )  # fmt: skip
+    result = evaluate("pilot-would-resist-losing", context)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert "2 of 2" in result.reason
+
+
 def test_a_second_author_on_the_pilot_owners_machine_is_not_a_second_author() -> None:
     solo = [fact("prompt.shared", prompt=f"p{i}", author="lena") for i in range(3)]
     both = [*solo, fact("prompt.shared", by="omar", prompt="q", author="omar")]
@@ -1759,6 +1864,36 @@ def test_a_second_author_on_the_pilot_owners_machine_is_not_a_second_author() ->
     assert alias.outcome is Outcome.FAIL
     assert "not counted: omar, enrolled only from a machine lena or another author" in alias.reason
     assert seeded("typed~lena-laptop").outcome is Outcome.FAIL  # with INHOUSE_MACHINE_ID set
+
+
+def test_the_pilots_leads_and_owner_are_one_author_between_them() -> None:
+    """The forgery: the pilot's owner shares one prompt and a co-lead another: the library is
+    the pilot's leadership's alone. A member's prompt beside them seeds it; a program whose
+    play 4 exited before the rule keeps its exit."""
+    people = {**ROSTER, "mira": person("mira", "ops", "rollout-lead"),
+              "p0": person("p0", "team0", "pilot-user")}  # fmt: skip
+    owned = {**OWNERS, "pilot": "lena"}
+    leads = [
+        fact("prompt.shared", by=who, prompt=f"p-{who}", author=who) for who in ("lena", "mira")
+    ]
+    context = replace(_on_machines(leads, people), owners=owned, params={"min_authors": 2},
+                      exited={})  # fmt: skip
+    result = evaluate("prompt-library-seeded", context)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "prompts from 1 author(s) (lena, mira)" in result.reason
+    assert "lena, mira, the pilot's leads and owner, count as one author" in result.reason
+    # a lead who stepped down is still the leadership that seeded it
+    stepped_down = replace(
+        context,
+        people={**people, "mira": person("mira", "ops")},
+        roles_held={"mira": frozenset({"rollout-lead"})},
+    )
+    assert evaluate("prompt-library-seeded", stepped_down).outcome is Outcome.FAIL
+    member = fact("prompt.shared", by="p0", prompt="p-p0", author="p0")
+    seeded = replace(context, facts=FactSet([*leads, member]))
+    assert evaluate("prompt-library-seeded", seeded).outcome is Outcome.PASS
+    kept = evaluate("prompt-library-seeded", replace(context, exited=EXITED))
+    assert kept.outcome is Outcome.PASS, kept.reason
 
 
 def test_two_authors_at_one_machine_are_one_author() -> None:

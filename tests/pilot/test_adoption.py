@@ -157,6 +157,27 @@ def _independent_use(pilot: Pilot) -> tuple[Outcome, str]:
     return checked.result.outcome, checked.result.reason
 
 
+def test_an_old_report_fails_the_check_and_recording_again_renews_it(pilot: Pilot) -> None:
+    """A report recorded in a good month, and none since, does not speak for the pilot of now:
+    the check asks for one as of the last week. An unchanged measurement is recorded again
+    once the last is half that old, so a timer (or the lead) renews it."""
+    for person in TEAMS:
+        pilot.enable(person, "2026-11-02T10:00")
+    pilot.use(Use(p, f"2026-11-0{d}T10:00") for p in ("bob", "pia") for d in (3, 4, 5))
+    pilot.on("2026-11-06")
+    assert record_adoption(pilot.lead)[1] is not None
+    pilot.on("2026-11-08")
+    assert record_adoption(pilot.lead)[1] is None  # unchanged, and recent
+    pilot.on("2026-11-15")
+    outcome, reason = _independent_use(pilot)
+    assert outcome is Outcome.FAIL
+    assert "is as of 2026-11-06, more than 7 days before today (2026-11-15)" in reason
+    _, again = record_adoption(pilot.lead)
+    assert again is not None and again.payload["as_of"] == "2026-11-15"
+    outcome, reason = _independent_use(pilot)
+    assert outcome is Outcome.PASS and "2 of 3 pilot members" in reason
+
+
 def test_the_adoption_fact_counts_signed_by_the_gateway_not_by_the_lead(pilot: Pilot) -> None:
     for person in TEAMS:
         pilot.enable(person, "2026-11-02T10:00")

@@ -240,7 +240,8 @@ def record_adoption(
     program: Program, as_of: date | None = None
 ) -> tuple[AdoptionReport, Fact | None]:
     """Measure adoption and record it as a ``pilot.adoption`` fact signed by the gateway's own
-    key, when it changed since the last one (the day it was measured aside). Returns the report
+    key, when it changed since the last one (the day it was measured aside), or the last one is
+    getting old (:func:`_aging`: the check counts a recent one only). Returns the report
     and the fact recorded (None: nothing changed). The first time, a rollout lead runs it, to
     enrol the gateway's key."""
     from inhouse.gateway.rollup import gateway_mac_key
@@ -263,7 +264,7 @@ def record_adoption(
     report = adoption_report(program, as_of, mac_key=gateway_mac_key(program.folder))
     payload = validate_payload("pilot.adoption", report.payload())
     previous = _latest_measured(program)
-    if previous is not None and _same(previous.payload, payload):
+    if previous is not None and _same(previous.payload, payload) and not _aging(program, previous):
         return report, None
     fact = service.record_fact(
         None, "pilot.adoption", payload, provenance=Provenance.MEASURED, collector=COLLECTOR
@@ -424,6 +425,20 @@ def _latest_measured(program: Program) -> Fact | None:
         if fact.kind == "pilot.adoption" and why_uncounted(fact, state, measured) is None:
             return fact
     return None
+
+
+def _aging(program: Program, previous: Fact) -> bool:
+    """Whether the latest report is half as old as the check lets one be (its ``fresh_days``,
+    counted from its ``as_of``): an unchanged measurement is recorded again then, else a pilot
+    whose use held steady would be judged on a report too old to count, and a timer that
+    records it (or a lead who runs it) could not renew it."""
+    from inhouse.program.playchecks.pilot import FRESH_DAYS
+
+    fresh = int(check_params(program.playbook, CHECK, {"fresh_days": FRESH_DAYS})["fresh_days"])
+    today = program.clock().astimezone(UTC).date()
+    return date.fromisoformat(str(previous.payload["as_of"])) <= today - timedelta(
+        days=max(fresh // 2, 1)
+    )
 
 
 def _same(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:

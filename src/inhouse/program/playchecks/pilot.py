@@ -30,11 +30,14 @@ from inhouse.program.playchecks._shared import (
 from inhouse.program.prompt_versions import served_versions
 
 # the checks are reached through the registry; play 4's commands share these with them
-__all__ = ["STEP_EVIDENCE", "WORD", "Enablement", "enablement_of", "members", "set_aside",
-           "step_problem", "team_of", "track_terms"]  # fmt: skip
+__all__ = ["FRESH_DAYS", "STEP_EVIDENCE", "WORD", "Enablement", "enablement_of", "lead_then",
+           "members", "set_aside", "step_problem", "team_of", "track_terms"]  # fmt: skip
 
 
 # -- play 4: pilot ---------------------------------------------------------------------------------
+
+#: play 4's id in the playbook
+_PILOT = "pilot"
 
 
 @register_check("demand-spreading", reads=("access.request",))
@@ -92,12 +95,30 @@ def _judged(ctx: CheckContext) -> tuple[dict[str, Fact], dict[str, str]]:
     return counted, aside
 
 
+def _listings(ctx: CheckContext) -> list[Fact]:
+    """The ``pilot.member`` facts that list the pilot, oldest first: each signed by someone who
+    held the rollout-lead role at that event (`inhouse pilot add` is a lead's act: a
+    colleague's fact adds nobody, nor does one a lead signed before the role was theirs or
+    after it was taken away; a role given later does not reach back over it)."""
+    leads = ever_held(ctx, "rollout-lead")
+    return [fact for fact in ctx.facts.of("pilot.member") if lead_then(ctx, fact, leads)]
+
+
+def lead_then(ctx: CheckContext, fact: Fact, before: set[str]) -> bool:
+    """Whether ``fact`` (a lead's act: listing the pilot, opening a survey) was signed by
+    someone who held the rollout-lead role at its event. A program whose play 4 exited keeps,
+    for what was signed before that exit, the rule it exited on (its signer in ``before``):
+    re-judging the pilot it exited with would re-judge the exit, and every grant the reach
+    guards let through on it since."""
+    if ctx.held_role_at(fact.by, "rollout-lead", fact.id):
+        return True
+    exit_mark = ctx.exited.get(_PILOT)
+    return exit_mark is not None and fact.id < exit_mark[1] and fact.by in before
+
+
 def _listed(ctx: CheckContext) -> dict[str, Fact]:
     current: dict[str, Fact] = {}
-    leads = ever_held(ctx, "rollout-lead")
-    for fact in ctx.facts.of("pilot.member"):
-        if fact.by not in leads:
-            continue  # `inhouse pilot add` is a lead's act: a colleague's fact adds nobody
+    for fact in _listings(ctx):
         person = str(fact.payload["person"])
         if fact.payload["action"] == "added":
             current[person] = fact
@@ -136,13 +157,10 @@ def gone_since(ctx: CheckContext, seq: int) -> list[str]:
     measured over the pilot of then (a survey's answers, an adoption report) counts them still:
     else a lead who removes the unhappy after reading their answers turns a failing pilot into
     a passing one."""
-    leads = ever_held(ctx, "rollout-lead")
     listed: set[str] = set()
-    for fact in ctx.facts.of("pilot.member"):
+    for fact in _listings(ctx):
         if fact.id >= seq:
             break
-        if fact.by not in leads:
-            continue
         person = str(fact.payload["person"])
         if fact.payload["action"] == "added":
             listed.add(person)
@@ -184,12 +202,8 @@ def former_members(ctx: CheckContext) -> set[str]:
     it (a survey answer) stays said: else a lead removes the unhappy, then opens a new survey
     (or records a new report) over the kinder pilot that is left. Whenever they were added: a
     lead may list the pilot before play 4 starts."""
-    leads = ever_held(ctx, "rollout-lead")
-    added = {
-        str(fact.payload["person"])
-        for fact in ctx.facts.of("pilot.member")
-        if fact.by in leads and fact.payload["action"] == "added"
-    }
+    added = {str(fact.payload["person"]) for fact in _listings(ctx)
+             if fact.payload["action"] == "added"}  # fmt: skip
     return added - _members_or_never(ctx)
 
 
@@ -203,9 +217,24 @@ def team_of(ctx: CheckContext, person: str, added: Fact) -> str:
 
 def _aside_note(ctx: CheckContext) -> str:
     aside = set_aside(ctx)
-    if not aside:
-        return ""
-    return "; not counted: " + "; ".join(aside[p] for p in sorted(aside))
+    notes = [aside[p] for p in sorted(aside)]
+    # whom a pilot.member fact by someone who did not lead then would have added: said, so the
+    # lead knows to add them (`inhouse pilot add`) rather than wonder where they went
+    listed = _listed(ctx)
+    leads = ever_held(ctx, "rollout-lead")
+    unheld: dict[str, Fact] = {}
+    for fact in ctx.facts.of("pilot.member"):
+        person = str(fact.payload["person"])
+        if fact.payload["action"] != "added":
+            unheld.pop(person, None)
+        elif person not in listed and not lead_then(ctx, fact, leads):
+            unheld[person] = fact
+    notes += [
+        f"{person} (fact #{fact.id} that adds them is signed by {fact.by}, who was no rollout "
+        "lead then: a lead adds them with `inhouse pilot add`)"
+        for person, fact in sorted(unheld.items())
+    ]
+    return "; not counted: " + "; ".join(notes) if notes else ""
 
 
 def _no_members(ctx: CheckContext) -> Result:
@@ -295,12 +324,9 @@ def _left_unfinished(ctx: CheckContext) -> str:
     """Who left the pilot without finishing their track, and how ("" when nobody did): the
     check judges the members of now, so a lead who removes those who did not finish makes it
     pass over the rest; the reason shows them, so whoever reads it can weigh that."""
-    leads = ever_held(ctx, "rollout-lead")
     added: dict[str, Fact] = {}
     removed: dict[str, Fact] = {}
-    for fact in ctx.facts.of("pilot.member"):
-        if fact.by not in leads:
-            continue
+    for fact in _listings(ctx):
         person = str(fact.payload["person"])
         if fact.payload["action"] == "added":
             added[person] = fact
@@ -534,7 +560,9 @@ def _facts(ctx: CheckContext, step: Fact) -> list[Fact]:
 def prompt_library_seeded(ctx: CheckContext) -> Result:
     """The shared prompt library has prompts from more than one author (a version's author is
     its signer; a version brought in by `inhouse prompts import` has no known author: whoever
-    imported it did not write it)."""
+    imported it did not write it). The rollout leads and the pilot's owner, who run the pilot,
+    count as one author between them: the others are told apart from all of them (their
+    machines, the organisation's sign-in)."""
     wanted = int(ctx.param("min_authors", 2))
     shared = [*ctx.facts.of("prompt.shared"), *ctx.facts.of("prompt.version")]
     imported = sorted({f.by for f in shared if f.payload.get("imported")})
@@ -542,28 +570,42 @@ def prompt_library_seeded(ctx: CheckContext) -> Result:
     # a service's key speaks for nobody; a second author at the pilot owner's own machine is the
     # owner with a second key, and two authors at one machine are one (one laptop, one person)
     shared = [f for f in shared if f.by in ctx.people and not ctx.people[f.by].service]
-    owner = ctx.owners.get("pilot")
+    owner = ctx.owners.get(_PILOT)
     judged = {owner} if owner else set()
+    if _PILOT not in ctx.exited:
+        # a co-lead's prompt beside the owner's is the pilot's leadership seeding it alone. A
+        # program whose play 4 exited before this rule keeps the old one: its exit (and the
+        # reach the guards let through on it) is not re-judged at upgrade
+        judged |= ever_held(ctx, "rollout-lead")
     _, aside = one_per_machine(ctx, {f.by for f in shared} - judged, judged)
     shared = [f for f in shared if f.by not in aside]
     aside, unsigned = split_aside(ctx, aside, judged)
     authors = {f.by for f in shared}
+    leading = sorted(authors & judged)
+    count = len(authors - judged) + (1 if leading else 0)
     prompts = {str(f.payload["prompt"]) for f in shared}
-    if len(authors) >= wanted:
+    one = (
+        f"; {names(leading)}, the pilot's leads and owner, count as one author between them"
+        if len(leading) > 1
+        else ""
+    )
+    if count >= wanted:
         return passed(
-            f"{len(prompts)} prompt(s) from {len(authors)} authors ({names(list(authors))})",
+            f"{len(prompts)} prompt(s) from {count} authors ({names(list(authors))}){one}",
             *shared,
         )
+    them = names(sorted(judged)) if judged else "the owner"
     note = not_counted([
-        f"{names(aside)}, enrolled only from a machine {owner or 'the owner'} or another "
-        "author enrolled from" if aside else "",
+        f"{names(aside)}, enrolled only from a machine {them} or another author enrolled "
+        "from" if aside else "",
         unsigned,
         f"{names(list(set(imported) - authors))} for what they brought in with `inhouse prompts "
         "import` (an import makes nobody its author)" if set(imported) - authors else "",
     ])  # fmt: skip
     return failed(
-        f"prompts from {len(authors)} author(s) ({names(list(authors))}); the library needs "
-        f"{wanted}: `inhouse prompts add NAME --file F`, each author with their own key{note}",
+        f"prompts from {count} author(s) ({names(list(authors))}){one}; the library needs "
+        f"{wanted}: `inhouse prompts add NAME --file F`, each author with their own key, and "
+        f"all but one someone other than the pilot's leads and owner{note}",
         *shared,
     )
 
@@ -573,8 +615,10 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
     """Most pilot members reach the tool on their own, measured from the gateway's usage log
     (`inhouse pilot adoption`, signed by the gateway's key; docs/pilot.md defines it), by this
     check's own threshold and window: a report measured by laxer ones (fewer days, another
-    window) does not count, nor does a member's row claiming fewer active days than it. A
-    member removed within the report's window counts, as not independent."""
+    window) does not count, nor does a member's row claiming fewer active days than it. The
+    latest report counts while it is as of no more than fresh_days (7) before today, until play
+    4 exits; a member added after it is not yet measured, so not independent. A member removed
+    within the report's window counts, as not independent."""
     share = float(ctx.param("share", 0.5))
     least, width = int(ctx.param("min_days", 3)), int(ctx.param("window_days", 28))
     pilot = members(ctx)
@@ -594,6 +638,8 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
             "with `inhouse pilot adoption --record` (it reads the playbook's figures)",
             report,
         )
+    if (stale := _stale(ctx, report)) is not None:
+        return failed(stale, report)
     rows = {str(row["person"]): row for row in report.payload["members"]}
     # the pilot the report measured stays in it: removing who was not independent changes
     # nothing measured; and who an earlier report measured, removed before this one, counts
@@ -613,10 +659,13 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
         if rows.get(p, {}).get("independent") and int(rows[p]["active_days"]) >= least
     ]  # fmt: skip
     not_yet = [
-        f"{p} ({rows[p]['reason']})" if p in rows and rows[p].get("reason") else p
+        f"{p} ({rows[p]['reason']})" if p in rows and rows[p].get("reason")
+        else f"{p} (added after this report, fact #{pilot[p].id}: not measured in it)"
+        if p not in rows and p in pilot and pilot[p].id > report.id
+        else p
         for p in judged
         if p not in independent
-    ]
+    ]  # fmt: skip
     text = (
         f"{len(independent)} of {len(judged)} pilot members reach it on their own "
         f"(as of {report.payload['as_of']})"
@@ -633,6 +682,32 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
     return (passed if len(independent) / len(judged) > share else failed)(text, report)
 
 
+#: how many days before today the latest adoption report may be as of, by default (the check's
+#: ``fresh_days``): the pilot reaches the tool on its own now, not in a month long gone
+FRESH_DAYS = 7
+
+
+def _stale(ctx: CheckContext, report: Fact) -> str | None:
+    """Why ``report`` (the latest ``pilot.adoption``) is too old to say how the pilot uses the
+    tool now, or None. A lead who records a report in a good month, and none since, would
+    keep the check passing on use long over. A program whose play 4 exited is not asked: its
+    exit is re-judged each day by the checks loaded then (the reach guards hold the pilot's
+    widening to it), so a rule that a report goes stale would close the gateway to those
+    let in on it; the exit made (with this rule) on a fresh report stays made."""
+    if _PILOT in ctx.exited:
+        return None
+    fresh = int(ctx.param("fresh_days", FRESH_DAYS))
+    as_of = date.fromisoformat(str(report.payload["as_of"]))
+    today = ctx.now.astimezone(UTC).date()
+    if as_of >= today - timedelta(days=fresh):
+        return None
+    return (
+        f"the latest adoption report (fact #{report.id}) is as of {as_of}, more than {fresh} "
+        f"days before today ({today}): the pilot's use is judged as it is now, so a lead "
+        "records it again with `inhouse pilot adoption --record`"
+    )
+
+
 #: why a member removed within a report's window, before it, is not independent in it
 _NOT_MEASURED = "removed from the pilot within this report's window: not measured in it"
 
@@ -644,10 +719,9 @@ def _left_within(ctx: CheckContext, report: Fact, people: set[str]) -> set[str]:
     start = date.fromisoformat(str(report.payload["as_of"])) - timedelta(
         days=int(report.payload["window_days"])
     )
-    leads = ever_held(ctx, "rollout-lead")
     removed: dict[str, date] = {}
-    for fact in ctx.facts.of("pilot.member"):
-        if fact.by in leads and fact.id < report.id:
+    for fact in _listings(ctx):
+        if fact.id < report.id:
             person = str(fact.payload["person"])
             if fact.payload["action"] == "added":
                 removed.pop(person, None)
@@ -662,7 +736,9 @@ def _answers_before(ctx: CheckContext, survey: Fact, people: set[str]) -> dict[s
     opens an old name again does not move the first one's answers out of its window)."""
     openings: dict[str, list[tuple[int, datetime | None]]] = {}
     for opened in ctx.facts.of("survey.opened"):
-        if opened.id < survey.id and opened.by in held_by(ctx, "rollout-lead", opened.id):
+        if opened.id < survey.id and lead_then(
+            ctx, opened, held_by(ctx, "rollout-lead", opened.id)
+        ):
             openings.setdefault(str(opened.payload["survey"]), []).append(
                 (opened.id, _closes(opened))
             )
@@ -708,7 +784,7 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
     def opened_by_lead(fact: Fact) -> bool:
         # by whoever held the role when they opened it: taking a co-lead's role away later does
         # not send the check back to an older, kinder survey
-        return fact.by in held_by(ctx, "rollout-lead", fact.id)
+        return lead_then(ctx, fact, held_by(ctx, "rollout-lead", fact.id))
 
     survey = ctx.facts.latest("survey.opened", opened_by_lead)
     if survey is None:
