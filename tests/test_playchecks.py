@@ -381,7 +381,8 @@ def rerun(by: str = "omar", signed_on: str | None = None, **changes: Any) -> Fac
             "inputs": 10, "passed": 9, "quality_floor": 5.0, "runtime": "http://127.0.0.1:8080",
             "runtime_local": True, "runtime_peers": ["127.0.0.1"], "claim_hash": CLAIM,
             "status_quo": "api", "proven_on": ["cheaper"],
-            "improvement": {"cheaper": 61.5}}  # fmt: skip
+            "improvement": {"cheaper": 61.5}, "status_quo_pass_rate": 0.9,
+            "status_quo_measured": True, "quality_ok": True}  # fmt: skip
     return fact("trial.rerun", by=by, signed_on=signed_on, **{**data, **changes})
 
 
@@ -434,6 +435,28 @@ def test_trial_reproduced() -> None:
     assert test_model.outcome is Outcome.FAIL and "test model" in test_model.reason
     # play 1 claimed nothing (waived): nothing to reproduce
     assert run("trial-reproduced").outcome is Outcome.NOT_APPLICABLE
+
+
+def test_a_rerun_judges_the_candidates_quality_against_the_status_quo_it_ran() -> None:
+    """A verdict's pass rates are its author's to type: lena claims her candidate passed 30 %
+    beside a status quo that passed 30 % too ("acceptable quality"), and omar's rerun of the
+    candidate does pass about 30 %, within the floor of her claim. On his own rerun the status
+    quo passed 90 %: the quality the verdict called acceptable did not hold."""
+    verdict = reproducible(candidate_pass_rate=0.3, status_quo_pass_rate=0.3)
+    same = {"pass_rate": 0.3, "passed": 3}
+    honest = run("trial-reproduced", verdict, rerun(**same, status_quo_pass_rate=0.3))
+    assert honest.outcome is Outcome.PASS, honest.reason
+    trailing = rerun(**same, status_quo_pass_rate=0.9, quality_ok=False)
+    result = run("trial-reproduced", verdict, trailing)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "on omar's own rerun of trial t the candidate passed 30% and the status quo 90% " \
+        "(measured): the candidate trailed it by more than the quality floor (5 points)" \
+        in result.reason  # fmt: skip
+    # a rerun that did not say how the two sides compared proves nothing of it
+    unsaid = rerun(**same, quality_ok=None)
+    result = run("trial-reproduced", verdict, unsaid)
+    assert result.outcome is Outcome.FAIL and "did not compare the candidate's quality" \
+        in result.reason  # fmt: skip
 
 
 def test_a_rerun_must_reproduce_the_claimed_advantage_not_only_the_quality() -> None:

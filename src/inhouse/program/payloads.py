@@ -199,6 +199,12 @@ class TrialRerun(_Payload):
     #: a manual status quo is a person's word: the rerunner's own, confirming the minutes (and
     #: stated pass rate) the claim hash covers, with what they base it on. None: not confirmed
     status_quo_confirmed: str | None = None
+    #: this run's own quality judgment: the status quo's pass rate (measured from its outputs,
+    #: or stated where the spec states it) and whether the candidate trailed it by no more than
+    #: the quality floor. None: recorded before reruns compared the two sides' quality
+    status_quo_pass_rate: float | None = Field(None, ge=0, le=1)
+    status_quo_measured: bool | None = None
+    quality_ok: bool | None = None
 
 
 class ModelPin(_Payload):

@@ -233,6 +233,9 @@ def _record(
                 if d.outcome != "not-claimed" and d.n
             },
             "status_quo_confirmed": confirmed,
+            "status_quo_pass_rate": outcome.verdict.quality.status_quo_pass_rate,
+            "status_quo_measured": outcome.verdict.quality.status_quo_measured,
+            "quality_ok": outcome.verdict.quality.ok,
         },
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,

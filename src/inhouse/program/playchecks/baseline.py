@@ -497,6 +497,26 @@ def _claim_problem(verdict: Fact, rerun: Fact) -> tuple[bool, str] | None:
             f"#{verdict.id}) did ({str(verdict.payload['claim_hash'])[:19]}): rerun the trial "
             f"that was proven ({again})"
         )
+    if not data.get("quality_ok"):
+        # the verdict's candidate and status quo pass rates are its author's to type: a claim of
+        # a low candidate rate beside an equally low status quo makes any candidate "hold"; the
+        # rerun judges the two sides' quality on its own answers
+        if data.get("quality_ok") is None:
+            return False, (
+                f"{who}'s rerun of trial {name} did not compare the candidate's quality with the "
+                f"status quo's (recorded before reruns did): rerun it ({again})"
+            )
+        theirs = data.get("status_quo_pass_rate")
+        quo = "?" if theirs is None else _shown_rate(theirs)
+        how = "measured" if data.get("status_quo_measured") else "stated"
+        return False, (
+            f"on {who}'s own rerun of trial {name} the candidate passed "
+            f"{_shown_rate(data['pass_rate'])} and the status quo {quo} ({how}): the candidate "
+            f"trailed it by more than the quality floor ({float(data['quality_floor']):g} "
+            f"points), so the verdict's (fact #{verdict.id}, by {verdict.by}) acceptable "
+            f"quality did not hold from another machine; prove the trial again (`inhouse prove "
+            f"{name}`) and have it rerun ({again})"
+        )
     missing = [d for d in verdict.payload["proven_on"] if d not in data["proven_on"]]
     if missing:
         figures = "; ".join(
