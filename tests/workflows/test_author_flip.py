@@ -61,7 +61,7 @@ def _play_three(_isolated: Path, clock: Clock, idp: StandinIdP) -> dict[str, Pro
 
 def _test_run(program: Program, version: str, *, passed: bool) -> list[Fact]:
     """What `inhouse workflow test triage` records, through the runner's own recording code."""
-    workflow = SimpleNamespace(name="triage", content_hash=version)
+    workflow = SimpleNamespace(name="triage", content_hash=version, run_hash="")
     pinned = SimpleNamespace(
         model=SimpleNamespace(name="m0", digest=DIGEST),
         lock=SimpleNamespace(lock_hash=LOCK),

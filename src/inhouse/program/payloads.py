@@ -227,6 +227,10 @@ class WorkflowSpec(_Payload):
     #: a random token the ``workflow.run`` recorded with it names (its ``spec``): the spec
     #: publishes its version only beside that run ("": recorded before runs named their spec)
     nonce: str = ""
+    #: what the version runs, apart from what only describes it (``Workflow.run_hash``): a
+    #: finding is not fed back by a version that runs what the workflow ran before ("":
+    #: recorded before specs said)
+    run_hash: str = ""
 
 
 class WorkflowRun(_Payload):
@@ -252,6 +256,9 @@ class WorkflowRun(_Payload):
     #: the ``nonce`` of the ``workflow.spec`` its runner recorded with it, which publishes the
     #: version ("": the version was published before, or the run was recorded before runs said)
     spec: str = ""
+    #: what the version it ran runs, as its runner measured it from the files (the spec's
+    #: ``run_hash`` is its publisher's word; "": recorded before runs said)
+    run_hash: str = ""
 
 
 class EnablementCompleted(_Payload):

@@ -349,9 +349,14 @@ def record_test_facts(
         "model": pinned.model.name,
         "model_digest": pinned.model.digest,
     }
+    runs = workflow.run_hash
     # the author of a version is whoever published it: the signer of its first workflow.spec
     # fact (never the YAML's owner: field, which anyone can type)
-    spec_payload: dict[str, Any] = {**version, "author": program.actor(runner).name}
+    spec_payload: dict[str, Any] = {
+        **version,
+        "author": program.actor(runner).name,
+        "run_hash": runs,
+    }
     if closes:  # findings this new version answers (play 6), checked before the run
         spec_payload["closes"] = list(closes)
     # among the facts that count: a first spec signed by a key that never counts (a second
@@ -399,6 +404,9 @@ def record_test_facts(
                 "runtime_peers": sorted(pinned.peers),
                 "runtime_local": answered_here(pinned.peers),
                 "spec": nonce,
+                # what the version runs, measured here from its files: a fix that runs what
+                # the workflow ran before answers no finding (play 6)
+                "run_hash": runs,
             },
             provenance=Provenance.MEASURED,
             collector=COLLECTOR,
