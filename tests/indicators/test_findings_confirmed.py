@@ -71,7 +71,11 @@ def _test_run(
         peers=peers,
     )
     report = SimpleNamespace(
-        passed=passed, pass_rate=1.0 if passed else 0.0, judged=[1, 2, 3], variant="default"
+        passed=passed,
+        pass_rate=1.0 if passed else 0.0,
+        judged=[1, 2, 3],
+        variant="default",
+        can_fail=3,
     )
     runner = program.whoami().name
     return record_test_facts(program, runner, workflow, pinned, report, closes=closes)  # type: ignore[arg-type]

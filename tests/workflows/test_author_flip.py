@@ -69,7 +69,11 @@ def _test_run(program: Program, version: str, *, passed: bool) -> list[Fact]:
         peers=frozenset({"127.0.0.1"}),  # what answered the run: this machine
     )
     report = SimpleNamespace(
-        passed=passed, pass_rate=1.0 if passed else 0.0, judged=[1, 2, 3], variant="default"
+        passed=passed,
+        pass_rate=1.0 if passed else 0.0,
+        judged=[1, 2, 3],
+        variant="default",
+        can_fail=3,
     )
     return record_test_facts(program, program.whoami().name, workflow, pinned, report)  # type: ignore[arg-type]
 

@@ -182,6 +182,63 @@ def test_play3_exit_needs_a_passing_run_by_someone_other_than_the_author(
     assert play3(baseline_program)["workflow-run-by-other"] is Outcome.PASS
 
 
+HOLLOW = """\
+name: hollow
+description: Summarise a support ticket
+owner: omar
+frequency: daily
+model: inhouse-test-model
+parameters: {max_tokens: 12, temperature: 0.7, seed: 11}
+variables: {ticket: string}
+prompt: {user: "Ticket: {{ ticket }}"}
+tests:
+  - name: weightless
+    vars: {ticket: The printer on floor 2 is jammed again.}
+    checks:
+      - {type: contains, value: "printer", weight: 0}
+  - name: always-true
+    vars: {ticket: VPN drops every 20 minutes.}
+    checks:
+      - {type: javascript, value: "true"}
+  - name: replaced
+    vars: {ticket: Refund for order 1234.}
+    transform: "'The refund is on its way.'"
+    checks:
+      - {type: icontains, value: "refund"}
+      - {type: regex, value: ".*"}
+"""
+
+
+def test_tests_that_pass_whatever_the_model_says_prove_nothing(
+    baseline_program: Path, people: dict[str, dict[str, str]]
+) -> None:
+    """omar's spec has tests, and they pass: a check of weight 0 alone, a script that returns
+    true, a transform that replaces the answer with what its check looks for. Any answer
+    passes them, an empty one too; pia's honest rerun passes them as well. Neither run shows
+    the workflow works, so play 3's checks set both aside, saying why."""
+    omar, pia = people["omar"], people["pia"]
+    (baseline_program / "workflows" / "hollow.yaml").write_text(HOLLOW)
+    report = json.loads(cli("workflow", "test", "hollow", "--json", env=omar).stdout)
+    assert report["passed"] and report["can_fail"] == 0
+    assert all(case["passes_blank"] for case in report["cases"])
+    cli("workflow", "test", "hollow", env=pia)
+    runs = facts(baseline_program, "workflow.run")
+    assert [(r.by, r.payload["passed"], r.payload["can_fail"]) for r in runs] == [
+        ("omar", True, 0),
+        ("pia", True, 0),
+    ]
+    results = play3_results(baseline_program)
+    assert results["workflow-tests-pass"].outcome is Outcome.FAIL
+    assert "its tests pass an empty answer too" in results["workflow-tests-pass"].reason
+    assert results["workflow-run-by-other"].outcome is Outcome.FAIL
+    assert "pass whatever the model says" in results["workflow-run-by-other"].reason
+    # the honest spec's tests can fail: an empty answer fails both its cases
+    cli("workflow", "test", "summary", env=omar)
+    assert facts(baseline_program, "workflow.run")[-1].payload["can_fail"] == 2
+    cli("workflow", "test", "summary", env=pia)
+    assert play3(baseline_program)["workflow-run-by-other"] is Outcome.PASS
+
+
 def test_a_rerun_whose_answers_came_from_another_host_is_not_someone_elses(
     baseline_program: Path, people: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -69,6 +69,9 @@ class CaseReport:
 
     case: Case
     attempts: list[Attempt]
+    #: whether its checks pass an empty answer too, so they would pass whatever the model said
+    #: (None: not tried: a comparison case, or a variant not in use)
+    passes_blank: bool | None = None
 
     @property
     def comparison(self) -> bool:
@@ -125,6 +128,7 @@ class CaseReport:
             "passes": self.passes,
             "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 3),
             "metadata": self.case.metadata,
+            "passes_blank": self.passes_blank,
             "summary": self.summary(),
             "attempts": [attempt.to_dict() for attempt in self.attempts],
         }
@@ -231,6 +235,13 @@ class RunReport:
         return self.in_use.pass_rate
 
     @property
+    def can_fail(self) -> int:
+        """How many judged cases of the variant in use an empty answer fails: tests that pass
+        whatever the model says (a check of weight 0 alone, a script that returns true, a
+        transform that replaces the answer) prove nothing of the workflow (play 3 reads it)."""
+        return sum(case.passes_blank is False for case in self.judged)
+
+    @property
     def required(self) -> float:
         return self.workflow.spec.pass_rate
 
@@ -255,6 +266,7 @@ class RunReport:
             "passed": self.passed,
             "pass_rate": round(self.pass_rate, 6),
             "required_pass_rate": self.required,
+            "can_fail": self.can_fail,
             "variant": self.variant,
             "cases": [case.to_dict() for case in self.cases],
             "variants": [variant.to_dict() for variant in self.variants],

@@ -262,13 +262,20 @@ async def run_cases(
                 )  # fmt: skip
 
             judged = await asyncio.gather(*(group(case) for case, _ in groups))
+            blank = await asyncio.gather(
+                *(
+                    _passes_blank(workflow, case, runtime, pinned, embedder)
+                    for case in workflow.cases
+                )
+            )
         pinned = replace(pinned, peers=peers_of(runtime) | embeddings.peers)
     reports = []
     for index, label in enumerate(variants):
         cases = []
-        for case in workflow.cases:
+        for case, passes_blank in zip(workflow.cases, blank, strict=True):
             mine = [row[index] for (c, _), row in zip(groups, judged, strict=True) if c is case]
-            cases.append(CaseReport(case, mine))
+            in_use = label == workflow.in_use
+            cases.append(CaseReport(case, mine, passes_blank if in_use else None))
         reports.append(VariantReport(label, label == workflow.in_use, cases))
     return pinned, reports
 
@@ -313,6 +320,45 @@ async def _judge(
     )
     judged = await evaluate(case.checks, output, ctx, threshold=case.threshold)
     return Attempt(output, generation.latency_ms, judged, None, cost=cost)
+
+
+async def _passes_blank(
+    workflow: Workflow,
+    case: Case,
+    runtime: Runtime,
+    pinned: Pinned,
+    embedder: HttpEmbedder,
+) -> bool | None:
+    """Whether ``case``'s checks pass an empty answer, given instantly and for nothing, to the
+    variant in use's prompt: tests that do (a check of weight 0 alone, a script that returns
+    true, a transform that replaces the answer, a pattern anything matches) would pass whatever
+    the model said. None for a comparison case (nothing is judged)."""
+    if case.comparison:
+        return None
+    prompt = "\n\n".join(message["content"] for message in workflow.messages(case.vars))
+    output = ""
+    if case.transform:
+        context = {"vars": case.vars, "prompt": prompt}
+        try:
+            output = await transform_output(Script(case.transform), output, context)
+        except InvalidInput:
+            return False
+    ctx = QualityContext(
+        vars=case.vars,
+        latency_ms=0.0,
+        cost=None if workflow.spec.cost is None else 0.0,
+        runtime=runtime,
+        judge_model=pinned.judge_id,
+        embedder=embedder,
+        embedding_model=pinned.served_id,
+        prompt=prompt,
+        tools=workflow.spec.parameters.tools,
+        peers=[output],
+        peer_index=0,
+        shared={},
+    )
+    judged = await evaluate(case.checks, output, ctx, threshold=case.threshold)
+    return judged.passed
 
 
 def _cost(workflow: Workflow, latency_ms: float | None) -> float | None:
@@ -393,6 +439,9 @@ def record_test_facts(
                 "passed": report.passed,
                 "pass_rate": report.pass_rate,
                 "cases": len(report.judged),
+                # how many of them an empty answer fails: tests that pass whatever the model
+                # says prove nothing (play 3 sets such a run aside)
+                "can_fail": report.can_fail,
                 # the variant people use: what passed/pass_rate judge (play 3 reads them)
                 "variant": report.variant,
                 # where it ran, beside where its signer enrolled: play 3 compares both

@@ -31,6 +31,7 @@ __all__ = [
     "ever_held",
     "fold_tickets",
     "given",
+    "hollow_tests",
     "inside_before",
     "insiders",
     "invited_by_judged",
@@ -336,10 +337,11 @@ def _onward(chain: list[str]) -> str:
     return ", who invited ".join(chain)
 
 
-def passing_runs(ctx: CheckContext, spec: Fact) -> list[Fact]:
+def passing_runs(ctx: CheckContext, spec: Fact, *, hollow: bool = False) -> list[Fact]:
     """Passing test runs of ``spec``'s version, against the current lock where there is one (a
     run against other locked weights, or one that names no lock, does not prove this workflow
-    on the baseline's model)."""
+    on the baseline's model), whose tests an empty answer does not pass (:func:`hollow_tests`).
+    ``hollow``: those runs whose tests it does pass instead, set aside."""
     lock = current_lock(ctx)
     lock_hash = lock.payload["lock_hash"] if lock is not None else None
     return [
@@ -349,7 +351,24 @@ def passing_runs(ctx: CheckContext, spec: Fact) -> list[Fact]:
         and f.payload["content_hash"] == spec.payload["content_hash"]
         and f.payload["passed"]
         and (lock_hash is None or f.payload["lock_hash"] == lock_hash)
+        and (hollow_tests(f) is not None) == hollow
     ]
+
+
+def hollow_tests(run: Fact) -> str | None:
+    """Why the ``workflow.run`` ``run`` proves nothing of its workflow: its runner found that an
+    empty answer passes every one of its judged cases (``can_fail`` 0: a check of weight 0
+    alone, a script that returns true, a transform that replaces the answer, a pattern anything
+    matches), so its tests pass whatever the model says; or None. A run recorded before runs
+    said (no ``can_fail``) counts as before."""
+    if run.payload.get("can_fail") != 0:
+        return None
+    return (
+        f"{run.by}'s run of it passed, but its tests pass an empty answer too: no case has a "
+        "check an answer can fail, so they pass whatever the model says; give a case a check "
+        "that judges what the answer says (contains, regex, length min, llm-rubric, …) and "
+        "run its tests again"
+    )
 
 
 def served_elsewhere(run: Fact) -> str | None:

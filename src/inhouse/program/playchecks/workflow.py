@@ -19,6 +19,7 @@ from inhouse.program.playchecks._shared import (
     current_lock,
     current_workflow,
     given,
+    hollow_tests,
     invited_by_judged,
     names,
     other_person_elsewhere,
@@ -70,6 +71,14 @@ def workflow_tests_pass(ctx: CheckContext, spec: Fact) -> Result:
     """The current version of the workflow has a passing test run."""
     runs = passing_runs(ctx, spec)
     if not runs:
+        hollow = passing_runs(ctx, spec, hollow=True)
+        if hollow:
+            return failed(
+                f"no run of workflow {spec.payload['workflow']} at its current version tested "
+                f"anything: {hollow_tests(hollow[-1])}",
+                spec,
+                *hollow,
+            )
         return failed(
             f"no passing test run of workflow {spec.payload['workflow']} at its current version: "
             f"run `inhouse workflow test {spec.payload['workflow']}`",
@@ -129,7 +138,8 @@ def workflow_run_by_other(ctx: CheckContext, spec: Fact) -> Result:
             *runs,
         )
     if not others:
-        seen = "; ".join(sorted({str(why) for why in why_not.values()}))
+        hollow = [hollow_tests(run) for run in passing_runs(ctx, spec, hollow=True)]
+        seen = "; ".join(sorted({str(why) for why in [*why_not.values(), *hollow[-1:]]}))
         return failed(
             f"no passing run of workflow {spec.payload['workflow']} by anyone but its author "
             f"({author}, who published this version)" + (f" ({seen})" if seen else "") + ": "
