@@ -353,3 +353,9 @@ def test_validating_a_spec_names_the_recurring_task_once(
     assert named.provenance.value == "measured" and named.by == "omar"
     cli("workflow", "validate", "summary")  # nothing new to record
     assert len(facts(baseline_program, "task.named")) == 1
+    # a frequency that says no recurrence names no recurring task: refused, nothing recorded
+    spec_file = baseline_program / "workflows" / "summary.yaml"
+    spec_file.write_text(SUMMARY.replace("frequency: daily", "frequency: once"))
+    refused = cli("workflow", "validate", "summary", env=people["omar"], code=2)
+    assert "its frequency 'once' says no recurrence" in " ".join(refused.stderr.split())
+    assert len(facts(baseline_program, "task.named")) == 1

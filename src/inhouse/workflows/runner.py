@@ -34,7 +34,7 @@ from inhouse.identity.machine import machine_fingerprint
 from inhouse.program import Program, Provenance
 from inhouse.program.counting import build_context
 from inhouse.program.facts import Fact
-from inhouse.program.playchecks._shared import published_specs
+from inhouse.program.playchecks._shared import published_specs, recurrence_problem
 from inhouse.runtimes import ChatMessage, ChatRequest, Runtime, RuntimeConfig, open_runtime
 from inhouse.runtimes.local import PeerRecorder, answered_here, peers_of
 from inhouse.trials.cost import local_cost
@@ -469,9 +469,13 @@ def name_task(program: Program, actor: str | None, workflow: Workflow) -> Fact |
     name and description) and its frequency, as the file in the program folder states them.
 
     Returns the new ``task.named`` fact, or ``None`` when this task and frequency are already on
-    record. Read from a file the program keeps in git, so it is measured, not a person's word.
+    record. Read from a file the program keeps in git; how often the task really happens is
+    the spec's writer's word. A frequency that says no recurrence ("once", "ad hoc") is refused:
+    it names no recurring task.
     """
     who = program.actor(actor).name
+    if why := recurrence_problem(workflow.spec.frequency):
+        raise InvalidInput(f"{workflow.where}: frequency: play 3's trigger is not recorded: {why}")
     task = workflow.spec.description.strip() or workflow.name
     payload = {"task": f"{workflow.name}: {task}" if task != workflow.name else task,
                "frequency": workflow.spec.frequency}  # fmt: skip

@@ -4,6 +4,7 @@ fact, never a name typed into a payload."""
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -44,6 +45,7 @@ __all__ = [
     "parse_component",
     "passing_runs",
     "published_specs",
+    "recurrence_problem",
     "released",
     "same_account",
     "served_elsewhere",
@@ -71,6 +73,35 @@ def given(
         return check
 
     return decorator
+
+
+_UNIT = r"(?:hour|day|night|week|weekday|workday|business day|fortnight|month|quarter|year)s?"
+_DAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)days?"
+#: how often a recurring task happens, as people write it: ``daily``, ``3/week``, ``twice a
+#: month``, ``every 2 weeks``, ``on mondays and thursdays`` (anything may follow after a comma,
+#: a parenthesis or a dash: ``daily (about 30 tickets)``)
+_RECURRENCE = re.compile(
+    r"(?:hourly|daily|nightly|weekly|fortnightly|bi-?weekly|bi-?monthly|monthly|quarterly"
+    r"|yearly|annually|weekdays|workdays|every (?:weekday|workday)"
+    rf"|(?:\d+|once|twice|thrice)\s*(?:x|times?)?\s*(?:/|a|an|per|each|every)\s*(?:\d+\s*)?{_UNIT}"
+    rf"|(?:every|each)\s+(?:\d+\s+|other\s+)?{_UNIT}"
+    rf"|(?:(?:every|each|on)\s+)?{_DAY}(?:\s*(?:,|and|&)\s*(?:on\s+)?{_DAY})*)"
+    r"(?=$|[\s,;(\-\u2013])",
+    re.IGNORECASE,
+)
+
+
+def recurrence_problem(frequency: str) -> str | None:
+    """Why ``frequency`` (a ``task.named`` fact's, a workflow spec's) says no recurrence, or
+    None when it says how often the task recurs: play 3 starts from a task that recurs, and
+    "once", "ad hoc" or "tbd" names none. How often it really recurs is its namer's word."""
+    if _RECURRENCE.match(frequency.strip()):
+        return None
+    return (
+        f"its frequency {frequency.strip()!r} says no recurrence: say how often the task "
+        "happens (daily, weekly, 3/week, twice a month, every 2 weeks, on mondays, …) in the "
+        "workflow spec's frequency:, then `inhouse workflow validate NAME`"
+    )
 
 
 def current_lock(ctx: CheckContext) -> Fact | None:
