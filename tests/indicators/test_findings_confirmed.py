@@ -75,7 +75,8 @@ def _test_run(
         pass_rate=1.0 if passed else 0.0,
         judged=[1, 2, 3],
         variant="default",
-        can_fail=3,
+        proved=3,
+        inputs=3,
     )
     runner = program.whoami().name
     return record_test_facts(program, runner, workflow, pinned, report, closes=closes)  # type: ignore[arg-type]

@@ -73,7 +73,8 @@ def _test_run(program: Program, version: str, *, passed: bool) -> list[Fact]:
         pass_rate=1.0 if passed else 0.0,
         judged=[1, 2, 3],
         variant="default",
-        can_fail=3,
+        proved=3,
+        inputs=3,
     )
     return record_test_facts(program, program.whoami().name, workflow, pinned, report)  # type: ignore[arg-type]
 

@@ -240,9 +240,12 @@ class WorkflowRun(_Payload):
     passed: bool
     pass_rate: float = Field(ge=0, le=1)
     cases: int = Field(ge=0, default=0)
-    #: how many of those cases an empty answer fails (tests an empty answer passes would pass
-    #: whatever the model said); None: recorded before runs said
-    can_fail: int | None = Field(ge=0, default=None)
+    #: how many of those cases passed though an empty answer fails them (a case an empty answer
+    #: passes would pass whatever the model said); None: recorded before runs said
+    proved: int | None = Field(ge=0, default=None)
+    #: how many different prompts those cases sent the model (one for several cases: its
+    #: template ignores what they give it); None: recorded before runs said
+    inputs: int | None = Field(ge=0, default=None)
     #: the prompt variant in use, which ``passed`` and ``pass_rate`` judge ("": one prompt)
     variant: str = ""
     #: the machine it ran on (a run by someone other than the author must not run at theirs)

@@ -7,6 +7,7 @@ case (no checks) is reported with its outputs and counts neither as a pass nor a
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -235,11 +236,22 @@ class RunReport:
         return self.in_use.pass_rate
 
     @property
-    def can_fail(self) -> int:
-        """How many judged cases of the variant in use an empty answer fails: tests that pass
-        whatever the model says (a check of weight 0 alone, a script that returns true, a
-        transform that replaces the answer) prove nothing of the workflow (play 3 reads it)."""
-        return sum(case.passes_blank is False for case in self.judged)
+    def proved(self) -> int:
+        """How many judged cases of the variant in use passed on the model's answers though an
+        empty answer fails them: a case an empty answer passes would pass whatever the model
+        said (a check of weight 0 alone, a script that returns true, a transform that replaces
+        the answer), so it proves nothing of the workflow (play 3 reads it)."""
+        return sum(case.passed and case.passes_blank is False for case in self.judged)
+
+    @property
+    def inputs(self) -> int:
+        """How many different prompts the judged cases of the variant in use sent the model:
+        one for several cases means its template ignores what they give it (play 3 reads it)."""
+        sent = {
+            json.dumps(self.workflow.messages(case.case.vars, self.variant), sort_keys=True)
+            for case in self.judged
+        }
+        return len(sent)
 
     @property
     def required(self) -> float:
@@ -266,7 +278,8 @@ class RunReport:
             "passed": self.passed,
             "pass_rate": round(self.pass_rate, 6),
             "required_pass_rate": self.required,
-            "can_fail": self.can_fail,
+            "proved": self.proved,
+            "inputs": self.inputs,
             "variant": self.variant,
             "cases": [case.to_dict() for case in self.cases],
             "variants": [variant.to_dict() for variant in self.variants],

@@ -439,9 +439,12 @@ def record_test_facts(
                 "passed": report.passed,
                 "pass_rate": report.pass_rate,
                 "cases": len(report.judged),
-                # how many of them an empty answer fails: tests that pass whatever the model
-                # says prove nothing (play 3 sets such a run aside)
-                "can_fail": report.can_fail,
+                # how many of them passed though an empty answer fails them: tests that pass
+                # whatever the model says prove nothing (play 3 sets such a run aside)
+                "proved": report.proved,
+                # and how many different prompts they sent: a template that ignores its cases'
+                # inputs sends one, and tests nothing of what the task gives it
+                "inputs": report.inputs,
                 # the variant people use: what passed/pass_rate judge (play 3 reads them)
                 "variant": report.variant,
                 # where it ran, beside where its signer enrolled: play 3 compares both

@@ -387,18 +387,26 @@ def passing_runs(ctx: CheckContext, spec: Fact, *, hollow: bool = False) -> list
 
 
 def hollow_tests(run: Fact) -> str | None:
-    """Why the ``workflow.run`` ``run`` proves nothing of its workflow: its runner found that an
-    empty answer passes every one of its judged cases (``can_fail`` 0: a check of weight 0
-    alone, a script that returns true, a transform that replaces the answer, a pattern anything
-    matches), so its tests pass whatever the model says; or None. A run recorded before runs
-    said (no ``can_fail``) counts as before."""
-    if run.payload.get("can_fail") != 0:
+    """Why the ``workflow.run`` ``run`` proves nothing of its workflow: no case it passed is one
+    an empty answer fails (``proved`` 0: its passes rest on checks of weight 0 alone, scripts
+    that return true, transforms that replace the answer, patterns anything matches, while a
+    low pass rate lets the cases that can fail fail), so it would pass whatever the model said;
+    or where its several cases all sent the model one prompt (``inputs`` 1: its template ignores
+    what the cases give it); or None. A run recorded before runs said (no ``proved``,
+    ``inputs``) counts as before."""
+    cases, inputs = run.payload.get("cases") or 0, run.payload.get("inputs")
+    if inputs == 1 and cases > 1:
+        return (
+            f"{run.by}'s run of it passed, but its {cases} cases all sent the model the same "
+            "prompt: its template ignores what the cases give it (use their variables in the "
+            "prompt) and tests nothing of the task's inputs"
+        )
+    if run.payload.get("proved") != 0:
         return None
     return (
-        f"{run.by}'s run of it passed, but its tests pass an empty answer too: no case has a "
-        "check an answer can fail, so they pass whatever the model says; give a case a check "
-        "that judges what the answer says (contains, regex, length min, llm-rubric, …) and "
-        "run its tests again"
+        f"{run.by}'s run of it passed, but no case it passed is one an empty answer fails: its "
+        "tests pass whatever the model says; give the cases checks that judge what the answer "
+        "says (contains, regex, length min, llm-rubric, …) and run its tests again"
     )
 
 
