@@ -66,6 +66,7 @@ __all__ = [
     "parse_finding_id",
     "parse_target",
     "prompt_run_hash",
+    "ran_before_finding",
     "require_open",
     "run_hash",
     "target_of",
@@ -555,6 +556,23 @@ def _run_hashes(facts: list[Fact]) -> dict[tuple[str, str], set[str]]:
         if data.get("run_hash"):
             key = (str(data.get("workflow")), str(data.get("content_hash")))
             found.setdefault(key, set()).add(str(data["run_hash"]))
+    return found
+
+
+def ran_before_finding(ctx: CheckContext, number: int, workflow: str) -> set[str]:
+    """The run hashes measured of the versions ``workflow`` had before finding ``number`` was
+    opened (among the facts that count): a new version that runs one of them answers nothing
+    (``inhouse workflow test --closes`` refuses it before the tests run). Empty for a program
+    whose play 6 exited under the rule before."""
+    if "measure" in ctx.exited:
+        return set()
+    ordered = sorted(ctx.facts, key=lambda f: f.id)
+    runs = _run_hashes(ordered)
+    found: set[str] = set()
+    for fact in ordered:
+        named = fact.kind == "workflow.spec" and str(fact.payload["workflow"]) == workflow
+        if named and fact.id < number:
+            found |= runs.get((workflow, str(fact.payload["content_hash"])), set())
     return found
 
 

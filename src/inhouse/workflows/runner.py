@@ -553,7 +553,7 @@ def _without_userinfo(url: str) -> str:
 
 def _closes(program: Program, workflow: Workflow, closes: Sequence[str | int]) -> list[int]:
     from inhouse.program.counting import build_context
-    from inhouse.program.feedback import require_open
+    from inhouse.program.feedback import ran_before_finding, require_open
 
     ctx = build_context(program.state(), program.clock())
     facts = ctx.facts
@@ -569,6 +569,15 @@ def _closes(program: Program, workflow: Workflow, closes: Sequence[str | int]) -
             "before: a finding is answered by a new version (change the workflow, then test it "
             "with --closes)"
         )
+    for number in numbers:
+        if workflow.run_hash in ran_before_finding(ctx, number, workflow.name):
+            raise InvalidInput(
+                f"workflow {workflow.name} version {workflow.content_hash[:12]} runs what "
+                f"workflow {workflow.name} ran before finding #{number} was opened: only what "
+                "describes it changed (its description, owner or frequency, a case's name, a "
+                "variable's description, a template's comments or whitespace); a fix changes "
+                "what the model is sent or how its answers are judged"
+            )
     return numbers
 
 
