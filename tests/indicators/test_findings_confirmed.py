@@ -58,6 +58,7 @@ def _test_run(
     url: str = "http://127.0.0.1:8080",
     peers: frozenset[str] = frozenset({"127.0.0.1"}),
     runs: str = "",
+    proved: int = 3,
 ) -> list[Fact]:
     """What `inhouse workflow test triage [--closes N]` records, through the runner's own
     recording code, on the machine the test stands at (``OTHER_COMPUTER``), answered by the
@@ -75,7 +76,7 @@ def _test_run(
         pass_rate=1.0 if passed else 0.0,
         judged=[1, 2, 3],
         variant="default",
-        proved=3,
+        proved=proved,
         inputs=3,
     )
     runner = program.whoami().name
@@ -290,11 +291,16 @@ def test_a_workflow_version_that_runs_what_it_ran_before_closes_no_finding(
     ctx = context_for(lena.state(), lena.clock()).with_params({"period_days": 92})
     ctx = replace(ctx, exited={**ctx.exited, "measure": (lena.clock(), 0)})
     assert evaluate("findings-fed-back", ctx).outcome is Outcome.PASS
-    # a version that really changes what runs, confirmed by pia, closes it
+    # a version that really changes what runs, confirmed by pia, closes it; not by a run whose
+    # tests pass whatever the model says, though
     monkeypatch.setenv(OTHER_COMPUTER, "omar-laptop")
     _test_run(omar, "d", closes=(finding.id,))
     monkeypatch.setenv(OTHER_COMPUTER, "pia-laptop")
     clock.advance(hours=1)
+    _test_run(pia, "d", proved=0)
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "its tests pass whatever the model says" in result.reason
     _test_run(pia, "d")
     result = _judge(lena)
     assert result.outcome is Outcome.PASS, result.reason

@@ -446,6 +446,7 @@ def _not_apart(ctx: CheckContext, maker: str, fact: Fact) -> str | None:
     run or verify is its signer's; the gateway signs a prompt's use, and names who used it."""
     from inhouse.program.playchecks._shared import (  # the checks' package imports this one
         enrolled_elsewhere,
+        hollow_tests,
         one_per_machine,
         other_person_elsewhere,
         served_elsewhere,
@@ -469,6 +470,9 @@ def _not_apart(ctx: CheckContext, maker: str, fact: Fact) -> str | None:
         return why
     # a run on a lock the program never recorded tested weights nobody verified
     if fact.kind == "workflow.run" and (why := unrecorded_lock(ctx.facts, fact)):
+        return why
+    # a run whose tests pass whatever the model says saw nothing of the version's answers
+    if fact.kind == "workflow.run" and (why := hollow_tests(fact)):
         return why
     if not enrolled_elsewhere(ctx, fact.by, judged):
         return f"{fact.by}'s keys were all enrolled from a machine {maker} enrolled from"
