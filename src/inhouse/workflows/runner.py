@@ -477,14 +477,14 @@ def name_task(program: Program, actor: str | None, workflow: Workflow) -> Fact |
     it names no recurring task.
     """
     who = program.actor(actor).name
-    if why := recurrence_problem(workflow.spec.frequency):
-        raise InvalidInput(f"{workflow.where}: frequency: play 3's trigger is not recorded: {why}")
     task = workflow.spec.description.strip() or workflow.name
     payload = {"task": f"{workflow.name}: {task}" if task != workflow.name else task,
                "frequency": workflow.spec.frequency}  # fmt: skip
     facts = build_context(program.state(), program.clock()).facts  # the ones that count
     if facts.latest("task.named", lambda f: f.payload == payload) is not None:
-        return None
+        return None  # on record already (before the rule below, for a started play 3)
+    if why := recurrence_problem(workflow.spec.frequency):
+        raise InvalidInput(f"{workflow.where}: frequency: play 3's trigger is not recorded: {why}")
     return program.record_fact(
         who, "task.named", payload, provenance=Provenance.MEASURED, collector=TASK_COLLECTOR
     )
