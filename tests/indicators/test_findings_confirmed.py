@@ -57,11 +57,14 @@ def _test_run(
     closes: tuple[int, ...] = (),
     url: str = "http://127.0.0.1:8080",
     peers: frozenset[str] = frozenset({"127.0.0.1"}),
+    runs: str = "",
+    proved: int = 3,
 ) -> list[Fact]:
     """What `inhouse workflow test triage [--closes N]` records, through the runner's own
     recording code, on the machine the test stands at (``OTHER_COMPUTER``), answered by the
-    runtime at ``url`` from ``peers``."""
-    workflow = SimpleNamespace(name="triage", content_hash=version * 64)
+    runtime at ``url`` from ``peers``; the version runs ``runs`` (its run hash; default: a run
+    of its own, ``version``)."""
+    workflow = SimpleNamespace(name="triage", content_hash=version * 64, run_hash=runs or version)
     pinned = SimpleNamespace(
         model=SimpleNamespace(name="m", digest=DIGEST),
         lock=SimpleNamespace(lock_hash=""),
@@ -69,7 +72,12 @@ def _test_run(
         peers=peers,
     )
     report = SimpleNamespace(
-        passed=passed, pass_rate=1.0 if passed else 0.0, judged=[1, 2, 3], variant="default"
+        passed=passed,
+        pass_rate=1.0 if passed else 0.0,
+        judged=[1, 2, 3],
+        variant="default",
+        proved=proved,
+        inputs=3,
     )
     runner = program.whoami().name
     return record_test_facts(program, runner, workflow, pinned, report, closes=closes)  # type: ignore[arg-type]
@@ -279,3 +287,72 @@ def test_baseline_lock_closes_refuses_early_a_relock_the_check_would_not_count(
     measured = made_lock("omar", rules_hash="s" * 12)
     relocked = locking.lock_baseline(omar, None, closes=[str(finding.id)])
     assert relocked.fact is not None and relocked.fact.payload["closes"] == [finding.id]
+
+
+def test_a_workflow_version_that_runs_what_it_ran_before_closes_no_finding(
+    cast: dict[str, Program], clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """omar changes only the workflow's description (a new content hash, the same prompts,
+    cases and checks) and names pia's finding: pia's routine passing run of it confirms the
+    version, not that the finding was dealt with. His spec's run hash, where it lies, does not
+    help: her run measures what the version runs."""
+    lena, omar, pia = cast["lena"], cast["omar"], cast["pia"]
+    _test_run(omar, "a")  # v1, runs "a"
+    clock.advance(hours=1)
+    finding = open_finding(pia, "answers too long", target="workflow:triage", source="pilot")
+    clock.advance(hours=1)
+    # the forgery: a new description, published with --closes
+    _test_run(omar, "b", closes=(finding.id,), runs="a")
+    row = _row(lena, finding)
+    assert row["closed_by"] is None and row["awaiting"] is None
+    assert "runs what the workflow ran before the finding" in row["not_closing"][0]["why"]
+    assert "its description, owner or frequency" in row["not_closing"][0]["why"]
+    monkeypatch.setenv(OTHER_COMPUTER, "pia-laptop")
+    _test_run(pia, "b", runs="a")
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    # his spec written around the runner claims it runs something new: pia's run says not
+    monkeypatch.setenv(OTHER_COMPUTER, "omar-laptop")
+    clock.advance(hours=1)
+    _test_run(omar, "c", closes=(finding.id,), runs="made-up")
+    monkeypatch.setenv(OTHER_COMPUTER, "pia-laptop")
+    _test_run(pia, "c", runs="a")
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "pia's run found this version runs what the workflow ran before" in result.reason
+    # a program whose play 6 exited under the rule before keeps its exit
+    ctx = context_for(lena.state(), lena.clock()).with_params({"period_days": 92})
+    ctx = replace(ctx, exited={**ctx.exited, "measure": (lena.clock(), 0)})
+    assert evaluate("findings-fed-back", ctx).outcome is Outcome.PASS
+    # a version that really changes what runs, confirmed by pia, closes it; not by a run whose
+    # tests pass whatever the model says, though
+    monkeypatch.setenv(OTHER_COMPUTER, "omar-laptop")
+    _test_run(omar, "d", closes=(finding.id,))
+    monkeypatch.setenv(OTHER_COMPUTER, "pia-laptop")
+    clock.advance(hours=1)
+    _test_run(pia, "d", proved=0)
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "its tests pass whatever the model says" in result.reason
+    _test_run(pia, "d")
+    result = _judge(lena)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert "version dddddddddddd" in result.reason
+
+
+def test_a_prompt_version_that_sends_what_it_sent_before_closes_no_finding(
+    cast: dict[str, Program], clock: Clock
+) -> None:
+    """A library prompt's new version whose messages differ only in whitespace and a Jinja
+    comment, and whose variable gained a description, sends the model what it sent before."""
+    lena, omar, pia = cast["lena"], cast["omar"], cast["pia"]
+    add_prompt(omar, "triage", PROMPT, where="triage.yaml")
+    clock.advance(hours=1)
+    finding = open_finding(pia, "triage should ask for the floor", target="prompt:triage")
+    clock.advance(hours=1)
+    cosmetic = PROMPT.replace("text: string", "text: {type: string, description: the ticket}")
+    cosmetic = cosmetic.replace("Triage: {{ text }}", "Triage:   {# asks? #} {{ text }}")
+    new_version(omar, "triage", cosmetic, where="t.yaml", closes=[finding.id])
+    row = _row(lena, finding)
+    assert row["closed_by"] is None and row["awaiting"] is None
+    assert "prompt:triage already sent this before the finding" in row["not_closing"][0]["why"]

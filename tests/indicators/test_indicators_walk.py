@@ -354,7 +354,12 @@ def test_workflow_and_prompt_findings_close_only_with_a_new_version(
     with pytest.raises(InvalidInput, match="is about prompt:triage"):
         run_workflow_tests(sam, "ticket-summary", closes=[str(prompt.id)])
     spec = _isolated / "workflows" / "ticket-summary.yaml"
-    spec.write_text(spec.read_text().replace("Summarise:", "Summarise briefly:"))
+    # nor does a new version that changes only what describes it: refused before a test runs
+    published = spec.read_text()
+    spec.write_text(published.replace("description: ", "description: (shorter) ", 1))
+    with pytest.raises(InvalidInput, match="runs what workflow ticket-summary ran before"):
+        run_workflow_tests(sam, "ticket-summary", closes=[str(flow.id)])
+    spec.write_text(published.replace("Summarise:", "Summarise briefly:"))
     run_workflow_tests(sam, "ticket-summary", closes=[str(flow.id)])
     new_version(sam, "triage", PROMPT.replace("Triage:", "Triage (floor?):"), where="t.yaml",
                 closes=[prompt.id])  # fmt: skip

@@ -61,7 +61,7 @@ def _play_three(_isolated: Path, clock: Clock, idp: StandinIdP) -> dict[str, Pro
 
 def _test_run(program: Program, version: str, *, passed: bool) -> list[Fact]:
     """What `inhouse workflow test triage` records, through the runner's own recording code."""
-    workflow = SimpleNamespace(name="triage", content_hash=version)
+    workflow = SimpleNamespace(name="triage", content_hash=version, run_hash="")
     pinned = SimpleNamespace(
         model=SimpleNamespace(name="m0", digest=DIGEST),
         lock=SimpleNamespace(lock_hash=LOCK),
@@ -69,7 +69,12 @@ def _test_run(program: Program, version: str, *, passed: bool) -> list[Fact]:
         peers=frozenset({"127.0.0.1"}),  # what answered the run: this machine
     )
     report = SimpleNamespace(
-        passed=passed, pass_rate=1.0 if passed else 0.0, judged=[1, 2, 3], variant="default"
+        passed=passed,
+        pass_rate=1.0 if passed else 0.0,
+        judged=[1, 2, 3],
+        variant="default",
+        proved=3,
+        inputs=3,
     )
     return record_test_facts(program, program.whoami().name, workflow, pinned, report)  # type: ignore[arg-type]
 

@@ -1,9 +1,13 @@
-"""Play 3's exit checks over workflow facts: several workflows, and runs against an old lock."""
+"""Play 3's checks over workflow facts: several workflows, runs against an old lock, and the
+recurring task its trigger names."""
 
 from __future__ import annotations
 
-from inhouse.program.checks import Outcome
-from tests.test_playchecks import fact, lock, run, spec
+from typing import Any
+
+from inhouse.program.checks import CheckContext, Outcome, evaluate
+from inhouse.program.facts import FactSet
+from tests.test_playchecks import ISSUER, NOW, ROSTER, fact, lock, run, signed_in, spec
 
 OLD_LOCK = "lock" + "a" * 60
 NEW_LOCK = "lock" + "c" * 60
@@ -70,3 +74,39 @@ def test_a_run_that_names_no_lock_proves_no_lock() -> None:
     )
     # without a lock at all there is nothing to name: as before
     assert run("workflow-run-by-other", spec(), lockless).outcome is Outcome.PASS
+
+
+def _trigger(*named: object, started: bool = False) -> Any:
+    """``recurring-task-named`` over ``named``, with play 3 started or not."""
+    owners = {"prove-value": "lena", "baseline": "lena"}
+    if started:
+        owners["workflow"] = "omar"
+    context = CheckContext(
+        facts=FactSet(named),  # type: ignore[arg-type]
+        people=ROSTER,
+        owners=owners,
+        now=NOW,
+        params={},
+        machines={who: frozenset({f"{who}-laptop"}) for who in ROSTER},
+        signed_in=signed_in(ROSTER),
+        sign_in_issuer=ISSUER,
+    )
+    return evaluate("recurring-task-named", context)
+
+
+def test_a_task_named_with_a_frequency_that_says_no_recurrence_triggers_nothing() -> None:
+    """omar names "his" recurring task through the Python API (a measured task.named, as
+    `workflow validate` records it), with a frequency that says nothing of how often: play 3's
+    trigger is a task that recurs, and "once" or "ad hoc" names none."""
+    for frequency in ("once", "ad hoc", "tbd", "the first time"):
+        result = _trigger(fact("task.named", by="omar", task="triage", frequency=frequency))
+        assert result.outcome is Outcome.FAIL, frequency
+        assert f"its frequency {frequency!r} says no recurrence" in result.reason
+    for frequency in ("daily", "3/week", "twice a month", "every 2 weeks", "on mondays"):
+        result = _trigger(fact("task.named", by="omar", task="triage", frequency=frequency))
+        assert result.outcome is Outcome.PASS, (frequency, result.reason)
+        assert "named by omar (how often it happens is their word)" in result.reason
+    # a program whose play 3 started on such a trigger under the rule before keeps its start
+    kept = _trigger(fact("task.named", by="omar", task="triage", frequency="once"), started=True)
+    assert kept.outcome is Outcome.PASS
+    assert "play 3 started before a frequency had to say a recurrence" in kept.reason

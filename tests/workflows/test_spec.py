@@ -83,6 +83,29 @@ def test_the_content_hash_follows_the_data_not_the_layout() -> None:
     assert changed.content_hash != compact.content_hash
 
 
+def test_the_run_hash_follows_what_runs_not_what_describes_it() -> None:
+    """Play 6 reads it: a version that changes only its description, owner, frequency, a
+    variable's description, a case's name, a template's comments or whitespace, or the
+    spelling of a default it already had, runs what the workflow ran before."""
+    base = parse(spec())
+    variables = dict(spec()["variables"], ticket={"type": "string", "description": "text"})
+    prompt = dict(spec()["prompt"], system="You   summarise {# terse #} tickets.")
+    tests = [dict(spec()["tests"][0], name="jammed", description="the classic")]
+    described = {"description": "Summarise one ticket", "owner": "lena", "frequency": "weekly"}
+    cosmetic = parse(
+        spec(**described, variables=variables, prompt=prompt, tests=tests, **{"pass-rate": 1.0})
+    )
+    assert cosmetic.content_hash != base.content_hash
+    assert cosmetic.run_hash == base.run_hash
+    for changes in (
+        {"prompt": dict(spec()["prompt"], system="You summarise tickets briefly.")},
+        {"tests": [dict(spec()["tests"][0], checks=[{"type": "length", "max": 200}])]},
+        {"parameters": {"temperature": 0.9, "max_tokens": 40, "seed": 3}},
+        {"min-pass": 3},
+    ):
+        assert parse(spec(**changes)).run_hash != base.run_hash, changes
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [

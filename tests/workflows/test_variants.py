@@ -35,6 +35,7 @@ tests:
     checks:
       - {type: javascript, value: "context.prompt.startsWith('Be careful.')"}
       - {type: cost, threshold: 1}
+      - {type: length, min: 1}  # an empty answer fails it: the tests can fail
   - name: side-by-side
     vars: {ticket: Screen flickers}
   - file://tests/cases.csv

@@ -182,6 +182,88 @@ def test_play3_exit_needs_a_passing_run_by_someone_other_than_the_author(
     assert play3(baseline_program)["workflow-run-by-other"] is Outcome.PASS
 
 
+HOLLOW = """\
+name: hollow
+description: Summarise a support ticket
+owner: omar
+frequency: daily
+model: inhouse-test-model
+parameters: {max_tokens: 12, temperature: 0.7, seed: 11}
+variables: {ticket: string}
+prompt: {user: "Ticket: {{ ticket }}"}
+pass-rate: 0.5
+tests:
+  - name: impossible
+    vars: {ticket: Mail bounces.}
+    checks:
+      - {type: contains, value: "§never-in-output§"}
+  - name: weightless
+    vars: {ticket: The printer on floor 2 is jammed again.}
+    checks:
+      - {type: contains, value: "printer", weight: 0}
+  - name: always-true
+    vars: {ticket: VPN drops every 20 minutes.}
+    checks:
+      - {type: javascript, value: "true"}
+  - name: replaced
+    vars: {ticket: Refund for order 1234.}
+    transform: "'The refund is on its way.'"
+    checks:
+      - {type: icontains, value: "refund"}
+      - {type: regex, value: ".*"}
+"""
+
+
+def test_tests_that_pass_whatever_the_model_says_prove_nothing(
+    baseline_program: Path, people: dict[str, dict[str, str]]
+) -> None:
+    """omar's spec has tests, and they pass: a check of weight 0 alone, a script that returns
+    true, a transform that replaces the answer with what its check looks for (and a case that
+    can fail, which fails, under a pass rate of one half). Any answer passes the others, an
+    empty one too; pia's honest rerun passes them as well. Neither run shows the workflow
+    works, so play 3's checks set both aside, saying why."""
+    omar, pia = people["omar"], people["pia"]
+    (baseline_program / "workflows" / "hollow.yaml").write_text(HOLLOW)
+    report = json.loads(cli("workflow", "test", "hollow", "--json", env=omar).stdout)
+    assert report["passed"] and report["proved"] == 0
+    blank = [case["passes_blank"] for case in report["cases"]]
+    assert blank == [False, True, True, True]
+    cli("workflow", "test", "hollow", env=pia)
+    runs = facts(baseline_program, "workflow.run")
+    assert [(r.by, r.payload["passed"], r.payload["proved"]) for r in runs] == [
+        ("omar", True, 0),
+        ("pia", True, 0),
+    ]
+    results = play3_results(baseline_program)
+    assert results["workflow-tests-pass"].outcome is Outcome.FAIL
+    assert "no case it passed is one an empty answer fails" in results["workflow-tests-pass"].reason
+    assert results["workflow-run-by-other"].outcome is Outcome.FAIL
+    assert "pass whatever the model says" in results["workflow-run-by-other"].reason
+    # the honest spec's tests can fail: an empty answer fails both its cases
+    cli("workflow", "test", "summary", env=omar)
+    honest = facts(baseline_program, "workflow.run")[-1].payload
+    assert (honest["proved"], honest["inputs"]) == (2, 2)
+    cli("workflow", "test", "summary", env=pia)
+    assert play3(baseline_program)["workflow-run-by-other"] is Outcome.PASS
+
+
+def test_a_template_that_ignores_its_cases_inputs_tests_nothing_of_them(
+    baseline_program: Path, people: dict[str, dict[str, str]]
+) -> None:
+    """omar's template sends the model one fixed text whatever the case gives it: his cases'
+    tickets never reach the model, so their checks judge the same prompt's answers each time,
+    and pia's honest rerun shows nothing of the task."""
+    spec_file = baseline_program / "workflows" / "summary.yaml"
+    spec_file.write_text(SUMMARY.replace("Priority {{ priority }}. Ticket: {{ ticket }}", "Hi"))
+    report = json.loads(cli("workflow", "test", "summary", "--json", env=people["omar"]).stdout)
+    assert report["passed"] and report["inputs"] == 1
+    cli("workflow", "test", "summary", env=people["pia"])
+    results = play3_results(baseline_program)
+    assert results["workflow-run-by-other"].outcome is Outcome.FAIL
+    assert "2 cases all sent the model the same prompt" in results["workflow-run-by-other"].reason
+    assert results["workflow-tests-pass"].outcome is Outcome.FAIL
+
+
 def test_a_rerun_whose_answers_came_from_another_host_is_not_someone_elses(
     baseline_program: Path, people: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -295,4 +377,10 @@ def test_validating_a_spec_names_the_recurring_task_once(
     assert named.payload == {"task": "summary: Summarise a support ticket", "frequency": "daily"}
     assert named.provenance.value == "measured" and named.by == "omar"
     cli("workflow", "validate", "summary")  # nothing new to record
+    assert len(facts(baseline_program, "task.named")) == 1
+    # a frequency that says no recurrence names no recurring task: refused, nothing recorded
+    spec_file = baseline_program / "workflows" / "summary.yaml"
+    spec_file.write_text(SUMMARY.replace("frequency: daily", "frequency: once"))
+    refused = cli("workflow", "validate", "summary", env=people["omar"], code=2)
+    assert "its frequency 'once' says no recurrence" in " ".join(refused.stderr.split())
     assert len(facts(baseline_program, "task.named")) == 1

@@ -68,7 +68,9 @@ def validate(name: NameArg, program: ProgramOpt = None, as_: AsOpt = None) -> No
     """Check a workflow spec without running it (templates, variables, checks).
 
     A valid spec names a recurring task and its frequency: the first time, that is recorded as
-    play three's trigger (a ``task.named`` fact read from the spec, not a person's word)."""
+    play three's trigger (a ``task.named`` fact read from the spec; how often the task happens
+    is the spec writer's word). A frequency that says no recurrence ("once", "ad hoc") is
+    refused: say how often (daily, 3/week, every 2 weeks, ...)."""
     from inhouse.workflows import load_workflow, name_task
 
     opened = open_program(program)

@@ -10,9 +10,13 @@ closed **by evidence**, never by ticking it off: a later change to its target th
   the lock in force when the finding was opened (a new owner, Python or inhouse version
   changes the lock hash, not the baseline);
 - ``workflow:NAME``: a new version of the workflow (``workflow.spec``) whose content hash the
-  workflow never had before the finding;
+  workflow never had before the finding, and that runs something it never ran before: its
+  *run hash* (:func:`run_hash`: what is sent to the model and how the answers are judged, not
+  the descriptions, owner, frequency, case names, template comments or whitespace) differs from
+  every run hash measured of the versions it had before the finding, by whoever measured them;
 - ``prompt:NAME``: a new version of the library prompt (``prompt.version``) whose content the
-  prompt never had before the finding.
+  prompt never had before the finding, beyond its variables' descriptions, its templates'
+  comments and whitespace (:func:`prompt_run_hash`).
 
 The change must be measured by its own collector (facts that count, :mod:`counting`) and, to be
 fed back rather than self-served, made by someone other than the finding's opener. A
@@ -38,8 +42,10 @@ then the finding shows "fix published, awaiting confirmation by someone other th
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
@@ -59,9 +65,13 @@ __all__ = [
     "fold_findings",
     "parse_finding_id",
     "parse_target",
+    "prompt_run_hash",
+    "ran_before_finding",
     "relock_refusal",
     "require_open",
+    "run_hash",
     "target_of",
+    "template_key",
 ]
 
 #: the change that can answer each kind of target
@@ -78,6 +88,42 @@ CONFIRMING_KINDS = {
     "workflow.spec": "workflow.run",
     "prompt.version": "prompt.usage",
 }
+
+
+#: a Jinja comment: ``{# … #}`` (it renders to nothing)
+_JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.DOTALL)
+
+
+def template_key(text: str) -> str:
+    """A prompt template as what it sends, for telling a real change from a cosmetic one: its
+    Jinja comments dropped and every run of whitespace one space."""
+    return " ".join(_JINJA_COMMENT.sub(" ", text).split())
+
+
+def run_hash(data: Any) -> str:
+    """``sha256:…`` of the canonical JSON of ``data``: what a version runs (a workflow's
+    :meth:`~inhouse.workflows.spec.Workflow.run_hash` builds it; :func:`prompt_run_hash` a
+    library prompt's)."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def prompt_run_hash(body: Mapping[str, Any]) -> str:
+    """What a library prompt's version sends: its messages (templates as
+    :func:`template_key` reads them) and its variables' types and defaults (not their
+    descriptions)."""
+    messages = [
+        [str(m.get("role")), template_key(str(m.get("content") or ""))]
+        for m in body.get("messages") or []
+        if isinstance(m, Mapping)
+    ]
+    variables = {
+        str(name): {"type": v.get("type", "string"), "default": v.get("default")}
+        if isinstance(v, Mapping)
+        else v
+        for name, v in (body.get("variables") or {}).items()
+    }
+    return run_hash({"messages": messages, "variables": variables})
 
 
 def _ref(fact: Fact, *, at: bool = True) -> dict[str, Any]:
@@ -209,15 +255,23 @@ def describe_change(change: Fact) -> str:
     return f"prompt {p['prompt']}@{p['version']}"
 
 
-def _version_key(change: Fact, *, whole_lock: bool = False) -> str:
-    """What a change's target is, as a finding's closing compares it: a workflow's or prompt's
-    content hash; a lock's models, runtime and data rules (its owner, Python and inhouse
-    versions change its hash, and nothing a finding about the baseline targets). With
-    ``whole_lock``, the lock hash (the rule before: see :func:`fold_findings`)."""
+def _version_key(change: Fact, *, before_rule: bool = False) -> str:
+    """What a change's target is, as a finding's closing compares it: a workflow's content
+    hash (what it runs is judged apart: :func:`_runs_nothing_new`); a prompt's messages and
+    variables as they are sent (:func:`prompt_run_hash`: not its variables' descriptions, nor
+    its templates' comments and whitespace); a lock's models, runtime and data rules (its owner,
+    Python and inhouse versions change its hash, and nothing a finding about the baseline
+    targets). With ``before_rule``, a prompt's content hash and the lock hash (the rules before:
+    see :func:`fold_findings`)."""
     p = change.payload
+    if change.kind == "prompt.version":
+        body = p.get("body")
+        if not before_rule and isinstance(body, dict):
+            return prompt_run_hash(body)
+        return str(p["content_hash"])
     if change.kind != "baseline.lock":
         return str(p["content_hash"])
-    if whole_lock:
+    if before_rule:
         return str(p["lock_hash"])
     body = p.get("body")
     if isinstance(body, dict):
@@ -251,9 +305,12 @@ def fold_findings(ctx: CheckContext) -> list[FindingState]:
     answers: dict[int, list[Fact]] = {}
     #: versions each target had, in log order: (fact id, version key)
     history: dict[str, list[tuple[int, str]]] = {}
-    # a program whose play 6 exited while any new lock hash answered a baseline finding keeps
-    # that rule: a stricter one must not set back its exit (and the reach it gave)
-    whole_lock = "measure" in ctx.exited
+    # a program whose play 6 exited while any new lock hash answered a baseline finding, and
+    # any new content hash a workflow or prompt finding, keeps those rules: a stricter one must
+    # not set back its exit (and the reach it gave)
+    before_rule = "measure" in ctx.exited
+    #: the run hashes measured of each workflow version: (workflow, content hash) -> hashes
+    runs = {} if before_rule else _run_hashes(ordered)
     for fact in ordered:
         if fact.kind == "finding.opened":
             findings[fact.id] = FindingState(fact)
@@ -271,30 +328,42 @@ def fold_findings(ctx: CheckContext) -> list[FindingState]:
                 found = findings.get(int(number))
                 if found is None:
                     continue
-                why = _why_not(
-                    found, fact, target, history.get(target, []), whole_lock
-                ) or _untested(fact, tested)
+                before = history.get(target, [])
+                why = (
+                    _why_not(found, fact, target, before, before_rule)
+                    or _untested(fact, tested)
+                    or _runs_nothing_new(fact, _ran_before(fact, found, before, runs))
+                )
                 if why is None:
                     answers.setdefault(found.id, []).append(fact)
                 else:
                     found.refused.append((fact, why))
             history.setdefault(target, []).append(
-                (fact.id, _version_key(fact, whole_lock=whole_lock))
+                (fact.id, _version_key(fact, before_rule=before_rule))
             )
     for number, changes in answers.items():
-        _confirm(ctx, findings[number], changes, ordered)
+        found = findings[number]
+        ran = {
+            change.id: _ran_before(change, found, history.get(target_of(change), []), runs)
+            for change in changes
+        }
+        _confirm(ctx, found, changes, ordered, ran)
     return list(findings.values())
 
 
 def _confirm(
-    ctx: CheckContext, found: FindingState, changes: list[Fact], facts: list[Fact]
+    ctx: CheckContext,
+    found: FindingState,
+    changes: list[Fact],
+    facts: list[Fact],
+    ran: Mapping[int, set[str]],
 ) -> None:
     """Close ``found`` by the change that someone other than its maker confirmed first; else
     say what the latest change awaits."""
     confirmed = []
     why = ""
     for change in changes:
-        evidence, why = _confirmation(ctx, change, facts)
+        evidence, why = _confirmation(ctx, change, facts, ran.get(change.id, set()))
         if evidence is not None:
             confirmed.append((evidence, change))
     if confirmed:
@@ -303,15 +372,23 @@ def _confirm(
         found.awaiting = (changes[-1], why)
 
 
-def _confirmation(ctx: CheckContext, change: Fact, facts: list[Fact]) -> tuple[Fact | None, str]:
+def _confirmation(
+    ctx: CheckContext, change: Fact, facts: list[Fact], ran: set[str]
+) -> tuple[Fact | None, str]:
     """The first evidence, recorded after ``change``, that someone other than its maker took
     that very version into their own hands; else None and what is awaited, with why the
-    evidence there is does not count."""
+    evidence there is does not count. ``ran``: the run hashes the target's versions before the
+    finding were measured to run (a workflow's): a run of the change that measured one of them
+    shows its version runs nothing new, whatever its maker's spec said."""
     not_counted = []
     for fact in facts:
         if fact.id <= change.id or not _of_version(change, fact):
             continue
-        why = _used_before(change, fact) or _not_apart(ctx, change.by, fact)
+        why = (
+            _used_before(change, fact)
+            or _not_apart(ctx, change.by, fact)
+            or _measured_nothing_new(fact, ran)
+        )
         if why is None:
             return fact, ""
         not_counted.append(f"{fact.kind} #{fact.id}: {why}")
@@ -370,6 +447,7 @@ def _not_apart(ctx: CheckContext, maker: str, fact: Fact) -> str | None:
     run or verify is its signer's; the gateway signs a prompt's use, and names who used it."""
     from inhouse.program.playchecks._shared import (  # the checks' package imports this one
         enrolled_elsewhere,
+        hollow_tests,
         one_per_machine,
         other_person_elsewhere,
         served_elsewhere,
@@ -393,6 +471,9 @@ def _not_apart(ctx: CheckContext, maker: str, fact: Fact) -> str | None:
         return why
     # a run on a lock the program never recorded tested weights nobody verified
     if fact.kind == "workflow.run" and (why := unrecorded_lock(ctx.facts, fact)):
+        return why
+    # a run whose tests pass whatever the model says saw nothing of the version's answers
+    if fact.kind == "workflow.run" and (why := hollow_tests(fact)):
         return why
     if not enrolled_elsewhere(ctx, fact.by, judged):
         return f"{fact.by}'s keys were all enrolled from a machine {maker} enrolled from"
@@ -469,20 +550,99 @@ def _untested(change: Fact, tested: set[tuple[str, Any, Any, Any]]) -> str | Non
     )
 
 
+def _run_hashes(facts: list[Fact]) -> dict[tuple[str, str], set[str]]:
+    """The run hashes each workflow version was measured to run, by whoever measured them (its
+    spec's and every run's ``run_hash``; none before runs said)."""
+    found: dict[tuple[str, str], set[str]] = {}
+    for fact in facts:
+        if fact.kind not in ("workflow.spec", "workflow.run"):
+            continue
+        data = fact.payload
+        if data.get("run_hash"):
+            key = (str(data.get("workflow")), str(data.get("content_hash")))
+            found.setdefault(key, set()).add(str(data["run_hash"]))
+    return found
+
+
+def ran_before_finding(ctx: CheckContext, number: int, workflow: str) -> set[str]:
+    """The run hashes measured of the versions ``workflow`` had before finding ``number`` was
+    opened (among the facts that count): a new version that runs one of them answers nothing
+    (``inhouse workflow test --closes`` refuses it before the tests run). Empty for a program
+    whose play 6 exited under the rule before."""
+    if "measure" in ctx.exited:
+        return set()
+    ordered = sorted(ctx.facts, key=lambda f: f.id)
+    runs = _run_hashes(ordered)
+    found: set[str] = set()
+    for fact in ordered:
+        named = fact.kind == "workflow.spec" and str(fact.payload["workflow"]) == workflow
+        if named and fact.id < number:
+            found |= runs.get((workflow, str(fact.payload["content_hash"])), set())
+    return found
+
+
+def _ran_before(
+    change: Fact,
+    finding: FindingState,
+    before: list[tuple[int, str]],
+    runs: Mapping[tuple[str, str], set[str]],
+) -> set[str]:
+    """The run hashes measured of the versions ``change``'s workflow had before ``finding``
+    was opened (empty for any other change). Every measurement counts, the maker's claims
+    too: one only refuses more."""
+    if change.kind != "workflow.spec":
+        return set()
+    name = str(change.payload["workflow"])
+    found: set[str] = set()
+    for number, content in before:
+        if number < finding.id:
+            found |= runs.get((name, content), set())
+    return found
+
+
+#: what a version that runs nothing new changed, at most
+_COSMETIC = (
+    "only what describes it changed (its description, owner or frequency, a case's name, a "
+    "variable's description, a template's comments or whitespace): a fix changes what the "
+    "model is sent or how its answers are judged"
+)
+
+
+def _runs_nothing_new(change: Fact, ran: set[str]) -> str | None:
+    """Why a workflow version closes nothing: its spec says it runs what a version the workflow
+    had before the finding ran (:func:`_run_hashes`)."""
+    said = change.payload.get("run_hash") if change.kind == "workflow.spec" else None
+    if not said or said not in ran:
+        return None
+    return f"this version runs what the workflow ran before the finding was opened: {_COSMETIC}"
+
+
+def _measured_nothing_new(fact: Fact, ran: set[str]) -> str | None:
+    """Why a run of a workflow version confirms no fix: it measured the version to run what
+    the workflow ran before the finding (its maker's spec may say otherwise)."""
+    measured = fact.payload.get("run_hash") if fact.kind == "workflow.run" else None
+    if not measured or measured not in ran:
+        return None
+    return (
+        f"{fact.by}'s run found this version runs what the workflow ran before the finding "
+        f"was opened: {_COSMETIC}"
+    )
+
+
 def _why_not(
     finding: FindingState,
     change: Fact,
     target: str,
     before: list[tuple[int, str]],
-    whole_lock: bool = False,
+    before_rule: bool = False,
 ) -> str | None:
     if target != finding.target:
         return f"it changes {target}, not the finding's target {finding.target}"
-    key = _version_key(change, whole_lock=whole_lock)
+    key = _version_key(change, before_rule=before_rule)
     if change.kind == "baseline.lock":
         in_force = [k for number, k in before if number < finding.id]
         if in_force and in_force[-1] == key:
-            if whole_lock:
+            if before_rule:
                 return "the re-lock pins exactly what was locked when the finding was opened"
             return (
                 "the re-lock pins the same models, runtime and data rules as the lock in force "
@@ -491,6 +651,12 @@ def _why_not(
             )
         return None
     if key in {k for number, k in before if number < finding.id}:
+        if change.kind == "prompt.version" and not before_rule:
+            return (
+                f"{target} already sent this before the finding was opened: only its "
+                "variables' descriptions, its templates' comments or whitespace changed (a fix "
+                "changes what the model is sent)"
+            )
         return f"{target} already had this version before the finding was opened"
     return None
 
@@ -526,8 +692,8 @@ def relock_refusal(
     ``findings-fed-back`` judges it once recorded (:func:`_why_not`): its models, runtime and
     data rules are those of the lock in force when a finding was opened. None: each would be
     answered. ``inhouse baseline lock --closes`` asks before it records anything."""
-    whole_lock = "measure" in ctx.exited
-    history = [(f.id, _version_key(f, whole_lock=whole_lock))
+    before_rule = "measure" in ctx.exited
+    history = [(f.id, _version_key(f, before_rule=before_rule))
                for f in sorted(ctx.facts.of("baseline.lock"), key=lambda f: f.id)]  # fmt: skip
     change = Fact(
         id=max((f.id for f in ctx.facts), default=0) + 1,
@@ -546,6 +712,6 @@ def relock_refusal(
         found = known.get(number)
         if found is None:
             continue
-        if why := _why_not(found, change, "baseline", history, whole_lock):
+        if why := _why_not(found, change, "baseline", history, before_rule):
             return f"finding #{number}: {why}"
     return None

@@ -261,6 +261,10 @@ class WorkflowSpec(_Payload):
     #: a random token the ``workflow.run`` recorded with it names (its ``spec``): the spec
     #: publishes its version only beside that run ("": recorded before runs named their spec)
     nonce: str = ""
+    #: what the version runs, apart from what only describes it (``Workflow.run_hash``): a
+    #: finding is not fed back by a version that runs what the workflow ran before ("":
+    #: recorded before specs said)
+    run_hash: str = ""
 
 
 class WorkflowRun(_Payload):
@@ -270,6 +274,12 @@ class WorkflowRun(_Payload):
     passed: bool
     pass_rate: float = Field(ge=0, le=1)
     cases: int = Field(ge=0, default=0)
+    #: how many of those cases passed though an empty answer fails them (a case an empty answer
+    #: passes would pass whatever the model said); None: recorded before runs said
+    proved: int | None = Field(ge=0, default=None)
+    #: how many different prompts those cases sent the model (one for several cases: its
+    #: template ignores what they give it); None: recorded before runs said
+    inputs: int | None = Field(ge=0, default=None)
     #: the prompt variant in use, which ``passed`` and ``pass_rate`` judge ("": one prompt)
     variant: str = ""
     #: the machine it ran on (a run by someone other than the author must not run at theirs)
@@ -286,6 +296,9 @@ class WorkflowRun(_Payload):
     #: the ``nonce`` of the ``workflow.spec`` its runner recorded with it, which publishes the
     #: version ("": the version was published before, or the run was recorded before runs said)
     spec: str = ""
+    #: what the version it ran runs, as its runner measured it from the files (the spec's
+    #: ``run_hash`` is its publisher's word; "": recorded before runs said)
+    run_hash: str = ""
 
 
 class EnablementCompleted(_Payload):

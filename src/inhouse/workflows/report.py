@@ -7,6 +7,7 @@ case (no checks) is reported with its outputs and counts neither as a pass nor a
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -69,6 +70,9 @@ class CaseReport:
 
     case: Case
     attempts: list[Attempt]
+    #: whether its checks pass an empty answer too, so they would pass whatever the model said
+    #: (None: not tried: a comparison case, or a variant not in use)
+    passes_blank: bool | None = None
 
     @property
     def comparison(self) -> bool:
@@ -125,6 +129,7 @@ class CaseReport:
             "passes": self.passes,
             "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 3),
             "metadata": self.case.metadata,
+            "passes_blank": self.passes_blank,
             "summary": self.summary(),
             "attempts": [attempt.to_dict() for attempt in self.attempts],
         }
@@ -231,6 +236,24 @@ class RunReport:
         return self.in_use.pass_rate
 
     @property
+    def proved(self) -> int:
+        """How many judged cases of the variant in use passed on the model's answers though an
+        empty answer fails them: a case an empty answer passes would pass whatever the model
+        said (a check of weight 0 alone, a script that returns true, a transform that replaces
+        the answer), so it proves nothing of the workflow (play 3 reads it)."""
+        return sum(case.passed and case.passes_blank is False for case in self.judged)
+
+    @property
+    def inputs(self) -> int:
+        """How many different prompts the judged cases of the variant in use sent the model:
+        one for several cases means its template ignores what they give it (play 3 reads it)."""
+        sent = {
+            json.dumps(self.workflow.messages(case.case.vars, self.variant), sort_keys=True)
+            for case in self.judged
+        }
+        return len(sent)
+
+    @property
     def required(self) -> float:
         return self.workflow.spec.pass_rate
 
@@ -255,6 +278,8 @@ class RunReport:
             "passed": self.passed,
             "pass_rate": round(self.pass_rate, 6),
             "required_pass_rate": self.required,
+            "proved": self.proved,
+            "inputs": self.inputs,
             "variant": self.variant,
             "cases": [case.to_dict() for case in self.cases],
             "variants": [variant.to_dict() for variant in self.variants],

@@ -34,7 +34,7 @@ from inhouse.identity.machine import machine_fingerprint
 from inhouse.program import Program, Provenance
 from inhouse.program.counting import build_context
 from inhouse.program.facts import Fact
-from inhouse.program.playchecks._shared import published_specs
+from inhouse.program.playchecks._shared import published_specs, recurrence_problem
 from inhouse.runtimes import ChatMessage, ChatRequest, Runtime, RuntimeConfig, open_runtime
 from inhouse.runtimes.local import PeerRecorder, answered_here, peers_of
 from inhouse.trials.cost import local_cost
@@ -262,13 +262,20 @@ async def run_cases(
                 )  # fmt: skip
 
             judged = await asyncio.gather(*(group(case) for case, _ in groups))
+            blank = await asyncio.gather(
+                *(
+                    _passes_blank(workflow, case, runtime, pinned, embedder)
+                    for case in workflow.cases
+                )
+            )
         pinned = replace(pinned, peers=peers_of(runtime) | embeddings.peers)
     reports = []
     for index, label in enumerate(variants):
         cases = []
-        for case in workflow.cases:
+        for case, passes_blank in zip(workflow.cases, blank, strict=True):
             mine = [row[index] for (c, _), row in zip(groups, judged, strict=True) if c is case]
-            cases.append(CaseReport(case, mine))
+            in_use = label == workflow.in_use
+            cases.append(CaseReport(case, mine, passes_blank if in_use else None))
         reports.append(VariantReport(label, label == workflow.in_use, cases))
     return pinned, reports
 
@@ -315,6 +322,45 @@ async def _judge(
     return Attempt(output, generation.latency_ms, judged, None, cost=cost)
 
 
+async def _passes_blank(
+    workflow: Workflow,
+    case: Case,
+    runtime: Runtime,
+    pinned: Pinned,
+    embedder: HttpEmbedder,
+) -> bool | None:
+    """Whether ``case``'s checks pass an empty answer, given instantly and for nothing, to the
+    variant in use's prompt: tests that do (a check of weight 0 alone, a script that returns
+    true, a transform that replaces the answer, a pattern anything matches) would pass whatever
+    the model said. None for a comparison case (nothing is judged)."""
+    if case.comparison:
+        return None
+    prompt = "\n\n".join(message["content"] for message in workflow.messages(case.vars))
+    output = ""
+    if case.transform:
+        context = {"vars": case.vars, "prompt": prompt}
+        try:
+            output = await transform_output(Script(case.transform), output, context)
+        except InvalidInput:
+            return False
+    ctx = QualityContext(
+        vars=case.vars,
+        latency_ms=0.0,
+        cost=None if workflow.spec.cost is None else 0.0,
+        runtime=runtime,
+        judge_model=pinned.judge_id,
+        embedder=embedder,
+        embedding_model=pinned.served_id,
+        prompt=prompt,
+        tools=workflow.spec.parameters.tools,
+        peers=[output],
+        peer_index=0,
+        shared={},
+    )
+    judged = await evaluate(case.checks, output, ctx, threshold=case.threshold)
+    return judged.passed
+
+
 def _cost(workflow: Workflow, latency_ms: float | None) -> float | None:
     """An output's cost from the trial's local cost model: its busy seconds times the energy
     and hardware rates (None: the workflow gives no cost inputs, so none is measured)."""
@@ -349,9 +395,14 @@ def record_test_facts(
         "model": pinned.model.name,
         "model_digest": pinned.model.digest,
     }
+    runs = workflow.run_hash
     # the author of a version is whoever published it: the signer of its first workflow.spec
     # fact (never the YAML's owner: field, which anyone can type)
-    spec_payload: dict[str, Any] = {**version, "author": program.actor(runner).name}
+    spec_payload: dict[str, Any] = {
+        **version,
+        "author": program.actor(runner).name,
+        "run_hash": runs,
+    }
     if closes:  # findings this new version answers (play 6), checked before the run
         spec_payload["closes"] = list(closes)
     # among the facts that count: a first spec signed by a key that never counts (a second
@@ -388,6 +439,12 @@ def record_test_facts(
                 "passed": report.passed,
                 "pass_rate": report.pass_rate,
                 "cases": len(report.judged),
+                # how many of them passed though an empty answer fails them: tests that pass
+                # whatever the model says prove nothing (play 3 sets such a run aside)
+                "proved": report.proved,
+                # and how many different prompts they sent: a template that ignores its cases'
+                # inputs sends one, and tests nothing of what the task gives it
+                "inputs": report.inputs,
                 # the variant people use: what passed/pass_rate judge (play 3 reads them)
                 "variant": report.variant,
                 # where it ran, beside where its signer enrolled: play 3 compares both
@@ -399,6 +456,9 @@ def record_test_facts(
                 "runtime_peers": sorted(pinned.peers),
                 "runtime_local": answered_here(pinned.peers),
                 "spec": nonce,
+                # what the version runs, measured here from its files: a fix that runs what
+                # the workflow ran before answers no finding (play 6)
+                "run_hash": runs,
             },
             provenance=Provenance.MEASURED,
             collector=COLLECTOR,
@@ -412,7 +472,9 @@ def name_task(program: Program, actor: str | None, workflow: Workflow) -> Fact |
     name and description) and its frequency, as the file in the program folder states them.
 
     Returns the new ``task.named`` fact, or ``None`` when this task and frequency are already on
-    record. Read from a file the program keeps in git, so it is measured, not a person's word.
+    record. Read from a file the program keeps in git; how often the task really happens is
+    the spec's writer's word. A frequency that says no recurrence ("once", "ad hoc") is refused:
+    it names no recurring task.
     """
     who = program.actor(actor).name
     task = workflow.spec.description.strip() or workflow.name
@@ -420,7 +482,9 @@ def name_task(program: Program, actor: str | None, workflow: Workflow) -> Fact |
                "frequency": workflow.spec.frequency}  # fmt: skip
     facts = build_context(program.state(), program.clock()).facts  # the ones that count
     if facts.latest("task.named", lambda f: f.payload == payload) is not None:
-        return None
+        return None  # on record already (before the rule below, for a started play 3)
+    if why := recurrence_problem(workflow.spec.frequency):
+        raise InvalidInput(f"{workflow.where}: frequency: play 3's trigger is not recorded: {why}")
     return program.record_fact(
         who, "task.named", payload, provenance=Provenance.MEASURED, collector=TASK_COLLECTOR
     )
@@ -489,7 +553,7 @@ def _without_userinfo(url: str) -> str:
 
 def _closes(program: Program, workflow: Workflow, closes: Sequence[str | int]) -> list[int]:
     from inhouse.program.counting import build_context
-    from inhouse.program.feedback import require_open
+    from inhouse.program.feedback import ran_before_finding, require_open
 
     ctx = build_context(program.state(), program.clock())
     facts = ctx.facts
@@ -505,6 +569,15 @@ def _closes(program: Program, workflow: Workflow, closes: Sequence[str | int]) -
             "before: a finding is answered by a new version (change the workflow, then test it "
             "with --closes)"
         )
+    for number in numbers:
+        if workflow.run_hash in ran_before_finding(ctx, number, workflow.name):
+            raise InvalidInput(
+                f"workflow {workflow.name} version {workflow.content_hash[:12]} runs what "
+                f"workflow {workflow.name} ran before finding #{number} was opened: only what "
+                "describes it changed (its description, owner or frequency, a case's name, a "
+                "variable's description, a template's comments or whitespace); a fix changes "
+                "what the model is sent or how its answers are judged"
+            )
     return numbers
 
 

@@ -71,6 +71,7 @@ from inhouse.errors import InhouseError, InvalidInput, first_validation_problem
 from inhouse.jsonfiles import load_yaml
 from inhouse.location import safe_join
 from inhouse.program.events import canonical_json
+from inhouse.program.feedback import run_hash, template_key
 from inhouse.trials.cost import LocalCostInputs
 from inhouse.workflows.pfformat import (
     Defaults,
@@ -302,6 +303,45 @@ class Workflow:
     @property
     def name(self) -> str:
         return self.spec.name
+
+    @property
+    def run_hash(self) -> str:
+        """``sha256:…`` of what this version runs: the model, judge, parameters, cost model and
+        pass rate; each prompt variant's messages (templates without their comments, whitespace
+        runs one space; which one is in use); each variable's type and default; each case's
+        variables (files read), checks (scripts read), transform, threshold and repeats, in no
+        particular order. Not what only describes it: its description, owner and frequency, a
+        variable's description, a case's name, description and metadata, a check's metric
+        name. Play 6 reads it: a version that runs what the workflow ran before is no fix."""
+        spec = self.spec
+        kept = spec.model_dump(
+            mode="json",
+            include={"model", "judge", "parameters", "cost", "pass_rate"},
+        )
+        in_use = self.in_use
+        variants = sorted(
+            [
+                [variant.label == in_use,
+                 [[role, template_key(source)] for role, _, source in variant.templates()]]
+                for variant in self.variants
+            ],
+            key=canonical_json,
+        )  # fmt: skip
+        variables = {
+            name: {"type": v.type, "default": v.default} for name, v in spec.variables.items()
+        }
+        cases = sorted(
+            (
+                {"vars": case.vars,
+                 "checks": sorted(({k: v for k, v in check.to_raw().items() if k != "metric"}
+                                   for check in case.checks), key=canonical_json),
+                 "transform": case.transform, "threshold": case.threshold,
+                 "repeat": case.repeat, "min_pass": case.min_pass}
+                for case in self.cases
+            ),
+            key=canonical_json,
+        )  # fmt: skip
+        return run_hash({**kept, "variants": variants, "variables": variables, "cases": cases})
 
     @property
     def variants(self) -> list[Variant]:

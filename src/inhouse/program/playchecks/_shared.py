@@ -4,6 +4,7 @@ fact, never a name typed into a payload."""
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -31,6 +32,7 @@ __all__ = [
     "ever_held",
     "fold_tickets",
     "given",
+    "hollow_tests",
     "inside_before",
     "insiders",
     "invited_by_judged",
@@ -43,6 +45,7 @@ __all__ = [
     "parse_component",
     "passing_runs",
     "published_specs",
+    "recurrence_problem",
     "released",
     "same_account",
     "served_elsewhere",
@@ -70,6 +73,35 @@ def given(
         return check
 
     return decorator
+
+
+_UNIT = r"(?:hour|day|night|week|weekday|workday|business day|fortnight|month|quarter|year)s?"
+_DAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)days?"
+#: how often a recurring task happens, as people write it: ``daily``, ``3/week``, ``twice a
+#: month``, ``every 2 weeks``, ``on mondays and thursdays`` (anything may follow after a comma,
+#: a parenthesis or a dash: ``daily (about 30 tickets)``)
+_RECURRENCE = re.compile(
+    r"(?:hourly|daily|nightly|weekly|fortnightly|bi-?weekly|bi-?monthly|monthly|quarterly"
+    r"|yearly|annually|weekdays|workdays|every (?:weekday|workday)"
+    rf"|(?:\d+|once|twice|thrice)\s*(?:x|times?)?\s*(?:/|a|an|per|each|every)\s*(?:\d+\s*)?{_UNIT}"
+    rf"|(?:every|each)\s+(?:\d+\s+|other\s+)?{_UNIT}"
+    rf"|(?:(?:every|each|on)\s+)?{_DAY}(?:\s*(?:,|and|&)\s*(?:on\s+)?{_DAY})*)"
+    r"(?=$|[\s,;(\-\u2013])",
+    re.IGNORECASE,
+)
+
+
+def recurrence_problem(frequency: str) -> str | None:
+    """Why ``frequency`` (a ``task.named`` fact's, a workflow spec's) says no recurrence, or
+    None when it says how often the task recurs: play 3 starts from a task that recurs, and
+    "once", "ad hoc" or "tbd" names none. How often it really recurs is its namer's word."""
+    if _RECURRENCE.match(frequency.strip()):
+        return None
+    return (
+        f"its frequency {frequency.strip()!r} says no recurrence: say how often the task "
+        "happens (daily, weekly, 3/week, twice a month, every 2 weeks, on mondays, …) in the "
+        "workflow spec's frequency:, then `inhouse workflow validate NAME`"
+    )
 
 
 def current_lock(ctx: CheckContext) -> Fact | None:
@@ -336,10 +368,11 @@ def _onward(chain: list[str]) -> str:
     return ", who invited ".join(chain)
 
 
-def passing_runs(ctx: CheckContext, spec: Fact) -> list[Fact]:
+def passing_runs(ctx: CheckContext, spec: Fact, *, hollow: bool = False) -> list[Fact]:
     """Passing test runs of ``spec``'s version, against the current lock where there is one (a
     run against other locked weights, or one that names no lock, does not prove this workflow
-    on the baseline's model)."""
+    on the baseline's model), whose tests an empty answer does not pass (:func:`hollow_tests`).
+    ``hollow``: those runs whose tests it does pass instead, set aside."""
     lock = current_lock(ctx)
     lock_hash = lock.payload["lock_hash"] if lock is not None else None
     return [
@@ -349,7 +382,32 @@ def passing_runs(ctx: CheckContext, spec: Fact) -> list[Fact]:
         and f.payload["content_hash"] == spec.payload["content_hash"]
         and f.payload["passed"]
         and (lock_hash is None or f.payload["lock_hash"] == lock_hash)
+        and (hollow_tests(f) is not None) == hollow
     ]
+
+
+def hollow_tests(run: Fact) -> str | None:
+    """Why the ``workflow.run`` ``run`` proves nothing of its workflow: no case it passed is one
+    an empty answer fails (``proved`` 0: its passes rest on checks of weight 0 alone, scripts
+    that return true, transforms that replace the answer, patterns anything matches, while a
+    low pass rate lets the cases that can fail fail), so it would pass whatever the model said;
+    or where its several cases all sent the model one prompt (``inputs`` 1: its template ignores
+    what the cases give it); or None. A run recorded before runs said (no ``proved``,
+    ``inputs``) counts as before."""
+    cases, inputs = run.payload.get("cases") or 0, run.payload.get("inputs")
+    if inputs == 1 and cases > 1:
+        return (
+            f"{run.by}'s run of it passed, but its {cases} cases all sent the model the same "
+            "prompt: its template ignores what the cases give it (use their variables in the "
+            "prompt) and tests nothing of the task's inputs"
+        )
+    if run.payload.get("proved") != 0:
+        return None
+    return (
+        f"{run.by}'s run of it passed, but no case it passed is one an empty answer fails: its "
+        "tests pass whatever the model says; give the cases checks that judge what the answer "
+        "says (contains, regex, length min, llm-rubric, …) and run its tests again"
+    )
 
 
 def served_elsewhere(run: Fact) -> str | None:

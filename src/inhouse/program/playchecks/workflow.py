@@ -19,10 +19,12 @@ from inhouse.program.playchecks._shared import (
     current_lock,
     current_workflow,
     given,
+    hollow_tests,
     invited_by_judged,
     names,
     other_person_elsewhere,
     passing_runs,
+    recurrence_problem,
     served_elsewhere,
 )
 
@@ -34,14 +36,34 @@ __all__: list[str] = []  # nothing to import: the checks are reached through the
 
 @register_check("recurring-task-named", reads=("task.named",))
 def recurring_task_named(ctx: CheckContext) -> Result:
-    """A recurring task is named, with how often it happens."""
-    fact = ctx.facts.latest("task.named")
-    if fact is None:
+    """A recurring task is named, with how often it happens: a frequency that says a
+    recurrence (daily, 3/week, every 2 weeks, …), never "once" or "ad hoc". How often it really
+    happens is its namer's word, and the pass says whose."""
+    named = ctx.facts.of("task.named")
+    if not named:
         return failed(
             "no recurring task named: write its workflow spec (owner, frequency) and run "
             "`inhouse workflow validate NAME`"
         )
-    return passed(f"{fact.payload['task']} ({fact.payload['frequency']})", fact)
+    recurring = [f for f in named if recurrence_problem(str(f.payload["frequency"])) is None]
+    if not recurring:
+        latest = named[-1]
+        why = recurrence_problem(str(latest.payload["frequency"]))
+        if "workflow" in ctx.owners:
+            # play 3 started on this trigger under the rule before: the start stands
+            return passed(
+                f"{latest.payload['task']} ({latest.payload['frequency']}), named by "
+                f"{latest.by}; play 3 started before a frequency had to say a recurrence "
+                f"(now {why})",
+                latest,
+            )
+        return failed(f"the task {latest.payload['task']!r} is named, but {why}", latest)
+    fact = recurring[-1]
+    return passed(
+        f"{fact.payload['task']} ({fact.payload['frequency']}), named by {fact.by} (how often "
+        "it happens is their word)",
+        fact,
+    )
 
 
 @register_check("workflow-pinned", reads=("workflow.spec", "workflow.run", "baseline.lock"))
@@ -70,6 +92,14 @@ def workflow_tests_pass(ctx: CheckContext, spec: Fact) -> Result:
     """The current version of the workflow has a passing test run."""
     runs = passing_runs(ctx, spec)
     if not runs:
+        hollow = passing_runs(ctx, spec, hollow=True)
+        if hollow:
+            return failed(
+                f"no run of workflow {spec.payload['workflow']} at its current version tested "
+                f"anything: {hollow_tests(hollow[-1])}",
+                spec,
+                *hollow,
+            )
         return failed(
             f"no passing test run of workflow {spec.payload['workflow']} at its current version: "
             f"run `inhouse workflow test {spec.payload['workflow']}`",
@@ -129,7 +159,8 @@ def workflow_run_by_other(ctx: CheckContext, spec: Fact) -> Result:
             *runs,
         )
     if not others:
-        seen = "; ".join(sorted({str(why) for why in why_not.values()}))
+        hollow = [hollow_tests(run) for run in passing_runs(ctx, spec, hollow=True)]
+        seen = "; ".join(sorted({str(why) for why in [*why_not.values(), *hollow[-1:]]}))
         return failed(
             f"no passing run of workflow {spec.payload['workflow']} by anyone but its author "
             f"({author}, who published this version)" + (f" ({seen})" if seen else "") + ": "
