@@ -264,3 +264,31 @@ def test_a_made_up_v1_claim_does_not_spare_play_two_the_rerun(
         omar.close()
     finally:
         lena.close()
+
+
+@pytest.mark.parametrize("rules", [MADE_UP, "6cbd2b6f2acfc3d5"])
+def test_a_made_up_version_claim_does_not_spare_a_start_its_owner_role(
+    _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch, rules: str
+) -> None:
+    """The fold lets a start another version's API wrote keep that version's owner roles. A
+    first event naming v1 with rules v1 never had names no version's API: lena's start of play
+    1 around the API for zed, on the roster but no play owner, stops the fold as in a program
+    created now. (A real v1 program's start is left to v1's roles.)"""
+    lena = _claiming(_isolated, clock, monkeypatch, rules=rules)
+    try:
+        enrol(lena, "zed", team="sales").close()
+        lena.record_hypothesis(None, "triage locally", aim="replace-dependency", target="OpenAI")
+        lena._append(EventKind.PLAY_STARTED, "lena",
+                     {"play": "prove-value", "owner": "zed", "waivers": []})  # fmt: skip
+        fresh = Program.open(_isolated, clock=clock)
+        try:
+            tampered = fresh.state().tampered
+            if rules == MADE_UP:
+                assert tampered is not None, "the fold accepted it"
+                assert "who is no play-owner (the play's owner role)" in tampered[0]
+            else:
+                assert tampered is None
+        finally:
+            fresh.close()
+    finally:
+        lena.close()
