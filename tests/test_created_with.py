@@ -292,3 +292,28 @@ def test_a_made_up_version_claim_does_not_spare_a_start_its_owner_role(
             fresh.close()
     finally:
         lena.close()
+
+
+def test_the_shipped_playbook_loaded_from_a_file_judges_as_the_shipped_one(
+    _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The made-up claim again, with inhouse.toml pointed at a copy of the shipped playbook's
+    file (a file under the shipped name must decide what it decides, so it loads): the same
+    playbook, judged the same way, the exit set aside."""
+    lena = _claiming(_isolated, clock, monkeypatch)
+    lena.close()
+    text = resources.files("inhouse.playbooks").joinpath("local-model-program.yaml").read_text()
+    (_isolated / "copy.yaml").write_text(text)
+    toml = (_isolated / "inhouse.toml").read_text()
+    toml = toml.replace('playbook = "local-model-program"', 'playbook = "copy.yaml"')
+    assert 'playbook = "copy.yaml"' in toml
+    (_isolated / "inhouse.toml").write_text(toml)
+    lena = Program.open(_isolated, clock=clock)
+    try:
+        assert not lena.playbook.shipped
+        _play_two_without_a_second_person(lena)
+        state = lena.state()
+        assert "baseline" not in state.first_exited and state.kept_exits == []
+        assert any("first event says" in w for w in lena.status()["warnings"])
+    finally:
+        lena.close()

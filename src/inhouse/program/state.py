@@ -1145,9 +1145,17 @@ def _claimed(state: ProgramState, playbook: Playbook) -> list[Playbook] | None:
     each release of inhouse that created programs with them, or none where no release did
     (a version it never shipped, rules that version never decided, another playbook's name),
     and the claim is not believed: the program is judged as created with the loaded one."""
-    if not playbook.shipped or _created_with(state, playbook):
+    if _created_with(state, playbook) or not _ships(playbook):
         return None
     return earlier_shipped(state.playbook, state.playbook_version, state.playbook_rules) or []
+
+
+def _ships(playbook: Playbook) -> bool:
+    """Whether ``playbook`` is one inhouse ships: loaded by its name, or from a file under its
+    name (which must decide what it decides, so is the same playbook)."""
+    return playbook.shipped or bool(
+        earlier_shipped(playbook.name, playbook.version, playbook.rules())
+    )
 
 
 def claim_disbelieved(state: ProgramState, playbook: Playbook) -> str | None:
