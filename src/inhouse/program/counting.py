@@ -467,7 +467,7 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
         exited=state.first_exited,
         let_in=frozenset(state.let_in),
         demo=state.demo,
-        created_with=(state.playbook, state.playbook_version),
+        created_with=_created_with(state),
         signed_in=(
             None
             if state.sign_in is None
@@ -699,3 +699,19 @@ def _verdicts(state: ProgramState) -> dict[int, str | None]:
     verdicts: dict[int, str | None] = {}
     _verdict_cache[id(state)] = (state, verdicts)
     return verdicts
+
+
+def _created_with(state: ProgramState) -> tuple[str, int] | None:
+    """The playbook the program was created with, by name and version, as a check may believe
+    it: a first event naming a playbook inhouse ships under a version or rules no release of it
+    had names nothing (its lead's to write: a made-up v1 must not spare it a check v2 added),
+    and one naming a version whose rules a later version ships (the release that made play 2
+    ask for a rerun, still v1) names the later version, whose checks it was created with."""
+    from inhouse.program.playbook import earlier_shipped
+
+    found = earlier_shipped(state.playbook, state.playbook_version, state.playbook_rules)
+    if found is None:
+        return (state.playbook, state.playbook_version)
+    if not found:
+        return None
+    return (state.playbook, max(book.version for book in found))

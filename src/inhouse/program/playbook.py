@@ -10,6 +10,7 @@ and the field.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -40,6 +41,7 @@ __all__ = [
     "Reach",
     "Role",
     "dropped_from_shipped",
+    "earlier_shipped",
     "load_playbook",
     "parse_playbook",
     "pilot_limits",
@@ -300,7 +302,9 @@ def load_playbook(ref: str | Path = DEFAULT_PLAYBOOK) -> Playbook:
         _not_posing(book, path)
         return book
     shipped = resources.files("inhouse.playbooks").joinpath(f"{ref}.yaml")
-    if not shipped.is_file():
+    # a name, never a path into the package: an earlier release kept as data (``earlier/``)
+    # is no playbook a program may load, so none is created under rules inhouse no longer ships
+    if not _SHIPPED_NAME.fullmatch(str(ref)) or not shipped.is_file():
         raise PlaybookError(
             f"no shipped playbook named {ref!r}; give a path to a .yaml file, "
             f"or use {DEFAULT_PLAYBOOK!r}"
@@ -326,6 +330,60 @@ def _not_posing(book: Playbook, path: Path) -> None:
         "check's parameters, or its reach differ): a playbook of your own takes a name of its "
         "own, so that every status says whose rules judge the program"
     )
+
+
+_SHIPPED_NAME = re.compile(r"[a-z][a-z0-9-]*")
+
+#: every release of a shipped playbook, as a program's first event records it: name -> version
+#: -> the rules hashes (:meth:`Playbook.rules`) it decided in some release, with whether a
+#: program created then recorded them (``playbook_rules``, since 183a57b; one created before
+#: records none). The rules of a release before the one shipped now lie in ``earlier/``, one
+#: file each, named by their hash. Bumping the shipped playbook adds its rules here (a test
+#: fails until it does) and keeps the old file: a program created with it is judged by it.
+_RELEASES: dict[str, dict[int, tuple[tuple[str, bool], ...]]] = {
+    "local-model-program": {
+        # 10c57a2: play 5's ticket check without reopen_days; 8cdea0b added it; e467f0e gave
+        # play 2 trial-reproduced, and 21d2562 bumped the version for it
+        1: (
+            ("0484665044d84416", False),
+            ("6cbd2b6f2acfc3d5", False),
+            ("6cbd2b6f2acfc3d5", True),
+            ("5f4bc2617852d7cb", True),
+        ),
+        2: (("5f4bc2617852d7cb", True),),
+    },
+}
+
+
+def earlier_shipped(name: str, version: int, rules: str) -> list[Playbook] | None:
+    """The playbooks a program whose first event names ``name`` v``version`` with ``rules``
+    (empty: recorded none) may have been created with, where ``name`` is a playbook inhouse
+    ships: each release of that version that decided so (several where no rules were recorded
+    and more than one release shipped the version before they were). An empty list: inhouse
+    never shipped such a playbook (a version it never had, rules that version never decided,
+    or none recorded where every release of it recorded them), so the claim is not one a
+    release of inhouse wrote. None: ``name`` is no playbook inhouse ships (one of the
+    organisation's own, whose earlier rules inhouse cannot know)."""
+    releases = _RELEASES.get(name)
+    if releases is None:
+        return None
+    found = [hashed for hashed, recorded in releases.get(version, ()) if recorded == bool(rules)]
+    if rules:
+        found = [hashed for hashed in found if hashed == rules]
+    return [_release(name, hashed) for hashed in dict.fromkeys(found)]
+
+
+@functools.cache
+def _release(name: str, rules: str) -> Playbook:
+    """A shipped playbook as one release decided it (``rules``): the one shipped now, or an
+    earlier one kept as data."""
+    now = _default_shipped() if name == DEFAULT_PLAYBOOK else load_playbook(name)
+    if now.rules() == rules:
+        return now
+    kept = resources.files("inhouse.playbooks").joinpath("earlier", f"{name}-{rules}.yaml")
+    book = parse_playbook(kept.read_text(encoding="utf-8"), source=f"earlier/{name}-{rules}.yaml")
+    book._shipped = True
+    return book
 
 
 @functools.cache

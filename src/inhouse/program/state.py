@@ -22,7 +22,7 @@ from inhouse.program.checks import Person
 from inhouse.program.events import Event, EventKind, canonical_json, format_time
 from inhouse.program.facts import FACT_KINDS, Fact, FactSet, Provenance
 from inhouse.program.integrity import ChainVerifier, Row
-from inhouse.program.playbook import Reach, Role
+from inhouse.program.playbook import Reach, Role, earlier_shipped
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -351,8 +351,10 @@ class ProgramState:
     #: exits appended around the API for plays that did not exit then (their checks did not
     #: hold, or the owner handed the play to himself): no first exit, each said on ``status``
     unmet_exits: list[str] = field(default_factory=list)
-    #: exits kept as first exits although the playbook loaded, which is not the one the program
-    #: was created with, finds their exit checks did not hold then: each said on ``status``
+    #: exits kept as first exits although the playbook loaded, a playbook of the organisation's
+    #: own revised since the program was created, finds their exit checks did not hold then:
+    #: each said on ``status`` (a shipped playbook judges by the release the program was
+    #: created with, or by itself where no release decided what its first event claims)
     kept_exits: list[str] = field(default_factory=list)
     #: play -> the session key whose unapproved acceptance of it did not count: the exit that
     #: acceptance wrote beside it does not count either
@@ -991,7 +993,7 @@ def _held_back(state: ProgramState, event: Event, playbook: Playbook) -> HeldBac
     reach = Reach.PILOT
     if event.kind == EventKind.PLAY_STARTED:
         play = str(data["play"])
-        if not runs_by(state, playbook) or all(p.id != play for p in playbook.plays):
+        if not believed_runs_by(state, playbook) or all(p.id != play for p in playbook.plays):
             return None  # another playbook's play (status says the playbook changed)
         action = f"start play {playbook.number(play)} ({play})"
     elif event.kind in (EventKind.PERSON_ADDED, EventKind.PERSON_CHANGED, EventKind.PERSON_INVITED):
@@ -1050,14 +1052,19 @@ def _no_first_exit_unmet(
     needs another owner (:func:`~inhouse.program.guards.handed_to_itself`). The API refuses
     both; appended around it, such an acceptance exits nothing, and windows counted from a
     play's first exit (widening demand, use beyond the pilot) open at the real exit, not at
-    this. ``status`` names each exit set aside so (:attr:`ProgramState.unmet_exits`), and each
-    exit kept (:attr:`ProgramState.kept_exits`) because the playbook loaded is not the one the
-    program was created with, although the loaded one's exit checks did not hold at it.
+    this. ``status`` names each exit set aside so (:attr:`ProgramState.unmet_exits`).
 
-    Exits are judged again only by the rules the program was created with (a playbook revised
-    since would re-judge, by its new parameters, exits the API accepted under the old), and a
-    check that could not be judged (an error, a plugin's check this process lacks) sets no exit
-    aside: only exits that did not hold are."""
+    Exits are judged again by the rules the program was created with (a playbook revised since
+    would re-judge, by its new parameters, exits the API accepted under the old): where the
+    loaded playbook is one inhouse ships and the program was created with an earlier release of
+    it, by that release's rules too (kept as data, :func:`~inhouse.program.playbook.
+    earlier_shipped`), the exit standing where either held; where the program's first event
+    (its lead's to write) names rules no release shipped, by the loaded one's alone
+    (:func:`claim_disbelieved`). Only a playbook of the organisation's own, revised since, keeps
+    an exit its loaded rules find unmet (its earlier rules are its lead's to say), and
+    ``status`` names each (:attr:`ProgramState.kept_exits`). A check that could not be judged
+    (an error, a plugin's check this process lacks) sets no exit aside: only exits that did not
+    hold are."""
     from inhouse.program import counting
     from inhouse.program.checks import Outcome
     from inhouse.program.evaluation import exit_results, satisfied
@@ -1070,7 +1077,7 @@ def _no_first_exit_unmet(
         return
     play = playbook.play(play_id)
     number = playbook.number(play_id)
-    if runs_by(state, playbook) and handed_to_itself(playbook, play, state):
+    if believed_runs_by(state, playbook) and handed_to_itself(playbook, play, state):
         why = f"play {number} ({play_id}) was handed by its owner to himself"
     else:
         try:
@@ -1082,10 +1089,29 @@ def _no_first_exit_unmet(
         errors = any(item.result.outcome is Outcome.ERROR for item in checked)
         if errors or satisfied(checked):
             return
-        if not _created_with(state, playbook):
-            # kept (an honest exit under the rules it was created with may fail a revised
-            # playbook's), but said: changing the playbook must not hide an exit appended
-            # around the API with nothing behind it
+        claimed = _claimed(state, playbook)
+        if claimed:
+            # created with an earlier release of the shipped playbook: judged by its rules (an
+            # honest exit the API accepted then may fail today's), kept only where they held
+            if any(_held_under(book, play_id, state, first[0]) for book in claimed):
+                return
+            why = (
+                f"play {number} ({play_id})'s exit checks did not hold then, neither as the "
+                f"playbook loaded now ({playbook.name} v{playbook.version}) decides them nor as "
+                f"{state.playbook} v{state.playbook_version}, which the program was created "
+                "with, did"
+            )
+        elif claimed is not None:
+            why = (
+                f"play {number} ({play_id})'s exit checks did not hold then, as the playbook "
+                "loaded now decides them (the program's claim to have been created with other "
+                "rules names none that inhouse shipped, so it spares nothing)"
+            )
+        elif not _created_with(state, playbook):
+            # a playbook of the organisation's own, revised since: its earlier rules are its
+            # lead's to keep, and an honest exit under them may fail the revision's. Kept, but
+            # said: changing the playbook must not hide an exit appended around the API with
+            # nothing behind it
             state.kept_exits.append(
                 f"event {event.seq} records play {number} ({play_id}) as exited, though its "
                 f"exit checks, as the playbook loaded now ({playbook.name} v{playbook.version}) "
@@ -1094,13 +1120,92 @@ def _no_first_exit_unmet(
                 "this play was handed on as those rules asked"
             )
             return
-        why = f"play {number} ({play_id})'s exit checks did not hold then"
+        else:
+            why = f"play {number} ({play_id})'s exit checks did not hold then"
     del state.first_exited[play_id]
     state.unmet_exits.append(
         f"event {event.seq} records play {number} ({play_id}) as exited, but {why} (appended "
         "around the API, which refuses it): it did not exit there, and nothing counted from "
         "its exit starts there"
     )
+
+
+def believed_runs_by(state: ProgramState, playbook: Playbook) -> bool:
+    """:func:`runs_by`, where the program's claim to have been created with another playbook
+    than the shipped one loaded is believed: one that no release of inhouse shipped buys
+    nothing (:func:`claim_disbelieved`)."""
+    return runs_by(state, playbook) or _claimed(state, playbook) == []
+
+
+def _claimed(state: ProgramState, playbook: Playbook) -> list[Playbook] | None:
+    """The rules a program was created with, as far as they decide how it is judged: None
+    where they are the loaded playbook's, or the loaded playbook is the organisation's own (its
+    earlier rules, and so its claim, are its lead's to keep). Otherwise the loaded playbook is
+    one inhouse ships, and the program's first event (its lead's to write) names other rules:
+    each release of inhouse that created programs with them, or none where no release did
+    (a version it never shipped, rules that version never decided, another playbook's name),
+    and the claim is not believed: the program is judged as created with the loaded one."""
+    if _created_with(state, playbook) or not _ships(playbook):
+        return None
+    return earlier_shipped(state.playbook, state.playbook_version, state.playbook_rules) or []
+
+
+def _ships(playbook: Playbook) -> bool:
+    """Whether ``playbook`` is one inhouse ships: loaded by its name, or from a file under its
+    name (which must decide what it decides, so is the same playbook)."""
+    return playbook.shipped or bool(
+        earlier_shipped(playbook.name, playbook.version, playbook.rules())
+    )
+
+
+def claim_disbelieved(state: ProgramState, playbook: Playbook) -> str | None:
+    """What ``status`` says of a program whose first event claims it was created with rules no
+    release of inhouse shipped, while it loads a shipped playbook (None: nothing to say)."""
+    if _claimed(state, playbook) != []:
+        return None
+    return _disbelieved(state, playbook)
+
+
+def _disbelieved(state: ProgramState, playbook: Playbook) -> str:
+    rules = f" (rules {state.playbook_rules})" if state.playbook_rules else " (no rules recorded)"
+    shipped = earlier_shipped(state.playbook, state.playbook_version, "") is not None
+    what = (
+        "which no release of inhouse shipped under that version and those rules"
+        if shipped
+        else f"whose rules inhouse cannot read, while it loads {playbook.name}, which inhouse ships"
+    )
+    return (
+        f"the program's first event says it was created with playbook {state.playbook} "
+        f"v{state.playbook_version}{rules}, {what}: that event is its lead's to write, so it "
+        f"is judged as created with the playbook loaded now ({playbook.name} "
+        f"v{playbook.version}), and an exit appended around the API counts only where that "
+        "playbook's exit checks held"
+        + (
+            ""
+            if shipped
+            else " (to have it judged by a playbook of the organisation's own, load that one: "
+            "`playbook =` in inhouse.toml)"
+        )
+    )
+
+
+def _held_under(book: Playbook, play_id: str, state: ProgramState, at: datetime) -> bool:
+    """Whether play ``play_id``'s exit checks, as ``book`` (an earlier release) decides them,
+    held at ``at``, or could not be judged (a play or check it has that this process lacks,
+    an error): only an exit that did not hold is set aside."""
+    from inhouse.program import counting
+    from inhouse.program.checks import Outcome
+    from inhouse.program.evaluation import exit_results, satisfied
+
+    if all(p.id != play_id for p in book.plays):
+        return True
+    try:
+        checked = exit_results(book.play(play_id), state, at)
+    except Exception:  # a check that fails must not stop the fold, nor set an exit aside
+        return True
+    finally:
+        counting.forget(state)
+    return any(item.result.outcome is Outcome.ERROR for item in checked) or satisfied(checked)
 
 
 def _created_with(state: ProgramState, playbook: Playbook) -> bool:
@@ -1218,9 +1323,12 @@ def _start_problem(state: ProgramState, event: Event, playbook: Playbook) -> str
             f"{where}, but {handoff.to} accepted play {number - 1}'s handoff: the play is "
             f"{handoff.to}'s to start"
         )
-    if not runs_by(state, playbook, versioned=True):
+    if not runs_by(state, playbook, versioned=True) and not (
+        state.playbook == playbook.name and _claimed(state, playbook) == []
+    ):
         # another version's play: a start the API wrote under that version's owner roles must
-        # still fold (status says it changed)
+        # still fold (status says it changed). A version no release shipped under the rules
+        # claimed wrote none: its claim spares nothing
         return None
     person = state.people.get(owner)
     if person is None:

@@ -26,7 +26,14 @@ from inhouse.program.guards import (
 )
 from inhouse.program.playbook import Play, Playbook, dropped_from_shipped, shipped_params
 from inhouse.program.playchecks.support import overdue_since
-from inhouse.program.state import DEMO, ProgramState, SignIn, Waiver, stop_counted
+from inhouse.program.state import (
+    DEMO,
+    ProgramState,
+    SignIn,
+    Waiver,
+    claim_disbelieved,
+    stop_counted,
+)
 from inhouse.program.status_shape import (
     CheckRow,
     HandoffView,
@@ -227,6 +234,8 @@ def build_status(
             f"recorded {state.playbook_rules}); every check is judged by the loaded one. A changed "
             "playbook takes a new name or version (`playbook =` in inhouse.toml names it)"
         )
+    if disbelieved := claim_disbelieved(state, playbook):
+        warnings.append(disbelieved)
     theater = governance_theater(playbook, state)
     if theater:
         warnings.append(theater)
