@@ -100,7 +100,8 @@ def reproduce(person: Program, **changes: Any) -> Any:
              "pass_rate": 0.9, "inputs": 10, "passed": 9, "quality_floor": 5.0,
              "runtime": "http://127.0.0.1:8080", "runtime_local": True,
              "runtime_peers": ["127.0.0.1"], "claim_hash": CLAIM, "status_quo": "api",
-             "proven_on": ["cheaper"]}  # fmt: skip
+             "proven_on": ["cheaper"],
+             "costs_confirmed": "our invoice lists these prices"}  # fmt: skip
     return measured(person, "trial.rerun", **{**rerun, **changes})
 
 

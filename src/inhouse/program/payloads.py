@@ -199,6 +199,11 @@ class TrialRerun(_Payload):
     #: a manual status quo is a person's word: the rerunner's own, confirming the minutes (and
     #: stated pass rate) the claim hash covers, with what they base it on. None: not confirmed
     status_quo_confirmed: str | None = None
+    #: the costs a "cheaper" claim multiplies the measured tokens and busy time by (an API's
+    #: prices, the manual hourly cost, the candidate's hardware and power inputs) are the
+    #: trial author's typing: the rerunner's own word that they are true, with what they base
+    #: it on. None: not confirmed
+    costs_confirmed: str | None = None
 
 
 class ModelPin(_Payload):
