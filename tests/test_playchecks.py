@@ -1119,6 +1119,48 @@ def test_an_old_adoption_report_does_not_speak_for_the_pilot_of_now() -> None:
     )
 
 
+def test_an_old_survey_does_not_speak_for_the_pilot_of_now() -> None:
+    """The forgery: a lead opens a survey in a good month, the pilot answers happily, and no
+    survey is opened again; the pilot it asked is long gone, and its happy answers kept play 4
+    passing. The latest survey counts while it was opened no more than 28 days before today
+    (from its opening: the lead picks its closing, and one closing in years would speak for
+    years), until play 4 exits; a member added after it opened is named as not asked."""
+    people, added = roster(4, 2)
+    opened_at = NOW - timedelta(days=40)
+    old = fact("survey.opened", at=opened_at, survey="ellis",
+               closes=(NOW + timedelta(days=3000)).isoformat())  # fmt: skip
+    happy = [replace(answer(f"p{i}", True), at=opened_at + timedelta(days=1)) for i in range(4)]
+    context = CheckContext(
+        facts=FactSet([*added, old, *happy]), people=people, owners=OWNERS, now=NOW,
+        params={"share": 0.5}, machines={who: frozenset({f"{who}-laptop"}) for who in people},
+        signed_in=signed_in(people), sign_in_issuer=ISSUER,
+    )  # fmt: skip
+    result = evaluate("pilot-would-resist-losing", context)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert f"was opened on {opened_at.date()}, more than 28 days before today" in result.reason
+    assert "`inhouse survey open --closes DATE`" in result.reason
+    # 28 days old still speaks
+    recent = replace(old, at=NOW - timedelta(days=28))
+    fresh = evaluate("pilot-would-resist-losing",
+                     replace(context, facts=FactSet([*added, recent, *happy])))  # fmt: skip
+    assert fresh.outcome is Outcome.PASS, fresh.reason
+    # a program whose play 4 exited is not re-judged stale
+    kept = evaluate("pilot-would-resist-losing", replace(context, exited=EXITED))
+    assert kept.outcome is Outcome.PASS, kept.reason
+    # two members added after the survey opened: not asked by it, named, counted against
+    late = [fact("pilot.member", person=f"p{i}", track="support", action="added", steps=FIRST)
+            for i in (4, 5)]  # fmt: skip
+    six = pilot(6, 2)
+    grown = replace(context, people=six, facts=FactSet([*added, recent, *happy, *late]),
+                    machines={who: frozenset({f"{who}-laptop"}) for who in six},
+                    signed_in=signed_in(six))  # fmt: skip
+    named = evaluate("pilot-would-resist-losing", grown)
+    assert named.outcome is Outcome.PASS, named.reason
+    assert "4 of 6 pilot members" in named.reason
+    assert f"not asked: p4 (fact #{late[0].id}), p5 (fact #{late[1].id}), added to the pilot " \
+        "after the survey opened" in named.reason  # fmt: skip
+
+
 def answer(name: str, keen: bool, survey: str = "ellis") -> Fact:
     """``name``'s own survey answer, signed by them."""
     return fact("survey.response", by=name, person=name, would_resist_losing=keen, survey=survey)
