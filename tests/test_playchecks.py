@@ -382,7 +382,8 @@ def rerun(by: str = "omar", signed_on: str | None = None, **changes: Any) -> Fac
             "runtime_local": True, "runtime_peers": ["127.0.0.1"], "claim_hash": CLAIM,
             "status_quo": "api", "proven_on": ["cheaper"],
             "improvement": {"cheaper": 61.5}, "status_quo_pass_rate": 0.9,
-            "status_quo_measured": True, "quality_ok": True}  # fmt: skip
+            "status_quo_measured": True, "quality_ok": True,
+            "costs_confirmed": "our invoice lists these prices"}  # fmt: skip
     return fact("trial.rerun", by=by, signed_on=signed_on, **{**data, **changes})
 
 
@@ -509,6 +510,54 @@ def test_a_rerun_must_reproduce_the_claimed_advantage_not_only_the_quality() -> 
     assert held.outcome is Outcome.PASS, held.reason
     assert "against the manual minutes lena recorded, which omar confirmed (their word: I do " \
         "these by hand" in held.reason  # fmt: skip
+
+
+def test_a_cheaper_claim_counts_only_once_a_rerunner_confirmed_the_typed_costs() -> None:
+    """The forgery of "cheaper" against an API: the rerun re-measures the tokens, but multiplies
+    them by the prices lena typed into the spec (the claim hash binds them, it does not make
+    them true), so a price ten times the real one reproduces "cheaper" from any machine. The
+    costs are her word until the rerunner, not she, confirms them; "faster" and
+    "more-private", measured on the rerun, need no one's word."""
+    economics = {"status_quo": "api", "currency": "EUR", "api_price_input_per_mtok": 150.0,
+                 "api_price_output_per_mtok": 600.0,
+                 "local": {"watts": 300.0, "price_per_kwh": 0.3, "hardware_price": 2000.0,
+                           "lifetime_hours": 26280.0, "utilisation": 0.5}}  # fmt: skip
+    inflated = reproducible(economics=economics)
+    unconfirmed = rerun(costs_confirmed=None)
+    word = run("trial-reproduced", inflated, unconfirmed)
+    assert word.outcome is Outcome.INCONCLUSIVE, word.reason
+    assert "its 'cheaper' rests on costs lena typed into the trial (the API's prices, 150 in / " \
+        "600 out EUR per million tokens; the candidate's 300 W at 0.3 EUR/kWh and hardware of " \
+        "2000 EUR over 26280 h at 0.5 utilisation): their word alone" in word.reason  # fmt: skip
+    assert "`inhouse prove t --rerun` --confirm-costs COMMENT" in word.reason
+    # lena's own confirmation is her rerun, which never counts
+    own = run("trial-reproduced", inflated, rerun(by="lena", costs_confirmed="they are right"))
+    assert own.outcome is Outcome.FAIL and "(it is lena's own)" in own.reason
+    # omar's confirmation counts, shown as his word
+    held = run("trial-reproduced", inflated, rerun(costs_confirmed="our invoice says so"))
+    assert held.outcome is Outcome.PASS, held.reason
+    assert "the costs lena typed, which omar confirmed (their word: our invoice says so)" in (
+        held.reason
+    )
+    # a manual trial's cheaper needs both words; each missing one is named
+    manual = reproducible(
+        status_quo_measured=False, economics={"status_quo": "manual", "currency": "EUR"}
+    )
+    neither = run("trial-reproduced", manual, rerun(status_quo="manual", costs_confirmed=None))
+    assert neither.outcome is Outcome.INCONCLUSIVE
+    assert "the manual process's hourly cost" in neither.reason
+    assert "--confirm-minutes COMMENT --confirm-costs COMMENT" in neither.reason
+    # faster and more-private are measured on the rerun: no one's word about prices needed
+    for dims in (["faster"], ["more-private"]):
+        measured = run("trial-reproduced", reproducible(proven_on=dims, economics=economics),
+                       rerun(proven_on=dims, costs_confirmed=None))  # fmt: skip
+        assert measured.outcome is Outcome.PASS, measured.reason
+    # upgrade: a program whose play 2 exited keeps its exit, said; one still in it does not
+    exited = {"baseline": (NOW - timedelta(days=5), 0)}
+    kept = run("trial-reproduced", inflated, unconfirmed, exited=exited)
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert "note: play 2 exited before a 'cheaper' claim needed the rerunner's word on the " \
+        "costs its author typed, which it lacks" in kept.reason  # fmt: skip
 
 
 def honest_with(fact_: Fact, **changes: Any) -> Fact:
@@ -1091,6 +1140,48 @@ def test_an_old_adoption_report_does_not_speak_for_the_pilot_of_now() -> None:
     assert f"p4 (added after this report, fact #{late[0].id}: not measured in it)" in (
         result.reason
     )
+
+
+def test_an_old_survey_does_not_speak_for_the_pilot_of_now() -> None:
+    """The forgery: a lead opens a survey in a good month, the pilot answers happily, and no
+    survey is opened again; the pilot it asked is long gone, and its happy answers kept play 4
+    passing. The latest survey counts while it was opened no more than 28 days before today
+    (from its opening: the lead picks its closing, and one closing in years would speak for
+    years), until play 4 exits; a member added after it opened is named as not asked."""
+    people, added = roster(4, 2)
+    opened_at = NOW - timedelta(days=40)
+    old = fact("survey.opened", at=opened_at, survey="ellis",
+               closes=(NOW + timedelta(days=3000)).isoformat())  # fmt: skip
+    happy = [replace(answer(f"p{i}", True), at=opened_at + timedelta(days=1)) for i in range(4)]
+    context = CheckContext(
+        facts=FactSet([*added, old, *happy]), people=people, owners=OWNERS, now=NOW,
+        params={"share": 0.5}, machines={who: frozenset({f"{who}-laptop"}) for who in people},
+        signed_in=signed_in(people), sign_in_issuer=ISSUER,
+    )  # fmt: skip
+    result = evaluate("pilot-would-resist-losing", context)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert f"was opened on {opened_at.date()}, more than 28 days before today" in result.reason
+    assert "`inhouse survey open --closes DATE`" in result.reason
+    # 28 days old still speaks
+    recent = replace(old, at=NOW - timedelta(days=28))
+    fresh = evaluate("pilot-would-resist-losing",
+                     replace(context, facts=FactSet([*added, recent, *happy])))  # fmt: skip
+    assert fresh.outcome is Outcome.PASS, fresh.reason
+    # a program whose play 4 exited is not re-judged stale
+    kept = evaluate("pilot-would-resist-losing", replace(context, exited=EXITED))
+    assert kept.outcome is Outcome.PASS, kept.reason
+    # two members added after the survey opened: not asked by it, named, counted against
+    late = [fact("pilot.member", person=f"p{i}", track="support", action="added", steps=FIRST)
+            for i in (4, 5)]  # fmt: skip
+    six = pilot(6, 2)
+    grown = replace(context, people=six, facts=FactSet([*added, recent, *happy, *late]),
+                    machines={who: frozenset({f"{who}-laptop"}) for who in six},
+                    signed_in=signed_in(six))  # fmt: skip
+    named = evaluate("pilot-would-resist-losing", grown)
+    assert named.outcome is Outcome.PASS, named.reason
+    assert "4 of 6 pilot members" in named.reason
+    assert f"not asked: p4 (fact #{late[0].id}), p5 (fact #{late[1].id}), added to the pilot " \
+        "after the survey opened" in named.reason  # fmt: skip
 
 
 def answer(name: str, keen: bool, survey: str = "ellis") -> Fact:

@@ -128,6 +128,25 @@ def test_a_closed_survey_no_survey_and_a_second_open_one_are_refused(pilot: Pilo
     assert open_survey(pilot.lead, CLOSES).name == "ellis-2"
 
 
+def test_a_survey_too_old_to_count_makes_way_for_the_next_though_still_open(pilot: Pilot) -> None:
+    """A survey opened more than 28 days ago no longer speaks for the pilot (play 4's check
+    fails on it until play 4 exits): one whose lead set its closing years ahead must not keep
+    the next one out."""
+    pilot.clock.now = at("2026-11-03T09:00")
+    open_survey(pilot.lead, at("2029-01-01T00:00"))
+    pilot.clock.now = at("2026-12-01T09:00")  # 28 days: it still counts, one at a time
+    with pytest.raises(NotAllowed, match="survey ellis-1 is still open"):
+        open_survey(pilot.lead, at("2026-12-20T17:00"))
+    pilot.clock.now = at("2026-12-02T09:00")
+    refs = [r for r in pilot.lead.playbook.play("pilot").exit
+            if r.check == "pilot-would-resist-losing"]  # fmt: skip
+    (checked,) = run_checks(refs, context_for(pilot.lead.state(), pilot.lead.clock()))
+    assert checked.result.outcome is Outcome.FAIL
+    assert "(ellis-1, fact #" in checked.result.reason
+    assert "more than 28 days before today" in checked.result.reason
+    assert open_survey(pilot.lead, at("2026-12-20T17:00")).name == "ellis-2"
+
+
 def test_a_survey_a_member_opened_around_the_cli_is_no_survey_to_answer(pilot: Pilot) -> None:
     """Play 4's check judges the latest survey a rollout lead opened; so do the commands. dora,
     a member, appends a survey.opened of her own through the Python API (named ellis-2, open

@@ -143,9 +143,18 @@ def test_a_colleague_reruns_the_proven_trial_on_his_machine(
         "cheaper" in out  # fmt: skip
     assert "does not count" in out and "their word alone" in out
     assert reproduced(program).outcome is Outcome.INCONCLUSIVE
-    out = run("prove", "tickets", "--rerun", "--confirm-minutes",
-              "I clear these jams by hand: 3-7 minutes each is right", env=omar)  # fmt: skip
+    minutes = "I clear these jams by hand: 3-7 minutes each is right"
+    out = run("prove", "tickets", "--rerun", "--confirm-minutes", minutes, env=omar)
+    # "cheaper" multiplies the minutes by the hourly cost and the candidate's busy time by the
+    # hardware and power lena typed: her word too, until he confirms it
+    assert "does not count" in out and "its 'cheaper' rests on costs lena typed" in out
+    assert "--confirm-costs COMMENT" in out and "--confirm-minutes COMMENT" not in out
+    assert reproduced(program).outcome is Outcome.INCONCLUSIVE
+    costs = "we pay 42 an hour; the box and its power cost what the spec says"
+    out = run("prove", "tickets", "--rerun", "--confirm-minutes", minutes, "--confirm-costs",
+              costs, env=omar)  # fmt: skip
     assert "For play 2's exit it counts" in out
+    assert "you confirmed the typed costs: we pay 42 an hour" in out
     rerun = json.loads(run("fact", "list", "--kind", "trial.rerun", "--json"))[-1]
     assert rerun["by"] == "omar" and rerun["provenance"] == "measured"
     data = rerun["payload"]
@@ -160,6 +169,9 @@ def test_a_colleague_reruns_the_proven_trial_on_his_machine(
         "verdict claimed 100% (floor 5 points); faster, cheaper held on their figures, against " \
         "the manual minutes lena recorded, which omar confirmed (their word: I clear these " \
         "jams by hand" in result.reason  # fmt: skip
+    assert "the costs lena typed, which omar confirmed (their word: we pay 42 an hour" in (
+        result.reason
+    )
     assert data["claim_hash"] == verdict["claim_hash"] and data["status_quo"] == "manual"
     assert data["proven_on"] == ["faster", "cheaper"]
     # and `inhouse status` shows it among play 2's exit checks, on measured evidence
@@ -212,6 +224,47 @@ def test_a_slow_stand_in_status_quo_does_not_make_the_candidate_faster_from_else
     assert "faster held on their figures, the status quo answering from their machine" in (
         result.reason
     )
+
+
+def test_an_inflated_api_price_does_not_make_the_candidate_cheaper_without_a_second_word(
+    program: Path, omar: dict[str, str]
+) -> None:
+    """The forgery of "cheaper" against an API: lena types a price ten times the real one.
+    omar's rerun re-measures the tokens from his machine, but multiplies them by her prices
+    (the claim hash binds them, it does not make them true), so "cheaper" clears anywhere: it
+    counts only once omar, not lena, confirms the typed costs."""
+    from inhouse.testing.standin_upstream import StandinTiming, spawn_standin
+
+    inflated = {"price_input_per_mtok": 25000.0, "price_output_per_mtok": 100000.0}
+    with spawn_standin(StandinTiming(1, 1, 16), model="standin-hosted") as stand_in:
+        hosted = {"kind": "api", "url": stand_in.url, "model": "standin-hosted", **inflated}
+        write_trial(program, EASY, status_quo=hosted, meaningful={"cheaper": 30})
+        run("prove", "tickets")
+        assert verdict_payload(program)["proven_on"] == ["cheaper"]
+        out = run("prove", "tickets", "--rerun", env=omar)
+        assert "this run's own figures cleared cheaper" in out and "does not count" in out
+        result = reproduced(program)
+        assert result.outcome is Outcome.INCONCLUSIVE, result.reason
+        assert "its 'cheaper' rests on costs lena typed into the trial (the API's prices, " \
+            "25000 in / 100000 out USD per million tokens" in result.reason  # fmt: skip
+        assert "--confirm-costs COMMENT" in result.reason
+        # lena cannot confirm her own prices: the flag belongs to a rerun, and hers never counts
+        out = run("prove", "tickets", "--confirm-costs", "they are right", code=2)
+        assert "the trial's author cannot confirm the costs they typed" in out
+        run("prove", "tickets", "--rerun", "--confirm-costs", "they are right")
+        assert reproduced(program).outcome is Outcome.INCONCLUSIVE
+        # omar, who pays for this API with his own key, confirms them: his word, shown as his
+        run("prove", "tickets", "--rerun", "--confirm-costs", "our invoice lists these prices",
+            env=omar)  # fmt: skip
+        result = reproduced(program)
+        assert result.outcome is Outcome.PASS, result.reason
+        assert "which omar confirmed (their word: our invoice lists these prices)" in (
+            result.reason
+        )
+        # a trial claiming no "cheaper" has no typed costs to confirm
+        write_trial(program, EASY, status_quo=hosted, meaningful={"faster": 30})
+        refused = run("prove", "tickets", "--rerun", "--confirm-costs", "fine", env=omar, code=2)
+        assert "claims no 'cheaper'" in refused
 
 
 def test_the_author_rerunning_her_own_trial_does_not_count(program: Path) -> None:

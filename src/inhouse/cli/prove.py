@@ -68,6 +68,18 @@ def prove(
             "can measure them, so without a second person's word they count for nothing.",
         ),
     ] = None,
+    confirm_costs: Annotated[
+        str | None,
+        typer.Option(
+            "--confirm-costs",
+            metavar="COMMENT",
+            help="With --rerun of a trial claiming cheaper: your word, with what it rests on, "
+            "that the costs its author typed are true: the API's prices per million tokens (or "
+            "the manual process's hourly cost) and the candidate's hardware and power inputs. "
+            "The rerun measures tokens and busy time, not what they cost, so without a second "
+            "person's word cheaper counts for nothing.",
+        ),
+    ] = None,
 ) -> None:
     """Run a trial head to head: the local candidate and the status quo on every task input;
     quality checks, cost, privacy and a verdict with 95 % intervals. Writes the report under
@@ -77,7 +89,9 @@ def prove(
     machine's runtime, the status quo answering from there too: the spec must hash as the
     verdict recorded, the pass rate must hold and every advantage the verdict claimed must hold
     on the rerun's own figures (play 2's exit). A manual status quo's minutes are a person's
-    word: the rerunner confirms them with --confirm-minutes, or they count for nothing."""
+    word: the rerunner confirms them with --confirm-minutes, or they count for nothing; so are
+    the costs a cheaper claim rests on (prices, hourly cost, hardware and power), which the
+    rerunner confirms with --confirm-costs."""
     from inhouse.cli.render import ProgressBar
     from inhouse.trials.prove import prove_trial
 
@@ -85,12 +99,25 @@ def prove(
     if rerun:
         if stop_if_not_worth_it:
             raise typer.BadParameter("a rerun records no verdict, so it stops nothing")
-        _rerun(opened, name, as_, json=json, trust_python=trust_python, confirm=confirm_minutes)
+        _rerun(
+            opened,
+            name,
+            as_,
+            json=json,
+            trust_python=trust_python,
+            confirm=confirm_minutes,
+            costs=confirm_costs,
+        )
         return
     if confirm_minutes is not None:
         raise typer.BadParameter(
             "--confirm-minutes goes with --rerun: the trial's author cannot confirm their own "
             "minutes"
+        )
+    if confirm_costs is not None:
+        raise typer.BadParameter(
+            "--confirm-costs goes with --rerun: the trial's author cannot confirm the costs "
+            "they typed"
         )
     interactive = not json and sys.stdin.isatty()
     with ProgressBar(err_console(), hidden=json) as bar:
@@ -117,6 +144,7 @@ def _rerun(
     json: bool,
     trust_python: bool,
     confirm: str | None,
+    costs: str | None,
 ) -> None:
     from inhouse.cli.render import ProgressBar
     from inhouse.trials.rerun import rerun_trial
@@ -129,6 +157,7 @@ def _rerun(
             progress=bar.update,
             trust_python=trust_python,
             confirm_minutes=confirm,
+            confirm_costs=costs,
         )
     if json:
         print_json(done.to_dict())
@@ -165,6 +194,8 @@ def _render_rerun(done: RerunOutcome) -> None:
         console.print(
             f"you confirmed the manual minutes: {escape(str(data['status_quo_confirmed']))}"
         )
+    if data.get("costs_confirmed"):
+        console.print(f"you confirmed the typed costs: {escape(str(data['costs_confirmed']))}")
     for caveat in done.outcome.caveats:
         console.print(f"[bold yellow]⚑ {escape(caveat)}[/]")
     recorded = (

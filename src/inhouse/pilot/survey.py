@@ -249,7 +249,7 @@ def open_survey(program: Program, closes: datetime) -> Survey:
     if closes <= now:
         raise InvalidInput(f"a survey must close after now; {closes:%Y-%m-%d %H:%M} is past")
     found = surveys(program)
-    if found and found[-1].is_open(now):
+    if found and found[-1].is_open(now) and not _too_old(program, found[-1], now):
         latest = found[-1]
         raise NotAllowed(
             f"survey {latest.name} is still open (it closes {latest.closes:%Y-%m-%d %H:%M} "
@@ -268,6 +268,18 @@ def open_survey(program: Program, closes: datetime) -> Survey:
         collector=COLLECTOR,
     )
     return _survey(fact)
+
+
+def _too_old(program: Program, survey: Survey, now: datetime) -> bool:
+    """Whether ``survey``, still open, was opened too long ago to speak for the pilot (play
+    4's check no longer counts it): a lead may open the next one, else a survey whose lead set
+    its closing years ahead would keep every later one out."""
+    from inhouse.program.playchecks.pilot import SURVEY_FRESH_DAYS, survey_stale
+
+    fresh = int(
+        check_params(program.playbook, CHECK, {"fresh_days": SURVEY_FRESH_DAYS})["fresh_days"]
+    )
+    return survey_stale(survey.opened_at, now, fresh)
 
 
 # -- answering -------------------------------------------------------------------------------------

@@ -205,6 +205,11 @@ class TrialRerun(_Payload):
     status_quo_pass_rate: float | None = Field(None, ge=0, le=1)
     status_quo_measured: bool | None = None
     quality_ok: bool | None = None
+    #: the costs a "cheaper" claim multiplies the measured tokens and busy time by (an API's
+    #: prices, the manual hourly cost, the candidate's hardware and power inputs) are the
+    #: trial author's typing: the rerunner's own word that they are true, with what they base
+    #: it on. None: not confirmed
+    costs_confirmed: str | None = None
 
 
 class ModelPin(_Payload):

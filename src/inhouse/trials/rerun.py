@@ -17,7 +17,11 @@ inventory's digest), whether every answer came from this machine, the candidate'
 and the dimensions (faster, cheaper, more-private) this run's own figures cleared. A manual
 status quo is a person's word that nothing can measure: it counts only where the rerunner,
 someone other than its author, confirms the minutes with their own key and says on what
-(``--confirm-minutes``). Whether the rerun counts is the check's to say, from the facts alone:
+(``--confirm-minutes``). So are the costs a "cheaper" claim multiplies the measured tokens and
+busy time by (an API's prices per million tokens, the manual process's hourly cost, the
+candidate's hardware and power inputs): the trial's author typed them, and the rerun measures
+none of them, so "cheaper" counts only where the rerunner confirms them too
+(``--confirm-costs``). Whether the rerun counts is the check's to say, from the facts alone:
 this module says what the check says.
 
 In a checkout without the program's log (a colleague's own laptop), no verdict can be looked
@@ -119,10 +123,13 @@ def rerun_trial(
     progress: PhaseProgress | None = None,
     trust_python: bool = False,
     confirm_minutes: str | None = None,
+    confirm_costs: str | None = None,
 ) -> RerunOutcome:
     """Rerun trial ``name`` head to head on this machine and record the ``trial.rerun`` fact
     as ``actor``; ``confirm_minutes`` is the rerunner's word, with what they base it on, that
-    a manual status quo's minutes (and stated pass rate) are true. With the program's log here,
+    a manual status quo's minutes (and stated pass rate) are true; ``confirm_costs`` their word
+    that the cost inputs the trial's author typed (which a "cheaper" claim rests on) are true.
+    With the program's log here,
     the spec must hash as the latest proven verdict recorded (else refused, naming both
     hashes); in a checkout without it, the fact goes to the outbox and is matched with the
     verdict where it is imported."""
@@ -131,6 +138,7 @@ def rerun_trial(
     plan = plan_trial(program.folder, name)
     spec_hash = plan.spec_hash
     confirmed = _confirmation(plan, confirm_minutes)
+    costs = _costs_confirmation(plan, confirm_costs)
     verdict = None if detached else proven_verdict(program, name)
     if verdict is not None:
         _same_trial(plan, verdict)
@@ -138,7 +146,7 @@ def rerun_trial(
         refuse_untrusted(python_calls(plan.checks), plan.shown, f"inhouse prove {name} --rerun")
     with python_checks_allowed(trust_python):
         outcome = run_in_fast_loop(run_planned(plan, progress=progress))
-    fact = _record(program, who, name, verdict, outcome, confirmed)
+    fact = _record(program, who, name, verdict, outcome, confirmed, costs)
     counts, why = _judged(program, fact, detached)
     return RerunOutcome(name, spec_hash, outcome, fact, verdict, counts, why)
 
@@ -156,6 +164,24 @@ def _confirmation(plan: TrialPlan, comment: str | None) -> str | None:
         raise InvalidInput(
             "--confirm-minutes: say what your confirmation rests on (e.g. 'I do these tickets "
             "by hand; 4-6 minutes each is right')"
+        )
+    return comment.strip()
+
+
+def _costs_confirmation(plan: TrialPlan, comment: str | None) -> str | None:
+    """The rerunner's confirmation of the typed cost inputs, which only a trial claiming
+    "cheaper" takes."""
+    if comment is None:
+        return None
+    if plan.spec.meaningful.cheaper is None:
+        raise InvalidInput(
+            f"--confirm-costs: {plan.shown} claims no 'cheaper', the only claim its typed costs "
+            "decide: there are no costs to confirm"
+        )
+    if not comment.strip():
+        raise InvalidInput(
+            "--confirm-costs: say what your confirmation rests on (e.g. 'our invoice lists "
+            "these prices; the GPU cost what the spec says')"
         )
     return comment.strip()
 
@@ -198,6 +224,7 @@ def _record(
     verdict: Fact | None,
     outcome: TrialOutcome,
     confirmed: str | None,
+    costs: str | None,
 ) -> Fact:
     from inhouse.identity.machine import machine_fingerprint
 
@@ -236,6 +263,7 @@ def _record(
             "status_quo_pass_rate": outcome.verdict.quality.status_quo_pass_rate,
             "status_quo_measured": outcome.verdict.quality.status_quo_measured,
             "quality_ok": outcome.verdict.quality.ok,
+            "costs_confirmed": costs,
         },
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,

@@ -214,7 +214,8 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     quality floor below the verdict's; against the same status quo (the claim hash), every
     advantage the verdict claimed cleared its threshold on the rerun's own figures (an API
     status quo answered from the rerunner's machine), and a manual status quo's minutes,
-    a person's word, were confirmed by the rerunner (else inconclusive: whose word it is)."""
+    a person's word, were confirmed by the rerunner, as were the typed costs a "cheaper" claim
+    rests on (else inconclusive: whose word they are)."""
     verdict = ctx.facts.latest("trial.verdict", lambda f: f.payload["verdict"] == "proven")
     if verdict is None and ctx.facts.latest("trial.verdict") is None:
         # play 1 claimed nothing (its exit was waived, on the record): there is no quality to
@@ -229,6 +230,16 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     if shipped == _SHIPPED and version < _RERUN_SINCE:
         return _first_playbook(ctx, result, version, verdict)
     if _BASELINE in ctx.exited:
+        # a "cheaper" claim's typed costs needed no one's word when play 2 exited on it: the
+        # exit stands, said (the reach guards judge exits by the checks loaded now)
+        priced = _reproduced(ctx, verdict, costs=False)
+        if priced.outcome is Outcome.PASS:
+            return replace(
+                priced,
+                reason=f"{priced.reason}; note: play 2 exited before a 'cheaper' claim needed "
+                f"the rerunner's word on the costs its author typed, which it lacks "
+                f"({result.reason})",
+            )
         # the claimed advantage and the floor's cap came after reruns of the candidate alone:
         # a program whose play 2 exited on such a rerun keeps its exit (the reach guards judge
         # exits by the checks loaded now, and would lock its pilot out at upgrade)
@@ -322,10 +333,13 @@ def _judged_at_exit(ctx: CheckContext, verdict: Fact, exited_at: int) -> bool:
     )
 
 
-def _reproduced(ctx: CheckContext, verdict: Fact | None, *, claim: bool = True) -> Result:
+def _reproduced(
+    ctx: CheckContext, verdict: Fact | None, *, claim: bool = True, costs: bool = True
+) -> Result:
     """:func:`trial_reproduced`'s judgment, for a program the check applies to; without
     ``claim``, the rule as it was before a rerun had to reproduce the claimed advantage (the
-    candidate's quality alone, any floor)."""
+    candidate's quality alone, any floor); without ``costs``, as it was before a "cheaper"
+    claim's typed costs needed the rerunner's word."""
     if verdict is None:
         return failed("no proven trial verdict to reproduce: play 1 proves one (`inhouse prove`)")
     name, data = verdict.payload["trial"], verdict.payload
@@ -410,7 +424,7 @@ def _reproduced(ctx: CheckContext, verdict: Fact | None, *, claim: bool = True) 
         f for f in elsewhere
         if _points(f.payload["pass_rate"]) >= _points(claimed) - floor[f.id]
     ]  # fmt: skip
-    problems = {f.id: _claim_problem(verdict, f) if claim else None for f in held}
+    problems = {f.id: _claim_problem(verdict, f, costs=costs) if claim else None for f in held}
     upheld = [f for f in held if problems[f.id] is None]
     if upheld:
         fact = upheld[-1]
@@ -478,10 +492,11 @@ def _reproduced(ctx: CheckContext, verdict: Fact | None, *, claim: bool = True) 
     )
 
 
-def _claim_problem(verdict: Fact, rerun: Fact) -> tuple[bool, str] | None:
+def _claim_problem(verdict: Fact, rerun: Fact, *, costs: bool = True) -> tuple[bool, str] | None:
     """Why a rerun whose quality held does not reproduce the verdict's claimed advantage, and
-    whether only a person's word is missing (a manual status quo's minutes no one else
-    confirmed: inconclusive, never a pass); None where it does."""
+    whether only a person's word is missing (a manual status quo's minutes, or the costs a
+    "cheaper" claim rests on, no one else confirmed: inconclusive, never a pass); None where it
+    does."""
     name, who, data = verdict.payload["trial"], rerun.by, rerun.payload
     again = f"`inhouse prove {name} --rerun`"
     if data.get("proven_on") is None or not data.get("claim_hash"):
@@ -532,26 +547,80 @@ def _claim_problem(verdict: Fact, rerun: Fact) -> tuple[bool, str] | None:
             f"another machine; prove the trial again (`inhouse prove {name}`) and have it "
             f"rerun ({again})"
         )
+    words, flags = [], []
     if _manual(verdict, rerun) and not data.get("status_quo_confirmed"):
+        words.append(
+            f"its status quo is the minutes {verdict.by} recorded for the manual process: their "
+            "word alone, which nothing measures"
+        )
+        flags.append("--confirm-minutes COMMENT")
+    if costs and _priced(verdict) and not data.get("costs_confirmed"):
+        words.append(
+            f"its 'cheaper' rests on costs {verdict.by} typed into the trial ({_typed(verdict)}): "
+            "their word alone, which the rerun re-measures none of (it measures the tokens and "
+            "busy time they multiply)"
+        )
+        flags.append("--confirm-costs COMMENT")
+    if words:
         return True, (
-            f"{who}'s rerun of trial {name} held, but its status quo is the minutes "
-            f"{verdict.by} recorded for the manual process: their word alone, which nothing "
-            f"measures; {who} (or another colleague who reruns it) confirms them with their "
-            f"own key, saying on what ({again} --confirm-minutes COMMENT)"
+            f"{who}'s rerun of trial {name} held, but {'; and '.join(words)}; {who} (or another "
+            "colleague who reruns it) confirms them with their own key, saying on what "
+            f"({again} {' '.join(flags)})"
         )
     return None
+
+
+def _priced(verdict: Fact) -> bool:
+    """Whether the verdict claimed "cheaper": a comparison of costs its author typed."""
+    return "cheaper" in (verdict.payload.get("proven_on") or [])
+
+
+def _typed(verdict: Fact) -> str:
+    """The typed cost inputs a verdict's "cheaper" rests on, as its economics recorded them."""
+    economics = verdict.payload.get("economics") or {}
+    currency = economics.get("currency") or ""
+    parts = []
+    if economics.get("api_price_input_per_mtok") is not None:
+        parts.append(
+            f"the API's prices, {float(economics['api_price_input_per_mtok']):g} in / "
+            f"{float(economics.get('api_price_output_per_mtok') or 0):g} out {currency} per "
+            "million tokens"
+        )
+    elif economics.get("status_quo") == "manual":
+        parts.append("the manual process's hourly cost")
+    else:
+        parts.append("the status quo's prices")
+    local = economics.get("local") or {}
+    if local:
+        parts.append(
+            f"the candidate's {float(local.get('watts') or 0):g} W at "
+            f"{float(local.get('price_per_kwh') or 0):g} {currency}/kWh and hardware of "
+            f"{float(local.get('hardware_price') or 0):g} {currency} over "
+            f"{float(local.get('lifetime_hours') or 0):g} h at "
+            f"{float(local.get('utilisation') or 0):g} utilisation"
+        )
+    else:
+        parts.append("the candidate's hardware and power costs")
+    return "; ".join(parts)
 
 
 def _upheld(verdict: Fact, rerun: Fact) -> str:
     """What the rerun reproduced of the claimed advantage, and whose word stands in it."""
     data = rerun.payload
     dims = _dims(verdict.payload["proven_on"])
+    costs = (
+        f"; the costs {verdict.by} typed, which {rerun.by} confirmed (their word: "
+        f"{data['costs_confirmed']})"
+        if _priced(verdict) and data.get("costs_confirmed")
+        else ""
+    )
     if _manual(verdict, rerun):
         return (
             f"; {dims} held on their figures, against the manual minutes {verdict.by} "
             f"recorded, which {rerun.by} confirmed (their word: {data['status_quo_confirmed']})"
+            f"{costs}"
         )
-    return f"; {dims} held on their figures, the status quo answering from their machine"
+    return f"; {dims} held on their figures, the status quo answering from their machine{costs}"
 
 
 def _manual(verdict: Fact, rerun: Fact) -> bool:

@@ -775,7 +775,9 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
     each member's own signed answer to the latest survey a rollout lead opened, given while it
     was open, counts; a member removed since it opened is still counted, and one removed
     before it with their answer to an earlier survey; the pilot's owner's answers count only
-    from before they owned it)."""
+    from before they owned it). The survey counts while it was opened no more than fresh_days
+    (28) before today, until play 4 exits; a member added after it opened is named as not
+    asked by it, and counts as not answering."""
     share = float(ctx.param("share", 0.5))
     pilot = members(ctx)
     if not pilot:
@@ -803,6 +805,8 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
             "(`inhouse survey open`)",
             survey,
         )
+    if (stale := _survey_stale(ctx, survey)) is not None:
+        return failed(stale, survey)
     closes = _closes(survey)
     # the pilot the survey asked: a member removed since it opened is still counted
     gone = gone_since(ctx, survey.id)
@@ -837,9 +841,53 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
             f" (counting {names(sorted(carried))} as they answered an earlier survey while in "
             "the pilot)"
         )
+    # who joined after the survey opened was not in the pilot it asked: named, and counted as
+    # not answering (a lead who adds members after a kind survey asks them in a new one)
+    unasked = [p for p in pilot if p not in latest and pilot[p].id > survey.id]
+    if unasked:
+        joined = ", ".join(f"{p} (fact #{pilot[p].id})" for p in unasked)
+        text += (
+            f"; not asked: {joined}, added to the pilot after the survey opened (a lead "
+            "opens a new one to ask them: `inhouse survey open`)"
+        )
     if len(keen) / len(asked) > share:
         return passed(text, *latest.values())
     waiting = [p for p in pilot if p not in latest]  # who is gone answers no more
     if waiting:
         return inconclusive(f"{text}; {len(waiting)} have not answered yet", *latest.values())
     return failed(text, *latest.values())
+
+
+#: how many days before today the latest survey may have been opened, by default (the check's
+#: ``fresh_days``). Answerers must have used the tool on two of the last fourteen days, so a
+#: survey open about two weeks hears from everyone who uses it; as long again leaves time to
+#: read and act on it before the next, and matches adoption's 28-day window. Counted from its
+#: opening, never its closing: the lead picks the closing date, and a survey closing in years
+#: would speak for the pilot for years
+SURVEY_FRESH_DAYS = 28
+
+
+def survey_stale(opened: datetime, now: datetime, fresh: int) -> bool:
+    """Whether a survey opened at ``opened`` no longer speaks for the pilot of ``now``."""
+    return opened.astimezone(UTC).date() < now.astimezone(UTC).date() - timedelta(days=fresh)
+
+
+def _survey_stale(ctx: CheckContext, survey: Fact) -> str | None:
+    """Why ``survey`` (the latest a lead opened) is too old to say whether the pilot of now
+    would resist losing the tool, or None. The pilot it asked may be long gone, and a lead who
+    opened one in a good month, and none since, would keep the check passing on its happy
+    answers. A program whose play 4 exited is not asked, as for the adoption report
+    (:func:`_stale`): its exit is re-judged by the checks loaded now, and the reach guards
+    hold the pilot's widening to it."""
+    if _PILOT in ctx.exited:
+        return None
+    fresh = int(ctx.param("fresh_days", SURVEY_FRESH_DAYS))
+    if not survey_stale(survey.at, ctx.now, fresh):
+        return None
+    opened, today = survey.at.astimezone(UTC).date(), ctx.now.astimezone(UTC).date()
+    return (
+        f"the latest survey ({survey.payload['survey']}, fact #{survey.id}) was opened on "
+        f"{opened}, more than {fresh} days before today ({today}): it asked the pilot of then, "
+        "so a rollout lead opens a new one (`inhouse survey open --closes DATE`) and the "
+        "members answer it"
+    )
