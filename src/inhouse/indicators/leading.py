@@ -4,6 +4,12 @@ and, for who is who, from the program's folded state: never from a person's say-
 *Active* has one fixed definition everywhere: a person is active on a day (UTC) when at least
 one request of theirs was answered (status below 400) through a gateway key of their own. A
 request through a key bound to a local agent is the agent's doing and makes nobody active.
+
+Who was active comes from what the gateway's key signed: a person counts on a day only where
+the gateway's counted ``usage.daily`` fact gives them answered requests that day (so only on
+days they held a gateway key they fetched themselves, :mod:`inhouse.program.counting`), and
+the usage log's summary tables say some of those were through their own key, not an agent's.
+A row typed into the usage log by anyone with the database's password makes nobody active.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from inhouse.db import Store
 from inhouse.indicators.model import Indicator
 from inhouse.indicators.periods import Period
 from inhouse.program.checks import CheckContext
+from inhouse.program.facts import Fact
 from inhouse.program.playchecks._shared import builders_of, fold_tickets, insiders
 from inhouse.support.stats import without_builders
 from inhouse.usage import (
@@ -26,11 +33,27 @@ from inhouse.usage import (
     totals,
 )
 
-__all__ = ["ACTIVE", "Authors", "PeriodUsage", "grid_for", "leading_indicators"]
+__all__ = [
+    "ACTIVE",
+    "Authors",
+    "PeriodUsage",
+    "Signed",
+    "grid_for",
+    "leading_indicators",
+    "signed_grid",
+    "signed_usage",
+]
 
 ACTIVE = (
     "active on a day (UTC): at least one request answered (status below 400) through a "
     "gateway key of the person's own; an agent's key makes nobody active"
+)
+
+
+#: what the daily, weekly and monthly active counts stand on
+SIGNED_DAYS = (
+    "a day counts only where the gateway's key signed the person's answered requests that day "
+    "(`inhouse gateway rollup`), on a day they held a gateway key of their own"
 )
 
 
@@ -74,6 +97,38 @@ def _in(day: date, period: Period) -> bool:
     return period.start <= day <= period.end
 
 
+#: the gateway's latest signed totals per (day, person), each with its ``usage.daily`` fact
+Signed = dict[tuple[str, str], tuple[Fact, dict[str, int]]]
+
+
+def signed_usage(ctx: CheckContext, since: date, until: date) -> Signed:
+    """What the gateway's key signed from ``since`` to ``until``, as play 6's checks count it
+    (the counted ``usage.daily`` facts, the latest per day and person): read once per report
+    and sliced, since every period and the trend read it."""
+    from inhouse.program.playchecks.measure import latest_daily_usage
+
+    return latest_daily_usage(ctx.facts, since.isoformat(), until.isoformat())
+
+
+def _within(signed: Signed, since: date, until: date) -> Signed:
+    first, last = since.isoformat(), until.isoformat()
+    return {key: value for key, value in signed.items() if first <= key[0] <= last}
+
+
+def _signed_days(signed: Signed, first: date, days: int) -> dict[str, int]:
+    """Each person's days with answered requests the gateway's key signed, as a mask of a grid
+    of ``days`` columns whose first is ``first``."""
+    masks: dict[str, int] = {}
+    columns: dict[str, int] = {}  # a day's column, worked out once per day, not per person
+    for (day, person), (_, figures) in signed.items():
+        column = columns.get(day)
+        if column is None:
+            column = columns[day] = (date.fromisoformat(day) - first).days
+        if figures["requests"] > 0 and 0 <= column < days:
+            masks[person] = masks.get(person, 0) | (1 << column)
+    return masks
+
+
 @dataclass(frozen=True)
 class PeriodUsage:
     """What a period's indicators read from the usage log, read once: the answered requests'
@@ -91,20 +146,28 @@ class PeriodUsage:
 
     @classmethod
     def read(
-        cls, store: Store, period: Period, authors: Authors, ctx: CheckContext | None = None
+        cls,
+        store: Store,
+        period: Period,
+        authors: Authors,
+        ctx: CheckContext | None = None,
+        signed: Signed | None = None,
     ) -> PeriodUsage:
+        """The period's usage; with ``ctx``, the answered requests and who made them are what
+        the gateway's key signed (``signed``, read with :func:`signed_usage` over a span that
+        covers the period, or read here)."""
         since, until = period.start, period.end
         logged = totals(store, (), since=since, until=until)[0]
         answered, left_out, people = logged, 0, None
         if ctx is not None:  # the rollup's rules: what the gateway's key signed for the period
-            from inhouse.program.playchecks.measure import latest_daily_usage
-
-            signed = latest_daily_usage(ctx.facts, since.isoformat(), until.isoformat())
+            signed = (
+                signed_usage(ctx, since, until) if signed is None else _within(signed, since, until)
+            )
             answered = UsageTotals(
                 requests=sum(t["requests"] for _, t in signed.values()),
                 tokens_in=sum(t["tokens_in"] for _, t in signed.values()),
                 tokens_out=sum(t["tokens_out"] for _, t in signed.values()),
-                busy_ms=logged.busy_ms,
+                busy_ms=logged.busy_ms,  # no signed figure carries it: the tables' word
             )
             left_out = max(0, logged.requests - answered.requests)
             people = frozenset(p for (_, p), (_, t) in signed.items() if t["requests"] > 0)
@@ -126,11 +189,29 @@ class PeriodUsage:
         return found
 
 
-def grid_for(store: Store, *periods: Period) -> ActivityGrid:
+def grid_for(
+    store: Store, *periods: Period, ctx: CheckContext | None = None, signed: Signed | None = None
+) -> ActivityGrid:
     """One activity grid covering ``periods`` and the 29 days before the earliest (the
-    monthly window of its first day)."""
+    monthly window of its first day); with ``ctx``, only the days the gateway's key signed
+    answered requests for (``signed`` where read already, over a span that covers the grid):
+    the summary tables alone, which anyone with the database's password can write, make
+    nobody active."""
     since = min(p.start for p in periods) - timedelta(days=29)
-    return activity_grid(store, since=since, until=max(p.end for p in periods))
+    until = max(p.end for p in periods)
+    if ctx is None:
+        return activity_grid(store, since=since, until=until)
+    return signed_grid(store, signed_usage(ctx, since, until) if signed is None else signed,
+                       since=since, until=until)  # fmt: skip
+
+
+def signed_grid(store: Store, signed: Signed, *, since: date, until: date) -> ActivityGrid:
+    """The activity grid from ``since`` to ``until`` with only the days the gateway's key
+    signed (``signed``) answered requests for: the summary tables' grid (one read, a few rows
+    per person) says who used a key of their own rather than an agent's, the signature that
+    the use happened at all."""
+    grid = activity_grid(store, since=since, until=until)
+    return grid.only(_signed_days(signed, grid.first, grid.days))
 
 
 def leading_indicators(
@@ -141,9 +222,10 @@ def leading_indicators(
     used: PeriodUsage | None = None,
 ) -> list[Indicator]:
     """Every leading indicator of ``period`` (definitions in docs/indicators.md); ``grid`` must
-    cover it and the 29 days before (:func:`grid_for`)."""
+    cover it and the 29 days before, and hold only the days the gateway's key signed
+    (:func:`grid_for` with ``ctx``)."""
     since, until = period.start, period.end
-    grid = grid or grid_for(store, period)
+    grid = grid or grid_for(store, period, ctx=ctx)
     authors = Authors.of(ctx)
     used = used or PeriodUsage.read(store, period, authors)
     active = grid.active_between(since, until)
@@ -211,11 +293,14 @@ def leading_indicators(
         made("active_users", "Active people", len(active), "people",
              f"people active on at least one day of the period; {ACTIVE}"),
         made("dau", "Daily active people (mean)", round(dau, 3), "people",
-             "for each day of the period, the people active that day; the mean over the days"),
+             "for each day of the period, the people active that day; the mean over the days; "
+             f"{SIGNED_DAYS}"),
         made("wau", "Weekly active people (mean)", round(wau, 3), "people",
-             "for each day, the people active in the 7 days ending that day; the mean"),
+             "for each day, the people active in the 7 days ending that day; the mean; "
+             f"{SIGNED_DAYS}"),
         made("mau", "Monthly active people (mean)", round(mau, 3), "people",
-             "for each day, the people active in the 30 days ending that day; the mean"),
+             "for each day, the people active in the 30 days ending that day; the mean; "
+             f"{SIGNED_DAYS}"),
         made("stickiness", "Stickiness (DAU/MAU)", round(dau / mau, 4) if mau else None,
              "ratio", "mean daily active people divided by mean monthly active people",
              "" if mau else "nobody was active in the 30 days ending any day of the period"),
