@@ -110,6 +110,13 @@ def test_sealed_rows_not_yet_rolled_up_are_not_counted(pilot: Pilot) -> None:
     rollup_usage(pilot.lead)
     after = _figures(pilot)
     assert after["dau"] == pytest.approx(3 / 30, abs=1e-3)
+    # pia's later request on the 3rd: the day is signed again, and the latest fact stands
+    pilot.use([Use("pia", "2026-11-03T15:00")])
+    pilot.on("2026-12-02")
+    assert len(rollup_usage(pilot.lead).recorded) == 1
+    again = _figures(pilot)
+    assert again["dau"] == pytest.approx(4 / 30, abs=1e-3) and again["active_users"] == 2
+    assert again["trend"][-1]["answered_requests"] == 4
 
 
 def test_busy_time_is_labelled_unsigned(pilot: Pilot) -> None:

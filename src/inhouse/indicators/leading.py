@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from inhouse.db import Store
 from inhouse.indicators.model import Indicator
 from inhouse.indicators.periods import Period
 from inhouse.program.checks import CheckContext
-from inhouse.program.facts import Fact
+from inhouse.program.facts import daily_usage
 from inhouse.program.playchecks._shared import builders_of, fold_tickets, insiders
 from inhouse.support.stats import without_builders
 from inhouse.usage import (
@@ -38,10 +39,10 @@ __all__ = [
     "Authors",
     "PeriodUsage",
     "Signed",
+    "SignedDay",
     "grid_for",
     "leading_indicators",
     "signed_grid",
-    "signed_usage",
 ]
 
 ACTIVE = (
@@ -97,36 +98,68 @@ def _in(day: date, period: Period) -> bool:
     return period.start <= day <= period.end
 
 
-#: the gateway's latest signed totals per (day, person), each with its ``usage.daily`` fact
-Signed = dict[tuple[str, str], tuple[Fact, dict[str, int]]]
+@dataclass(frozen=True, slots=True)
+class SignedDay:
+    """One day of what the gateway's key signed: the answered requests and tokens summed over
+    everyone, and who had answered requests (every key's, agents' included)."""
+
+    requests: int
+    tokens_in: int
+    tokens_out: int
+    people: frozenset[str]
 
 
-def signed_usage(ctx: CheckContext, since: date, until: date) -> Signed:
-    """What the gateway's key signed from ``since`` to ``until``, as play 6's checks count it
-    (the counted ``usage.daily`` facts, the latest per day and person): read once per report
-    and sliced, since every period and the trend read it."""
-    from inhouse.program.playchecks.measure import latest_daily_usage
+@dataclass(frozen=True)
+class Signed:
+    """What the gateway's key signed over a span, per day, as play 6's checks count it: the
+    counted ``usage.daily`` facts (only for the days each person held a gateway key they
+    fetched themselves), the latest per day and person. Read once per report, since both
+    periods, their active days and the trend read it; summed per day as it is read (a fact's
+    people are not copied one by one: a quarter of a department's days is ~180,000 of them)."""
 
-    return latest_daily_usage(ctx.facts, since.isoformat(), until.isoformat())
+    days: dict[str, SignedDay]
+
+    @classmethod
+    def read(cls, ctx: CheckContext, since: date, until: date) -> Signed:
+        first, last = since.isoformat(), until.isoformat()
+        latest: dict[str, dict[str, Any]] = {}
+        for fact in ctx.facts.of("usage.daily"):  # in log order: the latest stands
+            day = str(fact.payload["day"])
+            if not first <= day <= last:
+                continue
+            people = fact.payload.get("people")
+            found = people if isinstance(people, dict) else daily_usage(fact)
+            latest[day] = {**latest[day], **found} if day in latest else found
+        return cls({day: _summed(people) for day, people in latest.items()})
+
+    def within(self, since: date, until: date) -> list[SignedDay]:
+        first, last = since.isoformat(), until.isoformat()
+        return [figures for day, figures in self.days.items() if first <= day <= last]
+
+    def masks(self, first: date, days: int) -> dict[str, int]:
+        """Each person's days with answered requests the gateway's key signed, as masks of a
+        grid of ``days`` columns whose first is ``first``."""
+        masks: dict[str, int] = {}
+        for day, figures in self.days.items():
+            column = (date.fromisoformat(day) - first).days
+            if 0 <= column < days:
+                bit = 1 << column
+                for person in figures.people:
+                    masks[person] = masks.get(person, 0) | bit
+        return masks
 
 
-def _within(signed: Signed, since: date, until: date) -> Signed:
-    first, last = since.isoformat(), until.isoformat()
-    return {key: value for key, value in signed.items() if first <= key[0] <= last}
-
-
-def _signed_days(signed: Signed, first: date, days: int) -> dict[str, int]:
-    """Each person's days with answered requests the gateway's key signed, as a mask of a grid
-    of ``days`` columns whose first is ``first``."""
-    masks: dict[str, int] = {}
-    columns: dict[str, int] = {}  # a day's column, worked out once per day, not per person
-    for (day, person), (_, figures) in signed.items():
-        column = columns.get(day)
-        if column is None:
-            column = columns[day] = (date.fromisoformat(day) - first).days
-        if figures["requests"] > 0 and 0 <= column < days:
-            masks[person] = masks.get(person, 0) | (1 << column)
-    return masks
+def _summed(people: dict[str, Any]) -> SignedDay:
+    requests = tokens_in = tokens_out = 0
+    active = []
+    for person, figures in people.items():
+        count = int(figures.get("requests", 0))
+        if count > 0:
+            active.append(str(person))
+            requests += count
+        tokens_in += int(figures.get("tokens_in", 0))
+        tokens_out += int(figures.get("tokens_out", 0))
+    return SignedDay(requests, tokens_in, tokens_out, frozenset(active))
 
 
 @dataclass(frozen=True)
@@ -154,23 +187,21 @@ class PeriodUsage:
         signed: Signed | None = None,
     ) -> PeriodUsage:
         """The period's usage; with ``ctx``, the answered requests and who made them are what
-        the gateway's key signed (``signed``, read with :func:`signed_usage` over a span that
-        covers the period, or read here)."""
+        the gateway's key signed (``signed``, read over a span that covers the period, or
+        read here)."""
         since, until = period.start, period.end
         logged = totals(store, (), since=since, until=until)[0]
         answered, left_out, people = logged, 0, None
         if ctx is not None:  # the rollup's rules: what the gateway's key signed for the period
-            signed = (
-                signed_usage(ctx, since, until) if signed is None else _within(signed, since, until)
-            )
+            days = (signed or Signed.read(ctx, since, until)).within(since, until)
             answered = UsageTotals(
-                requests=sum(t["requests"] for _, t in signed.values()),
-                tokens_in=sum(t["tokens_in"] for _, t in signed.values()),
-                tokens_out=sum(t["tokens_out"] for _, t in signed.values()),
+                requests=sum(d.requests for d in days),
+                tokens_in=sum(d.tokens_in for d in days),
+                tokens_out=sum(d.tokens_out for d in days),
                 busy_ms=logged.busy_ms,  # no signed figure carries it: the tables' word
             )
             left_out = max(0, logged.requests - answered.requests)
-            people = frozenset(p for (_, p), (_, t) in signed.items() if t["requests"] > 0)
+            people = frozenset().union(*(d.people for d in days))
         return cls(
             answered=answered,
             references=reference_summary(
@@ -201,8 +232,7 @@ def grid_for(
     until = max(p.end for p in periods)
     if ctx is None:
         return activity_grid(store, since=since, until=until)
-    return signed_grid(store, signed_usage(ctx, since, until) if signed is None else signed,
-                       since=since, until=until)  # fmt: skip
+    return signed_grid(store, signed or Signed.read(ctx, since, until), since=since, until=until)
 
 
 def signed_grid(store: Store, signed: Signed, *, since: date, until: date) -> ActivityGrid:
@@ -211,7 +241,7 @@ def signed_grid(store: Store, signed: Signed, *, since: date, until: date) -> Ac
     per person) says who used a key of their own rather than an agent's, the signature that
     the use happened at all."""
     grid = activity_grid(store, since=since, until=until)
-    return grid.only(_signed_days(signed, grid.first, grid.days))
+    return grid.only(signed.masks(grid.first, grid.days))
 
 
 def leading_indicators(

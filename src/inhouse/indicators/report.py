@@ -28,7 +28,6 @@ from inhouse.indicators.leading import (
     Signed,
     leading_indicators,
     signed_grid,
-    signed_usage,
 )
 from inhouse.indicators.model import Indicator
 from inhouse.indicators.periods import Period, last_ended_month, parse_period
@@ -151,7 +150,7 @@ def build_report(program: Program, period: str | Period | None = None) -> Indica
     # only on the days the gateway's key signed
     trend_periods = chosen.back(TREND_PERIODS)
     since = min(previous.start - timedelta(days=29), trend_periods[0].start)
-    signed = signed_usage(ctx, since, chosen.end)
+    signed = Signed.read(ctx, since, chosen.end)
     grid = signed_grid(store, signed, since=since, until=chosen.end)
     authors = Authors.of(ctx)
     this = PeriodUsage.read(store, chosen, authors, ctx, signed)
@@ -183,25 +182,18 @@ def _trend(
     (``signed`` and ``grid``, the days it signed, cover them): the requests and tokens are its
     signed daily totals, and a person is active on a day it signed their answered requests and
     the summary tables say some were through their own key."""
-    sums: dict[str, list[int]] = {}
-    for (day, _), (_, totals) in signed.items():
-        summed = sums.setdefault(day, [0, 0, 0])
-        summed[0] += totals["requests"]
-        summed[1] += totals["tokens_in"]
-        summed[2] += totals["tokens_out"]
     rows = []
     for each in periods:
-        start, end = each.start.isoformat(), each.end.isoformat()
-        inside = [figures for day, figures in sums.items() if start <= day <= end]
+        inside = signed.within(each.start, each.end)
+        tokens_in = sum(d.tokens_in for d in inside)
+        tokens_out = sum(d.tokens_out for d in inside)
         prices = prices_for(ctx, each)
-        tokens_in = sum(f[1] for f in inside)
-        tokens_out = sum(f[2] for f in inside)
         reference = None if prices is None else prices.cost(tokens_in, tokens_out)
         rows.append(
             {
                 "period": each.label,
                 "dau": round(grid.mean_active(each.start, each.end, width=1), 3),
-                "answered_requests": sum(f[0] for f in inside),
+                "answered_requests": sum(d.requests for d in inside),
                 "reference_cost": reference,
                 "currency": None if prices is None else prices.currency,
             }
