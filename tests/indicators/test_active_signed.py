@@ -128,3 +128,45 @@ def test_busy_time_is_labelled_unsigned(pilot: Pilot) -> None:
     (local,) = [i for i in report.current if i.name == "local_cost"]
     (busy,) = [item for item in local.inputs if item.name == "busy time"]
     assert busy.source.startswith("unsigned:"), busy.source
+
+
+def test_a_typed_own_key_row_on_an_agents_day_makes_nobody_active(pilot: Pilot) -> None:
+    """The gateway signs bob's agent's requests on the 4th: use, but not bob's own. A row
+    typed in as bob's own-key request that day would make him active by the summary tables;
+    the signed daily usage says how many of his requests were through his own key (none), and
+    that is what counts. His own-key use on the 3rd counts even where the tables are cut."""
+    from inhouse.db.schema import usage_people_monthly
+    from inhouse.gateway import issue_key
+
+    with (pilot.folder / "inhouse.toml").open("a", encoding="utf-8") as config:
+        config.write('\n[policy.agents.triager]\ntools = ["read_file"]\n')
+    _, pilot.keys["bob's agent"] = issue_key(
+        pilot.lead, None, "bob", agent="triager", holder=pilot.people["bob"]
+    )
+    pilot.use([Use("bob", "2026-11-03T10:00"), Use("bob's agent", "2026-11-04T10:00")])
+    pilot.on("2026-12-02")
+    rollup_usage(pilot.lead)
+    insert_usage(pilot.lead.store, [_typed("bob", 4)])  # his "own" request on the agent's day
+    figures = _figures(pilot)
+    assert figures["dau"] == pytest.approx(1 / 30, abs=1e-3)
+    assert figures["active_users"] == 1
+    assert figures["trend"][-1]["answered_requests"] == 2  # the agent's request is use
+    # someone with the database deletes bob's active days from the tables: what was signed
+    # stands
+    with pilot.lead.store.engine.begin() as conn:
+        conn.execute(usage_people_monthly.delete())
+    assert _figures(pilot) == figures
+
+
+def test_own_requests_are_within_the_requests_and_absent_where_unknown() -> None:
+    from inhouse.errors import InhouseError
+    from inhouse.program.facts import validate_payload
+
+    with pytest.raises((InhouseError, ValueError)):
+        validate_payload(
+            "usage.daily", {"day": "2026-11-03", "people": {"bob": {"requests": 1, "own": 2}}}
+        )
+    older = validate_payload(
+        "usage.daily", {"day": "2026-11-03", "people": {"bob": {"requests": 1}}}
+    )
+    assert older["people"]["bob"] == {"requests": 1, "tokens_in": 0, "tokens_out": 0}

@@ -101,12 +101,16 @@ def _in(day: date, period: Period) -> bool:
 @dataclass(frozen=True, slots=True)
 class SignedDay:
     """One day of what the gateway's key signed: the answered requests and tokens summed over
-    everyone, and who had answered requests (every key's, agents' included)."""
+    everyone, who had answered requests (every key's, agents' included), who had some through
+    a key of their own (active that day), and those it does not say that of (a fact from
+    before the rollup counted own-key requests)."""
 
     requests: int
     tokens_in: int
     tokens_out: int
     people: frozenset[str]
+    own: frozenset[str] = frozenset()
+    unsure: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -136,30 +140,42 @@ class Signed:
         first, last = since.isoformat(), until.isoformat()
         return [figures for day, figures in self.days.items() if first <= day <= last]
 
-    def masks(self, first: date, days: int) -> dict[str, int]:
-        """Each person's days with answered requests the gateway's key signed, as masks of a
-        grid of ``days`` columns whose first is ``first``."""
-        masks: dict[str, int] = {}
+    def masks(self, first: date, days: int) -> tuple[dict[str, int], dict[str, int]]:
+        """Each person's days, as masks of a grid of ``days`` columns whose first is
+        ``first``: those the gateway's key signed requests through their own key on (active),
+        and those it signed answered requests on without saying whose key (facts from before
+        it said: active where the summary tables say so)."""
+        own: dict[str, int] = {}
+        unsure: dict[str, int] = {}
         for day, figures in self.days.items():
             column = (date.fromisoformat(day) - first).days
             if 0 <= column < days:
                 bit = 1 << column
-                for person in figures.people:
-                    masks[person] = masks.get(person, 0) | bit
-        return masks
+                for person in figures.own:
+                    own[person] = own.get(person, 0) | bit
+                for person in figures.unsure:
+                    unsure[person] = unsure.get(person, 0) | bit
+        return own, unsure
 
 
 def _summed(people: dict[str, Any]) -> SignedDay:
     requests = tokens_in = tokens_out = 0
-    active = []
+    used, own, unsure = [], [], []
     for person, figures in people.items():
         count = int(figures.get("requests", 0))
         if count > 0:
-            active.append(str(person))
+            name = str(person)
+            used.append(name)
             requests += count
+            mine = figures.get("own")
+            if mine is None:
+                unsure.append(name)
+            elif int(mine) > 0:
+                own.append(name)
         tokens_in += int(figures.get("tokens_in", 0))
         tokens_out += int(figures.get("tokens_out", 0))
-    return SignedDay(requests, tokens_in, tokens_out, frozenset(active))
+    return SignedDay(requests, tokens_in, tokens_out, frozenset(used), frozenset(own),
+                     frozenset(unsure))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -236,12 +252,14 @@ def grid_for(
 
 
 def signed_grid(store: Store, signed: Signed, *, since: date, until: date) -> ActivityGrid:
-    """The activity grid from ``since`` to ``until`` with only the days the gateway's key
-    signed (``signed``) answered requests for: the summary tables' grid (one read, a few rows
-    per person) says who used a key of their own rather than an agent's, the signature that
-    the use happened at all."""
+    """The activity grid from ``since`` to ``until`` as the gateway's key signed it
+    (``signed``): a person is active on a day it signed requests through their own key on; on
+    a day signed before the rollup counted those (no ``own``), where it signed answered
+    requests of theirs and the summary tables' grid (one read, a few rows per person) says
+    some were through their own key. The tables alone make nobody active."""
     grid = activity_grid(store, since=since, until=until)
-    return grid.only(signed.masks(grid.first, grid.days))
+    own, unsure = signed.masks(grid.first, grid.days)
+    return grid.only(unsure, sure=own)
 
 
 def leading_indicators(
