@@ -6,10 +6,12 @@ one request of theirs was answered (status below 400) through a gateway key of t
 request through a key bound to a local agent is the agent's doing and makes nobody active.
 
 Who was active comes from what the gateway's key signed: a person counts on a day only where
-the gateway's counted ``usage.daily`` fact gives them answered requests that day (so only on
-days they held a gateway key they fetched themselves, :mod:`inhouse.program.counting`), and
-the usage log's summary tables say some of those were through their own key, not an agent's.
-A row typed into the usage log by anyone with the database's password makes nobody active.
+the gateway's counted ``usage.daily`` fact gives them requests through their own key that day
+(``own``; so only on days they held a gateway key they fetched themselves,
+:mod:`inhouse.program.counting`). A day signed before the rollup counted ``own`` counts where
+it signed answered requests of theirs and the usage log's summary tables say some were through
+their own key. A row typed into the usage log by anyone with the database's password makes
+nobody active.
 """
 
 from __future__ import annotations
@@ -53,8 +55,9 @@ ACTIVE = (
 
 #: what the daily, weekly and monthly active counts stand on
 SIGNED_DAYS = (
-    "a day counts only where the gateway's key signed the person's answered requests that day "
-    "(`inhouse gateway rollup`), on a day they held a gateway key of their own"
+    "a day counts only where the gateway's key signed the person's answered requests through "
+    "their own key that day (`inhouse gateway rollup`), on a day they held a gateway key of "
+    "their own"
 )
 
 
