@@ -86,7 +86,8 @@ def test_a_day_of_many_people_is_one_fact(_isolated: Path) -> None:
     assert facts[-1].payload == {
         "day": "2026-11-03",
         "people": {
-            name: {"requests": n, "tokens_in": 10 * n, "tokens_out": 5 * n}
+            # own: through the person's own key, not an agent's (who was active that day)
+            name: {"requests": n, "tokens_in": 10 * n, "tokens_out": 5 * n, "own": n}
             for name, n in (("ann", 1), ("bob", 3), ("cid", 3), ("dee", 4))
         },
     }
@@ -180,6 +181,8 @@ def test_a_day_past_the_row_retention_stays_as_signed(_isolated: Path) -> None:
     )
     opened = Program.open(_isolated)
     (fact,) = [f for f in opened.state().facts if f.kind == "usage.daily"]
-    assert fact.payload["people"] == {"lena": {"requests": 1, "tokens_in": 10, "tokens_out": 5}}
+    assert fact.payload["people"] == {
+        "lena": {"requests": 1, "tokens_in": 10, "tokens_out": 5, "own": 1}
+    }
     opened.close()
     program.close()

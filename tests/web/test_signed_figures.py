@@ -109,11 +109,17 @@ def test_typed_usage_is_no_adoption_and_no_counted_use_on_the_dashboard(
     # the report's own counts are the signed usage too: the typed rows make nobody active
     assert leading["active_users"] == 1 and leading["people_beyond_pilot"] == 0
     assert leading["answered_requests"] == 3
+    # so are its daily, weekly and monthly active counts: bob on 3 of November's 30 days
+    assert leading["dau"] == pytest.approx(3 / 30, abs=1e-3)
+    assert leading["mau"] == pytest.approx(28 / 30, abs=1e-3)
     unsigned = set(indicators["unsigned"]["leading"])
-    assert {"mau", "dau"} <= unsigned and not unsigned & {"active_users", "answered_requests"}
+    signed_figures = {"active_users", "answered_requests", "dau", "wau", "mau", "stickiness"}
+    assert "prompt_uses" in unsigned and not unsigned & signed_figures
+    assert set(indicators["unsigned"]["lagging"]) == {"local_cost", "spend_avoided"}
     assert indicators["unsigned"]["label"] == UNSIGNED
     assert "what play 6's checks count: 3 answered requests; 1 active person (bob)" in page
-    assert "mau (unsigned)" in page and "people_beyond_pilot (unsigned)" not in page
+    assert "prompt_uses (unsigned)" in page and "local_cost (unsigned)" in page
+    assert "mau (unsigned)" not in page and "people_beyond_pilot (unsigned)" not in page
     assert UNSIGNED in page
     assert "in the summary tables, 1 signed" not in page  # no disagreement left to show
 

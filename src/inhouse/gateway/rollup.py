@@ -183,6 +183,7 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
     blessed = blessed_by_day(program)
     rows: dict[str, dict[str, dict[str, int]]] = {}
     aside: dict[str, dict[str, dict[str, int]]] = {}  # the summary tables count these too
+    own: dict[tuple[str, str], int] = {}  # answered through the person's own key, no agent's
     for row in found.rows:
         if row.status >= ANSWERED_BELOW:
             continue
@@ -192,6 +193,8 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
             _add(aside, row)
             continue
         _add(rows, row)
+        if not row.agent:
+            own[row.day, row.person] = own.get((row.day, row.person), 0) + 1
     for day in sorted(candidates):
         people = dict(sorted(rows.get(day, {}).items()))
         both = {
@@ -210,10 +213,16 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
         ]
         if not changed:
             continue
+        # each person's own-key requests beside their totals: who was active that day, as
+        # play 6's daily, weekly and monthly counts read it (an agent's use makes nobody active)
+        stated = {
+            person: {**figures, "own": own.get((day, person), 0)}
+            for person, figures in people.items()
+        }
         service.record_fact(
             None,
             "usage.daily",
-            {"day": day, "people": people},
+            {"day": day, "people": stated},
             provenance=Provenance.MEASURED,
             collector=COLLECTOR,
         )

@@ -28,6 +28,13 @@ __all__ = ["MINUTES_KIND", "lagging_indicators", "local_rate"]
 
 MINUTES_KIND = "indicators.minutes_saved"
 _GATEWAY = "gateway usage log (measured)"
+#: where the busy time comes from: no figure the gateway's key signs carries it (its daily
+#: usage holds requests and tokens), and summing it from the sealed rows would verify a MAC
+#: per request, millions a month
+BUSY_UNSIGNED = (
+    "unsigned: the usage log's summary tables, which anyone with database access can write "
+    "(no figure the gateway signs carries busy time)"
+)
 
 
 def local_rate(local: dict[str, Any]) -> tuple[float, float]:
@@ -190,7 +197,8 @@ def _local(ctx: CheckContext, busy_hours: float, window: str) -> Indicator:
         "utilisation), with the cost inputs of play 1's trial"
     )
     busy = Input("busy time", round(busy_hours, 6), "h",
-                 f"{_GATEWAY}: answered requests' end-to-end times summed, {window}")  # fmt: skip
+                 f"{BUSY_UNSIGNED}: answered requests' end-to-end times summed, "
+                 f"{window}")  # fmt: skip
     trial = latest_economics(ctx)
     local = None if trial is None else trial.payload["economics"].get("local")
     if trial is None or local is None:

@@ -4,17 +4,27 @@ and, for who is who, from the program's folded state: never from a person's say-
 *Active* has one fixed definition everywhere: a person is active on a day (UTC) when at least
 one request of theirs was answered (status below 400) through a gateway key of their own. A
 request through a key bound to a local agent is the agent's doing and makes nobody active.
+
+Who was active comes from what the gateway's key signed: a person counts on a day only where
+the gateway's counted ``usage.daily`` fact gives them requests through their own key that day
+(``own``; so only on days they held a gateway key they fetched themselves,
+:mod:`inhouse.program.counting`). A day signed before the rollup counted ``own`` counts where
+it signed answered requests of theirs and the usage log's summary tables say some were through
+their own key. A row typed into the usage log by anyone with the database's password makes
+nobody active.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from inhouse.db import Store
 from inhouse.indicators.model import Indicator
 from inhouse.indicators.periods import Period
 from inhouse.program.checks import CheckContext
+from inhouse.program.facts import daily_usage
 from inhouse.program.playchecks._shared import builders_of, fold_tickets, insiders
 from inhouse.support.stats import without_builders
 from inhouse.usage import (
@@ -26,11 +36,28 @@ from inhouse.usage import (
     totals,
 )
 
-__all__ = ["ACTIVE", "Authors", "PeriodUsage", "grid_for", "leading_indicators"]
+__all__ = [
+    "ACTIVE",
+    "Authors",
+    "PeriodUsage",
+    "Signed",
+    "SignedDay",
+    "grid_for",
+    "leading_indicators",
+    "signed_grid",
+]
 
 ACTIVE = (
     "active on a day (UTC): at least one request answered (status below 400) through a "
     "gateway key of the person's own; an agent's key makes nobody active"
+)
+
+
+#: what the daily, weekly and monthly active counts stand on
+SIGNED_DAYS = (
+    "a day counts only where the gateway's key signed the person's answered requests through "
+    "their own key that day (`inhouse gateway rollup`), on a day they held a gateway key of "
+    "their own"
 )
 
 
@@ -74,6 +101,86 @@ def _in(day: date, period: Period) -> bool:
     return period.start <= day <= period.end
 
 
+@dataclass(frozen=True, slots=True)
+class SignedDay:
+    """One day of what the gateway's key signed: the answered requests and tokens summed over
+    everyone, who had answered requests (every key's, agents' included), who had some through
+    a key of their own (active that day), and those it does not say that of (a fact from
+    before the rollup counted own-key requests)."""
+
+    requests: int
+    tokens_in: int
+    tokens_out: int
+    people: frozenset[str]
+    own: frozenset[str] = frozenset()
+    unsure: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Signed:
+    """What the gateway's key signed over a span, per day, as play 6's checks count it: the
+    counted ``usage.daily`` facts (only for the days each person held a gateway key they
+    fetched themselves), the latest per day and person. Read once per report, since both
+    periods, their active days and the trend read it; summed per day as it is read (a fact's
+    people are not copied one by one: a quarter of a department's days is ~180,000 of them)."""
+
+    days: dict[str, SignedDay]
+
+    @classmethod
+    def read(cls, ctx: CheckContext, since: date, until: date) -> Signed:
+        first, last = since.isoformat(), until.isoformat()
+        latest: dict[str, dict[str, Any]] = {}
+        for fact in ctx.facts.of("usage.daily"):  # in log order: the latest stands
+            day = str(fact.payload["day"])
+            if not first <= day <= last:
+                continue
+            people = fact.payload.get("people")
+            found = people if isinstance(people, dict) else daily_usage(fact)
+            latest[day] = {**latest[day], **found} if day in latest else found
+        return cls({day: _summed(people) for day, people in latest.items()})
+
+    def within(self, since: date, until: date) -> list[SignedDay]:
+        first, last = since.isoformat(), until.isoformat()
+        return [figures for day, figures in self.days.items() if first <= day <= last]
+
+    def masks(self, first: date, days: int) -> tuple[dict[str, int], dict[str, int]]:
+        """Each person's days, as masks of a grid of ``days`` columns whose first is
+        ``first``: those the gateway's key signed requests through their own key on (active),
+        and those it signed answered requests on without saying whose key (facts from before
+        it said: active where the summary tables say so)."""
+        own: dict[str, int] = {}
+        unsure: dict[str, int] = {}
+        for day, figures in self.days.items():
+            column = (date.fromisoformat(day) - first).days
+            if 0 <= column < days:
+                bit = 1 << column
+                for person in figures.own:
+                    own[person] = own.get(person, 0) | bit
+                for person in figures.unsure:
+                    unsure[person] = unsure.get(person, 0) | bit
+        return own, unsure
+
+
+def _summed(people: dict[str, Any]) -> SignedDay:
+    requests = tokens_in = tokens_out = 0
+    used, own, unsure = [], [], []
+    for person, figures in people.items():
+        count = int(figures.get("requests", 0))
+        if count > 0:
+            name = str(person)
+            used.append(name)
+            requests += count
+            mine = figures.get("own")
+            if mine is None:
+                unsure.append(name)
+            elif int(mine) > 0:
+                own.append(name)
+        tokens_in += int(figures.get("tokens_in", 0))
+        tokens_out += int(figures.get("tokens_out", 0))
+    return SignedDay(requests, tokens_in, tokens_out, frozenset(used), frozenset(own),
+                     frozenset(unsure))  # fmt: skip
+
+
 @dataclass(frozen=True)
 class PeriodUsage:
     """What a period's indicators read from the usage log, read once: the answered requests'
@@ -91,23 +198,29 @@ class PeriodUsage:
 
     @classmethod
     def read(
-        cls, store: Store, period: Period, authors: Authors, ctx: CheckContext | None = None
+        cls,
+        store: Store,
+        period: Period,
+        authors: Authors,
+        ctx: CheckContext | None = None,
+        signed: Signed | None = None,
     ) -> PeriodUsage:
+        """The period's usage; with ``ctx``, the answered requests and who made them are what
+        the gateway's key signed (``signed``, read over a span that covers the period, or
+        read here)."""
         since, until = period.start, period.end
         logged = totals(store, (), since=since, until=until)[0]
         answered, left_out, people = logged, 0, None
         if ctx is not None:  # the rollup's rules: what the gateway's key signed for the period
-            from inhouse.program.playchecks.measure import latest_daily_usage
-
-            signed = latest_daily_usage(ctx.facts, since.isoformat(), until.isoformat())
+            days = (signed or Signed.read(ctx, since, until)).within(since, until)
             answered = UsageTotals(
-                requests=sum(t["requests"] for _, t in signed.values()),
-                tokens_in=sum(t["tokens_in"] for _, t in signed.values()),
-                tokens_out=sum(t["tokens_out"] for _, t in signed.values()),
-                busy_ms=logged.busy_ms,
+                requests=sum(d.requests for d in days),
+                tokens_in=sum(d.tokens_in for d in days),
+                tokens_out=sum(d.tokens_out for d in days),
+                busy_ms=logged.busy_ms,  # no signed figure carries it: the tables' word
             )
             left_out = max(0, logged.requests - answered.requests)
-            people = frozenset(p for (_, p), (_, t) in signed.items() if t["requests"] > 0)
+            people = frozenset().union(*(d.people for d in days))
         return cls(
             answered=answered,
             references=reference_summary(
@@ -126,11 +239,30 @@ class PeriodUsage:
         return found
 
 
-def grid_for(store: Store, *periods: Period) -> ActivityGrid:
+def grid_for(
+    store: Store, *periods: Period, ctx: CheckContext | None = None, signed: Signed | None = None
+) -> ActivityGrid:
     """One activity grid covering ``periods`` and the 29 days before the earliest (the
-    monthly window of its first day)."""
+    monthly window of its first day); with ``ctx``, only the days the gateway's key signed
+    answered requests for (``signed`` where read already, over a span that covers the grid):
+    the summary tables alone, which anyone with the database's password can write, make
+    nobody active."""
     since = min(p.start for p in periods) - timedelta(days=29)
-    return activity_grid(store, since=since, until=max(p.end for p in periods))
+    until = max(p.end for p in periods)
+    if ctx is None:
+        return activity_grid(store, since=since, until=until)
+    return signed_grid(store, signed or Signed.read(ctx, since, until), since=since, until=until)
+
+
+def signed_grid(store: Store, signed: Signed, *, since: date, until: date) -> ActivityGrid:
+    """The activity grid from ``since`` to ``until`` as the gateway's key signed it
+    (``signed``): a person is active on a day it signed requests through their own key on; on
+    a day signed before the rollup counted those (no ``own``), where it signed answered
+    requests of theirs and the summary tables' grid (one read, a few rows per person) says
+    some were through their own key. The tables alone make nobody active."""
+    grid = activity_grid(store, since=since, until=until)
+    own, unsure = signed.masks(grid.first, grid.days)
+    return grid.only(unsure, sure=own)
 
 
 def leading_indicators(
@@ -141,9 +273,10 @@ def leading_indicators(
     used: PeriodUsage | None = None,
 ) -> list[Indicator]:
     """Every leading indicator of ``period`` (definitions in docs/indicators.md); ``grid`` must
-    cover it and the 29 days before (:func:`grid_for`)."""
+    cover it and the 29 days before, and hold only the days the gateway's key signed
+    (:func:`grid_for` with ``ctx``)."""
     since, until = period.start, period.end
-    grid = grid or grid_for(store, period)
+    grid = grid or grid_for(store, period, ctx=ctx)
     authors = Authors.of(ctx)
     used = used or PeriodUsage.read(store, period, authors)
     active = grid.active_between(since, until)
@@ -211,11 +344,14 @@ def leading_indicators(
         made("active_users", "Active people", len(active), "people",
              f"people active on at least one day of the period; {ACTIVE}"),
         made("dau", "Daily active people (mean)", round(dau, 3), "people",
-             "for each day of the period, the people active that day; the mean over the days"),
+             "for each day of the period, the people active that day; the mean over the days; "
+             f"{SIGNED_DAYS}"),
         made("wau", "Weekly active people (mean)", round(wau, 3), "people",
-             "for each day, the people active in the 7 days ending that day; the mean"),
+             "for each day, the people active in the 7 days ending that day; the mean; "
+             f"{SIGNED_DAYS}"),
         made("mau", "Monthly active people (mean)", round(mau, 3), "people",
-             "for each day, the people active in the 30 days ending that day; the mean"),
+             "for each day, the people active in the 30 days ending that day; the mean; "
+             f"{SIGNED_DAYS}"),
         made("stickiness", "Stickiness (DAU/MAU)", round(dau / mau, 4) if mau else None,
              "ratio", "mean daily active people divided by mean monthly active people",
              "" if mau else "nobody was active in the 30 days ending any day of the period"),

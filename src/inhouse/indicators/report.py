@@ -17,19 +17,25 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from inhouse.indicators.lagging import lagging_indicators
-from inhouse.indicators.leading import Authors, PeriodUsage, grid_for, leading_indicators
+from inhouse.indicators.leading import (
+    Authors,
+    PeriodUsage,
+    Signed,
+    leading_indicators,
+    signed_grid,
+)
 from inhouse.indicators.model import Indicator
 from inhouse.indicators.periods import Period, last_ended_month, parse_period
 from inhouse.indicators.prices import prices_for
 from inhouse.location import DATA_DIR
 from inhouse.program.checks import CheckContext
 from inhouse.program.facts import Fact, Provenance
-from inhouse.usage import days
+from inhouse.usage import ActivityGrid
 
 if TYPE_CHECKING:
     from inhouse.program import Program
@@ -139,10 +145,16 @@ def build_report(program: Program, period: str | Period | None = None) -> Indica
     ctx = build_context(program.state(), now)
     store = program.store
     previous = chosen.previous()
-    grid = grid_for(store, previous, chosen)  # one scan of who was active, for both periods
+    # what the gateway's key signed, read once for both periods and the trend, and one scan of
+    # who was active for all of them (the monthly window before the previous period included):
+    # only on the days the gateway's key signed
+    trend_periods = chosen.back(TREND_PERIODS)
+    since = min(previous.start - timedelta(days=29), trend_periods[0].start)
+    signed = Signed.read(ctx, since, chosen.end)
+    grid = signed_grid(store, signed, since=since, until=chosen.end)
     authors = Authors.of(ctx)
-    this = PeriodUsage.read(store, chosen, authors, ctx)
-    last = PeriodUsage.read(store, previous, authors, ctx)
+    this = PeriodUsage.read(store, chosen, authors, ctx, signed)
+    last = PeriodUsage.read(store, previous, authors, ctx, signed)
     return IndicatorsReport(
         program=program.state().name,
         period=chosen,
@@ -157,28 +169,30 @@ def build_report(program: Program, period: str | Period | None = None) -> Indica
             *leading_indicators(store, ctx, previous, grid, last),
             *lagging_indicators(store, ctx, previous, last),
         ],
-        trend=_trend(program, ctx, chosen),
+        trend=_trend(ctx, trend_periods, signed, grid),
         demo=ctx.demo,
     )
 
 
-def _trend(program: Program, ctx: CheckContext, period: Period) -> list[dict[str, Any]]:
+def _trend(
+    ctx: CheckContext, periods: list[Period], signed: Signed, grid: ActivityGrid
+) -> list[dict[str, Any]]:
     """Mean daily active people, answered requests and what their tokens would have cost at the
-    reference prices, for the last periods, oldest first: one query over the per-person-day
-    sums (a distinct count per period would read every person-day again)."""
-    periods = period.back(TREND_PERIODS)
-    series = days(program.store, since=periods[0].start, until=periods[-1].end)
+    reference prices, for the last periods, oldest first, as the gateway's key signed them
+    (``signed`` and ``grid``, the days it signed, cover them): the requests and tokens are its
+    signed daily totals, and a person is active on a day it signed their answered requests and
+    the summary tables say some were through their own key."""
     rows = []
     for each in periods:
-        inside = [d for d in series if each.start.isoformat() <= d.day <= each.end.isoformat()]
-        prices = prices_for(ctx, each)
+        inside = signed.within(each.start, each.end)
         tokens_in = sum(d.tokens_in for d in inside)
         tokens_out = sum(d.tokens_out for d in inside)
+        prices = prices_for(ctx, each)
         reference = None if prices is None else prices.cost(tokens_in, tokens_out)
         rows.append(
             {
                 "period": each.label,
-                "dau": round(sum(d.active for d in inside) / each.days, 3),
+                "dau": round(grid.mean_active(each.start, each.end, width=1), 3),
                 "answered_requests": sum(d.requests for d in inside),
                 "reference_cost": reference,
                 "currency": None if prices is None else prices.currency,

@@ -323,6 +323,23 @@ class PersonUsage(_Payload):
     requests: int = Field(ge=0)
     tokens_in: int = Field(ge=0, default=0)
     tokens_out: int = Field(ge=0, default=0)
+    #: of ``requests``, those through a key of the person's own, not an agent's (what makes
+    #: them active that day); None in facts from before the rollup counted them
+    own: int | None = Field(ge=0, default=None)
+
+    @model_validator(mode="after")
+    def _own_within(self) -> PersonUsage:
+        if self.own is not None and self.own > self.requests:
+            raise ValueError("own requests cannot be more than the requests")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _without_unknown_own(self, handler: Any) -> dict[str, Any]:
+        """Stored without ``own`` where it is not given (as facts from before it were)."""
+        data: dict[str, Any] = handler(self)
+        if self.own is None:
+            data.pop("own", None)
+        return data
 
 
 class UsageDaily(_Payload):

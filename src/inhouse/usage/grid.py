@@ -12,7 +12,7 @@ per library prompt or workflow, who used it how often, answered requests only.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -85,6 +85,22 @@ class ActivityGrid:
         ends = self._span(since, until)
         total = sum((_spread(mask, width) & ends).bit_count() for mask in self.masks)
         return total / ((until - since).days + 1)
+
+    def only(
+        self, kept: Mapping[str, int], *, sure: Mapping[str, int] | None = None
+    ) -> ActivityGrid:
+        """This grid with each person's days kept only where ``kept`` (a mask per person, in
+        this grid's columns) sets them too, and every day ``sure`` sets, whatever this grid
+        says: nobody neither names stays active."""
+        found = {person: mask & kept.get(person, 0)
+                 for person, mask in zip(self.people, self.masks, strict=True)}  # fmt: skip
+        inside = (1 << self.days) - 1
+        for person, mask in (sure or {}).items():
+            found[person] = found.get(person, 0) | (mask & inside)
+        both = [(person, mask) for person, mask in found.items() if mask]
+        return ActivityGrid(
+            self.first, self.days, tuple(p for p, _ in both), tuple(m for _, m in both)
+        )
 
     def _covers(self, since: date, until: date, width: int) -> None:
         if self._column(since) - (width - 1) < 0 or self._column(until) >= self.days:

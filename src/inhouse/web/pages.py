@@ -452,8 +452,9 @@ def governance_page(program: Program) -> dict[str, Any]:
 def indicators_page(program: Program, period: str | None = None) -> dict[str, Any]:
     """Play 6's leading and lagging indicators per period, and the findings; where this
     version has no ``inhouse.indicators`` yet, says so. The usage play 6's checks count is the
-    gateway's signed ``usage.daily`` facts (``signed``, with those checks' results); the
-    report's usage figures, computed live from the summary tables, are labelled unsigned."""
+    gateway's signed ``usage.daily`` facts (``signed``, with those checks' results), and so
+    are the report's active counts and trend; its figures computed live from the summary
+    tables alone (prompt and workflow use, busy time) are labelled unsigned."""
     try:
         from inhouse.indicators.report import build_report
     except ImportError:
@@ -489,18 +490,25 @@ def indicators_page(program: Program, period: str | None = None) -> dict[str, An
         "available": True,
         "message": None,
         "report": data,
-        "unsigned": {"label": UNSIGNED, "leading": sorted(_FROM_TABLES)},
+        "unsigned": {
+            "label": UNSIGNED,
+            "leading": sorted(_FROM_TABLES),
+            "lagging": sorted(_LAGGING_FROM_TABLES),
+        },
         "signed": {**signed, "checks": _checks(program, _PLAY6_USAGE), "disagree": disagree},
         "findings": findings,
     }
 
 
-#: the leading indicators computed from the usage summary tables (answered requests, active
-#: people and people beyond the pilot are the gateway's signed usage, as play 6's checks read it)
+#: the leading indicators computed from the usage summary tables alone (answered requests,
+#: active people, people beyond the pilot, the daily, weekly and monthly active counts and the
+#: trend count only what the gateway's key signed, as play 6's checks read it)
 _FROM_TABLES = frozenset({
-    "dau", "wau", "mau", "stickiness", "prompt_uses", "prompt_uses_by_non_authors",
-    "prompts_reused", "workflow_runs", "workflow_runs_by_non_authors",
+    "prompt_uses", "prompt_uses_by_non_authors", "prompts_reused", "workflow_runs",
+    "workflow_runs_by_non_authors",
 })  # fmt: skip
+#: the lagging indicators that rest on the busy time, which no signed figure carries
+_LAGGING_FROM_TABLES = frozenset({"local_cost", "spend_avoided"})
 #: play 6's checks that count the gateway's signed usage
 _PLAY6_USAGE = ("use-beyond-pilot", "indicators-reported")
 
