@@ -183,6 +183,57 @@ def test_her_account_released_to_an_alias_tells_nobody_apart(
         unsigned.start_play(None, 2)
 
 
+def test_her_account_lent_to_aliases_in_turn_makes_no_demand(
+    after_one: Program, idp: StandinIdP
+) -> None:
+    """The release, three times over, then taken back: from a second key of hers lena revokes
+    her signed-in key, binds her freed account to pia, has pia ask for access, revokes pia's
+    key (releasing the account again), and so on for dan and eve; then she signs back in with
+    it on a third key and revokes the second. Three people "asked", each once signed in, from a
+    machine of their own: neither play 2's trigger nor play 4's demand counts any of them."""
+    lena = after_one
+    desktop = SigningKey.generate()
+    lena.join(str(lena.invite("lena")), desktop, at_machine="lena-desktop")
+    unsigned = lena.using(desktop)
+    unsigned.revoke_key(lena.key.key_id)
+    for name, team in (("pia", "legal"), ("dan", "finance"), ("eve", "sales")):
+        alias = _alias(unsigned, name, team)
+        alias.bind_sign_in(_her_token(lena, idp, alias.key))
+        alias.request_access(reason="I want in")
+        unsigned.revoke_key(alias.key.key_id)
+    third = SigningKey.generate()
+    unsigned.join(str(unsigned.invite("lena")), third, at_machine="lena-desktop")
+    back = unsigned.using(third)
+    back.bind_sign_in(_her_token(lena, idp, third))
+    back.revoke_key(desktop.key_id)
+    status = back.status()
+    access = _checks(status, 2, "trigger")["access-requested"]
+    demand = _checks(status, 4, "trigger")["demand-spreading"]
+    assert (access["outcome"], demand["outcome"]) == ("fail", "fail")
+    assert "by 0 person(s) other than the owners and leads" in access["reason"]
+    assert "by 0 distinct people, need 3" in demand["reason"]
+    assert "not counted: dan, eve, pia" in demand["reason"]
+
+
+def test_a_reach_waiver_lets_her_key_through_on_the_record_and_exits_nothing(
+    after_one: Program,
+) -> None:
+    """The override the playbook gives a rollout lead: she waives scaling before proving, on
+    the record, and grants pia, an alias, a pilot gateway key (`inhouse keys issue`). It goes
+    through, and status lists the waiver with its reason and expiry; no play past 1 exits."""
+    lena = after_one
+    _alias(lena, "pia", "legal")
+    out = cli("keys", "issue", "pia", env=lead_env(lena), code=3)
+    assert "scaling before proving" in out and "needs play 2 (baseline) to exit first" in out
+    _waive(lena, "scaling-before-proving")
+    cli("keys", "issue", "pia", env=lead_env(lena))
+    status = lena.status()
+    (waiver,) = status["waivers"]
+    assert waiver["guard"] == "scaling-before-proving"
+    assert waiver["reason"] == "executive-decision"
+    assert [p["state"] for p in status["plays"]][:4] == ["exited", *["not-started"] * 3]
+
+
 def test_play_two_started_on_a_waiver_does_not_exit_on_her_aliases(after_one: Program) -> None:
     """A waiver lets a play start; it passes no check. lena waives the start, locks the
     baseline, and has bob, an alias on 'bob-laptop', verify it and rerun her trial (a stand-in
