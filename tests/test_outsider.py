@@ -263,6 +263,42 @@ def test_play_two_started_on_a_waiver_does_not_exit_on_her_aliases(after_one: Pr
     assert lena.status()["plays"][1]["state"] == "running"
 
 
+def test_envelopes_she_sealed_as_a_colleague_elsewhere_count_for_nobody(
+    after_one: Program,
+) -> None:
+    """The offline colleague: lena makes a key for bob that never touches the log, seals bob's
+    enrolment (from 'bob-workstation') and a passing verify of her lock with it, as DSSE
+    envelopes, and imports them (`inhouse evidence import`). Both import (the signatures are
+    good, the invitation hers to give), but a key that reaches the log only through envelopes
+    never signed in, so bob's verify is shown and not counted."""
+    from inhouse.identity import ENROLMENT_TYPE, fact_predicate_type, seal
+    from inhouse.program.people import parse_invitation
+    from tests.test_engine import COLLECTOR
+
+    lena = after_one
+    _waive(lena, "calendar-driven-advance", "baseline")
+    lena.start_play(None, 2)
+    lock_baseline(lena)
+    invitation = parse_invitation(str(lena.invite("bob", team="ops")))
+    bob_key, program_id = SigningKey.generate(), lena.state().program_id
+    enrolment = seal(bob_key, program_id=program_id, predicate_type=ENROLMENT_TYPE,
+                     predicate={"name": "bob", "token_hash": invitation.token_hash,
+                                "machine": "bob-workstation"})  # fmt: skip
+    fact = {"kind": "baseline.verify", "version": 1, "provenance": "measured",
+            "collector": COLLECTOR["baseline.verify"],
+            "payload": {"lock_hash": LOCK, "passed": True}}  # fmt: skip
+    verify = seal(bob_key, program_id=program_id,
+                  predicate_type=fact_predicate_type("baseline.verify", 1),
+                  predicate={"fact": fact, "at": lena.clock().isoformat(),
+                             "machine": "bob-workstation"})  # fmt: skip
+    lines = lena.import_evidence([enrolment, verify])
+    assert lines[0].endswith(f"enrolled bob (key {bob_key.key_id})")
+    assert "baseline.verify by bob" in lines[1]
+    second = _exits(lena, 2)["second-person-verified"]
+    assert second[0] == "inconclusive"
+    assert "signed by bob, who has not signed in" in second[1]
+
+
 # -- plays 3 and 4: more waivers, and the same missing people ------------------------------------
 
 
