@@ -77,6 +77,22 @@ def remove(person: PersonArg, program: ProgramOpt = None) -> None:
         )
 
 
+@app.command("team")
+def team(
+    name: Annotated[str, typer.Argument(help="The team you work in, e.g. 'support'.")],
+    program: ProgramOpt = None,
+) -> None:
+    """Say, with your own key, which team you work in. The pilot-size check counts a member's
+    team toward the pilot's spread only where their own word agrees with the team the lead's
+    roster names for them: a lead's typing alone is not several teams."""
+    from inhouse.pilot.roster import state_team
+
+    fact = state_team(open_program(program), name)
+    out_console().print(
+        f"Recorded, in your own word: you work in {_e(fact.payload['team'])} (fact #{fact.id})."
+    )
+
+
 @app.command("list")
 def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     """The pilot: each member's team, track, onboarded day and enablement progress."""
