@@ -285,8 +285,8 @@ def _borne_teams(
         elif not listed or _team_key(listed) != _team_key(str(word.payload["team"])):
             notes.append(
                 f"{person} ({roster}, a lead's word; {person} says they work in "
-                f"{word.payload['team']}, fact #{word.id}: a lead adds them again under the "
-                "team they work in, or they say it again)"
+                f"{word.payload['team']}, fact #{word.id}: they say it again if they "
+                "mistyped; teams two people name differently count for neither)"
             )
         else:
             teams.add(_team_key(listed))
