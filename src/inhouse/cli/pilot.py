@@ -56,7 +56,9 @@ def add(
     out_console().print(
         f"Added {_e(member.person)} to the pilot on track {_e(member.track)} "
         f"(fact #{member.fact}). Their guide: `inhouse pilot guide {_e(member.track)} "
-        f"--person {_e(member.person)}`."
+        f"--person {_e(member.person)}`. Their team counts toward the pilot's spread once they "
+        f"say, with their own key, that they work in it: `inhouse pilot team "
+        f"{_e(member.team or 'TEAM')}`."
     )
 
 
