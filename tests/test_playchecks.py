@@ -783,6 +783,13 @@ def roster(
     return people, added
 
 
+def own_teams(people: dict[str, Person]) -> list[Fact]:
+    """Each pilot user's own word (``inhouse pilot team``, their key) on the team they work in:
+    the roster's team, as an honest pilot says it."""
+    return [fact("pilot.team", by=name, person=name, team=p.team)
+            for name, p in people.items() if "pilot-user" in p.roles]  # fmt: skip
+
+
 def test_pilot_size() -> None:
     limits = {"min": 5, "max": 10, "min_teams": 3}
     for count, teams in ((4, 3), (11, 3)):
@@ -833,12 +840,61 @@ def test_a_member_counts_only_when_added_by_a_lead_as_they_were_then() -> None:
     )
     # the same member added by lena, a lead then, counts
     by_lena = fact("pilot.member", person="p9", track="support", action="added", steps=FIRST)
-    facts = FactSet([*added, by_mira, by_pat, by_lena])
+    facts = FactSet([*added, by_mira, by_pat, by_lena, *own_teams(people)])
     assert evaluate("pilot-size", replace(context, facts=facts)).outcome is Outcome.PASS
     # a program whose play 4 exited before the rule keeps its pilot as listed then
     exited = {"pilot": (NOW, by_pat.id + 1)}
     kept = evaluate("pilot-size", replace(context, exited=exited))
     assert kept.outcome is Outcome.PASS, kept.reason
+
+
+def test_several_teams_need_the_members_own_word() -> None:
+    """The forgery: a lead lists five colleagues of one team under five team names. The
+    roster's teams are the lead's typing alone; a team counts toward the spread only where the
+    member says, with their own key, that they work in it (`inhouse pilot team`)."""
+    limits = {"min": 5, "max": 10, "min_teams": 3}
+    people, added = roster(5, 5)  # the lead typed team0 .. team4
+    context = CheckContext(
+        facts=FactSet(added), people=people, owners=OWNERS, now=NOW, params=limits,
+        machines={who: frozenset({f"{who}-laptop"}) for who in people},
+        signed_in=signed_in(people), sign_in_issuer=ISSUER,
+    )  # fmt: skip
+    alone = evaluate("pilot-size", context)
+    assert alone.outcome is Outcome.FAIL, alone.reason
+    assert "spans 0 team(s)" in alone.reason
+    assert "p0 has not said which team they work in: they run `inhouse pilot team TEAM`" in (
+        alone.reason
+    )
+    # the five say the team they really work in: one team, whatever the lead typed
+    said = [fact("pilot.team", by=f"p{i}", person=f"p{i}", team="Support") for i in range(5)]
+    one = evaluate("pilot-size", replace(context, facts=FactSet([*added, *said])))
+    assert one.outcome is Outcome.FAIL, one.reason
+    assert "p1 (the roster names team team1, a lead's word; p1 says they work in Support" in (
+        one.reason
+    )
+    # the lead cannot say it for them: a pilot.team the lead signs is no member's word
+    lead_says = [fact("pilot.team", person=f"p{i}", team=f"team{i}") for i in range(5)]
+    forged = evaluate("pilot-size", replace(context, facts=FactSet([*added, *lead_says])))
+    assert forged.outcome is Outcome.FAIL, forged.reason
+    # the honest pilot: each says the team the roster names (case aside), and it passes,
+    # saying whose word each team is
+    honest = [fact("pilot.team", by=f"p{i}", person=f"p{i}", team=f"TEAM{i} ") for i in range(5)]
+    ok = evaluate("pilot-size", replace(context, facts=FactSet([*added, *honest])))
+    assert ok.outcome is Outcome.PASS, ok.reason
+    assert "5 members across 5 teams (each team as the roster names it and its members say" in (
+        ok.reason
+    )
+    # one team typed two ways is one team, though each member agrees with how it was typed
+    people["p1"] = person("p1", "Team0 ", "pilot-user")
+    twice = [*honest, fact("pilot.team", by="p1", person="p1", team="team0")]
+    one_less = evaluate(
+        "pilot-size", replace(context, people=people, facts=FactSet([*added, *twice]))
+    )
+    assert one_less.outcome is Outcome.PASS and "across 4 teams" in one_less.reason
+    # a program whose play 4 exited keeps the rule it exited on, and says so
+    kept = evaluate("pilot-size", replace(context, exited={"pilot": (NOW, 10**9)}))
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert "a lead's word: play 4 exited before" in kept.reason
 
 
 def enabled(who: str, evidence: list[Fact], *, how: str = "first answered request") -> list[Fact]:

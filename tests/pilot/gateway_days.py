@@ -22,6 +22,7 @@ import pytest
 
 from inhouse.gateway import issue_key
 from inhouse.identity import load_key
+from inhouse.pilot.roster import state_team
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome
 from inhouse.program.evaluation import context_for, run_checks
@@ -133,6 +134,7 @@ def start_pilot(folder: Path, clock: Clock, members: dict[str, tuple[str, str]])
         )
         pilot.people[name] = lead.using(load_key(Path(pilot.env[name]["INHOUSE_KEY"])))
         pilot.tracks[name] = track
+        state_team(pilot.people[name], team)  # each says, with their own key, where they work
     clock.now = ONBOARDED
     for name, track in pilot.tracks.items():
         lead.record_fact(

@@ -22,7 +22,7 @@ from inhouse.pilot.adoption import record_adoption
 from inhouse.pilot.enablement import record_enablement, step_done
 from inhouse.pilot.library import add_prompt
 from inhouse.pilot.library_views import record_prompt_usage
-from inhouse.pilot.roster import add_member
+from inhouse.pilot.roster import add_member, state_team
 from inhouse.pilot.survey import answer_survey, open_survey
 from inhouse.program import Program
 from inhouse.workflows.runner import run_workflow_tests
@@ -123,6 +123,7 @@ def walk_play_four(
     clause = add_prompt(people["pia"], "clause", _prompt("Explain the clause"), where="c.yaml").id
     for name in TEAMS:
         add_member(lena, name, track="everyone")
+        state_team(people[name], TEAMS[name])  # each member's own word on where they work
     keys = {name: _gateway_key(lena, people[name], name) for name in TEAMS}
     # the gateway's key enrolled on its host, which a member who never led vouches for: with the
     # organisation's sign-in set up, what that key signs counts only then

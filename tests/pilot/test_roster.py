@@ -5,6 +5,7 @@ playbook's size; a hand-typed membership makes nobody a member."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from inhouse.cli.app import app
 from inhouse.errors import AntiPattern, InvalidInput, NotAllowed, Refused, UnknownPerson
 from inhouse.pilot.enablement import pilot_list
 from inhouse.pilot.evidence import PilotEvidence
-from inhouse.pilot.roster import add_member, members, remove_member
+from inhouse.pilot.roster import add_member, members, remove_member, state_team
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import evaluate
 from inhouse.program.evaluation import context_for
@@ -112,8 +113,12 @@ def test_the_playbooks_size_and_team_spread_bound_the_roster(world: World) -> No
     world.enrol("fay", "finance")
     add_member(world.lead, "lee", track="legal")
     add_member(world.lead, "fay", track="support")
+    roster = {**{f"s{n}": "support" for n in range(8)}, "lee": "legal", "fay": "finance"}
+    for name, team in roster.items():  # each member's own word on where they work
+        state_team(world.people[name], team)
     assert _pilot_size(world.lead) == (
-        "10 members across 3 teams (as the roster names them, a lead's word)"
+        "10 members across 3 teams (each team as the roster names it and its members say, "
+        "with their own key, they work in)"
     )
     world.enrol("extra", "finance")
     with pytest.raises(Refused, match="the pilot is full: it has 10 members") as full:
@@ -209,3 +214,44 @@ def test_a_member_removed_before_finishing_is_named_by_pilot_enabled(world: Worl
     ), reason()
     add_member(world.lead, "bob", track="support")  # back in: judged as a member again
     assert "left the pilot" not in reason()
+
+
+def test_five_colleagues_under_five_team_names_are_one_team(world: World) -> None:
+    """The forgery: five colleagues of one team, invited by a lead under five made-up team
+    names. They are real (their own keys, their own machines), but the spread is the lead's
+    typing alone: a team counts only where the member says, with their own key, they work in
+    it. The honest five say it once each (`inhouse pilot team`), and the check passes."""
+    world.waive()
+    typed = ("support", "legal", "finance", "sales", "hr")
+    envs = {}
+    for n, team in enumerate(typed):
+        envs[f"c{n}"] = world.enrol_cli(f"c{n}", team)
+        add_member(world.lead, f"c{n}", track="support")
+    reason = _pilot_size(world.lead)
+    assert reason.startswith(
+        "the pilot spans 0 team(s) (nobody) where the members' own word agrees with the "
+        "roster; the play wants 3; team not counted: c0 (the roster names team support, a "
+        "lead's word; c0 has not said which team they work in: they run `inhouse pilot team "
+        "TEAM` with their own key)"
+    ), reason
+    # the lead cannot say it for them: a team's word is its member's own
+    state_team(world.lead, "legal")
+    assert _pilot_size(world.lead).startswith("the pilot spans 0 team(s)")
+    # the five say, with their own keys, the team they really work in: one team
+    for env in envs.values():
+        said = runner.invoke(app, ["pilot", "team", "support"], env=env)
+        assert said.exit_code == 0, said.output
+        assert "Recorded, in your own word: you work in support" in said.stdout
+    world.clock.now = datetime.now(UTC) + timedelta(minutes=1)  # the CLI signs on the wall clock
+    reason = _pilot_size(world.lead)
+    assert reason.startswith("the pilot spans 1 team(s) (support) where"), reason
+    assert "c1 (the roster names team legal, a lead's word; c1 says they work in support" in (
+        reason
+    )
+    # an honest pilot: each says the team the roster names, and it passes
+    for n, team in enumerate(typed):
+        state_team(world.people[f"c{n}"], team)
+    assert _pilot_size(world.lead) == (
+        "5 members across 5 teams (each team as the roster names it and its members say, "
+        "with their own key, they work in)"
+    )

@@ -56,7 +56,9 @@ def add(
     out_console().print(
         f"Added {_e(member.person)} to the pilot on track {_e(member.track)} "
         f"(fact #{member.fact}). Their guide: `inhouse pilot guide {_e(member.track)} "
-        f"--person {_e(member.person)}`."
+        f"--person {_e(member.person)}`. Their team counts toward the pilot's spread once they "
+        f"say, with their own key, that they work in it: `inhouse pilot team "
+        f"{_e(member.team or 'TEAM')}`."
     )
 
 
@@ -75,6 +77,22 @@ def remove(person: PersonArg, program: ProgramOpt = None) -> None:
         out_console().print(
             f"Their gateway access is taken back until play 5 exits: {_e('; '.join(closed))}."
         )
+
+
+@app.command("team")
+def team(
+    name: Annotated[str, typer.Argument(help="The team you work in, e.g. 'support'.")],
+    program: ProgramOpt = None,
+) -> None:
+    """Say, with your own key, which team you work in. The pilot-size check counts a member's
+    team toward the pilot's spread only where their own word agrees with the team the lead's
+    roster names for them: a lead's typing alone is not several teams."""
+    from inhouse.pilot.roster import state_team
+
+    fact = state_team(open_program(program), name)
+    out_console().print(
+        f"Recorded, in your own word: you work in {_e(fact.payload['team'])} (fact #{fact.id})."
+    )
 
 
 @app.command("list")

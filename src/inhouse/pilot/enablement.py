@@ -255,8 +255,9 @@ class PilotList:
 
     def summary(self) -> str:
         return (
-            f"{len(self.members)} member(s) across {len(self.teams)} team(s); the playbook "
-            f"wants {self.limits.describe()}"
+            f"{len(self.members)} member(s) across {len(self.teams)} team(s) as the roster "
+            f"names them (pilot-size counts a team where its members say so too: `inhouse "
+            f"pilot team TEAM`); the playbook wants {self.limits.describe()}"
         )
 
 

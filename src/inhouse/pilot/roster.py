@@ -38,6 +38,7 @@ __all__ = [
     "pilot_limits",
     "remove_member",
     "require_lead",
+    "state_team",
 ]
 
 COLLECTOR = "inhouse pilot"
@@ -205,4 +206,28 @@ def _record(
         {"person": name, "track": track, "action": action, **extra},
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,
+    )
+
+
+#: who records the team a person says they work in (``pilot.team``)
+TEAM_COLLECTOR = "inhouse pilot team"
+
+
+def state_team(program: Program, team: str) -> Fact:
+    """Record, signed with the runner's own key, the team they say they work in: pilot-size
+    counts a member's team toward its spread only where this, their own word, agrees with the
+    team the lead's roster names (one person's typing is not five teams). Anyone enrolled may
+    say it, before or after a lead adds them; the latest they said counts."""
+    who = program.whoami()
+    if who.service:
+        raise NotAllowed(f"{who.name} is a service: it works in no team")
+    team = team.strip()
+    if not team or len(team) > 200:
+        raise InvalidInput("the team you work in: 1-200 characters, e.g. `support`")
+    return program.record_fact(
+        None,
+        "pilot.team",
+        {"person": who.name, "team": team},
+        provenance=Provenance.MEASURED,
+        collector=TEAM_COLLECTOR,
     )

@@ -80,6 +80,11 @@ BUILTIN_COLLECTORS: tuple[Collector, ...] = (
         "a member's role track, each step met by measured evidence (or their own word)",
     ),
     Collector(
+        "inhouse pilot team",
+        ("pilot.team",),
+        "the team a person says they work in, signed by that person",
+    ),
+    Collector(
         "inhouse prompts",
         ("prompt.shared", "prompt.version", "prompt.label"),
         "the shared prompt library; a version's signer is its author",

@@ -61,13 +61,14 @@ __all__ = [
 
 #: kinds whose ``person`` must be the signer: only you can ask, answer, learn or attend for
 #: yourself (an enablement step is recorded by the member who walked it, never for them; an
-#: attendee confirms a review with their own key)
+#: attendee confirms a review with their own key; the team you work in is yours to say)
 SELF_KINDS = frozenset(
     {
         "access.request",
         "survey.response",
         "enablement.step",
         "enablement.completed",
+        "pilot.team",
         "review.attended",
     }
 )

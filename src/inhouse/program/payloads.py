@@ -34,6 +34,7 @@ __all__ = [
     "PilotChampion",
     "PilotFinding",
     "PilotMember",
+    "PilotTeam",
     "PriceSnapshot",
     "PromptBody",
     "PromptLabel",
@@ -503,6 +504,15 @@ class PromptUsage(_Payload):
     uses_by_others: int = Field(ge=0, description="uses by people other than its author")
     last_used: date | None = None
     people: list[str] = Field(default_factory=list, description="who used it, by name")
+
+
+class PilotTeam(_Payload):
+    person: str
+    team: str = Field(
+        min_length=1,
+        description="the team the person says they work in, in their own signed word: "
+        "pilot-size counts a member's team only where it agrees with the lead's roster",
+    )
 
 
 class PilotChampion(_Payload):

@@ -31,7 +31,8 @@ from inhouse.program.prompt_versions import served_versions
 
 # the checks are reached through the registry; play 4's commands share these with them
 __all__ = ["FRESH_DAYS", "STEP_EVIDENCE", "WORD", "Enablement", "enablement_of", "lead_then",
-           "members", "set_aside", "step_problem", "team_of", "track_terms"]  # fmt: skip
+           "members", "said_team", "set_aside", "step_problem", "team_of",
+           "track_terms"]  # fmt: skip
 
 
 # -- play 4: pilot ---------------------------------------------------------------------------------
@@ -249,16 +250,63 @@ def _no_members(ctx: CheckContext) -> Result:
     return failed("no pilot members yet: `inhouse pilot add PERSON --track TRACK`")
 
 
-@register_check("pilot-size", reads=("pilot.member",))
+def said_team(ctx: CheckContext, person: str) -> Fact | None:
+    """The latest ``pilot.team`` fact in which ``person`` said, with their own key, which team
+    they work in (None: they have not said)."""
+    return ctx.facts.latest(
+        "pilot.team", lambda f: f.payload["person"] == person and f.by == person
+    )
+
+
+def _team_key(team: str) -> str:
+    """A team's name as the spread counts it: "Support" and "support " are one team (else a
+    lead who types one team's name two ways lists two)."""
+    return " ".join(team.split()).casefold()
+
+
+def _borne_teams(
+    ctx: CheckContext, pilot: dict[str, Fact]
+) -> tuple[set[str], list[Fact], list[str]]:
+    """The teams the pilot spans where each member's own word (``inhouse pilot team``) agrees
+    with the team the lead's roster names for them, the facts they said it in, and, for each
+    member whose team does not count, why (with what they do about it)."""
+    teams: set[str] = set()
+    said: list[Fact] = []
+    notes: list[str] = []
+    for person, added in sorted(pilot.items()):
+        listed = team_of(ctx, person, added)
+        word = said_team(ctx, person)
+        roster = f"the roster names team {listed}" if listed else "the roster names no team"
+        if word is None:
+            notes.append(
+                f"{person} ({roster}, a lead's word; {person} has not said which team they "
+                "work in: they run `inhouse pilot team TEAM` with their own key)"
+            )
+        elif not listed or _team_key(listed) != _team_key(str(word.payload["team"])):
+            notes.append(
+                f"{person} ({roster}, a lead's word; {person} says they work in "
+                f"{word.payload['team']}, fact #{word.id}: they say it again if they "
+                "mistyped; teams two people name differently count for neither)"
+            )
+        else:
+            teams.add(_team_key(listed))
+            said.append(word)
+    return teams, said, notes
+
+
+@register_check("pilot-size", reads=("pilot.member", "pilot.team"))
 def pilot_size(ctx: CheckContext) -> Result:
-    """Between min and max pilot members, from at least min_teams teams (each member's team
-    is the roster's, as a lead typed it in the invitation: the reason says so)."""
+    """Between min and max pilot members, from at least min_teams teams. A member's team counts
+    toward the spread only where the team the lead's roster names for them (as a lead typed it
+    in the invitation) agrees with the team the member says, with their own key, they work in
+    (`inhouse pilot team TEAM`): one lead listing five colleagues of one team under five team
+    names is one team. A program whose play 4 exited keeps the rule it exited on (the roster's
+    teams, a lead's word), and the reason says so."""
     low, high = int(ctx.param("min", 5)), int(ctx.param("max", 10))
     teams_needed = int(ctx.param("min_teams", 3))
     pilot = members(ctx)
     if not pilot:
         return _no_members(ctx)
-    teams = {team for person, added in pilot.items() if (team := team_of(ctx, person, added))}
     evidence = tuple(pilot.values())
     aside = _aside_note(ctx)
     if not low <= len(pilot) <= high:
@@ -266,17 +314,36 @@ def pilot_size(ctx: CheckContext) -> Result:
             f"the pilot has {len(pilot)} members; the play wants {low} to {high}{aside}",
             *evidence,
         )
-    if len(teams) < teams_needed:
-        return failed(
-            f"the pilot spans {len(teams)} team(s) ({names(list(teams))}); the play wants "
-            f"{teams_needed}{aside}",
+    if _PILOT in ctx.exited:
+        # the exit was made on the roster's teams alone: re-judging it would re-judge every
+        # grant the reach guards let through on it since
+        teams = {team for person, added in pilot.items() if (team := team_of(ctx, person, added))}
+        if len(teams) < teams_needed:
+            return failed(
+                f"the pilot spans {len(teams)} team(s) ({names(sorted(teams))}); the play wants "
+                f"{teams_needed}{aside}",
+                *evidence,
+            )
+        return passed(
+            f"{len(pilot)} members across {len(teams)} teams (as the roster names them, a "
+            "lead's word: play 4 exited before a member's own word on their team was asked)"
+            f"{aside}",
             *evidence,
         )
-    # the roster's teams are what the leads typed in each invitation: said as such
+    teams, said, notes = _borne_teams(ctx, pilot)
+    unborne = f"; team not counted: {'; '.join(notes)}" if notes else ""
+    if len(teams) < teams_needed:
+        return failed(
+            f"the pilot spans {len(teams)} team(s) ({names(sorted(teams))}) where the members' "
+            f"own word agrees with the roster; the play wants {teams_needed}{unborne}{aside}",
+            *evidence,
+            *said,
+        )
     return passed(
-        f"{len(pilot)} members across {len(teams)} teams (as the roster names them, a lead's "
-        f"word){aside}",
+        f"{len(pilot)} members across {len(teams)} teams (each team as the roster names it and "
+        f"its members say, with their own key, they work in){unborne}{aside}",
         *evidence,
+        *said,
     )
 
 
