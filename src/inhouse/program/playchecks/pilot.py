@@ -14,7 +14,7 @@ from inhouse.program.checks import (
     passed,
     register_check,
 )
-from inhouse.program.facts import Fact, daily_usage
+from inhouse.program.facts import Fact, daily_usage, own_requests
 from inhouse.program.playchecks._shared import (
     enrolled_elsewhere,
     ever_held,
@@ -492,7 +492,18 @@ def step_problem(ctx: CheckContext, person: str, added: Fact, step: Fact) -> str
                 f"rests on {fact.kind} #{fact.id}, but a {terms['type']} step rests on "
                 f"{' or '.join(kinds) or 'their own word'}"
             )
-        if not _names(fact, person, onboarded, params):
+        if not _names(fact, person, onboarded, params, lenient=_PILOT in ctx.exited):
+            if (
+                fact.kind == "usage.daily"
+                and own_requests(fact, person) == 0
+                and str(fact.payload["day"]) >= onboarded
+            ):
+                return (
+                    f"rests on usage.daily #{fact.id}, whose requests of {person}'s the gateway "
+                    f"signed as all through an agent's key, none through {person}'s own: "
+                    f"{person} sends one with their own gateway key and runs `inhouse pilot "
+                    "enablement --record`"
+                )
             return f"rests on {fact.kind} #{fact.id}, which does not bear out {person}'s step"
         if fact.kind == "workflow.run" and (why := unrecorded_lock(ctx.facts, fact)):
             return f"rests on workflow.run #{fact.id}, but {why}"
@@ -529,12 +540,25 @@ def _not_by_another(ctx: CheckContext, person: str, usage: Fact) -> str | None:
     return None
 
 
-def _names(fact: Fact, person: str, onboarded: str, params: dict[str, Any]) -> bool:
+def _names(
+    fact: Fact, person: str, onboarded: str, params: dict[str, Any], *, lenient: bool = False
+) -> bool:
     """Whether a counted fact a step rests on is ``person``'s, since ``onboarded`` (a day), and
-    of what the step names (its workflow, its prompt)."""
+    of what the step names (its workflow, its prompt); a ``usage.daily`` that says how many of
+    their requests came through their own key must say some did (``lenient``: the rule before
+    it did, for a program whose play 4 exited on it)."""
     if fact.kind == "usage.daily":
         day = str(fact.payload["day"])
-        return day >= onboarded and daily_usage(fact).get(person, {}).get("requests", 0) > 0
+        if day < onboarded:
+            return False
+        mine = own_requests(fact, person)
+        if mine is not None and not lenient:
+            # the gateway signed how many were through their own key: a day only their agent
+            # used is no request of theirs
+            return mine > 0
+        # a fact signed before the rollup counted own-key requests says only that they had
+        # answered requests (the step's own rule read the log for whose key)
+        return daily_usage(fact).get(person, {}).get("requests", 0) > 0
     if fact.kind == "prompt.usage":
         wanted = params.get("prompt")
         last = fact.payload.get("last_used")
