@@ -76,8 +76,8 @@ __all__ = [
     "PromptVariable",
     "Provenance",
     "daily_usage",
-    "own_requests",
     "fact_kind",
+    "own_requests",
     "validate_payload",
 ]
 
