@@ -152,3 +152,44 @@ def test_before_any_measurement_nothing_signed_counts(
     assert f"The last two columns are {UNSIGNED}" in html
     assert seen["indicators"]["signed"]["answered_requests"] == 0
     assert "The gateway signed no daily usage in this period" in seen["indicators_html"]
+
+
+def test_the_pilot_page_says_a_report_or_survey_too_old_to_count(
+    _isolated: Path, clock: Clock, request: pytest.FixtureRequest
+) -> None:
+    """A signed adoption report and a survey the lead let age: the page shows them, but says,
+    by play 4's own rules, that its checks no longer count them, and what to run."""
+    from inhouse.pilot.survey import answer_survey, open_survey
+    from tests.pilot.gateway_days import at
+
+    pilot = start_pilot(_isolated, clock, TEAMS)
+    request.addfinalizer(pilot.lead.close)
+    for person in TEAMS:
+        pilot.enable(person, "2026-11-02T10:00")
+    pilot.clock.now = at("2026-11-02T11:00")
+    open_survey(pilot.lead, at("2026-11-30T17:00"))
+    pilot.use(Use("bob", f"2026-11-0{d}T10:00") for d in (3, 4, 5))
+    answer_survey(pilot.people["bob"], "very")
+    pilot.on("2026-11-06")
+    _, fact = record_adoption(pilot.lead)
+    assert fact is not None
+
+    pilot.on("2026-11-10")  # both still count: nothing said
+    seen = _pages(pilot, request)
+    assert seen["pilot"]["adoption"]["too_old"] is None
+    assert seen["pilot"]["survey"]["results"]["too_old"] is None
+    assert "Too old to count" not in seen["pilot_html"]
+    assert "1 of 3 members reach it on their own" in seen["pilot_html"]
+
+    pilot.on("2026-12-01")  # the report as of 11-06, the survey opened 11-02
+    seen = _pages(pilot, request)
+    data, html = seen["pilot"], " ".join(seen["pilot_html"].split())
+    adoption, survey = data["adoption"]["too_old"], data["survey"]["results"]["too_old"]
+    assert "is as of 2026-11-06, more than 7 days before today (2026-12-01)" in adoption
+    assert "more than 28 days before today (2026-12-01)" in survey
+    assert "Too old to count: play 4 no longer counts this report" in html
+    assert "`inhouse pilot adoption --record`" in html.replace("&#96;", "`")
+    assert "1 of 3 members reached it on their own then" in html
+    assert "1 of 3 members reach it on their own" not in html
+    assert "Too old to count: play 4 no longer counts this survey" in html
+    assert "`inhouse survey open --closes DATE`" in html.replace("&#96;", "`")

@@ -30,8 +30,9 @@ from inhouse.program.playchecks._shared import (
 from inhouse.program.prompt_versions import served_versions
 
 # the checks are reached through the registry; play 4's commands share these with them
-__all__ = ["FRESH_DAYS", "STEP_EVIDENCE", "WORD", "Enablement", "enablement_of", "lead_then",
-           "members", "set_aside", "step_problem", "team_of", "track_terms"]  # fmt: skip
+__all__ = ["FRESH_DAYS", "STEP_EVIDENCE", "WORD", "Enablement", "adoption_too_old",
+           "enablement_of", "lead_then", "members", "set_aside", "step_problem",
+           "survey_too_old", "team_of", "track_terms"]  # fmt: skip
 
 
 # -- play 4: pilot ---------------------------------------------------------------------------------
@@ -662,7 +663,7 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
             "with `inhouse pilot adoption --record` (it reads the playbook's figures)",
             report,
         )
-    if (stale := _stale(ctx, report)) is not None:
+    if (stale := adoption_too_old(ctx, report)) is not None:
         return failed(stale, report)
     rows = {str(row["person"]): row for row in report.payload["members"]}
     # the pilot the report measured stays in it: removing who was not independent changes
@@ -711,13 +712,15 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
 FRESH_DAYS = 7
 
 
-def _stale(ctx: CheckContext, report: Fact) -> str | None:
+def adoption_too_old(ctx: CheckContext, report: Fact) -> str | None:
     """Why ``report`` (the latest ``pilot.adoption``) is too old to say how the pilot uses the
     tool now, or None. A lead who records a report in a good month, and none since, would
     keep the check passing on use long over. A program whose play 4 exited is not asked: its
     exit is re-judged each day by the checks loaded then (the reach guards hold the pilot's
     widening to it), so a rule that a report goes stale would close the gateway to those
-    let in on it; the exit made (with this rule) on a fresh report stays made."""
+    let in on it; the exit made (with this rule) on a fresh report stays made. The check's
+    rule, and what the CLI and dashboard say of the report they show (``ctx`` with the
+    check's parameters)."""
     if _PILOT in ctx.exited:
         return None
     fresh = int(ctx.param("fresh_days", FRESH_DAYS))
@@ -829,7 +832,7 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
             "(`inhouse survey open`)",
             survey,
         )
-    if (stale := _survey_stale(ctx, survey)) is not None:
+    if (stale := survey_too_old(ctx, survey)) is not None:
         return failed(stale, survey)
     closes = _closes(survey)
     # the pilot the survey asked: a member removed since it opened is still counted
@@ -896,13 +899,15 @@ def survey_stale(opened: datetime, now: datetime, fresh: int) -> bool:
     return opened.astimezone(UTC).date() < now.astimezone(UTC).date() - timedelta(days=fresh)
 
 
-def _survey_stale(ctx: CheckContext, survey: Fact) -> str | None:
+def survey_too_old(ctx: CheckContext, survey: Fact) -> str | None:
     """Why ``survey`` (the latest a lead opened) is too old to say whether the pilot of now
     would resist losing the tool, or None. The pilot it asked may be long gone, and a lead who
     opened one in a good month, and none since, would keep the check passing on its happy
     answers. A program whose play 4 exited is not asked, as for the adoption report
-    (:func:`_stale`): its exit is re-judged by the checks loaded now, and the reach guards
-    hold the pilot's widening to it."""
+    (:func:`adoption_too_old`): its exit is re-judged by the checks loaded now, and the reach
+    guards hold the pilot's widening to it. The check's rule, and what `inhouse survey
+    results` and the dashboard say of the survey they show (``ctx`` with the check's
+    parameters)."""
     if _PILOT in ctx.exited:
         return None
     fresh = int(ctx.param("fresh_days", SURVEY_FRESH_DAYS))
