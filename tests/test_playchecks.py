@@ -2204,3 +2204,29 @@ def test_play_six_says_whose_word_a_trials_typed_costs_are_by_play_twos_rule() -
     faster = word(rerun(proven_on=["faster"], costs_confirmed=None))
     assert faster.confirmed_by is None
     assert "their word alone (the trial claimed no 'cheaper'" in faster.label
+
+
+def test_a_first_request_on_a_day_only_the_members_agent_used_is_not_borne_out() -> None:
+    """The forgery: p0 signs their first-request step themselves (the Python API), naming the
+    gateway's signed day on which all their requests came through their agent's key (``own``
+    0). Until play 4 exits the step is not borne out; p1's own request that day is. A program
+    whose play 4 exited on such a step keeps its exit (the reach guards re-judge exits by the
+    checks loaded now)."""
+    people, added = roster(2, 2)
+    day = fact("usage.daily", by="gateway", day=NOW.date().isoformat(),
+               people={"p0": {"requests": 3, "own": 0}, "p1": {"requests": 2, "own": 2}})  # fmt: skip
+    steps = [*enabled("p0", [day]), *enabled("p1", [day])]
+    context = CheckContext(
+        facts=FactSet([*added, day, *steps]), people=people, owners=OWNERS, now=NOW,
+        machines={who: frozenset({f"{who}-laptop"}) for who in people}, exited={},
+        signed_in=signed_in(people), sign_in_issuer=ISSUER,
+    )  # fmt: skip
+    result = evaluate("pilot-enabled", context)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert (
+        f"p0's first: rests on usage.daily #{day.id}, whose requests of p0's the gateway signed "
+        "as all through an agent's key, none through p0's own"
+    ) in result.reason
+    assert "p1's first" not in result.reason
+    kept = evaluate("pilot-enabled", replace(context, exited={"pilot": (NOW, day.id + 10)}))
+    assert kept.outcome is Outcome.PASS, kept.reason
