@@ -2213,8 +2213,8 @@ def test_a_first_request_on_a_day_only_the_members_agent_used_is_not_borne_out()
     whose play 4 exited on such a step keeps its exit (the reach guards re-judge exits by the
     checks loaded now)."""
     people, added = roster(2, 2)
-    day = fact("usage.daily", by="gateway", day=NOW.date().isoformat(),
-               people={"p0": {"requests": 3, "own": 0}, "p1": {"requests": 2, "own": 2}})  # fmt: skip
+    signed = {"p0": {"requests": 3, "own": 0}, "p1": {"requests": 2, "own": 2}}
+    day = fact("usage.daily", by="gateway", day=NOW.date().isoformat(), people=signed)
     steps = [*enabled("p0", [day]), *enabled("p1", [day])]
     context = CheckContext(
         facts=FactSet([*added, day, *steps]), people=people, owners=OWNERS, now=NOW,
