@@ -196,7 +196,7 @@ def test_the_pilot_page_says_a_report_or_survey_too_old_to_count(
 
 
 def test_money_figures_say_whose_word_their_costs_are(
-    _isolated: Path, clock: Clock, request: pytest.FixtureRequest
+    _isolated: Path, clock: Clock, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Play 6's local cost and spend avoided are priced with the costs play 1's author typed
     (the API's prices, the candidate's hardware and power). Nobody who reran the trial
@@ -244,3 +244,22 @@ def test_money_figures_say_whose_word_their_costs_are(
     assert "local_cost (unsigned) (costs: lena's word alone)" in page
     assert "spend_avoided (unsigned) (costs: lena's word alone)" in page
     assert f"Whose word its costs are: {label}." in page
+
+    # and `inhouse indicators report` says it beside the figures
+    from typer.testing import CliRunner
+
+    from inhouse.cli._common import state as cli_state
+    from inhouse.cli.indicators import app
+
+    def opened(program: str | None = None) -> Program:
+        found = Program.open(pilot.folder, clock=pilot.clock)
+        cli_state.opened.append(found)  # closed by the command, as its own would be
+        return found
+
+    monkeypatch.setattr("inhouse.cli.indicators.open_program", opened)
+    monkeypatch.setenv("COLUMNS", "400")
+    result = CliRunner().invoke(app, ["report", "--period", "2026-11", "--no-record"])
+    assert result.exit_code == 0, result.output
+    shown = " ".join(result.output.split())
+    assert f"Local cost (costs: lena's word alone): {label}" in shown
+    assert f"Spend avoided (costs: lena's word alone): {label}" in shown
