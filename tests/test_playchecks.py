@@ -2210,3 +2210,79 @@ def test_a_role_is_judged_as_held_at_an_event() -> None:
     spans = replace(bare, role_spans={"sam": {"support-owner": [(3, 6), (9, None)]}})
     held = [spans.held_role_at("sam", "support-owner", seq) for seq in (2, 3, 5, 6, 8, 9, 20)]
     assert held == [False, True, True, False, False, True, True]
+
+
+def test_play_six_says_whose_word_a_trials_typed_costs_are_by_play_twos_rule() -> None:
+    """Play 6's money figures (local cost, spend avoided) are priced from the costs play 1's
+    author typed: the report labels them confirmed only where trial-reproduced counts a
+    colleague's rerun confirming them with their own key, never the author's own
+    confirmation nor a rerun that confirmed nothing; the label names the rerun fact."""
+    from inhouse.indicators.prices import costs_word
+
+    economics = {"status_quo": "api", "currency": "EUR", "api_price_input_per_mtok": 150.0,
+                 "api_price_output_per_mtok": 600.0,
+                 "local": {"watts": 300.0, "price_per_kwh": 0.3, "hardware_price": 2000.0,
+                           "lifetime_hours": 26280.0, "utilisation": 0.5}}  # fmt: skip
+    verdict = reproducible(economics=economics)
+
+    def word(*reruns: Fact) -> Any:
+        context = CheckContext(
+            facts=FactSet((verdict, *reruns)), people=ROSTER, owners=OWNERS, now=NOW,
+            machines={who: frozenset({f"{who}-laptop"}) for who in ROSTER}, exited=EXITED,
+            signed_in=signed_in(ROSTER), sign_in_issuer=ISSUER,
+        )  # fmt: skip
+        return costs_word(context, verdict)
+
+    alone = word()
+    assert alone.confirmed_by is None and alone.short == "costs: lena's word alone"
+    assert alone.label == (
+        f"costs typed by trial t's author, lena (trial.verdict #{verdict.id}): their word "
+        "alone, which no colleague who reran the trial confirmed (`inhouse prove t --rerun "
+        "--confirm-costs COMMENT`)"
+    )
+    # the forgeries: lena confirms her own costs on her own rerun; omar reruns it but
+    # confirms nothing
+    assert word(rerun(by="lena", costs_confirmed="they are right")).confirmed_by is None
+    assert word(rerun(costs_confirmed=None)).short == "costs: lena's word alone"
+    # the honest path: omar's rerun, confirming them with his own key
+    confirming = rerun(costs_confirmed="our invoice says so")
+    confirmed = word(confirming)
+    assert confirmed.short == "costs confirmed by omar"
+    assert confirmed.rerun_fact == confirming.id
+    assert confirmed.label == (
+        f"costs typed by trial t's author, lena (trial.verdict #{verdict.id}), confirmed by "
+        f"omar, who reran the trial with their own key (trial.rerun #{confirming.id}; their "
+        "word: our invoice says so)"
+    )
+    assert confirmed.to_dict()["confirmed_by"] == "omar"
+    # a trial that claimed only "faster": no rerun confirms its costs, and the label says so
+    verdict = reproducible(proven_on=["faster"], economics=economics)
+    faster = word(rerun(proven_on=["faster"], costs_confirmed=None))
+    assert faster.confirmed_by is None
+    assert "their word alone (the trial claimed no 'cheaper'" in faster.label
+
+
+def test_a_first_request_on_a_day_only_the_members_agent_used_is_not_borne_out() -> None:
+    """The forgery: p0 signs their first-request step themselves (the Python API), naming the
+    gateway's signed day on which all their requests came through their agent's key (``own``
+    0). Until play 4 exits the step is not borne out; p1's own request that day is. A program
+    whose play 4 exited on such a step keeps its exit (the reach guards re-judge exits by the
+    checks loaded now)."""
+    people, added = roster(2, 2)
+    signed = {"p0": {"requests": 3, "own": 0}, "p1": {"requests": 2, "own": 2}}
+    day = fact("usage.daily", by="gateway", day=NOW.date().isoformat(), people=signed)
+    steps = [*enabled("p0", [day]), *enabled("p1", [day])]
+    context = CheckContext(
+        facts=FactSet([*added, day, *steps]), people=people, owners=OWNERS, now=NOW,
+        machines={who: frozenset({f"{who}-laptop"}) for who in people}, exited={},
+        signed_in=signed_in(people), sign_in_issuer=ISSUER,
+    )  # fmt: skip
+    result = evaluate("pilot-enabled", context)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert (
+        f"p0's first: rests on usage.daily #{day.id}, whose requests of p0's the gateway signed "
+        "as all through an agent's key, none through p0's own"
+    ) in result.reason
+    assert "p1's first" not in result.reason
+    kept = evaluate("pilot-enabled", replace(context, exited={"pilot": (NOW, day.id + 10)}))
+    assert kept.outcome is Outcome.PASS, kept.reason

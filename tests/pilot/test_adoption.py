@@ -283,3 +283,46 @@ def test_the_adoption_command_shows_members_and_roles_and_records(
     recorded = run("--record")
     assert "Recorded pilot.adoption" in recorded and "signed by gateway" in recorded
     assert "unchanged" in run("--record")
+
+
+def test_the_adoption_command_says_the_signed_report_is_too_old_to_count(
+    pilot: Pilot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report recorded in a good month and none since: the command's figures are of now,
+    but what play 4 counts is the latest signed report, and the command says, by the check's
+    own rule, that the check no longer counts it and what to run."""
+    commands_on_the_tests_clock(pilot, monkeypatch)
+    app = Typer()
+
+    @app.callback()
+    def _root() -> None:
+        """The pilot group's stand-in: `inhouse pilot` mounts the same command."""
+
+    register(app)
+    for person in TEAMS:
+        pilot.enable(person, "2026-11-02T10:00")
+    pilot.use(Use(p, f"2026-11-0{d}T10:00") for p in ("bob", "pia") for d in (3, 4, 5))
+    pilot.on("2026-11-06")
+    _, fact = record_adoption(pilot.lead)
+    assert fact is not None
+
+    def run(*args: str) -> str:
+        result = runner.invoke(app, ["adoption", *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    pilot.on("2026-11-10")  # recent: it counts, and nothing is said
+    assert "Too old to count" not in run()
+    assert json.loads(run("--json"))["counted"] == {
+        "fact": fact.id, "as_of": "2026-11-06", "too_old": None
+    }  # fmt: skip
+    pilot.on("2026-11-15")
+    shown = " ".join(run().split())
+    assert "Too old to count: play 4 no longer counts the latest signed report" in shown
+    assert "is as of 2026-11-06, more than 7 days before today (2026-11-15)" in shown
+    assert "`inhouse pilot adoption --record`" in shown
+    counted = json.loads(run("--json"))["counted"]
+    assert counted["fact"] == fact.id and "more than 7 days" in counted["too_old"]
+    _, check_reason = _independent_use(pilot)
+    assert counted["too_old"] == check_reason  # the check's own words, not a second rule
+    assert "Too old to count" not in run("--record")  # recorded again: it counts

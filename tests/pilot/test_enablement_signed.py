@@ -78,10 +78,10 @@ def _enabled(world: World) -> Result:
 
 def _typed(world: World, person: str, **fields: Any) -> UsageRecord:
     """A usage row the lead types into the shared database, with no request behind it."""
-    record = UsageRecord(request_id=new_request_id(), at="2026-11-03T10:00:00+00:00",
-                         person=person, key_id=f"k_{person}", endpoint="chat/completions",
-                         model="tiny", status=200, tokens_in=3, tokens_out=5,
-                         **fields)  # fmt: skip
+    fields.setdefault("at", "2026-11-03T10:00:00+00:00")
+    record = UsageRecord(request_id=new_request_id(), person=person, key_id=f"k_{person}",
+                         endpoint="chat/completions", model="tiny", status=200, tokens_in=3,
+                         tokens_out=5, **fields)  # fmt: skip
     insert_usage(world.lead.store, [record])  # the summary tables kept as the writer keeps them
     return record
 
@@ -259,3 +259,79 @@ def test_an_imported_prompt_is_nobodys_for_a_step_wanting_someone_elses(
             "used library prompt triage@1 (by carol; signed by the gateway: prompt.usage #"
         )
     )
+
+
+def test_a_day_only_the_members_agent_used_is_no_first_request_of_theirs(world: World) -> None:
+    """play 4's first-answered-request counts the member's own key: the gateway's signed daily
+    usage says how many of their requests came through it (``own``). The forgery: bob's agent
+    is his only use, on the 4th; someone with the database types an own-key row for bob that
+    day (the log's word), and bob signs the step himself through the Python API, naming the
+    agent's day. Neither makes a first request of his; his own request does."""
+    from inhouse.gateway import issue_key
+
+    with (world.folder / "inhouse.toml").open("a", encoding="utf-8") as config:
+        config.write('\n[policy.agents.triager]\ntools = ["read_file"]\n')
+    world.key("bob")  # bob holds a gateway key of his own, but only his agent uses one
+    _, world.keys["bob's agent"] = issue_key(
+        world.lead, None, "bob", agent="triager", holder=world.people["bob"]
+    )
+    world.send("bob's agent", datetime(2026, 11, 4, 10, tzinfo=UTC))
+    _typed(world, "bob", at="2026-11-04T11:00:00+00:00")  # his "own" request on the agent's day
+    world.clock.now = datetime(2026, 11, 4, 23, tzinfo=UTC)
+    world.sign()
+    (agents_day,) = [
+        f for f in world.lead.state().facts
+        if f.kind == "usage.daily" and f.payload["day"] == "2026-11-04"
+    ]  # fmt: skip
+    assert agents_day.payload["people"]["bob"]["requests"] == 1
+    assert agents_day.payload["people"]["bob"]["own"] == 0
+    (mine,) = progress(world.people["bob"], "bob")
+    first = mine.steps[0]
+    assert not first.met
+    assert first.detail == (
+        "the gateway signed requests of yours only through an agent's key (on 2026-11-04): "
+        "send one with your own gateway key (`inhouse keys fetch`)"
+    )
+    _sign_steps(world.people["bob"], "bob", evidence=[agents_day.id],
+                steps=["first-request", "shared-prompt"])  # fmt: skip
+    result = _enabled(world)
+    assert result.outcome is Outcome.FAIL
+    assert (
+        f"bob's first-request: rests on usage.daily #{agents_day.id}, whose requests of bob's "
+        "the gateway signed as all through an agent's key, none through bob's own"
+    ) in result.reason
+
+    # the honest way: bob sends one with his own key; the signed day says so
+    world.send("bob", datetime(2026, 11, 5, 10, tzinfo=UTC))
+    world.clock.now = datetime(2026, 11, 5, 23, tzinfo=UTC)
+    world.sign()
+    (mine,) = progress(world.people["bob"], "bob")
+    assert mine.steps[0].met
+    assert mine.steps[0].detail.startswith(
+        "first answered request through the gateway on 2026-11-05 (signed by the gateway"
+    )
+
+
+def test_a_day_signed_before_own_was_counted_keeps_the_old_rule_and_says_so(
+    world: World,
+) -> None:
+    """A usage.daily signed before the rollup counted own-key requests says only that bob had
+    answered requests that day: the step reads the usage log for whose key, and says that it
+    is the log's word; the check accepts the fact as it did."""
+    world.key("bob")
+    _typed(world, "bob")  # bob's own-key row on the 3rd, in the log
+    world.clock.now = datetime(2026, 11, 3, 23, tzinfo=UTC)
+    gateway = world.lead.as_service("gateway")
+    older = gateway.record_fact(
+        None,
+        "usage.daily",
+        {"day": "2026-11-03", "people": {"bob": {"requests": 1}}},
+        provenance=Provenance.MEASURED,
+        collector="inhouse gateway rollup",
+    )
+    (mine,) = progress(world.people["bob"], "bob")
+    assert mine.steps[0].met, mine.steps[0].detail
+    assert f"usage.daily #{older.id}; signed before the rollup counted own-key requests" in (
+        mine.steps[0].detail
+    )
+    assert "is the usage log's word" in mine.steps[0].detail

@@ -239,3 +239,40 @@ def test_the_survey_commands(pilot: Pilot) -> None:
     assert "faster triage" not in shown  # replaced
     data = json.loads(cli("results", "--json"))
     assert data["pilot"]["counts"]["very"] == 1 and data["survey"] == "ellis-1"
+
+
+def test_results_of_a_survey_too_old_to_count_say_so_and_what_to_run(
+    pilot: Pilot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A survey opened more than 28 days ago: play 4's check no longer counts it (until play 4
+    exits), and its results, in the CLI and its JSON, say so in the check's own words, with
+    the command that opens the next; while it counts, nothing is said."""
+    from inhouse.cli._common import state as cli_state
+    from inhouse.program import Program
+
+    def opened(program: str | None = None) -> Program:
+        found = Program.open(pilot.folder, clock=pilot.clock)
+        cli_state.opened.append(found)  # closed by the command, as its own would be
+        return found
+
+    monkeypatch.setattr("inhouse.cli.survey.open_program", opened)
+    pilot.clock.now = at("2026-11-03T09:00")
+    open_survey(pilot.lead, CLOSES)
+    _regulars(pilot, "bob")
+    pilot.clock.now = at("2026-11-12T12:00")
+    answer_survey(pilot.people["bob"], "very")
+    pilot.clock.now = at("2026-12-01T09:00")  # 28 days: it still counts
+    assert survey_results(pilot.lead).too_old is None
+    assert "Too old to count" not in cli("results")
+    pilot.clock.now = at("2026-12-02T09:00")
+    found = survey_results(pilot.lead)
+    refs = [r for r in pilot.lead.playbook.play("pilot").exit
+            if r.check == "pilot-would-resist-losing"]  # fmt: skip
+    (checked,) = run_checks(refs, context_for(pilot.lead.state(), pilot.lead.clock()))
+    assert found.too_old == checked.result.reason  # the check's own rule and words
+    assert "more than 28 days before today (2026-12-02)" in found.too_old
+    shown = " ".join(cli("results").split())
+    assert "Too old to count: play 4 no longer counts it: the latest survey (ellis-1" in shown
+    assert "`inhouse survey open --closes DATE`" in shown
+    assert "very disappointed" in shown.lower()  # its answers are still shown, labelled
+    assert json.loads(cli("results", "--json"))["too_old"] == found.too_old

@@ -152,3 +152,114 @@ def test_before_any_measurement_nothing_signed_counts(
     assert f"The last two columns are {UNSIGNED}" in html
     assert seen["indicators"]["signed"]["answered_requests"] == 0
     assert "The gateway signed no daily usage in this period" in seen["indicators_html"]
+
+
+def test_the_pilot_page_says_a_report_or_survey_too_old_to_count(
+    _isolated: Path, clock: Clock, request: pytest.FixtureRequest
+) -> None:
+    """A signed adoption report and a survey the lead let age: the page shows them, but says,
+    by play 4's own rules, that its checks no longer count them, and what to run."""
+    from inhouse.pilot.survey import answer_survey, open_survey
+    from tests.pilot.gateway_days import at
+
+    pilot = start_pilot(_isolated, clock, TEAMS)
+    request.addfinalizer(pilot.lead.close)
+    for person in TEAMS:
+        pilot.enable(person, "2026-11-02T10:00")
+    pilot.clock.now = at("2026-11-02T11:00")
+    open_survey(pilot.lead, at("2026-11-30T17:00"))
+    pilot.use(Use("bob", f"2026-11-0{d}T10:00") for d in (3, 4, 5))
+    answer_survey(pilot.people["bob"], "very")
+    pilot.on("2026-11-06")
+    _, fact = record_adoption(pilot.lead)
+    assert fact is not None
+
+    pilot.on("2026-11-10")  # both still count: nothing said
+    seen = _pages(pilot, request)
+    assert seen["pilot"]["adoption"]["too_old"] is None
+    assert seen["pilot"]["survey"]["results"]["too_old"] is None
+    assert "Too old to count" not in seen["pilot_html"]
+    assert "1 of 3 members reach it on their own" in seen["pilot_html"]
+
+    pilot.on("2026-12-01")  # the report as of 11-06, the survey opened 11-02
+    seen = _pages(pilot, request)
+    data, html = seen["pilot"], " ".join(seen["pilot_html"].split())
+    adoption, survey = data["adoption"]["too_old"], data["survey"]["results"]["too_old"]
+    assert "is as of 2026-11-06, more than 7 days before today (2026-12-01)" in adoption
+    assert "more than 28 days before today (2026-12-01)" in survey
+    assert "Too old to count: play 4 no longer counts this report" in html
+    assert "`inhouse pilot adoption --record`" in html.replace("&#96;", "`")
+    assert "1 of 3 members reached it on their own then" in html
+    assert "1 of 3 members reach it on their own" not in html
+    assert "Too old to count: play 4 no longer counts this survey" in html
+    assert "`inhouse survey open --closes DATE`" in html.replace("&#96;", "`")
+
+
+def test_money_figures_say_whose_word_their_costs_are(
+    _isolated: Path, clock: Clock, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Play 6's local cost and spend avoided are priced with the costs play 1's author typed
+    (the API's prices, the candidate's hardware and power). Nobody who reran the trial
+    confirmed them: the report's JSON, its HTML file and the dashboard say they are the
+    author's word alone, and what would confirm them."""
+    from html import unescape
+
+    from inhouse.indicators import build_report
+    from inhouse.indicators.render import render_html
+    from inhouse.program import Provenance
+
+    pilot = start_pilot(_isolated, clock, TEAMS)
+    request.addfinalizer(pilot.lead.close)
+    economics = {"status_quo": "api", "currency": "USD", "api_price_input_per_mtok": 5.0,
+                 "api_price_output_per_mtok": 15.0,
+                 "local": {"watts": 300.0, "price_per_kwh": 0.3, "hardware_price": 2000.0,
+                           "lifetime_hours": 26280.0, "utilisation": 0.5}}  # fmt: skip
+    verdict = pilot.lead.record_fact(
+        None, "trial.verdict",
+        {"trial": "triage", "verdict": "proven", "proven_on": ["cheaper"], "quality_ok": True,
+         "economics": economics},
+        provenance=Provenance.MEASURED, collector="inhouse prove",
+    )  # fmt: skip
+    pilot.use(Use("bob", f"2026-11-0{d}T10:00") for d in (3, 4, 5))
+    pilot.on("2026-12-02")
+    rollup_usage(pilot.lead)
+    label = (
+        f"costs typed by trial triage's author, lena (trial.verdict #{verdict.id}): their word "
+        "alone, which no colleague who reran the trial confirmed (`inhouse prove triage --rerun "
+        "--confirm-costs COMMENT`)"
+    )
+    report = build_report(pilot.lead, "2026-11").to_dict()
+    lagging = {row["name"]: row for row in report["lagging"]}
+    for name in ("local_cost", "spend_avoided", "reference_cost"):
+        assert lagging[name]["value"] is not None, lagging[name]["reason"]
+        assert lagging[name]["costs"]["confirmed_by"] is None
+        assert lagging[name]["costs"]["label"] == label
+    assert lagging["work_changed_hours"]["costs"] is None  # no typed cost in it
+    assert "Local cost (costs: lena's word alone)" in unescape(render_html(report))
+
+    seen = _pages(pilot, request)
+    rows = {row["name"]: row for row in seen["indicators"]["report"]["lagging"]}
+    assert rows["local_cost"]["costs"]["short"] == "costs: lena's word alone"
+    page = unescape(seen["indicators_html"])
+    assert "local_cost (unsigned) (costs: lena's word alone)" in page
+    assert "spend_avoided (unsigned) (costs: lena's word alone)" in page
+    assert f"Whose word its costs are: {label}." in page
+
+    # and `inhouse indicators report` says it beside the figures
+    from typer.testing import CliRunner
+
+    from inhouse.cli._common import state as cli_state
+    from inhouse.cli.indicators import app
+
+    def opened(program: str | None = None) -> Program:
+        found = Program.open(pilot.folder, clock=pilot.clock)
+        cli_state.opened.append(found)  # closed by the command, as its own would be
+        return found
+
+    monkeypatch.setattr("inhouse.cli.indicators.open_program", opened)
+    monkeypatch.setenv("COLUMNS", "400")
+    result = CliRunner().invoke(app, ["report", "--period", "2026-11", "--no-record"])
+    assert result.exit_code == 0, result.output
+    shown = " ".join(result.output.split())
+    assert f"Local cost (costs: lena's word alone): {label}" in shown
+    assert f"Spend avoided (costs: lena's word alone): {label}" in shown

@@ -116,6 +116,10 @@ def _show(data: dict[str, Any]) -> None:
                           fmt(row["previous"], row["unit"]), change)  # fmt: skip
     console.print(table)
     for row in data["lagging"]:
+        if row.get("costs") and row["value"] is not None:  # whose word its typed costs are
+            console.print(f"[bold]{_e(row['title'])}[/bold] ({_e(row['costs']['short'])}): "
+                          f"{_e(row['costs']['label'])}")  # fmt: skip
+    for row in data["lagging"]:
         if not row["inputs"]:
             continue
         console.print(f"[bold]{_e(row['title'])}[/bold] inputs:")

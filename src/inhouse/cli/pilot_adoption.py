@@ -57,12 +57,13 @@ def adoption(
     json: JsonOpt = False,
 ) -> None:
     """Per member and per role track: active days, stickiness (DAU/MAU), last active day,
-    library prompts used, and whether they reach the tool on their own, with the reason."""
+    library prompts used, and whether they reach the tool on their own, with the reason; and
+    whether play 4 still counts the latest signed report (too old: record it again)."""
     from datetime import date
 
     from rich.markup import escape
 
-    from inhouse.pilot.adoption import adoption_report, record_adoption
+    from inhouse.pilot.adoption import adoption_report, counted_adoption, record_adoption
     from inhouse.usage.totals import day_text
 
     opened = open_program(program)
@@ -80,10 +81,24 @@ def adoption(
                 "[yellow]unsigned:[/yellow] `--record` measures the gateway's sealed rows and "
                 "signs the result with its key (what play 4 counts)"
             )
+    # what play 4 counts is the latest signed report, not these figures: said where it no
+    # longer counts (too old, by the check's own rule), with what to run
+    counted, too_old = counted_adoption(opened)
     if json:
-        print_json({**report.to_dict(), "source": source})
+        print_json({
+            **report.to_dict(),
+            "source": source,
+            "counted": None if counted is None else {
+                "fact": counted.id, "as_of": str(counted.payload["as_of"]), "too_old": too_old
+            },
+        })  # fmt: skip
     else:
         _render(report, source)
+        if counted is not None and too_old:
+            out_console().print(
+                f"[yellow]Too old to count:[/yellow] play 4 no longer counts the latest signed "
+                f"report: {escape(too_old)}."
+            )
     if record and not json:
         out = out_console()
         if fact is None:

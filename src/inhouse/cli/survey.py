@@ -109,6 +109,9 @@ def _render(found: SurveyResults) -> None:
         f"Survey {found.survey.name} ({state}, closes {found.survey.closes:%Y-%m-%d %H:%M} UTC): "
         f"{QUESTION}"
     )
+    if found.too_old:
+        out.print(f"[yellow]Too old to count:[/yellow] play 4 no longer counts it: "
+                  f"{escape(found.too_old)}.")  # fmt: skip
     table = Table("track", "members", "answered", *ANSWERS.values(), "very, of answers",
                   "very, of members", box=None)  # fmt: skip
     for group in (*found.groups, found.pilot):

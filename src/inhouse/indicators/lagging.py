@@ -18,9 +18,9 @@ from typing import Any
 
 from inhouse.db import Store
 from inhouse.indicators.leading import Authors, PeriodUsage
-from inhouse.indicators.model import Indicator, Input
+from inhouse.indicators.model import CostsWord, Indicator, Input
 from inhouse.indicators.periods import Period
-from inhouse.indicators.prices import latest_economics, prices_for
+from inhouse.indicators.prices import costs_word, latest_economics, prices_for, trial_of
 from inhouse.program.checks import CheckContext
 from inhouse.program.facts import Fact
 
@@ -150,6 +150,8 @@ def _spend(usage: PeriodUsage, ctx: CheckContext, period: Period) -> list[Indica
         "what the answered requests' tokens would have cost at the reference API's prices: "
         "input tokens x input price / 1e6 + output tokens x output price / 1e6"
     )
+    typed = None if prices is None else trial_of(ctx, prices.trial_fact)
+    priced = None if typed is None else costs_word(ctx, typed)
     if prices is None:
         reference = Indicator(
             "reference_cost", "Reference API cost", "lagging", None, "", reference_def,
@@ -169,6 +171,7 @@ def _spend(usage: PeriodUsage, ctx: CheckContext, period: Period) -> list[Indica
                 Input("price per 1M output tokens", prices.output_per_mtok,
                       f"{prices.currency}/Mtok", prices.source),
             ),
+            costs=priced,
         )  # fmt: skip
     local = _local(ctx, busy_hours, window)
     spend_def = "reference API cost minus local cost"
@@ -186,7 +189,7 @@ def _spend(usage: PeriodUsage, ctx: CheckContext, period: Period) -> list[Indica
         spend = Indicator(
             "spend_avoided", "Spend avoided", "lagging",
             round(reference.value - local.value, 6), reference.unit, spend_def, "",
-            reference.inputs + local.inputs,
+            reference.inputs + local.inputs, costs=_weakest(reference.costs, local.costs),
         )  # fmt: skip
     return [spend, reference, local]
 
@@ -206,7 +209,8 @@ def _local(ctx: CheckContext, busy_hours: float, window: str) -> Indicator:
                          "no local cost model: play 1's trial records its cost inputs",
                          (busy,))  # fmt: skip
     energy, hardware = local_rate(local)
-    source = f"trial.verdict #{trial.id} cost model (configured by the trial's author)"
+    word = costs_word(ctx, trial)
+    source = f"trial.verdict #{trial.id} cost model ({word.label})"
     currency = str(local.get("currency", "USD"))
     return Indicator(
         "local_cost", "Local cost", "lagging", round(busy_hours * (energy + hardware), 6),
@@ -219,4 +223,13 @@ def _local(ctx: CheckContext, busy_hours: float, window: str) -> Indicator:
                   f"{source}: {local['hardware_price']} / {local['lifetime_hours']} h / "
                   f"{local['utilisation']} utilisation"),
         ),
+        costs=word,
     )  # fmt: skip
+
+
+def _weakest(*words: CostsWord | None) -> CostsWord | None:
+    """Of the costs words a figure rests on, the one to label it with: an author's word alone
+    before a confirmed one (a figure is only as confirmed as its least confirmed input)."""
+    found = [w for w in words if w is not None]
+    alone = [w for w in found if w.confirmed_by is None]
+    return next(iter(alone or found), None)

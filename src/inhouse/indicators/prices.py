@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from inhouse.errors import Refused
+from inhouse.indicators.model import CostsWord
 from inhouse.indicators.periods import Period
 from inhouse.program.checks import CheckContext
 from inhouse.program.facts import Fact
@@ -20,7 +21,16 @@ from inhouse.program.facts import Fact
 if TYPE_CHECKING:
     from inhouse.program import Program
 
-__all__ = ["KIND", "Prices", "latest_economics", "prices_for", "prices_from_trial", "set_prices"]
+__all__ = [
+    "KIND",
+    "Prices",
+    "costs_word",
+    "latest_economics",
+    "prices_for",
+    "prices_from_trial",
+    "set_prices",
+    "trial_of",
+]
 
 KIND = "indicators.prices"
 
@@ -34,6 +44,8 @@ class Prices:
     output_per_mtok: float
     currency: str
     source: str  # said beside every figure priced with them
+    #: the trial verdict whose author typed these prices (None: a price list's attester's)
+    trial_fact: int | None = None
 
     def cost(self, tokens_in: int, tokens_out: int) -> float:
         """What these tokens cost at these prices (per million tokens), to the millionth."""
@@ -58,6 +70,30 @@ def set_prices(
         "source": source.strip(),
     }
     return program.attest(None, KIND, payload, f"prices for {reference}: {source}")
+
+
+def costs_word(ctx: CheckContext, verdict: Fact) -> CostsWord:
+    """Whose word the costs ``verdict``'s author typed are: confirmed by the colleague whose
+    rerun play 2's ``trial-reproduced`` counts as confirming them, or the author's alone."""
+    from inhouse.program.playchecks.baseline import costs_confirmation
+
+    rerun = costs_confirmation(ctx, verdict)
+    return CostsWord(
+        trial=str(verdict.payload["trial"]),
+        trial_fact=verdict.id,
+        author=verdict.by,
+        confirmed_by=None if rerun is None else rerun.by,
+        rerun_fact=None if rerun is None else rerun.id,
+        comment="" if rerun is None else str(rerun.payload["costs_confirmed"]),
+        claimed_cheaper="cheaper" in (verdict.payload.get("proven_on") or []),
+    )
+
+
+def trial_of(ctx: CheckContext, fact_id: int | None) -> Fact | None:
+    """The trial verdict with id ``fact_id`` (None: none)."""
+    if fact_id is None:
+        return None
+    return next((f for f in ctx.facts.of("trial.verdict") if f.id == fact_id), None)
 
 
 def latest_economics(ctx: CheckContext) -> Fact | None:
@@ -114,6 +150,7 @@ def prices_for(ctx: CheckContext, period: Period) -> Prices | None:
             currency=str(economics["currency"]),
             source=f"listed prices in trial.verdict #{verdict.id} (configured by the trial's "
             f"author, {verdict.by})",
+            trial_fact=verdict.id,
         )
     if snapshots:
         return _snapshot(snapshots[0], ", recorded after the period: none was in force then")
@@ -129,4 +166,6 @@ def _snapshot(fact: Fact, note: str) -> Prices:
         currency=str(p["currency"]),
         source=f"price snapshot #{fact.id}, {p['source']} (attested by {fact.by} on "
         f"{fact.at.date().isoformat()}{note})",
+        # a snapshot copied from a trial's status quo holds what that trial's author typed
+        trial_fact=None if p.get("trial_fact") is None else int(p["trial_fact"]),
     )

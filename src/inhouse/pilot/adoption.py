@@ -42,6 +42,7 @@ __all__ = [
     "RoleAdoption",
     "adoption_report",
     "check_params",
+    "counted_adoption",
     "record_adoption",
 ]
 
@@ -173,6 +174,21 @@ def check_params(playbook: Playbook, check: str, defaults: Mapping[str, Any]) ->
     refs = [ref for play in playbook.plays for ref in play.exit if ref.check == check]
     refs += [ref for play in playbook.plays for ref in play.trigger if ref.check == check]
     return {**defaults, **(refs[0].params if refs else {})}
+
+
+def counted_adoption(program: Program) -> tuple[Fact | None, str | None]:
+    """The latest ``pilot.adoption`` fact that counts, as play 4's ``pilot-independent-use``
+    check picks it (signed by the gateway's key), and why the check no longer counts it (too
+    old, by the check's own rule and parameters; and what to run), or None while it does."""
+    from inhouse.program.counting import build_context
+    from inhouse.program.playchecks.pilot import FRESH_DAYS, adoption_too_old
+
+    context = build_context(program.state(), program.clock())
+    fact = context.facts.latest("pilot.adoption")
+    if fact is None:
+        return None, None
+    params = check_params(program.playbook, CHECK, {**_DEFAULTS, "fresh_days": FRESH_DAYS})
+    return fact, adoption_too_old(context.with_params(params), fact)
 
 
 def adoption_report(

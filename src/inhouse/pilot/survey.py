@@ -193,6 +193,9 @@ class SurveyResults:
     pilot: GroupResult
     benefits: tuple[Benefit, ...]
     uncounted: tuple[tuple[int, str], ...]  # answers that do not count: (fact id, why)
+    #: why play 4's check no longer counts this survey (opened too long ago), and what to
+    #: run; None while it counts it (or play 4 exited on it)
+    too_old: str | None = None
 
     @property
     def meets_benchmark(self) -> bool:
@@ -218,6 +221,7 @@ class SurveyResults:
                 {"track": b.track, "answer": b.answer, "benefit": b.text} for b in self.benefits
             ],
             "uncounted": [{"fact": fact, "why": why} for fact, why in self.uncounted],
+            "too_old": self.too_old,
         }
 
 
@@ -368,7 +372,8 @@ def survey_results(program: Program, survey: str | None = None) -> SurveyResults
     """``survey``'s results (default: the latest), by role track: each member's latest own
     answer counts; answers signed by someone else are listed as not counted."""
     context = _context(program)
-    opened = [_survey(fact) for fact in _opened(context)]
+    facts = _opened(context)
+    opened = [_survey(fact) for fact in facts]
     if not opened:
         raise InvalidInput("no survey yet: a rollout lead opens one with `inhouse survey open`")
     chosen = opened[-1] if survey is None else next((s for s in opened if s.name == survey), None)
@@ -396,7 +401,8 @@ def survey_results(program: Program, survey: str | None = None) -> SurveyResults
         for person, fact in sorted(latest.items(), key=lambda item: (tracks[item[0]], item[1].id))
         if str(fact.payload.get("benefit", "")).strip()
     )
-    share = float(check_params(program.playbook, CHECK, {"share": 0.5})["share"])
+    params = check_params(program.playbook, CHECK, {"share": 0.5})
+    share = float(params["share"])
     return SurveyResults(
         survey=chosen,
         open=chosen.is_open(program.clock()),
@@ -405,7 +411,17 @@ def survey_results(program: Program, survey: str | None = None) -> SurveyResults
         pilot=_group("*", list(tracks), latest),
         benefits=benefits,
         uncounted=uncounted,
+        too_old=_too_old_to_count(context.with_params(params), facts[opened.index(chosen)])
+        if chosen is opened[-1]
+        else None,
     )
+
+
+def _too_old_to_count(context: CheckContext, opened: Fact) -> str | None:
+    """Why play 4's survey check no longer counts the latest survey, by its own rule."""
+    from inhouse.program.playchecks.pilot import survey_too_old
+
+    return survey_too_old(context, opened)
 
 
 def _group(track: str, people: list[str], latest: dict[str, Fact]) -> GroupResult:

@@ -46,7 +46,7 @@ from inhouse.jsonfiles import load_yaml
 from inhouse.location import safe_join
 from inhouse.pilot.evidence import PilotEvidence
 from inhouse.pilot.library import PromptVersion
-from inhouse.program.facts import Fact
+from inhouse.program.facts import Fact, own_requests
 from inhouse.workflows.spec import list_workflows
 
 __all__ = [
@@ -161,20 +161,41 @@ class _SharedPrompt(_Params):
     rests_on=("usage.daily",),
 )
 def _first_request(ev: PilotEvidence, person: str, step: Step, p: _NoParams) -> StepResult:
-    # the gateway's signature decides; the (unsigned) log only says whose key: not an agent's
+    # the gateway's signature decides, and where it signed how many of the day's requests came
+    # through the person's own key (``own``), that too: a day only their agent used is no
+    # request of theirs. A day signed before the rollup counted ``own`` falls back to the
+    # (unsigned) log for whose key it was, and says so
     own = ev.answered_days(person)
     signed = ev.signed_days(person)
     since = ev.onboarded(person) or ""
-    days = [day for day in own if day in signed and day >= since]
-    if days:
-        fact = signed[days[0]]
+    agents: list[str] = []
+    for day in sorted(d for d in signed if d >= since):
+        fact = signed[day]
+        mine = own_requests(fact, person)
+        if mine is None and day not in own:
+            continue
+        if mine == 0:
+            agents.append(day)
+            continue
+        whose = (
+            ""
+            if mine is not None
+            else "; signed before the rollup counted own-key requests: that one was through "
+            "your own key, not an agent's, is the usage log's word"
+        )
         return StepResult(
             True,
-            f"first answered request through the gateway on {days[0]} (signed by the "
-            f"gateway: usage.daily #{fact.id})",
+            f"first answered request through the gateway on {day} (signed by the "
+            f"gateway: usage.daily #{fact.id}{whose})",
             (fact.id,),
         )
-    later = [day for day in own if day >= since]
+    later = [day for day in own if day >= since and day not in signed]
+    if agents and not later:
+        return StepResult(
+            False,
+            f"the gateway signed requests of yours only through an agent's key (on "
+            f"{', '.join(agents)}): send one with your own gateway key (`inhouse keys fetch`)",
+        )
     if later:
         return StepResult(
             False,

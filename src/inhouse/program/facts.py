@@ -78,6 +78,7 @@ __all__ = [
     "Provenance",
     "daily_usage",
     "fact_kind",
+    "own_requests",
     "validate_payload",
 ]
 
@@ -200,6 +201,17 @@ def daily_usage(fact: Fact) -> dict[str, dict[str, int]]:
             "tokens_out": int(payload.get("tokens_out", 0)),
         }
     }
+
+
+def own_requests(fact: Fact, person: str) -> int | None:
+    """How many of ``person``'s answered requests in a ``usage.daily`` fact came through a key
+    of their own, not an agent's; None where the fact does not say (signed before the rollup
+    counted them, or naming one person only)."""
+    people = fact.payload.get("people")
+    if not isinstance(people, dict):
+        return None
+    mine = (people.get(person) or {}).get("own")
+    return None if mine is None else int(mine)
 
 
 P = TypeVar("P", bound=type[BaseModel])

@@ -277,10 +277,11 @@ def _signed_adoption(program: Program, members: list[str]) -> dict[str, Any]:
     """The latest ``pilot.adoption`` fact that counts, as play 4's ``pilot-independent-use``
     check picks it (the latest of the counted facts: signed by the gateway's key): who of
     ``members`` (the pilot as the checks see it) is independent and why, when it was measured.
-    ``fact`` is None until one is recorded."""
-    from inhouse.program.counting import build_context
+    ``fact`` is None until one is recorded; ``too_old`` says why the check no longer counts it
+    (its own rule), else None."""
+    from inhouse.pilot.adoption import counted_adoption
 
-    fact = build_context(program.state(), program.clock()).facts.latest("pilot.adoption")
+    fact, too_old = counted_adoption(program)
     rows = {} if fact is None else {str(r["person"]): r for r in fact.payload["members"]}
     shown = [
         {
@@ -301,6 +302,7 @@ def _signed_adoption(program: Program, members: list[str]) -> dict[str, Any]:
         "min_days": None if fact is None else fact.payload.get("min_days"),
         "members": shown,
         "independent": sum(1 for row in shown if row["independent"]),
+        "too_old": too_old,
     }
 
 

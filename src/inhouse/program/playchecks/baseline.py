@@ -32,7 +32,8 @@ from inhouse.program.playchecks._shared import (
     split_aside,
 )
 
-__all__: list[str] = []  # nothing to import: the checks are reached through the registry
+# the checks are reached through the registry; what else reads the check's judgment imports this
+__all__ = ["costs_confirmation"]
 
 
 # -- play 2: baseline ------------------------------------------------------------------------------
@@ -568,6 +569,25 @@ def _claim_problem(verdict: Fact, rerun: Fact, *, costs: bool = True) -> tuple[b
             f"({again} {' '.join(flags)})"
         )
     return None
+
+
+def costs_confirmation(ctx: CheckContext, verdict: Fact) -> Fact | None:
+    """The ``trial.rerun`` by which play 2's ``trial-reproduced`` counts the costs ``verdict``'s
+    author typed (its "cheaper" claim's prices, hourly cost, hardware and power) as confirmed
+    by the colleague who reran it, with their own key (``costs_confirmed``); None where they are
+    its author's word alone: no "cheaper" claimed (no rerun confirms its costs), or no rerun the
+    check counts confirmed them. Judged by the check's own rule, so what play 6's report says of
+    whose word its money figures rest on is what play 2 counts."""
+    if verdict.payload.get("verdict") != "proven" or not _priced(verdict):
+        return None
+    result = _reproduced(ctx, verdict)
+    if result.outcome is not Outcome.PASS:
+        return None
+    return next(
+        (f for f in result.evidence
+         if f.kind == "trial.rerun" and f.payload.get("costs_confirmed")),
+        None,
+    )  # fmt: skip
 
 
 def _priced(verdict: Fact) -> bool:

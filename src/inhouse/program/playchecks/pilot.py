@@ -14,7 +14,7 @@ from inhouse.program.checks import (
     passed,
     register_check,
 )
-from inhouse.program.facts import Fact, daily_usage
+from inhouse.program.facts import Fact, daily_usage, own_requests
 from inhouse.program.playchecks._shared import (
     enrolled_elsewhere,
     ever_held,
@@ -30,9 +30,9 @@ from inhouse.program.playchecks._shared import (
 from inhouse.program.prompt_versions import served_versions
 
 # the checks are reached through the registry; play 4's commands share these with them
-__all__ = ["FRESH_DAYS", "STEP_EVIDENCE", "WORD", "Enablement", "enablement_of", "lead_then",
-           "members", "said_team", "set_aside", "step_problem", "team_of",
-           "track_terms"]  # fmt: skip
+__all__ = ["FRESH_DAYS", "STEP_EVIDENCE", "WORD", "Enablement", "adoption_too_old",
+           "enablement_of", "lead_then", "members", "said_team", "set_aside", "step_problem",
+           "survey_too_old", "team_of", "track_terms"]  # fmt: skip
 
 
 # -- play 4: pilot ---------------------------------------------------------------------------------
@@ -559,7 +559,18 @@ def step_problem(ctx: CheckContext, person: str, added: Fact, step: Fact) -> str
                 f"rests on {fact.kind} #{fact.id}, but a {terms['type']} step rests on "
                 f"{' or '.join(kinds) or 'their own word'}"
             )
-        if not _names(fact, person, onboarded, params):
+        if not _names(fact, person, onboarded, params, lenient=_PILOT in ctx.exited):
+            if (
+                fact.kind == "usage.daily"
+                and own_requests(fact, person) == 0
+                and str(fact.payload["day"]) >= onboarded
+            ):
+                return (
+                    f"rests on usage.daily #{fact.id}, whose requests of {person}'s the gateway "
+                    f"signed as all through an agent's key, none through {person}'s own: "
+                    f"{person} sends one with their own gateway key and runs `inhouse pilot "
+                    "enablement --record`"
+                )
             return f"rests on {fact.kind} #{fact.id}, which does not bear out {person}'s step"
         if fact.kind == "workflow.run" and (why := unrecorded_lock(ctx.facts, fact)):
             return f"rests on workflow.run #{fact.id}, but {why}"
@@ -596,12 +607,25 @@ def _not_by_another(ctx: CheckContext, person: str, usage: Fact) -> str | None:
     return None
 
 
-def _names(fact: Fact, person: str, onboarded: str, params: dict[str, Any]) -> bool:
+def _names(
+    fact: Fact, person: str, onboarded: str, params: dict[str, Any], *, lenient: bool = False
+) -> bool:
     """Whether a counted fact a step rests on is ``person``'s, since ``onboarded`` (a day), and
-    of what the step names (its workflow, its prompt)."""
+    of what the step names (its workflow, its prompt); a ``usage.daily`` that says how many of
+    their requests came through their own key must say some did (``lenient``: the rule before
+    it did, for a program whose play 4 exited on it)."""
     if fact.kind == "usage.daily":
         day = str(fact.payload["day"])
-        return day >= onboarded and daily_usage(fact).get(person, {}).get("requests", 0) > 0
+        if day < onboarded:
+            return False
+        mine = own_requests(fact, person)
+        if mine is not None and not lenient:
+            # the gateway signed how many were through their own key: a day only their agent
+            # used is no request of theirs
+            return mine > 0
+        # a fact signed before the rollup counted own-key requests says only that they had
+        # answered requests (the step's own rule read the log for whose key)
+        return daily_usage(fact).get(person, {}).get("requests", 0) > 0
     if fact.kind == "prompt.usage":
         wanted = params.get("prompt")
         last = fact.payload.get("last_used")
@@ -705,7 +729,7 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
             "with `inhouse pilot adoption --record` (it reads the playbook's figures)",
             report,
         )
-    if (stale := _stale(ctx, report)) is not None:
+    if (stale := adoption_too_old(ctx, report)) is not None:
         return failed(stale, report)
     rows = {str(row["person"]): row for row in report.payload["members"]}
     # the pilot the report measured stays in it: removing who was not independent changes
@@ -754,13 +778,15 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
 FRESH_DAYS = 7
 
 
-def _stale(ctx: CheckContext, report: Fact) -> str | None:
+def adoption_too_old(ctx: CheckContext, report: Fact) -> str | None:
     """Why ``report`` (the latest ``pilot.adoption``) is too old to say how the pilot uses the
     tool now, or None. A lead who records a report in a good month, and none since, would
     keep the check passing on use long over. A program whose play 4 exited is not asked: its
     exit is re-judged each day by the checks loaded then (the reach guards hold the pilot's
     widening to it), so a rule that a report goes stale would close the gateway to those
-    let in on it; the exit made (with this rule) on a fresh report stays made."""
+    let in on it; the exit made (with this rule) on a fresh report stays made. The check's
+    rule, and what the CLI and dashboard say of the report they show (``ctx`` with the
+    check's parameters)."""
     if _PILOT in ctx.exited:
         return None
     fresh = int(ctx.param("fresh_days", FRESH_DAYS))
@@ -872,7 +898,7 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
             "(`inhouse survey open`)",
             survey,
         )
-    if (stale := _survey_stale(ctx, survey)) is not None:
+    if (stale := survey_too_old(ctx, survey)) is not None:
         return failed(stale, survey)
     closes = _closes(survey)
     # the pilot the survey asked: a member removed since it opened is still counted
@@ -939,13 +965,15 @@ def survey_stale(opened: datetime, now: datetime, fresh: int) -> bool:
     return opened.astimezone(UTC).date() < now.astimezone(UTC).date() - timedelta(days=fresh)
 
 
-def _survey_stale(ctx: CheckContext, survey: Fact) -> str | None:
+def survey_too_old(ctx: CheckContext, survey: Fact) -> str | None:
     """Why ``survey`` (the latest a lead opened) is too old to say whether the pilot of now
     would resist losing the tool, or None. The pilot it asked may be long gone, and a lead who
     opened one in a good month, and none since, would keep the check passing on its happy
     answers. A program whose play 4 exited is not asked, as for the adoption report
-    (:func:`_stale`): its exit is re-judged by the checks loaded now, and the reach guards
-    hold the pilot's widening to it."""
+    (:func:`adoption_too_old`): its exit is re-judged by the checks loaded now, and the reach
+    guards hold the pilot's widening to it. The check's rule, and what `inhouse survey
+    results` and the dashboard say of the survey they show (``ctx`` with the check's
+    parameters)."""
     if _PILOT in ctx.exited:
         return None
     fresh = int(ctx.param("fresh_days", SURVEY_FRESH_DAYS))
