@@ -2066,6 +2066,42 @@ def test_the_pilots_leads_and_owner_are_one_author_between_them() -> None:
     assert kept.outcome is Outcome.PASS, kept.reason
 
 
+def test_a_pilot_handoff_accepted_on_todays_rules_stays_current_once_play_four_exits() -> None:
+    """An acceptance is bound to each exit check's outcome and evidence; play 4 exits when its
+    handoff is accepted, and the checks then keep the rule a program exited on before today's
+    (``"pilot" in ctx.exited``). That leniency must not change a pass the new rule gave, or
+    every honest handoff turns stale the moment it is accepted and play 5 cannot start. The
+    co-lead mira enrolled at lena's laptop: under today's rule she is one of the leadership,
+    under the earlier one an alias of lena's, and the pass must rest on the same facts."""
+    from inhouse.program.evaluation import CheckedRef, evidence_hash
+    from inhouse.program.playbook import CheckRef
+
+    people = {**ROSTER, "mira": person("mira", "ops", "rollout-lead"),
+              "p0": person("p0", "team0", "pilot-user")}  # fmt: skip
+    prompts = [fact("prompt.shared", by=who, prompt=f"p-{who}", author=who)
+               for who in ("lena", "mira", "p0")]  # fmt: skip
+    before = replace(_on_machines(prompts, people, mira="typed~lena-laptop"),
+                     owners={**OWNERS, "pilot": "lena"}, params={"min_authors": 2},
+                     exited={})  # fmt: skip
+    roster_people, added = roster(5, 3)
+    teams = [fact("pilot.team", by=f"p{i}", person=f"p{i}", team=f"team{i % 3}")
+             for i in range(5)]  # fmt: skip
+    sized = CheckContext(
+        facts=FactSet([*added, *teams]), people=roster_people, owners=OWNERS, now=NOW,
+        params={"min": 5, "max": 10, "min_teams": 3},
+        machines={who: frozenset({f"{who}-laptop"}) for who in roster_people},
+        signed_in=signed_in(roster_people), sign_in_issuer=ISSUER,
+    )  # fmt: skip
+    for check, context in (("prompt-library-seeded", before), ("pilot-size", sized)):
+        accepted = evaluate(check, context)
+        assert accepted.outcome is Outcome.PASS, (check, accepted.reason)
+        exited = evaluate(check, replace(context, exited={"pilot": (NOW, 10**9)}))
+        ref = CheckRef(check=check, title=check)
+        assert evidence_hash([CheckedRef(ref, exited)]) == evidence_hash(
+            [CheckedRef(ref, accepted)]
+        ), (check, accepted.reason, exited.reason)
+
+
 def test_two_authors_at_one_machine_are_one_author() -> None:
     """The forgery: the pilot's owner is someone else, and one person publishes prompts with
     their own key and an alias's, both enrolled at their one laptop; a service's key is no

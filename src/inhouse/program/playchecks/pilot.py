@@ -8,6 +8,7 @@ from typing import Any
 
 from inhouse.program.checks import (
     CheckContext,
+    Outcome,
     Result,
     failed,
     inconclusive,
@@ -314,34 +315,35 @@ def pilot_size(ctx: CheckContext) -> Result:
             f"the pilot has {len(pilot)} members; the play wants {low} to {high}{aside}",
             *evidence,
         )
-    if _PILOT in ctx.exited:
-        # the exit was made on the roster's teams alone: re-judging it would re-judge every
-        # grant the reach guards let through on it since
-        teams = {team for person, added in pilot.items() if (team := team_of(ctx, person, added))}
-        if len(teams) < teams_needed:
-            return failed(
-                f"the pilot spans {len(teams)} team(s) ({names(sorted(teams))}); the play wants "
-                f"{teams_needed}{aside}",
-                *evidence,
-            )
-        return passed(
-            f"{len(pilot)} members across {len(teams)} teams (as the roster names them, a "
-            "lead's word: play 4 exited before a member's own word on their team was asked)"
-            f"{aside}",
-            *evidence,
-        )
     teams, said, notes = _borne_teams(ctx, pilot)
     unborne = f"; team not counted: {'; '.join(notes)}" if notes else ""
-    if len(teams) < teams_needed:
-        return failed(
-            f"the pilot spans {len(teams)} team(s) ({names(sorted(teams))}) where the members' "
-            f"own word agrees with the roster; the play wants {teams_needed}{unborne}{aside}",
+    if len(teams) >= teams_needed:
+        return passed(
+            f"{len(pilot)} members across {len(teams)} teams (each team as the roster names it "
+            f"and its members say, with their own key, they work in){unborne}{aside}",
             *evidence,
             *said,
         )
-    return passed(
-        f"{len(pilot)} members across {len(teams)} teams (each team as the roster names it and "
-        f"its members say, with their own key, they work in){unborne}{aside}",
+    if _PILOT in ctx.exited:
+        # the exit was made on the roster's teams alone: re-judging it would re-judge every
+        # grant the reach guards let through on it since. Asked only where the members' word
+        # falls short: a pass on it stays the pass the handoff was accepted on
+        roster = {team for person, added in pilot.items() if (team := team_of(ctx, person, added))}
+        if len(roster) >= teams_needed:
+            return passed(
+                f"{len(pilot)} members across {len(roster)} teams (as the roster names them, a "
+                "lead's word: play 4 exited before a member's own word on their team was "
+                f"asked){aside}",
+                *evidence,
+            )
+        return failed(
+            f"the pilot spans {len(roster)} team(s) ({names(sorted(roster))}); the play wants "
+            f"{teams_needed}{aside}",
+            *evidence,
+        )
+    return failed(
+        f"the pilot spans {len(teams)} team(s) ({names(sorted(teams))}) where the members' "
+        f"own word agrees with the roster; the play wants {teams_needed}{unborne}{aside}",
         *evidence,
         *said,
     )
@@ -663,11 +665,22 @@ def prompt_library_seeded(ctx: CheckContext) -> Result:
     shared = [f for f in shared if f.by in ctx.people and not ctx.people[f.by].service]
     owner = ctx.owners.get(_PILOT)
     judged = {owner} if owner else set()
-    if _PILOT not in ctx.exited:
-        # a co-lead's prompt beside the owner's is the pilot's leadership seeding it alone. A
-        # program whose play 4 exited before this rule keeps the old one: its exit (and the
-        # reach the guards let through on it) is not re-judged at upgrade
-        judged |= ever_held(ctx, "rollout-lead")
+    # a co-lead's prompt beside the owner's is the pilot's leadership seeding it alone
+    result = _seeded(ctx, shared, imported, judged | ever_held(ctx, "rollout-lead"), wanted)
+    if result.outcome is Outcome.PASS or _PILOT not in ctx.exited:
+        return result
+    # a program whose play 4 exited before this rule keeps the old one: its exit (and the
+    # reach the guards let through on it) is not re-judged at upgrade. Asked only where the new
+    # rule falls short: a pass on it stays the pass the handoff was accepted on
+    earlier = _seeded(ctx, shared, imported, judged, wanted)
+    return earlier if earlier.outcome is Outcome.PASS else result
+
+
+def _seeded(
+    ctx: CheckContext, shared: list[Fact], imported: list[str], judged: set[str], wanted: int
+) -> Result:
+    """:func:`prompt_library_seeded`'s judgment, ``judged`` (the pilot's owner, and its leads)
+    counting as one author between them."""
     _, aside = one_per_machine(ctx, {f.by for f in shared} - judged, judged)
     shared = [f for f in shared if f.by not in aside]
     aside, unsigned = split_aside(ctx, aside, judged)
