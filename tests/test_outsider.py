@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from inhouse.errors import AntiPattern, NotAllowed, SignInError, StoreError
 from inhouse.gateway.keys import grant_key
@@ -346,17 +347,6 @@ def test_plays_three_and_four_on_waivers_exit_nothing_and_open_no_pilot(after_on
 # -- a playbook of her own ------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "hole not closed: a playbook of the program's own without the shipped `reach:` gates "
-        "(inhouse.toml's `playbook =` pointing at an edited copy, or Program.init(playbook=)) "
-        "lets its lead grant pilot gateway keys before any play exits, with no waiver on the "
-        "record; status only warns that the playbook differs. A blocker for it would hold back "
-        "every existing own-playbook pilot's keys at upgrade, and no event records the release "
-        "that wrote it to draw the upgrade line by"
-    ),
-)
 def test_a_playbook_of_her_own_without_reach_gates_opens_no_pilot(
     _isolated: Path, clock: Clock, idp: StandinIdP
 ) -> None:
@@ -378,7 +368,84 @@ def test_a_playbook_of_her_own_without_reach_gates_opens_no_pilot(
         lena.set_up_sign_in(idp.issuer, "inhouse", domain="acme.example")
         _sign_in(lena, idp, "u-lena")
         _alias(lena, "pia", "legal")
-        with pytest.raises(AntiPattern, match="scaling before proving"):
+        with pytest.raises(AntiPattern, match="scaling before proving") as refused:
             grant_key(lena, None, "pia")
+        # the refusal names the gate her playbook dropped, not only the plays hers would ask
+        assert "playbook of the program's own" in str(refused.value)
+        assert "the pilot reach gate at workflow" in str(refused.value)
+        # on the record it goes through, and stays shown beside the guard it waives
+        _waive(lena, "scaling-before-proving")
+        grant_key(lena, None, "pia")
+        assert not lena.state().unwaived_reach()
     finally:
         lena.close()
+
+
+def _own_playbook(folder: Path, edit: Any) -> str:
+    """The shipped playbook under a name of her own (acme), edited by ``edit``."""
+    shipped = resources.files("inhouse.playbooks").joinpath("local-model-program.yaml")
+    text = shipped.read_text(encoding="utf-8").replace("name: local-model-program", "name: acme", 1)
+    edited = edit(text)
+    assert edited != text
+    (folder / "acme.yaml").write_text(edited, encoding="utf-8")
+    return str(folder / "acme.yaml")
+
+
+def test_a_playbook_of_her_own_easing_play_one_still_needs_a_waiver_to_open_the_pilot(
+    _isolated: Path, clock: Clock, idp: StandinIdP
+) -> None:
+    """lena keeps the reach gates but swaps play 1's exit for one that holds already (the
+    hypothesis she recorded), and play 2's and 3's for the same: every gate her playbook asks is
+    met by what she typed. The pilot still waits for the rules inhouse ships, or a waiver."""
+
+    def ease(text: str) -> str:
+        book = yaml.safe_load(text)
+        typed = {"check": "hypothesis-recorded", "title": "what she typed"}
+        for play in book["plays"][:3]:
+            play["exit"] = [typed]
+        return str(yaml.safe_dump(book, sort_keys=False))
+
+    path = _own_playbook(_isolated, ease)
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock, playbook=path)
+    try:
+        from inhouse.program.guards import reach_blockers
+        from inhouse.program.playbook import Reach
+
+        blockers = reach_blockers(lena.playbook, Reach.PILOT, lena.state(), clock())
+        own = [b for b in blockers if "playbook of the program's own" in b.message]
+        assert own, [b.message for b in blockers]
+        missing = " ".join(own[0].missing)
+        assert "value-proven (play 1's exit)" in missing
+        assert "second-person-verified (play 2's exit)" in missing
+        assert "workflow-run-by-other (play 3's exit)" in missing
+        # play 6's rules are not the pilot's: nothing past play 3 is named
+        assert "play 4" not in missing and "play 5" not in missing
+    finally:
+        lena.close()
+
+
+def test_a_playbook_of_her_own_that_only_adds_rules_is_gated_as_the_shipped_one(
+    _isolated: Path, clock: Clock
+) -> None:
+    """A stricter playbook of the organisation's own (a check added to play 1's exit, the
+    shipped rules kept) asks no waiver: only what it drops of the shipped rules does."""
+    from inhouse.program.guards import reach_blockers
+    from inhouse.program.playbook import Reach, dropped_before
+
+    def stricter(text: str) -> str:
+        return text.replace(
+            "      - check: value-proven\n        title: a trial on",
+            "      - check: hypothesis-recorded\n        title: also typed\n"
+            "      - check: value-proven\n        title: a trial on",
+            1,
+        )
+
+    path = _own_playbook(_isolated, stricter)
+    program = Program.init(_isolated, "Acme", "lena", clock=clock, playbook=path)
+    try:
+        assert dropped_before(program.playbook, Reach.PILOT) == []
+        assert dropped_before(program.playbook, Reach.BEYOND_PILOT) == []
+        blockers = reach_blockers(program.playbook, Reach.PILOT, program.state(), clock())
+        assert blockers and not [b for b in blockers if "of the program's own" in b.message]
+    finally:
+        program.close()

@@ -149,7 +149,8 @@ def test_a_playbook_of_its_own_says_what_it_leaves_out(
     request: pytest.FixtureRequest, _isolated: Path, clock: Clock
 ) -> None:
     """Under a name of its own the copy loads, and every status names what it drops; without a
-    reach gate, widening to a pilot still waits for the organisation's sign-in."""
+    reach gate, widening to a pilot waits for a waiver naming what it drops, and for the
+    organisation's sign-in."""
     from inhouse.program.guards import reach_blockers
     from inhouse.program.playbook import Reach
 
@@ -163,8 +164,13 @@ def test_a_playbook_of_its_own_says_what_it_leaves_out(
     assert "the pilot reach gate" in said and "the beyond-pilot reach gate" in said
     assert "another owner for workflow" in said
     blockers = reach_blockers(lena.playbook, Reach.PILOT, lena.state(), clock.now)
-    assert [b.guard.value for b in blockers] == ["scaling-before-proving"]
-    assert "the organisation's sign-in" in blockers[0].missing[0]
+    assert [b.guard.value for b in blockers] == ["scaling-before-proving"] * 2
+    # its gates are its lead's: what it drops before the pilot asks a waiver on the record
+    assert "a playbook of the program's own" in blockers[0].message
+    assert "second-person-verified (play 2's exit)" in blockers[0].missing
+    assert "the pilot reach gate at workflow" in blockers[0].missing
+    assert not [m for m in blockers[0].missing if "beyond-pilot" in m]
+    assert "the organisation's sign-in" in blockers[1].missing[0]
 
 
 def test_a_playbook_of_its_own_that_keeps_every_name_but_eases_the_parameters_is_named(

@@ -26,7 +26,7 @@ from inhouse.program.evaluation import (
     trigger_results,
 )
 from inhouse.program.facts import daily_usage
-from inhouse.program.playbook import Play, Playbook, Reach, Role, pilot_limits
+from inhouse.program.playbook import Play, Playbook, Reach, Role, dropped_before, pilot_limits
 from inhouse.program.state import UNCHECKED, HeldBack, ProgramState
 
 __all__ = [
@@ -324,6 +324,9 @@ def reach_blockers(
     # a playbook without a gate for this reach asks no play to exit first; the sign-in below
     # is asked all the same (a playbook's file cannot waive who people are)
     upto = -1 if gate is None else playbook.ids.index(gate)
+    label = (
+        "scaling before proving" if guard is Guard.SCALING_BEFORE_PROVING else "skipping play five"
+    )
     for play in playbook.plays[: upto + 1]:
         if play_has_exited(play, state, now, playbook):
             continue
@@ -338,11 +341,6 @@ def reach_blockers(
             )
         else:
             missing = (f"play {number} ({play.id}) started, its exit met and handed off",)
-        label = (
-            "scaling before proving"
-            if guard is Guard.SCALING_BEFORE_PROVING
-            else "skipping play five"
-        )
         blockers.append(
             Blocker(
                 guard,
@@ -350,6 +348,21 @@ def reach_blockers(
                 f"{label}: widening access to the {reach.value} needs play {number} "
                 f"({play.id}) to exit first",
                 missing,
+            )
+        )
+    if dropped := dropped_before(playbook, reach):
+        # the gates above are the program's own playbook's, its lead's to write: a copy of the
+        # shipped one without its gates, or with play 1's exit eased, would open the pilot with
+        # nothing proven; the widening goes through on the record (a waiver) or not at all
+        blockers.append(
+            Blocker(
+                guard,
+                None,
+                f"{label} under a playbook of the program's own: {playbook.name} "
+                f"v{playbook.version} drops rules the playbook inhouse ships holds a program to "
+                f"before widening access to the {reach.value}, so its gates alone do not let "
+                "the widening through",
+                tuple(dropped),
             )
         )
     if guard is Guard.SCALING_BEFORE_PROVING and state.sign_in is None and not state.demo:

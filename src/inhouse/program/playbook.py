@@ -40,6 +40,7 @@ __all__ = [
     "Playbook",
     "Reach",
     "Role",
+    "dropped_before",
     "dropped_from_shipped",
     "earlier_shipped",
     "load_playbook",
@@ -119,6 +120,8 @@ class Playbook(_Strict):
     #: loaded from inhouse's own playbooks (by name), not from a file: set by
     #: :func:`load_playbook` only, never by what a file says
     _shipped: bool = PrivateAttr(default=False)
+    #: :func:`_drops`, once worked out (the reach guards ask it at every widening they fold)
+    _drops: list[tuple[str, str]] | None = PrivateAttr(default=None)
 
     @property
     def shipped(self) -> bool:
@@ -416,11 +419,45 @@ def dropped_from_shipped(book: Playbook) -> list[str]:
     (another owner, the same, any) changed or whose exit stopped being ongoing, an order of the
     plays changed (a reach gate waits for its play and every play before it), and each reach
     gate it lacks. Empty for a shipped playbook (and for an exact copy under another name)."""
+    return [what for _, what in _drops(book)]
+
+
+def dropped_before(book: Playbook, reach: Reach) -> list[str]:
+    """What a playbook of the program's own drops (:func:`dropped_from_shipped`) of the rules
+    the shipped playbook holds a program to before widening access to ``reach``: the checks,
+    owners and hand-overs of the plays up to the shipped gate for ``reach`` (in the shipped
+    order), the plays' order, and that gate itself. The reach guards ask a waiver on the
+    record for it: else a lead who copies the shipped playbook without its gates, or with
+    play 1's exit eased, widens access alone, with no play proven. Empty for a shipped
+    playbook, and for a reach the shipped playbook does not gate."""
     if book.shipped:
         return []
     original = _default_shipped()
+    gate = original.reach.get(reach)
+    if gate is None:
+        return []
+    before = set(original.ids[: original.ids.index(gate) + 1])
+    return [
+        what
+        for about, what in _drops(book)
+        if about in before or about in ("@order", f"@reach {reach.value}")
+    ]
+
+
+def _drops(book: Playbook) -> list[tuple[str, str]]:
+    """:func:`dropped_from_shipped`'s findings, each with what it concerns: a shipped play's
+    id, ``@order`` or ``@reach REACH`` (no play id starts with ``@``)."""
+    if book.shipped:
+        return []
+    if book._drops is None:
+        book._drops = _work_out_drops(book)
+    return book._drops
+
+
+def _work_out_drops(book: Playbook) -> list[tuple[str, str]]:
+    original = _default_shipped()
     mine = {play.id: play for play in book.plays}
-    dropped = []
+    dropped: list[tuple[str, str]] = []
     for play in original.plays:
         number = original.number(play.id)
         theirs = mine.get(play.id)
@@ -428,35 +465,48 @@ def dropped_from_shipped(book: Playbook) -> list[str]:
             held = {r.check: r.params for r in getattr(theirs, section)} if theirs else {}
             for ref in getattr(play, section):
                 if ref.check not in held:
-                    dropped.append(f"{ref.check} (play {number}'s {section})")
+                    dropped.append((play.id, f"{ref.check} (play {number}'s {section})"))
                 elif held[ref.check] != ref.params:
                     dropped.append(
-                        f"{ref.check} (play {number}'s {section}) with {held[ref.check] or 'no'} "
-                        f"parameters, not {ref.params}"
+                        (
+                            play.id,
+                            f"{ref.check} (play {number}'s {section}) with "
+                            f"{held[ref.check] or 'no'} parameters, not {ref.params}",
+                        )
                     )
         if theirs is None:
             continue
         if theirs.owner.role != play.owner.role:
             dropped.append(
-                f"play {number}'s owner as {play.owner.role.value} (it names "
-                f"{theirs.owner.role.value})"
+                (
+                    play.id,
+                    f"play {number}'s owner as {play.owner.role.value} (it names "
+                    f"{theirs.owner.role.value})",
+                )
             )
         if theirs.owner.previous != play.owner.previous:
             dropped.append(
-                f"{_handed(play.owner.previous)} for {play.id} (it asks "
-                f"{_handed(theirs.owner.previous)})"
+                (
+                    play.id,
+                    f"{_handed(play.owner.previous)} for {play.id} (it asks "
+                    f"{_handed(theirs.owner.previous)})",
+                )
             )
         if theirs.ongoing != play.ongoing:
-            dropped.append(f"play {number}'s ongoing exit ({'on' if play.ongoing else 'off'})")
+            dropped.append(
+                (play.id, f"play {number}'s ongoing exit ({'on' if play.ongoing else 'off'})")
+            )
     # a reach gate means "this play and every play before it": an order changed moves what a
     # gate waits for (the pilot's gate opened without plays 1 and 2, moved after it)
     order = [p.id for p in book.plays if p.id in original.ids]
     shipped = [p.id for p in original.plays if p.id in order]
     if order != shipped:
-        dropped.append(f"the plays' order ({', '.join(shipped)}; it has {', '.join(order)})")
+        dropped.append(
+            ("@order", f"the plays' order ({', '.join(shipped)}; it has {', '.join(order)})")
+        )
     for reach, gate in sorted(original.reach.items()):
         if book.reach.get(reach) != gate:
-            dropped.append(f"the {reach.value} reach gate at {gate}")
+            dropped.append((f"@reach {reach.value}", f"the {reach.value} reach gate at {gate}"))
     return dropped
 
 

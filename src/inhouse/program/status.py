@@ -223,7 +223,9 @@ def build_status(
         warnings.append(
             f"this program runs a playbook of its own ({playbook.name} v{playbook.version}), "
             f"not the one inhouse ships, and it differs in what holds people to evidence: "
-            f"{'; '.join(dropped)}. Its exits are judged by its own rules"
+            f"{'; '.join(dropped)}. Its exits are judged by its own rules; where it drops "
+            "a rule the shipped playbook asks before the pilot (or beyond it) gets access, "
+            "widening access goes through only with a waiver on the record (`inhouse waiver grant`)"
         )
     renamed = state.playbook_version != playbook.version or state.playbook != playbook.name
     if not renamed and state.playbook_rules and state.playbook_rules != playbook.rules():
