@@ -101,7 +101,8 @@ def reproduce(person: Program, **changes: Any) -> Any:
              "runtime": "http://127.0.0.1:8080", "runtime_local": True,
              "runtime_peers": ["127.0.0.1"], "claim_hash": CLAIM, "status_quo": "api",
              "proven_on": ["cheaper"], "status_quo_pass_rate": 0.9, "status_quo_measured": True,
-             "quality_ok": True, "costs_confirmed": "our invoice lists these prices"}  # fmt: skip
+             "quality_ok": True, "costs_confirmed": "our invoice lists these prices",
+             "status_quo_confirmed": "we send these tickets to this API today"}  # fmt: skip
     return measured(person, "trial.rerun", **{**rerun, **changes})
 
 

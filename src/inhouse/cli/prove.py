@@ -80,6 +80,17 @@ def prove(
             "person's word cheaper counts for nothing.",
         ),
     ] = None,
+    confirm_status_quo: Annotated[
+        str | None,
+        typer.Option(
+            "--confirm-status-quo",
+            metavar="COMMENT",
+            help="With --rerun of a trial against an API status quo: your word, with what it "
+            "rests on, that its endpoint and model are how the task is done today. Its author "
+            "chose them, and a slow or weak endpoint would make any candidate win, so without "
+            "a second person's word the claim counts for nothing.",
+        ),
+    ] = None,
 ) -> None:
     """Run a trial head to head: the local candidate and the status quo on every task input;
     quality checks, cost, privacy and a verdict with 95 % intervals. Writes the report under
@@ -89,9 +100,10 @@ def prove(
     machine's runtime, the status quo answering from there too: the spec must hash as the
     verdict recorded, the pass rate must hold and every advantage the verdict claimed must hold
     on the rerun's own figures (play 2's exit). A manual status quo's minutes are a person's
-    word: the rerunner confirms them with --confirm-minutes, or they count for nothing; so are
-    the costs a cheaper claim rests on (prices, hourly cost, hardware and power), which the
-    rerunner confirms with --confirm-costs."""
+    word: the rerunner confirms them with --confirm-minutes, or they count for nothing; so is
+    the choice of an API status quo (--confirm-status-quo: it is how the task is done today),
+    and so are the costs a cheaper claim rests on (prices, hourly cost, hardware and power),
+    which the rerunner confirms with --confirm-costs."""
     from inhouse.cli.render import ProgressBar
     from inhouse.trials.prove import prove_trial
 
@@ -107,6 +119,7 @@ def prove(
             trust_python=trust_python,
             confirm=confirm_minutes,
             costs=confirm_costs,
+            status_quo=confirm_status_quo,
         )
         return
     if confirm_minutes is not None:
@@ -118,6 +131,11 @@ def prove(
         raise typer.BadParameter(
             "--confirm-costs goes with --rerun: the trial's author cannot confirm the costs "
             "they typed"
+        )
+    if confirm_status_quo is not None:
+        raise typer.BadParameter(
+            "--confirm-status-quo goes with --rerun: the trial's author cannot confirm the "
+            "status quo they chose"
         )
     interactive = not json and sys.stdin.isatty()
     with ProgressBar(err_console(), hidden=json) as bar:
@@ -145,6 +163,7 @@ def _rerun(
     trust_python: bool,
     confirm: str | None,
     costs: str | None,
+    status_quo: str | None,
 ) -> None:
     from inhouse.cli.render import ProgressBar
     from inhouse.trials.rerun import rerun_trial
@@ -158,6 +177,7 @@ def _rerun(
             trust_python=trust_python,
             confirm_minutes=confirm,
             confirm_costs=costs,
+            confirm_status_quo=status_quo,
         )
     if json:
         print_json(done.to_dict())

@@ -41,7 +41,7 @@ from inhouse.runtimes.local import UNKNOWN_PEER, answered_here
 from inhouse.trials.headtohead import SideResult, TrialOutcome, run_planned
 from inhouse.trials.load import PhaseProgress, run_in_fast_loop
 from inhouse.trials.plan import TrialPlan, plan_trial
-from inhouse.trials.sides import CandidateSide
+from inhouse.trials.sides import CandidateSide, EndpointSide
 
 if TYPE_CHECKING:
     from inhouse.program import Program
@@ -124,12 +124,14 @@ def rerun_trial(
     trust_python: bool = False,
     confirm_minutes: str | None = None,
     confirm_costs: str | None = None,
+    confirm_status_quo: str | None = None,
 ) -> RerunOutcome:
     """Rerun trial ``name`` head to head on this machine and record the ``trial.rerun`` fact
     as ``actor``; ``confirm_minutes`` is the rerunner's word, with what they base it on, that
     a manual status quo's minutes (and stated pass rate) are true; ``confirm_costs`` their word
-    that the cost inputs the trial's author typed (which a "cheaper" claim rests on) are true.
-    With the program's log here,
+    that the cost inputs the trial's author typed (which a "cheaper" claim rests on) are true;
+    ``confirm_status_quo`` their word that an API status quo (its endpoint and model) is how
+    the task is done today. With the program's log here,
     the spec must hash as the latest proven verdict recorded (else refused, naming both
     hashes); in a checkout without it, the fact goes to the outbox and is matched with the
     verdict where it is imported."""
@@ -137,7 +139,7 @@ def rerun_trial(
     who = None if detached else program.actor(actor).name
     plan = plan_trial(program.folder, name)
     spec_hash = plan.spec_hash
-    confirmed = _confirmation(plan, confirm_minutes)
+    confirmed = _confirmation(plan, confirm_minutes) or _api_confirmation(plan, confirm_status_quo)
     costs = _costs_confirmation(plan, confirm_costs)
     verdict = None if detached else proven_verdict(program, name)
     if verdict is not None:
@@ -164,6 +166,25 @@ def _confirmation(plan: TrialPlan, comment: str | None) -> str | None:
         raise InvalidInput(
             "--confirm-minutes: say what your confirmation rests on (e.g. 'I do these tickets "
             "by hand; 4-6 minutes each is right')"
+        )
+    return comment.strip()
+
+
+def _api_confirmation(plan: TrialPlan, comment: str | None) -> str | None:
+    """The rerunner's confirmation that an API status quo is the one the task is done with
+    today: its author chose it, and a slow or weak endpoint they run would make any candidate
+    faster or better; the rerun measures it again, but not whether it is the real one."""
+    if comment is None:
+        return None
+    if plan.spec.status_quo.kind != "api":
+        raise InvalidInput(
+            f"--confirm-status-quo: {plan.shown}'s status quo is a manual process: confirm its "
+            "minutes with --confirm-minutes"
+        )
+    if not comment.strip():
+        raise InvalidInput(
+            "--confirm-status-quo: say what your confirmation rests on (e.g. 'we send these "
+            "tickets to this API and model today')"
         )
     return comment.strip()
 
@@ -253,6 +274,7 @@ def _record(
             "runtime_peers": peers,
             "claim_hash": plan.claim_hash,
             "status_quo": plan.spec.status_quo.kind,
+            "status_quo_endpoint": _endpoint(outcome),
             "proven_on": _cleared(outcome),
             "improvement": {
                 d.name: round(d.improvement.point, 3)
@@ -268,6 +290,18 @@ def _record(
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,
     )
+
+
+def _endpoint(outcome: TrialOutcome) -> str | None:
+    """An API status quo as the rerun reached it (its model at its address), for the rerunner's
+    confirmation to name; None for a manual one."""
+    side = outcome.status_quo.side
+    if not isinstance(side, EndpointSide):
+        return None
+    target = outcome.status_quo.answers.target
+    if target is not None:
+        return f"{target.model} at {target.base_url}"
+    return f"{side.endpoint.model or 'its model'} at {side.endpoint.url or side.endpoint.runtime}"
 
 
 def _judged(program: Program, fact: Fact, detached: bool) -> tuple[bool, str]:

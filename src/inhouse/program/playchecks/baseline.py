@@ -215,8 +215,9 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     quality floor below the verdict's; against the same status quo (the claim hash), every
     advantage the verdict claimed cleared its threshold on the rerun's own figures (an API
     status quo answered from the rerunner's machine), and a manual status quo's minutes,
-    a person's word, were confirmed by the rerunner, as were the typed costs a "cheaper" claim
-    rests on (else inconclusive: whose word they are)."""
+    a person's word, were confirmed by the rerunner, as was an API status quo being how the
+    task is done today (its author chose it) and the typed costs a "cheaper" claim rests on
+    (else inconclusive: whose word they are)."""
     verdict = ctx.facts.latest("trial.verdict", lambda f: f.payload["verdict"] == "proven")
     if verdict is None and ctx.facts.latest("trial.verdict") is None:
         # play 1 claimed nothing (its exit was waived, on the record): there is no quality to
@@ -231,16 +232,27 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     if shipped == _SHIPPED and version < _RERUN_SINCE:
         return _first_playbook(ctx, result, version, verdict)
     if _BASELINE in ctx.exited:
-        # a "cheaper" claim's typed costs needed no one's word when play 2 exited on it: the
-        # exit stands, said (the reach guards judge exits by the checks loaded now)
-        priced = _reproduced(ctx, verdict, costs=False)
-        if priced.outcome is Outcome.PASS:
-            return replace(
-                priced,
-                reason=f"{priced.reason}; note: play 2 exited before a 'cheaper' claim needed "
-                f"the rerunner's word on the costs its author typed, which it lacks "
-                f"({result.reason})",
-            )
+        # a "cheaper" claim's typed costs, and an API status quo, needed no one's word when
+        # play 2 exited on them: the exit stands, said (the reach guards judge exits by the
+        # checks loaded now); asked only where today's rule fails, so a pass's evidence (what
+        # the exit's acceptance hashed) is the same before and after the exit
+        for lenient, needed in (
+            (
+                _reproduced(ctx, verdict, costs=False),
+                "a 'cheaper' claim needed the rerunner's word on the costs its author typed",
+            ),
+            (
+                _reproduced(ctx, verdict, costs=False, quo=False),
+                "a rerun needed the rerunner's word that an API status quo is how the task is "
+                "done today (and on a 'cheaper' claim's typed costs)",
+            ),
+        ):
+            if lenient.outcome is Outcome.PASS:
+                return replace(
+                    lenient,
+                    reason=f"{lenient.reason}; note: play 2 exited before {needed}, which it "
+                    f"lacks ({result.reason})",
+                )
         # the claimed advantage and the floor's cap came after reruns of the candidate alone:
         # a program whose play 2 exited on such a rerun keeps its exit (the reach guards judge
         # exits by the checks loaded now, and would lock its pilot out at upgrade)
@@ -335,12 +347,18 @@ def _judged_at_exit(ctx: CheckContext, verdict: Fact, exited_at: int) -> bool:
 
 
 def _reproduced(
-    ctx: CheckContext, verdict: Fact | None, *, claim: bool = True, costs: bool = True
+    ctx: CheckContext,
+    verdict: Fact | None,
+    *,
+    claim: bool = True,
+    costs: bool = True,
+    quo: bool = True,
 ) -> Result:
     """:func:`trial_reproduced`'s judgment, for a program the check applies to; without
     ``claim``, the rule as it was before a rerun had to reproduce the claimed advantage (the
     candidate's quality alone, any floor); without ``costs``, as it was before a "cheaper"
-    claim's typed costs needed the rerunner's word."""
+    claim's typed costs needed the rerunner's word; without ``quo``, as it was before an API
+    status quo needed the rerunner's word that it is how the task is done today."""
     if verdict is None:
         return failed("no proven trial verdict to reproduce: play 1 proves one (`inhouse prove`)")
     name, data = verdict.payload["trial"], verdict.payload
@@ -425,7 +443,7 @@ def _reproduced(
         f for f in elsewhere
         if _points(f.payload["pass_rate"]) >= _points(claimed) - floor[f.id]
     ]  # fmt: skip
-    problems = {f.id: _claim_problem(verdict, f, costs=costs) if claim else None for f in held}
+    problems = {f.id: _claim_problem(verdict, f, costs=costs, quo=quo) if claim else None for f in held}
     upheld = [f for f in held if problems[f.id] is None]
     if upheld:
         fact = upheld[-1]
@@ -493,11 +511,13 @@ def _reproduced(
     )
 
 
-def _claim_problem(verdict: Fact, rerun: Fact, *, costs: bool = True) -> tuple[bool, str] | None:
+def _claim_problem(
+    verdict: Fact, rerun: Fact, *, costs: bool = True, quo: bool = True
+) -> tuple[bool, str] | None:
     """Why a rerun whose quality held does not reproduce the verdict's claimed advantage, and
-    whether only a person's word is missing (a manual status quo's minutes, or the costs a
-    "cheaper" claim rests on, no one else confirmed: inconclusive, never a pass); None where it
-    does."""
+    whether only a person's word is missing (a manual status quo's minutes, an API status quo
+    being the one the task is done with today, or the costs a "cheaper" claim rests on, no one
+    else confirmed: inconclusive, never a pass); None where it does."""
     name, who, data = verdict.payload["trial"], rerun.by, rerun.payload
     again = f"`inhouse prove {name} --rerun`"
     if data.get("proven_on") is None or not data.get("claim_hash"):
@@ -555,6 +575,16 @@ def _claim_problem(verdict: Fact, rerun: Fact, *, costs: bool = True) -> tuple[b
             "word alone, which nothing measures"
         )
         flags.append("--confirm-minutes COMMENT")
+    elif quo and not _manual(verdict, rerun) and not data.get("status_quo_confirmed"):
+        # the rerun answers the status quo again, but from wherever its author pointed it: a
+        # slow or weak endpoint of theirs, reached from both machines, makes any candidate win
+        where = data.get("status_quo_endpoint")
+        words.append(
+            f"its status quo is the API {verdict.by} chose{f' ({where})' if where else ''}: "
+            "their word alone that it is how the task is done today, which the rerun measures "
+            "again but cannot tell"
+        )
+        flags.append("--confirm-status-quo COMMENT")
     if costs and _priced(verdict) and not data.get("costs_confirmed"):
         words.append(
             f"its 'cheaper' rests on costs {verdict.by} typed into the trial ({_typed(verdict)}): "
@@ -581,6 +611,9 @@ def costs_confirmation(ctx: CheckContext, verdict: Fact) -> Fact | None:
     if verdict.payload.get("verdict") != "proven" or not _priced(verdict):
         return None
     result = _reproduced(ctx, verdict)
+    if result.outcome is not Outcome.PASS and _BASELINE in ctx.exited:
+        # a rerun before an API status quo needed its word still confirmed the costs
+        result = _reproduced(ctx, verdict, quo=False)
     if result.outcome is not Outcome.PASS:
         return None
     return next(
@@ -640,7 +673,16 @@ def _upheld(verdict: Fact, rerun: Fact) -> str:
             f"recorded, which {rerun.by} confirmed (their word: {data['status_quo_confirmed']})"
             f"{costs}"
         )
-    return f"; {dims} held on their figures, the status quo answering from their machine{costs}"
+    quo = (
+        f", which {rerun.by} confirmed is how the task is done today (their word: "
+        f"{data['status_quo_confirmed']})"
+        if data.get("status_quo_confirmed")
+        else ""
+    )
+    return (
+        f"; {dims} held on their figures, the status quo answering from their machine{quo}"
+        f"{costs}"
+    )
 
 
 def _manual(verdict: Fact, rerun: Fact) -> bool:
