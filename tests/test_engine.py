@@ -102,7 +102,7 @@ def reproduce(person: Program, **changes: Any) -> Any:
              "runtime_peers": ["127.0.0.1"], "claim_hash": CLAIM, "status_quo": "api",
              "proven_on": ["cheaper"], "status_quo_pass_rate": 0.9, "status_quo_measured": True,
              "quality_ok": True, "costs_confirmed": "our invoice lists these prices",
-             "status_quo_confirmed": "we send these tickets to this API today"}  # fmt: skip
+             "api_confirmed": "we send these tickets to this API today"}  # fmt: skip
     return measured(person, "trial.rerun", **{**rerun, **changes})
 
 

@@ -376,14 +376,17 @@ def reproducible(**changes: Any) -> Fact:
 
 def rerun(by: str = "omar", signed_on: str | None = None, **changes: Any) -> Fact:
     """``by``'s rerun of trial t on the proven spec and weights, answered on their machine,
-    against the same API status quo, answering from there: cheaper held."""
+    against the same API status quo, answering from there, which they confirmed is the one the
+    task goes to today: cheaper held."""
     data = {"trial": "t", "spec_hash": SPEC, "model": "m0", "digest": DIGEST, "pass_rate": 0.9,
             "inputs": 10, "passed": 9, "quality_floor": 5.0, "runtime": "http://127.0.0.1:8080",
             "runtime_local": True, "runtime_peers": ["127.0.0.1"], "claim_hash": CLAIM,
             "status_quo": "api", "proven_on": ["cheaper"],
             "improvement": {"cheaper": 61.5}, "status_quo_pass_rate": 0.9,
             "status_quo_measured": True, "quality_ok": True,
-            "costs_confirmed": "our invoice lists these prices"}  # fmt: skip
+            "costs_confirmed": "our invoice lists these prices",
+            "status_quo_endpoint": "gpt-x at https://api.example.com",
+            "api_confirmed": "we send these tickets to this API today"}  # fmt: skip
     return fact("trial.rerun", by=by, signed_on=signed_on, **{**data, **changes})
 
 
@@ -558,6 +561,42 @@ def test_a_cheaper_claim_counts_only_once_a_rerunner_confirmed_the_typed_costs()
     assert kept.outcome is Outcome.PASS, kept.reason
     assert "note: play 2 exited before a 'cheaper' claim needed the rerunner's word on the " \
         "costs its author typed, which it lacks" in kept.reason  # fmt: skip
+
+
+def test_an_api_status_quo_counts_only_once_a_rerunner_says_it_is_the_one_used_today() -> None:
+    """The forgery of "faster" with a status quo of the author's choosing: a slow endpoint she
+    runs, reached from the rerunner's machine too, is as slow there, so every advantage "holds"
+    on the rerun's own figures. Which API the task goes to today is her word alone until the
+    colleague who reruns it says so; her own word never counts."""
+    faster = reproducible(proven_on=["faster"])
+    bare = rerun(proven_on=["faster"], api_confirmed=None)
+    word = run("trial-reproduced", faster, bare)
+    assert word.outcome is Outcome.INCONCLUSIVE, word.reason
+    assert "its status quo is the API lena chose (gpt-x at https://api.example.com): their " \
+        "word alone that it is how the task is done today" in word.reason  # fmt: skip
+    assert "`inhouse prove t --rerun` --confirm-status-quo COMMENT" in word.reason
+    own = run("trial-reproduced", faster, rerun(by="lena", proven_on=["faster"]))
+    assert own.outcome is Outcome.FAIL and "(it is lena's own)" in own.reason
+    held = run("trial-reproduced", faster, rerun(proven_on=["faster"]))
+    assert held.outcome is Outcome.PASS, held.reason
+    assert "which omar confirmed is how the task is done today (their word: we send these " \
+        "tickets to this API today)" in held.reason  # fmt: skip
+    # a manual status quo's confirmation is of its minutes: an API's is not one of them
+    manual = reproducible(
+        status_quo_measured=False, economics={"status_quo": "manual", "currency": "EUR"}
+    )
+    said = run("trial-reproduced", manual, rerun(proven_on=["cheaper"], status_quo="manual"))
+    assert said.outcome is Outcome.INCONCLUSIVE and "--confirm-minutes" in said.reason
+    # upgrade: a program whose play 2 exited on an unconfirmed API keeps its exit, said; the
+    # rerun its exit counted stays the evidence (a pass is not re-judged at the exit)
+    exited = {"baseline": (NOW - timedelta(days=5), 0)}
+    kept = run("trial-reproduced", faster, bare, exited=exited)
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert "note: play 2 exited before a rerun needed the rerunner's word that an API status " \
+        "quo is how the task is done today" in kept.reason  # fmt: skip
+    assert [f.id for f in kept.evidence if f.kind == "trial.rerun"] == [bare.id]
+    confirmed = run("trial-reproduced", faster, rerun(proven_on=["faster"]), exited=exited)
+    assert "note:" not in confirmed.reason
 
 
 def honest_with(fact_: Fact, **changes: Any) -> Fact:

@@ -217,13 +217,29 @@ def test_a_slow_stand_in_status_quo_does_not_make_the_candidate_faster_from_else
     # --confirm-minutes is for a manual status quo: an API one is measured, nothing to confirm
     refused = run("prove", "tickets", "--rerun", "--confirm-minutes", "fine", env=omar, code=2)
     assert "status quo is an API, which the rerun measures from this machine" in refused
+    # as slow from omar's machine (her stand-in, reached from his): the figures hold, but that
+    # this is the API the tickets go to today is lena's word until omar says so
     with spawn_standin(slow, model="standin-hosted", port=port):
         run("prove", "tickets", "--rerun", env=omar)
     result = reproduced(program)
-    assert result.outcome is Outcome.PASS, result.reason
-    assert "faster held on their figures, the status quo answering from their machine" in (
+    assert result.outcome is Outcome.INCONCLUSIVE, result.reason
+    assert f"its status quo is the API lena chose (standin-hosted at {url.rstrip('/')}" in (
         result.reason
     )
+    assert "--confirm-status-quo COMMENT" in result.reason
+    # lena cannot say it for herself: not at a first run, and her own rerun never counts
+    refused = run("prove", "tickets", "--confirm-status-quo", "it is", code=2)
+    assert "the trial's author cannot confirm the status quo they chose" in refused
+    with spawn_standin(slow, model="standin-hosted", port=port):
+        run("prove", "tickets", "--rerun", "--confirm-status-quo", "it is")
+        assert reproduced(program).outcome is Outcome.INCONCLUSIVE
+        run("prove", "tickets", "--rerun", "--confirm-status-quo",
+            "we send these tickets to this API today", env=omar)  # fmt: skip
+    result = reproduced(program)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert "faster held on their figures, the status quo answering from their machine, which " \
+        "omar confirmed is how the task is done today (their word: we send these tickets to " \
+        "this API today)" in result.reason  # fmt: skip
 
 
 def test_an_inflated_api_price_does_not_make_the_candidate_cheaper_without_a_second_word(
@@ -256,6 +272,11 @@ def test_an_inflated_api_price_does_not_make_the_candidate_cheaper_without_a_sec
         # omar, who pays for this API with his own key, confirms them: his word, shown as his
         run("prove", "tickets", "--rerun", "--confirm-costs", "our invoice lists these prices",
             env=omar)  # fmt: skip
+        result = reproduced(program)
+        assert result.outcome is Outcome.INCONCLUSIVE, result.reason  # the API is lena's pick
+        assert "--confirm-status-quo" in result.reason and "--confirm-costs" not in result.reason
+        run("prove", "tickets", "--rerun", "--confirm-costs", "our invoice lists these prices",
+            "--confirm-status-quo", "this is the API we pay for", env=omar)  # fmt: skip
         result = reproduced(program)
         assert result.outcome is Outcome.PASS, result.reason
         assert "which omar confirmed (their word: our invoice lists these prices)" in (

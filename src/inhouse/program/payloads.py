@@ -200,11 +200,13 @@ class TrialRerun(_Payload):
     #: an API status quo as this run reached it ("MODEL at URL"); None: a manual one, or
     #: recorded before reruns named it
     status_quo_endpoint: str | None = None
-    #: the status quo is its author's choice, and a manual one's minutes their word: the
-    #: rerunner's own, confirming the minutes (and stated pass rate) the claim hash covers, or
-    #: that an API status quo is how the task is done today, with what they base it on. None:
-    #: not confirmed
+    #: a manual status quo is a person's word: the rerunner's own, confirming the minutes (and
+    #: stated pass rate) the claim hash covers, with what they base it on. None: not confirmed
     status_quo_confirmed: str | None = None
+    #: an API status quo is its author's choice: the rerunner's own word that it (the endpoint
+    #: and model ``status_quo_endpoint`` names) is how the task is done today, with what they
+    #: base it on. None: not confirmed
+    api_confirmed: str | None = None
     #: this run's own quality judgment: the status quo's pass rate (measured from its outputs,
     #: or stated where the spec states it) and whether the candidate trailed it by no more than
     #: the quality floor. None: recorded before reruns compared the two sides' quality

@@ -139,7 +139,8 @@ def rerun_trial(
     who = None if detached else program.actor(actor).name
     plan = plan_trial(program.folder, name)
     spec_hash = plan.spec_hash
-    confirmed = _confirmation(plan, confirm_minutes) or _api_confirmation(plan, confirm_status_quo)
+    confirmed = _confirmation(plan, confirm_minutes)
+    api = _api_confirmation(plan, confirm_status_quo)
     costs = _costs_confirmation(plan, confirm_costs)
     verdict = None if detached else proven_verdict(program, name)
     if verdict is not None:
@@ -148,7 +149,7 @@ def rerun_trial(
         refuse_untrusted(python_calls(plan.checks), plan.shown, f"inhouse prove {name} --rerun")
     with python_checks_allowed(trust_python):
         outcome = run_in_fast_loop(run_planned(plan, progress=progress))
-    fact = _record(program, who, name, verdict, outcome, confirmed, costs)
+    fact = _record(program, who, name, verdict, outcome, confirmed, costs, api)
     counts, why = _judged(program, fact, detached)
     return RerunOutcome(name, spec_hash, outcome, fact, verdict, counts, why)
 
@@ -160,7 +161,8 @@ def _confirmation(plan: TrialPlan, comment: str | None) -> str | None:
     if plan.spec.status_quo.kind != "manual":
         raise InvalidInput(
             f"--confirm-minutes: {plan.shown}'s status quo is an API, which the rerun measures "
-            "from this machine: there are no minutes to confirm"
+            "from this machine: there are no minutes to confirm (that it is how the task is "
+            "done today: --confirm-status-quo)"
         )
     if not comment.strip():
         raise InvalidInput(
@@ -246,6 +248,7 @@ def _record(
     outcome: TrialOutcome,
     confirmed: str | None,
     costs: str | None,
+    api: str | None,
 ) -> Fact:
     from inhouse.identity.machine import machine_fingerprint
 
@@ -286,6 +289,7 @@ def _record(
             "status_quo_measured": outcome.verdict.quality.status_quo_measured,
             "quality_ok": outcome.verdict.quality.ok,
             "costs_confirmed": costs,
+            "api_confirmed": api,
         },
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,

@@ -443,7 +443,9 @@ def _reproduced(
         f for f in elsewhere
         if _points(f.payload["pass_rate"]) >= _points(claimed) - floor[f.id]
     ]  # fmt: skip
-    problems = {f.id: _claim_problem(verdict, f, costs=costs, quo=quo) if claim else None for f in held}
+    problems = {
+        f.id: _claim_problem(verdict, f, costs=costs, quo=quo) if claim else None for f in held
+    }
     upheld = [f for f in held if problems[f.id] is None]
     if upheld:
         fact = upheld[-1]
@@ -543,11 +545,11 @@ def _claim_problem(
                 f"status quo's (recorded before reruns did): rerun it ({again})"
             )
         theirs = data.get("status_quo_pass_rate")
-        quo = "?" if theirs is None else _shown_rate(theirs)
+        rate = "?" if theirs is None else _shown_rate(theirs)
         how = "measured" if data.get("status_quo_measured") else "stated"
         return False, (
             f"on {who}'s own rerun of trial {name} the candidate passed "
-            f"{_shown_rate(data['pass_rate'])} and the status quo {quo} ({how}): the candidate "
+            f"{_shown_rate(data['pass_rate'])} and the status quo {rate} ({how}): the candidate "
             f"trailed it by more than the quality floor ({float(data['quality_floor']):g} "
             f"points), so the verdict's (fact #{verdict.id}, by {verdict.by}) acceptable "
             f"quality did not hold from another machine; prove the trial again (`inhouse prove "
@@ -575,7 +577,7 @@ def _claim_problem(
             "word alone, which nothing measures"
         )
         flags.append("--confirm-minutes COMMENT")
-    elif quo and not _manual(verdict, rerun) and not data.get("status_quo_confirmed"):
+    elif quo and not _manual(verdict, rerun) and not data.get("api_confirmed"):
         # the rerun answers the status quo again, but from wherever its author pointed it: a
         # slow or weak endpoint of theirs, reached from both machines, makes any candidate win
         where = data.get("status_quo_endpoint")
@@ -675,13 +677,12 @@ def _upheld(verdict: Fact, rerun: Fact) -> str:
         )
     quo = (
         f", which {rerun.by} confirmed is how the task is done today (their word: "
-        f"{data['status_quo_confirmed']})"
-        if data.get("status_quo_confirmed")
+        f"{data['api_confirmed']})"
+        if data.get("api_confirmed")
         else ""
     )
     return (
-        f"; {dims} held on their figures, the status quo answering from their machine{quo}"
-        f"{costs}"
+        f"; {dims} held on their figures, the status quo answering from their machine{quo}{costs}"
     )
 
 
