@@ -1,12 +1,22 @@
-"""The Python side of reading the gateway's signed daily usage for a monthly indicators report:
-91 ``usage.daily`` facts of 2,000 people each (the department of ``indicators_report.py``, whose
-generated usage log has no signed facts), read as ``build_report`` reads them (one span for
-both periods, their active days and the six-month trend) and, for comparison, as the two
-periods' ``latest_daily_usage`` read them before.
+"""The Python side of reading the gateway's signed daily usage with a department: 91
+``usage.daily`` facts of 2,000 people each (the department of ``indicators_report.py``, whose
+generated usage log has no signed facts), every one of them holding a gateway key of their own.
+Three reads are timed, each as it was before (a copy of the earlier code, kept here) and as it
+is now, and their results compared:
+
+- the counting: which people each fact counts for (those who held a gateway key of their own
+  that day: :func:`inhouse.program.counting._for_key_holders`, run by every status);
+- play 6's ``indicators-reported`` on a month's report (and the dashboard's indicators page,
+  which reads the same totals): the latest signed totals per (day, person), summed;
+- the indicators report's read (``Signed.read`` over the span of both periods and the six-month
+  trend, its active days and every period's slice).
 
     PYTHONPATH=src python benchmarks/indicators_signed_usage.py
 
-Figures are wall-clock on this machine; tests never assert them.
+Every figure still rests on the counted facts only: the facts are real ``Fact`` objects, made
+by the gateway's service as the rollup signs them, and the check is evaluated on a context
+holding exactly those the counting left. Figures are wall-clock on this machine; tests never
+assert them.
 """
 
 from __future__ import annotations
@@ -22,13 +32,17 @@ from typing import Any
 from inhouse.indicators.leading import Signed
 from inhouse.indicators.periods import parse_period
 from inhouse.indicators.report import TREND_PERIODS
-from inhouse.program.playchecks.measure import latest_daily_usage
+from inhouse.program.checks import CheckContext, Outcome, evaluate
+from inhouse.program.counting import _for_key_holders, _KeyDays
+from inhouse.program.facts import Fact, FactSet, Provenance, daily_usage
+from inhouse.program.playchecks.measure import signed_totals
 
 PEOPLE = 2000
 DAYS = 91
+RECORDED = datetime(2026, 12, 1, 6, tzinfo=UTC)
 
 
-def _facts() -> list[Any]:
+def _facts() -> list[Fact]:
     rng = random.Random(1)
     people = [f"person{n:04d}" for n in range(PEOPLE)]
     made = []
@@ -36,45 +50,213 @@ def _facts() -> list[Any]:
         day = (date(2026, 9, 1) + timedelta(days=n)).isoformat()
         figures = {p: {"requests": rng.randrange(1, 80), "tokens_in": 1000, "tokens_out": 500,
                        "own": 1} for p in people}  # fmt: skip
-        made.append(SimpleNamespace(kind="usage.daily", payload={"day": day, "people": figures},
-                                    id=n, at=datetime(2026, 12, 1, tzinfo=UTC)))  # fmt: skip
+        made.append(Fact(id=n + 1, kind="usage.daily", version=1,
+                         payload={"day": day, "people": figures},
+                         provenance=Provenance.MEASURED, by="gateway", collector="gateway",
+                         comment=None, expires=None, at=RECORDED))  # fmt: skip
     return made
 
 
+def _holders() -> dict[str, list[tuple[date, date | None]]]:
+    """Each person's gateway keys: most fetched one in August or September and still hold it;
+    one in twenty revoked theirs in October (half fetched another a week later); one in fifty
+    never fetched one (the gateway's figures do not count for them)."""
+    rng = random.Random(2)
+    spans: dict[str, list[tuple[date, date | None]]] = {}
+    for n in range(PEOPLE):
+        person, roll = f"person{n:04d}", rng.random()
+        fetched = date(2026, 8, 1) + timedelta(days=rng.randrange(45))
+        if roll < 0.02:
+            continue
+        if roll < 0.07:
+            revoked = date(2026, 10, 1) + timedelta(days=rng.randrange(30))
+            spans[person] = [(fetched, revoked)]
+            if roll < 0.045:
+                spans[person].append((revoked + timedelta(days=7), None))
+        else:
+            spans[person] = [(fetched, None)]
+    return spans
+
+
+# -- the code as it was before, kept to time it ---------------------------------------------------
+
+
+def _counted_before(
+    fact: Fact, holders: dict[str, list[tuple[date, date | None]]]
+) -> tuple[list[str], dict[str, Any]]:
+    """Who a day's fact did not count for, each person's spans asked one by one, and the
+    people it counts for (each kept person looked up in the list of those dropped)."""
+    recorded = fact.at.astimezone(UTC).date()
+
+    def held(person: str, day: date) -> bool:
+        return day <= recorded and any(start <= day and (end is None or day <= end)
+                                       for start, end in holders.get(person, ()))  # fmt: skip
+
+    day = date.fromisoformat(str(fact.payload["day"]))
+    people = fact.payload["people"]
+    dropped = sorted(p for p in people if not held(str(p), day))
+    return dropped, {p: t for p, t in people.items() if p not in dropped}
+
+
+def _latest_before(facts: FactSet, first: str, last: str) -> dict[Any, Any]:
+    """``latest_daily_usage`` as it was: each person-day copied into a record of its own."""
+    latest: dict[tuple[str, str], tuple[Fact, dict[str, int]]] = {}
+    for fact in facts.of("usage.daily"):
+        day = str(fact.payload["day"])
+        if first <= day <= last:
+            for person, totals in daily_usage(fact).items():
+                latest[day, person] = (fact, totals)
+    return latest
+
+
+def _totals_before(facts: FactSet, first: str, last: str) -> tuple[Any, ...]:
+    """What ``indicators-reported`` took from it."""
+    latest = _latest_before(facts, first, last)
+    usage = list({id(fact): fact for fact, _ in latest.values()}.values())
+    signed = {person for (_, person), (_, t) in latest.items() if t["requests"] > 0}
+    return (
+        sorted(f.id for f in usage),
+        sum(t["requests"] for _, t in latest.values()),
+        sum(t["tokens_in"] for _, t in latest.values()),
+        sum(t["tokens_out"] for _, t in latest.values()),
+        frozenset(signed),
+    )
+
+
+def _summed_before(people: dict[str, Any]) -> tuple[Any, ...]:
+    """A day's sums in ``Signed.read`` as they were: a loop per person."""
+    requests = tokens_in = tokens_out = 0
+    used, own, unsure = [], [], []
+    for person, figures in people.items():
+        count = int(figures.get("requests", 0))
+        if count > 0:
+            name = str(person)
+            used.append(name)
+            requests += count
+            mine = figures.get("own")
+            if mine is None:
+                unsure.append(name)
+            elif int(mine) > 0:
+                own.append(name)
+        tokens_in += int(figures.get("tokens_in", 0))
+        tokens_out += int(figures.get("tokens_out", 0))
+    return (requests, tokens_in, tokens_out, frozenset(used), frozenset(own), frozenset(unsure))
+
+
+def _signed_read_before(facts: list[Fact], since: date, until: date) -> dict[str, Any]:
+    """``Signed.read`` as it was: the latest per day merged in log order, then summed."""
+    first, last = since.isoformat(), until.isoformat()
+    latest: dict[str, dict[str, Any]] = {}
+    for fact in facts:
+        day = str(fact.payload["day"])
+        if not first <= day <= last:
+            continue
+        people = fact.payload.get("people")
+        found = people if isinstance(people, dict) else daily_usage(fact)
+        latest[day] = {**latest[day], **found} if day in latest else found
+    return {day: _summed_before(people) for day, people in latest.items()}
+
+
+# -- timing ---------------------------------------------------------------------------------------
+
+
+def _time(label: str, call: Callable[[], object], runs: int = 7) -> float:
+    call()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    median = statistics.median(times)
+    print(f"  {label}: median {median:.1f} ms (min {min(times):.1f}, max {max(times):.1f}, "
+          f"{runs} runs)")  # fmt: skip
+    return median
+
+
+def _report(facts: list[Fact], month: Any) -> Fact:
+    """A month's report stating the figures the signed usage measures, as the command does."""
+    found = signed_totals(FactSet(facts, ordered=True), month.start.isoformat(),
+                          month.end.isoformat())  # fmt: skip
+    payload = {
+        "period": "2026-11", "period_start": month.start.isoformat(),
+        "period_end": month.end.isoformat(),
+        "leading": {"active_users": len(found.people), "answered_requests": found.requests},
+        "lagging": {"spend_avoided": 1.0},
+        "inputs": [{"name": "input tokens", "value": found.tokens_in},
+                   {"name": "output tokens", "value": found.tokens_out}],
+    }  # fmt: skip
+    return Fact(id=len(facts) + 1, kind="indicators.report", version=1, payload=payload,
+                provenance=Provenance.MEASURED, by="lena", collector="inhouse indicators",
+                comment=None, expires=None, at=RECORDED)  # fmt: skip
+
+
 def main() -> None:
-    facts = _facts()
-    ctx: Any = SimpleNamespace(facts=SimpleNamespace(of=lambda kind: facts))
+    facts, spans = _facts(), _holders()
+    print(f"{DAYS} signed usage.daily facts of {PEOPLE:,} people (1 in 50 held no gateway key, "
+          "1 in 20 revoked theirs in October)")  # fmt: skip
+
+    print("counting (which people each fact counts for), run by every status:")
+    before = _time("before: each person's spans asked one by one",
+                   lambda: [_counted_before(f, spans) for f in facts])  # fmt: skip
+    after = _time(
+        "now: who held a key that day, gathered once per day and compared as sets",
+        lambda: [_for_key_holders(f, days) for days in [_KeyDays(spans)] for f in facts],
+    )
+    counted_facts = []
+    for fact in facts:
+        trimmed, _ = _for_key_holders(fact, _KeyDays(spans))
+        assert trimmed is not None
+        left = sorted(fact.payload["people"].keys() - trimmed.payload["people"].keys())
+        assert (left, trimmed.payload["people"]) == _counted_before(fact, spans)
+        counted_facts.append(trimmed)
+    print(f"  {before / after:.1f}x")
+    facts = counted_facts  # what the checks see: each fact as it counts
+
     chosen = parse_period("2026-11")
     previous = chosen.previous()
+    counted = FactSet(facts, ordered=True)
+    first, last = chosen.start.isoformat(), chosen.end.isoformat()
+    print("indicators-reported's read of a month (and the dashboard's indicators page):")
+    before = _time("before: latest_daily_usage, a record per person-day",
+                   lambda: _totals_before(counted, first, last))  # fmt: skip
+    after = _time("now: signed_totals, the facts' own totals summed per day",
+                  lambda: signed_totals(counted, first, last))  # fmt: skip
+    now = signed_totals(counted, first, last)
+    was = _totals_before(counted, first, last)
+    assert was == ([f.id for f in now.facts], now.requests, now.tokens_in, now.tokens_out,
+                   now.people)  # fmt: skip
+    print(f"  {before / after:.1f}x")
+    report = _report(facts, chosen)
+    ctx = CheckContext(facts=FactSet([*facts, report], ordered=True), people={}, owners={},
+                       now=RECORDED, exited={"measure": (RECORDED, 1)})  # fmt: skip
+    result = evaluate("indicators-reported", ctx)
+    assert result.outcome is Outcome.PASS, result.reason
+    _time("the check itself, on the counted facts and the report", lambda: evaluate(
+        "indicators-reported", ctx))  # fmt: skip
 
-    def before() -> None:
-        for period in (chosen, previous):
-            found = latest_daily_usage(ctx.facts, period.start.isoformat(), period.end.isoformat())
-            sum(t["requests"] for _, t in found.values())
+    trend = chosen.back(TREND_PERIODS)
+    since = min(previous.start - timedelta(days=29), trend[0].start)
+    shim: Any = SimpleNamespace(facts=counted)
 
-    def now() -> None:
-        trend = chosen.back(TREND_PERIODS)
-        since = min(previous.start - timedelta(days=29), trend[0].start)
-        signed = Signed.read(ctx, since, chosen.end)
+    def read_now() -> None:
+        signed = Signed.read(shim, since, chosen.end)
         signed.masks(since, (chosen.end - since).days + 1)
         for period in (chosen, previous, *trend):
             days = signed.within(period.start, period.end)
             sum(d.requests for d in days)
             frozenset().union(*(d.people for d in days))
 
-    runs: list[tuple[str, Callable[[], None]]] = [
-        ("two periods' latest_daily_usage (the report before)", before),
-        ("Signed.read over the span, masks, every period's slice (the report now)", now),
-    ]
-    for label, call in runs:
-        call()
-        times = []
-        for _ in range(7):
-            started = time.perf_counter()
-            call()
-            times.append((time.perf_counter() - started) * 1000)
-        print(f"{label}: median {statistics.median(times):.0f} ms "
-              f"(min {min(times):.0f}, max {max(times):.0f}, 7 runs)")  # fmt: skip
+    print("the indicators report's read (the span, its active days, every period's slice):")
+    before = _time("before: Signed.read's own merge, then the same sums",
+                   lambda: _signed_read_before(facts, since, chosen.end))  # fmt: skip
+    after = _time("now: Signed.read over latest_usage (shared with the check)",
+                  lambda: Signed.read(shim, since, chosen.end))  # fmt: skip
+    print(f"  {before / after:.1f}x")
+    was_read = _signed_read_before(facts, since, chosen.end)
+    now_read = Signed.read(shim, since, chosen.end).days
+    assert {day: (d.requests, d.tokens_in, d.tokens_out, d.people, d.own, d.unsure)
+            for day, d in now_read.items()} == was_read  # fmt: skip
+    _time("now: Signed.read, masks and every period's slice, as the report reads them", read_now)
 
 
 if __name__ == "__main__":

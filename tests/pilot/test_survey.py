@@ -276,3 +276,46 @@ def test_results_of_a_survey_too_old_to_count_say_so_and_what_to_run(
     assert "`inhouse survey open --closes DATE`" in shown
     assert "very disappointed" in shown.lower()  # its answers are still shown, labelled
     assert json.loads(cli("results", "--json"))["too_old"] == found.too_old
+
+
+def test_results_of_an_older_survey_say_play_four_reads_only_the_latest(
+    pilot: Pilot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bob was very disappointed in ellis-1 and not in ellis-2. `survey results --survey
+    ellis-1` shows ellis-1's kinder answers, and says first that play 4's check reads only
+    ellis-2 (its JSON too); the latest survey's results say nothing of the kind."""
+    from inhouse.cli._common import state as cli_state
+    from inhouse.program import Program
+
+    def opened(program: str | None = None) -> Program:
+        found = Program.open(pilot.folder, clock=pilot.clock)
+        cli_state.opened.append(found)  # closed by the command, as its own would be
+        return found
+
+    monkeypatch.setattr("inhouse.cli.survey.open_program", opened)
+    _regulars(pilot, "bob")
+    pilot.clock.now = at("2026-11-12T09:00")
+    first = open_survey(pilot.lead, at("2026-11-13T17:00"))
+    answer_survey(pilot.people["bob"], "very", "triage in half the time")
+    pilot.clock.now = at("2026-11-14T09:00")
+    latest = open_survey(pilot.lead, CLOSES)
+    answer_survey(pilot.people["bob"], "not")
+    shown = " ".join(cli("results", "--survey", "ellis-1").split())
+    assert (
+        "Not what play 4 judges: play 4's check (pilot-would-resist-losing) reads only the "
+        f"latest survey a rollout lead opened, ellis-2 (fact #{latest.fact}, opened 2026-11-14); "
+        "these are ellis-1's answers, which it does not count" in shown
+    )
+    assert "triage in half the time" in shown  # ellis-1's answers are still shown, labelled
+    data = json.loads(cli("results", "--survey", "ellis-1", "--json"))
+    assert (data["survey"], data["fact"], data["judged"]) == ("ellis-1", first.fact, "ellis-2")
+    assert "reads only the latest survey" in data["not_judged"]
+    # the survey the check reads says nothing of the kind
+    assert "Not what play 4 judges" not in cli("results")
+    assert "Not what play 4 judges" not in cli("results", "--survey", "ellis-2")
+    assert json.loads(cli("results", "--json"))["not_judged"] is None
+    # and the check reads ellis-2 indeed: bob's "very" in ellis-1 counts for nothing
+    refs = [r for r in pilot.lead.playbook.play("pilot").exit
+            if r.check == "pilot-would-resist-losing"]  # fmt: skip
+    (checked,) = run_checks(refs, context_for(pilot.lead.state(), pilot.lead.clock()))
+    assert checked.result.reason.startswith("0 of 4 pilot members would be very disappointed")

@@ -200,11 +200,13 @@ def test_money_figures_say_whose_word_their_costs_are(
 ) -> None:
     """Play 6's local cost and spend avoided are priced with the costs play 1's author typed
     (the API's prices, the candidate's hardware and power). Nobody who reran the trial
-    confirmed them: the report's JSON, its HTML file and the dashboard say they are the
-    author's word alone, and what would confirm them."""
+    confirmed them: the report's JSON, its HTML and CSV files and the dashboard say they are
+    the author's word alone, and what would confirm them."""
+    import csv
+    import io
     from html import unescape
 
-    from inhouse.indicators import build_report
+    from inhouse.indicators import build_report, write_report
     from inhouse.indicators.render import render_html
     from inhouse.program import Provenance
 
@@ -236,6 +238,17 @@ def test_money_figures_say_whose_word_their_costs_are(
         assert lagging[name]["costs"]["label"] == label
     assert lagging["work_changed_hours"]["costs"] is None  # no typed cost in it
     assert "Local cost (costs: lena's word alone)" in unescape(render_html(report))
+    # the CSV export too: each row's costs label and the sentence behind it, beside the figure
+    files = write_report(pilot.lead, build_report(pilot.lead, "2026-11"))
+    table = files.csv.read_text(encoding="utf-8").split("\n\n")[0]
+    rows = {row["indicator"]: row for row in csv.DictReader(io.StringIO(table))}
+    for name in ("local_cost", "spend_avoided", "reference_cost"):
+        assert rows[name]["value"] != "", rows[name]["reason"]
+        assert (rows[name]["costs"], rows[name]["costs_word"]) == (
+            "costs: lena's word alone",
+            label,
+        )
+    assert rows["work_changed_hours"]["costs"] == rows["active_users"]["costs_word"] == ""
 
     seen = _pages(pilot, request)
     rows = {row["name"]: row for row in seen["indicators"]["report"]["lagging"]}

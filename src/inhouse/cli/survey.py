@@ -109,6 +109,8 @@ def _render(found: SurveyResults) -> None:
         f"Survey {found.survey.name} ({state}, closes {found.survey.closes:%Y-%m-%d %H:%M} UTC): "
         f"{QUESTION}"
     )
+    if found.not_judged:
+        out.print(f"[yellow]Not what play 4 judges:[/yellow] {escape(found.not_judged)}.")
     if found.too_old:
         out.print(f"[yellow]Too old to count:[/yellow] play 4 no longer counts it: "
                   f"{escape(found.too_old)}.")  # fmt: skip

@@ -24,7 +24,7 @@ from inhouse.db import Store
 from inhouse.indicators.model import Indicator
 from inhouse.indicators.periods import Period
 from inhouse.program.checks import CheckContext
-from inhouse.program.facts import daily_usage
+from inhouse.program.facts import latest_usage
 from inhouse.program.playchecks._shared import builders_of, fold_tickets, insiders
 from inhouse.support.stats import without_builders
 from inhouse.usage import (
@@ -128,16 +128,8 @@ class Signed:
 
     @classmethod
     def read(cls, ctx: CheckContext, since: date, until: date) -> Signed:
-        first, last = since.isoformat(), until.isoformat()
-        latest: dict[str, dict[str, Any]] = {}
-        for fact in ctx.facts.of("usage.daily"):  # in log order: the latest stands
-            day = str(fact.payload["day"])
-            if not first <= day <= last:
-                continue
-            people = fact.payload.get("people")
-            found = people if isinstance(people, dict) else daily_usage(fact)
-            latest[day] = {**latest[day], **found} if day in latest else found
-        return cls({day: _summed(people) for day, people in latest.items()})
+        latest = latest_usage(ctx.facts.of("usage.daily"), since.isoformat(), until.isoformat())
+        return cls({day: _summed(people) for day, (people, _) in latest.items()})
 
     def within(self, since: date, until: date) -> list[SignedDay]:
         first, last = since.isoformat(), until.isoformat()

@@ -231,13 +231,18 @@ def write_report(program: Program, report: IndicatorsReport) -> ReportFiles:
 def _csv(report: IndicatorsReport) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
+    # a money figure priced with the costs play 1's author typed says whose word they are, as
+    # the text, JSON and HTML reports do: the label beside it, and the sentence behind it
     writer.writerow(
-        ["period", "side", "indicator", "value", "unit", "previous", "change", "reason"]
-    )
+        ["period", "side", "indicator", "value", "unit", "previous", "change", "reason", "costs",
+         "costs_word"]
+    )  # fmt: skip
     for row in report.rows():
+        costs = row["costs"] or {}
         writer.writerow(
             [report.period.label, row["side"], row["name"], _cell(row["value"]), row["unit"],
-             _cell(row["previous"]), _cell(row["change"]), row["reason"]]
+             _cell(row["previous"]), _cell(row["change"]), row["reason"],
+             costs.get("short", ""), costs.get("label", "")]
         )  # fmt: skip
     writer.writerow([])
     writer.writerow(["period", "indicator", "input", "value", "unit", "source"])

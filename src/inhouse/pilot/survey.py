@@ -196,6 +196,11 @@ class SurveyResults:
     #: why play 4's check no longer counts this survey (opened too long ago), and what to
     #: run; None while it counts it (or play 4 exited on it)
     too_old: str | None = None
+    #: the survey play 4's check reads: the latest a rollout lead opened
+    judged: str | None = None
+    #: where this is an older survey, that play 4's check does not read it (None: it is the
+    #: one it reads): an older survey's kinder answers are no evidence for play 4
+    not_judged: str | None = None
 
     @property
     def meets_benchmark(self) -> bool:
@@ -222,6 +227,8 @@ class SurveyResults:
             ],
             "uncounted": [{"fact": fact, "why": why} for fact, why in self.uncounted],
             "too_old": self.too_old,
+            "judged": self.judged,
+            "not_judged": self.not_judged,
         }
 
 
@@ -414,6 +421,19 @@ def survey_results(program: Program, survey: str | None = None) -> SurveyResults
         too_old=_too_old_to_count(context.with_params(params), facts[opened.index(chosen)])
         if chosen is opened[-1]
         else None,
+        judged=opened[-1].name,
+        not_judged=None if chosen is opened[-1] else _not_judged(chosen, opened[-1]),
+    )
+
+
+def _not_judged(shown: Survey, latest: Survey) -> str:
+    """What to say of an older survey's results: play 4's check reads only the latest."""
+    opened = latest.opened_at.astimezone(UTC)
+    return (
+        f"play 4's check ({CHECK}) reads only the latest survey a rollout lead opened, "
+        f"{latest.name} (fact #{latest.fact}, opened {opened:%Y-%m-%d}); these are "
+        f"{shown.name}'s answers, which it does not count (`inhouse survey results` shows the "
+        "latest)"
     )
 
 

@@ -39,6 +39,7 @@ A fact does not count when:
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -173,9 +174,38 @@ def _fetched_by_them(state: ProgramState, key: str | None, person: str) -> bool:
     return bound.person == person and bound.subject == now.subject
 
 
-def _for_key_holders(
-    fact: Fact, holders: dict[str, list[tuple[date, date | None]]]
-) -> tuple[Fact | None, str | None]:
+class _KeyDays:
+    """:func:`_key_holders`' spans, asked per person and day, and per day for everyone: a day's
+    usage names a whole department (2,000 people each asking their spans took ~1 ms a day),
+    so who held a key on a day is gathered once per day and compared as sets."""
+
+    def __init__(self, spans: dict[str, list[tuple[date, date | None]]]) -> None:
+        self._spans = spans
+        # keys not revoked (nearly all), by the day they were fetched: those held on a day are
+        # a prefix; the revoked ones are asked one by one
+        still = sorted((start, person) for person, held in spans.items()
+                       for start, end in held if end is None)  # fmt: skip
+        self._starts = [start for start, _ in still]
+        self._holders = [person for _, person in still]
+        self._revoked = [(person, start, end) for person, held in spans.items()
+                         for start, end in held if end is not None]  # fmt: skip
+        self._days: dict[date, frozenset[str]] = {}
+
+    def held(self, person: str, day: date) -> bool:
+        return any(start <= day and (end is None or day <= end)
+                   for start, end in self._spans.get(person, ()))  # fmt: skip
+
+    def on(self, day: date) -> frozenset[str]:
+        """Everyone who held a gateway key of their own on ``day``."""
+        found = self._days.get(day)
+        if found is None:
+            found = self._days[day] = frozenset(
+                self._holders[: bisect_right(self._starts, day)]
+            ).union(person for person, start, end in self._revoked if start <= day <= end)
+        return found
+
+
+def _for_key_holders(fact: Fact, holders: _KeyDays) -> tuple[Fact | None, str | None]:
     """``fact`` (a gateway's measure of people) as it counts: only for the people who held a
     gateway key of their own on the day it measures (the gateway's key and its usage log are
     on its host, whose operator could otherwise type in anyone's use), and why it does not
@@ -187,8 +217,7 @@ def _for_key_holders(
     def held(person: str, day: date) -> bool:
         # a day after the fact was recorded is held by nobody yet: an unrevoked key "holds"
         # every day to come, and a report as of next month would count them
-        return day <= recorded and any(start <= day and (end is None or day <= end)
-                                       for start, end in holders.get(person, ()))  # fmt: skip
+        return day <= recorded and holders.held(person, day)
 
     dropped: list[str] = []
     if (ahead := _measured_ahead(fact, recorded)) is not None:
@@ -197,8 +226,12 @@ def _for_key_holders(
         day = date.fromisoformat(str(payload["day"]))
         people = payload.get("people")
         if isinstance(people, dict):
-            dropped = sorted(p for p in people if not held(str(p), day))
-            trimmed = {**payload, "people": {p: t for p, t in people.items() if p not in dropped}}
+            # a day after the fact was recorded is refused above (_measured_ahead)
+            dropped = sorted(people.keys() - holders.on(day))
+            kept = dict(people)  # a copy less the dropped: a department's day drops a few
+            for person in dropped:
+                del kept[person]
+            trimmed = {**payload, "people": kept}
         elif not held(str(payload.get("person")), day):
             return None, _keyless([str(payload.get("person"))], day)
         else:
@@ -396,7 +429,7 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
     uncounted: list[Uncounted] = []
     by_kind: dict[str, list[Uncounted]] = {}
     verdicts = _verdicts(state)
-    holders: dict[str, list[tuple[date, date | None]]] | None = None
+    holders: _KeyDays | None = None
     leads: list[tuple[str, str]] | None = None
     live = state.live_facts(now)
     hosts: set[str] | None = None if state.demo else set()
@@ -424,7 +457,7 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
             # would stay fresh for as long as it claims; it counts once its time has come
             why = f"dated {fact.at:%Y-%m-%d %H:%M} UTC, after now: its writer's clock was ahead"
         if why is None and fact.kind in PERSONAL_USAGE_KINDS:
-            holders = _key_holders(state) if holders is None else holders
+            holders = _KeyDays(_key_holders(state)) if holders is None else holders
             try:
                 trimmed, keyless = _for_key_holders(fact, holders)
             except (KeyError, TypeError, ValueError, AttributeError) as err:

@@ -78,6 +78,7 @@ __all__ = [
     "Provenance",
     "daily_usage",
     "fact_kind",
+    "latest_usage",
     "own_requests",
     "validate_payload",
 ]
@@ -201,6 +202,34 @@ def daily_usage(fact: Fact) -> dict[str, dict[str, int]]:
             "tokens_out": int(payload.get("tokens_out", 0)),
         }
     }
+
+
+def latest_usage(
+    facts: Iterable[Fact], first: str, last: str
+) -> dict[str, tuple[dict[str, Any], list[Fact]]]:
+    """Per day from ``first`` to ``last`` (ISO days), each person's latest totals in the
+    ``usage.daily`` facts of ``facts`` (a rollup records a new fact when a day's totals change,
+    so for each person the last fact naming them stands), and the facts that stand for someone,
+    in log order. The totals are the facts' own mappings, not copies: a department's quarter is
+    ~180,000 person-days, and copying each into a record of its own took most of a read."""
+    by_day: dict[str, list[Fact]] = {}
+    for fact in facts:
+        if fact.kind == "usage.daily" and first <= (day := str(fact.payload["day"])) <= last:
+            by_day.setdefault(day, []).append(fact)
+    found: dict[str, tuple[dict[str, Any], list[Fact]]] = {}
+    for day, written in by_day.items():
+        people: dict[str, Any] = {}
+        standing: list[Fact] = []
+        for fact in reversed(written):  # the latest first: an earlier one stands only for
+            named = fact.payload.get("people")  # those no later one names
+            if not isinstance(named, dict):
+                named = daily_usage(fact)
+            if named.keys() <= people.keys():
+                continue
+            standing.append(fact)
+            people = {**named, **people}
+        found[day] = (people, standing[::-1])
+    return found
 
 
 def own_requests(fact: Fact, person: str) -> int | None:

@@ -519,20 +519,17 @@ def _signed_usage(program: Program, first: str, last: str) -> dict[str, Any]:
     """The gateway's signed daily usage from ``first`` to ``last`` (ISO days), as play 6's
     checks read it: the counted ``usage.daily`` facts, the latest per (day, person)."""
     from inhouse.program.counting import build_context
-    from inhouse.program.playchecks.measure import latest_daily_usage
+    from inhouse.program.playchecks.measure import signed_totals
 
     context = build_context(program.state(), program.clock())
-    found = latest_daily_usage(context.facts, first, last)
-    latest = {key: totals for key, (_, totals) in found.items()}
-    facts = {fact.id for fact, _ in found.values()}
-    people = sorted({person for (_, person), t in latest.items() if t["requests"] > 0})
+    found = signed_totals(context.facts, first, last)
     return {
-        "facts": sorted(facts),
-        "answered_requests": sum(t["requests"] for t in latest.values()),
-        "tokens_in": sum(t["tokens_in"] for t in latest.values()),
-        "tokens_out": sum(t["tokens_out"] for t in latest.values()),
-        "people": people,
-        "active": len(people),
+        "facts": [fact.id for fact in found.facts],
+        "answered_requests": found.requests,
+        "tokens_in": found.tokens_in,
+        "tokens_out": found.tokens_out,
+        "people": sorted(found.people),
+        "active": len(found.people),
     }
 
 

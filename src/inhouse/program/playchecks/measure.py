@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -12,7 +13,7 @@ from inhouse.program.checks import (
     passed,
     register_check,
 )
-from inhouse.program.facts import Fact, FactSet, daily_usage
+from inhouse.program.facts import Fact, FactSet, daily_usage, latest_usage
 from inhouse.program.feedback import describe_change, fold_findings
 from inhouse.program.playchecks._shared import (
     enrolled_elsewhere,
@@ -24,7 +25,8 @@ from inhouse.program.playchecks._shared import (
     split_aside,
 )
 
-__all__: list[str] = []  # nothing to import: the checks are reached through the registry
+# the checks are reached through the registry; the signed totals are what the dashboard shows
+__all__ = ["SignedTotals", "signed_totals"]
 
 
 # -- play 6: measure -------------------------------------------------------------------------------
@@ -82,19 +84,38 @@ def use_beyond_pilot(ctx: CheckContext) -> Result:
     return failed(f"{len(counted)} people beyond the pilot use it; need {wanted}{note}", *usage)
 
 
-def latest_daily_usage(
-    facts: FactSet, first: str, last: str
-) -> dict[tuple[str, str], tuple[Fact, dict[str, int]]]:
-    """The gateway's signed totals per (day, person) from ``first`` to ``last`` (ISO days), each
-    with the ``usage.daily`` fact it comes from: a rollup records a new fact when a day's totals
-    change, so the latest stands (what play 6's checks, and the dashboard, read)."""
-    latest: dict[tuple[str, str], tuple[Fact, dict[str, int]]] = {}
-    for fact in facts.of("usage.daily"):
-        day = str(fact.payload["day"])
-        if first <= day <= last:
-            for person, totals in daily_usage(fact).items():
-                latest[day, person] = (fact, totals)
-    return latest
+@dataclass(frozen=True)
+class SignedTotals:
+    """The gateway's signed daily usage over a span, as play 6's checks (and the dashboard)
+    count it: the latest totals per (day, person), summed, and the facts they rest on."""
+
+    facts: list[Fact]  # those whose totals stand for someone, in log order
+    requests: int
+    tokens_in: int
+    tokens_out: int
+    people: frozenset[str]  # those with answered requests (every key's, agents' included)
+
+
+def signed_totals(facts: FactSet, first: str, last: str) -> SignedTotals:
+    """The gateway's signed totals from ``first`` to ``last`` (ISO days), from the counted
+    ``usage.daily`` facts of ``facts``: a rollup records a new fact when a day's totals change,
+    so the latest per (day, person) stands (:func:`inhouse.program.facts.latest_usage`)."""
+    standing: list[Fact] = []
+    requests = tokens_in = tokens_out = 0
+    people: list[str] = []
+    for day_people, day_facts in latest_usage(facts.of("usage.daily"), first, last).values():
+        standing.extend(day_facts)
+        # one pass over the facts' own totals: a department's month is ~60,000 person-days,
+        # and a record of each (what was read before) took most of the time
+        for person, totals in day_people.items():
+            asked = int(totals.get("requests", 0))
+            requests += asked
+            tokens_in += int(totals.get("tokens_in", 0))
+            tokens_out += int(totals.get("tokens_out", 0))
+            if asked > 0:
+                people.append(str(person))
+    standing.sort(key=lambda fact: fact.id)
+    return SignedTotals(standing, requests, tokens_in, tokens_out, frozenset(people))
 
 
 @register_check("indicators-reported", reads=("indicators.report", "usage.daily"))
@@ -153,13 +174,12 @@ def indicators_reported(ctx: CheckContext) -> Result:
         )
     # the gateway's latest signed totals per (day, person): a rollup records a new fact when a
     # day's totals change, so the last one stands
-    latest = latest_daily_usage(ctx.facts, start.isoformat(), end.isoformat())
-    usage = list({id(fact): fact for fact, _ in latest.values()}.values())
-    signed = {person for (_, person), (_, t) in latest.items() if t["requests"] > 0}
+    found = signed_totals(ctx.facts, start.isoformat(), end.isoformat())
+    usage, signed = found.facts, found.people
     measured = {
-        "answered requests": sum(t["requests"] for _, t in latest.values()),
-        "input tokens": sum(t["tokens_in"] for _, t in latest.values()),
-        "output tokens": sum(t["tokens_out"] for _, t in latest.values()),
+        "answered requests": found.requests,
+        "input tokens": found.tokens_in,
+        "output tokens": found.tokens_out,
     }
     if not measured["answered requests"]:
         return failed(

@@ -1,0 +1,125 @@
+"""The gateway's signed daily usage as play 6's ``indicators-reported`` and the dashboard sum
+it, and the counting that leaves each ``usage.daily`` fact only the people who held a gateway
+key of their own that day, both read per day rather than per person-day (for speed: see
+benchmarks/indicators_signed_usage.py). What they count must not change: each is compared
+with the rule as it reads, one (day, person) at a time, on random days of random facts."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from inhouse.program.counting import _for_key_holders, _KeyDays
+from inhouse.program.facts import Fact, FactSet, Provenance
+from inhouse.program.playchecks.measure import signed_totals
+
+RECORDED = datetime(2026, 12, 1, 6, tzinfo=UTC)
+
+
+def _fact(seq: int, payload: dict[str, Any], kind: str = "usage.daily") -> Fact:
+    return Fact(id=seq, kind=kind, version=1, payload=payload, provenance=Provenance.MEASURED,
+                by="gateway", collector="inhouse gateway", comment=None, expires=None,
+                at=RECORDED)  # fmt: skip
+
+
+def _by_person(facts: list[Fact], first: str, last: str) -> tuple[Any, ...]:
+    """The rule, one (day, person) at a time: the last fact naming them that day stands."""
+    latest: dict[tuple[str, str], tuple[Fact, dict[str, Any]]] = {}
+    for fact in facts:
+        day = str(fact.payload["day"])
+        if fact.kind != "usage.daily" or not first <= day <= last:
+            continue
+        people = fact.payload.get("people")
+        if not isinstance(people, dict):
+            people = {fact.payload["person"]: fact.payload}
+        for person, totals in people.items():
+            latest[day, person] = (fact, totals)
+    return (
+        sorted({fact.id for fact, _ in latest.values()}),
+        sum(int(t.get("requests", 0)) for _, t in latest.values()),
+        sum(int(t.get("tokens_in", 0)) for _, t in latest.values()),
+        sum(int(t.get("tokens_out", 0)) for _, t in latest.values()),
+        frozenset(p for (_, p), (_, t) in latest.items() if int(t.get("requests", 0)) > 0),
+    )
+
+
+def test_the_latest_fact_per_day_and_person_stands_and_an_earlier_one_for_the_others() -> None:
+    """bob's and pia's 3 November is rolled up, then bob's changes: bob's second figures stand,
+    pia's first; a fact of one person (from before a day's fact held everyone) counts; a day
+    outside the span, and a fact of another kind, do not."""
+    first = _fact(1, {"day": "2026-11-03", "people": {
+        "bob": {"requests": 3, "tokens_in": 30, "tokens_out": 3},
+        "pia": {"requests": 2, "tokens_in": 20, "tokens_out": 2}}})  # fmt: skip
+    again = _fact(2, {"day": "2026-11-03", "people": {
+        "bob": {"requests": 5, "tokens_in": 50, "tokens_out": 5}}})  # fmt: skip
+    idle = _fact(3, {"day": "2026-11-04", "people": {
+        "dora": {"requests": 0, "tokens_in": 0, "tokens_out": 0}}})  # fmt: skip
+    carl = _fact(4, {"day": "2026-11-05", "person": "carl", "requests": 1, "tokens_in": 10})
+    outside = _fact(5, {"day": "2026-12-01", "people": {"bob": {"requests": 9}}})
+    other = _fact(6, {"day": "2026-11-03", "people": {"eve": {"requests": 9}}}, "prompt.usage")
+    found = signed_totals(FactSet([first, again, idle, carl, outside, other]), "2026-11-01",
+                          "2026-11-30")  # fmt: skip
+    assert [f.id for f in found.facts] == [1, 2, 3, 4]  # dora's idle day is evidence too
+    assert (found.requests, found.tokens_in, found.tokens_out) == (8, 80, 7)
+    assert found.people == {"bob", "pia", "carl"}  # dora had no answered request
+    # pia's second figures, in a fact that no longer names bob: the first stands for nobody
+    later = _fact(7, {"day": "2026-11-03", "people": {"pia": {"requests": 4}}})
+    found = signed_totals(FactSet([first, again, later]), "2026-11-01", "2026-11-30")
+    assert [f.id for f in found.facts] == [2, 7] and found.requests == 9
+
+
+def test_summed_per_day_as_the_rule_reads_one_person_day_at_a_time() -> None:
+    rng = random.Random(7)
+    people = [f"p{n}" for n in range(30)]
+    for _ in range(40):
+        facts = []
+        for seq in range(1, rng.randrange(2, 25)):
+            day = f"2026-11-{rng.randrange(1, 6):02d}"
+            named = rng.sample(people, rng.randrange(0, 12))
+            facts.append(_fact(seq, {"day": day, "people": {
+                p: {"requests": rng.randrange(0, 4), "tokens_in": rng.randrange(9),
+                    "tokens_out": rng.randrange(9)} for p in named}}))  # fmt: skip
+        first, last = sorted(f"2026-11-{rng.randrange(1, 6):02d}" for _ in range(2))
+        found = signed_totals(FactSet(facts), first, last)
+        assert (
+            [f.id for f in found.facts], found.requests, found.tokens_in, found.tokens_out,
+            found.people,
+        ) == _by_person(facts, first, last)  # fmt: skip
+
+
+def test_a_days_fact_counts_for_exactly_those_who_held_a_key_that_day() -> None:
+    """Keys fetched on various days, some revoked, some fetched again after: each day's fact
+    keeps exactly the people whose spans hold that day, asked one by one, and says who not."""
+    rng = random.Random(11)
+    start = date(2026, 11, 1)
+    for _ in range(20):
+        spans: dict[str, list[tuple[date, date | None]]] = {}
+        for n in range(40):
+            if rng.random() < 0.1:
+                continue  # never fetched one
+            fetched = start + timedelta(days=rng.randrange(20))
+            if rng.random() < 0.3:
+                revoked = fetched + timedelta(days=rng.randrange(5))
+                spans[f"p{n}"] = [(fetched, revoked)]
+                if rng.random() < 0.5:
+                    spans[f"p{n}"].append((revoked + timedelta(days=2), None))
+            else:
+                spans[f"p{n}"] = [(fetched, None)]
+        holders = _KeyDays(spans)
+        for seq in range(1, 15):
+            day = start + timedelta(days=rng.randrange(30))
+            people = {f"p{n}": {"requests": 1} for n in rng.sample(range(45), 20)}
+            fact = _fact(seq, {"day": day.isoformat(), "people": people})
+            trimmed, why = _for_key_holders(fact, holders)
+            held = {p for p in people if any(s <= day and (e is None or day <= e)
+                                             for s, e in spans.get(p, ()))}  # fmt: skip
+            assert trimmed is not None
+            assert set(trimmed.payload["people"]) == held
+            assert trimmed.payload["people"] == {p: people[p] for p in held}
+            if held == set(people):
+                assert (trimmed, why) == (fact, None)
+            else:
+                assert why is not None
+                assert why.startswith(f"not counted for {', '.join(sorted(set(people) - held))},")
+            assert fact.payload["people"] is people  # the fact read is left as it was
