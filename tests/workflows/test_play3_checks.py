@@ -177,6 +177,11 @@ def test_a_play_three_that_exited_on_the_empty_answer_alone_keeps_its_exit() -> 
         assert kept.outcome is Outcome.PASS, check
         assert "play 3 exited before runs were judged on decoy answers" in kept.reason
         assert "case short passes on an off-topic sentence" in kept.reason
+    # a play 3 that exited once the program's runs were judged on decoys exited on today's rule
+    since = (judged_run("omar", 0, untested), judged_run("lena", 0, untested))
+    later = {"workflow": (NOW, since[-1].id + 1)}
+    for check in ("workflow-tests-pass", "workflow-run-by-other"):
+        assert run(check, lock(), spec(), *since, exited=later).outcome is Outcome.FAIL, check
     # the rule it exited on sets aside what it set aside: tests an empty answer passes
     blank = [{"case": "short", "decoy": "empty"}]
     hollow = (judged_run("omar", 0, blank), judged_run("lena", 0, blank))

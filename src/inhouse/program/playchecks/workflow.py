@@ -104,12 +104,17 @@ def workflow_tests_pass(ctx: CheckContext, spec: Fact) -> Result:
 def _earlier_where_short(
     ctx: CheckContext, spec: Fact, judge: Callable[[CheckContext, Fact, bool], Result]
 ) -> Result:
-    """``judge``'s result by today's rule; for a program whose play 3 exited before runs were
-    judged on decoy answers (on the empty answer alone), by that rule where today's falls
-    short. Asked only then: a pass by today's rule stays the pass a handoff was accepted on."""
+    """``judge``'s result by today's rule; for a program whose play 3 exited before any of its
+    runs was judged on decoy answers (on the empty answer alone), by that rule where today's
+    falls short, saying what today's asks. Asked only then: a pass by today's rule stays the
+    pass a handoff was accepted on, and a play 3 that exited once runs were judged on decoys
+    exited on today's rule."""
     result = judge(ctx, spec, False)
-    if result.outcome is Outcome.PASS or _WORKFLOW not in ctx.exited:
+    exit_ = ctx.exited.get(_WORKFLOW)
+    if result.outcome is Outcome.PASS or exit_ is None:
         return result
+    if any(r.payload.get("decoys") and r.id < exit_[1] for r in ctx.facts.of("workflow.run")):
+        return result  # its runs were judged on decoys before it exited: it exited on today's
     earlier = judge(ctx, spec, True)
     if earlier.outcome is not Outcome.PASS:
         return result
