@@ -31,6 +31,12 @@ _TICKETS = [
     "The badge reader at the side entrance does not accept my card.",
 ]
 # The manual status quo: minutes a person recorded spending on each ticket, and what they wrote.
+#: the workflow's answer: the ticket's queue and a one-line summary, short enough that the
+#: model's answer ends inside max_tokens
+_TRIAGE = (
+    "{type: object, required: [queue, summary], properties: {queue: {enum: [hardware, "
+    "network, accounts, other]}, summary: {type: string, maxLength: 40}}}"
+)
 _MINUTES = [4.5, 6.0, 3.5, 5.0, 4.0, 3.0, 5.5, 4.0, 3.5, 4.5, 5.0, 3.0]
 
 
@@ -94,28 +100,32 @@ warmup: 1
             "omar's recurring task as a workflow (he does it most)",
             "workflows/ticket-summary.yaml",
             f"""name: ticket-summary
-description: Summarise a support ticket in one line
+description: Summarise a support ticket in one line, with the queue it belongs in
 owner: omar
 frequency: daily
 model: {model_name}
-parameters: {{max_tokens: 24, temperature: 0.7, seed: 3}}
+# the answer is JSON in this schema: the runtime holds the model's sampling to it
+parameters:
+  max_tokens: 80
+  temperature: 0.7
+  seed: 3
+  response_format: {{type: json_object, schema: {_TRIAGE}}}
 variables:
   ticket: {{type: string, description: the ticket's text}}
 prompt:
-  system: You summarise support tickets in one line.
+  system: You summarise support tickets in one line, as JSON, with their queue.
   user: "Ticket: {{{{ ticket }}}}"
-tests:
-  - name: printer
+tests:                       # the test model writes nonsense: the cases check the answer's
+  - name: printer            # shape, which no empty, off-topic or echoed answer has
     vars: {{ticket: The printer on floor 2 jams on every duplex job.}}
     checks:
-      - {{type: regex, value: ".+"}}
-      - {{type: length, min: 1, max: 2000}}
+      - {{type: is-json, value: {_TRIAGE}}}
       - {{type: not-contains, value: "BEGIN PRIVATE KEY"}}
   - name: vpn
     vars: {{ticket: VPN drops every 20 minutes since the update.}}
     checks:
-      - {{type: not-is-json}}
-      - {{type: word-count, min: 1}}
+      - {{type: is-json, value: {_TRIAGE}}}
+      - {{type: length, max: 2000}}
 """,
         ),
     ]

@@ -78,7 +78,9 @@ def test_a_run_recorded_before_runs_said_where_they_were_answered_still_confirms
         "pia",
         "workflow.run",
         {"workflow": "triage", "content_hash": "b" * 64, "lock_hash": "", "passed": True,
-         "pass_rate": 1.0, "cases": 3, "machine": "pia-laptop"},
+         "pass_rate": 1.0, "cases": 3, "machine": "pia-laptop",
+         # judged on decoy answers, as the program's other runs (an older runner's is not)
+         "proved": 3, "decoys": ["empty", "off-topic", "echoed-prompt", "echoed-input"]},
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,
     )  # fmt: skip

@@ -25,7 +25,9 @@ def _run(pia: Program, lock_hash: str) -> None:
         "pia",
         "workflow.run",
         {"workflow": "triage", "content_hash": "b" * 64, "lock_hash": lock_hash, "passed": True,
-         "pass_rate": 1.0, "cases": 3, "machine": "pia-laptop"},
+         "pass_rate": 1.0, "cases": 3, "machine": "pia-laptop",
+         # judged on decoy answers, as the program's other runs (an older runner's is not)
+         "proved": 3, "decoys": ["empty", "off-topic", "echoed-prompt", "echoed-input"]},
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,
     )  # fmt: skip

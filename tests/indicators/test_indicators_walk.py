@@ -56,13 +56,19 @@ frequency: daily
 model: inhouse-test-model
 variables:
   ticket: {type: string}
-parameters: {max_tokens: 4, temperature: 0}
+parameters:  # JSON in a schema: the test model writes nonsense, held to it by the runtime
+  max_tokens: 24
+  temperature: 0
+  response_format:
+    type: json_object
+    schema: {type: object, required: [ok], properties: {ok: {type: boolean}}}
 prompt:
   user: "Summarise: {{ ticket }}"
 tests:
   - vars: {ticket: The printer jams.}
-    checks:
-      - {type: length, min: 1, max: 2000}
+    checks:  # no decoy answer (empty, off-topic, echoed) is JSON: the case needs the model
+      - type: is-json
+        value: {type: object, required: [ok], properties: {ok: {type: boolean}}}
 """
 PROMPT = """\
 description: Triage a ticket

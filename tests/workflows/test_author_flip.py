@@ -74,6 +74,7 @@ def _test_run(program: Program, version: str, *, passed: bool) -> list[Fact]:
         judged=[1, 2, 3],
         variant="default",
         proved=3,
+        untested=[],
         inputs=3,
     )
     return record_test_facts(program, program.whoami().name, workflow, pinned, report)  # type: ignore[arg-type]

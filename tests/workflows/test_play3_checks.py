@@ -110,3 +110,99 @@ def test_a_task_named_with_a_frequency_that_says_no_recurrence_triggers_nothing(
     kept = _trigger(fact("task.named", by="omar", task="triage", frequency="once"), started=True)
     assert kept.outcome is Outcome.PASS
     assert "play 3 started before a frequency had to say a recurrence" in kept.reason
+
+
+DECOYS = ["empty", "off-topic", "echoed-prompt", "echoed-input"]
+
+
+def judged_run(by: str, proved: int | None, untested: list[dict[str, str]] | None = None,
+               decoys: list[str] | None = None) -> Any:  # fmt: skip
+    """A passing run of triage v1 on the current lock, as the runner records it: judged on the
+    decoy answers (``decoys``; [] as a runner before decoys recorded it)."""
+    return fact(
+        "workflow.run",
+        by=by,
+        workflow="triage",
+        content_hash="v1",
+        lock_hash=lock().payload["lock_hash"],
+        passed=True,
+        pass_rate=1.0,
+        cases=2,
+        proved=proved,
+        inputs=2,
+        decoys=DECOYS if decoys is None else decoys,
+        untested=untested or [],
+    )
+
+
+def test_tests_any_answer_passes_but_the_empty_one_prove_nothing() -> None:
+    """omar's cases are `length min 1` and `regex .+`: an empty answer fails them, so the
+    runner before decoys counted his run and lena's rerun as proof; an off-topic sentence and
+    the case's own prompt pass them, so nothing in either run needed the model."""
+    untested = [{"case": "short", "decoy": "off-topic"}, {"case": "echo", "decoy": "echoed-prompt"}]
+    runs = (judged_run("omar", 0, untested), judged_run("lena", 0, untested))
+    for check in ("workflow-tests-pass", "workflow-run-by-other"):
+        result = run(check, lock(), spec(), *runs)
+        assert result.outcome is Outcome.FAIL, check
+        assert (
+            "case short passes on an off-topic sentence; case echo passes on its own prompt "
+            "echoed back"
+        ) in result.reason
+        assert "its tests do not need the model" in result.reason
+    # a case that fails on every decoy needs the model: the same runs with one count
+    honest = (judged_run("omar", 1, untested[:1]), judged_run("lena", 1, untested[:1]))
+    for check in ("workflow-tests-pass", "workflow-run-by-other"):
+        assert run(check, lock(), spec(), *honest).outcome is Outcome.PASS, check
+
+
+def test_a_play_three_that_exited_on_the_empty_answer_alone_keeps_its_exit() -> None:
+    """A program whose play 3 exited before runs were judged on decoys keeps the exit: a run
+    that passes today's rule is judged by it (the evidence its handoff saw, unchanged); where
+    today's falls short, by the rule it exited on, saying what today's asks."""
+    exited = {"workflow": (NOW, 0)}
+    current, workflow = lock(), spec()
+    before = (judged_run("omar", 2, decoys=[]), judged_run("lena", 2, decoys=[]))
+    for check in ("workflow-tests-pass", "workflow-run-by-other"):
+        today = run(check, current, workflow, *before)
+        kept = run(check, current, workflow, *before, exited=exited)
+        assert today.outcome is kept.outcome is Outcome.PASS, check
+        assert [f.id for f in today.evidence] == [f.id for f in kept.evidence]
+        assert today.reason == kept.reason  # today's rule passes it: nothing said
+    # runs made since on a runner that judges decoys, whose cases only the empty answer fails
+    untested = [{"case": "short", "decoy": "off-topic"}]
+    since = (judged_run("omar", 0, untested), judged_run("lena", 0, untested))
+    for check in ("workflow-tests-pass", "workflow-run-by-other"):
+        assert run(check, lock(), spec(), *since).outcome is Outcome.FAIL, check
+        kept = run(check, lock(), spec(), *since, exited=exited)
+        assert kept.outcome is Outcome.PASS, check
+        assert "play 3 exited before runs were judged on decoy answers" in kept.reason
+        assert "case short passes on an off-topic sentence" in kept.reason
+    # a play 3 that exited once the program's runs were judged on decoys exited on today's rule
+    since = (judged_run("omar", 0, untested), judged_run("lena", 0, untested))
+    later = {"workflow": (NOW, since[-1].id + 1)}
+    for check in ("workflow-tests-pass", "workflow-run-by-other"):
+        assert run(check, lock(), spec(), *since, exited=later).outcome is Outcome.FAIL, check
+    # the rule it exited on sets aside what it set aside: tests an empty answer passes
+    blank = [{"case": "short", "decoy": "empty"}]
+    hollow = (judged_run("omar", 0, blank), judged_run("lena", 0, blank))
+    kept = run("workflow-tests-pass", lock(), spec(), *hollow, exited=exited)
+    assert kept.outcome is Outcome.FAIL
+    assert "case short passes on an empty answer" in kept.reason
+
+
+def test_a_rerun_by_an_older_runner_once_the_programs_runs_judge_decoys_does_not_count() -> None:
+    """lena reruns omar's version with an inhouse from before decoys (which judges the empty
+    answer alone), after omar's run was judged on them: her run cannot show the tests need the
+    model. A run recorded before any was judged on decoys counts as it was recorded."""
+    author = judged_run("omar", 1)
+    downgraded = judged_run("lena", 2, decoys=[])
+    result = run("workflow-run-by-other", lock(), spec(), author, downgraded)
+    assert result.outcome is Outcome.FAIL
+    assert (
+        f"lena's run (fact #{downgraded.id}) was made by an inhouse older than the program's "
+        f"run #{author.id}: it judged no decoy answers"
+    ) in result.reason
+    before = judged_run("lena", 2, decoys=[])
+    assert run("workflow-run-by-other", lock(), spec(), before, judged_run("omar", 1)).outcome is (
+        Outcome.PASS
+    )

@@ -11,6 +11,7 @@ from xml.etree import ElementTree
 
 from inhouse.program.checks import Outcome
 from tests.engine import needs_engine
+from tests.workflows.conftest import TRIAGE_SCHEMA
 from tests.workflows.test_workflow_engine import cli, facts, play3, play3_results
 
 pytestmark = needs_engine
@@ -21,7 +22,8 @@ description: Triage tickets, two ways
 owner: omar
 frequency: daily
 model: inhouse-test-model
-parameters: {max_tokens: 12, temperature: 0.7, seed: 5}
+parameters: {max_tokens: 80, temperature: 0.7, seed: 5, response_format: {type: json_object,
+             schema: TRIAGE}}
 variables: {ticket: string}
 prompts:
   - {label: short, user: "Triage: {{ ticket }}"}
@@ -35,11 +37,11 @@ tests:
     checks:
       - {type: javascript, value: "context.prompt.startsWith('Be careful.')"}
       - {type: cost, threshold: 1}
-      - {type: length, min: 1}  # an empty answer fails it: the tests can fail
+      - {type: is-json, value: TRIAGE}  # no decoy answer passes it: the tests need the model
   - name: side-by-side
     vars: {ticket: Screen flickers}
   - file://tests/cases.csv
-"""
+""".replace("TRIAGE", TRIAGE_SCHEMA)
 CSV = "ticket,__expected,__description\nVPN down,regex:.*,vpn\n"
 
 

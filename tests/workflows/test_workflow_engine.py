@@ -19,7 +19,7 @@ from inhouse.program.checks import Outcome, Result, evaluate
 from inhouse.program.counting import build_context
 from tests.engine import needs_engine
 from tests.runtimes.elsewhere import ELSEWHERE, answers_from_elsewhere
-from tests.workflows.conftest import IMPOSSIBLE_CASE, SUMMARY
+from tests.workflows.conftest import IMPOSSIBLE_CASE, SUMMARY, TRIAGE_SCHEMA
 
 pytestmark = needs_engine
 runner = CliRunner()
@@ -236,13 +236,97 @@ def test_tests_that_pass_whatever_the_model_says_prove_nothing(
     ]
     results = play3_results(baseline_program)
     assert results["workflow-tests-pass"].outcome is Outcome.FAIL
-    assert "no case it passed is one an empty answer fails" in results["workflow-tests-pass"].reason
+    assert (
+        "case weightless passes on an empty answer; case always-true passes on an empty "
+        "answer; case replaced passes on an empty answer" in results["workflow-tests-pass"].reason
+    )
     assert results["workflow-run-by-other"].outcome is Outcome.FAIL
-    assert "pass whatever the model says" in results["workflow-run-by-other"].reason
+    assert "its tests do not need the model" in results["workflow-run-by-other"].reason
     # the honest spec's tests can fail: an empty answer fails both its cases
     cli("workflow", "test", "summary", env=omar)
     honest = facts(baseline_program, "workflow.run")[-1].payload
     assert (honest["proved"], honest["inputs"]) == (2, 2)
+    cli("workflow", "test", "summary", env=pia)
+    assert play3(baseline_program)["workflow-run-by-other"] is Outcome.PASS
+
+
+ANY_ANSWER = (
+    SUMMARY.replace("name: summary", "name: any-answer").split("tests:")[0]
+    + """\
+pass-rate: 0.5
+tests:
+  - name: impossible
+    vars: {ticket: Mail bounces.}
+    checks:
+      - {type: contains, value: "§never-in-output§"}
+  - name: min-length
+    vars: {ticket: The printer on floor 2 is jammed again.}
+    checks:
+      - {type: length, min: 1}
+  - name: anything
+    vars: {ticket: VPN drops every 20 minutes.}
+    checks:
+      - {type: regex, value: ".+"}
+  - name: one-letter
+    vars: {ticket: The badge reader at door 3 beeps twice.}
+    checks:
+      - {type: contains, value: "e"}
+  - name: answer-in-the-input
+    vars: {ticket: '{"queue": "it", "summary": "printer jam"}'}
+    checks:
+      - {type: is-json, value: TRIAGE}
+  - name: rewritten
+    vars: {ticket: Refund for order 1234.}
+    transform: "output ? '{\\"queue\\": \\"billing\\", \\"summary\\": \\"refund\\"}' : output"
+    checks:
+      - {type: is-json, value: TRIAGE}
+""".replace("TRIAGE", TRIAGE_SCHEMA)
+)
+
+
+def test_tests_that_pass_any_answer_but_an_empty_one_prove_nothing(
+    baseline_program: Path, people: dict[str, dict[str, str]]
+) -> None:
+    """omar's cases fail an empty answer, so the runner before decoys counted them as proof:
+    `length min 1`, `regex .+`, `contains "e"`, a JSON schema the ticket itself already
+    matches, a transform that rewrites any answer into a passing one. An off-topic sentence, or
+    the case's input handed back, passes each: they would pass whatever the model said, and
+    pia's honest rerun of them shows nothing. The runner names each case and the decoy that
+    passes it; play 3 sets both runs aside, saying so."""
+    omar, pia = people["omar"], people["pia"]
+    (baseline_program / "workflows" / "any-answer.yaml").write_text(ANY_ANSWER)
+    shown = cli("workflow", "test", "any-answer", env=omar).stdout
+    assert "case min-length passes on an off-topic sentence too: it does not test the model" in (
+        " ".join(shown.split())
+    )
+    assert "play 3 does not count this run" in " ".join(shown.split()), shown
+    report = json.loads(cli("workflow", "test", "any-answer", "--json", env=pia).stdout)
+    assert report["passed"] and report["proved"] == 0
+    assert {row["case"]: row["decoy"] for row in report["untested"]} == {
+        "min-length": "off-topic",
+        "anything": "off-topic",
+        "one-letter": "off-topic",
+        "answer-in-the-input": "echoed-input",
+        "rewritten": "off-topic",
+    }
+    assert [case["passes_blank"] for case in report["cases"]] == [False] * 6
+    run = facts(baseline_program, "workflow.run")[-1]
+    assert (run.by, run.payload["proved"], run.payload["decoys"]) == (
+        "pia",
+        0,
+        ["empty", "off-topic", "echoed-prompt", "echoed-input"],
+    )
+    results = play3_results(baseline_program)
+    for check in ("workflow-tests-pass", "workflow-run-by-other"):
+        assert results[check].outcome is Outcome.FAIL, check
+        echoed = "case answer-in-the-input passes on its own input echoed back (a variable's"
+        assert echoed in results[check].reason
+        assert "case rewritten passes on an off-topic sentence" in results[check].reason
+    # the honest spec's cases need the model: JSON in the schema, which the runtime holds the
+    # model's answers to and no decoy is
+    cli("workflow", "test", "summary", env=omar)
+    honest = facts(baseline_program, "workflow.run")[-1].payload
+    assert (honest["proved"], honest["untested"]) == (2, [])
     cli("workflow", "test", "summary", env=pia)
     assert play3(baseline_program)["workflow-run-by-other"] is Outcome.PASS
 

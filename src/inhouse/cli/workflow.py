@@ -238,6 +238,8 @@ def _show(report: RunReport) -> None:
         f"{report.workflow.spec.owner}, model {report.model.name} "
         f"({report.model.digest[:19]}), version {report.workflow.content_hash[:19]}."
     )
+    for note in report.untested_notes():
+        console.print(f"  [yellow]{escape(note)}[/]")
     for fact in report.facts:
         console.print(f"  recorded {fact.kind} #{fact.id}")
     exit_check = report.exit_check

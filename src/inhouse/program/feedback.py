@@ -448,6 +448,7 @@ def _not_apart(ctx: CheckContext, maker: str, fact: Fact) -> str | None:
     from inhouse.program.playchecks._shared import (  # the checks' package imports this one
         enrolled_elsewhere,
         hollow_tests,
+        older_runner,
         one_per_machine,
         other_person_elsewhere,
         served_elsewhere,
@@ -474,6 +475,9 @@ def _not_apart(ctx: CheckContext, maker: str, fact: Fact) -> str | None:
         return why
     # a run whose tests pass whatever the model says saw nothing of the version's answers
     if fact.kind == "workflow.run" and (why := hollow_tests(fact)):
+        return why
+    # and one an older runner made, once the program's runs were judged on decoy answers
+    if fact.kind == "workflow.run" and (why := older_runner(ctx.facts.of("workflow.run"), fact)):
         return why
     if not enrolled_elsewhere(ctx, fact.by, judged):
         return f"{fact.by}'s keys were all enrolled from a machine {maker} enrolled from"

@@ -287,9 +287,15 @@ class WorkflowRun(_Payload):
     passed: bool
     pass_rate: float = Field(ge=0, le=1)
     cases: int = Field(ge=0, default=0)
-    #: how many of those cases passed though an empty answer fails them (a case an empty answer
-    #: passes would pass whatever the model said); None: recorded before runs said
+    #: how many of those cases passed though every decoy answer fails them (a case a decoy
+    #: passes would pass whatever the model said); None: recorded before runs said. Where
+    #: ``decoys`` is empty (recorded before runs were judged on decoys), the empty answer alone
     proved: int | None = Field(ge=0, default=None)
+    #: the decoy answers each case was judged on (:data:`inhouse.workflows.decoys.DECOYS`;
+    #: []: recorded before runs were)
+    decoys: list[str] = Field(default_factory=list)
+    #: each case that passed though a decoy passes it too: ``{case, decoy}`` (the first decoy)
+    untested: list[dict[str, str]] = Field(default_factory=list)
     #: how many different prompts those cases sent the model (one for several cases: its
     #: template ignores what they give it); None: recorded before runs said
     inputs: int | None = Field(ge=0, default=None)

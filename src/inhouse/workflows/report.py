@@ -16,6 +16,7 @@ from xml.etree import ElementTree
 from inhouse.baseline import LockedModel
 from inhouse.checks import CaseResult
 from inhouse.program.facts import Fact
+from inhouse.workflows.decoys import DECOYS, EMPTY
 from inhouse.workflows.spec import Case, Workflow
 
 __all__ = ["Attempt", "CaseReport", "ExitCheck", "RunReport", "VariantReport"]
@@ -70,9 +71,30 @@ class CaseReport:
 
     case: Case
     attempts: list[Attempt]
-    #: whether its checks pass an empty answer too, so they would pass whatever the model said
-    #: (None: not tried: a comparison case, or a variant not in use)
-    passes_blank: bool | None = None
+    #: each decoy answer (:data:`~inhouse.workflows.decoys.DECOYS`: an empty answer, an
+    #: off-topic sentence, the case's prompt or input echoed back) -> whether its checks pass it
+    #: too, so they would pass an answer the model never gave for this case (None: not tried: a
+    #: comparison case, or a variant not in use)
+    decoys: dict[str, bool] | None = None
+
+    @property
+    def passes_blank(self) -> bool | None:
+        """Whether its checks pass an empty answer (None: not tried)."""
+        return None if self.decoys is None else self.decoys.get(EMPTY)
+
+    @property
+    def passes_decoy(self) -> str | None:
+        """The first decoy answer its checks pass (None: they fail every one, or none was
+        tried): a case that passes one does not need the model's answer to pass."""
+        if self.decoys is None:
+            return None
+        return next((name for name, passed in self.decoys.items() if passed), None)
+
+    @property
+    def proved(self) -> bool:
+        """It passed on the model's answers, and fails on every decoy: only such a case shows
+        something of what the model said."""
+        return self.passed and self.decoys is not None and not any(self.decoys.values())
 
     @property
     def comparison(self) -> bool:
@@ -130,6 +152,8 @@ class CaseReport:
             "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 3),
             "metadata": self.case.metadata,
             "passes_blank": self.passes_blank,
+            "decoys": self.decoys,
+            "passes_decoy": self.passes_decoy,
             "summary": self.summary(),
             "attempts": [attempt.to_dict() for attempt in self.attempts],
         }
@@ -237,11 +261,37 @@ class RunReport:
 
     @property
     def proved(self) -> int:
-        """How many judged cases of the variant in use passed on the model's answers though an
-        empty answer fails them: a case an empty answer passes would pass whatever the model
-        said (a check of weight 0 alone, a script that returns true, a transform that replaces
-        the answer), so it proves nothing of the workflow (play 3 reads it)."""
-        return sum(case.passed and case.passes_blank is False for case in self.judged)
+        """How many judged cases of the variant in use passed on the model's answers though
+        every decoy fails them: a case a decoy passes (an empty answer, an off-topic sentence,
+        its own prompt echoed back) would pass an answer the model never gave for it (a check
+        of weight 0 alone, ``length min 1``, a pattern like ``.+``, a script that returns true,
+        a transform that replaces the answer), so it proves nothing of the workflow (play 3
+        reads it)."""
+        return sum(case.proved for case in self.judged)
+
+    @property
+    def untested(self) -> list[dict[str, str]]:
+        """Each judged case of the variant in use that passed, though a decoy passes it too,
+        with the first decoy that does (what ``workflow test`` and play 3 name)."""
+        return [
+            {"case": case.case.name, "decoy": decoy}
+            for case in self.judged
+            if case.passed and (decoy := case.passes_decoy) is not None
+        ]
+
+    def untested_notes(self) -> list[str]:
+        """What ``workflow test`` says of the cases a decoy passes: one line each, and whether
+        play 3 counts the run at all."""
+        notes = [
+            f"case {row['case']} passes on {DECOYS[row['decoy']]} too: it does not test the model"
+            for row in self.untested
+        ]
+        if notes and self.passed and not self.proved:
+            notes.append(
+                "no case it passed needs the model's answer: play 3 does not count this run "
+                "(give a case checks that judge what its own answer must say)"
+            )
+        return notes
 
     @property
     def inputs(self) -> int:
@@ -279,6 +329,7 @@ class RunReport:
             "pass_rate": round(self.pass_rate, 6),
             "required_pass_rate": self.required,
             "proved": self.proved,
+            "untested": self.untested,
             "inputs": self.inputs,
             "variant": self.variant,
             "cases": [case.to_dict() for case in self.cases],

@@ -38,6 +38,7 @@ from inhouse.program.playchecks._shared import published_specs, recurrence_probl
 from inhouse.runtimes import ChatMessage, ChatRequest, Runtime, RuntimeConfig, open_runtime
 from inhouse.runtimes.local import PeerRecorder, answered_here, peers_of
 from inhouse.trials.cost import local_cost
+from inhouse.workflows.decoys import DECOYS, judge_decoys
 from inhouse.workflows.report import Attempt, CaseReport, ExitCheck, RunReport, VariantReport
 from inhouse.workflows.spec import Case, Workflow, load_workflow
 
@@ -262,20 +263,23 @@ async def run_cases(
                 )  # fmt: skip
 
             judged = await asyncio.gather(*(group(case) for case, _ in groups))
-            blank = await asyncio.gather(
+            # each case judged on answers the model never gave for it, too: a case that
+            # passes one does not need the model (judged here, nothing generated)
+            decoys = await asyncio.gather(
                 *(
-                    _passes_blank(workflow, case, runtime, pinned, embedder)
+                    judge_decoys(workflow, case, runtime=runtime, judge_model=pinned.judge_id,
+                                 embedder=embedder, embedding_model=pinned.served_id)
                     for case in workflow.cases
                 )
-            )
+            )  # fmt: skip
         pinned = replace(pinned, peers=peers_of(runtime) | embeddings.peers)
     reports = []
     for index, label in enumerate(variants):
         cases = []
-        for case, passes_blank in zip(workflow.cases, blank, strict=True):
+        for case, passed in zip(workflow.cases, decoys, strict=True):
             mine = [row[index] for (c, _), row in zip(groups, judged, strict=True) if c is case]
             in_use = label == workflow.in_use
-            cases.append(CaseReport(case, mine, passes_blank if in_use else None))
+            cases.append(CaseReport(case, mine, passed if in_use else None))
         reports.append(VariantReport(label, label == workflow.in_use, cases))
     return pinned, reports
 
@@ -320,45 +324,6 @@ async def _judge(
     )
     judged = await evaluate(case.checks, output, ctx, threshold=case.threshold)
     return Attempt(output, generation.latency_ms, judged, None, cost=cost)
-
-
-async def _passes_blank(
-    workflow: Workflow,
-    case: Case,
-    runtime: Runtime,
-    pinned: Pinned,
-    embedder: HttpEmbedder,
-) -> bool | None:
-    """Whether ``case``'s checks pass an empty answer, given instantly and for nothing, to the
-    variant in use's prompt: tests that do (a check of weight 0 alone, a script that returns
-    true, a transform that replaces the answer, a pattern anything matches) would pass whatever
-    the model said. None for a comparison case (nothing is judged)."""
-    if case.comparison:
-        return None
-    prompt = "\n\n".join(message["content"] for message in workflow.messages(case.vars))
-    output = ""
-    if case.transform:
-        context = {"vars": case.vars, "prompt": prompt}
-        try:
-            output = await transform_output(Script(case.transform), output, context)
-        except InvalidInput:
-            return False
-    ctx = QualityContext(
-        vars=case.vars,
-        latency_ms=0.0,
-        cost=None if workflow.spec.cost is None else 0.0,
-        runtime=runtime,
-        judge_model=pinned.judge_id,
-        embedder=embedder,
-        embedding_model=pinned.served_id,
-        prompt=prompt,
-        tools=workflow.spec.parameters.tools,
-        peers=[output],
-        peer_index=0,
-        shared={},
-    )
-    judged = await evaluate(case.checks, output, ctx, threshold=case.threshold)
-    return judged.passed
 
 
 def _cost(workflow: Workflow, latency_ms: float | None) -> float | None:
@@ -439,9 +404,13 @@ def record_test_facts(
                 "passed": report.passed,
                 "pass_rate": report.pass_rate,
                 "cases": len(report.judged),
-                # how many of them passed though an empty answer fails them: tests that pass
-                # whatever the model says prove nothing (play 3 sets such a run aside)
+                # how many of them passed though every decoy answer (empty, off-topic, their
+                # own prompt or input echoed back) fails them, and which passed on one: tests
+                # that pass what the model never said prove nothing (play 3 sets such a run
+                # aside, and names them). ``decoys`` says the run was judged on these
                 "proved": report.proved,
+                "decoys": list(DECOYS),
+                "untested": report.untested,
                 # and how many different prompts they sent: a template that ignores its cases'
                 # inputs sends one, and tests nothing of what the task gives it
                 "inputs": report.inputs,

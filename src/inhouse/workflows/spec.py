@@ -184,6 +184,10 @@ class Parameters(_Spec):
     #: tools offered to the model (OpenAI's shape); an answer of tool calls is their JSON
     tools: list[dict[str, Any]] | None = None
     tool_choice: str | dict[str, Any] | None = None
+    #: the answer's format, as OpenAI's API names it: ``{type: json_object, schema: {...}}``
+    #: asks the runtime for JSON matching a schema (llama.cpp holds sampling to it), which an
+    #: ``is-json`` check with the same schema then judges
+    response_format: dict[str, Any] | None = None
 
     def request_fields(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)

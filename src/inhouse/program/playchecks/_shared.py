@@ -40,6 +40,7 @@ __all__ = [
     "names",
     "no_sign_in",
     "not_counted",
+    "older_runner",
     "one_per_machine",
     "other_person_elsewhere",
     "parse_component",
@@ -368,32 +369,46 @@ def _onward(chain: list[str]) -> str:
     return ", who invited ".join(chain)
 
 
-def passing_runs(ctx: CheckContext, spec: Fact, *, hollow: bool = False) -> list[Fact]:
+def passing_runs(
+    ctx: CheckContext, spec: Fact, *, hollow: bool = False, earlier: bool = False
+) -> list[Fact]:
     """Passing test runs of ``spec``'s version, against the current lock where there is one (a
     run against other locked weights, or one that names no lock, does not prove this workflow
-    on the baseline's model), whose tests an empty answer does not pass (:func:`hollow_tests`).
-    ``hollow``: those runs whose tests it does pass instead, set aside."""
+    on the baseline's model), whose tests need the model (:func:`hollow_tests`), by a runner
+    that judged decoys where the program's runs already did (:func:`older_runner`).
+    ``hollow``: those runs set aside instead. ``earlier``: by the rule before runs were judged
+    on decoys (an empty answer alone), which a play 3 that exited on it keeps."""
     lock = current_lock(ctx)
     lock_hash = lock.payload["lock_hash"] if lock is not None else None
+    runs = ctx.facts.of("workflow.run")
     return [
         f
-        for f in ctx.facts.of("workflow.run")
+        for f in runs
         if f.payload["workflow"] == spec.payload["workflow"]
         and f.payload["content_hash"] == spec.payload["content_hash"]
         and f.payload["passed"]
         and (lock_hash is None or f.payload["lock_hash"] == lock_hash)
-        and (hollow_tests(f) is not None) == hollow
+        and (
+            (hollow_tests(f, earlier=earlier) or (None if earlier else older_runner(runs, f)))
+            is not None
+        )
+        == hollow
     ]
 
 
-def hollow_tests(run: Fact) -> str | None:
-    """Why the ``workflow.run`` ``run`` proves nothing of its workflow: no case it passed is one
-    an empty answer fails (``proved`` 0: its passes rest on checks of weight 0 alone, scripts
-    that return true, transforms that replace the answer, patterns anything matches, while a
-    low pass rate lets the cases that can fail fail), so it would pass whatever the model said;
-    or where its several cases all sent the model one prompt (``inputs`` 1: its template ignores
-    what the cases give it); or None. A run recorded before runs said (no ``proved``,
-    ``inputs``) counts as before."""
+def hollow_tests(run: Fact, *, earlier: bool = False) -> str | None:
+    """Why the ``workflow.run`` ``run`` proves nothing of its workflow: no case it passed fails
+    on every decoy answer (``proved`` 0: an empty answer, an off-topic sentence, the case's own
+    prompt or input echoed back passes each: checks of weight 0 alone, ``length min 1``,
+    patterns anything matches, scripts that return true, transforms that replace the answer,
+    while a low pass rate lets the cases that can fail fail), so it would pass whatever the
+    model said; or where its several cases all sent the model one prompt (``inputs`` 1: its
+    template ignores what the cases give it); or None.
+
+    A run recorded before runs were judged on decoys (no ``decoys``) is judged on what it
+    recorded, the empty answer alone, and one recorded before runs said that (no ``proved``)
+    counts as before; so is any run with ``earlier`` (the rule a play 3 that exited on it
+    keeps)."""
     cases, inputs = run.payload.get("cases") or 0, run.payload.get("inputs")
     if inputs == 1 and cases > 1:
         return (
@@ -401,12 +416,51 @@ def hollow_tests(run: Fact) -> str | None:
             "prompt: its template ignores what the cases give it (use their variables in the "
             "prompt) and tests nothing of the task's inputs"
         )
-    if run.payload.get("proved") != 0:
+    proved = run.payload.get("proved")
+    untested = [u for u in run.payload.get("untested") or [] if isinstance(u, dict)]
+    if earlier or not run.payload.get("decoys"):
+        if proved is not None and run.payload.get("decoys"):
+            # those a decoy other than the empty answer passes: the empty answer fails them
+            proved += sum(u.get("decoy") != "empty" for u in untested)
+        if proved != 0:
+            return None
+        return (
+            f"{run.by}'s run of it passed, but no case it passed is one an empty answer fails: "
+            "its tests pass whatever the model says; give the cases checks that judge what the "
+            "answer says (contains, regex, length min, llm-rubric, …) and run its tests again"
+        )
+    if proved != 0:
+        return None
+    from inhouse.workflows.decoys import DECOYS  # the workflows package imports this one
+
+    named = [
+        f"case {u.get('case')} passes on {DECOYS.get(str(u.get('decoy')), u.get('decoy'))}"
+        for u in untested
+    ]
+    which = f" ({'; '.join(named)})" if named else ""
+    return (
+        f"{run.by}'s run of it passed, but every case it passed passes on an answer the model "
+        f"never gave for it too{which}: its tests do not need the model. Give a case checks "
+        "that judge what its own answer must say (the facts it must name, not merely that "
+        "there is text), or ask for JSON in a schema (parameters: response_format) and check "
+        "it with is-json and the schema; then run its tests again"
+    )
+
+
+def older_runner(runs: list[Fact], run: Fact) -> str | None:
+    """Why the ``workflow.run`` ``run`` is from a runner older than the program's: it judged
+    no decoy answers (no ``decoys``), though a run recorded before it did, so the program was
+    already on a runner that does, and an older one (whose runs are judged on the empty answer
+    alone) ran it since; or None."""
+    if run.payload.get("decoys"):
+        return None
+    first = next((f for f in runs if f.payload.get("decoys")), None)
+    if first is None or first.id > run.id:
         return None
     return (
-        f"{run.by}'s run of it passed, but no case it passed is one an empty answer fails: its "
-        "tests pass whatever the model says; give the cases checks that judge what the answer "
-        "says (contains, regex, length min, llm-rubric, …) and run its tests again"
+        f"{run.by}'s run (fact #{run.id}) was made by an inhouse older than the program's run "
+        f"#{first.id}: it judged no decoy answers, so it cannot show its tests need the model; "
+        "upgrade inhouse and run the tests again"
     )
 
 

@@ -6,8 +6,12 @@ variant, and say which it was. Naming another variant is a new version of the sp
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 from inhouse.program.checks import (
     CheckContext,
+    Outcome,
     Result,
     failed,
     passed,
@@ -22,6 +26,7 @@ from inhouse.program.playchecks._shared import (
     hollow_tests,
     invited_by_judged,
     names,
+    older_runner,
     other_person_elsewhere,
     passing_runs,
     recurrence_problem,
@@ -29,6 +34,8 @@ from inhouse.program.playchecks._shared import (
 )
 
 __all__: list[str] = []  # nothing to import: the checks are reached through the registry
+
+_WORKFLOW = "workflow"
 
 
 # -- play 3: workflow ------------------------------------------------------------------------------
@@ -89,14 +96,47 @@ def workflow_pinned(ctx: CheckContext, spec: Fact) -> Result:
 @register_check("workflow-tests-pass", reads=("workflow.spec", "workflow.run", "baseline.lock"))
 @given(current_workflow, "no workflow defined: write workflows/NAME.yaml")
 def workflow_tests_pass(ctx: CheckContext, spec: Fact) -> Result:
-    """The current version of the workflow has a passing test run."""
-    runs = passing_runs(ctx, spec)
+    """The current version of the workflow has a passing test run whose tests need the model
+    (a case in it fails on every decoy answer)."""
+    return _earlier_where_short(ctx, spec, _tests_pass)
+
+
+def _earlier_where_short(
+    ctx: CheckContext, spec: Fact, judge: Callable[[CheckContext, Fact, bool], Result]
+) -> Result:
+    """``judge``'s result by today's rule; for a program whose play 3 exited before any of its
+    runs was judged on decoy answers (on the empty answer alone), by that rule where today's
+    falls short, saying what today's asks. Asked only then: a pass by today's rule stays the
+    pass a handoff was accepted on, and a play 3 that exited once runs were judged on decoys
+    exited on today's rule."""
+    result = judge(ctx, spec, False)
+    exit_ = ctx.exited.get(_WORKFLOW)
+    if result.outcome is Outcome.PASS or exit_ is None:
+        return result
+    if any(r.payload.get("decoys") and r.id < exit_[1] for r in ctx.facts.of("workflow.run")):
+        return result  # its runs were judged on decoys before it exited: it exited on today's
+    earlier = judge(ctx, spec, True)
+    if earlier.outcome is not Outcome.PASS:
+        return result
+    return replace(
+        earlier,
+        reason=f"{earlier.reason}; play 3 exited before runs were judged on decoy answers "
+        f"(today: {result.reason})",
+    )
+
+
+def _tests_pass(ctx: CheckContext, spec: Fact, earlier: bool) -> Result:
+    runs = passing_runs(ctx, spec, earlier=earlier)
     if not runs:
-        hollow = passing_runs(ctx, spec, hollow=True)
+        hollow = passing_runs(ctx, spec, hollow=True, earlier=earlier)
         if hollow:
+            last = hollow[-1]
+            why = hollow_tests(last, earlier=earlier) or older_runner(
+                ctx.facts.of("workflow.run"), last
+            )
             return failed(
                 f"no run of workflow {spec.payload['workflow']} at its current version tested "
-                f"anything: {hollow_tests(hollow[-1])}",
+                f"anything: {why}",
                 spec,
                 *hollow,
             )
@@ -120,9 +160,14 @@ def _variant(run: Fact) -> str:
 @register_check("workflow-run-by-other", reads=("workflow.spec", "workflow.run", "baseline.lock"))
 @given(current_workflow, "no workflow defined: write workflows/NAME.yaml")
 def workflow_run_by_other(ctx: CheckContext, spec: Fact) -> Result:
-    """Someone other than the author ran the current workflow's tests and passed."""
+    """Someone other than the author ran the current workflow's tests and passed (tests that
+    need the model: see ``workflow-tests-pass``)."""
+    return _earlier_where_short(ctx, spec, _run_by_other)
+
+
+def _run_by_other(ctx: CheckContext, spec: Fact, earlier: bool) -> Result:
     author = author_of(ctx, spec)
-    runs = passing_runs(ctx, spec)
+    runs = passing_runs(ctx, spec, earlier=earlier)
     if author is None:
         # its spec's own run is not in the log: dropped from the tail, refused by the store, or
         # not imported (yet). Whoever's run the spec was recorded for is nobody's author then
@@ -159,7 +204,10 @@ def workflow_run_by_other(ctx: CheckContext, spec: Fact) -> Result:
             *runs,
         )
     if not others:
-        hollow = [hollow_tests(run) for run in passing_runs(ctx, spec, hollow=True)]
+        hollow = [
+            hollow_tests(run, earlier=earlier) or older_runner(ctx.facts.of("workflow.run"), run)
+            for run in passing_runs(ctx, spec, hollow=True, earlier=earlier)
+        ]
         seen = "; ".join(sorted({str(why) for why in [*why_not.values(), *hollow[-1:]]}))
         return failed(
             f"no passing run of workflow {spec.payload['workflow']} by anyone but its author "

@@ -1,0 +1,133 @@
+"""Decoy answers: what a test case is judged on besides the model's answers, to see whether its
+checks need the model at all.
+
+A case whose checks pass an answer the model never gave for it (nothing at all, a sentence
+about something else, the case's own prompt or input handed back) would pass whatever the model
+said: ``length min 1``, a pattern like ``.+``, ``contains`` of one common letter, a script that
+returns true, a transform that rewrites every answer into a passing one. Its author alone could
+make it pass, and a colleague's rerun of it shows nothing. A case *proves* something of the
+workflow only where its checks fail on every decoy (:attr:`CaseReport.proved
+<inhouse.workflows.report.CaseReport.proved>`); play 3 sets aside a run with no such case.
+
+Decoys are judged here, on this machine, and cost no generation. A check that asks a model
+(``llm-rubric``, ``factuality``, ``similar``, …) is asked about the empty answer and the
+off-topic sentence, the two any honest grader fails, so a rubric that accepts anything shows
+itself; on the echoes it is not asked (one model call per decoy would double a run's cost), and
+fails there, as a check that could not judge does.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from inhouse.checks import QualityContext, evaluate
+from inhouse.checks.javascript import Script, transform_output
+from inhouse.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from inhouse.checks.embeddings import Embedder
+    from inhouse.runtimes import Runtime
+    from inhouse.workflows.spec import Case, Workflow
+
+__all__ = ["DECOYS", "ECHOED_INPUT", "ECHOED_PROMPT", "EMPTY", "OFF_TOPIC", "judge_decoys"]
+
+EMPTY = "empty"
+OFF_TOPIC = "off-topic"
+ECHOED_PROMPT = "echoed-prompt"
+ECHOED_INPUT = "echoed-input"
+
+#: each decoy, in the order a case is judged on them, with how a person reads it ("case X
+#: passes on {…}")
+DECOYS = {
+    EMPTY: "an empty answer",
+    OFF_TOPIC: "an off-topic sentence",
+    ECHOED_PROMPT: "its own prompt echoed back",
+    ECHOED_INPUT: "its own input echoed back (a variable's value)",
+}
+
+#: a fluent answer to no case: well-formed English about nothing a workflow is asked
+_OFF_TOPIC_TEXT = "Swallows fly south in autumn, and the lake freezes over by December."
+
+#: the decoys a check that asks a model is asked about (see the module's docstring)
+_ASKED = (EMPTY, OFF_TOPIC)
+
+
+def _texts(workflow: Workflow, case: Case) -> dict[str, list[str]]:
+    """Each decoy's answers: one each, but the input's, which hands back each of the case's
+    variables on its own (one of them may be the answer, typed into the input)."""
+    prompt = "\n\n".join(message["content"] for message in workflow.messages(case.vars))
+    values = [v if isinstance(v, str) else json.dumps(v, default=str) for v in case.vars.values()]
+    return {
+        EMPTY: [""],
+        OFF_TOPIC: [_OFF_TOPIC_TEXT],
+        ECHOED_PROMPT: [prompt],
+        ECHOED_INPUT: list(dict.fromkeys(v for v in values if v)),
+    }
+
+
+async def judge_decoys(
+    workflow: Workflow,
+    case: Case,
+    *,
+    runtime: Runtime,
+    judge_model: str | None,
+    embedder: Embedder | None,
+    embedding_model: str | None,
+) -> dict[str, bool] | None:
+    """Whether ``case``'s checks (after its transform) pass each decoy answer, given instantly
+    and for nothing to the variant in use's prompt, by decoy (:data:`DECOYS`'s order); None for
+    a comparison case (nothing is judged)."""
+    if case.comparison:
+        return None
+    texts = _texts(workflow, case)
+    [prompt] = texts[ECHOED_PROMPT]
+    found: dict[str, bool] = {}
+    for name, answers in texts.items():
+        found[name] = False
+        for text in answers:
+            if await _passes(
+                workflow, case, text, prompt,
+                runtime=runtime if name in _ASKED else None,
+                judge_model=judge_model,
+                embedder=embedder if name in _ASKED else None,
+                embedding_model=embedding_model,
+            ):  # fmt: skip
+                found[name] = True
+                break
+    return found
+
+
+async def _passes(
+    workflow: Workflow,
+    case: Case,
+    output: str,
+    prompt: str,
+    *,
+    runtime: Runtime | None,
+    judge_model: str | None,
+    embedder: Embedder | None,
+    embedding_model: str | None,
+) -> bool:
+    if case.transform:
+        context: dict[str, Any] = {"vars": case.vars, "prompt": prompt}
+        try:
+            output = await transform_output(Script(case.transform), output, context)
+        except InvalidInput:
+            return False
+    ctx = QualityContext(
+        vars=case.vars,
+        latency_ms=0.0,
+        cost=None if workflow.spec.cost is None else 0.0,
+        runtime=runtime,
+        judge_model=judge_model if runtime is not None else None,
+        embedder=embedder,
+        embedding_model=embedding_model if embedder is not None else None,
+        prompt=prompt,
+        tools=workflow.spec.parameters.tools,
+        peers=[output],
+        peer_index=0,
+        shared={},
+    )
+    judged = await evaluate(case.checks, output, ctx, threshold=case.threshold)
+    return judged.passed

@@ -1,0 +1,90 @@
+"""Decoy answers, judged without the engine: a check that asks a model is asked about the empty
+answer and the off-topic sentence only (a stand-in judge here, to count what it is asked and to
+answer "pass" to anything, as a rubric written to accept anything makes a real judge do)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from inhouse.runtimes import ChatRequest, ChatResponse
+from inhouse.workflows.decoys import DECOYS, judge_decoys
+from inhouse.workflows.spec import parse_workflow
+
+pytestmark = pytest.mark.anyio
+
+SPEC = """\
+name: triage
+owner: omar
+frequency: daily
+model: m
+variables: {ticket: string}
+prompt: {system: You triage tickets., user: "Ticket: {{ ticket }}"}
+tests:
+  - name: rubric
+    vars: {ticket: The printer jams.}
+    checks:
+      - {type: llm-rubric, value: RUBRIC}
+  - name: echo-of-the-input
+    vars: {ticket: The printer jams.}
+    checks:
+      - {type: icontains, value: printer}
+  - name: shape
+    vars: {ticket: The printer jams.}
+    checks:
+      - {type: is-json}
+"""
+
+
+class StandinJudge:
+    """A stand-in judge runtime that passes whatever it is asked about, and keeps the
+    requests."""
+
+    name = "standin-judge"
+    family = "standin"
+    url = "http://standin.invalid"
+
+    def __init__(self, verdict: str) -> None:
+        self.verdict = verdict
+        self.requests: list[ChatRequest] = []
+
+    async def chat(self, request: ChatRequest) -> ChatResponse:
+        self.requests.append(request)
+        return ChatResponse.model_validate(
+            {"choices": [{"message": {"role": "assistant", "content": self.verdict}}]}
+        )
+
+    def stream_chat(self, request: ChatRequest) -> AsyncIterator[Any]:
+        raise NotImplementedError
+
+
+async def _decoys(rubric: str, verdict: str) -> tuple[list[dict[str, bool] | None], int]:
+    workflow = parse_workflow(SPEC.replace("RUBRIC", rubric), where="triage.yaml")
+    judge = StandinJudge(verdict)
+    found = [
+        await judge_decoys(workflow, case, runtime=judge, judge_model="m", embedder=None,  # type: ignore[arg-type]
+                           embedding_model=None)
+        for case in workflow.cases
+    ]  # fmt: skip
+    return found, len(judge.requests)
+
+
+async def test_a_rubric_any_answer_passes_shows_itself_on_the_decoys() -> None:
+    """omar's rubric accepts anything ("pass whatever it says"): the judge, asked about the
+    empty answer, passes it; the case does not need the model."""
+    found, asked = await _decoys("Pass whatever it says.", '{"pass": true, "score": 1}')
+    rubric, echo, shape = found
+    assert rubric == dict.fromkeys(DECOYS, False) | {"empty": True, "off-topic": True}
+    assert asked == 2  # the empty answer and the off-topic sentence; not the echoes
+    # a check the case's own input passes: its echo passes it
+    assert echo is not None and echo["echoed-prompt"] and echo["echoed-input"]
+    assert not echo["empty"] and not echo["off-topic"]
+    # and a shape no decoy has: it needs the model
+    assert shape == dict.fromkeys(DECOYS, False)
+
+
+async def test_a_rubric_a_judge_fails_every_decoy_on_needs_the_model() -> None:
+    found, asked = await _decoys("Names the printer's floor.", '{"pass": false, "score": 0}')
+    assert found[0] == dict.fromkeys(DECOYS, False) and asked == 2
