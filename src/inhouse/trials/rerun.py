@@ -155,57 +155,58 @@ def rerun_trial(
 
 
 def _confirmation(plan: TrialPlan, comment: str | None) -> str | None:
-    """The rerunner's confirmation of a manual status quo, which only a manual one takes."""
-    if comment is None:
-        return None
-    if plan.spec.status_quo.kind != "manual":
-        raise InvalidInput(
-            f"--confirm-minutes: {plan.shown}'s status quo is an API, which the rerun measures "
-            "from this machine: there are no minutes to confirm (that it is how the task is "
-            "done today: --confirm-status-quo)"
-        )
-    if not comment.strip():
-        raise InvalidInput(
-            "--confirm-minutes: say what your confirmation rests on (e.g. 'I do these tickets "
-            "by hand; 4-6 minutes each is right')"
-        )
-    return comment.strip()
+    """The rerunner's confirmation of a manual status quo's minutes, which only a manual one
+    takes."""
+    return _word(
+        "--confirm-minutes",
+        comment,
+        None
+        if plan.spec.status_quo.kind == "manual"
+        else f"{plan.shown}'s status quo is an API, which the rerun measures from this machine: "
+        "there are no minutes to confirm (that it is how the task is done today: "
+        "--confirm-status-quo)",
+        "I do these tickets by hand; 4-6 minutes each is right",
+    )
 
 
 def _api_confirmation(plan: TrialPlan, comment: str | None) -> str | None:
     """The rerunner's confirmation that an API status quo is the one the task is done with
     today: its author chose it, and a slow or weak endpoint they run would make any candidate
     faster or better; the rerun measures it again, but not whether it is the real one."""
-    if comment is None:
-        return None
-    if plan.spec.status_quo.kind != "api":
-        raise InvalidInput(
-            f"--confirm-status-quo: {plan.shown}'s status quo is a manual process: confirm its "
-            "minutes with --confirm-minutes"
-        )
-    if not comment.strip():
-        raise InvalidInput(
-            "--confirm-status-quo: say what your confirmation rests on (e.g. 'we send these "
-            "tickets to this API and model today')"
-        )
-    return comment.strip()
+    return _word(
+        "--confirm-status-quo",
+        comment,
+        None
+        if plan.spec.status_quo.kind == "api"
+        else f"{plan.shown}'s status quo is a manual process: confirm its minutes with "
+        "--confirm-minutes",
+        "we send these tickets to this API and model today",
+    )
 
 
 def _costs_confirmation(plan: TrialPlan, comment: str | None) -> str | None:
     """The rerunner's confirmation of the typed cost inputs, which only a trial claiming
     "cheaper" takes."""
+    return _word(
+        "--confirm-costs",
+        comment,
+        None
+        if plan.spec.meaningful.cheaper is not None
+        else f"{plan.shown} claims no 'cheaper', the only claim its typed costs decide: there "
+        "are no costs to confirm",
+        "our invoice lists these prices; the GPU cost what the spec says",
+    )
+
+
+def _word(flag: str, comment: str | None, refused: str | None, example: str) -> str | None:
+    """A rerunner's confirmation given with ``flag``: None where not given; refused where this
+    trial has nothing it confirms (``refused`` says why) or where it says nothing."""
     if comment is None:
         return None
-    if plan.spec.meaningful.cheaper is None:
-        raise InvalidInput(
-            f"--confirm-costs: {plan.shown} claims no 'cheaper', the only claim its typed costs "
-            "decide: there are no costs to confirm"
-        )
+    if refused is not None:
+        raise InvalidInput(f"{flag}: {refused}")
     if not comment.strip():
-        raise InvalidInput(
-            "--confirm-costs: say what your confirmation rests on (e.g. 'our invoice lists "
-            "these prices; the GPU cost what the spec says')"
-        )
+        raise InvalidInput(f"{flag}: say what your confirmation rests on (e.g. '{example}')")
     return comment.strip()
 
 
