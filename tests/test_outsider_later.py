@@ -35,18 +35,18 @@ from inhouse.gateway.rollup import rollup_usage
 from inhouse.identity import SigningKey
 from inhouse.indicators import close_by_hand, open_finding
 from inhouse.pilot.champions import accept_champion, name_champion
+from inhouse.pilot.library import parse_prompt, share_version
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, Result
 from inhouse.program.evaluation import context_for, run_checks
 from inhouse.program.people import PeopleMixin
 from inhouse.support.queue import accept_owner, confirm_fix, name_owner, open_ticket, resolve_ticket
 from inhouse.support.review import attend_review, hold_review, schedule_review
-from tests.clitools import cli
 from tests.conftest import ENROL_SERVICE_HERE, Clock
-from tests.people import enrol, lead_env
-from tests.pilot.gateway_days import Pilot, Use, signed_in_pilot
+from tests.locks import verified_by
+from tests.people import enrol
+from tests.pilot.gateway_days import PROMPT, Pilot, Use, signed_in_pilot
 from tests.support.test_drift import clean_payload, gateway_review
-from tests.test_engine import COLLECTOR
 
 #: the pilot: name -> (team, track)
 TEAMS = {"bob": ("support", "support"), "pia": ("legal", "analyst"), "oli": ("ops", "analyst")}
@@ -88,21 +88,12 @@ def lena(pilot: Pilot) -> Program:
     assert lock is not None
     lena.record_fact(None, "baseline.lock", lock_fact_payload(lock),
                      provenance=Provenance.MEASURED, collector="inhouse baseline lock")  # fmt: skip
-    _verify(pilot.people["bob"], lock)  # play 2: bob stood the baseline up at his laptop
+    verified_by(pilot.people["bob"], lock)  # play 2: bob stood the baseline up at his laptop
     lena.change_roles(None, "lena", add=["support-owner"])
     with (pilot.folder / "inhouse.toml").open("a", encoding="utf-8") as handle:
         handle.write('\n[review]\nevery_days = 30\nroles = ["rollout-lead", "support-owner"]\n')
     gateway_review(lena)
     return lena
-
-
-def _verify(person: Program, lock: Lock) -> None:
-    """``person``'s passing `inhouse baseline verify` of ``lock`` at their own laptop, served
-    the weights it pins."""
-    person.record_fact(None, "baseline.verify", {
-        "lock_hash": lock.lock_hash, "passed": True,
-        "models": [{"name": m.name, "digest": m.digest} for m in lock.models]},
-        provenance=Provenance.MEASURED, collector=COLLECTOR["baseline.verify"])  # fmt: skip
 
 
 def _relock(lena: Program, **changes: object) -> Lock:
@@ -209,9 +200,9 @@ def test_a_lock_she_remakes_to_match_the_drift_pins_it_on_her_word_alone(
     assert result.outcome is Outcome.FAIL
     assert "but that lock is its signer's word alone" in result.reason
     assert f"re-verify lock {lock.lock_hash[:12]} as a second person" in result.reason
-    _verify(lena, lock)  # her own verify is still her word
+    verified_by(lena, lock)  # her own verify is still her word
     assert _judge(lena, "versions-pinned").outcome is Outcome.FAIL
-    _verify(pilot.people["pia"], lock)  # the honest way: someone else stands it up
+    verified_by(pilot.people["pia"], lock)  # the honest way: someone else stands it up
     honest = _judge(lena, "versions-pinned")
     assert honest.outcome is Outcome.PASS, honest.reason
 
@@ -373,3 +364,20 @@ def test_findings_she_opens_as_an_alias_or_ticks_off_feed_nothing_back(lena: Pro
     result = _judge(lena, "findings-fed-back")
     assert result.outcome is Outcome.INCONCLUSIVE  # sue's finding is shown, not counted
     assert f"finding #{mine.id} was closed by hand, which is not evidence" in result.reason
+
+
+def test_a_finding_fed_back_by_a_cosmetic_version_closes_nothing(
+    pilot: Pilot, lena: Program
+) -> None:
+    """pia (a real colleague) finds the triage prompt sorts legal tickets wrong. lena answers
+    it with a version of bob's prompt that changes a comment and some whitespace: nothing the
+    model is sent changed, so it answers nothing, whoever uses it."""
+    finding = open_finding(pilot.people["pia"], "legal tickets land in ops",
+                           target="prompt:triage")  # fmt: skip
+    cosmetic = PROMPT.replace("Ticket: {{ ticket }}", "Ticket:   {{ ticket }} {# sorted #}")
+    share_version(lena, "triage", parse_prompt(cosmetic, where="triage.yaml"),
+                  where="triage.yaml", closes=[finding.id])  # fmt: skip
+    result = _judge(lena, "findings-fed-back")
+    assert result.outcome is Outcome.FAIL
+    assert f"finding #{finding.id} not closed by fact" in result.reason
+    assert "prompt:triage already sent this before the finding was opened" in result.reason
