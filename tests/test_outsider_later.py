@@ -44,7 +44,8 @@ from inhouse.support.queue import accept_owner, confirm_fix, name_owner, open_ti
 from inhouse.support.review import attend_review, hold_review, schedule_review
 from tests.conftest import ENROL_SERVICE_HERE, Clock
 from tests.locks import verified_by
-from tests.people import enrol
+from tests.clitools import cli
+from tests.people import enrol, enrol_cli
 from tests.pilot.gateway_days import PROMPT, Pilot, Use, signed_in_pilot
 from tests.support.test_drift import clean_payload, gateway_review
 
@@ -296,6 +297,11 @@ def test_tickets_she_opens_resolves_and_confirms_as_herself_or_an_alias_solve_no
     with pytest.raises(NotAllowed, match="sue opens would count for nothing") as refused:
         open_ticket(sue, "triage is empty again", category="it-broke", component="prompt:triage")
     assert "sue, who has not signed in with" in str(refused.value)
+    # the same at the command line, from a key file lena made for zed, another alias
+    zed = enrol_cli(lena, "zed", lena.folder.parent / "aliases", team="sales", signed_in=False)
+    out = cli("support", "open", "triage is empty", "--category", "it-broke", "--component",
+              "prompt:triage", env=zed, code=3)  # fmt: skip
+    assert "a ticket zed opens would count for nothing" in " ".join(out.split())
     sue.record_fact(None, "ticket.opened", {"ticket": "T-2", "title": "triage is empty again",
                                             "category": "it-broke", "component": "prompt:triage",
                                             "description": ""},

@@ -252,7 +252,7 @@ def _is_lead(ctx: CheckContext, name: str) -> bool:
     return person is not None and "rollout-lead" in person.roles
 
 
-@register_check("versions-pinned", reads=("baseline.lock", "drift.review"))
+@register_check("versions-pinned", reads=("baseline.lock", "drift.review", "baseline.verify"))
 @given(current_lock, "no baseline lock to pin versions to")
 def versions_pinned(ctx: CheckContext, lock: Fact) -> Result:
     """The gateway pins blessed models by digest, and a drift review of the current lock (measured
