@@ -28,8 +28,8 @@ from pathlib import Path
 
 import pytest
 
-from inhouse.errors import InvalidInput, NotAllowed
 from inhouse.baseline.lock import Lock, LockedModel, lock_fact_payload, read_lock, write_lock
+from inhouse.errors import InvalidInput, NotAllowed
 from inhouse.gateway import issue_key
 from inhouse.gateway.rollup import rollup_usage
 from inhouse.identity import SigningKey
@@ -42,9 +42,9 @@ from inhouse.program.evaluation import context_for, run_checks
 from inhouse.program.people import PeopleMixin
 from inhouse.support.queue import accept_owner, confirm_fix, name_owner, open_ticket, resolve_ticket
 from inhouse.support.review import attend_review, hold_review, schedule_review
+from tests.clitools import cli
 from tests.conftest import ENROL_SERVICE_HERE, Clock
 from tests.locks import verified_by
-from tests.clitools import cli
 from tests.people import enrol, enrol_cli
 from tests.pilot.gateway_days import PROMPT, Pilot, Use, signed_in_pilot
 from tests.support.test_drift import clean_payload, gateway_review
@@ -314,7 +314,9 @@ def test_tickets_she_opens_resolves_and_confirms_as_herself_or_an_alias_solve_no
 # -- play 6: measure ------------------------------------------------------------------------------
 
 
-def test_use_beyond_the_pilot_from_an_alias_s_key_is_nobody_new(pilot: Pilot, lena: Program) -> None:
+def test_use_beyond_the_pilot_from_an_alias_s_key_is_nobody_new(
+    pilot: Pilot, lena: Program
+) -> None:
     """Play 5 exits (as the check sees it); lena waives skipping play five, grants zed, an
     alias, a gateway key, and sends requests with it through the gateway, which signs the
     day's use. zed never signed in: nobody beyond the pilot uses it."""

@@ -162,12 +162,12 @@ def open_ticket(
     only what counts, so their ticket would be nowhere in it."""
     who = _acting(program)
     state = program.state()
-    if state.sign_in is not None and who.name not in state.signed_in:
-        if why := unsigned_signer(state, who.name, None):
-            raise NotAllowed(
-                f"a ticket {who.name} opens would count for nothing, and the queue would not "
-                f"show it: {why}"
-            )
+    unsigned = state.sign_in is not None and who.name not in state.signed_in
+    if unsigned and (why := unsigned_signer(state, who.name, None)):
+        raise NotAllowed(
+            f"a ticket {who.name} opens would count for nothing, and the queue would not show "
+            f"it: {why}"
+        )
     if not title.strip():
         raise InvalidInput("a ticket needs a title saying what happened")
     if category not in CATEGORIES:

@@ -168,8 +168,7 @@ def support_queue_owned(ctx: CheckContext) -> Result:
         )
     # the lead's own naming of themself stands, and is said as what it is: their word alone
     own = (
-        f" ({name}, a rollout lead, named themself owner: their own word, nobody else's "
-        "commitment)"
+        f" ({name}, a rollout lead, named themself owner: their own word, nobody else's commitment)"
         if name == queue.by
         else f", who took it on with their own key (fact #{accepted.id})"
         if accepted is not None
