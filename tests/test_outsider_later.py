@@ -4,8 +4,9 @@ tests/test_outsider.py walks lena toward plays 1 to 4's exits. Here the program 
 play 5: a pilot of three colleagues (bob in support, pia in legal, oli in ops), each signed in
 with an account of their own at the organisation's identity provider, keyed and onboarded, who
 sent real requests through the gateway (to a stand-in upstream: tests/pilot/gateway_days.py);
-the gateway's own key, enrolled on its host, was vouched for by bob; lena locked the baseline,
-and bob shared the library's ``triage`` prompt (he built it).
+the gateway's own key, enrolled on its host, was vouched for by bob; lena locked the baseline
+and bob stood it up at his laptop (play 2's second person); bob shared the library's ``triage``
+prompt (he built it).
 
 lena leads the program and gives herself the support owner's role, so both judged parts of
 play 5 (its owner and the rollout lead) and play 6's owner are one person. She has her one
@@ -17,6 +18,12 @@ Each test walks the cheapest path she finds toward one exit check and asserts wh
 says, as play 5's and play 6's exit rows will say it once the play runs (the same judgement:
 :func:`inhouse.program.evaluation.exit_results`). What only a person's word can carry is shown
 as that person's word.
+
+What the walk found: a lock she re-made to match what a drifted node serves passed
+``versions-pinned`` on her word alone (closed: the pinned lock needs a second person's verify,
+as play 2's does); an alias's ``inhouse support open`` crashed instead of refusing (closed); a
+queue she names herself owner of passes, by design, and now says it is her word; an agent run
+on her own gateway key is no agent to ``agent-boundaries`` (left open, a strict xfail).
 """
 
 from __future__ import annotations
@@ -40,6 +47,13 @@ from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, Result
 from inhouse.program.evaluation import context_for, run_checks
 from inhouse.program.people import PeopleMixin
+from inhouse.support.importers.mapping import (
+    Account,
+    ActorMap,
+    SourceStep,
+    SourceTicket,
+    record_tickets,
+)
 from inhouse.support.queue import accept_owner, confirm_fix, name_owner, open_ticket, resolve_ticket
 from inhouse.support.review import attend_review, hold_review, schedule_review
 from tests.clitools import cli
@@ -156,8 +170,9 @@ def test_champions_she_names_from_outside_the_pilot_or_for_others_champion_nobod
                      provenance=Provenance.MEASURED, collector="inhouse pilot")  # fmt: skip
     name_champion(lena, "bob", team="support")
     result = _judge(lena, "champions-named")
-    assert result.outcome is not Outcome.PASS
+    assert result.outcome is Outcome.INCONCLUSIVE  # sue's acceptance is shown, not counted
     assert "no champion for team(s) ops" in result.reason
+    assert "not counted: sue, not among the pilot's counted members" in result.reason
 
 
 def test_drift_reviews_she_signs_herself_or_with_a_gateway_key_of_hers_pin_nothing(
@@ -229,7 +244,7 @@ def test_a_boundary_she_types_bounds_no_agent(lena: Program) -> None:
     lena.record_fact(None, "agent.boundary", {"agent": "release-bot", "tools": ["read_file"]},
                      provenance=Provenance.ATTESTED, comment="only reads")  # fmt: skip
     result = _judge(lena, "agent-boundaries")
-    assert result.outcome is not Outcome.PASS
+    assert (result.outcome, result.reason) == (Outcome.NOT_APPLICABLE, "no local agents registered")
 
 
 #: a tool an agent offers the model: what a permission boundary exists to hold back
@@ -311,6 +326,27 @@ def test_tickets_she_opens_resolves_and_confirms_as_herself_or_an_alias_solve_no
     assert "signed by sue, who has not signed in" in result.reason
 
 
+def test_a_ticket_history_she_imports_in_her_colleagues_names_is_her_word(lena: Program) -> None:
+    """lena imports a GitHub history in which pia "opened" an it-broke ticket on bob's triage
+    prompt and oli "resolved" it, mapping their GitHub accounts to them. Neither did: until
+    each confirms with their own key, the import is the word of lena, who ran it."""
+    at = lena.clock() - timedelta(hours=3)
+    fix = SourceStep("ticket.resolved", "c-1", at + timedelta(hours=1), Account("oli-gh"),
+                     text="rewrote the template")  # fmt: skip
+    made_up = SourceTicket(
+        ticket="gh:acme/help#1", link="https://github.com/acme/help/issues/1",
+        title="triage sorts nothing", category="it-broke", component="prompt:triage",
+        description="", opened_by=Account("pia-gh"), opened_at=at, steps=[fix],
+    )  # fmt: skip
+    record_tickets(lena, "github", [made_up], ActorMap({"pia-gh": "pia", "oli-gh": "oli"}, []))
+    result = _judge(lena, "ticket-resolved-without-builder")
+    assert result.outcome is Outcome.FAIL
+    assert (
+        "only the import says pia opened it (run by lena); pia confirms with their own key: "
+        "`inhouse support confirm gh:acme/help#1`" in result.reason
+    )
+
+
 # -- play 6: measure ------------------------------------------------------------------------------
 
 
@@ -336,8 +372,9 @@ def test_indicators_she_types_or_signs_herself_are_measured_by_nobody(
     pilot: Pilot, lena: Program
 ) -> None:
     """lena signs a day's usage herself (a person's word for what the gateway measures: not
-    counted), and reports the period with figures of her own: the gateway's signed usage
-    shows otherwise, and the check names its figures."""
+    counted) and reports November with figures of her own: with nothing the gateway signed,
+    the report stands on nothing; once the gateway rolls up the pilot's real use, its signed
+    figures give her numbers the lie, and the check names them."""
     pilot.on("2026-12-02")
     lena.record_fact(None, "usage.daily", {"day": "2026-11-20", "people": {
         "lena": {"requests": 500, "tokens_in": 9000, "tokens_out": 9000}}},
@@ -352,15 +389,22 @@ def test_indicators_she_types_or_signs_herself_are_measured_by_nobody(
                     "source": "my count"}]},
         provenance=Provenance.MEASURED, collector="inhouse indicators")  # fmt: skip
     result = _judge(lena, "indicators-reported")
-    assert result.outcome is not Outcome.PASS
-    assert "the gateway signed no answered request" in result.reason or (
-        "but the gateway's signed daily usage shows" in result.reason
+    assert result.outcome is Outcome.INCONCLUSIVE
+    assert "the gateway signed no answered request in 2026-11-01..2026-11-30" in result.reason
+    assert "usage.daily: signed by lena, not by the gateway's own service key" in result.reason
+    rollup_usage(lena)  # the gateway's own figures: the pilot's six requests of 3 and 4 November
+    result = _judge(lena, "indicators-reported")
+    assert result.outcome is Outcome.INCONCLUSIVE
+    assert "the report counts 40 active people in 2026-11-01..2026-11-30, but the gateway's " in (
+        result.reason
     )
+    assert "signed daily usage shows 3 (bob, oli, pia)" in result.reason
 
 
 def test_findings_she_opens_as_an_alias_or_ticks_off_feed_nothing_back(lena: Program) -> None:
-    """sue, an alias, opens a finding against the baseline; lena ticks it off by hand, then
-    re-locks naming it, and sue verifies the re-lock: one person on every side of it."""
+    """sue, an alias, opens a finding against the baseline: it is no finding, and lena cannot
+    even tick it off. Her own finding, ticked off by hand, is not evidence; re-locked naming
+    it and verified by sue and by lena herself, it awaits someone other than lena."""
     sue = _alias(lena, "sue", "ops")
     finding = open_finding(sue, "answers are too slow", target="baseline")
     with pytest.raises(InvalidInput, match=f"there is no finding #{finding.id}"):
@@ -372,6 +416,16 @@ def test_findings_she_opens_as_an_alias_or_ticks_off_feed_nothing_back(lena: Pro
     result = _judge(lena, "findings-fed-back")
     assert result.outcome is Outcome.INCONCLUSIVE  # sue's finding is shown, not counted
     assert f"finding #{mine.id} was closed by hand, which is not evidence" in result.reason
+    relock = _relock(lena, models=[LockedModel(name="tiny", digest="sha256:" + "e" * 64)])
+    lena.record_fact(None, "baseline.lock", {**lock_fact_payload(relock), "closes": [mine.id]},
+                     provenance=Provenance.MEASURED, collector="inhouse baseline lock")  # fmt: skip
+    verified_by(sue, relock)
+    verified_by(lena, relock)
+    result = _judge(lena, "findings-fed-back")
+    assert result.outcome is Outcome.INCONCLUSIVE
+    assert "awaiting confirmation by someone other than lena" in result.reason
+    assert "baseline.verify #" in result.reason and "it is lena's own" in result.reason
+    assert "baseline.verify: signed by sue, who has not signed in" in result.reason
 
 
 def test_a_finding_fed_back_by_a_cosmetic_version_closes_nothing(
