@@ -5,9 +5,13 @@ carries its body and counts (a hand-typed lock hash does not)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inhouse.baseline.lock import Lock, LockedModel, LockedRuntime, lock_fact_payload
+
+if TYPE_CHECKING:
+    from inhouse.program import Program
+    from inhouse.program.facts import Fact
 
 DIGEST = "sha256:" + "b" * 64
 
@@ -35,3 +39,18 @@ def made_lock(
 def lock_payload(owner: str = "lena", **pins: Any) -> dict[str, Any]:
     """The ``baseline.lock`` payload ``inhouse baseline lock`` records for :func:`made_lock`."""
     return lock_fact_payload(made_lock(owner, **pins))
+
+
+def verified_by(person: Program, lock: Lock) -> Fact:
+    """``person``'s passing ``inhouse baseline verify`` of ``lock``, served the weights it pins,
+    recorded with their own key at their own laptop (play 2's second person): the lock is then
+    more than its signer's word (``second-person-verified``; play 5's ``versions-pinned``)."""
+    from inhouse.program.facts import Provenance
+
+    payload = {
+        "lock_hash": lock.lock_hash,
+        "passed": True,
+        "models": [{"name": m.name, "digest": m.digest} for m in lock.models],
+    }
+    return person.record_fact(None, "baseline.verify", payload, provenance=Provenance.MEASURED,
+                              collector="inhouse baseline verify")  # fmt: skip

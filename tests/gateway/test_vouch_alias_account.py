@@ -28,7 +28,7 @@ from inhouse.support.drift import COLLECTOR as DRIFT
 from inhouse.testing.standin_idp import StandinIdP
 from tests.conftest import Clock
 from tests.gateway.harness import digest_of, in_process, make_program, model_file
-from tests.locks import lock_payload
+from tests.locks import lock_payload, made_lock, verified_by
 from tests.people import enrol
 from tests.test_sign_in import _sign_in
 
@@ -121,5 +121,6 @@ def test_a_vouch_waits_for_the_enrolling_lead_to_sign_in_and_then_counts(
     assert waits in _why_uncounted(lena)
     _sign_in(lena, idp, "u-lena")
     assert len(_counted_reviews(lena)) == 1
+    verified_by(vic, made_lock("lena"))  # and vic stood her lock up: not her word alone
     result = evaluate("versions-pinned", context_for(lena.state(), clock.now))
     assert result.outcome is Outcome.PASS, result.reason

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,6 +58,8 @@ class Use:
     model: str = "tiny"
     prompt: str | None = None
     status: int = 200  # what the gateway should answer
+    #: the tools the request offers the model (an agent's request), if any
+    tools: list[dict[str, Any]] | None = None
 
 
 @dataclass
@@ -101,9 +104,8 @@ class Pilot:
                 headers = auth(self.keys[use.person])
                 if use.prompt:
                     headers["x-inhouse-prompt"] = use.prompt
-                reply = await client.post(
-                    "/v1/chat/completions", json=chat(use.model), headers=headers
-                )
+                body = chat(use.model, **({"tools": use.tools} if use.tools else {}))
+                reply = await client.post("/v1/chat/completions", json=body, headers=headers)
                 assert reply.status_code == use.status, reply.text
             await gateway.usage.flush()
 

@@ -38,6 +38,7 @@ from inhouse.runtimes.digests import sha256_digest
 from inhouse.support.drift import COLLECTOR, record_drift_review
 from tests.conftest import ENROL_SERVICE_HERE, Clock
 from tests.engine import Engine, needs_engine, serve_test_model
+from tests.locks import verified_by
 from tests.people import enrol, lead_env, vouch_for_gateway_host
 from tests.runtimes.standin import free_port
 
@@ -92,7 +93,9 @@ def test_drift_review_on_the_real_engine_reports_the_replaced_model_file(
 
     clean = json.loads(run("drift-review", "--json", env=env))
     assert clean["passed"] and clean["findings"] == [] and clean["pinning_enforced"]
-    vouch_for_gateway_host(enrol(program, "vic", team="ops"))  # it counts from then on
+    vic = enrol(program, "vic", team="ops")
+    vouch_for_gateway_host(vic)  # it counts from then on
+    verified_by(vic, locked)  # and vic stood the lock up: it is not lena's word alone
     assert [n["node"] for n in clean["nodes"]] == [node]
     assert clean["nodes"][0]["models"][0]["digest"] == locked.models[0].digest
     assert judge(program, "versions-pinned").outcome is Outcome.PASS
@@ -157,6 +160,7 @@ def locked_program(
         None, "baseline.lock", lock_fact_payload(lock), provenance=Provenance.MEASURED,
         collector="inhouse baseline lock",
     )  # fmt: skip
+    verified_by(vic, lock)  # play 2's second person stood it up: the lock is not lena's word
     return program
 
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from inhouse.baseline.verify import run_verify
 from inhouse.gateway.keys import grant_key
 from inhouse.gateway.rollup import rollup_usage
 from inhouse.pilot.champions import accept_champion, name_champion
@@ -26,7 +29,7 @@ from inhouse.support.queue import (
     resolve_ticket,
 )
 from inhouse.support.review import attend_review, hold_review, schedule_review
-from tests.conftest import Clock
+from tests.conftest import OTHER_COMPUTER, Clock
 from tests.engine import Engine, needs_engine
 from tests.people import enrol
 from tests.pilot.test_play_four_walk import NAME, walk_play_four
@@ -43,7 +46,9 @@ def _typical(lena: Program) -> dict[str, str]:
     return {"outcome": row["outcome"], "reason": row["reason"]}
 
 
-def test_play_five_exits_on_measured_support(engine: Engine, _isolated: Path, clock: Clock) -> None:
+def test_play_five_exits_on_measured_support(
+    engine: Engine, _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     lena, people = walk_play_four(engine, _isolated, clock)
     sam, pia, dan, eve, fay = (people[n] for n in ("sam", "pia", "dan", "eve", "fay"))
     with (_isolated / "inhouse.toml").open("a", encoding="utf-8") as handle:
@@ -67,6 +72,12 @@ def test_play_five_exits_on_measured_support(engine: Engine, _isolated: Path, cl
     for person, team in (("gus", "support"), ("pia", "legal"), ("eve", "finance")):
         name_champion(lena, person, team=team)
         accept_champion(people[person])  # each takes it on with their own key
+    # the lock the gateway pins is verified by someone other than its signer (play 2's second
+    # person, which play 4's walk left to play 2's own): dan stands it up at his own laptop
+    with monkeypatch.context() as patch:
+        patch.setenv(OTHER_COMPUTER, "dan-laptop")
+        verified = run_verify(dan, None)
+    assert verified.report.passed, verified.report.failures
     review = record_drift_review(sam)
     assert review.fact is not None and review.fact.payload["passed"], review.report.to_dict()
     grant_key(lena, None, "lena", agent="release-bot")

@@ -56,6 +56,7 @@ __all__ = [
     "build_context",
     "pin_refusal",
     "refused_vouches",
+    "unsigned_signer",
     "vouched_hosts",
     "why_uncounted",
 ]
@@ -696,22 +697,29 @@ def _issuer(state: ProgramState) -> str:
 def _not_signed_in(fact: Fact, state: ProgramState) -> str | None:
     """Why ``fact``'s signer is nobody yet: the program has the organisation's sign-in, and it
     has not vouched for them (a service's key speaks for a host, not a person: not asked)."""
-    signer = state.people.get(fact.by)
-    if signer is None or signer.service:
+    return unsigned_signer(state, fact.by, fact.key)
+
+
+def unsigned_signer(state: ProgramState, person: str, key: str | None) -> str | None:
+    """Why what ``person`` signs with ``key`` counts for nobody yet: the program has the
+    organisation's sign-in and it has not vouched for them, or for that key of theirs; None
+    when it has, where there is no sign-in, and for a service (its key speaks for a host, not a
+    person: not asked). A command whose record would show nothing of theirs asks first."""
+    signer = state.people.get(person)
+    if state.sign_in is None or signer is None or signer.service:
         return None
-    if state.signed_in_as(fact.key, fact.by) and state.sign_in_vouches:
+    if state.signed_in_as(key, person) and state.sign_in_vouches:
         return None
-    assert state.sign_in is not None
     if not state.sign_in_vouches:
-        return f"signed by {fact.by}, whom the sign-in with {_issuer(state)} cannot vouch for"
-    if fact.by in state.signed_in:
+        return f"signed by {person}, whom the sign-in with {_issuer(state)} cannot vouch for"
+    if person in state.signed_in:
         return (
-            f"signed with {fact.by}'s key {fact.key}, which has not signed in with "
+            f"signed with {person}'s key {key}, which has not signed in with "
             f"{state.sign_in.issuer} itself: each key of a person signs in "
             "(`inhouse sign-in login` on that machine)"
         )
     return (
-        f"signed by {fact.by}, who has not signed in with {state.sign_in.issuer}: what a "
+        f"signed by {person}, who has not signed in with {state.sign_in.issuer}: what a "
         f"person signs counts once the organisation's sign-in vouched for them "
         f"(`inhouse sign-in login` on their machine)"
     )

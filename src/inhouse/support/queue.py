@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from inhouse.errors import InvalidInput, NotAllowed, Refused
 from inhouse.pilot.roster import enrolled_person, require_lead
 from inhouse.program.checks import Person
-from inhouse.program.counting import build_context
+from inhouse.program.counting import build_context, unsigned_signer
 from inhouse.program.facts import Fact, Provenance
 from inhouse.program.playbook import Role
 from inhouse.program.playchecks._shared import (
@@ -157,8 +157,17 @@ def open_ticket(
     program: Program, title: str, *, category: str, component: str, description: str = ""
 ) -> Ticket:
     """Open a ticket in your own name. Its id is ``T-N``, the next number (see the fold for two
-    people opening at once); the one returned is the id the queue gives it."""
-    _acting(program)
+    people opening at once); the one returned is the id the queue gives it. Refused, nothing
+    recorded, where the organisation's sign-in has not vouched for its opener: the queue shows
+    only what counts, so their ticket would be nowhere in it."""
+    who = _acting(program)
+    state = program.state()
+    unsigned = state.sign_in is not None and who.name not in state.signed_in
+    if unsigned and (why := unsigned_signer(state, who.name, None)):
+        raise NotAllowed(
+            f"a ticket {who.name} opens would count for nothing, and the queue would not show "
+            f"it: {why}"
+        )
     if not title.strip():
         raise InvalidInput("a ticket needs a title saying what happened")
     if category not in CATEGORIES:
@@ -173,7 +182,15 @@ def open_ticket(
         "description": description.strip(),
     }
     fact = _record(program, "ticket.opened", payload)
-    return next(t for t in _tickets(program).values() if t.opened.fact.id == fact.id)
+    opened = next((t for t in _tickets(program).values() if t.opened.fact.id == fact.id), None)
+    if opened is None:  # recorded, and left out of what counts: say why, never crash
+        context = build_context(program.state(), program.clock())
+        why = next((u.why for u in context.uncounted if u.fact.id == fact.id), "it does not count")
+        raise Refused(
+            f"{payload['ticket']} is recorded (fact #{fact.id}) and shown beside the queue, not "
+            f"in it: {why}"
+        )
+    return opened
 
 
 def assign_ticket(program: Program, ticket: str, person: str) -> Ticket:

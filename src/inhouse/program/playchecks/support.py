@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from inhouse.program.checks import (
     CheckContext,
+    Outcome,
     Result,
     failed,
     not_applicable,
@@ -35,6 +36,7 @@ from inhouse.program.playchecks._shared import (
     unsigned_apart,
     word_of_another,
 )
+from inhouse.program.playchecks.baseline import second_person_verified
 from inhouse.program.playchecks.pilot import members, team_of
 
 __all__: list[str] = []  # nothing to import: the checks are reached through the registry
@@ -164,8 +166,16 @@ def support_queue_owned(ctx: CheckContext) -> Result:
             "takes it on with their own key (`inhouse support owner --accept`)",
             queue,
         )
+    # the lead's own naming of themself stands, and is said as what it is: their word alone
+    own = (
+        f" ({name}, a rollout lead, named themself owner: their own word, nobody else's commitment)"
+        if name == queue.by
+        else f", who took it on with their own key (fact #{accepted.id})"
+        if accepted is not None
+        else ""
+    )
     return passed(
-        f"queue {queue.payload['queue']} owned by {owner.name}",
+        f"queue {queue.payload['queue']} owned by {owner.name}{own}",
         queue,
         *([accepted] if accepted is not None else []),
     )
@@ -241,7 +251,7 @@ def _is_lead(ctx: CheckContext, name: str) -> bool:
     return person is not None and "rollout-lead" in person.roles
 
 
-@register_check("versions-pinned", reads=("baseline.lock", "drift.review"))
+@register_check("versions-pinned", reads=("baseline.lock", "drift.review", "baseline.verify"))
 @given(current_lock, "no baseline lock to pin versions to")
 def versions_pinned(ctx: CheckContext, lock: Fact) -> Result:
     """The gateway pins blessed models by digest, and a drift review of the current lock (measured
@@ -249,7 +259,10 @@ def versions_pinned(ctx: CheckContext, lock: Fact) -> Result:
     younger than ``max_age_days``, found every node serving exactly the locked models; its
     findings, when it did not, are the reason. A review a person signed, or one signed by a
     gateway key enrolled from its lead's own machine, does not count (the engine shows it
-    beside the check, which is then inconclusive)."""
+    beside the check, which is then inconclusive). The lock pinned is one someone other than
+    its signer verified (``second-person-verified``'s rule): a lock re-made to match what the
+    nodes drifted to is its signer's word alone. A play 5 exit already in the log was judged
+    before that rule, and keeps its pass (the reason says what today's rule asks)."""
     lock_hash = str(lock.payload["lock_hash"])
     review = ctx.facts.latest("drift.review", lambda f: f.payload["lock_hash"] == lock_hash)
     if review is None:
@@ -307,12 +320,29 @@ def versions_pinned(ctx: CheckContext, lock: Fact) -> Result:
         ] or list(review.payload.get("drifted") or ["the review did not pass"])
         return failed(f"drift found: {'; '.join(found)}{hidden}", lock, review)
     nodes = len(review.payload.get("nodes") or [])
-    return passed(
+    said = (
         f"drift review {review.at:%Y-%m-%d}: {nodes} node(s) serve lock {lock_hash[:19]} "
-        "exactly; the gateway pins it",
-        lock,
-        review,
+        "exactly; the gateway pins it"
     )
+    # what the gateway pins is the baseline once someone other than its signer stood that lock
+    # up (play 2's rule, on the current lock): else whoever may re-lock (a lead, a play's owner,
+    # the support owner) makes any drift pass alone, by locking what the nodes drifted to
+    verified = second_person_verified(ctx)
+    note = ""
+    if verified.outcome is not Outcome.PASS:
+        if "support" not in ctx.exited:
+            return failed(
+                f"{said}, but that lock is its signer's word alone: {verified.reason}",
+                lock,
+                review,
+            )
+        # an exit already in the log was judged before the lock pinned had to be verified: it
+        # keeps its pass (and the reach it gave), and says what today's rule asks
+        note = (
+            f" (play 5 (support) exited before the lock pinned had to be verified by a second "
+            f"person; today's rule asks it: {verified.reason})"
+        )
+    return passed(f"{said}{note}", lock, review)
 
 
 @register_check("agent-boundaries", reads=("agent.registered", "agent.boundary", "drift.review"))
