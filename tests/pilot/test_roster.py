@@ -302,5 +302,9 @@ def test_a_lead_corrects_a_mistyped_team_and_the_member_says_it(world: World) ->
     reason = _pilot_size(world.lead)
     assert reason.startswith("5 members across 4 teams"), reason
     assert "the roster names team 'risk' for c2 (a lead's word), c2 says they work in" in reason
+    c2 = next(m for m in members(PilotEvidence(world.lead)) if m.person == "c2")
+    assert (c2.team, c2.says, c2.confirmed) == ("risk", "finance", False)
+    table = runner.invoke(app, ["pilot", "list"], env=lead_env(world.lead)).stdout
+    assert "risk (says finance)" in " ".join(table.split()), table
     state_team(world.people["c2"], "risk")
     assert _pilot_size(world.lead).startswith("5 members across 5 teams")

@@ -137,7 +137,7 @@ def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
         columns=("person", "team", "track", "onboarded", "enablement"),
         cells=lambda m: (
             _e(m.member.person),
-            _e(m.member.team or "-"),
+            _e(_team_cell(m.member)),
             _e(m.member.track),
             f"{m.member.onboarded:%Y-%m-%d}",
             _e(m.error) if m.error else f"{m.met}/{len(m.steps)}" + (" done" if m.done else ""),
@@ -149,6 +149,14 @@ def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
             f"{_e(name)} holds the pilot-user role without a track: not a member until a lead "
             f"runs `inhouse pilot add {_e(name)} --track TRACK`"
         )
+
+
+def _team_cell(member: Any) -> str:
+    """The roster's team, and the member's own word where it does not (yet) agree."""
+    team = member.team or "-"
+    if member.confirmed:
+        return str(team)
+    return f"{team} (not yet said)" if member.says is None else f"{team} (says {member.says})"
 
 
 @app.command("tracks")

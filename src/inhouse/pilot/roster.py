@@ -23,7 +23,7 @@ from inhouse.pilot.tracks import load_track
 from inhouse.program.checks import Person
 from inhouse.program.facts import Fact, Provenance
 from inhouse.program.playbook import PilotLimits, Role, pilot_limits
-from inhouse.program.playchecks.pilot import roster_correction, team_of
+from inhouse.program.playchecks.pilot import roster_correction, said_team, team_key, team_of
 from inhouse.program.state import not_on_roster
 
 if TYPE_CHECKING:
@@ -54,23 +54,36 @@ class Member:
     onboarded: datetime  # when a lead added them (the latest time, if added again)
     added_by: str
     fact: int  # the pilot.member fact that added them
+    #: the team they said, with their own key, they work in (`inhouse pilot team`; None: not yet)
+    says: str | None = None
+
+    @property
+    def confirmed(self) -> bool:
+        """Whether their own word agrees with the roster's team: the pilot's checks count it."""
+        return (
+            bool(self.team) and self.says is not None and team_key(self.says) == team_key(self.team)
+        )
 
 
 def members(evidence: PilotEvidence) -> list[Member]:
     """The pilot's members, by name, each with their team as the pilot's checks read the lead's
     roster (as it named it when they were added, or as a lead corrected it since)."""
     ctx = evidence.context
-    return [
-        Member(
-            person=name,
-            team=team_of(ctx, name, fact),
-            track=str(fact.payload["track"]),
-            onboarded=fact.at,
-            added_by=fact.by,
-            fact=fact.id,
+    found = []
+    for name, fact in sorted(evidence.members.items()):
+        word = said_team(ctx, name)
+        found.append(
+            Member(
+                person=name,
+                team=team_of(ctx, name, fact),
+                track=str(fact.payload["track"]),
+                onboarded=fact.at,
+                added_by=fact.by,
+                fact=fact.id,
+                says=None if word is None else str(word.payload["team"]),
+            )
         )
-        for name, fact in sorted(evidence.members.items())
-    ]
+    return found
 
 
 def require_lead(program: Program, doing: str) -> Person:
@@ -120,7 +133,9 @@ def add_member(program: Program, name: str, *, track: str) -> Member:
     if Role.PILOT_USER not in person.roles:
         program.change_roles(None, name, add=[Role.PILOT_USER.value])
     fact = _record(program, name, track, "added", steps=steps, team=team)
-    return Member(name, team, track, fact.at, fact.by, fact.id)
+    word = said_team(evidence.context, name)
+    says = None if word is None else str(word.payload["team"])
+    return Member(name, team, track, fact.at, fact.by, fact.id, says)
 
 
 def _roster_team(evidence: PilotEvidence, person: Person) -> str:
