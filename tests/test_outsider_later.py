@@ -67,12 +67,14 @@ from tests.support.test_drift import clean_payload, gateway_review
 TEAMS = {"bob": ("support", "support"), "pia": ("legal", "analyst"), "oli": ("ops", "analyst")}
 
 
-def _judge(lena: Program, check: str, *, exited: tuple[str, ...] = ()) -> Result:
+def _judge(
+    lena: Program, check: str, *, exited: tuple[str, ...] = (), exited_at: int | None = None
+) -> Result:
     """``check`` judged now as its play's row says it (on the evidence that counts; where it
     did not pass and some was left out, inconclusive); ``exited``: plays whose exit is in the
-    log (what play 6's checks count from)."""
+    log (what play 6's checks count from), at event ``exited_at`` (the head: now)."""
     ctx = context_for(lena.state(), lena.clock())
-    mark = (lena.clock(), lena.state().head_seq)
+    mark = (lena.clock(), lena.state().head_seq if exited_at is None else exited_at)
     ctx = dataclasses.replace(ctx, exited={**ctx.exited, **dict.fromkeys(exited, mark)})
     refs = [ref for play in lena.playbook.plays for ref in [*play.trigger, *play.exit]]
     (checked,) = run_checks([ref for ref in refs if ref.check == check], ctx)
@@ -226,14 +228,23 @@ def test_a_lock_she_remakes_to_match_the_drift_pins_it_on_her_word_alone(
 def test_a_play_five_exited_before_the_lock_had_to_be_verified_keeps_its_pass(
     lena: Program,
 ) -> None:
-    """A program whose play 5 exited before the rule: an unverified re-lock reviewed clean
-    still passes (the reach its exit gave is not taken back), and says what today's rule asks."""
+    """A program whose play 5 exited before the rule: the unverified lock its exit was judged
+    on, reviewed clean, still passes (the reach its exit gave is not taken back), and says what
+    today's rule asks; a re-lock made after the exit does not."""
     lock = _relock(lena, python="3.13")
     gateway_review(lena)
     kept = _judge(lena, "versions-pinned", exited=("support",))
     assert kept.outcome is Outcome.PASS
     assert "play 5 (support) exited before the lock pinned had to be verified" in kept.reason
     assert f"re-verify lock {lock.lock_hash[:12]} as a second person" in kept.reason
+    # only the lock its exit was judged on: a re-lock since, to what the nodes drifted to, is
+    # her word alone as in any program
+    exit_seq = lena.state().head_seq
+    _relock(lena, python="3.14")
+    gateway_review(lena)
+    since = _judge(lena, "versions-pinned", exited=("support",), exited_at=exit_seq)
+    assert since.outcome is not Outcome.PASS, since.reason
+    assert "that lock is its signer's word alone" in since.reason
 
 
 def test_a_boundary_she_types_bounds_no_agent(lena: Program) -> None:

@@ -285,3 +285,27 @@ def test_co_leads_take_places_in_the_pilot(lena: Program) -> None:
         grant_key(lena, None, "c10")
     assert refused.value.guard == "skipping-play-five"
     assert lena.reach_of("lena") is Reach.PILOT  # the program's own lead takes no place
+
+
+def test_a_listing_signed_before_its_signer_led_takes_no_place(lena: Program) -> None:
+    """The forgery: mira, no lead yet, lists zed with a ``pilot.member`` fact written around
+    `inhouse pilot add` (which refuses her); lena then makes mira a co-lead. A role given later
+    does not reach back over it: zed, given the pilot-user role, is beyond the listed pilot,
+    as play 4's checks count him out. The honest path: a lead adds him."""
+    from inhouse.program.guards import pilot_list, reach_of
+
+    mira = enrol(lena, "mira", team="ops")
+    _listed(lena, "bob", "support")
+    enrol(lena, "zed", team="ops")
+    payload = {"person": "zed", "track": "everyone", "action": "added", "team": "ops"}
+    mira.record_fact(None, "pilot.member", payload, provenance=Provenance.MEASURED,
+                     collector="inhouse pilot")  # fmt: skip
+    lena.change_roles(None, "mira", add=["rollout-lead"])
+    lena.change_roles(None, "zed", add=["pilot-user"])
+    state = lena.state()
+    assert pilot_list(state, lena.playbook) == {"bob"}
+    assert reach_of(lena.playbook, state, "zed") is Reach.BEYOND_PILOT
+    add_member(lena, "zed", track="everyone")
+    state = lena.state()
+    assert pilot_list(state, lena.playbook) == {"bob", "zed"}
+    assert reach_of(lena.playbook, state, "zed") is Reach.PILOT

@@ -881,10 +881,12 @@ def test_a_member_counts_only_when_added_by_a_lead_as_they_were_then() -> None:
     by_lena = fact("pilot.member", person="p9", track="support", action="added", steps=FIRST)
     facts = FactSet([*added, by_mira, by_pat, by_lena, *own_teams(people)])
     assert evaluate("pilot-size", replace(context, facts=facts)).outcome is Outcome.PASS
-    # a program whose play 4 exited before the rule keeps its pilot as listed then
+    # nor once play 4 exited: pat (the lead's alias, say, made a lead after the exit) signing
+    # before it brought p9 back in, though no command of any release signs such a fact
     exited = {"pilot": (NOW, by_pat.id + 1)}
     kept = evaluate("pilot-size", replace(context, exited=exited))
-    assert kept.outcome is Outcome.PASS, kept.reason
+    assert kept.outcome is Outcome.FAIL, kept.reason
+    assert f"p9 (fact #{by_pat.id} that adds them is signed by pat, who was no" in kept.reason
 
 
 def test_several_teams_need_the_members_own_word() -> None:
@@ -901,16 +903,22 @@ def test_several_teams_need_the_members_own_word() -> None:
     alone = evaluate("pilot-size", context)
     assert alone.outcome is Outcome.FAIL, alone.reason
     assert "spans 0 team(s)" in alone.reason
-    assert "p0 has not said which team they work in: they run `inhouse pilot team TEAM`" in (
-        alone.reason
-    )
+    assert (
+        "p0's team 'team0' (the roster's, a lead's word) awaits p0's `inhouse pilot team team0`"
+    ) in alone.reason
     # the five say the team they really work in: one team, whatever the lead typed
     said = [fact("pilot.team", by=f"p{i}", person=f"p{i}", team="Support") for i in range(5)]
     one = evaluate("pilot-size", replace(context, facts=FactSet([*added, *said])))
     assert one.outcome is Outcome.FAIL, one.reason
-    assert "p1 (the roster names team team1, a lead's word; p1 says they work in Support" in (
-        one.reason
-    )
+    assert (
+        "the roster names team 'team1' for p1 (a lead's word), p1 says they work in 'Support'"
+    ) in one.reason
+    # the mismatch is the lead's to resolve where the member is right, and the member's where
+    # they mistyped: each side says what to run
+    assert (
+        "a rollout lead other than them corrects the roster (`inhouse pilot correct-team p1 "
+        "Support`); if they mistyped, they say it again (`inhouse pilot team team1`)"
+    ) in one.reason
     # the lead cannot say it for them: a pilot.team the lead signs is no member's word
     lead_says = [fact("pilot.team", person=f"p{i}", team=f"team{i}") for i in range(5)]
     forged = evaluate("pilot-size", replace(context, facts=FactSet([*added, *lead_says])))
@@ -1461,6 +1469,7 @@ def accepted(name: str, team: str) -> Fact:
 
 def test_champions_named() -> None:
     people, added = roster(4, 2)
+    added += own_teams(people)  # each member says the team the roster names
     assert "no pilot members" in run("champions-named", people=people).reason
     people["p0"] = person("p0", "team0", "pilot-user", "champion")
     result = run("champions-named", *added, champion("p0", "team0"), people=people)
@@ -1496,6 +1505,7 @@ def test_a_champion_from_outside_the_counted_pilot_champions_nobody() -> None:
     """The forgery: the lead names as champion an alias joined on the lead's own laptop (the
     pilot's rule sets it aside), or someone who is not in the pilot at all."""
     people, added = roster(4, 2)
+    added += own_teams(people)
     people["p0"] = person("p0", "team0", "pilot-user", "champion")
     people["p1"] = person("p1", "team1", "pilot-user", "champion")
     people["zed"] = person("zed", "team1", "champion")
@@ -1511,6 +1521,87 @@ def test_a_champion_from_outside_the_counted_pilot_champions_nobody() -> None:
     stranger = [champion("p0", "team0"), champion("zed", "team1")]
     outside = evaluate("champions-named", _on_machines([*added, *stranger], people))
     assert outside.outcome is Outcome.FAIL and "not counted: zed" in outside.reason
+
+
+def _before_play_five(facts: list[Fact], people: dict[str, Person]) -> CheckContext:
+    """A program whose play 4 exited and play 5 has not: champions-named by today's rule."""
+    context = _on_machines(facts, people)
+    return replace(context, exited={"pilot": EXITED["pilot"]})
+
+
+def test_a_champion_counts_only_for_the_team_they_confirmed() -> None:
+    """The forgery: the lead's roster says which team a champion champions. p1 works in team0
+    (so p1 says, with their own key) but the lead typed team1 for them, and names p1 champion
+    of team1: one real champion, two teams covered on the lead's word. A champion counts only
+    for the team they confirmed (the roster's, where their own word agrees), and a team the
+    roster names whose members have not said so waits for their word, the reason says whose."""
+    people, added = roster(4, 2)  # team0: p0, p2; team1: p1, p3
+    people["p0"] = person("p0", "team0", "pilot-user", "champion")
+    people["p1"] = person("p1", "team1", "pilot-user", "champion")
+    p1_says = fact("pilot.team", by="p1", person="p1", team="team0")
+    words = [*own_teams({n: p for n, p in people.items() if n != "p1"}), p1_says]
+    named = [champion("p0", "team0"), champion("p1", "team1")]
+    named += [accepted("p0", "team0"), accepted("p1", "team1")]
+    forged = evaluate("champions-named", _before_play_five([*added, *words, *named], people))
+    assert forged.outcome is Outcome.FAIL, forged.reason
+    assert "no champion for team(s) team1" in forged.reason
+    assert (
+        "the roster names team 'team1' for p1 (a lead's word), p1 says they work in 'team0'"
+    ) in forged.reason
+    # nor does the lead saying p1's team for them make it so
+    lead_says = fact("pilot.team", person="p1", team="team1")
+    context = _before_play_five([*added, *words, lead_says, *named], people)
+    assert evaluate("champions-named", context).outcome is Outcome.FAIL
+    # a team nobody in it has confirmed is still to cover: its champion waits for their word
+    unsaid = [w for w in words if w.payload["person"] not in ("p1", "p3")]
+    waiting = evaluate("champions-named", _before_play_five([*added, *unsaid, *named], people))
+    assert waiting.outcome is Outcome.FAIL, waiting.reason
+    assert "no champion for team(s) team1" in waiting.reason
+    assert (
+        "p3's team 'team1' (the roster's, a lead's word) awaits p3's `inhouse pilot team team1`"
+    ) in waiting.reason
+    # the honest path: p3, who works in team1 and says so, is named and accepts
+    people["p3"] = person("p3", "team1", "pilot-user", "champion")
+    honest = [*named, champion("p3", "team1"), accepted("p3", "team1")]
+    ok = evaluate("champions-named", _before_play_five([*added, *words, *honest], people))
+    assert ok.outcome is Outcome.PASS, ok.reason
+    assert "p0 (team0), p3 (team1)" in ok.reason
+    # a program whose play 5 exited on the roster's teams keeps that rule, and says so
+    kept = evaluate("champions-named", _on_machines([*added, *words, *named], people))
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert "a lead's word: play 5 exited before a member's own word" in kept.reason
+
+
+def test_a_lead_corrects_a_champions_team_and_the_champion_confirms_it() -> None:
+    """p1's roster team was mistyped (team1; p1 works in team0 and says so): a lead corrects
+    it (``pilot.roster_team``), and p1 then counts for team0. A correction p1 signs themself
+    (a co-lead) counts for nothing: nobody sets both sides; nor does one by someone who was
+    no lead then."""
+    people, added = roster(4, 2)
+    people["p0"] = person("p0", "team0", "pilot-user", "champion")
+    people["p1"] = person("p1", "team1", "pilot-user", "champion", "rollout-lead")
+    people["p3"] = person("p3", "team1", "pilot-user", "champion")
+    words = [*own_teams({n: p for n, p in people.items() if n != "p1"}),
+             fact("pilot.team", by="p1", person="p1", team="team0")]  # fmt: skip
+    named = [champion("p1", "team0"), accepted("p1", "team0")]
+    named += [champion("p3", "team1"), accepted("p3", "team1")]
+    own = fact("pilot.roster_team", by="p1", person="p1", team="team0")
+    mira = fact("pilot.roster_team", by="mira", person="p1", team="team0")
+    people["mira"] = person("mira", "ops")
+    alone = evaluate("champions-named", _before_play_five([*added, *words, own, mira, *named],
+                                                          people))  # fmt: skip
+    assert alone.outcome is Outcome.FAIL, alone.reason
+    assert "no champion for team(s) team0" in alone.reason
+    corrected = fact("pilot.roster_team", person="p1", team="team0")  # lena, a lead
+    facts = [*added, *words, own, corrected, *named]
+    ok = evaluate("champions-named", _before_play_five(facts, people))
+    assert ok.outcome is Outcome.PASS, ok.reason
+    assert "p1 (team0), p3 (team1)" in ok.reason
+    size = evaluate(
+        "pilot-size",
+        replace(_before_play_five(facts, people), params={"min": 4, "max": 10, "min_teams": 2}),
+    )
+    assert size.outcome is Outcome.PASS and corrected in size.evidence, size.reason
 
 
 def ticket(kind: str, by: str = "lena", days: float = 0, **payload: Any) -> Fact:

@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 from inhouse.cli.app import app
 from inhouse.errors import IdentityError, InvalidInput, NotAllowed
 from inhouse.identity import SigningKey
-from inhouse.pilot.champions import name_champion, suggest_champions
+from inhouse.pilot.champions import accept_champion, name_champion, suggest_champions
 from inhouse.pilot.findings import list_findings, record_finding
-from inhouse.pilot.roster import add_member
+from inhouse.pilot.roster import add_member, state_team
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, evaluate
 from inhouse.program.evaluation import context_for
@@ -245,3 +245,27 @@ def test_moving_a_member_to_another_team_afterwards_moves_nobody(world: World) -
     assert lead.state().people["fay"].team == "legal"
     outcome, reason = judged()
     assert outcome is Outcome.FAIL and "finance" in reason, reason
+
+
+def test_a_champion_counts_once_they_said_they_work_in_the_team(world: World) -> None:
+    """The roster's team is the lead's word: carol, named champion of support and accepting,
+    counts for support once she says, with her own key, that she works in it; until then the
+    check and `inhouse pilot champions` say what is missing, and whose word it awaits."""
+    name_champion(world.lead, "carol", team="support")
+    accept_champion(world.people["carol"])
+
+    def reason() -> str:
+        return evaluate(
+            "champions-named", context_for(world.lead.state(), world.lead.clock())
+        ).reason
+
+    awaits = (
+        "carol's team 'support' (the roster's, a lead's word) awaits carol's `inhouse pilot "
+        "team support`"
+    )
+    assert "no champion for team(s) finance, legal, support" in reason()
+    assert awaits in reason()
+    assert any(note.startswith(awaits) for note in suggest_champions(world.lead).notes)
+    state_team(world.people["carol"], "support")
+    assert "no champion for team(s) finance, legal:" in reason()
+    assert not any("carol's team" in note for note in suggest_champions(world.lead).notes)

@@ -15,7 +15,7 @@ from inhouse.cli.app import app
 from inhouse.errors import AntiPattern, InvalidInput, NotAllowed, Refused, UnknownPerson
 from inhouse.pilot.enablement import pilot_list
 from inhouse.pilot.evidence import PilotEvidence
-from inhouse.pilot.roster import add_member, members, remove_member, state_team
+from inhouse.pilot.roster import add_member, correct_team, members, remove_member, state_team
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import evaluate
 from inhouse.program.evaluation import context_for
@@ -230,9 +230,8 @@ def test_five_colleagues_under_five_team_names_are_one_team(world: World) -> Non
     reason = _pilot_size(world.lead)
     assert reason.startswith(
         "the pilot spans 0 team(s) (nobody) where the members' own word agrees with the "
-        "roster; the play wants 3; team not counted: c0 (the roster names team support, a "
-        "lead's word; c0 has not said which team they work in: they run `inhouse pilot team "
-        "TEAM` with their own key)"
+        "roster; the play wants 3; team not counted: c0's team 'support' (the roster's, a "
+        "lead's word) awaits c0's `inhouse pilot team support` (with their own key)"
     ), reason
     # the lead cannot say it for them: a team's word is its member's own
     state_team(world.lead, "legal")
@@ -245,9 +244,7 @@ def test_five_colleagues_under_five_team_names_are_one_team(world: World) -> Non
     world.clock.now = datetime.now(UTC) + timedelta(minutes=1)  # the CLI signs on the wall clock
     reason = _pilot_size(world.lead)
     assert reason.startswith("the pilot spans 1 team(s) (support) where"), reason
-    assert "c1 (the roster names team legal, a lead's word; c1 says they work in support" in (
-        reason
-    )
+    assert "the roster names team 'legal' for c1 (a lead's word), c1 says they work in " in (reason)
     # an honest pilot: each says the team the roster names, and it passes
     for n, team in enumerate(typed):
         state_team(world.people[f"c{n}"], team)
@@ -255,3 +252,59 @@ def test_five_colleagues_under_five_team_names_are_one_team(world: World) -> Non
         "5 members across 5 teams (each team as the roster names it and its members say, "
         "with their own key, they work in)"
     )
+
+
+def test_a_lead_corrects_a_mistyped_team_and_the_member_says_it(world: World) -> None:
+    """A team the lead mistyped is corrected on the record (`inhouse pilot correct-team`, a
+    lead's signed fact), not by inviting the member again; it counts once the member's own word
+    agrees with it, and an earlier word for another team no longer does. The forgery: a member
+    who is also a lead corrects their own team to the one they say, and so sets both sides of
+    the check alone: refused by the command, and not counted when written around it."""
+    world.waive()
+    typed = ("support", "legal", "finance", "sales", "hr")
+    for n, team in enumerate(typed):
+        world.enrol(f"c{n}", team)
+        add_member(world.lead, f"c{n}", track="support")
+    said = {"c0": "support", "c1": "marketing", "c2": "finance", "c3": "sales", "c4": "hr"}
+    for name, team in said.items():
+        state_team(world.people[name], team)
+    reason = _pilot_size(world.lead)
+    assert reason.startswith("5 members across 4 teams"), reason
+    assert (
+        "the roster names team 'legal' for c1 (a lead's word), c1 says they work in 'marketing'"
+    ) in reason
+    assert "`inhouse pilot correct-team c1 marketing`" in reason
+    # the forgery: c1, made a co-lead, corrects their own team
+    world.lead.change_roles(None, "c1", add=["rollout-lead"])
+    c1 = world.people["c1"]
+    with pytest.raises(NotAllowed, match="c1 cannot correct their own team"):
+        correct_team(c1, "c1", "marketing")
+    c1.record_fact(None, "pilot.roster_team", {"person": "c1", "team": "marketing"},
+                   provenance=Provenance.MEASURED, collector="inhouse pilot")  # fmt: skip
+    assert "c1 says they work in 'marketing'" in _pilot_size(world.lead)
+    # nor does someone who is no lead correct anyone's
+    with pytest.raises(NotAllowed, match="only a rollout lead corrects"):
+        correct_team(world.people["c2"], "c1", "marketing")
+    # the honest path: the lead corrects it on the record; c1's own word already agrees
+    corrected = runner.invoke(
+        app, ["pilot", "correct-team", "c1", "marketing"], env=lead_env(world.lead)
+    )
+    assert corrected.exit_code == 0, corrected.output
+    assert "The roster now names team marketing for c1" in corrected.stdout
+    world.clock.now = datetime.now(UTC) + timedelta(minutes=1)  # the CLI signs on the wall clock
+    logged = [e for e in world.lead.events() if e.payload.get("kind") == "pilot.roster_team"]
+    assert [e.actor for e in logged] == ["c1", "lena"]  # both on the record
+    assert _pilot_size(world.lead).startswith("5 members across 5 teams"), _pilot_size(world.lead)
+    teams = {m.person: m.team for m in members(PilotEvidence(world.lead))}
+    assert teams["c1"] == "marketing"
+    # a correction to another team: c2's earlier word (finance) no longer counts
+    correct_team(world.lead, "c2", "risk")
+    reason = _pilot_size(world.lead)
+    assert reason.startswith("5 members across 4 teams"), reason
+    assert "the roster names team 'risk' for c2 (a lead's word), c2 says they work in" in reason
+    c2 = next(m for m in members(PilotEvidence(world.lead)) if m.person == "c2")
+    assert (c2.team, c2.says, c2.confirmed) == ("risk", "finance", False)
+    table = runner.invoke(app, ["pilot", "list"], env=lead_env(world.lead)).stdout
+    assert "risk (says finance)" in " ".join(table.split()), table
+    state_team(world.people["c2"], "risk")
+    assert _pilot_size(world.lead).startswith("5 members across 5 teams")

@@ -95,6 +95,26 @@ def team(
     )
 
 
+@app.command("correct-team")
+def correct_team(
+    person: PersonArg,
+    name: Annotated[str, typer.Argument(help="The team they work in, e.g. 'legal'.")],
+    program: ProgramOpt = None,
+) -> None:
+    """Correct the team the roster names for PERSON (rollout leads; never your own), signed
+    and on the record. The pilot's checks read it in place of the team PERSON was added with;
+    it counts once PERSON says, with their own key, that they work in it (`inhouse pilot
+    team TEAM`): where they said another team before, they say this one."""
+    from inhouse.pilot.roster import correct_team as correct
+
+    fact = correct(open_program(program), person, name)
+    team = _e(fact.payload["team"])
+    out_console().print(
+        f"The roster now names team {team} for {_e(person)} (fact #{fact.id}). It counts once "
+        f"{_e(person)} says so with their own key: `inhouse pilot team {team}`."
+    )
+
+
 @app.command("list")
 def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     """The pilot: each member's team, track, onboarded day and enablement progress."""
@@ -117,7 +137,7 @@ def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
         columns=("person", "team", "track", "onboarded", "enablement"),
         cells=lambda m: (
             _e(m.member.person),
-            _e(m.member.team or "-"),
+            _e(_team_cell(m.member)),
             _e(m.member.track),
             f"{m.member.onboarded:%Y-%m-%d}",
             _e(m.error) if m.error else f"{m.met}/{len(m.steps)}" + (" done" if m.done else ""),
@@ -129,6 +149,14 @@ def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
             f"{_e(name)} holds the pilot-user role without a track: not a member until a lead "
             f"runs `inhouse pilot add {_e(name)} --track TRACK`"
         )
+
+
+def _team_cell(member: Any) -> str:
+    """The roster's team, and the member's own word where it does not (yet) agree."""
+    team = member.team or "-"
+    if member.confirmed:
+        return str(team)
+    return f"{team} (not yet said)" if member.says is None else f"{team} (says {member.says})"
 
 
 @app.command("tracks")
@@ -307,7 +335,11 @@ def champions(
         if json:
             print_json({"id": fact.id, **fact.payload})
             return
-        out_console().print(f"Named {_e(name)} champion of {_e(team)} (fact #{fact.id}).")
+        out_console().print(
+            f"Named {_e(name)} champion of {_e(team)} (fact #{fact.id}). Play 5 counts them once "
+            f"they accept (`inhouse pilot champions --accept`) and have said, with their own "
+            f"key, that they work in {_e(team)} (`inhouse pilot team {_e(team)}`)."
+        )
         return
     found = suggest_champions(opened)
     if json:

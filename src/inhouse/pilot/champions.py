@@ -9,7 +9,9 @@ collector records ``ticket.resolved`` this signal is skipped and the suggestion 
 Naming a champion is a rollout lead's act: the ``champion`` role through the engine, and a
 ``pilot.champion`` fact; taking it on is the champion's own, signed with their key
 (:func:`accept_champion`). Play 5's ``champions-named`` check counts a champion for their
-own team once they accepted: a lead's word does not make someone else's commitment.
+own team once they accepted, and once they said with their own key that they work in it
+(``inhouse pilot team``): a lead's word does not make someone else's commitment, nor their
+team. The suggestions' notes say whose team still awaits their word.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from inhouse.program.collectors import measured_kinds
 from inhouse.program.facts import Fact, Provenance
 from inhouse.program.playbook import Playbook, Role
 from inhouse.program.playchecks._shared import fold_tickets
+from inhouse.program.playchecks.pilot import confirmed_teams, team_of
 from inhouse.usage import active_days
 
 if TYPE_CHECKING:
@@ -113,10 +116,20 @@ def suggest_champions(program: Program) -> Suggestions:
     since = until - timedelta(days=_window_days(program.playbook) - 1)
     people = {n: p for n, p in state.people.items() if not p.service}
     members = set(evidence.members)
-    teams = sorted({people[m].team for m in members if m in people and people[m].team})
+    # each member's team as the pilot's checks read the roster; play 5 counts one, and a
+    # champion for it, once the member said with their own key that they work in it
+    team = {n: p.team for n, p in people.items()}
+    team.update({m: team_of(evidence.context, m, fact) for m, fact in evidence.members.items()})
+    teams = sorted({team[m] for m in members if team.get(m)})
     notes: list[str] = []
     if not members:
         notes.append("the pilot has no members yet: `inhouse pilot add PERSON --track TRACK`")
+    _, _, unconfirmed = confirmed_teams(evidence.context, evidence.members)
+    notes += [
+        f"{note}: play 5's champions-named counts a team, and a champion for it, once its "
+        "members say so"
+        for note in unconfirmed
+    ]
     days: dict[str, int] = {}
     for row in active_days(program.store, people, since=since, until=until):
         days[row.person] = days.get(row.person, 0) + 1
@@ -144,11 +157,11 @@ def suggest_champions(program: Program) -> Suggestions:
             "records it; skipped"
         )
     found = []
-    for team in teams:
+    for each in teams:
         candidates = [
             Candidate(
                 person=name,
-                team=team,
+                team=each,
                 active_days=days.get(name, 0),
                 prompts=sorted(reuse.get(name, {})),
                 reused_by=sorted({u for users in reuse.get(name, {}).values() for u in users}),
@@ -157,11 +170,11 @@ def suggest_champions(program: Program) -> Suggestions:
                 champion=Role.CHAMPION in person.roles,
             )
             for name, person in sorted(people.items())
-            if person.team == team
+            if team[name] == each
         ]
         candidates.sort(key=lambda c: c.score, reverse=True)
         named = [c.person for c in candidates if c.champion]
-        found.append(TeamCandidates(team, named, candidates))
+        found.append(TeamCandidates(each, named, candidates))
     return Suggestions(since.isoformat(), until.isoformat(), found, notes)
 
 
@@ -180,13 +193,19 @@ def _reuse(evidence: PilotEvidence) -> dict[str, dict[str, set[str]]]:
 
 def name_champion(program: Program, person: str, *, team: str) -> Fact:
     """Name ``person`` champion of ``team`` (a rollout lead): the champion role and a
-    ``pilot.champion`` fact. A champion champions their own team."""
+    ``pilot.champion`` fact. A champion champions their own team: a member's, as the pilot's
+    checks read the roster (play 5 counts it once they said, with their own key, that they work
+    in it)."""
     require_lead(program, "names champions")
     found = enrolled_person(program, person)
-    if found.team != team:
+    evidence = PilotEvidence(program)
+    added = evidence.members.get(person)
+    theirs = found.team if added is None else team_of(evidence.context, person, added)
+    if theirs != team:
         raise InvalidInput(
-            f"{person} is on {f'team {found.team}' if found.team else 'no team'}, not {team}: a "
-            "champion champions their own team (play 5's champions-named check counts it so)"
+            f"{person} is on {f'team {theirs}' if theirs else 'no team'}, not {team}: a "
+            "champion champions their own team (play 5's champions-named check counts it so; "
+            f"a lead corrects a wrong one with `inhouse pilot correct-team {person} TEAM`)"
         )
     if Role.CHAMPION not in found.roles:
         program.change_roles(None, person, add=[Role.CHAMPION.value])

@@ -77,6 +77,8 @@ class MemberProgress:
         return {
             "person": self.member.person,
             "team": self.member.team,
+            "says": self.member.says,
+            "confirmed": self.member.confirmed,
             "track": self.member.track,
             "onboarded": self.member.onboarded.date().isoformat(),
             "met": self.met,

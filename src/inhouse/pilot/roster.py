@@ -23,6 +23,7 @@ from inhouse.pilot.tracks import load_track
 from inhouse.program.checks import Person
 from inhouse.program.facts import Fact, Provenance
 from inhouse.program.playbook import PilotLimits, Role, pilot_limits
+from inhouse.program.playchecks.pilot import roster_correction, said_team, team_key, team_of
 from inhouse.program.state import not_on_roster
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ __all__ = [
     "Member",
     "PilotLimits",
     "add_member",
+    "correct_team",
     "enrolled_person",
     "members",
     "pilot_limits",
@@ -52,22 +54,36 @@ class Member:
     onboarded: datetime  # when a lead added them (the latest time, if added again)
     added_by: str
     fact: int  # the pilot.member fact that added them
+    #: the team they said, with their own key, they work in (`inhouse pilot team`; None: not yet)
+    says: str | None = None
+
+    @property
+    def confirmed(self) -> bool:
+        """Whether their own word agrees with the roster's team: the pilot's checks count it."""
+        return (
+            bool(self.team) and self.says is not None and team_key(self.says) == team_key(self.team)
+        )
 
 
 def members(evidence: PilotEvidence) -> list[Member]:
-    """The pilot's members, by name."""
-    people = evidence.state.people
-    return [
-        Member(
-            person=name,
-            team=people[name].team,
-            track=str(fact.payload["track"]),
-            onboarded=fact.at,
-            added_by=fact.by,
-            fact=fact.id,
+    """The pilot's members, by name, each with their team as the pilot's checks read the lead's
+    roster (as it named it when they were added, or as a lead corrected it since)."""
+    ctx = evidence.context
+    found = []
+    for name, fact in sorted(evidence.members.items()):
+        word = said_team(ctx, name)
+        found.append(
+            Member(
+                person=name,
+                team=team_of(ctx, name, fact),
+                track=str(fact.payload["track"]),
+                onboarded=fact.at,
+                added_by=fact.by,
+                fact=fact.id,
+                says=None if word is None else str(word.payload["team"]),
+            )
         )
-        for name, fact in sorted(evidence.members.items())
-    ]
+    return found
 
 
 def require_lead(program: Program, doing: str) -> Person:
@@ -112,14 +128,24 @@ def add_member(program: Program, name: str, *, track: str) -> Member:
             f"{name} is already in the pilot (track {mine.track}, since "
             f"{mine.onboarded:%Y-%m-%d}); to change track, remove them and add them again"
         )
-    _check_room(program, person, current)
+    team = _roster_team(evidence, person)
+    _check_room(program, person, team, current)
     if Role.PILOT_USER not in person.roles:
         program.change_roles(None, name, add=[Role.PILOT_USER.value])
-    fact = _record(program, name, track, "added", steps=steps, team=person.team)
-    return Member(name, person.team, track, fact.at, fact.by, fact.id)
+    fact = _record(program, name, track, "added", steps=steps, team=team)
+    word = said_team(evidence.context, name)
+    says = None if word is None else str(word.payload["team"])
+    return Member(name, team, track, fact.at, fact.by, fact.id, says)
 
 
-def _check_room(program: Program, person: Person, current: list[Member]) -> None:
+def _roster_team(evidence: PilotEvidence, person: Person) -> str:
+    """The team the lead's roster names for ``person`` now: as a lead other than them last
+    corrected it (`inhouse pilot correct-team`), else as invited."""
+    corrected = roster_correction(evidence.context, person.name)
+    return str(corrected.payload["team"]) if corrected is not None else person.team
+
+
+def _check_room(program: Program, person: Person, team: str, current: list[Member]) -> None:
     limits = pilot_limits(program.playbook)
     size = len(current) + 1
     if size > limits.max:
@@ -128,13 +154,13 @@ def _check_room(program: Program, person: Person, current: list[Member]) -> None
             f"check wants {limits.describe()}; remove someone first (`inhouse pilot remove`)",
             missing=[f"a free place in the pilot (at most {limits.max} members)"],
         )
-    teams = {m.team for m in current if m.team} | ({person.team} if person.team else set())
+    teams = {m.team for m in current if m.team} | ({team} if team else set())
     lacking = limits.min_teams - len(teams)
     places = limits.max - size
     if lacking > places:
-        team = f"team {person.team}" if person.team else "no team"
+        named = f"team {team}" if team else "no team"
         raise Refused(
-            f"adding {person.name} ({team}) would leave {places} place(s) for the {lacking} "
+            f"adding {person.name} ({named}) would leave {places} place(s) for the {lacking} "
             f"more team(s) the pilot still needs ({limits.describe()}); add someone from "
             f"another team (teams so far: {', '.join(sorted(teams)) or 'none'})",
             missing=[f"members from {lacking} more team(s)"],
@@ -221,9 +247,7 @@ def state_team(program: Program, team: str) -> Fact:
     who = program.whoami()
     if who.service:
         raise NotAllowed(f"{who.name} is a service: it works in no team")
-    team = team.strip()
-    if not team or len(team) > 200:
-        raise InvalidInput("the team you work in: 1-200 characters, e.g. `support`")
+    team = _team_name(team, "the team you work in")
     return program.record_fact(
         None,
         "pilot.team",
@@ -231,3 +255,32 @@ def state_team(program: Program, team: str) -> Fact:
         provenance=Provenance.MEASURED,
         collector=TEAM_COLLECTOR,
     )
+
+
+def correct_team(program: Program, name: str, team: str) -> Fact:
+    """Correct the team the lead's roster names for ``name`` (a rollout lead other than them):
+    a ``pilot.roster_team`` fact, which the pilot's checks read in place of the team the roster
+    named when they were added. Their own word (`inhouse pilot team`) must agree with it for
+    their team to count: where they said another team before, they say this one. The roster's
+    side is a lead's and the member's is theirs, so nobody corrects their own."""
+    who = require_lead(program, "corrects the team the roster names for a pilot member")
+    if name == who.name:
+        raise NotAllowed(
+            f"{who.name} cannot correct their own team: the roster's side and the member's own "
+            "word are two people's, so another rollout lead corrects it"
+        )
+    enrolled_person(program, name)
+    return program.record_fact(
+        None,
+        "pilot.roster_team",
+        {"person": name, "team": _team_name(team, f"the team {name} works in")},
+        provenance=Provenance.MEASURED,
+        collector=COLLECTOR,
+    )
+
+
+def _team_name(team: str, what: str) -> str:
+    team = team.strip()
+    if not team or len(team) > 200:
+        raise InvalidInput(f"{what}: 1-200 characters, e.g. `support`")
+    return team

@@ -469,14 +469,9 @@ def _context(program: Program) -> CheckContext:
 def _opened(context: CheckContext) -> list[Fact]:
     """The ``survey.opened`` facts a rollout lead signed while holding the role, oldest first
     (as play 4's survey check reads them)."""
-    from inhouse.program.playchecks._shared import held_by
     from inhouse.program.playchecks.pilot import lead_then
 
-    return [
-        fact
-        for fact in context.facts.of("survey.opened")
-        if lead_then(context, fact, held_by(context, "rollout-lead", fact.id))
-    ]
+    return [fact for fact in context.facts.of("survey.opened") if lead_then(context, fact)]
 
 
 def _members(context: CheckContext) -> dict[str, Fact]:

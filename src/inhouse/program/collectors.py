@@ -71,8 +71,9 @@ BUILTIN_COLLECTORS: tuple[Collector, ...] = (
     ),
     Collector(
         "inhouse pilot",
-        ("pilot.member", "pilot.champion"),
-        "play 4's roster and champions, recorded by a rollout lead",
+        ("pilot.member", "pilot.roster_team", "pilot.champion"),
+        "play 4's roster, its teams as a lead corrects them, and champions, recorded by a "
+        "rollout lead",
     ),
     Collector(
         "inhouse pilot enablement",

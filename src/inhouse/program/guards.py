@@ -278,10 +278,11 @@ def pilot_list(state: ProgramState, playbook: Playbook) -> set[str] | None:
     (``pilot.member``, the latest for each saying added) who holds the pilot-user role still,
     and, from the first listing, by each member of the pilot as it stood unlisted then
     (:func:`unlisted_pilot`: let in before it, their access still open), until removed.
-    Listed once, the pilot stays listed: emptying the list frees places, not reach."""
-    leads = {name for name, roles in state.roles_held.items() if Role.ROLLOUT_LEAD.value in roles}
-    leads |= {p.name for p in state.people.values() if Role.ROLLOUT_LEAD in p.roles}
-    facts = [f for f in state.pilot_member_facts if f.by in leads]
+    Listed once, the pilot stays listed: emptying the list frees places, not reach. A fact
+    lists only where its signer held the rollout-lead role at its event, as play 4's checks
+    read the list: a role given later (to the lead's own alias, say) does not reach back over
+    facts written around `inhouse pilot add` before it."""
+    facts = [f for f in state.pilot_member_facts if _led_at(state, f.by, f.id)]
     first = next((f.id for f in facts if f.payload.get("action") == "added"), None)
     if first is None:
         return None
@@ -310,6 +311,12 @@ def pilot_list(state: ProgramState, playbook: Playbook) -> set[str] | None:
         for name in listed
         if name in people and (Role.PILOT_USER in people[name].roles or name in seeds)
     }
+
+
+def _led_at(state: ProgramState, name: str, seq: int) -> bool:
+    """Whether ``name`` held the rollout-lead role at event ``seq``."""
+    spans = state.role_spans.get(name, {}).get(Role.ROLLOUT_LEAD.value, ())
+    return any(gained <= seq and (lost is None or seq < lost) for gained, lost in spans)
 
 
 def reach_blockers(

@@ -34,6 +34,7 @@ __all__ = [
     "PilotChampion",
     "PilotFinding",
     "PilotMember",
+    "PilotRosterTeam",
     "PilotTeam",
     "PriceSnapshot",
     "PromptBody",
@@ -525,6 +526,15 @@ class PilotTeam(_Payload):
         min_length=1,
         description="the team the person says they work in, in their own signed word: "
         "pilot-size counts a member's team only where it agrees with the lead's roster",
+    )
+
+
+class PilotRosterTeam(_Payload):
+    person: str
+    team: str = Field(
+        min_length=1,
+        description="the team a rollout lead corrects the roster to name for the person (never "
+        "their own): the pilot's checks count it where the person's own word agrees",
     )
 
 

@@ -19,7 +19,6 @@ from inhouse.program.facts import Fact, daily_usage, own_requests
 from inhouse.program.playchecks._shared import (
     enrolled_elsewhere,
     ever_held,
-    held_by,
     names,
     not_counted,
     one_per_machine,
@@ -31,9 +30,10 @@ from inhouse.program.playchecks._shared import (
 from inhouse.program.prompt_versions import served_versions
 
 # the checks are reached through the registry; play 4's commands share these with them
-__all__ = ["FRESH_DAYS", "STEP_EVIDENCE", "WORD", "Enablement", "adoption_too_old",
-           "enablement_of", "lead_then", "members", "said_team", "set_aside", "step_problem",
-           "survey_too_old", "team_of", "track_terms"]  # fmt: skip
+__all__ = ["FRESH_DAYS", "STEP_EVIDENCE", "WORD", "Enablement", "added_team",
+           "adoption_too_old", "confirmed_teams", "enablement_of", "lead_then", "members",
+           "roster_correction", "said_team", "set_aside", "step_problem", "survey_too_old",
+           "team_key", "team_of", "team_unconfirmed", "track_terms"]  # fmt: skip
 
 
 # -- play 4: pilot ---------------------------------------------------------------------------------
@@ -102,20 +102,18 @@ def _listings(ctx: CheckContext) -> list[Fact]:
     held the rollout-lead role at that event (`inhouse pilot add` is a lead's act: a
     colleague's fact adds nobody, nor does one a lead signed before the role was theirs or
     after it was taken away; a role given later does not reach back over it)."""
-    leads = ever_held(ctx, "rollout-lead")
-    return [fact for fact in ctx.facts.of("pilot.member") if lead_then(ctx, fact, leads)]
+    return [fact for fact in ctx.facts.of("pilot.member") if lead_then(ctx, fact)]
 
 
-def lead_then(ctx: CheckContext, fact: Fact, before: set[str]) -> bool:
+def lead_then(ctx: CheckContext, fact: Fact) -> bool:
     """Whether ``fact`` (a lead's act: listing the pilot, opening a survey) was signed by
-    someone who held the rollout-lead role at its event. A program whose play 4 exited keeps,
-    for what was signed before that exit, the rule it exited on (its signer in ``before``):
-    re-judging the pilot it exited with would re-judge the exit, and every grant the reach
-    guards let through on it since."""
-    if ctx.held_role_at(fact.by, "rollout-lead", fact.id):
-        return True
-    exit_mark = ctx.exited.get(_PILOT)
-    return exit_mark is not None and fact.id < exit_mark[1] and fact.by in before
+    someone who held the rollout-lead role at its event. So for every program, whenever its
+    play 4 exited: the commands that write these (`inhouse pilot add` and `remove`, `inhouse
+    survey open`) have refused anyone not a lead at the call since they first shipped, so no
+    honest log holds one signed otherwise; counting such a fact once play 4 exited (as this did
+    for a while) let a role given later, to the lead's own alias say, reach back over facts
+    written around the commands before the exit, and play 5 read the pilot they made."""
+    return ctx.held_role_at(fact.by, "rollout-lead", fact.id)
 
 
 def _listed(ctx: CheckContext) -> dict[str, Fact]:
@@ -210,11 +208,38 @@ def former_members(ctx: CheckContext) -> set[str]:
 
 
 def team_of(ctx: CheckContext, person: str, added: Fact) -> str:
-    """``person``'s team as the roster named it when a lead added them to the pilot (``added``,
-    their ``pilot.member`` fact): moving a member to another team afterwards moves nobody in
-    the pilot's checks. One added before the fact recorded it: the roster's now."""
+    """``person``'s team as the lead's roster names it for the pilot: as a rollout lead other
+    than them corrected it since a lead added them (:func:`roster_correction`), else as the
+    roster named it then (``added``, their ``pilot.member`` fact): a roster edit afterwards
+    moves nobody in the pilot's checks. One added before the fact recorded it: the roster's
+    now."""
+    corrected = roster_correction(ctx, person, after=added.id)
+    if corrected is not None:
+        return str(corrected.payload["team"])
+    return added_team(ctx, person, added)
+
+
+def added_team(ctx: CheckContext, person: str, added: Fact) -> str:
+    """``person``'s team as the roster named it when a lead added them (``added``), no
+    correction since (the roster-only rule a program exited on counted it so)."""
     team = added.payload.get("team")
     return str(team) if team is not None else ctx.people[person].team
+
+
+def roster_correction(ctx: CheckContext, person: str, after: int = -1) -> Fact | None:
+    """The latest ``pilot.roster_team`` fact after event ``after`` in which a rollout lead (at
+    that event) corrected the team the roster names for ``person`` (`inhouse pilot
+    correct-team`), or None. One ``person`` signed counts for nothing, a lead or not: the
+    roster's side and the member's own word (``pilot.team``) are two people's, or no check."""
+    return ctx.facts.latest(
+        "pilot.roster_team",
+        lambda f: (
+            f.payload["person"] == person
+            and f.id > after
+            and f.by != person
+            and ctx.held_role_at(f.by, "rollout-lead", f.id)
+        ),
+    )
 
 
 def _aside_note(ctx: CheckContext) -> str:
@@ -223,13 +248,12 @@ def _aside_note(ctx: CheckContext) -> str:
     # whom a pilot.member fact by someone who did not lead then would have added: said, so the
     # lead knows to add them (`inhouse pilot add`) rather than wonder where they went
     listed = _listed(ctx)
-    leads = ever_held(ctx, "rollout-lead")
     unheld: dict[str, Fact] = {}
     for fact in ctx.facts.of("pilot.member"):
         person = str(fact.payload["person"])
         if fact.payload["action"] != "added":
             unheld.pop(person, None)
-        elif person not in listed and not lead_then(ctx, fact, leads):
+        elif person not in listed and not lead_then(ctx, fact):
             unheld[person] = fact
     notes += [
         f"{person} (fact #{fact.id} that adds them is signed by {fact.by}, who was no rollout "
@@ -259,50 +283,71 @@ def said_team(ctx: CheckContext, person: str) -> Fact | None:
     )
 
 
-def _team_key(team: str) -> str:
+def team_key(team: str) -> str:
     """A team's name as the spread counts it: "Support" and "support " are one team (else a
     lead who types one team's name two ways lists two)."""
     return " ".join(team.split()).casefold()
 
 
-def _borne_teams(
+def confirmed_teams(
     ctx: CheckContext, pilot: dict[str, Fact]
-) -> tuple[set[str], list[Fact], list[str]]:
-    """The teams the pilot spans where each member's own word (``inhouse pilot team``) agrees
-    with the team the lead's roster names for them, the facts they said it in, and, for each
-    member whose team does not count, why (with what they do about it)."""
-    teams: set[str] = set()
+) -> tuple[dict[str, str], list[Fact], list[str]]:
+    """Each of ``pilot``'s members whose team counts, with that team (as the roster spells it):
+    the team the lead's roster names for them (:func:`team_of`) where their own word
+    (``inhouse pilot team``, :func:`said_team`) agrees; the facts they said it in; and, for each
+    member whose team does not count, why, with what to run (:func:`team_unconfirmed`). What
+    pilot-size spreads over and champions-named covers. The facts: each counted member's word,
+    and the lead's correction their team rests on, if any."""
+    teams: dict[str, str] = {}
     said: list[Fact] = []
     notes: list[str] = []
     for person, added in sorted(pilot.items()):
         listed = team_of(ctx, person, added)
         word = said_team(ctx, person)
-        roster = f"the roster names team {listed}" if listed else "the roster names no team"
-        if word is None:
-            notes.append(
-                f"{person} ({roster}, a lead's word; {person} has not said which team they "
-                "work in: they run `inhouse pilot team TEAM` with their own key)"
-            )
-        elif not listed or _team_key(listed) != _team_key(str(word.payload["team"])):
-            notes.append(
-                f"{person} ({roster}, a lead's word; {person} says they work in "
-                f"{word.payload['team']}, fact #{word.id}: they say it again if they "
-                "mistyped; teams two people name differently count for neither)"
-            )
-        else:
-            teams.add(_team_key(listed))
+        if word is not None and listed and team_key(listed) == team_key(str(word.payload["team"])):
+            teams[person] = listed
             said.append(word)
+            if (corrected := roster_correction(ctx, person, after=added.id)) is not None:
+                said.append(corrected)
+        else:
+            notes.append(team_unconfirmed(person, listed, word))
     return teams, said, notes
 
 
-@register_check("pilot-size", reads=("pilot.member", "pilot.team"))
+def team_unconfirmed(person: str, listed: str, word: Fact | None) -> str:
+    """Why ``person``'s team (``listed``, as the lead's roster names it) does not count yet, and
+    who does what: they say it (their own key), or, where they said another, a lead other than
+    them corrects the roster or they say it again. No one person sets both sides."""
+    if word is None and listed:
+        return (
+            f"{person}'s team '{listed}' (the roster's, a lead's word) awaits {person}'s "
+            f"`inhouse pilot team {listed}` (with their own key)"
+        )
+    if word is None:
+        return (
+            f"{person} has no team on the roster and has not said one: they run `inhouse pilot "
+            f"team TEAM` with their own key, and a rollout lead other than them names it on the "
+            f"roster (`inhouse pilot correct-team {person} TEAM`)"
+        )
+    said = str(word.payload["team"])
+    roster = f"team '{listed}'" if listed else "no team"
+    return (
+        f"the roster names {roster} for {person} (a lead's word), {person} says they work in "
+        f"'{said}' (fact #{word.id}): if {person} is right, a rollout lead other than them "
+        f"corrects the roster (`inhouse pilot correct-team {person} {said}`); if they mistyped, "
+        f"they say it again (`inhouse pilot team {listed or 'TEAM'}`)"
+    )
+
+
+@register_check("pilot-size", reads=("pilot.member", "pilot.team", "pilot.roster_team"))
 def pilot_size(ctx: CheckContext) -> Result:
     """Between min and max pilot members, from at least min_teams teams. A member's team counts
     toward the spread only where the team the lead's roster names for them (as a lead typed it
-    in the invitation) agrees with the team the member says, with their own key, they work in
-    (`inhouse pilot team TEAM`): one lead listing five colleagues of one team under five team
-    names is one team. A program whose play 4 exited keeps the rule it exited on (the roster's
-    teams, a lead's word), and the reason says so."""
+    in the invitation, or corrected it since: `inhouse pilot correct-team`) agrees with the team
+    the member says, with their own key, they work in (`inhouse pilot team TEAM`): one lead
+    listing five colleagues of one team under five team names is one team. A program whose
+    play 4 exited keeps the rule it exited on (the roster's teams, a lead's word), and the
+    reason says so."""
     low, high = int(ctx.param("min", 5)), int(ctx.param("max", 10))
     teams_needed = int(ctx.param("min_teams", 3))
     pilot = members(ctx)
@@ -315,7 +360,8 @@ def pilot_size(ctx: CheckContext) -> Result:
             f"the pilot has {len(pilot)} members; the play wants {low} to {high}{aside}",
             *evidence,
         )
-    teams, said, notes = _borne_teams(ctx, pilot)
+    confirmed, said, notes = confirmed_teams(ctx, pilot)
+    teams = {team_key(team) for team in confirmed.values()}
     unborne = f"; team not counted: {'; '.join(notes)}" if notes else ""
     if len(teams) >= teams_needed:
         return passed(
@@ -327,8 +373,9 @@ def pilot_size(ctx: CheckContext) -> Result:
     if _PILOT in ctx.exited:
         # the exit was made on the roster's teams alone: re-judging it would re-judge every
         # grant the reach guards let through on it since. Asked only where the members' word
-        # falls short: a pass on it stays the pass the handoff was accepted on
-        roster = {team for person, added in pilot.items() if (team := team_of(ctx, person, added))}
+        # falls short: a pass on it stays the pass the handoff was accepted on. The roster's
+        # teams as it exited on them: a correction is today's rule's
+        roster = {t for person, added in pilot.items() if (t := added_team(ctx, person, added))}
         if len(roster) >= teams_needed:
             return passed(
                 f"{len(pilot)} members across {len(roster)} teams (as the roster names them, a "
@@ -841,9 +888,7 @@ def _answers_before(ctx: CheckContext, survey: Fact, people: set[str]) -> dict[s
     opens an old name again does not move the first one's answers out of its window)."""
     openings: dict[str, list[tuple[int, datetime | None]]] = {}
     for opened in ctx.facts.of("survey.opened"):
-        if opened.id < survey.id and lead_then(
-            ctx, opened, held_by(ctx, "rollout-lead", opened.id)
-        ):
+        if opened.id < survey.id and lead_then(ctx, opened):
             openings.setdefault(str(opened.payload["survey"]), []).append(
                 (opened.id, _closes(opened))
             )
@@ -891,7 +936,7 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
     def opened_by_lead(fact: Fact) -> bool:
         # by whoever held the role when they opened it: taking a co-lead's role away later does
         # not send the check back to an older, kinder survey
-        return lead_then(ctx, fact, held_by(ctx, "rollout-lead", fact.id))
+        return lead_then(ctx, fact)
 
     survey = ctx.facts.latest("survey.opened", opened_by_lead)
     if survey is None:

@@ -3,6 +3,7 @@ reviews, a ticket resolved without the builder."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -37,7 +38,13 @@ from inhouse.program.playchecks._shared import (
     word_of_another,
 )
 from inhouse.program.playchecks.baseline import second_person_verified
-from inhouse.program.playchecks.pilot import members, team_of
+from inhouse.program.playchecks.pilot import (
+    added_team,
+    confirmed_teams,
+    members,
+    team_key,
+    team_of,
+)
 
 __all__: list[str] = []  # nothing to import: the checks are reached through the registry
 
@@ -181,32 +188,98 @@ def support_queue_owned(ctx: CheckContext) -> Result:
     )
 
 
-@register_check("champions-named", reads=("pilot.member", "pilot.champion"))
+#: play 5's id in the playbook
+_SUPPORT = "support"
+
+
+@register_check(
+    "champions-named", reads=("pilot.member", "pilot.team", "pilot.roster_team", "pilot.champion")
+)
 def champions_named(ctx: CheckContext) -> Result:
-    """Every team with pilot members has a champion: a ``pilot.champion`` fact for that team,
-    signed by a rollout lead (`inhouse pilot champions --name`), naming one of that team's
-    pilot members (counted as the pilot counts them: enrolled from a machine of their own, not
-    the lead who named them) who still holds the champion role, and who accepted it after
-    being named, with their own key (`inhouse pilot champions --accept`)."""
+    """Every pilot team has a champion: a ``pilot.champion`` fact for that team, signed by a
+    rollout lead (`inhouse pilot champions --name`), naming one of that team's pilot members
+    (counted as the pilot counts them: enrolled from a machine of their own, not the lead who
+    named them) who still holds the champion role, and who accepted it after being named, with
+    their own key (`inhouse pilot champions --accept`). Every team the lead's roster names for
+    a member needs one, and a champion counts only for the team they confirmed, as pilot-size
+    counts it: the team the roster names for them, where they say with their own key that they
+    work in it (`inhouse pilot team`); never for one only the lead's roster gives them, so a
+    team none of whose members confirmed it waits for their word. A program whose play 5
+    exited keeps the rule it exited on (the roster's teams, a lead's word) where today's falls
+    short, and the reason says so."""
     pilot = members(ctx)
     if not pilot:
         return failed("no pilot members, so no teams to name champions for")
-    teams = {team_of(ctx, person, added) or "(no team)" for person, added in pilot.items()}
+    confirmed, _, notes = confirmed_teams(ctx, pilot)
+    unconfirmed = f"; team not counted: {'; '.join(notes)}" if notes else ""
+    teams = {person: team_key(team) for person, team in confirmed.items()}
+    # the teams to cover are every team the roster names for a member, confirmed or not (the
+    # lead's word may add a team to cover, never take one away); a champion counts only for
+    # the team they confirmed, so a team nobody confirmed waits for its members' word
+    labels: dict[str, str] = {}
+    for person, added in sorted(pilot.items()):
+        team = team_of(ctx, person, added)
+        labels.setdefault(team_key(team) or _NO_TEAM, team or _NO_TEAM)
+    covered = set(labels)
+    # the same evidence the roster-only rule passed on (the naming and the acceptance): a
+    # program whose play 5 was accepted on it, its champions' teams confirmed, is not made
+    # stale by the members' words it never saw
+    result = _champions(ctx, pilot, teams, covered, team_key, labels, unconfirmed)
+    if result.outcome is Outcome.PASS or _SUPPORT not in ctx.exited:
+        return result
+    # play 5 exited on the roster's teams alone (the rule it exited on): asked only where the
+    # members' word falls short, so a pass on it stays the pass its handoff was accepted on
+    roster = {person: added_team(ctx, person, added) or _NO_TEAM for person, added in pilot.items()}
+    kept = _champions(
+        ctx, pilot, roster, set(roster.values()), lambda team: team or _NO_TEAM, {}, ""
+    )
+    if kept.outcome is not Outcome.PASS:
+        return result
+    return passed(
+        f"{kept.reason} (each team as the roster names it, a lead's word: play 5 exited before "
+        f"a member's own word on their team was asked{unconfirmed})",
+        *kept.evidence,
+    )
+
+
+#: a member the roster names no team for, as the roster-only rule counted them
+_NO_TEAM = "(no team)"
+
+
+def _champions(
+    ctx: CheckContext,
+    pilot: dict[str, Fact],
+    teams: dict[str, str],
+    covered: set[str],
+    key: Callable[[str], str],
+    labels: dict[str, str],
+    unconfirmed: str,
+) -> Result:
+    """champions-named over ``covered`` (the teams that need a champion, as ``key`` reads a
+    team's name; ``labels``: how to show one), a champion counting for the team ``teams`` gives
+    them (the members whose team counts); ``unconfirmed``: what the reason adds about the
+    members whose team does not count."""
+
+    def shown(team: str) -> str:
+        return labels.get(team, team)
+
     named: dict[str, Fact] = {}
     outside: set[str] = set()
     accepted: dict[str, Fact] = {}  # person -> their own acceptance, after their naming
     for fact in ctx.facts.of("pilot.champion"):
         name = str(fact.payload["person"])
         person = ctx.people.get(name)
-        team = str(fact.payload["team"]) or "(no team)"
+        team = key(str(fact.payload["team"]))
         if fact.payload.get("accepted"):
             if fact.by == name and any(n.payload["person"] == name for n in named.values()):
                 accepted[name] = fact
             continue
         if not (_is_lead(ctx, fact.by) and person is not None and "champion" in person.roles):
             continue
-        theirs = team_of(ctx, name, pilot[name]) if name in pilot else person.team
-        if (theirs or "(no team)") != team:
+        # a member champions the team they confirmed (one whose team does not count champions
+        # none yet: the reason says what they run); anyone else, the roster's
+        theirs = teams.get(name) if name in pilot else key(person.team)
+        if theirs != team:
             continue
         # a champion is found in the pilot: a name from outside it (an alias on the lead's
         # laptop, set aside by the pilot's own rule, or the lead) champions nobody
@@ -214,20 +287,20 @@ def champions_named(ctx: CheckContext) -> Result:
             outside.add(name)
             continue
         named[team] = fact
-    unconfirmed = {
+    waiting = {
         team: f for team, f in named.items()
         if (a := accepted.get(str(f.payload["person"]))) is None or a.id < f.id
     }  # fmt: skip
-    missing = teams - set(named)
-    evidence = [named[team] for team in sorted(named) if team in teams]
+    missing = covered - set(named)
+    evidence = [named[team] for team in sorted(named) if team in covered]
     evidence += [accepted[str(named[t].payload["person"])] for t in sorted(named)
-                 if t in teams and t not in unconfirmed]  # fmt: skip
-    if not missing and (waiting := sorted(t for t in unconfirmed if t in teams)):
-        who = [f"{unconfirmed[t].payload['person']} ({t})" for t in waiting]
+                 if t in covered and t not in waiting]  # fmt: skip
+    if not missing and (late := sorted(t for t in waiting if t in covered)):
+        who = [f"{waiting[t].payload['person']} ({shown(t)})" for t in late]
         return failed(
             f"champion(s) named, not yet accepted: {', '.join(who)}; each runs `inhouse pilot "
             "champions --accept` with their own key (a lead's word does not make someone "
-            "else's commitment)",
+            f"else's commitment){unconfirmed}",
             *evidence,
         )
     if missing:
@@ -237,13 +310,13 @@ def champions_named(ctx: CheckContext) -> Result:
             else ""
         )
         return failed(
-            f"no champion for team(s) {names(list(missing))}: a rollout lead names one of each "
-            "team's pilot members, `inhouse pilot champions --name PERSON --team TEAM`"
-            f"{note}",
+            f"no champion for team(s) {names(sorted(shown(t) for t in missing))}: a rollout "
+            "lead names one of each team's pilot members, `inhouse pilot champions --name "
+            f"PERSON --team TEAM`{note}{unconfirmed}",
             *evidence,
         )
-    champions = [f"{named[team].payload['person']} ({team})" for team in sorted(teams)]
-    return passed(f"champions named for {len(teams)} team(s): {', '.join(champions)}", *evidence)
+    champions = [f"{named[team].payload['person']} ({shown(team)})" for team in sorted(covered)]
+    return passed(f"champions named for {len(covered)} team(s): {', '.join(champions)}", *evidence)
 
 
 def _is_lead(ctx: CheckContext, name: str) -> bool:
@@ -262,7 +335,8 @@ def versions_pinned(ctx: CheckContext, lock: Fact) -> Result:
     beside the check, which is then inconclusive). The lock pinned is one someone other than
     its signer verified (``second-person-verified``'s rule): a lock re-made to match what the
     nodes drifted to is its signer's word alone. A play 5 exit already in the log was judged
-    before that rule, and keeps its pass (the reason says what today's rule asks)."""
+    before that rule, and keeps its pass on the lock it was judged on, not on a re-lock since
+    (the reason says what today's rule asks)."""
     lock_hash = str(lock.payload["lock_hash"])
     review = ctx.facts.latest("drift.review", lambda f: f.payload["lock_hash"] == lock_hash)
     if review is None:
@@ -330,7 +404,10 @@ def versions_pinned(ctx: CheckContext, lock: Fact) -> Result:
     verified = second_person_verified(ctx)
     note = ""
     if verified.outcome is not Outcome.PASS:
-        if "support" not in ctx.exited:
+        exited = ctx.exited.get("support")
+        # only the lock the exit was judged on is spared: a re-lock made since, to what the
+        # nodes drifted to, is the signer's word alone as in any program
+        if exited is None or lock.id > exited[1]:
             return failed(
                 f"{said}, but that lock is its signer's word alone: {verified.reason}",
                 lock,
