@@ -1775,7 +1775,12 @@ def test_versions_pinned() -> None:
     current = lock()
     assert run("versions-pinned", current).outcome is Outcome.FAIL
     ok = fact("drift.review", lock_hash=LOCK, passed=True, pinning_enforced=True)
-    assert run("versions-pinned", current, ok, max_age_days=30).outcome is Outcome.PASS
+    verified = fact("baseline.verify", by="omar", lock_hash=LOCK, passed=True)
+    assert run("versions-pinned", current, verified, ok, max_age_days=30).outcome is Outcome.PASS
+    # unverified by anyone but its signer, the lock pinned is lena's word alone (the play 5 exit
+    # EXITED holds came before this lock: it spares only the lock it was judged on)
+    alone = run("versions-pinned", current, ok, max_age_days=30)
+    assert alone.outcome is Outcome.FAIL and "its signer's word alone" in alone.reason
     unpinned = fact("drift.review", lock_hash=LOCK, passed=True, pinning_enforced=False)
     assert "pinning was not on" in run("versions-pinned", current, unpinned).reason
     finding = {"node": "gpu1 at http://h:11434", "model": "m0", "problem": "digest-mismatch",
