@@ -1,0 +1,105 @@
+"""The outsider, again: paths through plays 1 to 4 that tests/test_outsider.py's walk does not try.
+
+Same lena as there (tests/test_outsider.py: one laptop, one account at the organisation's
+identity provider, full control of her machine, the program folder, its database file and the
+Python API; she leads the program and owns its plays). Where a walk needs one real colleague
+beside her (a pilot needs members the sign-in tells apart), that colleague only does what a
+passive member does: signs in once, and maybe answers a survey as they really feel. Every
+"yes" the walk counts on is hers.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from inhouse.identity import SigningKey
+from inhouse.program import Program, Provenance
+from inhouse.program.evaluation import context_for, run_checks
+from inhouse.testing.standin_idp import StandinIdP
+from tests.test_outsider import _alias, _her_token, _waive, clock, lena  # noqa: F401
+from tests.test_sign_in import _sign_in
+
+pytestmark = pytest.mark.own_sign_in
+
+
+def _judge(program: Program, check: str) -> tuple[str, str]:
+    refs = [ref for play in program.playbook.plays for ref in play.exit if ref.check == check]
+    (checked,) = run_checks(refs[:1], context_for(program.state(), program.clock()))
+    return checked.result.outcome.value, checked.result.reason
+
+
+def _list(lead: Program, *people: str) -> None:
+    """The lead lists ``people`` in the pilot, as `inhouse pilot add` records it."""
+    for person in people:
+        lead.record_fact(
+            None,
+            "pilot.member",
+            {"person": person, "track": "support", "action": "added"},
+            provenance=Provenance.MEASURED,
+            collector="inhouse pilot",
+        )
+
+
+def _answer(person: Program, name: str, *, keen: bool, survey: str = "ellis-1") -> None:
+    """``name``'s answer to the survey, signed with their key (the fact `inhouse survey answer`
+    records, written through the API without its eligibility test)."""
+    person.record_fact(
+        None,
+        "survey.response",
+        {"person": name, "would_resist_losing": keen, "survey": survey,
+         "answer": "very" if keen else "not", "benefit": ""},
+        provenance=Provenance.MEASURED,
+        collector="inhouse survey",
+    )  # fmt: skip
+
+
+# -- play 4: her one account, lent to the pilot's "members" in turn --------------------------------
+
+
+def test_her_account_lent_to_pilot_aliases_answers_no_survey(
+    lena: Program,  # noqa: F811
+    idp: StandinIdP,
+) -> None:
+    """The pilot holds one real colleague, bob (signed in with his own account, who says he
+    would not miss the tool), and three aliases of lena's, listed beside him. lena opens the
+    survey, then lends her one account to each alias in turn (she revokes the key that signed
+    in from a second key of hers, the alias signs in with the freed account and answers "very
+    disappointed", she revokes the alias's key) and takes it back. A released member is counted
+    as gone from the pilot, with the answer they gave while signed in (so that revoking a
+    detractor's key after reading their answer drops nothing); but these three were never
+    anyone but lena: their answers are hers, and the pilot's only voice is bob's."""
+    _waive(lena, "scaling-before-proving")
+    bob = _alias(lena, "bob", "support")
+    _sign_in(bob, idp, "u-bob")
+    aliases = {name: _alias(lena, name, team) for name, team in
+               (("pia", "legal"), ("dan", "finance"), ("eve", "sales"))}  # fmt: skip
+    for name in ("bob", *aliases):
+        lena.change_roles(None, name, add=["pilot-user"])
+    _list(lena, "bob", *aliases)
+    lena.record_fact(
+        None,
+        "survey.opened",
+        {"survey": "ellis-1", "closes": (lena.clock() + timedelta(days=14)).isoformat()},
+        provenance=Provenance.MEASURED,
+        collector="inhouse survey",
+    )
+    _answer(bob, "bob", keen=False)
+    desktop = SigningKey.generate()
+    lena.join(str(lena.invite("lena")), desktop, at_machine="lena-desktop")
+    unsigned = lena.using(desktop)
+    unsigned.revoke_key(lena.key.key_id)
+    for name, alias in aliases.items():
+        alias.bind_sign_in(_her_token(lena, idp, alias.key))
+        _answer(alias, name, keen=True)
+        unsigned.revoke_key(alias.key.key_id)
+    third = SigningKey.generate()
+    unsigned.join(str(unsigned.invite("lena")), third, at_machine="lena-desktop")
+    back = unsigned.using(third)
+    back.bind_sign_in(_her_token(lena, idp, third))
+    back.revoke_key(desktop.key_id)
+    outcome, reason = _judge(back, "pilot-would-resist-losing")
+    assert outcome == "fail", reason
+    assert reason.startswith("0 of 1 pilot members would be very disappointed"), reason
+    assert "dan, eve, pia" in reason and "lena" in reason, reason
