@@ -10,6 +10,7 @@ passive member does: signs in once, and maybe answers a survey as they really fe
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -110,6 +111,16 @@ def test_her_account_lent_to_pilot_aliases_answers_no_survey(
     assert outcome == "fail", reason
     assert reason.startswith("0 of 1 pilot members would be very disappointed"), reason
     assert "dan, eve, pia" in reason and "lena" in reason, reason
+    # a program whose play 4 exited on such answers (before they had to come from an account
+    # of their own) keeps its exit, and the reason says what today's rule asks
+    context = context_for(back.state(), back.clock())
+    exited = replace(context, exited={**context.exited, "pilot": (back.clock(), 1)})
+    refs = [ref for ref in back.playbook.play("pilot").exit
+            if ref.check == "pilot-would-resist-losing"]  # fmt: skip
+    (kept,) = run_checks(refs, exited)
+    assert kept.result.outcome.value == "pass", kept.result.reason
+    assert "note: play 4 exited before a member's answer had to come from an account of " \
+        "their own, which dan, eve, pia's did not" in kept.result.reason  # fmt: skip
 
 
 # -- play 2: a colleague's sign-in, collected by a web page on the client she registered ----------
