@@ -159,3 +159,48 @@ def test_a_colleague_signed_in_on_her_web_page_asks_for_nobody(
     bob.request_access(reason="ops wants it")
     outcome, reason = _judge_trigger(lena, "access-requested")
     assert outcome != "pass", reason
+
+
+# -- play 2: an exit appended around the API, kept by a check she makes raise ----------------------
+
+
+def test_an_exit_appended_around_the_api_is_set_aside_though_a_check_errs(
+    lena: Program,  # noqa: F811
+    idp: StandinIdP,
+) -> None:
+    """A play's exit appended around the API is re-judged as the fold meets it, and set aside
+    where its checks did not hold then; a check that could not be judged (an error) sets no
+    exit aside. lena makes one raise: her own trial.rerun, appended without its `trial` field,
+    so trial-reproduced errs. She starts play 2 around the API, offers its handoff
+    to omar with nothing behind it, and omar's key (hers to use once she lends it her account;
+    a colleague's here) accepts it. The other exit checks fail outright (no lock, nobody's
+    verify): the exit did not hold, whatever the one check that erred would have said, so it
+    is no first exit (else every leniency kept for programs whose play exited, by the rules it
+    exited on, opens), and status says so."""
+    from inhouse.program.events import EventKind
+    from tests.test_engine import COLLECTOR, prove, reproduce
+
+    prove(lena)
+    lena.offer_handoff(None, 1, to="lena")
+    lena.accept_handoff(None, 1)
+    omar = _alias(lena, "omar", "support")
+    lena.change_roles(None, "omar", add=["play-owner"])
+    _sign_in(omar, idp, "u-omar")
+    rerun = reproduce(lena).payload  # her own rerun, which counts for nothing here
+    data = lena._fact_data(
+        "trial.rerun", rerun, Provenance.MEASURED, COLLECTOR["trial.rerun"], None, None
+    )
+    del data["payload"]["trial"]
+    lena._append(EventKind.FACT_RECORDED, "lena", data)
+    hashed = {"play": "baseline", "evidence_hash": "x" * 64}
+    lena._append(
+        EventKind.PLAY_STARTED, "lena", {"play": "baseline", "owner": "lena", "waivers": []}
+    )
+    lena._append(EventKind.HANDOFF_OFFERED, "lena", {**hashed, "to": "omar", "comment": ""})
+    omar._append(EventKind.HANDOFF_ACCEPTED, "omar", {**hashed, "comment": ""})
+    omar._append(EventKind.PLAY_EXITED, "omar", hashed)
+    state = lena.state()
+    assert state.tampered is None, state.tampered
+    assert "baseline" not in state.first_exited
+    said = [w for w in state.unmet_exits if "records play 2 (baseline) as exited" in w]
+    assert said and "did not hold then" in said[0], state.unmet_exits
