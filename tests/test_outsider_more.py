@@ -161,6 +161,42 @@ def test_a_colleague_signed_in_on_her_web_page_asks_for_nobody(
     assert outcome != "pass", reason
 
 
+# -- plays 1 and 2: quality checks of her own that pass any answer ---------------------------------
+
+
+def test_quality_checks_that_pass_an_empty_answer_prove_no_quality(
+    lena: Program,  # noqa: F811
+    idp: StandinIdP,
+) -> None:
+    """Play 1's "at acceptable quality" rests on the trial's quality checks, which lena writes.
+    Checks an empty answer passes (a pattern anything matches, a `not-contains` alone) pass
+    whatever the model says, so the colleague's honest rerun of them reproduces nothing of its
+    quality. `inhouse prove` records how many inputs the candidate passed that an empty answer
+    fails (`proved`); 0 fails value-proven. Her verdict typed through the API without it is her
+    word, as before; omar's rerun, measured on his machine by his own CLI, says 0, and
+    trial-reproduced fails, saying why. The honest rerun, whose checks an empty answer fails,
+    still reproduces it."""
+    from tests.test_engine import measured, prove, reproduce
+
+    prove(lena)  # typed through the API: no `proved`, so her word, as before
+    assert _judge_trigger(lena, "value-proven")[0] == "pass"
+    verdict = lena.state().facts[-1].payload
+    measured(lena, "trial.verdict", **{**verdict, "proved": 0})
+    outcome, reason = _judge_trigger(lena, "value-proven")
+    assert outcome == "fail" and "pass an empty answer on every input" in reason, reason
+    measured(lena, "trial.verdict", **{**verdict, "proved": 9})
+    assert _judge_trigger(lena, "value-proven")[0] == "pass"
+    omar = _alias(lena, "omar", "support")
+    _sign_in(omar, idp, "u-omar")
+    reproduce(omar, proved=0)
+    outcome, reason = _judge(lena, "trial-reproduced")
+    assert outcome == "fail", reason
+    assert "omar's rerun of trial triage passed 90% of 10 inputs" in reason, reason
+    assert "the trial's quality checks pass whatever the model says" in reason, reason
+    reproduce(omar, proved=9)
+    assert _judge(lena, "trial-reproduced")[0] == "pass"
+
+
 # -- play 2: an exit appended around the API, kept by a check she makes raise ----------------------
 
 
