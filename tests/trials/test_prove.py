@@ -38,7 +38,10 @@ COST = {
 }
 # a check every answer passes: these tests are about the trial's plumbing and evidence; the
 # quality floor's logic is tested on constructed data in test_verdict.py
-CHECKS = [{"type": "not-icontains", "value": "as an ai language model"}]
+CHECKS = [
+    {"type": "not-icontains", "value": "as an ai language model"},
+    {"type": "length", "min": 1},  # an empty answer fails it: the checks judge the answers
+]
 
 
 def ok(*args: str) -> str:

@@ -39,7 +39,10 @@ runner = CliRunner()
 COST = {"watts": 45, "price_per_kwh": 0.28, "hardware_price": 1400, "lifetime_hours": 26280,
         "utilisation": 0.25}  # fmt: skip
 #: every answer passes (the test model writes nonsense, never this phrase)
-EASY = [{"type": "not-icontains", "value": "as an ai language model"}]
+EASY = [
+    {"type": "not-icontains", "value": "as an ai language model"},
+    {"type": "length", "min": 1},  # an empty answer fails it: the checks judge the answers
+]
 #: no answer of the test model's passes
 HARD = [{"type": "equals", "value": "Printer jammed on floor 2."}]
 
@@ -118,6 +121,39 @@ def verdict_payload(folder: Path) -> dict[str, Any]:
     facts = json.loads(run("fact", "list", "--kind", "trial.verdict", "--json"))
     payload: dict[str, Any] = facts[-1]["payload"]
     return payload
+
+
+def test_checks_an_empty_answer_passes_prove_no_quality(
+    program: Path, omar: dict[str, str]
+) -> None:
+    """lena's trial checks only that no answer says "as an AI language model", which an empty
+    answer passes too: the checks pass whatever the model says. The verdict records that no
+    input the candidate passed is one an empty answer fails (``proved`` 0), and play 1's
+    value-proven fails, naming it; omar's honest rerun of the same checks records 0 too, and
+    trial-reproduced fails. With a check an empty answer fails beside it, both prove 6."""
+    write_trial(program, EASY[:1])
+    out = run("prove", "tickets")
+    assert "the quality checks pass an empty answer on every input the candidate passed" in out
+    assert verdict_payload(program)["proved"] == 0
+    opened = Program.open(program)
+    try:
+        proven = evaluate("value-proven", context_for(opened.state(), opened.clock()))
+    finally:
+        opened.close()
+    assert proven.outcome is Outcome.FAIL
+    assert "quality checks pass an empty answer on every input" in proven.reason
+    run("prove", "tickets", "--rerun", env=omar)
+    rerun = json.loads(run("fact", "list", "--kind", "trial.rerun", "--json"))[-1]
+    assert rerun["by"] == "omar" and rerun["payload"]["proved"] == 0
+    result = reproduced(program)
+    assert result.outcome is Outcome.FAIL
+    assert "the trial's quality checks pass whatever the model says" in result.reason
+    write_trial(program, EASY)
+    run("prove", "tickets")
+    assert verdict_payload(program)["proved"] == 6
+    run("prove", "tickets", "--rerun", env=omar)
+    rerun = json.loads(run("fact", "list", "--kind", "trial.rerun", "--json"))[-1]
+    assert rerun["payload"]["proved"] == 6
 
 
 def test_a_colleague_reruns_the_proven_trial_on_his_machine(

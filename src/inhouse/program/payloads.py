@@ -162,6 +162,9 @@ class TrialVerdict(_Payload):
     #: minutes as read, the candidate's cost inputs, the thresholds): a rerun's own figures
     #: must come from the same (``TrialPlan.claim_hash``). None: recorded before verdicts named it
     claim_hash: str | None = None
+    #: how many inputs the candidate passed that an empty answer fails (0: the quality checks
+    #: pass whatever the model says). None: recorded before verdicts said
+    proved: int | None = Field(None, ge=0)
 
 
 class TrialRerun(_Payload):
@@ -214,6 +217,9 @@ class TrialRerun(_Payload):
     status_quo_pass_rate: float | None = Field(None, ge=0, le=1)
     status_quo_measured: bool | None = None
     quality_ok: bool | None = None
+    #: how many inputs this run's candidate passed that an empty answer fails (0: the quality
+    #: checks pass whatever the model says). None: recorded before reruns said
+    proved: int | None = Field(None, ge=0)
     #: the costs a "cheaper" claim multiplies the measured tokens and busy time by (an API's
     #: prices, the manual hourly cost, the candidate's hardware and power inputs) are the
     #: trial author's typing: the rerunner's own word that they are true, with what they base

@@ -1063,11 +1063,10 @@ def _no_first_exit_unmet(
     (:func:`claim_disbelieved`). Only a playbook of the organisation's own, revised since, keeps
     an exit its loaded rules find unmet (its earlier rules are its lead's to say), and
     ``status`` names each (:attr:`ProgramState.kept_exits`). A check that could not be judged
-    (an error, a plugin's check this process lacks) sets no exit aside: only exits that did not
-    hold are."""
+    (an error, a plugin's check this process lacks) sets no exit aside by itself: only exits that
+    did not hold are, and one whose other checks failed did not (:func:`_held_or_unjudged`)."""
     from inhouse.program import counting
-    from inhouse.program.checks import Outcome
-    from inhouse.program.evaluation import exit_results, satisfied
+    from inhouse.program.evaluation import exit_results
     from inhouse.program.guards import handed_to_itself
 
     first = state.first_exited.get(play_id)
@@ -1086,8 +1085,7 @@ def _no_first_exit_unmet(
             return
         finally:
             counting.forget(state)  # judged halfway through an event
-        errors = any(item.result.outcome is Outcome.ERROR for item in checked)
-        if errors or satisfied(checked):
+        if _held_or_unjudged(checked):
             return
         claimed = _claimed(state, playbook)
         if claimed:
@@ -1194,8 +1192,7 @@ def _held_under(book: Playbook, play_id: str, state: ProgramState, at: datetime)
     held at ``at``, or could not be judged (a play or check it has that this process lacks,
     an error): only an exit that did not hold is set aside."""
     from inhouse.program import counting
-    from inhouse.program.checks import Outcome
-    from inhouse.program.evaluation import exit_results, satisfied
+    from inhouse.program.evaluation import exit_results
 
     if all(p.id != play_id for p in book.plays):
         return True
@@ -1205,7 +1202,23 @@ def _held_under(book: Playbook, play_id: str, state: ProgramState, at: datetime)
         return True
     finally:
         counting.forget(state)
-    return any(item.result.outcome is Outcome.ERROR for item in checked) or satisfied(checked)
+    return _held_or_unjudged(checked)
+
+
+def _held_or_unjudged(checked: list[Any]) -> bool:
+    """Whether exit checks held, or could not be judged: one erred (a plugin's check this
+    process lacks) and none of the others failed. A check that failed says the exit did not
+    hold, whatever one that erred would have said: else an exit appended around the API, with
+    one check made to raise (a fact of the judged person's own, appended without a field it
+    reads), would stand as the play's first exit, and every rule kept for programs whose play
+    exited would open to it."""
+    from inhouse.program.checks import Outcome
+    from inhouse.program.evaluation import satisfied
+
+    if satisfied(checked):
+        return True
+    outcomes = [item.result.outcome for item in checked]
+    return Outcome.ERROR in outcomes and all(o.satisfied or o is Outcome.ERROR for o in outcomes)
 
 
 def _created_with(state: ProgramState, playbook: Playbook) -> bool:

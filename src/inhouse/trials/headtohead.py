@@ -59,6 +59,19 @@ class TrialOutcome:
     candidate: SideResult[CandidateSide]
     status_quo: SideResult[StatusQuoSide]
     verdict: Verdict
+    #: per input, whether the quality checks pass an empty answer, given instantly and for
+    #: nothing (None: not judged): checks that do would pass whatever the model said
+    blank_passes: tuple[bool, ...] | None = None
+
+    @property
+    def proved(self) -> int | None:
+        """How many inputs the candidate passed that an empty answer fails: 0 says its quality
+        checks pass whatever the model says, so "at acceptable quality" says nothing (play 1
+        and play 2's rerun read it). None where it was not judged."""
+        passed = self.candidate.passed
+        if passed is None or self.blank_passes is None:
+            return None
+        return sum(ok and not blank for ok, blank in zip(passed, self.blank_passes, strict=True))
 
     @property
     def test_model(self) -> bool:
@@ -69,7 +82,14 @@ class TrialOutcome:
     @property
     def caveats(self) -> list[str]:
         """What anyone reading the verdict must be told, in plain sentences."""
-        return [*self.candidate.side.caveats(), *self.status_quo.side.caveats()]
+        said = [*self.candidate.side.caveats(), *self.status_quo.side.caveats()]
+        if self.proved == 0:
+            said.append(
+                "the quality checks pass an empty answer on every input the candidate passed: "
+                "they pass whatever the model says, so its quality is not measured (play 1 and "
+                "play 2 do not count it); give the trial checks that judge what the answer says"
+            )
+        return said
 
 
 async def run_head_to_head(
@@ -107,7 +127,8 @@ async def run_planned(
     theirs = SideResult(
         status_quo, answers[1], costs[1], cases[1], status_quo.privacy(answers[1], scanner)
     )
-    return TrialOutcome(plan, ours, theirs, _decide(plan, ours, theirs))
+    blank = await _blank_passes(plan)
+    return TrialOutcome(plan, ours, theirs, _decide(plan, ours, theirs), blank)
 
 
 def _scanner(config: dict[str, Any]) -> TextScanner:
@@ -153,6 +174,22 @@ async def _judge(plan: TrialPlan, answers: Answers, cost: CostBreakdown) -> list
         return await evaluate(plan.checks, output, ctx, threshold=plan.spec.threshold)
 
     return list(await asyncio.gather(*(one(i) for i in range(len(plan.inputs)))))
+
+
+async def _blank_passes(plan: TrialPlan) -> tuple[bool, ...]:
+    """Per input, whether the trial's quality checks pass an empty answer given instantly and
+    for nothing (a pattern anything matches, a check of weight 0 alone, a latency or cost bound
+    alone, a script that returns true): such checks judge no answer."""
+
+    async def one(i: int) -> bool:
+        ctx = QualityContext(vars=plan.inputs[i].fields, latency_ms=0.0, cost=0.0)
+        try:
+            judged = await evaluate(plan.checks, "", ctx, threshold=plan.spec.threshold)
+        except Exception:  # a check that cannot judge an empty answer does not pass it
+            return False
+        return judged.passed
+
+    return tuple(await asyncio.gather(*(one(i) for i in range(len(plan.inputs)))))
 
 
 def _decide(

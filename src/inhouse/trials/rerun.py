@@ -289,6 +289,7 @@ def _record(
             "status_quo_pass_rate": outcome.verdict.quality.status_quo_pass_rate,
             "status_quo_measured": outcome.verdict.quality.status_quo_measured,
             "quality_ok": outcome.verdict.quality.ok,
+            "proved": outcome.proved,
             "costs_confirmed": costs,
             "api_confirmed": api,
         },

@@ -232,17 +232,26 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     if shipped == _SHIPPED and version < _RERUN_SINCE:
         return _first_playbook(ctx, result, version, verdict)
     if _BASELINE in ctx.exited:
+        # reruns on checks an empty answer passes were counted when play 2 exited on one: the
+        # exit stands, said
+        unblank = _reproduced(ctx, verdict, blank=False)
+        if unblank.outcome is Outcome.PASS:
+            return replace(
+                unblank,
+                reason=f"{unblank.reason}; note: play 2 exited before a rerun's quality had to "
+                f"rest on checks an empty answer fails ({result.reason})",
+            )
         # a "cheaper" claim's typed costs, and an API status quo, needed no one's word when
         # play 2 exited on them: the exit stands, said (the reach guards judge exits by the
         # checks loaded now); asked only where today's rule fails, so a pass's evidence (what
         # the exit's acceptance hashed) is the same before and after the exit
         for lenient, needed in (
             (
-                _reproduced(ctx, verdict, costs=False),
+                _reproduced(ctx, verdict, costs=False, blank=False),
                 "a 'cheaper' claim needed the rerunner's word on the costs its author typed",
             ),
             (
-                _reproduced(ctx, verdict, costs=False, quo=False),
+                _reproduced(ctx, verdict, costs=False, quo=False, blank=False),
                 "a rerun needed the rerunner's word that an API status quo is how the task is "
                 "done today (and on a 'cheaper' claim's typed costs)",
             ),
@@ -256,7 +265,7 @@ def trial_reproduced(ctx: CheckContext) -> Result:
         # the claimed advantage and the floor's cap came after reruns of the candidate alone:
         # a program whose play 2 exited on such a rerun keeps its exit (the reach guards judge
         # exits by the checks loaded now, and would lock its pilot out at upgrade)
-        lenient = _reproduced(ctx, verdict, claim=False)
+        lenient = _reproduced(ctx, verdict, claim=False, blank=False)
         if lenient.outcome is Outcome.PASS:
             return replace(
                 lenient,
@@ -353,12 +362,14 @@ def _reproduced(
     claim: bool = True,
     costs: bool = True,
     quo: bool = True,
+    blank: bool = True,
 ) -> Result:
     """:func:`trial_reproduced`'s judgment, for a program the check applies to; without
     ``claim``, the rule as it was before a rerun had to reproduce the claimed advantage (the
     candidate's quality alone, any floor); without ``costs``, as it was before a "cheaper"
     claim's typed costs needed the rerunner's word; without ``quo``, as it was before an API
-    status quo needed the rerunner's word that it is how the task is done today."""
+    status quo needed the rerunner's word that it is how the task is done today; without
+    ``blank``, as it was before a rerun's quality had to rest on checks an empty answer fails."""
     if verdict is None:
         return failed("no proven trial verdict to reproduce: play 1 proves one (`inhouse prove`)")
     name, data = verdict.payload["trial"], verdict.payload
@@ -439,10 +450,15 @@ def _reproduced(
         )
     # the floor of the spec the colleague ran, which its hash covers (never the verdict's word)
     floor = {f.id: float(f.payload["quality_floor"]) for f in elsewhere}
-    held = [
+    met = [
         f for f in elsewhere
         if _points(f.payload["pass_rate"]) >= _points(claimed) - floor[f.id]
     ]  # fmt: skip
+    # quality "held" on checks that pass an empty answer on every input holds for any answer:
+    # the trial's author wrote those checks, and a colleague's honest rerun of them tells
+    # nothing about the candidate's answers
+    hollow = [f for f in met if blank and f.payload.get("proved") == 0]
+    held = [f for f in met if f not in hollow]
     problems = {
         f.id: _claim_problem(verdict, f, costs=costs, quo=quo) if claim else None for f in held
     }
@@ -458,6 +474,18 @@ def _reproduced(
             f"{_upheld(verdict, fact) if claim else ''}{demo}{note}{found_test}",
             verdict,
             fact,
+        )
+    if hollow and not held:
+        fact = hollow[-1]
+        return failed(
+            f"{fact.by}'s rerun of trial {name} passed {_shown_rate(fact.payload['pass_rate'])} "
+            f"of {fact.payload['inputs']} inputs, but on no input did the candidate pass a case "
+            "an empty answer fails: the trial's quality checks pass whatever the model says, "
+            "so its quality was not reproduced; give trials/"
+            f"{name}.yaml checks that judge what the answer says (contains, regex, llm-rubric, "
+            f"…), prove it again (`inhouse prove {name}`) and have it rerun ({rerun})",
+            verdict,
+            *hollow,
         )
     if held:
         fact = held[-1]
@@ -615,7 +643,7 @@ def costs_confirmation(ctx: CheckContext, verdict: Fact) -> Fact | None:
     result = _reproduced(ctx, verdict)
     if result.outcome is not Outcome.PASS and _BASELINE in ctx.exited:
         # a rerun before an API status quo needed its word still confirmed the costs
-        result = _reproduced(ctx, verdict, quo=False)
+        result = _reproduced(ctx, verdict, quo=False, blank=False)
     if result.outcome is not Outcome.PASS:
         return None
     return next(

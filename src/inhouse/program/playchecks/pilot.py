@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -957,10 +957,73 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
         )
     if (stale := survey_too_old(ctx, survey)) is not None:
         return failed(stale, survey)
+    lent = lent_accounts(ctx)
+    result = _heard(ctx, survey, pilot, share, lent)
+    if lent and result.outcome is not Outcome.PASS and _PILOT in ctx.exited:
+        # play 4 exited before a released member's answer had to come from an account of
+        # their own: the exit stands, said (the reach guards judge exits by the checks loaded
+        # now). Asked only where today's rule falls short: a pass on it stays the pass
+        before = _heard(ctx, survey, pilot, share, {})
+        if before.outcome is Outcome.PASS:
+            return replace(
+                before,
+                reason=f"{before.reason}; note: play 4 exited before a member's answer had to "
+                f"come from an account of their own, which {names(sorted(lent))}'s did not "
+                f"({result.reason})",
+            )
+    return result
+
+
+def lent_accounts(ctx: CheckContext) -> dict[str, str]:
+    """Those a lead listed in the pilot whose sign-in was released since (every key that
+    signed in revoked) and who were never anyone the sign-in told apart, each with whose
+    account they signed in with: an account that the pilot's owner or the lead who added them
+    held, or a counted member, or one such released member before them (by name). A released
+    member counts as gone from the pilot, with what they said while signed in (else revoking a
+    detractor's key after reading their answer drops it); but a lead who lends her one account
+    to "members" in turn, revoking each, would speak for the pilot as many people."""
+    if ctx.signed_in is None:
+        return {}
+    listed = _listed(ctx)
+    counted = members(ctx)
+    owner = ctx.owners.get(_PILOT)
+    claimed = {account: person for person in sorted(counted)
+               for account in ctx.subjects_held.get(person, frozenset())}  # fmt: skip
+    found: dict[str, str] = {}
+    for person in sorted(listed):
+        if person in counted or person == owner or not released(ctx, person):
+            continue
+        mine = ctx.subjects_held.get(person, frozenset())
+        judged = sorted({p for p in (owner, listed[person].by) if p and p != person})
+        holder = next(
+            (p for p in judged if mine & ctx.subjects_held.get(p, frozenset())), None
+        ) or next((claimed[a] for a in sorted(mine) if a in claimed), None)
+        if holder is not None:
+            found[person] = holder
+        else:
+            for account in mine:
+                claimed.setdefault(account, person)
+    return found
+
+
+def _heard(
+    ctx: CheckContext, survey: Fact, pilot: dict[str, Fact], share: float, lent: dict[str, str]
+) -> Result:
+    """What the pilot said in ``survey``: :func:`pilot_would_resist_losing`'s judgment, with
+    the released members in ``lent`` (:func:`lent_accounts`) neither asked nor heard."""
+    name = str(survey.payload["survey"])
     closes = _closes(survey)
     # the pilot the survey asked: a member removed since it opened is still counted
-    gone = gone_since(ctx, survey.id)
+    gone = [p for p in gone_since(ctx, survey.id) if p not in lent]
     asked = {*pilot, *gone}
+    by_holder: dict[str, list[str]] = {}
+    for person, holder in sorted(lent.items()):
+        by_holder.setdefault(holder, []).append(person)
+    unheard = "".join(
+        f"; not counted: {names(people)}, released since, signed in with an account {holder} "
+        "held (one account is one person, whatever name it signs in as)"
+        for holder, people in sorted(by_holder.items())
+    )
     latest: dict[str, Fact] = {}
     for fact in ctx.facts.of("survey.response"):
         if fact.payload["person"] not in asked:
@@ -976,10 +1039,12 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
         latest[str(fact.payload["person"])] = fact
     if not latest:
         return failed("no survey answers from the pilot yet: each member runs "
-                      "`inhouse survey answer`")  # fmt: skip
+                      f"`inhouse survey answer`{unheard}")  # fmt: skip
     # and one no longer a member who did not answer it (gone before it opened, or since) but
     # answered an earlier survey while in the pilot, as they answered that
-    carried = _answers_before(ctx, survey, former_members(ctx) - set(pilot) - set(latest))
+    carried = _answers_before(
+        ctx, survey, former_members(ctx) - set(pilot) - set(latest) - set(lent)
+    )
     latest.update(carried)
     asked |= set(carried)
     keen = [f for f in latest.values() if f.payload["would_resist_losing"]]
@@ -1000,6 +1065,7 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
             f"; not asked: {joined}, added to the pilot after the survey opened (a lead "
             "opens a new one to ask them: `inhouse survey open`)"
         )
+    text += unheard
     if len(keen) / len(asked) > share:
         return passed(text, *latest.values())
     waiting = [p for p in pilot if p not in latest]  # who is gone answers no more

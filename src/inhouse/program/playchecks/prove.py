@@ -55,6 +55,14 @@ def value_proven(ctx: CheckContext) -> Result:
             return failed(f"trial {name} is faster/cheaper but below the quality floor", fact)
         if (problem := _quality_unfounded(fact)) is not None:
             return failed(f"trial {name}'s verdict says its quality held, but {problem}", fact)
+        if fact.payload.get("proved") == 0 and _PROVE not in ctx.exited:
+            return failed(
+                f"trial {name}'s quality checks pass an empty answer on every input the "
+                "candidate passed: they pass whatever the model says, so its quality says "
+                f"nothing; give trials/{name}.yaml checks that judge what the answer says "
+                f"(contains, regex, llm-rubric, …) and prove it again (`inhouse prove {name}`)",
+                fact,
+            )
         wide = _wide_floor(fact)
         if wide is not None and _PROVE not in ctx.exited:
             return failed(
@@ -66,6 +74,12 @@ def value_proven(ctx: CheckContext) -> Result:
         # the cap came after play 1 exited on this verdict: its exit stands (the reach guards
         # judge exits by the checks loaded now), and the reader is told
         spared = f"; note: it allowed {wide} (play 1 exited before the cap)" if wide else ""
+        if fact.payload.get("proved") == 0:
+            spared += (
+                "; note: its quality checks pass an empty answer on every input the candidate "
+                "passed (play 1 exited before its quality had to rest on checks an empty answer "
+                "fails)"
+            )
         dims = ", ".join(fact.payload["proven_on"]) or "unspecified dimensions"
         demo = " (demo program: the test model, which proves nothing)" if ctx.demo else ""
         return passed(
