@@ -108,6 +108,13 @@ class _Dashboard:
         length = int(request.headers.get("content-length") or 0)
         if length > _MAX_FORM:
             raise InvalidInput(f"a form is at most {_MAX_FORM} bytes")
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind and kind not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            # a JSON body reads as a form with no fields: say so, not "no CSRF token"
+            raise InvalidInput(
+                f"send the form as application/x-www-form-urlencoded (with its csrf field), "
+                f"not {kind}"
+            )
         form = await request.form()
         token = form.get("csrf")
         if not session.csrf_ok(token if isinstance(token, str) else None):
@@ -350,7 +357,10 @@ def create_app(
         session = dash.session(request)
         form = await dash.form(request, session)
         ticket, step = request.path_params["ticket"], request.path_params["step"]
-        queue.find_ticket(session.program, ticket)
+        try:
+            queue.find_ticket(session.program, ticket)
+        except InvalidInput as err:  # an unknown ticket is a 404, as its page is
+            raise NoSuchRoute(str(err)) from None
         if step == "comment":
             queue.comment_on_ticket(session.program, ticket, _field(form, "text"))
         elif step == "resolve":
@@ -442,7 +452,11 @@ def create_app(
         if exc.status_code == 404:
             err = NoSuchRoute(f"no page at {request.url.path}")
         elif exc.status_code == 405:
-            err = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")
+            allowed = (exc.headers or {}).get("Allow", "")
+            takes = f": it takes {allowed} only" if allowed else ""
+            if allowed == "POST":  # a form's action, opened as a page
+                takes += " (a form on its page sends it)"
+            err = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}{takes}")
         else:
             err = InvalidInput(str(exc.detail))
             err.http_status = exc.status_code

@@ -80,8 +80,11 @@ def _failing(view: PlayView) -> list[str]:
 def _next_steps(program: Program, status: Status) -> list[dict[str, Any]]:
     """Per person, what the status says waits on them: a handoff to decide, a play's exit
     still lacking, a handoff to offer, a play to start, a ticket assigned to them, the fix of
-    an "it broke" ticket they opened to confirm (from their own machine: a session cannot)."""
-    from inhouse.support.queue import confirm_fix_command, list_tickets, queue_of
+    an "it broke" ticket they opened to confirm, the open survey to answer, an opening or
+    resolution taken in their name through a session or an import to confirm (both from
+    their own machine: a session cannot)."""
+    from inhouse.pilot.survey import awaiting_answers, current_survey
+    from inhouse.support.queue import confirm_fix_command, list_tickets, queue_of, words_awaited
 
     steps: dict[str, list[dict[str, str]]] = {p["name"]: [] for p in status["people"]}
     leads = [p["name"] for p in status["people"] if "rollout-lead" in p["roles"]]
@@ -105,6 +108,12 @@ def _next_steps(program: Program, status: Status) -> list[dict[str, Any]]:
             elif view["state"] == "ready":
                 for lead in leads:
                     add(lead, f"start {label}: its trigger holds", href)
+        survey = current_survey(program)
+        if survey is not None:
+            # a survey answer is each member's own word, approved with their own key
+            for person in awaiting_answers(program):
+                add(person, f"answer the survey {survey.name} (open until "
+                    f"{survey.closes.date()})", "/pilot#survey")  # fmt: skip
         owner = queue_of(program)
         for ticket in list_tickets(program, state="open"):
             href = f"/support/tickets/{ticket.id}"
@@ -118,6 +127,17 @@ def _next_steps(program: Program, status: Status) -> list[dict[str, Any]]:
                 add(ticket.opened.actor, f"confirm the fix of {ticket.id} ({ticket.title}) "
                     f"from your own machine: `{confirm_fix_command(ticket.id)}`, or reopen it",
                     f"/support/tickets/{ticket.id}")  # fmt: skip
+        for ticket in list_tickets(program, state="all"):
+            # an opening or resolution taken through a dashboard session (or an import) in
+            # someone's name counts for play 5 only once they confirm it with their own key
+            awaited: dict[str, list[str]] = {}
+            for step in words_awaited(ticket):
+                awaited.setdefault(step.actor, []).append(step.kind)
+            href = f"/support/tickets/{ticket.id}"
+            for person, kinds in awaited.items():
+                add(person, f"confirm that you {' and '.join(kinds)} {ticket.id} "
+                    f"({ticket.title}) from your own machine: "
+                    f"`inhouse support confirm {ticket.id}`", href)  # fmt: skip
     return [{"person": name, "steps": found} for name, found in steps.items() if found]
 
 
@@ -169,6 +189,11 @@ def _fact_view(fact: Any, counts: tuple[set[int], dict[int, str]]) -> dict[str, 
         "by": fact.by,
         "signed": fact.signed,
         "on_behalf_of": fact.on_behalf_of,
+        # signed by a dashboard session's key, which the dashboard's host holds; approved: with
+        # its person's own approval of exactly this fact (else a check needing their own act
+        # reads it as the host's word)
+        "session": fact.session,
+        "approved": fact.approved,
         "collector": fact.collector,
         "comment": fact.comment,
         "at": fact.at.isoformat(timespec="seconds"),
@@ -340,15 +365,31 @@ def prompts_page(program: Program) -> dict[str, Any]:
 def support_page(program: Program) -> dict[str, Any]:
     """The queue, its tickets and the figures per component (builder-free share, Contributor
     Absence Factor)."""
-    from inhouse.support.queue import CATEGORIES, list_tickets, queue_of
+    from inhouse.program.counting import build_context
+    from inhouse.support.queue import (
+        CATEGORIES,
+        list_tickets,
+        queue_of,
+        without_builders_verdict,
+        words_awaited,
+    )
     from inhouse.support.stats import support_stats
 
     queue = queue_of(program)
+    context = build_context(program.state(), program.clock())
+    tickets = reversed(list_tickets(program, state="all"))
     return {
         "queue": None
         if queue is None
         else {"name": queue.name, "owner": queue.owner, "named_by": queue.named_by},
-        "tickets": [_ticket_row(t) for t in reversed(list_tickets(program, state="all"))],
+        "tickets": [
+            {
+                **_ticket_row(t),
+                "without_builders": without_builders_verdict(context, t),
+                "words_awaited": sorted({s.actor for s in words_awaited(t)}),
+            }
+            for t in tickets
+        ],
         "stats": [row.to_dict() for row in support_stats(program)],
         "categories": list(CATEGORIES),
     }
