@@ -17,7 +17,7 @@ from inhouse.web.app import COOKIE, create_app
 from tests.conftest import Clock
 from tests.pilot.gateway_days import Pilot
 from tests.web.test_app import PAGES, _twin
-from tests.web.world import signed_in
+from tests.web.world import key_of, signed_in
 
 FORMS = ["/plays/1/handoff", "/pilot/survey", "/support/tickets", "/support/tickets/T-1/comment",
          "/logout"]  # fmt: skip
@@ -56,6 +56,32 @@ def test_a_session_expires_and_sign_out_ends_it(
         csrf = _csrf(client.get("/").text)
         assert client.post("/logout", data={"csrf": csrf}).status_code == 303
         assert client.get("/index.json").status_code == 401
+
+
+def test_a_session_whose_key_was_revoked_ends_with_a_reason_and_records_nothing(
+    client: TestClient, world: Pilot, served: Program
+) -> None:
+    """pia's key is revoked while she is signed in: her session's delegation no longer holds.
+    Every page answered a bare server error (the error page itself asked who she is, and
+    failed again); the session now ends, each page and twin says why and what to run, and a
+    form posted with it records nothing."""
+    with signed_in(client, world, "pia"):
+        csrf = _csrf(client.get("/support").text)
+        world.lead.revoke_key(key_of(world, "pia").key_id)
+        head = served.state().head_seq
+        page = client.get("/")
+        assert page.status_code == 401, page.text[:300]
+        assert "this sign-in no longer acts for anyone" in page.text
+        assert "inhouse web login" in page.text and "Signed in as" not in page.text
+        twin = client.get("/index.json")  # the session is over: no session, said plainly
+        assert (twin.status_code, twin.json()["error"]["code"]) == (401, "no_session")
+        posted = client.post("/support/tickets", headers={"accept": "application/json"},
+                             data={"csrf": csrf, "title": "x", "category": "it-broke",
+                                   "component": "gateway"})  # fmt: skip
+        assert posted.status_code == 401, posted.text
+    assert served.state().head_seq == head and served.state().tampered is None
+    with signed_in(client, world, "bob"):  # everyone else's sessions go on
+        assert client.get("/index.json").status_code == 200
 
 
 def test_the_session_cookie_is_httponly_strict_and_short_lived(

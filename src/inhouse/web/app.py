@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from inhouse.errors import (
     ApprovalNeeded,
     CsrfRefused,
+    IdentityError,
     InhouseError,
     InvalidInput,
     MethodNotAllowed,
@@ -60,6 +61,8 @@ _CSP = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 _MAX_FORM = 64 * 1024
+#: the code of a session ended because its sign-in stopped acting for its person
+_ENDED = "session_ended"
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -98,9 +101,27 @@ class _Dashboard:
     # -- sessions ----------------------------------------------------------------------------
 
     def session(self, request: Request) -> Session:
-        found = self.signins.session(request.cookies.get(COOKIE))
+        found = self.live(request)
         if found is None:
             raise NoSession("sign in first: run `inhouse web login` and open the link it prints")
+        return found
+
+    def live(self, request: Request) -> Session | None:
+        """The request's session while its sign-in still acts for its person; one whose
+        delegation no longer holds (their key revoked or rotated, their enrolment gone) is
+        ended, and the request is told why and to sign in again, never a server error."""
+        found = self.signins.session(request.cookies.get(COOKIE))
+        if found is None:
+            return None
+        try:
+            found.program.whoami()
+        except IdentityError as err:
+            self.signins.end(found.id)
+            ended = NoSession(
+                f"{err} (`inhouse web login` with a key enrolled now, then open the link)"
+            )
+            ended.code = _ENDED  # shown as a page, not a silent trip to the sign-in page
+            raise ended from None
         return found
 
     async def form(self, request: Request, session: Session) -> FormData:
@@ -179,7 +200,7 @@ def create_app(
             return _json({"page": name, "viewer": pages.viewer(session.program), **data})
 
         async def as_html(request: Request) -> Response:
-            found = dash.signins.session(request.cookies.get(COOKIE))
+            found = dash.live(request)
             if found is None:
                 return _back("/login")
             data = build(request, found.program)
@@ -306,7 +327,7 @@ def create_app(
         }
 
     async def waiting_html(request: Request) -> Response:
-        found = dash.signins.session(request.cookies.get(COOKIE))
+        found = dash.live(request)
         if found is None:
             return _back("/login")
         data = waiting_page(request, found)
@@ -432,15 +453,24 @@ def create_app(
 
     async def inhouse_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, InhouseError)
-        if isinstance(exc, NoSession) and not _wants_json(request) and request.method == "GET":
+        if (
+            isinstance(exc, NoSession)
+            and exc.code != _ENDED
+            and not _wants_json(request)
+            and request.method == "GET"
+        ):
             return _back("/login")
         if _wants_json(request):
             return _json(error_body(exc), exc.http_status)
         session = dash.signins.session(request.cookies.get(COOKIE))
+        try:
+            viewer = None if session is None else pages.viewer(session.program)
+        except InhouseError:  # the sign-in stopped acting for anyone: show the error alone
+            session, viewer = None, None
         body = render_page(
             "error",
             error_body(exc)["error"],
-            viewer=None if session is None else pages.viewer(session.program),
+            viewer=viewer,
             csrf="" if session is None else session.csrf,
             path=request.url.path,
         )
