@@ -158,6 +158,13 @@ def test_the_waiting_page_is_shown_and_approved_in_the_browser_flow(
         page = client.get(waiting.headers["location"])
         assert "REJECT the handoff of play prove-value" in page.text
         assert approve_waiting(client, world, "lena", waiting) == "/plays/1"
+        # the audit says whose decision it is: the session's, approved with lena's own key
+        # (its approval blob was dumped into the summary, the approval itself unlabelled)
+        events = client.get("/audit.json").json()["events"]
+        decided = next(e for e in events if e["kind"] == "handoff.rejected")
+        assert decided["signer"]["session"] and decided["signer"]["approved"], decided
+        assert "approval=" not in decided["summary"]
+        assert "(browser session, approved with their own key)" in client.get("/audit").text
     assert served.state().handoffs["prove-value"].status == "rejected"
 
 
@@ -181,9 +188,12 @@ def test_a_members_next_step_is_the_survey_until_their_own_answer_counts(
         assert not any("survey" in t for t in _steps(client, "lena"))  # not a member
         page = client.get("/")
         assert 'href="/pilot#survey"' in page.text
+        pilot = client.get("/pilot").text  # no answer counts: nothing is "below" a benchmark
+        assert "No answer counts yet" in pilot and "below Ellis" not in pilot
         answer_survey(world.people["pia"], "very")  # her own key, on her own machine
         assert not any("survey" in t for t in _steps(client, "pia"))
         code = _answer(client)  # bob's, through the page, approved with his own key
         assert approve(str(client.base_url), code, key_of(world, "bob"), confirm=_yes,
                        client=client, now=world.clock())["recorded"] is True  # fmt: skip
         assert not any("survey" in t for t in _steps(client, "bob"))
+        assert "No answer counts yet" not in client.get("/pilot").text

@@ -623,10 +623,14 @@ def audit_page(
         if event.signer is not None:
             record = state.keys.get(event.signer)
             delegated = state.verifier.keys.delegated.get(event.signer)
+            session = record is None and delegated is not None
             signer = {
                 "key_id": event.signer,
                 "person": record.person if record is not None else delegated,
-                "session": record is None and delegated is not None,
+                "session": session,
+                # the session's event carries its person's own approval of exactly it (the
+                # fold checked it): their decision, not the host's
+                "approved": session and "approval" in event.payload,
             }
         rows.append(
             {
@@ -669,10 +673,11 @@ def audit_page(
 
 
 def _summary(payload: dict[str, Any]) -> str:
-    """A line of what an event says (its delegation left out: the signer column shows it)."""
+    """A line of what an event says (its delegation and approval left out: the signer column
+    shows them)."""
     parts = []
     for key, value in payload.items():
-        if key in ("delegation", "envelope"):
+        if key in ("delegation", "envelope", "approval"):
             continue
         text = value if isinstance(value, str) else repr(value)
         parts.append(f"{key}={text}")
