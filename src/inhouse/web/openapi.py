@@ -94,8 +94,8 @@ _PAGES: tuple[tuple[str, str, str, tuple[str, ...], tuple[dict[str, Any], ...]],
     (
         "/prompts.json",
         "prompts",
-        "The prompt library: versions, labels, diffs, measured use",
-        ("prompts", "usage"),
+        "The prompt library: versions, labels, diffs, the use the gateway signed, live use",
+        ("prompts", "signed_usage", "usage", "usage_label"),
         (),
     ),
     (

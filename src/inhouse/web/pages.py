@@ -356,7 +356,27 @@ def prompts_page(program: Program) -> dict[str, Any]:
             name = row["name"]
             diff = diff_prompts(program, f"{name}@{numbers[-2]}", f"{name}@{numbers[-1]}")
         prompts.append({**row, "history": shown["versions"], "latest_diff": diff})
-    return {"prompts": prompts, "usage": prompt_usage(program)}
+    return {
+        "prompts": prompts,
+        "signed_usage": _signed_prompt_usage(program),
+        "usage": prompt_usage(program),
+        "usage_label": UNSIGNED,
+    }
+
+
+def _signed_prompt_usage(program: Program) -> list[dict[str, Any]]:
+    """Each prompt version's latest counted ``prompt.usage`` fact (signed by the gateway's key,
+    what the pilot's and play 6's checks read), by prompt and version."""
+    from inhouse.program.counting import build_context
+
+    context = build_context(program.state(), program.clock())
+    latest: dict[tuple[str, int], Fact] = {}
+    for fact in context.facts.of("prompt.usage"):
+        latest[(str(fact.payload["prompt"]), int(fact.payload["version"]))] = fact
+    return [
+        {**_signed(fact), **fact.payload, "last_used": str(fact.payload.get("last_used") or "")}
+        for _, fact in sorted(latest.items())
+    ]
 
 
 # -- support ---------------------------------------------------------------------------------
