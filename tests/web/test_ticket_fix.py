@@ -163,3 +163,35 @@ def test_a_ticket_taken_through_sessions_says_whose_own_key_it_awaits(
         assert "awaits the own key" not in client.get("/support").text
         steps = client.get("/index.json").json()["next_steps"]
         assert not [t for s in steps for t in s["steps"] if "support confirm T-1`" in t["text"]]
+
+
+def test_whoever_may_assign_a_ticket_finds_the_form_its_next_step_links_to(
+    client: TestClient, world: Pilot
+) -> None:
+    """A ticket nobody assigned, in a queue nobody owns yet, was nobody's next step, and the
+    ticket page had no assign form (the route took one posted by hand, and "assign T-1" steps
+    linked to it). A lead's next step now names it, and the page shows the form to whoever
+    may assign, and to nobody else, who is refused anyway."""
+    open_ticket(world.people["pia"], "Summaries are empty", category="it-broke",
+                component="gateway")  # fmt: skip
+    with signed_in(client, world, "bob"):
+        page = client.get("/support/tickets/T-1").text
+        assert "/support/tickets/T-1/assign" not in page
+        csrf = _csrf(client, "/support/tickets/T-1")
+        refused = client.post("/support/tickets/T-1/assign", headers={"accept": "application/json"},
+                              data={"csrf": csrf, "person": "bob"})  # fmt: skip
+        assert refused.status_code == 403 and "or a rollout lead assigns" in refused.text
+    with signed_in(client, world, "lena"):
+        steps = {s["person"]: [x["text"] for x in s["steps"]]
+                 for s in client.get("/index.json").json()["next_steps"]}  # fmt: skip
+        assert any(t.startswith("assign T-1") for t in steps["lena"]), steps  # nobody did
+        page = client.get("/support/tickets/T-1").text
+        assert 'action="/support/tickets/T-1/assign"' in page
+        assert '<option value="bob">bob</option>' in page and ">gateway<" not in page
+        csrf = _csrf(client, "/support/tickets/T-1")
+        done = client.post("/support/tickets/T-1/assign", data={"csrf": csrf, "person": "bob"})
+        assert done.status_code == 303, done.text
+        assert client.get("/support/tickets/T-1.json").json()["ticket"]["assignee"] == "bob"
+        steps = {s["person"]: [x["text"] for x in s["steps"]]
+                 for s in client.get("/index.json").json()["next_steps"]}  # fmt: skip
+        assert any(t.startswith("resolve T-1") for t in steps["bob"]), steps

@@ -50,6 +50,7 @@ __all__ = [
     "Ticket",
     "TicketStep",
     "accept_owner",
+    "assign_refused",
     "assign_ticket",
     "comment_on_ticket",
     "confirm_fix",
@@ -182,16 +183,24 @@ def open_ticket(
 def assign_ticket(program: Program, ticket: str, person: str) -> Ticket:
     """Assign an open ticket to an enrolled person: the queue's owner or a rollout lead."""
     who = _acting(program)
-    owner = queue_of(program)
-    if Role.ROLLOUT_LEAD not in who.roles and (owner is None or owner.owner != who.name):
-        whose = f"the queue's owner ({owner.owner})" if owner else "the queue's owner (none yet)"
-        raise NotAllowed(f"only {whose} or a rollout lead assigns tickets; {who.name} is neither")
+    if (refused := assign_refused(program, who)) is not None:
+        raise NotAllowed(refused)
     found = find_ticket(program, ticket)
     if found.state != "open":
         raise InvalidInput(f"{ticket} is resolved: reopen it before assigning it")
     enrolled_person(program, person)
     _record(program, "ticket.assigned", {"ticket": ticket, "to": person})
     return find_ticket(program, ticket)
+
+
+def assign_refused(program: Program, who: Person) -> str | None:
+    """Why ``who`` may not assign tickets (None: they may): the queue's owner and the rollout
+    leads assign."""
+    owner = queue_of(program)
+    if Role.ROLLOUT_LEAD in who.roles or (owner is not None and owner.owner == who.name):
+        return None
+    whose = f"the queue's owner ({owner.owner})" if owner else "the queue's owner (none yet)"
+    return f"only {whose} or a rollout lead assigns tickets; {who.name} is neither"
 
 
 def comment_on_ticket(program: Program, ticket: str, text: str) -> Ticket:

@@ -109,7 +109,7 @@ _PAGES: tuple[tuple[str, str, str, tuple[str, ...], tuple[dict[str, Any], ...]],
         "/support/tickets/{ticket}.json",
         "ticket",
         "One ticket and every step taken on it",
-        ("ticket",),
+        ("ticket", "assign"),
         ({"name": "ticket", "in": "path", "required": True, "schema": {"type": "string"}},),
     ),
     (

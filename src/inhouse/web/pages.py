@@ -121,6 +121,10 @@ def _next_steps(program: Program, status: Status) -> list[dict[str, Any]]:
                 add(ticket.assignee, f"resolve {ticket.id}: {ticket.title}", href)
             elif owner is not None:
                 add(owner.owner, f"assign {ticket.id}: {ticket.title}", href)
+            else:  # nobody owns the queue: a lead assigns it (and names an owner)
+                for lead in leads:
+                    add(lead, f"assign {ticket.id}: {ticket.title} (the queue has no owner "
+                        "yet: `inhouse support owner PERSON`)", href)  # fmt: skip
         for ticket in list_tickets(program, state="resolved"):
             # an it-broke fix is what play 5 counts once its opener confirms it
             if ticket.category == "it-broke" and ticket.fix_confirmed() is None:
@@ -436,13 +440,22 @@ def _ticket_row(ticket: Any) -> dict[str, Any]:
 def ticket_page(program: Program, ticket: str) -> dict[str, Any]:
     """One ticket with every step (``inhouse support show --json``)."""
     from inhouse.errors import InvalidInput
-    from inhouse.support.queue import find_ticket, ticket_dict
+    from inhouse.support.queue import assign_refused, find_ticket, ticket_dict
 
     try:
         found = find_ticket(program, ticket)
     except InvalidInput as err:
         raise NoSuchRoute(str(err)) from None
-    return {"ticket": ticket_dict(program, found)}
+    state = program.state()
+    # the assign form, for whoever may assign (the queue's owner, a rollout lead): the next
+    # step "assign T-1" links here, and the page had no way to do it
+    may = found.state == "open" and assign_refused(program, program.whoami()) is None
+    people = sorted(
+        name
+        for name, person in state.people.items()
+        if may and not person.service and any(k.revoked_at is None for k in state.keys_of(name))
+    )
+    return {"ticket": ticket_dict(program, found), "assign": {"may": may, "people": people}}
 
 
 # -- governance ------------------------------------------------------------------------------
