@@ -30,7 +30,9 @@ def _csrf(text: str) -> str:
 
 
 def test_every_page_but_sign_in_needs_a_session(client: TestClient) -> None:
-    assert client.get("/login").status_code == 200
+    login = client.get("/login")
+    assert login.status_code == 200
+    assert f"<code>inhouse web login --url {client.base_url}</code>" in login.text
     for path in PAGES:
         page = client.get(path)
         assert (page.status_code, page.headers["location"]) == (303, "/login"), path
@@ -156,3 +158,29 @@ def test_schemathesis_finds_no_server_error(api: schemathesis.BaseSchema, world:
 
         run()
     assert failures == []
+
+
+def test_every_page_says_when_the_log_stops_verifying(
+    client: TestClient, world: Pilot, served: Program
+) -> None:
+    """lena appends play 1's exit with no accepted handoff, around the API: the log stops
+    verifying there. Only the board's warnings and the audit page said so; the pilot, support
+    or indicators page showed its figures (as of the event before) as if nothing were wrong,
+    and a form there is refused. Every page and twin now says so."""
+    from inhouse.program.events import EventKind
+
+    with signed_in(client, world, "bob"):
+        assert "The event log does not verify" not in client.get("/pilot").text
+        assert client.get("/pilot.json").json()["viewer"]["program"]["tampered"] is None
+        world.lead._append(EventKind.PLAY_EXITED, "lena", {"play": "prove-value"})
+        for path in PAGES:
+            page = client.get(path).text
+            assert "The event log does not verify at event" in page, path
+            assert "a play exits when its receiver accepts its handoff" in page, path
+        tampered = client.get("/pilot.json").json()["viewer"]["program"]["tampered"]
+        assert tampered["first_bad_seq"] == served.state().head_seq
+        refused = client.post("/support/tickets", headers={"accept": "application/json"},
+                              data={"csrf": _csrf(client.get("/support").text), "title": "x",
+                                    "category": "it-broke", "component": "gateway"})  # fmt: skip
+        assert "Nothing more is recorded" in refused.json()["error"]["message"], refused.text
+        assert served.state().head_seq == tampered["first_bad_seq"]

@@ -236,7 +236,12 @@ def create_app(
     async def login_page(request: Request) -> Response:
         return HTMLResponse(
             render_page(
-                "login", {"program": program.state().name}, viewer=None, csrf="", path="/login"
+                "login",
+                # the command with this server's own address: the page said URL-OF-THIS-PAGE
+                {"program": program.state().name, "url": str(request.base_url).rstrip("/")},
+                viewer=None,
+                csrf="",
+                path="/login",
             )
         )
 

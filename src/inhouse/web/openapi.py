@@ -39,8 +39,20 @@ _VIEWER = {
         "team": {"type": "string"},
         "program": {
             "type": "object",
-            "required": ["name", "demo"],
-            "properties": {"name": {"type": "string"}, "demo": {"type": "boolean"}},
+            "required": ["name", "demo", "tampered"],
+            "properties": {
+                "name": {"type": "string"},
+                "demo": {"type": "boolean"},
+                # null, or where the log stopped verifying (every page is as of before it)
+                "tampered": {
+                    "type": ["object", "null"],
+                    "required": ["problem", "first_bad_seq"],
+                    "properties": {
+                        "problem": {"type": "string"},
+                        "first_bad_seq": {"type": "integer"},
+                    },
+                },
+            },
         },
     },
 }

@@ -51,15 +51,20 @@ _AUDIT_PAGE = 100
 
 def viewer(program: Program) -> dict[str, Any]:
     """Who is looking: their name and roles (what they may do follows them), and at what: the
-    program's name, and whether it is a demo (every page says so: nothing a demo shows is
-    evidence)."""
+    program's name, whether it is a demo (every page says so: nothing a demo shows is
+    evidence), and whether its log stopped verifying (every page says so: what it shows is as
+    of the event before the first bad one, and nothing more can be recorded)."""
     who = program.whoami()
     state = program.state()
+    tampered = None
+    if state.tampered is not None:  # every page says so: its figures stop before that event
+        problem, seq = state.tampered
+        tampered = {"problem": problem, "first_bad_seq": seq}
     return {
         "name": who.name,
         "roles": sorted(who.roles),
         "team": who.team,
-        "program": {"name": state.name, "demo": state.demo},
+        "program": {"name": state.name, "demo": state.demo, "tampered": tampered},
     }
 
 
