@@ -184,3 +184,24 @@ def test_every_page_says_when_the_log_stops_verifying(
                                     "category": "it-broke", "component": "gateway"})  # fmt: skip
         assert "Nothing more is recorded" in refused.json()["error"]["message"], refused.text
         assert served.state().head_seq == tampered["first_bad_seq"]
+
+
+def test_challenges_nobody_signs_cannot_fill_the_servers_memory(
+    client: TestClient, world: Pilot, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Asking for a sign-in challenge needs no signature, only an enrolled key's id (the audit
+    page shows them): each one made a key and was kept two minutes, without bound. Past the
+    bound the server answers 429 in the one error shape, and a person signs in once the
+    waiting ones expire."""
+    from inhouse.web import signin
+
+    monkeypatch.setattr(signin, "_MAX_PENDING", 5)
+    key_id = key_of(world, "bob").key_id
+    for _ in range(5):
+        assert client.get(f"/login/challenge.json?key_id={key_id}").status_code == 200
+    refused = client.get(f"/login/challenge.json?key_id={key_id}")
+    assert refused.status_code == 429, refused.text
+    assert "sign-ins are waiting for their signature" in refused.json()["error"]["message"]
+    clock.advance(minutes=3)
+    with signed_in(client, world, "bob"):
+        assert client.get("/index.json").json()["viewer"]["name"] == "bob"
