@@ -290,6 +290,15 @@ def test_typed_prompt_use_is_labelled_unsigned_and_signed_use_is_what_counts(
         page = client.get("/prompts").text
         assert f"Live use ({UNSIGNED})" in page and "Measured use" not in page
         assert "The gateway signed no prompt use yet: no check counts any" in page
+        # `inhouse prompts usage` printed the same typed figures without a word about them
+        from typer.testing import CliRunner
+
+        from inhouse.cli.app import app
+
+        shown = CliRunner().invoke(app, ["prompts", "usage", "--program", str(world.folder)],
+                                   env=world.env["bob"])  # fmt: skip
+        assert shown.exit_code == 0, shown.output
+        assert "unsigned: from the summary tables" in " ".join(shown.stderr.split())
         # honest: bob uses it through the gateway, and the gateway signs its own rows' sum
         world.use([Use("bob", "2026-11-16T10:00", prompt=triage)])
         record_prompt_usage(world.lead)
