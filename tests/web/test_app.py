@@ -205,6 +205,8 @@ def test_every_form_answers_bad_input_in_the_one_error_shape_and_stores_nothing(
             error = reply.json()["error"]
             assert set(error) == {"status", "type", "code", "message", "missing"}
             assert error["status"] == status and says in error["message"], (path, error)
+            if status == 404:  # as a page answers an unknown name
+                assert (error["type"], error["code"]) == ("invalid_request_error", "not_found")
         sent_json = client.post("/support/tickets/T-1/comment", headers=json_,
                                 json={"csrf": csrf, "text": "x"})  # fmt: skip
         assert sent_json.status_code == 400, sent_json.text

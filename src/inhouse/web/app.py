@@ -41,6 +41,7 @@ from inhouse.errors import (
     NoSession,
     NoSuchRoute,
     NotAllowed,
+    UnknownPlay,
 )
 from inhouse.web import pages
 from inhouse.web.approvals import Approvals
@@ -288,6 +289,10 @@ def create_app(
         session = dash.session(request)
         form = await dash.form(request, session)
         play = request.path_params["play"]
+        try:
+            session.program.playbook.play(play)
+        except UnknownPlay as err:  # an unknown play is a 404 as its page answers it
+            raise NoSuchRoute(str(err)) from None
         decision = _field(form, "decision")
         comment = _field(form, "comment", required=False)
         if decision == "accept":
