@@ -94,7 +94,8 @@ def test_every_dashboard_page_says_a_demo_is_one(_isolated: Path, demo: bool) ->
             assert (BANNER in page.text) is demo, href
             assert (DEMO_NOTE.split(",")[0] in page.text) is demo, href
             twin = client.get("/index.json" if href == "/" else f"{href}.json").json()
-            assert twin["viewer"]["program"] == {"name": "Acme", "demo": demo}, href
+            shown = twin["viewer"]["program"]
+            assert shown == {"name": "Acme", "demo": demo, "tampered": None}, href
     served.close()
     mal.close()
 

@@ -164,3 +164,70 @@ def test_unknown_pages_answer_the_one_error_shape(client: TestClient, world: Pil
             error = reply.json()["error"]
             assert set(error) == {"status", "type", "code", "message", "missing"}
         assert client.get("/audit.json?before=abc").status_code == 400
+
+
+def test_every_form_answers_bad_input_in_the_one_error_shape_and_stores_nothing(
+    client: TestClient, world: Pilot, served: Program
+) -> None:
+    """Each form, posted by an API client with a missing field, a wrong value or an unknown
+    name: the one JSON error shape, a status that says what kind of fault, a message naming
+    it, and nothing appended to the log. An unknown ticket is a 404 as its page is (it was a
+    400), and a JSON body is refused as what it is (it was refused as a missing CSRF token)."""
+    json_ = {"accept": "application/json"}
+    with signed_in(client, world, "pia"):
+        csrf = client.get("/support").text.split('name="csrf" value="')[1].split('"')[0]
+        opened = client.post("/support/tickets", data={"csrf": csrf, "title": "Empty answers",
+                             "category": "it-broke", "component": "gateway"})  # fmt: skip
+        assert opened.status_code == 303, opened.text
+        head = served.state().head_seq
+        cases = [
+            ("/plays/1/handoff", {}, 400, "the form needs decision"),
+            ("/plays/1/handoff", {"decision": "maybe"}, 400, "accept or reject, not 'maybe'"),
+            ("/plays/99/handoff", {"decision": "accept"}, 404, "no play '99'"),
+            ("/plays/1/handoff", {"decision": "accept"}, 403, "only the receiver, lena"),
+            ("/pilot/survey", {}, 400, "the form needs answer"),
+            ("/pilot/survey", {"answer": "thrilled"}, 400, "no answer 'thrilled'"),
+            ("/support/tickets", {"category": "it-broke", "component": "gateway"}, 400,
+             "the form needs title"),
+            ("/support/tickets", {"title": "x", "category": "meh", "component": "gateway"}, 400,
+             "no ticket category 'meh'"),
+            ("/support/tickets", {"title": "x", "category": "it-broke", "component": "gw"}, 400,
+             "no component 'gw'"),
+            ("/support/tickets/T-404/comment", {"text": "x"}, 404, "no ticket 'T-404'"),
+            ("/support/tickets/T-1/zap", {"text": "x"}, 404, "no ticket step 'zap'"),
+            ("/support/tickets/T-1/assign", {"person": "bob"}, 403, "only the queue's owner"),
+            ("/support/tickets/T-1/resolve", {}, 400, "the form needs note"),
+            ("/support/tickets/T-1/reopen", {"reason": "x"}, 400, "only a resolved ticket"),
+        ]  # fmt: skip
+        for path, fields, status, says in cases:
+            reply = client.post(path, data={"csrf": csrf, **fields}, headers=json_)
+            assert reply.status_code == status, (path, fields, reply.text)
+            error = reply.json()["error"]
+            assert set(error) == {"status", "type", "code", "message", "missing"}
+            assert error["status"] == status and says in error["message"], (path, error)
+            if status == 404:  # as a page answers an unknown name
+                assert (error["type"], error["code"]) == ("invalid_request_error", "not_found")
+        sent_json = client.post("/support/tickets/T-1/comment", headers=json_,
+                                json={"csrf": csrf, "text": "x"})  # fmt: skip
+        assert sent_json.status_code == 400, sent_json.text
+        assert "application/x-www-form-urlencoded" in sent_json.json()["error"]["message"]
+        opened_as_page = client.get("/support/tickets/T-1/resolve", headers=json_)
+        assert opened_as_page.status_code == 405
+        assert "it takes POST only (a form on its page sends it)" in opened_as_page.text
+    assert served.state().head_seq == head
+
+
+def test_the_indicators_page_names_its_period_and_says_why_a_figure_is_missing(
+    client: TestClient, world: Pilot
+) -> None:
+    """It printed the period as a Python dict ("Period {'label': …}") and a missing figure as
+    "None ratio" with no reason; it now reads as `inhouse indicators report` prints it, and
+    offers the other periods it takes (only by typing a URL before)."""
+    with signed_in(client, world, "lena"):
+        page = client.get("/indicators").text
+        assert "Period 2026-10 (2026-10-01 to 2026-10-31), beside 2026-09." in page
+        assert "{&#39;label&#39;" not in page and "None ratio" not in page
+        assert "<td>n/a: nobody was active in the 30 days" in page  # stickiness, and why
+        assert '<input id="period" name="period" value="2026-10">' in page
+        november = client.get("/indicators?period=2026-11").text
+        assert "Period 2026-11 (2026-11-01 to 2026-11-30), beside 2026-10 (partial" in november

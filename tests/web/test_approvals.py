@@ -105,16 +105,14 @@ def test_only_its_own_session_sees_the_waiting_page(client: TestClient, world: P
         assert reply.status_code == 403 and "another session" in reply.text
 
 
-def test_a_survey_answer_a_session_signed_alone_does_not_count(
-    world: Pilot, served: Program
-) -> None:
-    """An answer in bob's name the host appended with his session key and no approval (as a
-    log from before approvals holds one): kept, verified, listed as not counted, saying why."""
+def _unapproved_answer(world: Pilot, served: Program) -> None:
+    """An answer in bob's name the host appends with his session key and no approval (as a log
+    from before approvals holds one)."""
     from datetime import timedelta
 
     from inhouse.identity import SigningKey
     from inhouse.identity.delegation import delegation_statement, sign_delegation
-    from inhouse.pilot.survey import survey_results
+    from inhouse.pilot.survey import current_survey
     from inhouse.program.facts import FACT_KINDS, Provenance
 
     bob, now = key_of(world, "bob"), world.clock()
@@ -128,12 +126,21 @@ def test_a_survey_answer_a_session_signed_alone_does_not_count(
               "payload": {"person": "bob", "would_resist_losing": True, "survey": "ellis-1",
                           "answer": "very", "benefit": ""},
               "delegation": sign_delegation(bob, statement, now=now)}  # fmt: skip
-    from inhouse.pilot.survey import current_survey
-
     opened = current_survey(served)
     assert opened is not None
     answer["payload"]["survey"] = opened.name  # type: ignore[index]
     append(served.store, EventKind.FACT_RECORDED, "bob", answer, at=now, key=session)
+
+
+def test_a_survey_answer_a_session_signed_alone_does_not_count(
+    world: Pilot, served: Program
+) -> None:
+    """An answer in bob's name the host appended with his session key and no approval: kept,
+    verified, listed as not counted, saying why."""
+    from inhouse.pilot.survey import survey_results
+
+    _unapproved_answer(world, served)
+    now = world.clock()
     state = served.state()
     assert state.tampered is None and _answers(served) == ["bob"]
     uncounted = [u for u in build_context(state, now).uncounted if u.fact.by == "bob"]
@@ -151,4 +158,42 @@ def test_the_waiting_page_is_shown_and_approved_in_the_browser_flow(
         page = client.get(waiting.headers["location"])
         assert "REJECT the handoff of play prove-value" in page.text
         assert approve_waiting(client, world, "lena", waiting) == "/plays/1"
+        # the audit says whose decision it is: the session's, approved with lena's own key
+        # (its approval blob was dumped into the summary, the approval itself unlabelled)
+        events = client.get("/audit.json").json()["events"]
+        decided = next(e for e in events if e["kind"] == "handoff.rejected")
+        assert decided["signer"]["session"] and decided["signer"]["approved"], decided
+        assert "approval=" not in decided["summary"]
+        assert "(browser session, approved with their own key)" in client.get("/audit").text
     assert served.state().handoffs["prove-value"].status == "rejected"
+
+
+def _steps(client: TestClient, person: str) -> list[str]:
+    board = client.get("/index.json").json()["next_steps"]
+    return [step["text"] for row in board if row["person"] == person for step in row["steps"]]
+
+
+def test_a_members_next_step_is_the_survey_until_their_own_answer_counts(
+    client: TestClient, world: Pilot, served: Program
+) -> None:
+    """The board listed no survey to answer: "nothing waits on anyone" while play 4 waited on
+    the pilot's answers. An answer the host signed with bob's session alone does not take it
+    off his list; his own approved answer does."""
+    from inhouse.pilot.survey import answer_survey
+
+    _unapproved_answer(world, served)
+    with signed_in(client, world, "bob"):
+        assert any(t.startswith("answer the survey ellis-1") for t in _steps(client, "bob"))
+        assert any(t.startswith("answer the survey ellis-1") for t in _steps(client, "pia"))
+        assert not any("survey" in t for t in _steps(client, "lena"))  # not a member
+        page = client.get("/")
+        assert 'href="/pilot#survey"' in page.text
+        pilot = client.get("/pilot").text  # no answer counts: nothing is "below" a benchmark
+        assert "No answer counts yet" in pilot and "below Ellis" not in pilot
+        answer_survey(world.people["pia"], "very")  # her own key, on her own machine
+        assert not any("survey" in t for t in _steps(client, "pia"))
+        code = _answer(client)  # bob's, through the page, approved with his own key
+        assert approve(str(client.base_url), code, key_of(world, "bob"), confirm=_yes,
+                       client=client, now=world.clock())["recorded"] is True  # fmt: skip
+        assert not any("survey" in t for t in _steps(client, "bob"))
+        assert "No answer counts yet" not in client.get("/pilot").text

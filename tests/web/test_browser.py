@@ -161,6 +161,14 @@ def test_a_ticket_is_opened_and_resolved(browser: Browser, base_url: str, world:
     page.get_by_role("button", name="Resolve").click()
     page.wait_for_url(f"{base_url}/support/tickets/T-1")
     assert page.locator(".lede .state").inner_text() == "resolved"
+    # both steps were taken through this session: each says whose own key it awaits
+    words = page.locator(".steps .word")
+    assert words.count() == 2
+    for n in range(2):
+        assert (
+            "pia's word only once they confirm it with their own key" in words.nth(n).inner_text()
+        )
+    assert page.locator(".counted").get_attribute("data-counts") == "no"
     page.goto(f"{base_url}/support")
     assert page.get_by_role("cell", name=title).is_visible()
     assert (watch.errors, watch.outside, watch.dialogs) == ([], [], [])

@@ -17,7 +17,7 @@ from inhouse.web.app import COOKIE, create_app
 from tests.conftest import Clock
 from tests.pilot.gateway_days import Pilot
 from tests.web.test_app import PAGES, _twin
-from tests.web.world import signed_in
+from tests.web.world import key_of, signed_in
 
 FORMS = ["/plays/1/handoff", "/pilot/survey", "/support/tickets", "/support/tickets/T-1/comment",
          "/logout"]  # fmt: skip
@@ -30,7 +30,9 @@ def _csrf(text: str) -> str:
 
 
 def test_every_page_but_sign_in_needs_a_session(client: TestClient) -> None:
-    assert client.get("/login").status_code == 200
+    login = client.get("/login")
+    assert login.status_code == 200
+    assert f"<code>inhouse web login --url {client.base_url}</code>" in login.text
     for path in PAGES:
         page = client.get(path)
         assert (page.status_code, page.headers["location"]) == (303, "/login"), path
@@ -56,6 +58,32 @@ def test_a_session_expires_and_sign_out_ends_it(
         csrf = _csrf(client.get("/").text)
         assert client.post("/logout", data={"csrf": csrf}).status_code == 303
         assert client.get("/index.json").status_code == 401
+
+
+def test_a_session_whose_key_was_revoked_ends_with_a_reason_and_records_nothing(
+    client: TestClient, world: Pilot, served: Program
+) -> None:
+    """pia's key is revoked while she is signed in: her session's delegation no longer holds.
+    Every page answered a bare server error (the error page itself asked who she is, and
+    failed again); the session now ends, each page and twin says why and what to run, and a
+    form posted with it records nothing."""
+    with signed_in(client, world, "pia"):
+        csrf = _csrf(client.get("/support").text)
+        world.lead.revoke_key(key_of(world, "pia").key_id)
+        head = served.state().head_seq
+        page = client.get("/")
+        assert page.status_code == 401, page.text[:300]
+        assert "this sign-in no longer acts for anyone" in page.text
+        assert "inhouse web login" in page.text and "Signed in as" not in page.text
+        twin = client.get("/index.json")  # the session is over: no session, said plainly
+        assert (twin.status_code, twin.json()["error"]["code"]) == (401, "no_session")
+        posted = client.post("/support/tickets", headers={"accept": "application/json"},
+                             data={"csrf": csrf, "title": "x", "category": "it-broke",
+                                   "component": "gateway"})  # fmt: skip
+        assert posted.status_code == 401, posted.text
+    assert served.state().head_seq == head and served.state().tampered is None
+    with signed_in(client, world, "bob"):  # everyone else's sessions go on
+        assert client.get("/index.json").status_code == 200
 
 
 def test_the_session_cookie_is_httponly_strict_and_short_lived(
@@ -130,3 +158,50 @@ def test_schemathesis_finds_no_server_error(api: schemathesis.BaseSchema, world:
 
         run()
     assert failures == []
+
+
+def test_every_page_says_when_the_log_stops_verifying(
+    client: TestClient, world: Pilot, served: Program
+) -> None:
+    """lena appends play 1's exit with no accepted handoff, around the API: the log stops
+    verifying there. Only the board's warnings and the audit page said so; the pilot, support
+    or indicators page showed its figures (as of the event before) as if nothing were wrong,
+    and a form there is refused. Every page and twin now says so."""
+    from inhouse.program.events import EventKind
+
+    with signed_in(client, world, "bob"):
+        assert "The event log does not verify" not in client.get("/pilot").text
+        assert client.get("/pilot.json").json()["viewer"]["program"]["tampered"] is None
+        world.lead._append(EventKind.PLAY_EXITED, "lena", {"play": "prove-value"})
+        for path in PAGES:
+            page = client.get(path).text
+            assert "The event log does not verify at event" in page, path
+            assert "a play exits when its receiver accepts its handoff" in page, path
+        tampered = client.get("/pilot.json").json()["viewer"]["program"]["tampered"]
+        assert tampered["first_bad_seq"] == served.state().head_seq
+        refused = client.post("/support/tickets", headers={"accept": "application/json"},
+                              data={"csrf": _csrf(client.get("/support").text), "title": "x",
+                                    "category": "it-broke", "component": "gateway"})  # fmt: skip
+        assert "Nothing more is recorded" in refused.json()["error"]["message"], refused.text
+        assert served.state().head_seq == tampered["first_bad_seq"]
+
+
+def test_challenges_nobody_signs_cannot_fill_the_servers_memory(
+    client: TestClient, world: Pilot, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Asking for a sign-in challenge needs no signature, only an enrolled key's id (the audit
+    page shows them): each one made a key and was kept two minutes, without bound. Past the
+    bound the server answers 429 in the one error shape, and a person signs in once the
+    waiting ones expire."""
+    from inhouse.web import signin
+
+    monkeypatch.setattr(signin, "_MAX_PENDING", 5)
+    key_id = key_of(world, "bob").key_id
+    for _ in range(5):
+        assert client.get(f"/login/challenge.json?key_id={key_id}").status_code == 200
+    refused = client.get(f"/login/challenge.json?key_id={key_id}")
+    assert refused.status_code == 429, refused.text
+    assert "sign-ins are waiting for their signature" in refused.json()["error"]["message"]
+    clock.advance(minutes=3)
+    with signed_in(client, world, "bob"):
+        assert client.get("/index.json").json()["viewer"]["name"] == "bob"

@@ -276,3 +276,46 @@ def test_money_figures_say_whose_word_their_costs_are(
     shown = " ".join(result.output.split())
     assert f"Local cost (costs: lena's word alone): {label}" in shown
     assert f"Spend avoided (costs: lena's word alone): {label}" in shown
+
+
+def test_typed_prompt_use_is_labelled_unsigned_and_signed_use_is_what_counts(
+    client: TestClient, world: Pilot, served: Program
+) -> None:
+    """The prompts page showed "Measured use" from the summary tables: rows typed into the
+    store read as bob reusing pia's prompt 3 times, though no check counts them (the checks
+    read the gateway's signed ``prompt.usage``). The typed figures are now live and labelled
+    unsigned; the signed use is shown apart, once the gateway signs it."""
+    from inhouse.pilot.library_views import record_prompt_usage
+
+    triage = world.share_prompt("pia", "triage")
+    typed = [
+        UsageRecord(request_id=new_request_id(), at=f"2026-11-1{d}T11:00:00+00:00",
+                    person="bob", key_id="k_bob", endpoint="chat/completions", model="tiny",
+                    status=200, prompt_id=triage)
+        for d in (3, 4, 5)
+    ]  # fmt: skip
+    insert_usage(world.lead.store, typed)
+    with signed_in(client, world, "lena"):
+        data = client.get("/prompts.json").json()
+        assert data["signed_usage"] == []
+        assert [u["uses_by_others"] for u in data["usage"]] == [3]  # typed, not counted
+        assert data["usage_label"] == UNSIGNED
+        page = client.get("/prompts").text
+        assert f"Live use ({UNSIGNED})" in page and "Measured use" not in page
+        assert "The gateway signed no prompt use yet: no check counts any" in page
+        # `inhouse prompts usage` printed the same typed figures without a word about them
+        from typer.testing import CliRunner
+
+        from inhouse.cli.app import app
+
+        shown = CliRunner().invoke(app, ["prompts", "usage", "--program", str(world.folder)],
+                                   env=world.env["bob"])  # fmt: skip
+        assert shown.exit_code == 0, shown.output
+        assert "unsigned: from the summary tables" in " ".join(shown.stderr.split())
+        # honest: bob uses it through the gateway, and the gateway signs its own rows' sum
+        world.use([Use("bob", "2026-11-16T10:00", prompt=triage)])
+        record_prompt_usage(world.lead)
+        signed = client.get("/prompts.json").json()["signed_usage"]
+        assert [(u["prompt"], u["uses"], u["uses_by_others"], u["people"], u["by"])
+                for u in signed] == [("triage", 1, 1, ["bob"], SERVICE)]  # fmt: skip
+        assert f'<a href="/facts/{signed[0]["fact"]}">' in client.get("/prompts").text

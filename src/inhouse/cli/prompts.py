@@ -229,6 +229,12 @@ def usage(
     rows = record_prompt_usage(opened, notes) if record else prompt_usage(opened)
     for note in notes:
         err_console().print(f"[yellow]not signed:[/yellow] {escape(note)}")
+    if not record and not json:  # the summary tables: anyone with the database could write them
+        err_console().print(
+            "[yellow]unsigned:[/yellow] from the summary tables, which anyone with database "
+            "access can write; `--record` sums the gateway's own rows and signs them with its "
+            "key (the prompt.usage the checks count)"
+        )
     print_rows(
         rows,
         json=json,

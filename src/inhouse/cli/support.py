@@ -312,10 +312,14 @@ def show(ticket: TicketArg, program: ProgramOpt = None, json: JsonOpt = False) -
 
 
 def _imported(step: dict[str, Any], ticket: str) -> str:
-    """How an imported step stands: whose word it is, and what its named person runs."""
-    if not step["imported_by"]:
+    """How an imported step, or one taken through a dashboard session, stands: whose word it
+    is, and what its named person runs."""
+    if step["imported_by"]:
+        said = f", imported by {step['imported_by']}"
+    elif step.get("session") and step["word"]:
+        said = ", through a dashboard session (its host holds the key)"
+    else:
         return ""
-    said = f", imported by {step['imported_by']}"
     word = step["word"]
     if word == "awaited":
         return f"{said}; {step['by']} confirms it: inhouse support confirm {ticket}"

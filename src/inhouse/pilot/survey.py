@@ -47,6 +47,7 @@ __all__ = [
     "Survey",
     "SurveyResults",
     "answer_survey",
+    "awaiting_answers",
     "current_survey",
     "eligibility",
     "open_survey",
@@ -370,6 +371,26 @@ def own_answer(program: Program) -> Fact | None:
         "survey.response",
         lambda f: f.payload.get("survey") == survey.name and f.payload["person"] == me,
     )
+
+
+def awaiting_answers(program: Program) -> list[str]:
+    """The pilot members who may answer the open survey now (``eligibility``) and have no
+    answer to it that counts yet (an answer a dashboard session signed without its person's
+    approval does not); empty when no survey is open."""
+    survey = current_survey(program)
+    if survey is None or not survey.is_open(program.clock()):
+        return []
+    context = _context(program)
+    answered = {
+        str(fact.payload["person"])
+        for fact in context.facts.of("survey.response")
+        if fact.payload.get("survey") == survey.name
+    }
+    return [
+        person
+        for person in sorted(_members(context))
+        if person not in answered and eligibility(program, person).eligible
+    ]
 
 
 # -- results ---------------------------------------------------------------------------------------

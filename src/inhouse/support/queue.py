@@ -40,6 +40,7 @@ from inhouse.program.playchecks._shared import (
 
 if TYPE_CHECKING:
     from inhouse.program import Program
+    from inhouse.program.checks import CheckContext
 
 __all__ = [
     "CATEGORIES",
@@ -49,6 +50,7 @@ __all__ = [
     "Ticket",
     "TicketStep",
     "accept_owner",
+    "assign_refused",
     "assign_ticket",
     "comment_on_ticket",
     "confirm_fix",
@@ -63,6 +65,8 @@ __all__ = [
     "reopen_ticket",
     "resolve_ticket",
     "ticket_dict",
+    "without_builders_verdict",
+    "words_awaited",
 ]
 
 COLLECTOR = NATIVE_TICKETS
@@ -196,16 +200,24 @@ def open_ticket(
 def assign_ticket(program: Program, ticket: str, person: str) -> Ticket:
     """Assign an open ticket to an enrolled person: the queue's owner or a rollout lead."""
     who = _acting(program)
-    owner = queue_of(program)
-    if Role.ROLLOUT_LEAD not in who.roles and (owner is None or owner.owner != who.name):
-        whose = f"the queue's owner ({owner.owner})" if owner else "the queue's owner (none yet)"
-        raise NotAllowed(f"only {whose} or a rollout lead assigns tickets; {who.name} is neither")
+    if (refused := assign_refused(program, who)) is not None:
+        raise NotAllowed(refused)
     found = find_ticket(program, ticket)
     if found.state != "open":
         raise InvalidInput(f"{ticket} is resolved: reopen it before assigning it")
     enrolled_person(program, person)
     _record(program, "ticket.assigned", {"ticket": ticket, "to": person})
     return find_ticket(program, ticket)
+
+
+def assign_refused(program: Program, who: Person) -> str | None:
+    """Why ``who`` may not assign tickets (None: they may): the queue's owner and the rollout
+    leads assign."""
+    owner = queue_of(program)
+    if Role.ROLLOUT_LEAD in who.roles or (owner is not None and owner.owner == who.name):
+        return None
+    whose = f"the queue's owner ({owner.owner})" if owner else "the queue's owner (none yet)"
+    return f"only {whose} or a rollout lead assigns tickets; {who.name} is neither"
 
 
 def comment_on_ticket(program: Program, ticket: str, text: str) -> Ticket:
@@ -396,6 +408,11 @@ def ticket_dict(program: Program, ticket: Ticket) -> dict[str, Any]:
         "fix_confirmed": ticket.fix_confirmed() is not None if resolution else None,
         "fix": _fix(ticket),
         "builders": sorted(builders_of(context, ticket.component)),
+        # whether play 5 (and the support figures) count its resolution as one without the
+        # builders, and if not why, in the check's words (None while open): a dashboard page
+        # or a list that says "fix confirmed" must not read as "counted" when the opening was
+        # a session's word still awaiting its person's own key
+        "without_builders": without_builders_verdict(context, ticket),
         "steps": [
             {
                 "step": step.kind,
@@ -406,6 +423,8 @@ def ticket_dict(program: Program, ticket: Ticket) -> dict[str, Any]:
                 "fact": step.fact.id,
                 "imported_by": step.fact.by if step.fact.collector == IMPORTED_TICKETS else None,
                 "word": _word_on(ticket, step),
+                # taken through a dashboard session: its host's word until its person confirms
+                "session": step.fact.session,
                 "covers": list(step.covers),
             }
             for step in ticket.steps
@@ -427,14 +446,36 @@ def _fix(ticket: Ticket) -> dict[str, Any] | None:
             "awaits": opener, "command": confirm_fix_command(ticket.id)}  # fmt: skip
 
 
+def without_builders_verdict(context: CheckContext, ticket: Ticket) -> dict[str, Any] | None:
+    """Whether ``ticket``'s resolution counts as one without its component's builders, by the
+    rules of play 5's ``ticket-resolved-without-builder`` as ``support stats`` applies them
+    (a reopening aside), and why not; None while it is open."""
+    from inhouse.program.playchecks.support import why_not_without_builders
+
+    if ticket.resolution is None:
+        return None
+    why = why_not_without_builders(context, ticket, builders_of(context, ticket.component))
+    return {"counts": why is None, "why_not": why}
+
+
+def words_awaited(ticket: Ticket) -> list[TicketStep]:
+    """The openings and resolutions of ``ticket`` that are another's word in their person's
+    name (an import's, a dashboard session's) and still await that person's own key
+    (``inhouse support confirm``): neither confirmed nor disputed."""
+    return [s for s in ticket.steps if _word_on(ticket, s) == "awaited"]
+
+
 def _word_on(ticket: Ticket, step: TicketStep) -> str | None:
-    """For an imported opening or resolution, where its named person's word stands: ``own``
-    (they ran the import), ``confirmed``, ``disputed`` or ``awaited``; None for other steps."""
+    """For an imported opening or resolution, or one a dashboard session signed, where its
+    named person's word stands: ``own`` (they ran the import), ``confirmed``, ``disputed`` or
+    ``awaited``; None for other steps. A session's step is never ``own``: its fact names its
+    person as signer, but the dashboard's host holds the session key, so it is their word only
+    once they confirm it (``inhouse support confirm``), as the check reads it."""
     if step not in ticket.imported_in_name_of(step.actor):
         return None
     if ticket.disputed(step.actor, step.fact) is not None:
         return "disputed"
-    if step.fact.by == step.actor:
+    if step.fact.by == step.actor and not step.fact.session:
         return "own"
     return "confirmed" if ticket.confirmed(step.actor, step.fact) else "awaited"
 

@@ -34,12 +34,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from inhouse.errors import (
     ApprovalNeeded,
     CsrfRefused,
+    IdentityError,
     InhouseError,
     InvalidInput,
     MethodNotAllowed,
     NoSession,
     NoSuchRoute,
     NotAllowed,
+    UnknownPlay,
 )
 from inhouse.web import pages
 from inhouse.web.approvals import Approvals
@@ -60,6 +62,8 @@ _CSP = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 _MAX_FORM = 64 * 1024
+#: the code of a session ended because its sign-in stopped acting for its person
+_ENDED = "session_ended"
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -98,9 +102,27 @@ class _Dashboard:
     # -- sessions ----------------------------------------------------------------------------
 
     def session(self, request: Request) -> Session:
-        found = self.signins.session(request.cookies.get(COOKIE))
+        found = self.live(request)
         if found is None:
             raise NoSession("sign in first: run `inhouse web login` and open the link it prints")
+        return found
+
+    def live(self, request: Request) -> Session | None:
+        """The request's session while its sign-in still acts for its person; one whose
+        delegation no longer holds (their key revoked or rotated, their enrolment gone) is
+        ended, and the request is told why and to sign in again, never a server error."""
+        found = self.signins.session(request.cookies.get(COOKIE))
+        if found is None:
+            return None
+        try:
+            found.program.whoami()
+        except IdentityError as err:
+            self.signins.end(found.id)
+            ended = NoSession(
+                f"{err} (`inhouse web login` with a key enrolled now, then open the link)"
+            )
+            ended.code = _ENDED  # shown as a page, not a silent trip to the sign-in page
+            raise ended from None
         return found
 
     async def form(self, request: Request, session: Session) -> FormData:
@@ -108,6 +130,13 @@ class _Dashboard:
         length = int(request.headers.get("content-length") or 0)
         if length > _MAX_FORM:
             raise InvalidInput(f"a form is at most {_MAX_FORM} bytes")
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind and kind not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            # a JSON body reads as a form with no fields: say so, not "no CSRF token"
+            raise InvalidInput(
+                f"send the form as application/x-www-form-urlencoded (with its csrf field), "
+                f"not {kind}"
+            )
         form = await request.form()
         token = form.get("csrf")
         if not session.csrf_ok(token if isinstance(token, str) else None):
@@ -172,7 +201,7 @@ def create_app(
             return _json({"page": name, "viewer": pages.viewer(session.program), **data})
 
         async def as_html(request: Request) -> Response:
-            found = dash.signins.session(request.cookies.get(COOKIE))
+            found = dash.live(request)
             if found is None:
                 return _back("/login")
             data = build(request, found.program)
@@ -208,7 +237,12 @@ def create_app(
     async def login_page(request: Request) -> Response:
         return HTMLResponse(
             render_page(
-                "login", {"program": program.state().name}, viewer=None, csrf="", path="/login"
+                "login",
+                # the command with this server's own address: the page said URL-OF-THIS-PAGE
+                {"program": program.state().name, "url": str(request.base_url).rstrip("/")},
+                viewer=None,
+                csrf="",
+                path="/login",
             )
         )
 
@@ -255,6 +289,10 @@ def create_app(
         session = dash.session(request)
         form = await dash.form(request, session)
         play = request.path_params["play"]
+        try:
+            session.program.playbook.play(play)
+        except UnknownPlay as err:  # an unknown play is a 404 as its page answers it
+            raise NoSuchRoute(str(err)) from None
         decision = _field(form, "decision")
         comment = _field(form, "comment", required=False)
         if decision == "accept":
@@ -299,7 +337,7 @@ def create_app(
         }
 
     async def waiting_html(request: Request) -> Response:
-        found = dash.signins.session(request.cookies.get(COOKIE))
+        found = dash.live(request)
         if found is None:
             return _back("/login")
         data = waiting_page(request, found)
@@ -350,7 +388,10 @@ def create_app(
         session = dash.session(request)
         form = await dash.form(request, session)
         ticket, step = request.path_params["ticket"], request.path_params["step"]
-        queue.find_ticket(session.program, ticket)
+        try:
+            queue.find_ticket(session.program, ticket)
+        except InvalidInput as err:  # an unknown ticket is a 404, as its page is
+            raise NoSuchRoute(str(err)) from None
         if step == "comment":
             queue.comment_on_ticket(session.program, ticket, _field(form, "text"))
         elif step == "resolve":
@@ -422,15 +463,24 @@ def create_app(
 
     async def inhouse_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, InhouseError)
-        if isinstance(exc, NoSession) and not _wants_json(request) and request.method == "GET":
+        if (
+            isinstance(exc, NoSession)
+            and exc.code != _ENDED
+            and not _wants_json(request)
+            and request.method == "GET"
+        ):
             return _back("/login")
         if _wants_json(request):
             return _json(error_body(exc), exc.http_status)
         session = dash.signins.session(request.cookies.get(COOKIE))
+        try:
+            viewer = None if session is None else pages.viewer(session.program)
+        except InhouseError:  # the sign-in stopped acting for anyone: show the error alone
+            session, viewer = None, None
         body = render_page(
             "error",
             error_body(exc)["error"],
-            viewer=None if session is None else pages.viewer(session.program),
+            viewer=viewer,
             csrf="" if session is None else session.csrf,
             path=request.url.path,
         )
@@ -442,7 +492,11 @@ def create_app(
         if exc.status_code == 404:
             err = NoSuchRoute(f"no page at {request.url.path}")
         elif exc.status_code == 405:
-            err = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")
+            allowed = (exc.headers or {}).get("Allow", "")
+            takes = f": it takes {allowed} only" if allowed else ""
+            if allowed == "POST":  # a form's action, opened as a page
+                takes += " (a form on its page sends it)"
+            err = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}{takes}")
         else:
             err = InvalidInput(str(exc.detail))
             err.http_status = exc.status_code

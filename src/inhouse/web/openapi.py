@@ -39,8 +39,20 @@ _VIEWER = {
         "team": {"type": "string"},
         "program": {
             "type": "object",
-            "required": ["name", "demo"],
-            "properties": {"name": {"type": "string"}, "demo": {"type": "boolean"}},
+            "required": ["name", "demo", "tampered"],
+            "properties": {
+                "name": {"type": "string"},
+                "demo": {"type": "boolean"},
+                # null, or where the log stopped verifying (every page is as of before it)
+                "tampered": {
+                    "type": ["object", "null"],
+                    "required": ["problem", "first_bad_seq"],
+                    "properties": {
+                        "problem": {"type": "string"},
+                        "first_bad_seq": {"type": "integer"},
+                    },
+                },
+            },
         },
     },
 }
@@ -94,8 +106,8 @@ _PAGES: tuple[tuple[str, str, str, tuple[str, ...], tuple[dict[str, Any], ...]],
     (
         "/prompts.json",
         "prompts",
-        "The prompt library: versions, labels, diffs, measured use",
-        ("prompts", "usage"),
+        "The prompt library: versions, labels, diffs, the use the gateway signed, live use",
+        ("prompts", "signed_usage", "usage", "usage_label"),
         (),
     ),
     (
@@ -109,7 +121,7 @@ _PAGES: tuple[tuple[str, str, str, tuple[str, ...], tuple[dict[str, Any], ...]],
         "/support/tickets/{ticket}.json",
         "ticket",
         "One ticket and every step taken on it",
-        ("ticket",),
+        ("ticket", "assign"),
         ({"name": "ticket", "in": "path", "required": True, "schema": {"type": "string"}},),
     ),
     (

@@ -51,15 +51,20 @@ _AUDIT_PAGE = 100
 
 def viewer(program: Program) -> dict[str, Any]:
     """Who is looking: their name and roles (what they may do follows them), and at what: the
-    program's name, and whether it is a demo (every page says so: nothing a demo shows is
-    evidence)."""
+    program's name, whether it is a demo (every page says so: nothing a demo shows is
+    evidence), and whether its log stopped verifying (every page says so: what it shows is as
+    of the event before the first bad one, and nothing more can be recorded)."""
     who = program.whoami()
     state = program.state()
+    tampered = None
+    if state.tampered is not None:  # every page says so: its figures stop before that event
+        problem, seq = state.tampered
+        tampered = {"problem": problem, "first_bad_seq": seq}
     return {
         "name": who.name,
         "roles": sorted(who.roles),
         "team": who.team,
-        "program": {"name": state.name, "demo": state.demo},
+        "program": {"name": state.name, "demo": state.demo, "tampered": tampered},
     }
 
 
@@ -80,8 +85,11 @@ def _failing(view: PlayView) -> list[str]:
 def _next_steps(program: Program, status: Status) -> list[dict[str, Any]]:
     """Per person, what the status says waits on them: a handoff to decide, a play's exit
     still lacking, a handoff to offer, a play to start, a ticket assigned to them, the fix of
-    an "it broke" ticket they opened to confirm (from their own machine: a session cannot)."""
-    from inhouse.support.queue import confirm_fix_command, list_tickets, queue_of
+    an "it broke" ticket they opened to confirm, the open survey to answer, an opening or
+    resolution taken in their name through a session or an import to confirm (both from
+    their own machine: a session cannot)."""
+    from inhouse.pilot.survey import awaiting_answers, current_survey
+    from inhouse.support.queue import confirm_fix_command, list_tickets, queue_of, words_awaited
 
     steps: dict[str, list[dict[str, str]]] = {p["name"]: [] for p in status["people"]}
     leads = [p["name"] for p in status["people"] if "rollout-lead" in p["roles"]]
@@ -105,6 +113,12 @@ def _next_steps(program: Program, status: Status) -> list[dict[str, Any]]:
             elif view["state"] == "ready":
                 for lead in leads:
                     add(lead, f"start {label}: its trigger holds", href)
+        survey = current_survey(program)
+        if survey is not None:
+            # a survey answer is each member's own word, approved with their own key
+            for person in awaiting_answers(program):
+                add(person, f"answer the survey {survey.name} (open until "
+                    f"{survey.closes.date()})", "/pilot#survey")  # fmt: skip
         owner = queue_of(program)
         for ticket in list_tickets(program, state="open"):
             href = f"/support/tickets/{ticket.id}"
@@ -112,12 +126,27 @@ def _next_steps(program: Program, status: Status) -> list[dict[str, Any]]:
                 add(ticket.assignee, f"resolve {ticket.id}: {ticket.title}", href)
             elif owner is not None:
                 add(owner.owner, f"assign {ticket.id}: {ticket.title}", href)
+            else:  # nobody owns the queue: a lead assigns it (and names an owner)
+                for lead in leads:
+                    add(lead, f"assign {ticket.id}: {ticket.title} (the queue has no owner "
+                        "yet: `inhouse support owner PERSON`)", href)  # fmt: skip
         for ticket in list_tickets(program, state="resolved"):
             # an it-broke fix is what play 5 counts once its opener confirms it
             if ticket.category == "it-broke" and ticket.fix_confirmed() is None:
                 add(ticket.opened.actor, f"confirm the fix of {ticket.id} ({ticket.title}) "
                     f"from your own machine: `{confirm_fix_command(ticket.id)}`, or reopen it",
                     f"/support/tickets/{ticket.id}")  # fmt: skip
+        for ticket in list_tickets(program, state="all"):
+            # an opening or resolution taken through a dashboard session (or an import) in
+            # someone's name counts for play 5 only once they confirm it with their own key
+            awaited: dict[str, list[str]] = {}
+            for step in words_awaited(ticket):
+                awaited.setdefault(step.actor, []).append(step.kind)
+            href = f"/support/tickets/{ticket.id}"
+            for person, kinds in awaited.items():
+                add(person, f"confirm that you {' and '.join(kinds)} {ticket.id} "
+                    f"({ticket.title}) from your own machine: "
+                    f"`inhouse support confirm {ticket.id}`", href)  # fmt: skip
     return [{"person": name, "steps": found} for name, found in steps.items() if found]
 
 
@@ -169,6 +198,11 @@ def _fact_view(fact: Any, counts: tuple[set[int], dict[int, str]]) -> dict[str, 
         "by": fact.by,
         "signed": fact.signed,
         "on_behalf_of": fact.on_behalf_of,
+        # signed by a dashboard session's key, which the dashboard's host holds; approved: with
+        # its person's own approval of exactly this fact (else a check needing their own act
+        # reads it as the host's word)
+        "session": fact.session,
+        "approved": fact.approved,
         "collector": fact.collector,
         "comment": fact.comment,
         "at": fact.at.isoformat(timespec="seconds"),
@@ -331,7 +365,27 @@ def prompts_page(program: Program) -> dict[str, Any]:
             name = row["name"]
             diff = diff_prompts(program, f"{name}@{numbers[-2]}", f"{name}@{numbers[-1]}")
         prompts.append({**row, "history": shown["versions"], "latest_diff": diff})
-    return {"prompts": prompts, "usage": prompt_usage(program)}
+    return {
+        "prompts": prompts,
+        "signed_usage": _signed_prompt_usage(program),
+        "usage": prompt_usage(program),
+        "usage_label": UNSIGNED,
+    }
+
+
+def _signed_prompt_usage(program: Program) -> list[dict[str, Any]]:
+    """Each prompt version's latest counted ``prompt.usage`` fact (signed by the gateway's key,
+    what the pilot's and play 6's checks read), by prompt and version."""
+    from inhouse.program.counting import build_context
+
+    context = build_context(program.state(), program.clock())
+    latest: dict[tuple[str, int], Fact] = {}
+    for fact in context.facts.of("prompt.usage"):
+        latest[(str(fact.payload["prompt"]), int(fact.payload["version"]))] = fact
+    return [
+        {**_signed(fact), **fact.payload, "last_used": str(fact.payload.get("last_used") or "")}
+        for _, fact in sorted(latest.items())
+    ]
 
 
 # -- support ---------------------------------------------------------------------------------
@@ -340,15 +394,31 @@ def prompts_page(program: Program) -> dict[str, Any]:
 def support_page(program: Program) -> dict[str, Any]:
     """The queue, its tickets and the figures per component (builder-free share, Contributor
     Absence Factor)."""
-    from inhouse.support.queue import CATEGORIES, list_tickets, queue_of
+    from inhouse.program.counting import build_context
+    from inhouse.support.queue import (
+        CATEGORIES,
+        list_tickets,
+        queue_of,
+        without_builders_verdict,
+        words_awaited,
+    )
     from inhouse.support.stats import support_stats
 
     queue = queue_of(program)
+    context = build_context(program.state(), program.clock())
+    tickets = reversed(list_tickets(program, state="all"))
     return {
         "queue": None
         if queue is None
         else {"name": queue.name, "owner": queue.owner, "named_by": queue.named_by},
-        "tickets": [_ticket_row(t) for t in reversed(list_tickets(program, state="all"))],
+        "tickets": [
+            {
+                **_ticket_row(t),
+                "without_builders": without_builders_verdict(context, t),
+                "words_awaited": sorted({s.actor for s in words_awaited(t)}),
+            }
+            for t in tickets
+        ],
         "stats": [row.to_dict() for row in support_stats(program)],
         "categories": list(CATEGORIES),
     }
@@ -375,13 +445,22 @@ def _ticket_row(ticket: Any) -> dict[str, Any]:
 def ticket_page(program: Program, ticket: str) -> dict[str, Any]:
     """One ticket with every step (``inhouse support show --json``)."""
     from inhouse.errors import InvalidInput
-    from inhouse.support.queue import find_ticket, ticket_dict
+    from inhouse.support.queue import assign_refused, find_ticket, ticket_dict
 
     try:
         found = find_ticket(program, ticket)
     except InvalidInput as err:
         raise NoSuchRoute(str(err)) from None
-    return {"ticket": ticket_dict(program, found)}
+    state = program.state()
+    # the assign form, for whoever may assign (the queue's owner, a rollout lead): the next
+    # step "assign T-1" links here, and the page had no way to do it
+    may = found.state == "open" and assign_refused(program, program.whoami()) is None
+    people = sorted(
+        name
+        for name, person in state.people.items()
+        if may and not person.service and any(k.revoked_at is None for k in state.keys_of(name))
+    )
+    return {"ticket": ticket_dict(program, found), "assign": {"may": may, "people": people}}
 
 
 # -- governance ------------------------------------------------------------------------------
@@ -579,10 +658,14 @@ def audit_page(
         if event.signer is not None:
             record = state.keys.get(event.signer)
             delegated = state.verifier.keys.delegated.get(event.signer)
+            session = record is None and delegated is not None
             signer = {
                 "key_id": event.signer,
                 "person": record.person if record is not None else delegated,
-                "session": record is None and delegated is not None,
+                "session": session,
+                # the session's event carries its person's own approval of exactly it (the
+                # fold checked it): their decision, not the host's
+                "approved": session and "approval" in event.payload,
             }
         rows.append(
             {
@@ -625,10 +708,11 @@ def audit_page(
 
 
 def _summary(payload: dict[str, Any]) -> str:
-    """A line of what an event says (its delegation left out: the signer column shows it)."""
+    """A line of what an event says (its delegation and approval left out: the signer column
+    shows them)."""
     parts = []
     for key, value in payload.items():
-        if key in ("delegation", "envelope"):
+        if key in ("delegation", "envelope", "approval"):
             continue
         text = value if isinstance(value, str) else repr(value)
         parts.append(f"{key}={text}")

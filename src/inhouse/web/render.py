@@ -48,6 +48,14 @@ def _indicator_rows(items: list[dict[str, Any]]) -> list[tuple[str, float, float
     return rows
 
 
+def _figure(value: Any, unit: str = "") -> str:
+    """An indicator's figure with its unit, as ``inhouse indicators report`` prints it (n/a
+    for none, a ratio as a share, money in its currency)."""
+    from inhouse.indicators.render import fmt
+
+    return fmt(value, unit)
+
+
 def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, default=str, sort_keys=True)
 
@@ -64,6 +72,7 @@ def _environment() -> Environment:
     env.filters["when"] = _when
     env.filters["percent"] = _percent
     env.filters["pretty"] = _pretty
+    env.filters["figure"] = _figure
     env.globals["nav"] = PAGES
     env.globals["demo_note"] = DEMO_NOTE
     env.globals["activity_strip"] = charts.activity_strip

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from inhouse.errors import IdentityError, InvalidInput, NotAllowed
+from inhouse.errors import IdentityError, InvalidInput, NotAllowed, RateLimited
 
 if TYPE_CHECKING:
     from inhouse.identity import SigningKey
@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 __all__ = ["Session", "SignIns"]
 
 _CHALLENGE_TTL = timedelta(minutes=2)
+#: challenges waiting at once: asking for one needs no signature (only an enrolled key's id,
+#: which the audit page shows), so without a bound anyone could fill the server's memory
+_MAX_PENDING = 512
 _LINK_TTL = timedelta(minutes=2)
 
 
@@ -108,6 +111,11 @@ class SignIns:
         )
         with self._lock:
             self._expire(now)
+            if len(self._pending) >= _MAX_PENDING:
+                raise RateLimited(
+                    f"{_MAX_PENDING} sign-ins are waiting for their signature: try again in "
+                    "two minutes, when the oldest expire"
+                )
             self._pending[nonce] = _Pending(statement, key, now + _CHALLENGE_TTL)
         return statement
 
