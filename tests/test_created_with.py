@@ -317,3 +317,58 @@ def test_the_shipped_playbook_loaded_from_a_file_judges_as_the_shipped_one(
         assert any("first event says" in w for w in lena.status()["warnings"])
     finally:
         lena.close()
+
+
+@pytest.mark.parametrize("how", ["to herself", "in omar's name"])
+def test_a_v1_claim_spares_no_rerun_to_its_lead_alone(
+    _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """What a claim to v1 with no rules recorded buys the lead who wrote it, alone. Nothing in
+    the log tells it from a program a release before 183a57b created (that release wrote event 1
+    and 2 as she can; the store's schema has not changed since; what later releases write, in a
+    verdict or elsewhere, either is hers to leave out or shows only that someone upgraded), so
+    the claim is believed: the exit v1 let through is kept. But v1 spares the rerun only once
+    play 2 exited, and that exit is not the lead's alone: in every release play 3's owner
+    differs from play 2's, and the receiver accepts with their own key. Lena, with omar's
+    honest verify and nobody's rerun, hands play 2 around the API to herself (set aside: handed
+    to herself), or writes omar's acceptance with her own key (the fold stops there): no exit,
+    and play 2 still asks for the rerun."""
+    lena = _claiming(_isolated, clock, monkeypatch, rules="")
+    try:
+        lena.change_roles(None, "lena", add=["play-owner"])
+        omar = enrol(lena, "omar", team="support", roles=["play-owner"])
+        prove(lena)
+        lena.offer_handoff(None, 1, to="lena")
+        lena.accept_handoff(None, 1, comment="I can build on this")
+        omar.request_access(reason="I want the triage model")
+        lena.start_play(None, 2)
+        lock_baseline(lena)
+        measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)  # no rerun
+        measured(omar, "task.named", task="triage", frequency="daily")
+        omar.close()
+        with pytest.raises(InhouseError, match="exit criteria are not met"):
+            lena.offer_handoff(None, 2, to="omar")
+        receiver = "lena" if how == "to herself" else "omar"
+        digest = evidence_hash(exit_results(lena.playbook.play(2), lena.state(), clock()))
+        offer = {"play": "baseline", "to": receiver, "evidence_hash": digest, "comment": ""}
+        lena._append(EventKind.HANDOFF_OFFERED, "lena", offer)
+        for kind in (EventKind.HANDOFF_ACCEPTED, EventKind.PLAY_EXITED):
+            lena._append(kind, receiver, {"play": "baseline", "evidence_hash": digest})
+        fresh = Program.open(_isolated, clock=clock)
+        try:
+            state = fresh.state()
+            assert "baseline" not in state.first_exited
+            if how == "to herself":
+                assert state.tampered is None
+                [unmet] = state.unmet_exits
+                assert "was handed by its owner to himself" in unmet
+            else:
+                assert state.tampered is not None
+                assert "signed by lena's key" in state.tampered[0]
+            rows = {row["check"]: row for row in play(fresh, 2)["exit"]}
+            assert rows["trial-reproduced"]["outcome"] == "fail", rows["trial-reproduced"]
+            assert "--rerun" in rows["trial-reproduced"]["reason"]
+        finally:
+            fresh.close()
+    finally:
+        lena.close()

@@ -288,15 +288,17 @@ def _first_playbook(
             "an exit it made)",
         )
     # the rule came with v2: judging a program whose play 2 exited before it by the rule would
-    # re-judge every pilot grant it made since as held back (the reach guards judge exits by
-    # the checks loaded now), and lock its pilot out of the gateway at upgrade. Only an exit
-    # it made spares it: its first event, which names v1, is its lead's to write, so a program
-    # created today could name v1 too. And the exit spares only the weights it was judged
-    # on: a verdict recorded since on other weights (which a re-lock then blesses through
+    # re-judge every pilot grant it made since as held back (the reach guards judge exits by the
+    # checks loaded now), and lock its pilot out of the gateway at upgrade. Only an exit it made
+    # spares it: its first event, which names v1, is its lead's to write, so a program created today
+    # could name v1 too (with no rules recorded, nothing else in the log tells it from one a release
+    # before them created: tests/test_created_with.py), and the exit is not hers alone (play 3's
+    # owner, another person, accepts it with their own key). And the exit spares only the weights it
+    # was judged on: a verdict recorded since on other weights (which a re-lock then blesses through
     # baseline-pinned) is rerun like any program's, and so is the one the lock is tied to (the
-    # latest proven verdict naming its weights), which a later verdict naming none must not
-    # hide. (A rerun that holds still passes: an exit accepted on it must not turn stale when
-    # it is recorded.)
+    # latest proven verdict naming its weights), which a later verdict naming none must not hide. (A
+    # rerun that holds still passes: an exit accepted on it must not turn stale when it is
+    # recorded.)
     judged = [v for v in (verdict, _tied_verdict(ctx)) if v is not None]
     unspared = [v for v in judged if not _judged_at_exit(ctx, v, exit_[1])]
     if not unspared:
