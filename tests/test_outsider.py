@@ -15,6 +15,7 @@ organisation's sign-in, so every "someone else" comes down to an account she doe
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -57,6 +58,33 @@ def _alias(lena: Program, name: str, team: str) -> Program:
     """A "colleague" lena invents: invited by her, joined with a second key of hers, from a
     machine whose name she makes up (``Program.join(at_machine=...)``). Not signed in."""
     return enrol(lena, name, team=team, machine=f"{name}-laptop", signed_in=False)
+
+
+def lend_her_account(
+    lena: Program,
+    idp: StandinIdP,
+    aliases: Callable[[Program], Iterable[Program]],
+    act: Callable[[Program], object],
+) -> Program:
+    """lena lends her one account at the identity provider to each of ``aliases`` in turn:
+    from a second key of hers she revokes the key that signed in, each alias (made with that
+    second key, ``aliases``' argument) signs in with the freed account, does ``act`` and has
+    its key revoked; then a third key of hers takes the account back. The program as she
+    holds it then, signed in."""
+    desktop = SigningKey.generate()
+    lena.join(str(lena.invite("lena")), desktop, at_machine="lena-desktop")
+    unsigned = lena.using(desktop)
+    unsigned.revoke_key(lena.key.key_id)
+    for alias in aliases(unsigned):
+        alias.bind_sign_in(_her_token(lena, idp, alias.key))
+        act(alias)
+        unsigned.revoke_key(alias.key.key_id)
+    third = SigningKey.generate()
+    unsigned.join(str(unsigned.invite("lena")), third, at_machine="lena-desktop")
+    back = unsigned.using(third)
+    back.bind_sign_in(_her_token(lena, idp, third))
+    back.revoke_key(desktop.key_id)
+    return back
 
 
 def _waive(lena: Program, guard: str, play: str | None = None) -> None:
@@ -193,20 +221,13 @@ def test_her_account_lent_to_aliases_in_turn_makes_no_demand(
     it on a third key and revokes the second. Three people "asked", each once signed in, from a
     machine of their own: neither play 2's trigger nor play 4's demand counts any of them."""
     lena = after_one
-    desktop = SigningKey.generate()
-    lena.join(str(lena.invite("lena")), desktop, at_machine="lena-desktop")
-    unsigned = lena.using(desktop)
-    unsigned.revoke_key(lena.key.key_id)
-    for name, team in (("pia", "legal"), ("dan", "finance"), ("eve", "sales")):
-        alias = _alias(unsigned, name, team)
-        alias.bind_sign_in(_her_token(lena, idp, alias.key))
-        alias.request_access(reason="I want in")
-        unsigned.revoke_key(alias.key.key_id)
-    third = SigningKey.generate()
-    unsigned.join(str(unsigned.invite("lena")), third, at_machine="lena-desktop")
-    back = unsigned.using(third)
-    back.bind_sign_in(_her_token(lena, idp, third))
-    back.revoke_key(desktop.key_id)
+    back = lend_her_account(
+        lena,
+        idp,
+        lambda unsigned: (_alias(unsigned, name, team) for name, team in
+                          (("pia", "legal"), ("dan", "finance"), ("eve", "sales"))),
+        lambda alias: alias.request_access(reason="I want in"),
+    )  # fmt: skip
     status = back.status()
     access = _checks(status, 2, "trigger")["access-requested"]
     demand = _checks(status, 4, "trigger")["demand-spreading"]

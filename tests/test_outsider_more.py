@@ -15,12 +15,18 @@ from datetime import timedelta
 
 import pytest
 
-from inhouse.identity import SigningKey
 from inhouse.identity.signin import nonce_for
 from inhouse.program import Program, Provenance
 from inhouse.program.evaluation import context_for, run_checks
 from inhouse.testing.standin_idp import StandinIdP
-from tests.test_outsider import _alias, _her_token, _waive, clock, lena  # noqa: F401
+from tests.test_outsider import (  # noqa: F401
+    _alias,
+    _her_token,
+    _waive,
+    clock,
+    lena,
+    lend_her_account,
+)
 from tests.test_sign_in import _sign_in
 
 pytestmark = pytest.mark.own_sign_in
@@ -94,19 +100,13 @@ def test_her_account_lent_to_pilot_aliases_answers_no_survey(
         collector="inhouse survey",
     )
     _answer(bob, "bob", keen=False)
-    desktop = SigningKey.generate()
-    lena.join(str(lena.invite("lena")), desktop, at_machine="lena-desktop")
-    unsigned = lena.using(desktop)
-    unsigned.revoke_key(lena.key.key_id)
-    for name, alias in aliases.items():
-        alias.bind_sign_in(_her_token(lena, idp, alias.key))
-        _answer(alias, name, keen=True)
-        unsigned.revoke_key(alias.key.key_id)
-    third = SigningKey.generate()
-    unsigned.join(str(unsigned.invite("lena")), third, at_machine="lena-desktop")
-    back = unsigned.using(third)
-    back.bind_sign_in(_her_token(lena, idp, third))
-    back.revoke_key(desktop.key_id)
+    names = {alias.key.key_id: name for name, alias in aliases.items()}
+    back = lend_her_account(
+        lena,
+        idp,
+        lambda _: aliases.values(),
+        lambda alias: _answer(alias, names[alias.key.key_id], keen=True),
+    )
     outcome, reason = _judge(back, "pilot-would-resist-losing")
     assert outcome == "fail", reason
     assert reason.startswith("0 of 1 pilot members would be very disappointed"), reason
