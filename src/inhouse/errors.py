@@ -9,8 +9,10 @@ turn them into a message, an exit code or an HTTP error. Anything else that esca
     ├── ConfigError                   inhouse.toml unreadable or invalid
     ├── PlaybookError                 a playbook file fails validation (names line and field)
     ├── StoreError                    the database cannot be opened or migrated
+    │   └── LogTampered               …or its event log stops verifying: nothing is appended
     ├── UnknownPerson                 a name that is not on the program's roster
     ├── UnknownPlay                   a play id/number the playbook does not define
+    ├── UnknownApproval               a dashboard approval code nothing waits under (any more)
     ├── InvalidInput                  bad value from a person (payload, date, role, kind…)
     │   ├── BadRequest                a gateway request it cannot take (not JSON, no model…)
     │   │   ├── RequestTooLarge       …because its body is over the gateway's limit
@@ -96,6 +98,7 @@ __all__ = [
     "InhouseError",
     "InvalidApiKey",
     "InvalidInput",
+    "LogTampered",
     "MethodNotAllowed",
     "ModelDownloadFailed",
     "ModelDrifted",
@@ -130,6 +133,7 @@ __all__ = [
     "ToolCallBlocked",
     "ToolNotAllowed",
     "TransportFailed",
+    "UnknownApproval",
     "UnknownPerson",
     "UnknownPlay",
     "UnknownPrompt",
@@ -172,6 +176,18 @@ class StoreError(InhouseError):
     pass
 
 
+class LogTampered(StoreError):
+    """The event log does not verify at some event, so nothing more is appended to it (it
+    would sign on top of a forgery). An HTTP edge answers 409, not 5xx: the request is sound
+    and the server is up, but the program's state refuses it until someone restores the store
+    (``inhouse audit verify`` names the event), as a stopped program refuses it; retrying the
+    same request, as a client does on a 5xx, records nothing either."""
+
+    http_status = 409
+    error_type = "refused_error"
+    code = "log_tampered"
+
+
 class UnknownPerson(InhouseError):
     exit_code = 2
     http_status = 404
@@ -184,6 +200,15 @@ class UnknownPlay(InhouseError):
     http_status = 404
     error_type = "not_found_error"
     code = "unknown_play"
+
+
+class UnknownApproval(InhouseError):
+    """A dashboard approval code that nothing waits under: it expired, or never existed."""
+
+    exit_code = 2
+    http_status = 404
+    error_type = "not_found_error"
+    code = "unknown_approval"
 
 
 class InvalidInput(InhouseError):

@@ -13,10 +13,18 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import sync_playwright
 
+from inhouse.identity import machine
+from inhouse.program.people import PeopleMixin
 from inhouse.web.login import sign_in
-from tests.conftest import Clock
+from tests.conftest import (
+    OTHER_COMPUTER,
+    Clock,
+    _enrol_service_on_its_host,
+    stand_in_elsewhere,
+)
 from tests.web.browser import CHROMIUM, serving
 from tests.web.world import dashboard_program, key_of, make_world
 
@@ -34,8 +42,24 @@ def main(target: Path) -> None:
         work = root / "work"
         work.mkdir()
         os.chdir(work)
-        world = make_world(work, Clock())
-        program = dashboard_program(world)
+        # as the tests' autouse fixture does (tests/conftest.py): the world's stand-in identity
+        # provider on loopback stands for the organisation's, and the gateway's service key is
+        # enrolled as from its own host (a machine of its own); without it the world refuses to
+        # build
+        with pytest.MonkeyPatch.context() as patch:
+            stand_in_elsewhere(patch)
+            real = machine._os_machine_id
+            patch.setattr(
+                machine, "_os_machine_id", lambda: os.environ.get(OTHER_COMPUTER) or real()
+            )
+            patch.setattr(PeopleMixin, "enrol_service", _enrol_service_on_its_host)
+            _photograph(target, work)
+
+
+def _photograph(target: Path, work: Path) -> None:
+    world = make_world(work, Clock())
+    program = dashboard_program(world)
+    try:
         with serving(program) as url, sync_playwright() as driver:
             browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
             for name, path, width in SHOTS:
@@ -45,6 +69,7 @@ def main(target: Path) -> None:
                 page.screenshot(path=str(target / f"dashboard-{name}.png"), full_page=True)
                 print(f"wrote {target / f'dashboard-{name}.png'}")
             browser.close()
+    finally:
         program.close()
         world.lead.close()
 

@@ -231,3 +231,22 @@ def test_the_indicators_page_names_its_period_and_says_why_a_figure_is_missing(
         assert '<input id="period" name="period" value="2026-10">' in page
         november = client.get("/indicators?period=2026-11").text
         assert "Period 2026-11 (2026-11-01 to 2026-11-30), beside 2026-10 (partial" in november
+
+
+def test_the_pilot_page_counts_each_members_steps_and_names_a_track_that_does_not_load(
+    client: TestClient, world: Pilot
+) -> None:
+    """A member whose track file does not load (deleted, or broken after they were added)
+    showed "0 of 0 steps", as if the track asked nothing; the page now says the track does not
+    load and why, as ``inhouse pilot list`` does. The others' counts are untouched."""
+    with signed_in(client, world, "bob"):
+        page = client.get("/pilot").text
+        assert "0 of 2 steps" in page and "0 of 1 step<" in page  # bob's support, pia's legal
+        (world.folder / "enablement" / "legal.yaml").unlink()
+        page = client.get("/pilot").text
+        assert "0 of 0 steps" not in page and "0 of 2 steps" in page
+        assert "its track does not load</strong>: no track &#39;legal&#39;: " in page
+        assert "enablement/legal.yaml does not exist" in page
+        pia = next(m for m in client.get("/pilot.json").json()["roster"]["members"]
+                   if m["person"] == "pia")  # fmt: skip
+        assert "enablement/legal.yaml does not exist" in pia["error"]

@@ -105,6 +105,28 @@ def test_only_its_own_session_sees_the_waiting_page(client: TestClient, world: P
         assert reply.status_code == 403 and "another session" in reply.text
 
 
+def test_an_approval_code_nothing_waits_under_is_not_found(
+    client: TestClient, world: Pilot, served: Program
+) -> None:
+    """A made-up (or expired) code answered 403, as if it named something not yours: it names
+    nothing, so it is a 404 in the one error shape, on each route that takes a code."""
+    with signed_in(client, world, "bob"):
+        for reply in (client.get("/approve/made-up.json"),
+                      client.post("/approve/made-up.json", json={"statement": {}}),
+                      client.get("/approvals/made-up.json")):  # fmt: skip
+            assert reply.status_code == 404, reply.text
+            error = reply.json()["error"]
+            assert (error["type"], error["code"]) == ("not_found_error", "unknown_approval")
+            assert "no decision is waiting under that code" in error["message"]
+        page = client.get("/approvals/made-up")
+        assert page.status_code == 404 and "<h1>Not found</h1>" in page.text
+        code = _answer(client)  # a real one is still found, and only by its own session
+        assert client.get(f"/approvals/{code}.json").status_code == 200
+    with signed_in(client, world, "pia"):
+        assert client.get(f"/approvals/{code}.json").status_code == 403
+    assert _answers(served) == []
+
+
 def _unapproved_answer(world: Pilot, served: Program) -> None:
     """An answer in bob's name the host appends with his session key and no approval (as a log
     from before approvals holds one)."""

@@ -186,6 +186,34 @@ def test_every_page_says_when_the_log_stops_verifying(
         assert served.state().head_seq == tampered["first_bad_seq"]
 
 
+def test_a_form_on_a_log_that_stops_verifying_is_refused_not_a_server_error(
+    client: TestClient, world: Pilot, served: Program
+) -> None:
+    """A form posted once the log stops verifying answered 500, "Server error": nothing was
+    wrong with the server or the request, the program's log refuses more events. It answers
+    409 in the one error shape (code ``log_tampered``), as a page headed "Refused", naming the
+    event and ``inhouse audit verify``; nothing is recorded."""
+    from inhouse.program.events import EventKind
+
+    with signed_in(client, world, "bob"):
+        csrf = _csrf(client.get("/support").text)
+        world.lead._append(EventKind.PLAY_EXITED, "lena", {"play": "prove-value"})
+        bad = served.state().head_seq
+        form = {"csrf": csrf, "title": "x", "category": "it-broke", "component": "gateway"}
+        refused = client.post("/support/tickets", data=form,
+                              headers={"accept": "application/json"})  # fmt: skip
+        assert refused.status_code == 409, refused.text
+        error = refused.json()["error"]
+        assert (error["type"], error["code"]) == ("refused_error", "log_tampered")
+        assert f"does not verify at event {bad}" in error["message"]
+        assert "`inhouse audit verify`" in error["message"]
+        page = client.post("/support/tickets", data=form)
+        assert page.status_code == 409
+        assert "<h1>Refused</h1>" in page.text and "Server error" not in page.text
+        assert f"does not verify at event {bad}" in page.text
+    assert served.state().head_seq == bad and list_tickets(served, state="all") == []
+
+
 def test_challenges_nobody_signs_cannot_fill_the_servers_memory(
     client: TestClient, world: Pilot, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

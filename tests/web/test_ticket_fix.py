@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
+from inhouse.program import Program
 from inhouse.support.queue import confirm_fix, open_ticket, resolve_ticket
 from tests.pilot.gateway_days import Pilot
 from tests.web.world import signed_in
@@ -195,3 +196,28 @@ def test_whoever_may_assign_a_ticket_finds_the_form_its_next_step_links_to(
         steps = {s["person"]: [x["text"] for x in s["steps"]]
                  for s in client.get("/index.json").json()["next_steps"]}  # fmt: skip
         assert any(t.startswith("resolve T-1") for t in steps["bob"]), steps
+
+
+def test_a_builders_comment_through_a_session_still_counts_as_taking_part(
+    client: TestClient, world: Pilot, served: Program
+) -> None:
+    """A session signs comments, assignments and reopenings without its person's own key, so
+    the dashboard's host could sign one in a builder's name. Left as it is, on purpose: each
+    of those steps can only stop a ticket counting as resolved without the builders (the queue's
+    owner or a lead assigns it to a builder with their own key; anyone enrolled reopens it),
+    never make one count. Ignoring a session's comment would be the hole: lena, who built the
+    gateway, helps on the ticket through the page, and it would count as resolved without
+    her."""
+    _resolved_by_bob(world)
+    confirm_fix(world.people["pia"], "T-1", text="summaries are back")
+    with signed_in(client, world, "lena"):
+        before = client.get("/support/tickets/T-1.json").json()["ticket"]["without_builders"]
+        assert "lena, a builder, took part" not in str(before["why_not"]), before
+        posted = client.post("/support/tickets/T-1/comment",
+                             data={"csrf": _csrf(client, "/support/tickets/T-1"),
+                                   "text": "the gateway's cache was stale"})  # fmt: skip
+        assert posted.status_code == 303, posted.text
+        verdict = client.get("/support/tickets/T-1.json").json()["ticket"]["without_builders"]
+    comment = next(f for f in served.state().facts if f.kind == "ticket.commented")
+    assert (comment.by, comment.session, comment.approved) == ("lena", True, False)
+    assert verdict == {"counts": False, "why_not": "T-1: lena, a builder, took part"}

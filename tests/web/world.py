@@ -15,15 +15,28 @@ import httpx
 
 from inhouse.identity import SigningKey
 from inhouse.pilot.survey import open_survey
+from inhouse.pilot.tracks import TRACKS_DIR
 from inhouse.program import Program, Provenance
 from inhouse.web.login import sign_in
 from tests.conftest import Clock
 from tests.pilot.gateway_days import Pilot, Use, at, start_pilot
 
 MEMBERS = {"bob": ("support", "support"), "pia": ("legal", "legal")}
+#: the members' tracks: a lead adds a member only to a track that exists (``pilot add``), so
+#: without them the pilot page showed each member's enablement as "0 of 0 steps"
+TRACKS = {
+    "support": "title: Support\nrole: support\nsteps:\n  - id: first-request\n"
+    "    type: first-answered-request\n  - id: pair-with-a-champion\n    type: attested\n"
+    "    title: Spent half an hour with your team's champion\n",
+    "legal": "title: Legal\nrole: legal\nsteps:\n  - id: first-request\n"
+    "    type: first-answered-request\n",
+}
 
 
 def make_world(folder: Path, clock: Clock) -> Pilot:
+    (folder / TRACKS_DIR).mkdir(exist_ok=True)
+    for name, text in TRACKS.items():
+        (folder / TRACKS_DIR / f"{name}.yaml").write_text(text, encoding="utf-8")
     pilot = start_pilot(folder, clock, MEMBERS)
     pilot.use(Use(p, f"2026-11-{d}T10:00") for p in MEMBERS for d in (10, 12))
     clock.now = at("2026-11-16T09:00")

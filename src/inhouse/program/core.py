@@ -21,10 +21,10 @@ from inhouse.errors import (
     ApprovalNeeded,
     IdentityError,
     InvalidInput,
+    LogTampered,
     NotAllowed,
     ProgramNotFound,
     ProgramStopped,
-    StoreError,
     UnknownPerson,
 )
 from inhouse.program.checks import Person
@@ -102,7 +102,7 @@ def refuse_if_tampered(state: ProgramState) -> None:
     """Nothing is appended to a log that does not verify: it would sign on top of a forgery."""
     if state.tampered is not None:
         problem, seq = state.tampered
-        raise StoreError(
+        raise LogTampered(
             f"the event log does not verify at event {seq}: {problem}. Nothing more is recorded "
             "and nothing after it counts; `inhouse audit verify` reports it, restore the store "
             "from a backup"

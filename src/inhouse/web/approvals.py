@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from inhouse.errors import InvalidInput, NotAllowed
+from inhouse.errors import InvalidInput, NotAllowed, UnknownApproval
 
 if TYPE_CHECKING:
     from inhouse.errors import ApprovalNeeded
@@ -82,13 +82,14 @@ class Approvals:
         return waiting
 
     def find(self, code: str) -> Waiting:
-        """The decision waiting under ``code``; refused when there is none (used, expired)."""
+        """The decision waiting under ``code``; not found when there is none (expired, or a
+        code never given out): a 404, as for any path that names nothing."""
         now = self.signins.program.clock()
         with self._lock:
             self._expire(now)
             waiting = self._waiting.get(code)
         if waiting is None:
-            raise NotAllowed(
+            raise UnknownApproval(
                 "no decision is waiting under that code (it expired, or never existed): make "
                 "it again in the dashboard"
             )

@@ -370,7 +370,7 @@ def openapi_document() -> dict[str, Any]:
                         }
                     },
                 },
-                **_errors(403),
+                **_errors(403, 404),
             },
         },
         "post": {
@@ -395,7 +395,7 @@ def openapi_document() -> dict[str, Any]:
                         }
                     },
                 },
-                **_errors(400, 403, 409),
+                **_errors(400, 403, 404, 409),
             },
         },
     }
