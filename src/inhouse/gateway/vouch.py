@@ -18,6 +18,7 @@ import httpx
 from inhouse.errors import InvalidInput, NotAllowed
 from inhouse.identity.hosts import NONCE_HEADER, host_challenge
 from inhouse.identity.keys import verify_signature
+from inhouse.program.counting import lead_account, unsigned_signer
 from inhouse.program.facts import Fact, Provenance
 
 if TYPE_CHECKING:
@@ -62,6 +63,20 @@ def vouch_for_gateway(program: Program, url: str, *, timeout: float = 10.0) -> F
             "the organisation's sign-in is not set up, so nobody is told apart from the lead "
             "who enrolled the gateway's key and a vouch would count for nothing: a rollout lead "
             "runs `inhouse sign-in setup`, you `inhouse sign-in login`, then vouch"
+        )
+    # what the counting would never count is refused here, nothing recorded: a vouch is
+    # someone else's, signed in with an account of their own (inhouse.program.counting)
+    if (why := unsigned_signer(state, who.name, program.key.key_id)) is not None:
+        raise NotAllowed(
+            f"a vouch {who.name} signs with this key would count for nothing: {why}; then vouch"
+        )
+    if (lent := lead_account(state, program.key.key_id)) is not None:
+        account, lead = lent
+        raise NotAllowed(
+            f"{who.name}'s key signed in with the account {account}, which {lead}, a rollout "
+            "lead, held: one account is one person to the sign-in, so this vouch would be a "
+            "lead's and count for nothing. Someone who uses the gateway vouches, signed in "
+            "with their own account on their own machine"
         )
     nonce = secrets.token_hex(16)
     base = url.rstrip("/")

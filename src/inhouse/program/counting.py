@@ -54,6 +54,7 @@ __all__ = [
     "SELF_KINDS",
     "SERVICE_KINDS",
     "build_context",
+    "lead_account",
     "pin_refusal",
     "refused_vouches",
     "unsigned_signer",
@@ -624,6 +625,17 @@ def _vouch_problem(
     if not verify_signature(record.public_key, challenge, str(data.get("signature"))):
         return f"carries a signature that key {record.key_id} did not make over its challenge"
     return None
+
+
+def lead_account(state: ProgramState, key: str | None) -> tuple[str, str] | None:
+    """The account ``key`` signed in with and the rollout lead (any, ever) who held it, or None
+    where it is no lead's: what that key signs as someone else's vouch is a lead's
+    (:func:`_vouch_problem`), so the command refuses it before recording."""
+    bound = state.signed_keys.get(key or "")
+    if bound is None:
+        return None
+    lead = _lead_accounts(state).get(bound.subject)
+    return None if lead is None or lead == bound.person else (bound.subject, lead)
 
 
 def _lead_accounts(state: ProgramState) -> dict[str, str]:
