@@ -20,9 +20,10 @@ from typing import Any
 
 import pytest
 
-from inhouse.baseline.lock import read_lock
+from inhouse.baseline.lock import LockedModel, lock_fact_payload, read_lock
 from inhouse.errors import IdentityError, InvalidInput
 from inhouse.identity import fact_predicate_type, seal
+from inhouse.indicators import open_finding
 from inhouse.pilot.enablement import progress, step_done
 from inhouse.pilot.roster import add_member
 from inhouse.program import Program, Provenance
@@ -33,7 +34,7 @@ from tests.conftest import Clock
 from tests.people import enrol
 from tests.pilot.gateway_days import Pilot
 from tests.pilot.world import World, make_world
-from tests.test_outsider_later import _relock, lena, pilot  # noqa: F401
+from tests.test_outsider_later import _judge, _relock, lena, pilot  # noqa: F401
 
 
 def _sealed(person: Program, kind: str, payload: dict[str, Any], collector: str,
@@ -276,3 +277,61 @@ def test_a_run_sealed_after_the_member_joined_is_their_step_however_late_it_come
     world.clock.advance(minutes=30)
     assert "workflow.run by bob" in world.lead.import_evidence([envelope])[0]
     assert _summarised(world).met
+
+
+# -- play 6: a fix confirmed by a verify from before it ------------------------------------------
+
+
+def _fix_with_an_earlier_verify(made: Pilot, lead: Program, *, sealed_after: bool) -> Any:
+    """pia (a real colleague) finds answers too slow; lena re-locks to a smaller model, naming
+    the finding, and imports bob's verify of that lock, sealed on his laptop before the re-lock
+    (a lock she had him try the week before) or after it. Returns the finding."""
+    bob = made.people["bob"]
+    lock = read_lock(lead.folder)
+    assert lock is not None
+    smaller = [LockedModel(name="tiny", digest="sha256:" + "e" * 64)]
+    planned = lock.model_copy(update={"models": smaller})
+    planned = planned.model_copy(update={"lock_hash": planned.computed_hash()})
+    verify = {"lock_hash": planned.lock_hash, "passed": True,
+              "models": [{"name": "tiny", "digest": smaller[0].digest}]}  # fmt: skip
+    early = _sealed(bob, "baseline.verify", verify, "inhouse baseline verify", lead.clock())
+    made.clock.advance(days=7)
+    finding = open_finding(made.people["pia"], "answers are too slow", target="baseline")
+    made.clock.advance(hours=1)
+    relock = _relock(lead, models=smaller)
+    assert relock.lock_hash == planned.lock_hash
+    lead.record_fact(None, "baseline.lock", {**lock_fact_payload(relock), "closes": [finding.id]},
+                     provenance=Provenance.MEASURED, collector="inhouse baseline lock")  # fmt: skip
+    made.clock.advance(hours=1)
+    late = _sealed(bob, "baseline.verify", verify, "inhouse baseline verify", lead.clock())
+    made.clock.advance(days=1)
+    _others_write(made)
+    made.clock.advance(minutes=30)
+    assert "baseline.verify by bob" in lead.import_evidence([late if sealed_after else early])[0]
+    return finding
+
+
+def test_a_verify_sealed_before_the_fix_and_carried_in_after_confirms_nothing(
+    pilot: Pilot,  # noqa: F811
+    lena: Program,  # noqa: F811
+) -> None:
+    """bob's verify of the smaller lock, sealed a week before pia's finding and the re-lock
+    that answers it, carried in after: the log dates it after the fix, but nobody took the fix
+    into their hands since it was fed back, so the finding stays open, awaiting confirmation."""
+    finding = _fix_with_an_earlier_verify(pilot, lena, sealed_after=False)
+    result = _judge(lena, "findings-fed-back")
+    assert result.outcome is not Outcome.PASS, result.reason
+    assert "awaiting confirmation by someone other than lena" in result.reason
+    assert "bob sealed it on their machine on" in result.reason
+    assert f"#{finding.id}" in result.reason
+
+
+def test_a_verify_sealed_after_the_fix_confirms_it_however_late_it_comes(
+    pilot: Pilot,  # noqa: F811
+    lena: Program,  # noqa: F811
+) -> None:
+    """The honest path: bob verifies the re-lock on his laptop after it was recorded, and lena
+    imports his file the next day: the finding is fed back."""
+    _fix_with_an_earlier_verify(pilot, lena, sealed_after=True)
+    result = _judge(lena, "findings-fed-back")
+    assert result.outcome is Outcome.PASS, result.reason

@@ -385,7 +385,8 @@ def _confirmation(
         if fact.id <= change.id or not _of_version(change, fact):
             continue
         why = (
-            _used_before(change, fact)
+            _sealed_before(ctx, change, fact)
+            or _used_before(change, fact)
             or _not_apart(ctx, change.by, fact)
             or _measured_nothing_new(fact, ran)
         )
@@ -420,6 +421,23 @@ def _of_version(change: Fact, fact: Fact) -> bool:
             and data.get("content_hash") == made["content_hash"]
         )
     return bool(data.get("prompt") == made["prompt"] and data.get("version") == made["version"])
+
+
+def _sealed_before(ctx: CheckContext, change: Fact, fact: Fact) -> str | None:
+    """Why ``fact``, imported after ``change``, is no confirmation of it: its signer sealed it
+    on their machine before the change was recorded (whoever carried the envelope chose when
+    to import it: a verify or run from before the fix was fed back took nothing into anyone's
+    hands since), or None. A play 6 that exited on one keeps it (the rule it exited on)."""
+    from inhouse.program.state import LOG_SKEW  # the state module imports this one
+
+    if fact.sealed_at is None or fact.sealed_at >= change.at - LOG_SKEW or "measure" in ctx.exited:
+        return None
+    return (
+        f"{fact.by} sealed it on their machine on {fact.sealed_at:%Y-%m-%d %H:%M} UTC, before "
+        f"{describe_change(change)} was recorded ({change.at:%Y-%m-%d %H:%M} UTC), and it was "
+        "imported after: evidence from before the fix confirms nothing of it; "
+        f"{_how_to_confirm(change)}"
+    )
 
 
 def _used_before(change: Fact, fact: Fact) -> str | None:
