@@ -282,10 +282,14 @@ def test_a_run_sealed_after_the_member_joined_is_their_step_however_late_it_come
 # -- play 6: a fix confirmed by a verify from before it ------------------------------------------
 
 
-def _fix_with_an_earlier_verify(made: Pilot, lead: Program, *, sealed_after: bool) -> Any:
+def _fix_with_an_earlier_verify(
+    made: Pilot, lead: Program, *, sealed_after: bool = False, log_moves_on: bool = True
+) -> Any:
     """pia (a real colleague) finds answers too slow; lena re-locks to a smaller model, naming
     the finding, and imports bob's verify of that lock, sealed on his laptop before the re-lock
-    (a lock she had him try the week before) or after it. Returns the finding."""
+    (a lock she had him try; a week before the finding, or, without ``log_moves_on``, after
+    it, while nobody else wrote, so the log keeps its time) or after it (``sealed_after``).
+    Returns the finding."""
     bob = made.people["bob"]
     lock = read_lock(lead.folder)
     assert lock is not None
@@ -294,9 +298,13 @@ def _fix_with_an_earlier_verify(made: Pilot, lead: Program, *, sealed_after: boo
     planned = planned.model_copy(update={"lock_hash": planned.computed_hash()})
     verify = {"lock_hash": planned.lock_hash, "passed": True,
               "models": [{"name": "tiny", "digest": smaller[0].digest}]}  # fmt: skip
+    if not log_moves_on:
+        finding = open_finding(made.people["pia"], "answers are too slow", target="baseline")
+        made.clock.advance(hours=1)
     early = _sealed(bob, "baseline.verify", verify, "inhouse baseline verify", lead.clock())
-    made.clock.advance(days=7)
-    finding = open_finding(made.people["pia"], "answers are too slow", target="baseline")
+    if log_moves_on:
+        made.clock.advance(days=7)
+        finding = open_finding(made.people["pia"], "answers are too slow", target="baseline")
     made.clock.advance(hours=1)
     relock = _relock(lead, models=smaller)
     assert relock.lock_hash == planned.lock_hash
@@ -305,20 +313,24 @@ def _fix_with_an_earlier_verify(made: Pilot, lead: Program, *, sealed_after: boo
     made.clock.advance(hours=1)
     late = _sealed(bob, "baseline.verify", verify, "inhouse baseline verify", lead.clock())
     made.clock.advance(days=1)
-    _others_write(made)
+    if log_moves_on:
+        _others_write(made)
     made.clock.advance(minutes=30)
     assert "baseline.verify by bob" in lead.import_evidence([late if sealed_after else early])[0]
     return finding
 
 
+@pytest.mark.parametrize("log_moves_on", [True, False], ids=["re-dated", "kept-its-time"])
 def test_a_verify_sealed_before_the_fix_and_carried_in_after_confirms_nothing(
     pilot: Pilot,  # noqa: F811
     lena: Program,  # noqa: F811
+    log_moves_on: bool,
 ) -> None:
-    """bob's verify of the smaller lock, sealed a week before pia's finding and the re-lock
-    that answers it, carried in after: the log dates it after the fix, but nobody took the fix
+    """bob's verify of the smaller lock, sealed before the re-lock that answers pia's finding
+    (a week before the finding, or after it while nobody else wrote), carried in after: its
+    place in the log is after the fix (and the log may date it so), but nobody took the fix
     into their hands since it was fed back, so the finding stays open, awaiting confirmation."""
-    finding = _fix_with_an_earlier_verify(pilot, lena, sealed_after=False)
+    finding = _fix_with_an_earlier_verify(pilot, lena, log_moves_on=log_moves_on)
     result = _judge(lena, "findings-fed-back")
     assert result.outcome is not Outcome.PASS, result.reason
     assert "awaiting confirmation by someone other than lena" in result.reason

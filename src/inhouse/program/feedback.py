@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 from inhouse.errors import InvalidInput
 from inhouse.program.facts import Fact, Provenance
 from inhouse.program.prompt_versions import served_versions
+from inhouse.program.state import LOG_SKEW
 
 if TYPE_CHECKING:
     from inhouse.program.checks import CheckContext
@@ -428,12 +429,11 @@ def _sealed_before(ctx: CheckContext, change: Fact, fact: Fact) -> str | None:
     on their machine before the change was recorded (whoever carried the envelope chose when
     to import it: a verify or run from before the fix was fed back took nothing into anyone's
     hands since), or None. A play 6 that exited on one keeps it (the rule it exited on)."""
-    from inhouse.program.state import LOG_SKEW  # the state module imports this one
-
-    if fact.sealed_at is None or fact.sealed_at >= change.at - LOG_SKEW or "measure" in ctx.exited:
+    # an import keeps its sealed time where the log's floor left it (`at`), else `made` has it
+    if not fact.imported or fact.made >= change.at - LOG_SKEW or "measure" in ctx.exited:
         return None
     return (
-        f"{fact.by} sealed it on their machine on {fact.sealed_at:%Y-%m-%d %H:%M} UTC, before "
+        f"{fact.by} sealed it on their machine on {fact.made:%Y-%m-%d %H:%M} UTC, before "
         f"{describe_change(change)} was recorded ({change.at:%Y-%m-%d %H:%M} UTC), and it was "
         "imported after: evidence from before the fix confirms nothing of it; "
         f"{_how_to_confirm(change)}"
