@@ -347,3 +347,24 @@ def test_a_verify_sealed_after_the_fix_confirms_it_however_late_it_comes(
     _fix_with_an_earlier_verify(pilot, lena, sealed_after=True)
     result = _judge(lena, "findings-fed-back")
     assert result.outcome is Outcome.PASS, result.reason
+
+
+def test_an_enrolment_envelope_with_a_stray_field_does_not_stop_the_log(
+    lena: Program,  # noqa: F811
+) -> None:
+    """zed's enrolment envelope carries a field no enrolment has ("fact"), which the import
+    took as an enrolment and the chain's verifier did not: the first event zed's key signed
+    stopped the whole log there (anyone who sends the lead a file could stop her program).
+    Both read an envelope's kind from its predicate type now: zed is enrolled, and asks."""
+    from inhouse.identity import ENROLMENT_TYPE, SigningKey
+    from inhouse.program.people import parse_invitation
+
+    invitation = parse_invitation(str(lena.invite("zed", team="ops")))
+    key = SigningKey.generate()
+    odd = seal(key, program_id=lena.state().program_id, predicate_type=ENROLMENT_TYPE,
+               predicate={"name": "zed", "token_hash": invitation.token_hash,
+                          "machine": "zed-laptop", "fact": {}})  # fmt: skip
+    assert lena.import_evidence([odd])[0].endswith(f"enrolled zed (key {key.key_id})")
+    asked = lena.using(key).request_access(reason="ops wants it")
+    assert lena.state().tampered is None
+    assert asked.by == "zed"
