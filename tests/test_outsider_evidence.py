@@ -6,6 +6,19 @@ API and the CLI; she leads the program). What crosses machines is a signed envel
 :mod:`inhouse.identity.envelopes`): its signature says whose it is, and whoever carries the
 file chooses only whether, and when, it is imported. A real colleague's envelope is theirs; the
 walk asks what lena can make it count for that they did not do.
+
+What the walk found: the fold dates an import no earlier than the log's floor as of the import,
+so a colleague's envelope held back counted as made when she imported it: an outsider's access
+request from while the pilot ran became widening demand once play 4 exited, a member's workflow
+run from before they joined bore out their enablement step, and a verify sealed before a re-lock
+confirmed the fix it "fed back" (all closed: those rules read when it was sealed, ``Fact.made``).
+An enrolment envelope with a stray field was enrolled by the fold and not by the chain's
+verifier, which stopped the whole log at that key's first event (closed). Refused as they were:
+an envelope edited (payload, time) or sealed for another program, one imported twice, one for
+another lock, one signed by a revoked key (now said so), an alias's envelopes (never signed in:
+tests/test_outsider.py). Not a hole for one person: a copy of the program folder is the same
+program (its id is its first event's hash), so a colleague's act in a copy imports into the
+original, as the act it is.
 """
 
 from __future__ import annotations
