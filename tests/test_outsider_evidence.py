@@ -10,8 +10,9 @@ walk asks what lena can make it count for that they did not do.
 What the walk found: the fold dates an import no earlier than the log's floor as of the import,
 so a colleague's envelope held back counted as made when she imported it: an outsider's access
 request from while the pilot ran became widening demand once play 4 exited, a member's workflow
-run from before they joined bore out their enablement step, and a verify sealed before a re-lock
-confirmed the fix it "fed back" (all closed: those rules read when it was sealed, ``Fact.made``).
+run from before they joined bore out their enablement step, a verify sealed before a re-lock
+confirmed the fix it "fed back", and a confirmation held back for months closed a finding
+"within the period" (all closed: those rules read when it was sealed, ``Fact.made``).
 An enrolment envelope with a stray field was enrolled by the fold and not by the chain's
 verifier, which stopped the whole log at that key's first event (closed). Refused as they were:
 an envelope edited (payload, time) or sealed for another program, one imported twice, one for
@@ -79,7 +80,7 @@ def _judge_after(
 
 def _others_write(made: Pilot) -> None:
     """Two colleagues signed in with accounts of their own write (the log moves on)."""
-    for name in ("bob", "pia"):
+    for name in ("pia", "oli"):
         made.people[name].record_hypothesis(None, f"{name} on", aim="replace-dependency",
                                              target="OpenAI")  # fmt: skip
 
@@ -296,7 +297,12 @@ def test_a_run_sealed_after_the_member_joined_is_their_step_however_late_it_come
 
 
 def _fix_with_an_earlier_verify(
-    made: Pilot, lead: Program, *, sealed_after: bool = False, log_moves_on: bool = True
+    made: Pilot,
+    lead: Program,
+    *,
+    sealed_after: bool = False,
+    log_moves_on: bool = True,
+    held_days: int = 1,
 ) -> Any:
     """pia (a real colleague) finds answers too slow; lena re-locks to a smaller model, naming
     the finding, and imports bob's verify of that lock, sealed on his laptop before the re-lock
@@ -325,7 +331,7 @@ def _fix_with_an_earlier_verify(
                      provenance=Provenance.MEASURED, collector="inhouse baseline lock")  # fmt: skip
     made.clock.advance(hours=1)
     late = _sealed(bob, "baseline.verify", verify, "inhouse baseline verify", lead.clock())
-    made.clock.advance(days=1)
+    made.clock.advance(days=held_days)
     if log_moves_on:
         _others_write(made)
     made.clock.advance(minutes=30)
@@ -381,3 +387,16 @@ def test_an_enrolment_envelope_with_a_stray_field_does_not_stop_the_log(
     asked = lena.using(key).request_access(reason="ops wants it")
     assert lena.state().tampered is None
     assert asked.by == "zed"
+
+
+def test_a_confirmation_held_back_past_the_period_closes_nothing_in_it(
+    pilot: Pilot,  # noqa: F811
+    lena: Program,  # noqa: F811
+) -> None:
+    """bob confirmed the re-lock on his laptop the day after it, and lena carried his file in
+    a hundred days later: the log dates it today, but the finding was fed back then, not
+    within the last 92 days that findings-fed-back asks about."""
+    _fix_with_an_earlier_verify(pilot, lena, sealed_after=True, held_days=100)
+    result = _judge(lena, "findings-fed-back")
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert result.reason.startswith("1 finding(s), none closed by a change in the last 92 days")
