@@ -219,10 +219,11 @@ def _ran_workflow(ev: PilotEvidence, person: str, step: Step, p: _Workflow) -> S
     from inhouse.program.playchecks._shared import unrecorded_lock
 
     since = ev.onboarded(person) or ""  # a run from before they joined shows them nothing new
+    # (one sealed in their checkout before and imported after is no later for its import)
     runs = [
         f for f in ev.facts.of("workflow.run")
         if f.by == person and f.payload["workflow"] == p.workflow and f.payload["passed"]
-        and f.at.astimezone(UTC).date().isoformat() >= since
+        and f.made.astimezone(UTC).date().isoformat() >= since
     ]  # fmt: skip
     # a run on weights no recorded lock blessed is not the baseline's workflow run
     aside = [why for f in runs if (why := unrecorded_lock(ev.facts, f))]

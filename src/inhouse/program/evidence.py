@@ -381,6 +381,15 @@ class EvidenceMixin(ProgramCore):
         self, state: ProgramState, envelope: Envelope, raw: Any, where: str, importer: str
     ) -> str:
         signer = state.person_of_key(envelope.key_id)
+        record = state.keys.get(envelope.key_id)
+        if signer is None and record is not None and record.revoked_at is not None:
+            # its enrolment is in: importing it again would not help, and nothing would
+            raise IdentityError(
+                f"{where}: signed by key {envelope.key_id}, {record.person}'s, which "
+                f"{record.revoked_by or 'a lead'} revoked on {record.revoked_at:%Y-%m-%d %H:%M} "
+                f"UTC: a revoked key carries nothing into the log, whenever it sealed it; "
+                f"{record.person} records it again with a key of theirs on the roster"
+            )
         if signer is None:
             raise IdentityError(
                 f"{where}: signed by key {envelope.key_id}, which is not enrolled here: "

@@ -116,6 +116,16 @@ class Fact:
     #: a session signed it with its person's own approval of exactly this fact
     #: (:mod:`inhouse.identity.approval`): their act, as if signed with their own key
     approved: bool = False
+    #: an import's time as its signer sealed it, where the log dated it later (no earlier than
+    #: its floor as of the import); None otherwise. Whoever carries an envelope chooses when
+    #: it is imported: a rule that asks "made after" or "still fresh" reads :attr:`made`
+    sealed_at: datetime | None = None
+
+    @property
+    def made(self) -> datetime:
+        """When it was made, at the latest: its time in the log, or the earlier time an import
+        was sealed at (a colleague's envelope held back is no later, nor fresher, for it)."""
+        return self.at if self.sealed_at is None else min(self.at, self.sealed_at)
 
     @property
     def host_alone(self) -> bool:

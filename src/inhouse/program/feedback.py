@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 from inhouse.errors import InvalidInput
 from inhouse.program.facts import Fact, Provenance
 from inhouse.program.prompt_versions import served_versions
+from inhouse.program.state import LOG_SKEW
 
 if TYPE_CHECKING:
     from inhouse.program.checks import CheckContext
@@ -385,7 +386,8 @@ def _confirmation(
         if fact.id <= change.id or not _of_version(change, fact):
             continue
         why = (
-            _used_before(change, fact)
+            _sealed_before(ctx, change, fact)
+            or _used_before(change, fact)
             or _not_apart(ctx, change.by, fact)
             or _measured_nothing_new(fact, ran)
         )
@@ -420,6 +422,22 @@ def _of_version(change: Fact, fact: Fact) -> bool:
             and data.get("content_hash") == made["content_hash"]
         )
     return bool(data.get("prompt") == made["prompt"] and data.get("version") == made["version"])
+
+
+def _sealed_before(ctx: CheckContext, change: Fact, fact: Fact) -> str | None:
+    """Why ``fact``, imported after ``change``, is no confirmation of it: its signer sealed it
+    on their machine before the change was recorded (whoever carried the envelope chose when
+    to import it: a verify or run from before the fix was fed back took nothing into anyone's
+    hands since), or None. A play 6 that exited on one keeps it (the rule it exited on)."""
+    # an import keeps its sealed time where the log's floor left it (`at`), else `made` has it
+    if not fact.imported or fact.made >= change.at - LOG_SKEW or "measure" in ctx.exited:
+        return None
+    return (
+        f"{fact.by} sealed it on their machine on {fact.made:%Y-%m-%d %H:%M} UTC, before "
+        f"{describe_change(change)} was recorded ({change.at:%Y-%m-%d %H:%M} UTC), and it was "
+        "imported after: evidence from before the fix confirms nothing of it; "
+        f"{_how_to_confirm(change)}"
+    )
 
 
 def _used_before(change: Fact, fact: Fact) -> str | None:

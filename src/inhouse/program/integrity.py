@@ -227,7 +227,7 @@ def service_delegates(service: str) -> str:
 
 
 def _learn(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
-    from inhouse.identity import key_id_of, open_envelope
+    from inhouse.identity import ENROLMENT_TYPE, key_id_of, open_envelope
 
     if row.kind == EventKind.PERSON_INVITED:
         keys.invitations[str(payload["token_hash"])] = str(payload["name"])
@@ -251,8 +251,11 @@ def _learn(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
                 f"event {row.seq} names its envelope by another digest than the envelope's own: "
                 "an envelope imported once is imported once"
             )
-        if "token_hash" in envelope.predicate and "fact" not in envelope.predicate:
-            invited = keys.invitations.pop(str(envelope.predicate["token_hash"]), None)
+        # an enrolment by its predicate type, as the fold and the import read it: by its
+        # fields, one with a stray "fact" beside them enrolled its key in the fold and not
+        # here, and the first event that key signed stopped the fold
+        if envelope.predicate_type == ENROLMENT_TYPE:
+            invited = keys.invitations.pop(str(envelope.predicate.get("token_hash")), None)
             if invited != envelope.predicate.get("name"):
                 return f"event {row.seq} imports an enrolment without an invitation"
             keys.public[envelope.key_id] = (envelope.public_key, str(invited))

@@ -765,7 +765,9 @@ def _apply_import(state: ProgramState, event: Event, data: dict[str, Any]) -> No
     # without the sign-in there is no floor
     sealed = _when(predicate.get("at")) or event.at
     at = _no_earlier_than_the_log(state, fact.by, sealed)
-    state.facts.append(replace(fact, at=at, imported=True))
+    state.facts.append(
+        replace(fact, at=at, imported=True, sealed_at=sealed if at != sealed else None)
+    )
     if at != sealed:
         # found by the time it was sealed with too (:func:`repeated_fact`): the same fact
         # sealed again, from another machine, is a copy however the log dated the first

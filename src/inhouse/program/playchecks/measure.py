@@ -283,7 +283,15 @@ def findings_fed_back(ctx: CheckContext) -> Result:
     only its maker has seen, and a finding ticked off by hand, close nothing."""
     period = timedelta(days=int(ctx.param("period_days", 92)))
     findings = fold_findings(ctx)
-    recent = [f for f in findings if f.closed_at is not None and ctx.now - f.closed_at <= period]
+    # closed when its confirmation was made: one carried in late was sealed when its signer
+    # sealed it (whoever imports it chooses when); a play 6 that exited keeps the log's time
+    by_sealed = "measure" not in ctx.exited
+    recent = [
+        f
+        for f in findings
+        if f.confirmed_by is not None
+        and ctx.now - (f.confirmed_by.made if by_sealed else f.confirmed_by.at) <= period
+    ]
 
     def person(name: str) -> bool:  # a service's key (the gateway's) speaks for nobody
         found = ctx.people.get(name)

@@ -4,7 +4,7 @@ reviews, a ticket resolved without the builder."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from inhouse.program.checks import (
@@ -59,13 +59,37 @@ def widening_requested(ctx: CheckContext) -> Result:
     pilot nor let into it by a gateway key, and owns no play, enrolled from a machine of their
     own (not one an insider enrolled
     from; one per machine). A request from before play 4 exited was the pilot's demand, not a
-    wider one; a role taken away since does not make a former insider someone new."""
+    wider one, and so is one sealed on the asker's machine before it and imported after (whoever
+    carries the file chooses when); a role taken away since does not make a former insider
+    someone new."""
+    result = _widening(ctx, sealed=True)
+    if result.outcome is Outcome.PASS or "support" not in ctx.exited:
+        return result
+    # play 5 may have started, and exited, on a request sealed before play 4 exited and carried
+    # in after it (counted by its import's time until then): the exit stands, said
+    earlier = _widening(ctx, sealed=False)
+    if earlier.outcome is not Outcome.PASS:
+        return result
+    return replace(
+        earlier,
+        reason=f"{earlier.reason}; note: play 5 (support) exited before a request was judged by "
+        f"when it was sealed ({result.reason})",
+    )
+
+
+def _widening(ctx: CheckContext, *, sealed: bool) -> Result:
+    """widening-requested's judgment; ``sealed``: an imported request by when its signer sealed
+    it, where the log dated it later (False: by the log's time, the rule before)."""
     inside = insiders(ctx)
     exit_mark = ctx.exited.get("pilot")
     since = exit_mark[0] if exit_mark is not None else None
     requests = ctx.facts.of("access.request")
     # after the exit: later, or at the same instant but recorded after it
-    late = [f for f in requests if exit_mark is not None and (f.at, f.id) > exit_mark]
+    late = [
+        f
+        for f in requests
+        if exit_mark is not None and (f.made if sealed else f.at, f.id) > exit_mark
+    ]
     outside = [f for f in late if f.by not in inside]
     counted, aside = one_per_machine(ctx, {f.by for f in outside}, inside)
     aside, unsigned = split_aside(ctx, aside, inside)
@@ -80,6 +104,12 @@ def widening_requested(ctx: CheckContext) -> Result:
             f"{names(early)} asked before play 4 (pilot) exited{when}, the pilot's own demand: "
             "a request made after it counts"
         )
+        carried = sorted({f.by for f in requests if f.by in early and f.made != f.at})
+        if carried and exit_mark is not None:
+            notes.append(
+                f"{names(carried)}'s request was sealed on their machine before the exit and "
+                "imported after it: when an envelope is carried in does not make it later"
+            )
     if unsigned:
         notes.append(unsigned)
     if not counted:
