@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from inhouse.errors import InvalidInput, validation_problems
+from inhouse.errors import InvalidInput, PluginError, validation_problems
 from inhouse.program.payloads import (
     AccessRequest,
     AgentBoundary,
@@ -268,9 +268,17 @@ def fact_kind(
 ) -> Callable[[P], P]:
     """Declare a fact kind and its payload schema (the one seam for new kinds);
     ``from_dashboard``: a dashboard session may sign it (:attr:`FactKind.from_dashboard`);
-    ``needs_approval``: only with its person's approval (:attr:`FactKind.needs_approval`)."""
+    ``needs_approval``: only with its person's approval (:attr:`FactKind.needs_approval`).
+    A kind is declared once, as every registry's name is: a second declaration (code a person
+    installed, re-declaring ``survey.response`` without its approval, or ``trial.rerun`` with a
+    looser schema) is refused, naming the kind."""
 
     def register(schema: P) -> P:
+        if name in FACT_KINDS:
+            raise PluginError(
+                f"fact kind {name!r} is declared twice: by {FACT_KINDS[name].schema.__module__} "
+                f"and by {schema.__module__}; a new kind takes a name of its own"
+            )
         FACT_KINDS[name] = FactKind(name, version, schema, produced_by, description,
                                     from_dashboard, needs_approval)  # fmt: skip
         return schema
