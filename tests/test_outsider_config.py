@@ -21,6 +21,7 @@ from inhouse.identity import machine
 from inhouse.program import Program
 from inhouse.program import collectors as collectors_module
 from inhouse.program.checks import registry
+from inhouse.testing.standin_idp import StandinIdP
 from tests.test_engine import prove, reproduce
 from tests.test_outsider import clock, lena  # noqa: F401 (fixtures)
 from tests.test_plugins import install
@@ -175,6 +176,55 @@ def _reproduced(program: Program) -> tuple[str, str]:
     checked = exit_results(program.playbook.play("baseline"), program.state(), program.clock())
     found = {item.ref.check: item.result for item in checked}["trial-reproduced"]
     return str(found.outcome.value), found.reason
+
+
+def test_an_exit_kept_by_making_every_someone_else_check_err_is_set_aside(
+    lena: Program,  # noqa: F811
+    idp: StandinIdP,
+) -> None:
+    """tests/test_outsider_more.py's exit appended around the API, with the rest done honestly:
+    lena locks the baseline (lock, install script, data rules pass), then appends a trial.rerun
+    of her own without ``trial`` and baseline.verify facts of her own each without one field,
+    so play 2's two "someone else" checks err instead of failing. An error was excused as "a
+    plugin's check this process lacks", so every check judged passed and the fold kept play 2's
+    exit as its first (``ctx.exited``), opening the rules kept for programs whose play 2 exited.
+    Only a check this process lacks is excused now: a registered one that raised did not hold,
+    and status names the exit set aside."""
+    from inhouse.program.events import EventKind
+    from inhouse.program.facts import Provenance
+    from tests.test_engine import COLLECTOR, LOCK, lock_baseline, measured
+    from tests.test_outsider import _alias
+    from tests.test_sign_in import _sign_in
+
+    prove(lena)
+    lena.offer_handoff(None, 1, to="lena")
+    lena.accept_handoff(None, 1)
+    omar = _alias(lena, "omar", "support")
+    lena.change_roles(None, "omar", add=["play-owner"])
+    _sign_in(omar, idp, "u-omar")
+    lock_baseline(lena)
+
+    def broken(kind: str, payload: dict[str, object], field: str) -> None:
+        data = lena._fact_data(kind, payload, Provenance.MEASURED, COLLECTOR[kind], None, None)
+        del data["payload"][field]
+        lena._append(EventKind.FACT_RECORDED, "lena", data)
+
+    broken("trial.rerun", reproduce(lena).payload, "trial")
+    verify = measured(lena, "baseline.verify", lock_hash=LOCK, passed=True).payload
+    for field in list(verify):
+        broken("baseline.verify", verify, field)
+    hashed = {"play": "baseline", "evidence_hash": "x" * 64}
+    lena._append(
+        EventKind.PLAY_STARTED, "lena", {"play": "baseline", "owner": "lena", "waivers": []}
+    )
+    lena._append(EventKind.HANDOFF_OFFERED, "lena", {**hashed, "to": "omar", "comment": ""})
+    omar._append(EventKind.HANDOFF_ACCEPTED, "omar", {**hashed, "comment": ""})
+    omar._append(EventKind.PLAY_EXITED, "omar", hashed)
+    state = lena.state()
+    assert state.tampered is None, state.tampered
+    assert "baseline" not in state.first_exited
+    said = [w for w in state.unmet_exits if "records play 2 (baseline) as exited" in w]
+    assert said and "did not hold then" in said[0], state.unmet_exits
 
 
 # -- inhouse.toml: what the program was created as is the log's -----------------------------------

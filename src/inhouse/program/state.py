@@ -1208,19 +1208,27 @@ def _held_under(book: Playbook, play_id: str, state: ProgramState, at: datetime)
 
 
 def _held_or_unjudged(checked: list[Any]) -> bool:
-    """Whether exit checks held, or could not be judged: one erred (a plugin's check this
-    process lacks) and none of the others failed. A check that failed says the exit did not
-    hold, whatever one that erred would have said: else an exit appended around the API, with
-    one check made to raise (a fact of the judged person's own, appended without a field it
-    reads), would stand as the play's first exit, and every rule kept for programs whose play
-    exited would open to it."""
-    from inhouse.program.checks import Outcome
+    """Whether exit checks held, or could not be judged: a check this process lacks (a
+    plugin's, or one an earlier release's rules name) and none of the others failed. A check
+    that failed says the exit did not hold, whatever one that could not be judged would have
+    said. A registered check that erred did not hold either: a playbook naming a check nobody
+    registered is refused when it loads, so such an error is a check raising on the facts it
+    read, which the judged person can make it do (a fact of their own, appended around the API
+    without a field it reads); excused, an exit appended around the API with every check that
+    needs someone else made to raise would stand as the play's first exit, and every rule kept
+    for programs whose play exited would open to it."""
+    from inhouse.program.checks import Outcome, registry
     from inhouse.program.evaluation import satisfied
 
     if satisfied(checked):
         return True
-    outcomes = [item.result.outcome for item in checked]
-    return Outcome.ERROR in outcomes and all(o.satisfied or o is Outcome.ERROR for o in outcomes)
+
+    def lacked(item: Any) -> bool:
+        return item.result.outcome is Outcome.ERROR and item.ref.check not in registry
+
+    return any(lacked(item) for item in checked) and all(
+        item.result.outcome.satisfied or lacked(item) for item in checked
+    )
 
 
 def _created_with(state: ProgramState, playbook: Playbook) -> bool:
