@@ -24,6 +24,7 @@ from inhouse.program.checks import registry
 from inhouse.testing.standin_idp import StandinIdP
 from tests.test_engine import prove, reproduce
 from tests.test_outsider import clock, lena  # noqa: F401 (fixtures)
+from tests.test_outsider_more import append_play_two_exit_set_aside, append_without
 from tests.test_plugins import install
 
 pytestmark = pytest.mark.own_sign_in
@@ -190,9 +191,7 @@ def test_an_exit_kept_by_making_every_someone_else_check_err_is_set_aside(
     exit as its first (``ctx.exited``), opening the rules kept for programs whose play 2 exited.
     Only a check this process lacks is excused now: a registered one that raised did not hold,
     and status names the exit set aside."""
-    from inhouse.program.events import EventKind
-    from inhouse.program.facts import Provenance
-    from tests.test_engine import COLLECTOR, LOCK, lock_baseline, measured
+    from tests.test_engine import LOCK, lock_baseline, measured
     from tests.test_outsider import _alias
     from tests.test_sign_in import _sign_in
 
@@ -204,27 +203,11 @@ def test_an_exit_kept_by_making_every_someone_else_check_err_is_set_aside(
     _sign_in(omar, idp, "u-omar")
     lock_baseline(lena)
 
-    def broken(kind: str, payload: dict[str, object], field: str) -> None:
-        data = lena._fact_data(kind, payload, Provenance.MEASURED, COLLECTOR[kind], None, None)
-        del data["payload"][field]
-        lena._append(EventKind.FACT_RECORDED, "lena", data)
-
-    broken("trial.rerun", reproduce(lena).payload, "trial")
+    append_without(lena, "trial.rerun", reproduce(lena).payload, "trial")
     verify = measured(lena, "baseline.verify", lock_hash=LOCK, passed=True).payload
     for field in list(verify):
-        broken("baseline.verify", verify, field)
-    hashed = {"play": "baseline", "evidence_hash": "x" * 64}
-    lena._append(
-        EventKind.PLAY_STARTED, "lena", {"play": "baseline", "owner": "lena", "waivers": []}
-    )
-    lena._append(EventKind.HANDOFF_OFFERED, "lena", {**hashed, "to": "omar", "comment": ""})
-    omar._append(EventKind.HANDOFF_ACCEPTED, "omar", {**hashed, "comment": ""})
-    omar._append(EventKind.PLAY_EXITED, "omar", hashed)
-    state = lena.state()
-    assert state.tampered is None, state.tampered
-    assert "baseline" not in state.first_exited
-    said = [w for w in state.unmet_exits if "records play 2 (baseline) as exited" in w]
-    assert said and "did not hold then" in said[0], state.unmet_exits
+        append_without(lena, "baseline.verify", verify, field)
+    append_play_two_exit_set_aside(lena, omar)
 
 
 # -- inhouse.toml: what the program was created as is the log's -----------------------------------

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from inhouse.identity.signin import nonce_for
 from inhouse.program import Program, Provenance
 from inhouse.program.evaluation import context_for, run_checks
+from inhouse.program.events import EventKind
 from inhouse.testing.standin_idp import StandinIdP
+from tests.test_engine import COLLECTOR
 from tests.test_outsider import (  # noqa: F401
     _alias,
     _her_token,
@@ -213,8 +216,7 @@ def test_an_exit_appended_around_the_api_is_set_aside_though_a_check_errs(
     verify): the exit did not hold, whatever the one check that erred would have said, so it
     is no first exit (else every leniency kept for programs whose play exited, by the rules it
     exited on, opens), and status says so."""
-    from inhouse.program.events import EventKind
-    from tests.test_engine import COLLECTOR, prove, reproduce
+    from tests.test_engine import prove, reproduce
 
     prove(lena)
     lena.offer_handoff(None, 1, to="lena")
@@ -222,20 +224,30 @@ def test_an_exit_appended_around_the_api_is_set_aside_though_a_check_errs(
     omar = _alias(lena, "omar", "support")
     lena.change_roles(None, "omar", add=["play-owner"])
     _sign_in(omar, idp, "u-omar")
-    rerun = reproduce(lena).payload  # her own rerun, which counts for nothing here
-    data = lena._fact_data(
-        "trial.rerun", rerun, Provenance.MEASURED, COLLECTOR["trial.rerun"], None, None
-    )
-    del data["payload"]["trial"]
-    lena._append(EventKind.FACT_RECORDED, "lena", data)
+    # her own rerun, which counts for nothing here
+    append_without(lena, "trial.rerun", reproduce(lena).payload, "trial")
+    append_play_two_exit_set_aside(lena, omar)
+
+
+def append_without(her: Program, kind: str, payload: dict[str, Any], field: str) -> None:
+    """A ``kind`` fact of lena's, signed, appended around the API without ``field``: one a
+    check reading it raises on."""
+    data = her._fact_data(kind, payload, Provenance.MEASURED, COLLECTOR[kind], None, None)
+    del data["payload"][field]
+    her._append(EventKind.FACT_RECORDED, "lena", data)
+
+
+def append_play_two_exit_set_aside(her: Program, omar: Program) -> None:
+    """Play 2's start, handoff to omar, his acceptance and the exit, appended around the API:
+    the fold keeps no such exit as the play's first, and says it did not hold then."""
     hashed = {"play": "baseline", "evidence_hash": "x" * 64}
-    lena._append(
+    her._append(
         EventKind.PLAY_STARTED, "lena", {"play": "baseline", "owner": "lena", "waivers": []}
     )
-    lena._append(EventKind.HANDOFF_OFFERED, "lena", {**hashed, "to": "omar", "comment": ""})
+    her._append(EventKind.HANDOFF_OFFERED, "lena", {**hashed, "to": "omar", "comment": ""})
     omar._append(EventKind.HANDOFF_ACCEPTED, "omar", {**hashed, "comment": ""})
     omar._append(EventKind.PLAY_EXITED, "omar", hashed)
-    state = lena.state()
+    state = her.state()
     assert state.tampered is None, state.tampered
     assert "baseline" not in state.first_exited
     said = [w for w in state.unmet_exits if "records play 2 (baseline) as exited" in w]
