@@ -179,6 +179,12 @@ def test_a_colleague_reruns_the_proven_trial_on_his_machine(
         "cheaper" in out  # fmt: skip
     assert "does not count" in out and "their word alone" in out
     assert reproduced(program).outcome is Outcome.INCONCLUSIVE
+    # an API status quo's confirmation is not a manual one's; a confirmation says what it
+    # rests on (refused before anything runs or is recorded)
+    refused = run("prove", "tickets", "--rerun", "--confirm-status-quo", "it is", env=omar, code=2)
+    assert "status quo is a manual process: confirm its minutes with --confirm-minutes" in refused
+    refused = run("prove", "tickets", "--rerun", "--confirm-minutes", "  ", env=omar, code=2)
+    assert "--confirm-minutes: say what your confirmation rests on" in refused
     minutes = "I clear these jams by hand: 3-7 minutes each is right"
     out = run("prove", "tickets", "--rerun", "--confirm-minutes", minutes, env=omar)
     # "cheaper" multiplies the minutes by the hourly cost and the candidate's busy time by the
