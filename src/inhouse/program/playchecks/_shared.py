@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from inhouse.identity.machine import same_machine
-from inhouse.program.checks import CheckContext, CheckFunc, Person, Result, failed
+from inhouse.program.checks import CheckContext, CheckFunc, Outcome, Person, Result, failed
 from inhouse.program.facts import Fact, FactSet
 from inhouse.program.state import NO_SIGN_IN
 
@@ -37,6 +37,7 @@ __all__ = [
     "insiders",
     "invited_by_judged",
     "judged_unsigned",
+    "kept_from_before",
     "names",
     "no_sign_in",
     "not_counted",
@@ -90,6 +91,20 @@ _RECURRENCE = re.compile(
     r"(?=$|[\s,;(\-\u2013])",
     re.IGNORECASE,
 )
+
+
+def kept_from_before(result: Result, *earlier: tuple[Callable[[], Result], str]) -> Result:
+    """``result``, a check's judgment by today's rule, for a program whose play exited: where it
+    falls short, the first of ``earlier`` (an earlier rule's judgment, asked only then, and what
+    it spared) that passes, saying so beside today's reason. A pass by today's rule is returned
+    as it is: its evidence is what the exit's acceptance hashed."""
+    if result.outcome is Outcome.PASS:
+        return result
+    for judge, note in earlier:
+        before = judge()
+        if before.outcome is Outcome.PASS:
+            return replace(before, reason=f"{before.reason}; note: {note} ({result.reason})")
+    return result
 
 
 def recurrence_problem(frequency: str) -> str | None:

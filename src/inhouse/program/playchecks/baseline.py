@@ -24,6 +24,7 @@ from inhouse.program.playchecks._shared import (
     ever_held,
     given,
     invited_by_judged,
+    kept_from_before,
     names,
     not_counted,
     one_per_machine,
@@ -231,48 +232,32 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     shipped, version = ctx.created_with or ("", _RERUN_SINCE)
     if shipped == _SHIPPED and version < _RERUN_SINCE:
         return _first_playbook(ctx, result, version, verdict)
-    if _BASELINE in ctx.exited:
-        # reruns on checks an empty answer passes were counted when play 2 exited on one: the
-        # exit stands, said
-        unblank = _reproduced(ctx, verdict, blank=False)
-        if unblank.outcome is Outcome.PASS:
-            return replace(
-                unblank,
-                reason=f"{unblank.reason}; note: play 2 exited before a rerun's quality had to "
-                f"rest on checks an empty answer fails ({result.reason})",
-            )
-        # a "cheaper" claim's typed costs, and an API status quo, needed no one's word when
-        # play 2 exited on them: the exit stands, said (the reach guards judge exits by the
-        # checks loaded now); asked only where today's rule fails, so a pass's evidence (what
-        # the exit's acceptance hashed) is the same before and after the exit
-        for lenient, needed in (
-            (
-                _reproduced(ctx, verdict, costs=False, blank=False),
-                "a 'cheaper' claim needed the rerunner's word on the costs its author typed",
-            ),
-            (
-                _reproduced(ctx, verdict, costs=False, quo=False, blank=False),
-                "a rerun needed the rerunner's word that an API status quo is how the task is "
-                "done today (and on a 'cheaper' claim's typed costs)",
-            ),
-        ):
-            if lenient.outcome is Outcome.PASS:
-                return replace(
-                    lenient,
-                    reason=f"{lenient.reason}; note: play 2 exited before {needed}, which it "
-                    f"lacks ({result.reason})",
-                )
-        # the claimed advantage and the floor's cap came after reruns of the candidate alone:
-        # a program whose play 2 exited on such a rerun keeps its exit (the reach guards judge
-        # exits by the checks loaded now, and would lock its pilot out at upgrade)
-        lenient = _reproduced(ctx, verdict, claim=False, blank=False)
-        if lenient.outcome is Outcome.PASS:
-            return replace(
-                lenient,
-                reason=f"{lenient.reason}; note: play 2 exited before a rerun had to reproduce "
-                f"the verdict's claimed advantage too, which it does not ({result.reason})",
-            )
-    return result
+    if _BASELINE not in ctx.exited:
+        return result
+    # each rule came after programs had exited play 2 without it: such an exit stands, said
+    # (the reach guards judge exits by the checks loaded now, and would lock its pilot out)
+    return kept_from_before(
+        result,
+        (
+            lambda: _reproduced(ctx, verdict, blank=False),
+            "play 2 exited before a rerun's quality had to rest on checks an empty answer fails",
+        ),
+        (
+            lambda: _reproduced(ctx, verdict, costs=False, blank=False),
+            "play 2 exited before a 'cheaper' claim needed the rerunner's word on the costs its "
+            "author typed, which it lacks",
+        ),
+        (
+            lambda: _reproduced(ctx, verdict, costs=False, quo=False, blank=False),
+            "play 2 exited before a rerun needed the rerunner's word that an API status quo is "
+            "how the task is done today (and on a 'cheaper' claim's typed costs), which it lacks",
+        ),
+        (
+            lambda: _reproduced(ctx, verdict, claim=False, blank=False),
+            "play 2 exited before a rerun had to reproduce the verdict's claimed advantage too, "
+            "which it does not",
+        ),
+    )
 
 
 def _first_playbook(

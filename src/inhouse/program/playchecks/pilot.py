@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -19,6 +19,7 @@ from inhouse.program.facts import Fact, daily_usage, own_requests
 from inhouse.program.playchecks._shared import (
     enrolled_elsewhere,
     ever_held,
+    kept_from_before,
     names,
     not_counted,
     one_per_machine,
@@ -961,19 +962,18 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
         return failed(stale, survey)
     lent = lent_accounts(ctx)
     result = _heard(ctx, survey, pilot, share, lent)
-    if lent and result.outcome is not Outcome.PASS and _PILOT in ctx.exited:
-        # play 4 exited before a released member's answer had to come from an account of
-        # their own: the exit stands, said (the reach guards judge exits by the checks loaded
-        # now). Asked only where today's rule falls short: a pass on it stays the pass
-        before = _heard(ctx, survey, pilot, share, {})
-        if before.outcome is Outcome.PASS:
-            return replace(
-                before,
-                reason=f"{before.reason}; note: play 4 exited before a member's answer had to "
-                f"come from an account of their own, which {names(sorted(lent))}'s did not "
-                f"({result.reason})",
-            )
-    return result
+    if not lent or _PILOT not in ctx.exited:
+        return result
+    # play 4 exited before a released member's answer had to come from an account of their
+    # own: the exit stands, said (the reach guards judge exits by the checks loaded now)
+    return kept_from_before(
+        result,
+        (
+            lambda: _heard(ctx, survey, pilot, share, {}),
+            "play 4 exited before a member's answer had to come from an account of their own, "
+            f"which {names(sorted(lent))}'s did not",
+        ),
+    )
 
 
 def lent_accounts(ctx: CheckContext) -> dict[str, str]:

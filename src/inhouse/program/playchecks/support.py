@@ -4,7 +4,7 @@ reviews, a ticket resolved without the builder."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from inhouse.program.checks import (
@@ -30,6 +30,7 @@ from inhouse.program.playchecks._shared import (
     held_for,
     inside_before,
     insiders,
+    kept_from_before,
     names,
     not_counted,
     one_per_machine,
@@ -63,17 +64,16 @@ def widening_requested(ctx: CheckContext) -> Result:
     carries the file chooses when); a role taken away since does not make a former insider
     someone new."""
     result = _widening(ctx, sealed=True)
-    if result.outcome is Outcome.PASS or "support" not in ctx.exited:
+    if "support" not in ctx.exited:
         return result
     # play 5 may have started, and exited, on a request sealed before play 4 exited and carried
     # in after it (counted by its import's time until then): the exit stands, said
-    earlier = _widening(ctx, sealed=False)
-    if earlier.outcome is not Outcome.PASS:
-        return result
-    return replace(
-        earlier,
-        reason=f"{earlier.reason}; note: play 5 (support) exited before a request was judged by "
-        f"when it was sealed ({result.reason})",
+    return kept_from_before(
+        result,
+        (
+            lambda: _widening(ctx, sealed=False),
+            "play 5 (support) exited before a request was judged by when it was sealed",
+        ),
     )
 
 
