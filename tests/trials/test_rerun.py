@@ -241,7 +241,7 @@ def test_a_slow_stand_in_status_quo_does_not_make_the_candidate_faster_from_else
         return {"kind": "api", "url": url, "model": "standin-hosted",
                 "price_input_per_mtok": 2.5, "price_output_per_mtok": 10.0}  # fmt: skip
 
-    slow, fast = StandinTiming(400, 25, 16), StandinTiming(1, 1, 16)
+    slow, fast = StandinTiming(400, 25, 16), StandinTiming(0, 0, 1)
     with spawn_standin(slow, model="standin-hosted") as stand_in:
         url, port = stand_in.url, int(stand_in.url.rsplit(":", 1)[1].split("/")[0])
         write_trial(program, EASY, status_quo=hosted(url), meaningful={"faster": 30})
