@@ -23,7 +23,8 @@ What the walk found: a lock she re-made to match what a drifted node serves pass
 ``versions-pinned`` on her word alone (closed: the pinned lock needs a second person's verify,
 as play 2's does); an alias's ``inhouse support open`` crashed instead of refusing (closed); a
 queue she names herself owner of passes, by design, and now says it is her word; an agent run
-on her own gateway key is no agent to ``agent-boundaries`` (left open, a strict xfail).
+on her own gateway key was no agent to ``agent-boundaries`` (closed: the gateway records the
+tools a key bound to no agent offers, and its signed rollup carries them to the check).
 """
 
 from __future__ import annotations
@@ -262,28 +263,20 @@ def test_a_boundary_she_types_bounds_no_agent(lena: Program) -> None:
 SHELL = {"type": "function", "function": {"name": "shell", "parameters": {"type": "object"}}}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "hole not closed: the gateway lets a key bound to no agent offer the model any tools, and "
-        "records tool calls only for agent keys, so an agent run on a person's own gateway key "
-        "is no registered agent and `agent-boundaries` is not applicable. Closing it needs the "
-        "gateway to refuse, or record in what its own key signs, tools offered through a "
-        "person's key: a change to the gateway, its usage log and rollup, and to every client "
-        "that sends tools through a person's key today"
-    ),
-)
 def test_an_agent_on_her_own_gateway_key_is_an_agent_without_a_boundary(
     pilot: Pilot, lena: Program
 ) -> None:
     """lena runs her release bot on her own gateway key, offering the model a shell tool, and
-    the gateway answers it. Permission boundaries for every local agent should not hold while
-    one runs unbounded through the gateway; today the check says there is no agent at all."""
+    the gateway answers it. Registering no agent does not make it none: the gateway records the
+    tools a key bound to no agent offered, its rollup signs them, and permission boundaries for
+    every local agent do not hold while one runs unbounded through the gateway."""
     _, pilot.keys["lena"] = issue_key(lena, None, "lena", holder=lena)
     pilot.use([Use("lena", "2026-11-05T10:00", tools=[SHELL])])  # answered: 200
+    rollup_usage(lena)  # the gateway's own rollup (on its timer), signed by its key
     result = _judge(lena, "agent-boundaries")
     assert result.outcome is Outcome.FAIL, result.reason
+    assert "lena offered shell on 2026-11-05 (1 request(s))" in result.reason
+    assert "`inhouse keys issue PERSON --agent NAME`" in result.reason
 
 
 def test_a_review_held_with_her_alias_or_a_colleague_s_typed_attendance_is_a_review_of_one(

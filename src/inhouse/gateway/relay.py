@@ -41,7 +41,12 @@ from inhouse.gateway.calls import (
 from inhouse.gateway.edge import Reply
 from inhouse.gateway.policies import StreamToolGuard, check_answer
 from inhouse.gateway.routing import Node, Route
-from inhouse.gateway.toolcalls import answer_tool_calls, streamed_tool_calls
+from inhouse.gateway.toolcalls import (
+    WITHHOLD_ALL,
+    answer_tool_calls,
+    names_only,
+    streamed_tool_calls,
+)
 from inhouse.gateway.upstream import Upstream
 from inhouse.gateway.wire import Answer
 from inhouse.runtimes.error_body import error_message, snippet
@@ -91,6 +96,11 @@ async def relay(
         if call.tool_calls is not None and call.keep_arguments is not None:
             call.tool_calls.extend(answer_tool_calls(data, call.keep_arguments))
         check_answer(call.boundary, call.key.agent or "", data)
+    elif call.endpoint == "chat/completions" and b'"tool_calls"' in data:
+        # a key bound to no agent: the tools its answer called, by name (none of the answer)
+        answered = names_only(answer_tool_calls(data, WITHHOLD_ALL)) or []
+        if answered:
+            call.tool_calls = [*(call.tool_calls or []), *answered]
     data = _rename_model(data, node.model_id, route.name)
     count_tokens(call, data)
     _still_there(reply)
