@@ -35,7 +35,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from inhouse.baseline.lock import Lock, LockedModel, lock_fact_payload, read_lock, write_lock
 from inhouse.db.schema import gateway_usage
@@ -411,6 +411,32 @@ def test_revoking_the_gateway_s_key_unsays_nothing_it_signed(pilot: Pilot, lena:
     result = _judge(lena, "agent-boundaries")
     assert result.outcome is Outcome.FAIL, result.reason
     assert "lena offered shell on 2026-11-05" in result.reason
+
+
+def test_a_gateway_set_to_refuse_tools_on_a_person_s_key_answers_her_bot_nothing(
+    pilot: Pilot, lena: Program
+) -> None:
+    """With ``[policy] unbound_tools = "refuse"`` the gateway refuses (403) a request that
+    offers tools through a key bound to no agent, and records it, tools by name: nothing was
+    answered, so no agent ran unbounded; the same key without tools is served."""
+    with (pilot.folder / "inhouse.toml").open("a", encoding="utf-8") as handle:
+        handle.write('\n[policy]\nunbound_tools = "refuse"\n')
+    _, pilot.keys["lena"] = issue_key(lena, None, "lena", holder=lena)
+    pilot.use([Use("lena", "2026-11-05T10:00", tools=[SHELL], status=403),
+               Use("lena", "2026-11-05T11:00")])  # fmt: skip
+    with lena.store.engine.connect() as conn:
+        refused = conn.execute(
+            select(gateway_usage.c.status, gateway_usage.c.policy, gateway_usage.c.tool_calls)
+            .where(gateway_usage.c.person == "lena")
+            .order_by(gateway_usage.c.at)
+        ).all()  # fmt: skip
+    assert [(r.status, r.policy) for r in refused] == [
+        (403, '["block:tool_not_allowed"]'), (200, "[]")
+    ]  # fmt: skip
+    assert '"tool":"shell"' in refused[0].tool_calls and refused[1].tool_calls is None
+    assert rollup_usage(lena).unbound_tools == []
+    result = _judge(lena, "agent-boundaries")
+    assert (result.outcome, result.reason) == (Outcome.NOT_APPLICABLE, "no local agents registered")
 
 
 def test_a_typed_tool_for_a_colleague_frames_nobody(lena: Program) -> None:
