@@ -341,6 +341,19 @@ def test_her_own_key_s_tools_count_for_thirty_days_and_a_second_rollup_signs_not
     assert _judge(lena, "agent-boundaries").outcome is Outcome.PASS
 
 
+def test_a_client_inventing_tool_names_cannot_swell_the_signed_day(
+    pilot: Pilot, lena: Program
+) -> None:
+    """Sixty made-up tools through her own key: the day's fact names the first fifty (sorted)
+    and counts the rest, and the check says so."""
+    many = [{"type": "function", "function": {"name": f"t{n:02}"}} for n in range(60)]
+    _, pilot.keys["lena"] = issue_key(lena, None, "lena", holder=lena)
+    pilot.use([Use("lena", "2026-11-05T10:00", tools=many)])
+    (offered,) = rollup_usage(lena).unbound_tools
+    assert (len(offered["tools"]), offered["tools"][-1], offered["more"]) == (50, "t49", 10)
+    assert "t48, t49 and 10 more on 2026-11-05" in _judge(lena, "agent-boundaries").reason
+
+
 def test_tools_a_usage_row_was_edited_to_show_or_hide_are_not_the_gateway_s_word(
     pilot: Pilot, lena: Program
 ) -> None:

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 __all__ = [
     "COLLECTOR",
     "SERVICE",
+    "TOOLS_NAMED",
     "Rollup",
     "blessed_by_day",
     "compact_rows",
@@ -227,7 +228,7 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
             if seen.get((day, person)) != figures
         ]
         offered = {
-            person: {"requests": each["requests"], "tools": sorted(each["tools"])}
+            person: _named(each["requests"], each["tools"])
             for person, each in sorted(tools.get(day, {}).items())
         }
         if not changed and offered == seen_tools.get(day, {}):
@@ -298,6 +299,16 @@ def _add(into: dict[str, dict[str, dict[str, int]]], row: Any) -> None:
     figures["requests"] += 1
     figures["tokens_in"] += row.tokens_in
     figures["tokens_out"] += row.tokens_out
+
+
+#: the most tool names a day's fact lists per person (the rest are counted, as ``more``)
+TOOLS_NAMED = 50
+
+
+def _named(requests: int, tools: set[str]) -> dict[str, Any]:
+    named = sorted(tools)
+    shown = {"requests": requests, "tools": named[:TOOLS_NAMED]}
+    return {**shown, "more": len(named) - TOOLS_NAMED} if len(named) > TOOLS_NAMED else shown
 
 
 def _add_tools(into: dict[str, dict[str, dict[str, Any]]], row: Any) -> None:

@@ -369,6 +369,16 @@ class UnboundTools(_Payload):
 
     requests: int = Field(ge=1)
     tools: list[str] = Field(min_length=1)
+    #: how many more names were offered than ``tools`` lists (a day's fact names at most
+    #: :data:`inhouse.gateway.rollup.TOOLS_NAMED`: a client inventing names cannot swell the log)
+    more: int = Field(ge=0, default=0)
+
+    @model_serializer(mode="wrap")
+    def _without_zero_more(self, handler: Any) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if not self.more:
+            data.pop("more", None)
+        return data
 
 
 class UsageDaily(_Payload):

@@ -502,7 +502,8 @@ def _unbound_tools(ctx: CheckContext) -> tuple[str, list[Fact]] | None:
     width = int(ctx.param("window_days", 30))
     first = (ctx.now.date() - timedelta(days=width)).isoformat()
     last = ctx.now.date().isoformat()
-    seen: dict[str, dict[str, tuple[int, set[str]]]] = {}  # person -> day -> (requests, tools)
+    # person -> day -> (requests, tools named, how many more were offered than named)
+    seen: dict[str, dict[str, tuple[int, set[str], int]]] = {}
     shown: list[Fact] = []
     for fact in ctx.facts.of("usage.daily"):
         day = str(fact.payload.get("day"))
@@ -511,19 +512,22 @@ def _unbound_tools(ctx: CheckContext) -> tuple[str, list[Fact]] | None:
             continue
         shown.append(fact)
         for person, each in offered.items():
-            asked, tools = seen.setdefault(str(person), {}).get(day, (0, set()))
+            asked, tools, more = seen.setdefault(str(person), {}).get(day, (0, set(), 0))
             seen[str(person)][day] = (
                 max(asked, int(each.get("requests", 0))),
                 tools | {str(tool) for tool in each.get("tools") or ()},
+                max(more, int(each.get("more", 0))),
             )
     if not seen:
         return None
     parts = []
     for person, days in sorted(seen.items()):
-        named = sorted(set().union(*(tools for _, tools in days.values())))
-        asked = sum(n for n, _ in days.values())
+        named = sorted(set().union(*(tools for _, tools, _ in days.values())))
+        more = max(n for _, _, n in days.values())
+        listed = ", ".join(named) + (f" and {more} more" if more else "")
+        asked = sum(n for n, _, _ in days.values())
         on = ", ".join(sorted(days))
-        parts.append(f"{person} offered {', '.join(named)} on {on} ({asked} request(s))")
+        parts.append(f"{person} offered {listed} on {on} ({asked} request(s))")
     latest = max(day for days in seen.values() for day in days)
     until = date.fromisoformat(latest) + timedelta(days=width + 1)
     return (
