@@ -63,7 +63,7 @@ from inhouse.gateway.relay import relay
 from inhouse.gateway.requests import parse_body, validate_request
 from inhouse.gateway.routing import Router, choose_lock
 from inhouse.gateway.shared import Listener, SharedLimiter
-from inhouse.gateway.toolcalls import WITHHOLD_ALL, names_only, request_tool_calls
+from inhouse.gateway.toolcalls import request_tool_calls, unbound_tool_calls
 from inhouse.gateway.upstream import Upstream
 from inhouse.gateway.usage import Clock, UsageWriter, new_request_id, utcnow
 from inhouse.identity.keys import SigningKey
@@ -492,7 +492,7 @@ class Gateway:
             elif endpoint == "chat/completions":
                 # a key bound to no agent has no boundary: the tools it offers the model (names
                 # only) are the evidence that an agent runs on a person's key
-                call.tool_calls = names_only(request_tool_calls(body, WITHHOLD_ALL))
+                call.tool_calls = unbound_tool_calls(body)
             call.actions = self.policy.apply(endpoint, route.name, body, key.agent)
             call.stream = bool(body.get("stream")) and endpoint != "embeddings"
             call.tokens_in, bound = prompt_bound(endpoint, body)

@@ -41,6 +41,7 @@ __all__ = [
     "names_only",
     "request_tool_calls",
     "streamed_tool_calls",
+    "unbound_tool_calls",
 ]
 
 #: given a call's raw arguments, why they may not be stored (``None``: they may)
@@ -76,6 +77,20 @@ def names_only(found: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
 
 #: the filter a key bound to no agent reads calls with: no argument is ever kept
 WITHHOLD_ALL: ArgumentFilter = _withheld
+
+
+def unbound_tool_calls(body: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    """The tools a chat request through a key bound to no agent offered and the calls it
+    carried back, names only (:func:`names_only`); None, after one cheap look, for the usual
+    request that carries neither (every person's request passes here)."""
+    messages = body.get("messages")
+    carried = isinstance(messages, list) and any(
+        type(message) is dict and ("tool_calls" in message or "function_call" in message)
+        for message in messages
+    )
+    if not carried and not body.get("tools") and not body.get("functions"):
+        return None
+    return names_only(request_tool_calls(body, WITHHOLD_ALL))
 
 
 def entry(
