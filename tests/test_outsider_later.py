@@ -473,7 +473,11 @@ def test_a_play_five_exited_before_person_keys_tools_counted_keeps_its_exit(
     rollup_usage(lena)
     kept = _judge(lena, "agent-boundaries", exited=("support",))
     assert kept.outcome is Outcome.NOT_APPLICABLE
-    assert kept.reason.startswith("no local agents registered; note: play 5 (support) exited ")
+    assert kept.reason.startswith(
+        "no local agents registered; note: play 5 (support) exited, and its exit stands on the "
+        "rule before tools offered through a key bound to no agent counted; today's rule fails "
+        "(tools were offered the model"
+    )
     assert "lena offered shell on 2026-11-05" in kept.reason
     assert kept.evidence == ()
     _bot_registered(pilot, lena)

@@ -466,7 +466,8 @@ def agent_boundaries(ctx: CheckContext) -> Result:
     person's own gateway key is an agent without a boundary: the check fails while the
     gateway's signed daily usage (``usage.daily``, its ``unbound_tools``) shows tools offered
     the model through a key bound to no agent within the last ``window_days`` (30) days. A play
-    5 that exited before that counted keeps its exit, and says what today's rule asks."""
+    5 that has exited keeps its exit's judgment (an exit is not taken back), and says what
+    today's rule finds."""
     result = _agent_boundaries(ctx, unbound=True)
     if "support" not in ctx.exited:
         return result
@@ -474,8 +475,8 @@ def agent_boundaries(ctx: CheckContext) -> Result:
         result,
         (
             lambda: _agent_boundaries(ctx, unbound=False),
-            "play 5 (support) exited before tools offered through a key bound to no agent "
-            "counted; today's rule asks that none is",
+            "play 5 (support) exited, and its exit stands on the rule before tools offered "
+            "through a key bound to no agent counted; today's rule fails",
         ),
         not_applicable=True,
     )
