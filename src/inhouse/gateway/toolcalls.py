@@ -134,12 +134,16 @@ def request_tool_calls(body: Mapping[str, Any], keep: ArgumentFilter) -> list[di
     return found
 
 
-def answer_tool_calls(data: bytes, keep: ArgumentFilter) -> list[dict[str, Any]]:
-    """The tool calls of a whole (not streamed) chat answer."""
-    try:
-        answer = json.loads(data)
-    except ValueError:
-        return []
+def answer_tool_calls(
+    data: bytes | Mapping[str, Any], keep: ArgumentFilter
+) -> list[dict[str, Any]]:
+    """The tool calls of a whole (not streamed) chat answer: its bytes, or the answer parsed."""
+    answer: Any = data
+    if isinstance(data, bytes | bytearray):
+        try:
+            answer = json.loads(data)
+        except ValueError:
+            return []
     found: list[dict[str, Any]] = []
     choices = answer.get("choices") if isinstance(answer, Mapping) else None
     for choice in choices if isinstance(choices, list) else []:
