@@ -336,7 +336,7 @@ def test_her_own_key_s_tools_count_for_thirty_days_and_a_second_rollup_signs_not
     pilot.on("2026-12-05")
     still = _judge(lena, "agent-boundaries")
     assert still.outcome is Outcome.FAIL
-    assert "these days count until 2026-12-06 (window_days 30)" in still.reason
+    assert "these days count through 2026-12-05 (window_days 30)" in still.reason
     pilot.on("2026-12-06")
     assert _judge(lena, "agent-boundaries").outcome is Outcome.PASS
 

@@ -513,6 +513,8 @@ def _unbound_tools(ctx: CheckContext) -> tuple[str, list[Fact]] | None:
             continue
         shown.append(fact)
         for person, each in offered.items():
+            if not isinstance(each, dict):  # appended around the API: names no tools
+                continue
             asked, tools, more = seen.setdefault(str(person), {}).get(day, (0, set(), 0))
             seen[str(person)][day] = (
                 max(asked, int(each.get("requests", 0))),
@@ -530,13 +532,13 @@ def _unbound_tools(ctx: CheckContext) -> tuple[str, list[Fact]] | None:
         on = ", ".join(sorted(days))
         parts.append(f"{person} offered {listed} on {on} ({asked} request(s))")
     latest = max(day for days in seen.values() for day in days)
-    until = date.fromisoformat(latest) + timedelta(days=width + 1)
+    through = date.fromisoformat(latest) + timedelta(days=width)
     return (
         f"tools were offered the model through a gateway key bound to no agent, as the "
         f"gateway's signed daily usage shows: {'; '.join(parts)}. An agent run on a person's "
         "key has no boundary: run it as a registered agent (declare [policy.agents.NAME] with "
         "the tools it may call in inhouse.toml, then `inhouse keys issue PERSON --agent NAME` "
-        f"and give it that key); these days count until {until} (window_days {width})",
+        f"and give it that key); these days count through {through} (window_days {width})",
         shown,
     )
 
