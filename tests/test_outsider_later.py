@@ -23,7 +23,8 @@ What the walk found: a lock she re-made to match what a drifted node serves pass
 ``versions-pinned`` on her word alone (closed: the pinned lock needs a second person's verify,
 as play 2's does); an alias's ``inhouse support open`` crashed instead of refusing (closed); a
 queue she names herself owner of passes, by design, and now says it is her word; an agent run
-on her own gateway key is no agent to ``agent-boundaries`` (left open, a strict xfail).
+on her own gateway key was no agent to ``agent-boundaries`` (closed: the gateway records the
+tools a key bound to no agent offers, and its signed rollup carries them to the check).
 """
 
 from __future__ import annotations
@@ -34,8 +35,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select, update
 
 from inhouse.baseline.lock import Lock, LockedModel, lock_fact_payload, read_lock, write_lock
+from inhouse.db.schema import gateway_usage
 from inhouse.errors import InvalidInput, NotAllowed
 from inhouse.gateway import issue_key
 from inhouse.gateway.rollup import rollup_usage
@@ -262,28 +265,226 @@ def test_a_boundary_she_types_bounds_no_agent(lena: Program) -> None:
 SHELL = {"type": "function", "function": {"name": "shell", "parameters": {"type": "object"}}}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "hole not closed: the gateway lets a key bound to no agent offer the model any tools, and "
-        "records tool calls only for agent keys, so an agent run on a person's own gateway key "
-        "is no registered agent and `agent-boundaries` is not applicable. Closing it needs the "
-        "gateway to refuse, or record in what its own key signs, tools offered through a "
-        "person's key: a change to the gateway, its usage log and rollup, and to every client "
-        "that sends tools through a person's key today"
-    ),
-)
 def test_an_agent_on_her_own_gateway_key_is_an_agent_without_a_boundary(
     pilot: Pilot, lena: Program
 ) -> None:
     """lena runs her release bot on her own gateway key, offering the model a shell tool, and
-    the gateway answers it. Permission boundaries for every local agent should not hold while
-    one runs unbounded through the gateway; today the check says there is no agent at all."""
+    the gateway answers it. Registering no agent does not make it none: the gateway records the
+    tools a key bound to no agent offered, its rollup signs them, and permission boundaries for
+    every local agent do not hold while one runs unbounded through the gateway."""
     _, pilot.keys["lena"] = issue_key(lena, None, "lena", holder=lena)
     pilot.use([Use("lena", "2026-11-05T10:00", tools=[SHELL])])  # answered: 200
+    rollup_usage(lena)  # the gateway's own rollup (on its timer), signed by its key
     result = _judge(lena, "agent-boundaries")
     assert result.outcome is Outcome.FAIL, result.reason
+    assert "lena offered shell on 2026-11-05 (1 request(s))" in result.reason
+    assert "`inhouse keys issue PERSON --agent NAME`" in result.reason
+
+
+def _bot_registered(pilot: Pilot, lena: Program, tools: str = '["shell"]') -> None:
+    """The honest way: lena declares her release bot's boundary and grants it a key of its own
+    (``inhouse keys issue lena --agent release-bot``), which records the agent and boundary."""
+    with (pilot.folder / "inhouse.toml").open("a", encoding="utf-8") as handle:
+        handle.write(f"\n[policy.agents.release-bot]\ntools = {tools}\n")
+    _, pilot.keys["release-bot"] = issue_key(lena, None, "lena", agent="release-bot", holder=lena)
+
+
+def test_her_bot_run_as_a_registered_agent_passes_and_her_own_key_beside_it_does_not(
+    pilot: Pilot, lena: Program
+) -> None:
+    """The honest way passes: the bot's own key, bound to it, offers shell within its boundary,
+    and the gateway's signed usage holds no tools offered through a key bound to no agent. The
+    same bot also run on her own key, on another day, fails it again, naming both the day and
+    the tool; the registered agent's boundary is no cover for it."""
+    _bot_registered(pilot, lena)
+    pilot.use([Use("release-bot", "2026-11-05T10:00", tools=[SHELL])])
+    rollup_usage(lena)
+    honest = _judge(lena, "agent-boundaries")
+    assert honest.outcome is Outcome.PASS, honest.reason
+    assert "release-bot: shell (granted by lena)" in honest.reason
+    _, pilot.keys["lena"] = issue_key(lena, None, "lena", holder=lena)
+    pilot.use([Use("lena", "2026-11-06T10:00", tools=[SHELL, {"type": "function", "function": {
+        "name": "deploy", "parameters": {"type": "object"}}}])])  # fmt: skip
+    rollup_usage(lena)
+    result = _judge(lena, "agent-boundaries")
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "lena offered deploy, shell on 2026-11-06 (1 request(s))" in result.reason
+    assert "release-bot" not in result.reason.split("offered")[0]
+
+
+def test_her_own_key_s_tools_count_for_thirty_days_and_a_second_rollup_signs_nothing(
+    pilot: Pilot, lena: Program
+) -> None:
+    """The rollup is idempotent (a second run signs nothing new), and the day's tools stand in
+    the check for its window (``window_days``, 30): run as a registered agent since, the check
+    passes once the day is out of it, and says until when it counts meanwhile."""
+    _, pilot.keys["lena"] = issue_key(lena, None, "lena", holder=lena)
+    pilot.use([Use("lena", "2026-11-05T10:00", tools=[SHELL])])
+    first = rollup_usage(lena)
+    assert first.unbound_tools == [
+        {"day": "2026-11-05", "person": "lena", "requests": 1, "tools": ["shell"]}
+    ]
+    signed = len(lena.state().facts)
+    again = rollup_usage(lena)
+    assert (again.recorded, again.unbound_tools) == ([], [])
+    assert len(lena.state().facts) == signed
+    (day,) = [f for f in lena.state().facts if f.kind == "usage.daily"
+              and f.payload["day"] == "2026-11-05"]  # fmt: skip
+    assert day.by == "gateway"
+    assert day.payload["unbound_tools"] == {"lena": {"requests": 1, "tools": ["shell"]}}
+    _bot_registered(pilot, lena)
+    pilot.on("2026-12-05")
+    still = _judge(lena, "agent-boundaries")
+    assert still.outcome is Outcome.FAIL
+    assert "these days count through 2026-12-05 (window_days 30)" in still.reason
+    pilot.on("2026-12-06")
+    assert _judge(lena, "agent-boundaries").outcome is Outcome.PASS
+
+
+def test_a_client_inventing_tool_names_cannot_swell_the_signed_day(
+    pilot: Pilot, lena: Program
+) -> None:
+    """Sixty made-up tools through her own key: the day's fact names the first fifty (sorted)
+    and counts the rest, and the check says so."""
+    many = [{"type": "function", "function": {"name": f"t{n:02}"}} for n in range(60)]
+    _, pilot.keys["lena"] = issue_key(lena, None, "lena", holder=lena)
+    pilot.use([Use("lena", "2026-11-05T10:00", tools=many)])
+    (offered,) = rollup_usage(lena).unbound_tools
+    assert (len(offered["tools"]), offered["tools"][-1], offered["more"]) == (50, "t49", 10)
+    assert "t48, t49 and 10 more on 2026-11-05" in _judge(lena, "agent-boundaries").reason
+
+
+def test_tools_a_usage_row_was_edited_to_show_or_hide_are_not_the_gateway_s_word(
+    pilot: Pilot, lena: Program
+) -> None:
+    """Anyone with the database's password can edit a usage row. A row of bob's edited to
+    offer a shell tool no longer bears the gateway's MAC: left out, it frames nobody. Rows the
+    gateway sealed with tools offered through lena's own key, and signed: lena sets their tools
+    to none and has the day rolled up again. The edited row is left out, and what the gateway
+    signed before stands."""
+    _, pilot.keys["lena"] = issue_key(lena, None, "lena", holder=lena)
+    pilot.use([Use("lena", "2026-11-05T10:00", tools=[SHELL])])
+    framed = update(gateway_usage).where(
+        gateway_usage.c.person == "bob", gateway_usage.c.day == "2026-11-04"
+    )
+    with lena.store.engine.begin() as conn:
+        conn.execute(framed.values(tool_calls='[{"where": "declared", "tool": "shell"}]'))
+    first = rollup_usage(lena)
+    assert [(r.person, r.why) for r in first.left_out] == [("bob", "wrong MAC")]
+    assert [each["person"] for each in first.unbound_tools] == ["lena"]
+    with lena.store.engine.begin() as conn:
+        conn.execute(
+            update(gateway_usage).where(gateway_usage.c.person == "lena").values(tool_calls=None)
+        )
+    pilot.use([Use("lena", "2026-11-05T11:00")])  # the day changes: it is signed again
+    again = rollup_usage(lena)
+    assert ("lena", "2026-11-05", "wrong MAC") in {(r.person, r.day, r.why) for r in again.left_out}
+    latest = [f for f in lena.state().facts if f.kind == "usage.daily"][-1]
+    assert (latest.payload["day"], latest.payload.get("unbound_tools")) == ("2026-11-05", None)
+    result = _judge(lena, "agent-boundaries")
+    assert result.outcome is Outcome.FAIL  # what the gateway signed on the 5th stands
+    assert "lena offered shell on 2026-11-05 (1 request(s))" in result.reason
+    assert "bob" not in result.reason
+
+
+def test_usage_she_types_or_signs_as_a_gateway_of_hers_neither_clears_nor_frames(
+    pilot: Pilot, lena: Program, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gateway signed her own key's shell on the 5th. lena types that day's usage again
+    without the tools: a person's word for what the gateway measures, not counted, clearing
+    nothing. A second gateway key she enrols on her laptop signs the day clean: not the
+    gateway's host, not counted either. Her typed tools for bob frame nobody."""
+    _, pilot.keys["lena"] = issue_key(lena, None, "lena", holder=lena)
+    pilot.use([Use("lena", "2026-11-05T10:00", tools=[SHELL])])
+    rollup_usage(lena)
+    clean = {"day": "2026-11-05", "people": {"lena": {"requests": 1, "own": 1}}}
+    lena.record_fact(None, "usage.daily", clean, provenance=Provenance.MEASURED,
+                     collector="inhouse gateway rollup")  # fmt: skip
+    mine = _judge(lena, "agent-boundaries")
+    assert mine.outcome is Outcome.INCONCLUSIVE  # still failing, her fact shown beside it
+    assert "lena offered shell on 2026-11-05" in mine.reason
+    assert "signed by lena, not by the gateway's own service key" in mine.reason
+    monkeypatch.setattr(PeopleMixin, "enrol_service", ENROL_SERVICE_HERE)
+    second = SigningKey.generate()
+    lena.enrol_service("gateway", second)
+    lena.using(second).record_fact(None, "usage.daily", clean, provenance=Provenance.MEASURED,
+                                   collector="inhouse gateway rollup")  # fmt: skip
+    assert "lena offered shell on 2026-11-05" in _judge(lena, "agent-boundaries").reason
+
+
+def test_revoking_the_gateway_s_key_unsays_nothing_it_signed(pilot: Pilot, lena: Program) -> None:
+    """lena, a rollout lead, revokes the gateway's key once it signed her own key's shell: what
+    a key signed while it held still counts (a new gateway key could not sign the day again:
+    its rows bear the old key's MAC), so the evidence stays."""
+    _, pilot.keys["lena"] = issue_key(lena, None, "lena", holder=lena)
+    pilot.use([Use("lena", "2026-11-05T10:00", tools=[SHELL])])
+    rollup_usage(lena)
+    (gateway,) = [k for k in lena.state().keys_of("gateway") if k.revoked_at is None]
+    lena.revoke_key(gateway.key_id)
+    result = _judge(lena, "agent-boundaries")
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "lena offered shell on 2026-11-05" in result.reason
+
+
+def test_a_gateway_set_to_refuse_tools_on_a_person_s_key_answers_her_bot_nothing(
+    pilot: Pilot, lena: Program
+) -> None:
+    """With ``[policy] unbound_tools = "refuse"`` the gateway refuses (403) a request that
+    offers tools through a key bound to no agent, and records it, tools by name: nothing was
+    answered, so no agent ran unbounded; the same key without tools is served."""
+    with (pilot.folder / "inhouse.toml").open("a", encoding="utf-8") as handle:
+        handle.write('\n[policy]\nunbound_tools = "refuse"\n')
+    _, pilot.keys["lena"] = issue_key(lena, None, "lena", holder=lena)
+    pilot.use([Use("lena", "2026-11-05T10:00", tools=[SHELL], status=403),
+               Use("lena", "2026-11-05T11:00")])  # fmt: skip
+    with lena.store.engine.connect() as conn:
+        refused = conn.execute(
+            select(gateway_usage.c.status, gateway_usage.c.policy, gateway_usage.c.tool_calls)
+            .where(gateway_usage.c.person == "lena")
+            .order_by(gateway_usage.c.at)
+        ).all()  # fmt: skip
+    assert [(r.status, r.policy) for r in refused] == [
+        (403, '["block:tool_not_allowed"]'), (200, "[]")
+    ]  # fmt: skip
+    assert '"tool":"shell"' in refused[0].tool_calls and refused[1].tool_calls is None
+    assert rollup_usage(lena).unbound_tools == []
+    result = _judge(lena, "agent-boundaries")
+    assert (result.outcome, result.reason) == (Outcome.NOT_APPLICABLE, "no local agents registered")
+
+
+def test_a_typed_tool_for_a_colleague_frames_nobody(lena: Program) -> None:
+    """lena types a day on which bob offered a shell tool through his own key: only the
+    gateway's signed usage counts, so no agent runs unbounded."""
+    lena.record_fact(None, "usage.daily", {"day": "2026-11-04", "people": {}, "unbound_tools": {
+        "bob": {"requests": 3, "tools": ["shell"]}}}, provenance=Provenance.MEASURED,
+        collector="inhouse gateway rollup")  # fmt: skip
+    result = _judge(lena, "agent-boundaries")
+    assert (result.outcome, result.reason) == (Outcome.NOT_APPLICABLE, "no local agents registered")
+
+
+def test_a_play_five_exited_before_person_keys_tools_counted_keeps_its_exit(
+    pilot: Pilot, lena: Program
+) -> None:
+    """A program whose play 5 exited on "no local agents registered" keeps that judgment where
+    today's rule fails on tools offered through her own key, and says what today's rule asks;
+    one whose exit saw a registered agent's boundary keeps its pass the same way."""
+    _, pilot.keys["lena"] = issue_key(lena, None, "lena", holder=lena)
+    pilot.use([Use("lena", "2026-11-05T10:00", tools=[SHELL])])
+    rollup_usage(lena)
+    kept = _judge(lena, "agent-boundaries", exited=("support",))
+    assert kept.outcome is Outcome.NOT_APPLICABLE
+    assert kept.reason.startswith(
+        "no local agents registered; note: play 5 (support) exited, and its exit stands on the "
+        "rule before tools offered through a key bound to no agent counted; today's rule fails "
+        "(tools were offered the model"
+    )
+    assert "lena offered shell on 2026-11-05" in kept.reason
+    assert kept.evidence == ()
+    _bot_registered(pilot, lena)
+    kept = _judge(lena, "agent-boundaries", exited=("support",))
+    assert kept.outcome is Outcome.PASS
+    assert "1 agent(s) bounded: release-bot: shell (granted by lena); note: " in kept.reason
+    assert all(f.kind != "usage.daily" for f in kept.evidence)  # what its exit hashed
 
 
 def test_a_review_held_with_her_alias_or_a_colleague_s_typed_attendance_is_a_review_of_one(

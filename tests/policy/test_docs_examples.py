@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from inhouse.policy import Scanner, decide, load_rules
-from inhouse.policy.tools import check_tool_call, load_boundaries
+from inhouse.policy.tools import check_tool_call, load_boundaries, load_unbound_tools
 
 DOC = Path(__file__).parents[2] / "docs" / "policy.md"
 
 
 def documented_config() -> dict[str, Any]:
     blocks = re.findall(r"```toml\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
-    assert len(blocks) == 3
+    assert len(blocks) == 4
     return tomllib.loads("\n".join(blocks))
 
 
@@ -35,3 +35,4 @@ def test_the_documented_config_loads_and_behaves_as_described() -> None:
     assert check_tool_call(bot, "fetch", '{"url": "https://api.github.com/x"}') is None
     assert check_tool_call(bot, "fetch", '{"url": "https://api.github.com.evil.io/"}')
     assert check_tool_call(bot, "read_file", '{"path": "/srv/repo/../../etc/passwd"}')
+    assert load_unbound_tools(config) == "refuse"

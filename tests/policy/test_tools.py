@@ -13,6 +13,7 @@ from inhouse.policy.tools import (
     check_declared_tools,
     check_tool_call,
     load_boundaries,
+    load_unbound_tools,
 )
 
 TOML = """
@@ -64,6 +65,13 @@ def test_config_shapes() -> None:
 def test_bad_boundaries_name_the_field(patch: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_boundaries(tomllib.loads(f"[policy.agents.x]\n{patch}"))
+
+
+def test_unbound_tools_records_by_default_and_names_a_bad_value() -> None:
+    assert load_unbound_tools({}) == "record"
+    assert load_unbound_tools(tomllib.loads('[policy]\nunbound_tools = "refuse"')) == "refuse"
+    with pytest.raises(ConfigError, match=r"policy\.unbound_tools: 'block' is not one of 'record'"):
+        load_unbound_tools(tomllib.loads('[policy]\nunbound_tools = "block"'))
 
 
 def test_declared_tools_outside_the_allowlist_are_listed(bot: ToolBoundary) -> None:

@@ -17,6 +17,7 @@ import tomli_w
 from typer.testing import CliRunner
 
 from inhouse.cli.app import app
+from inhouse.gateway.toolcalls import NAMES_ONLY
 from inhouse.program import Provenance
 from inhouse.program.checks import Outcome, evaluate
 from inhouse.program.counting import build_context
@@ -118,8 +119,15 @@ def test_the_gateway_records_an_agents_tool_calls_with_arguments_where_bodies_ar
                     headers=auth(person_key),
                 )  # fmt: skip
             rows = usage_rows(program)
-            assert rows[-1]["agent"] is None and rows[-1]["tool_calls"] is None  # not an agent
-            first, second, third = _calls(program)
+            # a key bound to no agent: the tools it offered and its answer called, by name only
+            # (the answer's arguments carried a card: nothing of them is kept, not even names)
+            assert rows[-1]["agent"] is None
+            assert json.loads(rows[-1]["tool_calls"]) == [
+                _entry("declared", "read_file"),
+                _entry("answer", "search", withheld=NAMES_ONLY),
+            ]
+            assert CARD not in rows[-1]["tool_calls"]
+            first, second, third, _ = _calls(program)
             assert first == [
                 _entry("declared", "read_file"),
                 _entry("declared", "search"),

@@ -152,8 +152,15 @@ def rollup(
     if json:
         print_json(recorded)
         return
-    if not recorded:
+    if not recorded and not rollup.unbound_tools:
         out_console().print("Nothing new to roll up.")
+    for offered in rollup.unbound_tools:  # play 5's agent-boundaries fails on these
+        err_console().print(
+            f"[yellow]no boundary:[/yellow] {escape(offered['person'])} offered the model "
+            f"{escape(', '.join(offered['tools']))} on {offered['day']} through a key bound to "
+            f"no agent ({offered['requests']} request(s)): run it as a registered agent "
+            "(`inhouse keys issue PERSON --agent NAME`)"
+        )
     for totals in recorded:
         out_console().print(
             f"usage.daily {totals['day']} {totals['person']}: {totals['requests']} requests, "

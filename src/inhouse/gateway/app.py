@@ -12,7 +12,7 @@ request; each step lives in its own unit:
     calls.py      what a request measured          usage.py     the durable usage log
     prompts.py    library prompts: resolved by name, rendered server-side, recorded by version
     programlog.py the program's log, verified as it is followed: what vouches for keys, prompts
-    toolcalls.py  an agent key's tool calls (names, and arguments where the rules allow)
+    toolcalls.py  tool calls: an agent key's (names, arguments where the rules allow); others' names
     edge.py       the HTTP/1.1 server: connections, requests, answers written as they come
     answers.py    JSON, and the one mapper from an error to OpenAI's error shape
     requests.py   the request's shape and per-request limits, at the door
@@ -63,7 +63,7 @@ from inhouse.gateway.relay import relay
 from inhouse.gateway.requests import parse_body, validate_request
 from inhouse.gateway.routing import Router, choose_lock
 from inhouse.gateway.shared import Listener, SharedLimiter
-from inhouse.gateway.toolcalls import request_tool_calls
+from inhouse.gateway.toolcalls import request_tool_calls, unbound_tool_calls
 from inhouse.gateway.upstream import Upstream
 from inhouse.gateway.usage import Clock, UsageWriter, new_request_id, utcnow
 from inhouse.identity.keys import SigningKey
@@ -489,6 +489,10 @@ class Gateway:
                 # what the agent sent, before a tool is stripped or the request refused
                 call.keep_arguments = self.policy.argument_filter(route.name)
                 call.tool_calls = request_tool_calls(body, call.keep_arguments)
+            elif endpoint == "chat/completions":
+                # a key bound to no agent has no boundary: the tools it offers the model (names
+                # only) are the evidence that an agent runs on a person's key
+                call.tool_calls = unbound_tool_calls(body)
             call.actions = self.policy.apply(endpoint, route.name, body, key.agent)
             call.stream = bool(body.get("stream")) and endpoint != "embeddings"
             call.tokens_in, bound = prompt_bound(endpoint, body)

@@ -72,8 +72,9 @@ class Call:
     ttft: float | None = None
     upstream_wait: float = 0.0
     body: str | None = None
-    #: the tool calls the request and its answer carried (keys bound to an agent only), and
-    #: which of their arguments may be stored (:mod:`inhouse.gateway.toolcalls`)
+    #: the tool calls the request and its answer carried (a key bound to no agent: the names
+    #: only, None where it offered none), and which of an agent key's arguments may be stored
+    #: (:mod:`inhouse.gateway.toolcalls`)
     tool_calls: list[dict[str, Any]] | None = None
     keep_arguments: ArgumentFilter | None = None
     request_id: str = field(default_factory=new_request_id)

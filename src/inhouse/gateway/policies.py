@@ -11,6 +11,9 @@ this module only applies them to OpenAI request and response shapes:
   one would otherwise call any tool (fail closed);
 * a key bound to an agent may declare only the tools of that agent's allowlist: others are
   refused (403) or stripped (the agent's ``on_disallowed_tool``);
+* a key bound to no agent may offer the model tools (recorded by name:
+  :mod:`inhouse.gateway.toolcalls`), unless ``[policy] unbound_tools = "refuse"``: then such a
+  request is refused (403), since an agent on a person's key has no boundary;
 * tool calls in an answer are checked against the allowlist and its argument constraints; a
   violation blocks the answer (403, or an error event in a stream) before it reaches the agent.
 """
@@ -39,6 +42,7 @@ from inhouse.policy.tools import (
     check_tool_call,
     declared_tool_names,
     load_boundaries,
+    load_unbound_tools,
 )
 
 __all__ = ["RequestPolicy", "StreamToolGuard", "check_answer", "request_texts"]
@@ -119,6 +123,8 @@ class RequestPolicy:
     scanner: Scanner | None = None
     rules: DataRules | None = None
     boundaries: dict[str, ToolBoundary] = field(default_factory=dict)
+    #: refuse tools offered through a key bound to no agent (``[policy] unbound_tools``)
+    refuse_unbound_tools: bool = False
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> RequestPolicy:
@@ -126,7 +132,12 @@ class RequestPolicy:
         if "data_rules" in config:  # without the table nothing is scanned (nothing to enforce)
             scanner = Scanner.from_config(config)
             rules = load_rules(config)
-        return cls(scanner=scanner, rules=rules, boundaries=load_boundaries(config))
+        return cls(
+            scanner=scanner,
+            rules=rules,
+            boundaries=load_boundaries(config),
+            refuse_unbound_tools=load_unbound_tools(config) == "refuse",
+        )
 
     def boundary(self, agent: str | None) -> ToolBoundary | None:
         """The tool boundary of a key's agent; ``None`` for a key bound to no agent. A key bound
@@ -170,6 +181,16 @@ class RequestPolicy:
         boundary = self.boundary(agent)
         if boundary is not None and endpoint == "chat/completions" and body.get("tools"):
             self._declared_tools(boundary, agent or "", body, actions)
+        elif boundary is None and self.refuse_unbound_tools and endpoint == "chat/completions":
+            offered = [*_list(body.get("tools")), *_list(body.get("functions"))]
+            if offered:
+                raise ToolNotAllowed(
+                    f"this key is bound to no agent, and this gateway refuses tools offered "
+                    f'through such a key ([policy] unbound_tools = "refuse"): an agent on a '
+                    f"person's key has no boundary. Declare [policy.agents.NAME] with the tools "
+                    f"it may call and run it on a key of its own (`inhouse keys issue PERSON "
+                    f"--agent NAME`); offered: {', '.join(declared_tool_names(offered))}"
+                )
         if self.scanner is not None:
             self._data_rules(endpoint, model, body, actions)
         return actions

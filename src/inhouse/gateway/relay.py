@@ -41,7 +41,12 @@ from inhouse.gateway.calls import (
 from inhouse.gateway.edge import Reply
 from inhouse.gateway.policies import StreamToolGuard, check_answer
 from inhouse.gateway.routing import Node, Route
-from inhouse.gateway.toolcalls import answer_tool_calls, streamed_tool_calls
+from inhouse.gateway.toolcalls import (
+    WITHHOLD_ALL,
+    answer_tool_calls,
+    names_only,
+    streamed_tool_calls,
+)
 from inhouse.gateway.upstream import Upstream
 from inhouse.gateway.wire import Answer
 from inhouse.runtimes.error_body import error_message, snippet
@@ -86,11 +91,16 @@ async def relay(
             end(b"")
         return
     data = await upstream.read(call, response)
-    _check_whole(node, call.endpoint, data)
+    answer = _check_whole(node, call.endpoint, data)
     if call.boundary is not None and call.endpoint == "chat/completions":
         if call.tool_calls is not None and call.keep_arguments is not None:
-            call.tool_calls.extend(answer_tool_calls(data, call.keep_arguments))
+            call.tool_calls.extend(answer_tool_calls(answer, call.keep_arguments))
         check_answer(call.boundary, call.key.agent or "", data)
+    elif call.endpoint == "chat/completions" and b'"tool_calls"' in data:
+        # a key bound to no agent: the tools its answer called, by name (none of the answer)
+        answered = names_only(answer_tool_calls(answer, WITHHOLD_ALL)) or []
+        if answered:
+            call.tool_calls = [*(call.tool_calls or []), *answered]
     data = _rename_model(data, node.model_id, route.name)
     count_tokens(call, data)
     _still_there(reply)
@@ -114,9 +124,9 @@ def _bad(node: Node, what: str) -> RuntimeBadResponse:
 _WHOLE_SHAPE = {"chat/completions": "choices", "completions": "choices", "embeddings": "data"}
 
 
-def _check_whole(node: Node, endpoint: str, data: bytes) -> None:
+def _check_whole(node: Node, endpoint: str, data: bytes) -> dict[str, Any]:
     """Refuse a whole answer that is not a JSON object of the endpoint's shape (an HTML page,
-    an error object sent with status 200)."""
+    an error object sent with status 200); the answer, parsed."""
     try:
         answer: Any = json.loads(data)
     except ValueError:
@@ -126,6 +136,7 @@ def _check_whole(node: Node, endpoint: str, data: bytes) -> None:
         said = error_message(answer)
         detail = f"an error: {said}" if said else f"no {wanted!r} list: {snippet(data)}"
         raise _bad(node, f"answered 200 with a body that is not a {endpoint} answer ({detail})")
+    return answer
 
 
 def _event_text(event: bytes) -> bytes | None:

@@ -10,6 +10,12 @@ The summary tables say which days changed; what is signed is summed from the day
 whose MAC verifies (:mod:`inhouse.usage.authentic`), so a row or a summary figure anyone with
 the database's password typed in is left out and named, never signed by the gateway's key.
 
+Each day's fact also carries, per person, the tools offered the model through their keys bound
+to no agent (``unbound_tools``: how many answered requests offered tools, and the tools' sorted
+names), read from the same sealed rows' ``tool_calls``: an agent run on a person's own key, with
+no boundary, is what play 5's ``agent-boundaries`` fails on. Requests on any weights count there
+(an agent ran, blessed weights or not); a day whose tools changed is signed again.
+
 Only use of the baseline counts: once the program's log records a lock, a row counts only where
 its digest is one the lock recorded that day blessed (any lock that was the recorded one at some
 time that day; for a day before the first, the first). The rest (weights routed from an
@@ -21,6 +27,7 @@ yet to judge them by, and the plays that read this usage start after a lock is r
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
@@ -46,6 +53,7 @@ if TYPE_CHECKING:
 __all__ = [
     "COLLECTOR",
     "SERVICE",
+    "TOOLS_NAMED",
     "Rollup",
     "blessed_by_day",
     "compact_rows",
@@ -113,6 +121,9 @@ class Rollup:
     #: answered requests not counted, per (day, person, digest): on weights no lock the log
     #: recorded that day blessed
     unblessed: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    #: each day signed (again) whose tools offered through keys bound to no agent are new or
+    #: changed: ``{"day", "person", "requests", "tools"}`` for each person offering them
+    unbound_tools: list[dict[str, Any]] = field(default_factory=list)
 
     def notes(self) -> list[str]:
         """What a person running the rollup should hear about what was not signed."""
@@ -154,6 +165,7 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
     program.actor(actor)  # whoever runs the rollup must be enrolled
     service = service_program(program)
     seen: dict[tuple[str, str], dict[str, int]] = {}
+    seen_tools: dict[str, Any] = {}  # the tools each day's latest signed fact says
     for fact in program.state().facts:
         # what the gateway's own key signed: a day anyone else wrote up (their typed figures
         # count for nothing) is not signed yet, whatever totals it gives
@@ -161,6 +173,7 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
             day = str(fact.payload["day"])
             for person, totals in daily_usage(fact).items():
                 seen[(day, person)] = totals
+            seen_tools[day] = fact.payload.get("unbound_tools") or {}
     summary: dict[str, dict[str, dict[str, int]]] = {}
     for totals in daily_totals(program, since=since):
         summary.setdefault(str(totals["day"]), {})[str(totals["person"])] = {
@@ -184,9 +197,12 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
     rows: dict[str, dict[str, dict[str, int]]] = {}
     aside: dict[str, dict[str, dict[str, int]]] = {}  # the summary tables count these too
     own: dict[tuple[str, str], int] = {}  # answered through the person's own key, no agent's
+    tools: dict[str, dict[str, dict[str, Any]]] = {}  # day -> person -> unbound tools
     for row in found.rows:
         if row.status >= ANSWERED_BELOW:
             continue
+        if not row.agent and row.tool_calls:
+            _add_tools(tools, row)
         if blessed is not None and row.digest not in blessed(row.day):
             unblessed = (row.day, row.person, str(row.digest or "no digest"))
             result.unblessed[unblessed] = result.unblessed.get(unblessed, 0) + 1
@@ -211,7 +227,11 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
             for person, figures in people.items()
             if seen.get((day, person)) != figures
         ]
-        if not changed:
+        offered = {
+            person: _named(each["requests"], each["tools"])
+            for person, each in sorted(tools.get(day, {}).items())
+        }
+        if not changed and offered == seen_tools.get(day, {}):
             continue
         # each person's own-key requests beside their totals: who was active that day, as
         # play 6's daily, weekly and monthly counts read it (an agent's use makes nobody active)
@@ -222,11 +242,15 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
         service.record_fact(
             None,
             "usage.daily",
-            {"day": day, "people": stated},
+            {"day": day, "people": stated, **({"unbound_tools": offered} if offered else {})},
             provenance=Provenance.MEASURED,
             collector=COLLECTOR,
         )
         result.recorded.extend(changed)
+        if offered != seen_tools.get(day, {}):
+            result.unbound_tools.extend(
+                {"day": day, "person": person, **each} for person, each in offered.items()
+            )
     return result
 
 
@@ -275,6 +299,31 @@ def _add(into: dict[str, dict[str, dict[str, int]]], row: Any) -> None:
     figures["requests"] += 1
     figures["tokens_in"] += row.tokens_in
     figures["tokens_out"] += row.tokens_out
+
+
+#: the most tool names a day's fact lists per person (the rest are counted, as ``more``)
+TOOLS_NAMED = 50
+
+
+def _named(requests: int, tools: set[str]) -> dict[str, Any]:
+    named = sorted(tools)
+    shown = {"requests": requests, "tools": named[:TOOLS_NAMED]}
+    return {**shown, "more": len(named) - TOOLS_NAMED} if len(named) > TOOLS_NAMED else shown
+
+
+def _add_tools(into: dict[str, dict[str, dict[str, Any]]], row: Any) -> None:
+    """Count a sealed row of a key bound to no agent whose request (or answer) carried tools."""
+    try:
+        calls = json.loads(row.tool_calls)
+    except ValueError:
+        return
+    listed = calls if isinstance(calls, list) else []
+    names = {str(call["tool"]) for call in listed if isinstance(call, dict) and call.get("tool")}
+    if not names:
+        return
+    offered = into.setdefault(row.day, {}).setdefault(row.person, {"requests": 0, "tools": set()})
+    offered["requests"] += 1
+    offered["tools"] |= names
 
 
 def _plus(one: dict[str, int] | None, other: dict[str, int] | None) -> dict[str, int] | None:

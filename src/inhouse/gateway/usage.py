@@ -110,7 +110,8 @@ class UsageRecord:
     policy: list[str] = field(default_factory=list)
     upstream: str | None = None
     body: str | None = None
-    #: an agent key's tool calls (:mod:`inhouse.gateway.toolcalls`); None for other keys
+    #: the tool calls the request and answer carried (:mod:`inhouse.gateway.toolcalls`): an
+    #: agent key's, and the tool names a key bound to no agent offered (None: it offered none)
     tool_calls: list[dict[str, Any]] | None = None
     #: the gateway's MAC over the row (:meth:`seal`); None: not sealed, never counted in a
     #: signed figure

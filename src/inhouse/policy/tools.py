@@ -54,6 +54,7 @@ __all__ = [
     "check_tool_call",
     "declared_tool_names",
     "load_boundaries",
+    "load_unbound_tools",
 ]
 
 
@@ -152,6 +153,25 @@ def load_boundaries(config: Mapping[str, Any]) -> dict[str, ToolBoundary]:
         except ValidationError as err:
             raise ConfigError(problems(err, f"policy.agents.{name}")) from None
     return found
+
+
+#: what the gateway does with tools offered through a key bound to no agent (``[policy]
+#: unbound_tools``): ``record`` them by name (the default; play 5's ``agent-boundaries`` fails on
+#: them), or ``refuse`` the request (403) as well
+UNBOUND_TOOLS = ("record", "refuse")
+
+
+def load_unbound_tools(config: Mapping[str, Any]) -> str:
+    """``[policy] unbound_tools`` of ``inhouse.toml`` (as a dict): ``record`` or ``refuse``."""
+    policy = config.get("policy") or {}
+    if not isinstance(policy, Mapping):
+        raise ConfigError("policy: must be a table")
+    value = policy.get("unbound_tools", "record")
+    if value not in UNBOUND_TOOLS:
+        raise ConfigError(
+            f"policy.unbound_tools: {value!r} is not one of {', '.join(map(repr, UNBOUND_TOOLS))}"
+        )
+    return str(value)
 
 
 def declared_tool_names(tools: Iterable[Any]) -> list[str]:

@@ -363,14 +363,35 @@ class PersonUsage(_Payload):
         return data
 
 
+class UnboundTools(_Payload):
+    """A person's answered requests in a day that offered the model tools through a key of
+    theirs bound to no agent, and those tools' names (sorted): an agent run without a boundary."""
+
+    requests: int = Field(ge=1)
+    tools: list[str] = Field(min_length=1)
+    #: how many more names were offered than ``tools`` lists (a day's fact names at most
+    #: :data:`inhouse.gateway.rollup.TOOLS_NAMED`: a client inventing names cannot swell the log)
+    more: int = Field(ge=0, default=0)
+
+    @model_serializer(mode="wrap")
+    def _without_zero_more(self, handler: Any) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if not self.more:
+            data.pop("more", None)
+        return data
+
+
 class UsageDaily(_Payload):
     """One day's answered use through the gateway: every person's totals that day in one fact
     (``people``), as the gateway's rollup records it; or, as facts from before that change
     hold it, one person's (``person`` with ``requests`` and tokens). Read both with
-    :func:`inhouse.program.facts.daily_usage`."""
+    :func:`inhouse.program.facts.daily_usage`. ``unbound_tools``: per person, the tools offered
+    through their keys bound to no agent that day (absent: none; facts from before the gateway
+    recorded them never carry it)."""
 
     day: date
     people: dict[str, PersonUsage] | None = None
+    unbound_tools: dict[str, UnboundTools] | None = None
     person: str | None = None
     requests: int | None = Field(ge=0, default=None)
     tokens_in: int = Field(ge=0, default=0)
@@ -382,6 +403,8 @@ class UsageDaily(_Payload):
             raise ValueError("give either people (each person's totals) or one person")
         if self.person is not None and self.requests is None:
             raise ValueError("requests is required with person")
+        if self.person is not None and self.unbound_tools is not None:
+            raise ValueError("unbound_tools is a day's, beside people")
         return self
 
     @model_serializer(mode="wrap")
@@ -389,8 +412,11 @@ class UsageDaily(_Payload):
         """Stored in the shape it came in: a day's ``{day, people}``, or one person's."""
         data: dict[str, Any] = handler(self)
         if self.people is not None:
-            return {"day": data["day"], "people": data["people"]}
-        return {key: value for key, value in data.items() if key != "people"}
+            day = {"day": data["day"], "people": data["people"]}
+            if self.unbound_tools is not None:
+                day["unbound_tools"] = data["unbound_tools"]
+            return day
+        return {k: v for k, v in data.items() if k not in ("people", "unbound_tools")}
 
 
 class SurveyResponse(_Payload):

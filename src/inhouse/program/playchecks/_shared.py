@@ -93,16 +93,20 @@ _RECURRENCE = re.compile(
 )
 
 
-def kept_from_before(result: Result, *earlier: tuple[Callable[[], Result], str]) -> Result:
+def kept_from_before(
+    result: Result, *earlier: tuple[Callable[[], Result], str], not_applicable: bool = False
+) -> Result:
     """``result``, a check's judgment by today's rule, for a program whose play exited: where it
     falls short, the first of ``earlier`` (an earlier rule's judgment, asked only then, and what
     it spared) that passes, saying so beside today's reason. A pass by today's rule is returned
-    as it is: its evidence is what the exit's acceptance hashed."""
-    if result.outcome is Outcome.PASS:
+    as it is: its evidence is what the exit's acceptance hashed. ``not_applicable``: an earlier
+    rule that did not apply is kept too (the exit was judged on a check that did not apply)."""
+    kept = {Outcome.PASS, Outcome.NOT_APPLICABLE} if not_applicable else {Outcome.PASS}
+    if result.outcome in kept:
         return result
     for judge, note in earlier:
         before = judge()
-        if before.outcome is Outcome.PASS:
+        if before.outcome in kept:
             return replace(before, reason=f"{before.reason}; note: {note} ({result.reason})")
     return result
 

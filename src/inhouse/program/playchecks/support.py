@@ -452,14 +452,99 @@ def versions_pinned(ctx: CheckContext, lock: Fact) -> Result:
     return passed(f"{said}{note}", lock, review)
 
 
-@register_check("agent-boundaries", reads=("agent.registered", "agent.boundary", "drift.review"))
+@register_check(
+    "agent-boundaries",
+    reads=("agent.registered", "agent.boundary", "drift.review", "usage.daily"),
+)
 def agent_boundaries(ctx: CheckContext) -> Result:
     """Every registered local agent has an enforced tool boundary: a measured agent.boundary
     for it, recorded by ``inhouse keys`` when its key was granted and signed by the granter
     (not applicable with no agents). A person's word for a boundary (an attestation) never
     counts: the engine leaves it uncounted, so a hand-typed boundary cannot stand in. An agent
     with a measured boundary is an agent, registered or not: a registration typed as someone's
-    word before its grant (which then registered nothing) hides none."""
+    word before its grant (which then registered nothing) hides none. An agent run on a
+    person's own gateway key is an agent without a boundary: the check fails while the
+    gateway's signed daily usage (``usage.daily``, its ``unbound_tools``) shows tools offered
+    the model through a key bound to no agent within the last ``window_days`` (30) days. A play
+    5 that has exited keeps its exit's judgment (an exit is not taken back), and says what
+    today's rule finds."""
+    result = _agent_boundaries(ctx, unbound=True)
+    if "support" not in ctx.exited:
+        return result
+    return kept_from_before(
+        result,
+        (
+            lambda: _agent_boundaries(ctx, unbound=False),
+            "play 5 (support) exited, and its exit stands on the rule before tools offered "
+            "through a key bound to no agent counted; today's rule fails",
+        ),
+        not_applicable=True,
+    )
+
+
+def _agent_boundaries(ctx: CheckContext, *, unbound: bool) -> Result:
+    """agent-boundaries' judgment; ``unbound``: tools the gateway saw offered through a key
+    bound to no agent fail it (False: the rule before, registered agents only)."""
+    registered_only = _registered_boundaries(ctx)
+    offered = _unbound_tools(ctx) if unbound else None
+    if offered is None:
+        return registered_only
+    said, shown = offered
+    if registered_only.outcome is Outcome.FAIL:
+        said = f"{said}; and {registered_only.reason}"
+    return failed(said, *shown, *registered_only.evidence)
+
+
+def _unbound_tools(ctx: CheckContext) -> tuple[str, list[Fact]] | None:
+    """What the gateway's signed daily usage of the last ``window_days`` says of tools offered
+    the model through keys bound to no agent (None: none), and the facts saying it. A day
+    signed again restates the day: each signed day's tools are kept (a later fact, signed
+    after its rows were edited or dropped, unsays nothing the gateway measured before)."""
+    width = int(ctx.param("window_days", 30))
+    first = (ctx.now.date() - timedelta(days=width)).isoformat()
+    last = ctx.now.date().isoformat()
+    # person -> day -> (requests, tools named, how many more were offered than named)
+    seen: dict[str, dict[str, tuple[int, set[str], int]]] = {}
+    shown: list[Fact] = []
+    for fact in ctx.facts.of("usage.daily"):
+        day = str(fact.payload.get("day"))
+        offered = fact.payload.get("unbound_tools")
+        if not isinstance(offered, dict) or not first <= day <= last:
+            continue
+        shown.append(fact)
+        for person, each in offered.items():
+            if not isinstance(each, dict):  # appended around the API: names no tools
+                continue
+            asked, tools, more = seen.setdefault(str(person), {}).get(day, (0, set(), 0))
+            seen[str(person)][day] = (
+                max(asked, int(each.get("requests", 0))),
+                tools | {str(tool) for tool in each.get("tools") or ()},
+                max(more, int(each.get("more", 0))),
+            )
+    if not seen:
+        return None
+    parts = []
+    for person, days in sorted(seen.items()):
+        named = sorted(set().union(*(tools for _, tools, _ in days.values())))
+        more = max(n for _, _, n in days.values())
+        listed = ", ".join(named) + (f" and {more} more" if more else "")
+        asked = sum(n for n, _, _ in days.values())
+        on = ", ".join(sorted(days))
+        parts.append(f"{person} offered {listed} on {on} ({asked} request(s))")
+    latest = max(day for days in seen.values() for day in days)
+    through = date.fromisoformat(latest) + timedelta(days=width)
+    return (
+        f"tools were offered the model through a gateway key bound to no agent, as the "
+        f"gateway's signed daily usage shows: {'; '.join(parts)}. An agent run on a person's "
+        "key has no boundary: run it as a registered agent (declare [policy.agents.NAME] with "
+        "the tools it may call in inhouse.toml, then `inhouse keys issue PERSON --agent NAME` "
+        f"and give it that key); these days count through {through} (window_days {width})",
+        shown,
+    )
+
+
+def _registered_boundaries(ctx: CheckContext) -> Result:
+    """The registered agents' boundaries, as granted and as the gateway serves them."""
     agents = ctx.facts.of("agent.registered")
     bounds = {str(f.payload["agent"]): f for f in ctx.facts.of("agent.boundary")}  # latest
     registered = sorted({str(f.payload["agent"]) for f in agents} | set(bounds))
