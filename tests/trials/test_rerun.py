@@ -156,6 +156,29 @@ def test_checks_an_empty_answer_passes_prove_no_quality(
     assert rerun["payload"]["proved"] == 6
 
 
+def test_checks_any_text_passes_are_recorded_as_judging_no_answer(
+    program: Path, omar: dict[str, str]
+) -> None:
+    """lena's trial checks only that an answer is there (``length min 1``): an empty answer
+    fails it, so ``proved`` counts every input, but a sentence about something else passes
+    it, so the checks pass any answer at all. The verdict and omar's honest rerun of it record
+    that no input the candidate passed is one an off-topic sentence fails (``on_topic`` 0),
+    and `inhouse prove` says so beside the verdict; a check the sentence fails beside it (here
+    one that refuses a word of it: the test model writes nonsense) makes them count again."""
+    write_trial(program, EASY[1:])
+    out = run("prove", "tickets")
+    assert "the quality checks pass an off-topic sentence on every input" in out, out
+    verdict = verdict_payload(program)
+    assert verdict["proved"] == 6 and verdict["on_topic"] == 0, verdict
+    run("prove", "tickets", "--rerun", env=omar)
+    rerun = json.loads(run("fact", "list", "--kind", "trial.rerun", "--json"))[-1]
+    assert rerun["by"] == "omar", rerun
+    assert rerun["payload"]["proved"] == 6 and rerun["payload"]["on_topic"] == 0, rerun
+    write_trial(program, [*EASY[1:], {"type": "not-icontains", "value": "autumn"}])
+    run("prove", "tickets")
+    assert verdict_payload(program)["on_topic"] == 6
+
+
 def test_a_colleague_reruns_the_proven_trial_on_his_machine(
     program: Path, omar: dict[str, str]
 ) -> None:

@@ -30,7 +30,15 @@ if TYPE_CHECKING:
     from inhouse.runtimes import Runtime
     from inhouse.workflows.spec import Case, Workflow
 
-__all__ = ["DECOYS", "ECHOED_INPUT", "ECHOED_PROMPT", "EMPTY", "OFF_TOPIC", "judge_decoys"]
+__all__ = [
+    "DECOYS",
+    "ECHOED_INPUT",
+    "ECHOED_PROMPT",
+    "EMPTY",
+    "OFF_TOPIC",
+    "OFF_TOPIC_TEXT",
+    "judge_decoys",
+]
 
 EMPTY = "empty"
 OFF_TOPIC = "off-topic"
@@ -46,8 +54,8 @@ DECOYS = {
     ECHOED_INPUT: "its own input echoed back (a variable's value)",
 }
 
-#: a fluent answer to no case: well-formed English about nothing a workflow is asked
-_OFF_TOPIC_TEXT = "Swallows fly south in autumn, and the lake freezes over by December."
+#: a fluent answer to no case: well-formed English about nothing a workflow (or a trial) is asked
+OFF_TOPIC_TEXT = "Swallows fly south in autumn, and the lake freezes over by December."
 
 #: the decoys a check that asks a model is asked about (see the module's docstring)
 _ASKED = (EMPTY, OFF_TOPIC)
@@ -60,7 +68,7 @@ def _texts(workflow: Workflow, case: Case) -> dict[str, list[str]]:
     values = [v if isinstance(v, str) else json.dumps(v, default=str) for v in case.vars.values()]
     return {
         EMPTY: [""],
-        OFF_TOPIC: [_OFF_TOPIC_TEXT],
+        OFF_TOPIC: [OFF_TOPIC_TEXT],
         ECHOED_PROMPT: [prompt],
         ECHOED_INPUT: list(dict.fromkeys(v for v in values if v)),
     }

@@ -240,7 +240,8 @@ def trial_reproduced(ctx: CheckContext) -> Result:
         result,
         (
             lambda: _reproduced(ctx, verdict, blank=False),
-            "play 2 exited before a rerun's quality had to rest on checks an empty answer fails",
+            "play 2 exited before a rerun's quality had to rest on checks an empty answer (or an "
+            "off-topic sentence) fails",
         ),
         (
             lambda: _reproduced(ctx, verdict, costs=False, blank=False),
@@ -444,7 +445,7 @@ def _reproduced(
     # quality "held" on checks that pass an empty answer on every input holds for any answer:
     # the trial's author wrote those checks, and a colleague's honest rerun of them tells
     # nothing about the candidate's answers
-    hollow = [f for f in met if blank and f.payload.get("proved") == 0]
+    hollow = [f for f in met if blank and _hollow(ctx, f)]
     held = [f for f in met if f not in hollow]
     problems = {
         f.id: _claim_problem(verdict, f, costs=costs, quo=quo) if claim else None for f in held
@@ -467,8 +468,8 @@ def _reproduced(
         return failed(
             f"{fact.by}'s rerun of trial {name} passed {_shown_rate(fact.payload['pass_rate'])} "
             f"of {fact.payload['inputs']} inputs, but on no input did the candidate pass a case "
-            "an empty answer fails: the trial's quality checks pass whatever the model says, "
-            "so its quality was not reproduced; give trials/"
+            f"{_hollow(ctx, fact)} fails: the trial's quality checks pass whatever the model "
+            "says, so its quality was not reproduced; give trials/"
             f"{name}.yaml checks that judge what the answer says (contains, regex, llm-rubric, "
             f"…), prove it again (`inhouse prove {name}`) and have it rerun ({rerun})",
             verdict,
@@ -710,6 +711,19 @@ def _manual(verdict: Fact, rerun: Fact) -> bool:
 
 def _dims(dims: Any) -> str:
     return ", ".join(str(d) for d in dims) or "no dimension"
+
+
+def _hollow(ctx: CheckContext, rerun: Fact) -> str | None:
+    """What answer given for nothing the rerun's quality checks passed on every input its
+    candidate passed, or None where they judge what the answers say: an empty answer
+    (``proved`` 0), or, outside a demo (whose test model writes nonsense no check tells from
+    it), a sentence about something else (``on_topic`` 0: a length bound alone, a pattern any
+    text matches). A rerun from before reruns said counts as before."""
+    if rerun.payload.get("proved") == 0:
+        return "an empty answer"
+    if rerun.payload.get("on_topic") == 0 and not ctx.demo:
+        return "an off-topic sentence"
+    return None
 
 
 def _unplaced(rerun: Fact) -> str | None:
