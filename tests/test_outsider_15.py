@@ -32,16 +32,17 @@ def test_quality_checks_any_sentence_passes_prove_no_quality(
     cheapest such check is `length min 1`: an empty answer fails it, so `proved` counts every
     input, yet any sentence at all passes it, so "at acceptable quality" still says nothing, and
     omar's honest rerun of lena's trial (his own machine, the proven weights, her checks) "holds"
-    whatever his model answers. `inhouse prove` now also judges the checks on an off-topic
-    sentence (the workflows' decoy) and records `on_topic`, how many inputs the candidate passed
-    that both fail; 0 fails value-proven and trial-reproduced, naming the sentence. Checks that
-    judge what the answer says still prove it."""
+    whatever his model answers. `inhouse prove` now also judges the checks on off-topic prose
+    exactly as long as the candidate's own answer (so `length min 80`, which a fixed sentence
+    would fail by its length, passes it too) and records `on_topic`, how many inputs the
+    candidate passed that both fail; 0 fails value-proven and trial-reproduced, naming it.
+    Checks that judge what the answer says still prove it."""
     prove(lena)
     verdict = lena.state().facts[-1].payload
     measured(lena, "trial.verdict", **{**verdict, "proved": 9, "on_topic": 0})
     outcome, reason = _judge_trigger(lena, "value-proven")
     assert outcome == "fail", reason
-    assert "pass an off-topic sentence on every input the candidate passed" in reason, reason
+    assert "pass off-topic prose as long as the candidate's answer on every input" in reason
     measured(lena, "trial.verdict", **{**verdict, "proved": 9, "on_topic": 9})
     assert _judge_trigger(lena, "value-proven")[0] == "pass"
     omar = _alias(lena, "omar", "support")
@@ -49,7 +50,7 @@ def test_quality_checks_any_sentence_passes_prove_no_quality(
     reproduce(omar, proved=9, on_topic=0)
     outcome, reason = _judge(lena, "trial-reproduced")
     assert outcome == "fail", reason
-    assert "did the candidate pass a case an off-topic sentence fails" in reason, reason
+    assert "pass a case off-topic prose as long as its answer fails" in reason, reason
     reproduce(omar, proved=9, on_topic=9)
     assert _judge(lena, "trial-reproduced")[0] == "pass"
 
@@ -58,7 +59,7 @@ def test_a_play_one_that_exited_before_the_rule_keeps_its_pass(
     lena: Program,  # noqa: F811
 ) -> None:
     """Programs already running: a play 1 that exited keeps value-proven's pass on a verdict
-    whose checks pass an off-topic sentence, saying what today's rule asks (the reach guards
+    whose checks pass off-topic prose, saying what today's rule asks (the reach guards
     re-judge exits by the checks loaded now). A verdict recorded before verdicts said (no
     `on_topic`) counts as it did."""
     prove(lena)
@@ -69,4 +70,4 @@ def test_a_play_one_that_exited_before_the_rule_keeps_its_pass(
     measured(lena, "trial.verdict", **{**verdict, "proved": 9, "on_topic": 0})
     outcome, reason = _judge_trigger(lena, "value-proven")
     assert outcome == "pass", reason
-    assert "note: its quality checks pass an off-topic sentence" in reason, reason
+    assert "note: its quality checks pass off-topic prose" in reason, reason

@@ -22,7 +22,7 @@ from inhouse.trials.privacy import SidePrivacy, TextScanner, compare_privacy
 from inhouse.trials.sides import Answers, CandidateSide, Side
 from inhouse.trials.statusquo import StatusQuoSide, status_quo_side
 from inhouse.trials.verdict import Verdict, compare_dimension, compare_quality, decide
-from inhouse.workflows.decoys import OFF_TOPIC_TEXT
+from inhouse.workflows.decoys import off_topic_like
 
 __all__ = ["SideResult", "TrialOutcome", "run_head_to_head", "run_planned"]
 
@@ -63,8 +63,8 @@ class TrialOutcome:
     #: per input, whether the quality checks pass an empty answer, given instantly and for
     #: nothing (None: not judged): checks that do would pass whatever the model said
     blank_passes: tuple[bool, ...] | None = None
-    #: per input, whether they pass a fluent sentence about something else (the workflows'
-    #: off-topic decoy, :data:`inhouse.workflows.decoys.OFF_TOPIC_TEXT`; None: not judged):
+    #: per input, whether they pass fluent prose about something else, as long as the
+    #: candidate's answer (:func:`inhouse.workflows.decoys.off_topic_like`; None: not judged):
     #: checks that do (a length bound alone, a pattern any text matches) pass any answer at all
     off_topic_passes: tuple[bool, ...] | None = None
 
@@ -80,9 +80,9 @@ class TrialOutcome:
 
     @property
     def on_topic(self) -> int | None:
-        """How many inputs the candidate passed that both an empty answer and an off-topic
-        sentence fail: 0 says its quality checks pass any answer at all (``length min 1``
-        alone, a pattern any text matches), so "at acceptable quality" says nothing of what the
+        """How many inputs the candidate passed that both an empty answer and off-topic prose
+        as long as its answer fail: 0 says its quality checks pass any answer at all (a length
+        bound, a pattern any text matches), so "at acceptable quality" says nothing of what the
         answers say (play 1 and play 2's rerun read it, outside a demo). None where it was not
         judged."""
         passed = self.candidate.passed
@@ -109,10 +109,10 @@ class TrialOutcome:
             )
         elif self.on_topic == 0:
             said.append(
-                "the quality checks pass an off-topic sentence on every input the candidate "
-                "passed: they pass any answer at all, so its quality is not measured (play 1 and "
-                "play 2 do not count it outside a demo); give the trial checks that judge what "
-                "the answer says"
+                "the quality checks pass off-topic prose as long as the candidate's answer on "
+                "every input it passed: they pass any answer at all, so its quality is not "
+                "measured (play 1 and play 2 do not count it outside a demo); give the trial "
+                "checks that judge what the answer says"
             )
         return said
 
@@ -152,8 +152,9 @@ async def run_planned(
     theirs = SideResult(
         status_quo, answers[1], costs[1], cases[1], status_quo.privacy(answers[1], scanner)
     )
-    blank = await _decoy_passes(plan, "")
-    off_topic = await _decoy_passes(plan, OFF_TOPIC_TEXT)
+    blank = await _decoy_passes(plan, [""] * len(plan.inputs))
+    # off-topic prose as long as the candidate's own answer: a length bound passes it too
+    off_topic = await _decoy_passes(plan, [off_topic_like(a) for a in answers[0].outputs])
     return TrialOutcome(plan, ours, theirs, _decide(plan, ours, theirs), blank, off_topic)
 
 
@@ -202,16 +203,17 @@ async def _judge(plan: TrialPlan, answers: Answers, cost: CostBreakdown) -> list
     return list(await asyncio.gather(*(one(i) for i in range(len(plan.inputs)))))
 
 
-async def _decoy_passes(plan: TrialPlan, decoy: str) -> tuple[bool, ...]:
-    """Per input, whether the trial's quality checks pass ``decoy`` given instantly and for
-    nothing: an empty answer (a pattern anything matches, a check of weight 0 alone, a latency
-    or cost bound alone, a script that returns true), or a sentence about something else (a
-    length bound alone, a pattern any text matches): such checks judge no answer."""
+async def _decoy_passes(plan: TrialPlan, decoys: Sequence[str]) -> tuple[bool, ...]:
+    """Per input, whether the trial's quality checks pass its decoy (``decoys``, one per input)
+    given instantly and for nothing: an empty answer (a pattern anything matches, a check of
+    weight 0 alone, a latency or cost bound alone, a script that returns true), or prose about
+    something else as long as the candidate's answer (a length bound, a pattern any text
+    matches): such checks judge no answer."""
 
     async def one(i: int) -> bool:
         ctx = QualityContext(vars=plan.inputs[i].fields, latency_ms=0.0, cost=0.0)
         try:
-            judged = await evaluate(plan.checks, decoy, ctx, threshold=plan.spec.threshold)
+            judged = await evaluate(plan.checks, decoys[i], ctx, threshold=plan.spec.threshold)
         except Exception:  # a check that cannot judge an empty answer does not pass it
             return False
         return judged.passed

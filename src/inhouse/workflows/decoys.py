@@ -18,6 +18,7 @@ fails there, as a check that could not judge does.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,7 @@ __all__ = [
     "OFF_TOPIC",
     "OFF_TOPIC_TEXT",
     "judge_decoys",
+    "off_topic_like",
 ]
 
 EMPTY = "empty"
@@ -56,6 +58,35 @@ DECOYS = {
 
 #: a fluent answer to no case: well-formed English about nothing a workflow (or a trial) is asked
 OFF_TOPIC_TEXT = "Swallows fly south in autumn, and the lake freezes over by December."
+
+#: more of the same, for :func:`off_topic_like`: prose about nothing a task asks, in words and
+#: sentences of everyday length
+_OFF_TOPIC_PROSE = (
+    f"{OFF_TOPIC_TEXT} The old mill by the river was turned into a bakery, and on Sundays "
+    "the queue reaches the bridge. Our neighbour grows tomatoes on the balcony; last summer "
+    "they ripened late, but the basil did well. The train to the coast leaves at seven and "
+    "stops at every village on the way, so most people take a book. In the spring the hills "
+    "turn green again, the cows go back up to the pastures and the first cyclists appear on "
+    "the pass. "
+)
+
+
+def off_topic_like(answer: str | None) -> str:
+    """Off-topic prose exactly as long as ``answer`` (:data:`OFF_TOPIC_TEXT` for none, or an
+    empty one): a decoy a length bound cannot tell from the answer. A check the answer passes
+    but a fixed sentence fails only by its length (``length min 80``: the sentence is shorter)
+    judges no more than ``length min 1`` does; judged on prose of the answer's own length, it
+    passes, as checks that judge what the answer says do not. Where in the prose it starts
+    follows from the answer (the same answer, the same decoy), so no one word of it is in every
+    decoy for a check to refuse."""
+    size = len(answer or "")
+    if size == 0:
+        return OFF_TOPIC_TEXT
+    start = int(hashlib.sha256((answer or "").encode()).hexdigest()[:8], 16)
+    start %= len(_OFF_TOPIC_PROSE)
+    prose = _OFF_TOPIC_PROSE * ((start + size) // len(_OFF_TOPIC_PROSE) + 1)
+    return prose[start : start + size]
+
 
 #: the decoys a check that asks a model is asked about (see the module's docstring)
 _ASKED = (EMPTY, OFF_TOPIC)

@@ -240,8 +240,8 @@ def trial_reproduced(ctx: CheckContext) -> Result:
         result,
         (
             lambda: _reproduced(ctx, verdict, blank=False),
-            "play 2 exited before a rerun's quality had to rest on checks an empty answer (or an "
-            "off-topic sentence) fails",
+            "play 2 exited before a rerun's quality had to rest on checks an empty answer (or "
+            "off-topic prose) fails",
         ),
         (
             lambda: _reproduced(ctx, verdict, costs=False, blank=False),
@@ -717,12 +717,12 @@ def _hollow(ctx: CheckContext, rerun: Fact) -> str | None:
     """What answer given for nothing the rerun's quality checks passed on every input its
     candidate passed, or None where they judge what the answers say: an empty answer
     (``proved`` 0), or, outside a demo (whose test model writes nonsense no check tells from
-    it), a sentence about something else (``on_topic`` 0: a length bound alone, a pattern any
-    text matches). A rerun from before reruns said counts as before."""
+    it), prose about something else as long as the candidate's answer (``on_topic`` 0: a
+    length bound, a pattern any text matches). A rerun from before reruns said counts as before."""
     if rerun.payload.get("proved") == 0:
         return "an empty answer"
     if rerun.payload.get("on_topic") == 0 and not ctx.demo:
-        return "an off-topic sentence"
+        return "off-topic prose as long as its answer"
     return None
 
 

@@ -65,8 +65,9 @@ def value_proven(ctx: CheckContext) -> Result:
             )
         if _off_topic_passes(ctx, fact) and _PROVE not in ctx.exited:
             return failed(
-                f"trial {name}'s quality checks pass an off-topic sentence on every input the "
-                "candidate passed (a length bound alone, a pattern any text matches): they pass "
+                f"trial {name}'s quality checks pass off-topic prose as long as the candidate's "
+                "answer on every input it passed (a length bound, a pattern any text matches): "
+                "they pass "
                 "any answer at all, so its quality says nothing of what the answers say; give "
                 f"trials/{name}.yaml checks that judge what the answer says (contains, regex, "
                 f"equals, is-json with a schema, …) and prove it again (`inhouse prove {name}`)",
@@ -91,9 +92,9 @@ def value_proven(ctx: CheckContext) -> Result:
             )
         elif _off_topic_passes(ctx, fact):
             spared += (
-                "; note: its quality checks pass an off-topic sentence on every input the "
-                "candidate passed (play 1 exited before its quality had to rest on checks such a "
-                "sentence fails)"
+                "; note: its quality checks pass off-topic prose as long as the candidate's "
+                "answer on every input it passed (play 1 exited before its quality had to rest on "
+                "checks such prose fails)"
             )
         dims = ", ".join(fact.payload["proven_on"]) or "unspecified dimensions"
         demo = " (demo program: the test model, which proves nothing)" if ctx.demo else ""
@@ -112,11 +113,11 @@ def value_proven(ctx: CheckContext) -> Result:
 
 
 def _off_topic_passes(ctx: CheckContext, verdict: Fact) -> bool:
-    """Whether ``verdict``'s quality checks passed an off-topic sentence on every input its
-    candidate passed (and an empty answer failed them there: that is the ``proved`` rule's):
-    a length bound alone, a pattern any text matches, pass any answer at all, and a
+    """Whether ``verdict``'s quality checks passed off-topic prose as long as the candidate's
+    answer on every input its candidate passed (and an empty answer failed them there: that is
+    the ``proved`` rule's): a length bound, a pattern any text matches, pass any answer, and a
     colleague's honest rerun of them holds whatever their model says. A demo's test model
-    writes nonsense no check tells from such a sentence, and proves nothing anyway (said on
+    writes nonsense no check tells from such prose, and proves nothing anyway (said on
     every pass). A verdict from before verdicts said (``on_topic`` None) counts as before."""
     data = verdict.payload
     return data.get("on_topic") == 0 and data.get("proved") != 0 and not ctx.demo
