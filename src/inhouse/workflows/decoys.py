@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from inhouse.checks import QualityContext, evaluate
@@ -92,14 +93,17 @@ def off_topic_like(answer: str | None) -> str:
 _ASKED = (EMPTY, OFF_TOPIC)
 
 
-def _texts(workflow: Workflow, case: Case) -> dict[str, list[str]]:
+def _texts(workflow: Workflow, case: Case, answers: Sequence[str]) -> dict[str, list[str]]:
     """Each decoy's answers: one each, but the input's, which hands back each of the case's
-    variables on its own (one of them may be the answer, typed into the input)."""
+    variables on its own (one of them may be the answer, typed into the input), and the
+    off-topic one's, which adds prose as long as each of the model's own ``answers`` to the
+    case (a length bound that the fixed sentence fails by its length alone passes it)."""
     prompt = "\n\n".join(message["content"] for message in workflow.messages(case.vars))
     values = [v if isinstance(v, str) else json.dumps(v, default=str) for v in case.vars.values()]
+    alike = [off_topic_like(answer) for answer in answers if answer]
     return {
         EMPTY: [""],
-        OFF_TOPIC: [OFF_TOPIC_TEXT],
+        OFF_TOPIC: list(dict.fromkeys([OFF_TOPIC_TEXT, *alike])),
         ECHOED_PROMPT: [prompt],
         ECHOED_INPUT: list(dict.fromkeys(v for v in values if v)),
     }
@@ -113,23 +117,27 @@ async def judge_decoys(
     judge_model: str | None,
     embedder: Embedder | None,
     embedding_model: str | None,
+    answers: Sequence[str] = (),
 ) -> dict[str, bool] | None:
     """Whether ``case``'s checks (after its transform) pass each decoy answer, given instantly
     and for nothing to the variant in use's prompt, by decoy (:data:`DECOYS`'s order); None for
-    a comparison case (nothing is judged)."""
+    a comparison case (nothing is judged). ``answers``: the model's own answers to the case (the
+    variant in use's), whose lengths the off-topic prose takes (a model is asked about the
+    fixed sentence only: prose cut to a length is for the checks that count characters)."""
     if case.comparison:
         return None
-    texts = _texts(workflow, case)
+    texts = _texts(workflow, case, answers)
     [prompt] = texts[ECHOED_PROMPT]
     found: dict[str, bool] = {}
-    for name, answers in texts.items():
+    for name, decoys in texts.items():
         found[name] = False
-        for text in answers:
+        for text in decoys:
+            asked = name in _ASKED and text == decoys[0]
             if await _passes(
                 workflow, case, text, prompt,
-                runtime=runtime if name in _ASKED else None,
+                runtime=runtime if asked else None,
                 judge_model=judge_model,
-                embedder=embedder if name in _ASKED else None,
+                embedder=embedder if asked else None,
                 embedding_model=embedding_model,
             ):  # fmt: skip
                 found[name] = True
