@@ -71,3 +71,27 @@ def test_a_play_one_that_exited_before_the_rule_keeps_its_pass(
     outcome, reason = _judge_trigger(lena, "value-proven")
     assert outcome == "pass", reason
     assert "note: its quality checks pass off-topic prose" in reason, reason
+
+
+def test_a_rerun_by_an_older_inhouse_after_a_newer_verdict_reproduces_nothing(
+    lena: Program,  # noqa: F811
+    idp: StandinIdP,
+) -> None:
+    """lena's verdict says what its checks did on answers given for nothing (her inhouse is
+    current); she pins an older inhouse in the lock, so the install script omar runs gives him
+    one that judges neither (its rerun records no `proved`, no `on_topic`), and his honest rerun
+    of her checks would count "as before". A rerun that does not say it, recorded after a trial
+    fact that did, was made by an older inhouse than the program's (as workflows' runs are
+    judged): it reproduces nothing, saying so; his rerun after upgrading does."""
+    prove(lena)
+    verdict = lena.state().facts[-1].payload
+    measured(lena, "trial.verdict", **{**verdict, "proved": 9, "on_topic": 9})
+    omar = _alias(lena, "omar", "support")
+    _sign_in(omar, idp, "u-omar")  # a real colleague, signed in with his own account
+    reproduce(omar)  # an older inhouse: neither field
+    outcome, reason = _judge(lena, "trial-reproduced")
+    assert outcome == "fail", reason
+    assert "was made by an inhouse older than the one that recorded fact #" in reason, reason
+    assert "upgrades inhouse and reruns it" in reason, reason
+    reproduce(omar, proved=9, on_topic=9)
+    assert _judge(lena, "trial-reproduced")[0] == "pass"
