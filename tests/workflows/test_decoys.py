@@ -136,7 +136,7 @@ async def test_a_length_window_the_fixed_decoys_miss_passes_prose_as_long_as_the
     assert blind == dict.fromkeys(DECOYS, False)  # the fixed decoys alone miss it
     seen = await judge_decoys(workflow, window, runtime=judge, judge_model="m",  # type: ignore[arg-type]
                               embedder=None, embedding_model=None, answers=[answer])  # fmt: skip
-    assert seen is not None and seen["off-topic"], seen
+    assert seen is not None and seen["off-topic-length"] and not seen["off-topic"], seen
     content = await judge_decoys(workflow, says, runtime=judge, judge_model="m",  # type: ignore[arg-type]
                                  embedder=None, embedding_model=None, answers=[answer])  # fmt: skip
     assert content == dict.fromkeys(DECOYS, False)

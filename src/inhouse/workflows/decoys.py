@@ -38,6 +38,7 @@ __all__ = [
     "ECHOED_PROMPT",
     "EMPTY",
     "OFF_TOPIC",
+    "OFF_TOPIC_LENGTH",
     "OFF_TOPIC_TEXT",
     "judge_decoys",
     "off_topic_like",
@@ -45,6 +46,7 @@ __all__ = [
 
 EMPTY = "empty"
 OFF_TOPIC = "off-topic"
+OFF_TOPIC_LENGTH = "off-topic-length"
 ECHOED_PROMPT = "echoed-prompt"
 ECHOED_INPUT = "echoed-input"
 
@@ -53,6 +55,7 @@ ECHOED_INPUT = "echoed-input"
 DECOYS = {
     EMPTY: "an empty answer",
     OFF_TOPIC: "an off-topic sentence",
+    OFF_TOPIC_LENGTH: "off-topic prose as long as the model's answer",
     ECHOED_PROMPT: "its own prompt echoed back",
     ECHOED_INPUT: "its own input echoed back (a variable's value)",
 }
@@ -100,10 +103,10 @@ def _texts(workflow: Workflow, case: Case, answers: Sequence[str]) -> dict[str, 
     case (a length bound that the fixed sentence fails by its length alone passes it)."""
     prompt = "\n\n".join(message["content"] for message in workflow.messages(case.vars))
     values = [v if isinstance(v, str) else json.dumps(v, default=str) for v in case.vars.values()]
-    alike = [off_topic_like(answer) for answer in answers if answer]
     return {
         EMPTY: [""],
-        OFF_TOPIC: list(dict.fromkeys([OFF_TOPIC_TEXT, *alike])),
+        OFF_TOPIC: [OFF_TOPIC_TEXT],
+        OFF_TOPIC_LENGTH: list(dict.fromkeys(off_topic_like(a) for a in answers if a)),
         ECHOED_PROMPT: [prompt],
         ECHOED_INPUT: list(dict.fromkeys(v for v in values if v)),
     }
@@ -122,8 +125,8 @@ async def judge_decoys(
     """Whether ``case``'s checks (after its transform) pass each decoy answer, given instantly
     and for nothing to the variant in use's prompt, by decoy (:data:`DECOYS`'s order); None for
     a comparison case (nothing is judged). ``answers``: the model's own answers to the case (the
-    variant in use's), whose lengths the off-topic prose takes (a model is asked about the
-    fixed sentence only: prose cut to a length is for the checks that count characters)."""
+    variant in use's), whose lengths the off-topic prose takes (a model is not asked about
+    that prose: prose cut to a length is for the checks that count characters)."""
     if case.comparison:
         return None
     texts = _texts(workflow, case, answers)
@@ -132,7 +135,7 @@ async def judge_decoys(
     for name, decoys in texts.items():
         found[name] = False
         for text in decoys:
-            asked = name in _ASKED and text == decoys[0]
+            asked = name in _ASKED
             if await _passes(
                 workflow, case, text, prompt,
                 runtime=runtime if asked else None,
