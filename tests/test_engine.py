@@ -620,6 +620,23 @@ def test_plays_that_exited_before_the_claim_had_to_be_reproduced_stay_exited(
     omar.start_play(None, 3)
 
 
+def test_a_play_two_that_exited_keeps_its_pass_on_a_rerun_whose_checks_pass_any_text(
+    program: Program, omar: Program
+) -> None:
+    """Upgrade effect of the off-topic rule (tests/test_outsider_15.py): verdicts and reruns
+    recorded before it say nothing of off-topic prose (no ``on_topic``) and count as before, so
+    a program whose play 2 exited on one stays exited on the same evidence; a rerun recorded
+    since on checks such prose passes (``on_topic`` 0) neither counts nor takes that away."""
+    through_play_two(program, omar)
+    before = {r["check"]: r for r in play(program, 2)["exit"]}["trial-reproduced"]
+    assert before["outcome"] == "pass", before
+    reproduce(omar, proved=9, on_topic=0)
+    row = {r["check"]: r for r in play(program, 2)["exit"]}["trial-reproduced"]
+    assert row["outcome"] == "pass" and row["evidence"] == before["evidence"], row
+    assert play(program, 2)["state"] == "exited"
+    assert play(program, 2)["handoff"]["stale"] is False
+
+
 def test_a_start_for_someone_else_than_the_receiver_stops_the_fold_in_a_v1_program(
     _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

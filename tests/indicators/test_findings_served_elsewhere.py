@@ -19,6 +19,7 @@ from inhouse.indicators.findings import open_finding
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome
 from inhouse.program.facts import Fact
+from inhouse.workflows.decoys import DECOYS
 from inhouse.workflows.runner import COLLECTOR
 from tests.conftest import OTHER_COMPUTER, Clock
 from tests.indicators.conftest import judge_findings as _judge
@@ -80,7 +81,7 @@ def test_a_run_recorded_before_runs_said_where_they_were_answered_still_confirms
         {"workflow": "triage", "content_hash": "b" * 64, "lock_hash": "", "passed": True,
          "pass_rate": 1.0, "cases": 3, "machine": "pia-laptop",
          # judged on decoy answers, as the program's other runs (an older runner's is not)
-         "proved": 3, "decoys": ["empty", "off-topic", "echoed-prompt", "echoed-input"]},
+         "proved": 3, "decoys": list(DECOYS)},
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,
     )  # fmt: skip

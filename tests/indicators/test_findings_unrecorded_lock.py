@@ -12,6 +12,7 @@ import pytest
 from inhouse.baseline.lock import COLLECTOR as LOCKED
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome
+from inhouse.workflows.decoys import DECOYS
 from inhouse.workflows.runner import COLLECTOR
 from tests.conftest import Clock
 from tests.indicators.conftest import judge_findings as _judge
@@ -27,7 +28,7 @@ def _run(pia: Program, lock_hash: str) -> None:
         {"workflow": "triage", "content_hash": "b" * 64, "lock_hash": lock_hash, "passed": True,
          "pass_rate": 1.0, "cases": 3, "machine": "pia-laptop",
          # judged on decoy answers, as the program's other runs (an older runner's is not)
-         "proved": 3, "decoys": ["empty", "off-topic", "echoed-prompt", "echoed-input"]},
+         "proved": 3, "decoys": list(DECOYS)},
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,
     )  # fmt: skip

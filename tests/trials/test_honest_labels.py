@@ -56,12 +56,17 @@ def program(_isolated: Path) -> Path:
     return _isolated
 
 
-def write_trial(folder: Path, candidate_url: str, status_quo: dict[str, Any]) -> None:
+def write_trial(
+    folder: Path,
+    candidate_url: str,
+    status_quo: dict[str, Any],
+    checks: list[dict[str, Any]] | None = None,
+) -> None:
     spec = {
         "task": {"prompt": "Summarise in one line: {{ text }}", "inputs": "data/tickets.jsonl"},
         "candidate": {"url": candidate_url, "cost": COST},
         "status_quo": status_quo,
-        "checks": [{"type": "length", "min": 1}],
+        "checks": checks or [{"type": "length", "min": 1}],
         "meaningful": {"faster": 30, "cheaper": 30},
         "resamples": 2000,
     }
@@ -195,6 +200,9 @@ def test_an_api_status_quo_is_measured_and_says_so(
             real_model_server.url,
             {"kind": "api", "url": hosted.url, "price_input_per_mtok": 1.0,
              "price_output_per_mtok": 2.0},
+            # what the stand-ins answer ("tok0 tok1 …"): a check a sentence about something
+            # else fails, so the trial's quality is measured and no caveat says otherwise
+            [{"type": "contains", "value": "tok0"}],
         )  # fmt: skip
         data = json.loads(ok("prove", "tickets", "--json"))
     assert data["status_quo"]["kind"] == "api"

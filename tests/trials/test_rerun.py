@@ -156,6 +156,33 @@ def test_checks_an_empty_answer_passes_prove_no_quality(
     assert rerun["payload"]["proved"] == 6
 
 
+def test_checks_any_text_passes_are_recorded_as_judging_no_answer(
+    program: Path, omar: dict[str, str]
+) -> None:
+    """lena's trial checks only that an answer is there (``length min 1``): an empty answer
+    fails it, so ``proved`` counts every input, but prose about something else passes it, so
+    the checks pass any answer at all. The verdict and omar's honest rerun of it record that no
+    input the candidate passed is one off-topic prose fails (``on_topic`` 0), and `inhouse
+    prove` says so beside the verdict. A length bound a fixed off-topic sentence would fail
+    (it is 68 characters; the test model's short answers are shorter) is no better: the prose
+    is as long as the candidate's own answer. (Checks that judge what the answer says still
+    count: tests/trials/test_reached_address.py's, on a real program.)"""
+    write_trial(program, EASY[1:])
+    out = run("prove", "tickets")
+    assert "the quality checks pass off-topic prose as long as the candidate's answer" in out
+    verdict = verdict_payload(program)
+    assert verdict["proved"] == 6 and verdict["on_topic"] == 0, verdict
+    run("prove", "tickets", "--rerun", env=omar)
+    rerun = json.loads(run("fact", "list", "--kind", "trial.rerun", "--json"))[-1]
+    assert rerun["by"] == "omar", rerun
+    assert rerun["payload"]["proved"] == 6 and rerun["payload"]["on_topic"] == 0, rerun
+    write_trial(program, [{"type": "length", "min": 1, "max": 67}])
+    run("prove", "tickets")
+    verdict = verdict_payload(program)
+    assert verdict["candidate_pass_rate"] == 1.0, verdict  # every answer is that short
+    assert verdict["proved"] == 6 and verdict["on_topic"] == 0, verdict
+
+
 def test_a_colleague_reruns_the_proven_trial_on_his_machine(
     program: Path, omar: dict[str, str]
 ) -> None:

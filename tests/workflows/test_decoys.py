@@ -88,3 +88,56 @@ async def test_a_rubric_any_answer_passes_shows_itself_on_the_decoys() -> None:
 async def test_a_rubric_a_judge_fails_every_decoy_on_needs_the_model() -> None:
     found, asked = await _decoys("Names the printer's floor.", '{"pass": false, "score": 0}')
     assert found[0] == dict.fromkeys(DECOYS, False) and asked == 2
+
+
+#: a case whose one check is a window of lengths: the empty answer and the fixed off-topic
+#: sentence (68 characters) are too short for it, the input (a short ticket) too, and the prompt
+#: (a long system prompt) too long, so every fixed decoy fails it; any answer of a few sentences
+#: passes it, whatever it says
+LENGTHS = """\
+name: triage
+owner: lena
+frequency: daily
+model: m
+variables: {ticket: string}
+prompt:
+  system: "SYSTEM"
+  user: "Ticket: {{ ticket }}"
+tests:
+  - name: window
+    vars: {ticket: The printer jams.}
+    checks:
+      - {type: length, min: 75, max: 300}
+  - name: says-printer
+    vars: {ticket: The printer jams.}
+    checks:
+      - {type: length, min: 75, max: 300}
+      - {type: icontains, value: printer}
+"""
+
+
+async def test_a_length_window_the_fixed_decoys_miss_passes_prose_as_long_as_the_answer() -> None:
+    """lena's workflow case checks only that an answer is 75 to 300 characters long: the empty
+    answer, the 68-character off-topic sentence, the short input and her long prompt all fail
+    it, so by the fixed decoys it "needs the model", and omar's honest run of it would count
+    for play 3 whatever his model said. The off-topic decoy is also prose exactly as long as the
+    model's own answer to the case (here omar's), which the window passes: the case needs no
+    model. A case that checks what the answer says still fails it; and no judge is asked about
+    the prose (a model check sees the fixed sentence only)."""
+    spec = LENGTHS.replace("SYSTEM", "You triage support tickets for the help desk. " * 8)
+    workflow = parse_workflow(spec, where="triage.yaml")
+    window, says = workflow.cases
+    answer = "Category: hardware. The printer on floor two jams; send a technician today."
+    answer += " Priority: normal, as nobody is blocked."
+    assert 75 <= len(answer) <= 300
+    judge = StandinJudge('{"pass": true, "score": 1}')
+    blind = await judge_decoys(workflow, window, runtime=judge, judge_model="m",  # type: ignore[arg-type]
+                               embedder=None, embedding_model=None)  # fmt: skip
+    assert blind == dict.fromkeys(DECOYS, False)  # the fixed decoys alone miss it
+    seen = await judge_decoys(workflow, window, runtime=judge, judge_model="m",  # type: ignore[arg-type]
+                              embedder=None, embedding_model=None, answers=[answer])  # fmt: skip
+    assert seen is not None and seen["off-topic-length"] and not seen["off-topic"], seen
+    content = await judge_decoys(workflow, says, runtime=judge, judge_model="m",  # type: ignore[arg-type]
+                                 embedder=None, embedding_model=None, answers=[answer])  # fmt: skip
+    assert content == dict.fromkeys(DECOYS, False)
+    assert judge.requests == []  # no check here asks a model

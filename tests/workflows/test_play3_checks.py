@@ -112,7 +112,7 @@ def test_a_task_named_with_a_frequency_that_says_no_recurrence_triggers_nothing(
     assert "play 3 started before a frequency had to say a recurrence" in kept.reason
 
 
-DECOYS = ["empty", "off-topic", "echoed-prompt", "echoed-input"]
+DECOYS = ["empty", "off-topic", "off-topic-length", "echoed-prompt", "echoed-input"]
 
 
 def judged_run(by: str, proved: int | None, untested: list[dict[str, str]] | None = None,
@@ -203,6 +203,27 @@ def test_a_rerun_by_an_older_runner_once_the_programs_runs_judge_decoys_does_not
         f"run #{author.id}: it judged no decoy answers"
     ) in result.reason
     before = judged_run("lena", 2, decoys=[])
+    assert run("workflow-run-by-other", lock(), spec(), before, judged_run("omar", 1)).outcome is (
+        Outcome.PASS
+    )
+
+
+def test_a_rerun_by_a_runner_before_off_topic_prose_once_the_programs_runs_judge_it() -> None:
+    """omar's run was judged on off-topic prose as long as the model's answer too; lena's
+    colleague reruns it with an inhouse from before (a lock pinning an old release installs
+    one), whose run names every decoy but that one: a length window of lena's passes there as
+    "needing the model", so the run cannot show it and does not count. A run of that older
+    runner recorded before any was judged on the prose counts as it was recorded."""
+    older = [d for d in DECOYS if d != "off-topic-length"]
+    author = judged_run("omar", 1)
+    downgraded = judged_run("lena", 2, decoys=older)
+    result = run("workflow-run-by-other", lock(), spec(), author, downgraded)
+    assert result.outcome is Outcome.FAIL
+    assert (
+        f"lena's run (fact #{downgraded.id}) was made by an inhouse older than the program's "
+        f"run #{author.id}: it was not judged on off-topic prose as long as the model's answer"
+    ) in result.reason
+    before = judged_run("lena", 2, decoys=older)
     assert run("workflow-run-by-other", lock(), spec(), before, judged_run("omar", 1)).outcome is (
         Outcome.PASS
     )

@@ -314,7 +314,7 @@ def test_tests_that_pass_any_answer_but_an_empty_one_prove_nothing(
     assert (run.by, run.payload["proved"], run.payload["decoys"]) == (
         "pia",
         0,
-        ["empty", "off-topic", "echoed-prompt", "echoed-input"],
+        ["empty", "off-topic", "off-topic-length", "echoed-prompt", "echoed-input"],
     )
     results = play3_results(baseline_program)
     for check in ("workflow-tests-pass", "workflow-run-by-other"):

@@ -165,6 +165,9 @@ class TrialVerdict(_Payload):
     #: how many inputs the candidate passed that an empty answer fails (0: the quality checks
     #: pass whatever the model says). None: recorded before verdicts said
     proved: int | None = Field(None, ge=0)
+    #: how many of those off-topic prose as long as the answer fails too (0: the quality checks
+    #: pass any answer at all, a length bound say). None: recorded before verdicts said
+    on_topic: int | None = Field(None, ge=0)
 
 
 class TrialRerun(_Payload):
@@ -220,6 +223,9 @@ class TrialRerun(_Payload):
     #: how many inputs this run's candidate passed that an empty answer fails (0: the quality
     #: checks pass whatever the model says). None: recorded before reruns said
     proved: int | None = Field(None, ge=0)
+    #: how many of those off-topic prose as long as the answer fails too (0: the quality checks
+    #: pass any answer at all). None: recorded before reruns said
+    on_topic: int | None = Field(None, ge=0)
     #: the costs a "cheaper" claim multiplies the measured tokens and busy time by (an API's
     #: prices, the manual hourly cost, the candidate's hardware and power inputs) are the
     #: trial author's typing: the rerunner's own word that they are true, with what they base

@@ -22,6 +22,7 @@ from inhouse.trials.privacy import SidePrivacy, TextScanner, compare_privacy
 from inhouse.trials.sides import Answers, CandidateSide, Side
 from inhouse.trials.statusquo import StatusQuoSide, status_quo_side
 from inhouse.trials.verdict import Verdict, compare_dimension, compare_quality, decide
+from inhouse.workflows.decoys import off_topic_like
 
 __all__ = ["SideResult", "TrialOutcome", "run_head_to_head", "run_planned"]
 
@@ -62,6 +63,10 @@ class TrialOutcome:
     #: per input, whether the quality checks pass an empty answer, given instantly and for
     #: nothing (None: not judged): checks that do would pass whatever the model said
     blank_passes: tuple[bool, ...] | None = None
+    #: per input, whether they pass fluent prose about something else, as long as the
+    #: candidate's answer (:func:`inhouse.workflows.decoys.off_topic_like`; None: not judged):
+    #: checks that do (a length bound alone, a pattern any text matches) pass any answer at all
+    off_topic_passes: tuple[bool, ...] | None = None
 
     @property
     def proved(self) -> int | None:
@@ -72,6 +77,19 @@ class TrialOutcome:
         if passed is None or self.blank_passes is None:
             return None
         return sum(ok and not blank for ok, blank in zip(passed, self.blank_passes, strict=True))
+
+    @property
+    def on_topic(self) -> int | None:
+        """How many inputs the candidate passed that both an empty answer and off-topic prose
+        as long as its answer fail: 0 says its quality checks pass any answer at all (a length
+        bound, a pattern any text matches), so "at acceptable quality" says nothing of what the
+        answers say (play 1 and play 2's rerun read it, outside a demo). None where it was not
+        judged."""
+        passed = self.candidate.passed
+        if passed is None or self.blank_passes is None or self.off_topic_passes is None:
+            return None
+        judged = zip(passed, self.blank_passes, self.off_topic_passes, strict=True)
+        return sum(ok and not blank and not off for ok, blank, off in judged)
 
     @property
     def test_model(self) -> bool:
@@ -88,6 +106,13 @@ class TrialOutcome:
                 "the quality checks pass an empty answer on every input the candidate passed: "
                 "they pass whatever the model says, so its quality is not measured (play 1 and "
                 "play 2 do not count it); give the trial checks that judge what the answer says"
+            )
+        elif self.on_topic == 0:
+            said.append(
+                "the quality checks pass off-topic prose as long as the candidate's answer on "
+                "every input it passed: they pass any answer at all, so its quality is not "
+                "measured (play 1 and play 2 do not count it outside a demo); give the trial "
+                "checks that judge what the answer says"
             )
         return said
 
@@ -127,8 +152,10 @@ async def run_planned(
     theirs = SideResult(
         status_quo, answers[1], costs[1], cases[1], status_quo.privacy(answers[1], scanner)
     )
-    blank = await _blank_passes(plan)
-    return TrialOutcome(plan, ours, theirs, _decide(plan, ours, theirs), blank)
+    blank = await _decoy_passes(plan, [""] * len(plan.inputs))
+    # off-topic prose as long as the candidate's own answer: a length bound passes it too
+    off_topic = await _decoy_passes(plan, [off_topic_like(a) for a in answers[0].outputs])
+    return TrialOutcome(plan, ours, theirs, _decide(plan, ours, theirs), blank, off_topic)
 
 
 def _scanner(config: dict[str, Any]) -> TextScanner:
@@ -176,15 +203,17 @@ async def _judge(plan: TrialPlan, answers: Answers, cost: CostBreakdown) -> list
     return list(await asyncio.gather(*(one(i) for i in range(len(plan.inputs)))))
 
 
-async def _blank_passes(plan: TrialPlan) -> tuple[bool, ...]:
-    """Per input, whether the trial's quality checks pass an empty answer given instantly and
-    for nothing (a pattern anything matches, a check of weight 0 alone, a latency or cost bound
-    alone, a script that returns true): such checks judge no answer."""
+async def _decoy_passes(plan: TrialPlan, decoys: Sequence[str]) -> tuple[bool, ...]:
+    """Per input, whether the trial's quality checks pass its decoy (``decoys``, one per input)
+    given instantly and for nothing: an empty answer (a pattern anything matches, a check of
+    weight 0 alone, a latency or cost bound alone, a script that returns true), or prose about
+    something else as long as the candidate's answer (a length bound, a pattern any text
+    matches): such checks judge no answer."""
 
     async def one(i: int) -> bool:
         ctx = QualityContext(vars=plan.inputs[i].fields, latency_ms=0.0, cost=0.0)
         try:
-            judged = await evaluate(plan.checks, "", ctx, threshold=plan.spec.threshold)
+            judged = await evaluate(plan.checks, decoys[i], ctx, threshold=plan.spec.threshold)
         except Exception:  # a check that cannot judge an empty answer does not pass it
             return False
         return judged.passed

@@ -173,6 +173,7 @@ def _record_verdict(program: Program, who: str, outcome: TrialOutcome, files: Re
             "status_quo_pass_rate": verdict.quality.status_quo_pass_rate,
             "status_quo_measured": verdict.quality.status_quo_measured,
             "proved": outcome.proved,
+            "on_topic": outcome.on_topic,
             # what a rerun's own faster / cheaper / more-private figures must be measured against
             "claim_hash": outcome.plan.claim_hash,
         },

@@ -290,6 +290,7 @@ def _record(
             "status_quo_measured": outcome.verdict.quality.status_quo_measured,
             "quality_ok": outcome.verdict.quality.ok,
             "proved": outcome.proved,
+            "on_topic": outcome.on_topic,
             "costs_confirmed": costs,
             "api_confirmed": api,
         },

@@ -18,7 +18,9 @@ fails there, as a check that could not judge does.
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from inhouse.checks import QualityContext, evaluate
@@ -30,10 +32,21 @@ if TYPE_CHECKING:
     from inhouse.runtimes import Runtime
     from inhouse.workflows.spec import Case, Workflow
 
-__all__ = ["DECOYS", "ECHOED_INPUT", "ECHOED_PROMPT", "EMPTY", "OFF_TOPIC", "judge_decoys"]
+__all__ = [
+    "DECOYS",
+    "ECHOED_INPUT",
+    "ECHOED_PROMPT",
+    "EMPTY",
+    "OFF_TOPIC",
+    "OFF_TOPIC_LENGTH",
+    "OFF_TOPIC_TEXT",
+    "judge_decoys",
+    "off_topic_like",
+]
 
 EMPTY = "empty"
 OFF_TOPIC = "off-topic"
+OFF_TOPIC_LENGTH = "off-topic-length"
 ECHOED_PROMPT = "echoed-prompt"
 ECHOED_INPUT = "echoed-input"
 
@@ -42,25 +55,58 @@ ECHOED_INPUT = "echoed-input"
 DECOYS = {
     EMPTY: "an empty answer",
     OFF_TOPIC: "an off-topic sentence",
+    OFF_TOPIC_LENGTH: "off-topic prose as long as the model's answer",
     ECHOED_PROMPT: "its own prompt echoed back",
     ECHOED_INPUT: "its own input echoed back (a variable's value)",
 }
 
-#: a fluent answer to no case: well-formed English about nothing a workflow is asked
-_OFF_TOPIC_TEXT = "Swallows fly south in autumn, and the lake freezes over by December."
+#: a fluent answer to no case: well-formed English about nothing a workflow (or a trial) is asked
+OFF_TOPIC_TEXT = "Swallows fly south in autumn, and the lake freezes over by December."
+
+#: more of the same, for :func:`off_topic_like`: prose about nothing a task asks, in words and
+#: sentences of everyday length
+_OFF_TOPIC_PROSE = (
+    f"{OFF_TOPIC_TEXT} The old mill by the river was turned into a bakery, and on Sundays "
+    "the queue reaches the bridge. Our neighbour grows tomatoes on the balcony; last summer "
+    "they ripened late, but the basil did well. The train to the coast leaves at seven and "
+    "stops at every village on the way, so most people take a book. In the spring the hills "
+    "turn green again, the cows go back up to the pastures and the first cyclists appear on "
+    "the pass. "
+)
+
+
+def off_topic_like(answer: str | None) -> str:
+    """Off-topic prose exactly as long as ``answer`` (:data:`OFF_TOPIC_TEXT` for none, or an
+    empty one): a decoy a length bound cannot tell from the answer. A check the answer passes
+    but a fixed sentence fails only by its length (``length min 80``: the sentence is shorter)
+    judges no more than ``length min 1`` does; judged on prose of the answer's own length, it
+    passes, as checks that judge what the answer says do not. Where in the prose it starts
+    follows from the answer (the same answer, the same decoy), so no one word of it is in every
+    decoy for a check to refuse."""
+    size = len(answer or "")
+    if size == 0:
+        return OFF_TOPIC_TEXT
+    start = int(hashlib.sha256((answer or "").encode()).hexdigest()[:8], 16)
+    start %= len(_OFF_TOPIC_PROSE)
+    prose = _OFF_TOPIC_PROSE * ((start + size) // len(_OFF_TOPIC_PROSE) + 1)
+    return prose[start : start + size]
+
 
 #: the decoys a check that asks a model is asked about (see the module's docstring)
 _ASKED = (EMPTY, OFF_TOPIC)
 
 
-def _texts(workflow: Workflow, case: Case) -> dict[str, list[str]]:
+def _texts(workflow: Workflow, case: Case, answers: Sequence[str]) -> dict[str, list[str]]:
     """Each decoy's answers: one each, but the input's, which hands back each of the case's
-    variables on its own (one of them may be the answer, typed into the input)."""
+    variables on its own (one of them may be the answer, typed into the input), and the
+    off-topic one's, which adds prose as long as each of the model's own ``answers`` to the
+    case (a length bound that the fixed sentence fails by its length alone passes it)."""
     prompt = "\n\n".join(message["content"] for message in workflow.messages(case.vars))
     values = [v if isinstance(v, str) else json.dumps(v, default=str) for v in case.vars.values()]
     return {
         EMPTY: [""],
-        OFF_TOPIC: [_OFF_TOPIC_TEXT],
+        OFF_TOPIC: [OFF_TOPIC_TEXT],
+        OFF_TOPIC_LENGTH: list(dict.fromkeys(off_topic_like(a) for a in answers if a)),
         ECHOED_PROMPT: [prompt],
         ECHOED_INPUT: list(dict.fromkeys(v for v in values if v)),
     }
@@ -74,23 +120,27 @@ async def judge_decoys(
     judge_model: str | None,
     embedder: Embedder | None,
     embedding_model: str | None,
+    answers: Sequence[str] = (),
 ) -> dict[str, bool] | None:
     """Whether ``case``'s checks (after its transform) pass each decoy answer, given instantly
     and for nothing to the variant in use's prompt, by decoy (:data:`DECOYS`'s order); None for
-    a comparison case (nothing is judged)."""
+    a comparison case (nothing is judged). ``answers``: the model's own answers to the case (the
+    variant in use's), whose lengths the off-topic prose takes (a model is not asked about
+    that prose: prose cut to a length is for the checks that count characters)."""
     if case.comparison:
         return None
-    texts = _texts(workflow, case)
+    texts = _texts(workflow, case, answers)
     [prompt] = texts[ECHOED_PROMPT]
     found: dict[str, bool] = {}
-    for name, answers in texts.items():
+    for name, decoys in texts.items():
         found[name] = False
-        for text in answers:
+        for text in decoys:
+            asked = name in _ASKED
             if await _passes(
                 workflow, case, text, prompt,
-                runtime=runtime if name in _ASKED else None,
+                runtime=runtime if asked else None,
                 judge_model=judge_model,
-                embedder=embedder if name in _ASKED else None,
+                embedder=embedder if asked else None,
                 embedding_model=embedding_model,
             ):  # fmt: skip
                 found[name] = True

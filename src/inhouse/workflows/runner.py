@@ -265,10 +265,18 @@ async def run_cases(
             judged = await asyncio.gather(*(group(case) for case, _ in groups))
             # each case judged on answers the model never gave for it, too: a case that
             # passes one does not need the model (judged here, nothing generated)
+            in_use = variants.index(workflow.in_use)
+            answered = {
+                id(case): [row[in_use].output or "" for (c, _), row in zip(groups, judged,
+                                                                          strict=True)
+                           if c is case]
+                for case in workflow.cases
+            }  # fmt: skip
             decoys = await asyncio.gather(
                 *(
                     judge_decoys(workflow, case, runtime=runtime, judge_model=pinned.judge_id,
-                                 embedder=embedder, embedding_model=pinned.served_id)
+                                 embedder=embedder, embedding_model=pinned.served_id,
+                                 answers=answered[id(case)])
                     for case in workflow.cases
                 )
             )  # fmt: skip

@@ -468,18 +468,35 @@ def hollow_tests(run: Fact, *, earlier: bool = False) -> str | None:
 
 def older_runner(runs: list[Fact], run: Fact) -> str | None:
     """Why the ``workflow.run`` ``run`` is from a runner older than the program's: it judged
-    no decoy answers (no ``decoys``), though a run recorded before it did, so the program was
-    already on a runner that does, and an older one (whose runs are judged on the empty answer
-    alone) ran it since; or None."""
-    if run.payload.get("decoys"):
+    no decoy answers (no ``decoys``), or not every one a run recorded before it judged, so the
+    program was already on a runner that does, and an older one (whose runs are judged on
+    fewer decoys: the empty answer alone, or not off-topic prose as long as the answer) ran it
+    since (a colleague's stale install, a lock pinning an old release); or None."""
+    mine = {str(d) for d in run.payload.get("decoys") or []}
+    first = next(
+        (
+            f
+            for f in runs
+            if f.id < run.id and {str(d) for d in f.payload.get("decoys") or []} - mine
+        ),
+        None,
+    )
+    if first is None:
         return None
-    first = next((f for f in runs if f.payload.get("decoys")), None)
-    if first is None or first.id > run.id:
-        return None
+    if not mine:
+        return (
+            f"{run.by}'s run (fact #{run.id}) was made by an inhouse older than the program's "
+            f"run #{first.id}: it judged no decoy answers, so it cannot show its tests need the "
+            "model; upgrade inhouse and run the tests again"
+        )
+    from inhouse.workflows.decoys import DECOYS  # the workflows package imports this one
+
+    missing = sorted({str(d) for d in first.payload.get("decoys") or []} - mine)
+    shown = ", ".join(DECOYS.get(d, d) for d in missing)
     return (
         f"{run.by}'s run (fact #{run.id}) was made by an inhouse older than the program's run "
-        f"#{first.id}: it judged no decoy answers, so it cannot show its tests need the model; "
-        "upgrade inhouse and run the tests again"
+        f"#{first.id}: it was not judged on {shown}, so it cannot show its tests need the "
+        "model; upgrade inhouse and run the tests again"
     )
 
 

@@ -240,7 +240,8 @@ def trial_reproduced(ctx: CheckContext) -> Result:
         result,
         (
             lambda: _reproduced(ctx, verdict, blank=False),
-            "play 2 exited before a rerun's quality had to rest on checks an empty answer fails",
+            "play 2 exited before a rerun's quality had to rest on checks an empty answer (or "
+            "off-topic prose) fails",
         ),
         (
             lambda: _reproduced(ctx, verdict, costs=False, blank=False),
@@ -444,7 +445,7 @@ def _reproduced(
     # quality "held" on checks that pass an empty answer on every input holds for any answer:
     # the trial's author wrote those checks, and a colleague's honest rerun of them tells
     # nothing about the candidate's answers
-    hollow = [f for f in met if blank and f.payload.get("proved") == 0]
+    hollow = [f for f in met if blank and (_hollow(ctx, f) or _older_rerun(ctx, f))]
     held = [f for f in met if f not in hollow]
     problems = {
         f.id: _claim_problem(verdict, f, costs=costs, quo=quo) if claim else None for f in held
@@ -464,11 +465,19 @@ def _reproduced(
         )
     if hollow and not held:
         fact = hollow[-1]
+        if (older := _older_rerun(ctx, fact)) is not None and not _hollow(ctx, fact):
+            return failed(
+                f"{fact.by}'s rerun of trial {name} (fact #{fact.id}) {older}, so it cannot "
+                f"show the trial's quality checks judge what the answers say; {fact.by} "
+                f"upgrades inhouse and reruns it ({rerun})",
+                verdict,
+                *hollow,
+            )
         return failed(
             f"{fact.by}'s rerun of trial {name} passed {_shown_rate(fact.payload['pass_rate'])} "
             f"of {fact.payload['inputs']} inputs, but on no input did the candidate pass a case "
-            "an empty answer fails: the trial's quality checks pass whatever the model says, "
-            "so its quality was not reproduced; give trials/"
+            f"{_hollow(ctx, fact)} fails: the trial's quality checks pass whatever the model "
+            "says, so its quality was not reproduced; give trials/"
             f"{name}.yaml checks that judge what the answer says (contains, regex, llm-rubric, "
             f"…), prove it again (`inhouse prove {name}`) and have it rerun ({rerun})",
             verdict,
@@ -710,6 +719,47 @@ def _manual(verdict: Fact, rerun: Fact) -> bool:
 
 def _dims(dims: Any) -> str:
     return ", ".join(str(d) for d in dims) or "no dimension"
+
+
+def _hollow(ctx: CheckContext, rerun: Fact) -> str | None:
+    """What answer given for nothing the rerun's quality checks passed on every input its
+    candidate passed, or None where they judge what the answers say: an empty answer
+    (``proved`` 0), or, outside a demo (whose test model writes nonsense no check tells from
+    it), prose about something else as long as the candidate's answer (``on_topic`` 0: a
+    length bound, a pattern any text matches). A rerun from before reruns said counts as before."""
+    if rerun.payload.get("proved") == 0:
+        return "an empty answer"
+    if rerun.payload.get("on_topic") == 0 and not ctx.demo:
+        return "off-topic prose as long as its answer"
+    return None
+
+
+#: what a rerun says of its quality checks, each field with the answer given for nothing it
+#: judges them on (a rerun made before the field was recorded has none)
+_JUDGED_ON = {"proved": "an empty answer", "on_topic": "off-topic prose as long as its answer"}
+
+
+def _older_rerun(ctx: CheckContext, rerun: Fact) -> str | None:
+    """Why ``rerun`` was made by an inhouse older than the program's trial facts: it does not
+    say what its checks did on an answer given for nothing (``proved``, ``on_topic``), though a
+    trial verdict or rerun recorded before it did, so the program was already on an inhouse
+    that judges it, and an older one (a colleague's install, a lock pinning an old release)
+    ran it since; None otherwise. A program none of whose trial facts say it counts its reruns
+    as before (as workflows' runs: :func:`~inhouse.program.playchecks._shared.older_runner`)."""
+    earlier = [
+        f for f in (*ctx.facts.of("trial.verdict"), *ctx.facts.of("trial.rerun"))
+        if f.id < rerun.id
+    ]  # fmt: skip
+    for field, decoy in _JUDGED_ON.items():
+        if rerun.payload.get(field) is not None or (field == "on_topic" and ctx.demo):
+            continue
+        newer = next((f for f in earlier if f.payload.get(field) is not None), None)
+        if newer is not None:
+            return (
+                f"was made by an inhouse older than the one that recorded fact #{newer.id}: it "
+                f"did not judge its checks on {decoy}"
+            )
+    return None
 
 
 def _unplaced(rerun: Fact) -> str | None:

@@ -63,6 +63,16 @@ def value_proven(ctx: CheckContext) -> Result:
                 f"(contains, regex, llm-rubric, …) and prove it again (`inhouse prove {name}`)",
                 fact,
             )
+        if _off_topic_passes(ctx, fact) and _PROVE not in ctx.exited:
+            return failed(
+                f"trial {name}'s quality checks pass off-topic prose as long as the candidate's "
+                "answer on every input it passed (a length bound, a pattern any text matches): "
+                "they pass "
+                "any answer at all, so its quality says nothing of what the answers say; give "
+                f"trials/{name}.yaml checks that judge what the answer says (contains, regex, "
+                f"equals, is-json with a schema, …) and prove it again (`inhouse prove {name}`)",
+                fact,
+            )
         wide = _wide_floor(fact)
         if wide is not None and _PROVE not in ctx.exited:
             return failed(
@@ -80,6 +90,12 @@ def value_proven(ctx: CheckContext) -> Result:
                 "passed (play 1 exited before its quality had to rest on checks an empty answer "
                 "fails)"
             )
+        elif _off_topic_passes(ctx, fact):
+            spared += (
+                "; note: its quality checks pass off-topic prose as long as the candidate's "
+                "answer on every input it passed (play 1 exited before its quality had to rest on "
+                "checks such prose fails)"
+            )
         dims = ", ".join(fact.payload["proven_on"]) or "unspecified dimensions"
         demo = " (demo program: the test model, which proves nothing)" if ctx.demo else ""
         return passed(
@@ -94,6 +110,17 @@ def value_proven(ctx: CheckContext) -> Result:
             fact,
         )
     return inconclusive(f"trial {name} was inconclusive: add more task inputs and rerun", fact)
+
+
+def _off_topic_passes(ctx: CheckContext, verdict: Fact) -> bool:
+    """Whether ``verdict``'s quality checks passed off-topic prose as long as the candidate's
+    answer on every input its candidate passed (and an empty answer failed them there: that is
+    the ``proved`` rule's): a length bound, a pattern any text matches, pass any answer, and a
+    colleague's honest rerun of them holds whatever their model says. A demo's test model
+    writes nonsense no check tells from such prose, and proves nothing anyway (said on
+    every pass). A verdict from before verdicts said (``on_topic`` None) counts as before."""
+    data = verdict.payload
+    return data.get("on_topic") == 0 and data.get("proved") != 0 and not ctx.demo
 
 
 def _wide_floor(verdict: Fact) -> str | None:
