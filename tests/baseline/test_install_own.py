@@ -119,3 +119,48 @@ def test_what_a_second_person_is_told_to_run_names_install_first(_isolated: Path
     run("baseline", "docs")
     page = (_isolated / "BASELINE.md").read_text()
     assert page.index("run `inhouse baseline install`") < page.index("`sh install.sh`")
+
+
+@pytest.mark.parametrize(
+    ("direct_url", "expected"),
+    [
+        (None, {"version": "0.1.0", "installed_from": "index"}),
+        ('{"url": "https://lena.example/ih.whl", "archive_info": {}}',
+         {"version": "0.1.0", "installed_from": "url", "url": "https://lena.example/ih.whl"}),
+    ],
+)  # fmt: skip
+def test_verify_names_where_its_inhouse_came_from(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    direct_url: str | None,
+    expected: dict[str, str],
+) -> None:
+    """What pip left in the running inhouse's dist-info says how it was installed: no
+    direct_url.json, from an index; one, from the folder or URL it names."""
+    from importlib import metadata
+
+    import inhouse
+    from inhouse.baseline.verify import inhouse_origin
+
+    site = tmp_path / "site-packages"
+    (site / "inhouse").mkdir(parents=True)
+    (site / "inhouse" / "__init__.py").write_text("")
+    info = site / "inhouse-0.1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: inhouse\nVersion: 0.1.0\n")
+    if direct_url is not None:
+        (info / "direct_url.json").write_text(direct_url)
+    monkeypatch.setattr(metadata, "distribution", lambda name: metadata.PathDistribution(info))
+    monkeypatch.setattr(inhouse, "__file__", str(site / "inhouse" / "__init__.py"))
+    assert inhouse_origin() == expected
+
+
+def test_an_inhouse_no_installed_distribution_holds_runs_from_a_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import inhouse
+    from inhouse.baseline.verify import inhouse_origin
+
+    elsewhere = tmp_path / "src" / "inhouse" / "__init__.py"  # a source tree on sys.path
+    monkeypatch.setattr(inhouse, "__file__", str(elsewhere))
+    assert inhouse_origin() == {"version": inhouse.__version__, "installed_from": "checkout"}
