@@ -359,6 +359,41 @@ def test_second_person_verified() -> None:
     assert run("second-person-verified").outcome is Outcome.FAIL
 
 
+def test_a_verify_by_an_inhouse_from_a_folder_or_url_counts_only_in_a_demo() -> None:
+    """The forgery: the lead points the install at a build of her own (`--source`, or an
+    edited install.sh's `inhouse @ URL`), so her code runs the verify with the colleague's key.
+    The verify names where its inhouse came from; outside a demo, one installed from a folder
+    or URL proves nothing. A verify from before verifies named it is judged as before, and a
+    program that exited play 2 keeps its exit, said."""
+    current = lock()
+    origin = {"version": "0.1.0", "installed_from": "url", "url": "https://lena.example/ih.whl"}
+    from_url = fact("baseline.verify", by="omar", lock_hash=LOCK, passed=True, inhouse=origin)
+    result = run("second-person-verified", current, from_url)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "installed from https://lena.example/ih.whl, not from a package index" in result.reason
+    assert "`inhouse baseline install`" in result.reason
+    indexed = {"version": "0.1.0", "installed_from": "index"}
+    from_index = fact("baseline.verify", by="omar", lock_hash=LOCK, passed=True, inhouse=indexed)
+    assert run("second-person-verified", current, from_index).outcome is Outcome.PASS
+    unnamed = fact("baseline.verify", by="omar", lock_hash=LOCK, passed=True)
+    assert run("second-person-verified", current, unnamed).outcome is Outcome.PASS
+    # a demo installs from a checkout: there it counts
+    demo = CheckContext(
+        facts=FactSet([current, from_url]), people=ROSTER, owners=OWNERS, now=NOW, demo=True,
+        machines={who: frozenset({f"{who}-laptop"}) for who in ROSTER},
+    )  # fmt: skip
+    assert evaluate("second-person-verified", demo).outcome is Outcome.PASS
+    # play 2 exited before the rule: the exit stands, with today's rule said beside it
+    exited = {"baseline": (NOW - timedelta(days=3), 0)}
+    kept = run("second-person-verified", current, from_url, exited=exited)
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert "note: play 2 exited before a verify had to run an inhouse installed from a " \
+        "package index" in kept.reason  # fmt: skip
+    # and its evidence is what today's rule passes with, where today's rule passes
+    both = run("second-person-verified", current, from_index, exited=exited)
+    assert both.outcome is Outcome.PASS and "note:" not in both.reason
+
+
 SPEC = "sha256:" + "d" * 64
 #: what trial t's advantage was measured against (its status quo, costs, thresholds)
 CLAIM = "sha256:" + "c" * 64

@@ -1,13 +1,14 @@
-"""SLOW (a minute or more): the generated install script, run for real on a "fresh machine".
+"""SLOW (a minute or more): the install script, run for real on a "fresh machine".
 
 A fresh temporary folder holds only what a second person checks out (inhouse.toml,
-inhouse.lock, install.sh); the script creates a new venv there, pip-installs inhouse from this
-checkout (``--source``), downloads the blessed model from a local HTTP server, checks its
-SHA-256, and ends with ``inhouse baseline verify`` against the real llama.cpp engine. The
-runtime is the ``openai`` family pointed at the session's engine, so the fresh venv does not
-need to build llama-cpp-python. The verify is signed with the second person's own key
-(INHOUSE_KEY, on a machine of their own) and recorded in the owner's store through
-INHOUSE_DATABASE_URL, as a team's shared database would be.
+inhouse.lock, install.sh); the second person's own inhouse (this process's) regenerates the
+script there (``inhouse baseline install``) and runs it: it creates a new venv, pip-installs
+inhouse from this checkout (``--source``, which only a demo program takes), downloads the
+blessed model from a local HTTP server, checks its SHA-256, and ends with ``inhouse baseline
+verify`` against the real llama.cpp engine. The runtime is the ``openai`` family pointed at
+the session's engine, so the fresh venv does not need to build llama-cpp-python. The verify is
+signed with the second person's own key (INHOUSE_KEY, on a machine of their own) and recorded
+in the owner's store through INHOUSE_DATABASE_URL, as a team's shared database would be.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import json
 import os
 import pwd
 import shutil
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -87,11 +87,13 @@ def test_the_install_script_stands_up_a_fresh_machine(
     engine: Engine,
     model_server: str,
     monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     # the owner's machine: a program, a baseline on the engine, a lock and the script; in this
     # process it stands in for lena's laptop, so the install below runs on another computer
     monkeypatch.setenv(OTHER_COMPUTER, "lena-laptop")
-    run("init", "Acme", "--lead", "lena")
+    # a demo: only a demo installs inhouse from a checkout (--source) rather than an index
+    run("init", "Acme", "--lead", "lena", "--demo")
     opened = Program.open(_isolated)
     omar = enrol_cli(opened, "omar", tmp_path / "keys", team="support")
     opened.close()
@@ -112,8 +114,8 @@ def test_the_install_script_stands_up_a_fresh_machine(
     fresh.mkdir()
     for name in ("inhouse.toml", "inhouse.lock", "install.sh"):
         shutil.copy(_isolated / name, fresh / name)
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("VIRTUAL_ENV", "INHOUSE_PROGRAM", OTHER_COMPUTER)}  # fmt: skip
+    gone = ("VIRTUAL_ENV", "INHOUSE_PROGRAM", OTHER_COMPUTER)
+    env = {k: v for k, v in os.environ.items() if k not in gone}
     stand_in = tmp_path / "stand-in"
     stand_in.mkdir()
     (stand_in / "sitecustomize.py").write_text(STAND_IN_SITECUSTOMIZE)
@@ -130,12 +132,19 @@ def test_the_install_script_stands_up_a_fresh_machine(
             if Path(sys.executable).parent != Path(p)
         ),
     )
-    done = subprocess.run(
-        ["sh", "install.sh"], cwd=fresh, env=env, capture_output=True, text=True,
-        timeout=900, check=False,
-    )  # fmt: skip
-    output = done.stdout + done.stderr
-    assert done.returncode == 0, output
+    # the second person's own inhouse (this process) regenerates the script and runs it; the
+    # script's processes are the fresh machine's
+    capfd.readouterr()
+    done = runner.invoke(
+        app,
+        ["--program", str(fresh), "baseline", "install", "--source", str(CHECKOUT)],
+        env={**env, **dict.fromkeys(gone)},
+    )
+    said = done.stdout + done.stderr
+    captured = capfd.readouterr()
+    output = said + captured.out + captured.err
+    assert done.exit_code == 0, output
+    assert f"install.sh here is the script for lock {lock_hash}, byte for byte" in said
     assert (fresh / ".inhouse" / "venv" / "bin" / "inhouse").is_file()
     downloaded = fresh / "models" / "inhouse-test-model.gguf"
     assert file_sha256(downloaded, cached=False) == file_sha256(engine.model, cached=False)
@@ -148,3 +157,9 @@ def test_the_install_script_stands_up_a_fresh_machine(
     assert [(f["by"], f["payload"]["passed"], f["payload"]["lock_hash"]) for f in verifies] == [
         ("omar", True, lock_hash)
     ]
+    # and it names the inhouse that ran it: pip installed it from this checkout, not an index
+    assert verifies[0]["payload"]["inhouse"] == {
+        "version": inhouse.__version__,
+        "installed_from": "url",
+        "url": CHECKOUT.as_uri(),
+    }

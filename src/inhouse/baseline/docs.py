@@ -68,8 +68,11 @@ def render_docs(folder: Path, manifest: Manifest, lock: Lock, config: dict[str, 
         "",
         "1. Get the program folder (it holds `inhouse.toml`, `inhouse.lock` and `install.sh`), "
         "and point `INHOUSE_DATABASE_URL` at the team's database if it has one.",
-        "2. From that folder, run the install script with your own key (the one "
-        "`inhouse join` made, or `INHOUSE_KEY`): `sh install.sh`. "
+        "2. From that folder, with your own inhouse and key (the one `inhouse join` made, or "
+        "`INHOUSE_KEY`), run `inhouse baseline install` (`--dry-run` first shows what it will "
+        "run). It writes the install script again from `inhouse.toml` and `inhouse.lock` and "
+        "runs that, never `install.sh`'s bytes, and says so when `install.sh` differs. Only "
+        "where inhouse is not installed yet, run `sh install.sh`. "
         "It creates a virtual environment in `.inhouse/venv`, installs inhouse "
         f"{lock.inhouse}, fetches each blessed model file and checks its SHA-256"
         + (f", starts the {runtime.family} runtime" if served_by_inhouse else "")

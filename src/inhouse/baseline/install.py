@@ -1,4 +1,5 @@
-"""``baseline install-script``: a POSIX shell script a second person runs on a fresh machine.
+"""``baseline install-script`` and ``baseline install``: a POSIX shell script a second person
+runs on a fresh machine.
 
 Run from a checkout of the program folder, it creates a virtual environment, installs the
 pinned inhouse (with the package extra the runtime's adapter needs: ``embedded`` for the
@@ -6,12 +7,22 @@ embedded runtime), fetches or checks every blessed model file against the lock's
 the runtime where inhouse serves it itself, and ends with ``inhouse baseline verify``. The
 script is a function of the manifest, the lock and the install source only: regenerating it for
 the same lock writes the same bytes.
+
+That is what ``baseline install`` relies on: a second person runs it with the inhouse they
+joined with, which regenerates the script from the checkout's inhouse.toml and inhouse.lock and
+runs that text, never the bytes of ``install.sh`` (which its author can edit in git). Installing
+inhouse from anything but the pinned release (``--source``, a folder or URL) is a demo's
+convenience: outside a demo it would run a build nobody pinned on the second person's machine,
+with their key.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import shlex
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from inhouse.baseline.lock import Lock, LockedModel, require_lock
@@ -22,9 +33,20 @@ from inhouse.program.engine import Program
 from inhouse.program.facts import Fact, Provenance
 from inhouse.runtimes.capabilities import runtime_capabilities
 
-__all__ = ["COLLECTOR", "install_requirement", "render_install_script", "write_install_script"]
+__all__ = [
+    "COLLECTOR",
+    "SCRIPT_NAME",
+    "InstallPlan",
+    "install_requirement",
+    "plan_install",
+    "refuse_source",
+    "render_install_script",
+    "run_install",
+    "write_install_script",
+]
 
 COLLECTOR = "inhouse baseline install-script"
+SCRIPT_NAME = "install.sh"
 _MODELS_DIR = f"${{INHOUSE_MODELS_DIR:-{DATA_DIR}/models}}"
 
 _PRELUDE = """\
@@ -163,7 +185,12 @@ def render_install_script(
         f"# Written by `inhouse baseline install-script` for lock {lock.lock_hash}.",
         "# Do not edit: regenerate it after every `inhouse baseline lock`.",
         "#",
-        "# Run it from a checkout of the program folder (beside inhouse.toml and inhouse.lock):",
+        "# Run it from a checkout of the program folder (beside inhouse.toml and inhouse.lock).",
+        "# With inhouse installed (the one you joined with), run this instead of this file:",
+        "#     inhouse baseline install",
+        "# It writes this script again from inhouse.toml and inhouse.lock and runs that, so",
+        "# an edit to this file never runs; it tells you when this file differs. Without",
+        "# inhouse yet:",
         "#     sh install.sh",
         "# The verify that ends it is signed with your own key (INHOUSE_KEY, or the key",
         "# `inhouse join` made) and recorded in the program's store (INHOUSE_DATABASE_URL for a",
@@ -240,6 +267,7 @@ def write_install_script(
     program: Program, actor: str | None, out: Path, *, source: str | None = None
 ) -> tuple[Path, Fact]:
     """Write the script to ``out`` (executable) and record a ``baseline.install_script`` fact."""
+    refuse_source(program, source)
     folder = program.folder
     lock = require_lock(folder)
     text = render_install_script(folder, read_manifest(folder), lock, source=source)
@@ -259,3 +287,70 @@ def write_install_script(
         collector=COLLECTOR,
     )
     return out, fact
+
+
+def refuse_source(program: Program, source: str | None) -> None:
+    """Refuse ``source`` (inhouse from a folder or URL, not the release the lock pins) outside a
+    demo program: a build nobody pinned would run on the second person's machine, with their
+    key, and a verify run by it says whatever its author wrote. Raises :class:`InvalidInput`."""
+    if source is None:
+        return
+    if not program.detached() and program.state().demo:
+        return
+    where = (
+        "this checkout has no program log to tell a demo by"
+        if program.detached()
+        else "this program is not a demo"
+    )
+    raise InvalidInput(
+        f"--source {source}: installing inhouse from a folder or URL instead of the release "
+        "the lock pins is for demo programs only, and "
+        f"{where}: it would run a build nobody pinned on the second person's machine, with "
+        "their key. Leave --source out: the script installs the pinned inhouse from the "
+        "second person's own package index (PIP_INDEX_URL)"
+    )
+
+
+@dataclass(frozen=True)
+class InstallPlan:
+    """What ``baseline install`` runs: the script regenerated for the checkout's lock, and how
+    the folder's ``install.sh`` compares with it (``"same"``, ``"differs"`` or ``"absent"``)."""
+
+    folder: Path
+    lock: Lock
+    requirement: str
+    text: str
+    script: str
+
+    @property
+    def models(self) -> list[str]:
+        return [f"{m.name} ({m.digest})" for m in self.lock.models]
+
+
+def plan_install(program: Program, *, source: str | None = None) -> InstallPlan:
+    """Regenerate the install script from the checkout's inhouse.toml and inhouse.lock, and
+    compare it with the folder's ``install.sh`` (read only to compare, never to run)."""
+    refuse_source(program, source)
+    folder = program.folder
+    lock = require_lock(folder)
+    text = render_install_script(folder, read_manifest(folder), lock, source=source)
+    needs = runtime_capabilities(runtime_config(folder, lock.runtime.name))
+    requirement = install_requirement(lock, extra=needs.package_extra, source=source)
+    existing = folder / SCRIPT_NAME
+    if not existing.is_file():
+        script = "absent"
+    else:
+        script = "same" if existing.read_bytes() == text.encode() else "differs"
+    return InstallPlan(folder, lock, requirement, text, script)
+
+
+def run_install(plan: InstallPlan, *, venv: Path | None = None) -> int:
+    """Run the regenerated script (its text, handed to ``sh``; no file is run) in the program
+    folder, with this process's environment; return its exit status."""
+    env = dict(os.environ)
+    if venv is not None:
+        env["INHOUSE_VENV"] = str(venv.expanduser().resolve())
+    done = subprocess.run(
+        ["sh", "-c", plan.text, "inhouse-baseline-install"], cwd=plan.folder, env=env, check=False
+    )
+    return done.returncode

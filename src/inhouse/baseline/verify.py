@@ -37,6 +37,7 @@ __all__ = [
     "VerifyReport",
     "baseline_owners",
     "current_lock_hash",
+    "inhouse_origin",
     "machine_fingerprint",
     "record_verify",
     "run_verify",
@@ -83,6 +84,33 @@ def machine_fingerprint() -> str:
     from inhouse.identity import machine
 
     return machine.machine_fingerprint()
+
+
+def inhouse_origin() -> dict[str, str]:
+    """Where the running inhouse came from: its version, and ``installed_from`` ``index`` (pip
+    installed it from a package index), ``url`` (pip installed it from a folder or URL, which
+    its ``direct_url.json`` names, editable installs included) or ``checkout`` (it runs from a
+    source tree that no installed distribution holds)."""
+    import json
+    from importlib import metadata
+
+    import inhouse
+
+    try:
+        dist = metadata.distribution("inhouse")
+    except metadata.PackageNotFoundError:
+        return {"version": __version__, "installed_from": "checkout"}
+    running = Path(inhouse.__file__).resolve()
+    if Path(str(dist.locate_file("inhouse/__init__.py"))).resolve() != running:
+        return {"version": __version__, "installed_from": "checkout"}
+    direct = dist.read_text("direct_url.json")
+    if direct is None:
+        return {"version": dist.version, "installed_from": "index"}
+    try:
+        url = str(json.loads(direct).get("url", ""))
+    except (ValueError, AttributeError):
+        url = ""
+    return {"version": dist.version, "installed_from": "url", "url": url}
 
 
 def _manifest_check(manifest: Manifest, lock: Lock) -> VerifyCheck:
@@ -368,6 +396,7 @@ def record_verify(program: Program, actor: str | None, report: VerifyReport) -> 
         "machine": report.machine,
         "failures": report.failures,
         "models": report.models,
+        "inhouse": inhouse_origin(),
     }
     return program.record_fact(
         actor, "baseline.verify", payload, provenance=Provenance.MEASURED, collector=COLLECTOR
@@ -395,6 +424,12 @@ def _not_elsewhere(program: Program, fact: Fact, owners: set[str]) -> str | None
     from inhouse.program.playchecks._shared import other_person_elsewhere
 
     return other_person_elsewhere(build_context(program.state(), program.clock()), fact, owners)
+
+
+def _unpinned(fact: Fact) -> str | None:
+    from inhouse.program.playchecks._shared import unpinned_inhouse
+
+    return unpinned_inhouse(fact.payload)
 
 
 @dataclass(frozen=True)
@@ -458,6 +493,8 @@ def run_verify(program: Program, actor: str | None, *, record: bool = True) -> V
         why = "it is not against the program's current lock"
     elif person in owners:
         why = f"{person} is the baseline's owner; a second person must verify"
+    elif (unpinned := _unpinned(fact)) is not None and not program.state().demo:
+        why = f"{unpinned}; outside a demo program that proves nothing"
     elif (shared := _not_elsewhere(program, fact, owners)) is not None:
         why = f"{shared}; a second person verifies on their own machine"
     else:

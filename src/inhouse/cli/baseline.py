@@ -85,7 +85,7 @@ def lock(
         )
     _say(
         "Next: `inhouse baseline install-script`, `inhouse baseline docs`, and a second person "
-        "runs `inhouse baseline verify`."
+        "runs `inhouse baseline install` (which ends with `inhouse baseline verify`)."
     )
 
 
@@ -141,7 +141,72 @@ def install_script(
         f"Wrote {path} for lock {fact.payload['lock_hash']} "
         f"(recorded baseline.install_script, fact #{fact.id})."
     )
-    _say("A second person runs it from the program folder, with their own key: `sh install.sh`.")
+    _say(
+        "A second person runs `inhouse baseline install` from the program folder, with their own "
+        "inhouse and key (it regenerates this script and runs that; `sh install.sh` where they "
+        "have no inhouse yet)."
+    )
+
+
+@app.command("install")
+def install(
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Show what it would run (the whole script); run nothing."),
+    ] = False,
+    venv: Annotated[
+        Path | None,
+        typer.Option(
+            "--venv",
+            help="The virtual environment to create (default .inhouse/venv in the program).",
+            show_default=False,
+        ),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            help="Demo programs only: install inhouse from this folder or URL instead of the "
+            "pinned release.",
+            show_default=False,
+        ),
+    ] = None,
+    program: ProgramOpt = None,
+) -> None:
+    """Stand the baseline up on this machine: the install script, regenerated and run.
+
+    Run it with your own inhouse from a checkout of the program folder. It writes the install
+    script again from inhouse.toml and inhouse.lock and runs that text (never install.sh's
+    bytes): a venv, the pinned inhouse from your own package index, every blessed model file
+    fetched and checked by SHA-256, then `inhouse baseline verify` with your own key. An
+    install.sh that differs from the regenerated script is named, and not run.
+    """
+    from inhouse.baseline.install import SCRIPT_NAME, plan_install, run_install
+
+    plan = plan_install(open_program(program), source=source)
+    lock_hash = plan.lock.lock_hash
+    if plan.script == "differs":
+        err_console().print(
+            f"[yellow]warning:[/] {SCRIPT_NAME} here differs from the install script for lock "
+            f"{lock_hash}: it was edited, or written for another lock or with --source. It is "
+            "not run; the regenerated script runs instead. Do not run it with `sh`: ask the "
+            "baseline's owner why it differs.",
+            soft_wrap=True,
+        )
+    elif plan.script == "same":
+        _say(f"{SCRIPT_NAME} here is the script for lock {lock_hash}, byte for byte.")
+    _say(f"Installing lock {lock_hash} in {plan.folder}:")
+    _say(f"  inhouse  pip installs {_plain(plan.requirement)} (your PIP_INDEX_URL)")
+    for model in plan.models:
+        _say(f"  model    {_plain(model)}, fetched where missing and checked by SHA-256")
+    _say("  then     `inhouse baseline verify`, signed with your own key")
+    if dry_run:
+        _say("Dry run: nothing ran. The script it would run:")
+        out_console().out(plan.text, end="", highlight=False)
+        return
+    code = run_install(plan, venv=venv)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command("docs")

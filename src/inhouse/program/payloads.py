@@ -26,6 +26,7 @@ __all__ = [
     "Hypothesis",
     "IndicatorInput",
     "IndicatorsReport",
+    "InhouseOrigin",
     "InstallScript",
     "LocalCostRates",
     "MinutesSaved",
@@ -262,6 +263,17 @@ class InstallScript(_Payload):
     path: str = "install.sh"
 
 
+class InhouseOrigin(_Payload):
+    """Where the inhouse that ran a verify came from, as its own installed files say."""
+
+    version: str
+    #: ``index``: pip installed it from a package index (no ``direct_url.json``); ``url``: pip
+    #: installed it from a folder or URL (``inhouse @ …``; its ``direct_url.json`` names it);
+    #: ``checkout``: it runs from a source tree that no installed distribution holds
+    installed_from: Literal["index", "url", "checkout"]
+    url: str = ""
+
+
 class BaselineVerify(_Payload):
     lock_hash: str
     passed: bool
@@ -270,6 +282,8 @@ class BaselineVerify(_Payload):
     #: the blessed models' digests the machine's runtime served, as the verify found them;
     #: None: recorded before verifies named them
     models: list[ModelPin] | None = None
+    #: the inhouse that ran the verify; None: recorded before verifies named it
+    inhouse: InhouseOrigin | None = None
 
 
 class TaskNamed(_Payload):

@@ -54,6 +54,7 @@ __all__ = [
     "split_aside",
     "step_time",
     "ticket_actor",
+    "unpinned_inhouse",
     "unrecorded_lock",
     "unsigned_apart",
     "word_of_another",
@@ -121,6 +122,18 @@ def recurrence_problem(frequency: str) -> str | None:
         f"its frequency {frequency.strip()!r} says no recurrence: say how often the task "
         "happens (daily, weekly, 3/week, twice a month, every 2 weeks, on mondays, …) in the "
         "workflow spec's frequency:, then `inhouse workflow validate NAME`"
+    )
+
+
+def unpinned_inhouse(payload: Mapping[str, Any]) -> str | None:
+    """Why a ``baseline.verify`` payload's inhouse is not the release the lock pins, installed
+    from a package index, or None (a verify from before verifies named their inhouse: None)."""
+    origin = payload.get("inhouse")
+    if not origin or origin.get("installed_from") != "url":
+        return None
+    return (
+        f"the inhouse that ran it was installed from {origin.get('url') or 'a folder or URL'}, "
+        "not from a package index: a build nobody pinned, which can report anything"
     )
 
 

@@ -31,6 +31,7 @@ from inhouse.program.playchecks._shared import (
     other_person_elsewhere,
     served_elsewhere,
     split_aside,
+    unpinned_inhouse,
 )
 
 # the checks are reached through the registry; what else reads the check's judgment imports this
@@ -143,7 +144,26 @@ def data_rules_written(ctx: CheckContext, lock: Fact) -> Result:
 def second_person_verified(ctx: CheckContext, lock: Fact) -> Result:
     """Someone other than the baseline's owner passed `baseline verify` on the current lock, and
     their runtime served the digests the lock pins (a verify from before verifies named the
-    digests they found is judged by its lock hash, which a counted lock ties to its digests)."""
+    digests they found is judged by its lock hash, which a counted lock ties to its digests).
+    Outside a demo, the inhouse that ran it came from a package index (the release the lock
+    pins), not from a folder or URL: such a build can report anything."""
+    result = _second_person(ctx, lock)
+    if result.outcome is Outcome.PASS or _BASELINE not in ctx.exited:
+        return result
+    # the rule on where the verify's inhouse came from came after programs had exited play 2
+    return kept_from_before(
+        result,
+        (
+            lambda: _second_person(ctx, lock, origin=False),
+            "play 2 exited before a verify had to run an inhouse installed from a package "
+            "index (the release the lock pins), not from a folder or URL",
+        ),
+    )
+
+
+def _second_person(ctx: CheckContext, lock: Fact, *, origin: bool = True) -> Result:
+    """``second-person-verified``'s judgment; ``origin``: a verify run by an inhouse installed
+    from a folder or URL (not the release the lock pins) counts only in a demo."""
     # the play's owner, the owner the lock names and whoever signed the lock are all "the owner"
     owners = {str(o) for o in (ctx.owners.get("baseline"), lock.payload.get("owner"), lock.by) if o}
     lock_hash = lock.payload["lock_hash"]
@@ -152,7 +172,10 @@ def second_person_verified(ctx: CheckContext, lock: Fact) -> Result:
     named = [f for f in verifies if f.payload["passed"] and f.payload["lock_hash"] == lock_hash]
     good = [f for f in named if f.payload.get("models") is None
             or _pins(f.payload["models"]) == locked]  # fmt: skip
-    why_not = {f.id: other_person_elsewhere(ctx, f, owners) for f in good}
+    # a build installed from a folder or URL ran the verify: it says whatever its author wrote
+    unpinned = {f.id: why for f in good
+                if origin and not ctx.demo and (why := unpinned_inhouse(f.payload))}  # fmt: skip
+    why_not = {f.id: other_person_elsewhere(ctx, f, owners) or unpinned.get(f.id) for f in good}
     by_other = [f for f in good if why_not[f.id] is None]
     if by_other:
         fact = by_other[-1]
@@ -174,8 +197,9 @@ def second_person_verified(ctx: CheckContext, lock: Fact) -> Result:
         reasons = "; ".join(sorted({str(why) for why in why_not.values()}))
         return failed(
             f"no verify of the current lock by a second person on their own machine ({reasons}): "
-            "someone other than the owner stands the baseline up from the docs and runs "
-            "`inhouse baseline verify` with their own key",
+            "someone other than the owner stands the baseline up from the docs with their own "
+            "inhouse and key (`inhouse baseline install`, which ends with `inhouse baseline "
+            "verify`)",
             lock,
             *good,
         )
@@ -187,8 +211,8 @@ def second_person_verified(ctx: CheckContext, lock: Fact) -> Result:
             lock,
         )
     return failed(
-        f"no passing verify of lock {lock_hash[:12]}: "
-        "a second person runs `inhouse baseline verify`",
+        f"no passing verify of lock {lock_hash[:12]}: a second person runs `inhouse baseline "
+        "install` with their own inhouse (it ends with `inhouse baseline verify`)",
         lock,
     )
 

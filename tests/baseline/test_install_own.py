@@ -1,0 +1,166 @@
+"""``baseline install``: a second person's own inhouse regenerates the install script from the
+checkout's inhouse.toml and inhouse.lock and runs that, never the bytes of install.sh; and
+``--source`` (inhouse from a folder or URL, not the pinned release) is a demo's alone.
+(The real install, end to end, is in test_install_run.py.)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from inhouse.baseline.lock import build_lock, write_lock
+from inhouse.baseline.manifest import read_manifest
+from inhouse.cli.app import app
+from inhouse.runtimes.protocol import Inventory, ModelInfo
+
+runner = CliRunner()
+A = "a" * 64
+
+
+def run(*args: str, code: int = 0, env: dict[str, str] | None = None) -> str:
+    result = runner.invoke(app, list(args), env=env)
+    assert result.exit_code == code, f"{args}: {result.stdout}{result.stderr}"
+    assert "Traceback" not in result.stdout + result.stderr
+    return result.stdout + result.stderr
+
+
+def locked_program(folder: Path, *, demo: bool = False) -> str:
+    """A program with a baseline locked on an openai runtime (nothing needs to answer: the
+    lock is built from a stated inventory); the lock hash."""
+    run("init", "Acme", "--lead", "lena", *(["--demo"] if demo else []))
+    config = folder / "inhouse.toml"
+    config.write_text(
+        config.read_text()
+        + '\n[runtimes.local]\nfamily = "openai"\nurl = "http://127.0.0.1:9"\n\n'
+        + '[baseline]\nowner = "lena"\nruntime = "local"\nmodels = [{ name = "m",'
+        + ' path = "models/m.gguf", source = "https://files.example/m.gguf" }]\n'
+    )
+    served = Inventory(
+        runtime="local", family="openai", url="http://127.0.0.1:9",
+        models=[ModelInfo(id="m", digest=f"sha256:{A}", digest_source="file-sha256", size=5)],
+    )  # fmt: skip
+    lock = build_lock(read_manifest(folder), served, runtime_family="openai", rules="")
+    write_lock(folder, lock)
+    return lock.lock_hash
+
+
+def test_a_dry_run_shows_the_regenerated_script_and_runs_nothing(_isolated: Path) -> None:
+    lock_hash = locked_program(_isolated)
+    run("baseline", "install-script")
+    written = (_isolated / "install.sh").read_text()
+    out = run("baseline", "install", "--dry-run")
+    assert f"install.sh here is the script for lock {lock_hash}, byte for byte" in out
+    assert "pip installs inhouse==0.1.0 (your PIP_INDEX_URL)" in out
+    assert f"model    m (sha256:{A}), fetched where missing" in out
+    assert written in out  # the whole script, as `sh install.sh` would run it
+    assert not (_isolated / ".inhouse" / "venv").exists()
+
+
+def test_an_edited_install_sh_is_named_and_never_run(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    lock_hash = locked_program(_isolated)
+    run("baseline", "install-script")
+    script = _isolated / "install.sh"
+    # the author's edit: her own command, slipped in before anything the lock checks
+    script.write_text(script.read_text().replace("set -eu\n", "set -eu\ntouch edited-ran\n", 1))
+    # the regenerated script stops at its Python check, before any venv or download: enough to
+    # see which script ran
+    monkeypatch.setenv("PYTHON", "false")
+    out = run("baseline", "install", code=1)
+    assert f"install.sh here differs from the install script for lock {lock_hash}" in out
+    assert "It is not run" in out
+    # the regenerated script ran (in a process of its own: its output is on the real stderr)
+    assert "inhouse needs Python 3.11 or newer" in capfd.readouterr().err
+    assert not (_isolated / "edited-ran").exists()
+
+
+def test_install_without_an_install_sh_regenerates_it(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    locked_program(_isolated)
+    monkeypatch.setenv("PYTHON", "false")
+    run("baseline", "install", code=1)
+    assert "inhouse needs Python 3.11 or newer" in capfd.readouterr().err
+    assert not (_isolated / "install.sh").exists()  # nothing written: the text runs
+
+
+@pytest.mark.parametrize("command", [("install-script",), ("install", "--dry-run")])
+def test_source_is_refused_outside_a_demo(_isolated: Path, command: tuple[str, ...]) -> None:
+    locked_program(_isolated)
+    out = " ".join(run("baseline", *command, "--source", str(_isolated), code=2).split())
+    assert "is for demo programs only, and this program is not a demo" in out
+    assert "second person's own package index" in out
+    assert not (_isolated / "install.sh").exists()
+
+
+def test_a_demo_may_install_from_a_source(_isolated: Path) -> None:
+    lock_hash = locked_program(_isolated, demo=True)
+    run("baseline", "install-script", "--source", str(_isolated))
+    requirement = f"inhouse @ {_isolated.resolve().as_uri()}"
+    assert f"REQUIREMENT='{requirement}'" in (_isolated / "install.sh").read_text()
+    out = run("baseline", "install", "--dry-run", "--source", str(_isolated))
+    assert f"install.sh here is the script for lock {lock_hash}, byte for byte" in out
+    assert f"pip installs {requirement}" in out
+    # the same second person without --source regenerates the pinned install: the file differs
+    out = run("baseline", "install", "--dry-run")
+    assert f"install.sh here differs from the install script for lock {lock_hash}" in out
+    assert "pip installs inhouse==0.1.0" in out
+
+
+def test_what_a_second_person_is_told_to_run_names_install_first(_isolated: Path) -> None:
+    locked_program(_isolated)
+    out = run("baseline", "install-script")
+    assert "A second person runs `inhouse baseline install`" in " ".join(out.split())
+    text = (_isolated / "install.sh").read_text()
+    assert text.index("#     inhouse baseline install\n") < text.index("#     sh install.sh\n")
+    run("baseline", "docs")
+    page = (_isolated / "BASELINE.md").read_text()
+    assert page.index("run `inhouse baseline install`") < page.index("`sh install.sh`")
+
+
+@pytest.mark.parametrize(
+    ("direct_url", "expected"),
+    [
+        (None, {"version": "0.1.0", "installed_from": "index"}),
+        ('{"url": "https://lena.example/ih.whl", "archive_info": {}}',
+         {"version": "0.1.0", "installed_from": "url", "url": "https://lena.example/ih.whl"}),
+    ],
+)  # fmt: skip
+def test_verify_names_where_its_inhouse_came_from(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    direct_url: str | None,
+    expected: dict[str, str],
+) -> None:
+    """What pip left in the running inhouse's dist-info says how it was installed: no
+    direct_url.json, from an index; one, from the folder or URL it names."""
+    from importlib import metadata
+
+    import inhouse
+    from inhouse.baseline.verify import inhouse_origin
+
+    site = tmp_path / "site-packages"
+    (site / "inhouse").mkdir(parents=True)
+    (site / "inhouse" / "__init__.py").write_text("")
+    info = site / "inhouse-0.1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: inhouse\nVersion: 0.1.0\n")
+    if direct_url is not None:
+        (info / "direct_url.json").write_text(direct_url)
+    monkeypatch.setattr(metadata, "distribution", lambda name: metadata.PathDistribution(info))
+    monkeypatch.setattr(inhouse, "__file__", str(site / "inhouse" / "__init__.py"))
+    assert inhouse_origin() == expected
+
+
+def test_an_inhouse_no_installed_distribution_holds_runs_from_a_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import inhouse
+    from inhouse.baseline.verify import inhouse_origin
+
+    elsewhere = tmp_path / "src" / "inhouse" / "__init__.py"  # a source tree on sys.path
+    monkeypatch.setattr(inhouse, "__file__", str(elsewhere))
+    assert inhouse_origin() == {"version": inhouse.__version__, "installed_from": "checkout"}
