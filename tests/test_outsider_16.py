@@ -16,7 +16,7 @@ from inhouse.program.facts import Fact
 from inhouse.testing.standin_idp import StandinIdP
 from inhouse.workflows.runner import record_test_facts
 from tests.conftest import Clock
-from tests.test_engine import DIGEST, LOCK, _lock, lock_baseline
+from tests.test_engine import DIGEST, LOCK, _lock, lock_baseline, measured
 from tests.test_playchecks import NOW, fact, lock, run, spec
 from tests.test_sign_in import _judge
 from tests.workflows.test_author_flip import _play_three
@@ -73,17 +73,53 @@ def test_a_colleague_made_author_on_an_old_lock_leaves_the_owner_alone_on_the_cu
         cast["lena"].close()
 
 
+def test_an_author_s_stale_run_answered_at_the_owner_s_server_stands_beside_nothing(
+    _isolated: Path, clock: Clock, idp: StandinIdP
+) -> None:
+    """vic, on a stale install (an inhouse from before runs said where they were answered or
+    what decoys they were judged on, which still counts "as before"), tests omar's version
+    first, so he is its author; omar's inhouse.toml points the runtime at omar's address, which
+    the old runner never checked, and a server there could answer anything. omar then passes it
+    with a current runner. The author's pass stands beside the owner's only where it says it
+    was answered on the author's own machine."""
+    cast = _play_three(_isolated, clock, idp)
+    omar, vic = cast["omar"], cast["vic"]
+    try:
+        # what an inhouse from before runs said where they were answered records
+        measured(vic, "workflow.spec", workflow="triage", content_hash="v1", author="vic",
+                 model="m0", model_digest=DIGEST)  # fmt: skip
+        measured(vic, "workflow.run", workflow="triage", content_hash="v1", lock_hash=LOCK,
+                 passed=True, pass_rate=1.0, cases=3, machine="vic-laptop")  # fmt: skip
+        _test_run(omar, LOCK)
+        result = _judge(omar, "workflow", "workflow-run-by-other")
+        assert result.outcome is Outcome.FAIL, result.reason
+        assert "has no passing run of it on that lock answered on their own machine" in (
+            result.reason
+        )
+        # vic upgrades and runs it again, answered on his laptop: a rerun beside omar's
+        _test_run(vic, LOCK)
+        result = _judge(omar, "workflow", "workflow-run-by-other")
+        assert result.outcome is Outcome.PASS, result.reason
+    finally:
+        cast["lena"].close()
+
+
 def test_a_rerun_by_anyone_but_the_owner_or_beside_the_author_counts_as_before() -> None:
     """The honest paths the rule leaves alone: omar (the owner) authors and lena reruns on the
-    current lock alone; lena authors and omar reruns beside her own pass on it."""
+    current lock alone; lena authors and omar reruns beside her own pass on it, answered on her
+    machine (a run that says so: one that does not stands beside nothing)."""
     current = lock(lock_hash=NEW_LOCK)
     by_lena = run("workflow-run-by-other", current, spec(), wrun("omar", lock_hash=OLD_LOCK),
                   wrun("lena", lock_hash=NEW_LOCK))  # fmt: skip
     assert by_lena.outcome is Outcome.PASS, by_lena.reason
     hers = spec(by="lena")
-    beside = run("workflow-run-by-other", current, hers, wrun("lena", lock_hash=NEW_LOCK),
+    answered = {**wrun("lena", lock_hash=NEW_LOCK).payload, "runtime_local": True}  # type: ignore[attr-defined]
+    beside = run("workflow-run-by-other", current, hers, fact("workflow.run", **answered),
                  wrun("omar", lock_hash=NEW_LOCK))  # fmt: skip
     assert beside.outcome is Outcome.PASS, beside.reason
+    unsaid = run("workflow-run-by-other", current, hers, wrun("lena", lock_hash=NEW_LOCK),
+                 wrun("omar", lock_hash=NEW_LOCK))  # fmt: skip
+    assert unsaid.outcome is Outcome.FAIL, unsaid.reason
     alone = run("workflow-run-by-other", current, hers, wrun("lena", lock_hash=OLD_LOCK),
                 wrun("omar", lock_hash=NEW_LOCK))  # fmt: skip
     assert alone.outcome is Outcome.FAIL, alone.reason

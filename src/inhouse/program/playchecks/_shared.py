@@ -565,11 +565,19 @@ def current_workflow(ctx: CheckContext) -> Fact | None:
 def owner_alone(ctx: CheckContext, run: Fact, author: str, runs: list[Fact]) -> bool:
     """Whether ``run``, a passing run of a workflow version by someone other than its
     ``author``, is play 3's owner's with no pass of the author's beside it among ``runs`` (the
-    version's passing runs on the current lock). Play 3 judges its owner: a colleague who ran
-    the version first, on an earlier lock say, is its author, and the owner's own pass after a
-    re-lock is then "someone else's", though on the lock the check asks about nobody but the
-    owner ran it."""
-    return run.by == ctx.owners.get("workflow") and not any(r.by == author for r in runs)
+    version's passing runs on the current lock) that is a rerun by another of the owner's: the
+    author's, from a machine the owner did not enrol from, answered on the author's machine by
+    a run that says so. Play 3 judges its owner: a colleague who ran the version first (on an
+    earlier lock, or on a stale install that did not say where it was answered, with the
+    owner's server answering) is its author, and the owner's own pass is then "someone
+    else's", though nobody but the owner measured it."""
+    owner = ctx.owners.get("workflow")
+    return run.by == owner and not any(
+        r.by == author
+        and r.payload.get("runtime_local") is True
+        and other_person_elsewhere(ctx, r, {owner}) is None
+        for r in runs
+    )
 
 
 def early_owners(ctx: CheckContext) -> set[str]:

@@ -236,8 +236,9 @@ def _run_by_other(ctx: CheckContext, spec: Fact, earlier: bool, *, beside: bool 
         return failed(
             f"on the current lock only {others[-1].by}, play 3's owner, passed workflow "
             f"{spec.payload['workflow']}: its author, {author}, who published this version, has "
-            "no passing run of it on that lock, so nobody but the one judged ran it there; a "
-            "rerun by the owner counts beside the author's own pass on the current lock "
+            "no passing run of it on that lock answered on their own machine (by an inhouse "
+            "that says so), so nobody but the one judged measured it there; a rerun by the "
+            "owner counts beside the author's own pass on the current lock, on their machine "
             f"(`inhouse workflow test {spec.payload['workflow']}` by {author})",
             spec,
             *runs,
