@@ -147,6 +147,39 @@ def test_an_author_s_stale_run_answered_at_the_owner_s_server_stands_beside_noth
         cast["lena"].close()
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "hole not closed: where every run of the program is a stale install's (an inhouse "
+        "from before runs said what decoys they were judged on and where they were answered), "
+        "older_runner has no newer run to judge them by, so a colleague's rerun answered by a "
+        "server at the author's address (which could answer anything) counts as before. omar "
+        "publishes with an old inhouse, and vic's install script (`--source` at that inhouse) "
+        "gives him the same; vic's honest `inhouse workflow test` is answered by omar's server. "
+        "Closing it needs a rerun that does not say where it was answered to stop counting for "
+        "a play 3 not yet exited, which asks honest programs mid-play on older runs to rerun"
+    ),
+)
+def test_a_stale_rerun_when_every_run_is_stale_is_answered_anywhere(
+    _isolated: Path,
+    clock: Clock,  # noqa: F811
+    idp: StandinIdP,
+) -> None:
+    cast = _play_three(_isolated, clock, idp)
+    omar, vic = cast["omar"], cast["vic"]
+    try:
+        measured(omar, "workflow.spec", workflow="triage", content_hash="v1", author="omar",
+                 model="m0", model_digest=DIGEST)  # fmt: skip
+        for who in (omar, vic):
+            machine = f"{who.whoami().name}-laptop"
+            measured(who, "workflow.run", workflow="triage", content_hash="v1", lock_hash=LOCK,
+                     passed=True, pass_rate=1.0, cases=3, machine=machine)  # fmt: skip
+        result = _judge(omar, "workflow", "workflow-run-by-other")
+        assert result.outcome is Outcome.FAIL, result.reason
+    finally:
+        cast["lena"].close()
+
+
 def test_a_rerun_by_anyone_but_the_owner_or_beside_the_author_counts_as_before() -> None:
     """The honest paths the rule leaves alone: omar (the owner) authors and lena reruns on the
     current lock alone; lena authors and omar reruns beside her own pass on it, answered on her
