@@ -44,6 +44,7 @@ __all__ = [
     "older_runner",
     "one_per_machine",
     "other_person_elsewhere",
+    "owner_alone",
     "parse_component",
     "passing_runs",
     "published_specs",
@@ -557,15 +558,39 @@ def current_workflow(ctx: CheckContext) -> Fact | None:
         name = str(spec.payload["workflow"])
         if spec.id in published or name not in current or current[name].id not in published:
             current[name] = spec
+    # a play 3 that exited is judged on the version it exited on: the rule before an owner's
+    # rerun needed the author's pass beside it picks the same one it did
+    beside = "workflow" not in ctx.exited
     proven = [
         spec
         for spec in current.values()
         if (author := author_of(ctx, spec)) is not None
         and any(
-            other_person_elsewhere(ctx, run, {author}) is None for run in passing_runs(ctx, spec)
+            other_person_elsewhere(ctx, run, {author}) is None
+            and not (beside and owner_alone(ctx, run, author, runs))
+            for runs in [passing_runs(ctx, spec)]
+            for run in runs
         )
     ]
     return max(proven or current.values(), key=lambda f: f.id, default=None)
+
+
+def owner_alone(ctx: CheckContext, run: Fact, author: str, runs: list[Fact]) -> bool:
+    """Whether ``run``, a passing run of a workflow version by someone other than its
+    ``author``, is play 3's owner's with no pass of the author's beside it among ``runs`` (the
+    version's passing runs on the current lock) that is a rerun by another of the owner's: the
+    author's, from a machine the owner did not enrol from, answered on the author's machine by
+    a run that says so. Play 3 judges its owner: a colleague who ran the version first (on an
+    earlier lock, or on a stale install that did not say where it was answered, with the
+    owner's server answering) is its author, and the owner's own pass is then "someone
+    else's", though nobody but the owner measured it."""
+    owner = ctx.owners.get("workflow")
+    return run.by == owner and not any(
+        r.by == author
+        and r.payload.get("runtime_local") is True
+        and other_person_elsewhere(ctx, r, {owner}) is None
+        for r in runs
+    )
 
 
 def early_owners(ctx: CheckContext) -> set[str]:

@@ -25,9 +25,11 @@ from inhouse.program.playchecks._shared import (
     given,
     hollow_tests,
     invited_by_judged,
+    kept_from_before,
     names,
     older_runner,
     other_person_elsewhere,
+    owner_alone,
     passing_runs,
     recurrence_problem,
     served_elsewhere,
@@ -161,11 +163,24 @@ def _variant(run: Fact) -> str:
 @given(current_workflow, "no workflow defined: write workflows/NAME.yaml")
 def workflow_run_by_other(ctx: CheckContext, spec: Fact) -> Result:
     """Someone other than the author ran the current workflow's tests and passed (tests that
-    need the model: see ``workflow-tests-pass``)."""
-    return _earlier_where_short(ctx, spec, _run_by_other)
+    need the model: see ``workflow-tests-pass``), on the current lock; where that someone is
+    play 3's owner, the author's own pass on the current lock stands beside theirs."""
+    result = _earlier_where_short(ctx, spec, _run_by_other)
+    if result.outcome is Outcome.PASS or _WORKFLOW not in ctx.exited:
+        return result
+    return kept_from_before(
+        result,
+        (
+            lambda: _earlier_where_short(
+                ctx, spec, lambda c, s, e: _run_by_other(c, s, e, beside=False)
+            ),
+            "play 3 exited before a rerun by its owner needed the author's own pass on the "
+            "current lock beside it",
+        ),
+    )
 
 
-def _run_by_other(ctx: CheckContext, spec: Fact, earlier: bool) -> Result:
+def _run_by_other(ctx: CheckContext, spec: Fact, earlier: bool, *, beside: bool = True) -> Result:
     author = author_of(ctx, spec)
     runs = passing_runs(ctx, spec, earlier=earlier)
     if author is None:
@@ -213,6 +228,18 @@ def _run_by_other(ctx: CheckContext, spec: Fact, earlier: bool) -> Result:
             f"no passing run of workflow {spec.payload['workflow']} by anyone but its author "
             f"({author}, who published this version)" + (f" ({seen})" if seen else "") + ": "
             "someone else runs `inhouse workflow test` with their own key, on their machine",
+            spec,
+            *runs,
+        )
+    if beside and all(owner_alone(ctx, run, author, runs) for run in others):
+        # two people told apart pass it on the current lock: the author beside the owner
+        return failed(
+            f"on the current lock only {others[-1].by}, play 3's owner, passed workflow "
+            f"{spec.payload['workflow']}: its author, {author}, who published this version, has "
+            "no passing run of it on that lock answered on their own machine (by an inhouse "
+            "that says so), so nobody but the one judged measured it there; a rerun by the "
+            "owner counts beside the author's own pass on the current lock, on their machine "
+            f"(`inhouse workflow test {spec.payload['workflow']}` by {author})",
             spec,
             *runs,
         )
