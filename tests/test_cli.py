@@ -599,3 +599,68 @@ def test_no_flag_is_shown_as_taking_a_value(program: Path) -> None:
     shown = runner.invoke(app, ["status", "--help"], env={"COLUMNS": "120"}).stdout
     assert "--program        <str>" in shown or "--program <str>" in " ".join(shown.split())
     assert ok("status", "--json").startswith("{")
+
+
+#: bytes no UTF-8 reader takes: a binary file saved under a .yaml/.json name by mistake
+_BINARY = b"\x89PNG\r\n\x1a\n\x00\xff\xfe junk"
+
+
+#: the files a person names or writes, and the command that reads each: (where, command,
+#: whether the command takes the path as its last argument)
+_READ_FILES = [
+    ("payload.json", ["fact", "record", "task.named", "--attest", "x", "--file"], True),
+    ("trials/t.yaml", ["prove", "t"], False),
+    ("workflows/w.yaml", ["workflow", "validate", "w"], False),
+    ("enablement/t.yaml", ["pilot", "guide", "t"], False),
+    ("pf.yaml", ["workflow", "import-promptfoo", "pf.yaml", "--model", "m"], False),
+    ("ours.yaml", ["playbook", "validate", "ours.yaml"], False),
+]
+
+
+@pytest.mark.parametrize(
+    ("where", "command", "takes_path", "bad"),
+    [
+        (*read, bad)
+        for read in _READ_FILES
+        for bad in ("missing", "folder", "binary")
+        # a missing trial, workflow or track lists the others (tested with their loaders)
+        if bad != "missing" or read[0] in {"payload.json", "pf.yaml", "ours.yaml"}
+    ],
+)
+def test_a_file_a_person_gave_that_cannot_be_read_is_named_never_a_traceback(
+    program: Path, where: str, command: list[str], takes_path: bool, bad: str
+) -> None:
+    """A typo in --file, a folder where the file was meant to be, or a binary saved under the
+    name: each was a Python traceback (FileNotFoundError, IsADirectoryError,
+    UnicodeDecodeError) from every reader but one; now the error names the file and why."""
+    path = program / where
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if bad == "folder":
+        path.mkdir()
+    elif bad == "binary":
+        path.write_bytes(_BINARY)
+    args = [*command, where] if takes_path else command
+    message = " ".join(refused(*args, code=2).split())
+    assert where in message, message
+    reason = {"missing": "no ", "folder": "is a directory", "binary": "not utf-8 text"}[bad]
+    assert reason in message.lower(), message
+
+
+@pytest.mark.parametrize("bad", ["folder", "binary"])
+def test_a_listing_names_the_unreadable_file_and_goes_on(program: Path, bad: str) -> None:
+    """`workflow list` and `pilot tracks` show a broken file as a row saying why; a folder or a
+    binary named like a spec stopped the whole listing with a traceback."""
+    for where in ("workflows/w.yaml", "enablement/t.yaml"):
+        path = program / where
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.mkdir() if bad == "folder" else path.write_bytes(_BINARY)
+    reason = "Is a directory" if bad == "folder" else "not UTF-8 text"
+    assert reason in " ".join(ok("workflow", "list").split())
+    assert reason in " ".join(ok("pilot", "tracks").split())
+
+
+def test_a_binary_inhouse_toml_is_a_config_error(program: Path) -> None:
+    (program / "inhouse.toml").write_bytes(_BINARY)
+    message = " ".join(refused("status", code=2).split())
+    assert "inhouse.toml is not valid TOML: not UTF-8 text" in message, message
+
