@@ -664,3 +664,14 @@ def test_a_binary_inhouse_toml_is_a_config_error(program: Path) -> None:
     message = " ".join(refused("status", code=2).split())
     assert "inhouse.toml is not valid TOML: not UTF-8 text" in message, message
 
+
+@pytest.mark.parametrize("span", ["99999999d", "99999999999999999999w"])
+def test_a_span_too_far_ahead_is_refused_by_name(program: Path, span: str) -> None:
+    """`--expires 99999999d` (a finger on the 9) was an OverflowError traceback."""
+    for command in (
+        ["fact", "record", "task.named", "--attest", "x", "--set", "task=t", "--expires", span],
+        ["survey", "open", "--closes", span],
+    ):
+        message = " ".join(refused(*command, code=2).split())
+        assert f"'{span}' is too far ahead" in message, message
+

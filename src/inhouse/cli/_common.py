@@ -227,7 +227,12 @@ def parse_when(text: str) -> Any:
     if span:
         amount, unit = int(span.group(1)), span.group(2)
         hours = {"h": 1, "d": 24, "w": 24 * 7}[unit] * amount
-        return datetime.now(UTC) + timedelta(hours=hours)
+        try:
+            return datetime.now(UTC) + timedelta(hours=hours)
+        except OverflowError:
+            raise InvalidInput(
+                f"{text!r} is too far ahead: a span from now ends before the year 10000"
+            ) from None
     try:
         if len(value) == 10:
             day = datetime.fromisoformat(value).date()
