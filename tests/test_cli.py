@@ -675,3 +675,20 @@ def test_a_span_too_far_ahead_is_refused_by_name(program: Path, span: str) -> No
         message = " ".join(refused(*command, code=2).split())
         assert f"'{span}' is too far ahead" in message, message
 
+
+def test_a_store_a_newer_inhouse_upgraded_is_refused_and_left_alone(program: Path) -> None:
+    """A colleague's newer inhouse migrated the shared store: this one raised alembic's
+    CommandError as a traceback. Now it says so, and writes nothing."""
+    database = program / ".inhouse" / "inhouse.db"
+    with sqlite3.connect(database) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0099_from_the_future'")
+        before = conn.execute("SELECT count(*) FROM events").fetchone()
+    message = " ".join(refused("status").split())
+    assert "has schema '0099_from_the_future', newer than this inhouse knows" in message, message
+    assert "Upgrade inhouse" in message
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (
+            "0099_from_the_future",
+        )
+        assert conn.execute("SELECT count(*) FROM events").fetchone() == before
+
