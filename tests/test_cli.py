@@ -692,3 +692,17 @@ def test_a_store_a_newer_inhouse_upgraded_is_refused_and_left_alone(program: Pat
         )
         assert conn.execute("SELECT count(*) FROM events").fetchone() == before
 
+
+def test_audit_anchor_never_overwrites_a_file_that_is_not_its_anchor(program: Path) -> None:
+    """`audit anchor -o notes.md` overwrote notes.md; `-o somefolder` and `-o missing/x` were
+    tracebacks. The anchor it wrote itself is still rewritten as the log grows."""
+    notes = program / "notes.md"
+    notes.write_text("my notes\n")
+    assert "is there and is not an anchor file" in refused("audit", "anchor", "-o", "notes.md")
+    assert notes.read_text() == "my notes\n"
+    (program / "somefolder").mkdir()
+    assert "is a folder" in refused("audit", "anchor", "-o", "somefolder", code=2)
+    assert "cannot write the anchor" in refused("audit", "anchor", "-o", "missing/x", code=2)
+    assert "Anchored event" in ok("audit", "anchor")
+    assert "Anchored event" in ok("audit", "anchor")  # its own anchor: rewritten
+
