@@ -706,3 +706,12 @@ def test_audit_anchor_never_overwrites_a_file_that_is_not_its_anchor(program: Pa
     assert "Anchored event" in ok("audit", "anchor")
     assert "Anchored event" in ok("audit", "anchor")  # its own anchor: rewritten
 
+
+def test_init_into_a_file_is_refused_before_anything_is_written(_isolated: Path) -> None:
+    (_isolated / "notes.md").write_text("my notes\n")
+    for target in ("notes.md", "notes.md/sub"):
+        message = " ".join(refused("init", "Acme", "--lead", "lena", "--dir", target).split())
+        assert "notes.md is a file, not a folder" in message, message
+    assert (_isolated / "notes.md").read_text() == "my notes\n"
+    assert not (_isolated / ".inhouse").exists()
+
