@@ -715,3 +715,11 @@ def test_init_into_a_file_is_refused_before_anything_is_written(_isolated: Path)
     assert (_isolated / "notes.md").read_text() == "my notes\n"
     assert not (_isolated / ".inhouse").exists()
 
+
+@pytest.mark.parametrize("name", ["bob\nsmith", "bob\tsmith", "bob\x1b[31m"])
+def test_a_name_with_a_control_character_is_refused(program: Path, name: str) -> None:
+    """A line break or escape in a name was taken: it then split or coloured every table and
+    log line showing it, and nobody could type the name back."""
+    assert "control characters" in refused("person", "invite", name, code=2)
+    elsewhere = str(program.parent / "elsewhere")
+    assert "control characters" in refused("init", "X", "--lead", name, "--dir", elsewhere, code=2)

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 import secrets
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -73,8 +74,18 @@ def roles_of(values: Iterable[str]) -> set[str]:
 
 
 def check_name(name: str, what: str) -> None:
-    if not name or name != name.strip() or len(name) > 200:
-        raise InvalidInput(f"a {what} name must be 1-200 characters without outer spaces: {name!r}")
+    # a line break or other control character would split the name across lines in every
+    # table and log that shows it, and a person cannot type it back to name them
+    if (
+        not name
+        or name != name.strip()
+        or len(name) > 200
+        or any(unicodedata.category(char) == "Cc" for char in name)
+    ):
+        raise InvalidInput(
+            f"a {what} name must be 1-200 characters, without outer spaces or control "
+            f"characters (line breaks, tabs): {name!r}"
+        )
 
 
 class PeopleMixin(ProgramCore):
