@@ -463,3 +463,12 @@ def test_production_is_not_moved_by_an_alias_of_the_author(lena: Program) -> Non
     assert move_label(bob, "triage@1", "production").effective
     assert library(lena).resolve("triage@production").id == "triage@1"
     lena.close()
+
+
+def test_export_to_a_file_is_refused_by_name(lena: Program, _isolated: Path) -> None:
+    """`prompts export notes.md` (a file, not a folder) was a FileExistsError traceback."""
+    (_isolated / "notes.md").write_text("my notes\n")
+    result = CliRunner().invoke(app, ["prompts", "export", "notes.md"])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "cannot export to" in result.output and "is a file, not a folder" in result.output
+    assert (_isolated / "notes.md").read_text() == "my notes\n"

@@ -99,7 +99,10 @@ def export_prompts(program: Program, where: str | Path = PROMPTS_DIR) -> list[Pa
     folder); returns the files written. Files of other names are left alone."""
     folder = _folder(program, where)
     found = library(program)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise InvalidInput(f"cannot export to {folder}: it is a file, not a folder") from None
     written = []
     for name in sorted(found.prompts):
         path = folder / f"{name}.yaml"
