@@ -723,3 +723,14 @@ def test_a_name_with_a_control_character_is_refused(program: Path, name: str) ->
     assert "control characters" in refused("person", "invite", name, code=2)
     elsewhere = str(program.parent / "elsewhere")
     assert "control characters" in refused("init", "X", "--lead", name, "--dir", elsewhere, code=2)
+
+
+def test_audit_verify_where_the_log_is_not_never_says_ok(program: Path) -> None:
+    """In a checkout without the log (or where it was lost) `audit verify` said "ok: 0 events,
+    chain intact" and exit 0: an audit that passed on a log nobody had looked at."""
+    for leftover in (program / ".inhouse").glob("inhouse.db*"):
+        leftover.unlink()
+    message = " ".join(refused("audit", "verify", code=2).split())
+    assert "cannot verify the log here: this folder has the program's settings but not its log" in (
+        message
+    ), message
