@@ -734,3 +734,34 @@ def test_audit_verify_where_the_log_is_not_never_says_ok(program: Path) -> None:
     assert "cannot verify the log here: this folder has the program's settings but not its log" in (
         message
     ), message
+
+
+def test_evidence_export_keeps_what_is_there_and_names_a_cut_short_envelope(
+    program: Path, tmp_path: Path
+) -> None:
+    """From a checkout without the log: `evidence export -o notes.md` overwrote notes.md, a
+    folder or a missing folder in -o was a traceback, and an outbox envelope a cut-short run
+    left half-written stopped every export with a JSONDecodeError traceback."""
+    desk = tmp_path / "desk"
+    desk.mkdir()
+    shutil.copy(program / "inhouse.toml", desk / "inhouse.toml")
+    ok("access", "request", "--as", "lena", "--reason", "triage", "--program", str(desk))
+    notes = tmp_path / "notes.md"
+    notes.write_text("my notes\n")
+    where = ["--program", str(desk)]
+    said = refused("evidence", "export", "-o", str(notes), *where, code=2)
+    assert "is there and is not an evidence export: nothing overwritten" in said, said
+    assert notes.read_text() == "my notes\n"
+    assert "is a folder" in refused("evidence", "export", "-o", str(tmp_path), *where, code=2)
+    missing = str(tmp_path / "missing" / "x.json")
+    assert "cannot write" in refused("evidence", "export", "-o", missing, *where, code=2)
+    bundle = tmp_path / "lena.json"
+    for _ in range(2):  # an earlier export is rewritten
+        assert "Wrote 1 signed envelope(s)" in ok("evidence", "export", "-o", str(bundle), *where)
+    (desk / ".inhouse" / "outbox" / "zz-access.request.json").write_text('{"payload": "eyJ')
+    said = " ".join(refused("evidence", "export", "-o", str(bundle), *where, code=2).split())
+    assert ".inhouse/outbox/zz-access.request.json:1: not JSON" in said, said
+    assert "not a whole envelope (a run cut short?)" in said
+    assert [
+        p.name for p in (desk / ".inhouse" / "outbox").iterdir() if p.name.startswith(".")
+    ] == []
