@@ -765,3 +765,14 @@ def test_evidence_export_keeps_what_is_there_and_names_a_cut_short_envelope(
     assert [
         p.name for p in (desk / ".inhouse" / "outbox").iterdir() if p.name.startswith(".")
     ] == []
+
+
+def test_workflow_test_refuses_a_report_target_it_cannot_write_before_running(
+    program: Path,
+) -> None:
+    """`workflow test W --junit reports` (a folder) ran every case, recorded the run, and only
+    then died with an IsADirectoryError traceback: the CI got no report. It is refused first."""
+    (program / "reports").mkdir()
+    for option in ("--junit", "--report"):
+        said = refused("workflow", "test", "nosuch", option, "reports", code=2)
+        assert f"{option} {program / 'reports'} is a folder" in " ".join(said.split()), said
