@@ -665,7 +665,7 @@ def test_a_binary_inhouse_toml_is_a_config_error(program: Path) -> None:
     assert "inhouse.toml is not valid TOML: not UTF-8 text" in message, message
 
 
-@pytest.mark.parametrize("span", ["99999999d", "99999999999999999999w"])
+@pytest.mark.parametrize("span", ["99999999d", "99999999999999999999w", "9999-12-31T23:00-05:00"])
 def test_a_span_too_far_ahead_is_refused_by_name(program: Path, span: str) -> None:
     """`--expires 99999999d` (a finger on the 9) was an OverflowError traceback."""
     for command in (
