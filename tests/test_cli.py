@@ -776,3 +776,14 @@ def test_workflow_test_refuses_a_report_target_it_cannot_write_before_running(
     for option in ("--junit", "--report"):
         said = refused("workflow", "test", "nosuch", option, "reports", code=2)
         assert f"{option} {program / 'reports'} is a folder" in " ".join(said.split()), said
+
+
+def test_the_last_rollout_lead_cannot_drop_the_role(program: Path) -> None:
+    """`person role lena --remove rollout-lead` (meant for someone else) was taken: the program
+    was left with no lead, nobody could invite or change roles again, and `claim-lead` takes
+    only a program nobody has joined. With a second lead first, it goes through."""
+    said = " ".join(refused("person", "role", "lena", "--remove", "rollout-lead", code=2).split())
+    assert "lena is the program's last rollout lead" in said, said
+    assert "rollout-lead" in ok("person", "role", "lena")
+    ok("person", "role", "omar", "--add", "rollout-lead")
+    assert "rollout-lead" not in ok("person", "role", "lena", "--remove", "rollout-lead")

@@ -243,6 +243,19 @@ class PeopleMixin(ProgramCore):
             raise NotAllowed(
                 f"only a rollout lead can change who is rollout lead ({who.name} is not)"
             )
+        others = [
+            other.name
+            for other in state.people.values()
+            if other.name != name and not other.service and Role.ROLLOUT_LEAD in other.roles
+        ]
+        if Role.ROLLOUT_LEAD in before - after and not others:
+            # nobody would be left to invite, change roles or grant waivers, and `claim-lead`
+            # takes only a program nobody has joined: the program would be locked for good
+            raise InvalidInput(
+                f"{name} is the program's last rollout lead: without one nobody may invite "
+                "people or change roles again. Make someone else rollout lead first "
+                "(`inhouse person role NAME --add rollout-lead`)"
+            )
         if Role.PILOT_USER in after - before:
             self.check_reach(None, Reach.PILOT, action=f"add {name} to the pilot")
         if before - after and self._leaves_pilot(state, name, after):
