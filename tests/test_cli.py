@@ -787,3 +787,11 @@ def test_the_last_rollout_lead_cannot_drop_the_role(program: Path) -> None:
     assert "rollout-lead" in ok("person", "role", "lena")
     ok("person", "role", "omar", "--add", "rollout-lead")
     assert "rollout-lead" not in ok("person", "role", "lena", "--remove", "rollout-lead")
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_init_where_no_folder_can_be_made_is_a_store_error(_isolated: Path) -> None:
+    """A --dir where no folder can be created (read-only, no permission: here /proc, where even
+    root makes none) was a FileNotFoundError traceback from mkdir."""
+    said = " ".join(refused("init", "X", "--lead", "lena", "--dir", "/proc/inhouse-x").split())
+    assert "cannot create the store's folder /proc/inhouse-x/.inhouse" in said, said
