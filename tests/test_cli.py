@@ -599,3 +599,199 @@ def test_no_flag_is_shown_as_taking_a_value(program: Path) -> None:
     shown = runner.invoke(app, ["status", "--help"], env={"COLUMNS": "120"}).stdout
     assert "--program        <str>" in shown or "--program <str>" in " ".join(shown.split())
     assert ok("status", "--json").startswith("{")
+
+
+#: bytes no UTF-8 reader takes: a binary file saved under a .yaml/.json name by mistake
+_BINARY = b"\x89PNG\r\n\x1a\n\x00\xff\xfe junk"
+
+
+#: the files a person names or writes, and the command that reads each: (where, command,
+#: whether the command takes the path as its last argument)
+_READ_FILES = [
+    ("payload.json", ["fact", "record", "task.named", "--attest", "x", "--file"], True),
+    ("trials/t.yaml", ["prove", "t"], False),
+    ("workflows/w.yaml", ["workflow", "validate", "w"], False),
+    ("enablement/t.yaml", ["pilot", "guide", "t"], False),
+    ("pf.yaml", ["workflow", "import-promptfoo", "pf.yaml", "--model", "m"], False),
+    ("ours.yaml", ["playbook", "validate", "ours.yaml"], False),
+]
+
+
+@pytest.mark.parametrize(
+    ("where", "command", "takes_path", "bad"),
+    [
+        (*read, bad)
+        for read in _READ_FILES
+        for bad in ("missing", "folder", "binary")
+        # a missing trial, workflow or track lists the others (tested with their loaders)
+        if bad != "missing" or read[0] in {"payload.json", "pf.yaml", "ours.yaml"}
+    ],
+)
+def test_a_file_a_person_gave_that_cannot_be_read_is_named_never_a_traceback(
+    program: Path, where: str, command: list[str], takes_path: bool, bad: str
+) -> None:
+    """A typo in --file, a folder where the file was meant to be, or a binary saved under the
+    name: each was a Python traceback (FileNotFoundError, IsADirectoryError,
+    UnicodeDecodeError) from every reader but one; now the error names the file and why."""
+    path = program / where
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if bad == "folder":
+        path.mkdir()
+    elif bad == "binary":
+        path.write_bytes(_BINARY)
+    args = [*command, where] if takes_path else command
+    message = " ".join(refused(*args, code=2).split())
+    assert where in message, message
+    reason = {"missing": "no ", "folder": "is a directory", "binary": "not utf-8 text"}[bad]
+    assert reason in message.lower(), message
+
+
+@pytest.mark.parametrize("bad", ["folder", "binary"])
+def test_a_listing_names_the_unreadable_file_and_goes_on(program: Path, bad: str) -> None:
+    """`workflow list` and `pilot tracks` show a broken file as a row saying why; a folder or a
+    binary named like a spec stopped the whole listing with a traceback."""
+    for where in ("workflows/w.yaml", "enablement/t.yaml"):
+        path = program / where
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.mkdir() if bad == "folder" else path.write_bytes(_BINARY)
+    reason = "Is a directory" if bad == "folder" else "not UTF-8 text"
+    assert reason in " ".join(ok("workflow", "list").split())
+    assert reason in " ".join(ok("pilot", "tracks").split())
+
+
+def test_a_binary_inhouse_toml_is_a_config_error(program: Path) -> None:
+    (program / "inhouse.toml").write_bytes(_BINARY)
+    message = " ".join(refused("status", code=2).split())
+    assert "inhouse.toml is not valid TOML: not UTF-8 text" in message, message
+
+
+@pytest.mark.parametrize("span", ["99999999d", "99999999999999999999w", "9999-12-31T23:00-05:00"])
+def test_a_span_too_far_ahead_is_refused_by_name(program: Path, span: str) -> None:
+    """`--expires 99999999d` (a finger on the 9) was an OverflowError traceback."""
+    for command in (
+        ["fact", "record", "task.named", "--attest", "x", "--set", "task=t", "--expires", span],
+        ["survey", "open", "--closes", span],
+    ):
+        message = " ".join(refused(*command, code=2).split())
+        assert f"'{span}' is too far ahead" in message, message
+
+
+def test_a_store_a_newer_inhouse_upgraded_is_refused_and_left_alone(program: Path) -> None:
+    """A colleague's newer inhouse migrated the shared store: this one raised alembic's
+    CommandError as a traceback. Now it says so, and writes nothing."""
+    database = program / ".inhouse" / "inhouse.db"
+    with sqlite3.connect(database) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0099_from_the_future'")
+        before = conn.execute("SELECT count(*) FROM events").fetchone()
+    message = " ".join(refused("status").split())
+    assert "has schema '0099_from_the_future', newer than this inhouse knows" in message, message
+    assert "Upgrade inhouse" in message
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (
+            "0099_from_the_future",
+        )
+        assert conn.execute("SELECT count(*) FROM events").fetchone() == before
+
+
+def test_audit_anchor_never_overwrites_a_file_that_is_not_its_anchor(program: Path) -> None:
+    """`audit anchor -o notes.md` overwrote notes.md; `-o somefolder` and `-o missing/x` were
+    tracebacks. The anchor it wrote itself is still rewritten as the log grows."""
+    notes = program / "notes.md"
+    notes.write_text("my notes\n")
+    assert "is there and is not an anchor file" in refused("audit", "anchor", "-o", "notes.md")
+    assert notes.read_text() == "my notes\n"
+    (program / "somefolder").mkdir()
+    assert "is a folder" in refused("audit", "anchor", "-o", "somefolder", code=2)
+    assert "cannot write the anchor" in refused("audit", "anchor", "-o", "missing/x", code=2)
+    assert "Anchored event" in ok("audit", "anchor")
+    assert "Anchored event" in ok("audit", "anchor")  # its own anchor: rewritten
+
+
+def test_init_into_a_file_is_refused_before_anything_is_written(_isolated: Path) -> None:
+    (_isolated / "notes.md").write_text("my notes\n")
+    for target in ("notes.md", "notes.md/sub"):
+        message = " ".join(refused("init", "Acme", "--lead", "lena", "--dir", target).split())
+        assert "notes.md is a file, not a folder" in message, message
+    assert (_isolated / "notes.md").read_text() == "my notes\n"
+    assert not (_isolated / ".inhouse").exists()
+
+
+@pytest.mark.parametrize("name", ["bob\nsmith", "bob\tsmith", "bob\x1b[31m"])
+def test_a_name_with_a_control_character_is_refused(program: Path, name: str) -> None:
+    """A line break or escape in a name was taken: it then split or coloured every table and
+    log line showing it, and nobody could type the name back."""
+    assert "control characters" in refused("person", "invite", name, code=2)
+    elsewhere = str(program.parent / "elsewhere")
+    assert "control characters" in refused("init", "X", "--lead", name, "--dir", elsewhere, code=2)
+
+
+def test_audit_verify_where_the_log_is_not_never_says_ok(program: Path) -> None:
+    """In a checkout without the log (or where it was lost) `audit verify` said "ok: 0 events,
+    chain intact" and exit 0: an audit that passed on a log nobody had looked at."""
+    for leftover in (program / ".inhouse").glob("inhouse.db*"):
+        leftover.unlink()
+    message = " ".join(refused("audit", "verify", code=2).split())
+    assert "cannot verify the log here: this folder has the program's settings but not its log" in (
+        message
+    ), message
+
+
+def test_evidence_export_keeps_what_is_there_and_names_a_cut_short_envelope(
+    program: Path, tmp_path: Path
+) -> None:
+    """From a checkout without the log: `evidence export -o notes.md` overwrote notes.md, a
+    folder or a missing folder in -o was a traceback, and an outbox envelope a cut-short run
+    left half-written stopped every export with a JSONDecodeError traceback."""
+    desk = tmp_path / "desk"
+    desk.mkdir()
+    shutil.copy(program / "inhouse.toml", desk / "inhouse.toml")
+    ok("access", "request", "--as", "lena", "--reason", "triage", "--program", str(desk))
+    notes = tmp_path / "notes.md"
+    notes.write_text("my notes\n")
+    where = ["--program", str(desk)]
+    said = refused("evidence", "export", "-o", str(notes), *where, code=2)
+    assert "is there and is not an evidence export: nothing overwritten" in said, said
+    assert notes.read_text() == "my notes\n"
+    assert "is a folder" in refused("evidence", "export", "-o", str(tmp_path), *where, code=2)
+    missing = str(tmp_path / "missing" / "x.json")
+    assert "cannot write" in refused("evidence", "export", "-o", missing, *where, code=2)
+    bundle = tmp_path / "lena.json"
+    for _ in range(2):  # an earlier export is rewritten
+        assert "Wrote 1 signed envelope(s)" in ok("evidence", "export", "-o", str(bundle), *where)
+    (desk / ".inhouse" / "outbox" / "zz-access.request.json").write_text('{"payload": "eyJ')
+    said = " ".join(refused("evidence", "export", "-o", str(bundle), *where, code=2).split())
+    assert ".inhouse/outbox/zz-access.request.json:1: not JSON" in said, said
+    assert "not a whole envelope (a run cut short?)" in said
+    assert [
+        p.name for p in (desk / ".inhouse" / "outbox").iterdir() if p.name.startswith(".")
+    ] == []
+
+
+def test_workflow_test_refuses_a_report_target_it_cannot_write_before_running(
+    program: Path,
+) -> None:
+    """`workflow test W --junit reports` (a folder) ran every case, recorded the run, and only
+    then died with an IsADirectoryError traceback: the CI got no report. It is refused first."""
+    (program / "reports").mkdir()
+    for option in ("--junit", "--report"):
+        said = refused("workflow", "test", "nosuch", option, "reports", code=2)
+        assert f"{option} {program / 'reports'} is a folder" in " ".join(said.split()), said
+
+
+def test_the_last_rollout_lead_cannot_drop_the_role(program: Path) -> None:
+    """`person role lena --remove rollout-lead` (meant for someone else) was taken: the program
+    was left with no lead, nobody could invite or change roles again, and `claim-lead` takes
+    only a program nobody has joined. With a second lead first, it goes through."""
+    said = " ".join(refused("person", "role", "lena", "--remove", "rollout-lead", code=2).split())
+    assert "lena is the program's last rollout lead" in said, said
+    assert "rollout-lead" in ok("person", "role", "lena")
+    ok("person", "role", "omar", "--add", "rollout-lead")
+    assert "rollout-lead" not in ok("person", "role", "lena", "--remove", "rollout-lead")
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_init_where_no_folder_can_be_made_is_a_store_error(_isolated: Path) -> None:
+    """A --dir where no folder can be created (read-only, no permission: here /proc, where even
+    root makes none) was a FileNotFoundError traceback from mkdir."""
+    said = " ".join(refused("init", "X", "--lead", "lena", "--dir", "/proc/inhouse-x").split())
+    assert "cannot create the store's folder /proc/inhouse-x/.inhouse" in said, said

@@ -163,3 +163,16 @@ def test_the_guide_names_the_recorded_lock_not_a_rewritten_inhouse_lock(
     assert guide["lock"]["hash"] == recorded.lock_hash
     assert [m["name"] for m in guide["models"]] == ["tiny"]
     assert "spare" not in render_guide(guide)
+
+
+def test_a_guide_out_that_cannot_be_written_is_named(world: World, _isolated: Path) -> None:
+    """`pilot guide legal --out guides` (a folder) or --out through a file was an
+    IsADirectoryError / FileExistsError traceback."""
+    env = world.enrol_cli("dora", "legal")
+    (_isolated / "guides").mkdir()
+    (_isolated / "notes.md").write_text("my notes\n")
+    for out, said in (("guides", "is a folder"), ("notes.md/x.md", "is a file, not a folder")):
+        result = runner.invoke(app, ["pilot", "guide", "legal", "--out", out], env=env)
+        assert result.exit_code == 2 and said in result.stderr, result.stderr
+        assert "Traceback" not in result.output
+    assert (_isolated / "notes.md").read_text() == "my notes\n"

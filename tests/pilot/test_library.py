@@ -463,3 +463,42 @@ def test_production_is_not_moved_by_an_alias_of_the_author(lena: Program) -> Non
     assert move_label(bob, "triage@1", "production").effective
     assert library(lena).resolve("triage@production").id == "triage@1"
     lena.close()
+
+
+def test_export_to_a_file_is_refused_by_name(lena: Program, _isolated: Path) -> None:
+    """`prompts export notes.md` (a file, not a folder) was a FileExistsError traceback."""
+    (_isolated / "notes.md").write_text("my notes\n")
+    result = CliRunner().invoke(app, ["prompts", "export", "notes.md"])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "cannot export to" in result.output and "is a file, not a folder" in result.output
+    assert (_isolated / "notes.md").read_text() == "my notes\n"
+
+
+def test_export_never_overwrites_a_version_written_by_hand_and_not_imported(
+    lena: Program, _isolated: Path
+) -> None:
+    """A person adds version 2 to prompts/summary.yaml (the documented way to write a change
+    for git), then runs `prompts export` before `prompts import`: export rewrote the file from
+    the library and version 2 was gone, without a word. It is now refused by name, and kept;
+    once imported, export rewrites the file as before."""
+    add_prompt(lena, "summary", SUMMARY, where="summary.yaml")
+    [path] = export_prompts(lena)
+    by_hand = path.read_text(encoding="utf-8") + (
+        "- messages:\n  - {role: user, content: 'Summarise briefly: {{ text }}'}\n"
+        "  variables: {text: {type: string}}\n  version: 2\n"
+    )
+    path.write_text(by_hand, encoding="utf-8")
+    result = CliRunner().invoke(app, ["prompts", "export"])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    said = " ".join(result.output.split())
+    assert "prompts/summary.yaml holds version 2, which the library lacks" in said, said
+    assert "nothing was written: import it first" in said
+    assert path.read_text(encoding="utf-8") == by_hand
+    path.write_text(by_hand.replace("version: 2\n", "version: 2\n  oops: [\n"), encoding="utf-8")
+    said = " ".join(CliRunner().invoke(app, ["prompts", "export"]).output.split())
+    assert "not valid YAML" in said and "nothing was written" in said, said
+    path.write_text(by_hand, encoding="utf-8")
+    [line] = import_prompts(lena)
+    assert line.startswith("summary@2: added") and line.endswith("imported"), line
+    assert export_prompts(lena) == [path]
+    assert "Summarise briefly" in path.read_text(encoding="utf-8")

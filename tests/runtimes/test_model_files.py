@@ -188,3 +188,26 @@ def test_offline_pull_suggests_the_test_model(monkeypatch: pytest.MonkeyPatch) -
     assert "cannot reach the Hugging Face Hub" in result.output
     assert "inhouse models make-test-model" in result.output
     assert "Traceback" not in result.output
+
+
+def test_make_test_model_never_overwrites_a_file_that_is_not_the_test_model(
+    tmp_path: Path,
+) -> None:
+    """`make-test-model --output notes.txt` replaced notes.txt (a real model likewise), and
+    `--output somefolder` was an IsADirectoryError traceback; the test model itself is
+    remade in place as before."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    said = runner.invoke(app, ["models", "make-test-model", "--output", str(notes)])
+    assert said.exit_code == 2 and "Traceback" not in said.output, said.output
+    assert "is there and is not the test model: nothing overwritten" in said.output
+    assert notes.read_text() == "my notes\n"
+    (tmp_path / "somefolder").mkdir()
+    said = runner.invoke(
+        app, ["models", "make-test-model", "--output", str(tmp_path / "somefolder")]
+    )
+    assert said.exit_code == 2 and "is a folder: give the file to write" in said.output, said.output
+    made = tmp_path / "m.gguf"
+    for _ in range(2):
+        result = runner.invoke(app, ["models", "make-test-model", "--output", str(made)])
+        assert result.exit_code == 0, result.output

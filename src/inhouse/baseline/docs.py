@@ -10,6 +10,7 @@ from typing import Any
 from inhouse.baseline.lock import Lock, require_lock, rules_hash
 from inhouse.baseline.manifest import Manifest, read_manifest, runtime_config
 from inhouse.errors import ConfigError
+from inhouse.outfiles import write_text
 from inhouse.program.config import read_config
 from inhouse.runtimes.capabilities import runtime_capabilities
 
@@ -109,5 +110,5 @@ def write_docs(folder: Path, out: Path | None = None) -> Path:
         )
     text = render_docs(folder, read_manifest(folder, config), lock, config)
     path = out or folder / DOCS_NAME
-    path.write_text(text, encoding="utf-8")
+    write_text(path, text, option="--out")
     return path

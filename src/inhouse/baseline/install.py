@@ -29,6 +29,7 @@ from inhouse.baseline.lock import Lock, LockedModel, require_lock
 from inhouse.baseline.manifest import BlessedModel, Manifest, read_manifest, runtime_config
 from inhouse.errors import ConfigError, InvalidInput
 from inhouse.location import DATA_DIR
+from inhouse.outfiles import write_text
 from inhouse.program.engine import Program
 from inhouse.program.facts import Fact, Provenance
 from inhouse.runtimes.capabilities import runtime_capabilities
@@ -272,7 +273,7 @@ def write_install_script(
     lock = require_lock(folder)
     text = render_install_script(folder, read_manifest(folder), lock, source=source)
     program.actor(actor)  # fail on an unknown person before writing anything
-    out.write_text(text, encoding="utf-8")
+    write_text(out, text, option="--out")
     out.chmod(0o755)
     payload = {
         "lock_hash": lock.lock_hash,

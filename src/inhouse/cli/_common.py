@@ -224,17 +224,23 @@ def parse_when(text: str) -> Any:
 
     value = text.strip()
     span = re.fullmatch(r"(\d+)\s*([hdw])", value)
-    if span:
-        amount, unit = int(span.group(1)), span.group(2)
-        hours = {"h": 1, "d": 24, "w": 24 * 7}[unit] * amount
-        return datetime.now(UTC) + timedelta(hours=hours)
     try:
+        if span:
+            amount, unit = int(span.group(1)), span.group(2)
+            hours = {"h": 1, "d": 24, "w": 24 * 7}[unit] * amount
+            return datetime.now(UTC) + timedelta(hours=hours)
         if len(value) == 10:
             day = datetime.fromisoformat(value).date()
             return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
         moment = datetime.fromisoformat(value)
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        moment.astimezone(UTC)  # compared in UTC everywhere: it must have a UTC time
+        return moment
+    except OverflowError:
+        raise InvalidInput(
+            f"{text!r} is too far ahead: a time must fall before the year 10000"
+        ) from None
     except ValueError:
         raise InvalidInput(
             f"cannot read {text!r} as a time: use 2026-12-31, 2026-12-31T17:00+01:00, or 30d"
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -36,6 +36,9 @@ def verify(
     from inhouse.program.audit import check_anchor, read_anchor, verify_chain
 
     opened = open_program(program)
+    # a checkout without the log (or a log lost) holds no events: an empty chain is intact, so
+    # "ok" would vouch for a log nobody looked at
+    opened.refuse_if_detached("verify the log")
     report = verify_chain(opened.store, lead_key=opened.settings.lead_key)
     problem, bad = report.problem, report.first_bad_seq
     if report.ok and anchor is not None:

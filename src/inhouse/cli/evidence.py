@@ -13,6 +13,16 @@ from inhouse.cli._common import ProgramOpt, Typer, open_program, out_console
 app = Typer()
 
 
+def _an_export(path: Path) -> bool:
+    """Whether ``path`` holds envelopes (an earlier export, rewritten with what is new)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    items = data if isinstance(data, list) else [data]
+    return all(isinstance(item, dict) and "payloadType" in item for item in items)
+
+
 @app.command("export")
 def export(
     output: Annotated[Path, typer.Option("-o", "--output", help="File to write (JSON).")],
@@ -29,7 +39,17 @@ def export(
     envelopes = open_program(program).export_evidence(kind or [])
     if not envelopes:
         raise InvalidInput("nothing to export: no signed evidence of yours here")
-    output.write_text(json.dumps(envelopes, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    if output.is_dir():
+        raise InvalidInput(f"-o {output} is a folder: give the file to write, e.g. evidence.json")
+    if output.exists() and not _an_export(output):
+        raise InvalidInput(
+            f"{output} is there and is not an evidence export: nothing overwritten; give "
+            "another -o FILE, or move it away"
+        )
+    try:
+        output.write_text(json.dumps(envelopes, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    except OSError as err:
+        raise InvalidInput(f"cannot write {output}: {err.strerror or err}") from None
     out_console().print(f"Wrote {len(envelopes)} signed envelope(s) to {output}.")
 
 

@@ -27,9 +27,11 @@ def _payload(pairs: list[str], data: str | None, file: Path | None) -> dict[str,
     import json
 
     from inhouse.errors import InvalidInput
+    from inhouse.jsonfiles import read_text
 
     payload: dict[str, Any] = {}
-    for source, text in (("--file", file.read_text("utf-8") if file else None), ("--data", data)):
+    from_file = read_text(file, shown=f"--file {file}") if file else None
+    for source, text in (("--file", from_file), ("--data", data)):
         if text is None:
             continue
         try:

@@ -293,11 +293,15 @@ def test(
     """Run the test cases, record the run as play 3's evidence; exit 1 below the pass-rate."""
     import json as jsonlib
 
+    from inhouse.outfiles import check_target, write_text
     from inhouse.workflows import run_workflow_tests
 
     opened = open_program(program)
     junit_file = _user_path(opened.folder, junit) if junit else None
     report_file = _user_path(opened.folder, report_path) if report_path else None
+    for option, target in (("--junit", junit_file), ("--report", report_file)):
+        if target is not None:  # before the run: its evidence is recorded, whatever comes after
+            check_target(target, option=option)
     from inhouse.cli.render import ProgressBar
 
     with ProgressBar(err_console(), transient=True) as bar:
@@ -316,11 +320,10 @@ def test(
         )
     data = report.to_dict()
     if junit_file is not None:
-        junit_file.parent.mkdir(parents=True, exist_ok=True)
-        junit_file.write_text(report.junit_xml(), encoding="utf-8")
+        write_text(junit_file, report.junit_xml(), option="--junit")
     if report_file is not None:
-        report_file.parent.mkdir(parents=True, exist_ok=True)
-        report_file.write_text(jsonlib.dumps(data, indent=2, default=str) + "\n", "utf-8")
+        text = jsonlib.dumps(data, indent=2, default=str) + "\n"
+        write_text(report_file, text, option="--report")
     if json:
         print_json(data)
     else:

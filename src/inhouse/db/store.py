@@ -55,7 +55,13 @@ def _make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(database).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise StoreError(
+                    f"cannot create the store's folder {folder}: {err.strerror or err}"
+                ) from None
         engine = create_engine(parsed, connect_args={"timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -76,6 +82,11 @@ def _current_revision(engine: Engine) -> str | None:
         return None if row is None else str(row[0])
 
 
+def _known_revisions() -> set[str]:
+    """The schema revisions this release's migrations define (each file is named for its own)."""
+    return {path.stem for path in (_MIGRATIONS / "versions").glob("[0-9]*.py")}
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Upgrade the schema to ``revision`` with Alembic (append-only, named migrations)."""
     from alembic import command
@@ -93,7 +104,17 @@ def open_store(url: str, *, upgrade: bool = True) -> Store:
     engine = _make_engine(url)
     safe_url = make_url(url).render_as_string(hide_password=True)
     try:
-        if upgrade and _current_revision(engine) != HEAD_REVISION:
+        current = _current_revision(engine) if upgrade else HEAD_REVISION
+        if current is not None and current != HEAD_REVISION and current not in _known_revisions():
+            # a newer inhouse migrated it (a colleague upgraded first): never write to a schema
+            # this release cannot read, and never try to "downgrade" what it does not know
+            engine.dispose()
+            raise StoreError(
+                f"the store at {safe_url} has schema {current!r}, newer than this inhouse "
+                f"knows (up to {HEAD_REVISION!r}): a newer inhouse upgraded it. Upgrade "
+                "inhouse here (`pip install -U inhouse`); nothing was changed"
+            )
+        if current != HEAD_REVISION:
             migrate(engine)
     except OperationalError as err:
         engine.dispose()

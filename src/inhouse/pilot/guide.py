@@ -20,6 +20,7 @@ from jinja2 import PackageLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
 from inhouse.errors import InhouseError, InvalidInput
+from inhouse.outfiles import check_target, write_text
 from inhouse.pilot.enablement import progress
 from inhouse.pilot.evidence import PilotEvidence
 from inhouse.pilot.roster import enrolled_person
@@ -265,8 +266,9 @@ def write_guide(
     base_url: str | None = None,
 ) -> tuple[str, Path | None]:
     """Render the guide; write it to ``out`` when given. Returns the text and the path."""
+    if out is not None:
+        check_target(out, option="--out")
     text = render_guide(build_guide(program, track_name, person=person, base_url=base_url), fmt)
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
+        write_text(out, text, option="--out")
     return text, out

@@ -99,15 +99,47 @@ def export_prompts(program: Program, where: str | Path = PROMPTS_DIR) -> list[Pa
     folder); returns the files written. Files of other names are left alone."""
     folder = _folder(program, where)
     found = library(program)
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name in sorted(found.prompts):
-        path = folder / f"{name}.yaml"
-        text = prompt_file_text(found, name)
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise InvalidInput(f"cannot export to {folder}: it is a file, not a folder") from None
+    texts = {
+        folder / f"{name}.yaml": prompt_file_text(found, name) for name in sorted(found.prompts)
+    }
+    changed = [path for path, text in texts.items() if _differs(path, text)]
+    for path in changed:  # all checked before anything is written
+        if path.exists():
+            _not_ahead(found, path, program.folder)
+    for path in changed:
+        path.write_text(texts[path], encoding="utf-8")
+    return list(texts)
+
+
+def _differs(path: Path, text: str) -> bool:
+    try:
+        return path.read_text(encoding="utf-8") != text
+    except FileNotFoundError:
+        return True
+    except (OSError, UnicodeDecodeError):
+        return True  # unreadable: _not_ahead names it
+
+
+def _not_ahead(found: Library, path: Path, root: Path) -> None:
+    """Refuse to overwrite an exported file that holds what the library does not (a version
+    written by hand and not imported yet, an edit, a file that no longer reads): it would be
+    lost. What the library holds alone is rewritten freely."""
+    try:
+        shown = str(path.relative_to(root.resolve()))
+    except ValueError:
+        shown = str(path)
+    then = "nothing was written: import it first (`inhouse prompts import`), or move it away"
+    try:
+        fresh = _new_versions(found, _read(path, shown))
+    except InvalidInput as err:
+        raise InvalidInput(f"{err}; {then}") from None
+    if fresh:
+        numbers = ", ".join(str(number) for number, _ in fresh)
+        raise InvalidInput(f"{shown} holds version {numbers}, which the library lacks; {then}")
 
 
 # -- reading a folder ----------------------------------------------------------------------------

@@ -42,7 +42,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from inhouse.errors import InhouseError, InvalidInput, validation_problems
-from inhouse.jsonfiles import load_yaml
+from inhouse.jsonfiles import load_yaml, read_text
 from inhouse.location import safe_join
 from inhouse.pilot.evidence import PilotEvidence
 from inhouse.pilot.library import PromptVersion
@@ -531,14 +531,13 @@ def load_track(folder: Path, name: str) -> Track:
     """The track ``name`` of the program at ``folder``, validated (its workflows must exist)."""
     path = track_path(folder, name)
     where = f"{TRACKS_DIR}/{name}.yaml"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not path.exists():
         known = ", ".join(list_tracks(folder)) or "none yet"
         raise InvalidInput(
             f"no track {name!r}: {where} does not exist (tracks: {known}); write one "
             "(docs/pilot.md shows the format)"
-        ) from None
+        )
+    text = read_text(path, shown=where)
     return parse_track(text, name=name, where=where, workflows=list_workflows(folder))
 
 

@@ -97,9 +97,28 @@ def write_anchor(path: Path, program_id: str, report: AuditReport) -> Anchor:
     """Record the verified head in ``path`` (kept in git): a later cut-off tail shows."""
     if not report.ok or report.head_hash is None:
         raise InvalidInput("anchor only a log that verifies and has events")
+    if path.is_dir():
+        raise InvalidInput(f"cannot write the anchor {path}: it is a folder; give a file name")
+    if path.exists():
+        # the anchor is rewritten as the log grows; any other file there is someone's, kept
+        try:
+            earlier = read_anchor(path)
+        except InvalidInput:
+            raise InvalidInput(
+                f"{path} is there and is not an anchor file: nothing overwritten; "
+                "give another -o FILE, or move it away"
+            ) from None
+        if earlier.program_id != program_id:
+            raise InvalidInput(
+                f"{path} anchors another program ({earlier.program_id[:16]}…): nothing "
+                "overwritten; give another -o FILE"
+            )
     anchor = Anchor(program_id, report.head_seq, report.head_hash)
     body = {"program": program_id, "seq": anchor.seq, "hash": anchor.hash}
-    path.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+    try:
+        path.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+    except OSError as err:
+        raise InvalidInput(f"cannot write the anchor {path}: {err.strerror or err}") from None
     return anchor
 
 

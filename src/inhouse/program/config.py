@@ -44,6 +44,8 @@ def read_config(folder: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read {path}: {err.strerror}") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path} is not valid TOML: {err}") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path} is not valid TOML: not UTF-8 text ({err.reason})") from None
 
 
 def read_settings(folder: Path) -> ProgramSettings:

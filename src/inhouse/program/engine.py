@@ -74,6 +74,11 @@ class Program(WaiversMixin, PeopleMixin, SignInMixin, EvidenceMixin, PlaysMixin,
             raise ProgramExists(f"{folder} is already inside the inhouse program at {existing}")
         if not name.strip():  # before the store is written: a failure after it leaves a log
             raise InvalidInput("the program needs a name, e.g. 'Acme local LLMs'")
+        blocked = next((p for p in (folder, *folder.parents) if p.exists()), folder)
+        if not blocked.is_dir():
+            raise InvalidInput(
+                f"cannot create the program in {folder}: {blocked} is a file, not a folder"
+            )
         check_name(lead, "lead")
         book = load_playbook(_playbook_ref(folder, playbook))  # fail before writing anything
         store = open_store(database_url(folder))

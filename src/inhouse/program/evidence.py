@@ -19,6 +19,7 @@ does not count one appended around the import: a copy would be a new ticket, a n
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import IdentityError, InhouseError, InvalidInput, NotAllowed
 from inhouse.identity import machine as _machine
+from inhouse.jsonfiles import read_json
 from inhouse.location import DATA_DIR
 from inhouse.program.collectors import collector_for
 from inhouse.program.core import ProgramCore
@@ -243,7 +245,10 @@ class EvidenceMixin(ProgramCore):
         folder.mkdir(parents=True, exist_ok=True)
         stamp = self.clock().strftime("%Y%m%dT%H%M%S%f")
         path = folder / f"{stamp}-{label}.json"
-        path.write_text(json.dumps(envelope, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        # written whole or not at all: a run cut short leaves no half envelope to export
+        partial = folder / f".{path.name}.partial"
+        partial.write_text(json.dumps(envelope, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(partial, path)
         return path
 
     def seal_enrolment(self, invitation: str, *, at_machine: str | None = None) -> Path:
@@ -280,7 +285,16 @@ class EvidenceMixin(ProgramCore):
         if self.detached():
             found = []
             for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-                found.append(json.loads(path.read_text(encoding="utf-8")))
+                shown = f"{DATA_DIR}/{OUTBOX}/{path.name}"
+                try:
+                    found.append(read_json(path, shown=shown))
+                except InvalidInput as err:
+                    # never left out quietly: it may be this machine's enrolment
+                    raise InvalidInput(
+                        f"{err}: not a whole envelope (a run cut short?). Move it away and run "
+                        "the command that made it again (`inhouse join`, `inhouse access "
+                        "request`, `inhouse baseline verify`)"
+                    ) from None
             return found
         state, _ = self._begin(None)
         now = self.clock()

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 import secrets
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -73,8 +74,18 @@ def roles_of(values: Iterable[str]) -> set[str]:
 
 
 def check_name(name: str, what: str) -> None:
-    if not name or name != name.strip() or len(name) > 200:
-        raise InvalidInput(f"a {what} name must be 1-200 characters without outer spaces: {name!r}")
+    # a line break or other control character would split the name across lines in every
+    # table and log that shows it, and a person cannot type it back to name them
+    if (
+        not name
+        or name != name.strip()
+        or len(name) > 200
+        or any(unicodedata.category(char) == "Cc" for char in name)
+    ):
+        raise InvalidInput(
+            f"a {what} name must be 1-200 characters, without outer spaces or control "
+            f"characters (line breaks, tabs): {name!r}"
+        )
 
 
 class PeopleMixin(ProgramCore):
@@ -231,6 +242,19 @@ class PeopleMixin(ProgramCore):
         if Role.ROLLOUT_LEAD in after ^ before and Role.ROLLOUT_LEAD not in who.roles:
             raise NotAllowed(
                 f"only a rollout lead can change who is rollout lead ({who.name} is not)"
+            )
+        others = [
+            other.name
+            for other in state.people.values()
+            if other.name != name and not other.service and Role.ROLLOUT_LEAD in other.roles
+        ]
+        if Role.ROLLOUT_LEAD in before - after and not others:
+            # nobody would be left to invite, change roles or grant waivers, and `claim-lead`
+            # takes only a program nobody has joined: the program would be locked for good
+            raise InvalidInput(
+                f"{name} is the program's last rollout lead: without one nobody may invite "
+                "people or change roles again. Make someone else rollout lead first "
+                "(`inhouse person role NAME --add rollout-lead`)"
             )
         if Role.PILOT_USER in after - before:
             self.check_reach(None, Reach.PILOT, action=f"add {name} to the pilot")

@@ -301,6 +301,10 @@ def load_playbook(ref: str | Path = DEFAULT_PLAYBOOK) -> Playbook:
             text = path.read_text(encoding="utf-8")
         except OSError as err:
             raise PlaybookError(f"cannot read playbook {path}: {err.strerror}") from None
+        except UnicodeDecodeError as err:
+            raise PlaybookError(
+                f"cannot read playbook {path}: not UTF-8 text ({err.reason})"
+            ) from None
         book = parse_playbook(text, source=str(path))
         _not_posing(book, path)
         return book

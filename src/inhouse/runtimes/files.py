@@ -177,7 +177,18 @@ def record_model(
 def create_test_model(folder: Path, *, seed: int = 0, output: Path | None = None) -> ModelFile:
     """Write the test model into the models folder (or to ``output``) and record it there."""
     target = output if output is not None else folder / TEST_MODEL_FILENAME
-    make_test_model(target, seed=seed)
+    if target.is_dir():
+        raise InvalidInput(f"--output {target} is a folder: give the file to write, e.g. x.gguf")
+    if target.exists() and not is_test_model(target):
+        # a real model or someone's file: making the test model is never worth losing it
+        raise InvalidInput(
+            f"{target} is there and is not the test model: nothing overwritten; give another "
+            "--output, or move it away"
+        )
+    try:
+        make_test_model(target, seed=seed)
+    except (FileExistsError, NotADirectoryError):
+        raise InvalidInput(f"cannot write {target}: a file in its path is not a folder") from None
     source = {"kind": "test-model", "seed": seed}
     if folder.resolve() in target.resolve().parents:
         return record_model(folder, target, source)

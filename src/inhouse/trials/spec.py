@@ -245,15 +245,15 @@ def load_trial(folder: Path, name: str) -> TrialSpec:
     when the trial is planned (see :func:`inhouse.trials.plan.plan_trial`)."""
     path = trial_path(folder, name)
     shown = f"{TRIALS_DIR}/{name}.yaml"
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not path.exists():
         found = sorted(p.stem for p in (folder / TRIALS_DIR).glob("*.yaml"))
         raise InvalidInput(
             f"no trial {shown} in {folder}"
             + (f"; trials here: {', '.join(found)}" if found else "")
             + "; write one (docs/trials.md shows the format)"
-        ) from None
+        )
+    try:
+        raw = yaml.safe_load(read_text(path, shown=shown))
     except yaml.YAMLError as err:
         raise InvalidInput(f"{shown} is not valid YAML: {err}") from None
     if not isinstance(raw, dict):

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from inhouse.errors import InvalidInput
+from inhouse.jsonfiles import read_text
 from inhouse.workflows.pfformat import (
     TEST_FILE_SUFFIXES,
     Converted,
@@ -680,10 +681,9 @@ def import_promptfoo(
     ``root`` is the program folder the spec's file references are written relative to and
     must stay inside (default: the config's folder)."""
     source = config_path.name
-    try:
-        text = config_path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidInput(f"no promptfoo config at {config_path}") from None
+    if not config_path.exists():
+        raise InvalidInput(f"no promptfoo config at {config_path}")
+    text = read_text(config_path, shown=source)
     config = load_yaml_as_promptfoo(text, where=source)
     if not isinstance(config, dict):
         raise InvalidInput(f"{source}: a promptfoo config is a YAML mapping")

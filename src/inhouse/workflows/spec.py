@@ -68,7 +68,7 @@ from pydantic import (
 
 from inhouse.checks import CheckSpec, parse_checks
 from inhouse.errors import InhouseError, InvalidInput, first_validation_problem
-from inhouse.jsonfiles import load_yaml
+from inhouse.jsonfiles import load_yaml, read_text
 from inhouse.location import safe_join
 from inhouse.program.events import canonical_json
 from inhouse.program.feedback import run_hash, template_key
@@ -617,14 +617,13 @@ def load_workflow(folder: Path, name: str) -> Workflow:
     """The workflow ``name`` of the program at ``folder``, validated."""
     path = workflow_path(folder, name)
     where = f"{WORKFLOWS_DIR}/{name}.yaml"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not path.exists():
         known = ", ".join(list_workflows(folder)) or "none yet"
         raise InvalidInput(
             f"no workflow {name!r}: {where} does not exist (workflows: {known}); write one, or "
             "import a promptfoo config with `inhouse workflow import-promptfoo`"
-        ) from None
+        )
+    text = read_text(path, shown=where)
     return parse_workflow(text, where=where, expected_name=name, folder=folder)
 
 
