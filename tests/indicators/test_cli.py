@@ -27,6 +27,10 @@ def test_bad_input_is_named_and_records_nothing(_isolated: Path) -> None:
     assert "is not a month (2026-11), an ISO week (2026-W47) or a span of days" in out
     out = cli("indicators", "prices", "set", "--input", "1", code=2)
     assert "give --reference, --output, --source (or --from-trial)" in out
+    for bad in ("inf", "1e999"):  # a price no cost can be figured from
+        out = cli("indicators", "prices", "set", "--reference", "gpt-4o-mini", "--input", bad,
+                  "--output", "0.6", "--source", "the price list", code=2)  # fmt: skip
+        assert "--input inf: a price per 1M tokens is a number of 0 or more" in out, out
     out = cli("indicators", "prices", "set", "--from-trial", code=3)
     assert "no trial verdict records its economics" in out
     out = cli("finding", "add", "too slow", "--target", "gateway", code=2)

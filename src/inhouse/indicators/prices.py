@@ -9,10 +9,11 @@ shown as such wherever it is used.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from inhouse.errors import Refused
+from inhouse.errors import InvalidInput, Refused
 from inhouse.indicators.model import CostsWord
 from inhouse.indicators.periods import Period
 from inhouse.program.checks import CheckContext
@@ -62,6 +63,9 @@ def set_prices(
     source: str,
 ) -> Fact:
     """Record a price snapshot in the acting person's signed word."""
+    for option, value in (("--input", input_per_mtok), ("--output", output_per_mtok)):
+        if not math.isfinite(value) or value < 0:
+            raise InvalidInput(f"{option} {value}: a price per 1M tokens is a number of 0 or more")
     payload = {
         "reference": reference.strip(),
         "price_input_per_mtok": input_per_mtok,
