@@ -23,6 +23,9 @@ def test_bad_input_is_named_and_records_nothing(_isolated: Path) -> None:
     cli("init", "Acme", "--lead", "lena")
     out = cli("indicators", "report", "--period", "2026-13", code=2)
     assert "month 13 is not 01 to 12" in out
+    for far in ("0001-01", "9999-W52", "9999-12-01..9999-12-31"):  # no period before or day after
+        out = cli("indicators", "report", "--period", far, code=2)
+        assert f"period '{far}': the year " in out and "is not 1900 to 9998" in out, out
     out = cli("indicators", "report", "--period", "last month", code=2)
     assert "is not a month (2026-11), an ISO week (2026-W47) or a span of days" in out
     out = cli("indicators", "prices", "set", "--input", "1", code=2)

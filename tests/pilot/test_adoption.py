@@ -283,6 +283,9 @@ def test_the_adoption_command_shows_members_and_roles_and_records(
     recorded = run("--record")
     assert "Recorded pilot.adoption" in recorded and "signed by gateway" in recorded
     assert "unchanged" in run("--record")
+    far = runner.invoke(app, ["adoption", "--as-of", "0001-01-01"])  # no window before it
+    assert far.exit_code == 2 and "Traceback" not in far.output, far.output
+    assert "--as-of '0001-01-01': the year is not 1900 to 9998" in " ".join(far.output.split())
 
 
 def test_the_adoption_command_says_the_signed_report_is_too_old_to_count(

@@ -70,8 +70,21 @@ class Period:
         return periods[::-1]
 
 
+#: the years a period may fall in: a report also reads the periods before it, and the days
+#: after its end, which the calendar's first and last years do not have
+YEARS = (1900, 9998)
+
+
 def parse_period(text: str) -> Period:
-    """``2026-11``, ``2026-W47`` or ``2026-11-01..2026-11-15``."""
+    """``2026-11``, ``2026-W47`` or ``2026-11-01..2026-11-15``, within :data:`YEARS`."""
+    first, last = YEARS
+    for year in re.findall(r"(?:^|\.\.)\s*(\d{4})", text.strip()):
+        if not first <= int(year) <= last:
+            raise InvalidInput(f"period {text!r}: the year {int(year)} is not {first} to {last}")
+    return _parse_period(text)
+
+
+def _parse_period(text: str) -> Period:
     value = text.strip()
     if match := _MONTH.match(value):
         year, month = int(match[1]), int(match[2])

@@ -139,4 +139,6 @@ def day_text(value: date | str, name: str) -> str:
         ok = False
     if not ok:
         raise InvalidInput(f"usage: {name} {value!r} is not a day (YYYY-MM-DD)")
+    if not 1900 <= int(value[:4]) <= 9998:  # the windows read before and after it must exist
+        raise InvalidInput(f"usage: {name} {value!r}: the year is not 1900 to 9998")
     return value
