@@ -4,11 +4,12 @@ caller checks first (:func:`check_target`), never as an ``OSError`` traceback af
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from inhouse.errors import InvalidInput
 
-__all__ = ["check_target", "write_text"]
+__all__ = ["check_replaceable", "check_target", "write_text"]
 
 
 def check_target(path: Path, *, option: str) -> None:
@@ -19,6 +20,18 @@ def check_target(path: Path, *, option: str) -> None:
     blocked = next((parent for parent in path.parents if parent.exists()), None)
     if blocked is not None and not blocked.is_dir():
         raise InvalidInput(f"{option} {path}: {blocked} is a file, not a folder")
+
+
+def check_replaceable(path: Path, *, option: str, what: str, ours: Callable[[Path], bool]) -> None:
+    """:func:`check_target`, and refuse a file already at ``path`` unless ``ours`` says it is
+    ``what`` the command writes (an earlier one, rewritten): anything else there is someone's,
+    and never worth losing."""
+    check_target(path, option=option)
+    if path.exists() and not ours(path):
+        raise InvalidInput(
+            f"{path} is there and is not {what}: nothing overwritten; give another {option}, "
+            "or move it away"
+        )
 
 
 def write_text(path: Path, text: str, *, option: str) -> None:

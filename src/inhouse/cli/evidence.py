@@ -35,17 +35,12 @@ def export(
     outbox (enrolment, verify runs); elsewhere, the facts your key signed itself, sealed with
     it (never a dashboard session's, one recorded on someone's behalf, or an import)."""
     from inhouse.errors import InvalidInput
+    from inhouse.outfiles import check_replaceable
 
     envelopes = open_program(program).export_evidence(kind or [])
     if not envelopes:
         raise InvalidInput("nothing to export: no signed evidence of yours here")
-    if output.is_dir():
-        raise InvalidInput(f"-o {output} is a folder: give the file to write, e.g. evidence.json")
-    if output.exists() and not _an_export(output):
-        raise InvalidInput(
-            f"{output} is there and is not an evidence export: nothing overwritten; give "
-            "another -o FILE, or move it away"
-        )
+    check_replaceable(output, option="-o", what="an evidence export", ours=_an_export)
     try:
         output.write_text(json.dumps(envelopes, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     except OSError as err:

@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from inhouse.db import Store, events
 from inhouse.errors import InvalidInput
+from inhouse.outfiles import check_replaceable
 from inhouse.program.integrity import ChainVerifier
 
 __all__ = [
@@ -93,21 +94,22 @@ def verify_chain(store: Store, *, lead_key: str | None = None) -> AuditReport:
     )
 
 
+def _an_anchor(path: Path) -> bool:
+    try:
+        read_anchor(path)
+    except InvalidInput:
+        return False
+    return True
+
+
 def write_anchor(path: Path, program_id: str, report: AuditReport) -> Anchor:
     """Record the verified head in ``path`` (kept in git): a later cut-off tail shows."""
     if not report.ok or report.head_hash is None:
         raise InvalidInput("anchor only a log that verifies and has events")
-    if path.is_dir():
-        raise InvalidInput(f"cannot write the anchor {path}: it is a folder; give a file name")
+    # the anchor is rewritten as the log grows; any other file there is someone's, kept
+    check_replaceable(path, option="-o", what="an anchor file", ours=_an_anchor)
     if path.exists():
-        # the anchor is rewritten as the log grows; any other file there is someone's, kept
-        try:
-            earlier = read_anchor(path)
-        except InvalidInput:
-            raise InvalidInput(
-                f"{path} is there and is not an anchor file: nothing overwritten; "
-                "give another -o FILE, or move it away"
-            ) from None
+        earlier = read_anchor(path)
         if earlier.program_id != program_id:
             raise InvalidInput(
                 f"{path} anchors another program ({earlier.program_id[:16]}…): nothing "

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from inhouse.errors import InvalidInput
 from inhouse.jsonfiles import read_json
+from inhouse.outfiles import check_replaceable
 from inhouse.runtimes.digests import gguf_problem, sha256_digest
 from inhouse.runtimes.testmodel import TEST_MODEL_FILENAME, is_test_model, make_test_model
 
@@ -177,14 +178,8 @@ def record_model(
 def create_test_model(folder: Path, *, seed: int = 0, output: Path | None = None) -> ModelFile:
     """Write the test model into the models folder (or to ``output``) and record it there."""
     target = output if output is not None else folder / TEST_MODEL_FILENAME
-    if target.is_dir():
-        raise InvalidInput(f"--output {target} is a folder: give the file to write, e.g. x.gguf")
-    if target.exists() and not is_test_model(target):
-        # a real model or someone's file: making the test model is never worth losing it
-        raise InvalidInput(
-            f"{target} is there and is not the test model: nothing overwritten; give another "
-            "--output, or move it away"
-        )
+    # a real model or someone's file: making the test model is never worth losing it
+    check_replaceable(target, option="--output", what="the test model", ours=is_test_model)
     try:
         make_test_model(target, seed=seed)
     except (FileExistsError, NotADirectoryError):
