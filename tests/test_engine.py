@@ -637,6 +637,43 @@ def test_a_play_two_that_exited_keeps_its_pass_on_a_rerun_whose_checks_pass_any_
     assert play(program, 2)["handoff"]["stale"] is False
 
 
+def test_a_play_two_that_exited_on_a_stale_install_s_rerun_keeps_the_same_evidence(
+    program: Program, omar: Program, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Upgrade effect of the older-inhouse rule for reruns: before it, a rerun recorded without
+    ``proved`` after a verdict that said it (a colleague's stale install) counted, and play 2
+    exited on the latest one. That exit's evidence must stay what the acceptance hashed: the
+    rule judges reruns recorded since the exit, not the ones the exit stood on (an earlier
+    rerun that still holds by today's rule would otherwise become the evidence, and the
+    handoff stale)."""
+    from inhouse.program.playchecks import baseline as checks
+
+    prove(program)
+    verdict = program.state().facts[-1].payload
+    measured(program, "trial.verdict", **{**verdict, "proved": 9})
+    program.offer_handoff(None, 1, to="lena")
+    program.accept_handoff(None, 1)
+    omar.request_access(reason="I want the triage model")
+    program.start_play(None, 2)
+    lock_baseline(program)
+    measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)
+    reproduce(omar, proved=9)  # his laptop's current inhouse
+    reproduce(omar)  # then a stale install's, as every rerun counted before the rule
+    with monkeypatch.context() as before_the_rule:
+        before_the_rule.setattr(checks, "_older_rerun", lambda ctx, rerun: None)
+        before = {r["check"]: r for r in play(program, 2)["exit"]}["trial-reproduced"]
+        assert before["outcome"] == "pass", before
+        program.offer_handoff(None, 2, to="omar")
+        omar.accept_handoff(None, 2, comment="stood it up from the docs")
+    row = {r["check"]: r for r in play(program, 2)["exit"]}["trial-reproduced"]
+    assert row["outcome"] == "pass" and row["evidence"] == before["evidence"], row
+    assert play(program, 2)["state"] == "exited"
+    assert play(program, 2)["handoff"]["stale"] is False
+    reproduce(omar)  # a stale install's rerun since the exit counts for nothing
+    row = {r["check"]: r for r in play(program, 2)["exit"]}["trial-reproduced"]
+    assert row["evidence"] == before["evidence"], row
+
+
 def test_a_start_for_someone_else_than_the_receiver_stops_the_fold_in_a_v1_program(
     _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
