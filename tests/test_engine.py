@@ -925,3 +925,20 @@ def test_an_acceptance_is_current_only_where_a_dropped_check_was_never_seen() ->
     was_passing = evidence_hash([verify, item("trial-reproduced", passed("reran"))])
     assert not saw_the_same([verify, added], was_passing)
     assert not saw_the_same([item("second-person-verified", passed("x")), added], None)
+
+
+def test_a_lead_whose_every_key_is_revoked_leaves_the_last_lead_the_role(
+    program: Program, omar: Program
+) -> None:
+    """The last-lead guard counted anyone holding the role, though omar, who left (every key of
+    his revoked), can sign nothing: lena dropping the role then left the program with no lead
+    who could invite, change roles or grant waivers again, and nobody to invite omar back. A
+    lead with no key in use does not count; with his key in use, the hand-over goes through."""
+    program.change_roles(None, "omar", add=["rollout-lead"])
+    for key in program.state().keys_of("omar"):
+        program.revoke_key(key.key_id)
+    with pytest.raises(InvalidInput, match="lena is the program's last rollout lead"):
+        program.change_roles(None, "lena", remove=["rollout-lead"])
+    assert "rollout-lead" in program.state().people["lena"].roles
+    program.change_roles(None, "sam", add=["rollout-lead"])
+    program.change_roles(None, "lena", remove=["rollout-lead"])
