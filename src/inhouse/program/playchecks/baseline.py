@@ -469,15 +469,7 @@ def _reproduced(
     # quality "held" on checks that pass an empty answer on every input holds for any answer:
     # the trial's author wrote those checks, and a colleague's honest rerun of them tells
     # nothing about the candidate's answers
-    # an older inhouse's rerun (no `proved`/`on_topic` after a fact that said them) counts as
-    # before where play 2 exited on it: the rule came after such exits, and it judges reruns
-    # recorded since (else an earlier rerun became the exit's evidence, its handoff stale)
-    exited = ctx.exited.get(_BASELINE)
-    hollow = [
-        f for f in met
-        if blank and (_hollow(ctx, f) or (_older_rerun(ctx, f) is not None
-                                          and (exited is None or f.id > exited[1])))
-    ]  # fmt: skip
+    hollow = [f for f in met if blank and (_hollow(ctx, f) or _older_rerun(ctx, f))]
     held = [f for f in met if f not in hollow]
     problems = {
         f.id: _claim_problem(verdict, f, costs=costs, quo=quo) if claim else None for f in held
