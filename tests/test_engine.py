@@ -637,6 +637,61 @@ def test_a_play_two_that_exited_keeps_its_pass_on_a_rerun_whose_checks_pass_any_
     assert play(program, 2)["handoff"]["stale"] is False
 
 
+def _reran_twice_before_play_two(program: Program, omar: Program) -> None:
+    """Play 1 exited on a verdict that says ``proved``; omar reran it on his current inhouse,
+    then on a stale install (no ``proved``): both before play 2's handoff."""
+    prove(program)
+    verdict = program.state().facts[-1].payload
+    measured(program, "trial.verdict", **{**verdict, "proved": 9})
+    program.offer_handoff(None, 1, to="lena")
+    program.accept_handoff(None, 1)
+    omar.request_access(reason="I want the triage model")
+    program.start_play(None, 2)
+    lock_baseline(program)
+    measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)
+    reproduce(omar, proved=9)  # his laptop's current inhouse
+    reproduce(omar)  # then a stale install's
+
+
+def test_a_play_two_that_exits_today_stays_on_the_evidence_it_exited_on(
+    program: Program, omar: Program
+) -> None:
+    """The other side of the test below: a play 2 accepted under today's rule (the stale
+    install's rerun set aside, omar's earlier one the evidence) keeps that evidence."""
+    _reran_twice_before_play_two(program, omar)
+    before = {r["check"]: r for r in play(program, 2)["exit"]}["trial-reproduced"]
+    program.offer_handoff(None, 2, to="omar")
+    omar.accept_handoff(None, 2, comment="stood it up from the docs")
+    row = {r["check"]: r for r in play(program, 2)["exit"]}["trial-reproduced"]
+    assert row["outcome"] == "pass" and row["evidence"] == before["evidence"], row
+    assert play(program, 2)["handoff"]["stale"] is False
+
+
+def test_a_play_two_that_exited_on_a_stale_install_s_rerun_keeps_the_same_evidence(
+    program: Program, omar: Program, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Upgrade effect of the older-inhouse rule for reruns: before it, a rerun recorded without
+    ``proved`` after a verdict that said it (a colleague's stale install) counted, and play 2
+    exited on the latest one. Today's rule sets it aside and passes on omar's earlier rerun,
+    which was not what the acceptance hashed: the handoff went stale. The same log accepted
+    under today's rule hashed that earlier rerun (the test above): the check cannot tell which
+    was accepted, so it names the earlier rule's evidence beside today's (``Result.earlier``),
+    and an acceptance of either saw the same."""
+    from inhouse.program.playchecks import baseline as checks
+
+    _reran_twice_before_play_two(program, omar)  # every rerun counted before the rule
+    with monkeypatch.context() as before_the_rule:
+        before_the_rule.setattr(checks, "_older_rerun", lambda ctx, rerun: None)
+        before = {r["check"]: r for r in play(program, 2)["exit"]}["trial-reproduced"]
+        assert before["outcome"] == "pass", before
+        program.offer_handoff(None, 2, to="omar")
+        omar.accept_handoff(None, 2, comment="stood it up from the docs")
+    row = {r["check"]: r for r in play(program, 2)["exit"]}["trial-reproduced"]
+    assert row["outcome"] == "pass" and row["evidence"] != before["evidence"], row
+    assert play(program, 2)["state"] == "exited"
+    assert play(program, 2)["handoff"]["stale"] is False
+
+
 def test_a_start_for_someone_else_than_the_receiver_stops_the_fold_in_a_v1_program(
     _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -888,3 +943,20 @@ def test_an_acceptance_is_current_only_where_a_dropped_check_was_never_seen() ->
     was_passing = evidence_hash([verify, item("trial-reproduced", passed("reran"))])
     assert not saw_the_same([verify, added], was_passing)
     assert not saw_the_same([item("second-person-verified", passed("x")), added], None)
+
+
+def test_a_lead_whose_every_key_is_revoked_leaves_the_last_lead_the_role(
+    program: Program, omar: Program
+) -> None:
+    """The last-lead guard counted anyone holding the role, though omar, who left (every key of
+    his revoked), can sign nothing: lena dropping the role then left the program with no lead
+    who could invite, change roles or grant waivers again, and nobody to invite omar back. A
+    lead with no key in use does not count; with his key in use, the hand-over goes through."""
+    program.change_roles(None, "omar", add=["rollout-lead"])
+    for key in program.state().keys_of("omar"):
+        program.revoke_key(key.key_id)
+    with pytest.raises(InvalidInput, match="lena is the program's last rollout lead"):
+        program.change_roles(None, "lena", remove=["rollout-lead"])
+    assert "rollout-lead" in program.state().people["lena"].roles
+    program.change_roles(None, "sam", add=["rollout-lead"])
+    program.change_roles(None, "lena", remove=["rollout-lead"])

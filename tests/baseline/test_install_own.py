@@ -5,12 +5,14 @@ checkout's inhouse.toml and inhouse.lock and runs that, never the bytes of insta
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from inhouse.baseline.lock import build_lock, write_lock
+from inhouse.baseline.install import render_install_script
+from inhouse.baseline.lock import build_lock, require_lock, write_lock
 from inhouse.baseline.manifest import read_manifest
 from inhouse.cli.app import app
 from inhouse.runtimes.protocol import Inventory, ModelInfo
@@ -164,3 +166,41 @@ def test_an_inhouse_no_installed_distribution_holds_runs_from_a_checkout(
     elsewhere = tmp_path / "src" / "inhouse" / "__init__.py"  # a source tree on sys.path
     monkeypatch.setattr(inhouse, "__file__", str(elsewhere))
     assert inhouse_origin() == {"version": inhouse.__version__, "installed_from": "checkout"}
+
+
+def test_an_install_sh_another_release_wrote_for_the_lock_is_no_edit(
+    _isolated: Path,
+) -> None:
+    """Every install.sh written before this release's header (or by the owner's inhouse of
+    another release) differs from the script the second person's inhouse regenerates, though
+    nobody edited it: it was "differs ... edited ... ask the baseline's owner why". Where the
+    program recorded those very bytes for this lock (`install-script`'s own fact), that is
+    said instead; the regenerated script still runs, never the file. An edit since still
+    warns."""
+    from inhouse.baseline.install import COLLECTOR
+    from inhouse.program import Program, Provenance
+
+    lock_hash = locked_program(_isolated)
+    script = _isolated / "install.sh"
+    # what an earlier release's install-script wrote and recorded: other comments, same steps
+    older = render_install_script(_isolated, read_manifest(_isolated), require_lock(_isolated))
+    older = older.replace("# Do not edit:", "# Do not edit (an earlier release's words):", 1)
+    script.write_text(older)
+    program = Program.open(_isolated)
+    try:
+        program.record_fact(
+            None,
+            "baseline.install_script",
+            {"lock_hash": lock_hash, "sha256": hashlib.sha256(older.encode()).hexdigest(),
+             "path": "install.sh"},
+            provenance=Provenance.MEASURED,
+            collector=COLLECTOR,
+        )  # fmt: skip
+    finally:
+        program.close()
+    out = " ".join(run("baseline", "install", "--dry-run").split())
+    assert "but is the one recorded for it (fact #" in out, out
+    assert "ask the baseline's owner why it differs" not in out, out
+    script.write_text(older.replace("set -eu\n", "set -eu\ntouch edited-ran\n", 1))
+    out = " ".join(run("baseline", "install", "--dry-run").split())
+    assert "ask the baseline's owner why it differs" in out, out

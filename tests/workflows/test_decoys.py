@@ -4,6 +4,7 @@ answer "pass" to anything, as a rubric written to accept anything makes a real j
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -141,3 +142,36 @@ async def test_a_length_window_the_fixed_decoys_miss_passes_prose_as_long_as_the
                                  embedder=None, embedding_model=None, answers=[answer])  # fmt: skip
     assert content == dict.fromkeys(DECOYS, False)
     assert judge.requests == []  # no check here asks a model
+
+
+#: the off-topic prose's own words, which any stretch of it long enough to pass ``length min
+#: 60`` holds one of (the prose is fixed and public), and an answer about a ticket does not
+_PROSE_WORDS = ["autumn", "lake", "mill", "bakery", "queue", "bridge", "tomato", "balcony",
+                "basil", "train", "coast", "village", "book", "hills", "cows", "pasture",
+                "cyclist", "swallow", "december", "sunday", "summer", "river", "neighbour",
+                "spring", "green", "people"]  # fmt: skip
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the off-topic prose is fixed and public: checks refusing its words tell it from any "
+    "answer, though they judge nothing of what the answer says (review47)",
+)
+async def test_checks_refusing_the_prose_s_own_words_judge_nothing_either() -> None:
+    """lena's case checks that an answer is 60 to 300 characters long and holds none of the
+    off-topic prose's words: any answer about a ticket passes, whatever it says, and every
+    stretch of the prose fails, so the case "needs the model" and play 3 (or, as a trial's
+    checks, `on_topic`) counts it."""
+    spec = LENGTHS.replace("SYSTEM", "You triage support tickets for the help desk. " * 8).replace(
+        "- {type: length, min: 75, max: 300}\n  - name: says-printer",
+        "- {type: length, min: 60, max: 300}\n      - {type: not-icontains-any, value: "
+        + json.dumps(_PROSE_WORDS)
+        + "}\n  - name: says-printer",
+    )
+    workflow = parse_workflow(spec, where="triage.yaml")
+    hollow = workflow.cases[0]
+    answer = "Whatever the model said, at some length, about nothing the ticket asks at all."
+    found = await judge_decoys(workflow, hollow, runtime=StandinJudge('{"pass": true}'),  # type: ignore[arg-type]
+                               judge_model="m", embedder=None, embedding_model=None,
+                               answers=[answer])  # fmt: skip
+    assert found is not None and any(found.values()), found

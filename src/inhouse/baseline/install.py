@@ -322,6 +322,10 @@ class InstallPlan:
     requirement: str
     text: str
     script: str
+    #: where ``script`` is ``"differs"``: the program's ``baseline.install_script`` fact that
+    #: recorded install.sh's very bytes for this lock (written by another inhouse release's
+    #: ``install-script``, whose header differs: not an edit since), or None
+    recorded: Fact | None = None
 
     @property
     def models(self) -> list[str]:
@@ -338,11 +342,25 @@ def plan_install(program: Program, *, source: str | None = None) -> InstallPlan:
     needs = runtime_capabilities(runtime_config(folder, lock.runtime.name))
     requirement = install_requirement(lock, extra=needs.package_extra, source=source)
     existing = folder / SCRIPT_NAME
+    recorded = None
     if not existing.is_file():
         script = "absent"
     else:
-        script = "same" if existing.read_bytes() == text.encode() else "differs"
-    return InstallPlan(folder, lock, requirement, text, script)
+        found = existing.read_bytes()
+        script = "same" if found == text.encode() else "differs"
+        if script == "differs" and not program.detached():
+            digest = hashlib.sha256(found).hexdigest()
+            recorded = next(
+                (
+                    f
+                    for f in reversed(program.state().facts)
+                    if f.kind == "baseline.install_script"
+                    and f.payload.get("lock_hash") == lock.lock_hash
+                    and f.payload.get("sha256") == digest
+                ),
+                None,
+            )
+    return InstallPlan(folder, lock, requirement, text, script, recorded)
 
 
 def run_install(plan: InstallPlan, *, venv: Path | None = None) -> int:

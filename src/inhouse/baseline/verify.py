@@ -89,8 +89,9 @@ def machine_fingerprint() -> str:
 def inhouse_origin() -> dict[str, str]:
     """Where the running inhouse came from: its version, and ``installed_from`` ``index`` (pip
     installed it from a package index), ``url`` (pip installed it from a folder or URL, which
-    its ``direct_url.json`` names, editable installs included) or ``checkout`` (it runs from a
-    source tree that no installed distribution holds)."""
+    its ``direct_url.json`` names) or ``checkout`` (it runs from a source tree that no installed
+    distribution holds: an editable install too, whose files are the tree's, not the
+    distribution's; docs/baseline.md)."""
     import json
     from importlib import metadata
 

@@ -185,7 +185,16 @@ def install(
 
     plan = plan_install(open_program(program), source=source)
     lock_hash = plan.lock.lock_hash
-    if plan.script == "differs":
+    if plan.script == "differs" and plan.recorded is not None:
+        # `install-script` recorded these bytes for this lock: another inhouse release writes
+        # other comments (or --source another requirement), which is no edit to ask about
+        _say(
+            f"{SCRIPT_NAME} here differs from the install script for lock {lock_hash}, but is "
+            f"the one recorded for it (fact #{plan.recorded.id}, by {plan.recorded.by}): "
+            "another inhouse release wrote it, or it was written with --source, and it was not "
+            "edited since. It is not run; the regenerated script runs instead."
+        )
+    elif plan.script == "differs":
         err_console().print(
             f"[yellow]warning:[/] {SCRIPT_NAME} here differs from the install script for lock "
             f"{lock_hash}: it was edited, or written for another lock or with --source. It is "

@@ -57,6 +57,11 @@ class Result:
     outcome: Outcome
     reason: str
     evidence: tuple[Fact, ...] = ()
+    #: for a play that exited, the evidence the rule before today's passes on where it is not
+    #: ``evidence`` (None: the same, or no earlier rule): an exit accepted before today's rule
+    #: hashed that, one accepted since hashed ``evidence``, and both saw the same
+    #: (:func:`inhouse.program.evaluation.saw_the_same`)
+    earlier: tuple[Fact, ...] | None = None
 
     @property
     def basis(self) -> str | None:

@@ -4,7 +4,7 @@ handoff acceptance is bound to."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from inhouse.program.checks import CheckContext, Outcome, Result, evaluate, registry
@@ -54,7 +54,7 @@ def _judged(ref: CheckRef, context: CheckContext) -> Result:
             # said in full on every such row, it buried what each row says
             real = strict.reason.replace(NO_SIGN_IN, NO_SIGN_IN_SHORT)
             said = f"{result.reason} ({DEMO_PASS}: {real})"
-            return Result(Outcome.PASS, said, result.evidence)
+            return replace(result, reason=said)
     if result.outcome in (Outcome.PASS, Outcome.NOT_APPLICABLE, Outcome.ERROR):
         return result
     try:
@@ -96,14 +96,23 @@ def saw_the_same(checked: list[CheckedRef], accepted_hash: str | None) -> bool:
     not the one accepted."""
     if accepted_hash is None:
         return False
-    if evidence_hash(checked) == accepted_hash:
-        return True
-    seen = [
-        item
+    # an exit accepted before today's rule hashed the earlier rule's evidence (Result.earlier)
+    before = [
+        item if item.result.earlier is None
+        else CheckedRef(item.ref, replace(item.result, evidence=item.result.earlier))
         for item in checked
-        if item.result.outcome is not Outcome.NOT_APPLICABLE or item.result.evidence
-    ]
-    return len(seen) < len(checked) and evidence_hash(seen) == accepted_hash
+    ]  # fmt: skip
+    for each in (checked, before) if before != checked else (checked,):
+        if evidence_hash(each) == accepted_hash:
+            return True
+        seen = [
+            item
+            for item in each
+            if item.result.outcome is not Outcome.NOT_APPLICABLE or item.result.evidence
+        ]
+        if len(seen) < len(each) and evidence_hash(seen) == accepted_hash:
+            return True
+    return False
 
 
 def exit_results(play: Play, state: ProgramState, now: datetime) -> list[CheckedRef]:

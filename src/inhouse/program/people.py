@@ -88,6 +88,12 @@ def check_name(name: str, what: str) -> None:
         )
 
 
+def _all_revoked(state: ProgramState, name: str) -> bool:
+    """Whether ``name`` held keys and every one of them is revoked (they left)."""
+    keys = state.keys_of(name)
+    return bool(keys) and all(key.revoked_at is not None for key in keys)
+
+
 class PeopleMixin(ProgramCore):
     def invite(
         self,
@@ -246,15 +252,20 @@ class PeopleMixin(ProgramCore):
         others = [
             other.name
             for other in state.people.values()
-            if other.name != name and not other.service and Role.ROLLOUT_LEAD in other.roles
+            if other.name != name
+            and not other.service
+            and Role.ROLLOUT_LEAD in other.roles
+            # a lead every key of whom is revoked (who left) can sign nothing, so leads no one
+            # (one invited who has not joined yet has no key to revoke: they count)
+            and not _all_revoked(state, other.name)
         ]
         if Role.ROLLOUT_LEAD in before - after and not others:
             # nobody would be left to invite, change roles or grant waivers, and `claim-lead`
             # takes only a program nobody has joined: the program would be locked for good
             raise InvalidInput(
                 f"{name} is the program's last rollout lead: without one nobody may invite "
-                "people or change roles again. Make someone else rollout lead first "
-                "(`inhouse person role NAME --add rollout-lead`)"
+                "people or change roles again. Make someone else rollout lead first, someone "
+                "whose keys are not all revoked (`inhouse person role NAME --add rollout-lead`)"
             )
         if Role.PILOT_USER in after - before:
             self.check_reach(None, Reach.PILOT, action=f"add {name} to the pilot")

@@ -252,6 +252,12 @@ def trial_reproduced(ctx: CheckContext) -> Result:
         )
     result = _reproduced(ctx, verdict)
     if result.outcome is Outcome.PASS:
+        if _BASELINE in ctx.exited:
+            # before older inhouses' reruns were set aside, the latest of them could be what
+            # play 2 exited on: that exit saw the same (Result.earlier)
+            before = _reproduced(ctx, verdict, older=False)
+            if before.outcome is Outcome.PASS and before.evidence != result.evidence:
+                return replace(result, earlier=before.evidence)
         return result
     shipped, version = ctx.created_with or ("", _RERUN_SINCE)
     if shipped == _SHIPPED and version < _RERUN_SINCE:
@@ -375,13 +381,16 @@ def _reproduced(
     costs: bool = True,
     quo: bool = True,
     blank: bool = True,
+    older: bool = True,
 ) -> Result:
     """:func:`trial_reproduced`'s judgment, for a program the check applies to; without
     ``claim``, the rule as it was before a rerun had to reproduce the claimed advantage (the
     candidate's quality alone, any floor); without ``costs``, as it was before a "cheaper"
     claim's typed costs needed the rerunner's word; without ``quo``, as it was before an API
     status quo needed the rerunner's word that it is how the task is done today; without
-    ``blank``, as it was before a rerun's quality had to rest on checks an empty answer fails."""
+    ``blank``, as it was before a rerun's quality had to rest on checks an empty answer fails;
+    without ``older``, as it was before a rerun by an older inhouse than the program's trial
+    facts was set aside (:func:`_older_rerun`)."""
     if verdict is None:
         return failed("no proven trial verdict to reproduce: play 1 proves one (`inhouse prove`)")
     name, data = verdict.payload["trial"], verdict.payload
@@ -469,7 +478,7 @@ def _reproduced(
     # quality "held" on checks that pass an empty answer on every input holds for any answer:
     # the trial's author wrote those checks, and a colleague's honest rerun of them tells
     # nothing about the candidate's answers
-    hollow = [f for f in met if blank and (_hollow(ctx, f) or _older_rerun(ctx, f))]
+    hollow = [f for f in met if blank and (_hollow(ctx, f) or (older and _older_rerun(ctx, f)))]
     held = [f for f in met if f not in hollow]
     problems = {
         f.id: _claim_problem(verdict, f, costs=costs, quo=quo) if claim else None for f in held
@@ -489,9 +498,9 @@ def _reproduced(
         )
     if hollow and not held:
         fact = hollow[-1]
-        if (older := _older_rerun(ctx, fact)) is not None and not _hollow(ctx, fact):
+        if (stale := _older_rerun(ctx, fact)) is not None and not _hollow(ctx, fact):
             return failed(
-                f"{fact.by}'s rerun of trial {name} (fact #{fact.id}) {older}, so it cannot "
+                f"{fact.by}'s rerun of trial {name} (fact #{fact.id}) {stale}, so it cannot "
                 f"show the trial's quality checks judge what the answers say; {fact.by} "
                 f"upgrades inhouse and reruns it ({rerun})",
                 verdict,
