@@ -960,3 +960,16 @@ def test_a_lead_whose_every_key_is_revoked_leaves_the_last_lead_the_role(
     assert "rollout-lead" in program.state().people["lena"].roles
     program.change_roles(None, "sam", add=["rollout-lead"])
     program.change_roles(None, "lena", remove=["rollout-lead"])
+
+
+def test_the_last_lead_cannot_revoke_her_last_key_in_use(program: Program, omar: Program) -> None:
+    """Revoking the last rollout lead's last key in use locks the program as dropping her role
+    would: nobody could invite, change roles or grant waivers again. Refused, nothing recorded;
+    with another lead who can sign, it goes through."""
+    last = r"last key in use of the program's last rollout lead \(lena\)"
+    with pytest.raises(InvalidInput, match=last):
+        program.revoke_key(program.key.key_id)
+    assert program.state().keys[program.key.key_id].revoked_at is None
+    program.change_roles(None, "omar", add=["rollout-lead"])
+    program.revoke_key(program.key.key_id)
+    assert program.state().keys[program.key.key_id].revoked_at is not None

@@ -94,6 +94,18 @@ def _all_revoked(state: ProgramState, name: str) -> bool:
     return bool(keys) and all(key.revoked_at is not None for key in keys)
 
 
+def _a_lead_left(state: ProgramState, *, without: str) -> bool:
+    """Whether a rollout lead who can still sign is left once key ``without`` is revoked: one
+    with a key in use beside it, or one invited who has not joined yet (no key to revoke)."""
+    for person in state.people.values():
+        if person.service or Role.ROLLOUT_LEAD not in person.roles:
+            continue
+        keys = state.keys_of(person.name)
+        if not keys or any(k.revoked_at is None and k.key_id != without for k in keys):
+            return True
+    return False
+
+
 class PeopleMixin(ProgramCore):
     def invite(
         self,
@@ -224,6 +236,15 @@ class PeopleMixin(ProgramCore):
             raise InvalidInput(f"no active key {key_id} in this program")
         if record.person != who.name and Role.ROLLOUT_LEAD not in who.roles:
             raise NotAllowed(f"{who.name} cannot revoke {record.person}'s key")
+        if not _a_lead_left(state, without=key_id):
+            # as dropping the last lead's role: nobody could invite, change roles or grant
+            # waivers again, and `claim-lead` takes only a program nobody has joined
+            raise InvalidInput(
+                f"{key_id} is the last key in use of the program's last rollout lead "
+                f"({record.person}): revoked, nobody could invite people or change roles "
+                "again. Make someone else rollout lead first (`inhouse person role NAME --add "
+                "rollout-lead`), then revoke it"
+            )
         self._append(EventKind.KEY_REVOKED, who.name, {"key_id": key_id, "person": record.person})
 
     def change_roles(
