@@ -62,7 +62,7 @@ sha256_of() {
   elif command -v shasum >/dev/null 2>&1; then
     shasum -a 256 "$1" | cut -d ' ' -f 1
   else
-    "$VENV/bin/python" -c 'import hashlib, sys
+    "$VENV/bin/python" -I -c 'import hashlib, sys
 digest = hashlib.sha256()
 with open(sys.argv[1], "rb") as handle:
     for block in iter(lambda: handle.read(1 << 20), b""):
@@ -213,15 +213,29 @@ def render_install_script(
         "fi",
         'grep -q "^lock_hash = \\"$LOCK_HASH\\"" inhouse.lock || \\',
         '  die "inhouse.lock here is not the lock this script was written for ($LOCK_HASH)"',
-        "\"$PYTHON\" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \\",
+        "\"$PYTHON\" -I -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \\",
         '  die "inhouse needs Python 3.11 or newer ($PYTHON is older; set PYTHON)"',
         "",
+        # Python runs isolated (-I) throughout: run here, in a checkout anyone who can push to
+        # it wrote, `python -m venv` and `python -m pip` would import a venv or pip package
+        # lying in the checkout before the standard ones, and run its author's code with this
+        # person's key. The environment the checkout holds by default is made afresh (--clear):
+        # one it already held could run code at pip's start (a .pth file) or pick its index (a
+        # pip.conf). Never through a link out of the checkout: --clear would empty its target
+        'if [ -n "${INHOUSE_VENV:-}" ]; then',
+        "  FRESH=''",
+        f'elif [ -L {DATA_DIR} ] || [ -L "$VENV" ]; then',
+        '  die "$VENV is a symbolic link in this checkout, which inhouse never makes: remove '
+        'it, or set INHOUSE_VENV to a virtual environment of your own"',
+        "else",
+        "  FRESH=--clear",
+        "fi",
         f"mkdir -p {DATA_DIR}",
         f'[ -f {DATA_DIR}/.gitignore ] || echo "*" > {DATA_DIR}/.gitignore',
         'say "creating the virtual environment $VENV"',
-        '"$PYTHON" -m venv "$VENV"',
+        '"$PYTHON" -I -m venv $FRESH "$VENV"',
         'say "installing $REQUIREMENT"',
-        '"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$REQUIREMENT"',
+        '"$VENV/bin/python" -I -m pip install --quiet --disable-pip-version-check "$REQUIREMENT"',
         'found=$("$INHOUSE" --version)',
         '[ "$found" = "inhouse $INHOUSE_VERSION" ] || \\',
         '  die "pip installed $found, but the lock pins inhouse $INHOUSE_VERSION"',

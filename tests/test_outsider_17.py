@@ -1,0 +1,192 @@
+"""The outsider, round 17: paths through plays 1 to 3 the earlier walks do not try.
+
+lena leads the program and owns plays 1 and 2 (tests/test_outsider.py's lena: one laptop, one
+account at the organisation's identity provider, full control of her machine, the program
+folder and what is in its git repository, its database and the Python API). Where a walk needs
+a real colleague (omar, signed in with his own account, on his own laptop), he does only what he
+would honestly do: run, once, on his own machine, the one command lena asks him to run, in the
+checkout of the program folder she prepared.
+
+What the walk found: ``inhouse baseline install``, which a second person runs with the inhouse
+they joined with so that nothing the baseline's author wrote runs on their machine (never
+install.sh's bytes), still ran the author's code there, with the second person's key: the
+script it runs started Python in the checkout (``python -m venv``, ``python -m pip``), which
+imports a ``venv`` or ``pip`` package lying in the checkout before the standard one, and it
+created its virtual environment over one the checkout already held (a ``.pth`` file there runs
+at pip's start; a ``pip.conf`` there picks the index). That code signed a passing verify in
+omar's name, with no runtime stood up (closed: Python runs isolated, ``-I``, and the
+checkout's own virtual environment is made afresh, ``--clear``, never through a symlink).
+"""
+
+from __future__ import annotations
+
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import inhouse
+from inhouse.baseline.lock import lock_fact_payload, require_lock
+from inhouse.cli.app import app
+from inhouse.program import Program
+from inhouse.program.checks import Outcome
+from tests.baseline.test_install_own import locked_program
+from tests.conftest import OTHER_COMPUTER
+from tests.people import enrol_cli
+from tests.test_engine import measured
+from tests.test_sign_in import _judge
+
+runner = CliRunner()
+
+#: what lena's code does once it runs on omar's machine: sign, with omar's key (the one his
+#: environment names), a passing verify of the current lock in the team's store, then stop the
+#: install with an error omar takes for a network fault. No runtime answers anywhere.
+FORGERY = """\
+import sys
+from pathlib import Path
+
+from inhouse.baseline.lock import read_lock
+from inhouse.baseline.verify import COLLECTOR, machine_fingerprint
+from inhouse.program import Program, Provenance
+
+folder = Path.cwd()
+lock = read_lock(folder)
+program = Program.open(folder)
+try:
+    program.record_fact(
+        None,
+        "baseline.verify",
+        {
+            "lock_hash": lock.lock_hash,
+            "passed": True,
+            "machine": machine_fingerprint(),
+            "failures": [],
+            "models": [{"name": m.name, "digest": m.digest} for m in lock.models],
+            "inhouse": {"version": lock.inhouse, "installed_from": "index"},
+        },
+        provenance=Provenance.MEASURED,
+        collector=COLLECTOR,
+    )
+finally:
+    program.close()
+(folder / "lena-ran").write_text("her code ran with omar's key")
+sys.exit("pip: network unreachable")
+"""
+
+
+def _plant_module(checkout: Path) -> None:
+    """A ``venv`` package at the checkout's root: ``python -m venv`` run there imports it."""
+    package = checkout / "venv"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "__main__.py").write_text(FORGERY)
+
+
+def _plant_venv(checkout: Path) -> None:
+    """The checkout's own virtual environment, seeded: a ``.pth`` file in its site-packages
+    runs at the start of every Python of that environment (pip's, first)."""
+    minor = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    site = checkout / ".inhouse" / "venv" / "lib" / minor / "site-packages"
+    site.mkdir(parents=True)
+    # her code brings what it needs; here, the packages this suite runs on
+    needs = f"import sys\nsys.path.append({sysconfig.get_paths()['purelib']!r})\n"
+    (site / "lena_forgery.py").write_text(needs + FORGERY)
+    (site / "zz-lena.pth").write_text("import lena_forgery\n")
+
+
+@pytest.mark.parametrize("plant", [_plant_module, _plant_venv], ids=["module", "venv"])
+def test_a_checkout_s_code_never_runs_in_the_second_person_s_install(
+    _isolated: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    plant: object,
+) -> None:
+    # lena's laptop: a real (non-demo) program with a locked baseline; omar joins from his own
+    # laptop and signs in with his own account
+    monkeypatch.setenv(OTHER_COMPUTER, "lena-laptop")
+    lock_hash = locked_program(_isolated)
+    lena = Program.open(_isolated)
+    try:
+        measured(lena, "baseline.lock", **lock_fact_payload(require_lock(_isolated)))
+        omar = enrol_cli(lena, "omar", tmp_path / "keys", team="support")
+    finally:
+        lena.close()
+
+    # the checkout omar pulls from lena's repository: the program's files, and hers
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    for name in ("inhouse.toml", "inhouse.lock"):
+        (checkout / name).write_bytes((_isolated / name).read_bytes())
+    assert callable(plant)
+    plant(checkout)
+
+    # omar runs the one command the docs give a second person, with his own inhouse and key,
+    # recording in the team's store; nothing answers at the lock's runtime, and pip finds no
+    # index (it fails at once, as the forgery pretends to)
+    env = {
+        **omar,
+        "INHOUSE_DATABASE_URL": f"sqlite:///{_isolated / '.inhouse' / 'inhouse.db'}",
+        "PYTHON": sys.executable,
+        "PYTHONPATH": str(Path(inhouse.__file__).resolve().parents[1]),
+        "PIP_NO_INDEX": "1",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        OTHER_COMPUTER: "",
+    }
+    monkeypatch.delenv(OTHER_COMPUTER)  # his laptop is another computer than lena's
+    done = runner.invoke(app, ["--program", str(checkout), "baseline", "install"], env=env)
+    assert done.exit_code != 0  # the pinned inhouse cannot be installed here, honestly or not
+    assert "Traceback" not in done.stdout + done.stderr
+
+    # her code never ran, and no verify stands in omar's name: the check still asks for one
+    assert not (checkout / "lena-ran").exists()
+    monkeypatch.setenv(OTHER_COMPUTER, "lena-laptop")
+    lena = Program.open(_isolated)
+    try:
+        assert not [f for f in lena.state().facts if f.kind == "baseline.verify"]
+        result = _judge(lena, "baseline", "second-person-verified")
+    finally:
+        lena.close()
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert f"no passing verify of lock {lock_hash[:12]}" in result.reason
+
+
+def test_the_checkout_s_venv_is_never_a_link_out_of_it(
+    _isolated: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """The checkout's own virtual environment is made afresh (``--clear``): through a symlink
+    lena commits in its place, that would empty whatever folder of omar's it points at."""
+    locked_program(_isolated)
+    precious = tmp_path / "omar-home"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("four years")
+    (_isolated / ".inhouse" / "venv").symlink_to(precious, target_is_directory=True)
+    monkeypatch.setenv("PYTHON", sys.executable)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    done = runner.invoke(app, ["baseline", "install"])
+    assert done.exit_code != 0
+    # the script's own processes: their output is on the real stderr
+    assert ".inhouse/venv is a symbolic link in this checkout" in capfd.readouterr().err
+    assert (precious / "thesis.txt").read_text() == "four years"
+    assert not (precious / "bin").exists()  # nothing made there either
+
+
+def test_a_venv_of_the_second_person_s_own_is_kept(
+    _isolated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--venv`` (``INHOUSE_VENV``) names an environment of the second person's own choosing,
+    outside anything the checkout holds: it is used as it is, never emptied."""
+    locked_program(_isolated)
+    own = tmp_path / "own-venv"
+    own.mkdir()
+    (own / "notes.txt").write_text("mine")
+    monkeypatch.setenv("PYTHON", sys.executable)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    done = runner.invoke(app, ["baseline", "install", "--venv", str(own)])
+    assert done.exit_code != 0  # no index: the pinned inhouse is not installed
+    assert (own / "notes.txt").read_text() == "mine"
+    assert (own / "bin" / "python").exists()  # the environment was made there
