@@ -15,7 +15,11 @@ imports a ``venv`` or ``pip`` package lying in the checkout before the standard 
 created its virtual environment over one the checkout already held (a ``.pth`` file there runs
 at pip's start; a ``pip.conf`` there picks the index). That code signed a passing verify in
 omar's name, with no runtime stood up (closed: Python runs isolated, ``-I``, and the
-checkout's own virtual environment is made afresh, ``--clear``, never through a symlink).
+checkout's own virtual environment is made afresh, ``--clear``, never through a symlink). The
+same with the embedded runtime: ``inhouse runtime serve`` in the checkout (the install script's
+step, and the docs') ran ``python -m llama_cpp.server`` there, so a ``llama_cpp`` package in it
+ran as the runtime, with omar's rights and key, and would have answered his rerun and his
+workflow tests as her checks want under the blessed file's digest (closed: ``PYTHONSAFEPATH``).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from inhouse.baseline.lock import lock_fact_payload, require_lock
 from inhouse.cli.app import app
 from inhouse.program import Program
 from inhouse.program.checks import Outcome
+from inhouse.runtimes.testmodel import make_test_model
 from tests.baseline.test_install_own import locked_program
 from tests.conftest import OTHER_COMPUTER
 from tests.people import enrol_cli
@@ -190,3 +195,60 @@ def test_a_venv_of_the_second_person_s_own_is_kept(
     assert done.exit_code != 0  # no index: the pinned inhouse is not installed
     assert (own / "notes.txt").read_text() == "mine"
     assert (own / "bin" / "python").exists()  # the environment was made there
+
+
+def test_a_checkout_s_code_never_runs_as_the_embedded_runtime(
+    _isolated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """omar starts the embedded runtime in the checkout (`inhouse runtime serve`, as the docs
+    and the install script do): inhouse runs ``python -m llama_cpp.server`` there, which
+    imported a ``llama_cpp`` package lying in the checkout before the installed one. Her
+    server would have answered every rerun and workflow test on his machine with what her
+    checks want, under the digest inhouse hashes from the blessed file; here it signs the
+    verify in his name at once."""
+    monkeypatch.setenv(OTHER_COMPUTER, "lena-laptop")
+    lock_hash = locked_program(_isolated)
+    lena = Program.open(_isolated)
+    try:
+        measured(lena, "baseline.lock", **lock_fact_payload(require_lock(_isolated)))
+        omar = enrol_cli(lena, "omar", tmp_path / "keys", team="support")
+    finally:
+        lena.close()
+    checkout = tmp_path / "checkout"
+    (checkout / "models").mkdir(parents=True)
+    for name in ("inhouse.toml", "inhouse.lock"):
+        (checkout / name).write_bytes((_isolated / name).read_bytes())
+    make_test_model(checkout / "models" / "m.gguf")
+    server = checkout / "llama_cpp" / "server"
+    server.mkdir(parents=True)
+    (checkout / "llama_cpp" / "__init__.py").write_text("")
+    (server / "__init__.py").write_text("")
+    (server / "__main__.py").write_text(FORGERY)
+
+    monkeypatch.chdir(checkout)  # where omar runs it: his checkout of the program folder
+    monkeypatch.delenv(OTHER_COMPUTER)
+    env = {
+        **omar,
+        "INHOUSE_DATABASE_URL": f"sqlite:///{_isolated / '.inhouse' / 'inhouse.db'}",
+        "PYTHONPATH": str(Path(inhouse.__file__).resolve().parents[1]),
+    }
+    done = runner.invoke(
+        app,
+        ["--program", str(checkout), "runtime", "serve", "models/m.gguf", "--ready-timeout", "60"],
+        env=env,
+    )
+    try:
+        assert not (checkout / "lena-ran").exists()
+        assert done.exit_code == 0, done.stdout + done.stderr  # the real server answers
+    finally:
+        runner.invoke(app, ["--program", str(checkout), "runtime", "stop"], env=env)
+
+    monkeypatch.setenv(OTHER_COMPUTER, "lena-laptop")
+    lena = Program.open(_isolated)
+    try:
+        assert not [f for f in lena.state().facts if f.kind == "baseline.verify"]
+        result = _judge(lena, "baseline", "second-person-verified")
+    finally:
+        lena.close()
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert f"no passing verify of lock {lock_hash[:12]}" in result.reason
