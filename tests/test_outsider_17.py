@@ -20,6 +20,10 @@ same with the embedded runtime: ``inhouse runtime serve`` in the checkout (the i
 step, and the docs') ran ``python -m llama_cpp.server`` there, so a ``llama_cpp`` package in it
 ran as the runtime, with omar's rights and key, and would have answered his rerun and his
 workflow tests as her checks want under the blessed file's digest (closed: ``PYTHONSAFEPATH``).
+And with neither: a blessed "model" whose path is a ``.pth`` file in the venv the install just
+made, fetched from a file she commits and locked by its own SHA-256, ran at the start of the
+verify that ends the install (closed: the install writes only ``*.gguf`` files, inside the
+checkout).
 """
 
 from __future__ import annotations
@@ -252,3 +256,110 @@ def test_a_checkout_s_code_never_runs_as_the_embedded_runtime(
         lena.close()
     assert result.outcome is Outcome.FAIL, result.reason
     assert f"no passing verify of lock {lock_hash[:12]}" in result.reason
+
+
+def _stand_in_release(folder: Path) -> Path:
+    """A wheel of ``inhouse`` at this release whose ``inhouse --version`` says so: it stands in
+    for the pinned release omar's own index serves (the suite cannot build the real one
+    quickly), and does nothing else."""
+    import base64
+    import hashlib
+    import zipfile
+
+    version = inhouse.__version__
+    info = f"inhouse-{version}.dist-info"
+    files = {
+        "stand_in_inhouse.py": (
+            "import sys\n\ndef main():\n"
+            f"    if sys.argv[1:] == ['--version']:\n        print('inhouse {version}')\n"
+            "    else:\n        sys.exit('the stand-in release does nothing else')\n"
+        ),
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: inhouse\nVersion: {version}\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
+        "Tag: py3-none-any\n",
+        f"{info}/entry_points.txt": "[console_scripts]\ninhouse = stand_in_inhouse:main\n",
+    }
+    record = []
+    for name, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
+        record.append(f"{name},sha256={digest.decode()},{len(text.encode())}")
+    record.append(f"{info}/RECORD,,")
+    folder.mkdir(parents=True, exist_ok=True)
+    wheel = folder / f"inhouse-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+        archive.writestr(f"{info}/RECORD", "\n".join(record) + "\n")
+    return folder
+
+
+def test_a_blessed_model_s_file_is_never_written_where_it_would_run(
+    _isolated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """lena blesses a "model" whose path is a ``.pth`` file in the venv the install just made
+    (a path inside the checkout, as a model's is), whose source is a file she commits, and
+    locks it by that file's SHA-256 (the lock is hers to pin, from an inventory she states).
+    The install fetches it there and checks its digest; the next Python of that venv (the
+    verify that ends the install) runs her line with omar's key."""
+    from inhouse.baseline.lock import build_lock, write_lock
+    from inhouse.baseline.manifest import read_manifest
+    from inhouse.runtimes.digests import sha256_digest
+    from inhouse.runtimes.protocol import Inventory, ModelInfo
+
+    monkeypatch.setenv(OTHER_COMPUTER, "lena-laptop")
+    runner.invoke(app, ["init", "Acme", "--lead", "lena"])
+    minor = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    payload = _isolated / "payload.pth"
+    needs = f"sys.path.append({sysconfig.get_paths()['purelib']!r})"
+    payload.write_text(
+        f"import sys; {needs}; exec(open('forgery.py').read())\n"  # one line: a .pth runs it
+    )
+    (_isolated / "forgery.py").write_text(FORGERY)
+    config = _isolated / "inhouse.toml"
+    config.write_text(
+        config.read_text()
+        + '\n[runtimes.local]\nfamily = "openai"\nurl = "http://127.0.0.1:9"\n\n'
+        + '[baseline]\nowner = "lena"\nruntime = "local"\nmodels = [{ name = "m", path = '
+        + f'".inhouse/venv/lib/{minor}/site-packages/zz-model.pth", source = "payload.pth" }}]\n'
+    )
+    served = Inventory(
+        runtime="local", family="openai", url="http://127.0.0.1:9",
+        models=[ModelInfo(id="m", digest=sha256_digest(payload), digest_source="file-sha256")],
+    )  # fmt: skip
+    lock = build_lock(read_manifest(_isolated), served, runtime_family="openai", rules="")
+    write_lock(_isolated, lock)
+    lena = Program.open(_isolated)
+    try:
+        measured(lena, "baseline.lock", **lock_fact_payload(lock))
+        omar = enrol_cli(lena, "omar", tmp_path / "keys", team="support")
+    finally:
+        lena.close()
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    for name in ("inhouse.toml", "inhouse.lock", "payload.pth", "forgery.py"):
+        (checkout / name).write_bytes((_isolated / name).read_bytes())
+
+    env = {
+        **omar,
+        "INHOUSE_DATABASE_URL": f"sqlite:///{_isolated / '.inhouse' / 'inhouse.db'}",
+        "PYTHON": sys.executable,
+        "PYTHONPATH": str(Path(inhouse.__file__).resolve().parents[1]),
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": str(_stand_in_release(tmp_path / "index")),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        OTHER_COMPUTER: "",
+    }
+    monkeypatch.delenv(OTHER_COMPUTER)
+    done = runner.invoke(app, ["--program", str(checkout), "baseline", "install"], env=env)
+    assert "Traceback" not in done.stdout + done.stderr
+    assert not (checkout / "lena-ran").exists()
+    assert done.exit_code != 0
+    said = " ".join((done.stdout + done.stderr).split())
+    assert "zz-model.pth" in said and ".gguf" in said, said
+
+    monkeypatch.setenv(OTHER_COMPUTER, "lena-laptop")
+    lena = Program.open(_isolated)
+    try:
+        assert not [f for f in lena.state().facts if f.kind == "baseline.verify"]
+    finally:
+        lena.close()

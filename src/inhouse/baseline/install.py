@@ -123,6 +123,35 @@ def _model_target(blessed: BlessedModel) -> str | None:
     return f'"{_MODELS_DIR}"/{_q(fetch.file_name)}'
 
 
+def _fetched_where_it_runs(blessed: BlessedModel) -> str | None:
+    """Why the install may not write ``blessed``'s file where the manifest says, or None. The
+    file's bytes are whatever its source serves, checked only against the lock's digest, which
+    the baseline's owner pins: named ``x.pth`` in the venv the install just made, it would run
+    at the start of the verify that ends the install, with the second person's key (named
+    ``.bashrc``, or ``.git/hooks/...``, at their next shell or commit). So a file the install
+    fetches is a ``.gguf`` (what every runtime loads, which nothing runs), inside the checkout
+    (a relative path that never climbs out of it)."""
+    fetch = blessed.fetch
+    if fetch is None:
+        return None  # nothing is written: a missing file stops the script
+    where = blessed.path or fetch.file_name
+    if not where.lower().endswith(".gguf"):
+        return (
+            f"the install would write blessed model {blessed.name}'s file as {where!r}, which "
+            "is not a .gguf file: the install writes only model files (*.gguf), whose bytes "
+            'nothing runs; name the file\'s path (path = "models/NAME.gguf") in [baseline] '
+            "of inhouse.toml"
+        )
+    parts = PurePosixPath(where).parts
+    if blessed.path and (PurePosixPath(where).is_absolute() or ".." in parts):
+        return (
+            f"the install would write blessed model {blessed.name}'s file at {where!r}, outside "
+            "the checkout: it writes model files only inside the program folder (a path "
+            "relative to it, without '..'); copy the file there yourself, or name such a path"
+        )
+    return None
+
+
 def _model_block(blessed: BlessedModel, pinned: LockedModel) -> list[str]:
     lines = [f"# model {pinned.name} ({pinned.digest})"]
     target = _model_target(blessed)
@@ -134,6 +163,8 @@ def _model_block(blessed: BlessedModel, pinned: LockedModel) -> list[str]:
             f"say {_q(f'model {pinned.name}: the runtime provides it; verify checks its digest')}"
         )
         return lines
+    if (problem := _fetched_where_it_runs(blessed)) is not None:
+        raise ConfigError(problem)
     if target is None:
         message = f"model {pinned.name}: no file named in the manifest; verify checks the digest"
         lines.append(f"say {_q(message)}")
