@@ -363,3 +363,22 @@ def test_a_blessed_model_s_file_is_never_written_where_it_would_run(
         assert not [f for f in lena.state().facts if f.kind == "baseline.verify"]
     finally:
         lena.close()
+
+
+def test_every_python_the_install_script_starts_runs_isolated(_isolated: Path) -> None:
+    """The fallbacks too (no sha256sum, no curl nor wget): each Python the script starts in the
+    checkout runs with ``-I``, so nothing lying there is imported before the standard library
+    (a ``hashlib.py``, a ``shutil.py``)."""
+    from inhouse.baseline.install import render_install_script
+    from inhouse.baseline.manifest import read_manifest
+
+    locked_program(_isolated)
+    text = render_install_script(_isolated, read_manifest(_isolated), require_lock(_isolated))
+    started = [
+        line.strip()
+        for line in text.splitlines()
+        if ('"$PYTHON" ' in line or '"$VENV/bin/python" ' in line)
+        and not line.lstrip().startswith("#")
+    ]
+    assert len(started) == 5, started  # the version check, venv, pip, sha256 and download
+    assert all(" -I " in line for line in started), started

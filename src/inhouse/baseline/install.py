@@ -78,7 +78,7 @@ fetch_url() {
   elif command -v wget >/dev/null 2>&1; then
     wget -q -O "$2.part" "$1" || die "cannot download $1"
   else
-    "$VENV/bin/python" -c 'import shutil, sys, urllib.request
+    "$VENV/bin/python" -I -c 'import shutil, sys, urllib.request
 with urllib.request.urlopen(sys.argv[1]) as answer, open(sys.argv[2], "wb") as out:
     shutil.copyfileobj(answer, out)' "$1" "$2.part" || die "cannot download $1"
   fi
