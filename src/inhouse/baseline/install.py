@@ -10,7 +10,10 @@ the same lock writes the same bytes.
 
 That is what ``baseline install`` relies on: a second person runs it with the inhouse they
 joined with, which regenerates the script from the checkout's inhouse.toml and inhouse.lock and
-runs that text, never the bytes of ``install.sh`` (which its author can edit in git). Installing
+runs that text, never the bytes of ``install.sh`` (which its author can edit in git). Nor does
+anything else the checkout holds run: Python runs isolated (``-I``: no module lying in the
+checkout is imported), the checkout's own venv is made afresh, and a model file is written only
+as a ``.gguf`` inside the checkout (never a ``.pth`` the venv's Python would run). Installing
 inhouse from anything but the pinned release (``--source``, a folder or URL) is a demo's
 convenience: outside a demo it would run a build nobody pinned on the second person's machine,
 with their key.
