@@ -382,3 +382,36 @@ def test_every_python_the_install_script_starts_runs_isolated(_isolated: Path) -
     ]
     assert len(started) == 5, started  # the version check, venv, pip, sha256 and download
     assert all(" -I " in line for line in started), started
+
+
+@pytest.mark.parametrize(
+    ("path", "source", "named"),
+    [
+        ("models/m.gguf", "/home/omar/.config/inhouse/key", "/home/omar/.config/inhouse/key"),
+        ("/home/omar/.local/m.gguf", "https://files.example/m.gguf", "outside the checkout"),
+        ("models/../../m.gguf", "https://files.example/m.gguf", "outside the checkout"),
+        (None, "https://files.example/payload.pth", "payload.pth"),
+    ],
+)
+def test_an_install_script_that_would_write_or_read_anything_but_a_model_is_refused(
+    _isolated: Path, path: str | None, source: str, named: str
+) -> None:
+    """Each way a blessed model's file could be written somewhere it runs, or read from a file
+    of the second person's that is no model, is refused by the owner's `install-script` and the
+    second person's `install`, naming it, before anything is written."""
+    locked_program(_isolated)
+    config = _isolated / "inhouse.toml"
+    where = f'path = "{path}", ' if path else ""
+    config.write_text(
+        config.read_text().replace(
+            'path = "models/m.gguf", source = "https://files.example/m.gguf"',
+            f'{where}source = "{source}"',
+        )
+    )
+    for command in (["baseline", "install-script"], ["baseline", "install", "--dry-run"]):
+        done = runner.invoke(app, command)
+        said = " ".join((done.stdout + done.stderr).split())
+        assert done.exit_code != 0, said
+        assert "Traceback" not in said
+        assert named in said and "blessed model m" in said, said
+    assert not (_isolated / "install.sh").exists()

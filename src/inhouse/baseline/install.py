@@ -145,6 +145,14 @@ def _fetched_where_it_runs(blessed: BlessedModel) -> str | None:
             'nothing runs; name the file\'s path (path = "models/NAME.gguf") in [baseline] '
             "of inhouse.toml"
         )
+    if fetch.kind == "file" and not fetch.location.lower().endswith(".gguf"):
+        # the copy is read on the second person's machine: their key file, copied into the
+        # checkout as a "model", waits there for their next push
+        return (
+            f"the install would copy blessed model {blessed.name}'s file from {fetch.location!r}, "
+            "which is not a .gguf file: a file source names a model file (*.gguf), never "
+            "another file of the machine the install runs on"
+        )
     parts = PurePosixPath(where).parts
     if blessed.path and (PurePosixPath(where).is_absolute() or ".." in parts):
         return (
