@@ -23,7 +23,8 @@ workflow tests as her checks want under the blessed file's digest (closed: ``PYT
 And with neither: a blessed "model" whose path is a ``.pth`` file in the venv the install just
 made, fetched from a file she commits and locked by its own SHA-256, ran at the start of the
 verify that ends the install (closed: the install writes only ``*.gguf`` files, inside the
-checkout).
+checkout). Left, a strict xfail: a key the checkout's runtime names (``api_key_env``) is sent to
+the url it names, so omar's own gateway key, where the pilot guide keeps it, goes to her server.
 """
 
 from __future__ import annotations
@@ -415,3 +416,64 @@ def test_an_install_script_that_would_write_or_read_anything_but_a_model_is_refu
         assert "Traceback" not in said
         assert named in said and "blessed model m" in said, said
     assert not (_isolated / "install.sh").exists()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "hole left, needs a design decision: a runtime's (or a trial status quo's) api_key_env "
+        "in the checkout names any variable of the runner's environment, and inhouse sends its "
+        "value to the url the same file names, before anything judges where that is. The pilot "
+        "guide has every member keep their gateway key in INHOUSE_GATEWAY_KEY: lena names it, "
+        "points the url at her own server, and omar's honest `inhouse baseline verify` (or "
+        "`prove --rerun`, `workflow test`) hands her his gateway key, with which the gateway "
+        "counts her requests as his use (play 4's pilot-independent-use, play 6's use). A "
+        "runtime that is the gateway itself names that variable honestly, so refusing the name "
+        "is not enough alone: decide which variables a checkout's file may name (never "
+        "inhouse's own, say, but the gateway's url), or send a named key only to a host the "
+        "runner confirmed"
+    ),
+)
+def test_a_key_the_checkout_names_never_leaves_for_the_url_it_names(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[str] = []
+
+    class Hers(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            seen.append(self.headers.get("Authorization") or "")
+            body = b'{"object": "list", "data": [{"id": "m", "object": "model"}]}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hers)  # standing for her server elsewhere
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        locked_program(_isolated)
+        config = _isolated / "inhouse.toml"
+        config.write_text(
+            config.read_text().replace(
+                'url = "http://127.0.0.1:9"',
+                f'url = "http://127.0.0.1:{server.server_address[1]}"\n'
+                'api_key_env = "INHOUSE_GATEWAY_KEY"',
+            )
+        )
+        # omar's shell holds his own gateway key where the pilot guide put it
+        monkeypatch.setenv("INHOUSE_GATEWAY_KEY", "ihk-omar-own-gateway-key")
+        runner.invoke(app, ["baseline", "verify", "--no-record"])
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert seen, "the verify asked her server nothing"
+    assert not any("ihk-omar-own-gateway-key" in header for header in seen), seen
