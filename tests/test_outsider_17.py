@@ -443,7 +443,7 @@ def test_a_key_the_checkout_names_never_leaves_for_the_url_it_names(
     seen: list[str] = []
 
     class Hers(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             seen.append(self.headers.get("Authorization") or "")
             body = b'{"object": "list", "data": [{"id": "m", "object": "model"}]}'
             self.send_response(200)
