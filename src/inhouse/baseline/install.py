@@ -10,7 +10,10 @@ the same lock writes the same bytes.
 
 That is what ``baseline install`` relies on: a second person runs it with the inhouse they
 joined with, which regenerates the script from the checkout's inhouse.toml and inhouse.lock and
-runs that text, never the bytes of ``install.sh`` (which its author can edit in git). Installing
+runs that text, never the bytes of ``install.sh`` (which its author can edit in git). Nor does
+anything else the checkout holds run: Python runs isolated (``-I``: no module lying in the
+checkout is imported), the checkout's own venv is made afresh, and a model file is written only
+as a ``.gguf`` inside the checkout (never a ``.pth`` the venv's Python would run). Installing
 inhouse from anything but the pinned release (``--source``, a folder or URL) is a demo's
 convenience: outside a demo it would run a build nobody pinned on the second person's machine,
 with their key.
@@ -62,7 +65,7 @@ sha256_of() {
   elif command -v shasum >/dev/null 2>&1; then
     shasum -a 256 "$1" | cut -d ' ' -f 1
   else
-    "$VENV/bin/python" -c 'import hashlib, sys
+    "$VENV/bin/python" -I -c 'import hashlib, sys
 digest = hashlib.sha256()
 with open(sys.argv[1], "rb") as handle:
     for block in iter(lambda: handle.read(1 << 20), b""):
@@ -78,7 +81,7 @@ fetch_url() {
   elif command -v wget >/dev/null 2>&1; then
     wget -q -O "$2.part" "$1" || die "cannot download $1"
   else
-    "$VENV/bin/python" -c 'import shutil, sys, urllib.request
+    "$VENV/bin/python" -I -c 'import shutil, sys, urllib.request
 with urllib.request.urlopen(sys.argv[1]) as answer, open(sys.argv[2], "wb") as out:
     shutil.copyfileobj(answer, out)' "$1" "$2.part" || die "cannot download $1"
   fi
@@ -123,6 +126,43 @@ def _model_target(blessed: BlessedModel) -> str | None:
     return f'"{_MODELS_DIR}"/{_q(fetch.file_name)}'
 
 
+def _fetched_where_it_runs(blessed: BlessedModel) -> str | None:
+    """Why the install may not write ``blessed``'s file where the manifest says, or None. The
+    file's bytes are whatever its source serves, checked only against the lock's digest, which
+    the baseline's owner pins: named ``x.pth`` in the venv the install just made, it would run
+    at the start of the verify that ends the install, with the second person's key (named
+    ``.bashrc``, or ``.git/hooks/...``, at their next shell or commit). So a file the install
+    fetches is a ``.gguf`` (what every runtime loads, which nothing runs), inside the checkout
+    (a relative path that never climbs out of it)."""
+    fetch = blessed.fetch
+    if fetch is None:
+        return None  # nothing is written: a missing file stops the script
+    where = blessed.path or fetch.file_name
+    if not where.lower().endswith(".gguf"):
+        return (
+            f"the install would write blessed model {blessed.name}'s file as {where!r}, which "
+            "is not a .gguf file: the install writes only model files (*.gguf), whose bytes "
+            'nothing runs; name the file\'s path (path = "models/NAME.gguf") in [baseline] '
+            "of inhouse.toml"
+        )
+    if fetch.kind == "file" and not fetch.location.lower().endswith(".gguf"):
+        # the copy is read on the second person's machine: their key file, copied into the
+        # checkout as a "model", waits there for their next push
+        return (
+            f"the install would copy blessed model {blessed.name}'s file from {fetch.location!r}, "
+            "which is not a .gguf file: a file source names a model file (*.gguf), never "
+            "another file of the machine the install runs on"
+        )
+    parts = PurePosixPath(where).parts
+    if blessed.path and (PurePosixPath(where).is_absolute() or ".." in parts):
+        return (
+            f"the install would write blessed model {blessed.name}'s file at {where!r}, outside "
+            "the checkout: it writes model files only inside the program folder (a path "
+            "relative to it, without '..'); copy the file there yourself, or name such a path"
+        )
+    return None
+
+
 def _model_block(blessed: BlessedModel, pinned: LockedModel) -> list[str]:
     lines = [f"# model {pinned.name} ({pinned.digest})"]
     target = _model_target(blessed)
@@ -134,6 +174,8 @@ def _model_block(blessed: BlessedModel, pinned: LockedModel) -> list[str]:
             f"say {_q(f'model {pinned.name}: the runtime provides it; verify checks its digest')}"
         )
         return lines
+    if (problem := _fetched_where_it_runs(blessed)) is not None:
+        raise ConfigError(problem)
     if target is None:
         message = f"model {pinned.name}: no file named in the manifest; verify checks the digest"
         lines.append(f"say {_q(message)}")
@@ -213,15 +255,29 @@ def render_install_script(
         "fi",
         'grep -q "^lock_hash = \\"$LOCK_HASH\\"" inhouse.lock || \\',
         '  die "inhouse.lock here is not the lock this script was written for ($LOCK_HASH)"',
-        "\"$PYTHON\" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \\",
+        "\"$PYTHON\" -I -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \\",
         '  die "inhouse needs Python 3.11 or newer ($PYTHON is older; set PYTHON)"',
         "",
+        # Python runs isolated (-I) throughout: run here, in a checkout anyone who can push to
+        # it wrote, `python -m venv` and `python -m pip` would import a venv or pip package
+        # lying in the checkout before the standard ones, and run its author's code with this
+        # person's key. The environment the checkout holds by default is made afresh (--clear):
+        # one it already held could run code at pip's start (a .pth file) or pick its index (a
+        # pip.conf). Never through a link out of the checkout: --clear would empty its target
+        'if [ -n "${INHOUSE_VENV:-}" ]; then',
+        "  FRESH=''",
+        f'elif [ -L {DATA_DIR} ] || [ -L "$VENV" ]; then',
+        '  die "$VENV is a symbolic link in this checkout, which inhouse never makes: remove '
+        'it, or set INHOUSE_VENV to a virtual environment of your own"',
+        "else",
+        "  FRESH=--clear",
+        "fi",
         f"mkdir -p {DATA_DIR}",
         f'[ -f {DATA_DIR}/.gitignore ] || echo "*" > {DATA_DIR}/.gitignore',
         'say "creating the virtual environment $VENV"',
-        '"$PYTHON" -m venv "$VENV"',
+        '"$PYTHON" -I -m venv $FRESH "$VENV"',
         'say "installing $REQUIREMENT"',
-        '"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$REQUIREMENT"',
+        '"$VENV/bin/python" -I -m pip install --quiet --disable-pip-version-check "$REQUIREMENT"',
         'found=$("$INHOUSE" --version)',
         '[ "$found" = "inhouse $INHOUSE_VERSION" ] || \\',
         '  die "pip installed $found, but the lock pins inhouse $INHOUSE_VERSION"',

@@ -131,11 +131,22 @@ def _engine_version(python: str) -> str:
         "print(m.version('llama_cpp_python'))"
     )
     done = subprocess.run(
-        [python, "-c", probe], capture_output=True, text=True, timeout=60, check=False
-    )
+        [python, "-c", probe], capture_output=True, text=True, timeout=60, check=False,
+        env=_safe_path(),
+    )  # fmt: skip
     if done.returncode != 0:
         raise ExtraNotInstalled(_INSTALL_HINT.format(python=python))
     return done.stdout.strip()
+
+
+def _safe_path() -> dict[str, str]:
+    """This process's environment, with Python told not to look for modules in the current
+    folder (``PYTHONSAFEPATH``, Python 3.11+). ``python -m llama_cpp.server`` and ``python -c``
+    put the current folder first on ``sys.path``, and the runtime is started in a checkout of the
+    program folder (by hand, or by the install script): a ``llama_cpp`` package lying there
+    would run as the runtime, with the rights (and the signing key) of whoever started it, and
+    answer anything under the digest inhouse hashes from the blessed file."""
+    return {**os.environ, "PYTHONSAFEPATH": "1"}
 
 
 def _free_port(host: str) -> int:
@@ -354,7 +365,7 @@ def serve_embedded(
         # command that started it does not reach it.
         child = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
+            start_new_session=True, env=_safe_path(),
         )  # fmt: skip
     _children[child.pid] = child
     state = EmbeddedState(
