@@ -120,8 +120,9 @@ def signed_totals(facts: FactSet, first: str, last: str) -> SignedTotals:
 
 @register_check("indicators-reported", reads=("indicators.report", "usage.daily"))
 def indicators_reported(ctx: CheckContext) -> Result:
-    """Leading and lagging indicators were reported for a whole period that ended recently, in
-    which the gateway signed daily usage; the report's active people, answered requests and
+    """Leading and lagging indicators were reported for a whole period that ended recently (one
+    period: a month, never a span of months that sums earlier use into it), in which the
+    gateway signed daily usage; the report's active people, answered requests and
     input and output tokens are all there and match that usage. The report's other figures are
     its reporter's, and its lagging ones rest on people's word (prices, minutes saved)."""
     period = timedelta(days=int(ctx.param("period_days", 31)))
@@ -154,6 +155,17 @@ def indicators_reported(ctx: CheckContext) -> Result:
         return failed(
             f"the report of {start}..{end} covers {covered} day(s); a report every "
             f"{period.days} days must cover at least {least}: report a whole month "
+            "(`inhouse indicators report --period YYYY-MM`)",
+            report,
+        )
+    # and no more than one period: a span reaching back over months of use sums them, so a
+    # month nobody used the tool (which, reported alone, fails: nothing signed) passes
+    # inside it, and every later month can be reported as a longer span from the same start
+    if covered > period.days and "measure" not in ctx.exited:
+        return failed(
+            f"the report of {start}..{end} covers {covered} day(s); a report every "
+            f"{period.days} days stands for one period of at most {period.days}: its figures "
+            "would sum earlier use into the last period's. Report the last month that ended "
             "(`inhouse indicators report --period YYYY-MM`)",
             report,
         )
