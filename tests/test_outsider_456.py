@@ -8,11 +8,15 @@ account, her laptop, the program folder, the Python API and the CLI.
 
 from __future__ import annotations
 
+import pytest
+
 from inhouse.gateway.rollup import rollup_usage
-from inhouse.indicators import build_report, record_report, set_prices, write_report
+from inhouse.indicators import build_report, open_finding, record_report, set_prices, write_report
+from inhouse.pilot.library import parse_prompt, share_version
+from inhouse.pilot.library_views import record_prompt_usage
 from inhouse.program import Program
 from inhouse.program.checks import Outcome
-from tests.pilot.gateway_days import Pilot
+from tests.pilot.gateway_days import PROMPT, Pilot, Use
 from tests.test_outsider_later import _judge, lena, pilot  # noqa: F401 (fixtures)
 
 
@@ -45,3 +49,38 @@ def test_a_report_spanning_months_hides_a_month_nobody_used_it(
     result = _judge(lena, "indicators-reported")
     assert result.outcome is Outcome.FAIL, result.reason
     assert "covers 61 day(s)" in result.reason
+
+
+# -- play 6: findings -----------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a request naming a prompt in X-Inhouse-Prompt carries the client's own messages: the "
+    "usage log records the version the name resolved to then, though nothing of it was sent. "
+    "Needs the gateway to record, per usage row, whether it rendered the version (a body "
+    "'prompt') or the client named an exact NAME@VERSION, and prompt.usage to name those "
+    "people apart, so findings-fed-back confirms a version only by them (a migration of the "
+    "usage rows, the rollup and prompt.usage's payload; enablement's used-shared-prompt reads "
+    "the same rows)",
+)
+def test_a_header_naming_the_prompt_confirms_a_version_its_sender_never_saw(
+    pilot: Pilot,  # noqa: F811
+    lena: Program,  # noqa: F811
+) -> None:
+    """pia finds bob's triage prompt sorts legal tickets wrong. lena publishes a version of
+    triage naming the finding; it changes what the model is sent, but nobody looks at it. bob's
+    client names ``triage`` in its header, as the guide shows, with its own messages: the
+    gateway records his use of lena's version, which he was never sent, and the rollup's
+    prompt.usage confirms her fix as his."""
+    finding = open_finding(pilot.people["pia"], "legal tickets land in ops",
+                           target="prompt:triage")  # fmt: skip
+    changed = PROMPT.replace("Ticket: {{ ticket }}", "Sort for legal first. Ticket: {{ ticket }}")
+    share_version(lena, "triage", parse_prompt(changed, where="triage.yaml"),
+                  where="triage.yaml", closes=[finding.id])  # fmt: skip
+    assert _judge(lena, "findings-fed-back").outcome is not Outcome.PASS
+    pilot.use([Use("bob", "2026-11-06T10:00", prompt="triage")])  # his own messages
+    pilot.on("2026-11-06")
+    record_prompt_usage(lena)  # the gateway's own key signs the day's prompt use
+    result = _judge(lena, "findings-fed-back")
+    assert result.outcome is not Outcome.PASS, result.reason
