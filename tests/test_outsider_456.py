@@ -16,8 +16,12 @@ from inhouse.pilot.library import parse_prompt, share_version
 from inhouse.pilot.library_views import record_prompt_usage
 from inhouse.program import Program
 from inhouse.program.checks import Outcome
+from inhouse.support.queue import confirm_fix, open_ticket, reopen_ticket, resolve_ticket
 from tests.pilot.gateway_days import PROMPT, Pilot, Use
 from tests.test_outsider_later import _judge, lena, pilot  # noqa: F401 (fixtures)
+
+#: play 5's ticket check
+TICKET = "ticket-resolved-without-builder"
 
 
 def _report(lead: Program, period: str) -> None:
@@ -84,3 +88,52 @@ def test_a_header_naming_the_prompt_confirms_a_version_its_sender_never_saw(
     record_prompt_usage(lena)  # the gateway's own key signs the day's prompt use
     result = _judge(lena, "findings-fed-back")
     assert result.outcome is not Outcome.PASS, result.reason
+
+
+# -- play 5: a ticket resolved without the builder -------------------------------------------------
+
+
+def test_a_fix_she_alone_calls_done_after_play_five_exited_stands_for_nobody(
+    pilot: Pilot,  # noqa: F811
+    lena: Program,  # noqa: F811
+) -> None:
+    """Play 5 exits on pia's ticket on bob's triage prompt: lena (who built no part of it)
+    resolved it and pia confirmed the fix. Days later pia reopens it, broken again, and play
+    5's exit no longer holds, nor the reach beyond the pilot it gave. pia files it anew; lena
+    resolves it with a note and nobody confirms the fix. The rule before the opener's
+    confirmation was asked spares the resolutions play 5 exited on, not one made after: pia's
+    word is asked, as in any program."""
+    pia = pilot.people["pia"]
+    clock = pilot.clock
+    first = open_ticket(pia, "triage returns nothing", category="it-broke",
+                        component="prompt:triage")  # fmt: skip
+    clock.advance(hours=1)
+    resolve_ticket(lena, first.id, note="the template lost its variable")
+    clock.advance(hours=1)
+    confirm_fix(pia, first.id, text="works again")
+    exit_at = lena.state().head_seq  # play 5 exits here, as the check sees it
+    result = _judge(lena, TICKET, exited=("support",), exited_at=exit_at)
+    assert result.outcome is Outcome.PASS, result.reason
+    clock.advance(days=3)
+    reopen_ticket(pia, first.id, reason="empty again")
+    result = _judge(lena, TICKET, exited=("support",), exited_at=exit_at)
+    assert result.outcome is Outcome.FAIL
+    assert f"{first.id} reopened 3 day(s) after lena resolved it" in result.reason
+    clock.advance(hours=1)
+    again = open_ticket(pia, "triage is empty again", category="it-broke",
+                        component="prompt:triage")  # fmt: skip
+    clock.advance(hours=1)
+    resolve_ticket(lena, again.id, note="fixed for good")
+    result = _judge(lena, TICKET, exited=("support",), exited_at=exit_at)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert (
+        f"{again.id} resolved by lena; pia, who opened it, has not confirmed the fix"
+        in result.reason
+    )
+    clock.advance(hours=1)
+    confirm_fix(pia, again.id, text="works")  # the honest path: pia's own word
+    result = _judge(lena, TICKET, exited=("support",), exited_at=exit_at)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert f"{again.id} resolved by lena, not one of its builders (bob), fix confirmed by pia" in (
+        result.reason
+    )
