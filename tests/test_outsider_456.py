@@ -137,3 +137,22 @@ def test_a_fix_she_alone_calls_done_after_play_five_exited_stands_for_nobody(
     assert f"{again.id} resolved by lena, not one of its builders (bob), fix confirmed by pia" in (
         result.reason
     )
+
+
+def test_a_shorter_older_window_recorded_after_the_dead_month_does_not_hide_it(
+    pilot: Pilot,  # noqa: F811
+    lena: Program,  # noqa: F811
+) -> None:
+    """December's report is recorded (by lena, or the timer that reports each month) and fails:
+    nobody used the tool. lena then records a month-long window that ends on 2 December and
+    takes in November's use: the latest recorded, it stood for the program until it too was
+    overdue. The report judged is the one of the latest period, whenever it was recorded."""
+    pilot.on("2027-01-02")
+    rollup_usage(lena)
+    set_prices(lena, reference="hosted-mini", input_per_mtok=2.0, output_per_mtok=6.0,
+               source="the vendor's price page")  # fmt: skip
+    _report(lena, "2026-12")
+    _report(lena, "2026-11-03..2026-12-02")
+    result = _judge(lena, "indicators-reported")
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "the gateway signed no answered request in 2026-12-01..2026-12-31" in result.reason
