@@ -4,6 +4,17 @@ tests/test_outsider_later.py's world: a pilot of three colleagues (bob, pia, oli
 in with an account of their own, keyed and onboarded, who sent real requests through the
 gateway on 3 and 4 November; lena leads, owns the support queue and play 6. She has her one
 account, her laptop, the program folder, the Python API and the CLI.
+
+What the walk found: play 6's ``indicators-reported`` took a span of months, whose figures sum
+earlier use, so a month nobody used the tool (which, reported alone, fails) passed inside it
+(closed: a report covers at most ``period_days``); and it judged the latest report recorded, so
+a shorter window ending earlier, recorded after the last month's failing report, hid that month
+(closed: the report of the latest period is judged). Play 5's ``ticket-resolved-without-builder``
+spared every ticket once play 5 had exited, so after the exit's ticket was reopened, lena's own
+resolution of a user's new ticket counted with nobody confirming the fix (closed: the earlier
+rules spare the resolutions made by the exit). Left, as a strict xfail: a client that names a
+library prompt in ``X-Inhouse-Prompt`` with its own messages confirms a finding's fix it was
+never sent.
 """
 
 from __future__ import annotations
