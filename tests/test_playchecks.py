@@ -1655,9 +1655,15 @@ TEAM = {**ROSTER, "zoe": person("zoe", "support", "pilot-user"),
         "cam": person("cam", "support", "pilot-user", "champion")}  # fmt: skip
 
 
+#: play 5 exited after every fact these tests make: a program whose exit was judged before its
+#: ticket had to be a user's, its fix confirmed by them (the rules spare what it exited on)
+SUPPORT_EXITED_LAST = {"support": (NOW, 10_000)}
+
+
 def test_ticket_resolved_without_builder() -> None:
     def check(*facts: Fact) -> Any:
-        return run("ticket-resolved-without-builder", lock(), *facts, people=TEAM, reopen_days=14)
+        return run("ticket-resolved-without-builder", lock(), *facts, people=TEAM,
+                   exited=SUPPORT_EXITED_LAST, reopen_days=14)  # fmt: skip
 
     assert 'no "it broke" ticket' in check().reason
     # lena signed the lock: she built the baseline; her resolving her own ticket does not count
@@ -1763,16 +1769,17 @@ def test_ticket_resolved_without_builder() -> None:
     # could put a made-up resolution in two real colleagues' mouths; cam confirms it
     team = {**TEAM, "sam": person("sam", "support", "support-owner")}
     by_sam = [replace(outside, by="sam"), hit, replace(fixed_there, by="sam")]
-    result = run("ticket-resolved-without-builder", lock(), *by_sam, people=team, reopen_days=14)
+    result = run("ticket-resolved-without-builder", lock(), *by_sam, people=team,
+                 exited=SUPPORT_EXITED_LAST, reopen_days=14)  # fmt: skip
     assert result.outcome is Outcome.FAIL
     assert "only the import says cam resolved it (run by sam); cam confirms" in result.reason
     result = run("ticket-resolved-without-builder", lock(), *by_sam, confirmed, people=team,
-                 reopen_days=14)  # fmt: skip
+                 exited=SUPPORT_EXITED_LAST, reopen_days=14)  # fmt: skip
     assert result.outcome is Outcome.PASS, result.reason
     # the forgery: sam makes up a ticket "opened by zoe" and resolves it himself, natively
     his_fix = ticket("ticket.resolved", by="sam", ticket="gh-7", note="done")
     result = run("ticket-resolved-without-builder", lock(), replace(outside, by="sam"), his_fix,
-                 people=team, reopen_days=14)  # fmt: skip
+                 people=team, exited=SUPPORT_EXITED_LAST, reopen_days=14)  # fmt: skip
     assert result.outcome is Outcome.FAIL
     assert "only the import says zoe opened it (run by sam)" in result.reason
     # cam's keys all enrolled at lena's laptop: cam is lena with a second key
@@ -2339,10 +2346,9 @@ def test_a_ticket_its_resolver_opened_shows_no_support() -> None:
     assert result.outcome is Outcome.FAIL
     assert "T-1 was opened by cam and resolved by cam" in result.reason
     by_zoe = [opened("T-2"), ticket("ticket.resolved", by="cam", ticket="T-2", note="re-ran")]
-    assert (
-        evaluate("ticket-resolved-without-builder", _on_machines([lock(), *by_zoe], TEAM)).outcome
-        is Outcome.PASS
-    )
+    # (unconfirmed by zoe: judged as an exit made after it, which spares that)
+    honest = replace(_on_machines([lock(), *by_zoe], TEAM), exited=SUPPORT_EXITED_LAST)
+    assert evaluate("ticket-resolved-without-builder", honest).outcome is Outcome.PASS
     aliased = _on_machines([lock(), *by_zoe], TEAM, zoe="cam-laptop")
     result = evaluate("ticket-resolved-without-builder", aliased)
     assert result.outcome is Outcome.FAIL and "opened by zoe and resolved by cam" in result.reason

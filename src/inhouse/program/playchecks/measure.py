@@ -120,10 +120,12 @@ def signed_totals(facts: FactSet, first: str, last: str) -> SignedTotals:
 
 @register_check("indicators-reported", reads=("indicators.report", "usage.daily"))
 def indicators_reported(ctx: CheckContext) -> Result:
-    """Leading and lagging indicators were reported for a whole period that ended recently, in
-    which the gateway signed daily usage; the report's active people, answered requests and
-    input and output tokens are all there and match that usage. The report's other figures are
-    its reporter's, and its lagging ones rest on people's word (prices, minutes saved)."""
+    """Leading and lagging indicators were reported for a whole period that ended recently (one
+    period: a month, never a span of months that sums earlier use into it; the latest period
+    reported, whenever its report was recorded), in which the gateway signed daily usage; the
+    report's active people, answered requests and input and output tokens are all there and
+    match that usage. The report's other figures are its reporter's, and its lagging ones rest
+    on people's word (prices, minutes saved)."""
     period = timedelta(days=int(ctx.param("period_days", 31)))
     whole = [f for f in ctx.facts.of("indicators.report") if not f.payload.get("partial")]
     if not whole:
@@ -135,7 +137,10 @@ def indicators_reported(ctx: CheckContext) -> Result:
                 partial,
             )
         return failed("no indicators reported yet (`inhouse indicators report`)")
-    report = whole[-1]
+    # the report of the latest period that had ended when it was made, whenever it was recorded:
+    # a window ending earlier, recorded after the last month's failing report, hid that month
+    ended = [f for f in whole if _ended_when_made(f)]
+    report = max(ended, key=lambda f: (_end(f), f.id)) if ended else whole[-1]
     start = date.fromisoformat(str(report.payload["period_start"]))
     end = date.fromisoformat(str(report.payload["period_end"]))
     if end >= report.at.date():
@@ -154,6 +159,17 @@ def indicators_reported(ctx: CheckContext) -> Result:
         return failed(
             f"the report of {start}..{end} covers {covered} day(s); a report every "
             f"{period.days} days must cover at least {least}: report a whole month "
+            "(`inhouse indicators report --period YYYY-MM`)",
+            report,
+        )
+    # and no more than one period: a span reaching back over months of use sums them, so a
+    # month nobody used the tool (which, reported alone, fails: nothing signed) passes
+    # inside it, and every later month can be reported as a longer span from the same start
+    if covered > period.days and "measure" not in ctx.exited:
+        return failed(
+            f"the report of {start}..{end} covers {covered} day(s); a report every "
+            f"{period.days} days stands for one period of at most {period.days}: its figures "
+            "would sum earlier use into the last period's. Report the last month that ended "
             "(`inhouse indicators report --period YYYY-MM`)",
             report,
         )
@@ -220,6 +236,20 @@ def indicators_reported(ctx: CheckContext) -> Result:
         report,
         *usage,
     )
+
+
+def _end(report: Fact) -> date:
+    """The last day of the period ``report`` covers."""
+    return date.fromisoformat(str(report.payload["period_end"]))
+
+
+def _ended_when_made(report: Fact) -> bool:
+    """Whether ``report``'s period had ended by the day it was recorded (one that had not is
+    judged only when no other is, and fails saying so)."""
+    try:
+        return _end(report) < report.at.date()
+    except ValueError:
+        return False
 
 
 #: the report's figures the gateway's signed usage measures: where each is, and its label
