@@ -233,3 +233,31 @@ def test_challenges_nobody_signs_cannot_fill_the_servers_memory(
     clock.advance(minutes=3)
     with signed_in(client, world, "bob"):
         assert client.get("/index.json").json()["viewer"]["name"] == "bob"
+
+
+def test_a_sign_in_link_opened_from_another_sites_page_signs_nobody_in(
+    client: TestClient, world: Pilot
+) -> None:
+    """pia signs in with her own key and, instead of opening her link, puts it on a page of her
+    own that bob visits (or sends it to him in a web mail): opening it signed bob's browser in
+    as pia, over his own session, and what he typed next (a ticket's description) was recorded
+    as hers, on her dashboard. A link another site's page opens (the browser says so in
+    Sec-Fetch-Site) now signs nobody in and leaves bob's session as it was; opened from the
+    address bar or the terminal, as its own person does, it works."""
+    from inhouse.web.login import sign_in
+
+    with signed_in(client, world, "bob"):
+        bobs = client.cookies.get(COOKIE)
+        link = sign_in(str(client.base_url), key_of(world, "pia"), client=client,
+                       now=world.clock())  # fmt: skip
+        for site in ("cross-site", "same-site"):
+            planted = client.get(link, headers={"sec-fetch-site": site})
+            assert planted.status_code == 403, planted.text
+            assert "nobody was signed in" in planted.text
+            assert "set-cookie" not in planted.headers
+            assert client.cookies.get(COOKIE) == bobs
+            assert client.get("/index.json").json()["viewer"]["name"] == "bob"
+    # pia opens her own link herself: the browser says nobody's page started it
+    opened = client.get(link, headers={"sec-fetch-site": "none"})
+    assert opened.status_code == 303 and COOKIE in opened.headers["set-cookie"]
+    assert client.get("/index.json").json()["viewer"]["name"] == "pia"

@@ -62,6 +62,10 @@ _CSP = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 _MAX_FORM = 64 * 1024
+#: how a browser says a navigation was not started by another site's page (a link opened
+#: from a terminal or typed in; a page of the dashboard itself): absent where it predates the
+#: Fetch Metadata headers
+_OWN_NAVIGATION = ("none", "same-origin")
 #: the code of a session ended because its sign-in stopped acting for its person
 _ENDED = "session_ended"
 
@@ -261,6 +265,17 @@ def create_app(
         return _json({"link": f"{str(request.base_url).rstrip('/')}/login/{token}"})
 
     async def redeem(request: Request) -> Response:
+        # a link opened from another site's page is someone's sign-in planted in this browser
+        # (theirs, for what this person types next): the person's own opens it from their
+        # terminal or address bar, which a browser sends as Sec-Fetch-Site: none
+        opened_from = request.headers.get("sec-fetch-site", "none").strip().lower()
+        if opened_from not in _OWN_NAVIGATION:
+            raise NotAllowed(
+                f"this sign-in link was opened from another site's page (Sec-Fetch-Site: "
+                f"{opened_from}), so it may be someone else's sign-in: nobody was signed in. "
+                "Open a link that `inhouse web login` printed for you by pasting it into the "
+                "address bar (or let it open the browser)"
+            )
         session = dash.signins.redeem(request.path_params["token"])
         response = _back("/")
         seconds = int((session.expires - program.clock()).total_seconds())
