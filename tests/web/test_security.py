@@ -6,6 +6,7 @@ text; schemathesis, generating requests from the OpenAPI document, finds no serv
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
 import schemathesis
@@ -261,3 +262,33 @@ def test_a_sign_in_link_opened_from_another_sites_page_signs_nobody_in(
     opened = client.get(link, headers={"sec-fetch-site": "none"})
     assert opened.status_code == 303 and COOKIE in opened.headers["set-cookie"]
     assert client.get("/index.json").json()["viewer"]["name"] == "pia"
+
+
+def test_a_body_over_the_bound_is_refused_however_it_is_sent(
+    client: TestClient, world: Pilot
+) -> None:
+    """A form was bounded by the length it declared: sent in chunks, with no Content-Length, a
+    ticket of any size was read whole and recorded; and the sign-in's and approvals' JSON,
+    which anyone may post before signing in, was read whole at any size. Every body is now
+    counted as it arrives: past 64 KiB the answer is 413 in the one error shape, and nothing
+    is recorded."""
+
+    def chunks(*parts: bytes) -> Iterator[bytes]:
+        yield from parts  # a generator: sent chunked, with no Content-Length
+
+    with signed_in(client, world, "pia"):
+        csrf = _csrf(client.get("/support").text)
+        head = f"csrf={csrf}&title=t&category=how-to&component=gateway&description=".encode()
+        form = {"content-type": "application/x-www-form-urlencoded", "accept": "application/json"}
+        fits = client.post("/support/tickets", content=chunks(head, b"x" * 1000), headers=form)
+        assert fits.status_code == 303, fits.text
+        for sent in (chunks(head, b"x" * 40_000, b"x" * 40_000), head + b"x" * 80_000):
+            refused = client.post("/support/tickets", content=sent, headers=form)
+            assert refused.status_code == 413, refused.text
+            assert "at most 65536 bytes" in refused.json()["error"]["message"]
+    assert len(list_tickets(world.lead, state="all")) == 1
+    statement = b'{"statement": {"nonce": "' + b"a" * 100_000 + b'"}}'
+    for path in ("/login/delegation.json", "/approve/anything.json"):
+        refused = client.post(path, content=chunks(statement[:50_000], statement[50_000:]))
+        assert refused.status_code == 413, (path, refused.text)
+        assert refused.json()["error"]["type"] == "invalid_request_error"
