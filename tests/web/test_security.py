@@ -215,25 +215,52 @@ def test_a_form_on_a_log_that_stops_verifying_is_refused_not_a_server_error(
     assert served.state().head_seq == bad and list_tickets(served, state="all") == []
 
 
-def test_challenges_nobody_signs_cannot_fill_the_servers_memory(
-    client: TestClient, world: Pilot, clock: Clock, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_challenges_nobody_signs_lock_nobody_out(client: TestClient, world: Pilot) -> None:
     """Asking for a sign-in challenge needs no signature, only an enrolled key's id (the audit
-    page shows them): each one made a key and was kept two minutes, without bound. Past the
-    bound the server answers 429 in the one error shape, and a person signs in once the
-    waiting ones expire."""
-    from inhouse.web import signin
-
-    monkeypatch.setattr(signin, "_MAX_PENDING", 5)
+    page shows them; any page bob visits can ask from his browser): each was kept two
+    minutes, at most 512 at once, so whoever kept asking locked everyone out of signing in
+    (429) for as long as they cared to. A challenge is kept nowhere now: however many are
+    asked for, bob signs in."""
     key_id = key_of(world, "bob").key_id
-    for _ in range(5):
+    for _ in range(600):
         assert client.get(f"/login/challenge.json?key_id={key_id}").status_code == 200
-    refused = client.get(f"/login/challenge.json?key_id={key_id}")
-    assert refused.status_code == 429, refused.text
-    assert "sign-ins are waiting for their signature" in refused.json()["error"]["message"]
-    clock.advance(minutes=3)
     with signed_in(client, world, "bob"):
         assert client.get("/index.json").json()["viewer"]["name"] == "bob"
+
+
+def test_a_challenge_is_signed_in_with_once_on_the_server_that_made_it_while_it_lasts(
+    client: TestClient, world: Pilot, served: Program, clock: Clock
+) -> None:
+    """What the server no longer keeps, it checks: a challenge's nonce is its own (a nonce
+    altered, or another server's, is no challenge), it is signed in with once, and within two
+    minutes."""
+    from inhouse.identity.delegation import sign_delegation
+
+    bob = key_of(world, "bob")
+
+    def challenge(on: TestClient = client) -> dict[str, str]:
+        reply = on.get("/login/challenge.json", params={"key_id": bob.key_id})
+        statement: dict[str, str] = reply.json()["statement"]
+        return statement
+
+    def signed(statement: dict[str, str]) -> dict[str, object]:
+        return sign_delegation(bob, statement, now=world.clock())
+
+    def refused(statement: dict[str, str], why: str) -> None:
+        reply = client.post("/login/delegation.json", json=signed(statement))
+        assert reply.status_code == 403 and why in reply.json()["error"]["message"], reply.text
+
+    statement = challenge()
+    fresh, mac = statement["nonce"].split(".")
+    refused({**statement, "nonce": f"{fresh[::-1]}.{mac}"}, "no sign-in is waiting")
+    with TestClient(create_app(program=served), follow_redirects=False) as other:
+        refused(challenge(other), "no sign-in is waiting")  # another server's
+    first = client.post("/login/delegation.json", json=signed(statement))
+    assert first.status_code == 200, first.text
+    refused(statement, "no sign-in is waiting")  # the same one again
+    late = challenge()
+    clock.advance(minutes=2)
+    refused(late, "no sign-in is waiting")
 
 
 def test_a_sign_in_link_opened_from_another_sites_page_signs_nobody_in(
