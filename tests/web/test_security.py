@@ -285,10 +285,11 @@ def test_a_sign_in_link_opened_from_another_sites_page_signs_nobody_in(
             assert "set-cookie" not in planted.headers
             assert client.cookies.get(COOKIE) == bobs
             assert client.get("/index.json").json()["viewer"]["name"] == "bob"
-    # pia opens her own link herself: the browser says nobody's page started it
-    opened = client.get(link, headers={"sec-fetch-site": "none"})
+    # pia opens her own link herself, in her browser: it says nobody's page started it
+    pias = TestClient(client.app, follow_redirects=False)
+    opened = pias.get(link, headers={"sec-fetch-site": "none"})
     assert opened.status_code == 303 and COOKIE in opened.headers["set-cookie"]
-    assert client.get("/index.json").json()["viewer"]["name"] == "pia"
+    assert pias.get("/index.json").json()["viewer"]["name"] == "pia"
 
 
 def test_a_body_over_the_bound_is_refused_however_it_is_sent(
@@ -319,3 +320,33 @@ def test_a_body_over_the_bound_is_refused_however_it_is_sent(
         refused = client.post(path, content=chunks(statement[:50_000], statement[50_000:]))
         assert refused.status_code == 413, (path, refused.text)
         assert refused.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_a_browser_signed_in_as_one_person_is_not_turned_into_another_by_a_link(
+    client: TestClient, world: Pilot
+) -> None:
+    """pia's link reaches bob through a desktop chat, which opens it in his browser as if he
+    had pasted it: his browser, signed in as bob, became pia's, and the session it had stayed
+    live beside. A link of someone else than the person signed in now signs nobody in (and
+    stays pia's to open); bob's own new link ends the session it replaces."""
+    from inhouse.web.login import sign_in
+
+    with signed_in(client, world, "bob"):
+        old = client.cookies.get(COOKIE)
+        link = sign_in(str(client.base_url), key_of(world, "pia"), client=client,
+                       now=world.clock())  # fmt: skip
+        handed = client.get(link)
+        assert handed.status_code == 403, handed.text
+        assert "this browser is signed in as bob" in handed.text
+        assert "set-cookie" not in handed.headers
+        assert client.get("/index.json").json()["viewer"]["name"] == "bob"
+    pias = TestClient(client.app, follow_redirects=False)
+    assert pias.get(link).status_code == 303  # still hers to open, once
+    assert pias.get("/index.json").json()["viewer"]["name"] == "pia"
+    # his own new link, in the browser signed in as him
+    own = sign_in(str(client.base_url), key_of(world, "bob"), client=client, now=world.clock())
+    assert client.get(own).status_code == 303
+    assert client.cookies.get(COOKIE) != old
+    assert client.get("/index.json").json()["viewer"]["name"] == "bob"
+    stale = TestClient(client.app, follow_redirects=False, cookies={COOKIE: str(old)})
+    assert stale.get("/index.json").status_code == 401  # the session it replaced ended

@@ -276,7 +276,8 @@ def create_app(
                 "Open a link that `inhouse web login` printed for you by pasting it into the "
                 "address bar (or let it open the browser)"
             )
-        session = dash.signins.redeem(request.path_params["token"])
+        current = dash.signins.session(request.cookies.get(COOKIE))
+        session = dash.signins.redeem(request.path_params["token"], replacing=current)
         response = _back("/")
         seconds = int((session.expires - program.clock()).total_seconds())
         response.set_cookie(

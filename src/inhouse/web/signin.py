@@ -150,12 +150,24 @@ class SignIns:
             )
         return token
 
-    def redeem(self, token: str) -> Session:
-        """Open the one-time link (step 3): a new session; the link is spent."""
+    def redeem(self, token: str, *, replacing: Session | None = None) -> Session:
+        """Open the one-time link (step 3): a new session, in place of ``replacing`` (the
+        browser's live session, ended); the link is spent. A link of someone else than
+        ``replacing``'s person is refused and left unspent: a browser signed in as one person
+        is not turned into another's by a link it was handed."""
         now = self._now()
         with self._lock:
             self._expire(now)
-            link = self._links.pop(token, None)
+            link = self._links.get(token)
+            if link is not None and replacing is not None and link.person != replacing.person:
+                raise NotAllowed(
+                    f"this browser is signed in as {replacing.person}, and this link signs in "
+                    f"{link.person}: nobody was signed in. If it is yours, sign out first, "
+                    "then open it"
+                )
+            self._links.pop(token, None)
+            if link is not None and replacing is not None:
+                self._sessions.pop(replacing.id, None)
         if link is None:
             raise NotAllowed(
                 "this sign-in link was used, has expired or never existed: run "
