@@ -350,3 +350,35 @@ def test_a_browser_signed_in_as_one_person_is_not_turned_into_another_by_a_link(
     assert client.get("/index.json").json()["viewer"]["name"] == "bob"
     stale = TestClient(client.app, follow_redirects=False, cookies={COOKIE: str(old)})
     assert stale.get("/index.json").status_code == 401  # the session it replaced ended
+
+
+@pytest.mark.parametrize(
+    ("host", "warned"),
+    [("0.0.0.0", True), ("10.0.0.5", True), ("::", True), ("dash.example.org", True),
+     ("127.0.0.1", False), ("::1", False), ("localhost", False)],
+)  # fmt: skip
+def test_serving_plain_http_beyond_this_machine_is_warned_of(
+    world: Pilot, monkeypatch: pytest.MonkeyPatch, host: str, warned: bool
+) -> None:
+    """`inhouse web serve --host 0.0.0.0` served plain http to the network without a word:
+    sign-in links and session cookies cross it in clear, and a browser says which site opened
+    a link only over https (or on this machine), so a planted link is not told apart. Serving
+    beyond this machine now says so, and to put it behind https."""
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from inhouse import gctuning
+    from inhouse.cli.app import app
+    from inhouse.web import app as web
+
+    served: list[str] = []
+    # nothing is served, nor opened, nor tuned for a long-running server in this process
+    monkeypatch.setattr(uvicorn, "run", lambda asgi, host, port, **_: served.append(host))
+    monkeypatch.setattr(web, "create_app", lambda folder, **_: None)
+    monkeypatch.setattr(gctuning, "for_a_server", lambda: None)
+    result = CliRunner().invoke(app, ["web", "serve", "--host", host, "--program",
+                                      str(world.folder)])  # fmt: skip
+    assert result.exit_code == 0 and served == [host], result.output
+    said = " ".join(result.stderr.split())
+    assert ("serves plain http beyond this machine" in said) is warned, said
+    assert ("behind an https proxy" in said) is warned
