@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 import schemathesis
@@ -382,3 +383,44 @@ def test_serving_plain_http_beyond_this_machine_is_warned_of(
     said = " ".join(result.stderr.split())
     assert ("serves plain http beyond this machine" in said) is warned, said
     assert ("behind an https proxy" in said) is warned
+
+
+@pytest.mark.parametrize(
+    "answered",
+    ["file:///home/bob/.config/inhouse/id_ed25519", "ms-settings:privacy",
+     "javascript:alert(1)//login/" + "t" * 43, "https://pias-page.example/other/" + "t" * 43],
+)  # fmt: skip
+def test_sign_in_opens_only_the_dashboards_own_link(world: Pilot, answered: str) -> None:
+    """`inhouse web login` opened whatever link the dashboard answered, in the browser or
+    through the system's handler for its scheme: a dashboard run by a colleague (or anyone
+    bob was asked to sign in to) could have bob's machine open a file, another site's page or
+    an application. Only the dashboard's own `/login/TOKEN`, at the address bob reached it at
+    (whatever host the link names), is opened now; anything else is refused and nothing is
+    opened."""
+    import httpx
+
+    from inhouse.errors import IdentityError
+    from inhouse.identity import SigningKey
+    from inhouse.identity.delegation import delegation_statement
+    from inhouse.web.login import sign_in
+
+    bob = key_of(world, "bob")
+    now = world.clock()
+
+    def dashboard(request: httpx.Request) -> httpx.Response:  # a stand-in: its answers are ours
+        if request.url.path == "/login/challenge.json":
+            statement = delegation_statement(
+                program="p", person="bob", key_id=bob.key_id,
+                session_key=SigningKey.generate().public_key, nonce="n", issued=now,
+                expires=now + timedelta(hours=1),
+            )  # fmt: skip
+            return httpx.Response(200, json={"statement": statement})
+        link = "https://pias-page.example/login/" + "t" * 43 if answered == "own" else answered
+        return httpx.Response(200, json={"link": link})
+
+    with httpx.Client(transport=httpx.MockTransport(dashboard)) as client:
+        with pytest.raises(IdentityError, match="not a sign-in link of its own"):
+            sign_in("https://dash.example", bob, client=client, now=now)
+        answered = "own"  # a sign-in link's path: opened at the address bob named, only
+        link = sign_in("https://dash.example", bob, client=client, now=now)
+    assert link == "https://dash.example/login/" + "t" * 43
