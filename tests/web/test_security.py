@@ -233,8 +233,8 @@ def test_a_challenge_is_signed_in_with_once_on_the_server_that_made_it_while_it_
     client: TestClient, world: Pilot, served: Program, clock: Clock
 ) -> None:
     """What the server no longer keeps, it checks: a challenge's nonce is its own (a nonce
-    altered, or another server's, is no challenge), it is signed in with once, and within two
-    minutes."""
+    altered, or another server's, is no challenge), it is signed in with once, within two
+    minutes, and with a key still enrolled."""
     from inhouse.identity.delegation import sign_delegation
 
     bob = key_of(world, "bob")
@@ -262,6 +262,9 @@ def test_a_challenge_is_signed_in_with_once_on_the_server_that_made_it_while_it_
     late = challenge()
     clock.advance(minutes=2)
     refused(late, "no sign-in is waiting")
+    asked = challenge()  # and the key it names is revoked before it comes back signed
+    world.lead.revoke_key(bob.key_id)
+    refused(asked, f"key {bob.key_id} was revoked since it asked to sign in")
 
 
 def test_a_sign_in_link_opened_from_another_sites_page_signs_nobody_in(

@@ -123,9 +123,11 @@ class SignIns:
             raise NotAllowed("no sign-in is waiting for that nonce (used, expired or never made)")
         state = self.program.state()
         person = state.person_of_key(key_id)
-        if person is None or proposed != self._statement(
-            state.program_id, person, key_id, nonce, issued
-        ):
+        if person is None:
+            raise NotAllowed(
+                f"key {key_id} was revoked since it asked to sign in: nobody was signed in"
+            )
+        if proposed != self._statement(state.program_id, person, key_id, nonce, issued):
             raise NotAllowed("the signed statement is not the one this server proposed")
         key = self._session_key(nonce)
         problem, delegation = delegation_problem(
