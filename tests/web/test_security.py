@@ -427,3 +427,27 @@ def test_sign_in_opens_only_the_dashboards_own_link(world: Pilot, answered: str)
         answered = "own"  # a sign-in link's path: opened at the address bob named, only
         link = sign_in("https://dash.example", bob, client=client, now=now)
     assert link == "https://dash.example/login/" + "t" * 43
+
+
+def test_one_key_signing_in_in_a_loop_keeps_a_few_sessions(
+    client: TestClient, world: Pilot
+) -> None:
+    """Each sign-in's session was kept until it expired (two hours): one person's key signing
+    in in a loop, never sending the cookie back, filled the server's memory with sessions. A
+    person keeps their latest eight; the older ones end, and nobody else's do."""
+    from inhouse.web.login import sign_in
+
+    pias = TestClient(client.app, follow_redirects=False)
+    with signed_in(pias, world, "pia"):
+        assert pias.get("/index.json").status_code == 200
+    sessions = []
+    for _ in range(20):
+        link = sign_in(str(client.base_url), key_of(world, "bob"), client=client,
+                       now=world.clock())  # fmt: skip
+        client.cookies.delete(COOKIE)  # a fresh browser each time: nothing is replaced
+        assert client.get(link).status_code == 303
+        sessions.append(client.cookies.get(COOKIE))
+    alive = [TestClient(client.app, cookies={COOKIE: str(s)}).get("/index.json").status_code
+             for s in sessions]  # fmt: skip
+    assert alive == [401] * 12 + [200] * 8
+    assert pias.get("/index.json").json()["viewer"]["name"] == "pia"

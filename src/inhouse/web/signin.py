@@ -38,6 +38,8 @@ __all__ = ["Session", "SignIns"]
 
 _CHALLENGE_TTL = timedelta(minutes=2)
 _LINK_TTL = timedelta(minutes=2)
+#: the sessions one person keeps at once (a browser each)
+_SESSIONS_PER_PERSON = 8
 
 
 @dataclass
@@ -184,6 +186,11 @@ class SignIns:
             program=self.program.delegated(link.key, link.delegation),
         )
         with self._lock:
+            # a person's oldest session gives way to their newest: each is kept until it
+            # expires, and one key signing in in a loop kept them all
+            theirs = [i for i, s in self._sessions.items() if s.person == session.person]
+            for ended in theirs[: max(0, len(theirs) - _SESSIONS_PER_PERSON + 1)]:
+                del self._sessions[ended]
             self._sessions[session.id] = session
         return session
 
