@@ -219,3 +219,24 @@ def test_a_members_next_step_is_the_survey_until_their_own_answer_counts(
                        client=client, now=world.clock())["recorded"] is True  # fmt: skip
         assert not any("survey" in t for t in _steps(client, "bob"))
         assert "No answer counts yet" not in client.get("/pilot").text
+
+
+def test_a_session_posting_decisions_in_a_loop_holds_a_few_at_once(
+    client: TestClient, world: Pilot, served: Program
+) -> None:
+    """Each decision a session makes waits ten minutes for its approval, holding what its form
+    sent (up to 64 KiB): a session posting the survey in a loop held every one, until the
+    server ran out of memory. A session keeps its latest eight waiting; the older ones are gone
+    (404, as an expired one), the latest is approved as ever, and another session's are
+    untouched."""
+    pias = TestClient(client.app, follow_redirects=False)
+    with signed_in(pias, world, "pia"):
+        hers = _answer(pias)
+    with signed_in(client, world, "bob"):
+        codes = [_answer(client) for _ in range(40)]
+        assert all(client.get(f"/approve/{c}.json").status_code == 404 for c in codes[:32])
+        assert all(client.get(f"/approve/{c}.json").status_code == 200 for c in codes[32:])
+        assert approve(str(client.base_url), codes[-1], key_of(world, "bob"), confirm=_yes,
+                       client=client, now=world.clock())["recorded"]  # fmt: skip
+    assert client.get(f"/approve/{hers}.json").status_code == 200
+    assert _answers(served) == ["bob"]

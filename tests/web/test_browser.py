@@ -134,6 +134,25 @@ def test_someone_else_is_refused(browser: Browser, base_url: str, world: Pilot) 
     assert (watch.errors, watch.outside) == ([], [])
 
 
+def test_a_sign_in_link_on_another_sites_page_signs_nobody_in(
+    browser: Browser, base_url: str, world: Pilot
+) -> None:
+    """pia puts her own one-time link on a page of hers; bob, signed in, follows it: Chromium
+    says the navigation came from another site, and the dashboard signs nobody in, keeping
+    bob's session (it signed bob's browser in as pia, and what he did next was hers)."""
+    page, _ = _person(browser, base_url, world, "bob")
+    link = sign_in(base_url, key_of(world, "pia"), now=world.clock())
+    page.route("https://pias-page.example/", lambda route: route.fulfill(
+        content_type="text/html", body=f'<a id="go" href="{link}">the report</a>'))  # fmt: skip
+    page.goto("https://pias-page.example/")
+    with page.expect_navigation():
+        page.click("#go")
+    assert page.get_by_role("heading", name="Refused").is_visible()
+    assert "nobody was signed in" in page.get_by_role("alert").inner_text()
+    page.goto(f"{base_url}/")
+    assert "Signed in as bob" in page.inner_text("body")
+
+
 def test_a_member_answers_the_survey(browser: Browser, base_url: str, world: Pilot) -> None:
     page, watch = _person(browser, base_url, world, "bob")
     page.get_by_role("link", name="Pilot", exact=True).click()

@@ -200,7 +200,7 @@ def test_a_sign_in_delegates_from_now_only(
                     expires=start + timedelta(hours=12))  # fmt: skip
                 return httpx.Response(200, json={"statement": statement})
             posted.append(json.loads(request.content))
-            return httpx.Response(200, json={"link": "http://dash/one-time"})
+            return httpx.Response(200, json={"link": f"http://dash/login/{'t' * 43}"})
 
         return httpx.Client(transport=httpx.MockTransport(handler))
 
@@ -213,6 +213,6 @@ def test_a_sign_in_delegates_from_now_only(
     assert posted == []  # nothing signed, nothing sent
     with dashboard(clock.now + timedelta(minutes=2)) as client:
         assert sign_in("http://dash", bob.key, client=client, now=clock.now) == (
-            "http://dash/one-time"
+            f"http://dash/login/{'t' * 43}"
         )
     assert len(posted) == 1

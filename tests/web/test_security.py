@@ -6,6 +6,8 @@ text; schemathesis, generating requests from the OpenAPI document, finds no serv
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 import schemathesis
@@ -214,22 +216,238 @@ def test_a_form_on_a_log_that_stops_verifying_is_refused_not_a_server_error(
     assert served.state().head_seq == bad and list_tickets(served, state="all") == []
 
 
-def test_challenges_nobody_signs_cannot_fill_the_servers_memory(
-    client: TestClient, world: Pilot, clock: Clock, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_challenges_nobody_signs_lock_nobody_out(client: TestClient, world: Pilot) -> None:
     """Asking for a sign-in challenge needs no signature, only an enrolled key's id (the audit
-    page shows them): each one made a key and was kept two minutes, without bound. Past the
-    bound the server answers 429 in the one error shape, and a person signs in once the
-    waiting ones expire."""
-    from inhouse.web import signin
-
-    monkeypatch.setattr(signin, "_MAX_PENDING", 5)
+    page shows them; any page bob visits can ask from his browser): each was kept two
+    minutes, at most 512 at once, so whoever kept asking locked everyone out of signing in
+    (429) for as long as they cared to. A challenge is kept nowhere now: however many are
+    asked for, bob signs in."""
     key_id = key_of(world, "bob").key_id
-    for _ in range(5):
+    for _ in range(600):
         assert client.get(f"/login/challenge.json?key_id={key_id}").status_code == 200
-    refused = client.get(f"/login/challenge.json?key_id={key_id}")
-    assert refused.status_code == 429, refused.text
-    assert "sign-ins are waiting for their signature" in refused.json()["error"]["message"]
-    clock.advance(minutes=3)
     with signed_in(client, world, "bob"):
         assert client.get("/index.json").json()["viewer"]["name"] == "bob"
+
+
+def test_a_challenge_is_signed_in_with_once_on_the_server_that_made_it_while_it_lasts(
+    client: TestClient, world: Pilot, served: Program, clock: Clock
+) -> None:
+    """What the server no longer keeps, it checks: a challenge's nonce is its own (a nonce
+    altered, or another server's, is no challenge), it is signed in with once, within two
+    minutes, and with a key still enrolled."""
+    from inhouse.identity.delegation import sign_delegation
+
+    bob = key_of(world, "bob")
+
+    def challenge(on: TestClient = client) -> dict[str, str]:
+        reply = on.get("/login/challenge.json", params={"key_id": bob.key_id})
+        statement: dict[str, str] = reply.json()["statement"]
+        return statement
+
+    def signed(statement: dict[str, str]) -> dict[str, object]:
+        return sign_delegation(bob, statement, now=world.clock())
+
+    def refused(statement: dict[str, str], why: str) -> None:
+        reply = client.post("/login/delegation.json", json=signed(statement))
+        assert reply.status_code == 403 and why in reply.json()["error"]["message"], reply.text
+
+    statement = challenge()
+    fresh, mac = statement["nonce"].split(".")
+    refused({**statement, "nonce": f"{fresh[::-1]}.{mac}"}, "no sign-in is waiting")
+    with TestClient(create_app(program=served), follow_redirects=False) as other:
+        refused(challenge(other), "no sign-in is waiting")  # another server's
+    first = client.post("/login/delegation.json", json=signed(statement))
+    assert first.status_code == 200, first.text
+    refused(statement, "no sign-in is waiting")  # the same one again
+    late = challenge()
+    clock.advance(minutes=2)
+    refused(late, "no sign-in is waiting")
+    asked = challenge()  # and the key it names is revoked before it comes back signed
+    world.lead.revoke_key(bob.key_id)
+    refused(asked, f"key {bob.key_id} was revoked since it asked to sign in")
+
+
+def test_a_sign_in_link_opened_from_another_sites_page_signs_nobody_in(
+    client: TestClient, world: Pilot
+) -> None:
+    """pia signs in with her own key and, instead of opening her link, puts it on a page of her
+    own that bob visits (or sends it to him in a web mail): opening it signed bob's browser in
+    as pia, over his own session, and what he typed next (a ticket's description) was recorded
+    as hers, on her dashboard. A link another site's page opens (the browser says so in
+    Sec-Fetch-Site) now signs nobody in and leaves bob's session as it was; opened from the
+    address bar or the terminal, as its own person does, it works."""
+    from inhouse.web.login import sign_in
+
+    with signed_in(client, world, "bob"):
+        bobs = client.cookies.get(COOKIE)
+        link = sign_in(str(client.base_url), key_of(world, "pia"), client=client,
+                       now=world.clock())  # fmt: skip
+        for site in ("cross-site", "same-site"):
+            planted = client.get(link, headers={"sec-fetch-site": site})
+            assert planted.status_code == 403, planted.text
+            assert "nobody was signed in" in planted.text
+            assert "set-cookie" not in planted.headers
+            assert client.cookies.get(COOKIE) == bobs
+            assert client.get("/index.json").json()["viewer"]["name"] == "bob"
+    # pia opens her own link herself, in her browser: it says nobody's page started it
+    pias = TestClient(client.app, follow_redirects=False)
+    opened = pias.get(link, headers={"sec-fetch-site": "none"})
+    assert opened.status_code == 303 and COOKIE in opened.headers["set-cookie"]
+    assert pias.get("/index.json").json()["viewer"]["name"] == "pia"
+
+
+def test_a_body_over_the_bound_is_refused_however_it_is_sent(
+    client: TestClient, world: Pilot
+) -> None:
+    """A form was bounded by the length it declared: sent in chunks, with no Content-Length, a
+    ticket of any size was read whole and recorded; and the sign-in's and approvals' JSON,
+    which anyone may post before signing in, was read whole at any size. Every body is now
+    counted as it arrives: past 64 KiB the answer is 413 in the one error shape, and nothing
+    is recorded."""
+
+    def chunks(*parts: bytes) -> Iterator[bytes]:
+        yield from parts  # a generator: sent chunked, with no Content-Length
+
+    with signed_in(client, world, "pia"):
+        csrf = _csrf(client.get("/support").text)
+        head = f"csrf={csrf}&title=t&category=how-to&component=gateway&description=".encode()
+        form = {"content-type": "application/x-www-form-urlencoded", "accept": "application/json"}
+        fits = client.post("/support/tickets", content=chunks(head, b"x" * 1000), headers=form)
+        assert fits.status_code == 303, fits.text
+        for sent in (chunks(head, b"x" * 40_000, b"x" * 40_000), head + b"x" * 80_000):
+            refused = client.post("/support/tickets", content=sent, headers=form)
+            assert refused.status_code == 413, refused.text
+            assert "at most 65536 bytes" in refused.json()["error"]["message"]
+    assert len(list_tickets(world.lead, state="all")) == 1
+    statement = b'{"statement": {"nonce": "' + b"a" * 100_000 + b'"}}'
+    for path in ("/login/delegation.json", "/approve/anything.json"):
+        refused = client.post(path, content=chunks(statement[:50_000], statement[50_000:]))
+        assert refused.status_code == 413, (path, refused.text)
+        assert refused.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_a_browser_signed_in_as_one_person_is_not_turned_into_another_by_a_link(
+    client: TestClient, world: Pilot
+) -> None:
+    """pia's link reaches bob through a desktop chat, which opens it in his browser as if he
+    had pasted it: his browser, signed in as bob, became pia's, and the session it had stayed
+    live beside. A link of someone else than the person signed in now signs nobody in (and
+    stays pia's to open); bob's own new link ends the session it replaces."""
+    from inhouse.web.login import sign_in
+
+    with signed_in(client, world, "bob"):
+        old = client.cookies.get(COOKIE)
+        link = sign_in(str(client.base_url), key_of(world, "pia"), client=client,
+                       now=world.clock())  # fmt: skip
+        handed = client.get(link)
+        assert handed.status_code == 403, handed.text
+        assert "this browser is signed in as bob" in handed.text
+        assert "set-cookie" not in handed.headers
+        assert client.get("/index.json").json()["viewer"]["name"] == "bob"
+    pias = TestClient(client.app, follow_redirects=False)
+    assert pias.get(link).status_code == 303  # still hers to open, once
+    assert pias.get("/index.json").json()["viewer"]["name"] == "pia"
+    # his own new link, in the browser signed in as him
+    own = sign_in(str(client.base_url), key_of(world, "bob"), client=client, now=world.clock())
+    assert client.get(own).status_code == 303
+    assert client.cookies.get(COOKIE) != old
+    assert client.get("/index.json").json()["viewer"]["name"] == "bob"
+    stale = TestClient(client.app, follow_redirects=False, cookies={COOKIE: str(old)})
+    assert stale.get("/index.json").status_code == 401  # the session it replaced ended
+
+
+@pytest.mark.parametrize(
+    ("host", "warned"),
+    [("0.0.0.0", True), ("10.0.0.5", True), ("::", True), ("dash.example.org", True),
+     ("127.0.0.1", False), ("::1", False), ("localhost", False)],
+)  # fmt: skip
+def test_serving_plain_http_beyond_this_machine_is_warned_of(
+    world: Pilot, monkeypatch: pytest.MonkeyPatch, host: str, warned: bool
+) -> None:
+    """`inhouse web serve --host 0.0.0.0` served plain http to the network without a word:
+    sign-in links and session cookies cross it in clear, and a browser says which site opened
+    a link only over https (or on this machine), so a planted link is not told apart. Serving
+    beyond this machine now says so, and to put it behind https."""
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from inhouse import gctuning
+    from inhouse.cli.app import app
+    from inhouse.web import app as web
+
+    served: list[str] = []
+    # nothing is served, nor opened, nor tuned for a long-running server in this process
+    monkeypatch.setattr(uvicorn, "run", lambda asgi, host, port, **_: served.append(host))
+    monkeypatch.setattr(web, "create_app", lambda folder, **_: None)
+    monkeypatch.setattr(gctuning, "for_a_server", lambda: None)
+    result = CliRunner().invoke(app, ["web", "serve", "--host", host, "--program",
+                                      str(world.folder)])  # fmt: skip
+    assert result.exit_code == 0 and served == [host], result.output
+    said = " ".join(result.stderr.split())
+    assert ("serves plain http beyond this machine" in said) is warned, said
+    assert ("behind an https proxy" in said) is warned
+
+
+@pytest.mark.parametrize(
+    "answered",
+    ["file:///home/bob/.config/inhouse/id_ed25519", "ms-settings:privacy",
+     "javascript:alert(1)//login/" + "t" * 43, "https://pias-page.example/other/" + "t" * 43],
+)  # fmt: skip
+def test_sign_in_opens_only_the_dashboards_own_link(world: Pilot, answered: str) -> None:
+    """`inhouse web login` opened whatever link the dashboard answered, in the browser or
+    through the system's handler for its scheme: a dashboard run by a colleague (or anyone
+    bob was asked to sign in to) could have bob's machine open a file, another site's page or
+    an application. Only the dashboard's own `/login/TOKEN`, at the address bob reached it at
+    (whatever host the link names), is opened now; anything else is refused and nothing is
+    opened."""
+    import httpx
+
+    from inhouse.errors import IdentityError
+    from inhouse.identity import SigningKey
+    from inhouse.identity.delegation import delegation_statement
+    from inhouse.web.login import sign_in
+
+    bob = key_of(world, "bob")
+    now = world.clock()
+
+    def dashboard(request: httpx.Request) -> httpx.Response:  # a stand-in: its answers are ours
+        if request.url.path == "/login/challenge.json":
+            statement = delegation_statement(
+                program="p", person="bob", key_id=bob.key_id,
+                session_key=SigningKey.generate().public_key, nonce="n", issued=now,
+                expires=now + timedelta(hours=1),
+            )  # fmt: skip
+            return httpx.Response(200, json={"statement": statement})
+        link = "https://pias-page.example/login/" + "t" * 43 if answered == "own" else answered
+        return httpx.Response(200, json={"link": link})
+
+    with httpx.Client(transport=httpx.MockTransport(dashboard)) as client:
+        with pytest.raises(IdentityError, match="not a sign-in link of its own"):
+            sign_in("https://dash.example", bob, client=client, now=now)
+        answered = "own"  # a sign-in link's path: opened at the address bob named, only
+        link = sign_in("https://dash.example", bob, client=client, now=now)
+    assert link == "https://dash.example/login/" + "t" * 43
+
+
+def test_one_key_signing_in_in_a_loop_keeps_a_few_sessions(
+    client: TestClient, world: Pilot
+) -> None:
+    """Each sign-in's session was kept until it expired (two hours): one person's key signing
+    in in a loop, never sending the cookie back, filled the server's memory with sessions. A
+    person keeps their latest eight; the older ones end, and nobody else's do."""
+    from inhouse.web.login import sign_in
+
+    pias = TestClient(client.app, follow_redirects=False)
+    with signed_in(pias, world, "pia"):
+        assert pias.get("/index.json").status_code == 200
+    sessions = []
+    for _ in range(20):
+        link = sign_in(str(client.base_url), key_of(world, "bob"), client=client,
+                       now=world.clock())  # fmt: skip
+        client.cookies.delete(COOKIE)  # a fresh browser each time: nothing is replaced
+        assert client.get(link).status_code == 303
+        sessions.append(client.cookies.get(COOKIE))
+    alive = [TestClient(client.app, cookies={COOKIE: str(s)}).get("/index.json").status_code
+             for s in sessions]  # fmt: skip
+    assert alive == [401] * 12 + [200] * 8
+    assert pias.get("/index.json").json()["viewer"]["name"] == "pia"

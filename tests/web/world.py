@@ -63,8 +63,13 @@ def key_of(pilot: Pilot, name: str) -> SigningKey:
 
 @contextmanager
 def signed_in(client: httpx.Client, pilot: Pilot, name: str) -> Iterator[httpx.Client]:
-    """``client`` with ``name``'s session: signed in with their key, the link opened."""
+    """``client`` with ``name``'s session: signed in with their key, the link opened in a
+    browser of their own (the client's session cookie dropped first: a browser signed in as
+    someone else is not turned into theirs by a link)."""
+    from inhouse.web.app import COOKIE
+
     link = sign_in(str(client.base_url), key_of(pilot, name), client=client, now=pilot.clock())
+    client.cookies.delete(COOKIE)
     reply = client.get(link, follow_redirects=False)
     assert reply.status_code == 303, reply.text
     yield client

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from inhouse.cli._common import ProgramOpt, Typer, out_console, state
+from inhouse.cli._common import ProgramOpt, Typer, err_console, out_console, state
 
 app = Typer()
 
@@ -38,10 +38,33 @@ def serve(
         f"inhouse web for {folder} at http://{host}:{port}/; sign in with "
         f"`inhouse web login --url http://{host}:{port}`. Ctrl-C stops it."
     )
+    if _beyond_this_machine(host):
+        err_console().print(
+            f"Warning: {host} serves plain http beyond this machine: sign-in links and session "
+            "cookies cross the network in clear (whoever sees one acts as its person), and "
+            "browsers do not say which site a sign-in link was opened from over plain http. "
+            "Serve it on 127.0.0.1 behind an https proxy.",
+            soft_wrap=True,
+        )
     from inhouse.gctuning import for_a_server
 
     for_a_server()
     uvicorn.run(asgi, host=host, port=port, log_level="warning")
+
+
+def _beyond_this_machine(host: str) -> bool:
+    """Whether listening on ``host`` takes connections from other machines: any address but a
+    loopback one (``0.0.0.0`` and ``::`` listen on every interface), and any name but
+    ``localhost`` (a name is wherever it resolves)."""
+    import ipaddress
+
+    name = host.strip().lower().rstrip(".").strip("[]")
+    if name == "localhost" or name.endswith(".localhost"):
+        return False
+    try:
+        return not ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return True
 
 
 @app.command("login")

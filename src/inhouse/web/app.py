@@ -41,6 +41,7 @@ from inhouse.errors import (
     NoSession,
     NoSuchRoute,
     NotAllowed,
+    RequestTooLarge,
     UnknownPlay,
 )
 from inhouse.web import pages
@@ -61,7 +62,13 @@ _CSP = (
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-_MAX_FORM = 64 * 1024
+#: the most a request's body may carry (a form, a signed statement): the body is counted as it
+#: arrives, so a body sent in chunks with no Content-Length is bounded too
+_MAX_BODY = 64 * 1024
+#: how a browser says a navigation was not started by another site's page (a link opened
+#: from a terminal or typed in; a page of the dashboard itself): absent where it predates the
+#: Fetch Metadata headers
+_OWN_NAVIGATION = ("none", "same-origin")
 #: the code of a session ended because its sign-in stopped acting for its person
 _ENDED = "session_ended"
 
@@ -127,9 +134,6 @@ class _Dashboard:
 
     async def form(self, request: Request, session: Session) -> FormData:
         """The posted form, once its CSRF token is the session's."""
-        length = int(request.headers.get("content-length") or 0)
-        if length > _MAX_FORM:
-            raise InvalidInput(f"a form is at most {_MAX_FORM} bytes")
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if kind and kind not in ("application/x-www-form-urlencoded", "multipart/form-data"):
             # a JSON body reads as a form with no fields: say so, not "no CSRF token"
@@ -261,7 +265,19 @@ def create_app(
         return _json({"link": f"{str(request.base_url).rstrip('/')}/login/{token}"})
 
     async def redeem(request: Request) -> Response:
-        session = dash.signins.redeem(request.path_params["token"])
+        # a link opened from another site's page is someone's sign-in planted in this browser
+        # (theirs, for what this person types next): the person's own opens it from their
+        # terminal or address bar, which a browser sends as Sec-Fetch-Site: none
+        opened_from = request.headers.get("sec-fetch-site", "none").strip().lower()
+        if opened_from not in _OWN_NAVIGATION:
+            raise NotAllowed(
+                f"this sign-in link was opened from another site's page (Sec-Fetch-Site: "
+                f"{opened_from}), so it may be someone else's sign-in: nobody was signed in. "
+                "Open a link that `inhouse web login` printed for you by pasting it into the "
+                "address bar (or let it open the browser)"
+            )
+        current = dash.signins.session(request.cookies.get(COOKIE))
+        session = dash.signins.redeem(request.path_params["token"], replacing=current)
         response = _back("/")
         seconds = int((session.expires - program.clock()).total_seconds())
         response.set_cookie(
@@ -508,7 +524,7 @@ def create_app(
 
     return Starlette(
         routes=routes,
-        middleware=[Middleware(_Headers)],
+        middleware=[Middleware(_Headers), Middleware(_Bounded)],
         exception_handlers={
             InhouseError: inhouse_error,
             HTTPException: http_error,
@@ -541,3 +557,40 @@ class _Headers:
             await send(message)
 
         await self.app(scope, receive, headed)
+
+
+class _Bounded:
+    """Every request's body, bounded as it is read: a handler reading a form or a signed
+    statement past :data:`_MAX_BODY` bytes gets :class:`RequestTooLarge` (413, in the one
+    error shape), whether or not the request said its length. The sign-in's and approvals'
+    JSON is read before anyone is known, so it must not hold a body of any size in memory."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        seen = 0
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+
+        async def bounded() -> Message:
+            nonlocal seen
+            if declared.isdigit() and int(declared) > _MAX_BODY:
+                raise _too_large()
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > _MAX_BODY:
+                    raise _too_large()
+            return message
+
+        await self.app(scope, bounded, send)
+
+
+def _too_large() -> RequestTooLarge:
+    return RequestTooLarge(
+        f"a request's body is at most {_MAX_BODY} bytes (a form, a signed statement): nothing "
+        "was recorded"
+    )

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Approvals", "Waiting"]
 
+#: the decisions one session keeps waiting at once (a person approves one at a time)
+_PER_SESSION = 8
+
 
 @dataclass
 class Waiting:
@@ -78,6 +81,11 @@ class Approvals:
         )
         with self._lock:
             self._expire(now)
+            # a session's oldest decision gives way to its newest: each holds what its form
+            # sent for ten minutes, and a session posting forms in a loop held them all
+            mine = [c for c, w in self._waiting.items() if w.session.id == session.id]
+            for code in mine[: max(0, len(mine) - _PER_SESSION + 1)]:
+                del self._waiting[code]
             self._waiting[waiting.code] = waiting
         return waiting
 

@@ -9,6 +9,7 @@ session key act for this person, in this program, until it expires
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -73,7 +74,26 @@ def sign_in(
             own.close()
     if not isinstance(link, str):
         raise InhouseError("the dashboard answered no link")
-    return link
+    return _own_link(base, link)
+
+
+#: a sign-in link as the dashboard answers it: its own address (as its request named it), then
+#: ``/login/`` and the one-time token
+_LINK = re.compile(r"(?:https?://[^/?#\s]+)?/login/([A-Za-z0-9_-]{16,128})")
+
+
+def _own_link(base: str, link: str) -> str:
+    """The one-time link ``link`` names, at ``base`` (the address this machine reached the
+    dashboard at, which the browser will too): only that path is ever opened, never another
+    address or scheme (a dashboard, run by whoever serves it, answering ``file:`` or a page of
+    another site would have the browser or the system open it on this machine)."""
+    found = _LINK.fullmatch(link)
+    if found is None:
+        raise IdentityError(
+            f"the dashboard at {base} answered {_shown(link[:200])!r}, not a sign-in link of "
+            "its own (`/login/` and a token): nothing was opened"
+        )
+    return f"{base}/login/{found.group(1)}"
 
 
 def describe(kind: str, payload: dict[str, Any]) -> list[str]:

@@ -1,9 +1,11 @@
 """Sign-in with the person's own key, no passwords; sessions and their CSRF tokens.
 
-1. ``inhouse web login`` asks for a challenge naming its key id. The server makes a fresh session
-   key (Ed25519, kept in this process's memory only) and proposes a delegation statement: this
-   program, that person and key, the session key, a nonce, issued now, expiring with the session
-   (:mod:`inhouse.identity.delegation`).
+1. ``inhouse web login`` asks for a challenge naming its key id. The server proposes a
+   delegation statement: this program, that person and key, a fresh session key (Ed25519,
+   derived from a secret kept in this process's memory only and the nonce), a nonce carrying
+   the server's MAC, issued now, expiring with the session
+   (:mod:`inhouse.identity.delegation`). It keeps nothing until the statement comes back
+   signed, so asking (which needs no signature) fills no memory and locks nobody out.
 2. The CLI checks the statement names its own key and signs it with the person's key; the server
    checks the signature against the roster, and answers a one-time link.
 3. Opening the link (once, within minutes) starts the browser session: an HttpOnly,
@@ -16,6 +18,8 @@ The server keeps nothing of this on disk: a restart signs everyone out.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import secrets
 import threading
@@ -23,7 +27,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from inhouse.errors import IdentityError, InvalidInput, NotAllowed, RateLimited
+from inhouse.errors import IdentityError, InvalidInput, NotAllowed
+from inhouse.identity.statements import utc_text
 
 if TYPE_CHECKING:
     from inhouse.identity import SigningKey
@@ -32,10 +37,9 @@ if TYPE_CHECKING:
 __all__ = ["Session", "SignIns"]
 
 _CHALLENGE_TTL = timedelta(minutes=2)
-#: challenges waiting at once: asking for one needs no signature (only an enrolled key's id,
-#: which the audit page shows), so without a bound anyone could fill the server's memory
-_MAX_PENDING = 512
 _LINK_TTL = timedelta(minutes=2)
+#: the sessions one person keeps at once (a browser each)
+_SESSIONS_PER_PERSON = 8
 
 
 @dataclass
@@ -54,13 +58,6 @@ class Session:
 
 
 @dataclass
-class _Pending:
-    statement: dict[str, str]
-    key: SigningKey
-    expires: datetime
-
-
-@dataclass
 class _Link:
     person: str
     key: SigningKey
@@ -71,11 +68,20 @@ class _Link:
 
 @dataclass
 class SignIns:
-    """Challenges waiting for a signature, links waiting to be opened, and live sessions."""
+    """Challenges signed and spent, links waiting to be opened, and live sessions.
+
+    A challenge is kept nowhere: its nonce carries this process's MAC of the key and the time
+    it names, and its session key is derived from this process's secret and that nonce, so
+    the statement is made again, exactly, when it comes back signed. Asking for one needs no
+    signature (an enrolled key's id, which the audit page shows, or any web page the person
+    visits can ask in their browser): each one kept until it expired filled the server's
+    memory, or, bounded, locked everyone out of signing in while someone kept asking."""
 
     program: Program
     lasts: timedelta = timedelta(hours=2)
-    _pending: dict[str, _Pending] = field(default_factory=dict)
+    _secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    #: the nonces of the challenges signed and completed, until they would have expired
+    _spent: dict[str, datetime] = field(default_factory=dict)
     _links: dict[str, _Link] = field(default_factory=dict)
     _sessions: dict[str, Session] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -85,9 +91,6 @@ class SignIns:
 
     def challenge(self, key_id: str) -> dict[str, str]:
         """The statement ``key_id``'s holder is asked to sign (step 1)."""
-        from inhouse.identity import SigningKey
-        from inhouse.identity.delegation import delegation_statement
-
         state = self.program.state()
         person = state.person_of_key(key_id)
         if person is None:
@@ -97,27 +100,10 @@ class SignIns:
             )
         if state.people[person].service:
             raise NotAllowed(f"{person} is a service: people sign in, services do not")
-        now = self._now()
-        key = SigningKey.generate()
-        nonce = secrets.token_urlsafe(24)
-        statement = delegation_statement(
-            program=state.program_id,
-            person=person,
-            key_id=key_id,
-            session_key=key.public_key,
-            nonce=nonce,
-            issued=now,
-            expires=now + self.lasts,
-        )
-        with self._lock:
-            self._expire(now)
-            if len(self._pending) >= _MAX_PENDING:
-                raise RateLimited(
-                    f"{_MAX_PENDING} sign-ins are waiting for their signature: try again in "
-                    "two minutes, when the oldest expire"
-                )
-            self._pending[nonce] = _Pending(statement, key, now + _CHALLENGE_TTL)
-        return statement
+        issued, fresh = utc_text(self._now()), secrets.token_urlsafe(18)
+        # this server's word that it proposed this nonce, to this key, at this time
+        nonce = f"{fresh}.{self._mac('nonce', fresh, key_id, issued)}"
+        return self._statement(state.program_id, person, key_id, nonce, issued)
 
     def complete(self, signed: Any) -> str:
         """Check the signed statement (step 2); returns the one-time link's token."""
@@ -125,19 +111,30 @@ class SignIns:
 
         if not isinstance(signed, dict) or not isinstance(signed.get("statement"), dict):
             raise InvalidInput("send {statement, signature}: the challenge, signed")
-        nonce = str(signed["statement"].get("nonce", ""))
+        proposed = signed["statement"]
+        nonce, key_id, issued = (str(proposed.get(f, "")) for f in ("nonce", "key_id", "issued"))
         now = self._now()
-        with self._lock:
-            self._expire(now)
-            pending = self._pending.pop(nonce, None)
-        if pending is None:
+        made = _moment(issued)
+        fresh, _, mac = nonce.partition(".")
+        expected = self._mac("nonce", fresh, key_id, issued)
+        if (
+            made is None
+            or not hmac.compare_digest(mac.encode(), expected.encode())
+            or not made <= now < made + _CHALLENGE_TTL
+        ):
             raise NotAllowed("no sign-in is waiting for that nonce (used, expired or never made)")
-        if signed["statement"] != pending.statement:
-            raise NotAllowed("the signed statement is not the one this server proposed")
         state = self.program.state()
+        person = state.person_of_key(key_id)
+        if person is None:
+            raise NotAllowed(
+                f"key {key_id} was revoked since it asked to sign in: nobody was signed in"
+            )
+        if proposed != self._statement(state.program_id, person, key_id, nonce, issued):
+            raise NotAllowed("the signed statement is not the one this server proposed")
+        key = self._session_key(nonce)
         problem, delegation = delegation_problem(
             signed,
-            signer=pending.key.key_id,
+            signer=key.key_id,
             program_id=state.program_id,
             at=now,
             owner_of=state.verifier.keys.owner,
@@ -146,17 +143,35 @@ class SignIns:
             raise IdentityError(f"the sign-in does not verify: {problem}")
         token = secrets.token_urlsafe(32)
         with self._lock:
+            self._expire(now)
+            if nonce in self._spent:
+                raise NotAllowed(
+                    "no sign-in is waiting for that nonce (used, expired or never made)"
+                )
+            self._spent[nonce] = made + _CHALLENGE_TTL
             self._links[token] = _Link(
-                delegation.person, pending.key, dict(signed), delegation.expires, now + _LINK_TTL
+                delegation.person, key, dict(signed), delegation.expires, now + _LINK_TTL
             )
         return token
 
-    def redeem(self, token: str) -> Session:
-        """Open the one-time link (step 3): a new session; the link is spent."""
+    def redeem(self, token: str, *, replacing: Session | None = None) -> Session:
+        """Open the one-time link (step 3): a new session, in place of ``replacing`` (the
+        browser's live session, ended); the link is spent. A link of someone else than
+        ``replacing``'s person is refused and left unspent: a browser signed in as one person
+        is not turned into another's by a link it was handed."""
         now = self._now()
         with self._lock:
             self._expire(now)
-            link = self._links.pop(token, None)
+            link = self._links.get(token)
+            if link is not None and replacing is not None and link.person != replacing.person:
+                raise NotAllowed(
+                    f"this browser is signed in as {replacing.person}, and this link signs in "
+                    f"{link.person}: nobody was signed in. If it is yours, sign out first, "
+                    "then open it"
+                )
+            self._links.pop(token, None)
+            if link is not None and replacing is not None:
+                self._sessions.pop(replacing.id, None)
         if link is None:
             raise NotAllowed(
                 "this sign-in link was used, has expired or never existed: run "
@@ -171,6 +186,11 @@ class SignIns:
             program=self.program.delegated(link.key, link.delegation),
         )
         with self._lock:
+            # a person's oldest session gives way to their newest: each is kept until it
+            # expires, and one key signing in in a loop kept them all
+            theirs = [i for i, s in self._sessions.items() if s.person == session.person]
+            for ended in theirs[: max(0, len(theirs) - _SESSIONS_PER_PERSON + 1)]:
+                del self._sessions[ended]
             self._sessions[session.id] = session
         return session
 
@@ -190,7 +210,48 @@ class SignIns:
         with self._lock:
             self._sessions.pop(session_id, None)
 
+    def _statement(
+        self, program: str, person: str, key_id: str, nonce: str, issued: str
+    ) -> dict[str, str]:
+        """The statement a challenge proposes, made the same from the same parts."""
+        from inhouse.identity.delegation import delegation_statement
+
+        moment = datetime.fromisoformat(issued)
+        return delegation_statement(
+            program=program,
+            person=person,
+            key_id=key_id,
+            session_key=self._session_key(nonce).public_key,
+            nonce=nonce,
+            issued=moment,
+            expires=moment + self.lasts,
+        )
+
+    def _mac(self, purpose: str, *parts: str) -> str:
+        material = "\n".join((purpose, *parts)).encode()
+        digest = hmac.new(self._secret, material, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+    def _session_key(self, nonce: str) -> SigningKey:
+        """The session key of the challenge with ``nonce``: from this process's secret only."""
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        from inhouse.identity import SigningKey
+
+        seed = hmac.new(self._secret, f"session-key\n{nonce}".encode(), hashlib.sha256)
+        return SigningKey(Ed25519PrivateKey.from_private_bytes(seed.digest()))
+
     def _expire(self, now: datetime) -> None:
-        for table in (self._pending, self._links):
-            for name in [name for name, item in table.items() if item.expires <= now]:
-                del table[name]
+        for name in [name for name, link in self._links.items() if link.expires <= now]:
+            del self._links[name]
+        for nonce in [nonce for nonce, until in self._spent.items() if until <= now]:
+            del self._spent[nonce]
+
+
+def _moment(text: str) -> datetime | None:
+    """``text`` as a time with its zone, or None."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
