@@ -14,6 +14,10 @@ if TYPE_CHECKING:
     from inhouse.program.facts import Fact
 
 DIGEST = "sha256:" + "b" * 64
+#: where today's `inhouse baseline verify` and `inhouse workflow test` record that their runtime
+#: answered: this machine (``runtime_local``). A verify or run without it is an older inhouse's,
+#: which a play 2 or 3 not yet exited does not count (a server elsewhere could have answered)
+HERE: dict[str, Any] = {"runtime_local": True, "runtime_peers": ["127.0.0.1"]}
 
 
 def made_lock(
@@ -51,6 +55,7 @@ def verified_by(person: Program, lock: Lock) -> Fact:
         "lock_hash": lock.lock_hash,
         "passed": True,
         "models": [{"name": m.name, "digest": m.digest} for m in lock.models],
+        **HERE,
     }
     return person.record_fact(None, "baseline.verify", payload, provenance=Provenance.MEASURED,
                               collector="inhouse baseline verify")  # fmt: skip

@@ -19,7 +19,7 @@ from inhouse.program.events import EventKind
 from inhouse.program.playbook import Playbook, earlier_shipped, load_playbook, parse_playbook
 from tests.conftest import Clock
 from tests.people import enrol
-from tests.test_engine import LOCK, _as_first_shipped, lock_baseline, measured, play, prove
+from tests.test_engine import HERE, LOCK, _as_first_shipped, lock_baseline, measured, play, prove
 
 pytestmark = pytest.mark.usefixtures("on_database")
 
@@ -177,7 +177,7 @@ def test_an_honest_v1_program_keeps_the_exit_v1_let_through(
         omar.request_access(reason="I want the triage model")
         lena.start_play(None, 2)
         lock_baseline(lena)
-        measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)
+        measured(omar, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
         [v1] = earlier_shipped("local-model-program", 1, "6cbd2b6f2acfc3d5") or []
         assert all(
             r.result.outcome.satisfied for r in exit_results(v1.play(2), lena.state(), lena.clock())
@@ -247,7 +247,7 @@ def test_a_made_up_v1_claim_does_not_spare_play_two_the_rerun(
         omar.request_access(reason="I want the triage model")
         lena.start_play(None, 2)
         lock_baseline(lena)
-        measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)  # no rerun
+        measured(omar, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)  # no rerun
         with pytest.raises(InhouseError, match="exit criteria are not met"):
             lena.offer_handoff(None, 2, to="omar")
         measured(omar, "task.named", task="triage", frequency="daily")
@@ -343,7 +343,7 @@ def test_a_v1_claim_spares_no_rerun_to_its_lead_alone(
         omar.request_access(reason="I want the triage model")
         lena.start_play(None, 2)
         lock_baseline(lena)
-        measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)  # no rerun
+        measured(omar, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)  # no rerun
         measured(omar, "task.named", task="triage", frequency="daily")
         omar.close()
         with pytest.raises(InhouseError, match="exit criteria are not met"):

@@ -31,13 +31,13 @@ from inhouse.program.events import EventKind, append
 from inhouse.program.people import PeopleMixin
 from inhouse.support.drift import COLLECTOR
 from tests.conftest import ENROL_SERVICE_HERE, Clock
-from tests.locks import lock_payload
+from tests.locks import HERE, lock_payload
 from tests.people import enrol
 
 LOCK = lock_payload("lena")
 REVIEW = {"lock_hash": LOCK["lock_hash"], "passed": True, "drifted": [], "findings": [],
           "nodes": ["n1"], "pinning_enforced": True}  # fmt: skip
-VERIFY = {"lock_hash": LOCK["lock_hash"], "passed": True}
+VERIFY = {"lock_hash": LOCK["lock_hash"], "passed": True, **HERE}
 
 
 @pytest.fixture
@@ -117,7 +117,8 @@ def test_an_alias_on_the_owners_laptop_signs_from_the_owners_laptop_through_a_se
 _NOT_A_SESSIONS = [
     ("baseline.verify", VERIFY, "inhouse baseline verify"),
     ("workflow.run", {"workflow": "w", "content_hash": "c" * 12, "lock_hash": LOCK["lock_hash"],
-                      "passed": True, "pass_rate": 1.0, "cases": 2}, "inhouse workflow test"),
+                      "passed": True, "pass_rate": 1.0, "cases": 2, **HERE},
+     "inhouse workflow test"),
     ("access.request", {"person": "bob"}, "inhouse access"),
     ("enablement.completed", {"person": "bob", "track": "legal"}, "inhouse pilot enablement"),
 ]  # fmt: skip

@@ -27,7 +27,7 @@ from inhouse.web.app import create_app
 from inhouse.web.login import sign_in
 from inhouse.web.pages import PAGES
 from tests.clitools import cli
-from tests.locks import lock_payload
+from tests.locks import HERE, lock_payload
 
 PROGRAMS = pytest.mark.parametrize("demo", [True, False], ids=["demo", "real"])
 BANNER = "Demo program."
@@ -48,7 +48,7 @@ def _one_person_verifies(mal: Program) -> None:
     lock = lock_payload("mal")
     mal.record_fact(None, "baseline.lock", lock, provenance=Provenance.MEASURED,
                     collector="inhouse baseline lock")  # fmt: skip
-    verify = {"lock_hash": lock["lock_hash"], "passed": True, "machine": "bob-desktop"}
+    verify = {"lock_hash": lock["lock_hash"], "passed": True, "machine": "bob-desktop", **HERE}
     mal.using(key).record_fact(None, "baseline.verify", verify, provenance=Provenance.MEASURED,
                                collector="inhouse baseline verify")  # fmt: skip
 

@@ -26,7 +26,7 @@ from inhouse.program import Program, Provenance, Reach
 from inhouse.program.collectors import BUILTIN_COLLECTORS
 from inhouse.program.guards import start_blockers
 from tests.conftest import Clock
-from tests.locks import made_lock
+from tests.locks import HERE, made_lock
 from tests.people import enrol, vouch_for_gateway_host
 
 pytestmark = pytest.mark.usefixtures("on_database")
@@ -133,7 +133,7 @@ def through_play_two(program: Program, omar: Program) -> None:
     omar.request_access(reason="I want the triage model")
     program.start_play(None, 2)
     lock_baseline(program)
-    measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)
+    measured(omar, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
     reproduce(omar)
     program.offer_handoff(None, 2, to="omar")
     omar.accept_handoff(None, 2, comment="stood it up from the docs")
@@ -171,7 +171,7 @@ def test_self_accepted_handoff_is_refused_where_owners_differ(
     omar.request_access(reason="I want the triage model")
     program.start_play(None, 2)
     lock_baseline(program)
-    measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)
+    measured(omar, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
     reproduce(omar)
     with pytest.raises(NotAllowed, match="different owner"):
         program.offer_handoff(None, 2, to="lena")
@@ -551,7 +551,9 @@ def test_a_program_created_before_play_two_asked_for_a_rerun_is_not_judged_by_it
         omar.request_access(reason="I want the triage model")
         lena.start_play(None, 2)
         lock_baseline(lena)
-        measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)  # no rerun: v1 asked none
+        measured(
+            omar, "baseline.verify", **HERE, lock_hash=LOCK, passed=True
+        )  # no rerun: v1 asked none
         lena.offer_handoff(None, 2, to="omar")
         omar.accept_handoff(None, 2, comment="stood it up from the docs")
         lena.close()
@@ -603,7 +605,7 @@ def test_plays_that_exited_before_the_claim_had_to_be_reproduced_stay_exited(
         omar.request_access(reason="I want the triage model")
         program.start_play(None, 2)
         lock_baseline(program)
-        measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)
+        measured(omar, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
         reproduce(omar, claim_hash=None, status_quo=None, proven_on=None)  # the candidate alone
         program.offer_handoff(None, 2, to="omar")
         omar.accept_handoff(None, 2, comment="stood it up, reran the trial")
@@ -648,7 +650,7 @@ def _reran_twice_before_play_two(program: Program, omar: Program) -> None:
     omar.request_access(reason="I want the triage model")
     program.start_play(None, 2)
     lock_baseline(program)
-    measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)
+    measured(omar, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
     reproduce(omar, proved=9)  # his laptop's current inhouse
     reproduce(omar)  # then a stale install's
 
@@ -692,6 +694,45 @@ def test_a_play_two_that_exited_on_a_stale_install_s_rerun_keeps_the_same_eviden
     assert play(program, 2)["handoff"]["stale"] is False
 
 
+@pytest.mark.parametrize("said_first", [False, True], ids=["stale-only", "said-then-stale"])
+def test_a_play_two_that_exited_on_a_verify_that_does_not_say_where_keeps_its_exit(
+    program: Program, omar: Program, monkeypatch: pytest.MonkeyPatch, said_first: bool
+) -> None:
+    """Upgrade effect of the rule that a verify must say its runtime answered on the verifier's
+    machine: before it, omar's verify from a stale install (a lock pinning an old release),
+    which says nothing of where it was answered, counted, and play 2 exited on it (the latest,
+    where a verify that says so came first). Play 2 exited: the exit keeps its outcome and the
+    evidence its acceptance hashed, and the handoff does not go stale."""
+    from inhouse.program.playchecks import baseline as checks
+
+    through_play_one(program)
+    omar.request_access(reason="I want the triage model")
+    program.start_play(None, 2)
+    lock_baseline(program)
+    if said_first:
+        measured(omar, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
+    measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)  # a stale install's
+    reproduce(omar)
+    with monkeypatch.context() as before_the_rule:
+        before_the_rule.setattr(checks, "unsaid_here", lambda verify: None)
+        before = {r["check"]: r for r in play(program, 2)["exit"]}["second-person-verified"]
+        assert before["outcome"] == "pass", before
+        program.offer_handoff(None, 2, to="omar")
+        omar.accept_handoff(None, 2, comment="stood it up from the docs")
+    row = {r["check"]: r for r in play(program, 2)["exit"]}["second-person-verified"]
+    assert row["outcome"] == "pass", row
+    if said_first:  # today's rule passes on the verify that says so; the exit hashed the other
+        assert row["evidence"] != before["evidence"], row
+        assert "play 2 exited before" not in row["reason"], row
+    else:  # the rule it exited on, said beside today's
+        assert row["evidence"] == before["evidence"], row
+        assert "note: play 2 exited before a verify had to say its runtime answered on the " \
+            "verifier's own machine" in row["reason"]  # fmt: skip
+        assert "`inhouse baseline install`" in row["reason"]
+    assert play(program, 2)["state"] == "exited"
+    assert play(program, 2)["handoff"]["stale"] is False
+
+
 def test_a_start_for_someone_else_than_the_receiver_stops_the_fold_in_a_v1_program(
     _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -713,7 +754,7 @@ def test_a_start_for_someone_else_than_the_receiver_stops_the_fold_in_a_v1_progr
         omar.request_access(reason="I want the triage model")
         lena.start_play(None, 2)
         lock_baseline(lena)
-        measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)
+        measured(omar, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
         reproduce(omar)
         lena.offer_handoff(None, 2, to="omar")
         omar.accept_handoff(None, 2, comment="stood it up, reran the trial")
@@ -754,7 +795,7 @@ def test_a_program_claiming_the_first_playbook_still_in_play_two_needs_the_rerun
         omar.request_access(reason="I want the triage model")
         lena.start_play(None, 2)
         lock_baseline(lena)
-        measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)
+        measured(omar, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
         rows = {row["check"]: row for row in play(lena, 2)["exit"]}
         assert rows["trial-reproduced"]["outcome"] == "fail"
         assert "playbook local-model-program v1" in rows["trial-reproduced"]["reason"]
@@ -793,7 +834,7 @@ def test_a_rerun_the_test_model_answered_reproduces_no_real_verdict(
     omar.request_access(reason="I want the triage model")
     lena.start_play(None, 2)
     lock_baseline(lena)
-    measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)
+    measured(omar, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
     rerun = reproduce(omar, test_model=True)
     rows = {row["check"]: row for row in play(lena, 2)["exit"]}
     reproduced = rows["trial-reproduced"]
@@ -834,7 +875,7 @@ def _exited_under_v1(
         omar.request_access(reason="I want the triage model")
         lena.start_play(None, 2)
         lock_baseline(lena)
-        measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)
+        measured(omar, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
         lena.offer_handoff(None, 2, to="omar")
         omar.accept_handoff(None, 2, comment="stood it up from the docs")
         lena.close()
@@ -872,7 +913,7 @@ def test_a_v1_programs_exit_does_not_spare_a_verdict_proven_after_it(
     try:
         new = _prove_again(lena, OTHER)
         relock = _relock_on(lena, OTHER)
-        measured(omar, "baseline.verify", lock_hash=relock, passed=True,
+        measured(omar, "baseline.verify", **HERE, lock_hash=relock, passed=True,
                  models=[{"name": "m1", "digest": OTHER}])  # fmt: skip
         rows = {row["check"]: row for row in play(lena, 2)["exit"]}
         assert rows["baseline-pinned"]["outcome"] == "pass", rows["baseline-pinned"]

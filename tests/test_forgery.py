@@ -17,7 +17,7 @@ from inhouse.errors import InvalidInput, NotAllowed
 from inhouse.identity import load_key
 from inhouse.program import Program, Provenance
 from tests.clitools import cli
-from tests.locks import lock_payload
+from tests.locks import HERE, lock_payload
 from tests.people import key_file
 
 NOBODY_APART = "the organisation's sign-in is not set up, so inhouse tells nobody apart"
@@ -108,7 +108,12 @@ def test_one_person_alone_exits_no_play(mal: Program, _isolated: Path) -> None:
     bob.record_fact(
         None,
         "baseline.verify",
-        {"lock_hash": lock["lock_hash"], "passed": True, "machine": machine.machine_fingerprint()},
+        {
+            "lock_hash": lock["lock_hash"],
+            "passed": True,
+            "machine": machine.machine_fingerprint(),
+            **HERE,
+        },
         provenance=Provenance.MEASURED,
         collector="inhouse baseline verify",
     )
@@ -134,7 +139,7 @@ def test_one_person_alone_exits_no_play(mal: Program, _isolated: Path) -> None:
         collector="inhouse workflow test",
     )
     run = {"workflow": "w", "content_hash": "c" * 12, "lock_hash": lock["lock_hash"],
-           "passed": True, "pass_rate": 1.0, "cases": 2}  # fmt: skip
+           "passed": True, "pass_rate": 1.0, "cases": 2, **HERE}  # fmt: skip
     for who in (mal, bob):
         who.record_fact(
             None,
@@ -322,7 +327,7 @@ def test_a_second_person_the_owner_invited_counts_and_says_so(mal: Program) -> N
     bob.record_fact(
         None,
         "baseline.verify",
-        {"lock_hash": lock["lock_hash"], "passed": True, "machine": "bobs-own"},
+        {"lock_hash": lock["lock_hash"], "passed": True, "machine": "bobs-own", **HERE},
         provenance=Provenance.MEASURED,
         collector="inhouse baseline verify",
     )
@@ -351,7 +356,7 @@ def test_a_second_person_invited_through_a_co_lead_the_owner_invited_says_so(
         )  # fmt: skip
         dora.record_fact(
             None, "baseline.verify",
-            {"lock_hash": lock["lock_hash"], "passed": True, "machine": "mal-vm-3"},
+            {"lock_hash": lock["lock_hash"], "passed": True, "machine": "mal-vm-3", **HERE},
             provenance=Provenance.MEASURED, collector="inhouse baseline verify",
         )  # fmt: skip
         result = evaluate("second-person-verified", context_for(mal.state(), mal.clock()))
@@ -387,10 +392,10 @@ def test_a_machine_id_typed_in_the_environment_is_not_another_computer(
     version = {"workflow": "w", "content_hash": "c" * 12, "model": "m",
                "model_digest": "sha256:" + "b" * 64}  # fmt: skip
     run = {"workflow": "w", "content_hash": "c" * 12, "lock_hash": lock["lock_hash"],
-           "passed": True, "pass_rate": 1.0, "cases": 2}  # fmt: skip
+           "passed": True, "pass_rate": 1.0, "cases": 2, **HERE}  # fmt: skip
     monkeypatch.setenv("INHOUSE_MACHINE_ID", "bobs-laptop")
     verify = {"lock_hash": lock["lock_hash"], "passed": True,
-              "machine": machine.machine_fingerprint()}  # fmt: skip
+              "machine": machine.machine_fingerprint(), **HERE}  # fmt: skip
     bob.record_fact(None, "baseline.verify", verify, provenance=Provenance.MEASURED,
                     collector="inhouse baseline verify")  # fmt: skip
     bob.record_fact(None, "workflow.spec", {**version, "author": "bob"},
@@ -480,13 +485,13 @@ def test_a_colleague_invented_on_a_machine_of_their_own_is_nobody_without_a_sign
     lock = lock_payload("mal")
     mal.record_fact(None, "baseline.lock", lock, provenance=Provenance.MEASURED,
                     collector="inhouse baseline lock")  # fmt: skip
-    verify = {"lock_hash": lock["lock_hash"], "passed": True, "machine": "bob-desktop"}
+    verify = {"lock_hash": lock["lock_hash"], "passed": True, "machine": "bob-desktop", **HERE}
     bob.record_fact(None, "baseline.verify", verify, provenance=Provenance.MEASURED,
                     collector="inhouse baseline verify")  # fmt: skip
     version = {"workflow": "w", "content_hash": "c" * 12, "model": "m",
                "model_digest": "sha256:" + "b" * 64, "author": "mal"}  # fmt: skip
     run = {"workflow": "w", "content_hash": "c" * 12, "lock_hash": lock["lock_hash"],
-           "passed": True, "pass_rate": 1.0, "cases": 2}  # fmt: skip
+           "passed": True, "pass_rate": 1.0, "cases": 2, **HERE}  # fmt: skip
     mal.record_fact(None, "workflow.spec", version, provenance=Provenance.MEASURED,
                     collector="inhouse workflow test")  # fmt: skip
     for who in (mal, bob):

@@ -23,6 +23,7 @@ from inhouse.program.state import Waiver
 from tests.conftest import Clock
 from tests.people import enrol
 from tests.test_engine import (
+    HERE,
     LOCK,
     lock_baseline,
     measured,
@@ -94,7 +95,7 @@ def test_a_start_appended_around_a_botched_handoff_is_shown_and_stops_the_handof
         fresh.close()
 
     lock_baseline(lena)
-    measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)
+    measured(omar, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
     reproduce(omar)
     with pytest.raises(Refused, match="held it back"):
         lena.offer_handoff(None, 2, to="omar")

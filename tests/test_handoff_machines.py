@@ -13,7 +13,7 @@ from inhouse.errors import NotAllowed
 from inhouse.identity import SigningKey, machine
 from inhouse.program import Program, Provenance
 from tests.conftest import Clock
-from tests.locks import lock_payload
+from tests.locks import HERE, lock_payload
 from tests.people import enrol, sign_in_as
 
 LOCK = lock_payload("lena")
@@ -33,7 +33,7 @@ def _play_two_met(lena: Program, clock: Clock) -> Program:
                      provenance=Provenance.MEASURED,
                      collector="inhouse baseline install-script")  # fmt: skip
     vic = enrol(lena, "vic", team="ops")
-    verified = {"lock_hash": LOCK["lock_hash"], "passed": True}
+    verified = {"lock_hash": LOCK["lock_hash"], "passed": True, **HERE}
     vic.record_fact(None, "baseline.verify", verified, provenance=Provenance.MEASURED,
                     collector="inhouse baseline verify")  # fmt: skip
     return vic

@@ -21,7 +21,7 @@ from inhouse.program import Program
 from inhouse.program.events import EventKind
 from inhouse.testing.standin_idp import StandinIdP
 from tests.conftest import Clock
-from tests.test_engine import DIGEST, LOCK, lock_baseline, measured, prove, reproduce
+from tests.test_engine import DIGEST, HERE, LOCK, lock_baseline, measured, prove, reproduce
 from tests.test_sign_in import signed_in_team
 
 TEAMS = {"omar": "support", "bob": "ops", "pia": "legal"}
@@ -35,7 +35,7 @@ def _walk_to_play_three(folder: Path, clock: Clock, idp: StandinIdP) -> Program:
     measured(omar, "workflow.spec", workflow="t", content_hash="v1", author="omar",
              model="m0", model_digest=DIGEST)  # fmt: skip
     run = {"workflow": "t", "content_hash": "v1", "lock_hash": LOCK, "passed": True,
-           "pass_rate": 1.0, "cases": 3}  # fmt: skip
+           "pass_rate": 1.0, "cases": 3, **HERE}  # fmt: skip
     measured(omar, "workflow.run", **run)
     measured(bob, "workflow.run", **run)
     return lena
@@ -55,7 +55,7 @@ def _walk_to_play_two(
     pia.request_access(reason="legal")
     lena.start_play(None, 2)
     lock_baseline(lena)
-    measured(bob, "baseline.verify", lock_hash=LOCK, passed=True)
+    measured(bob, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
     reproduce(bob)
     lena.offer_handoff(None, 2, to="omar")
     omar.accept_handoff(None, 2)

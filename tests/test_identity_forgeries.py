@@ -26,6 +26,7 @@ from tests.conftest import Clock
 from tests.engine import Engine, needs_engine
 from tests.people import enrol
 from tests.test_engine import (
+    HERE,
     LOCK,
     lock_baseline,
     measured,
@@ -80,7 +81,7 @@ def test_a_session_key_kept_past_its_session_signs_nothing_dated_back_into_it(
     lena.start_play(None, 2)
     clock.advance(days=20)
     lock_baseline(lena)
-    measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)
+    measured(omar, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
     reproduce(omar)
     lena.offer_handoff(None, 2, to="omar")
     digest = lena.state().handoffs["baseline"].offer_hash

@@ -34,7 +34,7 @@ from inhouse.testing.standin_idp import StandinIdP
 from tests.clitools import cli
 from tests.conftest import Clock
 from tests.people import enrol, lead_env
-from tests.test_engine import DIGEST, LOCK, lock_baseline, measured, prove, reproduce
+from tests.test_engine import DIGEST, HERE, LOCK, lock_baseline, measured, prove, reproduce
 from tests.test_forgery import _checks
 from tests.test_sign_in import _sign_in
 
@@ -268,7 +268,7 @@ def test_play_two_started_on_a_waiver_does_not_exit_on_her_aliases(after_one: Pr
     lena.start_play(None, 2)
     lock_baseline(lena)
     bob = _alias(lena, "bob", "ops")
-    measured(bob, "baseline.verify", lock_hash=LOCK, passed=True)
+    measured(bob, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
     reproduce(bob)
     # and her own rerun, on her own machine
     reproduce(lena)
@@ -345,7 +345,7 @@ def test_plays_three_and_four_on_waivers_exit_nothing_and_open_no_pilot(after_on
     measured(lena, "workflow.spec", workflow="ticket-summary", content_hash="v1",
              author="lena", model="m0", model_digest=DIGEST)  # fmt: skip
     run = {"workflow": "ticket-summary", "content_hash": "v1", "lock_hash": LOCK,
-           "passed": True, "pass_rate": 1.0, "cases": 3}  # fmt: skip
+           "passed": True, "pass_rate": 1.0, "cases": 3, **HERE}  # fmt: skip
     measured(lena, "workflow.run", **run)
     aliases = [_alias(lena, name, team) for name, team in
                (("pia", "legal"), ("dan", "finance"), ("eve", "sales"))]  # fmt: skip

@@ -19,7 +19,7 @@ from inhouse.testing.standin_idp import StandinIdP
 from inhouse.workflows.runner import record_test_facts
 from tests.conftest import Clock
 from tests.people import enrol
-from tests.test_engine import DIGEST, LOCK, _lock, lock_baseline, measured
+from tests.test_engine import DIGEST, HERE, LOCK, _lock, lock_baseline, measured
 from tests.test_outsider import clock, lena  # noqa: F401
 from tests.test_playchecks import NOW, fact, lock, run, spec
 from tests.test_sign_in import _judge, _sign_in
@@ -47,23 +47,6 @@ def _test_run(program: Program, lock_hash: str) -> list[Fact]:
 # -- play 2: the second person's verify -----------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "hole not closed: a passing baseline.verify made by an inhouse from before verifies "
-        "checked that the runtime answered on the verifier's machine (before d3cb76f; one "
-        "naming no served digests, `models`, counts by its lock hash, and builds of that day "
-        "named them without the check) counts as any other: nothing in a verify's payload says "
-        "its runtime was checked to answer here. lena pins an old release in the lock (`--source` "
-        "at an old inhouse is refused outside a demo now), vic's install takes it, and "
-        "`inhouse baseline verify` with her inhouse.toml pointing the runtime at her own "
-        "server: his verify passes on her install, not his. Closing it needs verifies to "
-        "record that their runtime answered here (like workflow runs' runtime_local) and "
-        "second-person-verified to ask for it of a play 2 not yet exited, which asks every "
-        "program mid-play 2 on an older verify for a new one (and rewrites the tests' honest "
-        "verifies, which record the old shape)"
-    ),
-)
 def test_a_verify_from_a_stale_install_at_her_server_verifies_nothing(
     lena: Program,  # noqa: F811
     idp: StandinIdP,
@@ -77,6 +60,9 @@ def test_a_verify_from_a_stale_install_at_her_server_verifies_nothing(
              failures=[])  # fmt: skip
     result = _judge(lena, "baseline", "second-person-verified")
     assert result.outcome is Outcome.FAIL, result.reason
+    assert "vic's verify (fact #" in result.reason
+    assert "does not say its runtime answered on their machine" in result.reason
+    assert "update inhouse and run `inhouse baseline install` again" in result.reason
 
 
 # -- play 3: the rerun by someone other than the author ------------------------------------------
@@ -147,20 +133,6 @@ def test_an_author_s_stale_run_answered_at_the_owner_s_server_stands_beside_noth
         cast["lena"].close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "hole not closed: where every run of the program is a stale install's (an inhouse "
-        "from before runs said what decoys they were judged on and where they were answered), "
-        "older_runner has no newer run to judge them by, so a colleague's rerun answered by a "
-        "server at the author's address (which could answer anything) counts as before. omar "
-        "publishes with an old inhouse, and a lock pinning that release gives vic the same "
-        "(`--source` at it is refused outside a demo now); vic's honest `inhouse workflow "
-        "test` is answered by omar's server. "
-        "Closing it needs a rerun that does not say where it was answered to stop counting for "
-        "a play 3 not yet exited, which asks honest programs mid-play on older runs to rerun"
-    ),
-)
 def test_a_stale_rerun_when_every_run_is_stale_is_answered_anywhere(
     _isolated: Path,
     clock: Clock,  # noqa: F811
@@ -177,6 +149,15 @@ def test_a_stale_rerun_when_every_run_is_stale_is_answered_anywhere(
                      passed=True, pass_rate=1.0, cases=3, machine=machine)  # fmt: skip
         result = _judge(omar, "workflow", "workflow-run-by-other")
         assert result.outcome is Outcome.FAIL, result.reason
+        assert "vic's run (fact #" in result.reason
+        assert "does not say where it was answered" in result.reason
+        assert "update inhouse and run `inhouse workflow test triage` again" in result.reason
+        # what omar's next step on the dashboard says: the same
+        from inhouse.web.pages import program_page
+
+        steps = program_page(omar)["next_steps"]
+        said = [s["text"] for p in steps if p["person"] == "omar" for s in p["steps"]]
+        assert any("run `inhouse workflow test triage` again" in text for text in said), said
     finally:
         cast["lena"].close()
 
@@ -190,11 +171,12 @@ def test_a_rerun_by_anyone_but_the_owner_or_beside_the_author_counts_as_before()
                   wrun("lena", lock_hash=NEW_LOCK))  # fmt: skip
     assert by_lena.outcome is Outcome.PASS, by_lena.reason
     hers = spec(by="lena")
-    answered = {**wrun("lena", lock_hash=NEW_LOCK).payload, "runtime_local": True}  # type: ignore[attr-defined]
-    beside = run("workflow-run-by-other", current, hers, fact("workflow.run", **answered),
+    beside = run("workflow-run-by-other", current, hers, wrun("lena", lock_hash=NEW_LOCK),
                  wrun("omar", lock_hash=NEW_LOCK))  # fmt: skip
     assert beside.outcome is Outcome.PASS, beside.reason
-    unsaid = run("workflow-run-by-other", current, hers, wrun("lena", lock_hash=NEW_LOCK),
+    stale = {k: v for k, v in wrun("lena", lock_hash=NEW_LOCK).payload.items()  # type: ignore[attr-defined]
+             if not k.startswith("runtime")}  # fmt: skip
+    unsaid = run("workflow-run-by-other", current, hers, fact("workflow.run", by="lena", **stale),
                  wrun("omar", lock_hash=NEW_LOCK))  # fmt: skip
     assert unsaid.outcome is Outcome.FAIL, unsaid.reason
     alone = run("workflow-run-by-other", current, hers, wrun("lena", lock_hash=OLD_LOCK),
@@ -219,6 +201,30 @@ def test_a_workflow_only_its_owner_passed_does_not_hide_one_another_proved() -> 
     assert any(f.payload.get("workflow") == "replies" for f in result.evidence)
 
 
+def test_a_workflow_only_a_stale_rerun_passed_does_not_hide_one_another_proved() -> None:
+    """The one judged is the newest someone other than its author passed by a run that counts:
+    a newer workflow whose only rerun does not say where it was answered (or says elsewhere)
+    must not hide an older one a colleague reran on their own machine."""
+    current = lock(lock_hash=NEW_LOCK)
+    replies = fact("workflow.spec", by="omar", workflow="replies", content_hash="v1",
+                   author="omar", model="m0", model_digest=DIGEST)  # fmt: skip
+    reran = wrun("lena", workflow="replies", lock_hash=NEW_LOCK)
+    triage = spec()  # omar's, newer
+    said = wrun("lena", lock_hash=NEW_LOCK).payload  # type: ignore[attr-defined]
+    stale = {k: v for k, v in said.items() if not k.startswith("runtime")}
+    served = {**said, "runtime_local": False, "runtime_peers": ["10.0.0.9"]}
+    for rerun in (stale, served):
+        facts = (current, replies, reran, triage, fact("workflow.run", by="lena", **rerun))
+        result = run("workflow-run-by-other", *facts)
+        assert result.outcome is Outcome.PASS, result.reason
+        assert any(f.payload.get("workflow") == "replies" for f in result.evidence)
+    # a play 3 that exited is judged on the workflow it exited on, as before the rule
+    exited = run("workflow-run-by-other", *facts[:-1], fact("workflow.run", by="lena", **stale),
+                 exited={"workflow": (NOW, 0)})  # fmt: skip
+    assert exited.outcome is Outcome.PASS, exited.reason
+    assert all(f.payload.get("workflow") != "replies" for f in exited.evidence)
+
+
 def test_a_play_three_that_exited_on_the_owner_s_rerun_alone_keeps_its_exit() -> None:
     """Programs already running: a play 3 that exited on its owner's pass beside an author's
     on an earlier lock keeps the exit, saying what today's rule asks."""
@@ -231,3 +237,53 @@ def test_a_play_three_that_exited_on_the_owner_s_rerun_alone_keeps_its_exit() ->
     assert "note: play 3 exited before a rerun by its owner needed the author's own pass" in (
         kept.reason
     )
+
+
+@pytest.mark.parametrize("said_first", [False, True], ids=["stale-only", "said-then-stale"])
+def test_a_play_three_that_exited_on_a_rerun_that_does_not_say_where_keeps_its_exit(
+    _isolated: Path,
+    clock: Clock,  # noqa: F811
+    idp: StandinIdP,
+    monkeypatch: pytest.MonkeyPatch,
+    said_first: bool,
+) -> None:
+    """Upgrade effect of the rule that a rerun by another must say where it was answered:
+    before it, vic's rerun from a stale install (every run of the program one, so no newer
+    runner to judge it by) counted, and play 3 exited on it (the latest, where a rerun of his
+    that says so came first). Play 3 exited: the exit keeps its outcome and the evidence its
+    acceptance hashed, and the handoff does not go stale."""
+    from inhouse.program.playchecks import _shared
+    from inhouse.program.playchecks import workflow as checks
+
+    cast = _play_three(_isolated, clock, idp)
+    lead, omar, vic = cast["lena"], cast["omar"], cast["vic"]
+    try:
+        measured(omar, "workflow.spec", workflow="triage", content_hash="v1", author="omar",
+                 model="m0", model_digest=DIGEST)  # fmt: skip
+        run = {"workflow": "triage", "content_hash": "v1", "lock_hash": LOCK, "passed": True,
+               "pass_rate": 1.0, "cases": 3}  # fmt: skip
+        measured(omar, "workflow.run", **run, machine="omar-laptop")
+        if said_first:  # a release that said where its runs were answered, before decoys
+            measured(vic, "workflow.run", **run, **HERE, machine="vic-laptop")
+        measured(vic, "workflow.run", **run, machine="vic-laptop")  # a stale install's
+        with monkeypatch.context() as before_the_rule:
+            for module in (_shared, checks):
+                before_the_rule.setattr(module, "unsaid_where", lambda run: None)
+            before = _judge(omar, "workflow", "workflow-run-by-other")
+            assert before.outcome is Outcome.PASS, before.reason
+            omar.offer_handoff(None, 3, to="lena")
+            lead.accept_handoff(None, 3, comment="a workflow I can pilot")
+        after = _judge(omar, "workflow", "workflow-run-by-other")
+        assert after.outcome is Outcome.PASS, after.reason
+        if said_first:  # today's rule passes on the rerun that says so; the exit hashed the other
+            assert after.evidence != before.evidence and after.earlier == before.evidence
+            assert "play 3 exited before" not in after.reason
+        else:  # the rule it exited on, said beside today's
+            assert after.evidence == before.evidence
+            assert "note: play 3 exited before a rerun by another had to say it was answered " \
+                "on the rerunner's own machine" in after.reason  # fmt: skip
+            assert "run `inhouse workflow test triage` again" in after.reason
+        view = lead.status()["plays"][2]
+        assert view["state"] == "exited" and view["handoff"]["stale"] is False, view
+    finally:
+        lead.close()

@@ -22,7 +22,7 @@ from inhouse.program import Program
 from inhouse.program import collectors as collectors_module
 from inhouse.program.checks import registry
 from inhouse.testing.standin_idp import StandinIdP
-from tests.test_engine import prove, reproduce
+from tests.test_engine import HERE, prove, reproduce
 from tests.test_outsider import clock, lena  # noqa: F401 (fixtures)
 from tests.test_outsider_more import append_play_two_exit_set_aside, append_without
 from tests.test_plugins import install
@@ -204,7 +204,7 @@ def test_an_exit_kept_by_making_every_someone_else_check_err_is_set_aside(
     lock_baseline(lena)
 
     append_without(lena, "trial.rerun", reproduce(lena).payload, "trial")
-    verify = measured(lena, "baseline.verify", lock_hash=LOCK, passed=True).payload
+    verify = measured(lena, "baseline.verify", **HERE, lock_hash=LOCK, passed=True).payload
     for field in list(verify):
         append_without(lena, "baseline.verify", verify, field)
     append_play_two_exit_set_aside(lena, omar)

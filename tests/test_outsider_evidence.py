@@ -45,6 +45,7 @@ from inhouse.program.checks import Outcome, Result
 from inhouse.program.evaluation import context_for, run_checks
 from inhouse.program.facts import FACT_KINDS
 from tests.conftest import Clock
+from tests.locks import HERE
 from tests.people import enrol
 from tests.pilot.gateway_days import Pilot
 from tests.pilot.world import World, make_world
@@ -178,7 +179,7 @@ def test_a_colleague_s_envelope_edited_or_for_another_lock_or_program_counts_for
     lock = read_lock(lena.folder)
     assert lock is not None
     models = [{"name": m.name, "digest": m.digest} for m in lock.models]
-    verify = {"lock_hash": lock.lock_hash, "passed": True, "models": models}
+    verify = {"lock_hash": lock.lock_hash, "passed": True, "models": models, **HERE}
     pilot.clock.advance(hours=1)
     envelope = _sealed(bob, "baseline.verify", verify, "inhouse baseline verify", lena.clock())
     relock = _relock(lena, python="3.13")
@@ -229,7 +230,7 @@ def test_an_envelope_from_a_revoked_key_is_refused_naming_the_revocation(
 def _run(bob: Program, at: datetime) -> dict[str, Any]:
     """bob's passing run of the ticket-summary workflow, sealed at ``at`` in his own checkout."""
     payload = {"workflow": "ticket-summary", "content_hash": "sha256:0123456789", "passed": True,
-               "pass_rate": 1.0, "cases": 1}  # fmt: skip
+               "pass_rate": 1.0, "cases": 1, **HERE}  # fmt: skip
     return _sealed(bob, "workflow.run", payload, "inhouse workflow test", at)
 
 
@@ -316,7 +317,7 @@ def _fix_with_an_earlier_verify(
     planned = lock.model_copy(update={"models": smaller})
     planned = planned.model_copy(update={"lock_hash": planned.computed_hash()})
     verify = {"lock_hash": planned.lock_hash, "passed": True,
-              "models": [{"name": "tiny", "digest": smaller[0].digest}]}  # fmt: skip
+              "models": [{"name": "tiny", "digest": smaller[0].digest}], **HERE}  # fmt: skip
     if not log_moves_on:
         finding = open_finding(made.people["pia"], "answers are too slow", target="baseline")
         made.clock.advance(hours=1)

@@ -24,6 +24,7 @@ from inhouse.program.payloads import PromptBody
 from inhouse.program.playbook import load_playbook
 from inhouse.program.prompt_versions import body_hash
 from inhouse.program.state import ProgramState
+from tests.locks import HERE
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 LOCK = "lock" + "a" * 60
@@ -334,24 +335,24 @@ def test_data_rules_written() -> None:
 
 def test_second_person_verified() -> None:
     current = lock()
-    by_owner = fact("baseline.verify", by="lena", lock_hash=LOCK, passed=True)
+    by_owner = fact("baseline.verify", **HERE, by="lena", lock_hash=LOCK, passed=True)
     result = run("second-person-verified", current, by_owner)
     assert result.outcome is Outcome.FAIL and "by a second person" in result.reason
     assert "it is lena's own" in result.reason  # the owner signed it
     # another key on the owner's machine is not a second person standing it up on theirs
     on_her_laptop = fact(
-        "baseline.verify", by="omar", signed_on="lena-laptop", lock_hash=LOCK, passed=True
+        "baseline.verify", **HERE, by="omar", signed_on="lena-laptop", lock_hash=LOCK, passed=True
     )
     result = run("second-person-verified", current, on_her_laptop)
     assert result.outcome is Outcome.FAIL
     assert "came from a machine lena enrolled (lena-laptop)" in result.reason
     says_her_laptop = fact(
-        "baseline.verify", by="omar", lock_hash=LOCK, passed=True, machine="lena-laptop"
+        "baseline.verify", **HERE, by="omar", lock_hash=LOCK, passed=True, machine="lena-laptop"
     )
     assert run("second-person-verified", current, says_her_laptop).outcome is Outcome.FAIL
-    failed_other = fact("baseline.verify", by="omar", lock_hash=LOCK, passed=False)
+    failed_other = fact("baseline.verify", **HERE, by="omar", lock_hash=LOCK, passed=False)
     assert run("second-person-verified", current, failed_other).outcome is Outcome.FAIL
-    by_other = fact("baseline.verify", by="omar", lock_hash=LOCK, passed=True)
+    by_other = fact("baseline.verify", **HERE, by="omar", lock_hash=LOCK, passed=True)
     assert run("second-person-verified", current, by_other).outcome is Outcome.PASS
     relocked = lock(lock_hash="lock" + "9" * 60)
     stale = run("second-person-verified", current, by_other, relocked)
@@ -367,15 +368,20 @@ def test_a_verify_by_an_inhouse_from_a_folder_or_url_counts_only_in_a_demo() -> 
     program that exited play 2 keeps its exit, said."""
     current = lock()
     origin = {"version": "0.1.0", "installed_from": "url", "url": "https://lena.example/ih.whl"}
-    from_url = fact("baseline.verify", by="omar", lock_hash=LOCK, passed=True, inhouse=origin)
+    from_url = fact(
+        "baseline.verify", **HERE, by="omar", lock_hash=LOCK, passed=True, inhouse=origin
+    )
     result = run("second-person-verified", current, from_url)
     assert result.outcome is Outcome.FAIL, result.reason
     assert "installed from https://lena.example/ih.whl, not from a package index" in result.reason
     assert "`inhouse baseline install`" in result.reason
     indexed = {"version": "0.1.0", "installed_from": "index"}
-    from_index = fact("baseline.verify", by="omar", lock_hash=LOCK, passed=True, inhouse=indexed)
+    from_index = fact(
+        "baseline.verify", **HERE, by="omar", lock_hash=LOCK, passed=True, inhouse=indexed
+    )
     assert run("second-person-verified", current, from_index).outcome is Outcome.PASS
-    unnamed = fact("baseline.verify", by="omar", lock_hash=LOCK, passed=True)
+    # one from before verifies named their inhouse is judged by where it says it was answered
+    unnamed = fact("baseline.verify", **HERE, by="omar", lock_hash=LOCK, passed=True)
     assert run("second-person-verified", current, unnamed).outcome is Outcome.PASS
     # a demo installs from a checkout: there it counts
     demo = CheckContext(
@@ -392,6 +398,47 @@ def test_a_verify_by_an_inhouse_from_a_folder_or_url_counts_only_in_a_demo() -> 
     # and its evidence is what today's rule passes with, where today's rule passes
     both = run("second-person-verified", current, from_index, exited=exited)
     assert both.outcome is Outcome.PASS and "note:" not in both.reason
+
+
+def test_a_verify_that_does_not_say_where_its_runtime_answered_counts_only_for_an_exit() -> None:
+    """The forgery: lena pins an old release in the lock, whose verify never checked where its
+    runtime answered, and points inhouse.toml's runtime at her own server; omar's honest verify
+    passes there. A verify counts where it says its runtime answered on his machine
+    (``runtime_local``), or names the inhouse that ran it (verifies named it only once they
+    failed a runtime answering elsewhere). A program whose play 2 exited keeps its exit, said."""
+    current = lock()
+    stale = fact("baseline.verify", by="omar", lock_hash=LOCK, passed=True)
+    result = run("second-person-verified", current, stale)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert f"omar's verify (fact #{stale.id}) does not say its runtime answered on their " \
+        "machine" in result.reason  # fmt: skip
+    assert "update inhouse and run `inhouse baseline install` again" in result.reason
+    elsewhere = fact("baseline.verify", by="omar", lock_hash=LOCK, passed=True,
+                     runtime_local=False, runtime_peers=["10.0.0.9"])  # fmt: skip
+    result = run("second-person-verified", current, elsewhere)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "was answered from 10.0.0.9, not their machine" in result.reason
+    named = fact("baseline.verify", by="omar", lock_hash=LOCK, passed=True,
+                 inhouse={"version": "0.1.0", "installed_from": "index"})  # fmt: skip
+    assert run("second-person-verified", current, named).outcome is Outcome.PASS
+    said = fact("baseline.verify", **HERE, by="omar", lock_hash=LOCK, passed=True)
+    assert run("second-person-verified", current, said).outcome is Outcome.PASS
+    # play 2 exited before the rule: the exit stands on what it saw, with today's rule beside it
+    exited = {"baseline": (NOW - timedelta(days=3), 0)}
+    kept = run("second-person-verified", current, stale, exited=exited)
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert [f.id for f in kept.evidence] == [current.id, stale.id]
+    assert "note: play 2 exited before a verify had to say its runtime answered on the " \
+        "verifier's own machine" in kept.reason  # fmt: skip
+    # where today's rule passes on an earlier verify that says so, the later one it exited on
+    # is named beside it (Result.earlier): an acceptance of either saw the same
+    later = fact("baseline.verify", by="omar", lock_hash=LOCK, passed=True)
+    both = run("second-person-verified", current, said, later, exited=exited)
+    assert both.outcome is Outcome.PASS and "note:" not in both.reason, both.reason
+    assert [f.id for f in both.evidence] == [current.id, said.id]
+    assert [f.id for f in both.earlier or ()] == [current.id, later.id]
+    # a play 2 not yet exited is asked for a verify that says so
+    assert run("second-person-verified", current, said, later).earlier is None
 
 
 SPEC = "sha256:" + "d" * 64
@@ -697,7 +744,7 @@ def test_without_the_sign_in_nobody_is_a_second_person_outside_a_demo() -> None:
     make, so the baseline's owner could invent "omar" on a laptop id of her choosing. Outside a
     demo, a check that needs someone else is not met until the organisation's sign-in is set up;
     a demo program (one machine plays every part) is judged by its machines as before."""
-    by_other = fact("baseline.verify", by="omar", lock_hash=LOCK, passed=True)
+    by_other = fact("baseline.verify", **HERE, by="omar", lock_hash=LOCK, passed=True)
     unsigned = CheckContext(
         facts=FactSet([lock(), by_other]), people=ROSTER, owners=OWNERS, now=NOW,
         machines={who: frozenset({f"{who}-laptop"}) for who in ROSTER},  # signed_in: None
@@ -734,8 +781,11 @@ def spec(
 
 
 def wrun(by: str, passed: bool = True, content: str = "v1", signed_on: str | None = None) -> Fact:
+    """``by``'s run of triage ``content`` on the current lock, as today's runner records it:
+    answered on their machine."""
     return fact(
         "workflow.run",
+        **HERE,
         by=by,
         signed_on=signed_on,
         workflow="triage",
@@ -779,14 +829,24 @@ def test_workflow_run_by_other() -> None:
     named_lena = run("workflow-run-by-other", spec(author="lena"), wrun("omar"))
     assert named_lena.outcome is Outcome.FAIL and "its author (omar" in named_lena.reason
     # a rerun answered by a runtime on another host (the author's server, which could answer
-    # anything) measured that host, not lena's rerun; runs recorded before runs said count
+    # anything) measured that host, not lena's rerun
     served = replace(wrun("lena"), payload={**wrun("lena").payload, "runtime_local": False,
-                                            "runtime": "http://10.0.0.9:11434"})  # fmt: skip
+                                            "runtime": "http://10.0.0.9:11434",
+                                            "runtime_peers": ["10.0.0.9"]})  # fmt: skip
     remote = run("workflow-run-by-other", spec(), served)
     assert remote.outcome is Outcome.FAIL
-    assert "answered by a runtime at http://10.0.0.9:11434, not on their machine" in remote.reason
+    assert "answered by a runtime at http://10.0.0.9:11434 (answers from 10.0.0.9), not on " \
+        "their machine" in remote.reason  # fmt: skip
     here = replace(served, payload={**served.payload, "runtime_local": True})
     assert run("workflow-run-by-other", spec(), here).outcome is Outcome.PASS
+    # one recorded before runs said where they were answered (a stale install's) says nothing
+    # of it: the author's server could have answered it; play 3 not yet exited asks a rerun
+    unsaid = {k: v for k, v in served.payload.items() if not k.startswith("runtime")}
+    stale = run("workflow-run-by-other", spec(), replace(served, payload=unsaid))
+    assert stale.outcome is Outcome.FAIL, stale.reason
+    assert "lena's run (fact #" in stale.reason
+    assert "does not say where it was answered" in stale.reason
+    assert "update inhouse and run `inhouse workflow test triage` again" in stale.reason
     # another key on the author's machine is not someone else running it
     on_his_laptop = run("workflow-run-by-other", spec(), wrun("lena", signed_on="omar-laptop"))
     assert on_his_laptop.outcome is Outcome.FAIL
@@ -1817,7 +1877,7 @@ def test_versions_pinned() -> None:
     current = lock()
     assert run("versions-pinned", current).outcome is Outcome.FAIL
     ok = fact("drift.review", lock_hash=LOCK, passed=True, pinning_enforced=True)
-    verified = fact("baseline.verify", by="omar", lock_hash=LOCK, passed=True)
+    verified = fact("baseline.verify", **HERE, by="omar", lock_hash=LOCK, passed=True)
     assert run("versions-pinned", current, verified, ok, max_age_days=30).outcome is Outcome.PASS
     # unverified by anyone but its signer, the lock pinned is lena's word alone (the play 5 exit
     # EXITED holds came before this lock: it spares only the lock it was judged on)
@@ -2021,7 +2081,7 @@ def test_findings_fed_back_by_a_change_that_names_them() -> None:
                   runtime={"family": "llamacpp", "version": "b4500"}, models=[])  # fmt: skip
     result = run("findings-fed-back", lock(), base, relock, people=people)
     assert result.outcome is Outcome.FAIL and "`inhouse baseline verify`" in result.reason
-    verify = fact("baseline.verify", by="zoe", lock_hash="c" * 64, passed=True)
+    verify = fact("baseline.verify", **HERE, by="zoe", lock_hash="c" * 64, passed=True)
     result = run("findings-fed-back", lock(), base, relock, verify, people=people)
     assert result.outcome is Outcome.PASS and "zoe's passing verify" in result.reason
 
@@ -2357,7 +2417,7 @@ def test_a_ticket_its_resolver_opened_shows_no_support() -> None:
 def test_a_run_at_the_authors_machine_is_not_a_run_by_someone_else() -> None:
     """lena's key was enrolled on her laptop, but the run says it ran at omar's (the author's):
     where it ran counts, not only where its signer enrolled."""
-    there = fact("workflow.run", by="lena", workflow="triage", content_hash="v1",
+    there = fact("workflow.run", **HERE, by="lena", workflow="triage", content_hash="v1",
                  lock_hash=LOCK, passed=True, pass_rate=1.0, machine="omar-laptop")  # fmt: skip
     result = run("workflow-run-by-other", lock(), spec(), there)
     assert result.outcome is Outcome.FAIL and "omar-laptop" in result.reason, result.reason
@@ -2367,7 +2427,7 @@ def test_a_run_at_the_authors_machine_is_not_a_run_by_someone_else() -> None:
 
 def test_the_invitation_note_looks_both_ways() -> None:
     """The baseline's owner (lena) was invited by omar, who verifies it: the pass says so."""
-    by_other = fact("baseline.verify", by="omar", lock_hash=LOCK, passed=True)
+    by_other = fact("baseline.verify", **HERE, by="omar", lock_hash=LOCK, passed=True)
     context = CheckContext(
         facts=FactSet([lock(), by_other]), people=ROSTER, owners=OWNERS, now=NOW,
         machines={who: frozenset({f"{who}-laptop"}) for who in ROSTER},
@@ -2386,7 +2446,7 @@ def test_the_invitation_note_follows_the_chain_both_ways() -> None:
     people = {**ROSTER, **{n: person(n) for n in ("carl", "dora", "eve")}}
 
     def reason(by: str, invited_by: dict[str, str | None]) -> str:
-        verify = fact("baseline.verify", by=by, lock_hash=LOCK, passed=True)
+        verify = fact("baseline.verify", **HERE, by=by, lock_hash=LOCK, passed=True)
         context = CheckContext(
             facts=FactSet([lock(), verify]), people=people, owners=OWNERS, now=NOW,
             machines={who: frozenset({f"{who}-laptop"}) for who in people},

@@ -19,7 +19,15 @@ from inhouse.program.playbook import Reach
 from inhouse.testing.standin_idp import StandinIdP
 from tests.conftest import Clock
 from tests.people import enrol
-from tests.test_engine import DIGEST, LOCK, lock_baseline, measured, reproduce, through_play_one
+from tests.test_engine import (
+    DIGEST,
+    HERE,
+    LOCK,
+    lock_baseline,
+    measured,
+    reproduce,
+    through_play_one,
+)
 from tests.test_sign_in import _sign_in
 
 
@@ -37,7 +45,7 @@ def _play_three_met(_isolated: Path, clock: Clock, idp: StandinIdP) -> tuple[Pro
     vic.request_access(reason="I want the triage model")
     lena.start_play(None, 2)
     lock_baseline(lena)
-    measured(vic, "baseline.verify", lock_hash=LOCK, passed=True)
+    measured(vic, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
     reproduce(vic)
     omar = enrol(lena, "omar", team="support", roles=["play-owner", "rollout-lead"])
     _sign_in(omar, idp, "u-omar")
@@ -58,6 +66,7 @@ def _play_three_met(_isolated: Path, clock: Clock, idp: StandinIdP) -> tuple[Pro
         measured(
             who,
             "workflow.run",
+            **HERE,
             workflow="triage",
             content_hash="v1",
             lock_hash=LOCK,

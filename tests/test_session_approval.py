@@ -26,7 +26,7 @@ from inhouse.program.audit import verify_chain
 from inhouse.program.events import EventKind, append
 from tests.conftest import Clock
 from tests.people import enrol
-from tests.test_engine import LOCK, lock_baseline, measured, reproduce, through_play_one
+from tests.test_engine import HERE, LOCK, lock_baseline, measured, reproduce, through_play_one
 
 pytestmark = pytest.mark.usefixtures("on_database")
 
@@ -42,7 +42,7 @@ def cast(_isolated: Path, clock: Clock) -> Iterator[dict[str, Program]]:
     omar.request_access(reason="I want the triage model")
     lena.start_play(None, 2)
     lock_baseline(lena)
-    measured(omar, "baseline.verify", lock_hash=LOCK, passed=True)
+    measured(omar, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
     reproduce(omar)
     lena.offer_handoff(None, 2, to="omar")
     yield {"lena": lena, "omar": omar}

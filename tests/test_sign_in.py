@@ -28,7 +28,7 @@ from inhouse.program.evaluation import exit_results
 from inhouse.program.events import EventKind
 from inhouse.testing.standin_idp import StandinIdP, browse
 from tests.conftest import Clock
-from tests.locks import lock_payload
+from tests.locks import HERE, lock_payload
 from tests.people import enrol, enrol_cli, lead_env
 from tests.test_engine import prove
 
@@ -36,7 +36,7 @@ from tests.test_engine import prove
 pytestmark = pytest.mark.own_sign_in
 
 LOCK = lock_payload("lena")
-VERIFY = {"lock_hash": LOCK["lock_hash"], "passed": True, "models": LOCK["models"]}
+VERIFY = {"lock_hash": LOCK["lock_hash"], "passed": True, "models": LOCK["models"], **HERE}
 
 
 @pytest.fixture

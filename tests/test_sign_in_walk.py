@@ -26,7 +26,7 @@ from inhouse.testing.standin_idp import StandinIdP
 from tests.conftest import Clock
 from tests.pilot.test_play_four_walk import TRACK
 from tests.test_delegation_machine import _session
-from tests.test_engine import DIGEST, LOCK, lock_baseline, measured, prove, reproduce
+from tests.test_engine import DIGEST, HERE, LOCK, lock_baseline, measured, prove, reproduce
 from tests.test_forgery import _checks
 from tests.test_sign_in import _sign_in, signed_in_team
 
@@ -89,7 +89,7 @@ def test_a_signed_in_program_walks_to_its_pilot_without_a_waiver(
         assert _plays(lena)[1] == "ready"
         lena.start_play(None, 2)
         lock_baseline(lena)
-        verify = measured(bob, "baseline.verify", lock_hash=LOCK, passed=True)
+        verify = measured(bob, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
         reproduce(bob)  # he reran play 1's trial there too (trial-reproduced)
         second = _checks(lena.status(), 2)["second-person-verified"]
         # shown beside the check, not counted: the check asks a person instead of passing
@@ -128,7 +128,7 @@ def test_a_signed_in_program_walks_to_its_pilot_without_a_waiver(
         measured(omar, "workflow.spec", workflow="ticket-summary", content_hash="v1",
                  author="omar", model="m0", model_digest=DIGEST)  # fmt: skip
         run = {"workflow": "ticket-summary", "content_hash": "v1", "lock_hash": LOCK,
-               "passed": True, "pass_rate": 1.0, "cases": 3}  # fmt: skip
+               "passed": True, "pass_rate": 1.0, "cases": 3, **HERE}  # fmt: skip
         measured(omar, "workflow.run", **run)
         by_other = _checks(lena.status(), 3)["workflow-run-by-other"]
         assert by_other["outcome"] == "fail" and "its author (omar" in by_other["reason"]

@@ -17,7 +17,7 @@ from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, Result
 from inhouse.program.evaluation import context_for, exit_results
 from tests.conftest import Clock
-from tests.locks import lock_payload, made_lock
+from tests.locks import HERE, lock_payload, made_lock
 from tests.people import enrol
 
 SERVED = "sha256:" + "b" * 64  # what vic's runtime served and his verify checked
@@ -41,7 +41,12 @@ def record(program: Program, kind: str, payload: dict[str, Any], collector: str)
 
 
 def verify(lock_hash: str, models: list[tuple[str, str]] | None) -> dict[str, Any]:
-    payload: dict[str, Any] = {"lock_hash": lock_hash, "passed": True, "machine": "vic-laptop"}
+    payload: dict[str, Any] = {
+        "lock_hash": lock_hash,
+        "passed": True,
+        "machine": "vic-laptop",
+        **HERE,
+    }
     if models is not None:
         payload["models"] = [{"name": name, "digest": digest} for name, digest in models]
     return payload

@@ -264,6 +264,9 @@ def test_a_verify_answered_by_another_hosts_runtime_does_not_count(
     assert "FAIL runtime on this machine: local at http://127.0.0.1:" in said
     assert f"answered from {ELSEWHERE}, which is not this machine" in said
     assert exit_checks()["second-person-verified"]["outcome"] == "fail"
+    recorded = json.loads(run("fact", "list", "--kind", "baseline.verify", "--json"))[-1]
+    assert recorded["payload"]["runtime_local"] is False  # where it was answered, recorded
+    assert recorded["payload"]["runtime_peers"] == [ELSEWHERE]
     # an answer over a connection that does not say where it went cannot count as here either
     with monkeypatch.context() as patched:
         answers_from_elsewhere(patched, None)
@@ -275,6 +278,9 @@ def test_a_verify_answered_by_another_hosts_runtime_does_not_count(
     said = " ".join(run("baseline", "verify", env=omar).split())
     assert "Verify passed" in said and "ok runtime on this machine: http://127.0.0.1:" in said
     assert "answered from 127.0.0.1, this machine" in said
+    recorded = json.loads(run("fact", "list", "--kind", "baseline.verify", "--json"))[-1]
+    assert recorded["payload"]["runtime_local"] is True
+    assert recorded["payload"]["runtime_peers"] == ["127.0.0.1"]
     assert exit_checks()["second-person-verified"]["outcome"] == "pass"
 
 

@@ -19,6 +19,7 @@ from inhouse.program.checks import CheckContext, Outcome, Person, evaluate
 from inhouse.program.facts import Fact, FactSet, validate_payload
 from inhouse.runtimes.protocol import Inventory, ModelInfo
 from tests.conftest import OTHER_COMPUTER
+from tests.locks import HERE
 from tests.people import enrol_cli, key_file
 from tests.runtimes.standin import free_port
 
@@ -81,6 +82,7 @@ def test_a_runtime_that_is_down_fails_with_the_fix(_isolated: Path) -> None:
     assert verify["by"] == "omar" and verify["provenance"] == "measured"
     assert verify["payload"]["passed"] is False
     assert verify["payload"]["failures"][0].startswith("runtime: ")
+    assert verify["payload"]["runtime_local"] is None  # it did not answer: nothing said of where
     assert len(verify["payload"]["machine"]) == 16  # his own computer: no replaced id in it
 
 
@@ -181,7 +183,7 @@ def test_the_owner_the_lock_names_counts_as_the_owner_before_play_two_starts() -
     assert outcome(_fact(2, "baseline.verify", "lena", lock_hash=hash_, passed=True,
                          machine="lena-laptop")) is Outcome.FAIL  # fmt: skip
     assert outcome(_fact(3, "baseline.verify", "omar", lock_hash=hash_, passed=True,
-                         machine="omar-laptop")) is Outcome.PASS  # fmt: skip
+                         machine="omar-laptop", **HERE)) is Outcome.PASS  # fmt: skip
     # omar's key, but the verify ran on the owner's machine: not a second machine
     assert outcome(_fact(4, "baseline.verify", "omar", lock_hash=hash_, passed=True,
                          machine="lena-laptop")) is Outcome.FAIL  # fmt: skip

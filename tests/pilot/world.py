@@ -26,6 +26,7 @@ from inhouse.program import Program, Provenance
 from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream
 from tests.conftest import Clock
 from tests.gateway.harness import auth, chat, digest_of, in_process, make_program, model_file
+from tests.locks import HERE
 from tests.people import enrol, enrol_cli
 from tests.runtimes.standin import free_port
 
@@ -157,7 +158,7 @@ class World:
             None,
             "workflow.run",
             {"workflow": "ticket-summary", "content_hash": "sha256:0123456789", "passed": passed,
-             "pass_rate": 1.0 if passed else 0.0, "cases": 1},
+             "pass_rate": 1.0 if passed else 0.0, "cases": 1, **HERE},
             provenance=Provenance.MEASURED,
             collector="inhouse workflow test",
         )  # fmt: skip

@@ -33,7 +33,15 @@ from inhouse.testing.standin_idp import StandinIdP
 from inhouse.workflows.runner import record_test_facts
 from tests.conftest import OTHER_COMPUTER, Clock
 from tests.people import enrol
-from tests.test_engine import DIGEST, LOCK, lock_baseline, measured, reproduce, through_play_one
+from tests.test_engine import (
+    DIGEST,
+    HERE,
+    LOCK,
+    lock_baseline,
+    measured,
+    reproduce,
+    through_play_one,
+)
 from tests.test_sign_in import _judge, _sign_in
 
 
@@ -48,7 +56,7 @@ def _play_three(_isolated: Path, clock: Clock, idp: StandinIdP) -> dict[str, Pro
     vic.request_access(reason="I want the triage model")
     lena.start_play(None, 2)
     lock_baseline(lena)
-    measured(vic, "baseline.verify", lock_hash=LOCK, passed=True)
+    measured(vic, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
     reproduce(vic)
     omar = enrol(lena, "omar", team="support", roles=["play-owner"])
     _sign_in(omar, idp, "u-omar")

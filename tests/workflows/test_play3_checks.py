@@ -7,6 +7,7 @@ from typing import Any
 
 from inhouse.program.checks import CheckContext, Outcome, evaluate
 from inhouse.program.facts import FactSet
+from tests.locks import HERE
 from tests.test_playchecks import ISSUER, NOW, ROSTER, fact, lock, run, signed_in, spec
 
 OLD_LOCK = "lock" + "a" * 60
@@ -16,8 +17,10 @@ NEW_LOCK = "lock" + "c" * 60
 def wrun(
     by: str, workflow: str = "triage", lock_hash: str = OLD_LOCK, passed: bool = True
 ) -> object:
+    """``by``'s run of ``workflow`` v1, as today's runner records it: answered on their machine."""
     return fact(
         "workflow.run",
+        **HERE,
         by=by,
         workflow=workflow,
         content_hash="v1",
@@ -118,9 +121,11 @@ DECOYS = ["empty", "off-topic", "off-topic-length", "echoed-prompt", "echoed-inp
 def judged_run(by: str, proved: int | None, untested: list[dict[str, str]] | None = None,
                decoys: list[str] | None = None) -> Any:  # fmt: skip
     """A passing run of triage v1 on the current lock, as the runner records it: judged on the
-    decoy answers (``decoys``; [] as a runner before decoys recorded it)."""
+    decoy answers (``decoys``; [] as a runner before decoys recorded it), answered on ``by``'s
+    machine (runners said so before they recorded ``proved``)."""
     return fact(
         "workflow.run",
+        **HERE,
         by=by,
         workflow="triage",
         content_hash="v1",

@@ -2,9 +2,9 @@
 
 Each check says what it found and, where it fails, the fix. The run is recorded as a
 ``baseline.verify`` fact (measured, by the person who ran it, with a fingerprint of the machine,
-the lock hash and the digests the runtime served the blessed models with), which play 2's exit
-reads: a passing verify by someone other than the baseline's owner, of the current lock's
-weights.
+the lock hash, the digests the runtime served the blessed models with and whether its answers
+came from this machine), which play 2's exit reads: a passing verify by someone other than the
+baseline's owner, of the current lock's weights, answered on their own machine.
 """
 
 from __future__ import annotations
@@ -65,6 +65,10 @@ class VerifyReport(BaseModel):
     #: each blessed model the runtime served, with the digest it served it with (a model it did
     #: not serve, or served without a digest, is left out): play 2 compares these with the lock
     models: list[dict[str, str]] = Field(default_factory=list)
+    #: whether every answer of the runtime came from this machine (None: it was not reached),
+    #: and the addresses they came from: play 2 counts a verify only where it says so
+    runtime_local: bool | None = None
+    runtime_peers: list[str] = Field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -264,7 +268,9 @@ def _environment_checks(lock: Lock) -> list[VerifyCheck]:
 
 async def _runtime_checks(
     folder: Path, lock: Lock, runtime: RuntimeConfig
-) -> tuple[list[VerifyCheck], list[dict[str, str]]]:
+) -> tuple[list[VerifyCheck], list[dict[str, str]], frozenset[str] | None]:
+    """The runtime's checks, the blessed models it served, and the addresses its answers came
+    from (None: it did not answer)."""
     from inhouse.runtimes.registry import open_runtime
 
     try:
@@ -278,18 +284,18 @@ async def _runtime_checks(
                     f"answer: {health.detail}",
                     fix=_runtime_fix(runtime, lock),
                 )
-                return [down], []
+                return [down], [], None
             inventory = await opened.inventory()
             url = opened.url
             peers = peers_of(opened)  # who answered the health check and the inventory
     except RuntimeFault as fault:
         fix = _runtime_fix(runtime, lock)
-        return [VerifyCheck(name="runtime", ok=False, detail=str(fault), fix=fix)], []
+        return [VerifyCheck(name="runtime", ok=False, detail=str(fault), fix=fix)], [], None
     where = f"runtime {runtime.name} at {url}"
     reached = VerifyCheck(name="runtime", ok=True, detail=f"{runtime.family}, answers at {url}")
     here = _here_check(runtime, lock, url, peers)
     models, served = _model_checks(lock, inventory, where)
-    return [reached, here, _version_check(lock, inventory), *models], served
+    return [reached, here, _version_check(lock, inventory), *models], served, peers
 
 
 def _here_check(runtime: RuntimeConfig, lock: Lock, url: str, peers: frozenset[str]) -> VerifyCheck:
@@ -330,6 +336,7 @@ async def verify_machine(folder: Path, *, current_lock: str | None = None) -> Ve
         )
     checks = [_lock_check(lock, current_lock)]
     served: list[dict[str, str]] = []
+    peers: frozenset[str] | None = None
     config = read_config(folder)
     try:
         manifest = read_manifest(folder, config)
@@ -347,12 +354,17 @@ async def verify_machine(folder: Path, *, current_lock: str | None = None) -> Ve
             VerifyCheck(name="runtime", ok=False, detail=str(err), fix="fix inhouse.toml")
         )
     else:
-        found, served = await _runtime_checks(folder, lock, runtime)
+        found, served, peers = await _runtime_checks(folder, lock, runtime)
         checks.extend(found)
     checks.append(_rules_check(config, lock))
     checks.extend(_environment_checks(lock))
     return VerifyReport(
-        lock_hash=lock.lock_hash, machine=machine_fingerprint(), checks=checks, models=served
+        lock_hash=lock.lock_hash,
+        machine=machine_fingerprint(),
+        checks=checks,
+        models=served,
+        runtime_local=None if peers is None else answered_here(peers),
+        runtime_peers=sorted(peers or ()),
     )
 
 
@@ -398,6 +410,8 @@ def record_verify(program: Program, actor: str | None, report: VerifyReport) -> 
         "failures": report.failures,
         "models": report.models,
         "inhouse": inhouse_origin(),
+        "runtime_local": report.runtime_local,
+        "runtime_peers": report.runtime_peers,
     }
     return program.record_fact(
         actor, "baseline.verify", payload, provenance=Provenance.MEASURED, collector=COLLECTOR

@@ -284,6 +284,12 @@ class BaselineVerify(_Payload):
     models: list[ModelPin] | None = None
     #: the inhouse that ran the verify; None: recorded before verifies named it
     inhouse: InhouseOrigin | None = None
+    #: whether every answer of the runtime came from this machine (the addresses the
+    #: connections reached, ``runtime_peers``); None: the runtime did not answer, or recorded
+    #: before verifies said (one that names its ``inhouse`` was made by a release that failed
+    #: any verify answered elsewhere)
+    runtime_local: bool | None = None
+    runtime_peers: list[str] = Field(default_factory=list)
 
 
 class TaskNamed(_Payload):

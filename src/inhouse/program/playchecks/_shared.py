@@ -57,6 +57,8 @@ __all__ = [
     "ticket_actor",
     "unpinned_inhouse",
     "unrecorded_lock",
+    "unsaid_here",
+    "unsaid_where",
     "unsigned_apart",
     "word_of_another",
 ]
@@ -135,6 +137,29 @@ def unpinned_inhouse(payload: Mapping[str, Any]) -> str | None:
     return (
         f"the inhouse that ran it was installed from {origin.get('url') or 'a folder or URL'}, "
         "not from a package index: a build nobody pinned, which can report anything"
+    )
+
+
+def unsaid_here(verify: Fact) -> str | None:
+    """Why the ``baseline.verify`` ``verify`` does not show its runtime answered on the
+    verifier's own machine, or None: it says so (``runtime_local``), or names the inhouse that
+    ran it (``inhouse``: verifies named it after they failed where the runtime answered from
+    another address). One from before verifies checked that says nothing of where it was
+    answered: a server at another address (the baseline owner's) could have."""
+    local = verify.payload.get("runtime_local")
+    if local is True or (local is None and verify.payload.get("inhouse")):
+        return None
+    if local is False:
+        peers = ", ".join(map(str, verify.payload.get("runtime_peers") or [])) or "another host"
+        return (
+            f"{verify.by}'s verify (fact #{verify.id}) was answered from {peers}, not their machine"
+        )
+    return (
+        f"{verify.by}'s verify (fact #{verify.id}) does not say its runtime answered on their "
+        "machine (an inhouse from before verifies checked it made it, and a server at another "
+        "address could have answered): update inhouse and run `inhouse baseline install` "
+        "again, which ends with `inhouse baseline verify` (where the lock pins an inhouse that "
+        "old, the baseline's owner re-locks with a current one first: `inhouse baseline lock`)"
     )
 
 
@@ -529,6 +554,20 @@ def served_elsewhere(run: Fact) -> str | None:
     return None
 
 
+def unsaid_where(run: Fact) -> str | None:
+    """Why the ``workflow.run`` ``run`` does not say where it was answered, or None: it was
+    recorded by an inhouse from before runs said so (no ``runtime_local``), whose runtime a
+    server at another address (the author's own) could have been. Play 3's rerun by another
+    asks it of a play 3 not yet exited (:func:`served_elsewhere` judges one that says)."""
+    if run.payload.get("runtime_local") is not None:
+        return None
+    return (
+        f"{run.by}'s run (fact #{run.id}) does not say where it was answered (an inhouse from "
+        "before runs said so made it, and a server at another address could have answered): "
+        f"update inhouse and run `inhouse workflow test {run.payload.get('workflow')}` again"
+    )
+
+
 def unrecorded_lock(facts: FactSet, run: Fact) -> str | None:
     """Why the ``workflow.run`` ``run`` was not on weights a lock the program recorded blessed:
     it names a lock no counted ``baseline.lock`` fact records (its runner's ``inhouse.lock``,
@@ -559,15 +598,23 @@ def current_workflow(ctx: CheckContext) -> Fact | None:
         if spec.id in published or name not in current or current[name].id not in published:
             current[name] = spec
     # a play 3 that exited is judged on the version it exited on: the rule before an owner's
-    # rerun needed the author's pass beside it picks the same one it did
-    beside = "workflow" not in ctx.exited
+    # rerun needed the author's pass beside it, and a rerun had to say it was answered on its
+    # runner's machine, picks the same one it did
+    today = "workflow" not in ctx.exited
     proven = [
         spec
         for spec in current.values()
         if (author := author_of(ctx, spec)) is not None
         and any(
             other_person_elsewhere(ctx, run, {author}) is None
-            and not (beside and owner_alone(ctx, run, author, runs))
+            and not (
+                today
+                and (
+                    owner_alone(ctx, run, author, runs)
+                    or served_elsewhere(run) is not None
+                    or unsaid_where(run) is not None
+                )
+            )
             for runs in [passing_runs(ctx, spec)]
             for run in runs
         )

@@ -32,6 +32,7 @@ from inhouse.program.playchecks._shared import (
     served_elsewhere,
     split_aside,
     unpinned_inhouse,
+    unsaid_here,
 )
 
 # the checks are reached through the registry; what else reads the check's judgment imports this
@@ -144,26 +145,40 @@ def data_rules_written(ctx: CheckContext, lock: Fact) -> Result:
 def second_person_verified(ctx: CheckContext, lock: Fact) -> Result:
     """Someone other than the baseline's owner passed `baseline verify` on the current lock, and
     their runtime served the digests the lock pins (a verify from before verifies named the
-    digests they found is judged by its lock hash, which a counted lock ties to its digests).
+    digests they found is judged by its lock hash, which a counted lock ties to its digests),
+    answered on their own machine by a verify that says so (one from an inhouse before verifies
+    checked that says nothing of where it was answered; a play 2 that exited keeps its exit).
     Outside a demo, the inhouse that ran it came from a package index (the release the lock
     pins), not from a folder or URL: such a build can report anything."""
     result = _second_person(ctx, lock)
-    if result.outcome is Outcome.PASS or _BASELINE not in ctx.exited:
+    if _BASELINE not in ctx.exited:
         return result
-    # the rule on where the verify's inhouse came from came after programs had exited play 2
+    # each rule came after programs had exited play 2 without it: such an exit stands, said
+    said = "a verify had to say its runtime answered on the verifier's own machine"
+    if result.outcome is Outcome.PASS:
+        # a verify that did not say so may be what play 2 exited on, the latest beside one that
+        # does: that exit saw the same (Result.earlier)
+        before = _second_person(ctx, lock, here=False)
+        if before.outcome is Outcome.PASS and before.evidence != result.evidence:
+            return replace(result, earlier=before.evidence)
+        return result
     return kept_from_before(
         result,
+        (lambda: _second_person(ctx, lock, here=False), f"play 2 exited before {said}"),
         (
-            lambda: _second_person(ctx, lock, origin=False),
+            lambda: _second_person(ctx, lock, here=False, origin=False),
             "play 2 exited before a verify had to run an inhouse installed from a package "
-            "index (the release the lock pins), not from a folder or URL",
+            f"index (the release the lock pins), not from a folder or URL, and before {said}",
         ),
     )
 
 
-def _second_person(ctx: CheckContext, lock: Fact, *, origin: bool = True) -> Result:
+def _second_person(
+    ctx: CheckContext, lock: Fact, *, origin: bool = True, here: bool = True
+) -> Result:
     """``second-person-verified``'s judgment; ``origin``: a verify run by an inhouse installed
-    from a folder or URL (not the release the lock pins) counts only in a demo."""
+    from a folder or URL (not the release the lock pins) counts only in a demo; ``here``: a
+    verify that does not say its runtime answered on the verifier's machine counts for nothing."""
     # the play's owner, the owner the lock names and whoever signed the lock are all "the owner"
     owners = {str(o) for o in (ctx.owners.get("baseline"), lock.payload.get("owner"), lock.by) if o}
     lock_hash = lock.payload["lock_hash"]
@@ -175,7 +190,12 @@ def _second_person(ctx: CheckContext, lock: Fact, *, origin: bool = True) -> Res
     # a build installed from a folder or URL ran the verify: it says whatever its author wrote
     unpinned = {f.id: why for f in good
                 if origin and not ctx.demo and (why := unpinned_inhouse(f.payload))}  # fmt: skip
-    why_not = {f.id: other_person_elsewhere(ctx, f, owners) or unpinned.get(f.id) for f in good}
+    why_not = {
+        f.id: other_person_elsewhere(ctx, f, owners)
+        or unpinned.get(f.id)
+        or (unsaid_here(f) if here else None)
+        for f in good
+    }
     by_other = [f for f in good if why_not[f.id] is None]
     if by_other:
         fact = by_other[-1]

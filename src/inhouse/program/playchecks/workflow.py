@@ -33,6 +33,7 @@ from inhouse.program.playchecks._shared import (
     passing_runs,
     recurrence_problem,
     served_elsewhere,
+    unsaid_where,
 )
 
 __all__: list[str] = []  # nothing to import: the checks are reached through the registry
@@ -163,24 +164,43 @@ def _variant(run: Fact) -> str:
 @given(current_workflow, "no workflow defined: write workflows/NAME.yaml")
 def workflow_run_by_other(ctx: CheckContext, spec: Fact) -> Result:
     """Someone other than the author ran the current workflow's tests and passed (tests that
-    need the model: see ``workflow-tests-pass``), on the current lock; where that someone is
-    play 3's owner, the author's own pass on the current lock stands beside theirs."""
+    need the model: see ``workflow-tests-pass``), on the current lock, answered on their own
+    machine by a run that says so (one from an inhouse before runs said where they were answered
+    does not count; a play 3 that exited keeps its exit); where that someone is play 3's owner,
+    the author's own pass on the current lock stands beside theirs."""
     result = _earlier_where_short(ctx, spec, _run_by_other)
-    if result.outcome is Outcome.PASS or _WORKFLOW not in ctx.exited:
+    if _WORKFLOW not in ctx.exited:
         return result
+
+    def by(*, said: bool = True, beside: bool = True) -> Callable[[], Result]:
+        return lambda: _earlier_where_short(
+            ctx, spec, lambda c, s, e: _run_by_other(c, s, e, said=said, beside=beside)
+        )
+
+    # each rule came after programs had exited play 3 without it: such an exit stands, said
+    if result.outcome is Outcome.PASS:
+        # a rerun that did not say where it was answered may be what play 3 exited on, the
+        # latest beside one that does: that exit saw the same (Result.earlier)
+        before = by(said=False)()
+        if before.outcome is Outcome.PASS and before.evidence != result.evidence:
+            return replace(result, earlier=before.evidence)
+        return result
+    said = "a rerun by another had to say it was answered on the rerunner's own machine"
+    beside = "a rerun by its owner needed the author's own pass on the current lock beside it"
     return kept_from_before(
         result,
-        (
-            lambda: _earlier_where_short(
-                ctx, spec, lambda c, s, e: _run_by_other(c, s, e, beside=False)
-            ),
-            "play 3 exited before a rerun by its owner needed the author's own pass on the "
-            "current lock beside it",
-        ),
+        (by(said=False), f"play 3 exited before {said}"),
+        (by(beside=False), f"play 3 exited before {beside}"),
+        (by(said=False, beside=False), f"play 3 exited before {beside}, and before {said}"),
     )
 
 
-def _run_by_other(ctx: CheckContext, spec: Fact, earlier: bool, *, beside: bool = True) -> Result:
+def _run_by_other(
+    ctx: CheckContext, spec: Fact, earlier: bool, *, said: bool = True, beside: bool = True
+) -> Result:
+    """``workflow-run-by-other``'s judgment; ``said``: a rerun that does not say where it was
+    answered (:func:`unsaid_where`) counts for nothing; ``beside``: the owner's rerun needs
+    the author's own pass beside it (:func:`owner_alone`)."""
     author = author_of(ctx, spec)
     runs = passing_runs(ctx, spec, earlier=earlier)
     if author is None:
@@ -196,7 +216,10 @@ def _run_by_other(ctx: CheckContext, spec: Fact, earlier: bool, *, beside: bool 
             *runs,
         )
     why_not = {
-        run.id: other_person_elsewhere(ctx, run, {author}) or served_elsewhere(run) for run in runs
+        run.id: other_person_elsewhere(ctx, run, {author})
+        or served_elsewhere(run)
+        or (unsaid_where(run) if said else None)
+        for run in runs
     }
     others = [run for run in runs if why_not[run.id] is None]
     failing = [
