@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from inhouse.errors import ConfigError, validation_problems
 from inhouse.location import CONFIG_NAME
 
-__all__ = ["RuntimeConfig", "named_runtime"]
+__all__ = ["RuntimeConfig", "named_runtime", "refuse_gateway_key"]
 
 
 class RuntimeConfig(BaseModel):
@@ -57,8 +57,33 @@ class RuntimeConfig(BaseModel):
         return url.removesuffix("/v1")
 
     def api_key(self) -> str | None:
-        """The API key from the named environment variable, if any."""
-        return os.environ.get(self.api_key_env) if self.api_key_env else None
+        """The API key from the named environment variable, if any. Never a person's inhouse
+        gateway key (:func:`refuse_gateway_key`)."""
+        if not self.api_key_env:
+            return None
+        value = os.environ.get(self.api_key_env)
+        refuse_gateway_key(self.api_key_env, value, f"runtime {self.name}", self.url)
+        return value
+
+
+def refuse_gateway_key(variable: str, value: str | None, what: str, url: str | None) -> None:
+    """Refuse to send ``variable``'s ``value`` to ``what`` at ``url`` where it is, or is kept
+    as, a person's own inhouse gateway key (``ih_…``, or any variable named ``INHOUSE_…``, where
+    the pilot guide has people keep theirs). ``api_key_env`` is read from ``inhouse.toml``, a
+    file whoever can push to the program wrote, and the key goes to whatever url the same file
+    names, before anything judges where that is: a colleague's honest ``baseline verify``,
+    ``prove --rerun`` or ``workflow test`` would hand their gateway key to its author, who could
+    then use the gateway as them (their pilot use, their confirmations)."""
+    if not variable.upper().startswith("INHOUSE_") and not (value or "").startswith("ih_"):
+        return
+    raise ConfigError(
+        f"{what}: api_key_env names {variable}, which holds "
+        + ("an inhouse gateway key" if (value or "").startswith("ih_") else "inhouse's own setting")
+        + f"; inhouse never sends a person's gateway key to a runtime or API that inhouse.toml "
+        f"names ({url or 'no url'}): whoever wrote the file could use the gateway as you. Name "
+        "a variable holding that runtime's own API key, and ask the program's owner why the file "
+        "names this one"
+    )
 
 
 def named_runtime(
