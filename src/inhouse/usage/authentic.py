@@ -59,11 +59,12 @@ GATEWAY_SERVICE = "gateway"
 #: HKDF's ``info``: the MAC key is bound to this one use of the gateway's private key
 MAC_INFO = b"inhouse gateway usage rows: HMAC-SHA256 key, v1"
 
-#: the columns a row's MAC covers, in the order they are encoded (``body`` and ``mac`` aside)
+#: the columns a row's MAC covers, in the order they are encoded (``body`` and ``mac`` aside;
+#: ``prompt_sent`` only where it is not NULL)
 COVERED = (
     "request_id", "at", "day", "person", "key_id", "agent", "endpoint", "model", "digest",
     "prompt_id", "workflow_id", "stream", "tokens_in", "tokens_out", "ttft_ms", "latency_ms",
-    "overhead_ms", "status", "policy", "upstream", "tool_calls",
+    "overhead_ms", "status", "policy", "upstream", "tool_calls", "prompt_sent",
 )  # fmt: skip
 
 #: hex characters of the HMAC kept (128 bits)
@@ -110,6 +111,8 @@ def _fields(row: Any) -> tuple[Any, ...]:
         int(row.tokens_in), int(row.tokens_out),
         None if row.ttft_ms is None else float(row.ttft_ms), float(row.latency_ms),
         float(row.overhead_ms), int(row.status), row.policy, row.upstream, row.tool_calls,
+        # only where set: a row without it is sealed as rows were before the column (0011)
+        *(() if row.prompt_sent is None else (int(row.prompt_sent),)),
     )  # fmt: skip
 
 
