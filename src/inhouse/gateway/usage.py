@@ -349,12 +349,16 @@ _ROLLUP_KEY = ("day", "person", "key_id", "agent", "model", "prompt_id", "workfl
 
 def rollup_deltas(records: Iterable[UsageRecord]) -> list[dict[str, Any]]:
     """``records`` summed into ``usage_daily`` rows, sorted by key (so two writers upserting
-    the same rows take their locks in the same order and cannot deadlock)."""
+    the same rows take their locks in the same order and cannot deadlock). A request whose
+    client only named a library prompt (``prompt_sent`` False) is summed as one that carried
+    none: the gateway sent it nothing of that version, and the summaries' prompt use is the
+    use it sent (its row keeps the id)."""
     sums: dict[tuple[Any, ...], dict[str, Any]] = {}
     for r in records:
         key = (
-            r.day, r.person, r.key_id, r.agent or "", r.model, r.prompt_id or "",
-            r.workflow_id or "", 1 if r.status < ANSWERED_BELOW else 0,
+            r.day, r.person, r.key_id, r.agent or "", r.model,
+            (r.prompt_id or "") if r.prompt_sent is not False else "", r.workflow_id or "",
+            1 if r.status < ANSWERED_BELOW else 0,
         )  # fmt: skip
         row = sums.get(key)
         if row is None:
@@ -557,9 +561,11 @@ def rebuild_rollups(store: Store) -> int:
     number of rollup rows."""
     u = gateway_usage.c
     answered = case((u.status < ANSWERED_BELOW, 1), else_=0)
+    # a prompt only named is summed as none, as the writer sums it (:func:`rollup_deltas`)
+    sent_prompt = case((u.prompt_sent == 0, ""), else_=func.coalesce(u.prompt_id, ""))
     keys = (
-        u.day, u.person, u.key_id, func.coalesce(u.agent, ""), u.model,
-        func.coalesce(u.prompt_id, ""), func.coalesce(u.workflow_id, ""), answered,
+        u.day, u.person, u.key_id, func.coalesce(u.agent, ""), u.model, sent_prompt,
+        func.coalesce(u.workflow_id, ""), answered,
     )  # fmt: skip
     summed = select(
         *keys,

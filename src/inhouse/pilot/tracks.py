@@ -249,7 +249,8 @@ def _shared_prompt(ev: PilotEvidence, person: str, step: Step, p: _SharedPrompt)
     signed = ev.signed_prompts(person)
     unsigned = named = None
     early: tuple[PromptVersion, Fact, str] | None = None
-    for prompt_id in sorted(ev.prompts_used(person)):
+    # the summaries count a prompt only named as none: the gateway's word names who named it
+    for prompt_id in sorted(ev.prompts_used(person) | ev.named_prompts(person).keys()):
         found = ev.resolve(prompt_id)
         if found is None or (p.prompt is not None and found.prompt != p.prompt):
             continue
