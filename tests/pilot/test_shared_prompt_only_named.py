@@ -88,9 +88,7 @@ def test_a_prompt_only_named_in_the_header_is_nobodys_use_of_it(
     # verifies, and the row is left out, named
     with world.lead.store.engine.begin() as conn:
         conn.execute(
-            update(gateway_usage)
-            .where(gateway_usage.c.prompt_sent == 0)
-            .values(prompt_sent=1)
+            update(gateway_usage).where(gateway_usage.c.prompt_sent == 0).values(prompt_sent=1)
         )
     notes: list[str] = []
     assert record_prompt_usage(world.lead, notes) == []
@@ -99,9 +97,7 @@ def test_a_prompt_only_named_in_the_header_is_nobodys_use_of_it(
     # so is it read as a row from before the gateway told them apart (no value)
     with world.lead.store.engine.begin() as conn:
         conn.execute(
-            update(gateway_usage)
-            .where(gateway_usage.c.prompt_sent == 1)
-            .values(prompt_sent=None)
+            update(gateway_usage).where(gateway_usage.c.prompt_sent == 1).values(prompt_sent=None)
         )
     notes = []
     record_prompt_usage(world.lead, notes)

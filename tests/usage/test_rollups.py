@@ -224,8 +224,9 @@ def test_a_prompt_the_client_only_named_is_no_prompt_use_in_the_rollups(store: S
     assert _rollups(store) == at_ingest
     with store.engine.connect() as conn:
         rows = conn.execute(
-            select(gateway_usage.c.person, gateway_usage.c.prompt_id, gateway_usage.c.prompt_sent)
-            .order_by(gateway_usage.c.request_id)
+            select(
+                gateway_usage.c.person, gateway_usage.c.prompt_id, gateway_usage.c.prompt_sent
+            ).order_by(gateway_usage.c.request_id)
         ).all()
     assert [tuple(r) for r in rows] == [
         ("sam", "triage@1", 0), ("pia", "triage@1", 1), ("ana", "triage@1", None),
