@@ -12,14 +12,13 @@ a shorter window ending earlier, recorded after the last month's failing report,
 (closed: the report of the latest period is judged). Play 5's ``ticket-resolved-without-builder``
 spared every ticket once play 5 had exited, so after the exit's ticket was reopened, lena's own
 resolution of a user's new ticket counted with nobody confirming the fix (closed: the earlier
-rules spare the resolutions made by the exit). Left, as a strict xfail: a client that names a
-library prompt in ``X-Inhouse-Prompt`` with its own messages confirms a finding's fix it was
-never sent.
+rules spare the resolutions made by the exit). A client that names a library prompt in
+``X-Inhouse-Prompt`` with its own messages confirmed a finding's fix it was never sent (closed:
+the usage log records whether the gateway sent the version, and only those it sent, or who
+pinned it by number, used it).
 """
 
 from __future__ import annotations
-
-import pytest
 
 from inhouse.gateway.rollup import rollup_usage
 from inhouse.indicators import build_report, open_finding, record_report, set_prices, write_report
@@ -69,16 +68,6 @@ def test_a_report_spanning_months_hides_a_month_nobody_used_it(
 # -- play 6: findings -----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a request naming a prompt in X-Inhouse-Prompt carries the client's own messages: the "
-    "usage log records the version the name resolved to then, though nothing of it was sent. "
-    "Needs the gateway to record, per usage row, whether it rendered the version (a body "
-    "'prompt') or the client named an exact NAME@VERSION, and prompt.usage to name those "
-    "people apart, so findings-fed-back confirms a version only by them (a migration of the "
-    "usage rows, the rollup and prompt.usage's payload; enablement's used-shared-prompt reads "
-    "the same rows)",
-)
 def test_a_header_naming_the_prompt_confirms_a_version_its_sender_never_saw(
     pilot: Pilot,  # noqa: F811
     lena: Program,  # noqa: F811
@@ -87,7 +76,8 @@ def test_a_header_naming_the_prompt_confirms_a_version_its_sender_never_saw(
     triage naming the finding; it changes what the model is sent, but nobody looks at it. bob's
     client names ``triage`` in its header, as the guide shows, with its own messages: the
     gateway records his use of lena's version, which he was never sent, and the rollup's
-    prompt.usage confirms her fix as his."""
+    prompt.usage confirmed her fix as his. Now it names him apart (he only named it), and his
+    client pinning ``triage@2``, his own choice of that version, confirms it."""
     finding = open_finding(pilot.people["pia"], "legal tickets land in ops",
                            target="prompt:triage")  # fmt: skip
     changed = PROMPT.replace("Ticket: {{ ticket }}", "Sort for legal first. Ticket: {{ ticket }}")
@@ -99,6 +89,15 @@ def test_a_header_naming_the_prompt_confirms_a_version_its_sender_never_saw(
     record_prompt_usage(lena)  # the gateway's own key signs the day's prompt use
     result = _judge(lena, "findings-fed-back")
     assert result.outcome is not Outcome.PASS, result.reason
+    assert "the gateway sent triage@2 to nobody: bob only named triage in X-Inhouse-Prompt" in (
+        result.reason
+    )
+    pilot.use([Use("bob", "2026-11-07T10:00", prompt="triage@2")])  # the version, by number
+    pilot.on("2026-11-07")
+    record_prompt_usage(lena)
+    result = _judge(lena, "findings-fed-back")
+    assert result.outcome is Outcome.PASS, result.reason
+    assert "confirmed by bob's use through the gateway" in result.reason
 
 
 # -- play 5: a ticket resolved without the builder -------------------------------------------------

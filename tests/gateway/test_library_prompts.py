@@ -1,4 +1,5 @@
-"""Library prompts at the gateway: a header's NAME@LABEL recorded as the version it named then;
+"""Library prompts at the gateway: a header's NAME@LABEL recorded as the version it named then,
+and as not sent (only a pinned NAME@VERSION is the client's choice of that version);
 a prompt rendered server-side from the library for the official ``openai`` client on the real
 llama.cpp engine, and counted for that version; the rendered text scanned like any other (the
 recording stand-in upstream shows what arrived); unknown prompts and bad variables as 400s in
@@ -113,12 +114,12 @@ def test_a_header_label_is_recorded_as_the_version_it_named(_isolated: Path) -> 
                        for _, body in upstream.received)  # fmt: skip
             rows = usage_rows(program)
             assert [r["prompt_id"] for r in rows] == ["triage@1"] * 3 + ["triage@2"]
+            # the gateway sent none of them; only the client that pinned triage@1 chose it
+            assert [r["prompt_sent"] for r in rows] == [0, 1, 0, 0]
+            # and only the pinned one is a use of triage@1 (a name or label alone is none)
             assert [
                 (u["version"], u["uses"], u["uses_by_others"]) for u in prompt_usage(program)
-            ] == [
-                (1, 3, 3),
-                (2, 1, 1),
-            ]
+            ] == [(1, 1, 1)]
 
     asyncio.run(run())
 
@@ -197,9 +198,9 @@ def test_rendered_text_is_scanned_a_blocked_class_never_reaches_the_runtime(
                 {"role": "user", "content": "Ticket: reply to [REDACTED:email]"},
             ]
             rows = usage_rows(program)
-            assert [(r["status"], r["prompt_id"]) for r in rows] == [
-                (451, "triage@1"),
-                (200, "triage@1"),
+            assert [(r["status"], r["prompt_id"], r["prompt_sent"]) for r in rows] == [
+                (451, "triage@1", 1),
+                (200, "triage@1", 1),
             ]
             # only the answered request is a use
             assert [u["uses"] for u in prompt_usage(program)] == [1]
@@ -252,7 +253,7 @@ def test_the_openai_client_uses_a_library_prompt_by_name_on_the_real_engine(
     assert "no prompt 'nope'" in str(unknown.value)
     wait_for(lambda: len(usage_rows(program)) == 2, what="both requests in the usage log")
     answered = [r for r in usage_rows(program) if r["status"] == 200]
-    assert [r["prompt_id"] for r in answered] == ["triage@1"]
+    assert [(r["prompt_id"], r["prompt_sent"]) for r in answered] == [("triage@1", 1)]
     # lena used ada's prompt: a use by someone other than its author
     assert prompt_usage(program) == [
         {"prompt": "triage", "version": 1, "uses": 1, "users": 1, "uses_by_others": 1,

@@ -203,3 +203,31 @@ def test_totals_and_active_days_hold_after_raw_rows_are_compacted(store: Store) 
     assert [(d.person, d.day, d.requests) for d in after[1]] == [
         ("pia", "2026-11-02", 1), ("sam", "2026-11-02", 2),
     ]  # fmt: skip
+
+
+def test_a_prompt_the_client_only_named_is_no_prompt_use_in_the_rollups(store: Store) -> None:
+    """sam's client names triage in its header with its own messages (the gateway sent nothing
+    of triage@1: ``prompt_sent`` False); pia's pins triage@1, and a row from before the gateway
+    told them apart has no word (None, read as sent). The rollups count only those two as
+    triage@1's use, at ingest (careful and bulk paths) as rebuilt from the rows, which keep
+    the id and the word."""
+    named = [_record(300, "2026-11-05", "sam", prompt_id="triage@1", prompt_sent=False)]
+    pinned = [_record(301, "2026-11-05", "pia", prompt_id="triage@1", prompt_sent=True),
+              _record(302, "2026-11-05", "ana", prompt_id="triage@1")]  # fmt: skip
+    assert insert_usage(store, named) == 1
+    assert insert_usage(store, [], pinned) == 2
+    by_prompt = {(t.person, t.prompt): t.requests for t in totals(store, ("person", "prompt"))}
+    assert by_prompt == {("sam", None): 1, ("pia", "triage@1"): 1, ("ana", "triage@1"): 1}
+    at_ingest = _rollups(store)
+    assert ("usage_prompts", "triage@1", "sam", 1, "2026-11-05") not in at_ingest
+    rebuild_rollups(store)
+    assert _rollups(store) == at_ingest
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                gateway_usage.c.person, gateway_usage.c.prompt_id, gateway_usage.c.prompt_sent
+            ).order_by(gateway_usage.c.request_id)
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("sam", "triage@1", 0), ("pia", "triage@1", 1), ("ana", "triage@1", None),
+    ]  # fmt: skip

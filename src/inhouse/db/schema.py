@@ -99,6 +99,12 @@ gateway_usage = Table(
     # the gateway's HMAC over the row (inhouse.usage.authentic); NULL: not written by a gateway
     # that seals its rows, so it never counts toward a signed figure (0010)
     Column("mac", String(32), nullable=True),
+    # whether the gateway sent the library prompt ``prompt_id`` names: 1 when it rendered the
+    # version from the body's ``prompt``, or the client pinned that very version in
+    # X-Inhouse-Prompt (NAME@VERSION); 0 when the header only named the prompt (NAME or
+    # NAME@LABEL) and the client sent messages of its own. NULL: no prompt, or a row written
+    # before the gateway told them apart, read as sent, as it was then (0011)
+    Column("prompt_sent", SmallInteger, nullable=True),
     # covers the usage totals (inhouse.usage): a window of days summed per person is read from
     # the index alone (migration 0004)
     Index("ix_gateway_usage_totals", "day", "person", "status", "tokens_in", "tokens_out"),

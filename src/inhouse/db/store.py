@@ -19,7 +19,7 @@ from inhouse.errors import StoreError
 __all__ = ["HEAD_REVISION", "Store", "open_store"]
 
 #: The newest migration. Checked first so an up-to-date store opens without loading Alembic.
-HEAD_REVISION = "0010_usage_mac"
+HEAD_REVISION = "0011_usage_prompt_sent"
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 

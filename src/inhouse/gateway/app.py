@@ -482,7 +482,7 @@ class Gateway:
             self.limiter.hold(key, settings.key_concurrency)
             holding = True
             # a library prompt is resolved (and rendered) before the policy scans the texts
-            call.prompt_id = self.prompts.prepare(endpoint, body, prompt)
+            call.prompt_id, call.prompt_sent = self.prompts.prepare(endpoint, body, prompt)
             if endpoint == "chat/completions" and not body.get("messages"):
                 raise BadRequest("messages: the request has no messages", param="messages")
             if call.boundary is not None and endpoint == "chat/completions":

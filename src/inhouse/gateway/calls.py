@@ -60,6 +60,8 @@ class Call:
     boundary: ToolBoundary | None = None
     model: str = ""
     prompt_id: str | None = None
+    #: the gateway sent the version ``prompt_id`` names (:meth:`PromptSource.prepare`)
+    prompt_sent: bool | None = None
     workflow_id: str | None = None
     stream: bool = False
     #: the answer's headers are sent: an error can only travel as a last event
@@ -111,6 +113,7 @@ class Call:
             status=self.status,
             digest=self.node.digest if self.node else None,
             prompt_id=self.prompt_id,
+            prompt_sent=self.prompt_sent,
             workflow_id=self.workflow_id,
             stream=self.stream,
             tokens_in=self.tokens_in,

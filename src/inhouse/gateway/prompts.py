@@ -4,13 +4,18 @@ A client uses a shared prompt in one of two ways:
 
 * ``X-Inhouse-Prompt: NAME@VERSION`` (or ``NAME@LABEL``, or ``NAME`` alone for production,
   else the latest) with its own messages: the name is resolved against the library as it is at
-  that moment, and the usage log records the version, ``NAME@VERSION``;
+  that moment, and the usage log records the version, ``NAME@VERSION``. The gateway sends the
+  model none of it, so the row also records whether the client pinned that very version
+  (``prompt_sent`` 1: it chose it by number) or only named the prompt (0: the version is the
+  one the name pointed to then, which a lead's new version or moved label changes under a
+  client that never saw it). What counts as someone's use of a version (``prompt.usage``'s
+  people, a finding's confirmation, a step's shared prompt) is the use it was sent;
 * a chat request whose body carries ``"prompt": {"name": N, "label": L | "version": V,
   "variables": {…}}`` and no messages (or an empty list, which is what the ``openai`` client
   sends for ``messages=[]``): the gateway renders the version's messages from the library in
   the workflows' sandbox, the variables checked against their declared types, and the request
   goes on with them, through the same data rules as any other (so the rendered text is
-  scanned), recorded as ``NAME@VERSION``.
+  scanned), recorded as ``NAME@VERSION``, sent (``prompt_sent`` 1).
 
 An unknown prompt, version or label, or a missing, unknown or mistyped variable, is a 400 in
 OpenAI's error shape naming it. The library is a fold over the program's event log (the
@@ -59,14 +64,23 @@ class PromptSource:
         """Bring the library up to date (new versions, moved labels take effect)."""
         await asyncio.to_thread(self.refresh)
 
-    def prepare(self, endpoint: str, body: dict[str, Any], header: str | None) -> str | None:
+    def prepare(
+        self, endpoint: str, body: dict[str, Any], header: str | None
+    ) -> tuple[str | None, bool | None]:
         """Resolve the request's library prompt, render it into ``body`` when it asks for
-        that, and return the id the usage log records (``NAME@VERSION``; None for none)."""
+        that, and return the id the usage log records (``NAME@VERSION``; None for none) and
+        whether the client was sent that version: rendered here, or pinned by number in the
+        header (None for no prompt)."""
         library = self.library
-        named = library.resolve(header, param=None) if header is not None else None
+        named = pinned = None
+        if header is not None:
+            pinned = library.find(header)  # NAME@VERSION: the client chose this very version
+            named = pinned or library.resolve(header, param=None)
         spec = body.get("prompt") if endpoint == "chat/completions" else None
         if spec is None:
-            return named.id if named is not None else None
+            if named is None:
+                return None, None
+            return named.id, pinned is not None
         version = _version(library, spec)
         if named is not None and named.id != version.id:
             raise BadRequest(
@@ -89,7 +103,7 @@ class PromptSource:
         except InvalidInput as err:
             raise BadRequest(str(err), param="prompt.variables") from None
         del body["prompt"]  # the runtime gets the messages, not the library's reference
-        return version.id
+        return version.id, True
 
 
 def _version(library: Library, spec: Any) -> PromptVersion:

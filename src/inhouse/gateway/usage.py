@@ -116,6 +116,10 @@ class UsageRecord:
     #: the gateway's MAC over the row (:meth:`seal`); None: not sealed, never counted in a
     #: signed figure
     mac: str | None = None
+    #: whether the gateway sent the version ``prompt_id`` names (rendered it, or the client
+    #: pinned ``NAME@VERSION``): False when the header only named the prompt and the client
+    #: sent its own messages; None for no prompt (and in spool lines written before)
+    prompt_sent: bool | None = None
 
     @property
     def day(self) -> str:
@@ -146,6 +150,7 @@ class UsageRecord:
                 None if self.ttft_ms is None else float(self.ttft_ms), float(self.latency_ms),
                 float(self.overhead_ms), self.status, _json_text(self.policy), self.upstream,
                 None if self.tool_calls is None else _json_text(self.tool_calls),
+                *_sent_field(self.prompt_sent),
             ),
         )  # fmt: skip
 
@@ -155,6 +160,7 @@ class UsageRecord:
         data["stream"] = int(self.stream)
         data["policy"] = _json_text(self.policy)
         data["tool_calls"] = None if self.tool_calls is None else _json_text(self.tool_calls)
+        data["prompt_sent"] = None if self.prompt_sent is None else int(self.prompt_sent)
         return data
 
     def values(self) -> tuple[Any, ...]:
@@ -166,6 +172,7 @@ class UsageRecord:
             int(self.stream), self.tokens_in, self.tokens_out, self.ttft_ms, self.latency_ms,
             self.overhead_ms, self.status, _json_text(self.policy), self.upstream, self.body,
             None if self.tool_calls is None else _json_text(self.tool_calls), self.mac,
+            None if self.prompt_sent is None else int(self.prompt_sent),
         )  # fmt: skip
 
     @classmethod
@@ -212,6 +219,12 @@ _FIELD_NAMES = tuple(f.name for f in fields(UsageRecord))
 
 def _json_text(value: Any) -> str:
     return json_bytes(value).decode()
+
+
+def _sent_field(sent: bool | None) -> tuple[int, ...]:
+    """``prompt_sent`` as the MAC covers it: absent where None, so a row without it (no
+    prompt, or written before the column) is sealed as rows were before it."""
+    return () if sent is None else (int(sent),)
 
 
 #: ``gateway_usage``'s columns in table order (a record's :meth:`UsageRecord.row` gives them all)
@@ -304,7 +317,7 @@ def _copy(cursor: Any, records: list[UsageRecord]) -> None:
             copy.write_row(record.values())
 
 
-#: rows per multi-row INSERT on SQLite (23 columns: 11,500 parameters, within SQLite's 32,766)
+#: rows per multi-row INSERT on SQLite (24 columns: 12,000 parameters, within SQLite's 32,766)
 _SQLITE_ROWS = 500
 
 
@@ -336,12 +349,16 @@ _ROLLUP_KEY = ("day", "person", "key_id", "agent", "model", "prompt_id", "workfl
 
 def rollup_deltas(records: Iterable[UsageRecord]) -> list[dict[str, Any]]:
     """``records`` summed into ``usage_daily`` rows, sorted by key (so two writers upserting
-    the same rows take their locks in the same order and cannot deadlock)."""
+    the same rows take their locks in the same order and cannot deadlock). A request whose
+    client only named a library prompt (``prompt_sent`` False) is summed as one that carried
+    none: the gateway sent it nothing of that version, and the summaries' prompt use is the
+    use it sent (its row keeps the id)."""
     sums: dict[tuple[Any, ...], dict[str, Any]] = {}
     for r in records:
         key = (
-            r.day, r.person, r.key_id, r.agent or "", r.model, r.prompt_id or "",
-            r.workflow_id or "", 1 if r.status < ANSWERED_BELOW else 0,
+            r.day, r.person, r.key_id, r.agent or "", r.model,
+            (r.prompt_id or "") if r.prompt_sent is not False else "", r.workflow_id or "",
+            1 if r.status < ANSWERED_BELOW else 0,
         )  # fmt: skip
         row = sums.get(key)
         if row is None:
@@ -544,9 +561,11 @@ def rebuild_rollups(store: Store) -> int:
     number of rollup rows."""
     u = gateway_usage.c
     answered = case((u.status < ANSWERED_BELOW, 1), else_=0)
+    # a prompt only named is summed as none, as the writer sums it (:func:`rollup_deltas`)
+    sent_prompt = case((u.prompt_sent == 0, ""), else_=func.coalesce(u.prompt_id, ""))
     keys = (
-        u.day, u.person, u.key_id, func.coalesce(u.agent, ""), u.model,
-        func.coalesce(u.prompt_id, ""), func.coalesce(u.workflow_id, ""), answered,
+        u.day, u.person, u.key_id, func.coalesce(u.agent, ""), u.model, sent_prompt,
+        func.coalesce(u.workflow_id, ""), answered,
     )  # fmt: skip
     summed = select(
         *keys,

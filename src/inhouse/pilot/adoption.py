@@ -403,7 +403,7 @@ def _authentic_use(
     for row in rows:
         if row.status >= ANSWERED_BELOW or row.agent:
             continue  # an agent's requests are not the person reaching for the tool
-        if row.prompt_id:
+        if row.prompt_id and row.prompt_sent != 0:  # a name alone sent them nothing of it
             prompts.setdefault(row.person, set()).add(row.prompt_id)
         count, last = days.get((row.person, row.day), (0, ""))
         days[(row.person, row.day)] = (count + 1, max(last, row.at))

@@ -82,10 +82,17 @@ class PilotEvidence:
 
     @cached_property
     def _signed_prompts(self) -> dict[str, dict[str, Fact]]:
+        return self._prompt_facts("people")
+
+    @cached_property
+    def _named_prompts(self) -> dict[str, dict[str, Fact]]:
+        return self._prompt_facts("named_only")
+
+    def _prompt_facts(self, field: str) -> dict[str, dict[str, Fact]]:
         found: dict[str, dict[str, Fact]] = {}
         for fact in self.facts.of("prompt.usage"):  # counted: signed by the gateway's key
             prompt_id = f"{fact.payload['prompt']}@{fact.payload['version']}"
-            for person in fact.payload.get("people") or []:
+            for person in fact.payload.get(field) or []:
                 found.setdefault(str(person), {})[prompt_id] = fact
         return found
 
@@ -93,6 +100,12 @@ class PilotEvidence:
         """Each library prompt version (``NAME@VERSION``) the gateway's own key signed that
         ``person`` used, with the latest counted ``prompt.usage`` fact that names them."""
         return self._signed_prompts.get(person, {})
+
+    def named_prompts(self, person: str) -> dict[str, Fact]:
+        """Each library prompt version the gateway's own key signed that ``person`` only
+        named (X-Inhouse-Prompt by name or label, with their own messages: never sent them),
+        with the latest counted ``prompt.usage`` fact that says so."""
+        return self._named_prompts.get(person, {})
 
     # -- the gateway's usage log -------------------------------------------------------------
 

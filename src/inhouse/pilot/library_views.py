@@ -4,13 +4,12 @@ two versions, and the use per version summed from the gateway's usage log."""
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from inhouse.program.facts import (
-    Provenance,
-)
+from inhouse.program.facts import Provenance, validate_payload
 from inhouse.usage.authentic import GATEWAY_SERVICE, Rejected, authentic_rows, left_out_message
 from inhouse.usage.prompts import PromptUse, prompt_use
 from inhouse.usage.totals import ANSWERED_BELOW
@@ -149,28 +148,39 @@ def prompt_usage(program: Program) -> list[dict[str, Any]]:
 
 def _authentic_use(
     program: Program, mac_key: bytes
-) -> tuple[list[PromptUse], list[Rejected], dict[tuple[str, str, str], int]]:
+) -> tuple[list[PromptUse], list[PromptUse], list[Rejected], dict[tuple[str, str, str], int]]:
     """:func:`prompt_use` summed from the rows naming a prompt whose MAC verifies (only the
     rows the compaction horizon keeps) and whose weights a lock the log recorded that day
-    blessed (the rollup's rule); the rows left out, and the answered requests not counted for
-    their weights."""
+    blessed (the rollup's rule): the requests the gateway sent the version, and apart from them
+    those whose client only named it (``prompt_sent`` 0; a row from before the column, NULL,
+    is read as sent, as it was then); the rows left out, and the answered requests not counted
+    for their weights."""
     from inhouse.gateway.rollup import blessed_by_day, split_blessed
 
     found = authentic_rows(program.store, mac_key, prompts_only=True)
     rows, unblessed = split_blessed(found.rows, blessed_by_day(program))
-    sums: dict[tuple[str, str], tuple[int, str]] = {}
+    sent: dict[tuple[str, str], tuple[int, str]] = {}
+    named: dict[tuple[str, str], tuple[int, str]] = {}
     for row in rows:
         if row.status < ANSWERED_BELOW:
+            sums = named if row.prompt_sent == 0 else sent
             count, last = sums.get((row.prompt_id, row.person), (0, ""))
             sums[(row.prompt_id, row.person)] = (count + 1, max(last, row.day))
-    uses = [
+    return _uses(sent), _uses(named), found.rejected, unblessed
+
+
+def _uses(sums: dict[tuple[str, str], tuple[int, str]]) -> list[PromptUse]:
+    return [
         PromptUse(prompt=prompt, person=person, requests=count, last_day=last)
         for (prompt, person), (count, last) in sorted(sums.items())
     ]
-    return uses, found.rejected, unblessed
 
 
-def _per_version(program: Program, uses: list[PromptUse]) -> list[dict[str, Any]]:
+def _per_version(
+    program: Program, uses: Sequence[PromptUse], named: Sequence[PromptUse] = ()
+) -> list[dict[str, Any]]:
+    """``uses`` summed per library version; ``named``, the requests whose client only named
+    a version (never sent it), count for nothing but name their people in ``named_only``."""
     found = library(program)
     sums: dict[tuple[str, int], dict[str, Any]] = {}
     for row in uses:
@@ -189,8 +199,21 @@ def _per_version(program: Program, uses: list[PromptUse]) -> list[dict[str, Any]
         if version.author is not None and row.person != version.author:
             entry["uses_by_others"] += row.requests
         entry["last_used"] = max(entry["last_used"], row.last_day)
+    for row in named:
+        version = found.find(row.prompt)
+        if version is None:
+            continue
+        # a version only named: a fact that names who named it, and counts no use of it
+        entry = sums.setdefault(
+            (version.prompt, version.version),
+            {"prompt": version.prompt, "version": version.version, "uses": 0, "users": 0,
+             "uses_by_others": 0, "last_used": None, "people": []},
+        )  # fmt: skip
+        entry.setdefault("named_only", []).append(row.person)
     for entry in sums.values():
         entry["people"] = sorted(set(entry["people"]))
+        if "named_only" in entry:
+            entry["named_only"] = sorted(set(entry["named_only"]) - set(entry["people"]))
     return [sums[key] for key in sorted(sums)]
 
 
@@ -207,13 +230,16 @@ def record_prompt_usage(program: Program, notes: list[str] | None = None) -> lis
     for fact in program.state().facts:
         if fact.kind == "prompt.usage" and fact.by == GATEWAY_SERVICE:
             payload = fact.payload
-            seen[(str(payload["prompt"]), int(payload["version"]))] = dict(payload)
-    uses, rejected, unblessed = _authentic_use(program, gateway_mac_key(program.folder))
+            # read as the schema reads it now: a fact from before a field has its default
+            seen[(str(payload["prompt"]), int(payload["version"]))] = validate_payload(
+                "prompt.usage", dict(payload)
+            )
+    uses, named, rejected, unblessed = _authentic_use(program, gateway_mac_key(program.folder))
     if notes is not None:
         notes += [m for m in (left_out_message(rejected), unblessed_message(unblessed)) if m]
     recorded = []
-    for usage in _per_version(program, uses):
-        if seen.get((usage["prompt"], usage["version"])) == usage:
+    for usage in _per_version(program, uses, named):
+        if seen.get((usage["prompt"], usage["version"])) == validate_payload("prompt.usage", usage):
             continue
         service.record_fact(
             None, "prompt.usage", usage, provenance=Provenance.MEASURED, collector=USAGE_COLLECTOR

@@ -247,9 +247,10 @@ def _ran_workflow(ev: PilotEvidence, person: str, step: Step, p: _Workflow) -> S
 )
 def _shared_prompt(ev: PilotEvidence, person: str, step: Step, p: _SharedPrompt) -> StepResult:
     signed = ev.signed_prompts(person)
-    unsigned = None
+    unsigned = named = None
     early: tuple[PromptVersion, Fact, str] | None = None
-    for prompt_id in sorted(ev.prompts_used(person)):
+    # the summaries count a prompt only named as none: the gateway's word names who named it
+    for prompt_id in sorted(ev.prompts_used(person) | ev.named_prompts(person).keys()):
         found = ev.resolve(prompt_id)
         if found is None or (p.prompt is not None and found.prompt != p.prompt):
             continue
@@ -261,7 +262,10 @@ def _shared_prompt(ev: PilotEvidence, person: str, step: Step, p: _SharedPrompt)
             early = early or (found, fact, day)
             continue
         if fact is None:
-            unsigned = unsigned or found
+            if found.id in ev.named_prompts(person):
+                named = named or found
+            else:
+                unsigned = unsigned or found
             continue
         return StepResult(
             True,
@@ -276,6 +280,14 @@ def _shared_prompt(ev: PilotEvidence, person: str, step: Step, p: _SharedPrompt)
             f"the gateway's signed use of {found.id} (prompt.usage #{fact.id}) dates its last "
             f"use {day}, before the version was recorded ({found.at:%Y-%m-%d}): a use of a "
             "version that did not exist yet is nobody's",
+        )
+    if named is not None:
+        return StepResult(
+            False,
+            f"you only named {named.prompt} in X-Inhouse-Prompt, with messages of your own: "
+            f"the gateway never sent you {named.id}, so it is none of your use; send the "
+            f'request body\'s "prompt" for the gateway to render, or pin the version: '
+            f"X-Inhouse-Prompt: {named.id}",
         )
     if unsigned is not None:
         return StepResult(

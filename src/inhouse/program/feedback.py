@@ -34,7 +34,13 @@ version into their own hands after it was recorded, in evidence inhouse measures
   the runner's own machine (``runtime_local``; one served from another host, the maker's
   server say, measured that host);
 - a prompt version: the gateway's own ``prompt.usage`` naming someone who used it, its last use
-  dated no earlier than the day the version was recorded.
+  dated no earlier than the day the version was recorded. Used means sent: the gateway rendered
+  that version (a request body's ``prompt``) or the client pinned it by number
+  (``X-Inhouse-Prompt: NAME@VERSION``). A client that only names the prompt (or a label) with
+  messages of its own is recorded under whatever version the name points to, so a lead's new
+  version would be "used" by every such client the moment it is published; those people are
+  named apart (``named_only``) and confirm nothing. A ``prompt.usage`` recorded before the
+  gateway told them apart is read as it was.
 
 Ideally the finding's opener confirms; any colleague told apart from the maker will do. Until
 then the finding shows "fix published, awaiting confirmation by someone other than" its maker.
@@ -479,6 +485,15 @@ def _not_apart(ctx: CheckContext, maker: str, fact: Fact) -> str | None:
         if one_per_machine(ctx, people, judged)[0]:
             return None
         if not people:
+            named = sorted({str(p) for p in fact.payload.get("named_only") or []})
+            if named:
+                ref = f"{fact.payload['prompt']}@{fact.payload['version']}"
+                return (
+                    f"the gateway sent {ref} to nobody: {', '.join(named)} only named "
+                    f"{fact.payload['prompt']} in X-Inhouse-Prompt, with messages of their own "
+                    f"(a name or label follows the library; a client is sent {ref} by the "
+                    f"body's prompt, or pins it: X-Inhouse-Prompt: {ref})"
+                )
             return "it names nobody who used it"
         return f"the gateway saw it used only by {'; '.join(_set_aside(ctx, maker, people))}"
     if why := other_person_elsewhere(ctx, fact, judged):

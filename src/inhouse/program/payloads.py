@@ -576,6 +576,12 @@ class PromptUsage(_Payload):
     uses_by_others: int = Field(ge=0, description="uses by people other than its author")
     last_used: date | None = None
     people: list[str] = Field(default_factory=list, description="who used it, by name")
+    named_only: list[str] = Field(
+        default_factory=list,
+        description="who only named it in X-Inhouse-Prompt (by name or label) with messages of "
+        "their own: the gateway never sent it to them, so none of it is counted as their use "
+        "(absent in facts recorded before: everyone named was counted)",
+    )
 
 
 class PilotTeam(_Payload):

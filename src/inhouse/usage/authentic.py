@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COVERED",
+    "COVERED_WHERE_SET",
     "GATEWAY_SERVICE",
     "MAC_INFO",
     "Authentic",
@@ -59,12 +60,17 @@ GATEWAY_SERVICE = "gateway"
 #: HKDF's ``info``: the MAC key is bound to this one use of the gateway's private key
 MAC_INFO = b"inhouse gateway usage rows: HMAC-SHA256 key, v1"
 
-#: the columns a row's MAC covers, in the order they are encoded (``body`` and ``mac`` aside)
+#: the columns a row's MAC covers, in the order they are encoded (``body`` and ``mac`` aside),
+#: then :data:`COVERED_WHERE_SET`
 COVERED = (
     "request_id", "at", "day", "person", "key_id", "agent", "endpoint", "model", "digest",
     "prompt_id", "workflow_id", "stream", "tokens_in", "tokens_out", "ttft_ms", "latency_ms",
     "overhead_ms", "status", "policy", "upstream", "tool_calls",
 )  # fmt: skip
+
+#: columns added since, encoded after :data:`COVERED` only where not NULL: a row without them
+#: (written before they were, or with nothing to say) is sealed as rows were before (0011)
+COVERED_WHERE_SET = ("prompt_sent",)
 
 #: hex characters of the HMAC kept (128 bits)
 _MAC_CHARS = 32
@@ -110,6 +116,7 @@ def _fields(row: Any) -> tuple[Any, ...]:
         int(row.tokens_in), int(row.tokens_out),
         None if row.ttft_ms is None else float(row.ttft_ms), float(row.latency_ms),
         float(row.overhead_ms), int(row.status), row.policy, row.upstream, row.tool_calls,
+        *(() if row.prompt_sent is None else (int(row.prompt_sent),)),  # COVERED_WHERE_SET
     )  # fmt: skip
 
 
@@ -153,7 +160,7 @@ def authentic_rows(
     ``people`` where given (and only those that named a library prompt, with
     ``prompts_only``), split into those whose MAC verifies and those whose does not."""
     u = gateway_usage.c
-    base = select(*(u[name] for name in COVERED), u.mac)
+    base = select(*(u[name] for name in (*COVERED, *COVERED_WHERE_SET)), u.mac)
     if since is not None:
         base = base.where(u.day >= since)
     if until is not None:

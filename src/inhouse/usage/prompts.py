@@ -4,10 +4,12 @@ prompt id and person, and the last day each person sent it.
     prompt_use(store)    # [PromptUse(prompt="triage@2", person="bob", requests=3, last_day=...)]
 
 The gateway records a library prompt as ``NAME@VERSION`` (a label resolved to its version when
-the request came in), so one row is one person's use of one immutable version. Requests that
-named no prompt are left out; only answered ones count (status below 400), whatever key sent
-them (an agent's key is its person's use of the prompt too). The pilot's library sums these per
-version (:func:`inhouse.pilot.library_views.prompt_usage`).
+the request came in), so one row is one person's use of one immutable version. A request whose
+client only named the prompt (``prompt_sent`` 0: sent none of the version) is summed as one that
+carried no prompt (:func:`inhouse.gateway.usage.rollup_deltas`), so it is no one's use here.
+Requests that named no prompt are left out; only answered ones count (status below 400),
+whatever key sent them (an agent's key is its person's use of the prompt too). The pilot's
+library sums these per version (:func:`inhouse.pilot.library_views.prompt_usage`).
 """
 
 from __future__ import annotations
