@@ -18,6 +18,7 @@ The queue's state is a fold over the ``ticket.*`` facts that count, imported one
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -127,8 +128,9 @@ def accept_owner(program: Program) -> Fact:
             f"{who.name} is not named owner of the support queue (its owner: {owner}): a rollout "
             "lead names one (`inhouse support owner PERSON`), then that person accepts"
         )
-    return _record(program, "support.queue", {"queue": named.name, "owner": who.name,
-                                              "accepted": True})  # fmt: skip
+    # the name as the log holds it, not typed now (one named before the rule stays takeable)
+    payload = {"queue": named.name, "owner": who.name, "accepted": True}
+    return _record(program, "support.queue", payload, typed=False)
 
 
 # -- tickets -------------------------------------------------------------------------------------
@@ -493,7 +495,27 @@ def _acting(program: Program) -> Person:
     return who
 
 
-def _record(program: Program, kind: str, payload: dict[str, Any]) -> Fact:
+#: the words a person types that are one line (a title, a queue's name); every other text
+#: (a description, a comment, a note) may run over lines
+_ONE_LINE = ("title", "queue")
+#: what a text may hold of the control characters: line breaks and tabs
+_LAYOUT = frozenset("\n\r\t")
+
+
+def _record(program: Program, kind: str, payload: dict[str, Any], *, typed: bool = True) -> Fact:
+    """Record ``payload``, once every text a person typed in it (``typed``) is plain: a control
+    character (an escape sequence repaints the terminal of whoever lists the queue) is refused,
+    and a line break in a title or a queue's name, which the tables show on one line."""
+    for field, value in payload.items():
+        if not typed or not isinstance(value, str):
+            continue
+        allowed = frozenset() if field in _ONE_LINE else _LAYOUT
+        if any(unicodedata.category(c) == "Cc" and c not in allowed for c in value):
+            what = "line breaks, tabs or " if field in _ONE_LINE else ""
+            raise InvalidInput(
+                f"the {field} holds a control character ({what}an escape sequence, a bell): "
+                f"{value[:80]!r}; type it as plain text"
+            )
     return program.record_fact(
         None, kind, payload, provenance=Provenance.MEASURED, collector=COLLECTOR
     )
