@@ -55,8 +55,8 @@ def local_rate(local: dict[str, Any]) -> tuple[float, float]:
 
 def record_minutes_saved(program: Program, workflow: str, minutes: float, note: str = "") -> Fact:
     """Attest the minutes one run of ``workflow`` saves, in the acting person's word. A name
-    that is no workflow of this program (not in ``workflows/``, no ``workflow.spec``) is refused: the
-    estimate would be recorded and never used, as no run carries that name."""
+    that is no workflow of this program (not in ``workflows/``, no ``workflow.spec``) is
+    refused: the estimate would be recorded and never used, as no run carries that name."""
     from inhouse.program.counting import build_context
     from inhouse.workflows.spec import list_workflows
 
