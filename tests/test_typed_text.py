@@ -4,7 +4,8 @@ recorded without a word, and now is refused with a reason, nothing recorded.
 - a control character in a ticket's text (an escape sequence repaints the terminal of whoever
   runs `support list`; a line break in a title splits the queue's table);
 - a minutes-saved estimate for a workflow the program does not have (a typo): recorded, and
-  never used, since no run carries that name.
+  never used, since no run carries that name;
+- `sign-in login --timeout inf` (a traceback), or a wait of no seconds.
 """
 
 from __future__ import annotations
@@ -63,3 +64,21 @@ def test_minutes_saved_for_a_workflow_the_program_lacks_is_refused(program: Path
     assert _facts("indicators.minutes_saved") == []
     assert "one run of triage saves 5 min" in cli("indicators", "minutes-saved", "triage", "5")
     assert len(_facts("indicators.minutes_saved")) == 1
+
+
+@pytest.mark.parametrize("timeout", ["inf", "nan", "0", "-5", "1e9"])
+def test_sign_in_login_waits_a_number_of_seconds_it_can(program: Path, timeout: str) -> None:
+    """`--timeout inf` overflowed the clock the wait reads (OverflowError, a traceback after the
+    address was shown); nan, zero or less gave up at once, saying so in seconds it never waited.
+    Each is refused before the provider is asked."""
+    from inhouse.program import Program
+    from tests.people import suite_sign_in
+
+    opened = Program.open(program)
+    try:
+        suite_sign_in(opened)
+    finally:
+        opened.close()
+    said = " ".join(cli("sign-in", "login", "--no-browser", "--timeout", timeout, code=2).split())
+    assert "--timeout is seconds from 1 to 86400" in said, said
+    assert "open this address" not in said
