@@ -82,3 +82,17 @@ def test_sign_in_login_waits_a_number_of_seconds_it_can(program: Path, timeout: 
     said = " ".join(cli("sign-in", "login", "--no-browser", "--timeout", timeout, code=2).split())
     assert "--timeout is seconds from 1 to 86400" in said, said
     assert "open this address" not in said
+
+
+def test_a_price_snapshot_is_plain_text(program: Path) -> None:
+    """A price's reference, currency and source are shown in `indicators prices list` and the
+    report: a control character in one is refused, nothing recorded."""
+    prices = ["indicators", "prices", "set", "--input", "1", "--output", "2"]
+    for option in ("--reference", "--currency", "--source"):
+        given = {"--reference": "gpt", "--currency": "USD", "--source": "list price"}
+        given[option] = "US\x1b[8m" if option == "--currency" else _ESCAPE
+        said = " ".join(
+            cli(*prices, *[w for o, v in given.items() for w in (o, v)], code=2).split()
+        )
+        assert f"{option} holds a control character" in said, said
+    assert _facts("indicators.prices") == []

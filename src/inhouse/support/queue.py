@@ -18,13 +18,13 @@ The queue's state is a fold over the ``ticket.*`` facts that count, imported one
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import InvalidInput, NotAllowed, Refused
 from inhouse.pilot.roster import enrolled_person, require_lead
+from inhouse.plaintext import check_plain
 from inhouse.program.checks import Person
 from inhouse.program.counting import build_context, unsigned_signer
 from inhouse.program.facts import Fact, Provenance
@@ -498,24 +498,14 @@ def _acting(program: Program) -> Person:
 #: the words a person types that are one line (a title, a queue's name); every other text
 #: (a description, a comment, a note) may run over lines
 _ONE_LINE = ("title", "queue")
-#: what a text may hold of the control characters: line breaks and tabs
-_LAYOUT = frozenset("\n\r\t")
 
 
 def _record(program: Program, kind: str, payload: dict[str, Any], *, typed: bool = True) -> Fact:
-    """Record ``payload``, once every text a person typed in it (``typed``) is plain: a control
-    character (an escape sequence repaints the terminal of whoever lists the queue) is refused,
-    and a line break in a title or a queue's name, which the tables show on one line."""
+    """Record ``payload``, once every text a person typed in it (``typed``) is plain
+    (:func:`~inhouse.plaintext.check_plain`): whoever lists the queue sees it in a terminal."""
     for field, value in payload.items():
-        if not typed or not isinstance(value, str):
-            continue
-        allowed = frozenset() if field in _ONE_LINE else _LAYOUT
-        if any(unicodedata.category(c) == "Cc" and c not in allowed for c in value):
-            what = "line breaks, tabs or " if field in _ONE_LINE else ""
-            raise InvalidInput(
-                f"the {field} holds a control character ({what}an escape sequence, a bell): "
-                f"{value[:80]!r}; type it as plain text"
-            )
+        if typed and isinstance(value, str):
+            check_plain(value, what=f"the {field}", one_line=field in _ONE_LINE)
     return program.record_fact(
         None, kind, payload, provenance=Provenance.MEASURED, collector=COLLECTOR
     )
