@@ -46,3 +46,19 @@ def test_a_configuration_it_cannot_start_with_is_said_alone(_isolated: Path) -> 
     assert result.exit_code != 0
     assert "Ctrl-C" not in result.output and "base_url" not in result.output
     assert "inhouse.toml is not valid TOML" in result.output
+
+
+def test_a_spool_folder_that_is_a_file_is_named(_isolated: Path) -> None:
+    """`--spool-dir notes.txt` (a file): the spool's mkdir raised FileExistsError, a traceback
+    from the gateway's start-up; now the error names the spool and the setting to change, and
+    the file is left as it was."""
+    one_runtime(_isolated, "http://127.0.0.1:9").close()
+    (_isolated / "notes.txt").write_text("mine\n")
+    result = CliRunner().invoke(
+        app, ["gateway", "serve", "--port", "0", "--spool-dir", "notes.txt"]
+    )
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2 and "Traceback" not in said, said
+    assert result.exception is None or isinstance(result.exception, SystemExit), said
+    assert f"cannot keep the usage spool at {_isolated / 'notes.txt'}" in said, said
+    assert (_isolated / "notes.txt").read_text() == "mine\n"

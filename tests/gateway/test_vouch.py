@@ -134,6 +134,17 @@ def test_vouching_at_an_address_with_no_gateway_says_so(
         vouch_for_gateway(vic, "http://127.0.0.1:9", timeout=2)
 
 
+@pytest.mark.parametrize("url", ["http://[::1", "http://127.0.0.1:99999", "http://gw\x1b[31m"])
+def test_vouching_at_an_address_that_is_no_url_names_it(
+    cast: tuple[Program, Program], url: str
+) -> None:
+    """An unclosed IPv6 bracket, a port out of range, a control character pasted in: each was
+    a traceback from the HTTP client (httpx.InvalidURL, not one of the errors it catches)."""
+    _, vic = cast
+    with pytest.raises(InvalidInput, match=r"the gateway's address .*expected http\(s\)://HOST"):
+        vouch_for_gateway(vic, url, timeout=2)
+
+
 def test_a_dashboard_session_vouches_for_nothing(
     cast: tuple[Program, Program], clock: Clock
 ) -> None:

@@ -502,3 +502,65 @@ def test_export_never_overwrites_a_version_written_by_hand_and_not_imported(
     assert line.startswith("summary@2: added") and line.endswith("imported"), line
     assert export_prompts(lena) == [path]
     assert "Summarise briefly" in path.read_text(encoding="utf-8")
+
+
+def _export_said() -> str:
+    result = CliRunner().invoke(app, ["prompts", "export"])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    return " ".join(result.output.split())
+
+
+def test_export_never_overwrites_a_label_moved_by_hand_and_not_imported(
+    lena: Program, _isolated: Path
+) -> None:
+    """A person moves `staging` to version 2 in prompts/summary.yaml (as the file invites: a
+    moved label is a small diff), then runs `prompts export` before `prompts import`: export put
+    the label back where the library had it, without a word (versions were kept; labels were
+    not). It is now refused, naming the file and the label, and kept; once imported, export
+    rewrites the file. A file merely older than the library (a label moved since) is rewritten."""
+    add_prompt(lena, "summary", SUMMARY, where="summary.yaml")
+    new_version(lena, "summary", SUMMARY.replace("Summarise", "Sum up"), where="summary.yaml")
+    move_label(lena, "summary@1", "staging")
+    [path] = export_prompts(lena)
+    exported = path.read_text(encoding="utf-8")
+    assert "staging: 1" in exported
+    for by_hand in (  # moved, and added
+        exported.replace("staging: 1", "staging: 2"),
+        exported.replace("staging: 1", "staging: 1\n  beta: 2"),
+    ):
+        path.write_text(by_hand, encoding="utf-8")
+        said = _export_said()
+        label = "staging" if "staging: 2" in by_hand else "beta"
+        assert f"prompts/summary.yaml puts label {label} at summary@2, where the library" in said
+        assert "nothing was written: import it first" in said, said
+        assert path.read_text(encoding="utf-8") == by_hand
+    [line] = import_prompts(lena)
+    assert line == "summary@2: beta moved", line
+    assert export_prompts(lena) == [path]
+    assert "beta: 2" in path.read_text(encoding="utf-8")
+    # an older export: the library moved staging since, and once held it where the file says
+    move_label(lena, "summary@2", "staging")
+    move_label(lena, "summary@1", "beta")
+    assert export_prompts(lena) == [path]
+    assert "beta: 1" in path.read_text(encoding="utf-8") and "staging: 2" in path.read_text()
+
+
+def test_export_says_how_to_move_production_a_file_moved_by_hand(
+    lena: Program, _isolated: Path
+) -> None:
+    """Where production needs a second person an import does not move it, so `import it first`
+    would not help: the refusal names the command that asks for the move."""
+    _config(lena, {"prompts": {"promote_needs_second_person": True}})
+    add_prompt(lena, "summary", SUMMARY, where="summary.yaml")
+    new_version(lena, "summary", SUMMARY.replace("Summarise", "Sum up"), where="summary.yaml")
+    [path] = export_prompts(lena)
+    by_hand = path.read_text(encoding="utf-8") + "labels:\n  production: 2\n"
+    path.write_text(by_hand, encoding="utf-8")
+    said = _export_said()
+    assert "puts label production at summary@2" in said, said
+    assert "`inhouse prompts label summary@2 production`" in said, said
+    assert path.read_text(encoding="utf-8") == by_hand
+    assert "production not moved" in " ".join(import_prompts(lena))
+    assert "production at summary@2" in _export_said()  # the import left it to a person
+    move_label(lena, "summary@2", "production")  # lena wrote it: her move is a request
+    assert export_prompts(lena) == [path]  # the library holds the request: nothing is lost

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from inhouse.cli._common import ProgramOpt, Typer, open_program, out_console
+from inhouse.jsonfiles import loads
 
 app = Typer()
 
@@ -16,7 +17,7 @@ app = Typer()
 def _an_export(path: Path) -> bool:
     """Whether ``path`` holds envelopes (an earlier export, rewritten with what is new)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
     items = data if isinstance(data, list) else [data]
@@ -65,7 +66,7 @@ def import_(
     opened = open_program(program)
     for path in files:
         try:
-            data: Any = json.loads(path.read_text(encoding="utf-8"))
+            data: Any = loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as err:
             raise InvalidInput(f"cannot read {path}: {err}") from None
         items = data if isinstance(data, list) else [data]

@@ -27,7 +27,7 @@ def _payload(pairs: list[str], data: str | None, file: Path | None) -> dict[str,
     import json
 
     from inhouse.errors import InvalidInput
-    from inhouse.jsonfiles import read_text
+    from inhouse.jsonfiles import TooDeep, check_depth, loads, read_text
 
     payload: dict[str, Any] = {}
     from_file = read_text(file, shown=f"--file {file}") if file else None
@@ -35,7 +35,7 @@ def _payload(pairs: list[str], data: str | None, file: Path | None) -> dict[str,
         if text is None:
             continue
         try:
-            loaded = json.loads(text)
+            loaded = loads(text)
         except json.JSONDecodeError as err:
             raise InvalidInput(f"{source} is not valid JSON: {err}") from None
         if not isinstance(loaded, dict):
@@ -46,7 +46,9 @@ def _payload(pairs: list[str], data: str | None, file: Path | None) -> dict[str,
         if not sep or not key:
             raise InvalidInput(f"--set takes key=value, not {pair!r}")
         try:
-            value = json.loads(raw)
+            value = loads(raw)
+        except TooDeep as err:
+            raise InvalidInput(f"--set {key}: {err.msg}") from None
         except json.JSONDecodeError:
             value = raw
         target = payload
@@ -56,6 +58,7 @@ def _payload(pairs: list[str], data: str | None, file: Path | None) -> dict[str,
             if not isinstance(target, dict):
                 raise InvalidInput(f"--set {key}: {part} is not an object")
         target[leaf] = value
+    check_depth(payload, where="the payload")
     return payload
 
 

@@ -93,11 +93,13 @@ def status(
     from inhouse.gateway.config import read_gateway_settings
     from inhouse.location import find_program
     from inhouse.program.config import read_config
+    from inhouse.urls import http_url
 
     if url is None:
         folder = find_program(program or state.program)
         settings = read_gateway_settings(folder, read_config(folder))
         url = f"http://{settings.host}:{settings.port}"
+    url = http_url(url, what="the gateway's address")
     try:
         report = httpx.get(f"{url.rstrip('/')}/healthz", timeout=5, trust_env=False).json()
     except (httpx.HTTPError, ValueError) as err:

@@ -221,13 +221,9 @@ def minutes_saved(
 ) -> None:
     """Attest how many minutes one run of WORKFLOW saves (its authors or play 3's owner). Work
     changed uses it in place of the trial's figure, labelled as your word."""
-    opened = open_program(program)
-    fact = opened.attest(
-        None,
-        "indicators.minutes_saved",
-        {"workflow": workflow, "minutes": minutes},
-        note or f"{minutes} minutes saved per run of {workflow}",
-    )
+    from inhouse.indicators.lagging import record_minutes_saved
+
+    fact = record_minutes_saved(open_program(program), workflow, minutes, note)
     out_console().print(
         f"Recorded: one run of {_e(workflow)} saves {minutes:g} min (your word, fact #{fact.id})."
     )

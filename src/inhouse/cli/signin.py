@@ -13,6 +13,9 @@ if TYPE_CHECKING:
 
 app = Typer()
 
+#: the longest `sign-in login` waits for the browser: a day
+_MAX_WAIT = 86400
+
 
 @app.command("setup")
 def setup(
@@ -87,8 +90,14 @@ def login(
     you are. The provider signs a token naming your key and this program; it goes into the
     log, where everyone's inhouse checks it. Env INHOUSE_SIGN_IN_CLIENT_SECRET for a provider
     that gives native apps a client secret."""
+    import math
     import webbrowser
 
+    from inhouse.errors import InvalidInput
+
+    # an infinite wait overflowed the clock (a traceback, after the address was shown)
+    if not (math.isfinite(timeout) and 1 <= timeout <= _MAX_WAIT):
+        raise InvalidInput(f"--timeout is seconds from 1 to {_MAX_WAIT}, not {timeout:g}")
     opened = open_program(program)
     console = out_console()
 

@@ -665,8 +665,14 @@ class Spool:
     def open(self) -> tuple[list[UsageRecord], list[Path]]:
         """Take the folder's lock; return what earlier runs left (records and their segments)
         and start a fresh segment."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        lock_fd = os.open(self.folder / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            lock_fd = os.open(self.folder / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as err:  # a file where the folder goes, a folder it may not write
+            raise ConfigError(
+                f"cannot keep the usage spool at {self.folder}: {err.strerror or err}; give "
+                "gateway.spool_dir (or --spool-dir) a folder this gateway may write"
+            ) from None
         try:
             fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

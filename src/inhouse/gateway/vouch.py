@@ -20,6 +20,7 @@ from inhouse.identity.hosts import NONCE_HEADER, host_challenge
 from inhouse.identity.keys import verify_signature
 from inhouse.program.counting import lead_account, unsigned_signer
 from inhouse.program.facts import Fact, Provenance
+from inhouse.urls import http_url
 
 if TYPE_CHECKING:
     from inhouse.program import Program
@@ -79,7 +80,7 @@ def vouch_for_gateway(program: Program, url: str, *, timeout: float = 10.0) -> F
             "with their own account on their own machine"
         )
     nonce = secrets.token_hex(16)
-    base = url.rstrip("/")
+    base = http_url(url, what="the gateway's address").rstrip("/")
     try:
         reply = httpx.get(
             f"{base}/inhouse/identity", headers={NONCE_HEADER: nonce}, timeout=timeout

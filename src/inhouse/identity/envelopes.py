@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import IdentityError
+from inhouse.jsonfiles import loads
 
 if TYPE_CHECKING:  # the keys (and the cryptography library) load only to seal or check
     from inhouse.identity.keys import SigningKey
@@ -101,7 +102,7 @@ def open_envelope(envelope: Any, *, where: str = "envelope") -> Envelope:
         raise IdentityError(f"{where}: payloadType must be {PAYLOAD_TYPE}")
     try:
         payload = base64.b64decode(str(envelope["payload"]), validate=True)
-        statement = json.loads(payload)
+        statement = loads(payload)
         signatures = envelope["signatures"]
     except (KeyError, ValueError) as err:
         raise IdentityError(f"{where}: unreadable payload ({err})") from None

@@ -14,9 +14,10 @@ input's source, as the trial's cost report lists them.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inhouse.db import Store
+from inhouse.errors import InvalidInput
 from inhouse.indicators.leading import Authors, PeriodUsage
 from inhouse.indicators.model import CostsWord, Indicator, Input
 from inhouse.indicators.periods import Period
@@ -24,7 +25,10 @@ from inhouse.indicators.prices import costs_word, latest_economics, prices_for, 
 from inhouse.program.checks import CheckContext
 from inhouse.program.facts import Fact
 
-__all__ = ["MINUTES_KIND", "lagging_indicators", "local_rate"]
+if TYPE_CHECKING:
+    from inhouse.program import Program
+
+__all__ = ["MINUTES_KIND", "lagging_indicators", "local_rate", "record_minutes_saved"]
 
 MINUTES_KIND = "indicators.minutes_saved"
 _GATEWAY = "gateway usage log (measured)"
@@ -47,6 +51,28 @@ def local_rate(local: dict[str, Any]) -> tuple[float, float]:
         / float(local["utilisation"])
     )
     return energy, hardware
+
+
+def record_minutes_saved(program: Program, workflow: str, minutes: float, note: str = "") -> Fact:
+    """Attest the minutes one run of ``workflow`` saves, in the acting person's word. A name
+    that is no workflow of this program (not in ``workflows/``, no ``workflow.spec``) is
+    refused: the estimate would be recorded and never used, as no run carries that name."""
+    from inhouse.program.counting import build_context
+    from inhouse.workflows.spec import list_workflows
+
+    known = set(list_workflows(program.folder))
+    known |= set(Authors.of(build_context(program.state(), program.clock())).workflows)
+    if workflow not in known:
+        raise InvalidInput(
+            f"no workflow {workflow!r} in this program (workflows: "
+            f"{', '.join(sorted(known)) or 'none yet'}): an estimate counts for a workflow's runs"
+        )
+    return program.attest(
+        None,
+        MINUTES_KIND,
+        {"workflow": workflow, "minutes": minutes},
+        note or f"{minutes} minutes saved per run of {workflow}",
+    )
 
 
 def lagging_indicators(

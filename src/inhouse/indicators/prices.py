@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from inhouse.errors import InvalidInput, Refused
 from inhouse.indicators.model import CostsWord
 from inhouse.indicators.periods import Period
+from inhouse.plaintext import check_plain
 from inhouse.program.checks import CheckContext
 from inhouse.program.facts import Fact
 
@@ -66,6 +67,9 @@ def set_prices(
     for option, value in (("--input", input_per_mtok), ("--output", output_per_mtok)):
         if not math.isfinite(value) or value < 0:
             raise InvalidInput(f"{option} {value}: a price per 1M tokens is a number of 0 or more")
+    for option, text in (("--reference", reference), ("--currency", currency),
+                         ("--source", source)):  # fmt: skip
+        check_plain(text, what=option, one_line=True)
     payload = {
         "reference": reference.strip(),
         "price_input_per_mtok": input_per_mtok,

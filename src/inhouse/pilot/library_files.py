@@ -32,6 +32,9 @@ the files put them, except ``production`` where a second person is required: an 
 nobody's decision to promote, so the line says to move it with ``inhouse prompts label``. A
 file that contradicts the library (a version with other content under a number the library
 has) refuses the whole import, naming it: nothing is recorded.
+
+Export never overwrites a file holding what the library lacks (a version written by hand, a
+label moved by hand to where the library never moved it): it names the file and writes nothing.
 """
 
 from __future__ import annotations
@@ -126,20 +129,47 @@ def _differs(path: Path, text: str) -> bool:
 
 def _not_ahead(found: Library, path: Path, root: Path) -> None:
     """Refuse to overwrite an exported file that holds what the library does not (a version
-    written by hand and not imported yet, an edit, a file that no longer reads): it would be
-    lost. What the library holds alone is rewritten freely."""
+    written by hand and not imported yet, a label moved by hand, an edit, a file that no longer
+    reads): it would be lost. What the library holds alone is rewritten freely."""
     try:
         shown = str(path.relative_to(root.resolve()))
     except ValueError:
         shown = str(path)
     then = "nothing was written: import it first (`inhouse prompts import`), or move it away"
     try:
-        fresh = _new_versions(found, _read(path, shown))
+        read = _read(path, shown)
+        fresh = _new_versions(found, read)
     except InvalidInput as err:
         raise InvalidInput(f"{err}; {then}") from None
     if fresh:
         numbers = ", ".join(str(number) for number, _ in fresh)
         raise InvalidInput(f"{shown} holds version {numbers}, which the library lacks; {then}")
+    for label, number in _moved_by_hand(found, read):
+        ref = f"{read.name}@{number}"
+        how = then
+        if label == PRODUCTION and found.second_person:  # an import does not move it
+            how = (
+                f"nothing was written: move it (`inhouse prompts label {ref} {label}`, which a "
+                "second person confirms), or put the file's label back"
+            )
+        raise InvalidInput(
+            f"{shown} puts label {label} at {ref}, where the library never moved it; {how}"
+        )
+
+
+def _moved_by_hand(found: Library, read: _Read) -> list[tuple[str, int]]:
+    """The labels ``read`` puts where the library never moved them, nor was asked to (moved by
+    hand, or in another checkout). A label at a version it once held, or was asked to hold, is
+    an older export: the library knows it, and the file is rewritten freely."""
+    prompt = found.prompts.get(read.name)
+    if prompt is None:
+        return list(read.labels.items())
+    known = {(move.label, move.version) for move in prompt.moves}
+    return [
+        (label, number)
+        for label, number in read.labels.items()
+        if prompt.labels.get(label) != number and (label, number) not in known
+    ]
 
 
 # -- reading a folder ----------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from inhouse.errors import PlaybookError, UnknownPlay
+from inhouse.jsonfiles import MAX_DEPTH, TOO_DEEP, nests_too_deep
 
 __all__ = [
     "DEFAULT_PLAYBOOK",
@@ -266,6 +267,10 @@ def parse_playbook(text: str, *, source: str = "<playbook>") -> Playbook:
         data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as err:
         raise PlaybookError(f"{source} is not valid YAML: {err}") from None
+    except RecursionError:
+        data = TOO_DEEP
+    if nests_too_deep(data):
+        raise PlaybookError(f"{source} is not valid YAML: nested deeper than {MAX_DEPTH} levels")
     if not isinstance(data, dict):
         raise PlaybookError(f"{source}: a playbook is a mapping with name, version, plays")
     try:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import InvalidInput, NotAllowed, Refused
 from inhouse.pilot.roster import enrolled_person, require_lead
+from inhouse.plaintext import check_plain
 from inhouse.program.checks import Person
 from inhouse.program.counting import build_context, unsigned_signer
 from inhouse.program.facts import Fact, Provenance
@@ -127,8 +128,9 @@ def accept_owner(program: Program) -> Fact:
             f"{who.name} is not named owner of the support queue (its owner: {owner}): a rollout "
             "lead names one (`inhouse support owner PERSON`), then that person accepts"
         )
-    return _record(program, "support.queue", {"queue": named.name, "owner": who.name,
-                                              "accepted": True})  # fmt: skip
+    # the name as the log holds it, not typed now (one named before the rule stays takeable)
+    payload = {"queue": named.name, "owner": who.name, "accepted": True}
+    return _record(program, "support.queue", payload, typed=False)
 
 
 # -- tickets -------------------------------------------------------------------------------------
@@ -493,7 +495,17 @@ def _acting(program: Program) -> Person:
     return who
 
 
-def _record(program: Program, kind: str, payload: dict[str, Any]) -> Fact:
+#: the words a person types that are one line (a title, a queue's name); every other text
+#: (a description, a comment, a note) may run over lines
+_ONE_LINE = ("title", "queue")
+
+
+def _record(program: Program, kind: str, payload: dict[str, Any], *, typed: bool = True) -> Fact:
+    """Record ``payload``, once every text a person typed in it (``typed``) is plain
+    (:func:`~inhouse.plaintext.check_plain`): whoever lists the queue sees it in a terminal."""
+    for field, value in payload.items():
+        if typed and isinstance(value, str):
+            check_plain(value, what=f"the {field}", one_line=field in _ONE_LINE)
     return program.record_fact(
         None, kind, payload, provenance=Provenance.MEASURED, collector=COLLECTOR
     )

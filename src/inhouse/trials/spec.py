@@ -47,7 +47,7 @@ from pydantic import (
 )
 
 from inhouse.errors import InvalidInput, validation_problem_list, validation_problems
-from inhouse.jsonfiles import read_jsonl_objects, read_text
+from inhouse.jsonfiles import MAX_DEPTH, TOO_DEEP, nests_too_deep, read_jsonl_objects, read_text
 from inhouse.location import safe_join
 from inhouse.program.payloads import MAX_QUALITY_FLOOR
 from inhouse.runtimes.config import RuntimeConfig, named_runtime
@@ -256,6 +256,10 @@ def load_trial(folder: Path, name: str) -> TrialSpec:
         raw = yaml.safe_load(read_text(path, shown=shown))
     except yaml.YAMLError as err:
         raise InvalidInput(f"{shown} is not valid YAML: {err}") from None
+    except RecursionError:
+        raw = TOO_DEEP
+    if nests_too_deep(raw):
+        raise InvalidInput(f"{shown} is not valid YAML: nested deeper than {MAX_DEPTH} levels")
     if not isinstance(raw, dict):
         raise InvalidInput(f"{shown}: expected a mapping of fields at the top level")
     try:

@@ -14,7 +14,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from inhouse.errors import IdentityError, InhouseError, NotAllowed, RuntimeUnavailable
+from inhouse.errors import (
+    IdentityError,
+    InhouseError,
+    InvalidInput,
+    NotAllowed,
+    RuntimeUnavailable,
+)
+from inhouse.urls import http_url
 
 if TYPE_CHECKING:
     import httpx
@@ -22,6 +29,9 @@ if TYPE_CHECKING:
     from inhouse.identity import SigningKey
 
 __all__ = ["approve", "describe", "sign_in"]
+
+#: an approval code as the dashboard makes it (``secrets.token_urlsafe``): it goes in a path
+_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _answer(reply: httpx.Response, step: str) -> dict[str, Any]:
@@ -52,7 +62,7 @@ def sign_in(
 
     from inhouse.identity.delegation import sign_delegation
 
-    base = url.rstrip("/")
+    base = http_url(url, what="the dashboard's address").rstrip("/")
     own = client or httpx.Client(timeout=10.0)
     try:
         reply = own.get(f"{base}/login/challenge.json", params={"key_id": key.key_id})
@@ -161,7 +171,12 @@ def approve(
 
     from inhouse.identity.approval import sign_approval
 
-    base = url.rstrip("/")
+    base = http_url(url, what="the dashboard's address").rstrip("/")
+    if not _CODE.fullmatch(code.strip()):
+        raise InvalidInput(
+            f"{code!r} is not an approval code: the letters, digits, - and _ the dashboard shows"
+        )
+    code = code.strip()
     own = client or httpx.Client(timeout=10.0)
     try:
         body = _answer(own.get(f"{base}/approve/{code}.json"), "approval")

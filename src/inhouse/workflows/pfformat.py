@@ -27,6 +27,7 @@ import yaml
 
 from inhouse.checks import SUPPORTED_TYPES, check_type, parse_check
 from inhouse.errors import InvalidInput
+from inhouse.jsonfiles import loads, yaml_with
 from inhouse.workflows.template import render
 
 __all__ = [
@@ -71,13 +72,7 @@ _PromptfooYaml.add_implicit_resolver(
 
 def load_yaml_as_promptfoo(text: str, *, where: str) -> Any:
     """YAML ``text`` the way promptfoo reads it; an error names ``where`` and the line."""
-    try:
-        return yaml.load(text, Loader=_PromptfooYaml)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(err, "problem", None) or str(err)
-        raise InvalidInput(f"{where}:{line}: not valid YAML: {problem}") from None
+    return yaml_with(_PromptfooYaml, text, where=where)
 
 
 def is_reference(value: Any) -> bool:
@@ -187,14 +182,14 @@ def _rows(path: Path, shown: str, text: str, base: Path) -> Iterator[Row]:
             if not line.strip():
                 continue
             try:
-                value = json.loads(line)
+                value = loads(line)
             except ValueError as err:
                 raise InvalidInput(f"{shown}:{number}: not JSON ({err})") from None
             yield Row(f"{shown} line {number}", _entry(value, f"{shown}:{number}"), base)
         return
     if suffix == ".json":
         try:
-            data = json.loads(text)
+            data = loads(text)
         except ValueError as err:
             raise InvalidInput(f"{shown}: not JSON ({err})") from None
     else:
@@ -523,7 +518,7 @@ def _var_value(value: Any, files: Files, where: str, out: Converted) -> Any:
 def _structured(text: str, path: Path, where: str) -> Any:
     if path.suffix.lower() == ".json":
         try:
-            return json.loads(text)
+            return loads(text)
         except ValueError as err:
             raise InvalidInput(f"{where}: {path.name}: not JSON ({err})") from None
     return load_yaml_as_promptfoo(text, where=f"{where}: {path.name}")

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from inhouse.errors import InvalidInput
-from inhouse.jsonfiles import read_text
+from inhouse.jsonfiles import loads, read_text
 from inhouse.workflows.pfformat import (
     TEST_FILE_SUFFIXES,
     Converted,
@@ -313,9 +313,7 @@ class _Importer:
         self, where: str, text: str, suffix: str, label: str
     ) -> list[dict[str, Any]]:
         try:
-            data = (
-                json.loads(text) if suffix == ".json" else load_yaml_as_promptfoo(text, where=where)
-            )
+            data = loads(text) if suffix == ".json" else load_yaml_as_promptfoo(text, where=where)
         except (ValueError, InvalidInput):
             return self._variant(where, text, label)
         if isinstance(data, list) and data and all(isinstance(m, dict) for m in data):
@@ -328,7 +326,7 @@ class _Importer:
 
     def _variant(self, where: str, text: str, label: str) -> list[dict[str, Any]]:
         try:
-            chat = json.loads(text)
+            chat = loads(text)
         except ValueError:
             chat = None
         if isinstance(chat, list) and chat and all(isinstance(m, dict) for m in chat):
@@ -586,7 +584,7 @@ class _Importer:
                 [path] = self.files.resolve(str(tools), "providers[0].config.tools")
                 text = self.files.text(path, "tools")
                 parameters["tools"] = (
-                    json.loads(text)
+                    loads(text)
                     if path.suffix == ".json"
                     else load_yaml_as_promptfoo(text, where=path.name)
                 )

@@ -19,6 +19,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from inhouse.errors import InvalidInput
+from inhouse.jsonfiles import loads
 
 __all__ = [
     "Declared",
@@ -48,7 +49,7 @@ def _load(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     try:
-        return json.loads(value)
+        return loads(value)
     except ValueError as err:
         # reported by render() with the template's name in front
         raise InvalidInput(f"the load filter needs JSON text, got {value[:60]!r} ({err})") from None
@@ -229,7 +230,7 @@ def _parse_text(kind: VariableType, text: str, where: str) -> Any:
                 return word in _TRUE
             raise ValueError(text)
         if kind in ("list", "object"):
-            return json.loads(text)
+            return loads(text)
     except ValueError:
         raise InvalidInput(
             f"{where}: must be {_article(kind)}, got {text!r}"

@@ -29,6 +29,7 @@ from inhouse.support.importers.mapping import (
     record_tickets,
     token_from_env,
 )
+from inhouse.urls import http_url
 
 if TYPE_CHECKING:
     from inhouse.program import Program
@@ -56,6 +57,7 @@ def import_github(
         raise InvalidInput(f"repository {repo!r}: expected OWNER/REPO")
     if not label.strip():
         raise InvalidInput("--label: name the label that marks support issues")
+    api_url = http_url(api_url, what="--api-url")
     settings = load_import_settings(program)
     token = token_from_env("GITHUB_TOKEN", SERVICE)
     headers = {

@@ -29,6 +29,7 @@ from inhouse.support.importers.mapping import (
     record_tickets,
     token_from_env,
 )
+from inhouse.urls import http_url
 
 if TYPE_CHECKING:
     from inhouse.program import Program
@@ -45,9 +46,8 @@ _NOBODY = 1  # Zammad's user 1 ("-") owns unassigned tickets
 def import_zammad(program: Program, url: str, *, per_page: int = PER_PAGE) -> ImportReport:
     """Bring the tickets of the Zammad at ``url`` into the queue, once each step (``per_page``
     tickets a request)."""
+    url = http_url(url, what="Zammad URL")
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidInput(f"Zammad URL {url!r}: expected http(s)://HOST[:PORT]")
     settings = load_import_settings(program)
     token = token_from_env("ZAMMAD_TOKEN", SERVICE)
     headers = {"Authorization": f"Token token={token}", "Accept": "application/json"}

@@ -1,0 +1,98 @@
+"""What a person types into the support queue and the indicators, swept for bad input: each was
+recorded without a word, and now is refused with a reason, nothing recorded.
+
+- a control character in a ticket's text (an escape sequence repaints the terminal of whoever
+  runs `support list`; a line break in a title splits the queue's table);
+- a minutes-saved estimate for a workflow the program does not have (a typo): recorded, and
+  never used, since no run carries that name;
+- `sign-in login --timeout inf` (a traceback), or a wait of no seconds.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.clitools import cli
+
+_ESCAPE = "printer \x1b[2J\x1b[31mon fire\x07"
+
+
+@pytest.fixture
+def program(_isolated: Path) -> Path:
+    cli("init", "Acme", "--lead", "lena")
+    return _isolated
+
+
+def _facts(kind: str) -> list[dict[str, object]]:
+    listed: list[dict[str, object]] = json.loads(cli("fact", "list", "--kind", kind, "--json"))
+    return listed
+
+
+def test_a_control_character_in_a_tickets_text_is_refused(program: Path) -> None:
+    opening = ["support", "open", "--category", "it-broke", "--component", "gateway"]
+    for extra, field in (
+        ([_ESCAPE], "title"),
+        (["two\nlines"], "title"),
+        (["jammed", "--description", _ESCAPE], "description"),
+    ):
+        said = " ".join(cli(*opening, *extra, code=2).split())
+        assert f"the {field} holds a control character" in said, said
+    said = " ".join(cli("support", "owner", "lena", "--queue", "help\x1b[8m", code=2).split())
+    assert "the queue holds a control character" in said, said
+    assert _facts("ticket.opened") == [] and _facts("support.queue") == []
+    # a description over several lines, with a tab, is a description
+    cli(*opening, "jammed", "--description", "step 1\n\tstep 2\r\n")
+    for command in (
+        ["support", "comment", "T-1", _ESCAPE],
+        ["support", "resolve", "T-1", "--note", _ESCAPE],
+    ):
+        said = " ".join(cli(*command, code=2).split())
+        assert "holds a control character" in said, said
+    assert _facts("ticket.commented") == [] and _facts("ticket.resolved") == []
+
+
+def test_minutes_saved_for_a_workflow_the_program_lacks_is_refused(program: Path) -> None:
+    said = " ".join(cli("indicators", "minutes-saved", "triagge", "5", code=2).split())
+    assert "no workflow 'triagge' in this program (workflows: none yet)" in said, said
+    (program / "workflows").mkdir()
+    (program / "workflows" / "triage.yaml").write_text("name: triage\n")
+    said = " ".join(cli("indicators", "minutes-saved", "triagge", "5", code=2).split())
+    assert "(workflows: triage)" in said, said
+    assert _facts("indicators.minutes_saved") == []
+    assert "one run of triage saves 5 min" in cli("indicators", "minutes-saved", "triage", "5")
+    assert len(_facts("indicators.minutes_saved")) == 1
+
+
+@pytest.mark.parametrize("timeout", ["inf", "nan", "0", "-5", "1e9"])
+def test_sign_in_login_waits_a_number_of_seconds_it_can(program: Path, timeout: str) -> None:
+    """`--timeout inf` overflowed the clock the wait reads (OverflowError, a traceback after the
+    address was shown); nan, zero or less gave up at once, saying so in seconds it never waited.
+    Each is refused before the provider is asked."""
+    from inhouse.program import Program
+    from tests.people import suite_sign_in
+
+    opened = Program.open(program)
+    try:
+        suite_sign_in(opened)
+    finally:
+        opened.close()
+    said = " ".join(cli("sign-in", "login", "--no-browser", "--timeout", timeout, code=2).split())
+    assert "--timeout is seconds from 1 to 86400" in said, said
+    assert "open this address" not in said
+
+
+def test_a_price_snapshot_is_plain_text(program: Path) -> None:
+    """A price's reference, currency and source are shown in `indicators prices list` and the
+    report: a control character in one is refused, nothing recorded."""
+    prices = ["indicators", "prices", "set", "--input", "1", "--output", "2"]
+    for option in ("--reference", "--currency", "--source"):
+        given = {"--reference": "gpt", "--currency": "USD", "--source": "list price"}
+        given[option] = "US\x1b[8m" if option == "--currency" else _ESCAPE
+        said = " ".join(
+            cli(*prices, *[w for o, v in given.items() for w in (o, v)], code=2).split()
+        )
+        assert f"{option} holds a control character" in said, said
+    assert _facts("indicators.prices") == []
