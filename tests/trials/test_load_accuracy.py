@@ -14,8 +14,9 @@ later than :data:`DISTURBED_MS` (half the tolerance on TTFT) was disturbed, and 
 up to :data:`ROUNDS` in all; a round off on a machine that was not disturbed fails. When every
 round was disturbed, the least disturbed must still be within the tolerance plus the lateness
 the probe measured in it (TTFT and the last token up to that much later, TPOT, their difference
-over 15 gaps, up to twice that over 15): a gross error fails even then. Then the level is
-skipped, saying so: the machine could not measure ±5 % that time.
+over 15 gaps, up to twice that over 15), or the test fails naming that; and where it is, the
+test fails all the same, saying the machine could not measure ±5 % that time (never a skip:
+CI runs the suite alone on its machine, where a round is rarely disturbed, let alone five).
 
 Some readings no load explains, and fail at once, disturbed or not: no load makes the first or
 the last token come *early* (the stand-in keeps an absolute schedule, token k due at arrival +
@@ -143,7 +144,8 @@ def test_ttft_and_tpot_medians_are_within_5_percent(
     widened = _judge(*medians, late_ms=late_ms)
     assert widened is None, f"{widened}, even for a machine {late_ms:.1f} ms late"
     said = [f"{problem}, the machine {late:.1f} ms late" for late, _, problem in rounds]
-    pytest.skip(f"the machine was too busy to measure ±5 %, every round of {ROUNDS}: {said}")
+    # never a skip: a suite that cannot measure what it claims says so by failing
+    pytest.fail(f"the machine was too busy to measure ±5 %, every round of {ROUNDS}: {said}")
 
 
 def test_an_early_reading_fails_at_once_and_a_late_one_is_measured_again() -> None:
