@@ -16,6 +16,8 @@ Errors come from :mod:`inhouse.errors` and answer in one shape, whatever the rou
 from __future__ import annotations
 
 import json
+import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -73,6 +75,8 @@ _OWN_NAVIGATION = ("none", "same-origin")
 _ENDED = "session_ended"
 
 Handler = Callable[[Request], Awaitable[Response]]
+
+log = logging.getLogger("inhouse.web")
 
 
 def error_body(err: InhouseError) -> dict[str, Any]:
@@ -519,7 +523,16 @@ def create_app(
         return await inhouse_error(request, err)
 
     async def server_error(request: Request, exc: Exception) -> Response:
-        err = InhouseError(f"the dashboard failed: {type(exc).__name__}: {exc}")
+        # a bug, not a refusal: its text (a database error quotes its SQL and values) stays
+        # in the server's log, and the page names the entry an operator looks it up by
+        ref = secrets.token_hex(6)
+        log.error(
+            "unexpected error %s on %s %s", ref, request.method, request.url.path, exc_info=exc
+        )
+        err = InhouseError(
+            f"the dashboard failed unexpectedly (error {ref}): whoever runs it finds the details "
+            "under that id in its log"
+        )
         return await inhouse_error(request, err)
 
     return Starlette(
