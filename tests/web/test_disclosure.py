@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -12,6 +13,7 @@ from starlette.testclient import TestClient
 from inhouse.program import Program
 from inhouse.web import pages
 from inhouse.web.app import create_app
+from tests.conftest import Clock
 from tests.pilot.gateway_days import Pilot
 from tests.web.world import signed_in
 
@@ -47,3 +49,37 @@ def test_an_expected_error_keeps_its_message(client: TestClient, world: Pilot) -
     with signed_in(client, world, "bob"):
         reply = client.get("/plays/99.json")
     assert reply.status_code == 404 and "99" in reply.json()["error"]["message"]
+
+
+def test_reloading_a_full_verify_walks_the_log_once_per_head_and_while_fresh(
+    client: TestClient, world: Pilot, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``/audit?verify=full`` walked and folded the whole log on every request, by anyone
+    signed in: reloading it loaded the server as much as they liked. A walk's report answers
+    again for the same head for five minutes (saying when it ran); a new event, or the time
+    passing, walks again, and a log tampered with is still caught then."""
+    from inhouse.program import audit
+    from inhouse.program.events import EventKind
+
+    walks: list[int] = []
+    walk = audit.verify_chain
+
+    def counted(*args: Any, **kwargs: Any) -> audit.AuditReport:
+        walks.append(1)
+        return walk(*args, **kwargs)
+
+    monkeypatch.setattr(audit, "verify_chain", counted)
+    with signed_in(client, world, "bob"):
+        first = client.get("/audit.json?verify=full").json()["verification"]
+        for _ in range(20):
+            again = client.get("/audit.json?verify=full").json()["verification"]
+            assert again == first
+        assert "a walk from the first event, at" in client.get("/audit?verify=full").text
+        assert len(walks) == 1 and first["how"] == "full" and first["ok"], first
+        clock.advance(minutes=5)
+        later = client.get("/audit.json?verify=full").json()["verification"]
+        assert len(walks) == 2 and later["at"] != first["at"]
+        world.lead._append(EventKind.PLAY_EXITED, "lena", {"play": "prove-value"})
+        bad = client.get("/audit.json?verify=full").json()["verification"]
+        assert len(walks) == 3 and not bad["ok"], bad
+        assert client.get("/audit.json").json()["verification"]["how"] == "fold"

@@ -46,6 +46,7 @@ from inhouse.errors import (
     RequestTooLarge,
     UnknownPlay,
 )
+from inhouse.program.audit import SharedVerify
 from inhouse.web import pages
 from inhouse.web.approvals import Approvals
 from inhouse.web.render import render_page
@@ -99,6 +100,10 @@ class _Dashboard:
         self.program = program
         self.signins = SignIns(program, lasts)
         self.approvals = Approvals(self.signins)
+        # a full verify walks the whole log: one at a time, reused for the same head a while
+        self.verifies = SharedVerify(
+            program.store, lead_key=program.settings.lead_key, clock=program.clock
+        )
 
     def act(self, session: Session, action: Callable[[], Any], back: str) -> Response:
         """Do a form's ``action`` as the session's person and go ``back``; where its event
@@ -475,7 +480,9 @@ def create_app(
             "/audit",
             "audit",
             lambda r, p: pages.audit_page(
-                p, before=_int(r, "before"), full=r.query_params.get("verify") == "full"
+                p,
+                before=_int(r, "before"),
+                full=dash.verifies if r.query_params.get("verify") == "full" else None,
             ),
         ),
         Mount("/static", StaticFiles(directory=_HERE / "static"), name="static"),
