@@ -30,10 +30,10 @@ def test_an_unexpected_error_shows_an_id_and_logs_its_text_with_it(
 ) -> None:
     monkeypatch.setattr(pages, "audit_page", _fails)
     app = create_app(program=served)
-    with TestClient(app, follow_redirects=False, raise_server_exceptions=False) as client:
-        with signed_in(client, world, "bob"), caplog.at_level(logging.ERROR, "inhouse.web"):
-            as_json = client.get("/audit.json")
-            as_html = client.get("/audit")
+    client = TestClient(app, follow_redirects=False, raise_server_exceptions=False)
+    with client, signed_in(client, world, "bob"), caplog.at_level(logging.ERROR, "inhouse.web"):
+        as_json = client.get("/audit.json")
+        as_html = client.get("/audit")
     assert as_json.status_code == 500 and as_html.status_code == 500
     message = as_json.json()["error"]["message"]
     for shown in (message, as_html.text):

@@ -24,6 +24,7 @@ __all__ = [
     "ProgramOpt",
     "Typer",
     "err_console",
+    "literal",
     "out_console",
     "print_json",
     "print_rows",
@@ -136,18 +137,39 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
-@functools.cache
-def out_console() -> Any:
+def literal(value: Any) -> str:
+    """``value`` (text from elsewhere: a server's answer, a name someone typed) to put in a
+    line printed with Rich markup: printed as exactly itself, its ``[tags]`` not read as
+    markup (a ``[link=…]`` would be a hyperlink the terminal opens) and its control
+    characters written out."""
+    from inhouse.terminal import shown
+
+    return _escape(shown(value))
+
+
+def _console(**options: Any) -> Any:
+    """A Rich console that writes every string it prints through
+    :func:`inhouse.terminal.shown`: whatever a command prints (an error, a server's answer, a
+    table cell), no escape sequence in it reaches the terminal as one."""
     from rich.console import Console
 
-    return Console(highlight=False)
+    from inhouse.terminal import shown
+
+    class _Shown(Console):
+        def render_str(self, text: str, **kwargs: Any) -> Any:
+            return super().render_str(shown(text, lines=True), **kwargs)
+
+    return _Shown(highlight=False, **options)
+
+
+@functools.cache
+def out_console() -> Any:
+    return _console()
 
 
 @functools.cache
 def err_console() -> Any:
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False)
+    return _console(stderr=True)
 
 
 def print_json(data: Any) -> None:

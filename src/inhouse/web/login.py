@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import IdentityError, InhouseError, NotAllowed, RuntimeUnavailable
+from inhouse.terminal import shown as _shown
 
 if TYPE_CHECKING:
     import httpx
@@ -32,7 +33,10 @@ def _answer(reply: httpx.Response, step: str) -> dict[str, Any]:
     if reply.status_code != 200 or not isinstance(body, dict):
         error = body.get("error") if isinstance(body, dict) else None
         message = error.get("message") if isinstance(error, dict) else reply.text[:200]
-        raise NotAllowed(f"the dashboard refused the {step} ({reply.status_code}): {message}")
+        # the dashboard's words, shown as they are: never an escape sequence reaching a terminal
+        raise NotAllowed(
+            f"the dashboard refused the {step} ({reply.status_code}): {_shown(message)}"
+        )
     return body
 
 
@@ -127,19 +131,6 @@ def _fields(data: dict[str, Any]) -> list[str]:
         for name, value in sorted(data.items())
         if value not in ("", None)
     ]
-
-
-def _shown(value: Any) -> str:
-    """``value`` as text a terminal shows as it is: every control or format character (an
-    escape sequence that would move the cursor and paint over what was shown, a bidirectional
-    override) written out as its code instead."""
-    import unicodedata
-
-    text = str(value)
-    return "".join(
-        f"\\u{ord(c):04x}" if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c
-        for c in text
-    )
 
 
 def approve(
