@@ -15,7 +15,7 @@ from inhouse.web import pages
 from inhouse.web.app import create_app
 from tests.conftest import Clock
 from tests.pilot.gateway_days import Pilot
-from tests.web.world import signed_in
+from tests.web.world import key_of, signed_in
 
 #: what a database error says: the statement it ran, with the values it bound
 _SQL = "(psycopg.errors.UndefinedTable) SELECT payload FROM events WHERE person = 'omar'"
@@ -83,3 +83,80 @@ def test_reloading_a_full_verify_walks_the_log_once_per_head_and_while_fresh(
         bad = client.get("/audit.json?verify=full").json()["verification"]
         assert len(walks) == 3 and not bad["ok"], bad
         assert client.get("/audit.json").json()["verification"]["how"] == "fold"
+
+
+def test_asking_to_sign_in_tells_nobody_whose_a_key_is(client: TestClient, world: Pilot) -> None:
+    """The sign-in challenge answered anyone, signed in or not, the person a key id belongs
+    to (and, refusing, that a key id is nobody's). Asking now answers a sign-in request of the
+    same shape for any key id, naming nobody; the statement that names the person comes only
+    for that key's own signature, and every other signature (another person's key, a key
+    nobody enrolled, a request altered) is refused with one answer naming nobody."""
+    from inhouse.identity import SigningKey
+
+    bob, pia, stranger = key_of(world, "bob"), key_of(world, "pia"), SigningKey.generate()
+    names = {*world.people, "lena"}
+
+    def asked(key_id: str) -> dict[str, str]:
+        reply = client.get("/login/challenge.json", params={"key_id": key_id})
+        assert reply.status_code == 200, reply.text
+        assert set(reply.json()) == {"request"}, reply.text  # no statement: it names the person
+        request: dict[str, str] = reply.json()["request"]
+        assert "person" not in request and not set(request.values()) & names, request
+        return request
+
+    shapes = {key_id: sorted(asked(key_id)) for key_id in (bob.key_id, pia.key_id, stranger.key_id)}
+    assert len({tuple(shape) for shape in shapes.values()}) == 1, shapes
+
+    from inhouse.identity.delegation import sign_sign_in_request
+
+    def answer(signed: dict[str, object]) -> tuple[int, str]:
+        reply = client.post("/login/challenge.json", json=signed)
+        return reply.status_code, reply.text
+
+    bobs = asked(bob.key_id)
+    pia_signs_bobs = sign_sign_in_request(pia, {**bobs, "key_id": pia.key_id})
+    pia_signs_bobs["request"] = bobs  # pia's signature over bob's request
+    refusals = [
+        answer(pia_signs_bobs),
+        answer(sign_sign_in_request(stranger, asked(stranger.key_id))),
+        answer(sign_sign_in_request(bob, {**bobs, "issued": bobs["issued"][:-2] + "9Z"})),
+    ]
+    assert len({text for _, text in refusals}) == 1, refusals
+    status, text = refusals[0]
+    assert status == 403 and "does not verify" in text
+    assert not any(name in text for name in names), text  # the message is the server's own
+    status, text = answer(sign_sign_in_request(bob, bobs))
+    assert status == 200 and '"person":"bob"' in text.replace(" ", ""), text
+
+
+def test_the_cli_signs_a_sign_in_request_for_its_own_key_and_program_only(world: Pilot) -> None:
+    """What a dashboard asks the key to sign first is checked as the statement is: another
+    key's request, one carrying anything more (an event's fields, a person), or another
+    program's is refused, and nothing is signed or sent."""
+    import httpx
+
+    from inhouse.errors import IdentityError
+    from inhouse.identity.delegation import sign_in_request, sign_sign_in_request
+    from inhouse.web.login import sign_in
+
+    bob, pia = key_of(world, "bob"), key_of(world, "pia")
+    asked = sign_in_request(program="p", key_id=bob.key_id, nonce="n", issued="2026-11-16")
+    with pytest.raises(IdentityError, match="made for someone else"):
+        sign_sign_in_request(pia, asked)
+    with pytest.raises(IdentityError, match="carries exactly"):
+        sign_sign_in_request(bob, {**asked, "person": "bob"})
+    with pytest.raises(IdentityError, match="not a sign-in request"):
+        sign_sign_in_request(bob, {**asked, "type": "inhouse-session-delegation-v1"})
+    posted: list[bytes] = []
+
+    def dashboard(request: httpx.Request) -> httpx.Response:  # a stand-in: its answers are ours
+        if request.method == "POST":
+            posted.append(request.content)
+        return httpx.Response(200, json={"request": asked})
+
+    with (
+        httpx.Client(transport=httpx.MockTransport(dashboard)) as client,
+        pytest.raises(IdentityError, match="runs another program"),
+    ):
+        sign_in("https://dash.example", bob, program_id="q", client=client, now=world.clock())
+    assert posted == []

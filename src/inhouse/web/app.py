@@ -263,7 +263,14 @@ def create_app(
         key_id = request.query_params.get("key_id", "")
         if not key_id:
             raise InvalidInput("name the key that signs in: ?key_id=ed25519:…")
-        return _json({"statement": dash.signins.challenge(key_id)})
+        return _json({"request": dash.signins.request(key_id)})
+
+    async def challenge_signed(request: Request) -> Response:
+        try:
+            body = await request.json()
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidInput("send the signed sign-in request as JSON") from None
+        return _json({"statement": dash.signins.challenge(body)})
 
     async def delegation(request: Request) -> Response:
         try:
@@ -444,6 +451,7 @@ def create_app(
     routes: list[BaseRoute] = [
         Route("/login", login_page, methods=["GET"]),
         Route("/login/challenge.json", challenge, methods=["GET"]),
+        Route("/login/challenge.json", challenge_signed, methods=["POST"]),
         Route("/login/delegation.json", delegation, methods=["POST"]),
         Route("/login/{token}", redeem, methods=["GET"]),
         Route("/logout", logout, methods=["POST"]),

@@ -1,4 +1,5 @@
-"""The client side of sign-in (``inhouse web login``): fetch the server's challenge, check it,
+"""The client side of sign-in (``inhouse web login``): fetch the server's challenge (a sign-in
+request, signed to show the key is held, then the statement that names its person), check it,
 sign it with this person's own key, and get the one-time link back; and of approvals
 (``inhouse web approve``): agree, with that key, to one decision the dashboard holds.
 
@@ -54,13 +55,26 @@ def sign_in(
     is refused before anything is signed."""
     import httpx
 
-    from inhouse.identity.delegation import sign_delegation
+    from inhouse.identity.delegation import sign_delegation, sign_sign_in_request
 
     base = url.rstrip("/")
     own = client or httpx.Client(timeout=10.0)
     try:
         reply = own.get(f"{base}/login/challenge.json", params={"key_id": key.key_id})
-        statement = _answer(reply, "challenge").get("statement")
+        body = _answer(reply, "challenge")
+        request = body.get("request")
+        if isinstance(request, dict):
+            # the key shows it is held before the dashboard names its person
+            if program_id and request.get("program") != program_id:
+                raise IdentityError(
+                    f"the dashboard at {base} runs another program "
+                    f"({_shown(request.get('program'))}), not this folder's ({program_id}): "
+                    "nothing signed"
+                )
+            signed_request = sign_sign_in_request(key, request)
+            body = _answer(own.post(f"{base}/login/challenge.json", json=signed_request), "request")
+        # a dashboard of an earlier version answers the statement at once
+        statement = body.get("statement")
         if not isinstance(statement, dict):
             raise IdentityError("the dashboard's challenge carries no statement")
         if program_id and statement.get("program") != program_id:
