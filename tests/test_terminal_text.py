@@ -96,3 +96,19 @@ def test_a_gateways_health_is_printed_as_text(hostile: str) -> None:
     _shown_as_text(out)
     # the status, a refused key's person and reason, a model, its node, a problem, the usage
     assert " ".join(out.split()).count("[link=file:///etc/passwd]open me[/link]") == 7, out
+
+
+def test_every_string_a_command_prints_is_shown_as_text(capsys: pytest.CaptureFixture[str]) -> None:
+    """The consoles themselves write control characters out, whatever prints through them:
+    a table's cells (an identity provider's subject in `inhouse sign-in list`), a line
+    printed without markup, an error; the lines a command writes itself keep their breaks."""
+    from inhouse.cli._common import out_console, print_rows
+
+    print_rows([{"who": HOSTILE}], json=False, columns=("who",), cells=lambda r: (r["who"],))
+    out_console().print(HOSTILE, markup=False)
+    out_console().print("first line\nsecond line")
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out, repr(out)
+    assert out.count("\\u001b[2J") == 2 and "first line\nsecond line" in out
+    # a cell is data: its brackets are text (a stray closing tag crashed the table)
+    assert " ".join(out.split()).count("[link=file:///etc/passwd]open me[/link] [/bold]") == 2

@@ -16,6 +16,8 @@ from typer.core import TyperCommand, TyperGroup
 from inhouse.errors import InhouseError
 
 if TYPE_CHECKING:
+    from rich.text import Text
+
     from inhouse.program import Program
 
 __all__ = [
@@ -182,18 +184,25 @@ def print_rows(
     *,
     json: bool,
     columns: Sequence[str],
-    cells: Callable[[R], Sequence[str | None]],
+    cells: Callable[[R], Sequence[str | Text | None]],
 ) -> None:
     """A list command's answer: ``rows`` as JSON with ``--json``, else a plain table of
-    ``columns``, a line of ``cells(row)`` per row."""
+    ``columns``, a line of ``cells(row)`` per row. A cell is data (a name, a note, a payload,
+    a server's word), shown as exactly itself, never read as markup; a cell that is styled
+    says so by being a Rich ``Text``."""
     if json:
         print_json(rows)
         return
     from rich.table import Table
+    from rich.text import Text
+
+    from inhouse.terminal import shown
 
     table = Table(*columns, box=None)
     for row in rows:
-        table.add_row(*cells(row))
+        table.add_row(
+            *(Text(shown(c, lines=True)) if isinstance(c, str) else c for c in cells(row))
+        )
     out_console().print(table)
 
 
