@@ -11,7 +11,7 @@ from inhouse.program import Program
 from inhouse.program.audit import verify_chain
 from inhouse.web.login import sign_in
 from tests.pilot.gateway_days import Pilot
-from tests.web.world import approve_waiting, key_of, signed_in
+from tests.web.world import approve_waiting, challenge, key_of, signed_in
 
 PAGES = ["/", "/plays/1", "/plays/prove-value", "/pilot", "/prompts", "/support", "/governance",
          "/indicators", "/audit", "/audit?verify=full"]  # fmt: skip
@@ -48,7 +48,7 @@ def test_sign_in_needs_an_enrolled_key_and_the_link_works_once(
     from inhouse.errors import NotAllowed
     from inhouse.identity import SigningKey
 
-    with pytest.raises(NotAllowed, match="is not enrolled"):
+    with pytest.raises(NotAllowed, match="no key enrolled in this program made that signature"):
         sign_in(str(client.base_url), SigningKey.generate(), client=client, now=world.clock())
     link = sign_in(str(client.base_url), key_of(world, "bob"), client=client, now=world.clock())
     assert client.get(link).status_code == 303
@@ -62,18 +62,14 @@ def test_a_signature_by_another_key_than_the_challenge_named_is_refused(
 ) -> None:
     from inhouse.identity.delegation import sign_delegation
 
-    statement = client.get(
-        "/login/challenge.json", params={"key_id": key_of(world, "bob").key_id}
-    ).json()["statement"]
+    statement = challenge(client, key_of(world, "bob"))
     forged = sign_delegation(key_of(world, "bob"), statement)
     forged["signature"] = key_of(world, "pia").sign(b"anything")  # pia signs bob's sign-in
     reply = client.post("/login/delegation.json", json=forged)
     assert reply.status_code == 403
     assert "does not carry a valid signature" in reply.json()["error"]["message"]
     # a longer session than the server proposed, honestly signed: not what it proposed
-    statement = client.get(
-        "/login/challenge.json", params={"key_id": key_of(world, "bob").key_id}
-    ).json()["statement"]
+    statement = challenge(client, key_of(world, "bob"))
     altered = dict(statement, expires=statement["expires"].replace("T11:", "T12:"))
     assert altered != statement
     reply = client.post("/login/delegation.json",

@@ -19,6 +19,7 @@ from inhouse.web.app import COOKIE, create_app
 from tests.conftest import Clock
 from tests.pilot.gateway_days import Pilot
 from tests.web.test_app import PAGES, _twin
+from tests.web.world import challenge as challenge_of
 from tests.web.world import key_of, signed_in
 
 FORMS = ["/plays/1/handoff", "/pilot/survey", "/support/tickets", "/support/tickets/T-1/comment",
@@ -240,9 +241,7 @@ def test_a_challenge_is_signed_in_with_once_on_the_server_that_made_it_while_it_
     bob = key_of(world, "bob")
 
     def challenge(on: TestClient = client) -> dict[str, str]:
-        reply = on.get("/login/challenge.json", params={"key_id": bob.key_id})
-        statement: dict[str, str] = reply.json()["statement"]
-        return statement
+        return challenge_of(on, bob)
 
     def signed(statement: dict[str, str]) -> dict[str, object]:
         return sign_delegation(bob, statement, now=world.clock())

@@ -61,6 +61,18 @@ def key_of(pilot: Pilot, name: str) -> SigningKey:
     return pilot.people[name].key if name != "lena" else pilot.lead.key
 
 
+def challenge(client: httpx.Client, key: SigningKey) -> dict[str, str]:
+    """The delegation statement the dashboard asks ``key`` to sign: its sign-in request
+    fetched and signed with ``key`` first, as ``inhouse web login`` does."""
+    from inhouse.identity.delegation import sign_sign_in_request
+
+    request = client.get("/login/challenge.json", params={"key_id": key.key_id}).json()["request"]
+    reply = client.post("/login/challenge.json", json=sign_sign_in_request(key, request))
+    assert reply.status_code == 200, reply.text
+    statement: dict[str, str] = reply.json()["statement"]
+    return statement
+
+
 @contextmanager
 def signed_in(client: httpx.Client, pilot: Pilot, name: str) -> Iterator[httpx.Client]:
     """``client`` with ``name``'s session: signed in with their key, the link opened in a

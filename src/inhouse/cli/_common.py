@@ -16,6 +16,8 @@ from typer.core import TyperCommand, TyperGroup
 from inhouse.errors import InhouseError
 
 if TYPE_CHECKING:
+    from rich.text import Text
+
     from inhouse.program import Program
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "ProgramOpt",
     "Typer",
     "err_console",
+    "literal",
     "out_console",
     "print_json",
     "print_rows",
@@ -136,18 +139,39 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
-@functools.cache
-def out_console() -> Any:
+def literal(value: Any) -> str:
+    """``value`` (text from elsewhere: a server's answer, a name someone typed) to put in a
+    line printed with Rich markup: printed as exactly itself, its ``[tags]`` not read as
+    markup (a ``[link=…]`` would be a hyperlink the terminal opens) and its control
+    characters written out."""
+    from inhouse.terminal import shown
+
+    return _escape(shown(value))
+
+
+def _console(**options: Any) -> Any:
+    """A Rich console that writes every string it prints through
+    :func:`inhouse.terminal.shown`: whatever a command prints (an error, a server's answer, a
+    table cell), no escape sequence in it reaches the terminal as one."""
     from rich.console import Console
 
-    return Console(highlight=False)
+    from inhouse.terminal import shown
+
+    class _Shown(Console):
+        def render_str(self, text: str, **kwargs: Any) -> Any:
+            return super().render_str(shown(text, lines=True), **kwargs)
+
+    return _Shown(highlight=False, **options)
+
+
+@functools.cache
+def out_console() -> Any:
+    return _console()
 
 
 @functools.cache
 def err_console() -> Any:
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False)
+    return _console(stderr=True)
 
 
 def print_json(data: Any) -> None:
@@ -160,18 +184,25 @@ def print_rows(
     *,
     json: bool,
     columns: Sequence[str],
-    cells: Callable[[R], Sequence[str | None]],
+    cells: Callable[[R], Sequence[str | Text | None]],
 ) -> None:
     """A list command's answer: ``rows`` as JSON with ``--json``, else a plain table of
-    ``columns``, a line of ``cells(row)`` per row."""
+    ``columns``, a line of ``cells(row)`` per row. A cell is data (a name, a note, a payload,
+    a server's word), shown as exactly itself, never read as markup; a cell that is styled
+    says so by being a Rich ``Text``."""
     if json:
         print_json(rows)
         return
     from rich.table import Table
+    from rich.text import Text
+
+    from inhouse.terminal import shown
 
     table = Table(*columns, box=None)
     for row in rows:
-        table.add_row(*cells(row))
+        table.add_row(
+            *(Text(shown(c, lines=True)) if isinstance(c, str) else c for c in cells(row))
+        )
     out_console().print(table)
 
 

@@ -13,6 +13,7 @@ from inhouse.cli._common import (
     ProgramOpt,
     Typer,
     err_console,
+    literal,
     open_program,
     out_console,
     print_json,
@@ -87,7 +88,6 @@ def status(
     """Ask a running gateway for its health: models, nodes, drift, usage backlog, and the keys
     it refuses to serve (the program's log does not vouch for them), with why."""
     import httpx
-    from rich.markup import escape
 
     from inhouse.errors import RuntimeUnavailable
     from inhouse.gateway.config import read_gateway_settings
@@ -110,20 +110,27 @@ def status(
     out = out_console()
     refused = report.get("keys_refused", [])  # an older gateway does not list them
     more = f", {len(refused)} refused" if refused else ""
-    out.print(f"gateway at {url}: {report['status']}, {report['keys']} active key(s){more}")
+    # every word of it is the gateway's: printed as itself, never as markup or escape codes
+    out.print(
+        f"gateway at {literal(url)}: {literal(report['status'])}, "
+        f"{literal(report['keys'])} active key(s){more}"
+    )
     for key in refused:
-        out.print(f"  [yellow]key {escape(key['id'])} ({escape(key['person'])}) refused:[/] "
-                  f"{escape(key['reason'])}", soft_wrap=True)  # fmt: skip
+        out.print(f"  [yellow]key {literal(key['id'])} ({literal(key['person'])}) refused:[/] "
+                  f"{literal(key['reason'])}", soft_wrap=True)  # fmt: skip
     for name, route in report["models"].items():
         nodes = ", ".join(
-            f"{n['runtime']} {'up' if n['healthy'] else 'DOWN'}" for n in route["nodes"]
+            f"{literal(n['runtime'])} {'up' if n['healthy'] else 'DOWN'}" for n in route["nodes"]
         )
-        out.print(f"  {name} ({route['digest'][:19]}): {nodes or 'no node'}")
+        out.print(f"  {literal(name)} ({literal(route['digest'][:19])}): {nodes or 'no node'}")
         for problem in route["problems"]:
-            out.print(f"    [red]{problem}[/]")
+            out.print(f"    [red]{literal(problem)}[/]")
     usage = report["usage"]
-    failing = f", last error: {usage['last_error']}" if usage["last_error"] else ""
-    out.print(f"  usage log: {usage['written']} written, {usage['backlog']} waiting{failing}")
+    failing = f", last error: {literal(usage['last_error'])}" if usage["last_error"] else ""
+    out.print(
+        f"  usage log: {literal(usage['written'])} written, "
+        f"{literal(usage['backlog'])} waiting{failing}"
+    )
 
 
 @app.command("rollup")

@@ -6,7 +6,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from inhouse.cli._common import JsonOpt, ProgramOpt, Typer, open_program, out_console, print_rows
+from inhouse.cli._common import (
+    JsonOpt,
+    ProgramOpt,
+    Typer,
+    literal,
+    open_program,
+    out_console,
+    print_rows,
+)
 
 if TYPE_CHECKING:
     from inhouse.program.state import SignIn
@@ -107,8 +115,9 @@ def login(
     bound = opened.sign_in(
         open_browser=None if no_browser else webbrowser.open, say=say, timeout=timeout
     )
-    email = f" ({bound.email})" if bound.email else ""
-    console.print(f"Signed in: {bound.person} is {bound.subject}{email}.")
+    # the subject and e-mail are the provider's words
+    email = f" ({literal(bound.email)})" if bound.email else ""
+    console.print(f"Signed in: {literal(bound.person)} is {literal(bound.subject)}{email}.")
 
 
 @app.command("list")
@@ -197,12 +206,12 @@ def audit(program: ProgramOpt = None) -> None:
         )
         rests = f"; verifies {', '.join(key.bindings)}" if key.bindings else ""
         console.print(
-            f"  {key.kid or '(no kid)'}  {key.thumbprint}  {state}; pinned by {key.pinned_by}, "
-            f"{seen}{rests}" + ("  <- DOUBTFUL" if key.doubtful else "")
+            f"  {literal(key.kid or '(no kid)')}  {key.thumbprint}  {state}; pinned by "
+            f"{key.pinned_by}, {seen}{rests}" + ("  <- DOUBTFUL" if key.doubtful else "")
         )
     if report.published_not_pinned:
         console.print(
-            f"Published but not pinned: {', '.join(report.published_not_pinned)} "
+            f"Published but not pinned: {literal(', '.join(report.published_not_pinned))} "
             "(`inhouse sign-in keys` pins them)"
         )
     if report.doubtful:

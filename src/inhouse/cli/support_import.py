@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from inhouse.cli._common import JsonOpt, ProgramOpt, Typer, open_program, out_console, print_json
+from inhouse.cli._common import (
+    JsonOpt,
+    ProgramOpt,
+    Typer,
+    literal,
+    open_program,
+    out_console,
+    print_json,
+)
 
 if TYPE_CHECKING:
     from inhouse.support.importers import ImportReport
@@ -58,21 +66,24 @@ def _show(report: ImportReport, json: bool) -> None:
         print_json(report.to_dict())
         return
     console = out_console()
+    # ticket ids, accounts and reasons are the service's words: printed as themselves
     console.print(
-        f"{report.source}: {report.tickets} ticket(s) read, {len(report.recorded)} step(s) "
-        f"recorded, {report.already} already imported."
+        f"{literal(report.source)}: {report.tickets} ticket(s) read, {len(report.recorded)} "
+        f"step(s) recorded, {report.already} already imported."
     )
     for ticket, why in report.skipped:
-        console.print(f"  skipped {ticket}: {why}")
+        console.print(f"  skipped {literal(ticket)}: {literal(why)}")
     for ticket in report.defaulted_category:
-        console.print(f"  {ticket}: no it-broke/how-to/request label, imported as a request")
+        console.print(
+            f"  {literal(ticket)}: no it-broke/how-to/request label, imported as a request"
+        )
     if report.unmapped:
         console.print(
             "  not mapped to anyone enrolled (recorded without an actor; map them in "
             "the support.import.SOURCE.logins table or give them their roster e-mail):"
         )
         for account, steps in sorted(report.unmapped.items()):
-            console.print(f"    {account}: {steps} step(s)")
+            console.print(f"    {literal(account)}: {steps} step(s)")
 
 
 def register(group: typer.Typer) -> None:

@@ -58,6 +58,8 @@ def grant(
 @app.command("list")
 def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     """Every waiver granted, active or expired."""
+    from rich.text import Text
+
     print_rows(
         open_program(program).status()["waivers"],
         json=json,
@@ -70,6 +72,6 @@ def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
             w["note"],
             w["granted_by"],
             w["expires"],
-            "yes" if w["active"] else "[red]expired[/]",
+            "yes" if w["active"] else Text("expired", style="red"),
         ),
     )

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from inhouse.cli._common import ProgramOpt, Typer, err_console, out_console, state
+from inhouse.cli._common import ProgramOpt, Typer, err_console, literal, out_console, state
 
 app = Typer()
 
@@ -129,4 +129,4 @@ def approve(
         return typer.confirm("Sign it with your key?", default=False)
 
     answer = send(url, code, load_key(), confirm=confirm, program_id=program_id)
-    out.print(f"Approved and recorded ({answer.get('kind')}); the dashboard shows it.")
+    out.print(f"Approved and recorded ({literal(answer.get('kind'))}); the dashboard shows it.")

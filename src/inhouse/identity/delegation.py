@@ -9,6 +9,11 @@ that names exactly that key, this program, a key the roster holds for the actor,
 after the event. What this proves, and what it cannot, is in docs/concepts.md ("Signing in to the
 dashboard").
 
+Before it names the person, the dashboard asks the key to sign a *sign-in request*
+(:func:`sign_in_request`: the program, the key id, a nonce, a time), the same for any key id,
+so that nobody learns whose a key is without holding it; its own prefix makes that signature
+count for nothing else.
+
 Nothing here knows about rosters or plays: :func:`delegation_problem` takes a lookup from key id
 to (public key, person).
 """
@@ -26,12 +31,17 @@ from inhouse.identity.statements import read_statement, signed_material, utc_tex
 __all__ = [
     "DELEGATION_TYPE",
     "MAX_DELEGATION",
+    "SIGN_IN_REQUEST_TYPE",
     "SIGN_IN_SKEW",
     "Delegation",
     "delegation_problem",
     "delegation_statement",
     "read_delegation",
+    "read_sign_in_request",
     "sign_delegation",
+    "sign_in_request",
+    "sign_in_request_material",
+    "sign_sign_in_request",
 ]
 
 DELEGATION_TYPE = "inhouse-session-delegation-v1"
@@ -105,6 +115,61 @@ def delegation_statement(
         "issued": _text(issued),
         "expires": _text(expires),
     }
+
+
+SIGN_IN_REQUEST_TYPE = "inhouse-sign-in-request-v1"
+_REQUEST_FIELDS = ("type", "program", "key_id", "nonce", "issued")
+
+
+def sign_in_request(*, program: str, key_id: str, nonce: str, issued: str) -> dict[str, str]:
+    """What a dashboard asks a key to sign before it names the key's person: that the key is
+    held by whoever asks to sign in (the server), and nothing else."""
+    return {
+        "type": SIGN_IN_REQUEST_TYPE,
+        "program": program,
+        "key_id": key_id,
+        "nonce": nonce,
+        "issued": issued,
+    }
+
+
+def sign_in_request_material(request: Mapping[str, Any]) -> bytes:
+    """The bytes a key signs for a sign-in request: a prefix of their own, so that the
+    signature counts for nothing else (no event, delegation or approval)."""
+    return signed_material(b"inhouse-sign-in-request-v1", request)
+
+
+def read_sign_in_request(data: Any) -> tuple[dict[str, str], str]:
+    """The request and signature ``data`` (``{request, signature}``) carries;
+    :class:`IdentityError` naming what is wrong with its shape."""
+    from inhouse.errors import IdentityError
+
+    if not isinstance(data, Mapping) or not isinstance(data.get("request"), Mapping):
+        raise IdentityError("a signed sign-in request is {request, signature}")
+    request, signature = dict(data["request"]), data.get("signature")
+    if set(request) != set(_REQUEST_FIELDS) or not all(
+        isinstance(v, str) for v in request.values()
+    ):
+        raise IdentityError(f"a sign-in request carries exactly {', '.join(_REQUEST_FIELDS)}")
+    if request["type"] != SIGN_IN_REQUEST_TYPE:
+        raise IdentityError(f"not a sign-in request (type {request['type']!r})")
+    if not isinstance(signature, str):
+        raise IdentityError("the sign-in request carries no signature")
+    return request, signature
+
+
+def sign_sign_in_request(key: SigningKey, request: Mapping[str, Any]) -> dict[str, Any]:
+    """Sign the sign-in request a dashboard asked ``key`` to sign; refused unless it is one,
+    naming that key."""
+    from inhouse.errors import IdentityError
+
+    read, _ = read_sign_in_request({"request": request, "signature": ""})
+    if read["key_id"] != key.key_id:
+        raise IdentityError(
+            f"the sign-in request names key {read['key_id']}, not this shell's key "
+            f"{key.key_id}: it was made for someone else"
+        )
+    return {"request": read, "signature": key.sign(sign_in_request_material(read))}
 
 
 def sign_delegation(

@@ -14,7 +14,10 @@ to a file kept in git) catches that.
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -27,6 +30,7 @@ from inhouse.program.integrity import ChainVerifier
 __all__ = [
     "Anchor",
     "AuditReport",
+    "SharedVerify",
     "check_anchor",
     "read_anchor",
     "verify_chain",
@@ -44,6 +48,42 @@ class AuditReport:
     head_seq: int = 0
     signed: int = 0
     unsigned: int = 0
+
+
+#: how long a full verify's report answers again, for the same head of the log
+_FRESH = timedelta(minutes=5)
+
+
+class SharedVerify:
+    """Full verifies for a server that anyone signed in may ask for one (the dashboard's
+    ``/audit?verify=full``): each walks and folds the whole log, so one walk runs at a time,
+    and its report answers again, for the same head, for ``fresh`` after it ran (with when it
+    ran): reloading the page starts no walk. A new event, or the time passing, starts one."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        lead_key: str | None,
+        clock: Callable[[], datetime],
+        fresh: timedelta = _FRESH,
+    ) -> None:
+        self._store, self._lead_key, self._clock, self._fresh = store, lead_key, clock, fresh
+        self._last: tuple[tuple[int, str], datetime, AuditReport] | None = None
+        self._lock = threading.Lock()
+
+    def report(self, head: tuple[int, str]) -> tuple[AuditReport, datetime]:
+        """The full verify's report for the log whose head is ``head`` (its seq and hash, as
+        the fold read them), and when its walk ran."""
+        with self._lock:  # a second asker waits for the walk running, then reuses it
+            now = self._clock()
+            if self._last is not None:
+                seen, at, report = self._last
+                if seen == head and at <= now < at + self._fresh:
+                    return report, at
+            report = verify_chain(self._store, lead_key=self._lead_key)
+            self._last = (head, now, report)
+            return report, now
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ Errors come from :mod:`inhouse.errors` and answer in one shape, whatever the rou
 from __future__ import annotations
 
 import json
+import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -44,6 +46,7 @@ from inhouse.errors import (
     RequestTooLarge,
     UnknownPlay,
 )
+from inhouse.program.audit import SharedVerify
 from inhouse.web import pages
 from inhouse.web.approvals import Approvals
 from inhouse.web.render import render_page
@@ -74,6 +77,8 @@ _ENDED = "session_ended"
 
 Handler = Callable[[Request], Awaitable[Response]]
 
+log = logging.getLogger("inhouse.web")
+
 
 def error_body(err: InhouseError) -> dict[str, Any]:
     """The one JSON error shape of the dashboard's API (docs/web.md)."""
@@ -95,6 +100,10 @@ class _Dashboard:
         self.program = program
         self.signins = SignIns(program, lasts)
         self.approvals = Approvals(self.signins)
+        # a full verify walks the whole log: one at a time, reused for the same head a while
+        self.verifies = SharedVerify(
+            program.store, lead_key=program.settings.lead_key, clock=program.clock
+        )
 
     def act(self, session: Session, action: Callable[[], Any], back: str) -> Response:
         """Do a form's ``action`` as the session's person and go ``back``; where its event
@@ -254,7 +263,14 @@ def create_app(
         key_id = request.query_params.get("key_id", "")
         if not key_id:
             raise InvalidInput("name the key that signs in: ?key_id=ed25519:…")
-        return _json({"statement": dash.signins.challenge(key_id)})
+        return _json({"request": dash.signins.request(key_id)})
+
+    async def challenge_signed(request: Request) -> Response:
+        try:
+            body = await request.json()
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidInput("send the signed sign-in request as JSON") from None
+        return _json({"statement": dash.signins.challenge(body)})
 
     async def delegation(request: Request) -> Response:
         try:
@@ -435,6 +451,7 @@ def create_app(
     routes: list[BaseRoute] = [
         Route("/login", login_page, methods=["GET"]),
         Route("/login/challenge.json", challenge, methods=["GET"]),
+        Route("/login/challenge.json", challenge_signed, methods=["POST"]),
         Route("/login/delegation.json", delegation, methods=["POST"]),
         Route("/login/{token}", redeem, methods=["GET"]),
         Route("/logout", logout, methods=["POST"]),
@@ -471,7 +488,9 @@ def create_app(
             "/audit",
             "audit",
             lambda r, p: pages.audit_page(
-                p, before=_int(r, "before"), full=r.query_params.get("verify") == "full"
+                p,
+                before=_int(r, "before"),
+                full=dash.verifies if r.query_params.get("verify") == "full" else None,
             ),
         ),
         Mount("/static", StaticFiles(directory=_HERE / "static"), name="static"),
@@ -519,7 +538,16 @@ def create_app(
         return await inhouse_error(request, err)
 
     async def server_error(request: Request, exc: Exception) -> Response:
-        err = InhouseError(f"the dashboard failed: {type(exc).__name__}: {exc}")
+        # a bug, not a refusal: its text (a database error quotes its SQL and values) stays
+        # in the server's log, and the page names the entry an operator looks it up by
+        ref = secrets.token_hex(6)
+        log.error(
+            "unexpected error %s on %s %s", ref, request.method, request.url.path, exc_info=exc
+        )
+        err = InhouseError(
+            f"the dashboard failed unexpectedly (error {ref}): whoever runs it finds the details "
+            "under that id in its log"
+        )
         return await inhouse_error(request, err)
 
     return Starlette(

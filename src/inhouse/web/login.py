@@ -1,4 +1,5 @@
-"""The client side of sign-in (``inhouse web login``): fetch the server's challenge, check it,
+"""The client side of sign-in (``inhouse web login``): fetch the server's challenge (a sign-in
+request, signed to show the key is held, then the statement that names its person), check it,
 sign it with this person's own key, and get the one-time link back; and of approvals
 (``inhouse web approve``): agree, with that key, to one decision the dashboard holds.
 
@@ -21,6 +22,7 @@ from inhouse.errors import (
     NotAllowed,
     RuntimeUnavailable,
 )
+from inhouse.terminal import shown as _shown
 from inhouse.urls import http_url
 
 if TYPE_CHECKING:
@@ -42,7 +44,10 @@ def _answer(reply: httpx.Response, step: str) -> dict[str, Any]:
     if reply.status_code != 200 or not isinstance(body, dict):
         error = body.get("error") if isinstance(body, dict) else None
         message = error.get("message") if isinstance(error, dict) else reply.text[:200]
-        raise NotAllowed(f"the dashboard refused the {step} ({reply.status_code}): {message}")
+        # the dashboard's words, shown as they are: never an escape sequence reaching a terminal
+        raise NotAllowed(
+            f"the dashboard refused the {step} ({reply.status_code}): {_shown(message)}"
+        )
     return body
 
 
@@ -60,13 +65,26 @@ def sign_in(
     is refused before anything is signed."""
     import httpx
 
-    from inhouse.identity.delegation import sign_delegation
+    from inhouse.identity.delegation import sign_delegation, sign_sign_in_request
 
     base = http_url(url, what="the dashboard's address").rstrip("/")
     own = client or httpx.Client(timeout=10.0)
     try:
         reply = own.get(f"{base}/login/challenge.json", params={"key_id": key.key_id})
-        statement = _answer(reply, "challenge").get("statement")
+        body = _answer(reply, "challenge")
+        request = body.get("request")
+        if isinstance(request, dict):
+            # the key shows it is held before the dashboard names its person
+            if program_id and request.get("program") != program_id:
+                raise IdentityError(
+                    f"the dashboard at {base} runs another program "
+                    f"({_shown(request.get('program'))}), not this folder's ({program_id}): "
+                    "nothing signed"
+                )
+            signed_request = sign_sign_in_request(key, request)
+            body = _answer(own.post(f"{base}/login/challenge.json", json=signed_request), "request")
+        # a dashboard of an earlier version answers the statement at once
+        statement = body.get("statement")
         if not isinstance(statement, dict):
             raise IdentityError("the dashboard's challenge carries no statement")
         if program_id and statement.get("program") != program_id:
@@ -137,19 +155,6 @@ def _fields(data: dict[str, Any]) -> list[str]:
         for name, value in sorted(data.items())
         if value not in ("", None)
     ]
-
-
-def _shown(value: Any) -> str:
-    """``value`` as text a terminal shows as it is: every control or format character (an
-    escape sequence that would move the cursor and paint over what was shown, a bidirectional
-    override) written out as its code instead."""
-    import unicodedata
-
-    text = str(value)
-    return "".join(
-        f"\\u{ord(c):04x}" if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c
-        for c in text
-    )
 
 
 def approve(

@@ -284,10 +284,43 @@ def openapi_document() -> dict[str, Any]:
     paths["/login/challenge.json"] = {
         "get": {
             "operationId": "login_challenge",
-            "summary": "Step 1 of sign-in: the statement your key is asked to sign",
+            "summary": "Step 1 of sign-in: the sign-in request your key signs first (the "
+            "same for any key id: it names nobody)",
             "parameters": [
                 {"name": "key_id", "in": "query", "required": True, "schema": {"type": "string"}}
             ],
+            "responses": {
+                "200": {
+                    "description": "the sign-in request to sign",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["request"],
+                                "properties": {"request": _OBJECT},
+                            }
+                        }
+                    },
+                },
+                **_errors(400),
+            },
+        },
+        "post": {
+            "operationId": "login_challenge_signed",
+            "summary": "Step 1, signed: the sign-in request signed by its key; answers the "
+            "statement your key is asked to sign",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["request", "signature"],
+                            "properties": {"request": _OBJECT, "signature": {"type": "string"}},
+                        }
+                    }
+                },
+            },
             "responses": {
                 "200": {
                     "description": "the delegation statement to sign",
@@ -303,7 +336,7 @@ def openapi_document() -> dict[str, Any]:
                 },
                 **_errors(400, 403),
             },
-        }
+        },
     }
     paths["/login/delegation.json"] = {
         "post": {

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from inhouse.program import Program
+    from inhouse.program.audit import SharedVerify
     from inhouse.program.facts import Fact
     from inhouse.program.status_shape import PlayView, Status
 
@@ -639,12 +640,12 @@ def _plain(item: Any) -> dict[str, Any]:
 
 
 def audit_page(
-    program: Program, *, before: int | None = None, full: bool = False
+    program: Program, *, before: int | None = None, full: SharedVerify | None = None
 ) -> dict[str, Any]:
     """The event log, newest first, a page at a time, with the person who signed each event
     (a dashboard session's events say so); and the chain's verification: the fold's, checked
-    as it read every event, or a fresh walk from the first event (``full``)."""
-    from inhouse.program.audit import verify_chain
+    as it read every event, or a walk from the first event (``full``: the server's, reused
+    for the same head while it is fresh)."""
     from inhouse.program.events import read_events_after
 
     state = program.state()
@@ -681,6 +682,7 @@ def audit_page(
     verifier = state.verifier
     verification: dict[str, Any] = {
         "how": "fold",
+        "at": None,  # as the fold read each event
         "ok": state.tampered is None,
         "checked": verifier.checked,
         "signed": verifier.signed,
@@ -688,10 +690,11 @@ def audit_page(
         "problem": None if state.tampered is None else state.tampered[0],
         "first_bad_seq": None if state.tampered is None else state.tampered[1],
     }
-    if full:
-        report = verify_chain(program.store, lead_key=program.settings.lead_key)
+    if full is not None:
+        report, walked = full.report((head, verifier.prev))
         verification = {
             "how": "full",
+            "at": walked.astimezone(UTC).isoformat(timespec="seconds"),
             "ok": report.ok,
             "checked": report.checked,
             "signed": report.signed,

@@ -1,9 +1,12 @@
 """Sign-in with the person's own key, no passwords; sessions and their CSRF tokens.
 
-1. ``inhouse web login`` asks for a challenge naming its key id. The server proposes a
-   delegation statement: this program, that person and key, a fresh session key (Ed25519,
-   derived from a secret kept in this process's memory only and the nonce), a nonce carrying
-   the server's MAC, issued now, expiring with the session
+1. ``inhouse web login`` asks for a challenge naming its key id, and gets a sign-in request
+   to sign (:func:`inhouse.identity.delegation.sign_in_request`): this program, that key, a
+   nonce carrying the server's MAC, issued now. It is the same for any key id, enrolled or
+   not, so asking tells nobody whose a key is. Signed by that key, enrolled and not revoked,
+   it is answered with a delegation statement: that person and key, a fresh session key
+   (Ed25519, derived from a secret kept in this process's memory only and the nonce), a nonce
+   carrying the server's MAC, issued now, expiring with the session
    (:mod:`inhouse.identity.delegation`). It keeps nothing until the statement comes back
    signed, so asking (which needs no signature) fills no memory and locks nobody out.
 2. The CLI checks the statement names its own key and signs it with the person's key; the server
@@ -85,19 +88,63 @@ class SignIns:
     _links: dict[str, _Link] = field(default_factory=dict)
     _sessions: dict[str, Session] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    #: the public key a sign-in request naming a key nobody enrolled is checked against
+    _nobody: str = field(default_factory=lambda: _throwaway_public_key())
 
     def _now(self) -> datetime:
         return self.program.clock()
 
-    def challenge(self, key_id: str) -> dict[str, str]:
-        """The statement ``key_id``'s holder is asked to sign (step 1)."""
+    def request(self, key_id: str) -> dict[str, str]:
+        """The sign-in request ``key_id``'s holder signs first (step 1): made the same way
+        for any key id, enrolled or not, so that it tells whoever asks nothing of whose a key
+        is (the statement that follows names the person)."""
+        from inhouse.identity.delegation import sign_in_request
+
+        issued, fresh = utc_text(self._now()), secrets.token_urlsafe(18)
+        nonce = f"{fresh}.{self._mac('request', fresh, key_id, issued)}"
+        return sign_in_request(
+            program=self.program.state().program_id, key_id=key_id, nonce=nonce, issued=issued
+        )
+
+    def challenge(self, signed: Any) -> dict[str, str]:
+        """The statement the holder of the key that signed ``signed`` (a request of
+        :meth:`request`, ``{request, signature}``) is asked to sign (step 1, once the key
+        showed it is held)."""
+        from inhouse.identity import verify_signature
+        from inhouse.identity.delegation import read_sign_in_request, sign_in_request_material
+
+        # one answer for a key not enrolled, revoked or not the signer: before a valid
+        # signature, nobody learns whether, or whose, a key is
+        unproven = NotAllowed(
+            "the sign-in request does not verify: no key enrolled in this program made that "
+            "signature over a request this server made in the last two minutes (a key not "
+            "enrolled or revoked, or a request altered or expired): sign in with the key you "
+            "joined with"
+        )
+        try:
+            request, signature = read_sign_in_request(signed)
+        except IdentityError as err:
+            raise InvalidInput(str(err)) from None
         state = self.program.state()
+        key_id, nonce, issued = request["key_id"], request["nonce"], request["issued"]
+        fresh, _, mac = nonce.partition(".")
+        expected = self._mac("request", fresh, key_id, issued)
+        made = _moment(issued)
         person = state.person_of_key(key_id)
-        if person is None:
-            raise NotAllowed(
-                f"key {key_id} is not enrolled in program {state.name!r} (or was revoked): "
-                "sign in with the key you joined with"
-            )
+        record = state.keys.get(key_id)
+        # a key nobody enrolled is checked as long as one that is (against a key nobody
+        # holds): how long the refusal took tells nothing either
+        public = record.public_key if record is not None else self._nobody
+        verified = verify_signature(public, sign_in_request_material(request), signature)
+        if (
+            made is None
+            or request["program"] != state.program_id
+            or not hmac.compare_digest(mac.encode(), expected.encode())
+            or not made <= self._now() < made + _CHALLENGE_TTL
+            or person is None
+            or not verified
+        ):
+            raise unproven
         if state.people[person].service:
             raise NotAllowed(f"{person} is a service: people sign in, services do not")
         issued, fresh = utc_text(self._now()), secrets.token_urlsafe(18)
@@ -246,6 +293,12 @@ class SignIns:
             del self._links[name]
         for nonce in [nonce for nonce, until in self._spent.items() if until <= now]:
             del self._spent[nonce]
+
+
+def _throwaway_public_key() -> str:
+    from inhouse.identity import SigningKey
+
+    return SigningKey.generate().public_key
 
 
 def _moment(text: str) -> datetime | None:

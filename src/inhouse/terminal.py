@@ -1,0 +1,35 @@
+"""Text from elsewhere, made safe to show in a terminal.
+
+What a server answers (a dashboard's error, a gateway's health, an identity provider's claims, a
+ticket system's fields) reaches the person's terminal. Written as it came, an escape sequence in
+it moves the cursor, clears the screen or repaints what was shown (a fake prompt, a line
+hidden), and a bidirectional override reorders it. :func:`shown` writes every such character
+out as its code instead, so the text shows as exactly what it is. The CLI's consoles pass every
+string they print through it (:mod:`inhouse.cli._common`); Rich markup in such text is
+escaped where it is printed (``literal`` there).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+__all__ = ["shown"]
+
+#: control (C0, DEL, C1), format (bidirectional overrides, zero-width joiners) and line or
+#: paragraph separators: none prints as itself
+_HIDDEN = ("Cc", "Cf", "Zl", "Zp")
+
+
+def shown(value: Any, *, lines: bool = False) -> str:
+    """``value`` as text a terminal shows as it is: every control or format character
+    written out as its code (``\\u001b``); with ``lines``, newlines and tabs stay (text the
+    program wrote itself, over several lines)."""
+    text = str(value)
+    kept = "\n\t" if lines else ""
+    if text.isprintable() or all(c in kept or c.isprintable() for c in text):
+        return text  # the usual case, at every line the CLI prints
+    return "".join(
+        f"\\u{ord(c):04x}" if c not in kept and unicodedata.category(c) in _HIDDEN else c
+        for c in text
+    )
