@@ -375,19 +375,37 @@ def pilot_size(ctx: CheckContext) -> Result:
         # the exit was made on the roster's teams alone: re-judging it would re-judge every
         # grant the reach guards let through on it since. Asked only where the members' word
         # falls short: a pass on it stays the pass the handoff was accepted on. The roster's
-        # teams as it exited on them: a correction is today's rule's
-        roster = {t for person, added in pilot.items() if (t := added_team(ctx, person, added))}
+        # teams as it exited on them: a correction is today's rule's, and so is a member added
+        # since (else a lead alone keeps the exit holding, typing a team for each newcomer)
+        mark = ctx.exited[_PILOT][1]
+        roster = {
+            t
+            for person, added in pilot.items()
+            if added.id <= mark and (t := added_team(ctx, person, added))
+        }
+        known = {team_key(team) for team in roster}
+        later = {team_key(t): t for person, t in confirmed.items() if pilot[person].id > mark}
+        roster |= {team for key, team in later.items() if key not in known}
+        # what the members added since said (their own word, a lead's correction)
+        words = [f for f in said if pilot[str(f.payload["person"])].id > mark]
+        since = (
+            ""
+            if all(added.id <= mark for added in pilot.values())
+            else (f"; a member added since counts by today's rule, their own word{unborne}")
+        )
         if len(roster) >= teams_needed:
             return passed(
                 f"{len(pilot)} members across {len(roster)} teams (as the roster names them, a "
                 "lead's word: play 4 exited before a member's own word on their team was "
-                f"asked){aside}",
+                f"asked{since}){aside}",
                 *evidence,
+                *words,
             )
         return failed(
             f"the pilot spans {len(roster)} team(s) ({names(sorted(roster))}); the play wants "
-            f"{teams_needed}{aside}",
+            f"{teams_needed}{since}{aside}",
             *evidence,
+            *words,
         )
     return failed(
         f"the pilot spans {len(teams)} team(s) ({names(sorted(teams))}) where the members' "

@@ -3,7 +3,7 @@ reviews, a ticket resolved without the builder."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -79,17 +79,22 @@ def widening_requested(ctx: CheckContext) -> Result:
 
 def _widening(ctx: CheckContext, *, sealed: bool) -> Result:
     """widening-requested's judgment; ``sealed``: an imported request by when its signer sealed
-    it, where the log dated it later (False: by the log's time, the rule before)."""
+    it, where the log dated it later (False: by the log's time, the rule before, for the
+    requests play 5 exited on; one recorded since is dated as sealed)."""
     inside = insiders(ctx)
     exit_mark = ctx.exited.get("pilot")
     since = exit_mark[0] if exit_mark is not None else None
     requests = ctx.facts.of("access.request")
+    # the rule before dates by the log only what play 5 exited on: a request recorded since is
+    # dated as sealed, else whoever carries an old envelope in makes it new demand
+    support = ctx.exited.get("support")
+    by_log = -1 if sealed or support is None else support[1]
+
+    def made(f: Fact) -> datetime:
+        return f.at if f.id <= by_log else f.made
+
     # after the exit: later, or at the same instant but recorded after it
-    late = [
-        f
-        for f in requests
-        if exit_mark is not None and (f.made if sealed else f.at, f.id) > exit_mark
-    ]
+    late = [f for f in requests if exit_mark is not None and (made(f), f.id) > exit_mark]
     outside = [f for f in late if f.by not in inside]
     counted, aside = one_per_machine(ctx, {f.by for f in outside}, inside)
     aside, unsigned = split_aside(ctx, aside, inside)
@@ -258,10 +263,22 @@ def champions_named(ctx: CheckContext) -> Result:
     if result.outcome is Outcome.PASS or _SUPPORT not in ctx.exited:
         return result
     # play 5 exited on the roster's teams alone (the rule it exited on): asked only where the
-    # members' word falls short, so a pass on it stays the pass its handoff was accepted on
-    roster = {person: added_team(ctx, person, added) or _NO_TEAM for person, added in pilot.items()}
+    # members' word falls short, so a pass on it stays the pass its handoff was accepted on.
+    # Only what the exit was judged on is spared: a member added since, and a champion named
+    # since, count by today's rule (their team as they confirmed it), else the lead's roster
+    # alone would decide each new team's champion
+    mark = ctx.exited[_SUPPORT][1]
+    # a member's team as today's rule counts it (the one they confirmed), as the roster-only
+    # rule shows it (no team: its label)
+    today = {person: team or _NO_TEAM for person, team in confirmed.items()}
+    roster = {p: added_team(ctx, p, added) or _NO_TEAM for p, added in pilot.items()
+              if added.id <= mark}  # fmt: skip
+    to_cover = set(roster.values()) | {
+        team_of(ctx, p, added) or _NO_TEAM for p, added in pilot.items() if added.id > mark
+    }
+    roster |= {p: today[p] for p, added in pilot.items() if added.id > mark and p in today}
     kept = _champions(
-        ctx, pilot, roster, set(roster.values()), lambda team: team or _NO_TEAM, {}, ""
+        ctx, pilot, roster, to_cover, lambda team: team or _NO_TEAM, {}, "", later=(mark, today)
     )
     if kept.outcome is not Outcome.PASS:
         return result
@@ -284,11 +301,13 @@ def _champions(
     key: Callable[[str], str],
     labels: dict[str, str],
     unconfirmed: str,
+    later: tuple[int, Mapping[str, str]] | None = None,
 ) -> Result:
     """champions-named over ``covered`` (the teams that need a champion, as ``key`` reads a
     team's name; ``labels``: how to show one), a champion counting for the team ``teams`` gives
     them (the members whose team counts); ``unconfirmed``: what the reason adds about the
-    members whose team does not count."""
+    members whose team does not count. ``later``: an event (seq) and the teams a naming after
+    it counts for instead (today's, for an exit judged on the roster's)."""
 
     def shown(team: str) -> str:
         return labels.get(team, team)
@@ -308,7 +327,8 @@ def _champions(
             continue
         # a member champions the team they confirmed (one whose team does not count champions
         # none yet: the reason says what they run); anyone else, the roster's
-        theirs = teams.get(name) if name in pilot else key(person.team)
+        now = teams if later is None or fact.id <= later[0] else later[1]
+        theirs = now.get(name) if name in pilot else key(person.team)
         if theirs != team:
             continue
         # a champion is found in the pilot: a name from outside it (an alias on the lead's

@@ -1,0 +1,231 @@
+"""An earlier, laxer rule a check keeps "once the play exited" spares only what the exit was
+judged on: facts recorded up to the exit's mark (``CheckContext.exited``, its event). Evidence
+recorded since is judged by today's rule, else one person uses the laxer rule for new evidence
+(a lead's roster alone deciding a newcomer's team, an old envelope carried in as new demand).
+
+Each check is tested both ways: the forgery after the exit is refused, and the exit's own
+judgment, on the evidence it was judged on, stands as it did (its accepted handoff hashed that
+evidence, and must not go stale)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from itertools import count
+from typing import Any
+
+from inhouse.program.checks import CheckContext, Outcome, Person, Result, evaluate
+from inhouse.program.facts import Fact, FactSet, Provenance, validate_payload
+
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+ISSUER = "https://login.acme.example"
+_ids = count(1)
+#: the track every pilot member is on: one measured step
+STEPS = [{"id": "first", "type": "first-answered-request", "rests_on": ["usage.daily"],
+          "params": {}}]  # fmt: skip
+
+
+def fact(kind: str, by: str = "lena", at: datetime = NOW, **payload: Any) -> Fact:
+    """A fact ``by`` signed with their own key, from their own laptop (their word)."""
+    sealed_at = payload.pop("sealed_at", None)
+    return Fact(
+        id=next(_ids), kind=kind, version=1, payload=validate_payload(kind, payload),
+        provenance=Provenance.ATTESTED, by=by, collector=None, comment="said so", expires=None,
+        at=at, machine=f"{by}-laptop", imported=sealed_at is not None, sealed_at=sealed_at,
+    )  # fmt: skip
+
+
+def person(name: str, team: str = "", *roles: str) -> Person:
+    return Person(name=name, team=team, roles=frozenset(roles))
+
+
+def context(
+    facts: Iterable[Fact], people: dict[str, Person], exited: dict[str, tuple[datetime, int]],
+    **params: Any,
+) -> CheckContext:  # fmt: skip
+    """Everyone enrolled from a laptop of their own and signed in with the organisation's
+    sign-in: told apart, so only the rule under test decides."""
+    return CheckContext(
+        facts=FactSet(facts), people=people, owners={"pilot": "lena", "support": "omar"},
+        now=NOW, params=params, machines={who: frozenset({f"{who}-laptop"}) for who in people},
+        exited=exited, signed_in={name: f"u-{name}" for name in people}, sign_in_issuer=ISSUER,
+    )  # fmt: skip
+
+
+def lead_and_owner() -> dict[str, Person]:
+    return {
+        "lena": person("lena", "platform", "rollout-lead", "play-owner"),
+        "omar": person("omar", "support", "play-owner"),
+    }
+
+
+def added(name: str, team: str) -> Fact:
+    """The lead adds ``name`` to the pilot, the roster naming ``team`` for them."""
+    return fact("pilot.member", person=name, track="support", team=team, steps=STEPS)
+
+
+def says(name: str, team: str) -> Fact:
+    """``name``'s own word, with their key, on the team they work in."""
+    return fact("pilot.team", by=name, person=name, team=team)
+
+
+def ids(result: Result) -> list[int]:
+    return sorted(f.id for f in result.evidence)
+
+
+# -- pilot-size: the roster's teams, for the members play 4 exited on ------------------------------
+
+LIMITS = {"min": 5, "max": 10, "min_teams": 3}
+
+
+def _pilot_at_exit() -> tuple[dict[str, Person], list[Fact]]:
+    """Five members on three of the roster's teams, none of whom said their team: a pilot play 4
+    exited on before a member's own word was asked."""
+    people = lead_and_owner()
+    teams = ["team0", "team1", "team2", "team0", "team1"]
+    for i, team in enumerate(teams):
+        people[f"p{i}"] = person(f"p{i}", team, "pilot-user")
+    return people, [added(f"p{i}", team) for i, team in enumerate(teams)]
+
+
+def test_pilot_size_keeps_the_exit_it_was_judged_on() -> None:
+    """The upgrade: the exit judged on the roster's teams keeps its pass, on the same evidence
+    (the members' facts its handoff hashed)."""
+    people, at_exit = _pilot_at_exit()
+    exited = {"pilot": (NOW, at_exit[-1].id)}
+    kept = evaluate("pilot-size", context(at_exit, people, exited, **LIMITS))
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert "a lead's word: play 4 exited before" in kept.reason
+    assert ids(kept) == sorted(f.id for f in at_exit)
+
+
+def test_pilot_size_judges_members_added_since_the_exit_by_todays_rule() -> None:
+    """The forgery: after play 4 exited, the members of two teams leave and the lead adds
+    three newcomers, typing a team for each: the roster alone spans three teams again, and the
+    exit (and every grant the reach guards let through on it) holds on the lead's word. A member
+    added since counts toward the spread by their own word, as in any program."""
+    people, at_exit = _pilot_at_exit()
+    exited = {"pilot": (NOW, at_exit[-1].id)}
+    gone = [fact("pilot.member", person=p, track="support", action="removed", steps=STEPS)
+            for p in ("p1", "p2", "p4")]  # fmt: skip
+    for name, team in (("p5", "team1"), ("p6", "team2"), ("p7", "team1")):
+        people[name] = person(name, team, "pilot-user")
+    newcomers = [added("p5", "team1"), added("p6", "team2"), added("p7", "team1")]
+    facts = [*at_exit, *gone, *newcomers]
+    forged = evaluate("pilot-size", context(facts, people, exited, **LIMITS))
+    assert forged.outcome is Outcome.FAIL, forged.reason
+    assert "the pilot spans 1 team(s) (team0)" in forged.reason
+    assert "a member added since counts by today's rule, their own word" in forged.reason
+    # the newcomers say, with their own keys, the teams the roster names: their teams count
+    words = [says("p5", "team1"), says("p6", "team2"), says("p7", "team1")]
+    honest = evaluate("pilot-size", context([*facts, *words], people, exited, **LIMITS))
+    assert honest.outcome is Outcome.PASS, honest.reason
+    assert "across 3 teams" in honest.reason
+    assert {f.id for f in words} <= set(ids(honest))
+
+
+# -- champions-named: the roster's teams, for the members and namings play 5 exited on ----------
+
+
+def _champions_at_exit() -> tuple[dict[str, Person], list[Fact]]:
+    """Four members on two of the roster's teams, none of whom said their team, and a champion
+    for each, named by the lead and accepted: what play 5 exited on, before a member's own word
+    was asked."""
+    people = lead_and_owner()
+    for i, team in enumerate(["team0", "team1", "team0", "team1"]):
+        people[f"p{i}"] = person(f"p{i}", team, "pilot-user")
+    people["p0"] = person("p0", "team0", "pilot-user", "champion")
+    people["p1"] = person("p1", "team1", "pilot-user", "champion")
+    facts = [added(name, people[name].team) for name in ("p0", "p1", "p2", "p3")]
+    for name in ("p0", "p1"):
+        team = people[name].team
+        facts.append(fact("pilot.champion", person=name, team=team))
+        facts.append(fact("pilot.champion", by=name, person=name, team=team, accepted=True))
+    return people, facts
+
+
+def test_champions_named_keeps_the_exit_it_was_judged_on() -> None:
+    """The upgrade: the exit judged on the roster's teams keeps its pass, on the same evidence
+    (the namings and acceptances its handoff hashed)."""
+    people, at_exit = _champions_at_exit()
+    exited = {"pilot": (NOW - timedelta(days=30), 0), "support": (NOW, at_exit[-1].id)}
+    kept = evaluate("champions-named", context(at_exit, people, exited))
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert "a lead's word: play 5 exited before" in kept.reason
+    assert ids(kept) == sorted(f.id for f in at_exit if f.kind == "pilot.champion")
+
+
+def test_champions_named_judges_a_team_added_since_the_exit_by_todays_rule() -> None:
+    """The forgery: after play 5 exited, the lead adds a member on a new team and names them
+    its champion; on the roster alone, the lead's word decides that team's champion. A member
+    added since, and a naming since, count by today's rule: the champion's own word on their
+    team."""
+    people, at_exit = _champions_at_exit()
+    exited = {"pilot": (NOW - timedelta(days=30), 0), "support": (NOW, at_exit[-1].id)}
+    people["p4"] = person("p4", "team2", "pilot-user", "champion")
+    later = [added("p4", "team2"), fact("pilot.champion", person="p4", team="team2"),
+             fact("pilot.champion", by="p4", person="p4", team="team2", accepted=True)]  # fmt: skip
+    forged = evaluate("champions-named", context([*at_exit, *later], people, exited))
+    assert forged.outcome is Outcome.FAIL, forged.reason
+    assert "no champion for team(s)" in forged.reason and "team2" in forged.reason
+    # p4 says, with their own key, that they work in team2: their naming counts
+    honest = [*at_exit, *later, says("p4", "team2")]
+    passed = evaluate("champions-named", context(honest, people, exited))
+    assert passed.outcome is Outcome.PASS, passed.reason
+
+
+def test_champions_named_judges_a_naming_since_the_exit_by_todays_rule() -> None:
+    """The forgery: after play 5 exited, team0's champion steps down and the lead names p2, a
+    member the exit was judged with, champion of team0, though p2 said, with their own key,
+    they work in team1. A naming since counts for the team its champion confirmed."""
+    people, at_exit = _champions_at_exit()
+    exited = {"pilot": (NOW - timedelta(days=30), 0), "support": (NOW, at_exit[-1].id)}
+    people["p0"] = person("p0", "team0", "pilot-user")  # no longer a champion
+    people["p2"] = person("p2", "team0", "pilot-user", "champion")
+    later = [says("p2", "team1"), fact("pilot.champion", person="p2", team="team0"),
+             fact("pilot.champion", by="p2", person="p2", team="team0", accepted=True)]  # fmt: skip
+    forged = evaluate("champions-named", context([*at_exit, *later], people, exited))
+    assert forged.outcome is Outcome.FAIL, forged.reason
+    assert "no champion for team(s) team0" in forged.reason
+
+
+# -- widening-requested: requests by the log's time, for those play 5 exited on -----------------
+
+
+def _widening_exits() -> tuple[dict[str, Person], datetime, datetime]:
+    people = {**lead_and_owner(), "bea": person("bea", "legal"), "cal": person("cal", "sales")}
+    return people, NOW - timedelta(days=30), NOW - timedelta(days=10)
+
+
+def test_widening_requested_keeps_the_request_play_5_exited_on() -> None:
+    """The upgrade: play 5 started (and exited) on bea's request, sealed before play 4 exited
+    and carried in after it, when requests were dated by the log: that request still counts."""
+    people, pilot_at, support_at = _widening_exits()
+    carried = fact("access.request", by="bea", at=pilot_at + timedelta(days=1),
+                   sealed_at=pilot_at - timedelta(days=1), person="bea")  # fmt: skip
+    exited = {"pilot": (pilot_at, carried.id - 1), "support": (support_at, carried.id + 1)}
+    kept = evaluate("widening-requested", context([carried], people, exited))
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert "play 5 (support) exited before a request was judged by when it was sealed" in (
+        kept.reason
+    )
+    assert ids(kept) == [carried.id]
+
+
+def test_widening_requested_dates_a_request_carried_in_since_by_its_seal() -> None:
+    """The forgery: after play 5 exited, whoever holds cal's envelope, sealed while the pilot
+    ran, carries it in: by the log's time it is new demand. A request recorded since is dated
+    as it was sealed."""
+    people, pilot_at, support_at = _widening_exits()
+    mark = next(_ids)
+    exited = {"pilot": (pilot_at, mark - 1), "support": (support_at, mark)}
+    carried = fact("access.request", by="cal", at=support_at + timedelta(days=1),
+                   sealed_at=pilot_at - timedelta(days=1), person="cal")  # fmt: skip
+    forged = evaluate("widening-requested", context([carried], people, exited))
+    assert forged.outcome is Outcome.FAIL, forged.reason
+    assert "cal asked before play 4 (pilot) exited" in forged.reason
+    # a request cal seals after the pilot exited counts, carried in whenever
+    fresh = fact("access.request", by="cal", at=support_at + timedelta(days=2),
+                 sealed_at=pilot_at + timedelta(days=1), person="cal")  # fmt: skip
+    honest = evaluate("widening-requested", context([carried, fresh], people, exited))
+    assert honest.outcome is Outcome.PASS, honest.reason
