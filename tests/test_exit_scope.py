@@ -229,3 +229,40 @@ def test_widening_requested_dates_a_request_carried_in_since_by_its_seal() -> No
                  sealed_at=pilot_at + timedelta(days=1), person="cal")  # fmt: skip
     honest = evaluate("widening-requested", context([carried, fresh], people, exited))
     assert honest.outcome is Outcome.PASS, honest.reason
+
+
+# -- agent-boundaries: tools offered through no agent's key, on the days play 5 exited on ---------
+
+
+def _offered(day: str, who: str) -> Fact:
+    """The gateway's signed day: ``who`` offered the model a shell tool through their own key."""
+    tools = {who: {"requests": 3, "tools": ["shell"]}}
+    return fact("usage.daily", by="gateway", day=day, people={}, unbound_tools=tools)
+
+
+def test_agent_boundaries_keeps_the_days_play_5_exited_on() -> None:
+    """The upgrade: play 5 exited on "no local agents registered" while the gateway's signed
+    usage showed a tool offered through a person's own key: the exit keeps its judgment, on the
+    same (no) evidence, though the gateway signs that day again since."""
+    people = lead_and_owner()
+    seen = _offered((NOW - timedelta(days=3)).date().isoformat(), "lena")
+    exited = {"support": (NOW - timedelta(days=2), seen.id)}
+    again = _offered((NOW - timedelta(days=3)).date().isoformat(), "lena")  # totals changed
+    for facts in ([seen], [seen, again]):
+        kept = evaluate("agent-boundaries", context(facts, people, exited))
+        assert kept.outcome is Outcome.NOT_APPLICABLE, kept.reason
+        assert kept.reason.startswith("no local agents registered; note: play 5 (support)")
+        assert kept.evidence == ()
+
+
+def test_agent_boundaries_counts_tools_offered_since_the_exit() -> None:
+    """The forgery: after play 5 exited, lena runs an agent on her own gateway key, no boundary
+    around its tools; by the rule before, no day would ever count. A day since counts."""
+    people = lead_and_owner()
+    mark = next(_ids)
+    exited = {"support": (NOW - timedelta(days=2), mark)}
+    since = _offered((NOW - timedelta(days=1)).date().isoformat(), "lena")
+    result = evaluate("agent-boundaries", context([since], people, exited))
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "lena offered shell on" in result.reason
+    assert ids(result) == [since.id]

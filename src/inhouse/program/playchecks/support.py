@@ -486,15 +486,19 @@ def agent_boundaries(ctx: CheckContext) -> Result:
     person's own gateway key is an agent without a boundary: the check fails while the
     gateway's signed daily usage (``usage.daily``, its ``unbound_tools``) shows tools offered
     the model through a key bound to no agent within the last ``window_days`` (30) days. A play
-    5 that has exited keeps its exit's judgment (an exit is not taken back), and says what
-    today's rule finds."""
-    result = _agent_boundaries(ctx, unbound=True)
+    5 that has exited keeps its exit's judgment (an exit is not taken back) on the days it was
+    judged on, and says what today's rule finds: tools offered on another day since count."""
+    result = _agent_boundaries(ctx, after=-1)
     if "support" not in ctx.exited:
         return result
+    # the rule before spares only the days play 5 exited on: tools offered since, through a key
+    # bound to no agent, are today's rule's (else an agent run on a person's own key after the
+    # exit would never count)
+    mark = ctx.exited["support"][1]
     return kept_from_before(
         result,
         (
-            lambda: _agent_boundaries(ctx, unbound=False),
+            lambda: _agent_boundaries(ctx, after=mark),
             "play 5 (support) exited, and its exit stands on the rule before tools offered "
             "through a key bound to no agent counted; today's rule fails",
         ),
@@ -502,11 +506,12 @@ def agent_boundaries(ctx: CheckContext) -> Result:
     )
 
 
-def _agent_boundaries(ctx: CheckContext, *, unbound: bool) -> Result:
-    """agent-boundaries' judgment; ``unbound``: tools the gateway saw offered through a key
-    bound to no agent fail it (False: the rule before, registered agents only)."""
+def _agent_boundaries(ctx: CheckContext, *, after: int) -> Result:
+    """agent-boundaries' judgment: tools the gateway saw offered through a key bound to no
+    agent fail it, but on the days whose such tools it signed by event ``after`` (the rule
+    before counted registered agents only: ``after`` the exit it judged; -1: today's rule)."""
     registered_only = _registered_boundaries(ctx)
-    offered = _unbound_tools(ctx) if unbound else None
+    offered = _unbound_tools(ctx, after)
     if offered is None:
         return registered_only
     said, shown = offered
@@ -515,21 +520,29 @@ def _agent_boundaries(ctx: CheckContext, *, unbound: bool) -> Result:
     return failed(said, *shown, *registered_only.evidence)
 
 
-def _unbound_tools(ctx: CheckContext) -> tuple[str, list[Fact]] | None:
+def _unbound_tools(ctx: CheckContext, after: int) -> tuple[str, list[Fact]] | None:
     """What the gateway's signed daily usage of the last ``window_days`` says of tools offered
-    the model through keys bound to no agent (None: none), and the facts saying it. A day
-    signed again restates the day: each signed day's tools are kept (a later fact, signed
-    after its rows were edited or dropped, unsays nothing the gateway measured before)."""
+    the model through keys bound to no agent (None: none), and the facts saying it; a day
+    whose such tools were signed by event ``after`` left out. A day signed again restates the
+    day: each signed day's tools are kept (a later fact, signed after its rows were edited or
+    dropped, unsays nothing the gateway measured before)."""
     width = int(ctx.param("window_days", 30))
     first = (ctx.now.date() - timedelta(days=width)).isoformat()
     last = ctx.now.date().isoformat()
     # person -> day -> (requests, tools named, how many more were offered than named)
     seen: dict[str, dict[str, tuple[int, set[str], int]]] = {}
     shown: list[Fact] = []
+    # a day whose tools the earlier judgment saw (signed by ``after``) stays its, signed again
+    # since or not: the gateway signs a day again when its totals change
+    judged = {
+        str(f.payload.get("day"))
+        for f in ctx.facts.of("usage.daily")
+        if f.id <= after and f.payload.get("unbound_tools")
+    }
     for fact in ctx.facts.of("usage.daily"):
         day = str(fact.payload.get("day"))
         offered = fact.payload.get("unbound_tools")
-        if not isinstance(offered, dict) or not first <= day <= last:
+        if day in judged or not isinstance(offered, dict) or not first <= day <= last:
             continue
         shown.append(fact)
         for person, each in offered.items():
