@@ -266,3 +266,49 @@ def test_agent_boundaries_counts_tools_offered_since_the_exit() -> None:
     assert result.outcome is Outcome.FAIL, result.reason
     assert "lena offered shell on" in result.reason
     assert ids(result) == [since.id]
+
+
+# -- pilot-enabled: a day only a member's agent used, for the steps play 4 exited on -------------
+
+
+def _enabled(who: str, day: Fact) -> list[Fact]:
+    """``who``'s own record of their one step, resting on the gateway's ``day``, and of their
+    finished track."""
+    step = fact("enablement.step", by=who, person=who, track="support", step="first",
+                how="first answered request", evidence=[day.id])  # fmt: skip
+    done = fact("enablement.completed", by=who, person=who, track="support", steps=["first"])
+    return [step, done]
+
+
+def _agent_day() -> tuple[dict[str, Person], list[Fact], Fact]:
+    """p0 and p1 in the pilot; the gateway's day on which p0's requests all came through their
+    agent's key, p1's through their own."""
+    people = {**lead_and_owner(), "p0": person("p0", "team0", "pilot-user"),
+              "p1": person("p1", "team1", "pilot-user")}  # fmt: skip
+    signed = {"p0": {"requests": 3, "own": 0}, "p1": {"requests": 2, "own": 2}}
+    day = fact("usage.daily", by="gateway", day=NOW.date().isoformat(), people=signed)
+    return people, [added("p0", "team0"), added("p1", "team1")], day
+
+
+def test_pilot_enabled_keeps_the_steps_play_4_exited_on() -> None:
+    """The upgrade: play 4 exited on p0's step resting on a day only their agent used, before
+    own-key requests were asked: the exit keeps its pass, on the same evidence."""
+    people, members, day = _agent_day()
+    steps = [*_enabled("p0", day), *_enabled("p1", day)]
+    exited = {"pilot": (NOW, steps[-1].id)}
+    kept = evaluate("pilot-enabled", context([*members, day, *steps], people, exited))
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert set(ids(kept)) == {day.id, *(f.id for f in steps)}
+
+
+def test_pilot_enabled_judges_a_step_recorded_since_the_exit_by_todays_rule() -> None:
+    """The forgery: after play 4 exited, p0 records their first-request step themselves, naming
+    the day only their agent used: by the rule before it is borne out. A step recorded since
+    is judged by today's rule."""
+    people, members, day = _agent_day()
+    honest = _enabled("p1", day)
+    exited = {"pilot": (NOW, honest[-1].id)}
+    late = _enabled("p0", day)
+    result = evaluate("pilot-enabled", context([*members, day, *honest, *late], people, exited))
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "none through p0's own" in result.reason
