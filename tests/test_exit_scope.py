@@ -10,6 +10,7 @@ evidence, and must not go stale)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
@@ -312,3 +313,49 @@ def test_pilot_enabled_judges_a_step_recorded_since_the_exit_by_todays_rule() ->
     result = evaluate("pilot-enabled", context([*members, day, *honest, *late], people, exited))
     assert result.outcome is Outcome.FAIL, result.reason
     assert "none through p0's own" in result.reason
+
+
+# -- pilot-would-resist-losing: answers from a lent account, for those play 4 exited on -----------
+
+
+def _lent_survey(mark_after_answers: bool) -> CheckContext:
+    """Three signed-in members, one keen; a1 and a2, listed by lena and signed in with her own
+    account, answer keen and are released (every key revoked). ``mark_after_answers``: play 4
+    exited after every answer (else: after the survey opened, before any answer)."""
+    people = lead_and_owner()
+    for i, name in enumerate(["p0", "p1", "p2", "a1", "a2"]):
+        people[name] = person(name, f"team{i}", "pilot-user")
+    facts = [added(name, people[name].team) for name in ("p0", "p1", "p2", "a1", "a2")]
+    opened = fact("survey.opened", survey="s1", closes=NOW + timedelta(days=14))
+    facts.append(opened)
+    keen = {"p0": False, "p1": False, "p2": True, "a1": True, "a2": True}
+    answers = [fact("survey.response", by=name, person=name, survey="s1",
+                    would_resist_losing=is_keen) for name, is_keen in keen.items()]  # fmt: skip
+    mark = answers[-1].id if mark_after_answers else opened.id
+    ctx = context([*facts, *answers], people, {"pilot": (NOW, mark)})
+    signed = {name: f"u-{name}" for name in people if name not in ("a1", "a2")}
+    held = {name: frozenset({account}) for name, account in signed.items()}
+    held |= {"a1": frozenset({"u-lena"}), "a2": frozenset({"u-lena"})}
+    return replace(ctx, signed_in=signed, subjects_held=held)
+
+
+def test_pilot_would_resist_losing_keeps_the_answers_play_4_exited_on() -> None:
+    """The upgrade: play 4 exited hearing a1 and a2, before a member's answer had to come from
+    an account of their own: the exit keeps its pass, on the same answers."""
+    ctx = _lent_survey(mark_after_answers=True)
+    kept = evaluate("pilot-would-resist-losing", ctx)
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert "play 4 exited before a member's answer had to come from an account" in kept.reason
+    assert len(kept.evidence) == 5
+
+
+def test_pilot_would_resist_losing_hears_no_lent_account_since_the_exit() -> None:
+    """The forgery: after play 4 exited, lena lends her account to "members" in turn, each
+    answering keen and released: by the rule before, the pilot speaks as many people. An
+    answer given since is judged by today's rule."""
+    ctx = _lent_survey(mark_after_answers=False)
+    result = evaluate("pilot-would-resist-losing", ctx)
+    assert result.outcome is not Outcome.PASS, result.reason
+    assert "not counted: a1, a2, released since, signed in with an account lena held" in (
+        result.reason
+    )

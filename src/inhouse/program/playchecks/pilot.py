@@ -986,11 +986,17 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
     if not lent or _PILOT not in ctx.exited:
         return result
     # play 4 exited before a released member's answer had to come from an account of their
-    # own: the exit stands, said (the reach guards judge exits by the checks loaded now)
+    # own: the exit stands, said (the reach guards judge exits by the checks loaded now). Only
+    # the answers it was judged on: one given since is today's rule's, else a lead lending her
+    # account to "members" in turn after the exit speaks for the pilot as many people
+    mark = ctx.exited[_PILOT][1]
+    since = {str(f.payload["person"]) for f in ctx.facts.of("survey.response") if f.id > mark}
     return kept_from_before(
         result,
         (
-            lambda: _heard(ctx, survey, pilot, share, {}),
+            lambda: _heard(
+                ctx, survey, pilot, share, {p: h for p, h in lent.items() if p in since}
+            ),
             "play 4 exited before a member's answer had to come from an account of their own, "
             f"which {names(sorted(lent))}'s did not",
         ),
