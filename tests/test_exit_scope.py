@@ -359,3 +359,35 @@ def test_pilot_would_resist_losing_hears_no_lent_account_since_the_exit() -> Non
     assert "not counted: a1, a2, released since, signed in with an account lena held" in (
         result.reason
     )
+
+
+# -- value-proven: a floor over the cap, for the verdict play 1 exited on ------------------------
+
+
+def _wide_verdict() -> Fact:
+    """A proven verdict whose quality floor (30 points) is over today's cap."""
+    return fact("trial.verdict", by="lena", trial="t", verdict="proven", proven_on=["faster"],
+                quality_ok=True, quality_floor=30.0)  # fmt: skip
+
+
+def test_value_proven_keeps_the_verdict_play_1_exited_on() -> None:
+    """The upgrade: play 1 exited on a verdict with a floor over the cap: it keeps its pass, on
+    the same verdict, and says so."""
+    wide = _wide_verdict()
+    exited = {"prove-value": (NOW, wide.id)}
+    kept = evaluate("value-proven", context([wide], lead_and_owner(), exited))
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert "(play 1 exited before the cap)" in kept.reason
+    assert ids(kept) == [wide.id]
+
+
+def test_value_proven_judges_a_verdict_recorded_since_the_exit_by_todays_rule() -> None:
+    """The forgery: after play 1 exited, the trial's author records a new verdict with a floor
+    over the cap (the Python API): by the rule before, its "acceptable quality" stands. A
+    verdict recorded since is judged by today's rule."""
+    mark = next(_ids)
+    wide = _wide_verdict()
+    exited = {"prove-value": (NOW - timedelta(days=1), mark)}
+    result = evaluate("value-proven", context([wide], lead_and_owner(), exited))
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "set `quality_floor` to at most 20" in result.reason

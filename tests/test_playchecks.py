@@ -673,7 +673,7 @@ def test_programs_already_past_a_play_keep_their_exits_under_the_stricter_rules(
     wide = fact("trial.verdict", trial="t", verdict="proven", proven_on=["faster"],
                 quality_ok=True, quality_floor=30.0)  # fmt: skip
     assert run("value-proven", wide).outcome is Outcome.FAIL
-    spared = run("value-proven", wide, exited={"prove-value": (NOW - timedelta(days=9), 0)})
+    spared = run("value-proven", wide, exited={"prove-value": (NOW - timedelta(days=9), wide.id)})
     assert spared.outcome is Outcome.PASS
     assert "note: it allowed the candidate to trail the status quo by 30 pass-rate points" in (
         spared.reason
