@@ -391,3 +391,97 @@ def test_value_proven_judges_a_verdict_recorded_since_the_exit_by_todays_rule() 
     result = evaluate("value-proven", context([wide], lead_and_owner(), exited))
     assert result.outcome is Outcome.FAIL, result.reason
     assert "set `quality_floor` to at most 20" in result.reason
+
+
+# -- workflow checks: the empty answer alone, an owner's rerun alone, for the runs play 3 exited on
+
+
+LOCK = "lock" + "a" * 60
+
+
+def _lock(lock_hash: str = LOCK) -> Fact:
+    model = {"name": "m0", "digest": "sha256:" + "b" * 64}
+    runtime = {"family": "llamacpp", "version": "b1"}
+    return fact("baseline.lock", lock_hash=lock_hash, runtime=runtime, models=[model],
+                rules_hash="r" * 64)  # fmt: skip
+
+
+def _spec() -> Fact:
+    return fact("workflow.spec", by="omar", workflow="triage", content_hash="v1", author="omar",
+                model="m0", model_digest="sha256:" + "b" * 64)  # fmt: skip
+
+
+def _run(by: str, proved: int, decoys: list[str], untested: list[dict[str, str]]) -> Fact:
+    """A passing run of triage v1 on the lock; ``decoys`` [] as a runner before decoys."""
+    return fact("workflow.run", by=by, workflow="triage", content_hash="v1", lock_hash=LOCK,
+                passed=True, pass_rate=1.0, cases=2, proved=proved, inputs=2, decoys=decoys,
+                untested=untested)  # fmt: skip
+
+
+def _workflow_people() -> dict[str, Person]:
+    return {**lead_and_owner(), "zoe": person("zoe", "sales")}
+
+
+CHECKS = ("workflow-tests-pass", "workflow-run-by-other")
+
+
+def test_workflow_checks_keep_the_runs_play_3_exited_on() -> None:
+    """The upgrade: play 3 exited on runs judged on the empty answer alone (before decoys):
+    both checks keep their pass on the same runs."""
+    base = [_lock(), _spec(), _run("omar", 2, [], []), _run("zoe", 2, [], [])]
+    exited = {"workflow": (NOW, base[-1].id)}
+    for check in CHECKS:
+        kept = evaluate(check, context(base, _workflow_people(), exited))
+        assert kept.outcome is Outcome.PASS, (check, kept.reason)
+        assert set(ids(kept)) <= {f.id for f in base}
+
+
+def test_workflow_checks_judge_runs_recorded_since_the_exit_by_todays_rule() -> None:
+    """The forgery: after play 3 exited (before decoys), the workflow is re-run on tests an
+    off-topic sentence passes (`length min 1`): by the rule before, the empty answer alone
+    judged them, and they "need the model". A run recorded since is judged on the decoys."""
+    base = [_lock(), _spec()]
+    exited = {"workflow": (NOW, base[-1].id)}
+    off = [{"case": "short", "decoy": "off-topic"}]
+    decoys = ["empty", "off-topic"]
+    since = [_run("omar", 0, decoys, off), _run("zoe", 0, decoys, off)]
+    for check in CHECKS:
+        result = evaluate(check, context([*base, *since], _workflow_people(), exited))
+        assert result.outcome is Outcome.FAIL, (check, result.reason)
+        assert "case short passes on an off-topic sentence" in result.reason
+
+
+def _owner_runs(lock_hash: str) -> Fact:
+    """lena's passing run of omar's triage v1 on ``lock_hash``: play 3's owner's."""
+    return fact("workflow.run", by="lena", workflow="triage", content_hash="v1",
+                lock_hash=lock_hash, passed=True, pass_rate=1.0, cases=2, proved=2, inputs=2,
+                decoys=[], untested=[])  # fmt: skip
+
+
+def _owned(facts: list[Fact], mark: int) -> CheckContext:
+    ctx = context(facts, _workflow_people(), {"workflow": (NOW, mark)})
+    return replace(ctx, owners={**ctx.owners, "workflow": "lena"})
+
+
+def test_workflow_run_by_other_keeps_the_owners_run_play_3_exited_on() -> None:
+    """The upgrade: play 3 exited on its owner's rerun alone, before the author's own pass had
+    to stand beside it: the exit keeps its pass, on the same run, and says so."""
+    base = [_lock(), _spec(), _owner_runs(LOCK)]
+    kept = evaluate("workflow-run-by-other", _owned(base, base[-1].id))
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert "play 3 exited before a rerun by its owner needed the author's own pass" in kept.reason
+    assert ids(kept) == [base[1].id, base[2].id]
+
+
+def test_workflow_run_by_other_needs_the_author_beside_an_owners_run_since_the_exit() -> None:
+    """The forgery: after play 3 exited, the baseline is re-locked and lena, play 3's owner,
+    reruns omar's version alone on the new lock: by the rule before, her run is "someone
+    else's". An owner's run recorded since needs the author's own pass beside it."""
+    base = [_lock(), _spec(), _owner_runs(LOCK)]
+    relock = "lock" + "c" * 60
+    new = _lock(relock)
+    alone = evaluate(
+        "workflow-run-by-other", _owned([*base, new, _owner_runs(relock)], base[-1].id)
+    )
+    assert alone.outcome is Outcome.FAIL, alone.reason
+    assert "only lena, play 3's owner, passed workflow triage" in alone.reason

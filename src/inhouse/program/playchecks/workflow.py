@@ -32,6 +32,7 @@ from inhouse.program.playchecks._shared import (
     owner_alone,
     passing_runs,
     recurrence_problem,
+    run_judged_earlier,
     served_elsewhere,
 )
 
@@ -133,9 +134,9 @@ def _tests_pass(ctx: CheckContext, spec: Fact, earlier: bool) -> Result:
         hollow = passing_runs(ctx, spec, hollow=True, earlier=earlier)
         if hollow:
             last = hollow[-1]
-            why = hollow_tests(last, earlier=earlier) or older_runner(
-                ctx.facts.of("workflow.run"), last
-            )
+            why = hollow_tests(
+                last, earlier=run_judged_earlier(ctx, last, earlier)
+            ) or older_runner(ctx.facts.of("workflow.run"), last)
             return failed(
                 f"no run of workflow {spec.payload['workflow']} at its current version tested "
                 f"anything: {why}",
@@ -168,11 +169,14 @@ def workflow_run_by_other(ctx: CheckContext, spec: Fact) -> Result:
     result = _earlier_where_short(ctx, spec, _run_by_other)
     if result.outcome is Outcome.PASS or _WORKFLOW not in ctx.exited:
         return result
+    # the rule before spares the owner's runs play 3 exited on: one since (after a re-lock,
+    # say) needs the author's own pass beside it, as in any program
+    exit_mark = ctx.exited[_WORKFLOW][1]
     return kept_from_before(
         result,
         (
             lambda: _earlier_where_short(
-                ctx, spec, lambda c, s, e: _run_by_other(c, s, e, beside=False)
+                ctx, spec, lambda c, s, e: _run_by_other(c, s, e, beside=exit_mark)
             ),
             "play 3 exited before a rerun by its owner needed the author's own pass on the "
             "current lock beside it",
@@ -180,7 +184,10 @@ def workflow_run_by_other(ctx: CheckContext, spec: Fact) -> Result:
     )
 
 
-def _run_by_other(ctx: CheckContext, spec: Fact, earlier: bool, *, beside: bool = True) -> Result:
+def _run_by_other(ctx: CheckContext, spec: Fact, earlier: bool, *, beside: int = -1) -> Result:
+    """workflow-run-by-other's judgment; ``beside``: an owner's run recorded after that event
+    (seq) needs the author's own pass on the current lock beside it (-1: every run, today's
+    rule; the exit's mark: the rule before, for the runs it was judged on)."""
     author = author_of(ctx, spec)
     runs = passing_runs(ctx, spec, earlier=earlier)
     if author is None:
@@ -220,7 +227,8 @@ def _run_by_other(ctx: CheckContext, spec: Fact, earlier: bool, *, beside: bool 
         )
     if not others:
         hollow = [
-            hollow_tests(run, earlier=earlier) or older_runner(ctx.facts.of("workflow.run"), run)
+            hollow_tests(run, earlier=run_judged_earlier(ctx, run, earlier))
+            or older_runner(ctx.facts.of("workflow.run"), run)
             for run in passing_runs(ctx, spec, hollow=True, earlier=earlier)
         ]
         seen = "; ".join(sorted({str(why) for why in [*why_not.values(), *hollow[-1:]]}))
@@ -231,7 +239,7 @@ def _run_by_other(ctx: CheckContext, spec: Fact, earlier: bool, *, beside: bool 
             spec,
             *runs,
         )
-    if beside and all(owner_alone(ctx, run, author, runs) for run in others):
+    if all(run.id > beside and owner_alone(ctx, run, author, runs) for run in others):
         # two people told apart pass it on the current lock: the author beside the owner
         return failed(
             f"on the current lock only {others[-1].by}, play 3's owner, passed workflow "
