@@ -485,3 +485,68 @@ def test_workflow_run_by_other_needs_the_author_beside_an_owners_run_since_the_e
     )
     assert alone.outcome is Outcome.FAIL, alone.reason
     assert "only lena, play 3's owner, passed workflow triage" in alone.reason
+
+
+# -- second-person-verified: a verify by a build from a URL, for those play 2 exited on -----------
+
+_FROM_URL = {"version": "0.1.0", "installed_from": "url", "url": "https://lena.example/ih.whl"}
+
+
+def test_second_person_verified_keeps_the_verify_play_2_exited_on() -> None:
+    """The upgrade: play 2 exited on omar's verify by an inhouse installed from lena's URL,
+    before where it came from counted: the exit keeps its pass, on the same verify."""
+    current = _lock()
+    verify = fact("baseline.verify", by="omar", lock_hash=LOCK, passed=True, inhouse=_FROM_URL)
+    exited = {"baseline": (NOW, verify.id)}
+    kept = evaluate("second-person-verified", context([current, verify], lead_and_owner(), exited))
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert "note: play 2 exited before a verify had to run an inhouse installed from" in (
+        kept.reason
+    )
+    assert ids(kept) == [current.id, verify.id]
+
+
+def test_second_person_verified_judges_a_verify_since_the_exit_by_todays_rule() -> None:
+    """The forgery: after play 2 exited, lena re-locks and has omar verify the new lock with a
+    build she serves from a URL (it reports whatever she wrote): by the rule before, it counts.
+    A verify recorded since counts only from the release the lock pins."""
+    first = _lock()
+    exited = {"baseline": (NOW - timedelta(days=1), first.id)}
+    relock = "lock" + "d" * 60
+    new = _lock(relock)
+    verify = fact("baseline.verify", by="omar", lock_hash=relock, passed=True, inhouse=_FROM_URL)
+    ctx = context([first, new, verify], lead_and_owner(), exited)
+    result = evaluate("second-person-verified", ctx)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "installed from https://lena.example/ih.whl, not from a package index" in result.reason
+
+
+# -- trial-reproduced: the rules play 2 exited before, for the verdict it exited on ---------------
+
+
+def test_trial_reproduced_keeps_the_verdict_play_2_exited_on() -> None:
+    """The upgrade: play 2 exited on a verdict naming no status quo (before verdicts did), and
+    omar's rerun of it: the exit keeps its pass, on the same rerun."""
+    from tests.test_playchecks import reproducible, rerun, run
+
+    old = reproducible(claim_hash=None)
+    again = rerun(claim_hash=None, status_quo=None, proven_on=None, improvement={})
+    kept = run("trial-reproduced", old, again, exited={"baseline": (NOW, again.id)})
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert "play 2 exited before a rerun had to reproduce the verdict's claimed" in kept.reason
+    assert again.id in ids(kept)
+
+
+def test_trial_reproduced_judges_a_verdict_since_the_exit_by_todays_rules() -> None:
+    """The forgery: after play 2 exited, the trial's author records a new verdict naming no
+    status quo (the Python API), and a colleague reruns the candidate alone: by the rules
+    before, the claimed advantage need not be reproduced. A verdict recorded since is
+    reproduced by today's rules."""
+    from tests.test_playchecks import reproducible, rerun, run
+
+    old = reproducible(claim_hash=None)
+    again = rerun(claim_hash=None, status_quo=None, proven_on=None, improvement={})
+    exited = {"baseline": (NOW - timedelta(days=1), old.id - 1)}  # before the verdict
+    result = run("trial-reproduced", old, again, exited=exited)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "was recorded before verdicts named the status quo they measured" in result.reason

@@ -389,7 +389,7 @@ def test_a_verify_by_an_inhouse_from_a_folder_or_url_counts_only_in_a_demo() -> 
     )  # fmt: skip
     assert evaluate("second-person-verified", demo).outcome is Outcome.PASS
     # play 2 exited before the rule: the exit stands, with today's rule said beside it
-    exited = {"baseline": (NOW - timedelta(days=3), 0)}
+    exited = {"baseline": (NOW - timedelta(days=3), 10**9)}  # after every fact here
     kept = run("second-person-verified", current, from_url, exited=exited)
     assert kept.outcome is Outcome.PASS, kept.reason
     assert "note: play 2 exited before a verify had to run an inhouse installed from a " \
@@ -596,7 +596,7 @@ def test_a_cheaper_claim_counts_only_once_a_rerunner_confirmed_the_typed_costs()
                        rerun(proven_on=dims, costs_confirmed=None))  # fmt: skip
         assert measured.outcome is Outcome.PASS, measured.reason
     # upgrade: a program whose play 2 exited keeps its exit, said; one still in it does not
-    exited = {"baseline": (NOW - timedelta(days=5), 0)}
+    exited = {"baseline": (NOW - timedelta(days=5), 10**9)}  # after every fact here
     kept = run("trial-reproduced", inflated, unconfirmed, exited=exited)
     assert kept.outcome is Outcome.PASS, kept.reason
     assert "note: play 2 exited before a 'cheaper' claim needed the rerunner's word on the " \
@@ -629,7 +629,7 @@ def test_an_api_status_quo_counts_only_once_a_rerunner_says_it_is_the_one_used_t
     assert said.outcome is Outcome.INCONCLUSIVE and "--confirm-minutes" in said.reason
     # upgrade: a program whose play 2 exited on an unconfirmed API keeps its exit, said; the
     # rerun its exit counted stays the evidence (a pass is not re-judged at the exit)
-    exited = {"baseline": (NOW - timedelta(days=5), 0)}
+    exited = {"baseline": (NOW - timedelta(days=5), 10**9)}  # after every fact here
     kept = run("trial-reproduced", faster, bare, exited=exited)
     assert kept.outcome is Outcome.PASS, kept.reason
     assert "note: play 2 exited before a rerun needed the rerunner's word that an API status " \
@@ -685,7 +685,7 @@ def test_programs_already_past_a_play_keep_their_exits_under_the_stricter_rules(
     running = run("trial-reproduced", old_verdict, old_rerun)
     assert running.outcome is Outcome.FAIL
     assert "recorded before verdicts named the status quo they measured" in running.reason
-    exited = {"baseline": (NOW - timedelta(days=5), 0)}
+    exited = {"baseline": (NOW - timedelta(days=5), 10**9)}  # after every fact here
     kept = run("trial-reproduced", old_verdict, old_rerun, exited=exited)
     assert kept.outcome is Outcome.PASS, kept.reason
     assert kept.reason.startswith("omar reran trial t on their own machine: pass rate 90%")

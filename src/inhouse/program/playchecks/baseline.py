@@ -150,20 +150,24 @@ def second_person_verified(ctx: CheckContext, lock: Fact) -> Result:
     result = _second_person(ctx, lock)
     if result.outcome is Outcome.PASS or _BASELINE not in ctx.exited:
         return result
-    # the rule on where the verify's inhouse came from came after programs had exited play 2
+    # the rule on where the verify's inhouse came from came after programs had exited play 2:
+    # it spares the verifies the exit was judged on, never one recorded since (of a re-lock, by
+    # a build its author handed round from a folder or URL)
+    mark = ctx.exited[_BASELINE][1]
     return kept_from_before(
         result,
         (
-            lambda: _second_person(ctx, lock, origin=False),
+            lambda: _second_person(ctx, lock, origin=mark),
             "play 2 exited before a verify had to run an inhouse installed from a package "
             "index (the release the lock pins), not from a folder or URL",
         ),
     )
 
 
-def _second_person(ctx: CheckContext, lock: Fact, *, origin: bool = True) -> Result:
-    """``second-person-verified``'s judgment; ``origin``: a verify run by an inhouse installed
-    from a folder or URL (not the release the lock pins) counts only in a demo."""
+def _second_person(ctx: CheckContext, lock: Fact, *, origin: int = -1) -> Result:
+    """``second-person-verified``'s judgment: a verify recorded after event ``origin`` (-1:
+    every one) run by an inhouse installed from a folder or URL (not the release the lock
+    pins) counts only in a demo."""
     # the play's owner, the owner the lock names and whoever signed the lock are all "the owner"
     owners = {str(o) for o in (ctx.owners.get("baseline"), lock.payload.get("owner"), lock.by) if o}
     lock_hash = lock.payload["lock_hash"]
@@ -173,8 +177,11 @@ def _second_person(ctx: CheckContext, lock: Fact, *, origin: bool = True) -> Res
     good = [f for f in named if f.payload.get("models") is None
             or _pins(f.payload["models"]) == locked]  # fmt: skip
     # a build installed from a folder or URL ran the verify: it says whatever its author wrote
-    unpinned = {f.id: why for f in good
-                if origin and not ctx.demo and (why := unpinned_inhouse(f.payload))}  # fmt: skip
+    unpinned = {
+        f.id: why
+        for f in good
+        if f.id > origin and not ctx.demo and (why := unpinned_inhouse(f.payload))
+    }
     why_not = {f.id: other_person_elsewhere(ctx, f, owners) or unpinned.get(f.id) for f in good}
     by_other = [f for f in good if why_not[f.id] is None]
     if by_other:
@@ -262,7 +269,12 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     shipped, version = ctx.created_with or ("", _RERUN_SINCE)
     if shipped == _SHIPPED and version < _RERUN_SINCE:
         return _first_playbook(ctx, result, version, verdict)
-    if _BASELINE not in ctx.exited:
+    exit_ = ctx.exited.get(_BASELINE)
+    if exit_ is None:
+        return result
+    if verdict is not None and verdict.id > exit_[1]:
+        # a verdict recorded since play 2 exited is reproduced by today's rules, as in any
+        # program: the rules before spare only the verdict the exit was judged on
         return result
     # each rule came after programs had exited play 2 without it: such an exit stands, said
     # (the reach guards judge exits by the checks loaded now, and would lock its pilot out)
@@ -670,8 +682,10 @@ def costs_confirmation(ctx: CheckContext, verdict: Fact) -> Fact | None:
     if verdict.payload.get("verdict") != "proven" or not _priced(verdict):
         return None
     result = _reproduced(ctx, verdict)
-    if result.outcome is not Outcome.PASS and _BASELINE in ctx.exited:
-        # a rerun before an API status quo needed its word still confirmed the costs
+    exit_ = ctx.exited.get(_BASELINE)
+    if result.outcome is not Outcome.PASS and exit_ is not None and verdict.id <= exit_[1]:
+        # a rerun before an API status quo needed its word still confirmed the costs (of the
+        # verdict play 2 exited on: one recorded since is judged as the check judges it)
         result = _reproduced(ctx, verdict, quo=False, blank=False)
     if result.outcome is not Outcome.PASS:
         return None
