@@ -15,8 +15,11 @@ from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
 
+from inhouse.program import Program
 from inhouse.program.checks import CheckContext, Outcome, Person, Result, evaluate
+from inhouse.program.evaluation import context_for, run_checks
 from inhouse.program.facts import Fact, FactSet, Provenance, validate_payload
+from tests.indicators.test_reported_forgery import _typed_span, _usage, lena  # noqa: F401
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 ISSUER = "https://login.acme.example"
@@ -550,3 +553,75 @@ def test_trial_reproduced_judges_a_verdict_since_the_exit_by_todays_rules() -> N
     result = run("trial-reproduced", old, again, exited=exited)
     assert result.outcome is Outcome.FAIL, result.reason
     assert "was recorded before verdicts named the status quo they measured" in result.reason
+
+
+# -- indicators-reported: a report's span, for the report play 6 exited on ------------------------
+
+
+def test_indicators_reported_keeps_the_report_play_6_exited_on(
+    lena: Program,  # noqa: F811
+) -> None:
+    """The upgrade: play 6 exited on a one-day report, before a report had to cover a month:
+    the exit keeps its pass, on the same report."""
+    _usage(lena)
+    _typed_span(lena, "2026-10-20", "2026-10-20", 6, 600, 60)
+    kept = _indicators(lena, lena.state().head_seq)
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert lena.state().head_seq in ids(kept)  # the report it exited on
+
+
+def test_indicators_reported_judges_a_report_since_the_exit_by_todays_rule(
+    lena: Program,  # noqa: F811
+) -> None:
+    """The forgery: after play 6 exited, its reporter records one good day as the period's
+    report (`--period D..D`, picking the day): by the rule before, it stands. A report recorded
+    since covers a month."""
+    _usage(lena)
+    mark = lena.state().head_seq
+    _typed_span(lena, "2026-10-20", "2026-10-20", 6, 600, 60)
+    result = _indicators(lena, mark)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "covers 1 day(s)" in result.reason and "at least 28" in result.reason
+
+
+def _indicators(program: Program, mark: int) -> Result:
+    """indicators-reported as play 6's row shows it, play 6 having exited at event ``mark``."""
+    refs = [r for r in program.playbook.play("measure").exit if r.check == "indicators-reported"]
+    ctx = context_for(program.state(), program.clock())
+    ctx = replace(ctx, exited={**ctx.exited, "measure": (program.clock(), mark)})
+    (checked,) = run_checks(refs, ctx)
+    return checked.result
+
+
+# -- findings-fed-back: a confirmation by the log's time, for those play 6 exited on ---------------
+
+
+def _carried_confirmation(mark_after: bool) -> Result:
+    """omar's version closing zoe's finding, and zoe's confirming run, sealed on her machine
+    200 days ago and carried in today; play 6 exited after it (``mark_after``) or before."""
+    from tests.test_playchecks import ROSTER, _finding, _rerun, _tested, _workflow, run
+    from tests.test_playchecks import person as roster_person
+
+    people = {**ROSTER, "zoe": roster_person("zoe", "sales")}
+    v1 = _workflow("a", at=NOW - timedelta(days=30))
+    finding = _finding("workflow:triage")
+    v2 = _workflow("b", closes=(finding.id,))
+    confirming = replace(_rerun(v2), imported=True, sealed_at=NOW - timedelta(days=200))
+    mark = confirming.id if mark_after else confirming.id - 1
+    facts = (v1, finding, v2, _tested(v2), confirming)
+    exited = {"measure": (NOW - timedelta(days=1), mark)}
+    return run("findings-fed-back", *facts, people=people, period_days=92, exited=exited)
+
+
+def test_findings_fed_back_keeps_the_confirmation_play_6_exited_on() -> None:
+    """The upgrade: play 6 exited on a confirmation dated by the log, before carried-in
+    envelopes were dated as sealed: the exit keeps its pass."""
+    kept = _carried_confirmation(mark_after=True)
+    assert kept.outcome is Outcome.PASS, kept.reason
+
+
+def test_findings_fed_back_dates_a_confirmation_carried_in_since_by_its_seal() -> None:
+    """The forgery: after play 6 exited, an old confirming run, sealed months ago, is carried
+    in: by the log's time it is within the period. One recorded since is dated as sealed."""
+    result = _carried_confirmation(mark_after=False)
+    assert result.outcome is Outcome.FAIL, result.reason
