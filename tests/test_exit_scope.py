@@ -625,3 +625,40 @@ def test_findings_fed_back_dates_a_confirmation_carried_in_since_by_its_seal() -
     in: by the log's time it is within the period. One recorded since is dated as sealed."""
     result = _carried_confirmation(mark_after=False)
     assert result.outcome is Outcome.FAIL, result.reason
+
+
+def _of(run: Fact, workflow: str, content: str) -> Fact:
+    """``run`` (a fresh fact) of another workflow or version."""
+    again = replace(run, id=next(_ids))
+    return replace(again, payload={**run.payload, "workflow": workflow, "content_hash": content})
+
+
+def _version(workflow: str, content: str) -> Fact:
+    return fact("workflow.spec", by="omar", workflow=workflow, content_hash=content,
+                author="omar", model="m0", model_digest="sha256:" + "b" * 64)  # fmt: skip
+
+
+def test_a_version_only_play_3s_owner_ran_since_the_exit_proves_nothing() -> None:
+    """The forgery: after play 3 exited on its owner's rerun alone (the rule before), omar
+    publishes v2 and lena, play 3's owner, alone runs it: by the rule before, v2 is proven on
+    her word. An owner's run since needs the author's own pass beside it."""
+    base = [_lock(), _spec(), _owner_runs(LOCK)]
+    mark = base[-1].id
+    v2 = _version("triage", "v2")
+    alone = _of(_owner_runs(LOCK), "triage", "v2")
+    result = evaluate("workflow-run-by-other", _owned([*base, v2, alone], mark))
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "only lena, play 3's owner, passed workflow triage" in result.reason
+
+
+def test_a_workflow_only_play_3s_owner_ran_since_the_exit_is_not_the_one_judged() -> None:
+    """With a second workflow published since the exit, which only lena, play 3's owner, ran:
+    it is no workflow someone other than its author passed, so play 3 stays judged on the one
+    it exited on, and on the run it exited on."""
+    base = [_lock(), _spec(), _owner_runs(LOCK)]
+    mark = base[-1].id
+    other = _version("digest", "d1")
+    alone = _of(_owner_runs(LOCK), "digest", "d1")
+    result = evaluate("workflow-run-by-other", _owned([*base, other, alone], mark))
+    assert result.outcome is Outcome.PASS, result.reason
+    assert ids(result) == [base[1].id, base[2].id]

@@ -572,15 +572,17 @@ def current_workflow(ctx: CheckContext) -> Fact | None:
         if spec.id in published or name not in current or current[name].id not in published:
             current[name] = spec
     # a play 3 that exited is judged on the version it exited on: the rule before an owner's
-    # rerun needed the author's pass beside it picks the same one it did
-    beside = "workflow" not in ctx.exited
+    # rerun needed the author's pass beside it picks the same one it did (for the runs it was
+    # judged on: an owner's run since proves a version as in any program)
+    exit_ = ctx.exited.get("workflow")
+    spared = exit_[1] if exit_ is not None else -1
     proven = [
         spec
         for spec in current.values()
         if (author := author_of(ctx, spec)) is not None
         and any(
             other_person_elsewhere(ctx, run, {author}) is None
-            and not (beside and owner_alone(ctx, run, author, runs))
+            and not (run.id > spared and owner_alone(ctx, run, author, runs))
             for runs in [passing_runs(ctx, spec)]
             for run in runs
         )
