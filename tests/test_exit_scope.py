@@ -596,9 +596,10 @@ def _indicators(program: Program, mark: int) -> Result:
 # -- findings-fed-back: a confirmation by the log's time, for those play 6 exited on ---------------
 
 
-def _carried_confirmation(mark_after: bool) -> Result:
-    """omar's version closing zoe's finding, and zoe's confirming run, sealed on her machine
-    200 days ago and carried in today; play 6 exited after it (``mark_after``) or before."""
+def _carried_confirmation(mark_after: bool, sealed_days: int = 200) -> Result:
+    """omar's version (2 days old) closing zoe's finding, and zoe's confirming run, sealed on
+    her machine ``sealed_days`` ago and carried in today; play 6 exited after it
+    (``mark_after``) or before."""
     from tests.test_playchecks import ROSTER, _finding, _rerun, _tested, _workflow, run
     from tests.test_playchecks import person as roster_person
 
@@ -606,7 +607,8 @@ def _carried_confirmation(mark_after: bool) -> Result:
     v1 = _workflow("a", at=NOW - timedelta(days=30))
     finding = _finding("workflow:triage")
     v2 = _workflow("b", closes=(finding.id,))
-    confirming = replace(_rerun(v2), imported=True, sealed_at=NOW - timedelta(days=200))
+    sealed = NOW - timedelta(days=sealed_days)
+    confirming = replace(_rerun(v2), imported=True, sealed_at=sealed)
     mark = confirming.id if mark_after else confirming.id - 1
     facts = (v1, finding, v2, _tested(v2), confirming)
     exited = {"measure": (NOW - timedelta(days=1), mark)}
@@ -662,3 +664,21 @@ def test_a_workflow_only_play_3s_owner_ran_since_the_exit_is_not_the_one_judged(
     result = evaluate("workflow-run-by-other", _owned([*base, other, alone], mark))
     assert result.outcome is Outcome.PASS, result.reason
     assert ids(result) == [base[1].id, base[2].id]
+
+
+def test_findings_fed_back_keeps_a_confirmation_sealed_before_the_change_it_exited_on() -> None:
+    """The upgrade: play 6 exited on a run sealed before the version it confirms was recorded,
+    imported after, before such a run stopped confirming it: the exit keeps its pass."""
+    kept = _carried_confirmation(mark_after=True, sealed_days=3)
+    assert kept.outcome is Outcome.PASS, kept.reason
+
+
+def test_findings_fed_back_refuses_a_confirmation_sealed_before_the_change_carried_in_since() -> (
+    None
+):
+    """The forgery: after play 6 exited, a run zoe sealed before omar's version was recorded is
+    carried in: by the rule before, it confirms the version. One recorded since is no
+    confirmation of a change made after it was sealed."""
+    result = _carried_confirmation(mark_after=False, sealed_days=3)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "sealed it on their machine on" in result.reason
