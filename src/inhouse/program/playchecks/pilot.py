@@ -347,8 +347,9 @@ def pilot_size(ctx: CheckContext) -> Result:
     in the invitation, or corrected it since: `inhouse pilot correct-team`) agrees with the team
     the member says, with their own key, they work in (`inhouse pilot team TEAM`): one lead
     listing five colleagues of one team under five team names is one team. A program whose
-    play 4 exited keeps the rule it exited on (the roster's teams, a lead's word), and the
-    reason says so."""
+    play 4 exited keeps the rule it exited on (the roster's teams, a lead's word) for the
+    members it exited on, and the reason says so; a member added since counts by their own
+    word."""
     low, high = int(ctx.param("min", 5)), int(ctx.param("max", 10))
     teams_needed = int(ctx.param("min_teams", 3))
     pilot = members(ctx)

@@ -61,8 +61,9 @@ def widening_requested(ctx: CheckContext) -> Result:
     own (not one an insider enrolled
     from; one per machine). A request from before play 4 exited was the pilot's demand, not a
     wider one, and so is one sealed on the asker's machine before it and imported after (whoever
-    carries the file chooses when); a role taken away since does not make a former insider
-    someone new."""
+    carries the file chooses when; a play 5 that exited by the log's time keeps it for the
+    requests it exited on); a role taken away since does not make a former insider someone
+    new."""
     result = _widening(ctx, sealed=True)
     if "support" not in ctx.exited:
         return result
@@ -241,7 +242,8 @@ def champions_named(ctx: CheckContext) -> Result:
     work in it (`inhouse pilot team`); never for one only the lead's roster gives them, so a
     team none of whose members confirmed it waits for their word. A program whose play 5
     exited keeps the rule it exited on (the roster's teams, a lead's word) where today's falls
-    short, and the reason says so."""
+    short, for the members and namings it exited on (one added or named since counts by
+    today's rule), and the reason says so."""
     pilot = members(ctx)
     if not pilot:
         return failed("no pilot members, so no teams to name champions for")
