@@ -682,3 +682,36 @@ def test_findings_fed_back_refuses_a_confirmation_sealed_before_the_change_carri
     result = _carried_confirmation(mark_after=False, sealed_days=3)
     assert result.outcome is Outcome.FAIL, result.reason
     assert "sealed it on their machine on" in result.reason
+
+
+# -- prompt-library-seeded: a co-lead as a second author, for the prompts play 4 exited on ---------
+
+
+def _library(mira_since: bool) -> Result:
+    """lena, the pilot's owner, shares a prompt and mira, a co-lead, another: play 4 exited
+    after mira's (``mira_since`` False) or before it."""
+    people = {**lead_and_owner(), "mira": person("mira", "ops", "rollout-lead")}
+    own = fact("prompt.shared", by="lena", prompt="p-lena", author="lena")
+    mark = own.id
+    colead = fact("prompt.shared", by="mira", prompt="p-mira", author="mira")
+    if not mira_since:
+        mark = colead.id
+    ctx = context([own, colead], people, {"pilot": (NOW, mark)}, min_authors=2)
+    return evaluate("prompt-library-seeded", ctx)
+
+
+def test_prompt_library_seeded_keeps_the_prompts_play_4_exited_on() -> None:
+    """The upgrade: play 4 exited on the owner's prompt and a co-lead's, before the pilot's
+    leadership counted as one author: the exit keeps its pass, on the same prompts."""
+    kept = _library(mira_since=False)
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert len(kept.evidence) == 2
+
+
+def test_prompt_library_seeded_counts_no_coleads_prompt_since_the_exit_as_a_second_author() -> None:
+    """The forgery: after play 4 exited, a co-lead shares a prompt beside the owner's: by the
+    rule before, a second author; the library is still the pilot's leadership's alone. A
+    co-lead's prompt recorded since is no second author."""
+    result = _library(mira_since=True)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "prompts from 1 author(s) (lena)" in result.reason

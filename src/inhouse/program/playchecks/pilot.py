@@ -743,8 +743,13 @@ def prompt_library_seeded(ctx: CheckContext) -> Result:
         return result
     # a program whose play 4 exited before this rule keeps the old one: its exit (and the
     # reach the guards let through on it) is not re-judged at upgrade. Asked only where the new
-    # rule falls short: a pass on it stays the pass the handoff was accepted on
-    return _seeded(ctx, shared, imported, judged, wanted)
+    # rule falls short: a pass on it stays the pass the handoff was accepted on. For the prompts
+    # it exited on: a co-lead's since is no second author (else the pilot's leadership seeds
+    # the library alone after the exit)
+    mark = ctx.exited[_PILOT][1]
+    leads = ever_held(ctx, "rollout-lead") - judged
+    spared = [f for f in shared if f.id <= mark or f.by not in leads]
+    return _seeded(ctx, spared, imported, judged, wanted)
 
 
 def _seeded(
