@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from inhouse.program import Program
+from inhouse.program.playchecks import prove as prove_checks
 from inhouse.testing.standin_idp import StandinIdP
 from tests.test_engine import measured, prove, reproduce
 from tests.test_outsider import _alias, clock, lena  # noqa: F401
@@ -57,20 +58,28 @@ def test_quality_checks_any_sentence_passes_prove_no_quality(
 
 def test_a_play_one_that_exited_before_the_rule_keeps_its_pass(
     lena: Program,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Programs already running: a play 1 that exited keeps value-proven's pass on a verdict
-    whose checks pass off-topic prose, saying what today's rule asks (the reach guards
-    re-judge exits by the checks loaded now). A verdict recorded before verdicts said (no
-    `on_topic`) counts as it did."""
+    """Programs already running: a play 1 that exited, before the rule, on a verdict whose
+    checks pass off-topic prose keeps value-proven's pass on it, saying what today's rule asks
+    (the reach guards re-judge exits by the checks loaded now). A verdict recorded before
+    verdicts said (no `on_topic`) counts as it did; one recorded since the exit is judged by
+    today's rule (tests/test_exit_scope.py)."""
     prove(lena)
     assert _judge_trigger(lena, "value-proven")[0] == "pass"  # no on_topic: as before
-    lena.offer_handoff(None, 1, to="lena")
-    lena.accept_handoff(None, 1)
     verdict = lena.state().facts[-1].payload
-    measured(lena, "trial.verdict", **{**verdict, "proved": 9, "on_topic": 0})
+    with monkeypatch.context() as before:  # the check as it was
+        before.setattr(prove_checks, "_off_topic_passes", lambda ctx, verdict: False)
+        measured(lena, "trial.verdict", **{**verdict, "proved": 9, "on_topic": 0})
+        lena.offer_handoff(None, 1, to="lena")
+        lena.accept_handoff(None, 1)
     outcome, reason = _judge_trigger(lena, "value-proven")
     assert outcome == "pass", reason
     assert "note: its quality checks pass off-topic prose" in reason, reason
+    measured(lena, "trial.verdict", **{**verdict, "proved": 9, "on_topic": 0})
+    outcome, reason = _judge_trigger(lena, "value-proven")
+    assert outcome == "fail", reason
+    assert "pass off-topic prose as long as the candidate's answer on every input" in reason
 
 
 def test_a_rerun_by_an_older_inhouse_after_a_newer_verdict_reproduces_nothing(

@@ -117,7 +117,8 @@ def test_her_account_lent_to_pilot_aliases_answers_no_survey(
     # a program whose play 4 exited on such answers (before they had to come from an account
     # of their own) keeps its exit, and the reason says what today's rule asks
     context = context_for(back.state(), back.clock())
-    exited = replace(context, exited={**context.exited, "pilot": (back.clock(), 1)})
+    mark = (back.clock(), back.state().head_seq)  # after the answers it exited on
+    exited = replace(context, exited={**context.exited, "pilot": mark})
     refs = [ref for ref in back.playbook.play("pilot").exit
             if ref.check == "pilot-would-resist-losing"]  # fmt: skip
     (kept,) = run_checks(refs, exited)

@@ -83,8 +83,13 @@ ROSTER = {
     "omar": person("omar", "support", "play-owner"),
 }
 OWNERS = {"prove-value": "lena", "baseline": "lena", "workflow": "omar"}
-#: when the pilot (play 4) and support (play 5) exited: widening and use beyond count after
-EXITED = {"pilot": (NOW - timedelta(days=30), 0), "support": (NOW - timedelta(days=10), 0)}
+#: when the pilot (play 4) and support (play 5) exited, after every fact these tests record (a
+#: rule kept from before spares only what an exit was judged on): widening and use beyond
+#: count after
+EXITED = {
+    "pilot": (NOW - timedelta(days=30), 10**9),
+    "support": (NOW - timedelta(days=10), 10**9),
+}
 
 
 def run(
@@ -390,7 +395,7 @@ def test_a_verify_by_an_inhouse_from_a_folder_or_url_counts_only_in_a_demo() -> 
     )  # fmt: skip
     assert evaluate("second-person-verified", demo).outcome is Outcome.PASS
     # play 2 exited before the rule: the exit stands, with today's rule said beside it
-    exited = {"baseline": (NOW - timedelta(days=3), 0)}
+    exited = {"baseline": (NOW - timedelta(days=3), 10**9)}  # after every fact here
     kept = run("second-person-verified", current, from_url, exited=exited)
     assert kept.outcome is Outcome.PASS, kept.reason
     assert "note: play 2 exited before a verify had to run an inhouse installed from a " \
@@ -638,7 +643,7 @@ def test_a_cheaper_claim_counts_only_once_a_rerunner_confirmed_the_typed_costs()
                        rerun(proven_on=dims, costs_confirmed=None))  # fmt: skip
         assert measured.outcome is Outcome.PASS, measured.reason
     # upgrade: a program whose play 2 exited keeps its exit, said; one still in it does not
-    exited = {"baseline": (NOW - timedelta(days=5), 0)}
+    exited = {"baseline": (NOW - timedelta(days=5), 10**9)}  # after every fact here
     kept = run("trial-reproduced", inflated, unconfirmed, exited=exited)
     assert kept.outcome is Outcome.PASS, kept.reason
     assert "note: play 2 exited before a 'cheaper' claim needed the rerunner's word on the " \
@@ -671,7 +676,7 @@ def test_an_api_status_quo_counts_only_once_a_rerunner_says_it_is_the_one_used_t
     assert said.outcome is Outcome.INCONCLUSIVE and "--confirm-minutes" in said.reason
     # upgrade: a program whose play 2 exited on an unconfirmed API keeps its exit, said; the
     # rerun its exit counted stays the evidence (a pass is not re-judged at the exit)
-    exited = {"baseline": (NOW - timedelta(days=5), 0)}
+    exited = {"baseline": (NOW - timedelta(days=5), 10**9)}  # after every fact here
     kept = run("trial-reproduced", faster, bare, exited=exited)
     assert kept.outcome is Outcome.PASS, kept.reason
     assert "note: play 2 exited before a rerun needed the rerunner's word that an API status " \
@@ -715,7 +720,7 @@ def test_programs_already_past_a_play_keep_their_exits_under_the_stricter_rules(
     wide = fact("trial.verdict", trial="t", verdict="proven", proven_on=["faster"],
                 quality_ok=True, quality_floor=30.0)  # fmt: skip
     assert run("value-proven", wide).outcome is Outcome.FAIL
-    spared = run("value-proven", wide, exited={"prove-value": (NOW - timedelta(days=9), 0)})
+    spared = run("value-proven", wide, exited={"prove-value": (NOW - timedelta(days=9), wide.id)})
     assert spared.outcome is Outcome.PASS
     assert "note: it allowed the candidate to trail the status quo by 30 pass-rate points" in (
         spared.reason
@@ -727,7 +732,7 @@ def test_programs_already_past_a_play_keep_their_exits_under_the_stricter_rules(
     running = run("trial-reproduced", old_verdict, old_rerun)
     assert running.outcome is Outcome.FAIL
     assert "recorded before verdicts named the status quo they measured" in running.reason
-    exited = {"baseline": (NOW - timedelta(days=5), 0)}
+    exited = {"baseline": (NOW - timedelta(days=5), 10**9)}  # after every fact here
     kept = run("trial-reproduced", old_verdict, old_rerun, exited=exited)
     assert kept.outcome is Outcome.PASS, kept.reason
     assert kept.reason.startswith("omar reran trial t on their own machine: pass rate 90%")
@@ -1879,9 +1884,10 @@ def test_versions_pinned() -> None:
     ok = fact("drift.review", lock_hash=LOCK, passed=True, pinning_enforced=True)
     verified = fact("baseline.verify", **HERE, by="omar", lock_hash=LOCK, passed=True)
     assert run("versions-pinned", current, verified, ok, max_age_days=30).outcome is Outcome.PASS
-    # unverified by anyone but its signer, the lock pinned is lena's word alone (the play 5 exit
-    # EXITED holds came before this lock: it spares only the lock it was judged on)
-    alone = run("versions-pinned", current, ok, max_age_days=30)
+    # unverified by anyone but its signer, the lock pinned is lena's word alone (a play 5 exit
+    # before this lock spares only the lock it was judged on)
+    alone = run("versions-pinned", current, ok, max_age_days=30,
+                exited={"support": (EXITED["support"][0], 0)})  # fmt: skip
     assert alone.outcome is Outcome.FAIL and "its signer's word alone" in alone.reason
     unpinned = fact("drift.review", lock_hash=LOCK, passed=True, pinning_enforced=False)
     assert "pinning was not on" in run("versions-pinned", current, unpinned).reason

@@ -211,6 +211,6 @@ def test_a_short_report_still_stands_where_play_six_exited_before_the_rule(lena:
     _typed_span(lena, "2026-10-20", "2026-10-20", 6, 600, 60)
     refs = [r for r in lena.playbook.play("measure").exit if r.check == "indicators-reported"]
     ctx = context_for(lena.state(), lena.clock())
-    ctx = replace(ctx, exited={**ctx.exited, "measure": (lena.clock(), 0)})
+    ctx = replace(ctx, exited={**ctx.exited, "measure": (lena.clock(), lena.state().head_seq)})
     (checked,) = run_checks(refs, ctx)
     assert checked.result.outcome is Outcome.PASS, checked.result.reason

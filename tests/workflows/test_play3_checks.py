@@ -163,25 +163,35 @@ def test_tests_any_answer_passes_but_the_empty_one_prove_nothing() -> None:
 def test_a_play_three_that_exited_on_the_empty_answer_alone_keeps_its_exit() -> None:
     """A program whose play 3 exited before runs were judged on decoys keeps the exit: a run
     that passes today's rule is judged by it (the evidence its handoff saw, unchanged); where
-    today's falls short, by the rule it exited on, saying what today's asks."""
-    exited = {"workflow": (NOW, 0)}
+    today's falls short, by the rule it exited on, saying what today's asks, for the runs the
+    exit was judged on only: a run recorded since is today's rule's (tests/test_exit_scope.py)."""
     current, workflow = lock(), spec()
     before = (judged_run("omar", 2, decoys=[]), judged_run("lena", 2, decoys=[]))
+    exited = {"workflow": (NOW, before[-1].id)}
     for check in ("workflow-tests-pass", "workflow-run-by-other"):
         today = run(check, current, workflow, *before)
         kept = run(check, current, workflow, *before, exited=exited)
         assert today.outcome is kept.outcome is Outcome.PASS, check
         assert [f.id for f in today.evidence] == [f.id for f in kept.evidence]
         assert today.reason == kept.reason  # today's rule passes it: nothing said
-    # runs made since on a runner that judges decoys, whose cases only the empty answer fails
+    # runs recorded by the exit on a runner that judged decoys, whose cases only the empty
+    # answer fails (an exit mark after them, and no decoy run recorded before it exited)
     untested = [{"case": "short", "decoy": "off-topic"}]
     since = (judged_run("omar", 0, untested), judged_run("lena", 0, untested))
+    at_exit = {"workflow": (NOW, since[-1].id)}
     for check in ("workflow-tests-pass", "workflow-run-by-other"):
         assert run(check, lock(), spec(), *since).outcome is Outcome.FAIL, check
-        kept = run(check, lock(), spec(), *since, exited=exited)
-        assert kept.outcome is Outcome.PASS, check
-        assert "play 3 exited before runs were judged on decoy answers" in kept.reason
-        assert "case short passes on an off-topic sentence" in kept.reason
+        kept = run(check, lock(), spec(), *since, exited=at_exit)
+        assert kept.outcome is Outcome.FAIL, check  # it exited on today's rule
+    # the same runs recorded since an exit judged before decoys: today's rule's, as in any
+    # program; the runs the exit was judged on still stand beside them
+    for check in ("workflow-tests-pass", "workflow-run-by-other"):
+        alone = run(check, lock(), spec(), *since, exited=exited)
+        assert alone.outcome is Outcome.FAIL, check
+        assert "case short passes on an off-topic sentence" in alone.reason
+        kept = run(check, current, workflow, *before, *since, exited=exited)
+        assert kept.outcome is Outcome.PASS, (check, kept.reason)
+        assert {f.id for f in kept.evidence} - {workflow.id} <= {f.id for f in before}
     # a play 3 that exited once the program's runs were judged on decoys exited on today's rule
     since = (judged_run("omar", 0, untested), judged_run("lena", 0, untested))
     later = {"workflow": (NOW, since[-1].id + 1)}

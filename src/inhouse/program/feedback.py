@@ -434,9 +434,13 @@ def _sealed_before(ctx: CheckContext, change: Fact, fact: Fact) -> str | None:
     """Why ``fact``, imported after ``change``, is no confirmation of it: its signer sealed it
     on their machine before the change was recorded (whoever carried the envelope chose when
     to import it: a verify or run from before the fix was fed back took nothing into anyone's
-    hands since), or None. A play 6 that exited on one keeps it (the rule it exited on)."""
+    hands since), or None. A play 6 that exited on one keeps it (the rule it exited on): one
+    recorded by its exit; one recorded since is judged by today's rule."""
     # an import keeps its sealed time where the log's floor left it (`at`), else `made` has it
-    if not fact.imported or fact.made >= change.at - LOG_SKEW or "measure" in ctx.exited:
+    exit_ = ctx.exited.get("measure")
+    if not fact.imported or fact.made >= change.at - LOG_SKEW:
+        return None
+    if exit_ is not None and fact.id <= exit_[1]:
         return None
     return (
         f"{fact.by} sealed it on their machine on {fact.made:%Y-%m-%d %H:%M} UTC, before "

@@ -50,6 +50,7 @@ __all__ = [
     "published_specs",
     "recurrence_problem",
     "released",
+    "run_judged_earlier",
     "same_account",
     "served_elsewhere",
     "split_aside",
@@ -435,7 +436,8 @@ def passing_runs(
     on the baseline's model), whose tests need the model (:func:`hollow_tests`), by a runner
     that judged decoys where the program's runs already did (:func:`older_runner`).
     ``hollow``: those runs set aside instead. ``earlier``: by the rule before runs were judged
-    on decoys (an empty answer alone), which a play 3 that exited on it keeps."""
+    on decoys (an empty answer alone), which a play 3 that exited on it keeps for the runs
+    recorded by its exit (:func:`run_judged_earlier`)."""
     lock = current_lock(ctx)
     lock_hash = lock.payload["lock_hash"] if lock is not None else None
     runs = ctx.facts.of("workflow.run")
@@ -447,11 +449,22 @@ def passing_runs(
         and f.payload["passed"]
         and (lock_hash is None or f.payload["lock_hash"] == lock_hash)
         and (
-            (hollow_tests(f, earlier=earlier) or (None if earlier else older_runner(runs, f)))
+            (
+                hollow_tests(f, earlier=(lax := run_judged_earlier(ctx, f, earlier)))
+                or (None if lax else older_runner(runs, f))
+            )
             is not None
         )
         == hollow
     ]
+
+
+def run_judged_earlier(ctx: CheckContext, run: Fact, earlier: bool) -> bool:
+    """Whether ``run`` is judged by the rule before runs were judged on decoys: with
+    ``earlier``, where play 3 exited after it was recorded (the exit could have been judged on
+    it); a run recorded since is today's rule's, as in any program."""
+    exit_ = ctx.exited.get("workflow")
+    return earlier and exit_ is not None and run.id <= exit_[1]
 
 
 def hollow_tests(run: Fact, *, earlier: bool = False) -> str | None:
@@ -599,8 +612,11 @@ def current_workflow(ctx: CheckContext) -> Fact | None:
             current[name] = spec
     # a play 3 that exited is judged on the version it exited on: the rule before an owner's
     # rerun needed the author's pass beside it, and a rerun had to say it was answered on its
-    # runner's machine, picks the same one it did
-    today = "workflow" not in ctx.exited
+    # runner's machine, picks the same one it did (for the runs it was judged on: an owner's
+    # run since, or one that does not say where it was answered, proves a version as in any
+    # program)
+    exit_ = ctx.exited.get("workflow")
+    spared = exit_[1] if exit_ is not None else -1
     proven = [
         spec
         for spec in current.values()
@@ -608,7 +624,7 @@ def current_workflow(ctx: CheckContext) -> Fact | None:
         and any(
             other_person_elsewhere(ctx, run, {author}) is None
             and not (
-                today
+                run.id > spared
                 and (
                     owner_alone(ctx, run, author, runs)
                     or served_elsewhere(run) is not None

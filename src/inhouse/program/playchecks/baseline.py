@@ -154,31 +154,35 @@ def second_person_verified(ctx: CheckContext, lock: Fact) -> Result:
     if _BASELINE not in ctx.exited:
         return result
     # each rule came after programs had exited play 2 without it: such an exit stands, said
+    mark = ctx.exited[_BASELINE][1]
     said = "a verify had to say its runtime answered on the verifier's own machine"
     if result.outcome is Outcome.PASS:
         # a verify that did not say so may be what play 2 exited on, the latest beside one that
         # does: that exit saw the same (Result.earlier)
-        before = _second_person(ctx, lock, here=False)
+        before = _second_person(ctx, lock, here=mark)
         if before.outcome is Outcome.PASS and before.evidence != result.evidence:
             return replace(result, earlier=before.evidence)
         return result
+    # the rule on where the verify's inhouse came from, and on where its runtime answered,
+    # came after programs had exited play 2: they spare the verifies the exit was judged on,
+    # never one recorded since (of a re-lock, by a build its author handed round from a folder
+    # or URL, or by a stale install)
     return kept_from_before(
         result,
-        (lambda: _second_person(ctx, lock, here=False), f"play 2 exited before {said}"),
+        (lambda: _second_person(ctx, lock, here=mark), f"play 2 exited before {said}"),
         (
-            lambda: _second_person(ctx, lock, here=False, origin=False),
+            lambda: _second_person(ctx, lock, here=mark, origin=mark),
             "play 2 exited before a verify had to run an inhouse installed from a package "
             f"index (the release the lock pins), not from a folder or URL, and before {said}",
         ),
     )
 
 
-def _second_person(
-    ctx: CheckContext, lock: Fact, *, origin: bool = True, here: bool = True
-) -> Result:
-    """``second-person-verified``'s judgment; ``origin``: a verify run by an inhouse installed
-    from a folder or URL (not the release the lock pins) counts only in a demo; ``here``: a
-    verify that does not say its runtime answered on the verifier's machine counts for nothing."""
+def _second_person(ctx: CheckContext, lock: Fact, *, origin: int = -1, here: int = -1) -> Result:
+    """``second-person-verified``'s judgment: a verify recorded after event ``origin`` (-1:
+    every one) run by an inhouse installed from a folder or URL (not the release the lock
+    pins) counts only in a demo; one recorded after event ``here`` (-1: every one) that does
+    not say its runtime answered on the verifier's machine counts for nothing."""
     # the play's owner, the owner the lock names and whoever signed the lock are all "the owner"
     owners = {str(o) for o in (ctx.owners.get("baseline"), lock.payload.get("owner"), lock.by) if o}
     lock_hash = lock.payload["lock_hash"]
@@ -188,12 +192,15 @@ def _second_person(
     good = [f for f in named if f.payload.get("models") is None
             or _pins(f.payload["models"]) == locked]  # fmt: skip
     # a build installed from a folder or URL ran the verify: it says whatever its author wrote
-    unpinned = {f.id: why for f in good
-                if origin and not ctx.demo and (why := unpinned_inhouse(f.payload))}  # fmt: skip
+    unpinned = {
+        f.id: why
+        for f in good
+        if f.id > origin and not ctx.demo and (why := unpinned_inhouse(f.payload))
+    }
     why_not = {
         f.id: other_person_elsewhere(ctx, f, owners)
         or unpinned.get(f.id)
-        or (unsaid_here(f) if here else None)
+        or (unsaid_here(f) if f.id > here else None)
         for f in good
     }
     by_other = [f for f in good if why_not[f.id] is None]
@@ -282,7 +289,12 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     shipped, version = ctx.created_with or ("", _RERUN_SINCE)
     if shipped == _SHIPPED and version < _RERUN_SINCE:
         return _first_playbook(ctx, result, version, verdict)
-    if _BASELINE not in ctx.exited:
+    exit_ = ctx.exited.get(_BASELINE)
+    if exit_ is None:
+        return result
+    if verdict is not None and verdict.id > exit_[1]:
+        # a verdict recorded since play 2 exited is reproduced by today's rules, as in any
+        # program: the rules before spare only the verdict the exit was judged on
         return result
     # each rule came after programs had exited play 2 without it: such an exit stands, said
     # (the reach guards judge exits by the checks loaded now, and would lock its pilot out)
@@ -690,8 +702,10 @@ def costs_confirmation(ctx: CheckContext, verdict: Fact) -> Fact | None:
     if verdict.payload.get("verdict") != "proven" or not _priced(verdict):
         return None
     result = _reproduced(ctx, verdict)
-    if result.outcome is not Outcome.PASS and _BASELINE in ctx.exited:
-        # a rerun before an API status quo needed its word still confirmed the costs
+    exit_ = ctx.exited.get(_BASELINE)
+    if result.outcome is not Outcome.PASS and exit_ is not None and verdict.id <= exit_[1]:
+        # a rerun before an API status quo needed its word still confirmed the costs (of the
+        # verdict play 2 exited on: one recorded since is judged as the check judges it)
         result = _reproduced(ctx, verdict, quo=False, blank=False)
     if result.outcome is not Outcome.PASS:
         return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from inhouse.program.checks import (
@@ -155,7 +155,11 @@ def indicators_reported(ctx: CheckContext) -> Result:
     # would let the reporter pick the day. A month has at least 28 days; a program whose play
     # 6 exited before this rule keeps its exit
     covered, least = (end - start).days + 1, min(28, period.days)
-    if covered < least and "measure" not in ctx.exited:
+    # ...on the report it exited on: one recorded since is judged by today's rule, else its
+    # reporter picks the day, or the span, of every report after the exit
+    exit_ = ctx.exited.get("measure")
+    spared = exit_ is not None and report.id <= exit_[1]
+    if covered < least and not spared:
         return failed(
             f"the report of {start}..{end} covers {covered} day(s); a report every "
             f"{period.days} days must cover at least {least}: report a whole month "
@@ -165,7 +169,7 @@ def indicators_reported(ctx: CheckContext) -> Result:
     # and no more than one period: a span reaching back over months of use sums them, so a
     # month nobody used the tool (which, reported alone, fails: nothing signed) passes
     # inside it, and every later month can be reported as a longer span from the same start
-    if covered > period.days and "measure" not in ctx.exited:
+    if covered > period.days and not spared:
         return failed(
             f"the report of {start}..{end} covers {covered} day(s); a report every "
             f"{period.days} days stands for one period of at most {period.days}: its figures "
@@ -315,12 +319,17 @@ def findings_fed_back(ctx: CheckContext) -> Result:
     findings = fold_findings(ctx)
     # closed when its confirmation was made: one carried in late was sealed when its signer
     # sealed it (whoever imports it chooses when); a play 6 that exited keeps the log's time
-    by_sealed = "measure" not in ctx.exited
+    # for the confirmations it was judged on (one recorded since is dated as sealed)
+    exit_ = ctx.exited.get("measure")
+    by_log = exit_[1] if exit_ is not None else -1
+
+    def made(fact: Fact) -> datetime:
+        return fact.at if fact.id <= by_log else fact.made
+
     recent = [
         f
         for f in findings
-        if f.confirmed_by is not None
-        and ctx.now - (f.confirmed_by.made if by_sealed else f.confirmed_by.at) <= period
+        if f.confirmed_by is not None and ctx.now - made(f.confirmed_by) <= period
     ]
 
     def person(name: str) -> bool:  # a service's key (the gateway's) speaks for nobody

@@ -347,8 +347,9 @@ def pilot_size(ctx: CheckContext) -> Result:
     in the invitation, or corrected it since: `inhouse pilot correct-team`) agrees with the team
     the member says, with their own key, they work in (`inhouse pilot team TEAM`): one lead
     listing five colleagues of one team under five team names is one team. A program whose
-    play 4 exited keeps the rule it exited on (the roster's teams, a lead's word), and the
-    reason says so."""
+    play 4 exited keeps the rule it exited on (the roster's teams, a lead's word) for the
+    members it exited on, and the reason says so; a member added since counts by their own
+    word."""
     low, high = int(ctx.param("min", 5)), int(ctx.param("max", 10))
     teams_needed = int(ctx.param("min_teams", 3))
     pilot = members(ctx)
@@ -375,19 +376,37 @@ def pilot_size(ctx: CheckContext) -> Result:
         # the exit was made on the roster's teams alone: re-judging it would re-judge every
         # grant the reach guards let through on it since. Asked only where the members' word
         # falls short: a pass on it stays the pass the handoff was accepted on. The roster's
-        # teams as it exited on them: a correction is today's rule's
-        roster = {t for person, added in pilot.items() if (t := added_team(ctx, person, added))}
+        # teams as it exited on them: a correction is today's rule's, and so is a member added
+        # since (else a lead alone keeps the exit holding, typing a team for each newcomer)
+        mark = ctx.exited[_PILOT][1]
+        roster = {
+            t
+            for person, added in pilot.items()
+            if added.id <= mark and (t := added_team(ctx, person, added))
+        }
+        known = {team_key(team) for team in roster}
+        later = {team_key(t): t for person, t in confirmed.items() if pilot[person].id > mark}
+        roster |= {team for key, team in later.items() if key not in known}
+        # what the members added since said (their own word, a lead's correction)
+        words = [f for f in said if pilot[str(f.payload["person"])].id > mark]
+        since = (
+            ""
+            if all(added.id <= mark for added in pilot.values())
+            else (f"; a member added since counts by today's rule, their own word{unborne}")
+        )
         if len(roster) >= teams_needed:
             return passed(
                 f"{len(pilot)} members across {len(roster)} teams (as the roster names them, a "
                 "lead's word: play 4 exited before a member's own word on their team was "
-                f"asked){aside}",
+                f"asked{since}){aside}",
                 *evidence,
+                *words,
             )
         return failed(
             f"the pilot spans {len(roster)} team(s) ({names(sorted(roster))}); the play wants "
-            f"{teams_needed}{aside}",
+            f"{teams_needed}{since}{aside}",
             *evidence,
+            *words,
         )
     return failed(
         f"the pilot spans {len(teams)} team(s) ({names(sorted(teams))}) where the members' "
@@ -596,6 +615,9 @@ def step_problem(ctx: CheckContext, person: str, added: Fact, step: Fact) -> str
         )
     counted = {f.id: f for f in ctx.facts.of(*STEP_EVIDENCE)}
     onboarded = added.at.astimezone(UTC).date().isoformat()
+    # the rule before spares a step play 4 exited on: one recorded since is today's rule's
+    exit_mark = ctx.exited.get(_PILOT)
+    lenient = exit_mark is not None and step.id <= exit_mark[1]
     params = dict(terms.get("params") or {})
     for fact_id in ids:
         fact = counted.get(fact_id)
@@ -609,7 +631,7 @@ def step_problem(ctx: CheckContext, person: str, added: Fact, step: Fact) -> str
                 f"rests on {fact.kind} #{fact.id}, but a {terms['type']} step rests on "
                 f"{' or '.join(kinds) or 'their own word'}"
             )
-        if not _names(fact, person, onboarded, params, lenient=_PILOT in ctx.exited):
+        if not _names(fact, person, onboarded, params, lenient=lenient):
             if (
                 fact.kind == "usage.daily"
                 and own_requests(fact, person) == 0
@@ -721,8 +743,13 @@ def prompt_library_seeded(ctx: CheckContext) -> Result:
         return result
     # a program whose play 4 exited before this rule keeps the old one: its exit (and the
     # reach the guards let through on it) is not re-judged at upgrade. Asked only where the new
-    # rule falls short: a pass on it stays the pass the handoff was accepted on
-    return _seeded(ctx, shared, imported, judged, wanted)
+    # rule falls short: a pass on it stays the pass the handoff was accepted on. For the prompts
+    # it exited on: a co-lead's since is no second author (else the pilot's leadership seeds
+    # the library alone after the exit)
+    mark = ctx.exited[_PILOT][1]
+    leads = ever_held(ctx, "rollout-lead") - judged
+    spared = [f for f in shared if f.id <= mark or f.by not in leads]
+    return _seeded(ctx, spared, imported, judged, wanted)
 
 
 def _seeded(
@@ -965,11 +992,17 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
     if not lent or _PILOT not in ctx.exited:
         return result
     # play 4 exited before a released member's answer had to come from an account of their
-    # own: the exit stands, said (the reach guards judge exits by the checks loaded now)
+    # own: the exit stands, said (the reach guards judge exits by the checks loaded now). Only
+    # the answers it was judged on: one given since is today's rule's, else a lead lending her
+    # account to "members" in turn after the exit speaks for the pilot as many people
+    mark = ctx.exited[_PILOT][1]
+    since = {str(f.payload["person"]) for f in ctx.facts.of("survey.response") if f.id > mark}
     return kept_from_before(
         result,
         (
-            lambda: _heard(ctx, survey, pilot, share, {}),
+            lambda: _heard(
+                ctx, survey, pilot, share, {p: h for p, h in lent.items() if p in since}
+            ),
             "play 4 exited before a member's answer had to come from an account of their own, "
             f"which {names(sorted(lent))}'s did not",
         ),

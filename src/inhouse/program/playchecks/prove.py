@@ -51,11 +51,16 @@ def value_proven(ctx: CheckContext) -> Result:
             fact,
         )
     if verdict == "proven":
+        # the rules below came after some programs' play 1 exited: they spare the verdict it
+        # exited on, never one recorded since (its author re-proving on checks that pass any
+        # answer, or with a floor over the cap, after the exit)
+        exit_mark = ctx.exited.get(_PROVE)
+        kept = exit_mark is not None and fact.id <= exit_mark[1]
         if not fact.payload["quality_ok"]:
             return failed(f"trial {name} is faster/cheaper but below the quality floor", fact)
         if (problem := _quality_unfounded(fact)) is not None:
             return failed(f"trial {name}'s verdict says its quality held, but {problem}", fact)
-        if fact.payload.get("proved") == 0 and _PROVE not in ctx.exited:
+        if fact.payload.get("proved") == 0 and not kept:
             return failed(
                 f"trial {name}'s quality checks pass an empty answer on every input the "
                 "candidate passed: they pass whatever the model says, so its quality says "
@@ -63,7 +68,7 @@ def value_proven(ctx: CheckContext) -> Result:
                 f"(contains, regex, llm-rubric, …) and prove it again (`inhouse prove {name}`)",
                 fact,
             )
-        if _off_topic_passes(ctx, fact) and _PROVE not in ctx.exited:
+        if _off_topic_passes(ctx, fact) and not kept:
             return failed(
                 f"trial {name}'s quality checks pass off-topic prose as long as the candidate's "
                 "answer on every input it passed (a length bound, a pattern any text matches): "
@@ -74,7 +79,7 @@ def value_proven(ctx: CheckContext) -> Result:
                 fact,
             )
         wide = _wide_floor(fact)
-        if wide is not None and _PROVE not in ctx.exited:
+        if wide is not None and not kept:
             return failed(
                 f"trial {name}'s verdict allowed {wide}: set `quality_floor` to at most "
                 f"{MAX_QUALITY_FLOOR:g} in trials/{name}.yaml and prove it again "

@@ -3,7 +3,7 @@ reviews, a ticket resolved without the builder."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -61,8 +61,9 @@ def widening_requested(ctx: CheckContext) -> Result:
     own (not one an insider enrolled
     from; one per machine). A request from before play 4 exited was the pilot's demand, not a
     wider one, and so is one sealed on the asker's machine before it and imported after (whoever
-    carries the file chooses when); a role taken away since does not make a former insider
-    someone new."""
+    carries the file chooses when; a play 5 that exited by the log's time keeps it for the
+    requests it exited on); a role taken away since does not make a former insider someone
+    new."""
     result = _widening(ctx, sealed=True)
     if "support" not in ctx.exited:
         return result
@@ -79,17 +80,22 @@ def widening_requested(ctx: CheckContext) -> Result:
 
 def _widening(ctx: CheckContext, *, sealed: bool) -> Result:
     """widening-requested's judgment; ``sealed``: an imported request by when its signer sealed
-    it, where the log dated it later (False: by the log's time, the rule before)."""
+    it, where the log dated it later (False: by the log's time, the rule before, for the
+    requests play 5 exited on; one recorded since is dated as sealed)."""
     inside = insiders(ctx)
     exit_mark = ctx.exited.get("pilot")
     since = exit_mark[0] if exit_mark is not None else None
     requests = ctx.facts.of("access.request")
+    # the rule before dates by the log only what play 5 exited on: a request recorded since is
+    # dated as sealed, else whoever carries an old envelope in makes it new demand
+    support = ctx.exited.get("support")
+    by_log = -1 if sealed or support is None else support[1]
+
+    def made(f: Fact) -> datetime:
+        return f.at if f.id <= by_log else f.made
+
     # after the exit: later, or at the same instant but recorded after it
-    late = [
-        f
-        for f in requests
-        if exit_mark is not None and (f.made if sealed else f.at, f.id) > exit_mark
-    ]
+    late = [f for f in requests if exit_mark is not None and (made(f), f.id) > exit_mark]
     outside = [f for f in late if f.by not in inside]
     counted, aside = one_per_machine(ctx, {f.by for f in outside}, inside)
     aside, unsigned = split_aside(ctx, aside, inside)
@@ -236,7 +242,8 @@ def champions_named(ctx: CheckContext) -> Result:
     work in it (`inhouse pilot team`); never for one only the lead's roster gives them, so a
     team none of whose members confirmed it waits for their word. A program whose play 5
     exited keeps the rule it exited on (the roster's teams, a lead's word) where today's falls
-    short, and the reason says so."""
+    short, for the members and namings it exited on (one added or named since counts by
+    today's rule), and the reason says so."""
     pilot = members(ctx)
     if not pilot:
         return failed("no pilot members, so no teams to name champions for")
@@ -258,10 +265,22 @@ def champions_named(ctx: CheckContext) -> Result:
     if result.outcome is Outcome.PASS or _SUPPORT not in ctx.exited:
         return result
     # play 5 exited on the roster's teams alone (the rule it exited on): asked only where the
-    # members' word falls short, so a pass on it stays the pass its handoff was accepted on
-    roster = {person: added_team(ctx, person, added) or _NO_TEAM for person, added in pilot.items()}
+    # members' word falls short, so a pass on it stays the pass its handoff was accepted on.
+    # Only what the exit was judged on is spared: a member added since, and a champion named
+    # since, count by today's rule (their team as they confirmed it), else the lead's roster
+    # alone would decide each new team's champion
+    mark = ctx.exited[_SUPPORT][1]
+    # a member's team as today's rule counts it (the one they confirmed), as the roster-only
+    # rule shows it (no team: its label)
+    today = {person: team or _NO_TEAM for person, team in confirmed.items()}
+    roster = {p: added_team(ctx, p, added) or _NO_TEAM for p, added in pilot.items()
+              if added.id <= mark}  # fmt: skip
+    to_cover = set(roster.values()) | {
+        team_of(ctx, p, added) or _NO_TEAM for p, added in pilot.items() if added.id > mark
+    }
+    roster |= {p: today[p] for p, added in pilot.items() if added.id > mark and p in today}
     kept = _champions(
-        ctx, pilot, roster, set(roster.values()), lambda team: team or _NO_TEAM, {}, ""
+        ctx, pilot, roster, to_cover, lambda team: team or _NO_TEAM, {}, "", later=(mark, today)
     )
     if kept.outcome is not Outcome.PASS:
         return result
@@ -284,11 +303,13 @@ def _champions(
     key: Callable[[str], str],
     labels: dict[str, str],
     unconfirmed: str,
+    later: tuple[int, Mapping[str, str]] | None = None,
 ) -> Result:
     """champions-named over ``covered`` (the teams that need a champion, as ``key`` reads a
     team's name; ``labels``: how to show one), a champion counting for the team ``teams`` gives
     them (the members whose team counts); ``unconfirmed``: what the reason adds about the
-    members whose team does not count."""
+    members whose team does not count. ``later``: an event (seq) and the teams a naming after
+    it counts for instead (today's, for an exit judged on the roster's)."""
 
     def shown(team: str) -> str:
         return labels.get(team, team)
@@ -308,7 +329,8 @@ def _champions(
             continue
         # a member champions the team they confirmed (one whose team does not count champions
         # none yet: the reason says what they run); anyone else, the roster's
-        theirs = teams.get(name) if name in pilot else key(person.team)
+        now = teams if later is None or fact.id <= later[0] else later[1]
+        theirs = now.get(name) if name in pilot else key(person.team)
         if theirs != team:
             continue
         # a champion is found in the pilot: a name from outside it (an alias on the lead's
@@ -466,15 +488,19 @@ def agent_boundaries(ctx: CheckContext) -> Result:
     person's own gateway key is an agent without a boundary: the check fails while the
     gateway's signed daily usage (``usage.daily``, its ``unbound_tools``) shows tools offered
     the model through a key bound to no agent within the last ``window_days`` (30) days. A play
-    5 that has exited keeps its exit's judgment (an exit is not taken back), and says what
-    today's rule finds."""
-    result = _agent_boundaries(ctx, unbound=True)
+    5 that has exited keeps its exit's judgment (an exit is not taken back) on the days it was
+    judged on, and says what today's rule finds: tools offered on another day since count."""
+    result = _agent_boundaries(ctx, after=-1)
     if "support" not in ctx.exited:
         return result
+    # the rule before spares only the days play 5 exited on: tools offered since, through a key
+    # bound to no agent, are today's rule's (else an agent run on a person's own key after the
+    # exit would never count)
+    mark = ctx.exited["support"][1]
     return kept_from_before(
         result,
         (
-            lambda: _agent_boundaries(ctx, unbound=False),
+            lambda: _agent_boundaries(ctx, after=mark),
             "play 5 (support) exited, and its exit stands on the rule before tools offered "
             "through a key bound to no agent counted; today's rule fails",
         ),
@@ -482,11 +508,12 @@ def agent_boundaries(ctx: CheckContext) -> Result:
     )
 
 
-def _agent_boundaries(ctx: CheckContext, *, unbound: bool) -> Result:
-    """agent-boundaries' judgment; ``unbound``: tools the gateway saw offered through a key
-    bound to no agent fail it (False: the rule before, registered agents only)."""
+def _agent_boundaries(ctx: CheckContext, *, after: int) -> Result:
+    """agent-boundaries' judgment: tools the gateway saw offered through a key bound to no
+    agent fail it, but on the days whose such tools it signed by event ``after`` (the rule
+    before counted registered agents only: ``after`` the exit it judged; -1: today's rule)."""
     registered_only = _registered_boundaries(ctx)
-    offered = _unbound_tools(ctx) if unbound else None
+    offered = _unbound_tools(ctx, after)
     if offered is None:
         return registered_only
     said, shown = offered
@@ -495,21 +522,29 @@ def _agent_boundaries(ctx: CheckContext, *, unbound: bool) -> Result:
     return failed(said, *shown, *registered_only.evidence)
 
 
-def _unbound_tools(ctx: CheckContext) -> tuple[str, list[Fact]] | None:
+def _unbound_tools(ctx: CheckContext, after: int) -> tuple[str, list[Fact]] | None:
     """What the gateway's signed daily usage of the last ``window_days`` says of tools offered
-    the model through keys bound to no agent (None: none), and the facts saying it. A day
-    signed again restates the day: each signed day's tools are kept (a later fact, signed
-    after its rows were edited or dropped, unsays nothing the gateway measured before)."""
+    the model through keys bound to no agent (None: none), and the facts saying it; a day
+    whose such tools were signed by event ``after`` left out. A day signed again restates the
+    day: each signed day's tools are kept (a later fact, signed after its rows were edited or
+    dropped, unsays nothing the gateway measured before)."""
     width = int(ctx.param("window_days", 30))
     first = (ctx.now.date() - timedelta(days=width)).isoformat()
     last = ctx.now.date().isoformat()
     # person -> day -> (requests, tools named, how many more were offered than named)
     seen: dict[str, dict[str, tuple[int, set[str], int]]] = {}
     shown: list[Fact] = []
+    # a day whose tools the earlier judgment saw (signed by ``after``) stays its, signed again
+    # since or not: the gateway signs a day again when its totals change
+    judged = {
+        str(f.payload.get("day"))
+        for f in ctx.facts.of("usage.daily")
+        if f.id <= after and f.payload.get("unbound_tools")
+    }
     for fact in ctx.facts.of("usage.daily"):
         day = str(fact.payload.get("day"))
         offered = fact.payload.get("unbound_tools")
-        if not isinstance(offered, dict) or not first <= day <= last:
+        if day in judged or not isinstance(offered, dict) or not first <= day <= last:
             continue
         shown.append(fact)
         for person, each in offered.items():

@@ -32,6 +32,7 @@ from inhouse.program.playchecks._shared import (
     owner_alone,
     passing_runs,
     recurrence_problem,
+    run_judged_earlier,
     served_elsewhere,
     unsaid_where,
 )
@@ -134,9 +135,9 @@ def _tests_pass(ctx: CheckContext, spec: Fact, earlier: bool) -> Result:
         hollow = passing_runs(ctx, spec, hollow=True, earlier=earlier)
         if hollow:
             last = hollow[-1]
-            why = hollow_tests(last, earlier=earlier) or older_runner(
-                ctx.facts.of("workflow.run"), last
-            )
+            why = hollow_tests(
+                last, earlier=run_judged_earlier(ctx, last, earlier)
+            ) or older_runner(ctx.facts.of("workflow.run"), last)
             return failed(
                 f"no run of workflow {spec.payload['workflow']} at its current version tested "
                 f"anything: {why}",
@@ -171,17 +172,19 @@ def workflow_run_by_other(ctx: CheckContext, spec: Fact) -> Result:
     result = _earlier_where_short(ctx, spec, _run_by_other)
     if _WORKFLOW not in ctx.exited:
         return result
+    # each rule came after programs had exited play 3 without it: such an exit stands, said,
+    # for the runs it was judged on (one since is judged as in any program)
+    mark = ctx.exited[_WORKFLOW][1]
 
-    def by(*, said: bool = True, beside: bool = True) -> Callable[[], Result]:
+    def by(*, said: int = -1, beside: int = -1) -> Callable[[], Result]:
         return lambda: _earlier_where_short(
             ctx, spec, lambda c, s, e: _run_by_other(c, s, e, said=said, beside=beside)
         )
 
-    # each rule came after programs had exited play 3 without it: such an exit stands, said
     if result.outcome is Outcome.PASS:
         # a rerun that did not say where it was answered may be what play 3 exited on, the
         # latest beside one that does: that exit saw the same (Result.earlier)
-        before = by(said=False)()
+        before = by(said=mark)()
         if before.outcome is Outcome.PASS and before.evidence != result.evidence:
             return replace(result, earlier=before.evidence)
         return result
@@ -189,18 +192,20 @@ def workflow_run_by_other(ctx: CheckContext, spec: Fact) -> Result:
     beside = "a rerun by its owner needed the author's own pass on the current lock beside it"
     return kept_from_before(
         result,
-        (by(said=False), f"play 3 exited before {said}"),
-        (by(beside=False), f"play 3 exited before {beside}"),
-        (by(said=False, beside=False), f"play 3 exited before {beside}, and before {said}"),
+        (by(said=mark), f"play 3 exited before {said}"),
+        (by(beside=mark), f"play 3 exited before {beside}"),
+        (by(said=mark, beside=mark), f"play 3 exited before {beside}, and before {said}"),
     )
 
 
 def _run_by_other(
-    ctx: CheckContext, spec: Fact, earlier: bool, *, said: bool = True, beside: bool = True
+    ctx: CheckContext, spec: Fact, earlier: bool, *, said: int = -1, beside: int = -1
 ) -> Result:
-    """``workflow-run-by-other``'s judgment; ``said``: a rerun that does not say where it was
-    answered (:func:`unsaid_where`) counts for nothing; ``beside``: the owner's rerun needs
-    the author's own pass beside it (:func:`owner_alone`)."""
+    """``workflow-run-by-other``'s judgment; ``said``: a rerun recorded after that event (-1:
+    every one) that does not say where it was answered (:func:`unsaid_where`) counts for
+    nothing; ``beside``: an owner's rerun recorded after that event needs the author's own pass
+    on the current lock beside it (:func:`owner_alone`). -1 is today's rule; the exit's mark,
+    the rule before, for the runs the exit was judged on."""
     author = author_of(ctx, spec)
     runs = passing_runs(ctx, spec, earlier=earlier)
     if author is None:
@@ -218,7 +223,7 @@ def _run_by_other(
     why_not = {
         run.id: other_person_elsewhere(ctx, run, {author})
         or served_elsewhere(run)
-        or (unsaid_where(run) if said else None)
+        or (unsaid_where(run) if run.id > said else None)
         for run in runs
     }
     others = [run for run in runs if why_not[run.id] is None]
@@ -243,7 +248,8 @@ def _run_by_other(
         )
     if not others:
         hollow = [
-            hollow_tests(run, earlier=earlier) or older_runner(ctx.facts.of("workflow.run"), run)
+            hollow_tests(run, earlier=run_judged_earlier(ctx, run, earlier))
+            or older_runner(ctx.facts.of("workflow.run"), run)
             for run in passing_runs(ctx, spec, hollow=True, earlier=earlier)
         ]
         seen = "; ".join(sorted({str(why) for why in [*why_not.values(), *hollow[-1:]]}))
@@ -254,7 +260,7 @@ def _run_by_other(
             spec,
             *runs,
         )
-    if beside and all(owner_alone(ctx, run, author, runs) for run in others):
+    if all(run.id > beside and owner_alone(ctx, run, author, runs) for run in others):
         # two people told apart pass it on the current lock: the author beside the owner
         return failed(
             f"on the current lock only {others[-1].by}, play 3's owner, passed workflow "
