@@ -20,6 +20,7 @@ from inhouse.program.checks import CheckContext, Outcome, Person, Result, evalua
 from inhouse.program.evaluation import context_for, run_checks
 from inhouse.program.facts import Fact, FactSet, Provenance, validate_payload
 from tests.indicators.test_reported_forgery import _typed_span, _usage, lena  # noqa: F401
+from tests.locks import HERE
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 ISSUER = "https://login.acme.example"
@@ -418,7 +419,7 @@ def _run(by: str, proved: int, decoys: list[str], untested: list[dict[str, str]]
     """A passing run of triage v1 on the lock; ``decoys`` [] as a runner before decoys."""
     return fact("workflow.run", by=by, workflow="triage", content_hash="v1", lock_hash=LOCK,
                 passed=True, pass_rate=1.0, cases=2, proved=proved, inputs=2, decoys=decoys,
-                untested=untested)  # fmt: skip
+                untested=untested, **HERE)  # fmt: skip
 
 
 def _workflow_people() -> dict[str, Person]:
@@ -458,7 +459,7 @@ def _owner_runs(lock_hash: str) -> Fact:
     """lena's passing run of omar's triage v1 on ``lock_hash``: play 3's owner's."""
     return fact("workflow.run", by="lena", workflow="triage", content_hash="v1",
                 lock_hash=lock_hash, passed=True, pass_rate=1.0, cases=2, proved=2, inputs=2,
-                decoys=[], untested=[])  # fmt: skip
+                decoys=[], untested=[], **HERE)  # fmt: skip
 
 
 def _owned(facts: list[Fact], mark: int) -> CheckContext:
