@@ -22,8 +22,8 @@ from inhouse.indicators.leading import Authors, PeriodUsage
 from inhouse.indicators.model import CostsWord, Indicator, Input
 from inhouse.indicators.periods import Period
 from inhouse.indicators.prices import costs_word, latest_economics, prices_for, trial_of
-from inhouse.program.checks import CheckContext
 from inhouse.plaintext import check_plain
+from inhouse.program.checks import CheckContext
 from inhouse.program.facts import Fact
 
 if TYPE_CHECKING:
