@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KIND",
+    "MAX_PER_MTOK",
     "Prices",
     "costs_word",
     "latest_economics",
@@ -35,6 +36,11 @@ __all__ = [
 ]
 
 KIND = "indicators.prices"
+
+#: the most a price per 1M tokens may be, in any currency: far above any API's list price (the
+#: dearest are hundreds of dollars, some millions in currencies of small units), and low enough
+#: that a period's tokens times it stays a finite number (1e308 made every cost inf)
+MAX_PER_MTOK = 1e9
 
 
 @dataclass(frozen=True)
@@ -65,8 +71,11 @@ def set_prices(
 ) -> Fact:
     """Record a price snapshot in the acting person's signed word."""
     for option, value in (("--input", input_per_mtok), ("--output", output_per_mtok)):
-        if not math.isfinite(value) or value < 0:
-            raise InvalidInput(f"{option} {value}: a price per 1M tokens is a number of 0 or more")
+        if not math.isfinite(value) or value < 0 or value > MAX_PER_MTOK:
+            raise InvalidInput(
+                f"{option} {value:g}: a price per 1M tokens is a number from 0 to "
+                f"{MAX_PER_MTOK:,.0f} (a typo? the dearest APIs list hundreds)"
+            )
     for option, text in (("--reference", reference), ("--currency", currency),
                          ("--source", source)):  # fmt: skip
         check_plain(text, what=option, one_line=True)
