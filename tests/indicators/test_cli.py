@@ -64,6 +64,21 @@ def test_the_dearest_price_accepted_still_gives_a_finite_cost(_isolated: Path) -
     assert math.isfinite(dearest.cost(most, most))
 
 
+def test_a_reports_folder_that_is_a_file_is_refused_by_name(_isolated: Path) -> None:
+    """``.inhouse/reports`` is a file (someone's, or a stray): the report says so and what to
+    do, instead of a FileExistsError traceback; the file is kept and nothing is recorded."""
+    cli("init", "Acme", "--lead", "lena")
+    stray = _isolated / ".inhouse" / "reports"
+    stray.write_text("someone's notes\n")
+    out = " ".join(cli("indicators", "report", "--period", "2026-10", code=2).split())
+    assert ".inhouse/reports is a file, not a folder: the report's HTML, JSON and CSV" in out, out
+    assert "Move that file away" in out
+    assert stray.read_text() == "someone's notes\n"
+    assert _facts(_isolated, "indicators.report") == []
+    stray.unlink()
+    assert "Recorded indicators.report" in cli("indicators", "report", "--period", "2026-10")
+
+
 def test_a_report_on_an_empty_program_says_why_each_lagging_figure_is_missing(
     _isolated: Path,
 ) -> None:
