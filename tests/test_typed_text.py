@@ -123,3 +123,27 @@ def test_findings_notes_and_comments_are_plain_text(program: Path) -> None:
     assert _facts("finding.closed") == []
     cli("finding", "close", number, "--note", "fixed\nby the re-lock")
     assert len(_facts("finding.closed")) == 1
+
+
+def test_handoff_waiver_and_access_words_are_plain_text(program: Path) -> None:
+    """A handoff's comment, a waiver's note, an access request's reason and the comment ending
+    a program are kept on the record and printed by `status`, `waiver list` and the audit: a
+    control character in one is refused by name, before anything else is asked, nothing
+    recorded."""
+    for command, what in (
+        (["handoff", "offer", "1", "--to", "lena", "--comment", _ESCAPE], "the comment"),
+        (["handoff", "accept", "1", "--comment", _ESCAPE], "the comment"),
+        (["handoff", "reject", "1", "--comment", _ESCAPE], "the comment"),
+        (["stop", "--not-worth-it", "--comment", _ESCAPE], "the comment"),
+        (["access", "request", "--reason", _ESCAPE], "the reason"),
+        (["waiver", "grant", "botched-handoff", "--reason", "other", "--note", _ESCAPE,
+          "--expires", "14d"], "the note"),
+    ):  # fmt: skip
+        said = " ".join(cli(*command, code=2).split())
+        assert f"{what} holds a control character" in said, (command, said)
+    assert json.loads(cli("waiver", "list", "--json")) == []
+    assert _facts("access.request") == []
+    granted = cli("waiver", "grant", "botched-handoff", "--reason", "other", "--note",
+                  "the board asked\n\tin writing", "--expires", "14d")  # fmt: skip
+    assert "granted by lena: botched-handoff" in granted
+    assert len(json.loads(cli("waiver", "list", "--json"))) == 1
