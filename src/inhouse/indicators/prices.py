@@ -19,6 +19,7 @@ from inhouse.indicators.periods import Period
 from inhouse.plaintext import check_plain
 from inhouse.program.checks import CheckContext
 from inhouse.program.facts import Fact
+from inhouse.trials.cost import MAX_PER_MTOK
 
 if TYPE_CHECKING:
     from inhouse.program import Program
@@ -36,11 +37,6 @@ __all__ = [
 ]
 
 KIND = "indicators.prices"
-
-#: the most a price per 1M tokens may be, in any currency: far above any API's list price (the
-#: dearest are hundreds of dollars, some millions in currencies of small units), and low enough
-#: that a period's tokens times it stays a finite number (1e308 made every cost inf)
-MAX_PER_MTOK = 1e9
 
 
 @dataclass(frozen=True)
