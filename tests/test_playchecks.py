@@ -2052,8 +2052,9 @@ def _tested(spec: Fact) -> Fact:
 
 def _rerun(spec: Fact, by: str = "zoe") -> Fact:
     """A passing run of ``spec``'s very version by someone other than its maker, after it was
-    published (at their own laptop): what confirms a version answers a finding."""
-    return fact("workflow.run", by=by, at=spec.at + timedelta(hours=1), workflow="triage",
+    published (at their own laptop, answered there): what confirms a version answers a
+    finding."""
+    return fact("workflow.run", **HERE, by=by, at=spec.at + timedelta(hours=1), workflow="triage",
                 content_hash=spec.payload["content_hash"], passed=True, pass_rate=1.0,
                 cases=1)  # fmt: skip
 

@@ -96,3 +96,54 @@ def test_a_price_snapshot_is_plain_text(program: Path) -> None:
         )
         assert f"{option} holds a control character" in said, said
     assert _facts("indicators.prices") == []
+
+
+def test_findings_notes_and_comments_are_plain_text(program: Path) -> None:
+    """A finding (play 6's or the pilot's), its source, a note closing it, the note on a
+    minutes-saved estimate and the comment on an enablement step are printed to whoever lists
+    them: a control character in one is refused by name, nothing recorded."""
+    (program / "workflows").mkdir()
+    (program / "workflows" / "triage.yaml").write_text("name: triage\n")
+    for command, what in (
+        (["finding", "add", _ESCAPE, "--target", "baseline"], "the finding"),
+        (["finding", "add", "slow", "--target", "baseline", "--source", "T-1\n2"], "--source"),
+        (["pilot", "finding", _ESCAPE], "the finding"),
+        (["pilot", "finding", "slow", "--note", _ESCAPE], "the note"),
+        (["indicators", "minutes-saved", "triage", "5", "--note", _ESCAPE], "the note"),
+        (["pilot", "step", "done", "first-prompt", "--comment", _ESCAPE], "the comment"),
+    ):
+        said = " ".join(cli(*command, code=2).split())
+        assert f"{what} holds a control character" in said, (command, said)
+    for kind in ("finding.opened", "pilot.finding", "indicators.minutes_saved"):
+        assert _facts(kind) == [], kind
+    opened = cli("finding", "add", "slow\n\tat noon", "--target", "baseline", "--source", "T-1")
+    number = opened.split("Opened finding #", 1)[1].split()[0]
+    said = " ".join(cli("finding", "close", number, "--note", _ESCAPE, code=2).split())
+    assert "the note holds a control character" in said, said
+    assert _facts("finding.closed") == []
+    cli("finding", "close", number, "--note", "fixed\nby the re-lock")
+    assert len(_facts("finding.closed")) == 1
+
+
+def test_handoff_waiver_and_access_words_are_plain_text(program: Path) -> None:
+    """A handoff's comment, a waiver's note, an access request's reason and the comment ending
+    a program are kept on the record and printed by `status`, `waiver list` and the audit: a
+    control character in one is refused by name, before anything else is asked, nothing
+    recorded."""
+    for command, what in (
+        (["handoff", "offer", "1", "--to", "lena", "--comment", _ESCAPE], "the comment"),
+        (["handoff", "accept", "1", "--comment", _ESCAPE], "the comment"),
+        (["handoff", "reject", "1", "--comment", _ESCAPE], "the comment"),
+        (["stop", "--not-worth-it", "--comment", _ESCAPE], "the comment"),
+        (["access", "request", "--reason", _ESCAPE], "the reason"),
+        (["waiver", "grant", "botched-handoff", "--reason", "other", "--note", _ESCAPE,
+          "--expires", "14d"], "the note"),
+    ):  # fmt: skip
+        said = " ".join(cli(*command, code=2).split())
+        assert f"{what} holds a control character" in said, (command, said)
+    assert json.loads(cli("waiver", "list", "--json")) == []
+    assert _facts("access.request") == []
+    granted = cli("waiver", "grant", "botched-handoff", "--reason", "other", "--note",
+                  "the board asked\n\tin writing", "--expires", "14d")  # fmt: skip
+    assert "granted by lena: botched-handoff" in granted
+    assert len(json.loads(cli("waiver", "list", "--json"))) == 1

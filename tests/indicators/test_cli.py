@@ -4,6 +4,7 @@ nothing, the report's files and its fact, findings listed with what closed them.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from inhouse.program import Program
@@ -30,10 +31,15 @@ def test_bad_input_is_named_and_records_nothing(_isolated: Path) -> None:
     assert "is not a month (2026-11), an ISO week (2026-W47) or a span of days" in out
     out = cli("indicators", "prices", "set", "--input", "1", code=2)
     assert "give --reference, --output, --source (or --from-trial)" in out
-    for bad in ("inf", "1e999"):  # a price no cost can be figured from
-        out = cli("indicators", "prices", "set", "--reference", "gpt-4o-mini", "--input", bad,
-                  "--output", "0.6", "--source", "the price list", code=2)  # fmt: skip
-        assert "--input inf: a price per 1M tokens is a number of 0 or more" in out, out
+    # a price no cost can be figured from, or one whose costs overflow to inf (1e308)
+    for bad, said in (("inf", "inf"), ("1e999", "inf"), ("1e308", "1e+308"), ("1.5e9", "1.5e+09")):
+        out = " ".join(
+            cli("indicators", "prices", "set", "--reference", "gpt-4o-mini", "--input", bad,
+                "--output", "0.6", "--source", "the price list", code=2).split()
+        )  # fmt: skip
+        assert (
+            f"--input {said}: a price per 1M tokens is a number from 0 to 1,000,000,000"
+        ) in out, out
     out = cli("indicators", "prices", "set", "--from-trial", code=3)
     assert "no trial verdict records its economics" in out
     out = cli("finding", "add", "too slow", "--target", "gateway", code=2)
@@ -41,6 +47,36 @@ def test_bad_input_is_named_and_records_nothing(_isolated: Path) -> None:
     out = cli("finding", "close", "F-9", code=2)
     assert "there is no finding #9" in out
     assert _facts(_isolated, "finding.opened") == _facts(_isolated, "indicators.prices") == []
+
+
+def test_the_dearest_price_accepted_still_gives_a_finite_cost(_isolated: Path) -> None:
+    """The bound on a price keeps every cost finite: at the dearest price accepted, the most
+    tokens a period can count (a 64-bit counter's worth, in and out) cost a finite number."""
+    from inhouse.indicators.prices import MAX_PER_MTOK, Prices
+
+    cli("init", "Acme", "--lead", "lena")
+    cli("indicators", "prices", "set", "--reference", "gpt-4o-mini", "--input", "1e9",
+        "--output", "1e9", "--source", "the price list")  # fmt: skip
+    (recorded,) = _facts(_isolated, "indicators.prices")
+    assert recorded["price_input_per_mtok"] == recorded["price_output_per_mtok"] == MAX_PER_MTOK
+    dearest = Prices("gpt-4o-mini", MAX_PER_MTOK, MAX_PER_MTOK, "USD", "the price list")
+    most = 2**63 - 1
+    assert math.isfinite(dearest.cost(most, most))
+
+
+def test_a_reports_folder_that_is_a_file_is_refused_by_name(_isolated: Path) -> None:
+    """``.inhouse/reports`` is a file (someone's, or a stray): the report says so and what to
+    do, instead of a FileExistsError traceback; the file is kept and nothing is recorded."""
+    cli("init", "Acme", "--lead", "lena")
+    stray = _isolated / ".inhouse" / "reports"
+    stray.write_text("someone's notes\n")
+    out = " ".join(cli("indicators", "report", "--period", "2026-10", code=2).split())
+    assert ".inhouse/reports is a file, not a folder: the report's HTML, JSON and CSV" in out, out
+    assert "Move that file away" in out
+    assert stray.read_text() == "someone's notes\n"
+    assert _facts(_isolated, "indicators.report") == []
+    stray.unlink()
+    assert "Recorded indicators.report" in cli("indicators", "report", "--period", "2026-10")
 
 
 def test_a_report_on_an_empty_program_says_why_each_lagging_figure_is_missing(

@@ -28,7 +28,7 @@ from inhouse.program.facts import Fact
 from inhouse.workflows.runner import record_test_facts
 from tests.conftest import OTHER_COMPUTER, Clock
 from tests.indicators.conftest import judge_findings as _judge
-from tests.locks import DIGEST, lock_payload
+from tests.locks import DIGEST, HERE, lock_payload
 from tests.people import enrol, hold_gateway_key, vouch_for_gateway_host
 
 PROMPT = """\
@@ -225,10 +225,12 @@ def _lock(program: Program, payload: dict[str, object]) -> None:
                         collector="inhouse baseline lock")  # fmt: skip
 
 
-def _verify(program: Program, lock_hash: str, machine: str) -> None:
+def _verify(program: Program, lock_hash: str, machine: str, *, where: bool = True) -> None:
+    """A passing `baseline verify` of ``lock_hash``; ``where``: it says its runtime answered
+    on the verifier's machine, as today's verifies do (not: an older inhouse's)."""
     program.record_fact(None, "baseline.verify", {
         "lock_hash": lock_hash, "passed": True, "machine": machine,
-        "models": [{"name": "m", "digest": DIGEST}]},
+        "models": [{"name": "m", "digest": DIGEST}], **(HERE if where else {})},
         provenance=Provenance.MEASURED, collector="inhouse baseline verify")  # fmt: skip
 
 

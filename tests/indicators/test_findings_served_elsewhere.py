@@ -8,22 +8,29 @@ server, not the version. Play 3 already refuses such a run as someone else's rer
 confirmation that closes a finding.
 
 Now a run whose answers came from another host confirms nothing, and the finding shows why;
-the same run answered on her own machine still closes it, and a run recorded before runs said
-where they were answered (no ``runtime_local``) still counts, as before."""
+the same run answered on her own machine still closes it. A run or a ``baseline verify`` that
+does not say where it was answered (no ``runtime_local``: an older inhouse made it, or one
+typed through the Python API) confirms nothing either, as plays 2 and 3 refuse it
+(``second-person-verified``, ``workflow-run-by-other``), the finding saying what to run; a
+play 6 that exited keeps the rule it exited on."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pytest
 
 from inhouse.indicators.findings import open_finding
 from inhouse.program import Program, Provenance
-from inhouse.program.checks import Outcome
+from inhouse.program.checks import Outcome, Result, evaluate
+from inhouse.program.evaluation import context_for
 from inhouse.program.facts import Fact
 from inhouse.workflows.decoys import DECOYS
 from inhouse.workflows.runner import COLLECTOR
 from tests.conftest import OTHER_COMPUTER, Clock
 from tests.indicators.conftest import judge_findings as _judge
-from tests.indicators.test_findings_confirmed import _state, _test_run
+from tests.indicators.test_findings_confirmed import _lock, _state, _test_run, _verify
+from tests.locks import DIGEST, lock_payload
 
 
 def _published(cast: dict[str, Program], clock: Clock, monkeypatch: pytest.MonkeyPatch) -> Fact:
@@ -69,10 +76,20 @@ def test_a_run_answered_on_the_colleagues_own_machine_still_confirms_it(
     assert _state(lena, finding) == "closed"
 
 
-def test_a_run_recorded_before_runs_said_where_they_were_answered_still_confirms_it(
+def _exited(program: Program) -> Result:
+    """``findings-fed-back`` for a program whose play 6 exited (a custom playbook's)."""
+    ctx = context_for(program.state(), program.clock()).with_params({"period_days": 92})
+    return evaluate(
+        "findings-fed-back", replace(ctx, exited={**ctx.exited, "measure": (program.clock(), 0)})
+    )
+
+
+def test_a_run_that_does_not_say_where_it_was_answered_confirms_nothing(
     cast: dict[str, Program], clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An older build's run names no runtime: the log cannot say, and it counts as it did."""
+    """An older build's run (or one typed through the Python API) names no runtime: omar's
+    server could have answered it. It confirms nothing, saying what to run; a play 6 that
+    exited keeps counting it."""
     lena, pia = cast["lena"], cast["pia"]
     finding = _published(cast, clock, monkeypatch)
     pia.record_fact(
@@ -85,6 +102,49 @@ def test_a_run_recorded_before_runs_said_where_they_were_answered_still_confirms
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,
     )  # fmt: skip
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "awaiting confirmation by someone other than omar" in result.reason
+    assert "does not say where it was answered" in result.reason
+    assert "run `inhouse workflow test triage` again" in result.reason
+    assert _state(lena, finding).startswith("fix published, awaiting confirmation")
+    assert _exited(lena).outcome is Outcome.PASS
+    # the same run by today's inhouse, answered on her laptop: closed
+    _test_run(pia, "b")
+    assert _judge(lena).outcome is Outcome.PASS
+    assert _state(lena, finding) == "closed"
+
+
+def test_a_verify_that_does_not_say_where_it_was_answered_confirms_no_relock(
+    cast: dict[str, Program], clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same of a re-lock: pia's verify that names nowhere its runtime answered (or one
+    answered from omar's host) confirms nothing, saying what to run; hers answered on her own
+    machine does; a play 6 that exited keeps counting the older one."""
+    lena, omar, pia = cast["lena"], cast["omar"], cast["pia"]
+    _lock(lena, lock_payload("lena"))
+    clock.advance(hours=1)
+    finding = open_finding(pia, "answers quote e-mail addresses", target="baseline")
+    clock.advance(hours=1)
+    relock = lock_payload("lena", rules_hash="s" * 12)
+    _lock(omar, {**relock, "closes": [finding.id]})
+    monkeypatch.setenv(OTHER_COMPUTER, "pia-laptop")
+    _verify(pia, relock["lock_hash"], "pia-laptop", where=False)
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "awaiting confirmation by someone other than omar" in result.reason
+    assert "does not say its runtime answered on their machine" in result.reason
+    assert "run `inhouse baseline install` again" in result.reason
+    assert _exited(lena).outcome is Outcome.PASS
+    pia.record_fact(None, "baseline.verify", {
+        "lock_hash": relock["lock_hash"], "passed": True, "machine": "pia-laptop",
+        "models": [{"name": "m", "digest": DIGEST}], "runtime_local": False,
+        "runtime_peers": ["203.0.113.7"]},
+        provenance=Provenance.MEASURED, collector="inhouse baseline verify")  # fmt: skip
+    result = _judge(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "was answered from 203.0.113.7, not their machine" in result.reason
+    _verify(pia, relock["lock_hash"], "pia-laptop")
     result = _judge(lena)
     assert result.outcome is Outcome.PASS, result.reason
     assert _state(lena, finding) == "closed"

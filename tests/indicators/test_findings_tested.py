@@ -16,6 +16,7 @@ from inhouse.program.checks import Outcome, Result, evaluate
 from inhouse.program.evaluation import context_for
 from inhouse.program.facts import Fact
 from tests.conftest import OTHER_COMPUTER, Clock
+from tests.locks import HERE
 from tests.people import enrol
 
 WF = "inhouse workflow test"
@@ -44,7 +45,7 @@ def _world(
     _spec(omar, "a", nonce="n1")
     omar.record_fact(None, "workflow.run", {
         "workflow": "triage", "content_hash": "a" * 64, "lock_hash": "", "passed": True,
-        "pass_rate": 1.0, "cases": 3, "spec": "n1"}, provenance=Provenance.MEASURED,
+        "pass_rate": 1.0, "cases": 3, "spec": "n1", **HERE}, provenance=Provenance.MEASURED,
         collector=WF)  # fmt: skip
     clock.advance(hours=1)
     # pia's honest finding, weeks before anything
@@ -91,5 +92,5 @@ def test_a_version_whose_own_tests_failed_closes_a_colleagues_finding(
 def _run(program: Program, content: str, nonce: str, *, passed: bool) -> None:
     program.record_fact(None, "workflow.run", {
         "workflow": "triage", "content_hash": content * 64, "lock_hash": "", "passed": passed,
-        "pass_rate": 1.0 if passed else 0.0, "cases": 3, "spec": nonce},
+        "pass_rate": 1.0 if passed else 0.0, "cases": 3, "spec": nonce, **HERE},
         provenance=Provenance.MEASURED, collector=WF)  # fmt: skip

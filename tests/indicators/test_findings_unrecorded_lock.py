@@ -18,7 +18,7 @@ from tests.conftest import Clock
 from tests.indicators.conftest import judge_findings as _judge
 from tests.indicators.test_findings_confirmed import _state
 from tests.indicators.test_findings_served_elsewhere import _published
-from tests.locks import lock_payload
+from tests.locks import HERE, lock_payload
 
 
 def _run(pia: Program, lock_hash: str) -> None:
@@ -28,7 +28,7 @@ def _run(pia: Program, lock_hash: str) -> None:
         {"workflow": "triage", "content_hash": "b" * 64, "lock_hash": lock_hash, "passed": True,
          "pass_rate": 1.0, "cases": 3, "machine": "pia-laptop",
          # judged on decoy answers, as the program's other runs (an older runner's is not)
-         "proved": 3, "decoys": list(DECOYS)},
+         "proved": 3, "decoys": list(DECOYS), **HERE},
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,
     )  # fmt: skip

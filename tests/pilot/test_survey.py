@@ -226,6 +226,12 @@ def test_the_survey_commands(pilot: Pilot) -> None:
               for when in (yesterday, today))  # fmt: skip
     assert "Opened survey ellis-1" in cli("open", "--closes", "14d")
     bob, pia = pilot.env["bob"], pilot.env["pia"]
+    # a benefit is printed by `survey results`: a control character in it is refused by name
+    escape = cli("answer", "--answer", "very", "--benefit", "fast\x1b[2J\x07", env=bob, code=2)
+    assert "the benefit holds a control character" in " ".join(escape.split())
+    assert "It replaces your answer" not in cli(
+        "answer", "--answer", "very", "--benefit", "faster triage:\n\tdrafts", env=bob
+    )
     out = cli("answer", "--answer", "very", "--benefit", "faster triage", env=bob)
     assert "Recorded your answer to ellis-1: very disappointed" in out and "signed by bob" in out
     out = cli("answer", "--answer", "very", "--benefit", "faster still", env=bob)

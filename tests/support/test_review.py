@@ -441,3 +441,21 @@ def test_a_role_given_back_after_the_review_was_not_held_at_it(
     program.close()
     assert result.outcome is Outcome.FAIL, result.reason
     assert "nobody among lena, pia held support-owner when it was held" in result.reason
+
+
+def test_a_reviews_notes_and_comments_are_plain_text(
+    _isolated: Path, clock: Clock, ollama: StandIn
+) -> None:
+    """The notes and an attendee's comment are stored and printed to whoever reads the record:
+    a control character (an escape sequence, a bell) is refused by name, nothing recorded;
+    notes over several lines, with a tab, are notes."""
+    program, sam, _pia = scheduled(_isolated, clock, ollama)
+    facts = len(program.state().facts)
+    with pytest.raises(InvalidInput, match="the notes holds a control character"):
+        hold_review(program, ["lena", "sam"], KEEP, notes="all fine\x1b[2J\x07")
+    assert len(program.state().facts) == facts
+    held = hold_review(program, ["lena", "sam"], KEEP, notes="1. gemma3\n\tkept\r\n")
+    with pytest.raises(InvalidInput, match="the comment holds a control character"):
+        attend_review(sam, held.id, comment="\x1b]0;owned\x07")
+    assert len(program.state().facts) == facts + 1
+    assert attend_review(sam, held.id, comment="the queue is fine").payload["review"] == held.id

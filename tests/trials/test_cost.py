@@ -114,6 +114,18 @@ def test_api_prices_are_required() -> None:
         ApiPrices.model_validate({"price_input_per_mtok": 1.0})
 
 
+@pytest.mark.parametrize(("price", "said"), [(1e308, "less than or equal to 1000000000"),
+                                             (float("inf"), "finite number")])  # fmt: skip
+def test_an_absurd_listed_price_is_refused_by_name(price: float, said: str) -> None:
+    """A trial spec's API price of 1e308 (or inf) made every cost inf: the trial's, and the
+    indicators' reference cost priced with the trial's status quo. Above 1,000,000,000 per 1M
+    tokens is refused, naming the field; the dearest accepted keeps costs finite."""
+    with pytest.raises(ValidationError, match=f"price_output_per_mtok\n.*{said}"):
+        ApiPrices.model_validate({"price_input_per_mtok": 1.0, "price_output_per_mtok": price})
+    dearest = ApiPrices(price_input_per_mtok=1e9, price_output_per_mtok=1e9)
+    assert all(c < float("inf") for c in api_cost(dearest, [2**62], [2**62]).per_task)
+
+
 def test_manual_cost_is_minutes_times_hourly_cost() -> None:
     cost = manual_cost(ManualCostInputs(hourly_cost=60.0), [3.0, 1.5])
     assert cost.per_task == pytest.approx([3.0, 1.5])

@@ -367,6 +367,8 @@ def test_serving_plain_http_beyond_this_machine_is_warned_of(
     sign-in links and session cookies cross it in clear, and a browser says which site opened
     a link only over https (or on this machine), so a planted link is not told apart. Serving
     beyond this machine now says so, and to put it behind https."""
+    import socket
+
     import uvicorn
     from typer.testing import CliRunner
 
@@ -375,8 +377,12 @@ def test_serving_plain_http_beyond_this_machine_is_warned_of(
     from inhouse.web import app as web
 
     served: list[str] = []
-    # nothing is served, nor opened, nor tuned for a long-running server in this process
-    monkeypatch.setattr(uvicorn, "run", lambda asgi, host, port, **_: served.append(host))
+    # nothing is served, nor opened, nor tuned for a long-running server in this process (nor
+    # bound: most of these addresses are not this machine's)
+    monkeypatch.setattr("inhouse.cli.web._listen", lambda host, port: socket.socket())
+    monkeypatch.setattr(
+        uvicorn.Server, "run", lambda self, sockets: served.append(self.config.host)
+    )
     monkeypatch.setattr(web, "create_app", lambda folder, **_: None)
     monkeypatch.setattr(gctuning, "for_a_server", lambda: None)
     result = CliRunner().invoke(app, ["web", "serve", "--host", host, "--program",
@@ -385,6 +391,45 @@ def test_serving_plain_http_beyond_this_machine_is_warned_of(
     said = " ".join(result.stderr.split())
     assert ("serves plain http beyond this machine" in said) is warned, said
     assert ("behind an https proxy" in said) is warned
+
+
+def test_serving_on_a_port_already_taken_says_so_and_never_claims_to_serve(
+    world: Pilot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`inhouse web serve` on a port another server listens on printed "inhouse web … at
+    http://…", then uvicorn's bind error: whoever read the first line went to a dashboard that
+    was not there (or another server). The port is bound first; taken, it is refused by name,
+    and nothing says it serves."""
+    import socket
+
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from inhouse import gctuning
+    from inhouse.cli.app import app
+
+    served: list[int] = []
+    monkeypatch.setattr(
+        uvicorn.Server,
+        "run",
+        lambda self, sockets: served.extend(s.getsockname()[1] for s in sockets),
+    )
+    monkeypatch.setattr(gctuning, "for_a_server", lambda: None)
+    serve = ["web", "serve", "--program", str(world.folder), "--port"]
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(app, [*serve, str(port)])
+        assert result.exit_code == 2, result.output
+        said = " ".join(result.output.split())
+        assert f"cannot serve the dashboard at 127.0.0.1:{port}: Address already in use" in said
+        assert "stop it, or give another --port" in said
+        assert "inhouse web for" not in said and served == []
+    # once it is free, the dashboard listens on that port and says so
+    result = CliRunner().invoke(app, [*serve, str(port)])
+    assert result.exit_code == 0, result.output
+    assert f"at http://127.0.0.1:{port}/" in " ".join(result.stdout.split()) and served == [port]
 
 
 @pytest.mark.parametrize(

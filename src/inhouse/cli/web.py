@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import errno
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from inhouse.cli._common import ProgramOpt, Typer, err_console, literal, out_console, state
+
+if TYPE_CHECKING:
+    import socket
 
 app = Typer()
 
@@ -34,6 +38,7 @@ def serve(
         raise InvalidInput("--session-minutes is from 1 to 720 (a sign-in lasts at most 12 h)")
     folder = find_program(program or state.program)
     asgi = create_app(folder, session_minutes=session_minutes)
+    listening = _listen(host, port)  # before saying where it serves: the port may be taken
     out_console().print(
         f"inhouse web for {folder} at http://{host}:{port}/; sign in with "
         f"`inhouse web login --url http://{host}:{port}`. Ctrl-C stops it."
@@ -49,7 +54,43 @@ def serve(
     from inhouse.gctuning import for_a_server
 
     for_a_server()
-    uvicorn.run(asgi, host=host, port=port, log_level="warning")
+    server = uvicorn.Server(uvicorn.Config(asgi, host=host, port=port, log_level="warning"))
+    with listening:
+        server.run(sockets=[listening])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host:port``, or :class:`InvalidInput` saying why none can (the
+    port is taken, the address is not this machine's). uvicorn binding it itself printed its
+    error after the dashboard had claimed to be serving there."""
+    import socket
+
+    from inhouse.errors import InvalidInput
+
+    try:
+        (family, kind, proto, _, address), *_ = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except socket.gaierror as err:
+        raise InvalidInput(f"--host {host}: no address to listen on ({err.strerror})") from None
+    listening = socket.socket(family, kind, proto)
+    try:
+        # as uvicorn does: a dashboard restarted at once binds its port again
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind(address)
+        listening.listen(2048)
+    except OSError as err:
+        listening.close()
+        hint = {
+            errno.EADDRINUSE: "; another server (an earlier `inhouse web serve`?) listens there: "
+            "stop it, or give another --port",
+            errno.EADDRNOTAVAIL: "; give an address of this machine with --host",
+            errno.EACCES: "; a port below 1024 needs an administrator: give another --port",
+        }.get(err.errno or 0, "")
+        raise InvalidInput(
+            f"cannot serve the dashboard at {host}:{port}: {err.strerror or err}{hint}"
+        ) from None
+    return listening
 
 
 def _beyond_this_machine(host: str) -> bool:

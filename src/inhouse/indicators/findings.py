@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from inhouse.errors import InvalidInput
+from inhouse.plaintext import check_plain
 from inhouse.program.facts import Fact
 from inhouse.program.feedback import (
     FindingState,
@@ -25,7 +26,8 @@ __all__ = ["close_by_hand", "findings", "open_finding", "require_open"]
 
 def open_finding(program: Program, text: str, *, target: str, source: str = "") -> Fact:
     """Record a finding in the acting person's own signed word."""
-    finding = text.strip()
+    finding = check_plain(text, what="the finding").strip()
+    check_plain(source, what="--source", one_line=True)
     if not finding:
         raise InvalidInput("a finding says what was learned: it cannot be empty")
     kind, name = parse_target(target)
@@ -55,6 +57,7 @@ def _find(program: Program, number: int) -> FindingState:
 def close_by_hand(program: Program, finding: str | int, *, note: str) -> Fact:
     """Record that someone considers a finding done. It is shown beside the finding and never
     counts as fed back: only a change that names the finding closes it."""
+    check_plain(note, what="the note")
     found = _find(program, parse_finding_id(finding))
     return program.attest(
         None, "finding.closed", {"finding": found.id, "note": note.strip()}, note or "closed"

@@ -22,6 +22,7 @@ from inhouse.indicators.leading import Authors, PeriodUsage
 from inhouse.indicators.model import CostsWord, Indicator, Input
 from inhouse.indicators.periods import Period
 from inhouse.indicators.prices import costs_word, latest_economics, prices_for, trial_of
+from inhouse.plaintext import check_plain
 from inhouse.program.checks import CheckContext
 from inhouse.program.facts import Fact
 
@@ -60,6 +61,7 @@ def record_minutes_saved(program: Program, workflow: str, minutes: float, note: 
     from inhouse.program.counting import build_context
     from inhouse.workflows.spec import list_workflows
 
+    check_plain(note, what="the note")
     known = set(list_workflows(program.folder))
     known |= set(Authors.of(build_context(program.state(), program.clock())).workflows)
     if workflow not in known:

@@ -19,12 +19,14 @@ from inhouse.indicators.periods import Period
 from inhouse.plaintext import check_plain
 from inhouse.program.checks import CheckContext
 from inhouse.program.facts import Fact
+from inhouse.trials.cost import MAX_PER_MTOK
 
 if TYPE_CHECKING:
     from inhouse.program import Program
 
 __all__ = [
     "KIND",
+    "MAX_PER_MTOK",
     "Prices",
     "costs_word",
     "latest_economics",
@@ -65,8 +67,11 @@ def set_prices(
 ) -> Fact:
     """Record a price snapshot in the acting person's signed word."""
     for option, value in (("--input", input_per_mtok), ("--output", output_per_mtok)):
-        if not math.isfinite(value) or value < 0:
-            raise InvalidInput(f"{option} {value}: a price per 1M tokens is a number of 0 or more")
+        if not math.isfinite(value) or value < 0 or value > MAX_PER_MTOK:
+            raise InvalidInput(
+                f"{option} {value:g}: a price per 1M tokens is a number from 0 to "
+                f"{MAX_PER_MTOK:,.0f} (a typo? the dearest APIs list hundreds)"
+            )
     for option, text in (("--reference", reference), ("--currency", currency),
                          ("--source", source)):  # fmt: skip
         check_plain(text, what=option, one_line=True)

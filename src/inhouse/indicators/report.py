@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from inhouse.errors import InvalidInput
 from inhouse.indicators.lagging import lagging_indicators
 from inhouse.indicators.leading import (
     Authors,
@@ -207,7 +208,16 @@ def write_report(program: Program, report: IndicatorsReport) -> ReportFiles:
     from inhouse.indicators.render import render_html
 
     target = program.folder / DATA_DIR / "reports"
-    target.mkdir(parents=True, exist_ok=True)
+    where = target.relative_to(program.folder).as_posix()
+    if target.exists() and not target.is_dir():
+        raise InvalidInput(
+            f"{where} is a file, not a folder: the report's HTML, JSON and CSV files go in it. "
+            "Move that file away (it was left as it is; nothing was written or recorded)"
+        )
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InvalidInput(f"cannot make {where}: {err.strerror or err}") from None
     stem = f"indicators-{report.period.label.replace('..', '_')}-{report.made_at:%Y%m%dT%H%M%S}"
     counter = 1
     base = stem
@@ -222,9 +232,12 @@ def write_report(program: Program, report: IndicatorsReport) -> ReportFiles:
         for kind, path in (("html", files.html), ("json", files.json), ("csv", files.csv))
     }
     data = report.to_dict()
-    files.json.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    files.csv.write_text(_csv(report), encoding="utf-8")
-    files.html.write_text(render_html(data), encoding="utf-8")
+    try:
+        files.json.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        files.csv.write_text(_csv(report), encoding="utf-8")
+        files.html.write_text(render_html(data), encoding="utf-8")
+    except OSError as err:
+        raise InvalidInput(f"cannot write the report in {where}: {err.strerror or err}") from None
     return files
 
 

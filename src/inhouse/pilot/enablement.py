@@ -23,6 +23,7 @@ from inhouse.errors import InhouseError, InvalidInput, NotAllowed
 from inhouse.pilot.evidence import PilotEvidence
 from inhouse.pilot.roster import Member, PilotLimits, members, pilot_limits
 from inhouse.pilot.tracks import Step, Track, load_track
+from inhouse.plaintext import check_plain
 from inhouse.program.facts import Fact, Provenance
 from inhouse.program.playchecks.pilot import WORD, enablement_of, step_problem, track_terms
 
@@ -220,6 +221,7 @@ def step_done(
 ) -> StepDone:
     """Record, in the acting person's own signed word, a step of their track that only they can
     say they did. Refused for anyone else (a lead included) and for a measured step."""
+    check_plain(comment, what="the comment")
     who = program.whoami()
     if on_behalf_of is not None and on_behalf_of != who.name:
         raise NotAllowed(

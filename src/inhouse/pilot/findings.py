@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, get_args
 
 from inhouse.errors import InvalidInput
+from inhouse.plaintext import check_plain
 from inhouse.program.facts import Fact, PilotFinding
 
 if TYPE_CHECKING:
@@ -44,7 +45,8 @@ class Finding:
 
 def record_finding(program: Program, text: str, *, kind: str = "other", note: str = "") -> Fact:
     """Record a finding in the acting person's own signed word."""
-    finding = text.strip()
+    finding = check_plain(text, what="the finding").strip()
+    check_plain(note, what="the note")
     if not finding:
         raise InvalidInput("a finding says what the pilot taught: it cannot be empty")
     if kind not in FINDING_KINDS:

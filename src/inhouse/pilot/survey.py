@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import InvalidInput, NotAllowed
 from inhouse.pilot.adoption import check_params
+from inhouse.plaintext import check_plain
 from inhouse.program.facts import Fact, Provenance
 from inhouse.program.playbook import Role
 from inhouse.usage import active_days
@@ -321,6 +322,7 @@ def answer_survey(
 ) -> Fact:
     """Record this shell's key holder's answer to the open survey, signed by them. ``person``,
     when given, must be that key holder: nobody answers for someone else."""
+    check_plain(benefit, what="the benefit")
     who = program.whoami()
     if person is not None and person != who.name:
         raise NotAllowed(

@@ -29,6 +29,7 @@ from inhouse.errors import IdentityError, InhouseError, InvalidInput, NotAllowed
 from inhouse.identity import machine as _machine
 from inhouse.jsonfiles import read_json
 from inhouse.location import DATA_DIR
+from inhouse.plaintext import check_plain
 from inhouse.program.collectors import collector_for
 from inhouse.program.core import ProgramCore
 from inhouse.program.events import EventKind
@@ -110,6 +111,7 @@ class EvidenceMixin(ProgramCore):
         sealed into the outbox in the name this key joined under here (``inhouse join`` left
         that enrolment in the outbox), or ``person``; imported, it counts only if that name is
         the signer's (a request in someone else's name is shown, never counted)."""
+        check_plain(reason, what="the reason")
         if self.detached():
             name = person or self._joined_as()
             if not name:

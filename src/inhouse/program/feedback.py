@@ -29,10 +29,12 @@ person's key, enrolled from a machine the maker did not enrol from, and with the
 organisation's sign-in set up, both signed in: ``_shared.other_person_elsewhere``) took that very
 version into their own hands after it was recorded, in evidence inhouse measures:
 
-- a re-lock: a passing ``baseline.verify`` of its lock hash, served the weights it pins;
+- a re-lock: a passing ``baseline.verify`` of its lock hash, served the weights it pins,
+  answered on the verifier's own machine by a verify that says so (``runtime_local``);
 - a workflow version: a passing ``workflow.run`` of its content hash, answered by a runtime on
   the runner's own machine (``runtime_local``; one served from another host, the maker's
-  server say, measured that host);
+  server say, measured that host). A verify or run from an inhouse before they said where
+  they were answered counts only for a play 6 that exited (plays 2 and 3 refuse it too);
 - a prompt version: the gateway's own ``prompt.usage`` naming someone who used it, its last use
   dated no earlier than the day the version was recorded. Used means sent: the gateway rendered
   that version (a request body's ``prompt``) or the client pinned it by number
@@ -481,6 +483,8 @@ def _not_apart(ctx: CheckContext, maker: str, fact: Fact) -> str | None:
         other_person_elsewhere,
         served_elsewhere,
         unrecorded_lock,
+        unsaid_here,
+        unsaid_where,
     )
 
     judged = {maker}
@@ -516,6 +520,15 @@ def _not_apart(ctx: CheckContext, maker: str, fact: Fact) -> str | None:
     # and one an older runner made, once the program's runs were judged on decoy answers
     if fact.kind == "workflow.run" and (why := older_runner(ctx.facts.of("workflow.run"), fact)):
         return why
+    # a verify or run that does not say its runtime answered on its signer's own machine (an
+    # inhouse from before they said so made it; a verify answered from another host) could
+    # have been answered by the maker's server: plays 2 and 3 refuse it, and so does a play 6
+    # not yet exited (one that exited keeps the rule it exited on)
+    if "measure" not in ctx.exited:
+        if fact.kind == "baseline.verify" and (why := unsaid_here(fact)):
+            return why
+        if fact.kind == "workflow.run" and (why := unsaid_where(fact)):
+            return why
     if not enrolled_elsewhere(ctx, fact.by, judged):
         return f"{fact.by}'s keys were all enrolled from a machine {maker} enrolled from"
     return None

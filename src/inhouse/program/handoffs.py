@@ -9,6 +9,7 @@ saw.
 from __future__ import annotations
 
 from inhouse.errors import InvalidInput, NotAllowed, Refused
+from inhouse.plaintext import check_plain
 from inhouse.program.checks import Person
 from inhouse.program.core import ProgramCore
 from inhouse.program.evaluation import (
@@ -85,6 +86,7 @@ class PlaysMixin(ProgramCore):
         self, actor: str | None, play_ref: str | int, *, to: str, comment: str = ""
     ) -> str:
         """Offer play's artifact to the next owner. Returns the evidence hash offered."""
+        check_plain(comment, what="the comment")
         state, who = self._begin(actor)
         play = self.playbook.play(play_ref)
         number = self.playbook.number(play.id)
@@ -149,6 +151,7 @@ class PlaysMixin(ProgramCore):
         return digest
 
     def accept_handoff(self, actor: str | None, play_ref: str | int, *, comment: str = "") -> str:
+        check_plain(comment, what="the comment")
         state, who, play = self._decision(actor, play_ref)
         number = self.playbook.number(play.id)
         if why := unsigned_offer(state, state.handoffs[play.id]):
@@ -182,6 +185,7 @@ class PlaysMixin(ProgramCore):
             raise InvalidInput(
                 "say why you reject the handoff (--comment): the owner needs to know"
             )
+        check_plain(comment, what="the comment")
         _, who, play = self._decision(actor, play_ref)
         self._append(EventKind.HANDOFF_REJECTED, who.name, {"play": play.id, "comment": comment})
 
@@ -236,6 +240,7 @@ class PlaysMixin(ProgramCore):
     def stop_not_worth_it(self, actor: str | None, *, comment: str = "") -> Fact:
         """End the program because play 1's trial said "not worth it": a success of the
         playbook, recorded with its evidence."""
+        check_plain(comment, what="the comment")
         state, who = self._begin(actor)
         first = self.playbook.plays[0]
         owner = state.owners.get(first.id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from inhouse.errors import AntiPattern, InvalidInput, NotAllowed
+from inhouse.plaintext import check_plain
 from inhouse.program.core import ProgramCore
 from inhouse.program.events import EventKind
 from inhouse.program.guards import (
@@ -37,6 +38,7 @@ class WaiversMixin(ProgramCore):
         expires: datetime,
         play: str | int | None = None,
     ) -> Waiver:
+        check_plain(note, what="the note")
         state, who = self._begin(actor)
         if Role.ROLLOUT_LEAD not in who.roles:
             raise NotAllowed(f"only a rollout lead can grant a waiver; {who.name} is not one")

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from inhouse.errors import ConfigError, InvalidInput, NotAllowed, UnknownPerson
 from inhouse.location import CONFIG_NAME
+from inhouse.plaintext import check_plain
 from inhouse.program.config import read_config
 from inhouse.program.counting import build_context
 from inhouse.program.facts import Fact, FactSet, Provenance
@@ -166,6 +167,7 @@ def hold_review(
     """``inhouse review hold``: record the review held today, refused (nothing recorded) unless
     it was scheduled, the cadence's roles attended, and every inventory item has a decision.
     The other attendees are a claim until each confirms it (:func:`attend_review`)."""
+    check_plain(notes, what="the notes")
     facts = _counted(program)
     plan = facts.latest("review.scheduled")
     if plan is None:
@@ -215,6 +217,7 @@ def attend_review(program: Program, review: int | None = None, *, comment: str =
     """``inhouse review attend``: confirm, signed with this shell's key, that its holder attended
     review ``review`` (a ``review.held`` fact id; default: the latest held). Refused, nothing
     recorded, unless that review lists them as an attendee and they did not record it."""
+    check_plain(comment, what="the comment")
     facts = _counted(program)
     who = program.whoami()
     held = _held(facts, review)

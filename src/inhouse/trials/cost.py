@@ -18,6 +18,7 @@ from typing import Any, TypedDict
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "MAX_PER_MTOK",
     "RECORDED",
     "ApiPrices",
     "CostBreakdown",
@@ -98,13 +99,19 @@ class LocalCostInputs(BaseModel):
         return self.watts == 0 and self.price_per_kwh == 0 and self.hardware_price == 0
 
 
+#: the most a price per 1M tokens may be, in any currency: far above any API's list price (the
+#: dearest are hundreds of dollars, some millions in currencies of small units), and low enough
+#: that any count of tokens times it stays a finite number (1e308 made every cost inf)
+MAX_PER_MTOK = 1e9
+
+
 class ApiPrices(BaseModel):
-    """An API's listed prices per million tokens."""
+    """An API's listed prices per million tokens (at most :data:`MAX_PER_MTOK`)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    price_input_per_mtok: float = Field(ge=0)
-    price_output_per_mtok: float = Field(ge=0)
+    price_input_per_mtok: float = Field(ge=0, le=MAX_PER_MTOK, allow_inf_nan=False)
+    price_output_per_mtok: float = Field(ge=0, le=MAX_PER_MTOK, allow_inf_nan=False)
     currency: str = Field("USD", min_length=1, max_length=8)
 
     @model_validator(mode="before")

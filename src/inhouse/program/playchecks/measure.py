@@ -313,8 +313,10 @@ def findings_fed_back(ctx: CheckContext) -> Result:
     prompt version that names it and changes its target, made by someone other than the
     finding's opener, and confirmed by someone other than its maker, from their own key on
     their own machine: a passing `baseline verify` of the re-lock, a passing run of the
-    workflow version, or the gateway's record of their use of the prompt version. A change
-    only its maker has seen, and a finding ticked off by hand, close nothing."""
+    workflow version (each saying its runtime answered on that machine; one from an inhouse
+    before they said so counts only for a play 6 that exited), or the gateway's record of
+    their use of the prompt version. A change only its maker has seen, and a finding ticked
+    off by hand, close nothing."""
     period = timedelta(days=int(ctx.param("period_days", 92)))
     findings = fold_findings(ctx)
     # closed when its confirmation was made: one carried in late was sealed when its signer
