@@ -169,6 +169,10 @@ class TrialVerdict(_Payload):
     #: how many of those off-topic prose as long as the answer fails too (0: the quality checks
     #: pass any answer at all, a length bound say). None: recorded before verdicts said
     on_topic: int | None = Field(None, ge=0)
+    #: how many inputs an API status quo gave no answer to (a failed request, an empty answer),
+    #: each a failed case of its quality. None: a manual status quo, or recorded before verdicts
+    #: said
+    status_quo_unanswered: int | None = Field(None, ge=0)
 
 
 class TrialRerun(_Payload):
@@ -227,6 +231,10 @@ class TrialRerun(_Payload):
     #: how many of those off-topic prose as long as the answer fails too (0: the quality checks
     #: pass any answer at all). None: recorded before reruns said
     on_topic: int | None = Field(None, ge=0)
+    #: how many inputs the API status quo gave no answer to on this run (a failed request, an
+    #: empty answer), each a failed case of its quality. None: a manual status quo, or recorded
+    #: before reruns said
+    status_quo_unanswered: int | None = Field(None, ge=0)
     #: the costs a "cheaper" claim multiplies the measured tokens and busy time by (an API's
     #: prices, the manual hourly cost, the candidate's hardware and power inputs) are the
     #: trial author's typing: the rerunner's own word that they are true, with what they base

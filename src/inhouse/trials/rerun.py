@@ -291,6 +291,7 @@ def _record(
             "quality_ok": outcome.verdict.quality.ok,
             "proved": outcome.proved,
             "on_topic": outcome.on_topic,
+            "status_quo_unanswered": outcome.status_quo_unanswered,
             "costs_confirmed": costs,
             "api_confirmed": api,
         },
