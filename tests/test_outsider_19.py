@@ -134,8 +134,8 @@ def test_a_trial_records_the_inputs_its_status_quo_did_not_answer(
     run("init", "Acme", "--lead", "lena", "--demo")
     point_runtime(_isolated, engine)
     with spawn_standin(StandinTiming(3000, 10, 4), model="standin-hosted") as stand_in:
-        hosted = {"kind": "api", "url": stand_in.url, "model": "standin-hosted",
-                  "price_input_per_mtok": 2.5, "price_output_per_mtok": 10.0, "timeout": 0.5}  # fmt: skip
+        hosted = {"kind": "api", "url": stand_in.url, "model": "standin-hosted", "timeout": 0.5,
+                  "price_input_per_mtok": 2.5, "price_output_per_mtok": 10.0}  # fmt: skip
         write_trial(_isolated, EASY, status_quo=hosted, meaningful={"faster": 30}, warmup=0)
         outcome = asyncio.run(run_planned(plan_trial(_isolated, "tickets")))
     assert not any(outcome.status_quo.answers.ok)
