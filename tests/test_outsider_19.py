@@ -141,3 +141,120 @@ def test_a_trial_records_the_inputs_its_status_quo_did_not_answer(
     assert not any(outcome.status_quo.answers.ok)
     assert outcome.status_quo_unanswered == 6
     assert outcome.verdict.quality.status_quo_pass_rate == 0.0 and outcome.verdict.quality_ok
+    assert any("the status quo gave no answer on 6 of 6 inputs" in c for c in outcome.caveats)
+
+
+# -- plays 1 and 2: quality checks that judge the status quo's speed and price ------------------
+
+#: lena's checks: one that judges what the answer says (an empty answer and off-topic prose fail
+#: it, so `proved` and `on_topic` count every input the candidate passed), and a latency bound
+#: an answer given for nothing, instantly, passes, which the hosted API's answers (slower than
+#: 2 seconds from anywhere, honestly) never meet: its 95 % on the content counts 0 %
+TIMED = ["latency threshold=2000.0"]
+
+
+@pytest.mark.own_sign_in
+def test_quality_checks_that_judge_the_status_quo_s_speed_prove_no_quality(
+    lena: Program,  # noqa: F811
+    idp: StandinIdP,
+) -> None:
+    """lena's trial pits a weak candidate (40 % on what the answers say) against the hosted API
+    the tickets really go to (95 %), with a `latency` check of 2000 ms among its quality checks:
+    every API answer fails it, so the status quo's quality is 0 % and the candidate's "holds";
+    her verdict claims "faster at acceptable quality". omar's honest rerun from his machine
+    measures the same (the API is as slow from there), and he truthfully confirms it is the
+    API the tickets go to. Both facts name the checks that judge time or cost
+    (`timed_checks`): value-proven (play 1 not exited) and trial-reproduced fail, naming them."""
+    prove(lena)
+    verdict = dict(lena.state().facts[-1].payload)
+    claim = {"status_quo_pass_rate": 0.0, "status_quo_measured": True, "quality_ok": True,
+             "timed_checks": TIMED}  # fmt: skip
+    verdict.update(proven_on=["faster"], candidate_pass_rate=0.4, proved=4, on_topic=4, **claim)
+    measured(lena, "trial.verdict", **verdict)
+    outcome, reason = _judge_trigger(lena, "value-proven")
+    assert outcome == "fail", reason
+    assert "its quality checks judge how long an answer took or what it cost (latency " \
+        "threshold=2000.0)" in reason  # fmt: skip
+    assert "take those checks out of trials/triage.yaml" in reason
+    omar = _alias(lena, "omar", "support")
+    _sign_in(omar, idp, "u-omar")  # a real colleague, signed in with his own account
+    reproduce(omar, pass_rate=0.4, passed=4, proved=4, on_topic=4, proven_on=["faster"],
+              costs_confirmed=None, **claim)  # fmt: skip
+    outcome, reason = _judge(lena, "trial-reproduced")
+    assert outcome == "fail", reason
+    assert "on omar's own rerun of trial triage its quality checks judge how long" in reason
+    # the same checks without the latency bound judge the answers: the rerun counts
+    reproduce(omar, pass_rate=0.4, passed=4, proved=4, on_topic=4, proven_on=["faster"],
+              costs_confirmed=None, **{**claim, "timed_checks": []})  # fmt: skip
+    assert _judge(lena, "trial-reproduced")[0] == "pass"
+
+
+@pytest.mark.own_sign_in
+def test_a_rerun_that_does_not_say_whether_its_checks_judge_time_reproduces_nothing(
+    lena: Program,  # noqa: F811
+    idp: StandinIdP,
+) -> None:
+    """lena's verdict comes from a current inhouse (it names its timed checks: none); she pins
+    the previous release in the lock, whose rerun does not say whether its checks judge time or
+    cost (and would count a latency bound as quality). Such a rerun, recorded after a trial
+    fact that said it, was made by an older inhouse: it reproduces nothing until omar upgrades;
+    a verdict with no timed checks proves as before, and the status quo stated by its author
+    (a manual one without outputs) is judged on nothing a latency bound decides."""
+    prove(lena)
+    verdict = dict(lena.state().facts[-1].payload)
+    measured(lena, "trial.verdict", **{**verdict, "proved": 9, "on_topic": 9, "timed_checks": []})
+    assert _judge_trigger(lena, "value-proven")[0] == "pass"
+    omar = _alias(lena, "omar", "support")
+    _sign_in(omar, idp, "u-omar")
+    reproduce(omar, proved=9, on_topic=9)  # the previous release: no timed_checks
+    outcome, reason = _judge(lena, "trial-reproduced")
+    assert outcome == "fail", reason
+    assert "did not say whether its checks judge how long an answer took" in reason, reason
+    assert "upgrades inhouse and reruns it" in reason
+    reproduce(omar, proved=9, on_topic=9, timed_checks=[])
+    assert _judge(lena, "trial-reproduced")[0] == "pass"
+    stated = {"status_quo_measured": False, "timed_checks": TIMED}
+    measured(lena, "trial.verdict", **{**verdict, "proved": 9, "on_topic": 9, **stated})
+    assert _judge_trigger(lena, "value-proven")[0] == "pass"
+
+
+def test_a_play_one_that_exited_on_timed_checks_keeps_its_pass(
+    lena: Program,  # noqa: F811
+) -> None:
+    """Programs already running: a play 1 that exited keeps value-proven's pass on a verdict
+    whose quality checks judge time, said."""
+    prove(lena)
+    lena.offer_handoff(None, 1, to="lena")
+    lena.accept_handoff(None, 1)
+    verdict = dict(lena.state().facts[-1].payload)
+    timed = {"status_quo_measured": True, "status_quo_pass_rate": 0.9, "timed_checks": TIMED}
+    measured(lena, "trial.verdict", **{**verdict, **timed})
+    outcome, reason = _judge_trigger(lena, "value-proven")
+    assert outcome == "pass", reason
+    assert "note: its quality checks judge how long an answer took or what it cost" in reason
+
+
+@needs_engine
+def test_a_trial_names_its_quality_checks_that_judge_time_or_cost(
+    _isolated: Path, engine: Engine
+) -> None:
+    """What the facts above rest on: the plan names its `latency` and `cost` checks, and
+    `inhouse prove` records them and says why its quality is not measured."""
+    import json
+
+    from inhouse.trials.plan import plan_trial
+    from tests.trials.test_rerun import EASY, point_runtime, run, write_trial
+
+    run("init", "Acme", "--lead", "lena", "--demo")
+    point_runtime(_isolated, engine)
+    timed = [*EASY, {"type": "latency", "threshold": 2000}, {"type": "cost", "threshold": 0.01}]
+    write_trial(_isolated, timed, status_quo={"kind": "manual", "minutes": "data/minutes.csv",
+                                              "hourly_cost": 42})  # fmt: skip
+    assert plan_trial(_isolated, "tickets").timed_checks == [
+        "latency threshold=2000.0", "cost threshold=0.01"
+    ]  # fmt: skip
+    out = run("prove", "tickets")
+    assert "the quality checks judge how long an answer took or what it cost" in out
+    verdict = json.loads(run("fact", "list", "--kind", "trial.verdict", "--json"))[-1]["payload"]
+    assert verdict["timed_checks"] == ["latency threshold=2000.0", "cost threshold=0.01"]
+    assert verdict["status_quo_measured"] is True  # the manual outputs, checked

@@ -173,6 +173,10 @@ class TrialVerdict(_Payload):
     #: each a failed case of its quality. None: a manual status quo, or recorded before verdicts
     #: said
     status_quo_unanswered: int | None = Field(None, ge=0)
+    #: the quality checks that judge how long an answer took or what it cost (``latency``,
+    #: ``cost``), as a person reads them: they fail a slow or dear status quo's answers whatever
+    #: they say. None: recorded before verdicts said
+    timed_checks: list[str] | None = None
 
 
 class TrialRerun(_Payload):
@@ -235,6 +239,10 @@ class TrialRerun(_Payload):
     #: empty answer), each a failed case of its quality. None: a manual status quo, or recorded
     #: before reruns said
     status_quo_unanswered: int | None = Field(None, ge=0)
+    #: the quality checks that judge how long an answer took or what it cost, as a person reads
+    #: them (always recorded: a rerun without it was made by an older inhouse). None: recorded
+    #: before reruns said
+    timed_checks: list[str] | None = None
     #: the costs a "cheaper" claim multiplies the measured tokens and busy time by (an API's
     #: prices, the manual hourly cost, the candidate's hardware and power inputs) are the
     #: trial author's typing: the rerunner's own word that they are true, with what they base

@@ -127,6 +127,21 @@ class TrialOutcome:
                 "measured (play 1 and play 2 do not count it outside a demo); give the trial "
                 "checks that judge what the answer says"
             )
+        if unanswered := self.status_quo_unanswered:
+            said.append(
+                f"the status quo gave no answer on {unanswered} of {len(self.plan.inputs)} "
+                "inputs (a failed request or an empty answer: see its errors), each counted as "
+                "a failed case of its quality; play 1 and play 2 count the candidate's quality "
+                "only where it holds with those counted as the status quo's passes"
+            )
+        if self.plan.timed_checks and self.status_quo.cases is not None:
+            said.append(
+                "the quality checks judge how long an answer took or what it cost ("
+                f"{', '.join(self.plan.timed_checks)}): a slow or dear status quo's answers fail "
+                "them whatever they say, so its quality is not measured (play 1 and play 2 do "
+                "not count it); speed and cost are the trial's dimensions (meaningful.faster, "
+                "meaningful.cheaper): take them out of its checks"
+            )
         return said
 
 

@@ -48,6 +48,7 @@ __all__ = [
     "parse_component",
     "passing_runs",
     "published_specs",
+    "quality_on_time",
     "quality_on_unanswered",
     "recurrence_problem",
     "released",
@@ -138,6 +139,25 @@ def unpinned_inhouse(payload: Mapping[str, Any]) -> str | None:
     return (
         f"the inhouse that ran it was installed from {origin.get('url') or 'a folder or URL'}, "
         "not from a package index: a build nobody pinned, which can report anything"
+    )
+
+
+def quality_on_time(payload: Mapping[str, Any]) -> str | None:
+    """Why a trial's quality judgment (a ``trial.verdict``'s or a ``trial.rerun``'s
+    ``payload``) rests on checks that judge how long an answer took or what it cost
+    (``timed_checks``: ``latency``, ``cost``) beside a status quo whose answers were checked
+    too, or None. Speed and cost are the trial's dimensions; as quality checks they fail a slow
+    or dear status quo's answers (a hosted API's, a manual process's minutes) whatever they
+    say, and pass an answer given for nothing, instantly and free, so the decoys do not show it.
+    A fact from before trials said (None) counts as before."""
+    timed = payload.get("timed_checks")
+    if not timed or not payload.get("status_quo_measured"):
+        return None
+    return (
+        f"its quality checks judge how long an answer took or what it cost ({', '.join(timed)}): "
+        "a slow or dear status quo's answers fail them whatever they say, so the candidate's "
+        "acceptable quality says nothing of what the answers say (speed and cost are the "
+        "trial's dimensions, `meaningful.faster` and `meaningful.cheaper`)"
     )
 
 

@@ -29,6 +29,7 @@ from inhouse.program.playchecks._shared import (
     not_counted,
     one_per_machine,
     other_person_elsewhere,
+    quality_on_time,
     quality_on_unanswered,
     served_elsewhere,
     split_aside,
@@ -293,7 +294,8 @@ def trial_reproduced(ctx: CheckContext) -> Result:
         (
             lambda: _reproduced(ctx, verdict, answered=False),
             "play 2 exited before a rerun's quality had to hold with the inputs its status quo "
-            "gave no answer to counted as the status quo's passes",
+            "gave no answer to counted as the status quo's passes, on checks that do not judge "
+            "how long an answer took or what it cost",
         ),
         (
             lambda: _reproduced(ctx, verdict, blank=False),
@@ -420,7 +422,9 @@ def _reproduced(
     without ``older``, as it was before a rerun by an older inhouse than the program's trial
     facts was set aside (:func:`_older_rerun`); without ``answered``, as it was before a
     rerun's quality had to hold with the inputs its status quo gave no answer to counted as
-    the status quo's passes (:func:`~inhouse.program.playchecks._shared.quality_on_unanswered`)."""
+    the status quo's passes (:func:`~inhouse.program.playchecks._shared.quality_on_unanswered`),
+    on checks that do not judge time or cost
+    (:func:`~inhouse.program.playchecks._shared.quality_on_time`)."""
     if verdict is None:
         return failed("no proven trial verdict to reproduce: play 1 proves one (`inhouse prove`)")
     name, data = verdict.payload["trial"], verdict.payload
@@ -651,6 +655,12 @@ def _claim_problem(
             f"settings in trials/{name}.yaml), prove the trial again (`inhouse prove {name}`) "
             f"and have it rerun ({again})"
         )
+    if answered and (why := quality_on_time(data)) is not None:
+        return False, (
+            f"on {who}'s own rerun of trial {name} {why}; take those checks out of trials/"
+            f"{name}.yaml, prove the trial again (`inhouse prove {name}`) and have it rerun "
+            f"({again})"
+        )
     missing = [d for d in verdict.payload["proven_on"] if d not in data["proven_on"]]
     if missing:
         figures = "; ".join(
@@ -806,14 +816,19 @@ def _hollow(ctx: CheckContext, rerun: Fact) -> str | None:
     return None
 
 
-#: what a rerun says of its quality checks, each field with the answer given for nothing it
-#: judges them on (a rerun made before the field was recorded has none)
-_JUDGED_ON = {"proved": "an empty answer", "on_topic": "off-topic prose as long as its answer"}
+#: what a rerun says of its quality checks, each field with what an inhouse that did not record
+#: it did not do (a rerun made before the field was recorded has none)
+_JUDGED_ON = {
+    "proved": "judge its checks on an empty answer",
+    "on_topic": "judge its checks on off-topic prose as long as its answer",
+    "timed_checks": "say whether its checks judge how long an answer took or what it cost",
+}
 
 
 def _older_rerun(ctx: CheckContext, rerun: Fact) -> str | None:
     """Why ``rerun`` was made by an inhouse older than the program's trial facts: it does not
-    say what its checks did on an answer given for nothing (``proved``, ``on_topic``), though a
+    say what its checks did on an answer given for nothing (``proved``, ``on_topic``), or
+    whether they judge time or cost (``timed_checks``), though a
     trial verdict or rerun recorded before it did, so the program was already on an inhouse
     that judges it, and an older one (a colleague's install, a lock pinning an old release)
     ran it since; None otherwise. A program none of whose trial facts say it counts its reruns
@@ -829,7 +844,7 @@ def _older_rerun(ctx: CheckContext, rerun: Fact) -> str | None:
         if newer is not None:
             return (
                 f"was made by an inhouse older than the one that recorded fact #{newer.id}: it "
-                f"did not judge its checks on {decoy}"
+                f"did not {decoy}"
             )
     return None
 

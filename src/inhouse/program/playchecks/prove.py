@@ -12,7 +12,7 @@ from inhouse.program.checks import (
 )
 from inhouse.program.facts import Fact
 from inhouse.program.payloads import MAX_QUALITY_FLOOR
-from inhouse.program.playchecks._shared import quality_on_unanswered
+from inhouse.program.playchecks._shared import quality_on_time, quality_on_unanswered
 
 __all__: list[str] = []  # nothing to import: the checks are reached through the registry
 
@@ -64,6 +64,13 @@ def value_proven(ctx: CheckContext) -> Result:
                 f"trials/{name}.yaml) and prove it again (`inhouse prove {name}`)",
                 fact,
             )
+        timed = quality_on_time(fact.payload)
+        if timed is not None and _PROVE not in ctx.exited:
+            return failed(
+                f"trial {name}'s verdict says its quality held, but {timed}; take those checks "
+                f"out of trials/{name}.yaml and prove it again (`inhouse prove {name}`)",
+                fact,
+            )
         if fact.payload.get("proved") == 0 and _PROVE not in ctx.exited:
             return failed(
                 f"trial {name}'s quality checks pass an empty answer on every input the "
@@ -110,6 +117,11 @@ def value_proven(ctx: CheckContext) -> Result:
                 "; note: its quality held only on inputs the status quo gave no answer to (play "
                 "1 exited before its quality had to hold with those counted as the status quo's "
                 "passes)"
+            )
+        if timed is not None:
+            spared += (
+                "; note: its quality checks judge how long an answer took or what it cost (play "
+                "1 exited before its quality had to rest on checks that judge the answers alone)"
             )
         dims = ", ".join(fact.payload["proven_on"]) or "unspecified dimensions"
         demo = " (demo program: the test model, which proves nothing)" if ctx.demo else ""
