@@ -258,3 +258,47 @@ def test_a_trial_names_its_quality_checks_that_judge_time_or_cost(
     verdict = json.loads(run("fact", "list", "--kind", "trial.verdict", "--json"))[-1]["payload"]
     assert verdict["timed_checks"] == ["latency threshold=2000.0", "cost threshold=0.01"]
     assert verdict["status_quo_measured"] is True  # the manual outputs, checked
+
+
+# -- play 2: a manual status quo's outputs, typed by the trial's author ---------------------------
+
+
+@pytest.mark.own_sign_in
+@pytest.mark.xfail(
+    strict=True,
+    reason="design decision for the lead: a manual status quo's quality is judged on the outputs "
+    "its CSV holds, which the trial's author typed (the claim hash binds them, nothing measures "
+    "them), and is shown as 'measured'; the rerunner's --confirm-minutes is asked for, and "
+    "says, the minutes alone. Empty outputs now count as unanswered (status_quo_unanswered), "
+    "but plausible wrong ones ('Printer jam cleared' beside a check for the ticket's floor) "
+    "make the status quo's quality 0 % and any candidate's 'acceptable'. Either a rerun needs "
+    "the rerunner's word on the outputs too (a --confirm-outputs recorded as outputs_confirmed, "
+    "asked where status_quo_measured and status_quo is manual), or a manual status quo's "
+    "recorded outputs count as stated, not measured, and value-proven and trial-reproduced say "
+    "so; until then this rerun passes on omar's word about minutes only",
+)
+def test_a_manual_status_quo_s_typed_outputs_need_more_than_a_word_on_its_minutes(
+    lena: Program,  # noqa: F811
+    idp: StandinIdP,
+) -> None:
+    """lena's manual status quo: the minutes per ticket (true: omar clears these jams by hand in
+    3-7 minutes) and an `output` column she typed, every one of which fails the trial's checks,
+    so the status quo's "measured" quality is 0 % and a weak candidate's 40 % is acceptable.
+    omar's honest rerun confirms the minutes he knows, with `--confirm-minutes`; the outputs
+    the quality comparison rests on are nobody's word but lena's."""
+    prove(lena)
+    verdict = dict(lena.state().facts[-1].payload)
+    typed = {"status_quo_pass_rate": 0.0, "status_quo_measured": True, "quality_ok": True,
+             "status_quo_unanswered": 0, "timed_checks": []}  # fmt: skip
+    economics = {"status_quo": "manual", "currency": "EUR"}
+    verdict.update(proven_on=["faster"], candidate_pass_rate=0.4, proved=4, on_topic=4,
+                   economics=economics, **typed)  # fmt: skip
+    measured(lena, "trial.verdict", **verdict)
+    omar = _alias(lena, "omar", "support")
+    _sign_in(omar, idp, "u-omar")
+    reproduce(omar, pass_rate=0.4, passed=4, proved=4, on_topic=4, proven_on=["faster"],
+              status_quo="manual", api_confirmed=None, costs_confirmed=None,
+              status_quo_confirmed="I clear these jams by hand: 3-7 minutes each is right",
+              **typed)  # fmt: skip
+    outcome, reason = _judge(lena, "trial-reproduced")
+    assert outcome != "pass", reason

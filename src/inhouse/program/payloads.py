@@ -169,9 +169,9 @@ class TrialVerdict(_Payload):
     #: how many of those off-topic prose as long as the answer fails too (0: the quality checks
     #: pass any answer at all, a length bound say). None: recorded before verdicts said
     on_topic: int | None = Field(None, ge=0)
-    #: how many inputs an API status quo gave no answer to (a failed request, an empty answer),
-    #: each a failed case of its quality. None: a manual status quo, or recorded before verdicts
-    #: said
+    #: how many inputs a status quo whose answers were checked (an API, a manual process's
+    #: recorded outputs) gave no answer to (a failed request, an empty answer), each a failed
+    #: case of its quality. None: a stated pass rate, or recorded before verdicts said
     status_quo_unanswered: int | None = Field(None, ge=0)
     #: the quality checks that judge how long an answer took or what it cost (``latency``,
     #: ``cost``), as a person reads them: they fail a slow or dear status quo's answers whatever
@@ -235,9 +235,9 @@ class TrialRerun(_Payload):
     #: how many of those off-topic prose as long as the answer fails too (0: the quality checks
     #: pass any answer at all). None: recorded before reruns said
     on_topic: int | None = Field(None, ge=0)
-    #: how many inputs the API status quo gave no answer to on this run (a failed request, an
-    #: empty answer), each a failed case of its quality. None: a manual status quo, or recorded
-    #: before reruns said
+    #: how many inputs the status quo gave no answer to on this run (a failed request, an empty
+    #: answer or recorded output), each a failed case of its quality. None: a stated pass rate,
+    #: or recorded before reruns said
     status_quo_unanswered: int | None = Field(None, ge=0)
     #: the quality checks that judge how long an answer took or what it cost, as a person reads
     #: them (always recorded: a rerun without it was made by an older inhouse). None: recorded

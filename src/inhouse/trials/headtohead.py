@@ -93,12 +93,12 @@ class TrialOutcome:
 
     @property
     def status_quo_unanswered(self) -> int | None:
-        """How many inputs a status quo whose outputs are checked (an API) gave no answer to:
-        a failed request (a timeout, a refused key, an error) or an empty answer. Each counts
-        as a failed case of its quality, so a status quo that could not answer (a timeout the
-        trial's author set below its answering time, a stop sequence it opens with) makes any
-        candidate's quality "acceptable": play 1 and play 2's rerun read it. None for a manual
-        status quo (its pass rate is stated)."""
+        """How many inputs a status quo whose outputs are checked (an API, a manual process's
+        recorded outputs) gave no answer to: a failed request (a timeout, a refused key, an
+        error) or an empty answer (or recorded output). Each counts as a failed case of its
+        quality, so a status quo that could not answer (a timeout the trial's author set below
+        its answering time, a stop sequence it opens with) makes any candidate's quality
+        "acceptable": play 1 and play 2's rerun read it. None where its pass rate is stated."""
         if self.status_quo.cases is None:
             return None
         outputs = self.status_quo.answers.outputs
