@@ -169,6 +169,14 @@ class TrialVerdict(_Payload):
     #: how many of those off-topic prose as long as the answer fails too (0: the quality checks
     #: pass any answer at all, a length bound say). None: recorded before verdicts said
     on_topic: int | None = Field(None, ge=0)
+    #: how many inputs a status quo whose answers were checked (an API, a manual process's
+    #: recorded outputs) gave no answer to (a failed request, an empty answer), each a failed
+    #: case of its quality. None: a stated pass rate, or recorded before verdicts said
+    status_quo_unanswered: int | None = Field(None, ge=0)
+    #: the quality checks that judge how long an answer took or what it cost (``latency``,
+    #: ``cost``), as a person reads them: they fail a slow or dear status quo's answers whatever
+    #: they say. None: recorded before verdicts said
+    timed_checks: list[str] | None = None
 
 
 class TrialRerun(_Payload):
@@ -227,6 +235,14 @@ class TrialRerun(_Payload):
     #: how many of those off-topic prose as long as the answer fails too (0: the quality checks
     #: pass any answer at all). None: recorded before reruns said
     on_topic: int | None = Field(None, ge=0)
+    #: how many inputs the status quo gave no answer to on this run (a failed request, an empty
+    #: answer or recorded output), each a failed case of its quality. None: a stated pass rate,
+    #: or recorded before reruns said
+    status_quo_unanswered: int | None = Field(None, ge=0)
+    #: the quality checks that judge how long an answer took or what it cost, as a person reads
+    #: them (always recorded: a rerun without it was made by an older inhouse). None: recorded
+    #: before reruns said
+    timed_checks: list[str] | None = None
     #: the costs a "cheaper" claim multiplies the measured tokens and busy time by (an API's
     #: prices, the manual hourly cost, the candidate's hardware and power inputs) are the
     #: trial author's typing: the rerunner's own word that they are true, with what they base

@@ -92,6 +92,19 @@ class TrialOutcome:
         return sum(ok and not blank and not off for ok, blank, off in judged)
 
     @property
+    def status_quo_unanswered(self) -> int | None:
+        """How many inputs a status quo whose outputs are checked (an API, a manual process's
+        recorded outputs) gave no answer to: a failed request (a timeout, a refused key, an
+        error) or an empty answer (or recorded output). Each counts as a failed case of its
+        quality, so a status quo that could not answer (a timeout the trial's author set below
+        its answering time, a stop sequence it opens with) makes any candidate's quality
+        "acceptable": play 1 and play 2's rerun read it. None where its pass rate is stated."""
+        if self.status_quo.cases is None:
+            return None
+        outputs = self.status_quo.answers.outputs
+        return sum(1 for output in outputs if output is None or not output.strip())
+
+    @property
     def test_model(self) -> bool:
         """The candidate was inhouse's own test model (random weights): the trial proves
         nothing about value."""
@@ -113,6 +126,21 @@ class TrialOutcome:
                 "every input it passed: they pass any answer at all, so its quality is not "
                 "measured (play 1 and play 2 do not count it outside a demo); give the trial "
                 "checks that judge what the answer says"
+            )
+        if unanswered := self.status_quo_unanswered:
+            said.append(
+                f"the status quo gave no answer on {unanswered} of {len(self.plan.inputs)} "
+                "inputs (a failed request or an empty answer: see its errors), each counted as "
+                "a failed case of its quality; play 1 and play 2 count the candidate's quality "
+                "only where it holds with those counted as the status quo's passes"
+            )
+        if self.plan.timed_checks and self.status_quo.cases is not None:
+            said.append(
+                "the quality checks judge how long an answer took or what it cost ("
+                f"{', '.join(self.plan.timed_checks)}): a slow or dear status quo's answers fail "
+                "them whatever they say, so its quality is not measured (play 1 and play 2 do "
+                "not count it); speed and cost are the trial's dimensions (meaningful.faster, "
+                "meaningful.cheaper): take them out of its checks"
             )
         return said
 

@@ -30,6 +30,9 @@ from inhouse.trials.spec import (
 
 __all__ = ["Messages", "TrialPlan", "plan_trial"]
 
+#: the check types that judge what the caller measured (the time, the cost), not the answer
+_TIMED = frozenset({"latency", "cost"})
+
 #: one task input as chat messages: [{"role": …, "content": …}, …]
 Messages = list[dict[str, str]]
 
@@ -73,6 +76,16 @@ class TrialPlan:
             "quality_floor": spec.quality_floor,
         }
         return "sha256:" + hashlib.sha256(canonical_json(data).encode()).hexdigest()
+
+    @property
+    def timed_checks(self) -> list[str]:
+        """The quality checks that judge how long an answer took or what it cost (``latency``,
+        ``cost``), as a person reads them: in a head-to-head those are the trial's dimensions
+        (``meaningful.faster``, ``meaningful.cheaper``), and as quality checks they fail a slow
+        or dear status quo's answers whatever they say, so a weak candidate's quality looks
+        acceptable beside them (an answer given for nothing, instantly and free, passes them,
+        so the decoys do not show it). Play 1 and play 2's rerun read it."""
+        return [check.describe() for check in self.checks if check.base in _TIMED]
 
     @cached_property
     def claim_hash(self) -> str:

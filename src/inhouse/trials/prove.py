@@ -174,6 +174,8 @@ def _record_verdict(program: Program, who: str, outcome: TrialOutcome, files: Re
             "status_quo_measured": verdict.quality.status_quo_measured,
             "proved": outcome.proved,
             "on_topic": outcome.on_topic,
+            "status_quo_unanswered": outcome.status_quo_unanswered,
+            "timed_checks": outcome.plan.timed_checks,
             # what a rerun's own faster / cheaper / more-private figures must be measured against
             "claim_hash": outcome.plan.claim_hash,
         },

@@ -291,6 +291,8 @@ def _record(
             "quality_ok": outcome.verdict.quality.ok,
             "proved": outcome.proved,
             "on_topic": outcome.on_topic,
+            "status_quo_unanswered": outcome.status_quo_unanswered,
+            "timed_checks": plan.timed_checks,
             "costs_confirmed": costs,
             "api_confirmed": api,
         },

@@ -48,6 +48,8 @@ __all__ = [
     "parse_component",
     "passing_runs",
     "published_specs",
+    "quality_on_time",
+    "quality_on_unanswered",
     "recurrence_problem",
     "released",
     "run_judged_earlier",
@@ -138,6 +140,56 @@ def unpinned_inhouse(payload: Mapping[str, Any]) -> str | None:
     return (
         f"the inhouse that ran it was installed from {origin.get('url') or 'a folder or URL'}, "
         "not from a package index: a build nobody pinned, which can report anything"
+    )
+
+
+def quality_on_time(payload: Mapping[str, Any]) -> str | None:
+    """Why a trial's quality judgment (a ``trial.verdict``'s or a ``trial.rerun``'s
+    ``payload``) rests on checks that judge how long an answer took or what it cost
+    (``timed_checks``: ``latency``, ``cost``) beside a status quo whose answers were checked
+    too, or None. Speed and cost are the trial's dimensions; as quality checks they fail a slow
+    or dear status quo's answers (a hosted API's, a manual process's minutes) whatever they
+    say, and pass an answer given for nothing, instantly and free, so the decoys do not show it.
+    A fact from before trials said (None) counts as before."""
+    timed = payload.get("timed_checks")
+    if not timed or not payload.get("status_quo_measured"):
+        return None
+    return (
+        f"its quality checks judge how long an answer took or what it cost ({', '.join(timed)}): "
+        "a slow or dear status quo's answers fail them whatever they say, so the candidate's "
+        "acceptable quality says nothing of what the answers say (speed and cost are the "
+        "trial's dimensions, `meaningful.faster` and `meaningful.cheaper`)"
+    )
+
+
+def quality_on_unanswered(payload: Mapping[str, Any], candidate: Any) -> str | None:
+    """Why a trial's quality judgment (a ``trial.verdict``'s or a ``trial.rerun``'s
+    ``payload``, whose candidate passed ``candidate``, 0..1) held only because its API status
+    quo gave no answer on some inputs (``status_quo_unanswered``: a failed request or an empty
+    answer, each counted as a failed case), or None: counting those inputs as the status quo's
+    passes, the candidate still trails it by no more than the quality floor. A timeout the
+    trial's author set below the status quo's answering time (the claim hash leaves it out), a
+    stop sequence it opens with or a key it is refused would otherwise make any candidate's
+    quality "acceptable", on the author's run and on a colleague's honest rerun alike; whether
+    the status quo could answer them is not what the quality floor is about. A fact from before
+    trials said (None) counts as before."""
+    unanswered = payload.get("status_quo_unanswered")
+    status_quo = payload.get("status_quo_pass_rate")
+    inputs, floor = payload.get("inputs"), payload.get("quality_floor")
+    if not unanswered or status_quo is None or not inputs or floor is None or candidate is None:
+        return None
+    best = min(1.0, float(status_quo) + int(unanswered) / int(inputs))
+    trails = (float(best) - float(candidate)) * 100
+    if trails <= float(floor) + 1e-9:
+        return None
+    return (
+        f"the status quo gave no answer on {unanswered} of {inputs} inputs (a failed request or "
+        "an empty answer), each counted as a failed case of its quality: had it passed them, "
+        f"the candidate "
+        f"({float(candidate):.0%}) would trail it by {trails:.0f} points, more than the "
+        f"quality floor ({float(floor):g} points), so its acceptable quality rests on answers "
+        "the status quo never gave (a timeout below its answering time, a stop sequence it "
+        "opens with, a refused key: see the trial's report)"
     )
 
 

@@ -29,6 +29,8 @@ from inhouse.program.playchecks._shared import (
     not_counted,
     one_per_machine,
     other_person_elsewhere,
+    quality_on_time,
+    quality_on_unanswered,
     served_elsewhere,
     split_aside,
     unpinned_inhouse,
@@ -266,7 +268,8 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     answered by the runtime on their own machine, with a pass rate no more than the spec's
     quality floor below the verdict's; against the same status quo (the claim hash), every
     advantage the verdict claimed cleared its threshold on the rerun's own figures (an API
-    status quo answered from the rerunner's machine), and a manual status quo's minutes,
+    status quo answered from the rerunner's machine, and the candidate's quality held even
+    with the inputs it gave no answer to counted as its passes), and a manual status quo's minutes,
     a person's word, were confirmed by the rerunner, as was an API status quo being how the
     task is done today (its author chose it) and the typed costs a "cheaper" claim rests on
     (else inconclusive: whose word they are)."""
@@ -300,6 +303,12 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     # (the reach guards judge exits by the checks loaded now, and would lock its pilot out)
     return kept_from_before(
         result,
+        (
+            lambda: _reproduced(ctx, verdict, answered=False),
+            "play 2 exited before a rerun's quality had to hold with the inputs its status quo "
+            "gave no answer to counted as the status quo's passes, on checks that do not judge "
+            "how long an answer took or what it cost",
+        ),
         (
             lambda: _reproduced(ctx, verdict, blank=False),
             "play 2 exited before a rerun's quality had to rest on checks an empty answer (or "
@@ -414,6 +423,7 @@ def _reproduced(
     quo: bool = True,
     blank: bool = True,
     older: bool = True,
+    answered: bool = True,
 ) -> Result:
     """:func:`trial_reproduced`'s judgment, for a program the check applies to; without
     ``claim``, the rule as it was before a rerun had to reproduce the claimed advantage (the
@@ -422,7 +432,11 @@ def _reproduced(
     status quo needed the rerunner's word that it is how the task is done today; without
     ``blank``, as it was before a rerun's quality had to rest on checks an empty answer fails;
     without ``older``, as it was before a rerun by an older inhouse than the program's trial
-    facts was set aside (:func:`_older_rerun`)."""
+    facts was set aside (:func:`_older_rerun`); without ``answered``, as it was before a
+    rerun's quality had to hold with the inputs its status quo gave no answer to counted as
+    the status quo's passes (:func:`~inhouse.program.playchecks._shared.quality_on_unanswered`),
+    on checks that do not judge time or cost
+    (:func:`~inhouse.program.playchecks._shared.quality_on_time`)."""
     if verdict is None:
         return failed("no proven trial verdict to reproduce: play 1 proves one (`inhouse prove`)")
     name, data = verdict.payload["trial"], verdict.payload
@@ -513,7 +527,8 @@ def _reproduced(
     hollow = [f for f in met if blank and (_hollow(ctx, f) or (older and _older_rerun(ctx, f)))]
     held = [f for f in met if f not in hollow]
     problems = {
-        f.id: _claim_problem(verdict, f, costs=costs, quo=quo) if claim else None for f in held
+        f.id: _claim_problem(verdict, f, costs=costs, quo=quo, answered=answered) if claim else None
+        for f in held
     }
     upheld = [f for f in held if problems[f.id] is None]
     if upheld:
@@ -603,7 +618,7 @@ def _reproduced(
 
 
 def _claim_problem(
-    verdict: Fact, rerun: Fact, *, costs: bool = True, quo: bool = True
+    verdict: Fact, rerun: Fact, *, costs: bool = True, quo: bool = True, answered: bool = True
 ) -> tuple[bool, str] | None:
     """Why a rerun whose quality held does not reproduce the verdict's claimed advantage, and
     whether only a person's word is missing (a manual status quo's minutes, an API status quo
@@ -643,6 +658,20 @@ def _claim_problem(
             f"points), so the verdict's (fact #{verdict.id}, by {verdict.by}) acceptable "
             f"quality did not hold from another machine; prove the trial again (`inhouse prove "
             f"{name}`) and have it rerun ({again})"
+        )
+    if answered and (why := quality_on_unanswered(data, data.get("pass_rate"))) is not None:
+        return False, (
+            f"on {who}'s own rerun of trial {name} {why}: the verdict's (fact #{verdict.id}, by "
+            f"{verdict.by}) acceptable quality did not hold against a status quo that answered; "
+            f"make the status quo answer every input (its `timeout` and the `generation` "
+            f"settings in trials/{name}.yaml), prove the trial again (`inhouse prove {name}`) "
+            f"and have it rerun ({again})"
+        )
+    if answered and (why := quality_on_time(data)) is not None:
+        return False, (
+            f"on {who}'s own rerun of trial {name} {why}; take those checks out of trials/"
+            f"{name}.yaml, prove the trial again (`inhouse prove {name}`) and have it rerun "
+            f"({again})"
         )
     missing = [d for d in verdict.payload["proven_on"] if d not in data["proven_on"]]
     if missing:
@@ -801,14 +830,19 @@ def _hollow(ctx: CheckContext, rerun: Fact) -> str | None:
     return None
 
 
-#: what a rerun says of its quality checks, each field with the answer given for nothing it
-#: judges them on (a rerun made before the field was recorded has none)
-_JUDGED_ON = {"proved": "an empty answer", "on_topic": "off-topic prose as long as its answer"}
+#: what a rerun says of its quality checks, each field with what an inhouse that did not record
+#: it did not do (a rerun made before the field was recorded has none)
+_JUDGED_ON = {
+    "proved": "judge its checks on an empty answer",
+    "on_topic": "judge its checks on off-topic prose as long as its answer",
+    "timed_checks": "say whether its checks judge how long an answer took or what it cost",
+}
 
 
 def _older_rerun(ctx: CheckContext, rerun: Fact) -> str | None:
     """Why ``rerun`` was made by an inhouse older than the program's trial facts: it does not
-    say what its checks did on an answer given for nothing (``proved``, ``on_topic``), though a
+    say what its checks did on an answer given for nothing (``proved``, ``on_topic``), or
+    whether they judge time or cost (``timed_checks``), though a
     trial verdict or rerun recorded before it did, so the program was already on an inhouse
     that judges it, and an older one (a colleague's install, a lock pinning an old release)
     ran it since; None otherwise. A program none of whose trial facts say it counts its reruns
@@ -824,7 +858,7 @@ def _older_rerun(ctx: CheckContext, rerun: Fact) -> str | None:
         if newer is not None:
             return (
                 f"was made by an inhouse older than the one that recorded fact #{newer.id}: it "
-                f"did not judge its checks on {decoy}"
+                f"did not {decoy}"
             )
     return None
 

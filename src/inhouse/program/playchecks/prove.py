@@ -12,6 +12,7 @@ from inhouse.program.checks import (
 )
 from inhouse.program.facts import Fact
 from inhouse.program.payloads import MAX_QUALITY_FLOOR
+from inhouse.program.playchecks._shared import quality_on_time, quality_on_unanswered
 
 __all__: list[str] = []  # nothing to import: the checks are reached through the registry
 
@@ -60,6 +61,21 @@ def value_proven(ctx: CheckContext) -> Result:
             return failed(f"trial {name} is faster/cheaper but below the quality floor", fact)
         if (problem := _quality_unfounded(fact)) is not None:
             return failed(f"trial {name}'s verdict says its quality held, but {problem}", fact)
+        unanswered = quality_on_unanswered(fact.payload, fact.payload.get("candidate_pass_rate"))
+        if unanswered is not None and not kept:
+            return failed(
+                f"trial {name}'s verdict says its quality held, but {unanswered}; make the "
+                f"status quo answer every input (its `timeout` and the `generation` settings in "
+                f"trials/{name}.yaml) and prove it again (`inhouse prove {name}`)",
+                fact,
+            )
+        timed = quality_on_time(fact.payload)
+        if timed is not None and not kept:
+            return failed(
+                f"trial {name}'s verdict says its quality held, but {timed}; take those checks "
+                f"out of trials/{name}.yaml and prove it again (`inhouse prove {name}`)",
+                fact,
+            )
         if fact.payload.get("proved") == 0 and not kept:
             return failed(
                 f"trial {name}'s quality checks pass an empty answer on every input the "
@@ -100,6 +116,17 @@ def value_proven(ctx: CheckContext) -> Result:
                 "; note: its quality checks pass off-topic prose as long as the candidate's "
                 "answer on every input it passed (play 1 exited before its quality had to rest on "
                 "checks such prose fails)"
+            )
+        if unanswered is not None:
+            spared += (
+                "; note: its quality held only on inputs the status quo gave no answer to (play "
+                "1 exited before its quality had to hold with those counted as the status quo's "
+                "passes)"
+            )
+        if timed is not None:
+            spared += (
+                "; note: its quality checks judge how long an answer took or what it cost (play "
+                "1 exited before its quality had to rest on checks that judge the answers alone)"
             )
         dims = ", ".join(fact.payload["proven_on"]) or "unspecified dimensions"
         demo = " (demo program: the test model, which proves nothing)" if ctx.demo else ""
