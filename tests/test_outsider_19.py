@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from inhouse.program import Program
+from inhouse.program.playchecks import prove as prove_checks
 from inhouse.testing.standin_idp import StandinIdP
 from tests.engine import Engine, needs_engine
 from tests.test_engine import measured, prove, reproduce
@@ -103,17 +104,24 @@ def test_a_status_quo_that_failed_a_few_inputs_the_candidate_beats_anyway_still_
 
 def test_a_play_one_that_exited_before_the_rule_keeps_its_pass(
     lena: Program,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Programs already running: a play 1 that exited keeps value-proven's pass on a verdict
-    whose quality held only on the status quo's unanswered inputs, saying what today's rule
-    asks (the reach guards judge exits by the checks loaded now)."""
+    """Programs already running: a play 1 that exited, before the rule, on a verdict whose
+    quality held only on the status quo's unanswered inputs keeps value-proven's pass on it,
+    saying what today's rule asks (the reach guards judge exits by the checks loaded now); a
+    verdict recorded since the exit is judged by today's rule."""
     prove(lena)
-    lena.offer_handoff(None, 1, to="lena")
-    lena.accept_handoff(None, 1)
-    measured(lena, "trial.verdict", **_prove_against_silence(lena))
+    silence = _prove_against_silence(lena)
+    with monkeypatch.context() as before:  # the check as it was
+        before.setattr(prove_checks, "quality_on_unanswered", lambda payload, candidate: None)
+        measured(lena, "trial.verdict", **silence)
+        lena.offer_handoff(None, 1, to="lena")
+        lena.accept_handoff(None, 1)
     outcome, reason = _judge_trigger(lena, "value-proven")
     assert outcome == "pass", reason
     assert "note: its quality held only on inputs the status quo gave no answer to" in reason
+    measured(lena, "trial.verdict", **silence)
+    assert _judge_trigger(lena, "value-proven")[0] == "fail"
 
 
 @needs_engine
@@ -220,18 +228,24 @@ def test_a_rerun_that_does_not_say_whether_its_checks_judge_time_reproduces_noth
 
 def test_a_play_one_that_exited_on_timed_checks_keeps_its_pass(
     lena: Program,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Programs already running: a play 1 that exited keeps value-proven's pass on a verdict
-    whose quality checks judge time, said."""
+    """Programs already running: a play 1 that exited, before the rule, on a verdict whose
+    quality checks judge time keeps value-proven's pass on it, said; one recorded since the
+    exit is judged by today's rule."""
     prove(lena)
-    lena.offer_handoff(None, 1, to="lena")
-    lena.accept_handoff(None, 1)
     verdict = dict(lena.state().facts[-1].payload)
     timed = {"status_quo_measured": True, "status_quo_pass_rate": 0.9, "timed_checks": TIMED}
-    measured(lena, "trial.verdict", **{**verdict, **timed})
+    with monkeypatch.context() as before:  # the check as it was
+        before.setattr(prove_checks, "quality_on_time", lambda payload: None)
+        measured(lena, "trial.verdict", **{**verdict, **timed})
+        lena.offer_handoff(None, 1, to="lena")
+        lena.accept_handoff(None, 1)
     outcome, reason = _judge_trigger(lena, "value-proven")
     assert outcome == "pass", reason
     assert "note: its quality checks judge how long an answer took or what it cost" in reason
+    measured(lena, "trial.verdict", **{**verdict, **timed})
+    assert _judge_trigger(lena, "value-proven")[0] == "fail"
 
 
 @needs_engine
