@@ -170,6 +170,14 @@ def _wants_json(request: Request) -> bool:
     )
 
 
+async def _json_body(request: Request, what: str) -> Any:
+    """The request's body read as JSON, or an error naming ``what`` should have been sent."""
+    try:
+        return await request.json()
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput(f"send the {what} as JSON") from None
+
+
 def _json(data: Any, status: int = 200) -> Response:
     body = json.dumps(data, ensure_ascii=False, default=str, separators=(",", ":"))
     return Response(body, status_code=status, media_type="application/json")
@@ -266,17 +274,11 @@ def create_app(
         return _json({"request": dash.signins.request(key_id)})
 
     async def challenge_signed(request: Request) -> Response:
-        try:
-            body = await request.json()
-        except (ValueError, UnicodeDecodeError):
-            raise InvalidInput("send the signed sign-in request as JSON") from None
+        body = await _json_body(request, "signed sign-in request")
         return _json({"statement": dash.signins.challenge(body)})
 
     async def delegation(request: Request) -> Response:
-        try:
-            body = await request.json()
-        except (ValueError, UnicodeDecodeError):
-            raise InvalidInput("send the signed statement as JSON") from None
+        body = await _json_body(request, "signed statement")
         token = dash.signins.complete(body)
         return _json({"link": f"{str(request.base_url).rstrip('/')}/login/{token}"})
 
@@ -393,10 +395,7 @@ def create_app(
         return _json({"statement": waiting.statement, "payload": waiting.payload})
 
     async def approval_signed(request: Request) -> Response:
-        try:
-            body = await request.json()
-        except (ValueError, UnicodeDecodeError):
-            raise InvalidInput("send the signed approval as JSON") from None
+        body = await _json_body(request, "signed approval")
         waiting = dash.approvals.approve(request.path_params["code"], body)
         return _json({"recorded": True, "kind": waiting.statement["kind"], "back": waiting.back})
 
