@@ -25,6 +25,7 @@ from inhouse.errors import InvalidInput, NotAllowed
 from inhouse.pilot.adoption import check_params
 from inhouse.program.facts import Fact, Provenance
 from inhouse.program.playbook import Role
+from inhouse.program.playchecks.pilot import ELIGIBLE_DAYS, ELIGIBLE_WINDOW_DAYS
 from inhouse.usage import active_days
 
 if TYPE_CHECKING:
@@ -62,9 +63,8 @@ QUESTION = "How would you feel if you could no longer use it?"
 BENEFIT_QUESTION = "What is the main benefit you get from it?"
 #: Ellis's benchmark: a product people would be very disappointed to lose, at 40 % or more
 BENCHMARK = 0.40
-#: who may answer: used it on this many distinct days in the last ELIGIBLE_WINDOW_DAYS
-ELIGIBLE_DAYS = 2
-ELIGIBLE_WINDOW_DAYS = 14
+#: who may answer: used it on ELIGIBLE_DAYS distinct days in the last ELIGIBLE_WINDOW_DAYS (play
+#: 4's check asks the same of the gateway's signed daily usage: one rule, kept there)
 
 
 class Answer(StrEnum):
