@@ -26,17 +26,23 @@ import pytest
 from sqlalchemy import insert
 
 from inhouse.db.schema import usage_daily, usage_people_daily
+from inhouse.errors import Refused
 from inhouse.gateway.rollup import rollup_usage
 from inhouse.pilot.survey import answer_survey, open_survey
+from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, evaluate
 from inhouse.program.evaluation import context_for
 from tests.conftest import Clock
+from tests.locks import lock_payload
+from tests.people import enrol
 from tests.pilot.gateway_days import SIX, Pilot, Use, at, exit_check, signed_in_pilot
+from tests.test_handoff_machines import _play_two_met
 
 pytestmark = pytest.mark.usefixtures("on_database")
 
 USERS = ("bob", "pia", "dora")  # use it through the gateway, on two days each
 NEVER = ("carl", "eve", "fay")  # never send a request
+LOCK = lock_payload("lena")
 
 
 @pytest.fixture
@@ -115,3 +121,46 @@ def test_answers_of_members_who_used_it_count(pilot: Pilot) -> None:
     pilot.clock.now = at("2026-11-21T09:00")
     outcome, reason = exit_check(pilot, "pilot-would-resist-losing")
     assert outcome is Outcome.PASS and reason.startswith("5 of 6"), reason
+
+
+# -- a handoff: what the receiver accepts is what was offered ------------------------------------
+
+
+def test_evidence_swapped_between_offer_and_acceptance_is_not_accepted(
+    _isolated: Path, clock: Clock
+) -> None:
+    """lena offers play 2's handoff to omar, who reviews it (the install script he will live
+    with); before he runs `inhouse handoff accept`, she records another install script. His one
+    command would accept evidence he never saw, bound to its hash as if he had: refused,
+    naming the change, until she offers again (what he then sees is what he accepts)."""
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    try:
+        _play_two_met(lena, clock)
+        omar = enrol(lena, "omar", team="support", roles=["play-owner"])
+        offered = lena.offer_handoff(None, 2, to="omar")
+        lena.record_fact(None, "baseline.install_script",
+                         {"lock_hash": LOCK["lock_hash"], "sha256": "t" * 64},
+                         provenance=Provenance.MEASURED,
+                         collector="inhouse baseline install-script")  # fmt: skip
+        with pytest.raises(Refused, match="changed since lena offered it"):
+            omar.accept_handoff(None, 2)
+        assert lena.state().handoffs["baseline"].status == "offered"
+        # offered again, on what is there now: omar accepts what he was shown
+        again = lena.offer_handoff(None, 2, to="omar")
+        assert again != offered
+        assert omar.accept_handoff(None, 2) == again
+    finally:
+        lena.close()
+
+
+def test_an_unchanged_offer_is_accepted(_isolated: Path, clock: Clock) -> None:
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    try:
+        _play_two_met(lena, clock)
+        omar = enrol(lena, "omar", team="support", roles=["play-owner"])
+        offered = lena.offer_handoff(None, 2, to="omar")
+        with pytest.raises(Refused, match="already offered"):
+            lena.offer_handoff(None, 2, to="omar")  # nothing changed: nothing to offer again
+        assert omar.accept_handoff(None, 2) == offered
+    finally:
+        lena.close()
