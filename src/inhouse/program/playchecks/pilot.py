@@ -1056,12 +1056,12 @@ def _heard(
     for person in unused:
         del latest[person]
     if unused:
+        each = ", ".join(unused[p] for p in sorted(unused))
         unheard += (
             f"; not counted: the answers of {names(list(unused))}, whose own use through the "
             f"gateway its signed daily usage shows on fewer than {ELIGIBLE_DAYS} days of the "
-            f"{ELIGIBLE_WINDOW_DAYS} before they answered ({', '.join(unused[p] for p in sorted(unused))}"
-            "): an answer counts from someone who used the tool (`inhouse gateway rollup` signs "
-            "what the gateway measured)"
+            f"{ELIGIBLE_WINDOW_DAYS} before they answered ({each}): an answer counts from "
+            "someone who used the tool (`inhouse gateway rollup` signs what the gateway measured)"
         )
     if not latest:
         return failed("no survey answers from the pilot yet: each member runs "
