@@ -28,7 +28,7 @@ from sqlalchemy import insert
 from inhouse.db.schema import usage_daily, usage_people_daily
 from inhouse.errors import Refused
 from inhouse.gateway.rollup import rollup_usage
-from inhouse.pilot.survey import answer_survey, open_survey
+from inhouse.pilot.survey import answer_survey, open_survey, survey_results
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, evaluate
 from inhouse.program.evaluation import context_for
@@ -86,6 +86,9 @@ def test_answers_of_members_who_never_used_it_do_not_count(pilot: Pilot) -> None
     assert outcome is not Outcome.PASS, reason
     assert reason.startswith("2 of 6"), reason
     assert "carl, eve, fay" in reason and "signed daily usage" in reason, reason
+    results = survey_results(pilot.lead)  # what `inhouse survey results` shows agrees
+    assert (results.pilot.answered, results.pilot.very) == (3, 2)
+    assert len(results.uncounted) == 3 and "carl's own use" in results.uncounted[0][1]
 
 
 def test_a_play_four_that_exited_keeps_the_rule_it_exited_on(pilot: Pilot) -> None:

@@ -31,10 +31,11 @@ from inhouse.program.playchecks._shared import (
 from inhouse.program.prompt_versions import served_versions
 
 # the checks are reached through the registry; play 4's commands share these with them
-__all__ = ["FRESH_DAYS", "STEP_EVIDENCE", "WORD", "Enablement", "added_team",
+__all__ = ["ELIGIBLE_DAYS", "ELIGIBLE_WINDOW_DAYS", "FRESH_DAYS", "STEP_EVIDENCE", "WORD",
+           "Enablement", "added_team",
            "adoption_too_old", "confirmed_teams", "enablement_of", "lead_then", "members",
            "roster_correction", "said_team", "set_aside", "step_problem", "survey_too_old",
-           "team_key", "team_of", "team_unconfirmed", "track_terms"]  # fmt: skip
+           "team_key", "team_of", "team_unconfirmed", "track_terms", "unused_answer"]  # fmt: skip
 
 
 # -- play 4: pilot ---------------------------------------------------------------------------------
