@@ -112,8 +112,10 @@ def test_her_account_lent_to_pilot_aliases_answers_no_survey(
     )
     outcome, reason = _judge(back, "pilot-would-resist-losing")
     assert outcome == "fail", reason
-    assert reason.startswith("0 of 1 pilot members would be very disappointed"), reason
-    assert "dan, eve, pia" in reason and "lena" in reason, reason
+    # bob's own answer is not counted either here: no use of his is signed by a gateway
+    # (tests/test_outsider_18.py); the aliases' are not counted as lena's
+    assert "dan, eve, pia, released since, signed in with an account lena held" in reason, reason
+    assert "would be very disappointed" not in reason, reason
     # a program whose play 4 exited on such answers (before they had to come from an account
     # of their own) keeps its exit, and the reason says what today's rule asks
     context = context_for(back.state(), back.clock())

@@ -1356,6 +1356,7 @@ def test_an_old_survey_does_not_speak_for_the_pilot_of_now() -> None:
     old = fact("survey.opened", at=opened_at, survey="ellis",
                closes=(NOW + timedelta(days=3000)).isoformat())  # fmt: skip
     happy = [replace(answer(f"p{i}", True), at=opened_at + timedelta(days=1)) for i in range(4)]
+    happy += used(*(f"p{i}" for i in range(4)), at=opened_at + timedelta(days=1))
     context = CheckContext(
         facts=FactSet([*added, old, *happy]), people=people, owners=OWNERS, now=NOW,
         params={"share": 0.5}, machines={who: frozenset({f"{who}-laptop"}) for who in people},
@@ -1385,6 +1386,16 @@ def test_an_old_survey_does_not_speak_for_the_pilot_of_now() -> None:
     assert "4 of 6 pilot members" in named.reason
     assert f"not asked: p4 (fact #{late[0].id}), p5 (fact #{late[1].id}), added to the pilot " \
         "after the survey opened" in named.reason  # fmt: skip
+
+
+def used(*names: str, at: datetime = NOW) -> list[Fact]:
+    """The gateway's signed daily usage: ``names`` used it through their own keys on the day
+    of ``at`` and the day before (what a survey answer given at ``at`` counts on)."""
+    return [
+        fact("usage.daily", by="gateway", at=at, day=(at - timedelta(days=back)).date().isoformat(),
+             people={n: {"requests": 1, "tokens_in": 1, "tokens_out": 1, "own": 1} for n in names})
+        for back in (1, 0)
+    ]  # fmt: skip
 
 
 def answer(name: str, keen: bool, survey: str = "ellis") -> Fact:
@@ -2246,7 +2257,8 @@ def test_a_survey_opened_by_a_lead_who_had_stepped_down_is_not_play_fours() -> N
     decoy = fact("survey.opened", by="mira", survey="s2", closes="2026-12-01T00:00:00+00:00")
     spans = {"lena": {"rollout-lead": [(0, None)]}, "mira": {"rollout-lead": [(0, decoy.id - 1)]}}
     context = CheckContext(
-        facts=FactSet([*added, opened, *answers, decoy]), people=people, owners=OWNERS, now=NOW,
+        facts=FactSet([*added, opened, *answers, *used("p0", "p1"), decoy]), people=people,
+        owners=OWNERS, now=NOW,
         params={"share": 0.5}, machines={who: frozenset({f"{who}-laptop"}) for who in people},
         roles_held={"mira": frozenset({"rollout-lead"})}, role_spans=spans,
         signed_in=signed_in(people), sign_in_issuer=ISSUER,

@@ -72,6 +72,9 @@ class Pilot:
     tracks: dict[str, str] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
     env: dict[str, dict[str, str]] = field(default_factory=dict)  # a CLI call acting as them
+    #: whether the gateway's host signs the days after each batch of requests (`inhouse
+    #: gateway rollup`): what a survey answer's counting reads
+    signs: bool = False
 
     def enable(self, person: str, when: str) -> None:
         """``person`` finished their track's enablement at ``when``."""
@@ -108,6 +111,10 @@ class Pilot:
                 reply = await client.post("/v1/chat/completions", json=body, headers=headers)
                 assert reply.status_code == use.status, reply.text
             await gateway.usage.flush()
+        if self.signs:
+            from inhouse.gateway.rollup import rollup_usage
+
+            rollup_usage(self.lead)
 
     def on(self, day: str) -> None:
         """Move the clock to the end of ``day`` (what a report "as of today" reads)."""

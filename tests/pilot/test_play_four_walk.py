@@ -162,6 +162,7 @@ def walk_play_four(
         clock.advance(days=1)
         who = [n for n in TEAMS if n != "gus" or day == 2]
         asyncio.run(_requests(folder, clock, [(keys[n], {}, f"day {day}") for n in who]))
+    rollup_usage(lena)  # the gateway's host signs the days: what the survey's answers rest on
     _, adoption = record_adoption(lena)
     assert adoption is not None and adoption.by == "gateway"
 

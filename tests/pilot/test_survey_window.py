@@ -10,12 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from inhouse.gateway import issue_key
+from inhouse.gateway.rollup import COLLECTOR as ROLLUP
+from inhouse.gateway.rollup import service_program
 from inhouse.pilot.survey import COLLECTOR as SURVEY
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, evaluate
 from inhouse.program.evaluation import context_for
 from tests.conftest import Clock
-from tests.people import enrol
+from tests.people import enrol, vouch_for_gateway_host
 
 pytestmark = pytest.mark.usefixtures("on_database")
 
@@ -38,6 +41,9 @@ def test_an_old_survey_name_opened_again_counts_no_old_answer(
         lena.change_roles(None, name, add=["pilot-user"])
         lena.record_fact(None, "pilot.member", {"person": name, "track": "t", "action": "added"},
                          provenance=Provenance.MEASURED, collector="inhouse pilot")  # fmt: skip
+
+    for name in ("ann", "ben"):  # each with a gateway key of their own
+        issue_key(lena, None, name, holder=people[name])
 
     def opened(name: str) -> None:
         lena.record_fact(None, "survey.opened",
@@ -68,6 +74,13 @@ def test_an_old_survey_name_opened_again_counts_no_old_answer(
     opened("ellis-3")  # a new survey: ellis-1's old answers are not its answers
     result = _judge(lena)
     assert result.outcome is Outcome.FAIL and "no survey answers" in result.reason
+    gateway = service_program(lena)  # ann and ben used it these two days, the gateway signs
+    vouch_for_gateway_host(people["cat"])  # and someone who uses it vouched for its host
+    for back in (1, 0):
+        day = (clock.now - timedelta(days=back)).date().isoformat()
+        gateway.record_fact(None, "usage.daily", {"day": day, "people": {
+            p: {"requests": 2, "tokens_in": 9, "tokens_out": 9, "own": 2} for p in ("ann", "ben")
+        }}, provenance=Provenance.MEASURED, collector=ROLLUP)  # fmt: skip
     answer("ann", "ellis-3", True)
     clock.advance(days=8)  # ellis-3 closed: an answer given now is outside its window
     answer("ben", "ellis-3", True)

@@ -38,6 +38,7 @@ def make_world(folder: Path, clock: Clock) -> Pilot:
     for name, text in TRACKS.items():
         (folder / TRACKS_DIR / f"{name}.yaml").write_text(text, encoding="utf-8")
     pilot = start_pilot(folder, clock, MEMBERS)
+    pilot.signs = True  # the gateway's host signs their days: what their answers count on
     pilot.use(Use(p, f"2026-11-{d}T10:00") for p in MEMBERS for d in (10, 12))
     clock.now = at("2026-11-16T09:00")
     open_survey(pilot.lead, at("2026-11-30T17:00"))

@@ -26,6 +26,7 @@ from inhouse.pilot.adoption import check_params
 from inhouse.plaintext import check_plain
 from inhouse.program.facts import Fact, Provenance
 from inhouse.program.playbook import Role
+from inhouse.program.playchecks.pilot import ELIGIBLE_DAYS, ELIGIBLE_WINDOW_DAYS, unused_answer
 from inhouse.usage import active_days
 
 if TYPE_CHECKING:
@@ -63,9 +64,8 @@ QUESTION = "How would you feel if you could no longer use it?"
 BENEFIT_QUESTION = "What is the main benefit you get from it?"
 #: Ellis's benchmark: a product people would be very disappointed to lose, at 40 % or more
 BENCHMARK = 0.40
-#: who may answer: used it on this many distinct days in the last ELIGIBLE_WINDOW_DAYS
-ELIGIBLE_DAYS = 2
-ELIGIBLE_WINDOW_DAYS = 14
+#: who may answer: used it on ELIGIBLE_DAYS distinct days in the last ELIGIBLE_WINDOW_DAYS (play
+#: 4's check asks the same of the gateway's signed daily usage: one rule, kept there)
 
 
 class Answer(StrEnum):
@@ -421,7 +421,7 @@ def survey_results(program: Program, survey: str | None = None) -> SurveyResults
         (item.fact.id, item.why)
         for item in context.uncounted
         if item.fact.kind == "survey.response" and item.fact.payload.get("survey") == chosen.name
-    )
+    ) + _unused(context, latest)
     groups = tuple(
         _group(track, [p for p, t in tracks.items() if t == track], latest)
         for track in sorted(set(tracks.values()))
@@ -447,6 +447,26 @@ def survey_results(program: Program, survey: str | None = None) -> SurveyResults
         judged=opened[-1].name,
         not_judged=None if chosen is opened[-1] else _not_judged(chosen, opened[-1]),
     )
+
+
+def _unused(context: CheckContext, latest: dict[str, Fact]) -> tuple[tuple[int, str], ...]:
+    """The answers in ``latest`` play 4's check does not count, for no use of their person's
+    the gateway signed (:func:`~inhouse.program.playchecks.pilot.unused_answer`), taken out of
+    it, each with why: the results show the pilot as the check hears it. Not asked of a
+    program whose play 4 exited, as the check does not ask it."""
+    if "pilot" in context.exited:
+        return ()
+    found = []
+    for person, fact in sorted(latest.items()):
+        if unused_answer(context, fact) is not None:
+            del latest[person]
+            found.append((
+                fact.id,
+                f"{person}'s own use through the gateway is signed (`inhouse gateway rollup`) on "
+                f"fewer than {ELIGIBLE_DAYS} of the {ELIGIBLE_WINDOW_DAYS} days before they "
+                "answered: an answer counts from someone who used the tool",
+            ))  # fmt: skip
+    return tuple(found)
 
 
 def _not_judged(shown: Survey, latest: Survey) -> str:

@@ -132,8 +132,10 @@ class PlaysMixin(ProgramCore):
         self._owner_role(following, receiver)
         current = state.handoffs.get(play.id)
         checked = exit_results(play, state, self.clock())
+        # an offer whose evidence changed since is offered again: the receiver accepts only
+        # what the latest offer showed (:meth:`accept_handoff`)
         if current is not None and (
-            current.status == "offered"
+            (current.status == "offered" and saw_the_same(checked, current.offer_hash))
             or (current.status == "accepted" and saw_the_same(checked, current.accepted_hash))
         ):
             raise Refused(
@@ -168,10 +170,21 @@ class PlaysMixin(ProgramCore):
                 f"{who.name} accepts play {number}'s handoff with a key that has not signed in "
                 f"with {state.sign_in.issuer}: `inhouse sign-in login` {where} first"
             )
+        checked = exit_results(play, state, self.clock())
         digest = _met(
-            exit_results(play, state, self.clock()),
-            f"cannot accept play {number}'s handoff: its exit criteria no longer hold",
+            checked, f"cannot accept play {number}'s handoff: its exit criteria no longer hold"
         )
+        offer = state.handoffs[play.id]
+        if not saw_the_same(checked, offer.offer_hash):
+            # else the owner changes the evidence after the receiver looked at the offer, and
+            # the acceptance binds, as the receiver's, evidence they never saw
+            raise Refused(
+                f"play {number}'s exit evidence changed since {offer.offered_by} offered it "
+                f"({offer.offered_at:%Y-%m-%d %H:%M} UTC): what you would accept is not what "
+                f"was offered. `inhouse status` shows it now; {offer.offered_by} offers it "
+                f"again (`inhouse handoff offer {number} --to {who.name}`) for you to decide",
+                missing=[f"an offer of play {number}'s handoff on its current evidence"],
+            )
         self._append(
             EventKind.HANDOFF_ACCEPTED,
             who.name,

@@ -15,7 +15,7 @@ from inhouse.program.checks import (
     passed,
     register_check,
 )
-from inhouse.program.facts import Fact, daily_usage, own_requests
+from inhouse.program.facts import Fact, daily_usage, latest_usage, own_requests
 from inhouse.program.playchecks._shared import (
     enrolled_elsewhere,
     ever_held,
@@ -31,10 +31,11 @@ from inhouse.program.playchecks._shared import (
 from inhouse.program.prompt_versions import served_versions
 
 # the checks are reached through the registry; play 4's commands share these with them
-__all__ = ["FRESH_DAYS", "STEP_EVIDENCE", "WORD", "Enablement", "added_team",
+__all__ = ["ELIGIBLE_DAYS", "ELIGIBLE_WINDOW_DAYS", "FRESH_DAYS", "STEP_EVIDENCE", "WORD",
+           "Enablement", "added_team",
            "adoption_too_old", "confirmed_teams", "enablement_of", "lead_then", "members",
            "roster_correction", "said_team", "set_aside", "step_problem", "survey_too_old",
-           "team_key", "team_of", "team_unconfirmed", "track_terms"]  # fmt: skip
+           "team_key", "team_of", "team_unconfirmed", "track_terms", "unused_answer"]  # fmt: skip
 
 
 # -- play 4: pilot ---------------------------------------------------------------------------------
@@ -955,9 +956,12 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
     each member's own signed answer to the latest survey a rollout lead opened, given while it
     was open, counts; a member removed since it opened is still counted, and one removed
     before it with their answer to an earlier survey; the pilot's owner's answers count only
-    from before they owned it). The survey counts while it was opened no more than fresh_days
-    (28) before today, until play 4 exits; a member added after it opened is named as not
-    asked by it, and counts as not answering."""
+    from before they owned it). An answer counts from someone who used the tool: the gateway's
+    signed daily usage shows their own requests on 2 days of the 14 ending on the day they
+    answered (`inhouse survey answer`'s rule, which on their laptop reads tables anyone with the
+    database could type; a program whose play 4 exited keeps the rule it exited on). The survey
+    counts while it was opened no more than fresh_days (28) before today, until play 4 exits;
+    a member added after it opened is named as not asked by it, and counts as not answering."""
     share = float(ctx.param("share", 0.5))
     pilot = members(ctx)
     if not pilot:
@@ -988,7 +992,9 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
     if (stale := survey_too_old(ctx, survey)) is not None:
         return failed(stale, survey)
     lent = lent_accounts(ctx)
-    result = _heard(ctx, survey, pilot, share, lent)
+    # a program whose play 4 exited keeps the rule it exited on: an answer counted whatever
+    # use the gateway signed for its person (the exit's evidence is what its handoff hashed)
+    result = _heard(ctx, survey, pilot, share, lent, used=_PILOT not in ctx.exited)
     if not lent or _PILOT not in ctx.exited:
         return result
     # play 4 exited before a released member's answer had to come from an account of their
@@ -1001,7 +1007,12 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
         result,
         (
             lambda: _heard(
-                ctx, survey, pilot, share, {p: h for p, h in lent.items() if p in since}
+                ctx,
+                survey,
+                pilot,
+                share,
+                {p: h for p, h in lent.items() if p in since},
+                used=False,
             ),
             "play 4 exited before a member's answer had to come from an account of their own, "
             f"which {names(sorted(lent))}'s did not",
@@ -1042,10 +1053,18 @@ def lent_accounts(ctx: CheckContext) -> dict[str, str]:
 
 
 def _heard(
-    ctx: CheckContext, survey: Fact, pilot: dict[str, Fact], share: float, lent: dict[str, str]
+    ctx: CheckContext,
+    survey: Fact,
+    pilot: dict[str, Fact],
+    share: float,
+    lent: dict[str, str],
+    *,
+    used: bool,
 ) -> Result:
     """What the pilot said in ``survey``: :func:`pilot_would_resist_losing`'s judgment, with
-    the released members in ``lent`` (:func:`lent_accounts`) neither asked nor heard."""
+    the released members in ``lent`` (:func:`lent_accounts`) neither asked nor heard; with
+    ``used``, an answer counts only from someone the gateway signed as using the tool
+    (:func:`unused_answer`)."""
     name = str(survey.payload["survey"])
     closes = _closes(survey)
     # the pilot the survey asked: a member removed since it opened is still counted
@@ -1072,14 +1091,27 @@ def _heard(
         if _owned_then(ctx, fact):
             continue  # the pilot's owner's word on their own pilot
         latest[str(fact.payload["person"])] = fact
+    unused = {p: why for p, f in latest.items() if used and (why := unused_answer(ctx, f))}
+    for person in unused:
+        del latest[person]
+    if unused:
+        each = ", ".join(unused[p] for p in sorted(unused))
+        unheard += (
+            f"; not counted: the answers of {names(list(unused))}, whose own use through the "
+            f"gateway its signed daily usage shows on fewer than {ELIGIBLE_DAYS} days of the "
+            f"{ELIGIBLE_WINDOW_DAYS} before they answered ({each}): an answer counts from "
+            "someone who used the tool (`inhouse gateway rollup` signs what the gateway measured)"
+        )
     if not latest:
         return failed("no survey answers from the pilot yet: each member runs "
                       f"`inhouse survey answer`{unheard}")  # fmt: skip
     # and one no longer a member who did not answer it (gone before it opened, or since) but
     # answered an earlier survey while in the pilot, as they answered that
     carried = _answers_before(
-        ctx, survey, former_members(ctx) - set(pilot) - set(latest) - set(lent)
+        ctx, survey, former_members(ctx) - set(pilot) - set(latest) - set(lent) - set(unused)
     )
+    if used:
+        carried = {p: f for p, f in carried.items() if unused_answer(ctx, f) is None}
     latest.update(carried)
     asked |= set(carried)
     keen = [f for f in latest.values() if f.payload["would_resist_losing"]]
@@ -1107,6 +1139,34 @@ def _heard(
     if waiting:
         return inconclusive(f"{text}; {len(waiting)} have not answered yet", *latest.values())
     return failed(text, *latest.values())
+
+
+#: an answer counts from someone who used the tool on this many distinct days of the
+#: ELIGIBLE_WINDOW_DAYS ending on the day they answered (``inhouse survey answer``'s rule)
+ELIGIBLE_DAYS = 2
+ELIGIBLE_WINDOW_DAYS = 14
+
+
+def unused_answer(ctx: CheckContext, answer: Fact) -> str | None:
+    """Why the ``survey.response`` ``answer`` is not the word of someone who used the tool, or
+    None: the gateway's signed daily usage (``usage.daily``, the latest for each day) must show
+    requests of its person's through a key of their own on ELIGIBLE_DAYS distinct days of the
+    ELIGIBLE_WINDOW_DAYS ending on the day they answered. ``inhouse survey answer`` asks the
+    same of the usage tables, but on the answerer's laptop it cannot tell the gateway's rows
+    from rows a lead typed into the database; the signed days it can."""
+    person = str(answer.payload["person"])
+    until = answer.at.astimezone(UTC).date()
+    since = until - timedelta(days=ELIGIBLE_WINDOW_DAYS - 1)
+    days = 0
+    for totals, _ in latest_usage(
+        ctx.facts.of("usage.daily"), since.isoformat(), until.isoformat()
+    ).values():
+        mine = totals.get(person) or {}
+        own = mine.get("own")
+        days += int(own if own is not None else mine.get("requests", 0)) > 0
+    if days >= ELIGIBLE_DAYS:
+        return None
+    return f"{person}'s (fact #{answer.id}: {days} day(s) of the {ELIGIBLE_WINDOW_DAYS} to {until})"
 
 
 #: how many days before today the latest survey may have been opened, by default (the check's
