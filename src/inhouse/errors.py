@@ -67,6 +67,8 @@ turn them into a message, an exit code or an HTTP error. Anything else that esca
 
     ClientGone (a ConnectionResetError, not an InhouseError): the gateway's client went away
     before its answer was written; nobody is left to tell, the usage log records 499
+    TooDeep (a json.JSONDecodeError, not an InhouseError): JSON a person handed in nests past
+    inhouse.jsonfiles.MAX_DEPTH; whatever reports text that is not JSON reports it too
 
 Each class says how the edges report it, as class attributes: ``exit_code`` for the CLI, and
 for an HTTP edge ``http_status``, the OpenAI error ``error_type`` and ``code``, and ``param``
@@ -77,6 +79,7 @@ message or code.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -129,6 +132,7 @@ __all__ = [
     "SignInError",
     "StoreError",
     "TokenBudgetSpent",
+    "TooDeep",
     "TooManyConcurrent",
     "ToolCallBlocked",
     "ToolNotAllowed",
@@ -245,6 +249,11 @@ class RequestHeadTooLarge(BadRequest):
 class ClientGone(ConnectionResetError):
     """The client closed its connection before its answer was written: nobody is left to
     answer (the gateway's usage log records 499). An ``OSError``, as a socket's own is."""
+
+
+class TooDeep(json.JSONDecodeError):
+    """JSON text nested deeper than :data:`inhouse.jsonfiles.MAX_DEPTH`: a ``JSONDecodeError``
+    (so a ``ValueError``), so that whatever reports text that is not JSON reports this too."""
 
 
 class RequestTooLong(BadRequest):

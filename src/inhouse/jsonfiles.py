@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from inhouse.errors import InvalidInput
+from inhouse.errors import InvalidInput, TooDeep
 
 __all__ = [
     "MAX_DEPTH",
@@ -46,11 +46,6 @@ MAX_DEPTH = 100
 
 #: a JSON string (skipped whole: brackets inside it do not nest) or one bracket
 _TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
-
-
-class TooDeep(json.JSONDecodeError):
-    """JSON text nested deeper than :data:`MAX_DEPTH`: a ``JSONDecodeError`` (so a
-    ``ValueError``), so that whatever reports text that is not JSON reports this too."""
 
 
 def loads(text: str | bytes) -> Any:

@@ -136,11 +136,11 @@ def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
         json=False,
         columns=("person", "team", "track", "onboarded", "enablement"),
         cells=lambda m: (
-            _e(m.member.person),
-            _e(_team_cell(m.member)),
-            _e(m.member.track),
+            m.member.person,
+            _team_cell(m.member),
+            m.member.track,
             f"{m.member.onboarded:%Y-%m-%d}",
-            _e(m.error) if m.error else f"{m.met}/{len(m.steps)}" + (" done" if m.done else ""),
+            m.error if m.error else f"{m.met}/{len(m.steps)}" + (" done" if m.done else ""),
         ),
     )
     out_console().print(_e(found.summary()))
@@ -170,10 +170,10 @@ def tracks(program: ProgramOpt = None, json: JsonOpt = False) -> None:
         json=json,
         columns=("track", "title", "role", "steps"),
         cells=lambda r: (
-            _e(r["name"]),
-            _e(r.get("title") or r.get("error")),
-            _e(r.get("role", "")),
-            _e(", ".join(r.get("steps", []))),
+            r["name"],
+            r.get("title") or r.get("error"),
+            r.get("role", ""),
+            ", ".join(r.get("steps", [])),
         ),
     )
 
@@ -388,7 +388,7 @@ def findings(program: ProgramOpt = None, json: JsonOpt = False) -> None:
         rows,
         json=False,
         columns=("id", "day", "by", "kind", "finding"),
-        cells=lambda f: (str(f.id), f.day, _e(f.by), f.kind, _e(f.finding)),
+        cells=lambda f: (str(f.id), f.day, f.by, f.kind, f.finding),  # cells are data
     )
 
 
