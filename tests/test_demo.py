@@ -49,6 +49,8 @@ def test_the_demo_runs_to_its_end(_isolated: Path, capsys: pytest.CaptureFixture
     # ...and its advantage, against the minutes lena recorded, which omar confirmed: his word
     assert "held on their figures, against the manual minutes lena recorded, which omar " \
         "confirmed (their word: I do these tickets by hand too" in rerun["reason"]  # fmt: skip
+    assert "its quality rests on the outputs lena typed, which omar confirmed (their word: " \
+        "these are the first lines we wrote back" in rerun["reason"]  # fmt: skip
     guards = {g for r in status["refusals"] for g in r["guards"]}
     assert {"scaling-before-proving", "calendar-driven-advance"} <= guards
     # plays 1 to 3 exit on measured evidence: no exit check rests on a person's word

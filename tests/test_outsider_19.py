@@ -277,20 +277,34 @@ def test_a_trial_names_its_quality_checks_that_judge_time_or_cost(
 # -- play 2: a manual status quo's outputs, typed by the trial's author ---------------------------
 
 
+#: what a verdict and a rerun record of lena's manual status quo whose `output` column she
+#: typed: every output fails the trial's checks, so its "measured" quality is 0 %
+TYPED = {"status_quo_pass_rate": 0.0, "status_quo_measured": True, "quality_ok": True,
+         "status_quo_unanswered": 0, "timed_checks": []}  # fmt: skip
+MINUTES = "I clear these jams by hand: 3-7 minutes each is right"
+
+
+def _prove_on_typed_outputs(lena: Program) -> None:  # noqa: F811
+    """lena's verdict: "faster" than a manual status quo whose quality is 0 % on the outputs
+    she typed, beside a weak candidate's acceptable 40 %."""
+    prove(lena)
+    verdict = dict(lena.state().facts[-1].payload)
+    economics = {"status_quo": "manual", "currency": "EUR"}
+    verdict.update(proven_on=["faster"], candidate_pass_rate=0.4, proved=4, on_topic=4,
+                   economics=economics, **TYPED)  # fmt: skip
+    measured(lena, "trial.verdict", **verdict)
+
+
+def _rerun_typed(person: Program, **changes: Any) -> Any:
+    """``person``'s honest rerun of :func:`_prove_on_typed_outputs`'s trial, confirming the
+    minutes they know."""
+    return reproduce(person, pass_rate=0.4, passed=4, proved=4, on_topic=4,
+                     proven_on=["faster"], status_quo="manual", api_confirmed=None,
+                     costs_confirmed=None, status_quo_confirmed=MINUTES,
+                     **{**TYPED, **changes})  # fmt: skip
+
+
 @pytest.mark.own_sign_in
-@pytest.mark.xfail(
-    strict=True,
-    reason="design decision for the lead: a manual status quo's quality is judged on the outputs "
-    "its CSV holds, which the trial's author typed (the claim hash binds them, nothing measures "
-    "them), and is shown as 'measured'; the rerunner's --confirm-minutes is asked for, and "
-    "says, the minutes alone. Empty outputs now count as unanswered (status_quo_unanswered), "
-    "but plausible wrong ones ('Printer jam cleared' beside a check for the ticket's floor) "
-    "make the status quo's quality 0 % and any candidate's 'acceptable'. Either a rerun needs "
-    "the rerunner's word on the outputs too (a --confirm-outputs recorded as outputs_confirmed, "
-    "asked where status_quo_measured and status_quo is manual), or a manual status quo's "
-    "recorded outputs count as stated, not measured, and value-proven and trial-reproduced say "
-    "so; until then this rerun passes on omar's word about minutes only",
-)
 def test_a_manual_status_quo_s_typed_outputs_need_more_than_a_word_on_its_minutes(
     lena: Program,  # noqa: F811
     idp: StandinIdP,
@@ -299,20 +313,35 @@ def test_a_manual_status_quo_s_typed_outputs_need_more_than_a_word_on_its_minute
     3-7 minutes) and an `output` column she typed, every one of which fails the trial's checks,
     so the status quo's "measured" quality is 0 % and a weak candidate's 40 % is acceptable.
     omar's honest rerun confirms the minutes he knows, with `--confirm-minutes`; the outputs
-    the quality comparison rests on are nobody's word but lena's."""
-    prove(lena)
-    verdict = dict(lena.state().facts[-1].payload)
-    typed = {"status_quo_pass_rate": 0.0, "status_quo_measured": True, "quality_ok": True,
-             "status_quo_unanswered": 0, "timed_checks": []}  # fmt: skip
-    economics = {"status_quo": "manual", "currency": "EUR"}
-    verdict.update(proven_on=["faster"], candidate_pass_rate=0.4, proved=4, on_topic=4,
-                   economics=economics, **typed)  # fmt: skip
-    measured(lena, "trial.verdict", **verdict)
+    the quality comparison rests on are nobody's word but lena's: trial-reproduced is
+    inconclusive, naming whose word they are and what to run, until omar (not lena) confirms
+    them with `--confirm-outputs`."""
+    _prove_on_typed_outputs(lena)
+    outcome, reason = _judge_trigger(lena, "value-proven")
+    assert (
+        "the status quo 0% (measured on outputs lena typed into the manual process's CSV: "
+        "their word, until the colleague who reruns the trial confirms them)" in reason
+    ), reason
     omar = _alias(lena, "omar", "support")
     _sign_in(omar, idp, "u-omar")
-    reproduce(omar, pass_rate=0.4, passed=4, proved=4, on_topic=4, proven_on=["faster"],
-              status_quo="manual", api_confirmed=None, costs_confirmed=None,
-              status_quo_confirmed="I clear these jams by hand: 3-7 minutes each is right",
-              **typed)  # fmt: skip
+    _rerun_typed(omar)
     outcome, reason = _judge(lena, "trial-reproduced")
-    assert outcome != "pass", reason
+    assert outcome == "inconclusive", reason
+    assert (
+        "its status quo's quality was judged on the outputs lena typed into the manual "
+        "process's CSV: their word alone" in reason
+    ), reason
+    assert "`inhouse prove triage --rerun` --confirm-outputs COMMENT" in reason, reason
+    # lena's own rerun confirming her outputs is her word again: it counts for nothing
+    _rerun_typed(lena, outputs_confirmed="these are the answers we gave")
+    outcome, reason = _judge(lena, "trial-reproduced")
+    assert outcome == "inconclusive", reason
+    assert "--confirm-outputs COMMENT" in reason, reason
+    # omar's word on the outputs, with what it rests on, counts, shown as his
+    _rerun_typed(omar, outputs_confirmed="I checked them against the tracker")
+    outcome, reason = _judge(lena, "trial-reproduced")
+    assert outcome == "pass", reason
+    assert (
+        "its quality rests on the outputs lena typed, which omar confirmed (their word: I "
+        "checked them against the tracker)" in reason
+    ), reason

@@ -595,6 +595,7 @@ def test_a_rerun_must_reproduce_the_claimed_advantage_not_only_the_quality() -> 
                                                 status_quo_confirmed="they are right"))  # fmt: skip
     assert own.outcome is Outcome.FAIL and "(it is lena's own)" in own.reason
     confirmed = rerun(status_quo="manual", proven_on=["faster", "cheaper"],
+                      status_quo_measured=False,  # a stated pass rate, as the verdict's
                       status_quo_confirmed="I do these by hand: 4-6 minutes is right")  # fmt: skip
     held = run("trial-reproduced", manual, confirmed)
     assert held.outcome is Outcome.PASS, held.reason
@@ -633,7 +634,8 @@ def test_a_cheaper_claim_counts_only_once_a_rerunner_confirmed_the_typed_costs()
     manual = reproducible(
         status_quo_measured=False, economics={"status_quo": "manual", "currency": "EUR"}
     )
-    neither = run("trial-reproduced", manual, rerun(status_quo="manual", costs_confirmed=None))
+    neither = run("trial-reproduced", manual, rerun(status_quo="manual", costs_confirmed=None,
+                                                    status_quo_measured=False))  # fmt: skip
     assert neither.outcome is Outcome.INCONCLUSIVE
     assert "the manual process's hourly cost" in neither.reason
     assert "--confirm-minutes COMMENT --confirm-costs COMMENT" in neither.reason
@@ -684,6 +686,52 @@ def test_an_api_status_quo_counts_only_once_a_rerunner_says_it_is_the_one_used_t
     assert [f.id for f in kept.evidence if f.kind == "trial.rerun"] == [bare.id]
     confirmed = run("trial-reproduced", faster, rerun(proven_on=["faster"]), exited=exited)
     assert "note:" not in confirmed.reason
+
+
+def test_a_manual_status_quo_s_typed_outputs_count_only_once_a_rerunner_confirmed_them() -> None:
+    """The forgery of a manual status quo's quality: its CSV's `output` column is lena's to
+    type, and outputs that fail the checks make the status quo's "measured" quality 0 % and any
+    candidate's acceptable. They are her word until the rerunner confirms them; a manual status
+    quo with a stated pass rate (nothing typed to judge) needs the minutes' word only."""
+    manual = {"status_quo": "manual", "currency": "EUR"}
+    verdict = reproducible(proven_on=["faster"], status_quo_measured=True, economics=manual)
+    minutes = {"status_quo": "manual", "proven_on": ["faster"], "costs_confirmed": None,
+               "api_confirmed": None, "status_quo_confirmed": "4-6 minutes is right"}  # fmt: skip
+    bare = rerun(**minutes)
+    word = run("trial-reproduced", verdict, bare)
+    assert word.outcome is Outcome.INCONCLUSIVE, word.reason
+    assert "its status quo's quality was judged on the outputs lena typed into the manual " \
+        "process's CSV: their word alone" in word.reason  # fmt: skip
+    assert "`inhouse prove t --rerun` --confirm-outputs COMMENT" in word.reason
+    # a rerun calling the manual trial's status quo an API skips no confirmation
+    api_said = run("trial-reproduced", verdict, rerun(**{**minutes, "status_quo": "api"}))
+    assert api_said.outcome is Outcome.INCONCLUSIVE
+    assert "--confirm-outputs COMMENT" in api_said.reason
+    # lena's own confirmation is her rerun, which never counts
+    own = run("trial-reproduced", verdict, rerun(by="lena", **minutes, outputs_confirmed="ok"))
+    assert own.outcome is Outcome.FAIL and "(it is lena's own)" in own.reason
+    confirmed = rerun(**minutes, outputs_confirmed="I checked them against the tracker")
+    held = run("trial-reproduced", verdict, confirmed)
+    assert held.outcome is Outcome.PASS, held.reason
+    assert "its quality rests on the outputs lena typed, which omar confirmed (their word: I " \
+        "checked them against the tracker)" in held.reason  # fmt: skip
+    # a stated pass rate: no typed outputs, nothing more to confirm
+    stated = reproducible(proven_on=["faster"], status_quo_measured=False, economics=manual)
+    said = run("trial-reproduced", stated, rerun(**minutes, status_quo_measured=False))
+    assert said.outcome is Outcome.PASS, said.reason
+    # upgrade: a program whose play 2 exited on it keeps its exit, on the same rerun, said
+    exited = {"baseline": (NOW - timedelta(days=5), 10**9)}  # after every fact here
+    kept = run("trial-reproduced", verdict, bare, exited=exited)
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert (
+        "note: play 2 exited before a manual status quo's quality, judged on the outputs "
+        "its author typed into its CSV, needed the rerunner's word on them" in kept.reason
+    )
+    assert [f.id for f in kept.evidence if f.kind == "trial.rerun"] == [bare.id]
+    # a verdict recorded since the exit is reproduced by today's rule
+    since = {"baseline": (NOW - timedelta(days=5), verdict.id - 1)}
+    judged = run("trial-reproduced", verdict, bare, exited=since)
+    assert judged.outcome is Outcome.INCONCLUSIVE, judged.reason
 
 
 def honest_with(fact_: Fact, **changes: Any) -> Fact:

@@ -18,8 +18,9 @@ minutes a person recorded doing the task by hand), play 2's from
 laptop (``prove tickets --rerun``), play 3's from workflow tests run by
 someone other than the author. The facts that are a person's word are the hypothesis (what
 a local model should replace is a judgement, not a measurement) and the manual minutes the
-trial runs against with the costs its "cheaper" rests on, which omar confirms when he reruns it
-(``--confirm-minutes``, ``--confirm-costs``), each shown as whose word it is.
+trial runs against, with what the person wrote (its quality is judged on it) and the costs its
+"cheaper" rests on, which omar confirms when he reruns it (``--confirm-minutes``,
+``--confirm-outputs``, ``--confirm-costs``), each shown as whose word it is.
 
 Steps marked *refused* must be refused (an anti-pattern the engine stops); if one is let
 through, or a normal step fails, the demo stops with an error, so it cannot quietly rot.
@@ -130,15 +131,18 @@ _PLAYS: list[_Step | _Write | str] = [
     ),
     _Step(
         "omar reruns play 1's proven trial there: the same spec, checks and weights, his pass "
-        "rate and advantage against the verdict's; the manual minutes, and the costs behind "
-        "'cheaper' (the hourly cost, the laptop's price and power), are lena's word, which "
-        "nothing measures, so he confirms them with his own",
+        "rate and advantage against the verdict's; the manual minutes, the answers written "
+        "by hand (the status quo's quality), and the costs behind 'cheaper' (the hourly cost, "
+        "the laptop's price and power) are lena's word, which nothing measures, so he confirms "
+        "them with his own",
         [
             "prove",
             "tickets",
             "--rerun",
             "--confirm-minutes",
             "I do these tickets by hand too: 3 to 6 minutes each is right",
+            "--confirm-outputs",
+            "these are the first lines we wrote back on these tickets; I checked the tracker",
             "--confirm-costs",
             "we pay 48 an hour loaded; the laptop cost 1800 and draws about 65 W",
         ],

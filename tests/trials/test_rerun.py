@@ -218,11 +218,21 @@ def test_a_colleague_reruns_the_proven_trial_on_his_machine(
     # hardware and power lena typed: her word too, until he confirms it
     assert "does not count" in out and "its 'cheaper' rests on costs lena typed" in out
     assert "--confirm-costs COMMENT" in out and "--confirm-minutes COMMENT" not in out
+    # the status quo's quality is judged on the `output` column lena typed: her word too
+    assert "its status quo's quality was judged on the outputs lena typed" in out
+    assert "--confirm-outputs COMMENT" in out
     assert reproduced(program).outcome is Outcome.INCONCLUSIVE
+    refused = run("prove", "tickets", "--rerun", "--confirm-outputs", " ", env=omar, code=2)
+    assert "--confirm-outputs: say what your confirmation rests on" in refused
     costs = "we pay 42 an hour; the box and its power cost what the spec says"
     out = run("prove", "tickets", "--rerun", "--confirm-minutes", minutes, "--confirm-costs",
               costs, env=omar)  # fmt: skip
+    assert "does not count" in out and "--confirm-outputs COMMENT" in out
+    outputs = "I cleared these jams myself: 'Printer jam cleared' is what we answered"
+    out = run("prove", "tickets", "--rerun", "--confirm-minutes", minutes, "--confirm-costs",
+              costs, "--confirm-outputs", outputs, env=omar)  # fmt: skip
     assert "For play 2's exit it counts" in out
+    assert "you confirmed the manual outputs: I cleared these jams myself" in out
     assert "you confirmed the typed costs: we pay 42 an hour" in out
     rerun = json.loads(run("fact", "list", "--kind", "trial.rerun", "--json"))[-1]
     assert rerun["by"] == "omar" and rerun["provenance"] == "measured"
@@ -241,6 +251,9 @@ def test_a_colleague_reruns_the_proven_trial_on_his_machine(
     assert "the costs lena typed, which omar confirmed (their word: we pay 42 an hour" in (
         result.reason
     )
+    assert "its quality rests on the outputs lena typed, which omar confirmed (their word: I " \
+        "cleared these jams myself" in result.reason  # fmt: skip
+    assert data["outputs_confirmed"] == outputs and data["status_quo_measured"] is True
     assert data["claim_hash"] == verdict["claim_hash"] and data["status_quo"] == "manual"
     assert data["proven_on"] == ["faster", "cheaper"]
     # and `inhouse status` shows it among play 2's exit checks, on measured evidence
@@ -286,6 +299,9 @@ def test_a_slow_stand_in_status_quo_does_not_make_the_candidate_faster_from_else
     # --confirm-minutes is for a manual status quo: an API one is measured, nothing to confirm
     refused = run("prove", "tickets", "--rerun", "--confirm-minutes", "fine", env=omar, code=2)
     assert "status quo is an API, which the rerun measures from this machine" in refused
+    refused = run("prove", "tickets", "--rerun", "--confirm-outputs", "fine", env=omar, code=2)
+    assert "status quo is an API, which the rerun answers again from this machine: there are " \
+        "no typed outputs to confirm" in refused  # fmt: skip
     # as slow from omar's machine (her stand-in, reached from his): the figures hold, but that
     # this is the API the tickets go to today is lena's word until omar says so
     with spawn_standin(slow, model="standin-hosted", port=port):
@@ -376,6 +392,26 @@ def test_the_author_rerunning_her_own_trial_does_not_count(program: Path) -> Non
     assert "the trial's author cannot confirm their own minutes" in out
     run("prove", "tickets", "--rerun", "--confirm-minutes", "they are right")
     assert reproduced(program).outcome is Outcome.FAIL
+    # nor the outputs she typed into the manual process's CSV
+    out = run("prove", "tickets", "--confirm-outputs", "they are right", code=2)
+    assert "the trial's author cannot confirm the outputs they typed" in out
+    run("prove", "tickets", "--rerun", "--confirm-minutes", "they are right",
+        "--confirm-outputs", "they are right")  # fmt: skip
+    assert reproduced(program).outcome is Outcome.FAIL
+
+
+def test_a_manual_status_quo_without_outputs_has_none_to_confirm(
+    program: Path, omar: dict[str, str]
+) -> None:
+    """A manual status quo whose CSV holds minutes only states its pass rate (confirmed with
+    --confirm-minutes): --confirm-outputs is refused before anything runs or is recorded."""
+    stated = {"kind": "manual", "minutes": "data/minutes.csv", "hourly_cost": 42, "pass_rate": 0.9}
+    write_trial(program, EASY, status_quo=stated)
+    (program / "data" / "minutes.csv").write_text("minutes\n4\n6.5\n3\n5\n7\n4.5\n")
+    refused = run("prove", "tickets", "--rerun", "--confirm-outputs", "fine", env=omar, code=2)
+    assert "manual status quo records no outputs (its quality is the pass rate it states, " \
+        "which --confirm-minutes confirms): there are none to confirm" in refused  # fmt: skip
+    assert json.loads(run("fact", "list", "--kind", "trial.rerun", "--json")) == []
 
 
 def test_a_key_the_lead_enrolled_from_her_own_machine_does_not_count(program: Path) -> None:

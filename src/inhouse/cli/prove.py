@@ -68,6 +68,17 @@ def prove(
             "can measure them, so without a second person's word they count for nothing.",
         ),
     ] = None,
+    confirm_outputs: Annotated[
+        str | None,
+        typer.Option(
+            "--confirm-outputs",
+            metavar="COMMENT",
+            help="With --rerun of a trial against a manual status quo whose CSV holds its "
+            "outputs: your word, with what it rests on, that those outputs are what the manual "
+            "process gave. The status quo's quality is judged on them and its author typed "
+            "them, so without a second person's word the quality claim counts for nothing.",
+        ),
+    ] = None,
     confirm_costs: Annotated[
         str | None,
         typer.Option(
@@ -100,7 +111,8 @@ def prove(
     machine's runtime, the status quo answering from there too: the spec must hash as the
     verdict recorded, the pass rate must hold and every advantage the verdict claimed must hold
     on the rerun's own figures (play 2's exit). A manual status quo's minutes are a person's
-    word: the rerunner confirms them with --confirm-minutes, or they count for nothing; so is
+    word: the rerunner confirms them with --confirm-minutes, or they count for nothing; so are
+    the outputs its CSV holds, which its quality is judged on (--confirm-outputs); so is
     the choice of an API status quo (--confirm-status-quo: it is how the task is done today),
     and so are the costs a cheaper claim rests on (prices, hourly cost, hardware and power),
     which the rerunner confirms with --confirm-costs."""
@@ -120,12 +132,18 @@ def prove(
             confirm=confirm_minutes,
             costs=confirm_costs,
             status_quo=confirm_status_quo,
+            outputs=confirm_outputs,
         )
         return
     if confirm_minutes is not None:
         raise typer.BadParameter(
             "--confirm-minutes goes with --rerun: the trial's author cannot confirm their own "
             "minutes"
+        )
+    if confirm_outputs is not None:
+        raise typer.BadParameter(
+            "--confirm-outputs goes with --rerun: the trial's author cannot confirm the "
+            "outputs they typed"
         )
     if confirm_costs is not None:
         raise typer.BadParameter(
@@ -164,6 +182,7 @@ def _rerun(
     confirm: str | None,
     costs: str | None,
     status_quo: str | None,
+    outputs: str | None,
 ) -> None:
     from inhouse.cli.render import ProgressBar
     from inhouse.trials.rerun import rerun_trial
@@ -178,6 +197,7 @@ def _rerun(
             confirm_minutes=confirm,
             confirm_costs=costs,
             confirm_status_quo=status_quo,
+            confirm_outputs=outputs,
         )
     if json:
         print_json(done.to_dict())
@@ -214,6 +234,8 @@ def _render_rerun(done: RerunOutcome) -> None:
         console.print(
             f"you confirmed the manual minutes: {escape(str(data['status_quo_confirmed']))}"
         )
+    if data.get("outputs_confirmed"):
+        console.print(f"you confirmed the manual outputs: {escape(str(data['outputs_confirmed']))}")
     if data.get("costs_confirmed"):
         console.print(f"you confirmed the typed costs: {escape(str(data['costs_confirmed']))}")
     for caveat in done.outcome.caveats:

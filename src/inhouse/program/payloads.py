@@ -223,6 +223,11 @@ class TrialRerun(_Payload):
     #: and model ``status_quo_endpoint`` names) is how the task is done today, with what they
     #: base it on. None: not confirmed
     api_confirmed: str | None = None
+    #: a manual status quo's quality, where its CSV holds the outputs the process gave, is
+    #: judged on outputs its author typed: the rerunner's own word that they are what the
+    #: process gave, with what they base it on. None: not confirmed, or recorded before reruns
+    #: asked for it
+    outputs_confirmed: str | None = None
     #: this run's own quality judgment: the status quo's pass rate (measured from its outputs,
     #: or stated where the spec states it) and whether the candidate trailed it by no more than
     #: the quality floor. None: recorded before reruns compared the two sides' quality

@@ -17,12 +17,14 @@ inventory's digest), whether every answer came from this machine, the candidate'
 and the dimensions (faster, cheaper, more-private) this run's own figures cleared. A manual
 status quo is a person's word that nothing can measure: it counts only where the rerunner,
 someone other than its author, confirms the minutes with their own key and says on what
-(``--confirm-minutes``). So are the costs a "cheaper" claim multiplies the measured tokens and
-busy time by (an API's prices per million tokens, the manual process's hourly cost, the
-candidate's hardware and power inputs): the trial's author typed them, and the rerun measures
-none of them, so "cheaper" counts only where the rerunner confirms them too
-(``--confirm-costs``). Whether the rerun counts is the check's to say, from the facts alone:
-this module says what the check says.
+(``--confirm-minutes``). Where its CSV holds the outputs the manual process gave, the status
+quo's quality is judged on them: the author typed those too, so they count only where the
+rerunner confirms them as well (``--confirm-outputs``). So are the costs a "cheaper" claim
+multiplies the measured tokens and busy time by (an API's prices per million tokens, the manual
+process's hourly cost, the candidate's hardware and power inputs): the trial's author typed
+them, and the rerun measures none of them, so "cheaper" counts only where the rerunner confirms
+them too (``--confirm-costs``). Whether the rerun counts is the check's to say, from the facts
+alone: this module says what the check says.
 
 In a checkout without the program's log (a colleague's own laptop), no verdict can be looked
 up: the rerun is signed into the outbox naming the spec hash it ran, and the program's side
@@ -125,13 +127,16 @@ def rerun_trial(
     confirm_minutes: str | None = None,
     confirm_costs: str | None = None,
     confirm_status_quo: str | None = None,
+    confirm_outputs: str | None = None,
 ) -> RerunOutcome:
     """Rerun trial ``name`` head to head on this machine and record the ``trial.rerun`` fact
     as ``actor``; ``confirm_minutes`` is the rerunner's word, with what they base it on, that
     a manual status quo's minutes (and stated pass rate) are true; ``confirm_costs`` their word
     that the cost inputs the trial's author typed (which a "cheaper" claim rests on) are true;
     ``confirm_status_quo`` their word that an API status quo (its endpoint and model) is how
-    the task is done today. With the program's log here,
+    the task is done today; ``confirm_outputs`` their word that the outputs a manual status
+    quo's CSV holds (which its quality is judged on) are what the manual process gave. With the
+    program's log here,
     the spec must hash as the latest proven verdict recorded (else refused, naming both
     hashes); in a checkout without it, the fact goes to the outbox and is matched with the
     verdict where it is imported."""
@@ -142,6 +147,7 @@ def rerun_trial(
     confirmed = _confirmation(plan, confirm_minutes)
     api = _api_confirmation(plan, confirm_status_quo)
     costs = _costs_confirmation(plan, confirm_costs)
+    outputs = _outputs_confirmation(plan, confirm_outputs)
     verdict = None if detached else proven_verdict(program, name)
     if verdict is not None:
         _same_trial(plan, verdict)
@@ -149,7 +155,7 @@ def rerun_trial(
         refuse_untrusted(python_calls(plan.checks), plan.shown, f"inhouse prove {name} --rerun")
     with python_checks_allowed(trust_python):
         outcome = run_in_fast_loop(run_planned(plan, progress=progress))
-    fact = _record(program, who, name, verdict, outcome, confirmed, costs, api)
+    fact = _record(program, who, name, verdict, outcome, confirmed, costs, api, outputs)
     counts, why = _judged(program, fact, detached)
     return RerunOutcome(name, spec_hash, outcome, fact, verdict, counts, why)
 
@@ -166,6 +172,32 @@ def _confirmation(plan: TrialPlan, comment: str | None) -> str | None:
         "there are no minutes to confirm (that it is how the task is done today: "
         "--confirm-status-quo)",
         "I do these tickets by hand; 4-6 minutes each is right",
+    )
+
+
+def _outputs_confirmation(plan: TrialPlan, comment: str | None) -> str | None:
+    """The rerunner's confirmation of the outputs a manual status quo's CSV holds, which only
+    a manual status quo whose quality is judged on them takes."""
+    from inhouse.trials.statusquo import status_quo_side
+
+    if comment is None:  # reading the CSV here would refuse what the rerun refuses, in its turn
+        return None
+    refused = None
+    if plan.spec.status_quo.kind != "manual":
+        refused = (
+            f"{plan.shown}'s status quo is an API, which the rerun answers again from this "
+            "machine: there are no typed outputs to confirm"
+        )
+    elif not status_quo_side(plan).checks_outputs:
+        refused = (
+            f"{plan.shown}'s manual status quo records no outputs (its quality is the pass "
+            "rate it states, which --confirm-minutes confirms): there are none to confirm"
+        )
+    return _word(
+        "--confirm-outputs",
+        comment,
+        refused,
+        "these are the answers we gave on these tickets; I checked them against the tracker",
     )
 
 
@@ -250,6 +282,7 @@ def _record(
     confirmed: str | None,
     costs: str | None,
     api: str | None,
+    outputs: str | None,
 ) -> Fact:
     from inhouse.identity.machine import machine_fingerprint
 
@@ -295,6 +328,7 @@ def _record(
             "timed_checks": plan.timed_checks,
             "costs_confirmed": costs,
             "api_confirmed": api,
+            "outputs_confirmed": outputs,
         },
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,

@@ -270,7 +270,8 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     advantage the verdict claimed cleared its threshold on the rerun's own figures (an API
     status quo answered from the rerunner's machine, and the candidate's quality held even
     with the inputs it gave no answer to counted as its passes), and a manual status quo's minutes,
-    a person's word, were confirmed by the rerunner, as was an API status quo being how the
+    a person's word, were confirmed by the rerunner, as were the outputs its CSV holds where its
+    quality was judged on them (its author typed them), an API status quo being how the
     task is done today (its author chose it) and the typed costs a "cheaper" claim rests on
     (else inconclusive: whose word they are)."""
     verdict = ctx.facts.latest("trial.verdict", lambda f: f.payload["verdict"] == "proven")
@@ -304,28 +305,33 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     return kept_from_before(
         result,
         (
-            lambda: _reproduced(ctx, verdict, answered=False),
+            lambda: _reproduced(ctx, verdict, outputs=False),
+            "play 2 exited before a manual status quo's quality, judged on the outputs its "
+            "author typed into its CSV, needed the rerunner's word on them, which it lacks",
+        ),
+        (
+            lambda: _reproduced(ctx, verdict, answered=False, outputs=False),
             "play 2 exited before a rerun's quality had to hold with the inputs its status quo "
             "gave no answer to counted as the status quo's passes, on checks that do not judge "
             "how long an answer took or what it cost",
         ),
         (
-            lambda: _reproduced(ctx, verdict, blank=False),
+            lambda: _reproduced(ctx, verdict, blank=False, outputs=False),
             "play 2 exited before a rerun's quality had to rest on checks an empty answer (or "
             "off-topic prose) fails",
         ),
         (
-            lambda: _reproduced(ctx, verdict, costs=False, blank=False),
+            lambda: _reproduced(ctx, verdict, costs=False, blank=False, outputs=False),
             "play 2 exited before a 'cheaper' claim needed the rerunner's word on the costs its "
             "author typed, which it lacks",
         ),
         (
-            lambda: _reproduced(ctx, verdict, costs=False, quo=False, blank=False),
+            lambda: _reproduced(ctx, verdict, costs=False, quo=False, blank=False, outputs=False),
             "play 2 exited before a rerun needed the rerunner's word that an API status quo is "
             "how the task is done today (and on a 'cheaper' claim's typed costs), which it lacks",
         ),
         (
-            lambda: _reproduced(ctx, verdict, claim=False, blank=False),
+            lambda: _reproduced(ctx, verdict, claim=False, blank=False, outputs=False),
             "play 2 exited before a rerun had to reproduce the verdict's claimed advantage too, "
             "which it does not",
         ),
@@ -424,6 +430,7 @@ def _reproduced(
     blank: bool = True,
     older: bool = True,
     answered: bool = True,
+    outputs: bool = True,
 ) -> Result:
     """:func:`trial_reproduced`'s judgment, for a program the check applies to; without
     ``claim``, the rule as it was before a rerun had to reproduce the claimed advantage (the
@@ -436,7 +443,8 @@ def _reproduced(
     rerun's quality had to hold with the inputs its status quo gave no answer to counted as
     the status quo's passes (:func:`~inhouse.program.playchecks._shared.quality_on_unanswered`),
     on checks that do not judge time or cost
-    (:func:`~inhouse.program.playchecks._shared.quality_on_time`)."""
+    (:func:`~inhouse.program.playchecks._shared.quality_on_time`); without ``outputs``, as it
+    was before a manual status quo's typed outputs needed the rerunner's word."""
     if verdict is None:
         return failed("no proven trial verdict to reproduce: play 1 proves one (`inhouse prove`)")
     name, data = verdict.payload["trial"], verdict.payload
@@ -527,7 +535,11 @@ def _reproduced(
     hollow = [f for f in met if blank and (_hollow(ctx, f) or (older and _older_rerun(ctx, f)))]
     held = [f for f in met if f not in hollow]
     problems = {
-        f.id: _claim_problem(verdict, f, costs=costs, quo=quo, answered=answered) if claim else None
+        f.id: (
+            _claim_problem(verdict, f, costs=costs, quo=quo, answered=answered, outputs=outputs)
+            if claim
+            else None
+        )
         for f in held
     }
     upheld = [f for f in held if problems[f.id] is None]
@@ -618,12 +630,19 @@ def _reproduced(
 
 
 def _claim_problem(
-    verdict: Fact, rerun: Fact, *, costs: bool = True, quo: bool = True, answered: bool = True
+    verdict: Fact,
+    rerun: Fact,
+    *,
+    costs: bool = True,
+    quo: bool = True,
+    answered: bool = True,
+    outputs: bool = True,
 ) -> tuple[bool, str] | None:
     """Why a rerun whose quality held does not reproduce the verdict's claimed advantage, and
-    whether only a person's word is missing (a manual status quo's minutes, an API status quo
-    being the one the task is done with today, or the costs a "cheaper" claim rests on, no one
-    else confirmed: inconclusive, never a pass); None where it does."""
+    whether only a person's word is missing (a manual status quo's minutes, or the outputs
+    its quality was judged on, an API status quo being the one the task is done with today, or
+    the costs a "cheaper" claim rests on, no one else confirmed: inconclusive, never a pass);
+    None where it does."""
     name, who, data = verdict.payload["trial"], rerun.by, rerun.payload
     again = f"`inhouse prove {name} --rerun`"
     if data.get("proven_on") is None or not data.get("claim_hash"):
@@ -695,7 +714,16 @@ def _claim_problem(
             "word alone, which nothing measures"
         )
         flags.append("--confirm-minutes COMMENT")
-    elif quo and not _manual(verdict, rerun) and not data.get("api_confirmed"):
+    if outputs and _typed_outputs(verdict, rerun) and not data.get("outputs_confirmed"):
+        # the CSV's outputs are what the status quo's "measured" quality is judged on: its
+        # author typed them, and wrong ones make any candidate's quality "acceptable"
+        words.append(
+            f"its status quo's quality was judged on the outputs {verdict.by} typed into the "
+            "manual process's CSV: their word alone that the process gave them, which nothing "
+            "measures"
+        )
+        flags.append("--confirm-outputs COMMENT")
+    if quo and not _manual(verdict, rerun) and not data.get("api_confirmed"):
         # the rerun answers the status quo again, but from wherever its author pointed it: a
         # slow or weak endpoint of theirs, reached from both machines, makes any candidate win
         where = data.get("status_quo_endpoint")
@@ -735,7 +763,7 @@ def costs_confirmation(ctx: CheckContext, verdict: Fact) -> Fact | None:
     if result.outcome is not Outcome.PASS and exit_ is not None and verdict.id <= exit_[1]:
         # a rerun before an API status quo needed its word still confirmed the costs (of the
         # verdict play 2 exited on: one recorded since is judged as the check judges it)
-        result = _reproduced(ctx, verdict, quo=False, blank=False)
+        result = _reproduced(ctx, verdict, quo=False, blank=False, outputs=False)
     if result.outcome is not Outcome.PASS:
         return None
     return next(
@@ -790,10 +818,16 @@ def _upheld(verdict: Fact, rerun: Fact) -> str:
         else ""
     )
     if _manual(verdict, rerun):
+        outputs = (
+            f"; its quality rests on the outputs {verdict.by} typed, which {rerun.by} confirmed "
+            f"(their word: {data['outputs_confirmed']})"
+            if _typed_outputs(verdict, rerun) and data.get("outputs_confirmed")
+            else ""
+        )
         return (
             f"; {dims} held on their figures, against the manual minutes {verdict.by} "
             f"recorded, which {rerun.by} confirmed (their word: {data['status_quo_confirmed']})"
-            f"{costs}"
+            f"{outputs}{costs}"
         )
     quo = (
         f", which {rerun.by} confirmed is how the task is done today (their word: "
@@ -811,6 +845,14 @@ def _manual(verdict: Fact, rerun: Fact) -> bool:
     rerun saying "api" of a manual trial skips no one's confirmation)."""
     economics = verdict.payload.get("economics") or {}
     return rerun.payload.get("status_quo") == "manual" or economics.get("status_quo") == "manual"
+
+
+def _typed_outputs(verdict: Fact, rerun: Fact) -> bool:
+    """Whether the rerun's quality comparison judged the status quo on outputs a person typed:
+    a manual status quo (:func:`_manual`) whose pass rate the rerun measured on its CSV's
+    outputs (``status_quo_measured``; the same CSV as the verdict's, which the claim hash
+    binds)."""
+    return bool(rerun.payload.get("status_quo_measured")) and _manual(verdict, rerun)
 
 
 def _dims(dims: Any) -> str:

@@ -193,6 +193,14 @@ def _quality(verdict: Fact) -> str:
     if candidate is None or status_quo is None:
         return ""
     how = "measured" if data.get("status_quo_measured") else f"stated by {verdict.by}"
+    if data.get("status_quo_measured") and (data.get("economics") or {}).get("status_quo") == (
+        "manual"
+    ):
+        # a manual status quo's "measured" quality is its CSV's outputs, which its author typed
+        how = (
+            f"measured on outputs {verdict.by} typed into the manual process's CSV: their word, "
+            "until the colleague who reruns the trial confirms them"
+        )
     return (
         f"; quality: the candidate passed {candidate:.0%} of {data.get('inputs') or '?'} inputs, "
         f"the status quo {status_quo:.0%} ({how})"
