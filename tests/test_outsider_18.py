@@ -105,9 +105,33 @@ def test_a_play_four_that_exited_keeps_the_rule_it_exited_on(pilot: Pilot) -> No
     pilot.clock.now = at("2026-11-21T09:00")
     lead = pilot.lead
     ctx = context_for(lead.state(), lead.clock())
-    exited = replace(ctx, exited={**ctx.exited, "pilot": (lead.clock(), len(lead.state().facts))})
+    mark = max(f.id for f in lead.state().facts)  # play 4 exited after every answer
+    exited = replace(ctx, exited={**ctx.exited, "pilot": (lead.clock(), mark)})
     result = evaluate("pilot-would-resist-losing", exited.with_params({"share": 0.5}))
     assert result.outcome is Outcome.PASS and result.reason.startswith("5 of 6"), result.reason
+
+
+def test_answers_given_since_play_four_exited_need_signed_use(pilot: Pilot) -> None:
+    """The exit's rule spares only the answers it was judged on: after play 4 exited, lena
+    types use for three who never used it and they answer "very disappointed"; their answers,
+    given since, are judged by today's rule and do not count (2 of 6, not 5 of 6)."""
+    for person in NEVER:
+        _type_use(pilot, person, ("2026-11-10", "2026-11-12"))
+    pilot.clock.now = at("2026-11-16T09:00")
+    open_survey(pilot.lead, at("2026-11-20T17:00"))
+    for person, answer in (("bob", "very"), ("pia", "very"), ("dora", "not")):
+        answer_survey(pilot.people[person], answer)
+    lead = pilot.lead
+    mark = max(f.id for f in lead.state().facts)  # play 4 exited here
+    for person in NEVER:
+        answer_survey(pilot.people[person], "very")
+    pilot.clock.now = at("2026-11-21T09:00")
+    ctx = context_for(lead.state(), lead.clock())
+    exited = replace(ctx, exited={**ctx.exited, "pilot": (lead.clock(), mark)})
+    result = evaluate("pilot-would-resist-losing", exited.with_params({"share": 0.5}))
+    assert result.outcome is not Outcome.PASS, result.reason
+    assert result.reason.startswith("2 of 6"), result.reason
+    assert "carl, eve, fay" in result.reason, result.reason
 
 
 def test_answers_of_members_who_used_it_count(pilot: Pilot) -> None:

@@ -992,9 +992,12 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
     if (stale := survey_too_old(ctx, survey)) is not None:
         return failed(stale, survey)
     lent = lent_accounts(ctx)
-    # a program whose play 4 exited keeps the rule it exited on: an answer counted whatever
-    # use the gateway signed for its person (the exit's evidence is what its handoff hashed)
-    result = _heard(ctx, survey, pilot, share, lent, used=_PILOT not in ctx.exited)
+    # a program whose play 4 exited keeps the rule it exited on for the answers it was judged
+    # on: they counted whatever use the gateway signed for their person (the exit's evidence is
+    # what its handoff hashed); an answer given since is today's rule's, as in any program
+    exit_ = ctx.exited.get(_PILOT)
+    used_after = exit_[1] if exit_ is not None else -1
+    result = _heard(ctx, survey, pilot, share, lent, used_after=used_after)
     if not lent or _PILOT not in ctx.exited:
         return result
     # play 4 exited before a released member's answer had to come from an account of their
@@ -1012,7 +1015,7 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
                 pilot,
                 share,
                 {p: h for p, h in lent.items() if p in since},
-                used=False,
+                used_after=mark,
             ),
             "play 4 exited before a member's answer had to come from an account of their own, "
             f"which {names(sorted(lent))}'s did not",
@@ -1059,12 +1062,12 @@ def _heard(
     share: float,
     lent: dict[str, str],
     *,
-    used: bool,
+    used_after: int,
 ) -> Result:
     """What the pilot said in ``survey``: :func:`pilot_would_resist_losing`'s judgment, with
-    the released members in ``lent`` (:func:`lent_accounts`) neither asked nor heard; with
-    ``used``, an answer counts only from someone the gateway signed as using the tool
-    (:func:`unused_answer`)."""
+    the released members in ``lent`` (:func:`lent_accounts`) neither asked nor heard; an answer
+    recorded after event ``used_after`` (-1: every one) counts only from someone the gateway
+    signed as using the tool (:func:`unused_answer`)."""
     name = str(survey.payload["survey"])
     closes = _closes(survey)
     # the pilot the survey asked: a member removed since it opened is still counted
@@ -1091,7 +1094,9 @@ def _heard(
         if _owned_then(ctx, fact):
             continue  # the pilot's owner's word on their own pilot
         latest[str(fact.payload["person"])] = fact
-    unused = {p: why for p, f in latest.items() if used and (why := unused_answer(ctx, f))}
+    unused = {
+        p: why for p, f in latest.items() if f.id > used_after and (why := unused_answer(ctx, f))
+    }
     for person in unused:
         del latest[person]
     if unused:
@@ -1110,8 +1115,9 @@ def _heard(
     carried = _answers_before(
         ctx, survey, former_members(ctx) - set(pilot) - set(latest) - set(lent) - set(unused)
     )
-    if used:
-        carried = {p: f for p, f in carried.items() if unused_answer(ctx, f) is None}
+    carried = {
+        p: f for p, f in carried.items() if f.id <= used_after or unused_answer(ctx, f) is None
+    }
     latest.update(carried)
     asked |= set(carried)
     keen = [f for f in latest.values() if f.payload["would_resist_losing"]]
