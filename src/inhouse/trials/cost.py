@@ -51,19 +51,27 @@ def _missing(data: Any, names: Sequence[str], what: str) -> Any:
     return data
 
 
+#: the most a typed amount of money (a price per kWh, a machine's price, an hour of a person's
+#: time) may be, in any currency: far above any real one, even in currencies of small units, and
+#: low enough that the costs figured from it stay finite numbers (``inf`` made every cost inf)
+MAX_AMOUNT = 1e12
+#: the most power a machine may be said to draw while generating: a megawatt
+MAX_WATTS = 1e6
+
+
 class LocalCostInputs(BaseModel):
     """What running the candidate on this machine costs."""
 
     model_config = ConfigDict(extra="forbid")
 
     #: average power draw while generating (W), e.g. from a wall meter or the GPU's board power
-    watts: float = Field(ge=0)
+    watts: float = Field(ge=0, le=MAX_WATTS, allow_inf_nan=False)
     #: electricity price per kWh, in the trial's currency
-    price_per_kwh: float = Field(ge=0)
+    price_per_kwh: float = Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)
     #: what the machine (or its share of it) cost to buy
-    hardware_price: float = Field(ge=0)
+    hardware_price: float = Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)
     #: hours the hardware is written off over (e.g. 3 years = 26 280 h)
-    lifetime_hours: float = Field(gt=0)
+    lifetime_hours: float = Field(gt=0, allow_inf_nan=False)
     #: the share of its lifetime the machine does useful work (0..1]; idle hours are charged to
     #: the busy ones
     utilisation: float = Field(gt=0, le=1)
@@ -126,7 +134,7 @@ class ManualCostInputs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     #: fully loaded cost of one hour of the person's time
-    hourly_cost: float = Field(ge=0)
+    hourly_cost: float = Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)
     currency: str = Field("USD", min_length=1, max_length=8)
 
     @model_validator(mode="before")
