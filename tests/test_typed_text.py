@@ -147,3 +147,31 @@ def test_handoff_waiver_and_access_words_are_plain_text(program: Path) -> None:
                   "the board asked\n\tin writing", "--expires", "14d")  # fmt: skip
     assert "granted by lena: botched-handoff" in granted
     assert len(json.loads(cli("waiver", "list", "--json"))) == 1
+
+
+def test_names_teams_hypotheses_and_attestations_are_plain_text(_isolated: Path) -> None:
+    """The program's name, a person's e-mail and team, the hypothesis and an attestation are
+    kept on the record and printed by `status`, `person list` and the audit: a control
+    character in one is refused by name, nothing written."""
+    for args, what in (
+        (["init", _ESCAPE, "--lead", "lena"], "the program's name"),
+        (["init", "Acme", "--lead", "lena", "--team", _ESCAPE], "the team"),
+        (["init", "Acme", "--lead", "lena", "--email", "lena@x.example\x1b[8m"], "the e-mail"),
+    ):
+        said = " ".join(cli(*args, code=2).split())
+        assert f"{what} holds a control character" in said, (args, said)
+    assert not (_isolated / "inhouse.toml").exists()
+    cli("init", "Acme", "--lead", "lena")
+    for args, what in (
+        (["person", "invite", "bob", "--team", "two\nlines"], "the team"),
+        (["person", "invite", "bob", "--email", _ESCAPE], "the e-mail"),
+        (["hypothesis", _ESCAPE, "--replaces", "hosted chat"], "the hypothesis"),
+        (["hypothesis", "answer tickets", "--replaces", _ESCAPE], "the target"),
+        (["fact", "record", "team.size", "--set", "people=4", "--attest", _ESCAPE],
+         "the attestation"),
+    ):  # fmt: skip
+        said = " ".join(cli(*args, code=2).split())
+        assert f"{what} holds a control character" in said, (args, said)
+    assert "bob" not in cli("person", "list")
+    assert _facts("hypothesis") == [] and _facts("team.size") == []
+    cli("hypothesis", "answer the help desk's tickets\nin German too", "--replaces", "hosted chat")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from inhouse.db import Store, open_store
 from inhouse.errors import InvalidInput, ProgramExists
 from inhouse.location import DATA_DIR, database_url, find_program, inside_program
+from inhouse.plaintext import check_plain
 from inhouse.program.config import ProgramSettings, read_settings, write_new_config
 from inhouse.program.core import Clock, ProgramCore, refuse_if_tampered, utcnow
 from inhouse.program.events import EventKind, append, read_events
@@ -74,6 +75,9 @@ class Program(WaiversMixin, PeopleMixin, SignInMixin, EvidenceMixin, PlaysMixin,
             raise ProgramExists(f"{folder} is already inside the inhouse program at {existing}")
         if not name.strip():  # before the store is written: a failure after it leaves a log
             raise InvalidInput("the program needs a name, e.g. 'Acme local LLMs'")
+        check_plain(name, what="the program's name", one_line=True)
+        check_plain(email, what="the e-mail", one_line=True)
+        check_plain(team, what="the team", one_line=True)
         blocked = next((p for p in (folder, *folder.parents) if p.exists()), folder)
         if not blocked.is_dir():
             raise InvalidInput(

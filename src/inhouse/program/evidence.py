@@ -51,6 +51,8 @@ class EvidenceMixin(ProgramCore):
     def record_hypothesis(
         self, actor: str | None, statement: str, *, aim: str, target: str
     ) -> Fact:
+        check_plain(statement, what="the hypothesis")
+        check_plain(target, what="the target", one_line=True)
         _, who = self._begin(actor, behalf_ok=True)
         payload = validate_payload(
             "hypothesis", {"statement": statement, "aim": aim, "target": target}
@@ -100,6 +102,7 @@ class EvidenceMixin(ProgramCore):
     ) -> Fact:
         """A person's word for a fact (shown as attested everywhere; for a kind inhouse measures,
         it is shown but never passes a check)."""
+        check_plain(comment, what="the attestation")
         return self.record_fact(
             actor, kind, payload, provenance=Provenance.ATTESTED, comment=comment, expires=expires
         )

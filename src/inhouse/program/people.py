@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import InvalidInput, NotAllowed
 from inhouse.identity import machine
+from inhouse.plaintext import check_plain
 from inhouse.program.checks import Person
 from inhouse.program.core import ProgramCore, refuse_if_tampered
 from inhouse.program.events import EventKind
@@ -118,6 +119,8 @@ class PeopleMixin(ProgramCore):
     ) -> InvitationText:
         """Invite ``name`` (a rollout lead), or invite yourself onto another machine (anyone,
         for their own name). Returns the one-time invitation, which only its holder should see."""
+        check_plain(email, what="the e-mail", one_line=True)
+        check_plain(team, what="the team", one_line=True)
         state, who = self._begin(None)
         check_name(name, "person")
         another = name == who.name
