@@ -187,7 +187,9 @@ def test_a_colleague_reruns_the_proven_trial_on_his_machine(
     program: Path, omar: dict[str, str]
 ) -> None:
     write_trial(program, EASY)
-    run("prove", "tickets")
+    out = run("prove", "tickets")
+    # the manual status quo's quality is judged on the outputs lena typed, and says so
+    assert "(typed outputs)" in out
     verdict = verdict_payload(program)
     # the verdict names what a rerun compares with
     assert verdict["spec_hash"] == plan_trial(program, "tickets").spec_hash

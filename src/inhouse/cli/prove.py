@@ -310,7 +310,11 @@ def _render(run: TrialRun) -> None:
         "cleared" if claim.claimed and claim.more_private else "",
     )
     quality = verdict.quality
-    stated = "" if quality.status_quo_measured else " (stated)"
+    # a manual process's outputs were typed by the trial's author: judged, not measured
+    if not quality.status_quo_measured:
+        stated = " (stated)"
+    else:
+        stated = "" if theirs.network else " (typed outputs)"
     difference = quality.difference
     table.add_row(
         "quality (pass rate)",
