@@ -1,0 +1,142 @@
+"""The outsider, round 20: plays 1 to 3, the rollout lead alone.
+
+Same lena as tests/test_outsider.py (one laptop, one account at the organisation's identity
+provider, full control of her machine, the program folder, its database and the Python API; she
+leads the program and writes its trials and workflows). Her colleagues (omar, pia) are real,
+each with a key of their own from a laptop of their own; each does only what they would
+honestly do: run, once, on their own machine, the one command lena asks them to run, on the
+files she prepared.
+
+What the walk found: the decoy answers that show whether a trial's or a workflow's checks need
+the model (an empty answer, off-topic prose, the prompt or input handed back) were judged
+"given instantly and for nothing": latency 0, cost 0. A `latency` bound turned the other way
+(``not-latency``, which passes an answer that took longer than a millisecond) fails every such
+decoy and passes every answer a model gives, whatever it says; so does ``not-cost`` at 0. A
+case checked by it alone "needed the model": play 3 counted pia's honest rerun of tests that
+judge nothing, and play 1 a trial whose quality checks pass any answer (beside a status quo whose
+pass rate is stated, where no timed-checks rule applies). (Closed: where a case's checks judge
+time or cost, each decoy is judged given in the model's own time and at its cost too.)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from inhouse.checks.base import QualityContext
+from inhouse.checks.evaluate import evaluate as judge_output
+from inhouse.program import Program
+from inhouse.program.checks import Outcome, evaluate
+from inhouse.program.counting import build_context
+from inhouse.workflows.decoys import DECOYS, judge_decoys
+from inhouse.workflows.spec import parse_workflow
+from tests.engine import needs_engine
+from tests.trials.test_rerun import omar, program, run, verdict_payload, write_trial  # noqa: F401
+from tests.workflows.conftest import SUMMARY, baseline_program, people  # noqa: F401
+
+#: a case's only check: the answer took longer than half a millisecond, which every answer a
+#: model gives over HTTP does, whatever it says, and an answer given instantly does not
+SLOW_ENOUGH = {"type": "not-latency", "threshold": 0.5}
+
+QUICK = (
+    SUMMARY.replace("name: summary", "name: quick").split("tests:")[0]
+    + """\
+tests:
+  - name: printer
+    vars: {ticket: The printer on floor 2 is jammed again.}
+    checks:
+      - {type: not-latency, threshold: 0.5}
+"""
+)
+
+
+# -- the decoys, judged without the engine -------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_a_case_checked_by_its_answer_s_delay_alone_passes_a_decoy_in_the_model_s_time(
+) -> None:
+    """lena's case asks only that the answer took longer than half a millisecond: any answer
+    the model gives passes it (here one that took 800 ms), and a decoy given instantly fails
+    it. Judged in the model's own time, the empty answer passes it too: the case does not need
+    the model, and says so."""
+    workflow = parse_workflow(QUICK, where="quick.yaml")
+    [case] = workflow.cases
+    answer = '{"queue": "it", "summary": "anything at all"}'
+    assert (await judge_output(case.checks, answer, QualityContext(latency_ms=800.0))).passed
+    found = await judge_decoys(workflow, case, runtime=None, judge_model=None, embedder=None,
+                               embedding_model=None, answers=[answer],
+                               timings=[(800.0, None)])  # fmt: skip
+    assert found is not None and found["empty"], found
+
+
+@pytest.mark.anyio
+async def test_a_case_that_judges_what_the_answer_says_needs_the_model_in_its_time_too() -> None:
+    """The honest path: SUMMARY's printer case checks the answer is JSON in the schema beside a
+    latency bound; judged in the model's own time, no decoy passes it, and nothing is judged in
+    the model's time for a case whose checks do not judge time."""
+    workflow = parse_workflow(SUMMARY, where="summary.yaml")
+    answer = '{"queue": "it", "summary": "printer jam"}'
+    for case in workflow.cases:
+        found = await judge_decoys(workflow, case, runtime=None, judge_model=None,
+                                   embedder=None, embedding_model=None, answers=[answer],
+                                   timings=[(800.0, None)])  # fmt: skip
+        assert found == dict.fromkeys(DECOYS, False), (case.name, found)
+
+
+# -- play 3: a colleague's honest rerun of tests that judge nothing ------------------------------
+
+
+@needs_engine
+def test_a_workflow_checked_by_its_answers_delay_alone_is_not_someone_else_s_pass(
+    baseline_program: Path,  # noqa: F811
+    people: dict[str, dict[str, str]],  # noqa: F811
+) -> None:
+    """lena writes a workflow whose one case checks only that the answer took longer than half
+    a millisecond, and runs it; pia, asked to, runs `inhouse workflow test quick` once on her
+    own machine, honestly. Both pass, whatever the model said. The runner judges the decoys in
+    the model's own time too: the empty answer passes, the runs prove nothing, and play 3's
+    rerun by another fails, saying the tests do not need the model."""
+    from tests.workflows.test_workflow_engine import cli, facts, play3_results
+
+    (baseline_program / "workflows" / "quick.yaml").write_text(QUICK)
+    cli("workflow", "test", "quick")  # lena, the author
+    report = json.loads(cli("workflow", "test", "quick", "--json", env=people["pia"]).stdout)
+    assert report["passed"], report
+    assert report["proved"] == 0, report
+    run_fact = facts(baseline_program, "workflow.run")[-1]
+    assert (run_fact.by, run_fact.payload["proved"]) == ("pia", 0)
+    result = play3_results(baseline_program)["workflow-run-by-other"]
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "case printer passes on an empty answer" in result.reason, result.reason
+
+
+# -- play 1: a trial whose quality checks judge only that an answer took time ---------------------
+
+
+@needs_engine
+def test_a_trial_checked_by_its_answers_delay_alone_proves_no_quality(
+    program: Path,  # noqa: F811
+) -> None:
+    """lena's trial pits the candidate against a manual process whose pass rate she states
+    (90 %), and its one quality check is that the answer took longer than half a millisecond:
+    every candidate answer passes (100 %), whatever it says. Judged given instantly, no decoy
+    passed it, so the verdict counted every input as proved; judged in the candidate's own time
+    too, the empty answer passes, the verdict records ``proved`` 0 and value-proven fails."""
+    stated = {"kind": "manual", "minutes": "data/minutes.csv", "hourly_cost": 42, "pass_rate": 0.9}
+    write_trial(program, [SLOW_ENOUGH], status_quo=stated)
+    (program / "data" / "minutes.csv").write_text("minutes\n4\n6.5\n3\n5\n7\n4.5\n")
+    run("prove", "tickets")
+    verdict = verdict_payload(program)
+    assert verdict["candidate_pass_rate"] == 1.0, verdict
+    assert verdict["proved"] == 0, verdict
+    opened = Program.open(program)
+    try:
+        proven = evaluate("value-proven", build_context(opened.state(), opened.clock()))
+    finally:
+        opened.close()
+    assert proven.outcome is Outcome.FAIL, proven.reason
+    assert "quality checks pass an empty answer on every input" in proven.reason
+
