@@ -56,8 +56,7 @@ tests:
 
 
 @pytest.mark.anyio
-async def test_a_case_checked_by_its_answer_s_delay_alone_passes_a_decoy_in_the_model_s_time(
-) -> None:
+async def test_a_case_checked_by_its_answers_delay_alone_passes_a_decoy_in_its_time() -> None:
     """lena's case asks only that the answer took longer than half a millisecond: any answer
     the model gives passes it (here one that took 800 ms), and a decoy given instantly fails
     it. Judged in the model's own time, the empty answer passes it too: the case does not need
@@ -139,4 +138,3 @@ def test_a_trial_checked_by_its_answers_delay_alone_proves_no_quality(
         opened.close()
     assert proven.outcome is Outcome.FAIL, proven.reason
     assert "quality checks pass an empty answer on every input" in proven.reason
-

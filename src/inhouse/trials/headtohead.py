@@ -186,9 +186,7 @@ async def run_planned(
     timings = _timings(answers[0], costs[0])
     blank = await _decoy_passes(plan, [""] * len(plan.inputs), timings)
     # off-topic prose as long as the candidate's own answer: a length bound passes it too
-    off_topic = await _decoy_passes(
-        plan, [off_topic_like(a) for a in answers[0].outputs], timings
-    )
+    off_topic = await _decoy_passes(plan, [off_topic_like(a) for a in answers[0].outputs], timings)
     return TrialOutcome(plan, ours, theirs, _decide(plan, ours, theirs), blank, off_topic)
 
 
@@ -262,9 +260,7 @@ async def _decoy_passes(
         for latency_ms, cost in when:
             ctx = QualityContext(vars=plan.inputs[i].fields, latency_ms=latency_ms, cost=cost)
             try:
-                judged = await evaluate(
-                    plan.checks, decoys[i], ctx, threshold=plan.spec.threshold
-                )
+                judged = await evaluate(plan.checks, decoys[i], ctx, threshold=plan.spec.threshold)
             except Exception:  # a check that cannot judge an empty answer does not pass it
                 continue
             if judged.passed:

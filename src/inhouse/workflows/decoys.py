@@ -9,7 +9,10 @@ make it pass, and a colleague's rerun of it shows nothing. A case *proves* somet
 workflow only where its checks fail on every decoy (:attr:`CaseReport.proved
 <inhouse.workflows.report.CaseReport.proved>`); play 3 sets aside a run with no such case.
 
-Decoys are judged here, on this machine, and cost no generation. A check that asks a model
+Decoys are judged here, on this machine, and cost no generation. Each is given instantly and
+for nothing, and, where the case's checks judge time or cost (``latency``, ``cost``), in the
+time and at the cost of each of the model's own answers too: ``not-latency`` fails an answer
+given instantly whatever it says, and passes any the model gives. A check that asks a model
 (``llm-rubric``, ``factuality``, ``similar``, …) is asked about the empty answer and the
 off-topic sentence, the two any honest grader fails, so a rubric that accepts anything shows
 itself; on the echoes it is not asked (one model call per decoy would double a run's cost), and
