@@ -138,3 +138,31 @@ def test_a_trial_checked_by_its_answers_delay_alone_proves_no_quality(
         opened.close()
     assert proven.outcome is Outcome.FAIL, proven.reason
     assert "quality checks pass an empty answer on every input" in proven.reason
+
+
+# -- play 1: a machine written off over more hours than there will ever be ----------------------
+
+
+#: the candidate's cost inputs, as a trial's author types them (trials/NAME.yaml's candidate.cost)
+LOCAL = {"watts": 65.0, "price_per_kwh": 0.3, "hardware_price": 1800.0,
+         "lifetime_hours": 26280.0, "utilisation": 0.4}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("lifetime_hours", 1e300), ("lifetime_hours", 1e-300), ("utilisation", 1e-300)],
+)
+def test_a_lifetime_past_any_machine_s_is_refused_by_name(field: str, value: float) -> None:
+    """lena writes her candidate's 1,800 machine off over 1e300 hours: its price vanishes from
+    every cost, so any candidate is "cheaper" than the API (play 1's verdict is her own trial's).
+    A lifetime past a century of running day and night is refused, naming the field; and so is
+    one or a utilisation so small the hardware's share is no finite number. The honest inputs
+    load, and the cost they give is finite."""
+    from pydantic import ValidationError
+
+    from inhouse.trials.cost import LocalCostInputs, local_cost
+
+    with pytest.raises(ValidationError, match=field):
+        LocalCostInputs.model_validate({**LOCAL, field: value})
+    honest = LocalCostInputs.model_validate(LOCAL)
+    assert 0 < local_cost(honest, [2.0]).per_task[0] < 1
