@@ -166,3 +166,56 @@ def test_a_lifetime_past_any_machine_s_is_refused_by_name(field: str, value: flo
         LocalCostInputs.model_validate({**LOCAL, field: value})
     honest = LocalCostInputs.model_validate(LOCAL)
     assert 0 < local_cost(honest, [2.0]).per_task[0] < 1
+
+
+# -- play 3: a model-asking check the echoes and the prose are never asked of --------------------
+
+
+class _HashEmbedder:
+    """A stand-in embedder: the same text, the same vector; two different texts, orthogonal
+    ones (what any embedder says of a text and itself, and near enough of unrelated ones)."""
+
+    name = "standin-embedder"
+    url = "http://standin.invalid"
+
+    async def embed(self, texts: list[str], *, model: str | None = None) -> list[list[float]]:
+        known: dict[str, int] = {}
+        for text in texts:
+            known.setdefault(text, len(known))
+        return [[1.0 if i == known[t] else 0.0 for i in range(len(known))] for t in texts]
+
+
+@pytest.mark.anyio
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole not closed: a check that asks a model (`similar`, `llm-rubric`, …) is asked "
+    "only of the empty answer and the fixed off-topic sentence; on the off-topic prose and the "
+    "echoes it cannot judge, and so fails, whatever it would say. `not-similar` to the fixed "
+    "sentence (beside `length min 1`) fails every decoy and passes any other answer. Closing "
+    "it needs each decoy asked of such checks (a model call per decoy: the cost the decoys "
+    "avoided), or a case counted as needing the model only where a check that was judged "
+    "failed each decoy; both are the lead's to weigh against honest rubric-only cases",
+)
+async def test_a_check_describing_the_asked_decoys_needs_no_model() -> None:
+    """lena's case: at least one character, and not similar to the off-topic sentence. Any
+    answer a model gives passes it; the empty answer fails the length, the sentence fails the
+    similarity, and every other decoy fails because no embedder was asked about it. The case
+    should be shown not to need the model."""
+    from inhouse.workflows.decoys import OFF_TOPIC_TEXT
+
+    spec = (
+        SUMMARY.replace("name: summary", "name: unlike").split("tests:")[0]
+        + "tests:\n  - name: printer\n    vars: {ticket: The printer on floor 2 is jammed.}\n"
+        + "    checks:\n      - {type: length, min: 1}\n"
+        + f"      - {{type: not-similar, value: {json.dumps(OFF_TOPIC_TEXT)}, threshold: 0.9}}\n"
+    )
+    workflow = parse_workflow(spec, where="unlike.yaml")
+    [case] = workflow.cases
+    answer = "Whatever the model said, about nothing the ticket asks."
+    embedder = _HashEmbedder()
+    context = QualityContext(embedder=embedder, embedding_model="m")
+    assert (await judge_output(case.checks, answer, context)).passed
+    found = await judge_decoys(workflow, case, runtime=None, judge_model=None,
+                               embedder=embedder, embedding_model="m",
+                               answers=[answer])  # fmt: skip
+    assert found is not None and any(found.values()), found
