@@ -219,3 +219,47 @@ async def test_a_check_describing_the_asked_decoys_needs_no_model() -> None:
                                embedder=embedder, embedding_model="m",
                                answers=[answer])  # fmt: skip
     assert found is not None and any(found.values()), found
+
+
+# -- play 3: an answer the runtime's grammar leaves the model no choice in -----------------------
+
+
+@pytest.mark.anyio
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole not closed: `parameters.response_format` has the runtime hold the model's "
+    "sampling to a JSON schema, and a schema whose every field is an enum of one value leaves "
+    "the model nothing to choose; `is-json` with it (or `equals` its one instance) passes "
+    "whatever weights answer (the project's random-weight test model passes SUMMARY's cases so), "
+    "and no decoy is JSON. Closing it needs a decoy shaped by the schema (its minimal instance) "
+    "judged too, which would also unprove the honest cases that check only the shape "
+    "(docs/workflows.md recommends them): the lead's to decide",
+)
+async def test_an_answer_the_schema_fixes_needs_no_model() -> None:
+    """lena's case asks for JSON in a schema with one possible instance, and checks it is
+    that JSON: the runtime writes it whatever the model would say. The case should be shown
+    not to need the model."""
+    schema = "{type: object, required: [queue], properties: {queue: {enum: [it]}}}"
+    spec = f"""\
+name: fixed
+owner: omar
+frequency: daily
+model: inhouse-test-model
+parameters:
+  max_tokens: 20
+  response_format: {{type: json_object, schema: {schema}}}
+variables: {{ticket: string}}
+prompt: {{system: You triage tickets as JSON., user: "Ticket: {{{{ ticket }}}}"}}
+tests:
+  - name: printer
+    vars: {{ticket: The printer on floor 2 is jammed.}}
+    checks:
+      - {{type: is-json, value: {schema}}}
+"""
+    workflow = parse_workflow(spec, where="fixed.yaml")
+    [case] = workflow.cases
+    answer = '{"queue": "it"}'  # the only answer the runtime lets any model give
+    assert (await judge_output(case.checks, answer, QualityContext())).passed
+    found = await judge_decoys(workflow, case, runtime=None, judge_model=None, embedder=None,
+                               embedding_model=None, answers=[answer])  # fmt: skip
+    assert found is not None and any(found.values()), found
