@@ -7,7 +7,12 @@ from pydantic import Field
 from inhouse.checks.base import Finding, QualityContext
 from inhouse.checks.registry import Params, register_check_type
 
-__all__: list[str] = []
+__all__ = ["TIMED_TYPES"]
+
+#: the check types that judge what the caller measured (the time, the cost), not the answer: a
+#: decoy answer (given for nothing) is judged at the model's own time and cost too, since one
+#: given instantly and free fails ``not-latency`` whatever it says
+TIMED_TYPES = frozenset({"latency", "cost"})
 
 
 class LatencyParams(Params):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from inhouse.checks import CaseResult, QualityContext, evaluate
+from inhouse.checks.measured import TIMED_TYPES
 from inhouse.trials.cost import CostBreakdown
 from inhouse.trials.load import PhaseProgress
 from inhouse.trials.plan import TrialPlan, plan_trial
@@ -180,9 +181,12 @@ async def run_planned(
     theirs = SideResult(
         status_quo, answers[1], costs[1], cases[1], status_quo.privacy(answers[1], scanner)
     )
-    blank = await _decoy_passes(plan, [""] * len(plan.inputs))
+    # each decoy judged given instantly and for nothing, and at the candidate's own time and
+    # cost on that input: a bound the other way (`not-latency`) fails an instant answer alone
+    timings = _timings(answers[0], costs[0])
+    blank = await _decoy_passes(plan, [""] * len(plan.inputs), timings)
     # off-topic prose as long as the candidate's own answer: a length bound passes it too
-    off_topic = await _decoy_passes(plan, [off_topic_like(a) for a in answers[0].outputs])
+    off_topic = await _decoy_passes(plan, [off_topic_like(a) for a in answers[0].outputs], timings)
     return TrialOutcome(plan, ours, theirs, _decide(plan, ours, theirs), blank, off_topic)
 
 
@@ -231,20 +235,37 @@ async def _judge(plan: TrialPlan, answers: Answers, cost: CostBreakdown) -> list
     return list(await asyncio.gather(*(one(i) for i in range(len(plan.inputs)))))
 
 
-async def _decoy_passes(plan: TrialPlan, decoys: Sequence[str]) -> tuple[bool, ...]:
+def _timings(answers: Answers, cost: CostBreakdown) -> list[tuple[float, float] | None]:
+    """Per input, the candidate's own time (ms) and cost on it, where it answered."""
+    return [
+        None if seconds is None else (seconds * 1000.0, cost.per_task[i])
+        for i, seconds in enumerate(answers.seconds)
+    ]
+
+
+async def _decoy_passes(
+    plan: TrialPlan, decoys: Sequence[str], timings: Sequence[tuple[float, float] | None]
+) -> tuple[bool, ...]:
     """Per input, whether the trial's quality checks pass its decoy (``decoys``, one per input)
-    given instantly and for nothing: an empty answer (a pattern anything matches, a check of
-    weight 0 alone, a latency or cost bound alone, a script that returns true), or prose about
-    something else as long as the candidate's answer (a length bound, a pattern any text
-    matches): such checks judge no answer."""
+    given instantly and for nothing, or, where they judge time or cost, in the candidate's own
+    time and at its cost on that input (``timings``): an empty answer (a pattern anything
+    matches, a check of weight 0 alone, a latency or cost bound alone either way, a script that
+    returns true), or prose about something else as long as the candidate's answer (a length
+    bound, a pattern any text matches): such checks judge no answer."""
+    timed = any(check.base in TIMED_TYPES for check in plan.checks)
 
     async def one(i: int) -> bool:
-        ctx = QualityContext(vars=plan.inputs[i].fields, latency_ms=0.0, cost=0.0)
-        try:
-            judged = await evaluate(plan.checks, decoys[i], ctx, threshold=plan.spec.threshold)
-        except Exception:  # a check that cannot judge an empty answer does not pass it
-            return False
-        return judged.passed
+        own = timings[i]
+        when = [(0.0, 0.0), *([own] if timed and own is not None else [])]
+        for latency_ms, cost in when:
+            ctx = QualityContext(vars=plan.inputs[i].fields, latency_ms=latency_ms, cost=cost)
+            try:
+                judged = await evaluate(plan.checks, decoys[i], ctx, threshold=plan.spec.threshold)
+            except Exception:  # a check that cannot judge an empty answer does not pass it
+                continue
+            if judged.passed:
+                return True
+        return False
 
     return tuple(await asyncio.gather(*(one(i) for i in range(len(plan.inputs)))))
 

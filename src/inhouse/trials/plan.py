@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from inhouse.checks import CheckSpec, parse_checks
+from inhouse.checks.measured import TIMED_TYPES
 from inhouse.errors import InvalidInput
 from inhouse.program.config import read_config
 from inhouse.program.events import canonical_json
@@ -30,8 +31,6 @@ from inhouse.trials.spec import (
 
 __all__ = ["Messages", "TrialPlan", "plan_trial"]
 
-#: the check types that judge what the caller measured (the time, the cost), not the answer
-_TIMED = frozenset({"latency", "cost"})
 
 #: one task input as chat messages: [{"role": …, "content": …}, …]
 Messages = list[dict[str, str]]
@@ -85,7 +84,7 @@ class TrialPlan:
         or dear status quo's answers whatever they say, so a weak candidate's quality looks
         acceptable beside them (an answer given for nothing, instantly and free, passes them,
         so the decoys do not show it). Play 1 and play 2's rerun read it."""
-        return [check.describe() for check in self.checks if check.base in _TIMED]
+        return [check.describe() for check in self.checks if check.base in TIMED_TYPES]
 
     @cached_property
     def claim_hash(self) -> str:

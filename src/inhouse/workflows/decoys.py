@@ -9,7 +9,10 @@ make it pass, and a colleague's rerun of it shows nothing. A case *proves* somet
 workflow only where its checks fail on every decoy (:attr:`CaseReport.proved
 <inhouse.workflows.report.CaseReport.proved>`); play 3 sets aside a run with no such case.
 
-Decoys are judged here, on this machine, and cost no generation. A check that asks a model
+Decoys are judged here, on this machine, and cost no generation. Each is given instantly and
+for nothing, and, where the case's checks judge time or cost (``latency``, ``cost``), in the
+time and at the cost of each of the model's own answers too: ``not-latency`` fails an answer
+given instantly whatever it says, and passes any the model gives. A check that asks a model
 (``llm-rubric``, ``factuality``, ``similar``, …) is asked about the empty answer and the
 off-topic sentence, the two any honest grader fails, so a rubric that accepts anything shows
 itself; on the echoes it is not asked (one model call per decoy would double a run's cost), and
@@ -25,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from inhouse.checks import QualityContext, evaluate
 from inhouse.checks.javascript import Script, transform_output
+from inhouse.checks.measured import TIMED_TYPES
 from inhouse.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -121,29 +125,41 @@ async def judge_decoys(
     embedder: Embedder | None,
     embedding_model: str | None,
     answers: Sequence[str] = (),
+    timings: Sequence[tuple[float | None, float | None]] = (),
 ) -> dict[str, bool] | None:
     """Whether ``case``'s checks (after its transform) pass each decoy answer, given instantly
     and for nothing to the variant in use's prompt, by decoy (:data:`DECOYS`'s order); None for
     a comparison case (nothing is judged). ``answers``: the model's own answers to the case (the
     variant in use's), whose lengths the off-topic prose takes (a model is not asked about
-    that prose: prose cut to a length is for the checks that count characters)."""
+    that prose: prose cut to a length is for the checks that count characters). ``timings``:
+    the time (ms) and cost of each of those answers; where the case's checks judge time or
+    cost, a decoy is judged given in each of them too, so a bound the other way
+    (``not-latency``, which an instant answer alone fails) cannot tell a decoy from an answer."""
     if case.comparison:
         return None
     texts = _texts(workflow, case, answers)
     [prompt] = texts[ECHOED_PROMPT]
+    instant = (0.0, None if workflow.spec.cost is None else 0.0)
+    timed = any(check.base in TIMED_TYPES for check in case.checks)
+    when = list(dict.fromkeys([instant, *(timings if timed else ())]))
     found: dict[str, bool] = {}
     for name, decoys in texts.items():
         found[name] = False
         for text in decoys:
             asked = name in _ASKED
-            if await _passes(
-                workflow, case, text, prompt,
-                runtime=runtime if asked else None,
-                judge_model=judge_model,
-                embedder=embedder if asked else None,
-                embedding_model=embedding_model,
-            ):  # fmt: skip
-                found[name] = True
+            for latency_ms, cost in when:
+                if await _passes(
+                    workflow, case, text, prompt,
+                    runtime=runtime if asked else None,
+                    judge_model=judge_model,
+                    embedder=embedder if asked else None,
+                    embedding_model=embedding_model,
+                    latency_ms=latency_ms,
+                    cost=cost,
+                ):  # fmt: skip
+                    found[name] = True
+                    break
+            if found[name]:
                 break
     return found
 
@@ -158,6 +174,8 @@ async def _passes(
     judge_model: str | None,
     embedder: Embedder | None,
     embedding_model: str | None,
+    latency_ms: float | None,
+    cost: float | None,
 ) -> bool:
     if case.transform:
         context: dict[str, Any] = {"vars": case.vars, "prompt": prompt}
@@ -167,8 +185,8 @@ async def _passes(
             return False
     ctx = QualityContext(
         vars=case.vars,
-        latency_ms=0.0,
-        cost=None if workflow.spec.cost is None else 0.0,
+        latency_ms=latency_ms,
+        cost=cost,
         runtime=runtime,
         judge_model=judge_model if runtime is not None else None,
         embedder=embedder,

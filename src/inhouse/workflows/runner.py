@@ -266,9 +266,8 @@ async def run_cases(
             # each case judged on answers the model never gave for it, too: a case that
             # passes one does not need the model (judged here, nothing generated)
             in_use = variants.index(workflow.in_use)
-            answered = {
-                id(case): [row[in_use].output or "" for (c, _), row in zip(groups, judged,
-                                                                          strict=True)
+            given = {
+                id(case): [row[in_use] for (c, _), row in zip(groups, judged, strict=True)
                            if c is case]
                 for case in workflow.cases
             }  # fmt: skip
@@ -276,7 +275,9 @@ async def run_cases(
                 *(
                     judge_decoys(workflow, case, runtime=runtime, judge_model=pinned.judge_id,
                                  embedder=embedder, embedding_model=pinned.served_id,
-                                 answers=answered[id(case)])
+                                 answers=[a.output or "" for a in given[id(case)]],
+                                 timings=[(a.latency_ms, a.cost) for a in given[id(case)]
+                                          if a.output is not None])
                     for case in workflow.cases
                 )
             )  # fmt: skip
