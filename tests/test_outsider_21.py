@@ -12,16 +12,41 @@ through a key of one's own (an agent's use makes nobody active: the rollup signs
 that). In a month when nobody but her bot used the tool, her report counted herself active
 and passed (closed: the report's active people are held to those the signed usage shows
 answered through a key of their own).
+
+Play 4's ``pilot-would-resist-losing`` spared, once play 4 had exited, every answer given by its
+exit mark from the rule that an answer counts only from someone the gateway signed as using the
+tool, though the spare is for exits judged before that rule. A play 4 that exited under it
+(the answer of a colleague whose "use" lena typed into the laptop's tables left out) counted
+that answer from the moment it exited: the pilot it reported was keener than the exit found, and
+its evidence no longer the acceptance's, so play 5 could not start until the handoff was offered
+and accepted again, on the answer today's rule refuses (closed: today's rule first; the spare is
+asked only where today's rule falls short, and its evidence is the acceptance's ``earlier``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
 from inhouse.gateway import issue_key
 from inhouse.gateway.rollup import rollup_usage
 from inhouse.indicators import build_report, record_report, set_prices, write_report
+from inhouse.pilot.survey import answer_survey, open_survey
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome
-from tests.pilot.gateway_days import Pilot, Use
+from inhouse.program.evaluation import (
+    CheckedRef,
+    context_for,
+    evidence_hash,
+    run_checks,
+    saw_the_same,
+)
+from tests.conftest import Clock
+from tests.pilot.gateway_days import SIX, Pilot, Use, at, signed_in_pilot
+from tests.test_outsider_18 import _type_use
 from tests.test_outsider_later import _judge, lena, pilot  # noqa: F401 (fixtures)
 
 #: play 6's indicators check
@@ -83,3 +108,73 @@ def test_her_bot_s_month_reported_with_her_as_an_active_person_does_not_count(
     assert "counts 1 active people in 2026-12-01..2026-12-31" in result.reason
     assert "shows 0 (nobody) answered through a key of their own" in result.reason
     assert "lena only through an agent's key, which makes nobody active" in result.reason
+
+
+# -- play 4: the survey's exit mark --------------------------------------------------------------
+
+#: play 4's survey check
+SURVEY = "pilot-would-resist-losing"
+
+
+@pytest.fixture
+def six(_isolated: Path, clock: Clock) -> Iterator[Pilot]:
+    """tests/test_outsider_18.py's pilot of six: bob, pia, dora and eve use the tool through the
+    gateway on two days each, signed; carl and fay never send a request."""
+    with signed_in_pilot(_isolated, clock, SIX) as made:
+        made.use(Use(p, f"2026-11-{d}T10:00") for p in ("bob", "pia", "dora", "eve")
+                 for d in (10, 12))  # fmt: skip
+        rollup_usage(made.lead)
+        yield made
+
+
+def _surveyed(six: Pilot) -> None:
+    """The survey: the four users answer "very disappointed"; lena types two days of use for
+    carl into the tables `inhouse survey answer` reads, and carl, asked to, answers "very"
+    too. Four of six count (carl's answer rests on no signed use): play 4's exit holds."""
+    _type_use(six, "carl", ("2026-11-10", "2026-11-12"))
+    six.clock.now = at("2026-11-16T09:00")
+    open_survey(six.lead, at("2026-11-20T17:00"))
+    for person in ("bob", "pia", "dora", "eve", "carl"):
+        answer_survey(six.people[person], "very")
+    six.clock.now = at("2026-11-21T09:00")
+
+
+def _checked(six: Pilot, exited_at: int | None) -> list[CheckedRef]:
+    """Play 4's survey check as its exit judges it; ``exited_at``: play 4 exited at that event
+    (None: not exited)."""
+    lead = six.lead
+    ctx = context_for(lead.state(), lead.clock())
+    if exited_at is not None:
+        ctx = replace(ctx, exited={**ctx.exited, "pilot": (lead.clock(), exited_at)})
+    refs = [r for r in lead.playbook.play("pilot").exit if r.check == SURVEY]
+    return run_checks(refs, ctx)
+
+
+def test_an_answer_today_s_rule_left_out_of_the_exit_stays_out_after_it(six: Pilot) -> None:
+    """Play 4 exits under today's rule: its acceptance hashed the four answers that count.
+    Once it has exited, the check still counts four (carl's answer is no more the pilot's for
+    the exit having happened), and the handoff it was accepted on is the same one."""
+    _surveyed(six)
+    (before,) = _checked(six, None)
+    assert before.result.outcome is Outcome.PASS, before.result.reason
+    assert before.result.reason.startswith("4 of 6"), before.result.reason
+    accepted = evidence_hash([before])
+    mark = six.lead.state().head_seq + 1  # play 4 exits on these answers
+    after = _checked(six, mark)
+    (now,) = after
+    assert now.result.outcome is Outcome.PASS, now.result.reason
+    assert now.result.reason.startswith("4 of 6"), now.result.reason
+    assert "carl" in now.result.reason  # named as not counted, with why
+    assert saw_the_same(after, accepted), "the accepted handoff would look stale"
+
+
+def test_a_play_four_that_exited_before_the_rule_still_sees_its_answers(six: Pilot) -> None:
+    """The upgrade: a play 4 that exited before the rule counted carl's answer (five of six).
+    Today's rule passes on four; its acceptance, which hashed five, still sees the same."""
+    _surveyed(six)
+    (now,) = after = _checked(six, six.lead.state().head_seq + 1)
+    earlier = [f for f in six.lead.state().facts if f.kind == "survey.response"]
+    assert now.result.earlier is not None
+    assert sorted(f.id for f in now.result.earlier) == sorted(f.id for f in earlier)
+    before_rule = replace(now, result=replace(now.result, evidence=now.result.earlier))
+    assert saw_the_same(after, evidence_hash([before_rule]))
