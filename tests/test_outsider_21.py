@@ -13,6 +13,11 @@ that). In a month when nobody but her bot used the tool, her report counted hers
 and passed (closed: the report's active people are held to those the signed usage shows
 answered through a key of their own).
 
+Left open, a strict xfail: play 5's ``ticket-resolved-without-builder`` spares every resolution
+made by its exit mark the opener's confirmation, whichever rule the exit was judged by; a play
+5 that exited on a confirmed fix, under today's rule, stands on a fix nobody confirmed once the
+confirmed one breaks.
+
 Play 4's ``pilot-would-resist-losing`` spared, once play 4 had exited, every answer given by its
 exit mark from the rule that an answer counts only from someone the gateway signed as using the
 tool, though the spare is for exits judged before that rule. A play 4 that exited under it
@@ -44,6 +49,7 @@ from inhouse.program.evaluation import (
     run_checks,
     saw_the_same,
 )
+from inhouse.support.queue import confirm_fix, open_ticket, reopen_ticket, resolve_ticket
 from tests.conftest import Clock
 from tests.pilot.gateway_days import SIX, Pilot, Use, at, signed_in_pilot
 from tests.test_outsider_18 import _type_use
@@ -178,3 +184,49 @@ def test_a_play_four_that_exited_before_the_rule_still_sees_its_answers(six: Pil
     assert sorted(f.id for f in now.result.earlier) == sorted(f.id for f in earlier)
     before_rule = replace(now, result=replace(now.result, evidence=now.result.earlier))
     assert saw_the_same(after, evidence_hash([before_rule]))
+
+
+# -- play 5: the ticket its exit was not judged on ---------------------------------------------
+
+#: play 5's ticket check
+TICKET = "ticket-resolved-without-builder"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole not closed: the earlier rules spare every resolution made by play 5's exit "
+    "mark, whichever rule the exit was judged by, and the check cannot tell which ticket the "
+    "exit's acceptance hashed (its evidence hash names no facts). Closing it needs the exit's "
+    "judged evidence on the record (the fact ids the acceptance hashed, in the accepted "
+    "event), so the spare reaches only the ticket the exit was judged on; or today's rule "
+    "judged as of the mark, the spare asked only where that fails",
+)
+def test_a_fix_nobody_confirmed_by_the_exit_does_not_stand_in_once_the_confirmed_one_breaks(
+    pilot: Pilot,  # noqa: F811
+    lena: Program,  # noqa: F811
+) -> None:
+    """pia hits two problems with bob's triage prompt and files both; lena resolves both and
+    pia confirms one fix. Play 5 exits on it, by today's rule (the opener's confirmation
+    asked). Days later the confirmed one breaks again and pia reopens it: play 5's ticket check
+    should no longer hold. It does, on the other ticket, whose fix pia never confirmed: a
+    resolution made by the exit is spared the opener's confirmation, though this exit was
+    judged with it asked, so the check stands on lena's word alone."""
+    pia = pilot.people["pia"]
+    clock = pilot.clock
+    first = open_ticket(pia, "triage returns nothing", category="it-broke",
+                        component="prompt:triage")  # fmt: skip
+    second = open_ticket(pia, "triage drops the ticket's title", category="it-broke",
+                         component="prompt:triage")  # fmt: skip
+    clock.advance(hours=1)
+    resolve_ticket(lena, first.id, note="the template lost its variable")
+    resolve_ticket(lena, second.id, note="the title is passed again")
+    clock.advance(hours=1)
+    confirm_fix(pia, first.id, text="works again")
+    exit_at = lena.state().head_seq  # play 5 exits here, as the check sees it
+    result = _judge(lena, TICKET, exited=("support",), exited_at=exit_at)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert f"{first.id} resolved by lena" in result.reason, result.reason
+    clock.advance(days=3)
+    reopen_ticket(pia, first.id, reason="empty again")
+    result = _judge(lena, TICKET, exited=("support",), exited_at=exit_at)
+    assert result.outcome is Outcome.FAIL, result.reason
