@@ -1454,7 +1454,9 @@ def answer(name: str, keen: bool, survey: str = "ellis") -> Fact:
 def test_pilot_would_resist_losing() -> None:
     people, added = roster(4, 2)
     opened = fact("survey.opened", survey="ellis", closes=NOW + timedelta(days=14))
-    added = [*added, opened]
+    # the four used the tool, as the gateway signed (play 4's exit, after these facts, spares no
+    # answer today's rule counts for nothing)
+    added = [*added, *used(*(f"p{i}" for i in range(4))), opened]
     yes = [answer(f"p{i}", True) for i in range(3)]
     no = answer("p3", False)
     assert run("pilot-would-resist-losing", *added, people=people).outcome is Outcome.FAIL

@@ -608,8 +608,9 @@ def _signed_usage(program: Program, first: str, last: str) -> dict[str, Any]:
         "answered_requests": found.requests,
         "tokens_in": found.tokens_in,
         "tokens_out": found.tokens_out,
-        "people": sorted(found.people),
-        "active": len(found.people),
+        # active: through a key of their own (an agent's use makes nobody active)
+        "people": sorted(found.active),
+        "active": len(found.active),
     }
 
 

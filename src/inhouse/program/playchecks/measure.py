@@ -94,6 +94,10 @@ class SignedTotals:
     tokens_in: int
     tokens_out: int
     people: frozenset[str]  # those with answered requests (every key's, agents' included)
+    #: those of ``people`` active: answered through a key of their own on some day, or on a
+    #: day whose fact does not say whose key (signed before the rollup counted ``own``); an
+    #: agent's use makes nobody active
+    active: frozenset[str] = frozenset()
 
 
 def signed_totals(facts: FactSet, first: str, last: str) -> SignedTotals:
@@ -103,6 +107,7 @@ def signed_totals(facts: FactSet, first: str, last: str) -> SignedTotals:
     standing: list[Fact] = []
     requests = tokens_in = tokens_out = 0
     people: list[str] = []
+    active: list[str] = []
     for day_people, day_facts in latest_usage(facts.of("usage.daily"), first, last).values():
         standing.extend(day_facts)
         # one pass over the facts' own totals: a department's month is ~60,000 person-days,
@@ -114,8 +119,13 @@ def signed_totals(facts: FactSet, first: str, last: str) -> SignedTotals:
             tokens_out += int(totals.get("tokens_out", 0))
             if asked > 0:
                 people.append(str(person))
+                own = totals.get("own")
+                if own is None or int(own) > 0:
+                    active.append(str(person))
     standing.sort(key=lambda fact: fact.id)
-    return SignedTotals(standing, requests, tokens_in, tokens_out, frozenset(people))
+    return SignedTotals(
+        standing, requests, tokens_in, tokens_out, frozenset(people), frozenset(active)
+    )
 
 
 @register_check("indicators-reported", reads=("indicators.report", "usage.daily"))
@@ -195,7 +205,7 @@ def indicators_reported(ctx: CheckContext) -> Result:
     # the gateway's latest signed totals per (day, person): a rollup records a new fact when a
     # day's totals change, so the last one stands
     found = signed_totals(ctx.facts, start.isoformat(), end.isoformat())
-    usage, signed = found.facts, found.people
+    usage, signed = found.facts, found.active
     measured = {
         "answered requests": found.requests,
         "input tokens": found.tokens_in,
@@ -209,13 +219,23 @@ def indicators_reported(ctx: CheckContext) -> Result:
             report,
             *usage,
         )
-    # an agent's use shows in the daily usage but makes nobody active: never more, maybe fewer
+    # an agent's use shows in the daily usage but makes nobody active: the signed usage says
+    # whose requests came through a key of their own (``own``), and a report counting a person
+    # whose every request was an agent's counts someone nobody saw use it. Never more, maybe
+    # fewer (a day signed before ``own`` was counted may have been an agent's alone)
     active = max(stated["active people"][1])
     if active > len(signed):
+        agents = sorted(found.people - signed)
+        through = (
+            f"; {names(agents)} only through an agent's key, which makes nobody active"
+            if agents
+            else ""
+        )
         return failed(
             f"the report counts {active} active people in {start}..{end}, but the "
-            f"gateway's signed daily usage shows {len(signed)} ({names(sorted(signed))}): "
-            "roll up the usage (`inhouse gateway rollup`) and report again",
+            f"gateway's signed daily usage shows {len(signed)} ({names(sorted(signed))}) "
+            f"answered through a key of their own{through}: roll up the usage (`inhouse "
+            "gateway rollup`) and report again (`inhouse indicators report` counts them so)",
             report,
             *usage,
         )
@@ -232,8 +252,9 @@ def indicators_reported(ctx: CheckContext) -> Result:
     return passed(
         f"period {start}..{end} reported; the gateway's signed usage shows "
         f"{measured['answered requests']} answered requests, {measured['input tokens']} input "
-        f"and {measured['output tokens']} output tokens, through {len(signed)} people's keys "
-        f"(the report counts {active} of them active: an agent's use makes nobody active). "
+        f"and {measured['output tokens']} output tokens, through {len(found.people)} people's "
+        f"keys, {len(signed)} of them their own (the report counts {active} active: an "
+        "agent's use makes nobody active). "
         f"Not measured here: the report's other figures are as {report.by} recorded them, and "
         "its lagging ones rest on people's word (reference prices, minutes saved, a trial's "
         "cost inputs)",

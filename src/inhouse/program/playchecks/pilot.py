@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -992,35 +992,38 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
     if (stale := survey_too_old(ctx, survey)) is not None:
         return failed(stale, survey)
     lent = lent_accounts(ctx)
-    # a program whose play 4 exited keeps the rule it exited on for the answers it was judged
-    # on: they counted whatever use the gateway signed for their person (the exit's evidence is
-    # what its handoff hashed); an answer given since is today's rule's, as in any program
-    exit_ = ctx.exited.get(_PILOT)
-    used_after = exit_[1] if exit_ is not None else -1
-    result = _heard(ctx, survey, pilot, share, lent, used_after=used_after)
-    if not lent or _PILOT not in ctx.exited:
+    result = _heard(ctx, survey, pilot, share, lent, used_after=-1)
+    if _PILOT not in ctx.exited:
         return result
-    # play 4 exited before a released member's answer had to come from an account of their
-    # own: the exit stands, said (the reach guards judge exits by the checks loaded now). Only
-    # the answers it was judged on: one given since is today's rule's, else a lead lending her
-    # account to "members" in turn after the exit speaks for the pilot as many people
+    # a program whose play 4 exited keeps the rules it exited on, for the answers it was judged
+    # on (those recorded by its mark): asked only where today's falls short. Today's first: an
+    # exit judged by it hashed the answers it counts, and an answer it left out (one resting on
+    # no signed use) is no more the pilot's for the exit having happened
     mark = ctx.exited[_PILOT][1]
-    since = {str(f.payload["person"]) for f in ctx.facts.of("survey.response") if f.id > mark}
-    return kept_from_before(
-        result,
-        (
-            lambda: _heard(
-                ctx,
-                survey,
-                pilot,
-                share,
-                {p: h for p, h in lent.items() if p in since},
-                used_after=mark,
-            ),
-            "play 4 exited before a member's answer had to come from an account of their own, "
-            f"which {names(sorted(lent))}'s did not",
-        ),
-    )
+    used = "play 4 exited before an answer had to rest on its member's signed use of the tool"
+    if result.outcome is Outcome.PASS:
+        # an exit judged before that rule counted every answer by its mark: it saw the same
+        before = _heard(ctx, survey, pilot, share, lent, used_after=mark)
+        if before.outcome is Outcome.PASS and before.evidence != result.evidence:
+            return replace(result, earlier=before.evidence)
+        return result
+    earlier = [(lambda: _heard(ctx, survey, pilot, share, lent, used_after=mark), used)]
+    if lent:
+        # play 4 exited before a released member's answer had to come from an account of their
+        # own: the exit stands, said (the reach guards judge exits by the checks loaded now).
+        # Only the answers it was judged on: one given since is today's rule's, else a lead
+        # lending her account to "members" in turn after the exit speaks for the pilot as many
+        # people
+        since = {str(f.payload["person"]) for f in ctx.facts.of("survey.response") if f.id > mark}
+        kept = {p: h for p, h in lent.items() if p in since}
+        earlier.append(
+            (
+                lambda: _heard(ctx, survey, pilot, share, kept, used_after=mark),
+                "play 4 exited before a member's answer had to come from an account of their "
+                f"own, which {names(sorted(lent))}'s did not",
+            )
+        )
+    return kept_from_before(result, *earlier)
 
 
 def lent_accounts(ctx: CheckContext) -> dict[str, str]:
