@@ -574,6 +574,32 @@ def test_status_says_whole_who_should_own_a_play_at_80_columns(
     assert "1. Prove value on one machine · " in shown and " · owner lena ─" in shown, shown
 
 
+def test_status_ends_with_each_persons_next_step(program: Path, omar: dict[str, str]) -> None:
+    """`inhouse status` listed every check and left the reader to find what to do next among
+    them; it ends with each person's next step, as the dashboard's program page lists them."""
+    ok("hypothesis", "a local model summarises tickets", "--replaces", "hosted API")
+    shown = " ".join(ok("status").split())
+    assert "Next steps" in shown, shown
+    assert "lena: start play 1 (Prove value on one machine): its trigger holds" in shown, shown
+    ok("play", "start", "1")
+    shown = " ".join(ok("status").split()).split("Next steps", 1)[1]
+    assert "lena: play 1 (Prove value on one machine) needs a trial on a real task" in shown
+    assert "run a head-to-head trial (`inhouse prove`)" in shown, shown
+    assert "start play 1" not in shown and "omar:" not in shown, shown
+    # the text and the dashboard's twin say the same steps
+    from inhouse.next_steps import next_steps
+
+    opened = Program.open(program)
+    try:
+        ((person, texts),) = [
+            (p["person"], [s["text"] for s in p["steps"]])
+            for p in next_steps(opened, opened.status())
+        ]
+    finally:
+        opened.close()
+    assert person == "lena" and all(" ".join(t.split()) in shown for t in texts), texts
+
+
 def test_person_role_help_says_who_may_which_roles_and_the_guard() -> None:
     """`person role --help` said only "Give or take roles."."""
     shown = " ".join(ok("person", "role", "--help").split())
