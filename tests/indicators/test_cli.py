@@ -110,9 +110,9 @@ def test_findings_are_listed_with_what_closed_them(_isolated: Path) -> None:
     assert f"`inhouse workflow test summary --closes {number}`" in " ".join(out.split()), out
     out = cli("finding", "add", "triage misses refunds", "--target", "prompt:triage", env=zoe)
     opened = out.split("#")[1].split()[0]
-    assert (
-        f"`inhouse prompts new-version triage --file FILE --closes {opened}`"
-    ) in " ".join(out.split()), out
+    assert (f"`inhouse prompts new-version triage --file FILE --closes {opened}`") in " ".join(
+        out.split()
+    ), out
     out = cli("finding", "close", number, "--note", "told them to be brief")
     assert "This is your word" in out
     (row,) = [r for r in json.loads(cli("finding", "list", "--json")) if r["id"] == int(number)]

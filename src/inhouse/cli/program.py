@@ -146,8 +146,9 @@ def whoami(program: ProgramOpt = None, json: JsonOpt = False) -> None:
 @app.command()
 def status(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     """Each play's state, owner, trigger and exit checks with their evidence, handoffs,
-    waivers, refused anti-patterns, warnings, and each person's next step. Exits 1 when the event log does not verify
-    (the status is then as of the event before the first bad one; `inhouse audit verify`)."""
+    waivers, refused anti-patterns, warnings, and each person's next step. Exits 1 when the
+    event log does not verify (the status is then as of the event before the first bad one;
+    `inhouse audit verify`)."""
     opened = open_program(program)
     data = opened.status()
     if json:
