@@ -219,6 +219,9 @@ def test_a_checkout_without_the_log_says_so_not_that_nobody_is_enrolled(
         said = " ".join(refused(*command, "--program", str(laptop), code=2, env=env).split())
         assert "has the program's settings but not its log" in said, said
         assert "inhouse evidence export" in said and "not enrolled" not in said, said
+        # every command that signs into the outbox there is named, his rerun of play 1's
+        # trial too (play 2's exit needs it, and it was left out)
+        assert "`inhouse baseline verify` and `inhouse prove NAME --rerun` sign into" in said
     assert json.loads(ok("whoami", "--json"))["name"] == "lena"  # where the log is
 
 
