@@ -491,9 +491,14 @@ def test_playbook_commands(program: Path) -> None:
 def test_fact_kinds_lists_every_kind_the_checks_read() -> None:
     from inhouse.program.checks import registry
 
-    kinds = {row["kind"] for row in json.loads(ok("fact", "kinds", "--json"))}
+    rows = {row["kind"]: row for row in json.loads(ok("fact", "kinds", "--json"))}
     for name in registry:
-        assert set(registry[name].reads) <= kinds, name
+        assert set(registry[name].reads) <= set(rows), name
+    # "measured by" names the command that records it: access.request said "the reach guards"
+    # and an agent's registration and boundary "inhouse gateway", where nothing records them
+    assert rows["access.request"]["produced_by"] == "inhouse access request"
+    for kind in ("agent.registered", "agent.boundary"):
+        assert rows[kind]["produced_by"] == "inhouse keys issue --agent", kind
 
 
 def test_audit_verify_reports_the_first_tampered_event(_isolated: Path) -> None:
