@@ -588,7 +588,10 @@ def test_status_ends_with_each_persons_next_step(program: Path, omar: dict[str, 
     ok("hypothesis", "a local model summarises tickets", "--replaces", "hosted API")
     shown = " ".join(ok("status").split())
     assert "Next steps" in shown, shown
-    assert "lena: start play 1 (Prove value on one machine): its trigger holds" in shown, shown
+    assert (
+        "lena: start play 1 (Prove value on one machine): its trigger holds "
+        "(`inhouse play start 1`)"
+    ) in shown, shown
     ok("play", "start", "1")
     shown = " ".join(ok("status").split()).split("Next steps", 1)[1]
     assert "lena: play 1 (Prove value on one machine) needs a trial on a real task" in shown

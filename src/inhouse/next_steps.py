@@ -41,16 +41,21 @@ def next_steps(program: Program, status: Status) -> list[dict[str, Any]]:
             href = f"/plays/{view['id']}"
             handoff = view["handoff"]
             label = f"play {view['number']} ({view['title']})"
+            # each step names its command: `inhouse status` shows these with no link to follow
+            number = view["number"]
             if handoff is not None and handoff["status"] == "offered":
-                add(handoff["to"], f"accept or reject the handoff of {label}", href)
+                add(handoff["to"], f"accept or reject the handoff of {label} (`inhouse handoff "
+                    f"accept {number}` or `inhouse handoff reject {number}`)", href)  # fmt: skip
             elif view["state"] == "running":
                 for text in _failing(view):
                     add(view["owner"], f"{label} needs {text}", href)
             elif view["state"] == "exit-met":
-                add(view["owner"], f"offer the handoff of {label}: its exit is met", href)
+                add(view["owner"], f"offer the handoff of {label}: its exit is met (`inhouse "
+                    f"handoff offer {number} --to PERSON`)", href)  # fmt: skip
             elif view["state"] == "ready":
                 for lead in leads:
-                    add(lead, f"start {label}: its trigger holds", href)
+                    add(lead, f"start {label}: its trigger holds (`inhouse play start "
+                        f"{number}`)", href)  # fmt: skip
         survey = current_survey(program)
         if survey is not None:
             # a survey answer is each member's own word, approved with their own key
