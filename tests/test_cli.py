@@ -219,6 +219,9 @@ def test_a_checkout_without_the_log_says_so_not_that_nobody_is_enrolled(
         said = " ".join(refused(*command, "--program", str(laptop), code=2, env=env).split())
         assert "has the program's settings but not its log" in said, said
         assert "inhouse evidence export" in said and "not enrolled" not in said, said
+        # every command that signs into the outbox there is named, his rerun of play 1's
+        # trial too (play 2's exit needs it, and it was left out)
+        assert "`inhouse baseline verify` and `inhouse prove NAME --rerun` sign into" in said
     assert json.loads(ok("whoami", "--json"))["name"] == "lena"  # where the log is
 
 
@@ -488,9 +491,14 @@ def test_playbook_commands(program: Path) -> None:
 def test_fact_kinds_lists_every_kind_the_checks_read() -> None:
     from inhouse.program.checks import registry
 
-    kinds = {row["kind"] for row in json.loads(ok("fact", "kinds", "--json"))}
+    rows = {row["kind"]: row for row in json.loads(ok("fact", "kinds", "--json"))}
     for name in registry:
-        assert set(registry[name].reads) <= kinds, name
+        assert set(registry[name].reads) <= set(rows), name
+    # "measured by" names the command that records it: access.request said "the reach guards"
+    # and an agent's registration and boundary "inhouse gateway", where nothing records them
+    assert rows["access.request"]["produced_by"] == "inhouse access request"
+    for kind in ("agent.registered", "agent.boundary"):
+        assert rows[kind]["produced_by"] == "inhouse keys issue --agent", kind
 
 
 def test_audit_verify_reports_the_first_tampered_event(_isolated: Path) -> None:
@@ -572,6 +580,35 @@ def test_status_says_whole_who_should_own_a_play_at_80_columns(
     ok("play", "start", "1")
     shown = " ".join(ok("status").split())
     assert "1. Prove value on one machine · " in shown and " · owner lena ─" in shown, shown
+
+
+def test_status_ends_with_each_persons_next_step(program: Path, omar: dict[str, str]) -> None:
+    """`inhouse status` listed every check and left the reader to find what to do next among
+    them; it ends with each person's next step, as the dashboard's program page lists them."""
+    ok("hypothesis", "a local model summarises tickets", "--replaces", "hosted API")
+    shown = " ".join(ok("status").split())
+    assert "Next steps" in shown, shown
+    assert (
+        "lena: start play 1 (Prove value on one machine): its trigger holds "
+        "(`inhouse play start 1`)"
+    ) in shown, shown
+    ok("play", "start", "1")
+    shown = " ".join(ok("status").split()).split("Next steps", 1)[1]
+    assert "lena: play 1 (Prove value on one machine) needs a trial on a real task" in shown
+    assert "run a head-to-head trial (`inhouse prove`)" in shown, shown
+    assert "start play 1" not in shown and "omar:" not in shown, shown
+    # the text and the dashboard's twin say the same steps
+    from inhouse.next_steps import next_steps
+
+    opened = Program.open(program)
+    try:
+        ((person, texts),) = [
+            (p["person"], [s["text"] for s in p["steps"]])
+            for p in next_steps(opened, opened.status())
+        ]
+    finally:
+        opened.close()
+    assert person == "lena" and all(" ".join(t.split()) in shown for t in texts), texts
 
 
 def test_person_role_help_says_who_may_which_roles_and_the_guard() -> None:

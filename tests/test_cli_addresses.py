@@ -47,3 +47,23 @@ def test_a_good_address_is_kept_as_typed() -> None:
     assert http_url(" https://[::1]:8077/base/ ", what="--url") == "https://[::1]:8077/base/"
     with pytest.raises(InvalidInput, match=r"^--url 'ftp://x': expected http\(s\)://HOST"):
         http_url("ftp://x", what="--url")
+
+
+def test_a_gateway_status_with_no_answer_says_where_the_address_came_from(_isolated: Path) -> None:
+    """The README's tour serves the gateway with `--port 8088`; `inhouse gateway status` asks the
+    [gateway] table's port, and said only "no gateway answers at http://127.0.0.1:8400": it
+    says that port is the table's, and to give another gateway's address with --url."""
+    import socket
+
+    cli("init", "Acme", "--lead", "lena")
+    with socket.socket() as spare:  # a port nothing listens on: bound, never listened
+        spare.bind(("127.0.0.1", 0))
+        port = spare.getsockname()[1]
+        with (_isolated / "inhouse.toml").open("a", encoding="utf-8") as config:
+            config.write(f"\n[gateway]\nport = {port}\n")
+        said = " ".join(cli("gateway", "status", code=1).split())
+    assert f"no gateway answers at http://127.0.0.1:{port}" in said, said
+    assert "the [gateway] table's host and port" in said, said
+    assert "give its address with --url" in said, said
+    said = " ".join(cli("gateway", "status", "--url", f"http://127.0.0.1:{port}", code=1).split())
+    assert "the [gateway] table's" not in said, said  # an address typed is the person's own

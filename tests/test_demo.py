@@ -4,6 +4,7 @@ shows is refused, and the final status shows handoffs accepted by their receiver
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -58,6 +59,26 @@ def test_the_demo_runs_to_its_end(_isolated: Path, capsys: pytest.CaptureFixture
         assert play["exit_met"], play["id"]
         assert {row["basis"] for row in play["exit"]} == {"measured"}, play["id"]
     assert status["plays"][2]["state"] == "exit-met"
+    # the demo ends saying how to go on as its people; each line works as printed
+    go_on = printed.split("Go on as one of them", 1)[1].splitlines()[1:3]
+    assert [line.split()[:2] for line in go_on] == [
+        ["INHOUSE_KEY=.demo-keys/omar.key", "INHOUSE_MACHINE_ID=omar-laptop"],
+        ["INHOUSE_KEY=.demo-keys/lena.key", "INHOUSE_MACHINE_ID=lena-laptop"],
+    ]
+    for line in go_on:
+        key, machine, *args = line.split()
+        env = dict(os.environ, **dict(v.split("=", 1) for v in (key, machine)))
+        env.pop("INHOUSE_PROGRAM", None)
+        ran = subprocess.run(
+            [sys.executable, "-m", *args], cwd=_isolated / "demo-program", env=env,
+            capture_output=True, text=True,
+        )  # fmt: skip
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+    after = subprocess.run(
+        [sys.executable, "-m", "inhouse", "status", "--json"],
+        cwd=_isolated / "demo-program", check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    assert json.loads(after.stdout)["plays"][2]["state"] == "exited"
     # and the closing words say what the status shows
     said = " ".join(printed.split())
     assert "plays 1 and 2 exited and play 3's exit is met" in said

@@ -229,6 +229,15 @@ def test_a_fresh_kid_pinned_by_hand_is_doubtful(
     honest = next(k for k in report.pinned if k.kid == idp.kid)
     assert honest.published and not honest.doubtful
     assert set(honest.bindings) == {"lena", "bob"}
+    # `sign-in audit --json` says the same, for scripts (the README: every read command takes
+    # --json), and exits 1 on the doubtful key as the text does
+    said = CliRunner().invoke(app, ["sign-in", "audit", "--json"], env=lead_env(lena))
+    assert said.exit_code == 1, said.stdout + said.stderr
+    data = json.loads(said.stdout)
+    assert data["issuer"] == idp.issuer and data["local"] is True
+    assert [k["kid"] for k in data["pinned"] if k["doubtful"]] == ["k2"]
+    shown = next(k for k in data["pinned"] if k["kid"] == "k2")
+    assert shown["bindings"] == ["ali"] and shown["pinned_by"] == "lena" and not shown["published"]
     lena.close()
 
 

@@ -382,7 +382,24 @@ def main(folder: str = "demo-program", model: str | None = None) -> int:
     )
     print(textwrap.fill(done, width=min(100, shutil.get_terminal_size().columns)))
     print(f"Look around: cd {folder} && inhouse status; the trial report is in .inhouse/reports/")
+    # without these, the next step (omar's offer of play 3) fails for want of a key: the demo's
+    # keys are in .demo-keys/, not where `inhouse` looks for yours
+    print("Go on as one of them, with their key and from their machine, as the demo did:")
+    for who, args in _NEXT:
+        print(f"  {_as(who)} {_shown(args)}")
     return 0
+
+
+# what the demo leaves waiting, in the order its people do it: omar offers play 3, lena accepts
+_NEXT = [
+    ("omar", ["handoff", "offer", "3", "--to", "lena"]),
+    ("lena", ["handoff", "accept", "3"]),
+]
+
+
+def _as(who: str) -> str:
+    """The environment a shell in the demo's program folder acts as ``who`` with."""
+    return f"INHOUSE_KEY={_KEYS}/{who}.key INHOUSE_MACHINE_ID={who}-laptop"
 
 
 def _cli() -> int:

@@ -48,9 +48,15 @@ def program(_isolated: Path, omar: dict[str, str]) -> Path:
 def test_issue_prints_the_key_once_and_stores_only_its_hash(program: Path) -> None:
     granted = ok("keys", "issue", "lena", "--rpm", "30", "--tokens-per-day", "1000")
     assert "Granted lena a gateway key" in granted and "ih_" not in granted  # the grant hides it
-    out = ok("keys", "fetch")  # lena fetches her own key with her own signing key
-    key = out.strip().splitlines()[-1]
+    fetched = runner.invoke(app, ["keys", "fetch"])  # lena fetches her own key, her own signing key
+    assert fetched.exit_code == 0, fetched.stdout + fetched.stderr
+    key = fetched.stdout.strip().splitlines()[-1]
     assert key.startswith("ih_") and len(key) > 40
+    # ...and is told when a gateway already running serves it (a request sent at once was
+    # refused as "invalid or revoked", which read as a fetch that failed)
+    said = " ".join(fetched.stderr.split())
+    assert "A running gateway serves it from its next key refresh" in said, said
+    assert "keys_refresh_seconds" in said and key not in fetched.stderr
     opened = Program.open(program)
     with opened.store.engine.connect() as conn:
         (row,) = conn.execute(select(gateway_keys)).all()

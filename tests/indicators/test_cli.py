@@ -104,11 +104,18 @@ def test_findings_are_listed_with_what_closed_them(_isolated: Path) -> None:
     zoe = enrol_cli(Program.open(_isolated), "zoe", _isolated.parent / "keys", team="sales")
     out = cli("finding", "add", "summaries are too long", "--target", "workflow:summary",
               "--source", "T-3", env=zoe)  # fmt: skip
-    assert "Opened finding #" in out and "inhouse workflow test NAME --closes" in out
+    assert "Opened finding #" in out
     number = out.split("#")[1].split()[0]
+    # the next step names the workflow the finding is about, not a placeholder
+    assert f"`inhouse workflow test summary --closes {number}`" in " ".join(out.split()), out
+    out = cli("finding", "add", "triage misses refunds", "--target", "prompt:triage", env=zoe)
+    opened = out.split("#")[1].split()[0]
+    assert (f"`inhouse prompts new-version triage --file FILE --closes {opened}`") in " ".join(
+        out.split()
+    ), out
     out = cli("finding", "close", number, "--note", "told them to be brief")
     assert "This is your word" in out
-    (row,) = json.loads(cli("finding", "list", "--json"))
+    (row,) = [r for r in json.loads(cli("finding", "list", "--json")) if r["id"] == int(number)]
     assert row["state"] == "ticked off by hand" and row["closed_by"] is None
     assert row["opened_by"] == "zoe" and row["target"] == "workflow:summary"
     assert row["ticked_off_by_hand"][0]["by"] == "lena"

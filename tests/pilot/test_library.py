@@ -429,6 +429,11 @@ def test_the_cli_shares_labels_shows_diffs_and_exports(lena: Program, _isolated:
     assert "+    You sort support tickets, briefly." in _cli(
         "prompts", "diff", "triage@1", "triage@2", env=bob
     )
+    diffed = json.loads(_cli("prompts", "diff", "triage@1", "triage@2", "--json", env=bob))
+    assert (diffed["a"], diffed["b"], diffed["same"]) == ("triage@1", "triage@2", False)
+    assert "+    You sort support tickets, briefly." in diffed["diff"]
+    same = json.loads(_cli("prompts", "diff", "triage@2", "triage@production", "--json", env=bob))
+    assert same["same"] is True and same["diff"] == ""
     assert "nope" in _cli("prompts", "show", "nope", env=bob, code=2)
     leaky = _isolated / "leaky.yaml"
     leaky.write_text(TRIAGE.replace("You sort", "Key sk-live-4eC39HqLyjWDarjtT1zdp7dc. You sort"))

@@ -226,6 +226,10 @@ def test_the_survey_commands(pilot: Pilot) -> None:
     pilot.use(Use(p, when.strftime("%Y-%m-%dT%H:%M")) for p in ("bob", "dora")
               for when in (yesterday, today))  # fmt: skip
     assert "Opened survey ellis-1" in cli("open", "--closes", "14d")
+    # no answer yet: no share to hold beside the benchmark (it said "- of answers, which is
+    # below Ellis's 40 % benchmark", read as a result)
+    shown = " ".join(cli("results").split())
+    assert "Very disappointed: no answers yet" in shown and "below Ellis" not in shown, shown
     bob, pia = pilot.env["bob"], pilot.env["pia"]
     # a benefit is printed by `survey results`: a control character in it is refused by name
     escape = cli("answer", "--answer", "very", "--benefit", "fast\x1b[2J\x07", env=bob, code=2)

@@ -134,6 +134,11 @@ def test_a_test_model_candidate_is_labelled_everywhere_and_proves_nothing(
     check = status["plays"][0]["exit"][0]
     assert check["check"] == "value-proven" and check["outcome"] == "fail"
     assert "test model" in check["reason"]
+    # ...and the command says so beside its "proven", as status does: the trial's own word
+    # is not play 1's exit
+    said_exit = " ".join(result.stdout.split()).split("play 1's exit, value-proven: ", 1)
+    assert len(said_exit) == 2 and said_exit[1].startswith("fail: "), result.stdout
+    assert "test model" in said_exit[1] and "only a program created as a demo" in said_exit[1]
     # --json prints the same data, labelled the same way
     data = json.loads(ok("prove", "tickets", "--json"))
     assert data["test_model"] is True and any(nothing in c for c in data["caveats"])

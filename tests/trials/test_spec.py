@@ -133,6 +133,18 @@ def test_yaml_is_loaded_safely(tmp_path: Path) -> None:
         load_trial(tmp_path, "t")
 
 
+def test_broken_yaml_names_the_file_and_line_not_pyyamls_stream(tmp_path: Path) -> None:
+    """A trial's broken YAML said PyYAML's own text ('in "<unicode string>", line 2' and a caret
+    under an empty line); it says the file and line, then the problem, as a workflow's does."""
+    (tmp_path / "trials").mkdir()
+    (tmp_path / "trials" / "t.yaml").write_text("description: x\ntask: [\n")
+    with pytest.raises(InvalidInput) as raised:
+        load_trial(tmp_path, "t")
+    said = str(raised.value)
+    assert said.startswith("trials/t.yaml: line 3: not valid YAML: "), said
+    assert "<unicode string>" not in said and "^" not in said, said
+
+
 def test_inputs_from_jsonl_and_csv(tmp_path: Path) -> None:
     (tmp_path / "a.jsonl").write_text('{"id": "t1", "text": "one"}\n\n{"text": "two"}\n')
     (tmp_path / "b.csv").write_text("text,kind\nthree,x\nfour,y\n")

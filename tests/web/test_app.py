@@ -40,6 +40,8 @@ def test_every_page_and_its_json_twin_render_for_a_signed_in_person(
     assert [p["number"] for p in board["status"]["plays"]] == [1, 2, 3, 4, 5, 6]
     steps = {s["person"]: s["steps"] for s in board["next_steps"]}
     assert steps["lena"][0]["text"].startswith("accept or reject the handoff of play 1")
+    # ...naming the commands, as `inhouse status` prints the same steps with no link to follow
+    assert "(`inhouse handoff accept 1` or `inhouse handoff reject 1`)" in steps["lena"][0]["text"]
 
 
 def test_sign_in_needs_an_enrolled_key_and_the_link_works_once(

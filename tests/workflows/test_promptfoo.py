@@ -153,9 +153,17 @@ def test_the_import_command_writes_the_spec_and_lists_what_it_left_out(
     assert "Not imported (2):" in text and "python with inline code" in text
     # the config sits in pf/: the hint names that folder, not the program's
     assert "run with PYTHONPATH=pf;" in text
+    assert "next: set the spec's frequency" not in text  # it was given
     written = (_isolated / "workflows" / "ticket-summaries.yaml").read_text()
     assert written.startswith("# Imported from promptfooconfig.yaml")
     again = runner.invoke(app, [*args, "--model", "inhouse-test-model"])
     assert again.exit_code == 2 and "pass --force to overwrite it" in again.stderr
     listed = runner.invoke(app, ["workflow", "validate", "ticket-summaries"])
     assert listed.exit_code == 0 and "is valid: 5 test case(s)" in listed.stdout
+    # without --frequency the spec says 'unspecified', which validate refuses as no recurrence:
+    # the import says what to do next instead of leaving it to that refusal
+    unsaid = runner.invoke(app, [*args, "--model", "inhouse-test-model", "--force"])
+    assert unsaid.exit_code == 0, unsaid.stderr
+    said = " ".join(unsaid.stdout.split())
+    assert "next: set the spec's frequency (how often the task comes up" in said, said
+    assert "then `inhouse workflow validate ticket-summaries` records play 3's trigger" in said

@@ -35,11 +35,14 @@ def add(
 
     fact = open_finding(open_program(program), text, target=target, source=source)
     target_text = fact.payload["target"]
+    # the command names the target's own workflow or prompt: a placeholder left the reader
+    # to work out what NAME stood for
+    kind, _, name = target_text.partition(":")
     how = {
         "baseline": "`inhouse baseline lock --closes {n}`",
-        "workflow": "`inhouse workflow test NAME --closes {n}` on a new version",
-        "prompt": "`inhouse prompts new-version NAME --file F --closes {n}`",
-    }[target_text.split(":", 1)[0]].format(n=fact.id)
+        "workflow": "`inhouse workflow test {name} --closes {n}` on a new version",
+        "prompt": "`inhouse prompts new-version {name} --file FILE --closes {n}`",
+    }[kind].format(n=fact.id, name=name)
     out_console().print(
         f"Opened finding #{fact.id} about {target_text}. It closes with {how}, once someone "
         "other than whoever makes that change (you, say) verifies, runs or uses the new version."

@@ -95,15 +95,22 @@ def status(
     from inhouse.program.config import read_config
     from inhouse.urls import http_url
 
+    # where the address came from, for the error: a gateway served with --port (as the README's
+    # tour does) is not at the [gateway] table's port, and the error named only that port
+    where = ""
     if url is None:
         folder = find_program(program or state.program)
         settings = read_gateway_settings(folder, read_config(folder))
         url = f"http://{settings.host}:{settings.port}"
+        where = (
+            ", the [gateway] table's host and port; for a gateway served with another --host "
+            "or --port, give its address with --url"
+        )
     url = http_url(url, what="the gateway's address")
     try:
         report = httpx.get(f"{url.rstrip('/')}/healthz", timeout=5, trust_env=False).json()
     except (httpx.HTTPError, ValueError) as err:
-        raise RuntimeUnavailable(f"no gateway answers at {url} ({err})") from None
+        raise RuntimeUnavailable(f"no gateway answers at {url} ({err}{where})") from None
     if json:
         print_json(report)
         return

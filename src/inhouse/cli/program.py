@@ -146,16 +146,18 @@ def whoami(program: ProgramOpt = None, json: JsonOpt = False) -> None:
 @app.command()
 def status(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     """Each play's state, owner, trigger and exit checks with their evidence, handoffs,
-    waivers, refused anti-patterns and warnings. Exits 1 when the event log does not verify
-    (the status is then as of the event before the first bad one; `inhouse audit verify`)."""
+    waivers, refused anti-patterns, warnings, and each person's next step. Exits 1 when the
+    event log does not verify (the status is then as of the event before the first bad one;
+    `inhouse audit verify`)."""
     opened = open_program(program)
     data = opened.status()
     if json:
         print_json(data)
     else:
         from inhouse.cli.render import render_status
+        from inhouse.next_steps import next_steps
 
-        render_status(out_console(), data)
+        render_status(out_console(), data, next_steps(opened, data))
     if opened.state().tampered is not None:  # a script reading only the exit code must see it
         raise typer.Exit(1)
 

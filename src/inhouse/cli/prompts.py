@@ -171,11 +171,14 @@ def show(ref: RefArg, program: ProgramOpt = None, json: JsonOpt = False) -> None
 
 
 @app.command("diff")
-def diff(a: RefArg, b: RefArg, program: ProgramOpt = None) -> None:
+def diff(a: RefArg, b: RefArg, program: ProgramOpt = None, json: JsonOpt = False) -> None:
     """What changed between two versions (messages, variables, description)."""
     from inhouse.pilot.library_views import diff_prompts
 
     text = diff_prompts(open_program(program), a, b)
+    if json:
+        print_json({"a": a, "b": b, "same": not text, "diff": text})
+        return
     out_console().print(text or f"{a} and {b} are the same", end="" if text else "\n", markup=False)
 
 

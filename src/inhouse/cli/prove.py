@@ -170,6 +170,7 @@ def prove(
         print_json(run.data)
     else:
         _render(run)
+        _say_exit(opened)
 
 
 def _rerun(
@@ -247,6 +248,21 @@ def _render_rerun(done: RerunOutcome) -> None:
     )
     tail = "[green]counts[/]" if done.counts else "does not count"
     console.print(f"{recorded} For play 2's exit it {tail}: {escape(done.why)}")
+
+
+def _say_exit(opened: Program) -> None:
+    """What play 1's exit makes of the verdict, as ``inhouse status`` says it: "proven" is the
+    trial's own word, and a verdict the exit does not count (the test model outside a demo,
+    checks any answer passes) read as done until status said otherwise."""
+    from rich.markup import escape
+
+    from inhouse.workflows.runner import exit_check
+
+    found = exit_check(opened, "value-proven")
+    if found is not None:
+        out_console().print(
+            f"play {found.play}'s exit, {found.check}: {found.outcome}: {escape(found.reason)}"
+        )
 
 
 def _asker(bar: ProgressBar) -> AskToStop:

@@ -166,7 +166,11 @@ def _play_panel(
     )
 
 
-def render_status(console: Console, data: Status) -> None:
+def render_status(
+    console: Console, data: Status, steps: list[dict[str, Any]] | None = None
+) -> None:
+    """The status as ``inhouse status`` prints it; ``steps``, each person's next steps
+    (:func:`inhouse.next_steps.next_steps`), close it: what to do next, and who does it."""
     program = data["program"]
     book = program["playbook"]
     console.print(
@@ -211,3 +215,8 @@ def render_status(console: Console, data: Status) -> None:
             )
     for warning in data["warnings"]:
         console.print(f"[yellow]warning:[/] {escape(warning)}")
+    if steps:
+        console.print("[bold]Next steps[/] (as the dashboard lists them)")
+        for person in steps:
+            for step in person["steps"]:
+                console.print(f"  {escape(person['person'])}: {escape(step['text'])}")

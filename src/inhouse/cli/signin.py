@@ -13,6 +13,7 @@ from inhouse.cli._common import (
     literal,
     open_program,
     out_console,
+    print_json,
     print_rows,
 )
 
@@ -186,13 +187,27 @@ def keys(program: ProgramOpt = None) -> None:
 
 
 @app.command("audit")
-def audit(program: ProgramOpt = None) -> None:
+def audit(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     """Compare the pinned keys with those the issuer publishes now, and with what each person's
     machine saw it publish when they signed in. A key that verifies sign-ins, is not published
     now, and was seen published by nobody but the rollout leads is DOUBTFUL (pinned by hand,
     or rotated out before anyone else signed in with it). Exits 1 on one, or on an
     issuer on this machine."""
     report = open_program(program).audit_sign_in()
+    if json:
+        from dataclasses import asdict
+
+        print_json(
+            {
+                "issuer": report.issuer,
+                "local": report.local,
+                "pinned": [{**asdict(k), "doubtful": k.doubtful} for k in report.pinned],
+                "published_not_pinned": list(report.published_not_pinned),
+            }
+        )
+        if report.doubtful or report.local:  # a script reading only the exit code sees it
+            raise typer.Exit(1)
+        return
     console = out_console()
     if report.local:
         console.print(

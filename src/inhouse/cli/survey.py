@@ -128,11 +128,18 @@ def _render(found: SurveyResults) -> None:
         )
     out.print(table)
     share = found.pilot.very_share
-    ellis = "meets" if found.meets_benchmark else "is below"
     most = "more than" if found.most else "not more than"
+    # with no answers there is no share to hold beside the benchmark: "- of answers, which is
+    # below" read as a result
+    if share is None:
+        answers = f"no answers yet (Ellis's {_percent(BENCHMARK)} benchmark is of answers)"
+    else:
+        ellis = "meets" if found.meets_benchmark else "is below"
+        answers = (
+            f"{_percent(share)} of answers, which {ellis} Ellis's {_percent(BENCHMARK)} benchmark"
+        )
     out.print(
-        f"Very disappointed: {'-' if share is None else _percent(share)} of answers, which "
-        f"{ellis} Ellis's {_percent(BENCHMARK)} benchmark; {_percent(found.pilot.pilot_share)} "
+        f"Very disappointed: {answers}; {_percent(found.pilot.pilot_share)} "
         f"of the pilot, {most} the playbook's {_percent(found.share)} (play 4 wants most)."
     )
     if found.benefits:

@@ -348,7 +348,13 @@ def import_promptfoo(
     owner: Annotated[
         str | None, typer.Option(help="Who does the task most (default: you).")
     ] = None,
-    frequency: Annotated[str, typer.Option(help="How often the task comes up.")] = "unspecified",
+    frequency: Annotated[
+        str,
+        typer.Option(
+            help="How often the task comes up (daily, weekly, 3/week, …); without it the spec "
+            "says 'unspecified', which names no recurrence for play 3's trigger."
+        ),
+    ] = "unspecified",
     model: Annotated[
         str | None, typer.Option(help="A blessed model (default: the lock's first).")
     ] = None,
@@ -392,3 +398,9 @@ def import_promptfoo(
             console.print(f"  - {escape(item)}")
     for item in result.notes:
         console.print(f"  note: {escape(item)}")
+    if frequency == "unspecified":  # the default: validate then refused it as no recurrence
+        console.print(
+            f"  next: set the spec's frequency (how often the task comes up: daily, weekly, …), "
+            f"then `inhouse workflow validate {escape(result.workflow.name)}` records play 3's "
+            "trigger; or import again with --frequency and --force"
+        )

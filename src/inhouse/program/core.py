@@ -284,8 +284,9 @@ class ProgramCore:
                 f"cannot {what} here: this folder has the program's settings but not its log (a "
                 "checkout whose .inhouse/ holds no events). Run it where the log is, or set "
                 "INHOUSE_DATABASE_URL to the program's PostgreSQL. Here, `inhouse join`, "
-                "`inhouse access request` and `inhouse baseline verify` sign into "
-                ".inhouse/outbox for `inhouse evidence export -o FILE`, which the lead imports"
+                "`inhouse access request`, `inhouse baseline verify` and `inhouse prove NAME "
+                "--rerun` sign into .inhouse/outbox for `inhouse evidence export -o FILE`, which "
+                "the lead imports"
             )
 
     def _me(self, state: ProgramState) -> Person:

@@ -297,7 +297,7 @@ _APPROVED_FACTS = frozenset({"survey.response"})
 
 for _name, _schema, _by, _description in (
     ("hypothesis", Hypothesis, "inhouse hypothesis", "what a local model should replace or unlock"),
-    ("access.request", AccessRequest, "the reach guards", "someone asked to get in"),
+    ("access.request", AccessRequest, "inhouse access request", "someone asked to get in"),
     ("trial.verdict", TrialVerdict, "inhouse prove", "the head-to-head trial's verdict"),
     ("trial.rerun", TrialRerun, "inhouse prove --rerun", "a proven trial, rerun elsewhere"),
     ("baseline.lock", BaselineLock, "inhouse baseline lock", "runtime and models pinned"),
@@ -324,8 +324,13 @@ for _name, _schema, _by, _description in (
     ("support.queue", SupportQueue, "inhouse support", "a support queue and its owner"),
     ("drift.review", DriftReview, "inhouse support drift-review", "served vs locked, per node"),
     ("service.vouched", ServiceVouched, "inhouse gateway vouch", "a service's host, vouched for"),
-    ("agent.registered", AgentRegistered, "inhouse gateway", "a local agent uses the gateway"),
-    ("agent.boundary", AgentBoundary, "inhouse gateway", "an agent's tool allowlist"),
+    (
+        "agent.registered",
+        AgentRegistered,
+        "inhouse keys issue --agent",
+        "a local agent uses the gateway",
+    ),
+    ("agent.boundary", AgentBoundary, "inhouse keys issue --agent", "an agent's tool allowlist"),
     ("review.scheduled", ReviewScheduled, "inhouse review", "a periodic review's cadence"),
     ("review.held", ReviewHeld, "inhouse review", "a periodic review took place"),
     ("review.attended", ReviewAttended, "inhouse review", "an attendee confirms a review held"),

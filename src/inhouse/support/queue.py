@@ -23,7 +23,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import InvalidInput, NotAllowed, Refused
-from inhouse.pilot.roster import enrolled_person, require_lead
 from inhouse.plaintext import check_plain
 from inhouse.program.checks import Person
 from inhouse.program.counting import build_context, unsigned_signer
@@ -104,6 +103,8 @@ def queue_of(program: Program) -> Queue | None:
 def name_owner(program: Program, person: str, *, queue: str = "support") -> Queue:
     """Name ``person`` (enrolled) the queue's owner: a rollout lead's act. Gives them the
     ``support-owner`` role and records ``support.queue``."""
+    from inhouse.pilot.roster import enrolled_person, require_lead
+
     require_lead(program, "names the support queue's owner")
     found = enrolled_person(program, person)
     if not queue.strip():
@@ -207,6 +208,8 @@ def assign_ticket(program: Program, ticket: str, person: str) -> Ticket:
     found = find_ticket(program, ticket)
     if found.state != "open":
         raise InvalidInput(f"{ticket} is resolved: reopen it before assigning it")
+    from inhouse.pilot.roster import enrolled_person  # the roster loads workflows: slow
+
     enrolled_person(program, person)
     _record(program, "ticket.assigned", {"ticket": ticket, "to": person})
     return find_ticket(program, ticket)

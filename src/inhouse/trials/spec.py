@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import (
@@ -47,7 +46,7 @@ from pydantic import (
 )
 
 from inhouse.errors import InvalidInput, validation_problem_list, validation_problems
-from inhouse.jsonfiles import MAX_DEPTH, TOO_DEEP, nests_too_deep, read_jsonl_objects, read_text
+from inhouse.jsonfiles import load_yaml, read_jsonl_objects, read_text
 from inhouse.location import safe_join
 from inhouse.program.payloads import MAX_QUALITY_FLOOR
 from inhouse.runtimes.config import RuntimeConfig, named_runtime
@@ -252,14 +251,9 @@ def load_trial(folder: Path, name: str) -> TrialSpec:
             + (f"; trials here: {', '.join(found)}" if found else "")
             + "; write one (docs/trials.md shows the format)"
         )
-    try:
-        raw = yaml.safe_load(read_text(path, shown=shown))
-    except yaml.YAMLError as err:
-        raise InvalidInput(f"{shown} is not valid YAML: {err}") from None
-    except RecursionError:
-        raw = TOO_DEEP
-    if nests_too_deep(raw):
-        raise InvalidInput(f"{shown} is not valid YAML: nested deeper than {MAX_DEPTH} levels")
+    # the loader workflows, tracks and prompts share: the file and line, then the problem,
+    # not PyYAML's own text ('in "<unicode string>"' and a caret under an empty line)
+    raw = load_yaml(read_text(path, shown=shown), where=shown)
     if not isinstance(raw, dict):
         raise InvalidInput(f"{shown}: expected a mapping of fields at the top level")
     try:

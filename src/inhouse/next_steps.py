@@ -1,0 +1,104 @@
+"""What waits on each person, from the program's status: a handoff to decide, a play's exit
+still lacking, a handoff to offer, a play to start, a ticket to resolve or assign, a fix or a
+word taken in their name to confirm, the open survey to answer. The dashboard's program page
+and ``inhouse status`` show the same list; neither decides anything the checks do not."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from inhouse.program import Program
+    from inhouse.program.status_shape import PlayView, Status
+
+__all__ = ["next_steps"]
+
+
+def _failing(view: PlayView) -> list[str]:
+    rows = view["exit"] or []
+    return [f"{row['title']}: {row['reason']}" for row in rows if row["outcome"] != "pass"]
+
+
+def next_steps(program: Program, status: Status) -> list[dict[str, Any]]:
+    """Per person, what the status says waits on them: a handoff to decide, a play's exit
+    still lacking, a handoff to offer, a play to start, a ticket assigned to them, the fix of
+    an "it broke" ticket they opened to confirm, the open survey to answer, an opening or
+    resolution taken in their name through a session or an import to confirm (both from
+    their own machine: a session cannot)."""
+    from inhouse.pilot.survey import awaiting_answers, current_survey
+
+    steps: dict[str, list[dict[str, str]]] = {p["name"]: [] for p in status["people"]}
+    leads = [p["name"] for p in status["people"] if "rollout-lead" in p["roles"]]
+
+    def add(person: str | None, text: str, href: str) -> None:
+        if person in steps:
+            steps[person].append({"text": text, "href": href})
+
+    if status["program"]["state"] == "running":
+        for view in status["plays"]:
+            href = f"/plays/{view['id']}"
+            handoff = view["handoff"]
+            label = f"play {view['number']} ({view['title']})"
+            # each step names its command: `inhouse status` shows these with no link to follow
+            number = view["number"]
+            if handoff is not None and handoff["status"] == "offered":
+                add(handoff["to"], f"accept or reject the handoff of {label} (`inhouse handoff "
+                    f"accept {number}` or `inhouse handoff reject {number}`)", href)  # fmt: skip
+            elif view["state"] == "running":
+                for text in _failing(view):
+                    add(view["owner"], f"{label} needs {text}", href)
+            elif view["state"] == "exit-met":
+                add(view["owner"], f"offer the handoff of {label}: its exit is met (`inhouse "
+                    f"handoff offer {number} --to PERSON`)", href)  # fmt: skip
+            elif view["state"] == "ready":
+                for lead in leads:
+                    add(lead, f"start {label}: its trigger holds (`inhouse play start "
+                        f"{number}`)", href)  # fmt: skip
+        survey = current_survey(program)
+        if survey is not None:
+            # a survey answer is each member's own word, approved with their own key
+            for person in awaiting_answers(program):
+                add(person, f"answer the survey {survey.name} (open until "
+                    f"{survey.closes.date()})", "/pilot#survey")  # fmt: skip
+        if any(f.kind == "ticket.opened" for f in program.state().facts):
+            _ticket_steps(program, add, leads)
+    return [{"person": name, "steps": found} for name, found in steps.items() if found]
+
+
+def _ticket_steps(
+    program: Program, add: Callable[[str | None, str, str], None], leads: list[str]
+) -> None:
+    """The support queue's part: asked only where a ticket was ever opened, since the queue's
+    modules take longer to load than ``inhouse status`` takes to run."""
+    from inhouse.support.queue import confirm_fix_command, list_tickets, queue_of, words_awaited
+
+    owner = queue_of(program)
+    for ticket in list_tickets(program, state="open"):
+        href = f"/support/tickets/{ticket.id}"
+        if ticket.assignee:
+            add(ticket.assignee, f"resolve {ticket.id}: {ticket.title}", href)
+        elif owner is not None:
+            add(owner.owner, f"assign {ticket.id}: {ticket.title}", href)
+        else:  # nobody owns the queue: a lead assigns it (and names an owner)
+            for lead in leads:
+                add(lead, f"assign {ticket.id}: {ticket.title} (the queue has no owner "
+                    "yet: `inhouse support owner PERSON`)", href)  # fmt: skip
+    for ticket in list_tickets(program, state="resolved"):
+        # an it-broke fix is what play 5 counts once its opener confirms it
+        if ticket.category == "it-broke" and ticket.fix_confirmed() is None:
+            add(ticket.opened.actor, f"confirm the fix of {ticket.id} ({ticket.title}) "
+                f"from your own machine: `{confirm_fix_command(ticket.id)}`, or reopen it",
+                f"/support/tickets/{ticket.id}")  # fmt: skip
+    for ticket in list_tickets(program, state="all"):
+        # an opening or resolution taken through a dashboard session (or an import) in
+        # someone's name counts for play 5 only once they confirm it with their own key
+        awaited: dict[str, list[str]] = {}
+        for step in words_awaited(ticket):
+            awaited.setdefault(step.actor, []).append(step.kind)
+        href = f"/support/tickets/{ticket.id}"
+        for person, kinds in awaited.items():
+            add(person, f"confirm that you {' and '.join(kinds)} {ticket.id} "
+                f"({ticket.title}) from your own machine: "
+                f"`inhouse support confirm {ticket.id}`", href)  # fmt: skip
