@@ -467,4 +467,5 @@ def test_validating_a_spec_names_the_recurring_task_once(
     spec_file.write_text(SUMMARY.replace("frequency: daily", "frequency: once"))
     refused = cli("workflow", "validate", "summary", env=people["omar"], code=2)
     assert "its frequency 'once' says no recurrence" in " ".join(refused.stderr.split())
+    assert "is valid" not in refused.stdout  # refused, not "valid" a line before
     assert len(facts(baseline_program, "task.named")) == 1

@@ -75,13 +75,16 @@ def validate(name: NameArg, program: ProgramOpt = None, as_: AsOpt = None) -> No
 
     opened = open_program(program)
     flow = load_workflow(opened.folder, name)
+    # the trigger first: a spec whose frequency names no recurrence is refused, and is not
+    # "valid" a line before that
+    named = name_task(opened, as_, flow)
     out_console().print(
         f"{flow.where} is valid: {len(flow.cases)} test case(s), model {flow.spec.model}, "
         f"version {flow.content_hash[:19]}"
     )
     for note in _notes(opened, flow.spec.owner, flow.spec.model):
         out_console().print(f"note: {note}")
-    if name_task(opened, as_, flow) is not None:
+    if named is not None:
         out_console().print(
             f"recorded the recurring task {flow.name!r} ({flow.spec.frequency}): "
             "play 3's trigger reads it"
