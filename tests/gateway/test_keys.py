@@ -131,5 +131,18 @@ def test_a_waiver_lets_a_key_beyond_the_owner_through(program: Path, omar: dict[
 
 
 def test_unknown_person_is_refused(program: Path) -> None:
+    from inhouse.usage.authentic import GATEWAY_SERVICE
+
+    opened = Program.open(program)
+    opened.as_service(GATEWAY_SERVICE)  # the gateway's own key, enrolled by the lead
+    opened.close()
     result = runner.invoke(app, ["keys", "issue", "nobody"])
     assert result.exit_code == 2 and "not on this program's roster" in result.stderr
+    said = " ".join(result.stderr.split())
+    # the people it lists are people: the gateway's service is no one a key is issued to
+    assert "omar" in said and GATEWAY_SERVICE not in said.split("(people:")[1], said
+    # nor can a key be issued to it: its use would be nobody's
+    result = runner.invoke(app, ["keys", "issue", GATEWAY_SERVICE])
+    assert result.exit_code == 2 and "is a service with a key of its own, not a person" in (
+        " ".join(result.stderr.split())
+    )

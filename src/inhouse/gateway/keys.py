@@ -167,9 +167,15 @@ def grant_key(
     _positive(limits.tokens_per_day, "--tokens-per-day")
     program.actor(actor)  # on-behalf is refused: a grant is the granter's own act
     state = program.state()
+    if person in state.people and state.people[person].service:
+        raise InvalidInput(
+            f"{person!r} is a service with a key of its own, not a person: a gateway key is "
+            "issued to a person on the roster (or to a person's agent, `--agent NAME`)"
+        )
     if person not in state.people:
         raise UnknownPerson(
-            f"{not_on_roster(person, state.people)}; a rollout lead invites someone new first "
+            f"{not_on_roster(person, (p for p, x in state.people.items() if not x.service))}; "
+            "a rollout lead invites someone new first "
             "(`inhouse person invite NAME`)"
         )
     boundary = None
