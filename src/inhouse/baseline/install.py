@@ -185,6 +185,10 @@ def _model_block(blessed: BlessedModel, pinned: LockedModel) -> list[str]:
     fetch = blessed.fetch
     lines.append('if [ ! -f "$target" ]; then')
     lines.append('  mkdir -p "$(dirname "$target")"')
+    # the file is written as "$target.part", then moved into place: one the checkout already
+    # holds goes first, for cp, curl and Python each write through a link there (committed
+    # pointing at a module of the venv just made, her bytes replaced it and passed the digest)
+    lines.append('  rm -f "$target.part"')
     name = pinned.name
     if fetch is None:
         lines.append(
@@ -208,7 +212,10 @@ def _model_block(blessed: BlessedModel, pinned: LockedModel) -> list[str]:
             f"{_q(fetch.location)} {_q(fetch.filename)}{revision}"
         )
         lines.append(f'  pulled="{_MODELS_DIR}"/{_q(fetch.filename)}')
-        lines.append('  [ "$pulled" = "$target" ] || cp "$pulled" "$target"')
+        lines.append(
+            '  [ "$pulled" = "$target" ] || { cp "$pulled" "$target.part" && '
+            'mv "$target.part" "$target"; }'
+        )
     lines.append("fi")
     lines.append(f'check_model {_q(pinned.name)} "$target" {expected}')
     lines.append('served_model="${served_model:-$target}"')
