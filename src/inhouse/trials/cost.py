@@ -57,6 +57,9 @@ def _missing(data: Any, names: Sequence[str], what: str) -> Any:
 MAX_AMOUNT = 1e12
 #: the most power a machine may be said to draw while generating: a megawatt
 MAX_WATTS = 1e6
+#: the least a machine's lifetime (hours) or its busy share may be: the hardware's price is
+#: divided by both, so 1e-300 of either made every cost inf as surely as an inf price did
+MIN_DIVISOR = 1e-6
 
 
 class LocalCostInputs(BaseModel):
@@ -71,10 +74,10 @@ class LocalCostInputs(BaseModel):
     #: what the machine (or its share of it) cost to buy
     hardware_price: float = Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)
     #: hours the hardware is written off over (e.g. 3 years = 26 280 h)
-    lifetime_hours: float = Field(gt=0, allow_inf_nan=False)
+    lifetime_hours: float = Field(ge=MIN_DIVISOR, allow_inf_nan=False)
     #: the share of its lifetime the machine does useful work (0..1]; idle hours are charged to
     #: the busy ones
-    utilisation: float = Field(gt=0, le=1)
+    utilisation: float = Field(ge=MIN_DIVISOR, le=1)
     currency: str = Field("USD", min_length=1, max_length=8)
 
     @model_validator(mode="before")
