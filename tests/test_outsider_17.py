@@ -556,3 +556,38 @@ def _curl_serving(served: Path, folder: Path) -> str:
     curl.write_text(f'#!/bin/sh\n# curl -fsSL -o DEST URL\ncat {served} > "$3"\n')
     curl.chmod(0o755)
     return f"{folder}{os.pathsep}{os.environ['PATH']}"
+
+
+def test_a_model_whose_bytes_are_not_the_locked_ones_is_never_kept_in_the_checkout(
+    _isolated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """lena's manifest names a file source ``payload.gguf`` (a .gguf, as the install asks),
+    which she commits as a link to omar's key file. The copy read his key into the checkout
+    as ``models/m.gguf``; its digest is not the one she pinned, so the install stopped, and the
+    key waited there as a "model" for his next push. A file fetched or copied goes into place
+    only where its bytes are the ones the lock pins; else nothing of it is kept."""
+    locked_program(_isolated)
+    secret = tmp_path / "omar-home" / ".config" / "inhouse" / "key"
+    secret.parent.mkdir(parents=True)
+    secret.write_text("omar's private key")
+    config = _isolated / "inhouse.toml"
+    config.write_text(
+        config.read_text().replace(
+            'source = "https://files.example/m.gguf"', 'source = "payload.gguf"'
+        )
+    )
+    assert 'source = "payload.gguf"' in config.read_text()
+    (_isolated / "payload.gguf").symlink_to(secret)
+    env = {
+        "PYTHON": sys.executable,
+        "PYTHONPATH": str(Path(inhouse.__file__).resolve().parents[1]),
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": str(_stand_in_release(tmp_path / "index")),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }
+    done = runner.invoke(app, ["baseline", "install"], env=env)
+    assert done.exit_code != 0
+    assert "Traceback" not in done.stdout + done.stderr
+    kept = [p for p in (_isolated / "models").glob("m.gguf*") if p.exists()]
+    assert kept == [], [p.read_text() for p in kept]
+    assert secret.read_text() == "omar's private key"
