@@ -108,3 +108,25 @@ def test_every_reader_of_a_persons_file_refuses_it_too_deep(
         path.write_text("name: x\nsteps: " + "[" * 900 + "]" * 900 + "\n")
     said = " ".join(cli(*command, code=2).split())
     assert f"nested deeper than {MAX_DEPTH} levels" in said, said
+
+
+def test_toml_nested_too_deep_is_not_valid_toml_naming_the_file(_isolated: Path) -> None:
+    """inhouse.toml, inhouse.lock and a proposed boundary file are TOML a person hands inhouse
+    too (the program's author, for a colleague's checkout): nested thousands deep, each was a
+    RecursionError traceback from every command that read it; now it is not valid TOML, naming
+    the file and the limit."""
+    cli("init", "Acme", "--lead", "lena")
+    config = _isolated / "inhouse.toml"
+    kept = config.read_text()
+    for depth in (MAX_DEPTH + 1, _DEEP):
+        config.write_text(kept + "\n[x]\na = " + "[" * depth + "]" * depth + "\n")
+        said = " ".join(cli("status", code=2).split())
+        assert "inhouse.toml is not valid TOML: nested deeper than 100 levels" in said, said
+        assert "Traceback" not in said
+    config.write_text(kept)
+    (_isolated / "inhouse.lock").write_text("a = " + "[" * _DEEP + "]" * _DEEP + "\n")
+    said = " ".join(cli("baseline", "show", code=2).split())
+    assert "inhouse.lock is not valid TOML: nested deeper than 100 levels" in said, said
+    from inhouse.jsonfiles import toml_loads  # one level less is read as it is
+
+    assert toml_loads("a = " + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1))["a"]

@@ -471,3 +471,123 @@ def test_a_key_the_checkout_names_never_leaves_for_the_url_it_names(
         said = result.output + str(result.exception or "")
         assert result.exit_code != 0 and "Traceback" not in said, said
         assert f"api_key_env names {variable}" in said and "gateway key" in said, said
+
+
+@pytest.mark.parametrize("kind", ["file", "url"])
+def test_a_model_s_part_file_committed_as_a_link_never_writes_through_it(
+    _isolated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """lena names a ``.gguf`` inside the checkout, as the install asks, but commits its download
+    file (``models/m.gguf.part``) as a symbolic link to a module of the venv the install has
+    just made. The copy (or download) wrote through the link, over that module, and the link,
+    moved into place, passed the digest check on her bytes: the verify that ends the install
+    imported them with omar's key. The install writes its own ``.part``, never through a link."""
+    from inhouse.baseline.lock import build_lock, write_lock
+    from inhouse.baseline.manifest import read_manifest
+    from inhouse.runtimes.digests import sha256_digest
+    from inhouse.runtimes.protocol import Inventory, ModelInfo
+
+    monkeypatch.setenv(OTHER_COMPUTER, "lena-laptop")
+    runner.invoke(app, ["init", "Acme", "--lead", "lena"])
+    minor = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    payload = _isolated / "payload.gguf"
+    payload.write_text(
+        "from pathlib import Path\nPath.cwd().joinpath('lena-ran').write_text('ran')\n"
+        "def main():\n    raise SystemExit('pip: network unreachable')\n"
+    )
+    source = "payload.gguf"
+    if kind == "url":  # curl downloads it; here a stand-in curl that serves lena's file
+        monkeypatch.setenv("PATH", _curl_serving(payload, tmp_path / "bin"))
+        source = "https://files.example/payload.gguf"
+    config = _isolated / "inhouse.toml"
+    config.write_text(
+        config.read_text()
+        + '\n[runtimes.local]\nfamily = "openai"\nurl = "http://127.0.0.1:9"\n\n'
+        + '[baseline]\nowner = "lena"\nruntime = "local"\nmodels = [{ name = "m", path = '
+        + f'"models/m.gguf", source = "{source}" }}]\n'
+    )
+    served = Inventory(
+        runtime="local", family="openai", url="http://127.0.0.1:9",
+        models=[ModelInfo(id="m", digest=sha256_digest(payload), digest_source="file-sha256")],
+    )  # fmt: skip
+    lock = build_lock(read_manifest(_isolated), served, runtime_family="openai", rules="")
+    write_lock(_isolated, lock)
+    lena = Program.open(_isolated)
+    try:
+        measured(lena, "baseline.lock", **lock_fact_payload(lock))
+        omar = enrol_cli(lena, "omar", tmp_path / "keys", team="support")
+    finally:
+        lena.close()
+    checkout = tmp_path / "checkout"
+    (checkout / "models").mkdir(parents=True)
+    for name in ("inhouse.toml", "inhouse.lock", "payload.gguf"):
+        (checkout / name).write_bytes((_isolated / name).read_bytes())
+    module = f"../.inhouse/venv/lib/{minor}/site-packages/stand_in_inhouse.py"
+    (checkout / "models" / "m.gguf.part").symlink_to(module)
+
+    env = {
+        **omar,
+        "INHOUSE_DATABASE_URL": f"sqlite:///{_isolated / '.inhouse' / 'inhouse.db'}",
+        "PYTHON": sys.executable,
+        "PYTHONPATH": str(Path(inhouse.__file__).resolve().parents[1]),
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": str(_stand_in_release(tmp_path / "index")),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        OTHER_COMPUTER: "",
+    }
+    monkeypatch.delenv(OTHER_COMPUTER)
+    done = runner.invoke(app, ["--program", str(checkout), "baseline", "install"], env=env)
+    assert "Traceback" not in done.stdout + done.stderr
+    assert not (checkout / "lena-ran").exists()
+    site = checkout / ".inhouse" / "venv" / "lib" / minor / "site-packages"
+    assert "lena-ran" not in (site / "stand_in_inhouse.py").read_text()
+    # the honest path still holds: the model's bytes were put in place and checked
+    assert (checkout / "models" / "m.gguf").read_bytes() == payload.read_bytes()
+    assert not (checkout / "models" / "m.gguf").is_symlink()
+
+
+def _curl_serving(served: Path, folder: Path) -> str:
+    """A PATH whose ``curl`` answers any address with ``served``'s bytes, written as curl
+    writes its ``-o`` file (opened for writing, through a link there)."""
+    import os
+
+    folder.mkdir(parents=True, exist_ok=True)
+    curl = folder / "curl"
+    curl.write_text(f'#!/bin/sh\n# curl -fsSL -o DEST URL\ncat {served} > "$3"\n')
+    curl.chmod(0o755)
+    return f"{folder}{os.pathsep}{os.environ['PATH']}"
+
+
+def test_a_model_whose_bytes_are_not_the_locked_ones_is_never_kept_in_the_checkout(
+    _isolated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """lena's manifest names a file source ``payload.gguf`` (a .gguf, as the install asks),
+    which she commits as a link to omar's key file. The copy read his key into the checkout
+    as ``models/m.gguf``; its digest is not the one she pinned, so the install stopped, and the
+    key waited there as a "model" for his next push. A file fetched or copied goes into place
+    only where its bytes are the ones the lock pins; else nothing of it is kept."""
+    locked_program(_isolated)
+    secret = tmp_path / "omar-home" / ".config" / "inhouse" / "key"
+    secret.parent.mkdir(parents=True)
+    secret.write_text("omar's private key")
+    config = _isolated / "inhouse.toml"
+    config.write_text(
+        config.read_text().replace(
+            'source = "https://files.example/m.gguf"', 'source = "payload.gguf"'
+        )
+    )
+    assert 'source = "payload.gguf"' in config.read_text()
+    (_isolated / "payload.gguf").symlink_to(secret)
+    env = {
+        "PYTHON": sys.executable,
+        "PYTHONPATH": str(Path(inhouse.__file__).resolve().parents[1]),
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": str(_stand_in_release(tmp_path / "index")),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }
+    done = runner.invoke(app, ["baseline", "install"], env=env)
+    assert done.exit_code != 0
+    assert "Traceback" not in done.stdout + done.stderr
+    kept = [p for p in (_isolated / "models").glob("m.gguf*") if p.exists()]
+    assert kept == [], [p.read_text() for p in kept]
+    assert secret.read_text() == "omar's private key"

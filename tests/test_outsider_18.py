@@ -134,6 +134,40 @@ def test_answers_given_since_play_four_exited_need_signed_use(pilot: Pilot) -> N
     assert "carl, eve, fay" in result.reason, result.reason
 
 
+def test_survey_results_hear_answers_given_since_play_four_exited_as_the_check_does(
+    pilot: Pilot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`inhouse survey results` shows the pilot as play 4's check hears it: after play 4
+    exited, the answers of three who never used it, given since, are listed as not counted
+    (the check does not count them), not shown among the pilot's 5 of 6."""
+    import inhouse.pilot.survey as survey
+
+    for person in NEVER:
+        _type_use(pilot, person, ("2026-11-10", "2026-11-12"))
+    pilot.clock.now = at("2026-11-16T09:00")
+    open_survey(pilot.lead, at("2026-11-20T17:00"))
+    for person, answer in (("bob", "very"), ("pia", "very"), ("dora", "not")):
+        answer_survey(pilot.people[person], answer)
+    lead = pilot.lead
+    mark = max(f.id for f in lead.state().facts)  # play 4 exited here
+    for person in NEVER:
+        answer_survey(pilot.people[person], "very")
+    pilot.clock.now = at("2026-11-21T09:00")
+    built = survey._context
+
+    def exited_context(program: Program) -> object:
+        ctx = built(program)
+        return replace(ctx, exited={**ctx.exited, "pilot": (program.clock(), mark)})
+
+    monkeypatch.setattr(survey, "_context", exited_context)
+    results = survey_results(lead)
+    assert (results.pilot.answered, results.pilot.very) == (3, 2)
+    assert [why.split("'")[0] for _, why in results.uncounted] == list(sorted(NEVER))
+    # marked after them, the answers the exit was judged on count as they did
+    mark = max(f.id for f in lead.state().facts)
+    assert survey_results(lead).pilot.answered == 6
+
+
 def test_answers_of_members_who_used_it_count(pilot: Pilot) -> None:
     """The control: the same answers from members whose use the gateway signed pass."""
     pilot.use(Use(p, f"2026-11-{d}T10:00") for p in NEVER for d in (11, 13))

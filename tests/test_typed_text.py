@@ -175,3 +175,16 @@ def test_names_teams_hypotheses_and_attestations_are_plain_text(_isolated: Path)
     assert "bob" not in cli("person", "list")
     assert _facts("hypothesis") == [] and _facts("team.size") == []
     cli("hypothesis", "answer the help desk's tickets\nin German too", "--replaces", "hosted chat")
+
+
+def test_the_team_a_member_says_or_a_lead_corrects_is_plain_text(_isolated: Path) -> None:
+    """`inhouse pilot team` and `pilot correct-team` record a team the pilot's checks, its
+    members table and the champions' list print, as `person invite --team` does: a control
+    character in it is refused by name, nothing recorded."""
+    cli("init", "Acme", "--lead", "lena")
+    for args in (["pilot", "team", _ESCAPE], ["pilot", "team", "two\nlines"]):
+        said = " ".join(cli(*args, code=2).split())
+        assert "the team you work in holds a control character" in said, (args, said)
+    assert _facts("pilot.team") == []
+    cli("pilot", "team", "support")  # plain text is kept as typed
+    assert [f["payload"]["team"] for f in _facts("pilot.team")] == ["support"]  # type: ignore[index]

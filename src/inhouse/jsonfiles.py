@@ -7,16 +7,18 @@ sets, specs) or inhouse keeps (manifests): one reader, whose errors name the fil
 Every error is an :class:`~inhouse.errors.InvalidInput` a person can act on: ``no file X``,
 ``cannot read X: …``, ``X:3: not JSON (Expecting value)``, ``X:3: expected an object of …``.
 
-Every JSON or YAML value a person hands inhouse (a file, ``fact record --data``, a workflow
-variable) is read here, or through :func:`loads`, so one nesting limit, :data:`MAX_DEPTH`,
-holds for all of them: deeper text is refused as not JSON (not valid YAML), naming the limit,
-before Python's own recursion limit turns it into a traceback.
+Every JSON, YAML or TOML value a person hands inhouse (a file, ``fact record --data``, a
+workflow variable, ``inhouse.toml``) is read here, or through :func:`loads` or
+:func:`toml_loads`, so one nesting limit, :data:`MAX_DEPTH`, holds for all of them: deeper text
+is refused as not JSON (not valid YAML or TOML), naming the limit, before Python's own
+recursion limit turns it into a traceback.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,7 @@ __all__ = [
     "read_jsonl",
     "read_jsonl_objects",
     "read_text",
+    "toml_loads",
     "yaml_with",
 ]
 
@@ -57,6 +60,20 @@ def loads(text: str | bytes) -> Any:
         raise _too_deep(text) from None
     if _brackets(text) > MAX_DEPTH and nests_too_deep(value):
         raise _too_deep(text)
+    return value
+
+
+def toml_loads(text: str) -> dict[str, Any]:
+    """``tomllib.loads``, refusing a value nested deeper than :data:`MAX_DEPTH` (or than
+    Python's own recursion limit, a traceback before) as :class:`tomllib.TOMLDecodeError`,
+    which every TOML reader already reports as not valid TOML, naming its file."""
+    too_deep = f"nested deeper than {MAX_DEPTH} levels"
+    try:
+        value = tomllib.loads(text)
+    except RecursionError:
+        raise tomllib.TOMLDecodeError(too_deep) from None
+    if nests_too_deep(value):
+        raise tomllib.TOMLDecodeError(too_deep)
     return value
 
 

@@ -145,6 +145,8 @@ def test_manual_cost_is_minutes_times_hourly_cost() -> None:
         ("local", "price_per_kwh", float("nan")),
         ("local", "hardware_price", 1e300),
         ("local", "lifetime_hours", float("inf")),
+        ("local", "lifetime_hours", 1e-300),  # the price divided by it: inf as well
+        ("local", "utilisation", 1e-300),
         ("manual", "hourly_cost", float("inf")),
         ("manual", "hourly_cost", 1e300),
     ],
@@ -153,7 +155,7 @@ def test_an_absurd_typed_cost_is_refused_by_name(model: str, field: str, value: 
     """A machine's power, price or lifetime, or a person's hourly cost, typed as inf, nan or a
     number past any real one, made a trial's costs inf (or nan, or zero); each is refused,
     naming the field, and the dearest accepted keeps costs finite."""
-    from inhouse.trials.cost import MAX_AMOUNT, MAX_WATTS, LocalCostInputs, local_cost
+    from inhouse.trials.cost import MAX_AMOUNT, MAX_WATTS, MIN_DIVISOR, LocalCostInputs, local_cost
 
     local = {"watts": 300.0, "price_per_kwh": 0.3, "hardware_price": 3000.0,
              "lifetime_hours": 26280.0, "utilisation": 0.5}  # fmt: skip
@@ -163,7 +165,7 @@ def test_an_absurd_typed_cost_is_refused_by_name(model: str, field: str, value: 
         else:
             ManualCostInputs.model_validate({"hourly_cost": value})
     dearest = LocalCostInputs(watts=MAX_WATTS, price_per_kwh=MAX_AMOUNT, hardware_price=MAX_AMOUNT,
-                              lifetime_hours=1e-6, utilisation=1e-6)  # fmt: skip
+                              lifetime_hours=MIN_DIVISOR, utilisation=MIN_DIVISOR)  # fmt: skip
     assert all(c < float("inf") for c in local_cost(dearest, [1e6]).per_task)
     assert all(c < float("inf") for c in manual_cost(ManualCostInputs(hourly_cost=MAX_AMOUNT),
                                                       [1e6]).per_task)  # fmt: skip

@@ -75,7 +75,7 @@ print(digest.hexdigest())' "$1"
 }
 
 fetch_url() {
-  # fetch_url URL DEST: download to DEST.part, then move it into place
+  # fetch_url URL DEST: download to DEST.part (place_model moves it into place)
   if command -v curl >/dev/null 2>&1; then
     curl -fsSL -o "$2.part" "$1" || die "cannot download $1"
   elif command -v wget >/dev/null 2>&1; then
@@ -85,7 +85,20 @@ fetch_url() {
 with urllib.request.urlopen(sys.argv[1]) as answer, open(sys.argv[2], "wb") as out:
     shutil.copyfileobj(answer, out)' "$1" "$2.part" || die "cannot download $1"
   fi
+}
+
+place_model() {
+  # place_model NAME FILE SHA256: FILE.part, just written, goes into place only where its bytes
+  # are the ones the lock pins; else it is removed (a source that is a link to a file of this
+  # machine's, a key, would have left that file in the checkout as a "model")
+  got=$(sha256_of "$2.part")
+  if [ "$got" != "$3" ]; then
+    rm -f "$2.part"
+    die "model $1: the file written for $2 has SHA-256 $got, but the lock pins $3; \
+nothing of it was kept: ask the baseline's owner"
+  fi
   mv "$2.part" "$2"
+  say "model $1: $2 matches the lock (sha256:$3)"
 }
 
 check_model() {
@@ -183,8 +196,15 @@ def _model_block(blessed: BlessedModel, pinned: LockedModel) -> list[str]:
     expected = pinned.digest.removeprefix("sha256:")
     lines.append(f"target={target}")
     fetch = blessed.fetch
+    # what was just written goes into place only with the locked bytes
+    placed = f'place_model {_q(pinned.name)} "$target" {expected}'
+    checked = f'check_model {_q(pinned.name)} "$target" {expected}'
     lines.append('if [ ! -f "$target" ]; then')
     lines.append('  mkdir -p "$(dirname "$target")"')
+    # the file is written as "$target.part", then moved into place: one the checkout already
+    # holds goes first, for cp, curl and Python each write through a link there (committed
+    # pointing at a module of the venv just made, her bytes replaced it and passed the digest)
+    lines.append('  rm -f "$target.part"')
     name = pinned.name
     if fetch is None:
         lines.append(
@@ -194,12 +214,13 @@ def _model_block(blessed: BlessedModel, pinned: LockedModel) -> list[str]:
     elif fetch.kind == "url":
         lines.append(f"  say {_q(f'fetching model {name} from {fetch.location}')}")
         lines.append(f'  fetch_url {_q(fetch.location)} "$target"')
+        lines.append(f"  {placed}")
     elif fetch.kind == "file":
         lines.append(f"  say {_q(f'copying model {name} from {fetch.location}')}")
         lines.append(
             f'  cp {_q(fetch.location)} "$target.part" || die {_q(f"cannot copy {fetch.location}")}'
         )
-        lines.append('  mv "$target.part" "$target"')
+        lines.append(f"  {placed}")
     else:
         revision = f" --revision {_q(fetch.revision)}" if fetch.revision else ""
         lines.append(f"  say {_q(f'pulling model {name} from the Hugging Face Hub')}")
@@ -208,9 +229,15 @@ def _model_block(blessed: BlessedModel, pinned: LockedModel) -> list[str]:
             f"{_q(fetch.location)} {_q(fetch.filename)}{revision}"
         )
         lines.append(f'  pulled="{_MODELS_DIR}"/{_q(fetch.filename)}')
-        lines.append('  [ "$pulled" = "$target" ] || cp "$pulled" "$target"')
+        lines.append('  if [ "$pulled" = "$target" ]; then')
+        lines.append(f"    {checked}")
+        lines.append("  else")
+        lines.append('    cp "$pulled" "$target.part"')
+        lines.append(f"    {placed}")
+        lines.append("  fi")
+    lines.append("else")
+    lines.append(f"  {checked}")
     lines.append("fi")
-    lines.append(f'check_model {_q(pinned.name)} "$target" {expected}')
     lines.append('served_model="${served_model:-$target}"')
     return lines
 

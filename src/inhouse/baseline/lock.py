@@ -32,6 +32,7 @@ from inhouse import __version__
 from inhouse.baseline.drift import find_model
 from inhouse.baseline.manifest import Manifest, read_manifest, runtime_config
 from inhouse.errors import ConfigError, InvalidInput, NotAllowed, validation_problems
+from inhouse.jsonfiles import toml_loads
 from inhouse.program.config import read_config
 from inhouse.program.engine import Program
 from inhouse.program.events import canonical_json
@@ -247,7 +248,7 @@ def read_lock(folder: Path) -> Lock | None:
     path = folder / LOCK_NAME
     try:
         with path.open("rb") as handle:
-            data = tomllib.load(handle)
+            data = toml_loads(handle.read().decode())
     except FileNotFoundError:
         return None
     except OSError as err:

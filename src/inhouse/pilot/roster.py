@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from inhouse.errors import InvalidInput, NotAllowed, Refused, UnknownPerson
 from inhouse.pilot.evidence import PilotEvidence
 from inhouse.pilot.tracks import load_track
+from inhouse.plaintext import check_plain
 from inhouse.program.checks import Person
 from inhouse.program.facts import Fact, Provenance
 from inhouse.program.playbook import PilotLimits, Role, pilot_limits
@@ -283,4 +284,5 @@ def _team_name(team: str, what: str) -> str:
     team = team.strip()
     if not team or len(team) > 200:
         raise InvalidInput(f"{what}: 1-200 characters, e.g. `support`")
-    return team
+    # recorded and printed (the pilot's checks, its members table), as a person's team is
+    return check_plain(team, what=what, one_line=True)

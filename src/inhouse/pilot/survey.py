@@ -452,13 +452,14 @@ def survey_results(program: Program, survey: str | None = None) -> SurveyResults
 def _unused(context: CheckContext, latest: dict[str, Fact]) -> tuple[tuple[int, str], ...]:
     """The answers in ``latest`` play 4's check does not count, for no use of their person's
     the gateway signed (:func:`~inhouse.program.playchecks.pilot.unused_answer`), taken out of
-    it, each with why: the results show the pilot as the check hears it. Not asked of a
-    program whose play 4 exited, as the check does not ask it."""
-    if "pilot" in context.exited:
-        return ()
+    it, each with why: the results show the pilot as the check hears it. Not asked of the
+    answers a play 4 that exited was judged on (up to its exit's mark), as the check does not
+    ask it of them; an answer given since is judged by today's rule, there as here."""
+    exit_ = context.exited.get("pilot")
+    spared = exit_[1] if exit_ is not None else -1
     found = []
     for person, fact in sorted(latest.items()):
-        if unused_answer(context, fact) is not None:
+        if fact.id > spared and unused_answer(context, fact) is not None:
             del latest[person]
             found.append((
                 fact.id,

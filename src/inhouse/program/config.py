@@ -12,6 +12,7 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from inhouse.errors import ConfigError, validation_problems
+from inhouse.jsonfiles import toml_loads
 from inhouse.location import CONFIG_NAME
 
 __all__ = ["ProgramSettings", "read_config", "read_settings", "write_new_config"]
@@ -39,7 +40,7 @@ def read_config(folder: Path) -> dict[str, Any]:
     path = folder / CONFIG_NAME
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
+            return toml_loads(handle.read().decode())
     except OSError as err:
         raise ConfigError(f"cannot read {path}: {err.strerror}") from None
     except tomllib.TOMLDecodeError as err:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from inhouse.errors import ConfigError, InvalidInput
+from inhouse.jsonfiles import toml_loads
 from inhouse.policy._config import problems
 from inhouse.policy.tools import (
     ToolBoundary,
@@ -172,7 +173,7 @@ def load_proposed_boundary(path: Path, agent: str) -> ToolBoundary:
     """A proposed boundary from a TOML file: the table ``[policy.agents.NAME]`` takes (``tools``,
     ``on_disallowed_tool``), or a whole ``inhouse.toml``-shaped file holding that table."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = toml_loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InvalidInput(f"no boundary file at {path}") from None
     except (OSError, UnicodeDecodeError) as err:

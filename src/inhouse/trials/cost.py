@@ -61,9 +61,9 @@ MAX_WATTS = 1e6
 #: past any real machine's life (a lifetime of 1e300 hours made its price vanish from every
 #: cost, so any candidate was "cheaper")
 MAX_LIFETIME_HOURS = 1e6
-#: the least a lifetime (hours) or a utilisation may be: below it the hardware's share of a
-#: cost is no finite number
-MIN_SHARE = 1e-6
+#: the least a machine's lifetime (hours) or its busy share may be: the hardware's price is
+#: divided by both, so 1e-300 of either made every cost inf as surely as an inf price did
+MIN_DIVISOR = 1e-6
 
 
 class LocalCostInputs(BaseModel):
@@ -78,10 +78,10 @@ class LocalCostInputs(BaseModel):
     #: what the machine (or its share of it) cost to buy
     hardware_price: float = Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)
     #: hours the hardware is written off over (e.g. 3 years = 26 280 h)
-    lifetime_hours: float = Field(ge=MIN_SHARE, le=MAX_LIFETIME_HOURS, allow_inf_nan=False)
+    lifetime_hours: float = Field(ge=MIN_DIVISOR, le=MAX_LIFETIME_HOURS, allow_inf_nan=False)
     #: the share of its lifetime the machine does useful work (0..1]; idle hours are charged to
     #: the busy ones
-    utilisation: float = Field(ge=MIN_SHARE, le=1, allow_inf_nan=False)
+    utilisation: float = Field(ge=MIN_DIVISOR, le=1, allow_inf_nan=False)
     currency: str = Field("USD", min_length=1, max_length=8)
 
     @model_validator(mode="before")
