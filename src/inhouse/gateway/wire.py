@@ -92,8 +92,14 @@ class _Connection(asyncio.Protocol):
         self._buffered = 0
         self._paused = False
         self._waiter: asyncio.Future[None] | None = None
-        #: the timer of the wait under way (:meth:`_arm`)
+        #: the timer that watches the waits (:meth:`_watch`), kept from one wait to the next and
+        #: from one request to the next, and when it looks (``time.monotonic()``)
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_due = 0.0
+        #: seconds of silence the wait under way allows (``None``: no limit)
+        self._timeout: float | None = None
+        #: when the request was sent (the answer's head must come within the timeout of it)
+        self._sent = 0.0
         self.complete = False
         self.keep_alive = False
         self._error: Exception | None = None
@@ -130,6 +136,9 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.open = False
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self.pool.forget(self)
         if self._parser is not None and not self.complete and self._error is None:
             answered = self._head is not None and self._head.done()
@@ -156,11 +165,11 @@ class _Connection(asyncio.Protocol):
         self.headers[key] = f"{self.headers[key]}, {text}" if key in self.headers else text
 
     def on_headers_complete(self) -> None:
-        self._last_read = time.monotonic()
         self.status = self._parser.get_status_code()
         if 100 <= self.status < 200:
             self._interim = True  # the answer itself comes after it
             return
+        self._last_read = time.monotonic()
         if self._head is not None and not self._head.done():
             self._head.set_result(None)
 
@@ -195,8 +204,9 @@ class _Connection(asyncio.Protocol):
 
     # -- the request -------------------------------------------------------------------------
 
-    def start(self, request: bytes) -> asyncio.Future[None]:
-        """Send ``request``; the future is done when the answer's head has arrived."""
+    def start(self, request: bytes, timeout: float | None = None) -> asyncio.Future[None]:
+        """Send ``request``; the future is done when the answer's head has arrived, or fails
+        with ``TimeoutError`` when it has not within ``timeout`` seconds."""
         assert self.transport is not None
         self._parser = httptools.HttpResponseParser(self)
         self.status = 0
@@ -210,7 +220,9 @@ class _Connection(asyncio.Protocol):
         self._sink = None
         self._sunk = False
         self._head = asyncio.get_running_loop().create_future()
+        self._sent = time.monotonic()
         self.transport.write(request)
+        self._watch(timeout)
         return self._head
 
     async def next_chunk(self, timeout: float | None) -> bytes:
@@ -255,10 +267,12 @@ class _Connection(asyncio.Protocol):
                     raise self._error
                 if self.complete:
                     return False
+                waiter = self._waiter = asyncio.get_running_loop().create_future()
+                self._watch(timeout)
                 try:  # self._wait(timeout), inline
-                    await self._arm(timeout)
+                    await waiter
                 finally:
-                    self._disarm()
+                    self._waiter = None
         finally:
             self._sink = None
 
@@ -283,41 +297,59 @@ class _Connection(asyncio.Protocol):
 
     async def _wait(self, timeout: float | None) -> None:
         """Wait for the next wake-up; ``TimeoutError`` once nothing was read for
-        ``timeout`` seconds (one timer per wait, pushed back as reads arrive)."""
+        ``timeout`` seconds."""
+        waiter = self._waiter = asyncio.get_running_loop().create_future()
+        self._watch(timeout)
         try:
-            await self._arm(timeout)
+            await waiter
         finally:
-            self._disarm()
+            self._waiter = None
 
-    # _wait's halves, which pipe() runs inline (no coroutine of their own per wait, issue 16)
+    def _watch(self, timeout: float | None) -> None:
+        """See that the wait just begun (for the answer's head, or for body bytes) ends with
+        ``TimeoutError`` after ``timeout`` seconds of silence. One timer watches every wait of
+        the connection, and stays from one wait and one request to the next (it stops when it
+        finds nothing waiting): a timer armed and cancelled per wait cost two event-loop
+        timers per request, ~17k instructions (issue 16)."""
+        self._timeout = timeout
+        if timeout is None:
+            return
+        head = self._head
+        since = self._sent if head is not None and not head.done() else self._last_read
+        due = since + timeout
+        if self._timer is not None:
+            if self._timer_due <= due:
+                return  # it looks before this wait is due, and will look again
+            self._timer.cancel()
+        self._arm(due)
 
-    def _arm(self, timeout: float | None) -> asyncio.Future[None]:
-        """The future the next wake-up sets, and its timer."""
-        loop = asyncio.get_running_loop()
-        waiter = self._waiter = loop.create_future()
-        if timeout is not None:
-            self._timer = loop.call_later(timeout, self._check, waiter, timeout)
-        return waiter
+    def _arm(self, due: float) -> None:
+        self._timer_due = due
+        delay = max(due - time.monotonic(), 0.0)
+        self._timer = asyncio.get_running_loop().call_later(delay, self._look)
 
-    def _disarm(self) -> None:
-        """The wait is over: its future forgotten, its timer cancelled."""
-        self._waiter = None
-        timer, self._timer = self._timer, None
-        if timer is not None:
-            timer.cancel()
-
-    def _check(self, waiter: asyncio.Future[None], timeout: float) -> None:
-        """A wait's timer: expire it when nothing was read for ``timeout`` seconds, else look
-        again when that would be."""
-        loop = asyncio.get_running_loop()
-        quiet = time.monotonic() - self._last_read
-        if self._held:  # not read because the client is not reading: not the runtime's
-            self._timer = loop.call_later(timeout, self._check, waiter, timeout)
-        elif quiet >= timeout:
-            self._timer = None
-            _expire(waiter)
+    def _look(self) -> None:
+        """The watching timer: expire the wait under way once it has had its silence, else
+        look again when it would have; stop when nothing waits."""
+        self._timer = None
+        timeout = self._timeout
+        head = self._head
+        if head is not None and not head.done():
+            target, since = head, self._sent
+        elif (waiter := self._waiter) is not None and not waiter.done():
+            if self._held:  # not read because the client is not reading: not the runtime's
+                if timeout is not None:
+                    self._arm(time.monotonic() + timeout)
+                return
+            target, since = waiter, self._last_read
         else:
-            self._timer = loop.call_later(timeout - quiet, self._check, waiter, timeout)
+            return  # nothing waits: the next wait arms it again
+        if timeout is None:
+            return
+        if time.monotonic() - since >= timeout:
+            _expire(target)
+        else:
+            self._arm(since + timeout)
 
     def _wake(self) -> None:
         waiter = self._waiter
@@ -336,6 +368,9 @@ class _Connection(asyncio.Protocol):
 
     def close(self) -> None:
         self.open = False
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self.transport is not None:
             self.transport.close()
 
@@ -458,9 +493,7 @@ class Pool:
             len(body),
             body,
         )
-        head = connection.start(request)
-        loop = asyncio.get_running_loop()
-        timer = None if timeout is None else loop.call_later(timeout, _expire, head)
+        head = connection.start(request, timeout)
         try:
             await head
         except BaseException as err:
@@ -469,9 +502,6 @@ class Pool:
             connection.close()
             self.forget(connection)
             raise
-        finally:
-            if timer is not None:
-                timer.cancel()
         return Answer(self, connection, timeout)
 
     def _kept(self, endpoint: Endpoint) -> _Connection | None:
