@@ -186,3 +186,69 @@ def test_the_cached_day_rolls_at_utc_midnight_and_follows_a_clock_moved_back() -
     assert limiter._today() == "2026-03-01"
     now[0] = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
     assert limiter._today() == "2026-03-02"
+
+
+def test_the_real_clock_s_day_rolls_at_utc_midnight_and_follows_the_clock_set_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the real clock the day is kept as seconds since the epoch (issue 16): the budget
+    comes back at midnight UTC, and a system clock stepped back reads its own day."""
+    from inhouse.gateway import limits
+
+    seconds = [datetime(2026, 3, 1, 23, 59, 59, tzinfo=UTC).timestamp()]
+    monkeypatch.setattr(limits.time, "time", lambda: seconds[0])
+    limiter = Limiter()
+    key = GatewayKey(id="k_1", person="lena", agent=None, prefix="ih_x", created="",
+                     revoked=None, limits=KeyLimits(tokens_per_day=10))  # fmt: skip
+    assert limiter._today() == "2026-03-01"
+    limiter.spend("k_1", 10)
+    with pytest.raises(TokenBudgetSpent):
+        limiter.admit(key)
+    seconds[0] += 0.5  # still the same day, from the cache
+    with pytest.raises(TokenBudgetSpent):
+        limiter.admit(key)
+    seconds[0] += 0.5  # midnight UTC: a new day, the budget is back
+    limiter.admit(key)
+    assert limiter._today() == "2026-03-02"
+    limiter.spend("k_1", 10)
+    seconds[0] -= 2 * 86_400  # the system's clock stepped back: its own day, not the cached one
+    assert limiter._today() == "2026-02-28"
+
+
+def test_the_upstream_deadline_ends_its_block_as_a_timeout_and_lets_a_shutdown_through() -> None:
+    """The request's deadline (a cheaper ``asyncio.timeout``, issue 16): past it the block
+    ends as ``TimeoutError`` and says it expired; a cancellation from elsewhere (a shutdown)
+    stays a cancellation, deadline or not; a block done in time leaves no timer behind."""
+    from inhouse.gateway.app import _Deadline
+
+    async def expired() -> bool:
+        with pytest.raises(TimeoutError), _Deadline(0.01) as deadline:
+            await asyncio.sleep(5)
+        return deadline.expired()
+
+    async def in_time() -> bool:
+        with _Deadline(0.05) as deadline:
+            await asyncio.sleep(0)
+        await asyncio.sleep(0.1)  # its timer was cancelled: this sleep is not cut short
+        return deadline.expired()
+
+    held: list[_Deadline] = []
+
+    async def shut_down() -> None:
+        with _Deadline(5.0) as deadline:
+            held.append(deadline)
+            await asyncio.sleep(5)
+
+    async def main() -> None:
+        assert await expired()
+        assert not await in_time()
+        for both in (False, True):
+            task = asyncio.get_running_loop().create_task(shut_down())
+            await asyncio.sleep(0.01)
+            task.cancel()
+            if both:  # the deadline passes too, in the same turn, after the shutdown's
+                held[-1]._on_deadline()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+    asyncio.run(main())

@@ -375,3 +375,57 @@ def test_a_pool_closed_while_a_stream_waits_for_its_terminator_closes_it() -> No
             assert not pool._finishing and not pool._all
 
     asyncio.run(main())
+
+
+def test_a_kept_connection_s_later_requests_still_time_out_at_each_wait() -> None:
+    """One timer watches a connection's waits, kept from one request to the next (issue 16):
+    on a kept connection, a runtime silent before the head, then silent inside a body, is given
+    up on after the read timeout each time, however long the timer had been kept; an interim
+    answer (100 Continue) does not restart the head's time."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        await request_of(reader)
+        writer.write(ok())  # the first request: answered, the connection kept
+        await request_of(reader)
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # then silent: no head
+        await reader.read()  # until the gateway gives up and closes
+
+    async def handle_body(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int
+    ) -> None:
+        await request_of(reader)
+        writer.write(ok())
+        await request_of(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc")  # then silent
+        await reader.read()
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        async with stand_in(handle) as (url, connections):
+            pool = Pool()
+            try:
+                assert await fetch(pool, url, timeout=0.3) == ANSWER
+                await asyncio.sleep(0.2)  # the timer kept from the first request is due sooner
+                started = loop.time()
+                with pytest.raises(TimeoutError):
+                    await pool.request(Endpoint(url), "POST", "/v1/x", b"{}", timeout=0.3)
+                assert 0.25 <= loop.time() - started < 2
+                assert connections == [0]  # the second request went on the kept connection
+            finally:
+                await pool.close()
+        async with stand_in(handle_body) as (url, connections):
+            pool = Pool()
+            try:
+                assert await fetch(pool, url, timeout=0.3) == ANSWER
+                answer = await pool.request(Endpoint(url), "POST", "/v1/x", b"{}", timeout=0.3)
+                assert await answer.next_chunk() == b"abc"
+                started = loop.time()
+                with pytest.raises(TimeoutError):
+                    await answer.next_chunk()
+                assert 0.25 <= loop.time() - started < 2
+                answer.release()
+                assert connections == [0]
+            finally:
+                await pool.close()
+
+    asyncio.run(main())

@@ -67,7 +67,7 @@ from inhouse.errors import (
 )
 from inhouse.gateway.answers import JSON, openai_error
 
-__all__ = ["EdgeServer", "Reply", "Request"]
+__all__ = ["EdgeServer", "Headers", "Reply", "Request", "header_lines"]
 
 log = logging.getLogger("inhouse.gateway")
 
@@ -94,6 +94,16 @@ def _status_line(status: int) -> bytes:
 
 
 _STATUS_LINES: dict[int, bytes] = {int(status): _status_line(status) for status in HTTPStatus}
+
+
+#: an answer's headers: (name, value) pairs, or their lines already joined (each ending in CRLF)
+Headers = list[tuple[bytes, bytes]] | bytes
+
+
+def header_lines(headers: list[tuple[bytes, bytes]]) -> bytes:
+    """``headers`` as the lines of an answer's head, each ending in CRLF: what a fixed set of
+    headers can be turned into once, not per answer."""
+    return b"".join([b"%b: %b\r\n" % pair for pair in headers])
 
 
 class Request:
@@ -144,20 +154,15 @@ class Reply:
         """The client is not reading: what it was sent fills the connection's buffer."""
         return self._edge.writing_paused
 
-    def _head(self, status: int, headers: list[tuple[bytes, bytes]], extra: bytes) -> bytes:
+    def _head(self, status: int, headers: Headers, extra: bytes) -> bytes:
         if self._edge.server.closing:
             self.keep_alive = False
         line = _STATUS_LINES.get(status) or _status_line(status)
-        parts = [line]
-        for name, value in headers:
-            parts.append(b"%b: %b\r\n" % (name, value))
-        parts.append(extra)
-        if not self.keep_alive:
-            parts.append(b"connection: close\r\n")
-        parts.append(b"\r\n")
-        return b"".join(parts)
+        lines = headers if isinstance(headers, bytes) else header_lines(headers)
+        end = b"\r\n" if self.keep_alive else b"connection: close\r\n\r\n"
+        return b"".join((line, lines, extra, end))
 
-    def whole(self, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    def whole(self, status: int, body: bytes, headers: Headers) -> None:
         """Write a whole answer (its length given) in one write."""
         if self._edge.lost:
             raise ClientGone("the client went away before its answer")
@@ -166,8 +171,9 @@ class Reply:
         head = self._head(status, headers, b"content-length: %d\r\n" % len(body))
         self._edge.write(head if self.head_only else head + body)
 
-    def start_stream(self, headers: list[tuple[bytes, bytes]]) -> None:
-        """Write a 200's head for an answer whose body follows in parts."""
+    def start_stream(self, headers: Headers) -> None:
+        """Write a 200's head for an answer whose body follows in parts (``headers``: pairs, or
+        their lines already joined by :func:`header_lines`)."""
         if self._edge.lost:
             raise ClientGone("the client went away before its answer")
         assert not self.started, "the answer was started already"
@@ -323,7 +329,9 @@ class Edge(asyncio.Protocol):
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._headers.append((name.lower(), value))
-        self._grow_head(len(name) + len(value))
+        self._head_size += len(name) + len(value)  # _grow_head, inline: once per header
+        if self._head_size > MAX_HEAD:
+            raise RequestHeadTooLarge(f"the request's line and headers are over {MAX_HEAD} bytes")
 
     def _grow_head(self, size: int) -> None:
         """Count a head that arrived whole in one read (the bytes count only what is still

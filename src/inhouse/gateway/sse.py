@@ -10,13 +10,15 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["HEADERS", "error_event", "event_data", "event_end", "is_done"]
+__all__ = ["HEADERS", "HEADER_LINES", "error_event", "event_data", "event_end", "is_done"]
 
 HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
     (b"cache-control", b"no-cache"),
     (b"x-accel-buffering", b"no"),
 ]
+#: :data:`HEADERS` as the lines of a head, joined once (a stream's head is built per request)
+HEADER_LINES = b"".join([b"%b: %b\r\n" % pair for pair in HEADERS])
 
 
 def event_end(buffer: bytes, start: int = 0) -> int:

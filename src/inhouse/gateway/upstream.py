@@ -42,7 +42,10 @@ from inhouse.gateway.routing import Node, Route
 from inhouse.gateway.wire import Answer, Endpoint, Pool
 from inhouse.runtimes.error_body import error_detail
 
-__all__ = ["Upstream"]
+__all__ = ["CONNECTION_FAULTS", "Upstream"]
+
+#: what a connection raises while an answer is read, besides ``TimeoutError``
+CONNECTION_FAULTS = (ConnectionLost, NotHttp, ConnectFailed)
 
 log = logging.getLogger("inhouse.gateway")
 
@@ -97,13 +100,19 @@ class Upstream:
     @contextmanager
     def faults(self, node: Node) -> Iterator[None]:
         """Turn what a connection raises while reading ``node``'s answer into an inhouse
-        error."""
+        error (:meth:`fault`)."""
         try:
             yield
-        except TimeoutError:
-            raise self.timed_out(node) from None
-        except (ConnectionLost, NotHttp, ConnectFailed) as err:
-            raise _lost(node, err) from None
+        except (TimeoutError, *CONNECTION_FAULTS) as err:
+            raise self.fault(node, err) from None
+
+    def fault(self, node: Node, err: Exception) -> RuntimeFault:
+        """What a connection raised while reading ``node``'s answer (a ``TimeoutError`` or one
+        of :data:`CONNECTION_FAULTS`), as an inhouse error; a stream's relay catches them
+        itself, without a context manager's generator per request."""
+        if isinstance(err, TimeoutError):
+            return self.timed_out(node)
+        return _lost(node, err)
 
     # -- requests ----------------------------------------------------------------------------
 
