@@ -91,6 +91,9 @@ def test_a_hand_edited_lock_is_refused(_isolated: Path) -> None:
     path.write_text("not = [toml")
     with pytest.raises(ConfigError, match="is not valid TOML"):
         read_lock(_isolated)
+    path.write_bytes(b'format = "\xff\xfe"\n')  # not UTF-8: refused by name, no traceback
+    with pytest.raises(ConfigError, match="is not valid TOML: not UTF-8 text"):
+        read_lock(_isolated)
     path.unlink()
     assert read_lock(_isolated) is None
 

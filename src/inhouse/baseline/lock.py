@@ -257,6 +257,11 @@ def read_lock(folder: Path) -> Lock | None:
         raise ConfigError(
             f"{path} is not valid TOML: {err}; re-lock with `inhouse baseline lock`"
         ) from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(
+            f"{path} is not valid TOML: not UTF-8 text ({err.reason}); re-lock with "
+            "`inhouse baseline lock`"
+        ) from None
     if data.get("format") != LOCK_FORMAT:
         raise ConfigError(
             f"{path} has lock format {data.get('format')!r}; this inhouse reads format "
