@@ -495,3 +495,24 @@ def test_one_key_signing_in_in_a_loop_keeps_a_few_sessions(
              for s in sessions]  # fmt: skip
     assert alive == [401] * 12 + [200] * 8
     assert pias.get("/index.json").json()["viewer"]["name"] == "pia"
+
+
+def test_one_key_asking_for_links_in_a_loop_keeps_a_few_waiting(
+    client: TestClient, world: Pilot
+) -> None:
+    """Each sign-in's one-time link was kept until it expired: one person's key completing
+    sign-ins in a loop and never opening the links filled the server's memory with them (each
+    holds a session key and the signed statement). A person's latest eight wait; the older
+    ones are gone, and nobody else's."""
+    from inhouse.web.login import sign_in
+
+    pias = sign_in(str(client.base_url), key_of(world, "pia"), client=client, now=world.clock())
+    links = [sign_in(str(client.base_url), key_of(world, "bob"), client=client,
+                     now=world.clock()) for _ in range(20)]  # fmt: skip
+    opened = []
+    for link in links:
+        client.cookies.delete(COOKIE)  # a fresh browser each time: nothing is replaced
+        opened.append(client.get(link).status_code)
+    assert opened[-8:] == [303] * 8 and 303 not in opened[:12], opened
+    client.cookies.delete(COOKIE)
+    assert client.get(pias).status_code == 303  # pia's link, asked first, still waits

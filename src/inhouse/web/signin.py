@@ -199,6 +199,12 @@ class SignIns:
             self._links[token] = _Link(
                 delegation.person, key, dict(signed), delegation.expires, now + _LINK_TTL
             )
+            # a person's oldest unopened link gives way to their newest, as their sessions do:
+            # each was kept until it expired, and one key completing sign-ins in a loop,
+            # never opening the links, kept them all
+            theirs = [t for t, link in self._links.items() if link.person == delegation.person]
+            for dropped in theirs[: max(0, len(theirs) - _SESSIONS_PER_PERSON)]:
+                del self._links[dropped]
         return token
 
     def redeem(self, token: str, *, replacing: Session | None = None) -> Session:
