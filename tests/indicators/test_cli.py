@@ -108,6 +108,12 @@ def test_findings_are_listed_with_what_closed_them(_isolated: Path) -> None:
     number = out.split("#")[1].split()[0]
     # the next step names the workflow the finding is about, not a placeholder
     assert f"`inhouse workflow test summary --closes {number}`" in " ".join(out.split()), out
+    # no workflow by that name yet: kept (one may be written for it), and said, for a typo
+    assert "note: there is no workflow 'summary' in this program yet" in " ".join(out.split())
+    (_isolated / "workflows").mkdir(exist_ok=True)
+    (_isolated / "workflows" / "summary.yaml").write_text("name: summary\n")
+    again = cli("finding", "add", "still too long", "--target", "workflow:summary", env=zoe)
+    assert "note:" not in again
     out = cli("finding", "add", "triage misses refunds", "--target", "prompt:triage", env=zoe)
     opened = out.split("#")[1].split()[0]
     assert (f"`inhouse prompts new-version triage --file FILE --closes {opened}`") in " ".join(

@@ -33,7 +33,8 @@ def add(
     (you, ideally) verifies, runs or uses that version with their own key."""
     from inhouse.indicators import open_finding
 
-    fact = open_finding(open_program(program), text, target=target, source=source)
+    opened = open_program(program)
+    fact = open_finding(opened, text, target=target, source=source)
     target_text = fact.payload["target"]
     # the command names the target's own workflow or prompt: a placeholder left the reader
     # to work out what NAME stood for
@@ -47,6 +48,17 @@ def add(
         f"Opened finding #{fact.id} about {target_text}. It closes with {how}, once someone "
         "other than whoever makes that change (you, say) verifies, runs or uses the new version."
     )
+    if kind == "workflow":
+        from inhouse.workflows.spec import list_workflows
+
+        if name not in list_workflows(opened.folder):
+            # kept: a finding may ask for a workflow nobody wrote yet, but a typo would wait for
+            # a workflow that never comes
+            known = ", ".join(list_workflows(opened.folder)) or "none yet"
+            out_console().print(
+                f"note: there is no workflow {name!r} in this program yet (workflows: {known}); "
+                "it closes once one by that name is written and run with --closes"
+            )
 
 
 @app.command("list")
