@@ -585,9 +585,14 @@ def test_status_says_whole_who_should_own_a_play_at_80_columns(
 def test_status_ends_with_each_persons_next_step(program: Path, omar: dict[str, str]) -> None:
     """`inhouse status` listed every check and left the reader to find what to do next among
     them; it ends with each person's next step, as the dashboard's program page lists them."""
+    # a fresh program's first step is play 1's trigger: the hypothesis
+    fresh = " ".join(ok("status").split()).split("Next steps", 1)[-1]
+    assert "lena: play 1 (Prove value on one machine) waits for its trigger" in fresh, fresh
+    assert "inhouse hypothesis" in fresh, fresh
     ok("hypothesis", "a local model summarises tickets", "--replaces", "hosted API")
     shown = " ".join(ok("status").split())
     assert "Next steps" in shown, shown
+    assert "waits for its trigger" not in shown, shown
     assert (
         "lena: start play 1 (Prove value on one machine): its trigger holds "
         "(`inhouse play start 1`)"

@@ -37,6 +37,18 @@ def next_steps(program: Program, status: Status) -> list[dict[str, Any]]:
             steps[person].append({"text": text, "href": href})
 
     if status["program"]["state"] == "running":
+        # the next play in sequence whose trigger does not hold yet: what it waits for (a fresh
+        # program's first step, the hypothesis, is play 1's trigger)
+        waiting = next(
+            (v for v in status["plays"] if v["state"] not in ("exited", "stopped")), None
+        )
+        if waiting is not None and waiting["state"] == "not-started":
+            label = f"play {waiting['number']} ({waiting['title']})"
+            for row in waiting["trigger"]:
+                if row["outcome"] != "pass":
+                    for lead in leads:
+                        add(lead, f"{label} waits for its trigger, {row['title']}: "
+                            f"{row['reason']}", f"/plays/{waiting['id']}")  # fmt: skip
         for view in status["plays"]:
             href = f"/plays/{view['id']}"
             handoff = view["handoff"]
