@@ -917,19 +917,18 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     good: list[str] = []
     bad: list[str] = []
     evidence: list[Fact] = []
+
     # an exit already in the log was judged before the ticket that counts had to be a user's,
     # and its fix confirmed by them: judging it by those rules now would set it aside, and hold
     # back every grant beyond the pilot made since (the reach guards judge exits by the checks
-    # loaded now). Only what it could have been judged on is spared, a resolution made by the
-    # exit: one made since (a lead's own ticket, a fix nobody confirmed, after the exit's
-    # ticket was reopened) is judged by today's rules, as in any program
-    exit_mark = ctx.exited.get("support")
-
+    # loaded now). Only what it was judged on is spared, a resolution its exit cited (for an
+    # exit recorded before exits named their facts, any made by the exit): one made since, or
+    # one today's rule left out of the exit (a fix nobody confirmed beside the confirmed one
+    # the exit stood on), is judged by today's rules once the exit's ticket is reopened, as in
+    # any program
     def earlier_rule(ticket: Ticket) -> bool:
         resolution = ticket.resolution
-        return (
-            exit_mark is not None and resolution is not None and resolution.fact.id <= exit_mark[1]
-        )
+        return resolution is not None and ctx.spared(_SUPPORT, resolution.fact)
 
     for component in typical:
         built = builders_of(ctx, component)
