@@ -862,14 +862,15 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     (`inhouse support confirm`, never a comment), and never once they dispute it. The ticket
     that counts is one of those hits too: a problem the judged filed themselves (a lead's, made
     up for the support owner to fix) shows nobody's problem solved. A play 5 exit already in
-    the log was judged before that rule and keeps its ticket, one resolved by the exit (the
+    the log was judged before that rule and keeps its ticket, one its exit was judged on (the
     reason says so). A resolution
     is its resolver's word that the problem is fixed: it counts once the ticket's opener (who
     hit the problem) confirms the fix with their own key (`inhouse support confirm-fix`; never
     a dashboard session, an import, anyone on their behalf); until then the reason names the
     opener and what they run. A reopening afterwards still takes it back. An exit already in
-    the log keeps an unconfirmed resolution it was judged on, one made by the exit, never one
-    made since (the reason says so)."""
+    the log keeps an unconfirmed resolution it was judged on (one its exit event names; for an
+    exit recorded before exit events named their facts, one made by the exit), never one made
+    since nor one the exit left out (the reason says so)."""
     window = timedelta(days=int(ctx.param("reopen_days", 14)))
     tickets = fold_tickets(ctx.facts, ctx.people, ctx.held_role_at)
     # what is typical is what the people using it hit: tickets the judged opened themselves
