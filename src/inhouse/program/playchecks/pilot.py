@@ -748,8 +748,9 @@ def prompt_library_seeded(ctx: CheckContext) -> Result:
     # rule falls short: a pass on it stays the pass the handoff was accepted on. For the prompts
     # it exited on: a co-lead's since is no second author (else the pilot's leadership seeds
     # the library alone after the exit)
+    mark = ctx.exited[_PILOT][1]
     leads = ever_held(ctx, "rollout-lead") - judged
-    spared = [f for f in shared if ctx.spared(_PILOT, f) or f.by not in leads]
+    spared = [f for f in shared if f.id <= mark or f.by not in leads]
     return _seeded(ctx, spared, imported, judged, wanted)
 
 
