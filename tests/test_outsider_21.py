@@ -13,10 +13,11 @@ that). In a month when nobody but her bot used the tool, her report counted hers
 and passed (closed: the report's active people are held to those the signed usage shows
 answered through a key of their own).
 
-Left open, a strict xfail: play 5's ``ticket-resolved-without-builder`` spares every resolution
-made by its exit mark the opener's confirmation, whichever rule the exit was judged by; a play
-5 that exited on a confirmed fix, under today's rule, stands on a fix nobody confirmed once the
-confirmed one breaks.
+Play 5's ``ticket-resolved-without-builder`` spared every resolution made by its exit mark the
+opener's confirmation, whichever rule the exit was judged by; a play 5 that exited on a
+confirmed fix, under today's rule, stood on a fix nobody confirmed once the confirmed one broke
+(closed: an exit event names the facts it was judged on, and the rule before spares only those;
+an exit recorded before exits named them keeps every fact by its mark).
 
 Play 4's ``pilot-would-resist-losing`` spared, once play 4 had exited, every answer given by its
 exit mark from the rule that an answer counts only from someone the gateway signed as using the
@@ -145,13 +146,18 @@ def _surveyed(six: Pilot) -> None:
     six.clock.now = at("2026-11-21T09:00")
 
 
-def _checked(six: Pilot, exited_at: int | None) -> list[CheckedRef]:
+def _checked(
+    six: Pilot, exited_at: int | None, judged: frozenset[int] | None = None
+) -> list[CheckedRef]:
     """Play 4's survey check as its exit judges it; ``exited_at``: play 4 exited at that event
-    (None: not exited)."""
+    (None: not exited), judged on the facts ``judged`` (None: an exit recorded before exits
+    named them)."""
     lead = six.lead
     ctx = context_for(lead.state(), lead.clock())
     if exited_at is not None:
         ctx = replace(ctx, exited={**ctx.exited, "pilot": (lead.clock(), exited_at)})
+    if judged is not None:
+        ctx = replace(ctx, judged={**ctx.judged, "pilot": judged})
     refs = [r for r in lead.playbook.play("pilot").exit if r.check == SURVEY]
     return run_checks(refs, ctx)
 
@@ -186,31 +192,54 @@ def test_a_play_four_that_exited_before_the_rule_still_sees_its_answers(six: Pil
     assert saw_the_same(after, evidence_hash([before_rule]))
 
 
+def _keen_exit(six: Pilot) -> tuple[int, frozenset[int]]:
+    """:func:`_surveyed`'s answers, play 4 exiting on them while the survey is still open (four
+    of six count, carl's left out): its mark, and the facts its exit event names. A day later
+    bob, asked again, answers "somewhat": by today's rule three of six are keen."""
+    _type_use(six, "carl", ("2026-11-10", "2026-11-12"))
+    six.clock.now = at("2026-11-16T09:00")
+    open_survey(six.lead, at("2026-11-20T17:00"))
+    for person in ("bob", "pia", "dora", "eve", "carl"):
+        answer_survey(six.people[person], "very")
+    (at_exit,) = _checked(six, None)
+    assert at_exit.result.outcome is Outcome.PASS, at_exit.result.reason
+    assert at_exit.result.reason.startswith("4 of 6"), at_exit.result.reason
+    mark = six.lead.state().head_seq
+    six.clock.now = at("2026-11-17T09:00")
+    answer_survey(six.people["bob"], "somewhat")
+    return mark, frozenset(f.id for f in at_exit.result.evidence)
+
+
+def test_an_answer_the_exit_left_out_does_not_stand_in_once_today_s_rule_falls_short(
+    six: Pilot,
+) -> None:
+    """Play 4 exits by today's rule on four answers, carl's (no signed use) left out. bob
+    answers again, cooler: three of six. The rule before (every answer by the exit's mark)
+    would count carl's answer now and keep the pilot keen; the exit was not judged on it, so
+    it stays out and the check no longer passes."""
+    mark, judged = _keen_exit(six)
+    (now,) = _checked(six, mark, judged)
+    assert now.result.outcome is not Outcome.PASS, now.result.reason
+    assert now.result.reason.startswith("3 of 6"), now.result.reason
+    assert "the answers of carl" in now.result.reason, now.result.reason
+
+
 # -- play 5: the ticket its exit was not judged on ---------------------------------------------
 
 #: play 5's ticket check
 TICKET = "ticket-resolved-without-builder"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole not closed: the earlier rules spare every resolution made by play 5's exit "
-    "mark, whichever rule the exit was judged by, and the check cannot tell which ticket the "
-    "exit's acceptance hashed (its evidence hash names no facts). Closing it needs the exit's "
-    "judged evidence on the record (the fact ids the acceptance hashed, in the accepted "
-    "event), so the spare reaches only the ticket the exit was judged on; or today's rule "
-    "judged as of the mark, the spare asked only where that fails",
-)
 def test_a_fix_nobody_confirmed_by_the_exit_does_not_stand_in_once_the_confirmed_one_breaks(
     pilot: Pilot,  # noqa: F811
     lena: Program,  # noqa: F811
 ) -> None:
     """pia hits two problems with bob's triage prompt and files both; lena resolves both and
     pia confirms one fix. Play 5 exits on it, by today's rule (the opener's confirmation
-    asked). Days later the confirmed one breaks again and pia reopens it: play 5's ticket check
-    should no longer hold. It does, on the other ticket, whose fix pia never confirmed: a
-    resolution made by the exit is spared the opener's confirmation, though this exit was
-    judged with it asked, so the check stands on lena's word alone."""
+    asked), its exit event naming the facts it was judged on. Days later the confirmed one
+    breaks again and pia reopens it: play 5's ticket check no longer holds. The other ticket,
+    whose fix pia never confirmed, does not stand in: the exit was not judged on it, so the
+    rule before (no confirmation asked) does not spare it."""
     pia = pilot.people["pia"]
     clock = pilot.clock
     first = open_ticket(pia, "triage returns nothing", category="it-broke",
@@ -223,10 +252,38 @@ def test_a_fix_nobody_confirmed_by_the_exit_does_not_stand_in_once_the_confirmed
     clock.advance(hours=1)
     confirm_fix(pia, first.id, text="works again")
     exit_at = lena.state().head_seq  # play 5 exits here, as the check sees it
-    result = _judge(lena, TICKET, exited=("support",), exited_at=exit_at)
+    result = _judge(lena, TICKET)  # what the exit is judged on
     assert result.outcome is Outcome.PASS, result.reason
     assert f"{first.id} resolved by lena" in result.reason, result.reason
+    judged = frozenset(f.id for f in result.evidence)  # what the exit event names
     clock.advance(days=3)
     reopen_ticket(pia, first.id, reason="empty again")
-    result = _judge(lena, TICKET, exited=("support",), exited_at=exit_at)
+    result = _judge(lena, TICKET, exited=("support",), exited_at=exit_at, judged=judged)
     assert result.outcome is Outcome.FAIL, result.reason
+    assert f"{second.id} resolved by lena; pia, who opened it, has not confirmed" in result.reason
+
+
+def test_an_exit_recorded_before_exits_named_their_facts_keeps_every_fix_by_its_mark(
+    pilot: Pilot,  # noqa: F811
+    lena: Program,  # noqa: F811
+) -> None:
+    """The same log, its play 5 exit recorded before exit events named the facts they were
+    judged on (a program already running): the rule before still spares every resolution made
+    by the exit, as it did, so the exit's ticket check holds on the unconfirmed fix."""
+    pia = pilot.people["pia"]
+    first = open_ticket(pia, "triage returns nothing", category="it-broke",
+                        component="prompt:triage")  # fmt: skip
+    second = open_ticket(pia, "triage drops the ticket's title", category="it-broke",
+                         component="prompt:triage")  # fmt: skip
+    pilot.clock.advance(hours=1)
+    resolve_ticket(lena, first.id, note="the template lost its variable")
+    resolve_ticket(lena, second.id, note="the title is passed again")
+    pilot.clock.advance(hours=1)
+    confirm_fix(pia, first.id, text="works again")
+    exit_at = lena.state().head_seq
+    pilot.clock.advance(days=3)
+    reopen_ticket(pia, first.id, reason="empty again")
+    result = _judge(lena, TICKET, exited=("support",), exited_at=exit_at)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert f"{second.id} resolved by lena" in result.reason, result.reason
+    assert "exited before the opener's confirmation was asked for" in result.reason

@@ -71,14 +71,22 @@ TEAMS = {"bob": ("support", "support"), "pia": ("legal", "analyst"), "oli": ("op
 
 
 def _judge(
-    lena: Program, check: str, *, exited: tuple[str, ...] = (), exited_at: int | None = None
+    lena: Program,
+    check: str,
+    *,
+    exited: tuple[str, ...] = (),
+    exited_at: int | None = None,
+    judged: frozenset[int] | None = None,
 ) -> Result:
     """``check`` judged now as its play's row says it (on the evidence that counts; where it
     did not pass and some was left out, inconclusive); ``exited``: plays whose exit is in the
-    log (what play 6's checks count from), at event ``exited_at`` (the head: now)."""
+    log (what play 6's checks count from), at event ``exited_at`` (the head: now), judged on
+    the facts ``judged`` (None: an exit recorded before exits named them)."""
     ctx = context_for(lena.state(), lena.clock())
     mark = (lena.clock(), lena.state().head_seq if exited_at is None else exited_at)
     ctx = dataclasses.replace(ctx, exited={**ctx.exited, **dict.fromkeys(exited, mark)})
+    if judged is not None:
+        ctx = dataclasses.replace(ctx, judged={**ctx.judged, **dict.fromkeys(exited, judged)})
     refs = [ref for play in lena.playbook.plays for ref in [*play.trigger, *play.exit]]
     (checked,) = run_checks([ref for ref in refs if ref.check == check], ctx)
     return checked.result

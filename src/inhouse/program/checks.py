@@ -138,6 +138,10 @@ class CheckContext:
     )
     #: play id -> when its first exit was recorded, and that event's sequence number
     exited: Mapping[str, tuple[datetime, int]] = field(default_factory=dict)
+    #: play id -> the facts its first exit was judged on (its exit checks' evidence, which its
+    #: acceptance hashed); a play that exited but is missing here exited before exits named
+    #: them (:meth:`judged_on`, :meth:`spared`)
+    judged: Mapping[str, frozenset[int]] = field(default_factory=dict)
     #: people let into the pilot by a gateway key, no role making them so (a pilot never listed
     #: takes its first such people as its members): inside the program for good
     let_in: frozenset[str] = frozenset()
@@ -174,6 +178,22 @@ class CheckContext:
             return [item for item in self.uncounted if item.fact.kind in wanted]
         found = [item for kind in wanted for item in self.uncounted_by_kind.get(kind, ())]
         return sorted(found, key=lambda item: item.fact.id)
+
+    def judged_on(self, play: str) -> frozenset[int] | None:
+        """The facts ``play``'s first exit was judged on, or None: it has not exited, or its
+        exit was recorded before exits named them (:meth:`spared` then reads its mark)."""
+        return self.judged.get(play) if play in self.exited else None
+
+    def spared(self, play: str, fact: Fact) -> bool:
+        """Whether an earlier rule, kept for a ``play`` that exited under it, may still decide
+        ``fact``: one its exit was judged on. An exit recorded before exits named their facts
+        spares every fact by its mark (all it could have been judged on). A fact the exit left
+        out, or one recorded since, is today's rule's."""
+        exit_ = self.exited.get(play)
+        if exit_ is None:
+            return False
+        judged = self.judged.get(play)
+        return fact.id <= exit_[1] if judged is None else fact.id in judged
 
     def param(self, name: str, default: Any) -> Any:
         return self.params.get(name, default)

@@ -190,7 +190,14 @@ class PlaysMixin(ProgramCore):
             who.name,
             {"play": play.id, "evidence_hash": digest, "comment": comment},
         )
-        self._append(EventKind.PLAY_EXITED, who.name, {"play": play.id, "evidence_hash": digest})
+        # the facts the exit was judged on, beside their hash: an earlier rule kept for this
+        # exit spares only these (CheckContext.spared), not every fact by its mark
+        cited = sorted({fact.id for item in checked for fact in item.result.evidence})
+        self._append(
+            EventKind.PLAY_EXITED,
+            who.name,
+            {"play": play.id, "evidence_hash": digest, "evidence": cited},
+        )
         return digest
 
     def reject_handoff(self, actor: str | None, play_ref: str | int, *, comment: str) -> None:

@@ -328,6 +328,10 @@ class ProgramState:
     exited_to: dict[str, str] = field(default_factory=dict)
     #: each play's first exit, when and at which event: a later re-accept moves no cutoff
     first_exited: dict[str, tuple[datetime, int]] = field(default_factory=dict)
+    #: play -> the facts its first exit was judged on (what its exit checks cited, the evidence
+    #: its acceptance hashed), as its exit event names them and the fold validated them (facts
+    #: in the log by the exit); a play missing here exited before exits named them
+    first_judged: dict[str, frozenset[int]] = field(default_factory=dict)
     waivers: list[Waiver] = field(default_factory=list)
     refusals: list[Refusal] = field(default_factory=list)
     stopped: Stop | None = None
@@ -1123,6 +1127,7 @@ def _no_first_exit_unmet(
         else:
             why = f"play {number} ({play_id})'s exit checks did not hold then"
     del state.first_exited[play_id]
+    state.first_judged.pop(play_id, None)
     state.unmet_exits.append(
         f"event {event.seq} records play {number} ({play_id}) as exited, but {why} (appended "
         "around the API, which refuses it): it did not exit there, and nothing counted from "
@@ -1964,6 +1969,18 @@ def _unauthorized_play_event(
     return None
 
 
+def _judged_on(state: ProgramState, cited: object, mark: int) -> frozenset[int]:
+    """The facts an exit event at ``mark`` says its exit was judged on (``cited``, its
+    ``evidence``), kept only where each is a fact in the log by the exit: the list is its
+    writer's to type, and a spare scoped to it must never reach a fact recorded since (nor one
+    that is no fact). Anything else in it is dropped, and a list that is no list names none:
+    never wider than the exit's mark, which spares every fact by it."""
+    if not isinstance(cited, list):
+        return frozenset()
+    wanted = {n for n in cited if type(n) is int and 0 < n <= mark}
+    return frozenset(f.id for f in state.facts if f.id in wanted)
+
+
 def _apply_play_event(state: ProgramState, event: Event) -> None:
     data = event.payload
     kind = event.kind
@@ -2011,7 +2028,10 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
         state.exited[data["play"]] = at
         if handoff is not None:
             state.exited_to[data["play"]] = handoff.to
-        state.first_exited.setdefault(data["play"], (at, event.seq))
+        if data["play"] not in state.first_exited:
+            state.first_exited[data["play"]] = (at, event.seq)
+            if "evidence" in data:  # an exit event written before exits named it: None
+                state.first_judged[data["play"]] = _judged_on(state, data["evidence"], event.seq)
     elif kind == EventKind.WAIVER_GRANTED:
         expires = _when(data["expires"])
         assert expires is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -992,33 +993,39 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
     if (stale := survey_too_old(ctx, survey)) is not None:
         return failed(stale, survey)
     lent = lent_accounts(ctx)
-    result = _heard(ctx, survey, pilot, share, lent, used_after=-1)
+    result = _heard(ctx, survey, pilot, share, lent, spared=_none_spared)
     if _PILOT not in ctx.exited:
         return result
     # a program whose play 4 exited keeps the rules it exited on, for the answers it was judged
-    # on (those recorded by its mark): asked only where today's falls short. Today's first: an
-    # exit judged by it hashed the answers it counts, and an answer it left out (one resting on
-    # no signed use) is no more the pilot's for the exit having happened
-    mark = ctx.exited[_PILOT][1]
+    # on (those its exit cited; for an exit recorded before exits named their facts, those
+    # recorded by its mark): asked only where today's falls short. Today's first: an exit
+    # judged by it hashed the answers it counts, and an answer it left out (one resting on no
+    # signed use) is no more the pilot's for the exit having happened, nor once today's rule
+    # falls short later (a member's use lapsing)
+
+    def judged(fact: Fact) -> bool:
+        return ctx.spared(_PILOT, fact)
+
     used = "play 4 exited before an answer had to rest on its member's signed use of the tool"
     if result.outcome is Outcome.PASS:
         # an exit judged before that rule counted every answer by its mark: it saw the same
-        before = _heard(ctx, survey, pilot, share, lent, used_after=mark)
+        before = _heard(ctx, survey, pilot, share, lent, spared=judged)
         if before.outcome is Outcome.PASS and before.evidence != result.evidence:
             return replace(result, earlier=before.evidence)
         return result
-    earlier = [(lambda: _heard(ctx, survey, pilot, share, lent, used_after=mark), used)]
+    earlier = [(lambda: _heard(ctx, survey, pilot, share, lent, spared=judged), used)]
     if lent:
         # play 4 exited before a released member's answer had to come from an account of their
         # own: the exit stands, said (the reach guards judge exits by the checks loaded now).
         # Only the answers it was judged on: one given since is today's rule's, else a lead
         # lending her account to "members" in turn after the exit speaks for the pilot as many
         # people
-        since = {str(f.payload["person"]) for f in ctx.facts.of("survey.response") if f.id > mark}
+        since = {str(f.payload["person"]) for f in ctx.facts.of("survey.response")
+                 if not judged(f)}  # fmt: skip
         kept = {p: h for p, h in lent.items() if p in since}
         earlier.append(
             (
-                lambda: _heard(ctx, survey, pilot, share, kept, used_after=mark),
+                lambda: _heard(ctx, survey, pilot, share, kept, spared=judged),
                 "play 4 exited before a member's answer had to come from an account of their "
                 f"own, which {names(sorted(lent))}'s did not",
             )
@@ -1058,6 +1065,11 @@ def lent_accounts(ctx: CheckContext) -> dict[str, str]:
     return found
 
 
+def _none_spared(fact: Fact) -> bool:
+    """Today's rule spares no fact."""
+    return False
+
+
 def _heard(
     ctx: CheckContext,
     survey: Fact,
@@ -1065,12 +1077,13 @@ def _heard(
     share: float,
     lent: dict[str, str],
     *,
-    used_after: int,
+    spared: Callable[[Fact], bool],
 ) -> Result:
     """What the pilot said in ``survey``: :func:`pilot_would_resist_losing`'s judgment, with
     the released members in ``lent`` (:func:`lent_accounts`) neither asked nor heard; an answer
-    recorded after event ``used_after`` (-1: every one) counts only from someone the gateway
-    signed as using the tool (:func:`unused_answer`)."""
+    ``spared`` does not pick out (today's rule: none; the rule before: those play 4's exit was
+    judged on) counts only from someone the gateway signed as using the tool
+    (:func:`unused_answer`)."""
     name = str(survey.payload["survey"])
     closes = _closes(survey)
     # the pilot the survey asked: a member removed since it opened is still counted
@@ -1097,9 +1110,7 @@ def _heard(
         if _owned_then(ctx, fact):
             continue  # the pilot's owner's word on their own pilot
         latest[str(fact.payload["person"])] = fact
-    unused = {
-        p: why for p, f in latest.items() if f.id > used_after and (why := unused_answer(ctx, f))
-    }
+    unused = {p: why for p, f in latest.items() if not spared(f) and (why := unused_answer(ctx, f))}
     for person in unused:
         del latest[person]
     if unused:
@@ -1118,9 +1129,7 @@ def _heard(
     carried = _answers_before(
         ctx, survey, former_members(ctx) - set(pilot) - set(latest) - set(lent) - set(unused)
     )
-    carried = {
-        p: f for p, f in carried.items() if f.id <= used_after or unused_answer(ctx, f) is None
-    }
+    carried = {p: f for p, f in carried.items() if spared(f) or unused_answer(ctx, f) is None}
     latest.update(carried)
     asked |= set(carried)
     keen = [f for f in latest.values() if f.payload["would_resist_losing"]]

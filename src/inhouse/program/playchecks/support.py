@@ -862,14 +862,15 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     (`inhouse support confirm`, never a comment), and never once they dispute it. The ticket
     that counts is one of those hits too: a problem the judged filed themselves (a lead's, made
     up for the support owner to fix) shows nobody's problem solved. A play 5 exit already in
-    the log was judged before that rule and keeps its ticket, one resolved by the exit (the
+    the log was judged before that rule and keeps its ticket, one its exit was judged on (the
     reason says so). A resolution
     is its resolver's word that the problem is fixed: it counts once the ticket's opener (who
     hit the problem) confirms the fix with their own key (`inhouse support confirm-fix`; never
     a dashboard session, an import, anyone on their behalf); until then the reason names the
     opener and what they run. A reopening afterwards still takes it back. An exit already in
-    the log keeps an unconfirmed resolution it was judged on, one made by the exit, never one
-    made since (the reason says so)."""
+    the log keeps an unconfirmed resolution it was judged on (one its exit event names; for an
+    exit recorded before exit events named their facts, one made by the exit), never one made
+    since nor one the exit left out (the reason says so)."""
     window = timedelta(days=int(ctx.param("reopen_days", 14)))
     tickets = fold_tickets(ctx.facts, ctx.people, ctx.held_role_at)
     # what is typical is what the people using it hit: tickets the judged opened themselves
@@ -917,19 +918,18 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     good: list[str] = []
     bad: list[str] = []
     evidence: list[Fact] = []
+
     # an exit already in the log was judged before the ticket that counts had to be a user's,
     # and its fix confirmed by them: judging it by those rules now would set it aside, and hold
     # back every grant beyond the pilot made since (the reach guards judge exits by the checks
-    # loaded now). Only what it could have been judged on is spared, a resolution made by the
-    # exit: one made since (a lead's own ticket, a fix nobody confirmed, after the exit's
-    # ticket was reopened) is judged by today's rules, as in any program
-    exit_mark = ctx.exited.get("support")
-
+    # loaded now). Only what it was judged on is spared, a resolution its exit cited (for an
+    # exit recorded before exits named their facts, any made by the exit): one made since, or
+    # one today's rule left out of the exit (a fix nobody confirmed beside the confirmed one
+    # the exit stood on), is judged by today's rules once the exit's ticket is reopened, as in
+    # any program
     def earlier_rule(ticket: Ticket) -> bool:
         resolution = ticket.resolution
-        return (
-            exit_mark is not None and resolution is not None and resolution.fact.id <= exit_mark[1]
-        )
+        return resolution is not None and ctx.spared(_SUPPORT, resolution.fact)
 
     for component in typical:
         built = builders_of(ctx, component)

@@ -1,0 +1,137 @@
+"""An exit names the facts it was judged on: the accepting event (``play.exited``) records the ids
+of the facts its exit checks cited, beside their hash, and the fold keeps them only where each
+is a fact in the log by the exit. An earlier rule kept for a play that exited spares only those
+(``CheckContext.spared``); an exit recorded before exits named them keeps every fact by its mark.
+
+The forgery: whoever accepts writes the list, and through the Python API may append the exit
+themselves. A list naming facts recorded since, events that are no fact, or no ids at all must
+never reach further than the exit's mark."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from inhouse.program import Program
+from inhouse.program.audit import verify_chain
+from inhouse.program.evaluation import context_for, evidence_hash, exit_results
+from inhouse.program.events import EventKind, read_events
+from inhouse.program.state import fold
+from tests.test_engine import cast, omar, program, prove  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("on_database")
+
+#: play 1's id
+PROVE = "prove-value"
+
+
+def _exits(who: Program) -> list[dict[str, Any]]:
+    return [e.payload for e in read_events(who.store) if e.kind == EventKind.PLAY_EXITED]
+
+
+def _refolded(who: Program) -> Any:
+    """The log folded afresh, as another machine (or `inhouse audit verify`) folds it."""
+    return fold(read_events(who.store), lead_key=who.settings.lead_key)
+
+
+def test_an_exit_names_the_facts_it_was_judged_on(program: Program) -> None:  # noqa: F811
+    """Play 1 exits on its verdict: the exit event names it, the fold keeps it, the context
+    offers it, and the log verifies."""
+    prove(program)
+    (verdict,) = [f for f in program.state().facts if f.kind == "trial.verdict"]
+    judged = exit_results(program.playbook.play(1), program.state(), program.clock())
+    cited = sorted({f.id for item in judged for f in item.result.evidence})
+    assert verdict.id in cited
+    program.offer_handoff(None, 1, to="lena")
+    program.accept_handoff(None, 1, comment="I can build on this")
+    (exit_,) = _exits(program)
+    assert exit_["evidence"] == cited
+    assert exit_["evidence_hash"] == evidence_hash(judged)  # the hash as it always was
+    for state in (program.state(), _refolded(program)):
+        assert state.first_judged[PROVE] == frozenset(cited)
+    ctx = context_for(program.state(), program.clock())
+    assert ctx.judged_on(PROVE) == frozenset(cited)
+    assert ctx.spared(PROVE, verdict)
+    assert verify_chain(program.store, lead_key=program.settings.lead_key).ok
+
+
+def _offered(who: Program) -> tuple[int, str]:
+    """Play 1 proven and offered to lena herself: its verdict's id, and the hash she accepts."""
+    prove(who)
+    (verdict,) = [f for f in who.state().facts if f.kind == "trial.verdict"]
+    digest = who.offer_handoff(None, 1, to="lena")
+    return verdict.id, digest
+
+
+def _another_fact(who: Program) -> Any:
+    """A fact recorded after the exit (a second hypothesis)."""
+    who.record_hypothesis(None, "summaries locally", aim="replace-dependency",
+                              target="OpenAI")  # fmt: skip
+    return who.state().facts[-1]
+
+
+def _exit_by_hand(who: Program, digest: str, **extra: Any) -> int:
+    """lena accepts and exits play 1 around the API (`Program._append`), the exit event
+    carrying ``extra``: the event's seq."""
+    who._append(
+        EventKind.HANDOFF_ACCEPTED, "lena", {"play": PROVE, "evidence_hash": digest,
+                                             "comment": ""}
+    )  # fmt: skip
+    event = who._append(
+        EventKind.PLAY_EXITED, "lena", {"play": PROVE, "evidence_hash": digest, **extra}
+    )
+    return event.seq
+
+
+def test_an_exit_event_without_facts_folds_and_verifies_as_before(
+    program: Program,  # noqa: F811
+) -> None:
+    """An exit written before exits named their facts (no ``evidence``): it loads, verifies
+    and exits the play as it did, and an earlier rule spares every fact by its mark."""
+    verdict, digest = _offered(program)
+    seq = _exit_by_hand(program, digest)
+    later = _another_fact(program)
+    for state in (program.state(), _refolded(program)):
+        assert state.first_exited[PROVE][1] == seq
+        assert PROVE not in state.first_judged
+    ctx = context_for(program.state(), program.clock())
+    assert ctx.judged_on(PROVE) is None
+    facts = {f.id: f for f in program.state().facts}
+    hypothesis = next(f for f in program.state().facts if f.id < seq and f.id != verdict)
+    assert ctx.spared(PROVE, facts[verdict])
+    assert ctx.spared(PROVE, hypothesis)  # every fact by the mark, as before
+    assert not ctx.spared(PROVE, later)
+    assert verify_chain(program.store, lead_key=program.settings.lead_key).ok
+
+
+def test_a_forged_list_of_facts_reaches_nothing_beyond_the_exit(
+    program: Program,  # noqa: F811
+) -> None:
+    """lena writes the exit herself, its list naming the next events (facts she records
+    right after it), an event that is no fact, a number the log never reached, strings and
+    booleans: the fold keeps only her verdict, and a fact recorded since is not spared."""
+    verdict, digest = _offered(program)
+    head = program.state().head_seq
+    offer_seq = head  # the offer: an event, no fact
+    forged = [verdict, head + 3, head + 4, offer_seq, 10**9, str(verdict), True, -1, None]
+    seq = _exit_by_hand(program, digest, evidence=forged)
+    later = _another_fact(program)
+    assert later.id in forged  # the id she named before it was recorded
+    for state in (program.state(), _refolded(program)):
+        assert state.first_exited[PROVE][1] == seq
+        assert state.first_judged[PROVE] == frozenset({verdict})
+    ctx = context_for(program.state(), program.clock())
+    assert not ctx.spared(PROVE, later)
+    assert verify_chain(program.store, lead_key=program.settings.lead_key).ok
+
+
+def test_an_exit_whose_list_is_no_list_is_judged_on_nothing(program: Program) -> None:  # noqa: F811
+    """A list that is no list (a string of ids) names no fact: the earlier rule spares none,
+    never every fact by the mark (the rule for exits written before exits named them)."""
+    verdict, digest = _offered(program)
+    _exit_by_hand(program, digest, evidence=f"{verdict}")
+    ctx = context_for(program.state(), program.clock())
+    assert ctx.judged_on(PROVE) == frozenset()
+    facts = {f.id: f for f in program.state().facts}
+    assert not ctx.spared(PROVE, facts[verdict])
