@@ -2,8 +2,9 @@
 signed by the key's own person, naming its id, person, agent, prefix and hash, answering a
 ``gateway.key.granted`` a rollout lead signed, and no ``gateway.key.revoked``. A row typed into
 the shared database (or un-revoked, or given another hash there) is refused at the door (401),
-named with why in the gateway's log and ``inhouse keys list`` (counted on ``/healthz``), and no usage is written or signed for its person. The requests
-go through the real gateway (in-process) to a **stand-in upstream**; on SQLite and PostgreSQL.
+named with why in the gateway's log and ``inhouse keys list`` (counted on ``/healthz``), and no
+usage is written or signed for its person. The requests go through the real gateway
+(in-process) to a **stand-in upstream**; on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
