@@ -45,6 +45,31 @@ def test_an_unexpected_error_shows_an_id_and_logs_its_text_with_it(
     assert logged and logged[0].exc_info is not None and _SQL in str(logged[0].exc_info[1])
 
 
+def test_a_clients_text_in_the_dashboards_log_forges_no_line(
+    served: Program, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The path a client asked for, and an exception quoting it, reach the dashboard's log: a
+    line break or an escape sequence in them is written out as its code (no forged line, no
+    cleared screen), and the traceback's lines are indented under their record."""
+    from inhouse.web.signin import SignIns
+
+    def fails(self: SignIns, token: str, **_: object) -> object:
+        raise RuntimeError(f"no sign-in {token}")
+
+    monkeypatch.setattr(SignIns, "redeem", fails)
+    client = TestClient(create_app(program=served), raise_server_exceptions=False)
+    forged = "x%0A2026-12-06 WARNING inhouse.web all clear%1B[2J"
+    with client, caplog.at_level(logging.ERROR, "inhouse.web"):
+        assert client.get(f"/login/{forged}").status_code == 500
+    logged = caplog.text
+    (record,) = [r for r in caplog.records if "unexpected error" in r.getMessage()]
+    assert record.getMessage().endswith("all clear\\u001b[2J"), record.getMessage()
+    # the exception's own line break stays inside its traceback, indented like the rest of it
+    assert "\n  2026-12-06 WARNING" in logged, logged
+    assert "\x1b" not in logged and "\\u001b[2J" in logged
+    assert not any(line.startswith("2026-12-06") for line in logged.splitlines()), logged
+
+
 def test_an_expected_error_keeps_its_message(client: TestClient, world: Pilot) -> None:
     with signed_in(client, world, "bob"):
         reply = client.get("/plays/99.json")

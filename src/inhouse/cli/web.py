@@ -54,7 +54,11 @@ def serve(
     from inhouse.gctuning import for_a_server
 
     for_a_server()
-    server = uvicorn.Server(uvicorn.Config(asgi, host=host, port=port, log_level="warning"))
+    from inhouse.terminal import clean_logs
+
+    config = uvicorn.Config(asgi, host=host, port=port, log_level="warning")
+    clean_logs("uvicorn.error", "uvicorn.access")  # after the config set its loggers up
+    server = uvicorn.Server(config)
     with listening:
         server.run(sockets=[listening])
 
