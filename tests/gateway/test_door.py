@@ -187,8 +187,8 @@ def test_a_clients_text_in_the_gateways_log_forges_no_line(
 
                 monkeypatch.setattr(gateway.prompts, "prepare", broken)
                 with caplog.at_level("ERROR", logger="inhouse.gateway"):
-                    reply = await client.post("/v1/chat/completions", json=chat("tiny", user=FORGED),
-                                              headers=auth(key))  # fmt: skip
+                    sent = chat("tiny", user=FORGED)
+                    reply = await client.post("/v1/chat/completions", json=sent, headers=auth(key))
             assert reply.status_code == 500
             program.close()
 
