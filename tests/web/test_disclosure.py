@@ -3,10 +3,13 @@ text stays in the server's log, and the cost of a full audit verify is paid once
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import threading
 from typing import Any
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
@@ -108,6 +111,52 @@ def test_reloading_a_full_verify_walks_the_log_once_per_head_and_while_fresh(
         bad = client.get("/audit.json?verify=full").json()["verification"]
         assert len(walks) == 3 and not bad["ok"], bad
         assert client.get("/audit.json").json()["verification"]["how"] == "fold"
+
+
+def test_a_full_verify_walks_off_the_event_loop_and_once_for_its_askers(
+    client: TestClient, world: Pilot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full verify walked the whole log inside its handler, on the event loop: every other
+    visitor waited for it. It walks on a worker thread now: a page asked for meanwhile is
+    answered before the walk ends, and a second asker of the full verify waits for the walk
+    running and gets its report (one walk)."""
+    from inhouse.program import audit
+    from inhouse.web.app import COOKIE
+
+    walking, release = threading.Event(), threading.Event()
+    order: list[str] = []
+    walk = audit.verify_chain
+
+    def held(*args: Any, **kwargs: Any) -> audit.AuditReport:
+        walking.set()
+        # only a fail-safe: on the event loop, nothing could release it
+        order.append("walked" if release.wait(timeout=15) else "walked, never released")
+        return walk(*args, **kwargs)
+
+    monkeypatch.setattr(audit, "verify_chain", held)
+    with signed_in(client, world, "bob"):
+        cookie = client.cookies[COOKIE]
+
+    async def run() -> tuple[httpx.Response, httpx.Response]:
+        transport = httpx.ASGITransport(app=client.app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", cookies={COOKIE: cookie}
+        ) as visitor:
+            full = asyncio.ensure_future(visitor.get("/audit.json?verify=full"))
+            again = asyncio.ensure_future(visitor.get("/audit.json?verify=full"))
+            while not walking.is_set():
+                await asyncio.sleep(0.01)
+            other = await visitor.get("/audit.json")
+            assert other.status_code == 200 and other.json()["verification"]["how"] == "fold"
+            order.append("another page answered")
+            release.set()
+            return await full, await again
+
+    first, second = asyncio.run(run())
+    assert order == ["another page answered", "walked"], order
+    assert first.status_code == second.status_code == 200
+    assert first.json()["verification"] == second.json()["verification"]
+    assert first.json()["verification"]["how"] == "full" and first.json()["verification"]["ok"]
 
 
 def test_asking_to_sign_in_tells_nobody_whose_a_key_is(client: TestClient, world: Pilot) -> None:
