@@ -81,6 +81,10 @@ def _shown_as_text(out: str) -> None:
 def test_a_dashboards_error_is_printed_as_text(hostile: str, _isolated: Path) -> None:
     key = _isolated / "me.key"
     create_key(key)
+    # a program folder of its own: `web login` checks the dashboard's program against it
+    (_isolated / "inhouse.toml").write_text(
+        '[program]\nname = "Acme"\nlead = "lena"\nprogram_id = "p_acme"\n', encoding="utf-8"
+    )
     result = CliRunner().invoke(
         app, ["web", "login", "--print", "--url", hostile], env={"INHOUSE_KEY": str(key)}
     )
