@@ -1436,6 +1436,55 @@ def test_an_old_survey_does_not_speak_for_the_pilot_of_now() -> None:
         "after the survey opened" in named.reason  # fmt: skip
 
 
+def test_a_report_or_survey_recorded_after_play_4_exited_is_asked_to_be_fresh() -> None:
+    """Play 4's exit keeps the adoption report and the survey it exited on, however old they
+    grow (the reach let through on them stays). One recorded since is new evidence, judged by
+    today's rule: else, once play 4 exited, a lead hides a fresh report of a pilot that stopped
+    using the tool behind one backdated to a good month, or a survey sealed long ago."""
+    people, added = roster(4, 2)
+    good = {"p0": True, "p1": True, "p2": True, "p3": False}
+    month_ago = (NOW.date() - timedelta(days=40)).isoformat()
+    exit_report = adoption(good)
+    exit_report = replace(exit_report, payload={**exit_report.payload, "as_of": month_ago})
+    context = CheckContext(
+        facts=FactSet([*added, exit_report]), people=people, owners=OWNERS, now=NOW,
+        params={"share": 0.5}, machines={who: frozenset({f"{who}-laptop"}) for who in people},
+        signed_in=signed_in(people), sign_in_issuer=ISSUER,
+        exited={"pilot": (NOW - timedelta(days=30), exit_report.id)},
+    )  # fmt: skip
+    kept = evaluate("pilot-independent-use", context)
+    assert kept.outcome is Outcome.PASS, kept.reason  # the exit's own report, as it exited
+    assert [f.id for f in kept.evidence] == [exit_report.id]
+    honest = adoption({"p0": False, "p1": False, "p2": False, "p3": False})  # the pilot stopped
+    backdated = adoption(good)
+    backdated = replace(backdated, payload={**backdated.payload, "as_of": month_ago})
+    hidden = replace(context, facts=FactSet([*added, exit_report, honest, backdated]))
+    result = evaluate("pilot-independent-use", hidden)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert f"fact #{backdated.id}) is as of {month_ago}, more than 7 days" in result.reason
+    # a fresh one recorded since counts as in any program
+    fresh = adoption(good)
+    assert evaluate("pilot-independent-use", replace(hidden, facts=FactSet(
+        [*added, exit_report, honest, fresh]))).outcome is Outcome.PASS  # fmt: skip
+
+    # the survey: the one play 4 exited on counts on; one sealed long ago, opened since, not
+    long_ago = NOW - timedelta(days=40)
+    opened = fact("survey.opened", at=long_ago, survey="ellis", closes=NOW.isoformat())
+    happy = [replace(answer(f"p{i}", True), at=long_ago + timedelta(days=1)) for i in range(4)]
+    happy += used(*(f"p{i}" for i in range(4)), at=long_ago + timedelta(days=1))
+    mark = max(f.id for f in happy)
+    exited = replace(context, facts=FactSet([*added, opened, *happy]),
+                     exited={"pilot": (NOW - timedelta(days=30), mark)})  # fmt: skip
+    assert evaluate("pilot-would-resist-losing", exited).outcome is Outcome.PASS
+    later = fact("survey.opened", at=long_ago, survey="ellis-2", closes=NOW.isoformat())
+    keen = [replace(answer(f"p{i}", True, "ellis-2"), at=long_ago + timedelta(days=1))
+            for i in range(4)]  # fmt: skip
+    sealed = replace(exited, facts=FactSet([*added, opened, *happy, later, *keen]))
+    result = evaluate("pilot-would-resist-losing", sealed)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert f"(ellis-2, fact #{later.id}) was opened on {long_ago.date()}" in result.reason
+
+
 def used(*names: str, at: datetime = NOW) -> list[Fact]:
     """The gateway's signed daily usage: ``names`` used it through their own keys on the day
     of ``at`` and the day before (what a survey answer given at ``at`` counts on)."""

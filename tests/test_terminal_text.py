@@ -47,7 +47,7 @@ def _health() -> dict[str, Any]:
     return {
         "status": HOSTILE,
         "keys": 1,
-        "keys_refused": [{"id": "k_x", "person": HOSTILE, "reason": HOSTILE}],
+        "keys_refused": HOSTILE,
         "models": {
             HOSTILE: {
                 "digest": "sha256:" + "0" * 64,
@@ -55,7 +55,7 @@ def _health() -> dict[str, Any]:
                 "problems": [HOSTILE],
             }
         },
-        "usage": {"written": 1, "backlog": 0, "last_error": HOSTILE},
+        "usage": {"written": 1, "backlog": 0, "failing": True},
     }
 
 
@@ -81,6 +81,10 @@ def _shown_as_text(out: str) -> None:
 def test_a_dashboards_error_is_printed_as_text(hostile: str, _isolated: Path) -> None:
     key = _isolated / "me.key"
     create_key(key)
+    # a program folder of its own: `web login` checks the dashboard's program against it
+    (_isolated / "inhouse.toml").write_text(
+        '[program]\nname = "Acme"\nlead = "lena"\nprogram_id = "p_acme"\n', encoding="utf-8"
+    )
     result = CliRunner().invoke(
         app, ["web", "login", "--print", "--url", hostile], env={"INHOUSE_KEY": str(key)}
     )
@@ -94,8 +98,9 @@ def test_a_gateways_health_is_printed_as_text(hostile: str) -> None:
     out = result.stdout + result.stderr
     assert result.exit_code == 0, out
     _shown_as_text(out)
-    # the status, a refused key's person and reason, a model, its node, a problem, the usage
-    assert " ".join(out.split()).count("[link=file:///etc/passwd]open me[/link]") == 7, out
+    # the status, the refused keys' count, a model, its node, a problem
+    assert " ".join(out.split()).count("[link=file:///etc/passwd]open me[/link]") == 5, out
+    assert "writing to the database FAILS" in out
 
 
 def test_every_string_a_command_prints_is_shown_as_text(capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,14 +7,20 @@ hidden), and a bidirectional override reorders it. :func:`shown` writes every su
 out as its code instead, so the text shows as exactly what it is. The CLI's consoles pass every
 string they print through it (:mod:`inhouse.cli._common`); Rich markup in such text is
 escaped where it is printed (``literal`` there).
+
+A server's log is read in a terminal too, and text a client controls reaches it (a path, a
+header, a model's name, an exception quoting them): a line break in it forges a log line of its
+own, an escape sequence hides one. :func:`clean_logs` puts :func:`shown` between a server's
+loggers and whatever handler writes them.
 """
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from typing import Any
 
-__all__ = ["shown"]
+__all__ = ["clean_logs", "shown"]
 
 #: control (C0, DEL, C1), format (bidirectional overrides, zero-width joiners) and line or
 #: paragraph separators: none prints as itself
@@ -33,3 +39,30 @@ def shown(value: Any, *, lines: bool = False) -> str:
         f"\\u{ord(c):04x}" if c not in kept and unicodedata.category(c) in _HIDDEN else c
         for c in text
     )
+
+
+class _Shown(logging.Filter):
+    """Every record of a logger as :func:`shown` text: the message on one line, a traceback's
+    lines indented (a line break in an exception's text cannot start a record of its own)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = shown(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            trace = logging.Formatter().formatException(record.exc_info)
+            record.exc_text = "\n".join("  " + shown(line) for line in trace.splitlines())
+        return True
+
+
+_SHOWN = _Shown()
+
+
+def clean_logs(*names: str) -> None:
+    """Pass every record of the loggers ``names`` through :func:`shown` before any handler
+    writes it (once per logger, however often it is asked)."""
+    for name in names:
+        logger = logging.getLogger(name)
+        if _SHOWN not in logger.filters:
+            logger.addFilter(_SHOWN)

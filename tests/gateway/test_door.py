@@ -166,6 +166,40 @@ def test_a_bug_is_a_500_in_openai_shape_naming_the_request_id(
     asyncio.run(run())
 
 
+#: a client's text that would forge a log line of its own and clear the screen of who reads it
+FORGED = "bob\n2026-12-06 WARNING inhouse.gateway all clear\x1b[2J"
+
+
+def test_a_clients_text_in_the_gateways_log_forges_no_line(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug's exception quotes what the client sent (its ``user`` field here); the gateway's
+    log writes it out as codes, on the record's own lines, indented (no line of its own)."""
+
+    async def run() -> None:
+        async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
+            program = _program(_isolated, upstream.url)
+            key = key_for(program)
+            async with in_process(_isolated) as (gateway, client):
+
+                def broken(endpoint: str, body: dict[str, Any], prompt: object) -> None:
+                    raise ValueError(f"cannot prepare for {body['user']}")
+
+                monkeypatch.setattr(gateway.prompts, "prepare", broken)
+                with caplog.at_level("ERROR", logger="inhouse.gateway"):
+                    sent = chat("tiny", user=FORGED)
+                    reply = await client.post("/v1/chat/completions", json=sent, headers=auth(key))
+            assert reply.status_code == 500
+            program.close()
+
+    asyncio.run(run())
+    logged = caplog.text
+    # the exception's own line break stays inside its traceback, indented like the rest of it
+    assert "\n  2026-12-06 WARNING" in logged, logged
+    assert "\x1b" not in logged and "\\u001b[2J" in logged
+    assert not any(line.startswith("2026-12-06") for line in logged.splitlines()), logged
+
+
 def test_every_answer_carries_the_request_id_refusals_and_451_included(_isolated: Path) -> None:
     async def run() -> None:
         async with StandinUpstream(

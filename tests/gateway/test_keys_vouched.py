@@ -2,8 +2,9 @@
 signed by the key's own person, naming its id, person, agent, prefix and hash, answering a
 ``gateway.key.granted`` a rollout lead signed, and no ``gateway.key.revoked``. A row typed into
 the shared database (or un-revoked, or given another hash there) is refused at the door (401),
-named with why on ``/healthz``, and no usage is written or signed for its person. The requests
-go through the real gateway (in-process) to a **stand-in upstream**; on SQLite and PostgreSQL.
+named with why in the gateway's log and ``inhouse keys list`` (counted on ``/healthz``), and no
+usage is written or signed for its person. The requests go through the real gateway
+(in-process) to a **stand-in upstream**; on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ def _key_id(pilot: Pilot, person: str) -> str:
 
 
 def door(pilot: Pilot, key: str) -> tuple[int, dict[str, Any]]:
-    """One request with ``key`` through the gateway as it starts now, and its ``/healthz``."""
+    """One request with ``key`` through the gateway as it starts now, and the keys it refuses
+    with why (what its log and ``inhouse keys list`` say; ``/healthz`` only counts them)."""
 
     async def run() -> tuple[int, dict[str, Any]]:
         standin = StandinUpstream(StandinTiming(0, 0, 2), model="tiny", port=pilot.port,
@@ -84,8 +86,10 @@ def door(pilot: Pilot, key: str) -> tuple[int, dict[str, Any]]:
             reply = await client.post("/v1/chat/completions", json=chat("tiny"),
                                       headers=auth(key))  # fmt: skip
             health = (await client.get("/healthz")).json()
+            refused = [{"id": r.key.id, "reason": r.reason} for r in gateway.keys.refused]
+            assert health["keys_refused"] == len(refused)
             await gateway.usage.flush()
-        return reply.status_code, health
+        return reply.status_code, {"keys_refused": refused}
 
     return asyncio.run(run())
 

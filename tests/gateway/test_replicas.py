@@ -449,7 +449,8 @@ def test_redis_stopped_mid_test_leaves_each_replica_its_share_and_says_so(
                     health = (await client.get("/healthz")).json()
                     assert health["status"] == "degraded"
                     assert health["limits"]["mode"] == "share"
-                    assert health["limits"]["last_error"]
+                    # the error's kind, not its text (hosts, Redis's words): that is logged
+                    assert health["limits"]["last_error"].isidentifier()
                     metrics = (await client.get("/metrics")).text
                     assert 'inhouse_gateway_limits_mode{mode="share"} 1.0' in metrics
                     assert 'inhouse_gateway_limits_mode{mode="shared"} 0.0' in metrics

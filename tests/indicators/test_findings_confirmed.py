@@ -22,7 +22,7 @@ from inhouse.indicators import findings
 from inhouse.indicators.findings import open_finding
 from inhouse.pilot.library import add_prompt, new_version
 from inhouse.program import Program, Provenance
-from inhouse.program.checks import Outcome, evaluate
+from inhouse.program.checks import Outcome, Result, evaluate
 from inhouse.program.evaluation import context_for
 from inhouse.program.facts import Fact
 from inhouse.workflows.runner import record_test_facts
@@ -234,6 +234,13 @@ def _verify(program: Program, lock_hash: str, machine: str, *, where: bool = Tru
         provenance=Provenance.MEASURED, collector="inhouse baseline verify")  # fmt: skip
 
 
+def _exited_at(program: Program, mark: int) -> Result:
+    """``findings-fed-back`` for a program whose play 6 exited at event ``mark``."""
+    ctx = context_for(program.state(), program.clock()).with_params({"period_days": 92})
+    ctx = replace(ctx, exited={**ctx.exited, "measure": (program.clock(), mark)})
+    return evaluate("findings-fed-back", ctx)
+
+
 def test_a_relock_that_changes_only_the_locks_owner_closes_no_baseline_finding(
     cast: dict[str, Program], clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -247,16 +254,26 @@ def test_a_relock_that_changes_only_the_locks_owner_closes_no_baseline_finding(
     clock.advance(hours=1)
     relock = lock_payload("omar")
     assert relock["lock_hash"] != lock_payload("lena")["lock_hash"]
+    before_relock = lena.state().head_seq
     _lock(omar, {**relock, "closes": [finding.id]})
     monkeypatch.setenv(OTHER_COMPUTER, "pia-laptop")
     _verify(pia, relock["lock_hash"], "pia-laptop")
     result = _judge(lena)
     assert result.outcome is Outcome.FAIL, result.reason
     assert "pins the same models, runtime and data rules" in result.reason
-    # a program whose play 6 exited under the rule before keeps its exit
-    ctx = context_for(lena.state(), lena.clock()).with_params({"period_days": 92})
-    ctx = replace(ctx, exited={**ctx.exited, "measure": (lena.clock(), 0)})
-    assert evaluate("findings-fed-back", ctx).outcome is Outcome.PASS
+    # a program whose play 6 exited under the rule before, on this re-lock, keeps its exit
+    assert _exited_at(lena, lena.state().head_seq).outcome is Outcome.PASS
+    # one that exited before it: the re-lock recorded since is judged by today's rule
+    since = _exited_at(lena, before_relock)
+    assert since.outcome is Outcome.FAIL and "pins the same models" in since.reason
+    # and `inhouse baseline lock --closes` asks the same of a re-lock about to be recorded: it
+    # comes after the exit, whatever rule the exit kept
+    from inhouse.program.feedback import relock_refusal
+
+    ctx = context_for(lena.state(), lena.clock())
+    ctx = replace(ctx, exited={**ctx.exited, "measure": (lena.clock(), lena.state().head_seq)})
+    why = relock_refusal(ctx, [finding.id], lock_payload("pia"))
+    assert why is not None and "pins the same models, runtime and data rules" in why, why
 
 
 def test_baseline_lock_closes_refuses_early_a_relock_the_check_would_not_count(
@@ -323,10 +340,18 @@ def test_a_workflow_version_that_runs_what_it_ran_before_closes_no_finding(
     result = _judge(lena)
     assert result.outcome is Outcome.FAIL, result.reason
     assert "pia's run found this version runs what the workflow ran before" in result.reason
-    # a program whose play 6 exited under the rule before keeps its exit
-    ctx = context_for(lena.state(), lena.clock()).with_params({"period_days": 92})
-    ctx = replace(ctx, exited={**ctx.exited, "measure": (lena.clock(), 0)})
-    assert evaluate("findings-fed-back", ctx).outcome is Outcome.PASS
+    # a program whose play 6 exited under the rule before, on these versions, keeps its exit
+    assert _exited_at(lena, lena.state().head_seq).outcome is Outcome.PASS
+    # one that exited before the finding: the versions published since are today's rule's
+    since = _exited_at(lena, finding.id - 1)
+    assert since.outcome is Outcome.FAIL and "runs what the workflow ran before" in since.reason
+    # and `inhouse workflow test --closes` asks the same of a version about to be published
+    from inhouse.program.feedback import ran_before_finding
+
+    ctx = context_for(lena.state(), lena.clock())
+    ran = ran_before_finding(ctx, finding.id, "triage")
+    ctx = replace(ctx, exited={**ctx.exited, "measure": (lena.clock(), lena.state().head_seq)})
+    assert ran and ran_before_finding(ctx, finding.id, "triage") == ran
     # a version that really changes what runs, confirmed by pia, closes it; not by a run whose
     # tests pass whatever the model says, though
     monkeypatch.setenv(OTHER_COMPUTER, "omar-laptop")

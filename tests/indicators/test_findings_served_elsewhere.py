@@ -76,11 +76,13 @@ def test_a_run_answered_on_the_colleagues_own_machine_still_confirms_it(
     assert _state(lena, finding) == "closed"
 
 
-def _exited(program: Program) -> Result:
-    """``findings-fed-back`` for a program whose play 6 exited (a custom playbook's)."""
+def _exited(program: Program, mark: int | None = None) -> Result:
+    """``findings-fed-back`` for a program whose play 6 (a custom playbook's) exited at event
+    ``mark`` (default: after every fact so far)."""
     ctx = context_for(program.state(), program.clock()).with_params({"period_days": 92})
+    mark = program.state().head_seq if mark is None else mark
     return evaluate(
-        "findings-fed-back", replace(ctx, exited={**ctx.exited, "measure": (program.clock(), 0)})
+        "findings-fed-back", replace(ctx, exited={**ctx.exited, "measure": (program.clock(), mark)})
     )
 
 
@@ -92,6 +94,7 @@ def test_a_run_that_does_not_say_where_it_was_answered_confirms_nothing(
     exited keeps counting it."""
     lena, pia = cast["lena"], cast["pia"]
     finding = _published(cast, clock, monkeypatch)
+    before_run = lena.state().head_seq
     pia.record_fact(
         "pia",
         "workflow.run",
@@ -109,6 +112,9 @@ def test_a_run_that_does_not_say_where_it_was_answered_confirms_nothing(
     assert "run `inhouse workflow test triage` again" in result.reason
     assert _state(lena, finding).startswith("fix published, awaiting confirmation")
     assert _exited(lena).outcome is Outcome.PASS
+    # a run recorded after play 6 exited is judged by today's rule
+    since = _exited(lena, before_run)
+    assert since.outcome is Outcome.FAIL and "does not say where it was answered" in since.reason
     # the same run by today's inhouse, answered on her laptop: closed
     _test_run(pia, "b")
     assert _judge(lena).outcome is Outcome.PASS
@@ -129,6 +135,7 @@ def test_a_verify_that_does_not_say_where_it_was_answered_confirms_no_relock(
     relock = lock_payload("lena", rules_hash="s" * 12)
     _lock(omar, {**relock, "closes": [finding.id]})
     monkeypatch.setenv(OTHER_COMPUTER, "pia-laptop")
+    before_verify = lena.state().head_seq
     _verify(pia, relock["lock_hash"], "pia-laptop", where=False)
     result = _judge(lena)
     assert result.outcome is Outcome.FAIL, result.reason
@@ -136,6 +143,8 @@ def test_a_verify_that_does_not_say_where_it_was_answered_confirms_no_relock(
     assert "does not say its runtime answered on their machine" in result.reason
     assert "run `inhouse baseline install` again" in result.reason
     assert _exited(lena).outcome is Outcome.PASS
+    since = _exited(lena, before_verify)  # a verify recorded after play 6 exited: today's rule
+    assert since.outcome is Outcome.FAIL and "does not say its runtime answered" in since.reason
     pia.record_fact(None, "baseline.verify", {
         "lock_hash": relock["lock_hash"], "passed": True, "machine": "pia-laptop",
         "models": [{"name": "m", "digest": DIGEST}], "runtime_local": False,

@@ -3,10 +3,13 @@ text stays in the server's log, and the cost of a full audit verify is paid once
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import threading
 from typing import Any
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
@@ -43,6 +46,31 @@ def test_an_unexpected_error_shows_an_id_and_logs_its_text_with_it(
     assert re.search(r"error [0-9a-f]{12}", as_html.text), as_html.text
     logged = [r for r in caplog.records if found.group(1) in r.getMessage()]
     assert logged and logged[0].exc_info is not None and _SQL in str(logged[0].exc_info[1])
+
+
+def test_a_clients_text_in_the_dashboards_log_forges_no_line(
+    served: Program, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The path a client asked for, and an exception quoting it, reach the dashboard's log: a
+    line break or an escape sequence in them is written out as its code (no forged line, no
+    cleared screen), and the traceback's lines are indented under their record."""
+    from inhouse.web.signin import SignIns
+
+    def fails(self: SignIns, token: str, **_: object) -> object:
+        raise RuntimeError(f"no sign-in {token}")
+
+    monkeypatch.setattr(SignIns, "redeem", fails)
+    client = TestClient(create_app(program=served), raise_server_exceptions=False)
+    forged = "x%0A2026-12-06 WARNING inhouse.web all clear%1B[2J"
+    with client, caplog.at_level(logging.ERROR, "inhouse.web"):
+        assert client.get(f"/login/{forged}").status_code == 500
+    logged = caplog.text
+    (record,) = [r for r in caplog.records if "unexpected error" in r.getMessage()]
+    assert record.getMessage().endswith("all clear\\u001b[2J"), record.getMessage()
+    # the exception's own line break stays inside its traceback, indented like the rest of it
+    assert "\n  2026-12-06 WARNING" in logged, logged
+    assert "\x1b" not in logged and "\\u001b[2J" in logged
+    assert not any(line.startswith("2026-12-06") for line in logged.splitlines()), logged
 
 
 def test_an_expected_error_keeps_its_message(client: TestClient, world: Pilot) -> None:
@@ -83,6 +111,52 @@ def test_reloading_a_full_verify_walks_the_log_once_per_head_and_while_fresh(
         bad = client.get("/audit.json?verify=full").json()["verification"]
         assert len(walks) == 3 and not bad["ok"], bad
         assert client.get("/audit.json").json()["verification"]["how"] == "fold"
+
+
+def test_a_full_verify_walks_off_the_event_loop_and_once_for_its_askers(
+    client: TestClient, world: Pilot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full verify walked the whole log inside its handler, on the event loop: every other
+    visitor waited for it. It walks on a worker thread now: a page asked for meanwhile is
+    answered before the walk ends, and a second asker of the full verify waits for the walk
+    running and gets its report (one walk)."""
+    from inhouse.program import audit
+    from inhouse.web.app import COOKIE
+
+    walking, release = threading.Event(), threading.Event()
+    order: list[str] = []
+    walk = audit.verify_chain
+
+    def held(*args: Any, **kwargs: Any) -> audit.AuditReport:
+        walking.set()
+        # only a fail-safe: on the event loop, nothing could release it
+        order.append("walked" if release.wait(timeout=15) else "walked, never released")
+        return walk(*args, **kwargs)
+
+    monkeypatch.setattr(audit, "verify_chain", held)
+    with signed_in(client, world, "bob"):
+        cookie = client.cookies[COOKIE]
+
+    async def run() -> tuple[httpx.Response, httpx.Response]:
+        transport = httpx.ASGITransport(app=client.app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", cookies={COOKIE: cookie}
+        ) as visitor:
+            full = asyncio.ensure_future(visitor.get("/audit.json?verify=full"))
+            again = asyncio.ensure_future(visitor.get("/audit.json?verify=full"))
+            while not walking.is_set():
+                await asyncio.sleep(0.01)
+            other = await visitor.get("/audit.json")
+            assert other.status_code == 200 and other.json()["verification"]["how"] == "fold"
+            order.append("another page answered")
+            release.set()
+            return await full, await again
+
+    first, second = asyncio.run(run())
+    assert order == ["another page answered", "walked"], order
+    assert first.status_code == second.status_code == 200
+    assert first.json()["verification"] == second.json()["verification"]
+    assert first.json()["verification"]["how"] == "full" and first.json()["verification"]["ok"]
 
 
 def test_asking_to_sign_in_tells_nobody_whose_a_key_is(client: TestClient, world: Pilot) -> None:

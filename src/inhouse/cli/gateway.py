@@ -85,8 +85,8 @@ def status(
     program: ProgramOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """Ask a running gateway for its health: models, nodes, drift, usage backlog, and the keys
-    it refuses to serve (the program's log does not vouch for them), with why."""
+    """Ask a running gateway for its health: models, nodes, drift, usage backlog, and how many
+    keys it refuses to serve (inhouse keys list names them, with why)."""
     import httpx
 
     from inhouse.errors import RuntimeUnavailable
@@ -115,16 +115,17 @@ def status(
         print_json(report)
         return
     out = out_console()
-    refused = report.get("keys_refused", [])  # an older gateway does not list them
-    more = f", {len(refused)} refused" if refused else ""
+    refused = report.get("keys_refused", 0)
+    if isinstance(refused, list):  # an older gateway listed them, people and reasons
+        refused = len(refused)
+    more = (
+        f", {literal(refused)} refused (inhouse keys list names them, with why)" if refused else ""
+    )
     # every word of it is the gateway's: printed as itself, never as markup or escape codes
     out.print(
         f"gateway at {literal(url)}: {literal(report['status'])}, "
         f"{literal(report['keys'])} active key(s){more}"
     )
-    for key in refused:
-        out.print(f"  [yellow]key {literal(key['id'])} ({literal(key['person'])}) refused:[/] "
-                  f"{literal(key['reason'])}", soft_wrap=True)  # fmt: skip
     for name, route in report["models"].items():
         nodes = ", ".join(
             f"{literal(n['runtime'])} {'up' if n['healthy'] else 'DOWN'}" for n in route["nodes"]
@@ -133,7 +134,12 @@ def status(
         for problem in route["problems"]:
             out.print(f"    [red]{literal(problem)}[/]")
     usage = report["usage"]
-    failing = f", last error: {literal(usage['last_error'])}" if usage["last_error"] else ""
+    # /healthz says that the writer fails, never why (an older gateway gave the text)
+    failing = (
+        ", writing to the database FAILS (the gateway's log says why)"
+        if usage.get("failing", usage.get("last_error"))
+        else ""
+    )
     out.print(
         f"  usage log: {literal(usage['written'])} written, "
         f"{literal(usage['backlog'])} waiting{failing}"

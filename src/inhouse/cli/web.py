@@ -54,7 +54,11 @@ def serve(
     from inhouse.gctuning import for_a_server
 
     for_a_server()
-    server = uvicorn.Server(uvicorn.Config(asgi, host=host, port=port, log_level="warning"))
+    from inhouse.terminal import clean_logs
+
+    config = uvicorn.Config(asgi, host=host, port=port, log_level="warning")
+    clean_logs("uvicorn.error", "uvicorn.access")  # after the config set its loggers up
+    server = uvicorn.Server(config)
     with listening:
         server.run(sockets=[listening])
 
@@ -108,6 +112,31 @@ def _beyond_this_machine(host: str) -> bool:
         return True
 
 
+def _program_id(program: str | None, command: str, does: str) -> str:
+    """The id of the program whose folder this is (or ``--program``'s): the one a dashboard
+    must run before the key signs for it. Outside a program folder nothing says which program
+    that is, and a dashboard could name any the key's person belongs to: refused."""
+    from inhouse.errors import ProgramNotFound
+    from inhouse.location import optional_program
+    from inhouse.program.config import read_settings
+
+    folder = optional_program(program or state.program)
+    if folder is None:
+        raise ProgramNotFound(
+            f"`inhouse {command}` {does} the program the dashboard runs, and outside a program "
+            "folder nothing says which program that must be: run it in your program's folder "
+            "(a checkout with its inhouse.toml), or name it with --program FOLDER"
+        )
+    program_id = read_settings(folder).program_id
+    if not program_id:
+        raise ProgramNotFound(
+            f"{folder}'s inhouse.toml names no program_id, so the dashboard's program cannot be "
+            f"checked against it before your key signs: pull the program's inhouse.toml (it "
+            f"has its program_id), then run `inhouse {command}` again"
+        )
+    return program_id
+
+
 @app.command("login")
 def login(
     url: UrlOpt = "http://127.0.0.1:8077",
@@ -117,16 +146,15 @@ def login(
     program: ProgramOpt = None,
 ) -> None:
     """Sign in with your own key: sign the dashboard's challenge and open (or print) a one-time
-    link, valid for two minutes. Your browser actions are then recorded as yours."""
+    link, valid for two minutes. Your browser actions are then recorded as yours. Run it in
+    your program's folder (or name it with --program): a dashboard running another program is
+    refused before your key signs anything."""
     import webbrowser
 
     from inhouse.identity import load_key
-    from inhouse.location import optional_program
-    from inhouse.program.config import read_settings
     from inhouse.web.login import sign_in
 
-    folder = optional_program(program or state.program)
-    program_id = read_settings(folder).program_id if folder is not None else None
+    program_id = _program_id(program, "web login", "signs you in to")
     link = sign_in(url, load_key(), program_id=program_id)
     out = out_console()
     if print_only or not webbrowser.open(link):
@@ -151,12 +179,9 @@ def approve(
 
     from inhouse.errors import NotAllowed
     from inhouse.identity import load_key
-    from inhouse.location import optional_program
-    from inhouse.program.config import read_settings
     from inhouse.web.login import approve as send
 
-    folder = optional_program(program or state.program)
-    program_id = read_settings(folder).program_id if folder is not None else None
+    program_id = _program_id(program, "web approve", "approves a decision of")
     out = out_console()
 
     def confirm(lines: list[str]) -> bool:

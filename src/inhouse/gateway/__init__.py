@@ -15,6 +15,7 @@ from inhouse.gateway.keys import GatewayKey, KeyLimits, issue_key, list_keys, re
 from inhouse.gateway.rollup import rollup_usage
 from inhouse.gateway.server import build_gateway, serve
 from inhouse.gateway.usage import UsageRecord
+from inhouse.terminal import clean_logs
 
 __all__ = [
     "Gateway",
@@ -30,3 +31,6 @@ __all__ = [
     "rollup_usage",
     "serve",
 ]
+
+# a client's text (a path, a header, an exception quoting them) forges no line in the log
+clean_logs("inhouse.gateway")

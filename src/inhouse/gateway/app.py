@@ -381,7 +381,9 @@ class Gateway:
     def health(self) -> dict[str, Any]:
         """What ``/healthz`` answers: the lock routed (the recorded one, beside the file), each
         blessed model's nodes (healthy or why not, and the requests in flight on each), and the
-        usage log's state."""
+        usage log's state. Anyone who reaches the gateway may ask, so it names nobody and
+        carries no error text: how many keys are refused, and that the usage writer or Redis
+        fails; the people and the errors are in the server's log and ``inhouse keys list``."""
         routes = {}
         for name, route in self.router.routes.items():
             routes[name] = {
@@ -408,10 +410,8 @@ class Gateway:
             "lock": lock,
             "models": routes,
             "keys": len(self.keys),
-            "keys_refused": [
-                {"id": r.key.id, "person": r.key.person, "reason": r.reason}
-                for r in self.keys.refused
-            ],
+            # a count: who is refused and why is for an admin (``inhouse keys list``, the log)
+            "keys_refused": len(self.keys.refused),
             "limits": limits,
             "replica": {
                 "pid": os.getpid(),
@@ -422,7 +422,8 @@ class Gateway:
                 "backlog": self.usage.backlog,
                 "written": self.usage.written,
                 "replayed": self.replayed,
-                "last_error": self.usage.last_error,
+                # that it fails, never its text (SQL, paths): the text is in the server's log
+                "failing": self.usage.last_error is not None,
             },
         }
 

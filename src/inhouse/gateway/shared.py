@@ -388,7 +388,8 @@ class SharedLimiter(Limiter):
             "redis": redacted_url(self.url) if self.url else None,
             "replicas": self.replicas,
             "share": f"1/{self.replicas}",
-            "last_error": self.last_error,
+            # the error's kind only: its text (hosts, the server's words) is in the log
+            "last_error": None if self.last_error is None else self.last_error.split(":", 1)[0],
             "local_decisions": self.local_decisions,
         }
 

@@ -312,14 +312,15 @@ def fold_findings(ctx: CheckContext) -> list[FindingState]:
     findings: dict[int, FindingState] = {}
     #: the changes that answer each finding, awaiting confirmation, in log order
     answers: dict[int, list[Fact]] = {}
-    #: versions each target had, in log order: (fact id, version key)
-    history: dict[str, list[tuple[int, str]]] = {}
+    #: versions each target had, in log order: (fact id, version key, the key by the rule before)
+    history: dict[str, list[tuple[int, str, str]]] = {}
     # a program whose play 6 exited while any new lock hash answered a baseline finding, and
-    # any new content hash a workflow or prompt finding, keeps those rules: a stricter one must
-    # not set back its exit (and the reach it gave)
-    before_rule = "measure" in ctx.exited
+    # any new content hash a workflow or prompt finding, keeps those rules for the changes it
+    # exited on: a stricter one must not set back its exit (and the reach it gave). A change
+    # recorded since is judged by today's rules, else a lead's cosmetic edit closes findings
+    # for good once play 6 exited
     #: the run hashes measured of each workflow version: (workflow, content hash) -> hashes
-    runs = {} if before_rule else _run_hashes(ordered)
+    runs = _run_hashes(ordered)
     for fact in ordered:
         if fact.kind == "finding.opened":
             findings[fact.id] = FindingState(fact)
@@ -337,27 +338,44 @@ def fold_findings(ctx: CheckContext) -> list[FindingState]:
                 found = findings.get(int(number))
                 if found is None:
                     continue
-                before = history.get(target, [])
+                lax = _exited_on(ctx, fact)
+                before = _keyed(history.get(target, []), lax)
                 why = (
-                    _why_not(found, fact, target, before, before_rule)
+                    _why_not(found, fact, target, before, lax)
                     or _untested(fact, tested)
-                    or _runs_nothing_new(fact, _ran_before(fact, found, before, runs))
+                    or _runs_nothing_new(
+                        fact, set() if lax else _ran_before(fact, found, before, runs)
+                    )
                 )
                 if why is None:
                     answers.setdefault(found.id, []).append(fact)
                 else:
                     found.refused.append((fact, why))
             history.setdefault(target, []).append(
-                (fact.id, _version_key(fact, before_rule=before_rule))
+                (fact.id, _version_key(fact), _version_key(fact, before_rule=True))
             )
     for number, changes in answers.items():
         found = findings[number]
         ran = {
-            change.id: _ran_before(change, found, history.get(target_of(change), []), runs)
+            change.id: set()
+            if _exited_on(ctx, change)
+            else _ran_before(change, found, _keyed(history.get(target_of(change), []), False), runs)
             for change in changes
         }
         _confirm(ctx, found, changes, ordered, ran)
     return list(findings.values())
+
+
+def _exited_on(ctx: CheckContext, fact: Fact) -> bool:
+    """Whether play 6 exited after ``fact`` was recorded (by its exit's mark): the rules it
+    exited on spare what it was judged on; a fact recorded since is judged by today's."""
+    exit_ = ctx.exited.get("measure")
+    return exit_ is not None and fact.id <= exit_[1]
+
+
+def _keyed(history: list[tuple[int, str, str]], before_rule: bool) -> list[tuple[int, str]]:
+    """A target's versions, each keyed by today's rule or (``before_rule``) the rule before."""
+    return [(number, old if before_rule else now) for number, now, old in history]
 
 
 def _confirm(
@@ -439,10 +457,9 @@ def _sealed_before(ctx: CheckContext, change: Fact, fact: Fact) -> str | None:
     hands since), or None. A play 6 that exited on one keeps it (the rule it exited on): one
     recorded by its exit; one recorded since is judged by today's rule."""
     # an import keeps its sealed time where the log's floor left it (`at`), else `made` has it
-    exit_ = ctx.exited.get("measure")
     if not fact.imported or fact.made >= change.at - LOG_SKEW:
         return None
-    if exit_ is not None and fact.id <= exit_[1]:
+    if _exited_on(ctx, fact):
         return None
     return (
         f"{fact.by} sealed it on their machine on {fact.made:%Y-%m-%d %H:%M} UTC, before "
@@ -522,9 +539,9 @@ def _not_apart(ctx: CheckContext, maker: str, fact: Fact) -> str | None:
         return why
     # a verify or run that does not say its runtime answered on its signer's own machine (an
     # inhouse from before they said so made it; a verify answered from another host) could
-    # have been answered by the maker's server: plays 2 and 3 refuse it, and so does a play 6
-    # not yet exited (one that exited keeps the rule it exited on)
-    if "measure" not in ctx.exited:
+    # have been answered by the maker's server: plays 2 and 3 refuse it, and so does play 6
+    # (one that exited keeps the rule it exited on for the evidence it exited on)
+    if not _exited_on(ctx, fact):
         if fact.kind == "baseline.verify" and (why := unsaid_here(fact)):
             return why
         if fact.kind == "workflow.run" and (why := unsaid_where(fact)):
@@ -622,9 +639,8 @@ def ran_before_finding(ctx: CheckContext, number: int, workflow: str) -> set[str
     """The run hashes measured of the versions ``workflow`` had before finding ``number`` was
     opened (among the facts that count): a new version that runs one of them answers nothing
     (``inhouse workflow test --closes`` refuses it before the tests run). Empty for a program
-    whose play 6 exited under the rule before."""
-    if "measure" in ctx.exited:
-        return set()
+    whose play 6 exited under the rule before: the change asked about is recorded after its
+    exit, so today's rule judges it."""
     ordered = sorted(ctx.facts, key=lambda f: f.id)
     runs = _run_hashes(ordered)
     found: set[str] = set()
@@ -745,9 +761,9 @@ def relock_refusal(
     findings ``numbers`` (each open and about the baseline: :func:`require_open`), judged as
     ``findings-fed-back`` judges it once recorded (:func:`_why_not`): its models, runtime and
     data rules are those of the lock in force when a finding was opened. None: each would be
-    answered. ``inhouse baseline lock --closes`` asks before it records anything."""
-    before_rule = "measure" in ctx.exited
-    history = [(f.id, _version_key(f, before_rule=before_rule))
+    answered. ``inhouse baseline lock --closes`` asks before it records anything: the re-lock
+    is recorded after any exit of play 6, so today's rule judges it."""
+    history = [(f.id, _version_key(f))
                for f in sorted(ctx.facts.of("baseline.lock"), key=lambda f: f.id)]  # fmt: skip
     change = Fact(
         id=max((f.id for f in ctx.facts), default=0) + 1,
@@ -766,6 +782,6 @@ def relock_refusal(
         found = known.get(number)
         if found is None:
             continue
-        if why := _why_not(found, change, "baseline", history, before_rule):
+        if why := _why_not(found, change, "baseline", history):
             return f"finding #{number}: {why}"
     return None

@@ -11,10 +11,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from inhouse.terminal import clean_logs
+
 if TYPE_CHECKING:
     from inhouse.web.app import create_app
 
 __all__ = ["create_app"]
+
+# a client's text (a path, a header, an exception quoting them) forges no line in the log
+clean_logs("inhouse.web")
 
 
 def __getattr__(name: str) -> Any:

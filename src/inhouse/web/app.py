@@ -15,6 +15,7 @@ Errors come from :mod:`inhouse.errors` and answer in one shape, whatever the rou
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import secrets
@@ -23,6 +24,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.datastructures import FormData, MutableHeaders
 from starlette.exceptions import HTTPException
@@ -76,6 +78,8 @@ _OWN_NAVIGATION = ("none", "same-origin")
 _ENDED = "session_ended"
 
 Handler = Callable[[Request], Awaitable[Response]]
+#: what a page's data is built by, from the request and the viewer's program (or awaited from)
+Build = Callable[[Request, "Program"], dict[str, Any] | Awaitable[dict[str, Any]]]
 
 log = logging.getLogger("inhouse.web")
 
@@ -211,21 +215,24 @@ def create_app(
         program = _Program.open(folder, clock=clock or utcnow)
     dash = _Dashboard(program, timedelta(minutes=session_minutes))
 
-    def page(
-        name: str, build: Callable[[Request, Program], dict[str, Any]]
-    ) -> tuple[Handler, Handler]:
-        """A page's HTML route and its JSON twin, both behind the session."""
+    def page(name: str, build: Build) -> tuple[Handler, Handler]:
+        """A page's HTML route and its JSON twin, both behind the session. ``build`` may be a
+        coroutine function (a page that waits on work done off the event loop)."""
+
+        async def data_of(request: Request, program: Program) -> dict[str, Any]:
+            data = build(request, program)
+            return await data if inspect.isawaitable(data) else data
 
         async def as_json(request: Request) -> Response:
             session = dash.session(request)
-            data = build(request, session.program)
+            data = await data_of(request, session.program)
             return _json({"page": name, "viewer": pages.viewer(session.program), **data})
 
         async def as_html(request: Request) -> Response:
             found = dash.live(request)
             if found is None:
                 return _back("/login")
-            data = build(request, found.program)
+            data = await data_of(request, found.program)
             return HTMLResponse(
                 render_page(
                     name,
@@ -238,9 +245,7 @@ def create_app(
 
         return as_html, as_json
 
-    def both(
-        path: str, name: str, build: Callable[[Request, Program], dict[str, Any]]
-    ) -> list[Route]:
+    def both(path: str, name: str, build: Build) -> list[Route]:
         html, twin = page(name, build)
         json_path = "/index.json" if path == "/" else f"{path}.json"
         return [Route(json_path, twin, methods=["GET"]), Route(path, html, methods=["GET"])]
@@ -447,6 +452,17 @@ def create_app(
     async def health(request: Request) -> Response:
         return _json({"ok": True})
 
+    async def audit(request: Request, program: Program) -> dict[str, Any]:
+        before = _int(request, "before")
+        full = None
+        if request.query_params.get("verify") == "full":
+            # a walk of the whole log takes a while: on a worker thread, so the event loop
+            # answers every other visitor meanwhile (SharedVerify runs one walk at a time and
+            # lets the askers behind it reuse its report, each waiting on its own thread)
+            head = pages.audit_head(program)
+            full = await anyio.to_thread.run_sync(dash.verifies.report, head)
+        return pages.audit_page(program, before=before, full=full)
+
     routes: list[BaseRoute] = [
         Route("/login", login_page, methods=["GET"]),
         Route("/login/challenge.json", challenge, methods=["GET"]),
@@ -483,15 +499,7 @@ def create_app(
             "indicators",
             lambda r, p: pages.indicators_page(p, r.query_params.get("period") or None),
         ),
-        *both(
-            "/audit",
-            "audit",
-            lambda r, p: pages.audit_page(
-                p,
-                before=_int(r, "before"),
-                full=dash.verifies if r.query_params.get("verify") == "full" else None,
-            ),
-        ),
+        *both("/audit", "audit", audit),
         Mount("/static", StaticFiles(directory=_HERE / "static"), name="static"),
     ]
 

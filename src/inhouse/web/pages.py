@@ -8,7 +8,7 @@ each shape). ``program`` is the viewer's: the session's program, acting as them.
 from __future__ import annotations
 
 from dataclasses import asdict, is_dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -18,11 +18,12 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from inhouse.program import Program
-    from inhouse.program.audit import SharedVerify
+    from inhouse.program.audit import AuditReport
     from inhouse.program.facts import Fact
 
 __all__ = [
     "PAGES",
+    "audit_head",
     "audit_page",
     "fact_page",
     "governance_page",
@@ -568,13 +569,19 @@ def _plain(item: Any) -> dict[str, Any]:
 # -- audit -----------------------------------------------------------------------------------
 
 
+def audit_head(program: Program) -> tuple[int, str]:
+    """The log's head as the fold read it (its seq and hash): what a full verify walks to."""
+    state = program.state()
+    return state.head_seq, state.verifier.prev
+
+
 def audit_page(
-    program: Program, *, before: int | None = None, full: SharedVerify | None = None
+    program: Program, *, before: int | None = None, full: tuple[AuditReport, datetime] | None = None
 ) -> dict[str, Any]:
     """The event log, newest first, a page at a time, with the person who signed each event
     (a dashboard session's events say so); and the chain's verification: the fold's, checked
-    as it read every event, or a walk from the first event (``full``: the server's, reused
-    for the same head while it is fresh)."""
+    as it read every event, or a walk from the first event (``full``: its report and when it
+    ran, from the server's ``SharedVerify``, which the dashboard asks off its event loop)."""
     from inhouse.program.events import read_events_after
 
     state = program.state()
@@ -620,7 +627,7 @@ def audit_page(
         "first_bad_seq": None if state.tampered is None else state.tampered[1],
     }
     if full is not None:
-        report, walked = full.report((head, verifier.prev))
+        report, walked = full
         verification = {
             "how": "full",
             "at": walked.astimezone(UTC).isoformat(timespec="seconds"),

@@ -798,8 +798,9 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
     (`inhouse pilot adoption`, signed by the gateway's key; docs/pilot.md defines it), by this
     check's own threshold and window: a report measured by laxer ones (fewer days, another
     window) does not count, nor does a member's row claiming fewer active days than it. The
-    latest report counts while it is as of no more than fresh_days (7) before today, until play
-    4 exits; a member added after it is not yet measured, so not independent. A member removed
+    latest report counts while it is as of no more than fresh_days (7) before today (once play
+    4 exited, the report it exited on counts on; one recorded since is asked); a member added
+    after it is not yet measured, so not independent. A member removed
     within the report's window counts, as not independent."""
     share = float(ctx.param("share", 0.5))
     least, width = int(ctx.param("min_days", 3)), int(ctx.param("window_days", 28))
@@ -869,16 +870,23 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
 FRESH_DAYS = 7
 
 
+def _exited_on(ctx: CheckContext, fact: Fact) -> bool:
+    """Whether play 4 exited after ``fact`` was recorded (by its exit's mark)."""
+    exit_ = ctx.exited.get(_PILOT)
+    return exit_ is not None and fact.id <= exit_[1]
+
+
 def adoption_too_old(ctx: CheckContext, report: Fact) -> str | None:
     """Why ``report`` (the latest ``pilot.adoption``) is too old to say how the pilot uses the
     tool now, or None. A lead who records a report in a good month, and none since, would
-    keep the check passing on use long over. A program whose play 4 exited is not asked: its
-    exit is re-judged each day by the checks loaded then (the reach guards hold the pilot's
-    widening to it), so a rule that a report goes stale would close the gateway to those
-    let in on it; the exit made (with this rule) on a fresh report stays made. The check's
-    rule, and what the CLI and dashboard say of the report they show (``ctx`` with the
+    keep the check passing on use long over. A program whose play 4 exited is not asked of the
+    report it exited on (or an older one): its exit is re-judged each day by the checks loaded
+    then (the reach guards hold the pilot's widening to it), so that report going stale would
+    close the gateway to those let in on it. A report recorded since is asked, as in any
+    program: else one backdated to a good month would speak for the pilot after its exit. The
+    check's rule, and what the CLI and dashboard say of the report they show (``ctx`` with the
     check's parameters)."""
-    if _PILOT in ctx.exited:
+    if _exited_on(ctx, report):
         return None
     fresh = int(ctx.param("fresh_days", FRESH_DAYS))
     as_of = date.fromisoformat(str(report.payload["as_of"]))
@@ -961,8 +969,9 @@ def pilot_would_resist_losing(ctx: CheckContext) -> Result:
     signed daily usage shows their own requests on 2 days of the 14 ending on the day they
     answered (`inhouse survey answer`'s rule, which on their laptop reads tables anyone with the
     database could type; a program whose play 4 exited keeps the rule it exited on). The survey
-    counts while it was opened no more than fresh_days (28) before today, until play 4 exits;
-    a member added after it opened is named as not asked by it, and counts as not answering."""
+    counts while it was opened no more than fresh_days (28) before today (once play 4 exited,
+    the survey it exited on counts on; one opened since is asked); a member added after it
+    opened is named as not asked by it, and counts as not answering."""
     share = float(ctx.param("share", 0.5))
     pilot = members(ctx)
     if not pilot:
@@ -1205,12 +1214,13 @@ def survey_too_old(ctx: CheckContext, survey: Fact) -> str | None:
     """Why ``survey`` (the latest a lead opened) is too old to say whether the pilot of now
     would resist losing the tool, or None. The pilot it asked may be long gone, and a lead who
     opened one in a good month, and none since, would keep the check passing on its happy
-    answers. A program whose play 4 exited is not asked, as for the adoption report
-    (:func:`adoption_too_old`): its exit is re-judged by the checks loaded now, and the reach
-    guards hold the pilot's widening to it. The check's rule, and what `inhouse survey
+    answers. A program whose play 4 exited is not asked of the survey it exited on (or an older
+    one), as for the adoption report (:func:`adoption_too_old`): its exit is re-judged by the
+    checks loaded now, and the reach guards hold the pilot's widening to it; a survey opened
+    since is asked. The check's rule, and what `inhouse survey
     results` and the dashboard say of the survey they show (``ctx`` with the check's
     parameters)."""
-    if _PILOT in ctx.exited:
+    if _exited_on(ctx, survey):
         return None
     fresh = int(ctx.param("fresh_days", SURVEY_FRESH_DAYS))
     if not survey_stale(survey.at, ctx.now, fresh):
