@@ -101,3 +101,33 @@ async def test_a_trial_s_python_check_on_delay_alone_passes_a_decoy_in_its_time(
         honest = await _decoy_passes(_plan("names_the_printer"), [""], [(800.0, 0.001)])
     assert forged == (True,)
     assert honest == (False,)
+
+
+# -- the servers' log filter ----------------------------------------------------------------------
+
+
+def test_a_log_call_whose_arguments_do_not_fit_is_reported_not_raised_at_the_call_site(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """clean_logs' filter formatted every record itself: a message its arguments do not fit
+    raised TypeError out of the log call (in the gateway, out of the error path that logged),
+    where logging reports it on stderr and goes on. It goes on; a control character in a
+    well-formed record is still written as its code."""
+    import io
+    import logging
+
+    from inhouse.terminal import clean_logs
+
+    logger = logging.getLogger("inhouse.test_review50")
+    logger.propagate = False
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    logger.addHandler(handler)
+    clean_logs("inhouse.test_review50")
+    try:
+        logger.warning("refused %d", "not a number")  # must not raise
+        logger.warning("path %s", "/x\nFORGED line")
+    finally:
+        logger.removeHandler(handler)
+    assert "Logging error" in capsys.readouterr().err
+    assert out.getvalue() == "path /x\\u000aFORGED line\n", out.getvalue()
