@@ -46,7 +46,13 @@ class _Shown(logging.Filter):
     lines indented (a line break in an exception's text cannot start a record of its own)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:
+            # a message its arguments do not fit: left to the handler, which reports it as
+            # logging does ("--- Logging error ---"), rather than raised at the call site (a
+            # log line in an error path would replace the error being handled)
+            return True
         cleaned = shown(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None

@@ -7,12 +7,17 @@ from pydantic import Field
 from inhouse.checks.base import Finding, QualityContext
 from inhouse.checks.registry import Params, register_check_type
 
-__all__ = ["TIMED_TYPES"]
+__all__ = ["READS_MEASURED", "TIMED_TYPES"]
 
 #: the check types that judge what the caller measured (the time, the cost), not the answer: a
 #: decoy answer (given for nothing) is judged at the model's own time and cost too, since one
 #: given instantly and free fails ``not-latency`` whatever it says
 TIMED_TYPES = frozenset({"latency", "cost"})
+#: the check types whose judgment may read what the caller measured: the timed ones, and a
+#: ``python`` check, whose function is handed ``latency_ms`` and ``cost`` (one returning
+#: ``context["latency_ms"] > 0`` is ``not-latency`` by another name). A decoy is judged at the
+#: model's own time and cost wherever one of these checks the case
+READS_MEASURED = TIMED_TYPES | {"python"}
 
 
 class LatencyParams(Params):

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from inhouse.checks import CaseResult, QualityContext, evaluate
-from inhouse.checks.measured import TIMED_TYPES
+from inhouse.checks.measured import READS_MEASURED
 from inhouse.trials.cost import CostBreakdown
 from inhouse.trials.load import PhaseProgress
 from inhouse.trials.plan import TrialPlan, plan_trial
@@ -247,12 +247,13 @@ async def _decoy_passes(
     plan: TrialPlan, decoys: Sequence[str], timings: Sequence[tuple[float, float] | None]
 ) -> tuple[bool, ...]:
     """Per input, whether the trial's quality checks pass its decoy (``decoys``, one per input)
-    given instantly and for nothing, or, where they judge time or cost, in the candidate's own
-    time and at its cost on that input (``timings``): an empty answer (a pattern anything
+    given instantly and for nothing, or, where they may judge time or cost (``latency``,
+    ``cost``, a ``python`` check handed both), in the candidate's own time and at its cost on
+    that input (``timings``): an empty answer (a pattern anything
     matches, a check of weight 0 alone, a latency or cost bound alone either way, a script that
     returns true), or prose about something else as long as the candidate's answer (a length
     bound, a pattern any text matches): such checks judge no answer."""
-    timed = any(check.base in TIMED_TYPES for check in plan.checks)
+    timed = any(check.base in READS_MEASURED for check in plan.checks)
 
     async def one(i: int) -> bool:
         own = timings[i]

@@ -10,9 +10,10 @@ workflow only where its checks fail on every decoy (:attr:`CaseReport.proved
 <inhouse.workflows.report.CaseReport.proved>`); play 3 sets aside a run with no such case.
 
 Decoys are judged here, on this machine, and cost no generation. Each is given instantly and
-for nothing, and, where the case's checks judge time or cost (``latency``, ``cost``), in the
-time and at the cost of each of the model's own answers too: ``not-latency`` fails an answer
-given instantly whatever it says, and passes any the model gives. A check that asks a model
+for nothing, and, where the case's checks may judge time or cost (``latency``, ``cost``, or a
+``python`` check, whose function is handed both), in the time and at the cost of each of the
+model's own answers too: ``not-latency`` fails an answer given instantly whatever it says, and
+passes any the model gives. A check that asks a model
 (``llm-rubric``, ``factuality``, ``similar``, …) is asked about the empty answer and the
 off-topic sentence, the two any honest grader fails, so a rubric that accepts anything shows
 itself; on the echoes it is not asked (one model call per decoy would double a run's cost), and
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from inhouse.checks import QualityContext, evaluate
 from inhouse.checks.javascript import Script, transform_output
-from inhouse.checks.measured import TIMED_TYPES
+from inhouse.checks.measured import READS_MEASURED
 from inhouse.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -140,7 +141,7 @@ async def judge_decoys(
     texts = _texts(workflow, case, answers)
     [prompt] = texts[ECHOED_PROMPT]
     instant = (0.0, None if workflow.spec.cost is None else 0.0)
-    timed = any(check.base in TIMED_TYPES for check in case.checks)
+    timed = any(check.base in READS_MEASURED for check in case.checks)
     when = list(dict.fromkeys([instant, *(timings if timed else ())]))
     found: dict[str, bool] = {}
     for name, decoys in texts.items():
