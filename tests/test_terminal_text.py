@@ -117,3 +117,30 @@ def test_every_string_a_command_prints_is_shown_as_text(capsys: pytest.CaptureFi
     assert out.count("\\u001b[2J") == 2 and "first line\nsecond line" in out
     # a cell is data: its brackets are text (a stray closing tag crashed the table)
     assert " ".join(out.split()).count("[link=file:///etc/passwd]open me[/link] [/bold]") == 2
+
+
+def test_an_access_line_with_a_clients_escapes_still_formats_and_shows_them_as_codes() -> None:
+    """uvicorn's access lines are formatted from the record's arguments (client, method, path,
+    version, status): the log filter once dropped them when it cleaned a line, so a path with
+    an escape in it broke its access line instead of showing it as codes."""
+    import io
+    import logging
+
+    from uvicorn.logging import AccessFormatter
+
+    from inhouse.terminal import clean_logs
+
+    logger = logging.getLogger("inhouse.test.access")
+    logger.propagate = False
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s',
+                                         use_colors=False))  # fmt: skip
+    logger.addHandler(handler)
+    clean_logs("inhouse.test.access")
+    try:
+        logger.warning('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", "GET", "/x\x1b[2J\ny", "1.1", 200)
+    finally:
+        logger.removeHandler(handler)
+    written = out.getvalue()
+    assert written == '127.0.0.1:5 - "GET /x\\u001b[2J\\u000ay HTTP/1.1" 200 OK\n', written

@@ -55,11 +55,28 @@ class _Shown(logging.Filter):
             return True
         cleaned = shown(message)
         if cleaned != message:
-            record.msg, record.args = cleaned, None
+            _clean_record(record, cleaned)
         if record.exc_info and not record.exc_text:
             trace = logging.Formatter().formatException(record.exc_info)
             record.exc_text = "\n".join("  " + shown(line) for line in trace.splitlines())
         return True
+
+
+def _clean_record(record: logging.LogRecord, cleaned: str) -> None:
+    """``record`` made to print ``cleaned``: its text arguments cleaned where that is enough,
+    so a formatter that reads them (uvicorn's access lines unpack ``args``) still finds them;
+    else the cleaned message itself, with no arguments."""
+    args = record.args
+    if isinstance(args, tuple) and isinstance(record.msg, str):
+        record.msg = shown(record.msg)
+        record.args = tuple(shown(a) if isinstance(a, str) else a for a in args)
+        try:
+            message = record.getMessage()
+        except Exception:
+            message = ""
+        if message and shown(message) == message:
+            return
+    record.msg, record.args = cleaned, None
 
 
 _SHOWN = _Shown()
