@@ -9,11 +9,17 @@ counted ``own`` counts as before, and so does a day play 6's exit was judged on.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from inhouse.program.checks import Outcome
+from inhouse.pilot.enablement import progress, record_enablement
+from inhouse.pilot.roster import add_member, remove_member
+from inhouse.program import Program, Provenance
+from inhouse.program.checks import Outcome, evaluate
+from inhouse.program.evaluation import context_for
 from inhouse.program.facts import Fact
+from tests.pilot.test_enablement_signed import world  # noqa: F401  (the fixture)
+from tests.pilot.world import World
 from tests.test_playchecks import EXITED, NOW, _judged, fact, person, pilot
 
 PEOPLE = {**pilot(2, 1), "zoe": person("zoe", "sales")}
@@ -68,3 +74,104 @@ def test_use_beyond_pilot_keeps_the_earlier_rule_for_days_play_6_exited_on() -> 
     result = _judged("use-beyond-pilot", since, people=PEOPLE, exited=exited)
     assert result.outcome is Outcome.FAIL, result.reason
     assert "zoe, whose requests came only through an agent's key" in result.reason
+
+
+# -- library prompts: the gateway's signed use names each person's own last use -------------------
+
+
+def _steps(member: Program, person: str, day: Fact, prompt: Fact) -> None:
+    """``person``'s own "measured" steps, each resting on the gateway's fact of its kind, and
+    their finished track: what `inhouse pilot enablement --record` signs (here through the
+    Python API, whatever its own finder said)."""
+    for step, evidence in (("first-request", day), ("shared-prompt", prompt)):
+        member.record_fact(
+            None, "enablement.step",
+            {"person": person, "track": "everyone", "step": step, "how": "through the gateway",
+             "evidence": [evidence.id]},
+            provenance=Provenance.MEASURED, collector="inhouse pilot enablement",
+        )  # fmt: skip
+    member.record_fact(
+        None, "enablement.completed",
+        {"person": person, "track": "everyone", "steps": ["first-request", "shared-prompt"]},
+        provenance=Provenance.MEASURED, collector="inhouse pilot enablement",
+    )  # fmt: skip
+
+
+def _signed(made: World, kind: str) -> Fact:
+    """The latest ``kind`` fact the gateway's key signed."""
+    return [f for f in made.lead.state().facts if f.kind == kind and f.by == "gateway"][-1]
+
+
+def test_a_members_agent_using_a_shared_prompt_is_no_use_of_theirs(world: World) -> None:  # noqa: F811
+    """The forgery: bob's only use of carol's triage@1 came through an agent key in his name
+    (whoever runs the agent drives it); his own key sent one plain request. The gateway's
+    signed prompt use names him, and the step he signs on it was borne out. Now the fact
+    says whose own key it sent the version to, and when (``used_by``): none of bob's."""
+    from inhouse.gateway import issue_key
+
+    with (world.folder / "inhouse.toml").open("a", encoding="utf-8") as config:
+        config.write('\n[policy.agents.triager]\ntools = ["read_file"]\n')
+    world.key("bob")
+    _, world.keys["bob's agent"] = issue_key(
+        world.lead, None, "bob", agent="triager", holder=world.people["bob"]
+    )
+    world.send("bob's agent", datetime(2026, 11, 4, 10, tzinfo=UTC), prompt="triage@1")
+    world.send("bob", datetime(2026, 11, 4, 11, tzinfo=UTC))
+    world.clock.now = datetime(2026, 11, 4, 23, tzinfo=UTC)
+    world.sign()
+    day, used = _signed(world, "usage.daily"), _signed(world, "prompt.usage")
+    assert used.payload["people"] == ["bob"]
+    _steps(world.people["bob"], "bob", day, used)
+    result = evaluate("pilot-enabled", context_for(world.lead.state(), world.lead.clock()))
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert (
+        f"bob's shared-prompt: rests on prompt.usage #{used.id}, whose use of it by bob the "
+        "gateway signed only through an agent's key"
+    ) in result.reason
+    assert used.payload["used_by"] == {}
+    (mine,) = progress(world.people["bob"], "bob")  # its own finder reads his own key's rows
+    assert not mine.steps[1].met
+
+    # the honest way: bob sends it with his own key; the signed use dates his own last use
+    world.send("bob", datetime(2026, 11, 5, 10, tzinfo=UTC), prompt="triage@1")
+    world.clock.now = datetime(2026, 11, 5, 23, tzinfo=UTC)
+    world.sign()
+    used = _signed(world, "prompt.usage")
+    assert used.payload["used_by"] == {"bob": "2026-11-05"}
+    after, _ = record_enablement(world.people["bob"])
+    (mine,) = after
+    assert all(step.met for step in mine.steps), [step.detail for step in mine.steps]
+    result = evaluate("pilot-enabled", context_for(world.lead.state(), world.lead.clock()))
+    assert "bob's" not in result.reason, result.reason
+
+
+def test_someone_elses_later_use_of_a_prompt_dates_no_members_use(world: World) -> None:  # noqa: F811
+    """The forgery: bob used triage@1 before he joined the pilot (the lead took him out and
+    put him back on the 6th); pia uses it on the 7th. The gateway's signed use named both,
+    dated by its latest use (pia's): bob's use "since he joined" was borne out by hers. Now
+    it dates each person's own last use."""
+    world.send("bob", datetime(2026, 11, 4, 10, tzinfo=UTC), prompt="triage@1")
+    world.clock.now = datetime(2026, 11, 5, 9, tzinfo=UTC)
+    remove_member(world.lead, "bob")
+    world.clock.now = datetime(2026, 11, 6, 9, tzinfo=UTC)
+    add_member(world.lead, "bob", track="everyone")
+    world.keys.pop("bob", None)  # taken out, his key went: he fetches another
+    world.send("bob", datetime(2026, 11, 6, 10, tzinfo=UTC))
+    world.send("pia", datetime(2026, 11, 7, 10, tzinfo=UTC), prompt="triage@1")
+    world.clock.now = datetime(2026, 11, 7, 23, tzinfo=UTC)
+    world.sign()
+    used = _signed(world, "prompt.usage")
+    assert used.payload["people"] == ["bob", "pia"] and used.payload["last_used"] == "2026-11-07"
+    day = [f for f in world.lead.state().facts
+           if f.kind == "usage.daily" and f.payload["day"] == "2026-11-06"][-1]  # fmt: skip
+    _steps(world.people["bob"], "bob", day, used)
+    result = evaluate("pilot-enabled", context_for(world.lead.state(), world.lead.clock()))
+    assert (
+        f"bob's shared-prompt: rests on prompt.usage #{used.id}, whose use of it by bob the "
+        "gateway signed last on 2026-11-04, not through bob's own key since they joined the "
+        "pilot (2026-11-06)"
+    ) in result.reason
+    # pia's own use, after she joined, is hers
+    _steps(world.people["pia"], "pia", _signed(world, "usage.daily"), used)
+    result = evaluate("pilot-enabled", context_for(world.lead.state(), world.lead.clock()))
+    assert "pia's" not in result.reason and "bob's shared-prompt" in result.reason
