@@ -12,14 +12,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from inhouse.indicators.findings import open_finding
 from inhouse.pilot.enablement import progress, record_enablement
+from inhouse.pilot.library import new_version
 from inhouse.pilot.roster import add_member, remove_member
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, evaluate
 from inhouse.program.evaluation import context_for
 from inhouse.program.facts import Fact
 from tests.pilot.test_enablement_signed import world  # noqa: F401  (the fixture)
-from tests.pilot.world import World
+from tests.pilot.world import PROMPT, World
 from tests.test_playchecks import EXITED, NOW, _judged, fact, person, pilot
 
 PEOPLE = {**pilot(2, 1), "zoe": person("zoe", "sales")}
@@ -175,3 +177,36 @@ def test_someone_elses_later_use_of_a_prompt_dates_no_members_use(world: World) 
     _steps(world.people["pia"], "pia", _signed(world, "usage.daily"), used)
     result = evaluate("pilot-enabled", context_for(world.lead.state(), world.lead.clock()))
     assert "pia's" not in result.reason and "bob's shared-prompt" in result.reason
+
+
+def test_a_members_agent_using_a_fix_confirms_no_finding(world: World) -> None:  # noqa: F811
+    """The forgery: carol publishes triage@2 for pia's finding; the only use of it is through
+    an agent key in bob's name (whoever runs the agent drives it). The gateway's signed use of
+    triage@2 named bob, and the finding closed "confirmed by bob's use". Bob's own use does."""
+    from inhouse.gateway import issue_key
+
+    with (world.folder / "inhouse.toml").open("a", encoding="utf-8") as config:
+        config.write('\n[policy.agents.triager]\ntools = ["read_file"]\n')
+    world.key("bob")
+    _, world.keys["bob's agent"] = issue_key(
+        world.lead, None, "bob", agent="triager", holder=world.people["bob"]
+    )
+    world.clock.now = datetime(2026, 11, 3, 9, tzinfo=UTC)
+    found = open_finding(world.people["pia"], "triage ignores the floor", target="prompt:triage")
+    new_version(world.people["carol"], "triage", PROMPT.replace("Ticket:", "Ticket (floor):"),
+                where="triage.yaml", closes=[found.id])  # fmt: skip
+    world.send("bob's agent", datetime(2026, 11, 4, 10, tzinfo=UTC), prompt="triage@2")
+    world.clock.now = datetime(2026, 11, 4, 23, tzinfo=UTC)
+    world.sign()
+    used = _signed(world, "prompt.usage")
+    assert used.payload["version"] == 2 and used.payload["people"] == ["bob"]
+    result = evaluate("findings-fed-back", context_for(world.lead.state(), world.lead.clock()))
+    assert result.outcome is not Outcome.PASS, result.reason
+    assert "it names nobody the gateway sent it through a key of their own" in result.reason
+
+    world.send("bob", datetime(2026, 11, 5, 10, tzinfo=UTC), prompt="triage@2")
+    world.clock.now = datetime(2026, 11, 5, 23, tzinfo=UTC)
+    world.sign()
+    result = evaluate("findings-fed-back", context_for(world.lead.state(), world.lead.clock()))
+    assert result.outcome is Outcome.PASS, result.reason
+    assert "confirmed by bob's use through the gateway" in result.reason
