@@ -210,3 +210,38 @@ def test_a_members_agent_using_a_fix_confirms_no_finding(world: World) -> None: 
     result = evaluate("findings-fed-back", context_for(world.lead.state(), world.lead.clock()))
     assert result.outcome is Outcome.PASS, result.reason
     assert "confirmed by bob's use through the gateway" in result.reason
+
+
+def test_pilot_enabled_keeps_a_prompt_step_play_4_exited_on() -> None:
+    """A program whose play 4 exited on p0's shared-prompt step resting on a use the gateway
+    now dates as no use of p0's own keeps its exit, on the same evidence; the same step
+    recorded since the exit's mark is judged by today's rule."""
+    from tests.test_exit_scope import context, lead_and_owner
+    from tests.test_exit_scope import fact as scoped
+    from tests.test_exit_scope import person as member
+
+    steps = [{"id": "prompt", "type": "used-shared-prompt", "rests_on": ["prompt.usage"],
+              "params": {}}]  # fmt: skip
+    people = {**lead_and_owner(), "p0": member("p0", "team0", "pilot-user")}
+    added = scoped("pilot.member", person="p0", track="support", team="team0", steps=steps)
+    used = scoped("prompt.usage", by="gateway", prompt="triage", version=1, uses=1, users=1,
+                  uses_by_others=1, last_used=NOW.date(), people=["p0"], used_by={})  # fmt: skip
+
+    def enabled() -> list[Fact]:
+        return [
+            scoped("enablement.step", by="p0", person="p0", track="support", step="prompt",
+                   how="used triage@1", evidence=[used.id]),
+            scoped("enablement.completed", by="p0", person="p0", track="support",
+                   steps=["prompt"]),
+        ]  # fmt: skip
+
+    before = enabled()
+    exited = {"pilot": (NOW, before[-1].id)}
+    kept = evaluate("pilot-enabled", context([added, used, *before], people, exited))
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert {f.id for f in kept.evidence} >= {used.id, before[0].id}
+    since = enabled()
+    exited = {"pilot": (NOW, since[0].id - 1)}
+    result = evaluate("pilot-enabled", context([added, used, *since], people, exited))
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert f"rests on prompt.usage #{used.id}, whose use of it by p0" in result.reason
