@@ -4,7 +4,7 @@ two versions, and the use per version summed from the gateway's usage log."""
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -148,25 +148,36 @@ def prompt_usage(program: Program) -> list[dict[str, Any]]:
 
 def _authentic_use(
     program: Program, mac_key: bytes
-) -> tuple[list[PromptUse], list[PromptUse], list[Rejected], dict[tuple[str, str, str], int]]:
+) -> tuple[
+    list[PromptUse],
+    list[PromptUse],
+    list[Rejected],
+    dict[tuple[str, str, str], int],
+    dict[tuple[str, str], str],
+]:
     """:func:`prompt_use` summed from the rows naming a prompt whose MAC verifies (only the
     rows the compaction horizon keeps) and whose weights a lock the log recorded that day
     blessed (the rollup's rule): the requests the gateway sent the version, and apart from them
     those whose client only named it (``prompt_sent`` 0; a row from before the column, NULL,
     is read as sent, as it was then); the rows left out, and the answered requests not counted
-    for their weights."""
+    for their weights; and per (prompt id, person) the last day it was sent through a key of
+    their own (an agent's requests are nobody's use: whoever runs the agent drives them)."""
     from inhouse.gateway.rollup import blessed_by_day, split_blessed
 
     found = authentic_rows(program.store, mac_key, prompts_only=True)
     rows, unblessed = split_blessed(found.rows, blessed_by_day(program))
     sent: dict[tuple[str, str], tuple[int, str]] = {}
     named: dict[tuple[str, str], tuple[int, str]] = {}
+    own: dict[tuple[str, str], str] = {}
     for row in rows:
         if row.status < ANSWERED_BELOW:
             sums = named if row.prompt_sent == 0 else sent
             count, last = sums.get((row.prompt_id, row.person), (0, ""))
             sums[(row.prompt_id, row.person)] = (count + 1, max(last, row.day))
-    return _uses(sent), _uses(named), found.rejected, unblessed
+            if sums is sent and not row.agent:
+                key = (row.prompt_id, row.person)
+                own[key] = max(own.get(key, ""), row.day)
+    return _uses(sent), _uses(named), found.rejected, unblessed, own
 
 
 def _uses(sums: dict[tuple[str, str], tuple[int, str]]) -> list[PromptUse]:
@@ -177,10 +188,15 @@ def _uses(sums: dict[tuple[str, str], tuple[int, str]]) -> list[PromptUse]:
 
 
 def _per_version(
-    program: Program, uses: Sequence[PromptUse], named: Sequence[PromptUse] = ()
+    program: Program,
+    uses: Sequence[PromptUse],
+    named: Sequence[PromptUse] = (),
+    own: Mapping[tuple[str, str], str] | None = None,
 ) -> list[dict[str, Any]]:
     """``uses`` summed per library version; ``named``, the requests whose client only named
-    a version (never sent it), count for nothing but name their people in ``named_only``."""
+    a version (never sent it), count for nothing but name their people in ``named_only``;
+    ``own`` (the gateway's signed sums only): each person's last day sent it through a key of
+    their own, in ``used_by``."""
     found = library(program)
     sums: dict[tuple[str, int], dict[str, Any]] = {}
     for row in uses:
@@ -199,6 +215,10 @@ def _per_version(
         if version.author is not None and row.person != version.author:
             entry["uses_by_others"] += row.requests
         entry["last_used"] = max(entry["last_used"], row.last_day)
+        if own is not None:
+            used_by = entry.setdefault("used_by", {})
+            if day := own.get((row.prompt, row.person)):
+                used_by[row.person] = max(used_by.get(row.person, ""), day)
     for row in named:
         version = found.find(row.prompt)
         if version is None:
@@ -210,6 +230,8 @@ def _per_version(
              "uses_by_others": 0, "last_used": None, "people": []},
         )  # fmt: skip
         entry.setdefault("named_only", []).append(row.person)
+        if own is not None:
+            entry.setdefault("used_by", {})
     for entry in sums.values():
         entry["people"] = sorted(set(entry["people"]))
         if "named_only" in entry:
@@ -234,11 +256,12 @@ def record_prompt_usage(program: Program, notes: list[str] | None = None) -> lis
             seen[(str(payload["prompt"]), int(payload["version"]))] = validate_payload(
                 "prompt.usage", dict(payload)
             )
-    uses, named, rejected, unblessed = _authentic_use(program, gateway_mac_key(program.folder))
+    found = _authentic_use(program, gateway_mac_key(program.folder))
+    uses, named, rejected, unblessed, own = found
     if notes is not None:
         notes += [m for m in (left_out_message(rejected), unblessed_message(unblessed)) if m]
     recorded = []
-    for usage in _per_version(program, uses, named):
+    for usage in _per_version(program, uses, named, own):
         if seen.get((usage["prompt"], usage["version"])) == validate_payload("prompt.usage", usage):
             continue
         service.record_fact(

@@ -81,6 +81,7 @@ __all__ = [
     "fact_kind",
     "latest_usage",
     "own_requests",
+    "prompt_users",
     "validate_payload",
 ]
 
@@ -252,6 +253,20 @@ def own_requests(fact: Fact, person: str) -> int | None:
         return None
     mine = (people.get(person) or {}).get("own")
     return None if mine is None else int(mine)
+
+
+def prompt_users(fact: Fact, since: str) -> list[str]:
+    """Who the gateway's ``prompt.usage`` ``fact`` says it sent its version through a key of
+    their own on ``since`` (an ISO day) or later: each person's own last use (``used_by``). A
+    fact from before it said so names its ``people``, all dated by its ``last_used`` (the
+    version's latest use, anyone's, agents' included): read as it was."""
+    used_by = fact.payload.get("used_by")
+    if isinstance(used_by, dict):
+        return sorted(str(p) for p, day in used_by.items() if str(day) >= since)
+    last = fact.payload.get("last_used")
+    if last is not None and str(last) < since:
+        return []
+    return sorted(str(p) for p in fact.payload.get("people") or [])
 
 
 P = TypeVar("P", bound=type[BaseModel])

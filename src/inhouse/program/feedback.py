@@ -59,7 +59,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import InvalidInput
-from inhouse.program.facts import Fact, Provenance
+from inhouse.program.facts import Fact, Provenance, prompt_users
 from inhouse.program.prompt_versions import served_versions
 from inhouse.program.state import LOG_SKEW
 
@@ -414,7 +414,7 @@ def _confirmation(
         why = (
             _sealed_before(ctx, change, fact)
             or _used_before(change, fact)
-            or _not_apart(ctx, change.by, fact)
+            or _not_apart(ctx, change, fact)
             or _measured_nothing_new(fact, ran)
         )
         if why is None:
@@ -489,9 +489,10 @@ def _pins(models: Iterable[Any]) -> list[tuple[str, str]]:
     return sorted((str(m.get("name")), str(m.get("digest"))) for m in models if isinstance(m, dict))
 
 
-def _not_apart(ctx: CheckContext, maker: str, fact: Fact) -> str | None:
-    """Why ``fact`` is no confirmation by someone other than ``maker``, or None when it is. A
-    run or verify is its signer's; the gateway signs a prompt's use, and names who used it."""
+def _not_apart(ctx: CheckContext, change: Fact, fact: Fact) -> str | None:
+    """Why ``fact`` is no confirmation by someone other than ``change``'s maker, or None when it
+    is. A run or verify is its signer's; the gateway signs a prompt's use, and names who used
+    it, and when each last did through a key of their own (``used_by``)."""
     from inhouse.program.playchecks._shared import (  # the checks' package imports this one
         enrolled_elsewhere,
         hollow_tests,
@@ -504,11 +505,25 @@ def _not_apart(ctx: CheckContext, maker: str, fact: Fact) -> str | None:
         unsaid_where,
     )
 
+    maker = change.by
     judged = {maker}
     if fact.kind == "prompt.usage":
         people = [str(p) for p in fact.payload.get("people") or []]
-        if one_per_machine(ctx, people, judged)[0]:
+        # whose own use the gateway dated since the fix was recorded: the version's latest use
+        # (anyone's, an agent's included) dated everyone it names, so one member's use before
+        # the fix counted once anyone used it after. A fact play 6's exit was judged on is read
+        # as it was then
+        made = change.at.astimezone(UTC).date().isoformat()
+        since = people if ctx.spared("measure", fact) else prompt_users(fact, made)
+        if one_per_machine(ctx, since, judged)[0]:
             return None
+        if people and not since:
+            return (
+                f"it names nobody the gateway sent it through a key of their own on or after "
+                f"{made}, the day it was recorded ({', '.join(people)} used it before, or only "
+                "through an agent's key)"
+            )
+        people = since
         if not people:
             named = sorted({str(p) for p in fact.payload.get("named_only") or []})
             if named:

@@ -603,6 +603,18 @@ class PromptUsage(_Payload):
         "their own: the gateway never sent it to them, so none of it is counted as their use "
         "(absent in facts recorded before: everyone named was counted)",
     )
+    #: each person's last day the gateway sent them the version through a key of their own (an
+    #: agent's requests are nobody's use); None in facts from before it was signed, which
+    #: dated everyone in ``people`` by ``last_used``, the version's latest use by anyone
+    used_by: dict[str, date] | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_unknown_used_by(self, handler: Any) -> dict[str, Any]:
+        """Stored without ``used_by`` where it is not given (as facts from before it were)."""
+        data: dict[str, Any] = handler(self)
+        if self.used_by is None:
+            data.pop("used_by", None)
+        return data
 
 
 class PilotTeam(_Payload):

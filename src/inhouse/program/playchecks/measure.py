@@ -13,7 +13,7 @@ from inhouse.program.checks import (
     passed,
     register_check,
 )
-from inhouse.program.facts import Fact, FactSet, daily_usage, latest_usage
+from inhouse.program.facts import Fact, FactSet, daily_usage, latest_usage, own_requests
 from inhouse.program.feedback import describe_change, fold_findings
 from inhouse.program.playchecks._shared import (
     enrolled_elsewhere,
@@ -36,16 +36,24 @@ __all__ = ["SignedTotals", "signed_totals"]
 def use_beyond_pilot(ctx: CheckContext) -> Result:
     """People outside the program (who never held a role in it, were never added to the pilot
     nor let into it by a gateway key, and own no play, enrolled from machines of their own) use
-    it through the gateway on days
+    it through the gateway, with a key of their own (an agent's requests are nobody's use; a day
+    signed before the gateway counted own-key requests counts as before), on days
     after support and governance were in place (play 5 exited). Use before, or on the day it
     exited, is the pilot's; a role taken away since does not make a former insider a new user."""
     inside = insiders(ctx)
     since = ctx.exited.get("support")
     after = since[0].date().isoformat() if since is not None else None
-    usage, people, early, users = [], set(), set(), set()
+    usage, people, early, users, agents = [], set(), set(), set(), set()
     for fact in ctx.facts.of("usage.daily"):
-        active = {p for p, t in daily_usage(fact).items() if t["requests"] > 0}
-        users |= active
+        asked = {p for p, t in daily_usage(fact).items() if t["requests"] > 0}
+        users |= asked
+        # a person's use is through a key of their own: their agent's (a key granted with
+        # `--agent`) runs whatever its tool is pointed at, so one person could make it "use"
+        # the tool under any name. A day signed before the rollup counted ``own`` counts as
+        # before, and so does a fact play 6's exit was judged on (an earlier rule it kept)
+        spared = ctx.spared("measure", fact)
+        active = {p for p in asked if spared or _own_use(fact, p)}
+        agents |= asked - active - inside
         beyond = active - inside
         if after is None or str(fact.payload["day"]) <= after:
             early |= beyond
@@ -67,6 +75,11 @@ def use_beyond_pilot(ctx: CheckContext) -> Result:
             else "before play 5 (support) exited"
         )
         notes.append(f"{names(sorted(early - people))}, who used it {when}")
+    if agents - people - early:
+        notes.append(
+            f"{names(sorted(agents - people - early))}, whose requests came only through an "
+            "agent's key: a person's use counts through a key of their own"
+        )
     aside, unsigned = split_aside(ctx, aside, inside)
     if unsigned:
         notes.append(unsigned)
@@ -82,6 +95,13 @@ def use_beyond_pilot(ctx: CheckContext) -> Result:
     if len(counted) >= wanted:
         return passed(f"{len(counted)} people beyond the pilot use it{note}", *usage)
     return failed(f"{len(counted)} people beyond the pilot use it; need {wanted}{note}", *usage)
+
+
+def _own_use(fact: Fact, person: str) -> bool:
+    """Whether ``person`` asked through a key of their own in the ``usage.daily`` ``fact``: a
+    fact that does not say (signed before the rollup counted ``own``) counts as before."""
+    own = own_requests(fact, person)
+    return own is None or own > 0
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from inhouse.program.checks import (
     passed,
     register_check,
 )
-from inhouse.program.facts import Fact, daily_usage, latest_usage, own_requests
+from inhouse.program.facts import Fact, daily_usage, latest_usage, own_requests, prompt_users
 from inhouse.program.playchecks._shared import (
     enrolled_elsewhere,
     ever_held,
@@ -645,6 +645,20 @@ def step_problem(ctx: CheckContext, person: str, added: Fact, step: Fact) -> str
                     f"{person} sends one with their own gateway key and runs `inhouse pilot "
                     "enablement --record`"
                 )
+            if (
+                fact.kind == "prompt.usage"
+                and not lenient
+                and isinstance(fact.payload.get("used_by"), dict)
+                and person in (fact.payload.get("people") or [])
+            ):
+                used = (fact.payload.get("used_by") or {}).get(person)
+                when = f"last on {used}" if used else "only through an agent's key"
+                return (
+                    f"rests on prompt.usage #{fact.id}, whose use of it by {person} the gateway "
+                    f"signed {when}, not through {person}'s own key since they joined the pilot "
+                    f"({onboarded}): {person} sends one with their own gateway key and runs "
+                    "`inhouse pilot enablement --record`"
+                )
             return f"rests on {fact.kind} #{fact.id}, which does not bear out {person}'s step"
         if fact.kind == "workflow.run" and (why := unrecorded_lock(ctx.facts, fact)):
             return f"rests on workflow.run #{fact.id}, but {why}"
@@ -702,11 +716,15 @@ def _names(
         return daily_usage(fact).get(person, {}).get("requests", 0) > 0
     if fact.kind == "prompt.usage":
         wanted = params.get("prompt")
+        if wanted is not None and fact.payload.get("prompt") != wanted:
+            return False
+        if not lenient:
+            # each person's own last use through a key of their own, where the gateway signed
+            # it: the version's latest use (anyone's, an agent's included) dated everyone's
+            return person in prompt_users(fact, onboarded)
         last = fact.payload.get("last_used")
-        return (
-            person in (fact.payload.get("people") or [])
-            and (wanted is None or fact.payload.get("prompt") == wanted)
-            and (last is None or str(last) >= onboarded)
+        return person in (fact.payload.get("people") or []) and (
+            last is None or str(last) >= onboarded
         )
     # a run sealed in the member's checkout before they joined and imported after is no later
     # for its import (``lenient``: judged by the log's time, the rule play 4 exited on)
