@@ -174,8 +174,7 @@ def grant_key(
         )
     if person not in state.people:
         raise UnknownPerson(
-            f"{not_on_roster(person, (p for p, x in state.people.items() if not x.service))}; "
-            "a rollout lead invites someone new first "
+            f"{not_on_roster(person, state.people)}; a rollout lead invites someone new first "
             "(`inhouse person invite NAME`)"
         )
     boundary = None

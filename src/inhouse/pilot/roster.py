@@ -100,9 +100,8 @@ def enrolled_person(program: Program, name: str) -> Person:
     state = program.state()
     person = state.people.get(name)
     if person is None:
-        people = (p for p, x in state.people.items() if not x.service)
         raise UnknownPerson(
-            f"{not_on_roster(name, people)}; a rollout lead invites someone new first: "
+            f"{not_on_roster(name, state.people)}; a rollout lead invites someone new first: "
             "`inhouse person invite NAME --team TEAM`"
         )
     if person.service:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import functools
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -515,10 +515,10 @@ class ProgramState:
         return lines
 
 
-def not_on_roster(name: str, people: Iterable[str]) -> str:
+def not_on_roster(name: str, people: Mapping[str, Person]) -> str:
     """What to say of a name that is not on the roster: the name a typo most likely meant, and
-    who is on it."""
-    known = sorted(people)
+    who is on it (people: a service, the gateway, is no one a name is meant for)."""
+    known = sorted(n for n, person in people.items() if not person.service)
     near = difflib.get_close_matches(name, known, n=1)
     hint = f": did you mean {near[0]!r}?" if near else ""
     listed = ", ".join(known) or "nobody yet"
