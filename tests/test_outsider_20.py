@@ -31,6 +31,7 @@ from inhouse.program import Program
 from inhouse.program.checks import Outcome, evaluate
 from inhouse.program.counting import build_context
 from inhouse.workflows.decoys import DECOYS, judge_decoys
+from tests.workflows.test_decoys import FIXED as FIXED_DECOYS
 from inhouse.workflows.spec import parse_workflow
 from tests.engine import needs_engine
 from tests.trials.test_rerun import omar, program, run, verdict_payload, write_trial  # noqa: F401
@@ -82,7 +83,7 @@ async def test_a_case_that_judges_what_the_answer_says_needs_the_model_in_its_ti
         found = await judge_decoys(workflow, case, runtime=None, judge_model=None,
                                    embedder=None, embedding_model=None, answers=[answer],
                                    timings=[(800.0, None)])  # fmt: skip
-        assert found == dict.fromkeys(DECOYS, False), (case.name, found)
+        assert found == dict.fromkeys(FIXED_DECOYS, False), (case.name, found)
 
 
 # -- play 3: a colleague's honest rerun of tests that judge nothing ------------------------------
@@ -186,21 +187,12 @@ class _HashEmbedder:
 
 
 @pytest.mark.anyio
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole not closed: a check that asks a model (`similar`, `llm-rubric`, …) is asked "
-    "only of the empty answer and the fixed off-topic sentence; on the off-topic prose and the "
-    "echoes it cannot judge, and so fails, whatever it would say. `not-similar` to the fixed "
-    "sentence (beside `length min 1`) fails every decoy and passes any other answer. Closing "
-    "it needs each decoy asked of such checks (a model call per decoy: the cost the decoys "
-    "avoided), or a case counted as needing the model only where a check that was judged "
-    "failed each decoy; both are the lead's to weigh against honest rubric-only cases",
-)
 async def test_a_check_describing_the_asked_decoys_needs_no_model() -> None:
     """lena's case: at least one character, and not similar to the off-topic sentence. Any
     answer a model gives passes it; the empty answer fails the length, the sentence fails the
-    similarity, and every other decoy fails because no embedder was asked about it. The case
-    should be shown not to need the model."""
+    similarity. Every decoy text is asked of the embedder now (the echoes, the prose), and they
+    pass: the case does not need the model. (Before, the echoes and the prose were not asked,
+    and failed as a check that could not judge does.)"""
     from inhouse.workflows.decoys import OFF_TOPIC_TEXT
 
     spec = (
@@ -218,27 +210,20 @@ async def test_a_check_describing_the_asked_decoys_needs_no_model() -> None:
     found = await judge_decoys(workflow, case, runtime=None, judge_model=None,
                                embedder=embedder, embedding_model="m",
                                answers=[answer])  # fmt: skip
-    assert found is not None and any(found.values()), found
+    assert found is not None and not found["off-topic"], found
+    assert found["echoed-prompt"] and found["echoed-input"] and found["off-topic-length"], found
 
 
 # -- play 3: an answer the runtime's grammar leaves the model no choice in -----------------------
 
 
 @pytest.mark.anyio
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole not closed: `parameters.response_format` has the runtime hold the model's "
-    "sampling to a JSON schema, and a schema whose every field is an enum of one value leaves "
-    "the model nothing to choose; `is-json` with it (or `equals` its one instance) passes "
-    "whatever weights answer (the project's random-weight test model passes SUMMARY's cases so), "
-    "and no decoy is JSON. Closing it needs a decoy shaped by the schema (its minimal instance) "
-    "judged too, which would also unprove the honest cases that check only the shape "
-    "(docs/workflows.md recommends them): the lead's to decide",
-)
 async def test_an_answer_the_schema_fixes_needs_no_model() -> None:
-    """lena's case asks for JSON in a schema with one possible instance, and checks it is
-    that JSON: the runtime writes it whatever the model would say. The case should be shown
-    not to need the model."""
+    """lena's cases ask for JSON in a schema with one possible instance, and check it is that
+    JSON: the runtime writes it whatever the model would say, to any ticket. No fixed decoy is
+    that JSON, but the model's answer to the other ticket is: neither case is told apart from
+    the other, and neither needs the model. (Shape-only cases are judged so too: every answer
+    in the schema passes them.)"""
     schema = "{type: object, required: [queue], properties: {queue: {enum: [it]}}}"
     spec = f"""\
 name: fixed
@@ -255,11 +240,17 @@ tests:
     vars: {{ticket: The printer on floor 2 is jammed.}}
     checks:
       - {{type: is-json, value: {schema}}}
+  - name: vpn
+    vars: {{ticket: The VPN drops every hour.}}
+    checks:
+      - {{type: is-json, value: {schema}}}
 """
     workflow = parse_workflow(spec, where="fixed.yaml")
-    [case] = workflow.cases
     answer = '{"queue": "it"}'  # the only answer the runtime lets any model give
-    assert (await judge_output(case.checks, answer, QualityContext())).passed
-    found = await judge_decoys(workflow, case, runtime=None, judge_model=None, embedder=None,
-                               embedding_model=None, answers=[answer])  # fmt: skip
-    assert found is not None and any(found.values()), found
+    given = [(case, [answer]) for case in workflow.cases]
+    for case in workflow.cases:
+        assert (await judge_output(case.checks, answer, QualityContext())).passed
+        found = await judge_decoys(workflow, case, runtime=None, judge_model=None,
+                                   embedder=None, embedding_model=None, answers=[answer],
+                                   others=given)  # fmt: skip
+        assert found == dict.fromkeys(FIXED_DECOYS, False) | {"other-answer": True}, found

@@ -23,6 +23,7 @@ from inhouse.checks.evaluate import evaluate as judge_output
 from inhouse.checks.function import python_checks_allowed
 from inhouse.trials.headtohead import _decoy_passes
 from inhouse.workflows.decoys import DECOYS, judge_decoys
+from tests.workflows.test_decoys import FIXED as FIXED_DECOYS
 from inhouse.workflows.spec import parse_workflow
 from tests.workflows.conftest import SUMMARY
 
@@ -76,7 +77,7 @@ async def test_a_python_check_on_what_the_answer_says_still_needs_the_model() ->
         found = await judge_decoys(workflow, case, runtime=None, judge_model=None, embedder=None,
                                    embedding_model=None, answers=[answer],
                                    timings=[(800.0, None)])  # fmt: skip
-    assert found == dict.fromkeys(DECOYS, False), found
+    assert found == dict.fromkeys(FIXED_DECOYS, False), found
 
 
 def _plan(function: str) -> Any:

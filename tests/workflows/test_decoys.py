@@ -1,5 +1,5 @@
-"""Decoy answers, judged without the engine: a check that asks a model is asked about the empty
-answer and the off-topic sentence only (a stand-in judge here, to count what it is asked and to
+"""Decoy answers, judged without the engine: a check that asks a model is asked about every decoy
+text (a stand-in judge here, to count what it is asked and to
 answer "pass" to anything, as a rubric written to accept anything makes a real judge do)."""
 
 from __future__ import annotations
@@ -11,10 +11,13 @@ from typing import Any
 import pytest
 
 from inhouse.runtimes import ChatRequest, ChatResponse
-from inhouse.workflows.decoys import DECOYS, judge_decoys
+from inhouse.workflows.decoys import DECOYS, OTHER_ANSWER, judge_decoys
 from inhouse.workflows.spec import parse_workflow
 
 pytestmark = pytest.mark.anyio
+
+#: the decoys judged of a case alone (the other cases' answers are judged where they are given)
+FIXED = [name for name in DECOYS if name != OTHER_ANSWER]
 
 SPEC = """\
 name: triage
@@ -73,22 +76,23 @@ async def _decoys(rubric: str, verdict: str) -> tuple[list[dict[str, bool] | Non
 
 
 async def test_a_rubric_any_answer_passes_shows_itself_on_the_decoys() -> None:
-    """omar's rubric accepts anything ("pass whatever it says"): the judge, asked about the
-    empty answer, passes it; the case does not need the model."""
+    """omar's rubric accepts anything ("pass whatever it says"): the judge, asked about each
+    decoy text, passes it; the case does not need the model."""
     found, asked = await _decoys("Pass whatever it says.", '{"pass": true, "score": 1}')
     rubric, echo, shape = found
-    assert rubric == dict.fromkeys(DECOYS, False) | {"empty": True, "off-topic": True}
-    assert asked == 2  # the empty answer and the off-topic sentence; not the echoes
+    # no answer of the model's was given, so there is no prose as long as one to judge
+    assert rubric == dict.fromkeys(FIXED, True) | {"off-topic-length": False}
+    assert asked == 4  # the empty answer, the off-topic sentence, the prompt, the ticket
     # a check the case's own input passes: its echo passes it
     assert echo is not None and echo["echoed-prompt"] and echo["echoed-input"]
     assert not echo["empty"] and not echo["off-topic"]
     # and a shape no decoy has: it needs the model
-    assert shape == dict.fromkeys(DECOYS, False)
+    assert shape == dict.fromkeys(FIXED, False)
 
 
 async def test_a_rubric_a_judge_fails_every_decoy_on_needs_the_model() -> None:
     found, asked = await _decoys("Names the printer's floor.", '{"pass": false, "score": 0}')
-    assert found[0] == dict.fromkeys(DECOYS, False) and asked == 2
+    assert found[0] == dict.fromkeys(FIXED, False) and asked == 4
 
 
 #: a case whose one check is a window of lengths: the empty answer and the fixed off-topic
@@ -134,13 +138,13 @@ async def test_a_length_window_the_fixed_decoys_miss_passes_prose_as_long_as_the
     judge = StandinJudge('{"pass": true, "score": 1}')
     blind = await judge_decoys(workflow, window, runtime=judge, judge_model="m",  # type: ignore[arg-type]
                                embedder=None, embedding_model=None)  # fmt: skip
-    assert blind == dict.fromkeys(DECOYS, False)  # the fixed decoys alone miss it
+    assert blind == dict.fromkeys(FIXED, False)  # the fixed decoys alone miss it
     seen = await judge_decoys(workflow, window, runtime=judge, judge_model="m",  # type: ignore[arg-type]
                               embedder=None, embedding_model=None, answers=[answer])  # fmt: skip
     assert seen is not None and seen["off-topic-length"] and not seen["off-topic"], seen
     content = await judge_decoys(workflow, says, runtime=judge, judge_model="m",  # type: ignore[arg-type]
                                  embedder=None, embedding_model=None, answers=[answer])  # fmt: skip
-    assert content == dict.fromkeys(DECOYS, False)
+    assert content == dict.fromkeys(FIXED, False)
     assert judge.requests == []  # no check here asks a model
 
 
@@ -152,16 +156,12 @@ _PROSE_WORDS = ["autumn", "lake", "mill", "bakery", "queue", "bridge", "tomato",
                 "spring", "green", "people"]  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the off-topic prose is fixed and public: checks refusing its words tell it from any "
-    "answer, though they judge nothing of what the answer says (review47)",
-)
 async def test_checks_refusing_the_prose_s_own_words_judge_nothing_either() -> None:
     """lena's case checks that an answer is 60 to 300 characters long and holds none of the
     off-topic prose's words: any answer about a ticket passes, whatever it says, and every
     stretch of the prose fails, so the case "needs the model" and play 3 (or, as a trial's
-    checks, `on_topic`) counts it."""
+    checks, `on_topic`) counts it. The model's answer to the other case (another ticket) passes
+    them too: the case is told apart from no other, and does not need the model."""
     spec = LENGTHS.replace("SYSTEM", "You triage support tickets for the help desk. " * 8).replace(
         "- {type: length, min: 75, max: 300}\n  - name: says-printer",
         "- {type: length, min: 60, max: 300}\n      - {type: not-icontains-any, value: "
@@ -171,7 +171,90 @@ async def test_checks_refusing_the_prose_s_own_words_judge_nothing_either() -> N
     workflow = parse_workflow(spec, where="triage.yaml")
     hollow = workflow.cases[0]
     answer = "Whatever the model said, at some length, about nothing the ticket asks at all."
+    theirs = "The printer on floor two jams on duplex jobs: hardware, send a technician today."
     found = await judge_decoys(workflow, hollow, runtime=StandinJudge('{"pass": true}'),  # type: ignore[arg-type]
                                judge_model="m", embedder=None, embedding_model=None,
-                               answers=[answer])  # fmt: skip
-    assert found is not None and any(found.values()), found
+                               answers=[answer],
+                               others=[(c, [a]) for c, a in zip(workflow.cases, [answer, theirs])])  # fmt: skip
+    assert found == dict.fromkeys(FIXED, False) | {OTHER_ANSWER: True}, found
+
+
+#: three tickets, two of them for one queue: each case checks its answer names its queue
+QUEUES = """\
+name: triage
+owner: lena
+frequency: daily
+model: m
+variables: {ticket: string}
+prompt: {system: Name the ticket's queue., user: "Ticket: {{ ticket }}"}
+tests:
+  - name: printer
+    vars: {ticket: The printer on floor 2 jams.}
+    checks: [{type: icontains, value: hardware}]
+  - name: monitor
+    vars: {ticket: The monitor flickers.}
+    checks: [{type: icontains, value: hardware}]
+  - name: vpn
+    vars: {ticket: The VPN drops every hour.}
+    checks: [{type: icontains, value: network}]
+"""
+
+_QUEUE_ANSWERS = {"printer": "Queue: hardware.", "monitor": "hardware", "vpn": "network, VPN"}
+
+
+async def _told(spec: str, answers: dict[str, str], *, fixed: bool = True) -> dict[str, bool]:
+    """Whether each case named in ``answers`` passes on the other cases' answers (``fixed``:
+    and fails every fixed decoy)."""
+    workflow = parse_workflow(spec, where="triage.yaml")
+    given = [(case, [answers[case.name]]) for case in workflow.cases if case.name in answers]
+    found = {}
+    for case, mine in given:
+        judged = await judge_decoys(workflow, case, runtime=None, judge_model=None,  # type: ignore[arg-type]
+                                    embedder=None, embedding_model=None, answers=mine,
+                                    others=given)  # fmt: skip
+        assert judged is not None
+        if fixed:
+            assert judged == dict.fromkeys(FIXED, False) | {OTHER_ANSWER: judged[OTHER_ANSWER]}
+        found[case.name] = judged[OTHER_ANSWER]
+    return found
+
+
+async def test_cases_whose_checks_refuse_each_other_s_answers_need_the_model() -> None:
+    """The honest path: each case checks the queue its ticket belongs in. The printer and the
+    monitor tickets share one, so neither's answer is a decoy for the other; the VPN ticket's
+    answer fails both, and theirs fail it: every case is told apart from another."""
+    found = await _told(QUEUES, _QUEUE_ANSWERS)
+    assert found == {"printer": False, "monitor": False, "vpn": False}
+
+
+async def test_a_case_alone_or_among_cases_of_one_answer_is_told_apart_from_none() -> None:
+    """With the VPN ticket left out, the printer and the monitor tickets ask one answer: a
+    fixed "hardware" passes both, and neither is told apart. A workflow of one case has no
+    other answer to tell its own from."""
+    found = await _told(QUEUES, {k: v for k, v in _QUEUE_ANSWERS.items() if k != "vpn"})
+    assert found == {"printer": True, "monitor": True}
+    assert await _told(QUEUES, {"vpn": "network"}) == {"vpn": True}
+
+
+async def test_refusing_another_case_s_answer_counts_only_where_it_refuses_back() -> None:
+    """lena's forgery: the VPN case asks the model to say "banana" and checks nothing; the
+    printer case refuses "banana" (beside checks the fixed decoys fail, left out here), so it
+    fails the VPN case's answer while passing anything else. The VPN case's checks pass the printer case's answer,
+    so the printer case is told apart from nothing it does not ask."""
+    spec = QUEUES.replace("checks: [{type: icontains, value: hardware}]\n  - name: monitor",
+                          "checks: [{type: not-icontains, value: banana}, "
+                          "{type: length, min: 1}]\n  - name: monitor",
+                          ).replace("{type: icontains, value: network}",
+                                    "{type: length, min: 1}")  # fmt: skip
+    found = await _told(spec, {"printer": "anything at all", "vpn": "banana"}, fixed=False)
+    assert found == {"printer": True, "vpn": True}
+    # had the VPN case checked its answer says banana, each would be told apart from the other
+    honest = spec.replace("- name: vpn\n    vars: {ticket: The VPN drops every hour.}\n"
+                          "    checks: [{type: length, min: 1}]",
+                          "- name: vpn\n    vars: {ticket: The VPN drops every hour.}\n"
+                          "    checks: [{type: icontains, value: banana}]")  # fmt: skip
+    assert honest != spec
+    assert await _told(honest, {"printer": "anything at all", "vpn": "banana"}, fixed=False) == {
+        "printer": False,
+        "vpn": False,
+    }

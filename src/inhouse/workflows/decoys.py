@@ -9,15 +9,28 @@ make it pass, and a colleague's rerun of it shows nothing. A case *proves* somet
 workflow only where its checks fail on every decoy (:attr:`CaseReport.proved
 <inhouse.workflows.report.CaseReport.proved>`); play 3 sets aside a run with no such case.
 
+The fixed decoys are public, so checks can be written to refuse exactly them (none of the
+off-topic prose's words, not similar to the fixed sentence) and still pass anything a model
+says. The last decoy is no fixed text: the model's own answers to the workflow's *other* cases
+(:data:`OTHER_ANSWER`). A case is told apart from another case where each one's checks fail
+the other's answer: its checks judge what its answer says about its own input, and theirs
+refuse its answer. A case told apart from none (its checks pass every other answer, or every
+case whose answer they fail accepts its answer too; or the workflow has no other case) passes
+on that decoy: a check that passes any model answer passes the model's answer to another
+ticket, and an answer the runtime writes whatever the input (a ``response_format`` schema with
+one instance, a shape every answer has) is the same for every case. Two cases with one right
+answer (two printer tickets) are not told apart, and need not be: a third with another right
+answer tells each of them apart.
+
 Decoys are judged here, on this machine, and cost no generation. Each is given instantly and
 for nothing, and, where the case's checks may judge time or cost (``latency``, ``cost``, or a
 ``python`` check, whose function is handed both), in the time and at the cost of each of the
 model's own answers too: ``not-latency`` fails an answer given instantly whatever it says, and
-passes any the model gives. A check that asks a model
-(``llm-rubric``, ``factuality``, ``similar``, …) is asked about the empty answer and the
-off-topic sentence, the two any honest grader fails, so a rubric that accepts anything shows
-itself; on the echoes it is not asked (one model call per decoy would double a run's cost), and
-fails there, as a check that could not judge does.
+passes any the model gives. A check that asks a model (``llm-rubric``, ``factuality``,
+``similar``, …) is asked about every decoy text (once each), so a check describing only some
+decoys (``not-similar`` to the fixed sentence) shows itself on the others: a model call per
+check and decoy text, at most ``4 + repeat + variables`` texts a case, and ``2 × (cases - 1)``
+more for the other cases' answers (stopping at the first case it is told apart from).
 """
 
 from __future__ import annotations
@@ -45,6 +58,7 @@ __all__ = [
     "OFF_TOPIC",
     "OFF_TOPIC_LENGTH",
     "OFF_TOPIC_TEXT",
+    "OTHER_ANSWER",
     "judge_decoys",
     "off_topic_like",
 ]
@@ -54,6 +68,7 @@ OFF_TOPIC = "off-topic"
 OFF_TOPIC_LENGTH = "off-topic-length"
 ECHOED_PROMPT = "echoed-prompt"
 ECHOED_INPUT = "echoed-input"
+OTHER_ANSWER = "other-answer"
 
 #: each decoy, in the order a case is judged on them, with how a person reads it ("case X
 #: passes on {…}")
@@ -63,6 +78,8 @@ DECOYS = {
     OFF_TOPIC_LENGTH: "off-topic prose as long as the model's answer",
     ECHOED_PROMPT: "its own prompt echoed back",
     ECHOED_INPUT: "its own input echoed back (a variable's value)",
+    OTHER_ANSWER: "the model's answers to the other cases (it is told apart from none: no other "
+    "case's answer fails its checks while its answer fails that case's)",
 }
 
 #: a fluent answer to no case: well-formed English about nothing a workflow (or a trial) is asked
@@ -97,10 +114,6 @@ def off_topic_like(answer: str | None) -> str:
     return prose[start : start + size]
 
 
-#: the decoys a check that asks a model is asked about (see the module's docstring)
-_ASKED = (EMPTY, OFF_TOPIC)
-
-
 def _texts(workflow: Workflow, case: Case, answers: Sequence[str]) -> dict[str, list[str]]:
     """Each decoy's answers: one each, but the input's, which hands back each of the case's
     variables on its own (one of them may be the answer, typed into the input), and the
@@ -127,42 +140,113 @@ async def judge_decoys(
     embedding_model: str | None,
     answers: Sequence[str] = (),
     timings: Sequence[tuple[float | None, float | None]] = (),
+    others: Sequence[tuple[Case, Sequence[str]]] | None = None,
 ) -> dict[str, bool] | None:
     """Whether ``case``'s checks (after its transform) pass each decoy answer, given instantly
     and for nothing to the variant in use's prompt, by decoy (:data:`DECOYS`'s order); None for
     a comparison case (nothing is judged). ``answers``: the model's own answers to the case (the
-    variant in use's), whose lengths the off-topic prose takes (a model is not asked about
-    that prose: prose cut to a length is for the checks that count characters). ``timings``:
-    the time (ms) and cost of each of those answers; where the case's checks judge time or
-    cost, a decoy is judged given in each of them too, so a bound the other way
-    (``not-latency``, which an instant answer alone fails) cannot tell a decoy from an answer."""
+    variant in use's), whose lengths the off-topic prose takes. ``timings``: the time (ms) and
+    cost of each of those answers; where the case's checks judge time or cost, a decoy is judged
+    given in each of them too, so a bound the other way (``not-latency``, which an instant
+    answer alone fails) cannot tell a decoy from an answer. ``others``: the workflow's other
+    judged cases, each with the model's answers to it (the variant in use's), for
+    :data:`OTHER_ANSWER` (None: not judged, left out of the result)."""
     if case.comparison:
         return None
     texts = _texts(workflow, case, answers)
     [prompt] = texts[ECHOED_PROMPT]
     instant = (0.0, None if workflow.spec.cost is None else 0.0)
-    timed = any(check.base in READS_MEASURED for check in case.checks)
-    when = list(dict.fromkeys([instant, *(timings if timed else ())]))
     found: dict[str, bool] = {}
     for name, decoys in texts.items():
         found[name] = False
         for text in decoys:
-            asked = name in _ASKED
-            for latency_ms, cost in when:
-                if await _passes(
-                    workflow, case, text, prompt,
-                    runtime=runtime if asked else None,
-                    judge_model=judge_model,
-                    embedder=embedder if asked else None,
-                    embedding_model=embedding_model,
-                    latency_ms=latency_ms,
-                    cost=cost,
-                ):  # fmt: skip
-                    found[name] = True
-                    break
-            if found[name]:
+            if await _passes_any_time(workflow, case, text, prompt, runtime=runtime,
+                                      judge_model=judge_model, embedder=embedder,
+                                      embedding_model=embedding_model,
+                                      when=_when(case, instant, timings)):  # fmt: skip
+                found[name] = True
                 break
+    if others is not None:
+        told = False
+        for other, theirs in others:
+            if other is case or other.comparison:
+                continue
+            told = await _told_apart(workflow, case, answers, other, theirs,
+                                     runtime=runtime, judge_model=judge_model,
+                                     embedder=embedder, embedding_model=embedding_model,
+                                     instant=instant)  # fmt: skip
+            if told:
+                break
+        found[OTHER_ANSWER] = not told
     return found
+
+
+def _when(
+    case: Case,
+    instant: tuple[float, float | None],
+    timings: Sequence[tuple[float | None, float | None]],
+) -> list[tuple[float | None, float | None]]:
+    """The times and costs ``case``'s decoys are given in: instantly and for nothing, and, where
+    its checks judge time or cost, each of ``timings`` too."""
+    timed = any(check.base in READS_MEASURED for check in case.checks)
+    return list(dict.fromkeys([instant, *(timings if timed else ())]))
+
+
+async def _told_apart(
+    workflow: Workflow,
+    case: Case,
+    answers: Sequence[str],
+    other: Case,
+    theirs: Sequence[str],
+    *,
+    runtime: Runtime,
+    judge_model: str | None,
+    embedder: Embedder | None,
+    embedding_model: str | None,
+    instant: tuple[float, float | None],
+) -> bool:
+    """Whether ``case``'s checks fail every answer of the model's to ``other`` and ``other``'s
+    checks fail every answer of its to ``case``: each judges what its own answer says, not
+    merely that there is one (the answers are given instantly and for nothing, as decoys are)."""
+    mine = [a for a in answers if a]
+    yours = [a for a in theirs if a]
+    if not mine or not yours:
+        return False  # no answer to tell apart (every generation failed)
+    for judged, texts in ((case, yours), (other, mine)):
+        prompt = "\n\n".join(m["content"] for m in workflow.messages(judged.vars))
+        for text in texts:
+            if await _passes_any_time(workflow, judged, text, prompt, runtime=runtime,
+                                      judge_model=judge_model, embedder=embedder,
+                                      embedding_model=embedding_model,
+                                      when=[instant]):  # fmt: skip
+                return False
+    return True
+
+
+async def _passes_any_time(
+    workflow: Workflow,
+    case: Case,
+    text: str,
+    prompt: str,
+    *,
+    runtime: Runtime,
+    judge_model: str | None,
+    embedder: Embedder | None,
+    embedding_model: str | None,
+    when: Sequence[tuple[float | None, float | None]],
+) -> bool:
+    for latency_ms, cost in when:
+        if await _passes(
+            workflow, case, text, prompt,
+            runtime=runtime,
+            judge_model=judge_model,
+            embedder=embedder,
+            embedding_model=embedding_model,
+            latency_ms=latency_ms,
+            cost=cost,
+        ):  # fmt: skip
+            return True
+    return False
 
 
 async def _passes(

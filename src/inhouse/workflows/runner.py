@@ -271,13 +271,21 @@ async def run_cases(
                            if c is case]
                 for case in workflow.cases
             }  # fmt: skip
+            # and on the model's answers to the other cases it passed: a case whose checks
+            # cannot tell its answer from the answer to another input judges nothing of its own
+            others = [
+                (case, [a.output or "" for a in given[id(case)]])
+                for case in workflow.cases
+                if not case.comparison and CaseReport(case, given[id(case)]).passed
+            ]
             decoys = await asyncio.gather(
                 *(
                     judge_decoys(workflow, case, runtime=runtime, judge_model=pinned.judge_id,
                                  embedder=embedder, embedding_model=pinned.served_id,
                                  answers=[a.output or "" for a in given[id(case)]],
                                  timings=[(a.latency_ms, a.cost) for a in given[id(case)]
-                                          if a.output is not None])
+                                          if a.output is not None],
+                                 others=others)
                     for case in workflow.cases
                 )
             )  # fmt: skip
