@@ -12,14 +12,24 @@ from inhouse.program import Program
 from tests.engine import Engine
 from tests.people import enrol_cli
 
-#: the test model writes nonsense, so no check can judge what its answer says; what a case can
-#: judge is the shape the workflow asks for: JSON in a schema, which llama.cpp holds sampling to
-#: (a nonsense model so held still answers in it). Every decoy answer (empty, an off-topic
-#: sentence, the prompt or the ticket echoed back) fails it: the cases need the model
+#: the test model writes nonsense, so no check can judge what its summary says; what a case can
+#: judge is the JSON the workflow asks for, in a schema llama.cpp holds sampling to (a nonsense
+#: model so held still answers in it). A shape alone judges nothing of the ticket (every answer
+#: in the schema, the model's answer to another ticket too, has it), so each case checks the
+#: queue its ticket belongs in: at seed 11 the test model puts the printer ticket in "it" and
+#: the refund in "billing" (as on the test model, which happens to pick the right queue for
+#: these two). Each case's checks fail the other's answer and every decoy: the cases need the
+#: model
 TRIAGE_SCHEMA = (
     "{type: object, required: [queue, summary], properties: {queue: {enum: [it, billing]}, "
     "summary: {type: string, maxLength: 30}}}"
 )
+
+
+def queue_schema(queue: str) -> str:
+    """TRIAGE_SCHEMA with ``queue`` its one queue: what a case checks its answer names."""
+    return TRIAGE_SCHEMA.replace("enum: [it, billing]", f"enum: [{queue}]")
+
 
 SUMMARY = f"""\
 name: summary
@@ -42,14 +52,14 @@ tests:
   - name: printer
     vars: {{ticket: The printer on floor 2 is jammed again.}}
     checks:
-      - {{type: is-json, value: {TRIAGE_SCHEMA}}}
+      - {{type: is-json, value: {queue_schema("it")}}}
       - {{type: not-contains, value: "§never-in-output§"}}
       - {{type: length, min: 1, max: 4000}}
       - {{type: latency, threshold: 600000}}
   - name: refund
     vars: {{ticket: Refund for order 1234, priority: 1}}
     checks:
-      - {{type: is-json, value: {TRIAGE_SCHEMA}}}
+      - {{type: is-json, value: {queue_schema("billing")}}}
       - {{type: word-count, min: 1}}
 """
 

@@ -11,7 +11,7 @@ from xml.etree import ElementTree
 
 from inhouse.program.checks import Outcome
 from tests.engine import needs_engine
-from tests.workflows.conftest import TRIAGE_SCHEMA
+from tests.workflows.conftest import TRIAGE_SCHEMA, queue_schema
 from tests.workflows.test_workflow_engine import cli, facts, play3, play3_results
 
 pytestmark = needs_engine
@@ -37,12 +37,15 @@ tests:
     checks:
       - {type: javascript, value: "context.prompt.startsWith('Be careful.')"}
       - {type: cost, threshold: 1}
-      - {type: is-json, value: TRIAGE}  # no decoy answer passes it: the tests need the model
+      # no decoy answer passes it, nor the model's answer to the VPN ticket: the test model
+      # puts this ticket in billing, and that one in it (as on the test model: nonsense, but
+      # another answer to another input)
+      - {type: is-json, value: BILLING}
   - name: side-by-side
     vars: {ticket: Screen flickers}
   - file://tests/cases.csv
-""".replace("TRIAGE", TRIAGE_SCHEMA)
-CSV = "ticket,__expected,__description\nVPN down,regex:.*,vpn\n"
+""".replace("TRIAGE", TRIAGE_SCHEMA).replace("BILLING", queue_schema("billing"))
+CSV = "ticket,__expected,__description\nVPN down,regex:queue\\W+it\\W,vpn\n"
 
 
 def _write(folder: Path, use: str) -> None:

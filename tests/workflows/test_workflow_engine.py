@@ -19,7 +19,7 @@ from inhouse.program.checks import Outcome, Result, evaluate
 from inhouse.program.counting import build_context
 from tests.engine import needs_engine
 from tests.runtimes.elsewhere import ELSEWHERE, answers_from_elsewhere
-from tests.workflows.conftest import IMPOSSIBLE_CASE, SUMMARY, TRIAGE_SCHEMA
+from tests.workflows.conftest import IMPOSSIBLE_CASE, SUMMARY, TRIAGE_SCHEMA, queue_schema
 
 pytestmark = needs_engine
 runner = CliRunner()
@@ -314,7 +314,7 @@ def test_tests_that_pass_any_answer_but_an_empty_one_prove_nothing(
     assert (run.by, run.payload["proved"], run.payload["decoys"]) == (
         "pia",
         0,
-        ["empty", "off-topic", "off-topic-length", "echoed-prompt", "echoed-input"],
+        ["empty", "off-topic", "off-topic-length", "echoed-prompt", "echoed-input", "other-answer"],
     )
     results = play3_results(baseline_program)
     for check in ("workflow-tests-pass", "workflow-run-by-other"):
@@ -322,8 +322,8 @@ def test_tests_that_pass_any_answer_but_an_empty_one_prove_nothing(
         echoed = "case answer-in-the-input passes on its own input echoed back (a variable's"
         assert echoed in results[check].reason
         assert "case rewritten passes on an off-topic sentence" in results[check].reason
-    # the honest spec's cases need the model: JSON in the schema, which the runtime holds the
-    # model's answers to and no decoy is
+    # the honest spec's cases need the model: each names its ticket's queue, in JSON the
+    # runtime holds the model's answers to, which no decoy and not the other ticket's answer is
     cli("workflow", "test", "summary", env=omar)
     honest = facts(baseline_program, "workflow.run")[-1].payload
     assert (honest["proved"], honest["untested"]) == (2, [])
@@ -338,7 +338,11 @@ def test_a_template_that_ignores_its_cases_inputs_tests_nothing_of_them(
     tickets never reach the model, so their checks judge the same prompt's answers each time,
     and pia's honest rerun shows nothing of the task."""
     spec_file = baseline_program / "workflows" / "summary.yaml"
-    spec_file.write_text(SUMMARY.replace("Priority {{ priority }}. Ticket: {{ ticket }}", "Hi"))
+    spec = SUMMARY.replace("Priority {{ priority }}. Ticket: {{ ticket }}", "Hi")
+    # checks any answer in the schema passes (one prompt, one queue: a case naming another fails)
+    for queue in ("it", "billing"):
+        spec = spec.replace(queue_schema(queue), TRIAGE_SCHEMA)
+    spec_file.write_text(spec)
     report = json.loads(cli("workflow", "test", "summary", "--json", env=people["omar"]).stdout)
     assert report["passed"] and report["inputs"] == 1
     cli("workflow", "test", "summary", env=people["pia"])
