@@ -37,11 +37,36 @@ _TRIAGE = (
     "{type: object, required: [queue, summary], properties: {queue: {enum: [hardware, "
     "network, accounts, other]}, summary: {type: string, maxLength: 40}}}"
 )
+
+
+def _queue(queue: str) -> str:
+    """The workflow's schema with ``queue`` its one queue: what a case holds its answer to."""
+    return _TRIAGE.replace("enum: [hardware, network, accounts, other]", f"enum: [{queue}]")
+
+
 _MINUTES = [4.5, 6.0, 3.5, 5.0, 4.0, 3.0, 5.5, 4.0, 3.5, 4.5, 5.0, 3.0]
+
+
+#: the queue each workflow case's ticket belongs in, which its checks hold the answer to: for the
+#: test model, the queue it files each ticket under at the workflow's seed (random weights: wrong,
+#: but a different answer to each ticket, which is what a check can hold nonsense to); for a real
+#: model, the right one
+_QUEUES = {True: ("network", "hardware"), False: ("hardware", "network")}
 
 
 def files(model_name: str, model_path: str) -> list[Write]:
     import json
+
+    from inhouse.runtimes.testmodel import TEST_MODEL_NAME
+
+    test_model = model_name == TEST_MODEL_NAME
+    printer, vpn = _QUEUES[test_model]
+    said = (
+        "as the test model files them\n# (random weights: the printer under network, the VPN "
+        "under hardware; wrong, but a\n# different answer to each ticket)"
+        if test_model
+        else "the queue it belongs in"
+    )
 
     tickets = "".join(
         json.dumps({"id": f"T{i + 1}", "ticket": t}) + "\n" for i, t in enumerate(_TICKETS)
@@ -108,23 +133,26 @@ model: {model_name}
 parameters:
   max_tokens: 80
   temperature: 0.7
-  seed: 3
+  seed: 12
   response_format: {{type: json_object, schema: {_TRIAGE}}}
 variables:
   ticket: {{type: string, description: the ticket's text}}
 prompt:
   system: You summarise support tickets in one line, as JSON, with their queue.
   user: "Ticket: {{{{ ticket }}}}"
-tests:                       # the test model writes nonsense: the cases check the answer's
-  - name: printer            # shape, which no empty, off-topic or echoed answer has
+# each case checks its ticket's queue, {said}:
+# a shape alone (JSON in the schema) is in every answer, the other ticket's too, and judges
+# nothing of this one
+tests:
+  - name: printer
     vars: {{ticket: The printer on floor 2 jams on every duplex job.}}
     checks:
-      - {{type: is-json, value: {_TRIAGE}}}
+      - {{type: is-json, value: {_queue(printer)}}}
       - {{type: not-contains, value: "BEGIN PRIVATE KEY"}}
   - name: vpn
     vars: {{ticket: VPN drops every 20 minutes since the update.}}
     checks:
-      - {{type: is-json, value: {_TRIAGE}}}
+      - {{type: is-json, value: {_queue(vpn)}}}
       - {{type: length, max: 2000}}
 """,
         ),

@@ -63,12 +63,18 @@ parameters:  # JSON in a schema: the test model writes nonsense, held to it by t
 variables:
   ticket: {{type: string}}
 prompt:
-  user: "Ticket: {{{{ ticket }}}}"
+  user: "Summarise: {{{{ ticket }}}}"
+# JSON in the schema alone is in every answer (the other ticket's too): each case checks the
+# "ok" the test model gives its ticket (nonsense, but a different answer to each)
 tests:
   - vars: {{ticket: The printer jams.}}
-    checks:  # no decoy answer (empty, off-topic, echoed) is JSON: the case needs the model
+    checks:
       - type: is-json
-        value: {{type: object, required: [ok], properties: {{ok: {{type: boolean}}}}}}
+        value: {{type: object, required: [ok], properties: {{ok: {{enum: [false]}}}}}}
+  - vars: {{ticket: Refund for order 1234.}}
+    checks:
+      - type: is-json
+        value: {{type: object, required: [ok], properties: {{ok: {{enum: [true]}}}}}}
 """
 
 

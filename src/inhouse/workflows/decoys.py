@@ -78,8 +78,8 @@ DECOYS = {
     OFF_TOPIC_LENGTH: "off-topic prose as long as the model's answer",
     ECHOED_PROMPT: "its own prompt echoed back",
     ECHOED_INPUT: "its own input echoed back (a variable's value)",
-    OTHER_ANSWER: "the model's answers to the other cases (it is told apart from none: no other "
-    "case's answer fails its checks while its answer fails that case's)",
+    OTHER_ANSWER: "the model's answers to its other cases (none fails its checks while its "
+    "answer fails theirs)",
 }
 
 #: a fluent answer to no case: well-formed English about nothing a workflow (or a trial) is asked

@@ -565,8 +565,9 @@ def hollow_tests(run: Fact, *, earlier: bool = False) -> str | None:
         f"{run.by}'s run of it passed, but every case it passed passes on an answer the model "
         f"never gave for it too{which}: its tests do not need the model. Give a case checks "
         "that judge what its own answer must say (the facts it must name, not merely that "
-        "there is text), or ask for JSON in a schema (parameters: response_format) and check "
-        "it with is-json and the schema; then run its tests again"
+        "there is text or JSON in a schema), which the answer to another case (with another "
+        "right answer, and checks of its own that this one's answer fails) does not say; "
+        "then run its tests again"
     )
 
 
