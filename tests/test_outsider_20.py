@@ -30,12 +30,12 @@ from inhouse.checks.evaluate import evaluate as judge_output
 from inhouse.program import Program
 from inhouse.program.checks import Outcome, evaluate
 from inhouse.program.counting import build_context
-from inhouse.workflows.decoys import DECOYS, judge_decoys
-from tests.workflows.test_decoys import FIXED as FIXED_DECOYS
+from inhouse.workflows.decoys import judge_decoys
 from inhouse.workflows.spec import parse_workflow
 from tests.engine import needs_engine
 from tests.trials.test_rerun import omar, program, run, verdict_payload, write_trial  # noqa: F401
 from tests.workflows.conftest import SUMMARY, baseline_program, people  # noqa: F401
+from tests.workflows.test_decoys import FIXED as FIXED_DECOYS
 
 #: a case's only check: the answer took longer than half a millisecond, which every answer a
 #: model gives over HTTP does, whatever it says, and an answer given instantly does not

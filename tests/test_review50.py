@@ -22,10 +22,10 @@ from inhouse.checks.base import QualityContext
 from inhouse.checks.evaluate import evaluate as judge_output
 from inhouse.checks.function import python_checks_allowed
 from inhouse.trials.headtohead import _decoy_passes
-from inhouse.workflows.decoys import DECOYS, judge_decoys
-from tests.workflows.test_decoys import FIXED as FIXED_DECOYS
+from inhouse.workflows.decoys import judge_decoys
 from inhouse.workflows.spec import parse_workflow
 from tests.workflows.conftest import SUMMARY
+from tests.workflows.test_decoys import FIXED as FIXED_DECOYS
 
 
 def took_time(output: str, context: dict[str, Any]) -> bool:

@@ -172,10 +172,10 @@ async def test_checks_refusing_the_prose_s_own_words_judge_nothing_either() -> N
     hollow = workflow.cases[0]
     answer = "Whatever the model said, at some length, about nothing the ticket asks at all."
     theirs = "The printer on floor two jams on duplex jobs: hardware, send a technician today."
+    given = [(hollow, [answer]), (workflow.cases[1], [theirs])]
     found = await judge_decoys(workflow, hollow, runtime=StandinJudge('{"pass": true}'),  # type: ignore[arg-type]
                                judge_model="m", embedder=None, embedding_model=None,
-                               answers=[answer],
-                               others=[(c, [a]) for c, a in zip(workflow.cases, [answer, theirs])])  # fmt: skip
+                               answers=[answer], others=given)  # fmt: skip
     assert found == dict.fromkeys(FIXED, False) | {OTHER_ANSWER: True}, found
 
 
@@ -239,8 +239,8 @@ async def test_a_case_alone_or_among_cases_of_one_answer_is_told_apart_from_none
 async def test_refusing_another_case_s_answer_counts_only_where_it_refuses_back() -> None:
     """lena's forgery: the VPN case asks the model to say "banana" and checks nothing; the
     printer case refuses "banana" (beside checks the fixed decoys fail, left out here), so it
-    fails the VPN case's answer while passing anything else. The VPN case's checks pass the printer case's answer,
-    so the printer case is told apart from nothing it does not ask."""
+    fails the VPN case's answer while passing anything else. The VPN case's checks pass the
+    printer case's answer, so the printer case is told apart from nothing it does not ask."""
     spec = QUEUES.replace("checks: [{type: icontains, value: hardware}]\n  - name: monitor",
                           "checks: [{type: not-icontains, value: banana}, "
                           "{type: length, min: 1}]\n  - name: monitor",
@@ -258,3 +258,22 @@ async def test_refusing_another_case_s_answer_counts_only_where_it_refuses_back(
         "printer": False,
         "vpn": False,
     }
+
+
+async def test_what_a_rubric_case_costs_in_judge_calls() -> None:
+    """The cost of asking a model check about every decoy, counted: a rubric case with one
+    variable and one answer is asked about the empty answer, the sentence, the prose as long as
+    its answer, its prompt and its ticket (5), and, told apart from the first other case, about
+    that case's answer while that case's rubric is asked about its own (2): 7, where it was 2."""
+    spec = QUEUES.replace("[{type: icontains, value: hardware}]", "[{type: llm-rubric, value: R}]")
+    spec = spec.replace("[{type: icontains, value: network}]", "[{type: llm-rubric, value: R}]")
+    workflow = parse_workflow(spec, where="triage.yaml")
+    given = [(case, [f"the answer to {case.name}"]) for case in workflow.cases]
+    judge = StandinJudge('{"pass": false, "score": 0}')
+    for case, mine in given:
+        before = len(judge.requests)
+        found = await judge_decoys(workflow, case, runtime=judge, judge_model="m",  # type: ignore[arg-type]
+                                   embedder=None, embedding_model=None, answers=mine,
+                                   others=given)  # fmt: skip
+        assert found == dict.fromkeys(DECOYS, False)
+        assert len(judge.requests) - before == 7

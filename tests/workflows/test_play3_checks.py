@@ -115,7 +115,8 @@ def test_a_task_named_with_a_frequency_that_says_no_recurrence_triggers_nothing(
     assert "play 3 started before a frequency had to say a recurrence" in kept.reason
 
 
-DECOYS = ["empty", "off-topic", "off-topic-length", "echoed-prompt", "echoed-input"]
+DECOYS = ["empty", "off-topic", "off-topic-length", "echoed-prompt", "echoed-input",
+          "other-answer"]  # fmt: skip
 
 
 def judged_run(by: str, proved: int | None, untested: list[dict[str, str]] | None = None,
@@ -242,3 +243,33 @@ def test_a_rerun_by_a_runner_before_off_topic_prose_once_the_programs_runs_judge
     assert run("workflow-run-by-other", lock(), spec(), before, judged_run("omar", 1)).outcome is (
         Outcome.PASS
     )
+
+
+def test_runs_from_before_the_other_cases_answers_were_decoys_keep_what_they_recorded() -> None:
+    """A play 3 that exited on runs of shape-only cases (JSON in the workflow's schema), judged
+    before the model's answers to the other cases were decoys, keeps its exit: those runs
+    recorded `proved` 2, and are judged on it. Once a run judged on the other cases' answers is
+    recorded, a colleague's rerun by the release before (every decoy but that one) is set
+    aside: its shape-only cases "need the model" only there."""
+    older = [d for d in DECOYS if d != "other-answer"]
+    author, rerun = judged_run("omar", 2, decoys=older), judged_run("lena", 2, decoys=older)
+    exited = {"workflow": (NOW, rerun.id + 10**9)}
+    for check in ("workflow-tests-pass", "workflow-run-by-other"):
+        kept = run(check, lock(), spec(), author, rerun, exited=exited)
+        assert kept.outcome is Outcome.PASS, (check, kept.reason)
+    # the author's shape-only cases, judged on the other case's answer: they do not need the model
+    shapes = [
+        {"case": "printer", "decoy": "other-answer"},
+        {"case": "vpn", "decoy": "other-answer"},
+    ]
+    judged = judged_run("omar", 0, shapes)
+    result = run("workflow-tests-pass", lock(), spec(), judged)
+    assert result.outcome is Outcome.FAIL
+    assert "case printer passes on the model's answers to its other cases" in result.reason
+    downgraded = judged_run("lena", 2, decoys=older)
+    result = run("workflow-run-by-other", lock(), spec(), judged, downgraded)
+    assert result.outcome is Outcome.FAIL
+    assert (
+        f"lena's run (fact #{downgraded.id}) was made by an inhouse older than the program's "
+        f"run #{judged.id}: it was not judged on the model's answers to its other cases"
+    ) in result.reason

@@ -29,7 +29,7 @@ model's own answers too: ``not-latency`` fails an answer given instantly whateve
 passes any the model gives. A check that asks a model (``llm-rubric``, ``factuality``,
 ``similar``, …) is asked about every decoy text (once each), so a check describing only some
 decoys (``not-similar`` to the fixed sentence) shows itself on the others: a model call per
-check and decoy text, at most ``4 + repeat + variables`` texts a case, and ``2 × (cases - 1)``
+check and decoy text, at most ``3 + repeat + variables`` texts a case, and ``2 * (cases - 1)``
 more for the other cases' answers (stopping at the first case it is told apart from).
 """
 
