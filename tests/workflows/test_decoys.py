@@ -277,3 +277,42 @@ async def test_what_a_rubric_case_costs_in_judge_calls() -> None:
                                    others=given)  # fmt: skip
         assert found == dict.fromkeys(DECOYS, False)
         assert len(judge.requests) - before == 7
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole not closed for trials: a trial's quality checks are judged on the empty answer "
+    "and off-topic prose only, and its `on_topic` counts an input whose checks refuse the "
+    "prose's words. The candidate's answers to its other inputs are no decoy there: a trial's "
+    "checks are one list for every input, so an honest trial judging generic quality (one "
+    "line, JSON) passes every answer alike and would be refused; closing it needs per-input "
+    "expectations in trials, the lead's to weigh (decoys2)",
+)
+async def test_a_trial_whose_checks_refuse_the_prose_s_words_measures_no_quality() -> None:
+    """lena's trial checks answers are 60 to 300 characters long and hold none of the
+    off-topic prose's words: any answer about a ticket passes, and the prose fails, so
+    `on_topic` counts each input. An answer the candidate gave for another input passes too;
+    the trial should be shown not to measure quality."""
+    from types import SimpleNamespace
+
+    from inhouse.checks import parse_checks
+    from inhouse.trials.headtohead import _decoy_passes
+    from inhouse.workflows.decoys import off_topic_like
+
+    checks = parse_checks(
+        [{"type": "length", "min": 60, "max": 300},
+         {"type": "not-icontains-any", "value": _PROSE_WORDS}],
+        where="trial",
+    )  # fmt: skip
+    tickets = ["The printer jams.", "The VPN drops."]
+    plan = SimpleNamespace(
+        checks=checks,
+        inputs=[SimpleNamespace(fields={"ticket": t}) for t in tickets],
+        spec=SimpleNamespace(threshold=1.0),
+    )
+    answers = [
+        f"Whatever the model said about ticket {i}, at some length, saying nothing."
+        for i in range(2)
+    ]
+    off_topic = await _decoy_passes(plan, [off_topic_like(a) for a in answers], [None, None])  # type: ignore[arg-type]
+    assert any(off_topic), off_topic
