@@ -273,3 +273,15 @@ def test_runs_from_before_the_other_cases_answers_were_decoys_keep_what_they_rec
         f"lena's run (fact #{downgraded.id}) was made by an inhouse older than the program's "
         f"run #{judged.id}: it was not judged on the model's answers to its other cases"
     ) in result.reason
+
+
+def test_a_workflow_of_one_case_is_told_to_add_another() -> None:
+    """A workflow of one case has no other case's answer to be told apart from: play 3 says to
+    add a case with another input and another right answer."""
+    single = judged_run("omar", 0, [{"case": "printer", "decoy": "other-answer"}])
+    single.payload["cases"] = 1
+    result = run("workflow-tests-pass", lock(), spec(), single)
+    assert result.outcome is Outcome.FAIL
+    assert "(it has one case: add a case with another input and another right answer)" in (
+        result.reason
+    )

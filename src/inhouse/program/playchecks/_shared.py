@@ -561,13 +561,18 @@ def hollow_tests(run: Fact, *, earlier: bool = False) -> str | None:
         for u in untested
     ]
     which = f" ({'; '.join(named)})" if named else ""
+    alone = (
+        " (it has one case: add a case with another input and another right answer)"
+        if cases == 1 and any(u.get("decoy") == "other-answer" for u in untested)
+        else ""
+    )
     return (
         f"{run.by}'s run of it passed, but every case it passed passes on an answer the model "
         f"never gave for it too{which}: its tests do not need the model. Give a case checks "
         "that judge what its own answer must say (the facts it must name, not merely that "
         "there is text or JSON in a schema), which the answer to another case (with another "
-        "right answer, and checks of its own that this one's answer fails) does not say; "
-        "then run its tests again"
+        "right answer, and checks of its own that this one's answer fails) does not say"
+        f"{alone}; then run its tests again"
     )
 
 
