@@ -247,7 +247,7 @@ tests:
 """
     workflow = parse_workflow(spec, where="fixed.yaml")
     answer = '{"queue": "it"}'  # the only answer the runtime lets any model give
-    given = [(case, [answer]) for case in workflow.cases]
+    given = [(case, [answer], []) for case in workflow.cases]
     for case in workflow.cases:
         assert (await judge_output(case.checks, answer, QualityContext())).passed
         found = await judge_decoys(workflow, case, runtime=None, judge_model=None,

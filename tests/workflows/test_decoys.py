@@ -172,7 +172,7 @@ async def test_checks_refusing_the_prose_s_own_words_judge_nothing_either() -> N
     hollow = workflow.cases[0]
     answer = "Whatever the model said, at some length, about nothing the ticket asks at all."
     theirs = "The printer on floor two jams on duplex jobs: hardware, send a technician today."
-    given = [(hollow, [answer]), (workflow.cases[1], [theirs])]
+    given = [(hollow, [answer], []), (workflow.cases[1], [theirs], [])]
     found = await judge_decoys(workflow, hollow, runtime=StandinJudge('{"pass": true}'),  # type: ignore[arg-type]
                                judge_model="m", embedder=None, embedding_model=None,
                                answers=[answer], others=given)  # fmt: skip
@@ -206,9 +206,9 @@ async def _told(spec: str, answers: dict[str, str], *, fixed: bool = True) -> di
     """Whether each case named in ``answers`` passes on the other cases' answers (``fixed``:
     and fails every fixed decoy)."""
     workflow = parse_workflow(spec, where="triage.yaml")
-    given = [(case, [answers[case.name]]) for case in workflow.cases if case.name in answers]
+    given = [(c, [answers[c.name]], []) for c in workflow.cases if c.name in answers]
     found = {}
-    for case, mine in given:
+    for case, mine, _ in given:
         judged = await judge_decoys(workflow, case, runtime=None, judge_model=None,  # type: ignore[arg-type]
                                     embedder=None, embedding_model=None, answers=mine,
                                     others=given)  # fmt: skip
@@ -268,9 +268,9 @@ async def test_what_a_rubric_case_costs_in_judge_calls() -> None:
     spec = QUEUES.replace("[{type: icontains, value: hardware}]", "[{type: llm-rubric, value: R}]")
     spec = spec.replace("[{type: icontains, value: network}]", "[{type: llm-rubric, value: R}]")
     workflow = parse_workflow(spec, where="triage.yaml")
-    given = [(case, [f"the answer to {case.name}"]) for case in workflow.cases]
+    given = [(case, [f"the answer to {case.name}"], []) for case in workflow.cases]
     judge = StandinJudge('{"pass": false, "score": 0}')
-    for case, mine in given:
+    for case, mine, _ in given:
         before = len(judge.requests)
         found = await judge_decoys(workflow, case, runtime=judge, judge_model="m",  # type: ignore[arg-type]
                                    embedder=None, embedding_model=None, answers=mine,
@@ -316,3 +316,46 @@ async def test_a_trial_whose_checks_refuse_the_prose_s_words_measures_no_quality
     ]
     off_topic = await _decoy_passes(plan, [off_topic_like(a) for a in answers], [None, None])  # type: ignore[arg-type]
     assert any(off_topic), off_topic
+
+
+async def test_a_case_is_judged_against_at_most_a_bounded_number_of_others() -> None:
+    """Ten hardware tickets written before two network ones: each case is judged against the
+    eight cases after it (round to the start), no more, so what a model check costs is bounded.
+    The first two hardware tickets meet only hardware ones and are told apart from none; from
+    the third on, a network ticket is among the eight, and the run has cases that need the
+    model."""
+    from inhouse.workflows.decoys import MOST_OTHERS
+
+    assert MOST_OTHERS == 8
+    rows = [(f"hw{i}", "hardware") for i in range(10)] + [("net0", "network"), ("net1", "network")]
+    spec = (
+        QUEUES.split("tests:")[0]
+        + "tests:\n"
+        + "".join(
+            f"  - name: {name}\n    vars: {{ticket: ticket {name}}}\n"
+            f"    checks: [{{type: icontains, value: {queue}}}]\n"
+            for name, queue in rows
+        )
+    )
+    found = await _told(spec, {name: f"queue: {queue}" for name, queue in rows})
+    assert [name for name, alone in found.items() if alone] == ["hw0", "hw1"]
+
+
+async def test_answers_to_other_cases_are_given_in_their_own_time() -> None:
+    """lena's cases check only that an answer took longer than half a millisecond (and, beside
+    it, whatever refuses the fixed decoys): the model's answer to the other ticket, given
+    instantly, would fail that, and each case would seem told apart from the other. Each
+    answer is judged in the time the model took for it too: neither case is told apart."""
+    spec = QUEUES.replace(
+        "[{type: icontains, value: hardware}]", "[{type: not-latency, threshold: 0.5}]"
+    )
+    spec = spec.replace(
+        "[{type: icontains, value: network}]", "[{type: not-latency, threshold: 0.5}]"
+    )
+    workflow = parse_workflow(spec, where="triage.yaml")
+    given = [(case, [f"an answer to {case.name}"], [(800.0, None)]) for case in workflow.cases]
+    for case, mine, timings in given:
+        found = await judge_decoys(workflow, case, runtime=None, judge_model=None,  # type: ignore[arg-type]
+                                   embedder=None, embedding_model=None, answers=mine,
+                                   timings=timings, others=given)  # fmt: skip
+        assert found is not None and found[OTHER_ANSWER], found

@@ -29,8 +29,9 @@ model's own answers too: ``not-latency`` fails an answer given instantly whateve
 passes any the model gives. A check that asks a model (``llm-rubric``, ``factuality``,
 ``similar``, …) is asked about every decoy text (once each), so a check describing only some
 decoys (``not-similar`` to the fixed sentence) shows itself on the others: a model call per
-check and decoy text, at most ``3 + repeat + variables`` texts a case, and ``2 * (cases - 1)``
-more for the other cases' answers (stopping at the first case it is told apart from).
+check and decoy text, at most ``3 + repeat + variables`` texts a case, and two more for each
+other case it is judged against (at most :data:`MOST_OTHERS`, stopping at the first it is told
+apart from).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ __all__ = [
     "ECHOED_INPUT",
     "ECHOED_PROMPT",
     "EMPTY",
+    "MOST_OTHERS",
     "OFF_TOPIC",
     "OFF_TOPIC_LENGTH",
     "OFF_TOPIC_TEXT",
@@ -62,6 +64,9 @@ __all__ = [
     "judge_decoys",
     "off_topic_like",
 ]
+
+#: a judged case, the model's answers to it, and the time (ms) and cost of each
+Given = tuple["Case", Sequence[str], Sequence[tuple[float | None, float | None]]]
 
 EMPTY = "empty"
 OFF_TOPIC = "off-topic"
@@ -140,7 +145,7 @@ async def judge_decoys(
     embedding_model: str | None,
     answers: Sequence[str] = (),
     timings: Sequence[tuple[float | None, float | None]] = (),
-    others: Sequence[tuple[Case, Sequence[str]]] | None = None,
+    others: Sequence[Given] | None = None,
 ) -> dict[str, bool] | None:
     """Whether ``case``'s checks (after its transform) pass each decoy answer, given instantly
     and for nothing to the variant in use's prompt, by decoy (:data:`DECOYS`'s order); None for
@@ -149,8 +154,8 @@ async def judge_decoys(
     cost of each of those answers; where the case's checks judge time or cost, a decoy is judged
     given in each of them too, so a bound the other way (``not-latency``, which an instant
     answer alone fails) cannot tell a decoy from an answer. ``others``: the workflow's other
-    judged cases, each with the model's answers to it (the variant in use's), for
-    :data:`OTHER_ANSWER` (None: not judged, left out of the result)."""
+    judged cases, each with the model's answers to it (the variant in use's) and their times
+    and costs, for :data:`OTHER_ANSWER` (None: not judged, left out of the result)."""
     if case.comparison:
         return None
     texts = _texts(workflow, case, answers)
@@ -168,10 +173,8 @@ async def judge_decoys(
                 break
     if others is not None:
         told = False
-        for other, theirs in others:
-            if other is case or other.comparison:
-                continue
-            told = await _told_apart(workflow, case, answers, other, theirs,
+        for other in _nearest(case, others):
+            told = await _told_apart(workflow, (case, answers, timings), other,
                                      runtime=runtime, judge_model=judge_model,
                                      embedder=embedder, embedding_model=embedding_model,
                                      instant=instant)  # fmt: skip
@@ -179,6 +182,20 @@ async def judge_decoys(
                 break
         found[OTHER_ANSWER] = not told
     return found
+
+
+#: the most other cases a case is judged against (each may cost two model calls): a bound on
+#: what asking model checks costs, which only makes a case harder to tell apart, never easier
+MOST_OTHERS = 8
+
+
+def _nearest(case: Case, others: Sequence[Given]) -> list[Given]:
+    """The other judged cases ``case`` is judged against, at most :data:`MOST_OTHERS`, from the
+    one after it in the workflow on (round to the start): of cases written in groups of one
+    right answer, the last of a group meets the next group's first."""
+    at = next((i for i, given in enumerate(others) if given[0] is case), -1)
+    turned = [*others[at + 1 :], *others[: max(at, 0)]]
+    return [g for g in turned if g[0] is not case and not g[0].comparison][:MOST_OTHERS]
 
 
 def _when(
@@ -194,10 +211,8 @@ def _when(
 
 async def _told_apart(
     workflow: Workflow,
-    case: Case,
-    answers: Sequence[str],
-    other: Case,
-    theirs: Sequence[str],
+    mine: Given,
+    yours: Given,
     *,
     runtime: Runtime,
     judge_model: str | None,
@@ -205,20 +220,20 @@ async def _told_apart(
     embedding_model: str | None,
     instant: tuple[float, float | None],
 ) -> bool:
-    """Whether ``case``'s checks fail every answer of the model's to ``other`` and ``other``'s
-    checks fail every answer of its to ``case``: each judges what its own answer says, not
-    merely that there is one (the answers are given instantly and for nothing, as decoys are)."""
-    mine = [a for a in answers if a]
-    yours = [a for a in theirs if a]
-    if not mine or not yours:
+    """Whether one case's checks (``mine``) fail every answer of the model's to the other
+    (``yours``) and the other's checks fail every answer of its to the first: each judges
+    what its own answer says, not merely that there is one. Each answer is given instantly and
+    for nothing and, where the judging case's checks judge time or cost, in the time and at the
+    cost of that case's own answers too (a ``not-latency`` tells no answer from another)."""
+    if not [a for a in mine[1] if a] or not [a for a in yours[1] if a]:
         return False  # no answer to tell apart (every generation failed)
-    for judged, texts in ((case, yours), (other, mine)):
+    for (judged, _, timings), (_, texts, _) in ((mine, yours), (yours, mine)):
         prompt = "\n\n".join(m["content"] for m in workflow.messages(judged.vars))
-        for text in texts:
+        for text in (t for t in texts if t):
             if await _passes_any_time(workflow, judged, text, prompt, runtime=runtime,
                                       judge_model=judge_model, embedder=embedder,
                                       embedding_model=embedding_model,
-                                      when=[instant]):  # fmt: skip
+                                      when=_when(judged, instant, timings)):  # fmt: skip
                 return False
     return True
 

@@ -274,10 +274,11 @@ async def run_cases(
             # and on the model's answers to the other cases it passed: a case whose checks
             # cannot tell its answer from the answer to another input judges nothing of its own
             others = [
-                (case, [a.output or "" for a in given[id(case)]])
+                (case, [a.output or "" for a in given[id(case)]],
+                 [(a.latency_ms, a.cost) for a in given[id(case)]])
                 for case in workflow.cases
                 if not case.comparison and CaseReport(case, given[id(case)]).passed
-            ]
+            ]  # fmt: skip
             decoys = await asyncio.gather(
                 *(
                     judge_decoys(workflow, case, runtime=runtime, judge_model=pinned.judge_id,
