@@ -17,10 +17,10 @@ the other's answer: its checks judge what its answer says about its own input, a
 refuse its answer. A case told apart from none (its checks pass every other answer, or every
 case whose answer they fail accepts its answer too; or the workflow has no other case) passes
 on that decoy: a check that passes any model answer passes the model's answer to another
-ticket, and an answer the runtime writes whatever the input (a ``response_format`` schema with
-one instance, a shape every answer has) is the same for every case. Two cases with one right
-answer (two printer tickets) are not told apart, and need not be: a third with another right
-answer tells each of them apart.
+ticket, an answer the runtime writes whatever the input (a ``response_format`` schema with one
+instance) is the same for every case, and a shape every answer has is in each. Two cases with
+one right answer (two printer tickets) are not told apart, and need not be: a third with
+another right answer tells each of them apart.
 
 Decoys are judged here, on this machine, and cost no generation. Each is given instantly and
 for nothing, and, where the case's checks may judge time or cost (``latency``, ``cost``, or a
