@@ -274,6 +274,48 @@ def test_a_trial_names_its_quality_checks_that_judge_time_or_cost(
     assert verdict["status_quo_measured"] is True  # the manual outputs, checked
 
 
+@needs_engine
+def test_a_python_check_that_judges_time_is_named_with_the_timed_checks(
+    _isolated: Path, engine: Engine
+) -> None:
+    """A `python` check is handed each answer's `latency_ms` and `cost`: lena's fails any answer
+    that took over a minute, which every one of the manual status quo's outputs did (minutes
+    each), whatever it says, so the candidate's quality "holds" beside 0 %. The trial names it
+    with the timed checks (play 1 and play 2's rerun fail on it, above), as it names a `latency`
+    check; a function that gives an output again the answer it gave it first is judged at the
+    candidate's time before its own, so it cannot hide that way (the status quo passes it). A
+    python check that reads neither is not named: an honest trial with one still counts."""
+    import asyncio
+
+    from inhouse.checks.function import python_checks_allowed
+    from inhouse.trials.headtohead import TrialOutcome, run_planned
+    from inhouse.trials.plan import plan_trial
+    from tests.trials.test_rerun import EASY, point_runtime, run, write_trial
+
+    run("init", "Acme", "--lead", "lena", "--demo")
+    point_runtime(_isolated, engine)
+
+    def outcome(function: str) -> TrialOutcome:
+        write_trial(
+            _isolated, [*EASY, {"type": "python", "value": f"tests.checks.pyfuncs:{function}"}]
+        )
+        with python_checks_allowed(True):
+            return asyncio.run(run_planned(plan_trial(_isolated, "tickets")))
+
+    timed = outcome("quick_and_said")
+    assert timed.plan.timed_checks == []  # what the plan alone can tell
+    assert timed.verdict.quality.status_quo_pass_rate == 0.0
+    assert any("judge how long an answer took or what it cost (python" in c for c in timed.caveats)
+    assert timed.timed_checks == ["python 'tests.checks.pyfuncs:quick_and_said'"]
+    remembered = outcome("quick_the_first_time")
+    assert remembered.timed_checks == []
+    assert remembered.verdict.quality.status_quo_pass_rate == 1.0  # judged at the candidate's
+    honest = outcome("said")
+    assert honest.timed_checks == []
+    assert not any("how long an answer took" in c for c in honest.caveats)
+    assert honest.verdict.quality.status_quo_pass_rate == 1.0
+
+
 # -- play 2: a manual status quo's outputs, typed by the trial's author ---------------------------
 
 

@@ -37,3 +37,23 @@ def out_of_range(output: str, context: dict[str, Any]) -> float:
 
 
 NOT_CALLABLE = 3
+
+
+def quick_and_said(output: str, context: dict[str, Any]) -> bool:
+    """A quality check that is a speed bound by another name: an answer of over a minute fails
+    whatever it says (a manual process's minutes always do)."""
+    return bool(output.strip()) and float(context["latency_ms"] or 0) < 60_000
+
+
+def said(output: str, context: dict[str, Any]) -> bool:
+    """A quality check that reads neither time nor cost."""
+    return bool(output.strip())
+
+
+_FIRST: dict[str, bool] = {}
+
+
+def quick_the_first_time(output: str, context: dict[str, Any]) -> bool:
+    """:func:`quick_and_said`, giving an output again the answer it gave it first (so that it
+    judges the same however often it is asked)."""
+    return _FIRST.setdefault(output, quick_and_said(output, context))

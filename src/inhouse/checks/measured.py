@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
 from pydantic import Field
 
 from inhouse.checks.base import Finding, QualityContext
+from inhouse.checks.evaluate import run_check
 from inhouse.checks.registry import Params, register_check_type
+from inhouse.checks.spec import CheckSpec
 
-__all__ = ["READS_MEASURED", "TIMED_TYPES"]
+__all__ = ["READS_MEASURED", "TIMED_TYPES", "may_read_measured", "read_measured"]
 
 #: the check types that judge what the caller measured (the time, the cost), not the answer: a
 #: decoy answer (given for nothing) is judged at the model's own time and cost too, since one
@@ -18,6 +23,37 @@ TIMED_TYPES = frozenset({"latency", "cost"})
 #: ``context["latency_ms"] > 0`` is ``not-latency`` by another name). A decoy is judged at the
 #: model's own time and cost wherever one of these checks the case
 READS_MEASURED = TIMED_TYPES | {"python"}
+
+
+def may_read_measured(checks: Iterable[CheckSpec]) -> bool:
+    """Whether any of ``checks`` may judge what the caller measured (:data:`READS_MEASURED`):
+    where one does, an answer given for nothing is judged at the model's own time and cost too."""
+    return any(check.base in READS_MEASURED for check in checks)
+
+
+async def read_measured(
+    checks: Sequence[CheckSpec],
+    output: str,
+    ctx: QualityContext,
+    *,
+    instead: tuple[float | None, float | None],
+) -> list[CheckSpec]:
+    """Those of ``checks`` that judge ``output`` by the time or cost it was measured at
+    (``ctx``'s): every ``latency`` and ``cost`` check (:data:`TIMED_TYPES`), and each other that
+    may read them (:data:`READS_MEASURED`: a ``python`` check) whose result moves when only the
+    time and cost move, to ``instead`` (milliseconds, cost). It is judged there first, so a
+    function that gives an output again the answer it gave it first judges it there too."""
+    found = []
+    for check in checks:
+        if check.base in TIMED_TYPES:
+            found.append(check)
+        elif check.base in READS_MEASURED:
+            moved = replace(ctx, latency_ms=instead[0], cost=instead[1])
+            there = await run_check(check, output, moved)
+            here = await run_check(check, output, ctx)
+            if (there.passed, there.score, there.error) != (here.passed, here.score, here.error):
+                found.append(check)
+    return found
 
 
 class LatencyParams(Params):

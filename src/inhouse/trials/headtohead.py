@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from inhouse.checks import CaseResult, QualityContext, evaluate
-from inhouse.checks.measured import READS_MEASURED
+from inhouse.checks.measured import may_read_measured, read_measured
 from inhouse.trials.cost import CostBreakdown
 from inhouse.trials.load import PhaseProgress
 from inhouse.trials.plan import TrialPlan, plan_trial
@@ -68,6 +68,10 @@ class TrialOutcome:
     #: candidate's answer (:func:`inhouse.workflows.decoys.off_topic_like`; None: not judged):
     #: checks that do (a length bound alone, a pattern any text matches) pass any answer at all
     off_topic_passes: tuple[bool, ...] | None = None
+    #: the quality checks besides ``latency`` and ``cost`` (a ``python`` check, handed both)
+    #: whose result on a status quo's answer moved when judged at the candidate's time and cost
+    #: on that input instead of its own, as a person reads them
+    read_time_or_cost: tuple[str, ...] = ()
 
     @property
     def proved(self) -> int | None:
@@ -106,6 +110,13 @@ class TrialOutcome:
         return sum(1 for output in outputs if output is None or not output.strip())
 
     @property
+    def timed_checks(self) -> list[str]:
+        """The quality checks that judge how long an answer took or what it cost: the plan's
+        ``latency`` and ``cost`` checks (:attr:`TrialPlan.timed_checks`), and each check that
+        was seen to (:attr:`read_time_or_cost`). Play 1 and play 2's rerun read it."""
+        return [*self.plan.timed_checks, *self.read_time_or_cost]
+
+    @property
     def test_model(self) -> bool:
         """The candidate was inhouse's own test model (random weights): the trial proves
         nothing about value."""
@@ -135,10 +146,10 @@ class TrialOutcome:
                 "a failed case of its quality; play 1 and play 2 count the candidate's quality "
                 "only where it holds with those counted as the status quo's passes"
             )
-        if self.plan.timed_checks and self.status_quo.cases is not None:
+        if self.timed_checks and self.status_quo.cases is not None:
             said.append(
                 "the quality checks judge how long an answer took or what it cost ("
-                f"{', '.join(self.plan.timed_checks)}): a slow or dear status quo's answers fail "
+                f"{', '.join(self.timed_checks)}): a slow or dear status quo's answers fail "
                 "them whatever they say, so its quality is not measured (play 1 and play 2 do "
                 "not count it); speed and cost are the trial's dimensions (meaningful.faster, "
                 "meaningful.cheaper): take them out of its checks"
@@ -174,7 +185,10 @@ async def run_planned(
         await side.connect()
     answers = [await side.run(progress) for side in sides]
     costs = [side.cost(a) for side, a in zip(sides, answers, strict=True)]
-    cases = await _quality(plan, sides, answers, costs, progress)
+    # the candidate's own time and cost on each input: where the status quo's answer is judged
+    # at them too, and where each decoy is (see below)
+    timings = _timings(answers[0], costs[0])
+    cases, timed = await _quality(plan, sides, answers, costs, timings, progress)
     ours = SideResult(
         candidate, answers[0], costs[0], cases[0], candidate.privacy(answers[0], scanner)
     )
@@ -183,11 +197,11 @@ async def run_planned(
     )
     # each decoy judged given instantly and for nothing, and at the candidate's own time and
     # cost on that input: a bound the other way (`not-latency`) fails an instant answer alone
-    timings = _timings(answers[0], costs[0])
     blank = await _decoy_passes(plan, [""] * len(plan.inputs), timings)
     # off-topic prose as long as the candidate's own answer: a length bound passes it too
     off_topic = await _decoy_passes(plan, [off_topic_like(a) for a in answers[0].outputs], timings)
-    return TrialOutcome(plan, ours, theirs, _decide(plan, ours, theirs), blank, off_topic)
+    verdict = _decide(plan, ours, theirs)
+    return TrialOutcome(plan, ours, theirs, verdict, blank, off_topic, timed)
 
 
 def _scanner(config: dict[str, Any]) -> TextScanner:
@@ -202,23 +216,40 @@ async def _quality(
     sides: Sequence[Side],
     answers: Sequence[Answers],
     costs: Sequence[CostBreakdown],
+    timings: Sequence[tuple[float, float] | None],
     progress: PhaseProgress | None,
-) -> list[list[CaseResult | None] | None]:
-    """Each side's quality cases, where its outputs are checked."""
+) -> tuple[list[list[CaseResult | None] | None], tuple[str, ...]]:
+    """Each side's quality cases, where its outputs are checked, and the checks besides
+    ``latency`` and ``cost`` seen to judge the status quo's answers by their time or cost: each
+    of its answers is judged at the candidate's time and cost on that input (``timings``) too."""
     count = len(plan.inputs)
     if progress is not None:
         progress(QUALITY_PHASE, 0, count)
-    cases = [
-        await _judge(plan, a, c) if side.checks_outputs else None
-        for side, a, c in zip(sides, answers, costs, strict=True)
-    ]
+    cases: list[list[CaseResult | None] | None] = []
+    timed: dict[str, None] = {}
+    for index, (side, a, c) in enumerate(zip(sides, answers, costs, strict=True)):
+        if not side.checks_outputs:
+            cases.append(None)
+            continue
+        judged, moved = await _judge(plan, a, c, timings if index else None)
+        cases.append(judged)
+        timed.update(dict.fromkeys(moved))
     if progress is not None:
         progress(QUALITY_PHASE, count, count)
-    return cases
+    static = set(plan.timed_checks)
+    return cases, tuple(name for name in timed if name not in static)
 
 
-async def _judge(plan: TrialPlan, answers: Answers, cost: CostBreakdown) -> list[CaseResult | None]:
-    """Check each output; a failed request (no output) is a failed case (None)."""
+async def _judge(
+    plan: TrialPlan,
+    answers: Answers,
+    cost: CostBreakdown,
+    instead: Sequence[tuple[float, float] | None] | None,
+) -> tuple[list[CaseResult | None], list[str]]:
+    """Check each output; a failed request (no output) is a failed case (None). Where
+    ``instead`` gives another time and cost for an input, the checks that judge the output by
+    its own are named too (:func:`~inhouse.checks.measured.read_measured`)."""
+    moved: dict[str, None] = {}
 
     async def one(i: int) -> CaseResult | None:
         output = answers.outputs[i]
@@ -230,9 +261,14 @@ async def _judge(plan: TrialPlan, answers: Answers, cost: CostBreakdown) -> list
             latency_ms=None if seconds is None else seconds * 1000.0,
             cost=cost.per_task[i],
         )
+        other = instead[i] if instead is not None else None
+        if other is not None:  # judged there before here (see read_measured)
+            found = await read_measured(plan.checks, output, ctx, instead=other)
+            moved.update(dict.fromkeys(check.describe() for check in found))
         return await evaluate(plan.checks, output, ctx, threshold=plan.spec.threshold)
 
-    return list(await asyncio.gather(*(one(i) for i in range(len(plan.inputs)))))
+    cases = list(await asyncio.gather(*(one(i) for i in range(len(plan.inputs)))))
+    return cases, list(moved)
 
 
 def _timings(answers: Answers, cost: CostBreakdown) -> list[tuple[float, float] | None]:
@@ -253,7 +289,7 @@ async def _decoy_passes(
     matches, a check of weight 0 alone, a latency or cost bound alone either way, a script that
     returns true), or prose about something else as long as the candidate's answer (a length
     bound, a pattern any text matches): such checks judge no answer."""
-    timed = any(check.base in READS_MEASURED for check in plan.checks)
+    timed = may_read_measured(plan.checks)
 
     async def one(i: int) -> bool:
         own = timings[i]

@@ -83,7 +83,10 @@ class TrialPlan:
         (``meaningful.faster``, ``meaningful.cheaper``), and as quality checks they fail a slow
         or dear status quo's answers whatever they say, so a weak candidate's quality looks
         acceptable beside them (an answer given for nothing, instantly and free, passes them,
-        so the decoys do not show it). Play 1 and play 2's rerun read it."""
+        so the decoys do not show it). A ``python`` check may read both too; whether it does is
+        seen only when the answers are judged (:attr:`TrialOutcome.timed_checks
+        <inhouse.trials.headtohead.TrialOutcome.timed_checks>`, which play 1 and play 2's rerun
+        read)."""
         return [check.describe() for check in self.checks if check.base in TIMED_TYPES]
 
     @cached_property

@@ -325,7 +325,7 @@ def _record(
             "proved": outcome.proved,
             "on_topic": outcome.on_topic,
             "status_quo_unanswered": outcome.status_quo_unanswered,
-            "timed_checks": plan.timed_checks,
+            "timed_checks": outcome.timed_checks,
             "costs_confirmed": costs,
             "api_confirmed": api,
             "outputs_confirmed": outputs,
