@@ -57,3 +57,14 @@ def quick_the_first_time(output: str, context: dict[str, Any]) -> bool:
     """:func:`quick_and_said`, giving an output again the answer it gave it first (so that it
     judges the same however often it is asked)."""
     return _FIRST.setdefault(output, quick_and_said(output, context))
+
+
+def whole_or_none(output: str, context: dict[str, Any]) -> bool:
+    """Passes the stand-in upstream's answer only whole (its last token, ``tok39``, in it), and
+    any answer that is not the stand-in's."""
+    return "tok" not in output or "tok39" in output
+
+
+def whole(output: str, context: dict[str, Any]) -> bool:
+    """Passes only the stand-in upstream's whole answer: no other answer at all."""
+    return "tok39" in output

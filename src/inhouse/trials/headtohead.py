@@ -110,6 +110,32 @@ class TrialOutcome:
         return sum(1 for output in outputs if output is None or not output.strip())
 
     @property
+    def status_quo_cut_short(self) -> int | None:
+        """How many inputs the status quo's server cut at the trial's ``generation.max_tokens``
+        (it said ``finish_reason: length``) whose answer then failed the quality checks: the
+        shared limit cuts a wordier status quo mid-answer, which fails checks its whole answer
+        passes, so a terser candidate's quality looks acceptable beside it. An input where the
+        candidate's answer was cut too and failed as well counts for neither side (both were
+        judged on what the limit left). Play 1 and play 2's rerun count these as the status
+        quo's passes, as they do :attr:`status_quo_unanswered`. None where its pass rate is
+        stated."""
+        cases, passed = self.status_quo.cases, self.status_quo.passed
+        if cases is None or passed is None:
+            return None
+        ours, theirs = self.candidate.answers, self.status_quo.answers
+        candidate = self.candidate.passed or []
+        outputs = theirs.outputs
+        return sum(
+            1
+            for i, output in enumerate(outputs)
+            if output is not None
+            and output.strip()  # an empty one is unanswered already
+            and theirs.cut_short(i)
+            and not passed[i]
+            and not (ours.cut_short(i) and not candidate[i])
+        )
+
+    @property
     def timed_checks(self) -> list[str]:
         """The quality checks that judge how long an answer took or what it cost: the plan's
         ``latency`` and ``cost`` checks (:attr:`TrialPlan.timed_checks`), and each check that
@@ -145,6 +171,14 @@ class TrialOutcome:
                 "inputs (a failed request or an empty answer: see its errors), each counted as "
                 "a failed case of its quality; play 1 and play 2 count the candidate's quality "
                 "only where it holds with those counted as the status quo's passes"
+            )
+        if cut := self.status_quo_cut_short:
+            said.append(
+                f"the status quo's answers were cut short at the trial's generation.max_tokens "
+                f"on {cut} of {len(self.plan.inputs)} inputs and then failed its quality checks "
+                "(where the candidate's answer was not cut and failed too); play 1 and play 2 "
+                "count the candidate's quality only where it holds with those counted as the "
+                "status quo's passes: raise max_tokens above the status quo's answers' length"
             )
         if self.timed_checks and self.status_quo.cases is not None:
             said.append(

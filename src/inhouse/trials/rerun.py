@@ -325,6 +325,7 @@ def _record(
             "proved": outcome.proved,
             "on_topic": outcome.on_topic,
             "status_quo_unanswered": outcome.status_quo_unanswered,
+            "status_quo_cut_short": outcome.status_quo_cut_short,
             "timed_checks": outcome.timed_checks,
             "costs_confirmed": costs,
             "api_confirmed": api,
