@@ -197,6 +197,7 @@ async def _passes(
         peers=[output],
         peer_index=0,
         shared={},
+        decoy=True,
     )
     judged = await evaluate(case.checks, output, ctx, threshold=case.threshold)
     return judged.passed
