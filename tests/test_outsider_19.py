@@ -361,9 +361,10 @@ def test_a_python_check_that_judges_time_is_named_with_the_timed_checks(
     that took over a minute, which every one of the manual status quo's outputs did (minutes
     each), whatever it says, so the candidate's quality "holds" beside 0 %. The trial names it
     with the timed checks (play 1 and play 2's rerun fail on it, above), as it names a `latency`
-    check; a function that gives an output again the answer it gave it first is judged at the
-    candidate's time before its own, so it cannot hide that way (the status quo passes it). A
-    python check that reads neither is not named: an honest trial with one still counts."""
+    check. Each answer is judged at the other side's time and cost too, the four judgments of
+    an input in an order drawn at random, so a function that tells the sides apart by the order
+    it is asked in (passing the first answer of an input) shows itself the same way. A python
+    check that reads neither is not named: an honest trial with one still counts."""
     import asyncio
 
     from inhouse.checks.function import python_checks_allowed
@@ -386,9 +387,8 @@ def test_a_python_check_that_judges_time_is_named_with_the_timed_checks(
     assert timed.verdict.quality.status_quo_pass_rate == 0.0
     assert any("judge how long an answer took or what it cost (python" in c for c in timed.caveats)
     assert timed.timed_checks == ["python 'tests.checks.pyfuncs:quick_and_said'"]
-    remembered = outcome("quick_the_first_time")
-    assert remembered.timed_checks == []
-    assert remembered.verdict.quality.status_quo_pass_rate == 1.0  # judged at the candidate's
+    ordered = outcome("first_seen")  # no side is judged first, nor one of an answer's two
+    assert ordered.timed_checks == ["python 'tests.checks.pyfuncs:first_seen'"]
     honest = outcome("said")
     assert honest.timed_checks == []
     assert not any("how long an answer took" in c for c in honest.caveats)

@@ -50,13 +50,17 @@ def said(output: str, context: dict[str, Any]) -> bool:
     return bool(output.strip())
 
 
-_FIRST: dict[str, bool] = {}
+_SEEN: set[str] = set()
 
 
-def quick_the_first_time(output: str, context: dict[str, Any]) -> bool:
-    """:func:`quick_and_said`, giving an output again the answer it gave it first (so that it
-    judges the same however often it is asked)."""
-    return _FIRST.setdefault(output, quick_and_said(output, context))
+def first_seen(output: str, context: dict[str, Any]) -> bool:
+    """A check that tells the sides of a trial apart by the order it is asked in: it passes the
+    first answer it is asked about for an input (the candidate's, were the candidate's answers
+    judged first) and fails every later one, whatever they say."""
+    key = repr(sorted(context["vars"].items()))
+    first = key not in _SEEN
+    _SEEN.add(key)
+    return first
 
 
 def whole_or_none(output: str, context: dict[str, Any]) -> bool:

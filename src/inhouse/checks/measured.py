@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Iterable
 
 from pydantic import Field
 
-from inhouse.checks.base import Finding, QualityContext
-from inhouse.checks.evaluate import run_check
+from inhouse.checks.base import CheckResult, Finding, QualityContext
 from inhouse.checks.registry import Params, register_check_type
 from inhouse.checks.spec import CheckSpec
 
-__all__ = ["READS_MEASURED", "TIMED_TYPES", "may_read_measured", "read_measured"]
+__all__ = [
+    "READS_MEASURED",
+    "TIMED_TYPES",
+    "may_read_measured",
+    "maybe_timed",
+    "moved",
+    "timed",
+]
 
 #: the check types that judge what the caller measured (the time, the cost), not the answer: a
 #: decoy answer (given for nothing) is judged at the model's own time and cost too, since one
@@ -31,29 +36,22 @@ def may_read_measured(checks: Iterable[CheckSpec]) -> bool:
     return any(check.base in READS_MEASURED for check in checks)
 
 
-async def read_measured(
-    checks: Sequence[CheckSpec],
-    output: str,
-    ctx: QualityContext,
-    *,
-    instead: tuple[float | None, float | None],
-) -> list[CheckSpec]:
-    """Those of ``checks`` that judge ``output`` by the time or cost it was measured at
-    (``ctx``'s): every ``latency`` and ``cost`` check (:data:`TIMED_TYPES`), and each other that
-    may read them (:data:`READS_MEASURED`: a ``python`` check) whose result moves when only the
-    time and cost move, to ``instead`` (milliseconds, cost). It is judged there first, so a
-    function that gives an output again the answer it gave it first judges it there too."""
-    found = []
-    for check in checks:
-        if check.base in TIMED_TYPES:
-            found.append(check)
-        elif check.base in READS_MEASURED:
-            moved = replace(ctx, latency_ms=instead[0], cost=instead[1])
-            there = await run_check(check, output, moved)
-            here = await run_check(check, output, ctx)
-            if (there.passed, there.score, there.error) != (here.passed, here.score, here.error):
-                found.append(check)
-    return found
+def timed(checks: Iterable[CheckSpec]) -> list[CheckSpec]:
+    """Those of ``checks`` that judge what the caller measured whatever the answer says
+    (:data:`TIMED_TYPES`)."""
+    return [check for check in checks if check.base in TIMED_TYPES]
+
+
+def maybe_timed(checks: Iterable[CheckSpec]) -> list[CheckSpec]:
+    """Those of ``checks`` besides the timed ones that may read what the caller measured
+    (:data:`READS_MEASURED`: a ``python`` check): whether one does is seen only where an answer
+    is judged at another time and cost too, and its result moves (:func:`moved`)."""
+    return [c for c in checks if c.base in READS_MEASURED and c.base not in TIMED_TYPES]
+
+
+def moved(here: CheckResult, there: CheckResult) -> bool:
+    """Whether one check judged one answer differently at two times and costs."""
+    return (here.passed, here.score, here.error) != (there.passed, there.score, there.error)
 
 
 class LatencyParams(Params):

@@ -9,13 +9,14 @@ quality, account for where the task data went, and fold it all into a verdict wi
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from inhouse.checks import CaseResult, QualityContext, evaluate
-from inhouse.checks.measured import may_read_measured, read_measured
+from inhouse.checks.measured import may_read_measured, maybe_timed, moved
 from inhouse.trials.cost import CostBreakdown
 from inhouse.trials.load import PhaseProgress
 from inhouse.trials.plan import TrialPlan, plan_trial
@@ -26,6 +27,10 @@ from inhouse.trials.verdict import Verdict, compare_dimension, compare_quality, 
 from inhouse.workflows.decoys import off_topic_like
 
 __all__ = ["SideResult", "TrialOutcome", "run_head_to_head", "run_planned"]
+
+#: the order each input's answers are judged in (:func:`_quality`): drawn from the system's
+#: randomness, which no trial file sets
+_RANDOM = random.SystemRandom()
 
 #: the progress phase of the quality checks
 QUALITY_PHASE = "quality checks"
@@ -69,8 +74,8 @@ class TrialOutcome:
     #: checks that do (a length bound alone, a pattern any text matches) pass any answer at all
     off_topic_passes: tuple[bool, ...] | None = None
     #: the quality checks besides ``latency`` and ``cost`` (a ``python`` check, handed both)
-    #: whose result on a status quo's answer moved when judged at the candidate's time and cost
-    #: on that input instead of its own, as a person reads them
+    #: whose result on one side's answer moved when judged at the other side's time and cost on
+    #: that input instead of its own, as a person reads them
     read_time_or_cost: tuple[str, ...] = ()
 
     @property
@@ -219,10 +224,7 @@ async def run_planned(
         await side.connect()
     answers = [await side.run(progress) for side in sides]
     costs = [side.cost(a) for side, a in zip(sides, answers, strict=True)]
-    # the candidate's own time and cost on each input: where the status quo's answer is judged
-    # at them too, and where each decoy is (see below)
-    timings = _timings(answers[0], costs[0])
-    cases, timed = await _quality(plan, sides, answers, costs, timings, progress)
+    cases, timed = await _quality(plan, sides, answers, costs, progress)
     ours = SideResult(
         candidate, answers[0], costs[0], cases[0], candidate.privacy(answers[0], scanner)
     )
@@ -231,6 +233,7 @@ async def run_planned(
     )
     # each decoy judged given instantly and for nothing, and at the candidate's own time and
     # cost on that input: a bound the other way (`not-latency`) fails an instant answer alone
+    timings = _timings(answers[0], costs[0])
     blank = await _decoy_passes(plan, [""] * len(plan.inputs), timings)
     # off-topic prose as long as the candidate's own answer: a length bound passes it too
     off_topic = await _decoy_passes(plan, [off_topic_like(a) for a in answers[0].outputs], timings)
@@ -250,59 +253,64 @@ async def _quality(
     sides: Sequence[Side],
     answers: Sequence[Answers],
     costs: Sequence[CostBreakdown],
-    timings: Sequence[tuple[float, float] | None],
     progress: PhaseProgress | None,
 ) -> tuple[list[list[CaseResult | None] | None], tuple[str, ...]]:
-    """Each side's quality cases, where its outputs are checked, and the checks besides
-    ``latency`` and ``cost`` seen to judge the status quo's answers by their time or cost: each
-    of its answers is judged at the candidate's time and cost on that input (``timings``) too."""
+    """Each side's quality cases, where its outputs are checked (a failed request, no output,
+    is a failed case: None), and the checks besides ``latency`` and ``cost`` seen to judge an
+    answer by its time or cost (:func:`~inhouse.checks.measured.maybe_timed`): where both sides
+    answered an input, each answer is judged at the other side's time and cost too, by those
+    checks. A check function may keep state between calls, so on each input the four judgments
+    run one at a time in an order drawn at random: neither which side comes first nor which of
+    an answer's two judgments counts tells a function whose answer it judges."""
     count = len(plan.inputs)
     if progress is not None:
         progress(QUALITY_PHASE, 0, count)
-    cases: list[list[CaseResult | None] | None] = []
-    timed: dict[str, None] = {}
-    for index, (side, a, c) in enumerate(zip(sides, answers, costs, strict=True)):
-        if not side.checks_outputs:
-            cases.append(None)
-            continue
-        judged, moved = await _judge(plan, a, c, timings if index else None)
-        cases.append(judged)
-        timed.update(dict.fromkeys(moved))
-    if progress is not None:
-        progress(QUALITY_PHASE, count, count)
-    static = set(plan.timed_checks)
-    return cases, tuple(name for name in timed if name not in static)
+    checked = [side.checks_outputs for side in sides]
+    readers = maybe_timed(plan.checks)
+    at = [readers.index(c) if c in readers else None for c in plan.checks]
+    seen: dict[str, None] = {}
 
-
-async def _judge(
-    plan: TrialPlan,
-    answers: Answers,
-    cost: CostBreakdown,
-    instead: Sequence[tuple[float, float] | None] | None,
-) -> tuple[list[CaseResult | None], list[str]]:
-    """Check each output; a failed request (no output) is a failed case (None). Where
-    ``instead`` gives another time and cost for an input, the checks that judge the output by
-    its own are named too (:func:`~inhouse.checks.measured.read_measured`)."""
-    moved: dict[str, None] = {}
-
-    async def one(i: int) -> CaseResult | None:
-        output = answers.outputs[i]
-        if output is None:
-            return None
-        seconds = answers.seconds[i]
-        ctx = QualityContext(
+    def context(i: int, side: int) -> QualityContext:
+        seconds = answers[side].seconds[i]
+        return QualityContext(
             vars=plan.inputs[i].fields,
             latency_ms=None if seconds is None else seconds * 1000.0,
-            cost=cost.per_task[i],
+            cost=costs[side].per_task[i],
         )
-        other = instead[i] if instead is not None else None
-        if other is not None:  # judged there before here (see read_measured)
-            found = await read_measured(plan.checks, output, ctx, instead=other)
-            moved.update(dict.fromkeys(check.describe() for check in found))
-        return await evaluate(plan.checks, output, ctx, threshold=plan.spec.threshold)
 
-    cases = list(await asyncio.gather(*(one(i) for i in range(len(plan.inputs)))))
-    return cases, list(moved)
+    async def one(i: int) -> list[CaseResult | None]:
+        outputs = [a.outputs[i] if ok else None for a, ok in zip(answers, checked, strict=True)]
+        jobs = [(side, side) for side, output in enumerate(outputs) if output is not None]
+        if readers and len(jobs) == 2:  # each answer at the other side's time and cost too
+            jobs += [(0, 1), (1, 0)]
+        _RANDOM.shuffle(jobs)
+        judged: dict[tuple[int, int], CaseResult] = {}
+        for side, when in jobs:
+            output = outputs[side]
+            assert output is not None
+            ctx = context(i, when)
+            if side == when:
+                judged[side, when] = await evaluate(
+                    plan.checks, output, ctx, threshold=plan.spec.threshold
+                )
+            else:
+                judged[side, when] = await evaluate(readers, output, ctx)
+        for side, when in judged:
+            if side == when:
+                continue
+            real, there = judged[side, side], judged[side, when]
+            for check, result, index in zip(plan.checks, real.results, at, strict=True):
+                if index is not None and moved(result, there.results[index]):
+                    seen[check.describe()] = None
+        return [judged.get((side, side)) for side in range(len(sides))]
+
+    rows = list(await asyncio.gather(*(one(i) for i in range(count))))
+    cases: list[list[CaseResult | None] | None] = [
+        [row[side] for row in rows] if checked[side] else None for side in range(len(sides))
+    ]
+    if progress is not None:
+        progress(QUALITY_PHASE, count, count)
+    return cases, tuple(seen)
 
 
 def _timings(answers: Answers, cost: CostBreakdown) -> list[tuple[float, float] | None]:
