@@ -181,7 +181,7 @@ class TrialOutcome:
             said.append(
                 f"the status quo's answers were cut short at the trial's generation.max_tokens "
                 f"on {cut} of {len(self.plan.inputs)} inputs and then failed its quality checks "
-                "(where the candidate's answer was not cut and failed too); play 1 and play 2 "
+                "(inputs where the candidate's was cut and failed too left out); play 1 and play 2 "
                 "count the candidate's quality only where it holds with those counted as the "
                 "status quo's passes: raise max_tokens above the status quo's answers' length"
             )
