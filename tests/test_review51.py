@@ -10,13 +10,19 @@ pilot keener than the check finds it, and the lead a different share than the ch
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 
+from inhouse.indicators.findings import open_finding
 from inhouse.pilot import survey as survey_module
+from inhouse.pilot.library import new_version
 from inhouse.pilot.survey import survey_results
-from inhouse.program.checks import CheckContext
+from inhouse.program.checks import CheckContext, Outcome, evaluate
+from inhouse.program.evaluation import context_for
 from tests.pilot.gateway_days import Pilot
+from tests.pilot.test_enablement_signed import world  # noqa: F401  (the fixture)
+from tests.pilot.world import PROMPT, World
 from tests.test_outsider_21 import _checked, _keen_exit, _surveyed, six  # noqa: F401
 
 
@@ -99,3 +105,37 @@ def test_survey_results_count_what_an_older_exit_keeps_once_today_s_rule_falls_s
     share, uncounted = _counted(six)
     assert _carl(six) not in uncounted
     assert share == pytest.approx(4 / 6)
+
+
+# -- findings-fed-back: who its pass says confirmed a prompt fix -----------------------------------
+
+
+def test_a_fix_confirmed_by_one_persons_own_use_names_only_them(world: World) -> None:  # noqa: F811
+    """carol publishes triage@2 for pia's finding; bob's agent (a key in his name) uses it,
+    then pia sends it with her own key. The finding is confirmed by pia's use alone (an agent's
+    requests are nobody's use, since 19da0f9's ``used_by``), and the check's pass said
+    "confirmed by bob, pia's use through the gateway": it names only pia."""
+    from inhouse.gateway import issue_key
+
+    with (world.folder / "inhouse.toml").open("a", encoding="utf-8") as config:
+        config.write('\n[policy.agents.triager]\ntools = ["read_file"]\n')
+    world.key("bob")
+    _, world.keys["bob's agent"] = issue_key(
+        world.lead, None, "bob", agent="triager", holder=world.people["bob"]
+    )
+    world.clock.now = datetime(2026, 11, 3, 9, tzinfo=UTC)
+    found = open_finding(world.people["pia"], "triage ignores the floor", target="prompt:triage")
+    new_version(world.people["carol"], "triage", PROMPT.replace("Ticket:", "Ticket (floor):"),
+                where="triage.yaml", closes=[found.id])  # fmt: skip
+    world.send("bob's agent", datetime(2026, 11, 4, 10, tzinfo=UTC), prompt="triage@2")
+    world.send("pia", datetime(2026, 11, 5, 10, tzinfo=UTC), prompt="triage@2")
+    world.clock.now = datetime(2026, 11, 5, 23, tzinfo=UTC)
+    world.sign()
+    used = [f for f in world.lead.state().facts
+            if f.kind == "prompt.usage" and f.payload["version"] == 2][-1]  # fmt: skip
+    assert used.payload["people"] == ["bob", "pia"]
+    assert used.payload["used_by"] == {"pia": "2026-11-05"}
+    result = evaluate("findings-fed-back", context_for(world.lead.state(), world.lead.clock()))
+    assert result.outcome is Outcome.PASS, result.reason
+    assert result.reason.endswith(f"confirmed by pia's use through the gateway (prompt.usage "
+                                  f"#{used.id})"), result.reason  # fmt: skip
