@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from inhouse.errors import InvalidInput, NotAllowed
 from inhouse.pilot.adoption import check_params
 from inhouse.plaintext import check_plain
+from inhouse.program.checks import evaluate
 from inhouse.program.facts import Fact, Provenance
 from inhouse.program.playbook import Role
 from inhouse.program.playchecks.pilot import ELIGIBLE_DAYS, ELIGIBLE_WINDOW_DAYS, unused_answer
@@ -460,8 +461,6 @@ def _kept(context: CheckContext, *, latest: bool) -> Callable[[Fact], bool]:
         return _none
     if not latest:
         return lambda fact: context.spared("pilot", fact)
-    from inhouse.program.checks import evaluate
-
     counted = frozenset(fact.id for fact in evaluate(CHECK, context).evidence)
     return lambda fact: fact.id in counted
 
