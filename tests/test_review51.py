@@ -139,3 +139,33 @@ def test_a_fix_confirmed_by_one_persons_own_use_names_only_them(world: World) ->
     assert result.outcome is Outcome.PASS, result.reason
     assert result.reason.endswith(f"confirmed by pia's use through the gateway (prompt.usage "
                                   f"#{used.id})"), result.reason  # fmt: skip
+
+
+# -- pilot-enabled: why a prompt step is not borne out ---------------------------------------------
+
+
+def test_a_prompt_step_on_another_prompts_use_says_so_not_that_the_use_was_old() -> None:
+    """p0's step asks for triage; it rests on the gateway's signed use of summary@1, which p0
+    sent with their own key the day they joined. The refusal said the gateway signed p0's use
+    "last on <that day>, not through p0's own key since they joined", which contradicts
+    itself: the use is of another prompt."""
+    from tests.test_exit_scope import NOW, context, lead_and_owner
+    from tests.test_exit_scope import fact as scoped
+    from tests.test_exit_scope import person as member
+
+    steps = [{"id": "prompt", "type": "used-shared-prompt", "rests_on": ["prompt.usage"],
+              "params": {"prompt": "triage"}}]  # fmt: skip
+    people = {**lead_and_owner(), "p0": member("p0", "team0", "pilot-user")}
+    added = scoped("pilot.member", person="p0", track="support", team="team0", steps=steps)
+    today = NOW.date()
+    used = scoped("prompt.usage", by="gateway", prompt="summary", version=1, uses=1, users=1,
+                  uses_by_others=1, last_used=today, people=["p0"],
+                  used_by={"p0": today})  # fmt: skip
+    step = scoped("enablement.step", by="p0", person="p0", track="support", step="prompt",
+                  how="used summary@1", evidence=[used.id])  # fmt: skip
+    done = scoped("enablement.completed", by="p0", person="p0", track="support",
+                  steps=["prompt"])  # fmt: skip
+    result = evaluate("pilot-enabled", context([added, used, step, done], people, {}))
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert f"rests on prompt.usage #{used.id}, which does not bear out p0's step" in result.reason
+    assert "not through p0's own key" not in result.reason
