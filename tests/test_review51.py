@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,7 @@ from inhouse.indicators.findings import open_finding
 from inhouse.pilot import survey as survey_module
 from inhouse.pilot.library import new_version
 from inhouse.pilot.survey import survey_results
+from inhouse.program import Program
 from inhouse.program.checks import CheckContext, Outcome, evaluate
 from inhouse.program.evaluation import context_for
 from tests.pilot.gateway_days import Pilot
@@ -169,3 +171,22 @@ def test_a_prompt_step_on_another_prompts_use_says_so_not_that_the_use_was_old()
     assert result.outcome is Outcome.FAIL, result.reason
     assert f"rests on prompt.usage #{used.id}, which does not bear out p0's step" in result.reason
     assert "not through p0's own key" not in result.reason
+
+
+# -- finding add: the target is printed as typed -----------------------------------------------------
+
+
+def test_finding_add_prints_a_target_with_brackets_as_typed(_isolated: Path) -> None:
+    """zoe opens a finding about workflow "sum[/b]mary": the finding was recorded, then the
+    command died with Rich's MarkupError (the target was printed as markup), where it should
+    say what it opened and how it closes, the name as she typed it."""
+    from tests.clitools import cli
+    from tests.people import enrol_cli
+
+    cli("init", "Acme", "--lead", "lena")
+    zoe = enrol_cli(Program.open(_isolated), "zoe", _isolated.parent / "keys", team="sales")
+    out = " ".join(cli("finding", "add", "too long", "--target", "workflow:sum[/b]mary",
+                       env=zoe).split())  # fmt: skip
+    assert "about workflow:sum[/b]mary." in out, out
+    assert "`inhouse workflow test sum[/b]mary --closes" in out, out
+    assert "note: there is no workflow 'sum[/b]mary' in this program yet" in out, out
