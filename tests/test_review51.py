@@ -173,7 +173,7 @@ def test_a_prompt_step_on_another_prompts_use_says_so_not_that_the_use_was_old()
     assert "not through p0's own key" not in result.reason
 
 
-# -- finding add: the target is printed as typed -----------------------------------------------------
+# -- finding add: the target is printed as typed ---------------------------------------------------
 
 
 def test_finding_add_prints_a_target_with_brackets_as_typed(_isolated: Path) -> None:
