@@ -9,9 +9,13 @@ pilot keener than the check finds it, and the lead a different share than the ch
 
 from __future__ import annotations
 
+import json
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -190,3 +194,45 @@ def test_finding_add_prints_a_target_with_brackets_as_typed(_isolated: Path) -> 
     assert "about workflow:sum[/b]mary." in out, out
     assert "`inhouse workflow test sum[/b]mary --closes" in out, out
     assert "note: there is no workflow 'sum[/b]mary' in this program yet" in out, out
+
+
+# -- gateway status: a server that is no gateway ----------------------------------------------
+
+
+class _NotAGateway(BaseHTTPRequestHandler):
+    """A server that answers JSON, not a gateway's health: the dashboard's 404 in its error
+    shape (`gateway status --url` given the dashboard's address)."""
+
+    def do_GET(self) -> None:
+        data = json.dumps({"error": {"status": 404, "message": "Not Found"}}).encode()
+        self.send_response(404)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_gateway_status_names_a_server_that_is_no_gateway() -> None:
+    """`inhouse gateway status --url` at a server answering other JSON: it died with a
+    KeyError traceback ('status'); now it says the address answers, but not as a gateway."""
+    from typer.testing import CliRunner
+
+    from inhouse.cli.app import app
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NotAGateway)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        result = CliRunner().invoke(app, ["gateway", "status", "--url", url])
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    out = " ".join((result.stdout + result.stderr).split())
+    assert result.exit_code == 1, (result.exception, out)
+    assert f"{url} answers /healthz, but not as an inhouse gateway does" in out, out
+    assert "Traceback" not in out
