@@ -3,7 +3,7 @@ for its host."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -114,15 +114,38 @@ def status(
     if json:
         print_json(report)
         return
+    lines = _health_lines(report, url)
+    if lines is None:
+        # a server that is no inhouse gateway (the dashboard's 404, another service's health)
+        # answered: a KeyError traceback said nothing of which
+        raise RuntimeUnavailable(
+            f"{url} answers /healthz, but not as an inhouse gateway does (its status, keys, "
+            f"models and usage){where}; `--json` prints what it said"
+        )
     out = out_console()
+    for line in lines:
+        out.print(line)
+
+
+def _health_lines(report: Any, url: str) -> list[str] | None:
+    """A gateway's ``/healthz`` ``report`` as `gateway status` prints it, each word of it the
+    gateway's (printed as itself, never as markup or escape codes); None where it is not the
+    shape a gateway answers."""
+    try:
+        return _health_text(report, url)
+    except (AttributeError, KeyError, TypeError, IndexError):
+        return None
+
+
+def _health_text(report: Any, url: str) -> list[str]:
+    lines: list[str] = []
     refused = report.get("keys_refused", 0)
     if isinstance(refused, list):  # an older gateway listed them, people and reasons
         refused = len(refused)
     more = (
         f", {literal(refused)} refused (inhouse keys list names them, with why)" if refused else ""
     )
-    # every word of it is the gateway's: printed as itself, never as markup or escape codes
-    out.print(
+    lines.append(
         f"gateway at {literal(url)}: {literal(report['status'])}, "
         f"{literal(report['keys'])} active key(s){more}"
     )
@@ -130,9 +153,8 @@ def status(
         nodes = ", ".join(
             f"{literal(n['runtime'])} {'up' if n['healthy'] else 'DOWN'}" for n in route["nodes"]
         )
-        out.print(f"  {literal(name)} ({literal(route['digest'][:19])}): {nodes or 'no node'}")
-        for problem in route["problems"]:
-            out.print(f"    [red]{literal(problem)}[/]")
+        lines.append(f"  {literal(name)} ({literal(route['digest'][:19])}): {nodes or 'no node'}")
+        lines += [f"    [red]{literal(problem)}[/]" for problem in route["problems"]]
     usage = report["usage"]
     # /healthz says that the writer fails, never why (an older gateway gave the text)
     failing = (
@@ -140,10 +162,11 @@ def status(
         if usage.get("failing", usage.get("last_error"))
         else ""
     )
-    out.print(
+    lines.append(
         f"  usage log: {literal(usage['written'])} written, "
         f"{literal(usage['backlog'])} waiting{failing}"
     )
+    return lines
 
 
 @app.command("rollup")
