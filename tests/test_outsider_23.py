@@ -1,0 +1,123 @@
+"""The outsider, round 23: plays 4 to 6, the rollout lead alone, through a gateway key she
+fetched in a colleague's name.
+
+tests/pilot/world.py's program (lena leads; bob and pia, signed in with accounts of their own,
+are the pilot; carol shares the library's ``triage`` prompt and vouches for the gateway's host),
+with requests sent through the real gateway. lena does not hold the gateway host's key.
+
+The forgery's core is tests/pilot/test_key_fetched_by_alias.py's: before zoe joins, lena
+invites "zoe", joins that invitation with a key of her own making, has a gateway key granted
+to zoe and fetches it with that key, then revokes it and invites zoe again, for real. The real
+zoe joins on her laptop and signs in, and never fetches a gateway key. The gateway serves the
+key lena holds as zoe's, and its rows say zoe. The checks count the gateway's figures only for
+people who fetched a key of their own (:func:`inhouse.program.counting._for_key_holders`):
+zoe's usage days, her adoption row and her name among a prompt version's ``people`` are trimmed.
+
+What the walk found: ``prompt.usage`` also says, since the gateway signs each person's own last
+use of a version (``used_by``), who used it through a key of their own, and that is what
+findings-fed-back and pilot-enabled read; the trim left it alone. lena published a fix to
+pia's finding on the triage prompt, sent it through the key she holds in zoe's name, and the
+finding closed "confirmed by" zoe, who never saw it (closed: ``used_by`` is trimmed to the
+people who held a key of their own on the day it names for them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from inhouse.gateway.keys import fetch_key, grant_key
+from inhouse.identity import SigningKey
+from inhouse.indicators.findings import open_finding
+from inhouse.pilot.library import new_version
+from inhouse.program.checks import Outcome, evaluate
+from inhouse.program.counting import build_context
+from inhouse.program.evaluation import context_for
+from inhouse.program.facts import Fact, prompt_users
+from tests.conftest import Clock
+from tests.people import sign_in_as, vouch_for_gateway_host
+from tests.pilot.world import PROMPT, World, make_world
+
+#: the fix lena publishes for pia's finding: a real change to what the model is sent
+FIX = PROMPT.replace("Ticket:", "Ticket (with its floor):")
+
+
+@pytest.fixture
+def world(_isolated: Path, clock: Clock) -> Iterator[World]:
+    """lena's program: carol shares triage and vouches for the gateway's host; pia is a
+    colleague signed in with her own account. Play 5 is taken as done (skipping play five
+    waived): what is at stake here is play 6."""
+    clock.now = datetime(2026, 11, 1, 9, tzinfo=UTC)
+    made = make_world(_isolated, clock)
+    made.waive()
+    made.lead.grant_waiver(
+        None, "skipping-play-five", reason="time-boxed-experiment",
+        note="play 5's walk is not this test's", expires=clock() + timedelta(days=120),
+    )  # fmt: skip
+    made.enrol("carol", "platform")
+    made.lead.as_service("gateway")
+    vouch_for_gateway_host(made.people["carol"])
+    made.share_prompt("carol", "triage")
+    made.enrol("pia", "legal")
+    yield made
+    made.lead.close()
+
+
+def _key_fetched_in_zoes_name(world: World) -> None:
+    """The forgery's core: lena invites "zoe", joins it with a key of hers from a VM of hers,
+    fetches zoe's gateway key with it (she keeps it), and revokes that signing key; the real
+    zoe then joins on her own laptop and signs in, and fetches nothing."""
+    lena = world.lead
+    mine = SigningKey.generate()
+    lena.join(str(lena.invite("zoe", team="sales")), mine, at_machine="lena-vm")
+    grant_key(lena, None, "zoe")
+    _, world.keys["zoe"] = fetch_key(lena.using(mine))
+    lena.revoke_key(mine.key_id)
+    zoe = SigningKey.generate()
+    lena.join(str(lena.invite("zoe", team="sales")), zoe, at_machine="zoe-laptop")
+    sign_in_as(lena.using(zoe))
+    world.people["zoe"] = lena.using(zoe)
+
+
+def _signed_use(world: World) -> Fact:
+    """The gateway's latest signed ``prompt.usage``, as the checks count it."""
+    ctx = build_context(world.lead.state(), world.lead.clock())
+    return [f for f in ctx.facts.of("prompt.usage") if f.by == "gateway"][-1]
+
+
+def test_a_fix_sent_through_a_key_she_fetched_in_a_colleagues_name_confirms_nothing(
+    world: World,
+) -> None:
+    """pia finds triage ignores the floor a ticket names; lena publishes triage@2 closing it and
+    sends it through the gateway key she fetched as "zoe". The gateway's signed use names zoe
+    as its own-key user; the checks count none of it: zoe held no gateway key of her own."""
+    _key_fetched_in_zoes_name(world)
+    world.clock.now = datetime(2026, 11, 3, 9, tzinfo=UTC)
+    found = open_finding(world.people["pia"], "triage ignores the floor", target="prompt:triage")
+    new_version(world.lead, "triage", FIX, where="triage.yaml", closes=[found.id])
+    world.send("zoe", datetime(2026, 11, 4, 10, tzinfo=UTC), prompt="triage@2")
+    world.clock.now = datetime(2026, 11, 4, 23, tzinfo=UTC)
+    world.sign()
+
+    raw = [f for f in world.lead.state().facts if f.kind == "prompt.usage"][-1]
+    assert raw.payload["used_by"] == {"zoe": "2026-11-04"}  # the gateway's word: zoe's key
+    used = _signed_use(world)
+    assert used.payload["people"] == []  # trimmed before this round
+    assert prompt_users(used, "2026-11-01") == []  # and now what the checks read, too
+    result = evaluate("findings-fed-back", context_for(world.lead.state(), world.lead.clock()))
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "confirmed by" not in result.reason
+
+    # the honest way: pia (who opened it) takes the fix into her own hands, with a key she
+    # fetched herself
+    world.key("pia")
+    world.send("pia", datetime(2026, 11, 5, 10, tzinfo=UTC), prompt="triage@2")
+    world.clock.now = datetime(2026, 11, 5, 23, tzinfo=UTC)
+    world.sign()
+    assert prompt_users(_signed_use(world), "2026-11-01") == ["pia"]
+    result = evaluate("findings-fed-back", context_for(world.lead.state(), world.lead.clock()))
+    assert result.outcome is Outcome.PASS, result.reason
+    assert "confirmed by pia's use through the gateway" in result.reason
