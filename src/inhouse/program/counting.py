@@ -263,6 +263,16 @@ def _for_key_holders(fact: Fact, holders: _KeyDays) -> tuple[Fact | None, str | 
         named = [str(p) for p in payload.get("people") or ()]
         dropped = sorted(p for p in named if not held(p, day))
         trimmed = {**payload, "people": [p for p in named if p not in dropped]}
+        used_by = payload.get("used_by")
+        if isinstance(used_by, dict):
+            # each person's own last use through a key of their own, which the checks read
+            # (:func:`~inhouse.program.facts.prompt_users`): held to a key they fetched
+            # themselves on that day, as ``people`` is (a key a lead fetched in a colleague's
+            # name, and drove, would otherwise confirm her fix "by" the colleague)
+            own = {str(p): str(d) for p, d in used_by.items()}
+            gone = {p for p, d in own.items() if not held(p, date.fromisoformat(d))}
+            dropped = sorted({*dropped, *gone})
+            trimmed["used_by"] = {p: d for p, d in own.items() if p not in gone}
     if not dropped:
         return fact, None
     return replace(fact, payload=trimmed), _keyless(dropped, day)
