@@ -33,10 +33,11 @@ from inhouse.gateway.keys import fetch_key, grant_key
 from inhouse.identity import SigningKey
 from inhouse.indicators.findings import open_finding
 from inhouse.pilot.library import new_version
+from inhouse.program import Provenance
 from inhouse.program.checks import Outcome, evaluate
 from inhouse.program.counting import build_context
 from inhouse.program.evaluation import context_for
-from inhouse.program.facts import Fact, prompt_users
+from inhouse.program.facts import Fact, own_requests, prompt_users
 from tests.conftest import Clock
 from tests.people import sign_in_as, vouch_for_gateway_host
 from tests.pilot.world import PROMPT, World, make_world
@@ -103,7 +104,19 @@ def test_a_fix_sent_through_a_key_she_fetched_in_a_colleagues_name_confirms_noth
     world.sign()
 
     raw = [f for f in world.lead.state().facts if f.kind == "prompt.usage"][-1]
-    assert raw.payload["used_by"] == {"zoe": "2026-11-04"}  # the gateway's word: zoe's key
+    assert raw.payload["people"] == ["zoe"]  # the key's person, as the gateway serves it...
+    assert raw.payload["used_by"] == {}  # ...but no use of her own: lena fetched that key
+    result = evaluate("findings-fed-back", context_for(world.lead.state(), world.lead.clock()))
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "confirmed by" not in result.reason
+
+    # the same figure as a gateway that says zoe used it herself (an older gateway, or its
+    # host's typing): the checks hold used_by to the days zoe held a key of her own, as its
+    # people, and she held none
+    world.lead.as_service("gateway").record_fact(
+        None, "prompt.usage", {**raw.payload, "used_by": {"zoe": "2026-11-04"}},
+        provenance=Provenance.MEASURED, collector="inhouse pilot adoption",
+    )  # fmt: skip
     used = _signed_use(world)
     assert used.payload["people"] == []  # trimmed before this round
     assert prompt_users(used, "2026-11-01") == []  # and now what the checks read, too
@@ -121,3 +134,43 @@ def test_a_fix_sent_through_a_key_she_fetched_in_a_colleagues_name_confirms_noth
     result = evaluate("findings-fed-back", context_for(world.lead.state(), world.lead.clock()))
     assert result.outcome is Outcome.PASS, result.reason
     assert "confirmed by pia's use through the gateway" in result.reason
+
+
+def _counted_days(world: World, person: str) -> dict[str, int]:
+    """``person``'s own-key requests per day, as the checks count the gateway's signed days."""
+    ctx = build_context(world.lead.state(), world.lead.clock())
+    found: dict[str, int] = {}
+    for fact in ctx.facts.of("usage.daily"):
+        if (own := own_requests(fact, person)) is not None:
+            found[str(fact.payload["day"])] = own
+    return found
+
+
+def test_a_key_she_fetched_in_a_colleagues_name_is_not_theirs_once_they_fetch_one(
+    world: World,
+) -> None:
+    """The same forgery, after the real zoe fetches a gateway key of her own (as any colleague
+    let in does, whether she uses it or not): the checks hold the gateway's figures to the days
+    zoe held a key of her own, which she now does, so the requests lena sends through the key
+    she fetched as zoe were zoe's "own" use on three days (zoe in real use beyond the pilot,
+    independent in the pilot, heard in its survey). The gateway tells the keys apart: requests
+    through a key whose fetch was signed by a key that never signed in as its person are not
+    that person's own (the totals still count them: they were answered)."""
+    _key_fetched_in_zoes_name(world)
+    forged = world.keys.pop("zoe")
+    world.clock.now = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    world.key("zoe")  # zoe's own fetch, with the key that signed in as her
+    world.keys["zoe's own"], world.keys["zoe"] = world.keys["zoe"], forged
+    for day in (3, 4, 5):
+        world.send("zoe", datetime(2026, 11, day, 10, tzinfo=UTC))  # lena, with the forged key
+    world.clock.now = datetime(2026, 11, 5, 23, tzinfo=UTC)
+    world.sign()
+    assert _counted_days(world, "zoe") == {"2026-11-03": 0, "2026-11-04": 0, "2026-11-05": 0}
+    raw = [f for f in world.lead.state().facts if f.kind == "usage.daily"][-1]
+    assert raw.payload["people"]["zoe"]["requests"] == 1  # answered: the totals count it
+
+    # the honest way: zoe's own key, on a day of her own, is her own use
+    world.send("zoe's own", datetime(2026, 11, 6, 10, tzinfo=UTC))
+    world.clock.now = datetime(2026, 11, 6, 23, tzinfo=UTC)
+    world.sign()
+    assert _counted_days(world, "zoe")["2026-11-06"] == 1

@@ -55,6 +55,7 @@ __all__ = [
     "SERVICE_KINDS",
     "build_context",
     "lead_account",
+    "not_their_fetch",
     "pin_refusal",
     "refused_vouches",
     "unsigned_signer",
@@ -155,6 +156,27 @@ def _key_holders(state: ProgramState) -> dict[str, list[tuple[date, date | None]
             )
         )
     return held
+
+
+def not_their_fetch(state: ProgramState) -> frozenset[str]:
+    """The gateway keys (their ids) whose fetch is not shown to be their person's own
+    (:func:`_fetched_by_them`): with the organisation's sign-in set up, the signing key that
+    fetched it never signed in as them. The checks hold the gateway's figures to the days a
+    person held a key of their own, which is the person's, not the key's: once the colleague
+    fetches one of their own, a key a lead fetched in their name before they joined (and
+    keeps) would speak for them too. So the gateway's collectors count a request through such
+    a key as no one's own use, as an agent's is (its totals still count: it was answered)."""
+    from inhouse.program.access import key_ledger
+
+    if state.sign_in is None:
+        return frozenset()
+    keys, _ = key_ledger(state)
+    return frozenset(
+        key_id
+        for key_id, vouched in keys.items()
+        if vouched.issued is not None
+        and not _fetched_by_them(state, vouched.issued.key, vouched.issued.by)
+    )
 
 
 def _fetched_by_them(state: ProgramState, key: str | None, person: str) -> bool:
