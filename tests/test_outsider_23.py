@@ -18,7 +18,12 @@ use of a version (``used_by``), who used it through a key of their own, and that
 findings-fed-back and pilot-enabled read; the trim left it alone. lena published a fix to
 pia's finding on the triage prompt, sent it through the key she holds in zoe's name, and the
 finding closed "confirmed by" zoe, who never saw it (closed: ``used_by`` is trimmed to the
-people who held a key of their own on the day it names for them).
+people who held a key of their own on the day it names for them). And the trim is per person
+and day, not per key: once the real zoe fetched a key of her own (whether she uses it or not),
+every request lena sent through the key she fetched in zoe's name was zoe's own use (her days
+in ``usage.daily``, her active days in the adoption report, her use of a prompt), so zoe was
+in real use, independent, heard in a survey (closed: the gateway counts a request through a
+key whose fetch was not its person's as nobody's own use, as an agent's).
 """
 
 from __future__ import annotations
