@@ -47,6 +47,8 @@ from tests.conftest import Clock
 from tests.people import sign_in_as, vouch_for_gateway_host
 from tests.pilot.world import PROMPT, World, make_world
 
+pytestmark = pytest.mark.usefixtures("on_database")  # the usage log: SQLite and PostgreSQL
+
 #: the fix lena publishes for pia's finding: a real change to what the model is sent
 FIX = PROMPT.replace("Ticket:", "Ticket (with its floor):")
 
