@@ -245,3 +245,36 @@ def test_pilot_enabled_keeps_a_prompt_step_play_4_exited_on() -> None:
     result = evaluate("pilot-enabled", context([added, used, *since], people, exited))
     assert result.outcome is Outcome.FAIL, result.reason
     assert f"rests on prompt.usage #{used.id}, whose use of it by p0" in result.reason
+
+
+def test_use_beyond_pilot_reads_the_latest_reading_of_a_day() -> None:
+    """A day re-signed replaces its earlier reading: a day first signed before the rollup
+    counted own-key requests (zoe's 4, whose key it could not say), then signed again with
+    all of them her agent's, is a day only her agent used; and a day signed again without
+    her (her rows no longer bear the figures out) is a day she did not use it, whatever the
+    fuller earlier reading said."""
+    older, since = _day(own=None), _day(own=0, requests=5)
+    result = _judged("use-beyond-pilot", older, since, people=PEOPLE)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "zoe, whose requests came only through an agent's key" in result.reason
+    fuller = _day(own=4)
+    later = fact("usage.daily", by="gateway", day=DAY, people={"p0": {"requests": 1, "own": 1}})
+    result = _judged("use-beyond-pilot", fuller, later, people=PEOPLE)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "0 people beyond the pilot use it; need 1" in result.reason
+    # the honest day: signed again with more of her own requests, she uses it, on that reading
+    again = _day(own=5, requests=5)
+    result = _judged("use-beyond-pilot", since, again, people=PEOPLE)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert result.evidence == (again,)
+
+
+def test_use_beyond_pilot_keeps_a_day_play_6_exited_on_as_it_was_read() -> None:
+    """A program whose play 6 exited on a day's earlier reading keeps it: a reading of that
+    day signed since does not take away what the exit was judged on."""
+    before = _day(own=None)
+    since = _day(own=0)
+    exited = {**EXITED, "measure": (NOW, before.id)}
+    kept = _judged("use-beyond-pilot", before, since, people=PEOPLE, exited=exited)
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert kept.evidence == (before,)
