@@ -239,10 +239,9 @@ def latest_usage(
         people: dict[str, Any] = {}
         standing: list[Fact] = []
         for fact in reversed(written):  # the latest first: an earlier one stands only for
-            named = fact.payload.get("people")  # those no later one names
-            whole = isinstance(named, dict)
-            if not whole:
-                named = daily_usage(fact)
+            given = fact.payload.get("people")  # those no later one names
+            whole = isinstance(given, dict)
+            named: dict[str, Any] = given if isinstance(given, dict) else daily_usage(fact)
             if named.keys() <= people.keys():
                 if whole:
                     break

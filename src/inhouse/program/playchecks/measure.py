@@ -119,11 +119,11 @@ def _readings(ctx: CheckContext) -> dict[str, dict[str, tuple[Fact, bool, dict[s
     for fact in facts:
         if not ctx.spared("measure", fact):
             continue
-        day = found.setdefault(str(fact.payload["day"]), {})
+        kept = found.setdefault(str(fact.payload["day"]), {})
         for person, totals in daily_usage(fact).items():
-            standing = day.get(person)
+            standing = kept.get(person)
             if totals["requests"] > 0 and (standing is None or not standing[1]):
-                day[person] = (fact, True, totals)
+                kept[person] = (fact, True, dict(totals))
     return found
 
 
