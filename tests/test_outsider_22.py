@@ -278,3 +278,33 @@ def test_use_beyond_pilot_keeps_a_day_play_6_exited_on_as_it_was_read() -> None:
     kept = _judged("use-beyond-pilot", before, since, people=PEOPLE, exited=exited)
     assert kept.outcome is Outcome.PASS, kept.reason
     assert kept.evidence == (before,)
+
+
+def test_a_shared_prompts_users_and_uses_by_others_count_own_key_use_only(world: World) -> None:  # noqa: F811
+    """The forgery: an agent key in bob's name (whoever runs the agent drives it) sends
+    carol's triage@1 three times: the gateway's signed use counted bob among its ``users``
+    and his agent's requests as ``uses_by_others``, someone other than its author using it.
+    Now they count people's own-key use only; ``uses`` still counts every request it was sent
+    in. The honest way, bob's own key sending it, counts him."""
+    from inhouse.gateway import issue_key
+
+    with (world.folder / "inhouse.toml").open("a", encoding="utf-8") as config:
+        config.write('\n[policy.agents.triager]\ntools = ["read_file"]\n')
+    _, world.keys["bob's agent"] = issue_key(
+        world.lead, None, "bob", agent="triager", holder=world.people["bob"]
+    )
+    for hour in (9, 10, 11):
+        world.send("bob's agent", datetime(2026, 11, 4, hour, tzinfo=UTC), prompt="triage@1")
+    world.clock.now = datetime(2026, 11, 4, 23, tzinfo=UTC)
+    world.sign()
+    used = _signed(world, "prompt.usage").payload
+    assert (used["uses"], used["users"], used["uses_by_others"]) == (3, 0, 0), used
+    assert used["used_by"] == {}
+
+    world.key("bob")
+    world.send("bob", datetime(2026, 11, 5, 10, tzinfo=UTC), prompt="triage@1")
+    world.clock.now = datetime(2026, 11, 5, 23, tzinfo=UTC)
+    world.sign()
+    used = _signed(world, "prompt.usage").payload
+    assert (used["uses"], used["users"], used["uses_by_others"]) == (4, 1, 1), used
+    assert used["used_by"] == {"bob": "2026-11-05"}
