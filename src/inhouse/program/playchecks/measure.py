@@ -174,8 +174,9 @@ def signed_totals(facts: FactSet, first: str, last: str) -> SignedTotals:
 @register_check("indicators-reported", reads=("indicators.report", "usage.daily"))
 def indicators_reported(ctx: CheckContext) -> Result:
     """Leading and lagging indicators were reported for a whole period that ended recently (one
-    period: a month, never a span of months that sums earlier use into it; the latest period
-    reported, whenever its report was recorded), in which the gateway signed daily usage; the
+    period the calendar fixes: a month, never a span of months that sums earlier use into it,
+    nor a span of days its reporter placed; the latest period reported, whenever its report
+    was recorded), in which the gateway signed daily usage; the
     report's active people, answered requests and input and output tokens are all there and
     match that usage. The report's other figures are its reporter's, and its lagging ones rest
     on people's word (prices, minutes saved)."""
@@ -228,6 +229,18 @@ def indicators_reported(ctx: CheckContext) -> Result:
             f"{period.days} days stands for one period of at most {period.days}: its figures "
             "would sum earlier use into the last period's. Report the last month that ended "
             "(`inhouse indicators report --period YYYY-MM`)",
+            report,
+        )
+    # and a period the calendar fixes, not one its reporter places: a span of days of their
+    # choosing can be slid to end up to 27 days after the tool's last use (28 days, the last
+    # use on the first), and the check, overdue only 31 days after a report's end, kept
+    # passing for a tool nobody had used for nearly two months
+    if not spared and not _calendar_period(start, end):
+        return failed(
+            f"the report of {start}..{end} is a span of days its reporter chose, which can be "
+            "moved to end weeks after the last use it counts: report a calendar month "
+            "(`inhouse indicators report --period YYYY-MM`; a week, Monday to Sunday, where "
+            "the period is a week)",
             report,
         )
     if not report.payload["leading"] or not report.payload["lagging"]:
@@ -304,6 +317,15 @@ def indicators_reported(ctx: CheckContext) -> Result:
         report,
         *usage,
     )
+
+
+def _calendar_period(start: date, end: date) -> bool:
+    """Whether ``start``..``end`` is a period the calendar fixes: a whole month, or an ISO
+    week (Monday to Sunday)."""
+    month = (start.year, start.month) == (end.year, end.month)
+    if month and start.day == 1 and (end + timedelta(days=1)).day == 1:
+        return True
+    return start.isoweekday() == 1 and end - start == timedelta(days=6)
 
 
 def _end(report: Fact) -> date:
