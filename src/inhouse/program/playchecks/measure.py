@@ -122,7 +122,9 @@ def _readings(ctx: CheckContext) -> dict[str, dict[str, tuple[Fact, bool, dict[s
         kept = found.setdefault(str(fact.payload["day"]), {})
         for person, totals in daily_usage(fact).items():
             standing = kept.get(person)
-            if totals["requests"] > 0 and (standing is None or not standing[1]):
+            if totals["requests"] > 0 and (
+                standing is None or not standing[1] or int(standing[2].get("requests", 0)) <= 0
+            ):
                 kept[person] = (fact, True, dict(totals))
     return found
 
