@@ -163,9 +163,11 @@ def _authentic_use(
     for their weights; and per (prompt id, person) the last day it was sent through a key of
     their own (an agent's requests are nobody's use: whoever runs the agent drives them)."""
     from inhouse.gateway.rollup import blessed_by_day, split_blessed
+    from inhouse.program.counting import not_their_fetch
 
     found = authentic_rows(program.store, mac_key, prompts_only=True)
     rows, unblessed = split_blessed(found.rows, blessed_by_day(program))
+    theirs_not = not_their_fetch(program.state())  # a lead's fetch in their name: not theirs
     sent: dict[tuple[str, str], tuple[int, str]] = {}
     named: dict[tuple[str, str], tuple[int, str]] = {}
     own: dict[tuple[str, str], str] = {}
@@ -174,7 +176,7 @@ def _authentic_use(
             sums = named if row.prompt_sent == 0 else sent
             count, last = sums.get((row.prompt_id, row.person), (0, ""))
             sums[(row.prompt_id, row.person)] = (count + 1, max(last, row.day))
-            if sums is sent and not row.agent:
+            if sums is sent and not row.agent and row.key_id not in theirs_not:
                 key = (row.prompt_id, row.person)
                 own[key] = max(own.get(key, ""), row.day)
     return _uses(sent), _uses(named), found.rejected, unblessed, own
