@@ -164,9 +164,11 @@ def _authentic_use(
     their own and how many times (an agent's requests are nobody's use: whoever runs the agent
     drives them)."""
     from inhouse.gateway.rollup import blessed_by_day, split_blessed
+    from inhouse.program.counting import not_their_fetch
 
     found = authentic_rows(program.store, mac_key, prompts_only=True)
     rows, unblessed = split_blessed(found.rows, blessed_by_day(program))
+    theirs_not = not_their_fetch(program.state())  # a lead's fetch in their name: not theirs
     sent: dict[tuple[str, str], tuple[int, str]] = {}
     named: dict[tuple[str, str], tuple[int, str]] = {}
     own: dict[tuple[str, str], tuple[str, int]] = {}
@@ -175,7 +177,7 @@ def _authentic_use(
             sums = named if row.prompt_sent == 0 else sent
             count, last = sums.get((row.prompt_id, row.person), (0, ""))
             sums[(row.prompt_id, row.person)] = (count + 1, max(last, row.day))
-            if sums is sent and not row.agent:
+            if sums is sent and not row.agent and row.key_id not in theirs_not:
                 key = (row.prompt_id, row.person)
                 day, uses = own.get(key, ("", 0))
                 own[key] = (max(day, row.day), uses + 1)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from inhouse.checks import QualityContext, evaluate
 from inhouse.checks.javascript import Script, transform_output
-from inhouse.checks.measured import READS_MEASURED
+from inhouse.checks.measured import may_read_measured
 from inhouse.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -141,7 +141,7 @@ async def judge_decoys(
     texts = _texts(workflow, case, answers)
     [prompt] = texts[ECHOED_PROMPT]
     instant = (0.0, None if workflow.spec.cost is None else 0.0)
-    timed = any(check.base in READS_MEASURED for check in case.checks)
+    timed = may_read_measured(case.checks)
     when = list(dict.fromkeys([instant, *(timings if timed else ())]))
     found: dict[str, bool] = {}
     for name, decoys in texts.items():
@@ -197,6 +197,7 @@ async def _passes(
         peers=[output],
         peer_index=0,
         shared={},
+        decoy=True,
     )
     judged = await evaluate(case.checks, output, ctx, threshold=case.threshold)
     return judged.passed

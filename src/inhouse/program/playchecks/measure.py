@@ -14,7 +14,7 @@ from inhouse.program.checks import (
     register_check,
 )
 from inhouse.program.facts import Fact, FactSet, daily_usage, latest_usage, standing_usage
-from inhouse.program.feedback import describe_change, fold_findings
+from inhouse.program.feedback import describe_change, fold_findings, prompt_confirmers
 from inhouse.program.playchecks._shared import (
     enrolled_elsewhere,
     inside_before,
@@ -442,7 +442,7 @@ def findings_fed_back(ctx: CheckContext) -> Result:
         return passed(
             f"finding #{last.id} ({last.target}) opened by {last.fact.by} was answered by "
             f"{last.closed_by.by}'s {describe_change(last.closed_by)}, confirmed by "
-            f"{_confirmer(last.confirmed_by, last.closed_by.by)}",
+            f"{_confirmer(ctx, last.confirmed_by, last.closed_by)}",
             *(x for f in fed for x in (f.fact, f.closed_by, f.confirmed_by) if x is not None),
         )
     if recent:
@@ -496,11 +496,12 @@ def findings_fed_back(ctx: CheckContext) -> Result:
     return failed("no finding recorded yet (`inhouse finding add`)")
 
 
-def _confirmer(evidence: Fact, maker: str) -> str:
+def _confirmer(ctx: CheckContext, evidence: Fact, change: Fact) -> str:
     """Who confirmed a change, and how: the signer of a verify or run; for a prompt's use, the
-    people the gateway saw use it (its maker aside)."""
+    people whose use the gateway saw confirm it (its maker aside): through a key of their own,
+    since the change was recorded (an agent's use, or one before, confirms nothing)."""
     if evidence.kind == "prompt.usage":
-        users = sorted({str(p) for p in evidence.payload.get("people") or []} - {maker})
+        users = sorted(set(prompt_confirmers(ctx, change, evidence)) - {change.by})
         return f"{', '.join(users)}'s use through the gateway (prompt.usage #{evidence.id})"
     what = "passing verify" if evidence.kind == "baseline.verify" else "passing run"
     return f"{evidence.by}'s {what} of it (#{evidence.id})"
