@@ -82,14 +82,26 @@ def status(
             help="A running gateway's base URL (default: the \\[gateway] table's host and port)."
         ),
     ] = None,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            "--key",
+            envvar="INHOUSE_GATEWAY_KEY",
+            help="Your own gateway key, as a rollout lead: the gateway then shows its details "
+            "too (each node's address and why it is down, drift problems, Redis's host). "
+            "Without one, its public health.",
+            show_default=False,
+        ),
+    ] = None,
     program: ProgramOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Ask a running gateway for its health: models, nodes, drift, usage backlog, and how many
-    keys it refuses to serve (inhouse keys list names them, with why)."""
+    keys it refuses to serve (inhouse keys list names them, with why). Its details (nodes'
+    addresses, runtimes' errors, Redis's host) are shown to a rollout lead's own key only."""
     import httpx
 
-    from inhouse.errors import RuntimeUnavailable
+    from inhouse.errors import NotAllowed, RuntimeUnavailable
     from inhouse.gateway.config import read_gateway_settings
     from inhouse.location import find_program
     from inhouse.program.config import read_config
@@ -107,10 +119,17 @@ def status(
             "or --port, give its address with --url"
         )
     url = http_url(url, what="the gateway's address")
+    headers = {"authorization": f"Bearer {key}"} if key else {}
     try:
-        report = httpx.get(f"{url.rstrip('/')}/healthz", timeout=5, trust_env=False).json()
+        answer = httpx.get(f"{url.rstrip('/')}/healthz", headers=headers, timeout=5,
+                           trust_env=False)  # fmt: skip
+        report = answer.json()
     except (httpx.HTTPError, ValueError) as err:
         raise RuntimeUnavailable(f"no gateway answers at {url} ({err}{where})") from None
+    if key and answer.status_code in (401, 403):  # the key is not a rollout lead's own
+        error = report.get("error") if isinstance(report, dict) else None
+        said = error.get("message") if isinstance(error, dict) else None
+        raise NotAllowed(f"the gateway at {url} refused the key: {said or answer.status_code}")
     if json:
         print_json(report)
         return
@@ -154,7 +173,19 @@ def _health_text(report: Any, url: str) -> list[str]:
             f"{literal(n['runtime'])} {'up' if n['healthy'] else 'DOWN'}" for n in route["nodes"]
         )
         lines.append(f"  {literal(name)} ({literal(route['digest'][:19])}): {nodes or 'no node'}")
-        lines += [f"    [red]{literal(problem)}[/]" for problem in route["problems"]]
+        lines += [  # a rollout lead's key reads where each node is, and why one is down
+            f"    {literal(n['runtime'])} at {literal(n['url'])}: "
+            f"{literal(n.get('detail') or 'down')}"
+            for n in route["nodes"]
+            if "url" in n and not n["healthy"]
+        ]
+        if "problems" in route:
+            lines += [f"    [red]{literal(problem)}[/]" for problem in route["problems"]]
+        elif route["problem_count"]:
+            lines.append(
+                f"    [red]{literal(route['problem_count'])} problem(s)[/]: a rollout lead's own "
+                "key shows them (--key, or INHOUSE_GATEWAY_KEY)"
+            )
     usage = report["usage"]
     # /healthz says that the writer fails, never why (an older gateway gave the text)
     failing = (
