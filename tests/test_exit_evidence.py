@@ -18,7 +18,18 @@ from inhouse.program.audit import verify_chain
 from inhouse.program.evaluation import context_for, evidence_hash, exit_results
 from inhouse.program.events import EventKind, read_events
 from inhouse.program.state import fold
-from tests.test_engine import cast, omar, program, prove  # noqa: F401
+from tests.locks import HERE
+from tests.test_engine import (  # noqa: F401
+    LOCK,
+    cast,
+    lock_baseline,
+    measured,
+    omar,
+    program,
+    prove,
+    reproduce,
+    through_play_one,
+)
 
 pytestmark = pytest.mark.usefixtures("on_database")
 
@@ -135,3 +146,38 @@ def test_an_exit_whose_list_is_no_list_is_judged_on_nothing(program: Program) ->
     assert ctx.judged_on(PROVE) == frozenset()
     facts = {f.id: f for f in program.state().facts}
     assert not ctx.spared(PROVE, facts[verdict])
+
+
+def test_an_exit_naming_no_facts_after_one_that_did_is_judged_on_nothing(
+    program: Program,  # noqa: F811
+    omar: Program,  # noqa: F811
+) -> None:
+    """The forgery: play 1 exits through inhouse, its exit naming the facts it was judged on;
+    omar, who receives play 2, accepts it and appends its exit himself, without the list, so
+    that it reads as an exit from before exits named their facts (an earlier rule kept for it
+    sparing every fact by its mark). Every exit this inhouse writes names them: after one that
+    did, an exit naming none is read as naming none, and ``status`` says so. Play 2 still
+    exited (its checks held); nothing of it is spared."""
+    through_play_one(program)
+    omar.request_access(reason="I want the triage model")
+    program.start_play(None, 2)
+    lock_baseline(program)
+    measured(omar, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
+    reproduce(omar)
+    digest = program.offer_handoff(None, 2, to="omar")
+    omar._append(EventKind.HANDOFF_ACCEPTED, "omar",
+                 {"play": "baseline", "evidence_hash": digest, "comment": ""})  # fmt: skip
+    seq = omar._append(
+        EventKind.PLAY_EXITED, "omar", {"play": "baseline", "evidence_hash": digest}
+    ).seq
+    for state in (program.state(), _refolded(program)):
+        assert state.first_exited["baseline"][1] == seq
+        assert state.first_judged["baseline"] == frozenset()
+        assert PROVE in state.first_judged  # the honest exit keeps what it named
+    ctx = context_for(program.state(), program.clock())
+    assert ctx.judged_on("baseline") == frozenset()
+    lock = next(f for f in program.state().facts if f.kind == "baseline.lock")
+    assert not ctx.spared("baseline", lock)
+    warnings = " ".join(program.status()["warnings"])
+    assert f"play baseline's exit (event {seq}, by omar) names none of the facts" in warnings
+    assert verify_chain(program.store, lead_key=program.settings.lead_key).ok

@@ -102,6 +102,41 @@ def test_a_status_quo_that_failed_a_few_inputs_the_candidate_beats_anyway_still_
     assert _judge(lena, "trial-reproduced")[0] == "pass"
 
 
+@pytest.mark.own_sign_in
+def test_a_status_quo_cut_short_by_max_tokens_proves_no_quality(
+    lena: Program,  # noqa: F811
+    idp: StandinIdP,
+) -> None:
+    """lena's trial shares a `generation.max_tokens` below the length of the hosted API's
+    answers: they arrive, but cut mid-answer, and fail the checks their whole answers pass, so
+    the weak candidate's 40 % is within the floor of the status quo's 0 %. The verdict and
+    omar's honest rerun say how many inputs were cut and then failed (`status_quo_cut_short`,
+    measured as the test above shows); counting them as its passes, the candidate trails by 60
+    points: value-proven and trial-reproduced fail, naming it. A fact from before trials said
+    counts as before."""
+    prove(lena)
+    verdict = dict(lena.state().facts[-1].payload)
+    cut = {"status_quo_pass_rate": 0.0, "status_quo_measured": True, "quality_ok": True,
+           "status_quo_unanswered": 0, "status_quo_cut_short": 10}  # fmt: skip
+    verdict.update(proven_on=["more-private"], candidate_pass_rate=0.4, proved=4, on_topic=4,
+                   **cut)  # fmt: skip
+    measured(lena, "trial.verdict", **verdict)
+    outcome, reason = _judge_trigger(lena, "value-proven")
+    assert outcome == "fail", reason
+    assert "the status quo was cut short at the trial's max_tokens on 10 of 10 inputs" in reason
+    assert "would trail it by 60 points, more than the quality floor (5 points)" in reason, reason
+    omar = _alias(lena, "omar", "support")
+    _sign_in(omar, idp, "u-omar")
+    reproduce(omar, pass_rate=0.4, passed=4, proved=4, on_topic=4, proven_on=["more-private"],
+              **cut)  # fmt: skip
+    outcome, reason = _judge(lena, "trial-reproduced")
+    assert outcome == "fail", reason
+    assert "the status quo was cut short at the trial's max_tokens on 10 of 10" in reason
+    del verdict["status_quo_cut_short"]  # recorded before trials said
+    measured(lena, "trial.verdict", **verdict)
+    assert _judge_trigger(lena, "value-proven")[0] == "pass"
+
+
 def test_a_play_one_that_exited_before_the_rule_keeps_its_pass(
     lena: Program,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
@@ -150,6 +185,50 @@ def test_a_trial_records_the_inputs_its_status_quo_did_not_answer(
     assert outcome.status_quo_unanswered == 6
     assert outcome.verdict.quality.status_quo_pass_rate == 0.0 and outcome.verdict.quality_ok
     assert any("the status quo gave no answer on 6 of 6 inputs" in c for c in outcome.caveats)
+
+
+@needs_engine
+def test_a_trial_counts_the_status_quo_answers_its_max_tokens_cut_short(
+    _isolated: Path, engine: Engine
+) -> None:
+    """lena's trial shares one `generation.max_tokens` between both sides, set below the length
+    of the hosted API's answers (a stand-in: 40 tokens, cut at 8): its answers arrive, not
+    empty, but cut mid-answer, and fail checks their whole answers pass, so the status quo's
+    quality is 0 % beside a terse candidate. Its server says why it stopped (`finish_reason:
+    length`): the outcome counts each such input (`status_quo_cut_short`), which play 1 and
+    play 2 count as the status quo's passes. Where the candidate's answer was cut as well and
+    failed too, the input counts for neither side."""
+    import asyncio
+
+    from inhouse.checks.function import python_checks_allowed
+    from inhouse.testing.standin_upstream import StandinTiming, spawn_standin
+    from inhouse.trials.headtohead import TrialOutcome, run_planned
+    from inhouse.trials.plan import plan_trial
+    from tests.trials.test_rerun import EASY, point_runtime, run, write_trial
+
+    run("init", "Acme", "--lead", "lena", "--demo")
+    point_runtime(_isolated, engine)
+
+    def outcome(function: str) -> TrialOutcome:
+        check = {"type": "python", "value": f"tests.checks.pyfuncs:{function}"}
+        with spawn_standin(StandinTiming(50, 1, 40), model="standin-hosted") as stand_in:
+            hosted = {"kind": "api", "url": stand_in.url, "model": "standin-hosted",
+                      "price_input_per_mtok": 2.5, "price_output_per_mtok": 10.0}  # fmt: skip
+            write_trial(_isolated, [*EASY, check], status_quo=hosted,
+                        meaningful={"faster": 30}, warmup=0)  # fmt: skip
+            with python_checks_allowed(True):
+                return asyncio.run(run_planned(plan_trial(_isolated, "tickets")))
+
+    cut = outcome("whole_or_none")
+    assert all(cut.status_quo.answers.ok) and cut.status_quo_unanswered == 0
+    assert cut.verdict.quality.status_quo_pass_rate == 0.0
+    assert any("cut short at the trial's generation.max_tokens on 6 of 6" in c for c in cut.caveats)
+    assert cut.status_quo_cut_short == 6
+    assert cut.status_quo.answers.finish == ["length"] * 6
+    both = outcome("whole")  # the candidate fails every input: where it was cut too, no count
+    candidate_cut = [both.candidate.answers.cut_short(i) for i in range(6)]
+    assert any(candidate_cut), both.candidate.answers.finish  # the test model writes on
+    assert both.status_quo_cut_short == candidate_cut.count(False)
 
 
 # -- plays 1 and 2: quality checks that judge the status quo's speed and price ------------------
@@ -272,6 +351,48 @@ def test_a_trial_names_its_quality_checks_that_judge_time_or_cost(
     verdict = json.loads(run("fact", "list", "--kind", "trial.verdict", "--json"))[-1]["payload"]
     assert verdict["timed_checks"] == ["latency threshold=2000.0", "cost threshold=0.01"]
     assert verdict["status_quo_measured"] is True  # the manual outputs, checked
+
+
+@needs_engine
+def test_a_python_check_that_judges_time_is_named_with_the_timed_checks(
+    _isolated: Path, engine: Engine
+) -> None:
+    """A `python` check is handed each answer's `latency_ms` and `cost`: lena's fails any answer
+    that took over a minute, which every one of the manual status quo's outputs did (minutes
+    each), whatever it says, so the candidate's quality "holds" beside 0 %. The trial names it
+    with the timed checks (play 1 and play 2's rerun fail on it, above), as it names a `latency`
+    check. Each answer is judged at the other side's time and cost too, the four judgments of
+    an input in an order drawn at random, so a function that tells the sides apart by the order
+    it is asked in (passing the first answer of an input) shows itself the same way. A python
+    check that reads neither is not named: an honest trial with one still counts."""
+    import asyncio
+
+    from inhouse.checks.function import python_checks_allowed
+    from inhouse.trials.headtohead import TrialOutcome, run_planned
+    from inhouse.trials.plan import plan_trial
+    from tests.trials.test_rerun import EASY, point_runtime, run, write_trial
+
+    run("init", "Acme", "--lead", "lena", "--demo")
+    point_runtime(_isolated, engine)
+
+    def outcome(function: str) -> TrialOutcome:
+        write_trial(
+            _isolated, [*EASY, {"type": "python", "value": f"tests.checks.pyfuncs:{function}"}]
+        )
+        with python_checks_allowed(True):
+            return asyncio.run(run_planned(plan_trial(_isolated, "tickets")))
+
+    timed = outcome("quick_and_said")
+    assert timed.plan.timed_checks == []  # what the plan alone can tell
+    assert timed.verdict.quality.status_quo_pass_rate == 0.0
+    assert any("judge how long an answer took or what it cost (python" in c for c in timed.caveats)
+    assert timed.timed_checks == ["python 'tests.checks.pyfuncs:quick_and_said'"]
+    ordered = outcome("first_seen")  # no side is judged first, nor one of an answer's two
+    assert ordered.timed_checks == ["python 'tests.checks.pyfuncs:first_seen'"]
+    honest = outcome("said")
+    assert honest.timed_checks == []
+    assert not any("how long an answer took" in c for c in honest.caveats)
+    assert honest.verdict.quality.status_quo_pass_rate == 1.0
 
 
 # -- play 2: a manual status quo's outputs, typed by the trial's author ---------------------------

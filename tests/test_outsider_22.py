@@ -245,3 +245,66 @@ def test_pilot_enabled_keeps_a_prompt_step_play_4_exited_on() -> None:
     result = evaluate("pilot-enabled", context([added, used, *since], people, exited))
     assert result.outcome is Outcome.FAIL, result.reason
     assert f"rests on prompt.usage #{used.id}, whose use of it by p0" in result.reason
+
+
+def test_use_beyond_pilot_reads_the_latest_reading_of_a_day() -> None:
+    """A day re-signed replaces its earlier reading: a day first signed before the rollup
+    counted own-key requests (zoe's 4, whose key it could not say), then signed again with
+    all of them her agent's, is a day only her agent used; and a day signed again without
+    her (her rows no longer bear the figures out) is a day she did not use it, whatever the
+    fuller earlier reading said."""
+    older, since = _day(own=None), _day(own=0, requests=5)
+    result = _judged("use-beyond-pilot", older, since, people=PEOPLE)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "zoe, whose requests came only through an agent's key" in result.reason
+    fuller = _day(own=4)
+    later = fact("usage.daily", by="gateway", day=DAY, people={"p0": {"requests": 1, "own": 1}})
+    result = _judged("use-beyond-pilot", fuller, later, people=PEOPLE)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "0 people beyond the pilot use it; need 1" in result.reason
+    # the honest day: signed again with more of her own requests, she uses it, on that reading
+    again = _day(own=5, requests=5)
+    result = _judged("use-beyond-pilot", since, again, people=PEOPLE)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert result.evidence == (again,)
+
+
+def test_use_beyond_pilot_keeps_a_day_play_6_exited_on_as_it_was_read() -> None:
+    """A program whose play 6 exited on a day's earlier reading keeps it: a reading of that
+    day signed since does not take away what the exit was judged on."""
+    before = _day(own=None)
+    since = _day(own=0)
+    exited = {**EXITED, "measure": (NOW, before.id)}
+    kept = _judged("use-beyond-pilot", before, since, people=PEOPLE, exited=exited)
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert kept.evidence == (before,)
+
+
+def test_a_shared_prompts_users_and_uses_by_others_count_own_key_use_only(world: World) -> None:  # noqa: F811
+    """The forgery: an agent key in bob's name (whoever runs the agent drives it) sends
+    carol's triage@1 three times: the gateway's signed use counted bob among its ``users``
+    and his agent's requests as ``uses_by_others``, someone other than its author using it.
+    Now they count people's own-key use only; ``uses`` still counts every request it was sent
+    in. The honest way, bob's own key sending it, counts him."""
+    from inhouse.gateway import issue_key
+
+    with (world.folder / "inhouse.toml").open("a", encoding="utf-8") as config:
+        config.write('\n[policy.agents.triager]\ntools = ["read_file"]\n')
+    _, world.keys["bob's agent"] = issue_key(
+        world.lead, None, "bob", agent="triager", holder=world.people["bob"]
+    )
+    for hour in (9, 10, 11):
+        world.send("bob's agent", datetime(2026, 11, 4, hour, tzinfo=UTC), prompt="triage@1")
+    world.clock.now = datetime(2026, 11, 4, 23, tzinfo=UTC)
+    world.sign()
+    used = _signed(world, "prompt.usage").payload
+    assert (used["uses"], used["users"], used["uses_by_others"]) == (3, 0, 0), used
+    assert used["used_by"] == {}
+
+    world.key("bob")
+    world.send("bob", datetime(2026, 11, 5, 10, tzinfo=UTC), prompt="triage@1")
+    world.clock.now = datetime(2026, 11, 5, 23, tzinfo=UTC)
+    world.sign()
+    used = _signed(world, "prompt.usage").payload
+    assert (used["uses"], used["users"], used["uses_by_others"]) == (4, 1, 1), used
+    assert used["used_by"] == {"bob": "2026-11-05"}

@@ -126,3 +126,14 @@ def test_findings_are_listed_with_what_closed_them(_isolated: Path) -> None:
     assert row["opened_by"] == "zoe" and row["target"] == "workflow:summary"
     assert row["ticked_off_by_hand"][0]["by"] == "lena"
     assert "ticked off by hand (not evidence)" in cli("finding", "list")
+
+
+def test_a_span_of_days_is_reported_but_says_play_six_does_not_count_it(_isolated: Path) -> None:
+    """A span of days is still a report a person may want (a sprint, a trial month that began
+    mid-month), but indicators-reported takes only a period the calendar fixes: the report
+    says so where it is shown, instead of leaving the lead to find out from `status`."""
+    cli("init", "Acme", "--lead", "lena")
+    out = " ".join(cli("indicators", "report", "--period", "2026-10-03..2026-10-30").split())
+    assert "DAYS: a span of days cannot satisfy play 6's check" in out, out
+    out = " ".join(cli("indicators", "report", "--period", "2026-10").split())
+    assert "DAYS:" not in out, out

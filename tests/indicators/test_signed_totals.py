@@ -24,14 +24,17 @@ def _fact(seq: int, payload: dict[str, Any], kind: str = "usage.daily") -> Fact:
 
 
 def _by_person(facts: list[Fact], first: str, last: str) -> tuple[Any, ...]:
-    """The rule, one (day, person) at a time: the last fact naming them that day stands."""
+    """The rule, one (day, person) at a time: the last fact naming them that day stands, and
+    a fact of the whole day (``people``) replaces every earlier reading of it."""
     latest: dict[tuple[str, str], tuple[Fact, dict[str, Any]]] = {}
     for fact in facts:
         day = str(fact.payload["day"])
         if fact.kind != "usage.daily" or not first <= day <= last:
             continue
         people = fact.payload.get("people")
-        if not isinstance(people, dict):
+        if isinstance(people, dict):
+            latest = {(d, p): seen for (d, p), seen in latest.items() if d != day}
+        else:
             people = {fact.payload["person"]: fact.payload}
         for person, totals in people.items():
             latest[day, person] = (fact, totals)
@@ -45,14 +48,16 @@ def _by_person(facts: list[Fact], first: str, last: str) -> tuple[Any, ...]:
 
 
 def test_the_latest_fact_per_day_and_person_stands_and_an_earlier_one_for_the_others() -> None:
-    """bob's and pia's 3 November is rolled up, then bob's changes: bob's second figures stand,
-    pia's first; a fact of one person (from before a day's fact held everyone) counts; a day
-    outside the span, and a fact of another kind, do not."""
+    """bob's and pia's 3 November is rolled up, then bob's changes: the day's second fact (a
+    day's fact holds everyone's totals) stands, pia's figures in it unchanged; a fact of one
+    person (from before a day's fact held everyone) counts; a day outside the span, and a fact
+    of another kind, do not."""
     first = _fact(1, {"day": "2026-11-03", "people": {
         "bob": {"requests": 3, "tokens_in": 30, "tokens_out": 3},
         "pia": {"requests": 2, "tokens_in": 20, "tokens_out": 2}}})  # fmt: skip
     again = _fact(2, {"day": "2026-11-03", "people": {
-        "bob": {"requests": 5, "tokens_in": 50, "tokens_out": 5}}})  # fmt: skip
+        "bob": {"requests": 5, "tokens_in": 50, "tokens_out": 5},
+        "pia": {"requests": 2, "tokens_in": 20, "tokens_out": 2}}})  # fmt: skip
     idle = _fact(3, {"day": "2026-11-04", "people": {
         "dora": {"requests": 0, "tokens_in": 0, "tokens_out": 0}}})  # fmt: skip
     carl = _fact(4, {"day": "2026-11-05", "person": "carl", "requests": 1, "tokens_in": 10})
@@ -60,13 +65,24 @@ def test_the_latest_fact_per_day_and_person_stands_and_an_earlier_one_for_the_ot
     other = _fact(6, {"day": "2026-11-03", "people": {"eve": {"requests": 9}}}, "prompt.usage")
     found = signed_totals(FactSet([first, again, idle, carl, outside, other]), "2026-11-01",
                           "2026-11-30")  # fmt: skip
-    assert [f.id for f in found.facts] == [1, 2, 3, 4]  # dora's idle day is evidence too
+    assert [f.id for f in found.facts] == [2, 3, 4]  # dora's idle day is evidence too
     assert (found.requests, found.tokens_in, found.tokens_out) == (8, 80, 7)
     assert found.people == {"bob", "pia", "carl"}  # dora had no answered request
-    # pia's second figures, in a fact that no longer names bob: the first stands for nobody
+    # the day signed again without bob (his rows no longer bear his figures out): the fuller
+    # earlier reading does not stand for him
     later = _fact(7, {"day": "2026-11-03", "people": {"pia": {"requests": 4}}})
     found = signed_totals(FactSet([first, again, later]), "2026-11-01", "2026-11-30")
-    assert [f.id for f in found.facts] == [2, 7] and found.requests == 9
+    assert [f.id for f in found.facts] == [7] and found.requests == 4
+    assert found.people == {"pia"}
+    # facts of one person each (from before a day's fact held everyone): each stands for its
+    # own, until a fact of the whole day replaces them
+    bob = _fact(8, {"day": "2026-11-06", "person": "bob", "requests": 1})
+    pia = _fact(9, {"day": "2026-11-06", "person": "pia", "requests": 2})
+    found = signed_totals(FactSet([bob, pia]), "2026-11-01", "2026-11-30")
+    assert [f.id for f in found.facts] == [8, 9] and found.requests == 3
+    whole = _fact(10, {"day": "2026-11-06", "people": {"pia": {"requests": 2}}})
+    found = signed_totals(FactSet([bob, pia, whole]), "2026-11-01", "2026-11-30")
+    assert [f.id for f in found.facts] == [10] and found.requests == 2
 
 
 def test_summed_per_day_as_the_rule_reads_one_person_day_at_a_time() -> None:

@@ -359,3 +359,58 @@ async def test_answers_to_other_cases_are_given_in_their_own_time() -> None:
                                    embedder=None, embedding_model=None, answers=mine,
                                    timings=timings, others=given)  # fmt: skip
         assert found is not None and found[OTHER_ANSWER], found
+
+
+#: lena's workflow: the variant in use, and a second she wrote to lose (it is told to answer
+#: with one word), so the judge of a `select-best` case picks the one in use whatever it says
+CRIPPLED = """\
+name: triage
+owner: lena
+frequency: daily
+model: m
+variables: {ticket: string}
+prompts:
+  - {label: real, user: "Triage this ticket: {{ ticket }}"}
+  - {label: foil, user: "Whatever you are asked, answer with the one word zzz."}
+use: real
+tests:
+  - name: best-only
+    vars: {ticket: The printer jams.}
+    checks:
+      - {type: select-best, value: the most useful triage}
+  - name: worst-only
+    vars: {ticket: The printer jams.}
+    checks:
+      - {type: not-select-best, value: the least useful triage}
+  - name: best-and-shape
+    vars: {ticket: The printer jams.}
+    checks:
+      - {type: select-best, value: the most useful triage}
+      - {type: is-json}
+"""
+
+
+async def test_select_best_against_a_variant_written_to_lose_judges_no_answer() -> None:
+    """lena's only check is `select-best`, beside a second variant she wrote to answer "zzz":
+    the judge picks the variant in use whatever its answer says (the off-topic sentence here),
+    so the case passes on any answer. It judges only against the other variants' outputs, which
+    their author writes, so it passes every decoy (negated too), and the case needs no model:
+    play 3 does not count it. Beside a check that judges the answer itself, the case still
+    needs the model where that check does."""
+    from inhouse.checks import QualityContext, evaluate
+
+    workflow = parse_workflow(CRIPPLED, where="triage.yaml")
+    best, worst, shaped = workflow.cases
+    judge = StandinJudge('{"reason": "the other one says nothing", "best": 0}')
+    peers = ["Swallows fly south in autumn.", "zzz"]
+    ctx = QualityContext(runtime=judge, judge_model="m", peers=peers, peer_index=0, shared={})  # type: ignore[arg-type]
+    assert (await evaluate(best.checks, peers[0], ctx)).passed  # any answer beats "zzz"
+    found = [
+        await judge_decoys(workflow, case, runtime=judge, judge_model="m", embedder=None,  # type: ignore[arg-type]
+                           embedding_model=None)
+        for case in (best, worst, shaped)
+    ]  # fmt: skip
+    unasked = set(FIXED) - {"off-topic-length"}  # no answer of the model's given here
+    assert found[0] is not None and {d for d, passed in found[0].items() if passed} == unasked
+    assert found[1] is not None and {d for d, passed in found[1].items() if passed} == unasked
+    assert found[2] == dict.fromkeys(FIXED, False)  # is-json: no fixed decoy is JSON

@@ -56,6 +56,9 @@ class QualityContext:
     the tools the request offered (``is-valid-openai-tools-call``); ``peers`` the outputs of
     every prompt variant for the same case and attempt, this one at ``peer_index``
     (``select-best``), with ``shared`` a place for a verdict made once for all of them.
+    ``decoy``: the output is an answer no model gave (:mod:`inhouse.workflows.decoys`), which a
+    check type that judges only against the other variants' outputs passes
+    (:attr:`~inhouse.checks.registry.CheckType.relative`).
     """
 
     vars: Mapping[str, Any] = field(default_factory=dict)
@@ -70,6 +73,7 @@ class QualityContext:
     peers: list[str] | None = None
     peer_index: int = 0
     shared: dict[Any, Any] | None = None
+    decoy: bool = False
 
 
 @dataclass(frozen=True)

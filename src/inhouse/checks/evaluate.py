@@ -19,6 +19,18 @@ async def run_check(spec: CheckSpec, output: str, ctx: QualityContext) -> CheckR
     """One check on one output. ``not-<type>`` inverts pass and score, but never an error: a
     check that could not judge fails whichever way it is written."""
     kind = check_type(spec.base)
+    if kind is not None and kind.relative and ctx.decoy:
+        # beside other variants their author writes (one prompted to say nothing useful), any
+        # answer may be the best: such a check shows nothing of an answer alone, either way
+        return CheckResult(
+            type=spec.type,
+            passed=True,
+            score=1.0,
+            reason=f"{spec.base} judges an output only against the other prompt variants' "
+            "outputs, which their author writes: it passes an answer no model gave",
+            weight=spec.weight,
+            metric=spec.metric,
+        )
     if kind is None:  # parse_checks already refused it; a plugin may have gone since
         finding = Finding.failure(f"check type {spec.base!r} is no longer installed")
     else:

@@ -160,8 +160,10 @@ _SCORE_RULE = 'answer with one JSON object and nothing else: {"reason": "<why, b
     '"pass": true or false, "score": <a number from 0 to 1>}.'  # fmt: skip
 
 
-def _register(name: str, summary: str) -> Callable[[Callable[..., Awaitable[Finding]]], Any]:
-    return register_check_type(name, params=GradedParams, summary=summary)
+def _register(
+    name: str, summary: str, *, relative: bool = False
+) -> Callable[[Callable[..., Awaitable[Finding]]], Any]:
+    return register_check_type(name, params=GradedParams, summary=summary, relative=relative)
 
 
 @_register("factuality", "the judge finds it consistent with a reference answer")
@@ -281,7 +283,7 @@ async def closedqa(params: GradedParams, output: str, ctx: QualityContext) -> Fi
     return await _ask("model-graded-closedqa", params, ctx, messages)
 
 
-@_register("select-best", "the judge picks the best of the prompt variants' outputs")
+@_register("select-best", "the judge picks the best of the prompt variants' outputs", relative=True)
 async def select_best(params: GradedParams, output: str, ctx: QualityContext) -> Finding:
     missing = _needs_value("select-best", params, "what makes one output the best")
     if missing:

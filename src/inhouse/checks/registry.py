@@ -89,13 +89,21 @@ class CheckType:
     run: RunFunc
     summary: str
     origin: str
+    #: it judges an output only against the other prompt variants' outputs for the same case
+    #: (``select-best``), which their author writes: it says nothing of an answer on its own,
+    #: so it passes a decoy, negated or not (:attr:`QualityContext.decoy
+    #: <inhouse.checks.base.QualityContext.decoy>`)
+    relative: bool = False
 
 
 _declared: Declarations[CheckType] = Declarations("check type", "inhouse_check_types")
 
 
-def register_check_type(name: str, *, params: type[Params], summary: str) -> Callable[[F], F]:
-    """Register an async check function under ``name`` with its parameter model."""
+def register_check_type(
+    name: str, *, params: type[Params], summary: str, relative: bool = False
+) -> Callable[[F], F]:
+    """Register an async check function under ``name`` with its parameter model (``relative``:
+    see :attr:`CheckType.relative`)."""
     if not _NAME.match(name) or name.startswith(NEGATION):
         raise ConfigError(
             f"check type name {name!r} must be lower-case words joined by hyphens and must not "
@@ -104,7 +112,7 @@ def register_check_type(name: str, *, params: type[Params], summary: str) -> Cal
 
     def register(func: F) -> F:
         origin = f"{func.__module__}.{func.__qualname__}"
-        declared = CheckType(name, params, func, summary, origin)
+        declared = CheckType(name, params, func, summary, origin, relative)
         _declared.declare(func.__module__, name, declared, origin=origin)
         return func
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from inhouse.cli._common import JsonOpt, ProgramOpt, Typer, open_program, out_console, print_rows
 
@@ -44,9 +45,12 @@ def add(
         "workflow": "`inhouse workflow test {name} --closes {n}` on a new version",
         "prompt": "`inhouse prompts new-version {name} --file FILE --closes {n}`",
     }[kind].format(n=fact.id, name=name)
+    # the target is the opener's text: printed as it is, never read as markup (a name with
+    # "[/b]" in it raised after the finding was recorded)
     out_console().print(
-        f"Opened finding #{fact.id} about {target_text}. It closes with {how}, once someone "
-        "other than whoever makes that change (you, say) verifies, runs or uses the new version."
+        f"Opened finding #{fact.id} about {escape(target_text)}. It closes with {escape(how)}, "
+        "once someone other than whoever makes that change (you, say) verifies, runs or uses "
+        "the new version."
     )
     if kind == "workflow":
         from inhouse.workflows.spec import list_workflows
@@ -56,7 +60,8 @@ def add(
             # a workflow that never comes
             known = ", ".join(list_workflows(opened.folder)) or "none yet"
             out_console().print(
-                f"note: there is no workflow {name!r} in this program yet (workflows: {known}); "
+                f"note: there is no workflow {escape(repr(name))} in this program yet "
+                f"(workflows: {escape(known)}); "
                 "it closes once one by that name is written and run with --closes"
             )
 

@@ -3,7 +3,7 @@ for its host."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -82,14 +82,26 @@ def status(
             help="A running gateway's base URL (default: the \\[gateway] table's host and port)."
         ),
     ] = None,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            "--key",
+            envvar="INHOUSE_GATEWAY_KEY",
+            help="Your own gateway key, as a rollout lead: the gateway then shows its details "
+            "too (each node's address and why it is down, drift problems, Redis's host). "
+            "Without one, its public health.",
+            show_default=False,
+        ),
+    ] = None,
     program: ProgramOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Ask a running gateway for its health: models, nodes, drift, usage backlog, and how many
-    keys it refuses to serve (inhouse keys list names them, with why)."""
+    keys it refuses to serve (inhouse keys list names them, with why). Its details (nodes'
+    addresses, runtimes' errors, Redis's host) are shown to a rollout lead's own key only."""
     import httpx
 
-    from inhouse.errors import RuntimeUnavailable
+    from inhouse.errors import NotAllowed, RuntimeUnavailable
     from inhouse.gateway.config import read_gateway_settings
     from inhouse.location import find_program
     from inhouse.program.config import read_config
@@ -107,22 +119,52 @@ def status(
             "or --port, give its address with --url"
         )
     url = http_url(url, what="the gateway's address")
+    headers = {"authorization": f"Bearer {key}"} if key else {}
     try:
-        report = httpx.get(f"{url.rstrip('/')}/healthz", timeout=5, trust_env=False).json()
+        answer = httpx.get(f"{url.rstrip('/')}/healthz", headers=headers, timeout=5,
+                           trust_env=False)  # fmt: skip
+        report = answer.json()
     except (httpx.HTTPError, ValueError) as err:
         raise RuntimeUnavailable(f"no gateway answers at {url} ({err}{where})") from None
+    if key and answer.status_code in (401, 403):  # the key is not a rollout lead's own
+        error = report.get("error") if isinstance(report, dict) else None
+        said = error.get("message") if isinstance(error, dict) else None
+        raise NotAllowed(f"the gateway at {url} refused the key: {said or answer.status_code}")
     if json:
         print_json(report)
         return
+    lines = _health_lines(report, url)
+    if lines is None:
+        # a server that is no inhouse gateway (the dashboard's 404, another service's health)
+        # answered: a KeyError traceback said nothing of which
+        raise RuntimeUnavailable(
+            f"{url} answers /healthz, but not as an inhouse gateway does (its status, keys, "
+            f"models and usage){where}; `--json` prints what it said"
+        )
     out = out_console()
+    for line in lines:
+        out.print(line)
+
+
+def _health_lines(report: Any, url: str) -> list[str] | None:
+    """A gateway's ``/healthz`` ``report`` as `gateway status` prints it, each word of it the
+    gateway's (printed as itself, never as markup or escape codes); None where it is not the
+    shape a gateway answers."""
+    try:
+        return _health_text(report, url)
+    except (AttributeError, KeyError, TypeError, IndexError):
+        return None
+
+
+def _health_text(report: Any, url: str) -> list[str]:
+    lines: list[str] = []
     refused = report.get("keys_refused", 0)
     if isinstance(refused, list):  # an older gateway listed them, people and reasons
         refused = len(refused)
     more = (
         f", {literal(refused)} refused (inhouse keys list names them, with why)" if refused else ""
     )
-    # every word of it is the gateway's: printed as itself, never as markup or escape codes
-    out.print(
+    lines.append(
         f"gateway at {literal(url)}: {literal(report['status'])}, "
         f"{literal(report['keys'])} active key(s){more}"
     )
@@ -130,9 +172,20 @@ def status(
         nodes = ", ".join(
             f"{literal(n['runtime'])} {'up' if n['healthy'] else 'DOWN'}" for n in route["nodes"]
         )
-        out.print(f"  {literal(name)} ({literal(route['digest'][:19])}): {nodes or 'no node'}")
-        for problem in route["problems"]:
-            out.print(f"    [red]{literal(problem)}[/]")
+        lines.append(f"  {literal(name)} ({literal(route['digest'][:19])}): {nodes or 'no node'}")
+        lines += [  # a rollout lead's key reads where each node is, and why one is down
+            f"    {literal(n['runtime'])} at {literal(n['url'])}: "
+            f"{literal(n.get('detail') or 'down')}"
+            for n in route["nodes"]
+            if "url" in n and not n["healthy"]
+        ]
+        if "problems" in route:
+            lines += [f"    [red]{literal(problem)}[/]" for problem in route["problems"]]
+        elif route["problem_count"]:
+            lines.append(
+                f"    [red]{literal(route['problem_count'])} problem(s)[/]: a rollout lead's own "
+                "key shows them (--key, or INHOUSE_GATEWAY_KEY)"
+            )
     usage = report["usage"]
     # /healthz says that the writer fails, never why (an older gateway gave the text)
     failing = (
@@ -140,10 +193,11 @@ def status(
         if usage.get("failing", usage.get("last_error"))
         else ""
     )
-    out.print(
+    lines.append(
         f"  usage log: {literal(usage['written'])} written, "
         f"{literal(usage['backlog'])} waiting{failing}"
     )
+    return lines
 
 
 @app.command("rollup")

@@ -61,8 +61,8 @@ def report(
     json: JsonOpt = False,
 ) -> None:
     """Report a period's indicators beside the period before it; write HTML, JSON and CSV
-    under .inhouse/reports; record the report. A period that has not ended is partial and
-    cannot satisfy play 6's check."""
+    under .inhouse/reports; record the report. A period that has not ended is partial, and a
+    span of days is one its reporter chose: neither can satisfy play 6's check."""
     from inhouse.errors import InhouseError
     from inhouse.indicators import build_report, parse_period, record_report, write_report
 
@@ -101,6 +101,9 @@ def _show(data: dict[str, Any]) -> None:
     title += f"{data['period']['end']})"
     if data["partial"]:
         title += " — PARTIAL: the period has not ended"
+    if data["period"]["kind"] == "days":  # indicators-reported takes what the calendar fixes
+        title += (" — DAYS: a span of days cannot satisfy play 6's check (a calendar month or "
+                  "an ISO week can)")  # fmt: skip
     if data.get("demo"):
         title += " — DEMO PROGRAM: judged by machines alone, no evidence"
     table = Table("indicator", data["period"]["label"], data["previous"]["label"], "change",

@@ -44,6 +44,7 @@ from inhouse.errors import (
     InhouseError,
     MethodNotAllowed,
     NoSuchRoute,
+    NotAllowed,
     RequestTooLarge,
 )
 from inhouse.gateway import sse
@@ -67,8 +68,13 @@ from inhouse.gateway.toolcalls import request_tool_calls, unbound_tool_calls
 from inhouse.gateway.upstream import Upstream
 from inhouse.gateway.usage import Clock, UsageWriter, new_request_id, utcnow
 from inhouse.identity.keys import SigningKey
+from inhouse.program.state import ProgramState
 
-__all__ = ["Gateway"]
+__all__ = ["ADMIN_ROLE", "Gateway", "public_health"]
+
+#: the role whose holder's own key reads ``/healthz``'s details (the lead runs the gateway:
+#: issues its keys, enrols its service key)
+ADMIN_ROLE = "rollout-lead"
 
 log = logging.getLogger("inhouse.gateway")
 
@@ -151,6 +157,9 @@ class Gateway:
             probe_timeout=settings.health_probe_timeout,
         )
         self.keys = KeyTable([])
+        #: who holds the rollout lead's role in the log now: their own key reads /healthz's
+        #: details (nodes' addresses, runtimes' error text, Redis's host), refreshed with the keys
+        self.admins: frozenset[str] = frozenset()
         self._tasks: list[asyncio.Task[None]] = []
         #: stop() began: the background loops end even if a cancellation is lost on the way
         self._stopping = False
@@ -249,7 +258,7 @@ class Gateway:
     async def reload_keys(self) -> None:
         """Re-read keys from the store (issued and revoked ones take effect), serving those the
         log vouches for; a row newly refused is named in the gateway's log, once."""
-        table = await self._blocking.run(self._load_keys)
+        table, self.admins = await self._blocking.run(self._load_keys)
         before = {(r.key.id, r.reason) for r in self.keys.refused}
         for refused in table.refused:
             if (refused.key.id, refused.reason) not in before:
@@ -257,8 +266,16 @@ class Gateway:
                             refused.key.person, refused.key.prefix, refused.reason)  # fmt: skip
         self.keys = table
 
-    def _load_keys(self) -> KeyTable:
-        return self.program_log.read(lambda state: load_key_table(self.store, state))
+    def _load_keys(self) -> tuple[KeyTable, frozenset[str]]:
+        def read(state: ProgramState) -> tuple[KeyTable, frozenset[str]]:
+            leads = frozenset(
+                name
+                for name, person in state.people.items()
+                if ADMIN_ROLE in person.roles and not person.service
+            )
+            return load_key_table(self.store, state), leads
+
+        return self.program_log.read(read)
 
     async def reload_prompts(self) -> None:
         """Bring the prompt library up to date (new versions, moved labels take effect)."""
@@ -337,7 +354,8 @@ class Gateway:
             elif path == "/inhouse/identity" and method == "GET":
                 self._identity(request, reply, request_id)
             elif path == "/healthz":
-                _answer(reply, 200, json.dumps(self.health()).encode(), JSON, request_id)
+                report = self.health() if self._admin(request) else public_health(self.health())
+                _answer(reply, 200, json.dumps(report).encode(), JSON, request_id)
             elif path == "/openapi.json" and method == "GET":
                 document = openapi_document(tuple(self.router.blessed))
                 _answer(reply, 200, document, JSON, request_id)
@@ -378,12 +396,28 @@ class Gateway:
         }
         _answer(reply, 200, json.dumps(answer).encode(), JSON, request_id)
 
+    def _admin(self, request: Request) -> bool:
+        """Whether ``request`` may read ``/healthz``'s details: it carries no key (False: a load
+        balancer's probe gets the public answer), or a valid key of a person who holds the
+        rollout lead's role now, not an agent's (True); any other key is refused (401, 403)."""
+        if not any(name == b"authorization" for name, _ in request.headers):
+            return False
+        key = authenticate(self.keys, request.headers)
+        if key.agent is not None or key.person not in self.admins:
+            raise NotAllowed(
+                f"{key.person}'s key{' (agent ' + key.agent + ')' if key.agent else ''} reads "
+                "only /healthz's public answer (send no key): its details (nodes' addresses, "
+                "runtimes' error text, Redis's host) are for a rollout lead's own key"
+            )
+        return True
+
     def health(self) -> dict[str, Any]:
-        """What ``/healthz`` answers: the lock routed (the recorded one, beside the file), each
-        blessed model's nodes (healthy or why not, and the requests in flight on each), and the
-        usage log's state. Anyone who reaches the gateway may ask, so it names nobody and
-        carries no error text: how many keys are refused, and that the usage writer or Redis
-        fails; the people and the errors are in the server's log and ``inhouse keys list``."""
+        """What ``/healthz`` answers a rollout lead's own key: the lock routed (the recorded
+        one, beside the file), each blessed model's nodes (address, healthy or why not, and
+        the requests in flight on each) and problems, how limits are kept (Redis's host
+        without its password), and the usage log's state. It names no person: how many keys
+        are refused, and that the usage writer fails; who and why are in the server's log and
+        ``inhouse keys list``. Anyone else gets :func:`public_health` of it."""
         routes = {}
         for name, route in self.router.routes.items():
             routes[name] = {
@@ -603,6 +637,28 @@ class _Deadline:
     def expired(self) -> bool:
         """The deadline passed while the block ran."""
         return self._expired
+
+
+def public_health(report: dict[str, Any]) -> dict[str, Any]:
+    """What ``/healthz`` answers anyone who reaches the gateway (a load balancer's probe, a
+    client with no key) from :meth:`Gateway.health`'s ``report``: the status, the lock, each
+    model's nodes by their runtime's name (healthy, requests in flight) and how many problems
+    it has, counts of keys, how limits are kept, this replica and the usage log's state; never
+    a node's address, a runtime's error text or Redis's host, which are a rollout lead's to
+    read (``inhouse gateway status`` with their key)."""
+    models = {
+        name: {
+            "digest": route["digest"],
+            "nodes": [
+                {key: node[key] for key in ("runtime", "healthy", "in_flight")}
+                for node in route["nodes"]
+            ],
+            "problem_count": len(route["problems"]),
+        }
+        for name, route in report["models"].items()
+    }
+    limits = {key: value for key, value in report["limits"].items() if key != "redis"}
+    return {**report, "models": models, "limits": limits}
 
 
 def _answer(

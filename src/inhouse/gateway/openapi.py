@@ -126,7 +126,12 @@ def openapi_document(models: tuple[str, ...]) -> bytes:
         }
     }
     for path, summary, kind in (
-        ("/healthz", "Models, nodes and their health; the usage log's backlog", "application/json"),
+        (
+            "/healthz",
+            "Status, models, nodes and their health; the usage log's backlog (a rollout lead's "
+            "own key adds where nodes are and why they are down)",
+            "application/json",
+        ),
         ("/metrics", "Prometheus metrics", "text/plain"),
         ("/openapi.json", "This document", "application/json"),
     ):

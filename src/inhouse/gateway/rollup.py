@@ -160,6 +160,7 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
     past the compaction horizon (``request_rows_days``) that was signed before is never signed
     again: its rows may be gone, and what was signed for it stands."""
     from inhouse.program import Provenance
+    from inhouse.program.counting import not_their_fetch
     from inhouse.program.facts import daily_usage
 
     program.actor(actor)  # whoever runs the rollup must be enrolled
@@ -194,6 +195,8 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
     found = authentic_rows(program.store, gateway_mac_key(program.folder), days=candidates)
     result.left_out = found.rejected
     blessed = blessed_by_day(program)
+    # a key whose fetch is not its person's (a lead's, in their name) is nobody's own use
+    theirs_not = not_their_fetch(program.state())
     rows: dict[str, dict[str, dict[str, int]]] = {}
     aside: dict[str, dict[str, dict[str, int]]] = {}  # the summary tables count these too
     own: dict[tuple[str, str], int] = {}  # answered through the person's own key, no agent's
@@ -209,7 +212,7 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
             _add(aside, row)
             continue
         _add(rows, row)
-        if not row.agent:
+        if not row.agent and row.key_id not in theirs_not:
             own[row.day, row.person] = own.get((row.day, row.person), 0) + 1
     for day in sorted(candidates):
         people = dict(sorted(rows.get(day, {}).items()))

@@ -393,16 +393,20 @@ def _authentic_use(
     counted for their weights. A window reaching past the compaction horizon sees only the rows
     kept."""
     from inhouse.gateway.rollup import blessed_by_day, split_blessed
+    from inhouse.program.counting import not_their_fetch
 
     found = authentic_rows(
         program.store, mac_key, since=since.isoformat(), until=until.isoformat(), people=people
     )
     rows, unblessed = split_blessed(found.rows, blessed_by_day(program))
+    theirs_not = not_their_fetch(program.state())
     days: dict[tuple[str, str], tuple[int, str]] = {}
     prompts: dict[str, set[str]] = {}
     for row in rows:
-        if row.status >= ANSWERED_BELOW or row.agent:
-            continue  # an agent's requests are not the person reaching for the tool
+        if row.status >= ANSWERED_BELOW or row.agent or row.key_id in theirs_not:
+            # an agent's requests are not the person reaching for the tool, nor are a key's
+            # whose fetch was not theirs (a lead's, in their name)
+            continue
         if row.prompt_id and row.prompt_sent != 0:  # a name alone sent them nothing of it
             prompts.setdefault(row.person, set()).add(row.prompt_id)
         count, last = days.get((row.person, row.day), (0, ""))

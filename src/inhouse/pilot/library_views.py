@@ -153,7 +153,7 @@ def _authentic_use(
     list[PromptUse],
     list[Rejected],
     dict[tuple[str, str, str], int],
-    dict[tuple[str, str], str],
+    dict[tuple[str, str], tuple[str, int]],
 ]:
     """:func:`prompt_use` summed from the rows naming a prompt whose MAC verifies (only the
     rows the compaction horizon keeps) and whose weights a lock the log recorded that day
@@ -161,22 +161,26 @@ def _authentic_use(
     those whose client only named it (``prompt_sent`` 0; a row from before the column, NULL,
     is read as sent, as it was then); the rows left out, and the answered requests not counted
     for their weights; and per (prompt id, person) the last day it was sent through a key of
-    their own (an agent's requests are nobody's use: whoever runs the agent drives them)."""
+    their own and how many times (an agent's requests are nobody's use: whoever runs the agent
+    drives them)."""
     from inhouse.gateway.rollup import blessed_by_day, split_blessed
+    from inhouse.program.counting import not_their_fetch
 
     found = authentic_rows(program.store, mac_key, prompts_only=True)
     rows, unblessed = split_blessed(found.rows, blessed_by_day(program))
+    theirs_not = not_their_fetch(program.state())  # a lead's fetch in their name: not theirs
     sent: dict[tuple[str, str], tuple[int, str]] = {}
     named: dict[tuple[str, str], tuple[int, str]] = {}
-    own: dict[tuple[str, str], str] = {}
+    own: dict[tuple[str, str], tuple[str, int]] = {}
     for row in rows:
         if row.status < ANSWERED_BELOW:
             sums = named if row.prompt_sent == 0 else sent
             count, last = sums.get((row.prompt_id, row.person), (0, ""))
             sums[(row.prompt_id, row.person)] = (count + 1, max(last, row.day))
-            if sums is sent and not row.agent:
+            if sums is sent and not row.agent and row.key_id not in theirs_not:
                 key = (row.prompt_id, row.person)
-                own[key] = max(own.get(key, ""), row.day)
+                day, uses = own.get(key, ("", 0))
+                own[key] = (max(day, row.day), uses + 1)
     return _uses(sent), _uses(named), found.rejected, unblessed, own
 
 
@@ -191,12 +195,15 @@ def _per_version(
     program: Program,
     uses: Sequence[PromptUse],
     named: Sequence[PromptUse] = (),
-    own: Mapping[tuple[str, str], str] | None = None,
+    own: Mapping[tuple[str, str], tuple[str, int]] | None = None,
 ) -> list[dict[str, Any]]:
     """``uses`` summed per library version; ``named``, the requests whose client only named
     a version (never sent it), count for nothing but name their people in ``named_only``;
     ``own`` (the gateway's signed sums only): each person's last day sent it through a key of
-    their own, in ``used_by``."""
+    their own, in ``used_by``, and how many times: there ``users`` and ``uses_by_others``
+    count people's own-key use only (an agent's requests are whoever runs the agent's, so a
+    lead's agent key would be "others" using the lead's prompt); ``uses`` counts every
+    request the gateway sent it in."""
     found = library(program)
     sums: dict[tuple[str, int], dict[str, Any]] = {}
     for row in uses:
@@ -209,15 +216,18 @@ def _per_version(
              "uses_by_others": 0, "last_used": row.last_day, "people": []},
         )  # fmt: skip
         entry["uses"] += row.requests
-        entry["users"] += 1
         entry["people"].append(row.person)
+        # the unsigned sums (the summary table) cannot tell an agent's key: every key counts
+        mine = row.requests if own is None else own.get((row.prompt, row.person), ("", 0))[1]
+        entry["users"] += mine > 0
         # an imported version's author is unknown: none of its uses is known to be another's
         if version.author is not None and row.person != version.author:
-            entry["uses_by_others"] += row.requests
+            entry["uses_by_others"] += mine
         entry["last_used"] = max(entry["last_used"], row.last_day)
         if own is not None:
             used_by = entry.setdefault("used_by", {})
-            if day := own.get((row.prompt, row.person)):
+            day, _ = own.get((row.prompt, row.person), ("", 0))
+            if day:
                 used_by[row.person] = max(used_by.get(row.person, ""), day)
     for row in named:
         version = found.find(row.prompt)

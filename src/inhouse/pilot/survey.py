@@ -16,6 +16,7 @@ the pilot), which is what play 4's exit reads.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from inhouse.errors import InvalidInput, NotAllowed
 from inhouse.pilot.adoption import check_params
 from inhouse.plaintext import check_plain
+from inhouse.program.checks import evaluate
 from inhouse.program.facts import Fact, Provenance
 from inhouse.program.playbook import Role
 from inhouse.program.playchecks.pilot import ELIGIBLE_DAYS, ELIGIBLE_WINDOW_DAYS, unused_answer
@@ -417,11 +419,13 @@ def survey_results(program: Program, survey: str | None = None) -> SurveyResults
         person = str(fact.payload["person"])
         if fact.payload.get("survey") == chosen.name and person in tracks:
             latest[person] = fact
+    params = check_params(program.playbook, CHECK, {"share": 0.5})
+    judged = context.with_params(params)
     uncounted = tuple(
         (item.fact.id, item.why)
         for item in context.uncounted
         if item.fact.kind == "survey.response" and item.fact.payload.get("survey") == chosen.name
-    ) + _unused(context, latest)
+    ) + _unused(context, latest, _kept(judged, latest=chosen is opened[-1]))
     groups = tuple(
         _group(track, [p for p, t in tracks.items() if t == track], latest)
         for track in sorted(set(tracks.values()))
@@ -431,7 +435,6 @@ def survey_results(program: Program, survey: str | None = None) -> SurveyResults
         for person, fact in sorted(latest.items(), key=lambda item: (tracks[item[0]], item[1].id))
         if str(fact.payload.get("benefit", "")).strip()
     )
-    params = check_params(program.playbook, CHECK, {"share": 0.5})
     share = float(params["share"])
     return SurveyResults(
         survey=chosen,
@@ -441,7 +444,7 @@ def survey_results(program: Program, survey: str | None = None) -> SurveyResults
         pilot=_group("*", list(tracks), latest),
         benefits=benefits,
         uncounted=uncounted,
-        too_old=_too_old_to_count(context.with_params(params), facts[opened.index(chosen)])
+        too_old=_too_old_to_count(judged, facts[opened.index(chosen)])
         if chosen is opened[-1]
         else None,
         judged=opened[-1].name,
@@ -449,17 +452,34 @@ def survey_results(program: Program, survey: str | None = None) -> SurveyResults
     )
 
 
-def _unused(context: CheckContext, latest: dict[str, Fact]) -> tuple[tuple[int, str], ...]:
+def _kept(context: CheckContext, *, latest: bool) -> Callable[[Fact], bool]:
+    """Which answers an exited play 4's check counts though they rest on no signed use: where
+    today's rule falls short, those the exit was judged on (its earlier rule), and only then;
+    the check decides (a pass by today's rule counts none). For a survey the check does not
+    read (an older one), those the exit was judged on (:meth:`CheckContext.spared`)."""
+    if "pilot" not in context.exited:
+        return _none
+    if not latest:
+        return lambda fact: context.spared("pilot", fact)
+    counted = frozenset(fact.id for fact in evaluate(CHECK, context).evidence)
+    return lambda fact: fact.id in counted
+
+
+def _none(fact: Fact) -> bool:
+    return False
+
+
+def _unused(
+    context: CheckContext, latest: dict[str, Fact], kept: Callable[[Fact], bool]
+) -> tuple[tuple[int, str], ...]:
     """The answers in ``latest`` play 4's check does not count, for no use of their person's
     the gateway signed (:func:`~inhouse.program.playchecks.pilot.unused_answer`), taken out of
     it, each with why: the results show the pilot as the check hears it. Not asked of the
-    answers a play 4 that exited was judged on (up to its exit's mark), as the check does not
-    ask it of them; an answer given since is judged by today's rule, there as here."""
-    exit_ = context.exited.get("pilot")
-    spared = exit_[1] if exit_ is not None else -1
+    answers ``kept`` (:func:`_kept`: those an exited play 4's check still counts by the rule
+    it exited on), as the check does not ask it of them."""
     found = []
     for person, fact in sorted(latest.items()):
-        if fact.id > spared and unused_answer(context, fact) is not None:
+        if not kept(fact) and unused_answer(context, fact) is not None:
             del latest[person]
             found.append((
                 fact.id,

@@ -55,6 +55,7 @@ __all__ = [
     "SERVICE_KINDS",
     "build_context",
     "lead_account",
+    "not_their_fetch",
     "pin_refusal",
     "refused_vouches",
     "unsigned_signer",
@@ -155,6 +156,27 @@ def _key_holders(state: ProgramState) -> dict[str, list[tuple[date, date | None]
             )
         )
     return held
+
+
+def not_their_fetch(state: ProgramState) -> frozenset[str]:
+    """The gateway keys (their ids) whose fetch is not shown to be their person's own
+    (:func:`_fetched_by_them`): with the organisation's sign-in set up, the signing key that
+    fetched it never signed in as them. The checks hold the gateway's figures to the days a
+    person held a key of their own, which is the person's, not the key's: once the colleague
+    fetches one of their own, a key a lead fetched in their name before they joined (and
+    keeps) would speak for them too. So the gateway's collectors count a request through such
+    a key as no one's own use, as an agent's is (its totals still count: it was answered)."""
+    from inhouse.program.access import key_ledger
+
+    if state.sign_in is None:
+        return frozenset()
+    keys, _ = key_ledger(state)
+    return frozenset(
+        key_id
+        for key_id, vouched in keys.items()
+        if vouched.issued is not None
+        and not _fetched_by_them(state, vouched.issued.key, vouched.issued.by)
+    )
 
 
 def _fetched_by_them(state: ProgramState, key: str | None, person: str) -> bool:
@@ -263,6 +285,16 @@ def _for_key_holders(fact: Fact, holders: _KeyDays) -> tuple[Fact | None, str | 
         named = [str(p) for p in payload.get("people") or ()]
         dropped = sorted(p for p in named if not held(p, day))
         trimmed = {**payload, "people": [p for p in named if p not in dropped]}
+        used_by = payload.get("used_by")
+        if isinstance(used_by, dict):
+            # each person's own last use through a key of their own, which the checks read
+            # (:func:`~inhouse.program.facts.prompt_users`): held to a key they fetched
+            # themselves on that day, as ``people`` is (a key a lead fetched in a colleague's
+            # name, and drove, would otherwise confirm her fix "by" the colleague)
+            own = {str(p): str(d) for p, d in used_by.items()}
+            gone = {p for p, d in own.items() if not held(p, date.fromisoformat(d))}
+            dropped = sorted({*dropped, *gone})
+            trimmed["used_by"] = {p: d for p, d in own.items() if p not in gone}
     if not dropped:
         return fact, None
     return replace(fact, payload=trimmed), _keyless(dropped, day)

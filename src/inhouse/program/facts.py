@@ -82,6 +82,7 @@ __all__ = [
     "latest_usage",
     "own_requests",
     "prompt_users",
+    "standing_usage",
     "validate_payload",
 ]
 
@@ -223,7 +224,12 @@ def latest_usage(
     ``usage.daily`` facts of ``facts`` (a rollup records a new fact when a day's totals change,
     so for each person the last fact naming them stands), and the facts that stand for someone,
     in log order. The totals are the facts' own mappings, not copies: a department's quarter is
-    ~180,000 person-days, and copying each into a record of its own took most of a read."""
+    ~180,000 person-days, and copying each into a record of its own took most of a read.
+
+    A fact that holds the whole day (``people``: everyone's totals, as every rollup since one
+    fact a day signs them) replaces every earlier reading of that day: a day re-signed
+    without someone (their rows no longer bear the figures out) no longer counts them, and
+    what an earlier reading said does not add to the later one."""
     by_day: dict[str, list[Fact]] = {}
     for fact in facts:
         if fact.kind == "usage.daily" and first <= (day := str(fact.payload["day"])) <= last:
@@ -233,14 +239,33 @@ def latest_usage(
         people: dict[str, Any] = {}
         standing: list[Fact] = []
         for fact in reversed(written):  # the latest first: an earlier one stands only for
-            named = fact.payload.get("people")  # those no later one names
-            if not isinstance(named, dict):
-                named = daily_usage(fact)
+            given = fact.payload.get("people")  # those no later one names
+            whole = isinstance(given, dict)
+            named: dict[str, Any] = given if isinstance(given, dict) else daily_usage(fact)
             if named.keys() <= people.keys():
+                if whole:
+                    break
                 continue
             standing.append(fact)
             people = {**named, **people}
+            if whole:  # the whole day as it was then: nothing before it stands
+                break
         found[day] = (people, standing[::-1])
+    return found
+
+
+def standing_usage(facts: Iterable[Fact]) -> dict[str, dict[str, tuple[Fact, dict[str, Any]]]]:
+    """Per day, each person's latest reading in the ``usage.daily`` facts of ``facts`` (the
+    rule of :func:`latest_usage`): the fact that stands for them and their totals in it."""
+    found: dict[str, dict[str, tuple[Fact, dict[str, Any]]]] = {}
+    for day, (people, standing) in latest_usage(facts, "", "\uffff").items():
+        readings: dict[str, tuple[Fact, dict[str, Any]]] = {}
+        for fact in reversed(standing):
+            named = fact.payload.get("people")
+            for person in named if isinstance(named, dict) else daily_usage(fact):
+                if person not in readings and person in people:
+                    readings[str(person)] = (fact, people[person])
+        found[day] = readings
     return found
 
 

@@ -74,6 +74,7 @@ __all__ = [
     "fold_findings",
     "parse_finding_id",
     "parse_target",
+    "prompt_confirmers",
     "prompt_run_hash",
     "ran_before_finding",
     "relock_refusal",
@@ -509,12 +510,8 @@ def _not_apart(ctx: CheckContext, change: Fact, fact: Fact) -> str | None:
     judged = {maker}
     if fact.kind == "prompt.usage":
         people = [str(p) for p in fact.payload.get("people") or []]
-        # whose own use the gateway dated since the fix was recorded: the version's latest use
-        # (anyone's, an agent's included) dated everyone it names, so one member's use before
-        # the fix counted once anyone used it after. A fact play 6's exit was judged on is read
-        # as it was then
         made = change.at.astimezone(UTC).date().isoformat()
-        since = people if ctx.spared("measure", fact) else prompt_users(fact, made)
+        since = prompt_confirmers(ctx, change, fact)
         if one_per_machine(ctx, since, judged)[0]:
             return None
         if people and not since:
@@ -564,6 +561,18 @@ def _not_apart(ctx: CheckContext, change: Fact, fact: Fact) -> str | None:
     if not enrolled_elsewhere(ctx, fact.by, judged):
         return f"{fact.by}'s keys were all enrolled from a machine {maker} enrolled from"
     return None
+
+
+def prompt_confirmers(ctx: CheckContext, change: Fact, fact: Fact) -> list[str]:
+    """Whose use of ``change``'s prompt version the gateway's ``prompt.usage`` ``fact`` may
+    confirm it by: those it sent the version through a key of their own on or after the day
+    the version was recorded (``used_by``). The version's latest use (anyone's, an agent's
+    included) dated everyone it names, so one member's use before the fix counted once anyone
+    used it after. A fact play 6's exit was judged on is read as it was then (everyone it
+    names). The maker is among them where they used it; the caller sets them aside."""
+    if ctx.spared("measure", fact):
+        return [str(p) for p in fact.payload.get("people") or []]
+    return prompt_users(fact, change.at.astimezone(UTC).date().isoformat())
 
 
 def _set_aside(ctx: CheckContext, maker: str, people: list[str]) -> list[str]:

@@ -355,6 +355,12 @@ class ProgramState:
     #: exits appended around the API for plays that did not exit then (their checks did not
     #: hold, or the owner handed the play to himself): no first exit, each said on ``status``
     unmet_exits: list[str] = field(default_factory=list)
+    #: whether an exit the log counts named the facts it was judged on (``evidence``): every
+    #: exit this inhouse writes does, so a later one that names none was appended around the
+    #: API, and an earlier rule spares none of its facts (:func:`_apply_play_event`)
+    exits_named: bool = False
+    #: such exits, each said on ``status``
+    unnamed_exits: list[str] = field(default_factory=list)
     #: exits kept as first exits although the playbook loaded, a playbook of the organisation's
     #: own revised since the program was created, finds their exit checks did not hold then:
     #: each said on ``status`` (a shipped playbook judges by the release the program was
@@ -2032,6 +2038,17 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
             state.first_exited[data["play"]] = (at, event.seq)
             if "evidence" in data:  # an exit event written before exits named it: None
                 state.first_judged[data["play"]] = _judged_on(state, data["evidence"], event.seq)
+                state.exits_named = True
+            elif state.exits_named:
+                # after an exit that named its facts, one that names none was not written by
+                # an inhouse that writes exits (every one since names them): read as naming
+                # none, never as one from before, which spares every fact by its mark
+                state.first_judged[data["play"]] = frozenset()
+                state.unnamed_exits.append(
+                    f"play {data['play']}'s exit (event {event.seq}, by {actor}) names none of "
+                    "the facts it was judged on, though an exit before it did: it was appended "
+                    "around inhouse, and no earlier rule is kept for it"
+                )
     elif kind == EventKind.WAIVER_GRANTED:
         expires = _when(data["expires"])
         assert expires is not None

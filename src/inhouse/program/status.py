@@ -265,6 +265,7 @@ def build_status(
         )
     warnings.extend(state.unapproved)
     warnings.extend(state.unmet_exits)
+    warnings.extend(state.unnamed_exits)
     warnings.extend(state.kept_exits)
     warnings.extend(state.replayed)
     warnings.extend(state.unsigned_waivers())

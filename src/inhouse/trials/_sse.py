@@ -33,6 +33,9 @@ class Stream:
     error: str | None = None
     #: the event the server reported an error in, mid-stream (the load generator words it)
     error_event: dict[str, Any] | None = None
+    #: why the server says the answer ended (``stop``; ``length``: cut at ``max_tokens``);
+    #: None where it did not say
+    finish_reason: str | None = None
 
 
 def parse_stream(reads: list[tuple[float, bytes]]) -> Stream:
@@ -62,6 +65,9 @@ def parse_stream(reads: list[tuple[float, bytes]]) -> Stream:
                 return out
             if isinstance(message.get("usage"), dict):
                 out.usage = message["usage"]
+            finish = _finish(message)
+            if finish is not None:
+                out.finish_reason = finish
             generated, text = _content(message)
             if generated:
                 out.content_times.append(stamp)
@@ -77,6 +83,15 @@ def _event_data(event: bytes) -> str | None:
     ]
     data = [line for line in lines if line is not None]
     return "\n".join(data) if data else None
+
+
+def _finish(message: dict[str, Any]) -> str | None:
+    """The ``finish_reason`` one streamed event gives, if any."""
+    choices = message.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        return None
+    reason = choices[0].get("finish_reason")
+    return reason if isinstance(reason, str) and reason else None
 
 
 def _content(message: dict[str, Any]) -> tuple[bool, str]:

@@ -9,13 +9,14 @@ quality, account for where the task data went, and fold it all into a verdict wi
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from inhouse.checks import CaseResult, QualityContext, evaluate
-from inhouse.checks.measured import READS_MEASURED
+from inhouse.checks.measured import may_read_measured, maybe_timed, moved
 from inhouse.trials.cost import CostBreakdown
 from inhouse.trials.load import PhaseProgress
 from inhouse.trials.plan import TrialPlan, plan_trial
@@ -26,6 +27,10 @@ from inhouse.trials.verdict import Verdict, compare_dimension, compare_quality, 
 from inhouse.workflows.decoys import off_topic_like
 
 __all__ = ["SideResult", "TrialOutcome", "run_head_to_head", "run_planned"]
+
+#: the order each input's answers are judged in (:func:`_quality`): drawn from the system's
+#: randomness, which no trial file sets
+_RANDOM = random.SystemRandom()
 
 #: the progress phase of the quality checks
 QUALITY_PHASE = "quality checks"
@@ -68,6 +73,10 @@ class TrialOutcome:
     #: candidate's answer (:func:`inhouse.workflows.decoys.off_topic_like`; None: not judged):
     #: checks that do (a length bound alone, a pattern any text matches) pass any answer at all
     off_topic_passes: tuple[bool, ...] | None = None
+    #: the quality checks besides ``latency`` and ``cost`` (a ``python`` check, handed both)
+    #: whose result on one side's answer moved when judged at the other side's time and cost on
+    #: that input instead of its own, as a person reads them
+    read_time_or_cost: tuple[str, ...] = ()
 
     @property
     def proved(self) -> int | None:
@@ -106,6 +115,39 @@ class TrialOutcome:
         return sum(1 for output in outputs if output is None or not output.strip())
 
     @property
+    def status_quo_cut_short(self) -> int | None:
+        """How many inputs the status quo's server cut at the trial's ``generation.max_tokens``
+        (it said ``finish_reason: length``) whose answer then failed the quality checks: the
+        shared limit cuts a wordier status quo mid-answer, which fails checks its whole answer
+        passes, so a terser candidate's quality looks acceptable beside it. An input where the
+        candidate's answer was cut too and failed as well counts for neither side (both were
+        judged on what the limit left). Play 1 and play 2's rerun count these as the status
+        quo's passes, as they do :attr:`status_quo_unanswered`. None where its pass rate is
+        stated."""
+        cases, passed = self.status_quo.cases, self.status_quo.passed
+        if cases is None or passed is None:
+            return None
+        ours, theirs = self.candidate.answers, self.status_quo.answers
+        candidate = self.candidate.passed or []
+        outputs = theirs.outputs
+        return sum(
+            1
+            for i, output in enumerate(outputs)
+            if output is not None
+            and output.strip()  # an empty one is unanswered already
+            and theirs.cut_short(i)
+            and not passed[i]
+            and not (ours.cut_short(i) and not candidate[i])
+        )
+
+    @property
+    def timed_checks(self) -> list[str]:
+        """The quality checks that judge how long an answer took or what it cost: the plan's
+        ``latency`` and ``cost`` checks (:attr:`TrialPlan.timed_checks`), and each check that
+        was seen to (:attr:`read_time_or_cost`). Play 1 and play 2's rerun read it."""
+        return [*self.plan.timed_checks, *self.read_time_or_cost]
+
+    @property
     def test_model(self) -> bool:
         """The candidate was inhouse's own test model (random weights): the trial proves
         nothing about value."""
@@ -135,10 +177,18 @@ class TrialOutcome:
                 "a failed case of its quality; play 1 and play 2 count the candidate's quality "
                 "only where it holds with those counted as the status quo's passes"
             )
-        if self.plan.timed_checks and self.status_quo.cases is not None:
+        if cut := self.status_quo_cut_short:
+            said.append(
+                f"the status quo's answers were cut short at the trial's generation.max_tokens "
+                f"on {cut} of {len(self.plan.inputs)} inputs and then failed its quality checks "
+                "(inputs where the candidate's was cut and failed too left out); play 1 and play 2 "
+                "count the candidate's quality only where it holds with those counted as the "
+                "status quo's passes: raise max_tokens above the status quo's answers' length"
+            )
+        if self.timed_checks and self.status_quo.cases is not None:
             said.append(
                 "the quality checks judge how long an answer took or what it cost ("
-                f"{', '.join(self.plan.timed_checks)}): a slow or dear status quo's answers fail "
+                f"{', '.join(self.timed_checks)}): a slow or dear status quo's answers fail "
                 "them whatever they say, so its quality is not measured (play 1 and play 2 do "
                 "not count it); speed and cost are the trial's dimensions (meaningful.faster, "
                 "meaningful.cheaper): take them out of its checks"
@@ -174,7 +224,7 @@ async def run_planned(
         await side.connect()
     answers = [await side.run(progress) for side in sides]
     costs = [side.cost(a) for side, a in zip(sides, answers, strict=True)]
-    cases = await _quality(plan, sides, answers, costs, progress)
+    cases, timed = await _quality(plan, sides, answers, costs, progress)
     ours = SideResult(
         candidate, answers[0], costs[0], cases[0], candidate.privacy(answers[0], scanner)
     )
@@ -187,7 +237,8 @@ async def run_planned(
     blank = await _decoy_passes(plan, [""] * len(plan.inputs), timings)
     # off-topic prose as long as the candidate's own answer: a length bound passes it too
     off_topic = await _decoy_passes(plan, [off_topic_like(a) for a in answers[0].outputs], timings)
-    return TrialOutcome(plan, ours, theirs, _decide(plan, ours, theirs), blank, off_topic)
+    verdict = _decide(plan, ours, theirs)
+    return TrialOutcome(plan, ours, theirs, verdict, blank, off_topic, timed)
 
 
 def _scanner(config: dict[str, Any]) -> TextScanner:
@@ -203,36 +254,63 @@ async def _quality(
     answers: Sequence[Answers],
     costs: Sequence[CostBreakdown],
     progress: PhaseProgress | None,
-) -> list[list[CaseResult | None] | None]:
-    """Each side's quality cases, where its outputs are checked."""
+) -> tuple[list[list[CaseResult | None] | None], tuple[str, ...]]:
+    """Each side's quality cases, where its outputs are checked (a failed request, no output,
+    is a failed case: None), and the checks besides ``latency`` and ``cost`` seen to judge an
+    answer by its time or cost (:func:`~inhouse.checks.measured.maybe_timed`): where both sides
+    answered an input, each answer is judged at the other side's time and cost too, by those
+    checks. A check function may keep state between calls, so on each input the four judgments
+    run one at a time in an order drawn at random: neither which side comes first nor which of
+    an answer's two judgments counts tells a function whose answer it judges."""
     count = len(plan.inputs)
     if progress is not None:
         progress(QUALITY_PHASE, 0, count)
-    cases = [
-        await _judge(plan, a, c) if side.checks_outputs else None
-        for side, a, c in zip(sides, answers, costs, strict=True)
+    checked = [side.checks_outputs for side in sides]
+    readers = maybe_timed(plan.checks)
+    at = [readers.index(c) if c in readers else None for c in plan.checks]
+    seen: dict[str, None] = {}
+
+    def context(i: int, side: int) -> QualityContext:
+        seconds = answers[side].seconds[i]
+        return QualityContext(
+            vars=plan.inputs[i].fields,
+            latency_ms=None if seconds is None else seconds * 1000.0,
+            cost=costs[side].per_task[i],
+        )
+
+    async def one(i: int) -> list[CaseResult | None]:
+        outputs = [a.outputs[i] if ok else None for a, ok in zip(answers, checked, strict=True)]
+        jobs = [(side, side) for side, output in enumerate(outputs) if output is not None]
+        if readers and len(jobs) == 2:  # each answer at the other side's time and cost too
+            jobs += [(0, 1), (1, 0)]
+        _RANDOM.shuffle(jobs)
+        judged: dict[tuple[int, int], CaseResult] = {}
+        for side, when in jobs:
+            output = outputs[side]
+            assert output is not None
+            ctx = context(i, when)
+            if side == when:
+                judged[side, when] = await evaluate(
+                    plan.checks, output, ctx, threshold=plan.spec.threshold
+                )
+            else:
+                judged[side, when] = await evaluate(readers, output, ctx)
+        for side, when in judged:
+            if side == when:
+                continue
+            real, there = judged[side, side], judged[side, when]
+            for check, result, index in zip(plan.checks, real.results, at, strict=True):
+                if index is not None and moved(result, there.results[index]):
+                    seen[check.describe()] = None
+        return [judged.get((side, side)) for side in range(len(sides))]
+
+    rows = list(await asyncio.gather(*(one(i) for i in range(count))))
+    cases: list[list[CaseResult | None] | None] = [
+        [row[side] for row in rows] if checked[side] else None for side in range(len(sides))
     ]
     if progress is not None:
         progress(QUALITY_PHASE, count, count)
-    return cases
-
-
-async def _judge(plan: TrialPlan, answers: Answers, cost: CostBreakdown) -> list[CaseResult | None]:
-    """Check each output; a failed request (no output) is a failed case (None)."""
-
-    async def one(i: int) -> CaseResult | None:
-        output = answers.outputs[i]
-        if output is None:
-            return None
-        seconds = answers.seconds[i]
-        ctx = QualityContext(
-            vars=plan.inputs[i].fields,
-            latency_ms=None if seconds is None else seconds * 1000.0,
-            cost=cost.per_task[i],
-        )
-        return await evaluate(plan.checks, output, ctx, threshold=plan.spec.threshold)
-
-    return list(await asyncio.gather(*(one(i) for i in range(len(plan.inputs)))))
+    return cases, tuple(seen)
 
 
 def _timings(answers: Answers, cost: CostBreakdown) -> list[tuple[float, float] | None]:
@@ -253,7 +331,7 @@ async def _decoy_passes(
     matches, a check of weight 0 alone, a latency or cost bound alone either way, a script that
     returns true), or prose about something else as long as the candidate's answer (a length
     bound, a pattern any text matches): such checks judge no answer."""
-    timed = any(check.base in READS_MEASURED for check in plan.checks)
+    timed = may_read_measured(plan.checks)
 
     async def one(i: int) -> bool:
         own = timings[i]

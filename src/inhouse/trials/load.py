@@ -368,6 +368,7 @@ class _Runner:
             ),
             input_tokens_estimated=estimated_in,
             output_text=stream.text,
+            finish_reason=stream.finish_reason,
             **common,
         )
 

@@ -55,6 +55,8 @@ class Sample:
     error: str | None = None
     #: client-side wait between the request's scheduled time and its sending (rate modes)
     queued: float = 0.0
+    #: why the server says the answer ended (``length``: cut at ``max_tokens``); None: unsaid
+    finish_reason: str | None = None
 
     @property
     def tpot(self) -> float | None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from inhouse.checks import CheckSpec, parse_checks
-from inhouse.checks.measured import TIMED_TYPES
+from inhouse.checks.measured import timed
 from inhouse.errors import InvalidInput
 from inhouse.program.config import read_config
 from inhouse.program.events import canonical_json
@@ -83,8 +83,11 @@ class TrialPlan:
         (``meaningful.faster``, ``meaningful.cheaper``), and as quality checks they fail a slow
         or dear status quo's answers whatever they say, so a weak candidate's quality looks
         acceptable beside them (an answer given for nothing, instantly and free, passes them,
-        so the decoys do not show it). Play 1 and play 2's rerun read it."""
-        return [check.describe() for check in self.checks if check.base in TIMED_TYPES]
+        so the decoys do not show it). A ``python`` check may read both too; whether it does is
+        seen only when the answers are judged (:attr:`TrialOutcome.timed_checks
+        <inhouse.trials.headtohead.TrialOutcome.timed_checks>`, which play 1 and play 2's rerun
+        read)."""
+        return [check.describe() for check in timed(self.checks)]
 
     @cached_property
     def claim_hash(self) -> str:

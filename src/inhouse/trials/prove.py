@@ -175,7 +175,8 @@ def _record_verdict(program: Program, who: str, outcome: TrialOutcome, files: Re
             "proved": outcome.proved,
             "on_topic": outcome.on_topic,
             "status_quo_unanswered": outcome.status_quo_unanswered,
-            "timed_checks": outcome.plan.timed_checks,
+            "status_quo_cut_short": outcome.status_quo_cut_short,
+            "timed_checks": outcome.timed_checks,
             # what a rerun's own faster / cheaper / more-private figures must be measured against
             "claim_hash": outcome.plan.claim_hash,
         },

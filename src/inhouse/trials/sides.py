@@ -60,6 +60,13 @@ class Answers:
     load: LoadResult | None = None
     target: Target | None = None
     sends: list[Send] = field(default_factory=list)
+    #: per input, why the side's server says its answer ended (``length``: cut at the trial's
+    #: ``generation.max_tokens``); empty where no server answered (the manual process)
+    finish: list[str | None] = field(default_factory=list)
+
+    def cut_short(self, index: int) -> bool:
+        """Whether the answer to input ``index`` ended because it reached ``max_tokens``."""
+        return index < len(self.finish) and self.finish[index] == "length"
 
 
 class Side(ABC):
@@ -219,6 +226,7 @@ class EndpointSide(Side):
             load=result,
             target=target,
             sends=sends,
+            finish=[s.finish_reason if s.ok else None for s in samples],
         )
 
     def privacy(self, answers: Answers, scanner: TextScanner) -> SidePrivacy:

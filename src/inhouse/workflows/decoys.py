@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from inhouse.checks import QualityContext, evaluate
 from inhouse.checks.javascript import Script, transform_output
-from inhouse.checks.measured import READS_MEASURED
+from inhouse.checks.measured import may_read_measured
 from inhouse.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -205,7 +205,7 @@ def _when(
 ) -> list[tuple[float | None, float | None]]:
     """The times and costs ``case``'s decoys are given in: instantly and for nothing, and, where
     its checks judge time or cost, each of ``timings`` too."""
-    timed = any(check.base in READS_MEASURED for check in case.checks)
+    timed = may_read_measured(case.checks)
     return list(dict.fromkeys([instant, *(timings if timed else ())]))
 
 
@@ -296,6 +296,7 @@ async def _passes(
         peers=[output],
         peer_index=0,
         shared={},
+        decoy=True,
     )
     judged = await evaluate(case.checks, output, ctx, threshold=case.threshold)
     return judged.passed

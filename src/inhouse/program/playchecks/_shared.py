@@ -171,21 +171,36 @@ def quality_on_unanswered(payload: Mapping[str, Any], candidate: Any) -> str | N
     trial's author set below the status quo's answering time (the claim hash leaves it out), a
     stop sequence it opens with or a key it is refused would otherwise make any candidate's
     quality "acceptable", on the author's run and on a colleague's honest rerun alike; whether
-    the status quo could answer them is not what the quality floor is about. A fact from before
-    trials said (None) counts as before."""
-    unanswered = payload.get("status_quo_unanswered")
+    the status quo could answer them is not what the quality floor is about. So do the inputs
+    whose answer the status quo's server cut at the trial's ``generation.max_tokens`` and that
+    failed (``status_quo_cut_short``; not those where the candidate's was cut too and failed as
+    well): a wordier status quo cut mid-answer fails checks its whole answer passes. A fact from
+    before trials said (None) counts as before."""
+    unanswered = int(payload.get("status_quo_unanswered") or 0)
+    cut = int(payload.get("status_quo_cut_short") or 0)
     status_quo = payload.get("status_quo_pass_rate")
     inputs, floor = payload.get("inputs"), payload.get("quality_floor")
-    if not unanswered or status_quo is None or not inputs or floor is None or candidate is None:
+    if (
+        not unanswered + cut
+        or status_quo is None
+        or not inputs
+        or floor is None
+        or candidate is None
+    ):
         return None
-    best = min(1.0, float(status_quo) + int(unanswered) / int(inputs))
+    best = min(1.0, float(status_quo) + (unanswered + cut) / int(inputs))
     trails = (float(best) - float(candidate)) * 100
     if trails <= float(floor) + 1e-9:
         return None
+    unsaid = [
+        *([f"gave no answer on {unanswered} of {inputs} inputs (a failed request or an empty "
+           "answer)"] if unanswered else []),
+        *([f"was cut short at the trial's max_tokens on {cut} of {inputs} inputs whose "
+           "answers then failed"] if cut else []),
+    ]  # fmt: skip
     return (
-        f"the status quo gave no answer on {unanswered} of {inputs} inputs (a failed request or "
-        "an empty answer), each counted as a failed case of its quality: had it passed them, "
-        f"the candidate "
+        f"the status quo {' and '.join(unsaid)}, each counted as a failed case of its quality: "
+        "had it passed them, the candidate "
         f"({float(candidate):.0%}) would trail it by {trails:.0f} points, more than the "
         f"quality floor ({float(floor):g} points), so its acceptable quality rests on answers "
         "the status quo never gave (a timeout below its answering time, a stop sequence it "

@@ -13,8 +13,8 @@ from inhouse.program.checks import (
     passed,
     register_check,
 )
-from inhouse.program.facts import Fact, FactSet, daily_usage, latest_usage, own_requests
-from inhouse.program.feedback import describe_change, fold_findings
+from inhouse.program.facts import Fact, FactSet, daily_usage, latest_usage, standing_usage
+from inhouse.program.feedback import describe_change, fold_findings, prompt_confirmers
 from inhouse.program.playchecks._shared import (
     enrolled_elsewhere,
     inside_before,
@@ -37,29 +37,35 @@ def use_beyond_pilot(ctx: CheckContext) -> Result:
     """People outside the program (who never held a role in it, were never added to the pilot
     nor let into it by a gateway key, and own no play, enrolled from machines of their own) use
     it through the gateway, with a key of their own (an agent's requests are nobody's use; a day
-    signed before the gateway counted own-key requests counts as before), on days
+    signed before the gateway counted own-key requests counts as before; a day the gateway
+    signed again is read as it last signed it), on days
     after support and governance were in place (play 5 exited). Use before, or on the day it
     exited, is the pilot's; a role taken away since does not make a former insider a new user."""
     inside = insiders(ctx)
     since = ctx.exited.get("support")
     after = since[0].date().isoformat() if since is not None else None
-    usage, people, early, users, agents = [], set(), set(), set(), set()
-    for fact in ctx.facts.of("usage.daily"):
-        asked = {p for p, t in daily_usage(fact).items() if t["requests"] > 0}
-        users |= asked
-        # a person's use is through a key of their own: their agent's (a key granted with
-        # `--agent`) runs whatever its tool is pointed at, so one person could make it "use"
-        # the tool under any name. A day signed before the rollup counted ``own`` counts as
-        # before, and so does a fact play 6's exit was judged on (an earlier rule it kept)
-        spared = ctx.spared("measure", fact)
-        active = {p for p in asked if spared or _own_use(fact, p)}
-        agents |= asked - active - inside
-        beyond = active - inside
-        if after is None or str(fact.payload["day"]) <= after:
-            early |= beyond
-        elif beyond:
-            usage.append(fact)
-            people |= beyond
+    usage: dict[int, Fact] = {}
+    people, early, users, agents = set(), set(), set(), set()
+    for day, readings in _readings(ctx).items():
+        for person, (fact, spared, totals) in readings.items():
+            if int(totals.get("requests", 0)) <= 0:
+                continue
+            users.add(person)
+            # a person's use is through a key of their own: their agent's (a key granted with
+            # `--agent`) runs whatever its tool is pointed at, so one person could make it
+            # "use" the tool under any name. A day signed before the rollup counted ``own``
+            # counts as before, and so does a fact play 6's exit was judged on (an earlier
+            # rule it kept)
+            own = totals.get("own")
+            if person in inside:
+                continue
+            if not (spared or own is None or int(own) > 0):
+                agents.add(person)
+            elif after is None or day <= after:
+                early.add(person)
+            else:
+                usage[fact.id] = fact
+                people.add(person)
     # beyond the pilot means elsewhere too: a "user" whose keys were enrolled from an insider's
     # machine, or from another such user's, is not one more person
     counted, aside = one_per_machine(ctx, people, inside)
@@ -92,16 +98,35 @@ def use_beyond_pilot(ctx: CheckContext) -> Result:
     if since is None:
         note = f"; play 5 (support) has not exited: use counts from the day after it does{note}"
     wanted = int(ctx.param("min_people", 1))
+    shown = [usage[i] for i in sorted(usage)]
     if len(counted) >= wanted:
-        return passed(f"{len(counted)} people beyond the pilot use it{note}", *usage)
-    return failed(f"{len(counted)} people beyond the pilot use it; need {wanted}{note}", *usage)
+        return passed(f"{len(counted)} people beyond the pilot use it{note}", *shown)
+    return failed(f"{len(counted)} people beyond the pilot use it; need {wanted}{note}", *shown)
 
 
-def _own_use(fact: Fact, person: str) -> bool:
-    """Whether ``person`` asked through a key of their own in the ``usage.daily`` ``fact``: a
-    fact that does not say (signed before the rollup counted ``own``) counts as before."""
-    own = own_requests(fact, person)
-    return own is None or own > 0
+def _readings(ctx: CheckContext) -> dict[str, dict[str, tuple[Fact, bool, dict[str, Any]]]]:
+    """Per day, each person's reading in the gateway's signed daily usage, and whether an
+    earlier rule kept for play 6 decides it: the latest reading stands (a day re-signed
+    replaces what an earlier fact said of it, :func:`inhouse.program.facts.latest_usage`),
+    except that a fact play 6's exit was judged on is read as it was then, every reading in
+    it, superseded or not."""
+    found: dict[str, dict[str, tuple[Fact, bool, dict[str, Any]]]] = {}
+    facts = ctx.facts.of("usage.daily")
+    for day, readings in standing_usage(facts).items():
+        found[day] = {
+            p: (fact, ctx.spared("measure", fact), totals) for p, (fact, totals) in readings.items()
+        }
+    for fact in facts:
+        if not ctx.spared("measure", fact):
+            continue
+        kept = found.setdefault(str(fact.payload["day"]), {})
+        for person, totals in daily_usage(fact).items():
+            standing = kept.get(person)
+            if totals["requests"] > 0 and (
+                standing is None or not standing[1] or int(standing[2].get("requests", 0)) <= 0
+            ):
+                kept[person] = (fact, True, dict(totals))
+    return found
 
 
 @dataclass(frozen=True)
@@ -151,8 +176,9 @@ def signed_totals(facts: FactSet, first: str, last: str) -> SignedTotals:
 @register_check("indicators-reported", reads=("indicators.report", "usage.daily"))
 def indicators_reported(ctx: CheckContext) -> Result:
     """Leading and lagging indicators were reported for a whole period that ended recently (one
-    period: a month, never a span of months that sums earlier use into it; the latest period
-    reported, whenever its report was recorded), in which the gateway signed daily usage; the
+    period the calendar fixes: a month, never a span of months that sums earlier use into it,
+    nor a span of days its reporter placed; the latest period reported, whenever its report
+    was recorded), in which the gateway signed daily usage; the
     report's active people, answered requests and input and output tokens are all there and
     match that usage. The report's other figures are its reporter's, and its lagging ones rest
     on people's word (prices, minutes saved)."""
@@ -205,6 +231,18 @@ def indicators_reported(ctx: CheckContext) -> Result:
             f"{period.days} days stands for one period of at most {period.days}: its figures "
             "would sum earlier use into the last period's. Report the last month that ended "
             "(`inhouse indicators report --period YYYY-MM`)",
+            report,
+        )
+    # and a period the calendar fixes, not one its reporter places: a span of days of their
+    # choosing can be slid to end up to 27 days after the tool's last use (28 days, the last
+    # use on the first), and the check, overdue only 31 days after a report's end, kept
+    # passing for a tool nobody had used for nearly two months
+    if not spared and not _calendar_period(start, end):
+        return failed(
+            f"the report of {start}..{end} is a span of days its reporter chose, which can be "
+            "moved to end weeks after the last use it counts: report a calendar month "
+            "(`inhouse indicators report --period YYYY-MM`; a week, Monday to Sunday, where "
+            "the period is a week)",
             report,
         )
     if not report.payload["leading"] or not report.payload["lagging"]:
@@ -281,6 +319,15 @@ def indicators_reported(ctx: CheckContext) -> Result:
         report,
         *usage,
     )
+
+
+def _calendar_period(start: date, end: date) -> bool:
+    """Whether ``start``..``end`` is a period the calendar fixes: a whole month, or an ISO
+    week (Monday to Sunday)."""
+    month = (start.year, start.month) == (end.year, end.month)
+    if month and start.day == 1 and (end + timedelta(days=1)).day == 1:
+        return True
+    return start.isoweekday() == 1 and end - start == timedelta(days=6)
 
 
 def _end(report: Fact) -> date:
@@ -395,7 +442,7 @@ def findings_fed_back(ctx: CheckContext) -> Result:
         return passed(
             f"finding #{last.id} ({last.target}) opened by {last.fact.by} was answered by "
             f"{last.closed_by.by}'s {describe_change(last.closed_by)}, confirmed by "
-            f"{_confirmer(last.confirmed_by, last.closed_by.by)}",
+            f"{_confirmer(ctx, last.confirmed_by, last.closed_by)}",
             *(x for f in fed for x in (f.fact, f.closed_by, f.confirmed_by) if x is not None),
         )
     if recent:
@@ -449,11 +496,12 @@ def findings_fed_back(ctx: CheckContext) -> Result:
     return failed("no finding recorded yet (`inhouse finding add`)")
 
 
-def _confirmer(evidence: Fact, maker: str) -> str:
+def _confirmer(ctx: CheckContext, evidence: Fact, change: Fact) -> str:
     """Who confirmed a change, and how: the signer of a verify or run; for a prompt's use, the
-    people the gateway saw use it (its maker aside)."""
+    people whose use the gateway saw confirm it (its maker aside): through a key of their own,
+    since the change was recorded (an agent's use, or one before, confirms nothing)."""
     if evidence.kind == "prompt.usage":
-        users = sorted({str(p) for p in evidence.payload.get("people") or []} - {maker})
+        users = sorted(set(prompt_confirmers(ctx, change, evidence)) - {change.by})
         return f"{', '.join(users)}'s use through the gateway (prompt.usage #{evidence.id})"
     what = "passing verify" if evidence.kind == "baseline.verify" else "passing run"
     return f"{evidence.by}'s {what} of it (#{evidence.id})"

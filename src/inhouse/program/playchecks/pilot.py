@@ -650,6 +650,8 @@ def step_problem(ctx: CheckContext, person: str, added: Fact, step: Fact) -> str
                 and not lenient
                 and isinstance(fact.payload.get("used_by"), dict)
                 and person in (fact.payload.get("people") or [])
+                # the step's prompt: a use of another prompt is no bearing out, whenever
+                and params.get("prompt") in (None, fact.payload.get("prompt"))
             ):
                 used = (fact.payload.get("used_by") or {}).get(person)
                 when = f"last on {used}" if used else "only through an agent's key"
