@@ -473,7 +473,9 @@ def rerun(by: str = "omar", signed_on: str | None = None, **changes: Any) -> Fac
             "status_quo_measured": True, "quality_ok": True,
             "costs_confirmed": "our invoice lists these prices",
             "status_quo_endpoint": "gpt-x at https://api.example.com",
-            "api_confirmed": "we send these tickets to this API today"}  # fmt: skip
+            "api_confirmed": "we send these tickets to this API today",
+            # what today's inhouse says of its checks (an older one's rerun: None)
+            "proved": 9, "on_topic": 9, "timed_checks": []}  # fmt: skip
     return fact("trial.rerun", by=by, signed_on=signed_on, **{**data, **changes})
 
 

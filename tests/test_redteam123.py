@@ -1,6 +1,14 @@
 """The outsider, round 123: lena alone through plays 1 to 3, on paths the earlier rounds do not
 try.
 
+Play 2's rerun of lena's trial set aside a rerun by an older inhouse (one that does not say
+what its quality checks did on an answer given for nothing, or whether they judge time or cost)
+only where an earlier trial fact said it. lena's verdict is hers to record: proved with the
+older release she pins in the lock (or typed through the Python API), it says none of it, and
+omar's honest rerun with the install script's older inhouse counted "as before" on checks that
+pass any answer. Closed: a rerun that does not say it is set aside whatever the verdict says; a
+play 2 that exited on one keeps its exit, said.
+
 A colleague's verify, rerun and workflow run count only where their runtime answered on their
 own machine, judged by the address each answer came from. A relay on the colleague's loopback
 (``ssh -L``, ``socat``, a few lines of Python: what the "start the runtime" step of the
@@ -25,9 +33,27 @@ from inhouse.program import Program
 from inhouse.program.checks import Outcome, evaluate
 from inhouse.program.counting import build_context
 from inhouse.runtimes.digests import sha256_digest
+from inhouse.testing.standin_idp import StandinIdP
 from tests.conftest import OTHER_COMPUTER
 from tests.engine import Engine, needs_engine
+from tests.locks import HERE
 from tests.people import enrol_cli, lead_env
+from tests.test_engine import (
+    LOCK,
+    OLDER_RERUN,
+    cast,  # noqa: F401
+    lock_baseline,
+    measured,
+    omar,  # noqa: F401
+    play,
+    program,  # noqa: F401
+    prove,
+    reproduce,
+    through_play_one,
+)
+from tests.test_outsider import _alias, clock, lena  # noqa: F401
+from tests.test_outsider_more import _judge
+from tests.test_sign_in import _sign_in
 
 runner = CliRunner()
 NAME = "inhouse-test-model"
@@ -77,6 +103,79 @@ def relay_to(url: str) -> Iterator[str]:
             relay.stdout.close()
 
 
+# -- play 2: a verdict that says nothing of its checks, and an older inhouse's rerun ---------------
+
+
+@pytest.mark.own_sign_in
+def test_a_verdict_that_says_nothing_of_its_checks_lets_no_older_rerun_hold(
+    lena: Program,  # noqa: F811
+    idp: StandinIdP,
+) -> None:
+    """lena proves her trial with the older release she pins in the lock (or types the verdict
+    through the Python API without the fields): it says nothing of what her checks did on an
+    empty answer or off-topic prose, nor whether they judge time. omar, a real colleague signed
+    in with his own account, runs the install script, which gives him that release, and reruns
+    her trial honestly: his rerun says none of it either. Before, with no trial fact saying it,
+    his rerun counted "as before", on checks that pass whatever his model answers. Now it
+    reproduces nothing until he upgrades; his rerun with today's inhouse counts."""
+    prove(lena)  # a verdict that says none of proved, on_topic, timed_checks
+    said = lena.state().facts[-1].payload
+    assert [said.get(f) for f in ("proved", "on_topic", "timed_checks")] == [None] * 3
+    colleague = _alias(lena, "omar", "support")
+    _sign_in(colleague, idp, "u-omar")
+    reproduce(colleague, **OLDER_RERUN)
+    outcome, reason = _judge(lena, "trial-reproduced")
+    assert outcome == "fail", reason
+    assert (
+        "omar's rerun of trial triage (fact #" in reason
+        and "was made by an inhouse older than this one: it did not judge its checks on an "
+        "empty answer"
+        in reason
+        and "omar upgrades inhouse and reruns it (`inhouse prove triage --rerun`)" in reason
+    ), reason
+    # each field alone: a rerun that judged decoys but says nothing of timed checks is older too
+    reproduce(colleague, timed_checks=None)
+    outcome, reason = _judge(lena, "trial-reproduced")
+    assert outcome == "fail" and "did not say whether its checks judge how long" in reason, reason
+    reproduce(colleague)  # today's inhouse
+    assert _judge(lena, "trial-reproduced")[0] == "pass"
+
+
+def test_a_play_two_that_exited_on_an_older_rerun_no_fact_outdated_keeps_its_exit(
+    program: Program,  # noqa: F811
+    omar: Program,  # noqa: F811
+) -> None:
+    """Programs already running: play 2 exited on omar's rerun by an older inhouse, beside a
+    verdict that said nothing either (the rule before counted it). The exit keeps its pass on
+    the same evidence, said, and the handoff its acceptance; a rerun by today's inhouse since
+    is the evidence as in any program."""
+    through_play_one(program)
+    omar.request_access(reason="I want the triage model")
+    program.start_play(None, 2)
+    lock_baseline(program)
+    measured(omar, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
+    older = reproduce(omar, **OLDER_RERUN)
+    # offered and accepted under the rule before (it counted): the acceptance hashes that
+    from inhouse.program.playchecks import baseline as checks
+
+    with pytest.MonkeyPatch.context() as before_the_rule:
+        before_the_rule.setattr(checks, "_older_rerun", lambda ctx, rerun: None)
+        before = {r["check"]: r for r in play(program, 2)["exit"]}["trial-reproduced"]
+        assert before["outcome"] == "pass", before
+        program.offer_handoff(None, 2, to="omar")
+        omar.accept_handoff(None, 2, comment="stood it up from the docs")
+    row = {r["check"]: r for r in play(program, 2)["exit"]}["trial-reproduced"]
+    assert row["outcome"] == "pass" and row["evidence"] == before["evidence"], row
+    assert "note: play 2 exited before a rerun had to say what its quality checks did on an " \
+        "answer given for nothing" in row["reason"]  # fmt: skip
+    assert [e["fact"] for e in row["evidence"] if e["kind"] == "trial.rerun"] == [older.id]
+    assert play(program, 2)["state"] == "exited"
+    assert play(program, 2)["handoff"]["stale"] is False
+
+
+# -- plays 2 and 3: a relay on the colleague's loopback --------------------------------------------
+
+
 def cli(*args: str, env: dict[str, str]) -> tuple[int, str]:
     result = runner.invoke(app, list(args), env=env)
     out = result.stdout + result.stderr
@@ -120,21 +219,21 @@ def test_a_relay_on_the_colleague_s_loopback_to_her_server_is_no_install_of_thei
     the install's verify: every answer came from 127.0.0.1, the digest is his downloaded
     copy's, and play 2's "a second person stood the environment up" passes though bob
     installed no runtime and loaded no model."""
-    lena = Program.init(_isolated, "Acme", "lena")
+    lead = Program.init(_isolated, "Acme", "lena")
     try:
         configure(_isolated, engine.url, str(engine.model))
-        code, out = cli("baseline", "lock", env=lead_env(lena))
+        code, out = cli("baseline", "lock", env=lead_env(lead))
         assert code == 0, out
         # the install script downloads the blessed file into bob's checkout; only its name
         # ties it to what the server at the other end of the relay loaded
         (_isolated / "models").mkdir()
         shutil.copyfile(engine.model, _isolated / "models" / f"{NAME}.gguf")
         digest = sha256_digest(_isolated / "models" / f"{NAME}.gguf", cached=False)
-        bob = {**enrol_cli(lena, "bob", _isolated.parent / "keys"), OTHER_COMPUTER: "bob-laptop"}
+        bob = {**enrol_cli(lead, "bob", _isolated.parent / "keys"), OTHER_COMPUTER: "bob-laptop"}
         with relay_to(engine.url) as relayed:
             configure(_isolated, relayed, f"models/{NAME}.gguf")
             code, out = cli("baseline", "verify", env=bob)
-        ctx = build_context(lena.state(), lena.clock())
+        ctx = build_context(lead.state(), lead.clock())
         verify = ctx.facts.latest("baseline.verify")
         assert verify.by == "bob"
         # what the hole rests on, measured: bob's verify passed, "answered on his machine"
@@ -144,4 +243,4 @@ def test_a_relay_on_the_colleague_s_loopback_to_her_server_is_no_install_of_thei
         assert verify.payload["runtime_local"] is not True
         assert evaluate("second-person-verified", ctx).outcome is not Outcome.PASS
     finally:
-        lena.close()
+        lead.close()
