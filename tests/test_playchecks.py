@@ -24,7 +24,7 @@ from inhouse.program.payloads import PromptBody
 from inhouse.program.playbook import load_playbook
 from inhouse.program.prompt_versions import body_hash
 from inhouse.program.state import ProgramState
-from tests.locks import HERE
+from tests.locks import HERE, JUDGED
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 LOCK = "lock" + "a" * 60
@@ -848,6 +848,7 @@ def wrun(by: str, passed: bool = True, content: str = "v1", signed_on: str | Non
         lock_hash=LOCK,
         passed=passed,
         pass_rate=1.0 if passed else 0.2,
+        **JUDGED,
     )
 
 
@@ -2537,8 +2538,9 @@ def test_a_ticket_its_resolver_opened_shows_no_support() -> None:
 def test_a_run_at_the_authors_machine_is_not_a_run_by_someone_else() -> None:
     """lena's key was enrolled on her laptop, but the run says it ran at omar's (the author's):
     where it ran counts, not only where its signer enrolled."""
-    there = fact("workflow.run", **HERE, by="lena", workflow="triage", content_hash="v1",
-                 lock_hash=LOCK, passed=True, pass_rate=1.0, machine="omar-laptop")  # fmt: skip
+    there = fact("workflow.run", **HERE, **JUDGED, by="lena", workflow="triage",
+                 content_hash="v1", lock_hash=LOCK, passed=True, pass_rate=1.0,
+                 machine="omar-laptop")  # fmt: skip
     result = run("workflow-run-by-other", lock(), spec(), there)
     assert result.outcome is Outcome.FAIL and "omar-laptop" in result.reason, result.reason
     elsewhere = replace(there, payload={**there.payload, "machine": "lena-laptop"})

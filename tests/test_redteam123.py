@@ -7,7 +7,9 @@ only where an earlier trial fact said it. lena's verdict is hers to record: prov
 older release she pins in the lock (or typed through the Python API), it says none of it, and
 omar's honest rerun with the install script's older inhouse counted "as before" on checks that
 pass any answer. Closed: a rerun that does not say it is set aside whatever the verdict says; a
-play 2 that exited on one keeps its exit, said.
+play 2 that exited on one keeps its exit, said. Play 3 had the same hole: a workflow run that
+judged no decoy answers (or not each of today's) counted where no earlier run judged them, and
+every run before it is the author's to make with that release. Closed the same way.
 
 A colleague's verify, rerun and workflow run count only where their runtime answered on their
 own machine, judged by the address each answer came from. A relay on the colleague's loopback
@@ -34,11 +36,12 @@ from inhouse.program.checks import Outcome, evaluate
 from inhouse.program.counting import build_context
 from inhouse.runtimes.digests import sha256_digest
 from inhouse.testing.standin_idp import StandinIdP
-from tests.conftest import OTHER_COMPUTER
+from tests.conftest import OTHER_COMPUTER, Clock
 from tests.engine import Engine, needs_engine
 from tests.locks import HERE
 from tests.people import enrol_cli, lead_env
 from tests.test_engine import (
+    DIGEST,
     LOCK,
     OLDER_RERUN,
     cast,  # noqa: F401
@@ -52,8 +55,11 @@ from tests.test_engine import (
     through_play_one,
 )
 from tests.test_outsider import _alias, clock, lena  # noqa: F401
+from tests.test_outsider_16 import _test_run
 from tests.test_outsider_more import _judge
+from tests.test_sign_in import _judge as _judge_play
 from tests.test_sign_in import _sign_in
+from tests.workflows.test_author_flip import _play_three
 
 runner = CliRunner()
 NAME = "inhouse-test-model"
@@ -171,6 +177,47 @@ def test_a_play_two_that_exited_on_an_older_rerun_no_fact_outdated_keeps_its_exi
     assert [e["fact"] for e in row["evidence"] if e["kind"] == "trial.rerun"] == [older.id]
     assert play(program, 2)["state"] == "exited"
     assert play(program, 2)["handoff"]["stale"] is False
+
+
+# -- play 3: the author's runs on an older release, and a colleague's run on it ------------------
+
+
+def test_a_workflow_whose_runs_never_judged_decoys_is_no_one_else_s_pass(
+    _isolated: Path,
+    clock: Clock,  # noqa: F811
+    idp: StandinIdP,
+) -> None:
+    """omar writes triage v1 with cases any non-empty answer passes (`length min 1`) and tests
+    it with the release the lock pins, from before runs judged decoy answers: his run says it
+    was answered on his machine and that an empty answer fails a case (``proved``), nothing of
+    any other decoy. vic, a real colleague signed in with his own account, runs the install
+    script (that release) and the tests, honestly. No run before vic's judged decoys, so his
+    counted "as before": play 3's "someone other than its author ran it and passed" held on
+    tests that need no model. Now a run that judged no decoys is older than the inhouse judging
+    it, whatever ran before; vic's run with today's inhouse counts."""
+    people = _play_three(_isolated, clock, idp)
+    author, vic = people["omar"], people["vic"]
+    try:
+        measured(author, "workflow.spec", workflow="triage", content_hash="v1", author="omar",
+                 model="m0", model_digest=DIGEST)  # fmt: skip
+        older = {"workflow": "triage", "content_hash": "v1", "lock_hash": LOCK, "passed": True,
+                 "pass_rate": 1.0, "cases": 3, "proved": 3, "inputs": 3, **HERE}  # fmt: skip
+        measured(author, "workflow.run", **older, machine="omar-laptop")
+        stale = measured(vic, "workflow.run", **older, machine="vic-laptop")
+        result = _judge_play(author, "workflow", "workflow-run-by-other")
+        assert result.outcome is Outcome.FAIL, result.reason
+        assert (
+            f"vic's run (fact #{stale.id}) was made by an inhouse older than this one: it judged "
+            "no decoy answers, so it cannot show its tests need the model; upgrade inhouse and "
+            "run `inhouse workflow test triage` again"
+        ) in result.reason, result.reason
+        # the author's own older run proves nothing of the tests either
+        tests = _judge_play(author, "workflow", "workflow-tests-pass")
+        assert tests.outcome is Outcome.FAIL and "older than this one" in tests.reason
+        _test_run(vic, LOCK)  # vic upgrades: today's runner, judged on every decoy
+        assert _judge_play(author, "workflow", "workflow-run-by-other").outcome is Outcome.PASS
+    finally:
+        people["lena"].close()
 
 
 # -- plays 2 and 3: a relay on the colleague's loopback --------------------------------------------
