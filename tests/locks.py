@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from inhouse.baseline.lock import Lock, LockedModel, LockedRuntime, lock_fact_payload
+from inhouse.workflows.decoys import DECOYS
 
 if TYPE_CHECKING:
     from inhouse.program import Program
@@ -18,6 +19,10 @@ DIGEST = "sha256:" + "b" * 64
 #: answered: this machine (``runtime_local``). A verify or run without it is an older inhouse's,
 #: which a play 2 or 3 not yet exited does not count (a server elsewhere could have answered)
 HERE: dict[str, Any] = {"runtime_local": True, "runtime_peers": ["127.0.0.1"]}
+#: what today's `inhouse workflow test` records of its cases' decoy answers: judged on each, and
+#: a case passed that fails them all. A run without ``decoys`` is an older inhouse's, which a
+#: play 3 not yet exited does not count (its tests may pass whatever the model says)
+JUDGED: dict[str, Any] = {"proved": 1, "decoys": list(DECOYS)}
 
 
 def made_lock(

@@ -93,6 +93,11 @@ def prove(program: Program, verdict: str = "proven") -> None:
     )
 
 
+#: what a rerun by an inhouse from before reruns said what their checks did on an answer given for
+#: nothing, or whether they judge time or cost, records of it: nothing
+OLDER_RERUN: dict[str, Any] = {"proved": None, "on_topic": None, "timed_checks": None}
+
+
 def reproduce(person: Program, **changes: Any) -> Any:
     """``person`` reran :func:`prove`'s trial on their own machine (``inhouse prove --rerun``):
     the same spec, on the proven weights, its quality held (play 2's trial-reproduced)."""
@@ -102,7 +107,9 @@ def reproduce(person: Program, **changes: Any) -> Any:
              "runtime_peers": ["127.0.0.1"], "claim_hash": CLAIM, "status_quo": "api",
              "proven_on": ["cheaper"], "status_quo_pass_rate": 0.9, "status_quo_measured": True,
              "quality_ok": True, "costs_confirmed": "our invoice lists these prices",
-             "api_confirmed": "we send these tickets to this API today"}  # fmt: skip
+             "api_confirmed": "we send these tickets to this API today",
+             # what today's inhouse says of its checks (an older one's rerun: None)
+             "proved": 9, "on_topic": 9, "timed_checks": []}  # fmt: skip
     return measured(person, "trial.rerun", **{**rerun, **changes})
 
 
@@ -652,7 +659,7 @@ def _reran_twice_before_play_two(program: Program, omar: Program) -> None:
     lock_baseline(program)
     measured(omar, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
     reproduce(omar, proved=9)  # his laptop's current inhouse
-    reproduce(omar)  # then a stale install's
+    reproduce(omar, **OLDER_RERUN)  # then a stale install's
 
 
 def test_a_play_two_that_exits_today_stays_on_the_evidence_it_exited_on(

@@ -19,6 +19,7 @@ from inhouse.program import Program
 from inhouse.program.checks import CheckContext, Outcome, Person, Result, evaluate
 from inhouse.program.evaluation import context_for, run_checks
 from inhouse.program.facts import Fact, FactSet, Provenance, validate_payload
+from inhouse.workflows.decoys import DECOYS
 from tests.indicators.test_reported_forgery import _typed_span, _usage, lena  # noqa: F401
 from tests.locks import HERE
 
@@ -455,11 +456,12 @@ def test_workflow_checks_judge_runs_recorded_since_the_exit_by_todays_rule() -> 
         assert "case short passes on an off-topic sentence" in result.reason
 
 
-def _owner_runs(lock_hash: str) -> Fact:
-    """lena's passing run of omar's triage v1 on ``lock_hash``: play 3's owner's."""
+def _owner_runs(lock_hash: str, decoys: list[str] | None = None) -> Fact:
+    """lena's passing run of omar's triage v1 on ``lock_hash``: play 3's owner's, by a runner
+    from before decoys (``decoys``: the ones today's runner judged it on)."""
     return fact("workflow.run", by="lena", workflow="triage", content_hash="v1",
                 lock_hash=lock_hash, passed=True, pass_rate=1.0, cases=2, proved=2, inputs=2,
-                decoys=[], untested=[], **HERE)  # fmt: skip
+                decoys=decoys or [], untested=[], **HERE)  # fmt: skip
 
 
 def _owned(facts: list[Fact], mark: int) -> CheckContext:
@@ -485,7 +487,8 @@ def test_workflow_run_by_other_needs_the_author_beside_an_owners_run_since_the_e
     relock = "lock" + "c" * 60
     new = _lock(relock)
     alone = evaluate(
-        "workflow-run-by-other", _owned([*base, new, _owner_runs(relock)], base[-1].id)
+        "workflow-run-by-other",
+        _owned([*base, new, _owner_runs(relock, list(DECOYS))], base[-1].id),
     )
     assert alone.outcome is Outcome.FAIL, alone.reason
     assert "only lena, play 3's owner, passed workflow triage" in alone.reason
@@ -648,7 +651,7 @@ def test_a_version_only_play_3s_owner_ran_since_the_exit_proves_nothing() -> Non
     base = [_lock(), _spec(), _owner_runs(LOCK)]
     mark = base[-1].id
     v2 = _version("triage", "v2")
-    alone = _of(_owner_runs(LOCK), "triage", "v2")
+    alone = _of(_owner_runs(LOCK, list(DECOYS)), "triage", "v2")
     result = evaluate("workflow-run-by-other", _owned([*base, v2, alone], mark))
     assert result.outcome is Outcome.FAIL, result.reason
     assert "only lena, play 3's owner, passed workflow triage" in result.reason

@@ -17,7 +17,7 @@ from inhouse.errors import InvalidInput, NotAllowed
 from inhouse.identity import load_key
 from inhouse.program import Program, Provenance
 from tests.clitools import cli
-from tests.locks import HERE, lock_payload
+from tests.locks import HERE, JUDGED, lock_payload
 from tests.people import key_file
 
 NOBODY_APART = "the organisation's sign-in is not set up, so inhouse tells nobody apart"
@@ -139,7 +139,7 @@ def test_one_person_alone_exits_no_play(mal: Program, _isolated: Path) -> None:
         collector="inhouse workflow test",
     )
     run = {"workflow": "w", "content_hash": "c" * 12, "lock_hash": lock["lock_hash"],
-           "passed": True, "pass_rate": 1.0, "cases": 2, **HERE}  # fmt: skip
+           "passed": True, "pass_rate": 1.0, "cases": 2, **HERE, **JUDGED}  # fmt: skip
     for who in (mal, bob):
         who.record_fact(
             None,
@@ -392,7 +392,7 @@ def test_a_machine_id_typed_in_the_environment_is_not_another_computer(
     version = {"workflow": "w", "content_hash": "c" * 12, "model": "m",
                "model_digest": "sha256:" + "b" * 64}  # fmt: skip
     run = {"workflow": "w", "content_hash": "c" * 12, "lock_hash": lock["lock_hash"],
-           "passed": True, "pass_rate": 1.0, "cases": 2, **HERE}  # fmt: skip
+           "passed": True, "pass_rate": 1.0, "cases": 2, **HERE, **JUDGED}  # fmt: skip
     monkeypatch.setenv("INHOUSE_MACHINE_ID", "bobs-laptop")
     verify = {"lock_hash": lock["lock_hash"], "passed": True,
               "machine": machine.machine_fingerprint(), **HERE}  # fmt: skip
@@ -491,7 +491,7 @@ def test_a_colleague_invented_on_a_machine_of_their_own_is_nobody_without_a_sign
     version = {"workflow": "w", "content_hash": "c" * 12, "model": "m",
                "model_digest": "sha256:" + "b" * 64, "author": "mal"}  # fmt: skip
     run = {"workflow": "w", "content_hash": "c" * 12, "lock_hash": lock["lock_hash"],
-           "passed": True, "pass_rate": 1.0, "cases": 2, **HERE}  # fmt: skip
+           "passed": True, "pass_rate": 1.0, "cases": 2, **HERE, **JUDGED}  # fmt: skip
     mal.record_fact(None, "workflow.spec", version, provenance=Provenance.MEASURED,
                     collector="inhouse workflow test")  # fmt: skip
     for who in (mal, bob):

@@ -14,7 +14,7 @@ import pytest
 from inhouse.program import Program
 from inhouse.program.playchecks import prove as prove_checks
 from inhouse.testing.standin_idp import StandinIdP
-from tests.test_engine import measured, prove, reproduce
+from tests.test_engine import OLDER_RERUN, measured, prove, reproduce
 from tests.test_outsider import _alias, clock, lena  # noqa: F401
 from tests.test_outsider_more import _judge, _judge_trigger
 from tests.test_sign_in import _sign_in
@@ -97,7 +97,7 @@ def test_a_rerun_by_an_older_inhouse_after_a_newer_verdict_reproduces_nothing(
     measured(lena, "trial.verdict", **{**verdict, "proved": 9, "on_topic": 9})
     omar = _alias(lena, "omar", "support")
     _sign_in(omar, idp, "u-omar")  # a real colleague, signed in with his own account
-    reproduce(omar)  # an older inhouse: neither field
+    reproduce(omar, **OLDER_RERUN)  # an older inhouse: neither field
     outcome, reason = _judge(lena, "trial-reproduced")
     assert outcome == "fail", reason
     assert "was made by an inhouse older than the one that recorded fact #" in reason, reason

@@ -150,8 +150,9 @@ def test_a_stale_rerun_when_every_run_is_stale_is_answered_anywhere(
         result = _judge(omar, "workflow", "workflow-run-by-other")
         assert result.outcome is Outcome.FAIL, result.reason
         assert "vic's run (fact #" in result.reason
-        assert "does not say where it was answered" in result.reason
-        assert "update inhouse and run `inhouse workflow test triage` again" in result.reason
+        # an inhouse that old judged no decoy answers either: that is said first
+        assert "was made by an inhouse older than this one: it judged no decoy" in result.reason
+        assert "upgrade inhouse and run `inhouse workflow test triage` again" in result.reason
         # what omar's next step on the dashboard says: the same
         from inhouse.web.pages import program_page
 
@@ -273,6 +274,10 @@ def test_a_play_three_that_exited_on_a_rerun_that_does_not_say_where_keeps_its_e
         with monkeypatch.context() as before_the_rule:
             for module in (_shared, checks):
                 before_the_rule.setattr(module, "unsaid_where", lambda run: None)
+                # and before a run that judged no decoys was older whatever ran before it
+                before_the_rule.setattr(
+                    module, "stale_runner", lambda ctx, runs, run: _shared.older_runner(runs, run)
+                )
             before = _judge(omar, "workflow", "workflow-run-by-other")
             assert before.outcome is Outcome.PASS, before.reason
             omar.offer_handoff(None, 3, to="lena")

@@ -293,7 +293,7 @@ def test_a_rerun_that_does_not_say_whether_its_checks_judge_time_reproduces_noth
     assert _judge_trigger(lena, "value-proven")[0] == "pass"
     omar = _alias(lena, "omar", "support")
     _sign_in(omar, idp, "u-omar")
-    reproduce(omar, proved=9, on_topic=9)  # the previous release: no timed_checks
+    reproduce(omar, proved=9, on_topic=9, timed_checks=None)  # the previous release
     outcome, reason = _judge(lena, "trial-reproduced")
     assert outcome == "fail", reason
     assert "did not say whether its checks judge how long an answer took" in reason, reason

@@ -24,7 +24,7 @@ from inhouse.program.payloads import PromptBody
 from inhouse.program.playbook import load_playbook
 from inhouse.program.prompt_versions import body_hash
 from inhouse.program.state import ProgramState
-from tests.locks import HERE
+from tests.locks import HERE, JUDGED
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 LOCK = "lock" + "a" * 60
@@ -473,7 +473,9 @@ def rerun(by: str = "omar", signed_on: str | None = None, **changes: Any) -> Fac
             "status_quo_measured": True, "quality_ok": True,
             "costs_confirmed": "our invoice lists these prices",
             "status_quo_endpoint": "gpt-x at https://api.example.com",
-            "api_confirmed": "we send these tickets to this API today"}  # fmt: skip
+            "api_confirmed": "we send these tickets to this API today",
+            # what today's inhouse says of its checks (an older one's rerun: None)
+            "proved": 9, "on_topic": 9, "timed_checks": []}  # fmt: skip
     return fact("trial.rerun", by=by, signed_on=signed_on, **{**data, **changes})
 
 
@@ -846,6 +848,7 @@ def wrun(by: str, passed: bool = True, content: str = "v1", signed_on: str | Non
         lock_hash=LOCK,
         passed=passed,
         pass_rate=1.0 if passed else 0.2,
+        **JUDGED,
     )
 
 
@@ -2535,8 +2538,9 @@ def test_a_ticket_its_resolver_opened_shows_no_support() -> None:
 def test_a_run_at_the_authors_machine_is_not_a_run_by_someone_else() -> None:
     """lena's key was enrolled on her laptop, but the run says it ran at omar's (the author's):
     where it ran counts, not only where its signer enrolled."""
-    there = fact("workflow.run", **HERE, by="lena", workflow="triage", content_hash="v1",
-                 lock_hash=LOCK, passed=True, pass_rate=1.0, machine="omar-laptop")  # fmt: skip
+    there = fact("workflow.run", **HERE, **JUDGED, by="lena", workflow="triage",
+                 content_hash="v1", lock_hash=LOCK, passed=True, pass_rate=1.0,
+                 machine="omar-laptop")  # fmt: skip
     result = run("workflow-run-by-other", lock(), spec(), there)
     assert result.outcome is Outcome.FAIL and "omar-laptop" in result.reason, result.reason
     elsewhere = replace(there, payload={**there.payload, "machine": "lena-laptop"})

@@ -18,6 +18,7 @@ from inhouse.program.guards import reach_blockers
 from inhouse.program.playbook import Reach
 from inhouse.testing.standin_idp import StandinIdP
 from tests.conftest import Clock
+from tests.locks import JUDGED
 from tests.people import enrol
 from tests.test_engine import (
     DIGEST,
@@ -67,6 +68,7 @@ def _play_three_met(_isolated: Path, clock: Clock, idp: StandinIdP) -> tuple[Pro
             who,
             "workflow.run",
             **HERE,
+            **JUDGED,
             workflow="triage",
             content_hash="v1",
             lock_hash=LOCK,

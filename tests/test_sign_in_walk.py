@@ -24,6 +24,7 @@ from inhouse.program.evaluation import context_for
 from inhouse.program.playchecks.pilot import set_aside
 from inhouse.testing.standin_idp import StandinIdP
 from tests.conftest import Clock
+from tests.locks import JUDGED
 from tests.pilot.test_play_four_walk import TRACK
 from tests.test_delegation_machine import _session
 from tests.test_engine import DIGEST, HERE, LOCK, lock_baseline, measured, prove, reproduce
@@ -128,7 +129,7 @@ def test_a_signed_in_program_walks_to_its_pilot_without_a_waiver(
         measured(omar, "workflow.spec", workflow="ticket-summary", content_hash="v1",
                  author="omar", model="m0", model_digest=DIGEST)  # fmt: skip
         run = {"workflow": "ticket-summary", "content_hash": "v1", "lock_hash": LOCK,
-               "passed": True, "pass_rate": 1.0, "cases": 3, **HERE}  # fmt: skip
+               "passed": True, "pass_rate": 1.0, "cases": 3, **HERE, **JUDGED}  # fmt: skip
         measured(omar, "workflow.run", **run)
         by_other = _checks(lena.status(), 3)["workflow-run-by-other"]
         assert by_other["outcome"] == "fail" and "its author (omar" in by_other["reason"]

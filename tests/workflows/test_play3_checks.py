@@ -7,7 +7,7 @@ from typing import Any
 
 from inhouse.program.checks import CheckContext, Outcome, evaluate
 from inhouse.program.facts import FactSet
-from tests.locks import HERE
+from tests.locks import HERE, JUDGED
 from tests.test_playchecks import ISSUER, NOW, ROSTER, fact, lock, run, signed_in, spec
 
 OLD_LOCK = "lock" + "a" * 60
@@ -27,6 +27,7 @@ def wrun(
         lock_hash=lock_hash,
         passed=passed,
         pass_rate=1.0 if passed else 0.0,
+        **JUDGED,
     )
 
 
@@ -170,11 +171,14 @@ def test_a_play_three_that_exited_on_the_empty_answer_alone_keeps_its_exit() -> 
     before = (judged_run("omar", 2, decoys=[]), judged_run("lena", 2, decoys=[]))
     exited = {"workflow": (NOW, before[-1].id)}
     for check in ("workflow-tests-pass", "workflow-run-by-other"):
+        # before the exit, an older runner's run counts for nothing (tests/test_redteam123.py)
         today = run(check, current, workflow, *before)
+        assert today.outcome is Outcome.FAIL, check
+        assert "was made by an inhouse older than this one: it judged no decoy" in today.reason
         kept = run(check, current, workflow, *before, exited=exited)
-        assert today.outcome is kept.outcome is Outcome.PASS, check
-        assert [f.id for f in today.evidence] == [f.id for f in kept.evidence]
-        assert today.reason == kept.reason  # today's rule passes it: nothing said
+        assert kept.outcome is Outcome.PASS, check
+        assert {f.id for f in kept.evidence} - {workflow.id} <= {f.id for f in before}
+        assert "note" not in kept.reason  # the runs it exited on pass as they did
     # runs recorded by the exit on a runner that judged decoys, whose cases only the empty
     # answer fails (an exit mark after them, and no decoy run recorded before it exited)
     untested = [{"case": "short", "decoy": "off-topic"}]
@@ -209,7 +213,8 @@ def test_a_play_three_that_exited_on_the_empty_answer_alone_keeps_its_exit() -> 
 def test_a_rerun_by_an_older_runner_once_the_programs_runs_judge_decoys_does_not_count() -> None:
     """lena reruns omar's version with an inhouse from before decoys (which judges the empty
     answer alone), after omar's run was judged on them: her run cannot show the tests need the
-    model. A run recorded before any was judged on decoys counts as it was recorded."""
+    model. One recorded before any was judged on them is as old (tests/test_redteam123.py):
+    only a play 3 that exited after it keeps it."""
     author = judged_run("omar", 1)
     downgraded = judged_run("lena", 2, decoys=[])
     result = run("workflow-run-by-other", lock(), spec(), author, downgraded)
@@ -219,9 +224,16 @@ def test_a_rerun_by_an_older_runner_once_the_programs_runs_judge_decoys_does_not
         f"run #{author.id}: it judged no decoy answers"
     ) in result.reason
     before = judged_run("lena", 2, decoys=[])
-    assert run("workflow-run-by-other", lock(), spec(), before, judged_run("omar", 1)).outcome is (
-        Outcome.PASS
+    early = run("workflow-run-by-other", lock(), spec(), before, judged_run("omar", 1))
+    assert early.outcome is Outcome.FAIL
+    assert f"lena's run (fact #{before.id}) was made by an inhouse older than this one" in (
+        early.reason
     )
+    exited = {"workflow": (NOW, before.id)}
+    kept = run(
+        "workflow-run-by-other", lock(), spec(), before, judged_run("omar", 1), exited=exited
+    )
+    assert kept.outcome is Outcome.PASS, kept.reason
 
 
 def test_a_rerun_by_a_runner_before_off_topic_prose_once_the_programs_runs_judge_it() -> None:
@@ -229,7 +241,8 @@ def test_a_rerun_by_a_runner_before_off_topic_prose_once_the_programs_runs_judge
     colleague reruns it with an inhouse from before (a lock pinning an old release installs
     one), whose run names every decoy but that one: a length window of lena's passes there as
     "needing the model", so the run cannot show it and does not count. A run of that older
-    runner recorded before any was judged on the prose counts as it was recorded."""
+    runner recorded before any was judged on the prose is as old: only a play 3 that exited
+    after it keeps it."""
     older = [d for d in DECOYS if d != "off-topic-length"]
     author = judged_run("omar", 1)
     downgraded = judged_run("lena", 2, decoys=older)
@@ -240,9 +253,14 @@ def test_a_rerun_by_a_runner_before_off_topic_prose_once_the_programs_runs_judge
         f"run #{author.id}: it was not judged on off-topic prose as long as the model's answer"
     ) in result.reason
     before = judged_run("lena", 2, decoys=older)
-    assert run("workflow-run-by-other", lock(), spec(), before, judged_run("omar", 1)).outcome is (
-        Outcome.PASS
+    early = run("workflow-run-by-other", lock(), spec(), before, judged_run("omar", 1))
+    assert early.outcome is Outcome.FAIL
+    assert "older than this one: it was not judged on off-topic prose as long" in early.reason
+    exited = {"workflow": (NOW, before.id)}
+    kept = run(
+        "workflow-run-by-other", lock(), spec(), before, judged_run("omar", 1), exited=exited
     )
+    assert kept.outcome is Outcome.PASS, kept.reason
 
 
 def test_runs_from_before_the_other_cases_answers_were_decoys_keep_what_they_recorded() -> None:

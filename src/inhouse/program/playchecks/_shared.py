@@ -56,6 +56,7 @@ __all__ = [
     "same_account",
     "served_elsewhere",
     "split_aside",
+    "stale_runner",
     "step_time",
     "ticket_actor",
     "unpinned_inhouse",
@@ -501,7 +502,7 @@ def passing_runs(
     """Passing test runs of ``spec``'s version, against the current lock where there is one (a
     run against other locked weights, or one that names no lock, does not prove this workflow
     on the baseline's model), whose tests need the model (:func:`hollow_tests`), by a runner
-    that judged decoys where the program's runs already did (:func:`older_runner`).
+    that judged decoys (:func:`stale_runner`).
     ``hollow``: those runs set aside instead. ``earlier``: by the rule before runs were judged
     on decoys (an empty answer alone), which a play 3 that exited on it keeps for the runs
     recorded by its exit (:func:`run_judged_earlier`)."""
@@ -518,7 +519,7 @@ def passing_runs(
         and (
             (
                 hollow_tests(f, earlier=(lax := run_judged_earlier(ctx, f, earlier)))
-                or (None if lax else older_runner(runs, f))
+                or (None if lax else stale_runner(ctx, runs, f))
             )
             is not None
         )
@@ -622,6 +623,36 @@ def older_runner(runs: list[Fact], run: Fact) -> str | None:
         f"{run.by}'s run (fact #{run.id}) was made by an inhouse older than the program's run "
         f"#{first.id}: it was not judged on {shown}, so it cannot show its tests need the "
         "model; upgrade inhouse and run the tests again"
+    )
+
+
+def stale_runner(ctx: CheckContext, runs: list[Fact], run: Fact) -> str | None:
+    """Why the ``workflow.run`` ``run`` is from a runner older than the one judging it, for play
+    3: :func:`older_runner`'s reason, or, for a run recorded since play 3 exited (any, before
+    it exits), one not judged on every decoy answer today's runner judges (no ``decoys`` at
+    all, or not each of them). Whether an earlier run judged them does not matter: the runs
+    before it are the author's to make with the older release the lock pins (or to type), and
+    a colleague's honest run of tests any non-empty answer passes would count "as before". A
+    play 3 that exited keeps the rule before for the runs its exit was judged on."""
+    if (why := older_runner(runs, run)) is not None:
+        return why
+    exit_ = ctx.exited.get("workflow")
+    if exit_ is not None and run.id <= exit_[1]:
+        return None
+    from inhouse.workflows.decoys import DECOYS  # the workflows package imports this one
+
+    judged = {str(d) for d in run.payload.get("decoys") or []}
+    missing = [d for d in DECOYS if d not in judged]
+    if not missing:
+        return None
+    if not judged:
+        what = "it judged no decoy answers"
+    else:
+        what = f"it was not judged on {', '.join(DECOYS[d] for d in missing)}"
+    return (
+        f"{run.by}'s run (fact #{run.id}) was made by an inhouse older than this one: {what}, "
+        "so it cannot show its tests need the model; upgrade inhouse and run `inhouse workflow "
+        f"test {run.payload.get('workflow')}` again"
     )
 
 

@@ -310,6 +310,11 @@ def trial_reproduced(ctx: CheckContext) -> Result:
             "author typed into its CSV, needed the rerunner's word on them, which it lacks",
         ),
         (
+            lambda: _reproduced(ctx, verdict, older=False, outputs=False),
+            "play 2 exited before a rerun had to say what its quality checks did on an answer "
+            "given for nothing (one by an older inhouse counted where no trial fact said it)",
+        ),
+        (
             lambda: _reproduced(ctx, verdict, answered=False, outputs=False),
             "play 2 exited before a rerun's quality had to hold with the inputs its status quo "
             "gave no answer to counted as the status quo's passes, on checks that do not judge "
@@ -438,8 +443,9 @@ def _reproduced(
     claim's typed costs needed the rerunner's word; without ``quo``, as it was before an API
     status quo needed the rerunner's word that it is how the task is done today; without
     ``blank``, as it was before a rerun's quality had to rest on checks an empty answer fails;
-    without ``older``, as it was before a rerun by an older inhouse than the program's trial
-    facts was set aside (:func:`_older_rerun`); without ``answered``, as it was before a
+    without ``older``, as it was before a rerun by an older inhouse was set aside
+    (:func:`_older_rerun`; first where an earlier trial fact said what it lacks, then always);
+    without ``answered``, as it was before a
     rerun's quality had to hold with the inputs its status quo gave no answer to counted as
     the status quo's passes (:func:`~inhouse.program.playchecks._shared.quality_on_unanswered`),
     on checks that do not judge time or cost
@@ -882,13 +888,14 @@ _JUDGED_ON = {
 
 
 def _older_rerun(ctx: CheckContext, rerun: Fact) -> str | None:
-    """Why ``rerun`` was made by an inhouse older than the program's trial facts: it does not
-    say what its checks did on an answer given for nothing (``proved``, ``on_topic``), or
-    whether they judge time or cost (``timed_checks``), though a
-    trial verdict or rerun recorded before it did, so the program was already on an inhouse
-    that judges it, and an older one (a colleague's install, a lock pinning an old release)
-    ran it since; None otherwise. A program none of whose trial facts say it counts its reruns
-    as before (as workflows' runs: :func:`~inhouse.program.playchecks._shared.older_runner`)."""
+    """Why ``rerun`` was made by an inhouse older than the one judging it: it does not say what
+    its checks did on an answer given for nothing (``proved``, ``on_topic``), or whether they
+    judge time or cost (``timed_checks``), which every rerun today's inhouse makes says (a
+    colleague's stale install, a lock pinning an old release); None otherwise. Whether an
+    earlier trial fact said it does not matter: the verdict is its author's to record as an old
+    inhouse would (or to type without them), and a program none of whose trial facts said it
+    would count an honest rerun of checks that pass any answer "as before". A play 2 that
+    exited on such a rerun keeps its exit (:func:`trial_reproduced`)."""
     earlier = [
         f for f in (*ctx.facts.of("trial.verdict"), *ctx.facts.of("trial.rerun"))
         if f.id < rerun.id
@@ -902,6 +909,7 @@ def _older_rerun(ctx: CheckContext, rerun: Fact) -> str | None:
                 f"was made by an inhouse older than the one that recorded fact #{newer.id}: it "
                 f"did not {decoy}"
             )
+        return f"was made by an inhouse older than this one: it did not {decoy}"
     return None
 
 

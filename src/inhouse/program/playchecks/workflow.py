@@ -27,13 +27,13 @@ from inhouse.program.playchecks._shared import (
     invited_by_judged,
     kept_from_before,
     names,
-    older_runner,
     other_person_elsewhere,
     owner_alone,
     passing_runs,
     recurrence_problem,
     run_judged_earlier,
     served_elsewhere,
+    stale_runner,
     unsaid_where,
 )
 
@@ -137,7 +137,7 @@ def _tests_pass(ctx: CheckContext, spec: Fact, earlier: bool) -> Result:
             last = hollow[-1]
             why = hollow_tests(
                 last, earlier=run_judged_earlier(ctx, last, earlier)
-            ) or older_runner(ctx.facts.of("workflow.run"), last)
+            ) or stale_runner(ctx, ctx.facts.of("workflow.run"), last)
             return failed(
                 f"no run of workflow {spec.payload['workflow']} at its current version tested "
                 f"anything: {why}",
@@ -249,7 +249,7 @@ def _run_by_other(
     if not others:
         hollow = [
             hollow_tests(run, earlier=run_judged_earlier(ctx, run, earlier))
-            or older_runner(ctx.facts.of("workflow.run"), run)
+            or stale_runner(ctx, ctx.facts.of("workflow.run"), run)
             for run in passing_runs(ctx, spec, hollow=True, earlier=earlier)
         ]
         seen = "; ".join(sorted({str(why) for why in [*why_not.values(), *hollow[-1:]]}))

@@ -1,0 +1,293 @@
+"""The outsider, round 123: lena alone through plays 1 to 3, on paths the earlier rounds do not
+try.
+
+Play 2's rerun of lena's trial set aside a rerun by an older inhouse (one that does not say
+what its quality checks did on an answer given for nothing, or whether they judge time or cost)
+only where an earlier trial fact said it. lena's verdict is hers to record: proved with the
+older release she pins in the lock (or typed through the Python API), it says none of it, and
+omar's honest rerun with the install script's older inhouse counted "as before" on checks that
+pass any answer. Closed: a rerun that does not say it is set aside whatever the verdict says; a
+play 2 that exited on one keeps its exit, said. Play 3 had the same hole: a workflow run that
+judged no decoy answers (or not each of today's) counted where no earlier run judged them, and
+every run before it is the author's to make with that release. Closed the same way.
+
+A colleague's verify, rerun and workflow run count only where their runtime answered on their
+own machine, judged by the address each answer came from. A relay on the colleague's loopback
+(``ssh -L``, ``socat``, a few lines of Python: what the "start the runtime" step of the
+checkout's docs, which lena writes, can be) answers from 127.0.0.1 whatever host stands behind
+it. Left, a strict xfail: no address tells it apart (see its reason).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from inhouse.cli.app import app
+from inhouse.program import Program
+from inhouse.program.checks import Outcome, evaluate
+from inhouse.program.counting import build_context
+from inhouse.runtimes.digests import sha256_digest
+from inhouse.testing.standin_idp import StandinIdP
+from tests.conftest import OTHER_COMPUTER, Clock
+from tests.engine import Engine, needs_engine
+from tests.locks import HERE
+from tests.people import enrol_cli, lead_env
+from tests.test_engine import (
+    DIGEST,
+    LOCK,
+    OLDER_RERUN,
+    cast,  # noqa: F401
+    lock_baseline,
+    measured,
+    omar,  # noqa: F401
+    play,
+    program,  # noqa: F401
+    prove,
+    reproduce,
+    through_play_one,
+)
+from tests.test_outsider import _alias, clock, lena  # noqa: F401
+from tests.test_outsider_16 import _test_run
+from tests.test_outsider_more import _judge
+from tests.test_sign_in import _judge as _judge_play
+from tests.test_sign_in import _sign_in
+from tests.workflows.test_author_flip import _play_three
+
+runner = CliRunner()
+NAME = "inhouse-test-model"
+
+#: a TCP relay, as ``socat TCP-LISTEN:PORT,fork TCP:HOST:PORT`` or ``ssh -L`` would be: it
+#: listens on loopback, prints its port and carries every connection on to ``argv[1]:argv[2]``
+_RELAY = """
+import asyncio, sys
+
+async def pipe(reader, writer):
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    finally:
+        writer.close()
+
+async def carry(reader, writer):
+    up_reader, up_writer = await asyncio.open_connection(sys.argv[1], int(sys.argv[2]))
+    await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer), return_exceptions=True)
+
+async def main():
+    server = await asyncio.start_server(carry, "127.0.0.1", 0)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    async with server:
+        await server.serve_forever()
+
+asyncio.run(main())
+"""
+
+
+@contextmanager
+def relay_to(url: str) -> Iterator[str]:
+    """A relay on this machine's loopback to the server at ``url``; yields the relay's url."""
+    host, _, port = url.removeprefix("http://").partition(":")
+    relay = subprocess.Popen(
+        [sys.executable, "-c", _RELAY, host, port],
+        stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        assert relay.stdout is not None
+        yield f"http://127.0.0.1:{relay.stdout.readline().strip()}"
+    finally:
+        relay.terminate()
+        relay.wait(10)
+        if relay.stdout is not None:
+            relay.stdout.close()
+
+
+# -- play 2: a verdict that says nothing of its checks, and an older inhouse's rerun ---------------
+
+
+@pytest.mark.own_sign_in
+def test_a_verdict_that_says_nothing_of_its_checks_lets_no_older_rerun_hold(
+    lena: Program,  # noqa: F811
+    idp: StandinIdP,
+) -> None:
+    """lena proves her trial with the older release she pins in the lock (or types the verdict
+    through the Python API without the fields): it says nothing of what her checks did on an
+    empty answer or off-topic prose, nor whether they judge time. omar, a real colleague signed
+    in with his own account, runs the install script, which gives him that release, and reruns
+    her trial honestly: his rerun says none of it either. Before, with no trial fact saying it,
+    his rerun counted "as before", on checks that pass whatever his model answers. Now it
+    reproduces nothing until he upgrades; his rerun with today's inhouse counts."""
+    prove(lena)  # a verdict that says none of proved, on_topic, timed_checks
+    said = lena.state().facts[-1].payload
+    assert [said.get(f) for f in ("proved", "on_topic", "timed_checks")] == [None] * 3
+    colleague = _alias(lena, "omar", "support")
+    _sign_in(colleague, idp, "u-omar")
+    reproduce(colleague, **OLDER_RERUN)
+    outcome, reason = _judge(lena, "trial-reproduced")
+    assert outcome == "fail", reason
+    assert (
+        "omar's rerun of trial triage (fact #" in reason
+        and "was made by an inhouse older than this one: it did not judge its checks on an "
+        "empty answer"
+        in reason
+        and "omar upgrades inhouse and reruns it (`inhouse prove triage --rerun`)" in reason
+    ), reason
+    # each field alone: a rerun that judged decoys but says nothing of timed checks is older too
+    reproduce(colleague, timed_checks=None)
+    outcome, reason = _judge(lena, "trial-reproduced")
+    assert outcome == "fail" and "did not say whether its checks judge how long" in reason, reason
+    reproduce(colleague)  # today's inhouse
+    assert _judge(lena, "trial-reproduced")[0] == "pass"
+
+
+def test_a_play_two_that_exited_on_an_older_rerun_no_fact_outdated_keeps_its_exit(
+    program: Program,  # noqa: F811
+    omar: Program,  # noqa: F811
+) -> None:
+    """Programs already running: play 2 exited on omar's rerun by an older inhouse, beside a
+    verdict that said nothing either (the rule before counted it). The exit keeps its pass on
+    the same evidence, said, and the handoff its acceptance; a rerun by today's inhouse since
+    is the evidence as in any program."""
+    through_play_one(program)
+    omar.request_access(reason="I want the triage model")
+    program.start_play(None, 2)
+    lock_baseline(program)
+    measured(omar, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
+    older = reproduce(omar, **OLDER_RERUN)
+    # offered and accepted under the rule before (it counted): the acceptance hashes that
+    from inhouse.program.playchecks import baseline as checks
+
+    with pytest.MonkeyPatch.context() as before_the_rule:
+        before_the_rule.setattr(checks, "_older_rerun", lambda ctx, rerun: None)
+        before = {r["check"]: r for r in play(program, 2)["exit"]}["trial-reproduced"]
+        assert before["outcome"] == "pass", before
+        program.offer_handoff(None, 2, to="omar")
+        omar.accept_handoff(None, 2, comment="stood it up from the docs")
+    row = {r["check"]: r for r in play(program, 2)["exit"]}["trial-reproduced"]
+    assert row["outcome"] == "pass" and row["evidence"] == before["evidence"], row
+    assert "note: play 2 exited before a rerun had to say what its quality checks did on an " \
+        "answer given for nothing" in row["reason"]  # fmt: skip
+    assert [e["fact"] for e in row["evidence"] if e["kind"] == "trial.rerun"] == [older.id]
+    assert play(program, 2)["state"] == "exited"
+    assert play(program, 2)["handoff"]["stale"] is False
+
+
+# -- play 3: the author's runs on an older release, and a colleague's run on it ------------------
+
+
+def test_a_workflow_whose_runs_never_judged_decoys_is_no_one_else_s_pass(
+    _isolated: Path,
+    clock: Clock,  # noqa: F811
+    idp: StandinIdP,
+) -> None:
+    """omar writes triage v1 with cases any non-empty answer passes (`length min 1`) and tests
+    it with the release the lock pins, from before runs judged decoy answers: his run says it
+    was answered on his machine and that an empty answer fails a case (``proved``), nothing of
+    any other decoy. vic, a real colleague signed in with his own account, runs the install
+    script (that release) and the tests, honestly. No run before vic's judged decoys, so his
+    counted "as before": play 3's "someone other than its author ran it and passed" held on
+    tests that need no model. Now a run that judged no decoys is older than the inhouse judging
+    it, whatever ran before; vic's run with today's inhouse counts."""
+    people = _play_three(_isolated, clock, idp)
+    author, vic = people["omar"], people["vic"]
+    try:
+        measured(author, "workflow.spec", workflow="triage", content_hash="v1", author="omar",
+                 model="m0", model_digest=DIGEST)  # fmt: skip
+        older = {"workflow": "triage", "content_hash": "v1", "lock_hash": LOCK, "passed": True,
+                 "pass_rate": 1.0, "cases": 3, "proved": 3, "inputs": 3, **HERE}  # fmt: skip
+        measured(author, "workflow.run", **older, machine="omar-laptop")
+        stale = measured(vic, "workflow.run", **older, machine="vic-laptop")
+        result = _judge_play(author, "workflow", "workflow-run-by-other")
+        assert result.outcome is Outcome.FAIL, result.reason
+        assert (
+            f"vic's run (fact #{stale.id}) was made by an inhouse older than this one: it judged "
+            "no decoy answers, so it cannot show its tests need the model; upgrade inhouse and "
+            "run `inhouse workflow test triage` again"
+        ) in result.reason, result.reason
+        # the author's own older run proves nothing of the tests either
+        tests = _judge_play(author, "workflow", "workflow-tests-pass")
+        assert tests.outcome is Outcome.FAIL and "older than this one" in tests.reason
+        _test_run(vic, LOCK)  # vic upgrades: today's runner, judged on every decoy
+        assert _judge_play(author, "workflow", "workflow-run-by-other").outcome is Outcome.PASS
+    finally:
+        people["lena"].close()
+
+
+# -- plays 2 and 3: a relay on the colleague's loopback --------------------------------------------
+
+
+def cli(*args: str, env: dict[str, str]) -> tuple[int, str]:
+    result = runner.invoke(app, list(args), env=env)
+    out = result.stdout + result.stderr
+    assert "Traceback" not in out
+    return result.exit_code, " ".join(out.split())
+
+
+def configure(folder: Path, url: str, model_path: str) -> None:
+    config = folder / "inhouse.toml"
+    text = config.read_text().split("\n[runtimes.local]")[0]
+    config.write_text(
+        text
+        + f'\n[runtimes.local]\nfamily = "llamacpp"\nurl = "{url}"\n'
+        + f'model_path = "{model_path}"\n\n'
+        + f'[baseline]\nowner = "lena"\nruntime = "local"\nmodels = ["{NAME}"]\n\n'
+        + '[data_rules]\ndefault = "redact"\n'
+    )
+
+
+@needs_engine
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole not closed: a verify (and a trial's rerun, a workflow's run) counts as "
+    "answered on the colleague's machine when every answer came from a loopback or own "
+    "address, and a relay there (ssh -L, socat, kubectl port-forward, a few lines of Python "
+    "the checkout's docs start as 'the runtime') answers from 127.0.0.1 for a server on the "
+    "lead's host; the weights' digest is the lead's server's word too (Ollama's manifest, or "
+    "llama.cpp's model file name tied to the colleague's own downloaded copy). No address "
+    "tells a relay apart: closing it needs inhouse to look behind the port (the process "
+    "listening there and where it connects onward: invisible for another user's process, "
+    "root's included, so `sudo socat` hides it, and a container's proxy looks the same), or "
+    "the runtime to prove itself local (a challenge only a process on this machine can "
+    "answer, which OpenAI-compatible servers do not offer). The lead's to weigh",
+)
+def test_a_relay_on_the_colleague_s_loopback_to_her_server_is_no_install_of_theirs(
+    _isolated: Path, engine: Engine
+) -> None:
+    """lena's llama.cpp server (the engine, standing for her own host) serves the blessed
+    file; she locks it. The checkout's docs, hers to write, start "the runtime" on bob's
+    machine as a relay to her server. bob, a real colleague with his own key and laptop, runs
+    the install's verify: every answer came from 127.0.0.1, the digest is his downloaded
+    copy's, and play 2's "a second person stood the environment up" passes though bob
+    installed no runtime and loaded no model."""
+    lead = Program.init(_isolated, "Acme", "lena")
+    try:
+        configure(_isolated, engine.url, str(engine.model))
+        code, out = cli("baseline", "lock", env=lead_env(lead))
+        assert code == 0, out
+        # the install script downloads the blessed file into bob's checkout; only its name
+        # ties it to what the server at the other end of the relay loaded
+        (_isolated / "models").mkdir()
+        shutil.copyfile(engine.model, _isolated / "models" / f"{NAME}.gguf")
+        digest = sha256_digest(_isolated / "models" / f"{NAME}.gguf", cached=False)
+        bob = {**enrol_cli(lead, "bob", _isolated.parent / "keys"), OTHER_COMPUTER: "bob-laptop"}
+        with relay_to(engine.url) as relayed:
+            configure(_isolated, relayed, f"models/{NAME}.gguf")
+            code, out = cli("baseline", "verify", env=bob)
+        ctx = build_context(lead.state(), lead.clock())
+        verify = ctx.facts.latest("baseline.verify")
+        assert verify.by == "bob"
+        # what the hole rests on, measured: bob's verify passed, "answered on his machine"
+        assert code == 0 and verify.payload["passed"], out
+        assert verify.payload["models"] == [{"name": NAME, "digest": digest}]
+        # what should hold: a relay to another host is not bob's install
+        assert verify.payload["runtime_local"] is not True
+        assert evaluate("second-person-verified", ctx).outcome is not Outcome.PASS
+    finally:
+        lead.close()
