@@ -1,0 +1,72 @@
+"""Follow-ups to reading each day as the gateway last signed it: play 4's step evidence, the
+first-answered-request step's recorder and the governance-theater warning read a day's
+standing reading, not an earlier, fuller one the gateway signed again since."""
+
+from __future__ import annotations
+
+from inhouse.gateway.rollup import COLLECTOR as ROLLUP
+from inhouse.gateway.rollup import service_program
+from inhouse.program import Program, Provenance
+from inhouse.program.checks import Outcome, evaluate
+from inhouse.program.facts import Fact
+from tests.people import vouch_for_gateway_host
+from tests.test_engine import cast, omar, program  # noqa: F401  (the fixtures)
+from tests.test_exit_scope import NOW, STEPS, context, lead_and_owner
+from tests.test_exit_scope import fact as scoped
+from tests.test_exit_scope import person as member
+
+DAY = NOW.date().isoformat()
+
+
+def _enabled(people: dict[str, object], *, p0: int, exited_after: bool = False) -> object:
+    """pilot-enabled, for p0 whose first step rests on the day's first reading (p0's 3 own
+    requests), the gateway having signed the day again since with ``p0`` own requests of
+    theirs (0: a reading of the whole day without them)."""
+    added = scoped("pilot.member", person="p0", track="support", team="team0", steps=STEPS)
+    first = scoped("usage.daily", by="gateway", day=DAY,
+                   people={"p0": {"requests": 3, "own": 3}})  # fmt: skip
+    again = {"p0": {"requests": p0, "own": p0}} if p0 else {"p1": {"requests": 2, "own": 2}}
+    later = scoped("usage.daily", by="gateway", day=DAY, people=again)
+    step = scoped("enablement.step", by="p0", person="p0", track="support", step="first",
+                  how="answered", evidence=[first.id])  # fmt: skip
+    done = scoped("enablement.completed", by="p0", person="p0", track="support", steps=["first"])
+    exited = {"pilot": (NOW, 10**9)} if exited_after else {}
+    facts: list[Fact] = [added, first, later, step, done]
+    return evaluate("pilot-enabled", context(facts, people, exited))  # type: ignore[arg-type]
+
+
+def test_a_step_resting_on_a_day_signed_again_without_them_is_not_borne_out() -> None:
+    people = {**lead_and_owner(), "p0": member("p0", "team0", "pilot-user"),
+              "p1": member("p1", "team0", "pilot-user")}  # fmt: skip
+    result = _enabled(people, p0=0)
+    assert result.outcome is Outcome.FAIL, result.reason  # type: ignore[attr-defined]
+    assert "but the gateway signed " + DAY + " again since" in result.reason  # type: ignore[attr-defined]
+    # the honest day: signed again with more of p0's own requests, the step stands
+    result = _enabled(people, p0=5)
+    assert result.outcome is Outcome.PASS, result.reason  # type: ignore[attr-defined]
+    # a program whose play 4 exited on that step keeps it, read as it was
+    result = _enabled(people, p0=0, exited_after=True)
+    assert result.outcome is Outcome.PASS, result.reason  # type: ignore[attr-defined]
+
+
+def _signed_day(gateway: Program, people: dict[str, dict[str, int]]) -> Fact:
+    return gateway.record_fact(
+        None, "usage.daily", {"day": "2026-11-01", "people": people},
+        provenance=Provenance.MEASURED, collector=ROLLUP,
+    )  # fmt: skip
+
+
+def test_governance_theater_reads_a_day_as_last_signed(program: Program, omar: Program) -> None:  # noqa: F811
+    """A day of omar's use the gateway signed again without him (his rows no longer bear it
+    out) was no real use: governance set up after the first reading is still theater."""
+    gateway = service_program(program)
+    vouch_for_gateway_host(omar)
+    _signed_day(gateway, {"omar": {"requests": 12}})
+    program.attest(None, "support.queue", {"queue": "#help", "owner": "sam"}, comment="set up")
+    assert not any("governance theater" in w for w in program.status()["warnings"])
+    _signed_day(gateway, {"omar": {"requests": 0}})
+    warnings = program.status()["warnings"]
+    assert any("governance theater" in w and "no real usage yet" in w for w in warnings)
+    # signed again with his use borne out: the first reading was real use, and came first
+    _signed_day(gateway, {"omar": {"requests": 14}})
+    assert not any("governance theater" in w for w in program.status()["warnings"])
