@@ -4,6 +4,8 @@ standing reading, not an earlier, fuller one the gateway signed again since."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from inhouse.gateway.rollup import COLLECTOR as ROLLUP
 from inhouse.gateway.rollup import service_program
 from inhouse.program import Program, Provenance
@@ -70,3 +72,46 @@ def test_governance_theater_reads_a_day_as_last_signed(program: Program, omar: P
     # signed again with his use borne out: the first reading was real use, and came first
     _signed_day(gateway, {"omar": {"requests": 14}})
     assert not any("governance theater" in w for w in program.status()["warnings"])
+
+
+def test_the_rollup_signs_again_a_day_whose_latest_reading_left_someone_out(
+    _isolated: Path,
+) -> None:
+    """The rollup reads what it signed as the checks do, each day as last signed: omar's row
+    edited in the database (its MAC no longer verifies) leaves him out of the day's next
+    reading; once his row bears the figures out again, the day is signed again with him
+    (it compared the row with his first reading, and never signed him back)."""
+    from sqlalchemy import update
+
+    from inhouse.db.schema import gateway_usage
+    from inhouse.program.facts import standing_usage
+    from tests.gateway.test_rollup import _use, ok
+
+    ok("init", "Acme", "--lead", "lena")
+    lena = Program.open(_isolated)
+    _use(lena, "lena", "2026-11-01T10:00:00+00:00")
+    _use(lena, "omar", "2026-11-01T11:00:00+00:00")
+    ok("gateway", "rollup", "--json")
+
+    def edit(tokens: int) -> None:
+        with lena.store.engine.begin() as db:
+            db.execute(
+                update(gateway_usage)
+                .where(gateway_usage.c.person == "omar")
+                .values(tokens_in=tokens)
+            )
+
+    def standing() -> dict[str, int]:
+        facts = [f for f in Program.open(_isolated).state().facts if f.kind == "usage.daily"]
+        day = standing_usage(facts)["2026-11-01"]
+        return {person: int(totals["requests"]) for person, (_, totals) in day.items()}
+
+    assert standing() == {"lena": 1, "omar": 1}
+    edit(99)
+    _use(lena, "lena", "2026-11-01T12:00:00+00:00")
+    ok("gateway", "rollup", "--json")
+    assert standing() == {"lena": 2}
+    edit(10)  # as the gateway wrote it: it verifies again
+    ok("gateway", "rollup", "--json")
+    assert standing() == {"lena": 2, "omar": 1}
+    lena.close()
