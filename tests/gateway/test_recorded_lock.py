@@ -285,6 +285,13 @@ def test_a_gateway_whose_inhouse_lock_was_edited_by_hand_serves_the_recorded_loc
         assert public["lock"]["problem"] == "lock-file-unreadable"
         assert str(path) not in str(public) and "changed by hand" not in str(public)
         assert "was changed by hand" in health["lock"]["problem"]
+        # and `inhouse gateway status` prints each as it got it
+        from inhouse.cli.gateway import _health_lines
+
+        said = " ".join(_health_lines(public, "http://gateway") or [])
+        assert "lock: lock-file-unreadable[/]: a rollout lead's own key shows why" in said
+        said = " ".join(_health_lines(health, "http://gateway") or [])
+        assert "was changed by hand" in said and "shows why" not in said
         assert (
             f"routes the lock this program records ({recorded.lock_hash[:19]})"
             in (health["lock"]["problem"])
