@@ -12,6 +12,8 @@ from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, evaluate
 from inhouse.program.facts import Fact
 from tests.people import vouch_for_gateway_host
+from tests.pilot.test_enablement_signed import world  # noqa: F401  (the fixture)
+from tests.pilot.world import World
 from tests.test_engine import cast, omar, program  # noqa: F401  (the fixtures)
 from tests.test_exit_scope import NOW, STEPS, context, lead_and_owner
 from tests.test_exit_scope import fact as scoped
@@ -115,3 +117,35 @@ def test_the_rollup_signs_again_a_day_whose_latest_reading_left_someone_out(
     ok("gateway", "rollup", "--json")
     assert standing() == {"lena": 2, "omar": 1}
     lena.close()
+
+
+def test_the_first_request_step_names_no_reading_a_later_one_unsaid(
+    world: World,  # noqa: F811
+) -> None:
+    """bob's request on the 4th is signed; his row is then edited in the database (it no
+    longer verifies) and the day signed again, with pia's request and without his. His first
+    step is not met on the earlier reading (it named it, and the check then refused it), and
+    is once he sends another request that the gateway signs."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from inhouse.db.schema import gateway_usage
+    from inhouse.pilot.enablement import record_enablement
+
+    world.send("bob", datetime(2026, 11, 4, 10, tzinfo=UTC))
+    world.sign()
+    with world.lead.store.engine.begin() as db:
+        edited = update(gateway_usage).where(gateway_usage.c.person == "bob")
+        db.execute(edited.values(tokens_in=99))
+    world.send("pia", datetime(2026, 11, 4, 11, tzinfo=UTC))
+    world.sign()
+    after, _ = record_enablement(world.people["bob"])
+    (mine,) = after
+    first = next(step for step in mine.steps if step.id == "first-request")
+    assert not first.met, first.detail
+    world.send("bob", datetime(2026, 11, 5, 10, tzinfo=UTC))
+    world.sign()
+    after, _ = record_enablement(world.people["bob"])
+    first = next(step for step in after[0].steps if step.id == "first-request")
+    assert first.met and "on 2026-11-05" in first.detail, first.detail
