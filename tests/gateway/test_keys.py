@@ -57,6 +57,8 @@ def test_issue_prints_the_key_once_and_stores_only_its_hash(program: Path) -> No
     said = " ".join(fetched.stderr.split())
     assert "A running gateway serves it from its next key refresh" in said, said
     assert "keys_refresh_seconds" in said and key not in fetched.stderr
+    # the setting's table by name: Rich read "[gateway]" as markup and printed "( keys_…"
+    assert "([gateway] keys_refresh_seconds, 5 s unless set;" in said, said
     opened = Program.open(program)
     with opened.store.engine.connect() as conn:
         (row,) = conn.execute(select(gateway_keys)).all()

@@ -175,9 +175,9 @@ def _health_text(report: Any, url: str) -> list[str]:
         lines.append(f"  {literal(name)} ({literal(route['digest'][:19])}): {nodes or 'no node'}")
         lines += [  # a rollout lead's key reads where each node is, and why one is down
             f"    {literal(n['runtime'])} at {literal(n['url'])}: "
-            f"{literal(n.get('detail') or 'down')}"
+            f"{'up' if n['healthy'] else literal(n.get('detail') or 'down')}"
             for n in route["nodes"]
-            if "url" in n and not n["healthy"]
+            if "url" in n
         ]
         if "problems" in route:
             lines += [f"    [red]{literal(problem)}[/]" for problem in route["problems"]]
@@ -186,6 +186,7 @@ def _health_text(report: Any, url: str) -> list[str]:
                 f"    [red]{literal(route['problem_count'])} problem(s)[/]: a rollout lead's own "
                 "key shows them (--key, or INHOUSE_GATEWAY_KEY)"
             )
+    lines += _degraded_lines(report)
     usage = report["usage"]
     # /healthz says that the writer fails, never why (an older gateway gave the text)
     failing = (
@@ -197,6 +198,28 @@ def _health_text(report: Any, url: str) -> list[str]:
         f"  usage log: {literal(usage['written'])} written, "
         f"{literal(usage['backlog'])} waiting{failing}"
     )
+    return lines
+
+
+def _degraded_lines(report: Any) -> list[str]:
+    """What makes a gateway ``degraded`` besides its nodes, said in words: a lock file that is
+    not the recorded one, and limits kept per replica while Redis cannot be reached (an
+    operator who read only "degraded" had /healthz's JSON to dig through)."""
+    lines: list[str] = []
+    lock = report.get("lock") or {}
+    if lock.get("problem"):
+        lines.append(f"  lock: [red]{literal(lock['problem'])}[/]")
+    elif lock.get("notice"):
+        lines.append(f"  lock: {literal(lock['notice'])}")
+    limits = report.get("limits") or {}
+    if limits.get("mode") == "share" and limits.get("last_error"):
+        share = literal(limits.get("share") or "a share")
+        redis = f" at {literal(limits['redis'])}" if limits.get("redis") else ""
+        lines.append(
+            f"  limits: [red]Redis{redis} cannot be reached ({literal(limits['last_error'])})"
+            f"[/]: each replica enforces its share ({share}) of every limit until it answers "
+            "(the gateway's log says why)"
+        )
     return lines
 
 

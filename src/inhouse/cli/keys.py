@@ -79,7 +79,7 @@ def fetch(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     # a request sent at once to a gateway already running got "invalid or revoked gateway
     # key", and read as a fetch that failed
     err_console().print(
-        "A running gateway serves it from its next key refresh ([gateway] "
+        "A running gateway serves it from its next key refresh (\\[gateway] "
         "keys_refresh_seconds, 5 s unless set; at once where its replicas share Redis)."
     )
     err_console().print("Shown once; inhouse keeps only its hash. Use it as the OpenAI API key:")
