@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from inhouse.errors import ConfigError, validation_problems
 from inhouse.location import CONFIG_NAME, DATA_DIR
@@ -76,6 +76,32 @@ class GatewaySettings(BaseModel):
     #: gateway processes sharing the limits, on every host together (default: ``workers``);
     #: while Redis cannot be reached each enforces its share: the limit divided by this
     replicas: int | None = Field(None, ge=1)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _a_redis_url(cls, url: str | None) -> str | None:
+        """A URL redis-py reads, checked here: the gateway met a bad one only when it first
+        connected, with a traceback (the message never repeats the URL, which may hold a
+        password)."""
+        if url is None:
+            return None
+        from urllib.parse import urlsplit
+
+        from redis.connection import parse_url
+
+        example = "e.g. redis://127.0.0.1:6379/0 (rediss:// for TLS, unix:///path/redis.sock)"
+        try:
+            parse_url(url)
+            split = urlsplit(url)
+        except ValueError as err:
+            raise ValueError(f"not a Redis URL ({err}): {example}") from None
+        database = split.path.strip("/")
+        if split.scheme != "unix" and database and not database.isdigit():
+            raise ValueError(
+                f"not a Redis URL: its path names database {database!r}, which is not a "
+                f"number: {example}"
+            )
+        return url
 
     @property
     def replica_count(self) -> int:
