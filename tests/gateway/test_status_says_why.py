@@ -1,11 +1,14 @@
-"""An operator following docs/gateway.md. ``inhouse gateway status`` says why a gateway is degraded, not only that it is: an operator
-who followed docs/gateway.md with Redis away (or a lock file edited by hand) read "degraded"
-beside healthy nodes and had /healthz's JSON to dig through. And a rollout lead's own key
-(``--key``) shows where every node is, as its help says, not only the nodes that are down."""
+"""What an operator following docs/gateway.md met. ``inhouse gateway status`` says why a
+gateway is degraded, not only that it is (Redis away, a lock file edited by hand: it read
+"degraded" beside healthy nodes, with /healthz's JSON to dig through), and a rollout lead's own
+key (``--key``) shows where every node is, as its help says, not only the nodes that are down.
+A ``redis_url`` redis-py cannot read, and a port another server holds, are errors naming the
+setting, not tracebacks."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
 from pathlib import Path
 
 import pytest
@@ -99,3 +102,22 @@ def test_a_redis_url_redis_cannot_read_is_a_config_error_naming_the_setting(
 def test_a_redis_url_redis_reads_is_kept_as_written(_isolated: Path) -> None:
     for url in ("redis://127.0.0.1:6379/7", "rediss://:pw@redis.acme:6380", "unix:///r.sock"):
         assert read_gateway_settings(_isolated, {"gateway": {"redis_url": url}}).redis_url == url
+
+
+def test_a_port_in_use_is_an_error_naming_the_setting_not_a_traceback(_isolated: Path) -> None:
+    """`inhouse gateway serve` on a port another server holds ended in uvloop's traceback."""
+    program = one_runtime(_isolated, f"http://127.0.0.1:{free_port()}")
+    program.close()
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        for workers in ("1", "2"):
+            answer = runner.invoke(
+                app, ["gateway", "serve", "--port", str(port), "--workers", workers]
+            )
+            said = _flat(answer.stderr)
+            assert answer.exit_code != 0 and "Traceback" not in said, said
+            assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in said, said
+            assert "another gateway, or another server, holds it" in said
+            assert "gateway.port in inhouse.toml, or --host and --port" in said

@@ -6,6 +6,8 @@ the others (``[runtimes.*]``, ``[policy.*]``, ``[data_rules]``) to their package
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from inhouse.errors import ConfigError, validation_problems
 from inhouse.location import CONFIG_NAME, DATA_DIR
 
-__all__ = ["GatewaySettings", "read_gateway_settings"]
+__all__ = ["GatewaySettings", "cannot_listen", "read_gateway_settings"]
 
 
 class GatewaySettings(BaseModel):
@@ -91,7 +93,7 @@ class GatewaySettings(BaseModel):
 
         example = "e.g. redis://127.0.0.1:6379/0 (rediss:// for TLS, unix:///path/redis.sock)"
         try:
-            parse_url(url)
+            parse_url(url)  # type: ignore[no-untyped-call]
             split = urlsplit(url)
         except ValueError as err:
             raise ValueError(f"not a Redis URL ({err}): {example}") from None
@@ -116,3 +118,18 @@ def read_gateway_settings(folder: Path, config: dict[str, Any]) -> GatewaySettin
     except ValidationError as err:
         problems = validation_problems(err, "gateway.")
         raise ConfigError(f"{folder / CONFIG_NAME}: {problems}") from None
+
+
+def cannot_listen(host: str | None, port: int | None, err: OSError) -> ConfigError:
+    """The error for a port the gateway could not bind (in use, a privileged port, an address
+    not on this host), naming the setting that moves it: it was a traceback from the event
+    loop."""
+    reason = os.strerror(err.errno) if err.errno else str(err)
+    fix = "serve"
+    if err.errno == errno.EADDRINUSE:
+        reason += " (another gateway, or another server, holds it)"
+        fix = "stop what holds it, or serve"
+    return ConfigError(
+        f"the gateway cannot listen on {host}:{port}: {reason}; {fix} on another address "
+        "(gateway.host and gateway.port in inhouse.toml, or --host and --port)"
+    )
