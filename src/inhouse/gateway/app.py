@@ -521,6 +521,7 @@ class Gateway:
                 body = parse_body(request.body)
                 model = body.get("model")
                 call.model = model[:200] if isinstance(model, str) else ""
+                call.blessed = call.model in self.router.routes
                 validate_request(endpoint, body, max_items=settings.max_items,
                                  max_tokens=settings.max_request_tokens)  # fmt: skip
                 route = self.router.route_for(key, model)
