@@ -121,3 +121,25 @@ def test_a_port_in_use_is_an_error_naming_the_setting_not_a_traceback(_isolated:
             assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in said, said
             assert "another gateway, or another server, holds it" in said
             assert "gateway.port in inhouse.toml, or --host and --port" in said
+
+
+def test_status_says_limits_are_shares_and_which_worker_answered(_isolated: Path) -> None:
+    """Several workers without Redis: each keeps a share of every limit, by configuration,
+    and `status` reads one worker's /healthz, whose usage figures are its own."""
+
+    async def run() -> object:
+        async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as standin:
+            program = one_runtime(_isolated, standin.url, gateway={"workers": 2})
+            program.close()
+            async with in_process(_isolated) as (gateway, client):
+                gateway.worker = 1
+                return await asyncio.to_thread(
+                    runner.invoke, app, ["gateway", "status", "--url", str(client.base_url)]
+                )
+
+    answer = asyncio.run(run())
+    said = _flat(answer.stdout)  # type: ignore[attr-defined]
+    assert answer.exit_code == 0, said  # type: ignore[attr-defined]
+    assert ": ok," in said and "Redis" not in said
+    assert "limits: each of 2 replicas enforces its share (1/2) of every limit" in said, said
+    assert "answered by worker 1 (pid " in said and "usage log's figures are its own" in said

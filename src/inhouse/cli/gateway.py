@@ -204,7 +204,8 @@ def _health_text(report: Any, url: str) -> list[str]:
 def _degraded_lines(report: Any) -> list[str]:
     """What makes a gateway ``degraded`` besides its nodes, said in words: a lock file that is
     not the recorded one, and limits kept per replica while Redis cannot be reached (an
-    operator who read only "degraded" had /healthz's JSON to dig through)."""
+    operator who read only "degraded" had /healthz's JSON to dig through); and, for several
+    workers, that limits are shares and which worker answered (its figures are its own)."""
     lines: list[str] = []
     lock = report.get("lock") or {}
     if lock.get("problem"):
@@ -212,13 +213,24 @@ def _degraded_lines(report: Any) -> list[str]:
     elif lock.get("notice"):
         lines.append(f"  lock: {literal(lock['notice'])}")
     limits = report.get("limits") or {}
+    share = literal(limits.get("share") or "a share")
     if limits.get("mode") == "share" and limits.get("last_error"):
-        share = literal(limits.get("share") or "a share")
         redis = f" at {literal(limits['redis'])}" if limits.get("redis") else ""
         lines.append(
             f"  limits: [red]Redis{redis} cannot be reached ({literal(limits['last_error'])})"
             f"[/]: each replica enforces its share ({share}) of every limit until it answers "
             "(the gateway's log says why)"
+        )
+    elif limits.get("mode") == "share":  # by configuration: several replicas, no redis_url
+        lines.append(
+            f"  limits: each of {literal(limits.get('replicas'))} replicas enforces its share "
+            f"({share}) of every limit (no redis_url to share them)"
+        )
+    replica = report.get("replica") or {}
+    if replica.get("worker") is not None:  # the figures below are this worker's own
+        lines.append(
+            f"  answered by worker {literal(replica['worker'])} (pid {literal(replica.get('pid'))})"
+            ": the usage log's figures are its own"
         )
     return lines
 
