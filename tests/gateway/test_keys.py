@@ -57,6 +57,8 @@ def test_issue_prints_the_key_once_and_stores_only_its_hash(program: Path) -> No
     said = " ".join(fetched.stderr.split())
     assert "A running gateway serves it from its next key refresh" in said, said
     assert "keys_refresh_seconds" in said and key not in fetched.stderr
+    # the setting's table by name: Rich read "[gateway]" as markup and printed "( keys_…"
+    assert "([gateway] keys_refresh_seconds, 5 s unless set;" in said, said
     opened = Program.open(program)
     with opened.store.engine.connect() as conn:
         (row,) = conn.execute(select(gateway_keys)).all()
@@ -146,3 +148,28 @@ def test_unknown_person_is_refused(program: Path) -> None:
     assert result.exit_code == 2 and "is a service with a key of its own, not a person" in (
         " ".join(result.stderr.split())
     )
+
+
+def test_a_key_before_play_1_starts_is_refused_saying_that_starting_it_lets_its_owner_in(
+    _isolated: Path,
+) -> None:
+    """docs/gateway.md opens with `inhouse keys issue lena`: before play 1 starts it was
+    refused for plays 1 to 3 not having exited, while `inhouse play start 1` is what lets its
+    owner hold a key."""
+    ok("init", "Acme", "--lead", "lena")
+    ok("person", "role", "lena", "--add", "play-owner")
+    refused = runner.invoke(app, ["keys", "issue", "lena"])
+    assert refused.exit_code != 0
+    said = " ".join(refused.stderr.split())
+    assert "scaling before proving" in said, said
+    assert "play 1, prove-value, has not started" in said
+    assert "whoever starts it (`inhouse play start 1`) owns it" in said
+    ok("hypothesis", "replace the hosted API", "--replaces", "hosted chat")
+    ok("play", "start", "1")
+    assert "Granted lena a gateway key" in ok("keys", "issue", "lena")
+    # once play 1 has an owner, a refusal (omar is not its owner) carries no such note
+    opened = Program.open(_isolated)
+    enrol_cli(opened, "omar", _isolated.parent / "keys", team="support")
+    opened.close()
+    refused = runner.invoke(app, ["keys", "issue", "omar"])
+    assert refused.exit_code != 0 and "has not started" not in refused.stderr

@@ -306,6 +306,41 @@ def test_a_key_revoked_through_one_replica_is_refused_by_the_other_within_a_seco
     asyncio.run(run())
 
 
+def test_a_key_revoked_with_no_replica_listening_says_none_heard_it(
+    _isolated: Path, prefix: str
+) -> None:
+    """Redis took the news but no gateway was subscribed: `keys revoke` said "Told the running
+    gateway replicas ... they refuse it now", a reassurance about replicas that do not exist
+    (or do not reach Redis). Redis counts who heard it; the command says so."""
+    program = _program(_isolated, "http://127.0.0.1:9", redis_url=REDIS, redis_prefix=prefix)
+    key = key_for(program)
+    program.close()
+    reply = CliRunner().invoke(cli, ["keys", "revoke", key[:11]])
+    assert reply.exit_code == 0, reply.output
+    said = " ".join(reply.stdout.split())
+    assert "Told the running gateway replicas" not in said, said
+    assert "No gateway replica heard it on Redis (none runs, or none reaches Redis)" in said
+    assert "at its next refresh (keys_refresh_seconds, 60 s)" in said
+
+
+def test_a_key_revoked_under_a_redis_url_redis_cannot_read_still_warns(_isolated: Path) -> None:
+    """A ``redis_url`` redis cannot read is a config error now; announcing the news it still
+    ends in the warning it gave, naming the setting, not in silence."""
+    program = _program(_isolated, "http://127.0.0.1:9")
+    key = key_for(program)
+    program.close()
+    with (_isolated / "inhouse.toml").open("a", encoding="utf-8") as config:
+        config.write('redis_url = "localhost:6379"\n')  # the [gateway] table is the last
+    assert read_config(_isolated)["gateway"]["redis_url"] == "localhost:6379"
+    reply = CliRunner().invoke(cli, ["keys", "revoke", key[:11]])
+    assert reply.exit_code == 0, reply.output
+    assert "revoked." in reply.stdout
+    warning = " ".join(reply.stderr.split())
+    assert "could not tell the running gateway replicas" in warning, warning
+    assert "gateway.redis_url: not a Redis URL" in warning
+    assert "at its next refresh (keys_refresh_seconds, 60 s)" in warning
+
+
 def test_a_key_revoked_with_redis_unreachable_is_revoked_and_warns(
     _isolated: Path, prefix: str
 ) -> None:

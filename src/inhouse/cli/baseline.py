@@ -74,7 +74,13 @@ def lock(
     if result.fact is not None:
         _say(f"Recorded baseline.lock (fact #{result.fact.id}).")
     told = result.told
-    if told is not None and told.sent:
+    if told is not None and told.sent and told.heard == 0:
+        _say(
+            "No gateway replica heard it on Redis (none runs, or none reaches Redis): each "
+            f"routes the new lock when it starts or at its next refresh "
+            f"(keys_refresh_seconds, {told.refresh_seconds:g} s)."
+        )
+    elif told is not None and told.sent:
         _say("Told the running gateway replicas (Redis): they route the new lock now.")
     elif told is not None and told.problem is not None:
         err_console().print(

@@ -186,9 +186,9 @@ def _health_text(report: Any, url: str) -> list[str]:
         lines.append(f"  {literal(name)} ({literal(route['digest'][:19])}): {nodes or 'no node'}")
         lines += [  # a rollout lead's key reads where each node is, and why one is down
             f"    {literal(n['runtime'])} at {literal(n['url'])}: "
-            f"{literal(n.get('detail') or 'down')}"
+            f"{'up' if n['healthy'] else literal(n.get('detail') or 'down')}"
             for n in route["nodes"]
-            if "url" in n and not n["healthy"]
+            if "url" in n
         ]
         if "problems" in route:
             lines += [f"    [red]{literal(problem)}[/]" for problem in route["problems"]]
@@ -197,6 +197,7 @@ def _health_text(report: Any, url: str) -> list[str]:
                 f"    [red]{literal(route['problem_count'])} problem(s)[/]: a rollout lead's own "
                 "key shows them (--key, or INHOUSE_GATEWAY_KEY)"
             )
+    lines += _degraded_lines(report)
     usage = report["usage"]
     # /healthz says that the writer fails, never why (an older gateway gave the text)
     failing = (
@@ -208,6 +209,40 @@ def _health_text(report: Any, url: str) -> list[str]:
         f"  usage log: {literal(usage['written'])} written, "
         f"{literal(usage['backlog'])} waiting{failing}"
     )
+    return lines
+
+
+def _degraded_lines(report: Any) -> list[str]:
+    """What makes a gateway ``degraded`` besides its nodes, said in words: a lock file that is
+    not the recorded one, and limits kept per replica while Redis cannot be reached (an
+    operator who read only "degraded" had /healthz's JSON to dig through); and, for several
+    workers, that limits are shares and which worker answered (its figures are its own)."""
+    lines: list[str] = []
+    lock = report.get("lock") or {}
+    if lock.get("problem"):
+        lines.append(f"  lock: [red]{literal(lock['problem'])}[/]")
+    elif lock.get("notice"):
+        lines.append(f"  lock: {literal(lock['notice'])}")
+    limits = report.get("limits") or {}
+    share = literal(limits.get("share") or "a share")
+    if limits.get("mode") == "share" and limits.get("last_error"):
+        redis = f" at {literal(limits['redis'])}" if limits.get("redis") else ""
+        lines.append(
+            f"  limits: [red]Redis{redis} cannot be reached ({literal(limits['last_error'])})"
+            f"[/]: each replica enforces its share ({share}) of every limit until it answers "
+            "(the gateway's log says why)"
+        )
+    elif limits.get("mode") == "share":  # by configuration: several replicas, no redis_url
+        lines.append(
+            f"  limits: each of {literal(limits.get('replicas'))} replicas enforces its share "
+            f"({share}) of every limit (no redis_url to share them)"
+        )
+    replica = report.get("replica") or {}
+    if replica.get("worker") is not None:  # the figures below are this worker's own
+        lines.append(
+            f"  answered by worker {literal(replica['worker'])} (pid {literal(replica.get('pid'))})"
+            ": the usage log's figures are its own"
+        )
     return lines
 
 

@@ -79,7 +79,7 @@ def fetch(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     # a request sent at once to a gateway already running got "invalid or revoked gateway
     # key", and read as a fetch that failed
     err_console().print(
-        "A running gateway serves it from its next key refresh ([gateway] "
+        "A running gateway serves it from its next key refresh (\\[gateway] "
         "keys_refresh_seconds, 5 s unless set; at once where its replicas share Redis)."
     )
     err_console().print("Shown once; inhouse keeps only its hash. Use it as the OpenAI API key:")
@@ -103,7 +103,13 @@ def revoke(
     record = revoke_key(opened, as_, key, tell_replicas=False)
     out_console().print(f"Key {record.id} ({record.person}) revoked.")
     told = announce(opened.folder, "keys")
-    if told.sent:
+    if told.sent and told.heard == 0:
+        out_console().print(
+            "No gateway replica heard it on Redis (none runs, or none reaches Redis): each "
+            f"refuses the key when it starts or at its next refresh (keys_refresh_seconds, "
+            f"{told.refresh_seconds:g} s)."
+        )
+    elif told.sent:
         out_console().print("Told the running gateway replicas (Redis): they refuse it now.")
     elif told.problem is not None:
         err_console().print(

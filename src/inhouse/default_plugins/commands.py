@@ -56,7 +56,7 @@ BUILTIN_GROUPS: tuple[CommandGroup, ...] = (
     CommandGroup(
         "inhouse.cli.gateway:app",
         "gateway",
-        "The OpenAI-compatible gateway: serve, status, rollup.",
+        "The OpenAI-compatible gateway: serve, status, rollup, vouch.",
     ),
     CommandGroup(
         "inhouse.cli.keys:app",

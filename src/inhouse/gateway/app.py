@@ -51,7 +51,7 @@ from inhouse.gateway import sse
 from inhouse.gateway.answers import JSON, openai_error
 from inhouse.gateway.auth import authenticate
 from inhouse.gateway.calls import Call, Recorder, policy_action, prompt_bound
-from inhouse.gateway.config import GatewaySettings
+from inhouse.gateway.config import GatewaySettings, cannot_listen
 from inhouse.gateway.edge import EdgeServer, Reply, Request
 from inhouse.gateway.keys import KeyTable, load_key_table
 from inhouse.gateway.limits import Limiter
@@ -326,11 +326,12 @@ class Gateway:
         the server (its ``close()`` lets the answers under way finish). Start the gateway
         first (``async with gateway:``)."""
         server = EdgeServer(self.handle, max_body=self.settings.max_body_bytes)
-        self.port = await server.listen(
-            self.settings.host if host is None and sock is None else host,
-            self.settings.port if port is None and sock is None else port,
-            sock=sock,
-        )
+        host = self.settings.host if host is None and sock is None else host
+        port = self.settings.port if port is None and sock is None else port
+        try:
+            self.port = await server.listen(host, port, sock=sock)
+        except OSError as err:
+            raise cannot_listen(host, port, err) from None
         self.server = server
         return server
 
@@ -527,6 +528,7 @@ class Gateway:
                 body = parse_body(request.body)
                 model = body.get("model")
                 call.model = model[:200] if isinstance(model, str) else ""
+                call.blessed = call.model in self.router.routes
                 validate_request(endpoint, body, max_items=settings.max_items,
                                  max_tokens=settings.max_request_tokens)  # fmt: skip
                 route = self.router.route_for(key, model)

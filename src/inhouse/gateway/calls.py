@@ -31,6 +31,7 @@ from inhouse.policy.tools import ToolBoundary
 
 __all__ = [
     "ESTIMATED_TOKENS",
+    "NOT_BLESSED",
     "Call",
     "Recorder",
     "count_tokens",
@@ -47,6 +48,8 @@ PROMPT_TOKENS = re.compile(rb'"prompt_tokens"\s*:\s*(\d+)')
 COMPLETION_TOKENS = re.compile(rb'"completion_tokens"\s*:\s*(\d+)')
 #: the usage record's label (in its ``policy`` list) for token counts the runtime did not report
 ESTIMATED_TOKENS = "estimated:tokens"
+#: the metrics' ``model`` label for a request naming no model the gateway routes
+NOT_BLESSED = "(not blessed)"
 
 
 @dataclass
@@ -59,6 +62,9 @@ class Call:
     #: the key's agent's tool boundary (``None``: the key is bound to no agent)
     boundary: ToolBoundary | None = None
     model: str = ""
+    #: ``model`` names a model the gateway routes: only such a name labels the metrics (any
+    #: other would add series without end, one for every name a client sends)
+    blessed: bool = False
     prompt_id: str | None = None
     #: the gateway sent the version ``prompt_id`` names (:meth:`PromptSource.prepare`)
     prompt_sent: bool | None = None
@@ -172,7 +178,7 @@ class Recorder:
         try:
             self.limiter.settle(call.key.id, call.reserved, spent, call.request_id)
             self.metrics.observe(
-                model=call.model,
+                model=call.model if call.blessed else NOT_BLESSED,
                 person=call.key.person,
                 status=call.status,
                 latency=call.elapsed,

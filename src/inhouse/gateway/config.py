@@ -6,15 +6,17 @@ the others (``[runtimes.*]``, ``[policy.*]``, ``[data_rules]``) to their package
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from inhouse.errors import ConfigError, validation_problems
 from inhouse.location import CONFIG_NAME, DATA_DIR
 
-__all__ = ["GatewaySettings", "read_gateway_settings"]
+__all__ = ["GatewaySettings", "cannot_listen", "read_gateway_settings"]
 
 
 class GatewaySettings(BaseModel):
@@ -77,6 +79,32 @@ class GatewaySettings(BaseModel):
     #: while Redis cannot be reached each enforces its share: the limit divided by this
     replicas: int | None = Field(None, ge=1)
 
+    @field_validator("redis_url")
+    @classmethod
+    def _a_redis_url(cls, url: str | None) -> str | None:
+        """A URL redis-py reads, checked here: the gateway met a bad one only when it first
+        connected, with a traceback (the message never repeats the URL, which may hold a
+        password)."""
+        if url is None:
+            return None
+        from urllib.parse import urlsplit
+
+        from redis.connection import parse_url
+
+        example = "e.g. redis://127.0.0.1:6379/0 (rediss:// for TLS, unix:///path/redis.sock)"
+        try:
+            parse_url(url)  # type: ignore[no-untyped-call]
+            split = urlsplit(url)
+        except ValueError as err:
+            raise ValueError(f"not a Redis URL ({err}): {example}") from None
+        database = split.path.strip("/")
+        if split.scheme != "unix" and database and not database.isdigit():
+            raise ValueError(
+                f"not a Redis URL: its path names database {database!r}, which is not a "
+                f"number: {example}"
+            )
+        return url
+
     @property
     def replica_count(self) -> int:
         """How many processes share the limits (each one's share is the limit divided by it)."""
@@ -90,3 +118,18 @@ def read_gateway_settings(folder: Path, config: dict[str, Any]) -> GatewaySettin
     except ValidationError as err:
         problems = validation_problems(err, "gateway.")
         raise ConfigError(f"{folder / CONFIG_NAME}: {problems}") from None
+
+
+def cannot_listen(host: str | None, port: int | None, err: OSError) -> ConfigError:
+    """The error for a port the gateway could not bind (in use, a privileged port, an address
+    not on this host), naming the setting that moves it: it was a traceback from the event
+    loop."""
+    reason = os.strerror(err.errno) if err.errno else str(err)
+    fix = "serve"
+    if err.errno == errno.EADDRINUSE:
+        reason += " (another gateway, or another server, holds it)"
+        fix = "stop what holds it, or serve"
+    return ConfigError(
+        f"the gateway cannot listen on {host}:{port}: {reason}; {fix} on another address "
+        "(gateway.host and gateway.port in inhouse.toml, or --host and --port)"
+    )

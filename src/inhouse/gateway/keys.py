@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, or_, select, update
 
 from inhouse.db.schema import gateway_keys
-from inhouse.errors import InvalidInput, UnknownPerson
+from inhouse.errors import AntiPattern, InvalidInput, UnknownPerson
 from inhouse.program.access import (
     KEY_GRANTED,
     KEY_ISSUED,
@@ -188,9 +188,22 @@ def grant_key(
                 "allowed tools in inhouse.toml first; an agent key without one is refused"
             )
     reach = program.reach_of(person)
-    used = program.check_reach(
-        None, reach, action=f"grant a gateway key to {person} ({reach.value})", person=person
-    )
+    try:
+        used = program.check_reach(
+            None, reach, action=f"grant a gateway key to {person} ({reach.value})", person=person
+        )
+    except AntiPattern as err:
+        first = program.playbook.plays[0]
+        if first.id in state.owners:
+            raise
+        # an operator following docs/gateway.md before play 1 starts read only that plays 1-3
+        # must exit, when starting play 1 is what lets its owner hold a key
+        raise AntiPattern(
+            f"{err}\n(play 1, {first.id}, has not started: whoever starts it "
+            "(`inhouse play start 1`) owns it, and play 1's owner may hold a gateway key before "
+            "plays 1 to 3 have exited)",
+            guard=err.guard, play=err.play, missing=err.missing,
+        ) from None  # fmt: skip
     grant = "g_" + secrets.token_hex(6)
     if agent is not None and boundary is not None:
         facts = state.live_facts(program.clock())

@@ -144,12 +144,15 @@ def choose_lock(folder: Path, recorded: Lock | None, uncounted: str | None = Non
     lock facts do not, said as a problem). A :class:`ConfigError` when there is neither (the
     gateway routes only blessed models). Blocking: it reads the file."""
     from inhouse.baseline import read_lock
+    from inhouse.baseline.lock import LOCK_NAME
 
     file_error = None
     try:
         file = read_lock(folder)
     except ConfigError as err:  # edited by hand: nothing may trust it, nor route it
-        file, file_error = None, str(err)
+        # said on /healthz to anyone and to clients in a 403: the file by its name, not by
+        # where the program folder is on the gateway's host (a home folder names a person)
+        file, file_error = None, str(err).replace(str(folder / LOCK_NAME), LOCK_NAME)
     if recorded is not None:
         return LockChoice(recorded, recorded, file, file_error)
     if file is None:

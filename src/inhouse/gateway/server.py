@@ -15,7 +15,7 @@ from typing import Any
 
 from inhouse.errors import ConfigError
 from inhouse.gateway.app import Gateway
-from inhouse.gateway.config import GatewaySettings, read_gateway_settings
+from inhouse.gateway.config import GatewaySettings, cannot_listen, read_gateway_settings
 from inhouse.gateway.edge import EdgeServer
 from inhouse.gateway.limits import Limiter
 from inhouse.gateway.policies import RequestPolicy
@@ -168,7 +168,11 @@ def _listen(host: str, port: int) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as err:
+        sock.close()
+        raise cannot_listen(host, port, err) from None
     return sock
 
 

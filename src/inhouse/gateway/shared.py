@@ -815,6 +815,8 @@ class Told:
     sent: bool
     problem: str | None = None
     refresh_seconds: float | None = None
+    #: the replicas that heard it (Redis's count of subscribers): 0 when none runs
+    heard: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -828,15 +830,26 @@ def announce(folder: Path, news: str) -> Told:
     import redis
 
     from inhouse.errors import InhouseError
-    from inhouse.gateway.config import read_gateway_settings
+    from inhouse.gateway.config import GatewaySettings, read_gateway_settings
     from inhouse.program.config import read_config
 
     if news not in NEWS:
         raise ValueError(f"unknown gateway news {news!r}")
+    config: dict[str, Any] = {}
     try:
-        settings = read_gateway_settings(folder, read_config(folder))
-    except InhouseError:
-        return Told(sent=False)
+        config = read_config(folder)
+        settings = read_gateway_settings(folder, config)
+    except InhouseError as err:
+        # an invalid [gateway] table (a redis_url redis cannot read) was a warning before the
+        # table was checked; it stays one, naming the problem, not a silence
+        refresh = GatewaySettings.model_fields["keys_refresh_seconds"].default
+        try:
+            written = config["gateway"]["keys_refresh_seconds"]
+        except (KeyError, TypeError):
+            written = None
+        if isinstance(written, int | float) and not isinstance(written, bool) and written > 0:
+            refresh = float(written)
+        return Told(sent=False, problem=str(err), refresh_seconds=refresh)
     if settings.redis_url is None:
         return Told(sent=False, refresh_seconds=settings.keys_refresh_seconds)
     try:
@@ -845,8 +858,8 @@ def announce(folder: Path, news: str) -> Told:
             socket_timeout=settings.redis_timeout,
             socket_connect_timeout=settings.redis_timeout,
         ) as client:
-            client.publish(f"{settings.redis_prefix}:news", news)
+            heard = int(client.publish(f"{settings.redis_prefix}:news", news))
     except (RedisError, OSError, ValueError) as err:  # ValueError: a URL redis cannot use
         problem = f"Redis at {redacted_url(settings.redis_url)} did not answer ({err})"
         return Told(sent=False, problem=problem, refresh_seconds=settings.keys_refresh_seconds)
-    return Told(sent=True, refresh_seconds=settings.keys_refresh_seconds)
+    return Told(sent=True, refresh_seconds=settings.keys_refresh_seconds, heard=heard)
