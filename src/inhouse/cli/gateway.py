@@ -219,9 +219,7 @@ def _degraded_lines(report: Any) -> list[str]:
     workers, that limits are shares and which worker answered (its figures are its own)."""
     lines: list[str] = []
     lock = report.get("lock") or {}
-    if lock.get("problem"):
-        lines.append(f"  lock: [red]{literal(lock['problem'])}[/]")
-    elif lock.get("notice"):
+    if not lock.get("problem") and lock.get("notice"):  # a problem is said above, with why
         lines.append(f"  lock: {literal(lock['notice'])}")
     limits = report.get("limits") or {}
     share = literal(limits.get("share") or "a share")
