@@ -11,8 +11,12 @@ spared facts the receiver never saw: what was accepted is the log as it stood at
 acceptance (closed: the first exit's mark is the acceptance it follows, and the facts an exit
 names are kept only where they are by it).
 
-Left open (strict xfail below): an exit event that names no facts at all reads as one written
-before exits named them, and spares every fact by its mark.
+Left open: an exit event that names no facts at all reads as one written before exits named
+them, and spares every fact by its mark (strict xfail below). And the list an exit names is
+its writer's, not its receiver's: through a session the host writes it, unapproved, and may
+name any fact by the acceptance, including ones today's rule left out (which leave the
+acceptance's hash as it was); with the omission open, narrowing that list to what the fold's
+own judgment of the exit cites would close nothing.
 """
 
 from __future__ import annotations
