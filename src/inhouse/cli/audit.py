@@ -79,7 +79,8 @@ def anchor(
     program: ProgramOpt = None,
 ) -> None:
     """Verify the log, then write its head (seq and hash) to a file meant for git: a later
-    `audit verify --anchor FILE` notices events cut off after it."""
+    `audit verify --anchor FILE` notices events cut off after it. A log that no longer holds
+    the event the file's anchor saw is refused, never anchored over."""
     from inhouse.errors import Refused
     from inhouse.program.audit import verify_chain, write_anchor
 
@@ -88,7 +89,7 @@ def anchor(
     if not report.ok:
         raise Refused(f"the log does not verify, so it cannot be anchored: {report.problem}")
     target = output if output.is_absolute() else opened.folder / output
-    mark = write_anchor(target, opened.state().program_id, report)
+    mark = write_anchor(opened.store, target, opened.state().program_id, report)
     out_console().print(f"Anchored event {mark.seq} ({mark.hash[:16]}…) in {target}.")
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from inhouse.db import Store, events
-from inhouse.errors import InvalidInput
+from inhouse.errors import InvalidInput, LogTampered
 from inhouse.outfiles import check_replaceable
 from inhouse.program.integrity import ChainVerifier
 
@@ -142,8 +142,12 @@ def _an_anchor(path: Path) -> bool:
     return True
 
 
-def write_anchor(path: Path, program_id: str, report: AuditReport) -> Anchor:
-    """Record the verified head in ``path`` (kept in git): a later cut-off tail shows."""
+def write_anchor(store: Store, path: Path, program_id: str, report: AuditReport) -> Anchor:
+    """Record the verified head in ``path`` (kept in git): a later cut-off tail shows. The
+    anchor already there is rewritten only for a log that still holds what it saw: a log cut
+    back (or rewritten) since is refused, naming the events gone, never anchored over, else
+    whoever cut the tail erases the one record of it by anchoring again, as any routine run
+    of this command would."""
     if not report.ok or report.head_hash is None:
         raise InvalidInput("anchor only a log that verifies and has events")
     # the anchor is rewritten as the log grows; any other file there is someone's, kept
@@ -154,6 +158,13 @@ def write_anchor(path: Path, program_id: str, report: AuditReport) -> Anchor:
             raise InvalidInput(
                 f"{path} anchors another program ({earlier.program_id[:16]}…): nothing "
                 "overwritten; give another -o FILE"
+            )
+        if (problem := check_anchor(store, earlier, report)) is not None:
+            raise LogTampered(
+                f"{path} saw event {earlier.seq} ({earlier.hash[:16]}…), and this log does not "
+                f"hold it: {problem}. Nothing overwritten: restore the events from a copy of "
+                "the log, or, if this log is knowingly the one to keep, say so in git by "
+                "removing the anchor file, then anchor again"
             )
     anchor = Anchor(program_id, report.head_seq, report.head_hash)
     body = {"program": program_id, "seq": anchor.seq, "hash": anchor.hash}
