@@ -39,7 +39,9 @@ def verify(
     # a checkout without the log (or a log lost) holds no events: an empty chain is intact, so
     # "ok" would vouch for a log nobody looked at
     opened.refuse_if_detached("verify the log")
-    report = verify_chain(opened.store, lead_key=opened.settings.lead_key)
+    report = verify_chain(
+        opened.store, lead_key=opened.settings.lead_key, program_id=opened.settings.program_id
+    )
     problem, bad = report.problem, report.first_bad_seq
     if report.ok and anchor is not None:
         problem = check_anchor(opened.store, read_anchor(anchor), report)
@@ -85,7 +87,9 @@ def anchor(
     from inhouse.program.audit import verify_chain, write_anchor
 
     opened = open_program(program)
-    report = verify_chain(opened.store, lead_key=opened.settings.lead_key)
+    report = verify_chain(
+        opened.store, lead_key=opened.settings.lead_key, program_id=opened.settings.program_id
+    )
     if not report.ok:
         raise Refused(f"the log does not verify, so it cannot be anchored: {report.problem}")
     target = output if output.is_absolute() else opened.folder / output

@@ -6,7 +6,8 @@ event's Ed25519 signature against the key the roster held for its signer at that
 come from enrolments: the lead's at creation, each person's own at joining, a service's vouched
 for by a lead). Rewriting an event and re-chaining the hashes after it is caught at the first
 signature that no longer verifies. The first event's key is compared with ``lead_key`` in
-``inhouse.toml`` (kept in git), so a store rebuilt from scratch by someone else is caught too.
+``inhouse.toml`` (kept in git), so a store rebuilt from scratch by someone else is caught too,
+and event 1's hash with its ``program_id``, so is one the lead rebuilt with her own key.
 Cutting events off the end leaves a valid chain; an *anchor* (the head's seq and hash, written
 to a file kept in git) catches that.
 """
@@ -67,8 +68,10 @@ class SharedVerify:
         lead_key: str | None,
         clock: Callable[[], datetime],
         fresh: timedelta = _FRESH,
+        program_id: str | None = None,
     ) -> None:
         self._store, self._lead_key, self._clock, self._fresh = store, lead_key, clock, fresh
+        self._program_id = program_id
         self._last: tuple[tuple[int, str], datetime, AuditReport] | None = None
         self._lock = threading.Lock()
 
@@ -81,7 +84,7 @@ class SharedVerify:
                 seen, at, report = self._last
                 if seen == head and at <= now < at + self._fresh:
                     return report, at
-            report = verify_chain(self._store, lead_key=self._lead_key)
+            report = verify_chain(self._store, lead_key=self._lead_key, program_id=self._program_id)
             self._last = (head, now, report)
             return report, now
 
@@ -93,13 +96,24 @@ class Anchor:
     hash: str
 
 
-def verify_chain(store: Store, *, lead_key: str | None = None) -> AuditReport:
+def verify_chain(
+    store: Store, *, lead_key: str | None = None, program_id: str | None = None
+) -> AuditReport:
     """Walk the log from the start; stop at the first event whose contents, links or signature
-    do not hold."""
+    do not hold. ``program_id`` (``inhouse.toml``'s, kept in git): the hash event 1 must have.
+    The lead key alone does not tell a log its own lead made anew from the program's: she holds
+    that key, and a log she started again verifies link by link."""
     verifier = ChainVerifier(lead_key)
     with store.engine.connect() as conn:
         for row in conn.execute(select(events).order_by(events.c.seq)):
             found = verifier.check(row)
+            if found is None and row.seq == 1 and program_id and row.hash != program_id:
+                found = (
+                    f"event 1 ({row.hash[:16]}…) is not the first event of the program "
+                    f"inhouse.toml names ({program_id[:16]}…): this log was rebuilt from "
+                    "scratch, or is another program's",
+                    1,
+                )
             if found is not None:
                 problem, seq = found
                 return AuditReport(
