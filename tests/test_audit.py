@@ -86,3 +86,59 @@ def test_a_log_rebuilt_with_another_key_is_caught_by_the_lead_key(program: Progr
     assert not report.ok and report.first_bad_seq == 1
     assert "not by the lead's key" in (report.problem or "")
     program.close()
+
+
+def _anchored(program: Program, path: Path) -> str:
+    """``inhouse audit anchor`` on ``program``'s log into ``path``; returns the file's text."""
+    from inhouse.program.audit import write_anchor
+
+    report = verify_chain(program.store, lead_key=program.settings.lead_key)
+    write_anchor(program.store, path, program.state().program_id, report)
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("then", ["cut", "cut-and-continued"])
+def test_anchoring_again_never_blesses_a_log_cut_back_since(
+    program: Program, _isolated: Path, then: str
+) -> None:
+    """The anchor in git saw omar's attestation (event 5). lena deletes events 5 and 6 from the
+    database (and, "continued", records more of her own on top, so the log is as long as
+    before): the chain verifies, and only the anchor tells. Anchoring again, as any routine run
+    does, would overwrite the one record of the cut: it is refused, naming the events gone,
+    and the anchor file is left as it was, so `audit verify --anchor` still says so."""
+    from inhouse.errors import LogTampered
+    from inhouse.program.audit import check_anchor, read_anchor
+
+    path = _isolated / "inhouse.anchor"
+    saw = _anchored(program, path)
+    _edit(program, "DELETE FROM events WHERE seq >= 5")
+    program.close()
+    lena = Program.open(_isolated)
+    if then == "cut-and-continued":
+        lena.add_person(None, "pia", roles=["support-owner"])
+        lena.add_person(None, "oli", roles=["support-owner"])
+    report = verify_chain(lena.store, lead_key=lena.settings.lead_key)
+    assert report.ok  # the chain alone does not tell
+    with pytest.raises(LogTampered, match="saw event 6") as refused:
+        _anchored(lena, path)
+    said = str(refused.value)
+    if then == "cut":
+        assert "events 5 to 6 are missing" in said, said
+    else:
+        assert "event 6 is not the one the anchor saw: the log was rewritten" in said, said
+    assert "Nothing overwritten" in said
+    assert path.read_text(encoding="utf-8") == saw
+    assert check_anchor(lena.store, read_anchor(path), report) is not None
+    lena.close()
+
+
+def test_anchoring_a_log_that_grew_rewrites_the_anchor(program: Program, _isolated: Path) -> None:
+    from inhouse.program.audit import read_anchor
+
+    path = _isolated / "inhouse.anchor"
+    _anchored(program, path)
+    assert read_anchor(path).seq == 6
+    program.add_person(None, "pia", roles=["support-owner"])
+    _anchored(program, path)
+    assert read_anchor(path).seq == 7
+    program.close()

@@ -837,3 +837,37 @@ def test_init_where_no_folder_can_be_made_is_a_store_error(_isolated: Path) -> N
     root makes none) was a FileNotFoundError traceback from mkdir."""
     said = " ".join(refused("init", "X", "--lead", "lena", "--dir", "/proc/inhouse-x").split())
     assert "cannot create the store's folder /proc/inhouse-x/.inhouse" in said, said
+
+
+def test_audit_verify_refuses_a_log_the_lead_rebuilt_from_scratch(
+    program: Path, omar: dict[str, str], tmp_path: Path
+) -> None:
+    """lena wants a history without omar in it. She makes a program anew with her own key
+    (the lead key inhouse.toml pins is hers: event 1 signed by it passes that check) in
+    another folder and puts its database where the program's was. Every hash, link and
+    signature in it holds, so `audit verify` said ok and `audit anchor` anchored it; but its
+    first event is not the program inhouse.toml (in git, in every colleague's checkout, in
+    every envelope and sign-in) names. Both refuse it, naming that; nothing is anchored."""
+    toml = (program / "inhouse.toml").read_text(encoding="utf-8")
+    assert "program_id" in toml
+    again = Program.init(tmp_path / "again", "Acme", "lena", team="platform")
+    again.close()
+    for name in ("inhouse.db", "inhouse.db-wal", "inhouse.db-shm"):
+        (program / ".inhouse" / name).unlink(missing_ok=True)
+    source = sqlite3.connect(tmp_path / "again" / ".inhouse" / "inhouse.db")
+    target = sqlite3.connect(program / ".inhouse" / "inhouse.db")
+    source.backup(target)
+    source.close()
+    target.close()
+    verified = runner.invoke(app, ["audit", "verify"])
+    said = verified.stdout
+    assert verified.exit_code == 1, said
+    assert "TAMPERED" in said and "is not the first event of the program inhouse.toml" in said
+    assert "rebuilt from scratch" in said
+    assert "is not the first event" in refused("audit", "anchor")
+    assert not (program / "inhouse.anchor").exists()
+
+
+def test_audit_verify_passes_the_program_inhouse_toml_names(program: Path) -> None:
+    assert "chain intact" in ok("audit", "verify")
+    assert "Anchored event" in ok("audit", "anchor")

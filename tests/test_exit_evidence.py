@@ -104,7 +104,7 @@ def test_an_exit_event_without_facts_folds_and_verifies_as_before(
     seq = _exit_by_hand(program, digest)
     later = _another_fact(program)
     for state in (program.state(), _refolded(program)):
-        assert state.first_exited[PROVE][1] == seq
+        assert state.first_exited[PROVE][1] == seq - 1  # its mark: the acceptance before it
         assert PROVE not in state.first_judged
     ctx = context_for(program.state(), program.clock())
     assert ctx.judged_on(PROVE) is None
@@ -130,7 +130,7 @@ def test_a_forged_list_of_facts_reaches_nothing_beyond_the_exit(
     later = _another_fact(program)
     assert later.id in forged  # the id she named before it was recorded
     for state in (program.state(), _refolded(program)):
-        assert state.first_exited[PROVE][1] == seq
+        assert state.first_exited[PROVE][1] == seq - 1  # its mark: the acceptance before it
         assert state.first_judged[PROVE] == frozenset({verdict})
     ctx = context_for(program.state(), program.clock())
     assert not ctx.spared(PROVE, later)
@@ -171,7 +171,7 @@ def test_an_exit_naming_no_facts_after_one_that_did_is_judged_on_nothing(
         EventKind.PLAY_EXITED, "omar", {"play": "baseline", "evidence_hash": digest}
     ).seq
     for state in (program.state(), _refolded(program)):
-        assert state.first_exited["baseline"][1] == seq
+        assert state.first_exited["baseline"][1] == seq - 1  # its mark: the acceptance
         assert state.first_judged["baseline"] == frozenset()
         assert PROVE in state.first_judged  # the honest exit keeps what it named
     ctx = context_for(program.state(), program.clock())

@@ -234,3 +234,19 @@ def test_the_cli_signs_a_sign_in_request_for_its_own_key_and_program_only(world:
     ):
         sign_in("https://dash.example", bob, program_id="q", client=client, now=world.clock())
     assert posted == []
+
+
+def test_a_full_verify_names_a_log_that_is_not_the_program_inhouse_toml_names(
+    served: Program, world: Pilot
+) -> None:
+    """The dashboard's full verify checks event 1 against ``program_id`` in ``inhouse.toml``
+    (in git), as `inhouse audit verify` does: a log its lead made anew with her own key, put
+    where the program's was, verifies link by link, so the lead key alone said ok. Here the
+    folder's inhouse.toml names another program than the log's."""
+    served.settings = served.settings.model_copy(update={"program_id": "f" * 64})
+    client = TestClient(create_app(program=served), follow_redirects=False)
+    with client, signed_in(client, world, "bob"):
+        found = client.get("/audit.json?verify=full").json()["verification"]
+    assert found["how"] == "full" and not found["ok"], found
+    assert found["first_bad_seq"] == 1
+    assert "is not the first event of the program inhouse.toml names" in found["problem"]

@@ -39,7 +39,9 @@ def verify(
     # a checkout without the log (or a log lost) holds no events: an empty chain is intact, so
     # "ok" would vouch for a log nobody looked at
     opened.refuse_if_detached("verify the log")
-    report = verify_chain(opened.store, lead_key=opened.settings.lead_key)
+    report = verify_chain(
+        opened.store, lead_key=opened.settings.lead_key, program_id=opened.settings.program_id
+    )
     problem, bad = report.problem, report.first_bad_seq
     if report.ok and anchor is not None:
         problem = check_anchor(opened.store, read_anchor(anchor), report)
@@ -79,16 +81,19 @@ def anchor(
     program: ProgramOpt = None,
 ) -> None:
     """Verify the log, then write its head (seq and hash) to a file meant for git: a later
-    `audit verify --anchor FILE` notices events cut off after it."""
+    `audit verify --anchor FILE` notices events cut off after it. A log that no longer holds
+    the event the file's anchor saw is refused, never anchored over."""
     from inhouse.errors import Refused
     from inhouse.program.audit import verify_chain, write_anchor
 
     opened = open_program(program)
-    report = verify_chain(opened.store, lead_key=opened.settings.lead_key)
+    report = verify_chain(
+        opened.store, lead_key=opened.settings.lead_key, program_id=opened.settings.program_id
+    )
     if not report.ok:
         raise Refused(f"the log does not verify, so it cannot be anchored: {report.problem}")
     target = output if output.is_absolute() else opened.folder / output
-    mark = write_anchor(target, opened.state().program_id, report)
+    mark = write_anchor(opened.store, target, opened.state().program_id, report)
     out_console().print(f"Anchored event {mark.seq} ({mark.hash[:16]}…) in {target}.")
 
 

@@ -6,7 +6,8 @@ event's Ed25519 signature against the key the roster held for its signer at that
 come from enrolments: the lead's at creation, each person's own at joining, a service's vouched
 for by a lead). Rewriting an event and re-chaining the hashes after it is caught at the first
 signature that no longer verifies. The first event's key is compared with ``lead_key`` in
-``inhouse.toml`` (kept in git), so a store rebuilt from scratch by someone else is caught too.
+``inhouse.toml`` (kept in git), so a store rebuilt from scratch by someone else is caught too,
+and event 1's hash with its ``program_id``, so is one the lead rebuilt with her own key.
 Cutting events off the end leaves a valid chain; an *anchor* (the head's seq and hash, written
 to a file kept in git) catches that.
 """
@@ -23,7 +24,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from inhouse.db import Store, events
-from inhouse.errors import InvalidInput
+from inhouse.errors import InvalidInput, LogTampered
 from inhouse.outfiles import check_replaceable
 from inhouse.program.integrity import ChainVerifier
 
@@ -67,8 +68,10 @@ class SharedVerify:
         lead_key: str | None,
         clock: Callable[[], datetime],
         fresh: timedelta = _FRESH,
+        program_id: str | None = None,
     ) -> None:
         self._store, self._lead_key, self._clock, self._fresh = store, lead_key, clock, fresh
+        self._program_id = program_id
         self._last: tuple[tuple[int, str], datetime, AuditReport] | None = None
         self._lock = threading.Lock()
 
@@ -81,7 +84,7 @@ class SharedVerify:
                 seen, at, report = self._last
                 if seen == head and at <= now < at + self._fresh:
                     return report, at
-            report = verify_chain(self._store, lead_key=self._lead_key)
+            report = verify_chain(self._store, lead_key=self._lead_key, program_id=self._program_id)
             self._last = (head, now, report)
             return report, now
 
@@ -93,13 +96,24 @@ class Anchor:
     hash: str
 
 
-def verify_chain(store: Store, *, lead_key: str | None = None) -> AuditReport:
+def verify_chain(
+    store: Store, *, lead_key: str | None = None, program_id: str | None = None
+) -> AuditReport:
     """Walk the log from the start; stop at the first event whose contents, links or signature
-    do not hold."""
+    do not hold. ``program_id`` (``inhouse.toml``'s, kept in git): the hash event 1 must have.
+    The lead key alone does not tell a log its own lead made anew from the program's: she holds
+    that key, and a log she started again verifies link by link."""
     verifier = ChainVerifier(lead_key)
     with store.engine.connect() as conn:
         for row in conn.execute(select(events).order_by(events.c.seq)):
             found = verifier.check(row)
+            if found is None and row.seq == 1 and program_id and row.hash != program_id:
+                found = (
+                    f"event 1 ({row.hash[:16]}…) is not the first event of the program "
+                    f"inhouse.toml names ({program_id[:16]}…): this log was rebuilt from "
+                    "scratch, or is another program's",
+                    1,
+                )
             if found is not None:
                 problem, seq = found
                 return AuditReport(
@@ -142,8 +156,12 @@ def _an_anchor(path: Path) -> bool:
     return True
 
 
-def write_anchor(path: Path, program_id: str, report: AuditReport) -> Anchor:
-    """Record the verified head in ``path`` (kept in git): a later cut-off tail shows."""
+def write_anchor(store: Store, path: Path, program_id: str, report: AuditReport) -> Anchor:
+    """Record the verified head in ``path`` (kept in git): a later cut-off tail shows. The
+    anchor already there is rewritten only for a log that still holds what it saw: a log cut
+    back (or rewritten) since is refused, naming the events gone, never anchored over, else
+    whoever cut the tail erases the one record of it by anchoring again, as any routine run
+    of this command would."""
     if not report.ok or report.head_hash is None:
         raise InvalidInput("anchor only a log that verifies and has events")
     # the anchor is rewritten as the log grows; any other file there is someone's, kept
@@ -154,6 +172,13 @@ def write_anchor(path: Path, program_id: str, report: AuditReport) -> Anchor:
             raise InvalidInput(
                 f"{path} anchors another program ({earlier.program_id[:16]}…): nothing "
                 "overwritten; give another -o FILE"
+            )
+        if (problem := check_anchor(store, earlier, report)) is not None:
+            raise LogTampered(
+                f"{path} saw event {earlier.seq} ({earlier.hash[:16]}…), and this log does not "
+                f"hold it: {problem}. Nothing overwritten: restore the events from a copy of "
+                "the log, or, if this log is knowingly the one to keep, say so in git by "
+                "removing the anchor file, then anchor again"
             )
     anchor = Anchor(program_id, report.head_seq, report.head_hash)
     body = {"program": program_id, "seq": anchor.seq, "hash": anchor.hash}

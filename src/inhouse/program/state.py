@@ -182,6 +182,8 @@ class Handoff:
     accepted_hash: str | None = None
     #: the enrolled key that signed the offer (a session's: the key that delegated it)
     offered_key: str | None = None
+    #: the acceptance's event: what its receiver accepted is the log as it stood there
+    decided_seq: int | None = None
 
 
 @dataclass(frozen=True)
@@ -326,11 +328,13 @@ class ProgramState:
     #: play -> who accepted its latest accepted handoff: the hand it exited to, which a later
     #: offer (accepted by nobody yet) does not change
     exited_to: dict[str, str] = field(default_factory=dict)
-    #: each play's first exit, when and at which event: a later re-accept moves no cutoff
+    #: each play's first exit, when and at which event: the acceptance its exit event follows
+    #: (what was accepted is the log as it stood there, however much later the exit event was
+    #: written); a later re-accept moves no cutoff
     first_exited: dict[str, tuple[datetime, int]] = field(default_factory=dict)
     #: play -> the facts its first exit was judged on (what its exit checks cited, the evidence
     #: its acceptance hashed), as its exit event names them and the fold validated them (facts
-    #: in the log by the exit); a play missing here exited before exits named them
+    #: in the log by the acceptance); a play missing here exited before exits named them
     first_judged: dict[str, frozenset[int]] = field(default_factory=dict)
     waivers: list[Waiver] = field(default_factory=list)
     refusals: list[Refusal] = field(default_factory=list)
@@ -849,6 +853,10 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
                 held = None if playbook is None else _held_back(state, event, playbook)
                 places = None if playbook is None else _places(state, event, playbook)
                 known = len(state.facts)
+                first_exit = (
+                    event.kind == EventKind.PLAY_EXITED
+                    and event.payload.get("play") not in state.first_exited
+                )
                 _apply_verified(state, event)
                 if playbook is not None and event.kind == EventKind.HANDOFF_ACCEPTED:
                     _lift_after_accepting_again(state, event, playbook)
@@ -856,7 +864,9 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
                     f for f in state.facts[known:] if f.kind == "pilot.member"
                 ]
                 if playbook is not None and event.kind == EventKind.PLAY_EXITED:
-                    _no_first_exit_unmet(state, str(event.payload["play"]), event, playbook)
+                    _no_first_exit_unmet(
+                        state, str(event.payload["play"]), event, playbook, made_first=first_exit
+                    )
                 if held is not None and held.play is not None:
                     state.held_back[held.play] = held
                 elif held is not None:
@@ -1057,7 +1067,7 @@ def runs_by(state: ProgramState, playbook: Playbook, *, versioned: bool = False)
 
 
 def _no_first_exit_unmet(
-    state: ProgramState, play_id: str, event: Event, playbook: Playbook
+    state: ProgramState, play_id: str, event: Event, playbook: Playbook, *, made_first: bool
 ) -> None:
     """A play's exit marks its first exit only where the play really exited then: its exit
     checks held at that moment, and it was not handed by its owner to himself where the next
@@ -1082,7 +1092,7 @@ def _no_first_exit_unmet(
     from inhouse.program.guards import handed_to_itself
 
     first = state.first_exited.get(play_id)
-    if first is None or first[1] != event.seq:
+    if first is None or not made_first:
         return
     if all(p.id != play_id for p in playbook.plays):
         return
@@ -1976,8 +1986,8 @@ def _unauthorized_play_event(
 
 
 def _judged_on(state: ProgramState, cited: object, mark: int) -> frozenset[int]:
-    """The facts an exit event at ``mark`` says its exit was judged on (``cited``, its
-    ``evidence``), kept only where each is a fact in the log by the exit: the list is its
+    """The facts an exit event says its exit was judged on (``cited``, its ``evidence``), kept
+    only where each is a fact in the log by ``mark``, the acceptance it follows: the list is its
     writer's to type, and a spare scoped to it must never reach a fact recorded since (nor one
     that is no fact). Anything else in it is dropped, and a list that is no list names none:
     never wider than the exit's mark, which spares every fact by it."""
@@ -2025,6 +2035,7 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
             decided_at=max(_no_earlier_than_the_log(state, actor, event.at), offered.offered_at),
             decision_comment=data.get("comment", ""),
             accepted_hash=data.get("evidence_hash") if accepted else None,
+            decided_seq=event.seq,
         )
     elif kind == EventKind.PLAY_EXITED:
         handoff = state.handoffs.get(data["play"])
@@ -2035,9 +2046,16 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
         if handoff is not None:
             state.exited_to[data["play"]] = handoff.to
         if data["play"] not in state.first_exited:
-            state.first_exited[data["play"]] = (at, event.seq)
+            # the mark is the acceptance, not the exit event: the engine writes the exit right
+            # after it, but whoever accepted (or the dashboard's host, with the session that
+            # carried the receiver's approved acceptance) could append it later, and every rule
+            # an exit spares by its mark would then reach facts recorded after the acceptance
+            mark = event.seq
+            if handoff is not None and handoff.decided_seq is not None:
+                mark = min(mark, handoff.decided_seq)
+            state.first_exited[data["play"]] = (at, mark)
             if "evidence" in data:  # an exit event written before exits named it: None
-                state.first_judged[data["play"]] = _judged_on(state, data["evidence"], event.seq)
+                state.first_judged[data["play"]] = _judged_on(state, data["evidence"], mark)
                 state.exits_named = True
             elif state.exits_named:
                 # after an exit that named its facts, one that names none was not written by

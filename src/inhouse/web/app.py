@@ -106,7 +106,10 @@ class _Dashboard:
         self.approvals = Approvals(self.signins)
         # a full verify walks the whole log: one at a time, reused for the same head a while
         self.verifies = SharedVerify(
-            program.store, lead_key=program.settings.lead_key, clock=program.clock
+            program.store,
+            lead_key=program.settings.lead_key,
+            clock=program.clock,
+            program_id=program.settings.program_id,
         )
 
     def act(self, session: Session, action: Callable[[], Any], back: str) -> Response:
