@@ -59,7 +59,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import InvalidInput
-from inhouse.program.facts import Fact, Provenance, prompt_users
+from inhouse.program.facts import Fact, Provenance, not_own_key, prompt_users
 from inhouse.program.prompt_versions import served_versions
 from inhouse.program.state import LOG_SKEW
 
@@ -518,7 +518,7 @@ def _not_apart(ctx: CheckContext, change: Fact, fact: Fact) -> str | None:
             return (
                 f"it names nobody the gateway sent it through a key of their own on or after "
                 f"{made}, the day it was recorded ({', '.join(people)} used it before, or only "
-                "through an agent's key)"
+                f"through {not_own_key(ctx.signed_in is not None)})"
             )
         people = since
         if not people:

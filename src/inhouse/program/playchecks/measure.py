@@ -13,7 +13,14 @@ from inhouse.program.checks import (
     passed,
     register_check,
 )
-from inhouse.program.facts import Fact, FactSet, daily_usage, latest_usage, standing_usage
+from inhouse.program.facts import (
+    Fact,
+    FactSet,
+    daily_usage,
+    latest_usage,
+    not_own_key,
+    standing_usage,
+)
 from inhouse.program.feedback import describe_change, fold_findings, prompt_confirmers
 from inhouse.program.playchecks._shared import (
     enrolled_elsewhere,
@@ -83,8 +90,9 @@ def use_beyond_pilot(ctx: CheckContext) -> Result:
         notes.append(f"{names(sorted(early - people))}, who used it {when}")
     if agents - people - early:
         notes.append(
-            f"{names(sorted(agents - people - early))}, whose requests came only through an "
-            "agent's key: a person's use counts through a key of their own"
+            f"{names(sorted(agents - people - early))}, whose requests came only through "
+            f"{not_own_key(ctx.signed_in is not None)}: a person's use counts through a key of "
+            "their own"
         )
     aside, unsigned = split_aside(ctx, aside, inside)
     if unsigned:
@@ -285,7 +293,8 @@ def indicators_reported(ctx: CheckContext) -> Result:
     if active > len(signed):
         agents = sorted(found.people - signed)
         through = (
-            f"; {names(agents)} only through an agent's key, which makes nobody active"
+            f"; {names(agents)} only through {not_own_key(ctx.signed_in is not None)}, which "
+            "makes nobody active"
             if agents
             else ""
         )
