@@ -274,7 +274,7 @@ def test_use_beyond_pilot_reads_the_latest_reading_of_a_day() -> None:
     older, since = _day(own=None), _day(own=0, requests=5)
     result = _judged("use-beyond-pilot", older, since, people=PEOPLE)
     assert result.outcome is Outcome.FAIL, result.reason
-    assert "zoe, whose requests came only through an agent's key" in result.reason
+    assert f"zoe, whose requests came only through {NOT_OWN}" in result.reason
     fuller = _day(own=4)
     later = fact("usage.daily", by="gateway", day=DAY, people={"p0": {"requests": 1, "own": 1}})
     result = _judged("use-beyond-pilot", fuller, later, people=PEOPLE)
