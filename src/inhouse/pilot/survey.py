@@ -313,10 +313,12 @@ def eligibility(program: Program, person: str | None = None) -> Eligibility:
     since = until - timedelta(days=ELIGIBLE_WINDOW_DAYS - 1)
     # their own key's use as the gateway's rollup counts it, which play 4's check reads: not
     # an agent's, nor a key fetched in their name by a key that never signed in as them
-    used = active_days(
-        program.store, [name], since=since, until=until, not_own=not_their_fetch(state)
+    mine = not_their_fetch(state) if added else frozenset()
+    days = (
+        len(active_days(program.store, [name], since=since, until=until, not_own=mine))
+        if added
+        else 0
     )
-    days = len(used) if added else 0
     return Eligibility(
         person=name,
         member=added is not None,
