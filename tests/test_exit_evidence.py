@@ -219,3 +219,33 @@ def test_an_exit_that_says_no_rules_keeps_the_earlier_ones(
     assert ctx.exit_rules.get(PROVE, 0) == 0
     facts = {f.id: f for f in program.state().facts}
     assert ctx.spared(PROVE, facts[verdict], rule=OWN_USE)
+
+
+def test_an_exit_saying_no_rules_after_one_that_did_is_judged_by_them(
+    program: Program,  # noqa: F811
+    omar: Program,  # noqa: F811
+) -> None:
+    """The forgery: play 1 exits through inhouse, its exit saying the rules that judged it;
+    omar appends play 2's exit himself, naming its facts but no rules, so that it reads as an
+    exit judged before play 6's own-key rule (which would keep the earlier one for its facts).
+    Every exit this inhouse writes says them: after one that did, an exit saying none is read
+    as judged by those."""
+    from inhouse.program.checks import EXIT_RULES, OWN_USE
+
+    through_play_one(program)
+    omar.request_access(reason="I want the triage model")
+    program.start_play(None, 2)
+    lock_baseline(program)
+    measured(omar, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
+    reproduce(omar)
+    digest = program.offer_handoff(None, 2, to="omar")
+    lock = next(f for f in program.state().facts if f.kind == "baseline.lock")
+    omar._append(EventKind.HANDOFF_ACCEPTED, "omar",
+                 {"play": "baseline", "evidence_hash": digest, "comment": ""})  # fmt: skip
+    omar._append(EventKind.PLAY_EXITED, "omar",
+                 {"play": "baseline", "evidence_hash": digest, "evidence": [lock.id]})  # fmt: skip
+    for state in (program.state(), _refolded(program)):
+        assert state.first_rules == {PROVE: EXIT_RULES, "baseline": EXIT_RULES}
+    ctx = context_for(program.state(), program.clock())
+    assert ctx.spared("baseline", lock)  # the facts it names, for the rules before it
+    assert not ctx.spared("baseline", lock, rule=OWN_USE)
