@@ -181,3 +181,71 @@ def test_an_exit_naming_no_facts_after_one_that_did_is_judged_on_nothing(
     warnings = " ".join(program.status()["warnings"])
     assert f"play baseline's exit (event {seq}, by omar) names none of the facts" in warnings
     assert verify_chain(program.store, lead_key=program.settings.lead_key).ok
+
+
+def test_an_exit_says_which_rules_judged_it(program: Program) -> None:  # noqa: F811
+    """The exit event says the rules it was judged by (``rules``): a rule kept for exits judged
+    before it (play 6's own-key use) spares nothing of an exit that says it was judged by it,
+    while a rule with no number keeps what it did. An exit written before exits said so
+    counts as judged by none of them, and so does one whose number is no whole number above
+    0 (its writer types it: a larger one only takes sparing away)."""
+    from inhouse.program.checks import EXIT_RULES, OWN_USE
+
+    verdict, _ = _offered(program)
+    program.accept_handoff(None, 1, comment="I can build on this")
+    (exit_,) = _exits(program)
+    assert exit_["rules"] == EXIT_RULES >= OWN_USE
+    for state in (program.state(), _refolded(program)):
+        assert state.first_rules[PROVE] == EXIT_RULES
+    ctx = context_for(program.state(), program.clock())
+    facts = {f.id: f for f in program.state().facts}
+    assert ctx.spared(PROVE, facts[verdict])
+    assert not ctx.spared(PROVE, facts[verdict], rule=OWN_USE)
+    assert verify_chain(program.store, lead_key=program.settings.lead_key).ok
+
+
+@pytest.mark.parametrize("said", [None, "1", True, -1, 0, 1.0])
+def test_an_exit_that_says_no_rules_keeps_the_earlier_ones(
+    program: Program,  # noqa: F811
+    said: Any,
+) -> None:
+    """An exit appended around the API that says no rules, or none the fold can read, counts
+    as judged by none: the earlier rule spares what it was judged on, as before."""
+    from inhouse.program.checks import OWN_USE
+
+    verdict, digest = _offered(program)
+    _exit_by_hand(program, digest, evidence=[verdict], **({} if said is None else {"rules": said}))
+    ctx = context_for(program.state(), program.clock())
+    assert ctx.exit_rules.get(PROVE, 0) == 0
+    facts = {f.id: f for f in program.state().facts}
+    assert ctx.spared(PROVE, facts[verdict], rule=OWN_USE)
+
+
+def test_an_exit_saying_no_rules_after_one_that_did_is_judged_by_them(
+    program: Program,  # noqa: F811
+    omar: Program,  # noqa: F811
+) -> None:
+    """The forgery: play 1 exits through inhouse, its exit saying the rules that judged it;
+    omar appends play 2's exit himself, naming its facts but no rules, so that it reads as an
+    exit judged before play 6's own-key rule (which would keep the earlier one for its facts).
+    Every exit this inhouse writes says them: after one that did, an exit saying none is read
+    as judged by those."""
+    from inhouse.program.checks import EXIT_RULES, OWN_USE
+
+    through_play_one(program)
+    omar.request_access(reason="I want the triage model")
+    program.start_play(None, 2)
+    lock_baseline(program)
+    measured(omar, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
+    reproduce(omar)
+    digest = program.offer_handoff(None, 2, to="omar")
+    lock = next(f for f in program.state().facts if f.kind == "baseline.lock")
+    omar._append(EventKind.HANDOFF_ACCEPTED, "omar",
+                 {"play": "baseline", "evidence_hash": digest, "comment": ""})  # fmt: skip
+    omar._append(EventKind.PLAY_EXITED, "omar",
+                 {"play": "baseline", "evidence_hash": digest, "evidence": [lock.id]})  # fmt: skip
+    for state in (program.state(), _refolded(program)):
+        assert state.first_rules == {PROVE: EXIT_RULES, "baseline": EXIT_RULES}
+    ctx = context_for(program.state(), program.clock())
+    assert ctx.spared("baseline", lock)  # the facts it names, for the rules before it
+    assert not ctx.spared("baseline", lock, rule=OWN_USE)

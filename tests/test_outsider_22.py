@@ -17,16 +17,24 @@ from inhouse.pilot.enablement import progress, record_enablement
 from inhouse.pilot.library import new_version
 from inhouse.pilot.roster import add_member, remove_member
 from inhouse.program import Program, Provenance
-from inhouse.program.checks import Outcome, evaluate
+from inhouse.program.checks import CheckContext, Outcome, evaluate
 from inhouse.program.evaluation import context_for
-from inhouse.program.facts import Fact
+from inhouse.program.facts import Fact, FactSet
 from tests.pilot.test_enablement_signed import world  # noqa: F401  (the fixture)
 from tests.pilot.world import PROMPT, World
-from tests.test_playchecks import EXITED, NOW, _judged, fact, person, pilot
+from tests.test_playchecks import EXITED, NOW, OWNERS, _judged, fact, person, pilot
 
 PEOPLE = {**pilot(2, 1), "zoe": person("zoe", "sales")}
 #: a day after play 5 (support) exited: use on it is use beyond the pilot
 DAY = (NOW.date() - timedelta(days=2)).isoformat()
+
+
+#: what a note says requests through no key of a person's own came through (the sign-in is set
+#: up: a key fetched in their name by a key that never signed in as them is one too)
+NOT_OWN = (
+    "a key not their own (an agent's, or one fetched in their name by a key that never signed "
+    "in as them)"
+)
 
 
 def _day(own: int | None, requests: int = 4) -> Fact:
@@ -44,8 +52,18 @@ def test_use_beyond_pilot_counts_no_agents_requests() -> None:
     forged = _judged("use-beyond-pilot", _day(own=0), people=PEOPLE)
     assert forged.outcome is Outcome.FAIL, forged.reason
     assert "0 people beyond the pilot use it; need 1" in forged.reason
-    assert "zoe, whose requests came only through an agent's key" in forged.reason
+    assert f"zoe, whose requests came only through {NOT_OWN}" in forged.reason
     assert forged.evidence == ()
+    # without the organisation's sign-in no key is told apart from its person's: only an
+    # agent's key is none of theirs, and the note says just that
+    unsigned = evaluate(
+        "use-beyond-pilot",
+        CheckContext(
+            facts=FactSet([_day(own=0)]), people=PEOPLE, owners=OWNERS, now=NOW, exited=EXITED,
+            machines={who: frozenset({f"{who}-laptop"}) for who in PEOPLE},
+        ),
+    )  # fmt: skip
+    assert "zoe, whose requests came only through an agent's key: " in unsigned.reason
 
 
 def test_use_beyond_pilot_counts_own_key_use_and_days_from_before_own() -> None:
@@ -75,7 +93,7 @@ def test_use_beyond_pilot_keeps_the_earlier_rule_for_days_play_6_exited_on() -> 
     exited = {**EXITED, "measure": (NOW, since.id - 1)}
     result = _judged("use-beyond-pilot", since, people=PEOPLE, exited=exited)
     assert result.outcome is Outcome.FAIL, result.reason
-    assert "zoe, whose requests came only through an agent's key" in result.reason
+    assert f"zoe, whose requests came only through {NOT_OWN}" in result.reason
 
 
 # -- library prompts: the gateway's signed use names each person's own last use -------------------
@@ -128,7 +146,7 @@ def test_a_members_agent_using_a_shared_prompt_is_no_use_of_theirs(world: World)
     assert result.outcome is Outcome.FAIL, result.reason
     assert (
         f"bob's shared-prompt: rests on prompt.usage #{used.id}, whose use of it by bob the "
-        "gateway signed only through an agent's key"
+        f"gateway signed only through {NOT_OWN}"
     ) in result.reason
     assert used.payload["used_by"] == {}
     (mine,) = progress(world.people["bob"], "bob")  # its own finder reads his own key's rows
@@ -256,7 +274,7 @@ def test_use_beyond_pilot_reads_the_latest_reading_of_a_day() -> None:
     older, since = _day(own=None), _day(own=0, requests=5)
     result = _judged("use-beyond-pilot", older, since, people=PEOPLE)
     assert result.outcome is Outcome.FAIL, result.reason
-    assert "zoe, whose requests came only through an agent's key" in result.reason
+    assert f"zoe, whose requests came only through {NOT_OWN}" in result.reason
     fuller = _day(own=4)
     later = fact("usage.daily", by="gateway", day=DAY, people={"p0": {"requests": 1, "own": 1}})
     result = _judged("use-beyond-pilot", fuller, later, people=PEOPLE)

@@ -181,3 +181,59 @@ def test_a_key_she_fetched_in_a_colleagues_name_is_not_theirs_once_they_fetch_on
     world.clock.now = datetime(2026, 11, 6, 23, tzinfo=UTC)
     world.sign()
     assert _counted_days(world, "zoe")["2026-11-06"] == 1
+
+
+def test_the_tables_local_views_read_count_her_use_as_the_gateways_rollup_does(
+    world: World,
+) -> None:
+    """The same forgery, zoe in the pilot: the gateway's rollup counts the requests lena sends
+    through the key she fetched as zoe as nobody's own use, but the usage log's summary tables
+    (what `inhouse survey answer`'s pre-check, the adoption report without the gateway's key,
+    the pilot's evidence and the dashboard read) counted them as zoe's: the pre-check told
+    zoe she could answer on two days of use play 4's check does not count."""
+    from inhouse.gateway.rollup import gateway_mac_key
+    from inhouse.pilot.adoption import adoption_report
+    from inhouse.pilot.enablement import progress
+    from inhouse.pilot.evidence import PilotEvidence
+    from inhouse.pilot.roster import add_member
+    from inhouse.pilot.survey import eligibility
+
+    _key_fetched_in_zoes_name(world)
+    forged = world.keys.pop("zoe")
+    world.clock.now = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    world.key("zoe")  # zoe's own fetch, with the key that signed in as her
+    world.keys["zoe's own"], world.keys["zoe"] = world.keys["zoe"], forged
+    add_member(world.lead, "zoe", track="legal")
+    for day in (3, 4):
+        world.send("zoe", datetime(2026, 11, day, 10, tzinfo=UTC))  # lena, with the forged key
+    world.clock.now = datetime(2026, 11, 4, 23, tzinfo=UTC)
+    world.sign()
+    assert _counted_days(world, "zoe") == {"2026-11-03": 0, "2026-11-04": 0}  # the rollup's
+
+    zoe = world.people["zoe"]
+    said = eligibility(zoe)
+    assert said.active_days == 0 and not said.eligible, said.reason
+    assert "zoe used it on 0 days" in said.reason
+    local = {m.person: m for m in adoption_report(world.lead).members}["zoe"]
+    signed = adoption_report(world.lead, mac_key=gateway_mac_key(world.folder))
+    assert local.active_days == 0 and local.last_active is None
+    assert {m.person: m for m in signed.members}["zoe"].active_days == 0  # they agree
+    assert PilotEvidence(world.lead).answered_days("zoe") == []
+    # and her first step says what is true: no agent key was ever granted her
+    (track,) = progress(zoe, "zoe")
+    assert track.steps[0].detail.startswith(
+        "the gateway signed requests of yours only through a key not your own (an agent's, or "
+        "one fetched in your name by a key that never signed in as you), on 2026-11-03, "
+        "2026-11-04"
+    ), track.steps[0].detail
+
+    # the honest way: zoe's own key on two days of her own is her own use, everywhere
+    for day in (5, 6):
+        world.send("zoe's own", datetime(2026, 11, day, 10, tzinfo=UTC))
+    world.clock.now = datetime(2026, 11, 6, 23, tzinfo=UTC)
+    world.sign()
+    said = eligibility(zoe)
+    assert said.active_days == 2 and said.eligible, said.reason
+    local = {m.person: m for m in adoption_report(world.lead).members}["zoe"]
+    assert local.active_days == 2 and str(local.last_active) == "2026-11-06"
+    assert PilotEvidence(world.lead).answered_days("zoe") == ["2026-11-05", "2026-11-06"]

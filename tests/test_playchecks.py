@@ -2675,7 +2675,8 @@ def test_a_first_request_on_a_day_only_the_members_agent_used_is_not_borne_out()
     assert result.outcome is Outcome.FAIL, result.reason
     assert (
         f"p0's first: rests on usage.daily #{day.id}, whose requests of p0's the gateway signed "
-        "as all through an agent's key, none through p0's own"
+        "as all through a key not their own (an agent's, or one fetched in their name by a key "
+        "that never signed in as them), none through p0's own"
     ) in result.reason
     assert "p1's first" not in result.reason
     kept = evaluate("pilot-enabled", replace(context, exited={"pilot": (NOW, day.id + 10)}))

@@ -10,8 +10,10 @@ escaped where it is printed (``literal`` there).
 
 A server's log is read in a terminal too, and text a client controls reaches it (a path, a
 header, a model's name, an exception quoting them): a line break in it forges a log line of its
-own, an escape sequence hides one. :func:`clean_logs` puts :func:`shown` between a server's
-loggers and whatever handler writes them.
+own, an escape sequence hides one. :func:`clean_handlers` puts :func:`shown` on every handler a
+server writes its log with, so every record passes it whichever logger made it (a module's
+child logger, ``asyncio``, uvicorn's); :func:`clean_logs` puts it on named loggers too, for
+whoever embeds the gateway or the dashboard under handlers of their own.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import logging
 import unicodedata
 from typing import Any
 
-__all__ = ["clean_logs", "shown"]
+__all__ = ["clean_handlers", "clean_logs", "shown"]
 
 #: control (C0, DEL, C1), format (bidirectional overrides, zero-width joiners) and line or
 #: paragraph separators: none prints as itself
@@ -89,3 +91,23 @@ def clean_logs(*names: str) -> None:
         logger = logging.getLogger(name)
         if _SHOWN not in logger.filters:
             logger.addFilter(_SHOWN)
+
+
+def clean_handlers() -> None:
+    """Pass every record a server writes through :func:`shown`, at the handlers: a logger's
+    filter sees only the records made on it, never a child's (``inhouse.gateway.edge``) nor
+    another library's (``asyncio``), which reach the same handlers by propagating. The root
+    logger gets a handler where it has none, writing what logging's last resort wrote (to
+    stderr, from warnings up): a record with no handler on its way went there, where no
+    filter can be set. Every handler installed by then (root's, uvicorn's) gets the filter.
+    A server calls it once it has set up its loggers; asking again changes nothing."""
+    root = logging.getLogger()
+    if not root.handlers:
+        last = logging.StreamHandler()
+        last.setLevel(logging.WARNING)
+        root.addHandler(last)
+    loggers = [root, *list(logging.Logger.manager.loggerDict.values())]
+    for logger in loggers:
+        for handler in getattr(logger, "handlers", ()):  # a placeholder has none
+            if _SHOWN not in handler.filters:
+                handler.addFilter(_SHOWN)

@@ -289,8 +289,9 @@ def test_a_day_only_the_members_agent_used_is_no_first_request_of_theirs(world: 
     first = mine.steps[0]
     assert not first.met
     assert first.detail == (
-        "the gateway signed requests of yours only through an agent's key (on 2026-11-04): "
-        "send one with your own gateway key (`inhouse keys fetch`)"
+        "the gateway signed requests of yours only through a key not your own (an agent's, or "
+        "one fetched in your name by a key that never signed in as you), on 2026-11-04: send one "
+        "with your own gateway key (`inhouse keys fetch`)"
     )
     _sign_steps(world.people["bob"], "bob", evidence=[agents_day.id],
                 steps=["first-request", "shared-prompt"])  # fmt: skip
@@ -298,7 +299,8 @@ def test_a_day_only_the_members_agent_used_is_no_first_request_of_theirs(world: 
     assert result.outcome is Outcome.FAIL
     assert (
         f"bob's first-request: rests on usage.daily #{agents_day.id}, whose requests of bob's "
-        "the gateway signed as all through an agent's key, none through bob's own"
+        "the gateway signed as all through a key not their own (an agent's, or one fetched in "
+        "their name by a key that never signed in as them), none through bob's own"
     ) in result.reason
 
     # the honest way: bob sends one with his own key; the signed day says so

@@ -54,10 +54,10 @@ def serve(
     from inhouse.gctuning import for_a_server
 
     for_a_server()
-    from inhouse.terminal import clean_logs
+    from inhouse.terminal import clean_handlers
 
     config = uvicorn.Config(asgi, host=host, port=port, log_level="warning")
-    clean_logs("uvicorn.error", "uvicorn.access")  # after the config set its loggers up
+    clean_handlers()  # after the config set its handlers up: every record passes them
     server = uvicorn.Server(config)
     with listening:
         server.run(sockets=[listening])

@@ -138,7 +138,9 @@ def serve(
     spool of its own (``worker-N`` under ``spool_dir``), restarted should one die. ``announce``
     is told the base URL clients use (``…/v1``) once the port is open (port 0 resolved)."""
     from inhouse.program.config import read_config
+    from inhouse.terminal import clean_handlers
 
+    clean_handlers()  # the supervisor's log too; each worker (a fresh process) cleans its own
     settings = read_gateway_settings(folder, read_config(folder))
     updates: dict[str, Any] = {}
     for name, value in (("host", host), ("port", port), ("workers", workers),
@@ -183,7 +185,9 @@ def _serve_one(
     announce: Callable[[str], None] | None = None,
 ) -> None:
     from inhouse.gctuning import for_a_server
+    from inhouse.terminal import clean_handlers
 
+    clean_handlers()  # a client's text forges no log line, whichever logger writes it
     gateway = build_gateway(folder, settings=settings)
     gateway.worker = worker
     sock = _listen(settings.host, settings.port) if worker is not None else None

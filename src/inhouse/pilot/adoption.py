@@ -197,7 +197,7 @@ def adoption_report(
     """Who in the pilot reaches the tool on their own, as of ``as_of`` (default: today, UTC).
     With the gateway's ``mac_key``, the window's active days and prompts are read from the
     request rows the gateway wrote (what its key signs), not from the summary tables."""
-    from inhouse.program.counting import build_context
+    from inhouse.program.counting import build_context, not_their_fetch
     from inhouse.program.playchecks.pilot import members as pilot_members
 
     params = check_params(program.playbook, CHECK, _DEFAULTS)
@@ -205,17 +205,25 @@ def adoption_report(
     now = program.clock()
     day = as_of or now.astimezone(UTC).date()
     since = day - timedelta(days=window_days - 1)
-    context = build_context(program.state(), now)
+    state = program.state()
+    context = build_context(state, now)
     added = pilot_members(context)  # the pilot as play 4's checks see it
     people = sorted(added)
+    # a key a lead fetched in a member's name is nobody's own use, here as in the signed
+    # rollup and the rows (an agent's neither)
+    not_own = not_their_fetch(state)
     left_out: tuple[Rejected, ...] = ()
     unblessed: dict[tuple[str, str, str], int] = {}
     if mac_key is None:
-        used = _by_person(active_days(program.store, people, since=since, until=day))
-        prompts = prompts_used(program.store, people, since=since, until=day)
+        used = _by_person(
+            active_days(program.store, people, since=since, until=day, not_own=not_own)
+        )
+        prompts = prompts_used(program.store, people, since=since, until=day, not_own=not_own)
     else:
-        used, prompts, left_out, unblessed = _authentic_use(program, mac_key, people, since, day)
-    last = last_active(program.store, people, until=day)
+        used, prompts, left_out, unblessed = _authentic_use(
+            program, mac_key, people, since, day, not_own
+        )
+    last = last_active(program.store, people, until=day, not_own=not_own)
     enabled = _enablement(context.facts.of("enablement.completed"))
     members = []
     for person in people:
@@ -379,7 +387,12 @@ def _role(
 
 
 def _authentic_use(
-    program: Program, mac_key: bytes, people: list[str], since: date, until: date
+    program: Program,
+    mac_key: bytes,
+    people: list[str],
+    since: date,
+    until: date,
+    theirs_not: frozenset[str],
 ) -> tuple[
     dict[str, list[ActiveDay]],
     dict[str, set[str]],
@@ -391,15 +404,14 @@ def _authentic_use(
     weights a lock the log recorded that day blessed (the rollup's rule: use of weights nobody
     verified is not the baseline's use); the rows left out, and the answered requests not
     counted for their weights. A window reaching past the compaction horizon sees only the rows
-    kept."""
+    kept. ``theirs_not``: the keys whose requests are nobody's own use (:func:`not_their_fetch`:
+    fetched in their person's name by a key that never signed in as them)."""
     from inhouse.gateway.rollup import blessed_by_day, split_blessed
-    from inhouse.program.counting import not_their_fetch
 
     found = authentic_rows(
         program.store, mac_key, since=since.isoformat(), until=until.isoformat(), people=people
     )
     rows, unblessed = split_blessed(found.rows, blessed_by_day(program))
-    theirs_not = not_their_fetch(program.state())
     days: dict[tuple[str, str], tuple[int, str]] = {}
     prompts: dict[str, set[str]] = {}
     for row in rows:

@@ -131,7 +131,9 @@ def suggest_champions(program: Program) -> Suggestions:
         for note in unconfirmed
     ]
     days: dict[str, int] = {}
-    for row in active_days(program.store, people, since=since, until=until):
+    for row in active_days(
+        program.store, people, since=since, until=until, not_own=evidence.not_own
+    ):
         days[row.person] = days.get(row.person, 0) + 1
     reuse = _reuse(evidence)
     if not evidence.library:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from inhouse.pilot.library import Library, PromptVersion
 from inhouse.pilot.library import library as _library
 from inhouse.program.checks import CheckContext
-from inhouse.program.counting import build_context
+from inhouse.program.counting import build_context, not_their_fetch
 from inhouse.program.facts import Fact, FactSet, Provenance, standing_usage
 from inhouse.program.playchecks.pilot import members as _members
 from inhouse.program.state import ProgramState
@@ -112,6 +112,13 @@ class PilotEvidence:
 
     # -- the gateway's usage log -------------------------------------------------------------
 
+    @cached_property
+    def not_own(self) -> frozenset[str]:
+        """The gateway keys whose requests are nobody's own use, besides agents' (fetched in
+        their person's name by a key that never signed in as them): the tables are read by
+        the rule the gateway's signed rollup counts by (:func:`not_their_fetch`)."""
+        return not_their_fetch(self.state)
+
     def _window(self) -> tuple[str, str]:
         """From the program's first day to today: all the use there is."""
         start = self.state.created_at or self.now
@@ -122,7 +129,9 @@ class PilotEvidence:
         since, until = self._window()
         found: dict[str, list[str]] = {}
         people = [name for name, p in self.state.people.items() if not p.service]
-        for row in active_days(self.program.store, people, since=since, until=until):
+        for row in active_days(
+            self.program.store, people, since=since, until=until, not_own=self.not_own
+        ):
             found.setdefault(row.person, []).append(row.day)
         return found
 
@@ -134,7 +143,9 @@ class PilotEvidence:
     def _prompts(self) -> dict[str, set[str]]:
         since, until = self._window()
         people = [name for name, p in self.state.people.items() if not p.service]
-        return prompts_used(self.program.store, people, since=since, until=until)
+        return prompts_used(
+            self.program.store, people, since=since, until=until, not_own=self.not_own
+        )
 
     def prompts_used(self, person: str) -> set[str]:
         """The prompt ids ``person``'s answered requests carried (their own keys)."""

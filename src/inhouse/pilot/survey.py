@@ -303,12 +303,22 @@ def _too_old(program: Program, survey: Survey, now: datetime) -> bool:
 def eligibility(program: Program, person: str | None = None) -> Eligibility:
     """Whether ``person`` (default: this shell's key holder) may answer now: a pilot member
     with use through their own key on at least two distinct days in the last fourteen."""
+    from inhouse.program.counting import build_context, not_their_fetch
+
     name = person or program.whoami().name
-    context = _context(program)
+    state = program.state()
+    context = build_context(state, program.clock())
     added = _members(context).get(name)
     until = program.clock().astimezone(UTC).date()
     since = until - timedelta(days=ELIGIBLE_WINDOW_DAYS - 1)
-    days = len(active_days(program.store, [name], since=since, until=until)) if added else 0
+    # their own key's use as the gateway's rollup counts it, which play 4's check reads: not
+    # an agent's, nor a key fetched in their name by a key that never signed in as them
+    mine = not_their_fetch(state) if added else frozenset()
+    days = (
+        len(active_days(program.store, [name], since=since, until=until, not_own=mine))
+        if added
+        else 0
+    )
     return Eligibility(
         person=name,
         member=added is not None,

@@ -18,6 +18,8 @@ from typing import Any
 from inhouse.program.facts import Fact, FactSet, Provenance
 
 __all__ = [
+    "EXIT_RULES",
+    "OWN_USE",
     "CheckContext",
     "CheckFunc",
     "Outcome",
@@ -28,6 +30,21 @@ __all__ = [
     "register_check",
     "registry",
 ]
+
+
+#: The rules an exit is judged by, counted up each time a check's rule tightens and an earlier
+#: one is kept for exits judged under it; an exit records the number it was judged by (its
+#: ``play.exited`` event's ``rules``), and :meth:`CheckContext.spared` keeps a rule numbered
+#: above it for none of its facts: it was judged by that rule already. An exit recorded before
+#: exits said so counts as 0.
+#:
+#: 1 (:data:`OWN_USE`): a person's use counts through a key of their own, not an agent's nor
+#: one fetched in their name by a key that never signed in as them, and a day the gateway
+#: signed again is read as it last signed it (play 6's use beyond the pilot, a prompt fix's
+#: confirmers)
+EXIT_RULES = 1
+#: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
+OWN_USE = 1
 
 
 class Outcome(StrEnum):
@@ -142,6 +159,9 @@ class CheckContext:
     #: acceptance hashed); a play that exited but is missing here exited before exits named
     #: them (:meth:`judged_on`, :meth:`spared`)
     judged: Mapping[str, frozenset[int]] = field(default_factory=dict)
+    #: play id -> the rules (:data:`EXIT_RULES`) its first exit says it was judged by; a play
+    #: that exited but is missing here exited before exits said so (0)
+    exit_rules: Mapping[str, int] = field(default_factory=dict)
     #: people let into the pilot by a gateway key, no role making them so (a pilot never listed
     #: takes its first such people as its members): inside the program for good
     let_in: frozenset[str] = frozenset()
@@ -184,13 +204,17 @@ class CheckContext:
         exit was recorded before exits named them (:meth:`spared` then reads its mark)."""
         return self.judged.get(play) if play in self.exited else None
 
-    def spared(self, play: str, fact: Fact) -> bool:
+    def spared(self, play: str, fact: Fact, *, rule: int = 0) -> bool:
         """Whether an earlier rule, kept for a ``play`` that exited under it, may still decide
         ``fact``: one its exit was judged on. An exit recorded before exits named their facts
         spares every fact by its mark (all it could have been judged on). A fact the exit left
-        out, or one recorded since, is today's rule's."""
+        out, or one recorded since, is today's rule's. ``rule``: the number of the rule that
+        replaced the earlier one (:data:`EXIT_RULES`); an exit that says it was judged by it
+        (or a later one) did not exit under the earlier rule, and it spares nothing."""
         exit_ = self.exited.get(play)
         if exit_ is None:
+            return False
+        if rule and self.exit_rules.get(play, 0) >= rule:
             return False
         judged = self.judged.get(play)
         return fact.id <= exit_[1] if judged is None else fact.id in judged

@@ -534,6 +534,7 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
         role_spans=state.role_spans,
         exited=state.first_exited,
         judged=state.first_judged,
+        exit_rules=state.first_rules,
         let_in=frozenset(state.let_in),
         demo=state.demo,
         created_with=_created_with(state),

@@ -59,7 +59,8 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import InvalidInput
-from inhouse.program.facts import Fact, Provenance, prompt_users
+from inhouse.program.checks import OWN_USE
+from inhouse.program.facts import Fact, Provenance, not_own_key, prompt_users
 from inhouse.program.prompt_versions import served_versions
 from inhouse.program.state import LOG_SKEW
 
@@ -518,7 +519,7 @@ def _not_apart(ctx: CheckContext, change: Fact, fact: Fact) -> str | None:
             return (
                 f"it names nobody the gateway sent it through a key of their own on or after "
                 f"{made}, the day it was recorded ({', '.join(people)} used it before, or only "
-                "through an agent's key)"
+                f"through {not_own_key(ctx.signed_in is not None)})"
             )
         people = since
         if not people:
@@ -568,11 +569,17 @@ def prompt_confirmers(ctx: CheckContext, change: Fact, fact: Fact) -> list[str]:
     confirm it by: those it sent the version through a key of their own on or after the day
     the version was recorded (``used_by``). The version's latest use (anyone's, an agent's
     included) dated everyone it names, so one member's use before the fix counted once anyone
-    used it after. A fact play 6's exit was judged on is read as it was then (everyone it
-    names). The maker is among them where they used it; the caller sets them aside."""
-    if ctx.spared("measure", fact):
-        return [str(p) for p in fact.payload.get("people") or []]
-    return prompt_users(fact, change.at.astimezone(UTC).date().isoformat())
+    used it after. A fact a play 6 exit was judged on, where that exit does not say it was
+    judged by this rule (:data:`~inhouse.program.checks.OWN_USE`), is read as it was then
+    (everyone it names), and only where today's reading confirms nothing: today's first, so
+    a pass names who today's rule heard. The maker is among them where they used it; the
+    caller sets them aside."""
+    from inhouse.program.playchecks._shared import one_per_machine  # it imports this module
+
+    today = prompt_users(fact, change.at.astimezone(UTC).date().isoformat())
+    if not ctx.spared("measure", fact, rule=OWN_USE) or one_per_machine(ctx, today, {change.by})[0]:
+        return today
+    return [str(p) for p in fact.payload.get("people") or []]
 
 
 def _set_aside(ctx: CheckContext, maker: str, people: list[str]) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from inhouse.errors import InvalidInput, NotAllowed, Refused
 from inhouse.plaintext import check_plain
-from inhouse.program.checks import Person
+from inhouse.program.checks import EXIT_RULES, Person
 from inhouse.program.core import ProgramCore
 from inhouse.program.evaluation import (
     CheckedRef,
@@ -191,12 +191,13 @@ class PlaysMixin(ProgramCore):
             {"play": play.id, "evidence_hash": digest, "comment": comment},
         )
         # the facts the exit was judged on, beside their hash: an earlier rule kept for this
-        # exit spares only these (CheckContext.spared), not every fact by its mark
+        # exit spares only these (CheckContext.spared), not every fact by its mark; and the
+        # rules that judged them: a rule that came before needs no sparing for it
         cited = sorted({fact.id for item in checked for fact in item.result.evidence})
         self._append(
             EventKind.PLAY_EXITED,
             who.name,
-            {"play": play.id, "evidence_hash": digest, "evidence": cited},
+            {"play": play.id, "evidence_hash": digest, "evidence": cited, "rules": EXIT_RULES},
         )
         return digest
 

@@ -336,6 +336,12 @@ class ProgramState:
     #: its acceptance hashed), as its exit event names them and the fold validated them (facts
     #: in the log by the acceptance); a play missing here exited before exits named them
     first_judged: dict[str, frozenset[int]] = field(default_factory=dict)
+    #: play -> the rules its first exit says it was judged by (its exit event's ``rules``,
+    #: :data:`~inhouse.program.checks.EXIT_RULES` when it was written); a play missing here
+    #: exited before exits said so (:meth:`~inhouse.program.checks.CheckContext.spared`)
+    first_rules: dict[str, int] = field(default_factory=dict)
+    #: the most rules an exit the log counts said it was judged by (:data:`first_rules`)
+    rules_said: int = 0
     waivers: list[Waiver] = field(default_factory=list)
     refusals: list[Refusal] = field(default_factory=list)
     stopped: Stop | None = None
@@ -1144,6 +1150,7 @@ def _no_first_exit_unmet(
             why = f"play {number} ({play_id})'s exit checks did not hold then"
     del state.first_exited[play_id]
     state.first_judged.pop(play_id, None)
+    state.first_rules.pop(play_id, None)
     state.unmet_exits.append(
         f"event {event.seq} records play {number} ({play_id}) as exited, but {why} (appended "
         "around the API, which refuses it): it did not exit there, and nothing counted from "
@@ -1997,6 +2004,13 @@ def _judged_on(state: ProgramState, cited: object, mark: int) -> frozenset[int]:
     return frozenset(f.id for f in state.facts if f.id in wanted)
 
 
+def _rules_of(said: object) -> int:
+    """The rules an exit event says its exit was judged by (``rules``): a whole number, else
+    none (0, as an exit that says nothing). Its writer types it; a larger one than the truth
+    only keeps an earlier rule from sparing what it was judged on (today's judges it all)."""
+    return said if type(said) is int and said > 0 else 0
+
+
 def _apply_play_event(state: ProgramState, event: Event) -> None:
     data = event.payload
     kind = event.kind
@@ -2067,6 +2081,13 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
                     "the facts it was judged on, though an exit before it did: it was appended "
                     "around inhouse, and no earlier rule is kept for it"
                 )
+            # the rules it says judged it; after an exit that said so, one that says none (or
+            # none the fold reads) was appended around inhouse (every exit since says them): it
+            # is read as judged by those an exit before it said, never as one from before
+            said = _rules_of(data["rules"]) if "rules" in data else 0
+            if rules := max(said, state.rules_said):
+                state.first_rules[data["play"]] = rules
+            state.rules_said = max(state.rules_said, said)
     elif kind == EventKind.WAIVER_GRANTED:
         expires = _when(data["expires"])
         assert expires is not None

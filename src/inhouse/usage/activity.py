@@ -7,14 +7,17 @@ library prompts they sent, read from the gateway's usage log by the database.
 
 A day is *active* for a person when a request of theirs was answered on it (status below 400)
 through a key of their own: requests through a key bound to a local agent are the agent's
-doing, not the person reaching for the tool, and count only with ``agents=True``. Days are the
+doing, not the person reaching for the tool, and count only with ``agents=True``, and so do those
+through the keys ``not_own`` names (fetched in the person's name by a key that never signed in
+as them: :func:`inhouse.program.counting.not_their_fetch`, the rule the gateway's signed
+rollup counts by, so what these tables say agrees with what play 4's checks read). Days are the
 usage log's (UTC); ``since`` and ``until`` are both included. Play 4's adoption and its survey's
 eligibility rule read these (:mod:`inhouse.pilot`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -55,6 +58,7 @@ def active_days(
     since: date | str,
     until: date | str,
     agents: bool = False,
+    not_own: Collection[str] = (),
 ) -> list[ActiveDay]:
     """Each of ``people``'s active days from ``since`` to ``until``, by person then day."""
     names = sorted(set(people))
@@ -62,7 +66,7 @@ def active_days(
         return []
     query = (
         select(_usage.person, _usage.day, func.sum(_usage.requests), func.max(_usage.last_at))
-        .where(_answered(names, agents), *_window(since, until))
+        .where(_answered(names, agents, not_own), *_window(since, until))
         .group_by(_usage.person, _usage.day)
         .order_by(_usage.person, _usage.day)
     )
@@ -104,7 +108,12 @@ def days(store: Store, *, since: date | str, until: date | str) -> list[Day]:
 
 
 def last_active(
-    store: Store, people: Iterable[str], *, until: date | str | None = None, agents: bool = False
+    store: Store,
+    people: Iterable[str],
+    *,
+    until: date | str | None = None,
+    agents: bool = False,
+    not_own: Collection[str] = (),
 ) -> dict[str, str]:
     """Each of ``people``'s latest active day (up to ``until``); nobody who never used it."""
     names = sorted(set(people))
@@ -116,7 +125,7 @@ def last_active(
     latest = []
     for name in names:
         query = select(literal(name).label("person"), func.max(_usage.day).label("day"))
-        query = query.where(_answered([name], agents))
+        query = query.where(_answered([name], agents, not_own))
         latest.append(query if last is None else query.where(_usage.day <= last))
     found: dict[str, str] = {}
     with store.engine.connect() as conn:
@@ -134,6 +143,7 @@ def prompts_used(
     since: date | str,
     until: date | str,
     agents: bool = False,
+    not_own: Collection[str] = (),
 ) -> dict[str, set[str]]:
     """The distinct library prompts (the ``prompt_id`` a request carried) each of ``people``
     sent in answered requests from ``since`` to ``until``; nobody who sent none."""
@@ -142,7 +152,7 @@ def prompts_used(
         return {}
     query = (
         select(_usage.person, _usage.prompt_id)
-        .where(_answered(names, agents), _usage.prompt_id != "", *_window(since, until))
+        .where(_answered(names, agents, not_own), _usage.prompt_id != "", *_window(since, until))
         .distinct()
     )
     found: dict[str, set[str]] = {}
@@ -152,10 +162,14 @@ def prompts_used(
     return found
 
 
-def _answered(names: list[str], agents: bool) -> ColumnElement[Any]:
+def _answered(names: list[str], agents: bool, not_own: Collection[str]) -> ColumnElement[Any]:
     who = _usage.person == names[0] if len(names) == 1 else _usage.person.in_(names)
     condition = and_(who, _usage.answered == 1)
-    return condition if agents else and_(condition, _usage.agent == "")
+    if agents:
+        return condition
+    if not_own:  # nearly always none: no sign-in, or every key fetched by its person
+        return and_(condition, _usage.agent == "", _usage.key_id.not_in(sorted(not_own)))
+    return and_(condition, _usage.agent == "")
 
 
 def _window(since: date | str, until: date | str) -> tuple[ColumnElement[Any], ...]:

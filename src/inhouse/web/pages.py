@@ -168,6 +168,7 @@ def pilot_page(program: Program) -> dict[str, Any]:
         own_answer,
         survey_results,
     )
+    from inhouse.program.counting import not_their_fetch
     from inhouse.usage.activity import active_days
 
     roster = pilot_list(program)
@@ -175,7 +176,10 @@ def pilot_page(program: Program) -> dict[str, Any]:
     live = adoption_report(program, mac_key=key)
     people = [m.person for m in live.members]
     days: dict[str, dict[str, int]] = {p: {} for p in people}
-    for day in active_days(program.store, people, since=live.since, until=live.as_of):
+    not_own = not_their_fetch(program.state())  # the rule the adoption above counts by
+    for day in active_days(
+        program.store, people, since=live.since, until=live.as_of, not_own=not_own
+    ):
         days[day.person][day.day] = day.requests
     window = [(live.since + timedelta(days=n)).isoformat() for n in range(live.window_days)]
     survey = current_survey(program)

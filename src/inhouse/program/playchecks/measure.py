@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from inhouse.program.checks import (
+    OWN_USE,
     CheckContext,
+    Outcome,
     Result,
     failed,
     passed,
     register_check,
 )
-from inhouse.program.facts import Fact, FactSet, daily_usage, latest_usage, standing_usage
+from inhouse.program.facts import (
+    Fact,
+    FactSet,
+    daily_usage,
+    latest_usage,
+    not_own_key,
+    standing_usage,
+)
 from inhouse.program.feedback import describe_change, fold_findings, prompt_confirmers
 from inhouse.program.playchecks._shared import (
     enrolled_elsewhere,
@@ -41,12 +51,39 @@ def use_beyond_pilot(ctx: CheckContext) -> Result:
     signed again is read as it last signed it), on days
     after support and governance were in place (play 5 exited). Use before, or on the day it
     exited, is the pilot's; a role taken away since does not make a former insider a new user."""
+    today = _use_beyond(ctx, _nothing_spared)
+    if "measure" not in ctx.exited:
+        return today
+
+    # a play 6 that exited before a person's use had to be through a key of their own keeps
+    # that rule for the days it was judged on (an exit that says it was judged by today's
+    # rule spares none: OWN_USE), asked only where today's falls short. Today's first: an
+    # exit judged by it hashed the days it counts, and an agent's use on a day it cited (the
+    # indicators' usage) is no more anyone's for the exit having happened
+    def judged(fact: Fact) -> bool:
+        return ctx.spared("measure", fact, rule=OWN_USE)
+
+    before = _use_beyond(ctx, judged)
+    if today.outcome is Outcome.PASS:
+        if before.outcome is Outcome.PASS and before.evidence != today.evidence:
+            return replace(today, earlier=before.evidence)  # what such an exit hashed
+        return today
+    return before if before.outcome is Outcome.PASS else today
+
+
+def _nothing_spared(fact: Fact) -> bool:
+    return False
+
+
+def _use_beyond(ctx: CheckContext, spare: Callable[[Fact], bool]) -> Result:
+    """:func:`use_beyond_pilot` judged with every asking person of the days ``spare`` names
+    counted as before (whoever asked, an agent's key or not)."""
     inside = insiders(ctx)
     since = ctx.exited.get("support")
     after = since[0].date().isoformat() if since is not None else None
     usage: dict[int, Fact] = {}
     people, early, users, agents = set(), set(), set(), set()
-    for day, readings in _readings(ctx).items():
+    for day, readings in _readings(ctx, spare).items():
         for person, (fact, spared, totals) in readings.items():
             if int(totals.get("requests", 0)) <= 0:
                 continue
@@ -54,8 +91,8 @@ def use_beyond_pilot(ctx: CheckContext) -> Result:
             # a person's use is through a key of their own: their agent's (a key granted with
             # `--agent`) runs whatever its tool is pointed at, so one person could make it
             # "use" the tool under any name. A day signed before the rollup counted ``own``
-            # counts as before, and so does a fact play 6's exit was judged on (an earlier
-            # rule it kept)
+            # counts as before, and so does one ``spare`` names (an earlier rule a play 6 exit
+            # kept)
             own = totals.get("own")
             if person in inside:
                 continue
@@ -83,8 +120,9 @@ def use_beyond_pilot(ctx: CheckContext) -> Result:
         notes.append(f"{names(sorted(early - people))}, who used it {when}")
     if agents - people - early:
         notes.append(
-            f"{names(sorted(agents - people - early))}, whose requests came only through an "
-            "agent's key: a person's use counts through a key of their own"
+            f"{names(sorted(agents - people - early))}, whose requests came only through "
+            f"{not_own_key(ctx.signed_in is not None)}: a person's use counts through a key of "
+            "their own"
         )
     aside, unsigned = split_aside(ctx, aside, inside)
     if unsigned:
@@ -104,20 +142,20 @@ def use_beyond_pilot(ctx: CheckContext) -> Result:
     return failed(f"{len(counted)} people beyond the pilot use it; need {wanted}{note}", *shown)
 
 
-def _readings(ctx: CheckContext) -> dict[str, dict[str, tuple[Fact, bool, dict[str, Any]]]]:
+def _readings(
+    ctx: CheckContext, spare: Callable[[Fact], bool]
+) -> dict[str, dict[str, tuple[Fact, bool, dict[str, Any]]]]:
     """Per day, each person's reading in the gateway's signed daily usage, and whether an
     earlier rule kept for play 6 decides it: the latest reading stands (a day re-signed
     replaces what an earlier fact said of it, :func:`inhouse.program.facts.latest_usage`),
-    except that a fact play 6's exit was judged on is read as it was then, every reading in
-    it, superseded or not."""
+    except that a fact ``spare`` names (one play 6's exit was judged on, under the earlier
+    rules) is read as it was then, every reading in it, superseded or not."""
     found: dict[str, dict[str, tuple[Fact, bool, dict[str, Any]]]] = {}
     facts = ctx.facts.of("usage.daily")
     for day, readings in standing_usage(facts).items():
-        found[day] = {
-            p: (fact, ctx.spared("measure", fact), totals) for p, (fact, totals) in readings.items()
-        }
+        found[day] = {p: (fact, spare(fact), totals) for p, (fact, totals) in readings.items()}
     for fact in facts:
-        if not ctx.spared("measure", fact):
+        if not spare(fact):
             continue
         kept = found.setdefault(str(fact.payload["day"]), {})
         for person, totals in daily_usage(fact).items():
@@ -285,7 +323,8 @@ def indicators_reported(ctx: CheckContext) -> Result:
     if active > len(signed):
         agents = sorted(found.people - signed)
         through = (
-            f"; {names(agents)} only through an agent's key, which makes nobody active"
+            f"; {names(agents)} only through {not_own_key(ctx.signed_in is not None)}, which "
+            "makes nobody active"
             if agents
             else ""
         )

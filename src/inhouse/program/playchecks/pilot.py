@@ -20,6 +20,7 @@ from inhouse.program.facts import (
     Fact,
     daily_usage,
     latest_usage,
+    not_own_key,
     own_requests,
     own_use,
     prompt_users,
@@ -649,7 +650,8 @@ def step_problem(ctx: CheckContext, person: str, added: Fact, step: Fact) -> str
             ):
                 return (
                     f"rests on usage.daily #{fact.id}, whose requests of {person}'s the gateway "
-                    f"signed as all through an agent's key, none through {person}'s own: "
+                    f"signed as all through {not_own_key(ctx.signed_in is not None)}, none "
+                    f"through {person}'s own: "
                     f"{person} sends one with their own gateway key and runs `inhouse pilot "
                     "enablement --record`"
                 )
@@ -662,7 +664,11 @@ def step_problem(ctx: CheckContext, person: str, added: Fact, step: Fact) -> str
                 and params.get("prompt") in (None, fact.payload.get("prompt"))
             ):
                 used = (fact.payload.get("used_by") or {}).get(person)
-                when = f"last on {used}" if used else "only through an agent's key"
+                when = (
+                    f"last on {used}"
+                    if used
+                    else f"only through {not_own_key(ctx.signed_in is not None)}"
+                )
                 return (
                     f"rests on prompt.usage #{fact.id}, whose use of it by {person} the gateway "
                     f"signed {when}, not through {person}'s own key since they joined the pilot "
