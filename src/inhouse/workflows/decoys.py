@@ -10,19 +10,19 @@ workflow only where its checks fail on every decoy (:attr:`CaseReport.proved
 <inhouse.workflows.report.CaseReport.proved>`); play 3 sets aside a run with no such case.
 
 The fixed decoys are public, so checks can be written to refuse exactly them (none of the
-off-topic prose's words, not similar to the fixed sentence) and still pass anything a model
-says. The last decoy is no fixed text: the model's own answers to the workflow's *other* cases
-(:data:`OTHER_ANSWER`). A case is told apart from another case where each one's checks fail
-the other's answer: its checks judge what its answer says about its own input, and theirs
-refuse its answer. The other case must fail every fixed decoy itself (:func:`judge_cases`): one
-whose input tells the model its right answer passes that input echoed back, and refuses
-another's answer as a fixed string would. A case told apart from none (its checks pass every other answer, or every
-case whose answer they fail accepts its answer too; or the workflow has no other case) passes
-on that decoy: a check that passes any model answer passes the model's answer to another
-ticket, an answer the runtime writes whatever the input (a ``response_format`` schema with one
-instance) is the same for every case, and a shape every answer has is in each. Two cases with
-one right answer (two printer tickets) are not told apart, and need not be: a third with
-another right answer tells each of them apart.
+off-topic prose's words, not similar to the fixed sentence) and still pass anything a model says.
+The last decoy is no fixed text: the model's own answers to the workflow's *other* cases
+(:data:`OTHER_ANSWER`). A case is told apart from another case where each one's checks fail the
+other's answer: its checks judge what its answer says about its own input, and theirs refuse
+its answer. The other case must fail every fixed decoy itself (:func:`judge_cases`): one whose
+input tells the model its right answer passes that input echoed back, and refuses another's
+answer as a fixed string would. A case told apart from none (its checks pass every other
+answer, or every case whose answer they fail accepts its answer too; or the workflow has no
+other case) passes on that decoy: a check that passes any model answer passes the model's
+answer to another ticket, an answer the runtime writes whatever the input (a
+``response_format`` schema with one instance) is the same for every case, and a shape every
+answer has is in each. Two cases with one right answer (two printer tickets) are not told
+apart, and need not be: a third with another right answer tells each of them apart.
 
 Decoys are judged here, on this machine, and cost no generation. Each is given instantly and
 for nothing, and, where the case's checks may judge time or cost (``latency``, ``cost``, or a
