@@ -229,8 +229,8 @@ def indicators_reported(ctx: CheckContext) -> Result:
     # it is a quarter or more (a 30-day period's October has 31 days, and no span of days is
     # left to report it with)
     unit = _calendar_unit(start, end)
-    whole = (unit == "month" and period.days >= 28) or (unit == "quarter" and period.days >= 90)
-    if covered > period.days and not spared and not whole:
+    one = (unit == "month" and period.days >= 28) or (unit == "quarter" and period.days >= 90)
+    if covered > period.days and not spared and not one:
         return failed(
             f"the report of {start}..{end} covers {covered} day(s); a report every "
             f"{period.days} days stands for one period of at most {period.days}: its figures "
