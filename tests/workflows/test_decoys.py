@@ -311,6 +311,56 @@ async def test_a_case_refusing_what_another_case_s_input_says_is_told_apart_from
     assert [f and f[OTHER_ANSWER] for f in found] == [False, False], found
 
 
+#: lena's shape forgery: the JSON case checks only the shape; the prose case's ticket asks for
+#: prose, and its checks refuse JSON beside checks every fixed decoy fails
+SHAPES = """\
+name: triage
+owner: lena
+frequency: daily
+model: m
+variables: {ticket: string}
+prompt: {system: Triage the ticket., user: "Ticket: {{ ticket }}"}
+tests:
+  - name: json
+    vars: {ticket: The printer on floor 2 jams. Answer in JSON.}
+    checks: [{type: is-json}]
+  - name: prose
+    vars: {ticket: The VPN drops every hour. Answer in plain sentences.}
+    checks:
+      - {type: not-is-json}
+      - {type: not-icontains, value: VPN drops}
+      - {type: length, min: 60}
+      - {type: not-icontains-any, value: PROSE}
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole left open (review52): the author picks both cases' inputs, so a case whose "
+    "ticket asks for prose and whose checks refuse JSON (and the fixed decoys' words) tells a "
+    "shape-only JSON case apart, each judging nothing of the ticket; no rule on the checks' "
+    "types closes it (one regex or javascript check both refuses JSON and fails every fixed "
+    "decoy), and a colleague's rerun passes it too. The lead's to weigh: the rerunner reads "
+    "the cases, or a workflow's cases share one response_format",
+)
+async def test_a_shape_only_case_is_told_apart_from_a_prose_case_written_to_refuse_it() -> None:
+    """The JSON case's answer is JSON, whatever it says of the printer; the prose case's is
+    prose, whatever it says of the VPN. Each case's checks fail the other's answer and every
+    fixed decoy, so each "needs the model"."""
+    spec = SHAPES.replace("PROSE", json.dumps(_PROSE_WORDS))
+    workflow = parse_workflow(spec, where="t.yaml")
+    shape, prose = workflow.cases
+    said = "Whatever the model said, at some length, about nothing the ticket asks at all."
+    cases = [
+        (shape, ['{"anything": 1}'], [(5.0, None)], True),
+        (prose, [said], [(5.0, None)], True),
+    ]
+    found = await judge_cases(workflow, cases, runtime=None, judge_model=None,  # type: ignore[arg-type]
+                              embedder=None, embedding_model=None)  # fmt: skip
+    assert all(f is not None and not any(f.values()) for f in found)  # each proved today
+    assert found[0] is not None and found[0][OTHER_ANSWER], found[0]
+
+
 async def test_what_a_rubric_case_costs_in_judge_calls() -> None:
     """The cost of asking a model check about every decoy, counted: a rubric case with one
     variable and one answer is asked about the empty answer, the sentence, the prose as long as
