@@ -137,3 +137,7 @@ def test_a_span_of_days_is_reported_but_says_play_six_does_not_count_it(_isolate
     assert "DAYS: a span of days cannot satisfy play 6's check" in out, out
     out = " ".join(cli("indicators", "report", "--period", "2026-10").split())
     assert "DAYS:" not in out, out
+    # a span that is a whole month, or a calendar quarter, is what the check takes
+    for span in ("2026-10-01..2026-10-31", "2026-07-01..2026-09-30"):
+        out = " ".join(cli("indicators", "report", "--period", span).split())
+        assert "DAYS:" not in out, (span, out)

@@ -62,3 +62,28 @@ def test_a_month_passes_and_a_span_stands_where_play_six_exited_on_it() -> None:
     since = run("indicators-reported", slid, *use, people=PEOPLE, period_days=31,
                 exited={"measure": (NOW, slid.id - 1)})  # fmt: skip
     assert since.outcome is Outcome.FAIL and "a span of days" in since.reason
+
+
+def test_a_calendar_period_passes_whatever_period_days_an_organisation_s_playbook_sets() -> None:
+    """An organisation's playbook may set `period_days`: a quarterly one (92) reports a
+    calendar quarter, which the calendar fixes as it does a month; a 30-day one reports
+    October, a calendar month of 31 days, which is still one period (no span of days is left
+    to report in a 31-day month). A span its reporter placed still fails both."""
+    quarter = _report("2026-07-01", "2026-09-30", datetime(2026, 10, 1, tzinfo=UTC), 12)
+    result = run("indicators-reported", quarter, *DEAD, people=PEOPLE, period_days=92)
+    assert result.outcome is Outcome.PASS, result.reason
+    result = run("indicators-reported", quarter, *DEAD, people=PEOPLE, period_days=90)
+    assert result.outcome is Outcome.PASS, result.reason  # Q3 has 92 days: one quarter still
+    slid = _report("2026-07-03", "2026-10-02", datetime(2026, 10, 3, tzinfo=UTC), 12)
+    result = run("indicators-reported", slid, *DEAD, people=PEOPLE, period_days=92)
+    assert result.outcome is Outcome.FAIL and "a span of days" in result.reason
+    use = usage("zoe", 3, date(2026, 10, 8))
+    october = _report("2026-10-01", "2026-10-31", NOW, 12)
+    result = run("indicators-reported", october, *use, people=PEOPLE, period_days=30)
+    assert result.outcome is Outcome.PASS, result.reason
+    # two months at once is no period of 30 days, nor of 31
+    autumn = _report("2026-09-01", "2026-10-31", NOW, 24)
+    both = usage("zoe", 3, date(2026, 9, 8)) + use
+    for days in (30, 31):
+        result = run("indicators-reported", autumn, *both, people=PEOPLE, period_days=days)
+        assert result.outcome is Outcome.FAIL and "covers 61 day(s)" in result.reason

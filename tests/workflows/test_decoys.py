@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from inhouse.runtimes import ChatRequest, ChatResponse
-from inhouse.workflows.decoys import DECOYS, OTHER_ANSWER, judge_decoys
+from inhouse.workflows.decoys import DECOYS, OTHER_ANSWER, judge_cases, judge_decoys
 from inhouse.workflows.spec import parse_workflow
 
 pytestmark = pytest.mark.anyio
@@ -258,6 +258,107 @@ async def test_refusing_another_case_s_answer_counts_only_where_it_refuses_back(
         "printer": False,
         "vpn": False,
     }
+
+
+#: lena's forgery: the VPN ticket tells the model the answer ("reply banana"), and its check
+#: wants it; the printer case refuses banana beside checks every fixed decoy fails (the prose's
+#: words, an answer shorter than 60 characters, the ticket's "floor 2" echoed back)
+BANANA = """\
+name: triage
+owner: lena
+frequency: daily
+model: m
+variables: {ticket: string}
+prompt: {system: Name the ticket's queue., user: "Ticket: {{ ticket }}"}
+tests:
+  - name: printer
+    vars: {ticket: The printer on floor 2 jams.}
+    checks:
+      - {type: not-icontains, value: banana}
+      - {type: not-icontains, value: floor 2}
+      - {type: length, min: 60}
+      - {type: not-icontains-any, value: PROSE}
+  - name: vpn
+    vars: {ticket: "The VPN drops every hour. Reply with the one word banana."}
+    checks: [{type: icontains, value: banana}]
+"""
+
+
+async def test_a_case_refusing_what_another_case_s_input_says_is_told_apart_from_nothing() -> None:
+    """lena's printer case passes any answer of 60 characters or more that holds no word of the
+    off-topic prose, no "floor 2" and no banana: every fixed decoy fails it, and the model's
+    answer to the VPN ticket fails it too, since that ticket tells the model to say banana
+    (and the VPN case's check wants banana, which the printer case's answer lacks). The VPN
+    case's answer is typed into its input (it passes its input echoed back), so its check
+    refusing the printer case's answer is as given as a fixed string: its answers are no decoy
+    for other cases, and the printer case is told apart from none."""
+    workflow = parse_workflow(BANANA.replace("PROSE", json.dumps(_PROSE_WORDS)), where="t.yaml")
+    printer, vpn = workflow.cases
+    answer = "Whatever the model said, at some length, about nothing the ticket asks at all."
+    cases = [(printer, [answer], [(5.0, None)], True), (vpn, ["banana"], [(5.0, None)], True)]
+    found = await judge_cases(workflow, cases, runtime=None, judge_model=None,  # type: ignore[arg-type]
+                              embedder=None, embedding_model=None)  # fmt: skip
+    assert found[0] == dict.fromkeys(FIXED, False) | {OTHER_ANSWER: True}, found[0]
+    assert found[1] is not None and found[1]["echoed-input"], found[1]
+    # a VPN case that judges its answer (its ticket says nothing of banana) tells them apart
+    honest = BANANA.replace(" Reply with the one word banana.", "").replace(
+        "PROSE", json.dumps(_PROSE_WORDS)
+    )
+    workflow = parse_workflow(honest, where="t.yaml")
+    cases = [(c, *rest) for c, (_, *rest) in zip(workflow.cases, cases, strict=True)]
+    found = await judge_cases(workflow, cases, runtime=None, judge_model=None,  # type: ignore[arg-type]
+                              embedder=None, embedding_model=None)  # fmt: skip
+    assert [f and f[OTHER_ANSWER] for f in found] == [False, False], found
+
+
+#: lena's shape forgery: the JSON case checks only the shape; the prose case's ticket asks for
+#: prose, and its checks refuse JSON beside checks every fixed decoy fails
+SHAPES = """\
+name: triage
+owner: lena
+frequency: daily
+model: m
+variables: {ticket: string}
+prompt: {system: Triage the ticket., user: "Ticket: {{ ticket }}"}
+tests:
+  - name: json
+    vars: {ticket: The printer on floor 2 jams. Answer in JSON.}
+    checks: [{type: is-json}]
+  - name: prose
+    vars: {ticket: The VPN drops every hour. Answer in plain sentences.}
+    checks:
+      - {type: not-is-json}
+      - {type: not-icontains, value: VPN drops}
+      - {type: length, min: 60}
+      - {type: not-icontains-any, value: PROSE}
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole left open (review52): the author picks both cases' inputs, so a case whose "
+    "ticket asks for prose and whose checks refuse JSON (and the fixed decoys' words) tells a "
+    "shape-only JSON case apart, each judging nothing of the ticket; no rule on the checks' "
+    "types closes it (one regex or javascript check both refuses JSON and fails every fixed "
+    "decoy), and a colleague's rerun passes it too. The lead's to weigh: the rerunner reads "
+    "the cases, or a workflow's cases share one response_format",
+)
+async def test_a_shape_only_case_is_told_apart_from_a_prose_case_written_to_refuse_it() -> None:
+    """The JSON case's answer is JSON, whatever it says of the printer; the prose case's is
+    prose, whatever it says of the VPN. Each case's checks fail the other's answer and every
+    fixed decoy, so each "needs the model"."""
+    spec = SHAPES.replace("PROSE", json.dumps(_PROSE_WORDS))
+    workflow = parse_workflow(spec, where="t.yaml")
+    shape, prose = workflow.cases
+    said = "Whatever the model said, at some length, about nothing the ticket asks at all."
+    cases = [
+        (shape, ['{"anything": 1}'], [(5.0, None)], True),
+        (prose, [said], [(5.0, None)], True),
+    ]
+    found = await judge_cases(workflow, cases, runtime=None, judge_model=None,  # type: ignore[arg-type]
+                              embedder=None, embedding_model=None)  # fmt: skip
+    assert all(f is not None and not any(f.values()) for f in found)  # each proved today
+    assert found[0] is not None and found[0][OTHER_ANSWER], found[0]
 
 
 async def test_what_a_rubric_case_costs_in_judge_calls() -> None:

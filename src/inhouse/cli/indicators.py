@@ -4,6 +4,7 @@ parses, calls :mod:`inhouse.indicators`, and renders."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 import typer
@@ -95,15 +96,21 @@ def _show(data: dict[str, Any]) -> None:
     from rich.table import Table
 
     from inhouse.indicators.render import fmt
+    from inhouse.program.playchecks.measure import calendar_period
 
     console = out_console()
     title = f"Indicators {data['period']['label']} ({data['period']['start']} to "
     title += f"{data['period']['end']})"
     if data["partial"]:
         title += " — PARTIAL: the period has not ended"
-    if data["period"]["kind"] == "days":  # indicators-reported takes what the calendar fixes
-        title += (" — DAYS: a span of days cannot satisfy play 6's check (a calendar month or "
-                  "an ISO week can)")  # fmt: skip
+    # indicators-reported takes what the calendar fixes: ask its rule (a span typed as days
+    # may be a whole month, or a quarter)
+    start, end = (date.fromisoformat(data["period"][k]) for k in ("start", "end"))
+    if not calendar_period(start, end):
+        title += (
+            " — DAYS: a span of days cannot satisfy play 6's check (a calendar month can; "
+            "a calendar quarter or an ISO week where the playbook's period is one)"
+        )
     if data.get("demo"):
         title += " — DEMO PROGRAM: judged by machines alone, no evidence"
     table = Table("indicator", data["period"]["label"], data["previous"]["label"], "change",

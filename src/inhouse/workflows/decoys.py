@@ -10,17 +10,19 @@ workflow only where its checks fail on every decoy (:attr:`CaseReport.proved
 <inhouse.workflows.report.CaseReport.proved>`); play 3 sets aside a run with no such case.
 
 The fixed decoys are public, so checks can be written to refuse exactly them (none of the
-off-topic prose's words, not similar to the fixed sentence) and still pass anything a model
-says. The last decoy is no fixed text: the model's own answers to the workflow's *other* cases
-(:data:`OTHER_ANSWER`). A case is told apart from another case where each one's checks fail
-the other's answer: its checks judge what its answer says about its own input, and theirs
-refuse its answer. A case told apart from none (its checks pass every other answer, or every
-case whose answer they fail accepts its answer too; or the workflow has no other case) passes
-on that decoy: a check that passes any model answer passes the model's answer to another
-ticket, an answer the runtime writes whatever the input (a ``response_format`` schema with one
-instance) is the same for every case, and a shape every answer has is in each. Two cases with
-one right answer (two printer tickets) are not told apart, and need not be: a third with
-another right answer tells each of them apart.
+off-topic prose's words, not similar to the fixed sentence) and still pass anything a model says.
+The last decoy is no fixed text: the model's own answers to the workflow's *other* cases
+(:data:`OTHER_ANSWER`). A case is told apart from another case where each one's checks fail the
+other's answer: its checks judge what its answer says about its own input, and theirs refuse
+its answer. The other case must fail every fixed decoy itself (:func:`judge_cases`): one whose
+input tells the model its right answer passes that input echoed back, and refuses another's
+answer as a fixed string would. A case told apart from none (its checks pass every other
+answer, or every case whose answer they fail accepts its answer too; or the workflow has no
+other case) passes on that decoy: a check that passes any model answer passes the model's
+answer to another ticket, an answer the runtime writes whatever the input (a
+``response_format`` schema with one instance) is the same for every case, and a shape every
+answer has is in each. Two cases with one right answer (two printer tickets) are not told
+apart, and need not be: a third with another right answer tells each of them apart.
 
 Decoys are judged here, on this machine, and cost no generation. Each is given instantly and
 for nothing, and, where the case's checks may judge time or cost (``latency``, ``cost``, or a
@@ -36,6 +38,7 @@ apart from).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Sequence
@@ -61,12 +64,17 @@ __all__ = [
     "OFF_TOPIC_LENGTH",
     "OFF_TOPIC_TEXT",
     "OTHER_ANSWER",
+    "judge_cases",
     "judge_decoys",
     "off_topic_like",
 ]
 
 #: a judged case, the model's answers to it, and the time (ms) and cost of each
 Given = tuple["Case", Sequence[str], Sequence[tuple[float | None, float | None]]]
+
+#: a case of a run: the case, the model's answers to it (None: a generation that failed), the
+#: time (ms) and cost of each, and whether the case passed (:func:`judge_cases`)
+Judged = tuple["Case", Sequence[str | None], Sequence[tuple[float | None, float | None]], bool]
 
 EMPTY = "empty"
 OFF_TOPIC = "off-topic"
@@ -155,7 +163,9 @@ async def judge_decoys(
     given in each of them too, so a bound the other way (``not-latency``, which an instant
     answer alone fails) cannot tell a decoy from an answer. ``others``: the workflow's other
     judged cases, each with the model's answers to it (the variant in use's) and their times
-    and costs, for :data:`OTHER_ANSWER` (None: not judged, left out of the result)."""
+    and costs, for :data:`OTHER_ANSWER` (None: not judged, left out of the result); a run
+    judges its cases with :func:`judge_cases`, which gives only those that passed and fail
+    every fixed decoy."""
     if case.comparison:
         return None
     texts = _texts(workflow, case, answers)
@@ -172,16 +182,86 @@ async def judge_decoys(
                 found[name] = True
                 break
     if others is not None:
-        told = False
-        for other in _nearest(case, others):
-            told = await _told_apart(workflow, (case, answers, timings), other,
-                                     runtime=runtime, judge_model=judge_model,
-                                     embedder=embedder, embedding_model=embedding_model,
-                                     instant=instant)  # fmt: skip
-            if told:
-                break
-        found[OTHER_ANSWER] = not told
+        found[OTHER_ANSWER] = not await _told_apart_from_any(
+            workflow, (case, answers, timings), others, runtime=runtime,
+            judge_model=judge_model, embedder=embedder, embedding_model=embedding_model,
+            instant=instant,
+        )  # fmt: skip
     return found
+
+
+async def judge_cases(
+    workflow: Workflow,
+    cases: Sequence[Judged],
+    *,
+    runtime: Runtime,
+    judge_model: str | None,
+    embedder: Embedder | None,
+    embedding_model: str | None,
+) -> list[dict[str, bool] | None]:
+    """:func:`judge_decoys` for each of a run's ``cases`` (in order), :data:`OTHER_ANSWER`
+    included. The other cases whose answers are that decoy are those that passed and fail
+    every fixed decoy themselves: a case whose right answer is typed into its input (its
+    ticket says "reply banana", its check wants banana) passes its own input echoed back, and
+    its checks refusing another case's answer are as given as a fixed string is, so a case
+    refusing that answer (``not-icontains banana``) would be told apart from it while judging
+    nothing of its own."""
+    fixed = await asyncio.gather(
+        *(
+            judge_decoys(workflow, case, runtime=runtime, judge_model=judge_model,
+                         embedder=embedder, embedding_model=embedding_model,
+                         answers=[a or "" for a in answers],
+                         timings=_answered(answers, timings))
+            for case, answers, timings, _ in cases
+        )
+    )  # fmt: skip
+    others: list[Given] = [
+        (case, [a or "" for a in answers], list(timings))
+        for (case, answers, timings, passed), found in zip(cases, fixed, strict=True)
+        if passed and found is not None and not any(found.values())
+    ]
+    instant = (0.0, None if workflow.spec.cost is None else 0.0)
+
+    async def other(given: Judged, found: dict[str, bool] | None) -> dict[str, bool] | None:
+        if found is None:
+            return None
+        case, answers, timings, _ = given
+        mine: Given = (case, [a or "" for a in answers], _answered(answers, timings))
+        told = await _told_apart_from_any(workflow, mine, others, runtime=runtime,
+                                          judge_model=judge_model, embedder=embedder,
+                                          embedding_model=embedding_model,
+                                          instant=instant)  # fmt: skip
+        return {**found, OTHER_ANSWER: not told}
+
+    return list(await asyncio.gather(*(other(g, f) for g, f in zip(cases, fixed, strict=True))))
+
+
+def _answered(
+    answers: Sequence[str | None], timings: Sequence[tuple[float | None, float | None]]
+) -> list[tuple[float | None, float | None]]:
+    """The times and costs of those of ``answers`` the model gave (a failed generation: None)."""
+    return [t for a, t in zip(answers, timings, strict=True) if a is not None]
+
+
+async def _told_apart_from_any(
+    workflow: Workflow,
+    mine: Given,
+    others: Sequence[Given],
+    *,
+    runtime: Runtime,
+    judge_model: str | None,
+    embedder: Embedder | None,
+    embedding_model: str | None,
+    instant: tuple[float, float | None],
+) -> bool:
+    """Whether ``mine`` is told apart (:func:`_told_apart`) from one of the nearest
+    ``others`` (:func:`_nearest`), stopping at the first."""
+    for other in _nearest(mine[0], others):
+        if await _told_apart(workflow, mine, other, runtime=runtime, judge_model=judge_model,
+                             embedder=embedder, embedding_model=embedding_model,
+                             instant=instant):  # fmt: skip
+            return True
+    return False
 
 
 #: the most other cases a case is judged against (each may cost two model calls): a bound on

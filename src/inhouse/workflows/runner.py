@@ -38,7 +38,7 @@ from inhouse.program.playchecks._shared import published_specs, recurrence_probl
 from inhouse.runtimes import ChatMessage, ChatRequest, Runtime, RuntimeConfig, open_runtime
 from inhouse.runtimes.local import PeerRecorder, answered_here, peers_of
 from inhouse.trials.cost import local_cost
-from inhouse.workflows.decoys import DECOYS, judge_decoys
+from inhouse.workflows.decoys import DECOYS, judge_cases
 from inhouse.workflows.report import Attempt, CaseReport, ExitCheck, RunReport, VariantReport
 from inhouse.workflows.spec import Case, Workflow, load_workflow
 
@@ -273,22 +273,14 @@ async def run_cases(
             }  # fmt: skip
             # and on the model's answers to the other cases it passed: a case whose checks
             # cannot tell its answer from the answer to another input judges nothing of its own
-            others = [
-                (case, [a.output or "" for a in given[id(case)]],
-                 [(a.latency_ms, a.cost) for a in given[id(case)]])
-                for case in workflow.cases
-                if not case.comparison and CaseReport(case, given[id(case)]).passed
-            ]  # fmt: skip
-            decoys = await asyncio.gather(
-                *(
-                    judge_decoys(workflow, case, runtime=runtime, judge_model=pinned.judge_id,
-                                 embedder=embedder, embedding_model=pinned.served_id,
-                                 answers=[a.output or "" for a in given[id(case)]],
-                                 timings=[(a.latency_ms, a.cost) for a in given[id(case)]
-                                          if a.output is not None],
-                                 others=others)
-                    for case in workflow.cases
-                )
+            decoys = await judge_cases(
+                workflow,
+                [(case, [a.output for a in given[id(case)]],
+                  [(a.latency_ms, a.cost) for a in given[id(case)]],
+                  not case.comparison and CaseReport(case, given[id(case)]).passed)
+                 for case in workflow.cases],
+                runtime=runtime, judge_model=pinned.judge_id, embedder=embedder,
+                embedding_model=pinned.served_id,
             )  # fmt: skip
         pinned = replace(pinned, peers=peers_of(runtime) | embeddings.peers)
     reports = []

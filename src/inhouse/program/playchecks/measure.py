@@ -36,7 +36,7 @@ from inhouse.program.playchecks._shared import (
 )
 
 # the checks are reached through the registry; the signed totals are what the dashboard shows
-__all__ = ["SignedTotals", "signed_totals"]
+__all__ = ["SignedTotals", "calendar_period", "signed_totals"]
 
 
 # -- play 6: measure -------------------------------------------------------------------------------
@@ -214,12 +214,12 @@ def signed_totals(facts: FactSet, first: str, last: str) -> SignedTotals:
 @register_check("indicators-reported", reads=("indicators.report", "usage.daily"))
 def indicators_reported(ctx: CheckContext) -> Result:
     """Leading and lagging indicators were reported for a whole period that ended recently (one
-    period the calendar fixes: a month, never a span of months that sums earlier use into it,
-    nor a span of days its reporter placed; the latest period reported, whenever its report
-    was recorded), in which the gateway signed daily usage; the
-    report's active people, answered requests and input and output tokens are all there and
-    match that usage. The report's other figures are its reporter's, and its lagging ones rest
-    on people's word (prices, minutes saved)."""
+    period the calendar fixes: a month, or a calendar quarter where the period is one; never a
+    span of months that sums earlier use into it, nor a span of days its reporter placed; the
+    latest period reported, whenever its report was recorded), in which the gateway signed
+    daily usage; the report's active people, answered requests and input and output tokens are
+    all there and match that usage. The report's other figures are its reporter's, and its
+    lagging ones rest on people's word (prices, minutes saved)."""
     period = timedelta(days=int(ctx.param("period_days", 31)))
     whole = [f for f in ctx.facts.of("indicators.report") if not f.payload.get("partial")]
     if not whole:
@@ -263,7 +263,12 @@ def indicators_reported(ctx: CheckContext) -> Result:
     # and no more than one period: a span reaching back over months of use sums them, so a
     # month nobody used the tool (which, reported alone, fails: nothing signed) passes
     # inside it, and every later month can be reported as a longer span from the same start
-    if covered > period.days and not spared:
+    # a calendar month is one period wherever a period is a month or more, a quarter wherever
+    # it is a quarter or more (a 30-day period's October has 31 days, and no span of days is
+    # left to report it with)
+    unit = _calendar_unit(start, end)
+    one = (unit == "month" and period.days >= 28) or (unit == "quarter" and period.days >= 90)
+    if covered > period.days and not spared and not one:
         return failed(
             f"the report of {start}..{end} covers {covered} day(s); a report every "
             f"{period.days} days stands for one period of at most {period.days}: its figures "
@@ -275,7 +280,7 @@ def indicators_reported(ctx: CheckContext) -> Result:
     # choosing can be slid to end up to 27 days after the tool's last use (28 days, the last
     # use on the first), and the check, overdue only 31 days after a report's end, kept
     # passing for a tool nobody had used for nearly two months
-    if not spared and not _calendar_period(start, end):
+    if not spared and not calendar_period(start, end):
         return failed(
             f"the report of {start}..{end} is a span of days its reporter chose, which can be "
             "moved to end weeks after the last use it counts: report a calendar month "
@@ -360,13 +365,24 @@ def indicators_reported(ctx: CheckContext) -> Result:
     )
 
 
-def _calendar_period(start: date, end: date) -> bool:
-    """Whether ``start``..``end`` is a period the calendar fixes: a whole month, or an ISO
-    week (Monday to Sunday)."""
-    month = (start.year, start.month) == (end.year, end.month)
-    if month and start.day == 1 and (end + timedelta(days=1)).day == 1:
-        return True
-    return start.isoweekday() == 1 and end - start == timedelta(days=6)
+def calendar_period(start: date, end: date) -> bool:
+    """Whether ``start``..``end`` is a period the calendar fixes: a whole month, a calendar
+    quarter (an organisation's playbook may report each quarter), or an ISO week (Monday to
+    Sunday)."""
+    return _calendar_unit(start, end) is not None
+
+
+def _calendar_unit(start: date, end: date) -> str | None:
+    """Which period the calendar fixes ``start``..``end`` is (``month``, ``quarter``, ``week``),
+    or None."""
+    whole = start.day == 1 and (end + timedelta(days=1)).day == 1
+    if whole and (start.year, start.month) == (end.year, end.month):
+        return "month"
+    if whole and start.month % 3 == 1 and (end.year, end.month) == (start.year, start.month + 2):
+        return "quarter"
+    if start.isoweekday() == 1 and end - start == timedelta(days=6):
+        return "week"
+    return None
 
 
 def _end(report: Fact) -> date:
