@@ -9,7 +9,9 @@ import random
 import re
 from typing import Any
 
+import pytest
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 
 from inhouse.gateway import metrics as gateway_metrics
 from inhouse.gateway.metrics import Metrics
@@ -117,7 +119,7 @@ def test_metrics_write_what_prometheus_clients_own_metrics_write() -> None:
         ours.observe(**request)
     expected = _without_times(generate_latest(registry))
     assert "inhouse_gateway_ttft_seconds_bucket" in expected  # the reference is not empty
-    assert _without_times(ours.render()) == expected
+    assert _without_times(ours.render(people=True)) == expected
 
 
 def test_a_series_appears_only_once_something_was_observed_in_it() -> None:
@@ -125,7 +127,37 @@ def test_a_series_appears_only_once_something_was_observed_in_it() -> None:
     assert b"inhouse_gateway_requests_total{" not in ours.render()
     ours.observe(model="tiny", person="lena", status=200, latency=0.1, overhead=0.001, ttft=None,
                  tokens_in=3, tokens_out=0, actions=[])  # fmt: skip
-    text = ours.render().decode()
+    text = ours.render(people=True).decode()
     assert 'inhouse_gateway_requests_total{model="tiny",person="lena",status="200"} 1.0' in text
     assert 'inhouse_gateway_tokens_total{direction="in",model="tiny",person="lena"} 3.0' in text
     assert 'direction="out"' not in text and "inhouse_gateway_ttft_seconds_bucket" not in text
+
+
+def _samples(text: bytes) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text.decode())
+        for sample in family.samples
+        if not sample.name.endswith("_created")
+    }
+
+
+def test_without_people_each_model_s_series_are_summed_over_people() -> None:
+    """What anyone reads on /metrics: every series prometheus_client writes for the same
+    requests all sent by one person, with no person label; nobody is named."""
+    registry, made = _reference()
+    ours = Metrics()
+    ours.set_limits_mode("local")
+    ours.spool_backlog.set(0)
+    for request in _requests(600):
+        _observe_reference(made, {**request, "person": "everyone"})
+        ours.observe(**request)
+    expected = {
+        (name, tuple(label for label in labels if label[0] != "person")): value
+        for (name, labels), value in _samples(generate_latest(registry)).items()
+    }
+    text = ours.render()
+    assert b"person=" not in text and b"lena" not in text
+    assert _samples(text) == pytest.approx(expected, nan_ok=True)
+    # the lead's view is unchanged by a public one read before it
+    assert b'person="lena"' in ours.render(people=True)

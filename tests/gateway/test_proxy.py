@@ -281,14 +281,28 @@ def test_runtime_down_gives_503_and_a_second_node_takes_over(_isolated: Path) ->
     asyncio.run(run())
 
 
-def test_metrics_are_labelled_by_model_and_person(_isolated: Path) -> None:
+def test_metrics_are_labelled_by_model_and_by_person_for_a_lead_s_key(_isolated: Path) -> None:
+    """Anyone who reaches /metrics (a scraper with no key) reads each model's series, summed
+    over people: who uses the tool, and how much, is a rollout lead's to read, with their own
+    key; an agent's key, even in the lead's name, is refused."""
+
     async def run() -> None:
         async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
             program = _program(_isolated, {"local": upstream.url})
             key = key_for(program)
+            with (_isolated / "inhouse.toml").open("a", encoding="utf-8") as config:
+                config.write("\n[policy.agents.scraper]\ntools = []\n")
+            agent = key_for(program, agent="scraper")
             async with in_process(_isolated) as (_, client):
                 await client.post("/v1/chat/completions", json=chat("tiny"), headers=auth(key))
-                text = (await client.get("/metrics")).text
+                public = (await client.get("/metrics")).text
+                text = (await client.get("/metrics", headers=auth(key))).text
+                refused = await client.get("/metrics", headers=auth(agent))
+            assert "lena" not in public and "person=" not in public
+            assert 'inhouse_gateway_requests_total{model="tiny",status="200"} 1.0' in public
+            assert 'inhouse_gateway_tokens_total{direction="out",model="tiny"} 4.0' in public
+            assert refused.status_code == 403 and "inhouse_gateway" not in refused.text
+            assert "/metrics's public answer" in error_of(refused)["message"]
             assert (
                 'inhouse_gateway_requests_total{model="tiny",person="lena",status="200"} 1.0'
                 in text

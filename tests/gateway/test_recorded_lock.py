@@ -98,8 +98,9 @@ async def _ask(client: httpx.AsyncClient, key: str, model: str) -> httpx.Respons
     return await client.post("/v1/chat/completions", json=chat(model), headers=auth(key))
 
 
-async def _health(client: httpx.AsyncClient) -> dict[str, Any]:
-    reply = await client.get("/healthz")
+async def _health(client: httpx.AsyncClient, key: str | None = None) -> dict[str, Any]:
+    """``/healthz``: anyone's answer, or with ``key`` (a rollout lead's own) its details."""
+    reply = await client.get("/healthz", headers=auth(key) if key else None)
     assert reply.status_code == 200, reply.text
     body: dict[str, Any] = reply.json()
     return body
@@ -145,8 +146,12 @@ def test_a_lock_hashed_into_inhouse_lock_by_hand_is_not_served(
                 )
                 _forged_problem(error["message"], forged, recorded)
                 assert (await _ask(client, key, "tiny")).status_code == 200
-                health = await _health(client)
-            assert health["status"] == "degraded"
+                health = await _health(client, key)
+                public = await _health(client)
+            assert health["status"] == public["status"] == "degraded"
+            # anyone reads the problem's code; its text is the lead's key's
+            assert public["lock"]["problem"] == health["lock"]["problem_code"]
+            assert public["lock"]["problem"] == "lock-file-differs"
             lock = health["lock"]
             assert lock["source"] == "recorded"
             assert lock["routed"] == lock["recorded"] == recorded.lock_hash
@@ -221,6 +226,7 @@ def test_a_re_lock_recorded_by_baseline_lock_is_served_within_the_refresh(
                 "recorded": result.lock.lock_hash,
                 "file": result.lock.lock_hash,
                 "problem": None,
+                "problem_code": None,
                 "notice": None,
             }
 
@@ -270,10 +276,22 @@ def test_a_gateway_whose_inhouse_lock_was_edited_by_hand_serves_the_recorded_loc
             path.write_text(path.read_text().replace('"tiny"', '"spare"'))
             async with in_process(_isolated) as (_, client):
                 assert (await _ask(client, key, "tiny")).status_code == 200
-                health = await _health(client)
-        assert health["status"] == "degraded"
+                health = await _health(client, key)
+                public = await _health(client)
+        assert health["status"] == public["status"] == "degraded"
         assert health["lock"]["routed"] == recorded.lock_hash and health["lock"]["file"] is None
+        # the error of reading the file names where it is and what it holds: a lead's to read;
+        # anyone else reads a code
+        assert public["lock"]["problem"] == "lock-file-unreadable"
+        assert str(path) not in str(public) and "changed by hand" not in str(public)
         assert "was changed by hand" in health["lock"]["problem"]
+        # and `inhouse gateway status` prints each as it got it
+        from inhouse.cli.gateway import _health_lines
+
+        said = " ".join(_health_lines(public, "http://gateway") or [])
+        assert "lock: lock-file-unreadable[/]: a rollout lead's own key shows why" in said
+        said = " ".join(_health_lines(health, "http://gateway") or [])
+        assert "was changed by hand" in said and "shows why" not in said
         assert (
             f"routes the lock this program records ({recorded.lock_hash[:19]})"
             in (health["lock"]["problem"])
@@ -301,10 +319,12 @@ def test_a_program_whose_lock_facts_do_not_count_routes_inhouse_lock_and_says_wh
                 key = key_for(program)
                 async with in_process(_isolated) as (_, client):
                     assert (await _ask(client, key, "tiny")).status_code == 200
-                    health = await _health(client)
+                    health = await _health(client, key)
+                    public = await _health(client)
             finally:
                 program.close()
         assert health["status"] == "degraded"
+        assert public["lock"]["problem"] == "lock-not-counted"
         assert (health["lock"]["source"], health["lock"]["recorded"]) == ("inhouse.lock", None)
         problem = health["lock"]["problem"]
         assert "the program records no lock that counts" in problem

@@ -77,7 +77,7 @@ def test_a_stream_is_recorded_ended_and_settled_in_the_read_that_brought_done(
                 # what the answer cost is spent against the key, none of it still reserved
                 assert not gateway.limiter._reserved
                 assert sum(gateway.limiter._tokens.values()) > 4
-                metrics = gateway.metrics.render().decode()
+                metrics = gateway.metrics.render(people=True).decode()
                 served = 'inhouse_gateway_requests_total{model="tiny",person="lena",status="200"}'
                 assert f"{served} 1.0" in metrics
             (row,) = usage_rows(program)

@@ -88,7 +88,8 @@ def status(
             "--key",
             envvar="INHOUSE_GATEWAY_KEY",
             help="Your own gateway key, as a rollout lead: the gateway then shows its details "
-            "too (each node's address and why it is down, drift problems, Redis's host). "
+            "too (each node's address and why it is down, drift problems, why inhouse.lock is "
+            "not what it routes, Redis's host). "
             "Without one, its public health.",
             show_default=False,
         ),
@@ -98,7 +99,8 @@ def status(
 ) -> None:
     """Ask a running gateway for its health: models, nodes, drift, usage backlog, and how many
     keys it refuses to serve (inhouse keys list names them, with why). Its details (nodes'
-    addresses, runtimes' errors, Redis's host) are shown to a rollout lead's own key only."""
+    addresses, runtimes' errors, the lock's problem, Redis's host) are shown to a rollout
+    lead's own key only."""
     import httpx
 
     from inhouse.errors import NotAllowed, RuntimeUnavailable
@@ -168,6 +170,15 @@ def _health_text(report: Any, url: str) -> list[str]:
         f"gateway at {literal(url)}: {literal(report['status'])}, "
         f"{literal(report['keys'])} active key(s){more}"
     )
+    lock = report.get("lock") or {}
+    if problem := lock.get("problem"):
+        # anyone's answer carries the problem's code; a rollout lead's key, its text
+        why = (
+            ": a rollout lead's own key shows why (--key, or INHOUSE_GATEWAY_KEY)"
+            if problem == lock.get("problem_code")
+            else ""
+        )
+        lines.append(f"  [red]lock: {literal(problem)}[/]{why}")
     for name, route in report["models"].items():
         nodes = ", ".join(
             f"{literal(n['runtime'])} {'up' if n['healthy'] else 'DOWN'}" for n in route["nodes"]

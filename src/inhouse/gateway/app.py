@@ -72,9 +72,12 @@ from inhouse.program.state import ProgramState
 
 __all__ = ["ADMIN_ROLE", "Gateway", "public_health"]
 
-#: the role whose holder's own key reads ``/healthz``'s details (the lead runs the gateway:
-#: issues its keys, enrols its service key)
+#: the role whose holder's own key reads ``/healthz``'s and ``/metrics``' details (the lead
+#: runs the gateway: issues its keys, enrols its service key)
 ADMIN_ROLE = "rollout-lead"
+#: what a rollout lead's key reads beyond the public answers, said in a refusal
+_HEALTH_DETAILS = "nodes' addresses, runtimes' error text, the lock file's problem, Redis's host"
+_METRICS_DETAILS = "each person's series: who uses the tool, and how much"
 
 log = logging.getLogger("inhouse.gateway")
 
@@ -354,7 +357,8 @@ class Gateway:
             elif path == "/inhouse/identity" and method == "GET":
                 self._identity(request, reply, request_id)
             elif path == "/healthz":
-                report = self.health() if self._admin(request) else public_health(self.health())
+                admin = self._admin(request, "/healthz", _HEALTH_DETAILS)
+                report = self.health() if admin else public_health(self.health())
                 _answer(reply, 200, json.dumps(report).encode(), JSON, request_id)
             elif path == "/openapi.json" and method == "GET":
                 document = openapi_document(tuple(self.router.blessed))
@@ -363,7 +367,8 @@ class Gateway:
                 self.metrics.spool_backlog.set(self.usage.backlog)
                 self.metrics.set_limits_mode(self._limits()["mode"])
                 headers = [(b"content-type", CONTENT_TYPE_LATEST.encode())]
-                _answer(reply, 200, self.metrics.render(), headers, request_id)
+                people = self._admin(request, "/metrics", _METRICS_DETAILS)
+                _answer(reply, 200, self.metrics.render(people=people), headers, request_id)
             else:
                 raise NoSuchRoute(f"no route {method} {path}")
         except OSError:  # the client went away: nobody is left to answer
@@ -396,18 +401,19 @@ class Gateway:
         }
         _answer(reply, 200, json.dumps(answer).encode(), JSON, request_id)
 
-    def _admin(self, request: Request) -> bool:
-        """Whether ``request`` may read ``/healthz``'s details: it carries no key (False: a load
-        balancer's probe gets the public answer), or a valid key of a person who holds the
-        rollout lead's role now, not an agent's (True); any other key is refused (401, 403)."""
+    def _admin(self, request: Request, path: str, details: str) -> bool:
+        """Whether ``request`` may read ``path``'s ``details``: it carries no key (False: a load
+        balancer's probe, a scraper, gets the public answer), or a valid key of a person who
+        holds the rollout lead's role now, not an agent's (True); any other key is refused
+        (401, 403)."""
         if not any(name == b"authorization" for name, _ in request.headers):
             return False
         key = authenticate(self.keys, request.headers)
         if key.agent is not None or key.person not in self.admins:
             raise NotAllowed(
                 f"{key.person}'s key{' (agent ' + key.agent + ')' if key.agent else ''} reads "
-                "only /healthz's public answer (send no key): its details (nodes' addresses, "
-                "runtimes' error text, Redis's host) are for a rollout lead's own key"
+                f"only {path}'s public answer (send no key): its details ({details}) are for a "
+                "rollout lead's own key"
             )
         return True
 
@@ -472,6 +478,7 @@ class Gateway:
             else choice.recorded.lock_hash,
             "file": None if choice is None or choice.file is None else choice.file.lock_hash,
             "problem": None if choice is None else choice.problem,
+            "problem_code": None if choice is None else choice.code,
             "notice": None if choice is None else choice.notice,
         }  # fmt: skip
 
@@ -643,9 +650,10 @@ def public_health(report: dict[str, Any]) -> dict[str, Any]:
     """What ``/healthz`` answers anyone who reaches the gateway (a load balancer's probe, a
     client with no key) from :meth:`Gateway.health`'s ``report``: the status, the lock, each
     model's nodes by their runtime's name (healthy, requests in flight) and how many problems
-    it has, counts of keys, how limits are kept, this replica and the usage log's state; never
-    a node's address, a runtime's error text or Redis's host, which are a rollout lead's to
-    read (``inhouse gateway status`` with their key)."""
+    it has, counts of keys, how limits are kept, this replica and the usage log's state, and
+    the lock's problem as a short code; never a node's address, a runtime's error text, the
+    lock problem's text or Redis's host, which are a rollout lead's to read (``inhouse gateway
+    status`` with their key)."""
     models = {
         name: {
             "digest": route["digest"],
@@ -658,7 +666,10 @@ def public_health(report: dict[str, Any]) -> dict[str, Any]:
         for name, route in report["models"].items()
     }
     limits = {key: value for key, value in report["limits"].items() if key != "redis"}
-    return {**report, "models": models, "limits": limits}
+    # the problem's code: its text can carry the error of reading inhouse.lock (a path, the
+    # file's contents)
+    lock = {**report["lock"], "problem": report["lock"]["problem_code"]}
+    return {**report, "models": models, "limits": limits, "lock": lock}
 
 
 def _answer(

@@ -1,4 +1,5 @@
-"""Prometheus metrics for ``/metrics``, labelled by model and person.
+"""Prometheus metrics for ``/metrics``, labelled by model, and by person for a rollout lead's
+own key (:meth:`Metrics.render`).
 
 Each app has its own registry (tests build many apps in one process). Gateway overhead is the
 time a request spends in the gateway itself: everything but waiting on the runtime.
@@ -48,9 +49,14 @@ class _Counter:
             found = self.series[values] = [0.0, time.time()]
         return found
 
-    def collect(self) -> Metric:
-        family = CounterMetricFamily(self.name, self.documentation, labels=self.labels)
-        for values, (value, created) in list(self.series.items()):
+    def collect(self, people: bool = True) -> Metric:
+        """The family; without ``people``, its series summed over the ``person`` label (and
+        created when the first of them was)."""
+        labels, series = self.labels, list(self.series.items())
+        if not people:
+            labels, series = _without_person(labels), _summed(labels, series)
+        family = CounterMetricFamily(self.name, self.documentation, labels=labels)
+        for values, (value, created) in series:
             family.add_metric(values, value, created=created)
         return family
 
@@ -92,15 +98,50 @@ class _Histogram:
             buckets.counts[bisect_left(self.bounds, value)] += 1
         buckets.total += value
 
-    def collect(self) -> Metric:
-        family = HistogramMetricFamily(self.name, self.documentation, labels=self.labels)
-        for values, series in list(self.series.items()):
+    def collect(self, people: bool = True) -> Metric:
+        """The family; without ``people``, its series summed over the ``person`` label."""
+        labels, found = self.labels, list(self.series.items())
+        if not people:
+            merged: dict[tuple[str, ...], _Buckets] = {}
+            for values, each in found:
+                key = _drop_person(self.labels, values)
+                into = merged.get(key)
+                if into is None:
+                    into = merged[key] = _Buckets(len(self.bounds))
+                    into.created = each.created
+                into.counts = [a + b for a, b in zip(into.counts, each.counts, strict=True)]
+                into.total += each.total
+                into.created = min(into.created, each.created)
+            labels, found = _without_person(labels), list(merged.items())
+        family = HistogramMetricFamily(self.name, self.documentation, labels=labels)
+        for values, series in found:
             counts = [float(n) for n in accumulate(series.counts)]
             family.add_metric(values, list(zip(self._les, counts, strict=True)), series.total)
             family.add_sample(
-                f"{self.name}_created", dict(zip(self.labels, values, strict=True)), series.created
+                f"{self.name}_created", dict(zip(labels, values, strict=True)), series.created
             )
         return family
+
+
+def _without_person(labels: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(label for label in labels if label != "person")
+
+
+def _drop_person(labels: tuple[str, ...], values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(v for label, v in zip(labels, values, strict=True) if label != "person")
+
+
+def _summed(
+    labels: tuple[str, ...], series: list[tuple[tuple[str, ...], list[float]]]
+) -> list[tuple[tuple[str, ...], list[float]]]:
+    """Counter ``series`` summed over the ``person`` label: [value, first created]."""
+    merged: dict[tuple[str, ...], list[float]] = {}
+    for values, (value, created) in series:
+        key = _drop_person(labels, values)
+        into = merged.setdefault(key, [0.0, created])
+        into[0] += value
+        into[1] = min(into[1], created)
+    return list(merged.items())
 
 
 class _Series:
@@ -125,10 +166,12 @@ class _Requests(Collector):
 
     def __init__(self, families: list[_Counter | _Histogram]) -> None:
         self.families = families
+        #: whether this collection shows each person's series (:meth:`Metrics.render`)
+        self.people = False
 
     def collect(self) -> Iterator[Metric]:
         for family in self.families:
-            yield family.collect()
+            yield family.collect(self.people)
 
 
 class Metrics:
@@ -169,7 +212,8 @@ class Metrics:
         families: list[_Counter | _Histogram] = [
             self.requests, self.tokens, self.latency, self.ttft, self.overhead, self.policy
         ]  # fmt: skip
-        self.registry.register(_Requests(families))
+        self._requests = _Requests(families)
+        self.registry.register(self._requests)
         self.limits_mode = Gauge(
             "inhouse_gateway_limits_mode",
             "How per-key limits are enforced (1 for the current mode): local (one process), "
@@ -235,5 +279,13 @@ class Metrics:
         for each in ("local", "shared", "share"):
             self.limits_mode.labels(each).set(1 if each == mode else 0)
 
-    def render(self) -> bytes:
-        return generate_latest(self.registry)
+    def render(self, *, people: bool = False) -> bytes:
+        """The Prometheus text; with ``people``, each person's series (a rollout lead's to
+        read: who uses the tool and how much), else each model's, summed over people (what
+        anyone who reaches ``/metrics`` may read). Rendered on the event loop's thread, so
+        the flag is this collection's alone."""
+        self._requests.people = people
+        try:
+            return generate_latest(self.registry)
+        finally:
+            self._requests.people = False

@@ -132,7 +132,11 @@ def openapi_document(models: tuple[str, ...]) -> bytes:
             "own key adds where nodes are and why they are down)",
             "application/json",
         ),
-        ("/metrics", "Prometheus metrics", "text/plain"),
+        (
+            "/metrics",
+            "Prometheus metrics by model (a rollout lead's own key adds each person's series)",
+            "text/plain",
+        ),
         ("/openapi.json", "This document", "application/json"),
     ):
         paths[path] = {

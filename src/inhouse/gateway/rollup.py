@@ -161,20 +161,28 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
     again: its rows may be gone, and what was signed for it stands."""
     from inhouse.program import Provenance
     from inhouse.program.counting import not_their_fetch
-    from inhouse.program.facts import daily_usage
+    from inhouse.program.facts import standing_usage
 
     program.actor(actor)  # whoever runs the rollup must be enrolled
     service = service_program(program)
-    seen: dict[tuple[str, str], dict[str, int]] = {}
+    # what the gateway's own key signed: a day anyone else wrote up (their typed figures count
+    # for nothing) is not signed yet, whatever totals it gives
+    signed_facts = [
+        fact
+        for fact in program.state().facts
+        if fact.kind == "usage.daily" and fact.by == SERVICE and fact.signed
+    ]
     seen_tools: dict[str, Any] = {}  # the tools each day's latest signed fact says
-    for fact in program.state().facts:
-        # what the gateway's own key signed: a day anyone else wrote up (their typed figures
-        # count for nothing) is not signed yet, whatever totals it gives
-        if fact.kind == "usage.daily" and fact.by == SERVICE and fact.signed:
-            day = str(fact.payload["day"])
-            for person, totals in daily_usage(fact).items():
-                seen[(day, person)] = totals
-            seen_tools[day] = fact.payload.get("unbound_tools") or {}
+    for fact in signed_facts:
+        seen_tools[str(fact.payload["day"])] = fact.payload.get("unbound_tools") or {}
+    # each day's figures as the checks read them, as last signed: someone a later reading of
+    # the day left out (their rows did not verify then) is not signed, and is signed again
+    # once their rows bear the figures out
+    seen = {
+        (day, person): {key: int(totals.get(key, 0)) for key in _TOTALS}
+        for day, readings in standing_usage(signed_facts).items()
+        for person, (_, totals) in readings.items()
+    }
     summary: dict[str, dict[str, dict[str, int]]] = {}
     for totals in daily_totals(program, since=since):
         summary.setdefault(str(totals["day"]), {})[str(totals["person"])] = {
@@ -187,7 +195,7 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
     ]  # fmt: skip
     cutoff = compaction_cutoff(program)
     if cutoff is not None:  # past the horizon a day's rows may be gone: what was signed stands
-        signed = {day for day, _ in seen}
+        signed = set(seen_tools)
         result.compacted = [day for day in candidates if day < cutoff and day in signed]
         candidates = [day for day in candidates if day >= cutoff or day not in signed]
     if not candidates:

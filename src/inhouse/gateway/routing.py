@@ -106,6 +106,19 @@ class LockChoice:
         )
 
     @property
+    def code(self) -> str | None:
+        """:attr:`problem` as a short code, what ``/healthz`` tells anyone (the text can carry
+        the error of reading ``inhouse.lock``: its path, its contents): ``lock-not-counted``,
+        ``lock-file-unreadable``, ``lock-file-missing``, ``lock-file-differs``; None: none."""
+        if self.problem is None:
+            return None
+        if self.recorded is None:
+            return "lock-not-counted"
+        if self.file is None:
+            return "lock-file-unreadable" if self.file_error else "lock-file-missing"
+        return "lock-file-differs"
+
+    @property
     def notice(self) -> str | None:
         """What to know about the lock routed while the log records none."""
         if self.recorded is not None or self.uncounted is not None:

@@ -22,7 +22,7 @@ from inhouse.pilot.library import Library, PromptVersion
 from inhouse.pilot.library import library as _library
 from inhouse.program.checks import CheckContext
 from inhouse.program.counting import build_context
-from inhouse.program.facts import Fact, FactSet, Provenance, daily_usage
+from inhouse.program.facts import Fact, FactSet, Provenance, standing_usage
 from inhouse.program.playchecks.pilot import members as _members
 from inhouse.program.state import ProgramState
 from inhouse.usage import active_days, prompts_used
@@ -69,15 +69,18 @@ class PilotEvidence:
     @cached_property
     def _signed_days(self) -> dict[str, dict[str, Fact]]:
         found: dict[str, dict[str, Fact]] = {}
-        for fact in self.facts.of("usage.daily"):  # counted: signed by the gateway's key
-            for person, totals in daily_usage(fact).items():
-                if totals["requests"] > 0:
-                    found.setdefault(person, {})[str(fact.payload["day"])] = fact
+        # counted: signed by the gateway's key; each day as it last signed it (a day signed
+        # again without someone's requests is no day of theirs, whatever it said before)
+        for day, readings in standing_usage(self.facts.of("usage.daily")).items():
+            for person, (fact, totals) in readings.items():
+                if int(totals.get("requests", 0)) > 0:
+                    found.setdefault(person, {})[day] = fact
         return found
 
     def signed_days(self, person: str) -> dict[str, Fact]:
         """Each day on which the gateway's own key signed answered requests of ``person``'s,
-        with the latest counted ``usage.daily`` fact that says so."""
+        with the counted ``usage.daily`` fact that stands for them that day (the day's latest
+        reading, :func:`inhouse.program.facts.latest_usage`)."""
         return self._signed_days.get(person, {})
 
     @cached_property

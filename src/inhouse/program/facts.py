@@ -8,7 +8,7 @@ and until they exist a person may attest one (shown as such everywhere).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -81,7 +81,9 @@ __all__ = [
     "fact_kind",
     "latest_usage",
     "own_requests",
+    "own_use",
     "prompt_users",
+    "reading_of",
     "standing_usage",
     "validate_payload",
 ]
@@ -267,6 +269,22 @@ def standing_usage(facts: Iterable[Fact]) -> dict[str, dict[str, tuple[Fact, dic
                     readings[str(person)] = (fact, people[person])
         found[day] = readings
     return found
+
+
+def reading_of(facts: Iterable[Fact], day: str, person: str) -> tuple[Fact, dict[str, Any]] | None:
+    """``person``'s reading of ``day`` (an ISO day) that stands in the ``usage.daily`` facts of
+    ``facts`` (the rule of :func:`latest_usage`): the fact and their totals in it; None where
+    the day's latest reading does not name them (signed again without them)."""
+    on_day = (f for f in facts if f.kind == "usage.daily" and str(f.payload["day"]) == day)
+    return standing_usage(on_day).get(day, {}).get(person)
+
+
+def own_use(totals: Mapping[str, Any]) -> bool:
+    """Whether a person's totals in a ``usage.daily`` reading hold requests through a key of
+    their own: where the gateway did not count them (``own``, signed before the rollup did),
+    any answered request counts, as it did then."""
+    own = totals.get("own")
+    return int(own if own is not None else totals.get("requests", 0)) > 0
 
 
 def own_requests(fact: Fact, person: str) -> int | None:

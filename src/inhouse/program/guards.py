@@ -25,7 +25,7 @@ from inhouse.program.evaluation import (
     saw_the_same,
     trigger_results,
 )
-from inhouse.program.facts import daily_usage
+from inhouse.program.facts import Fact, daily_usage, standing_usage
 from inhouse.program.playbook import Play, Playbook, Reach, Role, dropped_before, pilot_limits
 from inhouse.program.state import UNCHECKED, HeldBack, ProgramState
 
@@ -395,19 +395,27 @@ def governance_theater(playbook: Playbook, state: ProgramState) -> str | None:
     hosts = vouched_hosts(state)
     early = []
     measured = measured_kinds()
-    first_use = next(  # real use: usage the checks count (the gateway's own key, on its host)
-        (
-            f.id
-            for f in state.facts
-            if f.kind == "usage.daily"
-            and f.by in state.people
-            and state.people[f.by].service
-            and any(t["requests"] > 0 for t in daily_usage(f).values())
-            and why_uncounted(f, state, measured) is None
-            and (hosts is None or f.key in hosts)
-        ),
-        None,
-    )
+    counted = [  # real use: usage the checks count (the gateway's own key, on its host)
+        f
+        for f in state.facts
+        if f.kind == "usage.daily"
+        and f.by in state.people
+        and state.people[f.by].service
+        and why_uncounted(f, state, measured) is None
+        and (hosts is None or f.key in hosts)
+    ]
+    # each day as the gateway last signed it: a reading of requests that a later one of the
+    # same day no longer bears out (signed again without them) was no use
+    standing = standing_usage(counted)
+
+    def used(fact: Fact) -> bool:
+        day = standing.get(str(fact.payload["day"]), {})
+        return any(
+            totals["requests"] > 0 and person in day and int(day[person][1].get("requests", 0)) > 0
+            for person, totals in daily_usage(fact).items()
+        )
+
+    first_use = next((f.id for f in counted if used(f)), None)
     for fact in state.facts:
         if fact.kind in kinds and (first_use is None or fact.id < first_use):
             early.append(f"{fact.kind} (fact #{fact.id})")

@@ -16,7 +16,15 @@ from inhouse.program.checks import (
     passed,
     register_check,
 )
-from inhouse.program.facts import Fact, daily_usage, latest_usage, own_requests, prompt_users
+from inhouse.program.facts import (
+    Fact,
+    daily_usage,
+    latest_usage,
+    own_requests,
+    own_use,
+    prompt_users,
+    reading_of,
+)
 from inhouse.program.playchecks._shared import (
     enrolled_elsewhere,
     ever_held,
@@ -662,6 +670,8 @@ def step_problem(ctx: CheckContext, person: str, added: Fact, step: Fact) -> str
                     "`inhouse pilot enablement --record`"
                 )
             return f"rests on {fact.kind} #{fact.id}, which does not bear out {person}'s step"
+        if fact.kind == "usage.daily" and not lenient and (why := _signed_again(ctx, fact, person)):
+            return why
         if fact.kind == "workflow.run" and (why := unrecorded_lock(ctx.facts, fact)):
             return f"rests on workflow.run #{fact.id}, but {why}"
         if (
@@ -671,6 +681,23 @@ def step_problem(ctx: CheckContext, person: str, added: Fact, step: Fact) -> str
         ):
             return f"rests on prompt.usage #{fact.id}, but the step asks for a prompt {why}"
     return None
+
+
+def _signed_again(ctx: CheckContext, fact: Fact, person: str) -> str | None:
+    """Why the ``usage.daily`` ``fact`` a step of ``person``'s rests on no longer bears it out,
+    or None: the gateway signed its day again since (its reading of a day replaces an earlier
+    one, :func:`inhouse.program.facts.latest_usage`) without requests of theirs through a key
+    of their own, so what the earlier, fuller reading said stands for nothing."""
+    day = str(fact.payload["day"])
+    standing = reading_of(ctx.facts.of("usage.daily"), day, person)
+    if standing is not None and (standing[0].id == fact.id or own_use(standing[1])):
+        return None
+    since = "" if standing is None else f" (usage.daily #{standing[0].id})"
+    return (
+        f"rests on usage.daily #{fact.id}, but the gateway signed {day} again since{since} "
+        f"with no requests of {person}'s through their own key: {person} sends one with their "
+        "own gateway key and runs `inhouse pilot enablement --record`"
+    )
 
 
 def _not_by_another(ctx: CheckContext, person: str, usage: Fact) -> str | None:
@@ -1208,9 +1235,7 @@ def unused_answer(ctx: CheckContext, answer: Fact) -> str | None:
     for totals, _ in latest_usage(
         ctx.facts.of("usage.daily"), since.isoformat(), until.isoformat()
     ).values():
-        mine = totals.get(person) or {}
-        own = mine.get("own")
-        days += int(own if own is not None else mine.get("requests", 0)) > 0
+        days += own_use(totals.get(person) or {})
     if days >= ELIGIBLE_DAYS:
         return None
     return f"{person}'s (fact #{answer.id}: {days} day(s) of the {ELIGIBLE_WINDOW_DAYS} to {until})"
