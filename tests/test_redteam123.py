@@ -432,3 +432,29 @@ def test_inhouse_s_runtime_is_found_behind_its_own_connection_and_a_relay_is_not
     (peer,) = relay.peers
     assert peer.startswith("127.0.0.1 (") and "not inhouse's runtime" in peer
     assert not answered_here(relay.peers) and relay.served_files == frozenset()
+
+
+@needs_engine
+def test_a_trial_s_answers_through_a_relay_are_not_inhouse_s_runtime_answering_here(
+    engine: Engine,
+) -> None:
+    """The trial's own client (a rerun's answers come through it) looks behind the same way:
+    a request answered by the llama_cpp.server process keeps its address; one answered
+    through a relay in front of it is recorded with what held the connection, which
+    :func:`answered_here` does not count (and the privacy account still reads as loopback)."""
+    from inhouse.trials.load import run_load
+    from inhouse.trials.modes import LoadMode
+    from inhouse.trials.privacy import _scope_of
+    from inhouse.trials.target import Target
+
+    def peers(url: str) -> set[str | None]:
+        target = Target(url, model=str(engine.model), max_tokens=2, look_behind=True)
+        result = asyncio.run(run_load(target, ["hi", "there"], LoadMode.fixed(1), warmup=1))
+        assert all(s.ok for s in result.samples)
+        return {s.peer for s in [*result.warmup_samples, *result.samples]}
+
+    assert peers(engine.url) == {"127.0.0.1"}
+    with relay_to(engine.url) as relayed:
+        (peer,) = peers(relayed)
+    assert peer is not None and "not inhouse's runtime" in peer
+    assert not answered_here([peer]) and _scope_of(peer) == "loopback"

@@ -49,6 +49,7 @@ __all__ = [
     "peer_address",
     "peers_of",
     "runtime_behind",
+    "vouched_peer",
 ]
 
 #: the peer of an answer no network connection inhouse could see carried
@@ -113,16 +114,29 @@ class PeerRecorder(httpx.AsyncBaseTransport):
         return response
 
     def _vouched(self, response: httpx.Response, peer: str) -> str:
-        """``peer``, or ``peer`` with what held its connection where that is not inhouse's
-        runtime (an address no machine has, so never this one's)."""
         ends = _connection_ends(response)
+        behind = self._behind.get(ends[0]) if ends is not None else None
+        peer, behind = vouched_peer(peer, ends, behind)
+        if ends is not None:
+            self._behind[ends[0]] = behind
+        return peer
+
+
+def vouched_peer(
+    peer: str, ends: tuple[tuple[str, int], tuple[str, int]] | None, behind: Behind | None = None
+) -> tuple[str, Behind]:
+    """``peer`` (an answer's address, this machine's) as a runtime inhouse serves must be
+    recorded: itself where the process at the server end of the connection (``ends``: its
+    client and server (address, port), None where they cannot be read) is inhouse's runtime,
+    else ``peer`` with what held it, which is no machine's address (:func:`answered_here` says
+    not here). ``behind``: what an earlier look at the same connection found. The one judge
+    for every collector that asks whether inhouse's runtime answered here."""
+    if behind is None:
         if ends is None:
-            return f"{peer} (the connection's ends cannot be read)"
-        client, server = ends
-        behind = self._behind.get(client)
-        if behind is None:
-            behind = self._behind[client] = runtime_behind(server, client)
-        return peer if behind.problem is None else f"{peer} ({behind.problem})"
+            behind = Behind("the connection's ends cannot be read")
+        else:
+            behind = runtime_behind(ends[1], ends[0])
+    return (peer if behind.problem is None else f"{peer} ({behind.problem})"), behind
 
     async def aclose(self) -> None:
         await self._inner.aclose()
