@@ -109,7 +109,11 @@ class PeerRecorder(httpx.AsyncBaseTransport):
         # read now, before the body: once read, the server may have closed the connection
         peer = peer_address(response)
         if self._look_behind and is_own_address(peer):
-            peer = await asyncio.to_thread(self._vouched, response, peer)
+            try:
+                peer = await asyncio.to_thread(self._vouched, response, peer)
+            except BaseException:  # cancelled while looking: the answer goes back to no one
+                await response.aclose()
+                raise
         self._peers.add(peer)
         return response
 
@@ -120,6 +124,9 @@ class PeerRecorder(httpx.AsyncBaseTransport):
         if ends is not None:
             self._behind[ends[0]] = behind
         return peer
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 def vouched_peer(
@@ -137,9 +144,6 @@ def vouched_peer(
         else:
             behind = runtime_behind(ends[1], ends[0])
     return (peer if behind.problem is None else f"{peer} ({behind.problem})"), behind
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
 
 
 @dataclass(frozen=True)
@@ -177,8 +181,11 @@ def runtime_behind(server: tuple[str, int], client: tuple[str, int]) -> Behind:
     listens on the port now: a relay that hands the port over between answers is still seen."""
     import psutil
 
-    pid = _holder(psutil, server, client)
     where = f"{server[0]}:{server[1]}"
+    try:
+        pid = _holder(psutil, server, client)
+    except (psutil.Error, OSError) as err:
+        return Behind(f"what holds {where} cannot be read ({err})")
     if pid is None:
         return Behind(
             f"no process of yours holds {where}: another user's, root's or a container's "

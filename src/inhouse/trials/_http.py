@@ -254,7 +254,13 @@ class StreamClient:
                 # after the answer (its times are taken), on the connection that carried it,
                 # still open: the server's end of it is what is looked at
                 if conn.vouched is None:
-                    conn.vouched, _ = await asyncio.to_thread(vouched_peer, conn.peer, conn.ends)
+                    try:
+                        conn.vouched, _ = await asyncio.to_thread(
+                            vouched_peer, conn.peer, conn.ends
+                        )
+                    except BaseException:
+                        self._drop(conn)
+                        raise
                 answer.peer = conn.vouched
             if conn.keep_alive and conn.open:
                 self._idle.append(conn)
