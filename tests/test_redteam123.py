@@ -15,7 +15,11 @@ A colleague's verify, rerun and workflow run count only where their runtime answ
 own machine, judged by the address each answer came from. A relay on the colleague's loopback
 (``ssh -L``, ``socat``, a few lines of Python: what the "start the runtime" step of the
 checkout's docs, which lena writes, can be) answers from 127.0.0.1 whatever host stands behind
-it. Left, a strict xfail: no address tells it apart (see its reason).
+it. Closed for the runtime inhouse serves itself (relaycheck): the process holding the other
+end of each answer's connection must be the colleague's own llama_cpp.server on a blessed file,
+for a verify, a workflow run and a trial's rerun alike; a relay started as the server, or named
+as it in a forged serve state, is refused and named. Left, a strict xfail, for runtimes inhouse
+does not serve: no address tells a relay apart, and no process can be required of them.
 """
 
 from __future__ import annotations
@@ -458,3 +462,28 @@ def test_a_trial_s_answers_through_a_relay_are_not_inhouse_s_runtime_answering_h
         (peer,) = peers(relayed)
     assert peer is not None and "not inhouse's runtime" in peer
     assert not answered_here([peer]) and _scope_of(peer) == "loopback"
+
+
+@needs_engine
+def test_a_workflow_s_answers_from_a_relay_named_as_inhouse_s_runtime_are_not_here(
+    _isolated: Path, engine: Engine
+) -> None:
+    """What a workflow run records (``peers_of`` the embedded runtime it ran on, the chats
+    included): through a relay, not this machine's; from the llama_cpp.server itself, here."""
+    from inhouse.runtimes.config import RuntimeConfig
+    from inhouse.runtimes.embedded import EmbeddedRuntime
+    from inhouse.runtimes.local import peers_of
+    from inhouse.runtimes.protocol import ChatMessage, ChatRequest
+
+    async def chat(url: str) -> frozenset[str]:
+        config = RuntimeConfig(name="local", family="embedded", url=url)
+        async with EmbeddedRuntime(config, program=_isolated) as runtime:
+            request = ChatRequest(messages=[ChatMessage(role="user", content="hi")], max_tokens=2)
+            await runtime.chat(request)
+            return peers_of(runtime)
+
+    assert answered_here(asyncio.run(chat(engine.url)))
+    with relay_to(engine.url) as relayed:
+        peers = asyncio.run(chat(relayed))
+    assert not answered_here(peers)
+    assert any("not inhouse's runtime" in peer for peer in peers), peers
