@@ -90,8 +90,8 @@ class PeerRecorder(httpx.AsyncBaseTransport):
         self._inner = inner if inner is not None else httpx.AsyncHTTPTransport(trust_env=False)
         self._peers: set[str] = set()
         self._look_behind = look_behind
-        #: what was behind each connection, by its client end (a kept-alive one is looked at once)
-        self._behind: dict[tuple[str, int], Behind] = {}
+        #: what was behind each connection, by its two ends (a kept-alive one is looked at once)
+        self._behind: dict[tuple[tuple[str, int], tuple[str, int]], Behind] = {}
 
     @property
     def peers(self) -> frozenset[str]:
@@ -119,10 +119,10 @@ class PeerRecorder(httpx.AsyncBaseTransport):
 
     def _vouched(self, response: httpx.Response, peer: str) -> str:
         ends = _connection_ends(response)
-        behind = self._behind.get(ends[0]) if ends is not None else None
+        behind = self._behind.get(ends) if ends is not None else None
         peer, behind = vouched_peer(peer, ends, behind)
         if ends is not None:
-            self._behind[ends[0]] = behind
+            self._behind[ends] = behind
         return peer
 
     async def aclose(self) -> None:
