@@ -15,11 +15,16 @@ A colleague's verify, rerun and workflow run count only where their runtime answ
 own machine, judged by the address each answer came from. A relay on the colleague's loopback
 (``ssh -L``, ``socat``, a few lines of Python: what the "start the runtime" step of the
 checkout's docs, which lena writes, can be) answers from 127.0.0.1 whatever host stands behind
-it. Left, a strict xfail: no address tells it apart (see its reason).
+it. Closed for the runtime inhouse serves itself (relaycheck): the process holding the other
+end of each answer's connection must be the colleague's own llama_cpp.server on a blessed file,
+for a verify, a workflow run and a trial's rerun alike; a relay started as the server, or named
+as it in a forged serve state, is refused and named. Left, a strict xfail, for runtimes inhouse
+does not serve: no address tells a relay apart, and no process can be required of them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import subprocess
 import sys
@@ -35,6 +40,7 @@ from inhouse.program import Program
 from inhouse.program.checks import Outcome, evaluate
 from inhouse.program.counting import build_context
 from inhouse.runtimes.digests import sha256_digest
+from inhouse.runtimes.local import answered_here
 from inhouse.testing.standin_idp import StandinIdP
 from tests.conftest import OTHER_COMPUTER, Clock
 from tests.engine import Engine, needs_engine
@@ -230,12 +236,13 @@ def cli(*args: str, env: dict[str, str]) -> tuple[int, str]:
     return result.exit_code, " ".join(out.split())
 
 
-def configure(folder: Path, url: str, model_path: str) -> None:
+def configure(folder: Path, url: str | None, model_path: str, family: str = "llamacpp") -> None:
     config = folder / "inhouse.toml"
     text = config.read_text().split("\n[runtimes.local]")[0]
+    where = f'url = "{url}"\n' if url is not None else ""
     config.write_text(
         text
-        + f'\n[runtimes.local]\nfamily = "llamacpp"\nurl = "{url}"\n'
+        + f'\n[runtimes.local]\nfamily = "{family}"\n{where}'
         + f'model_path = "{model_path}"\n\n'
         + f'[baseline]\nowner = "lena"\nruntime = "local"\nmodels = ["{NAME}"]\n\n'
         + '[data_rules]\ndefault = "redact"\n'
@@ -245,17 +252,15 @@ def configure(folder: Path, url: str, model_path: str) -> None:
 @needs_engine
 @pytest.mark.xfail(
     strict=True,
-    reason="hole not closed: a verify (and a trial's rerun, a workflow's run) counts as "
-    "answered on the colleague's machine when every answer came from a loopback or own "
-    "address, and a relay there (ssh -L, socat, kubectl port-forward, a few lines of Python "
-    "the checkout's docs start as 'the runtime') answers from 127.0.0.1 for a server on the "
-    "lead's host; the weights' digest is the lead's server's word too (Ollama's manifest, or "
-    "llama.cpp's model file name tied to the colleague's own downloaded copy). No address "
-    "tells a relay apart: closing it needs inhouse to look behind the port (the process "
-    "listening there and where it connects onward: invisible for another user's process, "
-    "root's included, so `sudo socat` hides it, and a container's proxy looks the same), or "
-    "the runtime to prove itself local (a challenge only a process on this machine can "
-    "answer, which OpenAI-compatible servers do not offer). The lead's to weigh",
+    reason="hole left for runtimes inhouse does not serve (llama.cpp's own server, Ollama, "
+    "vLLM, LM Studio): a verify (and a trial's rerun, a workflow's run) counts as answered on "
+    "the colleague's machine when every answer came from a loopback or own address, and a "
+    "relay there (ssh -L, socat, a few lines of Python the checkout's docs start as 'the "
+    "runtime') answers from 127.0.0.1 for a server on the lead's host. inhouse's own runtime "
+    "is looked behind (the process holding the connection must be it: see the embedded tests "
+    "below); these run as whatever their installers make them (a service user's, root's, a "
+    "container's, the app's own), so no process can be required of them, and their HTTP APIs "
+    "offer no challenge only a process on this machine could answer",
 )
 def test_a_relay_on_the_colleague_s_loopback_to_her_server_is_no_install_of_theirs(
     _isolated: Path, engine: Engine
@@ -291,3 +296,194 @@ def test_a_relay_on_the_colleague_s_loopback_to_her_server_is_no_install_of_thei
         assert evaluate("second-person-verified", ctx).outcome is not Outcome.PASS
     finally:
         lead.close()
+
+
+#: a relay as above on a port it is given, with whatever more arguments it is started with:
+#: a command line is anyone's to type, the server's own included
+_NAMED_RELAY = _RELAY.replace(
+    'asyncio.start_server(carry, "127.0.0.1", 0)',
+    'asyncio.start_server(carry, "127.0.0.1", int(sys.argv[3]))',
+)
+
+
+@contextmanager
+def relay_named(url: str, port: int, *argv: str) -> Iterator[subprocess.Popen[str]]:
+    """A relay listening at 127.0.0.1:``port`` to the server at ``url``, ``argv`` on its
+    command line after the script's own arguments."""
+    host, _, upstream = url.removeprefix("http://").partition(":")
+    relay = subprocess.Popen(
+        [sys.executable, "-c", _NAMED_RELAY, host, upstream, str(port), *argv],
+        stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        assert relay.stdout is not None
+        assert relay.stdout.readline().strip() == str(port)
+        yield relay
+    finally:
+        relay.terminate()
+        relay.wait(10)
+        if relay.stdout is not None:
+            relay.stdout.close()
+
+
+def _bob_downloads(folder: Path, engine: Engine) -> str:
+    """What the install script leaves in bob's checkout: the blessed file, his own copy."""
+    (folder / "models").mkdir()
+    shutil.copyfile(engine.model, folder / "models" / f"{NAME}.gguf")
+    return sha256_digest(folder / "models" / f"{NAME}.gguf", cached=False)
+
+
+@needs_engine
+def test_a_relay_named_as_inhouse_s_runtime_on_the_colleague_s_loopback_is_no_install_of_theirs(
+    _isolated: Path, engine: Engine
+) -> None:
+    """The embedded runtime (the one inhouse serves itself). bob's checkout's docs, lena's to
+    write, start "the runtime" as a relay to her server, and the url in inhouse.toml points at
+    it: every answer comes from 127.0.0.1, and the model list names a file bob has a copy of.
+    What holds the connection at the other end is no llama_cpp.server of his: refused, named."""
+    lead = Program.init(_isolated, "Acme", "lena")
+    try:
+        configure(_isolated, engine.url, str(engine.model), family="embedded")
+        code, out = cli("baseline", "lock", env=lead_env(lead))
+        assert code == 0, out
+        _bob_downloads(_isolated, engine)
+        bob = {**enrol_cli(lead, "bob", _isolated.parent / "keys"), OTHER_COMPUTER: "bob-laptop"}
+        with relay_to(engine.url) as relayed:
+            configure(_isolated, relayed, f"models/{NAME}.gguf", family="embedded")
+            code, out = cli("baseline", "verify", env=bob)
+        verify = build_context(lead.state(), lead.clock()).facts.latest("baseline.verify")
+        assert verify.by == "bob"
+        assert verify.payload["runtime_local"] is False
+        assert code != 0 and not verify.payload["passed"]
+        # the reason names what was seen behind the port, and what to do
+        assert "not inhouse's runtime" in out and "is held by python" in out, out
+        assert "inhouse runtime serve MODEL.gguf" in out
+        ctx = build_context(lead.state(), lead.clock())
+        check = evaluate("second-person-verified", ctx)
+        assert check.outcome is not Outcome.PASS
+    finally:
+        lead.close()
+
+
+@needs_engine
+def test_a_forged_serve_state_for_a_relay_named_as_the_server_is_no_install_of_theirs(
+    _isolated: Path, engine: Engine
+) -> None:
+    """bob (or the docs he follows) writes the state file `inhouse runtime serve` writes,
+    naming a relay started with the server's arguments on its command line and listening on
+    the port it names: the recorded process runs "llama_cpp.server --model <his copy>" and
+    listens there, his copy's digest is the recorded one. The process at the other end of the
+    connection runs no llama_cpp.server module: refused."""
+    from inhouse.location import run_dir
+    from inhouse.runtimes.embedded import EmbeddedState, _free_port
+
+    lead = Program.init(_isolated, "Acme", "lena")
+    try:
+        configure(_isolated, engine.url, str(engine.model), family="embedded")
+        code, out = cli("baseline", "lock", env=lead_env(lead))
+        assert code == 0, out
+        digest = _bob_downloads(_isolated, engine)
+        copy = str((_isolated / "models" / f"{NAME}.gguf").resolve())
+        bob = {**enrol_cli(lead, "bob", _isolated.parent / "keys"), OTHER_COMPUTER: "bob-laptop"}
+        port = _free_port("127.0.0.1")
+        named = ("llama_cpp.server", "--model", copy, "--model_alias", str(engine.model))
+        with relay_named(engine.url, port, *named, "--port", str(port)) as relay:
+            folder = run_dir(_isolated)
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "embedded.json").write_text(
+                EmbeddedState(
+                    pid=relay.pid, url=f"http://127.0.0.1:{port}", host="127.0.0.1",
+                    port=port, model_id=str(engine.model), model_path=copy,
+                    model_digest=digest, is_test_model=True, engine="llama-cpp-python 0.3",
+                    python=sys.executable, started_at="2026-01-01T00:00:00+00:00",
+                    log_path=str(folder / "embedded.log"),
+                ).model_dump_json()
+            )  # fmt: skip
+            configure(_isolated, None, f"models/{NAME}.gguf", family="embedded")
+            code, out = cli("baseline", "verify", env=bob)
+        verify = build_context(lead.state(), lead.clock()).facts.latest("baseline.verify")
+        assert verify.by == "bob"
+        assert verify.payload["runtime_local"] is False, out
+        assert f"(pid {relay.pid}), not inhouse's runtime" in out, out
+        ctx = build_context(lead.state(), lead.clock())
+        assert evaluate("second-person-verified", ctx).outcome is not Outcome.PASS
+    finally:
+        lead.close()
+
+
+@needs_engine
+def test_inhouse_s_runtime_is_found_behind_its_own_connection_and_a_relay_is_not(
+    engine: Engine,
+) -> None:
+    """The look behind the port, on real sockets: a connection to the llama_cpp.server process
+    finds it and its model file; one to a relay in front of it finds the relay."""
+    import httpx
+
+    from inhouse.runtimes.local import PeerRecorder
+
+    async def ask(url: str) -> PeerRecorder:
+        recorder = PeerRecorder(look_behind=True)
+        async with httpx.AsyncClient(transport=recorder) as client:
+            assert (await client.get(f"{url}/v1/models")).status_code == 200
+            assert (await client.get(f"{url}/v1/models")).status_code == 200
+        return recorder
+
+    direct = asyncio.run(ask(engine.url))
+    assert direct.peers == {"127.0.0.1"}
+    assert direct.served_files == {str(engine.model)}
+    with relay_to(engine.url) as relayed:
+        relay = asyncio.run(ask(relayed))
+    (peer,) = relay.peers
+    assert peer.startswith("127.0.0.1 (") and "not inhouse's runtime" in peer
+    assert not answered_here(relay.peers) and relay.served_files == frozenset()
+
+
+@needs_engine
+def test_a_trial_s_answers_through_a_relay_are_not_inhouse_s_runtime_answering_here(
+    engine: Engine,
+) -> None:
+    """The trial's own client (a rerun's answers come through it) looks behind the same way:
+    a request answered by the llama_cpp.server process keeps its address; one answered
+    through a relay in front of it is recorded with what held the connection, which
+    :func:`answered_here` does not count (and the privacy account still reads as loopback)."""
+    from inhouse.trials.load import run_load
+    from inhouse.trials.modes import LoadMode
+    from inhouse.trials.privacy import _scope_of
+    from inhouse.trials.target import Target
+
+    def peers(url: str) -> set[str | None]:
+        target = Target(url, model=str(engine.model), max_tokens=2, look_behind=True)
+        result = asyncio.run(run_load(target, ["hi", "there"], LoadMode.fixed(1), warmup=1))
+        assert all(s.ok for s in result.samples)
+        return {s.peer for s in [*result.warmup_samples, *result.samples]}
+
+    assert peers(engine.url) == {"127.0.0.1"}
+    with relay_to(engine.url) as relayed:
+        (peer,) = peers(relayed)
+    assert peer is not None and "not inhouse's runtime" in peer
+    assert not answered_here([peer]) and _scope_of(peer) == "loopback"
+
+
+@needs_engine
+def test_a_workflow_s_answers_from_a_relay_named_as_inhouse_s_runtime_are_not_here(
+    _isolated: Path, engine: Engine
+) -> None:
+    """What a workflow run records (``peers_of`` the embedded runtime it ran on, the chats
+    included): through a relay, not this machine's; from the llama_cpp.server itself, here."""
+    from inhouse.runtimes.config import RuntimeConfig
+    from inhouse.runtimes.embedded import EmbeddedRuntime
+    from inhouse.runtimes.local import peers_of
+    from inhouse.runtimes.protocol import ChatMessage, ChatRequest
+
+    async def chat(url: str) -> frozenset[str]:
+        config = RuntimeConfig(name="local", family="embedded", url=url)
+        async with EmbeddedRuntime(config, program=_isolated) as runtime:
+            request = ChatRequest(messages=[ChatMessage(role="user", content="hi")], max_tokens=2)
+            await runtime.chat(request)
+            return peers_of(runtime)
+
+    assert answered_here(asyncio.run(chat(engine.url)))
+    with relay_to(engine.url) as relayed:
+        peers = asyncio.run(chat(relayed))
+    assert not answered_here(peers)
+    assert any("not inhouse's runtime" in peer for peer in peers), peers

@@ -27,6 +27,7 @@ from inhouse.program.engine import Program
 from inhouse.program.facts import Fact, Provenance
 from inhouse.runtimes.capabilities import runtime_capabilities
 from inhouse.runtimes.config import RuntimeConfig
+from inhouse.runtimes.digests import sha256_digest
 from inhouse.runtimes.local import UNKNOWN_PEER, answered_here, is_own_address, peers_of
 from inhouse.runtimes.protocol import Inventory
 
@@ -288,6 +289,8 @@ async def _runtime_checks(
             inventory = await opened.inventory()
             url = opened.url
             peers = peers_of(opened)  # who answered the health check and the inventory
+            if runtime_capabilities(runtime).served_by_inhouse:
+                peers |= _unblessed(lock, getattr(opened, "served_files", frozenset()))
     except RuntimeFault as fault:
         fix = _runtime_fix(runtime, lock)
         return [VerifyCheck(name="runtime", ok=False, detail=str(fault), fix=fix)], [], None
@@ -296,6 +299,24 @@ async def _runtime_checks(
     here = _here_check(runtime, lock, url, peers)
     models, served = _model_checks(lock, inventory, where)
     return [reached, here, _version_check(lock, inventory), *models], served, peers
+
+
+def _unblessed(lock: Lock, files: frozenset[str]) -> frozenset[str]:
+    """What inhouse's runtime found behind the answers serves that is no blessed file, as
+    peers that are no machine's (:func:`answered_here` then says not here): a runtime inhouse
+    serves is stood up here when it runs here on the file the lock pins, not on other weights
+    under the blessed model's name."""
+    blessed = {pinned.digest for pinned in lock.models}
+    found = set()
+    for name in sorted(files):
+        path = Path(name)
+        try:
+            digest = sha256_digest(path) if path.is_absolute() and path.is_file() else None
+        except OSError:
+            digest = None
+        if digest not in blessed:
+            found.add(f"inhouse's runtime here (serving {name}, no file the lock pins)")
+    return frozenset(found)
 
 
 def _here_check(runtime: RuntimeConfig, lock: Lock, url: str, peers: frozenset[str]) -> VerifyCheck:
@@ -308,7 +329,15 @@ def _here_check(runtime: RuntimeConfig, lock: Lock, url: str, peers: frozenset[s
         detail = f"{url} answered from {', '.join(sorted(peers))}, this machine"
         return VerifyCheck(name=name, ok=True, detail=detail)
     elsewhere = sorted(peer for peer in peers - {UNKNOWN_PEER} if not is_own_address(peer))
-    if elsewhere:
+    # what a runtime inhouse serves was seen behind its port, where that is not it (a peer
+    # that names what held it, or what it serves): the address alone would read as here
+    seen = [peer for peer in elsewhere if " " in peer]
+    elsewhere = [peer for peer in elsewhere if " " not in peer]
+    if seen:
+        where = (
+            f"answered, but not as inhouse's runtime serving the blessed file: {'; '.join(seen)}"
+        )
+    elif elsewhere:
         where = f"answered from {', '.join(elsewhere)}, which is not this machine"
     else:  # answers over a connection that did not say where it went: no judgement, not here
         where = "answered over a connection inhouse could not see, so it cannot count as here"
@@ -317,7 +346,10 @@ def _here_check(runtime: RuntimeConfig, lock: Lock, url: str, peers: frozenset[s
         ok=False,
         detail=f"{runtime.name} at {url} {where}: a verify measures the baseline stood up "
         "here, from the docs",
-        fix=f"install the runtime here (the install script starts it on this machine) and "
+        fix="end what holds the runtime's port and start inhouse's runtime here on the "
+        "blessed file: `inhouse runtime serve MODEL.gguf` (the install script does)"
+        if seen
+        else f"install the runtime here (the install script starts it on this machine) and "
         f"point [runtimes.{lock.runtime.name}] url at it",
     )
 

@@ -42,11 +42,12 @@ class HttpClient:
         connect_timeout: float,
         api_key: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        look_behind: bool = False,
     ) -> None:
         self.runtime = runtime
         self.url = url
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._peers = PeerRecorder(transport)
+        self._peers = PeerRecorder(transport, look_behind=look_behind)
         self._client = httpx.AsyncClient(
             base_url=url,
             headers=headers,
@@ -62,6 +63,11 @@ class HttpClient:
         connection that carried the answer (``"unknown"`` where none could be seen: a given
         in-process ``transport``). :func:`inhouse.runtimes.local.answered_here` judges them."""
         return self._peers.peers
+
+    @property
+    def served_files(self) -> frozenset[str]:
+        """The model files of the inhouse runtimes found behind the answers (``look_behind``)."""
+        return self._peers.served_files
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -14,23 +14,42 @@ own (a socket can be bound to it). An answer whose peer cannot be seen (no netwo
 carried it: an in-process transport, a transport that does not say) is :data:`UNKNOWN_PEER`,
 and a judgement that cannot be made does not count as this machine's: neither does a set of
 peers that is empty (nothing answered, so nothing was measured here).
+
+An address says nothing of what listens behind it: a relay on loopback (``ssh -L``, socat, a
+few lines of Python) answers from 127.0.0.1 for a server on another host. For a runtime inhouse
+serves itself (the embedded llama.cpp server ``inhouse runtime serve`` starts), a
+:class:`PeerRecorder` told to ``look_behind`` also finds, as each answer arrives, the process
+holding the server end of the very connection that carried it (:func:`runtime_behind`): it must
+be one of this user's own processes running inhouse's runtime (``python -m llama_cpp.server
+--model FILE``). Anything else (a relay, another user's or root's process, a container's port
+proxy: none of which this user can look into) is recorded as a peer that is not this machine's,
+named for what was seen. Runtimes inhouse does not serve (Ollama, vLLM, LM Studio) run as
+whatever their installers make them, so nothing behind their port is checked.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import itertools
+import os
 import socket
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
 __all__ = [
     "UNKNOWN_PEER",
+    "Behind",
     "PeerRecorder",
     "answered_here",
     "is_own_address",
     "peer_address",
     "peers_of",
+    "runtime_behind",
+    "vouched_peer",
 ]
 
 #: the peer of an answer no network connection inhouse could see carried
@@ -58,25 +77,174 @@ def peer_address(response: httpx.Response) -> str:
 class PeerRecorder(httpx.AsyncBaseTransport):
     """A transport that records the peer address of every answer it hands back (see
     :func:`peer_address`), around ``inner`` (default: httpx's own, proxies from the
-    environment left out). Give it to an ``httpx.AsyncClient`` as ``transport``."""
+    environment left out). Give it to an ``httpx.AsyncClient`` as ``transport``.
 
-    def __init__(self, inner: httpx.AsyncBaseTransport | None = None) -> None:
+    ``look_behind`` (for a runtime inhouse serves itself): an answer from this machine counts
+    as this machine's only when the process at the server end of its connection is inhouse's
+    runtime (:func:`runtime_behind`); otherwise its peer is recorded as the address and what
+    held it, which is no address of this machine's."""
+
+    def __init__(
+        self, inner: httpx.AsyncBaseTransport | None = None, *, look_behind: bool = False
+    ) -> None:
         self._inner = inner if inner is not None else httpx.AsyncHTTPTransport(trust_env=False)
         self._peers: set[str] = set()
+        self._look_behind = look_behind
+        #: what was behind each connection, by its two ends (a kept-alive one is looked at once)
+        self._behind: dict[tuple[tuple[str, int], tuple[str, int]], Behind] = {}
 
     @property
     def peers(self) -> frozenset[str]:
         """The addresses that answered so far (:data:`UNKNOWN_PEER` for an unseen one)."""
         return frozenset(self._peers)
 
+    @property
+    def served_files(self) -> frozenset[str]:
+        """The ``--model`` files of the inhouse runtimes found behind the answers' connections
+        (``look_behind`` only)."""
+        return frozenset(b.model for b in self._behind.values() if b.model is not None)
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self._inner.handle_async_request(request)
         # read now, before the body: once read, the server may have closed the connection
-        self._peers.add(peer_address(response))
+        peer = peer_address(response)
+        if self._look_behind and is_own_address(peer):
+            try:
+                peer = await asyncio.to_thread(self._vouched, response, peer)
+            except BaseException:  # cancelled while looking: the answer goes back to no one
+                await response.aclose()
+                raise
+        self._peers.add(peer)
         return response
+
+    def _vouched(self, response: httpx.Response, peer: str) -> str:
+        ends = _connection_ends(response)
+        behind = self._behind.get(ends) if ends is not None else None
+        peer, behind = vouched_peer(peer, ends, behind)
+        if ends is not None:
+            self._behind[ends] = behind
+        return peer
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+def vouched_peer(
+    peer: str, ends: tuple[tuple[str, int], tuple[str, int]] | None, behind: Behind | None = None
+) -> tuple[str, Behind]:
+    """``peer`` (an answer's address, this machine's) as a runtime inhouse serves must be
+    recorded: itself where the process at the server end of the connection (``ends``: its
+    client and server (address, port), None where they cannot be read) is inhouse's runtime,
+    else ``peer`` with what held it, which is no machine's address (:func:`answered_here` says
+    not here). ``behind``: what an earlier look at the same connection found. The one judge
+    for every collector that asks whether inhouse's runtime answered here."""
+    if behind is None:
+        if ends is None:
+            behind = Behind("the connection's ends cannot be read")
+        else:
+            behind = runtime_behind(ends[1], ends[0])
+    return (peer if behind.problem is None else f"{peer} ({behind.problem})"), behind
+
+
+@dataclass(frozen=True)
+class Behind:
+    """What holds the server end of a connection: inhouse's runtime on ``model`` (``problem``
+    None), or why it is not."""
+
+    problem: str | None
+    model: str | None = None
+    pid: int | None = None
+
+
+def _connection_ends(response: httpx.Response) -> tuple[tuple[str, int], tuple[str, int]] | None:
+    stream = response.extensions.get("network_stream")
+    getter = getattr(stream, "get_extra_info", None)
+    if getter is None:
+        return None
+    try:
+        client, server = getter("client_addr"), getter("server_addr")
+    except OSError:
+        return None
+    ends = []
+    for end in (client, server):
+        if not isinstance(end, tuple) or len(end) < 2 or not isinstance(end[0], str):
+            return None
+        ends.append((_normalised(end[0]), int(end[1])))
+    return ends[0], ends[1]
+
+
+def runtime_behind(server: tuple[str, int], client: tuple[str, int]) -> Behind:
+    """What holds the server end of the open TCP connection from ``client`` to ``server``
+    (both (address, port), as this side sees them): inhouse's runtime when it is one of this
+    user's own processes running ``python -m llama_cpp.server`` with a ``--model`` file (what
+    ``inhouse runtime serve`` runs). The very socket that carried the answer, not whatever
+    listens on the port now: a relay that hands the port over between answers is still seen."""
+    import psutil
+
+    where = f"{server[0]}:{server[1]}"
+    try:
+        pid = _holder(psutil, server, client)
+    except (psutil.Error, OSError) as err:
+        return Behind(f"what holds {where} cannot be read ({err})")
+    if pid is None:
+        return Behind(
+            f"no process of yours holds {where}: another user's, root's or a container's "
+            "(a relay or port forward), not inhouse's runtime"
+        )
+    try:
+        process = psutil.Process(pid)
+        uid = process.uids().real
+        argv = process.cmdline()
+        name = process.name()
+    except (psutil.Error, OSError) as err:
+        return Behind(f"the process holding {where} cannot be read ({err})", pid=pid)
+    if uid != os.getuid():
+        return Behind(f"{where} is held by {name} (pid {pid}), another user's process", pid=pid)
+    model = _served_model(argv)
+    if model is None:
+        return Behind(f"{where} is held by {name} (pid {pid}), not inhouse's runtime", pid=pid)
+    return Behind(None, model=model, pid=pid)
+
+
+def _served_model(argv: list[str]) -> str | None:
+    """The ``--model`` of ``argv`` when it runs inhouse's runtime (``PYTHON -m
+    llama_cpp.server ...``), else None: the module named anywhere else on a command line (an
+    argument to a relay's script) is anyone's to type."""
+    if len(argv) < 3 or argv[1:3] != ["-m", "llama_cpp.server"]:
+        return None
+    options = argv[3:]
+    found = [b for a, b in itertools.pairwise(options) if a == "--model"]
+    return found[0] if len(found) == 1 else None
+
+
+def _holder(psutil: Any, server: tuple[str, int], client: tuple[str, int]) -> int | None:
+    """The pid of this user's process whose socket is ``server`` connected to ``client``, or
+    None. System-wide where the system allows it (Linux names the pid of a user's own
+    processes only); else process by process, this user's own (macOS)."""
+
+    def ours(conn: Any) -> bool:
+        laddr, raddr = conn.laddr, conn.raddr
+        return bool(
+            laddr
+            and raddr
+            and (_normalised(laddr.ip), laddr.port) == server
+            and (_normalised(raddr.ip), raddr.port) == client
+        )
+
+    try:
+        return next((c.pid for c in psutil.net_connections(kind="tcp") if ours(c)), None)
+    except psutil.AccessDenied:
+        pass
+    me = os.getuid()
+    for process in psutil.process_iter():
+        try:
+            if process.uids().real != me:
+                continue
+            if any(ours(c) for c in process.net_connections(kind="tcp")):
+                return int(process.pid)
+        except (psutil.Error, OSError):
+            continue
+    return None
 
 
 def peers_of(runtime: object) -> frozenset[str]:

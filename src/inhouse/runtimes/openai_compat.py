@@ -85,6 +85,8 @@ class OpenAICompatRuntime:
             connect_timeout=config.connect_timeout,
             api_key=config.api_key(),
             transport=transport,
+            # a runtime inhouse serves must be seen serving here, not only answer from here
+            look_behind=self.capabilities.served_by_inhouse,
         )
 
     def _configured(self, config: RuntimeConfig, program: Path | None) -> RuntimeConfig:
@@ -115,6 +117,12 @@ class OpenAICompatRuntime:
     @property
     def peers(self) -> frozenset[str]:
         return self._http.peers
+
+    @property
+    def served_files(self) -> frozenset[str]:
+        """The ``--model`` files of inhouse's runtime found behind the answers' connections
+        (a runtime inhouse serves; empty for any other)."""
+        return self._http.served_files
 
     # -- chat -----------------------------------------------------------------------------------
 

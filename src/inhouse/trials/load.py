@@ -155,7 +155,11 @@ async def run_load(
     if target.api_key:
         headers["authorization"] = f"Bearer {target.api_key}"
     async with StreamClient(
-        target.base_url, size=pool, timeout=target.timeout, headers=headers
+        target.base_url,
+        size=pool,
+        timeout=target.timeout,
+        headers=headers,
+        look_behind=target.look_behind,
     ) as client:
         runner = _Runner(client, target, bodies)
         if preflight:

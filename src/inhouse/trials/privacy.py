@@ -206,7 +206,9 @@ def _own_addresses() -> frozenset[str]:
 
 
 def _scope_of(address: str) -> Scope:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    # an address recorded with what held its connection ("127.0.0.1 (… not inhouse's
+    # runtime)"): where the bytes went first is the address itself
+    ip = ipaddress.ip_address(address.split(" ", 1)[0].split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     if ip.is_loopback or ip.is_unspecified:  # 0.0.0.0 / :: connect to this machine

@@ -184,6 +184,7 @@ class EndpointSide(Side):
                 model = served[0]
             await self._inspect(runtime, model)
             url = runtime.url
+            look_behind = runtime.capabilities.served_by_inhouse
         generation = self.plan.spec.generation.model_dump(exclude_none=True)
         max_tokens = generation.pop("max_tokens", None)
         self._target = Target(
@@ -193,6 +194,7 @@ class EndpointSide(Side):
             api_key=config.api_key(),
             timeout=config.timeout,
             extra_body=generation,
+            look_behind=look_behind,
         )
 
     @abstractmethod

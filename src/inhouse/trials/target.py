@@ -33,6 +33,9 @@ class Target:
     timeout: float = 600.0
     #: more fields for every request body (temperature, seed…)
     extra_body: Mapping[str, Any] = field(default_factory=dict)
+    #: a runtime inhouse serves: each connection's server end must be inhouse's runtime for its
+    #: answers to count as this machine's (:func:`inhouse.runtimes.local.vouched_peer`)
+    look_behind: bool = False
 
     @property
     def base_url(self) -> str:

@@ -229,7 +229,7 @@ async def run_cases(
     done = 0
     async with pinned_runtime(program, workflow) as (runtime, pinned):
         # the embeddings `similar` judges by are answers too: record where they came from
-        embeddings = PeerRecorder()
+        embeddings = PeerRecorder(look_behind=runtime.capabilities.served_by_inhouse)
         embedder = HttpEmbedder(
             name=runtime.name,
             url=runtime.url,
