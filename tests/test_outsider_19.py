@@ -123,7 +123,10 @@ def test_a_status_quo_cut_short_by_max_tokens_proves_no_quality(
     measured(lena, "trial.verdict", **verdict)
     outcome, reason = _judge_trigger(lena, "value-proven")
     assert outcome == "fail", reason
-    assert "the status quo was cut short at the trial's max_tokens on 10 of 10 inputs" in reason
+    assert "the status quo was cut short at the trial's max_tokens (or may have been, at its " in (
+        reason
+    )
+    assert "stop sequences) on 10 of 10 inputs" in reason, reason
     assert "would trail it by 60 points, more than the quality floor (5 points)" in reason, reason
     omar = _alias(lena, "omar", "support")
     _sign_in(omar, idp, "u-omar")
@@ -131,7 +134,7 @@ def test_a_status_quo_cut_short_by_max_tokens_proves_no_quality(
               **cut)  # fmt: skip
     outcome, reason = _judge(lena, "trial-reproduced")
     assert outcome == "fail", reason
-    assert "the status quo was cut short at the trial's max_tokens on 10 of 10" in reason
+    assert "stop sequences) on 10 of 10" in reason, reason
     del verdict["status_quo_cut_short"]  # recorded before trials said
     measured(lena, "trial.verdict", **verdict)
     assert _judge_trigger(lena, "value-proven")[0] == "pass"
@@ -196,8 +199,8 @@ def test_a_trial_counts_the_status_quo_answers_its_max_tokens_cut_short(
     empty, but cut mid-answer, and fail checks their whole answers pass, so the status quo's
     quality is 0 % beside a terse candidate. Its server says why it stopped (`finish_reason:
     length`): the outcome counts each such input (`status_quo_cut_short`), which play 1 and
-    play 2 count as the status quo's passes. Where the candidate's answer was cut as well and
-    failed too, the input counts for neither side."""
+    play 2 count as the status quo's passes, whatever the candidate's answer did: one cut as well
+    and failed too is no draw (tests/test_redteam14.py)."""
     import asyncio
 
     from inhouse.checks.function import python_checks_allowed
@@ -225,10 +228,10 @@ def test_a_trial_counts_the_status_quo_answers_its_max_tokens_cut_short(
     assert any("cut short at the trial's generation.max_tokens on 6 of 6" in c for c in cut.caveats)
     assert cut.status_quo_cut_short == 6
     assert cut.status_quo.answers.finish == ["length"] * 6
-    both = outcome("whole")  # the candidate fails every input: where it was cut too, no count
+    both = outcome("whole")  # the candidate fails every input: cut too or not, each counts
     candidate_cut = [both.candidate.answers.cut_short(i) for i in range(6)]
     assert any(candidate_cut), both.candidate.answers.finish  # the test model writes on
-    assert both.status_quo_cut_short == candidate_cut.count(False)
+    assert both.status_quo_cut_short == 6
 
 
 # -- plays 1 and 2: quality checks that judge the status quo's speed and price ------------------

@@ -72,3 +72,10 @@ def whole_or_none(output: str, context: dict[str, Any]) -> bool:
 def whole(output: str, context: dict[str, Any]) -> bool:
     """Passes only the stand-in upstream's whole answer: no other answer at all."""
     return "tok39" in output
+
+
+def wanted(output: str, context: dict[str, Any]) -> bool:
+    """Passes where the input's own ``want`` regular expression is found in the answer."""
+    import re
+
+    return re.search(str(context["vars"]["want"]), output) is not None

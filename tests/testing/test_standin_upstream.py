@@ -70,6 +70,41 @@ def test_streamed_chat_sends_a_role_chunk_then_tokens_then_usage_on_request(
     assert chunks[6]["choices"] == [] and chunks[6]["usage"]["completion_tokens"] == 4
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_stop_sequence_ends_the_answer_before_it_and_says_stop(
+    upstream: StandinUpstream, stream: bool
+) -> None:
+    """As the OpenAI API does: the answer ends before the first stop sequence it holds, which
+    is kept out, and the server says `stop`, as for an answer that ended on its own (only
+    `max_tokens` says `length`); a sequence it opens with leaves an empty answer."""
+
+    def ask(stop: object, **more: object) -> tuple[str, str, int]:
+        body = {"messages": [{"role": "user", "content": "hi"}], "stop": stop, "stream": stream,
+                "stream_options": {"include_usage": True}, **more}  # fmt: skip
+        with httpx.Client(base_url=upstream.url, trust_env=False) as client:
+            response = client.post("/v1/chat/completions", json=body)
+        if not stream:
+            reply = response.json()
+            choice = reply["choices"][0]
+            return (
+                choice["message"]["content"],
+                choice["finish_reason"],
+                reply["usage"]["completion_tokens"],
+            )
+        chunks = [json.loads(d) for d in events(response.text)[:-1]]
+        text = "".join(
+            c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"]
+        )
+        finish = next(c["choices"][0]["finish_reason"] for c in chunks
+                      if c["choices"] and c["choices"][0]["finish_reason"])  # fmt: skip
+        return text, finish, chunks[-1]["usage"]["completion_tokens"]
+
+    assert ask(["nothing", "tok2"]) == ("tok0 tok1 ", "stop", 2)
+    assert ask("tok1") == ("tok0 ", "stop", 1)
+    assert ask(["tok0"]) == ("", "stop", 0)
+    assert ask(["tok3"], max_tokens=2) == ("tok0 tok1 ", "length", 2)
+
+
 def test_usage_is_left_out_of_a_stream_unless_asked(upstream: StandinUpstream) -> None:
     body = {"stream": True, "messages": [{"role": "user", "content": "hi"}]}
     with httpx.Client(base_url=upstream.url, trust_env=False) as client:

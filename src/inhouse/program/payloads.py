@@ -173,9 +173,10 @@ class TrialVerdict(_Payload):
     #: recorded outputs) gave no answer to (a failed request, an empty answer), each a failed
     #: case of its quality. None: a stated pass rate, or recorded before verdicts said
     status_quo_unanswered: int | None = Field(None, ge=0)
-    #: how many inputs the status quo's server cut at ``generation.max_tokens`` whose answer
-    #: then failed (not where the candidate's was cut and failed too). None: a stated pass rate,
-    #: or recorded before trials said
+    #: how many inputs the status quo's server cut at ``generation.max_tokens``, or may have cut
+    #: at a ``generation.stop`` sequence, whose answer then failed (whatever the candidate's did;
+    #: before these rules: ``max_tokens`` cuts only, not where the candidate's was cut and
+    #: failed too). None: a stated pass rate, or recorded before trials said
     status_quo_cut_short: int | None = Field(None, ge=0)
     #: the quality checks that judge how long an answer took or what it cost (``latency``,
     #: ``cost``), as a person reads them: they fail a slow or dear status quo's answers whatever
@@ -248,9 +249,10 @@ class TrialRerun(_Payload):
     #: answer or recorded output), each a failed case of its quality. None: a stated pass rate,
     #: or recorded before reruns said
     status_quo_unanswered: int | None = Field(None, ge=0)
-    #: how many inputs the status quo's server cut at ``generation.max_tokens`` whose answer
-    #: then failed (not where the candidate's was cut and failed too). None: a stated pass rate,
-    #: or recorded before trials said
+    #: how many inputs the status quo's server cut at ``generation.max_tokens``, or may have cut
+    #: at a ``generation.stop`` sequence, whose answer then failed (whatever the candidate's did;
+    #: before these rules: ``max_tokens`` cuts only, not where the candidate's was cut and
+    #: failed too). None: a stated pass rate, or recorded before trials said
     status_quo_cut_short: int | None = Field(None, ge=0)
     #: the quality checks that judge how long an answer took or what it cost, as a person reads
     #: them (always recorded: a rerun without it was made by an older inhouse). None: recorded

@@ -117,27 +117,29 @@ class TrialOutcome:
     @property
     def status_quo_cut_short(self) -> int | None:
         """How many inputs the status quo's server cut at the trial's ``generation.max_tokens``
-        (it said ``finish_reason: length``) whose answer then failed the quality checks: the
-        shared limit cuts a wordier status quo mid-answer, which fails checks its whole answer
-        passes, so a terser candidate's quality looks acceptable beside it. An input where the
-        candidate's answer was cut too and failed as well counts for neither side (both were
-        judged on what the limit left). Play 1 and play 2's rerun count these as the status
-        quo's passes, as they do :attr:`status_quo_unanswered`. None where its pass rate is
-        stated."""
+        (it said ``finish_reason: length``), or may have cut at one of its stop sequences
+        (``generation.stop``: a server says ``stop`` for that as for an answer that ended on
+        its own), whose answer then failed the quality checks: the shared limit cuts a wordier
+        status quo mid-answer, and a shared stop sequence cuts each side where its own words
+        hold it (a stop sequence only the status quo writes cuts it alone), either way failing
+        checks its whole answer passes, so a weaker candidate's quality looks acceptable beside
+        it. They count whatever the candidate's answer on the input did: a candidate cut as
+        well says nothing of what either whole answer would have passed, and a weak candidate
+        that writes on to any limit would otherwise tie, input by input, with a status quo the
+        limit cut (a max_tokens below both sides' answers made every such input a draw). Play 1
+        and play 2's rerun count these as the status quo's passes, as they do
+        :attr:`status_quo_unanswered`. None where its pass rate is stated."""
         cases, passed = self.status_quo.cases, self.status_quo.passed
         if cases is None or passed is None:
             return None
-        ours, theirs = self.candidate.answers, self.status_quo.answers
-        candidate = self.candidate.passed or []
-        outputs = theirs.outputs
+        theirs = self.status_quo.answers
         return sum(
             1
-            for i, output in enumerate(outputs)
+            for i, output in enumerate(theirs.outputs)
             if output is not None
             and output.strip()  # an empty one is unanswered already
             and theirs.cut_short(i)
             and not passed[i]
-            and not (ours.cut_short(i) and not candidate[i])
         )
 
     @property
@@ -178,12 +180,20 @@ class TrialOutcome:
                 "only where it holds with those counted as the status quo's passes"
             )
         if cut := self.status_quo_cut_short:
+            stops = bool(self.plan.spec.generation.stop)
+            maybe = "(or may have been, at its generation.stop sequences) " if stops else ""
             said.append(
-                f"the status quo's answers were cut short at the trial's generation.max_tokens "
-                f"on {cut} of {len(self.plan.inputs)} inputs and then failed its quality checks "
-                "(inputs where the candidate's was cut and failed too left out); play 1 and play 2 "
-                "count the candidate's quality only where it holds with those counted as the "
-                "status quo's passes: raise max_tokens above the status quo's answers' length"
+                "the status quo's answers were cut short at the trial's generation.max_tokens "
+                f"{maybe}on {cut} of {len(self.plan.inputs)} inputs and then failed its quality "
+                "checks; play 1 and play 2 count the candidate's quality only where it holds with "
+                "those counted as the status quo's passes: raise max_tokens above the status "
+                "quo's answers' length"
+                + (
+                    " and leave generation.stop out (a server says `stop` for an answer a stop "
+                    "sequence cut as for one that ended on its own, so none can be told whole)"
+                    if stops
+                    else ""
+                )
             )
         if self.timed_checks and self.status_quo.cases is not None:
             said.append(

@@ -63,10 +63,19 @@ class Answers:
     #: per input, why the side's server says its answer ended (``length``: cut at the trial's
     #: ``generation.max_tokens``); empty where no server answered (the manual process)
     finish: list[str | None] = field(default_factory=list)
+    #: the requests carried the trial's stop sequences (``generation.stop``)
+    stop_sent: bool = False
 
     def cut_short(self, index: int) -> bool:
-        """Whether the answer to input ``index`` ended because it reached ``max_tokens``."""
-        return index < len(self.finish) and self.finish[index] == "length"
+        """Whether the answer to input ``index`` was, or may have been, cut short: its server
+        says it reached ``max_tokens``, or the request carried stop sequences. A server strips
+        the stop sequence it met and says ``stop``, as for an answer that ended on its own, so
+        no answer to such a request can be told whole; and a stop sequence cuts each side where
+        *its* words hold it (a wordier status quo's "printer" cut down to "The "), not the
+        same way on both."""
+        if index >= len(self.finish):
+            return False  # no server answered: nothing was cut
+        return self.finish[index] == "length" or (self.stop_sent and self.ok[index])
 
 
 class Side(ABC):
@@ -229,6 +238,7 @@ class EndpointSide(Side):
             target=target,
             sends=sends,
             finish=[s.finish_reason if s.ok else None for s in samples],
+            stop_sent=bool(target.extra_body.get("stop")),
         )
 
     def privacy(self, answers: Answers, scanner: TextScanner) -> SidePrivacy:

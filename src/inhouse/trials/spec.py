@@ -156,12 +156,38 @@ class Meaningful(_Strict):
         return self
 
 
+#: the highest ``generation.temperature`` a trial sends: above it, what the same figure does
+#: hangs on each server's own sampler (llama.cpp's default top-k and min-p keep a hot answer
+#: coherent, a hosted API sampling its whole vocabulary writes gibberish), so one number asks
+#: the two sides differently
+MAX_TEMPERATURE = 1.0
+
+
 class Generation(_Strict):
-    temperature: float | None = Field(0.0, ge=0, le=2)
+    """How both sides are asked to answer: the same settings go to each (what a trial varies
+    between them is only which endpoint and model answers)."""
+
+    temperature: float | None = Field(0.0, ge=0)
     max_tokens: int | None = Field(256, gt=0)
     top_p: float | None = Field(None, gt=0, le=1)
     seed: int | None = 0
+    #: sent to both sides; no server says when one cut an answer, so every status quo answer
+    #: that fails counts as maybe cut (:attr:`TrialOutcome.status_quo_cut_short
+    #: <inhouse.trials.headtohead.TrialOutcome.status_quo_cut_short>`)
     stop: list[str] | None = None
+
+    @field_validator("temperature")
+    @classmethod
+    def _same_on_both_sides(cls, value: float | None) -> float | None:
+        if value is not None and value > MAX_TEMPERATURE:
+            raise ValueError(
+                f"{value:g} is above {MAX_TEMPERATURE:g}: there each server's own sampler "
+                "decides what the figure does (a local runtime's default top-k and min-p keep "
+                "its answers coherent where a hosted API sampling its whole vocabulary writes "
+                "gibberish), so the two sides would not be asked the same way; set at most "
+                f"{MAX_TEMPERATURE:g} (0 compares the sides' best answers)"
+            )
+        return value
 
 
 class TrialSpec(_Strict):

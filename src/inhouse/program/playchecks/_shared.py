@@ -173,10 +173,13 @@ def quality_on_unanswered(payload: Mapping[str, Any], candidate: Any) -> str | N
     stop sequence it opens with or a key it is refused would otherwise make any candidate's
     quality "acceptable", on the author's run and on a colleague's honest rerun alike; whether
     the status quo could answer them is not what the quality floor is about. So do the inputs
-    whose answer the status quo's server cut at the trial's ``generation.max_tokens`` and that
-    failed (``status_quo_cut_short``; not those where the candidate's was cut too and failed as
-    well): a wordier status quo cut mid-answer fails checks its whole answer passes. A fact from
-    before trials said (None) counts as before."""
+    whose answer the status quo's server cut at the trial's ``generation.max_tokens``, or may
+    have cut at one of its stop sequences (``generation.stop``, which a server reports as an
+    answer that ended on its own), and that failed (``status_quo_cut_short``, whatever the
+    candidate's answer did): a status quo cut mid-answer fails checks its whole answer passes.
+    A fact from before trials said (None) counts as before; one from before they counted stop
+    sequences, or the inputs where the candidate's answer was cut and failed too, counts what
+    it counted."""
     unanswered = int(payload.get("status_quo_unanswered") or 0)
     cut = int(payload.get("status_quo_cut_short") or 0)
     status_quo = payload.get("status_quo_pass_rate")
@@ -196,8 +199,8 @@ def quality_on_unanswered(payload: Mapping[str, Any], candidate: Any) -> str | N
     unsaid = [
         *([f"gave no answer on {unanswered} of {inputs} inputs (a failed request or an empty "
            "answer)"] if unanswered else []),
-        *([f"was cut short at the trial's max_tokens on {cut} of {inputs} inputs whose "
-           "answers then failed"] if cut else []),
+        *([f"was cut short at the trial's max_tokens (or may have been, at its stop "
+           f"sequences) on {cut} of {inputs} inputs whose answers then failed"] if cut else []),
     ]  # fmt: skip
     return (
         f"the status quo {' and '.join(unsaid)}, each counted as a failed case of its quality: "

@@ -84,8 +84,8 @@ class Events:
         """Token 0 … n-1 framed as HTTP chunks; the last also ends the answer."""
         while len(self.tokens) < tokens:
             self.tokens.append(chunk(self.event(self.choice(token(len(self.tokens))))))
-        out = self.tokens[: tokens - 1]
-        tail = self.event(self.choice(token(tokens - 1)))
+        out = self.tokens[: max(tokens - 1, 0)]
+        tail = self.event(self.choice(token(tokens - 1))) if tokens else b""  # a stop at once
         tail += self.event(self.choice(None if self.chat else "", finish))
         if usage is not None:
             tail += self.event("[]", f',"usage":{json.dumps(usage)}')

@@ -176,11 +176,13 @@ class StandinUpstream:
         if not chat and not isinstance(body.get("prompt"), str | list):
             conn.send_json(400, error_body("'prompt' is required", "invalid_request_error"))
             return
-        tokens = self.timing.tokens
+        # a stop sequence ends the answer before it (the server keeps it out and says `stop`,
+        # as for an answer that ended on its own); max_tokens cuts what is left (`length`)
+        tokens = _before_stop(self.timing.tokens, body.get("stop"))
+        finish = "stop"
         limit = body.get("max_completion_tokens", body.get("max_tokens"))
-        if isinstance(limit, int) and limit >= 1:
-            tokens = min(tokens, limit)
-        finish = "length" if tokens < self.timing.tokens else "stop"
+        if isinstance(limit, int) and 1 <= limit < tokens:
+            tokens, finish = limit, "length"
         prompt_tokens = count_words(body.get("messages") if chat else body.get("prompt"))
         usage = {"prompt_tokens": prompt_tokens, "completion_tokens": tokens,
                  "total_tokens": prompt_tokens + tokens}  # fmt: skip
@@ -206,7 +208,7 @@ class StandinUpstream:
             "id": "standin-0", "object": "chat.completion" if chat else "text_completion",
             "created": int(time.time()), "model": model, "choices": [choice], "usage": usage,
         }  # fmt: skip
-        due = request.arrived + ttft + (tokens - 1) * tpot
+        due = request.arrived + ttft + max(tokens - 1, 0) * tpot
         conn.call_at(due, lambda: conn.send_json(200, reply))
 
     def _embeddings(self, conn: Connection, request: Request, body: dict[str, Any]) -> None:
@@ -226,3 +228,20 @@ class StandinUpstream:
         conn.call_at(
             request.arrived + self.timing.ttft_ms / 1000, lambda: conn.send_json(200, reply)
         )
+
+
+def _before_stop(tokens: int, stop: Any) -> int:
+    """How many of the stand-in's ``tokens`` answer tokens come whole before the first of the
+    request's ``stop`` sequences (a string or a list of them) in its answer, else all of them."""
+    stops = [stop] if isinstance(stop, str) else stop if isinstance(stop, list) else []
+    text = "".join(token(i) for i in range(tokens))
+    found = [text.find(s) for s in stops if isinstance(s, str) and s and s in text]
+    if not found:
+        return tokens
+    cut, end, whole = min(found), 0, 0
+    for i in range(tokens):
+        end += len(token(i))
+        if end > cut:
+            break
+        whole += 1
+    return whole
