@@ -127,16 +127,25 @@ class World:
         return self.keys[name]
 
     def send(
-        self, name: str, when: datetime, text: str = "hello", prompt: str | None = None
+        self,
+        name: str,
+        when: datetime,
+        text: str = "hello",
+        prompt: str | None = None,
+        workflow: str | None = None,
     ) -> None:
         """One chat request from ``name`` through the gateway at ``when``."""
         self.clock.now = when
-        asyncio.run(self._send(name, text, prompt))
+        asyncio.run(self._send(name, text, prompt, workflow))
 
-    async def _send(self, name: str, text: str, prompt: str | None) -> None:
+    async def _send(
+        self, name: str, text: str, prompt: str | None, workflow: str | None = None
+    ) -> None:
         headers = auth(self.key(name))
         if prompt is not None:
             headers["x-inhouse-prompt"] = prompt
+        if workflow is not None:
+            headers["x-inhouse-workflow"] = workflow
         standin = StandinUpstream(StandinTiming(0, 0, 2), model="tiny", port=self.port,
                                    root=str(self.folder / "weights.gguf"))  # fmt: skip
         async with standin, in_process(self.folder, clock=self.clock) as (gateway, client):

@@ -16,6 +16,7 @@ nobody active.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -196,10 +197,13 @@ class PeriodUsage:
         authors: Authors,
         ctx: CheckContext | None = None,
         signed: Signed | None = None,
+        not_own: Collection[str] = (),
     ) -> PeriodUsage:
         """The period's usage; with ``ctx``, the answered requests and who made them are what
         the gateway's key signed (``signed``, read over a span that covers the period, or
-        read here)."""
+        read here). ``not_own``: the gateway keys whose requests are nobody's own use
+        (:func:`inhouse.program.counting.not_their_fetch`), set apart in the prompt and
+        workflow use."""
         since, until = period.start, period.end
         logged = totals(store, (), since=since, until=until)[0]
         answered, left_out, people = logged, 0, None
@@ -216,7 +220,7 @@ class PeriodUsage:
         return cls(
             answered=answered,
             references=reference_summary(
-                store, since=since, until=until, people=authors.everyone()
+                store, since=since, until=until, people=authors.everyone(), not_own=not_own
             ),
             left_out=left_out,
             signed_people=people,
@@ -232,29 +236,57 @@ class PeriodUsage:
 
 
 def grid_for(
-    store: Store, *periods: Period, ctx: CheckContext | None = None, signed: Signed | None = None
+    store: Store,
+    *periods: Period,
+    ctx: CheckContext | None = None,
+    signed: Signed | None = None,
+    not_own: Collection[str] = (),
 ) -> ActivityGrid:
     """One activity grid covering ``periods`` and the 29 days before the earliest (the
     monthly window of its first day); with ``ctx``, only the days the gateway's key signed
     answered requests for (``signed`` where read already, over a span that covers the grid):
     the summary tables alone, which anyone with the database's password can write, make
-    nobody active."""
+    nobody active. ``not_own``: as :func:`signed_grid`'s."""
     since = min(p.start for p in periods) - timedelta(days=29)
     until = max(p.end for p in periods)
     if ctx is None:
-        return activity_grid(store, since=since, until=until)
-    return signed_grid(store, signed or Signed.read(ctx, since, until), since=since, until=until)
+        return activity_grid(store, since=since, until=until, not_own=not_own)
+    signed = signed or Signed.read(ctx, since, until)
+    return signed_grid(store, signed, since=since, until=until, not_own=not_own)
 
 
-def signed_grid(store: Store, signed: Signed, *, since: date, until: date) -> ActivityGrid:
+def signed_grid(
+    store: Store, signed: Signed, *, since: date, until: date, not_own: Collection[str] = ()
+) -> ActivityGrid:
     """The activity grid from ``since`` to ``until`` as the gateway's key signed it
     (``signed``): a person is active on a day it signed requests through their own key on; on
     a day signed before the rollup counted those (no ``own``), where it signed answered
     requests of theirs and the summary tables' grid (one read, a few rows per person) says
-    some were through their own key. The tables alone make nobody active."""
-    grid = activity_grid(store, since=since, until=until)
+    some were through their own key, not one of the keys ``not_own`` names (fetched in their
+    name by a key that never signed in as them, :func:`inhouse.program.counting.not_their_fetch`:
+    the rule the rollup's ``own`` counts by). The tables alone make nobody active."""
+    grid = activity_grid(store, since=since, until=until, not_own=not_own)
     own, unsure = signed.masks(grid.first, grid.days)
     return grid.only(unsure, sure=own)
+
+
+def _nobodys(
+    refs: ReferenceSummary, authors: Authors
+) -> tuple[dict[str, int], dict[str, int], dict[tuple[str, str], int]]:
+    """Of the requests through keys not their person's own (``refs.not_own``), those of people
+    who authored no version of the prompt or workflow: per prompt, per workflow, and per
+    (prompt, person). An author's are their own use already, left out of the non-authors'."""
+    uses: dict[str, int] = {}
+    runs: dict[str, int] = {}
+    aside: dict[tuple[str, str], int] = {}
+    for use in refs.not_own:
+        prompt, workflow = use.prompt, use.workflow
+        if prompt is not None and use.person not in authors.prompts.get(_name(prompt), ()):
+            uses[prompt] = uses.get(prompt, 0) + use.requests
+            aside[prompt, use.person] = aside.get((prompt, use.person), 0) + use.requests
+        if workflow is not None and use.person not in authors.workflows.get(_name(workflow), ()):
+            runs[workflow] = runs.get(workflow, 0) + use.requests
+    return uses, runs, aside
 
 
 def leading_indicators(
@@ -294,17 +326,31 @@ def leading_indicators(
             _name(use.workflow), ()
         ):
             own_runs[use.workflow] = own_runs.get(use.workflow, 0) + use.requests
+    # a non-author's request through a key fetched in their name by a key that never signed in
+    # as them is nobody's own use (the rollup's rule): no use by a non-author, and a person
+    # whose every use of a prompt came so is no user of it
+    nobody_uses, nobody_runs, aside = _nobodys(refs, authors)
+    sent: dict[tuple[str, str], int] = {}
+    for use in refs.of:
+        if use.prompt is not None and (use.prompt, use.person) in aside:
+            sent[use.prompt, use.person] = sent.get((use.prompt, use.person), 0) + use.requests
+    not_users: dict[str, int] = {}
+    for (prompt, person), requests in aside.items():
+        if sent.get((prompt, person), 0) <= requests:
+            not_users[prompt] = not_users.get(prompt, 0) + 1
     prompt_uses = sum(requests for requests, _ in refs.prompts.values())
     non_author_prompt_uses = 0
     reused: set[str] = set()
     for prompt, (requests, users) in refs.prompts.items():
         if authors.prompts.get(_name(prompt)) and prompt not in authors.unknown:
-            non_author_prompt_uses += requests - own_uses.get(prompt, 0)
-            if users > len(own_people.get(prompt, ())):
+            non_author_prompt_uses += (
+                requests - own_uses.get(prompt, 0) - nobody_uses.get(prompt, 0)
+            )
+            if users > len(own_people.get(prompt, ())) + not_users.get(prompt, 0):
                 reused.add(_name(prompt))
     runs = sum(refs.workflows.values())
     non_author_runs = sum(
-        requests - own_runs.get(workflow, 0)
+        requests - own_runs.get(workflow, 0) - nobody_runs.get(workflow, 0)
         for workflow, requests in refs.workflows.items()
         if authors.workflows.get(_name(workflow))
     )
@@ -355,13 +401,16 @@ def leading_indicators(
              "answered requests that carried a library prompt (X-Inhouse-Prompt or rendered)"),
         made("prompt_uses_by_non_authors", "Library prompt uses by non-authors",
              non_author_prompt_uses, "requests",
-             "library prompt uses by someone who signed no version of that prompt"),
+             "library prompt uses by someone who signed no version of that prompt, through a "
+             "key of their own (not one fetched in their name by someone else)"),
         made("prompts_reused", "Prompts reused", len(reused), "prompts",
-             "distinct library prompts used by at least one person who signed no version of it"),
+             "distinct library prompts used by at least one person who signed no version of "
+             "it, through a key of their own"),
         made("workflow_runs", "Workflow runs", runs, "runs",
              "answered requests that named a workflow (X-Inhouse-Workflow: NAME)"),
         made("workflow_runs_by_non_authors", "Workflow runs by non-authors", non_author_runs,
-             "runs", "workflow runs by someone who published no version of that workflow"),
+             "runs", "workflow runs by someone who published no version of that workflow, "
+             "through a key of their own"),
         made("tickets_opened", "Tickets opened", len(opened), "tickets",
              "support tickets opened in the period"),
         made("tickets_resolved", "Tickets resolved", len(resolved), "tickets",

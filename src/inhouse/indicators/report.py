@@ -133,7 +133,7 @@ def _period(period: Period) -> dict[str, str]:
 
 def build_report(program: Program, period: str | Period | None = None) -> IndicatorsReport:
     """The indicators of ``period`` (default: the last month that has ended)."""
-    from inhouse.program.counting import build_context
+    from inhouse.program.counting import build_context, not_their_fetch
 
     now = program.clock()
     chosen = (
@@ -143,7 +143,11 @@ def build_report(program: Program, period: str | Period | None = None) -> Indica
         if isinstance(period, str)
         else period
     )
-    ctx = build_context(program.state(), now)
+    state = program.state()
+    ctx = build_context(state, now)
+    # keys fetched in someone's name by a key that never signed in as them: nobody's own use,
+    # as the rollup counts them, where the report reads the summary tables
+    not_own = not_their_fetch(state)
     store = program.store
     previous = chosen.previous()
     # what the gateway's key signed, read once for both periods and the trend, and one scan of
@@ -152,12 +156,12 @@ def build_report(program: Program, period: str | Period | None = None) -> Indica
     trend_periods = chosen.back(TREND_PERIODS)
     since = min(previous.start - timedelta(days=29), trend_periods[0].start)
     signed = Signed.read(ctx, since, chosen.end)
-    grid = signed_grid(store, signed, since=since, until=chosen.end)
+    grid = signed_grid(store, signed, since=since, until=chosen.end, not_own=not_own)
     authors = Authors.of(ctx)
-    this = PeriodUsage.read(store, chosen, authors, ctx, signed)
-    last = PeriodUsage.read(store, previous, authors, ctx, signed)
+    this = PeriodUsage.read(store, chosen, authors, ctx, signed, not_own)
+    last = PeriodUsage.read(store, previous, authors, ctx, signed, not_own)
     return IndicatorsReport(
-        program=program.state().name,
+        program=state.name,
         period=chosen,
         previous=previous,
         partial=not chosen.ended(now.date()),

@@ -174,8 +174,11 @@ class PilotEvidence:
     def redacted(self, person: str) -> list[PolicyRequest]:
         """``person``'s answered requests the data rules redacted, newest first: where the
         gateway's key is on this host, only those whose row the gateway sealed as it stands
-        (:attr:`seal_here`); elsewhere as the (unsigned) usage log says."""
-        found = policy_requests(self.program.store, person=person, action="redact:")
+        (:attr:`seal_here`); elsewhere as the (unsigned) usage log says. Through a key of
+        their own, as :meth:`answered_days` (:attr:`not_own`)."""
+        found = policy_requests(
+            self.program.store, person=person, action="redact:", not_own=self.not_own
+        )
         if self._seal is None or not found:
             return found
         sealed = authentic_rows(

@@ -139,10 +139,15 @@ def prompt_usage(program: Program) -> list[dict[str, Any]]:
     uses by people other than the version's author, and the last day it was used (the
     ``prompt.usage`` payloads but who used it), from the usage log by SQL; ordered by prompt
     and version. What the gateway signs is summed from its own rows instead, and names who
-    used each version (:func:`record_prompt_usage`)."""
+    used each version (:func:`record_prompt_usage`). As there, a request through a key
+    fetched in its person's name by a key that never signed in as them (:func:`not_their_fetch`)
+    counts in ``uses`` and makes nobody a user or another's use."""
+    from inhouse.program.counting import not_their_fetch
+
+    uses = prompt_use(program.store, not_their_fetch(program.state()))
     return [
         {key: value for key, value in usage.items() if key != "people"}
-        for usage in _per_version(program, prompt_use(program.store))
+        for usage in _per_version(program, uses)
     ]
 
 
@@ -203,7 +208,8 @@ def _per_version(
     their own, in ``used_by``, and how many times: there ``users`` and ``uses_by_others``
     count people's own-key use only (an agent's requests are whoever runs the agent's, so a
     lead's agent key would be "others" using the lead's prompt); ``uses`` counts every
-    request the gateway sent it in."""
+    request the gateway sent it in. Without ``own`` (the summary tables), every key counts
+    for ``users`` and ``uses_by_others`` but the keys each row's ``not_own`` counts."""
     found = library(program)
     sums: dict[tuple[str, int], dict[str, Any]] = {}
     for row in uses:
@@ -217,8 +223,12 @@ def _per_version(
         )  # fmt: skip
         entry["uses"] += row.requests
         entry["people"].append(row.person)
-        # the unsigned sums (the summary table) cannot tell an agent's key: every key counts
-        mine = row.requests if own is None else own.get((row.prompt, row.person), ("", 0))[1]
+        # the unsigned sums (the summary table) cannot tell an agent's key: every key counts,
+        # but those fetched in the person's name by someone else (``not_own``)
+        mine = (
+            row.requests - row.not_own if own is None
+            else own.get((row.prompt, row.person), ("", 0))[1]
+        )  # fmt: skip
         entry["users"] += mine > 0
         # an imported version's author is unknown: none of its uses is known to be another's
         if version.author is not None and row.person != version.author:

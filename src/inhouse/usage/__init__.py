@@ -13,6 +13,7 @@ from inhouse.usage.activity import (
     days,
     last_active,
     prompts_used,
+    unowned_days,
 )
 from inhouse.usage.grid import (
     ActivityGrid,
@@ -42,4 +43,5 @@ __all__ = [
     "reference_summary",
     "reference_use",
     "totals",
+    "unowned_days",
 ]

@@ -13,6 +13,14 @@ as them: :func:`inhouse.program.counting.not_their_fetch`, the rule the gateway'
 rollup counts by, so what these tables say agrees with what play 4's checks read). Days are the
 usage log's (UTC); ``since`` and ``until`` are both included. Play 4's adoption and its survey's
 eligibility rule read these (:mod:`inhouse.pilot`).
+
+The per-day and per-month tables the gateway's writer keeps (``usage_days``' ``active``,
+``usage_people_monthly``) count a person active on any day with a request through a key not
+bound to an agent: the writer does not know the program, and whether a key's fetch was its
+person's own can change after its rows were written (its signing key signs in as them later,
+or the sign-in is set up). So the rule is applied where they are read: :func:`unowned_days`
+names the person-days they count only through the keys ``not_own`` names, and :func:`days`
+and :func:`inhouse.usage.grid.activity_grid` leave those out.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ __all__ = [
     "days",
     "last_active",
     "prompts_used",
+    "unowned_days",
 ]
 
 _usage = usage_daily.c  # the daily rollups: one row per person, day, key, prompt, ...
@@ -90,9 +99,16 @@ class Day:
     busy_ms: float
 
 
-def days(store: Store, *, since: date | str, until: date | str) -> list[Day]:
+def days(
+    store: Store, *, since: date | str, until: date | str, not_own: Collection[str] = ()
+) -> list[Day]:
     """Each day from ``since`` to ``until`` with any answered request, oldest first: one row
-    per day from the per-day sums (``usage_days``), however many people were active."""
+    per day from the per-day sums (``usage_days``), however many people were active; a
+    person active that day only through the keys ``not_own`` names is not (their requests
+    and tokens still count: they were answered)."""
+    unowned: dict[str, int] = {}
+    for day, _ in unowned_days(store, not_own, since=since, until=until):
+        unowned[day] = unowned.get(day, 0) + 1
     d = usage_days.c
     query = (
         select(d.day, d.active, d.requests, d.tokens_in, d.tokens_out, d.busy_ms)
@@ -101,8 +117,8 @@ def days(store: Store, *, since: date | str, until: date | str) -> list[Day]:
     )
     with store.engine.connect() as conn:
         return [
-            Day(day=str(d), active=int(a), requests=int(r), tokens_in=int(i), tokens_out=int(o),
-                busy_ms=float(b))
+            Day(day=str(d), active=int(a) - unowned.get(str(d), 0), requests=int(r),
+                tokens_in=int(i), tokens_out=int(o), busy_ms=float(b))
             for d, a, r, i, o, b in conn.execute(query)
         ]  # fmt: skip
 
@@ -159,6 +175,33 @@ def prompts_used(
     with store.engine.connect() as conn:
         for person, prompt in conn.execute(query).all():
             found.setdefault(str(person), set()).add(str(prompt))
+    return found
+
+
+def unowned_days(
+    store: Store, not_own: Collection[str], *, since: date | str, until: date | str
+) -> set[tuple[str, str]]:
+    """The (day, person) pairs from ``since`` to ``until`` on which the summary tables count the
+    person active only through the keys ``not_own`` names: answered requests through one of
+    them (not bound to an agent), and none through another key of the person's own. Read from
+    the daily rollups, which keep each key apart; none without ``not_own`` (nearly always: no
+    sign-in, or every key fetched by its person)."""
+    if not not_own:
+        return set()
+    window = _window(since, until)
+    through = (
+        select(_usage.day, _usage.person)
+        .where(_usage.key_id.in_(sorted(not_own)), _usage.answered == 1, _usage.agent == "",
+               *window)
+        .distinct()
+    )  # fmt: skip
+    with store.engine.connect() as conn:
+        found = {(str(day), str(person)) for day, person in conn.execute(through)}
+        if not found:
+            return found
+        people = sorted({person for _, person in found})
+        mine = select(_usage.day, _usage.person).where(_answered(people, False, not_own), *window)
+        found -= {(str(day), str(person)) for day, person in conn.execute(mine.distinct())}
     return found
 
 

@@ -13,7 +13,7 @@ per library prompt or workflow, who used it how often, answered requests only.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy import func, or_, select
 
 from inhouse.db import Store
 from inhouse.db.schema import usage_daily, usage_people_monthly, usage_refs_monthly
+from inhouse.usage.activity import unowned_days
 from inhouse.usage.totals import day_text
 
 __all__ = [
@@ -107,10 +108,13 @@ class ActivityGrid:
             raise ValueError("the grid does not cover the window")
 
 
-def activity_grid(store: Store, *, since: date | str, until: date | str) -> ActivityGrid:
+def activity_grid(
+    store: Store, *, since: date | str, until: date | str, not_own: Collection[str] = ()
+) -> ActivityGrid:
     """The grid of days from ``since`` to ``until``, read from the monthly masks (a few rows per
     person whatever the traffic): a month's mask, shifted to the month's first column, is that
-    person's bits for the month."""
+    person's bits for the month. A day a person was active only through the keys ``not_own``
+    names is not set (:func:`inhouse.usage.activity.unowned_days`)."""
     first = date.fromisoformat(day_text(since, "since"))
     last = date.fromisoformat(day_text(until, "until"))
     days = max(0, (last - first).days + 1)
@@ -125,6 +129,8 @@ def activity_grid(store: Store, *, since: date | str, until: date | str) -> Acti
         offset = (date.fromisoformat(f"{month}-01") - first).days
         bits = int(mask) << offset if offset >= 0 else int(mask) >> -offset
         grid[str(person)] = grid.get(str(person), 0) | bits
+    for day, person in unowned_days(store, not_own, since=first, until=last):
+        grid[person] = grid.get(person, 0) & ~(1 << (date.fromisoformat(day) - first).days)
     inside = (1 << days) - 1
     return ActivityGrid(first, days, tuple(grid), tuple(m & inside for m in grid.values()))
 
@@ -192,14 +198,24 @@ class ReferenceSummary:
     prompts: dict[str, tuple[int, int]]  # prompt id -> (requests, distinct people)
     workflows: dict[str, int]  # workflow id -> requests
     of: list[ReferenceUse]  # per (prompt, workflow, person), only the named people's
+    #: per (prompt, workflow, person), the requests through the keys ``not_own`` named: counted
+    #: above (they were answered), nobody's own use; their people are in ``of`` too
+    not_own: list[ReferenceUse] = field(default_factory=list)
 
 
 def reference_summary(
-    store: Store, *, since: date | str, until: date | str, people: Collection[str]
+    store: Store,
+    *,
+    since: date | str,
+    until: date | str,
+    people: Collection[str],
+    not_own: Collection[str] = (),
 ) -> ReferenceSummary:
     """:class:`ReferenceSummary` of the span: a few rows per prompt and workflow, whatever
     the number of people (reading every person's rows cost a monthly report ~40 ms per period
-    at 2,000 people)."""
+    at 2,000 people). The requests through the keys ``not_own`` names are set apart, from the
+    daily rollups (which keep each key apart), and their people's rows read with the named
+    people's: a reader tells who used a prompt or workflow through a key of their own."""
     table, where, person, prompt, workflow = _references(since, until)
     requests = func.sum(table.c.requests)
     prompts = (
@@ -211,5 +227,31 @@ def reference_summary(
     with store.engine.connect() as conn:
         by_prompt = {str(p): (int(n), int(k)) for p, n, k in conn.execute(prompts)}
         by_workflow = {str(w): int(n) for w, n in conn.execute(workflows)}
-    of = reference_use(store, since=since, until=until, people=people) if people else []
-    return ReferenceSummary(by_prompt, by_workflow, of)
+    aside = _through(store, not_own, since, until)
+    named = set(people) | {use.person for use in aside}
+    of = reference_use(store, since=since, until=until, people=named) if named else []
+    return ReferenceSummary(by_prompt, by_workflow, of, aside)
+
+
+def _through(
+    store: Store, keys: Collection[str], since: date | str, until: date | str
+) -> list[ReferenceUse]:
+    """Answered requests through ``keys`` that named a library prompt or a workflow, per
+    (prompt, workflow, person), from ``since`` to ``until``."""
+    if not keys:
+        return []
+    d = usage_daily.c
+    query = (
+        select(d.prompt_id, d.workflow_id, d.person, func.sum(d.requests))
+        .where(
+            d.key_id.in_(sorted(keys)), d.answered == 1,
+            d.day >= day_text(since, "since"), d.day <= day_text(until, "until"),
+            or_(d.prompt_id != "", d.workflow_id != ""),
+        )
+        .group_by(d.person, d.prompt_id, d.workflow_id)
+    )  # fmt: skip
+    with store.engine.connect() as conn:
+        return [
+            ReferenceUse(prompt or None, workflow or None, str(person), int(n))
+            for prompt, workflow, person, n in conn.execute(query)
+        ]

@@ -7,6 +7,7 @@ by folding the event log; the gateway writes the rows (:mod:`inhouse.gateway.usa
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -42,12 +43,15 @@ def policy_requests(
     request_id: str | None = None,
     answered_only: bool = True,
     agents: bool = False,
+    not_own: Collection[str] = (),
     limit: int = 20,
 ) -> list[PolicyRequest]:
     """The newest requests (of ``person``, or that one ``request_id``) with a policy action
     starting with ``action``; only answered ones by default (a redacted request was still
     answered, a blocked one was not), and only through people's own keys unless ``agents``
-    (a key bound to a local agent is the agent's doing)."""
+    (a key bound to a local agent is the agent's doing, and so is one of the keys ``not_own``
+    names: fetched in its person's name by a key that never signed in as them,
+    :func:`inhouse.program.counting.not_their_fetch`)."""
     query = select(
         gateway_usage.c.request_id,
         gateway_usage.c.at,
@@ -64,6 +68,8 @@ def policy_requests(
         query = query.where(gateway_usage.c.status < ANSWERED_BELOW)
     if not agents:
         query = query.where(gateway_usage.c.agent.is_(None))
+        if not_own:  # nearly always none: no sign-in, or every key fetched by its person
+            query = query.where(gateway_usage.c.key_id.not_in(sorted(not_own)))
     query = query.order_by(gateway_usage.c.at.desc()).limit(limit)
     with store.engine.connect() as conn:
         rows = conn.execute(query).all()
