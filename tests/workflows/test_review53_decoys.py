@@ -67,3 +67,68 @@ async def test_two_cases_judged_against_each_other_ask_the_judge_once() -> None:
     outputs = [request.messages[-1].content for request in judge.requests]
     assert sum("the answer to" in output for output in outputs) == 2, outputs
     assert len(judge.requests) == 10
+
+
+def test_a_run_whose_other_cases_failed_says_so_not_that_its_checks_judge_nothing() -> None:
+    """omar reruns lena's triage workflow: the printer case passes and its checks judge the
+    queue; the model got the VPN case wrong. A failed case's answers tell no case apart (its
+    checks may fail everything), so the printer case passes on that decoy and the run proves
+    nothing. Play 3 told omar the printer case's checks do not need the model, and to write
+    checks that judge what its answer says, which they do: the reason is the failed case."""
+    from datetime import UTC, datetime
+
+    from inhouse.program.facts import Fact, Provenance
+    from inhouse.program.playchecks._shared import hollow_tests
+    from inhouse.workflows.decoys import DECOYS
+
+    run = Fact(
+        id=40, kind="workflow.run", version=1,
+        payload={"workflow": "triage", "passed": True, "pass_rate": 0.5, "cases": 2,
+                 "inputs": 2, "proved": 0, "decoys": list(DECOYS),
+                 "untested": [{"case": "printer", "decoy": "other-answer"}]},
+        provenance=Provenance.MEASURED, by="omar", collector="workflow.run", comment=None,
+        expires=None, at=datetime(2026, 11, 2, tzinfo=UTC),
+    )  # fmt: skip
+    why = hollow_tests(run)
+    assert why is not None
+    assert "only 1 of its 2 cases passed" in why, why
+    assert "make the others pass" in why, why
+
+
+async def test_workflow_test_says_which_failed_case_left_the_passing_one_unproved() -> None:
+    """The same run as `workflow test` prints it to omar: it named the failed case, not checks
+    judging nothing, as what keeps play 3 from counting it."""
+    from datetime import UTC, datetime
+
+    from inhouse.baseline.lock import LockedModel
+    from inhouse.checks import QualityContext, evaluate
+    from inhouse.workflows.report import Attempt, CaseReport, RunReport, VariantReport
+
+    spec = QUEUES.replace(
+        "  - name: monitor\n    vars: {ticket: The monitor flickers.}\n"
+        "    checks: [{type: icontains, value: hardware}]\n",
+        "",
+    ).replace("frequency: daily\n", "frequency: daily\npass_rate: 0.5\n")
+    workflow = parse_workflow(spec, where="triage.yaml")
+    answers = {"printer": "Queue: hardware.", "vpn": "Queue: hardware."}  # the VPN one wrong
+    cases = []
+    for case in workflow.cases:
+        output = answers[case.name]
+        judged = await evaluate(case.checks, output, QualityContext(), threshold=case.threshold)
+        cases.append((case, [output], [(5.0, None)], judged.passed))
+    found = await judge_cases(workflow, cases, runtime=None, judge_model=None,  # type: ignore[arg-type]
+                              embedder=None, embedding_model=None)  # fmt: skip
+    reports = [
+        CaseReport(case, [Attempt(output, 5.0, await evaluate(case.checks, output,
+                   QualityContext(), threshold=case.threshold), None)], decoys)
+        for (case, [output], _, _), decoys in zip(cases, found, strict=True)
+    ]  # fmt: skip
+    run = RunReport(
+        workflow=workflow, runner="omar", model=LockedModel(name="m", digest="sha256:" + "a" * 64),
+        lock_hash="x", variants=[VariantReport("default", True, reports)],
+        started=datetime(2026, 11, 2, tzinfo=UTC), seconds=1.0,
+    )  # fmt: skip
+    assert run.passed and run.proved == 0, run.untested
+    notes = " ".join(run.untested_notes())
+    assert "vpn failed" in notes, notes
+    assert "give a case checks that judge" not in notes, notes
