@@ -65,9 +65,8 @@ def test_healthz_shows_nobody_without_a_lead_s_key_where_nodes_are_or_what_they_
                 runner.invoke, app, ["gateway", "status", "--url", url, "--key", lead]
             )
             answers["cli agent"] = await asyncio.to_thread(
-                runner.invoke, app, ["gateway", "status", "--url", url],
-                env={"INHOUSE_GATEWAY_KEY": agent},
-            )  # fmt: skip
+                runner.invoke, app, ["gateway", "status", "--url", url, "--key", agent]
+            )  # typed: INHOUSE_GATEWAY_KEY's is test_review53_status.py's
             answers["detail"] = gateway.health()["models"]["tiny"]["nodes"][0]["detail"]
         return answers
 

@@ -196,11 +196,12 @@ def runtime_behind(server: tuple[str, int], client: tuple[str, int]) -> Behind:
         uid = process.uids().real
         argv = process.cmdline()
         name = process.name()
+        config = process.environ().get("CONFIG_FILE") if uid == os.getuid() else None
     except (psutil.Error, OSError) as err:
         return Behind(f"the process holding {where} cannot be read ({err})", pid=pid)
     if uid != os.getuid():
         return Behind(f"{where} is held by {name} (pid {pid}), another user's process", pid=pid)
-    model = _served_model(argv)
+    model = None if config else _served_model(argv)
     if model is None:
         return Behind(f"{where} is held by {name} (pid {pid}), not inhouse's runtime", pid=pid)
     return Behind(None, model=model, pid=pid)
@@ -209,12 +210,23 @@ def runtime_behind(server: tuple[str, int], client: tuple[str, int]) -> Behind:
 def _served_model(argv: list[str]) -> str | None:
     """The ``--model`` of ``argv`` when it runs inhouse's runtime (``PYTHON -m
     llama_cpp.server ...``), else None: the module named anywhere else on a command line (an
-    argument to a relay's script) is anyone's to type."""
+    argument to a relay's script) is anyone's to type. The file it serves, read as the server
+    reads its arguments: named once (``--model FILE`` or ``--model=FILE``; a second, in either
+    form, is the one it loads), and no ``--config_file`` (nor a prefix of it, which its parser
+    takes), whose models it serves instead, whatever ``--model`` says. The caller refuses the
+    server's ``CONFIG_FILE`` in its environment likewise."""
     if len(argv) < 3 or argv[1:3] != ["-m", "llama_cpp.server"]:
         return None
     options = argv[3:]
+    if any(len(o.split("=", 1)[0]) > 3 and _CONFIG.startswith(o.split("=", 1)[0]) for o in options):
+        return None
     found = [b for a, b in itertools.pairwise(options) if a == "--model"]
+    found += [o.removeprefix("--model=") for o in options if o.startswith("--model=")]
     return found[0] if len(found) == 1 else None
+
+
+#: the server's option that loads its models from a file, ``--model`` aside
+_CONFIG = "--config_file"
 
 
 def _holder(psutil: Any, server: tuple[str, int], client: tuple[str, int]) -> int | None:

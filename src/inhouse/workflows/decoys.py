@@ -31,9 +31,11 @@ model's own answers too: ``not-latency`` fails an answer given instantly whateve
 passes any the model gives. A check that asks a model (``llm-rubric``, ``factuality``,
 ``similar``, …) is asked about every decoy text (once each), so a check describing only some
 decoys (``not-similar`` to the fixed sentence) shows itself on the others: a model call per
-check and decoy text, at most ``3 + repeat + variables`` texts a case, and two more for each
-other case it is judged against (at most :data:`MOST_OTHERS`, stopping at the first it is told
-apart from).
+check and decoy text, at most ``3 + repeat + variables`` texts a case, and, for each other case
+it is judged against (at most :data:`MOST_OTHERS`, stopping at the first it is told apart
+from), one per answer of the model's to either case. Once each: a decoy judged at several
+times and costs, or two cases judged against each other from both sides, ask the same question
+again, and the model is asked it once (:class:`_AskedOnce`).
 """
 
 from __future__ import annotations
@@ -41,8 +43,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from inhouse.checks import QualityContext, evaluate
 from inhouse.checks.javascript import Script, transform_output
@@ -51,8 +53,10 @@ from inhouse.errors import InvalidInput
 
 if TYPE_CHECKING:
     from inhouse.checks.embeddings import Embedder
-    from inhouse.runtimes import Runtime
+    from inhouse.runtimes import ChatRequest, ChatResponse, Runtime
     from inhouse.workflows.spec import Case, Workflow
+
+T = TypeVar("T")
 
 __all__ = [
     "DECOYS",
@@ -168,6 +172,7 @@ async def judge_decoys(
     every fixed decoy."""
     if case.comparison:
         return None
+    runtime, embedder = _asked_once(runtime), _embedded_once(embedder)
     texts = _texts(workflow, case, answers)
     [prompt] = texts[ECHOED_PROMPT]
     instant = (0.0, None if workflow.spec.cost is None else 0.0)
@@ -206,6 +211,8 @@ async def judge_cases(
     its checks refusing another case's answer are as given as a fixed string is, so a case
     refusing that answer (``not-icontains banana``) would be told apart from it while judging
     nothing of its own."""
+    # one question asked once for the whole run: a pair of cases is judged from both sides
+    runtime, embedder = _asked_once(runtime), _embedded_once(embedder)
     fixed = await asyncio.gather(
         *(
             judge_decoys(workflow, case, runtime=runtime, judge_model=judge_model,
@@ -342,6 +349,63 @@ async def _passes_any_time(
         ):  # fmt: skip
             return True
     return False
+
+
+class _AskedOnce:
+    """The judge runtime as decoys are judged with it: each question (the same request) asked
+    once, its answer given to every check that asks it again. A decoy is judged at each time
+    and cost a check may read, and two cases are judged against each other from both sides:
+    a check that asks a model asked the same about the same text each time (its request holds
+    no time), so the judge was asked again and again for an answer it had given (a judge asks
+    at temperature 0). Anything but ``chat`` is the runtime's own."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._asked: dict[str, asyncio.Future[ChatResponse]] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._runtime, name)
+
+    async def chat(self, request: ChatRequest) -> ChatResponse:
+        return await _once(self._asked, request.model_dump_json(),
+                           lambda: self._runtime.chat(request))  # fmt: skip
+
+
+class _EmbeddedOnce:
+    """The embedder as decoys are judged with it: each list of texts embedded once
+    (:class:`_AskedOnce`, for ``similar``)."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self._embedder = embedder
+        self.name, self.url = embedder.name, embedder.url
+        self._asked: dict[str, asyncio.Future[list[list[float]]]] = {}
+
+    async def embed(self, texts: Sequence[str], *, model: str | None = None) -> list[list[float]]:
+        key = json.dumps([model, list(texts)])
+        return await _once(self._asked, key, lambda: self._embedder.embed(texts, model=model))
+
+
+async def _once(
+    asked: dict[str, asyncio.Future[T]], key: str, ask: Callable[[], Awaitable[T]]
+) -> T:
+    """``ask()``'s answer, asked once for ``key``: a second asker waits for the first's answer
+    (or its error); one cancelled while it waits cancels no one else's."""
+    found = asked.get(key)
+    if found is None:
+        found = asked[key] = asyncio.ensure_future(ask())
+    return await asyncio.shield(found)
+
+
+def _asked_once(runtime: Runtime) -> Runtime:
+    if runtime is None or isinstance(runtime, _AskedOnce):
+        return runtime
+    return cast("Runtime", _AskedOnce(runtime))
+
+
+def _embedded_once(embedder: Embedder | None) -> Embedder | None:
+    if embedder is None or isinstance(embedder, _EmbeddedOnce):
+        return embedder
+    return _EmbeddedOnce(embedder)
 
 
 async def _passes(

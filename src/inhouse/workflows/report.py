@@ -16,7 +16,7 @@ from xml.etree import ElementTree
 from inhouse.baseline import LockedModel
 from inhouse.checks import CaseResult
 from inhouse.program.facts import Fact
-from inhouse.workflows.decoys import DECOYS, EMPTY
+from inhouse.workflows.decoys import DECOYS, EMPTY, OTHER_ANSWER
 from inhouse.workflows.spec import Case, Workflow
 
 __all__ = ["Attempt", "CaseReport", "ExitCheck", "RunReport", "VariantReport"]
@@ -287,6 +287,16 @@ class RunReport:
             for row in self.untested
         ]
         if notes and self.passed and not self.proved:
+            failed = [c.case.name for c in self.judged if not c.passed]
+            if failed and all(row["decoy"] == OTHER_ANSWER for row in self.untested):
+                # their checks may judge well: a case that failed tells no other apart
+                notes.append(
+                    "no case it passed needs the model's answer, as far as this run shows: "
+                    f"another case's answers tell a case apart only where that case passed, "
+                    f"and {', '.join(failed)} failed; play 3 does not count this run (make "
+                    "them pass, or add a case with another right answer that does)"
+                )
+                return notes
             notes.append(
                 "no case it passed needs the model's answer: play 3 does not count this run "
                 "(give a case checks that judge what its own answer must say)"

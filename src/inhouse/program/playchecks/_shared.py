@@ -585,6 +585,20 @@ def hollow_tests(run: Fact, *, earlier: bool = False) -> str | None:
         if cases == 1 and any(u.get("decoy") == "other-answer" for u in untested)
         else ""
     )
+    # another case's answers tell a case apart only where that case passed: a run whose other
+    # cases failed says so, not merely that its checks judge nothing (they may judge well)
+    passes = round(float(run.payload.get("pass_rate") or 0) * cases)
+    if (
+        cases > 1
+        and passes < cases
+        and untested
+        and all(u.get("decoy") == "other-answer" for u in untested)
+    ):
+        alone = (
+            f" (only {passes} of its {cases} cases passed, and another case's answers tell a "
+            "case apart only where that case passed and fails every fixed decoy itself: make "
+            "the others pass, or add a case with another right answer that does)"
+        )
     return (
         f"{run.by}'s run of it passed, but every case it passed passes on an answer the model "
         f"never gave for it too{which}: its tests do not need the model. Give a case checks "
