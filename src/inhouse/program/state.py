@@ -2126,12 +2126,18 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
 
 
 def fold(
-    events: list[Event], *, lead_key: str | None = None, playbook: Playbook | None = None
+    events: list[Event],
+    *,
+    lead_key: str | None = None,
+    playbook: Playbook | None = None,
+    program_id: str | None = None,
 ) -> ProgramState:
     """Replay ``events`` (oldest first) into a new :class:`ProgramState`; ``lead_key`` is the
-    key id ``inhouse.toml`` names as the program's root of trust; with ``playbook``, starts are
-    held to their guards again (:func:`apply`)."""
-    state = ProgramState(verifier=ChainVerifier(lead_key))
+    key id ``inhouse.toml`` names as the program's root of trust, and ``program_id`` the hash
+    it names for event 1 (a log whose event 1 is another stops the fold there, as tampered:
+    it is not this program's); with ``playbook``, starts are held to their guards again
+    (:func:`apply`)."""
+    state = ProgramState(verifier=ChainVerifier(lead_key, program_id))
     for event in events:
         apply(state, event, playbook)
     return state
