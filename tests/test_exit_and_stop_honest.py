@@ -184,7 +184,8 @@ def test_an_exit_appended_around_the_api_is_named_after_the_playbook_changes(
     try:
         assert "pilot" in again.state().first_exited  # kept under other rules...
         warnings = again.status()["warnings"]
-        said = [w for w in warnings if "records play 1 (pilot) as exited, though" in w]
+        said = [w for w in warnings if "records play 1 (pilot) as exited on its acceptance" in w]
+        assert all(", though its exit checks" in w for w in said), said
         assert len(said) == 1, warnings  # ...and said
         assert any("now loads acme v2" in w for w in warnings), warnings
     finally:

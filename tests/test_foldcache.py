@@ -6,6 +6,7 @@ forged after the kept head still stops the fold; a tampered state is never kept.
 from __future__ import annotations
 
 import pickle
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ def _same(one: ProgramState, other: ProgramState) -> None:
     for name in ProgramState.__dataclass_fields__:
         if name != "verifier":
             assert getattr(one, name) == getattr(other, name), name
-    for name in ("prev", "checked", "signed", "unsigned", "lead_key"):
+    for name in ("prev", "checked", "signed", "unsigned", "lead_key", "program_id"):
         assert getattr(one.verifier, name) == getattr(other.verifier, name), name
 
 
@@ -181,6 +182,30 @@ def test_a_log_rewritten_before_the_kept_head_is_folded_in_full_and_caught(
     state = fresh.state()
     assert fresh.full_folds == 1
     assert state.tampered is not None and state.tampered[1] == seq
+
+
+@pytest.mark.parametrize("kept_under", ["no program_id", "the log's own"])
+def test_a_state_kept_for_another_program_id_is_not_used(
+    lena: Program,  # noqa: F811
+    _isolated: Path,
+    kept_under: str,
+) -> None:
+    """The kept state is named for the log's event 1, not for the ``program_id`` inhouse.toml
+    names: a state kept while inhouse.toml named none (or named the log's own) is not used
+    once it names another program. The full fold stops at event 1, which is not that one."""
+    toml = _isolated / "inhouse.toml"
+    honest = toml.read_text(encoding="utf-8")
+    if kept_under == "no program_id":
+        toml.write_text(re.sub(r"(?m)^program_id = .*\n", "", honest), encoding="utf-8")
+    _grow(lena, 25)
+    assert _open(_isolated, lena).state().tampered is None
+    other = re.sub(r"(?m)^program_id = .*$", f'program_id = "{"f" * 64}"', honest)
+    toml.write_text(other, encoding="utf-8")
+    fresh = _open(_isolated, lena)
+    state = fresh.state()
+    assert fresh.full_folds == 1
+    assert state.tampered is not None and state.tampered[1] == 1, state.tampered
+    assert "is not the first event of the program inhouse.toml names" in state.tampered[0]
 
 
 def test_a_log_cut_back_below_the_kept_head_is_folded_in_full(

@@ -242,11 +242,22 @@ def test_a_full_verify_names_a_log_that_is_not_the_program_inhouse_toml_names(
     """The dashboard's full verify checks event 1 against ``program_id`` in ``inhouse.toml``
     (in git), as `inhouse audit verify` does: a log its lead made anew with her own key, put
     where the program's was, verifies link by link, so the lead key alone said ok. Here the
-    folder's inhouse.toml names another program than the log's."""
+    folder's inhouse.toml names another program than the log's. The dashboard's own fold
+    checks it too: such a log is nobody's program, so nobody signs in to read it as this one."""
+    from inhouse.errors import NotAllowed
+    from inhouse.program.audit import SharedVerify
+
     served.settings = served.settings.model_copy(update={"program_id": "f" * 64})
     client = TestClient(create_app(program=served), follow_redirects=False)
-    with client, signed_in(client, world, "bob"):
-        found = client.get("/audit.json?verify=full").json()["verification"]
-    assert found["how"] == "full" and not found["ok"], found
-    assert found["first_bad_seq"] == 1
-    assert "is not the first event of the program inhouse.toml names" in found["problem"]
+    with (
+        client,
+        pytest.raises(NotAllowed, match="does not verify"),
+        signed_in(client, world, "bob"),
+    ):
+        pass
+    assert served.using(key_of(world, "bob")).state().tampered is not None
+    verifies = SharedVerify(served.store, lead_key=served.settings.lead_key,
+                            clock=world.clock, program_id=served.settings.program_id)  # fmt: skip
+    found, _ = verifies.report((0, ""))  # as the dashboard's `/audit?verify=full` asks it
+    assert not found.ok and found.first_bad_seq == 1
+    assert "is not the first event of the program inhouse.toml names" in (found.problem or "")

@@ -225,12 +225,15 @@ class ProgramCore:
         (:mod:`inhouse.program.foldcache`) and the events after it, or folded in full."""
         from inhouse.program import foldcache
 
-        lead = self.settings.lead_key
+        lead, named = self.settings.lead_key, self.settings.program_id
         # a state folded with another playbook judged its guarded actions by that one's plays
         where = f"{self.store.url}\nplaybook {self.playbook.digest()}"
-        state = foldcache.load(self.store, read_event_hash(self.store, 1), lead, where)
+        first = read_event_hash(self.store, 1)
+        state = foldcache.load(self.store, first, lead, where, named=named)
         if state is None:
-            state = fold(read_events(self.store), lead_key=lead, playbook=self.playbook)
+            state = fold(
+                read_events(self.store), lead_key=lead, playbook=self.playbook, program_id=named
+            )
             self.full_folds += 1
             folded = state.head_seq
         else:

@@ -12,6 +12,9 @@ What makes that safe:
   (``~/.cache/inhouse/fold/key``, 0600, made on first use) matches. Someone who can write the
   program's database or folder cannot forge one; a file that does not verify is ignored
   before anything in it is read (it is a pickle, so that order matters) and folded anew.
+- **It is the same program.** It was folded against the lead key and ``program_id`` that
+  ``inhouse.toml`` names now (a log whose event 1 is not that ``program_id`` is never kept:
+  it stops the fold at event 1), or it is not used.
 - **It is the same log.** It is used only if the database's event at its head still has the
   hash it had. The next event is then checked against that hash, as every event is against
   its predecessor's, so events appended since chain onto the kept state or stop the fold
@@ -108,10 +111,17 @@ def _path(program_id: str, lead_key: str | None, where: str) -> Path:
 
 
 def load(
-    store: Store, program_id: str | None, lead_key: str | None, where: str
+    store: Store,
+    program_id: str | None,
+    lead_key: str | None,
+    where: str,
+    *,
+    named: str | None = None,
 ) -> ProgramState | None:
     """The kept state of this program, or None where there is none this user can trust for
-    the log as it stands (the caller folds in full). ``where`` names the database."""
+    the log as it stands (the caller folds in full). ``program_id``: the hash of the log's
+    event 1; ``lead_key`` and ``named``: the key and hash ``inhouse.toml`` says event 1 has (a
+    state kept under other ones was not checked against them). ``where`` names the database."""
     if not program_id:
         return None
     path = _path(program_id, lead_key, where)
@@ -132,7 +142,9 @@ def load(
     except Exception as err:  # a cache must never stop a command
         log.warning("fold cache %s unreadable (%s): folding the log in full", path, err)
         return None
-    if state.program_id != program_id or state.verifier.lead_key != lead_key:
+    if state.program_id != program_id:
+        return None
+    if state.verifier.lead_key != lead_key or state.verifier.program_id != named:
         return None
     if read_event_hash(store, state.head_seq) != state.verifier.prev:
         return None  # the log is not the one this state was folded from

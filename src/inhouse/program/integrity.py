@@ -270,6 +270,7 @@ def _row_problem(
     any_signed: bool,
     lead_key: str | None,
     payload: dict[str, Any] | None = None,
+    program_id: str | None = None,
 ) -> tuple[str, int] | None:
     """What is wrong with one stored event, and the seq to blame; None when it holds."""
     if row.seq != expected_seq:
@@ -285,6 +286,8 @@ def _row_problem(
     )
     if recomputed != row.hash:
         return f"event {row.seq} ({row.kind} by {row.actor}) was altered", row.seq
+    if row.seq == 1 and (problem := _not_the_program(row, lead_key, program_id)) is not None:
+        return problem, 1
     if row.signer is None:
         if any_signed:
             return (
@@ -294,23 +297,40 @@ def _row_problem(
             )
         return None
     if row.seq == 1:
-        if lead_key and row.signer != lead_key:
-            return (
-                f"event 1 is signed by key {row.signer}, not by the lead's key {lead_key} that "
-                "inhouse.toml names: this log was rebuilt by someone else",
-                1,
-            )
         keys.first = row  # verified once the lead's key is enrolled (event 2)
         return None
     problem = _check_signed(row, payload if payload is not None else json.loads(row.payload), keys)
     return (problem, row.seq) if problem else None
 
 
-class ChainVerifier:
-    """Checks the log one event at a time, oldest first; remembers what it needs in between."""
+def _not_the_program(row: Any, lead_key: str | None, program_id: str | None) -> str | None:
+    """Why event 1 does not start the program ``inhouse.toml`` (kept in git) names, or None.
+    Its key must be the ``lead_key`` there, and its hash the ``program_id``: the lead key alone
+    does not tell a log the lead started again with her own key from the program's, since
+    every link and signature of such a log holds. Either is left unchecked where the file
+    names none (a program made before identities)."""
+    if lead_key and row.signer is not None and row.signer != lead_key:
+        return (
+            f"event 1 is signed by key {row.signer}, not by the lead's key {lead_key} that "
+            "inhouse.toml names: this log was rebuilt by someone else"
+        )
+    if program_id and row.hash != program_id:
+        return (
+            f"event 1 ({row.hash[:16]}…) is not the first event of the program inhouse.toml "
+            f"names ({program_id[:16]}…): this log was rebuilt from scratch (restore the "
+            "program's own from a backup), or this inhouse.toml is another program's (use the "
+            "one kept in git with this log)"
+        )
+    return None
 
-    def __init__(self, lead_key: str | None = None) -> None:
+
+class ChainVerifier:
+    """Checks the log one event at a time, oldest first; remembers what it needs in between.
+    ``lead_key`` and ``program_id``: what ``inhouse.toml`` says event 1's key and hash are."""
+
+    def __init__(self, lead_key: str | None = None, program_id: str | None = None) -> None:
         self.lead_key = lead_key
+        self.program_id = program_id
         self.prev = GENESIS
         self.checked = 0
         self.signed = 0
@@ -323,7 +343,14 @@ class ChainVerifier:
         """The problem with the next event and the seq to blame, or None (and it is taken in).
         ``payload``: the row's payload already parsed, where the caller has it."""
         found = _row_problem(
-            row, self.checked + 1, self.prev, self.keys, self.signed > 0, self.lead_key, payload
+            row,
+            self.checked + 1,
+            self.prev,
+            self.keys,
+            self.signed > 0,
+            self.lead_key,
+            payload,
+            self.program_id,
         )
         if found is not None:
             return found

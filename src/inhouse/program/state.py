@@ -365,6 +365,10 @@ class ProgramState:
     #: exits appended around the API for plays that did not exit then (their checks did not
     #: hold, or the owner handed the play to himself): no first exit, each said on ``status``
     unmet_exits: list[str] = field(default_factory=list)
+    #: play -> its exit checks as judged at its latest acceptance, for the exit event that
+    #: follows it (:func:`_judge_at_acceptance`): None where they held (or could not be judged),
+    #: else (whether the exit is kept even so, why they did not hold)
+    judged_at_acceptance: dict[str, tuple[bool, str] | None] = field(default_factory=dict)
     #: whether an exit the log counts named the facts it was judged on (``evidence``): every
     #: exit this inhouse writes does, so a later one that names none was appended around the
     #: API, and an earlier rule spares none of its facts (:func:`_apply_play_event`)
@@ -866,6 +870,7 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
                 _apply_verified(state, event)
                 if playbook is not None and event.kind == EventKind.HANDOFF_ACCEPTED:
                     _lift_after_accepting_again(state, event, playbook)
+                    _judge_at_acceptance(state, str(event.payload["play"]), event, playbook)
                 state.pilot_member_facts += [
                     f for f in state.facts[known:] if f.kind == "pilot.member"
                 ]
@@ -1072,15 +1077,91 @@ def runs_by(state: ProgramState, playbook: Playbook, *, versioned: bool = False)
     return bool(state.playbook_rules) and state.playbook_rules == playbook.rules()
 
 
+def _judge_at_acceptance(
+    state: ProgramState, play_id: str, event: Event, playbook: Playbook
+) -> None:
+    """Judge play ``play_id``'s exit checks at ``event``, its acceptance, for the exit event
+    that follows it (:func:`_no_first_exit_unmet`). The exit is marked at its acceptance, and
+    the API judges the checks before writing both; an exit event is its receiver's to write
+    later, after more evidence, or dated back. Judged here, an acceptance made before the
+    evidence existed exits nothing (else one person accepts her own play while its checks fail,
+    gathers the evidence, appends the exit, and every window counted from the exit opens at the
+    acceptance), and no exit is set aside for a fact recorded after its acceptance. It is judged
+    as the exit it is about to make, marked here: sparing what such an exit can spare (every
+    fact by the acceptance, under the fewest rules the log's exits said), which its exit event
+    can only narrow."""
+    if play_id in state.first_exited or all(p.id != play_id for p in playbook.plays):
+        return
+    at = state.handoffs[play_id].decided_at
+    assert at is not None  # an acceptance that counts is dated
+    state.first_exited[play_id] = (at, event.seq)
+    if state.rules_said:
+        state.first_rules[play_id] = state.rules_said
+    try:
+        state.judged_at_acceptance[play_id] = _exit_unmet(state, play_id, playbook, at)
+    finally:
+        del state.first_exited[play_id]
+        state.first_rules.pop(play_id, None)
+
+
+def _exit_unmet(
+    state: ProgramState, play_id: str, playbook: Playbook, at: datetime
+) -> tuple[bool, str] | None:
+    """Whether play ``play_id``'s exit checks did not hold at ``at`` on ``state`` (None: they
+    held, or could not be judged), and if so, whether its exit is kept even so (a playbook of
+    the organisation's own, revised since: :func:`_no_first_exit_unmet`) and why they did not
+    hold."""
+    from inhouse.program import counting
+    from inhouse.program.evaluation import exit_results
+
+    play = playbook.play(play_id)
+    number = playbook.number(play_id)
+    try:
+        checked = exit_results(play, state, at)
+    except Exception:  # a check that fails must not stop the fold, nor set an exit aside
+        return None
+    finally:
+        counting.forget(state)  # judged halfway through an event
+    if _held_or_unjudged(checked):
+        return None
+    claimed = _claimed(state, playbook)
+    if claimed:
+        # created with an earlier release of the shipped playbook: judged by its rules (an
+        # honest exit the API accepted then may fail today's), kept only where they held
+        if any(_held_under(book, play_id, state, at) for book in claimed):
+            return None
+        return False, (
+            f"play {number} ({play_id})'s exit checks did not hold then, neither as the "
+            f"playbook loaded now ({playbook.name} v{playbook.version}) decides them nor as "
+            f"{state.playbook} v{state.playbook_version}, which the program was created "
+            "with, did"
+        )
+    if claimed is not None:
+        return False, (
+            f"play {number} ({play_id})'s exit checks did not hold then, as the playbook "
+            "loaded now decides them (the program's claim to have been created with other "
+            "rules names none that inhouse shipped, so it spares nothing)"
+        )
+    if not _created_with(state, playbook):
+        # a playbook of the organisation's own, revised since: its earlier rules are its
+        # lead's to keep, and an honest exit under them may fail the revision's
+        return True, (
+            f"its exit checks, as the playbook loaded now ({playbook.name} "
+            f"v{playbook.version}) decides them, did not hold then"
+        )
+    return False, f"play {number} ({play_id})'s exit checks did not hold then"
+
+
 def _no_first_exit_unmet(
     state: ProgramState, play_id: str, event: Event, playbook: Playbook, *, made_first: bool
 ) -> None:
     """A play's exit marks its first exit only where the play really exited then: its exit
-    checks held at that moment, and it was not handed by its owner to himself where the next
-    needs another owner (:func:`~inhouse.program.guards.handed_to_itself`). The API refuses
-    both; appended around it, such an acceptance exits nothing, and windows counted from a
-    play's first exit (widening demand, use beyond the pilot) open at the real exit, not at
-    this. ``status`` names each exit set aside so (:attr:`ProgramState.unmet_exits`).
+    checks held at its acceptance (judged there: :func:`_judge_at_acceptance`), and it was not
+    handed by its owner to himself where the next needs another owner
+    (:func:`~inhouse.program.guards.handed_to_itself`). The API refuses both; appended around
+    it, such an acceptance exits nothing, and windows counted from a play's first exit
+    (widening demand, use beyond the pilot) open at the real exit, not at this. ``status``
+    names each exit set aside so (:attr:`ProgramState.unmet_exits`).
 
     Exits are judged again by the rules the program was created with (a playbook revised since
     would re-judge, by its new parameters, exits the API accepted under the old): where the
@@ -1093,68 +1174,40 @@ def _no_first_exit_unmet(
     ``status`` names each (:attr:`ProgramState.kept_exits`). A check that could not be judged
     (an error, a plugin's check this process lacks) sets no exit aside by itself: only exits that
     did not hold are, and one whose other checks failed did not (:func:`_held_or_unjudged`)."""
-    from inhouse.program import counting
-    from inhouse.program.evaluation import exit_results
     from inhouse.program.guards import handed_to_itself
 
     first = state.first_exited.get(play_id)
+    judged = state.judged_at_acceptance.pop(play_id, None)
     if first is None or not made_first:
         return
     if all(p.id != play_id for p in playbook.plays):
         return
     play = playbook.play(play_id)
     number = playbook.number(play_id)
+    exited = f"event {event.seq} records play {number} ({play_id}) as exited"
+    if first[1] != event.seq:
+        exited += f" on its acceptance (event {first[1]})"
     if believed_runs_by(state, playbook) and handed_to_itself(playbook, play, state):
         why = f"play {number} ({play_id}) was handed by its owner to himself"
+    elif judged is None:
+        return
+    elif judged[0]:
+        # kept, but said: changing the playbook must not hide an exit appended around the API
+        # with nothing behind it
+        state.kept_exits.append(
+            f"{exited}, though {judged[1]}; the program was created with other rules, so the "
+            "exit stays its first and what counts from it starts there: check that this play "
+            "was handed on as those rules asked"
+        )
+        return
     else:
-        try:
-            checked = exit_results(play, state, first[0])
-        except Exception:  # a check that fails must not stop the fold, nor set an exit aside
-            return
-        finally:
-            counting.forget(state)  # judged halfway through an event
-        if _held_or_unjudged(checked):
-            return
-        claimed = _claimed(state, playbook)
-        if claimed:
-            # created with an earlier release of the shipped playbook: judged by its rules (an
-            # honest exit the API accepted then may fail today's), kept only where they held
-            if any(_held_under(book, play_id, state, first[0]) for book in claimed):
-                return
-            why = (
-                f"play {number} ({play_id})'s exit checks did not hold then, neither as the "
-                f"playbook loaded now ({playbook.name} v{playbook.version}) decides them nor as "
-                f"{state.playbook} v{state.playbook_version}, which the program was created "
-                "with, did"
-            )
-        elif claimed is not None:
-            why = (
-                f"play {number} ({play_id})'s exit checks did not hold then, as the playbook "
-                "loaded now decides them (the program's claim to have been created with other "
-                "rules names none that inhouse shipped, so it spares nothing)"
-            )
-        elif not _created_with(state, playbook):
-            # a playbook of the organisation's own, revised since: its earlier rules are its
-            # lead's to keep, and an honest exit under them may fail the revision's. Kept, but
-            # said: changing the playbook must not hide an exit appended around the API with
-            # nothing behind it
-            state.kept_exits.append(
-                f"event {event.seq} records play {number} ({play_id}) as exited, though its "
-                f"exit checks, as the playbook loaded now ({playbook.name} v{playbook.version}) "
-                "decides them, did not hold then; the program was created with other rules, so "
-                "the exit stays its first and what counts from it starts there: check that "
-                "this play was handed on as those rules asked"
-            )
-            return
-        else:
-            why = f"play {number} ({play_id})'s exit checks did not hold then"
+        why = judged[1]
     del state.first_exited[play_id]
     state.first_judged.pop(play_id, None)
     state.first_rules.pop(play_id, None)
     state.unmet_exits.append(
-        f"event {event.seq} records play {number} ({play_id}) as exited, but {why} (appended "
-        "around the API, which refuses it): it did not exit there, and nothing counted from "
-        "its exit starts there"
+        f"{exited}, but {why} (appended around the API, which refuses it): it did not exit "
+        "there, and nothing counted from its exit starts there"
     )
 
 
@@ -2126,12 +2179,18 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
 
 
 def fold(
-    events: list[Event], *, lead_key: str | None = None, playbook: Playbook | None = None
+    events: list[Event],
+    *,
+    lead_key: str | None = None,
+    playbook: Playbook | None = None,
+    program_id: str | None = None,
 ) -> ProgramState:
     """Replay ``events`` (oldest first) into a new :class:`ProgramState`; ``lead_key`` is the
-    key id ``inhouse.toml`` names as the program's root of trust; with ``playbook``, starts are
-    held to their guards again (:func:`apply`)."""
-    state = ProgramState(verifier=ChainVerifier(lead_key))
+    key id ``inhouse.toml`` names as the program's root of trust, and ``program_id`` the hash
+    it names for event 1 (a log whose event 1 is another stops the fold there, as tampered:
+    it is not this program's); with ``playbook``, starts are held to their guards again
+    (:func:`apply`)."""
+    state = ProgramState(verifier=ChainVerifier(lead_key, program_id))
     for event in events:
         apply(state, event, playbook)
     return state
