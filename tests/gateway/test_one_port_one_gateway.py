@@ -9,6 +9,7 @@ users run it."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -20,13 +21,19 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
+from inhouse.errors import ConfigError
+from inhouse.gateway import build_gateway, read_gateway_settings
+from inhouse.gateway.server import _join
+from inhouse.program.config import read_config
 from inhouse.testing.standin_upstream import StandinTiming, spawn_standin
 from tests.gateway.harness import (
     ServedGateway,
     digest_of,
     make_program,
     model_file,
+    one_runtime,
     served,
     wait_for,
     weights_root,
@@ -175,3 +182,31 @@ def test_a_worker_killed_is_started_again_on_the_same_port(_isolated: Path) -> N
             assert gateway.process is not None and gateway.process.poll() is None
         finally:
             gateway.stop()
+
+
+def test_a_worker_s_socket_it_cannot_listen_on_names_the_address(_isolated: Path) -> None:
+    """A worker started again after all had died, its port taken meanwhile: the socket its
+    supervisor bound cannot listen, and the error names the worker's address (it named
+    ``None:None``: a worker is handed a socket, not an address)."""
+    one_runtime(_isolated, f"http://127.0.0.1:{free_port()}").close()
+    port = free_port()
+    sock = _join("127.0.0.1", port)  # bound; it listens once its worker serves
+    settings = read_gateway_settings(_isolated, read_config(_isolated))
+    settings = settings.model_copy(update={"host": "127.0.0.1", "port": port})
+
+    async def run() -> str:
+        gateway = build_gateway(_isolated, settings=settings)
+        try:
+            async with gateway:
+                with pytest.raises(ConfigError) as refused:
+                    await gateway.serve(sock=sock)
+                return str(refused.value)
+        finally:
+            gateway.store.close()
+
+    with socket.socket() as other, sock:
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        other.bind(("127.0.0.1", port))
+        other.listen()  # a plain listener takes the port from a socket not yet listening
+        said = asyncio.run(run())
+    _says_the_port_is_taken(" ".join(said.split()), port)
