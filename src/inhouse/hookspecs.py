@@ -82,9 +82,13 @@ def inhouse_runtimes() -> Mapping[str, RuntimeFactory | str]:
     """Model runtime adapter families: family name → factory.
 
     The factory is called as ``factory(config, program=folder)`` and returns a
-    :class:`inhouse.runtimes.Runtime` (usually it is the adapter class itself). Give it as a
-    ``"module:attribute"`` string to have it imported only when a runtime of that family is
-    opened. A family is what ``family = "..."`` in a ``[runtimes.NAME]`` table selects."""
+    :class:`inhouse.runtimes.Runtime` (usually it is the adapter class itself). A factory that
+    names a ``look_behind`` parameter (default True) is passed ``look_behind=False`` by a
+    caller that wants no proof that answers came from this machine (the gateway), to spare it
+    the look behind each connection (:class:`inhouse.runtimes.local.PeerRecorder`); one that
+    does not is called without it. Give it as a ``"module:attribute"`` string to have it
+    imported only when a runtime of that family is opened. A family is what ``family = "..."``
+    in a ``[runtimes.NAME]`` table selects."""
     raise NotImplementedError  # a specification: pluggy never calls it
 
 

@@ -75,3 +75,43 @@ def test_config_refuses_a_url_without_scheme_and_a_missing_url() -> None:
         open_runtime(RuntimeConfig(name="box", family="openai"))
     with pytest.raises(ValidationError):
         RuntimeConfig(family="openai", url="http://x", timeout=0)
+
+
+def test_a_factory_is_told_look_behind_only_where_it_takes_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``open_runtime(..., look_behind=False)`` (the gateway's digest checks) tells a factory
+    that names the keyword; a plugin's factory written before it is called as it always was,
+    not refused with a TypeError; and the ordinary call passes nothing new to either."""
+    monkeypatch.setattr("inhouse.runtimes.registry._registered", dict(_registered))
+    told: list[tuple[str, object]] = []
+
+    def older(config: RuntimeConfig, *, program: Path | None = None) -> OpenAICompatRuntime:
+        told.append(("older", None))
+        return OpenAICompatRuntime(config, program=program)
+
+    def newer(
+        config: RuntimeConfig, *, program: Path | None = None, look_behind: bool = True
+    ) -> OpenAICompatRuntime:
+        told.append(("newer", look_behind))
+        return OpenAICompatRuntime(config, program=program, look_behind=look_behind)
+
+    def passing(config: RuntimeConfig, **options: object) -> OpenAICompatRuntime:
+        assert "look_behind" not in options  # **options may go where it is not taken
+        told.append(("passing", None))
+        return OpenAICompatRuntime(config)
+
+    register_adapter("older", older)
+    register_adapter("newer", newer)
+    register_adapter("passing", passing)
+
+    async def open_each(**options: bool) -> None:
+        for family in ("older", "newer", "passing"):
+            config = RuntimeConfig(family=family, url="http://127.0.0.1:1")
+            async with open_runtime(config, **options):
+                pass
+
+    asyncio.run(open_each(look_behind=False))
+    asyncio.run(open_each())
+    assert told == [("older", None), ("newer", False), ("passing", None),
+                    ("older", None), ("newer", True), ("passing", None)]  # fmt: skip

@@ -330,8 +330,12 @@ class Gateway:
         port = self.settings.port if port is None and sock is None else port
         try:
             self.port = await server.listen(host, port, sock=sock)
-        except OSError as err:
-            raise cannot_listen(host, port, err) from None
+        except OSError as err:  # a worker's socket is on the settings' address
+            raise cannot_listen(
+                self.settings.host if host is None else host,
+                self.settings.port if port is None else port,
+                err,
+            ) from None
         self.server = server
         return server
 

@@ -67,7 +67,7 @@ from inhouse.errors import (
 )
 from inhouse.gateway.answers import JSON, openai_error
 
-__all__ = ["EdgeServer", "Headers", "Reply", "Request", "header_lines"]
+__all__ = ["BACKLOG", "EdgeServer", "Headers", "Reply", "Request", "header_lines"]
 
 log = logging.getLogger("inhouse.gateway")
 
@@ -81,6 +81,8 @@ _LINGER = 1.0
 #: bytes of body per second a request must keep up on average, beyond ``keepalive`` seconds
 #: (Apache's mod_reqtimeout's MinRate): each 500 bytes received buy it one more second
 _MIN_RATE = 500
+#: the connections a listening socket queues before the gateway takes them
+BACKLOG = 4096
 #: the ioctl that reads how many bytes a socket's send queue holds (Linux; ``None`` elsewhere)
 _OUTQ: int | None = getattr(termios, "TIOCOUTQ", None)
 
@@ -564,9 +566,9 @@ class EdgeServer:
         """Accept connections on ``host:port`` (or on ``sock``); returns the port."""
         loop = asyncio.get_running_loop()
         if sock is not None:
-            server = await loop.create_server(lambda: Edge(self), sock=sock, backlog=4096)
+            server = await loop.create_server(lambda: Edge(self), sock=sock, backlog=BACKLOG)
         else:
-            server = await loop.create_server(lambda: Edge(self), host, port or 0, backlog=4096)
+            server = await loop.create_server(lambda: Edge(self), host, port or 0, backlog=BACKLOG)
         self._servers.append(server)
         if self._sweeper is None:
             self._sweeper = loop.create_task(self._sweep(), name="inhouse-edge-keepalive")

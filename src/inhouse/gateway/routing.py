@@ -332,7 +332,9 @@ class Router:
                 routes[name].problems.append(why)
         for config in self.runtimes:
             try:
-                async with open_runtime(config, program=self.program) as runtime:
+                # no proof of "answered here" wanted (the requests the gateway proxies go over
+                # connections of its own): no psutil look behind each connection, every check
+                async with open_runtime(config, program=self.program, look_behind=False) as runtime:
                     drifts = {d.model: d for d in await check_models(lock, runtime)}
                     served = await runtime.models()
                     url = runtime.url

@@ -16,7 +16,7 @@ from typing import Any
 from inhouse.errors import ConfigError
 from inhouse.gateway.app import Gateway
 from inhouse.gateway.config import GatewaySettings, cannot_listen, read_gateway_settings
-from inhouse.gateway.edge import EdgeServer
+from inhouse.gateway.edge import BACKLOG, EdgeServer
 from inhouse.gateway.limits import Limiter
 from inhouse.gateway.policies import RequestPolicy
 from inhouse.gateway.prompts import PromptSource
@@ -134,9 +134,10 @@ def serve(
     announce: Callable[[str], None] | None = None,
 ) -> None:
     """Serve until interrupted (Ctrl-C or SIGTERM), then flush the usage log. With ``workers``
-    above 1, that many processes share the port (SO_REUSEPORT), each a whole gateway with a
-    spool of its own (``worker-N`` under ``spool_dir``), restarted should one die. ``announce``
-    is told the base URL clients use (``…/v1``) once the port is open (port 0 resolved)."""
+    above 1, that many processes share the port (SO_REUSEPORT, the port claimed first as one
+    server's: :func:`_claim`), each a whole gateway with a spool of its own (``worker-N`` under
+    ``spool_dir``), restarted should one die. ``announce`` is told the base URL clients use
+    (``…/v1``) once the port is open (port 0 resolved)."""
     from inhouse.program.config import read_config
     from inhouse.terminal import clean_handlers
 
@@ -163,12 +164,42 @@ def _base_url(host: str, port: int) -> str:
     return f"http://{f'[{host}]' if ':' in host else host}:{port}/v1"
 
 
-def _listen(host: str, port: int) -> socket.socket:
-    """A socket bound to ``host:port`` that other processes may bind too (SO_REUSEPORT: the
-    kernel spreads new connections over the processes listening)."""
+def _socket(host: str) -> socket.socket:
+    """A TCP socket for ``host`` that may bind a port its last run's connections still hold
+    (SO_REUSEADDR: TIME_WAIT does not keep a restart off)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    return sock
+
+
+def _claim(host: str, port: int) -> socket.socket:
+    """The port of one ``serve``'s workers: a socket listening on ``host:port`` as one server
+    first, and only then open to sharing (SO_REUSEPORT), for :func:`_join`'s sockets.
+
+    Linux lets any process of the same user add a listener to a port whose listeners all set
+    SO_REUSEPORT, and spreads new connections over all of them: had this socket set it before
+    it listened, a second ``serve`` on the port would have joined this one's workers, and
+    clients would have been split silently between two gateways. A listener without it shares
+    with nothing, so a port any other server holds (another gateway's workers among them) is
+    refused here; and of two ``serve`` claiming one port at once only one listens, as the
+    kernel checks again at ``listen``, not only at ``bind``."""
+    sock = _socket(host)
+    try:
+        sock.bind((host, port))
+        sock.listen(BACKLOG)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    except OSError as err:
+        sock.close()
+        raise cannot_listen(host, port, err) from None
+    return sock
+
+
+def _join(host: str, port: int) -> socket.socket:
+    """One more worker's socket on the port :func:`_claim` holds: bound with SO_REUSEPORT, and
+    listening (the kernel then spreads new connections over the workers) once its worker
+    serves, so no connection waits on a worker still starting."""
+    sock = _socket(host)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
@@ -183,14 +214,16 @@ def _serve_one(
     settings: GatewaySettings,
     worker: int | None,
     announce: Callable[[str], None] | None = None,
+    sock: socket.socket | None = None,
 ) -> None:
+    """Serve one gateway: on ``sock`` (a worker's, from its supervisor), else on the settings'
+    host and port."""
     from inhouse.gctuning import for_a_server
     from inhouse.terminal import clean_handlers
 
     clean_handlers()  # a client's text forges no log line, whichever logger writes it
     gateway = build_gateway(folder, settings=settings)
     gateway.worker = worker
-    sock = _listen(settings.host, settings.port) if worker is not None else None
     for_a_server()
     try:
         import uvloop
@@ -229,10 +262,11 @@ async def _run(
         await server.close(grace=gateway.settings.upstream_timeout)
 
 
-def _worker(folder: str, settings: dict[str, Any], index: int) -> None:
-    """One worker process of :func:`_supervise` (spawned: a fresh interpreter)."""
+def _worker(folder: str, settings: dict[str, Any], index: int, sock: socket.socket) -> None:
+    """One worker process of :func:`_supervise` (spawned: a fresh interpreter), serving on
+    ``sock``, its socket on the port its supervisor holds."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor stops it with SIGTERM
-    _serve_one(Path(folder), GatewaySettings.model_validate(settings), index)
+    _serve_one(Path(folder), GatewaySettings.model_validate(settings), index, sock=sock)
 
 
 def _supervise(
@@ -242,8 +276,8 @@ def _supervise(
     SIGTERM or Ctrl-C, then stop them (each flushes its usage log)."""
     import multiprocessing
 
-    holder = _listen(settings.host, settings.port)  # resolves port 0 for every worker
-    port = holder.getsockname()[1]
+    claimed = _claim(settings.host, settings.port)  # resolves port 0 for every worker
+    port = claimed.getsockname()[1]
     context = multiprocessing.get_context("spawn")
     stopping = False
 
@@ -254,20 +288,28 @@ def _supervise(
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
-    def start(index: int) -> Any:
+    def start(index: int, sock: socket.socket) -> Any:
         spool = f"{settings.spool_dir.rstrip('/')}/worker-{index}"
         own = settings.model_copy(update={"port": port, "spool_dir": spool})
         process = context.Process(
-            target=_worker, args=(str(folder), own.model_dump(), index), name=f"gateway-{index}"
-        )
-        process.start()
+            target=_worker, args=(str(folder), own.model_dump(), index, sock),
+            name=f"gateway-{index}",
+        )  # fmt: skip
+        try:
+            process.start()  # the worker gets its own copy of the socket
+        finally:
+            # none kept here: a listener nobody accepts on would hold its share of connections
+            sock.close()
         return process
 
-    processes = {index: start(index) for index in range(settings.workers)}
-    holder.close()
-    if announce is not None:
-        announce(_base_url(settings.host, port))
+    processes: dict[int, Any] = {}
     try:
+        # the first worker takes the claimed socket; the others join the port beside it
+        processes[0] = start(0, claimed)
+        for index in range(1, settings.workers):
+            processes[index] = start(index, _join(settings.host, port))
+        if announce is not None:
+            announce(_base_url(settings.host, port))
         while not stopping:
             time.sleep(0.2)
             for index, process in list(processes.items()):
@@ -275,7 +317,12 @@ def _supervise(
                     log.warning("gateway worker %d exited (%s); starting it again",
                                 index, process.exitcode)  # fmt: skip
                     time.sleep(1.0)
-                    processes[index] = start(index)
+                    try:  # the other workers still hold the port: a new socket joins them
+                        sock = _join(settings.host, port)
+                    except ConfigError as err:  # none left, and another server took it
+                        log.warning("gateway worker %d cannot start again: %s", index, err)
+                        continue
+                    processes[index] = start(index, sock)
     finally:
         for process in processes.values():
             if process.is_alive():

@@ -72,7 +72,11 @@ class OpenAICompatRuntime:
         *,
         program: Path | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        look_behind: bool = True,
     ) -> None:
+        """``look_behind=False`` (a caller that wants no proof that answers came from this
+        machine, as the gateway): no look behind the connections, even for a runtime inhouse
+        serves; its peers are judged by address alone."""
         config = self._configured(config, program)
         url = self._resolve_url(config, program)
         self.config = config
@@ -86,7 +90,7 @@ class OpenAICompatRuntime:
             api_key=config.api_key(),
             transport=transport,
             # a runtime inhouse serves must be seen serving here, not only answer from here
-            look_behind=self.capabilities.served_by_inhouse,
+            look_behind=look_behind and self.capabilities.served_by_inhouse,
         )
 
     def _configured(self, config: RuntimeConfig, program: Path | None) -> RuntimeConfig:

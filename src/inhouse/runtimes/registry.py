@@ -15,16 +15,20 @@ family is opened::
 
 (An entry point in the older ``inhouse.runtimes`` group, ``mlx = "inhouse_mlx:MlxRuntime"``,
 still works.) The factory is called as ``factory(config, program=program)`` and returns a
-:class:`Runtime`. A family registered twice, a plugin's over a built-in included, is refused
-with a :class:`~inhouse.errors.PluginError` naming both: never a silent override.
+:class:`Runtime`; one that names a ``look_behind`` parameter is also told ``look_behind=False``
+where the caller wants no proof that answers came from this machine (:func:`open_runtime`),
+and one that does not is called as before. A family registered twice, a plugin's over a
+built-in included, is refused with a :class:`~inhouse.errors.PluginError` naming both: never a
+silent override.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from importlib import import_module
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 from inhouse.errors import ConfigError, PluginError
 from inhouse.plugins import Registry, contributions, generation
@@ -55,9 +59,18 @@ BUILTIN_ADAPTERS: dict[str, str] = {
 
 
 class RuntimeFactory(Protocol):
-    """What an adapter registers: usually the adapter class itself."""
+    """What an adapter registers: usually the adapter class itself. It may also take
+    ``look_behind: bool = True`` (:func:`open_runtime` says when it is False)."""
 
     def __call__(self, config: RuntimeConfig, *, program: Path | None = None) -> Runtime: ...
+
+
+class _LooksBehind(Protocol):
+    """A factory that takes ``look_behind`` (the built-in adapters do)."""
+
+    def __call__(
+        self, config: RuntimeConfig, *, program: Path | None = None, look_behind: bool = True
+    ) -> Runtime: ...
 
 
 #: families registered in-process (tests, embedding applications), beside the plugins'
@@ -123,6 +136,32 @@ def register_adapter(family: str, factory: RuntimeFactory) -> None:
     _registered[family] = factory
 
 
-def open_runtime(config: RuntimeConfig, *, program: Path | None = None) -> Runtime:
-    """Build the runtime ``config`` describes, through the registry. Use it with ``async with``."""
-    return load_adapter(config.family)(config, program=program)
+def open_runtime(
+    config: RuntimeConfig, *, program: Path | None = None, look_behind: bool = True
+) -> Runtime:
+    """Build the runtime ``config`` describes, through the registry. Use it with ``async with``.
+
+    ``look_behind=False``: the caller wants no proof that a runtime inhouse serves answered on
+    this machine (the gateway's digest checks: the requests it proxies go over connections of
+    its own), so none finds, for each new connection, the process at its other end
+    (:class:`~inhouse.runtimes.local.PeerRecorder`, psutil on a worker thread); its answers'
+    peers are then judged by address alone, as every other runtime's are.
+    A factory whose signature does not name ``look_behind`` (a plugin's written before it) is
+    called without it: the keyword only spares work, it never asks for any."""
+    factory = load_adapter(config.family)
+    if look_behind or not _takes_look_behind(factory):
+        return factory(config, program=program)
+    return cast(_LooksBehind, factory)(config, program=program, look_behind=False)
+
+
+def _takes_look_behind(factory: RuntimeFactory) -> bool:
+    """Whether ``factory`` names a ``look_behind`` keyword (``**kwargs`` alone does not count:
+    a factory may hand those to an adapter that does not take it)."""
+    try:
+        parameter = inspect.signature(factory).parameters.get("look_behind")
+    except (TypeError, ValueError):  # no signature to read
+        return False
+    return parameter is not None and parameter.kind in (
+        inspect.Parameter.KEYWORD_ONLY,
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+    )
