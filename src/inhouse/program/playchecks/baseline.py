@@ -33,7 +33,7 @@ from inhouse.program.playchecks._shared import (
     quality_on_unanswered,
     served_elsewhere,
     split_aside,
-    unpinned_inhouse,
+    unpinned_build,
     unsaid_here,
 )
 
@@ -197,7 +197,7 @@ def _second_person(ctx: CheckContext, lock: Fact, *, origin: int = -1, here: int
     unpinned = {
         f.id: why
         for f in good
-        if f.id > origin and not ctx.demo and (why := unpinned_inhouse(f.payload))
+        if f.id > origin and (why := unpinned_build(ctx, f))
     }
     why_not = {
         f.id: other_person_elsewhere(ctx, f, owners)
