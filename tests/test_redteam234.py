@@ -19,7 +19,9 @@ from inhouse.program import Program
 from inhouse.program.checks import CheckContext, Outcome, evaluate
 from inhouse.program.facts import Fact, FactSet
 from inhouse.testing.standin_idp import StandinIdP
+from inhouse.workflows.decoys import judge_cases
 from inhouse.workflows.runner import record_test_facts
+from inhouse.workflows.spec import parse_workflow
 from tests.conftest import Clock
 from tests.test_engine import DIGEST, LOCK
 from tests.test_outsider import clock  # noqa: F401
@@ -27,7 +29,10 @@ from tests.test_playchecks import EXITED, ISSUER, NOW, OWNERS, ROSTER, fact, loc
 from tests.test_playchecks import LOCK as LOCK_HASH
 from tests.test_sign_in import _judge
 from tests.workflows.test_author_flip import _play_three
+from tests.workflows.test_decoys import _PROSE_WORDS, BANANA, FIXED
 from tests.workflows.test_play3_checks import wrun
+
+pytestmark = pytest.mark.anyio
 
 #: where lena's own build of inhouse lies: what pip writes in its dist-info when it installs
 #: `inhouse @ <url>` (a branch of hers, "with a fix"), instead of the release the lock pins
@@ -126,3 +131,38 @@ def test_a_rerun_by_a_build_from_a_folder_or_url_still_counts_in_a_demo() -> Non
                                demo=demo)  # fmt: skip
         result = evaluate("workflow-run-by-other", context)
         assert result.outcome is (Outcome.PASS if demo else Outcome.FAIL), result.reason
+
+
+# -- play 3: a case whose input tells the model its answer, in words its checks refuse ----------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole left open (the review52 family: the author picks every case's input): the VPN "
+    "case's ticket tells the model to reply banana, and its checks want banana and refuse "
+    "'reply with', so its input and prompt echoed back fail it and it counts as needing the "
+    "model; the printer case refuses banana beside the fixed decoys' words and is told apart "
+    "from it while judging nothing of its ticket. Handing back each word of each input as a "
+    "decoy would catch this spelling, at a judge call per word for model checks, and not the "
+    "next (ban + ana, 'the yellow fruit monkeys like'): the colleague who reruns reads the cases",
+)
+async def test_a_case_whose_input_says_its_answer_in_words_its_checks_refuse_is_no_decoy() -> None:
+    """tests/workflows/test_decoys.py closed the VPN case whose input says "reply with the one
+    word banana": it passes its input echoed back, so its answers are no decoy for the others.
+    One more check on it (not-icontains "reply with") fails that echo, and the printer case is
+    told apart again, each "needing the model"."""
+    spec = BANANA.replace("PROSE", json.dumps(_PROSE_WORDS)).replace(
+        "    checks: [{type: icontains, value: banana}]",
+        "    checks:\n      - {type: icontains, value: banana}\n"
+        "      - {type: not-icontains, value: reply with}",
+    )
+    workflow = parse_workflow(spec, where="t.yaml")
+    printer, vpn = workflow.cases
+    answer = "Whatever the model said, at some length, about nothing the ticket asks at all."
+    cases = [(printer, [answer], [(5.0, None)], True), (vpn, ["banana"], [(5.0, None)], True)]
+    found = await judge_cases(workflow, cases, runtime=None, judge_model=None,  # type: ignore[arg-type]
+                              embedder=None, embedding_model=None)  # fmt: skip
+    assert found[1] == dict.fromkeys(FIXED, False) | {"other-answer": False}  # "needs the model"
+    # what should hold: the printer case, which judges nothing of its ticket, is told apart
+    # from no case
+    assert found[0] is not None and found[0]["other-answer"], found[0]
