@@ -166,3 +166,35 @@ async def test_a_case_whose_input_says_its_answer_in_words_its_checks_refuse_is_
     # what should hold: the printer case, which judges nothing of its ticket, is told apart
     # from no case
     assert found[0] is not None and found[0]["other-answer"], found[0]
+
+
+# -- plays 2 and 3: her build, installed editable ---------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole left open: a build's origin is its own word (pip's direct_url.json, read by "
+    "the running inhouse), and an editable install of lena's branch (`pip install -e "
+    "git+https://…/lena/inhouse#egg=inhouse`, or a clone and `pip install -e .`) runs from a "
+    "source tree, so it says `checkout`, which counts outside a demo for a verify and a rerun "
+    "alike; only `url` is refused. Refusing `checkout` outside a demo would set aside honest "
+    "verifies and reruns made from source trees in running programs (and every test run from "
+    "one), and stop no branch that edits inhouse_origin to say `index`: the lead's to weigh",
+)
+def test_her_build_installed_editable_is_no_second_person_s_measurement() -> None:
+    """vic installs lena's branch "with a fix" the way a developer would, editable: its verify
+    and its rerun say the inhouse that ran them runs from a checkout, and both count."""
+    origin = {"version": inhouse.__version__, "installed_from": "checkout"}
+    verify = fact(
+        "baseline.verify", by="omar", lock_hash=LOCK_HASH, passed=True, inhouse=origin,
+        runtime_local=True, runtime_peers=["127.0.0.1"],
+    )  # fmt: skip
+    rerun = {**wrun("lena", lock_hash=LOCK_HASH).payload, "inhouse": origin}  # type: ignore[attr-defined]
+    facts = FactSet((lock(), verify, spec(), fact("workflow.run", by="lena", **rerun)))
+    context = CheckContext(facts=facts, people=ROSTER, owners=OWNERS, now=NOW, params={},
+                           machines={who: frozenset({f"{who}-laptop"}) for who in ROSTER},
+                           signed_in=signed_in(ROSTER), sign_in_issuer=ISSUER,
+                           exited=EXITED)  # fmt: skip
+    for check in ("second-person-verified", "workflow-run-by-other"):
+        result = evaluate(check, context)
+        assert result.outcome is Outcome.FAIL, f"{check}: {result.reason}"
