@@ -295,7 +295,8 @@ class InstallScript(_Payload):
 
 
 class InhouseOrigin(_Payload):
-    """Where the inhouse that ran a verify came from, as its own installed files say."""
+    """Where the inhouse that ran a verify (or a workflow's tests) came from, as its own
+    installed files say."""
 
     version: str
     #: ``index``: pip installed it from a package index (no ``direct_url.json``); ``url``: pip
@@ -382,6 +383,9 @@ class WorkflowRun(_Payload):
     #: what the version it ran runs, as its runner measured it from the files (the spec's
     #: ``run_hash`` is its publisher's word; "": recorded before runs said)
     run_hash: str = ""
+    #: the inhouse that ran the tests (a build from a folder or URL judges and reports whatever
+    #: its author wrote); None: recorded before runs named it
+    inhouse: InhouseOrigin | None = None
 
 
 class EnablementCompleted(_Payload):

@@ -363,6 +363,8 @@ def record_test_facts(
     """Record the ``workflow.spec`` fact (when this version, model or digest is new) and the
     ``workflow.run`` fact of a test run, which names the spec recorded with it (its
     ``nonce``): a spec publishes its version only beside that run."""
+    from inhouse.baseline.verify import inhouse_origin  # as a verify names its inhouse
+
     recorded = []
     version = {
         "workflow": workflow.name,
@@ -438,6 +440,9 @@ def record_test_facts(
                 # what the version runs, measured here from its files: a fix that runs what
                 # the workflow ran before answers no finding (play 6)
                 "run_hash": runs,
+                # and which inhouse judged it: a build from a folder or URL (not the release a
+                # package index serves) runs its author's runner, decoys and all
+                "inhouse": inhouse_origin(),
             },
             provenance=Provenance.MEASURED,
             collector=COLLECTOR,

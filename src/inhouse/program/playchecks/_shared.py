@@ -59,6 +59,7 @@ __all__ = [
     "stale_runner",
     "step_time",
     "ticket_actor",
+    "unpinned_build",
     "unpinned_inhouse",
     "unrecorded_lock",
     "unsaid_here",
@@ -133,14 +134,26 @@ def recurrence_problem(frequency: str) -> str | None:
 
 
 def unpinned_inhouse(payload: Mapping[str, Any]) -> str | None:
-    """Why a ``baseline.verify`` payload's inhouse is not the release the lock pins, installed
-    from a package index, or None (a verify from before verifies named their inhouse: None)."""
+    """Why a ``baseline.verify`` or ``workflow.run`` payload's inhouse is not the release the
+    lock pins, installed from a package index, or None (one from before they named their
+    inhouse: None)."""
     origin = payload.get("inhouse")
     if not origin or origin.get("installed_from") != "url":
         return None
     return (
         f"the inhouse that ran it was installed from {origin.get('url') or 'a folder or URL'}, "
         "not from a package index: a build nobody pinned, which can report anything"
+    )
+
+
+def unpinned_build(ctx: CheckContext, fact: Fact) -> str | None:
+    """:func:`unpinned_inhouse` for a second person's measurement (a verify, a rerun of the
+    workflow's tests), outside a demo: a demo installs the checkout it runs from. A build from
+    a folder or URL is whoever handed it round's runner, signing with the measurer's key."""
+    why = None if ctx.demo else unpinned_inhouse(fact.payload)
+    # "vic's run (fact #12): …", "vic's verify (fact #9): …"
+    return (
+        None if why is None else f"{fact.by}'s {fact.kind.split('.')[-1]} (fact #{fact.id}): {why}"
     )
 
 
@@ -752,6 +765,7 @@ def current_workflow(ctx: CheckContext) -> Fact | None:
                     or unsaid_where(run) is not None
                 )
             )
+            and unpinned_build(ctx, run) is None
             for runs in [passing_runs(ctx, spec)]
             for run in runs
         )

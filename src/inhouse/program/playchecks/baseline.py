@@ -33,7 +33,7 @@ from inhouse.program.playchecks._shared import (
     quality_on_unanswered,
     served_elsewhere,
     split_aside,
-    unpinned_inhouse,
+    unpinned_build,
     unsaid_here,
 )
 
@@ -194,11 +194,7 @@ def _second_person(ctx: CheckContext, lock: Fact, *, origin: int = -1, here: int
     good = [f for f in named if f.payload.get("models") is None
             or _pins(f.payload["models"]) == locked]  # fmt: skip
     # a build installed from a folder or URL ran the verify: it says whatever its author wrote
-    unpinned = {
-        f.id: why
-        for f in good
-        if f.id > origin and not ctx.demo and (why := unpinned_inhouse(f.payload))
-    }
+    unpinned = {f.id: why for f in good if f.id > origin and (why := unpinned_build(ctx, f))}
     why_not = {
         f.id: other_person_elsewhere(ctx, f, owners)
         or unpinned.get(f.id)

@@ -34,6 +34,7 @@ from inhouse.program.playchecks._shared import (
     run_judged_earlier,
     served_elsewhere,
     stale_runner,
+    unpinned_build,
     unsaid_where,
 )
 
@@ -168,7 +169,9 @@ def workflow_run_by_other(ctx: CheckContext, spec: Fact) -> Result:
     need the model: see ``workflow-tests-pass``), on the current lock, answered on their own
     machine by a run that says so (one from an inhouse before runs said where they were answered
     does not count; a play 3 that exited keeps its exit); where that someone is play 3's owner,
-    the author's own pass on the current lock stands beside theirs."""
+    the author's own pass on the current lock stands beside theirs. Outside a demo, the inhouse
+    that ran it came from a package index, not from a folder or URL: such a build runs and
+    reports whatever its author wrote, with the rerunner's key."""
     result = _earlier_where_short(ctx, spec, _run_by_other)
     if _WORKFLOW not in ctx.exited:
         return result
@@ -223,6 +226,7 @@ def _run_by_other(
     why_not = {
         run.id: other_person_elsewhere(ctx, run, {author})
         or served_elsewhere(run)
+        or unpinned_build(ctx, run)
         or (unsaid_where(run) if run.id > said else None)
         for run in runs
     }
