@@ -2,13 +2,14 @@
 protocols, answers parsed by httptools (llhttp, in C).
 
 Why not aiohttp, which it replaced: on the gateway's hot path every request built a client
-request object, merged headers, and armed a read timer per chunk, and every chunk went through
-a stream reader; at 32 and 100 concurrent streams that client was about a fifth of the
-gateway's CPU (docs/gateway-performance.md, "What Python allows on this machine, and a client of its own"). This one does what the gateway needs and
-nothing else: a prepared request written in one ``write``, the answer's head, its body whole or
-read as it arrives (one future per wait, and a timer only while waiting), a connection kept for
-the next request once its answer was read to the end, TLS for ``https`` runtimes. No redirects,
-proxies, cookies, compression or HTTP/2; the runtimes are the program's own.
+request object, merged headers, and armed a read timer per chunk, and every chunk went through a
+stream reader; at 32 and 100 concurrent streams that client was about a fifth of the gateway's
+CPU (docs/gateway-performance.md, "What Python allows on this machine, and a client of its
+own"). This one does what the gateway needs and nothing else: a prepared request written in one
+``write``, the answer's head, its body whole or read as it arrives (one future per wait, and a
+timer only while waiting), a connection kept for the next request once its answer was read to
+the end, TLS for ``https`` runtimes. No redirects, proxies, cookies, compression or HTTP/2; the
+runtimes are the program's own.
 
 What can go wrong is raised as one of three errors of :mod:`inhouse.errors`, which
 :mod:`inhouse.gateway.upstream` words for the client: ``ConnectFailed`` (nothing listens, or the
