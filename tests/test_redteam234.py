@@ -25,7 +25,20 @@ from inhouse.workflows.spec import parse_workflow
 from tests.conftest import Clock
 from tests.test_engine import DIGEST, LOCK
 from tests.test_outsider import clock  # noqa: F401
-from tests.test_playchecks import EXITED, ISSUER, NOW, OWNERS, ROSTER, fact, lock, signed_in, spec
+from tests.test_playchecks import (
+    EXITED,
+    ISSUER,
+    NOW,
+    OWNERS,
+    ROSTER,
+    fact,
+    lock,
+    reproducible,
+    rerun,
+    run,
+    signed_in,
+    spec,
+)
 from tests.test_playchecks import LOCK as LOCK_HASH
 from tests.test_sign_in import _judge
 from tests.workflows.test_author_flip import _play_three
@@ -131,6 +144,31 @@ def test_a_rerun_by_a_build_from_a_folder_or_url_still_counts_in_a_demo() -> Non
                                demo=demo)  # fmt: skip
         result = evaluate("workflow-run-by-other", context)
         assert result.outcome is (Outcome.PASS if demo else Outcome.FAIL), result.reason
+
+
+# -- play 2: a trial rerun by a build nobody pinned ---------------------------------------------
+
+
+@pytest.mark.parametrize("built_from", ["url", "index", None])
+def test_a_trial_rerun_by_a_build_of_hers_is_no_rerun_by_another(built_from: str | None) -> None:
+    """The same request for play 2's rerun of the trial: "rerun it with the inhouse from my
+    branch". That build runs lena's trial, judges both sides' answers and says where they came
+    from as she wrote it, signing with omar's key; `trial-reproduced` counted it. Now a rerun
+    names its inhouse, and one built from a folder or URL is set aside, named; a rerun by the
+    release from a package index counts, and so does one recorded before reruns named it."""
+    origin = {
+        "url": {"version": inhouse.__version__, "installed_from": "url", "url": HER_BUILD},
+        "index": {"version": inhouse.__version__, "installed_from": "index"},
+        None: None,
+    }[built_from]
+    again = rerun(**({} if origin is None else {"inhouse": origin}))
+    result = run("trial-reproduced", reproducible(), again)
+    if built_from != "url":
+        assert result.outcome is Outcome.PASS, result.reason
+        return
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert f"omar's rerun (fact #{again.id}): the inhouse that ran it was installed from " \
+        f"{HER_BUILD}" in result.reason  # fmt: skip
 
 
 # -- play 3: a case whose input tells the model its answer, in words its checks refuse ----------

@@ -22,6 +22,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from inhouse.baseline.verify import inhouse_origin
 from inhouse.cli.app import app
 from inhouse.identity.machine import machine_fingerprint
 from inhouse.program import Program, Provenance
@@ -242,6 +243,9 @@ def test_a_colleague_reruns_the_proven_trial_on_his_machine(
     assert data["spec_hash"] == verdict["spec_hash"]
     assert data["digest"] == verdict["candidate"]["digest"]
     assert data["pass_rate"] == 1.0 and data["inputs"] == 6 and data["runtime_local"] is True
+    # and which inhouse ran it, as a verify names its own (play 2 sets aside a build of the
+    # lead's from a folder or URL: tests/test_redteam234.py)
+    assert data["inhouse"] == {"url": "", **inhouse_origin()}, data.get("inhouse")
     assert data["verdict"] == json.loads(run("fact", "list", "--kind", "trial.verdict",
                                              "--json"))[-1]["id"]  # fmt: skip
     result = reproduced(program)

@@ -184,6 +184,18 @@ class TrialVerdict(_Payload):
     timed_checks: list[str] | None = None
 
 
+class InhouseOrigin(_Payload):
+    """Where the inhouse that ran a verify, a trial's rerun or a workflow's tests came from, as
+    its own installed files say."""
+
+    version: str
+    #: ``index``: pip installed it from a package index (no ``direct_url.json``); ``url``: pip
+    #: installed it from a folder or URL (``inhouse @ …``; its ``direct_url.json`` names it);
+    #: ``checkout``: it runs from a source tree that no installed distribution holds
+    installed_from: Literal["index", "url", "checkout"]
+    url: str = ""
+
+
 class TrialRerun(_Payload):
     """A proven trial, run again head to head by someone else from their own machine
     (``inhouse prove NAME --rerun``): play 2's ``trial-reproduced`` compares it with the
@@ -263,6 +275,10 @@ class TrialRerun(_Payload):
     #: trial author's typing: the rerunner's own word that they are true, with what they base
     #: it on. None: not confirmed
     costs_confirmed: str | None = None
+    #: the inhouse that ran the rerun (a build from a folder or URL runs the trial, judges the
+    #: answers and says where they came from however its author wrote it); None: recorded
+    #: before reruns named it
+    inhouse: InhouseOrigin | None = None
 
 
 class ModelPin(_Payload):
@@ -292,18 +308,6 @@ class InstallScript(_Payload):
     lock_hash: str
     sha256: str
     path: str = "install.sh"
-
-
-class InhouseOrigin(_Payload):
-    """Where the inhouse that ran a verify (or a workflow's tests) came from, as its own
-    installed files say."""
-
-    version: str
-    #: ``index``: pip installed it from a package index (no ``direct_url.json``); ``url``: pip
-    #: installed it from a folder or URL (``inhouse @ …``; its ``direct_url.json`` names it);
-    #: ``checkout``: it runs from a source tree that no installed distribution holds
-    installed_from: Literal["index", "url", "checkout"]
-    url: str = ""
 
 
 class BaselineVerify(_Payload):

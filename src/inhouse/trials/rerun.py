@@ -284,6 +284,7 @@ def _record(
     api: str | None,
     outputs: str | None,
 ) -> Fact:
+    from inhouse.baseline.verify import inhouse_origin  # as a verify names its inhouse
     from inhouse.identity.machine import machine_fingerprint
 
     result, plan = outcome.candidate, outcome.plan
@@ -330,6 +331,9 @@ def _record(
             "costs_confirmed": costs,
             "api_confirmed": api,
             "outputs_confirmed": outputs,
+            # and which inhouse ran it: a build from a folder or URL (not the release a
+            # package index serves) runs its author's trial, judges and all
+            "inhouse": inhouse_origin(),
         },
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,

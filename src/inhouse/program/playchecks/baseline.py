@@ -269,7 +269,9 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     a person's word, were confirmed by the rerunner, as were the outputs its CSV holds where its
     quality was judged on them (its author typed them), an API status quo being how the
     task is done today (its author chose it) and the typed costs a "cheaper" claim rests on
-    (else inconclusive: whose word they are)."""
+    (else inconclusive: whose word they are). Outside a demo, the inhouse that ran the rerun
+    came from a package index, not from a folder or URL: such a build runs the trial and judges
+    both sides as its author wrote it, with the rerunner's key."""
     verdict = ctx.facts.latest("trial.verdict", lambda f: f.payload["verdict"] == "proven")
     if verdict is None and ctx.facts.latest("trial.verdict") is None:
         # play 1 claimed nothing (its exit was waived, on the record): there is no quality to
@@ -498,7 +500,10 @@ def _reproduced(
     same = [f for f in reruns if f.payload["spec_hash"] == spec_hash]
     on_weights = [f for f in same if f.payload.get("digest") == digest]
     why_not = {
-        f.id: other_person_elsewhere(ctx, f, judged) or served_elsewhere(f) or _unplaced(f)
+        f.id: other_person_elsewhere(ctx, f, judged)
+        or served_elsewhere(f)
+        or _unplaced(f)
+        or unpinned_build(ctx, f)
         for f in on_weights
     }
     elsewhere = [f for f in on_weights if why_not[f.id] is None]
