@@ -233,6 +233,10 @@ class TrialRerun(_Payload):
     #: process gave, with what they base it on. None: not confirmed, or recorded before reruns
     #: asked for it
     outputs_confirmed: str | None = None
+    #: the functions of its ``python`` checks, which ran in the rerunner's inhouse on their
+    #: ``--trust-python``: code the trial's writer chose, so not the rerunner's own measure
+    #: ([]: none, or recorded before reruns said)
+    python_checks: list[str] = Field(default_factory=list)
     #: this run's own quality judgment: the status quo's pass rate (measured from its outputs,
     #: or stated where the spec states it) and whether the candidate trailed it by no more than
     #: the quality floor. None: recorded before reruns compared the two sides' quality
@@ -382,6 +386,10 @@ class WorkflowRun(_Payload):
     #: what the version it ran runs, as its runner measured it from the files (the spec's
     #: ``run_hash`` is its publisher's word; "": recorded before runs said)
     run_hash: str = ""
+    #: the functions of its ``python`` checks, which ran in the runner's inhouse on their
+    #: ``--trust-python``: code the spec's writer chose, so not the runner's own measure ([]:
+    #: none, or recorded before runs said)
+    python_checks: list[str] = Field(default_factory=list)
 
 
 class EnablementCompleted(_Payload):

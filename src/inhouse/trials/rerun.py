@@ -330,6 +330,9 @@ def _record(
             "costs_confirmed": costs,
             "api_confirmed": api,
             "outputs_confirmed": outputs,
+            # the Python check code the spec names, run in this process on the rerunner's
+            # --trust-python: its writer's code, which play 2 does not take as this rerun's
+            "python_checks": python_calls(plan.checks),
         },
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,

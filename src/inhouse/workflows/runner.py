@@ -438,6 +438,9 @@ def record_test_facts(
                 # what the version runs, measured here from its files: a fix that runs what
                 # the workflow ran before answers no finding (play 6)
                 "run_hash": runs,
+                # the Python check code the spec names, run in this process on the runner's
+                # --trust-python: its writer's code, which play 3 does not take as a rerun's
+                "python_checks": python_calls(c for case in workflow.cases for c in case.checks),
             },
             provenance=Provenance.MEASURED,
             collector=COLLECTOR,

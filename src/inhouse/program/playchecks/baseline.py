@@ -31,7 +31,7 @@ from inhouse.program.playchecks._shared import (
     other_person_elsewhere,
     quality_on_time,
     quality_on_unanswered,
-    served_elsewhere,
+    not_their_measure,
     split_aside,
     unpinned_inhouse,
     unsaid_here,
@@ -502,7 +502,7 @@ def _reproduced(
     same = [f for f in reruns if f.payload["spec_hash"] == spec_hash]
     on_weights = [f for f in same if f.payload.get("digest") == digest]
     why_not = {
-        f.id: other_person_elsewhere(ctx, f, judged) or served_elsewhere(f) or _unplaced(f)
+        f.id: other_person_elsewhere(ctx, f, judged) or not_their_measure(f) or _unplaced(f)
         for f in on_weights
     }
     elsewhere = [f for f in on_weights if why_not[f.id] is None]

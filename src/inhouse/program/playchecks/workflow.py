@@ -32,7 +32,7 @@ from inhouse.program.playchecks._shared import (
     passing_runs,
     recurrence_problem,
     run_judged_earlier,
-    served_elsewhere,
+    not_their_measure,
     stale_runner,
     unsaid_where,
 )
@@ -222,7 +222,7 @@ def _run_by_other(
         )
     why_not = {
         run.id: other_person_elsewhere(ctx, run, {author})
-        or served_elsewhere(run)
+        or not_their_measure(run)
         or (unsaid_where(run) if run.id > said else None)
         for run in runs
     }
