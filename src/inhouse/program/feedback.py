@@ -498,10 +498,10 @@ def _not_apart(ctx: CheckContext, change: Fact, fact: Fact) -> str | None:
     from inhouse.program.playchecks._shared import (  # the checks' package imports this one
         enrolled_elsewhere,
         hollow_tests,
+        not_their_measure,
         older_runner,
         one_per_machine,
         other_person_elsewhere,
-        not_their_measure,
         unrecorded_lock,
         unsaid_here,
         unsaid_where,

@@ -27,12 +27,12 @@ from inhouse.program.playchecks._shared import (
     invited_by_judged,
     kept_from_before,
     names,
+    not_their_measure,
     other_person_elsewhere,
     owner_alone,
     passing_runs,
     recurrence_problem,
     run_judged_earlier,
-    not_their_measure,
     stale_runner,
     unsaid_where,
 )
