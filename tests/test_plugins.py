@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import shutil
+import subprocess
+import sys
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -203,6 +206,51 @@ def test_uninstalling_a_plugin_takes_what_it_added_away(tmp_path: Path) -> None:
     assert "employee-id" not in known_classes()
     assert "hypothesis-without-personal-data" not in registry
     assert "example" not in ok("--help")
+
+
+def test_a_plugin_committed_to_the_checkout_is_not_read(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lead commits a ``*.dist-info`` naming a module of the checkout in the ``inhouse``
+    group. A colleague who puts the checkout on PYTHONPATH (a ``python`` check's module needs
+    it) and runs any command would import that module inside their inhouse, their key at hand:
+    it could sign anything in their name. It is refused, naming it, and never imported."""
+    ok("init", "Acme", "--lead", "lena")
+    (_isolated / "team_helpers.py").write_text(
+        "from pathlib import Path\n\nPath('ran-in-my-inhouse').write_text('signed anything')\n"
+    )
+    dist = _isolated / "team_helpers-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: team-helpers\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[inhouse]\nhelpers = team_helpers\n")
+    monkeypatch.syspath_prepend(str(_isolated))  # PYTHONPATH=. in the checkout
+    said = refused("status")
+    assert "entry point helpers = team_helpers in 'inhouse' (from team-helpers 1.0)" in said
+    assert f"inside the program folder {_isolated.resolve()}" in said
+    assert "Take" in said and "off PYTHONPATH" in said
+    assert not (_isolated / "ran-in-my-inhouse").exists()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole left: Python itself imports a sitecustomize.py (or usercustomize.py) from any "
+    "folder on PYTHONPATH when the interpreter starts, before inhouse's first line runs; a "
+    "colleague who puts the checkout on PYTHONPATH (as a python check's module needs) runs the "
+    "lead's sitecustomize inside their inhouse, their key at hand. Nothing in inhouse runs "
+    "early enough to refuse it: the remedy is not to put a checkout on PYTHONPATH (install a "
+    "check package once it is read), or to run python -I / PYTHONSAFEPATH-like isolation",
+)
+def test_a_sitecustomize_committed_to_the_checkout_does_not_run(_isolated: Path) -> None:
+    ok("init", "Acme", "--lead", "lena")
+    (_isolated / "sitecustomize.py").write_text(
+        "from pathlib import Path\n\nPath('ran-in-my-inhouse').write_text('signed anything')\n"
+    )
+    path = os.pathsep.join(filter(None, (os.environ.get("PYTHONPATH"), str(_isolated))))
+    subprocess.run(
+        [sys.executable, "-P", "-c", "from inhouse.cli.app import main; main()", "status"],
+        cwd=_isolated, env={**os.environ, "PYTHONPATH": path}, capture_output=True, check=False,
+    )  # fmt: skip
+    assert not (_isolated / "ran-in-my-inhouse").exists()
 
 
 def test_built_ins_come_through_the_same_hooks_as_plugins() -> None:

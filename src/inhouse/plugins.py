@@ -17,11 +17,13 @@ the path); :func:`generation` tells a registry when to rebuild.
 
 from __future__ import annotations
 
+import site
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import import_module
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
@@ -30,9 +32,10 @@ import pluggy
 from inhouse import hookspecs
 from inhouse.errors import PluginError
 from inhouse.hookspecs import hookimpl
+from inhouse.location import inside_program
 
 if TYPE_CHECKING:
-    from importlib.metadata import EntryPoint
+    from importlib.metadata import EntryPoint, EntryPoints
 
 __all__ = [
     "DEFAULT_PLUGINS",
@@ -185,6 +188,7 @@ def _read_installed() -> None:
         del _state.sources[name]
     _state.installed = []
     points = entry_points()  # one pass over the installed distributions, every group
+    _refuse_checkout_plugins(points.select)
     try:
         if points.select(group=ENTRY_POINT_GROUP):  # pluggy's own pass, only when it has work
             pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
@@ -219,6 +223,31 @@ def _read_installed() -> None:
     except pluggy.PluginValidationError as err:
         name = pm.get_name(err.plugin) or repr(err.plugin)
         raise PluginError(f"{_state.sources.get(name, name)} is broken: {err}") from err
+
+
+def _refuse_checkout_plugins(select: Callable[..., EntryPoints]) -> None:
+    """Refuse a plugin whose distribution lies in an inhouse program folder (outside this
+    Python's own site-packages): a checkout on ``sys.path`` (``PYTHONPATH=.``, as a ``python``
+    check's module needs) would otherwise have a ``*.dist-info`` its author committed imported
+    by every command, inside the inhouse of whoever runs it, their signing key at hand, with no
+    word of theirs."""
+    own = {Path(p).resolve() for p in (*site.getsitepackages(), site.getusersitepackages())}
+    for group in (ENTRY_POINT_GROUP, *OLDER_GROUPS):
+        for point in select(group=group):
+            if point.dist is None:
+                continue
+            where = Path(str(point.dist.locate_file(""))).resolve()
+            folder = inside_program(where)
+            if folder is None or where in own:
+                continue
+            raise PluginError(
+                f"entry point {point.name} = {point.value} in {group!r} (from "
+                f"{point.dist.name} {point.dist.version}) lies in {where}, inside the program "
+                f"folder {folder}: a checkout's plugin is not read, since whoever can push to "
+                "the checkout wrote it and it would run inside your inhouse, with your key. "
+                f"Take {where} off PYTHONPATH, or install the plugin into your own environment "
+                "once you have read it"
+            )
 
 
 def _load_installed() -> None:

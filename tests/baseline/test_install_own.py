@@ -204,3 +204,28 @@ def test_an_install_sh_another_release_wrote_for_the_lock_is_no_edit(
     script.write_text(older.replace("set -eu\n", "set -eu\ntouch edited-ran\n", 1))
     out = " ".join(run("baseline", "install", "--dry-run").split())
     assert "ask the baseline's owner why it differs" in out, out
+
+
+@pytest.mark.parametrize("entry", ["tools", "", "{folder}/tools"])
+def test_a_path_into_the_checkout_is_refused_before_the_script_runs(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch, entry: str
+) -> None:
+    """The checkout's docs tell the colleague to put its tools on PATH (or their PATH holds
+    `.`): the regenerated script, run in the checkout, would run the lead's `python3` there as
+    them, whatever the lock says. Refused, naming the entry, before anything runs."""
+    locked_program(_isolated)
+    tools = _isolated / "tools"
+    tools.mkdir()
+    for name in ("python3", "sh"):
+        fake = tools / name
+        fake.write_text(f"#!/bin/sh\ntouch {_isolated / 'lead-ran'}\nexit 0\n")
+        fake.chmod(0o755)
+    (_isolated / "python3").write_bytes((tools / "python3").read_bytes())
+    (_isolated / "python3").chmod(0o755)
+    monkeypatch.delenv("PYTHON", raising=False)
+    path = entry.format(folder=_isolated)
+    monkeypatch.setenv("PATH", f"{path}:/usr/bin:/bin")
+    out = " ".join(run("baseline", "install", code=2).split())
+    assert f"your PATH holds {path or '(an empty entry)'!r}" in out, out
+    assert "Take it off PATH" in out
+    assert not (_isolated / "lead-ran").exists()

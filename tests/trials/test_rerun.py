@@ -559,3 +559,32 @@ def record_rerun(folder: Path, env: dict[str, str], **changes: Any) -> None:
                            collector="inhouse prove --rerun")  # fmt: skip
     finally:
         opened.close()
+
+
+def test_a_rerun_judged_by_the_authors_python_check_does_not_count(
+    program: Path, omar: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """lena's trial judges its answers with a ``python`` check, a module she committed to the
+    checkout. omar reruns it with --trust-python, as the refusal tells him to: her code runs in
+    his inhouse, with his key at hand, and could pass anything or sign anything in his name.
+    His rerun names the functions it ran, and trial-reproduced does not take it as his own."""
+    (program / "lenas_checks.py").write_text(
+        "def looks_fine(output, context):\n    return bool(output.strip())\n", encoding="utf-8"
+    )
+    monkeypatch.syspath_prepend(str(program))  # PYTHONPATH=. in the checkout
+    write_trial(program, [*EASY, {"type": "python", "value": "lenas_checks:looks_fine"}])
+    run("prove", "tickets", "--trust-python")
+    minutes = "I clear these jams by hand: 3-7 minutes each is right"
+    costs = "we pay 42 an hour; the box and its power cost what the spec says"
+    outputs = "I cleared these jams myself: 'Printer jam cleared' is what we answered"
+    confirmations = ("--confirm-minutes", minutes, "--confirm-costs", costs,
+                     "--confirm-outputs", outputs)  # fmt: skip
+    refused = run("prove", "tickets", "--rerun", *confirmations, env=omar, code=3)
+    assert "lenas_checks:looks_fine" in refused and "--trust-python" in refused
+    run("prove", "tickets", "--rerun", "--trust-python", *confirmations, env=omar)
+    result = reproduced(program)
+    assert result.outcome is Outcome.FAIL, result.reason
+    reason = " ".join(result.reason.split())
+    assert "omar's run ran Python check code its spec names (lenas_checks:looks_fine)" in reason
+    rerun = json.loads(run("fact", "list", "--kind", "trial.rerun", "--json"))[-1]
+    assert rerun["payload"]["python_checks"] == ["lenas_checks:looks_fine"]

@@ -446,10 +446,32 @@ def plan_install(program: Program, *, source: str | None = None) -> InstallPlan:
     return InstallPlan(folder, lock, requirement, text, script, recorded)
 
 
+def _path_into(folder: Path, path: str) -> str | None:
+    """The first entry of ``path`` (a PATH) that reaches into ``folder`` once a process runs
+    there: an empty or relative one (resolved against the folder), or one inside it; or None."""
+    for entry in path.split(os.pathsep):
+        where = folder / entry if entry else folder  # an empty entry is the current folder
+        resolved = where.expanduser().resolve()
+        if not Path(entry).is_absolute() or resolved.is_relative_to(folder.resolve()):
+            return entry
+    return None
+
+
 def run_install(plan: InstallPlan, *, venv: Path | None = None) -> int:
     """Run the regenerated script (its text, handed to ``sh``; no file is run) in the program
-    folder, with this process's environment; return its exit status."""
+    folder, with this process's environment; return its exit status. Refused, before anything
+    runs, where PATH reaches into the folder: ``sh`` itself and each program the script names
+    (``python3``, ``curl``, ``sha256sum``) would be whatever the checkout holds there."""
     env = dict(os.environ)
+    entry = _path_into(plan.folder, env.get("PATH", os.defpath))
+    if entry is not None:
+        raise InvalidInput(
+            f"your PATH holds {entry or '(an empty entry)'!r}, which the install script, run in "
+            f"{plan.folder}, would look programs up in: a `sh`, `python3` or `curl` the "
+            "checkout holds there would run as you, with your key. Take it off PATH (a "
+            "program folder's own tools never belong on it) and run `inhouse baseline install` "
+            "again"
+        )
     if venv is not None:
         env["INHOUSE_VENV"] = str(venv.expanduser().resolve())
     done = subprocess.run(

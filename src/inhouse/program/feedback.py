@@ -498,10 +498,10 @@ def _not_apart(ctx: CheckContext, change: Fact, fact: Fact) -> str | None:
     from inhouse.program.playchecks._shared import (  # the checks' package imports this one
         enrolled_elsewhere,
         hollow_tests,
+        not_their_measure,
         older_runner,
         one_per_machine,
         other_person_elsewhere,
-        served_elsewhere,
         unrecorded_lock,
         unsaid_here,
         unsaid_where,
@@ -537,9 +537,10 @@ def _not_apart(ctx: CheckContext, change: Fact, fact: Fact) -> str | None:
     if why := other_person_elsewhere(ctx, fact, judged):
         return why
     # a colleague's run whose answers came from another host (the maker's server, which can
-    # answer anything) measured that host, not the version: play 3 refuses it as a rerun by
-    # another, and it confirms no workflow fix either
-    if fact.kind == "workflow.run" and (why := served_elsewhere(fact)):
+    # answer anything) measured that host, not the version; one judged by Python check code
+    # the spec names ran the maker's choice of code in the colleague's inhouse: play 3 refuses
+    # either as a rerun by another, and neither confirms a workflow fix
+    if fact.kind == "workflow.run" and (why := not_their_measure(fact)):
         return why
     # a run on a lock the program never recorded tested weights nobody verified
     if fact.kind == "workflow.run" and (why := unrecorded_lock(ctx.facts, fact)):

@@ -245,6 +245,10 @@ class TrialRerun(_Payload):
     #: process gave, with what they base it on. None: not confirmed, or recorded before reruns
     #: asked for it
     outputs_confirmed: str | None = None
+    #: the functions of its ``python`` checks, which ran in the rerunner's inhouse on their
+    #: ``--trust-python``: code the trial's writer chose, so not the rerunner's own measure
+    #: ([]: none, or recorded before reruns said)
+    python_checks: list[str] = Field(default_factory=list)
     #: this run's own quality judgment: the status quo's pass rate (measured from its outputs,
     #: or stated where the spec states it) and whether the candidate trailed it by no more than
     #: the quality floor. None: recorded before reruns compared the two sides' quality
@@ -390,6 +394,10 @@ class WorkflowRun(_Payload):
     #: the inhouse that ran the tests (a build from a folder or URL judges and reports whatever
     #: its author wrote); None: recorded before runs named it
     inhouse: InhouseOrigin | None = None
+    #: the functions of its ``python`` checks, which ran in the runner's inhouse on their
+    #: ``--trust-python``: code the spec's writer chose, so not the runner's own measure ([]:
+    #: none, or recorded before runs said)
+    python_checks: list[str] = Field(default_factory=list)
 
 
 class EnablementCompleted(_Payload):

@@ -334,6 +334,9 @@ def _record(
             # and which inhouse ran it: a build from a folder or URL (not the release a
             # package index serves) runs its author's trial, judges and all
             "inhouse": inhouse_origin(),
+            # the Python check code the spec names, run in this process on the rerunner's
+            # --trust-python: its writer's code, which play 2 does not take as this rerun's
+            "python_checks": python_calls(plan.checks),
         },
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,

@@ -359,10 +359,12 @@ def record_test_facts(
     report: RunReport,
     *,
     closes: Sequence[int] = (),
+    python_checks: Sequence[str] = (),
 ) -> list[Fact]:
     """Record the ``workflow.spec`` fact (when this version, model or digest is new) and the
     ``workflow.run`` fact of a test run, which names the spec recorded with it (its
-    ``nonce``): a spec publishes its version only beside that run."""
+    ``nonce``): a spec publishes its version only beside that run. ``python_checks``: the
+    functions its ``python`` checks ran in this process."""
     from inhouse.baseline.verify import inhouse_origin  # as a verify names its inhouse
 
     recorded = []
@@ -443,6 +445,9 @@ def record_test_facts(
                 # and which inhouse judged it: a build from a folder or URL (not the release a
                 # package index serves) runs its author's runner, decoys and all
                 "inhouse": inhouse_origin(),
+                # the Python check code the spec names, run in this process on the runner's
+                # --trust-python: its writer's code, which play 3 does not take as a rerun's
+                "python_checks": list(python_checks),
             },
             provenance=Provenance.MEASURED,
             collector=COLLECTOR,
@@ -495,11 +500,9 @@ def run_workflow_tests(
     read the code); otherwise nothing runs and the refusal names each function."""
     runner = program.actor(actor).name
     workflow = load_workflow(program.folder, name)
+    calls = python_calls(check for case in workflow.cases for check in case.checks)
     if not trust_python:
-        checks = [check for case in workflow.cases for check in case.checks]
-        refuse_untrusted(
-            python_calls(checks), workflow.where, f"inhouse workflow test {workflow.name}"
-        )
+        refuse_untrusted(calls, workflow.where, f"inhouse workflow test {workflow.name}")
     numbers = _closes(program, workflow, closes) if closes else []
     people = program.state().people
     if workflow.spec.owner not in people:
@@ -522,7 +525,9 @@ def run_workflow_tests(
         started=started,
         seconds=time.perf_counter() - clock,
     )
-    report.facts = record_test_facts(program, runner, workflow, pinned, report, closes=numbers)
+    report.facts = record_test_facts(
+        program, runner, workflow, pinned, report, closes=numbers, python_checks=calls
+    )
     report.exit_check = exit_check(program, RUN_BY_OTHER)
     return report
 

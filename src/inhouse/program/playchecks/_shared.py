@@ -41,6 +41,7 @@ __all__ = [
     "names",
     "no_sign_in",
     "not_counted",
+    "not_their_measure",
     "older_runner",
     "one_per_machine",
     "other_person_elsewhere",
@@ -50,6 +51,7 @@ __all__ = [
     "published_specs",
     "quality_on_time",
     "quality_on_unanswered",
+    "ran_authors_code",
     "recurrence_problem",
     "released",
     "run_judged_earlier",
@@ -701,6 +703,33 @@ def served_elsewhere(run: Fact) -> str | None:
     return None
 
 
+def ran_authors_code(run: Fact) -> str | None:
+    """Why a run (a ``workflow.run``, a ``trial.rerun``) is not its runner's own measure: its
+    ``python`` checks ran, on the runner's ``--trust-python``, inside the runner's inhouse, or
+    None. Whoever wrote the spec chose that code (and, from a checkout, wrote it): running with
+    the runner's rights, it could pass any answer, or record and sign anything in the runner's
+    name, so what the run says is the spec's writer's word. A run recorded before runs said so
+    (no ``python_checks``) counts as before."""
+    calls = [str(call) for call in run.payload.get("python_checks") or []]
+    if not calls:
+        return None
+    return (
+        f"{run.by}'s run ran Python check code its spec names ({', '.join(calls)}) inside "
+        "their inhouse (--trust-python): whoever wrote the spec chose that code, which could "
+        f"pass anything or sign anything in {run.by}'s name, so the run is not their own "
+        "measure; a rerun by someone else counts with checks of the other types (JavaScript "
+        "runs sandboxed)"
+    )
+
+
+def not_their_measure(run: Fact) -> str | None:
+    """Why a colleague's run (a ``workflow.run``, a ``trial.rerun``) did not measure, on their
+    own, what it says: answered from another host (:func:`served_elsewhere`), or judged by
+    code the spec's writer chose, run in their inhouse (:func:`ran_authors_code`); else None.
+    Every check that counts a run as a second person's asks it."""
+    return served_elsewhere(run) or ran_authors_code(run)
+
+
 def unsaid_where(run: Fact) -> str | None:
     """Why the ``workflow.run`` ``run`` does not say where it was answered, or None: it was
     recorded by an inhouse from before runs said so (no ``runtime_local``), whose runtime a
@@ -761,7 +790,7 @@ def current_workflow(ctx: CheckContext) -> Fact | None:
                 run.id > spared
                 and (
                     owner_alone(ctx, run, author, runs)
-                    or served_elsewhere(run) is not None
+                    or not_their_measure(run) is not None
                     or unsaid_where(run) is not None
                 )
             )

@@ -27,11 +27,11 @@ from inhouse.program.playchecks._shared import (
     kept_from_before,
     names,
     not_counted,
+    not_their_measure,
     one_per_machine,
     other_person_elsewhere,
     quality_on_time,
     quality_on_unanswered,
-    served_elsewhere,
     split_aside,
     unpinned_build,
     unsaid_here,
@@ -501,7 +501,7 @@ def _reproduced(
     on_weights = [f for f in same if f.payload.get("digest") == digest]
     why_not = {
         f.id: other_person_elsewhere(ctx, f, judged)
-        or served_elsewhere(f)
+        or not_their_measure(f)
         or _unplaced(f)
         or unpinned_build(ctx, f)
         for f in on_weights

@@ -27,12 +27,12 @@ from inhouse.program.playchecks._shared import (
     invited_by_judged,
     kept_from_before,
     names,
+    not_their_measure,
     other_person_elsewhere,
     owner_alone,
     passing_runs,
     recurrence_problem,
     run_judged_earlier,
-    served_elsewhere,
     stale_runner,
     unpinned_build,
     unsaid_where,
@@ -225,7 +225,7 @@ def _run_by_other(
         )
     why_not = {
         run.id: other_person_elsewhere(ctx, run, {author})
-        or served_elsewhere(run)
+        or not_their_measure(run)
         or unpinned_build(ctx, run)
         or (unsaid_where(run) if run.id > said else None)
         for run in runs
