@@ -19,13 +19,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from pathlib import Path
 
 import httpx
+import pytest
 
 from inhouse.program.checks import Outcome, evaluate
 from inhouse.program.playchecks._shared import stale_runner
 from inhouse.runtimes.local import PeerRecorder, normalised_address, vouched_peer
 from inhouse.trials._http import StreamClient
+from tests.clitools import cli
 from tests.test_exit_scope import NOW, _lock, _run, _spec, context, person
 
 
@@ -149,3 +153,63 @@ def test_a_zone_id_is_no_part_of_the_address_recorded() -> None:
     assert peer == "fe80::1 (the connection's ends cannot be read)"
     assert behind.problem == "the connection's ends cannot be read"
     assert normalised_address("::ffff:10.0.0.7") == "10.0.0.7"
+
+
+# -- `indicators report` flags a period by the rule play 6's check judges it by ----------------
+
+_PLAYBOOK = resources.files("inhouse.playbooks").joinpath("local-model-program.yaml")
+
+
+def _program_every(folder: Path, days: int) -> None:
+    """A program whose playbook reports indicators every ``days`` days (its own name: a copy
+    under the shipped one's that decides otherwise is refused)."""
+    text = _PLAYBOOK.read_text(encoding="utf-8").replace(
+        "name: local-model-program", f"name: every-{days}-days", 1
+    )
+    text = text.replace("params: {period_days: 31}", f"params: {{period_days: {days}}}", 1)
+    (folder / "every.yaml").write_text(text)
+    cli("init", "Acme", "--lead", "lena", "--playbook", "every.yaml")
+
+
+def _flag(period: str) -> str | None:
+    out = " ".join(cli("indicators", "report", "--period", period, "--no-record").split())
+    if "NOT PLAY 6's PERIOD: " not in out:
+        return None
+    return out.split("NOT PLAY 6's PERIOD: ", 1)[1]
+
+
+def test_a_week_or_quarter_the_playbooks_period_is_not_is_flagged(_isolated: Path) -> None:
+    """Under a monthly playbook an ISO week and a calendar quarter are periods the calendar
+    fixes, so the report flagged neither, though play 6's check refuses both (a week covers
+    too few days, a quarter too many): the flag asks the check's own rule, with the
+    playbook's period."""
+    cli("init", "Acme", "--lead", "lena")  # the shipped playbook: every 31 days
+    week = _flag("2026-W40")
+    assert week is not None and week.startswith(
+        "the report of 2026-09-28..2026-10-04 covers 7 day(s); a report every 31 days must "
+        "cover at least 28"
+    ), week
+    quarter = _flag("2026-07-01..2026-09-30")
+    assert quarter is not None and quarter.startswith(
+        "the report of 2026-07-01..2026-09-30 covers 92 day(s); a report every 31 days stands "
+        "for one period of at most 31"
+    ), quarter
+    assert _flag("2026-09") is None
+
+
+def test_a_week_under_a_weekly_playbook_and_a_quarter_under_a_quarterly_one_pass(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same periods under a playbook whose period is a week, or a quarter: what the check
+    takes there is not flagged, and what it refuses is."""
+    for folder in ("weekly", "quarterly"):
+        (_isolated / folder).mkdir()
+    monkeypatch.chdir(_isolated / "weekly")
+    _program_every(_isolated / "weekly", 7)
+    assert _flag("2026-W40") is None
+    assert _flag("2026-09") is not None  # a month is no week
+    monkeypatch.chdir(_isolated / "quarterly")
+    _program_every(_isolated / "quarterly", 92)
+    assert _flag("2026-07-01..2026-09-30") is None
+    assert _flag("2026-09") is None  # a month is one period of a quarterly playbook
+    assert _flag("2026-W40") is not None
