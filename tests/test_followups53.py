@@ -213,3 +213,20 @@ def test_a_week_under_a_weekly_playbook_and_a_quarter_under_a_quarterly_one_pass
     assert _flag("2026-07-01..2026-09-30") is None
     assert _flag("2026-09") is None  # a month is one period of a quarterly playbook
     assert _flag("2026-W40") is not None
+
+
+# -- the words for a key that is nobody's own use: one rule, on the check's context ---------------
+
+
+def test_the_keys_that_are_nobodys_own_use_are_said_by_the_context() -> None:
+    """What the gateway signs as nobody's own use depends on whether the program has a sign-in
+    (a key fetched in someone's name by one that never signed in as them counts only there):
+    the context says it, for every check and step that names those keys."""
+    people = _people()
+    ctx = context([], people, {})  # type: ignore[arg-type]
+    assert ctx.not_own_key() == (
+        "a key not their own (an agent's, or one fetched in their name by a key that never "
+        "signed in as them)"
+    )
+    assert ctx.not_own_key("your").endswith("in your name by a key that never signed in as you)")
+    assert replace(ctx, signed_in=None).not_own_key("your") == "an agent's key"

@@ -21,7 +21,6 @@ from inhouse.program.facts import (
     FactSet,
     daily_usage,
     latest_usage,
-    not_own_key,
     standing_usage,
 )
 from inhouse.program.feedback import describe_change, fold_findings, prompt_confirmers
@@ -130,7 +129,7 @@ def _use_beyond(ctx: CheckContext, spare: Callable[[Fact], bool]) -> Result:
     if agents - people - early:
         notes.append(
             f"{names(sorted(agents - people - early))}, whose requests came only through "
-            f"{not_own_key(ctx.signed_in is not None)}: a person's use counts through a key of "
+            f"{ctx.not_own_key()}: a person's use counts through a key of "
             "their own"
         )
     aside, unsigned = split_aside(ctx, aside, inside)
@@ -301,8 +300,7 @@ def indicators_reported(ctx: CheckContext) -> Result:
     if active > len(signed):
         agents = sorted(found.people - signed)
         through = (
-            f"; {names(agents)} only through {not_own_key(ctx.signed_in is not None)}, which "
-            "makes nobody active"
+            f"; {names(agents)} only through {ctx.not_own_key()}, which makes nobody active"
             if agents
             else ""
         )
