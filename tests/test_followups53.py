@@ -2,7 +2,8 @@
 
 Play 3's exit spared every run recorded by its mark from today's runner (the decoy answers),
 not the runs it was judged on: a colleague's run by a stale install, recorded before the exit
-and left out of it, counted as the exit's own. ``CheckContext.spared`` is the rule.
+and left out of it, counted as the exit's own, and so did a rerun that does not say where it was answered, or
+play 3's owner's rerun alone (the rules before those). ``CheckContext.spared`` is the rule.
 
 The trial client passed a connection's ends to the look behind the port as the socket gave them
 (``::ffff:127.0.0.1``, ``fe80::1%lo``) where PeerRecorder normalised them: one rule, now in one
@@ -25,12 +26,24 @@ from pathlib import Path
 import httpx
 import pytest
 
-from inhouse.program.checks import Outcome, evaluate
+from inhouse.program.checks import CheckContext, Outcome, evaluate
+from inhouse.program.facts import Fact
 from inhouse.program.playchecks._shared import stale_runner
 from inhouse.runtimes.local import PeerRecorder, normalised_address, vouched_peer
 from inhouse.trials._http import StreamClient
+from inhouse.workflows.decoys import DECOYS
 from tests.clitools import cli
-from tests.test_exit_scope import NOW, _lock, _run, _spec, context, person
+from tests.test_exit_scope import (
+    LOCK,
+    NOW,
+    _lock,
+    _owner_runs,
+    _run,
+    _spec,
+    context,
+    fact,
+    person,
+)
 
 
 def _people() -> dict[str, object]:
@@ -230,3 +243,45 @@ def test_the_keys_that_are_nobodys_own_use_are_said_by_the_context() -> None:
     )
     assert ctx.not_own_key("your").endswith("in your name by a key that never signed in as you)")
     assert replace(ctx, signed_in=None).not_own_key("your") == "an agent's key"
+
+
+def _exit_named(facts: list[Fact], judged: set[int] | None, owner: str = "lena") -> CheckContext:
+    """Play 3 exited at the last of ``facts``, its exit naming ``judged`` (None: recorded
+    before exits named their facts); ``owner`` owns play 3."""
+    ctx = context(facts, _people(), {"workflow": (NOW, facts[-1].id)})  # type: ignore[arg-type]
+    ctx = replace(ctx, owners={**ctx.owners, "workflow": owner})
+    if judged is not None:
+        ctx = replace(ctx, judged={"workflow": frozenset(judged)})
+    return ctx
+
+
+def test_a_rerun_saying_nowhere_the_exit_left_out_is_no_one_elses_pass() -> None:
+    """carl's rerun, by an inhouse from before runs said where they were answered, was recorded
+    before play 3 exited, but its exit was not judged on it: the rule before (such a rerun
+    counts) is kept for the runs the exit was judged on, not for every run by its mark."""
+    lock, spec = _lock(), _spec()
+    author = _run("omar", 1, list(DECOYS), [])
+    unsaid = fact("workflow.run", by="carl", workflow="triage", content_hash="v1",
+                  lock_hash=LOCK, passed=True, pass_rate=1.0, cases=2, proved=1, inputs=2,
+                  decoys=list(DECOYS), untested=[])  # fmt: skip
+    facts = [lock, spec, author, unsaid]
+    kept = evaluate("workflow-run-by-other", _exit_named(facts, None, owner="zoe"))
+    assert kept.outcome is Outcome.PASS, kept.reason  # every run by the mark, as before
+    assert "play 3 exited before a rerun by another had to say" in kept.reason
+    named = _exit_named(facts, {lock.id, spec.id, author.id}, owner="zoe")
+    result = evaluate("workflow-run-by-other", named)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert f"carl's run (fact #{unsaid.id}) does not say where it was answered" in result.reason
+    named = _exit_named(facts, {lock.id, spec.id, author.id, unsaid.id}, owner="zoe")
+    assert evaluate("workflow-run-by-other", named).outcome is Outcome.PASS
+
+
+def test_an_owners_rerun_the_exit_left_out_needs_the_author_beside_it() -> None:
+    """lena, play 3's owner, reran omar's version alone before play 3 exited, but its exit was
+    not judged on her run: it needs the author's own pass beside it, as any owner's rerun."""
+    base = [_lock(), _spec(), _owner_runs(LOCK, list(DECOYS))]
+    kept = evaluate("workflow-run-by-other", _exit_named(base, None))
+    assert kept.outcome is Outcome.PASS, kept.reason
+    result = evaluate("workflow-run-by-other", _exit_named(base, {base[0].id, base[1].id}))
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "only lena, play 3's owner, passed workflow triage" in result.reason

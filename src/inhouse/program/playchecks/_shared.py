@@ -748,18 +748,16 @@ def current_workflow(ctx: CheckContext) -> Fact | None:
     # rerun needed the author's pass beside it, and a rerun had to say it was answered on its
     # runner's machine, picks the same one it did (for the runs it was judged on: an owner's
     # run since, or one that does not say where it was answered, proves a version as in any
-    # program)
-    exit_ = ctx.exited.get("workflow")
-    spared = exit_[1] if exit_ is not None else -1
+    # program, and so is one recorded before the exit that it was not judged on)
     proven = [
         spec
         for spec in current.values()
         if (author := author_of(ctx, spec)) is not None
         and any(
             other_person_elsewhere(ctx, run, {author}) is None
-            and not (
-                run.id > spared
-                and (
+            and (
+                ctx.spared("workflow", run)
+                or not (
                     owner_alone(ctx, run, author, runs)
                     or served_elsewhere(run) is not None
                     or unsaid_where(run) is not None
