@@ -2,8 +2,9 @@
 
 Play 3's exit spared every run recorded by its mark from today's runner (the decoy answers),
 not the runs it was judged on: a colleague's run by a stale install, recorded before the exit
-and left out of it, counted as the exit's own, and so did a rerun that does not say where it was answered, or
-play 3's owner's rerun alone (the rules before those). ``CheckContext.spared`` is the rule.
+and left out of it, counted as the exit's own, and so did a rerun that does not say where it
+was answered, or play 3's owner's rerun alone (the rules before those). ``CheckContext.spared``
+is the rule.
 
 The trial client passed a connection's ends to the look behind the port as the socket gave them
 (``::ffff:127.0.0.1``, ``fe80::1%lo``) where PeerRecorder normalised them: one rule, now in one
