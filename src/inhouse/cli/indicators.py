@@ -63,9 +63,11 @@ def report(
 ) -> None:
     """Report a period's indicators beside the period before it; write HTML, JSON and CSV
     under .inhouse/reports; record the report. A period that has not ended is partial, and a
-    span of days is one its reporter chose: neither can satisfy play 6's check."""
+    span of days is one its reporter chose: neither can satisfy play 6's check, nor can a week
+    or a quarter where the playbook's period is not one. The report says which."""
     from inhouse.errors import InhouseError
     from inhouse.indicators import build_report, parse_period, record_report, write_report
+    from inhouse.program.playchecks.measure import reported_period_days
 
     opened = open_program(program)
     if rollup:
@@ -84,7 +86,7 @@ def report(
     if json:
         print_json({**built.to_dict(), "fact": None if fact is None else fact.id})
         return
-    _show(built.to_dict())
+    _show(built.to_dict(), reported_period_days(opened.playbook))
     console = out_console()
     for kind, path in built.files.items():
         console.print(f"  {kind.upper():4} {_e(path)}")
@@ -92,25 +94,25 @@ def report(
         console.print(f"Recorded indicators.report (fact #{fact.id}).")
 
 
-def _show(data: dict[str, Any]) -> None:
+def _show(data: dict[str, Any], period_days: int) -> None:
+    """The report as a table; ``period_days``: the period play 6's ``indicators-reported``
+    reports every, in the program's playbook."""
     from rich.table import Table
 
     from inhouse.indicators.render import fmt
-    from inhouse.program.playchecks.measure import calendar_period
+    from inhouse.program.playchecks.measure import period_refused
 
     console = out_console()
     title = f"Indicators {data['period']['label']} ({data['period']['start']} to "
     title += f"{data['period']['end']})"
     if data["partial"]:
         title += " — PARTIAL: the period has not ended"
-    # indicators-reported takes what the calendar fixes: ask its rule (a span typed as days
-    # may be a whole month, or a quarter)
+    # the rule indicators-reported judges a period by, with the playbook's period: a span
+    # typed as days may be a whole month, and a week or a quarter passes only where the
+    # playbook's period is one
     start, end = (date.fromisoformat(data["period"][k]) for k in ("start", "end"))
-    if not calendar_period(start, end):
-        title += (
-            " — DAYS: a span of days cannot satisfy play 6's check (a calendar month can; "
-            "a calendar quarter or an ISO week where the playbook's period is one)"
-        )
+    if (why := period_refused(start, end, period_days)) is not None:
+        title += f" — NOT PLAY 6's PERIOD: {why}"
     if data.get("demo"):
         title += " — DEMO PROGRAM: judged by machines alone, no evidence"
     table = Table("indicator", data["period"]["label"], data["previous"]["label"], "change",

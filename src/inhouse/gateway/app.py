@@ -410,7 +410,9 @@ class Gateway:
         """Whether ``request`` may read ``path``'s ``details``: it carries no key (False: a load
         balancer's probe, a scraper, gets the public answer), or a valid key of a person who
         holds the rollout lead's role now, not an agent's (True); any other key is refused
-        (401, 403)."""
+        (401, 403). Refused, not answered publicly: a probe or scraper sent with a key expects
+        what that key reads, and a 200 without the details it was set up for (a scrape with no
+        per-person series) would pass for working; the refusal names the fix (send no key)."""
         if not any(name == b"authorization" for name, _ in request.headers):
             return False
         key = authenticate(self.keys, request.headers)

@@ -46,7 +46,7 @@ from inhouse.jsonfiles import load_yaml, read_text
 from inhouse.location import safe_join
 from inhouse.pilot.evidence import PilotEvidence
 from inhouse.pilot.library import PromptVersion
-from inhouse.program.facts import Fact, not_own_key, own_requests
+from inhouse.program.facts import Fact, own_requests
 from inhouse.workflows.spec import list_workflows
 
 __all__ = [
@@ -194,7 +194,7 @@ def _first_request(ev: PilotEvidence, person: str, step: Step, p: _NoParams) -> 
         return StepResult(
             False,
             "the gateway signed requests of yours only through "
-            f"{not_own_key(ev.context.signed_in is not None, 'your')}, on "
+            f"{ev.context.not_own_key('your')}, on "
             f"{', '.join(agents)}: send one with your own gateway key (`inhouse keys fetch`)",
         )
     if later:

@@ -229,6 +229,20 @@ class CheckContext:
     def machines_of(self, people: set[str]) -> set[str]:
         return {m for person in people for m in self.machines.get(person, frozenset())}
 
+    def not_own_key(self, their: str = "their") -> str:
+        """In words, the keys whose requests the gateway signs as nobody's own use (``own``,
+        ``used_by``): an agent's; with the organisation's sign-in set up, also one fetched in
+        its person's name by a key that never signed in as them
+        (:func:`inhouse.program.counting.not_their_fetch`), which a note cannot tell apart from
+        an agent's: the fact counts both as none of theirs. ``their``: whose (``your`` for a
+        message to the person)."""
+        if self.signed_in is None:
+            return "an agent's key"
+        return (
+            f"a key not {their} own (an agent's, or one fetched in {their} name by a key that "
+            f"never signed in as {'you' if their == 'your' else 'them'})"
+        )
+
     def not_signed_in(self, person: str) -> str | None:
         """Why ``person`` is nobody the organisation's sign-in vouched for, or None (they
         signed in, or the program has no sign-in): with one set up, only those it vouched for

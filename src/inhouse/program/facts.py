@@ -80,7 +80,6 @@ __all__ = [
     "daily_usage",
     "fact_kind",
     "latest_usage",
-    "not_own_key",
     "own_requests",
     "own_use",
     "prompt_users",
@@ -297,20 +296,6 @@ def own_requests(fact: Fact, person: str) -> int | None:
         return None
     mine = (people.get(person) or {}).get("own")
     return None if mine is None else int(mine)
-
-
-def not_own_key(sign_in: bool, their: str = "their") -> str:
-    """In words, the keys whose requests the gateway signs as nobody's own use (``own``,
-    ``used_by``): an agent's; with the organisation's sign-in set up (``sign_in``), also one
-    fetched in its person's name by a key that never signed in as them
-    (:func:`inhouse.program.counting.not_their_fetch`), which a note cannot tell apart from
-    an agent's: the fact counts both as none of theirs."""
-    if not sign_in:
-        return "an agent's key"
-    return (
-        f"a key not {their} own (an agent's, or one fetched in {their} name by a key that never "
-        f"signed in as {'you' if their == 'your' else 'them'})"
-    )
 
 
 def prompt_users(fact: Fact, since: str) -> list[str]:

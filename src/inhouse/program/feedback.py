@@ -60,7 +60,7 @@ from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import InvalidInput
 from inhouse.program.checks import OWN_USE
-from inhouse.program.facts import Fact, Provenance, not_own_key, prompt_users
+from inhouse.program.facts import Fact, Provenance, prompt_users
 from inhouse.program.prompt_versions import served_versions
 from inhouse.program.state import LOG_SKEW
 
@@ -519,7 +519,7 @@ def _not_apart(ctx: CheckContext, change: Fact, fact: Fact) -> str | None:
             return (
                 f"it names nobody the gateway sent it through a key of their own on or after "
                 f"{made}, the day it was recorded ({', '.join(people)} used it before, or only "
-                f"through {not_own_key(ctx.signed_in is not None)})"
+                f"through {ctx.not_own_key()})"
             )
         people = since
         if not people:

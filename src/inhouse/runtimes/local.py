@@ -46,6 +46,7 @@ __all__ = [
     "PeerRecorder",
     "answered_here",
     "is_own_address",
+    "normalised_address",
     "peer_address",
     "peers_of",
     "runtime_behind",
@@ -71,7 +72,7 @@ def peer_address(response: httpx.Response) -> str:
     # (host, port) for TCP, IPv6 included; anything else (a Unix socket's path) names no host
     if not isinstance(server, tuple) or not server or not isinstance(server[0], str):
         return UNKNOWN_PEER
-    return _normalised(server[0])
+    return normalised_address(server[0])
 
 
 class PeerRecorder(httpx.AsyncBaseTransport):
@@ -137,7 +138,9 @@ def vouched_peer(
     client and server (address, port), None where they cannot be read) is inhouse's runtime,
     else ``peer`` with what held it, which is no machine's address (:func:`answered_here` says
     not here). ``behind``: what an earlier look at the same connection found. The one judge
-    for every collector that asks whether inhouse's runtime answered here."""
+    for every collector that asks whether inhouse's runtime answered here; the addresses may
+    come as the socket gives them (:func:`normalised_address` is applied here)."""
+    peer = normalised_address(peer)
     if behind is None:
         if ends is None:
             behind = Behind("the connection's ends cannot be read")
@@ -169,7 +172,7 @@ def _connection_ends(response: httpx.Response) -> tuple[tuple[str, int], tuple[s
     for end in (client, server):
         if not isinstance(end, tuple) or len(end) < 2 or not isinstance(end[0], str):
             return None
-        ends.append((_normalised(end[0]), int(end[1])))
+        ends.append((end[0], int(end[1])))
     return ends[0], ends[1]
 
 
@@ -178,8 +181,12 @@ def runtime_behind(server: tuple[str, int], client: tuple[str, int]) -> Behind:
     (both (address, port), as this side sees them): inhouse's runtime when it is one of this
     user's own processes running ``python -m llama_cpp.server`` with a ``--model`` file (what
     ``inhouse runtime serve`` runs). The very socket that carried the answer, not whatever
-    listens on the port now: a relay that hands the port over between answers is still seen."""
+    listens on the port now: a relay that hands the port over between answers is still seen.
+    The addresses may come as the socket gives them (:func:`normalised_address`)."""
     import psutil
+
+    server = (normalised_address(server[0]), server[1])
+    client = (normalised_address(client[0]), client[1])
 
     where = f"{server[0]}:{server[1]}"
     try:
@@ -239,8 +246,8 @@ def _holder(psutil: Any, server: tuple[str, int], client: tuple[str, int]) -> in
         return bool(
             laddr
             and raddr
-            and (_normalised(laddr.ip), laddr.port) == server
-            and (_normalised(raddr.ip), raddr.port) == client
+            and (normalised_address(laddr.ip), laddr.port) == server
+            and (normalised_address(raddr.ip), raddr.port) == client
         )
 
     try:
@@ -278,7 +285,7 @@ def answered_here(peers: Iterable[str]) -> bool:
 def is_own_address(address: str) -> bool:
     """Whether ``address`` (an IP address) is a loopback address or one of this machine's."""
     try:
-        parsed = ipaddress.ip_address(_normalised(address))
+        parsed = ipaddress.ip_address(normalised_address(address))
     except ValueError:  # UNKNOWN_PEER, a host name: not an address this machine can vouch for
         return False
     if parsed.is_loopback:
@@ -292,8 +299,10 @@ def is_own_address(address: str) -> bool:
     return True
 
 
-def _normalised(address: str) -> str:
-    """``address`` without an IPv6 zone, and an IPv4-mapped IPv6 address as the IPv4 one."""
+def normalised_address(address: str) -> str:
+    """``address`` without an IPv6 zone, and an IPv4-mapped IPv6 address as the IPv4 one: an
+    answer's address as every recorder of one writes it (a socket on a dual-stack listener
+    says ``::ffff:127.0.0.1`` for 127.0.0.1, a link-local one ``fe80::1%lo``)."""
     address = address.split("%")[0]
     try:
         parsed = ipaddress.ip_address(address)

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import httptools
 
 from inhouse.errors import TransportFailed
-from inhouse.runtimes.local import is_own_address, vouched_peer
+from inhouse.runtimes.local import is_own_address, normalised_address, vouched_peer
 
 __all__ = ["Answer", "HttpError", "StreamClient"]
 
@@ -80,7 +80,8 @@ class _Connection(asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         # (host, port[, flow, scope]) for IP; whom a name resolved to is what this says, not
         # what a second lookup of the name might say
-        self.peer = str(peer[0]) if isinstance(peer, tuple) and peer else None
+        # as every recorder of an answer's address writes it (no zone, IPv4 not mapped)
+        self.peer = normalised_address(str(peer[0])) if isinstance(peer, tuple) and peer else None
         own = transport.get_extra_info("sockname")
         if isinstance(peer, tuple) and isinstance(own, tuple) and len(peer) > 1 and len(own) > 1:
             self.ends = ((str(own[0]), int(own[1])), (str(peer[0]), int(peer[1])))

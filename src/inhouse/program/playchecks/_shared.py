@@ -547,10 +547,10 @@ def passing_runs(
 
 def run_judged_earlier(ctx: CheckContext, run: Fact, earlier: bool) -> bool:
     """Whether ``run`` is judged by the rule before runs were judged on decoys: with
-    ``earlier``, where play 3 exited after it was recorded (the exit could have been judged on
-    it); a run recorded since is today's rule's, as in any program."""
-    exit_ = ctx.exited.get("workflow")
-    return earlier and exit_ is not None and run.id <= exit_[1]
+    ``earlier``, where play 3's exit was judged on it (:meth:`CheckContext.spared`: an exit
+    recorded before exits named their facts, on every run by its mark); a run the exit left
+    out, or one recorded since, is today's rule's, as in any program."""
+    return earlier and ctx.spared("workflow", run)
 
 
 def hollow_tests(run: Fact, *, earlier: bool = False) -> str | None:
@@ -660,16 +660,16 @@ def older_runner(runs: list[Fact], run: Fact) -> str | None:
 
 def stale_runner(ctx: CheckContext, runs: list[Fact], run: Fact) -> str | None:
     """Why the ``workflow.run`` ``run`` is from a runner older than the one judging it, for play
-    3: :func:`older_runner`'s reason, or, for a run recorded since play 3 exited (any, before
-    it exits), one not judged on every decoy answer today's runner judges (no ``decoys`` at
+    3: :func:`older_runner`'s reason, or, for a run play 3's exit was not judged on (any,
+    before it exits), one not judged on every decoy answer today's runner judges (no ``decoys`` at
     all, or not each of them). Whether an earlier run judged them does not matter: the runs
     before it are the author's to make with the older release the lock pins (or to type), and
     a colleague's honest run of tests any non-empty answer passes would count "as before". A
-    play 3 that exited keeps the rule before for the runs its exit was judged on."""
+    play 3 that exited keeps the rule before for the runs its exit was judged on
+    (:meth:`CheckContext.spared`), not for one recorded before it that it left out."""
     if (why := older_runner(runs, run)) is not None:
         return why
-    exit_ = ctx.exited.get("workflow")
-    if exit_ is not None and run.id <= exit_[1]:
+    if ctx.spared("workflow", run):
         return None
     from inhouse.workflows.decoys import DECOYS  # the workflows package imports this one
 
@@ -777,18 +777,16 @@ def current_workflow(ctx: CheckContext) -> Fact | None:
     # rerun needed the author's pass beside it, and a rerun had to say it was answered on its
     # runner's machine, picks the same one it did (for the runs it was judged on: an owner's
     # run since, or one that does not say where it was answered, proves a version as in any
-    # program)
-    exit_ = ctx.exited.get("workflow")
-    spared = exit_[1] if exit_ is not None else -1
+    # program, and so is one recorded before the exit that it was not judged on)
     proven = [
         spec
         for spec in current.values()
         if (author := author_of(ctx, spec)) is not None
         and any(
             other_person_elsewhere(ctx, run, {author}) is None
-            and not (
-                run.id > spared
-                and (
+            and (
+                ctx.spared("workflow", run)
+                or not (
                     owner_alone(ctx, run, author, runs)
                     or not_their_measure(run) is not None
                     or unsaid_where(run) is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inhouse.program.checks import (
     OWN_USE,
@@ -21,7 +21,6 @@ from inhouse.program.facts import (
     FactSet,
     daily_usage,
     latest_usage,
-    not_own_key,
     standing_usage,
 )
 from inhouse.program.feedback import describe_change, fold_findings, prompt_confirmers
@@ -35,8 +34,17 @@ from inhouse.program.playchecks._shared import (
     split_aside,
 )
 
+if TYPE_CHECKING:
+    from inhouse.program.playbook import Playbook
+
 # the checks are reached through the registry; the signed totals are what the dashboard shows
-__all__ = ["SignedTotals", "calendar_period", "signed_totals"]
+__all__ = [
+    "SignedTotals",
+    "calendar_period",
+    "period_refused",
+    "reported_period_days",
+    "signed_totals",
+]
 
 
 # -- play 6: measure -------------------------------------------------------------------------------
@@ -121,7 +129,7 @@ def _use_beyond(ctx: CheckContext, spare: Callable[[Fact], bool]) -> Result:
     if agents - people - early:
         notes.append(
             f"{names(sorted(agents - people - early))}, whose requests came only through "
-            f"{not_own_key(ctx.signed_in is not None)}: a person's use counts through a key of "
+            f"{ctx.not_own_key()}: a person's use counts through a key of "
             "their own"
         )
     aside, unsigned = split_aside(ctx, aside, inside)
@@ -220,7 +228,7 @@ def indicators_reported(ctx: CheckContext) -> Result:
     daily usage; the report's active people, answered requests and input and output tokens are
     all there and match that usage. The report's other figures are its reporter's, and its
     lagging ones rest on people's word (prices, minutes saved)."""
-    period = timedelta(days=int(ctx.param("period_days", 31)))
+    period = timedelta(days=int(ctx.param("period_days", _REPORTED_DAYS)))
     whole = [f for f in ctx.facts.of("indicators.report") if not f.payload.get("partial")]
     if not whole:
         partial = ctx.facts.latest("indicators.report")
@@ -245,49 +253,13 @@ def indicators_reported(ctx: CheckContext) -> Result:
         )
     if ctx.now.date() - end > period:
         return failed(f"the last report ended {end}; it is overdue", report)
-    # a report every `period_days` stands for those days: one day's figures (`--period D..D`)
-    # would let the reporter pick the day. A month has at least 28 days; a program whose play
-    # 6 exited before this rule keeps its exit
-    covered, least = (end - start).days + 1, min(28, period.days)
-    # ...on the report it exited on: one recorded since is judged by today's rule, else its
-    # reporter picks the day, or the span, of every report after the exit
+    # a program whose play 6 exited before these rules keeps its exit on the report it exited
+    # on: one recorded since is judged by today's rule, else its reporter picks the day, or the
+    # span, of every report after the exit
     exit_ = ctx.exited.get("measure")
     spared = exit_ is not None and report.id <= exit_[1]
-    if covered < least and not spared:
-        return failed(
-            f"the report of {start}..{end} covers {covered} day(s); a report every "
-            f"{period.days} days must cover at least {least}: report a whole month "
-            "(`inhouse indicators report --period YYYY-MM`)",
-            report,
-        )
-    # and no more than one period: a span reaching back over months of use sums them, so a
-    # month nobody used the tool (which, reported alone, fails: nothing signed) passes
-    # inside it, and every later month can be reported as a longer span from the same start
-    # a calendar month is one period wherever a period is a month or more, a quarter wherever
-    # it is a quarter or more (a 30-day period's October has 31 days, and no span of days is
-    # left to report it with)
-    unit = _calendar_unit(start, end)
-    one = (unit == "month" and period.days >= 28) or (unit == "quarter" and period.days >= 90)
-    if covered > period.days and not spared and not one:
-        return failed(
-            f"the report of {start}..{end} covers {covered} day(s); a report every "
-            f"{period.days} days stands for one period of at most {period.days}: its figures "
-            "would sum earlier use into the last period's. Report the last month that ended "
-            "(`inhouse indicators report --period YYYY-MM`)",
-            report,
-        )
-    # and a period the calendar fixes, not one its reporter places: a span of days of their
-    # choosing can be slid to end up to 27 days after the tool's last use (28 days, the last
-    # use on the first), and the check, overdue only 31 days after a report's end, kept
-    # passing for a tool nobody had used for nearly two months
-    if not spared and not calendar_period(start, end):
-        return failed(
-            f"the report of {start}..{end} is a span of days its reporter chose, which can be "
-            "moved to end weeks after the last use it counts: report a calendar month "
-            "(`inhouse indicators report --period YYYY-MM`; a week, Monday to Sunday, where "
-            "the period is a week)",
-            report,
-        )
+    if not spared and (why := period_refused(start, end, period.days)) is not None:
+        return failed(why, report)
     if not report.payload["leading"] or not report.payload["lagging"]:
         return failed(
             "the last report lacks leading or lagging indicators (a lagging one needs prices "
@@ -328,8 +300,7 @@ def indicators_reported(ctx: CheckContext) -> Result:
     if active > len(signed):
         agents = sorted(found.people - signed)
         through = (
-            f"; {names(agents)} only through {not_own_key(ctx.signed_in is not None)}, which "
-            "makes nobody active"
+            f"; {names(agents)} only through {ctx.not_own_key()}, which makes nobody active"
             if agents
             else ""
         )
@@ -363,6 +334,62 @@ def indicators_reported(ctx: CheckContext) -> Result:
         report,
         *usage,
     )
+
+
+def period_refused(start: date, end: date, period_days: int) -> str | None:
+    """Why a report of ``start``..``end`` cannot stand for one period of a playbook whose
+    ``indicators-reported`` reports every ``period_days`` days, or None: the rule the check
+    judges a report's period by, and ``inhouse indicators report`` flags one by."""
+    # a report every `period_days` stands for those days: one day's figures (`--period D..D`)
+    # would let the reporter pick the day. A month has at least 28 days
+    covered, least = (end - start).days + 1, min(28, period_days)
+    if covered < least:
+        return (
+            f"the report of {start}..{end} covers {covered} day(s); a report every "
+            f"{period_days} days must cover at least {least}: report a whole month "
+            "(`inhouse indicators report --period YYYY-MM`)"
+        )
+    # and no more than one period: a span reaching back over months of use sums them, so a
+    # month nobody used the tool (which, reported alone, fails: nothing signed) passes
+    # inside it, and every later month can be reported as a longer span from the same start
+    # a calendar month is one period wherever a period is a month or more, a quarter wherever
+    # it is a quarter or more (a 30-day period's October has 31 days, and no span of days is
+    # left to report it with)
+    unit = _calendar_unit(start, end)
+    one = (unit == "month" and period_days >= 28) or (unit == "quarter" and period_days >= 90)
+    if covered > period_days and not one:
+        return (
+            f"the report of {start}..{end} covers {covered} day(s); a report every "
+            f"{period_days} days stands for one period of at most {period_days}: its figures "
+            "would sum earlier use into the last period's. Report the last month that ended "
+            "(`inhouse indicators report --period YYYY-MM`)"
+        )
+    # and a period the calendar fixes, not one its reporter places: a span of days of their
+    # choosing can be slid to end up to 27 days after the tool's last use (28 days, the last
+    # use on the first), and the check, overdue only 31 days after a report's end, kept
+    # passing for a tool nobody had used for nearly two months
+    if not calendar_period(start, end):
+        return (
+            f"the report of {start}..{end} is a span of days its reporter chose, which can be "
+            "moved to end weeks after the last use it counts: report a calendar month "
+            "(`inhouse indicators report --period YYYY-MM`; a week, Monday to Sunday, where "
+            "the period is a week)"
+        )
+    return None
+
+
+def reported_period_days(playbook: Playbook) -> int:
+    """The ``period_days`` the playbook's ``indicators-reported`` reports every (31 where it
+    names none, as the check reads it)."""
+    for play in playbook.plays:
+        for ref in [*play.trigger, *play.exit]:
+            if ref.check == "indicators-reported":
+                return int(ref.params.get("period_days", _REPORTED_DAYS))
+    return _REPORTED_DAYS
+
+
+#: ``indicators-reported``'s period where the playbook names none
+_REPORTED_DAYS = 31
 
 
 def calendar_period(start: date, end: date) -> bool:

@@ -20,7 +20,6 @@ from inhouse.program.facts import (
     Fact,
     daily_usage,
     latest_usage,
-    not_own_key,
     own_requests,
     own_use,
     prompt_users,
@@ -650,7 +649,7 @@ def step_problem(ctx: CheckContext, person: str, added: Fact, step: Fact) -> str
             ):
                 return (
                     f"rests on usage.daily #{fact.id}, whose requests of {person}'s the gateway "
-                    f"signed as all through {not_own_key(ctx.signed_in is not None)}, none "
+                    f"signed as all through {ctx.not_own_key()}, none "
                     f"through {person}'s own: "
                     f"{person} sends one with their own gateway key and runs `inhouse pilot "
                     "enablement --record`"
@@ -664,11 +663,7 @@ def step_problem(ctx: CheckContext, person: str, added: Fact, step: Fact) -> str
                 and params.get("prompt") in (None, fact.payload.get("prompt"))
             ):
                 used = (fact.payload.get("used_by") or {}).get(person)
-                when = (
-                    f"last on {used}"
-                    if used
-                    else f"only through {not_own_key(ctx.signed_in is not None)}"
-                )
+                when = f"last on {used}" if used else f"only through {ctx.not_own_key()}"
                 return (
                     f"rests on prompt.usage #{fact.id}, whose use of it by {person} the gateway "
                     f"signed {when}, not through {person}'s own key since they joined the pilot "

@@ -176,10 +176,9 @@ def workflow_run_by_other(ctx: CheckContext, spec: Fact) -> Result:
     if _WORKFLOW not in ctx.exited:
         return result
     # each rule came after programs had exited play 3 without it: such an exit stands, said,
-    # for the runs it was judged on (one since is judged as in any program)
-    mark = ctx.exited[_WORKFLOW][1]
+    # for the runs it was judged on (one since, or one it left out, is judged as in any program)
 
-    def by(*, said: int = -1, beside: int = -1) -> Callable[[], Result]:
+    def by(*, said: bool = False, beside: bool = False) -> Callable[[], Result]:
         return lambda: _earlier_where_short(
             ctx, spec, lambda c, s, e: _run_by_other(c, s, e, said=said, beside=beside)
         )
@@ -187,7 +186,7 @@ def workflow_run_by_other(ctx: CheckContext, spec: Fact) -> Result:
     if result.outcome is Outcome.PASS:
         # a rerun that did not say where it was answered may be what play 3 exited on, the
         # latest beside one that does: that exit saw the same (Result.earlier)
-        before = by(said=mark)()
+        before = by(said=True)()
         if before.outcome is Outcome.PASS and before.evidence != result.evidence:
             return replace(result, earlier=before.evidence)
         return result
@@ -195,20 +194,20 @@ def workflow_run_by_other(ctx: CheckContext, spec: Fact) -> Result:
     beside = "a rerun by its owner needed the author's own pass on the current lock beside it"
     return kept_from_before(
         result,
-        (by(said=mark), f"play 3 exited before {said}"),
-        (by(beside=mark), f"play 3 exited before {beside}"),
-        (by(said=mark, beside=mark), f"play 3 exited before {beside}, and before {said}"),
+        (by(said=True), f"play 3 exited before {said}"),
+        (by(beside=True), f"play 3 exited before {beside}"),
+        (by(said=True, beside=True), f"play 3 exited before {beside}, and before {said}"),
     )
 
 
 def _run_by_other(
-    ctx: CheckContext, spec: Fact, earlier: bool, *, said: int = -1, beside: int = -1
+    ctx: CheckContext, spec: Fact, earlier: bool, *, said: bool = False, beside: bool = False
 ) -> Result:
-    """``workflow-run-by-other``'s judgment; ``said``: a rerun recorded after that event (-1:
-    every one) that does not say where it was answered (:func:`unsaid_where`) counts for
-    nothing; ``beside``: an owner's rerun recorded after that event needs the author's own pass
-    on the current lock beside it (:func:`owner_alone`). -1 is today's rule; the exit's mark,
-    the rule before, for the runs the exit was judged on."""
+    """``workflow-run-by-other``'s judgment by today's rules: a rerun that does not say where
+    it was answered (:func:`unsaid_where`) counts for nothing, and an owner's rerun needs the
+    author's own pass on the current lock beside it (:func:`owner_alone`). ``said``,
+    ``beside``: the rule before each, for the runs play 3's exit was judged on
+    (:meth:`CheckContext.spared`)."""
     author = author_of(ctx, spec)
     runs = passing_runs(ctx, spec, earlier=earlier)
     if author is None:
@@ -227,7 +226,7 @@ def _run_by_other(
         run.id: other_person_elsewhere(ctx, run, {author})
         or not_their_measure(run)
         or unpinned_build(ctx, run)
-        or (unsaid_where(run) if run.id > said else None)
+        or (None if said and ctx.spared(_WORKFLOW, run) else unsaid_where(run))
         for run in runs
     }
     others = [run for run in runs if why_not[run.id] is None]
@@ -264,7 +263,10 @@ def _run_by_other(
             spec,
             *runs,
         )
-    if all(run.id > beside and owner_alone(ctx, run, author, runs) for run in others):
+    if all(
+        not (beside and ctx.spared(_WORKFLOW, run)) and owner_alone(ctx, run, author, runs)
+        for run in others
+    ):
         # two people told apart pass it on the current lock: the author beside the owner
         return failed(
             f"on the current lock only {others[-1].by}, play 3's owner, passed workflow "
