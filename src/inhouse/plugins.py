@@ -32,7 +32,7 @@ import pluggy
 from inhouse import hookspecs
 from inhouse.errors import InhouseError, PluginError
 from inhouse.hookspecs import hookimpl
-from inhouse.location import inside_program, optional_program
+from inhouse.location import checkout_of, inside_program, optional_program
 
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint, EntryPoints
@@ -260,21 +260,15 @@ def _refuse_checkout_plugins(select: Callable[..., EntryPoints]) -> None:
 
 def _checkout_in_use() -> tuple[Path, Path] | None:
     """The git checkout holding the program folder this process runs in (``INHOUSE_PROGRAM``,
-    else the folder it was started in or one above), and that folder; None outside a program,
-    or where no ``.git`` lies at or above it. A program folder is often one folder of a team's
-    repository, and a ``python`` check's module at the repository's top puts all of it on
-    PYTHONPATH: a ``*.dist-info`` committed there is as much the pushers' as one in the
-    program folder."""
+    else the folder it was started in or one above: :func:`~inhouse.location.checkout_of`),
+    and that folder; None outside a program. A ``python`` check's module at a repository's top
+    puts all of it on PYTHONPATH: a ``*.dist-info`` committed there is as much the pushers' as
+    one in the program folder."""
     try:
         folder = optional_program(None)
     except InhouseError:  # a command without a program (or with a wrong one) says so itself
         return None
-    if folder is None:
-        return None
-    for top in (folder, *folder.parents):
-        if (top / ".git").exists():
-            return top.resolve(), folder
-    return None
+    return None if folder is None else (checkout_of(folder), folder)
 
 
 def _load_installed() -> None:
