@@ -100,3 +100,33 @@ def test_an_exit_whose_checks_held_at_its_acceptance_stands_whatever_came_after(
     assert state.first_exited[PLAY][1] == accepted
     assert state.first_judged[PLAY] == frozenset({proven})
     lena.close()
+
+
+def test_an_exit_appended_twice_after_an_acceptance_that_did_not_hold_is_no_exit(
+    _isolated: Path, clock: Clock
+) -> None:
+    """The acceptance's judgement stands for every exit event after it, not only the first:
+    the first one set aside, lena appends the exit again (she is still its receiver, who
+    accepted), and that one was read as the play's first exit, never judged, marked at her
+    acceptance made before the evidence existed."""
+    lena = _program(_isolated, clock)
+    lena.record_hypothesis(None, "triage locally", aim="replace-dependency", target="OpenAI")
+    lena.start_play(None, 1)
+    accepted = _accepted_around_the_api(lena)  # no verdict yet: the API would refuse it
+    clock.advance(days=2)
+    verdict = measured(
+        lena, "trial.verdict", trial="triage", verdict="proven", proven_on=["cheaper"],
+        quality_ok=True, candidate={"model": "m0", "digest": "sha256:" + "b" * 64},
+        spec_hash="sha256:" + "d" * 64, candidate_pass_rate=0.9, inputs=10,
+        quality_floor=5.0, claim_hash="sha256:" + "c" * 64,
+    )  # fmt: skip
+    _exit(lena, [verdict.id])
+    again = _exit(lena, [verdict.id])
+    state = lena.state()
+    assert state.tampered is None
+    assert PLAY not in state.first_exited, state.first_exited
+    said = [w for w in lena.status()["warnings"] if "it did not exit there" in w]
+    assert len(said) == 2, lena.status()["warnings"]
+    assert f"event {again} records play 1 (prove-value) as exited on its acceptance " in said[1]
+    assert f"(event {accepted}), but" in said[1]
+    lena.close()

@@ -231,6 +231,46 @@ def test_a_plugin_committed_to_the_checkout_is_not_read(
     assert not (_isolated / "ran-in-my-inhouse").exists()
 
 
+def test_a_plugin_committed_to_the_checkout_beside_the_program_folder_is_not_read(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The program folder is one folder of the team's repository (``ai/``), and the python
+    check's module lies at its top, which the colleague puts on PYTHONPATH. The lead commits a
+    ``*.dist-info`` there: it lies in the checkout, not in the program folder, and was read,
+    inside the colleague's inhouse. The checkout that holds the program in use is the
+    program's as much as its folder is."""
+    (_isolated / ".git").mkdir()  # the repository's top
+    program = _isolated / "ai"
+    program.mkdir()
+    monkeypatch.chdir(program)
+    ok("init", "Acme", "--lead", "lena")
+    (_isolated / "team_helpers.py").write_text(
+        "from pathlib import Path\n\nPath('ran-in-my-inhouse').write_text('signed anything')\n"
+    )
+    dist = _isolated / "team_helpers-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: team-helpers\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[inhouse]\nhelpers = team_helpers\n")
+    monkeypatch.syspath_prepend(str(_isolated))  # PYTHONPATH= the repository's top
+    said = refused("status")
+    assert "entry point helpers = team_helpers in 'inhouse' (from team-helpers 1.0)" in said
+    assert f"inside the checkout {_isolated.resolve()}" in said
+    assert f"program folder {program.resolve()}" in said
+    assert not (program / "ran-in-my-inhouse").exists()
+
+
+def test_a_plugin_on_pythonpath_outside_the_programs_checkout_is_read(
+    _isolated: Path, installed: Callable[[str], None]
+) -> None:
+    """The honest side: a plugin folder of one's own on PYTHONPATH, outside the checkout that
+    holds the program, is read as before."""
+    (_isolated / ".git").mkdir()
+    ok("init", "Acme", "--lead", "lena")
+    installed("inhouse_example_plugin")
+    ok("status")
+    assert "hypothesis-without-personal-data" in registry
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="hole left: Python itself imports a sitecustomize.py (or usercustomize.py) from any "

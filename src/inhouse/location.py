@@ -16,6 +16,7 @@ from inhouse.errors import InvalidInput, ProgramNotFound
 __all__ = [
     "CONFIG_NAME",
     "DATA_DIR",
+    "checkout_of",
     "database_url",
     "find_program",
     "inside_program",
@@ -40,6 +41,23 @@ def inside_program(start: Path) -> Path | None:
         if _is_program(folder):
             return folder
     return None
+
+
+def checkout_of(folder: Path) -> Path:
+    """The git checkout holding the program folder ``folder``: the nearest folder at or above
+    it with a ``.git``, else ``folder`` itself. A program is often one folder of a team's
+    repository, all of it written by whoever can push there: what runs from a checkout (a
+    plugin, a tool on PATH) is refused from anywhere in it, not only from the program folder.
+    A repository at the home folder or above it (one's dotfiles) is no team's checkout: it
+    would take ``~/.local/bin`` and every folder of one's own in with it."""
+    folder = folder.resolve()
+    home = Path.home().resolve()
+    for top in (folder, *folder.parents):
+        if top == home or home.is_relative_to(top):
+            break
+        if (top / ".git").exists():
+            return top
+    return folder
 
 
 def find_program(explicit: str | Path | None = None, *, cwd: Path | None = None) -> Path:

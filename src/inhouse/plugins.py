@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 import pluggy
 
 from inhouse import hookspecs
-from inhouse.errors import PluginError
+from inhouse.errors import InhouseError, PluginError
 from inhouse.hookspecs import hookimpl
-from inhouse.location import inside_program
+from inhouse.location import checkout_of, inside_program, optional_program
 
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint, EntryPoints
@@ -232,22 +232,43 @@ def _refuse_checkout_plugins(select: Callable[..., EntryPoints]) -> None:
     by every command, inside the inhouse of whoever runs it, their signing key at hand, with no
     word of theirs."""
     own = {Path(p).resolve() for p in (*site.getsitepackages(), site.getusersitepackages())}
+    in_use = _checkout_in_use()
     for group in (ENTRY_POINT_GROUP, *OLDER_GROUPS):
         for point in select(group=group):
             if point.dist is None:
                 continue
             where = Path(str(point.dist.locate_file(""))).resolve()
-            folder = inside_program(where)
-            if folder is None or where in own:
+            if where in own:
+                continue
+            if (folder := inside_program(where)) is not None:
+                inside = f"inside the program folder {folder}"
+            elif in_use is not None and where.is_relative_to(in_use[0]):
+                inside = (
+                    f"inside the checkout {in_use[0]} that holds the program folder {in_use[1]}"
+                )
+            else:
                 continue
             raise PluginError(
                 f"entry point {point.name} = {point.value} in {group!r} (from "
-                f"{point.dist.name} {point.dist.version}) lies in {where}, inside the program "
-                f"folder {folder}: a checkout's plugin is not read, since whoever can push to "
+                f"{point.dist.name} {point.dist.version}) lies in {where}, {inside}: a "
+                "checkout's plugin is not read, since whoever can push to "
                 "the checkout wrote it and it would run inside your inhouse, with your key. "
                 f"Take {where} off PYTHONPATH, or install the plugin into your own environment "
                 "once you have read it"
             )
+
+
+def _checkout_in_use() -> tuple[Path, Path] | None:
+    """The git checkout holding the program folder this process runs in (``INHOUSE_PROGRAM``,
+    else the folder it was started in or one above: :func:`~inhouse.location.checkout_of`),
+    and that folder; None outside a program. A ``python`` check's module at a repository's top
+    puts all of it on PYTHONPATH: a ``*.dist-info`` committed there is as much the pushers' as
+    one in the program folder."""
+    try:
+        folder = optional_program(None)
+    except InhouseError:  # a command without a program (or with a wrong one) says so itself
+        return None
+    return None if folder is None else (checkout_of(folder), folder)
 
 
 def _load_installed() -> None:

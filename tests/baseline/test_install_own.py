@@ -229,3 +229,45 @@ def test_a_path_into_the_checkout_is_refused_before_the_script_runs(
     assert f"your PATH holds {path or '(an empty entry)'!r}" in out, out
     assert "Take it off PATH" in out
     assert not (_isolated / "lead-ran").exists()
+
+
+def test_a_path_into_the_checkout_beside_the_program_folder_is_refused(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The program is one folder (``ai/``) of the team's repository, whose docs (or a committed
+    ``.envrc``) put the repository's ``bin/`` on PATH: a `python3` the lead committed there ran
+    as the colleague, since only the program folder was looked at. Anywhere in the checkout
+    that holds it is the pushers' too."""
+    (_isolated / ".git").mkdir()
+    program = _isolated / "ai"
+    program.mkdir()
+    monkeypatch.chdir(program)
+    locked_program(program)
+    tools = _isolated / "bin"
+    tools.mkdir()
+    for name in ("python3", "sh"):
+        fake = tools / name
+        fake.write_text(f"#!/bin/sh\ntouch {_isolated / 'lead-ran'}\nexit 0\n")
+        fake.chmod(0o755)
+    monkeypatch.delenv("PYTHON", raising=False)
+    monkeypatch.setenv("PATH", f"{tools}:/usr/bin:/bin")
+    out = " ".join(run("baseline", "install", code=2).split())
+    assert f"your PATH holds {str(tools)!r}" in out, out
+    assert not (_isolated / "lead-ran").exists()
+
+
+def test_a_repository_at_the_home_folder_is_no_checkout_of_the_program(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The honest side: one's dotfiles kept in git at the home folder put no PATH entry under
+    it (``~/.local/bin``) inside the program's checkout."""
+    from inhouse.location import checkout_of
+
+    home = _isolated / "home"
+    program = home / "work" / "ai"
+    program.mkdir(parents=True)
+    (home / ".git").mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    assert checkout_of(program) == program.resolve()
+    (home / "work" / ".git").mkdir()
+    assert checkout_of(program) == (home / "work").resolve()

@@ -31,7 +31,7 @@ from pathlib import Path, PurePosixPath
 from inhouse.baseline.lock import Lock, LockedModel, require_lock
 from inhouse.baseline.manifest import BlessedModel, Manifest, read_manifest, runtime_config
 from inhouse.errors import ConfigError, InvalidInput
-from inhouse.location import DATA_DIR
+from inhouse.location import DATA_DIR, checkout_of
 from inhouse.outfiles import write_text
 from inhouse.program.engine import Program
 from inhouse.program.facts import Fact, Provenance
@@ -447,12 +447,14 @@ def plan_install(program: Program, *, source: str | None = None) -> InstallPlan:
 
 
 def _path_into(folder: Path, path: str) -> str | None:
-    """The first entry of ``path`` (a PATH) that reaches into ``folder`` once a process runs
-    there: an empty or relative one (resolved against the folder), or one inside it; or None."""
+    """The first entry of ``path`` (a PATH) that reaches into ``folder``'s checkout once a
+    process runs in ``folder``: an empty or relative one (resolved against the folder), or one
+    inside the git checkout that holds it (:func:`~inhouse.location.checkout_of`); or None."""
+    checkout = checkout_of(folder)
     for entry in path.split(os.pathsep):
         where = folder / entry if entry else folder  # an empty entry is the current folder
         resolved = where.expanduser().resolve()
-        if not Path(entry).is_absolute() or resolved.is_relative_to(folder.resolve()):
+        if not Path(entry).is_absolute() or resolved.is_relative_to(checkout):
             return entry
     return None
 

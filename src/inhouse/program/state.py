@@ -365,7 +365,7 @@ class ProgramState:
     #: exits appended around the API for plays that did not exit then (their checks did not
     #: hold, or the owner handed the play to himself): no first exit, each said on ``status``
     unmet_exits: list[str] = field(default_factory=list)
-    #: play -> its exit checks as judged at its latest acceptance, for the exit event that
+    #: play -> its exit checks as judged at its latest acceptance, for each exit event that
     #: follows it (:func:`_judge_at_acceptance`): None where they held (or could not be judged),
     #: else (whether the exit is kept even so, why they did not hold)
     judged_at_acceptance: dict[str, tuple[bool, str] | None] = field(default_factory=dict)
@@ -1177,7 +1177,9 @@ def _no_first_exit_unmet(
     from inhouse.program.guards import handed_to_itself
 
     first = state.first_exited.get(play_id)
-    judged = state.judged_at_acceptance.pop(play_id, None)
+    # kept, not taken: every exit event after the acceptance is judged by it (a second one,
+    # appended after the first was set aside, is no first exit either)
+    judged = state.judged_at_acceptance.get(play_id)
     if first is None or not made_first:
         return
     if all(p.id != play_id for p in playbook.plays):
