@@ -185,7 +185,9 @@ class Generation(_Strict):
                 "decides what the figure does (a local runtime's default top-k and min-p keep "
                 "its answers coherent where a hosted API sampling its whole vocabulary writes "
                 "gibberish), so the two sides would not be asked the same way; set at most "
-                f"{MAX_TEMPERATURE:g} (0 compares the sides' best answers)"
+                f"{MAX_TEMPERATURE:g} (0 compares the sides' best answers). A verdict proven "
+                "on such a spec cannot be rerun for play 2: the changed spec is another trial, "
+                "so prove it again (`inhouse prove NAME`) and have that verdict rerun"
             )
         return value
 
