@@ -1,0 +1,37 @@
+"""Walk 54: a new lead follows the README's tour and docs/trials, baseline and workflows on a
+real program, with a colleague on a machine of his own (tests/trials/test_nothing_passed.py
+holds the trial's part).
+
+A checkout whose inhouse.toml names another program than its log (a colleague's stale
+checkout, or a log rebuilt from scratch) stops at event 1. `inhouse status` said so, and then
+also warned that "the program was created with playbook  v0" and that "the program's first
+event says it was created with playbook  v0 (no rules recorded)": nothing of event 1 was
+folded, so there was no first event to compare, and a reader was sent after a playbook
+problem that does not exist."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from inhouse.cli.app import app
+from inhouse.program import Program
+
+runner = CliRunner()
+
+
+def test_status_of_a_log_that_stops_at_event_one_warns_of_that_alone(_isolated: Path) -> None:
+    Program.init(_isolated, "Acme", "lena", team="platform").close()
+    toml = _isolated / "inhouse.toml"
+    text = toml.read_text(encoding="utf-8")
+    named = text.split('program_id = "', 1)[1][:64]
+    toml.write_text(text.replace(named, "e" * 64), encoding="utf-8")  # another program's
+
+    shown = runner.invoke(app, ["status"])
+    said = " ".join((shown.stdout + shown.stderr).split())
+    assert shown.exit_code == 1, said
+    assert "TAMPERED: the event log does not verify at event 1" in said, said
+    assert "is not the first event of the program inhouse.toml names" in said, said
+    assert "created with playbook" not in said, said
+    assert "v0" not in said, said
