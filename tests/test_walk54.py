@@ -7,16 +7,24 @@ checkout, or a log rebuilt from scratch) stops at event 1. `inhouse status` said
 also warned that "the program was created with playbook  v0" and that "the program's first
 event says it was created with playbook  v0 (no rules recorded)": nothing of event 1 was
 folded, so there was no first event to compare, and a reader was sent after a playbook
-problem that does not exist."""
+problem that does not exist.
+
+The README's tour has the colleague run `inhouse sign-in login` right after `inhouse join`, on
+his machine "with the program folder checked out from git": a checkout without the log. There
+it said "cannot tell whose key … is here" and listed the commands that sign into the outbox,
+which sign-in is not, leaving him to guess that his sign-in, unlike his verify, needs the log
+itself."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from inhouse.cli.app import app
 from inhouse.program import Program
+from tests.test_cli import invitations, ok, own_machine, program, refused  # noqa: F401
 
 runner = CliRunner()
 
@@ -35,3 +43,18 @@ def test_status_of_a_log_that_stops_at_event_one_warns_of_that_alone(_isolated: 
     assert "is not the first event of the program inhouse.toml names" in said, said
     assert "created with playbook" not in said, said
     assert "v0" not in said, said
+
+
+def test_sign_in_on_a_checkout_without_the_log_says_it_needs_the_log(
+    program: Path,  # noqa: F811
+    invitations: dict[str, str],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    laptop = tmp_path / "laptop"
+    laptop.mkdir()
+    shutil.copy(program / "inhouse.toml", laptop / "inhouse.toml")
+    env = own_machine("omar", tmp_path / "keys")
+    ok("join", invitations["omar"], "--program", str(laptop), env=env)
+    said = " ".join(refused("sign-in", "login", "--program", str(laptop), code=2, env=env).split())
+    assert "cannot sign in here" in said, said
+    assert "sign-in has no outbox" in said and "INHOUSE_DATABASE_URL" in said, said
