@@ -13,10 +13,16 @@ The README's tour has the colleague run `inhouse sign-in login` right after `inh
 his machine "with the program folder checked out from git": a checkout without the log. There
 it said "cannot tell whose key … is here" and listed the commands that sign into the outbox,
 which sign-in is not, leaving him to guess that his sign-in, unlike his verify, needs the log
-itself."""
+itself.
+
+`inhouse workflow test` closed with "run by pia, author omar" for a version pia published (she
+ran it first): "author" was the YAML's `owner:`, which the checks never read; play 3's line
+under it said the author was pia. Its JSON report and JUnit properties said the same.
+"""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -24,7 +30,9 @@ from typer.testing import CliRunner
 
 from inhouse.cli.app import app
 from inhouse.program import Program
+from tests.engine import needs_engine
 from tests.test_cli import invitations, ok, own_machine, program, refused  # noqa: F401
+from tests.workflows.conftest import baseline_program, people  # noqa: F401
 
 runner = CliRunner()
 
@@ -58,3 +66,18 @@ def test_sign_in_on_a_checkout_without_the_log_says_it_needs_the_log(
     said = " ".join(refused("sign-in", "login", "--program", str(laptop), code=2, env=env).split())
     assert "cannot sign in here" in said, said
     assert "sign-in has no outbox" in said and "INHOUSE_DATABASE_URL" in said, said
+
+
+@needs_engine
+def test_workflow_test_names_the_author_play_three_counts_not_the_yaml_owner(
+    baseline_program: Path,  # noqa: F811
+    people: dict[str, dict[str, str]],  # noqa: F811
+) -> None:
+    """omar is the spec's `owner:`; pia runs the version first, so she published it."""
+    from tests.workflows.test_workflow_engine import cli
+
+    said = " ".join(cli("workflow", "test", "summary", env=people["pia"]).stdout.split())
+    assert "run by pia, author pia," in said, said
+    assert "author omar" not in said, said
+    report = json.loads(cli("workflow", "test", "summary", "--json", env=people["omar"]).stdout)
+    assert (report["runner"], report["author"], report["owner"]) == ("omar", "pia", "omar")

@@ -236,6 +236,9 @@ class RunReport:
     #: the engine's verdict on "someone other than the author passed it", once recorded (None
     #: where no started play checks it)
     exit_check: ExitCheck | None = None
+    #: the version's author as play 3 counts it, once recorded: whoever published it first
+    #: (None: no spec of it counts, or not recorded); never the spec's ``owner:``
+    author: str | None = None
 
     @property
     def in_use(self) -> VariantReport:
@@ -328,7 +331,8 @@ class RunReport:
             "workflow": self.workflow.name,
             "spec": self.workflow.where,
             "content_hash": self.workflow.content_hash,
-            "author": self.workflow.spec.owner,
+            "author": self.author,
+            "owner": self.workflow.spec.owner,
             "runner": self.runner,
             "model": self.model.name,
             "model_digest": self.model.digest,
@@ -379,7 +383,8 @@ class RunReport:
             ("model", self.model.name),
             ("model_digest", self.model.digest),
             ("runner", self.runner),
-            ("author", self.workflow.spec.owner),
+            ("author", self.author or ""),
+            ("owner", self.workflow.spec.owner),
             ("pass_rate", f"{self.pass_rate:.4f}"),
             ("variant", self.variant),
         ):
