@@ -18,6 +18,10 @@ itself.
 `inhouse workflow test` closed with "run by pia, author omar" for a version pia published (she
 ran it first): "author" was the YAML's `owner:`, which the checks never read; play 3's line
 under it said the author was pia. Its JSON report and JUnit properties said the same.
+
+`inhouse handoff offer 3 --to lena` by play 3's owner lena: "needs a different owner than play
+3's (lena); hand it to the person who will own it", without saying who may (play 4 is owned by
+a rollout lead, and lena was the only one); the next try, to bob, named the role.
 """
 
 from __future__ import annotations
@@ -26,12 +30,15 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from inhouse.cli.app import app
+from inhouse.errors import NotAllowed
 from inhouse.program import Program
 from tests.engine import needs_engine
 from tests.test_cli import invitations, ok, own_machine, program, refused  # noqa: F401
+from tests.test_engine import cast, through_play_one  # noqa: F401
 from tests.workflows.conftest import baseline_program, people  # noqa: F401
 
 runner = CliRunner()
@@ -81,3 +88,23 @@ def test_workflow_test_names_the_author_play_three_counts_not_the_yaml_owner(
     assert "author omar" not in said, said
     report = json.loads(cli("workflow", "test", "summary", "--json", env=people["omar"]).stdout)
     assert (report["runner"], report["author"], report["owner"]) == ("omar", "pia", "omar")
+
+
+def test_a_handoff_to_its_own_owner_names_who_may_take_the_next_play(
+    cast: dict[str, Program],  # noqa: F811
+) -> None:
+    """Play 3 needs another owner than play 2's: lena hands play 2 to herself, and is told
+    who holds the role play 3 is owned by (omar, a play-owner); with nobody else holding it,
+    how to give it."""
+    lena, omar = cast["lena"], cast["omar"]
+    through_play_one(lena)
+    omar.request_access(reason="I want the triage model")
+    lena.start_play(None, 2)
+    with pytest.raises(NotAllowed) as refused:
+        lena.offer_handoff(None, 2, to="lena")
+    assert "a play-owner other than lena: omar" in str(refused.value), refused.value
+    lena.change_roles(None, "omar", remove=["play-owner"])
+    with pytest.raises(NotAllowed) as refused:
+        lena.offer_handoff(None, 2, to="lena")
+    said = str(refused.value)
+    assert "(nobody is yet: `inhouse person role NAME --add play-owner`)" in said, said
