@@ -22,6 +22,11 @@ under it said the author was pia. Its JSON report and JUnit properties said the 
 `inhouse handoff offer 3 --to lena` by play 3's owner lena: "needs a different owner than play
 3's (lena); hand it to the person who will own it", without saying who may (play 4 is owned by
 a rollout lead, and lena was the only one); the next try, to bob, named the role.
+
+A workflow of one case (docs/workflows.md: "a workflow of one case is told apart from
+nothing"): `inhouse workflow test` said "case printer passes on the model's answers to its
+other cases ... too" of a workflow that has none, and to "give a case checks that judge what its
+own answer must say", when its checks did; play 3's own reason said to add a case.
 """
 
 from __future__ import annotations
@@ -108,3 +113,23 @@ def test_a_handoff_to_its_own_owner_names_who_may_take_the_next_play(
         lena.offer_handoff(None, 2, to="lena")
     said = str(refused.value)
     assert "(nobody is yet: `inhouse person role NAME --add play-owner`)" in said, said
+
+
+@needs_engine
+def test_a_one_case_workflow_is_told_to_add_a_case(
+    baseline_program: Path,  # noqa: F811
+    people: dict[str, dict[str, str]],  # noqa: F811
+) -> None:
+    import yaml
+
+    from tests.workflows.test_workflow_engine import cli
+
+    spec = baseline_program / "workflows" / "summary.yaml"
+    data = yaml.safe_load(spec.read_text(encoding="utf-8"))
+    data["tests"] = data["tests"][:1]
+    spec.write_text(yaml.safe_dump(data), encoding="utf-8")
+    said = " ".join(cli("workflow", "test", "summary", env=people["omar"]).stdout.split())
+    case = data["tests"][0]["name"]
+    assert f"case {case} is the workflow's only case" in said, said
+    assert "its other cases" not in said, said
+    assert "add a case with another input and another right answer" in said, said

@@ -285,10 +285,29 @@ class RunReport:
     def untested_notes(self) -> list[str]:
         """What ``workflow test`` says of the cases a decoy passes: one line each, and whether
         play 3 counts the run at all."""
+        alone = len(self.judged) == 1
         notes = [
-            f"case {row['case']} passes on {DECOYS[row['decoy']]} too: it does not test the model"
+            f"case {row['case']} is the workflow's only case: no other case's answers tell it "
+            "apart, so it does not test the model"
+            if alone and row["decoy"] == OTHER_ANSWER
+            else f"case {row['case']} passes on {DECOYS[row['decoy']]} too: it does not test "
+            "the model"
             for row in self.untested
         ]
+        if (
+            notes
+            and self.passed
+            and not self.proved
+            and alone
+            and self.untested[0]["decoy"] == OTHER_ANSWER
+        ):
+            # its checks may judge its answer well: a case is told apart from another
+            notes.append(
+                "no case it passed needs the model's answer: play 3 does not count this run "
+                "(add a case with another input and another right answer, each checking what "
+                "its own answer must say)"
+            )
+            return notes
         if notes and self.passed and not self.proved:
             failed = [c.case.name for c in self.judged if not c.passed]
             if failed and all(row["decoy"] == OTHER_ANSWER for row in self.untested):
