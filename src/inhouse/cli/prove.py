@@ -237,6 +237,16 @@ def _render_rerun(done: RerunOutcome) -> None:
         )
     if data.get("outputs_confirmed"):
         console.print(f"you confirmed the manual outputs: {escape(str(data['outputs_confirmed']))}")
+    if data.get("api_confirmed"):
+        endpoint = (
+            f" ({escape(str(data['status_quo_endpoint']))})"
+            if data.get("status_quo_endpoint")
+            else ""
+        )
+        console.print(
+            f"you confirmed the status quo{endpoint} is how the task is done today: "
+            f"{escape(str(data['api_confirmed']))}"
+        )
     if data.get("costs_confirmed"):
         console.print(f"you confirmed the typed costs: {escape(str(data['costs_confirmed']))}")
     for caveat in done.outcome.caveats:

@@ -173,9 +173,16 @@ def render_status(
     (:func:`inhouse.next_steps.next_steps`), close it: what to do next, and who does it."""
     program = data["program"]
     book = program["playbook"]
-    console.print(
+    # no playbook: the log's first event was not folded (it does not verify), so nothing of the
+    # program it creates, its name, playbook or lead, is known ("playbook  v0 · lead  ·" else)
+    head = (
         f"[bold]{escape(program['name'])}[/] · playbook {book['name']} v{book['version']} · "
-        f"lead {escape(program['lead'])} · {data['events']} events"
+        f"lead {escape(program['lead'])}"
+        if book["name"]
+        else "[bold]the program's first event does not verify[/] (see the warning below)"
+    )
+    console.print(
+        f"{head} · {data['events']} events"
         + (
             " · [bold yellow]demo program: no evidence (see the warning below)[/]"
             if program["demo"]

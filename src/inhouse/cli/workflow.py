@@ -237,8 +237,9 @@ def _show(report: RunReport) -> None:
         f"Workflow {report.workflow.name} {verdict}"
         + (f" on the variant in use, {escape(report.variant)}" if len(variants) > 1 else "")
         + f": {report.pass_rate:.0%} of cases passed "
-        f"(needs {report.required:.0%}); run by {report.runner}, author "
-        f"{report.workflow.spec.owner}, model {report.model.name} "
+        f"(needs {report.required:.0%}); run by {report.runner}, "
+        + (f"author {report.author}" if report.author else "no author yet (no spec counts)")
+        + f", model {report.model.name} "
         f"({report.model.digest[:19]}), version {report.workflow.content_hash[:19]}."
     )
     for note in report.untested_notes():

@@ -123,9 +123,17 @@ class PlaysMixin(ProgramCore):
                 f"person as play {number}: hand it to {record.owner}"
             )
         if rule == "different" and receiver.name == record.owner:
+            role = following.owner.role.value
+            others = _holders(state, following.owner.role, but=record.owner)
+            who_else = (
+                f": {', '.join(others)}"
+                if others
+                else f" (nobody is yet: `inhouse person role NAME --add {role}`)"
+            )
             raise NotAllowed(
                 f"the playbook says play {number + 1} ({following.id}) needs a different owner "
-                f"than play {number}'s ({record.owner}); hand it to the person who will own it"
+                f"than play {number}'s ({record.owner}); hand it to the person who will own it, "
+                f"a {role} other than {record.owner}{who_else}"
             )
         if rule == "different":
             self._refuse_same_machine(state, receiver.name, record.owner, number)
@@ -294,3 +302,12 @@ class PlaysMixin(ProgramCore):
                 f"is not one (add it: `inhouse person role {person.name} --add "
                 f"{play.owner.role.value}`)"
             )
+
+
+def _holders(state: ProgramState, role: Role, *, but: str) -> list[str]:
+    """The people on the roster who hold ``role``, but ``but``, by name (services hold none)."""
+    return sorted(
+        name
+        for name, person in state.people.items()
+        if name != but and not person.service and role in person.roles
+    )

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from inhouse.errors import InvalidInput, NotAllowed, SignInError
+from inhouse.errors import InvalidInput, NotAllowed, ProgramNotFound, SignInError
 from inhouse.program import state as state_module
 from inhouse.program.core import ProgramCore
 from inhouse.program.events import EventKind
@@ -227,6 +227,17 @@ class SignInMixin(ProgramCore):
         from inhouse.identity.signin import discover, fetch_jwks, jwk_thumbprint, nonce_for
         from inhouse.identity.signin import sign_in as oidc_sign_in
 
+        if self.detached():
+            # the README's tour has a colleague sign in right after `join`, on a checkout that
+            # may have no log: the generic refusal lists what works there, which sign-in is not
+            raise ProgramNotFound(
+                "cannot sign in here: this folder has the program's settings but not its log, "
+                "which holds the organisation's sign-in (the provider a lead set up) and where "
+                "your sign-in is recorded; sign-in has no outbox. Run `inhouse sign-in login` "
+                "where the log is: with INHOUSE_DATABASE_URL set to the program's PostgreSQL. "
+                "Until you have, nothing you sign counts as a person's (what you seal here for "
+                "`inhouse evidence export` counts once you have signed in)"
+            )
         state, who = self._begin(None)
         config = self._sign_in(state)
         self._refuse_non_person(who.name, state)

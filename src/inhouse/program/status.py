@@ -214,7 +214,10 @@ def build_status(
 ) -> Status:
     """Everything ``inhouse status`` shows, as JSON-ready data."""
     warnings = []
-    if state.playbook_version != playbook.version or state.playbook != playbook.name:
+    # what the first event says the program was created with; none folded (a log that does not
+    # verify at event 1) says nothing of it, and a comparison would warn of "playbook v0"
+    created = bool(state.playbook)
+    if created and (state.playbook_version != playbook.version or state.playbook != playbook.name):
         warnings.append(
             f"the program was created with playbook {state.playbook} v{state.playbook_version}; "
             f"it now loads {playbook.name} v{playbook.version}"
@@ -236,7 +239,7 @@ def build_status(
             f"recorded {state.playbook_rules}); every check is judged by the loaded one. A changed "
             "playbook takes a new name or version (`playbook =` in inhouse.toml names it)"
         )
-    if disbelieved := claim_disbelieved(state, playbook):
+    if created and (disbelieved := claim_disbelieved(state, playbook)):
         warnings.append(disbelieved)
     theater = governance_theater(playbook, state)
     if theater:

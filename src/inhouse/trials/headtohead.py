@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 
 from inhouse.checks import CaseResult, QualityContext, evaluate
 from inhouse.checks.measured import may_read_measured, maybe_timed, moved
+from inhouse.program.playchecks._shared import NOTHING_PASSED, NOTHING_PASSED_NEXT
 from inhouse.trials.cost import CostBreakdown
 from inhouse.trials.load import PhaseProgress
 from inhouse.trials.plan import TrialPlan, plan_trial
@@ -159,7 +160,11 @@ class TrialOutcome:
     def caveats(self) -> list[str]:
         """What anyone reading the verdict must be told, in plain sentences."""
         said = [*self.candidate.side.caveats(), *self.status_quo.side.caveats()]
-        if self.proved == 0:
+        if self.proved == 0 and not any(self.candidate.passed or ()):
+            said.append(
+                f"{NOTHING_PASSED} (play 1 and play 2 do not count it); {NOTHING_PASSED_NEXT}"
+            )
+        elif self.proved == 0:
             said.append(
                 "the quality checks pass an empty answer on every input the candidate passed: "
                 "they pass whatever the model says, so its quality is not measured (play 1 and "

@@ -236,6 +236,9 @@ class RunReport:
     #: the engine's verdict on "someone other than the author passed it", once recorded (None
     #: where no started play checks it)
     exit_check: ExitCheck | None = None
+    #: the version's author as play 3 counts it, once recorded: whoever published it first
+    #: (None: no spec of it counts, or not recorded); never the spec's ``owner:``
+    author: str | None = None
 
     @property
     def in_use(self) -> VariantReport:
@@ -282,10 +285,29 @@ class RunReport:
     def untested_notes(self) -> list[str]:
         """What ``workflow test`` says of the cases a decoy passes: one line each, and whether
         play 3 counts the run at all."""
+        alone = len(self.judged) == 1
         notes = [
-            f"case {row['case']} passes on {DECOYS[row['decoy']]} too: it does not test the model"
+            f"case {row['case']} is the workflow's only case: no other case's answers tell it "
+            "apart, so it does not test the model"
+            if alone and row["decoy"] == OTHER_ANSWER
+            else f"case {row['case']} passes on {DECOYS[row['decoy']]} too: it does not test "
+            "the model"
             for row in self.untested
         ]
+        if (
+            notes
+            and self.passed
+            and not self.proved
+            and alone
+            and self.untested[0]["decoy"] == OTHER_ANSWER
+        ):
+            # its checks may judge its answer well: a case is told apart from another
+            notes.append(
+                "no case it passed needs the model's answer: play 3 does not count this run "
+                "(add a case with another input and another right answer, each checking what "
+                "its own answer must say)"
+            )
+            return notes
         if notes and self.passed and not self.proved:
             failed = [c.case.name for c in self.judged if not c.passed]
             if failed and all(row["decoy"] == OTHER_ANSWER for row in self.untested):
@@ -328,7 +350,8 @@ class RunReport:
             "workflow": self.workflow.name,
             "spec": self.workflow.where,
             "content_hash": self.workflow.content_hash,
-            "author": self.workflow.spec.owner,
+            "author": self.author,
+            "owner": self.workflow.spec.owner,
             "runner": self.runner,
             "model": self.model.name,
             "model_digest": self.model.digest,
@@ -379,7 +402,8 @@ class RunReport:
             ("model", self.model.name),
             ("model_digest", self.model.digest),
             ("runner", self.runner),
-            ("author", self.workflow.spec.owner),
+            ("author", self.author or ""),
+            ("owner", self.workflow.spec.owner),
             ("pass_rate", f"{self.pass_rate:.4f}"),
             ("variant", self.variant),
         ):

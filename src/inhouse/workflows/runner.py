@@ -528,8 +528,27 @@ def run_workflow_tests(
     report.facts = record_test_facts(
         program, runner, workflow, pinned, report, closes=numbers, python_checks=calls
     )
+    report.author = version_author(program, workflow)
     report.exit_check = exit_check(program, RUN_BY_OTHER)
     return report
+
+
+def version_author(program: Program, workflow: Workflow) -> str | None:
+    """The author of ``workflow``'s version, as play 3's checks count it: the signer of the
+    first ``workflow.spec`` that published it (never the YAML's ``owner:``, which anyone
+    types); None where no spec of it counts."""
+    from inhouse.program.counting import build_context
+
+    facts = build_context(program.state(), program.clock()).facts
+    return next(
+        (
+            f.by
+            for f in published_specs(facts)
+            if f.payload["workflow"] == workflow.name
+            and f.payload["content_hash"] == workflow.content_hash
+        ),
+        None,
+    )
 
 
 def _without_userinfo(url: str) -> str:

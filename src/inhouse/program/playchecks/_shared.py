@@ -19,6 +19,8 @@ __all__ = [
     "COMPONENT_KINDS",
     "IMPORTED_TICKETS",
     "NATIVE_TICKETS",
+    "NOTHING_PASSED",
+    "NOTHING_PASSED_NEXT",
     "TICKET_KINDS",
     "Ticket",
     "TicketStep",
@@ -42,6 +44,7 @@ __all__ = [
     "no_sign_in",
     "not_counted",
     "not_their_measure",
+    "nothing_passed",
     "older_runner",
     "one_per_machine",
     "other_person_elsewhere",
@@ -157,6 +160,26 @@ def unpinned_build(ctx: CheckContext, fact: Fact) -> str | None:
     return (
         None if why is None else f"{fact.by}'s {fact.kind.split('.')[-1]} (fact #{fact.id}): {why}"
     )
+
+
+def nothing_passed(rate: Any) -> bool:
+    """Whether a trial's candidate passed none of its inputs (``rate``: a verdict's
+    ``candidate_pass_rate`` or a rerun's ``pass_rate``): its ``proved`` is 0 then, not because
+    its checks pass an empty answer, but because there is no passed input to judge them on."""
+    return isinstance(rate, int | float) and not isinstance(rate, bool) and rate == 0
+
+
+#: why such a trial's quality says nothing (:func:`nothing_passed`), said instead of blaming
+#: checks that may well fail an empty answer
+NOTHING_PASSED = (
+    "the candidate passed none of the trial's inputs, so its quality held only beside a status "
+    "quo that passed as few, which says nothing of what the model's answers are worth"
+)
+#: what to do about it
+NOTHING_PASSED_NEXT = (
+    "read the candidate's answers in the trial's report (the model, the prompt, or checks "
+    "stricter than the task asks)"
+)
 
 
 def quality_on_time(payload: Mapping[str, Any]) -> str | None:

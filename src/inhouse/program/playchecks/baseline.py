@@ -19,6 +19,7 @@ from inhouse.program.checks import (
 from inhouse.program.facts import Fact
 from inhouse.program.payloads import MAX_QUALITY_FLOOR
 from inhouse.program.playchecks._shared import (
+    NOTHING_PASSED_NEXT,
     current_lock,
     early_owners,
     ever_held,
@@ -28,6 +29,7 @@ from inhouse.program.playchecks._shared import (
     names,
     not_counted,
     not_their_measure,
+    nothing_passed,
     one_per_machine,
     other_person_elsewhere,
     quality_on_time,
@@ -569,6 +571,15 @@ def _reproduced(
                 f"{fact.by}'s rerun of trial {name} (fact #{fact.id}) {stale}, so it cannot "
                 f"show the trial's quality checks judge what the answers say; {fact.by} "
                 f"upgrades inhouse and reruns it ({rerun})",
+                verdict,
+                *hollow,
+            )
+        if fact.payload.get("proved") == 0 and nothing_passed(fact.payload.get("pass_rate")):
+            return failed(
+                f"{fact.by}'s rerun of trial {name} passed none of its {fact.payload['inputs']} "
+                "inputs: its quality held only beside a verdict that passed as few, which "
+                f"reproduces nothing of what the model's answers are worth; {NOTHING_PASSED_NEXT}"
+                f", prove it again (`inhouse prove {name}`) and have it rerun ({rerun})",
                 verdict,
                 *hollow,
             )

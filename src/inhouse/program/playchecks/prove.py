@@ -12,7 +12,13 @@ from inhouse.program.checks import (
 )
 from inhouse.program.facts import Fact
 from inhouse.program.payloads import MAX_QUALITY_FLOOR
-from inhouse.program.playchecks._shared import quality_on_time, quality_on_unanswered
+from inhouse.program.playchecks._shared import (
+    NOTHING_PASSED,
+    NOTHING_PASSED_NEXT,
+    nothing_passed,
+    quality_on_time,
+    quality_on_unanswered,
+)
 
 __all__: list[str] = []  # nothing to import: the checks are reached through the registry
 
@@ -76,6 +82,13 @@ def value_proven(ctx: CheckContext) -> Result:
                 f"out of trials/{name}.yaml and prove it again (`inhouse prove {name}`)",
                 fact,
             )
+        passed_none = nothing_passed(fact.payload.get("candidate_pass_rate"))
+        if fact.payload.get("proved") == 0 and passed_none and not kept:
+            return failed(
+                f"trial {name}'s verdict says its quality held, but {NOTHING_PASSED}; "
+                f"{NOTHING_PASSED_NEXT} and prove it again (`inhouse prove {name}`)",
+                fact,
+            )
         if fact.payload.get("proved") == 0 and not kept:
             return failed(
                 f"trial {name}'s quality checks pass an empty answer on every input the "
@@ -105,7 +118,12 @@ def value_proven(ctx: CheckContext) -> Result:
         # the cap came after play 1 exited on this verdict: its exit stands (the reach guards
         # judge exits by the checks loaded now), and the reader is told
         spared = f"; note: it allowed {wide} (play 1 exited before the cap)" if wide else ""
-        if fact.payload.get("proved") == 0:
+        if fact.payload.get("proved") == 0 and passed_none:
+            spared += (
+                f"; note: {NOTHING_PASSED} (play 1 exited before its quality had to rest on "
+                "checks an empty answer fails)"
+            )
+        elif fact.payload.get("proved") == 0:
             spared += (
                 "; note: its quality checks pass an empty answer on every input the candidate "
                 "passed (play 1 exited before its quality had to rest on checks an empty answer "
