@@ -72,7 +72,9 @@ def test_a_stop_sequence_only_the_status_quo_writes_proves_no_quality(program: P
     assert verdict["status_quo_pass_rate"] == 0.0 and verdict["candidate_pass_rate"] == 0.5
     assert verdict["status_quo_unanswered"] == 0  # cut, not empty
     assert verdict["status_quo_cut_short"] == 6, verdict
-    assert "(or may have been, at its generation.stop sequences) on 6 of 6 inputs" in out, out
+    assert "may have been cut at its generation.stop sequences on 6 of 6 inputs" in out, out
+    # nothing was cut at max_tokens: the caveat asks for the stop sequences out, not more tokens
+    assert "leave generation.stop out" in out and "raise max_tokens" not in out, out
     outcome, reason = _value_proven(program)
     assert outcome is Outcome.FAIL, reason
     assert "would trail it by 50 points, more than the quality floor" in reason, reason

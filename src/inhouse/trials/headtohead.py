@@ -130,18 +130,24 @@ class TrialOutcome:
         limit cut (a max_tokens below both sides' answers made every such input a draw). Play 1
         and play 2's rerun count these as the status quo's passes, as they do
         :attr:`status_quo_unanswered`. None where its pass rate is stated."""
+        cut = self._cut_and_failed()
+        return None if cut is None else len(cut)
+
+    def _cut_and_failed(self) -> list[int] | None:
+        """The inputs :attr:`status_quo_cut_short` counts (None where its pass rate is
+        stated)."""
         cases, passed = self.status_quo.cases, self.status_quo.passed
         if cases is None or passed is None:
             return None
         theirs = self.status_quo.answers
-        return sum(
-            1
+        return [
+            i
             for i, output in enumerate(theirs.outputs)
             if output is not None
             and output.strip()  # an empty one is unanswered already
             and theirs.cut_short(i)
             and not passed[i]
-        )
+        ]
 
     @property
     def timed_checks(self) -> list[str]:
@@ -184,21 +190,26 @@ class TrialOutcome:
                 "a failed case of its quality; play 1 and play 2 count the candidate's quality "
                 "only where it holds with those counted as the status quo's passes"
             )
-        if cut := self.status_quo_cut_short:
-            stops = bool(self.plan.spec.generation.stop)
-            maybe = "(or may have been, at its generation.stop sequences) " if stops else ""
+        if cut := self._cut_and_failed():
+            inputs = len(self.plan.inputs)
+            finish = self.status_quo.answers.finish
+            at_limit = sum(1 for i in cut if finish[i] == "length")
+            how = [
+                *([f"cut short at the trial's generation.max_tokens on {at_limit} of {inputs} "
+                   "inputs"] if at_limit else []),
+                *([f"may have been cut at its generation.stop sequences on "
+                   f"{len(cut) - at_limit} of {inputs} inputs"] if len(cut) > at_limit else []),
+            ]  # fmt: skip
+            fix = [
+                *(["raise max_tokens above the status quo's answers' length"] if at_limit else []),
+                *(["leave generation.stop out (a server says `stop` for an answer a stop "
+                   "sequence cut as for one that ended on its own, so none can be told whole)"]
+                  if len(cut) > at_limit else []),
+            ]  # fmt: skip
             said.append(
-                "the status quo's answers were cut short at the trial's generation.max_tokens "
-                f"{maybe}on {cut} of {len(self.plan.inputs)} inputs and then failed its quality "
+                f"the status quo's answers were {' and '.join(how)}, and then failed its quality "
                 "checks; play 1 and play 2 count the candidate's quality only where it holds with "
-                "those counted as the status quo's passes: raise max_tokens above the status "
-                "quo's answers' length"
-                + (
-                    " and leave generation.stop out (a server says `stop` for an answer a stop "
-                    "sequence cut as for one that ended on its own, so none can be told whole)"
-                    if stops
-                    else ""
-                )
+                f"those counted as the status quo's passes: {' and '.join(fix)}"
             )
         if self.timed_checks and self.status_quo.cases is not None:
             said.append(
