@@ -151,3 +151,13 @@ def test_a_pth_pulled_into_the_venv_cannot_get_past_the_refusal(_isolated: Path)
         cwd=_isolated, env=env, capture_output=True, text=True,
     )  # fmt: skip
     assert done.returncode == 3, done.stdout + done.stderr  # refused, as a sound venv is
+
+
+def test_the_standin_started_in_a_checkout_runs_no_package_lying_there(_isolated: Path) -> None:
+    from inhouse.testing.standin_upstream.running import spawn_standin
+
+    forged = _isolated / "inhouse"
+    forged.mkdir()
+    (forged / "__init__.py").write_text("raise SystemExit('FORGED')\n")
+    with spawn_standin() as standin:  # in the folder the test runs in, the checkout
+        assert standin.url.startswith("http://127.0.0.1:")
