@@ -141,7 +141,9 @@ def tracked_state(folder: Path) -> list[str]:
         return []
     try:
         done = subprocess.run(
-            [git, "-C", str(folder), "ls-files", "-z", "--", DATA_DIR],
+            # no fsmonitor: a command a repository's config names is not run to answer this
+            [git, "-c", "core.fsmonitor=false", "-C", str(folder), "ls-files", "-z", "--",
+             DATA_DIR],
             capture_output=True, timeout=60, check=False,
         )  # fmt: skip
     except (OSError, subprocess.SubprocessError):
