@@ -212,6 +212,9 @@ def _run(
     env.pop("INHOUSE_USER", None)
     env["INHOUSE_KEY"] = str(keys / f"{who}.key")
     env["INHOUSE_MACHINE_ID"] = f"{who}-laptop"  # the show: each person on their own machine
+    # `-m` puts the current folder (the program's) first on sys.path: an `inhouse` package
+    # lying there would run in place of this one, with each person's key
+    env["PYTHONSAFEPATH"] = "1"
     return subprocess.run(
         [sys.executable, "-m", "inhouse", *args], cwd=cwd, env=env, text=True, capture_output=True
     )

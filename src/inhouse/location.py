@@ -9,9 +9,11 @@ not kept in git). Commands find it by walking up from the current directory, lik
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
-from inhouse.errors import InvalidInput, ProgramNotFound
+from inhouse.errors import InvalidInput, ProgramNotFound, Refused
 
 __all__ = [
     "CONFIG_NAME",
@@ -22,8 +24,10 @@ __all__ = [
     "inside_program",
     "models_dir",
     "optional_program",
+    "refuse_tracked_state",
     "run_dir",
     "safe_join",
+    "tracked_state",
 ]
 
 CONFIG_NAME = "inhouse.toml"
@@ -127,3 +131,63 @@ def optional_program(explicit: str | Path | None) -> Path | None:
     if explicit is not None or os.environ.get("INHOUSE_PROGRAM"):
         return find_program(explicit)
     return inside_program(Path.cwd())
+
+
+def _git(folder: Path) -> str | None:
+    """The ``git`` on PATH, looked up only in absolute entries outside ``folder``: a relative
+    entry (``.``) or one inside the checkout would run a ``git`` its author committed."""
+    root = folder.resolve()
+    entries = [
+        entry
+        for entry in os.environ.get("PATH", os.defpath).split(os.pathsep)
+        if entry
+        and Path(entry).is_absolute()
+        and not Path(entry).expanduser().resolve().is_relative_to(root)
+    ]
+    return shutil.which("git", path=os.pathsep.join(entries)) if entries else None
+
+
+def tracked_state(folder: Path) -> list[str]:
+    """The files under ``.inhouse/`` that the git index of the work tree ``folder`` lies in
+    tracks (``git ls-files``), paths relative to ``folder``; [] where git is not installed or
+    ``folder`` is no git work tree. ``.inhouse/`` is this machine's own state (its venv, the
+    runtime's run folder, the store, models, keys, the outbox) and its ``.gitignore`` says
+    ``*``, but ``git add -f`` tracks a file there anyway, and a ``git pull`` then writes it
+    onto every machine that checked the folder out."""
+    git = _git(folder)
+    if git is None:
+        return []
+    try:
+        done = subprocess.run(
+            # no fsmonitor: a command a repository's config names is not run to answer this
+            [git, "-c", "core.fsmonitor=false", "-C", str(folder), "ls-files", "-z", "--",
+             DATA_DIR],
+            capture_output=True, timeout=60, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return []
+    if done.returncode != 0:  # not a work tree (or one git will not read): nothing tracked
+        return []
+    names = done.stdout.decode("utf-8", errors="replace").split("\0")
+    return sorted(name for name in names if name)
+
+
+def refuse_tracked_state(folder: Path, command: str) -> None:
+    """Refuse ``command`` (one that records this machine's own measurement, signed with the
+    key of whoever runs it) where the checkout's git tracks any file under ``.inhouse/``:
+    whoever can push to the checkout chose that file, and what it holds (a ``.pth`` in the
+    venv's site-packages, the runtime's state, a store, a model) would become what this
+    machine measured."""
+    tracked = tracked_state(folder)
+    if not tracked:
+        return
+    shown = ", ".join(tracked[:10]) + (
+        f" and {len(tracked) - 10} more" if len(tracked) > 10 else ""
+    )
+    raise Refused(
+        f"{command} is refused: the git checkout {folder} tracks {shown} under {DATA_DIR}/, "
+        "this machine's own state, which whoever pushed them chose (a `git pull` writes them "
+        "here, into the venv, the runtime's run folder or the store). Nothing was run or "
+        f"recorded. Ask the program's lead to untrack them (`git rm -r --cached {DATA_DIR}`), "
+        f"pull, delete {DATA_DIR}/venv and run the install script again"
+    )

@@ -31,7 +31,7 @@ from pathlib import Path, PurePosixPath
 from inhouse.baseline.lock import Lock, LockedModel, require_lock
 from inhouse.baseline.manifest import BlessedModel, Manifest, read_manifest, runtime_config
 from inhouse.errors import ConfigError, InvalidInput
-from inhouse.location import DATA_DIR, checkout_of
+from inhouse.location import DATA_DIR, checkout_of, refuse_tracked_state
 from inhouse.outfiles import write_text
 from inhouse.program.engine import Program
 from inhouse.program.facts import Fact, Provenance
@@ -463,8 +463,10 @@ def run_install(plan: InstallPlan, *, venv: Path | None = None) -> int:
     """Run the regenerated script (its text, handed to ``sh``; no file is run) in the program
     folder, with this process's environment; return its exit status. Refused, before anything
     runs, where PATH reaches into the folder: ``sh`` itself and each program the script names
-    (``python3``, ``curl``, ``sha256sum``) would be whatever the checkout holds there."""
+    (``python3``, ``curl``, ``sha256sum``) would be whatever the checkout holds there; and
+    where the checkout's git tracks a file under ``.inhouse/`` (:func:`refuse_tracked_state`)."""
     env = dict(os.environ)
+    refuse_tracked_state(plan.folder, "inhouse baseline install")
     entry = _path_into(plan.folder, env.get("PATH", os.defpath))
     if entry is not None:
         raise InvalidInput(

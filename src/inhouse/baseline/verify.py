@@ -22,6 +22,7 @@ from inhouse.baseline.drift import drifts
 from inhouse.baseline.lock import LOCK_NAME, Lock, read_lock, rules_hash
 from inhouse.baseline.manifest import Manifest, read_manifest, runtime_config
 from inhouse.errors import ConfigError, InhouseError, RuntimeFault, UnknownPerson
+from inhouse.location import refuse_tracked_state
 from inhouse.program.config import read_config
 from inhouse.program.engine import Program
 from inhouse.program.facts import Fact, Provenance
@@ -502,7 +503,10 @@ class VerifyOutcome:
 
 def run_verify(program: Program, actor: str | None, *, record: bool = True) -> VerifyOutcome:
     """``inhouse baseline verify``: check this machine, record the run (unless ``record`` is
-    False), and say whether it satisfies play 2's exit."""
+    False), and say whether it satisfies play 2's exit. Refused, when it records, where the
+    checkout's git tracks a file under ``.inhouse/`` (this machine's own state)."""
+    if record:
+        refuse_tracked_state(program.folder, "inhouse baseline verify")
     if program.detached():
         # a checkout without the program's log (a second person's own laptop): the run is
         # signed into the outbox, and the program's side judges it against its current lock

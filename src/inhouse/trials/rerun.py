@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from inhouse.checks.function import python_calls, python_checks_allowed, refuse_untrusted
 from inhouse.errors import InvalidInput, Refused
+from inhouse.location import refuse_tracked_state
 from inhouse.program.facts import Fact, Provenance
 from inhouse.runtimes.local import UNKNOWN_PEER, answered_here
 from inhouse.trials.headtohead import SideResult, TrialOutcome, run_planned
@@ -140,6 +141,7 @@ def rerun_trial(
     the spec must hash as the latest proven verdict recorded (else refused, naming both
     hashes); in a checkout without it, the fact goes to the outbox and is matched with the
     verdict where it is imported."""
+    refuse_tracked_state(program.folder, f"inhouse prove {name} --rerun")  # before it runs
     detached = program.detached()
     who = None if detached else program.actor(actor).name
     plan = plan_trial(program.folder, name)

@@ -31,6 +31,7 @@ from inhouse.checks.function import python_calls, python_checks_allowed, refuse_
 from inhouse.checks.javascript import Script, transform_output
 from inhouse.errors import ConfigError, InvalidInput, NotAllowed, Refused, RuntimeFault
 from inhouse.identity.machine import machine_fingerprint
+from inhouse.location import refuse_tracked_state
 from inhouse.program import Program, Provenance
 from inhouse.program.counting import build_context
 from inhouse.program.facts import Fact
@@ -498,6 +499,7 @@ def run_workflow_tests(
     and its module is not part of the version (it may change under an unchanged spec): it runs
     only with ``trust_python`` (``--trust-python``, said by whoever runs it, each time, having
     read the code); otherwise nothing runs and the refusal names each function."""
+    refuse_tracked_state(program.folder, f"inhouse workflow test {name}")  # before it runs
     runner = program.actor(actor).name
     workflow = load_workflow(program.folder, name)
     calls = python_calls(check for case in workflow.cases for check in case.checks)

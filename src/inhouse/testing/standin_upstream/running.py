@@ -101,7 +101,9 @@ def spawn_standin(
         command += ["--root", root]
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # PYTHONSAFEPATH: `-m` would put the current folder (a program's checkout, maybe)
+        # first on sys.path, and an `inhouse` package lying there would run as the stand-in
+        text=True, env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONSAFEPATH": "1"},
     )  # fmt: skip
     handle = StandinProcess(url="", process=process)
     try:
