@@ -1,10 +1,11 @@
 """The gateway's usage writer: what moving one usage record into the database costs.
 
 The writer inserts each batch in one transaction with the daily rollups. Records it made itself
-since its last write go in without asking which ids were new: ``COPY`` on PostgreSQL, a plain
-multi-row ``INSERT`` per 500 on SQLite (one statement is one step of SQLite's: the driver gives
-up the GIL once, where an ``executemany`` gave it up for every row and cost the gateway's event
-loop more than it saved). Records that may be stored already (replayed from the spool, or a
+since its last write go in without asking which ids were new: ``COPY`` on PostgreSQL, plain
+multi-row ``INSERT`` statements of 256, 128, … 1 rows on SQLite (one statement is one step of
+SQLite's: the driver gives up the GIL once, where an ``executemany`` gave it up for every row
+and cost the gateway's event loop more than it saved; and those few sizes stay prepared in each
+connection's statement cache). Records that may be stored already (replayed from the spool, or a
 batch whose write failed) take the careful path, an ``INSERT … ON CONFLICT DO NOTHING
 RETURNING`` that reports which ids were new. This times the paths on a fresh store, batch after
 batch of gateway-like records (a few people, one model, policy labels, no bodies), and prints

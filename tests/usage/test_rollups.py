@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select
 
 from inhouse.db import Store, open_store
 from inhouse.db.schema import gateway_usage, usage_days, usage_people_monthly
+from inhouse.gateway import usage as usage_module
 from inhouse.gateway.usage import ROLLUP_TABLES, UsageRecord, insert_usage, rebuild_rollups
 from inhouse.usage import active_days, totals
 
@@ -118,8 +121,9 @@ def test_fresh_records_take_the_bulk_path_and_keep_the_rollups_exact(store: Stor
 def test_a_batch_of_fresh_records_larger_than_one_statement_is_written_whole(
     store: Store,
 ) -> None:
-    """SQLite's bulk path writes 500 rows per statement: 1,201 records take three, and every
-    one of them is stored and counted once (a duplicate in the last statement rolls back all)."""
+    """SQLite's bulk path writes at most 256 rows per statement: 1,201 records take eight, and
+    every one of them is stored and counted once (a duplicate in the last statement rolls back
+    all)."""
     people = ("ana", "sam", "pia")
     fresh = [_record(1000 + n, f"2026-11-{1 + n % 3:02d}", people[n % 3]) for n in range(1201)]
     assert insert_usage(store, [], fresh) == 1201
@@ -132,6 +136,42 @@ def test_a_batch_of_fresh_records_larger_than_one_statement_is_written_whole(
     assert insert_usage(store, [], again) == 1100  # the last statement met a stored id
     (everything,) = totals(store, (), answered_only=False)
     assert everything.requests == 2301
+
+
+def test_sqlites_bulk_path_sends_a_few_statement_texts_whatever_the_batch_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch holds however many records came since the last flush; a multi-row INSERT of
+    each new size was new SQL for SQLite to parse and plan (~4 µs a row, more than the row's
+    insert). The statements come from a fixed set of sizes instead, which each connection's
+    statement cache keeps prepared, and every record is still stored once."""
+    texts: set[str] = set()
+    real = usage_module._insert_rows
+
+    class Recording:
+        def __init__(self, cursor: Any) -> None:
+            self.cursor = cursor
+
+        def execute(self, sql: str, values: Any) -> Any:
+            texts.add(sql)
+            return self.cursor.execute(sql, values)
+
+    monkeypatch.setattr(usage_module, "_insert_rows",
+                        lambda cursor, records: real(Recording(cursor), records))  # fmt: skip
+    store = open_store(f"sqlite:///{tmp_path / 'inhouse.db'}")
+    try:
+        sizes = [*range(1, 41), 300, 517]
+        n = 0
+        for size in sizes:
+            fresh = [_record(n + i, "2026-11-06", "ana") for i in range(size)]
+            n += size
+            assert insert_usage(store, [], fresh) == size
+        (everything,) = totals(store, (), answered_only=False)
+        assert (everything.requests, everything.tokens_in) == (n, 10 * n)
+    finally:
+        store.close()
+    # one text per power of two up to 256 at most, not one per batch size (42 here)
+    assert len(texts) <= 9, sorted(len(t) for t in texts)
 
 
 def test_a_record_taken_for_fresh_that_is_stored_already_is_neither_doubled_nor_lost(

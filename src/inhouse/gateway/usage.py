@@ -241,8 +241,8 @@ def insert_usage(
 
     ``fresh`` are records this process made since it last wrote (request ids it drew itself,
     never sent to the database before): they go in without asking which ids were new, with
-    ``COPY`` on PostgreSQL and one multi-row ``INSERT`` per 500 on SQLite, about ten times
-    cheaper than the insert that reports which ids were new
+    ``COPY`` on PostgreSQL and multi-row ``INSERT`` statements of at most 256 rows on SQLite,
+    about ten times cheaper than the insert that reports which ids were new
     (``benchmarks/gateway/bench_usage_insert.py``). Should one be stored after all, the whole
     transaction is rolled back and every record written again the careful way."""
     by_id = {record.request_id: record for record in records}
@@ -317,24 +317,47 @@ def _copy(cursor: Any, records: list[UsageRecord]) -> None:
             copy.write_row(record.values())
 
 
-#: rows per multi-row INSERT on SQLite (24 columns: 12,000 parameters, within SQLite's 32,766)
-_SQLITE_ROWS = 500
+#: the most rows one multi-row INSERT on SQLite carries (24 columns: 6,144 parameters, within
+#: SQLite's 32,766)
+_SQLITE_ROWS = 256
+
+
+def _row_counts(total: int) -> list[int]:
+    """How ``total`` rows are cut into multi-row INSERTs on SQLite: statements of powers of two
+    rows (at most ``_SQLITE_ROWS``), largest first. A batch holds however many records came
+    since the last flush, and a statement of each size is new SQL that SQLite parses and plans
+    again (~4 µs a row: more than the row's insert); with sizes from this fixed set, at most
+    nine texts, each connection's statement cache keeps them prepared (issue 16)."""
+    counts = [_SQLITE_ROWS] * (total // _SQLITE_ROWS)
+    left = total % _SQLITE_ROWS
+    while left:
+        size = 1 << (left.bit_length() - 1)
+        counts.append(size)
+        left -= size
+    return counts
 
 
 def _insert_rows(cursor: Any, records: list[UsageRecord]) -> None:
     """Write records none of which is stored yet on SQLite: a plain multi-row ``INSERT`` per
-    ``_SQLITE_ROWS``, through the driver's cursor in the transaction under way (a duplicate id
-    raises the driver's ``IntegrityError``). One statement is one step of SQLite's, so the
-    driver gives up the GIL once per statement, not once per row as ``executemany`` (and an
-    ``INSERT … RETURNING``) does."""
+    part (:func:`_row_counts`), through the driver's cursor in the transaction under way (a
+    duplicate id raises the driver's ``IntegrityError``). One statement is one step of SQLite's,
+    so the driver gives up the GIL once per statement, not once per row as ``executemany`` (and
+    an ``INSERT … RETURNING``) does."""
+    start = 0
+    for count in _row_counts(len(records)):
+        values: list[Any] = []
+        for record in records[start : start + count]:
+            values.extend(record.values())
+        cursor.execute(_insert_sql(count), values)
+        start += count
+
+
+@functools.cache
+def _insert_sql(rows: int) -> str:
+    """The multi-row INSERT of ``rows`` rows (one of :func:`_row_counts`' sizes)."""
     row_marks = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
     head = f"INSERT INTO gateway_usage ({', '.join(_COLUMNS)}) VALUES "
-    for start in range(0, len(records), _SQLITE_ROWS):
-        part = records[start : start + _SQLITE_ROWS]
-        values: list[Any] = []
-        for record in part:
-            values.extend(record.values())
-        cursor.execute(head + ", ".join([row_marks] * len(part)), values)
+    return head + ", ".join([row_marks] * rows)
 
 
 #: every table the writer keeps beside the raw rows, in the order :func:`rebuild_rollups` fills them
