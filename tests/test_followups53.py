@@ -13,14 +13,13 @@ place (the look behind it)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
 
@@ -45,6 +44,7 @@ from tests.test_exit_scope import (
     fact,
     person,
 )
+from tests.test_review53_relay import _Models
 
 
 def _people() -> dict[str, object]:
@@ -84,23 +84,6 @@ def test_a_run_play_3s_exit_left_out_is_judged_by_todays_runner() -> None:
 
 
 # -- the trial client and PeerRecorder judge a connection's ends by one rule ----------------------
-
-
-class _Models(BaseHTTPRequestHandler):
-    """A model list, connections kept alive."""
-
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:
-        body = json.dumps({"object": "list", "data": [{"id": "m", "object": "model"}]}).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 class _DualStack(ThreadingHTTPServer):
