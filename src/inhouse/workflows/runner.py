@@ -615,9 +615,7 @@ def exit_check(program: Program, check: str) -> ExitCheck | None:
             if row["check"] == check:
                 # the workflow it judges: with several, not always the one just tested
                 specs = {e["fact"] for e in row["evidence"] if e["kind"] == "workflow.spec"}
-                judged = next(
-                    (str(f.payload["workflow"]) for f in program.state().facts if f.id in specs),
-                    None,
-                )
+                found = (f for f in program.state().facts if f.id in specs) if specs else ()
+                judged = next((str(f.payload["workflow"]) for f in found), None)
                 return ExitCheck(play["number"], check, row["outcome"], row["reason"], judged)
     return None
