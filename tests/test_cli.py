@@ -871,3 +871,40 @@ def test_audit_verify_refuses_a_log_the_lead_rebuilt_from_scratch(
 def test_audit_verify_passes_the_program_inhouse_toml_names(program: Path) -> None:
     assert "chain intact" in ok("audit", "verify")
     assert "Anchored event" in ok("audit", "anchor")
+
+
+def test_a_verify_without_the_log_names_the_signer_as_it_joined(
+    program: Path, invitations: dict[str, str], tmp_path: Path
+) -> None:
+    """Signed into the outbox, a verify is by a key: it is shown in the name that key joined
+    under in this checkout (the docs show a person's name), else as "your key (ID)", never as
+    a bare key id standing in for a name."""
+    from inhouse.baseline.lock import build_lock, write_lock
+    from inhouse.baseline.manifest import read_manifest
+    from inhouse.runtimes.protocol import Inventory, ModelInfo
+
+    joined, laptop = tmp_path / "joined", tmp_path / "laptop"
+    for checkout in (joined, laptop):  # the lead's committed lock, on a runtime gone here
+        checkout.mkdir()
+        shutil.copy(program / "inhouse.toml", checkout / "inhouse.toml")
+        with (checkout / "inhouse.toml").open("a", encoding="utf-8") as config:
+            config.write(
+                '\n[runtimes.local]\nfamily = "openai"\nurl = "http://127.0.0.1:9"\n\n'
+                '[baseline]\nowner = "lena"\nruntime = "local"\nmodels = ["m"]\n'
+            )
+        served = Inventory(
+            runtime="local", family="openai", url="http://127.0.0.1:9",
+            models=[ModelInfo(id="m", digest="sha256:" + "a" * 64, digest_source="file-sha256")],
+        )  # fmt: skip
+        manifest = read_manifest(checkout)
+        write_lock(checkout, build_lock(manifest, served, runtime_family="openai", rules=""))
+    env = own_machine("omar", tmp_path / "keys")
+    ok("join", invitations["omar"], "--program", str(joined), env=env)
+    runner_ = CliRunner()
+    for checkout, shown in ((joined, "as omar"), (laptop, "as your key (ed25519:")):
+        said = runner_.invoke(
+            app, ["baseline", "verify", "--no-record", "--program", str(checkout)], env=env
+        )
+        text = " ".join(said.stdout.split())
+        assert "Verifying this machine against lock" in text, text + said.stderr
+        assert shown in text, text

@@ -302,10 +302,14 @@ def test_the_baseline_blesses_the_weights_play_one_proved() -> None:
     """The forgery: prove value with one model (or a stand-in that names none) and bless
     another; the lock is held to the digest the trial measured."""
     same = run("baseline-pinned", proven(DIGEST), lock(models=2))
-    assert same.outcome is Outcome.PASS and "the weights trial t proved" in same.reason
+    assert (
+        same.outcome is Outcome.PASS
+        and "the weights trial t's verdict names as proven" in same.reason
+    )
+    assert "trial t proved" not in same.reason  # its word: play 1 judges whether it counts
     other = run("baseline-pinned", proven("sha256:" + "c" * 64, model="big"), lock(models=2))
     assert other.outcome is Outcome.FAIL
-    assert "but trial t proved big@sha256:ccccccccccc" in other.reason
+    assert "but trial t's verdict names big@sha256:cccccccccccc as proven" in other.reason
     unnamed = run("baseline-pinned", proven(None, model="cloud-in-disguise"), lock())
     assert unnamed.outcome is Outcome.PASS
     assert "did not name the weights it served (cloud-in-disguise)" in unnamed.reason
@@ -319,7 +323,7 @@ def test_the_baseline_blesses_the_weights_play_one_proved() -> None:
                 quality_ok=True)  # fmt: skip
     assert bare.id > first.id  # the later one
     untied = run("baseline-pinned", first, bare, lock())
-    assert untied.outcome is Outcome.FAIL and "but trial t proved big" in untied.reason
+    assert untied.outcome is Outcome.FAIL and "but trial t's verdict names big" in untied.reason
 
 
 def test_install_script_written_for_the_current_lock() -> None:

@@ -123,3 +123,35 @@ def test_a_plugin_family_declares_what_its_machine_needs(
     text = script(program(_isolated, "mlx"))
     assert "REQUIREMENT='inhouse[mlx]==0.1.0'" in text
     assert "runtime serve" not in text  # served at its url, by whoever runs it
+
+
+def test_a_missing_test_model_is_made_not_copied(_isolated: Path) -> None:
+    """The project's test model has no source to fetch: `inhouse models make-test-model`
+    makes it, and the script says so where it is missing (nobody has a blessed file to copy)."""
+    (_isolated / "inhouse.toml").write_text(
+        '[program]\nname = "Acme"\nlead = "lena"\n\n'
+        '[runtimes.local]\nfamily = "embedded"\n\n'
+        '[baseline]\nowner = "lena"\nruntime = "local"\nmodels = [\n'
+        '  { name = "inhouse-test-model", path = "models/inhouse-test-model.gguf" },\n'
+        "]\n"
+    )
+    served = Inventory(
+        runtime="local", family="embedded", url="http://127.0.0.1:8080",
+        models=[ModelInfo(id="inhouse-test-model", digest=f"sha256:{A}",
+                          digest_source="file-sha256", size=5)],
+    )  # fmt: skip
+    write_lock(_isolated, build_lock(read_manifest(_isolated), served, runtime_family="embedded",
+                                     rules=""))  # fmt: skip
+    text = script(_isolated)
+    assert "copy the blessed file there" not in text
+    # what the script says, as sh prints it where the file is missing
+    [line] = [line for line in text.splitlines() if "make-test-model" in line]
+    said = subprocess.run(
+        ["sh", "-c", f'die() {{ printf "%s\\n" "$1"; }}; target=models/x.gguf; {line.strip()}'],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert said == (
+        "model inhouse-test-model: models/x.gguf is missing: it is the project's test model, "
+        "which inhouse makes: inhouse models make-test-model --output models/x.gguf (with "
+        "--seed N where it was made with another seed), then run this again\n"
+    )

@@ -103,7 +103,9 @@ def test_a_lock_hash_typed_over_other_weights_does_not_count(
     record(lena, "baseline.lock", _forged(how), "inhouse baseline lock")  # the forgery
     pinned = judge(lena, "baseline-pinned")
     assert pinned.outcome is not Outcome.PASS, pinned.reason
-    assert f"trial t proved m@{PROVEN[:19]}" in pinned.reason  # judged on the lock vic verified
+    assert (
+        f"trial t's verdict names m@{PROVEN[:19]} as proven" in pinned.reason
+    )  # judged on the lock vic verified
     ctx = context_for(lena.state(), lena.clock())
     (aside,) = ctx.uncounted_by_kind["baseline.lock"]
     assert why in aside.why and "re-lock: `inhouse baseline lock`" in aside.why
@@ -146,4 +148,4 @@ def test_the_honest_lock_passes_play_two(lena: Program) -> None:
     for check in PLAY_TWO:
         result = judge(lena, check)
         assert result.outcome is Outcome.PASS, (check, result.reason)
-    assert "the weights trial t proved" in judge(lena, "baseline-pinned").reason
+    assert "the weights trial t's verdict names as proven" in judge(lena, "baseline-pinned").reason

@@ -126,3 +126,27 @@ def test_serve_refuses_a_file_that_is_not_gguf(tmp_path: Path) -> None:
     fake.write_text("not a model")
     with pytest.raises(InvalidInput, match="not a GGUF"):
         serve_embedded(fake)
+
+
+@needs_engine
+def test_serve_says_how_a_program_reaches_the_runtime(test_model: Path) -> None:
+    """A program whose inhouse.toml names no runtime of family embedded does not use the one
+    just started: `runtime serve` says what to add; where one is named, nothing is said."""
+    from inhouse.program import Program
+
+    folder = Path.cwd()  # a program here
+    Program.init(folder, "Acme", "lena").close()
+    started = runner.invoke(app, ["runtime", "serve", str(test_model)])
+    try:
+        assert started.exit_code == 0, started.output
+        said = " ".join(started.stdout.split())
+        assert "names no runtime of family embedded" in said, said
+        assert '`[runtimes.local]` with `family = "embedded"`' in said
+        assert '(`runtime = "local"`)' in said
+    finally:
+        assert runner.invoke(app, ["runtime", "stop"]).exit_code == 0
+    from inhouse.cli.runtime import _reach_hint
+
+    with (folder / "inhouse.toml").open("a", encoding="utf-8") as config:
+        config.write('\n[runtimes.here]\nfamily = "embedded"\n')
+    assert _reach_hint(folder) is None

@@ -588,3 +588,20 @@ def test_a_rerun_judged_by_the_authors_python_check_does_not_count(
     assert "omar's run ran Python check code its spec names (lenas_checks:looks_fine)" in reason
     rerun = json.loads(run("fact", "list", "--kind", "trial.rerun", "--json"))[-1]
     assert rerun["payload"]["python_checks"] == ["lenas_checks:looks_fine"]
+
+
+def test_a_rerun_without_the_log_names_its_signer_as_the_checkout_knows_it(
+    program: Path, omar: dict[str, str], tmp_path: Path
+) -> None:
+    """omar's checkout holds the program folder, not its log: his rerun is signed into the
+    outbox by his key, and shown as "your key (ID)" where no enrolment there names it (the
+    docs show a name; a bare key id read as one)."""
+    import shutil
+
+    write_trial(program, EASY)
+    run("prove", "tickets")
+    laptop = tmp_path / "laptop"
+    shutil.copytree(program, laptop, ignore=shutil.ignore_patterns(".inhouse"))
+    out = run("prove", "tickets", "--rerun", "--program", str(laptop), env=omar)
+    assert "Signed into this checkout's outbox" in out, out
+    assert "trial tickets rerun by your key (ed25519:" in out, out

@@ -276,3 +276,32 @@ def test_a_run_appended_without_its_workflow_takes_no_later_test_down(
         assert [f.by for f in lena.state().facts if f.kind == "workflow.run"][-1] == "omar"
     finally:
         lena.close()
+
+
+def test_the_exit_line_of_workflow_test_names_the_workflow_play_three_judges(
+    _isolated: Path, clock: Clock, idp: StandinIdP
+) -> None:
+    """With several workflows, the play 3 exit that `inhouse workflow test` reports after a run
+    may judge another one than the one just tested: it names the one it judged."""
+    from inhouse.workflows.runner import RUN_BY_OTHER, exit_check
+
+    cast = _play_three(_isolated, clock, idp)
+    omar, vic = cast["omar"], cast["vic"]
+    _test_run(omar, "v1", passed=True)
+    _test_run(vic, "v1", passed=True)  # triage: passed by someone other than its author
+    workflow = SimpleNamespace(name="intake", content_hash="i1", run_hash="")
+    pinned = SimpleNamespace(
+        model=SimpleNamespace(name="m0", digest=DIGEST),
+        lock=SimpleNamespace(lock_hash=LOCK),
+        url="http://127.0.0.1:8080",
+        peers=frozenset({"127.0.0.1"}),
+    )
+    report = SimpleNamespace(
+        passed=True, pass_rate=1.0, judged=[1, 2, 3], variant="default", proved=3,
+        untested=[], inputs=3,
+    )  # fmt: skip
+    record_test_facts(omar, "omar", workflow, pinned, report)  # type: ignore[arg-type]
+    found = exit_check(omar, RUN_BY_OTHER)  # what omar's `workflow test intake` then shows
+    assert found is not None and found.outcome == "pass"
+    assert found.workflow == "triage"
+    cast["lena"].close()

@@ -110,6 +110,14 @@ def test_tests_pass_and_fail_as_the_checks_say(baseline_program: Path) -> None:
     assert report["content_hash"] == data["content_hash"] != passing["content_hash"]
 
 
+def test_results_on_the_test_model_say_so(baseline_program: Path) -> None:
+    """The test model writes nonsense: what shows its answers labels it, as trials do."""
+    shown = cli("workflow", "test", "summary").stdout
+    assert "inhouse test model (random weights: it writes nonsense)" in shown, shown
+    data = json.loads(cli("workflow", "test", "summary", "--json").stdout)
+    assert data["test_model"] is True
+
+
 def test_repeat_and_min_pass_catch_flaky_outputs(baseline_program: Path) -> None:
     spec = baseline_program / "workflows" / "summary.yaml"
     flaky = (

@@ -36,6 +36,7 @@ from inhouse.outfiles import write_text
 from inhouse.program.engine import Program
 from inhouse.program.facts import Fact, Provenance
 from inhouse.runtimes.capabilities import runtime_capabilities
+from inhouse.runtimes.testmodel import names_test_model
 
 __all__ = [
     "COLLECTOR",
@@ -206,7 +207,15 @@ def _model_block(blessed: BlessedModel, pinned: LockedModel) -> list[str]:
     # pointing at a module of the venv just made, her bytes replaced it and passed the digest)
     lines.append('  rm -f "$target.part"')
     name = pinned.name
-    if fetch is None:
+    if fetch is None and names_test_model(name, blessed.path):
+        # nobody copies the test model: inhouse makes it (same seed, same bytes; checked here)
+        made = " is missing: it is the project's test model, which inhouse makes: "
+        again = " (with --seed N where it was made with another seed), then run this again"
+        lines.append(
+            f'  die {_q(f"model {name}: ")}"$target"{_q(made)}'
+            f'{_q("inhouse models make-test-model --output ")}"$target"{_q(again)}'
+        )
+    elif fetch is None:
         lines.append(
             f'  die {_q(f"model {name}: ")}"$target"'
             f"{_q(' is missing and the manifest names no source; copy the blessed file there')}"

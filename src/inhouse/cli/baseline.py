@@ -266,12 +266,15 @@ def verify(
     """
     from inhouse.baseline.verify import run_verify
 
-    outcome = run_verify(open_program(program), as_, record=not no_record)
+    opened = open_program(program)
+    outcome = run_verify(opened, as_, record=not no_record)
     report = outcome.report
     if json:
         print_json(outcome.to_dict())
     else:
-        _say(f"Verifying this machine against lock {report.lock_hash} as {outcome.person}")
+        # without the log, the key is the signer: named as it joined here, where that is known
+        person = opened.outbox_signer() if opened.detached() else outcome.person
+        _say(f"Verifying this machine against lock {report.lock_hash} as {_plain(person)}")
         for check in report.checks:
             mark = (
                 "[green]ok[/]  "

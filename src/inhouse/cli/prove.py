@@ -203,17 +203,18 @@ def _rerun(
     if json:
         print_json(done.to_dict())
         return
-    _render_rerun(done)
+    # sealed into the outbox (no log here), the fact is by a key: named as it joined here
+    _render_rerun(done, done.fact.by if done.fact.id else opened.outbox_signer())
 
 
-def _render_rerun(done: RerunOutcome) -> None:
+def _render_rerun(done: RerunOutcome, by: str) -> None:
     from rich.markup import escape
 
     console = out_console()
     data = done.fact.payload
     weights = f"{data['model']}@{str(data['digest'] or 'unnamed weights')[:19]}"
     console.print(
-        f"trial {escape(done.trial)} rerun by {escape(done.fact.by)}: candidate passed "
+        f"trial {escape(done.trial)} rerun by {escape(by)}: candidate passed "
         f"{data['passed']} of {data['inputs']} inputs ({data['pass_rate']:.0%}) on "
         f"{escape(weights)}, spec {done.spec_hash[:19]}"
     )

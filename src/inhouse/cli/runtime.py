@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -31,6 +32,29 @@ def _describe(status: EmbeddedStatus) -> list[str]:
         f"  engine   {recorded.engine}",
         f"  log      {recorded.log_path}",
     ]
+
+
+def _reach_hint(folder: Path | None) -> str | None:
+    """What to add to inhouse.toml so that the program reaches the embedded runtime, where its
+    config names no runtime of that family (None where it does, or cannot be read)."""
+    from inhouse.errors import ConfigError
+    from inhouse.program.config import read_config
+
+    table = '`[runtimes.local]` with `family = "embedded"`'
+    if folder is None:
+        return f"A program reaches it through a runtime of its inhouse.toml: {table}."
+    try:
+        runtimes = read_config(folder).get("runtimes")
+    except ConfigError:
+        return None  # the program's own commands say what is wrong with it
+    if isinstance(runtimes, dict) and any(
+        isinstance(t, dict) and t.get("family") == "embedded" for t in runtimes.values()
+    ):
+        return None
+    return (
+        f"{folder / 'inhouse.toml'} names no runtime of family embedded, so the program does "
+        f'not use this one: add one, e.g. {table}, and name it in [baseline] (`runtime = "local"`).'
+    )
 
 
 @app.command("serve")
@@ -73,10 +97,14 @@ def serve(
     if json:
         print_json(started.model_dump())
         return
+    from rich.markup import escape
+
     status = EmbeddedStatus(running=True, answering=True, state=started, detail="")
     out_console().print("Embedded runtime started.")
     for line in _describe(status):
         out_console().print(line)
+    if (hint := _reach_hint(folder)) is not None:
+        out_console().print(escape(hint))
     out_console().print("Stop it with `inhouse runtime stop`.")
 
 

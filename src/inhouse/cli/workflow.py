@@ -199,6 +199,8 @@ def _show(report: RunReport) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from inhouse.runtimes import TEST_MODEL_LABEL
+
     variants = report.variants
     if len(variants) == 1:
         table = Table("case", "passed", "score", "result", "why", box=None)
@@ -242,15 +244,21 @@ def _show(report: RunReport) -> None:
         + f", model {report.model.name} "
         f"({report.model.digest[:19]}), version {report.workflow.content_hash[:19]}."
     )
+    if report.test_model:
+        console.print(
+            f"  [yellow]model {escape(report.model.name)}: {TEST_MODEL_LABEL} — these results "
+            "say nothing about the workflow on a real model[/]"
+        )
     for note in report.untested_notes():
         console.print(f"  [yellow]{escape(note)}[/]")
     for fact in report.facts:
         console.print(f"  recorded {fact.kind} #{fact.id}")
     exit_check = report.exit_check
     if exit_check is not None:
+        judged = f" on workflow {exit_check.workflow}" if exit_check.workflow else ""
         console.print(
-            f"  play {exit_check.play}'s exit, {exit_check.check}: {exit_check.outcome}: "
-            f"{escape(exit_check.reason)}"
+            f"  play {exit_check.play}'s exit, {exit_check.check}{escape(judged)}: "
+            f"{exit_check.outcome}: {escape(exit_check.reason)}"
         )
 
 

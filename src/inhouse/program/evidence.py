@@ -138,6 +138,12 @@ class EvidenceMixin(ProgramCore):
             collector="inhouse access",
         )
 
+    def outbox_signer(self) -> str:
+        """Whom a fact sealed into this checkout's outbox is by, as said to the person here: the
+        name this key joined under (:meth:`_joined_as`), else "your key (ID)". The program's side
+        names the signer when it imports the fact; this is only what to show meanwhile."""
+        return self._joined_as() or f"your key ({self.key.key_id})"
+
     def _joined_as(self) -> str | None:
         """The name this key joined under in this checkout: its own enrolment in the outbox
         (the latest, if it joined twice), or None."""

@@ -168,6 +168,8 @@ class ExitCheck:
     check: str
     outcome: str
     reason: str
+    #: the workflow the check judged (its cited spec's), which need not be the one tested
+    workflow: str | None = None
 
 
 @dataclass(frozen=True)
@@ -239,6 +241,8 @@ class RunReport:
     #: the version's author as play 3 counts it, once recorded: whoever published it first
     #: (None: no spec of it counts, or not recorded); never the spec's ``owner:``
     author: str | None = None
+    #: the model was the project's test model (random weights): its answers are nonsense
+    test_model: bool = False
 
     @property
     def in_use(self) -> VariantReport:
@@ -355,6 +359,7 @@ class RunReport:
             "runner": self.runner,
             "model": self.model.name,
             "model_digest": self.model.digest,
+            "test_model": self.test_model,
             "lock_hash": self.lock_hash,
             "started": self.started.isoformat(),
             "seconds": round(self.seconds, 3),

@@ -38,6 +38,7 @@ from inhouse.program.facts import Fact
 from inhouse.program.playchecks._shared import published_specs, recurrence_problem
 from inhouse.runtimes import ChatMessage, ChatRequest, Runtime, RuntimeConfig, open_runtime
 from inhouse.runtimes.local import PeerRecorder, answered_here, peers_of
+from inhouse.runtimes.testmodel import names_test_model
 from inhouse.trials.cost import local_cost
 from inhouse.workflows.decoys import DECOYS, judge_cases
 from inhouse.workflows.report import Attempt, CaseReport, ExitCheck, RunReport, VariantReport
@@ -85,6 +86,10 @@ class Pinned:
     #: connection that did not say), read as they arrived; filled in once the run's requests
     #: are done. Whether the run was answered on this machine rests on these, not on ``url``
     peers: frozenset[str] = frozenset()
+    #: the model served is the project's test model (random weights): its answers are nonsense,
+    #: and what shows them says so (the GGUF's own marker where the runtime read it, else the
+    #: name it is served under)
+    test_model: bool = False
 
 
 @dataclass(frozen=True)
@@ -143,9 +148,19 @@ async def pinned_runtime(
         served_judge = find_model(served, judge.name)
         if served_model is None or served_judge is None:  # drifts() reports these; be sure
             raise ConfigError(f"{where} does not serve {model.name}")
+        test = served_model.is_test_model or names_test_model(served_model.id, served_model.path)
         yield (
             runtime,
-            Pinned(lock, model, served_model.id, judge, served_judge.id, config, str(runtime.url)),
+            Pinned(
+                lock,
+                model,
+                served_model.id,
+                judge,
+                served_judge.id,
+                config,
+                str(runtime.url),
+                test_model=test,
+            ),
         )
 
 
@@ -526,6 +541,7 @@ def run_workflow_tests(
         variants=variants,
         started=started,
         seconds=time.perf_counter() - clock,
+        test_model=pinned.test_model,
     )
     report.facts = record_test_facts(
         program, runner, workflow, pinned, report, closes=numbers, python_checks=calls
@@ -597,5 +613,9 @@ def exit_check(program: Program, check: str) -> ExitCheck | None:
     for play in program.status()["plays"]:
         for row in play["exit"] or []:
             if row["check"] == check:
-                return ExitCheck(play["number"], check, row["outcome"], row["reason"])
+                # the workflow it judges: with several, not always the one just tested
+                specs = {e["fact"] for e in row["evidence"] if e["kind"] == "workflow.spec"}
+                found = (f for f in program.state().facts if f.id in specs) if specs else ()
+                judged = next((str(f.payload["workflow"]) for f in found), None)
+                return ExitCheck(play["number"], check, row["outcome"], row["reason"], judged)
     return None

@@ -103,14 +103,17 @@ def baseline_pinned(ctx: CheckContext, lock: Fact) -> Result:
         )
     if not any(str(m["digest"]) == digest for m in models):
         return failed(
-            f"the lock blesses {names}, but trial {trial} proved {candidate['model']}@"
-            f"{str(digest)[:19]}: lock the weights that were proven, or prove the ones you lock "
+            f"the lock blesses {names}, but trial {trial}'s verdict names "
+            f"{candidate['model']}@{str(digest)[:19]} as proven: lock the weights that were "
+            "proven, or prove the ones you lock "
             "(`inhouse prove`)",
             lock,
             proven,
         )
+    # the verdict's word, not a proof that counts: play 1's value-proven judges that
     return passed(
-        f"{runtime['family']} {runtime['version']} with {names}, the weights trial {trial} proved",
+        f"{runtime['family']} {runtime['version']} with {names}, the weights trial {trial}'s "
+        "verdict names as proven",
         lock,
         proven,
     )
