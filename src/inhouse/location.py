@@ -53,15 +53,22 @@ def checkout_of(folder: Path) -> Path:
     repository, all of it written by whoever can push there: what runs from a checkout (a
     plugin, a tool on PATH) is refused from anywhere in it, not only from the program folder.
     A repository at the home folder or above it (one's dotfiles) is no team's checkout: it
-    would take ``~/.local/bin`` and every folder of one's own in with it."""
+    would take ``~/.local/bin`` and every folder of one's own in with it. A ``.git`` that is a
+    file (a submodule's, or a linked work tree's) makes no checkout of its own where a
+    repository holds it: the folder is the one that repository checks out, written by whoever
+    pushes there (who may have put the program in a submodule), so the walk goes on above it."""
     folder = folder.resolve()
     home = Path.home().resolve()
+    found = folder
     for top in (folder, *folder.parents):
         if top == home or home.is_relative_to(top):
             break
-        if (top / ".git").exists():
-            return top
-    return folder
+        mark = top / ".git"
+        if mark.exists():
+            found = top
+            if not mark.is_file():
+                break
+    return found
 
 
 def find_program(explicit: str | Path | None = None, *, cwd: Path | None = None) -> Path:
