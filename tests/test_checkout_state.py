@@ -118,6 +118,50 @@ def test_a_git_the_checkout_holds_is_not_the_one_asked(
     assert not marker.exists()
 
 
+def test_a_git_elsewhere_in_the_checkout_is_not_the_one_asked_either(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the program is one folder of the team's repository; a `git` committed beside it, in a
+    # folder of the repository a colleague keeps on PATH, is the pushers' as much as one in
+    # the program folder (the install refuses such a PATH, but only after asking git)
+    repo = _isolated / "repo"
+    program = repo / "program"
+    program.mkdir(parents=True)
+    monkeypatch.chdir(program)
+    locked_program(program)
+    (program / PTH).parent.mkdir(parents=True, exist_ok=True)
+    (program / PTH).write_text("import os\n")
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "add", "-f", f"program/{PTH}")
+    git(repo, "commit", "-q", "-m", "the team's repository, the program in one folder")
+    tools = repo / "tools"
+    tools.mkdir()
+    marker = _isolated.parent / "ran"
+    (tools / "git").write_text(f"#!/bin/sh\ntouch {marker}\n")
+    (tools / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ['PATH']}")
+    assert tracked_state(program) == [PTH]  # the real git answered
+    assert not marker.exists()
+    with pytest.raises(Refused):
+        run_install(plan_install(Program.open(program)))
+    assert not marker.exists()
+
+
+def test_a_file_tracked_under_the_state_folder_in_another_case_is_refused(
+    _isolated: Path,
+) -> None:
+    # where file names ignore case (macOS, Windows), a pull writes `.INHOUSE/venv/…` into the
+    # colleague's own `.inhouse/venv/`
+    locked_program(_isolated)
+    forged = PTH.replace(".inhouse/", ".INHOUSE/", 1)
+    lead_commits(_isolated, forged)
+    assert tracked_state(_isolated) == [forged]
+    out = run("baseline", "verify", code=3)
+    assert "inhouse baseline verify is refused" in out and forged in out
+    assert verifies() == 0
+
+
 def test_the_demos_python_m_inhouse_runs_no_package_in_the_program_folder(
     _isolated: Path,
 ) -> None:

@@ -53,15 +53,22 @@ def checkout_of(folder: Path) -> Path:
     repository, all of it written by whoever can push there: what runs from a checkout (a
     plugin, a tool on PATH) is refused from anywhere in it, not only from the program folder.
     A repository at the home folder or above it (one's dotfiles) is no team's checkout: it
-    would take ``~/.local/bin`` and every folder of one's own in with it."""
+    would take ``~/.local/bin`` and every folder of one's own in with it. A ``.git`` that is a
+    file (a submodule's, or a linked work tree's) makes no checkout of its own where a
+    repository holds it: the folder is the one that repository checks out, written by whoever
+    pushes there (who may have put the program in a submodule), so the walk goes on above it."""
     folder = folder.resolve()
     home = Path.home().resolve()
+    found = folder
     for top in (folder, *folder.parents):
         if top == home or home.is_relative_to(top):
             break
-        if (top / ".git").exists():
-            return top
-    return folder
+        mark = top / ".git"
+        if mark.exists():
+            found = top
+            if not mark.is_file():
+                break
+    return found
 
 
 def find_program(explicit: str | Path | None = None, *, cwd: Path | None = None) -> Path:
@@ -134,9 +141,10 @@ def optional_program(explicit: str | Path | None) -> Path | None:
 
 
 def _git(folder: Path) -> str | None:
-    """The ``git`` on PATH, looked up only in absolute entries outside ``folder``: a relative
-    entry (``.``) or one inside the checkout would run a ``git`` its author committed."""
-    root = folder.resolve()
+    """The ``git`` on PATH, looked up only in absolute entries outside the git checkout holding
+    ``folder`` (:func:`checkout_of`): a relative entry (``.``) or one anywhere in the checkout,
+    not only in the program folder, would run a ``git`` whoever pushes there committed."""
+    root = checkout_of(folder)
     entries = [
         entry
         for entry in os.environ.get("PATH", os.defpath).split(os.pathsep)
@@ -148,8 +156,9 @@ def _git(folder: Path) -> str | None:
 
 
 def tracked_state(folder: Path) -> list[str]:
-    """The files under ``.inhouse/`` that the git index of the work tree ``folder`` lies in
-    tracks (``git ls-files``), paths relative to ``folder``; [] where git is not installed or
+    """The files under ``.inhouse/`` (in any case: ``.INHOUSE/`` is the same folder where file
+    names ignore case) that the git index of the work tree ``folder`` lies in tracks
+    (``git ls-files``), paths relative to ``folder``; [] where git is not installed or
     ``folder`` is no git work tree. ``.inhouse/`` is this machine's own state (its venv, the
     runtime's run folder, the store, models, keys, the outbox) and its ``.gitignore`` says
     ``*``, but ``git add -f`` tracks a file there anyway, and a ``git pull`` then writes it
@@ -160,8 +169,10 @@ def tracked_state(folder: Path) -> list[str]:
     try:
         done = subprocess.run(
             # no fsmonitor: a command a repository's config names is not run to answer this
+            # icase: on a case-insensitive file system (macOS's, Windows') a pull writes a
+            # tracked `.INHOUSE/venv/…` into `.inhouse/venv/`
             [git, "-c", "core.fsmonitor=false", "-C", str(folder), "ls-files", "-z", "--",
-             DATA_DIR],
+             f":(icase){DATA_DIR}"],
             capture_output=True, timeout=60, check=False,
         )  # fmt: skip
     except (OSError, subprocess.SubprocessError):

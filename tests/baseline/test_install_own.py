@@ -271,3 +271,36 @@ def test_a_repository_at_the_home_folder_is_no_checkout_of_the_program(
     assert checkout_of(program) == program.resolve()
     (home / "work" / ".git").mkdir()
     assert checkout_of(program) == (home / "work").resolve()
+
+
+def test_a_program_in_a_submodule_is_in_the_checkout_that_holds_the_submodule(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lead puts the program folder in a submodule of the team's repository (its ``.git`` a
+    file): the repository's ``bin/`` on PATH was taken for outside the checkout, and a
+    ``python3`` committed there ran as the colleague. A linked work tree with no repository
+    above it is its own checkout, as before."""
+    from inhouse.location import checkout_of
+
+    (_isolated / ".git").mkdir()
+    program = _isolated / "ai"
+    program.mkdir()
+    (program / ".git").write_text("gitdir: ../.git/modules/ai\n")
+    assert checkout_of(program) == _isolated.resolve()
+    alone = _isolated.parent / "elsewhere" / "ai"
+    alone.mkdir(parents=True)
+    (alone / ".git").write_text(f"gitdir: {_isolated / '.git' / 'worktrees' / 'ai'}\n")
+    assert checkout_of(alone) == alone.resolve()
+    monkeypatch.chdir(program)
+    locked_program(program)
+    tools = _isolated / "bin"
+    tools.mkdir()
+    for name in ("python3", "sh"):
+        fake = tools / name
+        fake.write_text(f"#!/bin/sh\ntouch {_isolated / 'lead-ran'}\nexit 0\n")
+        fake.chmod(0o755)
+    monkeypatch.delenv("PYTHON", raising=False)
+    monkeypatch.setenv("PATH", f"{tools}:/usr/bin:/bin")
+    out = " ".join(run("baseline", "install", code=2).split())
+    assert f"your PATH holds {str(tools)!r}" in out, out
+    assert not (_isolated / "lead-ran").exists()
