@@ -58,10 +58,13 @@ def checkout_of(folder: Path) -> Path:
     repository holds it: the folder is the one that repository checks out, written by whoever
     pushes there (who may have put the program in a submodule), so the walk goes on above it."""
     folder = folder.resolve()
-    home = Path.home().resolve()
+    try:
+        home: Path | None = Path.home().resolve()
+    except RuntimeError:  # no HOME and no entry in the password file (a bare service account)
+        home = None
     found = folder
     for top in (folder, *folder.parents):
-        if top == home or home.is_relative_to(top):
+        if home is not None and (top == home or home.is_relative_to(top)):
             break
         mark = top / ".git"
         if mark.exists():

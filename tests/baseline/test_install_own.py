@@ -273,6 +273,23 @@ def test_a_repository_at_the_home_folder_is_no_checkout_of_the_program(
     assert checkout_of(program) == (home / "work").resolve()
 
 
+def test_a_process_without_a_home_folder_still_finds_the_checkout(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A service account with no HOME and no entry in the password file (Path.home() raises):
+    every command in a program asks for its checkout (the plugin check), which must not crash."""
+    from inhouse.location import checkout_of
+
+    def nowhere() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    program = _isolated / "work" / "ai"
+    program.mkdir(parents=True)
+    (_isolated / "work" / ".git").mkdir()
+    monkeypatch.setattr(Path, "home", staticmethod(nowhere))
+    assert checkout_of(program) == (_isolated / "work").resolve()
+
+
 def test_a_program_in_a_submodule_is_in_the_checkout_that_holds_the_submodule(
     _isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
