@@ -34,7 +34,7 @@ from inhouse.workflows.decoys import judge_decoys
 from inhouse.workflows.spec import parse_workflow
 from tests.engine import needs_engine
 from tests.trials.test_rerun import omar, program, run, verdict_payload, write_trial  # noqa: F401
-from tests.workflows.conftest import SUMMARY, baseline_program, people  # noqa: F401
+from tests.workflows.conftest import SUMMARY, baseline_program, people, real_model  # noqa: F401
 from tests.workflows.test_decoys import FIXED as FIXED_DECOYS
 
 #: a case's only check: the answer took longer than half a millisecond, which every answer a
@@ -89,6 +89,7 @@ async def test_a_case_that_judges_what_the_answer_says_needs_the_model_in_its_ti
 # -- play 3: a colleague's honest rerun of tests that judge nothing ------------------------------
 
 
+@pytest.mark.usefixtures("real_model")
 @needs_engine
 def test_a_workflow_checked_by_its_answers_delay_alone_is_not_someone_else_s_pass(
     baseline_program: Path,  # noqa: F811
