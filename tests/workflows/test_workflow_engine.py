@@ -149,6 +149,15 @@ def test_a_run_on_the_test_model_counts_for_play_three_only_in_a_demo(
         assert "(demo program: the test model)" in result.reason
 
 
+def test_locking_the_test_model_tells_a_real_program_it_passes_no_play(
+    baseline_program: Path,
+) -> None:
+    """`baseline lock` on the test model, in a real program, says in one line that plays 1-3
+    do not pass on it, before any of them refuses it."""
+    said = " ".join(cli("baseline", "lock").stdout.split())
+    assert "a real program's plays 1-3 do not pass on it" in said, said
+
+
 def test_repeat_and_min_pass_catch_flaky_outputs(baseline_program: Path) -> None:
     spec = baseline_program / "workflows" / "summary.yaml"
     flaky = (
