@@ -34,7 +34,7 @@ from inhouse.workflows.decoys import judge_decoys
 from inhouse.workflows.spec import parse_workflow
 from tests.engine import needs_engine
 from tests.trials.test_rerun import omar, program, run, verdict_payload, write_trial  # noqa: F401
-from tests.workflows.conftest import SUMMARY, baseline_program, people, real_model  # noqa: F401
+from tests.workflows.conftest import SUMMARY, baseline_program, people  # noqa: F401
 from tests.workflows.test_decoys import FIXED as FIXED_DECOYS
 
 #: a case's only check: the answer took longer than half a millisecond, which every answer a

@@ -84,18 +84,6 @@ def people() -> dict[str, dict[str, str]]:
 
 
 @pytest.fixture
-def real_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The engine's model (the project's test model) standing in for a real one, as the
-    runner reads it: outside a demo play 3 counts no run on the test model, and a test that
-    judges play 3's other rules on the engine needs its runs to count."""
-    import inhouse.runtimes.openai_compat as served
-    import inhouse.workflows.runner as runner
-
-    monkeypatch.setattr(runner, "names_test_model", lambda *names: False)
-    monkeypatch.setattr(served, "is_test_model", lambda path: False)
-
-
-@pytest.fixture
 def baseline_program(
     engine: Engine, _isolated: Path, people: dict[str, dict[str, str]]
 ) -> Iterator[Path]:
