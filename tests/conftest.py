@@ -180,3 +180,16 @@ def on_database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     if not database_url.startswith("sqlite"):
         monkeypatch.setenv("INHOUSE_DATABASE_URL", database_url)
     return database_url
+
+
+@pytest.fixture
+def real_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine's model (the project's test model) standing in for a real one, as the
+    runner reads it: outside a demo play 3 (and play 4's trigger) counts no workflow run on the
+    test model, and a test that judges their other rules on the engine needs its runs to
+    count."""
+    import inhouse.runtimes.openai_compat as served
+    import inhouse.workflows.runner as runner
+
+    monkeypatch.setattr(runner, "names_test_model", lambda *names: False)
+    monkeypatch.setattr(served, "is_test_model", lambda path: False)

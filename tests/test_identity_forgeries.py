@@ -162,6 +162,7 @@ def test_only_a_lead_changes_someones_team_or_e_mail(
     _stops(lena, at=changed.seq, saying="only a lead changes someone's roles, team or e-mail")
 
 
+@pytest.mark.usefixtures("real_model")
 @needs_engine
 def test_a_self_handoff_marks_no_first_exit(
     request: pytest.FixtureRequest, engine: Engine, _isolated: Path, clock: Clock

@@ -38,6 +38,7 @@ def _test_run(program: Program, lock_hash: str) -> list[Fact]:
         lock=SimpleNamespace(lock_hash=lock_hash),
         url="http://127.0.0.1:8080",
         peers=frozenset({"127.0.0.1"}),  # what answered the run: this machine
+        test_model=False,
     )
     report = SimpleNamespace(passed=True, pass_rate=1.0, judged=[1, 2, 3], variant="default",
                              proved=3, untested=[], inputs=3)  # fmt: skip

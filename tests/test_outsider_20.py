@@ -89,6 +89,7 @@ async def test_a_case_that_judges_what_the_answer_says_needs_the_model_in_its_ti
 # -- play 3: a colleague's honest rerun of tests that judge nothing ------------------------------
 
 
+@pytest.mark.usefixtures("real_model")
 @needs_engine
 def test_a_workflow_checked_by_its_answers_delay_alone_is_not_someone_else_s_pass(
     baseline_program: Path,  # noqa: F811

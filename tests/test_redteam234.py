@@ -78,6 +78,7 @@ def _test_run(program: Program) -> list[Fact]:
         lock=SimpleNamespace(lock_hash=LOCK),
         url="http://127.0.0.1:8080",
         peers=frozenset({"127.0.0.1"}),
+        test_model=False,
     )
     report = SimpleNamespace(passed=True, pass_rate=1.0, judged=[1, 2, 3], variant="default",
                              proved=3, untested=[], inputs=3)  # fmt: skip

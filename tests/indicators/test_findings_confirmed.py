@@ -70,6 +70,7 @@ def _test_run(
         lock=SimpleNamespace(lock_hash=""),
         url=url,
         peers=peers,
+        test_model=False,
     )
     report = SimpleNamespace(
         passed=passed,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from inhouse.pilot.adoption import record_adoption
 from inhouse.program import Program
 from inhouse.program.guards import play_has_exited
@@ -25,6 +27,7 @@ def _independent_use(lena: Program) -> dict[str, str]:
     return {"outcome": row["outcome"], "reason": row["reason"]}
 
 
+@pytest.mark.usefixtures("real_model")
 def test_an_old_report_fails_until_play_four_exits_and_not_after(
     engine: Engine, _isolated: Path, clock: Clock
 ) -> None:

@@ -16,6 +16,8 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from inhouse.baseline.lock import lock_baseline
 from inhouse.gateway.rollup import rollup_usage
 from inhouse.pilot.adoption import record_adoption
@@ -180,6 +182,7 @@ def walk_play_four(
     return lena, people
 
 
+@pytest.mark.usefixtures("real_model")
 def test_play_four_exits_on_measured_use_and_signed_answers(
     engine: Engine, _isolated: Path, clock: Clock
 ) -> None:

@@ -150,3 +150,28 @@ def test_serve_says_how_a_program_reaches_the_runtime(test_model: Path) -> None:
     with (folder / "inhouse.toml").open("a", encoding="utf-8") as config:
         config.write('\n[runtimes.here]\nfamily = "embedded"\n')
     assert _reach_hint(folder) is None
+
+
+@needs_engine
+def test_serve_tells_a_real_program_the_test_model_passes_no_play(
+    test_model: Path, tmp_path: Path
+) -> None:
+    """Serving the test model in a real program says, in one line, that plays 1-3 do not pass
+    on it (before the refusals do); a demo program, whose plays count it, is told nothing."""
+    from inhouse.cli.runtime import _test_model_hint
+    from inhouse.program import Program
+
+    folder = Path.cwd()  # a real program here
+    Program.init(folder, "Acme", "lena").close()
+    started = runner.invoke(app, ["runtime", "serve", str(test_model)])
+    try:
+        assert started.exit_code == 0, started.output
+        said = " ".join(started.stdout.split())
+        assert "a real program's plays 1-3 do not pass on it" in said, said
+        assert "only a demo program, `inhouse init --demo`, counts the test model" in said
+    finally:
+        assert runner.invoke(app, ["runtime", "stop"]).exit_code == 0
+    demo = tmp_path / "demo"
+    demo.mkdir()
+    Program.init(demo, "Demo", "lena", demo=True).close()
+    assert _test_model_hint(demo) is None

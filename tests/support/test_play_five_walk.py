@@ -46,6 +46,7 @@ def _typical(lena: Program) -> dict[str, str]:
     return {"outcome": row["outcome"], "reason": row["reason"]}
 
 
+@pytest.mark.usefixtures("real_model")
 def test_play_five_exits_on_measured_support(
     engine: Engine, _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -61,6 +61,7 @@ def test_a_pilot_member_whose_role_is_taken_away_stays_inside(
     assert "olga held pilot-user before: inside the program once, not a new user" in beyond.reason
 
 
+@pytest.mark.usefixtures("real_model")
 @needs_engine
 def test_widening_is_asked_after_the_pilot_exited_by_someone_never_inside(
     engine: Engine, _isolated: Path, clock: Clock

@@ -75,6 +75,7 @@ def _test_run(program: Program, version: str, *, passed: bool) -> list[Fact]:
         lock=SimpleNamespace(lock_hash=LOCK),
         url="http://127.0.0.1:8080",
         peers=frozenset({"127.0.0.1"}),  # what answered the run: this machine
+        test_model=False,
     )
     report = SimpleNamespace(
         passed=passed,
@@ -295,6 +296,7 @@ def test_the_exit_line_of_workflow_test_names_the_workflow_play_three_judges(
         lock=SimpleNamespace(lock_hash=LOCK),
         url="http://127.0.0.1:8080",
         peers=frozenset({"127.0.0.1"}),
+        test_model=False,
     )
     report = SimpleNamespace(
         passed=True, pass_rate=1.0, judged=[1, 2, 3], variant="default", proved=3,
@@ -305,3 +307,52 @@ def test_the_exit_line_of_workflow_test_names_the_workflow_play_three_judges(
     assert found is not None and found.outcome == "pass"
     assert found.workflow == "triage"
     cast["lena"].close()
+
+
+def test_a_play_three_that_exited_on_the_test_model_keeps_its_exit(
+    _isolated: Path, clock: Clock, idp: StandinIdP, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Runs on the test model prove nothing for play 3 outside a demo; a play 3 whose exit was
+    judged on such runs (accepted by an inhouse from before the rule) keeps its exit, said,
+    while a run on it recorded since counts for nothing."""
+    from inhouse.program.playchecks import _shared, workflow
+    from inhouse.workflows.runner import RUN_BY_OTHER, exit_check
+
+    cast = _play_three(_isolated, clock, idp)
+    lena, omar, vic = cast["lena"], cast["omar"], cast["vic"]
+
+    def on_test_model(program: Program, version: str) -> None:
+        wf = SimpleNamespace(name="triage", content_hash=version, run_hash="")
+        pinned = SimpleNamespace(
+            model=SimpleNamespace(name="m0", digest=DIGEST),
+            lock=SimpleNamespace(lock_hash=LOCK),
+            url="http://127.0.0.1:8080",
+            peers=frozenset({"127.0.0.1"}),
+            test_model=True,  # the runtime served the project's test model
+        )
+        report = SimpleNamespace(
+            passed=True, pass_rate=1.0, judged=[1, 2, 3], variant="default", proved=3,
+            untested=[], inputs=3,
+        )  # fmt: skip
+        record_test_facts(program, program.whoami().name, wf, pinned, report)  # type: ignore[arg-type]
+
+    on_test_model(omar, "v1")
+    on_test_model(vic, "v1")
+    found = exit_check(omar, RUN_BY_OTHER)
+    assert found is not None and found.outcome == "fail"
+    assert "answered by the project's test model" in found.reason
+    with monkeypatch.context() as before:  # the rule before: such runs counted
+        before.setattr(_shared, "on_test_model", lambda ctx, run: None)
+        before.setattr(workflow, "on_test_model", lambda ctx, run: None)
+        omar.offer_handoff(None, 3, to="lena")
+        lena.accept_handoff(None, 3)
+    kept = exit_check(omar, RUN_BY_OTHER)
+    assert kept is not None and kept.outcome == "pass", kept
+    assert "on the project's test model, which play 3 exited on" in kept.reason
+    assert [play["state"] for play in lena.status()["plays"]][:3] == ["exited"] * 3
+    on_test_model(omar, "v2")  # a new version since, on the test model: today's rule
+    on_test_model(vic, "v2")
+    since = exit_check(omar, RUN_BY_OTHER)
+    assert since is not None and since.outcome == "fail", since
+    assert "answered by the project's test model" in since.reason
+    lena.close()

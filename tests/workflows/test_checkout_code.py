@@ -55,6 +55,7 @@ def run_by_other(folder: Path) -> tuple[Outcome, str]:
         program.close()
 
 
+@pytest.mark.usefixtures("real_model")
 def test_a_rerun_that_ran_the_authors_python_check_is_not_a_second_persons(
     baseline_program: Path,
     people: dict[str, dict[str, str]],

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+import pytest
+
 from inhouse.program.checks import Outcome
 from tests.engine import needs_engine
 from tests.workflows.conftest import TRIAGE_SCHEMA, queue_schema
@@ -54,6 +56,7 @@ def _write(folder: Path, use: str) -> None:
     (folder / "workflows" / "compare.yaml").write_text(COMPARE.replace("USE", use))
 
 
+@pytest.mark.usefixtures("real_model")
 def test_variants_run_side_by_side_and_play_3_judges_the_one_in_use(
     baseline_program: Path, people: dict[str, dict[str, str]]
 ) -> None:
@@ -99,6 +102,7 @@ def test_variants_run_side_by_side_and_play_3_judges_the_one_in_use(
     assert "variant careful" in results["workflow-tests-pass"].reason
 
 
+@pytest.mark.usefixtures("real_model")
 def test_a_changed_test_file_needs_a_new_run(
     baseline_program: Path, people: dict[str, dict[str, str]]
 ) -> None:

@@ -118,6 +118,46 @@ def test_results_on_the_test_model_say_so(baseline_program: Path) -> None:
     assert data["test_model"] is True
 
 
+def test_a_run_on_the_test_model_counts_for_play_three_only_in_a_demo(
+    baseline_program: Path, people: dict[str, dict[str, str]]
+) -> None:
+    """The test model's answers are random: outside a demo, a workflow run it answered proves
+    nothing for play 3 (as a verdict or a rerun on it proves nothing for plays 1 and 2), and
+    the reason says so; the run records that the test model answered it. In a demo it counts,
+    labelled."""
+    from dataclasses import replace
+
+    omar, pia = people["omar"], people["pia"]
+    cli("workflow", "test", "summary", env=omar)
+    cli("workflow", "test", "summary", env=pia)
+    runs = facts(baseline_program, "workflow.run")
+    assert [r.payload["test_model"] for r in runs] == [True, True]
+    assert all(r.payload["passed"] for r in runs)
+    results = play3_results(baseline_program)
+    for name in ("workflow-tests-pass", "workflow-run-by-other"):
+        assert results[name].outcome is Outcome.FAIL, results[name].reason
+        assert "answered by the project's test model (random weights)" in results[name].reason
+        assert "only a demo program accepts the test model" in results[name].reason
+    program = Program.open(baseline_program)
+    try:  # the same log, judged as a demo program's
+        ctx = build_context(replace(program.state(), demo=True), program.clock())
+        demo = {n: evaluate(n, ctx) for n in ("workflow-tests-pass", "workflow-run-by-other")}
+    finally:
+        program.close()
+    for result in demo.values():
+        assert result.outcome is Outcome.PASS, result.reason
+        assert "(demo program: the test model)" in result.reason
+
+
+def test_locking_the_test_model_tells_a_real_program_it_passes_no_play(
+    baseline_program: Path,
+) -> None:
+    """`baseline lock` on the test model, in a real program, says in one line that plays 1-3
+    do not pass on it, before any of them refuses it."""
+    said = " ".join(cli("baseline", "lock").stdout.split())
+    assert "a real program's plays 1-3 do not pass on it" in said, said
+
+
 def test_repeat_and_min_pass_catch_flaky_outputs(baseline_program: Path) -> None:
     spec = baseline_program / "workflows" / "summary.yaml"
     flaky = (
@@ -142,6 +182,7 @@ def test_repeat_and_min_pass_catch_flaky_outputs(baseline_program: Path) -> None
     assert case["summary"].startswith("2/3 attempts passed; ")
 
 
+@pytest.mark.usefixtures("real_model")
 def test_play3_exit_needs_a_passing_run_by_someone_other_than_the_author(
     baseline_program: Path, people: dict[str, dict[str, str]]
 ) -> None:
@@ -222,6 +263,7 @@ tests:
 """
 
 
+@pytest.mark.usefixtures("real_model")
 def test_tests_that_pass_whatever_the_model_says_prove_nothing(
     baseline_program: Path, people: dict[str, dict[str, str]]
 ) -> None:
@@ -292,6 +334,7 @@ tests:
 )
 
 
+@pytest.mark.usefixtures("real_model")
 def test_tests_that_pass_any_answer_but_an_empty_one_prove_nothing(
     baseline_program: Path, people: dict[str, dict[str, str]]
 ) -> None:
@@ -339,6 +382,7 @@ def test_tests_that_pass_any_answer_but_an_empty_one_prove_nothing(
     assert play3(baseline_program)["workflow-run-by-other"] is Outcome.PASS
 
 
+@pytest.mark.usefixtures("real_model")
 def test_a_template_that_ignores_its_cases_inputs_tests_nothing_of_them(
     baseline_program: Path, people: dict[str, dict[str, str]]
 ) -> None:
@@ -360,6 +404,7 @@ def test_a_template_that_ignores_its_cases_inputs_tests_nothing_of_them(
     assert results["workflow-tests-pass"].outcome is Outcome.FAIL
 
 
+@pytest.mark.usefixtures("real_model")
 def test_a_rerun_whose_answers_came_from_another_host_is_not_someone_elses(
     baseline_program: Path, people: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -57,6 +57,26 @@ def _reach_hint(folder: Path | None) -> str | None:
     )
 
 
+def _test_model_hint(folder: Path | None) -> str | None:
+    """For the test model: that a real program's plays 1-3 do not pass on it (None for a demo
+    program, whose plays count it, or where the program cannot be read)."""
+    from inhouse.errors import InhouseError
+    from inhouse.program import Program
+    from inhouse.runtimes.testmodel import TEST_MODEL_REAL_PROGRAM
+
+    if folder is not None:
+        try:
+            program = Program.open(folder)
+            try:
+                if program.state().demo:
+                    return None
+            finally:
+                program.close()
+        except InhouseError:
+            return None  # the program's own commands say what is wrong with it
+    return TEST_MODEL_REAL_PROGRAM
+
+
 @app.command("serve")
 def serve(
     model: Annotated[
@@ -104,6 +124,8 @@ def serve(
     for line in _describe(status):
         out_console().print(line)
     if (hint := _reach_hint(folder)) is not None:
+        out_console().print(escape(hint))
+    if started.is_test_model and (hint := _test_model_hint(folder)) is not None:
         out_console().print(escape(hint))
     out_console().print("Stop it with `inhouse runtime stop`.")
 

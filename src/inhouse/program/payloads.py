@@ -398,6 +398,10 @@ class WorkflowRun(_Payload):
     #: ``--trust-python``: code the spec's writer chose, so not the runner's own measure ([]:
     #: none, or recorded before runs said)
     python_checks: list[str] = Field(default_factory=list)
+    #: whether the model that answered was the project's test model (random weights), by the
+    #: same reading trials use (the GGUF's own marker, else the name it is served under): play
+    #: 3 counts such a run only in a demo program; None: recorded before runs said
+    test_model: bool | None = None
 
 
 class EnablementCompleted(_Payload):

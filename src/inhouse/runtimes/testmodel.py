@@ -26,6 +26,7 @@ __all__ = [
     "TEST_MODEL_FILENAME",
     "TEST_MODEL_LABEL",
     "TEST_MODEL_NAME",
+    "TEST_MODEL_REAL_PROGRAM",
     "is_test_model",
     "make_test_model",
     "names_test_model",
@@ -36,6 +37,13 @@ TEST_MODEL_FILENAME = f"{TEST_MODEL_NAME}.gguf"
 TEST_MODEL_CONTEXT = 256
 #: what anything that shows this model's output says about it
 TEST_MODEL_LABEL = "inhouse test model (random weights: it writes nonsense)"
+#: what a real (non-demo) program is told where it first meets this model: plays 1 and 2
+#: refuse a verdict or rerun on it, and play 3 a workflow run on it
+TEST_MODEL_REAL_PROGRAM = (
+    "The test model is for trying inhouse out: a real program's plays 1-3 do not pass on it "
+    "(only waivers would carry them); bless and serve a real model for those (only a demo "
+    "program, `inhouse init --demo`, counts the test model)."
+)
 _MARKER_KEY = "inhouse.test_model"
 
 _N_EMBD = 64

@@ -464,6 +464,9 @@ def record_test_facts(
                 # the Python check code the spec names, run in this process on the runner's
                 # --trust-python: its writer's code, which play 3 does not take as a rerun's
                 "python_checks": list(python_checks),
+                # and whether the project's test model answered: its random weights prove
+                # nothing of the workflow outside a demo (play 3 says so)
+                "test_model": pinned.test_model,
             },
             provenance=Provenance.MEASURED,
             collector=COLLECTOR,

@@ -46,6 +46,7 @@ __all__ = [
     "not_their_measure",
     "nothing_passed",
     "older_runner",
+    "on_test_model",
     "one_per_machine",
     "other_person_elsewhere",
     "owner_alone",
@@ -63,6 +64,7 @@ __all__ = [
     "split_aside",
     "stale_runner",
     "step_time",
+    "test_model_label",
     "ticket_actor",
     "unpinned_build",
     "unpinned_inhouse",
@@ -559,13 +561,39 @@ def passing_runs(
         and (lock_hash is None or f.payload["lock_hash"] == lock_hash)
         and (
             (
-                hollow_tests(f, earlier=(lax := run_judged_earlier(ctx, f, earlier)))
+                on_test_model(ctx, f)
+                or hollow_tests(f, earlier=(lax := run_judged_earlier(ctx, f, earlier)))
                 or (None if lax else stale_runner(ctx, runs, f))
             )
             is not None
         )
         == hollow
     ]
+
+
+def on_test_model(ctx: CheckContext, run: Fact) -> str | None:
+    """Why the ``workflow.run`` ``run`` proves nothing of its workflow outside a demo: the
+    project's test model (random weights) answered it, as its runner's runtime read it (the
+    GGUF's own marker, else the name it served it under), or None. As for plays 1 and 2, only
+    a demo program accepts it. A run recorded before runs said (no ``test_model``) counts as
+    before, and so does one play 3's exit was judged on (:meth:`CheckContext.spared`)."""
+    if not run.payload.get("test_model") or ctx.demo or ctx.spared("workflow", run):
+        return None
+    return (
+        f"{run.by}'s run (fact #{run.id}) was answered by the project's test model (random "
+        "weights): it proves nothing of the workflow; run its tests on a real model (only a "
+        "demo program accepts the test model)"
+    )
+
+
+def test_model_label(ctx: CheckContext, run: Fact) -> str:
+    """What a pass on ``run`` says where the project's test model answered it: a demo
+    program's, or one play 3's exit was judged on (:func:`on_test_model`); "" otherwise."""
+    if not run.payload.get("test_model"):
+        return ""
+    if ctx.demo:
+        return " (demo program: the test model)"
+    return " (on the project's test model, which play 3 exited on)"
 
 
 def run_judged_earlier(ctx: CheckContext, run: Fact, earlier: bool) -> bool:

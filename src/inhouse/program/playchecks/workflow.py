@@ -28,12 +28,14 @@ from inhouse.program.playchecks._shared import (
     kept_from_before,
     names,
     not_their_measure,
+    on_test_model,
     other_person_elsewhere,
     owner_alone,
     passing_runs,
     recurrence_problem,
     run_judged_earlier,
     stale_runner,
+    test_model_label,
     unpinned_build,
     unsaid_where,
 )
@@ -102,7 +104,9 @@ def workflow_pinned(ctx: CheckContext, spec: Fact) -> Result:
 @given(current_workflow, "no workflow defined: write workflows/NAME.yaml")
 def workflow_tests_pass(ctx: CheckContext, spec: Fact) -> Result:
     """The current version of the workflow has a passing test run whose tests need the model
-    (a case in it fails on every decoy answer)."""
+    (a case in it fails on every decoy answer), answered by a real model: outside a demo, a run
+    on the project's test model (random weights) proves nothing (a play 3 that exited on one
+    keeps its exit)."""
     return _earlier_where_short(ctx, spec, _tests_pass)
 
 
@@ -136,9 +140,11 @@ def _tests_pass(ctx: CheckContext, spec: Fact, earlier: bool) -> Result:
         hollow = passing_runs(ctx, spec, hollow=True, earlier=earlier)
         if hollow:
             last = hollow[-1]
-            why = hollow_tests(
-                last, earlier=run_judged_earlier(ctx, last, earlier)
-            ) or stale_runner(ctx, ctx.facts.of("workflow.run"), last)
+            why = (
+                on_test_model(ctx, last)
+                or hollow_tests(last, earlier=run_judged_earlier(ctx, last, earlier))
+                or stale_runner(ctx, ctx.facts.of("workflow.run"), last)
+            )
             return failed(
                 f"no run of workflow {spec.payload['workflow']} at its current version tested "
                 f"anything: {why}",
@@ -152,7 +158,10 @@ def _tests_pass(ctx: CheckContext, spec: Fact, earlier: bool) -> Result:
         )
     run = runs[-1]
     return passed(
-        f"{run.by} passed it ({run.payload['pass_rate']:.0%} of cases{_variant(run)})", spec, run
+        f"{run.by} passed it ({run.payload['pass_rate']:.0%} of cases{_variant(run)})"
+        f"{test_model_label(ctx, run)}",
+        spec,
+        run,
     )
 
 
@@ -251,7 +260,8 @@ def _run_by_other(
         )
     if not others:
         hollow = [
-            hollow_tests(run, earlier=run_judged_earlier(ctx, run, earlier))
+            on_test_model(ctx, run)
+            or hollow_tests(run, earlier=run_judged_earlier(ctx, run, earlier))
             or stale_runner(ctx, ctx.facts.of("workflow.run"), run)
             for run in passing_runs(ctx, spec, hollow=True, earlier=earlier)
         ]
@@ -280,7 +290,8 @@ def _run_by_other(
         )
     note = invited_by_judged(ctx, others[-1].by, {author})
     return passed(
-        f"{others[-1].by} (not the author, {author}) passed it{_variant(others[-1])}{note}",
+        f"{others[-1].by} (not the author, {author}) passed it{_variant(others[-1])}"
+        f"{test_model_label(ctx, others[-1])}{note}",
         spec,
         others[-1],
     )
