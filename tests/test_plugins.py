@@ -271,6 +271,22 @@ def test_a_plugin_on_pythonpath_outside_the_programs_checkout_is_read(
     assert "hypothesis-without-personal-data" in registry
 
 
+def test_a_command_from_a_folder_deleted_since_reads_the_plugins(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every command reads the plugins, and the checkout check asks which program the current
+    folder lies in: from a folder deleted under the shell (a branch switched away, ``rm -rf``
+    in another terminal) the current folder cannot be read, and every command, ``playbook
+    show`` included, ended in a traceback (review56). Such a folder holds no program: no
+    checkout's plugin is in use there."""
+    gone = _isolated / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    monkeypatch.syspath_prepend(str(_isolated / "elsewhere"))  # the plugins are read again
+    assert "prove-value" in ok("playbook", "show")
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="hole left: Python itself imports a sitecustomize.py (or usercustomize.py) from any "

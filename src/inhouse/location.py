@@ -28,6 +28,7 @@ __all__ = [
     "run_dir",
     "safe_join",
     "tracked_state",
+    "untracked",
 ]
 
 CONFIG_NAME = "inhouse.toml"
@@ -166,24 +167,45 @@ def tracked_state(folder: Path) -> list[str]:
     runtime's run folder, the store, models, keys, the outbox) and its ``.gitignore`` says
     ``*``, but ``git add -f`` tracks a file there anyway, and a ``git pull`` then writes it
     onto every machine that checked the folder out."""
+    # icase: on a case-insensitive file system (macOS's, Windows') a pull writes a tracked
+    # `.INHOUSE/venv/…` into `.inhouse/venv/`
+    return _ls_files(folder, folder, f":(icase){DATA_DIR}") or []
+
+
+def _ls_files(folder: Path, where: Path, pathspec: str) -> list[str] | None:
+    """What the git index of the work tree ``where`` lies in tracks under ``pathspec`` (from
+    ``where``), asked of the ``git`` :func:`_git` finds for ``folder``'s checkout; None where
+    git cannot say (not installed, no work tree, one git will not read)."""
     git = _git(folder)
     if git is None:
-        return []
+        return None
     try:
         done = subprocess.run(
             # no fsmonitor: a command a repository's config names is not run to answer this
-            # icase: on a case-insensitive file system (macOS's, Windows') a pull writes a
-            # tracked `.INHOUSE/venv/…` into `.inhouse/venv/`
-            [git, "-c", "core.fsmonitor=false", "-C", str(folder), "ls-files", "-z", "--",
-             f":(icase){DATA_DIR}"],
+            [git, "-c", "core.fsmonitor=false", "-C", str(where), "ls-files", "-z", "--",
+             pathspec],
             capture_output=True, timeout=60, check=False,
         )  # fmt: skip
     except (OSError, subprocess.SubprocessError):
-        return []
-    if done.returncode != 0:  # not a work tree (or one git will not read): nothing tracked
-        return []
+        return None
+    if done.returncode != 0:
+        return None
     names = done.stdout.decode("utf-8", errors="replace").split("\0")
     return sorted(name for name in names if name)
+
+
+def untracked(folder: Path, path: Path) -> bool:
+    """Whether no git index tracks a file under ``path`` (a folder in ``folder``'s checkout),
+    so that no ``git pull`` writes what someone else pushed there: True where no ``.git``
+    lies at or above it, else as ``git ls-files`` says, from the top of the work tree that
+    holds it (so a tracked ``.VENV/`` counts where file names ignore case); False where git
+    cannot say."""
+    path = path.resolve()
+    top = next((p for p in (path, *path.parents) if (p / ".git").exists()), None)
+    if top is None:
+        return True
+    inside = path.relative_to(top).as_posix()
+    return _ls_files(folder, top, f":(icase,literal){inside}") == []
 
 
 def refuse_tracked_state(folder: Path, command: str) -> None:

@@ -268,6 +268,8 @@ def _checkout_in_use() -> tuple[Path, Path] | None:
         folder = optional_program(None)
     except InhouseError:  # a command without a program (or with a wrong one) says so itself
         return None
+    except OSError:  # the current folder was deleted: no program lies there
+        return None
     return None if folder is None else (checkout_of(folder), folder)
 
 

@@ -6,7 +6,10 @@ checkout's inhouse.toml and inhouse.lock and runs that, never the bytes of insta
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sysconfig
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -254,6 +257,54 @@ def test_a_path_into_the_checkout_beside_the_program_folder_is_refused(
     out = " ".join(run("baseline", "install", code=2).split())
     assert f"your PATH holds {str(tools)!r}" in out, out
     assert not (_isolated / "lead-ran").exists()
+
+
+def test_the_venv_running_inhouse_at_the_checkouts_top_is_no_path_into_it(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The honest source install (review56): the team's repository keeps a git-ignored
+    ``.venv`` at its top, inhouse pip-installed there and activated (``. .venv/bin/activate``,
+    as the README says of a source tree), the program one folder of it. Its ``bin/`` was
+    refused as a PATH into the checkout, though what it holds runs as her already (this
+    inhouse does) and no pull writes there. Once git tracks a file in it (a ``python3`` pushed
+    beside the ``python`` inhouse runs on), it is refused as before. (``sysconfig``'s scripts
+    folder is stood in for: the suite's Python is not in a checkout.)"""
+    subprocess.run(["git", "init", "-q", str(_isolated)], check=True)
+    (_isolated / ".gitignore").write_text(".venv/\n")
+    program = _isolated / "ai"
+    program.mkdir()
+    monkeypatch.chdir(program)
+    locked_program(program)
+    scripts = _isolated / ".venv" / "bin"
+    scripts.mkdir(parents=True)
+    real = sysconfig.get_path
+
+    def get_path(name: str, *args: Any, **kwargs: Any) -> str:
+        return str(scripts) if name == "scripts" else real(name, *args, **kwargs)
+
+    monkeypatch.setattr(sysconfig, "get_path", get_path)
+    # the regenerated script stops at its Python check: enough to see that it ran
+    monkeypatch.setenv("PYTHON", "false")
+    monkeypatch.setenv("PATH", f"{scripts}:/usr/bin:/bin")
+    out = " ".join(run("baseline", "install", code=1).split())
+    assert "your PATH holds" not in out, out
+    assert "inhouse needs Python 3.11 or newer" in capfd.readouterr().err
+    # the forgery: a python3 the lead pushed into it (`git add -f`), which a pull writes there
+    fake = scripts / "python3"
+    fake.write_text(f"#!/bin/sh\ntouch {_isolated / 'lead-ran'}\nexit 0\n")
+    fake.chmod(0o755)
+    subprocess.run(["git", "-C", str(_isolated), "add", "-f", str(fake)], check=True)
+    monkeypatch.delenv("PYTHON")
+    out = " ".join(run("baseline", "install", code=2).split())
+    assert f"your PATH holds {str(scripts)!r}" in out, out
+    assert not (_isolated / "lead-ran").exists()
+    # and another folder of the checkout is refused, whatever git tracks there
+    subprocess.run(["git", "-C", str(_isolated), "rm", "-q", "--cached", str(fake)], check=True)
+    tools = _isolated / "bin"
+    tools.mkdir()
+    monkeypatch.setenv("PATH", f"{scripts}:{tools}:/usr/bin:/bin")
+    out = " ".join(run("baseline", "install", code=2).split())
+    assert f"your PATH holds {str(tools)!r}" in out, out
 
 
 def test_a_repository_at_the_home_folder_is_no_checkout_of_the_program(

@@ -133,8 +133,11 @@ def _verdict(lena: Program) -> None:
 
 @pytest.fixture
 def world(
-    engine: Engine, _isolated: Path, on_database: str, clock: Clock
+    engine: Engine, _isolated: Path, on_database: str, clock: Clock, real_model: None
 ) -> Iterator[dict[str, Any]]:
+    """A program on the engine, whose model stands in for a real one (``real_model``): these
+    walks judge play 6's own rules, and outside a demo a workflow run on the test model
+    confirms no fix."""
     folder = _isolated
     clock.now = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
     runtimes = {"engine": {"family": "openai", "url": engine.url, "model_path": str(engine.model)}}

@@ -25,13 +25,14 @@ import hashlib
 import os
 import shlex
 import subprocess
+import sysconfig
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from inhouse.baseline.lock import Lock, LockedModel, require_lock
 from inhouse.baseline.manifest import BlessedModel, Manifest, read_manifest, runtime_config
 from inhouse.errors import ConfigError, InvalidInput
-from inhouse.location import DATA_DIR, checkout_of, refuse_tracked_state
+from inhouse.location import DATA_DIR, checkout_of, refuse_tracked_state, untracked
 from inhouse.outfiles import write_text
 from inhouse.program.engine import Program
 from inhouse.program.facts import Fact, Provenance
@@ -460,12 +461,25 @@ def _path_into(folder: Path, path: str) -> str | None:
     process runs in ``folder``: an empty or relative one (resolved against the folder), or one
     inside the git checkout that holds it (:func:`~inhouse.location.checkout_of`); or None."""
     checkout = checkout_of(folder)
+    own = _own_commands(folder, checkout)
     for entry in path.split(os.pathsep):
         where = folder / entry if entry else folder  # an empty entry is the current folder
         resolved = where.expanduser().resolve()
-        if not Path(entry).is_absolute() or resolved.is_relative_to(checkout):
+        if not Path(entry).is_absolute() or (resolved.is_relative_to(checkout) and resolved != own):
             return entry
     return None
+
+
+def _own_commands(folder: Path, checkout: Path) -> Path | None:
+    """The folder of the running Python's commands (a venv's ``bin/``, where this ``inhouse``
+    lies) where it is in ``checkout`` and git tracks nothing in it: a source install's
+    ``.venv`` at the top of the repository, activated. What it holds runs as you already (this
+    inhouse does), and no pull writes into it. Not ``.inhouse/``, whose venv the script makes
+    afresh. None otherwise."""
+    scripts = Path(sysconfig.get_path("scripts")).resolve()
+    if not scripts.is_relative_to(checkout) or scripts.is_relative_to(folder.resolve() / DATA_DIR):
+        return None
+    return scripts if untracked(folder, scripts) else None
 
 
 def run_install(plan: InstallPlan, *, venv: Path | None = None) -> int:

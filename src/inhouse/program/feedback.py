@@ -500,8 +500,10 @@ def _not_apart(ctx: CheckContext, change: Fact, fact: Fact) -> str | None:
         hollow_tests,
         not_their_measure,
         older_runner,
+        on_test_model,
         one_per_machine,
         other_person_elsewhere,
+        unpinned_build,
         unrecorded_lock,
         unsaid_here,
         unsaid_where,
@@ -542,6 +544,15 @@ def _not_apart(ctx: CheckContext, change: Fact, fact: Fact) -> str | None:
     # either as a rerun by another, and neither confirms a workflow fix
     if fact.kind == "workflow.run" and (why := not_their_measure(fact)):
         return why
+    # as plays 2 and 3 judge a second person's verify or run: one by a build of inhouse from a
+    # folder or URL ran and reported what whoever handed it round wrote, with the colleague's
+    # key, and the project's test model (random weights) answered nothing of the version. A
+    # play 6 that exited keeps what it was judged on
+    if fact.kind in ("baseline.verify", "workflow.run") and not ctx.spared("measure", fact):
+        if why := unpinned_build(ctx, fact):
+            return why
+        if fact.kind == "workflow.run" and (why := on_test_model(ctx, fact)):
+            return why
     # a run on a lock the program never recorded tested weights nobody verified
     if fact.kind == "workflow.run" and (why := unrecorded_lock(ctx.facts, fact)):
         return why
