@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -26,13 +26,16 @@ from inhouse.program.facts import (
     reading_of,
 )
 from inhouse.program.playchecks._shared import (
+    by_enrolment,
     enrolled_elsewhere,
     ever_held,
+    hosts_of,
     kept_from_before,
     names,
     not_counted,
     one_per_machine,
     released,
+    services_enrolled_by,
     split_aside,
     unrecorded_lock,
     unsigned_apart,
@@ -63,11 +66,15 @@ def demand_spreading(ctx: CheckContext) -> Result:
     # the leads and the owners are who built and decide: their asking is not demand, nor is a
     # request from their machine or from one another asker's machine (one laptop, one person)
     judged = ever_held(ctx, "rollout-lead") | set(ctx.owners.values())
-    people, aside = one_per_machine(ctx, (f.by for f in requests), judged)
+    # nor is a request whose key was made on the gateway's host, where a lead enrolled its
+    # key: whoever runs it holds the key files made there
+    hosts = services_enrolled_by(ctx, judged)
+    people, aside = one_per_machine(ctx, (f.by for f in requests), judged, services=hosts)
     aside, unsigned = split_aside(ctx, aside, judged)
+    on_hosts = f", or {hosts_of(hosts)}, where one of them enrolled its key" if hosts else ""
     note = not_counted([
         f"{names(aside)} (a lead or a play's owner, or enrolled from a machine one of them or "
-        "another asker enrolled from)" if aside else "",
+        f"another asker enrolled from first{on_hosts})" if aside else "",
         unsigned,
     ])  # fmt: skip
     if len(people) >= wanted:
@@ -89,23 +96,47 @@ def members(ctx: CheckContext) -> dict[str, Fact]:
 
 def set_aside(ctx: CheckContext) -> dict[str, str]:
     """Pilot members who do not count, and why: every key of theirs was enrolled from a machine
-    that the pilot's owner, or the lead who added them, enrolled from, or that a member counted
-    before them (by name) enrolled from. One person at one laptop with a second key for a
-    "colleague" is one person, not a pilot of two; five keys at one desk are one member."""
+    that the pilot's owner, or the lead who added them, enrolled from, or that a counted member
+    enrolled from first, or the host of a service a lead enrolled there first (the gateway's:
+    whoever runs it holds the key files made there). One person at one laptop with a second
+    key for a "colleague" is one person, not a pilot of two; five keys at one desk are one
+    member, whatever order they joined in."""
     return _judged(ctx)[1]
 
 
 def _judged(ctx: CheckContext) -> tuple[dict[str, Fact], dict[str, str]]:
     listed = _listed(ctx)
+    # a program whose play 4 exited keeps the rule it exited on for the members it exited on
+    # (listed by then): first by name, and no host of a service counted as a lead's machine
+    exit_ = ctx.exited.get(_PILOT)
+    spared = {p for p, added in listed.items() if exit_ is not None and added.id <= exit_[1]}
+    before: dict[str, str | None] = {}
+    if spared:
+        kept: set[str] = set()
+        for person in sorted(listed):
+            before[person] = _aside(ctx, person, listed[person], kept)
+            if before[person] is None:
+                kept.add(person)
+    hosts = services_enrolled_by(ctx, ever_held(ctx, "rollout-lead") | _judging(ctx, listed))
     counted: dict[str, Fact] = {}
     aside: dict[str, str] = {}
-    for person in sorted(listed):
-        why = _aside(ctx, person, listed[person], set(counted))
+    # whoever enrolled from a machine first stands for it, whatever their name
+    for person in by_enrolment(ctx, listed):
+        if person in spared:
+            why = before[person]
+        else:
+            why = _aside(ctx, person, listed[person], set(counted), hosts=hosts)
         if why is None:
             counted[person] = listed[person]
         else:
             aside[person] = why
-    return counted, aside
+    return dict(sorted(counted.items())), dict(sorted(aside.items()))
+
+
+def _judging(ctx: CheckContext, listed: dict[str, Fact]) -> set[str]:
+    """Who judges the pilot ``listed``: its owner and the leads who added its members."""
+    owner = ctx.owners.get(_PILOT)
+    return {added.by for added in listed.values()} | ({owner} if owner else set())
 
 
 def _listings(ctx: CheckContext) -> list[Fact]:
@@ -144,7 +175,9 @@ def _listed(ctx: CheckContext) -> dict[str, Fact]:
     }
 
 
-def _aside(ctx: CheckContext, person: str, added: Fact, counted: set[str]) -> str | None:
+def _aside(
+    ctx: CheckContext, person: str, added: Fact, counted: set[str], *, hosts: Collection[str] = ()
+) -> str | None:
     judged = {p for p in (ctx.owners.get("pilot"), added.by) if p}
     if person in judged:
         return f"{person} is judged here (the pilot's owner or the lead who added them)"
@@ -154,8 +187,16 @@ def _aside(ctx: CheckContext, person: str, added: Fact, counted: set[str]) -> st
         return f"{person} enrolled only from a machine {names(sorted(judged))} enrolled from"
     if not enrolled_elsewhere(ctx, person, judged | counted):
         return (
-            f"{person} enrolled only from machines other members enrolled from: one machine "
-            "counts as one member"
+            f"{person} enrolled only from machines other members enrolled from first: one "
+            "machine counts as one member"
+        )
+    if hosts and not enrolled_elsewhere(ctx, person, judged | counted, services=hosts):
+        return (
+            f"{person} enrolled only from {hosts_of(hosts)}, after a lead enrolled its key "
+            "there: whoever runs it holds the key files made there, and could sign "
+            f"anything as {person}. {person} counts once they join from a machine of their own "
+            f"(`inhouse person invite {person}` with their key, then `inhouse join` and "
+            "`inhouse sign-in login` on their own machine)"
         )
     return None
 
