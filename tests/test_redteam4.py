@@ -186,3 +186,24 @@ def test_five_members_who_joined_at_one_machine_in_reverse_name_order_are_one(
     ctx = build_context(pilot.lead.state(), pilot.clock())
     assert set(members(ctx)) == {"bob", "pia", "dora", "carl", "zed"}, set_aside(ctx)
     assert {"yvo", "xan", "wes", "ven"} <= set(set_aside(ctx))
+
+
+def test_a_pilot_that_exited_keeps_the_members_it_exited_on(
+    pilot: Pilot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A program whose play 4 exited before these rules keeps the members it exited on (its
+    exit, and the reach the guards let through on it, is not re-judged at upgrade); a member
+    listed after the exit is judged by today's rule."""
+    from dataclasses import replace
+
+    _add(pilot, "eve", "hr", machine=_gateway_host(monkeypatch))
+    ctx = build_context(pilot.lead.state(), pilot.clock())
+    mark = max(f.id for f in ctx.facts.of("pilot.member"))
+    exited = replace(ctx, exited={**ctx.exited, "pilot": (pilot.clock(), mark)})
+    assert "eve" in members(exited)
+    _add(pilot, "fay", "ops", machine=_gateway_host(monkeypatch))
+    ctx = build_context(pilot.lead.state(), pilot.clock())
+    exited = replace(ctx, exited={**ctx.exited, "pilot": (pilot.clock(), mark)})
+    assert "eve" in members(exited)
+    # fay is set aside: eve, spared, enrolled there first, and the host is a lead's
+    assert "fay" not in members(exited) and "fay" in set_aside(exited)

@@ -58,9 +58,10 @@ _PILOT = "pilot"
 
 @register_check("demand-spreading", reads=("access.request",))
 def demand_spreading(ctx: CheckContext) -> Result:
-    """Several distinct people asked for access, each from a machine of their own; not the
-    leads, nor the owner of any started play (plays 1 to 3 built what they would ask for, and
-    the pilot's owner decides who joins)."""
+    """Several distinct people asked for access, each from a machine of their own (whoever
+    enrolled from a machine first stands for it), never the gateway's host once a lead
+    enrolled its key there; not the leads, nor the owner of any started play (plays 1 to 3
+    built what they would ask for, and the pilot's owner decides who joins)."""
     wanted = int(ctx.param("min_people", 3))
     requests = ctx.facts.of("access.request")
     # the leads and the owners are who built and decide: their asking is not demand, nor is a
