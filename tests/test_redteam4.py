@@ -207,3 +207,48 @@ def test_a_pilot_that_exited_keeps_the_members_it_exited_on(
     assert "eve" in members(exited)
     # fay is set aside: eve, spared, enrolled there first, and the host is a lead's
     assert "fay" not in members(exited) and "fay" in set_aside(exited)
+
+
+def test_a_prompt_from_a_key_made_on_the_gateway_s_host_is_no_second_author(
+    pilot: Pilot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The library "seeded by more than one author": lena's prompt, and one signed with the key
+    a colleague made on the gateway's host (which lena, running it, holds). One author."""
+    from inhouse.pilot.library import add_prompt
+    from tests.pilot.gateway_days import PROMPT
+
+    eve = enrol(pilot.lead, "eve", team="hr", machine=_gateway_host(monkeypatch))
+    add_prompt(pilot.lead, "triage", PROMPT, where="triage.yaml")
+    add_prompt(eve, "summary", PROMPT, where="summary.yaml")
+    outcome, reason = exit_check(pilot, "prompt-library-seeded")
+    assert outcome is Outcome.FAIL, reason
+    assert "eve" in reason and "the gateway's host" in reason
+    # bob, on his own laptop, is a second author
+    add_prompt(pilot.people["bob"], "refund", PROMPT, where="refund.yaml")
+    outcome, reason = exit_check(pilot, "prompt-library-seeded")
+    assert outcome is Outcome.PASS, reason
+
+
+def test_a_newcomer_whose_key_was_made_on_the_gateway_s_host_widens_nothing(
+    pilot: Pilot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Play 5's trigger after play 4 exited: "someone outside the program" asks to get in, with
+    a key made on the gateway's host. Lena, who runs it, holds that key: nobody new asked."""
+    from dataclasses import replace
+
+    from inhouse.program.playchecks.support import widening_requested
+
+    exited = {"pilot": (pilot.clock(), max(e.seq for e in pilot.lead.events()))}
+    pilot.clock.advance(days=1)
+    enrol(pilot.lead, "neo", team="ops", machine=_gateway_host(monkeypatch)).request_access(
+        reason="I heard about it"
+    )
+    ctx = build_context(pilot.lead.state(), pilot.clock())
+    result = widening_requested(replace(ctx, exited={**ctx.exited, **exited}))
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "neo" in result.reason and "the gateway's host" in result.reason
+    # one on a laptop of their own is someone new
+    enrol(pilot.lead, "ola", team="ops", machine="ola-laptop").request_access(reason="me too")
+    ctx = build_context(pilot.lead.state(), pilot.clock())
+    result = widening_requested(replace(ctx, exited={**ctx.exited, **exited}))
+    assert result.outcome is Outcome.PASS, result.reason

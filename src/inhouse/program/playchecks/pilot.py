@@ -819,7 +819,8 @@ def prompt_library_seeded(ctx: CheckContext) -> Result:
     its signer; a version brought in by `inhouse prompts import` has no known author: whoever
     imported it did not write it). The rollout leads and the pilot's owner, who run the pilot,
     count as one author between them: the others are told apart from all of them (their
-    machines, the organisation's sign-in)."""
+    machines, the gateway's host once a lead enrolled its key there, the organisation's
+    sign-in)."""
     wanted = int(ctx.param("min_authors", 2))
     shared = [*ctx.facts.of("prompt.shared"), *ctx.facts.of("prompt.version")]
     imported = sorted({f.by for f in shared if f.payload.get("imported")})
@@ -830,7 +831,11 @@ def prompt_library_seeded(ctx: CheckContext) -> Result:
     owner = ctx.owners.get(_PILOT)
     judged = {owner} if owner else set()
     # a co-lead's prompt beside the owner's is the pilot's leadership seeding it alone
-    result = _seeded(ctx, shared, imported, judged | ever_held(ctx, "rollout-lead"), wanted)
+    leading = judged | ever_held(ctx, "rollout-lead")
+    # an author whose key was made on the gateway's host, once a lead enrolled its key there,
+    # is whoever runs it: no second author
+    hosts = services_enrolled_by(ctx, leading)
+    result = _seeded(ctx, shared, imported, leading, wanted, hosts=hosts)
     if result.outcome is Outcome.PASS or _PILOT not in ctx.exited:
         return result
     # a program whose play 4 exited before this rule keeps the old one: its exit (and the
@@ -845,11 +850,17 @@ def prompt_library_seeded(ctx: CheckContext) -> Result:
 
 
 def _seeded(
-    ctx: CheckContext, shared: list[Fact], imported: list[str], judged: set[str], wanted: int
+    ctx: CheckContext,
+    shared: list[Fact],
+    imported: list[str],
+    judged: set[str],
+    wanted: int,
+    *,
+    hosts: Collection[str] = (),
 ) -> Result:
     """:func:`prompt_library_seeded`'s judgment, ``judged`` (the pilot's owner, and its leads)
-    counting as one author between them."""
-    _, aside = one_per_machine(ctx, {f.by for f in shared} - judged, judged)
+    counting as one author between them; ``hosts``: services whose hosts count as theirs."""
+    _, aside = one_per_machine(ctx, {f.by for f in shared} - judged, judged, services=hosts)
     shared = [f for f in shared if f.by not in aside]
     aside, unsigned = split_aside(ctx, aside, judged)
     authors = {f.by for f in shared}
@@ -869,7 +880,7 @@ def _seeded(
     them = names(sorted(judged)) if judged else "the owner"
     note = not_counted([
         f"{names(aside)}, enrolled only from a machine {them} or another author enrolled "
-        "from" if aside else "",
+        f"from first{f', or {hosts_of(hosts)}' if hosts else ''}" if aside else "",
         unsigned,
         f"{names(list(set(imported) - authors))} for what they brought in with `inhouse prompts "
         "import` (an import makes nobody its author)" if set(imported) - authors else "",
