@@ -62,10 +62,10 @@ def widening_requested(ctx: CheckContext) -> Result:
     pilot nor let into it by a gateway key, and owns no play, enrolled from a machine of their
     own (not one an insider enrolled from first, nor the gateway's host once an insider
     enrolled its key there; one per machine). A request from before play 4 exited was the
-    pilot's demand, not a wider one, and so is one sealed on the asker's machine before it and imported after (whoever
-    carries the file chooses when; a play 5 that exited by the log's time keeps it for the
-    requests it exited on); a role taken away since does not make a former insider someone
-    new."""
+    pilot's demand, not a wider one, and so is one sealed on the asker's machine before it and
+    imported after (whoever carries the file chooses when; a play 5 that exited by the log's
+    time keeps it for the requests it exited on); a role taken away since does not make a
+    former insider someone new."""
     result = _widening(ctx, sealed=True)
     if "support" not in ctx.exited:
         return result
