@@ -274,3 +274,40 @@ def test_a_member_who_joined_on_the_box_before_the_gateway_was_enrolled_there_is
     pilot.lead.enrol_service("relay", SigningKey.generate())  # on its host: the same box
     ctx = build_context(pilot.lead.state(), pilot.clock())
     assert "eve" not in members(ctx)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole left open (docs/gateway.md, 'What it cannot prove'): lena runs the gateway's "
+    "host, so she holds its key and the MAC key derived from it, and writes sealed usage rows "
+    "in the names of members who only fetched a gateway key (each from their own laptop, "
+    "signed in as themselves); the gateway's own rollup and adoption report sign them and "
+    "pilot-independent-use counts those members as reaching the tool on their own. Nothing a "
+    "member signs says they made those requests: closing it needs the member's own client to "
+    "sign for its use (a receipt the gateway cannot make), or the host held by someone other "
+    "than a lead, on the record",
+)
+def test_use_the_gateway_s_host_wrote_for_members_who_only_fetched_a_key_is_not_theirs(
+    pilot: Pilot,
+) -> None:
+    from inhouse.gateway.rollup import gateway_mac_key
+    from inhouse.gateway.usage import UsageRecord, insert_usage, new_request_id
+    from inhouse.pilot.adoption import record_adoption
+    from tests.pilot.gateway_days import at
+
+    for person in FOUR:
+        pilot.enable(person, "2026-11-02T10:00")
+    key = gateway_mac_key(pilot.folder)  # on the gateway's host, which lena runs
+    for person in ("bob", "pia", "dora"):  # nobody of them sent a request
+        for day in (3, 4, 5):
+            record = UsageRecord(
+                request_id=new_request_id(), at=f"2026-11-0{day}T10:00:00+00:00",
+                person=person, key_id="k_made_up", endpoint="chat/completions", model="tiny",
+                status=200, tokens_in=10, tokens_out=5,
+            )  # fmt: skip
+            record.seal(key)
+            insert_usage(pilot.lead.store, [record])
+    pilot.clock.now = at("2026-11-06T23:00")
+    record_adoption(pilot.lead)
+    outcome, reason = exit_check(pilot, "pilot-independent-use")
+    assert outcome is Outcome.FAIL, reason
