@@ -10,6 +10,11 @@ cheapest way to speak for one of them is to have their signing key made where sh
 asks of the member (their team, their enablement, their key fetch, their survey answer, their
 access request) is hers to sign. The log can tell it: the key was enrolled from the machine she
 enrolled the gateway's own key from.
+
+On the way, the one-machine rule itself: "the first, by name, stands for it", with "first" read
+from enrolments, let five colleagues sat down in turn at one laptop of hers count as five
+members (or three askers as three) when they joined in reverse name order. The first to enrol
+from a machine stands for it now, whatever the names.
 """
 
 from __future__ import annotations
