@@ -26,6 +26,7 @@ __all__ = [
     "TicketStep",
     "as_signed_in_then",
     "author_of",
+    "by_enrolment",
     "component_builders",
     "current_lock",
     "current_workflow",
@@ -35,6 +36,7 @@ __all__ = [
     "fold_tickets",
     "given",
     "hollow_tests",
+    "hosts_of",
     "inside_before",
     "insiders",
     "invited_by_judged",
@@ -61,6 +63,7 @@ __all__ = [
     "run_judged_earlier",
     "same_account",
     "served_elsewhere",
+    "services_enrolled_by",
     "split_aside",
     "stale_runner",
     "step_time",
@@ -448,7 +451,12 @@ def other_person_elsewhere(ctx: CheckContext, fact: Fact, judged: set[str]) -> s
 
 
 def enrolled_elsewhere(
-    ctx: CheckContext, person: str, judged: set[str], *, before: int | None = None
+    ctx: CheckContext,
+    person: str,
+    judged: set[str],
+    *,
+    before: int | None = None,
+    services: Iterable[str] = (),
 ) -> bool:
     """Whether ``person`` enrolled a key from a machine none of ``judged`` enrolled from (a
     machine id replaced with ``INHOUSE_MACHINE_ID`` is still the machine it was made on), and,
@@ -456,12 +464,15 @@ def enrolled_elsewhere(
     that explains a refusal asks :func:`unsigned_apart` first). A machine is whoever enrolled
     from it first: a judged person who enrols a key "from" a colleague's machine afterwards
     (its id is the enroller's to state) makes the colleague nobody's alias. ``before``: only
-    the machines ``judged`` enrolled from before that event count against them."""
+    the machines ``judged`` enrolled from before that event count against them. ``services``:
+    services (:func:`services_enrolled_by` the judged) whose hosts count as the judged's
+    machines, by the same rule: a key made on the gateway's host after a lead enrolled the
+    gateway's key there lies where she runs things."""
     if unsigned_apart(ctx, person, judged):
         return False
     theirs = [  # (machine, the event it was first enrolled from by that judged person)
         (machine, ctx.machine_since.get(j, {}).get(machine, 0))
-        for j in judged
+        for j in {*judged, *services}
         for machine in ctx.machines.get(j, frozenset())
     ]
     if before is not None:
@@ -476,29 +487,56 @@ def enrolled_elsewhere(
     )
 
 
+def by_enrolment(ctx: CheckContext, people: Iterable[str]) -> list[str]:
+    """``people`` in the order they first enrolled a key (then by name): whoever enrolled from
+    a machine first stands for it. By name alone, with "first" read from enrolments, five
+    people who joined at one laptop in reverse name order each found only later-comers there
+    before them, and counted as five."""
+    return sorted(
+        set(people), key=lambda p: (min(ctx.machine_since.get(p, {}).values(), default=-1), p)
+    )
+
+
+def services_enrolled_by(ctx: CheckContext, people: Iterable[str]) -> set[str]:
+    """The services (the gateway) whose keys one of ``people`` enrolled: on the host where each
+    first ran, so its machine is one they reached."""
+    who = set(people)
+    return {
+        name
+        for name, found in ctx.people.items()
+        if found.service and ctx.invited_by.get(name) in who
+    }
+
+
+def hosts_of(services: Iterable[str]) -> str:
+    """``services`` as hosts, for a reason: "the gateway's host"."""
+    return " or ".join(f"the {name}'s host" for name in sorted(services))
+
+
 def one_per_machine(
-    ctx: CheckContext, people: Iterable[str], judged: set[str]
+    ctx: CheckContext, people: Iterable[str], judged: set[str], *, services: Iterable[str] = ()
 ) -> tuple[list[str], list[str]]:
     """``people`` counted as distinct people elsewhere: each with a key enrolled from a machine
-    none of ``judged`` enrolled from, and no two on one machine (the first, by name, stands for
+    none of ``judged`` enrolled from (nor the host of one of ``services``, where a judged
+    person enrolled its key), and no two on one machine (the first to enrol from it stands for
     it); a service is nobody, and with the organisation's sign-in set up, neither is anyone it
     has not vouched for. Returns (counted, set aside). One laptop with five keys is one
     person."""
     counted: list[str] = []
     aside: list[str] = []
-    for person in sorted(set(people)):
+    for person in by_enrolment(ctx, people):
         found = ctx.people.get(person)
         service = found is not None and found.service  # a service's key speaks for nobody
         if (
             service
             or person in judged
             or unsigned_apart(ctx, person, judged)
-            or not enrolled_elsewhere(ctx, person, judged | set(counted))
+            or not enrolled_elsewhere(ctx, person, judged | set(counted), services=services)
         ):
             aside.append(person)
         else:
             counted.append(person)
-    return counted, aside
+    return sorted(counted), sorted(aside)
 
 
 def invited_by_judged(ctx: CheckContext, person: str, judged: set[str]) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -26,13 +26,16 @@ from inhouse.program.facts import (
     reading_of,
 )
 from inhouse.program.playchecks._shared import (
+    by_enrolment,
     enrolled_elsewhere,
     ever_held,
+    hosts_of,
     kept_from_before,
     names,
     not_counted,
     one_per_machine,
     released,
+    services_enrolled_by,
     split_aside,
     unrecorded_lock,
     unsigned_apart,
@@ -55,19 +58,24 @@ _PILOT = "pilot"
 
 @register_check("demand-spreading", reads=("access.request",))
 def demand_spreading(ctx: CheckContext) -> Result:
-    """Several distinct people asked for access, each from a machine of their own; not the
-    leads, nor the owner of any started play (plays 1 to 3 built what they would ask for, and
-    the pilot's owner decides who joins)."""
+    """Several distinct people asked for access, each from a machine of their own (whoever
+    enrolled from a machine first stands for it), never the gateway's host once a lead
+    enrolled its key there; not the leads, nor the owner of any started play (plays 1 to 3
+    built what they would ask for, and the pilot's owner decides who joins)."""
     wanted = int(ctx.param("min_people", 3))
     requests = ctx.facts.of("access.request")
     # the leads and the owners are who built and decide: their asking is not demand, nor is a
     # request from their machine or from one another asker's machine (one laptop, one person)
     judged = ever_held(ctx, "rollout-lead") | set(ctx.owners.values())
-    people, aside = one_per_machine(ctx, (f.by for f in requests), judged)
+    # nor is a request whose key was made on the gateway's host, where a lead enrolled its
+    # key: whoever runs it holds the key files made there
+    hosts = services_enrolled_by(ctx, judged)
+    people, aside = one_per_machine(ctx, (f.by for f in requests), judged, services=hosts)
     aside, unsigned = split_aside(ctx, aside, judged)
+    on_hosts = f", or {hosts_of(hosts)}, where one of them enrolled its key" if hosts else ""
     note = not_counted([
         f"{names(aside)} (a lead or a play's owner, or enrolled from a machine one of them or "
-        "another asker enrolled from)" if aside else "",
+        f"another asker enrolled from first{on_hosts})" if aside else "",
         unsigned,
     ])  # fmt: skip
     if len(people) >= wanted:
@@ -89,23 +97,47 @@ def members(ctx: CheckContext) -> dict[str, Fact]:
 
 def set_aside(ctx: CheckContext) -> dict[str, str]:
     """Pilot members who do not count, and why: every key of theirs was enrolled from a machine
-    that the pilot's owner, or the lead who added them, enrolled from, or that a member counted
-    before them (by name) enrolled from. One person at one laptop with a second key for a
-    "colleague" is one person, not a pilot of two; five keys at one desk are one member."""
+    that the pilot's owner, or the lead who added them, enrolled from, or that a counted member
+    enrolled from first, or the host of a service a lead enrolled there first (the gateway's:
+    whoever runs it holds the key files made there). One person at one laptop with a second
+    key for a "colleague" is one person, not a pilot of two; five keys at one desk are one
+    member, whatever order they joined in."""
     return _judged(ctx)[1]
 
 
 def _judged(ctx: CheckContext) -> tuple[dict[str, Fact], dict[str, str]]:
     listed = _listed(ctx)
+    # a program whose play 4 exited keeps the rule it exited on for the members it exited on
+    # (listed by then): first by name, and no host of a service counted as a lead's machine
+    exit_ = ctx.exited.get(_PILOT)
+    spared = {p for p, added in listed.items() if exit_ is not None and added.id <= exit_[1]}
+    before: dict[str, str | None] = {}
+    if spared:
+        kept: set[str] = set()
+        for person in sorted(listed):
+            before[person] = _aside(ctx, person, listed[person], kept)
+            if before[person] is None:
+                kept.add(person)
+    hosts = services_enrolled_by(ctx, ever_held(ctx, "rollout-lead") | _judging(ctx, listed))
     counted: dict[str, Fact] = {}
     aside: dict[str, str] = {}
-    for person in sorted(listed):
-        why = _aside(ctx, person, listed[person], set(counted))
+    # whoever enrolled from a machine first stands for it, whatever their name
+    for person in by_enrolment(ctx, listed):
+        if person in spared:
+            why = before[person]
+        else:
+            why = _aside(ctx, person, listed[person], set(counted), hosts=hosts)
         if why is None:
             counted[person] = listed[person]
         else:
             aside[person] = why
-    return counted, aside
+    return dict(sorted(counted.items())), dict(sorted(aside.items()))
+
+
+def _judging(ctx: CheckContext, listed: dict[str, Fact]) -> set[str]:
+    """Who judges the pilot ``listed``: its owner and the leads who added its members."""
+    owner = ctx.owners.get(_PILOT)
+    return {added.by for added in listed.values()} | ({owner} if owner else set())
 
 
 def _listings(ctx: CheckContext) -> list[Fact]:
@@ -144,7 +176,9 @@ def _listed(ctx: CheckContext) -> dict[str, Fact]:
     }
 
 
-def _aside(ctx: CheckContext, person: str, added: Fact, counted: set[str]) -> str | None:
+def _aside(
+    ctx: CheckContext, person: str, added: Fact, counted: set[str], *, hosts: Collection[str] = ()
+) -> str | None:
     judged = {p for p in (ctx.owners.get("pilot"), added.by) if p}
     if person in judged:
         return f"{person} is judged here (the pilot's owner or the lead who added them)"
@@ -154,8 +188,16 @@ def _aside(ctx: CheckContext, person: str, added: Fact, counted: set[str]) -> st
         return f"{person} enrolled only from a machine {names(sorted(judged))} enrolled from"
     if not enrolled_elsewhere(ctx, person, judged | counted):
         return (
-            f"{person} enrolled only from machines other members enrolled from: one machine "
-            "counts as one member"
+            f"{person} enrolled only from machines other members enrolled from first: one "
+            "machine counts as one member"
+        )
+    if hosts and not enrolled_elsewhere(ctx, person, judged | counted, services=hosts):
+        return (
+            f"{person} enrolled only from {hosts_of(hosts)}, after a lead enrolled its key "
+            "there: whoever runs it holds the key files made there, and could sign "
+            f"anything as {person}. {person} counts once they join from a machine of their own "
+            f"(`inhouse person invite {person}` with their key, then `inhouse join` and "
+            "`inhouse sign-in login` on their own machine)"
         )
     return None
 
@@ -777,7 +819,8 @@ def prompt_library_seeded(ctx: CheckContext) -> Result:
     its signer; a version brought in by `inhouse prompts import` has no known author: whoever
     imported it did not write it). The rollout leads and the pilot's owner, who run the pilot,
     count as one author between them: the others are told apart from all of them (their
-    machines, the organisation's sign-in)."""
+    machines, the gateway's host once a lead enrolled its key there, the organisation's
+    sign-in)."""
     wanted = int(ctx.param("min_authors", 2))
     shared = [*ctx.facts.of("prompt.shared"), *ctx.facts.of("prompt.version")]
     imported = sorted({f.by for f in shared if f.payload.get("imported")})
@@ -788,7 +831,11 @@ def prompt_library_seeded(ctx: CheckContext) -> Result:
     owner = ctx.owners.get(_PILOT)
     judged = {owner} if owner else set()
     # a co-lead's prompt beside the owner's is the pilot's leadership seeding it alone
-    result = _seeded(ctx, shared, imported, judged | ever_held(ctx, "rollout-lead"), wanted)
+    leading = judged | ever_held(ctx, "rollout-lead")
+    # an author whose key was made on the gateway's host, once a lead enrolled its key there,
+    # is whoever runs it: no second author
+    hosts = services_enrolled_by(ctx, leading)
+    result = _seeded(ctx, shared, imported, leading, wanted, hosts=hosts)
     if result.outcome is Outcome.PASS or _PILOT not in ctx.exited:
         return result
     # a program whose play 4 exited before this rule keeps the old one: its exit (and the
@@ -803,11 +850,17 @@ def prompt_library_seeded(ctx: CheckContext) -> Result:
 
 
 def _seeded(
-    ctx: CheckContext, shared: list[Fact], imported: list[str], judged: set[str], wanted: int
+    ctx: CheckContext,
+    shared: list[Fact],
+    imported: list[str],
+    judged: set[str],
+    wanted: int,
+    *,
+    hosts: Collection[str] = (),
 ) -> Result:
     """:func:`prompt_library_seeded`'s judgment, ``judged`` (the pilot's owner, and its leads)
-    counting as one author between them."""
-    _, aside = one_per_machine(ctx, {f.by for f in shared} - judged, judged)
+    counting as one author between them; ``hosts``: services whose hosts count as theirs."""
+    _, aside = one_per_machine(ctx, {f.by for f in shared} - judged, judged, services=hosts)
     shared = [f for f in shared if f.by not in aside]
     aside, unsigned = split_aside(ctx, aside, judged)
     authors = {f.by for f in shared}
@@ -827,7 +880,7 @@ def _seeded(
     them = names(sorted(judged)) if judged else "the owner"
     note = not_counted([
         f"{names(aside)}, enrolled only from a machine {them} or another author enrolled "
-        "from" if aside else "",
+        f"from first{f', or {hosts_of(hosts)}' if hosts else ''}" if aside else "",
         unsigned,
         f"{names(list(set(imported) - authors))} for what they brought in with `inhouse prompts "
         "import` (an import makes nobody its author)" if set(imported) - authors else "",

@@ -28,12 +28,14 @@ from inhouse.program.playchecks._shared import (
     given,
     held_by,
     held_for,
+    hosts_of,
     inside_before,
     insiders,
     kept_from_before,
     names,
     not_counted,
     one_per_machine,
+    services_enrolled_by,
     split_aside,
     unsigned_apart,
     word_of_another,
@@ -58,12 +60,12 @@ def widening_requested(ctx: CheckContext) -> Result:
     """Someone outside the program asks to get in after the pilot (play 4) exited: someone who
     never held a role in it (pilot, owner, lead, champion, support), was never added to the
     pilot nor let into it by a gateway key, and owns no play, enrolled from a machine of their
-    own (not one an insider enrolled
-    from; one per machine). A request from before play 4 exited was the pilot's demand, not a
-    wider one, and so is one sealed on the asker's machine before it and imported after (whoever
-    carries the file chooses when; a play 5 that exited by the log's time keeps it for the
-    requests it exited on); a role taken away since does not make a former insider someone
-    new."""
+    own (not one an insider enrolled from first, nor the gateway's host once an insider
+    enrolled its key there; one per machine). A request from before play 4 exited was the
+    pilot's demand, not a wider one, and so is one sealed on the asker's machine before it and
+    imported after (whoever carries the file chooses when; a play 5 that exited by the log's
+    time keeps it for the requests it exited on); a role taken away since does not make a
+    former insider someone new."""
     result = _widening(ctx, sealed=True)
     if "support" not in ctx.exited:
         return result
@@ -97,7 +99,10 @@ def _widening(ctx: CheckContext, *, sealed: bool) -> Result:
     # after the exit: later, or at the same instant but recorded after it
     late = [f for f in requests if exit_mark is not None and (made(f), f.id) > exit_mark]
     outside = [f for f in late if f.by not in inside]
-    counted, aside = one_per_machine(ctx, {f.by for f in outside}, inside)
+    # a key made on the gateway's host, once an insider enrolled its key there, lies where
+    # they run things: no newcomer's
+    hosts = services_enrolled_by(ctx, inside)
+    counted, aside = one_per_machine(ctx, {f.by for f in outside}, inside, services=hosts)
     aside, unsigned = split_aside(ctx, aside, inside)
     notes = [
         f"{why}: inside the program once, not someone new"
@@ -121,8 +126,9 @@ def _widening(ctx: CheckContext, *, sealed: bool) -> Result:
     if not counted:
         if aside:
             notes.append(
-                f"{names(aside)} asked from a machine someone inside the program enrolled from: "
-                "one person with another key, not someone new"
+                f"{names(aside)} asked from a machine someone inside the program enrolled from"
+                f"{f' (or {hosts_of(hosts)}, where one of them enrolled its key)' if hosts else ''}"
+                ": one person with another key, not someone new"
             )
         shown = [f for f in requests if f.by not in inside]
         if since is None:
