@@ -849,8 +849,8 @@ def inventory_items(
 def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     """A typical "it broke" ticket was resolved without the people who built what broke. The
     builders of a component come from the log (signers of its lock, install script, workflow or
-    prompt versions; for the gateway, the owners of plays 1-3, the lock's signers and who
-    enrolled its key). A ticket counts when it is in the it-broke category, is resolved now by
+    prompt versions; for the gateway, the owners of plays 1-3, the lock's signers and every
+    lead who enrolled one of its keys). A ticket counts when it is in the it-broke category, is resolved now by
     an enrolled person outside its builders, no builder commented on it, was assigned it or
     resolved it, and none of its
     resolutions was reopened within ``reopen_days``. "Typical": every component that drew the
@@ -937,7 +937,19 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
         lines = [_why_not(ctx, ticket, built, window, component) for ticket in drawn[component]]
         kept: dict[str, str] = {}
         unconfirmed: set[str] = set()
+        # a gateway's builders were once only the lead who enrolled its first key: a resolution
+        # an exit was judged on by that rule keeps it (one made since is today's)
+        before = builders_of(ctx, component, every_enroller=False)
+        enroller: set[str] = set()
         for n, ticket in enumerate(drawn[component]):
+            if (
+                lines[n] is not None
+                and before != built
+                and earlier_rule(ticket)
+                and _why_not(ctx, ticket, before, window, component) is None
+            ):
+                lines[n] = None
+                enroller.add(ticket.id)
             why = filed_by_judged.get(ticket.id)
             if lines[n] is None and why is not None:
                 if earlier_rule(ticket):
@@ -958,7 +970,11 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
         head = f"{component} drew {most} it-broke ticket(s) {drew}"
         if counting:
             ticket = next(
-                (t for t in reversed(counting) if t.id not in kept and t.id not in unconfirmed),
+                (
+                    t
+                    for t in reversed(counting)
+                    if t.id not in kept and t.id not in unconfirmed and t.id not in enroller
+                ),
                 next((t for t in reversed(counting) if t.id not in kept), counting[-1]),
             )
             resolution = ticket.resolution
@@ -970,6 +986,12 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
                 if ticket.id in kept
                 else ""
             )
+            if ticket.id in enroller:
+                note += (
+                    f" ({names(sorted(built - before))} enrolled a key of the gateway's: it counts "
+                    "because play 5 (support) exited before every lead who enrolled one was one of "
+                    "its builders)"
+                )
             if ticket.id in unconfirmed:
                 note += (
                     f" ({ticket.opened.actor} has not confirmed the fix: it counts because play 5 "
