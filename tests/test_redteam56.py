@@ -159,3 +159,36 @@ def test_a_report_counting_more_people_beyond_the_pilot_than_used_it_fails(
     _report(lena, 2)
     again = _reported(lena)
     assert again.outcome is Outcome.FAIL and "shows 1 (zoe) outside the program" in again.reason
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole left open (the gateway's host is its operator's word): lena runs the "
+    "gateway's host, so she holds its service key and its usage log. kai, outside the program, "
+    "fetched a gateway key of his own once (as anyone asking to get in does) and never sent a "
+    "request; lena signs a usage.daily with the gateway's key (or types rows into the log and "
+    "runs `inhouse gateway rollup`, which seals them with the key it finds there) giving him "
+    "requests on a day after play 5 exited, and use-beyond-pilot counts him: play 6's trigger "
+    "holds on traffic nobody outside sent. Nothing the log holds tells his use from hers; "
+    "closing it needs the person's own word on their use (their client signing its requests, "
+    "or a confirmation with their own key, as `inhouse support confirm-fix` is for a fix) or "
+    "a gateway host the lead does not run: a product decision",
+)
+def test_use_beyond_the_pilot_the_gateways_operator_signs_for_a_key_holder_is_nobodys_use(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
+) -> None:
+    clock.now = datetime(2026, 9, 20, 9, 0, tzinfo=UTC)
+    lena = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
+    request.addfinalizer(lena.close)
+    _october(lena, clock)
+    exited = (lena.clock(), lena.state().head_seq)  # play 5 exited on 3 November
+    clock.advance(days=2)
+    # the forgery: the gateway's key, on lena's host, signs kai's "use" on 4 November
+    totals = {"kai": {"requests": 5, "tokens_in": 200, "tokens_out": 20, "own": 5}}
+    service_program(lena).record_fact(
+        None, "usage.daily", {"day": "2026-11-04", "people": totals},
+        provenance=Provenance.MEASURED, collector=ROLLUP,
+    )  # fmt: skip
+    ctx = context_for(lena.state(), lena.clock())
+    result = evaluate("use-beyond-pilot", dataclasses.replace(ctx, exited={"support": exited}))
+    assert result.outcome is not Outcome.PASS, result.reason
