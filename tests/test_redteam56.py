@@ -5,11 +5,13 @@ user can act on, beside the honest way that still passes."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from inhouse.errors import InvalidInput
 from inhouse.gateway.rollup import COLLECTOR as ROLLUP
 from inhouse.gateway.rollup import service_program
 from inhouse.identity import SigningKey
@@ -17,12 +19,23 @@ from inhouse.pilot.roster import add_member
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, Result, evaluate
 from inhouse.program.evaluation import context_for
-from inhouse.support.queue import confirm_fix, open_ticket, resolve_ticket
+from inhouse.support.queue import (
+    accept_owner,
+    confirm_fix,
+    name_owner,
+    open_ticket,
+    resolve_ticket,
+)
+from inhouse.support.review import COLLECTOR as REVIEWS
+from inhouse.support.review import attend_review, hold_review, schedule_review
 from inhouse.usage.authentic import GATEWAY_SERVICE
 from tests.conftest import Clock
 from tests.people import enrol, hold_gateway_key, vouch_for_gateway_host
 from tests.pilot.test_play_four_walk import TRACK
+from tests.runtimes.standin import StandIn, fixture
 from tests.support.judging import judge_ticket, support_world
+from tests.support.test_review import KEEP, reviewed
+from tests.support.test_review import judge as review_judged
 
 # -- play 5: a gateway ticket resolved by a lead who enrolled its key ---------------------------
 
@@ -135,7 +148,7 @@ def test_a_report_counting_more_people_beyond_the_pilot_than_used_it_fails(
     result = _reported(lena)
     assert result.outcome is Outcome.FAIL, result.reason
     assert (
-        f"the report counts 40 people beyond the pilot in 2026-10-01..2026-10-31, but the "
+        "the report counts 40 people beyond the pilot in 2026-10-01..2026-10-31, but the "
         "gateway's signed daily usage shows 2 (kai, zoe) outside the program"
     ) in result.reason
     assert "`inhouse indicators report`" in result.reason
@@ -192,3 +205,57 @@ def test_use_beyond_the_pilot_the_gateways_operator_signs_for_a_key_holder_is_no
     ctx = context_for(lena.state(), lena.clock())
     result = evaluate("use-beyond-pilot", dataclasses.replace(ctx, exited={"support": exited}))
     assert result.outcome is not Outcome.PASS, result.reason
+
+
+# -- play 5: a periodic review without the support queue's owner -----------------------------
+
+
+@pytest.fixture
+def ollama_node() -> Iterator[StandIn]:
+    """An Ollama node (a stand-in with Ollama 0.12.6's recorded answers), as in
+    tests/support/test_review.py."""
+    with StandIn() as server:
+        server.json("GET", "/api/tags", fixture("ollama-0.12.6_api_tags.json"))
+        server.json("GET", "/api/ps", {"models": []})
+        server.json("GET", "/api/version", fixture("ollama-0.12.6_api_version.json"))
+        yield server
+
+
+def test_a_review_the_lead_holds_as_both_roles_without_the_queues_owner_is_no_review_of_support(
+    _isolated: Path, clock: Clock, ollama_node: StandIn
+) -> None:
+    lena = reviewed(_isolated, clock, ollama_node)
+    sam = enrol(lena, "sam", team="support")
+    name_owner(lena, "sam")
+    accept_owner(sam)
+    pia = enrol(lena, "pia", team="sales")
+    lena.change_roles(None, "lena", add=["support-owner"])  # one command, nobody else signs
+    schedule_review(lena)
+    clock.advance(days=1)
+    # `inhouse review hold` refuses it, recording nothing
+    before = len(lena.state().facts)
+    with pytest.raises(InvalidInput, match="needs the support queue's owner, sam, among its"):
+        hold_review(lena, ["lena", "pia"], KEEP)
+    assert len(lena.state().facts) == before
+    # recorded around it (the Python API), with pia's own confirmation: the check says why not
+    held = lena.record_fact(None, "review.held", {"attendees": ["lena", "pia"], "decisions": [
+        {"item": "llama3.2:latest", "decision": "keep", "reason": "fine"},
+        {"item": "gemma3", "decision": "retire", "reason": "unpinned"},
+    ]}, provenance=Provenance.MEASURED, collector=REVIEWS)  # fmt: skip
+    attend_review(pia, held.id)
+    result = review_judged(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert (
+        "sam, the support queue's owner, did not attend by their own signature (lena, pia did)"
+    ) in result.reason
+    # a play 5 exit judged on that review keeps it (any holder of the role, the rule before)
+    ctx = context_for(lena.state(), lena.clock())
+    mark = (lena.clock(), lena.state().head_seq)
+    kept = evaluate("review-held", dataclasses.replace(ctx, exited={"support": mark}))
+    assert kept.outcome is Outcome.PASS, kept.reason
+
+    # honest: sam attends and confirms with his own key
+    clock.advance(days=1)
+    again = hold_review(lena, ["lena", "sam"], KEEP)
+    attend_review(sam, again.id)
+    assert review_judged(lena).outcome is Outcome.PASS, review_judged(lena).reason
