@@ -15,6 +15,8 @@ from inhouse.errors import InvalidInput
 from inhouse.gateway.rollup import COLLECTOR as ROLLUP
 from inhouse.gateway.rollup import service_program
 from inhouse.identity import SigningKey
+from inhouse.indicators.findings import open_finding
+from inhouse.pilot.library import add_prompt, new_version
 from inhouse.pilot.roster import add_member
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, Result, evaluate
@@ -29,7 +31,7 @@ from inhouse.support.queue import (
 from inhouse.support.review import COLLECTOR as REVIEWS
 from inhouse.support.review import attend_review, hold_review, schedule_review
 from inhouse.usage.authentic import GATEWAY_SERVICE
-from tests.conftest import Clock
+from tests.conftest import OTHER_COMPUTER, Clock
 from tests.people import enrol, hold_gateway_key, vouch_for_gateway_host
 from tests.pilot.test_play_four_walk import TRACK
 from tests.runtimes.standin import StandIn, fixture
@@ -259,3 +261,56 @@ def test_a_review_the_lead_holds_as_both_roles_without_the_queues_owner_is_no_re
     again = hold_review(lena, ["lena", "sam"], KEEP)
     attend_review(sam, again.id)
     assert review_judged(lena).outcome is Outcome.PASS, review_judged(lena).reason
+
+
+# -- play 6: a finding "confirmed" by use the gateway's operator signs -----------------------------
+
+PROMPT = """\
+description: Triage a ticket
+variables:
+  text: string
+messages:
+  - {role: user, content: "Triage: {{ text }}"}
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole left open (the gateway's host is its operator's word, as above): pia once "
+    "opened a finding on prompt:triage; lena publishes a new version closing it and, on the "
+    "gateway's host she runs, signs a prompt.usage with the gateway's key saying pia was "
+    "served it through her own key. findings-fed-back reads that as pia taking the fix into "
+    "her own hands and closes the finding, though pia never sent a request. A verify or a "
+    "workflow run is the confirmer's own signature; a prompt's use is the gateway's word "
+    "about them. Closing it needs the confirmer's own key on it (say, `inhouse finding "
+    "confirm` after using the version) or a gateway host the lead does not run: a product "
+    "decision",
+)
+def test_a_prompt_fix_confirmed_by_use_the_gateways_operator_signs_feeds_nothing_back(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lena = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
+    request.addfinalizer(lena.close)
+    pia = enrol(lena, "pia", team="sales")
+    add_prompt(lena, "triage", PROMPT, where="triage.yaml")
+    hold_gateway_key(lena, pia)
+    service_program(lena)
+    monkeypatch.setenv(OTHER_COMPUTER, "pia-laptop")
+    vouch_for_gateway_host(pia)
+    monkeypatch.delenv(OTHER_COMPUTER)
+    clock.advance(hours=1)
+    finding = open_finding(pia, "triage should ask for the floor", target="prompt:triage")
+    clock.advance(hours=1)
+    new_version(lena, "triage", PROMPT.replace("Triage:", "Triage (floor?):"),
+                where="t.yaml", closes=[finding.id])  # fmt: skip
+    clock.advance(hours=1)
+    # the forgery: the gateway's key, on lena's host, says pia was served version 2
+    service_program(lena).record_fact(
+        None, "prompt.usage",
+        {"prompt": "triage", "version": 2, "uses": 2, "users": 1, "uses_by_others": 2,
+         "people": ["pia"]},
+        provenance=Provenance.MEASURED, collector="inhouse pilot adoption",
+    )  # fmt: skip
+    ctx = context_for(lena.state(), lena.clock()).with_params({"period_days": 92})
+    result = evaluate("findings-fed-back", ctx)
+    assert result.outcome is not Outcome.PASS, result.reason
