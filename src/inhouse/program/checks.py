@@ -144,6 +144,9 @@ class CheckContext:
     #: as started from the start)
     owner_since: Mapping[str, int] = field(default_factory=dict)
     invited_by: Mapping[str, str | None] = field(default_factory=dict)  # person -> inviter
+    #: person -> everyone who enrolled one of their keys, revoked ones included (a service's
+    #: keys: each lead who enrolled one, on each host it ran on; :attr:`invited_by` is the first)
+    enrolled_by: Mapping[str, frozenset[str]] = field(default_factory=dict)
     #: person -> every role they ever held (roles taken away since included)
     roles_held: Mapping[str, frozenset[str]] = field(default_factory=dict)
     #: person -> role -> the event (seq) at which they first gained it

@@ -514,11 +514,14 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
     machines: dict[str, set[str]] = {}
     since: dict[str, dict[str, int]] = {}
     invited: dict[str, str | None] = {}
+    enrollers: dict[str, set[str]] = {}
     for record in state.keys.values():
         machines.setdefault(record.person, set()).add(record.machine)
         first = since.setdefault(record.person, {})
         first[record.machine] = min(first.get(record.machine, record.seq), record.seq)
         invited.setdefault(record.person, record.invited_by)
+        if record.invited_by:
+            enrollers.setdefault(record.person, set()).add(record.invited_by)
     return CheckContext(
         facts=FactSet(counted, ordered=True),
         people=state.people,
@@ -529,6 +532,7 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
         machine_since=since,
         owner_since={play: record.seq for play, record in state.plays.items()},
         invited_by=invited,
+        enrolled_by={person: frozenset(found) for person, found in enrollers.items()},
         roles_held=state.roles_held,
         role_since=state.role_since,
         role_spans=state.role_spans,

@@ -37,6 +37,7 @@ from inhouse.program.playbook import Role
 from inhouse.program.playchecks.support import (
     Attendance,
     inventory_items,
+    queue_owner_for,
     review_attendance,
     review_due,
 )
@@ -152,6 +153,14 @@ def _attendees(program: Program, names: list[str], roles: list[str]) -> list[str
         raise InvalidInput(
             f"the review needs an attendee holding each of {', '.join(roles)}; nobody among "
             f"{', '.join(people)} holds {', '.join(missing)}"
+        )
+    # the support owner it asks for is the queue's, not whoever holds the role (play 5's
+    # review-held reads it so)
+    owner = queue_owner_for(build_context(state, program.clock()), state.head_seq + 1)
+    if Role.SUPPORT_OWNER.value in roles and owner is not None and owner not in people:
+        raise InvalidInput(
+            f"the review needs the support queue's owner, {owner}, among its attendees (another "
+            f"holder of the support-owner role stands in for nobody): add --attendee {owner}"
         )
     if people == [who.name]:
         raise InvalidInput(

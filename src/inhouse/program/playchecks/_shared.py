@@ -953,17 +953,24 @@ def component_builders(
     return found
 
 
-def builders_of(ctx: CheckContext, component: str) -> set[str]:
+def builders_of(ctx: CheckContext, component: str, *, every_enroller: bool = True) -> set[str]:
     """:func:`component_builders` of ``component`` in ``ctx``; for the gateway, also whoever
-    enrolled its service key (the lead who runs it and issues its keys is no outsider to it)."""
+    enrolled one of its service keys, revoked ones included (the lead who runs it and issues
+    its keys is no outsider to it: a host rebuilt, or a replica, enrolled by a second lead
+    makes them one of its builders as much as the lead who enrolled its first key).
+    ``every_enroller`` False: the rule before, only the lead who enrolled its first key (for a
+    resolution a play 5 exit was judged on)."""
     found = component_builders(ctx.facts, ctx.owners, component)
     if parse_component(component)[0] == "gateway":
         from inhouse.usage.authentic import GATEWAY_SERVICE
 
         service = ctx.people.get(GATEWAY_SERVICE)
-        enroller = ctx.invited_by.get(GATEWAY_SERVICE)
-        if service is not None and service.service and enroller:
-            found.add(enroller)
+        first = ctx.invited_by.get(GATEWAY_SERVICE)
+        enrollers = (
+            set(ctx.enrolled_by.get(GATEWAY_SERVICE, frozenset())) if every_enroller else set()
+        )
+        if service is not None and service.service:
+            found |= enrollers | ({first} if first else set())
     return found
 
 

@@ -226,8 +226,10 @@ def indicators_reported(ctx: CheckContext) -> Result:
     span of months that sums earlier use into it, nor a span of days its reporter placed; the
     latest period reported, whenever its report was recorded), in which the gateway signed
     daily usage; the report's active people, answered requests and input and output tokens are
-    all there and match that usage. The report's other figures are its reporter's, and its
-    lagging ones rest on people's word (prices, minutes saved)."""
+    all there and match that usage, and it counts no more people beyond the pilot than that
+    usage shows answered through keys of their own outside the program. The report's other
+    figures are its reporter's, and its lagging ones rest on people's word (prices, minutes
+    saved)."""
     period = timedelta(days=int(ctx.param("period_days", _REPORTED_DAYS)))
     whole = [f for f in ctx.facts.of("indicators.report") if not f.payload.get("partial")]
     if not whole:
@@ -312,6 +314,24 @@ def indicators_reported(ctx: CheckContext) -> Result:
             report,
             *usage,
         )
+    # the people beyond the pilot are among those active: a person outside the program whose
+    # requests the gateway signed through a key of their own. A report is its reporter's to
+    # type, so one counting more (a lead's 40 colleagues "beyond the pilot", the tool used by
+    # herself and her pilot) states what no usage shows. A report a play 6 exit was judged on
+    # keeps its figure (the rule before)
+    beyond = _whole((report.payload.get("leading") or {}).get("people_beyond_pilot"))
+    outside = sorted(signed - _inside_by(ctx, report.id))
+    if beyond is not None and beyond > len(outside) and not ctx.spared("measure", report):
+        return failed(
+            f"the report counts {beyond} people beyond the pilot in {start}..{end}, but the "
+            f"gateway's signed daily usage shows {len(outside)} "
+            f"({names(outside)}) outside the program answered through a "
+            "key of their own (someone who holds or held a role, was added to the pilot or owns "
+            "a play is inside it): roll up the usage (`inhouse gateway rollup`) and report again "
+            "(`inhouse indicators report` counts them so)",
+            report,
+            *usage,
+        )
     for label, value in measured.items():
         wrong = next((v for v in stated[label][1] if v != value), None)
         if wrong is not None:
@@ -334,6 +354,22 @@ def indicators_reported(ctx: CheckContext) -> Result:
         report,
         *usage,
     )
+
+
+def _inside_by(ctx: CheckContext, seq: int) -> set[str]:
+    """:func:`insiders` as they stood at event ``seq`` (a report's): who had held a role, been
+    added to the pilot or owned a play by then, and whoever a gateway key let into the pilot.
+    Someone given a role since was beyond the pilot when the report counted them."""
+    found = set(ctx.let_in)
+    for name in {*ctx.people, *ctx.roles_held}:
+        person = ctx.people.get(name)
+        roles = {*ctx.roles_held.get(name, frozenset()), *(person.roles if person else ())}
+        since = ctx.role_since.get(name, {})
+        if any(since.get(str(role), 0) <= seq for role in roles):
+            found.add(name)
+    found |= {str(f.payload["person"]) for f in ctx.facts.of("pilot.member") if f.id <= seq}
+    found |= {o for play, o in ctx.owners.items() if ctx.owner_since.get(play, 0) <= seq}
+    return found
 
 
 def period_refused(start: date, end: date, period_days: int) -> str | None:

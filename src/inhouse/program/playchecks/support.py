@@ -653,8 +653,11 @@ def review_held(ctx: CheckContext) -> Result:
     cadence's roles must be among those, held when the review was held (a role given since
     reaches no review held before it, one taken away since does not undo it), and always the
     check's own ``roles`` (a rollout lead and the support owner, by default: a schedule naming
-    no roles asks for no fewer). The schedule is a lead's, at most ``max_every_days`` apart (a
-    review every hundred years schedules none)."""
+    no roles asks for no fewer). The support owner is the support queue's, once a lead named
+    one: the person named when the review was held (before any was named, the one named now)
+    attended by their own signature, not another holder of the role (a review a play 5 exit
+    was judged on keeps the rule before). The schedule is a lead's, at most ``max_every_days``
+    apart (a review every hundred years schedules none)."""
     plan = ctx.facts.latest("review.scheduled", lambda f: _is_lead(ctx, f.by))
     if plan is None:
         return failed("no periodic review scheduled: a rollout lead runs `inhouse review schedule`")
@@ -779,7 +782,44 @@ def _review_flaw(ctx: CheckContext, plan: Fact, held: Fact) -> str | None:
             f"nobody who attended by their own signature ({names(came.present)}) held "
             f"{missing}{': ' + why if why else ''}"
         )
+    # the support owner the review asks for is the queue's, not whoever holds the role: a lead
+    # gives herself support-owner with one command and stood for both roles beside any one
+    # colleague, the queue's owner never there. A review a play 5 exit was judged on keeps the
+    # rule before (any holder of the role)
+    owner = queue_owner_for(ctx, held.id)
+    if (
+        owner is not None
+        and "support-owner" in roles
+        and owner not in came.present
+        and not ctx.spared(_SUPPORT, held)
+    ):
+        pending = owner in came.pending or owner in came.aside
+        how = (
+            f"{owner} confirms with their own key (`inhouse review attend {held.id}`)"
+            if pending
+            else f"hold it with {owner} among the attendees (`inhouse review hold --attendee "
+            f"{owner}`), who confirms it with their own key"
+        )
+        return (
+            f"{owner}, the support queue's owner, did not attend by their own signature "
+            f"({names(came.present)} did): another holder of the support-owner role stands in "
+            f"for nobody; {how}"
+        )
     return None
+
+
+def queue_owner_for(ctx: CheckContext, seq: int) -> str | None:
+    """The person a rollout lead had named the support queue's owner by event ``seq`` (a held
+    review's), or, where none had been named by then, the one named now; None while no lead
+    named one (a review then asks the support-owner role of any attendee)."""
+    named = [
+        f
+        for f in ctx.facts.of("support.queue")
+        if not f.payload.get("accepted") and _is_lead(ctx, f.by)
+    ]
+    before = [f for f in named if f.id < seq]
+    found = before or named
+    return str(found[-1].payload["owner"]) if found else None
 
 
 def _roles_missing(ctx: CheckContext, people: list[str], roles: list[str], held: Fact) -> str:
@@ -855,13 +895,13 @@ def inventory_items(
 def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     """A typical "it broke" ticket was resolved without the people who built what broke. The
     builders of a component come from the log (signers of its lock, install script, workflow or
-    prompt versions; for the gateway, the owners of plays 1-3, the lock's signers and who
-    enrolled its key). A ticket counts when it is in the it-broke category, is resolved now by
-    an enrolled person outside its builders, no builder commented on it, was assigned it or
-    resolved it, and none of its
-    resolutions was reopened within ``reopen_days``. "Typical": every component that drew the
-    most it-broke tickets from the people using it (not filed by a lead, a support owner or a
-    play's owner) needs one such ticket; a how-to ticket never stands in. A ticket counts toward
+    prompt versions; for the gateway, the owners of plays 1-3, the lock's signers and every
+    lead who enrolled one of its keys). A ticket counts when it is in the it-broke category, is
+    resolved now by an enrolled person outside its builders, no builder commented on it, was
+    assigned it or resolved it, and none of its resolutions was reopened within
+    ``reopen_days``. "Typical": every component that drew the most it-broke tickets from the
+    people using it (not filed by a lead, a support owner or a play's owner) needs one such
+    ticket; a how-to ticket never stands in. A ticket counts toward
     "the most" under the category and component its opener filed or confirmed: an import that
     changes them later neither takes back, moves nor adds a hit. An import's word for who
     opened or resolved a ticket counts once that person confirms it with their own key
@@ -943,7 +983,19 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
         lines = [_why_not(ctx, ticket, built, window, component) for ticket in drawn[component]]
         kept: dict[str, str] = {}
         unconfirmed: set[str] = set()
+        # a gateway's builders were once only the lead who enrolled its first key: a resolution
+        # an exit was judged on by that rule keeps it (one made since is today's)
+        before = builders_of(ctx, component, every_enroller=False)
+        enroller: set[str] = set()
         for n, ticket in enumerate(drawn[component]):
+            if (
+                lines[n] is not None
+                and before != built
+                and earlier_rule(ticket)
+                and _why_not(ctx, ticket, before, window, component) is None
+            ):
+                lines[n] = None
+                enroller.add(ticket.id)
             why = filed_by_judged.get(ticket.id)
             if lines[n] is None and why is not None:
                 if earlier_rule(ticket):
@@ -964,7 +1016,11 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
         head = f"{component} drew {most} it-broke ticket(s) {drew}"
         if counting:
             ticket = next(
-                (t for t in reversed(counting) if t.id not in kept and t.id not in unconfirmed),
+                (
+                    t
+                    for t in reversed(counting)
+                    if t.id not in kept and t.id not in unconfirmed and t.id not in enroller
+                ),
                 next((t for t in reversed(counting) if t.id not in kept), counting[-1]),
             )
             resolution = ticket.resolution
@@ -976,6 +1032,12 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
                 if ticket.id in kept
                 else ""
             )
+            if ticket.id in enroller:
+                note += (
+                    f" ({names(sorted(built - before))} enrolled a key of the gateway's: it counts "
+                    "because play 5 (support) exited before every lead who enrolled one was one of "
+                    "its builders)"
+                )
             if ticket.id in unconfirmed:
                 note += (
                     f" ({ticket.opened.actor} has not confirmed the fix: it counts because play 5 "

@@ -1,0 +1,316 @@
+"""Red team of plays 5 and 6: the rollout lead, who holds the gateway's host and every key a lead
+may have, tries to pass their exits alone. Each test is the forgery, refused with a reason a
+user can act on, beside the honest way that still passes."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from inhouse.errors import InvalidInput
+from inhouse.gateway.rollup import COLLECTOR as ROLLUP
+from inhouse.gateway.rollup import service_program
+from inhouse.identity import SigningKey
+from inhouse.indicators.findings import open_finding
+from inhouse.pilot.library import add_prompt, new_version
+from inhouse.pilot.roster import add_member
+from inhouse.program import Program, Provenance
+from inhouse.program.checks import Outcome, Result, evaluate
+from inhouse.program.evaluation import context_for
+from inhouse.support.queue import (
+    accept_owner,
+    confirm_fix,
+    name_owner,
+    open_ticket,
+    resolve_ticket,
+)
+from inhouse.support.review import COLLECTOR as REVIEWS
+from inhouse.support.review import attend_review, hold_review, schedule_review
+from inhouse.usage.authentic import GATEWAY_SERVICE
+from tests.conftest import OTHER_COMPUTER, Clock
+from tests.people import enrol, hold_gateway_key, vouch_for_gateway_host
+from tests.pilot.test_play_four_walk import TRACK
+from tests.runtimes.standin import StandIn, fixture
+from tests.support.judging import judge_ticket, support_world
+from tests.support.test_review import KEEP, reviewed
+from tests.support.test_review import judge as review_judged
+
+# -- play 5: a gateway ticket resolved by a lead who enrolled its key ---------------------------
+
+
+def test_a_lead_who_enrolled_the_gateways_current_key_is_one_of_its_builders(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
+) -> None:
+    """The gateway's builders are the owners of plays 1-3, the lock's signers and whoever
+    enrolled its key: the lead who runs its host and issues its keys is no outsider to it.
+    The forgery: the gateway's host is rebuilt (a replica, a new machine) and rob, a second
+    rollout lead, enrols its new key there and runs it; only the lead who enrolled its FIRST
+    key was counted, so rob resolving the gateway's "it broke" ticket read as resolved without
+    its builders."""
+    lena, _, sam, pia, bea = support_world(request, _isolated, clock)
+    first = SigningKey.generate()
+    lena.enrol_service(GATEWAY_SERVICE, first)
+    rob = enrol(lena, "rob", team="platform", roles=["rollout-lead"])
+    clock.advance(hours=1)
+    # the host rebuilt: lena revokes the old key, rob enrols the new one on his host and runs it
+    lena.revoke_key(first.key_id)
+    rob.enrol_service(GATEWAY_SERVICE, SigningKey.generate())
+    broke = open_ticket(pia, "502 from the gateway", category="it-broke", component="gateway")
+    clock.advance(hours=1)
+    resolve_ticket(rob, broke.id, note="restarted the gateway on its new host")
+    clock.advance(hours=1)
+    confirm_fix(pia, broke.id)
+    result = judge_ticket(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert f"{broke.id} resolved by rob, a builder" in result.reason
+    assert "rob" in result.reason.split("its builders (")[1].split(")")[0]
+    # a play 5 exit judged on rob's resolution by the rule before keeps it, and says why
+    kept = judge_ticket(lena, exited=True)
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert "rob enrolled a key of the gateway's: it counts because play 5 (support) exited" in (
+        kept.reason
+    )
+
+    # honest: sam, who never ran the gateway's host, resolves bea's, and bea confirms the fix
+    again = open_ticket(bea, "the gateway times out", category="it-broke", component="gateway")
+    clock.advance(hours=1)
+    resolve_ticket(sam, again.id, note="raised the upstream timeout")
+    clock.advance(hours=1)
+    confirm_fix(bea, again.id)
+    result = judge_ticket(lena)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert f"{again.id} resolved by sam, not one of its builders" in result.reason
+
+
+# -- play 6: people beyond the pilot a report types ------------------------------------------------
+
+
+def _october(lead: Program, clock: Clock) -> tuple[Program, Program]:
+    """lena leads and lists pia as the pilot; zoe and kai, who hold no role, fetch gateway keys
+    of their own in September (beyond the pilot, on a waiver) and use the gateway in October,
+    signed by its own key (zoe vouched for its host). It is 3 November. Returns zoe and kai."""
+    (lead.folder / "enablement").mkdir(exist_ok=True)
+    (lead.folder / "enablement" / "everyone.yaml").write_text(TRACK, encoding="utf-8")
+    lead.grant_waiver(None, "scaling-before-proving", reason="time-boxed-experiment",
+                      note="a two-week pilot", expires=clock() + timedelta(days=60))  # fmt: skip
+    enrol(lead, "pia", team="legal")
+    add_member(lead, "pia", track="everyone")
+    zoe, kai = (enrol(lead, name, team="sales") for name in ("zoe", "kai"))
+    for person in (zoe, kai):
+        hold_gateway_key(lead, person)
+    clock.now = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
+    gateway = service_program(lead)
+    vouch_for_gateway_host(zoe)
+    for day, people in {"2026-10-05": ("zoe", "kai"), "2026-10-20": ("zoe",)}.items():
+        totals = {p: {"requests": 3, "tokens_in": 100, "tokens_out": 10} for p in people}
+        gateway.record_fact(None, "usage.daily", {"day": day, "people": totals},
+                            provenance=Provenance.MEASURED, collector=ROLLUP)  # fmt: skip
+    return zoe, kai
+
+
+def _report(lead: Program, beyond: int) -> None:
+    """October's report typed through the Python API: every measured figure right (2 active,
+    9 answered requests, 300 input and 30 output tokens), ``beyond`` people beyond the pilot."""
+    leading = {"active_users": 2, "answered_requests": 9, "people_beyond_pilot": beyond}
+    inputs = [
+        {"indicator": "reference_cost", "name": name, "value": value, "unit": "tokens",
+         "source": "gateway usage log (measured)"}
+        for name, value in (("input tokens", 300), ("output tokens", 30))
+    ]  # fmt: skip
+    payload = {
+        "period_start": "2026-10-01", "period_end": "2026-10-31", "period": "2026-10",
+        "partial": False, "leading": leading, "lagging": {"work_changed_hours": 40.0},
+        "inputs": inputs,
+    }  # fmt: skip
+    lead.record_fact(None, "indicators.report", payload, provenance=Provenance.MEASURED,
+                     collector="inhouse indicators")  # fmt: skip
+
+
+def _reported(lead: Program) -> Result:
+    return evaluate("indicators-reported", context_for(lead.state(), lead.clock()))
+
+
+def test_a_report_counting_more_people_beyond_the_pilot_than_used_it_fails(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
+) -> None:
+    """``people_beyond_pilot`` is what play 6 is about (the tool in use beyond the pilot), and
+    the gateway's signed usage bounds it: a person outside the program whose requests it
+    signed through a key of their own. The forgery: lena types October's report with every
+    measured figure right and forty colleagues "beyond the pilot"; the check compared only
+    active people, requests and tokens, and passed it."""
+    clock.now = datetime(2026, 9, 20, 9, 0, tzinfo=UTC)
+    lena = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
+    request.addfinalizer(lena.close)
+    _october(lena, clock)
+    _report(lena, 40)
+    result = _reported(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert (
+        "the report counts 40 people beyond the pilot in 2026-10-01..2026-10-31, but the "
+        "gateway's signed daily usage shows 2 (kai, zoe) outside the program"
+    ) in result.reason
+    assert "`inhouse indicators report`" in result.reason
+
+    # a play 6 exit judged on that report keeps it (the rule before)
+    ctx = context_for(lena.state(), lena.clock())
+    mark = (lena.clock(), lena.state().head_seq)
+    kept = evaluate("indicators-reported", dataclasses.replace(ctx, exited={"measure": mark}))
+    assert kept.outcome is Outcome.PASS, kept.reason
+
+    # honest: the figure the signed usage bears out passes
+    clock.advance(minutes=5)
+    _report(lena, 2)
+    assert _reported(lena).outcome is Outcome.PASS, _reported(lena).reason
+    # and a role given since (kai made a champion in November) does not reach back over it
+    clock.advance(minutes=5)
+    lena.change_roles(None, "kai", add=["champion"])
+    assert _reported(lena).outcome is Outcome.PASS, _reported(lena).reason
+    # a report recorded after it counts kai inside
+    clock.advance(minutes=5)
+    _report(lena, 2)
+    again = _reported(lena)
+    assert again.outcome is Outcome.FAIL and "shows 1 (zoe) outside the program" in again.reason
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole left open (the gateway's host is its operator's word): lena runs the "
+    "gateway's host, so she holds its service key and its usage log. kai, outside the program, "
+    "fetched a gateway key of his own once (as anyone asking to get in does) and never sent a "
+    "request; lena signs a usage.daily with the gateway's key (or types rows into the log and "
+    "runs `inhouse gateway rollup`, which seals them with the key it finds there) giving him "
+    "requests on a day after play 5 exited, and use-beyond-pilot counts him: play 6's trigger "
+    "holds on traffic nobody outside sent. Nothing the log holds tells his use from hers; "
+    "closing it needs the person's own word on their use (their client signing its requests, "
+    "or a confirmation with their own key, as `inhouse support confirm-fix` is for a fix) or "
+    "a gateway host the lead does not run: a product decision",
+)
+def test_use_beyond_the_pilot_the_gateways_operator_signs_for_a_key_holder_is_nobodys_use(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock
+) -> None:
+    clock.now = datetime(2026, 9, 20, 9, 0, tzinfo=UTC)
+    lena = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
+    request.addfinalizer(lena.close)
+    _october(lena, clock)
+    exited = (lena.clock(), lena.state().head_seq)  # play 5 exited on 3 November
+    clock.advance(days=2)
+    # the forgery: the gateway's key, on lena's host, signs kai's "use" on 4 November
+    totals = {"kai": {"requests": 5, "tokens_in": 200, "tokens_out": 20, "own": 5}}
+    service_program(lena).record_fact(
+        None, "usage.daily", {"day": "2026-11-04", "people": totals},
+        provenance=Provenance.MEASURED, collector=ROLLUP,
+    )  # fmt: skip
+    ctx = context_for(lena.state(), lena.clock())
+    result = evaluate("use-beyond-pilot", dataclasses.replace(ctx, exited={"support": exited}))
+    assert result.outcome is not Outcome.PASS, result.reason
+
+
+# -- play 5: a periodic review without the support queue's owner -----------------------------
+
+
+@pytest.fixture
+def ollama_node() -> Iterator[StandIn]:
+    """An Ollama node (a stand-in with Ollama 0.12.6's recorded answers), as in
+    tests/support/test_review.py."""
+    with StandIn() as server:
+        server.json("GET", "/api/tags", fixture("ollama-0.12.6_api_tags.json"))
+        server.json("GET", "/api/ps", {"models": []})
+        server.json("GET", "/api/version", fixture("ollama-0.12.6_api_version.json"))
+        yield server
+
+
+def test_a_review_the_lead_holds_as_both_roles_without_the_queues_owner_is_no_review_of_support(
+    _isolated: Path, clock: Clock, ollama_node: StandIn
+) -> None:
+    lena = reviewed(_isolated, clock, ollama_node)
+    sam = enrol(lena, "sam", team="support")
+    name_owner(lena, "sam")
+    accept_owner(sam)
+    pia = enrol(lena, "pia", team="sales")
+    lena.change_roles(None, "lena", add=["support-owner"])  # one command, nobody else signs
+    schedule_review(lena)
+    clock.advance(days=1)
+    # `inhouse review hold` refuses it, recording nothing
+    before = len(lena.state().facts)
+    with pytest.raises(InvalidInput, match="needs the support queue's owner, sam, among its"):
+        hold_review(lena, ["lena", "pia"], KEEP)
+    assert len(lena.state().facts) == before
+    # recorded around it (the Python API), with pia's own confirmation: the check says why not
+    held = lena.record_fact(None, "review.held", {"attendees": ["lena", "pia"], "decisions": [
+        {"item": "llama3.2:latest", "decision": "keep", "reason": "fine"},
+        {"item": "gemma3", "decision": "retire", "reason": "unpinned"},
+    ]}, provenance=Provenance.MEASURED, collector=REVIEWS)  # fmt: skip
+    attend_review(pia, held.id)
+    result = review_judged(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert (
+        "sam, the support queue's owner, did not attend by their own signature (lena, pia did)"
+    ) in result.reason
+    # a play 5 exit judged on that review keeps it (any holder of the role, the rule before)
+    ctx = context_for(lena.state(), lena.clock())
+    mark = (lena.clock(), lena.state().head_seq)
+    kept = evaluate("review-held", dataclasses.replace(ctx, exited={"support": mark}))
+    assert kept.outcome is Outcome.PASS, kept.reason
+
+    # honest: sam attends and confirms with his own key
+    clock.advance(days=1)
+    again = hold_review(lena, ["lena", "sam"], KEEP)
+    attend_review(sam, again.id)
+    assert review_judged(lena).outcome is Outcome.PASS, review_judged(lena).reason
+
+
+# -- play 6: a finding "confirmed" by use the gateway's operator signs -----------------------------
+
+PROMPT = """\
+description: Triage a ticket
+variables:
+  text: string
+messages:
+  - {role: user, content: "Triage: {{ text }}"}
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole left open (the gateway's host is its operator's word, as above): pia once "
+    "opened a finding on prompt:triage; lena publishes a new version closing it and, on the "
+    "gateway's host she runs, signs a prompt.usage with the gateway's key saying pia was "
+    "served it through her own key. findings-fed-back reads that as pia taking the fix into "
+    "her own hands and closes the finding, though pia never sent a request. A verify or a "
+    "workflow run is the confirmer's own signature; a prompt's use is the gateway's word "
+    "about them. Closing it needs the confirmer's own key on it (say, `inhouse finding "
+    "confirm` after using the version) or a gateway host the lead does not run: a product "
+    "decision",
+)
+def test_a_prompt_fix_confirmed_by_use_the_gateways_operator_signs_feeds_nothing_back(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lena = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
+    request.addfinalizer(lena.close)
+    pia = enrol(lena, "pia", team="sales")
+    add_prompt(lena, "triage", PROMPT, where="triage.yaml")
+    hold_gateway_key(lena, pia)
+    service_program(lena)
+    monkeypatch.setenv(OTHER_COMPUTER, "pia-laptop")
+    vouch_for_gateway_host(pia)
+    monkeypatch.delenv(OTHER_COMPUTER)
+    clock.advance(hours=1)
+    finding = open_finding(pia, "triage should ask for the floor", target="prompt:triage")
+    clock.advance(hours=1)
+    new_version(lena, "triage", PROMPT.replace("Triage:", "Triage (floor?):"),
+                where="t.yaml", closes=[finding.id])  # fmt: skip
+    clock.advance(hours=1)
+    # the forgery: the gateway's key, on lena's host, says pia was served version 2
+    service_program(lena).record_fact(
+        None, "prompt.usage",
+        {"prompt": "triage", "version": 2, "uses": 2, "users": 1, "uses_by_others": 2,
+         "people": ["pia"]},
+        provenance=Provenance.MEASURED, collector="inhouse pilot adoption",
+    )  # fmt: skip
+    ctx = context_for(lena.state(), lena.clock()).with_params({"period_days": 92})
+    result = evaluate("findings-fed-back", ctx)
+    assert result.outcome is not Outcome.PASS, result.reason
