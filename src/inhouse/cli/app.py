@@ -113,6 +113,10 @@ class _Root(Group):
         return [*eager, *_lazy, *self._plugin_names]
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        try:  # before a group's module is imported (one may read a registry as it loads)
+            target_program(ctx.params.get("program"))
+        except InhouseError as err:
+            _fail(err)
         if cmd_name in _lazy and cmd_name not in self.commands:
             self.add_command(_click_group(_lazy[cmd_name]), cmd_name)
         found = super().get_command(ctx, cmd_name)
