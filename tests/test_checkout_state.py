@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 
 from inhouse import demo
 from inhouse.baseline.install import plan_install, run_install
-from inhouse.errors import Refused
+from inhouse.errors import InvalidInput, Refused
 from inhouse.location import tracked_state
 from inhouse.program import Program
 from tests.baseline.test_install_own import locked_program, run
@@ -174,27 +175,86 @@ def test_the_demos_python_m_inhouse_runs_no_package_in_the_program_folder(
     assert "FORGED" not in done.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole left: a .pth file a `git pull` wrote into the checkout's own venv "
-    "(.inhouse/venv) runs when that venv's Python starts, before inhouse's first line, so the "
-    "refusal it would meet is already in its author's hands (here it takes git off PATH). "
-    "Closing it needs the venv outside the checkout (out of a pull's reach); until then "
-    "docs/baseline.md says to verify with an inhouse installed elsewhere, or install afresh",
-)
-def test_a_pth_pulled_into_the_venv_cannot_get_past_the_refusal(_isolated: Path) -> None:
+def _venv_made(said: str, folder: Path) -> Path:
+    """The venv the install script said it made (relative: in the program folder)."""
+    found = re.search(r"inhouse-install: creating the virtual environment (.+)", said)
+    assert found, said
+    return folder / found.group(1).strip()
+
+
+def test_a_pth_pulled_into_the_checkout_never_runs_in_the_installed_inhouse(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """omar installs the baseline from an honest checkout; the lead then commits a ``.pth``
+    file where the venv used to be (``.inhouse/venv/lib/python3.X/site-packages``), and his
+    pull writes it. Run by the venv's Python at its start, before inhouse's first line, it
+    would take git off PATH, and the refusal of tracked state with it. The install made its
+    venv outside the checkout, out of the pull's reach: his next verify is refused."""
     locked_program(_isolated)
-    venv = _isolated / ".inhouse" / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    git(_isolated, "init", "-q")
+    git(_isolated, "add", "inhouse.toml", "inhouse.lock")
+    git(_isolated, "commit", "-q", "-m", "program")
+    monkeypatch.setenv("PYTHON", sys.executable)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")  # no index here: the venv is made, pip then stops
+    capfd.readouterr()
+    assert run_install(plan_install(Program.open(_isolated))) != 0
+    venv = _venv_made(capfd.readouterr().out, _isolated)
+    assert (venv / "bin" / "python").exists()
+    assert not venv.resolve().is_relative_to(_isolated.resolve())
+
     site = next(venv.glob("lib/python*/site-packages"))
-    pth = site.relative_to(_isolated) / "zz_lead.pth"
-    lead_commits(_isolated, str(pth), "import os; os.environ['PATH'] = '/nowhere'\n")
+    minor = site.parent.name
+    marker = _isolated.parent / "lead-ran"
+    lead_commits(
+        _isolated,
+        f".inhouse/venv/lib/{minor}/site-packages/zz_lead.pth",
+        f"import os, pathlib; os.environ['PATH'] = '/nowhere'; pathlib.Path({str(marker)!r})"
+        ".write_text('ran')\n",
+    )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     done = subprocess.run(
         [str(venv / "bin" / "python"), "-P", "-m", "inhouse", "baseline", "verify"],
         cwd=_isolated, env=env, capture_output=True, text=True,
     )  # fmt: skip
     assert done.returncode == 3, done.stdout + done.stderr  # refused, as a sound venv is
+    assert "zz_lead.pth" in done.stdout + done.stderr
+    assert not marker.exists()
+
+
+def test_the_install_removes_the_venv_earlier_installs_made_in_the_checkout(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A program installed before the venv moved out of the checkout holds ``.inhouse/venv``,
+    which its BASELINE.md said to run: the next install removes it, saying so."""
+    from inhouse.baseline.install import default_venv
+
+    locked_program(_isolated)
+    old = _isolated / ".inhouse" / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(old)], check=True)
+    monkeypatch.setenv("PYTHON", sys.executable)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    capfd.readouterr()
+    assert run_install(plan_install(Program.open(_isolated))) != 0
+    said = capfd.readouterr().out
+    assert "removing .inhouse/venv, the virtual environment earlier installs made" in said
+    assert not old.exists()
+    assert _venv_made(said, _isolated) == default_venv(_isolated)
+
+
+def test_a_venv_named_inside_the_checkout_is_refused(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    locked_program(_isolated)
+    ran: list[Any] = []
+    fake = SimpleNamespace(run=lambda *a, **k: ran.append(a) or SimpleNamespace(returncode=0))
+    monkeypatch.setattr("inhouse.baseline.install.subprocess", fake)
+    plan = plan_install(Program.open(_isolated))
+    with pytest.raises(InvalidInput, match=r"--venv \.venv: the virtual environment would lie"):
+        run_install(plan, venv=Path(".venv"))
+    monkeypatch.setenv("INHOUSE_VENV", str(_isolated / "tools" / "venv"))
+    with pytest.raises(InvalidInput, match=r"INHOUSE_VENV .*a `git pull` writes"):
+        run_install(plan)
+    assert ran == []
 
 
 def test_the_standin_started_in_a_checkout_runs_no_package_lying_there(_isolated: Path) -> None:
@@ -205,3 +265,74 @@ def test_the_standin_started_in_a_checkout_runs_no_package_lying_there(_isolated
     (forged / "__init__.py").write_text("raise SystemExit('FORGED')\n")
     with spawn_standin() as standin:  # in the folder the test runs in, the checkout
         assert standin.url.startswith("http://127.0.0.1:")
+
+
+KEY = ".inhouse/keys/gateway.key"
+
+
+def _tracked_gateway_key(folder: Path, name: str = KEY) -> None:
+    """The gateway's host made its key (a rollup), and it was committed (`git add -f`): anyone
+    with the repository holds it, or the one who pushed it chose it."""
+    from inhouse.program.core import service_key
+
+    locked_program(folder)
+    service_key(folder, "gateway")
+    if name != KEY:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / KEY).rename(folder / name)
+    git(folder, "init", "-q")
+    git(folder, "add", "inhouse.toml", "inhouse.lock")
+    git(folder, "add", "-f", name)
+    git(folder, "commit", "-q", "-m", "program")
+
+
+def _never_served(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Serving itself stands in: a gateway that got past the refusal says so, not blocks."""
+
+    def served(*args: object, **kwargs: object) -> None:
+        raise SystemExit("served")
+
+    monkeypatch.setattr("inhouse.gateway.server._serve_one", served)
+    monkeypatch.setattr("inhouse.gateway.server._supervise", served)
+
+
+def test_the_gateway_will_not_serve_with_a_key_the_checkout_tracks(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _tracked_gateway_key(_isolated)
+    _never_served(monkeypatch)
+    out = " ".join(run("gateway", "serve", "--port", "0", code=3).split())
+    assert f"the gateway service's key {KEY} is tracked by the git checkout" in out
+    assert f"git rm --cached {KEY}" in out and "inhouse person revoke-key" in out
+    assert "Listening" not in out
+
+
+def test_a_key_tracked_in_another_case_is_refused_too(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    forged = KEY.replace(".inhouse/", ".INHOUSE/", 1)
+    _tracked_gateway_key(_isolated, forged)
+    _never_served(monkeypatch)
+    out = " ".join(run("gateway", "serve", "--port", "0", code=3).split())
+    assert f"the gateway service's key {forged} is tracked" in out
+
+
+def test_nothing_signs_or_seals_with_a_tracked_gateway_key(_isolated: Path) -> None:
+    """The rollup (signed by the gateway's key) and the adoption report (rows sealed with it)
+    read the same file: refused the same way, nothing recorded."""
+    _tracked_gateway_key(_isolated)
+    out = " ".join(run("gateway", "rollup", code=3).split())
+    assert f"the gateway service's key {KEY} is tracked" in out
+    out = " ".join(run("pilot", "adoption", "--record", code=3).split())
+    assert f"the gateway service's key {KEY} is tracked" in out
+    assert json.loads(run("fact", "list", "--kind", "usage.daily", "--json")) == []
+
+
+def test_a_gateway_key_git_ignores_is_used_as_before(_isolated: Path) -> None:
+    from inhouse.program.core import read_service_key
+
+    locked_program(_isolated)
+    lead_commits(_isolated, "README.md", "the program\n")
+    run("gateway", "rollup")  # the lead's first rollup makes and enrols the key
+    assert read_service_key(_isolated, "gateway") is not None
+    assert tracked_state(_isolated) == []

@@ -29,6 +29,7 @@ the url it names, so omar's own gateway key, where the pilot guide keeps it, goe
 
 from __future__ import annotations
 
+import shutil
 import sys
 import sysconfig
 from pathlib import Path
@@ -37,6 +38,7 @@ import pytest
 from typer.testing import CliRunner
 
 import inhouse
+from inhouse.baseline.install import default_venv
 from inhouse.baseline.lock import lock_fact_payload, require_lock
 from inhouse.cli.app import app
 from inhouse.program import Program
@@ -162,14 +164,15 @@ def test_a_checkout_s_code_never_runs_in_the_second_person_s_install(
     assert f"no passing verify of lock {lock_hash[:12]}" in result.reason
 
 
-def test_the_checkout_s_venv_is_never_a_link_out_of_it(
+def test_the_checkout_s_old_venv_is_never_followed_out_of_it(
     _isolated: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    """The checkout's own virtual environment is made afresh (``--clear``): through a symlink
-    lena commits in its place, that would empty whatever folder of omar's it points at."""
+    """The install removes the venv earlier installs made in the checkout (``.inhouse/venv``):
+    through a symlink lena commits in its place, that would empty whatever folder of omar's it
+    points at. The link goes; its target is left alone, and nothing is made there."""
     locked_program(_isolated)
     precious = tmp_path / "omar-home"
     precious.mkdir()
@@ -178,11 +181,35 @@ def test_the_checkout_s_venv_is_never_a_link_out_of_it(
     monkeypatch.setenv("PYTHON", sys.executable)
     monkeypatch.setenv("PIP_NO_INDEX", "1")
     done = runner.invoke(app, ["baseline", "install"])
-    assert done.exit_code != 0
-    # the script's own processes: their output is on the real stderr
-    assert ".inhouse/venv is a symbolic link in this checkout" in capfd.readouterr().err
+    assert done.exit_code != 0  # no index: the pinned inhouse is not installed
+    # the script's own processes: their output is on the real stdout
+    assert "removing .inhouse/venv" in capfd.readouterr().out
+    assert not (_isolated / ".inhouse" / "venv").is_symlink()
     assert (precious / "thesis.txt").read_text() == "four years"
     assert not (precious / "bin").exists()  # nothing made there either
+    assert (default_venv(_isolated) / "bin" / "python").exists()
+
+
+def test_the_checkout_s_state_folder_is_never_a_link_out_of_it(
+    _isolated: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """``.inhouse`` committed as a link: the install writes models and removes the old venv
+    there, so it stops before touching it."""
+    locked_program(_isolated)
+    precious = tmp_path / "omar-home"
+    (precious / "venv").mkdir(parents=True)
+    (precious / "venv" / "thesis.txt").write_text("four years")
+    shutil.rmtree(_isolated / ".inhouse")
+    (_isolated / ".inhouse").symlink_to(precious, target_is_directory=True)
+    monkeypatch.setenv("PYTHON", sys.executable)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    done = runner.invoke(app, ["--program", str(_isolated), "baseline", "install"])
+    assert done.exit_code != 0
+    assert ".inhouse is a symbolic link in this checkout" in capfd.readouterr().err
+    assert (precious / "venv" / "thesis.txt").read_text() == "four years"
 
 
 def test_a_venv_of_the_second_person_s_own_is_kept(
@@ -522,8 +549,9 @@ def test_a_model_s_part_file_committed_as_a_link_never_writes_through_it(
     (checkout / "models").mkdir(parents=True)
     for name in ("inhouse.toml", "inhouse.lock", "payload.gguf"):
         (checkout / name).write_bytes((_isolated / name).read_bytes())
-    module = f"../.inhouse/venv/lib/{minor}/site-packages/stand_in_inhouse.py"
-    (checkout / "models" / "m.gguf.part").symlink_to(module)
+    # the venv lies outside the checkout, at a path she reads off inhouse.toml
+    site = default_venv(checkout) / "lib" / minor / "site-packages"
+    (checkout / "models" / "m.gguf.part").symlink_to(site / "stand_in_inhouse.py")
 
     env = {
         **omar,
@@ -539,7 +567,6 @@ def test_a_model_s_part_file_committed_as_a_link_never_writes_through_it(
     done = runner.invoke(app, ["--program", str(checkout), "baseline", "install"], env=env)
     assert "Traceback" not in done.stdout + done.stderr
     assert not (checkout / "lena-ran").exists()
-    site = checkout / ".inhouse" / "venv" / "lib" / minor / "site-packages"
     assert "lena-ran" not in (site / "stand_in_inhouse.py").read_text()
     # the honest path still holds: the model's bytes were put in place and checked
     assert (checkout / "models" / "m.gguf").read_bytes() == payload.read_bytes()

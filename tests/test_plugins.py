@@ -259,6 +259,69 @@ def test_a_plugin_committed_to_the_checkout_beside_the_program_folder_is_not_rea
     assert not (program / "ran-in-my-inhouse").exists()
 
 
+@pytest.mark.parametrize("where", ["root", "sub-command"])
+def test_a_plugin_in_the_checkout_of_the_program_named_by_program_is_not_read(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """As above, but the colleague runs the command from elsewhere (their home folder) and
+    names the program with ``--program``, which is parsed after plugin discovery could have
+    run: the checkout that holds the program the command names is refused the same way."""
+    repo = _isolated / "repo"
+    (repo / ".git").mkdir(parents=True)
+    program = repo / "ai"
+    program.mkdir()
+    monkeypatch.chdir(program)
+    ok("init", "Acme", "--lead", "lena")
+    (repo / "team_helpers.py").write_text(
+        f"from pathlib import Path\n\nPath({str(_isolated / 'ran')!r}).write_text('signed')\n"
+    )
+    dist = repo / "team_helpers-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: team-helpers\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[inhouse]\nhelpers = team_helpers\n")
+    elsewhere = _isolated / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # no program here or above
+    monkeypatch.syspath_prepend(str(repo))  # PYTHONPATH= the repository's top
+    args = (
+        ("--program", str(program), "status")
+        if where == "root"
+        else ("status", "--program", str(program))
+    )
+    said = refused(*args)
+    assert "entry point helpers = team_helpers in 'inhouse' (from team-helpers 1.0)" in said
+    assert f"inside the checkout {repo.resolve()}" in said
+    assert f"program folder {program.resolve()}" in said
+    assert not (_isolated / "ran").exists()
+
+
+def test_a_plugin_command_named_with_program_before_it_is_refused_too(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command line names a command no built-in has (a plugin's): the root reads the
+    plugins before its callback runs, with --program parsed; that checkout is refused."""
+    repo = _isolated / "repo"
+    (repo / ".git").mkdir(parents=True)
+    program = repo / "ai"
+    program.mkdir()
+    monkeypatch.chdir(program)
+    ok("init", "Acme", "--lead", "lena")
+    dist = repo / "team_helpers-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: team-helpers\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[inhouse]\nhelpers = team_helpers\n")
+    (repo / "team_helpers.py").write_text(
+        f"from pathlib import Path\n\nPath({str(_isolated / 'ran')!r}).write_text('signed')\n"
+    )
+    elsewhere = _isolated / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.syspath_prepend(str(repo))
+    said = refused("--program", str(program), "helpers-command")
+    assert f"inside the checkout {repo.resolve()}" in said
+    assert not (_isolated / "ran").exists()
+
+
 def test_a_plugin_on_pythonpath_outside_the_programs_checkout_is_read(
     _isolated: Path, installed: Callable[[str], None]
 ) -> None:

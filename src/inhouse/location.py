@@ -159,17 +159,18 @@ def _git(folder: Path) -> str | None:
     return shutil.which("git", path=os.pathsep.join(entries)) if entries else None
 
 
-def tracked_state(folder: Path) -> list[str]:
+def tracked_state(folder: Path, under: str = "") -> list[str]:
     """The files under ``.inhouse/`` (in any case: ``.INHOUSE/`` is the same folder where file
-    names ignore case) that the git index of the work tree ``folder`` lies in tracks
-    (``git ls-files``), paths relative to ``folder``; [] where git is not installed or
-    ``folder`` is no git work tree. ``.inhouse/`` is this machine's own state (its venv, the
-    runtime's run folder, the store, models, keys, the outbox) and its ``.gitignore`` says
-    ``*``, but ``git add -f`` tracks a file there anyway, and a ``git pull`` then writes it
-    onto every machine that checked the folder out."""
+    names ignore case), or under ``.inhouse/UNDER`` (a file or folder in it), that the git
+    index of the work tree ``folder`` lies in tracks (``git ls-files``), paths relative to
+    ``folder``; [] where git is not installed or ``folder`` is no git work tree.
+    ``.inhouse/`` is this machine's own state (the runtime's run folder, the store, models,
+    keys, the outbox; an old install's venv) and its ``.gitignore`` says ``*``, but ``git add
+    -f`` tracks a file there anyway, and a ``git pull`` then writes it onto every machine that
+    checked the folder out."""
     # icase: on a case-insensitive file system (macOS's, Windows') a pull writes a tracked
     # `.INHOUSE/venv/…` into `.inhouse/venv/`
-    return _ls_files(folder, folder, f":(icase){DATA_DIR}") or []
+    return _ls_files(folder, folder, f":(icase){DATA_DIR}/{under}".rstrip("/")) or []
 
 
 def _ls_files(folder: Path, where: Path, pathspec: str) -> list[str] | None:
@@ -225,5 +226,6 @@ def refuse_tracked_state(folder: Path, command: str) -> None:
         "this machine's own state, which whoever pushed them chose (a `git pull` writes them "
         "here, into the venv, the runtime's run folder or the store). Nothing was run or "
         f"recorded. Ask the program's lead to untrack them (`git rm -r --cached {DATA_DIR}`), "
-        f"pull, delete {DATA_DIR}/venv and run the install script again"
+        "pull, and run `inhouse baseline install` again (it removes an old "
+        f"{DATA_DIR}/venv and makes its venv outside the checkout)"
     )

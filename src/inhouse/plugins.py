@@ -32,7 +32,7 @@ import pluggy
 from inhouse import hookspecs
 from inhouse.errors import InhouseError, PluginError
 from inhouse.hookspecs import hookimpl
-from inhouse.location import checkout_of, inside_program, optional_program
+from inhouse.location import CONFIG_NAME, checkout_of, inside_program, optional_program
 
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint, EntryPoints
@@ -49,6 +49,7 @@ __all__ = [
     "generation",
     "load_collectors",
     "plugin_manager",
+    "target_program",
 ]
 
 ENTRY_POINT_GROUP = hookspecs.PROJECT
@@ -163,6 +164,7 @@ class _State:
         self.generation = 0
         self.installed: list[str] = []  # names of the installed plugins registered now
         self.sources: dict[str, str] = {}  # plugin name → how a person reads where it is from
+        self.target: Path | None = None  # the program folder the command names (--program)
 
 
 _state = _State()
@@ -232,7 +234,7 @@ def _refuse_checkout_plugins(select: Callable[..., EntryPoints]) -> None:
     by every command, inside the inhouse of whoever runs it, their signing key at hand, with no
     word of theirs."""
     own = {Path(p).resolve() for p in (*site.getsitepackages(), site.getusersitepackages())}
-    in_use = _checkout_in_use()
+    in_use = _checkouts_in_use()
     for group in (ENTRY_POINT_GROUP, *OLDER_GROUPS):
         for point in select(group=group):
             if point.dist is None:
@@ -240,12 +242,12 @@ def _refuse_checkout_plugins(select: Callable[..., EntryPoints]) -> None:
             where = Path(str(point.dist.locate_file(""))).resolve()
             if where in own:
                 continue
+            holding = [(top, folder) for top, folder in in_use if where.is_relative_to(top)]
             if (folder := inside_program(where)) is not None:
                 inside = f"inside the program folder {folder}"
-            elif in_use is not None and where.is_relative_to(in_use[0]):
-                inside = (
-                    f"inside the checkout {in_use[0]} that holds the program folder {in_use[1]}"
-                )
+            elif holding:
+                top, folder = holding[0]
+                inside = f"inside the checkout {top} that holds the program folder {folder}"
             else:
                 continue
             raise PluginError(
@@ -258,19 +260,46 @@ def _refuse_checkout_plugins(select: Callable[..., EntryPoints]) -> None:
             )
 
 
-def _checkout_in_use() -> tuple[Path, Path] | None:
-    """The git checkout holding the program folder this process runs in (``INHOUSE_PROGRAM``,
-    else the folder it was started in or one above: :func:`~inhouse.location.checkout_of`),
-    and that folder; None outside a program. A ``python`` check's module at a repository's top
+def _checkouts_in_use() -> list[tuple[Path, Path]]:
+    """The git checkouts holding the program folders this process may act on, each with its
+    folder (:func:`~inhouse.location.checkout_of`): the one the command names
+    (:func:`target_program`: ``--program``), and the one of ``INHOUSE_PROGRAM``, else of the
+    folder it was started in or one above. A ``python`` check's module at a repository's top
     puts all of it on PYTHONPATH: a ``*.dist-info`` committed there is as much the pushers' as
     one in the program folder."""
+    found = []
+    if _state.target is not None:
+        found.append((checkout_of(_state.target), _state.target))
     try:
         folder = optional_program(None)
     except InhouseError:  # a command without a program (or with a wrong one) says so itself
-        return None
+        folder = None
     except OSError:  # the current folder was deleted: no program lies there
-        return None
-    return None if folder is None else (checkout_of(folder), folder)
+        folder = None
+    if folder is not None:
+        found.append((checkout_of(folder), folder))
+    return found
+
+
+def target_program(folder: str | Path | None) -> None:
+    """Name the program folder the command acts on (its ``--program``; None: none named), so
+    that a plugin lying in that program's checkout is refused (:func:`_refuse_checkout_plugins`)
+    even where the command runs from elsewhere. ``--program`` is parsed after the root command
+    may already have read the plugins (a plugin's command name), and a sub-command's only as
+    it runs: where the plugins were read without this folder, they are read again now, and a
+    checkout's is refused (:class:`PluginError`) before the command does anything."""
+    where = None
+    if folder is not None:
+        path = Path(folder).expanduser().resolve()
+        where = path if (path / CONFIG_NAME).is_file() else None  # a wrong one says so itself
+    with _state.lock:
+        if where == _state.target:
+            return
+        _state.target = where
+        if where is None or _state.path is None or _state.loading:
+            return  # nothing read yet: the first read sees it
+        _state.path = None  # read again, with this checkout refused
+    _load_installed()
 
 
 def _load_installed() -> None:

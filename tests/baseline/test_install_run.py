@@ -29,6 +29,7 @@ import pytest
 from typer.testing import CliRunner
 
 import inhouse
+from inhouse.baseline.install import default_venv
 from inhouse.cli.app import app
 from inhouse.program import Program
 from inhouse.runtimes.digests import file_sha256
@@ -145,7 +146,9 @@ def test_the_install_script_stands_up_a_fresh_machine(
     output = said + captured.out + captured.err
     assert done.exit_code == 0, output
     assert f"install.sh here is the script for lock {lock_hash}, byte for byte" in said
-    assert (fresh / ".inhouse" / "venv" / "bin" / "inhouse").is_file()
+    # the venv lies outside the checkout (out of a pull's reach), under the data folder
+    assert (default_venv(fresh) / "bin" / "inhouse").is_file()
+    assert not (fresh / ".inhouse" / "venv").exists()
     downloaded = fresh / "models" / "inhouse-test-model.gguf"
     assert file_sha256(downloaded, cached=False) == file_sha256(engine.model, cached=False)
     assert "model inhouse-test-model: models/inhouse-test-model.gguf matches the lock" in output

@@ -1,28 +1,31 @@
 """``baseline install-script`` and ``baseline install``: a POSIX shell script a second person
 runs on a fresh machine.
 
-Run from a checkout of the program folder, it creates a virtual environment, installs the
-pinned inhouse (with the package extra the runtime's adapter needs: ``embedded`` for the
-embedded runtime), fetches or checks every blessed model file against the lock's SHA-256, starts
-the runtime where inhouse serves it itself, and ends with ``inhouse baseline verify``. The
-script is a function of the manifest, the lock and the install source only: regenerating it for
-the same lock writes the same bytes.
+Run from a checkout of the program folder, it creates a virtual environment (by default
+outside the checkout: :func:`default_venv`), installs the pinned inhouse (with the package extra
+the runtime's adapter needs: ``embedded`` for the embedded runtime), fetches or checks every
+blessed model file against the lock's SHA-256, starts the runtime where inhouse serves it
+itself, and ends with ``inhouse baseline verify``. The script is a function of the manifest,
+the lock, the program's name and id (the venv's name) and the install source only:
+regenerating it for the same lock writes the same bytes.
 
 That is what ``baseline install`` relies on: a second person runs it with the inhouse they
 joined with, which regenerates the script from the checkout's inhouse.toml and inhouse.lock and
 runs that text, never the bytes of ``install.sh`` (which its author can edit in git). Nor does
 anything else the checkout holds run: Python runs isolated (``-I``: no module lying in the
-checkout is imported), the checkout's own venv is made afresh, and a model file is written only
-as a ``.gguf`` inside the checkout (never a ``.pth`` the venv's Python would run). Installing
-inhouse from anything but the pinned release (``--source``, a folder or URL) is a demo's
-convenience: outside a demo it would run a build nobody pinned on the second person's machine,
-with their key.
+checkout is imported), the venv lies outside the checkout, out of a ``git pull``'s reach (a
+``.pth`` file pulled into its site-packages would run whenever its Python starts, before
+inhouse's first line), and a model file is written only as a ``.gguf`` inside the checkout.
+Installing inhouse from anything but the pinned release (``--source``, a folder or URL) is a
+demo's convenience: outside a demo it would run a build nobody pinned on the second person's
+machine, with their key.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shlex
 import subprocess
 import sysconfig
@@ -34,6 +37,7 @@ from inhouse.baseline.manifest import BlessedModel, Manifest, read_manifest, run
 from inhouse.errors import ConfigError, InvalidInput
 from inhouse.location import DATA_DIR, checkout_of, refuse_tracked_state, untracked
 from inhouse.outfiles import write_text
+from inhouse.program.config import read_settings
 from inhouse.program.engine import Program
 from inhouse.program.facts import Fact, Provenance
 from inhouse.runtimes.capabilities import runtime_capabilities
@@ -41,19 +45,27 @@ from inhouse.runtimes.testmodel import names_test_model
 
 __all__ = [
     "COLLECTOR",
+    "OLD_VENV",
     "SCRIPT_NAME",
     "InstallPlan",
+    "default_venv",
     "install_requirement",
+    "install_venv",
     "plan_install",
     "refuse_source",
     "render_install_script",
     "run_install",
+    "venv_name",
     "write_install_script",
 ]
 
 COLLECTOR = "inhouse baseline install-script"
 SCRIPT_NAME = "install.sh"
 _MODELS_DIR = f"${{INHOUSE_MODELS_DIR:-{DATA_DIR}/models}}"
+#: where earlier install scripts made the venv: in the checkout, where a `git pull` writes
+OLD_VENV = f"{DATA_DIR}/venv"
+#: the default venvs' folder under the user's data folder (XDG's, as keys use XDG's config)
+_VENVS = ("inhouse", "venvs")
 
 _PRELUDE = """\
 set -eu
@@ -115,6 +127,29 @@ remove the file and run this script again, or ask the baseline's owner"
 
 def _q(text: str) -> str:
     return shlex.quote(text)
+
+
+def venv_name(folder: Path) -> str:
+    """The folder name of the program's default venv: its name made a file name, and the first
+    12 hex digits of the SHA-256 of its ``program_id`` (of its name, in a program that has none).
+    Every checkout of one program on a machine shares it (the same lock, the same inhouse);
+    two programs never do. Hashed, not used as it stands: ``inhouse.toml`` is the lead's text,
+    and a ``program_id`` such as ``../..`` would point the venv, which the install empties,
+    at a folder of the second person's."""
+    settings = read_settings(folder)
+    slug = re.sub(r"[^a-z0-9]+", "-", settings.name.lower()).strip("-")[:40].strip("-")
+    digest = hashlib.sha256((settings.program_id or settings.name).encode()).hexdigest()[:12]
+    return f"{slug or 'program'}-{digest}"
+
+
+def default_venv(folder: Path) -> Path:
+    """Where the install makes the program's venv unless told otherwise (``--venv``,
+    ``INHOUSE_VENV``): ``$XDG_DATA_HOME/inhouse/venvs/NAME``, or ``~/.local/share/inhouse/
+    venvs/NAME`` (:func:`venv_name`); never in the checkout, whose files anyone who can push
+    to it writes. The script computes the same path in shell."""
+    data = os.environ.get("XDG_DATA_HOME", "")
+    base = Path(data) if os.path.isabs(data) else Path.home() / ".local" / "share"
+    return base.joinpath(*_VENVS, venv_name(folder))
 
 
 def install_requirement(lock: Lock, *, extra: str | None, source: str | None) -> str:
@@ -259,6 +294,7 @@ def render_install_script(
     runtime = runtime_config(folder, lock.runtime.name)
     needs = runtime_capabilities(runtime)
     requirement = install_requirement(lock, extra=needs.package_extra, source=source)
+    name = venv_name(folder)
     header = [
         "#!/bin/sh",
         "# Stand up the inhouse baseline on this machine, then verify it against the lock.",
@@ -275,8 +311,10 @@ def render_install_script(
         "# The verify that ends it is signed with your own key (INHOUSE_KEY, or the key",
         "# `inhouse join` made) and recorded in the program's store (INHOUSE_DATABASE_URL for a",
         "# team's shared database), or in this checkout's outbox when there is none.",
-        "# Settings: PYTHON (default python3), INHOUSE_VENV (default .inhouse/venv); pip reads",
-        "# PIP_INDEX_URL and its other PIP_* variables for a private index.",
+        "# Settings: PYTHON (default python3); INHOUSE_VENV, an absolute path outside this",
+        f"# checkout (default $XDG_DATA_HOME/{'/'.join(_VENVS)}/{name}, else",
+        f"# ~/.local/share/{'/'.join(_VENVS)}/{name}); pip reads PIP_INDEX_URL and its other",
+        "# PIP_* variables for a private index.",
     ]
     body = [
         "",
@@ -284,8 +322,6 @@ def render_install_script(
         f"INHOUSE_VERSION={_q(lock.inhouse)}",
         f"REQUIREMENT={_q(requirement)}",
         'PYTHON="${PYTHON:-python3}"',
-        f'VENV="${{INHOUSE_VENV:-{DATA_DIR}/venv}}"',
-        'INHOUSE="$VENV/bin/inhouse"',
         "",
         "if [ ! -f inhouse.toml ] || [ ! -f inhouse.lock ]; then",
         '  die "run this from the program folder, beside inhouse.toml and inhouse.lock"',
@@ -298,19 +334,49 @@ def render_install_script(
         # Python runs isolated (-I) throughout: run here, in a checkout anyone who can push to
         # it wrote, `python -m venv` and `python -m pip` would import a venv or pip package
         # lying in the checkout before the standard ones, and run its author's code with this
-        # person's key. The environment the checkout holds by default is made afresh (--clear):
-        # one it already held could run code at pip's start (a .pth file) or pick its index (a
-        # pip.conf). Never through a link out of the checkout: --clear would empty its target
+        # person's key. The venv lies outside the checkout: a .pth file a `git pull` wrote into
+        # its site-packages would run whenever its Python starts, before inhouse's first line
+        # (so before any refusal of tracked state). The default one is made afresh (--clear),
+        # never through a link (--clear would empty its target)
         'if [ -n "${INHOUSE_VENV:-}" ]; then',
+        "  VENV=$INHOUSE_VENV",
         "  FRESH=''",
-        f'elif [ -L {DATA_DIR} ] || [ -L "$VENV" ]; then',
-        '  die "$VENV is a symbolic link in this checkout, which inhouse never makes: remove '
-        'it, or set INHOUSE_VENV to a virtual environment of your own"',
         "else",
+        '  case "${XDG_DATA_HOME:-}" in',
+        "    /*) data_home=$XDG_DATA_HOME ;;",
+        '    *) [ -n "${HOME:-}" ] || die "HOME is not set: set INHOUSE_VENV to where the '
+        'virtual environment goes (an absolute path outside this checkout)"',
+        "       data_home=$HOME/.local/share ;;",
+        "  esac",
+        f'  VENV="$data_home/{"/".join(_VENVS)}/{name}"',
+        '  [ ! -L "$VENV" ] || die "$VENV is a symbolic link, which inhouse never makes: remove '
+        'it, or set INHOUSE_VENV to a virtual environment of your own"',
         "  FRESH=--clear",
         "fi",
+        'case "$VENV" in',
+        "  /*) ;;",
+        '  *) die "the virtual environment $VENV is not an absolute path: set INHOUSE_VENV to one '
+        'outside this checkout" ;;',
+        "esac",
+        "here=$(pwd -P)",
+        'case "$VENV/" in',
+        '  "$here"/*|"$PWD"/*) die "the virtual environment $VENV lies in this checkout, where a '
+        "git pull writes: a .pth file pulled into it would run at its Python's start; set "
+        'INHOUSE_VENV to a folder outside it" ;;',
+        "esac",
+        'INHOUSE="$VENV/bin/inhouse"',
+        f'[ ! -L {DATA_DIR} ] || die "{DATA_DIR} is a symbolic link in this checkout, which '
+        'inhouse never makes: remove it"',
         f"mkdir -p {DATA_DIR}",
         f'[ -f {DATA_DIR}/.gitignore ] || echo "*" > {DATA_DIR}/.gitignore',
+        # earlier install scripts made the venv in the checkout: in a pull's reach, and still
+        # holding an inhouse its docs said to run. It was made afresh each time, so nothing of
+        # the person's is in it; a link there is removed, never followed
+        f"if [ -e {OLD_VENV} ] || [ -L {OLD_VENV} ]; then",
+        f'  say "removing {OLD_VENV}, the virtual environment earlier installs made in this '
+        'checkout (a git pull writes there); it is now $VENV"',
+        f"  rm -rf {OLD_VENV}",
+        "fi",
         'say "creating the virtual environment $VENV"',
         '"$PYTHON" -I -m venv $FRESH "$VENV"',
         'say "installing $REQUIREMENT"',
@@ -343,6 +409,7 @@ def render_install_script(
         )
     body.extend(
         [
+            'say "inhouse is in $VENV: run $INHOUSE (or put $VENV/bin on PATH)"',
             'say "verifying this machine against lock $LOCK_HASH"',
             'exec "$INHOUSE" --program . baseline verify',
         ]
@@ -474,22 +541,47 @@ def _own_commands(folder: Path, checkout: Path) -> Path | None:
     """The folder of the running Python's commands (a venv's ``bin/``, where this ``inhouse``
     lies) where it is in ``checkout`` and git tracks nothing in it: a source install's
     ``.venv`` at the top of the repository, activated. What it holds runs as you already (this
-    inhouse does), and no pull writes into it. Not ``.inhouse/``, whose venv the script makes
-    afresh. None otherwise."""
+    inhouse does), and no pull writes into it. Not ``.inhouse/`` (an old install's venv, which
+    the next install removes). None otherwise."""
     scripts = Path(sysconfig.get_path("scripts")).resolve()
     if not scripts.is_relative_to(checkout) or scripts.is_relative_to(folder.resolve() / DATA_DIR):
         return None
     return scripts if untracked(folder, scripts) else None
 
 
+def install_venv(folder: Path, venv: Path | None = None) -> Path:
+    """The venv the install makes or uses: ``venv`` (``--venv``), else ``$INHOUSE_VENV``, else
+    :func:`default_venv`. One inside the git checkout holding ``folder``
+    (:func:`~inhouse.location.checkout_of`) is refused (:class:`InvalidInput`): a ``git pull``
+    writes there, and a ``.pth`` file it wrote into the venv's site-packages would run whenever
+    that Python starts, before anything of inhouse could refuse it."""
+    chosen = venv if venv is not None else os.environ.get("INHOUSE_VENV") or None
+    if chosen is None:
+        return default_venv(folder)
+    where = Path(chosen).expanduser().resolve()
+    checkout = checkout_of(folder)
+    if where.is_relative_to(checkout):
+        option = "--venv" if venv is not None else "INHOUSE_VENV"
+        raise InvalidInput(
+            f"{option} {chosen}: the virtual environment would lie in the checkout {checkout}, "
+            "where a `git pull` writes whatever whoever pushes there committed: a .pth file in "
+            "its site-packages runs whenever its Python starts, with your key at hand. Name a "
+            f"folder outside the checkout, or leave {option} out (default: "
+            f"{default_venv(folder)})"
+        )
+    return where
+
+
 def run_install(plan: InstallPlan, *, venv: Path | None = None) -> int:
     """Run the regenerated script (its text, handed to ``sh``; no file is run) in the program
     folder, with this process's environment; return its exit status. Refused, before anything
     runs, where PATH reaches into the folder: ``sh`` itself and each program the script names
-    (``python3``, ``curl``, ``sha256sum``) would be whatever the checkout holds there; and
-    where the checkout's git tracks a file under ``.inhouse/`` (:func:`refuse_tracked_state`)."""
+    (``python3``, ``curl``, ``sha256sum``) would be whatever the checkout holds there; where
+    the checkout's git tracks a file under ``.inhouse/`` (:func:`refuse_tracked_state`); and
+    where the venv would lie in the checkout (:func:`install_venv`)."""
     env = dict(os.environ)
     refuse_tracked_state(plan.folder, "inhouse baseline install")
+    chosen = install_venv(plan.folder, venv)
     entry = _path_into(plan.folder, env.get("PATH", os.defpath))
     if entry is not None:
         raise InvalidInput(
@@ -499,8 +591,8 @@ def run_install(plan: InstallPlan, *, venv: Path | None = None) -> int:
             "program folder's own tools never belong on it) and run `inhouse baseline install` "
             "again"
         )
-    if venv is not None:
-        env["INHOUSE_VENV"] = str(venv.expanduser().resolve())
+    if venv is not None or env.get("INHOUSE_VENV"):
+        env["INHOUSE_VENV"] = str(chosen)
     done = subprocess.run(
         ["sh", "-c", plan.text, "inhouse-baseline-install"], cwd=plan.folder, env=env, check=False
     )

@@ -60,6 +60,12 @@ def _edge(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            # a plugin lying in the checkout of the program this command names is refused
+            # before the command runs, wherever it is run from
+            from inhouse.plugins import target_program
+
+            named = kwargs.get("program")
+            target_program(named if isinstance(named, str) else state.program)
             return func(*args, **kwargs)
         except InhouseError as err:
             err_console().print(f"[bold red]error:[/] {_escape(_message(err))}")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import gc
 from importlib import import_module
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 import typer.main
@@ -25,7 +25,7 @@ from inhouse import __version__
 from inhouse.cli._common import Group, Typer, err_console, state
 from inhouse.errors import InhouseError
 from inhouse.hookspecs import CommandGroup
-from inhouse.plugins import Registry, contributed
+from inhouse.plugins import Registry, contributed, target_program
 
 __all__ = ["app", "main"]
 
@@ -70,26 +70,34 @@ _builtin_names: Registry[str] = Registry("command")
 _lazy: dict[str, CommandGroup] = {}
 
 
+def _fail(err: Exception) -> NoReturn:
+    """Say ``err`` (plugins that cannot be read) and end the command."""
+    from rich.markup import escape
+
+    err_console().print(f"[bold red]error:[/] {escape(str(err))}")
+    raise typer.Exit(getattr(err, "exit_code", 2)) from None
+
+
 class _Root(Group):
     """The root group: reads installed plugins' groups only when it needs them."""
 
     _plugins_read = False
     _plugin_names: tuple[str, ...] = ()
 
-    def _read_plugins(self) -> None:
+    def _read_plugins(self, ctx: Any) -> None:
         if self._plugins_read:
             return
         self._plugins_read = True
         holder = typer.Typer()
         try:
+            # the root's --program is parsed by now, its callback not yet run: a plugin in
+            # the checkout of the program it names is refused on this first read
+            target_program(ctx.params.get("program"))
             names = _builtin_names.copy()
             for group, source in contributed("inhouse_commands", CommandGroup, which="installed"):
                 _add(holder, group, source, names)
         except (InhouseError, ImportError, TypeError) as err:
-            from rich.markup import escape
-
-            err_console().print(f"[bold red]error:[/] {escape(str(err))}")
-            raise typer.Exit(getattr(err, "exit_code", 2)) from None
+            _fail(err)
         if holder.registered_commands or holder.registered_groups:
             added = typer.main.get_group(holder).commands
             for name, command in added.items():
@@ -99,17 +107,21 @@ class _Root(Group):
     # the context and command classes are click's, whichever click typer runs on (typer 0.26+
     # vendors its own): typed loosely so one annotation fits both
     def list_commands(self, ctx: Any) -> list[str]:
-        self._read_plugins()
+        self._read_plugins(ctx)
         later = set(_lazy) | set(self._plugin_names)
         eager = [name for name in super().list_commands(ctx) if name not in later]
         return [*eager, *_lazy, *self._plugin_names]
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        try:  # before a group's module is imported (one may read a registry as it loads)
+            target_program(ctx.params.get("program"))
+        except InhouseError as err:
+            _fail(err)
         if cmd_name in _lazy and cmd_name not in self.commands:
             self.add_command(_click_group(_lazy[cmd_name]), cmd_name)
         found = super().get_command(ctx, cmd_name)
         if found is None and not self._plugins_read:
-            self._read_plugins()
+            self._read_plugins(ctx)
             found = super().get_command(ctx, cmd_name)
         return found
 
@@ -147,6 +159,10 @@ def _root(
     ] = False,
 ) -> None:
     state.program = program
+    try:
+        target_program(program)
+    except InhouseError as err:
+        _fail(err)
 
 
 for _group, _source in contributed("inhouse_commands", CommandGroup, which="builtin"):

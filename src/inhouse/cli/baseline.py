@@ -168,7 +168,8 @@ def install(
         Path | None,
         typer.Option(
             "--venv",
-            help="The virtual environment to create (default .inhouse/venv in the program).",
+            help="The virtual environment to create, outside the checkout (default "
+            "~/.local/share/inhouse/venvs/NAME-ID, or under $XDG_DATA_HOME).",
             show_default=False,
         ),
     ] = None,
@@ -191,7 +192,7 @@ def install(
     fetched and checked by SHA-256, then `inhouse baseline verify` with your own key. An
     install.sh that differs from the regenerated script is named, and not run.
     """
-    from inhouse.baseline.install import SCRIPT_NAME, plan_install, run_install
+    from inhouse.baseline.install import SCRIPT_NAME, install_venv, plan_install, run_install
 
     plan = plan_install(open_program(program), source=source)
     lock_hash = plan.lock.lock_hash
@@ -215,6 +216,7 @@ def install(
     elif plan.script == "same":
         _say(f"{SCRIPT_NAME} here is the script for lock {lock_hash}, byte for byte.")
     _say(f"Installing lock {lock_hash} in {plan.folder}:")
+    _say(f"  venv     {_plain(str(install_venv(plan.folder, venv)))}")
     _say(f"  inhouse  pip installs {_plain(plan.requirement)} (your PIP_INDEX_URL)")
     for model in plan.models:
         _say(f"  model    {_plain(model)}, fetched where missing and checked by SHA-256")

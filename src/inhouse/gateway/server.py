@@ -138,11 +138,16 @@ def serve(
     server's: :func:`_claim`), each a whole gateway with a spool of its own (``worker-N`` under
     ``spool_dir``), restarted should one die. ``announce`` is told the base URL clients use
     (``…/v1``) once the port is open (port 0 resolved)."""
+    from inhouse.gateway.rollup import SERVICE
     from inhouse.program.config import read_config
+    from inhouse.program.core import service_key
     from inhouse.terminal import clean_handlers
 
     clean_handlers()  # the supervisor's log too; each worker (a fresh process) cleans its own
     settings = read_gateway_settings(folder, read_config(folder))
+    # made once here, not by the workers racing to make it; refused before anything opens
+    # where the checkout's git tracks it (a key everyone with the repository holds)
+    service_key(folder, SERVICE)
     updates: dict[str, Any] = {}
     for name, value in (("host", host), ("port", port), ("workers", workers),
                         ("spool_dir", spool_dir)):  # fmt: skip
@@ -152,10 +157,6 @@ def serve(
     if settings.workers == 1:
         _serve_one(folder, settings, None, announce)
     else:
-        from inhouse.gateway.rollup import SERVICE
-        from inhouse.program.core import service_key
-
-        service_key(folder, SERVICE)  # made once here, not by the workers racing to make it
         _supervise(folder, settings, announce)
 
 

@@ -25,6 +25,7 @@ from inhouse.errors import (
     NotAllowed,
     ProgramNotFound,
     ProgramStopped,
+    Refused,
     UnknownPerson,
 )
 from inhouse.program.checks import Person
@@ -93,9 +94,26 @@ def read_service_key(folder: Path, name: str) -> SigningKey | None:
 
 
 def _service_key_path(folder: Path, name: str) -> Path:
-    from inhouse.location import DATA_DIR
+    """The service's key file, refused (:class:`Refused`) where the git checkout holding
+    ``folder`` tracks it: then anyone who can read the repository holds the key and signs as
+    the service (its usage, adoption and drift facts, the seal on its usage rows), and whoever
+    can push to it chose the key a pull wrote onto the service's host."""
+    from inhouse.location import DATA_DIR, tracked_state
 
-    return folder / DATA_DIR / "keys" / f"{name}.key"
+    path = folder / DATA_DIR / "keys" / f"{name}.key"
+    tracked = tracked_state(folder, f"keys/{name}.key")
+    if tracked:
+        shown = ", ".join(tracked)
+        raise Refused(
+            f"the {name} service's key {shown} is tracked by the git checkout {folder}: anyone "
+            f"who can read the repository holds it and can sign as the {name}, and whoever can "
+            "push there chose the key a pull wrote here. Nothing was signed or verified with "
+            f"it. Untrack it (`git rm --cached {shown}`, commit and push), then rotate it: a "
+            f"rollout lead revokes the old key (`inhouse person revoke-key KEY_ID`, `inhouse "
+            f"person list --json` gives its id), you delete {shown} on the {name}'s host, and "
+            f"a rollout lead's next `inhouse gateway rollup` there enrols the new one"
+        )
+    return path
 
 
 def refuse_if_tampered(state: ProgramState) -> None:
