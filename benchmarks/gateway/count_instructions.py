@@ -16,7 +16,8 @@ After ``--warmup`` streams, instrumentation is switched on (``callgrind_control 
 ``--streams`` streams are sent, and it is switched off again: the count covers exactly those
 streams, the gateway's usage writer thread included (it writes batches of 100 records, as a
 flush at full load carries hundreds). ``--threads`` counts each thread apart (callgrind's
-``--separate-threads``) and prints each: the event loop's (the first) and the usage writer's.
+``--separate-threads``) and prints each: the event loop's (the first), then the executor
+threads the usage writer's batches ran in.
 
     .venv/bin/python benchmarks/gateway/count_instructions.py [--streams 300]
         [--concurrency 4] [--tpot-ms 20] [--warmup 100] [--tokens 16] [--no-floor] [--top 25]
@@ -123,7 +124,7 @@ def _thread_counts(out: Path, streams: int) -> int:
 
 
 def _top(out: Path, count: int) -> None:
-    if not out.exists():  # --threads: the first thread's file, the event loop's
+    if not out.exists() or not out.stat().st_size:  # --threads: the event loop's thread's
         out = sorted(out.parent.glob(out.name + "-*"))[0]
     annotated = subprocess.run(
         ["callgrind_annotate", "--inclusive=no", str(out)], capture_output=True, text=True
