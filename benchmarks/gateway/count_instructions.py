@@ -15,10 +15,13 @@ every ``--tpot-ms``, slowly enough that each read still brings one event, as at 
 After ``--warmup`` streams, instrumentation is switched on (``callgrind_control -i on``),
 ``--streams`` streams are sent, and it is switched off again: the count covers exactly those
 streams, the gateway's usage writer thread included (it writes batches of 100 records, as a
-flush at full load carries hundreds).
+flush at full load carries hundreds). ``--threads`` counts each thread apart (callgrind's
+``--separate-threads``) and prints each: the event loop's (the first), then the executor
+threads the usage writer's batches ran in.
 
     .venv/bin/python benchmarks/gateway/count_instructions.py [--streams 300]
         [--concurrency 4] [--tpot-ms 20] [--warmup 100] [--tokens 16] [--no-floor] [--top 25]
+        [--threads]
 
 Needs valgrind (Debian's package: ``apt-get install valgrind``). Instruction counts are printed,
 never asserted in tests.
@@ -99,13 +102,30 @@ def _count(
     if errors:
         print(f"  {name}: {errors} of {args.warmup + args.streams} streams failed")
         return None
+    if args.threads:
+        return _thread_counts(out, args.streams)
     found = _TOTALS.search(out.read_bytes())
     if found is None:
         raise SystemExit(f"{out}: no totals line: did callgrind write it?")
     return int(found.group(1))
 
 
+def _thread_counts(out: Path, streams: int) -> int:
+    """Print each thread's instructions per stream (callgrind's ``--separate-threads``
+    writes a file per thread, ``OUT-NN``) and return their sum."""
+    total = 0
+    for part in sorted(out.parent.glob(out.name + "-*")):
+        found = _TOTALS.search(part.read_bytes())
+        count = 0 if found is None else int(found.group(1))
+        if count:
+            print(f"    thread {part.name.rsplit('-', 1)[1]}: {count / streams / 1e3:9.0f} k")
+        total += count
+    return total
+
+
 def _top(out: Path, count: int) -> None:
+    if not out.exists() or not out.stat().st_size:  # --threads: the event loop's thread's
+        out = sorted(out.parent.glob(out.name + "-*"))[0]
     annotated = subprocess.run(
         ["callgrind_annotate", "--inclusive=no", str(out)], capture_output=True, text=True
     ).stdout
@@ -127,6 +147,10 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=16, help="tokens (events) per stream")
     parser.add_argument("--no-floor", action="store_true", help="count the gateway only")
     parser.add_argument("--top", type=int, default=0, help="also list the N costliest functions")
+    parser.add_argument(
+        "--threads", action="store_true",
+        help="count each thread apart (the event loop's, the usage writer's) and print each",
+    )  # fmt: skip
     parser.add_argument("--keep", type=Path, help="write the callgrind files here, and keep them")
     args = parser.parse_args()
     if args.keep is not None and args.keep.exists() and any(args.keep.iterdir()):
@@ -151,6 +175,8 @@ def main() -> None:
             out = work / f"callgrind.{name}.out"
             prefix = ("valgrind", "-q", "--tool=callgrind", "--instr-atstart=no",
                       f"--callgrind-out-file={out}")  # fmt: skip
+            if args.threads:
+                prefix = (*prefix, "--separate-threads=yes")
             if name == "floor":
                 proxy = python_floor(upstream.url, prefix, ready_timeout=300)
             else:
