@@ -33,7 +33,8 @@ version into their own hands after it was recorded, in evidence inhouse measures
   answered on the verifier's own machine by a verify that says so (``runtime_local``);
 - a workflow version: a passing ``workflow.run`` of its content hash, answered by a runtime on
   the runner's own machine (``runtime_local``; one served from another host, the maker's
-  server say, measured that host). A verify or run from an inhouse before they said where
+  server say, measured that host), and outside a demo by a real model, not the project's test
+  model (as play 3 judges runs). A verify or run from an inhouse before they said where
   they were answered counts only for a play 6 that exited (plays 2 and 3 refuse it too);
 - a prompt version: the gateway's own ``prompt.usage`` naming someone who used it, its last use
   dated no earlier than the day the version was recorded. Used means sent: the gateway rendered
@@ -500,6 +501,7 @@ def _not_apart(ctx: CheckContext, change: Fact, fact: Fact) -> str | None:
         hollow_tests,
         not_their_measure,
         older_runner,
+        on_test_model,
         one_per_machine,
         other_person_elsewhere,
         unrecorded_lock,
@@ -550,6 +552,10 @@ def _not_apart(ctx: CheckContext, change: Fact, fact: Fact) -> str | None:
         return why
     # and one an older runner made, once the program's runs were judged on decoy answers
     if fact.kind == "workflow.run" and (why := older_runner(ctx.facts.of("workflow.run"), fact)):
+        return why
+    # and one the project's test model answered, outside a demo: random weights, whatever the
+    # version says (a play 6 that exited on one keeps it)
+    if fact.kind == "workflow.run" and (why := on_test_model(ctx, fact, play="measure")):
         return why
     # a verify or run that does not say its runtime answered on its signer's own machine (an
     # inhouse from before they said so made it; a verify answered from another host) could
