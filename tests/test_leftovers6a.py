@@ -4,8 +4,9 @@
   step and play 6's confirmation of a workflow version, though play 3 refuses it outside a
   demo: now both refuse it there too, saying why, by play 3's own rule
   (``_shared.on_test_model``), sparing what their own play's exit was judged on.
-* ``indicators-reported`` spared every report by play 6's exit mark: now only the report the
-  exit was judged on (``CheckContext.spared``), as the other checks do."""
+* ``indicators-reported`` spared every report by play 6's exit mark, and ``findings-fed-back``
+  every change and confirmation by it: now only what the exit was judged on
+  (``CheckContext.spared``), as the other checks do."""
 
 from __future__ import annotations
 
@@ -200,3 +201,39 @@ def _indicators(program: Program, mark: int, judged: frozenset[int] | None) -> R
     ctx = replace(ctx, exited={**ctx.exited, "measure": (program.clock(), mark)}, judged=named)
     (checked,) = run_checks(refs, ctx)
     return checked.result
+
+
+def _carried(judged_on_it: bool) -> Result:
+    """omar's version closing zoe's finding and zoe's confirming run, sealed on her machine
+    200 days ago and carried in; play 6 exited after the run was recorded, judged on it (or on
+    everything else)."""
+    from tests.test_playchecks import ROSTER, _finding, _rerun, _tested, _workflow, signed_in
+    from tests.test_playchecks import person as roster_person
+
+    people = {**ROSTER, "zoe": roster_person("zoe", "sales")}
+    v1 = _workflow("a", at=NOW - timedelta(days=30))
+    finding = _finding("workflow:triage")
+    v2 = _workflow("b", closes=(finding.id,))
+    confirming = replace(_rerun(v2), imported=True, sealed_at=NOW - timedelta(days=200))
+    facts = [v1, finding, v2, _tested(v2), confirming]
+    judged = {f.id for f in facts} - (set() if judged_on_it else {confirming.id})
+    ctx = CheckContext(
+        facts=FactSet(facts), people=people, owners={"workflow": "omar"}, now=NOW,
+        params={"period_days": 92}, machines={who: frozenset({f"{who}-laptop"}) for who in people},
+        signed_in=signed_in(people), sign_in_issuer="https://login.acme.example",
+        exited={"measure": (NOW - timedelta(days=1), confirming.id)},
+        judged={"measure": frozenset(judged)},
+    )  # fmt: skip
+    return evaluate("findings-fed-back", ctx)
+
+
+def test_findings_fed_back_spares_only_the_confirmation_play_6_exited_on() -> None:
+    """The rules play 6 exited under (a confirmation dated by the log's time, not its seal)
+    spared every fact up to the exit's mark: a run sealed months ago and carried in before the
+    exit, which the exit was not judged on, confirmed the fix by the log's time. Only what the
+    exit was judged on is spared."""
+    kept = _carried(judged_on_it=True)
+    assert kept.outcome is Outcome.PASS, kept.reason
+    left_out = _carried(judged_on_it=False)
+    assert left_out.outcome is Outcome.FAIL, left_out.reason
+    assert "zoe sealed it on their machine on 2026-04-16" in left_out.reason

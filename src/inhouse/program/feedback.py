@@ -370,10 +370,10 @@ def fold_findings(ctx: CheckContext) -> list[FindingState]:
 
 
 def _exited_on(ctx: CheckContext, fact: Fact) -> bool:
-    """Whether play 6 exited after ``fact`` was recorded (by its exit's mark): the rules it
-    exited on spare what it was judged on; a fact recorded since is judged by today's."""
-    exit_ = ctx.exited.get("measure")
-    return exit_ is not None and fact.id <= exit_[1]
+    """Whether play 6's exit was judged on ``fact`` (:meth:`CheckContext.spared`; an exit from
+    before exits named their facts, by its mark): the rules it exited on spare what it was
+    judged on; a fact recorded since, or one it left out, is judged by today's."""
+    return ctx.spared("measure", fact)
 
 
 def _keyed(history: list[tuple[int, str, str]], before_rule: bool) -> list[tuple[int, str]]:
