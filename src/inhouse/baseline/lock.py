@@ -215,9 +215,8 @@ async def measure_lock(folder: Path, config: dict[str, Any]) -> tuple[Lock, tupl
     async with open_runtime(runtime, program=folder) as opened:
         inventory = await opened.inventory()
     lock = build_lock(manifest, inventory, runtime_family=runtime.family, rules=rules)
-    test = tuple(
-        m.name for m in lock.models if serves_test_model(find_model(inventory.models, m.name))
-    )
+    served = [(m.name, find_model(inventory.models, m.name)) for m in lock.models]
+    test = tuple(name for name, info in served if serves_test_model(info, name))
     return lock, test
 
 
