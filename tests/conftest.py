@@ -192,5 +192,5 @@ def real_model(monkeypatch: pytest.MonkeyPatch) -> None:
     import inhouse.runtimes.openai_compat as served
     import inhouse.workflows.runner as runner
 
-    monkeypatch.setattr(runner, "names_test_model", lambda *names: False)
+    monkeypatch.setattr(runner, "serves_test_model", lambda *served: False)
     monkeypatch.setattr(served, "is_test_model", lambda path: False)

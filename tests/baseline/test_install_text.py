@@ -155,3 +155,29 @@ def test_a_missing_test_model_is_made_not_copied(_isolated: Path) -> None:
         "which inhouse makes: inhouse models make-test-model --output models/x.gguf (with "
         "--seed N where it was made with another seed), then run this again\n"
     )
+
+
+def test_the_test_model_under_another_name_is_made_not_copied(_isolated: Path) -> None:
+    """The lead's copy of the test model under a real model's name (`cp ... mistral-7b.gguf`)
+    is read by content, as `baseline lock` reads it: the script says to make it, as for the
+    test model's own name, not to copy a blessed file nobody has."""
+    from inhouse.runtimes.testmodel import make_test_model
+
+    make_test_model(_isolated / "models" / "mistral-7b.gguf")
+    (_isolated / "inhouse.toml").write_text(
+        '[program]\nname = "Acme"\nlead = "lena"\n\n'
+        '[runtimes.local]\nfamily = "embedded"\n\n'
+        '[baseline]\nowner = "lena"\nruntime = "local"\nmodels = [\n'
+        '  { name = "mistral-7b", path = "models/mistral-7b.gguf" },\n'
+        "]\n"
+    )
+    served = Inventory(
+        runtime="local", family="embedded", url="http://127.0.0.1:8080",
+        models=[ModelInfo(id="mistral-7b", digest=f"sha256:{A}", digest_source="file-sha256",
+                          size=5)],
+    )  # fmt: skip
+    write_lock(_isolated, build_lock(read_manifest(_isolated), served, runtime_family="embedded",
+                                     rules=""))  # fmt: skip
+    text = script(_isolated)
+    assert "copy the blessed file there" not in text
+    assert "inhouse models make-test-model --output " in text

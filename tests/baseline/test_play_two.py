@@ -222,7 +222,7 @@ def test_a_relock_supersedes_a_lock_fact_from_before_lock_facts_carried_their_bo
     from inhouse.baseline.lock import lock_fact_payload, measure_lock, write_lock
     from inhouse.program.config import read_config
 
-    lock = asyncio.run(measure_lock(program, read_config(program)))
+    lock, _ = asyncio.run(measure_lock(program, read_config(program)))
     write_lock(program, lock)
     old = {k: v for k, v in lock_fact_payload(lock).items() if k != "body"}
     opened = Program.open(program)

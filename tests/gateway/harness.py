@@ -44,11 +44,12 @@ def make_program(
     extra: dict[str, Any] | None = None,
     gateway: dict[str, Any] | None = None,
     clock: Clock = utcnow,
+    demo: bool = False,
 ) -> Program:
     """A program led by lena, who owns play 1 (so her keys need no waiver), with the given
     ``[runtimes]`` tables and a lock blessing ``models`` (name -> digest); its events are dated
-    by ``clock``."""
-    program = Program.init(folder, "Acme", LEAD, clock=clock)
+    by ``clock``; ``demo``: created as a demo (`inhouse init --demo`)."""
+    program = Program.init(folder, "Acme", LEAD, clock=clock, demo=demo)
     program.change_roles(LEAD, LEAD, add=["play-owner"])
     program.record_hypothesis(LEAD, "replace the hosted API", aim="replace-dependency",
                               target="hosted chat")  # fmt: skip

@@ -296,7 +296,7 @@ def test_baseline_lock_closes_refuses_early_a_relock_the_check_would_not_count(
     measured = made_lock("omar")
 
     async def measure(*_: object) -> object:
-        return measured
+        return measured, ()
 
     monkeypatch.setattr(locking, "measure_lock", measure)
     locks = len(lena.state().facts)

@@ -352,6 +352,7 @@ def test_a_finding_closed_by_a_relock_that_names_it_is_fed_back(
     assert "confirmed by zoe's passing verify" in result.reason
 
 
+@pytest.mark.usefixtures("real_model")  # play 6 confirms no version on the test model
 def test_workflow_and_prompt_findings_close_only_with_a_new_version(
     world: dict[str, Any], _isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -178,12 +178,13 @@ class World:
         return add_prompt(program, name, PROMPT, where=f"{name}.yaml").id
 
 
-def make_world(folder: Path, clock: Clock) -> World:
+def make_world(folder: Path, clock: Clock, *, demo: bool = False) -> World:
     port = free_port()
     weights = model_file(folder)
     runtimes = {"local": {"family": "openai", "url": f"http://127.0.0.1:{port}",
                           "model_path": str(weights)}}  # fmt: skip
-    lead = make_program(folder, runtimes, {"tiny": digest_of(weights)}, extra=RULES, clock=clock)
+    lead = make_program(folder, runtimes, {"tiny": digest_of(weights)}, extra=RULES, clock=clock,
+                        demo=demo)  # fmt: skip
     (folder / "workflows").mkdir()
     (folder / "workflows" / "ticket-summary.yaml").write_text(WORKFLOW, encoding="utf-8")
     (folder / "enablement").mkdir()

@@ -41,7 +41,7 @@ from inhouse.program.config import read_settings
 from inhouse.program.engine import Program
 from inhouse.program.facts import Fact, Provenance
 from inhouse.runtimes.capabilities import runtime_capabilities
-from inhouse.runtimes.testmodel import names_test_model
+from inhouse.runtimes.testmodel import is_test_model, names_test_model
 
 __all__ = [
     "COLLECTOR",
@@ -213,7 +213,7 @@ def _fetched_where_it_runs(blessed: BlessedModel) -> str | None:
     return None
 
 
-def _model_block(blessed: BlessedModel, pinned: LockedModel) -> list[str]:
+def _model_block(blessed: BlessedModel, pinned: LockedModel, *, test_model: bool) -> list[str]:
     lines = [f"# model {pinned.name} ({pinned.digest})"]
     target = _model_target(blessed)
     if not pinned.digest.startswith("sha256:") or pinned.digest_source not in (
@@ -243,7 +243,7 @@ def _model_block(blessed: BlessedModel, pinned: LockedModel) -> list[str]:
     # pointing at a module of the venv just made, her bytes replaced it and passed the digest)
     lines.append('  rm -f "$target.part"')
     name = pinned.name
-    if fetch is None and names_test_model(name, blessed.path):
+    if fetch is None and test_model:
         # nobody copies the test model: inhouse makes it (same seed, same bytes; checked here)
         made = " is missing: it is the project's test model, which inhouse makes: "
         again = " (with --seed N where it was made with another seed), then run this again"
@@ -393,7 +393,12 @@ def render_install_script(
             raise ConfigError(
                 f"the lock pins {pinned.name}, which inhouse.toml no longer blesses: re-lock"
             )
-        body.extend([*_model_block(blessed, pinned), ""])
+        # the test model however its file is named: the lead's copy of it read by content
+        here = folder / blessed.path if blessed.path else None
+        test = names_test_model(pinned.name, blessed.path) or (
+            here is not None and is_test_model(here)
+        )
+        body.extend([*_model_block(blessed, pinned, test_model=test), ""])
     if needs.served_by_inhouse:
         body.extend(
             [

@@ -201,16 +201,23 @@ def build_lock(
     return lock.model_copy(update={"lock_hash": lock.computed_hash()})
 
 
-async def measure_lock(folder: Path, config: dict[str, Any]) -> Lock:
-    """Ask the manifest's runtime for its inventory and build the lock from it."""
+async def measure_lock(folder: Path, config: dict[str, Any]) -> tuple[Lock, tuple[str, ...]]:
+    """Ask the manifest's runtime for its inventory and build the lock from it; with it, the
+    blessed models the runtime serves as the project's test model, by the reading every reader
+    uses (:func:`~inhouse.runtimes.testmodel.serves_test_model`: its file's content, not only
+    its name)."""
     from inhouse.runtimes.registry import open_runtime
+    from inhouse.runtimes.testmodel import serves_test_model
 
     manifest = read_manifest(folder, config)
     runtime = runtime_config(folder, manifest.runtime, config)
     rules = rules_hash(config, manifest)
     async with open_runtime(runtime, program=folder) as opened:
         inventory = await opened.inventory()
-    return build_lock(manifest, inventory, runtime_family=runtime.family, rules=rules)
+    lock = build_lock(manifest, inventory, runtime_family=runtime.family, rules=rules)
+    served = [(m.name, find_model(inventory.models, m.name)) for m in lock.models]
+    test = tuple(name for name, info in served if serves_test_model(info, name))
+    return lock, test
 
 
 def _sorted(value: Any) -> Any:
@@ -390,6 +397,9 @@ class LockResult:
     #: what the running gateway replicas were told of a new lock (None: neither the recorded
     #: lock nor the file changed)
     told: Told | None = None
+    #: the blessed models the runtime served as the project's test model (read from the
+    #: weights where it could, else by name), which a real program's plays 1-3 do not count
+    test_models: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """What ``baseline lock --json`` prints."""
@@ -398,6 +408,7 @@ class LockResult:
             "path": str(self.path),
             "written": self.written,
             "fact": self.fact.id if self.fact else None,
+            "test_models": list(self.test_models),
             "replicas_told": self.told.to_dict() if self.told else None,
         }
 
@@ -431,7 +442,7 @@ def lock_baseline(
 
         numbers = require_open(ctx, closes, target="baseline")
     config = read_config(program.folder)
-    lock = asyncio.run(measure_lock(program.folder, config))
+    lock, test_models = asyncio.run(measure_lock(program.folder, config))
     if lock.owner not in program.state().people:
         raise ConfigError(
             f"baseline.owner {lock.owner!r} is not on this program's roster: a rollout lead "
@@ -475,4 +486,4 @@ def lock_baseline(
         from inhouse.gateway.shared import announce
 
         told = announce(program.folder, "lock")
-    return LockResult(lock, written, fact, program.folder / LOCK_NAME, told)
+    return LockResult(lock, written, fact, program.folder / LOCK_NAME, told, test_models)

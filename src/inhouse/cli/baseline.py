@@ -59,7 +59,7 @@ def lock(
     replica routes it at its next refresh.
     """
     from inhouse.baseline.lock import lock_baseline
-    from inhouse.runtimes.testmodel import TEST_MODEL_REAL_PROGRAM, names_test_model
+    from inhouse.runtimes.testmodel import TEST_MODEL_REAL_PROGRAM
 
     opened = open_program(program)
     result = lock_baseline(opened, as_, closes=closes or ())
@@ -75,7 +75,7 @@ def lock(
     _say(f"  rules    {locked.rules_hash or '[yellow]none written[/]'}")
     if result.fact is not None:
         _say(f"Recorded baseline.lock (fact #{result.fact.id}).")
-    if any(names_test_model(m.name) for m in locked.models) and not opened.state().demo:
+    if result.test_models and not opened.state().demo:
         _say(TEST_MODEL_REAL_PROGRAM)
     told = result.told
     if told is not None and told.sent and told.heard == 0:

@@ -217,7 +217,7 @@ def _first_request(ev: PilotEvidence, person: str, step: Step, p: _NoParams) -> 
     rests_on=("workflow.run",),
 )
 def _ran_workflow(ev: PilotEvidence, person: str, step: Step, p: _Workflow) -> StepResult:
-    from inhouse.program.playchecks._shared import unrecorded_lock
+    from inhouse.program.playchecks._shared import on_test_model, unrecorded_lock
 
     since = ev.onboarded(person) or ""  # a run from before they joined shows them nothing new
     # (one sealed in their checkout before and imported after is no later for its import)
@@ -226,11 +226,18 @@ def _ran_workflow(ev: PilotEvidence, person: str, step: Step, p: _Workflow) -> S
         if f.by == person and f.payload["workflow"] == p.workflow and f.payload["passed"]
         and f.made.astimezone(UTC).date().isoformat() >= since
     ]  # fmt: skip
-    # a run on weights no recorded lock blessed is not the baseline's workflow run
-    aside = [why for f in runs if (why := unrecorded_lock(ev.facts, f))]
-    run = next((f for f in reversed(runs) if unrecorded_lock(ev.facts, f) is None), None)
+
+    def aside(run: Fact) -> str | None:
+        # a run on weights no recorded lock blessed is not the baseline's workflow run; one the
+        # test model answered shows the member nothing of the workflow, outside a demo (play
+        # 4's pilot-enabled judges the step by the same rules)
+        return unrecorded_lock(ev.facts, run) or on_test_model(ev.context, run, play="pilot")
+
+    why_not = {f.id: aside(f) for f in runs}
+    run = next((f for f in reversed(runs) if why_not[f.id] is None), None)
     if run is None:
-        why = f" ({aside[-1]})" if aside else ""
+        set_aside = [why for why in why_not.values() if why]
+        why = f" ({set_aside[-1]})" if set_aside else ""
         return StepResult(
             False, f"no passing run of workflow {p.workflow} signed by {person} since {since}{why}"
         )

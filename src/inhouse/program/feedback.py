@@ -33,7 +33,8 @@ version into their own hands after it was recorded, in evidence inhouse measures
   answered on the verifier's own machine by a verify that says so (``runtime_local``);
 - a workflow version: a passing ``workflow.run`` of its content hash, answered by a runtime on
   the runner's own machine (``runtime_local``; one served from another host, the maker's
-  server say, measured that host). A verify or run from an inhouse before they said where
+  server say, measured that host), and outside a demo by a real model, not the project's test
+  model (as play 3 judges runs). A verify or run from an inhouse before they said where
   they were answered counts only for a play 6 that exited (plays 2 and 3 refuse it too);
 - a prompt version: the gateway's own ``prompt.usage`` naming someone who used it, its last use
   dated no earlier than the day the version was recorded. Used means sent: the gateway rendered
@@ -369,10 +370,10 @@ def fold_findings(ctx: CheckContext) -> list[FindingState]:
 
 
 def _exited_on(ctx: CheckContext, fact: Fact) -> bool:
-    """Whether play 6 exited after ``fact`` was recorded (by its exit's mark): the rules it
-    exited on spare what it was judged on; a fact recorded since is judged by today's."""
-    exit_ = ctx.exited.get("measure")
-    return exit_ is not None and fact.id <= exit_[1]
+    """Whether play 6's exit was judged on ``fact`` (:meth:`CheckContext.spared`; an exit from
+    before exits named their facts, by its mark): the rules it exited on spare what it was
+    judged on; a fact recorded since, or one it left out, is judged by today's."""
+    return ctx.spared("measure", fact)
 
 
 def _keyed(history: list[tuple[int, str, str]], before_rule: bool) -> list[tuple[int, str]]:
@@ -546,13 +547,14 @@ def _not_apart(ctx: CheckContext, change: Fact, fact: Fact) -> str | None:
         return why
     # as plays 2 and 3 judge a second person's verify or run: one by a build of inhouse from a
     # folder or URL ran and reported what whoever handed it round wrote, with the colleague's
-    # key, and the project's test model (random weights) answered nothing of the version. A
-    # play 6 that exited keeps what it was judged on
-    if fact.kind in ("baseline.verify", "workflow.run") and not ctx.spared("measure", fact):
-        if why := unpinned_build(ctx, fact):
-            return why
-        if fact.kind == "workflow.run" and (why := on_test_model(ctx, fact)):
-            return why
+    # key. A play 6 that exited keeps what it was judged on
+    spared = ctx.spared("measure", fact)
+    if (
+        fact.kind in ("baseline.verify", "workflow.run")
+        and not spared
+        and (why := unpinned_build(ctx, fact))
+    ):
+        return why
     # a run on a lock the program never recorded tested weights nobody verified
     if fact.kind == "workflow.run" and (why := unrecorded_lock(ctx.facts, fact)):
         return why
@@ -561,6 +563,10 @@ def _not_apart(ctx: CheckContext, change: Fact, fact: Fact) -> str | None:
         return why
     # and one an older runner made, once the program's runs were judged on decoy answers
     if fact.kind == "workflow.run" and (why := older_runner(ctx.facts.of("workflow.run"), fact)):
+        return why
+    # and one the project's test model answered, outside a demo: random weights, whatever the
+    # version says (a play 6 that exited on one keeps it)
+    if fact.kind == "workflow.run" and (why := on_test_model(ctx, fact, play="measure")):
         return why
     # a verify or run that does not say its runtime answered on its signer's own machine (an
     # inhouse from before they said so made it; a verify answered from another host) could

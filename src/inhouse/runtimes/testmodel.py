@@ -19,7 +19,13 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
+from functools import cache
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from inhouse.runtimes.protocol import ModelInfo
 
 __all__ = [
     "TEST_MODEL_CONTEXT",
@@ -30,6 +36,7 @@ __all__ = [
     "is_test_model",
     "make_test_model",
     "names_test_model",
+    "serves_test_model",
 ]
 
 TEST_MODEL_NAME = "inhouse-test-model"
@@ -209,8 +216,26 @@ def make_test_model(
     return path
 
 
+@cache
+def _tensor_layout() -> dict[str, int]:
+    """The tensors :func:`make_test_model` writes, by name, with their element counts: the
+    same for every seed (the seed changes the values, not the shapes)."""
+    n_vocab = len(_vocabulary()[0])
+    layout = {"token_embd.weight": n_vocab * _N_EMBD}
+    for layer in range(_N_LAYER):
+        blk = f"blk.{layer}"
+        layout |= {f"{blk}.{norm}.weight": _N_EMBD for norm in ("attn_norm", "ffn_norm")}
+        layout |= {f"{blk}.attn_{x}.weight": _N_EMBD * _N_EMBD for x in ("q", "k", "v", "output")}
+        layout |= {f"{blk}.ffn_{x}.weight": _N_EMBD * _N_FF for x in ("gate", "up", "down")}
+    layout |= {"output_norm.weight": _N_EMBD, "output.weight": n_vocab * _N_EMBD}
+    return layout
+
+
 def is_test_model(path: Path) -> bool:
-    """Whether ``path`` is a GGUF this module made (it carries the ``inhouse.test_model`` key)."""
+    """Whether ``path`` is a GGUF this module made, whatever the file is called: it carries the
+    ``inhouse.test_model`` key, or, where its metadata was rewritten (one command does it:
+    ``gguf-new-metadata --remove-metadata inhouse.test_model``), its tensors are the ones
+    :func:`make_test_model` writes, name for name and size for size."""
     path = Path(path)
     try:
         # The test model is a few hundred KB; anything large is a real model, and parsing a
@@ -223,7 +248,38 @@ def is_test_model(path: Path) -> bool:
     except (OSError, ValueError):
         return False
     field = reader.fields.get(_MARKER_KEY)
-    return field is not None and bool(field.contents())
+    if field is not None and bool(field.contents()):
+        return True
+    return {t.name: int(t.n_elements) for t in reader.tensors} == _tensor_layout()
+
+
+def _served_meta_matches(meta: Any) -> bool:
+    """Whether llama.cpp's server describes the model it serves (``/v1/models``' ``meta``: its
+    vocabulary, width and parameter count, read from the weights it loaded) as the test
+    model's: what a server on another host says of a file this machine cannot read."""
+    if not isinstance(meta, Mapping):
+        return False
+    layout = _tensor_layout()
+    return (
+        meta.get("n_params") == sum(layout.values())
+        and meta.get("n_embd") == _N_EMBD
+        and meta.get("n_vocab") == layout["token_embd.weight"] // _N_EMBD
+    )
+
+
+def serves_test_model(info: ModelInfo | None, *names: str | None) -> bool:
+    """Whether the model a runtime serves is the test model, by the one reading every reader
+    uses (a trial's candidate side, the workflow runner, ``baseline lock``): the runtime's
+    inventory read the GGUF here (:func:`is_test_model`: its marker, else its tensors), or
+    llama.cpp's server described its weights as the test model's (parameter count, width,
+    vocabulary), or, failing both, the name it is served under or its file's
+    (:func:`names_test_model`; ``names``: others the caller knows it by). ``info``: the
+    runtime's listing of the model (None: it lists none under that name)."""
+    if info is not None:
+        if info.is_test_model or _served_meta_matches(info.details.get("meta")):
+            return True
+        names = (info.id, info.path, *names)
+    return names_test_model(*names)
 
 
 def names_test_model(*names: str | None) -> bool:

@@ -21,7 +21,7 @@ from typing import ClassVar, TypedDict
 from inhouse.errors import InvalidInput, RuntimeUnavailable
 from inhouse.runtimes import RuntimeConfig, open_runtime
 from inhouse.runtimes.protocol import Runtime
-from inhouse.runtimes.testmodel import TEST_MODEL_LABEL, names_test_model
+from inhouse.runtimes.testmodel import TEST_MODEL_LABEL, serves_test_model
 from inhouse.trials.cost import CostBreakdown, local_cost
 from inhouse.trials.load import LoadResult, PhaseProgress, Progress, Prompt, run_load
 from inhouse.trials.metrics import Sample, Stats
@@ -280,9 +280,9 @@ class CandidateSide(EndpointSide):
             "digest": info.digest if info else None,
             "digest_source": str(info.digest_source) if info and info.digest_source else None,
         }
-        # the GGUF's own marker where the runtime could read the file, else the served name
-        marked = info is not None and info.is_test_model
-        self.test_model = marked or names_test_model(model, info.path if info else None)
+        # the GGUF's own content where the runtime could read the file, else what the server
+        # says of its weights, else the served name
+        self.test_model = serves_test_model(info, model)
 
     def cost(self, answers: Answers) -> CostBreakdown:
         load = _loaded(answers)

@@ -38,7 +38,7 @@ from inhouse.program.facts import Fact
 from inhouse.program.playchecks._shared import published_specs, recurrence_problem
 from inhouse.runtimes import ChatMessage, ChatRequest, Runtime, RuntimeConfig, open_runtime
 from inhouse.runtimes.local import PeerRecorder, answered_here, peers_of
-from inhouse.runtimes.testmodel import names_test_model
+from inhouse.runtimes.testmodel import serves_test_model
 from inhouse.trials.cost import local_cost
 from inhouse.workflows.decoys import DECOYS, judge_cases
 from inhouse.workflows.report import Attempt, CaseReport, ExitCheck, RunReport, VariantReport
@@ -148,7 +148,7 @@ async def pinned_runtime(
         served_judge = find_model(served, judge.name)
         if served_model is None or served_judge is None:  # drifts() reports these; be sure
             raise ConfigError(f"{where} does not serve {model.name}")
-        test = served_model.is_test_model or names_test_model(served_model.id, served_model.path)
+        test = serves_test_model(served_model)
         yield (
             runtime,
             Pinned(

@@ -609,13 +609,15 @@ def passing_runs(
     ]
 
 
-def on_test_model(ctx: CheckContext, run: Fact) -> str | None:
+def on_test_model(ctx: CheckContext, run: Fact, *, play: str = "workflow") -> str | None:
     """Why the ``workflow.run`` ``run`` proves nothing of its workflow outside a demo: the
-    project's test model (random weights) answered it, as its runner's runtime read it (the
-    GGUF's own marker, else the name it served it under), or None. As for plays 1 and 2, only
-    a demo program accepts it. A run recorded before runs said (no ``test_model``) counts as
-    before, and so does one play 3's exit was judged on (:meth:`CheckContext.spared`)."""
-    if not run.payload.get("test_model") or ctx.demo or ctx.spared("workflow", run):
+    project's test model (random weights) answered it, as its runner's runtime read it
+    (:func:`inhouse.runtimes.testmodel.serves_test_model`), or None. As for plays 1 and 2, only
+    a demo program accepts it; so do play 3 (its tests pass, someone else ran them), play 4 (a
+    member's ``ran-workflow`` step) and play 6 (a workflow version's confirmation). A run
+    recorded before runs said (no ``test_model``) counts as before, and so does one ``play``'s
+    exit was judged on (:meth:`CheckContext.spared`)."""
+    if not run.payload.get("test_model") or ctx.demo or ctx.spared(play, run):
         return None
     return (
         f"{run.by}'s run (fact #{run.id}) was answered by the project's test model (random "

@@ -256,11 +256,13 @@ def indicators_reported(ctx: CheckContext) -> Result:
     if ctx.now.date() - end > period:
         return failed(f"the last report ended {end}; it is overdue", report)
     # a program whose play 6 exited before these rules keeps its exit on the report it exited
-    # on: one recorded since is judged by today's rule, else its reporter picks the day, or the
-    # span, of every report after the exit
-    exit_ = ctx.exited.get("measure")
-    spared = exit_ is not None and report.id <= exit_[1]
-    if not spared and (why := period_refused(start, end, period.days)) is not None:
+    # on: one recorded since, or one recorded before that the exit was not judged on, is judged
+    # by today's rule, else its reporter picks the day, or the span, of every report after the
+    # exit (an exit recorded before exits named their facts spares every report by its mark)
+    if (
+        not ctx.spared("measure", report)
+        and (why := period_refused(start, end, period.days)) is not None
+    ):
         return failed(why, report)
     if not report.payload["leading"] or not report.payload["lagging"]:
         return failed(
@@ -520,7 +522,8 @@ def findings_fed_back(ctx: CheckContext) -> Result:
     finding's opener, and confirmed by someone other than its maker, from their own key on
     their own machine: a passing `baseline verify` of the re-lock, a passing run of the
     workflow version (each saying its runtime answered on that machine; one from an inhouse
-    before they said so counts only for a play 6 that exited), or the gateway's record of
+    before they said so counts only for a play 6 that exited; outside a demo, a run the
+    project's test model answered confirms nothing), or the gateway's record of
     their use of the prompt version. A change only its maker has seen, and a finding ticked
     off by hand, close nothing."""
     period = timedelta(days=int(ctx.param("period_days", 92)))

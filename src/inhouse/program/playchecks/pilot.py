@@ -33,6 +33,7 @@ from inhouse.program.playchecks._shared import (
     kept_from_before,
     names,
     not_counted,
+    on_test_model,
     one_per_machine,
     released,
     services_enrolled_by,
@@ -474,7 +475,8 @@ def pilot_enabled(ctx: CheckContext) -> Result:
     own key (a completion someone else signed does not count), naming every step the track had
     when a lead added them, each borne out in the log: a measured step by counted facts of the
     kind its type rests on, from their onboarding on (the gateway's signed daily usage or prompt
-    use naming the member, their own passing run of the step's workflow), a step the track
+    use naming the member, their own passing run of the step's workflow, which outside a demo
+    the project's test model did not answer), a step the track
     leaves to their own word shown as such. Whoever left the pilot before finishing (removed,
     or no longer counted) is named in the reason."""
     pilot = members(ctx)
@@ -716,6 +718,10 @@ def step_problem(ctx: CheckContext, person: str, added: Fact, step: Fact) -> str
         if fact.kind == "usage.daily" and not lenient and (why := _signed_again(ctx, fact, person)):
             return why
         if fact.kind == "workflow.run" and (why := unrecorded_lock(ctx.facts, fact)):
+            return f"rests on workflow.run #{fact.id}, but {why}"
+        # outside a demo, a run the test model answered showed the member nothing of the
+        # workflow (a play 4 that exited on one keeps it)
+        if fact.kind == "workflow.run" and (why := on_test_model(ctx, fact, play=_PILOT)):
             return f"rests on workflow.run #{fact.id}, but {why}"
         if (
             fact.kind == "prompt.usage"
