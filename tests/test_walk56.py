@@ -1,0 +1,93 @@
+"""Walk 56: a new team follows README.md and docs/ from an empty folder through plays 1 to 4,
+lena on her laptop and omar on his (each with a HOME and a machine of their own), on the
+project's test model and the real llama.cpp engine. What an honest team met that refused it
+wrongly, misled it, or left it without a next step, each pinned here.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from inhouse.cli.app import app
+from inhouse.program import Program
+from tests.conftest import OTHER_COMPUTER
+from tests.engine import Engine, needs_engine
+from tests.people import enrol_cli
+
+runner = CliRunner()
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> str:
+    result = runner.invoke(app, list(args), env=env)
+    assert result.exit_code == 0, f"{args}: {result.stdout}{result.stderr}"
+    return result.stdout + result.stderr
+
+
+@needs_engine
+def test_an_install_whose_pip_finds_no_pinned_release_says_what_to_do(
+    _isolated: Path,
+    tmp_path: Path,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """omar runs `inhouse baseline install` in his checkout as the README says; pip finds no
+    inhouse==0.1.0 on his index (the team never published one). Before, the script stopped on
+    pip's own error and inhouse exited 1 saying nothing more: no next step. Now the script
+    names the release the lock pins and where pip looks for it (PIP_INDEX_URL, or
+    PIP_FIND_LINKS to a folder with its wheel, which pip installs as from an index)."""
+    monkeypatch.setenv(OTHER_COMPUTER, "lena-laptop")
+    run("init", "Acme", "--lead", "lena")
+    opened = Program.open(_isolated)
+    omar = enrol_cli(opened, "omar", tmp_path / "keys", team="support")
+    opened.close()
+    config = _isolated / "inhouse.toml"
+    config.write_text(
+        config.read_text()
+        + f'\n[runtimes.local]\nfamily = "openai"\nurl = "{engine.url}"\n\n'
+        + '[baseline]\nowner = "lena"\nruntime = "local"\n'
+        + 'models = [{ name = "inhouse-test-model", path = "models/inhouse-test-model.gguf" }]\n'
+        + '\n[data_rules]\ndefault = "redact"\n'
+    )
+    run("baseline", "lock")
+    run("baseline", "install-script")
+
+    # omar's checkout, on his machine; his package index holds no inhouse at all
+    fresh = tmp_path / "omar-checkout"
+    fresh.mkdir()
+    for name in ("inhouse.toml", "inhouse.lock", "install.sh"):
+        shutil.copy(_isolated / name, fresh / name)
+    index = tmp_path / "empty-index"
+    index.mkdir()
+    env = {
+        **omar,
+        OTHER_COMPUTER: "omar-laptop",
+        "PYTHON": sys.executable,
+        "PIP_INDEX_URL": index.as_uri(),
+        "PIP_NO_CACHE_DIR": "1",
+        "VIRTUAL_ENV": None,
+        "PATH": os.pathsep.join(
+            p
+            for p in os.environ.get("PATH", "").split(os.pathsep)
+            if p and Path(sys.executable).parent != Path(p)
+        ),
+    }
+    capfd.readouterr()
+    done = runner.invoke(app, ["--program", str(fresh), "baseline", "install"], env=env)
+    captured = capfd.readouterr()
+    said = " ".join((done.stdout + done.stderr + captured.out + captured.err).split())
+    assert done.exit_code != 0, said
+    assert "Traceback" not in said
+    assert (
+        "inhouse-install: error: pip could not install inhouse==0.1.0, the release the lock "
+        "pins, from your package index"
+    ) in said
+    assert "set PIP_INDEX_URL to the index your team publishes inhouse on" in said
+    assert "or PIP_FIND_LINKS to a folder holding that release's wheel" in said
+    assert "then run this again" in said
