@@ -6,6 +6,7 @@ wrongly, misled it, or left it without a next step, each pinned here.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -16,7 +17,8 @@ from typer.testing import CliRunner
 
 from inhouse.cli.app import app
 from inhouse.program import Program
-from tests.conftest import OTHER_COMPUTER
+from inhouse.program.people import PeopleMixin
+from tests.conftest import ENROL_SERVICE_HERE, OTHER_COMPUTER, _enrol_service_on_its_host
 from tests.engine import Engine, needs_engine
 from tests.people import enrol_cli
 
@@ -91,3 +93,41 @@ def test_an_install_whose_pip_finds_no_pinned_release_says_what_to_do(
     assert "set PIP_INDEX_URL to the index your team publishes inhouse on" in said
     assert "or PIP_FIND_LINKS to a folder holding that release's wheel" in said
     assert "then run this again" in said
+
+
+def _warnings() -> list[str]:
+    return [str(w) for w in json.loads(run("status", "--json"))["warnings"]]
+
+
+def test_a_gateway_enrolled_on_the_leads_laptop_says_its_figures_count_for_nothing_and_the_way_on(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's tour ran `inhouse gateway serve` and `gateway rollup` in lena's block, "on
+    lena's machine": the gateway's key is then enrolled from her laptop, and outside a demo
+    nothing it signs ever counts (docs/pilot.md). `status` warned only "the checks that need
+    someone other than lena ... do not count gateway from that machine", a person's warning
+    that names neither the cost nor the next step. It now says both; a gateway on a host of its
+    own is not warned about."""
+    monkeypatch.setenv(OTHER_COMPUTER, "lena-laptop")
+    run("init", "Acme", "--lead", "lena")
+    lena = Program.open(_isolated)
+    try:
+        # on a host of its own (tests/conftest.py's enrolment): no warning about it
+        monkeypatch.setattr(PeopleMixin, "enrol_service", _enrol_service_on_its_host)
+        lena.as_service("gateway")
+        assert not [w for w in _warnings() if "enrolled from the same machine" in w]
+
+        # a second gateway key, enrolled where lena runs inhouse, as the tour had her do
+        (_isolated / ".inhouse" / "keys" / "gateway.key").unlink()
+        monkeypatch.setattr(PeopleMixin, "enrol_service", ENROL_SERVICE_HERE)
+        here = lena.as_service("gateway").key.key_id
+    finally:
+        lena.close()
+    said = " ".join(" ".join(_warnings()).split())
+    assert (
+        f"the gateway service's key {here} was enrolled from the same machine as lena"
+    ) in said
+    assert "a rollout lead's: nothing it signs counts (usage, adoption, prompt use, drift " in said
+    assert "Run the gateway on a host of its own, where a lead's first `inhouse gateway " in said
+    assert "`inhouse gateway vouch`" in said
+    assert f"`inhouse person revoke-key {here}`" in said
