@@ -131,3 +131,23 @@ def test_a_gateway_enrolled_on_the_leads_laptop_says_its_figures_count_for_nothi
     assert "Run the gateway on a host of its own, where a lead's first `inhouse gateway " in said
     assert "`inhouse gateway vouch`" in said
     assert f"`inhouse person revoke-key {here}`" in said
+
+
+def test_make_test_model_says_at_once_that_a_real_programs_plays_do_not_pass_on_it(
+    _isolated: Path,
+) -> None:
+    """A team following the README's tour on a real program (no `--demo`) made the test model
+    and heard only "random weights: it writes nonsense"; that plays 1-3 do not pass on it was
+    said first at `runtime serve`, after the trial was written. `make-test-model` says it now;
+    a demo program, whose plays count it, is not told."""
+    run("init", "Acme", "--lead", "lena")
+    said = " ".join(run("models", "make-test-model").split())
+    assert "a real program's plays 1-3 do not pass on it" in said
+    assert "bless and serve a real model for those" in said
+
+    demo = _isolated.parent / "demo"
+    demo.mkdir()
+    run("init", "Demo", "--lead", "lena", "--demo", "--dir", str(demo))
+    said = " ".join(run("--program", str(demo), "models", "make-test-model").split())
+    assert "writes nonsense" in said
+    assert "do not pass on it" not in said
