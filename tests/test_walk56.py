@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from inhouse.cli.app import app
 from inhouse.program import Program
 from inhouse.program.people import PeopleMixin
-from tests.conftest import ENROL_SERVICE_HERE, OTHER_COMPUTER, _enrol_service_on_its_host
+from tests.conftest import ENROL_SERVICE_HERE, OTHER_COMPUTER, Clock, _enrol_service_on_its_host
 from tests.engine import Engine, needs_engine
 from tests.people import enrol_cli
 
@@ -151,3 +151,58 @@ def test_make_test_model_says_at_once_that_a_real_programs_plays_do_not_pass_on_
     said = " ".join(run("--program", str(demo), "models", "make-test-model").split())
     assert "writes nonsense" in said
     assert "do not pass on it" not in said
+
+
+@pytest.mark.usefixtures("on_database")
+def test_a_member_whose_key_the_gateway_holds_back_is_told_why_not_invalid_or_revoked(
+    _isolated: Path, clock: Clock
+) -> None:
+    """In the walk, every pilot member's `openai` client got 401 "invalid or revoked gateway
+    key" for a key that was neither: the gateway held it back (its log said why; the member,
+    who holds the key, heard nothing of it). Here the honest upgrade path: bob's key was fetched
+    with an older inhouse, whose issued event named no hash; the gateway refuses it and now
+    tells bob why and what to do. A key nobody was ever given is still just "invalid". Through
+    the real gateway in-process, to a **stand-in upstream**; SQLite and PostgreSQL."""
+    import asyncio
+    import secrets
+
+    from sqlalchemy import insert
+
+    from inhouse.db.schema import gateway_keys
+    from inhouse.gateway.keys import KEY_ISSUED, grant_key, hash_key
+    from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream
+    from tests.gateway.harness import auth, chat, in_process, weights_root
+    from tests.pilot.gateway_days import start_pilot
+
+    pilot = start_pilot(_isolated, clock, {"bob": ("support", "support")})
+    try:
+        bob = pilot.people["bob"]
+        grant = grant_key(pilot.lead, None, "bob")
+        old = "ih_" + secrets.token_urlsafe(32)
+        bob.log_event(KEY_ISSUED, {"key": "k_old", "grant": grant, "prefix": old[:11],
+                                   "person": "bob", "agent": None, "limits": {}})  # fmt: skip
+        with pilot.lead.store.engine.begin() as conn:  # the row an older inhouse wrote
+            conn.execute(insert(gateway_keys).values(
+                id="k_old", person="bob", agent=None, hash=hash_key(old), prefix=old[:11],
+                created="2026-11-02T00:00:00+00:00", revoked=None, limits="{}"))  # fmt: skip
+
+        async def ask(key: str) -> tuple[int, str]:
+            standin = StandinUpstream(StandinTiming(0, 0, 2), model="tiny", port=pilot.port,
+                                      root=weights_root(pilot.folder))  # fmt: skip
+            async with standin, in_process(pilot.folder, clock=pilot.clock) as (_, client):
+                reply = await client.post("/v1/chat/completions", json=chat("tiny"),
+                                          headers=auth(key))  # fmt: skip
+            return reply.status_code, str(reply.json()["error"]["message"])
+
+        status, said = asyncio.run(ask(old))
+        assert status == 401
+        assert "this gateway key (k_old, bob's) is not served" in said
+        assert "fetched before the log recorded key hashes" in said
+        assert "`inhouse keys issue bob`" in said
+        assert "invalid or revoked" not in said
+
+        # a key of nobody's: told nothing more
+        status, said = asyncio.run(ask(old[:11] + "x" * (len(old) - 11)))
+        assert (status, said) == (401, "invalid or revoked gateway key")
+    finally:
+        pilot.lead.close()
