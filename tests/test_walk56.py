@@ -124,9 +124,7 @@ def test_a_gateway_enrolled_on_the_leads_laptop_says_its_figures_count_for_nothi
     finally:
         lena.close()
     said = " ".join(" ".join(_warnings()).split())
-    assert (
-        f"the gateway service's key {here} was enrolled from the same machine as lena"
-    ) in said
+    assert (f"the gateway service's key {here} was enrolled from the same machine as lena") in said
     assert "a rollout lead's: nothing it signs counts (usage, adoption, prompt use, drift " in said
     assert "Run the gateway on a host of its own, where a lead's first `inhouse gateway " in said
     assert "`inhouse gateway vouch`" in said
