@@ -204,3 +204,20 @@ def test_a_member_whose_key_the_gateway_holds_back_is_told_why_not_invalid_or_re
         assert (status, said) == (401, "invalid or revoked gateway key")
     finally:
         pilot.lead.close()
+
+
+def test_init_on_sqlite_says_where_colleagues_will_sign_in(on_database: str) -> None:
+    """The walk's omar, in a checkout of a program on the default SQLite store with no way to
+    reach lena's file, could join and ask for access into his outbox, but `sign-in login`
+    needs the log and has no outbox: nothing he signed could ever count, and docs/storage.md
+    named PostgreSQL only for gateway replicas. `init` on SQLite now says where colleagues sign
+    in and that a team on machines of their own starts on PostgreSQL; a program started on
+    PostgreSQL is not told."""
+    said = " ".join(run("init", "Acme", "--lead", "lena").split())
+    assert "Created program Acme" in said
+    if on_database.startswith("sqlite"):
+        assert "Its log is SQLite on this machine (.inhouse/inhouse.db)" in said
+        assert "sign-in has no outbox" in said
+        assert "keeps the log on a PostgreSQL they all reach, named by INHOUSE_DATABASE_URL" in said
+    else:
+        assert "Its log is SQLite" not in said
