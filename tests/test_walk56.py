@@ -221,3 +221,37 @@ def test_init_on_sqlite_says_where_colleagues_will_sign_in(on_database: str) -> 
         assert "keeps the log on a PostgreSQL they all reach, named by INHOUSE_DATABASE_URL" in said
     else:
         assert "Its log is SQLite" not in said
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open: a lead's `inhouse pilot adoption --record` (or `gateway rollup`, `support "
+    "drift-review`) run in a checkout with no .inhouse/keys/gateway.key, as the README lists "
+    "it among a lead's commands, makes and enrols a second gateway key there, on her laptop, "
+    "without a word; what it signs counts for nothing and status then warns of two keys. It "
+    "should refuse while the gateway holds an active key enrolled elsewhere, naming that "
+    "key's host and the next step (run it on the gateway's host; revoke the old key first "
+    "where that host is gone); many tests enrol a second gateway key through this path, so "
+    "the refusal needs their review",
+)
+def test_a_leads_adoption_record_on_her_laptop_does_not_enrol_a_second_gateway_key(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(OTHER_COMPUTER, "lena-laptop")
+    run("init", "Acme", "--lead", "lena")
+    lena = Program.open(_isolated)
+    try:
+        first = lena.as_service("gateway").key.key_id  # on its host (tests/conftest.py)
+    finally:
+        lena.close()
+    (_isolated / ".inhouse" / "keys" / "gateway.key").unlink()  # lena's own checkout
+    monkeypatch.setattr(PeopleMixin, "enrol_service", ENROL_SERVICE_HERE)
+    done = runner.invoke(app, ["pilot", "adoption", "--record"])
+    said = " ".join((done.stdout + done.stderr).split())
+    lena = Program.open(_isolated)
+    try:
+        gateways = [k.key_id for k in lena.state().keys.values() if k.person == "gateway"]
+    finally:
+        lena.close()
+    assert gateways == [first], said
+    assert done.exit_code != 0 and "the gateway's host" in said, said
