@@ -287,6 +287,25 @@ def _model_block(blessed: BlessedModel, pinned: LockedModel, *, test_model: bool
     return lines
 
 
+def _pip_failed(source: str | None) -> str:
+    """What the script says where pip installed nothing (pip's own error is just above it): a
+    second person with no package index that holds the pinned release was left at a bare pip
+    error with no next step (the walk in tests/test_walk56.py). In double quotes in the
+    script: ``$REQUIREMENT`` is the script's own variable, and nothing else here expands."""
+    if source is not None:
+        return (
+            "pip could not install $REQUIREMENT, the --source this script was written with "
+            "(pip's own error is above): check that folder or URL, then run this again"
+        )
+    return (
+        "pip could not install $REQUIREMENT, the release the lock pins, from your package index "
+        "(pip's own error is above): set PIP_INDEX_URL to the index your team publishes inhouse "
+        "on, or PIP_FIND_LINKS to a folder holding that release's wheel (ask the baseline's "
+        "owner where it is), then run this again; inhouse built from a folder or URL does not "
+        "count outside a demo program"
+    )
+
+
 def render_install_script(
     folder: Path, manifest: Manifest, lock: Lock, *, source: str | None = None
 ) -> str:
@@ -380,7 +399,9 @@ def render_install_script(
         'say "creating the virtual environment $VENV"',
         '"$PYTHON" -I -m venv $FRESH "$VENV"',
         'say "installing $REQUIREMENT"',
-        '"$VENV/bin/python" -I -m pip install --quiet --disable-pip-version-check "$REQUIREMENT"',
+        '"$VENV/bin/python" -I -m pip install --quiet --disable-pip-version-check \\',
+        '  "$REQUIREMENT" || \\',
+        f'  die "{_pip_failed(source)}"',
         'found=$("$INHOUSE" --version)',
         '[ "$found" = "inhouse $INHOUSE_VERSION" ] || \\',
         '  die "pip installed $found, but the lock pins inhouse $INHOUSE_VERSION"',

@@ -141,3 +141,10 @@ def make_test_model(
     out_console().print(f"Wrote {made.path} ({_size(made.size)}): {TEST_MODEL_LABEL}.")
     if made.record is not None:
         out_console().print(f"  digest {made.record.digest}")
+    # said where a team first meets the test model, not only once it serves or locks it (a
+    # team following the README's tour on a real program learnt it at `runtime serve`)
+    from inhouse.cli.runtime import _test_model_hint
+    from inhouse.location import optional_program
+
+    if (hint := _test_model_hint(optional_program(program or state.program))) is not None:
+        out_console().print(hint)

@@ -15,6 +15,7 @@ from inhouse.cli._common import (
     open_program,
     out_console,
     print_json,
+    state,
 )
 
 app = Typer()
@@ -50,6 +51,7 @@ def init(
     from inhouse.program.state import DEMO, DEMO_MACHINES
 
     program = Program.init(folder, name, lead, email=email, team=team, playbook=playbook, demo=demo)
+    state.opened.append(program)  # closed with the command, as open_program's are
     label = " [bold yellow](demo)[/]" if demo else ""
     out_console().print(
         f"Created program [bold]{name}[/]{label} in {program.folder} "
@@ -63,8 +65,26 @@ def init(
             if demo
             else "\nBefore play 2, set up your organisation's sign-in (`inhouse sign-in setup`): "
             "without it inhouse tells nobody apart, and no check that needs a second person "
-            "passes."
+            "passes." + _log_on_this_machine(program.folder)
         )
+    )
+
+
+def _log_on_this_machine(folder: Path) -> str:
+    """For a real program on the default SQLite store: where its colleagues sign in. A team
+    that followed the README's tour on SQLite found, at a colleague's `sign-in login`, that
+    sign-in has no outbox and needs the log, on the lead's laptop; nothing that colleague signed
+    could count, and no store moves a log from SQLite to PostgreSQL (tests/test_walk56.py)."""
+    from inhouse.location import database_url
+
+    if not database_url(folder).startswith("sqlite"):
+        return ""
+    return (
+        "\nIts log is SQLite on this machine (.inhouse/inhouse.db). Each colleague signs in "
+        "(`inhouse sign-in login`) where the log is, from their own machine, and sign-in has no "
+        "outbox: a team whose people work on machines of their own keeps the log on a "
+        "PostgreSQL they all reach, named by INHOUSE_DATABASE_URL before `inhouse init` (a log "
+        "does not move from one store to the other; docs/storage.md)."
     )
 
 

@@ -26,5 +26,11 @@ def authenticate(keys: KeyTable, headers: Iterable[tuple[bytes, bytes]]) -> Gate
         )
     key = keys.verify(token.strip())
     if key is None:
+        refused = keys.why_refused(token.strip())
+        if refused is not None:
+            raise InvalidApiKey(
+                f"this gateway key ({refused.key.id}, {refused.key.person}'s) is not served: "
+                f"{refused.reason} (a rollout lead sees it in `inhouse keys list`)"
+            )
         raise InvalidApiKey("invalid or revoked gateway key")
     return key

@@ -431,6 +431,18 @@ class KeyTable:
                 return key
         return None
 
+    def why_refused(self, presented: str) -> RefusedKey | None:
+        """The refused row ``presented`` is the key of, if any: its holder is told why, not
+        "invalid or revoked" (an honest key fetched with an older inhouse, or granted before a
+        guard held it back, is neither). Only the holder of the key itself is told."""
+        digest = hash_key(presented)
+        for refused in self.refused:
+            if refused.key.prefix == presented[:_PREFIX_LEN] and hmac.compare_digest(
+                digest, refused.key.hash
+            ):
+                return refused
+        return None
+
 
 def _vouched(state: ProgramState) -> dict[str, Vouched]:
     """:func:`_ledger`'s keys, each held to the reach guards its grant and its person's place

@@ -510,6 +510,28 @@ class ProgramState:
             and not self.signed_in_as(w.key, w.granted_by)
         ]
 
+    def _service_at_a_persons_machine(self, record: KeyRecord, first: str) -> str:
+        """The warning for a service's key (the gateway's) enrolled from a person's machine.
+        The people's warning ("the checks that need someone other than lena do not count
+        gateway") told a team that ran the gateway on its lead's laptop, as the README's tour
+        once read, neither what that costs nor what to do (tests/test_walk56.py)."""
+        where = f"the {record.person} service's key {record.key_id} was enrolled from the same "
+        where += f"machine as {first} ({record.machine})"
+        if self.demo or first not in _leads_ever(self):
+            return (
+                f"{where}: the checks that need someone other than {first} do not count "
+                f"{record.person} from that machine (docs/concepts.md)"
+                + (f"; {DEMO_MACHINES}" if self.demo else "")
+            )
+        return (
+            f"{where}, a rollout lead's: nothing it signs counts (usage, adoption, prompt use, "
+            f"drift reviews: whoever holds a key on that machine holds the service's too). Run "
+            f"the {record.person} on a host of its own, where a lead's first `inhouse gateway "
+            f"rollup` enrols a key of its own, have someone who uses it vouch for that host "
+            f"(`inhouse gateway vouch`), and revoke this one (`inhouse person revoke-key "
+            f"{record.key_id}`) (docs/pilot.md)"
+        )
+
     def shared_machines(self) -> list[str]:
         """Warnings: people who enrolled from a machine another person enrolled from."""
         seen: list[KeyRecord] = []
@@ -522,7 +544,10 @@ class ProgramState:
                 record.person,
             )
             seen.append(record)
-            if first != record.person:
+            service = self.people.get(record.person)
+            if first != record.person and service is not None and service.service:
+                lines.append(self._service_at_a_persons_machine(record, first))
+            elif first != record.person:
                 lines.append(
                     f"{record.person} enrolled from the same machine as {first} "
                     f"({record.machine}): the checks that need someone other than {first} "
@@ -533,6 +558,12 @@ class ProgramState:
                     + (f"; {DEMO_MACHINES}" if self.demo else "")
                 )
         return lines
+
+
+def _leads_ever(state: ProgramState) -> set[str]:
+    """Everyone who holds or ever held the rollout-lead role."""
+    held = {name for name, p in state.people.items() if "rollout-lead" in p.roles}
+    return held | {name for name, roles in state.roles_held.items() if "rollout-lead" in roles}
 
 
 def not_on_roster(name: str, people: Mapping[str, Person]) -> str:
