@@ -9,7 +9,10 @@ field the prompt does not show, or the ticket's words in another case and spacin
 measured, and omar's honest rerun of the same files reproduced it on the same one ticket.
 Closed: ``inhouse prove`` and ``inhouse prove --rerun`` refuse a trial whose inputs ask what an
 earlier one asks (their messages' words, case, spacing and punctuation set aside), naming the
-copies, before any request is sent; verdicts and reruns say how many distinct tasks they ran.
+copies, before any request is sent; verdicts and reruns say how many distinct tasks they ran,
+and a rerun that does not say it (made by an older inhouse: the release lena's lock pins) is
+set aside as reruns that do not say what their checks did on decoys are; a play 2 that exited
+on one keeps its exit, said.
 Left: a copy reworded (a synonym, one word more) is no copy to any rule; the colleague who
 reruns reads the inputs, as they read a workflow's cases.
 """
@@ -29,6 +32,23 @@ from inhouse.program.facts import Provenance
 from inhouse.testing.standin_upstream import StandinTiming, standin_in_thread
 from inhouse.trials.plan import plan_trial
 from inhouse.trials.rerun import rerun_trial
+from inhouse.testing.standin_idp import StandinIdP
+from tests.locks import HERE
+from tests.test_engine import (
+    LOCK,
+    cast,  # noqa: F401
+    lock_baseline,
+    measured,
+    omar,  # noqa: F401
+    play,
+    prove,
+    reproduce,
+    through_play_one,
+)
+from tests.test_engine import program as engine_program  # noqa: F401
+from tests.test_outsider import _alias, clock, lena  # noqa: F401
+from tests.test_outsider_more import _judge
+from tests.test_sign_in import _sign_in
 from tests.trials.test_prove import COST, ok, program, runner, write_inputs, write_trial  # noqa: F401
 
 #: checks that judge what an answer says: the stand-ins answer "tok0 tok1 …", which an empty
@@ -139,3 +159,65 @@ def test_distinct_tickets_alike_in_words_are_distinct_tasks(
                 "inputs": "data/tickets.jsonl"})  # fmt: skip
     assert plan_trial(program, "tickets").repeated == []
     plan_trial(program, "tickets").refuse_repeats("inhouse prove tickets")  # nothing to refuse
+
+
+# -- play 2: a rerun by an inhouse that does not look at the inputs ------------------------------
+
+
+@pytest.mark.own_sign_in
+def test_an_older_inhouse_s_rerun_of_copies_reproduces_nothing(
+    lena: Program,  # noqa: F811
+    idp: StandinIdP,
+) -> None:
+    """lena proves her five copies with the release she pins in the lock (it does not look at
+    the inputs, so its verdict says nothing of them). omar, a real colleague signed in with his
+    own account, runs the install script, which gives him that release, and reruns her trial
+    honestly: his rerun reproduces the one ticket five times. Before, it counted; now it
+    reproduces nothing until he upgrades, whose inhouse refuses the copies (above)."""
+    prove(lena)
+    assert lena.state().facts[-1].payload.get("distinct_inputs") is None
+    colleague = _alias(lena, "omar", "support")
+    _sign_in(colleague, idp, "u-omar")
+    reproduce(colleague, distinct_inputs=None)  # the release the lock pins
+    outcome, reason = _judge(lena, "trial-reproduced")
+    assert outcome == "fail", reason
+    assert (
+        "omar's rerun of trial triage (fact #" in reason
+        and "was made by an inhouse older than this one: it did not look whether its task "
+        "inputs are distinct tasks" in reason
+        and "omar upgrades inhouse and reruns it (`inhouse prove triage --rerun`)" in reason
+    ), reason
+    reproduce(colleague)  # today's inhouse, on ten distinct tasks
+    assert _judge(lena, "trial-reproduced")[0] == "pass"
+
+
+def test_a_play_two_that_exited_on_a_rerun_that_did_not_look_keeps_its_exit(
+    engine_program: Program,  # noqa: F811
+    omar: Program,  # noqa: F811
+) -> None:
+    """Programs already running: play 2 exited on omar's rerun by the inhouse before this one
+    (it counted). The exit keeps its pass on the same evidence, said, and the handoff its
+    acceptance."""
+    program = engine_program
+    through_play_one(program)
+    omar.request_access(reason="I want the triage model")
+    program.start_play(None, 2)
+    lock_baseline(program)
+    measured(omar, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
+    before_this = reproduce(omar, distinct_inputs=None)
+    from inhouse.program.playchecks import baseline as checks
+
+    judged_on = {**checks._JUDGED_ON}
+    with pytest.MonkeyPatch.context() as before_the_rule:
+        del judged_on["distinct_inputs"]
+        before_the_rule.setattr(checks, "_JUDGED_ON", judged_on)
+        before = {r["check"]: r for r in play(program, 2)["exit"]}["trial-reproduced"]
+        assert before["outcome"] == "pass", before
+        program.offer_handoff(None, 2, to="omar")
+        omar.accept_handoff(None, 2, comment="stood it up from the docs")
+    row = {r["check"]: r for r in play(program, 2)["exit"]}["trial-reproduced"]
+    assert row["outcome"] == "pass" and row["evidence"] == before["evidence"], row
+    assert "or how many of its inputs are distinct tasks" in row["reason"], row["reason"]
+    assert [e["fact"] for e in row["evidence"] if e["kind"] == "trial.rerun"] == [before_this.id]
+    assert play(program, 2)["state"] == "exited"
+    assert play(program, 2)["handoff"]["stale"] is False
