@@ -29,10 +29,10 @@ from inhouse.cli.app import app
 from inhouse.errors import InvalidInput
 from inhouse.program import Program
 from inhouse.program.facts import Provenance
+from inhouse.testing.standin_idp import StandinIdP
 from inhouse.testing.standin_upstream import StandinTiming, standin_in_thread
 from inhouse.trials.plan import plan_trial
 from inhouse.trials.rerun import rerun_trial
-from inhouse.testing.standin_idp import StandinIdP
 from tests.locks import HERE
 from tests.test_engine import (
     LOCK,
@@ -66,6 +66,7 @@ def real(_isolated: Path) -> Path:
     (_isolated / "data").mkdir()
     return _isolated
 
+
 #: one real ticket, five times: each copy's id differs, one carries a field the prompt does not
 #: show, one says the ticket in another case, spacing and punctuation
 _ONE_TICKET_FIVE_TIMES = [
@@ -86,13 +87,13 @@ def test_one_ticket_five_times_is_no_trial_of_five(real: Path) -> None:
     """lena's candidate answers at once and her "hosted API" a second later: on five copies of
     one ticket the old inhouse recorded a proven verdict and play 1's exit passed, outside a
     demo, on checks that judge what the answers say."""
-    program = real
-    write_inputs(program, _ONE_TICKET_FIVE_TIMES)
+    folder = real
+    write_inputs(folder, _ONE_TICKET_FIVE_TIMES)
     with (
         standin_in_thread(StandinTiming(0, 0, 4), model="standin-a", record=True) as candidate,
         standin_in_thread(StandinTiming(1000, 10, 4), model="standin-hosted", record=True) as quo,
     ):
-        write_trial(program, _api(quo.url), candidate={"url": candidate.url, "cost": COST},
+        write_trial(folder, _api(quo.url), candidate={"url": candidate.url, "cost": COST},
                     meaningful={"faster": 30}, checks=_SAYS)  # fmt: skip
         result = runner.invoke(app, ["prove", "tickets"])
         served = (candidate.requests_served, quo.requests_served)
@@ -184,7 +185,8 @@ def test_an_older_inhouse_s_rerun_of_copies_reproduces_nothing(
     assert (
         "omar's rerun of trial triage (fact #" in reason
         and "was made by an inhouse older than this one: it did not look whether its task "
-        "inputs are distinct tasks" in reason
+        "inputs are distinct tasks"
+        in reason
         and "omar upgrades inhouse and reruns it (`inhouse prove triage --rerun`)" in reason
     ), reason
     reproduce(colleague)  # today's inhouse, on ten distinct tasks
@@ -198,26 +200,26 @@ def test_a_play_two_that_exited_on_a_rerun_that_did_not_look_keeps_its_exit(
     """Programs already running: play 2 exited on omar's rerun by the inhouse before this one
     (it counted). The exit keeps its pass on the same evidence, said, and the handoff its
     acceptance."""
-    program = engine_program
-    through_play_one(program)
+    lead = engine_program
+    through_play_one(lead)
     omar.request_access(reason="I want the triage model")
-    program.start_play(None, 2)
-    lock_baseline(program)
+    lead.start_play(None, 2)
+    lock_baseline(lead)
     measured(omar, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
     before_this = reproduce(omar, distinct_inputs=None)
-    from inhouse.program.playchecks import baseline as checks
+    from inhouse.lead.playchecks import baseline as checks
 
     judged_on = {**checks._JUDGED_ON}
     with pytest.MonkeyPatch.context() as before_the_rule:
         del judged_on["distinct_inputs"]
         before_the_rule.setattr(checks, "_JUDGED_ON", judged_on)
-        before = {r["check"]: r for r in play(program, 2)["exit"]}["trial-reproduced"]
+        before = {r["check"]: r for r in play(lead, 2)["exit"]}["trial-reproduced"]
         assert before["outcome"] == "pass", before
-        program.offer_handoff(None, 2, to="omar")
+        lead.offer_handoff(None, 2, to="omar")
         omar.accept_handoff(None, 2, comment="stood it up from the docs")
-    row = {r["check"]: r for r in play(program, 2)["exit"]}["trial-reproduced"]
+    row = {r["check"]: r for r in play(lead, 2)["exit"]}["trial-reproduced"]
     assert row["outcome"] == "pass" and row["evidence"] == before["evidence"], row
     assert "or how many of its inputs are distinct tasks" in row["reason"], row["reason"]
     assert [e["fact"] for e in row["evidence"] if e["kind"] == "trial.rerun"] == [before_this.id]
-    assert play(program, 2)["state"] == "exited"
-    assert play(program, 2)["handoff"]["stale"] is False
+    assert play(lead, 2)["state"] == "exited"
+    assert play(lead, 2)["handoff"]["stale"] is False
