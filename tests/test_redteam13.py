@@ -223,3 +223,26 @@ def test_a_play_two_that_exited_on_a_rerun_that_did_not_look_keeps_its_exit(
     assert [e["fact"] for e in row["evidence"] if e["kind"] == "trial.rerun"] == [before_this.id]
     assert play(lead, 2)["state"] == "exited"
     assert play(lead, 2)["handoff"]["stale"] is False
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole left open: a copy of a ticket reworded (a synonym, a number spelled out, one "
+    "word more) asks what the ticket asks, but no rule on the rendered words tells it from a "
+    "different ticket that shares most of them (printer 1 and printer 2 on the same floor are "
+    "two tasks); telling them apart needs the task's meaning, which the colleague who reruns "
+    "the trial reads in its inputs (or an embedding judge, whose threshold its author would "
+    "tune): the lead's to weigh",
+)
+def test_a_ticket_reworded_five_times_is_one_task(program: Path) -> None:  # noqa: F811
+    rows = [
+        {"id": "T-1", "text": "The printer on floor 2 jams on every duplex job"},
+        {"id": "T-2", "text": "The printer on floor two jams on every duplex job"},
+        {"id": "T-3", "text": "The printer on the 2nd floor jams on each duplex job"},
+        {"id": "T-4", "text": "Printer, floor 2: jams on every double-sided job"},
+        {"id": "T-5", "text": "The floor 2 printer jams whenever a duplex job is sent"},
+    ]
+    write_inputs(program, rows)
+    write_trial(program, _api("http://127.0.0.1:9"), candidate={"url": "http://127.0.0.1:9",
+                "cost": COST})  # fmt: skip
+    assert len(plan_trial(program, "tickets").repeated) == 4
