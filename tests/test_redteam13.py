@@ -207,7 +207,7 @@ def test_a_play_two_that_exited_on_a_rerun_that_did_not_look_keeps_its_exit(
     lock_baseline(lead)
     measured(omar, "baseline.verify", **HERE, lock_hash=LOCK, passed=True)
     before_this = reproduce(omar, distinct_inputs=None)
-    from inhouse.lead.playchecks import baseline as checks
+    from inhouse.program.playchecks import baseline as checks
 
     judged_on = {**checks._JUDGED_ON}
     with pytest.MonkeyPatch.context() as before_the_rule:
