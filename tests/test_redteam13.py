@@ -246,3 +246,33 @@ def test_a_ticket_reworded_five_times_is_one_task(program: Path) -> None:  # noq
     write_trial(program, _api("http://127.0.0.1:9"), candidate={"url": "http://127.0.0.1:9",
                 "cost": COST})  # fmt: skip
     assert len(plan_trial(program, "tickets").repeated) == 4
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole left open: lena's 'hosted API' status quo is her candidate's own weights "
+    "behind a proxy of hers that waits a second before it answers (and calls itself gpt-4o): "
+    "both sides answer word for word alike on every input, the candidate is 'faster' at equal "
+    "quality, and the colleague who reruns it reaches the same proxy and confirms the endpoint "
+    "its name claims. Answers alike on every input would tell it (two different models rarely "
+    "write the same sentences), but an honest trial of short labels (a category, yes/no, JSON "
+    "of one field) answers alike too; a rule needs a length or kind of answer below which "
+    "likeness says nothing: the lead's to weigh",
+)
+def test_a_status_quo_that_answers_as_the_candidate_word_for_word_is_no_status_quo(
+    real: Path,
+) -> None:
+    folder = real
+    write_inputs(folder, [{"id": f"T-{i}", "text": f"printer {i} on floor {i % 3} jams"}
+                          for i in range(6)])  # fmt: skip
+    with (
+        standin_in_thread(StandinTiming(0, 0, 12), model="standin-a") as candidate,
+        standin_in_thread(StandinTiming(1000, 10, 12), model="gpt-4o") as proxy,
+    ):
+        write_trial(folder, _api(proxy.url), candidate={"url": candidate.url, "cost": COST},
+                    meaningful={"faster": 30}, checks=_SAYS)  # fmt: skip
+        runner.invoke(app, ["prove", "tickets"])
+    status = json.loads(ok("status", "--json"))
+    exit_ = status["plays"][0]["exit"][0]
+    assert exit_["check"] == "value-proven"
+    assert exit_["outcome"] != "pass", exit_["reason"]
