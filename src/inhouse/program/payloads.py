@@ -182,6 +182,9 @@ class TrialVerdict(_Payload):
     #: ``cost``), as a person reads them: they fail a slow or dear status quo's answers whatever
     #: they say. None: recorded before verdicts said
     timed_checks: list[str] | None = None
+    #: how many of ``inputs`` are distinct tasks (an input asking what an earlier one asks is a
+    #: copy, refused before a trial runs). None: recorded before verdicts said
+    distinct_inputs: int | None = Field(None, ge=1)
 
 
 class InhouseOrigin(_Payload):
@@ -283,6 +286,9 @@ class TrialRerun(_Payload):
     #: answers and says where they came from however its author wrote it); None: recorded
     #: before reruns named it
     inhouse: InhouseOrigin | None = None
+    #: how many of ``inputs`` are distinct tasks (an input asking what an earlier one asks is a
+    #: copy, refused before a rerun runs). None: recorded before reruns said
+    distinct_inputs: int | None = Field(None, ge=1)
 
 
 class ModelPin(_Payload):

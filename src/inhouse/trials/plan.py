@@ -6,6 +6,7 @@ Nothing here sends a request; every mistake in the trial's files is found before
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -90,6 +91,38 @@ class TrialPlan:
         return [check.describe() for check in timed(self.checks)]
 
     @cached_property
+    def repeated(self) -> list[tuple[TaskInput, TaskInput]]:
+        """Each task input that asks what an earlier one asks, with that earlier input: their
+        messages are the same words once case, spacing and punctuation are set aside (an
+        ``id`` or any field the prompt does not show tells nothing apart). Such a copy is the
+        same task counted again: five copies of one ticket clear :data:`MIN_INPUTS
+        <inhouse.trials.verdict.MIN_INPUTS>` and narrow every interval while the trial rests
+        on one ticket, and a colleague's rerun of the same files reproduces that."""
+        first: dict[tuple[tuple[str, str], ...], TaskInput] = {}
+        repeats: list[tuple[TaskInput, TaskInput]] = []
+        for item, messages in zip(self.inputs, self.prompts, strict=True):
+            said = tuple((m["role"], _words(m["content"])) for m in messages)
+            earlier = first.setdefault(said, item)
+            if earlier is not item:
+                repeats.append((item, earlier))
+        return repeats
+
+    def refuse_repeats(self, command: str, *, then: str = "") -> None:
+        """Refuse to run ``command`` on a trial whose task inputs repeat (:attr:`repeated`),
+        naming the copies, before any request is sent; ``then`` says what follows the fix."""
+        if not self.repeated:
+            return
+        shown = ", ".join(f"{item.id} asks what {earlier.id} asks" for item, earlier in
+                          self.repeated[:5])  # fmt: skip
+        more = f" (and {len(self.repeated) - 5} more)" if len(self.repeated) > 5 else ""
+        raise InvalidInput(
+            f"{self.shown}: task.inputs: {shown}{more}: {len(self.inputs)} inputs hold only "
+            f"{len(self.inputs) - len(self.repeated)} distinct tasks, and a copy counts the same "
+            f"task again in every figure `{command}` measures; keep each real task once in "
+            f"{self.spec.task.inputs} (add more real tasks where too few are left){then}"
+        )
+
+    @cached_property
     def claim_hash(self) -> str:
         """``sha256:…`` of what the claimed advantage is measured against
         (:func:`claim_hash`); read when asked, since a manual status quo's CSV is read for it."""
@@ -160,6 +193,11 @@ def _messages(spec: TrialSpec, item: TaskInput, shown: str) -> Messages:
     user = render_prompt(spec.task.prompt, item, where=f"{shown}: task.prompt")
     messages.append({"role": "user", "content": user})
     return messages
+
+
+def _words(text: str) -> str:
+    """``text`` as the words it says: case, spacing and punctuation set aside."""
+    return " ".join(re.findall(r"\w+", text.casefold()))
 
 
 def _text_of(messages: Sequence[dict[str, str]]) -> str:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from inhouse.checks.function import python_calls, python_checks_allowed, refuse_untrusted
 from inhouse.errors import ProgramStopped
 from inhouse.program.facts import Fact, Provenance
-from inhouse.trials.headtohead import TrialOutcome, run_head_to_head
+from inhouse.trials.headtohead import TrialOutcome, run_planned
 from inhouse.trials.load import PhaseProgress, run_in_fast_loop
 from inhouse.trials.plan import plan_trial
 from inhouse.trials.report import ReportFiles, reserve_report, write_report
@@ -76,12 +76,13 @@ def prove_trial(
     stopped = program.state().stopped
     if stopped is not None:
         raise ProgramStopped(f"the program stopped ({stopped.reason}); no more trials run in it")
+    plan = plan_trial(program.folder, name)
+    plan.refuse_repeats(f"inhouse prove {name}")
     if not trust_python:  # a python check runs someone's code with this runner's rights
-        plan = plan_trial(program.folder, name)
         refuse_untrusted(python_calls(plan.checks), f"trials/{name}.yaml", f"inhouse prove {name}")
     started = program.clock()
     with python_checks_allowed(trust_python):
-        outcome = run_in_fast_loop(run_head_to_head(program.folder, name, progress=progress))
+        outcome = run_in_fast_loop(run_planned(plan, progress=progress))
     finished = program.clock()
     data = report_data(outcome)
     data["run_by"] = who.name
@@ -169,6 +170,8 @@ def _record_verdict(program: Program, who: str, outcome: TrialOutcome, files: Re
             "spec_hash": outcome.plan.spec_hash,
             "candidate_pass_rate": verdict.quality.candidate_pass_rate,
             "inputs": verdict.quality.n,
+            # how many of them are distinct tasks (a copy of one is refused before it runs)
+            "distinct_inputs": len(outcome.plan.inputs) - len(outcome.plan.repeated),
             "quality_floor": verdict.quality.floor_points,
             "status_quo_pass_rate": verdict.quality.status_quo_pass_rate,
             "status_quo_measured": verdict.quality.status_quo_measured,

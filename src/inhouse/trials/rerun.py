@@ -145,6 +145,10 @@ def rerun_trial(
     detached = program.detached()
     who = None if detached else program.actor(actor).name
     plan = plan_trial(program.folder, name)
+    plan.refuse_repeats(
+        f"inhouse prove {name} --rerun",
+        then=f", its owner proves it again (`inhouse prove {name}`), and you rerun that",
+    )
     spec_hash = plan.spec_hash
     confirmed = _confirmation(plan, confirm_minutes)
     api = _api_confirmation(plan, confirm_status_quo)
@@ -306,6 +310,8 @@ def _record(
             "test_model": side.test_model,
             "pass_rate": sum(passed) / len(passed),
             "inputs": len(passed),
+            # how many of them are distinct tasks (a copy of one is refused before it runs)
+            "distinct_inputs": len(plan.inputs) - len(plan.repeated),
             "passed": sum(passed),
             "quality_floor": side.plan.spec.quality_floor,
             "machine": machine_fingerprint(),

@@ -315,7 +315,8 @@ def trial_reproduced(ctx: CheckContext) -> Result:
         (
             lambda: _reproduced(ctx, verdict, older=False, outputs=False),
             "play 2 exited before a rerun had to say what its quality checks did on an answer "
-            "given for nothing (one by an older inhouse counted where no trial fact said it)",
+            "given for nothing, or how many of its inputs are distinct tasks (one by an older "
+            "inhouse counted where no trial fact said it)",
         ),
         (
             lambda: _reproduced(ctx, verdict, answered=False, outputs=False),
@@ -899,13 +900,17 @@ _JUDGED_ON = {
     "proved": "judge its checks on an empty answer",
     "on_topic": "judge its checks on off-topic prose as long as its answer",
     "timed_checks": "say whether its checks judge how long an answer took or what it cost",
+    # (a trial whose inputs repeat, one ticket five times, is refused before a rerun runs)
+    "distinct_inputs": "look whether its task inputs are distinct tasks (one ticket five "
+    "times over counts as five)",
 }
 
 
 def _older_rerun(ctx: CheckContext, rerun: Fact) -> str | None:
     """Why ``rerun`` was made by an inhouse older than the one judging it: it does not say what
-    its checks did on an answer given for nothing (``proved``, ``on_topic``), or whether they
-    judge time or cost (``timed_checks``), which every rerun today's inhouse makes says (a
+    its checks did on an answer given for nothing (``proved``, ``on_topic``), whether they
+    judge time or cost (``timed_checks``), or how many of its inputs are distinct tasks
+    (``distinct_inputs``), which every rerun today's inhouse makes says (a
     colleague's stale install, a lock pinning an old release); None otherwise. Whether an
     earlier trial fact said it does not matter: the verdict is its author's to record as an old
     inhouse would (or to type without them), and a program none of whose trial facts said it
