@@ -109,3 +109,45 @@ def test_a_report_whose_people_beyond_the_pilot_is_no_count_fails(
     clock.advance(minutes=5)
     _report(lena, 2)
     assert _reported(lena).outcome is Outcome.PASS, _reported(lena).reason
+
+
+# -- play 5's exit: a gateway ticket resolved with a key made on the gateway's host --------------
+
+
+def test_a_gateway_ticket_resolved_with_a_key_made_on_its_host_is_resolved_by_its_builder(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gateway's builders include the lead who enrolled its key on its host (redteam56),
+    and a key made on that host afterwards is hers to sign with (redteam4, for plays 4 and 5's
+    trigger). The resolver was told apart from the builders by their own machines alone: rex,
+    who joined on the gateway's host ("it is where the logs are"), resolved pia's gateway
+    ticket, and the ticket read as resolved without its builders, lena alone behind both."""
+    from inhouse.identity import SigningKey
+    from inhouse.support.queue import confirm_fix, open_ticket, resolve_ticket
+    from inhouse.usage.authentic import GATEWAY_SERVICE
+    from tests.support.judging import judge_ticket, support_world
+
+    lena, _, sam, pia, bea = support_world(request, _isolated, clock)
+    lena.enrol_service(GATEWAY_SERVICE, SigningKey.generate())  # on gateway-host
+    rex = enrol(lena, "rex", team="ops", machine=_gateway_host(monkeypatch))
+    broke = open_ticket(pia, "502 from the gateway", category="it-broke", component="gateway")
+    clock.advance(hours=1)
+    resolve_ticket(rex, broke.id, note="restarted the gateway")
+    clock.advance(hours=1)
+    confirm_fix(pia, broke.id)
+    result = judge_ticket(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert f"{broke.id} resolved by rex, whose keys were all enrolled from" in result.reason
+    assert "the gateway's host" in result.reason
+    # a play 5 exit judged on rex's resolution keeps it (the rule before)
+    kept = judge_ticket(lena, exited=True)
+    assert kept.outcome is Outcome.PASS, kept.reason
+
+    # honest: sam, on his own laptop, resolves bea's, and bea confirms the fix
+    again = open_ticket(bea, "the gateway times out", category="it-broke", component="gateway")
+    clock.advance(hours=1)
+    resolve_ticket(sam, again.id, note="raised the upstream timeout")
+    clock.advance(hours=1)
+    confirm_fix(bea, again.id)
+    result = judge_ticket(lena)
+    assert result.outcome is Outcome.PASS, result.reason

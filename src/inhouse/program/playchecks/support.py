@@ -1265,6 +1265,21 @@ def _why_not(
             f"{ticket.id} resolved by {resolution.actor}, whose keys were all enrolled from a "
             f"machine {names(sorted(built))} enrolled from"
         )
+    # nor from the host of a service a builder enrolled there first (the gateway's: whoever runs
+    # it holds the key files made there), as plays 4 and 5 judge such a key; a resolution a
+    # play 5 exit was judged on keeps the rule before
+    hosts = services_enrolled_by(ctx, built)
+    if (
+        hosts
+        and not ctx.spared(_SUPPORT, resolution.fact)
+        and not enrolled_elsewhere(ctx, resolution.actor, built, services=hosts)
+    ):
+        return (
+            f"{ticket.id} resolved by {resolution.actor}, whose keys were all enrolled from "
+            f"{hosts_of(hosts)} after one of {names(sorted(built))} enrolled its key there (or "
+            "from a machine a builder enrolled from): whoever runs it holds the key files made "
+            f"there. {resolution.actor} counts once they join from a machine of their own"
+        )
     imported = resolution.fact
     # an import maps names: it is its runner's word for who resolved it (a lead could map two
     # real colleagues onto a made-up ticket), so the resolver confirms with their own key
