@@ -22,6 +22,7 @@ from tests.pilot.gateway_days import Pilot
 from tests.test_redteam4 import FOUR, _gateway_host
 from tests.test_redteam56 import _october, _report, _reported
 
+
 @pytest.fixture
 def pilot(_isolated: Path, clock: Clock) -> Iterator[Pilot]:
     """tests.test_redteam4's pilot: four members; lena enrolled the gateway's key on its own
