@@ -1,6 +1,8 @@
-"""Review of the merged red-team work on plays 4 to 6 (review57): two ways round the new rules
-that a path they missed left open. Each test is the forgery, refused with a reason, beside the
-honest way that still passes."""
+"""Review of the merged red-team work on plays 4 to 6 (review57): the gateway's host rule (a key
+made there after a lead enrolled its key there is that lead's) reached plays 4 and 5's trigger,
+not the other readers of the same enrolments (play 5's exit checks, play 6's trigger); and a
+report's people beyond the pilot that is no number went unjudged. Each test is the forgery,
+refused with a reason, beside the honest way that still passes."""
 
 from __future__ import annotations
 
@@ -152,3 +154,69 @@ def test_a_gateway_ticket_resolved_with_a_key_made_on_its_host_is_resolved_by_it
     confirm_fix(bea, again.id)
     result = judge_ticket(lena)
     assert result.outcome is Outcome.PASS, result.reason
+
+
+def test_a_support_owner_whose_key_was_made_on_the_gateways_host_owns_nothing(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Play 5's queue owner is told apart from the lead who named them by their machines: gus,
+    who joined on the gateway's host after lena enrolled its key there, "took on" the queue
+    with a key lena holds. The same host rule sets him aside."""
+    from inhouse.identity import SigningKey
+    from inhouse.program.evaluation import context_for
+    from inhouse.support.queue import accept_owner, name_owner
+    from inhouse.usage.authentic import GATEWAY_SERVICE
+
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    request.addfinalizer(lena.close)
+    lena.enrol_service(GATEWAY_SERVICE, SigningKey.generate())  # on gateway-host
+    gus = enrol(lena, "gus", team="ops", machine=_gateway_host(monkeypatch))
+    name_owner(lena, "gus")
+    accept_owner(gus)
+    result = evaluate("support-queue-owned", context_for(lena.state(), lena.clock()))
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "gus" in result.reason and "the gateway's host" in result.reason
+
+    # honest: sam, on his own laptop, takes it on
+    sam = enrol(lena, "sam", team="ops")
+    name_owner(lena, "sam")
+    accept_owner(sam)
+    result = evaluate("support-queue-owned", context_for(lena.state(), lena.clock()))
+    assert result.outcome is Outcome.PASS, result.reason
+
+
+def test_a_review_attended_with_a_key_made_on_the_gateways_host_is_a_review_of_one(
+    _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Play 5's periodic review needs attendees who confirm with their own keys, each from a
+    machine of their own: gus, who joined on the gateway's host after lena enrolled its key
+    there (a drift review), confirmed with a key lena holds. The same host rule sets him
+    aside, and the review is lena's alone."""
+    from inhouse.support.review import attend_review, hold_review, schedule_review
+    from tests.runtimes.standin import StandIn, fixture
+    from tests.support.test_review import KEEP, judge, reviewed
+
+    with StandIn() as ollama:
+        ollama.json("GET", "/api/tags", fixture("ollama-0.12.6_api_tags.json"))
+        ollama.json("GET", "/api/ps", {"models": []})
+        ollama.json("GET", "/api/version", fixture("ollama-0.12.6_api_version.json"))
+        lena = reviewed(_isolated, clock, ollama)  # the drift review enrolled the gateway's key
+        try:
+            gus = enrol(lena, "gus", team="support", roles=["support-owner"],
+                        machine=_gateway_host(monkeypatch))  # fmt: skip
+            schedule_review(lena)
+            held = hold_review(lena, ["lena", "gus"], KEEP)
+            attend_review(gus, held.id)
+            result = judge(lena)
+            assert result.outcome is Outcome.FAIL, result.reason
+            assert "gus" in result.reason and "the gateway's host" in result.reason
+
+            # honest: sam, on his own laptop, attends the next one
+            sam = enrol(lena, "sam", team="support", roles=["support-owner"])
+            clock.advance(days=1)
+            held = hold_review(lena, ["lena", "sam"], KEEP)
+            attend_review(sam, held.id)
+            result = judge(lena)
+            assert result.outcome is Outcome.PASS, result.reason
+        finally:
+            lena.close()
