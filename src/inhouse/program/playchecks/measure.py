@@ -26,11 +26,13 @@ from inhouse.program.facts import (
 from inhouse.program.feedback import describe_change, fold_findings, prompt_confirmers
 from inhouse.program.playchecks._shared import (
     enrolled_elsewhere,
+    hosts_of,
     inside_before,
     insiders,
     names,
     not_counted,
     one_per_machine,
+    services_enrolled_by,
     split_aside,
 )
 
@@ -53,7 +55,8 @@ __all__ = [
 @register_check("use-beyond-pilot", reads=("usage.daily", "pilot.member"))
 def use_beyond_pilot(ctx: CheckContext) -> Result:
     """People outside the program (who never held a role in it, were never added to the pilot
-    nor let into it by a gateway key, and own no play, enrolled from machines of their own) use
+    nor let into it by a gateway key, and own no play, enrolled from machines of their own,
+    never the gateway's host once an insider enrolled its key there) use
     it through the gateway, with a key of their own (an agent's requests are nobody's use; a day
     signed before the gateway counted own-key requests counts as before; a day the gateway
     signed again is read as it last signed it), on days
@@ -112,8 +115,12 @@ def _use_beyond(ctx: CheckContext, spare: Callable[[Fact], bool]) -> Result:
                 usage[fact.id] = fact
                 people.add(person)
     # beyond the pilot means elsewhere too: a "user" whose keys were enrolled from an insider's
-    # machine, or from another such user's, is not one more person
-    counted, aside = one_per_machine(ctx, people, inside)
+    # machine, or from another such user's, is not one more person; nor one whose key was made
+    # on the gateway's host once an insider enrolled its key there (whoever runs it holds the
+    # key files made there, and sends what it likes through their gateway keys), as plays 4
+    # and 5 judge such a key
+    hosts = services_enrolled_by(ctx, inside)
+    counted, aside = one_per_machine(ctx, people, inside, services=hosts)
     notes = [
         f"{why}: inside the program once, not a new user"
         for why in inside_before(ctx, users).values()
@@ -135,10 +142,11 @@ def _use_beyond(ctx: CheckContext, spare: Callable[[Fact], bool]) -> Result:
     aside, unsigned = split_aside(ctx, aside, inside)
     if unsigned:
         notes.append(unsigned)
+    on_hosts = f", or {hosts_of(hosts)}, where one inside enrolled its key" if hosts else ""
     if aside:
         notes.append(
             f"{names(aside)}, enrolled from a machine someone inside or another of them "
-            "enrolled from"
+            f"enrolled from first{on_hosts}"
         )
     note = not_counted(notes)
     if since is None:
@@ -320,12 +328,19 @@ def indicators_reported(ctx: CheckContext) -> Result:
     # requests the gateway signed through a key of their own. A report is its reporter's to
     # type, so one counting more (a lead's 40 colleagues "beyond the pilot", the tool used by
     # herself and her pilot) states what no usage shows. A report a play 6 exit was judged on
-    # keeps its figure (the rule before)
-    beyond = _whole((report.payload.get("leading") or {}).get("people_beyond_pilot"))
+    # keeps its figure (the rule before). A figure that is no whole count (inf, nan: the
+    # schema's float takes them) states more than any usage shows, not nothing
+    typed = (report.payload.get("leading") or {}).get("people_beyond_pilot")
+    beyond = _whole(typed)
     outside = sorted(signed - _inside_by(ctx, report.id))
-    if beyond is not None and beyond > len(outside) and not ctx.spared("measure", report):
+    if (
+        typed is not None
+        and (beyond is None or beyond > len(outside))
+        and not ctx.spared("measure", report)
+    ):
         return failed(
-            f"the report counts {beyond} people beyond the pilot in {start}..{end}, but the "
+            f"the report counts {typed if beyond is None else beyond} people beyond the pilot "
+            f"in {start}..{end}, but the "
             f"gateway's signed daily usage shows {len(outside)} "
             f"({names(outside)}) outside the program answered through a "
             "key of their own (someone who holds or held a role, was added to the pilot or owns "

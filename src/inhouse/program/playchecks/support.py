@@ -198,6 +198,23 @@ def support_queue_owned(ctx: CheckContext) -> Result:
             "keys, not a support owner of their own",
             queue,
         )
+    # nor one whose keys were all made on the host of a service the naming lead enrolled there
+    # first (the gateway's: whoever runs it holds the key files made there), as plays 4 and 5
+    # judge such a key; a naming a play 5 exit was judged on keeps the rule before
+    hosts = services_enrolled_by(ctx, {queue.by})
+    if (
+        name != queue.by
+        and hosts
+        and not ctx.spared(_SUPPORT, queue)
+        and not enrolled_elsewhere(ctx, name, {queue.by}, services=hosts)
+    ):
+        return failed(
+            f"queue {queue.payload['queue']} is owned by {name}, whose keys were all enrolled "
+            f"from {hosts_of(hosts)} after {queue.by} (who named them) enrolled its key there, "
+            f"or from a machine {queue.by} enrolled from: whoever runs it holds the key files "
+            f"made there. {name} takes the queue on from a machine of their own",
+            queue,
+        )
     # a lead's word does not make someone else's commitment: the owner takes it on with their
     # own key, after being named (a lead naming herself owner is her own word already)
     accepted = ctx.facts.latest(
@@ -710,6 +727,9 @@ class Attendance:
     aside: tuple[str, ...]  # listed and confirmed, but from the recorder's (or a counted) machine
     pending: tuple[str, ...]  # listed, not confirmed
     confirmations: tuple[Fact, ...]  # the counted ones' ``review.attended`` facts
+    #: services whose hosts counted as the recorder's machines (the gateway's, where they
+    #: enrolled its key): a key made there is theirs
+    hosts: tuple[str, ...] = ()
 
     @property
     def present(self) -> list[str]:
@@ -727,7 +747,14 @@ class Attendance:
         if self.aside:
             said.append(
                 f"{names(list(self.aside))} confirmed with keys all enrolled from a machine "
-                f"{self.review.by} or another attendee enrolled from (one laptop is one person)"
+                f"{self.review.by} or another attendee enrolled from"
+                + (
+                    f", or {hosts_of(self.hosts)}, where {self.review.by} enrolled its key "
+                    "(whoever runs it holds the key files made there)"
+                    if self.hosts
+                    else ""
+                )
+                + " (one laptop is one person)"
             )
         return "; ".join(said)
 
@@ -748,10 +775,21 @@ def review_attendance(ctx: CheckContext, held: Fact) -> Attendance:
             and not person.service
         ):
             mine.setdefault(fact.by, fact)
-    counted, aside = one_per_machine(ctx, mine, {held.by})
+    # a key made on the host of a service the recorder enrolled there first (the gateway's) is
+    # the recorder's, as plays 4 and 5 judge such a key; a review a play 5 exit was judged on
+    # keeps the rule before
+    hosts = (
+        () if ctx.spared(_SUPPORT, held) else tuple(sorted(services_enrolled_by(ctx, {held.by})))
+    )
+    counted, aside = one_per_machine(ctx, mine, {held.by}, services=hosts)
     pending = [a for a in listed if a != held.by and a not in mine]
     return Attendance(
-        held, tuple(counted), tuple(aside), tuple(pending), tuple(mine[c] for c in counted)
+        held,
+        tuple(counted),
+        tuple(aside),
+        tuple(pending),
+        tuple(mine[c] for c in counted),
+        hosts if aside else (),
     )
 
 
@@ -1264,6 +1302,21 @@ def _why_not(
         return (
             f"{ticket.id} resolved by {resolution.actor}, whose keys were all enrolled from a "
             f"machine {names(sorted(built))} enrolled from"
+        )
+    # nor from the host of a service a builder enrolled there first (the gateway's: whoever runs
+    # it holds the key files made there), as plays 4 and 5 judge such a key; a resolution a
+    # play 5 exit was judged on keeps the rule before
+    hosts = services_enrolled_by(ctx, built)
+    if (
+        hosts
+        and not ctx.spared(_SUPPORT, resolution.fact)
+        and not enrolled_elsewhere(ctx, resolution.actor, built, services=hosts)
+    ):
+        return (
+            f"{ticket.id} resolved by {resolution.actor}, whose keys were all enrolled from "
+            f"{hosts_of(hosts)} after one of {names(sorted(built))} enrolled its key there (or "
+            "from a machine a builder enrolled from): whoever runs it holds the key files made "
+            f"there. {resolution.actor} counts once they join from a machine of their own"
         )
     imported = resolution.fact
     # an import maps names: it is its runner's word for who resolved it (a lead could map two
