@@ -669,9 +669,9 @@ def step_problem(ctx: CheckContext, person: str, added: Fact, step: Fact) -> str
         )
     counted = {f.id: f for f in ctx.facts.of(*STEP_EVIDENCE)}
     onboarded = added.at.astimezone(UTC).date().isoformat()
-    # the rule before spares a step play 4 exited on: one recorded since is today's rule's
-    exit_mark = ctx.exited.get(_PILOT)
-    lenient = exit_mark is not None and step.id <= exit_mark[1]
+    # the rule before spares a step play 4 exited on: one recorded since, or one its exit
+    # was not judged on, is today's rule's
+    lenient = ctx.spared(_PILOT, step)
     params = dict(terms.get("params") or {})
     for fact_id in ids:
         fact = counted.get(fact_id)
@@ -978,19 +978,19 @@ FRESH_DAYS = 7
 
 
 def _exited_on(ctx: CheckContext, fact: Fact) -> bool:
-    """Whether play 4 exited after ``fact`` was recorded (by its exit's mark)."""
-    exit_ = ctx.exited.get(_PILOT)
-    return exit_ is not None and fact.id <= exit_[1]
+    """Whether play 4's exit was judged on ``fact`` (:meth:`CheckContext.spared`)."""
+    return ctx.spared(_PILOT, fact)
 
 
 def adoption_too_old(ctx: CheckContext, report: Fact) -> str | None:
     """Why ``report`` (the latest ``pilot.adoption``) is too old to say how the pilot uses the
     tool now, or None. A lead who records a report in a good month, and none since, would
     keep the check passing on use long over. A program whose play 4 exited is not asked of the
-    report it exited on (or an older one): its exit is re-judged each day by the checks loaded
-    then (the reach guards hold the pilot's widening to it), so that report going stale would
-    close the gateway to those let in on it. A report recorded since is asked, as in any
-    program: else one backdated to a good month would speak for the pilot after its exit. The
+    report it exited on (one its exit was judged on): its exit is re-judged each day by the
+    checks loaded then (the reach guards hold the pilot's widening to it), so that report going
+    stale would close the gateway to those let in on it. A report recorded since, or one the
+    exit left out, is asked, as in any program: else one backdated to a good month would speak
+    for the pilot after its exit. The
     check's rule, and what the CLI and dashboard say of the report they show (``ctx`` with the
     check's parameters)."""
     if _exited_on(ctx, report):
@@ -1319,11 +1319,11 @@ def survey_too_old(ctx: CheckContext, survey: Fact) -> str | None:
     """Why ``survey`` (the latest a lead opened) is too old to say whether the pilot of now
     would resist losing the tool, or None. The pilot it asked may be long gone, and a lead who
     opened one in a good month, and none since, would keep the check passing on its happy
-    answers. A program whose play 4 exited is not asked of the survey it exited on (or an older
-    one), as for the adoption report (:func:`adoption_too_old`): its exit is re-judged by the
-    checks loaded now, and the reach guards hold the pilot's widening to it; a survey opened
-    since is asked. The check's rule, and what `inhouse survey
-    results` and the dashboard say of the survey they show (``ctx`` with the check's
+    answers. A program whose play 4 exited is not asked of the survey it exited on (one its
+    exit was judged on), as for the adoption report (:func:`adoption_too_old`): its exit is
+    re-judged by the checks loaded now, and the reach guards hold the pilot's widening to it; a
+    survey opened since, or one the exit left out, is asked. The check's rule, and what
+    `inhouse survey results` and the dashboard say of the survey they show (``ctx`` with the check's
     parameters)."""
     if _exited_on(ctx, survey):
         return None
