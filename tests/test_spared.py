@@ -11,16 +11,19 @@ that fails where the check spared by the exit's mark), and the fact it cited is 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from inhouse.program.checks import CheckContext, Outcome, Result, evaluate
+from inhouse.program.checks import CheckContext, Outcome, Person, Result, evaluate
 from inhouse.program.facts import Fact, FactSet
+from inhouse.program.playchecks.baseline import costs_confirmation
 from inhouse.program.playchecks.pilot import adoption_too_old, survey_too_old
 from tests.test_exit_scope import (
+    LOCK,
     NOW,
     _agent_day,
     _enabled,
+    _lock,
     _wide_verdict,
     context,
     fact,
@@ -34,6 +37,8 @@ from tests.test_playchecks import (
     _rerun,
     _tested,
     _workflow,
+    reproducible,
+    rerun,
     signed_in,
 )
 from tests.test_playchecks import person as roster_person
@@ -190,3 +195,109 @@ def test_findings_fed_back_dates_a_confirmation_its_exit_left_out_by_its_seal() 
 def test_findings_fed_back_keeps_the_log_time_of_the_confirmation_its_exit_cited() -> None:
     kept = _confirmed(cite_confirmation=True)
     assert kept.outcome is Outcome.PASS, kept.reason
+
+
+def _ctx(
+    facts: tuple[Fact, ...], exited: dict[str, tuple[datetime, int]], judged: dict[str, set[int]],
+    people: dict[str, Person] | None = None, **params: Any,
+) -> CheckContext:  # fmt: skip
+    """tests/test_playchecks.py's context (everyone signed in, each from a laptop of their own),
+    with ``exited`` and the facts each exit was ``judged`` on."""
+    roster = people if people is not None else ROSTER
+    return CheckContext(
+        facts=FactSet(facts), people=roster, owners=OWNERS, now=NOW, params=params,
+        machines={who: frozenset({f"{who}-laptop"}) for who in roster},
+        exited={**EXITED, **exited}, judged={k: frozenset(v) for k, v in judged.items()},
+        signed_in=signed_in(roster), sign_in_issuer="https://login.acme.example",
+    )  # fmt: skip
+
+
+# -- second-person-verified: a verify by a build from a URL ----------------------------------------
+
+_FROM_URL = {"version": "0.1.0", "installed_from": "url", "url": "https://lena.example/ih.whl"}
+
+
+def _verified(cite_relock: bool) -> Result:
+    """Play 2's handoff accepted on omar's verify of the first lock; lena re-locks and has omar
+    verify the new lock with a build she serves from a URL, both before the exit's mark. The
+    exit named the first lock's verify, or (``cite_relock``) the new one's."""
+    first = _lock()
+    before = fact("baseline.verify", by="omar", lock_hash=LOCK, passed=True, inhouse=_FROM_URL)
+    relock = "lock" + "d" * 60
+    new = _lock(relock)
+    verify = fact("baseline.verify", by="omar", lock_hash=relock, passed=True, inhouse=_FROM_URL)
+    named = {new.id, verify.id} if cite_relock else {first.id, before.id}
+    ctx = replace(
+        context([first, before, new, verify], lead_and_owner(), {"baseline": (NOW, verify.id)}),
+        judged={"baseline": frozenset(named)},
+    )
+    return evaluate("second-person-verified", ctx)
+
+
+def test_second_person_verified_judges_a_verify_its_exit_left_out_by_todays_rule() -> None:
+    """The forgery: the verify of the re-lock, by a build from lena's URL (it reports whatever
+    she wrote), is before the exit's mark but not what the exit was judged on: it counts only
+    from the release the lock pins."""
+    result = _verified(cite_relock=False)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "installed from https://lena.example/ih.whl, not from a package index" in result.reason
+
+
+def test_second_person_verified_keeps_the_verify_its_exit_cited() -> None:
+    kept = _verified(cite_relock=True)
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert "note: play 2 exited before a verify had to run an inhouse installed from" in (
+        kept.reason
+    )
+
+
+# -- trial-reproduced and the costs play 6 prices by: the verdict play 2 exited on -----------------
+
+
+def _reproduced(cite_verdict: bool) -> Result:
+    """A verdict naming no status quo (before verdicts did) and omar's rerun of it, both before
+    play 2's exit's mark; the exit named them (``cite_verdict``) or neither (it was judged
+    before the trial author recorded this verdict, with its handoff accepted on another)."""
+    old = reproducible(claim_hash=None)
+    again = rerun(claim_hash=None, status_quo=None, proven_on=None, improvement={})
+    named = {old.id, again.id} if cite_verdict else set()
+    ctx = _ctx((old, again), {"baseline": (NOW, again.id)}, {"baseline": named})
+    return evaluate("trial-reproduced", ctx)
+
+
+def test_trial_reproduced_judges_a_verdict_its_exit_left_out_by_todays_rules() -> None:
+    """The forgery: the trial's author records a verdict naming no status quo after play 2's
+    handoff was accepted, before the exit was recorded, and a colleague reruns the candidate
+    alone: by the rules before, the claimed advantage need not be reproduced. The exit was not
+    judged on it: today's rules reproduce it."""
+    result = _reproduced(cite_verdict=False)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "was recorded before verdicts named the status quo they measured" in result.reason
+
+
+def test_trial_reproduced_keeps_the_verdict_its_exit_cited() -> None:
+    kept = _reproduced(cite_verdict=True)
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert "play 2 exited before a rerun had to reproduce the verdict's claimed" in kept.reason
+
+
+def _costs(cite_verdict: bool) -> Fact | None:
+    """A "cheaper" verdict and omar's rerun confirming its costs but not that the API status quo
+    is how the task is done today, both before play 2's exit's mark."""
+    verdict = reproducible()
+    again = rerun(api_confirmed=None)
+    named = {verdict.id, again.id} if cite_verdict else set()
+    ctx = _ctx((verdict, again), {"baseline": (NOW, again.id)}, {"baseline": named})
+    assert evaluate("trial-reproduced", replace(ctx, exited=EXITED)).outcome is not Outcome.PASS
+    return costs_confirmation(ctx, verdict)
+
+
+def test_costs_of_a_verdict_its_exit_left_out_are_the_authors_word() -> None:
+    """The forgery: a verdict play 2's exit was not judged on has its costs confirmed by a
+    rerun that would not reproduce it today: play 6 would price by them as confirmed."""
+    assert _costs(cite_verdict=False) is None
+
+
+def test_costs_of_the_verdict_its_exit_cited_stay_confirmed() -> None:
+    confirmed = _costs(cite_verdict=True)
+    assert confirmed is not None and confirmed.kind == "trial.rerun"
