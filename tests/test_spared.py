@@ -17,17 +17,22 @@ from typing import Any
 from inhouse.program.checks import CheckContext, Outcome, Person, Result, evaluate
 from inhouse.program.facts import Fact, FactSet
 from inhouse.program.playchecks.baseline import costs_confirmation
-from inhouse.program.playchecks.pilot import adoption_too_old, survey_too_old
+from inhouse.program.playchecks.pilot import adoption_too_old, members, survey_too_old
 from tests.test_exit_scope import (
+    LIMITS,
     LOCK,
     NOW,
+    STEPS,
     _agent_day,
     _enabled,
     _lock,
+    _pilot_at_exit,
     _wide_verdict,
+    added,
     context,
     fact,
     lead_and_owner,
+    person,
 )
 from tests.test_playchecks import (
     EXITED,
@@ -301,3 +306,91 @@ def test_costs_of_a_verdict_its_exit_left_out_are_the_authors_word() -> None:
 def test_costs_of_the_verdict_its_exit_cited_stay_confirmed() -> None:
     confirmed = _costs(cite_verdict=True)
     assert confirmed is not None and confirmed.kind == "trial.rerun"
+
+
+# -- the pilot's members: a member enrolled only from the gateway's host ---------------------------
+
+
+def _hosted(cite_p9: bool) -> dict[str, Fact]:
+    """p0 on a laptop of their own, and p9, whose only key was made on the gateway's host after
+    lena enrolled the gateway's key there, both added before play 4's exit's mark; the exit
+    named p0's listing (and p9's, with ``cite_p9``)."""
+    people = {**lead_and_owner(), "p0": person("p0", "team0", "pilot-user"),
+              "p9": person("p9", "team1", "pilot-user"),
+              "gateway": Person(name="gateway", service=True)}  # fmt: skip
+    listed = [added("p0", "team0"), added("p9", "team1")]
+    ctx = context(listed, people, {"pilot": (NOW, listed[-1].id)})
+    machines = {**ctx.machines, "p9": frozenset({"gw-host"}), "gateway": frozenset({"gw-host"})}
+    named = {f.id for f in listed if cite_p9 or f.payload["person"] != "p9"}
+    ctx = replace(ctx, machines=machines, invited_by={"gateway": "lena"},
+                  judged={"pilot": frozenset(named)})  # fmt: skip
+    return members(ctx)
+
+
+def test_a_member_its_exit_left_out_on_the_gateways_host_is_set_aside() -> None:
+    """The forgery: after play 4's handoff was accepted, before its exit, a lead adds p9, whose
+    key she made on the gateway's host: by the rule before, p9 is a member. Play 4's exit was not
+    judged on p9's listing: today's rule sets them aside (whoever runs the host holds it)."""
+    assert set(_hosted(cite_p9=False)) == {"p0"}
+
+
+def test_a_member_its_exit_cited_keeps_the_rule_it_exited_on() -> None:
+    assert set(_hosted(cite_p9=True)) == {"p0", "p9"}
+
+
+# -- pilot-size: the roster's teams ---------------------------------------------------------------
+
+
+def test_pilot_size_judges_members_its_exit_left_out_by_their_own_word() -> None:
+    """The forgery: after play 4's handoff was accepted on five members, before its exit, the
+    members of two teams leave and the lead adds three newcomers, typing a team for each: the
+    roster alone spans three teams again. The exit was not judged on the newcomers: their teams
+    count by their own word."""
+    people, at_exit = _pilot_at_exit()
+    gone = [fact("pilot.member", person=p, track="support", action="removed", steps=STEPS)
+            for p in ("p1", "p2", "p4")]  # fmt: skip
+    for name, team in (("p5", "team1"), ("p6", "team2"), ("p7", "team1")):
+        people[name] = person(name, team, "pilot-user")
+    newcomers = [added("p5", "team1"), added("p6", "team2"), added("p7", "team1")]
+    ctx = context([*at_exit, *gone, *newcomers], people, {"pilot": (NOW, newcomers[-1].id)},
+                  **LIMITS)  # fmt: skip
+    ctx = replace(ctx, judged={"pilot": frozenset(f.id for f in at_exit)})
+    forged = evaluate("pilot-size", ctx)
+    assert forged.outcome is Outcome.FAIL, forged.reason
+    assert "the pilot spans 1 team(s) (team0)" in forged.reason
+
+
+def test_pilot_size_keeps_the_roster_teams_of_the_members_its_exit_cited() -> None:
+    people, at_exit = _pilot_at_exit()
+    ctx = context(at_exit, people, {"pilot": (NOW, at_exit[-1].id)}, **LIMITS)
+    kept = evaluate("pilot-size", replace(ctx, judged={"pilot": frozenset(f.id for f in at_exit)}))
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert "a lead's word: play 4 exited before" in kept.reason
+
+
+# -- prompt-library-seeded: a co-lead's prompt as a second author ----------------------------------
+
+
+def _seeded(cite_colead: bool) -> Result:
+    """lena, the pilot's owner, shares a prompt and mira, a co-lead, another, both before play
+    4's exit's mark; the exit named lena's (and mira's, with ``cite_colead``)."""
+    people = {**lead_and_owner(), "mira": person("mira", "ops", "rollout-lead")}
+    own = fact("prompt.shared", by="lena", prompt="p-lena", author="lena")
+    colead = fact("prompt.shared", by="mira", prompt="p-mira", author="mira")
+    named = {own.id, colead.id} if cite_colead else {own.id}
+    ctx = context([own, colead], people, {"pilot": (NOW, colead.id)}, min_authors=2)
+    return evaluate("prompt-library-seeded", replace(ctx, judged={"pilot": frozenset(named)}))
+
+
+def test_prompt_library_seeded_counts_no_coleads_prompt_its_exit_left_out() -> None:
+    """The forgery: a co-lead shares a prompt after play 4's handoff was accepted, before its
+    exit: by the rule before, a second author. The exit was not judged on it: no second
+    author."""
+    result = _seeded(cite_colead=False)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "prompts from 1 author(s) (lena)" in result.reason
+
+
+def test_prompt_library_seeded_keeps_the_coleads_prompt_its_exit_cited() -> None:
+    kept = _seeded(cite_colead=True)
+    assert kept.outcome is Outcome.PASS, kept.reason

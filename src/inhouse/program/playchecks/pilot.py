@@ -109,9 +109,9 @@ def set_aside(ctx: CheckContext) -> dict[str, str]:
 def _judged(ctx: CheckContext) -> tuple[dict[str, Fact], dict[str, str]]:
     listed = _listed(ctx)
     # a program whose play 4 exited keeps the rule it exited on for the members it exited on
-    # (listed by then): first by name, and no host of a service counted as a lead's machine
-    exit_ = ctx.exited.get(_PILOT)
-    spared = {p for p, added in listed.items() if exit_ is not None and added.id <= exit_[1]}
+    # (those it was judged on): first by name, and no host of a service counted as a lead's
+    # machine
+    spared = {p for p, added in listed.items() if ctx.spared(_PILOT, added)}
     before: dict[str, str | None] = {}
     if spared:
         kept: set[str] = set()
@@ -430,21 +430,24 @@ def pilot_size(ctx: CheckContext) -> Result:
         # grant the reach guards let through on it since. Asked only where the members' word
         # falls short: a pass on it stays the pass the handoff was accepted on. The roster's
         # teams as it exited on them: a correction is today's rule's, and so is a member added
-        # since (else a lead alone keeps the exit holding, typing a team for each newcomer)
-        mark = ctx.exited[_PILOT][1]
+        # since, or one the exit was not judged on (else a lead alone keeps the exit holding,
+        # typing a team for each newcomer)
+        def judged(added: Fact) -> bool:
+            return ctx.spared(_PILOT, added)
+
         roster = {
             t
             for person, added in pilot.items()
-            if added.id <= mark and (t := added_team(ctx, person, added))
+            if judged(added) and (t := added_team(ctx, person, added))
         }
         known = {team_key(team) for team in roster}
-        later = {team_key(t): t for person, t in confirmed.items() if pilot[person].id > mark}
+        later = {team_key(t): t for person, t in confirmed.items() if not judged(pilot[person])}
         roster |= {team for key, team in later.items() if key not in known}
         # what the members added since said (their own word, a lead's correction)
-        words = [f for f in said if pilot[str(f.payload["person"])].id > mark]
+        words = [f for f in said if not judged(pilot[str(f.payload["person"])])]
         since = (
             ""
-            if all(added.id <= mark for added in pilot.values())
+            if all(judged(added) for added in pilot.values())
             else (f"; a member added since counts by today's rule, their own word{unborne}")
         )
         if len(roster) >= teams_needed:
@@ -847,11 +850,10 @@ def prompt_library_seeded(ctx: CheckContext) -> Result:
     # a program whose play 4 exited before this rule keeps the old one: its exit (and the
     # reach the guards let through on it) is not re-judged at upgrade. Asked only where the new
     # rule falls short: a pass on it stays the pass the handoff was accepted on. For the prompts
-    # it exited on: a co-lead's since is no second author (else the pilot's leadership seeds
-    # the library alone after the exit)
-    mark = ctx.exited[_PILOT][1]
+    # it exited on: a co-lead's since, or one the exit was not judged on, is no second author
+    # (else the pilot's leadership seeds the library alone after the exit)
     leads = ever_held(ctx, "rollout-lead") - judged
-    spared = [f for f in shared if f.id <= mark or f.by not in leads]
+    spared = [f for f in shared if ctx.spared(_PILOT, f) or f.by not in leads]
     return _seeded(ctx, spared, imported, judged, wanted)
 
 
