@@ -1,8 +1,9 @@
 """A rule kept from before, for a play that exited under it, spares only the facts its exit was
 judged on (``CheckContext.spared``: the facts its exit named), not every fact recorded up to the
-exit's mark. A fact recorded before the exit but left out of it (recorded between the
-handoff's acceptance and the exit, or carried in sealed earlier) is judged by today's rule,
-else one person uses the laxer rule for evidence no exit ever looked at.
+exit's mark (its acceptance). A fact in the log by then that the exit did not name (one its
+checks passed without, an older one, one carried in sealed earlier, one its writer left out of
+the exit's list) is judged by today's rule, else the laxer rule reaches evidence no exit was
+judged on.
 
 Each site is tested both ways: the fact the exit left out is judged by today's rule (a test
 that fails where the check spared by the exit's mark), and the fact it cited is kept as it was
@@ -14,16 +15,20 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from inhouse.program import Program
 from inhouse.program.checks import CheckContext, Outcome, Person, Result, evaluate
+from inhouse.program.evaluation import context_for
 from inhouse.program.facts import Fact, FactSet
 from inhouse.program.playchecks.baseline import costs_confirmation
 from inhouse.program.playchecks.pilot import adoption_too_old, members, survey_too_old
+from tests.support.test_drift import gateway_review
 from tests.test_exit_scope import (
     LIMITS,
     LOCK,
     NOW,
     STEPS,
     _agent_day,
+    _champions_at_exit,
     _enabled,
     _lock,
     _pilot_at_exit,
@@ -33,7 +38,9 @@ from tests.test_exit_scope import (
     fact,
     lead_and_owner,
     person,
+    says,
 )
+from tests.test_outsider_later import _judge, _relock, lena, pilot  # noqa: F401
 from tests.test_playchecks import (
     EXITED,
     OWNERS,
@@ -67,9 +74,8 @@ def _verdicts(cited: str) -> Result:
 
 
 def test_value_proven_judges_a_verdict_its_exit_left_out_by_todays_rule() -> None:
-    """The forgery: play 1's handoff is accepted on an honest verdict; before the exit is
-    recorded, the trial's author records another with a floor over the cap. It is before the
-    exit's mark, but the exit was not judged on it: today's cap judges it."""
+    """The forgery: play 1 exited on an honest verdict; another, with a floor over the cap, is
+    in the log by the exit's mark, but the exit was not judged on it: today's cap judges it."""
     result = _verdicts(cited="honest")
     assert result.outcome is Outcome.FAIL, result.reason
     assert "set `quality_floor` to at most 20" in result.reason
@@ -96,9 +102,9 @@ def _steps(cite_late: bool) -> Result:
 
 
 def test_pilot_enabled_judges_a_step_its_exit_left_out_by_todays_rule() -> None:
-    """The forgery: p0 records their first-request step, naming a day only their agent used,
-    after play 4's handoff was accepted on other evidence but before its exit was recorded: by
-    the rule before it is borne out. A step the exit was not judged on is today's rule's."""
+    """The forgery: p0's first-request step, naming a day only their agent used, is in the log
+    by play 4's exit's mark, but the exit was not judged on it: by the rule before it is borne
+    out. A step the exit did not name is today's rule's."""
     result = _steps(cite_late=False)
     assert result.outcome is Outcome.FAIL, result.reason
     assert "none through p0's own" in result.reason
@@ -127,9 +133,9 @@ def _stale(latest: Fact, cited: Fact, mark: int) -> CheckContext:
 
 
 def test_adoption_report_its_exit_left_out_is_asked_to_be_fresh() -> None:
-    """The forgery: play 4's exit was judged on a fresh report; before the exit was recorded, a
-    lead records one as of a good month long gone. It is the latest, before the exit's mark,
-    but no exit was judged on it: it must be fresh, as in any program."""
+    """The forgery: play 4's exit was judged on a fresh report; the latest, as of a good month
+    long gone, is in the log by the exit's mark, but no exit was judged on it: it must be fresh,
+    as in any program."""
     cited = _report(NOW.date().isoformat())
     backdated = _report(OLD)
     why = adoption_too_old(_stale(backdated, cited, backdated.id), backdated)
@@ -189,9 +195,9 @@ def _confirmed(cite_confirmation: bool) -> Result:
 
 
 def test_findings_fed_back_dates_a_confirmation_its_exit_left_out_by_its_seal() -> None:
-    """The forgery: a confirming run sealed months ago is carried in after play 6's handoff was
-    accepted, before its exit was recorded: by the log's time it is within the period. The exit
-    was not judged on it, so it is dated as sealed, outside the period."""
+    """The forgery: a confirming run sealed months ago is carried in by play 6's exit's mark,
+    but the exit was not judged on it: by the log's time it is within the period. It is dated
+    as sealed, outside the period."""
     result = _confirmed(cite_confirmation=False)
     assert result.outcome is Outcome.FAIL, result.reason
     assert "none closed by a change in the last 92 days" in result.reason
@@ -223,9 +229,9 @@ _FROM_URL = {"version": "0.1.0", "installed_from": "url", "url": "https://lena.e
 
 
 def _verified(cite_relock: bool) -> Result:
-    """Play 2's handoff accepted on omar's verify of the first lock; lena re-locks and has omar
-    verify the new lock with a build she serves from a URL, both before the exit's mark. The
-    exit named the first lock's verify, or (``cite_relock``) the new one's."""
+    """omar's verify of the first lock; lena re-locks and has omar verify the new lock with a
+    build she serves from a URL, both by play 2's exit's mark. The exit named the first lock's
+    verify, or (``cite_relock``) the new one's."""
     first = _lock()
     before = fact("baseline.verify", by="omar", lock_hash=LOCK, passed=True, inhouse=_FROM_URL)
     relock = "lock" + "d" * 60
@@ -261,8 +267,7 @@ def test_second_person_verified_keeps_the_verify_its_exit_cited() -> None:
 
 def _reproduced(cite_verdict: bool) -> Result:
     """A verdict naming no status quo (before verdicts did) and omar's rerun of it, both before
-    play 2's exit's mark; the exit named them (``cite_verdict``) or neither (it was judged
-    before the trial author recorded this verdict, with its handoff accepted on another)."""
+    play 2's exit's mark; the exit named them (``cite_verdict``) or neither."""
     old = reproducible(claim_hash=None)
     again = rerun(claim_hash=None, status_quo=None, proven_on=None, improvement={})
     named = {old.id, again.id} if cite_verdict else set()
@@ -271,10 +276,9 @@ def _reproduced(cite_verdict: bool) -> Result:
 
 
 def test_trial_reproduced_judges_a_verdict_its_exit_left_out_by_todays_rules() -> None:
-    """The forgery: the trial's author records a verdict naming no status quo after play 2's
-    handoff was accepted, before the exit was recorded, and a colleague reruns the candidate
-    alone: by the rules before, the claimed advantage need not be reproduced. The exit was not
-    judged on it: today's rules reproduce it."""
+    """The forgery: a verdict naming no status quo, and a colleague's rerun of the candidate
+    alone, in the log by play 2's exit's mark: by the rules before, the claimed advantage need
+    not be reproduced. The exit was not judged on them: today's rules reproduce it."""
     result = _reproduced(cite_verdict=False)
     assert result.outcome is Outcome.FAIL, result.reason
     assert "was recorded before verdicts named the status quo they measured" in result.reason
@@ -328,9 +332,9 @@ def _hosted(cite_p9: bool) -> dict[str, Fact]:
 
 
 def test_a_member_its_exit_left_out_on_the_gateways_host_is_set_aside() -> None:
-    """The forgery: after play 4's handoff was accepted, before its exit, a lead adds p9, whose
-    key she made on the gateway's host: by the rule before, p9 is a member. Play 4's exit was not
-    judged on p9's listing: today's rule sets them aside (whoever runs the host holds it)."""
+    """The forgery: p9, whose key a lead made on the gateway's host, is listed by play 4's
+    exit's mark: by the rule before, p9 is a member. Play 4's exit was not judged on p9's
+    listing: today's rule sets them aside (whoever runs the host holds it)."""
     assert set(_hosted(cite_p9=False)) == {"p0"}
 
 
@@ -342,10 +346,10 @@ def test_a_member_its_exit_cited_keeps_the_rule_it_exited_on() -> None:
 
 
 def test_pilot_size_judges_members_its_exit_left_out_by_their_own_word() -> None:
-    """The forgery: after play 4's handoff was accepted on five members, before its exit, the
-    members of two teams leave and the lead adds three newcomers, typing a team for each: the
-    roster alone spans three teams again. The exit was not judged on the newcomers: their teams
-    count by their own word."""
+    """The forgery: play 4's exit was judged on five members; by its mark, the members of two
+    teams left and the lead added three newcomers, typing a team for each: the roster alone
+    spans three teams again. The exit was not judged on the newcomers: their teams count by
+    their own word."""
     people, at_exit = _pilot_at_exit()
     gone = [fact("pilot.member", person=p, track="support", action="removed", steps=STEPS)
             for p in ("p1", "p2", "p4")]  # fmt: skip
@@ -383,9 +387,8 @@ def _seeded(cite_colead: bool) -> Result:
 
 
 def test_prompt_library_seeded_counts_no_coleads_prompt_its_exit_left_out() -> None:
-    """The forgery: a co-lead shares a prompt after play 4's handoff was accepted, before its
-    exit: by the rule before, a second author. The exit was not judged on it: no second
-    author."""
+    """The forgery: a co-lead's prompt, in the log by play 4's exit's mark: by the rule before,
+    a second author. The exit was not judged on it: no second author."""
     result = _seeded(cite_colead=False)
     assert result.outcome is Outcome.FAIL, result.reason
     assert "prompts from 1 author(s) (lena)" in result.reason
@@ -394,3 +397,90 @@ def test_prompt_library_seeded_counts_no_coleads_prompt_its_exit_left_out() -> N
 def test_prompt_library_seeded_keeps_the_coleads_prompt_its_exit_cited() -> None:
     kept = _seeded(cite_colead=True)
     assert kept.outcome is Outcome.PASS, kept.reason
+
+
+# -- champions-named: a naming the exit left out ---------------------------------------------------
+
+
+def _champion_named(cite_naming: bool) -> Result:
+    """team0's champion steps down and the lead names p2 champion of team0, though p2 said, with
+    their own key, they work in team1: all by play 5's exit's mark; its exit named the namings
+    and acceptances before (and p2's, with ``cite_naming``)."""
+    people, at_exit = _champions_at_exit()
+    people["p0"] = person("p0", "team0", "pilot-user")  # no longer a champion
+    people["p2"] = person("p2", "team0", "pilot-user", "champion")
+    later = [says("p2", "team1"), fact("pilot.champion", person="p2", team="team0"),
+             fact("pilot.champion", by="p2", person="p2", team="team0", accepted=True)]  # fmt: skip
+    exited = {"pilot": (NOW - timedelta(days=30), 0), "support": (NOW, later[-1].id)}
+    cited = [*at_exit, *later] if cite_naming else at_exit
+    named = {f.id for f in cited if f.kind == "pilot.champion"}
+    ctx = context([*at_exit, *later], people, exited)
+    return evaluate("champions-named", replace(ctx, judged={"support": frozenset(named)}))
+
+
+def test_champions_named_judges_a_naming_its_exit_left_out_by_todays_rule() -> None:
+    """The forgery: a naming by play 5's mark that its exit was not judged on counts for the
+    team its champion confirmed (team1), not the one the lead's roster names."""
+    result = _champion_named(cite_naming=False)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "no champion for team(s) team0" in result.reason
+
+
+def test_champions_named_keeps_the_naming_its_exit_cited() -> None:
+    kept = _champion_named(cite_naming=True)
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert "a lead's word: play 5 exited before" in kept.reason
+
+
+# -- widening-requested: a request by the log's time -----------------------------------------------
+
+
+def _widening(cite_request: bool) -> Result:
+    """cal's request, sealed on his machine while the pilot ran and carried in after play 4
+    exited, by play 5's exit's mark; its exit named it (``cite_request``) or not."""
+    people = {**lead_and_owner(), "cal": person("cal", "sales")}
+    pilot_at, support_at = NOW - timedelta(days=30), NOW - timedelta(days=10)
+    carried = fact("access.request", by="cal", at=pilot_at + timedelta(days=1),
+                   sealed_at=pilot_at - timedelta(days=1), person="cal")  # fmt: skip
+    exited = {"pilot": (pilot_at, carried.id - 1), "support": (support_at, carried.id)}
+    named = {carried.id} if cite_request else set()
+    ctx = context([carried], people, exited)
+    return evaluate("widening-requested", replace(ctx, judged={"support": frozenset(named)}))
+
+
+def test_widening_requested_dates_a_request_its_exit_left_out_by_its_seal() -> None:
+    """The forgery: an envelope sealed while the pilot ran, carried in after it, by play 5's
+    mark but not what its exit was judged on: by the log's time it is new demand. It is dated
+    as it was sealed."""
+    result = _widening(cite_request=False)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "cal asked before play 4 (pilot) exited" in result.reason
+
+
+def test_widening_requested_keeps_the_log_time_of_the_request_its_exit_cited() -> None:
+    kept = _widening(cite_request=True)
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert "play 5 (support) exited before a request was judged by when it was sealed" in (
+        kept.reason
+    )
+
+
+# -- versions-pinned: an unverified lock, reviewed clean (a real program) --------------------------
+
+
+def test_versions_pinned_spares_only_the_lock_play_5s_exit_cited(
+    lena: Program,  # noqa: F811
+) -> None:
+    """The forgery: lena re-locks (a lock nobody but her stood up) and the gateway reviews it
+    clean, by play 5's exit's mark but not among the facts its exit was judged on: by the rule
+    before, the drift passes on her word. Only a lock the exit cited keeps that rule."""
+    _relock(lena, python="3.13")
+    gateway_review(lena)
+    lock = context_for(lena.state(), lena.clock()).facts.latest("baseline.lock")
+    assert lock is not None
+    left_out = _judge(lena, "versions-pinned", exited=("support",), judged=frozenset())
+    assert left_out.outcome is not Outcome.PASS, left_out.reason
+    assert "that lock is its signer's word alone" in left_out.reason
+    kept = _judge(lena, "versions-pinned", exited=("support",), judged=frozenset({lock.id}))
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert "play 5 (support) exited before the lock pinned had to be verified" in kept.reason
