@@ -149,24 +149,39 @@ def test_adoption_report_its_exit_cited_is_not_asked_to_be_fresh() -> None:
     assert adoption_too_old(replace(ctx, judged={"pilot": frozenset({cited.id})}), cited) is None
 
 
-def _survey(opened_days_ago: int) -> Fact:
+def _survey(opened_days_ago: int) -> tuple[Fact, Fact]:
+    """A survey a lead opened ``opened_days_ago`` days ago, and p0's answer to it a day later."""
     at = NOW - timedelta(days=opened_days_ago)
-    return fact("survey.opened", at=at, survey=f"s{opened_days_ago}", closes=at + timedelta(14))
+    name = f"s{opened_days_ago}"
+    opened = fact("survey.opened", at=at, survey=name, closes=at + timedelta(14))
+    answer = fact("survey.response", by="p0", at=at + timedelta(days=1), person="p0",
+                  survey=name, would_resist_losing=True)  # fmt: skip
+    return opened, answer
+
+
+def _surveys(cited: tuple[Fact, Fact], *others: Fact) -> CheckContext:
+    """``cited`` and ``others`` all by play 4's exit's mark; its exit named ``cited``'s answer
+    (the check cites the answers it heard, not the opening they answer)."""
+    people = {**lead_and_owner(), "p0": person("p0", "team0", "pilot-user")}
+    facts = [*cited, *others]
+    ctx = context(facts, people, {"pilot": (NOW, max(f.id for f in facts))})
+    return replace(ctx, judged={"pilot": frozenset({cited[1].id})})
 
 
 def test_survey_its_exit_left_out_is_asked_to_be_fresh() -> None:
-    """The forgery, for the survey: one opened long ago, recorded before the exit's mark but
-    not the one its exit was judged on, must be fresh."""
+    """The forgery, for the survey: the latest, opened long ago, is in the log by the exit's
+    mark, but the exit was judged on answers to another: it must be fresh."""
     cited, old = _survey(1), _survey(400)
-    why = survey_too_old(_stale(old, cited, old.id), old)
+    why = survey_too_old(_surveys(cited, *old), old[0])
     assert why is not None
-    assert f"fact #{old.id}) was opened on" in why
+    assert f"fact #{old[0].id}) was opened on" in why
 
 
-def test_survey_its_exit_cited_is_not_asked_to_be_fresh() -> None:
+def test_survey_whose_answers_its_exit_cited_is_not_asked_to_be_fresh() -> None:
+    """The upgrade: play 4 exited hearing the answers to a survey now long gone stale: that
+    survey is not asked to be fresh (its exit cited the answers, not the opening)."""
     cited = _survey(400)
-    ctx = context([cited], lead_and_owner(), {"pilot": (NOW, cited.id)})
-    assert survey_too_old(replace(ctx, judged={"pilot": frozenset({cited.id})}), cited) is None
+    assert survey_too_old(_surveys(cited), cited[0]) is None
 
 
 # -- findings-fed-back: a confirmation dated by the log's time -------------------------------------

@@ -1317,6 +1317,16 @@ def survey_stale(opened: datetime, now: datetime, fresh: int) -> bool:
     return opened.astimezone(UTC).date() < now.astimezone(UTC).date() - timedelta(days=fresh)
 
 
+def _heard_on_exit(ctx: CheckContext, survey: Fact) -> bool:
+    """Whether play 4's exit was judged on an answer to ``survey`` (its check cites the answers,
+    not the opening they answer)."""
+    name = survey.payload["survey"]
+    return any(
+        f.id > survey.id and f.payload["survey"] == name and _exited_on(ctx, f)
+        for f in ctx.facts.of("survey.response")
+    )
+
+
 def survey_too_old(ctx: CheckContext, survey: Fact) -> str | None:
     """Why ``survey`` (the latest a lead opened) is too old to say whether the pilot of now
     would resist losing the tool, or None. The pilot it asked may be long gone, and a lead who
@@ -1327,7 +1337,7 @@ def survey_too_old(ctx: CheckContext, survey: Fact) -> str | None:
     survey opened since, or one the exit left out, is asked. The check's rule, and what
     `inhouse survey results` and the dashboard say of the survey they show (``ctx`` with the check's
     parameters)."""
-    if _exited_on(ctx, survey):
+    if _exited_on(ctx, survey) or _heard_on_exit(ctx, survey):
         return None
     fresh = int(ctx.param("fresh_days", SURVEY_FRESH_DAYS))
     if not survey_stale(survey.at, ctx.now, fresh):
