@@ -3,6 +3,7 @@ second person's verify."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -160,36 +161,50 @@ def second_person_verified(ctx: CheckContext, lock: Fact) -> Result:
     result = _second_person(ctx, lock)
     if _BASELINE not in ctx.exited:
         return result
-    # each rule came after programs had exited play 2 without it: such an exit stands, said
-    mark = ctx.exited[_BASELINE][1]
+
+    # each rule came after programs had exited play 2 without it: such an exit stands, said,
+    # for the verifies it was judged on
+    def judged(fact: Fact) -> bool:
+        return ctx.spared(_BASELINE, fact)
+
     said = "a verify had to say its runtime answered on the verifier's own machine"
     if result.outcome is Outcome.PASS:
         # a verify that did not say so may be what play 2 exited on, the latest beside one that
         # does: that exit saw the same (Result.earlier)
-        before = _second_person(ctx, lock, here=mark)
+        before = _second_person(ctx, lock, here=judged)
         if before.outcome is Outcome.PASS and before.evidence != result.evidence:
             return replace(result, earlier=before.evidence)
         return result
     # the rule on where the verify's inhouse came from, and on where its runtime answered,
     # came after programs had exited play 2: they spare the verifies the exit was judged on,
-    # never one recorded since (of a re-lock, by a build its author handed round from a folder
-    # or URL, or by a stale install)
+    # never one recorded since nor one it left out (of a re-lock, by a build its author handed
+    # round from a folder or URL, or by a stale install)
     return kept_from_before(
         result,
-        (lambda: _second_person(ctx, lock, here=mark), f"play 2 exited before {said}"),
+        (lambda: _second_person(ctx, lock, here=judged), f"play 2 exited before {said}"),
         (
-            lambda: _second_person(ctx, lock, here=mark, origin=mark),
+            lambda: _second_person(ctx, lock, here=judged, origin=judged),
             "play 2 exited before a verify had to run an inhouse installed from a package "
             f"index (the release the lock pins), not from a folder or URL, and before {said}",
         ),
     )
 
 
-def _second_person(ctx: CheckContext, lock: Fact, *, origin: int = -1, here: int = -1) -> Result:
-    """``second-person-verified``'s judgment: a verify recorded after event ``origin`` (-1:
-    every one) run by an inhouse installed from a folder or URL (not the release the lock
-    pins) counts only in a demo; one recorded after event ``here`` (-1: every one) that does
-    not say its runtime answered on the verifier's machine counts for nothing."""
+def _none(fact: Fact) -> bool:
+    return False
+
+
+def _second_person(
+    ctx: CheckContext,
+    lock: Fact,
+    *,
+    origin: Callable[[Fact], bool] = _none,
+    here: Callable[[Fact], bool] = _none,
+) -> Result:
+    """``second-person-verified``'s judgment: a verify ``origin`` does not spare (the default
+    spares none) run by an inhouse installed from a folder or URL (not the release the lock
+    pins) counts only in a demo; one ``here`` does not spare that does not say its runtime
+    answered on the verifier's machine counts for nothing."""
     # the play's owner, the owner the lock names and whoever signed the lock are all "the owner"
     owners = {str(o) for o in (ctx.owners.get("baseline"), lock.payload.get("owner"), lock.by) if o}
     lock_hash = lock.payload["lock_hash"]
@@ -199,11 +214,11 @@ def _second_person(ctx: CheckContext, lock: Fact, *, origin: int = -1, here: int
     good = [f for f in named if f.payload.get("models") is None
             or _pins(f.payload["models"]) == locked]  # fmt: skip
     # a build installed from a folder or URL ran the verify: it says whatever its author wrote
-    unpinned = {f.id: why for f in good if f.id > origin and (why := unpinned_build(ctx, f))}
+    unpinned = {f.id: why for f in good if not origin(f) and (why := unpinned_build(ctx, f))}
     why_not = {
         f.id: other_person_elsewhere(ctx, f, owners)
         or unpinned.get(f.id)
-        or (unsaid_here(f) if f.id > here else None)
+        or (None if here(f) else unsaid_here(f))
         for f in good
     }
     by_other = [f for f in good if why_not[f.id] is None]
@@ -299,9 +314,10 @@ def trial_reproduced(ctx: CheckContext) -> Result:
     exit_ = ctx.exited.get(_BASELINE)
     if exit_ is None:
         return result
-    if verdict is not None and verdict.id > exit_[1]:
-        # a verdict recorded since play 2 exited is reproduced by today's rules, as in any
-        # program: the rules before spare only the verdict the exit was judged on
+    if verdict is not None and not ctx.spared(_BASELINE, verdict):
+        # a verdict recorded since play 2 exited, or one it left out, is reproduced by today's
+        # rules, as in any program: the rules before spare only the verdict the exit was judged
+        # on
         return result
     # each rule came after programs had exited play 2 without it: such an exit stands, said
     # (the reach guards judge exits by the checks loaded now, and would lock its pilot out)
@@ -781,10 +797,10 @@ def costs_confirmation(ctx: CheckContext, verdict: Fact) -> Fact | None:
     if verdict.payload.get("verdict") != "proven" or not _priced(verdict):
         return None
     result = _reproduced(ctx, verdict)
-    exit_ = ctx.exited.get(_BASELINE)
-    if result.outcome is not Outcome.PASS and exit_ is not None and verdict.id <= exit_[1]:
+    if result.outcome is not Outcome.PASS and ctx.spared(_BASELINE, verdict):
         # a rerun before an API status quo needed its word still confirmed the costs (of the
-        # verdict play 2 exited on: one recorded since is judged as the check judges it)
+        # verdict play 2 exited on: one recorded since, or one it left out, is judged as the
+        # check judges it)
         result = _reproduced(ctx, verdict, quo=False, blank=False, outputs=False)
     if result.outcome is not Outcome.PASS:
         return None

@@ -543,14 +543,13 @@ def findings_fed_back(ctx: CheckContext) -> Result:
     off by hand, close nothing."""
     period = timedelta(days=int(ctx.param("period_days", 92)))
     findings = fold_findings(ctx)
+
     # closed when its confirmation was made: one carried in late was sealed when its signer
     # sealed it (whoever imports it chooses when); a play 6 that exited keeps the log's time
-    # for the confirmations it was judged on (one recorded since is dated as sealed)
-    exit_ = ctx.exited.get("measure")
-    by_log = exit_[1] if exit_ is not None else -1
-
+    # for the confirmations it was judged on (one recorded since, or one it was not judged
+    # on, is dated as sealed)
     def made(fact: Fact) -> datetime:
-        return fact.at if fact.id <= by_log else fact.made
+        return fact.at if ctx.spared("measure", fact) else fact.made
 
     recent = [
         f

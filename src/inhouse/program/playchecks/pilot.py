@@ -109,9 +109,9 @@ def set_aside(ctx: CheckContext) -> dict[str, str]:
 def _judged(ctx: CheckContext) -> tuple[dict[str, Fact], dict[str, str]]:
     listed = _listed(ctx)
     # a program whose play 4 exited keeps the rule it exited on for the members it exited on
-    # (listed by then): first by name, and no host of a service counted as a lead's machine
-    exit_ = ctx.exited.get(_PILOT)
-    spared = {p for p, added in listed.items() if exit_ is not None and added.id <= exit_[1]}
+    # (those it was judged on): first by name, and no host of a service counted as a lead's
+    # machine
+    spared = {p for p, added in listed.items() if ctx.spared(_PILOT, added)}
     before: dict[str, str | None] = {}
     if spared:
         kept: set[str] = set()
@@ -430,21 +430,24 @@ def pilot_size(ctx: CheckContext) -> Result:
         # grant the reach guards let through on it since. Asked only where the members' word
         # falls short: a pass on it stays the pass the handoff was accepted on. The roster's
         # teams as it exited on them: a correction is today's rule's, and so is a member added
-        # since (else a lead alone keeps the exit holding, typing a team for each newcomer)
-        mark = ctx.exited[_PILOT][1]
+        # since, or one the exit was not judged on (else a lead alone keeps the exit holding,
+        # typing a team for each newcomer)
+        def judged(added: Fact) -> bool:
+            return ctx.spared(_PILOT, added)
+
         roster = {
             t
             for person, added in pilot.items()
-            if added.id <= mark and (t := added_team(ctx, person, added))
+            if judged(added) and (t := added_team(ctx, person, added))
         }
         known = {team_key(team) for team in roster}
-        later = {team_key(t): t for person, t in confirmed.items() if pilot[person].id > mark}
+        later = {team_key(t): t for person, t in confirmed.items() if not judged(pilot[person])}
         roster |= {team for key, team in later.items() if key not in known}
         # what the members added since said (their own word, a lead's correction)
-        words = [f for f in said if pilot[str(f.payload["person"])].id > mark]
+        words = [f for f in said if not judged(pilot[str(f.payload["person"])])]
         since = (
             ""
-            if all(added.id <= mark for added in pilot.values())
+            if all(judged(added) for added in pilot.values())
             else (f"; a member added since counts by today's rule, their own word{unborne}")
         )
         if len(roster) >= teams_needed:
@@ -669,9 +672,9 @@ def step_problem(ctx: CheckContext, person: str, added: Fact, step: Fact) -> str
         )
     counted = {f.id: f for f in ctx.facts.of(*STEP_EVIDENCE)}
     onboarded = added.at.astimezone(UTC).date().isoformat()
-    # the rule before spares a step play 4 exited on: one recorded since is today's rule's
-    exit_mark = ctx.exited.get(_PILOT)
-    lenient = exit_mark is not None and step.id <= exit_mark[1]
+    # the rule before spares a step play 4 exited on: one recorded since, or one its exit
+    # was not judged on, is today's rule's
+    lenient = ctx.spared(_PILOT, step)
     params = dict(terms.get("params") or {})
     for fact_id in ids:
         fact = counted.get(fact_id)
@@ -847,11 +850,10 @@ def prompt_library_seeded(ctx: CheckContext) -> Result:
     # a program whose play 4 exited before this rule keeps the old one: its exit (and the
     # reach the guards let through on it) is not re-judged at upgrade. Asked only where the new
     # rule falls short: a pass on it stays the pass the handoff was accepted on. For the prompts
-    # it exited on: a co-lead's since is no second author (else the pilot's leadership seeds
-    # the library alone after the exit)
-    mark = ctx.exited[_PILOT][1]
+    # it exited on: a co-lead's since, or one the exit was not judged on, is no second author
+    # (else the pilot's leadership seeds the library alone after the exit)
     leads = ever_held(ctx, "rollout-lead") - judged
-    spared = [f for f in shared if f.id <= mark or f.by not in leads]
+    spared = [f for f in shared if ctx.spared(_PILOT, f) or f.by not in leads]
     return _seeded(ctx, spared, imported, judged, wanted)
 
 
@@ -978,19 +980,19 @@ FRESH_DAYS = 7
 
 
 def _exited_on(ctx: CheckContext, fact: Fact) -> bool:
-    """Whether play 4 exited after ``fact`` was recorded (by its exit's mark)."""
-    exit_ = ctx.exited.get(_PILOT)
-    return exit_ is not None and fact.id <= exit_[1]
+    """Whether play 4's exit was judged on ``fact`` (:meth:`CheckContext.spared`)."""
+    return ctx.spared(_PILOT, fact)
 
 
 def adoption_too_old(ctx: CheckContext, report: Fact) -> str | None:
     """Why ``report`` (the latest ``pilot.adoption``) is too old to say how the pilot uses the
     tool now, or None. A lead who records a report in a good month, and none since, would
     keep the check passing on use long over. A program whose play 4 exited is not asked of the
-    report it exited on (or an older one): its exit is re-judged each day by the checks loaded
-    then (the reach guards hold the pilot's widening to it), so that report going stale would
-    close the gateway to those let in on it. A report recorded since is asked, as in any
-    program: else one backdated to a good month would speak for the pilot after its exit. The
+    report it exited on (one its exit was judged on): its exit is re-judged each day by the
+    checks loaded then (the reach guards hold the pilot's widening to it), so that report going
+    stale would close the gateway to those let in on it. A report recorded since, or one the
+    exit left out, is asked, as in any program: else one backdated to a good month would speak
+    for the pilot after its exit. The
     check's rule, and what the CLI and dashboard say of the report they show (``ctx`` with the
     check's parameters)."""
     if _exited_on(ctx, report):
@@ -1315,17 +1317,27 @@ def survey_stale(opened: datetime, now: datetime, fresh: int) -> bool:
     return opened.astimezone(UTC).date() < now.astimezone(UTC).date() - timedelta(days=fresh)
 
 
+def _heard_on_exit(ctx: CheckContext, survey: Fact) -> bool:
+    """Whether play 4's exit was judged on an answer to ``survey`` (its check cites the answers,
+    not the opening they answer)."""
+    name = survey.payload["survey"]
+    return any(
+        f.id > survey.id and f.payload["survey"] == name and _exited_on(ctx, f)
+        for f in ctx.facts.of("survey.response")
+    )
+
+
 def survey_too_old(ctx: CheckContext, survey: Fact) -> str | None:
     """Why ``survey`` (the latest a lead opened) is too old to say whether the pilot of now
     would resist losing the tool, or None. The pilot it asked may be long gone, and a lead who
     opened one in a good month, and none since, would keep the check passing on its happy
-    answers. A program whose play 4 exited is not asked of the survey it exited on (or an older
-    one), as for the adoption report (:func:`adoption_too_old`): its exit is re-judged by the
-    checks loaded now, and the reach guards hold the pilot's widening to it; a survey opened
-    since is asked. The check's rule, and what `inhouse survey
-    results` and the dashboard say of the survey they show (``ctx`` with the check's
+    answers. A program whose play 4 exited is not asked of the survey it exited on (one its
+    exit was judged on), as for the adoption report (:func:`adoption_too_old`): its exit is
+    re-judged by the checks loaded now, and the reach guards hold the pilot's widening to it; a
+    survey opened since, or one the exit left out, is asked. The check's rule, and what
+    `inhouse survey results` and the dashboard say of the survey they show (``ctx`` with the check's
     parameters)."""
-    if _exited_on(ctx, survey):
+    if _exited_on(ctx, survey) or _heard_on_exit(ctx, survey):
         return None
     fresh = int(ctx.param("fresh_days", SURVEY_FRESH_DAYS))
     if not survey_stale(survey.at, ctx.now, fresh):

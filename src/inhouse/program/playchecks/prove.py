@@ -59,10 +59,10 @@ def value_proven(ctx: CheckContext) -> Result:
         )
     if verdict == "proven":
         # the rules below came after some programs' play 1 exited: they spare the verdict it
-        # exited on, never one recorded since (its author re-proving on checks that pass any
-        # answer, or with a floor over the cap, after the exit)
-        exit_mark = ctx.exited.get(_PROVE)
-        kept = exit_mark is not None and fact.id <= exit_mark[1]
+        # exited on, never one recorded since nor one it was not judged on (its author
+        # re-proving on checks that pass any answer, or with a floor over the cap, and carrying
+        # the verdict in sealed before the exit)
+        kept = ctx.spared(_PROVE, fact)
         if not fact.payload["quality_ok"]:
             return failed(f"trial {name} is faster/cheaper but below the quality floor", fact)
         if (problem := _quality_unfounded(fact)) is not None:

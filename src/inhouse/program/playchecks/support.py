@@ -83,18 +83,18 @@ def widening_requested(ctx: CheckContext) -> Result:
 def _widening(ctx: CheckContext, *, sealed: bool) -> Result:
     """widening-requested's judgment; ``sealed``: an imported request by when its signer sealed
     it, where the log dated it later (False: by the log's time, the rule before, for the
-    requests play 5 exited on; one recorded since is dated as sealed)."""
+    requests play 5 exited on; one recorded since, or one it left out, is dated as
+    sealed)."""
     inside = insiders(ctx)
     exit_mark = ctx.exited.get("pilot")
     since = exit_mark[0] if exit_mark is not None else None
     requests = ctx.facts.of("access.request")
-    # the rule before dates by the log only what play 5 exited on: a request recorded since is
-    # dated as sealed, else whoever carries an old envelope in makes it new demand
-    support = ctx.exited.get("support")
-    by_log = -1 if sealed or support is None else support[1]
 
+    # the rule before dates by the log only what play 5 exited on: a request recorded since,
+    # or one its exit was not judged on, is dated as sealed, else whoever carries an old
+    # envelope in makes it new demand
     def made(f: Fact) -> datetime:
-        return f.at if f.id <= by_log else f.made
+        return f.at if not sealed and ctx.spared("support", f) else f.made
 
     # after the exit: later, or at the same instant but recorded after it
     late = [f for f in requests if exit_mark is not None and (made(f), f.id) > exit_mark]
@@ -291,8 +291,14 @@ def champions_named(ctx: CheckContext) -> Result:
     # members' word falls short, so a pass on it stays the pass its handoff was accepted on.
     # Only what the exit was judged on is spared: a member added since, and a champion named
     # since, count by today's rule (their team as they confirmed it), else the lead's roster
-    # alone would decide each new team's champion
+    # alone would decide each new team's champion. A member goes by the exit's mark (the
+    # roster it judged the namings against: its evidence is the namings and acceptances, not
+    # the listings), a naming by whether the exit cited it
     mark = ctx.exited[_SUPPORT][1]
+
+    def named(naming: Fact) -> bool:
+        return ctx.spared(_SUPPORT, naming)
+
     # a member's team as today's rule counts it (the one they confirmed), as the roster-only
     # rule shows it (no team: its label)
     today = {person: team or _NO_TEAM for person, team in confirmed.items()}
@@ -303,7 +309,7 @@ def champions_named(ctx: CheckContext) -> Result:
     }
     roster |= {p: today[p] for p, added in pilot.items() if added.id > mark and p in today}
     kept = _champions(
-        ctx, pilot, roster, to_cover, lambda team: team or _NO_TEAM, {}, "", later=(mark, today)
+        ctx, pilot, roster, to_cover, lambda team: team or _NO_TEAM, {}, "", later=(named, today)
     )
     if kept.outcome is not Outcome.PASS:
         return result
@@ -326,13 +332,13 @@ def _champions(
     key: Callable[[str], str],
     labels: dict[str, str],
     unconfirmed: str,
-    later: tuple[int, Mapping[str, str]] | None = None,
+    later: tuple[Callable[[Fact], bool], Mapping[str, str]] | None = None,
 ) -> Result:
     """champions-named over ``covered`` (the teams that need a champion, as ``key`` reads a
     team's name; ``labels``: how to show one), a champion counting for the team ``teams`` gives
     them (the members whose team counts); ``unconfirmed``: what the reason adds about the
-    members whose team does not count. ``later``: an event (seq) and the teams a naming after
-    it counts for instead (today's, for an exit judged on the roster's)."""
+    members whose team does not count. ``later``: which namings an exit was judged on, and the
+    teams any other counts for instead (today's, for an exit judged on the roster's)."""
 
     def shown(team: str) -> str:
         return labels.get(team, team)
@@ -352,7 +358,7 @@ def _champions(
             continue
         # a member champions the team they confirmed (one whose team does not count champions
         # none yet: the reason says what they run); anyone else, the roster's
-        now = teams if later is None or fact.id <= later[0] else later[1]
+        now = teams if later is None or later[0](fact) else later[1]
         theirs = now.get(name) if name in pilot else key(person.team)
         if theirs != team:
             continue
@@ -479,10 +485,9 @@ def versions_pinned(ctx: CheckContext, lock: Fact) -> Result:
     verified = second_person_verified(ctx)
     note = ""
     if verified.outcome is not Outcome.PASS:
-        exited = ctx.exited.get("support")
-        # only the lock the exit was judged on is spared: a re-lock made since, to what the
-        # nodes drifted to, is the signer's word alone as in any program
-        if exited is None or lock.id > exited[1]:
+        # only the lock the exit was judged on is spared: a re-lock made since (or one the exit
+        # left out), to what the nodes drifted to, is the signer's word alone as in any program
+        if not ctx.spared("support", lock):
             return failed(
                 f"{said}, but that lock is its signer's word alone: {verified.reason}",
                 lock,
