@@ -261,7 +261,7 @@ def refuse_tracked_state(folder: Path, command: str) -> None:
     key of whoever runs it) where the checkout's git tracks any file under ``.inhouse/``:
     whoever can push to the checkout chose that file, and what it holds (a ``.pth`` in the
     venv's site-packages, the runtime's state, a store, a model) would become what this
-    machine measured."""
+    machine measured; and where git will not say (:func:`tracked_state`)."""
     tracked = tracked_state(folder, refused=f"{command} is refused")
     if not tracked:
         return
