@@ -8,9 +8,12 @@ inhouse, and puts it back, saying so, when anything before that fails."""
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
 import sys
 import sysconfig
+import time
 from pathlib import Path
 
 import pytest
@@ -115,3 +118,43 @@ def test_a_link_where_the_old_venv_waits_is_refused(
     assert run_install(plan_install(Program.open(_isolated))) != 0
     assert (precious / "thesis.txt").read_text() == "four years"
     assert not venv.exists()
+
+
+def test_a_ctrl_c_while_pip_runs_puts_the_old_venv_back(_isolated: Path) -> None:
+    """Ctrl-C reaches the whole foreground group (the inhouse that ran the install, the script,
+    pip): the script puts the old venv back before the inhouse that waits on it kills it. The
+    index is a stand-in that never answers (a listening socket nobody accepts on), so pip is
+    surely running when the Ctrl-C comes."""
+    locked_program(_isolated)
+    venv = default_venv(_isolated)
+    _installed_venv(venv)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+        env.update(
+            PYTHON=sys.executable,
+            PIP_INDEX_URL=f"http://127.0.0.1:{silent.getsockname()[1]}/simple",
+            PIP_TIMEOUT="120",
+            PIP_RETRIES="0",
+            PIP_DISABLE_PIP_VERSION_CHECK="1",
+        )
+        running = subprocess.Popen(
+            [str(venv / "bin" / "inhouse"), "baseline", "install"],
+            cwd=_isolated, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, start_new_session=True,
+        )  # fmt: skip
+        assert running.stdout is not None
+        said = ""
+        for line in running.stdout:
+            said += line
+            if "installing inhouse==" in line:
+                break
+        time.sleep(2)  # pip is waiting on the index
+        os.killpg(running.pid, signal.SIGINT)
+        said += running.communicate(timeout=60)[0]
+    assert running.returncode != 0, said
+    again = _inhouse(venv, "--version", cwd=_isolated)
+    assert again.returncode == 0 and again.stdout.strip() == f"inhouse {inhouse.__version__}"
+    assert not Path(f"{venv}.old").exists()
+    assert f"your previous virtual environment is back in {venv}" in said
