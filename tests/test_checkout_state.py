@@ -336,3 +336,77 @@ def test_a_gateway_key_git_ignores_is_used_as_before(_isolated: Path) -> None:
     run("gateway", "rollup")  # the lead's first rollup makes and enrols the key
     assert read_service_key(_isolated, "gateway") is not None
     assert tracked_state(_isolated) == []
+
+
+def _git_will_not_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checkout is another user's, to git (a service run as a user of its own; a colleague's
+    shared checkout): git's own test switch makes it see so, and the HOME's git config names
+    no ``safe.directory``."""
+    monkeypatch.setenv("GIT_TEST_ASSUME_DIFFERENT_OWNER", "1")
+
+
+def _the_fix(message: str) -> list[str]:
+    """The `git config … safe.directory PATH` the refusal names, as a command."""
+    found = re.search(r"`(git config --global --add safe\.directory [^`]+)`", message)
+    assert found, message
+    return found.group(1).split(" ", 5)
+
+
+def test_a_checkout_git_will_not_read_refuses_what_records_a_measurement(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, git's "dubious ownership" read as "nothing tracked": whatever a pull wrote under
+    .inhouse/ shaped a verify, a rerun, a workflow test and an install unchecked."""
+    locked_program(_isolated)
+    lead_commits(_isolated)  # a .pth tracked under .inhouse/: what git would have named
+    _git_will_not_read(monkeypatch)
+    out = " ".join(run("baseline", "verify", code=3).split())
+    assert "inhouse baseline verify is refused: git will not read the git checkout" in out
+    assert "dubious ownership" in out and "git config --global --add safe.directory" in out
+    assert "or run inhouse as the checkout's owner" in out
+    assert verifies() == 0
+    out = " ".join(run("prove", "summarise", "--rerun", code=3).split())
+    assert "inhouse prove summarise --rerun is refused: git will not read" in out
+    out = " ".join(run("workflow", "test", "summarise", code=3).split())
+    assert "inhouse workflow test summarise is refused: git will not read" in out
+    ran: list[Any] = []
+    fake = SimpleNamespace(run=lambda *a, **k: ran.append(a) or SimpleNamespace(returncode=0))
+    monkeypatch.setattr("inhouse.baseline.install.subprocess", fake)
+    with pytest.raises(Refused, match=r"inhouse baseline install is refused: git will not"):
+        run_install(plan_install(Program.open(_isolated)))
+    assert ran == []
+
+    # the fix it names, run: git reads the checkout again, and names the tracked file
+    subprocess.run(_the_fix(out), check=True, capture_output=True)
+    assert tracked_state(_isolated) == [PTH]
+
+
+def test_a_folder_no_git_holds_is_not_refused_for_git_s_ownership_rule(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    locked_program(_isolated)
+    _git_will_not_read(monkeypatch)
+    assert tracked_state(_isolated) == []
+    run("baseline", "verify", code=1)  # nothing answers at the runtime: a failed verify
+    assert verifies() == 1
+
+
+def test_the_gateway_will_not_serve_where_git_will_not_say_whether_its_key_is_tracked(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gateway run as a service user on a checkout another user owns: git will not read it,
+    so nobody can tell whether the key a pull wrote is everyone's. Before, it served with it."""
+    locked_program(_isolated)
+    lead_commits(_isolated, "README.md", "the program\n")
+    run("gateway", "rollup")  # the lead's first rollup makes and enrols the key, untracked
+    _never_served(monkeypatch)
+    _git_will_not_read(monkeypatch)
+    out = " ".join(run("gateway", "serve", "--port", "0", code=3).split())
+    assert f"the gateway service's key {KEY} is not used: git will not read" in out
+    assert "dubious ownership" in out and "Listening" not in out
+    out = " ".join(run("gateway", "rollup", code=3).split())
+    assert f"the gateway service's key {KEY} is not used" in out
+
+    # the fix it names, run: the key is used as before
+    subprocess.run(_the_fix(out), check=True, capture_output=True)
+    run("gateway", "rollup")

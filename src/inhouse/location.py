@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 from inhouse.errors import InvalidInput, ProgramNotFound, Refused
@@ -159,7 +160,7 @@ def _git(folder: Path) -> str | None:
     return shutil.which("git", path=os.pathsep.join(entries)) if entries else None
 
 
-def tracked_state(folder: Path, under: str = "") -> list[str]:
+def tracked_state(folder: Path, under: str = "", *, refused: str = "refused") -> list[str]:
     """The files under ``.inhouse/`` (in any case: ``.INHOUSE/`` is the same folder where file
     names ignore case), or under ``.inhouse/UNDER`` (a file or folder in it), that the git
     index of the work tree ``folder`` lies in tracks (``git ls-files``), paths relative to
@@ -167,32 +168,78 @@ def tracked_state(folder: Path, under: str = "") -> list[str]:
     ``.inhouse/`` is this machine's own state (the runtime's run folder, the store, models,
     keys, the outbox; an old install's venv) and its ``.gitignore`` says ``*``, but ``git add
     -f`` tracks a file there anyway, and a ``git pull`` then writes it onto every machine that
-    checked the folder out."""
+    checked the folder out.
+
+    Where git is installed and ``folder`` lies in a work tree (a ``.git`` at or above it) but
+    git will not answer (most often a checkout another user owns: git's "dubious ownership",
+    a service run as its own user), nobody can tell what a pull wrote there: :class:`Refused`,
+    its message starting with ``refused`` (what is refused) and naming git's fix."""
     # icase: on a case-insensitive file system (macOS's, Windows') a pull writes a tracked
     # `.INHOUSE/venv/…` into `.inhouse/venv/`
-    return _ls_files(folder, folder, f":(icase){DATA_DIR}/{under}".rstrip("/")) or []
+    found = _ls_files(folder, folder, f":(icase){DATA_DIR}/{under}".rstrip("/"))
+    if isinstance(found, _GitRefused):
+        raise Refused(_unreadable(folder, found, refused, f"{DATA_DIR}/{under}"))
+    return found or []
 
 
-def _ls_files(folder: Path, where: Path, pathspec: str) -> list[str] | None:
+@dataclass(frozen=True)
+class _GitRefused:
+    """git is installed and a work tree holds the folder, but git would not say what it
+    tracks: ``said`` is git's own message."""
+
+    said: str
+
+
+def _ls_files(folder: Path, where: Path, pathspec: str) -> list[str] | _GitRefused | None:
     """What the git index of the work tree ``where`` lies in tracks under ``pathspec`` (from
     ``where``), asked of the ``git`` :func:`_git` finds for ``folder``'s checkout; None where
-    git cannot say (not installed, no work tree, one git will not read)."""
+    there is nothing to ask (git not installed, no work tree); :class:`_GitRefused` where a
+    ``.git`` lies at or above ``where`` and git will not answer."""
     git = _git(folder)
     if git is None:
         return None
+    # git's messages in English, to tell "no work tree" from a refusal whatever the locale
+    env = {**os.environ, "LC_ALL": "C", "LANGUAGE": "C"}
     try:
         done = subprocess.run(
             # no fsmonitor: a command a repository's config names is not run to answer this
             [git, "-c", "core.fsmonitor=false", "-C", str(where), "ls-files", "-z", "--",
              pathspec],
-            capture_output=True, timeout=60, check=False,
+            capture_output=True, timeout=60, check=False, env=env,
         )  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
+    except (OSError, subprocess.SubprocessError) as err:
+        done = subprocess.CompletedProcess([], 1, b"", str(err).encode())
+    if done.returncode == 0:
+        names = done.stdout.decode("utf-8", errors="replace").split("\0")
+        return sorted(name for name in names if name)
+    said = done.stderr.decode("utf-8", errors="replace").strip()
+    resolved = where.resolve()
+    in_tree = any((p / ".git").exists() for p in (resolved, *resolved.parents))
+    # a `.git` git itself takes for none (a submodule never initialised, an empty folder): no
+    # pull writes through it either
+    if not in_tree or "not a git repository" in said.lower():
         return None
-    if done.returncode != 0:
-        return None
-    names = done.stdout.decode("utf-8", errors="replace").split("\0")
-    return sorted(name for name in names if name)
+    return _GitRefused(said or f"git ls-files exited with status {done.returncode}")
+
+
+def _unreadable(folder: Path, refusal: _GitRefused, refused: str, what: str) -> str:
+    """The message for a checkout git will not read: what is refused, git's words, the fix."""
+    lines = [line.strip() for line in refusal.said.splitlines() if line.strip()]
+    first = lines[0] if lines else refusal.said
+    fix = next((line for line in lines if "safe.directory" in line), None)
+    if fix is not None:
+        way = (
+            f"git refuses a repository another user owns: run `{fix}` as the user running "
+            "inhouse here (or run inhouse as the checkout's owner), then run this again"
+        )
+    else:
+        way = f"fix what git says (`git -C {folder} status` shows it), then run this again"
+    return (
+        f"{refused}: git will not read the git checkout holding {folder} ({first}), so inhouse "
+        f"cannot tell whether it tracks a file under {what.rstrip('/')}, this machine's own "
+        "state, which a `git pull` writes from whatever whoever pushes there committed. "
+        f"Nothing was run, signed or recorded. {way}"
+    )
 
 
 def untracked(folder: Path, path: Path) -> bool:
@@ -206,7 +253,7 @@ def untracked(folder: Path, path: Path) -> bool:
     if top is None:
         return True
     inside = path.relative_to(top).as_posix()
-    return _ls_files(folder, top, f":(icase,literal){inside}") == []
+    return _ls_files(folder, top, f":(icase,literal){inside}") == []  # a refusal: False
 
 
 def refuse_tracked_state(folder: Path, command: str) -> None:
@@ -214,8 +261,8 @@ def refuse_tracked_state(folder: Path, command: str) -> None:
     key of whoever runs it) where the checkout's git tracks any file under ``.inhouse/``:
     whoever can push to the checkout chose that file, and what it holds (a ``.pth`` in the
     venv's site-packages, the runtime's state, a store, a model) would become what this
-    machine measured."""
-    tracked = tracked_state(folder)
+    machine measured; and where git will not say (:func:`tracked_state`)."""
+    tracked = tracked_state(folder, refused=f"{command} is refused")
     if not tracked:
         return
     shown = ", ".join(tracked[:10]) + (

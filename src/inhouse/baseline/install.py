@@ -125,6 +125,39 @@ remove the file and run this script again, or ask the baseline's owner"
 """
 
 
+#: the default venv is made where it will run, never beside it and renamed (a venv's scripts
+#: name its folder: renamed, they would run whatever the next install makes there); the one it
+#: replaces waits aside, as ``$OLD``, until the new one holds the pinned inhouse (``fail`` puts
+#: it back, as Ctrl-C does). A venv an install stopped outright (killed, a power cut) left aside
+#: goes back first, so it is the one set aside again.
+_SET_ASIDE = (
+    "put_back() {",
+    "  # renames first: the inhouse that ran this kills it a moment after a Ctrl-C",
+    '  [ -n "$OLD" ] && [ -e "$OLD" ] || return 0',
+    '  if [ -e "$VENV" ] || [ -L "$VENV" ]; then mv "$VENV" "$VENV.failed"; fi',
+    '  mv "$OLD" "$VENV"',
+    '  say "your previous virtual environment is back in $VENV, as it was"',
+    '  rm -rf "$VENV.failed"',
+    "}",
+    'fail() { put_back; die "$*"; }',
+    'if [ -n "$OLD" ]; then',
+    '  rm -rf "$VENV.failed"',
+    '  if [ -e "$OLD" ]; then',
+    '    say "putting back $OLD, the virtual environment an install that was stopped set aside"',
+    '    rm -rf "$VENV"',
+    '    mv "$OLD" "$VENV"',
+    "  fi",
+    '  if [ -e "$VENV" ]; then',
+    '    say "keeping $VENV aside as $OLD until the new one holds inhouse $INHOUSE_VERSION"',
+    '    mv "$VENV" "$OLD"',
+    "    trap 'put_back; exit 129' HUP",
+    "    trap 'put_back; exit 130' INT",
+    "    trap 'put_back; exit 143' TERM",
+    "  fi",
+    "fi",
+)
+
+
 def _q(text: str) -> str:
     return shlex.quote(text)
 
@@ -355,11 +388,13 @@ def render_install_script(
         # lying in the checkout before the standard ones, and run its author's code with this
         # person's key. The venv lies outside the checkout: a .pth file a `git pull` wrote into
         # its site-packages would run whenever its Python starts, before inhouse's first line
-        # (so before any refusal of tracked state). The default one is made afresh (--clear),
-        # never through a link (--clear would empty its target)
+        # (so before any refusal of tracked state). The default one is made afresh, never
+        # through a link; the one it replaces is kept aside (OLD) until the new one holds the
+        # pinned inhouse: often it is the very inhouse running this, and a pip that fails (no
+        # index, no such release) would otherwise leave the person with none
         'if [ -n "${INHOUSE_VENV:-}" ]; then',
         "  VENV=$INHOUSE_VENV",
-        "  FRESH=''",
+        "  OLD=''",
         "else",
         '  case "${XDG_DATA_HOME:-}" in',
         "    /*) data_home=$XDG_DATA_HOME ;;",
@@ -370,7 +405,11 @@ def render_install_script(
         f'  VENV="$data_home/{"/".join(_VENVS)}/{name}"',
         '  [ ! -L "$VENV" ] || die "$VENV is a symbolic link, which inhouse never makes: remove '
         'it, or set INHOUSE_VENV to a virtual environment of your own"',
-        "  FRESH=--clear",
+        '  OLD="$VENV.old"',
+        '  for aside in "$OLD" "$VENV.failed"; do',
+        '    [ ! -L "$aside" ] || die "$aside is a symbolic link, which inhouse never makes: '
+        'remove it"',
+        "  done",
         "fi",
         'case "$VENV" in',
         "  /*) ;;",
@@ -396,15 +435,20 @@ def render_install_script(
         'checkout (a git pull writes there); it is now $VENV"',
         f"  rm -rf {OLD_VENV}",
         "fi",
+        *_SET_ASIDE,
         'say "creating the virtual environment $VENV"',
-        '"$PYTHON" -I -m venv $FRESH "$VENV"',
+        '"$PYTHON" -I -m venv "$VENV" || fail "cannot create the virtual environment $VENV"',
         'say "installing $REQUIREMENT"',
         '"$VENV/bin/python" -I -m pip install --quiet --disable-pip-version-check \\',
         '  "$REQUIREMENT" || \\',
-        f'  die "{_pip_failed(source)}"',
-        'found=$("$INHOUSE" --version)',
+        f'  fail "{_pip_failed(source)}"',
+        'found=$("$INHOUSE" --version) || fail "$INHOUSE --version failed"',
         '[ "$found" = "inhouse $INHOUSE_VERSION" ] || \\',
-        '  die "pip installed $found, but the lock pins inhouse $INHOUSE_VERSION"',
+        '  fail "pip installed $found, but the lock pins inhouse $INHOUSE_VERSION"',
+        'if [ -n "$OLD" ] && [ -e "$OLD" ]; then',
+        "  trap - HUP INT TERM",
+        '  rm -rf "$OLD"',
+        "fi",
         'say "installed $found"',
         "",
     ]

@@ -88,20 +88,26 @@ def read_service_key(folder: Path, name: str) -> SigningKey | None:
     """A service's own key where this host has one (:func:`service_key`'s file), else None:
     never created here."""
     from inhouse.identity import load_key
+    from inhouse.location import DATA_DIR
 
-    path = _service_key_path(folder, name)
-    return load_key(path) if path.exists() else None
+    # no key file, nothing a pull wrote to read: git is asked only about one that is there
+    if not (folder / DATA_DIR / "keys" / f"{name}.key").exists():
+        return None
+    return load_key(_service_key_path(folder, name))
 
 
 def _service_key_path(folder: Path, name: str) -> Path:
     """The service's key file, refused (:class:`Refused`) where the git checkout holding
     ``folder`` tracks it: then anyone who can read the repository holds the key and signs as
     the service (its usage, adoption and drift facts, the seal on its usage rows), and whoever
-    can push to it chose the key a pull wrote onto the service's host."""
+    can push to it chose the key a pull wrote onto the service's host. Refused too where git
+    will not read the checkout (another user's, to git: a service run as a user of its own),
+    since then nobody can tell (:func:`~inhouse.location.tracked_state`)."""
     from inhouse.location import DATA_DIR, tracked_state
 
     path = folder / DATA_DIR / "keys" / f"{name}.key"
-    tracked = tracked_state(folder, f"keys/{name}.key")
+    refused = f"the {name} service's key {DATA_DIR}/keys/{name}.key is not used"
+    tracked = tracked_state(folder, f"keys/{name}.key", refused=refused)
     if tracked:
         shown = ", ".join(tracked)
         raise Refused(
