@@ -190,3 +190,14 @@ def vouch_for_gateway_host(person: Program, key: SigningKey | None = None) -> No
 
     with mock.patch("inhouse.gateway.vouch.httpx.get", answer):
         vouch_for_gateway(person, "http://gateway.test:8088")
+
+
+def confirm_own_use(*people: Program) -> None:
+    """Each of ``people`` confirms, with their own key (``inhouse usage confirm``), the use the
+    gateway's figures give them and they have not confirmed yet (none: nothing recorded): a
+    person's use counts only on their own word, as the honest walks of plays 4-6 do."""
+    from inhouse.pilot.usage_confirm import attributed_use, confirm_usage
+
+    for person in people:
+        if not attributed_use(person).empty:
+            confirm_usage(person)
