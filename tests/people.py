@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from inhouse.identity import SigningKey, create_key
-from inhouse.program import Program
+from inhouse.program import Program, Provenance
 from inhouse.testing.standin_idp import StandinIdP
 
 _IDP: StandinIdP | None = None
@@ -201,3 +201,20 @@ def confirm_own_use(*people: Program) -> None:
     for person in people:
         if not attributed_use(person).empty:
             confirm_usage(person)
+
+
+def confirm_days(person: Program, *days: str, prompts: Iterable[tuple[str, int]] = ()) -> None:
+    """``person`` confirms with their own key the ``days`` (ISO) and prompt versions a test's
+    hand-signed gateway figures give them: the ``usage.confirmed`` fact `inhouse usage confirm`
+    records, where the test signs the gateway's facts itself (no usage rows to list them from)."""
+    person.record_fact(
+        None,
+        "usage.confirmed",
+        {
+            "person": person.whoami().name,
+            "days": list(days),
+            "prompts": [{"prompt": name, "version": version} for name, version in prompts],
+        },
+        provenance=Provenance.MEASURED,
+        collector="inhouse usage confirm",
+    )
