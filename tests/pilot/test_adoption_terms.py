@@ -25,8 +25,8 @@ from inhouse.program.checks import Outcome
 from inhouse.program.counting import build_context
 from inhouse.program.evaluation import context_for, run_checks
 from tests.conftest import Clock
-from tests.pilot.gateway_days import Pilot, start_pilot
 from tests.people import confirm_days
+from tests.pilot.gateway_days import Pilot, start_pilot
 
 pytestmark = pytest.mark.usefixtures("on_database")
 
