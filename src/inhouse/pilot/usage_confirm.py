@@ -52,7 +52,7 @@ def attributed_use(program: Program) -> OwnUse:
     """What the gateway's figures (its signed facts, and its usage log through keys of this
     shell's key holder's own) give them, less what they confirmed or left out before."""
     from inhouse.program.counting import not_their_fetch
-    from inhouse.usage import active_days
+    from inhouse.usage import active_days, prompts_used
 
     state = program.state()
     person = program.whoami().name
@@ -76,10 +76,14 @@ def attributed_use(program: Program) -> OwnUse:
                 isinstance(used_by, dict) and person in used_by
             ):
                 prompts.add((str(payload["prompt"]), int(payload["version"])))
-    logged = active_days(
-        program.store, [person], since=_SINCE, until=today, not_own=not_their_fetch(state)
-    )
+    not_own = not_their_fetch(state)
+    logged = active_days(program.store, [person], since=_SINCE, until=today, not_own=not_own)
     days.update(date.fromisoformat(row.day) for row in logged)
+    sent = prompts_used(program.store, [person], since=_SINCE, until=today, not_own=not_own)
+    for ref in sent.get(person, ()):
+        name, _, version = ref.rpartition("@")
+        if name and version.isdigit():  # NAME@VERSION, as the usage log keeps a library prompt
+            prompts.add((name, int(version)))
     said_days, said_prompts = _said(state, person)
     return OwnUse(
         person,
