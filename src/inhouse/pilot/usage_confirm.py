@@ -21,7 +21,7 @@ from datetime import UTC, date
 from typing import TYPE_CHECKING
 
 from inhouse.errors import InvalidInput, NotAllowed
-from inhouse.program.facts import Fact, Provenance
+from inhouse.program.facts import Fact, FactSet, Provenance
 
 if TYPE_CHECKING:
     from inhouse.program import Program
@@ -51,7 +51,7 @@ class OwnUse:
 def attributed_use(program: Program) -> OwnUse:
     """What the gateway's figures (its signed facts, and its usage log through keys of this
     shell's key holder's own) give them, less what they confirmed or left out before."""
-    from inhouse.program.counting import not_their_fetch
+    from inhouse.program.counting import build_context, not_their_fetch
     from inhouse.usage import active_days, prompts_used
 
     state = program.state()
@@ -84,7 +84,7 @@ def attributed_use(program: Program) -> OwnUse:
         name, _, version = ref.rpartition("@")
         if name and version.isdigit():  # NAME@VERSION, as the usage log keeps a library prompt
             prompts.add((name, int(version)))
-    said_days, said_prompts = _said(state, person)
+    said_days, said_prompts = _said(build_context(state, program.clock()).facts, person)
     return OwnUse(
         person,
         sorted(d for d in days - said_days if d <= today),
@@ -152,12 +152,13 @@ def _by_service(state: ProgramState, fact: Fact) -> bool:
     return signer is not None and signer.service and fact.signed
 
 
-def _said(state: ProgramState, person: str) -> tuple[set[date], set[tuple[str, int]]]:
-    """What ``person`` confirmed or left out before, in their own ``usage.confirmed`` facts."""
+def _said(counted: FactSet, person: str) -> tuple[set[date], set[tuple[str, int]]]:
+    """What ``person`` confirmed or left out before, in their own ``usage.confirmed`` facts
+    that count (one signed with a key made on the gateway's host is asked again)."""
     days: set[date] = set()
     prompts: set[tuple[str, int]] = set()
-    for fact in state.facts:
-        if fact.kind != "usage.confirmed" or fact.by != person:
+    for fact in counted.of("usage.confirmed"):
+        if fact.by != person:
             continue
         for value in [*(fact.payload.get("days") or ()), *(fact.payload.get("left_out") or ())]:
             days.add(date.fromisoformat(str(value)))
