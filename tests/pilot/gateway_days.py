@@ -118,8 +118,11 @@ class Pilot:
             from inhouse.gateway.rollup import rollup_usage
 
             rollup_usage(self.lead)
-        if self.confirms:
-            confirm_own_use(*(self.people[u.person] for u in uses if u.person in self.people))
+        if self.confirms:  # each person who sent one, the lead too (not an agent's key)
+            programs = {**self.people, self.lead.whoami().name: self.lead}
+            confirm_own_use(
+                *{u.person: programs[u.person] for u in uses if u.person in programs}.values()
+            )
 
     def on(self, day: str) -> None:
         """Move the clock to the end of ``day`` (what a report "as of today" reads)."""
