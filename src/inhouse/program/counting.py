@@ -317,7 +317,7 @@ def _for_key_holders(
             if not row.get("independent"):
                 continue
             days = sum(held(person, d) for d in window)
-            own = sum(held(person, d) and theirs(person, d) for d in window)
+            said = sum(held(person, d) and theirs(person, d) for d in window)
             # active on a day only with a key that day: a row claiming more active days, or
             # fewer key-holding days than independence needs, is not the member's own use
             if days < least or days < int(row["active_days"]):
@@ -326,12 +326,12 @@ def _for_key_holders(
                     independent=False,
                     reason=f"held a gateway key of their own on {days} of the window's days",
                 )
-            elif own < least:
+            elif said < least:
                 # their own word on the days they used it: the host's operator seals rows
                 unconfirmed.append(person)
                 row.update(
                     independent=False,
-                    reason=f"confirmed their own use on {own} of the window's days "
+                    reason=f"confirmed their own use on {said} of the window's days "
                     "(`inhouse usage confirm` on their machine)",
                 )
         trimmed = {**payload, "members": rows}
