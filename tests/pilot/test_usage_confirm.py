@@ -17,6 +17,7 @@ from inhouse.identity import SigningKey
 from inhouse.pilot.usage_confirm import confirm_usage
 from inhouse.program import Program, Provenance
 from inhouse.program.counting import build_context
+from inhouse.program.state import ProgramState
 from tests.clitools import cli
 from tests.conftest import Clock
 from tests.people import sign_in_as
@@ -108,3 +109,29 @@ def test_a_confirmation_signed_with_a_key_made_on_the_gateways_host_is_nobodys(
     cli("usage", "confirm", "--program", str(pilot.folder), env=pilot.env["pia"])
     pilot.clock.now = datetime.now(UTC)  # the command signs at the machine's time
     assert _counted_days(lead, "pia") == ["2026-11-03", "2026-11-04"]
+
+
+def test_an_exit_judged_before_the_rule_keeps_the_use_it_was_judged_on(pilot: Pilot) -> None:
+    """A program already running: play 4 exited under the rules before this one (its exit says
+    rules 1, or nothing), judged on the gateway's days as they were. That exit keeps them; what
+    it was not judged on, and any exit judged by this rule, needs the members' confirmation."""
+    from dataclasses import replace
+
+    lead = pilot.lead
+    state = lead.state()
+    mark = state.head_seq  # the days of 3 and 4 November are signed by then
+    daily = [f.id for f in state.facts if f.kind == "usage.daily"]
+    assert daily and max(daily) <= mark
+
+    def days(exited: ProgramState, person: str) -> list[str]:
+        facts = build_context(exited, lead.clock()).facts.of("usage.daily")
+        return sorted(str(f.payload["day"]) for f in facts if person in f.payload["people"])
+
+    when = lead.clock()
+    before = replace(state, first_exited={"pilot": (when, mark)}, first_rules={"pilot": 1})
+    assert days(before, "bob") == ["2026-11-03", "2026-11-04"]  # kept as it was judged
+    named = replace(before, first_judged={"pilot": frozenset(daily[:1])})
+    assert len(days(named, "bob")) == 1  # an exit that names its facts keeps those only
+    today = replace(before, first_rules={"pilot": 2})
+    assert days(today, "bob") == []  # judged by this rule: nothing spared
+    assert days(replace(state, first_exited={}), "bob") == []
