@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from inhouse.identity import SigningKey, create_key
-from inhouse.program import Program
+from inhouse.program import Program, Provenance
 from inhouse.testing.standin_idp import StandinIdP
 
 _IDP: StandinIdP | None = None
@@ -190,3 +190,31 @@ def vouch_for_gateway_host(person: Program, key: SigningKey | None = None) -> No
 
     with mock.patch("inhouse.gateway.vouch.httpx.get", answer):
         vouch_for_gateway(person, "http://gateway.test:8088")
+
+
+def confirm_own_use(*people: Program) -> None:
+    """Each of ``people`` confirms, with their own key (``inhouse usage confirm``), the use the
+    gateway's figures give them and they have not confirmed yet (none: nothing recorded): a
+    person's use counts only on their own word, as the honest walks of plays 4-6 do."""
+    from inhouse.pilot.usage_confirm import attributed_use, confirm_usage
+
+    for person in people:
+        if not attributed_use(person).empty:
+            confirm_usage(person)
+
+
+def confirm_days(person: Program, *days: str, prompts: Iterable[tuple[str, int]] = ()) -> None:
+    """``person`` confirms with their own key the ``days`` (ISO) and prompt versions a test's
+    hand-signed gateway figures give them: the ``usage.confirmed`` fact `inhouse usage confirm`
+    records, where the test signs the gateway's facts itself (no usage rows to list them from)."""
+    person.record_fact(
+        None,
+        "usage.confirmed",
+        {
+            "person": person.whoami().name,
+            "days": list(days),
+            "prompts": [{"prompt": name, "version": version} for name, version in prompts],
+        },
+        provenance=Provenance.MEASURED,
+        collector="inhouse usage confirm",
+    )

@@ -52,6 +52,7 @@ from inhouse.program.evaluation import (
 )
 from inhouse.support.queue import confirm_fix, open_ticket, reopen_ticket, resolve_ticket
 from tests.conftest import Clock
+from tests.people import confirm_own_use
 from tests.pilot.gateway_days import SIX, Pilot, Use, at, signed_in_pilot
 from tests.test_outsider_18 import _type_use
 from tests.test_outsider_later import _judge, lena, pilot  # noqa: F401 (fixtures)
@@ -77,6 +78,7 @@ def _december(pilot: Pilot, lena: Program) -> dict[str, object]:  # noqa: F811
     pilot.use([Use("release-bot", f"2026-12-0{day}T10:00") for day in (5, 6, 7)])
     pilot.on("2027-01-02")
     rollup_usage(lena)
+    confirm_own_use(lena)  # her bot's days through her keys, in her own word
     set_prices(lena, reference="hosted-mini", input_per_mtok=2.0, output_per_mtok=6.0,
                source="the vendor's price page")  # fmt: skip
     report = build_report(lena, "2026-12")

@@ -373,33 +373,16 @@ def test_a_report_she_dates_ahead_on_her_second_gateway_counts_for_nothing(
 # -- a colleague's account, signed in once on a key she holds -----------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "hole not closed: lena invites zoe, a real colleague, and joins that invitation herself "
-        "with a key of hers on a machine she names; zoe signs in once at lena's laptop (her "
-        "own account, at the organisation's provider). To the log that key is zoe's, signed in "
-        "as her, on a machine no lead enrolled from, so its vouch for a gateway key lena holds "
-        "(enrolled on a host she names) counts, and that key's adoption report calls the whole "
-        "pilot independent. Nothing in an ID token says on whose machine it was asked for (the "
-        "same limit as a colleague's sign-in collected by a page of hers: "
-        "tests/test_outsider_more.py); closing it needs the gateway's key enrolled and held by "
-        "someone other than a lead, or the provider's word on the device"
-    ),
-)
 def test_a_colleague_signed_in_once_on_her_laptop_vouches_for_no_gateway_of_hers(
     pilot: Pilot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """zoe signs in once, at lena's desk, on a key lena made for her and keeps; through it lena
-    vouches for her second gateway, whose report calls everyone independent. It should not
-    count: zoe never reached that gateway from a machine of her own."""
+    vouches for her second gateway, whose report calls everyone independent. The vouch counts
+    (the hole below), but the report calls nobody independent beyond the days each member
+    confirmed with their own key (`inhouse usage confirm`): each used it on the 3rd only."""
     second = _second_gateway(pilot, monkeypatch)
     lena = pilot.lead
-    kept = SigningKey.generate()
-    lena.join(str(lena.invite("zoe", team="finance")), kept, at_machine="zoe-laptop")
-    zoe = lena.using(kept)
-    sign_in_as(zoe)  # zoe's own account, u-zoe, signed in once on lena's machine
-    vouch_for_gateway_host(zoe, second)
+    _zoe_signed_in_at_her_desk(lena, second)
     pilot.on("2026-11-06")
     lena.using(second).record_fact(
         None, "pilot.adoption", _everyone_independent("2026-11-06"),
@@ -407,3 +390,39 @@ def test_a_colleague_signed_in_once_on_her_laptop_vouches_for_no_gateway_of_hers
     )  # fmt: skip
     outcome, reason = exit_check(pilot, CHECK)
     assert outcome is not Outcome.PASS, reason
+    assert "confirmed their own use on 1 of the window's days" in reason, reason
+
+
+def _zoe_signed_in_at_her_desk(lena: Program, second: SigningKey) -> None:
+    """lena invites zoe and joins that invitation with a key of hers; zoe signs in once on it
+    (her own account, u-zoe, on lena's machine), and lena vouches with it for ``second``."""
+    kept = SigningKey.generate()
+    lena.join(str(lena.invite("zoe", team="finance")), kept, at_machine="zoe-laptop")
+    zoe = lena.using(kept)
+    sign_in_as(zoe)
+    vouch_for_gateway_host(zoe, second)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "hole not closed: lena invites zoe, a real colleague, and joins that invitation herself "
+        "with a key of hers on a machine she names; zoe signs in once at lena's laptop (her "
+        "own account, at the organisation's provider). To the log that key is zoe's, signed in "
+        "as her, on a machine no lead enrolled from, so its vouch for a gateway key lena holds "
+        "(enrolled on a host she names) counts: what that key measures that is no person's "
+        "use (a drift review of the nodes it routes to) is lena's word. (A person's use it "
+        "signs counts only where they confirmed it themselves.) Nothing in an ID token says "
+        "on whose machine it was asked for (the same limit as a colleague's sign-in collected "
+        "by a page of hers: tests/test_outsider_more.py); closing it needs the gateway's key "
+        "enrolled and held by someone other than a lead, or the provider's word on the device"
+    ),
+)
+def test_a_colleague_signed_in_once_on_her_laptop_makes_no_vouch_for_a_gateway_of_hers(
+    pilot: Pilot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from inhouse.program.counting import vouched_hosts
+
+    second = _second_gateway(pilot, monkeypatch)
+    _zoe_signed_in_at_her_desk(pilot.lead, second)
+    assert second.key_id not in (vouched_hosts(pilot.lead.state()) or set())

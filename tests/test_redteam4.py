@@ -20,10 +20,12 @@ from a machine stands for it now, whatever the names.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from inhouse.errors import NotAllowed
 from inhouse.identity import SigningKey, load_key
 from inhouse.identity.machine import machine_fingerprint
 from inhouse.pilot.roster import state_team
@@ -281,23 +283,13 @@ def test_a_member_who_joined_on_the_box_before_the_gateway_was_enrolled_there_is
     assert "eve" not in members(ctx)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole left open (docs/gateway.md, 'What it cannot prove'): lena runs the gateway's "
-    "host, so she holds its key and the MAC key derived from it, and writes sealed usage rows "
-    "in the names of members who only fetched a gateway key (each from their own laptop, "
-    "signed in as themselves); the gateway's own rollup and adoption report sign them and "
-    "pilot-independent-use counts those members as reaching the tool on their own. Nothing a "
-    "member signs says they made those requests: closing it needs the member's own client to "
-    "sign for its use (a receipt the gateway cannot make), or the host held by someone other "
-    "than a lead, on the record",
-)
 def test_use_the_gateway_s_host_wrote_for_members_who_only_fetched_a_key_is_not_theirs(
     pilot: Pilot,
 ) -> None:
     from inhouse.gateway.rollup import gateway_mac_key
     from inhouse.gateway.usage import UsageRecord, insert_usage, new_request_id
     from inhouse.pilot.adoption import record_adoption
+    from inhouse.pilot.usage_confirm import attributed_use, confirm_usage
     from tests.pilot.gateway_days import at
 
     for person in FOUR:
@@ -315,4 +307,25 @@ def test_use_the_gateway_s_host_wrote_for_members_who_only_fetched_a_key_is_not_
     pilot.clock.now = at("2026-11-06T23:00")
     record_adoption(pilot.lead)
     outcome, reason = exit_check(pilot, "pilot-independent-use")
-    assert outcome is Outcome.FAIL, reason
+    assert not outcome.satisfied, reason
+    assert "not confirmed by bob, dora, pia" in reason and "inhouse usage confirm" in reason
+    # lena cannot confirm for them: the command refuses, and one signed around it is hers
+    with pytest.raises(NotAllowed, match="cannot confirm bob's use"):
+        confirm_usage(pilot.lead, person="bob")
+    days = ["2026-11-03", "2026-11-04", "2026-11-05"]
+    pilot.lead.record_fact(
+        None, "usage.confirmed", {"person": "bob", "days": days},
+        provenance=Provenance.MEASURED, collector="inhouse usage confirm",
+    )  # fmt: skip
+    # bob, asked, sees the days the gateway gives him and leaves them all out
+    bob = pilot.people["bob"]
+    assert attributed_use(bob).days == [date(2026, 11, d) for d in (3, 4, 5)]
+    confirm_usage(bob, leave_out=[date(2026, 11, d) for d in (3, 4, 5)])
+    outcome, reason = exit_check(pilot, "pilot-independent-use")
+    assert not outcome.satisfied and "not confirmed by bob, dora, pia" in reason, reason
+    # and once pia confirms the days the figures give her, they count for her
+    confirm_usage(pilot.people["pia"])
+    report = build_context(pilot.lead.state(), pilot.clock()).facts.latest("pilot.adoption")
+    assert report is not None
+    rows = {row["person"]: row for row in report.payload["members"]}
+    assert rows["pia"]["independent"] and not rows["bob"]["independent"], rows

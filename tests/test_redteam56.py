@@ -32,7 +32,7 @@ from inhouse.support.review import COLLECTOR as REVIEWS
 from inhouse.support.review import attend_review, hold_review, schedule_review
 from inhouse.usage.authentic import GATEWAY_SERVICE
 from tests.conftest import OTHER_COMPUTER, Clock
-from tests.people import enrol, hold_gateway_key, vouch_for_gateway_host
+from tests.people import confirm_own_use, enrol, hold_gateway_key, vouch_for_gateway_host
 from tests.pilot.test_play_four_walk import TRACK
 from tests.runtimes.standin import StandIn, fixture
 from tests.support.judging import judge_ticket, support_world
@@ -109,6 +109,7 @@ def _october(lead: Program, clock: Clock) -> tuple[Program, Program]:
         totals = {p: {"requests": 3, "tokens_in": 100, "tokens_out": 10} for p in people}
         gateway.record_fact(None, "usage.daily", {"day": day, "people": totals},
                             provenance=Provenance.MEASURED, collector=ROLLUP)  # fmt: skip
+    confirm_own_use(zoe, kai)  # each confirms their own use, with their own key
     return zoe, kai
 
 
@@ -176,19 +177,6 @@ def test_a_report_counting_more_people_beyond_the_pilot_than_used_it_fails(
     assert again.outcome is Outcome.FAIL and "shows 1 (zoe) outside the program" in again.reason
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole left open (the gateway's host is its operator's word): lena runs the "
-    "gateway's host, so she holds its service key and its usage log. kai, outside the program, "
-    "fetched a gateway key of his own once (as anyone asking to get in does) and never sent a "
-    "request; lena signs a usage.daily with the gateway's key (or types rows into the log and "
-    "runs `inhouse gateway rollup`, which seals them with the key it finds there) giving him "
-    "requests on a day after play 5 exited, and use-beyond-pilot counts him: play 6's trigger "
-    "holds on traffic nobody outside sent. Nothing the log holds tells his use from hers; "
-    "closing it needs the person's own word on their use (their client signing its requests, "
-    "or a confirmation with their own key, as `inhouse support confirm-fix` is for a fix) or "
-    "a gateway host the lead does not run: a product decision",
-)
 def test_use_beyond_the_pilot_the_gateways_operator_signs_for_a_key_holder_is_nobodys_use(
     request: pytest.FixtureRequest, _isolated: Path, clock: Clock
 ) -> None:
@@ -207,6 +195,8 @@ def test_use_beyond_the_pilot_the_gateways_operator_signs_for_a_key_holder_is_no
     ctx = context_for(lena.state(), lena.clock())
     result = evaluate("use-beyond-pilot", dataclasses.replace(ctx, exited={"support": exited}))
     assert result.outcome is not Outcome.PASS, result.reason
+    left = ctx.uncounted_of(["usage.daily"])
+    assert any("not confirmed by kai for 2026-11-04" in u.why for u in left), left
 
 
 # -- play 5: a periodic review without the support queue's owner -----------------------------
@@ -274,18 +264,6 @@ messages:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole left open (the gateway's host is its operator's word, as above): pia once "
-    "opened a finding on prompt:triage; lena publishes a new version closing it and, on the "
-    "gateway's host she runs, signs a prompt.usage with the gateway's key saying pia was "
-    "served it through her own key. findings-fed-back reads that as pia taking the fix into "
-    "her own hands and closes the finding, though pia never sent a request. A verify or a "
-    "workflow run is the confirmer's own signature; a prompt's use is the gateway's word "
-    "about them. Closing it needs the confirmer's own key on it (say, `inhouse finding "
-    "confirm` after using the version) or a gateway host the lead does not run: a product "
-    "decision",
-)
 def test_a_prompt_fix_confirmed_by_use_the_gateways_operator_signs_feeds_nothing_back(
     request: pytest.FixtureRequest, _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -314,3 +292,10 @@ def test_a_prompt_fix_confirmed_by_use_the_gateways_operator_signs_feeds_nothing
     ctx = context_for(lena.state(), lena.clock()).with_params({"period_days": 92})
     result = evaluate("findings-fed-back", ctx)
     assert result.outcome is not Outcome.PASS, result.reason
+    left = context_for(lena.state(), lena.clock()).uncounted_of(["prompt.usage"])
+    assert any("not confirmed by pia for prompt triage version 2" in u.why for u in left), left
+    # pia, had she been served it, says so with her own key: then it is hers
+    confirm_own_use(pia)
+    ctx = context_for(lena.state(), lena.clock()).with_params({"period_days": 92})
+    result = evaluate("findings-fed-back", ctx)
+    assert result.outcome is Outcome.PASS, result.reason

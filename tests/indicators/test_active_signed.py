@@ -21,6 +21,7 @@ from inhouse.gateway.rollup import rollup_usage
 from inhouse.gateway.usage import UsageRecord, insert_usage, new_request_id
 from inhouse.indicators import build_report
 from tests.conftest import Clock
+from tests.people import confirm_own_use
 from tests.pilot.gateway_days import Pilot, Use, start_pilot
 
 pytestmark = pytest.mark.usefixtures("on_database")
@@ -146,6 +147,7 @@ def test_a_typed_own_key_row_on_an_agents_day_makes_nobody_active(pilot: Pilot) 
     pilot.use([Use("bob", "2026-11-03T10:00"), Use("bob's agent", "2026-11-04T10:00")])
     pilot.on("2026-12-02")
     rollup_usage(pilot.lead)
+    confirm_own_use(pilot.people["bob"])  # the signed days, his agent's too, in his own word
     insert_usage(pilot.lead.store, [_typed("bob", 4)])  # his "own" request on the agent's day
     figures = _figures(pilot)
     assert figures["dau"] == pytest.approx(1 / 30, abs=1e-3)

@@ -29,7 +29,7 @@ from inhouse.workflows.runner import record_test_facts
 from tests.conftest import OTHER_COMPUTER, Clock
 from tests.indicators.conftest import judge_findings as _judge
 from tests.locks import DIGEST, HERE, lock_payload
-from tests.people import enrol, hold_gateway_key, vouch_for_gateway_host
+from tests.people import confirm_own_use, enrol, hold_gateway_key, vouch_for_gateway_host
 
 PROMPT = """\
 description: Triage a ticket
@@ -170,15 +170,18 @@ def test_the_closer_alone_cannot_close_a_prompt_finding_with_a_version_nobody_wa
     assert "uses triage@2 through the gateway" in result.reason
     clock.advance(hours=1)
     _used(lena, version=2, people=["omar"])  # his own use, signed by the gateway
+    confirm_own_use(omar)  # and confirmed with his key
     result = _judge(lena)
     assert result.outcome is Outcome.FAIL, result.reason
     assert "the gateway saw it used only by omar, its maker" in result.reason
     # pia's use of version 1 says nothing about version 2
     _used(lena, version=1, people=["omar", "pia"])
+    confirm_own_use(omar, pia)
     assert _judge(lena).outcome is Outcome.FAIL
     # pia is served version 2 with her own key: confirmed
     clock.advance(hours=1)
     _used(lena, version=2, people=["omar", "pia"])
+    confirm_own_use(pia)
     result = _judge(lena)
     assert result.outcome is Outcome.PASS, result.reason
     assert "answered by omar's prompt triage@2, confirmed by pia's use" in result.reason

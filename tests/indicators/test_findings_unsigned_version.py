@@ -29,7 +29,7 @@ from inhouse.program.checks import Outcome
 from tests.gateway.test_vouch import _vouch
 from tests.indicators.conftest import judge_findings as _judge
 from tests.indicators.test_findings_served import claim_version_one
-from tests.people import enrol
+from tests.people import confirm_own_use, enrol
 from tests.pilot.gateway_days import PROMPT, Pilot, Use, at
 
 pytestmark = pytest.mark.usefixtures("on_database")
@@ -76,5 +76,6 @@ def test_a_version_the_library_serves_still_numbers_as_before(pilot: Pilot) -> N
     pilot.use([Use("pia", "2026-11-05T10:00", prompt="triage@2")])
     pilot.clock.now = at("2026-11-05T12:00")
     record_prompt_usage(lena)
+    confirm_own_use(pilot.people["pia"])  # she was served triage@2, in her own word
     result = _judge(lena)
     assert result.outcome is Outcome.PASS, result.reason

@@ -43,7 +43,7 @@ from inhouse.workflows import run_workflow_tests
 from tests.conftest import OTHER_COMPUTER, Clock
 from tests.engine import Engine, needs_engine
 from tests.gateway.harness import auth, chat, digest_of, in_process, make_program
-from tests.people import enrol, vouch_for_gateway_host
+from tests.people import confirm_own_use, enrol, vouch_for_gateway_host
 
 pytestmark = needs_engine
 NAME = "inhouse-test-model"
@@ -131,6 +131,11 @@ def _verdict(lena: Program) -> None:
     )  # fmt: skip
 
 
+def _confirm(people: dict[str, Program]) -> None:
+    """The gateway's users confirm, each with their own key, the use its figures give them."""
+    confirm_own_use(*(people[name] for name in ("sam", "pia", "zoe", "dan")))
+
+
 @pytest.fixture
 def world(
     engine: Engine, _isolated: Path, on_database: str, clock: Clock, real_model: None
@@ -193,6 +198,7 @@ def world(
                                  component="workflow:ticket-summary")  # fmt: skip
             resolve_ticket(people["dan"], ticket.id, note="raised max_tokens in my call")
             confirm_fix(people["pia"], ticket.id)  # pia, who hit it, says it is fixed
+    _confirm(people)  # each user confirms, on their own machine, the days they used it
     yield {"lena": lena, "people": people, "sent": sent, "clock": clock, "ticket": ticket,
            "keys": keys}  # fmt: skip
     for program in people.values():
@@ -205,6 +211,7 @@ def test_every_indicator_matches_the_requests_sent(world: dict[str, Any]) -> Non
     clock: Clock = world["clock"]
     clock.now = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
     rollup_usage(lena)  # the gateway's signed daily usage, which the check compares with
+    _confirm(world["people"])
 
     report = build_report(lena, "2026-11")
     assert not report.partial and report.previous.label == "2026-10"
@@ -396,6 +403,7 @@ def test_workflow_and_prompt_findings_close_only_with_a_new_version(
     asyncio.run(_send(_isolated, clock, [(key, {"x-inhouse-prompt": "triage@2"})], Sent(),
                       {key: "zoe"}))  # fmt: skip
     record_prompt_usage(world["lena"])  # on the gateway's host, signed by its key
+    _confirm(world["people"])  # zoe confirms she was served triage@2
     state = {f.id: f for f in findings(sam)}
     assert state[flow.id].closed_by is not None
     assert state[flow.id].closed_by.kind == "workflow.spec"

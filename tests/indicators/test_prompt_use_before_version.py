@@ -22,7 +22,7 @@ from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, evaluate
 from inhouse.program.counting import build_context
 from tests.conftest import Clock
-from tests.people import enrol, hold_gateway_key, vouch_for_gateway_host
+from tests.people import confirm_own_use, enrol, hold_gateway_key, vouch_for_gateway_host
 from tests.pilot.gateway_days import PROMPT
 
 
@@ -62,6 +62,7 @@ def test_a_prompt_version_is_not_confirmed_by_use_dated_before_it_existed(
                 where="triage.yaml", closes=[finding.id])  # fmt: skip
     clock.now = datetime(2026, 10, 2, 9, 0, tzinfo=UTC)
     _usage(lena, "2026-09-05", "olga")  # FORGERY: "used" before version 2 existed
+    confirm_own_use(olga)  # even in her own word: the date decides
 
     result = evaluate("findings-fed-back", build_context(lena.state(), lena.clock()))
     assert result.outcome is not Outcome.PASS, result.reason
@@ -77,6 +78,7 @@ def test_a_prompt_version_is_not_confirmed_by_use_dated_before_it_existed(
     hold_gateway_key(lena, pia)
     clock.now = datetime(2026, 10, 3, 9, 0, tzinfo=UTC)
     _usage(lena, "2026-10-02", "pia")
+    confirm_own_use(pia)
     result = evaluate("findings-fed-back", build_context(lena.state(), lena.clock()))
     assert result.outcome is Outcome.PASS, result.reason
     lena.close()

@@ -24,7 +24,7 @@ from inhouse.program.checks import Outcome, Result
 from inhouse.program.evaluation import context_for, run_checks
 from inhouse.program.people import PeopleMixin
 from tests.conftest import ENROL_SERVICE_HERE, Clock
-from tests.people import enrol, hold_gateway_key, vouch_for_gateway_host
+from tests.people import confirm_own_use, enrol, hold_gateway_key, vouch_for_gateway_host
 
 #: what the gateway answered in October: (requests, input tokens, output tokens) per person-day
 OCTOBER = {
@@ -34,6 +34,7 @@ OCTOBER = {
 USED = {"requests": 12, "tokens_in": 1150, "tokens_out": 130, "people": 2}
 #: per program folder: zoe, who uses the gateway and never led (what she vouches for counts)
 _ZOE: dict[Path, Program] = {}
+_USERS: dict[Path, list[Program]] = {}  # zoe and omar, who confirm their own use
 
 
 @pytest.fixture
@@ -45,6 +46,7 @@ def lena(_isolated: Path, clock: Clock) -> Iterator[Program]:
     for other in others:  # each fetches a gateway key of their own before October
         hold_gateway_key(program, other)
     _ZOE[_isolated] = others[0]
+    _USERS[_isolated] = others
     clock.now = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
     yield program
     for each in (program, *others):
@@ -66,6 +68,7 @@ def _usage(program: Program) -> None:
             None, "usage.daily", {"day": day, "people": totals},
             provenance=Provenance.MEASURED, collector=ROLLUP,
         )  # fmt: skip
+    confirm_own_use(*_USERS[program.folder])  # each confirms their days, with their own key
 
 
 def _typed(program: Program, leading: dict[str, float], inputs: list[dict[str, Any]]) -> None:

@@ -10,11 +10,19 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from inhouse.program.counting import _for_key_holders, _KeyDays
+from inhouse.program.counting import _Confirmed, _for_key_holders, _KeyDays
 from inhouse.program.facts import Fact, FactSet, Provenance
 from inhouse.program.playchecks.measure import signed_totals
 
 RECORDED = datetime(2026, 12, 1, 6, tzinfo=UTC)
+
+
+def _confirmation(seq: int, person: str, day: date) -> Fact:
+    """``person``'s own ``usage.confirmed`` of ``day``, recorded when the facts are."""
+    return Fact(id=seq, kind="usage.confirmed", version=1,
+                payload={"person": person, "days": [day.isoformat()]},
+                provenance=Provenance.MEASURED, by=person, collector="inhouse usage confirm",
+                comment=None, expires=None, at=RECORDED)  # fmt: skip
 
 
 def _fact(seq: int, payload: dict[str, Any], kind: str = "usage.daily") -> Fact:
@@ -127,7 +135,7 @@ def test_a_days_fact_counts_for_exactly_those_who_held_a_key_that_day() -> None:
             day = start + timedelta(days=rng.randrange(30))
             people = {f"p{n}": {"requests": 1} for n in rng.sample(range(45), 20)}
             fact = _fact(seq, {"day": day.isoformat(), "people": people})
-            trimmed, why = _for_key_holders(fact, holders)
+            trimmed, why = _for_key_holders(fact, holders, None)  # the key-holder rule alone
             held = {p for p in people if any(s <= day and (e is None or day <= e)
                                              for s, e in spans.get(p, ()))}  # fmt: skip
             assert trimmed is not None
@@ -139,3 +147,16 @@ def test_a_days_fact_counts_for_exactly_those_who_held_a_key_that_day() -> None:
                 assert why is not None
                 assert why.startswith(f"not counted for {', '.join(sorted(set(people) - held))},")
             assert fact.payload["people"] is people  # the fact read is left as it was
+            # and with each person's own confirmation asked: those who held a key and
+            # confirmed the day, no one else
+            said = {p for p in people if rng.random() < 0.5}
+            confirmed = _Confirmed()
+            for n, person in enumerate(sorted(said)):
+                confirmed.add(_confirmation(100 + n, person, day))
+            trimmed, why = _for_key_holders(fact, holders, confirmed)
+            assert trimmed is not None
+            assert set(trimmed.payload["people"]) == held & said
+            if held & said != set(people):
+                assert why is not None
+            if (held - said) and why is not None:
+                assert f"not confirmed by {', '.join(sorted(held - said))} for {day}" in why

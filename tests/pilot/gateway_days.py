@@ -30,7 +30,7 @@ from inhouse.program.evaluation import context_for, run_checks
 from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream
 from tests.conftest import Clock
 from tests.gateway.harness import auth, chat, digest_of, in_process, make_program, model_file
-from tests.people import enrol_cli, vouch_for_gateway_host
+from tests.people import confirm_own_use, enrol_cli, vouch_for_gateway_host
 from tests.runtimes.standin import free_port
 
 PROMPT = """\
@@ -75,6 +75,9 @@ class Pilot:
     #: whether the gateway's host signs the days after each batch of requests (`inhouse
     #: gateway rollup`): what a survey answer's counting reads
     signs: bool = False
+    #: whether each member confirms their use after each batch (`inhouse usage confirm`, with
+    #: their own key): the gateway's figures count for a person only on their own word
+    confirms: bool = True
 
     def enable(self, person: str, when: str) -> None:
         """``person`` finished their track's enablement at ``when``."""
@@ -115,6 +118,11 @@ class Pilot:
             from inhouse.gateway.rollup import rollup_usage
 
             rollup_usage(self.lead)
+        if self.confirms:  # each person who sent one, the lead too (not an agent's key)
+            programs = {**self.people, self.lead.whoami().name: self.lead}
+            confirm_own_use(
+                *{u.person: programs[u.person] for u in uses if u.person in programs}.values()
+            )
 
     def on(self, day: str) -> None:
         """Move the clock to the end of ``day`` (what a report "as of today" reads)."""

@@ -25,6 +25,7 @@ from inhouse.program.checks import Outcome
 from inhouse.program.counting import build_context
 from inhouse.program.evaluation import context_for, run_checks
 from tests.conftest import Clock
+from tests.people import confirm_days
 from tests.pilot.gateway_days import Pilot, start_pilot
 
 pytestmark = pytest.mark.usefixtures("on_database")
@@ -55,6 +56,13 @@ def _report(as_of: str, active_days: int, min_days: int = 3, window_days: int = 
                         for p in TEAMS]}  # fmt: skip
 
 
+def _confirm(pilot: Pilot, until: int) -> None:
+    """Each member confirms, with their own key, the days from 2 November to ``until``: the
+    rule these tests are about is the report's own, not a member's word."""
+    for person in TEAMS:
+        confirm_days(pilot.people[person], *(f"2026-11-0{d}" for d in range(2, until + 1)))
+
+
 def _independent_use(pilot: Pilot) -> tuple[Outcome, str]:
     lead = pilot.lead
     refs = [r for r in lead.playbook.play("pilot").exit if r.check == "pilot-independent-use"]
@@ -74,6 +82,7 @@ def test_a_report_on_laxer_terms_than_the_checks_does_not_pass(
     """Four days with a key each (2-5 November): enough for a report asking one or two days,
     or any count over a window other than the playbook's."""
     pilot.on("2026-11-05")
+    _confirm(pilot, 5)
     _sign(pilot.lead, "pilot.adoption", _report("2026-11-05", min_days, min_days, window_days))
     outcome, reason = _independent_use(pilot)
     assert outcome is Outcome.FAIL, reason
@@ -103,6 +112,7 @@ def test_a_row_claiming_independence_on_fewer_days_than_the_threshold_is_not(
     pilot: Pilot,
 ) -> None:
     pilot.on("2026-11-06")  # five days held each: the key-holder rule alone lets it through
+    _confirm(pilot, 6)  # and each confirms them: the row's own figure is what fails it
     _sign(pilot.lead, "pilot.adoption", _report("2026-11-06", active_days=0))
     outcome, reason = _independent_use(pilot)
     assert outcome is Outcome.FAIL, reason

@@ -29,7 +29,7 @@ from inhouse.program.audit import verify_chain
 from inhouse.program.checks import Outcome, Result, evaluate
 from inhouse.program.evaluation import context_for
 from tests.conftest import Clock
-from tests.people import vouch_for_gateway_host
+from tests.people import confirm_own_use, vouch_for_gateway_host
 from tests.pilot.world import World, make_world
 
 MEMBERS = {"bob": "legal", "pia": "sales"}
@@ -94,6 +94,7 @@ def test_usage_typed_into_the_tables_enables_nobody_and_real_use_does(world: Wor
     world.clock.now = datetime(2026, 11, 3, 12, tzinfo=UTC)
     for name in MEMBERS:
         _typed(world, name, prompt_id="triage@1")
+    world.confirms = False  # nobody used it: no member confirms a day
     world.sign()  # the gateway's host signs what its own rows add up to: nothing here
     assert not any(f.by == "gateway" for f in world.lead.state().facts)
     for name in MEMBERS:
@@ -104,13 +105,16 @@ def test_usage_typed_into_the_tables_enables_nobody_and_real_use_does(world: Wor
                                                      "shared-prompt": False}  # fmt: skip
         assert mine.steps[0].detail == (
             "a request answered on 2026-11-03 is not in the gateway's signed daily usage yet "
-            "(`inhouse gateway rollup` on the gateway's host signs it)"
+            "(`inhouse gateway rollup` on the gateway's host signs it), or not confirmed by you "
+            "(`inhouse usage confirm` on your machine)"
         )
     result = _enabled(world)
     assert result.outcome is Outcome.FAIL
     assert result.reason.startswith("enablement not complete for bob, pia")
 
     # the honest way: each sends a request with carol's prompt through the gateway, which signs
+    # (and confirms it, with their own key)
+    world.confirms = True
     for day, name in enumerate(MEMBERS, start=4):
         world.send(name, datetime(2026, 11, day, 10, tzinfo=UTC), prompt="triage@1")
     world.sign()
@@ -331,6 +335,7 @@ def test_a_day_signed_before_own_was_counted_keeps_the_old_rule_and_says_so(
         provenance=Provenance.MEASURED,
         collector="inhouse gateway rollup",
     )
+    confirm_own_use(world.people["bob"])  # his own word on the day
     (mine,) = progress(world.people["bob"], "bob")
     assert mine.steps[0].met, mine.steps[0].detail
     assert f"usage.daily #{older.id}; signed before the rollup counted own-key requests" in (

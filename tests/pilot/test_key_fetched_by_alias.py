@@ -26,7 +26,14 @@ from inhouse.program.checks import Outcome, evaluate
 from inhouse.program.counting import build_context
 from inhouse.program.evaluation import context_for, run_checks
 from tests.conftest import Clock
-from tests.people import enrol, hold_gateway_key, sign_in_as, suite_sign_in, vouch_for_gateway_host
+from tests.people import (
+    confirm_own_use,
+    enrol,
+    hold_gateway_key,
+    sign_in_as,
+    suite_sign_in,
+    vouch_for_gateway_host,
+)
 
 ROLLUP = "inhouse gateway rollup"
 
@@ -80,11 +87,14 @@ def _real_zoe_joins(lead: Program) -> SigningKey:
     return zoe_key
 
 
-def _beyond_the_pilot(lena: Program) -> tuple[Outcome, str]:
-    """play 5 exits; the gateway (the lead's host) signs zoe's use two days later."""
+def _beyond_the_pilot(lena: Program, zoe: Program | None = None) -> tuple[Outcome, str]:
+    """play 5 exits; the gateway (the lead's host) signs zoe's use two days later (and ``zoe``,
+    where given, confirms it with her own key)."""
     exit_at = lena.clock() + timedelta(days=1)
     lena.clock.now += timedelta(days=3)  # type: ignore[attr-defined]
     _usage(lena, (lena.clock() - timedelta(days=1)).date().isoformat(), "zoe")
+    if zoe is not None:
+        confirm_own_use(zoe)
     result = evaluate("use-beyond-pilot", _as_of_exit(lena, "support", exit_at))
     return result.outcome, result.reason
 
@@ -121,7 +131,7 @@ def test_a_gateway_key_the_lead_fetched_under_a_colleagues_name_makes_no_use_bey
     # control: zoe fetches a key of her own, with the key that signed in as her: it counts
     grant_key(lena, None, "zoe")
     fetch_key(lena.using(zoe_key))
-    outcome, reason = _beyond_the_pilot(lena)
+    outcome, reason = _beyond_the_pilot(lena, lena.using(zoe_key))
     assert outcome is Outcome.PASS, reason
     lena.close()
 
@@ -193,6 +203,7 @@ def test_a_key_fetched_before_the_sign_in_counts_once_the_same_key_signs_in(
     service_program(lena)
     vouch_for_gateway_host(pia)
     _usage(lena, "2026-09-05", "bob")
+    confirm_own_use(bob)  # his own word on the day, which counts once his key signs in too
 
     def counted() -> list[str]:
         ctx = build_context(lena.state(), lena.clock())

@@ -10,7 +10,7 @@ a lead's grant; an agent's key is not a person's), until it was revoked."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ from inhouse.gateway.rollup import service_program
 from inhouse.program import Program, Provenance
 from inhouse.program.counting import build_context
 from tests.conftest import Clock
-from tests.people import enrol, hold_gateway_key, vouch_for_gateway_host
+from tests.people import confirm_days, enrol, hold_gateway_key, vouch_for_gateway_host
 
 ROLLUP = "inhouse gateway rollup"
 
@@ -36,6 +36,11 @@ def cast(_isolated: Path, clock: Clock) -> Iterator[dict[str, Program]]:
     service_program(lena)  # the gateway's key enrolled on its host
     vouch_for_gateway_host(people["zoe"])
     clock.now = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
+    # each says, with their own key, they used it every day since 1 October (and triage v1):
+    # what these tests are about is the key-holder rule alone
+    days = [(date(2026, 10, 1) + timedelta(days=n)).isoformat() for n in range(34)]
+    for person in people.values():
+        confirm_days(person, *days, prompts=[("triage", 1)])
     yield {"lena": lena, **people}
     lena.close()
 

@@ -50,6 +50,7 @@ def test_a_pilot_member_let_in_by_key_counts_as_use_beyond_the_pilot(
     from datetime import timedelta
 
     from inhouse.gateway.rollup import service_program
+    from tests.people import confirm_own_use
 
     lena, zed = _let_in_by_key(_isolated, clock)
     exit_at = clock.now + timedelta(days=2)
@@ -59,6 +60,7 @@ def test_a_pilot_member_let_in_by_key_counts_as_use_beyond_the_pilot(
         "zed": {"requests": 9, "tokens_in": 300, "tokens_out": 400}}},
         provenance=Provenance.MEASURED, collector="inhouse gateway rollup")  # fmt: skip
     vouch_for_gateway_host(zed)  # he uses the gateway: what it signs counts
+    confirm_own_use(zed)  # and says so, with his own key
     result = evaluate("use-beyond-pilot", _as_of_exit(lena, "support", exit_at))
     assert result.outcome is Outcome.FAIL, result.reason
     assert "zed was let into the pilot by a gateway key before" in result.reason, result.reason

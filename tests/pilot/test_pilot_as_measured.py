@@ -124,8 +124,11 @@ def _forged() -> dict:
 
 
 def _service_why(pilot: Pilot) -> list[str]:
+    """Why the adoption reports count for nobody (the members' own confirmation of their days,
+    which trims a report per person, is another rule)."""
     context = build_context(pilot.lead.state(), pilot.lead.clock())
-    return [u.why for u in context.uncounted if u.fact.kind == "pilot.adoption"]
+    reports = [u.why for u in context.uncounted if u.fact.kind == "pilot.adoption"]
+    return [why for why in reports if not why.startswith("not confirmed by")]
 
 
 def _vouch(person: Program, service: Program) -> None:

@@ -31,7 +31,7 @@ from inhouse.workflows.runner import run_workflow_tests
 from tests.conftest import Clock
 from tests.engine import Engine, needs_engine
 from tests.gateway.harness import auth, chat, digest_of, in_process, make_program
-from tests.people import enrol, vouch_for_gateway_host
+from tests.people import confirm_own_use, enrol, vouch_for_gateway_host
 
 pytestmark = needs_engine
 
@@ -159,6 +159,8 @@ def walk_play_four(
     # the gateway's host signs what its rows add up to: each day's use, and library prompt use
     rollup_usage(lena)
     record_prompt_usage(lena)
+    # each member confirms, on their own machine, the use the gateway's figures give them
+    confirm_own_use(*(people[name] for name in TEAMS))
     for name in TEAMS:
         step_done(people[name], "a-redaction", comment="read why my address was redacted")
     # each member records their own track (a lead's record would be the lead's word)
@@ -171,6 +173,7 @@ def walk_play_four(
         who = [n for n in TEAMS if n != "gus" or day == 2]
         asyncio.run(_requests(folder, clock, [(keys[n], {}, f"day {day}") for n in who]))
     rollup_usage(lena)  # the gateway's host signs the days: what the survey's answers rest on
+    confirm_own_use(*(people[name] for name in TEAMS))
     _, adoption = record_adoption(lena)
     assert adoption is not None and adoption.by == "gateway"
 

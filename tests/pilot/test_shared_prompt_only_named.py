@@ -21,7 +21,7 @@ from inhouse.pilot.library_views import record_prompt_usage
 from inhouse.pilot.roster import add_member
 from inhouse.program import Program
 from tests.conftest import Clock
-from tests.people import vouch_for_gateway_host
+from tests.people import confirm_own_use, vouch_for_gateway_host
 from tests.pilot.world import World, make_world
 
 
@@ -136,6 +136,7 @@ def test_a_row_the_gateway_sealed_before_it_told_them_apart_counts_as_before(
     clock.now = datetime(2026, 11, 5, 9, tzinfo=UTC)
     notes: list[str] = []
     record_prompt_usage(world.lead, notes)
+    confirm_own_use(world.people["bob"])  # bob's own word on it
     assert notes == []
     assert _sent(world.lead)[-1] == ("triage@1", None)
     assert _usage(world.lead)["people"] == ["bob"]

@@ -19,7 +19,7 @@ from inhouse.pilot.library import new_version
 from inhouse.pilot.roster import add_member
 from inhouse.program import Program, Provenance
 from tests.conftest import Clock
-from tests.people import vouch_for_gateway_host
+from tests.people import confirm_days, vouch_for_gateway_host
 from tests.pilot.world import PROMPT, make_world
 
 
@@ -58,6 +58,8 @@ def test_a_shared_prompt_used_before_its_version_existed_is_no_step_met(
          "last_used": "2026-11-04", "people": ["bob"]},
         provenance=Provenance.MEASURED, collector="inhouse pilot adoption",
     )  # fmt: skip
+    # even with bob's own word on it (he was served triage@2, he says): the date decides
+    confirm_days(world.people["bob"], prompts=[("triage", 2)])
 
     met, detail = _shared(world.lead)
     assert not met, detail

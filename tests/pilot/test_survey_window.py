@@ -18,7 +18,7 @@ from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, evaluate
 from inhouse.program.evaluation import context_for
 from tests.conftest import Clock
-from tests.people import enrol, vouch_for_gateway_host
+from tests.people import confirm_own_use, enrol, vouch_for_gateway_host
 
 pytestmark = pytest.mark.usefixtures("on_database")
 
@@ -81,6 +81,7 @@ def test_an_old_survey_name_opened_again_counts_no_old_answer(
         gateway.record_fact(None, "usage.daily", {"day": day, "people": {
             p: {"requests": 2, "tokens_in": 9, "tokens_out": 9, "own": 2} for p in ("ann", "ben")
         }}, provenance=Provenance.MEASURED, collector=ROLLUP)  # fmt: skip
+    confirm_own_use(people["ann"], people["ben"])  # each confirms their days, own key
     answer("ann", "ellis-3", True)
     clock.advance(days=8)  # ellis-3 closed: an answer given now is outside its window
     answer("ben", "ellis-3", True)

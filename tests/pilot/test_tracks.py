@@ -104,10 +104,11 @@ def test_enablement_is_measured_from_the_members_own_evidence(
     (now,) = progress(world.lead, "bob")
     assert now.steps[0].detail == (
         "a request answered on 2026-11-03 is not in the gateway's signed daily usage yet "
-        "(`inhouse gateway rollup` on the gateway's host signs it)"
+        "(`inhouse gateway rollup` on the gateway's host signs it), or not confirmed by you "
+        "(`inhouse usage confirm` on your machine)"
     )
     world.sign()
-    daily = world.lead.state().facts[-1]
+    daily = next(f for f in reversed(world.lead.state().facts) if f.kind == "usage.daily")
     assert (daily.kind, daily.by) == ("usage.daily", "gateway")
     # a workflow run: carol's passing run and bob's failing one are not bob's passing run
     world.workflow_run("carol")

@@ -27,7 +27,7 @@ from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream
 from tests.conftest import Clock
 from tests.gateway.harness import auth, chat, digest_of, in_process, make_program, model_file
 from tests.locks import HERE
-from tests.people import enrol, enrol_cli
+from tests.people import confirm_own_use, enrol, enrol_cli
 from tests.runtimes.standin import free_port
 
 LEAD = "lena"
@@ -97,6 +97,9 @@ class World:
     port: int  # the stand-in upstream's, fixed for the program's runtime table
     people: dict[str, Program] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
+    #: whether each person confirms their use once the gateway signs it (`inhouse usage
+    #: confirm`, with their own key): the gateway's figures count for a person only on their word
+    confirms: bool = True
 
     def waive(self) -> None:
         """A rollout lead lets the pilot in before plays 1-3 exit, on the record."""
@@ -159,6 +162,8 @@ class World:
         (``usage.daily``) and library prompt use (``prompt.usage``) from the rows it sealed."""
         rollup_usage(self.lead)
         record_prompt_usage(self.lead)
+        if self.confirms:
+            confirm_own_use(*self.people.values())
 
     def workflow_run(self, name: str, *, passed: bool = True) -> None:
         """``name`` ran the workflow's tests: the fact the real collector records, signed by

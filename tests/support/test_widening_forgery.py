@@ -21,7 +21,7 @@ from inhouse.program.evaluation import trigger_results
 from inhouse.support.queue import name_owner
 from tests.conftest import Clock
 from tests.engine import Engine, needs_engine
-from tests.people import enrol, hold_gateway_key, vouch_for_gateway_host
+from tests.people import confirm_own_use, enrol, hold_gateway_key, vouch_for_gateway_host
 from tests.pilot.test_play_four_walk import walk_play_four
 
 
@@ -47,6 +47,7 @@ def test_a_pilot_member_whose_role_is_taken_away_stays_inside(
         "olga": {"requests": 12, "tokens_in": 300, "tokens_out": 400}}},
         provenance=Provenance.MEASURED, collector="inhouse gateway rollup")  # fmt: skip
     vouch_for_gateway_host(olga)  # she uses the gateway: what it signs counts from then on
+    confirm_own_use(olga)  # and says so with her own key
     # lena alone, one command: `inhouse person role olga --remove pilot-user`
     lena.change_roles(None, "olga", remove=["pilot-user"])
     assert lena.state().people["olga"].roles == frozenset()

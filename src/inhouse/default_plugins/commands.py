@@ -75,6 +75,11 @@ BUILTIN_GROUPS: tuple[CommandGroup, ...] = (
         "Play 4: the survey, would you miss it? (Sean Ellis) — open, answer, results.",
     ),
     CommandGroup(
+        "inhouse.cli.usage:app",
+        "usage",
+        "Your own word on your use of the gateway: confirm the days its figures give you.",
+    ),
+    CommandGroup(
         "inhouse.cli.pilot:app",
         "pilot",
         "Play 4: the pilot — roster, enablement, guides, adoption, champions, findings.",

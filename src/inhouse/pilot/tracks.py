@@ -201,7 +201,8 @@ def _first_request(ev: PilotEvidence, person: str, step: Step, p: _NoParams) -> 
         return StepResult(
             False,
             f"a request answered on {later[0]} is not in the gateway's signed daily usage yet "
-            "(`inhouse gateway rollup` on the gateway's host signs it)",
+            "(`inhouse gateway rollup` on the gateway's host signs it), or not confirmed by you "
+            "(`inhouse usage confirm` on your machine)",
         )
     if own:
         return StepResult(False, f"no answered request with your own key since {since}, the "
@@ -301,7 +302,8 @@ def _shared_prompt(ev: PilotEvidence, person: str, step: Step, p: _SharedPrompt)
         return StepResult(
             False,
             f"your use of {unsigned.id} is not in the gateway's signed prompt use yet "
-            "(`inhouse prompts usage --record` on the gateway's host signs it)",
+            "(`inhouse prompts usage --record` on the gateway's host signs it), or not confirmed "
+            "by you (`inhouse usage confirm` on your machine)",
         )
     which = f"library prompt {p.prompt}" if p.prompt else "a library prompt"
     if p.others:

@@ -18,6 +18,7 @@ from typing import Any
 from inhouse.program.facts import Fact, FactSet, Provenance
 
 __all__ = [
+    "CONFIRMED_USE",
     "EXIT_RULES",
     "OWN_USE",
     "CheckContext",
@@ -42,9 +43,15 @@ __all__ = [
 #: one fetched in their name by a key that never signed in as them, and a day the gateway
 #: signed again is read as it last signed it (play 6's use beyond the pilot, a prompt fix's
 #: confirmers)
-EXIT_RULES = 1
+#:
+#: 2 (:data:`CONFIRMED_USE`): the gateway's figures count for a person only on the days (and
+#: prompt versions) that person confirmed with a key of their own (``inhouse usage confirm``),
+#: for every play: the gateway's host is its operator's, who could seal rows in anyone's name
+EXIT_RULES = 2
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
+#: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
+CONFIRMED_USE = 2
 
 
 class Outcome(StrEnum):

@@ -145,6 +145,12 @@ BUILTIN_COLLECTORS: tuple[Collector, ...] = (
         "the periodic review: its cadence, decisions, and each attendee's own confirmation",
     ),
     Collector(
+        "inhouse usage confirm",
+        ("usage.confirmed",),
+        "a person's own confirmation of the days and prompt versions the gateway's figures give "
+        "them, signed with their key on their machine",
+    ),
+    Collector(
         "inhouse indicators",
         ("indicators.report",),
         "play 6's indicators for a period, from the gateway's daily rollups",

@@ -25,7 +25,11 @@ A fact does not count when:
   more than a day before it was recorded (the latest report is judged: one "as of" an old peak
   would hide the measurement of now); and it counts, for each person it
   names, only on the days they held a gateway key of their own (with the sign-in set up,
-  fetched with a signing key that signed in as them), up to when it was recorded;
+  fetched with a signing key that signed in as them), up to when it was recorded, and only on
+  the days (and prompt versions) they confirmed with a key of their own (a ``usage.confirmed``
+  fact, ``inhouse usage confirm``, signed with a key not enrolled on a service's host): the
+  gateway's host is its operator's, who could seal usage rows in anyone's name. A play whose
+  exit was judged on such a fact before confirmations were asked keeps it as it was;
 - it is a ``baseline.lock`` signed by someone who held none of :data:`LOCK_ROLES` and owned no
   started play then (any enrolled person could otherwise re-route the gateway);
 - it is a ``baseline.lock`` whose ``lock_hash`` is not the hash of the lock body it carries, or
@@ -44,7 +48,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from inhouse.identity.machine import same_machine
-from inhouse.program.checks import CheckContext, Uncounted
+from inhouse.program.checks import CONFIRMED_USE, CheckContext, Uncounted
 from inhouse.program.collectors import collector_for, measured_kinds
 from inhouse.program.facts import FACT_KINDS, Fact, FactSet, Provenance
 from inhouse.program.state import ProgramState
@@ -65,7 +69,8 @@ __all__ = [
 
 #: kinds whose ``person`` must be the signer: only you can ask, answer, learn or attend for
 #: yourself (an enablement step is recorded by the member who walked it, never for them; an
-#: attendee confirms a review with their own key; the team you work in is yours to say)
+#: attendee confirms a review with their own key; the team you work in is yours to say; so is
+#: the use the gateway's figures give you)
 SELF_KINDS = frozenset(
     {
         "access.request",
@@ -74,6 +79,7 @@ SELF_KINDS = frozenset(
         "enablement.completed",
         "pilot.team",
         "review.attended",
+        "usage.confirmed",
     }
 )
 #: how far ahead of now a fact's time may be and still count (machines' clocks differ a little)
@@ -229,12 +235,41 @@ class _KeyDays:
         return found
 
 
-def _for_key_holders(fact: Fact, holders: _KeyDays) -> tuple[Fact | None, str | None]:
+class _Confirmed:
+    """Each person's own ``usage.confirmed`` facts that count (:func:`_confirmations`): the days
+    and prompt versions they said, with their own key, they used the gateway on."""
+
+    def __init__(self) -> None:
+        self.days: dict[str, set[date]] = {}
+        self.prompts: dict[str, set[tuple[str, int]]] = {}
+
+    def add(self, fact: Fact) -> None:
+        person, recorded = fact.by, fact.at.astimezone(UTC).date()
+        # a day to come is nobody's use yet, however sure its person is of it
+        days = {d for d in (date.fromisoformat(str(v)) for v in fact.payload.get("days") or ())
+                if d <= recorded}  # fmt: skip
+        self.days.setdefault(person, set()).update(days)
+        self.prompts.setdefault(person, set()).update(
+            (str(ref["prompt"]), int(ref["version"])) for ref in fact.payload.get("prompts") or ()
+        )
+
+    def day(self, person: str, day: date) -> bool:
+        return day in self.days.get(person, ())
+
+    def prompt(self, person: str, prompt: str, version: int) -> bool:
+        return (prompt, version) in self.prompts.get(person, ())
+
+
+def _for_key_holders(
+    fact: Fact, holders: _KeyDays, confirmed: _Confirmed | None
+) -> tuple[Fact | None, str | None]:
     """``fact`` (a gateway's measure of people) as it counts: only for the people who held a
     gateway key of their own on the day it measures (the gateway's key and its usage log are
-    on its host, whose operator could otherwise type in anyone's use), and why it does not
-    count for the others (None: it counts for everyone it names); the fact is None where it
-    counts for nobody."""
+    on its host, whose operator could otherwise type in anyone's use) and who confirmed that
+    day (or prompt version) with their own key (``confirmed``; None: a play's exit was judged on
+    ``fact`` before confirmations were asked, and keeps it), and why it does not count for the
+    others (None: it counts for everyone it names); the fact is None where it counts for
+    nobody."""
     payload = fact.payload
     recorded = fact.at.astimezone(UTC).date()
 
@@ -243,21 +278,30 @@ def _for_key_holders(fact: Fact, holders: _KeyDays) -> tuple[Fact | None, str | 
         # every day to come, and a report as of next month would count them
         return day <= recorded and holders.held(person, day)
 
+    def theirs(person: str, day: date) -> bool:
+        return confirmed is None or confirmed.day(person, day)
+
     dropped: list[str] = []
+    unconfirmed: list[str] = []
+    what = ""
     if (ahead := _measured_ahead(fact, recorded)) is not None:
         return None, ahead
     if fact.kind == "usage.daily":
         day = date.fromisoformat(str(payload["day"]))
+        what = f"for {day}"
         people = payload.get("people")
         if isinstance(people, dict):
             # a day after the fact was recorded is refused above (_measured_ahead)
             dropped = sorted(people.keys() - holders.on(day))
+            unconfirmed = sorted(p for p in people.keys() - set(dropped) if not theirs(p, day))
             kept = dict(people)  # a copy less the dropped: a department's day drops a few
-            for person in dropped:
+            for person in [*dropped, *unconfirmed]:
                 del kept[person]
             trimmed = {**payload, "people": kept}
-        elif not held(str(payload.get("person")), day):
-            return None, _keyless([str(payload.get("person"))], day)
+        elif not held(person := str(payload.get("person")), day):
+            return None, _keyless([person], day)
+        elif not theirs(person, day):
+            return None, _unconfirmed([person], what)
         else:
             trimmed = payload
     elif fact.kind == "pilot.adoption":
@@ -266,38 +310,64 @@ def _for_key_holders(fact: Fact, holders: _KeyDays) -> tuple[Fact | None, str | 
         if least < 1 or width < 1:  # written around the API: "independent" on no day at all
             raise ValueError(f"min_days {least} and window_days {width} must be at least 1")
         window = [day - timedelta(days=n) for n in range(width)]
+        what = f"for enough days of the window to {day}"
         rows = [dict(row) for row in payload["members"]]
         for row in rows:
             person = str(row["person"])
+            if not row.get("independent"):
+                continue
             days = sum(held(person, d) for d in window)
+            said = sum(held(person, d) and theirs(person, d) for d in window)
             # active on a day only with a key that day: a row claiming more active days, or
             # fewer key-holding days than independence needs, is not the member's own use
-            if row.get("independent") and (days < least or days < int(row["active_days"])):
+            if days < least or days < int(row["active_days"]):
                 dropped.append(person)
                 row.update(
                     independent=False,
                     reason=f"held a gateway key of their own on {days} of the window's days",
                 )
+            elif said < least:
+                # their own word on the days they used it: the host's operator seals rows
+                unconfirmed.append(person)
+                row.update(
+                    independent=False,
+                    reason=f"confirmed their own use on {said} of the window's days "
+                    "(`inhouse usage confirm` on their machine)",
+                )
         trimmed = {**payload, "members": rows}
     else:  # prompt.usage: who used it, by name, as of its last use
         last = payload.get("last_used")
         day = date.fromisoformat(str(last)) if last else fact.at.astimezone(UTC).date()
+        name, version = str(payload.get("prompt")), int(payload.get("version") or 0)
+        what = f"for prompt {name} version {version}"
+
+        def served(person: str) -> bool:
+            return confirmed is None or confirmed.prompt(person, name, version)
+
         named = [str(p) for p in payload.get("people") or ()]
         dropped = sorted(p for p in named if not held(p, day))
-        trimmed = {**payload, "people": [p for p in named if p not in dropped]}
+        unconfirmed = sorted(p for p in named if p not in dropped and not served(p))
+        trimmed = {**payload, "people": [p for p in named if p not in {*dropped, *unconfirmed}]}
         used_by = payload.get("used_by")
         if isinstance(used_by, dict):
             # each person's own last use through a key of their own, which the checks read
             # (:func:`~inhouse.program.facts.prompt_users`): held to a key they fetched
             # themselves on that day, as ``people`` is (a key a lead fetched in a colleague's
-            # name, and drove, would otherwise confirm her fix "by" the colleague)
+            # name, and drove, would otherwise confirm her fix "by" the colleague), and to
+            # their own confirmation of the version
             own = {str(p): str(d) for p, d in used_by.items()}
             gone = {p for p, d in own.items() if not held(p, date.fromisoformat(d))}
+            unsaid = {p for p in own if p not in gone and not served(p)}
             dropped = sorted({*dropped, *gone})
-            trimmed["used_by"] = {p: d for p, d in own.items() if p not in gone}
-    if not dropped:
+            unconfirmed = sorted({*unconfirmed, *unsaid} - set(dropped))
+            trimmed["used_by"] = {p: d for p, d in own.items() if p not in gone | unsaid}
+    reasons = [
+        *([_keyless(dropped, day)] if dropped else []),
+        *([_unconfirmed(unconfirmed, what)] if unconfirmed else []),
+    ]
+    if not reasons:
         return fact, None
-    return replace(fact, payload=trimmed), _keyless(dropped, day)
+    return replace(fact, payload=trimmed), "; ".join(reasons)
 
 
 #: how many days before its recording an adoption report's ``as_of`` may be (a report run
@@ -338,6 +408,58 @@ def _keyless(people: list[str], day: date) -> str:
         "key that signed in as them where the organisation's sign-in is set up), as for "
         "anyone else they could be its host's typing"
     )
+
+
+def _unconfirmed(people: list[str], what: str) -> str:
+    return (
+        f"not confirmed by {', '.join(people)} {what} (`inhouse usage confirm` on their "
+        "machine): the gateway's host is its operator's, who could seal usage rows in anyone's "
+        "name; a person's use counts where they confirmed it with a key of their own"
+    )
+
+
+def _confirmations(facts: list[Fact]) -> _Confirmed:
+    """The ``usage.confirmed`` facts among ``facts`` (those that count), by person."""
+    found = _Confirmed()
+    for fact in facts:
+        if fact.kind == "usage.confirmed":
+            try:
+                found.add(fact)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                continue  # appended around the API: it confirms nothing (the fold checks no shape)
+    return found
+
+
+def _confirmed_on_host(fact: Fact, state: ProgramState) -> str | None:
+    """Why a ``usage.confirmed`` is not its person's own word: it was signed with a key
+    enrolled from a service's host (the gateway's), whose operator holds every key file made
+    there. Not asked in a demo (one machine plays every part)."""
+    if state.demo or not fact.machine:
+        return None
+    for record in state.keys.values():
+        service = state.people.get(record.person)
+        if service is None or not service.service or not record.machine:
+            continue
+        if same_machine(fact.machine, record.machine):
+            return (
+                f"signed with a key {fact.by} enrolled on the {record.person}'s host, whose "
+                "operator holds every key made there: a person confirms their use from a "
+                "machine of their own"
+            )
+    return None
+
+
+def _judged_before_confirmations(fact: Fact, state: ProgramState) -> bool:
+    """Whether a play's exit was judged on ``fact`` before a person's use needed their own
+    confirmation (:data:`~inhouse.program.checks.CONFIRMED_USE`): that exit keeps it as it
+    was judged (:meth:`~inhouse.program.checks.CheckContext.spared`, asked of every play)."""
+    for play, (_, mark) in state.first_exited.items():
+        if state.first_rules.get(play, 0) >= CONFIRMED_USE:
+            continue
+        judged = state.first_judged.get(play)
+        if (fact.id <= mark) if judged is None else (fact.id in judged):
+            return True
+    return False
 
 
 def _lock_problem(fact: Fact) -> str | None:
@@ -470,6 +592,7 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
     refused: dict[str, list[str]] = {}
     if hosts is not None and state.sign_in is not None:
         hosts, refused = _vouches(state, live, measured)
+    judged: list[tuple[Fact, str | None]] = []
     for fact in live:
         if fact.id in verdicts:
             why = verdicts[fact.id]
@@ -486,14 +609,23 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
             # service from a lead's machine
             leads = _lead_machines(state) if leads is None else leads
             why = _on_a_leads_machine(fact, leads)
+        if why is None and fact.kind == "usage.confirmed":
+            # nor this: the gateway's key may be enrolled on that machine later
+            why = _confirmed_on_host(fact, state)
         if why is None and fact.at > now + CLOCK_SKEW:
             # an event's time is its writer's clock: one dated ahead (a review "held" next year)
             # would stay fresh for as long as it claims; it counts once its time has come
             why = f"dated {fact.at:%Y-%m-%d %H:%M} UTC, after now: its writer's clock was ahead"
+        judged.append((fact, why))
+    confirmed: _Confirmed | None = None
+    for fact, why in judged:
         if why is None and fact.kind in PERSONAL_USAGE_KINDS:
             holders = _KeyDays(_key_holders(state)) if holders is None else holders
+            if confirmed is None:
+                confirmed = _confirmations([f for f, w in judged if w is None])
+            asked = None if _judged_before_confirmations(fact, state) else confirmed
             try:
-                trimmed, keyless = _for_key_holders(fact, holders)
+                trimmed, keyless = _for_key_holders(fact, holders, asked)
             except (KeyError, TypeError, ValueError, AttributeError) as err:
                 # appended around the API (the fold checks signatures, not shapes): it names
                 # nobody it can be counted for, and says why, rather than take status down

@@ -653,6 +653,28 @@ class PromptUsage(_Payload):
         return data
 
 
+class PromptVersionRef(_Payload):
+    prompt: str = Field(min_length=1)
+    version: int = Field(ge=1)
+
+
+class UsageConfirmed(_Payload):
+    """A person's own word, signed with their key, on the use the gateway's signed figures give
+    them (``inhouse usage confirm``): the gateway's host is its operator's, who could seal usage
+    rows in anyone's name, so a person's day (or prompt version) counts only where they
+    confirmed it."""
+
+    person: str = Field(description="whose use: counts only signed by that person")
+    days: list[date] = Field(default_factory=list, description="days they used the gateway")
+    prompts: list[PromptVersionRef] = Field(
+        default_factory=list, description="library prompt versions the gateway served them"
+    )
+    left_out: list[date] = Field(
+        default_factory=list,
+        description="days the gateway's figures give them that they say they did not use it",
+    )
+
+
 class PilotTeam(_Payload):
     person: str
     team: str = Field(

@@ -1,0 +1,83 @@
+"""``inhouse usage``: your own word on your use of the gateway — confirm."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import typer
+
+from inhouse.cli._common import ProgramOpt, Typer, open_program, out_console
+
+app = Typer()
+
+
+@app.command("confirm")
+def confirm(
+    leave_out: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--except",
+            help="A day (2026-11-04) the gateway's figures give you that you did not use it "
+            "(repeat).",
+            show_default=False,
+        ),
+    ] = None,
+    leave_out_prompts: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--except-prompt",
+            help="A prompt version (triage@2) the figures say you were served and were not "
+            "(repeat).",
+            show_default=False,
+        ),
+    ] = None,
+    show: Annotated[
+        bool, typer.Option("--show", help="Only show what is to confirm; record nothing.")
+    ] = False,
+    on_behalf_of: Annotated[
+        str | None,
+        typer.Option(
+            "--on-behalf-of",
+            help="Refused: a person's use counts only on their own word, signed with their key.",
+            show_default=False,
+        ),
+    ] = None,
+    program: ProgramOpt = None,
+) -> None:
+    """Confirm, signed with your key on your own machine, the days (and prompt versions) the
+    gateway's figures give you: they count in plays 4 and 6 only once you do, since the
+    gateway's host is its operator's. Leave out a day you did not use it with --except."""
+    from inhouse.errors import InvalidInput
+    from inhouse.pilot.usage_confirm import attributed_use, confirm_usage
+
+    opened = open_program(program)
+    if show:
+        use = attributed_use(opened)
+        said = ", ".join(map(str, use.days)) or "none"
+        versions = ", ".join(f"{n}@{v}" for n, v in use.prompts) or "none"
+        out_console().print(
+            f"To confirm for {use.person}: days {said}; prompt versions {versions}."
+        )
+        return
+    days: list[date] = []
+    for text in leave_out or []:
+        try:
+            days.append(date.fromisoformat(text))
+        except ValueError:
+            raise InvalidInput(f"--except {text!r} is not a day (2026-11-04)") from None
+    prompts: list[tuple[str, int]] = []
+    for text in leave_out_prompts or []:
+        name, _, version = text.rpartition("@")
+        if not name or not version.isdigit():
+            raise InvalidInput(f"--except-prompt {text!r} is not NAME@VERSION (triage@2)")
+        prompts.append((name, int(version)))
+    fact = confirm_usage(opened, leave_out=days, leave_out_prompts=prompts, person=on_behalf_of)
+    said = ", ".join(fact.payload["days"]) or "no days"
+    versions = ", ".join(f"{p['prompt']}@{p['version']}" for p in fact.payload["prompts"])
+    out_console().print(
+        f"Confirmed your use (fact #{fact.id}, signed by {fact.by}): {said}"
+        + (f"; prompt versions {versions}" if versions else "")
+        + (f"; left out {', '.join(fact.payload['left_out'])}" if fact.payload["left_out"] else "")
+        + "."
+    )

@@ -1,0 +1,168 @@
+"""A person's own word on their use of the gateway (``inhouse usage confirm``).
+
+The gateway's host is its operator's: a rollout lead who runs it holds its service key and the
+MAC key its usage rows are sealed with, so she could seal rows in the name of a colleague who
+only fetched a gateway key, and the gateway's rollup, adoption report and prompt use would sign
+them. What the gateway measures of a person therefore counts (:mod:`inhouse.program.counting`)
+only on the days, and for the prompt versions, that person confirmed with a key of their own,
+on a machine of their own: a ``usage.confirmed`` fact, which only its person signs.
+
+This module finds what the gateway's figures give the person whose key runs it (its signed
+``usage.daily`` and ``prompt.usage`` facts in the program's log, and the days the usage log
+holds for them through keys of their own) and not confirmed yet, and records their
+confirmation, less the days they leave out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date
+from typing import TYPE_CHECKING
+
+from inhouse.errors import InvalidInput, NotAllowed
+from inhouse.program.facts import Fact, FactSet, Provenance
+
+if TYPE_CHECKING:
+    from inhouse.program import Program
+    from inhouse.program.state import ProgramState
+
+__all__ = ["COLLECTOR", "OwnUse", "attributed_use", "confirm_usage"]
+
+COLLECTOR = "inhouse usage confirm"
+#: the usage log is read from here (a person's first request is after the program began)
+_SINCE = date(2000, 1, 1)
+
+
+@dataclass(frozen=True)
+class OwnUse:
+    """What the gateway's figures give ``person`` that they have not confirmed (nor left out)
+    yet: days, and library prompt versions as (name, version)."""
+
+    person: str
+    days: list[date]
+    prompts: list[tuple[str, int]]
+
+    @property
+    def empty(self) -> bool:
+        return not self.days and not self.prompts
+
+
+def attributed_use(program: Program) -> OwnUse:
+    """What the gateway's figures (its signed facts, and its usage log through keys of this
+    shell's key holder's own) give them, less what they confirmed or left out before."""
+    from inhouse.program.counting import build_context, not_their_fetch
+    from inhouse.usage import active_days, prompts_used
+
+    state = program.state()
+    person = program.whoami().name
+    today = program.clock().astimezone(UTC).date()
+    days: set[date] = set()
+    prompts: set[tuple[str, int]] = set()
+    for fact in state.facts:
+        if not _by_service(state, fact):
+            continue
+        payload = fact.payload
+        if fact.kind == "usage.daily":
+            people = payload.get("people")
+            named = (
+                person in people if isinstance(people, dict) else payload.get("person") == person
+            )
+            if named:
+                days.add(date.fromisoformat(str(payload["day"])))
+        elif fact.kind == "prompt.usage":
+            used_by = payload.get("used_by")
+            if person in (payload.get("people") or ()) or (
+                isinstance(used_by, dict) and person in used_by
+            ):
+                prompts.add((str(payload["prompt"]), int(payload["version"])))
+    not_own = not_their_fetch(state)
+    logged = active_days(program.store, [person], since=_SINCE, until=today, not_own=not_own)
+    days.update(date.fromisoformat(row.day) for row in logged)
+    sent = prompts_used(program.store, [person], since=_SINCE, until=today, not_own=not_own)
+    for ref in sent.get(person, ()):
+        name, _, version = ref.rpartition("@")
+        if name and version.isdigit():  # NAME@VERSION, as the usage log keeps a library prompt
+            prompts.add((name, int(version)))
+    said_days, said_prompts = _said(build_context(state, program.clock()).facts, person)
+    return OwnUse(
+        person,
+        sorted(d for d in days - said_days if d <= today),
+        sorted(prompts - said_prompts),
+    )
+
+
+def confirm_usage(
+    program: Program,
+    *,
+    leave_out: Iterable[date] = (),
+    leave_out_prompts: Iterable[tuple[str, int]] = (),
+    person: str | None = None,
+) -> Fact:
+    """``inhouse usage confirm``: record, signed with this shell's key, that its holder used
+    the gateway on the days (and was served the prompt versions) its figures give them, less
+    ``leave_out`` (days they did not use it) and ``leave_out_prompts``. Refused, nothing
+    recorded, for someone else (``person``), for a service, or where there is nothing new to
+    confirm or a day left out is not one the figures give them."""
+    who = program.whoami()
+    if person is not None and person != who.name:
+        raise NotAllowed(
+            f"{who.name} cannot confirm {person}'s use: a person's use counts only on their own "
+            f"word, signed with their key; {person} runs `inhouse usage confirm` on their machine"
+        )
+    found = program.state().people.get(who.name)
+    if found is not None and found.service:
+        raise NotAllowed(f"{who.name} is a service: it measures use, it confirms none")
+    use = attributed_use(program)
+    out, out_prompts = set(leave_out), set(leave_out_prompts)
+    if stray := sorted(out - set(use.days)):
+        raise InvalidInput(
+            f"--except {', '.join(map(str, stray))}: not a day the gateway's figures give "
+            f"{who.name} that is still to confirm"
+            + (f" ({', '.join(map(str, use.days))})" if use.days else " (none)")
+        )
+    if stray_prompts := sorted(out_prompts - set(use.prompts)):
+        raise InvalidInput(
+            f"--except-prompt {', '.join(f'{n}@{v}' for n, v in stray_prompts)}: not a prompt "
+            f"version the gateway's figures give {who.name} that is still to confirm"
+        )
+    if use.empty:
+        raise InvalidInput(
+            f"nothing to confirm: the gateway's figures give {who.name} no use not confirmed "
+            "yet (they count a person's requests through a gateway key of their own)"
+        )
+    return program.record_fact(
+        None,
+        "usage.confirmed",
+        {
+            "person": who.name,
+            "days": [d.isoformat() for d in use.days if d not in out],
+            "prompts": [
+                {"prompt": n, "version": v} for n, v in use.prompts if (n, v) not in out_prompts
+            ],
+            "left_out": [d.isoformat() for d in sorted(out)],
+        },
+        provenance=Provenance.MEASURED,
+        collector=COLLECTOR,
+    )
+
+
+def _by_service(state: ProgramState, fact: Fact) -> bool:
+    signer = state.people.get(fact.by)
+    return signer is not None and signer.service and fact.signed
+
+
+def _said(counted: FactSet, person: str) -> tuple[set[date], set[tuple[str, int]]]:
+    """What ``person`` confirmed or left out before, in their own ``usage.confirmed`` facts
+    that count (one signed with a key made on the gateway's host is asked again)."""
+    days: set[date] = set()
+    prompts: set[tuple[str, int]] = set()
+    for fact in counted.of("usage.confirmed"):
+        if fact.by != person:
+            continue
+        for value in [*(fact.payload.get("days") or ()), *(fact.payload.get("left_out") or ())]:
+            days.add(date.fromisoformat(str(value)))
+        prompts.update(
+            (str(ref["prompt"]), int(ref["version"])) for ref in fact.payload.get("prompts") or ()
+        )
+    return days, prompts

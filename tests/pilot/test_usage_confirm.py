@@ -1,0 +1,137 @@
+"""``inhouse usage confirm``: a member's own word on the days the gateway's figures give them.
+The gateway's host is its operator's (a lead), who could seal rows in anyone's name; a person's
+day counts for plays 4 and 6 only where they confirmed it with a key of their own, from a
+machine of their own (docs/gateway.md). Real gateway requests (in-process, on loopback) to a
+**stand-in upstream**, as tests/pilot/gateway_days.py sends them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from inhouse.gateway.rollup import rollup_usage
+from inhouse.identity import SigningKey
+from inhouse.pilot.usage_confirm import confirm_usage
+from inhouse.program import Program, Provenance
+from inhouse.program.counting import build_context
+from inhouse.program.state import ProgramState
+from tests.clitools import cli
+from tests.conftest import Clock
+from tests.people import sign_in_as
+from tests.pilot.gateway_days import Pilot, Use, start_pilot
+
+pytestmark = pytest.mark.usefixtures("on_database")
+
+TEAMS = {"bob": ("support", "support"), "pia": ("legal", "support")}
+
+
+@pytest.fixture
+def pilot(_isolated: Path, clock: Clock) -> Iterator[Pilot]:
+    """bob and pia send requests on 3 and 4 November; nobody has confirmed yet."""
+    made = start_pilot(_isolated, clock, TEAMS)
+    made.confirms = False
+    made.use(Use(p, f"2026-11-0{d}T10:00") for p in TEAMS for d in (3, 4))
+    made.on("2026-11-05")
+    rollup_usage(made.lead)
+    yield made
+    made.lead.close()
+
+
+def _counted_days(lead: Program, person: str) -> list[str]:
+    facts = build_context(lead.state(), lead.clock()).facts.of("usage.daily")
+    return sorted(str(f.payload["day"]) for f in facts if person in f.payload["people"])
+
+
+def test_a_member_confirms_their_days_and_leaves_one_out(pilot: Pilot) -> None:
+    folder = ["--program", str(pilot.folder)]
+    assert _counted_days(pilot.lead, "bob") == []  # signed, not yet his word
+    why = [u.why for u in build_context(pilot.lead.state(), pilot.clock()).uncounted]
+    assert any(
+        w.startswith("not confirmed by bob, pia for 2026-11-03 (`inhouse usage confirm` on their")
+        for w in why
+    ), why
+    shown = cli("usage", "confirm", "--show", *folder, env=pilot.env["bob"])
+    assert "To confirm for bob: days 2026-11-03, 2026-11-04" in shown
+    out = cli("usage", "confirm", "--except", "2026-11-04", *folder, env=pilot.env["bob"])
+    assert "Confirmed your use" in out and "left out 2026-11-04" in out
+    pilot.clock.now = datetime.now(UTC)  # the command signs at the machine's time
+    assert _counted_days(pilot.lead, "bob") == ["2026-11-03"]
+    assert _counted_days(pilot.lead, "pia") == []  # nobody confirms for her
+    # nothing left to confirm: said, and nothing recorded
+    before = len(pilot.lead.state().facts)
+    out = cli("usage", "confirm", *folder, env=pilot.env["bob"], code=2)
+    assert "nothing to confirm" in out
+    assert len(pilot.lead.state().facts) == before
+
+
+def test_bad_input_and_someone_elses_confirmation_are_refused(pilot: Pilot) -> None:
+    folder = ["--program", str(pilot.folder)]
+    before = len(pilot.lead.state().facts)
+    out = cli("usage", "confirm", "--except", "yesterday", *folder, env=pilot.env["bob"], code=2)
+    assert "--except 'yesterday' is not a day" in out
+    out = cli("usage", "confirm", "--except", "2026-11-01", *folder, env=pilot.env["bob"], code=2)
+    assert "--except 2026-11-01: not a day the gateway's figures give bob" in out
+    out = cli("usage", "confirm", "--on-behalf-of", "pia", *folder, env=pilot.env["bob"], code=3)
+    assert "bob cannot confirm pia's use" in out
+    assert len(pilot.lead.state().facts) == before
+    # signed around the command by bob, in pia's name: it is bob's, and counts for nobody
+    pilot.people["bob"].record_fact(
+        None, "usage.confirmed", {"person": "pia", "days": ["2026-11-03", "2026-11-04"]},
+        provenance=Provenance.MEASURED, collector="inhouse usage confirm",
+    )  # fmt: skip
+    assert _counted_days(pilot.lead, "pia") == []
+
+
+def test_a_confirmation_signed_with_a_key_made_on_the_gateways_host_is_nobodys(
+    pilot: Pilot,
+) -> None:
+    """ "Set it up on the gateway box with me": pia adds a machine of hers there (`inhouse
+    person invite pia` on her laptop, `inhouse join` on the box, which the lead runs, and
+    `inhouse sign-in login` once), so the lead holds that key file. Its confirmation of pia's
+    days counts for nobody; pia's own, from her laptop, does."""
+    lead = pilot.lead
+    assert lead.state().people["gateway"].service
+    host = next(k.machine for k in lead.state().keys.values() if k.person == "gateway")
+    made_there = SigningKey.generate()
+    lead.join(str(pilot.people["pia"].invite("pia")), made_there, at_machine=host)
+    there = lead.using(made_there)
+    sign_in_as(there)
+    fact = confirm_usage(there)  # the lead, with the key file on her host
+    assert fact.by == "pia"
+    assert _counted_days(lead, "pia") == []
+    why = [u.why for u in build_context(lead.state(), lead.clock()).uncounted
+           if u.fact.id == fact.id]  # fmt: skip
+    assert why and "enrolled on the gateway's host" in why[0], why
+    # pia herself, from her own laptop's key
+    cli("usage", "confirm", "--program", str(pilot.folder), env=pilot.env["pia"])
+    pilot.clock.now = datetime.now(UTC)  # the command signs at the machine's time
+    assert _counted_days(lead, "pia") == ["2026-11-03", "2026-11-04"]
+
+
+def test_an_exit_judged_before_the_rule_keeps_the_use_it_was_judged_on(pilot: Pilot) -> None:
+    """A program already running: play 4 exited under the rules before this one (its exit says
+    rules 1, or nothing), judged on the gateway's days as they were. That exit keeps them; what
+    it was not judged on, and any exit judged by this rule, needs the members' confirmation."""
+    from dataclasses import replace
+
+    lead = pilot.lead
+    state = lead.state()
+    mark = state.head_seq  # the days of 3 and 4 November are signed by then
+    daily = [f.id for f in state.facts if f.kind == "usage.daily"]
+    assert daily and max(daily) <= mark
+
+    def days(exited: ProgramState, person: str) -> list[str]:
+        facts = build_context(exited, lead.clock()).facts.of("usage.daily")
+        return sorted(str(f.payload["day"]) for f in facts if person in f.payload["people"])
+
+    when = lead.clock()
+    before = replace(state, first_exited={"pilot": (when, mark)}, first_rules={"pilot": 1})
+    assert days(before, "bob") == ["2026-11-03", "2026-11-04"]  # kept as it was judged
+    named = replace(before, first_judged={"pilot": frozenset(daily[:1])})
+    assert len(days(named, "bob")) == 1  # an exit that names its facts keeps those only
+    today = replace(before, first_rules={"pilot": 2})
+    assert days(today, "bob") == []  # judged by this rule: nothing spared
+    assert days(replace(state, first_exited={}), "bob") == []
