@@ -1,6 +1,7 @@
 """What waits on each person, from the program's status: a handoff to decide, a play's exit
 still lacking, a handoff to offer, a play to start, a ticket to resolve or assign, a fix or a
-word taken in their name to confirm, the open survey to answer. The dashboard's program page
+word taken in their name to confirm, the open survey to answer, their use of the gateway to
+confirm. The dashboard's program page
 and ``inhouse status`` show the same list; neither decides anything the checks do not."""
 
 from __future__ import annotations
@@ -74,9 +75,26 @@ def next_steps(program: Program, status: Status) -> list[dict[str, Any]]:
             for person in awaiting_answers(program):
                 add(person, f"answer the survey {survey.name} (open until "
                     f"{survey.closes.date()})", "/pilot#survey")  # fmt: skip
-        if any(f.kind == "ticket.opened" for f in program.state().facts):
+        facts = program.state().facts
+        if any(f.kind == "ticket.opened" for f in facts):
             _ticket_steps(program, add, leads)
+        if any(f.kind == "usage.daily" for f in facts):
+            _usage_steps(program, add)
     return [{"person": name, "steps": found} for name, found in steps.items() if found]
+
+
+def _usage_steps(program: Program, add: Callable[[str | None, str, str], None]) -> None:
+    """A person's use of the gateway counts for plays 4 and 6 only where they confirmed it with
+    their own key: the days its signed figures give them that they have not confirmed yet."""
+    from inhouse.pilot.usage_confirm import awaiting_confirmation
+
+    for person, days in awaiting_confirmation(program).items():
+        span = f"{days[0]}" if len(days) == 1 else f"{len(days)} days, {days[0]} to {days[-1]}"
+        text = (
+            f"confirm your use of the gateway ({span}) from your own machine: "
+            "`inhouse usage confirm` (it counts only where you confirmed it)"
+        )
+        add(person, text, "/pilot")
 
 
 def _ticket_steps(

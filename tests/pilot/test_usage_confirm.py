@@ -135,3 +135,23 @@ def test_an_exit_judged_before_the_rule_keeps_the_use_it_was_judged_on(pilot: Pi
     today = replace(before, first_rules={"pilot": 2})
     assert days(today, "bob") == []  # judged by this rule: nothing spared
     assert days(replace(state, first_exited={}), "bob") == []
+
+
+def test_status_asks_each_member_to_confirm_the_days_the_gateway_gives_them(pilot: Pilot) -> None:
+    """Each member's next step names the days awaiting their word, until they give it."""
+    from inhouse.next_steps import next_steps
+
+    def asked(person: str) -> list[str]:
+        steps = {s["person"]: s["steps"] for s in next_steps(pilot.lead, pilot.lead.status())}
+        return [step["text"] for step in steps.get(person, []) if "usage confirm" in step["text"]]
+
+    assert asked("bob") == [
+        "confirm your use of the gateway (2 days, 2026-11-03 to 2026-11-04) from your own "
+        "machine: `inhouse usage confirm` (it counts only where you confirmed it)"
+    ]
+    assert len(asked("pia")) == 1
+    cli("usage", "confirm", "--except", "2026-11-04", "--program", str(pilot.folder),
+        env=pilot.env["bob"])  # fmt: skip
+    pilot.clock.now = datetime.now(UTC)  # the command signs at the machine's time
+    assert asked("bob") == []  # a day left out is his word too
+    assert len(asked("pia")) == 1

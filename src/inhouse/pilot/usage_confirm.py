@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from inhouse.program import Program
     from inhouse.program.state import ProgramState
 
-__all__ = ["COLLECTOR", "OwnUse", "attributed_use", "confirm_usage"]
+__all__ = ["COLLECTOR", "OwnUse", "attributed_use", "awaiting_confirmation", "confirm_usage"]
 
 COLLECTOR = "inhouse usage confirm"
 #: the usage log is read from here (a person's first request is after the program began)
@@ -90,6 +90,37 @@ def attributed_use(program: Program) -> OwnUse:
         sorted(d for d in days - said_days if d <= today),
         sorted(prompts - said_prompts),
     )
+
+
+def awaiting_confirmation(program: Program) -> dict[str, list[date]]:
+    """Per person (services aside), the days the gateway's signed daily usage gives them that
+    they have not confirmed nor left out yet: what ``inhouse status`` asks each of them to
+    confirm. From the signed facts only (each person's own ``inhouse usage confirm`` also reads
+    the usage log their keys wrote to)."""
+    from inhouse.program.counting import build_context
+
+    state = program.state()
+    today = program.clock().astimezone(UTC).date()
+    given: dict[str, set[date]] = {}
+    for fact in state.facts:
+        if fact.kind != "usage.daily" or not _by_service(state, fact):
+            continue
+        people = fact.payload.get("people")
+        named = list(people) if isinstance(people, dict) else [fact.payload.get("person")]
+        day = date.fromisoformat(str(fact.payload["day"]))
+        for name in named:
+            found = state.people.get(str(name))
+            if found is not None and not found.service and day <= today:
+                given.setdefault(str(name), set()).add(day)
+    if not given:
+        return {}
+    counted = build_context(state, program.clock()).facts
+    awaited = {}
+    for name, days in given.items():
+        said, _ = _said(counted, name)
+        if left := sorted(days - said):
+            awaited[name] = left
+    return awaited
 
 
 def confirm_usage(
