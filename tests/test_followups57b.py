@@ -89,6 +89,25 @@ def test_a_leads_command_away_from_the_gateways_host_is_refused_and_makes_no_key
     assert not (_isolated / ".inhouse" / "keys" / "gateway.key").exists()  # nothing made here
 
 
+def test_anyone_else_away_from_the_gateways_host_is_told_where_it_is(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A support owner's drift review in her own checkout: not "the key is not enrolled yet"
+    (it is, on the gateway's host), but where to run it."""
+    from inhouse.errors import Refused
+
+    monkeypatch.setenv(OTHER_COMPUTER, "lena-laptop")
+    first, host = _gateway_enrolled_on_its_host(_isolated)
+    lena = Program.open(_isolated)
+    try:
+        sam = enrol(lena, "sam", team="support", roles=["support-owner"])
+        with pytest.raises(Refused, match=f"Run this on the gateway's host \\(machine {host}"):
+            sam.as_service(GATEWAY_SERVICE)
+    finally:
+        lena.close()
+    assert _gateway_keys(_isolated) == [first]
+
+
 def test_a_checkout_holding_another_gateway_key_is_refused_too(
     _isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
