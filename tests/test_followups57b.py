@@ -92,8 +92,8 @@ def test_a_leads_command_away_from_the_gateways_host_is_refused_and_makes_no_key
 def test_anyone_else_away_from_the_gateways_host_is_told_where_it_is(
     _isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A support owner's drift review in her own checkout: not "the key is not enrolled yet"
-    (it is, on the gateway's host), but where to run it."""
+    """A support owner signing as the gateway in her own checkout (a drift review) hears not
+    "the key is not enrolled yet" (it is, on the gateway's host) but where to run it."""
     from inhouse.errors import Refused
 
     monkeypatch.setenv(OTHER_COMPUTER, "lena-laptop")
