@@ -212,9 +212,9 @@ class ProgramCore:
         state = self.state()
         if key is not None and state.person_of_key(key.key_id) == name:
             return self.using(key)
-        self.whoami()  # an enrolled key, before anything about the service is said
+        who = self.whoami()  # an enrolled key, before anything about the service is said
         self._refuse_second_service_key(state, name, key)
-        if Role.ROLLOUT_LEAD not in self.whoami().roles:
+        if Role.ROLLOUT_LEAD not in who.roles:
             raise NotAllowed(
                 f"the {name} service's key is not enrolled yet: a rollout lead runs this once "
                 "to enrol it"

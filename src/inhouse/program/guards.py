@@ -139,11 +139,8 @@ def _not_handed_on(
         # nor to a key made on the host of a service the owner enrolled there first (the
         # gateway's): whoever runs it holds the key files made there. A play that exited under
         # the rule before keeps it for the start it let through
-        hosts = (
-            set()
-            if context.exited_before(previous.id, GATEWAY_HOST)
-            else (services_enrolled_by(context, {owner}))
-        )
+        kept = context.exited_before(previous.id, GATEWAY_HOST)
+        hosts = set() if kept else services_enrolled_by(context, {owner})
         if hosts and not enrolled_elsewhere(context, handoff.to, {owner}, services=hosts):
             return (
                 f"play {prev_no} was handed to {handoff.to}, whose keys were all enrolled from "
