@@ -20,6 +20,7 @@ from inhouse.program.facts import Fact, FactSet, Provenance
 __all__ = [
     "CONFIRMED_USE",
     "EXIT_RULES",
+    "GATEWAY_HOST",
     "OWN_USE",
     "CheckContext",
     "CheckFunc",
@@ -47,11 +48,18 @@ __all__ = [
 #: 2 (:data:`CONFIRMED_USE`): the gateway's figures count for a person only on the days (and
 #: prompt versions) that person confirmed with a key of their own (``inhouse usage confirm``),
 #: for every play: the gateway's host is its operator's, who could seal rows in anyone's name
-EXIT_RULES = 2
+#:
+#: 3 (:data:`GATEWAY_HOST`): a key made on the host of a service a judged person enrolled (the
+#: gateway's, after they enrolled its key there) is theirs, for the receiver of a handoff to a
+#: play that needs another owner (its next play's start) and for play 2's access requests
+EXIT_RULES = 3
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
 CONFIRMED_USE = 2
+#: a key made on the gateway's host, after a lead enrolled its key there, is that lead's for
+#: a handoff's receiver and play 2's askers (see :data:`EXIT_RULES`)
+GATEWAY_HOST = 3
 
 
 class Outcome(StrEnum):
@@ -213,6 +221,12 @@ class CheckContext:
         """The facts ``play``'s first exit was judged on, or None: it has not exited, or its
         exit was recorded before exits named them (:meth:`spared` then reads its mark)."""
         return self.judged.get(play) if play in self.exited else None
+
+    def exited_before(self, play: str, rule: int) -> bool:
+        """Whether ``play`` exited under the rules before ``rule`` (:data:`EXIT_RULES`): its
+        first exit says it was judged by fewer (or says none). What was judged on that exit
+        (the next play's start it let through) keeps the rule before."""
+        return play in self.exited and self.exit_rules.get(play, 0) < rule
 
     def spared(self, play: str, fact: Fact, *, rule: int = 0) -> bool:
         """Whether an earlier rule, kept for a ``play`` that exited under it, may still decide

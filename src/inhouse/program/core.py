@@ -212,11 +212,15 @@ class ProgramCore:
         """The program acted on with a service's own key (``.inhouse/keys/NAME.key`` on the
         service's host): what a service measures (the gateway's usage, adoption) is signed by
         it, not by a person. The first time, a rollout lead running this enrols that key,
-        vouched for on the record."""
+        vouched for on the record; while the service holds an active key enrolled elsewhere,
+        this is refused (:class:`Refused`) and nothing is made here."""
         key = read_service_key(self.folder, name)
-        if key is not None and self.state().person_of_key(key.key_id) == name:
+        state = self.state()
+        if key is not None and state.person_of_key(key.key_id) == name:
             return self.using(key)
-        if Role.ROLLOUT_LEAD not in self.whoami().roles:
+        who = self.whoami()  # an enrolled key, before anything about the service is said
+        self._refuse_second_service_key(state, name, key)
+        if Role.ROLLOUT_LEAD not in who.roles:
             raise NotAllowed(
                 f"the {name} service's key is not enrolled yet: a rollout lead runs this once "
                 "to enrol it"
@@ -225,6 +229,45 @@ class ProgramCore:
         key = service_key(self.folder, name)
         self.enrol_service(name, key)
         return self.using(key)
+
+    def _refuse_second_service_key(
+        self, state: ProgramState, name: str, here: SigningKey | None
+    ) -> None:
+        """Refuse to make and enrol a key for service ``name`` where it holds an active one
+        already: this host is not the service's (its key file is not here, or holds another
+        key), so a key enrolled here would be a second one, measuring on whoever's machine
+        this is (a lead's laptop) for nothing, beside the service's own."""
+        from inhouse.identity.machine import machine_fingerprint
+
+        service = state.people.get(name)
+        active = sorted(
+            (k for k in state.keys_of(name) if k.revoked_at is None), key=lambda k: k.seq
+        )
+        if service is None or not service.service or not active:
+            return
+        enrolled = "; ".join(
+            f"key {k.key_id} on machine {k.machine or 'unknown'} (enrolled by "
+            f"{k.invited_by or 'nobody'} at event {k.seq})"
+            for k in active
+        )
+        found = (
+            f"holds another key, {here.key_id}"
+            if here is not None
+            else f"has no .inhouse/keys/{name}.key"
+        )
+        first = active[0]
+        revoke = ", ".join(f"`inhouse person revoke-key {k.key_id}`" for k in active)
+        raise Refused(
+            f"the {name} service already signs with {enrolled}; this checkout {found}, so this "
+            f"machine ({machine_fingerprint()}) is not the {name}'s host, and a key made and "
+            f"enrolled here would be a second {name} key whose measurements count for nothing. "
+            f"Nothing was made or enrolled. Run this on the {name}'s host (machine "
+            f"{first.machine or 'unknown'}, where `inhouse gateway serve` runs from the program "
+            f"folder holding its key file). Where that host is gone, a rollout lead revokes the "
+            f"old key first ({revoke}), then runs this on the {name}'s new host, which enrols "
+            "its key there",
+            missing=[f"the {name}'s own key file (.inhouse/keys/{name}.key on its host)"],
+        )
 
     def enrol_service(self, name: str, key: SigningKey) -> Person:  # PeopleMixin implements it
         raise NotImplementedError  # pragma: no cover

@@ -111,8 +111,14 @@ def _not_handed_on(
     """Why an accepted, current handoff still hands nothing on: the API refuses each of these,
     so only events appended around it (an offer to oneself, an acceptance of failing exits)
     reach here, and the guard holds the play back as it would have."""
+    from inhouse.program.checks import GATEWAY_HOST
     from inhouse.program.evaluation import context_for
-    from inhouse.program.playchecks._shared import enrolled_elsewhere, unsigned_apart
+    from inhouse.program.playchecks._shared import (
+        enrolled_elsewhere,
+        hosts_of,
+        services_enrolled_by,
+        unsigned_apart,
+    )
 
     handoff = state.handoffs[previous.id]
     record = state.plays.get(previous.id)
@@ -129,6 +135,17 @@ def _not_handed_on(
             return (
                 f"play {prev_no} was handed to {handoff.to}, whose keys were all enrolled from "
                 f"a machine {owner} enrolled from: one person with two keys"
+            )
+        # nor to a key made on the host of a service the owner enrolled there first (the
+        # gateway's): whoever runs it holds the key files made there. A play that exited under
+        # the rule before keeps it for the start it let through
+        kept = context.exited_before(previous.id, GATEWAY_HOST)
+        hosts = set() if kept else services_enrolled_by(context, {owner})
+        if hosts and not enrolled_elsewhere(context, handoff.to, {owner}, services=hosts):
+            return (
+                f"play {prev_no} was handed to {handoff.to}, whose keys were all enrolled from "
+                f"{hosts_of(hosts)} after {owner} enrolled its key there: whoever runs it holds "
+                "the key files made there, so it is one person with two keys"
             )
     return None
 

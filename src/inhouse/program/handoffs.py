@@ -25,7 +25,12 @@ from inhouse.program.events import EventKind
 from inhouse.program.facts import Fact
 from inhouse.program.guards import held_back_warning, start_blockers
 from inhouse.program.playbook import Play, Role
-from inhouse.program.playchecks._shared import enrolled_elsewhere, unsigned_apart
+from inhouse.program.playchecks._shared import (
+    enrolled_elsewhere,
+    hosts_of,
+    services_enrolled_by,
+    unsigned_apart,
+)
 from inhouse.program.state import ProgramState, unsigned_offer
 
 __all__ = ["PlaysMixin"]
@@ -262,6 +267,18 @@ class PlaysMixin(ProgramCore):
                 f"play {number + 1} needs a different owner than play {number}'s ({owner}), and "
                 f"every key of {receiver} was enrolled from a machine {owner} enrolled from: one "
                 f"person with two keys. {receiver} joins from their own machine first "
+                "(`inhouse join` there), or the next play starts on a waiver a rollout lead "
+                "grants on the record"
+            )
+        # nor is a key made on the host of a service the owner enrolled there first (the
+        # gateway's): whoever runs it holds the key files made there, as plays 4 to 6 judge it
+        hosts = services_enrolled_by(context, {owner})
+        if hosts and not enrolled_elsewhere(context, receiver, {owner}, services=hosts):
+            raise NotAllowed(
+                f"play {number + 1} needs a different owner than play {number}'s ({owner}), and "
+                f"every key of {receiver} was enrolled from {hosts_of(hosts)} after {owner} "
+                f"enrolled its key there: whoever runs it holds the key files made there, so it "
+                f"is one person with two keys. {receiver} joins from their own machine first "
                 "(`inhouse join` there), or the next play starts on a waiver a rollout lead "
                 "grants on the record"
             )

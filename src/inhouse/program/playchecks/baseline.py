@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from inhouse.program.checks import (
+    GATEWAY_HOST,
     CheckContext,
     Outcome,
     Result,
@@ -25,6 +26,7 @@ from inhouse.program.playchecks._shared import (
     early_owners,
     ever_held,
     given,
+    hosts_of,
     invited_by_judged,
     kept_from_before,
     names,
@@ -35,6 +37,7 @@ from inhouse.program.playchecks._shared import (
     other_person_elsewhere,
     quality_on_time,
     quality_on_unanswered,
+    services_enrolled_by,
     split_aside,
     unpinned_build,
     unsaid_here,
@@ -46,19 +49,28 @@ __all__ = ["costs_confirmation"]
 
 # -- play 2: baseline ------------------------------------------------------------------------------
 
+#: play 1's id in the playbook: its exit lets play 2 start on this trigger
+_PROVE = "prove-value"
+
 
 @register_check("access-requested", reads=("access.request",))
 def access_requested(ctx: CheckContext) -> Result:
     """Someone other than the early owners and the rollout leads asked to get in, signed with
-    their own key, enrolled from a machine of their own (one laptop with five keys asks once)."""
+    their own key, enrolled from a machine of their own (one laptop with five keys asks once),
+    never the gateway's host once one of them enrolled its key there."""
     judged = early_owners(ctx) | ever_held(ctx, "rollout-lead")
     wanted = int(ctx.param("min_people", 1))
     requests = [f for f in ctx.facts.of("access.request") if f.by not in judged]
-    counted, aside = one_per_machine(ctx, {f.by for f in requests}, judged)
+    # nor is a request whose key was made on the host of a service one of them enrolled there
+    # first (the gateway's): whoever runs it holds the key files made there, as plays 4 to 6
+    # judge it. A play 1 that exited under the rule before keeps it for the start it let through
+    hosts = set() if ctx.exited_before(_PROVE, GATEWAY_HOST) else services_enrolled_by(ctx, judged)
+    counted, aside = one_per_machine(ctx, {f.by for f in requests}, judged, services=hosts)
     aside, unsigned = split_aside(ctx, aside, judged)
+    on_hosts = f", or {hosts_of(hosts)}, where one of them enrolled its key" if hosts else ""
     note = not_counted([
         f"{names(aside)}, enrolled from a machine an owner, a lead or another of them "
-        "enrolled from" if aside else "",
+        f"enrolled from{on_hosts}" if aside else "",
         unsigned,
     ])  # fmt: skip
     if len(counted) >= wanted:
