@@ -27,6 +27,9 @@ from tests.test_redteam4 import _gateway_host
 
 runner = CliRunner()
 
+#: the gateway's key file in the program folder on its host
+KEY_FILE = ".inhouse/keys/gateway.key"
+
 #: the rules an exit says it was judged by: with the gateway's host rule, and the one before
 #: (inhouse.program.checks.GATEWAY_HOST, asserted where it is used)
 HOST_RULE, RULE_BEFORE = 3, 2
@@ -244,13 +247,6 @@ def test_access_asked_with_a_key_made_on_the_gateways_host_is_the_leads_own(
     assert outcome is Outcome.PASS and reason.startswith("access requested by ola"), reason
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: after a lead revokes the gateway's key, a run on its host whose key file still "
-    "holds the revoked key enrols that same key again (a second person.enrolled for a key the "
-    "log keeps revoked) and signs with it without a word; it should refuse, naming the file to "
-    "delete (or make a new key), as the rotation in docs/gateway.md needs",
-)
 def test_a_revoked_gateway_key_left_on_its_host_is_not_enrolled_again(
     _isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -262,7 +258,57 @@ def test_a_revoked_gateway_key_left_on_its_host_is_not_enrolled_again(
     try:
         old = lena.as_service(GATEWAY_SERVICE).key.key_id
         lena.revoke_key(old)
-        with pytest.raises(InhouseError, match="revoked"):
+        recorded = len(lena.events())
+        with pytest.raises(InhouseError, match="revoked") as refused:
             lena.as_service(GATEWAY_SERVICE)
+        said = " ".join(str(refused.value).split())
+        assert f"{KEY_FILE} holds key {old}, which was revoked for gateway by lena" in said
+        assert f"delete {KEY_FILE} on the gateway's host" in said
+        done = runner.invoke(app, ["gateway", "rollup"])  # the command a lead runs there
+        assert done.exit_code == 3 and f"delete {KEY_FILE}" in _said(done), _said(done)
+        assert len(lena.events()) == recorded  # nothing enrolled again, nothing signed
+        assert _gateway_keys(_isolated) == []
+        # the rotation docs/gateway.md describes: the file deleted, a new key made and enrolled
+        (_isolated / KEY_FILE).unlink()
+        new = lena.as_service(GATEWAY_SERVICE).key.key_id
+        assert new != old and _gateway_keys(_isolated) == [new]
     finally:
         lena.close()
+
+
+def test_the_gateway_will_not_serve_with_a_revoked_key_left_on_its_host(
+    _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`gateway serve` reads the same file at start: with a revoked key in it, it refuses before
+    anything opens (as the gateway each worker builds does), naming the file; rows sealed and
+    vouchers answered with that key would count for nothing."""
+    from inhouse.errors import Refused
+    from inhouse.gateway.server import build_gateway
+    from tests.gateway.harness import digest_of, make_program, model_file
+
+    weights = model_file(_isolated)
+    runtimes = {"local": {"family": "openai", "url": "http://127.0.0.1:9",
+                          "model_path": str(weights)}}  # fmt: skip
+    lena = make_program(_isolated, runtimes, {"tiny": digest_of(weights)}, clock=clock)
+    try:
+        old = lena.as_service(GATEWAY_SERVICE).key.key_id
+        lena.revoke_key(old)
+    finally:
+        lena.close()
+
+    def served(*args: object, **kwargs: object) -> None:
+        raise SystemExit("served")
+
+    monkeypatch.setattr("inhouse.gateway.server._serve_one", served)
+    monkeypatch.setattr("inhouse.gateway.server._supervise", served)
+    done = runner.invoke(app, ["gateway", "serve", "--port", "0"])
+    assert done.exit_code == 3, _said(done)
+    assert f"{KEY_FILE} holds key {old}, which was revoked" in _said(done)
+    assert f"delete {KEY_FILE}" in _said(done)
+    with pytest.raises(Refused, match=f"holds key {old}, which was revoked"):
+        build_gateway(_isolated)
+    # rotated: the file deleted, serve makes the new key (a lead's rollup there enrols it)
+    (_isolated / KEY_FILE).unlink()
+    done = runner.invoke(app, ["gateway", "serve", "--port", "0"])
+    assert done.exit_code != 3 and "served" in _said(done), _said(done)
+    assert (_isolated / KEY_FILE).exists()

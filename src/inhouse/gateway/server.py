@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import ConfigError
 from inhouse.gateway.app import Gateway
@@ -24,6 +24,10 @@ from inhouse.gateway.routing import Router, choose_lock
 from inhouse.gateway.shared import SharedLimiter
 from inhouse.gateway.usage import Clock, Spool, UsageWriter, tokens_today, utcnow
 from inhouse.location import CONFIG_NAME, database_url, safe_join
+
+if TYPE_CHECKING:
+    from inhouse.gateway.programlog import ProgramLog
+    from inhouse.identity import SigningKey
 
 __all__ = ["build_gateway", "gateway_runtimes", "serve"]
 
@@ -51,6 +55,19 @@ def gateway_runtimes(folder: Path, config: dict[str, Any], settings: GatewaySett
     return [runtime_config(folder, name, config) for name in names]
 
 
+def own_key(folder: Path, program_log: ProgramLog) -> SigningKey:
+    """The gateway's own key (``.inhouse/keys/gateway.key``, read or created), refused
+    (:class:`~inhouse.errors.Refused`) where the log has revoked the key the file holds: rows
+    sealed and vouchers answered with it would count for nothing, and the refusal names the
+    file to delete (:func:`~inhouse.program.core.refuse_revoked_service_key`)."""
+    from inhouse.gateway.rollup import SERVICE
+    from inhouse.program.core import refuse_revoked_service_key, service_key
+
+    key = service_key(folder, SERVICE)
+    program_log.read(lambda state: refuse_revoked_service_key(state, SERVICE, key))
+    return key
+
+
 def build_gateway(
     folder: Path, *, settings: GatewaySettings | None = None, clock: Clock = utcnow
 ) -> Gateway:
@@ -72,6 +89,9 @@ def build_gateway(
     # the log as the gateway follows it: verified, pinned to inhouse.toml's lead key
     program_log = ProgramLog(Program.open(folder, store=store))
     try:
+        # its own key, refused (before anything is sealed or vouched with it) where the log
+        # has revoked the key its file holds
+        identity = own_key(folder, program_log)
         choice = choose_lock(folder, *program_log.recorded_lock())
     except BaseException:
         store.close()
@@ -105,11 +125,8 @@ def build_gateway(
         )
     else:
         limiter = Limiter(used, clock=clock)
-    from inhouse.gateway.rollup import SERVICE
-    from inhouse.program.core import service_key
-
     return Gateway(
-        identity=service_key(folder, SERVICE),  # what answers a voucher (`gateway vouch`)
+        identity=identity,  # what answers a voucher (`gateway vouch`)
         store=store,
         program_log=program_log,
         router=router,
@@ -138,16 +155,22 @@ def serve(
     server's: :func:`_claim`), each a whole gateway with a spool of its own (``worker-N`` under
     ``spool_dir``), restarted should one die. ``announce`` is told the base URL clients use
     (``…/v1``) once the port is open (port 0 resolved)."""
-    from inhouse.gateway.rollup import SERVICE
+    from inhouse.db import open_store
+    from inhouse.gateway.programlog import ProgramLog
+    from inhouse.program import Program
     from inhouse.program.config import read_config
-    from inhouse.program.core import service_key
     from inhouse.terminal import clean_handlers
 
     clean_handlers()  # the supervisor's log too; each worker (a fresh process) cleans its own
     settings = read_gateway_settings(folder, read_config(folder))
     # made once here, not by the workers racing to make it; refused before anything opens
-    # where the checkout's git tracks it (a key everyone with the repository holds)
-    service_key(folder, SERVICE)
+    # where the checkout's git tracks it (a key everyone with the repository holds), or where
+    # the log has revoked the key it holds
+    store = open_store(database_url(folder))
+    try:
+        own_key(folder, ProgramLog(Program.open(folder, store=store)))
+    finally:
+        store.close()
     updates: dict[str, Any] = {}
     for name, value in (("host", host), ("port", port), ("workers", workers),
                         ("spool_dir", spool_dir)):  # fmt: skip

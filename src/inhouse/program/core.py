@@ -58,6 +58,7 @@ __all__ = [
     "ProgramCore",
     "read_service_key",
     "refuse_if_tampered",
+    "refuse_revoked_service_key",
     "service_key",
     "utcnow",
 ]
@@ -120,6 +121,29 @@ def _service_key_path(folder: Path, name: str) -> Path:
             f"a rollout lead's next `inhouse gateway rollup` there enrols the new one"
         )
     return path
+
+
+def refuse_revoked_service_key(state: ProgramState, name: str, key: SigningKey) -> None:
+    """Refuse (:class:`Refused`) a service key file holding a key the log has revoked: it is
+    neither signed with nor enrolled again (a lead's revocation would be undone by the next run
+    on the service's host), and the refusal names the file to delete so that a new key is made
+    and enrolled there, the rotation docs/gateway.md describes."""
+    from inhouse.location import DATA_DIR
+
+    record = state.keys.get(key.key_id)
+    if record is None or record.revoked_at is None:
+        return
+    shown = f"{DATA_DIR}/keys/{name}.key"
+    by = f" by {record.revoked_by}" if record.revoked_by else ""
+    at = f" at event {record.revoked_seq}" if record.revoked_seq is not None else ""
+    raise Refused(
+        f"the {name} service's key file {shown} holds key {key.key_id}, which was revoked for "
+        f"{record.person}{by}{at}: it is not signed with, nor enrolled again. Nothing was "
+        f"signed or recorded. To rotate it, delete {shown} on the {name}'s host; a rollout "
+        f"lead's next `inhouse gateway rollup` there makes and enrols a new key (restart "
+        f"`inhouse gateway serve` there too, so that it seals and vouches with the new key)",
+        missing=[f"an active {name} key in {shown} (delete the revoked one to make a new one)"],
+    )
 
 
 def refuse_if_tampered(state: ProgramState) -> None:
@@ -213,12 +237,15 @@ class ProgramCore:
         service's host): what a service measures (the gateway's usage, adoption) is signed by
         it, not by a person. The first time, a rollout lead running this enrols that key,
         vouched for on the record; while the service holds an active key enrolled elsewhere,
-        this is refused (:class:`Refused`) and nothing is made here."""
+        or where the key file holds a key the log has revoked, this is refused
+        (:class:`Refused`) and nothing is made or recorded here."""
         key = read_service_key(self.folder, name)
         state = self.state()
         if key is not None and state.person_of_key(key.key_id) == name:
             return self.using(key)
         who = self.whoami()  # an enrolled key, before anything about the service is said
+        if key is not None:  # a revoked key left in the file is not enrolled again
+            refuse_revoked_service_key(state, name, key)
         self._refuse_second_service_key(state, name, key)
         if Role.ROLLOUT_LEAD not in who.roles:
             raise NotAllowed(
