@@ -210,3 +210,25 @@ def test_a_malformed_daily_figure_takes_no_status_down(pilot: Pilot) -> None:
     assert asked and "2 days, 2026-11-03 to 2026-11-04" in asked[0], asked
     shown = cli("usage", "confirm", "--show", "--program", str(pilot.folder), env=pilot.env["bob"])
     assert "To confirm for bob: days 2026-11-03, 2026-11-04" in shown
+
+
+def test_inhouse_status_builds_the_context_once(
+    pilot: Pilot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`inhouse status` judges the board and each person's next steps (the open survey's, the
+    days to confirm) at one moment: the checks' context, the costliest part of a status on a
+    long log, is built once (each next step at its own microsecond rebuilt it)."""
+    import inhouse.program.counting as counting
+
+    started = datetime.now(UTC)
+    built: list[datetime] = []
+    real = counting._build
+
+    def counted(state: ProgramState, now: datetime) -> counting.CheckContext:
+        built.append(now)
+        return real(state, now)
+
+    monkeypatch.setattr(counting, "_build", counted)
+    out = cli("status", "--program", str(pilot.folder), env=pilot.env["bob"])
+    assert "inhouse usage confirm" in out  # the usage step was asked for
+    assert len([now for now in built if now >= started]) == 1, built
