@@ -163,6 +163,8 @@ def test_status_asks_each_member_to_confirm_the_days_the_gateway_gives_them(pilo
         {"person": "bob", "days": ["not-a-day"]},
         {"person": "bob", "days": "2026-11-03"},  # a string, not a list: iterated by character
         {"person": "bob", "days": [], "prompts": [{"prompt": "x"}]},
+        # a day well formed beside a prompt that is not: the whole confirmation says nothing
+        {"person": "bob", "days": ["2026-11-03"], "prompts": [{"prompt": "x"}]},
         {"person": "bob", "days": [], "left_out": [3]},
     ],
 )
