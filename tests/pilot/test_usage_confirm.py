@@ -155,3 +155,101 @@ def test_status_asks_each_member_to_confirm_the_days_the_gateway_gives_them(pilo
     pilot.clock.now = datetime.now(UTC)  # the command signs at the machine's time
     assert asked("bob") == []  # a day left out is his word too
     assert len(asked("pia")) == 1
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        {"person": "bob", "days": ["not-a-day"]},
+        {"person": "bob", "days": "2026-11-03"},  # a string, not a list: iterated by character
+        {"person": "bob", "days": [], "prompts": [{"prompt": "x"}]},
+        # a day well formed beside a prompt that is not: the whole confirmation says nothing
+        {"person": "bob", "days": ["2026-11-03"], "prompts": [{"prompt": "x"}]},
+        {"person": "bob", "days": [], "left_out": [3]},
+    ],
+)
+def test_a_malformed_confirmation_takes_no_status_down(
+    pilot: Pilot, said: dict[str, object]
+) -> None:
+    """bob appends a ``usage.confirmed`` of his own around the API (the fold checks signatures,
+    not shapes). It confirms nothing: everyone's `inhouse status` still lists what waits on
+    them, and bob's `usage confirm --show` still shows his days (it took both down)."""
+    from inhouse.next_steps import next_steps
+    from inhouse.program.events import EventKind
+
+    pilot.people["bob"]._append(
+        EventKind.FACT_RECORDED, "bob",
+        {"kind": "usage.confirmed", "version": 1, "payload": said,
+         "provenance": Provenance.MEASURED.value, "collector": "inhouse usage confirm"},
+    )  # fmt: skip
+    steps = {s["person"]: s["steps"] for s in next_steps(pilot.lead, pilot.lead.status())}
+    asked = [s["text"] for s in steps.get("bob", []) if "usage confirm" in s["text"]]
+    assert asked and "2 days, 2026-11-03 to 2026-11-04" in asked[0], asked
+    shown = cli("usage", "confirm", "--show", "--program", str(pilot.folder), env=pilot.env["bob"])
+    assert "To confirm for bob: days 2026-11-03, 2026-11-04" in shown
+    assert _counted_days(pilot.lead, "bob") == []
+
+
+def test_a_malformed_daily_figure_takes_no_status_down(pilot: Pilot) -> None:
+    """A ``usage.daily`` signed with the gateway's key around the API, its day no date, and a
+    ``prompt.usage`` without a version: each member's next step and `usage confirm --show`
+    still come, from the figures that are well formed."""
+    from inhouse.next_steps import next_steps
+    from inhouse.program.events import EventKind
+
+    gateway = pilot.lead.as_service("gateway")
+    for kind, payload in (
+        ("usage.daily", {"day": "someday", "people": {"bob": {"requests": 1}}}),
+        ("prompt.usage", {"prompt": "x", "people": ["bob"], "uses": 1}),
+    ):
+        gateway._append(
+            EventKind.FACT_RECORDED, "gateway",
+            {"kind": kind, "version": 1, "payload": payload,
+             "provenance": Provenance.MEASURED.value, "collector": "inhouse gateway"},
+        )  # fmt: skip
+    steps = {s["person"]: s["steps"] for s in next_steps(pilot.lead, pilot.lead.status())}
+    asked = [s["text"] for s in steps.get("bob", []) if "usage confirm" in s["text"]]
+    assert asked and "2 days, 2026-11-03 to 2026-11-04" in asked[0], asked
+    shown = cli("usage", "confirm", "--show", "--program", str(pilot.folder), env=pilot.env["bob"])
+    assert "To confirm for bob: days 2026-11-03, 2026-11-04" in shown
+
+
+def test_inhouse_status_builds_the_context_once(
+    pilot: Pilot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`inhouse status` judges the board and each person's next steps (the open survey's, the
+    days to confirm) at one moment: the checks' context, the costliest part of a status on a
+    long log, is built once (each next step at its own microsecond rebuilt it)."""
+    import inhouse.program.counting as counting
+
+    started = datetime.now(UTC)
+    built: list[datetime] = []
+    real = counting._build
+
+    def counted(state: ProgramState, now: datetime) -> counting.CheckContext:
+        built.append(now)
+        return real(state, now)
+
+    monkeypatch.setattr(counting, "_build", counted)
+    out = cli("status", "--program", str(pilot.folder), env=pilot.env["bob"])
+    assert "inhouse usage confirm" in out  # the usage step was asked for
+    assert len([now for now in built if now >= started]) == 1, built
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the governance-theater warning (guards.governance_theater) reads every usage.daily "
+    "the gateway's key signed, not the figures the checks count (build_context): days nobody "
+    "confirmed, that the host's operator could seal in anyone's name, still count as real use "
+    "there. Reading the counted facts needs `now` in governance_theater and the warning's "
+    "tests' worlds (test_engine, test_forgery, test_followups2) to hold keys and confirm",
+)
+def test_unconfirmed_days_hide_no_governance_theater(pilot: Pilot) -> None:
+    """bob's and pia's days are signed and confirmed by nobody: a support queue set up now is
+    set up before any use the checks count, which the warning says."""
+    pilot.lead.attest(
+        None, "support.queue", {"queue": "#help", "owner": "lead"}, comment="set up"
+    )  # fmt: skip
+    assert _counted_days(pilot.lead, "bob") == [] and _counted_days(pilot.lead, "pia") == []
+    warnings = pilot.lead.status()["warnings"]
+    assert any("governance theater" in w for w in warnings), warnings

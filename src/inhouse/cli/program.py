@@ -170,6 +170,10 @@ def status(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     event log does not verify (the status is then as of the event before the first bad one;
     `inhouse audit verify`)."""
     opened = open_program(program)
+    now = opened.clock()
+    # one moment for the board and each person's next steps (the survey's, the use to confirm):
+    # the context that judges them is built once, not again for each at a later microsecond
+    opened.clock = lambda: now
     data = opened.status()
     if json:
         print_json(data)

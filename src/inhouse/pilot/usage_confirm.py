@@ -63,19 +63,18 @@ def attributed_use(program: Program) -> OwnUse:
         if not _by_service(state, fact):
             continue
         payload = fact.payload
-        if fact.kind == "usage.daily":
-            people = payload.get("people")
-            named = (
-                person in people if isinstance(people, dict) else payload.get("person") == person
-            )
-            if named:
-                days.add(date.fromisoformat(str(payload["day"])))
-        elif fact.kind == "prompt.usage":
-            used_by = payload.get("used_by")
-            if person in (payload.get("people") or ()) or (
-                isinstance(used_by, dict) and person in used_by
-            ):
-                prompts.add((str(payload["prompt"]), int(payload["version"])))
+        try:
+            if fact.kind == "usage.daily":
+                if person in _named(payload):
+                    days.add(date.fromisoformat(str(payload["day"])))
+            elif fact.kind == "prompt.usage":
+                used_by = payload.get("used_by")
+                if person in (payload.get("people") or ()) or (
+                    isinstance(used_by, dict) and person in used_by
+                ):
+                    prompts.add((str(payload["prompt"]), int(payload["version"])))
+        except _MALFORMED:
+            continue  # appended around the API: it gives nobody anything (counting drops it)
     not_own = not_their_fetch(state)
     logged = active_days(program.store, [person], since=_SINCE, until=today, not_own=not_own)
     days.update(date.fromisoformat(row.day) for row in logged)
@@ -105,9 +104,11 @@ def awaiting_confirmation(program: Program) -> dict[str, list[date]]:
     for fact in state.facts:
         if fact.kind != "usage.daily" or not _by_service(state, fact):
             continue
-        people = fact.payload.get("people")
-        named = list(people) if isinstance(people, dict) else [fact.payload.get("person")]
-        day = date.fromisoformat(str(fact.payload["day"]))
+        try:
+            named = _named(fact.payload)
+            day = date.fromisoformat(str(fact.payload["day"]))
+        except _MALFORMED:
+            continue  # appended around the API: it gives nobody a day (counting drops it)
         for name in named:
             found = state.people.get(str(name))
             if found is not None and not found.service and day <= today:
@@ -191,9 +192,26 @@ def _said(counted: FactSet, person: str) -> tuple[set[date], set[tuple[str, int]
     for fact in counted.of("usage.confirmed"):
         if fact.by != person:
             continue
-        for value in [*(fact.payload.get("days") or ()), *(fact.payload.get("left_out") or ())]:
-            days.add(date.fromisoformat(str(value)))
-        prompts.update(
-            (str(ref["prompt"]), int(ref["version"])) for ref in fact.payload.get("prompts") or ()
-        )
+        payload = fact.payload
+        try:  # one appended around the API says nothing (as counting reads it), whole or not
+            said = {
+                date.fromisoformat(str(value))
+                for value in [*(payload.get("days") or ()), *(payload.get("left_out") or ())]
+            }
+            refs = {(str(r["prompt"]), int(r["version"])) for r in payload.get("prompts") or ()}
+        except _MALFORMED:
+            continue
+        days |= said
+        prompts |= refs
     return days, prompts
+
+
+#: what reading a payload appended around the API (the fold checks no shape) may raise
+_MALFORMED = (KeyError, TypeError, ValueError, AttributeError)
+
+
+def _named(payload: dict[str, object]) -> list[str]:
+    """Whom a ``usage.daily`` names: a day's ``people``, or the one ``person`` of facts from
+    before the gateway recorded a day in one fact."""
+    people = payload.get("people")
+    return [str(p) for p in people] if isinstance(people, dict) else [str(payload.get("person"))]

@@ -248,10 +248,12 @@ class _Confirmed:
         # a day to come is nobody's use yet, however sure its person is of it
         days = {d for d in (date.fromisoformat(str(v)) for v in fact.payload.get("days") or ())
                 if d <= recorded}  # fmt: skip
-        self.days.setdefault(person, set()).update(days)
-        self.prompts.setdefault(person, set()).update(
+        prompts = {
             (str(ref["prompt"]), int(ref["version"])) for ref in fact.payload.get("prompts") or ()
-        )
+        }
+        # both read before either is kept: a malformed one confirms nothing, not half of it
+        self.days.setdefault(person, set()).update(days)
+        self.prompts.setdefault(person, set()).update(prompts)
 
     def day(self, person: str, day: date) -> bool:
         return day in self.days.get(person, ())
