@@ -73,11 +73,14 @@ def viewer(program: Program) -> dict[str, Any]:
 
 
 def program_page(program: Program) -> dict[str, Any]:
-    """The six plays as a board (``inhouse status --json``), and each person's next step."""
-    status = program.status()
+    """The six plays as a board (``inhouse status --json``), and each person's next step,
+    judged at one moment: the checks' context is built once for both (the program is shared
+    between requests, so its clock is read once here, not pinned)."""
     from inhouse.next_steps import next_steps
 
-    return {"status": status, "next_steps": next_steps(program, status)}
+    now = program.clock()
+    status = program.status(now)
+    return {"status": status, "next_steps": next_steps(program, status, now)}
 
 
 # -- play ------------------------------------------------------------------------------------
