@@ -257,9 +257,10 @@ def test_the_program_page_builds_the_checks_context_once_per_request(
 ) -> None:
     """The board and each person's next steps (the open survey's answers, the gateway's days
     to confirm) are judged at one moment: the checks' context, the costliest part of the page
-    on a long log, is built once per request. The dashboard's program is shared between
-    requests, so its clock ticks on as a real one does (each read a microsecond later: a
-    ticking stand-in for the machine's clock); each step read it anew and rebuilt it."""
+    on a long log, is built once per request (a play's page too, for the play and its facts).
+    The dashboard's program is shared between requests, so its clock ticks on as a real one
+    does (each read a microsecond later: a ticking stand-in for the machine's clock); each step
+    read it anew and rebuilt it, up to eleven times a request."""
     from datetime import datetime, timedelta
     from itertools import count
 
@@ -291,7 +292,7 @@ def test_the_program_page_builds_the_checks_context_once_per_request(
         app = create_app(program=served)
         with TestClient(app, follow_redirects=False) as client, signed_in(client, world, "lena"):
             monkeypatch.setattr(counting, "_build", counted)
-            for path in ("/index.json", "/"):
+            for path in ("/index.json", "/", "/plays/1.json"):
                 built.clear()
                 page = client.get(path)
                 assert page.status_code == 200, page.text[:500]
