@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from datetime import datetime
 
     from inhouse.program import Program
     from inhouse.program.status_shape import PlayView, Status
@@ -22,12 +23,17 @@ def _failing(view: PlayView) -> list[str]:
     return [f"{row['title']}: {row['reason']}" for row in rows if row["outcome"] != "pass"]
 
 
-def next_steps(program: Program, status: Status) -> list[dict[str, Any]]:
+def next_steps(
+    program: Program, status: Status, now: datetime | None = None
+) -> list[dict[str, Any]]:
     """Per person, what the status says waits on them: a handoff to decide, a play's exit
     still lacking, a handoff to offer, a play to start, a ticket assigned to them, the fix of
     an "it broke" ticket they opened to confirm, the open survey to answer, an opening or
     resolution taken in their name through a session or an import to confirm (both from
-    their own machine: a session cannot)."""
+    their own machine: a session cannot). Pass the ``now`` the status was built at: what the
+    steps read is then judged at that one moment, on the checks' context built once (by
+    default, the program's clock, read once here)."""
+    now = program.clock() if now is None else now
     from inhouse.pilot.survey import awaiting_answers, current_survey
 
     steps: dict[str, list[dict[str, str]]] = {p["name"]: [] for p in status["people"]}
@@ -69,26 +75,28 @@ def next_steps(program: Program, status: Status) -> list[dict[str, Any]]:
                 for lead in leads:
                     add(lead, f"start {label}: its trigger holds (`inhouse play start "
                         f"{number}`)", href)  # fmt: skip
-        survey = current_survey(program)
+        survey = current_survey(program, now)
         if survey is not None:
             # a survey answer is each member's own word, approved with their own key
-            for person in awaiting_answers(program):
+            for person in awaiting_answers(program, now):
                 add(person, f"answer the survey {survey.name} (open until "
                     f"{survey.closes.date()})", "/pilot#survey")  # fmt: skip
         facts = program.state().facts
         if any(f.kind == "ticket.opened" for f in facts):
-            _ticket_steps(program, add, leads)
+            _ticket_steps(program, add, leads, now)
         if any(f.kind == "usage.daily" for f in facts):
-            _usage_steps(program, add)
+            _usage_steps(program, add, now)
     return [{"person": name, "steps": found} for name, found in steps.items() if found]
 
 
-def _usage_steps(program: Program, add: Callable[[str | None, str, str], None]) -> None:
+def _usage_steps(
+    program: Program, add: Callable[[str | None, str, str], None], now: datetime
+) -> None:
     """A person's use of the gateway counts for plays 4 and 6 only where they confirmed it with
     their own key: the days its signed figures give them that they have not confirmed yet."""
     from inhouse.pilot.usage_confirm import awaiting_confirmation
 
-    for person, days in awaiting_confirmation(program).items():
+    for person, days in awaiting_confirmation(program, now).items():
         span = f"{days[0]}" if len(days) == 1 else f"{len(days)} days, {days[0]} to {days[-1]}"
         text = (
             f"confirm your use of the gateway ({span}) from your own machine: "
@@ -98,14 +106,17 @@ def _usage_steps(program: Program, add: Callable[[str | None, str, str], None]) 
 
 
 def _ticket_steps(
-    program: Program, add: Callable[[str | None, str, str], None], leads: list[str]
+    program: Program,
+    add: Callable[[str | None, str, str], None],
+    leads: list[str],
+    now: datetime,
 ) -> None:
     """The support queue's part: asked only where a ticket was ever opened, since the queue's
     modules take longer to load than ``inhouse status`` takes to run."""
     from inhouse.support.queue import confirm_fix_command, list_tickets, queue_of, words_awaited
 
-    owner = queue_of(program)
-    for ticket in list_tickets(program, state="open"):
+    owner = queue_of(program, now)
+    for ticket in list_tickets(program, state="open", now=now):
         href = f"/support/tickets/{ticket.id}"
         if ticket.assignee:
             add(ticket.assignee, f"resolve {ticket.id}: {ticket.title}", href)
@@ -115,13 +126,13 @@ def _ticket_steps(
             for lead in leads:
                 add(lead, f"assign {ticket.id}: {ticket.title} (the queue has no owner "
                     "yet: `inhouse support owner PERSON`)", href)  # fmt: skip
-    for ticket in list_tickets(program, state="resolved"):
+    for ticket in list_tickets(program, state="resolved", now=now):
         # an it-broke fix is what play 5 counts once its opener confirms it
         if ticket.category == "it-broke" and ticket.fix_confirmed() is None:
             add(ticket.opened.actor, f"confirm the fix of {ticket.id} ({ticket.title}) "
                 f"from your own machine: `{confirm_fix_command(ticket.id)}`, or reopen it",
                 f"/support/tickets/{ticket.id}")  # fmt: skip
-    for ticket in list_tickets(program, state="all"):
+    for ticket in list_tickets(program, state="all", now=now):
         # an opening or resolution taken through a dashboard session (or an import) in
         # someone's name counts for play 5 only once they confirm it with their own key
         awaited: dict[str, list[str]] = {}

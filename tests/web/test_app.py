@@ -9,6 +9,7 @@ from starlette.testclient import TestClient
 
 from inhouse.program import Program
 from inhouse.program.audit import verify_chain
+from inhouse.program.state import ProgramState
 from inhouse.web.login import sign_in
 from tests.pilot.gateway_days import Pilot
 from tests.web.world import approve_waiting, challenge, key_of, signed_in
@@ -249,3 +250,58 @@ def test_the_pilot_page_counts_each_members_steps_and_names_a_track_that_does_no
         pia = next(m for m in client.get("/pilot.json").json()["roster"]["members"]
                    if m["person"] == "pia")  # fmt: skip
         assert "enablement/legal.yaml does not exist" in pia["error"]
+
+
+def test_the_program_page_builds_the_checks_context_once_per_request(
+    world: Pilot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The board and each person's next steps (the open survey's answers, the gateway's days
+    to confirm) are judged at one moment: the checks' context, the costliest part of the page
+    on a long log, is built once per request (a play's page too, for the play and its facts).
+    The dashboard's program is shared between requests, so its clock ticks on as a real one
+    does (each read a microsecond later: a ticking stand-in for the machine's clock); each step
+    read it anew and rebuilt it, up to eleven times a request."""
+    from datetime import datetime, timedelta
+    from itertools import count
+
+    import inhouse.program.counting as counting
+    from inhouse.support.queue import open_ticket
+    from inhouse.web.app import create_app
+    from tests.pilot.gateway_days import Use
+
+    world.confirms = False  # bob's use on the 16th awaits his word
+    world.use([Use("bob", "2026-11-16T10:00")])
+    world.clock.now += timedelta(hours=1)
+    # and the support queue's steps, which read the checks' context too
+    open_ticket(world.people["pia"], "Summaries are empty", category="it-broke",
+                component="gateway")  # fmt: skip
+    ticks = count()
+
+    def ticking() -> datetime:
+        return world.clock.now + timedelta(microseconds=next(ticks))
+
+    built: list[datetime] = []
+    real = counting._build
+
+    def counted(state: ProgramState, now: datetime) -> counting.CheckContext:
+        built.append(now)
+        return real(state, now)
+
+    served = Program.open(world.folder, clock=ticking)
+    try:
+        app = create_app(program=served)
+        with TestClient(app, follow_redirects=False) as client, signed_in(client, world, "lena"):
+            monkeypatch.setattr(counting, "_build", counted)
+            for path in ("/index.json", "/", "/plays/1.json"):
+                built.clear()
+                page = client.get(path)
+                assert page.status_code == 200, page.text[:500]
+                assert len(built) == 1, (path, built)
+            board = client.get("/index.json").json()
+    finally:
+        served.close()
+    steps = {s["person"]: [step["text"] for step in s["steps"]] for s in board["next_steps"]}
+    # both steps that read the checks' context were asked for, at the board's moment
+    assert any(t.startswith("answer the survey ellis-1") for t in steps["bob"]), steps
+    assert any("confirm your use of the gateway (2026-11-16)" in t for t in steps["bob"]), steps
+    assert any(t.startswith("assign T-1: Summaries are empty") for t in steps["lena"]), steps

@@ -170,18 +170,17 @@ def status(program: ProgramOpt = None, json: JsonOpt = False) -> None:
     event log does not verify (the status is then as of the event before the first bad one;
     `inhouse audit verify`)."""
     opened = open_program(program)
-    now = opened.clock()
     # one moment for the board and each person's next steps (the survey's, the use to confirm):
     # the context that judges them is built once, not again for each at a later microsecond
-    opened.clock = lambda: now
-    data = opened.status()
+    now = opened.clock()
+    data = opened.status(now)
     if json:
         print_json(data)
     else:
         from inhouse.cli.render import render_status
         from inhouse.next_steps import next_steps
 
-        render_status(out_console(), data, next_steps(opened, data))
+        render_status(out_console(), data, next_steps(opened, data, now))
     if opened.state().tampered is not None:  # a script reading only the exit code must see it
         raise typer.Exit(1)
 

@@ -239,17 +239,17 @@ class SurveyResults:
 # -- opening ---------------------------------------------------------------------------------------
 
 
-def surveys(program: Program) -> list[Survey]:
+def surveys(program: Program, now: datetime | None = None) -> list[Survey]:
     """Every survey a rollout lead opened, oldest first (only ``survey.opened`` facts that count,
     signed by someone who held the role when they signed it): the surveys play 4's
     ``pilot-would-resist-losing`` judges. One appended by anyone else around `survey open` is
     no survey to answer: an answer to it would count for nothing."""
-    return [_survey(fact) for fact in _opened(_context(program))]
+    return [_survey(fact) for fact in _opened(_context(program, now))]
 
 
-def current_survey(program: Program) -> Survey | None:
-    """The latest survey opened, open or closed."""
-    found = surveys(program)
+def current_survey(program: Program, now: datetime | None = None) -> Survey | None:
+    """The latest survey opened, open or closed (judged at ``now``: default, the clock's)."""
+    found = surveys(program, now)
     return found[-1] if found else None
 
 
@@ -300,16 +300,20 @@ def _too_old(program: Program, survey: Survey, now: datetime) -> bool:
 # -- answering -------------------------------------------------------------------------------------
 
 
-def eligibility(program: Program, person: str | None = None) -> Eligibility:
-    """Whether ``person`` (default: this shell's key holder) may answer now: a pilot member
-    with use through their own key on at least two distinct days in the last fourteen."""
+def eligibility(
+    program: Program, person: str | None = None, now: datetime | None = None
+) -> Eligibility:
+    """Whether ``person`` (default: this shell's key holder) may answer at ``now`` (default:
+    the clock's): a pilot member with use through their own key on at least two distinct days
+    in the last fourteen."""
     from inhouse.program.counting import build_context, not_their_fetch
 
     name = person or program.whoami().name
     state = program.state()
-    context = build_context(state, program.clock())
+    when = program.clock() if now is None else now
+    context = build_context(state, when)
     added = _members(context).get(name)
-    until = program.clock().astimezone(UTC).date()
+    until = when.astimezone(UTC).date()
     since = until - timedelta(days=ELIGIBLE_WINDOW_DAYS - 1)
     # their own key's use as the gateway's rollup counts it, which play 4's check reads: not
     # an agent's, nor a key fetched in their name by a key that never signed in as them
@@ -387,14 +391,15 @@ def own_answer(program: Program) -> Fact | None:
     )
 
 
-def awaiting_answers(program: Program) -> list[str]:
-    """The pilot members who may answer the open survey now (``eligibility``) and have no
-    answer to it that counts yet (an answer a dashboard session signed without its person's
-    approval does not); empty when no survey is open."""
-    survey = current_survey(program)
-    if survey is None or not survey.is_open(program.clock()):
+def awaiting_answers(program: Program, now: datetime | None = None) -> list[str]:
+    """The pilot members who may answer the open survey at ``now`` (default: the clock's;
+    ``eligibility``) and have no answer to it that counts yet (an answer a dashboard session
+    signed without its person's approval does not); empty when no survey is open."""
+    when = program.clock() if now is None else now
+    survey = current_survey(program, when)
+    if survey is None or not survey.is_open(when):
         return []
-    context = _context(program)
+    context = _context(program, when)
     answered = {
         str(fact.payload["person"])
         for fact in context.facts.of("survey.response")
@@ -403,7 +408,7 @@ def awaiting_answers(program: Program) -> list[str]:
     return [
         person
         for person in sorted(_members(context))
-        if person not in answered and eligibility(program, person).eligible
+        if person not in answered and eligibility(program, person, when).eligible
     ]
 
 
@@ -534,10 +539,10 @@ def _answer(fact: Fact) -> str:
 # -- reading ---------------------------------------------------------------------------------------
 
 
-def _context(program: Program) -> CheckContext:
+def _context(program: Program, now: datetime | None = None) -> CheckContext:
     from inhouse.program.counting import build_context
 
-    return build_context(program.state(), program.clock())
+    return build_context(program.state(), program.clock() if now is None else now)
 
 
 def _opened(context: CheckContext) -> list[Fact]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from inhouse.errors import InvalidInput, NotAllowed
@@ -91,15 +91,16 @@ def attributed_use(program: Program) -> OwnUse:
     )
 
 
-def awaiting_confirmation(program: Program) -> dict[str, list[date]]:
+def awaiting_confirmation(program: Program, now: datetime | None = None) -> dict[str, list[date]]:
     """Per person (services aside), the days the gateway's signed daily usage gives them that
-    they have not confirmed nor left out yet: what ``inhouse status`` asks each of them to
-    confirm. From the signed facts only (each person's own ``inhouse usage confirm`` also reads
-    the usage log their keys wrote to)."""
+    they have not confirmed nor left out yet at ``now`` (default: the clock's): what ``inhouse
+    status`` asks each of them to confirm. From the signed facts only (each person's own
+    ``inhouse usage confirm`` also reads the usage log their keys wrote to)."""
     from inhouse.program.counting import build_context
 
     state = program.state()
-    today = program.clock().astimezone(UTC).date()
+    when = program.clock() if now is None else now
+    today = when.astimezone(UTC).date()
     given: dict[str, set[date]] = {}
     for fact in state.facts:
         if fact.kind != "usage.daily" or not _by_service(state, fact):
@@ -115,7 +116,7 @@ def awaiting_confirmation(program: Program) -> dict[str, list[date]]:
                 given.setdefault(str(name), set()).add(day)
     if not given:
         return {}
-    counted = build_context(state, program.clock()).facts
+    counted = build_context(state, when).facts
     awaited = {}
     for name, days in given.items():
         said, _ = _said(counted, name)

@@ -28,6 +28,8 @@ from inhouse.program.status_shape import Status
 from inhouse.program.waivers import WaiversMixin
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from inhouse.identity import SigningKey
 
 __all__ = ["Clock", "Program"]
@@ -143,12 +145,14 @@ class Program(WaiversMixin, PeopleMixin, SignInMixin, EvidenceMixin, PlaysMixin,
     def close(self) -> None:
         self.store.close()
 
-    def status(self) -> Status:
-        """The program's status as JSON-ready data (see :mod:`inhouse.program.status`)."""
+    def status(self, now: datetime | None = None) -> Status:
+        """The program's status as JSON-ready data (see :mod:`inhouse.program.status`), at
+        ``now`` (default: this program's clock)."""
         from inhouse.program.status import build_status
 
         self.refuse_if_detached("show the program's status")
-        return build_status(self.playbook, self.state(), self.clock(), folder=str(self.folder))
+        when = self.clock() if now is None else now
+        return build_status(self.playbook, self.state(), when, folder=str(self.folder))
 
     def claim_lead(self) -> None:
         """A program made before identities has no keys: its lead enrols this shell's key as

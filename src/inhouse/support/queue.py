@@ -86,10 +86,11 @@ class Queue:
     fact: int
 
 
-def queue_of(program: Program) -> Queue | None:
-    """The queue and its owner, or None until a rollout lead names one."""
+def queue_of(program: Program, now: datetime | None = None) -> Queue | None:
+    """The queue and its owner (at ``now``: default, the clock's), or None until a rollout
+    lead names one."""
     state = program.state()
-    context = build_context(state, program.clock())
+    context = build_context(state, program.clock() if now is None else now)
     for fact in reversed(context.facts.of("support.queue")):
         signer = state.people.get(fact.by)
         if fact.payload.get("accepted"):
@@ -137,17 +138,20 @@ def accept_owner(program: Program) -> Fact:
 # -- tickets -------------------------------------------------------------------------------------
 
 
-def _tickets(program: Program) -> dict[str, Ticket]:
+def _tickets(program: Program, now: datetime | None = None) -> dict[str, Ticket]:
     state = program.state()
-    context = build_context(state, program.clock())
+    context = build_context(state, program.clock() if now is None else now)
     return fold_tickets(context.facts, context.people, context.held_role_at)
 
 
-def list_tickets(program: Program, *, state: str = "open") -> list[Ticket]:
-    """The queue's tickets in ``state`` (open, resolved or all), oldest first."""
+def list_tickets(
+    program: Program, *, state: str = "open", now: datetime | None = None
+) -> list[Ticket]:
+    """The queue's tickets in ``state`` (open, resolved or all), oldest first, as the checks
+    count them at ``now`` (default: the clock's)."""
     if state not in STATES:
         raise InvalidInput(f"no ticket state {state!r}: use {', '.join(STATES)}")
-    found = list(_tickets(program).values())
+    found = list(_tickets(program, now).values())
     return found if state == "all" else [t for t in found if t.state == state]
 
 

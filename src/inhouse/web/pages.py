@@ -73,11 +73,14 @@ def viewer(program: Program) -> dict[str, Any]:
 
 
 def program_page(program: Program) -> dict[str, Any]:
-    """The six plays as a board (``inhouse status --json``), and each person's next step."""
-    status = program.status()
+    """The six plays as a board (``inhouse status --json``), and each person's next step,
+    judged at one moment: the checks' context is built once for both (the program is shared
+    between requests, so its clock is read once here, not pinned)."""
     from inhouse.next_steps import next_steps
 
-    return {"status": status, "next_steps": next_steps(program, status)}
+    now = program.clock()
+    status = program.status(now)
+    return {"status": status, "next_steps": next_steps(program, status, now)}
 
 
 # -- play ------------------------------------------------------------------------------------
@@ -91,22 +94,23 @@ def play_page(program: Program, ref: str) -> dict[str, Any]:
         play = program.playbook.play(ref)
     except UnknownPlay as err:
         raise NoSuchRoute(str(err)) from None
-    status = program.status()
+    now = program.clock()  # one moment for the play and its facts: one context built
+    status = program.status(now)
     view = next(v for v in status["plays"] if v["id"] == play.id)
     ids = {e["fact"] for row in (*view["trigger"], *(view["exit"] or [])) for e in row["evidence"]}
     facts = {f.id: f for f in program.state().facts if f.id in ids}
-    counts = _counting(program)
+    counts = _counting(program, now)
     evidence = {str(i): _fact_view(facts[i], counts) for i in sorted(facts)}
     waivers = [w for w in status["waivers"] if w["play"] in (None, play.id)]
     return {"play": view, "evidence": evidence, "waivers": waivers, "now": status["now"]}
 
 
-def _counting(program: Program) -> tuple[set[int], dict[int, str]]:
+def _counting(program: Program, now: datetime | None = None) -> tuple[set[int], dict[int, str]]:
     """The ids of the facts the checks count, and why each fact they may not count does not
     (as ``status`` shows it beside the checks)."""
     from inhouse.program.counting import build_context
 
-    context = build_context(program.state(), program.clock())
+    context = build_context(program.state(), program.clock() if now is None else now)
     return {f.id for f in context.facts}, {u.fact.id: u.why for u in context.uncounted}
 
 
