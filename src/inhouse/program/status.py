@@ -241,7 +241,7 @@ def build_status(
         )
     if created and (disbelieved := claim_disbelieved(state, playbook)):
         warnings.append(disbelieved)
-    theater = governance_theater(playbook, state)
+    theater = governance_theater(playbook, state, now)
     if theater:
         warnings.append(theater)
     if state.tampered is not None:
