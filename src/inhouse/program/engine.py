@@ -148,7 +148,15 @@ class Program(WaiversMixin, PeopleMixin, SignInMixin, EvidenceMixin, PlaysMixin,
         from inhouse.program.status import build_status
 
         self.refuse_if_detached("show the program's status")
-        return build_status(self.playbook, self.state(), self.clock(), folder=str(self.folder))
+        return build_status(
+            self.playbook,
+            self.state(),
+            self.clock(),
+            folder=str(self.folder),
+            log_file=(self.store.engine.url.database or ":memory:")
+            if self.store.dialect == "sqlite"
+            else None,
+        )
 
     def claim_lead(self) -> None:
         """A program made before identities has no keys: its lead enrols this shell's key as
