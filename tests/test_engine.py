@@ -27,7 +27,7 @@ from inhouse.program.collectors import BUILTIN_COLLECTORS
 from inhouse.program.guards import start_blockers
 from tests.conftest import Clock
 from tests.locks import HERE, made_lock
-from tests.people import enrol, vouch_for_gateway_host
+from tests.people import confirm_days, enrol, hold_gateway_key, vouch_for_gateway_host
 
 pytestmark = pytest.mark.usefixtures("on_database")
 
@@ -294,10 +294,11 @@ def test_governance_theater_is_flagged_before_real_usage(program: Program) -> No
 
 def test_governance_after_real_usage_is_not_flagged(program: Program, omar: Program) -> None:
     gateway = service_program(program)  # real usage is measured by the gateway's own key
+    hold_gateway_key(program, omar)  # for someone who held a key of their own that day
     gateway.record_fact(
         None,
         "usage.daily",
-        {"day": "2026-11-01", "person": "omar", "requests": 12},
+        {"day": "2026-11-02", "person": "omar", "requests": 12},
         provenance=Provenance.MEASURED,
         collector=ROLLUP,
     )
@@ -306,6 +307,9 @@ def test_governance_after_real_usage_is_not_flagged(program: Program, omar: Prog
     # led vouched for its host: until then its usage is the lead's word, and nothing real
     assert any("governance theater" in w for w in program.status()["warnings"])
     vouch_for_gateway_host(omar)
+    # and only on omar's own word that the day was his: the host's operator seals its rows
+    assert any("governance theater" in w for w in program.status()["warnings"])
+    confirm_days(omar, "2026-11-02")
     assert not any("governance theater" in w for w in program.status()["warnings"])
 
 

@@ -11,7 +11,7 @@ from inhouse.gateway.rollup import service_program
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, evaluate
 from inhouse.program.facts import Fact
-from tests.people import vouch_for_gateway_host
+from tests.people import confirm_days, hold_gateway_key, vouch_for_gateway_host
 from tests.pilot.test_enablement_signed import world  # noqa: F401  (the fixture)
 from tests.pilot.world import World
 from tests.test_engine import cast, omar, program  # noqa: F401  (the fixtures)
@@ -53,9 +53,13 @@ def test_a_step_resting_on_a_day_signed_again_without_them_is_not_borne_out() ->
     assert result.outcome is Outcome.PASS, result.reason  # type: ignore[attr-defined]
 
 
+#: the day the gateway signs in the theater test: the test clock's (omar's key is fetched on it)
+USED = "2026-11-02"
+
+
 def _signed_day(gateway: Program, people: dict[str, dict[str, int]]) -> Fact:
     return gateway.record_fact(
-        None, "usage.daily", {"day": "2026-11-01", "people": people},
+        None, "usage.daily", {"day": USED, "people": people},
         provenance=Provenance.MEASURED, collector=ROLLUP,
     )  # fmt: skip
 
@@ -65,7 +69,9 @@ def test_governance_theater_reads_a_day_as_last_signed(program: Program, omar: P
     out) was no real use: governance set up after the first reading is still theater."""
     gateway = service_program(program)
     vouch_for_gateway_host(omar)
+    hold_gateway_key(program, omar)
     _signed_day(gateway, {"omar": {"requests": 12}})
+    confirm_days(omar, USED)  # his own word that the day's use was his, as the checks ask
     program.attest(None, "support.queue", {"queue": "#help", "owner": "sam"}, comment="set up")
     assert not any("governance theater" in w for w in program.status()["warnings"])
     _signed_day(gateway, {"omar": {"requests": 0}})

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from inhouse.cli.app import app
 from inhouse.program import Program
 from inhouse.program.people import PeopleMixin
+from inhouse.testing.standin_idp import StandinIdP
 from tests.conftest import ENROL_SERVICE_HERE, OTHER_COMPUTER, Clock, _enrol_service_on_its_host
 from tests.engine import Engine, needs_engine
 from tests.people import enrol_cli
@@ -223,6 +224,42 @@ def test_init_on_sqlite_says_where_colleagues_will_sign_in(on_database: str) -> 
         assert "keeps the log on a PostgreSQL they all reach, named by INHOUSE_DATABASE_URL" in said
     else:
         assert "Its log is SQLite" not in said
+
+
+def test_status_on_sqlite_does_not_send_colleagues_to_sign_in_on_their_machines(
+    on_database: str, _isolated: Path, clock: Clock, idp: StandinIdP
+) -> None:
+    """lena's program on the default SQLite store, the sign-in set up, bob not signed in yet:
+    `inhouse status` told her to have bob run `inhouse sign-in login` on his machine, which
+    cannot reach her file (sign-in needs the log and has no outbox). On SQLite it now says what
+    is true and what to do; on PostgreSQL, which bob's machine reaches, it says as before."""
+    from tests.people import lead_env
+    from tests.test_sign_in import signed_in_team
+
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    try:
+        signed_in_team(lena, idp, {"bob": "ops"}, later=("bob",))
+        said = " ".join(run("status", env=lead_env(lena)).split())
+        waiting = [w for w in lena.status()["warnings"] if w.startswith("not signed in with")]
+    finally:
+        lena.close()
+    assert len(waiting) == 1 and waiting[0].startswith(f"not signed in with {idp.issuer}: bob")
+    if on_database.startswith("sqlite"):
+        log = str(_isolated / ".inhouse" / "inhouse.db")
+        assert "sign-in login` on their machine" not in waiting[0]
+        for part in (
+            "with `inhouse sign-in login` where the log is",
+            f"This program's log is SQLite, a file on this machine ({log})",
+            "a colleague on a machine of their own cannot sign in to it",
+            "needs its log on a PostgreSQL they all reach, named by INHOUSE_DATABASE_URL before "
+            "`inhouse init`",
+            "their other evidence can travel as `inhouse evidence export` files",
+        ):
+            assert part in waiting[0], waiting[0]
+        assert "This program's log is SQLite, a file on this machine" in said
+    else:
+        assert waiting[0].endswith("(`inhouse sign-in login` on their machine)"), waiting[0]
+        assert "SQLite" not in said
 
 
 def test_a_leads_adoption_record_on_her_laptop_does_not_enrol_a_second_gateway_key(

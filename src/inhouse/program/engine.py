@@ -151,8 +151,15 @@ class Program(WaiversMixin, PeopleMixin, SignInMixin, EvidenceMixin, PlaysMixin,
         from inhouse.program.status import build_status
 
         self.refuse_if_detached("show the program's status")
-        when = self.clock() if now is None else now
-        return build_status(self.playbook, self.state(), when, folder=str(self.folder))
+        return build_status(
+            self.playbook,
+            self.state(),
+            self.clock() if now is None else now,
+            folder=str(self.folder),
+            log_file=(self.store.engine.url.database or ":memory:")
+            if self.store.dialect == "sqlite"
+            else None,
+        )
 
     def claim_lead(self) -> None:
         """A program made before identities has no keys: its lead enrols this shell's key as

@@ -403,24 +403,17 @@ def reach_blockers(
     return blockers
 
 
-def governance_theater(playbook: Playbook, state: ProgramState) -> str | None:
-    """Governance set up before anyone really used the tool: a warning, not a refusal."""
-    from inhouse.program.collectors import measured_kinds
-    from inhouse.program.counting import vouched_hosts, why_uncounted
+def governance_theater(playbook: Playbook, state: ProgramState, now: datetime) -> str | None:
+    """Governance set up before anyone really used the tool: a warning, not a refusal. Real use
+    is the usage the checks count at ``now`` (:func:`~inhouse.program.counting.build_context`,
+    built once per state and time): the gateway's own key on a host of its own, for the days
+    each person held a key of their own and confirmed with it. The gateway's host is its
+    operator's, who could otherwise seal rows in colleagues' names to hide this warning."""
+    from inhouse.program.evaluation import context_for
 
     kinds = set(playbook.governance_facts)
-    hosts = vouched_hosts(state)
     early = []
-    measured = measured_kinds()
-    counted = [  # real use: usage the checks count (the gateway's own key, on its host)
-        f
-        for f in state.facts
-        if f.kind == "usage.daily"
-        and f.by in state.people
-        and state.people[f.by].service
-        and why_uncounted(f, state, measured) is None
-        and (hosts is None or f.key in hosts)
-    ]
+    counted = context_for(state, now).facts.of("usage.daily")
     # each day as the gateway last signed it: a reading of requests that a later one of the
     # same day no longer bears out (signed again without them) was no use
     standing = standing_usage(counted)

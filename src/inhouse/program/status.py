@@ -209,10 +209,35 @@ def _current(playbook: Playbook, state: ProgramState) -> str | None:
     return current
 
 
+def _not_signed_in(issuer: str, waiting: list[str], *, log_file: str | None) -> str:
+    """Who has not signed in yet, and where they can: sign-in needs the log and has no outbox,
+    so on a SQLite log (a file on this machine) nobody signs in from a machine of their own."""
+    names = ", ".join(waiting)
+    said = f"not signed in with {issuer}: {names}; what they sign counts once they have"
+    if log_file is None:
+        return f"{said} (`inhouse sign-in login` on their machine)"
+    return (
+        f"{said}, with `inhouse sign-in login` where the log is. This program's log is SQLite, "
+        f"a file on this machine ({log_file}), and sign-in has no outbox: a colleague "
+        "on a machine of their own cannot sign in to it, so nothing they sign counts. A program "
+        "whose people work on machines of their own needs its log on a PostgreSQL they all "
+        "reach, named by INHOUSE_DATABASE_URL before `inhouse init` (a log does not move from "
+        "one store to the other; docs/storage.md); their other evidence can travel as "
+        "`inhouse evidence export` files"
+    )
+
+
 def build_status(
-    playbook: Playbook, state: ProgramState, now: datetime, *, folder: str = ""
+    playbook: Playbook,
+    state: ProgramState,
+    now: datetime,
+    *,
+    folder: str = "",
+    log_file: str | None = None,
 ) -> Status:
-    """Everything ``inhouse status`` shows, as JSON-ready data."""
+    """Everything ``inhouse status`` shows, as JSON-ready data. ``log_file``: the SQLite file
+    on this machine that holds the log (None: a database server's), which nobody reaches from a
+    machine of their own."""
     warnings = []
     # what the first event says the program was created with; none folded (a log that does not
     # verify at event 1) says nothing of it, and a comparison would warn of "playbook v0"
@@ -241,7 +266,7 @@ def build_status(
         )
     if created and (disbelieved := claim_disbelieved(state, playbook)):
         warnings.append(disbelieved)
-    theater = governance_theater(playbook, state)
+    theater = governance_theater(playbook, state, now)
     if theater:
         warnings.append(theater)
     if state.tampered is not None:
@@ -296,10 +321,7 @@ def build_status(
             and any(k.revoked_at is None for k in state.keys_of(name))
         )
         if waiting:
-            warnings.append(
-                f"not signed in with {state.sign_in.issuer}: {', '.join(waiting)}; what they "
-                "sign counts once they have (`inhouse sign-in login` on their machine)"
-            )
+            warnings.append(_not_signed_in(state.sign_in.issuer, waiting, log_file=log_file))
         warnings.extend(state.unbound)
         if later := _pinned_later(state.sign_in):
             warnings.append(
