@@ -158,3 +158,44 @@ def test_a_ctrl_c_while_pip_runs_puts_the_old_venv_back(_isolated: Path) -> None
     assert again.returncode == 0 and again.stdout.strip() == f"inhouse {inhouse.__version__}"
     assert not Path(f"{venv}.old").exists()
     assert f"your previous virtual environment is back in {venv}" in said
+
+
+#: a child Python that runs ``run_install`` on a plan whose script stands in for one that takes
+#: its time to put things back: on a Ctrl-C its trap waits a second, then writes ``put-back``
+_INTERRUPTED = """
+import sys
+from dataclasses import replace
+from pathlib import Path
+from inhouse.baseline.install import plan_install, run_install
+from inhouse.program import Program
+
+folder = Path(sys.argv[1])
+script = (
+    "trap 'sleep 1; echo yes > put-back; exit 130' INT\\n"
+    "echo started > started\\n"
+    "sleep 30 & wait\\n"
+)
+run_install(replace(plan_install(Program.open(folder)), text=script))
+"""
+
+
+def test_an_interrupted_install_gives_its_script_the_time_to_put_things_back(
+    _isolated: Path,
+) -> None:
+    """A Ctrl-C reaches the inhouse that runs the install and its script alike; the script's
+    trap puts the previous venv back. ``subprocess.run`` killed the script a quarter of a second
+    after the Ctrl-C, so on a loaded machine (pip slow to stop, the renames slow to start) the
+    trap never ran and the person was left with no inhouse: inhouse now waits for it."""
+    locked_program(_isolated)
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    running = subprocess.Popen(
+        [sys.executable, "-c", _INTERRUPTED, str(_isolated)],
+        cwd=_isolated, env=env, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not (_isolated / "started").exists():
+        assert running.poll() is None and time.monotonic() < deadline, "the script never started"
+        time.sleep(0.05)
+    os.killpg(running.pid, signal.SIGINT)
+    running.wait(timeout=60)
+    assert (_isolated / "put-back").read_text() == "yes\n"

@@ -642,6 +642,10 @@ def install_venv(folder: Path, venv: Path | None = None) -> Path:
     return where
 
 
+#: how long an interrupted install's script may take to put the previous venv back
+_PUT_BACK_SECONDS = 30
+
+
 def run_install(plan: InstallPlan, *, venv: Path | None = None) -> int:
     """Run the regenerated script (its text, handed to ``sh``; no file is run) in the program
     folder, with this process's environment; return its exit status. Refused, before anything
@@ -663,7 +667,18 @@ def run_install(plan: InstallPlan, *, venv: Path | None = None) -> int:
         )
     if venv is not None or env.get("INHOUSE_VENV"):
         env["INHOUSE_VENV"] = str(chosen)
-    done = subprocess.run(
-        ["sh", "-c", plan.text, "inhouse-baseline-install"], cwd=plan.folder, env=env, check=False
+    script = subprocess.Popen(
+        ["sh", "-c", plan.text, "inhouse-baseline-install"], cwd=plan.folder, env=env
     )
-    return done.returncode
+    try:
+        return script.wait()
+    except KeyboardInterrupt:
+        # a Ctrl-C reaches the script too (the terminal signals the whole foreground group),
+        # whose trap puts the previous venv back: give it the time to (subprocess.run would
+        # kill it a quarter of a second later, mid-way on a loaded machine)
+        try:
+            script.wait(timeout=_PUT_BACK_SECONDS)
+        except subprocess.TimeoutExpired:
+            script.kill()
+            script.wait()
+        raise
