@@ -31,6 +31,14 @@ if __name__ == '__main__':
 """
 
 
+def _interruptible() -> None:
+    """Run in the started child: a Ctrl-C does what it does at a terminal. A command started in
+    the background by a shell without job control (as a CI runner starts the suite) begins
+    with SIGINT ignored, every process under it inherits that, and ``sh`` cannot trap a signal
+    ignored when it started."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _installed_venv(venv: Path) -> None:
     """A venv holding a working inhouse, as an earlier install left it: made by ``venv``, with
     inhouse importable (this checkout's, and the suite's packages: a ``.pth`` in its
@@ -142,7 +150,7 @@ def test_a_ctrl_c_while_pip_runs_puts_the_old_venv_back(_isolated: Path) -> None
         running = subprocess.Popen(
             [str(venv / "bin" / "inhouse"), "baseline", "install"],
             cwd=_isolated, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, start_new_session=True,
+            text=True, start_new_session=True, preexec_fn=_interruptible,
         )  # fmt: skip
         assert running.stdout is not None
         said = ""
@@ -190,7 +198,7 @@ def test_an_interrupted_install_gives_its_script_the_time_to_put_things_back(
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
     running = subprocess.Popen(
         [sys.executable, "-c", _INTERRUPTED, str(_isolated)],
-        cwd=_isolated, env=env, start_new_session=True,
+        cwd=_isolated, env=env, start_new_session=True, preexec_fn=_interruptible,
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while not (_isolated / "started").exists():
