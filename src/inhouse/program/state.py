@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -1890,8 +1891,12 @@ def account_problem(state: ProgramState, identity: Any) -> str | None:
     config = state.sign_in
     if config is None:
         return None
+    if (made := self_made_tenant_problem(config.issuer)) is not None:
+        return made
     if (guest := _guest_problem(config.issuer, identity)) is not None:
         return guest
+    if (initial := _initial_domain_problem(config.issuer, identity)) is not None:
+        return initial
     if config.issuer.rstrip("/") not in OPEN_ISSUERS:
         return None
     if config.domain is None:  # set up around the API, which refuses an open issuer without one
@@ -1950,6 +1955,77 @@ def _guest_problem(issuer: str, identity: Any) -> str | None:
             f"{issuer}'s token for {identity.subject} does not say whether the account is a "
             "member or a guest: add the optional claim acct to the app registration's ID token "
             "(Token configuration), so that guests, whom any member may invite, are told apart"
+        )
+    return None
+
+
+#: hosted identity services on whose own domain anyone makes a tenant (a user pool, a project,
+#: a developer org) in minutes, free, as its administrator: they create its accounts, one per
+#: colleague they invent, and mark any address verified. Nothing in such a tenant is the
+#: organisation's (no domain of its own was proven to anyone), so it vouches for nobody. Each:
+#: a pattern on the issuer's host, and what it is.
+SELF_MADE_TENANTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), what)
+    for pattern, what in (
+        (r"(^|\.)auth0\.com$", "an Auth0 tenant (Auth0's own domain)"),
+        (r"^(dev|trial|integrator)-[^.]+\.okta\.com$", "an Okta developer, trial or free org"),
+        (r"(^|\.)oktapreview\.com$", "an Okta preview (sandbox) org"),
+        (r"^cognito-idp\.[^.]+\.amazonaws\.com$", "an Amazon Cognito user pool"),
+        (r"^securetoken\.google\.com$", "a Firebase (Identity Platform) project"),
+        (r"(^|\.)zitadel\.cloud$", "a ZITADEL Cloud instance"),
+        (r"(^|\.)clerk\.accounts\.dev$", "a Clerk development instance"),
+        (r"(^|\.)kinde\.com$", "a Kinde business"),
+    )
+)
+
+#: Entra's initial domains: every tenant gets one free when anyone makes it, before (or
+#: without) verifying a domain of its own by DNS
+INITIAL_DOMAINS = (".onmicrosoft.com", ".onmicrosoft.us", ".onmschina.cn")
+
+
+def self_made_tenant_problem(issuer: str) -> str | None:
+    """Why ``issuer`` vouches for nobody: it is a tenant of a hosted identity service that
+    anyone makes for free on the service's own domain, as its administrator (a lead would make
+    one and give herself an account per invented colleague), or None."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(issuer).hostname or "").lower().rstrip(".")
+    what = next((what for pattern, what in SELF_MADE_TENANTS if pattern.search(host)), None)
+    if what is None:
+        return None
+    return (
+        f"{issuer} is {what}, which anyone makes in minutes, free, as its administrator: they "
+        "create its accounts (one per colleague they invent) and mark any address verified, "
+        "and no domain of the organisation's was proven to make it, so it vouches for nobody "
+        "(set up the organisation's own workforce provider: its Google Workspace, its Entra "
+        "tenant, its Okta org, its Keycloak)"
+    )
+
+
+def _initial_domain_problem(issuer: str, identity: Any) -> str | None:
+    """At Entra, why an account is not at a domain its tenant verified it holds: its user name
+    (``upn``, ``preferred_username``) is at the tenant's initial ``*.onmicrosoft.com`` domain,
+    which every tenant has, one anyone makes for free and administers (creating a member
+    account per invented colleague), or the token does not say it."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(issuer).hostname or "").lower()
+    if host not in GUEST_ISSUER_HOSTS:
+        return None
+    name = getattr(identity, "username", None)
+    if not name or "@" not in name:
+        return (
+            f"{issuer}'s token for {identity.subject} names no user name (upn, "
+            "preferred_username: the profile scope), so nothing says its account is at a "
+            "domain the tenant verified it holds"
+        )
+    domain = name.rsplit("@", 1)[1].lower().rstrip(".")
+    if domain.endswith(INITIAL_DOMAINS):
+        return (
+            f"{issuer} vouched for {identity.subject} ({name}), an account at the tenant's "
+            f"initial domain {domain}: anyone makes a tenant for free, as its administrator, "
+            "with member accounts there for colleagues they invent; only an account at a "
+            "domain the tenant verified it holds (by DNS, the organisation's) counts"
         )
     return None
 
