@@ -218,6 +218,84 @@ def test_an_organisation_s_own_provider_elsewhere_still_vouches(
     assert self_made_tenant_problem("https://dev-1.okta.com") is not None
 
 
+KEYCLOAK = "https://id.acme.example/realms/acme"
+
+
+def _plus_token(person: Program, idp: StandinIdP, subject: str, address: str) -> str:
+    """An account at the organisation's Keycloak registered (self-registration on) with
+    ``address``, which its registrant verified by reading the mail it sent there."""
+    claims = idp.claims(
+        subject,
+        nonce=nonce_for(person.state().program_id, person.key.key_id),
+        email=address,
+    )
+    return idp.mint({**claims, "iss": KEYCLOAK})
+
+
+@pytest.fixture
+def realm(lena: Program, idp: StandinIdP, monkeypatch: pytest.MonkeyPatch) -> Program:
+    """The organisation's own Keycloak realm, set up with its domain; lena signed in there."""
+    _answering_as(monkeypatch, idp, KEYCLOAK)
+    lena.set_up_sign_in(KEYCLOAK, "inhouse", domain="acme.example")
+    lena.bind_sign_in(_plus_token(lena, idp, "k-lena", "lena@acme.example"), seen=_seen(idp))
+    return lena
+
+
+def test_an_account_she_registered_at_a_plus_address_of_her_mailbox_is_her(
+    realm: Program, idp: StandinIdP
+) -> None:
+    """Her own e-mail aliases: the realm lets anyone register, so she registers
+    lena+omar@acme.example, clicks the link in her own inbox (a verified address at the
+    organisation's domain), and signs omar (her VM) in with that second account. The old code
+    bound it (another account is another person) and counted omar's request for play 2; now
+    one mailbox is one person: refused, and one appended around the API binds nobody."""
+    omar = enrol(realm, "omar", team="support", machine="lenas-vm")
+    plus = "Lena+Omar@acme.example"
+    with pytest.raises(SignInError, match=r"mailbox lena@acme\.example"):
+        omar.bind_sign_in(_plus_token(omar, idp, "k-omar", plus), seen=_seen(idp))
+    token = _plus_token(omar, idp, "k-omar", plus)
+    omar._append(EventKind.PERSON_SIGNED_IN, "omar", {"id_token": token, "seen": _seen(idp)})
+    omar.request_access(reason="I want in")
+    state = realm.state()
+    assert state.tampered is None
+    assert "omar" not in state.signed_in and "lena" in state.signed_in
+    assert any("one mailbox is one person" in line for line in state.unbound), state.unbound
+    outcome, reason = _demand_of_one(realm)
+    assert outcome is not Outcome.PASS, reason
+
+
+def test_her_plus_address_bound_first_leaves_her_own_sign_in_binding_nobody(
+    lena: Program, idp: StandinIdP, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other order: omar signs in first with lena+omar@, then lena with her own address.
+    Whoever bound the mailbox first keeps it, so lena is not signed in, and nobody is told
+    apart from her: omar's request still counts for nothing."""
+    _answering_as(monkeypatch, idp, KEYCLOAK)
+    lena.set_up_sign_in(KEYCLOAK, "inhouse", domain="acme.example")
+    omar = enrol(lena, "omar", team="support", machine="lenas-vm")
+    omar.bind_sign_in(_plus_token(omar, idp, "k-omar", "lena+omar@acme.example"), seen=_seen(idp))
+    with pytest.raises(SignInError, match="one mailbox is one person"):
+        lena.bind_sign_in(_plus_token(lena, idp, "k-lena", "lena@acme.example"), seen=_seen(idp))
+    omar.request_access(reason="I want in")
+    outcome, reason = _demand_of_one(lena)
+    assert outcome is not Outcome.PASS, reason
+    assert "lena" in reason
+
+
+def test_a_colleague_who_signs_in_with_a_plus_address_of_their_own_counts(
+    realm: Program, idp: StandinIdP
+) -> None:
+    """The honest path: omar's account is at omar+inhouse@acme.example, his own mailbox, which
+    nobody else signed in with; he counts, and so does his request."""
+    omar = enrol(realm, "omar", team="support", machine="omar-laptop")
+    address = "omar+inhouse@acme.example"
+    omar.bind_sign_in(_plus_token(omar, idp, "k-omar", address), seen=_seen(idp))
+    assert "omar" in realm.state().signed_in
+    omar.request_access(reason="I want in")
+    outcome, reason = _demand_of_one(realm)
+    assert outcome is Outcome.PASS, reason
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="hole left open: the issuer is the lead's to name, and a provider she runs on a "

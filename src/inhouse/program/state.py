@@ -1881,7 +1881,42 @@ def sign_in_problem(
 OPEN_ISSUERS = frozenset({"https://accounts.google.com"})
 
 
-def account_problem(state: ProgramState, identity: Any) -> str | None:
+def mailbox(address: str) -> str:
+    """The mailbox ``address`` delivers to: lowercased, its sub-address (``+tag``) dropped
+    (``lena+omar@acme.example`` is ``lena@acme.example``'s inbox)."""
+    local, at, domain = address.strip().lower().rpartition("@")
+    if not at:
+        return address.strip().lower()
+    return f"{local.split('+', 1)[0]}@{domain}"
+
+
+def _shared_mailbox(state: ProgramState, issuer: str, identity: Any, who: str | None) -> str | None:
+    """Why ``identity`` is an account of a mailbox another person signed in with (a key of
+    theirs bound to an account at it, now or before): a plus-address reaches the same inbox, so
+    at a provider that lets anyone register and verify an address (a Keycloak realm or an Okta
+    org with self-registration) one person's mailbox makes an account per alias. One verified
+    mailbox is one person, whoever bound it first."""
+    if not identity.email_verified or not identity.email:
+        return None
+    box = mailbox(identity.email)
+    for bound in sorted(state.signed_keys.values(), key=lambda b: b.seq):
+        if (
+            bound.email
+            and bound.person != who
+            and bound.subject != identity.subject
+            and mailbox(bound.email) == box
+        ):
+            return (
+                f"{issuer} vouched for {identity.subject} at {identity.email}, which reaches "
+                f"the mailbox {box}, and {bound.person} signed in with an account at it "
+                f"({bound.email}, event {bound.seq}): one mailbox "
+                "is one person (a plus-address is its inbox's, and a provider that lets its "
+                "holder register makes an account of each)"
+            )
+    return None
+
+
+def account_problem(state: ProgramState, identity: Any, who: str | None = None) -> str | None:
     """Why a verified identity, at a verified address in the program's domain, is still no
     account of the organisation's: at an open issuer, one the provider does not mark as the
     domain's (a consumer account made with a company address, or with a plus-address of
@@ -1897,6 +1932,8 @@ def account_problem(state: ProgramState, identity: Any) -> str | None:
         return guest
     if (initial := _initial_domain_problem(config.issuer, identity)) is not None:
         return initial
+    if (shared := _shared_mailbox(state, config.issuer, identity, who)) is not None:
+        return shared
     if config.issuer.rstrip("/") not in OPEN_ISSUERS:
         return None
     if config.domain is None:  # set up around the API, which refuses an open issuer without one
@@ -2069,7 +2106,7 @@ def _apply_sign_in(state: ProgramState, event: Event) -> None:
         return  # unsigned: binds nothing
     who, _ = _signer(event, state)
     identity = verified_identity(state, str(data["id_token"]), event.signer, event.at)
-    if (why := account_problem(state, identity)) is not None:
+    if (why := account_problem(state, identity, who)) is not None:
         state.unbound.append(f"event {event.seq}: {who}'s sign-in binds nobody: {why}")
         return
     bound = SignedIn(
