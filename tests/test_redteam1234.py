@@ -43,6 +43,8 @@ SELF_MADE = [
     "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123",
     "https://securetoken.google.com/lena-acme",
     "https://lena-acme-x1y2z3.zitadel.cloud",
+    # personal Microsoft accounts: anyone makes any number, under any address
+    "https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0",
 ]
 #: lena's own Entra tenant (any Microsoft account makes one, free, and is its global admin)
 ENTRA = "https://login.microsoftonline.com/6e3c1d2a-0000-4000-8000-00000000cafe/v2.0"

@@ -1922,7 +1922,9 @@ def account_problem(state: ProgramState, identity: Any, who: str | None = None) 
     domain's (a consumer account made with a company address, or with a plus-address of
     someone's own mailbox: one person, any number of accounts). The API refuses such a
     sign-in; the fold binds nobody with it and ``status`` says so, rather than stop, since
-    sign-ins made before this rule are in logs the API wrote."""
+    sign-ins made before this rule are in logs the API wrote. Besides: a tenant anyone makes
+    for free as its administrator, an Entra account at its tenant's initial domain, and an
+    account at a mailbox another person (``who`` is the one signing in) signed in with."""
     config = state.sign_in
     if config is None:
         return None
@@ -1932,8 +1934,13 @@ def account_problem(state: ProgramState, identity: Any, who: str | None = None) 
         return guest
     if (initial := _initial_domain_problem(config.issuer, identity)) is not None:
         return initial
-    if (shared := _shared_mailbox(state, config.issuer, identity, who)) is not None:
-        return shared
+    if (open_issuer := _open_issuer_problem(config, identity)) is not None:
+        return open_issuer
+    return _shared_mailbox(state, config.issuer, identity, who)
+
+
+def _open_issuer_problem(config: SignIn, identity: Any) -> str | None:
+    """At an open issuer, why ``identity`` is no account of the organisation's domain."""
     if config.issuer.rstrip("/") not in OPEN_ISSUERS:
         return None
     if config.domain is None:  # set up around the API, which refuses an open issuer without one
@@ -2015,6 +2022,9 @@ SELF_MADE_TENANTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     )
 )
 
+#: the Entra tenant of personal Microsoft accounts: anyone makes any number, with any address
+CONSUMER_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
+
 #: Entra's initial domains: every tenant gets one free when anyone makes it, before (or
 #: without) verifying a domain of its own by DNS
 INITIAL_DOMAINS = (".onmicrosoft.com", ".onmicrosoft.us", ".onmschina.cn")
@@ -2026,8 +2036,11 @@ def self_made_tenant_problem(issuer: str) -> str | None:
     one and give herself an account per invented colleague), or None."""
     from urllib.parse import urlsplit
 
-    host = (urlsplit(issuer).hostname or "").lower().rstrip(".")
+    split = urlsplit(issuer)
+    host = (split.hostname or "").lower().rstrip(".")
     what = next((what for pattern, what in SELF_MADE_TENANTS if pattern.search(host)), None)
+    if host in GUEST_ISSUER_HOSTS and CONSUMER_TENANT in split.path.lower():
+        what = "the tenant of personal Microsoft accounts (outlook.com, any address)"
     if what is None:
         return None
     return (
