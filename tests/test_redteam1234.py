@@ -125,6 +125,26 @@ def test_a_tenant_she_makes_for_free_is_refused_at_set_up(
     assert lena.state().sign_in is None
 
 
+def test_the_cli_refuses_her_okta_developer_org_by_name(
+    lena: Program, idp: StandinIdP, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What she types, as she types it: `inhouse sign-in setup` names the refusal, records
+    nothing, and exits non-zero."""
+    from typer.testing import CliRunner
+
+    from inhouse.cli.app import app
+    from tests.people import lead_env
+
+    issuer = "https://dev-31415926.okta.com/oauth2/default"
+    _answering_as(monkeypatch, idp, issuer)
+    args = ["sign-in", "setup", "--issuer", issuer, "--client-id", "0oa1b2c3"]
+    found = CliRunner().invoke(app, args, env=lead_env(lena))
+    said = " ".join(found.output.split())
+    assert found.exit_code != 0, said
+    assert "an Okta developer, trial or free org" in said and "vouches for nobody" in said
+    assert lena.state().sign_in is None
+
+
 @pytest.mark.parametrize("issuer", SELF_MADE[:2])
 def test_her_tenant_set_up_around_the_api_vouches_for_her_alias_nobody(
     lena: Program, idp: StandinIdP, issuer: str, monkeypatch: pytest.MonkeyPatch
