@@ -40,7 +40,9 @@ turn them into a message, an exit code or an HTTP error. Anything else that esca
     │                                 provider, the browser's answer or the ID token does
     │                                 not check out (the message names the part at fault)
     ├── Refused                       a guard refused the action; carries the missing evidence
-    │   └── AntiPattern               …because the action is a named anti-pattern (waivable)
+    │   ├── AntiPattern               …because the action is a named anti-pattern (waivable)
+    │   └── ServiceKeyRevoked         …because a service's key file holds a key the log revoked
+    │                                 (the gateway answers 503: it seals no usage row with it)
     ├── ProgramStopped                the program ended; nothing more can happen in it
     ├── RateLimited                   a gateway key reached its requests per minute
     │   ├── TokenBudgetSpent          …or its tokens per day
@@ -129,6 +131,7 @@ __all__ = [
     "RuntimeRejected",
     "RuntimeTimeout",
     "RuntimeUnavailable",
+    "ServiceKeyRevoked",
     "SignInError",
     "StoreError",
     "TokenBudgetSpent",
@@ -404,6 +407,17 @@ class AntiPattern(Refused):
         super().__init__(message, missing=missing)
         self.guard = guard
         self.play = play
+
+
+class ServiceKeyRevoked(Refused):
+    """A service's key file holds a key the log has revoked: nothing is signed, sealed or
+    vouched with it. The gateway that learns it while serving answers every request with this
+    (503: the server's to fix, by rotating its key), as a usage row it sealed would count for
+    nothing."""
+
+    http_status = 503
+    error_type = "server_error"
+    code = "service_key_revoked"
 
 
 class ProgramStopped(InhouseError):

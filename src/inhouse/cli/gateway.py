@@ -187,6 +187,19 @@ def _health_text(report: Any, url: str) -> list[str]:
         f"gateway at {literal(url)}: {literal(report['status'])}, "
         f"{literal(report['keys'])} active key(s){more}"
     )
+    own = report.get("service_key") or {}
+    if revoked := own.get("revoked"):
+        # anyone's answer carries the code; a rollout lead's key, the log's words
+        why = (
+            ": a rollout lead's own key shows who revoked it (--key, or INHOUSE_GATEWAY_KEY)"
+            if revoked == own.get("problem_code")
+            else f" ({literal(revoked)})"
+        )
+        lines.append(
+            f"  [red]refusing every request (503): its own key {literal(own.get('key_id'))} was "
+            f"revoked in the program's log[/]{why}. Delete .inhouse/keys/gateway.key on its "
+            "host and restart it"
+        )
     lock = report.get("lock") or {}
     if problem := lock.get("problem"):
         # anyone's answer carries the problem's code; a rollout lead's key, its text

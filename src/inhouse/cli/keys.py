@@ -3,7 +3,7 @@ revoked, listed."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -18,6 +18,9 @@ from inhouse.cli._common import (
     print_json,
     print_rows,
 )
+
+if TYPE_CHECKING:
+    from inhouse.gateway.shared import Told
 
 app = Typer()
 
@@ -94,27 +97,33 @@ def revoke(
 ) -> None:
     """Revoke a key. Running gateway replicas that share Redis refuse it at once; others after
     their next key refresh."""
-    from rich.markup import escape
-
     from inhouse.gateway.keys import revoke_key
     from inhouse.gateway.shared import announce
 
     opened = open_program(program)
     record = revoke_key(opened, as_, key, tell_replicas=False)
     out_console().print(f"Key {record.id} ({record.person}) revoked.")
-    told = announce(opened.folder, "keys")
+    say_told(announce(opened.folder, "keys"), "refuse the key", "refuses the key")
+
+
+def say_told(told: Told, they: str, each: str) -> None:
+    """What ``inhouse keys revoke`` (and ``person revoke-key`` of the gateway's own key) says
+    of the running gateway replicas, told on Redis (:func:`~inhouse.gateway.shared.announce`):
+    ``they`` do it now, or ``each`` does it at its next refresh."""
+    from rich.markup import escape
+
     if told.sent and told.heard == 0:
         out_console().print(
-            "No gateway replica heard it on Redis (none runs, or none reaches Redis): each "
-            f"refuses the key when it starts or at its next refresh (keys_refresh_seconds, "
+            f"No gateway replica heard it on Redis (none runs, or none reaches Redis): each "
+            f"{each} when it starts or at its next refresh (keys_refresh_seconds, "
             f"{told.refresh_seconds:g} s)."
         )
     elif told.sent:
-        out_console().print("Told the running gateway replicas (Redis): they refuse it now.")
+        out_console().print(f"Told the running gateway replicas (Redis): they {they} now.")
     elif told.problem is not None:
         err_console().print(
             f"[yellow]warning:[/] could not tell the running gateway replicas: "
-            f"{escape(told.problem)}. The key is revoked; each replica refuses it at its next "
+            f"{escape(told.problem)}. The key is revoked; each replica {each} at its next "
             f"refresh (keys_refresh_seconds, {told.refresh_seconds:g} s).",
             soft_wrap=True,
         )

@@ -63,9 +63,25 @@ def revoke_key(
     program: ProgramOpt = None,
 ) -> None:
     """Revoke one of your keys (a lost laptop), or as a rollout lead, anyone's. Its later
-    signatures count for nobody."""
-    open_program(program).revoke_key(key_id)
+    signatures count for nobody. The gateway's own key: a running gateway stops answering (it
+    would seal usage rows that count for nothing) until its host rotates the key."""
+    from inhouse.usage.authentic import GATEWAY_SERVICE
+
+    opened = open_program(program)
+    record = opened.state().keys.get(key_id)
+    opened.revoke_key(key_id)
     out_console().print(f"Revoked {key_id}.")
+    if record is not None and record.person == GATEWAY_SERVICE:
+        from inhouse.cli.keys import say_told
+        from inhouse.gateway.shared import announce
+
+        # the gateways that share Redis stop now, not at their next refresh
+        say_told(announce(opened.folder, "keys"), "stop answering", "stops answering")
+        out_console().print(
+            "Rotate it: delete .inhouse/keys/gateway.key on the gateway's host and restart "
+            "`inhouse gateway serve` there; a rollout lead's next `inhouse gateway rollup` "
+            "there enrols the new key."
+        )
 
 
 @app.command("claim-lead")

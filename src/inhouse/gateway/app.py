@@ -46,6 +46,7 @@ from inhouse.errors import (
     NoSuchRoute,
     NotAllowed,
     RequestTooLarge,
+    ServiceKeyRevoked,
 )
 from inhouse.gateway import sse
 from inhouse.gateway.answers import JSON, openai_error
@@ -160,6 +161,9 @@ class Gateway:
             probe_timeout=settings.health_probe_timeout,
         )
         self.keys = KeyTable([])
+        #: where the log revoked the gateway's own key (:attr:`identity`), why, from the
+        #: refresh that read it on: no usage row is sealed with it, no request answered (503)
+        self.revoked: ServiceKeyRevoked | None = None
         #: who holds the rollout lead's role in the log now: their own key reads /healthz's
         #: details (nodes' addresses, runtimes' error text, Redis's host), refreshed with the keys
         self.admins: frozenset[str] = frozenset()
@@ -260,8 +264,11 @@ class Gateway:
 
     async def reload_keys(self) -> None:
         """Re-read keys from the store (issued and revoked ones take effect), serving those the
-        log vouches for; a row newly refused is named in the gateway's log, once."""
-        table, self.admins = await self._blocking.run(self._load_keys)
+        log vouches for; a row newly refused is named in the gateway's log, once. Where the log
+        has revoked the gateway's own key since it started, it stops (:meth:`_own_key_revoked`)."""
+        table, self.admins, revoked = await self._blocking.run(self._load_keys)
+        if revoked is not None and self.revoked is None:
+            self._own_key_revoked(revoked)
         before = {(r.key.id, r.reason) for r in self.keys.refused}
         for refused in table.refused:
             if (refused.key.id, refused.reason) not in before:
@@ -269,16 +276,40 @@ class Gateway:
                             refused.key.person, refused.key.prefix, refused.reason)  # fmt: skip
         self.keys = table
 
-    def _load_keys(self) -> tuple[KeyTable, frozenset[str]]:
-        def read(state: ProgramState) -> tuple[KeyTable, frozenset[str]]:
+    def _load_keys(self) -> tuple[KeyTable, frozenset[str], ServiceKeyRevoked | None]:
+        def read(state: ProgramState) -> tuple[KeyTable, frozenset[str], ServiceKeyRevoked | None]:
             leads = frozenset(
                 name
                 for name, person in state.people.items()
                 if ADMIN_ROLE in person.roles and not person.service
             )
-            return load_key_table(self.store, state), leads
+            return load_key_table(self.store, state), leads, self._revocation(state)
 
         return self.program_log.read(read)
+
+    def _revocation(self, state: ProgramState) -> ServiceKeyRevoked | None:
+        """The refusal of the gateway's own key where ``state`` revokes it (None: it does not,
+        or this gateway holds no key)."""
+        from inhouse.gateway.rollup import SERVICE
+        from inhouse.program.core import refuse_revoked_service_key
+
+        if self.identity is None:
+            return None
+        try:
+            refuse_revoked_service_key(state, SERVICE, self.identity)
+        except ServiceKeyRevoked as err:
+            return err
+        return None
+
+    def _own_key_revoked(self, refusal: ServiceKeyRevoked) -> None:
+        """The log revoked the key this gateway seals its usage rows with: a row sealed with it
+        counts for nothing (:mod:`inhouse.usage.authentic`), so no record is sealed from now on
+        and every request is refused (503) until its host rotates the key and restarts it,
+        rather than answered with a record that cannot count. Requests under way finish; their
+        rows are written without a seal. One way: a revocation is never undone."""
+        self.revoked = refusal
+        self.usage.mac_key = None
+        log.error("%s; until then every request is refused (503)", refusal)
 
     async def reload_prompts(self) -> None:
         """Bring the prompt library up to date (new versions, moved labels take effect)."""
@@ -357,6 +388,8 @@ class Gateway:
         try:
             if path in _PROXIED:
                 raise MethodNotAllowed(f"{path} takes POST")
+            if self.revoked is not None and path in ("/v1/models", "/inhouse/identity"):
+                raise self._refusal()  # it serves nothing, nor vouches with the revoked key
             if path == "/v1/models" and method == "GET":
                 self._models(request, reply, request_id)
             elif path == "/inhouse/identity" and method == "GET":
@@ -364,7 +397,9 @@ class Gateway:
             elif path == "/healthz":
                 admin = self._admin(request, "/healthz", _HEALTH_DETAILS)
                 report = self.health() if admin else public_health(self.health())
-                _answer(reply, 200, json.dumps(report).encode(), JSON, request_id)
+                # a gateway that refuses every request is not ready (a balancer takes it out)
+                status = 200 if self.revoked is None else ServiceKeyRevoked.http_status
+                _answer(reply, status, json.dumps(report).encode(), JSON, request_id)
             elif path == "/openapi.json" and method == "GET":
                 document = openapi_document(tuple(self.router.blessed))
                 _answer(reply, 200, document, JSON, request_id)
@@ -405,6 +440,23 @@ class Gateway:
             "signature": self.identity.sign(host_challenge(self.program_id, SERVICE, nonce)),
         }
         _answer(reply, 200, json.dumps(answer).encode(), JSON, request_id)
+
+    def _refusal(self) -> ServiceKeyRevoked:
+        """What a client is answered while the gateway's own key is revoked (503): why, in
+        words the person who runs it acts on; the log's details (who revoked it) are in
+        ``/healthz`` for a rollout lead's key and in the server's log."""
+        from inhouse.gateway.rollup import SERVICE
+        from inhouse.location import DATA_DIR
+
+        assert self.identity is not None and self.revoked is not None
+        return ServiceKeyRevoked(
+            f"this gateway's own key {self.identity.key_id} was revoked in the program's log: a "
+            "usage record sealed with it would count for nothing, so it answers no request and "
+            "nothing was sent to a model. Whoever runs the gateway rotates its key: delete "
+            f"{DATA_DIR}/keys/{SERVICE}.key on its host and restart `inhouse gateway serve` "
+            "(`inhouse gateway status` says why)",
+            missing=list(self.revoked.missing),
+        )
 
     def _admin(self, request: Request, path: str, details: str) -> bool:
         """Whether ``request`` may read ``path``'s ``details``: it carries no key (False: a load
@@ -452,8 +504,19 @@ class Gateway:
         # limits kept per replica because Redis is away is a fault; by configuration it is not
         shared_lost = self.settings.redis_url is not None and limits["mode"] != "shared"
         lock = self._lock_health()
+        if self.revoked is not None:
+            status = "refusing"  # every request, whatever its nodes: nothing could be sealed
+        elif serving and not shared_lost and not lock["problem"]:
+            status = "ok"
+        else:
+            status = "degraded"
         return {
-            "status": "ok" if serving and not shared_lost and not lock["problem"] else "degraded",
+            "status": status,
+            "service_key": {
+                "key_id": None if self.identity is None else self.identity.key_id,
+                "revoked": None if self.revoked is None else str(self.revoked),
+                "problem_code": None if self.revoked is None else self.revoked.code,
+            },
             "lock": lock,
             "models": routes,
             "keys": len(self.keys),
@@ -512,6 +575,8 @@ class Gateway:
         Every error leaves in OpenAI's shape, naming the request id (as :meth:`_handle`)."""
         request_id = new_request_id()
         try:
+            if self.revoked is not None:  # nothing it answers could be recorded validly
+                raise self._refusal()
             started = time.perf_counter()
             key = authenticate(self.keys, request.headers)
             call = Call(started=started, endpoint=endpoint, key=key, request_id=request_id)
@@ -674,10 +739,14 @@ def public_health(report: dict[str, Any]) -> dict[str, Any]:
         for name, route in report["models"].items()
     }
     limits = {key: value for key, value in report["limits"].items() if key != "redis"}
+    # that the gateway's key was revoked, as a code: the log's words name who revoked it
+    own = report["service_key"]
+    service_key = {**own, "revoked": own["problem_code"]}
     # the problem's code: its text can carry the error of reading inhouse.lock (a path, the
     # file's contents)
     lock = {**report["lock"], "problem": report["lock"]["problem_code"]}
-    return {**report, "models": models, "limits": limits, "lock": lock}
+    return {**report, "models": models, "limits": limits, "lock": lock,
+            "service_key": service_key}  # fmt: skip
 
 
 def _answer(

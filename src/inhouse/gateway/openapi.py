@@ -48,7 +48,9 @@ _PROXY_ERRORS = {
     "429": "the key's requests per minute, tokens per day or requests in flight",
     "451": "the data rules keep a data class in the request from this model",
     "502": "the runtime failed or answered something that is not the API's",
-    "503": "no runtime serves the model now (down, or its digest drifted)",
+    "503": "no runtime serves the model now (down, or its digest drifted), or the program's "
+    "log revoked the gateway's own key (``service_key_revoked``: it answers nothing until "
+    "its host rotates the key)",
     "504": "the runtime went silent, or its answer took too long",
 }
 _SUMMARIES = {
@@ -122,6 +124,7 @@ def openapi_document(models: tuple[str, ...]) -> bytes:
                 },
                 "401": _error(_PROXY_ERRORS["401"]),
                 "403": _error("a key bound to an agent without a tool boundary"),
+                "503": _error("the program's log revoked the gateway's own key"),
             },
         }
     }

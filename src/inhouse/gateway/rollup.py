@@ -41,6 +41,7 @@ from inhouse.usage import totals as usage_totals
 from inhouse.usage.authentic import (
     GATEWAY_SERVICE,
     Rejected,
+    Seal,
     authentic_rows,
     left_out_message,
     mac_key,
@@ -62,6 +63,7 @@ __all__ = [
     "compaction_cutoff",
     "daily_totals",
     "gateway_mac_key",
+    "gateway_seal",
     "purge_bodies",
     "rollup_usage",
     "service_program",
@@ -80,6 +82,24 @@ def gateway_mac_key(folder: Path) -> bytes:
     from inhouse.program.core import service_key
 
     return mac_key(service_key(folder, SERVICE).private)
+
+
+def gateway_seal(program: Program, *, make: bool = True) -> Seal | None:
+    """The gateway's key as a reader of its rows holds it (:class:`Seal`): its MAC key, and
+    where the log revoked the key the file holds, its words (every row it verifies is then
+    left out, :func:`~inhouse.usage.authentic.authentic_rows`). ``make``: read or create the
+    file, as :func:`gateway_mac_key` (where a command goes on to sign as the gateway, which
+    refuses a revoked key first); else None where this host holds no key file (a dashboard or a
+    check never makes one: rows sealed with the old key would no longer verify)."""
+    from inhouse.program.core import read_service_key, revoked_key_words, service_key
+
+    key = (
+        service_key(program.folder, SERVICE) if make else read_service_key(program.folder, SERVICE)
+    )
+    if key is None:
+        return None
+    revoked = revoked_key_words(program.state(), key.key_id)
+    return Seal(mac_key(key.private), key.key_id, revoked)
 
 
 def service_program(program: Program) -> Program:
@@ -115,6 +135,8 @@ class Rollup:
     recorded: list[dict[str, Any]] = field(default_factory=list)
     #: the rows of the days rolled up that the gateway did not write as they stand
     left_out: list[Rejected] = field(default_factory=list)
+    #: where the log revoked the key the rows were read with, its words (its rows left out)
+    revoked: str | None = None
     #: (day, person) whose summary-table totals disagree with the rows the gateway wrote
     disagreeing: list[tuple[str, str]] = field(default_factory=list)
     #: days past the compaction horizon, signed before, whose summary totals changed: their
@@ -130,7 +152,7 @@ class Rollup:
     def notes(self) -> list[str]:
         """What a person running the rollup should hear about what was not signed."""
         notes = []
-        rows = left_out_message(self.left_out)
+        rows = left_out_message(self.left_out, revoked=self.revoked)
         if rows:
             notes.append(rows)
         if self.disagreeing:
@@ -202,8 +224,11 @@ def rollup_usage(program: Program, actor: str | None = None, *, since: str | Non
         candidates = [day for day in candidates if day >= cutoff or day not in signed]
     if not candidates:
         return result
-    found = authentic_rows(program.store, gateway_mac_key(program.folder), days=candidates)
+    seal = gateway_seal(program)
+    assert seal is not None  # made where none was
+    found = authentic_rows(program.store, seal, days=candidates)
     result.left_out = found.rejected
+    result.revoked = seal.revoked
     blessed = blessed_by_day(program)
     # a key whose fetch is not its person's (a lead's, in their name) is nobody's own use
     theirs_not = not_their_fetch(program.state())

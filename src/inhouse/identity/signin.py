@@ -500,6 +500,10 @@ class Identity:
     #: whether the issuer says the account is a guest in it (Entra's ``acct``: 1 a guest, 0 a
     #: member; None: not said)
     guest: bool | None = None
+    #: the account's user name where the issuer says it (Entra's ``upn``, or its v2
+    #: ``preferred_username``): at Entra, its domain is one the tenant verified it holds (by DNS),
+    #: or the tenant's free initial ``*.onmicrosoft.com`` domain
+    username: str | None = None
 
 
 def _span(delta: timedelta) -> str:
@@ -627,7 +631,17 @@ def verify_id_token(
         hosted_domain=claims["hd"] if isinstance(claims.get("hd"), str) else None,
         home_issuer=claims["idp"] if isinstance(claims.get("idp"), str) else None,
         guest=_guest_claim(claims.get("acct")),
+        username=_username(claims),
     )
+
+
+def _username(claims: Mapping[str, Any]) -> str | None:
+    """The account's user name: Entra's ``upn`` (v1 tokens), else ``preferred_username``."""
+    for name in ("upn", "preferred_username"):
+        value = claims.get(name)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
 
 
 def _guest_claim(acct: Any) -> bool | None:

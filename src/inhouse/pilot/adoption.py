@@ -27,7 +27,13 @@ from inhouse.errors import InvalidInput
 from inhouse.program.counting import STALE_AS_OF
 from inhouse.program.facts import Fact, Provenance, validate_payload
 from inhouse.usage import ActiveDay, active_days, last_active, prompts_used
-from inhouse.usage.authentic import GATEWAY_SERVICE, Rejected, authentic_rows, left_out_message
+from inhouse.usage.authentic import (
+    GATEWAY_SERVICE,
+    Rejected,
+    Seal,
+    authentic_rows,
+    left_out_message,
+)
 from inhouse.usage.totals import ANSWERED_BELOW
 
 if TYPE_CHECKING:
@@ -123,6 +129,9 @@ class AdoptionReport:
     #: measured from the gateway's own rows only (what is signed): the window's rows of the
     #: members that were left out, not written by the gateway as they stand
     left_out: tuple[Rejected, ...] = ()
+    #: where the log revoked the gateway's key the rows were read with, its words: every row
+    #: it sealed is among ``left_out``
+    revoked: str | None = None
     #: and their answered requests not counted, per (day, person, digest): on weights no lock
     #: the log recorded that day blessed (as the daily rollup leaves them out)
     unblessed: Mapping[tuple[str, str, str], int] = field(default_factory=dict)
@@ -132,7 +141,10 @@ class AdoptionReport:
         """What a person recording the report should hear about what was left out."""
         from inhouse.gateway.rollup import unblessed_message
 
-        found = [left_out_message(self.left_out), unblessed_message(dict(self.unblessed))]
+        found = [
+            left_out_message(self.left_out, revoked=self.revoked),
+            unblessed_message(dict(self.unblessed)),
+        ]
         return [message for message in found if message]
 
     @property
@@ -198,13 +210,14 @@ def adoption_report(
     program: Program,
     as_of: date | None = None,
     *,
-    mac_key: bytes | None = None,
+    mac_key: Seal | bytes | None = None,
     now: datetime | None = None,
 ) -> AdoptionReport:
     """Who in the pilot reaches the tool on their own, as of ``as_of`` (default: today, UTC),
     as the checks count the log at ``now`` (default: the clock's). With the gateway's
-    ``mac_key``, the window's active days and prompts are read from the request rows the
-    gateway wrote (what its key signs), not from the summary tables."""
+    ``mac_key`` (its :class:`Seal`, :func:`~inhouse.gateway.rollup.gateway_seal`), the window's
+    active days and prompts are read from the request rows the gateway wrote (what its key
+    signs), not from the summary tables: none where the log revoked that key."""
     from inhouse.program.counting import build_context, not_their_fetch
     from inhouse.program.playchecks.pilot import members as pilot_members
 
@@ -264,6 +277,7 @@ def adoption_report(
         roles=roles,
         pilot=_role("*", members, prompts, window_days),
         left_out=left_out,
+        revoked=mac_key.revoked if isinstance(mac_key, Seal) else None,
         unblessed=unblessed,
     )
 
@@ -276,7 +290,7 @@ def record_adoption(
     getting old (:func:`_aging`: the check counts a recent one only). Returns the report
     and the fact recorded (None: nothing changed). The first time, a rollout lead runs it, to
     enrol the gateway's key."""
-    from inhouse.gateway.rollup import gateway_mac_key
+    from inhouse.gateway.rollup import gateway_seal
 
     program.whoami()  # whoever records must be enrolled
     today = program.clock().astimezone(UTC).date()
@@ -293,7 +307,7 @@ def record_adoption(
         )
     # before the MAC key is read: one who may not enrol the gateway's key makes no key file
     service = program.as_service(GATEWAY_SERVICE)
-    report = adoption_report(program, as_of, mac_key=gateway_mac_key(program.folder))
+    report = adoption_report(program, as_of, mac_key=gateway_seal(program))
     payload = validate_payload("pilot.adoption", report.payload())
     previous = _latest_measured(program)
     if previous is not None and _same(previous.payload, payload) and not _aging(program, previous):
@@ -396,7 +410,7 @@ def _role(
 
 def _authentic_use(
     program: Program,
-    mac_key: bytes,
+    mac_key: Seal | bytes,
     people: list[str],
     since: date,
     until: date,

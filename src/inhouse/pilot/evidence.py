@@ -26,7 +26,7 @@ from inhouse.program.facts import Fact, FactSet, Provenance, standing_usage
 from inhouse.program.playchecks.pilot import members as _members
 from inhouse.program.state import ProgramState
 from inhouse.usage import active_days, prompts_used
-from inhouse.usage.authentic import GATEWAY_SERVICE, authentic_rows, mac_key
+from inhouse.usage.authentic import Seal, authentic_rows
 from inhouse.usage.requests import PolicyRequest, policy_requests
 
 if TYPE_CHECKING:
@@ -161,16 +161,21 @@ class PilotEvidence:
         return found
 
     @cached_property
-    def _seal(self) -> bytes | None:
-        from inhouse.program.core import read_service_key
+    def _seal(self) -> Seal | None:
+        from inhouse.gateway.rollup import gateway_seal
 
-        key = read_service_key(self.program.folder, GATEWAY_SERVICE)  # never made here
-        return None if key is None else mac_key(key.private)
+        return gateway_seal(self.program, make=False)  # never made here
 
     @property
     def seal_here(self) -> bool:
         """Whether the gateway's key is on this host, to verify the rows it sealed."""
         return self._seal is not None
+
+    @property
+    def seal_revoked(self) -> str | None:
+        """Where the gateway's key on this host is one the log revoked, its words: no row it
+        sealed counts (:func:`~inhouse.usage.authentic.authentic_rows`)."""
+        return None if self._seal is None else self._seal.revoked
 
     def redacted(self, person: str) -> list[PolicyRequest]:
         """``person``'s answered requests the data rules redacted, newest first: where the

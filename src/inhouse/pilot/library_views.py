@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from inhouse.program.facts import Provenance, validate_payload
-from inhouse.usage.authentic import GATEWAY_SERVICE, Rejected, authentic_rows, left_out_message
+from inhouse.usage.authentic import (
+    GATEWAY_SERVICE,
+    Rejected,
+    Seal,
+    authentic_rows,
+    left_out_message,
+)
 from inhouse.usage.prompts import PromptUse, prompt_use
 from inhouse.usage.totals import ANSWERED_BELOW
 
@@ -152,7 +158,7 @@ def prompt_usage(program: Program) -> list[dict[str, Any]]:
 
 
 def _authentic_use(
-    program: Program, mac_key: bytes
+    program: Program, mac_key: Seal
 ) -> tuple[
     list[PromptUse],
     list[PromptUse],
@@ -264,7 +270,7 @@ def record_prompt_usage(program: Program, notes: list[str] | None = None) -> lis
     last one, signed by the gateway's own key (a rollout lead enrols it the first time),
     summed from the request rows the gateway wrote: rows it did not write as they stand are
     left out, and named in ``notes`` where given. Returns the payloads recorded."""
-    from inhouse.gateway.rollup import gateway_mac_key, unblessed_message
+    from inhouse.gateway.rollup import gateway_seal, unblessed_message
 
     program.actor()  # whoever runs it must be enrolled
     service = program.as_service(GATEWAY_SERVICE)
@@ -276,10 +282,13 @@ def record_prompt_usage(program: Program, notes: list[str] | None = None) -> lis
             seen[(str(payload["prompt"]), int(payload["version"]))] = validate_payload(
                 "prompt.usage", dict(payload)
             )
-    found = _authentic_use(program, gateway_mac_key(program.folder))
+    seal = gateway_seal(program)
+    assert seal is not None  # made where none was
+    found = _authentic_use(program, seal)
     uses, named, rejected, unblessed, own = found
     if notes is not None:
-        notes += [m for m in (left_out_message(rejected), unblessed_message(unblessed)) if m]
+        left_out = left_out_message(rejected, revoked=seal.revoked)
+        notes += [m for m in (left_out, unblessed_message(unblessed)) if m]
     recorded = []
     for usage in _per_version(program, uses, named, own):
         if seen.get((usage["prompt"], usage["version"])) == validate_payload("prompt.usage", usage):

@@ -366,6 +366,10 @@ def _read_redaction(ev: PilotEvidence, person: str, step: Step, p: _NoParams) ->
     redacted = ev.redacted(person)
     if not redacted:
         sealed = " that the gateway sealed" if ev.seal_here else ""
+        if ev.seal_revoked is not None:  # every row its key sealed is left out
+            sealed = (
+                f" that the gateway sealed with a key the log holds active (not {ev.seal_revoked})"
+            )
         return StepResult(False, f"no request of yours{sealed} was redacted by the data rules yet")
     opened = ev.own_word(person, "enablement.step", step=step.id)
     if opened is None:

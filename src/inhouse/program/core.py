@@ -26,6 +26,7 @@ from inhouse.errors import (
     ProgramNotFound,
     ProgramStopped,
     Refused,
+    ServiceKeyRevoked,
     UnknownPerson,
 )
 from inhouse.program.checks import Person
@@ -59,6 +60,7 @@ __all__ = [
     "read_service_key",
     "refuse_if_tampered",
     "refuse_revoked_service_key",
+    "revoked_key_words",
     "service_key",
     "utcnow",
 ]
@@ -123,25 +125,35 @@ def _service_key_path(folder: Path, name: str) -> Path:
     return path
 
 
-def refuse_revoked_service_key(state: ProgramState, name: str, key: SigningKey) -> None:
-    """Refuse (:class:`Refused`) a service key file holding a key the log has revoked: it is
-    neither signed with nor enrolled again (a lead's revocation would be undone by the next run
-    on the service's host), and the refusal names the file to delete so that a new key is made
-    and enrolled there, the rotation docs/gateway.md describes."""
-    from inhouse.location import DATA_DIR
-
-    record = state.keys.get(key.key_id)
+def revoked_key_words(state: ProgramState, key_id: str) -> str | None:
+    """Where the log has revoked key ``key_id``: its words (whose, by whom, at which event);
+    else None (active, or no key the log holds)."""
+    record = state.keys.get(key_id)
     if record is None or record.revoked_at is None:
-        return
-    shown = f"{DATA_DIR}/keys/{name}.key"
+        return None
     by = f" by {record.revoked_by}" if record.revoked_by else ""
     at = f" at event {record.revoked_seq}" if record.revoked_seq is not None else ""
-    raise Refused(
-        f"the {name} service's key file {shown} holds key {key.key_id}, which was revoked for "
-        f"{record.person}{by}{at}: it is not signed with, nor enrolled again. Nothing was "
-        f"signed or recorded. To rotate it, delete {shown} on the {name}'s host; a rollout "
-        f"lead's next `inhouse gateway rollup` there makes and enrols a new key (restart "
-        f"`inhouse gateway serve` there too, so that it seals and vouches with the new key)",
+    return f"key {key_id}, which was revoked for {record.person}{by}{at}"
+
+
+def refuse_revoked_service_key(state: ProgramState, name: str, key: SigningKey) -> None:
+    """Refuse (:class:`ServiceKeyRevoked`, a :class:`Refused`) a service key file holding a key
+    the log has revoked: it is neither signed with nor enrolled again (a lead's revocation
+    would be undone by the next run on the service's host), and the refusal names the file to
+    delete so that a new key is made and enrolled there, the rotation docs/gateway.md
+    describes."""
+    from inhouse.location import DATA_DIR
+
+    revoked = revoked_key_words(state, key.key_id)
+    if revoked is None:
+        return
+    shown = f"{DATA_DIR}/keys/{name}.key"
+    raise ServiceKeyRevoked(
+        f"the {name} service's key file {shown} holds {revoked}: it is not signed with, nor "
+        f"enrolled again. Nothing was signed or recorded. To rotate it, delete {shown} on the "
+        f"{name}'s host; a rollout lead's next `inhouse gateway rollup` there makes and enrols "
+        f"a new key (restart `inhouse gateway serve` there too, so that it seals and vouches "
+        f"with the new key)",
         missing=[f"an active {name} key in {shown} (delete the revoked one to make a new one)"],
     )
 

@@ -36,6 +36,7 @@ from inhouse.program.state import (
     SignIn,
     account_problem,
     kept_sign_in,
+    self_made_tenant_problem,
     set_up_problem,
     sign_in_problem,
     verified_identity,
@@ -164,6 +165,8 @@ class SignInMixin(ProgramCore):
                 "whoever runs it; set up your organisation's identity provider, or try it in a "
                 "demo program (`inhouse init --demo`)"
             )
+        if not state.demo and (made := self_made_tenant_problem(issuer)) is not None:
+            raise InvalidInput(made)
         client_id = client_id.strip()
         if not client_id:
             raise InvalidInput("the client id is empty: register inhouse with the provider first")
@@ -279,7 +282,7 @@ class SignInMixin(ProgramCore):
                 )
             raise SignInError(f"{who.name} cannot sign in: {problem}")
         identity = verified_identity(state, id_token, self.key.key_id, self.clock())
-        if (refused := account_problem(state, identity)) is not None:
+        if (refused := account_problem(state, identity, who.name)) is not None:
             raise SignInError(f"{who.name} cannot sign in: {refused}")
         self._append(
             EventKind.PERSON_SIGNED_IN, who.name, {"id_token": id_token, "seen": seen or []}

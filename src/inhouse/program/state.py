@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -1880,18 +1881,66 @@ def sign_in_problem(
 OPEN_ISSUERS = frozenset({"https://accounts.google.com"})
 
 
-def account_problem(state: ProgramState, identity: Any) -> str | None:
+def mailbox(address: str) -> str:
+    """The mailbox ``address`` delivers to: lowercased, its sub-address (``+tag``) dropped
+    (``lena+omar@acme.example`` is ``lena@acme.example``'s inbox)."""
+    local, at, domain = address.strip().lower().rpartition("@")
+    if not at:
+        return address.strip().lower()
+    return f"{local.split('+', 1)[0]}@{domain}"
+
+
+def _shared_mailbox(state: ProgramState, issuer: str, identity: Any, who: str | None) -> str | None:
+    """Why ``identity`` is an account of a mailbox another person signed in with (a key of
+    theirs bound to an account at it, now or before): a plus-address reaches the same inbox, so
+    at a provider that lets anyone register and verify an address (a Keycloak realm or an Okta
+    org with self-registration) one person's mailbox makes an account per alias. One verified
+    mailbox is one person, whoever bound it first."""
+    if not identity.email_verified or not identity.email:
+        return None
+    box = mailbox(identity.email)
+    for bound in sorted(state.signed_keys.values(), key=lambda b: b.seq):
+        if (
+            bound.email
+            and bound.person != who
+            and bound.subject != identity.subject
+            and mailbox(bound.email) == box
+        ):
+            return (
+                f"{issuer} vouched for {identity.subject} at {identity.email}, which reaches "
+                f"the mailbox {box}, and {bound.person} signed in with an account at it "
+                f"({bound.email}, event {bound.seq}): one mailbox "
+                "is one person (a plus-address is its inbox's, and a provider that lets its "
+                "holder register makes an account of each)"
+            )
+    return None
+
+
+def account_problem(state: ProgramState, identity: Any, who: str | None = None) -> str | None:
     """Why a verified identity, at a verified address in the program's domain, is still no
     account of the organisation's: at an open issuer, one the provider does not mark as the
     domain's (a consumer account made with a company address, or with a plus-address of
     someone's own mailbox: one person, any number of accounts). The API refuses such a
     sign-in; the fold binds nobody with it and ``status`` says so, rather than stop, since
-    sign-ins made before this rule are in logs the API wrote."""
+    sign-ins made before this rule are in logs the API wrote. Besides: a tenant anyone makes
+    for free as its administrator, an Entra account at its tenant's initial domain, and an
+    account at a mailbox another person (``who`` is the one signing in) signed in with."""
     config = state.sign_in
     if config is None:
         return None
+    if (made := self_made_tenant_problem(config.issuer)) is not None:
+        return made
     if (guest := _guest_problem(config.issuer, identity)) is not None:
         return guest
+    if (initial := _initial_domain_problem(config.issuer, identity)) is not None:
+        return initial
+    if (open_issuer := _open_issuer_problem(config, identity)) is not None:
+        return open_issuer
+    return _shared_mailbox(state, config.issuer, identity, who)
+
+
+def _open_issuer_problem(config: SignIn, identity: Any) -> str | None:
+    """At an open issuer, why ``identity`` is no account of the organisation's domain."""
     if config.issuer.rstrip("/") not in OPEN_ISSUERS:
         return None
     if config.domain is None:  # set up around the API, which refuses an open issuer without one
@@ -1954,6 +2003,83 @@ def _guest_problem(issuer: str, identity: Any) -> str | None:
     return None
 
 
+#: hosted identity services on whose own domain anyone makes a tenant (a user pool, a project,
+#: a developer org) in minutes, free, as its administrator: they create its accounts, one per
+#: colleague they invent, and mark any address verified. Nothing in such a tenant is the
+#: organisation's (no domain of its own was proven to anyone), so it vouches for nobody. Each:
+#: a pattern on the issuer's host, and what it is.
+SELF_MADE_TENANTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), what)
+    for pattern, what in (
+        (r"(^|\.)auth0\.com$", "an Auth0 tenant (Auth0's own domain)"),
+        (r"^(dev|trial|integrator)-[^.]+\.okta\.com$", "an Okta developer, trial or free org"),
+        (r"(^|\.)oktapreview\.com$", "an Okta preview (sandbox) org"),
+        (r"^cognito-idp\.[^.]+\.amazonaws\.com$", "an Amazon Cognito user pool"),
+        (r"^securetoken\.google\.com$", "a Firebase (Identity Platform) project"),
+        (r"(^|\.)zitadel\.cloud$", "a ZITADEL Cloud instance"),
+        (r"(^|\.)clerk\.accounts\.dev$", "a Clerk development instance"),
+        (r"(^|\.)kinde\.com$", "a Kinde business"),
+    )
+)
+
+#: the Entra tenant of personal Microsoft accounts: anyone makes any number, with any address
+CONSUMER_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
+
+#: Entra's initial domains: every tenant gets one free when anyone makes it, before (or
+#: without) verifying a domain of its own by DNS
+INITIAL_DOMAINS = (".onmicrosoft.com", ".onmicrosoft.us", ".onmschina.cn")
+
+
+def self_made_tenant_problem(issuer: str) -> str | None:
+    """Why ``issuer`` vouches for nobody: it is a tenant of a hosted identity service that
+    anyone makes for free on the service's own domain, as its administrator (a lead would make
+    one and give herself an account per invented colleague), or None."""
+    from urllib.parse import urlsplit
+
+    split = urlsplit(issuer)
+    host = (split.hostname or "").lower().rstrip(".")
+    what = next((what for pattern, what in SELF_MADE_TENANTS if pattern.search(host)), None)
+    if host in GUEST_ISSUER_HOSTS and CONSUMER_TENANT in split.path.lower():
+        what = "the tenant of personal Microsoft accounts (outlook.com, any address)"
+    if what is None:
+        return None
+    return (
+        f"{issuer} is {what}, which anyone makes in minutes, free, as its administrator: they "
+        "create its accounts (one per colleague they invent) and mark any address verified, "
+        "and no domain of the organisation's was proven to make it, so it vouches for nobody "
+        "(set up the organisation's own workforce provider: its Google Workspace, its Entra "
+        "tenant, its Okta org, its Keycloak)"
+    )
+
+
+def _initial_domain_problem(issuer: str, identity: Any) -> str | None:
+    """At Entra, why an account is not at a domain its tenant verified it holds: its user name
+    (``upn``, ``preferred_username``) is at the tenant's initial ``*.onmicrosoft.com`` domain,
+    which every tenant has, one anyone makes for free and administers (creating a member
+    account per invented colleague), or the token does not say it."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(issuer).hostname or "").lower()
+    if host not in GUEST_ISSUER_HOSTS:
+        return None
+    name = getattr(identity, "username", None)
+    if not name or "@" not in name:
+        return (
+            f"{issuer}'s token for {identity.subject} names no user name (upn, "
+            "preferred_username: the profile scope), so nothing says its account is at a "
+            "domain the tenant verified it holds"
+        )
+    domain = name.rsplit("@", 1)[1].lower().rstrip(".")
+    if domain.endswith(INITIAL_DOMAINS):
+        return (
+            f"{issuer} vouched for {identity.subject} ({name}), an account at the tenant's "
+            f"initial domain {domain}: anyone makes a tenant for free, as its administrator, "
+            "with member accounts there for colleagues they invent; only an account at a "
+            "domain the tenant verified it holds (by DNS, the organisation's) counts"
+        )
+    return None
+
+
 def _at_domain(identity: Any, domain: str) -> bool:
     email = identity.email or ""
     return bool(identity.email_verified) and email.lower().endswith("@" + domain.lower())
@@ -1993,7 +2119,7 @@ def _apply_sign_in(state: ProgramState, event: Event) -> None:
         return  # unsigned: binds nothing
     who, _ = _signer(event, state)
     identity = verified_identity(state, str(data["id_token"]), event.signer, event.at)
-    if (why := account_problem(state, identity)) is not None:
+    if (why := account_problem(state, identity, who)) is not None:
         state.unbound.append(f"event {event.seq}: {who}'s sign-in binds nobody: {why}")
         return
     bound = SignedIn(

@@ -11,7 +11,8 @@ summary tables alone.
 
     key = mac_key(private)                        # on the gateway's host
     row_mac(key, fields)                          # the gateway, once per record
-    found = authentic_rows(store, key, days=["2026-11-03"])
+    seal = Seal(key, key_id, revoked=None)        # the key, and whether the log revoked it
+    found = authentic_rows(store, seal, days=["2026-11-03"])
     found.rows, found.rejected                    # verified rows; the others, named
 
 The MAC covers every column a summary table or a signed figure is derived from (and every
@@ -19,6 +20,13 @@ other column but ``body``, which the retention purge sets to NULL later and noth
 Rows written before the gateway sealed its rows have no MAC and never count toward a new
 signature; nor does a second row with a request id already read (``request_id`` is the table's
 key, so only someone who dropped it could have copied a sealed row).
+
+A row sealed with a key the log has revoked counts for nothing, whatever time it gives: its
+``at`` and ``day`` are the gateway host's clock, its operator's (a rollout lead's) to set, and
+whoever kept the revoked key file can seal a row dated before the revocation at any time after
+it. What cannot be back-dated is the log: what that key signed from its rows before the
+revocation event (``usage.daily``, ``pilot.adoption``, ``prompt.usage``) stands, judged by
+their position in the log; the rows themselves are read as not sealed, and say why.
 """
 
 from __future__ import annotations
@@ -44,8 +52,10 @@ __all__ = [
     "COVERED_WHERE_SET",
     "GATEWAY_SERVICE",
     "MAC_INFO",
+    "REVOKED",
     "Authentic",
     "Rejected",
+    "Seal",
     "authentic_rows",
     "left_out_message",
     "mac_key",
@@ -71,6 +81,9 @@ COVERED = (
 #: columns added since, encoded after :data:`COVERED` only where not NULL: a row without them
 #: (written before they were, or with nothing to say) is sealed as rows were before (0011)
 COVERED_WHERE_SET = ("prompt_sent",)
+
+#: a :class:`Rejected`'s ``why`` for a row whose MAC verifies with a key the log revoked
+REVOKED = "sealed with a revoked key"
 
 #: hex characters of the HMAC kept (128 bits)
 _MAC_CHARS = 32
@@ -121,6 +134,17 @@ def _fields(row: Any) -> tuple[Any, ...]:
 
 
 @dataclass(frozen=True, slots=True)
+class Seal:
+    """The gateway's key as a reader of its rows holds it: the MAC key (:func:`mac_key`), the
+    service key's id, and where the log revoked that key, its words
+    (:func:`inhouse.program.core.revoked_key_words`): then no row it verifies counts."""
+
+    key: bytes
+    key_id: str | None = None
+    revoked: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Rejected:
     """A usage row the gateway did not write as it stands: no MAC, or one that does not verify
     (the row was made or edited by someone else)."""
@@ -128,7 +152,7 @@ class Rejected:
     request_id: str
     day: str
     person: str
-    why: str  # "no MAC", "wrong MAC" or "duplicate request id"
+    why: str  # "no MAC", "wrong MAC", "duplicate request id" or REVOKED
 
     def __str__(self) -> str:
         return f"{self.request_id} ({self.person}, {self.day}, {self.why})"
@@ -148,7 +172,7 @@ _DAYS_PER_QUERY = 200
 
 def authentic_rows(
     store: Store,
-    key: bytes,
+    seal: Seal | bytes,
     *,
     days: Iterable[str] | None = None,
     since: str | None = None,
@@ -158,7 +182,12 @@ def authentic_rows(
 ) -> Authentic:
     """The usage rows of ``days`` (or from ``since`` to ``until``, both included), of
     ``people`` where given (and only those that named a library prompt, with
-    ``prompts_only``), split into those whose MAC verifies and those whose does not."""
+    ``prompts_only``), split into those whose MAC verifies and those whose does not. A row
+    whose MAC verifies with a ``seal`` the log revoked is rejected too (:data:`REVOKED`): its
+    time is its sealer's word. ``seal`` as bytes: a MAC key its caller holds active."""
+    if isinstance(seal, bytes):
+        seal = Seal(seal)
+    key, revoked = seal.key, seal.revoked is not None
     u = gateway_usage.c
     base = select(*(u[name] for name in (*COVERED, *COVERED_WHERE_SET)), u.mac)
     if since is not None:
@@ -184,6 +213,11 @@ def authentic_rows(
                 if row.mac is None:
                     found.rejected.append(Rejected(row.request_id, row.day, row.person, "no MAC"))
                 elif hmac.compare_digest(row_mac(key, _fields(row)), str(row.mac)):
+                    if revoked:  # whenever it says it was written: the key's holder's word
+                        found.rejected.append(
+                            Rejected(row.request_id, row.day, row.person, REVOKED)
+                        )
+                        continue
                     if row.request_id in seen:  # the table's key dropped, a sealed row copied
                         found.rejected.append(
                             Rejected(row.request_id, row.day, row.person, "duplicate request id")
@@ -198,14 +232,31 @@ def authentic_rows(
     return found
 
 
-def left_out_message(rejected: Sequence[Rejected], *, shown: int = 10) -> str | None:
-    """The line a command prints about the rows it left out (None: none was)."""
+def left_out_message(
+    rejected: Sequence[Rejected], *, shown: int = 10, revoked: str | None = None
+) -> str | None:
+    """The line a command prints about the rows it left out (None: none was); ``revoked``: the
+    words of the key the log revoked that sealed the :data:`REVOKED` ones (:attr:`Seal.revoked`)."""
     if not rejected:
         return None
+    said = []
+    others = [r for r in rejected if r.why != REVOKED]
+    if others:
+        said.append(_named(others, shown, "not written by this gateway"))
+    if len(others) < len(rejected):
+        key = f"the gateway's {revoked}" if revoked else "a gateway key the log revoked"
+        said.append(
+            _named([r for r in rejected if r.why == REVOKED], shown, f"sealed with {key}")
+            + ": a row's time is the gateway host's clock, and whoever kept the revoked key "
+            "can seal a row dated before its revocation, so no row it seals counts; what it "
+            "signed into the log before the revocation stands"
+        )
+    return "; ".join(said)
+
+
+def _named(rejected: Sequence[Rejected], shown: int, what: str) -> str:
     named = ", ".join(str(r) for r in rejected[:shown])
     more = f", and {len(rejected) - shown} more" if len(rejected) > shown else ""
     rows = "row" if len(rejected) == 1 else "rows"
     were = "was" if len(rejected) == 1 else "were"
-    return (
-        f"{len(rejected)} usage {rows} not written by this gateway {were} left out: {named}{more}"
-    )
+    return f"{len(rejected)} usage {rows} {what} {were} left out: {named}{more}"

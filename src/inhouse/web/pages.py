@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from inhouse.program import Program
     from inhouse.program.audit import AuditReport
     from inhouse.program.facts import Fact
+    from inhouse.usage.authentic import Seal
 
 __all__ = [
     "PAGES",
@@ -178,8 +179,12 @@ def pilot_page(program: Program) -> dict[str, Any]:
 
     now = program.clock()
     roster = pilot_list(program, now)
-    key = _gateway_mac_key(program)
-    live = adoption_report(program, mac_key=key, now=now)
+    from inhouse.gateway.rollup import gateway_seal
+    from inhouse.usage.authentic import left_out_message
+
+    # never made here: a dashboard that made the gateway a key would make its rows unverifiable
+    seal = gateway_seal(program, make=False)
+    live = adoption_report(program, mac_key=seal, now=now)
     people = [m.person for m in live.members]
     days: dict[str, dict[str, int]] = {p: {} for p in people}
     not_own = not_their_fetch(program.state())  # the rule the adoption above counts by
@@ -213,12 +218,12 @@ def pilot_page(program: Program) -> dict[str, Any]:
         },
         "adoption": signed,
         "live": {
-            "source": "sealed" if key is not None else "tables",
-            "short": "live, sealed rows" if key is not None else "unsigned",
-            "label": SEALED if key is not None else UNSIGNED,
+            **_live_source(seal),
             "report": live.to_dict(),
             "active_days": {"days": window, "people": days, "label": UNSIGNED},
-            "disagree": _disagreement(signed, live.members),
+            # a key the log revoked verifies no row: every figure would disagree for that
+            "disagree": [] if live.revoked else _disagreement(signed, live.members),
+            "left_out": left_out_message(live.left_out, revoked=live.revoked),
         },
         "survey": survey_view,
         "champions": suggest_champions(program, now).to_dict(),
@@ -235,16 +240,28 @@ SEALED = (
 )
 
 
-def _gateway_mac_key(program: Program) -> bytes | None:
-    """The key the gateway seals its usage rows with, where this host holds the gateway's key
-    file; else None. Never creates one: a dashboard that made the gateway a key would make the
-    rows it seals unverifiable."""
-    from inhouse.gateway.rollup import SERVICE
-    from inhouse.program.core import read_service_key
-    from inhouse.usage.authentic import mac_key
+def _live_source(seal: Seal | None) -> dict[str, str]:
+    """Where the pilot page's live figures come from, as ``source``, ``short`` and ``label``:
+    the summary tables (no gateway key here), the rows the gateway sealed, or none of them
+    where the key on this host is one the log revoked (its rows are read as not sealed)."""
+    if seal is None:
+        return {"source": "tables", "short": "unsigned", "label": UNSIGNED}
+    if seal.revoked is not None:
+        return {"source": "revoked", "short": "not sealed: the gateway's key was revoked",
+                "label": revoked_label(seal.revoked)}  # fmt: skip
+    return {"source": "sealed", "short": "live, sealed rows", "label": SEALED}
 
-    key = read_service_key(program.folder, SERVICE)
-    return None if key is None else mac_key(key.private)
+
+def revoked_label(revoked: str) -> str:
+    """How the dashboard labels live figures where the gateway's key on this host is one the
+    log revoked (``revoked``: its words)."""
+    return (
+        f"not sealed: the gateway's key file on this host holds {revoked}, and no request row "
+        "it sealed counts, whatever time the row gives (the gateway host's clock, which "
+        "whoever kept the key sets); what it signed before the revocation stands. Delete "
+        ".inhouse/keys/gateway.key here and restart the gateway: rows sealed with the new key "
+        "count"
+    )
 
 
 def _signed_adoption(program: Program, members: list[str], now: datetime) -> dict[str, Any]:
