@@ -371,13 +371,14 @@ def uncounted_lock(state: ProgramState, now: datetime) -> str | None:
     return f"its baseline.lock fact #{refused[-1].fact.id} does not count: {refused[-1].why}"
 
 
-def program_lock(program: Program) -> Lock | None:
+def program_lock(program: Program, now: datetime | None = None) -> Lock | None:
     """The lock whatever acts on the baseline's weights follows (a workflow run, the pilot
     guide, a support ticket's model): the one the program's log records (:func:`recorded_lock`),
     whatever ``inhouse.lock`` says, as the gateway routes it; ``inhouse.lock`` only while the log
     records none (play 1 and 2, before ``inhouse baseline lock``), as the gateway routes it then
-    too; None when there is neither. A file anyone holding the folder rewrote blesses nothing."""
-    recorded = recorded_lock(program.state(), program.clock())
+    too; None when there is neither. A file anyone holding the folder rewrote blesses nothing.
+    ``now``: the moment the log is read at (default: the clock's)."""
+    recorded = recorded_lock(program.state(), program.clock() if now is None else now)
     return recorded if recorded is not None else read_lock(program.folder)
 
 

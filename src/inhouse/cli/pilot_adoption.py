@@ -68,13 +68,15 @@ def adoption(
 
     opened = open_program(program)
     day = None if as_of is None else date.fromisoformat(day_text(as_of, "--as-of"))
+    now = None  # a recording's counted report is judged after its own fact, on the log it made
     if record:
         report, fact = record_adoption(opened, day)
         for note in report.notes:
             err_console().print(f"[yellow]not signed:[/yellow] {escape(note)}")
         source = SIGNED
     else:  # the summary tables: anyone with the database could have written them
-        report, fact = adoption_report(opened, day), None
+        now = opened.clock()  # one moment for the figures and the signed report beside them
+        report, fact = adoption_report(opened, day, now=now), None
         source = UNSIGNED
         if not json:
             err_console().print(
@@ -83,7 +85,7 @@ def adoption(
             )
     # what play 4 counts is the latest signed report, not these figures: said where it no
     # longer counts (too old, by the check's own rule), with what to run
-    counted, too_old = counted_adoption(opened)
+    counted, too_old = counted_adoption(opened, now)
     if json:
         print_json({
             **report.to_dict(),

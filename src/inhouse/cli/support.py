@@ -232,12 +232,13 @@ def list_(
     from inhouse.support.queue import list_tickets, queue_of, ticket_dict
 
     opened = open_program(program)
-    found = list_tickets(opened, state=state)
+    now = opened.clock()  # one moment for the tickets and the queue: one context built
+    found = list_tickets(opened, state=state, now=now)
     if json:
-        print_json([ticket_dict(opened, ticket) for ticket in found])
+        print_json([ticket_dict(opened, ticket, now) for ticket in found])
         return
     out = out_console()
-    queue = queue_of(opened)
+    queue = queue_of(opened, now)
     out.print(
         f"Queue {_e(queue.name)}, owned by {_e(queue.owner)}."
         if queue
@@ -280,7 +281,8 @@ def show(ticket: TicketArg, program: ProgramOpt = None, json: JsonOpt = False) -
     from inhouse.support.queue import find_ticket, ticket_dict
 
     opened = open_program(program)
-    data = ticket_dict(opened, find_ticket(opened, ticket))
+    now = opened.clock()  # one moment for the ticket and what counts of it: one context built
+    data = ticket_dict(opened, find_ticket(opened, ticket, now), now)
     if json:
         print_json(data)
         return

@@ -49,6 +49,8 @@ from inhouse.usage.authentic import (
 from inhouse.usage.totals import ANSWERED_BELOW
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from inhouse.program import Program
 
 __all__ = [
@@ -368,14 +370,18 @@ def _plus(one: dict[str, int] | None, other: dict[str, int] | None) -> dict[str,
     return {key: one[key] + other[key] for key in one}
 
 
-def blessed_by_day(program: Program) -> Callable[[str], frozenset[str]] | None:
+def blessed_by_day(
+    program: Program, now: datetime | None = None
+) -> Callable[[str], frozenset[str]] | None:
     """The digests a row of a day may carry to count: those of every lock the log recorded
     that was the recorded one at some time that day (for a day before the first, the first's);
-    None while the log records no lock that counts."""
+    None while the log records no lock that counts (as the checks count the log at ``now``:
+    default, the clock's)."""
     from inhouse.program.counting import build_context  # counting loads the play checks
 
+    when = program.clock() if now is None else now
     locks = sorted(
-        build_context(program.state(), program.clock()).facts.of("baseline.lock"),
+        build_context(program.state(), when).facts.of("baseline.lock"),
         key=lambda f: (f.at, f.id),
     )
     if not locks:

@@ -19,6 +19,8 @@ from inhouse.program.feedback import (
 )
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from inhouse.program import Program
 
 __all__ = ["close_by_hand", "findings", "open_finding", "require_open"]
@@ -39,11 +41,12 @@ def open_finding(program: Program, text: str, *, target: str, source: str = "") 
     return program.attest(None, "finding.opened", payload, finding)
 
 
-def findings(program: Program) -> list[FindingState]:
-    """Every finding, oldest first, with what closed it (only changes that count)."""
+def findings(program: Program, now: datetime | None = None) -> list[FindingState]:
+    """Every finding, oldest first, with what closed it (only changes that count, at ``now``:
+    default, the clock's)."""
     from inhouse.program.counting import build_context
 
-    ctx = build_context(program.state(), program.clock())
+    ctx = build_context(program.state(), program.clock() if now is None else now)
     return fold_findings(ctx)
 
 

@@ -131,11 +131,14 @@ def _period(period: Period) -> dict[str, str]:
     }
 
 
-def build_report(program: Program, period: str | Period | None = None) -> IndicatorsReport:
-    """The indicators of ``period`` (default: the last month that has ended)."""
+def build_report(
+    program: Program, period: str | Period | None = None, now: datetime | None = None
+) -> IndicatorsReport:
+    """The indicators of ``period`` (default: the last month that has ended), made at ``now``
+    (default: the clock's)."""
     from inhouse.program.counting import build_context, not_their_fetch
 
-    now = program.clock()
+    now = program.clock() if now is None else now
     chosen = (
         last_ended_month(now.date())
         if period is None

@@ -188,14 +188,17 @@ def check_params(playbook: Playbook, check: str, defaults: Mapping[str, Any]) ->
     return {**defaults, **(refs[0].params if refs else {})}
 
 
-def counted_adoption(program: Program) -> tuple[Fact | None, str | None]:
-    """The latest ``pilot.adoption`` fact that counts, as play 4's ``pilot-independent-use``
-    check picks it (signed by the gateway's key), and why the check no longer counts it (too
-    old, by the check's own rule and parameters; and what to run), or None while it does."""
+def counted_adoption(
+    program: Program, now: datetime | None = None
+) -> tuple[Fact | None, str | None]:
+    """The latest ``pilot.adoption`` fact that counts at ``now`` (default: the clock's), as
+    play 4's ``pilot-independent-use`` check picks it (signed by the gateway's key), and why the
+    check no longer counts it (too old, by the check's own rule and parameters; and what to
+    run), or None while it does."""
     from inhouse.program.counting import build_context
     from inhouse.program.playchecks.pilot import FRESH_DAYS, adoption_too_old
 
-    context = build_context(program.state(), program.clock())
+    context = build_context(program.state(), program.clock() if now is None else now)
     fact = context.facts.latest("pilot.adoption")
     if fact is None:
         return None, None
@@ -204,19 +207,23 @@ def counted_adoption(program: Program) -> tuple[Fact | None, str | None]:
 
 
 def adoption_report(
-    program: Program, as_of: date | None = None, *, mac_key: Seal | bytes | None = None
+    program: Program,
+    as_of: date | None = None,
+    *,
+    mac_key: Seal | bytes | None = None,
+    now: datetime | None = None,
 ) -> AdoptionReport:
-    """Who in the pilot reaches the tool on their own, as of ``as_of`` (default: today, UTC).
-    With the gateway's ``mac_key`` (its :class:`Seal`, :func:`~inhouse.gateway.rollup.
-    gateway_seal`), the window's active days and prompts are read from the request rows the
-    gateway wrote (what its key signs), not from the summary tables: none where the log revoked
-    that key."""
+    """Who in the pilot reaches the tool on their own, as of ``as_of`` (default: today, UTC),
+    as the checks count the log at ``now`` (default: the clock's). With the gateway's
+    ``mac_key`` (its :class:`Seal`, :func:`~inhouse.gateway.rollup.gateway_seal`), the window's
+    active days and prompts are read from the request rows the gateway wrote (what its key
+    signs), not from the summary tables: none where the log revoked that key."""
     from inhouse.program.counting import build_context, not_their_fetch
     from inhouse.program.playchecks.pilot import members as pilot_members
 
     params = check_params(program.playbook, CHECK, _DEFAULTS)
     min_days, window_days = int(params["min_days"]), int(params["window_days"])
-    now = program.clock()
+    now = program.clock() if now is None else now
     day = as_of or now.astimezone(UTC).date()
     since = day - timedelta(days=window_days - 1)
     state = program.state()
@@ -235,7 +242,7 @@ def adoption_report(
         prompts = prompts_used(program.store, people, since=since, until=day, not_own=not_own)
     else:
         used, prompts, left_out, unblessed = _authentic_use(
-            program, mac_key, people, since, day, not_own
+            program, mac_key, people, since, day, not_own, now
         )
     last = last_active(program.store, people, until=day, not_own=not_own)
     enabled = _enablement(context.facts.of("enablement.completed"))
@@ -408,6 +415,7 @@ def _authentic_use(
     since: date,
     until: date,
     theirs_not: frozenset[str],
+    now: datetime,
 ) -> tuple[
     dict[str, list[ActiveDay]],
     dict[str, set[str]],
@@ -426,7 +434,7 @@ def _authentic_use(
     found = authentic_rows(
         program.store, mac_key, since=since.isoformat(), until=until.isoformat(), people=people
     )
-    rows, unblessed = split_blessed(found.rows, blessed_by_day(program))
+    rows, unblessed = split_blessed(found.rows, blessed_by_day(program, now))
     days: dict[tuple[str, str], tuple[int, str]] = {}
     prompts: dict[str, set[str]] = {}
     for row in rows:

@@ -31,6 +31,8 @@ from inhouse.program.playchecks.pilot import confirmed_teams, team_of
 from inhouse.usage import active_days
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from inhouse.program import Program
 
 __all__ = [
@@ -108,9 +110,10 @@ def _window_days(playbook: Playbook) -> int:
     return 28
 
 
-def suggest_champions(program: Program) -> Suggestions:
-    """Candidates for each pilot team, strongest first, from the usage log and the library."""
-    evidence = PilotEvidence(program)
+def suggest_champions(program: Program, now: datetime | None = None) -> Suggestions:
+    """Candidates for each pilot team, strongest first, from the usage log and the library (at
+    ``now``: default, the clock's)."""
+    evidence = PilotEvidence(program, now)
     state = evidence.state
     until = evidence.now.date()
     since = until - timedelta(days=_window_days(program.playbook) - 1)

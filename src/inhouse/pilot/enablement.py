@@ -28,6 +28,8 @@ from inhouse.program.facts import Fact, Provenance
 from inhouse.program.playchecks.pilot import WORD, enablement_of, step_problem, track_terms
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from inhouse.program import Program
 
 __all__ = [
@@ -144,9 +146,12 @@ def _progress_of(
     return MemberProgress(member, tuple(steps), completed, track_title=track.title)
 
 
-def progress(program: Program, person: str | None = None) -> list[MemberProgress]:
-    """Each member's track, step by step, from the evidence now (``person``: theirs only)."""
-    evidence = PilotEvidence(program)
+def progress(
+    program: Program, person: str | None = None, now: datetime | None = None
+) -> list[MemberProgress]:
+    """Each member's track, step by step, from the evidence at ``now`` (default: the clock's;
+    ``person``: theirs only)."""
+    evidence = PilotEvidence(program, now)
     return _progress(evidence, person)
 
 
@@ -265,9 +270,10 @@ class PilotList:
         )
 
 
-def pilot_list(program: Program) -> PilotList:
-    """``pilot list``: the members with their team, track, onboarded day and progress."""
-    evidence = PilotEvidence(program)
+def pilot_list(program: Program, now: datetime | None = None) -> PilotList:
+    """``pilot list``: the members with their team, track, onboarded day and progress (at
+    ``now``: default, the clock's)."""
+    evidence = PilotEvidence(program, now)
     found = _progress(evidence, None)
     inside = {item.member.person for item in found}
     role_only = sorted(p.name for p in evidence.context.pilot if p.name not in inside)

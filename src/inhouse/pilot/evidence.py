@@ -14,7 +14,7 @@ Usage is read lazily and once: a command that evaluates ten members' tracks sums
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -36,11 +36,12 @@ __all__ = ["PilotEvidence"]
 
 
 class PilotEvidence:
-    """One program's play-4 evidence at one moment (the program's clock)."""
+    """One program's play-4 evidence at one moment: ``now``, by default the program's clock
+    (a page that shows more than this passes its own moment, so all it shows is judged at it)."""
 
-    def __init__(self, program: Program) -> None:
+    def __init__(self, program: Program, now: datetime | None = None) -> None:
         self.program = program
-        self.now = program.clock()
+        self.now = program.clock() if now is None else now
         self.state: ProgramState = program.state()
         self.context: CheckContext = build_context(self.state, self.now)
 

@@ -13,6 +13,8 @@ from inhouse.plaintext import check_plain
 from inhouse.program.facts import Fact, PilotFinding
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from inhouse.program import Program
 
 __all__ = ["FINDING_KINDS", "Finding", "list_findings", "record_finding"]
@@ -56,7 +58,9 @@ def record_finding(program: Program, text: str, *, kind: str = "other", note: st
     )
 
 
-def list_findings(program: Program) -> list[Finding]:
-    """The findings, oldest first (one a lead recorded on someone's behalf says so)."""
+def list_findings(program: Program, now: datetime | None = None) -> list[Finding]:
+    """The findings live at ``now`` (default: the clock's), oldest first (one a lead recorded
+    on someone's behalf says so)."""
     state = program.state()
-    return [Finding.of(fact) for fact in state.live_facts(program.clock()).of("pilot.finding")]
+    live = state.live_facts(program.clock() if now is None else now)
+    return [Finding.of(fact) for fact in live.of("pilot.finding")]

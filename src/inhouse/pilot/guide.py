@@ -189,7 +189,7 @@ def build_guide(
     evidence = PilotEvidence(program)
     # the weights to use are the recorded lock's, which a second person verifies; not a file
     # anyone holding the folder can rewrite (that one only while no lock is recorded yet)
-    lock = program_lock(program)
+    lock = program_lock(program, evidence.now)  # one moment for the guide: one context
     models = [{"name": m.name, "digest": m.digest} for m in lock.models] if lock else []
     workflows = _workflows(folder, track)
     blessed = [m["name"] for m in models]
@@ -206,7 +206,7 @@ def build_guide(
     if person is not None:
         found = enrolled_person(program, person)
         who = {"name": found.name, "team": found.team, "key": _key_state(program, found.name)}
-        mine = [p for p in progress(program) if p.member.person == found.name]
+        mine = [p for p in progress(program, now=evidence.now) if p.member.person == found.name]
         if mine and mine[0].member.track == track.name:
             steps = [
                 {"title": s.title, "how": s.how, "met": s.met, "detail": s.detail}

@@ -90,11 +90,12 @@ def write_handoff_pack(program: Program, out: str | Path = HANDOFF_DIR) -> Hando
     folder.mkdir(parents=True, exist_ok=True)
     state = program.state()
     name = state.name
+    now = program.clock()  # the findings and the champions as of one moment
     findings = folder / "findings.md"
-    text = _findings_md(name, list_findings(program))
+    text = _findings_md(name, list_findings(program, now))
     findings.write_text(_demo_said(text, state.demo), encoding="utf-8")
     champions = folder / "champions.md"
-    text = _champions_md(name, suggest_champions(program))
+    text = _champions_md(name, suggest_champions(program, now))
     champions.write_text(_demo_said(text, state.demo), encoding="utf-8")
     prompts = export_prompts(program, folder / "prompts")
     notes = [] if prompts else ["the prompt library is empty: nothing exported to prompts/"]

@@ -379,13 +379,15 @@ def answer_survey(
     )
 
 
-def own_answer(program: Program) -> Fact | None:
-    """This shell's key holder's latest answer to the latest survey that counts (None: none)."""
-    survey = current_survey(program)
+def own_answer(program: Program, now: datetime | None = None) -> Fact | None:
+    """This shell's key holder's latest answer to the latest survey that counts at ``now``
+    (default: the clock's; None: none)."""
+    when = program.clock() if now is None else now
+    survey = current_survey(program, when)
     if survey is None:
         return None
     me = program.whoami().name
-    return _context(program).facts.latest(
+    return _context(program, when).facts.latest(
         "survey.response",
         lambda f: f.payload.get("survey") == survey.name and f.payload["person"] == me,
     )
@@ -415,10 +417,14 @@ def awaiting_answers(program: Program, now: datetime | None = None) -> list[str]
 # -- results ---------------------------------------------------------------------------------------
 
 
-def survey_results(program: Program, survey: str | None = None) -> SurveyResults:
-    """``survey``'s results (default: the latest), by role track: each member's latest own
-    answer counts; answers signed by someone else are listed as not counted."""
-    context = _context(program)
+def survey_results(
+    program: Program, survey: str | None = None, now: datetime | None = None
+) -> SurveyResults:
+    """``survey``'s results (default: the latest), by role track, at ``now`` (default: the
+    clock's): each member's latest own answer counts; answers signed by someone else are
+    listed as not counted."""
+    when = program.clock() if now is None else now
+    context = _context(program, when)
     facts = _opened(context)
     opened = [_survey(fact) for fact in facts]
     if not opened:
@@ -453,7 +459,7 @@ def survey_results(program: Program, survey: str | None = None) -> SurveyResults
     share = float(params["share"])
     return SurveyResults(
         survey=chosen,
-        open=chosen.is_open(program.clock()),
+        open=chosen.is_open(when),
         share=share,
         groups=groups,
         pilot=_group("*", list(tracks), latest),

@@ -38,6 +38,8 @@ from inhouse.policy.tools import (
 )
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from inhouse.program import Program
 
 __all__ = [
@@ -122,15 +124,16 @@ def boundary_view(boundary: ToolBoundary) -> dict[str, Any]:
     }
 
 
-def agent_keys(program: Program) -> list[AgentKeyView]:
-    """Every gateway key bound to an agent (revoked ones too), oldest first."""
+def agent_keys(program: Program, now: datetime | None = None) -> list[AgentKeyView]:
+    """Every gateway key bound to an agent (revoked ones too), oldest first; the boundaries
+    granted as the checks count the log at ``now`` (default: the clock's)."""
     from inhouse.gateway.keys import list_keys
     from inhouse.program.config import read_config
     from inhouse.program.counting import build_context
     from inhouse.usage.toolcalls import tool_calls_per_key
 
     boundaries = load_boundaries(read_config(program.folder))
-    facts = build_context(program.state(), program.clock()).facts
+    facts = build_context(program.state(), program.clock() if now is None else now).facts
     counts = tool_calls_per_key(program.store)
     granted_by_agent = {
         str(f.payload["agent"]): f for f in facts.of("agent.boundary")

@@ -155,9 +155,10 @@ def list_tickets(
     return found if state == "all" else [t for t in found if t.state == state]
 
 
-def find_ticket(program: Program, ticket: str) -> Ticket:
-    """The ticket ``ticket`` names; :class:`InvalidInput` naming the known ones otherwise."""
-    found = _tickets(program)
+def find_ticket(program: Program, ticket: str, now: datetime | None = None) -> Ticket:
+    """The ticket ``ticket`` names, as the checks count it at ``now`` (default: the clock's);
+    :class:`InvalidInput` naming the known ones otherwise."""
+    found = _tickets(program, now)
     if ticket not in found:
         known = ", ".join(found) or "none yet"
         raise InvalidInput(f"no ticket {ticket!r} in the support queue (tickets: {known})")
@@ -219,10 +220,10 @@ def assign_ticket(program: Program, ticket: str, person: str) -> Ticket:
     return find_ticket(program, ticket)
 
 
-def assign_refused(program: Program, who: Person) -> str | None:
-    """Why ``who`` may not assign tickets (None: they may): the queue's owner and the rollout
-    leads assign."""
-    owner = queue_of(program)
+def assign_refused(program: Program, who: Person, now: datetime | None = None) -> str | None:
+    """Why ``who`` may not assign tickets (None: they may): the queue's owner (at ``now``:
+    default, the clock's) and the rollout leads assign."""
+    owner = queue_of(program, now)
     if Role.ROLLOUT_LEAD in who.roles or (owner is not None and owner.owner == who.name):
         return None
     whose = f"the queue's owner ({owner.owner})" if owner else "the queue's owner (none yet)"
@@ -397,9 +398,10 @@ def check_component(program: Program, component: str) -> None:
         raise InvalidInput(f"no {kind} {name!r} (known: {', '.join(known) or 'none yet'})")
 
 
-def ticket_dict(program: Program, ticket: Ticket) -> dict[str, Any]:
-    """A ticket as ``support show --json`` and ``support list --json`` print it."""
-    context = build_context(program.state(), program.clock())
+def ticket_dict(program: Program, ticket: Ticket, now: datetime | None = None) -> dict[str, Any]:
+    """A ticket as ``support show --json`` and ``support list --json`` print it, judged at
+    ``now`` (default: the clock's; pass the moment the ticket was read at)."""
+    context = build_context(program.state(), program.clock() if now is None else now)
     resolution = ticket.resolution
     return {
         "id": ticket.id,

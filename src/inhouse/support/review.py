@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -321,11 +321,13 @@ def _attendance_dict(attendance: Attendance | None) -> dict[str, Any]:
     }
 
 
-def review_status(program: Program) -> ReviewStatus:
+def review_status(program: Program, now: datetime | None = None) -> ReviewStatus:
     """``inhouse review status``: the schedule, the last review held since, who confirmed
-    attending it, when the next is due and whether it is overdue."""
-    context = build_context(program.state(), program.clock())
-    today = program.clock().date()
+    attending it, when the next is due and whether it is overdue, at ``now`` (default: the
+    clock's, read once: the review and the day it is judged on are of one moment)."""
+    moment = program.clock() if now is None else now
+    context = build_context(program.state(), moment)
+    today = moment.date()
     due = review_due(context)
     if due is None:
         return ReviewStatus(None, None, None, today)

@@ -26,6 +26,8 @@ from inhouse.program.playchecks._shared import Ticket, builders_of, fold_tickets
 from inhouse.program.playchecks.support import why_not_without_builders
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from inhouse.program import Program
     from inhouse.program.checks import CheckContext
 
@@ -122,10 +124,11 @@ def component_stats(
     )
 
 
-def support_stats(program: Program) -> list[ComponentStats]:
+def support_stats(program: Program, now: datetime | None = None) -> list[ComponentStats]:
     """Per component (most tickets first), then ``*`` for the whole queue (its builders: no
-    one; each ticket is judged against its own component's builders)."""
-    context = build_context(program.state(), program.clock())
+    one; each ticket is judged against its own component's builders), as the checks count the
+    log at ``now`` (default: the clock's)."""
+    context = build_context(program.state(), program.clock() if now is None else now)
     tickets = fold_tickets(context.facts, context.people, context.held_role_at)
     by_component: dict[str, list[Ticket]] = {}
     for ticket in tickets.values():

@@ -160,7 +160,8 @@ def fact_page(program: Program, fact_id: int) -> dict[str, Any]:
 def pilot_page(program: Program) -> dict[str, Any]:
     """Roster, enablement, adoption, the survey, champions and findings: play 4's reports, as
     the CLI prints them. Adoption is the gateway's signed measurement, what play 4 counts;
-    live figures beside it say where they come from, and where they disagree with it."""
+    live figures beside it say where they come from, and where they disagree with it. All of
+    it judged at one moment: the checks' context is built once for the page."""
     from inhouse.pilot.adoption import adoption_report
     from inhouse.pilot.champions import suggest_champions
     from inhouse.pilot.enablement import pilot_list
@@ -176,13 +177,14 @@ def pilot_page(program: Program) -> dict[str, Any]:
     from inhouse.program.counting import not_their_fetch
     from inhouse.usage.activity import active_days
 
-    roster = pilot_list(program)
+    now = program.clock()
+    roster = pilot_list(program, now)
     from inhouse.gateway.rollup import gateway_seal
     from inhouse.usage.authentic import left_out_message
 
     # never made here: a dashboard that made the gateway a key would make its rows unverifiable
     seal = gateway_seal(program, make=False)
-    live = adoption_report(program, mac_key=seal)
+    live = adoption_report(program, mac_key=seal, now=now)
     people = [m.person for m in live.members]
     days: dict[str, dict[str, int]] = {p: {} for p in people}
     not_own = not_their_fetch(program.state())  # the rule the adoption above counts by
@@ -191,22 +193,22 @@ def pilot_page(program: Program) -> dict[str, Any]:
     ):
         days[day.person][day.day] = day.requests
     window = [(live.since + timedelta(days=n)).isoformat() for n in range(live.window_days)]
-    survey = current_survey(program)
+    survey = current_survey(program, now)
     me = program.whoami().name
     survey_view: dict[str, Any] | None = None
     if survey is not None:
-        mine = own_answer(program)
+        mine = own_answer(program, now)
         member = me in {item.member.person for item in roster.members}
-        allowed = eligibility(program) if member and survey.is_open(program.clock()) else None
+        allowed = eligibility(program, me, now) if member and survey.is_open(now) else None
         survey_view = {
-            "results": survey_results(program).to_dict(),
+            "results": survey_results(program, now=now).to_dict(),
             "question": QUESTION,
             "answers": [{"value": a.value, "text": text} for a, text in ANSWERS.items()],
             "mine": None if mine is None else {"fact": mine.id, **mine.payload},
             "may_answer": allowed is not None and allowed.eligible,
             "why_not": None if allowed is None or allowed.eligible else allowed.reason,
         }
-    signed = _signed_adoption(program, people)
+    signed = _signed_adoption(program, people, now)
     return {
         "roster": {
             "summary": roster.summary(),
@@ -224,8 +226,8 @@ def pilot_page(program: Program) -> dict[str, Any]:
             "left_out": left_out_message(live.left_out, revoked=live.revoked),
         },
         "survey": survey_view,
-        "champions": suggest_champions(program).to_dict(),
-        "findings": [asdict(f) for f in list_findings(program)],
+        "champions": suggest_champions(program, now).to_dict(),
+        "findings": [asdict(f) for f in list_findings(program, now)],
     }
 
 
@@ -262,7 +264,7 @@ def revoked_label(revoked: str) -> str:
     )
 
 
-def _signed_adoption(program: Program, members: list[str]) -> dict[str, Any]:
+def _signed_adoption(program: Program, members: list[str], now: datetime) -> dict[str, Any]:
     """The latest ``pilot.adoption`` fact that counts, as play 4's ``pilot-independent-use``
     check picks it (the latest of the counted facts: signed by the gateway's key): who of
     ``members`` (the pilot as the checks see it) is independent and why, when it was measured.
@@ -270,7 +272,7 @@ def _signed_adoption(program: Program, members: list[str]) -> dict[str, Any]:
     (its own rule), else None."""
     from inhouse.pilot.adoption import counted_adoption
 
-    fact, too_old = counted_adoption(program)
+    fact, too_old = counted_adoption(program, now)
     rows = {} if fact is None else {str(r["person"]): r for r in fact.payload["members"]}
     shown = [
         {
@@ -359,9 +361,10 @@ def support_page(program: Program) -> dict[str, Any]:
     )
     from inhouse.support.stats import support_stats
 
-    queue = queue_of(program)
-    context = build_context(program.state(), program.clock())
-    tickets = reversed(list_tickets(program, state="all"))
+    now = program.clock()  # one moment for the queue, its tickets and figures: one context
+    queue = queue_of(program, now)
+    context = build_context(program.state(), now)
+    tickets = reversed(list_tickets(program, state="all", now=now))
     return {
         "queue": None
         if queue is None
@@ -374,7 +377,7 @@ def support_page(program: Program) -> dict[str, Any]:
             }
             for t in tickets
         ],
-        "stats": [row.to_dict() for row in support_stats(program)],
+        "stats": [row.to_dict() for row in support_stats(program, now)],
         "categories": list(CATEGORIES),
     }
 
@@ -402,20 +405,24 @@ def ticket_page(program: Program, ticket: str) -> dict[str, Any]:
     from inhouse.errors import InvalidInput
     from inhouse.support.queue import assign_refused, find_ticket, ticket_dict
 
+    now = program.clock()  # one moment for the ticket and who may assign it: one context
     try:
-        found = find_ticket(program, ticket)
+        found = find_ticket(program, ticket, now)
     except InvalidInput as err:
         raise NoSuchRoute(str(err)) from None
     state = program.state()
     # the assign form, for whoever may assign (the queue's owner, a rollout lead): the next
     # step "assign T-1" links here, and the page had no way to do it
-    may = found.state == "open" and assign_refused(program, program.whoami()) is None
+    may = found.state == "open" and assign_refused(program, program.whoami(), now) is None
     people = sorted(
         name
         for name, person in state.people.items()
         if may and not person.service and any(k.revoked_at is None for k in state.keys_of(name))
     )
-    return {"ticket": ticket_dict(program, found), "assign": {"may": may, "people": people}}
+    return {
+        "ticket": ticket_dict(program, found, now),
+        "assign": {"may": may, "people": people},
+    }
 
 
 # -- governance ------------------------------------------------------------------------------
@@ -439,7 +446,8 @@ def governance_page(program: Program) -> dict[str, Any]:
         lock = read_lock(program.folder)
     except InhouseError as err:
         lock, problem = None, str(err)
-    context = build_context(program.state(), program.clock())
+    now = program.clock()  # one moment for the lock, the review and the agents: one context
+    context = build_context(program.state(), now)
     drift = context.facts.latest("drift.review")
     # inhouse.lock is a file anyone with the program folder writes: a lead can hash a lock of
     # other weights into it without recording it. Play 2's checks, every verify and the install
@@ -477,8 +485,8 @@ def governance_page(program: Program) -> dict[str, Any]:
             "current": recorded is not None
             and drift.payload.get("lock_hash") == recorded.payload.get("lock_hash"),
         },
-        "review": review_status(program).to_dict(),
-        "agents": [asdict(a) for a in agent_keys(program)],
+        "review": review_status(program, now).to_dict(),
+        "agents": [asdict(a) for a in agent_keys(program, now)],
     }
 
 
@@ -502,7 +510,8 @@ def indicators_page(program: Program, period: str | None = None) -> dict[str, An
             "signed": None,
             "findings": [],
         }
-    report = build_report(program, period)
+    now = program.clock()  # one moment for the report, its findings and play 6's checks
+    report = build_report(program, period, now)
     findings: list[dict[str, Any]] = []
     try:
         module = import_module("inhouse.indicators.findings")
@@ -510,9 +519,9 @@ def indicators_page(program: Program, period: str | None = None) -> dict[str, An
         module = None
     listing = getattr(module, "list_findings", None) or getattr(module, "findings", None)
     if callable(listing):
-        findings = [_plain(f) for f in listing(program)]
+        findings = [_plain(f) for f in listing(program, now)]
     data = report.to_dict()
-    signed = _signed_usage(program, data["period"]["start"], data["period"]["end"])
+    signed = _signed_usage(program, data["period"]["start"], data["period"]["end"], now)
     live = {row["name"]: row["value"] for row in data["leading"]}
     disagree = [
         f"{label}: {live.get(name)} in the summary tables, {signed[key]} signed"
@@ -531,7 +540,11 @@ def indicators_page(program: Program, period: str | None = None) -> dict[str, An
             "leading": sorted(_FROM_TABLES),
             "lagging": sorted(_LAGGING_FROM_TABLES),
         },
-        "signed": {**signed, "checks": _checks(program, _PLAY6_USAGE), "disagree": disagree},
+        "signed": {
+            **signed,
+            "checks": _checks(program, _PLAY6_USAGE, now),
+            "disagree": disagree,
+        },
         "findings": findings,
     }
 
@@ -549,13 +562,13 @@ _LAGGING_FROM_TABLES = frozenset({"local_cost", "spend_avoided"})
 _PLAY6_USAGE = ("use-beyond-pilot", "indicators-reported")
 
 
-def _signed_usage(program: Program, first: str, last: str) -> dict[str, Any]:
+def _signed_usage(program: Program, first: str, last: str, now: datetime) -> dict[str, Any]:
     """The gateway's signed daily usage from ``first`` to ``last`` (ISO days), as play 6's
     checks read it: the counted ``usage.daily`` facts, the latest per (day, person)."""
     from inhouse.program.counting import build_context
     from inhouse.program.playchecks.measure import signed_totals
 
-    context = build_context(program.state(), program.clock())
+    context = build_context(program.state(), now)
     found = signed_totals(context.facts, first, last)
     return {
         "facts": [fact.id for fact in found.facts],
@@ -568,12 +581,12 @@ def _signed_usage(program: Program, first: str, last: str) -> dict[str, Any]:
     }
 
 
-def _checks(program: Program, checks: tuple[str, ...]) -> list[dict[str, str]]:
+def _checks(program: Program, checks: tuple[str, ...], now: datetime) -> list[dict[str, str]]:
     """Where the status evaluates them (their play started), these checks' outcome and
     reason."""
     wanted = set(checks)
     found: dict[str, dict[str, str]] = {}
-    for view in program.status()["plays"]:
+    for view in program.status(now)["plays"]:
         for row in (*view["trigger"], *(view["exit"] or [])):
             if row["check"] in wanted:
                 found.setdefault(row["check"], {
