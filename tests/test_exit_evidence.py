@@ -96,11 +96,17 @@ def _exit_by_hand(who: Program, digest: str, **extra: Any) -> int:
 
 
 def test_an_exit_event_without_facts_folds_and_verifies_as_before(
-    program: Program,  # noqa: F811
+    request: pytest.FixtureRequest,
 ) -> None:
-    """An exit written before exits named their facts (no ``evidence``): it loads, verifies
-    and exits the play as it did, and an earlier rule spares every fact by its mark."""
-    verdict, digest = _offered(program)
+    """An exit written before exits named their facts (no ``evidence``), in a log an older
+    inhouse wrote (no event says its rules): it loads, verifies and exits the play as it did,
+    and an earlier rule spares every fact by its mark."""
+    from tests.test_exit_rules_floor import _older_inhouse
+
+    with pytest.MonkeyPatch.context() as older:
+        _older_inhouse(older)
+        program: Program = request.getfixturevalue("program")
+        verdict, digest = _offered(program)
     seq = _exit_by_hand(program, digest)
     later = _another_fact(program)
     for state in (program.state(), _refolded(program)):

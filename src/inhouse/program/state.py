@@ -2187,30 +2187,37 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
             if handoff is not None and handoff.decided_seq is not None:
                 mark = min(mark, handoff.decided_seq)
             state.first_exited[data["play"]] = (at, mark)
+            # the rules the log shows were in force at its mark (its acceptance, or the exit
+            # itself where nobody accepted it), whoever wrote the exit (:func:`_rules_shown`)
+            floor = state.rules_seen
+            if handoff is not None and handoff.decided_seq is not None and mark < event.seq:
+                floor = state.rules_at_acceptance.get(data["play"], floor)
             if "evidence" in data:  # an exit event written before exits named it: None
                 state.first_judged[data["play"]] = _judged_on(state, data["evidence"], mark)
                 state.exits_named = True
-            elif state.exits_named:
-                # after an exit that named its facts, one that names none was not written by
-                # an inhouse that writes exits (every one since names them): read as naming
-                # none, never as one from before, which spares every fact by its mark
+            elif state.exits_named or floor:
+                # after an exit that named its facts, or where the log shows an inhouse that
+                # says its rules (every one of them names an exit's facts), one that names none
+                # was not written by an inhouse that writes exits: read as naming none, never as
+                # one from before, which spares every fact by its mark
                 state.first_judged[data["play"]] = frozenset()
+                since = (
+                    "an exit before it did"
+                    if state.exits_named
+                    else "the events before it were written by an inhouse whose exits name them"
+                )
                 state.unnamed_exits.append(
                     f"play {data['play']}'s exit (event {event.seq}, by {actor}) names none of "
-                    "the facts it was judged on, though an exit before it did: it was appended "
-                    "around inhouse, and no earlier rule is kept for it"
+                    f"the facts it was judged on, though {since}: it was appended around "
+                    "inhouse, and no earlier rule is kept for it"
                 )
             # the rules it says judged it; after an exit that said so, one that says none (or
             # none the fold reads) was appended around inhouse (every exit since says them): it
             # is read as judged by those an exit before it said, never as one from before
             said = _rules_of(data["rules"]) if "rules" in data else 0
-            # nor fewer than the log shows were in force at its mark (its acceptance, or the
-            # exit itself where nobody accepted it): the number is its writer's to type, the
-            # judged person's, and an exit appended around inhouse would buy the laxer rules
-            # an honest exit written before them kept (:func:`_rules_shown`)
-            floor = state.rules_seen
-            if handoff is not None and handoff.decided_seq is not None and mark < event.seq:
-                floor = state.rules_at_acceptance.get(data["play"], floor)
+            # nor fewer than the floor: the number is its writer's to type, the judged
+            # person's, and an exit appended around inhouse would buy the laxer rules an honest
+            # exit written before them kept
             if rules := max(said, state.rules_said, floor):
                 state.first_rules[data["play"]] = rules
             state.rules_said = max(state.rules_said, said)
