@@ -96,11 +96,17 @@ def _exit_by_hand(who: Program, digest: str, **extra: Any) -> int:
 
 
 def test_an_exit_event_without_facts_folds_and_verifies_as_before(
-    program: Program,  # noqa: F811
+    request: pytest.FixtureRequest,
 ) -> None:
-    """An exit written before exits named their facts (no ``evidence``): it loads, verifies
-    and exits the play as it did, and an earlier rule spares every fact by its mark."""
-    verdict, digest = _offered(program)
+    """An exit written before exits named their facts (no ``evidence``), in a log an older
+    inhouse wrote (no event says its rules): it loads, verifies and exits the play as it did,
+    and an earlier rule spares every fact by its mark."""
+    from tests.test_exit_rules_floor import _older_inhouse
+
+    with pytest.MonkeyPatch.context() as older:
+        _older_inhouse(older)
+        program: Program = request.getfixturevalue("program")
+        verdict, digest = _offered(program)
     seq = _exit_by_hand(program, digest)
     later = _another_fact(program)
     for state in (program.state(), _refolded(program)):
@@ -206,14 +212,20 @@ def test_an_exit_says_which_rules_judged_it(program: Program) -> None:  # noqa: 
 
 @pytest.mark.parametrize("said", [None, "1", True, -1, 0, 1.0])
 def test_an_exit_that_says_no_rules_keeps_the_earlier_ones(
-    program: Program,  # noqa: F811
+    request: pytest.FixtureRequest,
     said: Any,
 ) -> None:
-    """An exit appended around the API that says no rules, or none the fold can read, counts
-    as judged by none: the earlier rule spares what it was judged on, as before."""
+    """An exit that says no rules, or none the fold can read, in a log that shows none in force
+    (written by an inhouse from before exits said them) counts as judged by none: the earlier
+    rule spares what it was judged on, as before (where the log shows them, it is read as
+    judged by them: tests/test_exit_rules_floor.py)."""
     from inhouse.program.checks import OWN_USE
+    from tests.test_exit_rules_floor import _older_inhouse
 
-    verdict, digest = _offered(program)
+    with pytest.MonkeyPatch.context() as older:
+        _older_inhouse(older)
+        program: Program = request.getfixturevalue("program")
+        verdict, digest = _offered(program)
     _exit_by_hand(program, digest, evidence=[verdict], **({} if said is None else {"rules": said}))
     ctx = context_for(program.state(), program.clock())
     assert ctx.exit_rules.get(PROVE, 0) == 0

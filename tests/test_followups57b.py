@@ -192,13 +192,16 @@ def test_an_acceptance_around_the_api_from_the_gateways_host_hands_nothing_on(
     API's refusal is taken out): play 3 cannot start on it. An exit recorded under the rule
     before (an older inhouse) keeps it: the start it let through stands."""
     from inhouse.program import handoffs
+    from tests.test_exit_rules_floor import _older_inhouse
 
     _host_rule()
+    # the inhouse that wrote the whole log judged by ``rules``: an exit cannot say fewer than
+    # the events before it show were in force
+    _older_inhouse(monkeypatch, rules)
     lena, host = _handoff_world(_isolated, clock, monkeypatch)
     request.addfinalizer(lena.close)
     omar = enrol(lena, "omar", team="support", roles=["play-owner"], machine=host)
     monkeypatch.setattr(handoffs.PlaysMixin, "_refuse_same_machine", lambda *a, **k: None)
-    monkeypatch.setattr(handoffs, "EXIT_RULES", rules)
     lena.offer_handoff(None, 2, to="omar")
     omar.accept_handoff(None, 2)
     state = lena.state()

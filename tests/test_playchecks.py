@@ -1843,8 +1843,12 @@ SUPPORT_EXITED_LAST = {"support": (NOW, 10_000)}
 
 
 def test_ticket_resolved_without_builder() -> None:
+    # the locks before every ticket: a resolution is judged by who had built it by then
+    locked = lock()
+    cam_locked = replace(lock(), by="cam")
+
     def check(*facts: Fact) -> Any:
-        return run("ticket-resolved-without-builder", lock(), *facts, people=TEAM,
+        return run("ticket-resolved-without-builder", locked, *facts, people=TEAM,
                    exited=SUPPORT_EXITED_LAST, reopen_days=14)  # fmt: skip
 
     assert 'no "it broke" ticket' in check().reason
@@ -1951,22 +1955,22 @@ def test_ticket_resolved_without_builder() -> None:
     # could put a made-up resolution in two real colleagues' mouths; cam confirms it
     team = {**TEAM, "sam": person("sam", "support", "support-owner")}
     by_sam = [replace(outside, by="sam"), hit, replace(fixed_there, by="sam")]
-    result = run("ticket-resolved-without-builder", lock(), *by_sam, people=team,
+    result = run("ticket-resolved-without-builder", locked, *by_sam, people=team,
                  exited=SUPPORT_EXITED_LAST, reopen_days=14)  # fmt: skip
     assert result.outcome is Outcome.FAIL
     assert "only the import says cam resolved it (run by sam); cam confirms" in result.reason
-    result = run("ticket-resolved-without-builder", lock(), *by_sam, confirmed, people=team,
+    result = run("ticket-resolved-without-builder", locked, *by_sam, confirmed, people=team,
                  exited=SUPPORT_EXITED_LAST, reopen_days=14)  # fmt: skip
     assert result.outcome is Outcome.PASS, result.reason
     # the forgery: sam makes up a ticket "opened by zoe" and resolves it himself, natively
     his_fix = ticket("ticket.resolved", by="sam", ticket="gh-7", note="done")
-    result = run("ticket-resolved-without-builder", lock(), replace(outside, by="sam"), his_fix,
+    result = run("ticket-resolved-without-builder", locked, replace(outside, by="sam"), his_fix,
                  people=team, exited=SUPPORT_EXITED_LAST, reopen_days=14)  # fmt: skip
     assert result.outcome is Outcome.FAIL
     assert "only the import says zoe opened it (run by sam)" in result.reason
     # cam's keys all enrolled at lena's laptop: cam is lena with a second key
     alias = CheckContext(
-        facts=FactSet([lock(), *by_cam]), people=TEAM, owners=OWNERS, now=NOW,
+        facts=FactSet([locked, *by_cam]), people=TEAM, owners=OWNERS, now=NOW,
         params={"reopen_days": 14},
         machines={"lena": frozenset({"lena-laptop"}), "cam": frozenset({"typed~lena-laptop"}),
                   "zoe": frozenset({"zoe-laptop"})},
@@ -1991,7 +1995,6 @@ def test_ticket_resolved_without_builder() -> None:
     as_cam = imported("ticket.resolved", "lena", ticket="T-2", actor="cam", note="x")
     assert check(by_cam[0], as_cam).outcome is Outcome.FAIL
     # builders come from the log: cam signed a lock, so she built the baseline
-    cam_locked = replace(lock(), by="cam")
     assert check(cam_locked, *by_cam).outcome is Outcome.FAIL
 
 
@@ -2524,17 +2527,18 @@ def test_a_finding_from_the_closers_own_machine_is_not_fed_back() -> None:
 def test_a_ticket_its_resolver_opened_shows_no_support() -> None:
     """One component drew one it-broke ticket; cam (no builder) opened it and resolved it
     himself, or opened it from a second key at his own laptop: nobody else hit the problem."""
+    locked = lock()  # before the tickets: their resolutions are judged by who had built it
     own = [ticket("ticket.opened", by="cam", ticket="T-1", title="it broke",
                   category="it-broke", component="baseline"),
            ticket("ticket.resolved", by="cam", ticket="T-1", note="fixed")]  # fmt: skip
-    result = evaluate("ticket-resolved-without-builder", _on_machines([lock(), *own], TEAM))
+    result = evaluate("ticket-resolved-without-builder", _on_machines([locked, *own], TEAM))
     assert result.outcome is Outcome.FAIL
     assert "T-1 was opened by cam and resolved by cam" in result.reason
     by_zoe = [opened("T-2"), ticket("ticket.resolved", by="cam", ticket="T-2", note="re-ran")]
     # (unconfirmed by zoe: judged as an exit made after it, which spares that)
-    honest = replace(_on_machines([lock(), *by_zoe], TEAM), exited=SUPPORT_EXITED_LAST)
+    honest = replace(_on_machines([locked, *by_zoe], TEAM), exited=SUPPORT_EXITED_LAST)
     assert evaluate("ticket-resolved-without-builder", honest).outcome is Outcome.PASS
-    aliased = _on_machines([lock(), *by_zoe], TEAM, zoe="cam-laptop")
+    aliased = _on_machines([locked, *by_zoe], TEAM, zoe="cam-laptop")
     result = evaluate("ticket-resolved-without-builder", aliased)
     assert result.outcome is Outcome.FAIL and "opened by zoe and resolved by cam" in result.reason
 

@@ -70,8 +70,11 @@ def _approval(
 
 
 def _acceptance(lena: Program) -> dict[str, Any]:
+    """The acceptance omar's session writes: what he approves, the rules it judges by too."""
+    from inhouse.program.checks import EXIT_RULES
+
     return {"play": "baseline", "evidence_hash": lena.state().handoffs["baseline"].offer_hash,
-            "comment": "ok"}  # fmt: skip
+            "comment": "ok", "rules": EXIT_RULES}  # fmt: skip
 
 
 def _fresh(program: Program) -> Program:

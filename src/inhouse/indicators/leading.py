@@ -26,7 +26,7 @@ from inhouse.indicators.model import Indicator
 from inhouse.indicators.periods import Period
 from inhouse.program.checks import CheckContext
 from inhouse.program.facts import latest_usage
-from inhouse.program.playchecks._shared import builders_of, fold_tickets, insiders
+from inhouse.program.playchecks._shared import fold_tickets, insiders
 from inhouse.support.stats import without_builders
 from inhouse.usage import (
     ActivityGrid,
@@ -362,10 +362,7 @@ def leading_indicators(
         for t in tickets.values()
         if t.resolution is not None and _in(t.resolution.at.date(), period)
     ]
-    builders = {
-        component: builders_of(ctx, component) for component in {t.component for t in resolved}
-    }
-    without = [t for t in resolved if without_builders(ctx, t, builders[t.component])]
+    without = [t for t in resolved if without_builders(ctx, t)]
 
     def made(name: str, title: str, value: float | None, unit: str, definition: str,
              reason: str = "") -> Indicator:  # fmt: skip

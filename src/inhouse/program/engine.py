@@ -16,6 +16,7 @@ from inhouse.db import Store, open_store
 from inhouse.errors import InvalidInput, ProgramExists
 from inhouse.location import DATA_DIR, database_url, find_program, inside_program
 from inhouse.plaintext import check_plain
+from inhouse.program.checks import EXIT_RULES
 from inhouse.program.config import ProgramSettings, read_settings, write_new_config
 from inhouse.program.core import Clock, ProgramCore, refuse_if_tampered, utcnow
 from inhouse.program.events import EventKind, append, read_events
@@ -110,6 +111,8 @@ class Program(WaiversMixin, PeopleMixin, SignInMixin, EvidenceMixin, PlaysMixin,
                 "playbook_version": book.version,
                 "playbook_rules": book.rules(),
                 "demo": demo,
+                # the rules this inhouse judges exits by: none of the program's may claim fewer
+                "rules": EXIT_RULES,
             },
             at=now,
             key=key,

@@ -161,7 +161,13 @@ class PlaysMixin(ProgramCore):
         self._append(
             EventKind.HANDOFF_OFFERED,
             who.name,
-            {"play": play.id, "to": receiver.name, "evidence_hash": digest, "comment": comment},
+            {
+                "play": play.id,
+                "to": receiver.name,
+                "evidence_hash": digest,
+                "comment": comment,
+                "rules": EXIT_RULES,
+            },
         )
         return digest
 
@@ -201,7 +207,7 @@ class PlaysMixin(ProgramCore):
         self._append(
             EventKind.HANDOFF_ACCEPTED,
             who.name,
-            {"play": play.id, "evidence_hash": digest, "comment": comment},
+            {"play": play.id, "evidence_hash": digest, "comment": comment, "rules": EXIT_RULES},
         )
         # the facts the exit was judged on, beside their hash: an earlier rule kept for this
         # exit spares only these (CheckContext.spared), not every fact by its mark; and the
@@ -221,7 +227,11 @@ class PlaysMixin(ProgramCore):
             )
         check_plain(comment, what="the comment")
         _, who, play = self._decision(actor, play_ref)
-        self._append(EventKind.HANDOFF_REJECTED, who.name, {"play": play.id, "comment": comment})
+        self._append(
+            EventKind.HANDOFF_REJECTED,
+            who.name,
+            {"play": play.id, "comment": comment, "rules": EXIT_RULES},
+        )
 
     def _decision(
         self, actor: str | None, play_ref: str | int

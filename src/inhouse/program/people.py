@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from inhouse.errors import InvalidInput, NotAllowed
 from inhouse.identity import machine
 from inhouse.plaintext import check_plain
-from inhouse.program.checks import Person
+from inhouse.program.checks import EXIT_RULES, Person
 from inhouse.program.core import ProgramCore, refuse_if_tampered
 from inhouse.program.events import EventKind
 from inhouse.program.playbook import Reach, Role
@@ -188,6 +188,8 @@ class PeopleMixin(ProgramCore):
             "public_key": key.public_key,
             "machine": at_machine or machine.machine_fingerprint(),
             "token_hash": found.token_hash,
+            # the rules this inhouse judges by: a colleague's, which no exit may claim fewer of
+            "rules": EXIT_RULES,
         }
         self._append(EventKind.PERSON_ENROLLED, found.name, payload, key=key)
         return self.state().people[found.name]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import SignInError
 from inhouse.identity.machine import same_machine
-from inhouse.program.checks import Person
+from inhouse.program.checks import CONFIRMED_USE, Person
 from inhouse.program.events import Event, EventKind, canonical_json, format_time
 from inhouse.program.facts import FACT_KINDS, Fact, FactSet, Provenance
 from inhouse.program.integrity import ChainVerifier, Row
@@ -343,6 +343,12 @@ class ProgramState:
     first_rules: dict[str, int] = field(default_factory=dict)
     #: the most rules an exit the log counts said it was judged by (:data:`first_rules`)
     rules_said: int = 0
+    #: the most rules an event in the log so far shows the inhouse that wrote it knew
+    #: (:func:`_rules_shown`): what was in force there, whoever wrote the exits around it
+    rules_seen: int = 0
+    #: play -> :attr:`rules_seen` at its latest acceptance that counts: the fewest rules its
+    #: exit, marked there, can have been judged by (an exit event says its own, never fewer)
+    rules_at_acceptance: dict[str, int] = field(default_factory=dict)
     waivers: list[Waiver] = field(default_factory=list)
     refusals: list[Refusal] = field(default_factory=list)
     stopped: Stop | None = None
@@ -900,6 +906,9 @@ def apply(state: ProgramState, event: Event, playbook: Playbook | None = None) -
                     and event.payload.get("play") not in state.first_exited
                 )
                 _apply_verified(state, event)
+                state.rules_seen = max(state.rules_seen, _rules_shown(event, state.facts[known:]))
+                if event.kind == EventKind.HANDOFF_ACCEPTED:
+                    state.rules_at_acceptance[str(event.payload["play"])] = state.rules_seen
                 if playbook is not None and event.kind == EventKind.HANDOFF_ACCEPTED:
                     _lift_after_accepting_again(state, event, playbook)
                     _judge_at_acceptance(state, str(event.payload["play"]), event, playbook)
@@ -1127,8 +1136,8 @@ def _judge_at_acceptance(
     at = state.handoffs[play_id].decided_at
     assert at is not None  # an acceptance that counts is dated
     state.first_exited[play_id] = (at, event.seq)
-    if state.rules_said:
-        state.first_rules[play_id] = state.rules_said
+    if rules := max(state.rules_said, state.rules_seen):
+        state.first_rules[play_id] = rules
     try:
         state.judged_at_acceptance[play_id] = _exit_unmet(state, play_id, playbook, at)
     finally:
@@ -2216,6 +2225,30 @@ def _judged_on(state: ProgramState, cited: object, mark: int) -> frozenset[int]:
     return frozenset(f.id for f in state.facts if f.id in wanted)
 
 
+#: the fact kinds that came with a rule (:data:`~inhouse.program.checks.EXIT_RULES`): one in
+#: the log was recorded by an inhouse that judged by that rule
+_FACT_RULES = {"usage.confirmed": CONFIRMED_USE}
+#: the events inhouse writes saying the rules it judges by (``rules``), besides an exit: the
+#: program's creation, a person's enrolment (signed by their new key), a handoff's offer and
+#: decision. Each is its writer's to type; a colleague's is not the judged person's
+_STAMPED = frozenset({EventKind.PROGRAM_CREATED, EventKind.PERSON_ENROLLED,
+                      EventKind.HANDOFF_OFFERED, EventKind.HANDOFF_ACCEPTED,
+                      EventKind.HANDOFF_REJECTED, EventKind.PLAY_EXITED})  # fmt: skip
+
+
+def _rules_shown(event: Event, facts: list[Fact]) -> int:
+    """The rules ``event`` shows the inhouse that wrote it judged by (0: it shows none): the
+    ``rules`` it says (:data:`_STAMPED`), or a rule its facts (``facts``, those it added) came
+    with (:data:`_FACT_RULES`). Whoever writes an exit types its ``rules``; what the events
+    before it show is no one person's to lower: an exit saying fewer was not written by an
+    inhouse that judged it so, and is read as judged by them (an honest exit written before
+    a rule shows none of it, and keeps its earlier rules)."""
+    shown = _rules_of(event.payload.get("rules")) if event.kind in _STAMPED else 0
+    for fact in facts:
+        shown = max(shown, _FACT_RULES.get(fact.kind, 0))
+    return shown
+
+
 def _rules_of(said: object) -> int:
     """The rules an exit event says its exit was judged by (``rules``): a whole number, else
     none (0, as an exit that says nothing). Its writer types it; a larger one than the truth
@@ -2280,24 +2313,38 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
             if handoff is not None and handoff.decided_seq is not None:
                 mark = min(mark, handoff.decided_seq)
             state.first_exited[data["play"]] = (at, mark)
+            # the rules the log shows were in force at its mark (its acceptance, or the exit
+            # itself where nobody accepted it), whoever wrote the exit (:func:`_rules_shown`)
+            floor = state.rules_seen
+            if handoff is not None and handoff.decided_seq is not None and mark < event.seq:
+                floor = state.rules_at_acceptance.get(data["play"], floor)
             if "evidence" in data:  # an exit event written before exits named it: None
                 state.first_judged[data["play"]] = _judged_on(state, data["evidence"], mark)
                 state.exits_named = True
-            elif state.exits_named:
-                # after an exit that named its facts, one that names none was not written by
-                # an inhouse that writes exits (every one since names them): read as naming
-                # none, never as one from before, which spares every fact by its mark
+            elif state.exits_named or floor:
+                # after an exit that named its facts, or where the log shows an inhouse that
+                # says its rules (every one of them names an exit's facts), one that names none
+                # was not written by an inhouse that writes exits: read as naming none, never as
+                # one from before, which spares every fact by its mark
                 state.first_judged[data["play"]] = frozenset()
+                since = (
+                    "an exit before it did"
+                    if state.exits_named
+                    else "the events before it were written by an inhouse whose exits name them"
+                )
                 state.unnamed_exits.append(
                     f"play {data['play']}'s exit (event {event.seq}, by {actor}) names none of "
-                    "the facts it was judged on, though an exit before it did: it was appended "
-                    "around inhouse, and no earlier rule is kept for it"
+                    f"the facts it was judged on, though {since}: it was appended around "
+                    "inhouse, and no earlier rule is kept for it"
                 )
             # the rules it says judged it; after an exit that said so, one that says none (or
             # none the fold reads) was appended around inhouse (every exit since says them): it
             # is read as judged by those an exit before it said, never as one from before
             said = _rules_of(data["rules"]) if "rules" in data else 0
-            if rules := max(said, state.rules_said):
+            # nor fewer than the floor: the number is its writer's to type, the judged
+            # person's, and an exit appended around inhouse would buy the laxer rules an honest
+            # exit written before them kept
+            if rules := max(said, state.rules_said, floor):
                 state.first_rules[data["play"]] = rules
             state.rules_said = max(state.rules_said, said)
     elif kind == EventKind.WAIVER_GRANTED:

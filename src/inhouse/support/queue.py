@@ -465,7 +465,7 @@ def without_builders_verdict(context: CheckContext, ticket: Ticket) -> dict[str,
 
     if ticket.resolution is None:
         return None
-    why = why_not_without_builders(context, ticket, builders_of(context, ticket.component))
+    why = why_not_without_builders(context, ticket)
     return {"counts": why is None, "why_not": why}
 
 

@@ -72,18 +72,17 @@ def absence_factor(resolved_by: Counter[str]) -> int | None:
     raise AssertionError("unreachable: the counts sum to the total")  # pragma: no cover
 
 
-def without_builders(
-    ctx: CheckContext, ticket: Ticket, builders: set[str], *, fix_confirmed: bool = True
-) -> bool:
-    """Resolved now without ``builders``, by the rules of ``ticket-resolved-without-builder``
-    (an enrolled person outside the builders resolved it, on a machine of their own, no builder
-    took part, an imported opener and resolver confirmed it with their own keys, `inhouse
-    support confirm`, and disputed none of it, and its opener confirmed the fix, `inhouse
-    support confirm-fix`; ``fix_confirmed`` False: every rule but the last), a reopening aside
-    (counted apart); never for a component nobody built according to the log."""
+def without_builders(ctx: CheckContext, ticket: Ticket, *, fix_confirmed: bool = True) -> bool:
+    """Resolved without its component's builders (as they stood at its resolution), by the
+    rules of ``ticket-resolved-without-builder`` (an enrolled person outside the builders
+    resolved it, on a machine of their own, no builder took part, an imported opener and
+    resolver confirmed it with their own keys, `inhouse support confirm`, and disputed none of
+    it, and its opener confirmed the fix, `inhouse support confirm-fix`; ``fix_confirmed``
+    False: every rule but the last), a reopening aside (counted apart); never for a component
+    nobody built according to the log."""
     return (
         ticket.resolution is not None
-        and why_not_without_builders(ctx, ticket, builders, fix_confirmed=fix_confirmed) is None
+        and why_not_without_builders(ctx, ticket, fix_confirmed=fix_confirmed) is None
     )
 
 
@@ -100,7 +99,7 @@ def component_stats(
     # a resolution is its resolver's word that it is fixed: it counts once the ticket's opener
     # confirms the fix, and until then it is shown apart (a support owner resolving every
     # user's ticket with a made-up note would otherwise make the figure 100 %)
-    otherwise = [t for t in resolved if without_builders(ctx, t, builders, fix_confirmed=False)]
+    otherwise = [t for t in resolved if without_builders(ctx, t, fix_confirmed=False)]
     without = [t for t in otherwise if t.fix_confirmed() is not None]
     ever = [t for t in tickets if t.of("resolved")]
     reopened = [t for t in ever if t.of("reopened")]

@@ -935,7 +935,8 @@ def component_builders(
     facts: Iterable[Fact], owners: Mapping[str, str], component: str
 ) -> set[str]:
     """Who built ``component``, from the log, never typed by whoever records a ticket: the
-    SIGNERS of the facts that made it (``facts`` must be the ones that count).
+    SIGNERS of the facts that made it (``facts``: the ones that count, or every one signed by a
+    moment the builders are read at, :func:`builders_of`).
 
     - ``baseline``: who signed a ``baseline.lock`` or a ``baseline.install_script``;
     - ``workflow:NAME``: who signed a ``workflow.spec`` of NAME (its publishers);
@@ -955,14 +956,30 @@ def component_builders(
     return found
 
 
-def builders_of(ctx: CheckContext, component: str, *, every_enroller: bool = True) -> set[str]:
+def builders_of(
+    ctx: CheckContext, component: str, *, every_enroller: bool = True, at: int | None = None
+) -> set[str]:
     """:func:`component_builders` of ``component`` in ``ctx``; for the gateway, also whoever
     enrolled one of its service keys, revoked ones included (the lead who runs it and issues
     its keys is no outsider to it: a host rebuilt, or a replica, enrolled by a second lead
     makes them one of its builders as much as the lead who enrolled its first key).
     ``every_enroller`` False: the rule before, only the lead who enrolled its first key (for a
-    resolution a play 5 exit was judged on)."""
-    found = component_builders(ctx.facts, ctx.owners, component)
+    resolution a play 5 exit was judged on).
+
+    ``at``: the builders as the log stood at event ``at`` (a ticket's resolution): who had
+    signed a fact that made the component by then, whether or not it counts now, and who owned
+    plays 1-3 by then. A fact that stops counting later (its key never signed in once the
+    organisation's sign-in came, a later rule) does not unmake its signer a builder for a
+    resolution made while it stood, and one who built it only afterwards was no builder of what
+    that resolution fixed. (A gateway's enrollers are every lead who ever enrolled one of its
+    keys, revoked ones included: none drops out.)"""
+    if at is None:
+        found = component_builders(ctx.facts, ctx.owners, component)
+    else:
+        signed = [f for f in ctx.facts if f.id <= at]
+        signed += [u.fact for u in ctx.uncounted_of(BUILT_KINDS) if u.fact.id <= at]
+        owners = {p: o for p, o in ctx.owners.items() if ctx.owner_since.get(p, 0) <= at}
+        found = component_builders(signed, owners, component)
     if parse_component(component)[0] == "gateway":
         from inhouse.usage.authentic import GATEWAY_SERVICE
 
@@ -974,6 +991,10 @@ def builders_of(ctx: CheckContext, component: str, *, every_enroller: bool = Tru
         if service is not None and service.service:
             found |= enrollers | ({first} if first else set())
     return found
+
+
+#: the kinds of fact whose signer builds a component (:func:`_built`)
+BUILT_KINDS = ("baseline.lock", "baseline.install_script", "workflow.spec", "prompt.version")
 
 
 def _built(fact: Fact, kind: str, name: str) -> bool:

@@ -939,7 +939,9 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     """A typical "it broke" ticket was resolved without the people who built what broke. The
     builders of a component come from the log (signers of its lock, install script, workflow or
     prompt versions; for the gateway, the owners of plays 1-3, the lock's signers and every
-    lead who enrolled one of its keys). A ticket counts when it is in the it-broke category, is
+    lead who enrolled one of its keys), as the log stood when the ticket was resolved: a
+    builder whose facts stopped counting since is still one, and one who built only afterwards
+    is none. A ticket counts when it is in the it-broke category, is
     resolved now by an enrolled person outside its builders, no builder commented on it, was
     assigned it or resolved it, and none of its resolutions was reopened within
     ``reopen_days``. "Typical": every component that drew the most it-broke tickets from the
@@ -1021,19 +1023,26 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
         return resolution is not None and ctx.spared(_SUPPORT, resolution.fact)
 
     for component in typical:
-        built = builders_of(ctx, component)
-        who = f"its builders ({names(list(built))})"
-        lines = [_why_not(ctx, ticket, built, window, component) for ticket in drawn[component]]
+        # each ticket judged by the builders as the log stood at its resolution (builders_then)
+        builts = [builders_then(ctx, ticket, component) for ticket in drawn[component]]
+        lines = [
+            _why_not(ctx, ticket, built, window, component)
+            for ticket, built in zip(drawn[component], builts, strict=True)
+        ]
         kept: dict[str, str] = {}
         unconfirmed: set[str] = set()
         # a gateway's builders were once only the lead who enrolled its first key: a resolution
         # an exit was judged on by that rule keeps it (one made since is today's)
-        before = builders_of(ctx, component, every_enroller=False)
+        befores = [
+            builders_then(ctx, ticket, component, every_enroller=False)
+            for ticket in drawn[component]
+        ]
         enroller: set[str] = set()
         for n, ticket in enumerate(drawn[component]):
+            before = befores[n]
             if (
                 lines[n] is not None
-                and before != built
+                and before != builts[n]
                 and earlier_rule(ticket)
                 and _why_not(ctx, ticket, before, window, component) is None
             ):
@@ -1068,6 +1077,8 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
             )
             resolution = ticket.resolution
             assert resolution is not None
+            built = builts[drawn[component].index(ticket)]
+            who = f"its builders ({names(list(built))})"
             evidence.extend(step.fact for step in ticket.steps)
             note = (
                 f" (opened by {ticket.opened.actor}, {kept[ticket.id]}: it counts because play 5 "
@@ -1077,7 +1088,8 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
             )
             if ticket.id in enroller:
                 note += (
-                    f" ({names(sorted(built - before))} enrolled a key of the gateway's: it counts "
+                    f" ({names(sorted(built - befores[drawn[component].index(ticket)]))} "
+                    "enrolled a key of the gateway's: it counts "
                     "because play 5 (support) exited before every lead who enrolled one was one of "
                     "its builders)"
                 )
@@ -1093,6 +1105,7 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
             )
         else:
             reasons = "; ".join(line for line in lines if line)
+            who = f"its builders ({names(list(builders_of(ctx, component)))})"
             bad.append(f"{head}; none resolved without {who}: {reasons}")
             evidence.extend(t.opened.fact for t in drawn[component])
     if bad:
@@ -1238,16 +1251,34 @@ def _unconfirmed(ticket: Ticket, person: str, step: Fact, what: str, role: str =
     return f"{ticket.id}: only the import says {who} {what} it (run by {step.by}{role}); {fix}"
 
 
+def builders_then(
+    ctx: CheckContext, ticket: Ticket, component: str | None = None, *, every_enroller: bool = True
+) -> set[str]:
+    """The builders of ``component`` (the ticket's own by default) as the log stood when
+    ``ticket`` was resolved (now, while it is open): a resolution is judged by who had built
+    what it fixed then. Read now, a builder whose facts stopped counting since (a key never
+    signed in once the organisation's sign-in came) vanished, and their own resolution counted;
+    and one who built a later version took back a resolution made without them."""
+    resolution = ticket.resolution
+    return builders_of(
+        ctx,
+        component or ticket.component,
+        every_enroller=every_enroller,
+        at=None if resolution is None else resolution.fact.id,
+    )
+
+
 def why_not_without_builders(
-    ctx: CheckContext, ticket: Ticket, built: set[str], *, fix_confirmed: bool = True
+    ctx: CheckContext, ticket: Ticket, *, fix_confirmed: bool = True
 ) -> str | None:
-    """Why ``ticket`` is not resolved without ``built`` (its component's builders) by the
-    check's own rules, a resolution reopened soon after aside (the support figures count
-    reopenings apart), or None when it is: what ``inhouse support stats`` and play 6's share
-    of tickets resolved without the builders count, so neither takes an import's word, nor a
-    resolver's word that it is fixed before the ticket's opener confirms it (``fix_confirmed``
-    False: every rule but that one, for the figures that show such resolutions apart)."""
-    why = _why_not(ctx, ticket, built, None)
+    """Why ``ticket`` is not resolved without its component's builders (as they stood at its
+    resolution, :func:`builders_then`) by the check's own rules, a resolution reopened soon
+    after aside (the support figures count reopenings apart), or None when it is: what
+    ``inhouse support stats`` and play 6's share of tickets resolved without the builders
+    count, so neither takes an import's word, nor a resolver's word that it is fixed before the
+    ticket's opener confirms it (``fix_confirmed`` False: every rule but that one, for the
+    figures that show such resolutions apart)."""
+    why = _why_not(ctx, ticket, builders_then(ctx, ticket), None)
     if why is None and fix_confirmed and ticket.fix_confirmed() is None:
         return _fix_awaited(ticket)
     return why
@@ -1264,7 +1295,10 @@ def _why_not(
     own component by default), or None when it is (``window``: a resolution reopened within it
     does not count; None: reopenings aside)."""
     if not built:
-        return f"{ticket.id}: nobody built {component or ticket.component} according to the log"
+        when = "" if ticket.resolution is None else " by its resolution"
+        return (
+            f"{ticket.id}: nobody built {component or ticket.component}{when} according to the log"
+        )
     for earlier, reopening in ticket.reopened_after():
         if window is not None and (held := held_for(earlier, reopening)) < window:
             days = held.days
