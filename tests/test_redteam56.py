@@ -21,6 +21,7 @@ from inhouse.pilot.roster import add_member
 from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, Result, evaluate
 from inhouse.program.evaluation import context_for
+from inhouse.program.events import EventKind
 from inhouse.support.queue import (
     accept_owner,
     confirm_fix,
@@ -299,3 +300,84 @@ def test_a_prompt_fix_confirmed_by_use_the_gateways_operator_signs_feeds_nothing
     ctx = context_for(lena.state(), lena.clock()).with_params({"period_days": 92})
     result = evaluate("findings-fed-back", ctx)
     assert result.outcome is Outcome.PASS, result.reason
+
+
+# -- play 5: the pilot's owner names herself the support queue's owner ---------------------------
+
+
+def _queue_owned(program: Program, exited: bool = False) -> Result:
+    ctx = context_for(program.state(), program.clock())
+    if exited:
+        mark = (program.clock(), program.state().head_seq)
+        ctx = dataclasses.replace(ctx, exited={**ctx.exited, "support": mark})
+    return evaluate("support-queue-owned", ctx)
+
+
+def test_the_pilots_owner_naming_herself_the_queues_owner_owns_no_support(
+    _isolated: Path, clock: Clock, ollama_node: StandIn
+) -> None:
+    """The playbook hands support to someone other than the pilot's owner: play 5's owner is a
+    different person from play 4's. The forgery: lena, who owns play 4, names herself the
+    support queue's owner (one command: `inhouse support owner lena`, which gives her the
+    support-owner role too; her naming needs nobody's acceptance). The queue was "owned", and
+    the periodic review, which asks for a rollout lead and the queue's owner, was lena beside
+    any one colleague: sam, who owns play 5, never took the queue on nor attended."""
+    lena = reviewed(_isolated, clock, ollama_node)
+    sam = enrol(lena, "sam", team="support", roles=["support-owner"])
+    pia = enrol(lena, "pia", team="sales")
+    # plays 4 and 5 started (appended as the fold reads a start; the walk is play 5's own test)
+    lena._append(EventKind.PLAY_STARTED, "lena", {"play": "pilot", "owner": "lena", "waivers": []})
+    lena._append(EventKind.PLAY_STARTED, "lena", {"play": "support", "owner": "sam",
+                                                  "waivers": []})  # fmt: skip
+    assert lena.state().owners == {"pilot": "lena", "support": "sam"}
+    name_owner(lena, "lena")
+    schedule_review(lena)
+    clock.advance(days=1)
+    held = hold_review(lena, ["lena", "pia"], KEEP)
+    attend_review(pia, held.id)
+    result = _queue_owned(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert (
+        "queue support is owned by lena, who owns play 4 (pilot): support goes to someone "
+        "other than the pilot's owner (play 5 (support) is sam's)"
+    ) in result.reason
+    assert "`inhouse support owner sam`" in result.reason
+    # a play 5 exit judged on lena's own naming keeps it, and says what today's rule asks
+    kept = _queue_owned(lena, exited=True)
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert "play 5 (support) exited before" in kept.reason
+
+    # honest: sam, play 5's owner, takes the queue on with his own key and attends the review
+    clock.advance(hours=1)
+    name_owner(lena, "sam")
+    accept_owner(sam)
+    assert _queue_owned(lena).outcome is Outcome.PASS, _queue_owned(lena).reason
+    clock.advance(days=1)
+    again = hold_review(lena, ["lena", "sam"], KEEP)
+    attend_review(sam, again.id)
+    assert review_judged(lena).outcome is Outcome.PASS, review_judged(lena).reason
+
+
+def test_a_lead_naming_herself_the_queues_owner_while_play_five_is_anothers_owns_nothing(
+    _isolated: Path, clock: Clock, ollama_node: StandIn
+) -> None:
+    """A lead who does not own the pilot may still name herself the queue's owner, her own word,
+    before play 5 has an owner, or when she owns play 5. Once play 5 is someone else's, her own
+    naming is no commitment of its owner's: rob, a co-lead, owns the pilot; sam owns play 5;
+    lena names herself owner of the queue."""
+    lena = reviewed(_isolated, clock, ollama_node)
+    rob = enrol(lena, "rob", team="platform", roles=["rollout-lead"])
+    enrol(lena, "sam", team="support", roles=["support-owner"])
+    rob._append(EventKind.PLAY_STARTED, "rob", {"play": "pilot", "owner": "rob", "waivers": []})
+    name_owner(lena, "lena")
+    # before play 5 has an owner, a lead's own naming stands, said as her own word
+    before = _queue_owned(lena)
+    assert before.outcome is Outcome.PASS, before.reason
+    assert "lena, a rollout lead, named themself owner" in before.reason
+    lena._append(EventKind.PLAY_STARTED, "lena", {"play": "support", "owner": "sam",
+                                                  "waivers": []})  # fmt: skip
+    result = _queue_owned(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert (
+        "queue support is owned by lena on lena's own word, but play 5 (support) is sam's"
+    ) in result.reason
