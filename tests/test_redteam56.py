@@ -22,6 +22,7 @@ from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, Result, evaluate
 from inhouse.program.evaluation import context_for
 from inhouse.program.events import EventKind
+from inhouse.support.drift import record_drift_review
 from inhouse.support.queue import (
     accept_owner,
     confirm_fix,
@@ -381,3 +382,35 @@ def test_a_lead_naming_herself_the_queues_owner_while_play_five_is_anothers_owns
     assert (
         "queue support is owned by lena on lena's own word, but play 5 (support) is sam's"
     ) in result.reason
+
+
+# -- play 5: a drift review the gateway's operator signs -------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "hole left open: whoever runs the gateway's host (lena, who enrolled its key there) "
+        "holds its key file, and a drift review is what that key signs, with no person to "
+        "confirm it: she signs a clean review of the current lock while the node is down (or "
+        "serves other weights), and versions-pinned passes. A person's use the gateway signs "
+        "counts only once they confirm it (`inhouse usage confirm`); a review of the nodes "
+        "names no person who could. Closing it needs the nodes measured by someone other than "
+        "the gateway's operator (the support owner's own drift review from a machine of theirs "
+        "that reaches the nodes, or a node's own key): a design decision, the lead's to weigh"
+    ),
+)
+def test_a_clean_drift_review_the_gateways_operator_signs_pins_no_version(
+    _isolated: Path, clock: Clock
+) -> None:
+    from tests.support.test_drift import gateway_review, locked_program
+    from tests.support.test_drift import judge as play_five
+
+    program = locked_program(_isolated, clock)
+    honest = record_drift_review(program)  # the node is down: the measured review says so
+    assert not honest.report.passed
+    assert play_five(program, "versions-pinned").outcome is Outcome.FAIL
+    clock.advance(minutes=5)
+    gateway_review(program)  # lena, on the gateway's host, signs a clean one with its key
+    result = play_five(program, "versions-pinned")
+    assert result.outcome is not Outcome.PASS, result.reason
