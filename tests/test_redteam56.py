@@ -414,3 +414,151 @@ def test_a_clean_drift_review_the_gateways_operator_signs_pins_no_version(
     gateway_review(program)  # lena, on the gateway's host, signs a clean one with its key
     result = play_five(program, "versions-pinned")
     assert result.outcome is not Outcome.PASS, result.reason
+
+
+# -- play 5: a ticket "opened" with a key made on the gateway's host -------------------------------
+
+
+def test_a_ticket_opened_with_a_key_made_on_the_gateways_host_is_nobodys_problem_solved(
+    request: pytest.FixtureRequest, _isolated: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ticket that counts is a problem someone using the tool hit, never one the judged
+    filed themselves, and a key made on the gateway's host after a lead enrolled its key there is
+    that lead's (she runs the host and holds the key files made there: redteam4, review57). The
+    opener was told apart from the judged by their own machines alone. The forgery: gus joins
+    on the gateway's host ("where the logs are"); lena files an it-broke ticket on the baseline
+    with gus's key there, sam, the support owner, resolves it in good faith, and lena confirms
+    the fix with the same key: the ticket read as a user's problem solved without its builder,
+    lena alone behind the user."""
+    from tests.test_redteam4 import _gateway_host
+
+    lena, _, sam, pia, _ = support_world(request, _isolated, clock)
+    lena.enrol_service(GATEWAY_SERVICE, SigningKey.generate())  # on gateway-host
+    gus = enrol(lena, "gus", team="ops", machine=_gateway_host(monkeypatch))
+    made_up = open_ticket(gus, "verify fails on the lock", category="it-broke",
+                          component="baseline")  # fmt: skip
+    clock.advance(hours=1)
+    resolve_ticket(sam, made_up.id, note="re-pulled the model")
+    clock.advance(hours=1)
+    confirm_fix(gus, made_up.id)
+    result = judge_ticket(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert f"{made_up.id} was opened by gus, whose keys were all enrolled from" in result.reason
+    assert "the gateway's host" in result.reason
+    assert "it counts when someone using it hit the problem" in result.reason
+    # a play 5 exit judged on that ticket keeps it (the rule before), and says so
+    kept = judge_ticket(lena, exited=True)
+    assert kept.outcome is Outcome.PASS, kept.reason
+    assert "it counts because play 5 (support) exited before" in kept.reason
+
+    # honest: pia, on her own laptop, hits the problem; sam resolves it and pia confirms the fix
+    clock.advance(hours=1)
+    real = open_ticket(pia, "verify fails on my laptop", category="it-broke", component="baseline")
+    clock.advance(hours=1)
+    resolve_ticket(sam, real.id, note="the lock's digest was re-pulled")
+    clock.advance(hours=1)
+    confirm_fix(pia, real.id)
+    result = judge_ticket(lena)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert f"{real.id} resolved by sam, not one of its builders" in result.reason
+
+
+# -- play 6: a fix confirmed, or a finding opened, with a key made on the gateway's host ---------
+
+
+@pytest.fixture
+def cast(_isolated: Path, clock: Clock) -> Iterator[dict[str, Program]]:
+    """lena leads; pia, on her own laptop, opens findings (tests/indicators' cast, less omar)."""
+    lena = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
+    pia = enrol(lena, "pia", team="sales")
+    yield {"lena": lena, "pia": pia}
+    lena.close()
+
+
+def test_a_fix_confirmed_with_a_key_made_on_the_gateways_host_feeds_nothing_back(
+    cast: dict[str, Program], clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A finding is fed back once someone other than the change's maker took the new version
+    into their own hands, on a machine of their own; a key made on the gateway's host after
+    the maker enrolled its key there is the maker's (she runs the host). The confirmer was told
+    apart from the maker by their own machines alone. The forgery: lena, who enrolled the
+    gateway's key on its host, re-locks to answer pia's finding, and gus, who joined on that
+    host, "verifies" the new lock there: lena alone, behind both."""
+    from tests.indicators.test_findings_confirmed import _lock, _verify
+    from tests.locks import lock_payload
+
+    lena, pia = cast["lena"], cast["pia"]
+    lena.enrol_service(GATEWAY_SERVICE, SigningKey.generate())  # on gateway-host
+    gus = enrol(lena, "gus", team="ops", machine=_on_gateway_host(monkeypatch))
+    _lock(lena, lock_payload("lena"))
+    clock.advance(hours=1)
+    finding = open_finding(pia, "answers quote e-mail addresses", target="baseline")
+    clock.advance(hours=1)
+    relock = lock_payload("lena", rules_hash="s" * 12)
+    _lock(lena, {**relock, "closes": [finding.id]})
+    monkeypatch.setenv(OTHER_COMPUTER, "gateway-host")
+    _verify(gus, relock["lock_hash"], "gateway-host")
+    monkeypatch.delenv(OTHER_COMPUTER)
+    result = _findings(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert (
+        "gus's keys were all enrolled from the gateway's host after lena enrolled its key there"
+    ) in result.reason
+    # a play 6 exit judged on gus's verify keeps it (the rule before)
+    ctx = context_for(lena.state(), lena.clock()).with_params({"period_days": 92})
+    mark = (lena.clock(), lena.state().head_seq)
+    kept = evaluate("findings-fed-back", dataclasses.replace(ctx, exited={"measure": mark}))
+    assert kept.outcome is Outcome.PASS, kept.reason
+
+    # honest: pia verifies the new lock at her own laptop
+    clock.advance(hours=1)
+    monkeypatch.setenv(OTHER_COMPUTER, "pia-laptop")
+    _verify(pia, relock["lock_hash"], "pia-laptop")
+    result = _findings(lena)
+    assert result.outcome is Outcome.PASS, result.reason
+    assert "confirmed by pia's passing verify" in result.reason
+
+
+def test_a_finding_opened_with_a_key_made_on_the_gateways_host_is_its_closers_own(
+    cast: dict[str, Program], clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A finding is fed back when one person's finding changes what another builds: the
+    opener apart from the closer. The forgery: lena opens a finding with gus's key, made on the
+    gateway's host after she enrolled its key there, answers it with a re-lock of her own, and
+    pia's routine verify of the new lock confirms it: lena's finding, lena's fix."""
+    from tests.indicators.test_findings_confirmed import _lock, _verify
+    from tests.locks import lock_payload
+
+    lena, pia = cast["lena"], cast["pia"]
+    lena.enrol_service(GATEWAY_SERVICE, SigningKey.generate())  # on gateway-host
+    gus = enrol(lena, "gus", team="ops", machine=_on_gateway_host(monkeypatch))
+    _lock(lena, lock_payload("lena"))
+    clock.advance(hours=1)
+    finding = open_finding(gus, "answers quote e-mail addresses", target="baseline")
+    clock.advance(hours=1)
+    relock = lock_payload("lena", rules_hash="s" * 12)
+    _lock(lena, {**relock, "closes": [finding.id]})
+    monkeypatch.setenv(OTHER_COMPUTER, "pia-laptop")
+    _verify(pia, relock["lock_hash"], "pia-laptop")
+    result = _findings(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert (
+        f"finding #{finding.id} was opened by gus, whose keys were all enrolled from the "
+        "gateway's host after lena enrolled its key there"
+    ) in result.reason
+    # a play 6 exit judged on it keeps it (the rule before)
+    ctx = context_for(lena.state(), lena.clock()).with_params({"period_days": 92})
+    mark = (lena.clock(), lena.state().head_seq)
+    kept = evaluate("findings-fed-back", dataclasses.replace(ctx, exited={"measure": mark}))
+    assert kept.outcome is Outcome.PASS, kept.reason
+
+
+def _on_gateway_host(monkeypatch: pytest.MonkeyPatch) -> str:
+    from tests.test_redteam4 import _gateway_host
+
+    return _gateway_host(monkeypatch)
+
+
+def _findings(program: Program) -> Result:
+    ctx = context_for(program.state(), program.clock()).with_params({"period_days": 92})
+    return evaluate("findings-fed-back", ctx)

@@ -996,9 +996,10 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     opened or resolved a ticket counts once that person confirms it with their own key
     (`inhouse support confirm`, never a comment), and never once they dispute it. The ticket
     that counts is one of those hits too: a problem the judged filed themselves (a lead's, made
-    up for the support owner to fix) shows nobody's problem solved. A play 5 exit already in
-    the log was judged before that rule and keeps its ticket, one its exit was judged on (the
-    reason says so). A resolution
+    up for the support owner to fix) shows nobody's problem solved, and so does one filed with
+    a key made on the gateway's host after one of them enrolled its key there (whoever runs it
+    holds the key files made there). A play 5 exit already in the log was judged before that
+    rule and keeps its ticket, one its exit was judged on (the reason says so). A resolution
     is its resolver's word that the problem is fixed: it counts once the ticket's opener (who
     hit the problem) confirms the fix with their own key (`inhouse support confirm-fix`; never
     a dashboard session, an import, anyone on their behalf); until then the reason names the
@@ -1192,6 +1193,16 @@ def _judged_opener(ctx: CheckContext, ticket: Ticket, judged: set[str]) -> str |
         return (
             f"whose keys were all enrolled from a machine {names(sorted(judged))} had enrolled "
             "from then"
+        )
+    # nor from the host of a service one of them enrolled there first (the gateway's: whoever
+    # runs it holds the key files made there), as the resolver and plays 4 and 5 judge such a
+    # key: a ticket filed with one is the judged's own (an exit judged on it keeps it)
+    hosts = services_enrolled_by(then, judged)
+    if hosts and not enrolled_elsewhere(then, opener, judged, before=seq, services=hosts):
+        return (
+            f"whose keys were all enrolled from {hosts_of(hosts)} after one of "
+            f"{names(sorted(judged))} enrolled its key there (or from a machine one of them "
+            "had enrolled from then): whoever runs it holds the key files made there"
         )
     return None
 
