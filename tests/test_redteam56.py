@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from inhouse.errors import InvalidInput
+from inhouse.errors import InvalidInput, Refused
 from inhouse.gateway.rollup import COLLECTOR as ROLLUP
 from inhouse.gateway.rollup import service_program
 from inhouse.identity import SigningKey
@@ -331,7 +331,15 @@ def test_the_pilots_owner_naming_herself_the_queues_owner_owns_no_support(
     lena._append(EventKind.PLAY_STARTED, "lena", {"play": "support", "owner": "sam",
                                                   "waivers": []})  # fmt: skip
     assert lena.state().owners == {"pilot": "lena", "support": "sam"}
-    name_owner(lena, "lena")
+    # `inhouse support owner lena` refuses it, recording nothing
+    before = lena.state().head_seq
+    with pytest.raises(Refused, match="who owns play 4 \\(pilot\\)"):
+        name_owner(lena, "lena")
+    assert lena.state().head_seq == before
+    # appended around it (the role, then the naming, through the Python API): the check says why
+    lena.change_roles(None, "lena", add=["support-owner"])
+    lena.record_fact(None, "support.queue", {"queue": "support", "owner": "lena"},
+                     provenance=Provenance.MEASURED, collector="inhouse support")  # fmt: skip
     schedule_review(lena)
     clock.advance(days=1)
     held = hold_review(lena, ["lena", "pia"], KEEP)
@@ -382,6 +390,9 @@ def test_a_lead_naming_herself_the_queues_owner_while_play_five_is_anothers_owns
     assert (
         "queue support is owned by lena on lena's own word, but play 5 (support) is sam's"
     ) in result.reason
+    # and the command now refuses her naming herself again
+    with pytest.raises(Refused, match="a lead's naming of themself commits nobody else"):
+        name_owner(lena, "lena")
 
 
 # -- play 5: a drift review the gateway's operator signs -------------------------------------------

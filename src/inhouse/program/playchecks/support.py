@@ -49,7 +49,7 @@ from inhouse.program.playchecks.pilot import (
     team_of,
 )
 
-__all__: list[str] = []  # nothing to import: the checks are reached through the registry
+__all__ = ["queue_owner_refusal"]  # the checks themselves are reached through the registry
 
 
 # -- play 5: support -------------------------------------------------------------------------------
@@ -269,13 +269,24 @@ _PILOT = "pilot"
 
 
 def _not_supports_owner(ctx: CheckContext, queue: Fact, name: str) -> str | None:
-    """Why ``name``, named by ``queue``, owns no support of the playbook's, or None. Play 5's
-    owner is a different person from play 4's: the pilot's owner owning the queue made that
-    rule hollow (one command, their own naming, and the periodic review asking for a lead and
-    the queue's owner was them beside any one colleague). A lead's naming of themself, which
+    """Why ``name``, named by ``queue``, owns no support of the playbook's, or None
+    (:func:`queue_owner_refusal`)."""
+    return queue_owner_refusal(ctx.owners, str(queue.payload["queue"]), queue.by, name)
+
+
+def queue_owner_refusal(
+    owners: Mapping[str, str], queue: str, named_by: str, name: str
+) -> str | None:
+    """Why ``name``, named owner of ``queue`` by ``named_by`` while the plays' owners are
+    ``owners`` (play id -> owner), owns no support of the playbook's, or None. Play 5's owner
+    is a different person from play 4's: the pilot's owner owning the queue made that rule
+    hollow (one command, their own naming, and the periodic review asking for a lead and the
+    queue's owner was them beside any one colleague). A lead's naming of themself, which
     nobody accepts, is a commitment only of play 5's own owner once the play has one; one a
-    waiver let own both plays is judged as play 5's owner (the waiver is on the record)."""
-    pilot, support = ctx.owners.get(_PILOT), ctx.owners.get(_SUPPORT)
+    waiver let own both plays is judged as play 5's owner (the waiver is on the record).
+    `inhouse support owner` refuses such a naming, and ``support-queue-owned`` fails one made
+    before play 5 started or around the command."""
+    pilot, support = owners.get(_PILOT), owners.get(_SUPPORT)
     took = (
         f"`inhouse support owner {support}`, then {support} runs `inhouse support owner "
         "--accept` with their own key"
@@ -286,13 +297,13 @@ def _not_supports_owner(ctx: CheckContext, queue: Fact, name: str) -> str | None
     theirs = f" (play 5 (support) is {support}'s)" if support is not None else ""
     if name == pilot and name != support:
         return (
-            f"queue {queue.payload['queue']} is owned by {name}, who owns play 4 (pilot): "
-            f"support goes to someone other than the pilot's owner{theirs}: {took}"
+            f"queue {queue} is owned by {name}, who owns play 4 (pilot): support goes to "
+            f"someone other than the pilot's owner{theirs}: {took}"
         )
-    if name == queue.by and support is not None and name != support:
+    if name == named_by and support is not None and name != support:
         return (
-            f"queue {queue.payload['queue']} is owned by {name} on {name}'s own word, but play 5 "
-            f"(support) is {support}'s: a lead's naming of themself commits nobody else; {took}"
+            f"queue {queue} is owned by {name} on {name}'s own word, but play 5 (support) is "
+            f"{support}'s: a lead's naming of themself commits nobody else; {took}"
         )
     return None
 
