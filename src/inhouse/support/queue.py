@@ -113,6 +113,7 @@ def name_owner(program: Program, person: str, *, queue: str = "support") -> Queu
         raise InvalidInput("a support queue needs a name (e.g. support, #llm-help)")
     # the check's own rule, before anything is recorded: the pilot's owner owns no support, and
     # a lead's naming of herself commits nobody once play 5 is someone else's
+    check_plain(queue, what="the queue", one_line=True)  # before a refusal repeats it
     named_by = program.whoami().name
     if why := queue_owner_refusal(program.state().owners, queue.strip(), named_by, person):
         raise Refused(why, missing=["a support queue owned by play 5's owner"])
