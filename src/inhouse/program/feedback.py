@@ -499,11 +499,13 @@ def _not_apart(ctx: CheckContext, change: Fact, fact: Fact) -> str | None:
     from inhouse.program.playchecks._shared import (  # the checks' package imports this one
         enrolled_elsewhere,
         hollow_tests,
+        hosts_of,
         not_their_measure,
         older_runner,
         on_test_model,
         one_per_machine,
         other_person_elsewhere,
+        services_enrolled_by,
         unpinned_build,
         unrecorded_lock,
         unsaid_here,
@@ -579,6 +581,14 @@ def _not_apart(ctx: CheckContext, change: Fact, fact: Fact) -> str | None:
             return why
     if not enrolled_elsewhere(ctx, fact.by, judged):
         return f"{fact.by}'s keys were all enrolled from a machine {maker} enrolled from"
+    # nor one made on the host of a service the maker enrolled there first (the gateway's:
+    # whoever runs it holds the key files made there), as plays 4 and 5 judge such a key
+    hosts = services_enrolled_by(ctx, judged)
+    if hosts and not spared and not enrolled_elsewhere(ctx, fact.by, judged, services=hosts):
+        return (
+            f"{fact.by}'s keys were all enrolled from {hosts_of(hosts)} after {maker} enrolled "
+            "its key there: whoever runs it holds the key files made there"
+        )
     return None
 
 

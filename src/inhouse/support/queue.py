@@ -37,6 +37,7 @@ from inhouse.program.playchecks._shared import (
     fold_tickets,
     parse_component,
 )
+from inhouse.program.playchecks.support import queue_owner_refusal
 
 if TYPE_CHECKING:
     from inhouse.program import Program
@@ -110,6 +111,12 @@ def name_owner(program: Program, person: str, *, queue: str = "support") -> Queu
     found = enrolled_person(program, person)
     if not queue.strip():
         raise InvalidInput("a support queue needs a name (e.g. support, #llm-help)")
+    # the check's own rule, before anything is recorded: the pilot's owner owns no support, and
+    # a lead's naming of herself commits nobody once play 5 is someone else's
+    check_plain(queue, what="the queue", one_line=True)  # before a refusal repeats it
+    named_by = program.whoami().name
+    if why := queue_owner_refusal(program.state().owners, queue.strip(), named_by, person):
+        raise Refused(why, missing=["a support queue owned by play 5's owner"])
     if Role.SUPPORT_OWNER not in found.roles:
         program.change_roles(None, person, add=[Role.SUPPORT_OWNER.value])
     _record(program, "support.queue", {"queue": queue.strip(), "owner": person})

@@ -540,7 +540,10 @@ def findings_fed_back(ctx: CheckContext) -> Result:
     before they said so counts only for a play 6 that exited; outside a demo, a run the
     project's test model answered confirms nothing), or the gateway's record of
     their use of the prompt version. A change only its maker has seen, and a finding ticked
-    off by hand, close nothing."""
+    off by hand, close nothing. A key made on the gateway's host after the maker enrolled its
+    key there is the maker's (whoever runs it holds the key files made there), as an opener's
+    made there after the closer enrolled it is the closer's; a play 6 that exited keeps what it
+    was judged on."""
     period = timedelta(days=int(ctx.param("period_days", 92)))
     findings = fold_findings(ctx)
 
@@ -568,8 +571,7 @@ def findings_fed_back(ctx: CheckContext) -> Result:
         and person(f.fact.by)
         and f.closed_by is not None
         and person(f.closed_by.by)
-        # one laptop with two keys is one person: the opener enrolled away from the closer
-        and enrolled_elsewhere(ctx, f.fact.by, {f.closed_by.by})
+        and _opened_by_closer(ctx, f.fact, f.closed_by) is None
     ]
     if fed:
         last = fed[-1]
@@ -592,10 +594,10 @@ def findings_fed_back(ctx: CheckContext) -> Result:
                 f.fact,
             )
         if f.fed_back_by_other and f.closed_by is not None:
+            why = _opened_by_closer(ctx, f.fact, f.closed_by)
             return failed(
-                f"finding #{f.id} was opened by {f.fact.by}, whose keys were all enrolled from "
-                f"a machine {closer} enrolled from: one person with two keys, not a finding "
-                "fed back by someone else",
+                f"finding #{f.id} was opened by {f.fact.by}, {why}: one person with two keys, "
+                "not a finding fed back by someone else",
                 f.fact,
             )
         return failed(
@@ -629,6 +631,28 @@ def findings_fed_back(ctx: CheckContext) -> Result:
             *(f.fact for f in findings),
         )
     return failed("no finding recorded yet (`inhouse finding add`)")
+
+
+def _opened_by_closer(ctx: CheckContext, opened: Fact, change: Fact) -> str | None:
+    """Why the finding ``opened`` is its closer's own, ``change``'s maker with another key
+    (said after "opened by X, "), or None when its opener is told apart from them. One laptop
+    with two keys is one person; so is a key made on the host of a service the closer enrolled
+    there first (the gateway's: whoever runs it holds the key files made there), as plays 4
+    and 5 judge such a key (a play 6 that exited keeps the finding it was judged on)."""
+    closer = change.by
+    if not enrolled_elsewhere(ctx, opened.by, {closer}):
+        return f"whose keys were all enrolled from a machine {closer} enrolled from"
+    hosts = services_enrolled_by(ctx, {closer})
+    if (
+        hosts
+        and not ctx.spared("measure", opened)
+        and not enrolled_elsewhere(ctx, opened.by, {closer}, services=hosts)
+    ):
+        return (
+            f"whose keys were all enrolled from {hosts_of(hosts)} after {closer} enrolled its "
+            "key there (whoever runs it holds the key files made there)"
+        )
+    return None
 
 
 def _confirmer(ctx: CheckContext, evidence: Fact, change: Fact) -> str:

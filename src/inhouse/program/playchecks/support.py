@@ -4,7 +4,7 @@ reviews, a ticket resolved without the builder."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from inhouse.program.checks import (
@@ -49,7 +49,7 @@ from inhouse.program.playchecks.pilot import (
     team_of,
 )
 
-__all__: list[str] = []  # nothing to import: the checks are reached through the registry
+__all__ = ["queue_owner_refusal"]  # the checks themselves are reached through the registry
 
 
 # -- play 5: support -------------------------------------------------------------------------------
@@ -156,7 +156,10 @@ def support_queue_owned(ctx: CheckContext) -> Result:
     """A support queue exists, named by a rollout lead (`inhouse support owner`), and its owner
     is enrolled (joined with a key of their own), holds the support-owner role, and took it on
     with their own key after being named (`inhouse support owner --accept`), unless the lead
-    named herself."""
+    named herself. The owner is not play 4's (the pilot's owner: the playbook hands support to
+    someone else), and a lead who named herself owns it only while play 5 has no owner or is
+    hers (her naming commits no one else). A play 5 exit already in the log keeps the naming it
+    was judged on (the reason says what today's rule asks)."""
     queue = ctx.facts.latest(
         "support.queue", lambda f: _is_lead(ctx, f.by) and not f.payload.get("accepted")
     )
@@ -182,6 +185,18 @@ def support_queue_owned(ctx: CheckContext) -> Result:
             f"queue {queue.payload['queue']} is owned by {name}, who is not a support owner on "
             "the roster (no support-owner role)",
             queue,
+        )
+    if (misowned := _not_supports_owner(ctx, queue, name)) is not None:
+        if not ctx.spared(_SUPPORT, queue):
+            return failed(misowned, queue)
+        # a play 5 exit judged on this naming keeps it (an exit is not taken back), and says
+        # what today's rule asks
+        kept = support_queue_owned(replace(ctx, owners={}))
+        return passed(
+            f"{kept.reason} (play 5 (support) exited before the queue's owner had to be other "
+            f"than the pilot's owner and, named by themself, play 5's own; today's rule: "
+            f"{misowned})",
+            *kept.evidence,
         )
     # a lead may own the queue in their own name; an "owner" joined on the lead's laptop is
     # the lead with a second key, presented as someone else
@@ -249,6 +264,48 @@ def support_queue_owned(ctx: CheckContext) -> Result:
 
 #: play 5's id in the playbook
 _SUPPORT = "support"
+#: play 4's id in the playbook
+_PILOT = "pilot"
+
+
+def _not_supports_owner(ctx: CheckContext, queue: Fact, name: str) -> str | None:
+    """Why ``name``, named by ``queue``, owns no support of the playbook's, or None
+    (:func:`queue_owner_refusal`)."""
+    return queue_owner_refusal(ctx.owners, str(queue.payload["queue"]), queue.by, name)
+
+
+def queue_owner_refusal(
+    owners: Mapping[str, str], queue: str, named_by: str, name: str
+) -> str | None:
+    """Why ``name``, named owner of ``queue`` by ``named_by`` while the plays' owners are
+    ``owners`` (play id -> owner), owns no support of the playbook's, or None. Play 5's owner
+    is a different person from play 4's: the pilot's owner owning the queue made that rule
+    hollow (one command, their own naming, and the periodic review asking for a lead and the
+    queue's owner was them beside any one colleague). A lead's naming of themself, which
+    nobody accepts, is a commitment only of play 5's own owner once the play has one; one a
+    waiver let own both plays is judged as play 5's owner (the waiver is on the record).
+    `inhouse support owner` refuses such a naming, and ``support-queue-owned`` fails one made
+    before play 5 started or around the command."""
+    pilot, support = owners.get(_PILOT), owners.get(_SUPPORT)
+    took = (
+        f"`inhouse support owner {support}`, then {support} runs `inhouse support owner "
+        "--accept` with their own key"
+        if support is not None
+        else "a rollout lead names someone else (`inhouse support owner PERSON`), who takes it "
+        "on with their own key"
+    )
+    theirs = f" (play 5 (support) is {support}'s)" if support is not None else ""
+    if name == pilot and name != support:
+        return (
+            f"queue {queue} is owned by {name}, who owns play 4 (pilot): support goes to "
+            f"someone other than the pilot's owner{theirs}: {took}"
+        )
+    if name == named_by and support is not None and name != support:
+        return (
+            f"queue {queue} is owned by {name} on {name}'s own word, but play 5 (support) is "
+            f"{support}'s: a lead's naming of themself commits nobody else; {took}"
+        )
+    return None
 
 
 @register_check(
@@ -952,9 +1009,10 @@ def ticket_resolved_without_builder(ctx: CheckContext) -> Result:
     opened or resolved a ticket counts once that person confirms it with their own key
     (`inhouse support confirm`, never a comment), and never once they dispute it. The ticket
     that counts is one of those hits too: a problem the judged filed themselves (a lead's, made
-    up for the support owner to fix) shows nobody's problem solved. A play 5 exit already in
-    the log was judged before that rule and keeps its ticket, one its exit was judged on (the
-    reason says so). A resolution
+    up for the support owner to fix) shows nobody's problem solved, and so does one filed with
+    a key made on the gateway's host after one of them enrolled its key there (whoever runs it
+    holds the key files made there). A play 5 exit already in the log was judged before that
+    rule and keeps its ticket, one its exit was judged on (the reason says so). A resolution
     is its resolver's word that the problem is fixed: it counts once the ticket's opener (who
     hit the problem) confirms the fix with their own key (`inhouse support confirm-fix`; never
     a dashboard session, an import, anyone on their behalf); until then the reason names the
@@ -1159,6 +1217,16 @@ def _judged_opener(ctx: CheckContext, ticket: Ticket, judged: set[str]) -> str |
         return (
             f"whose keys were all enrolled from a machine {names(sorted(judged))} had enrolled "
             "from then"
+        )
+    # nor from the host of a service one of them enrolled there first (the gateway's: whoever
+    # runs it holds the key files made there), as the resolver and plays 4 and 5 judge such a
+    # key: a ticket filed with one is the judged's own (an exit judged on it keeps it)
+    hosts = services_enrolled_by(then, judged)
+    if hosts and not enrolled_elsewhere(then, opener, judged, before=seq, services=hosts):
+        return (
+            f"whose keys were all enrolled from {hosts_of(hosts)} after one of "
+            f"{names(sorted(judged))} enrolled its key there (or from a machine one of them "
+            "had enrolled from then): whoever runs it holds the key files made there"
         )
     return None
 
