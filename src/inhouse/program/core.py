@@ -319,7 +319,6 @@ class ProgramCore:
         Returns the live object: read it, do not keep it across actions."""
         if self._state is None:
             self._state = self._fold()
-            self._state.log_file = self.log_file
         else:
             for event in read_events_after(self.store, self._state.head_seq):
                 apply(self._state, event, self.playbook)
@@ -337,11 +336,16 @@ class ProgramCore:
         state = foldcache.load(self.store, first, lead, where, named=named)
         if state is None:
             state = fold(
-                read_events(self.store), lead_key=lead, playbook=self.playbook, program_id=named
+                read_events(self.store),
+                lead_key=lead,
+                playbook=self.playbook,
+                program_id=named,
+                log_file=self.log_file,
             )
             self.full_folds += 1
             folded = state.head_seq
         else:
+            state.log_file = self.log_file  # kept for this store (``where``): said again
             kept = state.head_seq
             for event in read_events_after(self.store, kept):
                 apply(state, event, self.playbook)

@@ -2261,13 +2261,14 @@ def fold(
     lead_key: str | None = None,
     playbook: Playbook | None = None,
     program_id: str | None = None,
+    log_file: str | None = None,
 ) -> ProgramState:
     """Replay ``events`` (oldest first) into a new :class:`ProgramState`; ``lead_key`` is the
     key id ``inhouse.toml`` names as the program's root of trust, and ``program_id`` the hash
     it names for event 1 (a log whose event 1 is another stops the fold there, as tampered:
     it is not this program's); with ``playbook``, starts are held to their guards again
-    (:func:`apply`)."""
-    state = ProgramState(verifier=ChainVerifier(lead_key, program_id))
+    (:func:`apply`); ``log_file``: :attr:`ProgramState.log_file`."""
+    state = ProgramState(verifier=ChainVerifier(lead_key, program_id), log_file=log_file)
     for event in events:
         apply(state, event, playbook)
     return state
