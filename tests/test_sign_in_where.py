@@ -148,3 +148,16 @@ def test_sign_in_setup_says_where_each_person_signs_in(lena: Program, idp: Stand
     said = " ".join(run(*setup, env=lead_env(lena)).split())
     assert "Sign-in set up:" in said
     _where(lena, said, elsewhere="`inhouse sign-in login` on their machine;")
+
+
+def test_a_vouch_before_the_sign_in_says_where_the_voucher_signs_in(lena: Program) -> None:
+    """bob vouches for the gateway's host before the lead set up the sign-in: refused before
+    anything is asked of the gateway, told how it will count."""
+    from inhouse.gateway.vouch import vouch_for_gateway
+
+    bob = enrol(lena, "bob", team="ops", signed_in=False)
+    with pytest.raises(NotAllowed) as refused:
+        vouch_for_gateway(bob, "http://127.0.0.1:9")
+    said = str(refused.value)
+    assert "runs `inhouse sign-in setup`, you `inhouse sign-in login`" in said
+    _where(lena, said, elsewhere="you `inhouse sign-in login`, then vouch")
