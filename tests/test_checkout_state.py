@@ -410,3 +410,80 @@ def test_the_gateway_will_not_serve_where_git_will_not_say_whether_its_key_is_tr
     # the fix it names, run: the key is used as before
     subprocess.run(_the_fix(out), check=True, capture_output=True)
     run("gateway", "rollup")
+
+
+# -- no git to ask: a checkout nobody can read is not one that tracks nothing ------------------
+
+
+def _no_git(monkeypatch: pytest.MonkeyPatch, where: Path) -> None:
+    """This machine has no git on PATH (a checkout copied onto a box, a container without git):
+    PATH is a folder of its own that holds none."""
+    where.mkdir(exist_ok=True)
+    monkeypatch.setenv("PATH", str(where))
+
+
+def test_a_checkout_no_git_can_read_refuses_what_records_a_measurement(
+    _isolated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, with no git on PATH a checkout read as "nothing tracked": the .pth a pull wrote
+    under .inhouse/ shaped the verify unchecked, signed with the colleague's key. Refused now,
+    naming git and what to do, nothing recorded."""
+    locked_program(_isolated)
+    lead_commits(_isolated)  # a .pth tracked under .inhouse/: what git would have named
+    path = os.environ["PATH"]
+    _no_git(monkeypatch, tmp_path / "bin")
+    out = " ".join(run("baseline", "verify", code=3).split())
+    assert "inhouse baseline verify is refused: the program folder" in out
+    assert "lies in a git checkout" in out and "no `git` runs here to ask it" in out
+    assert "Install git (or put its folder on PATH) and run this again" in out
+    assert verifies() == 0
+    out = " ".join(run("workflow", "test", "summarise", code=3).split())
+    assert "inhouse workflow test summarise is refused" in out and "no `git`" in out
+    with pytest.raises(Refused, match=r"inhouse baseline install is refused: .* no `git`"):
+        run_install(plan_install(Program.open(_isolated)))
+
+    # git back on PATH: it names the tracked file, as before
+    monkeypatch.setenv("PATH", path)
+    assert tracked_state(_isolated) == [PTH]
+
+
+def test_a_git_only_the_checkout_holds_is_no_git_to_ask(
+    _isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The only `git` on PATH is one the checkout holds (a pusher's, answering "nothing
+    tracked"): it is not run, and there is none other to ask, so nothing is measured."""
+    locked_program(_isolated)
+    lead_commits(_isolated)
+    tools = _isolated / "tools"
+    tools.mkdir()
+    marker = _isolated.parent / "ran"
+    (tools / "git").write_text(f"#!/bin/sh\ntouch {marker}\n")
+    (tools / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", str(tools))
+    with pytest.raises(Refused, match="no `git` runs here to ask it"):
+        tracked_state(_isolated)
+    assert not marker.exists()
+
+
+def test_the_gateway_will_not_serve_where_no_git_can_say_whether_its_key_is_tracked(
+    _isolated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gateway's host has the checkout but no git: nobody can tell whether the key a pull
+    wrote there is everyone's. Before, it served and signed with it."""
+    _tracked_gateway_key(_isolated)
+    _never_served(monkeypatch)
+    _no_git(monkeypatch, tmp_path / "bin")
+    out = " ".join(run("gateway", "serve", "--port", "0", code=3).split())
+    assert f"the gateway service's key {KEY} is not used: the program folder" in out
+    assert "no `git` runs here" in out and "Listening" not in out
+
+
+def test_a_folder_no_git_holds_needs_no_git(
+    _isolated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No .git at or above the program: no pull writes there, and nothing needs asking."""
+    locked_program(_isolated)
+    _no_git(monkeypatch, tmp_path / "bin")
+    assert tracked_state(_isolated) == []
+    run("baseline", "verify", code=1)  # nothing answers at the runtime: a failed verify
+    assert verifies() == 1

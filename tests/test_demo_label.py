@@ -68,6 +68,7 @@ def test_a_demo_says_so_on_status_and_on_every_pass(_isolated: Path, demo: bool)
         assert "the organisation's sign-in is not set up" in verified.reason, verified.reason
         # why that tells nobody apart is the status's own warning, not repeated on each row
         assert NO_SIGN_IN not in verified.reason, verified.reason
+        assert "so inhouse tells nobody apart" not in verified.reason, verified.reason
     else:
         assert verified.outcome.value != "pass", verified.reason
     # a pass a real program's log would pass too says nothing more

@@ -408,7 +408,8 @@ def test_every_python_the_install_script_starts_runs_isolated(_isolated: Path) -
         if ('"$PYTHON" ' in line or '"$VENV/bin/python" ' in line)
         and not line.lstrip().startswith("#")
     ]
-    assert len(started) == 5, started  # the version check, venv, pip, sha256 and download
+    # the version check, the checkout's id (its venv's name), venv, pip, sha256 and download
+    assert len(started) == 6, started
     assert all(" -I " in line for line in started), started
 
 

@@ -101,6 +101,26 @@ def test_a_member_whose_key_was_made_on_the_gateway_s_host_is_no_member(
     assert "eve" in reason and "gateway's host" in reason and "machine of their own" in reason
 
 
+def test_a_member_set_aside_on_the_gateway_s_host_is_told_where_to_sign_in(
+    pilot: Pilot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What counts instead: eve joins from a machine of her own and signs in. On a SQLite log
+    (a file on lena's machine, which sign-in needs and has no outbox for) she cannot sign in
+    from there: said so, not "`inhouse sign-in login` on their own machine"."""
+    _add(pilot, "eve", "hr", machine=_gateway_host(monkeypatch))
+    said = set_aside(build_context(pilot.lead.state(), pilot.clock()))["eve"]
+    assert "eve counts once they join from a machine of their own" in said
+    if pilot.lead.store.dialect == "sqlite":
+        log = pilot.lead.store.engine.url.database
+        assert (
+            "`inhouse sign-in login` where the log is, on this machine: this program's log is "
+            f"SQLite, a file on this machine ({log})"
+        ) in said
+        assert "on their own machine)" not in said
+    else:
+        assert said.endswith("`inhouse sign-in login` on their own machine)"), said
+
+
 def test_a_member_who_enrolled_elsewhere_too_counts(
     pilot: Pilot, monkeypatch: pytest.MonkeyPatch
 ) -> None:

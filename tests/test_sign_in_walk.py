@@ -77,7 +77,8 @@ def test_a_signed_in_program_walks_to_its_pilot_without_a_waiver(
         lena.join(str(lena.invite("lena")), desktop, at_machine="lena-desktop")
         with pytest.raises(NotAllowed, match="`inhouse sign-in login` on this machine first"):
             lena.using(desktop).accept_handoff(None, 1)
-        with pytest.raises(NotAllowed, match="on the machine whose key started this dashboard"):
+        # (this walk's log is SQLite, on lena's laptop: the session's key signs in there only)
+        with pytest.raises(NotAllowed, match="where the log is, on this machine: this program's"):
             _session(lena.using(desktop)).accept_handoff(None, 1)
         _sign_in(lena.using(desktop), idp, "u-lena")
         lena.accept_handoff(None, 1, comment="the trial report is the use case")

@@ -219,11 +219,15 @@ def test_init_on_sqlite_says_where_colleagues_will_sign_in(on_database: str) -> 
     said = " ".join(run("init", "Acme", "--lead", "lena").split())
     assert "Created program Acme" in said
     if on_database.startswith("sqlite"):
-        assert "Its log is SQLite on this machine (.inhouse/inhouse.db)" in said
+        log = Path.cwd() / ".inhouse" / "inhouse.db"
+        assert (
+            "Each colleague signs in with `inhouse sign-in login` where the log is, on this "
+            f"machine: this program's log is SQLite, a file on this machine ({log})"
+        ) in said
         assert "sign-in has no outbox" in said
-        assert "keeps the log on a PostgreSQL they all reach, named by INHOUSE_DATABASE_URL" in said
+        assert "needs its log on a PostgreSQL they all reach, named by INHOUSE_DATABASE_URL" in said
     else:
-        assert "Its log is SQLite" not in said
+        assert "SQLite" not in said
 
 
 def test_status_on_sqlite_does_not_send_colleagues_to_sign_in_on_their_machines(

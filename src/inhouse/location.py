@@ -164,16 +164,19 @@ def tracked_state(folder: Path, under: str = "", *, refused: str = "refused") ->
     """The files under ``.inhouse/`` (in any case: ``.INHOUSE/`` is the same folder where file
     names ignore case), or under ``.inhouse/UNDER`` (a file or folder in it), that the git
     index of the work tree ``folder`` lies in tracks (``git ls-files``), paths relative to
-    ``folder``; [] where git is not installed or ``folder`` is no git work tree.
+    ``folder``; [] where ``folder`` is no git work tree (no ``.git`` at or above it: no pull
+    writes there).
     ``.inhouse/`` is this machine's own state (the runtime's run folder, the store, models,
     keys, the outbox; an old install's venv) and its ``.gitignore`` says ``*``, but ``git add
     -f`` tracks a file there anyway, and a ``git pull`` then writes it onto every machine that
     checked the folder out.
 
-    Where git is installed and ``folder`` lies in a work tree (a ``.git`` at or above it) but
-    git will not answer (most often a checkout another user owns: git's "dubious ownership",
-    a service run as its own user), nobody can tell what a pull wrote there: :class:`Refused`,
-    its message starting with ``refused`` (what is refused) and naming git's fix."""
+    Where ``folder`` lies in a work tree (a ``.git`` at or above it) but git will not answer
+    (most often a checkout another user owns: git's "dubious ownership", a service run as its
+    own user), or no ``git`` runs here to ask (none on PATH outside the checkout: a copied
+    checkout, a container without git), nobody can tell what a pull wrote there:
+    :class:`Refused`, its message starting with ``refused`` (what is refused) and naming the
+    fix (git's, or installing git)."""
     # icase: on a case-insensitive file system (macOS's, Windows') a pull writes a tracked
     # `.INHOUSE/venv/…` into `.inhouse/venv/`
     found = _ls_files(folder, folder, f":(icase){DATA_DIR}/{under}".rstrip("/"))
@@ -184,20 +187,25 @@ def tracked_state(folder: Path, under: str = "", *, refused: str = "refused") ->
 
 @dataclass(frozen=True)
 class _GitRefused:
-    """git is installed and a work tree holds the folder, but git would not say what it
-    tracks: ``said`` is git's own message."""
+    """A work tree holds the folder, but git would not say what it tracks: ``said`` is git's
+    own message; ``missing``: no git on PATH (outside the checkout) to ask."""
 
     said: str
+    missing: bool = False
 
 
 def _ls_files(folder: Path, where: Path, pathspec: str) -> list[str] | _GitRefused | None:
     """What the git index of the work tree ``where`` lies in tracks under ``pathspec`` (from
     ``where``), asked of the ``git`` :func:`_git` finds for ``folder``'s checkout; None where
-    there is nothing to ask (git not installed, no work tree); :class:`_GitRefused` where a
-    ``.git`` lies at or above ``where`` and git will not answer."""
+    there is nothing to ask (no work tree); :class:`_GitRefused` where a ``.git`` lies at or
+    above ``where`` and git will not answer, or no git is there to ask."""
+    resolved = where.resolve()
+    in_tree = any((p / ".git").exists() for p in (resolved, *resolved.parents))
     git = _git(folder)
     if git is None:
-        return None
+        # a work tree nobody can ask is not one that tracks nothing: a pull (by a git
+        # elsewhere, or before it was copied here) wrote whatever was pushed
+        return _GitRefused("no git on PATH", missing=True) if in_tree else None
     # git's messages in English, to tell "no work tree" from a refusal whatever the locale
     env = {**os.environ, "LC_ALL": "C", "LANGUAGE": "C"}
     try:
@@ -213,8 +221,6 @@ def _ls_files(folder: Path, where: Path, pathspec: str) -> list[str] | _GitRefus
         names = done.stdout.decode("utf-8", errors="replace").split("\0")
         return sorted(name for name in names if name)
     said = done.stderr.decode("utf-8", errors="replace").strip()
-    resolved = where.resolve()
-    in_tree = any((p / ".git").exists() for p in (resolved, *resolved.parents))
     # a `.git` git itself takes for none (a submodule never initialised, an empty folder): no
     # pull writes through it either
     if not in_tree or "not a git repository" in said.lower():
@@ -224,6 +230,16 @@ def _ls_files(folder: Path, where: Path, pathspec: str) -> list[str] | _GitRefus
 
 def _unreadable(folder: Path, refusal: _GitRefused, refused: str, what: str) -> str:
     """The message for a checkout git will not read: what is refused, git's words, the fix."""
+    if refusal.missing:
+        return (
+            f"{refused}: the program folder {folder} lies in a git checkout (a .git at or above "
+            "it), and no `git` runs here to ask it (none on PATH, outside the checkout: a git "
+            "the checkout holds is not run), so inhouse cannot tell whether it tracks a file "
+            f"under {what.rstrip('/')}, this machine's own state, which a `git pull` writes "
+            "from whatever whoever pushes there committed. Nothing was run, signed or recorded. "
+            "Install git (or put its folder on PATH) and run this again; a folder that is no "
+            "checkout (a copy nobody pulls into) has no .git"
+        )
     lines = [line.strip() for line in refusal.said.splitlines() if line.strip()]
     first = lines[0] if lines else refusal.said
     fix = next((line for line in lines if "safe.directory" in line), None)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from inhouse.baseline.install import venv_name
+from inhouse.baseline.install import program_venv_name
 from inhouse.baseline.lock import Lock, require_lock, rules_hash
 from inhouse.baseline.manifest import Manifest, read_manifest, runtime_config
 from inhouse.errors import ConfigError
@@ -75,19 +75,21 @@ def render_docs(folder: Path, manifest: Manifest, lock: Lock, config: dict[str, 
         "run). It writes the install script again from `inhouse.toml` and `inhouse.lock` and "
         "runs that, never `install.sh`'s bytes, and says so when `install.sh` differs. Only "
         "where inhouse is not installed yet, run `sh install.sh`. "
-        "It creates a virtual environment outside the checkout, out of a `git pull`'s reach "
-        f"(`~/.local/share/inhouse/venvs/{venv_name(folder)}`, or under `$XDG_DATA_HOME`; "
-        "`--venv PATH` elsewhere), installs inhouse "
-        f"{lock.inhouse}, fetches each blessed model file and checks its SHA-256"
+        "It creates a virtual environment outside the checkout, out of a `git pull`'s reach, "
+        "one for each checkout "
+        f"(`~/.local/share/inhouse/venvs/{program_venv_name(folder)}-HERE`, HERE a short "
+        "hash of the checkout's path, or under `$XDG_DATA_HOME`; the install says which; "
+        f"`--venv PATH` elsewhere), installs inhouse {lock.inhouse}, fetches each blessed "
+        "model file and checks its SHA-256"
         + (f", starts the {runtime.family} runtime" if served_by_inhouse else "")
         + ", and ends with `inhouse baseline verify`.",
         "3. The verify prints every check, with the fix for any that fails. When it passes as "
         "someone other than the owner, the baseline is proven reproducible (play 2's exit).",
         "",
-        "To check a machine again later: "
-        f"`~/.local/share/inhouse/venvs/{venv_name(folder)}/bin/inhouse baseline verify` "
-        "(an earlier install's `.inhouse/venv` is removed by the next install: a pull "
-        "writes there).",
+        "To check a machine again later, run `baseline verify` with the inhouse the install "
+        f"said it put in that venv (`~/.local/share/inhouse/venvs/{program_venv_name(folder)}"
+        "-HERE/bin/inhouse baseline verify`; an earlier install's `.inhouse/venv` is removed "
+        "by the next install: a pull writes there).",
         "",
         "## Data-handling rules",
         "",

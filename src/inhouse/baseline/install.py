@@ -48,13 +48,16 @@ __all__ = [
     "OLD_VENV",
     "SCRIPT_NAME",
     "InstallPlan",
+    "checkout_id",
     "default_venv",
     "install_requirement",
     "install_venv",
     "plan_install",
+    "program_venv_name",
     "refuse_source",
     "render_install_script",
     "run_install",
+    "shared_venv",
     "venv_name",
     "write_install_script",
 ]
@@ -66,6 +69,8 @@ _MODELS_DIR = f"${{INHOUSE_MODELS_DIR:-{DATA_DIR}/models}}"
 OLD_VENV = f"{DATA_DIR}/venv"
 #: the default venvs' folder under the user's data folder (XDG's, as keys use XDG's config)
 _VENVS = ("inhouse", "venvs")
+#: how many hex digits of its path's SHA-256 tell a checkout's venv from another's
+_CHECKOUT_DIGITS = 8
 
 _PRELUDE = """\
 set -eu
@@ -125,6 +130,21 @@ remove the file and run this script again, or ask the baseline's owner"
 """
 
 
+#: the shell's :func:`checkout_id`: its path's bytes as ``pwd -P`` prints them, hashed by the
+#: first tool the machine has (Python's, isolated, where it has neither)
+_CHECKOUT_ID = (
+    "checkout_id() {",
+    "  if command -v sha256sum >/dev/null 2>&1; then",
+    f"    printf '%s' \"$1\" | sha256sum | cut -c 1-{_CHECKOUT_DIGITS}",
+    "  elif command -v shasum >/dev/null 2>&1; then",
+    f"    printf '%s' \"$1\" | shasum -a 256 | cut -c 1-{_CHECKOUT_DIGITS}",
+    "  else",
+    '    "$PYTHON" -I -c \'import hashlib, os, sys',
+    f'print(hashlib.sha256(os.fsencode(sys.argv[1])).hexdigest()[:{_CHECKOUT_DIGITS}])\' "$1"',
+    "  fi",
+    "}",
+)
+
 #: the default venv is made where it will run, never beside it and renamed (a venv's scripts
 #: name its folder: renamed, they would run whatever the next install makes there); the one it
 #: replaces waits aside, as ``$OLD``, until the new one holds the pinned inhouse (``fail`` puts
@@ -162,27 +182,52 @@ def _q(text: str) -> str:
     return shlex.quote(text)
 
 
-def venv_name(folder: Path) -> str:
-    """The folder name of the program's default venv: its name made a file name, and the first
-    12 hex digits of the SHA-256 of its ``program_id`` (of its name, in a program that has none).
-    Every checkout of one program on a machine shares it (the same lock, the same inhouse);
-    two programs never do. Hashed, not used as it stands: ``inhouse.toml`` is the lead's text,
-    and a ``program_id`` such as ``../..`` would point the venv, which the install empties,
-    at a folder of the second person's."""
+def program_venv_name(folder: Path) -> str:
+    """The part of the default venv's folder name that names the program: its name made a file
+    name, and the first 12 hex digits of the SHA-256 of its ``program_id`` (of its name, in a
+    program that has none). Hashed, not used as it stands: ``inhouse.toml`` is the lead's text,
+    and a ``program_id`` such as ``../..`` would point the venv, which the install empties, at
+    a folder of the second person's. Installs before venvs were made per checkout named the
+    venv this alone, one for every checkout of the program (:func:`shared_venv`)."""
     settings = read_settings(folder)
     slug = re.sub(r"[^a-z0-9]+", "-", settings.name.lower()).strip("-")[:40].strip("-")
     digest = hashlib.sha256((settings.program_id or settings.name).encode()).hexdigest()[:12]
     return f"{slug or 'program'}-{digest}"
 
 
-def default_venv(folder: Path) -> Path:
-    """Where the install makes the program's venv unless told otherwise (``--venv``,
-    ``INHOUSE_VENV``): ``$XDG_DATA_HOME/inhouse/venvs/NAME``, or ``~/.local/share/inhouse/
-    venvs/NAME`` (:func:`venv_name`); never in the checkout, whose files anyone who can push
-    to it writes. The script computes the same path in shell."""
+def checkout_id(folder: Path) -> str:
+    """The first 8 hex digits of the SHA-256 of the program folder's resolved path (its bytes,
+    as ``pwd -P`` prints them in the script): which checkout of the program a venv is for."""
+    return hashlib.sha256(os.fsencode(folder.resolve())).hexdigest()[:_CHECKOUT_DIGITS]
+
+
+def venv_name(folder: Path) -> str:
+    """The folder name of the checkout's default venv: ``NAME-ID`` (:func:`program_venv_name`)
+    and ``-HERE`` (:func:`checkout_id`). One per checkout: two checkouts of one program on a
+    machine (two branches, a lock being tried beside the one in use) install what each one's
+    lock pins, and each into a venv of its own; two programs never share one either."""
+    return f"{program_venv_name(folder)}-{checkout_id(folder)}"
+
+
+def _venvs_home() -> Path:
     data = os.environ.get("XDG_DATA_HOME", "")
     base = Path(data) if os.path.isabs(data) else Path.home() / ".local" / "share"
-    return base.joinpath(*_VENVS, venv_name(folder))
+    return base.joinpath(*_VENVS)
+
+
+def default_venv(folder: Path) -> Path:
+    """Where the install makes the checkout's venv unless told otherwise (``--venv``,
+    ``INHOUSE_VENV``): ``$XDG_DATA_HOME/inhouse/venvs/NAME-ID-HERE``, or
+    ``~/.local/share/inhouse/venvs/NAME-ID-HERE`` (:func:`venv_name`); never in the checkout,
+    whose files anyone who can push to it writes. The script computes the same path in shell."""
+    return _venvs_home() / venv_name(folder)
+
+
+def shared_venv(folder: Path) -> Path:
+    """Where installs made the program's venv before each checkout had its own: one for every
+    checkout of the program on the machine (``.../venvs/NAME-ID``). The install never removes
+    it (another checkout, or someone's PATH, may still run it); it says where it is."""
+    return _venvs_home() / program_venv_name(folder)
 
 
 def install_requirement(lock: Lock, *, extra: str | None, source: str | None) -> str:
@@ -346,7 +391,7 @@ def render_install_script(
     runtime = runtime_config(folder, lock.runtime.name)
     needs = runtime_capabilities(runtime)
     requirement = install_requirement(lock, extra=needs.package_extra, source=source)
-    name = venv_name(folder)
+    name = program_venv_name(folder)
     header = [
         "#!/bin/sh",
         "# Stand up the inhouse baseline on this machine, then verify it against the lock.",
@@ -364,9 +409,10 @@ def render_install_script(
         "# `inhouse join` made) and recorded in the program's store (INHOUSE_DATABASE_URL for a",
         "# team's shared database), or in this checkout's outbox when there is none.",
         "# Settings: PYTHON (default python3); INHOUSE_VENV, an absolute path outside this",
-        f"# checkout (default $XDG_DATA_HOME/{'/'.join(_VENVS)}/{name}, else",
-        f"# ~/.local/share/{'/'.join(_VENVS)}/{name}); pip reads PIP_INDEX_URL and its other",
-        "# PIP_* variables for a private index.",
+        f"# checkout (default $XDG_DATA_HOME/{'/'.join(_VENVS)}/{name}-HERE, else",
+        f"# ~/.local/share/{'/'.join(_VENVS)}/{name}-HERE, HERE the first {_CHECKOUT_DIGITS} hex",
+        "# digits of the SHA-256 of this checkout's path: a venv per checkout); pip reads",
+        "# PIP_INDEX_URL and its other PIP_* variables for a private index.",
     ]
     body = [
         "",
@@ -392,6 +438,9 @@ def render_install_script(
         # through a link; the one it replaces is kept aside (OLD) until the new one holds the
         # pinned inhouse: often it is the very inhouse running this, and a pip that fails (no
         # index, no such release) would otherwise leave the person with none
+        "here=$(pwd -P)",
+        *_CHECKOUT_ID,
+        "SHARED=''",
         'if [ -n "${INHOUSE_VENV:-}" ]; then',
         "  VENV=$INHOUSE_VENV",
         "  OLD=''",
@@ -402,7 +451,11 @@ def render_install_script(
         'virtual environment goes (an absolute path outside this checkout)"',
         "       data_home=$HOME/.local/share ;;",
         "  esac",
-        f'  VENV="$data_home/{"/".join(_VENVS)}/{name}"',
+        f'  SHARED="$data_home/{"/".join(_VENVS)}/{name}"',
+        '  id=$(checkout_id "$here") && [ -n "$id" ] || die "cannot hash this checkout\'s path '
+        "(no sha256sum, shasum or $PYTHON): set INHOUSE_VENV to where the virtual environment "
+        'goes (an absolute path outside this checkout)"',
+        '  VENV="$SHARED-$id"',
         '  [ ! -L "$VENV" ] || die "$VENV is a symbolic link, which inhouse never makes: remove '
         'it, or set INHOUSE_VENV to a virtual environment of your own"',
         '  OLD="$VENV.old"',
@@ -416,7 +469,6 @@ def render_install_script(
         '  *) die "the virtual environment $VENV is not an absolute path: set INHOUSE_VENV to one '
         'outside this checkout" ;;',
         "esac",
-        "here=$(pwd -P)",
         'case "$VENV/" in',
         '  "$here"/*|"$PWD"/*) die "the virtual environment $VENV lies in this checkout, where a '
         "git pull writes: a .pth file pulled into it would run at its Python's start; set "
@@ -435,6 +487,16 @@ def render_install_script(
         'checkout (a git pull writes there); it is now $VENV"',
         f"  rm -rf {OLD_VENV}",
         "fi",
+        # earlier installs made one venv for every checkout of the program on this machine:
+        # another checkout, or someone's PATH, may still run it, so it stays where it is, said
+        'for shared in "$SHARED" "$SHARED.old"; do',
+        '  if [ -n "$SHARED" ] && [ -e "$shared" ]; then',
+        '    say "$shared is the virtual environment earlier installs made for every checkout '
+        "of this program on this machine; this checkout gets its own, $VENV. It is kept as "
+        "it was (another checkout, or your PATH, may still run it): once none does, remove it "
+        '(rm -rf \\"$shared\\")"',
+        "  fi",
+        "done",
         *_SET_ASIDE,
         'say "creating the virtual environment $VENV"',
         '"$PYTHON" -I -m venv "$VENV" || fail "cannot create the virtual environment $VENV"',

@@ -169,7 +169,8 @@ def install(
         typer.Option(
             "--venv",
             help="The virtual environment to create, outside the checkout (default "
-            "~/.local/share/inhouse/venvs/NAME-ID, or under $XDG_DATA_HOME).",
+            "~/.local/share/inhouse/venvs/NAME-ID-HERE, one per checkout, or under "
+            "$XDG_DATA_HOME).",
             show_default=False,
         ),
     ] = None,

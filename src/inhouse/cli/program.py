@@ -75,17 +75,13 @@ def _log_on_this_machine(folder: Path) -> str:
     that followed the README's tour on SQLite found, at a colleague's `sign-in login`, that
     sign-in has no outbox and needs the log, on the lead's laptop; nothing that colleague signed
     could count, and no store moves a log from SQLite to PostgreSQL (tests/test_walk56.py)."""
-    from inhouse.location import database_url
+    from inhouse.location import DATA_DIR, database_url
+    from inhouse.program.state import sign_in_login
 
     if not database_url(folder).startswith("sqlite"):
         return ""
-    return (
-        "\nIts log is SQLite on this machine (.inhouse/inhouse.db). Each colleague signs in "
-        "(`inhouse sign-in login`) where the log is, from their own machine, and sign-in has no "
-        "outbox: a team whose people work on machines of their own keeps the log on a "
-        "PostgreSQL they all reach, named by INHOUSE_DATABASE_URL before `inhouse init` (a log "
-        "does not move from one store to the other; docs/storage.md)."
-    )
+    log = folder / DATA_DIR / "inhouse.db"
+    return f"\nEach colleague signs in with {sign_in_login(str(log))}."
 
 
 @app.command()

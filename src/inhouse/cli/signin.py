@@ -55,11 +55,14 @@ def setup(
     """Set up the organisation's sign-in (rollout leads). Reads the issuer's discovery
     document and pins its signing keys in the log. From then on a person counts as someone
     (a second person's verify, a pilot member, a handoff's receiver...) once they signed in
-    with it: `inhouse sign-in login` on their machine. Until the first person signs in, run it
-    again with another issuer, client id or domain to correct it (the earlier set-up and its
-    keys are dropped); after that it can no longer be changed. Outside a demo, a provider on
-    this machine is refused (a loopback address, or a name that resolves to an address of this
-    machine's own): whoever runs it could vouch for anyone."""
+    with it: `inhouse sign-in login` where the log is (on their machine, with a PostgreSQL
+    log; a SQLite log is a file on one machine, signed in to there only). Until the first
+    person signs in, run it again with another issuer, client id or domain to correct it (the
+    earlier set-up and its keys are dropped); after that it can no longer be changed. Outside a
+    demo, a provider on this machine is refused (a loopback address, or a name that resolves to
+    an address of this machine's own): whoever runs it could vouch for anyone."""
+    from inhouse.program.state import sign_in_login
+
     opened = open_program(program)
     before = opened.state().sign_in
     found = opened.set_up_sign_in(issuer, client_id, domain=email_domain)
@@ -69,9 +72,9 @@ def setup(
             f"Replaced the sign-in {before.set_by} set up: {_named(before)} -> {_named(found)}."
         )
     console.print(
-        f"Sign-in set up: {_named(found)}, "
-        f"{len(found.keys)} signing key(s) pinned. Each person now runs `inhouse sign-in "
-        "login` on their machine; what they sign counts once they have."
+        f"Sign-in set up: {_named(found)}, {len(found.keys)} signing key(s) pinned. Each "
+        f"person now runs {sign_in_login(opened.log_file)}; what they sign counts once they "
+        "have."
     )
 
 

@@ -20,6 +20,7 @@ from inhouse.identity.hosts import NONCE_HEADER, host_challenge
 from inhouse.identity.keys import verify_signature
 from inhouse.program.counting import lead_account, unsigned_signer
 from inhouse.program.facts import Fact, Provenance
+from inhouse.program.state import sign_in_login
 from inhouse.urls import http_url
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ def vouch_for_gateway(program: Program, url: str, *, timeout: float = 10.0) -> F
         raise NotAllowed(
             "the organisation's sign-in is not set up, so nobody is told apart from the lead "
             "who enrolled the gateway's key and a vouch would count for nothing: a rollout lead "
-            "runs `inhouse sign-in setup`, you `inhouse sign-in login`, then vouch"
+            f"runs `inhouse sign-in setup`, you {sign_in_login(state.log_file, '')}, then vouch"
         )
     # what the counting would never count is refused here, nothing recorded: a vouch is
     # someone else's, signed in with an account of their own (inhouse.program.counting)

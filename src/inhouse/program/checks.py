@@ -184,6 +184,9 @@ class CheckContext:
     #: takes its first such people as its members): inside the program for good
     let_in: frozenset[str] = frozenset()
     demo: bool = False  # the program was created as a demo (`init --demo`)
+    #: the SQLite file on this machine holding the log, which nobody signs in to from a machine
+    #: of their own (:func:`~inhouse.program.state.sign_in_login`); None: a database server's
+    log_file: str | None = None
     #: the playbook the program was created with, by name and version (None: not known, as
     #: in a context built by hand): a check a later version of a playbook added may not judge
     #: a program created before it asked (its past grants would be re-judged as held back)

@@ -48,6 +48,7 @@ from inhouse.program.state import (
     fold,
     judging_time,
     not_on_roster,
+    sign_in_login,
 )
 
 if TYPE_CHECKING:
@@ -316,6 +317,15 @@ class ProgramCore:
     def events(self) -> list[Event]:
         return read_events(self.store)
 
+    @property
+    def log_file(self) -> str | None:
+        """The SQLite file on this machine that holds the log, which nobody signs in to from a
+        machine of their own (:func:`~inhouse.program.state.sign_in_login`); None where a
+        database server keeps it."""
+        if self.store.dialect != "sqlite":
+            return None
+        return self.store.engine.url.database or ":memory:"
+
     def state(self) -> ProgramState:
         """The current state: folded once, then brought up to date with the events since.
         Returns the live object: read it, do not keep it across actions."""
@@ -338,11 +348,16 @@ class ProgramCore:
         state = foldcache.load(self.store, first, lead, where, named=named)
         if state is None:
             state = fold(
-                read_events(self.store), lead_key=lead, playbook=self.playbook, program_id=named
+                read_events(self.store),
+                lead_key=lead,
+                playbook=self.playbook,
+                program_id=named,
+                log_file=self.log_file,
             )
             self.full_folds += 1
             folded = state.head_seq
         else:
+            state.log_file = self.log_file  # kept for this store (``where``): said again
             kept = state.head_seq
             for event in read_events_after(self.store, kept):
                 apply(state, event, self.playbook)
@@ -420,6 +435,17 @@ class ProgramCore:
                 "enrolled key)"
             )
         return state.people[name]
+
+    def _sign_in_here(self) -> str:
+        """Where the key this acts with signs in, in words, for a refusal of what it signed
+        before it had: this machine, whose key it is; through a dashboard session, the machine
+        whose key started the session, which on a SQLite log is this one or none
+        (:func:`~inhouse.program.state.sign_in_login`)."""
+        if self._delegation is None:
+            return "`inhouse sign-in login` on this machine"
+        return sign_in_login(
+            self.log_file, "on the machine whose key started this dashboard session"
+        )
 
     def _acting_key(self, state: ProgramState) -> str | None:
         """The enrolled key this process acts with: its own, or the one that delegated to

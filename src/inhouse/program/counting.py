@@ -51,7 +51,7 @@ from inhouse.identity.machine import same_machine
 from inhouse.program.checks import CONFIRMED_USE, CheckContext, Uncounted
 from inhouse.program.collectors import collector_for, measured_kinds
 from inhouse.program.facts import FACT_KINDS, Fact, FactSet, Provenance
-from inhouse.program.state import ProgramState
+from inhouse.program.state import ProgramState, sign_in_login
 
 __all__ = [
     "LOCK_ROLES",
@@ -675,6 +675,7 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
         exit_rules=state.first_rules,
         let_in=frozenset(state.let_in),
         demo=state.demo,
+        log_file=state.log_file,
         created_with=_created_with(state),
         signed_in=(
             None
@@ -900,12 +901,12 @@ def unsigned_signer(state: ProgramState, person: str, key: str | None) -> str | 
         return (
             f"signed with {person}'s key {key}, which has not signed in with "
             f"{state.sign_in.issuer} itself: each key of a person signs in "
-            "(`inhouse sign-in login` on that machine)"
+            f"({sign_in_login(state.log_file, 'on that machine')})"
         )
     return (
         f"signed by {person}, who has not signed in with {state.sign_in.issuer}: what a "
         f"person signs counts once the organisation's sign-in vouched for them "
-        f"(`inhouse sign-in login` on their machine)"
+        f"({sign_in_login(state.log_file)})"
     )
 
 

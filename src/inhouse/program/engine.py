@@ -159,9 +159,6 @@ class Program(WaiversMixin, PeopleMixin, SignInMixin, EvidenceMixin, PlaysMixin,
             self.state(),
             self.clock() if now is None else now,
             folder=str(self.folder),
-            log_file=(self.store.engine.url.database or ":memory:")
-            if self.store.dialect == "sqlite"
-            else None,
         )
 
     def claim_lead(self) -> None:

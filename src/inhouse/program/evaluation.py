@@ -11,7 +11,7 @@ from inhouse.program.checks import CheckContext, Outcome, Result, evaluate, regi
 from inhouse.program.counting import build_context
 from inhouse.program.events import canonical_json
 from inhouse.program.playbook import CheckRef, Play
-from inhouse.program.state import DEMO_PASS, NO_SIGN_IN, NO_SIGN_IN_SHORT, ProgramState
+from inhouse.program.state import DEMO_PASS, NO_SIGN_IN_SHORT, ProgramState, unset_sign_in
 
 __all__ = [
     "CheckedRef",
@@ -52,7 +52,7 @@ def _judged(ref: CheckRef, context: CheckContext) -> Result:
         if strict.outcome is not Outcome.PASS:
             # why nobody is told apart without a sign-in is the status's own warning in a demo:
             # said in full on every such row, it buried what each row says
-            real = strict.reason.replace(NO_SIGN_IN, NO_SIGN_IN_SHORT)
+            real = strict.reason.replace(unset_sign_in(context.log_file), NO_SIGN_IN_SHORT)
             said = f"{result.reason} ({DEMO_PASS}: {real})"
             return replace(result, reason=said)
     if result.outcome in (Outcome.PASS, Outcome.NOT_APPLICABLE, Outcome.ERROR):

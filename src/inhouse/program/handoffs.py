@@ -31,7 +31,7 @@ from inhouse.program.playchecks._shared import (
     services_enrolled_by,
     unsigned_apart,
 )
-from inhouse.program.state import ProgramState, unsigned_offer
+from inhouse.program.state import ProgramState, sign_in_login, unsigned_offer
 
 __all__ = ["PlaysMixin"]
 
@@ -71,8 +71,8 @@ class PlaysMixin(ProgramCore):
         if state.sign_in is not None and not state.signed_in_as(self._acting_key(state), who.name):
             raise NotAllowed(
                 f"{who.name} starts play {number} with a key that has not signed in with "
-                f"{state.sign_in.issuer}: `inhouse sign-in login` on this machine first (a key "
-                "joined under an owner's name is not the owner until it has)"
+                f"{state.sign_in.issuer}: {self._sign_in_here()} first (a key joined under an "
+                "owner's name is not the owner until it has)"
             )
         used = self._pass_guards(
             state,
@@ -105,8 +105,8 @@ class PlaysMixin(ProgramCore):
         if state.sign_in is not None and not state.signed_in_as(self._acting_key(state), who.name):
             raise NotAllowed(
                 f"{who.name} offers play {number}'s handoff with a key that has not signed in "
-                f"with {state.sign_in.issuer}: `inhouse sign-in login` on this machine first (a "
-                "key joined under an owner's name is not the owner until it has)"
+                f"with {state.sign_in.issuer}: {self._sign_in_here()} first (a key joined under "
+                "an owner's name is not the owner until it has)"
             )
         following = self.playbook.next(play.id)
         if following is None or play.ongoing:
@@ -181,13 +181,9 @@ class PlaysMixin(ProgramCore):
         if following is not None and following.owner.previous == "different":
             self._refuse_same_machine(state, who.name, state.plays[play.id].owner, number)
         if state.sign_in is not None and not state.signed_in_as(self._acting_key(state), who.name):
-            where = (
-                "on this machine" if self._delegation is None
-                else "on the machine whose key started this dashboard session"
-            )  # fmt: skip
             raise NotAllowed(
                 f"{who.name} accepts play {number}'s handoff with a key that has not signed in "
-                f"with {state.sign_in.issuer}: `inhouse sign-in login` {where} first"
+                f"with {state.sign_in.issuer}: {self._sign_in_here()} first"
             )
         checked = exit_results(play, state, self.clock())
         digest = _met(
@@ -270,7 +266,7 @@ class PlaysMixin(ProgramCore):
             raise NotAllowed(
                 f"play {number + 1} needs a different owner than play {number}'s ({owner}), "
                 f"and the organisation's sign-in cannot tell them apart yet: {unsigned}. Each "
-                "runs `inhouse sign-in login` on their machine first"
+                f"runs {sign_in_login(state.log_file)} first"
             )
         if not enrolled_elsewhere(context, receiver, {owner}):
             raise NotAllowed(

@@ -39,6 +39,7 @@ from inhouse.program.state import (
     self_made_tenant_problem,
     set_up_problem,
     sign_in_problem,
+    sqlite_log,
     verified_identity,
 )
 
@@ -245,10 +246,15 @@ class SignInMixin(ProgramCore):
         config = self._sign_in(state)
         self._refuse_non_person(who.name, state)
         if not state.demo and (here := signin_module.provider_here(config.issuer)) is not None:
+            elsewhere = (
+                "sign in from your own machine"
+                if self.log_file is None
+                else f"and nobody signs in elsewhere: {sqlite_log(self.log_file)}"
+            )
             raise SignInError(
                 f"{config.issuer} is served from this machine (its host resolves to {here}, an "
                 "address of this machine's own): whoever runs the identity provider can vouch "
-                "for anyone, so nobody signs in on its host; sign in from your own machine"
+                f"for anyone, so nobody signs in on its host; {elsewhere}"
             )
         provider = discover(config.issuer)
         # what the issuer publishes, as this machine sees it: a pinned key nobody but its

@@ -38,6 +38,7 @@ __all__ = [
     "DEMO_PASS",
     "NO_SIGN_IN",
     "NO_SIGN_IN_SHORT",
+    "SQLITE_LOG",
     "Handoff",
     "HeldBack",
     "Invitation",
@@ -59,7 +60,10 @@ __all__ = [
     "not_on_roster",
     "repeated_fact",
     "set_up_problem",
+    "sign_in_login",
     "sign_in_problem",
+    "sqlite_log",
+    "unset_sign_in",
 ]
 
 
@@ -87,12 +91,47 @@ DEMO_PASS = "passes only in a demo program; a real program's log would not"
 #: the short form of the sign-in's absence: in a demo's "passes only in a demo" note, where the
 #: long form (why nobody is told apart without it) would repeat on every such row
 NO_SIGN_IN_SHORT = "the organisation's sign-in is not set up"
-#: why nobody is told apart without the organisation's sign-in (outside a demo)
-NO_SIGN_IN = (
-    f"{NO_SIGN_IN_SHORT}, so inhouse tells nobody apart: a key and the machine it reports are "
-    "anyone's to make, and one person can invent a colleague with both (a rollout lead runs "
-    "`inhouse sign-in setup`, then each person `inhouse sign-in login`)"
+#: why a colleague cannot sign in to a program whose log is SQLite: the file is on one machine
+#: (``{log}``), and sign-in needs the log and has no outbox (:func:`sqlite_log`)
+SQLITE_LOG = (
+    "this program's log is SQLite, a file on this machine ({log}), and sign-in has no outbox: "
+    "a colleague on a machine of their own cannot sign in to it, so nothing they sign counts. "
+    "A program whose people work on machines of their own needs its log on a PostgreSQL they "
+    "all reach, named by INHOUSE_DATABASE_URL before `inhouse init` (a log does not move from "
+    "one store to the other; docs/storage.md)"
 )
+
+
+def sqlite_log(log_file: str) -> str:
+    """Why nobody signs in to the SQLite log at ``log_file`` from a machine of their own, and
+    what a program whose people have machines of their own needs instead."""
+    return SQLITE_LOG.format(log=log_file)
+
+
+def sign_in_login(log_file: str | None, where: str = "on their machine") -> str:
+    """Where someone runs ``inhouse sign-in login``, in words: ``where`` (their machine) on a
+    log a database server keeps, which every machine of the program reaches; on a SQLite log
+    (``log_file``, a file on this machine), only where that file is, and why (sign-in needs the
+    log and has no outbox). Every message that sends someone to sign in says it this way."""
+    if log_file is None:
+        return f"`inhouse sign-in login` {where}".rstrip()
+    return f"`inhouse sign-in login` where the log is, on this machine: {sqlite_log(log_file)}"
+
+
+def unset_sign_in(log_file: str | None) -> str:
+    """Why nobody is told apart without the organisation's sign-in (outside a demo), with where
+    each person signs in once it is set up (:func:`sign_in_login`)."""
+    return (
+        f"{NO_SIGN_IN_SHORT}, so inhouse tells nobody apart: a key and the machine it reports "
+        "are anyone's to make, and one person can invent a colleague with both (a rollout lead "
+        "runs `inhouse sign-in setup`, then each person "
+        f"{sign_in_login(log_file, '')})"
+    )
+
+
+#: why nobody is told apart without the organisation's sign-in (outside a demo), on a log every
+#: machine reaches (:func:`unset_sign_in` says it for a SQLite one)
+NO_SIGN_IN = unset_sign_in(None)
 
 
 @dataclass(frozen=True)
@@ -355,6 +394,11 @@ class ProgramState:
     head_seq: int = 0
     program_id: str = ""  # the hash of the first event: names the program in envelopes
     demo: bool = False
+    #: where the log this state was folded from lies when it is SQLite: a file on this machine,
+    #: which nobody signs in to from a machine of their own (:func:`sign_in_login`). Not in the
+    #: log: whoever folds the state from its store says it; None for a database server's log
+    #: (and a state folded from events alone)
+    log_file: str | None = field(default=None, compare=False)
     keys: dict[str, KeyRecord] = field(default_factory=dict)
     invitations: dict[str, Invitation] = field(default_factory=dict)  # by token hash
     imported: set[str] = field(default_factory=set)  # envelope digests already in the log
@@ -2390,13 +2434,14 @@ def fold(
     lead_key: str | None = None,
     playbook: Playbook | None = None,
     program_id: str | None = None,
+    log_file: str | None = None,
 ) -> ProgramState:
     """Replay ``events`` (oldest first) into a new :class:`ProgramState`; ``lead_key`` is the
     key id ``inhouse.toml`` names as the program's root of trust, and ``program_id`` the hash
     it names for event 1 (a log whose event 1 is another stops the fold there, as tampered:
     it is not this program's); with ``playbook``, starts are held to their guards again
-    (:func:`apply`)."""
-    state = ProgramState(verifier=ChainVerifier(lead_key, program_id))
+    (:func:`apply`); ``log_file``: :attr:`ProgramState.log_file`."""
+    state = ProgramState(verifier=ChainVerifier(lead_key, program_id), log_file=log_file)
     for event in events:
         apply(state, event, playbook)
     return state

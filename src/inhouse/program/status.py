@@ -32,6 +32,8 @@ from inhouse.program.state import (
     SignIn,
     Waiver,
     claim_disbelieved,
+    sign_in_login,
+    sqlite_log,
     stop_counted,
 )
 from inhouse.program.status_shape import (
@@ -215,15 +217,11 @@ def _not_signed_in(issuer: str, waiting: list[str], *, log_file: str | None) -> 
     names = ", ".join(waiting)
     said = f"not signed in with {issuer}: {names}; what they sign counts once they have"
     if log_file is None:
-        return f"{said} (`inhouse sign-in login` on their machine)"
+        return f"{said} ({sign_in_login(None)})"
+    why = sqlite_log(log_file)
     return (
-        f"{said}, with `inhouse sign-in login` where the log is. This program's log is SQLite, "
-        f"a file on this machine ({log_file}), and sign-in has no outbox: a colleague "
-        "on a machine of their own cannot sign in to it, so nothing they sign counts. A program "
-        "whose people work on machines of their own needs its log on a PostgreSQL they all "
-        "reach, named by INHOUSE_DATABASE_URL before `inhouse init` (a log does not move from "
-        "one store to the other; docs/storage.md); their other evidence can travel as "
-        "`inhouse evidence export` files"
+        f"{said}, with `inhouse sign-in login` where the log is. {why[0].upper()}{why[1:]}; "
+        "their other evidence can travel as `inhouse evidence export` files"
     )
 
 
@@ -233,11 +231,8 @@ def build_status(
     now: datetime,
     *,
     folder: str = "",
-    log_file: str | None = None,
 ) -> Status:
-    """Everything ``inhouse status`` shows, as JSON-ready data. ``log_file``: the SQLite file
-    on this machine that holds the log (None: a database server's), which nobody reaches from a
-    machine of their own."""
+    """Everything ``inhouse status`` shows, as JSON-ready data."""
     warnings = []
     # what the first event says the program was created with; none folded (a log that does not
     # verify at event 1) says nothing of it, and a comparison would warn of "playbook v0"
@@ -321,7 +316,7 @@ def build_status(
             and any(k.revoked_at is None for k in state.keys_of(name))
         )
         if waiting:
-            warnings.append(_not_signed_in(state.sign_in.issuer, waiting, log_file=log_file))
+            warnings.append(_not_signed_in(state.sign_in.issuer, waiting, log_file=state.log_file))
         warnings.extend(state.unbound)
         if later := _pinned_later(state.sign_in):
             warnings.append(

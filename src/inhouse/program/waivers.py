@@ -47,8 +47,8 @@ class WaiversMixin(ProgramCore):
             # waives a guard on her own play as a co-lead of hers that nobody vouched for
             raise NotAllowed(
                 f"{who.name} grants a waiver with a key that has not signed in with "
-                f"{state.sign_in.issuer}: `inhouse sign-in login` on this machine first (a "
-                "waiver is on the record in its grantor's name)"
+                f"{state.sign_in.issuer}: {self._sign_in_here()} first (a waiver is on the "
+                "record in its grantor's name)"
             )
         try:
             guard_name = Guard(guard)

@@ -13,7 +13,7 @@ from typing import Any
 from inhouse.identity.machine import same_machine
 from inhouse.program.checks import CheckContext, CheckFunc, Outcome, Person, Result, failed
 from inhouse.program.facts import Fact, FactSet
-from inhouse.program.state import NO_SIGN_IN
+from inhouse.program.state import unset_sign_in
 
 __all__ = [
     "COMPONENT_KINDS",
@@ -330,7 +330,7 @@ def no_sign_in(ctx: CheckContext) -> str | None:
     both for as many "colleagues" as they like. None where a sign-in is set up (it judges each
     person itself) or in a demo program (one machine plays every part there)."""
     if ctx.signed_in is None and not ctx.demo:
-        return NO_SIGN_IN
+        return unset_sign_in(ctx.log_file)
     return None
 
 

@@ -42,6 +42,7 @@ from inhouse.program.playchecks._shared import (
     unsigned_apart,
 )
 from inhouse.program.prompt_versions import served_versions
+from inhouse.program.state import sign_in_login
 
 # the checks are reached through the registry; play 4's commands share these with them
 __all__ = ["ELIGIBLE_DAYS", "ELIGIBLE_WINDOW_DAYS", "FRESH_DAYS", "STEP_EVIDENCE", "WORD",
@@ -198,7 +199,7 @@ def _aside(
             "there: whoever runs it holds the key files made there, and could sign "
             f"anything as {person}. {person} counts once they join from a machine of their own "
             f"(`inhouse person invite {person}` with their key, then `inhouse join` and "
-            "`inhouse sign-in login` on their own machine)"
+            f"{sign_in_login(ctx.log_file, 'on their own machine')})"
         )
     return None
 
