@@ -14,9 +14,11 @@ import pytest
 from typer.testing import CliRunner
 
 from inhouse.cli.app import app
-from inhouse.errors import ServiceKeyRevoked
+from inhouse.errors import InvalidInput, ServiceKeyRevoked, SignInError
+from inhouse.identity.signin import nonce_for
 from inhouse.program import Program
 from inhouse.program.checks import Outcome
+from inhouse.program.events import EventKind
 from inhouse.testing.standin_idp import StandinIdP
 from inhouse.usage.authentic import GATEWAY_SERVICE
 from tests.conftest import OTHER_COMPUTER, Clock
@@ -101,8 +103,50 @@ def test_an_account_she_registered_at_a_dash_sub_address_of_her_mailbox_is_her(
     dash = "lena-omar@acme.example"
     try:
         omar.bind_sign_in(_plus_token(omar, idp, "k-omar", dash), seen=_seen(idp))
-    except Exception:  # noqa: BLE001 - refused, as the rule would
+    except SignInError:  # refused, as the rule would
         return
     omar.request_access(reason="I want in")
     outcome, _ = _demand_of_one(realm)
     assert outcome is not Outcome.PASS
+
+
+B2C = "https://lenaacme.b2clogin.com/6e3c1d2a-0000-4000-8000-0000000000b2/v2.0/"
+
+
+@pytest.mark.usefixtures("on_database")
+@pytest.mark.own_sign_in
+def test_her_azure_b2c_tenant_set_up_around_the_api_vouches_for_her_alias_nobody(
+    _isolated: Path, clock: Clock, idp: StandinIdP, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An Azure AD B2C tenant: anyone makes one free, as its administrator, and anyone signs up
+    there (customer identity, as Entra External ID's ciamlogin.com, which the fold refused
+    already). The old code let `sign-in setup` pin it and bound every account she made there,
+    one per invented colleague; now it is refused at set-up, and one pinned around that binds
+    nobody, so omar's request is nobody's."""
+    lena = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
+    try:
+        _answering_as(monkeypatch, idp, B2C)
+        with pytest.raises(InvalidInput, match="an Azure AD B2C tenant"):
+            lena.set_up_sign_in(B2C, "inhouse", domain="acme.example")
+        lena._pin("lena", B2C, "inhouse", "acme.example")  # around set_up_sign_in's refusal
+        omar = enrol(lena, "omar", team="support", machine="lenas-vm")
+        for person, subject in ((lena, "b2c-lena"), (omar, "b2c-omar")):
+            claims = idp.claims(
+                subject,
+                nonce=nonce_for(person.state().program_id, person.key.key_id),
+                email=f"{person.whoami().name}@acme.example",
+            )
+            person._append(
+                EventKind.PERSON_SIGNED_IN,
+                person.whoami().name,
+                {"id_token": idp.mint({**claims, "iss": B2C}), "seen": _seen(idp)},
+            )
+        omar.request_access(reason="I want in")
+        state = lena.state()
+        assert state.tampered is None
+        assert "omar" not in state.signed_in and "lena" not in state.signed_in
+        assert any("omar's sign-in binds nobody" in line for line in state.unbound)
+        outcome, reason = _demand_of_one(lena)
+        assert outcome is not Outcome.PASS, reason
+    finally:
+        lena.close()

@@ -198,9 +198,10 @@ def _health_text(report: Any, url: str) -> list[str]:
         from inhouse.gateway.rollup import SERVICE
         from inhouse.program.core import rotation_words
 
+        rotate = literal(rotation_words(SERVICE))
         lines.append(
             f"  [red]refusing every request (503): its own key {literal(own.get('key_id'))} was "
-            f"revoked in the program's log[/]{why}. To rotate it, {literal(rotation_words(SERVICE))}"
+            f"revoked in the program's log[/]{why}. To rotate it, {rotate}"
         )
     lock = report.get("lock") or {}
     if problem := lock.get("problem"):
