@@ -187,3 +187,39 @@ def test_a_replica_whose_host_made_a_key_of_its_own_is_told_at_start(
     assert own not in (old, enrolled)
     with pytest.raises(Refused, match=enrolled):
         build_gateway(_isolated).store.close()  # built: it would serve with its own key
+
+
+@pytest.mark.usefixtures("on_database")
+def test_no_reader_verifies_rows_with_a_bare_key_that_skips_the_log_s_revocation(
+    _isolated: Path, clock: Clock
+) -> None:
+    """Rows sealed with a key the log revoked count for nothing only where the reader asks the
+    log (gateway_seal's Seal). The old authentic_rows took the bare MAC key too, "a key its
+    caller holds active", so a reader written with it (mac_key(read_service_key(...)), as the
+    dashboard's was before revokedgw) read the revoked key's rows as sealed, whatever the log
+    said. Now it takes only a Seal, and says so."""
+    from inhouse.gateway.rollup import SERVICE, gateway_seal
+    from inhouse.gateway.usage import UsageRecord, insert_usage, new_request_id
+    from inhouse.program.core import read_service_key
+    from inhouse.usage.authentic import authentic_rows, mac_key
+
+    lena = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
+    try:
+        own = lena.as_service(SERVICE).key
+        row = UsageRecord(request_id=new_request_id(), at="2026-11-03T11:00:00+00:00",
+                          person="lena", key_id="k_lena", endpoint="chat/completions",
+                          model="tiny", status=200, tokens_in=4, tokens_out=6)  # fmt: skip
+        row.seal(mac_key(own.private))
+        insert_usage(lena.store, [row])
+        lena.revoke_key(own.key_id)
+        seal = gateway_seal(lena, make=False)
+        assert seal is not None and seal.revoked is not None
+        assert [r.why for r in authentic_rows(lena.store, seal).rejected] == [
+            "sealed with a revoked key"
+        ]
+        held = read_service_key(_isolated, SERVICE)
+        assert held is not None
+        with pytest.raises(TypeError, match="reads with a Seal"):
+            authentic_rows(lena.store, mac_key(held.private))  # type: ignore[arg-type]
+    finally:
+        lena.close()

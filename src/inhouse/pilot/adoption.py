@@ -204,7 +204,7 @@ def counted_adoption(program: Program) -> tuple[Fact | None, str | None]:
 
 
 def adoption_report(
-    program: Program, as_of: date | None = None, *, mac_key: Seal | bytes | None = None
+    program: Program, as_of: date | None = None, *, mac_key: Seal | None = None
 ) -> AdoptionReport:
     """Who in the pilot reaches the tool on their own, as of ``as_of`` (default: today, UTC).
     With the gateway's ``mac_key`` (its :class:`Seal`, :func:`~inhouse.gateway.rollup.
@@ -270,7 +270,7 @@ def adoption_report(
         roles=roles,
         pilot=_role("*", members, prompts, window_days),
         left_out=left_out,
-        revoked=mac_key.revoked if isinstance(mac_key, Seal) else None,
+        revoked=None if mac_key is None else mac_key.revoked,
         unblessed=unblessed,
     )
 
@@ -403,7 +403,7 @@ def _role(
 
 def _authentic_use(
     program: Program,
-    mac_key: Seal | bytes,
+    mac_key: Seal,
     people: list[str],
     since: date,
     until: date,
