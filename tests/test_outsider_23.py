@@ -191,7 +191,7 @@ def test_the_tables_local_views_read_count_her_use_as_the_gateways_rollup_does(
     (what `inhouse survey answer`'s pre-check, the adoption report without the gateway's key,
     the pilot's evidence and the dashboard read) counted them as zoe's: the pre-check told
     zoe she could answer on two days of use play 4's check does not count."""
-    from inhouse.gateway.rollup import gateway_mac_key
+    from inhouse.gateway.rollup import gateway_seal
     from inhouse.pilot.adoption import adoption_report
     from inhouse.pilot.enablement import progress
     from inhouse.pilot.evidence import PilotEvidence
@@ -215,7 +215,7 @@ def test_the_tables_local_views_read_count_her_use_as_the_gateways_rollup_does(
     assert said.active_days == 0 and not said.eligible, said.reason
     assert "zoe used it on 0 days" in said.reason
     local = {m.person: m for m in adoption_report(world.lead).members}["zoe"]
-    signed = adoption_report(world.lead, mac_key=gateway_mac_key(world.folder))
+    signed = adoption_report(world.lead, mac_key=gateway_seal(world.lead))
     assert local.active_days == 0 and local.last_active is None
     assert {m.person: m for m in signed.members}["zoe"].active_days == 0  # they agree
     assert PilotEvidence(world.lead).answered_days("zoe") == []

@@ -43,6 +43,10 @@ SELF_MADE = [
     "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123",
     "https://securetoken.google.com/lena-acme",
     "https://lena-acme-x1y2z3.zitadel.cloud",
+    # customer identity, where anyone signs up (review1: B2C was missed, and an External ID
+    # tenant was refused only in the fold, not at set-up)
+    "https://lenaacme.b2clogin.com/6e3c1d2a-0000-4000-8000-0000000000b2/v2.0/",
+    "https://lenaacme.ciamlogin.com/6e3c1d2a-0000-4000-8000-0000000000c1/v2.0",
     # personal Microsoft accounts: anyone makes any number, under any address
     "https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0",
 ]

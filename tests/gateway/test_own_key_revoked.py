@@ -97,7 +97,10 @@ def test_a_gateway_whose_own_key_is_revoked_while_serving_answers_nothing_more(
             message = " ".join(error["message"].split())
             assert f"this gateway's own key {own} was revoked in the program's log" in message
             assert "nothing was sent to a model" in message
-            assert f"delete {KEY_FILE} on its host and restart `inhouse gateway serve`" in message
+            assert f"delete {KEY_FILE} on the gateway's host and restart" in message
+            # one key on every replica's host: one that made its own would seal rows nobody
+            # counts
+            assert "copy that new file to each (mode 0600) before restarting them" in message
             # nothing is served, nor vouched for with the revoked key
             assert (await client.get("/v1/models", headers=auth(key))).status_code == 503
             nonce = {"x-inhouse-nonce": "ab" * 16}

@@ -22,7 +22,7 @@ from inhouse.gateway.rollup import gateway_mac_key
 from inhouse.gateway.usage import Spool, UsageRecord, UsageWriter, insert_usage, new_request_id
 from inhouse.location import database_url
 from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream, spawn_standin
-from inhouse.usage.authentic import authentic_rows
+from inhouse.usage.authentic import Seal, authentic_rows
 from tests.gateway.harness import (
     auth,
     chat,
@@ -145,7 +145,7 @@ def test_records_replayed_after_a_crash_keep_their_mac(_isolated: Path, on_datab
     segment = folder / "20260101T000000000000-1-000001.jsonl"
     segment.write_bytes(before.line())
     asyncio.run(restart())
-    found = authentic_rows(store, key)
+    found = authentic_rows(store, Seal(key))
     assert [(r.request_id, r.why) for r in found.rejected] == [(before.request_id, "no MAC")]
     macs = {row.request_id: row.mac for row in found.rows}
     assert macs == {record.request_id: record.mac for record in made}
@@ -257,7 +257,7 @@ def test_kill_9_under_load_loses_no_answered_request(_isolated: Path) -> None:
                         .group_by(gateway_usage.c.request_id)
                     ).all()  # fmt: skip
                 # the replayed records keep the MACs the gateway sealed them with
-                sealed = authentic_rows(store, gateway_mac_key(_isolated))
+                sealed = authentic_rows(store, Seal(gateway_mac_key(_isolated)))
             finally:
                 store.close()
         assert sealed.rejected == [] and len(sealed.rows) == len(rows)

@@ -195,10 +195,13 @@ def _health_text(report: Any, url: str) -> list[str]:
             if revoked == own.get("problem_code")
             else f" ({literal(revoked)})"
         )
+        from inhouse.gateway.rollup import SERVICE
+        from inhouse.program.core import rotation_words
+
+        rotate = literal(rotation_words(SERVICE))
         lines.append(
             f"  [red]refusing every request (503): its own key {literal(own.get('key_id'))} was "
-            f"revoked in the program's log[/]{why}. Delete .inhouse/keys/gateway.key on its "
-            "host and restart it"
+            f"revoked in the program's log[/]{why}. To rotate it, {rotate}"
         )
     lock = report.get("lock") or {}
     if problem := lock.get("problem"):

@@ -74,14 +74,11 @@ def revoke_key(
     if record is not None and record.person == GATEWAY_SERVICE:
         from inhouse.cli.keys import say_told
         from inhouse.gateway.shared import announce
+        from inhouse.program.core import rotation_words
 
         # the gateways that share Redis stop now, not at their next refresh
         say_told(announce(opened.folder, "keys"), "stop answering", "stops answering")
-        out_console().print(
-            "Rotate it: delete .inhouse/keys/gateway.key on the gateway's host and restart "
-            "`inhouse gateway serve` there; a rollout lead's next `inhouse gateway rollup` "
-            "there enrols the new key."
-        )
+        out_console().print(f"Rotate it: {rotation_words(GATEWAY_SERVICE)}.", soft_wrap=True)
 
 
 @app.command("claim-lead")

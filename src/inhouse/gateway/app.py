@@ -446,15 +446,14 @@ class Gateway:
         words the person who runs it acts on; the log's details (who revoked it) are in
         ``/healthz`` for a rollout lead's key and in the server's log."""
         from inhouse.gateway.rollup import SERVICE
-        from inhouse.location import DATA_DIR
+        from inhouse.program.core import rotation_words
 
         assert self.identity is not None and self.revoked is not None
         return ServiceKeyRevoked(
             f"this gateway's own key {self.identity.key_id} was revoked in the program's log: a "
             "usage record sealed with it would count for nothing, so it answers no request and "
-            "nothing was sent to a model. Whoever runs the gateway rotates its key: delete "
-            f"{DATA_DIR}/keys/{SERVICE}.key on its host and restart `inhouse gateway serve` "
-            "(`inhouse gateway status` says why)",
+            "nothing was sent to a model. Whoever runs the gateway rotates its key: "
+            f"{rotation_words(SERVICE)} (`inhouse gateway status` says why)",
             missing=list(self.revoked.missing),
         )
 

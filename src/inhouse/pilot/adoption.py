@@ -210,7 +210,7 @@ def adoption_report(
     program: Program,
     as_of: date | None = None,
     *,
-    mac_key: Seal | bytes | None = None,
+    mac_key: Seal | None = None,
     now: datetime | None = None,
 ) -> AdoptionReport:
     """Who in the pilot reaches the tool on their own, as of ``as_of`` (default: today, UTC),
@@ -277,7 +277,7 @@ def adoption_report(
         roles=roles,
         pilot=_role("*", members, prompts, window_days),
         left_out=left_out,
-        revoked=mac_key.revoked if isinstance(mac_key, Seal) else None,
+        revoked=None if mac_key is None else mac_key.revoked,
         unblessed=unblessed,
     )
 
@@ -410,7 +410,7 @@ def _role(
 
 def _authentic_use(
     program: Program,
-    mac_key: Seal | bytes,
+    mac_key: Seal,
     people: list[str],
     since: date,
     until: date,

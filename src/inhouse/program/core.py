@@ -62,6 +62,7 @@ __all__ = [
     "refuse_if_tampered",
     "refuse_revoked_service_key",
     "revoked_key_words",
+    "rotation_words",
     "service_key",
     "utcnow",
 ]
@@ -120,10 +121,26 @@ def _service_key_path(folder: Path, name: str) -> Path:
             "push there chose the key a pull wrote here. Nothing was signed or verified with "
             f"it. Untrack it (`git rm --cached {shown}`, commit and push), then rotate it: a "
             f"rollout lead revokes the old key (`inhouse person revoke-key KEY_ID`, `inhouse "
-            f"person list --json` gives its id), you delete {shown} on the {name}'s host, and "
-            f"a rollout lead's next `inhouse gateway rollup` there enrols the new one"
+            f"person list --json` gives its id), then {rotation_words(name)}"
         )
     return path
+
+
+def rotation_words(name: str) -> str:
+    """How the ``name`` service's key file is rotated (docs/gateway.md), in the words every
+    refusal, command and page that asks for it uses (lower case, no final stop). One file on
+    every host a replica of the service runs on: a replica elsewhere that made its own key
+    would seal rows that no reader on this host verifies, so they would all be left out."""
+    from inhouse.location import DATA_DIR
+
+    shown = f"{DATA_DIR}/keys/{name}.key"
+    return (
+        f"delete {shown} on the {name}'s host and restart `inhouse gateway serve` there (it "
+        f"makes a new key); where replicas run on other hosts, copy that new file to each "
+        f"(mode 0600) before restarting them, so that they seal with the same key (one that "
+        f"made a key of its own would seal rows nobody counts); a rollout lead's next "
+        f"`inhouse gateway rollup` there enrols it"
+    )
 
 
 def revoked_key_words(state: ProgramState, key_id: str) -> str | None:
@@ -151,10 +168,7 @@ def refuse_revoked_service_key(state: ProgramState, name: str, key: SigningKey) 
     shown = f"{DATA_DIR}/keys/{name}.key"
     raise ServiceKeyRevoked(
         f"the {name} service's key file {shown} holds {revoked}: it is not signed with, nor "
-        f"enrolled again. Nothing was signed or recorded. To rotate it, delete {shown} on the "
-        f"{name}'s host; a rollout lead's next `inhouse gateway rollup` there makes and enrols "
-        f"a new key (restart `inhouse gateway serve` there too, so that it seals and vouches "
-        f"with the new key)",
+        f"enrolled again. Nothing was signed or recorded. To rotate it, {rotation_words(name)}",
         missing=[f"an active {name} key in {shown} (delete the revoked one to make a new one)"],
     )
 

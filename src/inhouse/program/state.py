@@ -2016,24 +2016,23 @@ def _open_issuer_problem(config: SignIn, identity: Any) -> str | None:
 #: issuers that take guests into an organisation's tenant (anyone a member invites, any
 #: number of accounts of one person's own): a token counts only where it says it is a member's
 GUEST_ISSUER_HOSTS = frozenset({"login.microsoftonline.com", "sts.windows.net"})
-#: hosts of customer-identity tenants, where anyone signs themselves up (Entra External ID):
-#: an account there is whoever made it, so it vouches for nobody
-SIGN_UP_ISSUER_SUFFIXES = (".ciamlogin.com",)
+
+
+def _issuer_host(issuer: str) -> str:
+    """``issuer``'s host as the sign-in's rules compare it: lower case, no final dot. A URL
+    that does not parse raises (ValueError): the fold names the event malformed rather than
+    bind by a rule that could not read it."""
+    from urllib.parse import urlsplit
+
+    return (urlsplit(issuer).hostname or "").lower().rstrip(".")
 
 
 def _guest_problem(issuer: str, identity: Any) -> str | None:
     """Why an identity is a guest in the organisation's tenant, not one of its own accounts:
     authenticated by another provider (``idp``), or marked a guest (``acct``); at Entra, a
-    token that does not say (the ``acct`` optional claim is not configured) tells nobody apart."""
-    from urllib.parse import urlsplit
-
-    host = (urlsplit(issuer).hostname or "").lower()
-    if host.endswith(SIGN_UP_ISSUER_SUFFIXES):
-        return (
-            f"{issuer} is a customer-identity tenant, where anyone signs themselves up: its "
-            f"account {identity.subject} is whoever made it, so it vouches for nobody (set up "
-            "the organisation's workforce tenant instead)"
-        )
+    token that does not say (the ``acct`` optional claim is not configured) tells nobody apart.
+    (A customer-identity tenant, where anyone signs up, is :data:`SELF_MADE_TENANTS`'.)"""
+    host = _issuer_host(issuer)
     home = getattr(identity, "home_issuer", None)
     if home and home.rstrip("/") != issuer.rstrip("/"):
         return (
@@ -2072,6 +2071,9 @@ SELF_MADE_TENANTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"(^|\.)zitadel\.cloud$", "a ZITADEL Cloud instance"),
         (r"(^|\.)clerk\.accounts\.dev$", "a Clerk development instance"),
         (r"(^|\.)kinde\.com$", "a Kinde business"),
+        # customer identity: anyone signs themselves up there, besides its maker's accounts
+        (r"(^|\.)ciamlogin\.com$", "an Entra External ID customer tenant (anyone signs up)"),
+        (r"(^|\.)b2clogin\.com$", "an Azure AD B2C tenant (anyone signs up)"),
     )
 )
 
@@ -2090,7 +2092,7 @@ def self_made_tenant_problem(issuer: str) -> str | None:
     from urllib.parse import urlsplit
 
     split = urlsplit(issuer)
-    host = (split.hostname or "").lower().rstrip(".")
+    host = _issuer_host(issuer)
     what = next((what for pattern, what in SELF_MADE_TENANTS if pattern.search(host)), None)
     if host in GUEST_ISSUER_HOSTS and CONSUMER_TENANT in split.path.lower():
         what = "the tenant of personal Microsoft accounts (outlook.com, any address)"
@@ -2110,10 +2112,7 @@ def _initial_domain_problem(issuer: str, identity: Any) -> str | None:
     (``upn``, ``preferred_username``) is at the tenant's initial ``*.onmicrosoft.com`` domain,
     which every tenant has, one anyone makes for free and administers (creating a member
     account per invented colleague), or the token does not say it."""
-    from urllib.parse import urlsplit
-
-    host = (urlsplit(issuer).hostname or "").lower()
-    if host not in GUEST_ISSUER_HOSTS:
+    if _issuer_host(issuer) not in GUEST_ISSUER_HOSTS:
         return None
     name = getattr(identity, "username", None)
     if not name or "@" not in name:

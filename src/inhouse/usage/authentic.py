@@ -172,7 +172,7 @@ _DAYS_PER_QUERY = 200
 
 def authentic_rows(
     store: Store,
-    seal: Seal | bytes,
+    seal: Seal,
     *,
     days: Iterable[str] | None = None,
     since: str | None = None,
@@ -184,9 +184,14 @@ def authentic_rows(
     ``people`` where given (and only those that named a library prompt, with
     ``prompts_only``), split into those whose MAC verifies and those whose does not. A row
     whose MAC verifies with a ``seal`` the log revoked is rejected too (:data:`REVOKED`): its
-    time is its sealer's word. ``seal`` as bytes: a MAC key its caller holds active."""
-    if isinstance(seal, bytes):
-        seal = Seal(seal)
+    time is its sealer's word. Only a :class:`Seal` (:func:`~inhouse.gateway.rollup.
+    gateway_seal`, which asks the log): a bare key would read rows sealed with a revoked key
+    as counting (:class:`TypeError`)."""
+    if not isinstance(seal, Seal):
+        raise TypeError(
+            "authentic_rows reads with a Seal (inhouse.gateway.rollup.gateway_seal), which says "
+            f"whether the log revoked the key, not {type(seal).__name__}"
+        )
     key, revoked = seal.key, seal.revoked is not None
     u = gateway_usage.c
     base = select(*(u[name] for name in (*COVERED, *COVERED_WHERE_SET)), u.mac)

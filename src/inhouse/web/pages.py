@@ -255,12 +255,14 @@ def _live_source(seal: Seal | None) -> dict[str, str]:
 def revoked_label(revoked: str) -> str:
     """How the dashboard labels live figures where the gateway's key on this host is one the
     log revoked (``revoked``: its words)."""
+    from inhouse.gateway.rollup import SERVICE
+    from inhouse.program.core import rotation_words
+
     return (
         f"not sealed: the gateway's key file on this host holds {revoked}, and no request row "
         "it sealed counts, whatever time the row gives (the gateway host's clock, which "
-        "whoever kept the key sets); what it signed before the revocation stands. Delete "
-        ".inhouse/keys/gateway.key here and restart the gateway: rows sealed with the new key "
-        "count"
+        "whoever kept the key sets); what it signed before the revocation stands. To rotate "
+        f"it, {rotation_words(SERVICE)}: rows sealed with the new key count"
     )
 
 
