@@ -17,7 +17,13 @@ from typing import Any
 import pytest
 
 from inhouse.program import Program
-from inhouse.program.checks import CONFIRMED_USE, EXIT_RULES, GATEWAY_HOST, OWN_USE
+from inhouse.program.checks import (
+    AUTHOR_MEASURED,
+    CONFIRMED_USE,
+    EXIT_RULES,
+    GATEWAY_HOST,
+    OWN_USE,
+)
 from inhouse.program.evaluation import context_for
 from inhouse.program.events import Event, EventKind, read_events
 from inhouse.program.facts import Fact, Provenance
@@ -30,7 +36,7 @@ from tests.test_exit_evidence import PROVE, _exit_by_hand, _offered
 pytestmark = pytest.mark.usefixtures("on_database")
 
 #: every rule kept for exits judged before it
-RULES = (OWN_USE, CONFIRMED_USE, GATEWAY_HOST)
+RULES = (OWN_USE, CONFIRMED_USE, GATEWAY_HOST, AUTHOR_MEASURED)
 
 
 def _refolded(who: Program) -> Any:

@@ -18,6 +18,7 @@ from typing import Any
 from inhouse.program.facts import Fact, FactSet, Provenance
 
 __all__ = [
+    "AUTHOR_MEASURED",
     "CONFIRMED_USE",
     "EXIT_RULES",
     "GATEWAY_HOST",
@@ -52,7 +53,11 @@ __all__ = [
 #: 3 (:data:`GATEWAY_HOST`): a key made on the host of a service a judged person enrolled (the
 #: gateway's, after they enrolled its key there) is theirs, for the receiver of a handoff to a
 #: play that needs another owner (its next play's start) and for play 2's access requests
-EXIT_RULES = 3
+#:
+#: 4 (:data:`AUTHOR_MEASURED`): a workflow version's author (whoever first published it) who
+#: has no passing run of it that measured it on their own machine, by the release, makes no
+#: one else's pass count without such a pass of theirs beside it (play 3's rerun by another)
+EXIT_RULES = 4
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -60,6 +65,9 @@ CONFIRMED_USE = 2
 #: a key made on the gateway's host, after a lead enrolled its key there, is that lead's for
 #: a handoff's receiver and play 2's askers (see :data:`EXIT_RULES`)
 GATEWAY_HOST = 3
+#: a workflow's author must have measured their own pass before another's counts for play 3
+#: (see :data:`EXIT_RULES`)
+AUTHOR_MEASURED = 4
 
 
 class Outcome(StrEnum):

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from inhouse.program.checks import (
+    AUTHOR_MEASURED,
     CheckContext,
     Outcome,
     Result,
@@ -178,7 +179,10 @@ def workflow_run_by_other(ctx: CheckContext, spec: Fact) -> Result:
     need the model: see ``workflow-tests-pass``), on the current lock, answered on their own
     machine by a run that says so (one from an inhouse before runs said where they were answered
     does not count; a play 3 that exited keeps its exit); where that someone is play 3's owner,
-    the author's own pass on the current lock stands beside theirs. Outside a demo, the inhouse
+    the author's own pass on the current lock stands beside theirs, and so it does where none of
+    the author's passes measured the version on their own machine (answered there, by the
+    release, with checks of their own: a colleague asked to run the writer's checkout once,
+    answered by her server, is its author). Outside a demo, the inhouse
     that ran it came from a package index, not from a folder or URL: such a build runs and
     reports whatever its author wrote, with the rerunner's key."""
     result = _earlier_where_short(ctx, spec, _run_by_other)
@@ -239,25 +243,50 @@ def _run_by_other(
         for run in runs
     }
     others = [run for run in runs if why_not[run.id] is None]
-    failing = [
+    authored = [
         f for f in ctx.facts.of("workflow.run")
-        if f.by == author and not f.payload["passed"]
+        if f.by == author
         and f.payload["workflow"] == spec.payload["workflow"]
         and f.payload["content_hash"] == spec.payload["content_hash"]
     ]  # fmt: skip
-    if others and failing and not any(run.by == author for run in runs):
-        # the author is whoever first recorded this version, and the runner records it for
-        # whoever runs it first, pass or fail: a colleague whose first run failed became the
-        # author, and the real author's own pass "someone else's". Where the author's own runs
-        # of it all failed, their pass must stand beside the other's.
+    failing = [f for f in authored if not f.payload["passed"]]
+    # the author is whoever first recorded this version, and the runner records it for whoever
+    # runs it first, pass or fail: a colleague whose first run failed became the author, and
+    # the real author's own pass "someone else's". Where the author's own runs of it all
+    # failed, their pass must stand beside the other's (the rule before AUTHOR_MEASURED, kept
+    # for the runs a play 3 exited on). Nor does a first pass that measured nothing on its
+    # runner's machine make its runner the author: a colleague asked to run the writer's
+    # checkout once, its runtime the writer's server (or with the writer's build), passes
+    # without a model of their own, and the writer's own pass becomes "someone else's". So the
+    # author's own pass, measured on their machine by the release, stands beside it.
+    passes = [f for f in authored if f.payload["passed"]]
+    unmeasured = [why for f in passes if (why := author_unmeasured(ctx, f))]
+    blocks_before = bool(failing) and not any(run.by == author for run in runs)
+    blocks = (bool(failing) or (bool(passes) and len(unmeasured) == len(passes))) and not any(
+        run.by == author and author_unmeasured(ctx, run) is None for run in runs
+    )
+    blocked = [
+        run
+        for run in others
+        if (blocks_before if ctx.spared(_WORKFLOW, run, rule=AUTHOR_MEASURED) else blocks)
+    ]
+    if others and len(blocked) == len(others):
+        what = "has no passing run of it"
+        if passes and len(unmeasured) == len(passes):
+            shown = "; ".join(dict.fromkeys(unmeasured))
+            what += f" that measured it on their own machine ({shown})"
+        elif passes:
+            what += " on the current lock"
         return failed(
-            f"{author}, who published this version, has no passing run of it; only "
+            f"{author}, who published this version, {what}; only "
             f"{names(sorted({run.by for run in others}))} passed it: a rerun by someone other "
-            f"than the author needs the author's own pass beside it (`inhouse workflow test` "
-            f"by {author})",
+            f"than the author needs the author's own pass beside it, answered on their own "
+            f"machine by an inhouse from a package index (`inhouse workflow test "
+            f"{spec.payload['workflow']}` by {author})",
             spec,
             *runs,
         )
+    others = [run for run in others if run not in blocked]
     if not others:
         hollow = [
             on_test_model(ctx, run)
@@ -295,3 +324,12 @@ def _run_by_other(
         spec,
         others[-1],
     )
+
+
+def author_unmeasured(ctx: CheckContext, run: Fact) -> str | None:
+    """Why the author's passing ``run`` of their version did not measure it on their own
+    machine (answered by a runtime elsewhere, judged by Python check code run in their inhouse,
+    or run by an inhouse from a folder or URL outside a demo), or None when it did. Whoever
+    asked the author to run it that way (the writer, who handed them a checkout or a build)
+    chose what it says, so it is no pass of the author's to stand beside another's."""
+    return not_their_measure(run) or unpinned_build(ctx, run)
