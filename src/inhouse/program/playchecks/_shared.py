@@ -427,10 +427,15 @@ def not_counted(notes: Iterable[str]) -> str:
     return f"; not counted: {'; '.join(said)}" if said else ""
 
 
-def other_person_elsewhere(ctx: CheckContext, fact: Fact, judged: set[str]) -> str | None:
+def other_person_elsewhere(
+    ctx: CheckContext, fact: Fact, judged: set[str], *, play: str | None = None
+) -> str | None:
     """Why ``fact`` is not evidence from someone other than ``judged``, or None when it is: it
     must be signed by another person (with a sign-in set up, them and ``judged`` vouched for
-    by it), from a machine none of ``judged`` enrolled a key from."""
+    by it), from a machine none of ``judged`` enrolled a key from. With ``play`` (the play
+    whose check asks), nor by someone whose keys were all made on the host of a service one of
+    ``judged`` enrolled there first (the gateway's: whoever runs it holds the key files made
+    there), unless ``play``'s exit was judged on ``fact`` (:meth:`CheckContext.spared`)."""
     if fact.by in judged:
         return f"it is {fact.by}'s own"
     signer = ctx.people.get(fact.by)
@@ -446,6 +451,17 @@ def other_person_elsewhere(ctx: CheckContext, fact: Fact, judged: set[str]) -> s
         return (
             f"{fact.by}'s evidence came from a machine {names(list(judged))} enrolled "
             f"({', '.join(sorted(shared))})"
+        )
+    hosts = services_enrolled_by(ctx, judged) if play is not None else set()
+    if (
+        hosts
+        and not ctx.spared(str(play), fact)
+        and not enrolled_elsewhere(ctx, fact.by, judged, services=hosts)
+    ):
+        enrollers = sorted({str(ctx.invited_by.get(service)) for service in hosts})
+        return (
+            f"{fact.by}'s keys were all enrolled from {hosts_of(hosts)} after {names(enrollers)} "
+            "enrolled its key there (whoever runs it holds the key files made there)"
         )
     return None
 
@@ -874,7 +890,7 @@ def current_workflow(ctx: CheckContext) -> Fact | None:
         for spec in current.values()
         if (author := author_of(ctx, spec)) is not None
         and any(
-            other_person_elsewhere(ctx, run, {author}) is None
+            other_person_elsewhere(ctx, run, {author}, play="workflow") is None
             and (
                 ctx.spared("workflow", run)
                 or not (
@@ -904,7 +920,7 @@ def owner_alone(ctx: CheckContext, run: Fact, author: str, runs: list[Fact]) -> 
     return run.by == owner and not any(
         r.by == author
         and r.payload.get("runtime_local") is True
-        and other_person_elsewhere(ctx, r, {owner}) is None
+        and other_person_elsewhere(ctx, r, {owner}, play="workflow") is None
         for r in runs
     )
 

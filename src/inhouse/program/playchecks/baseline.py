@@ -228,7 +228,7 @@ def _second_person(
     # a build installed from a folder or URL ran the verify: it says whatever its author wrote
     unpinned = {f.id: why for f in good if not origin(f) and (why := unpinned_build(ctx, f))}
     why_not = {
-        f.id: other_person_elsewhere(ctx, f, owners)
+        f.id: other_person_elsewhere(ctx, f, owners, play=_BASELINE)
         or unpinned.get(f.id)
         or (None if here(f) else unsaid_here(f))
         for f in good
@@ -534,7 +534,7 @@ def _reproduced(
     same = [f for f in reruns if f.payload["spec_hash"] == spec_hash]
     on_weights = [f for f in same if f.payload.get("digest") == digest]
     why_not = {
-        f.id: other_person_elsewhere(ctx, f, judged)
+        f.id: other_person_elsewhere(ctx, f, judged, play=_BASELINE)
         or not_their_measure(f)
         or _unplaced(f)
         or unpinned_build(ctx, f)

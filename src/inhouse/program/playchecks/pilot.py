@@ -730,7 +730,7 @@ def step_problem(ctx: CheckContext, person: str, added: Fact, step: Fact) -> str
         if (
             fact.kind == "prompt.usage"
             and params.get("others")
-            and (why := _not_by_another(ctx, person, fact))
+            and (why := _not_by_another(ctx, person, fact, spared=lenient))
         ):
             return f"rests on prompt.usage #{fact.id}, but the step asks for a prompt {why}"
     return None
@@ -753,12 +753,17 @@ def _signed_again(ctx: CheckContext, fact: Fact, person: str) -> str | None:
     )
 
 
-def _not_by_another(ctx: CheckContext, person: str, usage: Fact) -> str | None:
+def _not_by_another(
+    ctx: CheckContext, person: str, usage: Fact, *, spared: bool = False
+) -> str | None:
     """Why the library prompt a ``prompt.usage`` names was not written by someone other than
     ``person`` (its author is the signer of the library's version of that number, as the
     library folds it; an import's author is unknown), or None when it was: a step asking for
     someone else's prompt is not borne out by the member's own, nor by one from a machine of
-    theirs, nor by a fact claiming a number the library gave another version."""
+    theirs, nor by one whose author's keys were all made on the host of a service ``person``
+    enrolled there first (the gateway's: whoever runs it holds the key files made there;
+    ``spared``: the step is one play 4's exit was judged on, and keeps the rule before), nor by
+    a fact claiming a number the library gave another version."""
     name, number = str(usage.payload["prompt"]), int(usage.payload["version"])
     # numbered as the library numbers them: over every version it serves, counted or not
     version = served_versions(ctx).get((name, number))
@@ -773,6 +778,13 @@ def _not_by_another(ctx: CheckContext, person: str, usage: Fact) -> str | None:
         return (
             f"someone else wrote, and {ref}'s author, {version.by}, is not told apart from "
             f"{person} (their machines, or the organisation's sign-in)"
+        )
+    hosts = services_enrolled_by(ctx, {person})
+    if hosts and not spared and not enrolled_elsewhere(ctx, version.by, {person}, services=hosts):
+        return (
+            f"someone else wrote, and {ref}'s author, {version.by}, enrolled every key from "
+            f"{hosts_of(hosts)} after {person} enrolled its key there (whoever runs it holds the "
+            "key files made there)"
         )
     return None
 

@@ -236,7 +236,7 @@ def _run_by_other(
             *runs,
         )
     why_not = {
-        run.id: other_person_elsewhere(ctx, run, {author})
+        run.id: other_person_elsewhere(ctx, run, {author}, play=_WORKFLOW)
         or not_their_measure(run)
         or unpinned_build(ctx, run)
         or (None if said and ctx.spared(_WORKFLOW, run) else unsaid_where(run))
