@@ -214,7 +214,9 @@ def _covered(ticket: Ticket) -> str:
     return _covers(kinds, ticket.steps[-1].covers)
 
 
-def _covers(kinds: dict[int, str], ids: Iterable[int], imported: Collection[int] | None = None) -> str:
+def _covers(
+    kinds: dict[int, str], ids: Iterable[int], imported: Collection[int] | None = None
+) -> str:
     """Imported steps by kind and fact id: "the import's opened #3, resolved #7"; where
     ``imported`` names the steps an import brought in and one covered is not among them (an
     opener's confirmation of a resolution made here), the steps alone: "(resolved #7)"."""
