@@ -198,6 +198,13 @@ def _first_request(ev: PilotEvidence, person: str, step: Step, p: _NoParams) -> 
             f"{', '.join(agents)}: send one with your own gateway key (`inhouse keys fetch`)",
         )
     if later:
+        if (waiting := _awaits_confirmation(ev, person, later[0])) is not None:
+            # rolled up already: asking for the rollup sends them to a lead for nothing
+            return StepResult(
+                False,
+                f"the gateway signed your use of {later[0]} (usage.daily #{waiting.id}); it "
+                "counts once you confirm it: `inhouse usage confirm` on your machine",
+            )
         return StepResult(
             False,
             f"a request answered on {later[0]} is not in the gateway's signed daily usage yet "
@@ -208,6 +215,20 @@ def _first_request(ev: PilotEvidence, person: str, step: Step, p: _NoParams) -> 
         return StepResult(False, f"no answered request with your own key since {since}, the "
                                  "day you joined the pilot")  # fmt: skip
     return StepResult(False, "no answered request with your own gateway key yet")
+
+
+def _awaits_confirmation(ev: PilotEvidence, person: str, day: str) -> Fact | None:
+    """The gateway's ``usage.daily`` of ``day`` that names ``person`` and is left uncounted for
+    them only for want of their own confirmation (`inhouse usage confirm`), or None."""
+    for item in ev.context.uncounted_of(["usage.daily"]):
+        fact, why = item.fact, item.why
+        if str(fact.payload.get("day")) != day or person not in (fact.payload.get("people") or {}):
+            continue
+        # its only reason (a keyless day's reason comes first, and is none of theirs to fix)
+        unsaid = re.match(r"not confirmed by ([^(]*?) for ", why)
+        if unsaid and person in unsaid.group(1).split(", "):
+            return fact
+    return None
 
 
 @step_type(
