@@ -217,12 +217,22 @@ def _first_request(ev: PilotEvidence, person: str, step: Step, p: _NoParams) -> 
     return StepResult(False, "no answered request with your own gateway key yet")
 
 
-def _awaits_confirmation(ev: PilotEvidence, person: str, day: str) -> Fact | None:
-    """The gateway's ``usage.daily`` of ``day`` that names ``person`` and is left uncounted for
-    them only for want of their own confirmation (`inhouse usage confirm`), or None."""
-    for item in ev.context.uncounted_of(["usage.daily"]):
+def _awaits_confirmation(
+    ev: PilotEvidence, person: str, day: str = "", prompt: PromptVersion | None = None
+) -> Fact | None:
+    """The gateway's ``usage.daily`` of ``day`` (or ``prompt.usage`` of ``prompt``) that names
+    ``person`` and is left uncounted for them for want of their own confirmation (`inhouse
+    usage confirm`), or None."""
+    kind = "usage.daily" if prompt is None else "prompt.usage"
+    for item in ev.context.uncounted_of([kind]):
         fact, why = item.fact, item.why
-        if str(fact.payload.get("day")) != day or person not in (fact.payload.get("people") or {}):
+        if person not in (fact.payload.get("people") or {}):
+            continue
+        if prompt is None and str(fact.payload.get("day")) != day:
+            continue
+        if prompt is not None and f"{fact.payload.get('prompt')}@{fact.payload.get('version')}" != (
+            prompt.id
+        ):
             continue
         # its only reason (a keyless day's reason comes first, and is none of theirs to fix)
         unsaid = re.match(r"not confirmed by ([^(]*?) for ", why)
@@ -320,6 +330,12 @@ def _shared_prompt(ev: PilotEvidence, person: str, step: Step, p: _SharedPrompt)
             f"X-Inhouse-Prompt: {named.id}",
         )
     if unsigned is not None:
+        if (waiting := _awaits_confirmation(ev, person, prompt=unsigned)) is not None:
+            return StepResult(
+                False,
+                f"the gateway signed your use of {unsigned.id} (prompt.usage #{waiting.id}); it "
+                "counts once you confirm it: `inhouse usage confirm` on your machine",
+            )
         return StepResult(
             False,
             f"your use of {unsigned.id} is not in the gateway's signed prompt use yet "
