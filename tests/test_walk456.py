@@ -11,9 +11,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from inhouse.indicators.lagging import record_minutes_saved
 from inhouse.next_steps import next_steps
 from inhouse.pilot.roster import add_member
-from inhouse.program import Program
+from inhouse.program import Program, Provenance
 from inhouse.program.evaluation import exit_results
 from inhouse.support.inventory import pinning_enforced
 from inhouse.support.queue import confirm_fix, open_ticket, resolve_ticket
@@ -113,3 +114,24 @@ def test_prompts_usage_record_says_what_it_recorded(_isolated: Path) -> None:
     cli("init", "Acme", "--lead", "lena")
     out = cli("prompts", "usage", "--record")
     assert "Nothing new to record" in out, out
+
+
+def test_minutes_saved_from_someone_the_report_never_reads_is_refused(
+    _isolated: Path, clock: Clock
+) -> None:
+    """lena, play 4's owner, ran `inhouse indicators minutes-saved ticket-summary 5` for play 6:
+    "Recorded", though the report reads only the workflow's authors' or play 3's owner's
+    estimate, so hers was never used. Now it is refused, naming whose counts; nothing is
+    recorded. The author's own estimate is recorded as before."""
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    omar = enrol(lena, "omar", team="support")
+    spec = {"workflow": "ticket-summary", "content_hash": "c" * 12, "model": "m",
+            "model_digest": "sha256:" + "b" * 64, "author": "omar"}  # fmt: skip
+    omar.record_fact(None, "workflow.spec", spec, provenance=Provenance.MEASURED,
+                     collector="inhouse workflow test")  # fmt: skip
+    said = " ".join(cli("indicators", "minutes-saved", "ticket-summary", "5", code=3).split())
+    assert "counts only from its authors or play 3's owner (omar), not lena" in said, said
+    assert not [f for f in lena.state().facts if f.kind == "indicators.minutes_saved"]
+    fact = record_minutes_saved(omar, "ticket-summary", 5)
+    assert (fact.by, fact.payload["minutes"]) == ("omar", 5)
+    lena.close()
