@@ -11,6 +11,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from inhouse.errors import NotAllowed
 from inhouse.indicators.lagging import record_minutes_saved
 from inhouse.next_steps import next_steps
 from inhouse.pilot.roster import add_member
@@ -134,4 +137,20 @@ def test_minutes_saved_from_someone_the_report_never_reads_is_refused(
     assert not [f for f in lena.state().facts if f.kind == "indicators.minutes_saved"]
     fact = record_minutes_saved(omar, "ticket-summary", 5)
     assert (fact.by, fact.payload["minutes"]) == ("omar", 5)
+    lena.close()
+
+
+def test_play_five_s_owner_is_made_with_the_support_queue_not_a_bare_role(
+    _isolated: Path, clock: Clock
+) -> None:
+    """lena offered play 4's handoff to sam before naming him the queue's owner: the refusal
+    said to add the role with `inhouse person role sam --add support-owner`, which owns no
+    queue (play 5's first exit check asks for one, taken on with his own key). It names the
+    command docs/support.md gives, which grants the role with the queue."""
+    lena = Program.init(_isolated, "Acme", "lena", clock=clock)
+    with pytest.raises(NotAllowed) as refused:
+        lena.start_play(None, "support")
+    said = str(refused.value)
+    assert "`inhouse support owner lena`, which gives the role" in said, said
+    assert "--add support-owner" not in said, said
     lena.close()
