@@ -307,9 +307,9 @@ def indicators_reported(ctx: CheckContext) -> Result:
         if rolled:
             more = f"; and {len(rolled) - 1} more" if len(rolled) > 1 else ""
             return failed(
-                f"the gateway's daily usage of {start}..{end} is rolled up, but none of it "
-                f"counts (fact #{rolled[0].fact.id}: {rolled[0].why}{more}): the report has "
-                "nothing measured to stand on until it does",
+                f"the log holds daily usage of {start}..{end}, but none of it counts (fact "
+                f"#{rolled[0].fact.id}: {rolled[0].why}{more}): the report has nothing measured "
+                "to stand on until it does",
                 report,
                 *usage,
             )
