@@ -610,7 +610,9 @@ def test_indicators_she_types_or_signs_herself_are_measured_by_nobody(
         provenance=Provenance.MEASURED, collector="inhouse indicators")  # fmt: skip
     result = _judge(lena, "indicators-reported")
     assert result.outcome is Outcome.INCONCLUSIVE
-    assert "the gateway signed no answered request in 2026-11-01..2026-11-30" in result.reason
+    # her typed day is in the log and counts for nothing: the reason says why (walk456: it
+    # asked for a rollup)
+    assert "the log holds daily usage of 2026-11-01..2026-11-30, but none of it" in result.reason
     assert "usage.daily: signed by lena, not by the gateway's own service key" in result.reason
     rollup_usage(lena)  # the gateway's own figures: the pilot's six requests of 3 and 4 November
     result = _judge(lena, "indicators-reported")

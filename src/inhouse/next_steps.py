@@ -65,7 +65,9 @@ def next_steps(
             if handoff is not None and handoff["status"] == "offered":
                 add(handoff["to"], f"accept or reject the handoff of {label} (`inhouse handoff "
                     f"accept {number}` or `inhouse handoff reject {number}`)", href)  # fmt: skip
-            elif view["state"] == "running":
+            elif view["state"] in ("running", "ongoing"):
+                # an ongoing play (6) never exits, but each period its checks still ask its
+                # owner for something: a report, a finding fed back
                 for text in _failing(view):
                     add(view["owner"], f"{label} needs {text}", href)
             elif view["state"] == "exit-met":

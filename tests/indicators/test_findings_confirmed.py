@@ -26,6 +26,7 @@ from inhouse.program.checks import Outcome, Result, evaluate
 from inhouse.program.evaluation import context_for
 from inhouse.program.facts import Fact
 from inhouse.workflows.runner import record_test_facts
+from tests.clitools import cli
 from tests.conftest import OTHER_COMPUTER, Clock
 from tests.indicators.conftest import judge_findings as _judge
 from tests.locks import DIGEST, HERE, lock_payload
@@ -186,6 +187,11 @@ def test_the_closer_alone_cannot_close_a_prompt_finding_with_a_version_nobody_wa
     assert result.outcome is Outcome.PASS, result.reason
     assert "answered by omar's prompt triage@2, confirmed by pia's use" in result.reason
     assert _state(lena, finding) == "closed"
+    # `inhouse finding list` names who confirmed it, pia, not the gateway that signed her use
+    # (walk456: it read "confirmed by gateway (#177)")
+    shown = " ".join(cli("finding", "list", "--program", str(lena.folder)).split())
+    assert "confirmed by pia's use at the gateway" in shown, shown
+    assert "confirmed by gateway" not in shown, shown
 
 
 def _used(lena: Program, *, version: int, people: list[str]) -> None:

@@ -107,6 +107,17 @@ def test_enablement_is_measured_from_the_members_own_evidence(
         "(`inhouse gateway rollup` on the gateway's host signs it), or not confirmed by you "
         "(`inhouse usage confirm` on your machine)"
     )
+    # rolled up, and not yet his word: he is asked for his confirmation alone, not sent to a
+    # lead for a rollup that was run (walk456)
+    world.confirms = False
+    world.sign()
+    daily = next(f for f in reversed(world.lead.state().facts) if f.kind == "usage.daily")
+    (now,) = progress(world.lead, "bob")
+    assert now.steps[0].detail == (
+        f"the gateway signed your use of 2026-11-03 (usage.daily #{daily.id}); it counts once "
+        "you confirm it: `inhouse usage confirm` on your machine"
+    )
+    world.confirms = True
     world.sign()
     daily = next(f for f in reversed(world.lead.state().facts) if f.kind == "usage.daily")
     assert (daily.kind, daily.by) == ("usage.daily", "gateway")
@@ -133,8 +144,17 @@ def test_enablement_is_measured_from_the_members_own_evidence(
     world.send("bob", datetime(2026, 11, 4, 11, tzinfo=UTC), prompt=theirs)
     shared = next(s for s in progress(world.lead, "bob")[0].steps if s.id == "shared-prompt")
     assert not shared.met and "triage@1 is not in the gateway's signed prompt use" in shared.detail
+    # signed, and not yet his word: he is asked for his confirmation alone (walk456)
+    world.confirms = False
     world.sign()
     use = next(f for f in reversed(world.lead.state().facts) if f.kind == "prompt.usage")
+    shared = next(s for s in progress(world.lead, "bob")[0].steps if s.id == "shared-prompt")
+    assert shared.detail == (
+        f"the gateway signed your use of triage@1 (prompt.usage #{use.id}); it counts once you "
+        "confirm it: `inhouse usage confirm` on your machine"
+    )
+    world.confirms = True
+    world.sign()
     assert (use.by, use.payload["prompt"], use.payload["people"]) == ("gateway", "triage", ["bob"])
 
     # a request the data rules redacted: met once he has read why, in his own name

@@ -79,6 +79,10 @@ def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
         if isinstance(by, dict):
             confirmed = by["confirmed_by"]
             seen = f", confirmed by {confirmed['by']} (#{confirmed['fact']})" if confirmed else ""
+            if confirmed and confirmed.get("people"):
+                # the gateway signs a prompt's use; who used it confirmed the version
+                users = ", ".join(confirmed["people"])
+                seen = f", confirmed by {users}'s use at the gateway (#{confirmed['fact']})"
             return f"#{by['fact']} {by['change']} by {by['by']}{seen}"
         if isinstance(waiting, dict):
             return f"#{waiting['fact']} {waiting['change']} by {waiting['by']} (not confirmed)"

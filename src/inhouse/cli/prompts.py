@@ -247,3 +247,13 @@ def usage(
             str(r["uses_by_others"]), str(r["last_used"]),
         ],
     )  # fmt: skip
+    if record and not json:
+        # the rows above are what it recorded: say so, as `gateway rollup` does (a run that
+        # printed a table and said nothing more read like the plain sums)
+        from inhouse.cli._common import out_console
+
+        out_console().print(
+            f"Recorded {len(rows)} prompt.usage fact(s), signed by the gateway's key."
+            if rows
+            else "Nothing new to record: no version's use changed since the last record."
+        )

@@ -4,7 +4,7 @@ Imports, the runtime inventory and the drift review add their commands to this g
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -214,10 +214,19 @@ def _covered(ticket: Ticket) -> str:
     return _covers(kinds, ticket.steps[-1].covers)
 
 
-def _covers(kinds: dict[int, str], ids: Iterable[int]) -> str:
-    """Imported steps by kind and fact id: "the import's opened #3, resolved #7"."""
+def _covers(
+    kinds: dict[int, str], ids: Iterable[int], imported: Collection[int] | None = None
+) -> str:
+    """Imported steps by kind and fact id: "the import's opened #3, resolved #7"; where
+    ``imported`` names the steps an import brought in and one covered is not among them (an
+    opener's confirmation of a resolution made here), the steps alone: "(resolved #7)"."""
+    ids = list(ids)
     named = ", ".join(f"{kinds.get(i, 'step')} #{i}" for i in ids)
-    return f"the import's {named}" if named else ""
+    if not named:
+        return ""
+    if imported is not None and not set(ids) <= set(imported):
+        return f"({named})"
+    return f"the import's {named}"
 
 
 @app.command("list")
@@ -288,7 +297,7 @@ def show(ticket: TicketArg, program: ProgramOpt = None, json: JsonOpt = False) -
         return
     out = out_console()
     out.print(
-        f"{_e(data['id'])}: {_e(data['title'])} [{data['state']}]\n"
+        f"{_e(data['id'])}: {_e(data['title'])} \\[{data['state']}]\n"
         f"  category {data['category']}, component {_e(data['component'])}; builders (from "
         f"the log): {_e(', '.join(data['builders']) or 'nobody')}"
     )
@@ -302,10 +311,11 @@ def show(ticket: TicketArg, program: ProgramOpt = None, json: JsonOpt = False) -
             f"support confirm-fix {_e(data['id'])}` (or reopen it)"
         )
     kinds = {step["fact"]: step["step"] for step in data["steps"]}
+    imported = {step["fact"] for step in data["steps"] if step["imported_by"]}
     for step in data["steps"]:
         to = f" to {step['to']}" if step["to"] else ""
         text = f": {step['text']}" if step["text"] and step["step"] != "opened" else ""
-        of = f" {_covers(kinds, step['covers'])}" if step["covers"] else ""
+        of = f" {_covers(kinds, step['covers'], imported)}" if step["covers"] else ""
         out.print(
             f"  {step['at'][:16].replace('T', ' ')}  {step['step']}{_e(of)}{_e(to)} by "
             f"{_e(step['by'] or '(unmapped)')}{_e(text)} (fact #{step['fact']}"

@@ -64,6 +64,8 @@ def register(app: typer.Typer) -> None:
         .inhouse/keys/gateway.key lives (a rollout lead's first run there enrols that key); a
         review signed by anyone else, or by a gateway key enrolled from the lead's own
         machine, does not count."""
+        from rich.markup import escape
+
         from inhouse.support.drift import record_drift_review
 
         done = record_drift_review(open_program(program))
@@ -75,3 +77,10 @@ def register(app: typer.Typer) -> None:
         out_console().print(
             f"Recorded drift review fact #{done.fact.id} (signed by {done.fact.by}): it {verdict}."
         )
+        if not done.report.pinning_enforced:
+            # a review that passed with pinning off is no pass for play 5: said here, where the
+            # operator ran it, not first in the status a lead reads later
+            out_console().print(
+                "Play 5's versions-pinned check does not count it: the gateway's pinning was "
+                f"not on ({escape(done.report.pinning)})."
+            )

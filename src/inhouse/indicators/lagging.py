@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from inhouse.db import Store
-from inhouse.errors import InvalidInput
+from inhouse.errors import InvalidInput, NotAllowed
 from inhouse.indicators.leading import Authors, PeriodUsage
 from inhouse.indicators.model import CostsWord, Indicator, Input
 from inhouse.indicators.periods import Period
@@ -62,12 +62,25 @@ def record_minutes_saved(program: Program, workflow: str, minutes: float, note: 
     from inhouse.workflows.spec import list_workflows
 
     check_plain(note, what="the note")
-    known = set(list_workflows(program.folder))
-    known |= set(Authors.of(build_context(program.state(), program.clock())).workflows)
+    ctx = build_context(program.state(), program.clock())
+    authors = Authors.of(ctx).workflows
+    known = set(list_workflows(program.folder)) | set(authors)
     if workflow not in known:
         raise InvalidInput(
             f"no workflow {workflow!r} in this program (workflows: "
             f"{', '.join(sorted(known)) or 'none yet'}): an estimate counts for a workflow's runs"
+        )
+    # the report reads only its authors' or play 3's owner's estimate (:func:`_estimates`):
+    # anyone else's would be recorded, said "recorded", and never used (before the workflow has
+    # an author or play 3 an owner, whoever records it may yet be one)
+    who = program.actor().name
+    owner = ctx.owners.get("workflow")
+    allowed = sorted(authors.get(workflow, set()) | ({owner} if owner else set()))
+    if allowed and who not in allowed:
+        raise NotAllowed(
+            f"an estimate of {workflow}'s minutes counts only from its authors or play 3's owner "
+            f"({', '.join(allowed)}), not {who}: yours would be recorded and never used; ask "
+            "one of them to run this"
         )
     return program.attest(
         None,

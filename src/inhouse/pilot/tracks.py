@@ -198,6 +198,13 @@ def _first_request(ev: PilotEvidence, person: str, step: Step, p: _NoParams) -> 
             f"{', '.join(agents)}: send one with your own gateway key (`inhouse keys fetch`)",
         )
     if later:
+        if (waiting := _awaits_confirmation(ev, person, later[0])) is not None:
+            # rolled up already: asking for the rollup sends them to a lead for nothing
+            return StepResult(
+                False,
+                f"the gateway signed your use of {later[0]} (usage.daily #{waiting.id}); it "
+                "counts once you confirm it: `inhouse usage confirm` on your machine",
+            )
         return StepResult(
             False,
             f"a request answered on {later[0]} is not in the gateway's signed daily usage yet "
@@ -208,6 +215,30 @@ def _first_request(ev: PilotEvidence, person: str, step: Step, p: _NoParams) -> 
         return StepResult(False, f"no answered request with your own key since {since}, the "
                                  "day you joined the pilot")  # fmt: skip
     return StepResult(False, "no answered request with your own gateway key yet")
+
+
+def _awaits_confirmation(
+    ev: PilotEvidence, person: str, day: str = "", prompt: PromptVersion | None = None
+) -> Fact | None:
+    """The gateway's ``usage.daily`` of ``day`` (or ``prompt.usage`` of ``prompt``) that names
+    ``person`` and is left uncounted for them for want of their own confirmation (`inhouse
+    usage confirm`), or None."""
+    kind = "usage.daily" if prompt is None else "prompt.usage"
+    for item in ev.context.uncounted_of([kind]):
+        fact, why = item.fact, item.why
+        if person not in (fact.payload.get("people") or {}):
+            continue
+        if prompt is None and str(fact.payload.get("day")) != day:
+            continue
+        if prompt is not None and f"{fact.payload.get('prompt')}@{fact.payload.get('version')}" != (
+            prompt.id
+        ):
+            continue
+        # its only reason (a keyless day's reason comes first, and is none of theirs to fix)
+        unsaid = re.match(r"not confirmed by ([^(]*?) for ", why)
+        if unsaid and person in unsaid.group(1).split(", "):
+            return fact
+    return None
 
 
 @step_type(
@@ -299,6 +330,12 @@ def _shared_prompt(ev: PilotEvidence, person: str, step: Step, p: _SharedPrompt)
             f"X-Inhouse-Prompt: {named.id}",
         )
     if unsigned is not None:
+        if (waiting := _awaits_confirmation(ev, person, prompt=unsigned)) is not None:
+            return StepResult(
+                False,
+                f"the gateway signed your use of {unsigned.id} (prompt.usage #{waiting.id}); it "
+                "counts once you confirm it: `inhouse usage confirm` on your machine",
+            )
         return StepResult(
             False,
             f"your use of {unsigned.id} is not in the gateway's signed prompt use yet "

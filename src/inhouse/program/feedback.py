@@ -146,6 +146,17 @@ def _ref(fact: Fact, *, at: bool = True) -> dict[str, Any]:
     return named
 
 
+def _confirmer(change: Fact, evidence: Fact) -> dict[str, Any]:
+    """How ``to_dict`` names the evidence that confirmed ``change``: a run or verify is its
+    signer's; a prompt's use is signed by the gateway, so the people it names who used the
+    version besides its maker (``people``) are who confirmed it."""
+    named = _ref(evidence)
+    if evidence.kind == "prompt.usage":
+        used = {str(p) for p in evidence.payload.get("people") or []}
+        named["people"] = sorted(used - {change.by})
+    return named
+
+
 @dataclass
 class FindingState:
     """A finding and what became of it."""
@@ -210,7 +221,7 @@ class FindingState:
             else {
                 **_ref(closer),
                 "change": describe_change(closer),
-                "confirmed_by": None if confirmer is None else _ref(confirmer),
+                "confirmed_by": None if confirmer is None else _confirmer(closer, confirmer),
             },
             "awaiting": None
             if self.awaiting is None

@@ -320,10 +320,18 @@ class PlaysMixin(ProgramCore):
     def _owner_role(self, play: Play, person: Person) -> None:
         if play.owner.role not in person.roles:
             number = self.playbook.number(play.id)
+            role = play.owner.role.value
+            how = f"`inhouse person role {person.name} --add {role}`"
+            if role == "support-owner":
+                # the role alone owns no queue, and play 5's first check asks for the queue:
+                # the command that gives both is the one docs/support.md names
+                how = (
+                    f"name them the support queue's owner, `inhouse support owner {person.name}`, "
+                    "which gives the role; they take it on with `inhouse support owner --accept`"
+                )
             raise NotAllowed(
-                f"play {number} ({play.id}) is owned by a {play.owner.role.value}; {person.name} "
-                f"is not one (add it: `inhouse person role {person.name} --add "
-                f"{play.owner.role.value}`)"
+                f"play {number} ({play.id}) is owned by a {role}; {person.name} is not one (add "
+                f"it: {how})"
             )
 
 

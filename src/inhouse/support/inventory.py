@@ -145,7 +145,8 @@ def pinning_enforced(config: dict[str, Any], lock: Lock | None) -> tuple[bool, s
     if "gateway" not in config:
         return False, (
             "no [gateway] table in inhouse.toml: requests do not go through the gateway that "
-            "refuses drifted digests"
+            "refuses drifted digests; add one (at least the host and port it serves on: "
+            "docs/gateway.md), commit it, and review again"
         )
     return True, (
         "the gateway routes each blessed model only to nodes serving its locked digest "

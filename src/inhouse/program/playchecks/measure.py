@@ -297,6 +297,22 @@ def indicators_reported(ctx: CheckContext) -> Result:
         "output tokens": found.tokens_out,
     }
     if not measured["answered requests"]:
+        # the days may be rolled up but not count (a gateway key nobody could vouch for, use
+        # nobody confirmed): asking for a rollup then sends the lead to run what they ran
+        rolled = [
+            item
+            for item in ctx.uncounted_of(["usage.daily"])
+            if start.isoformat() <= str(item.fact.payload.get("day", "")) <= end.isoformat()
+        ]
+        if rolled:
+            more = f"; and {len(rolled) - 1} more" if len(rolled) > 1 else ""
+            return failed(
+                f"the log holds daily usage of {start}..{end}, but none of it counts (fact "
+                f"#{rolled[0].fact.id}: {rolled[0].why}{more}): the report has nothing measured "
+                "to stand on until it does",
+                report,
+                *usage,
+            )
         return failed(
             f"the gateway signed no answered request in {start}..{end}: the report has nothing "
             "measured to stand on. Roll up the usage with the gateway's own key on the "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -299,7 +300,16 @@ def roster_correction(ctx: CheckContext, person: str, after: int = -1) -> Fact |
 
 def _aside_note(ctx: CheckContext) -> str:
     aside = set_aside(ctx)
-    notes = [aside[p] for p in sorted(aside)]
+    # a reason that names nobody (the organisation's sign-in is not set up) is said once, after
+    # the members it sets aside: not once a member, none of them named
+    unnamed: dict[str, list[str]] = {}
+    notes: list[str] = []
+    for person in sorted(aside):
+        if re.search(rf"\b{re.escape(person)}\b", aside[person]):
+            notes.append(aside[person])
+        else:
+            unnamed.setdefault(aside[person], []).append(person)
+    notes += [f"{names(people)}: {why}" for why, people in unnamed.items()]
     # whom a pilot.member fact by someone who did not lead then would have added: said, so the
     # lead knows to add them (`inhouse pilot add`) rather than wonder where they went
     listed = _listed(ctx)

@@ -490,7 +490,9 @@ def versions_pinned(ctx: CheckContext, lock: Fact) -> Result:
         return failed(
             "the gateway's pinning was not on when drift was reviewed (pinning needs the lock "
             "and a [gateway] table: the gateway routes a blessed model only to nodes serving "
-            "its locked digest)",
+            "its locked digest): add a [gateway] table to inhouse.toml (at least the host and "
+            "port the gateway serves on: docs/gateway.md), then run `inhouse support "
+            "drift-review` again on the gateway's host",
             lock,
             review,
         )
