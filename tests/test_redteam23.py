@@ -156,13 +156,13 @@ def test_a_play_three_that_exited_on_such_a_pass_keeps_its_exit(
     pass beside omar's run on her server, keeps its exit; a version published since is judged
     by today's rule."""
     from inhouse.program import engine, handoffs, people
-    from inhouse.program.playchecks import workflow
+    from inhouse.program.playchecks import _shared
     from inhouse.workflows.runner import RUN_BY_OTHER, exit_check
 
     with monkeypatch.context() as older:
         for module in (engine, handoffs, people):
             older.setattr(module, "EXIT_RULES", 3)
-        older.setattr(workflow, "author_unmeasured", lambda ctx, run: None)  # no rule 4 yet
+        older.setattr(_shared, "author_unmeasured", lambda ctx, run: None)  # no rule 4 yet
         cast = _play_three(_isolated, clock, idp)
         lena, omar = cast["lena"], cast["omar"]
         _test_run(omar, answered_by=HER_SERVER)

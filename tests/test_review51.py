@@ -39,8 +39,8 @@ def _exited(
     ``judged`` (None: an exit recorded before exits named their facts), as _checked does."""
     build = survey_module._context
 
-    def exited(program: object) -> CheckContext:
-        ctx = build(program)  # type: ignore[arg-type]
+    def exited(program: object, now: datetime | None = None) -> CheckContext:
+        ctx = build(program, now)  # type: ignore[arg-type]
         ctx = replace(ctx, exited={**ctx.exited, "pilot": (pilot.lead.clock(), mark)})
         if judged is not None:
             ctx = replace(ctx, judged={**ctx.judged, "pilot": judged})

@@ -510,13 +510,11 @@ def _not_apart(ctx: CheckContext, change: Fact, fact: Fact) -> str | None:
     from inhouse.program.playchecks._shared import (  # the checks' package imports this one
         enrolled_elsewhere,
         hollow_tests,
-        hosts_of,
         not_their_measure,
         older_runner,
         on_test_model,
         one_per_machine,
         other_person_elsewhere,
-        services_enrolled_by,
         unpinned_build,
         unrecorded_lock,
         unsaid_here,
@@ -550,7 +548,10 @@ def _not_apart(ctx: CheckContext, change: Fact, fact: Fact) -> str | None:
                 )
             return "it names nobody who used it"
         return f"the gateway saw it used only by {'; '.join(_set_aside(ctx, maker, people))}"
-    if why := other_person_elsewhere(ctx, fact, judged):
+    # nor one made on the host of a service the maker enrolled there first (the gateway's:
+    # whoever runs it holds the key files made there), as plays 2-5 judge such a key; a play 6
+    # that exited keeps what it was judged on
+    if why := other_person_elsewhere(ctx, fact, judged, play="measure"):
         return why
     # a colleague's run whose answers came from another host (the maker's server, which can
     # answer anything) measured that host, not the version; one judged by Python check code
@@ -592,14 +593,6 @@ def _not_apart(ctx: CheckContext, change: Fact, fact: Fact) -> str | None:
             return why
     if not enrolled_elsewhere(ctx, fact.by, judged):
         return f"{fact.by}'s keys were all enrolled from a machine {maker} enrolled from"
-    # nor one made on the host of a service the maker enrolled there first (the gateway's:
-    # whoever runs it holds the key files made there), as plays 4 and 5 judge such a key
-    hosts = services_enrolled_by(ctx, judged)
-    if hosts and not spared and not enrolled_elsewhere(ctx, fact.by, judged, services=hosts):
-        return (
-            f"{fact.by}'s keys were all enrolled from {hosts_of(hosts)} after {maker} enrolled "
-            "its key there: whoever runs it holds the key files made there"
-        )
     return None
 
 

@@ -11,7 +11,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from inhouse.identity.machine import same_machine
-from inhouse.program.checks import CheckContext, CheckFunc, Outcome, Person, Result, failed
+from inhouse.program.checks import (
+    AUTHOR_MEASURED,
+    CheckContext,
+    CheckFunc,
+    Outcome,
+    Person,
+    Result,
+    failed,
+)
 from inhouse.program.facts import Fact, FactSet
 from inhouse.program.state import unset_sign_in
 
@@ -22,10 +30,13 @@ __all__ = [
     "NOTHING_PASSED",
     "NOTHING_PASSED_NEXT",
     "TICKET_KINDS",
+    "AuthorPasses",
     "Ticket",
     "TicketStep",
     "as_signed_in_then",
     "author_of",
+    "author_passes",
+    "author_unmeasured",
     "by_enrolment",
     "component_builders",
     "current_lock",
@@ -900,11 +911,81 @@ def current_workflow(ctx: CheckContext) -> Fact | None:
                 )
             )
             and unpinned_build(ctx, run) is None
+            # the author's own measured pass beside it, as workflow-run-by-other asks
+            and not mine.blocked(ctx, run)
             for runs in [passing_runs(ctx, spec)]
+            for mine in [author_passes(ctx, spec, author, runs)]
             for run in runs
         )
     ]
     return max(proven or current.values(), key=lambda f: f.id, default=None)
+
+
+def author_unmeasured(ctx: CheckContext, run: Fact) -> str | None:
+    """Why the author's passing ``run`` of their version did not measure it on their own
+    machine (answered by a runtime elsewhere, judged by Python check code run in their inhouse,
+    or run by an inhouse from a folder or URL outside a demo), or None when it did. Whoever
+    asked the author to run it that way (the writer, who handed them a checkout or a build)
+    chose what it says, so it is no pass of the author's to stand beside another's."""
+    return not_their_measure(run) or unpinned_build(ctx, run)
+
+
+@dataclass(frozen=True)
+class AuthorPasses:
+    """A workflow version's author's own runs of it, as play 3's rerun by another weighs
+    them (:func:`author_passes`)."""
+
+    #: the author's passing runs of the version, on any lock
+    passes: list[Fact]
+    #: why each of ``passes`` measured nothing on the author's machine (those that did not)
+    unmeasured: list[str]
+    #: the rule before AUTHOR_MEASURED: the author's runs all failed and none of ``runs`` is theirs
+    blocks_before: bool
+    #: today's: no pass of the author's among ``runs`` measured it, where their runs all failed
+    #: or none of their passes measured anything
+    blocks: bool
+
+    def blocked(self, ctx: CheckContext, run: Fact) -> bool:
+        """Whether another's passing ``run`` needs the author's own pass beside it, and has
+        none (by the rule before AUTHOR_MEASURED for a run a play 3 exited on)."""
+        spared = ctx.spared("workflow", run, rule=AUTHOR_MEASURED)
+        return self.blocks_before if spared else self.blocks
+
+    @property
+    def none_measured(self) -> bool:
+        return bool(self.passes) and len(self.unmeasured) == len(self.passes)
+
+
+def author_passes(ctx: CheckContext, spec: Fact, author: str, runs: list[Fact]) -> AuthorPasses:
+    """How ``author``'s own runs of ``spec``'s version stand beside another's passing run
+    among ``runs`` (its passing runs on the current lock). The author is whoever first
+    recorded the version, and the runner records it for whoever runs it first, pass or fail:
+    a colleague whose first run failed became the author, and the real author's own pass
+    "someone else's". Where the author's own runs of it all failed, their pass must stand
+    beside the other's (the rule before AUTHOR_MEASURED, kept for the runs a play 3 exited
+    on). Nor does a first pass that measured nothing on its runner's machine make its runner
+    the author: a colleague asked to run the writer's checkout once, its runtime the writer's
+    server (or with the writer's build), passes without a model of their own, and the
+    writer's own pass becomes "someone else's". So the author's own pass, measured on their
+    machine by the release, stands beside it. Play 3's check and the version it is judged on
+    (:func:`current_workflow`) both ask it."""
+    authored = [
+        f for f in ctx.facts.of("workflow.run")
+        if f.by == author
+        and f.payload["workflow"] == spec.payload["workflow"]
+        and f.payload["content_hash"] == spec.payload["content_hash"]
+    ]  # fmt: skip
+    failing = any(not f.payload["passed"] for f in authored)
+    passes = [f for f in authored if f.payload["passed"]]
+    unmeasured = [why for f in passes if (why := author_unmeasured(ctx, f))]
+    none_measured = bool(passes) and len(unmeasured) == len(passes)
+    return AuthorPasses(
+        passes=passes,
+        unmeasured=unmeasured,
+        blocks_before=failing and not any(run.by == author for run in runs),
+        blocks=(failing or none_measured)
+        and not any(run.by == author and author_unmeasured(ctx, run) is None for run in runs),
+    )
 
 
 def owner_alone(ctx: CheckContext, run: Fact, author: str, runs: list[Fact]) -> bool:

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from inhouse.program.checks import (
-    AUTHOR_MEASURED,
     CheckContext,
     Outcome,
     Result,
@@ -21,6 +20,7 @@ from inhouse.program.checks import (
 from inhouse.program.facts import Fact
 from inhouse.program.playchecks._shared import (
     author_of,
+    author_passes,
     current_lock,
     current_workflow,
     given,
@@ -243,39 +243,14 @@ def _run_by_other(
         for run in runs
     }
     others = [run for run in runs if why_not[run.id] is None]
-    authored = [
-        f for f in ctx.facts.of("workflow.run")
-        if f.by == author
-        and f.payload["workflow"] == spec.payload["workflow"]
-        and f.payload["content_hash"] == spec.payload["content_hash"]
-    ]  # fmt: skip
-    failing = [f for f in authored if not f.payload["passed"]]
-    # the author is whoever first recorded this version, and the runner records it for whoever
-    # runs it first, pass or fail: a colleague whose first run failed became the author, and
-    # the real author's own pass "someone else's". Where the author's own runs of it all
-    # failed, their pass must stand beside the other's (the rule before AUTHOR_MEASURED, kept
-    # for the runs a play 3 exited on). Nor does a first pass that measured nothing on its
-    # runner's machine make its runner the author: a colleague asked to run the writer's
-    # checkout once, its runtime the writer's server (or with the writer's build), passes
-    # without a model of their own, and the writer's own pass becomes "someone else's". So the
-    # author's own pass, measured on their machine by the release, stands beside it.
-    passes = [f for f in authored if f.payload["passed"]]
-    unmeasured = [why for f in passes if (why := author_unmeasured(ctx, f))]
-    blocks_before = bool(failing) and not any(run.by == author for run in runs)
-    blocks = (bool(failing) or (bool(passes) and len(unmeasured) == len(passes))) and not any(
-        run.by == author and author_unmeasured(ctx, run) is None for run in runs
-    )
-    blocked = [
-        run
-        for run in others
-        if (blocks_before if ctx.spared(_WORKFLOW, run, rule=AUTHOR_MEASURED) else blocks)
-    ]
+    mine = author_passes(ctx, spec, author, runs)
+    blocked = [run for run in others if mine.blocked(ctx, run)]
     if others and len(blocked) == len(others):
         what = "has no passing run of it"
-        if passes and len(unmeasured) == len(passes):
-            shown = "; ".join(dict.fromkeys(unmeasured))
+        if mine.none_measured:
+            shown = "; ".join(dict.fromkeys(mine.unmeasured))
             what += f" that measured it on their own machine ({shown})"
-        elif passes:
+        elif mine.passes:
             what += " on the current lock"
         return failed(
             f"{author}, who published this version, {what}; only "
@@ -324,12 +299,3 @@ def _run_by_other(
         spec,
         others[-1],
     )
-
-
-def author_unmeasured(ctx: CheckContext, run: Fact) -> str | None:
-    """Why the author's passing ``run`` of their version did not measure it on their own
-    machine (answered by a runtime elsewhere, judged by Python check code run in their inhouse,
-    or run by an inhouse from a folder or URL outside a demo), or None when it did. Whoever
-    asked the author to run it that way (the writer, who handed them a checkout or a build)
-    chose what it says, so it is no pass of the author's to stand beside another's."""
-    return not_their_measure(run) or unpinned_build(ctx, run)
