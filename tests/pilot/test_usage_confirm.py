@@ -21,7 +21,7 @@ from inhouse.program.state import ProgramState
 from tests.clitools import cli
 from tests.conftest import Clock
 from tests.people import sign_in_as
-from tests.pilot.gateway_days import Pilot, Use, start_pilot
+from tests.pilot.gateway_days import Pilot, Use, at, start_pilot
 
 pytestmark = pytest.mark.usefixtures("on_database")
 
@@ -112,6 +112,22 @@ def test_what_is_signed_is_what_was_shown(pilot: Pilot) -> None:
                          agree=agree)  # fmt: skip
     assert [str(d) for d in asked[0].days] == fact.payload["days"] == ["2026-11-03"]
     assert asked[0].lines()[0].startswith("2026-11-03: 1 request through your keys")
+
+
+def test_the_question_names_each_prompt_version_and_who_wrote_it(pilot: Pilot) -> None:
+    """pia's prompt, pinned with bob's key on a day he used the gateway: his day covers the
+    lead's requests with his key that day (the count shows them); the version is asked about
+    on its own, named with its author, and "no" records neither."""
+    pilot.clock.now = at("2026-11-04T11:00")
+    pilot.share_prompt("pia", "triage")
+    pilot.use([Use("bob", "2026-11-04T12:00", prompt="triage@1")])
+    pilot.on("2026-11-05")
+    folder = ["--program", str(pilot.folder)]
+    out = cli("usage", "confirm", *folder, env=pilot.env["bob"], code=3, input="n\n")
+    assert "2026-11-04: 2 requests through your keys, the last at 12:00 UTC" in out, out
+    assert "triage@1: a library prompt sent to you, written by pia" in out
+    pilot.clock.now = datetime.now(UTC)
+    assert _counted_days(pilot.lead, "bob") == []
 
 
 def test_bad_input_and_someone_elses_confirmation_are_refused(pilot: Pilot) -> None:

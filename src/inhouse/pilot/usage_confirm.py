@@ -45,6 +45,8 @@ class OwnUse:
     #: per day, the answered requests the usage log holds through keys of the person's own, and
     #: the time (UTC) of the latest of them; a day only the gateway's signed figures give has none
     requests: dict[date, tuple[int, str]] = field(default_factory=dict)
+    #: per prompt version, who wrote it as the library reads it (its byline)
+    authors: dict[tuple[str, int], str] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -64,13 +66,18 @@ class OwnUse:
                 else f"{day}: in the gateway's signed figures (no request of yours in the usage "
                 "log here)"
             )
-        said += [f"{name}@{number}: a library prompt sent to you" for name, number in self.prompts]
+        said += [
+            f"{name}@{number}: a library prompt sent to you"
+            + (f", written by {by}" if (by := self.authors.get((name, number))) else "")
+            for name, number in self.prompts
+        ]
         return said
 
 
 def attributed_use(program: Program) -> OwnUse:
     """What the gateway's figures (its signed facts, and its usage log through keys of this
     shell's key holder's own) give them, less what they confirmed or left out before."""
+    from inhouse.pilot.library import fold_library
     from inhouse.program.counting import build_context, not_their_fetch
     from inhouse.usage import active_days, prompts_used
 
@@ -105,11 +112,17 @@ def attributed_use(program: Program) -> OwnUse:
         if name and version.isdigit():  # NAME@VERSION, as the usage log keeps a library prompt
             prompts.add((name, int(version)))
     said_days, said_prompts = _said(build_context(state, program.clock()).facts, person)
+    versions = {
+        (name, number): version.byline
+        for name, prompt in fold_library(state).prompts.items()
+        for number, version in prompt.versions.items()
+    }
     return OwnUse(
         person,
         sorted(d for d in days - said_days if d <= today),
         sorted(prompts - said_prompts),
         requests,
+        {ref: versions[ref] for ref in prompts if ref in versions},
     )
 
 
@@ -195,6 +208,7 @@ def confirm_usage(
         [d for d in use.days if d not in out],
         [p for p in use.prompts if p not in out_prompts],
         {d: n for d, n in use.requests.items() if d not in out},
+        use.authors,
     )
     if agree is not None and not signed.empty and not agree(signed):
         raise NotAllowed(
