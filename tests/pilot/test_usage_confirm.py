@@ -82,7 +82,7 @@ def test_the_command_shows_what_it_would_sign_and_records_nothing_without_a_yes(
     out = cli("usage", "confirm", *folder, env=pilot.env["bob"], code=3)  # typed, not answered
     assert "2026-11-03: 1 request through your keys, the last at 10:00 UTC" in out, out
     assert "2026-11-04: 1 request through your keys" in out
-    assert "not confirmed, nothing recorded: bob confirms only the use they made" in out
+    assert "not confirmed, nothing recorded for bob: confirm only the use you made" in out
     out = cli("usage", "confirm", *folder, env=pilot.env["bob"], code=3, input="n\n")
     assert "Did you yourself use the gateway on each of these days" in out
     assert len(pilot.lead.state().facts) == before

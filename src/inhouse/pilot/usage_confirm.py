@@ -212,10 +212,9 @@ def confirm_usage(
     )
     if agree is not None and not signed.empty and not agree(signed):
         raise NotAllowed(
-            f"not confirmed, nothing recorded: {who.name} confirms only the use they made "
-            "themselves; leave out a day they did not use the gateway with --except DAY (a "
-            "prompt version they were not sent with --except-prompt NAME@VERSION) and run it "
-            "again"
+            f"not confirmed, nothing recorded for {who.name}: confirm only the use you made "
+            "yourself; leave out a day you did not use the gateway with --except DAY (a prompt "
+            "version you were not sent with --except-prompt NAME@VERSION) and run it again"
         )
     return program.record_fact(
         None,
