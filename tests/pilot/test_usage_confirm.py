@@ -21,7 +21,7 @@ from inhouse.program.state import ProgramState
 from tests.clitools import cli
 from tests.conftest import Clock
 from tests.people import sign_in_as
-from tests.pilot.gateway_days import Pilot, Use, start_pilot
+from tests.pilot.gateway_days import Pilot, Use, at, start_pilot
 
 pytestmark = pytest.mark.usefixtures("on_database")
 
@@ -55,7 +55,8 @@ def test_a_member_confirms_their_days_and_leaves_one_out(pilot: Pilot) -> None:
     ), why
     shown = cli("usage", "confirm", "--show", *folder, env=pilot.env["bob"])
     assert "To confirm for bob: days 2026-11-03, 2026-11-04" in shown
-    out = cli("usage", "confirm", "--except", "2026-11-04", *folder, env=pilot.env["bob"])
+    out = cli("usage", "confirm", "--except", "2026-11-04", *folder, env=pilot.env["bob"],
+              input="y\n")  # fmt: skip
     assert "Confirmed your use" in out and "left out 2026-11-04" in out
     pilot.clock.now = datetime.now(UTC)  # the command signs at the machine's time
     assert _counted_days(pilot.lead, "bob") == ["2026-11-03"]
@@ -65,6 +66,68 @@ def test_a_member_confirms_their_days_and_leaves_one_out(pilot: Pilot) -> None:
     out = cli("usage", "confirm", *folder, env=pilot.env["bob"], code=2)
     assert "nothing to confirm" in out
     assert len(pilot.lead.state().facts) == before
+
+
+def test_the_command_shows_what_it_would_sign_and_records_nothing_without_a_yes(
+    pilot: Pilot,
+) -> None:
+    """The favour: bob never used the gateway; the lead, who runs its host, drove requests with
+    his key on 3 and 4 November (or sealed rows in his name), then asked him to "just type
+    `inhouse usage confirm`". It used to sign every day the figures give him at once, showing
+    nothing before. Now it lists each day with the requests through his keys and asks; no answer
+    (no terminal) and "no" record nothing, and his days stay uncounted. His "yes" signs exactly
+    what it showed."""
+    folder = ["--program", str(pilot.folder)]
+    before = len(pilot.lead.state().facts)
+    out = cli("usage", "confirm", *folder, env=pilot.env["bob"], code=3)  # typed, not answered
+    assert "2026-11-03: 1 request through your keys, the last at 10:00 UTC" in out, out
+    assert "2026-11-04: 1 request through your keys" in out
+    assert "not confirmed, nothing recorded for bob: confirm only the use you made" in out
+    out = cli("usage", "confirm", *folder, env=pilot.env["bob"], code=3, input="n\n")
+    assert "Did you yourself use the gateway on each of these days" in out
+    assert len(pilot.lead.state().facts) == before
+    pilot.clock.now = datetime.now(UTC)
+    assert _counted_days(pilot.lead, "bob") == []
+    # --show lists the same lines, and signs nothing either
+    shown = cli("usage", "confirm", "--show", *folder, env=pilot.env["bob"])
+    assert "2026-11-04: 1 request through your keys" in shown
+    # honest: pia used it on both days, reads them, and says yes
+    out = cli("usage", "confirm", *folder, env=pilot.env["pia"], input="y\n")
+    assert "2026-11-03: 1 request through your keys" in out and "Confirmed your use" in out
+    pilot.clock.now = datetime.now(UTC)  # the command signs at the machine's time
+    assert _counted_days(pilot.lead, "pia") == ["2026-11-03", "2026-11-04"]
+
+
+def test_what_is_signed_is_what_was_shown(pilot: Pilot) -> None:
+    """A day the figures gain while bob reads the question is not in what he answers for."""
+    from inhouse.pilot.usage_confirm import OwnUse
+
+    asked: list[OwnUse] = []
+
+    def agree(use: OwnUse) -> bool:
+        asked.append(use)
+        return True
+
+    fact = confirm_usage(pilot.people["bob"], leave_out=[datetime(2026, 11, 4).date()],
+                         agree=agree)  # fmt: skip
+    assert [str(d) for d in asked[0].days] == fact.payload["days"] == ["2026-11-03"]
+    assert asked[0].lines()[0].startswith("2026-11-03: 1 request through your keys")
+
+
+def test_the_question_names_each_prompt_version_and_who_wrote_it(pilot: Pilot) -> None:
+    """pia's prompt, pinned with bob's key on a day he used the gateway: his day covers the
+    lead's requests with his key that day (the count shows them); the version is asked about
+    on its own, named with its author, and "no" records neither."""
+    pilot.clock.now = at("2026-11-04T11:00")
+    pilot.share_prompt("pia", "triage")
+    pilot.use([Use("bob", "2026-11-04T12:00", prompt="triage@1")])
+    pilot.on("2026-11-05")
+    folder = ["--program", str(pilot.folder)]
+    out = cli("usage", "confirm", *folder, env=pilot.env["bob"], code=3, input="n\n")
+    assert "2026-11-04: 2 requests through your keys, the last at 12:00 UTC" in out, out
+    assert "triage@1: a library prompt sent to you, written by pia" in out
+    pilot.clock.now = datetime.now(UTC)
+    assert _counted_days(pilot.lead, "bob") == []
 
 
 def test_bad_input_and_someone_elses_confirmation_are_refused(pilot: Pilot) -> None:
@@ -106,7 +169,7 @@ def test_a_confirmation_signed_with_a_key_made_on_the_gateways_host_is_nobodys(
            if u.fact.id == fact.id]  # fmt: skip
     assert why and "enrolled on the gateway's host" in why[0], why
     # pia herself, from her own laptop's key
-    cli("usage", "confirm", "--program", str(pilot.folder), env=pilot.env["pia"])
+    cli("usage", "confirm", "--program", str(pilot.folder), env=pilot.env["pia"], input="y\n")
     pilot.clock.now = datetime.now(UTC)  # the command signs at the machine's time
     assert _counted_days(lead, "pia") == ["2026-11-03", "2026-11-04"]
 
@@ -151,7 +214,7 @@ def test_status_asks_each_member_to_confirm_the_days_the_gateway_gives_them(pilo
     ]
     assert len(asked("pia")) == 1
     cli("usage", "confirm", "--except", "2026-11-04", "--program", str(pilot.folder),
-        env=pilot.env["bob"])  # fmt: skip
+        env=pilot.env["bob"], input="y\n")  # fmt: skip
     pilot.clock.now = datetime.now(UTC)  # the command signs at the machine's time
     assert asked("bob") == []  # a day left out is his word too
     assert len(asked("pia")) == 1
@@ -246,7 +309,7 @@ def test_unconfirmed_days_hide_no_governance_theater(pilot: Pilot) -> None:
     warnings = pilot.lead.status()["warnings"]
     assert any("governance theater" in w for w in warnings), warnings
     # bob's own word on his days, from his own machine: the queue came after real use
-    cli("usage", "confirm", "--program", str(pilot.folder), env=pilot.env["bob"])
+    cli("usage", "confirm", "--program", str(pilot.folder), env=pilot.env["bob"], input="y\n")
     pilot.clock.now = datetime.now(UTC)  # the command signs at the machine's time
     warnings = pilot.lead.status()["warnings"]
     assert not any("governance theater" in w for w in warnings), warnings

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from inhouse.cli._common import ProgramOpt, Typer, open_program, out_console
+
+if TYPE_CHECKING:
+    from inhouse.pilot.usage_confirm import OwnUse
 
 app = Typer()
 
@@ -47,18 +50,21 @@ def confirm(
 ) -> None:
     """Confirm, signed with your key on your own machine, the days (and prompt versions) the
     gateway's figures give you: they count in plays 4 and 6 only once you do, since the
-    gateway's host is its operator's. Leave out a day you did not use it with --except."""
+    gateway's host is its operator's. It lists each day (with the requests through your keys)
+    and prompt version, and asks before it signs; no answer records nothing. Leave out a day
+    you did not use it with --except."""
     from inhouse.errors import InvalidInput
     from inhouse.pilot.usage_confirm import attributed_use, confirm_usage
 
     opened = open_program(program)
+    out = out_console()
     if show:
         use = attributed_use(opened)
         said = ", ".join(map(str, use.days)) or "none"
         versions = ", ".join(f"{n}@{v}" for n, v in use.prompts) or "none"
-        out_console().print(
-            f"To confirm for {use.person}: days {said}; prompt versions {versions}."
-        )
+        out.print(f"To confirm for {use.person}: days {said}; prompt versions {versions}.")
+        for line in use.lines():
+            out.print(f"  {line}", soft_wrap=True, markup=False, highlight=False)
         return
     days: list[date] = []
     for text in leave_out or []:
@@ -72,12 +78,35 @@ def confirm(
         if not name or not version.isdigit():
             raise InvalidInput(f"--except-prompt {text!r} is not NAME@VERSION (triage@2)")
         prompts.append((name, int(version)))
-    fact = confirm_usage(opened, leave_out=days, leave_out_prompts=prompts, person=on_behalf_of)
+    fact = confirm_usage(
+        opened, leave_out=days, leave_out_prompts=prompts, person=on_behalf_of, agree=_ask
+    )
     said = ", ".join(fact.payload["days"]) or "no days"
     versions = ", ".join(f"{p['prompt']}@{p['version']}" for p in fact.payload["prompts"])
-    out_console().print(
+    out.print(
         f"Confirmed your use (fact #{fact.id}, signed by {fact.by}): {said}"
         + (f"; prompt versions {versions}" if versions else "")
         + (f"; left out {', '.join(fact.payload['left_out'])}" if fact.payload["left_out"] else "")
         + "."
     )
+
+
+def _ask(use: OwnUse) -> bool:
+    """Show ``use`` (what the confirmation would sign) and ask its person whether it was
+    theirs; no answer (no terminal, end of input) is no."""
+    out = out_console()
+    out.print(
+        f"The gateway's figures give {use.person} this use, not confirmed yet. They are written "
+        "on the gateway's host, which its operator runs: confirm only what you did yourself.",
+        soft_wrap=True,
+    )
+    for line in use.lines():
+        out.print(f"  {line}", soft_wrap=True, markup=False, highlight=False)
+    try:
+        return typer.confirm(
+            "Did you yourself use the gateway on each of these days (and were you sent each "
+            "prompt version listed)?",
+            default=False,
+        )
+    except typer.Abort:
+        return False

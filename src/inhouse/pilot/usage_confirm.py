@@ -15,8 +15,8 @@ confirmation, less the days they leave out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
@@ -42,15 +42,42 @@ class OwnUse:
     person: str
     days: list[date]
     prompts: list[tuple[str, int]]
+    #: per day, the answered requests the usage log holds through keys of the person's own, and
+    #: the time (UTC) of the latest of them; a day only the gateway's signed figures give has none
+    requests: dict[date, tuple[int, str]] = field(default_factory=dict)
+    #: per prompt version, who wrote it as the library reads it (its byline)
+    authors: dict[tuple[str, int], str] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
         return not self.days and not self.prompts
 
+    def lines(self) -> list[str]:
+        """What a confirmation of all of it would sign, a line per day and prompt version, so
+        that its person reads each before answering for it (the days are the gateway's figures,
+        written on a host its operator runs, not what this machine sent)."""
+        said = []
+        for day in self.days:
+            count, last = self.requests.get(day, (0, ""))
+            said.append(
+                f"{day}: {count} request{'' if count == 1 else 's'} through your keys, the last "
+                f"at {last[11:16] or '?'} UTC"
+                if count
+                else f"{day}: in the gateway's signed figures (no request of yours in the usage "
+                "log here)"
+            )
+        said += [
+            f"{name}@{number}: a library prompt sent to you"
+            + (f", written by {by}" if (by := self.authors.get((name, number))) else "")
+            for name, number in self.prompts
+        ]
+        return said
+
 
 def attributed_use(program: Program) -> OwnUse:
     """What the gateway's figures (its signed facts, and its usage log through keys of this
     shell's key holder's own) give them, less what they confirmed or left out before."""
+    from inhouse.pilot.library import fold_library
     from inhouse.program.counting import build_context, not_their_fetch
     from inhouse.usage import active_days, prompts_used
 
@@ -77,17 +104,25 @@ def attributed_use(program: Program) -> OwnUse:
             continue  # appended around the API: it gives nobody anything (counting drops it)
     not_own = not_their_fetch(state)
     logged = active_days(program.store, [person], since=_SINCE, until=today, not_own=not_own)
-    days.update(date.fromisoformat(row.day) for row in logged)
+    requests = {date.fromisoformat(row.day): (row.requests, row.last_at) for row in logged}
+    days.update(requests)
     sent = prompts_used(program.store, [person], since=_SINCE, until=today, not_own=not_own)
     for ref in sent.get(person, ()):
         name, _, version = ref.rpartition("@")
         if name and version.isdigit():  # NAME@VERSION, as the usage log keeps a library prompt
             prompts.add((name, int(version)))
     said_days, said_prompts = _said(build_context(state, program.clock()).facts, person)
+    versions = {
+        (name, number): version.byline
+        for name, prompt in fold_library(state).prompts.items()
+        for number, version in prompt.versions.items()
+    }
     return OwnUse(
         person,
         sorted(d for d in days - said_days if d <= today),
         sorted(prompts - said_prompts),
+        requests,
+        {ref: versions[ref] for ref in prompts if ref in versions},
     )
 
 
@@ -131,12 +166,16 @@ def confirm_usage(
     leave_out: Iterable[date] = (),
     leave_out_prompts: Iterable[tuple[str, int]] = (),
     person: str | None = None,
+    agree: Callable[[OwnUse], bool] | None = None,
 ) -> Fact:
     """``inhouse usage confirm``: record, signed with this shell's key, that its holder used
     the gateway on the days (and was served the prompt versions) its figures give them, less
     ``leave_out`` (days they did not use it) and ``leave_out_prompts``. Refused, nothing
     recorded, for someone else (``person``), for a service, or where there is nothing new to
-    confirm or a day left out is not one the figures give them."""
+    confirm or a day left out is not one the figures give them. ``agree`` (the command's
+    question) is shown exactly what would be signed, and nothing is recorded unless it says
+    yes: the figures are written on the gateway's host, which its operator runs, so a person
+    asked to "just run it" signs only what they read and answered for."""
     who = program.whoami()
     if person is not None and person != who.name:
         raise NotAllowed(
@@ -164,15 +203,26 @@ def confirm_usage(
             f"nothing to confirm: the gateway's figures give {who.name} no use not confirmed "
             "yet (they count a person's requests through a gateway key of their own)"
         )
+    signed = OwnUse(
+        who.name,
+        [d for d in use.days if d not in out],
+        [p for p in use.prompts if p not in out_prompts],
+        {d: n for d, n in use.requests.items() if d not in out},
+        use.authors,
+    )
+    if agree is not None and not signed.empty and not agree(signed):
+        raise NotAllowed(
+            f"not confirmed, nothing recorded for {who.name}: confirm only the use you made "
+            "yourself; leave out a day you did not use the gateway with --except DAY (a prompt "
+            "version you were not sent with --except-prompt NAME@VERSION) and run it again"
+        )
     return program.record_fact(
         None,
         "usage.confirmed",
         {
             "person": who.name,
-            "days": [d.isoformat() for d in use.days if d not in out],
-            "prompts": [
-                {"prompt": n, "version": v} for n, v in use.prompts if (n, v) not in out_prompts
-            ],
+            "days": [d.isoformat() for d in signed.days],
+            "prompts": [{"prompt": n, "version": v} for n, v in signed.prompts],
             "left_out": [d.isoformat() for d in sorted(out)],
         },
         provenance=Provenance.MEASURED,
