@@ -689,6 +689,7 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
         sign_in_issuer=_issuer(state),
         departed=_departed(state),
         subjects_held=_subjects_held(state),
+        set_aside={person: seq for person, (seq, _) in state.set_aside.items()},
         key_subjects={key: bound.subject for key, bound in state.signed_keys.items()},
         revoked_keys=frozenset(k for k, r in state.keys.items() if r.revoked_at is not None),
         uncounted_by_kind={kind: tuple(items) for kind, items in by_kind.items()},
