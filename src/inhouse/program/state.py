@@ -1908,8 +1908,9 @@ def sign_in_problem(
     assert state.sign_in is not None
     domain = state.sign_in.domain
     if domain is not None and not _at_domain(state.sign_in.issuer, identity, domain):
-        shown = identity.email or "no address"
-        state_of = "" if vouched_address(state.sign_in.issuer, identity) else " (not verified)"
+        vouched = vouched_address(state.sign_in.issuer, identity)
+        shown = vouched[0] if vouched else identity.email or "no address"
+        state_of = "" if vouched else " (not verified)"
         entra = _issuer_host(state.sign_in.issuer) in GUEST_ISSUER_HOSTS
         how = (
             " (at Entra: the optional claim verified_primary_email, or email with xms_edov, "
@@ -2032,13 +2033,13 @@ def mailbox_release_problem(state: ProgramState, who: str, address: str) -> str 
             f"{who} has not signed in with {state.sign_in.issuer}: only a colleague it vouches "
             "for releases a mailbox"
         )
-    held = _bindings_at(state, box)
+    ever = _bindings_at(state, box)
+    if any(b.person == who for b in ever):
+        return f"{who} signed in at {box}: the mailbox's own holder does not release it"
     released = state.mailbox_released.get(box, 0)
-    held = [b for b in held if b.seq > released]
+    held = [b for b in ever if b.seq > released]
     if not held:
         return f"nobody signed in at {box} since it was last released: there is nothing to release"
-    if any(b.person == who for b in held):
-        return f"{who} signed in at {box}: the mailbox's own holder does not release it"
     still = sorted({b.person for b in held if state.holds(b)})
     if still:
         return (
