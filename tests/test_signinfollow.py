@@ -291,3 +291,18 @@ def test_the_lead_cannot_release_her_own_mailbox_for_an_invented_colleague(
     omar.request_access(reason="I want in")
     outcome, reason = _demand_of_one(realm)
     assert outcome is not Outcome.PASS, reason
+
+
+def test_at_entra_an_address_the_tenant_gave_again_is_not_judged_by_mailbox(
+    entra: Program, idp: StandinIdP
+) -> None:
+    """A regression guard for running programs: Entra bindings said no verified address before
+    verified_primary_email was read, and nobody registers at Entra (its administrator makes each
+    account), so two accounts the tenant gave one address (omar left, noor has it) both bind,
+    as they did: reading the new claim sets aside no sign-in an Entra program holds."""
+    omar = enrol(entra, "omar", team="support", machine="omar-laptop")
+    noor = enrol(entra, "noor", team="support", machine="noor-laptop")
+    same = {"preferred_username": "x@acme.example", "verified_primary_email": "team@acme.example"}
+    omar.bind_sign_in(_entra(omar, idp, "e-omar", **same), seen=_seen(idp))
+    noor.bind_sign_in(_entra(noor, idp, "e-noor", **same), seen=_seen(idp))
+    assert {"omar", "noor"} <= set(entra.state().signed_in)

@@ -1977,7 +1977,12 @@ def _shared_mailbox(state: ProgramState, issuer: str, identity: Any, who: str | 
     mailbox is one person, whoever bound it first, until a release of it is on the record
     (:func:`mailbox_release_problem`: a colleague signed in who is no lead records it once every
     binding at it was released): an address the organisation gave a new hire after the person
-    who had it left."""
+    who had it left. Not at Entra: nobody registers there (its administrator makes each
+    account), its tokens said no verified address before ``verified_primary_email`` and
+    ``xms_edov`` were read, and judging its bindings by mailbox now would set aside, on the next
+    fold, sign-ins that running programs hold (a tenant's address given to a new hire)."""
+    if _issuer_host(issuer) in GUEST_ISSUER_HOSTS:
+        return None
     found = vouched_address(issuer, identity)
     if found is None:
         return None
