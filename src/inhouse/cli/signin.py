@@ -152,6 +152,8 @@ def list_people(json: JsonOpt = False, program: ProgramOpt = None) -> None:
                 "at": bound.at.isoformat() if bound else None,
                 # every key that signed in with it was revoked: it binds nobody now
                 "released": bound is not None and not state.holds(bound),
+                # their latest sign-in the fold bound nobody with: why (status says it too)
+                "set_aside": state.set_aside[name][1] if name in state.set_aside else None,
             }
         )
     if not json:
@@ -174,10 +176,31 @@ def list_people(json: JsonOpt = False, program: ProgramOpt = None) -> None:
                 else ""
                 if r["signed_in"] or not r["subject"]
                 else " (a key of theirs has not)"
-            ),
+            )
+            + (f"; their sign-in was set aside: {r['set_aside']}" if r["set_aside"] else ""),
             r["email"] or "",
             (r["at"] or "")[:16],
         ),
+    )
+
+
+@app.command("release-mailbox")
+def release_mailbox(
+    address: Annotated[
+        str, typer.Argument(help="An address at the mailbox, e.g. anna@acme.example.")
+    ],
+    reason: Annotated[
+        str, typer.Option(help="Why: who had the address, and who was given it since.")
+    ],
+    program: ProgramOpt = None,
+) -> None:
+    """Let a new person sign in at a mailbox someone else signed in with before (an address the
+    organisation gave a new hire after its holder left). Recorded by a colleague signed in who
+    is not a rollout lead, once every key that signed in at the mailbox is revoked."""
+    box = open_program(program).release_mailbox(address, reason=reason)
+    out_console().print(
+        f"Released {literal(box)}: the next person to sign in at it holds it; "
+        "whoever signed in at it before does not keep it from them."
     )
 
 

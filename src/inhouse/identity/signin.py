@@ -502,8 +502,16 @@ class Identity:
     guest: bool | None = None
     #: the account's user name where the issuer says it (Entra's ``upn``, or its v2
     #: ``preferred_username``): at Entra, its domain is one the tenant verified it holds (by DNS),
-    #: or the tenant's free initial ``*.onmicrosoft.com`` domain
+    #: or the tenant's free initial ``*.onmicrosoft.com`` domain. Microsoft documents
+    #: ``preferred_username`` as mutable and not for authorisation: the address below is read
+    #: before it wherever the token carries one
     username: str | None = None
+    #: Entra's optional claim ``verified_primary_email`` (the user's PrimaryAuthoritativeEmail,
+    #: set by the directory, not by the user): an address the tenant vouches for
+    verified_primary_email: str | None = None
+    #: Entra's optional claim ``xms_edov``: whether the domain of ``email`` is one the account's
+    #: tenant verified it owns (None: not said)
+    email_domain_verified: bool | None = None
 
 
 def _span(delta: timedelta) -> str:
@@ -632,7 +640,25 @@ def verify_id_token(
         home_issuer=claims["idp"] if isinstance(claims.get("idp"), str) else None,
         guest=_guest_claim(claims.get("acct")),
         username=_username(claims),
+        verified_primary_email=_first_address(claims.get("verified_primary_email")),
+        email_domain_verified=_flag(claims.get("xms_edov")),
     )
+
+
+def _first_address(value: Any) -> str | None:
+    """An address claim that Entra sends as a string or as a list of them: the first one."""
+    if isinstance(value, list):
+        value = next((v for v in value if isinstance(v, str) and v.strip()), None)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _flag(value: Any) -> bool | None:
+    """A boolean claim, which some providers send as a string: True, False, or None (unsaid)."""
+    if value is True or value in ("true", "True", "1", 1):
+        return True
+    if value is False or value in ("false", "False", "0", 0):
+        return False
+    return None
 
 
 def _username(claims: Mapping[str, Any]) -> str | None:

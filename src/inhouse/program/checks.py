@@ -209,6 +209,10 @@ class CheckContext:
     departed: frozenset[str] = frozenset()
     #: person -> every account (subject) the sign-in ever bound them to, released ones too
     subjects_held: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: person -> the event of their latest sign-in the sign-in's rules set aside (an account at
+    #: an Entra tenant's initial domain, a mailbox another person signed in at): ``status``
+    #: says why, and the way out
+    set_aside: Mapping[str, int] = field(default_factory=dict)
     #: key -> the account (subject) that key signed in with, released bindings too
     key_subjects: Mapping[str, str] = field(default_factory=dict)
     #: keys revoked since (what they signed while active still counts)
@@ -284,7 +288,22 @@ class CheckContext:
         count as someone."""
         if self.signed_in is None or person in self.signed_in:
             return None
-        return f"{person} has not signed in with {self.sign_in_issuer} (with every key they hold)"
+        said = f"{person} has not signed in with {self.sign_in_issuer} (with every key they hold)"
+        return said + self.set_aside_note([person])
+
+    def set_aside_note(self, people: Iterable[str]) -> str:
+        """``"; the sign-in of X (event N) was set aside: ..."`` for those of ``people`` whose
+        latest sign-in the sign-in's rules bound nobody with, else ``""``."""
+        aside = [
+            f"{p}'s sign-in (event {self.set_aside[p]})" for p in people if p in self.set_aside
+        ]
+        if not aside:
+            return ""
+        verb = "was" if len(aside) == 1 else "were"
+        return (
+            f"; {', '.join(aside)} {verb} set aside, binding nobody: `inhouse status` says why "
+            "and the way out"
+        )
 
     def held_role_at(self, person: str, role: str, seq: int) -> bool:
         """Whether ``person`` held ``role`` at event ``seq``: what they did is judged by the

@@ -689,6 +689,7 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
         sign_in_issuer=_issuer(state),
         departed=_departed(state),
         subjects_held=_subjects_held(state),
+        set_aside={person: seq for person, (seq, _) in state.set_aside.items()},
         key_subjects={key: bound.subject for key, bound in state.signed_keys.items()},
         revoked_keys=frozenset(k for k, r in state.keys.items() if r.revoked_at is not None),
         uncounted_by_kind={kind: tuple(items) for kind, items in by_kind.items()},
@@ -903,10 +904,16 @@ def unsigned_signer(state: ProgramState, person: str, key: str | None) -> str | 
             f"{state.sign_in.issuer} itself: each key of a person signs in "
             f"({sign_in_login(state.log_file, 'on that machine')})"
         )
+    aside = ""
+    if person in state.set_aside:
+        aside = (
+            f"; {person}'s sign-in (event {state.set_aside[person][0]}) was set aside, binding "
+            "nobody: `inhouse status` says why and the way out"
+        )
     return (
         f"signed by {person}, who has not signed in with {state.sign_in.issuer}: what a "
         f"person signs counts once the organisation's sign-in vouched for them "
-        f"({sign_in_login(state.log_file)})"
+        f"({sign_in_login(state.log_file)}){aside}"
     )
 
 

@@ -66,6 +66,7 @@ class EventKind(StrEnum):
     EVIDENCE_IMPORTED = "evidence.imported"
     SIGN_IN_SET_UP = "sign-in.set-up"
     PERSON_SIGNED_IN = "person.signed-in"
+    MAILBOX_RELEASED = "sign-in.mailbox-released"
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,8 @@ from inhouse.program.state import (
     SignIn,
     account_problem,
     kept_sign_in,
+    mailbox,
+    mailbox_release_problem,
     self_made_tenant_problem,
     set_up_problem,
     sign_in_problem,
@@ -294,6 +296,27 @@ class SignInMixin(ProgramCore):
             EventKind.PERSON_SIGNED_IN, who.name, {"id_token": id_token, "seen": seen or []}
         )
         return self.state().signed_keys[self.key.key_id]
+
+    def release_mailbox(self, address: str, *, reason: str) -> str:
+        """Release the mailbox ``address`` reaches, so that a person may sign in at it whom
+        another signed in at before (an address the organisation gave a new hire after its
+        holder left): recorded by a colleague signed in who is not a rollout lead, once every
+        binding at it is released (:func:`~inhouse.program.state.mailbox_release_problem`).
+        Returns the mailbox."""
+        reason = reason.strip()
+        if not reason:
+            raise InvalidInput(
+                "say why the mailbox is released (--reason): who had it, who has it now"
+            )
+        state, who = self._begin(None)
+        self._sign_in(state)
+        if self._delegation is not None:
+            raise NotAllowed("release a mailbox with your own key, not a dashboard session")
+        if (problem := mailbox_release_problem(state, who.name, address)) is not None:
+            raise NotAllowed(f"{who.name} cannot release {address}: {problem}")
+        box = mailbox(address)
+        self._append(EventKind.MAILBOX_RELEASED, who.name, {"mailbox": box, "reason": reason})
+        return box
 
     def audit_sign_in(self) -> SignInAudit:
         """The pinned keys beside the keys the issuer publishes now: a pinned key it does not

@@ -410,6 +410,12 @@ class ProgramState:
     reach_held_back: list[HeldBack] = field(default_factory=list)
     #: sign-ins the fold bound nobody with (:func:`account_problem`), each said on ``status``
     unbound: list[str] = field(default_factory=list)
+    #: person -> (event, why) of their latest sign-in the fold set aside, for the checks'
+    #: reasons (cleared once one of theirs binds)
+    set_aside: dict[str, tuple[int, str]] = field(default_factory=dict)
+    #: mailbox -> the event that released it (:func:`mailbox_release_problem`): bindings at it
+    #: before that event no longer keep it from another person
+    mailbox_released: dict[str, int] = field(default_factory=dict)
     #: decisions a dashboard session signed without its person's own approval (written before
     #: approvals existed): kept in the log, never counted, each said on ``status``
     unapproved: list[str] = field(default_factory=list)
@@ -1600,6 +1606,8 @@ def _apply_verified(state: ProgramState, event: Event) -> None:
         state.facts.append(_fact(event, data, state))
     elif kind in (EventKind.SIGN_IN_SET_UP, EventKind.PERSON_SIGNED_IN):
         _apply_sign_in(state, event)
+    elif kind == EventKind.MAILBOX_RELEASED:
+        _apply_mailbox_release(state, event)
     elif kind not in _ENGINE_KINDS:
         by, signed = _signer(event, state)
         person = state.people.get(by)
@@ -1687,6 +1695,8 @@ def _unauthorized(state: ProgramState, event: Event) -> str | None:
             return f"{where}, no rollout lead: only a lead sets up the organisation's sign-in"
         issuer, client_id = str(data["issuer"]), str(data["client_id"])
         return set_up_problem(state, where, issuer, client_id, data.get("domain"), data["keys"])
+    if kind == EventKind.MAILBOX_RELEASED:
+        return None  # judged by the fold, which counts or sets it aside and says so (status)
     if kind == EventKind.PERSON_SIGNED_IN:
         token = str(data["id_token"])
         problem = sign_in_problem(state, who, str(event.signer), token, event.at)
@@ -1897,12 +1907,20 @@ def sign_in_problem(
         return f"its ID token does not hold: {err}"
     assert state.sign_in is not None
     domain = state.sign_in.domain
-    if domain is not None and not _at_domain(identity, domain):
-        shown = identity.email or "no address"
-        state_of = "" if identity.email_verified else " (not verified)"
+    if domain is not None and not _at_domain(state.sign_in.issuer, identity, domain):
+        vouched = vouched_address(state.sign_in.issuer, identity)
+        shown = vouched[0] if vouched else identity.email or "no address"
+        state_of = "" if vouched else " (not verified)"
+        entra = _issuer_host(state.sign_in.issuer) in GUEST_ISSUER_HOSTS
+        how = (
+            " (at Entra: the optional claim verified_primary_email, or email with xms_edov, "
+            "added to the app registration's ID token under Token configuration)"
+            if entra
+            else ""
+        )
         return (
             f"{state.sign_in.issuer} vouched for {identity.subject} with {shown}{state_of}: "
-            f"only a verified address at {domain} counts here"
+            f"only a verified address at {domain} counts here{how}"
         )
     # bindings whose keys were all revoked hold no more: released (ProgramState.holds)
     holder = next(
@@ -1943,30 +1961,110 @@ def mailbox(address: str) -> str:
     return f"{local.split('+', 1)[0]}@{domain}"
 
 
+def _bindings_at(state: ProgramState, box: str) -> list[SignedIn]:
+    """Every binding at ``box`` (released ones too), oldest first."""
+    return sorted(
+        (b for b in state.signed_keys.values() if b.email and mailbox(b.email) == box),
+        key=lambda b: b.seq,
+    )
+
+
 def _shared_mailbox(state: ProgramState, issuer: str, identity: Any, who: str | None) -> str | None:
     """Why ``identity`` is an account of a mailbox another person signed in with (a key of
     theirs bound to an account at it, now or before): a plus-address reaches the same inbox, so
     at a provider that lets anyone register and verify an address (a Keycloak realm or an Okta
     org with self-registration) one person's mailbox makes an account per alias. One verified
-    mailbox is one person, whoever bound it first."""
-    if not identity.email_verified or not identity.email:
+    mailbox is one person, whoever bound it first, until a release of it is on the record
+    (:func:`mailbox_release_problem`: a colleague signed in who is no lead records it once every
+    binding at it was released): an address the organisation gave a new hire after the person
+    who had it left. Not at Entra: nobody registers there (its administrator makes each
+    account), its tokens said no verified address before ``verified_primary_email`` and
+    ``xms_edov`` were read, and judging its bindings by mailbox now would set aside, on the next
+    fold, sign-ins that running programs hold (a tenant's address given to a new hire)."""
+    if _issuer_host(issuer) in GUEST_ISSUER_HOSTS:
         return None
-    box = mailbox(identity.email)
-    for bound in sorted(state.signed_keys.values(), key=lambda b: b.seq):
-        if (
-            bound.email
-            and bound.person != who
-            and bound.subject != identity.subject
-            and mailbox(bound.email) == box
-        ):
+    found = vouched_address(issuer, identity)
+    if found is None:
+        return None
+    box = mailbox(found[0])
+    released = state.mailbox_released.get(box, 0)
+    for bound in _bindings_at(state, box):
+        if bound.person != who and bound.subject != identity.subject and bound.seq > released:
+            if state.holds(bound):
+                out = (
+                    f"if {box} is yours now and {bound.person} has left, a rollout lead revokes "
+                    f"{bound.person}'s keys, then a colleague signed in who is not a rollout lead "
+                    f"runs `inhouse sign-in release-mailbox {box} --reason ...`"
+                )
+            else:
+                out = (
+                    f"{bound.person}'s keys are all revoked: if {box} is yours now (an address "
+                    "the organisation gave you after them), a colleague signed in who is not a "
+                    f"rollout lead runs `inhouse sign-in release-mailbox {box} --reason ...`"
+                )
             return (
-                f"{issuer} vouched for {identity.subject} at {identity.email}, which reaches "
+                f"{issuer} vouched for {identity.subject} at {found[0]}, which reaches "
                 f"the mailbox {box}, and {bound.person} signed in with an account at it "
                 f"({bound.email}, event {bound.seq}): one mailbox "
                 "is one person (a plus-address is its inbox's, and a provider that lets its "
-                "holder register makes an account of each)"
+                f"holder register makes an account of each); {out}, and you sign in again"
             )
     return None
+
+
+def mailbox_release_problem(state: ProgramState, who: str, address: str) -> str | None:
+    """Why ``who`` may not release ``address``'s mailbox, or None. A release lets a person sign
+    in at a mailbox someone else signed in with before (a recycled address, given to a new hire
+    after its holder left). Its maker must be someone the judged lead cannot be or invent: a
+    person the sign-in vouches for now, who is not and never was a rollout lead and never signed
+    in at that mailbox; and every binding at it must be released already (its holder's keys all
+    revoked), so a mailbox its holder still signs in with is never handed to another name."""
+    if state.sign_in is None:
+        return "the organisation's sign-in is not set up: no mailbox is held"
+    box = mailbox(address)
+    if "@" not in box:
+        return f"{address!r} is not an e-mail address"
+    person = state.people.get(who)
+    if person is None or person.service:
+        return "only a person releases a mailbox"
+    if who in _leads_ever(state):
+        return (
+            f"{who} is or was a rollout lead, whose program this judges: a lead who released "
+            "her own mailbox could sign an invented colleague in at a plus-address of it; a "
+            "colleague signed in who is not a lead records the release"
+        )
+    if not state.vouched(who):
+        return (
+            f"{who} has not signed in with {state.sign_in.issuer}: only a colleague it vouches "
+            "for releases a mailbox"
+        )
+    ever = _bindings_at(state, box)
+    if any(b.person == who for b in ever):
+        return f"{who} signed in at {box}: the mailbox's own holder does not release it"
+    released = state.mailbox_released.get(box, 0)
+    held = [b for b in ever if b.seq > released]
+    if not held:
+        return f"nobody signed in at {box} since it was last released: there is nothing to release"
+    still = sorted({b.person for b in held if state.holds(b)})
+    if still:
+        return (
+            f"{', '.join(still)} still signed in at {box} (a key that signed in with it is not "
+            "revoked): a rollout lead revokes those keys first, if they left"
+        )
+    return None
+
+
+def _apply_mailbox_release(state: ProgramState, event: Event) -> None:
+    if event.signer is None:
+        return
+    who, _ = _signer(event, state)
+    address = str(event.payload.get("mailbox", ""))
+    if (why := mailbox_release_problem(state, who, address)) is not None:
+        state.unbound.append(
+            f"event {event.seq}: {who}'s release of the mailbox {address} counts for nothing: {why}"
+        )
+        return
+    state.mailbox_released[mailbox(address)] = event.seq
 
 
 def account_problem(state: ProgramState, identity: Any, who: str | None = None) -> str | None:
@@ -2107,34 +2205,75 @@ def self_made_tenant_problem(issuer: str) -> str | None:
     )
 
 
+#: the way out of the initial-domain rule, for a small organisation whose tenant has only its
+#: initial domain: said wherever the refusal is (the sign-in, ``status``, the checks)
+INITIAL_DOMAIN_WAY_OUT = (
+    "ask your tenant administrator to add and verify your company's domain (Entra admin "
+    "center: Domain names, Add custom domain, then the DNS record it names) and move your user "
+    "name (and primary e-mail address) to it, then run `inhouse sign-in login` again"
+)
+
+
 def _initial_domain_problem(issuer: str, identity: Any) -> str | None:
-    """At Entra, why an account is not at a domain its tenant verified it holds: its user name
-    (``upn``, ``preferred_username``) is at the tenant's initial ``*.onmicrosoft.com`` domain,
-    which every tenant has, one anyone makes for free and administers (creating a member
-    account per invented colleague), or the token does not say it."""
+    """At Entra, why an account is not at a domain its tenant verified it holds: the address
+    the token vouches for (:func:`vouched_address`: ``verified_primary_email``, or ``email``
+    with ``xms_edov``), else its user name (``upn``, ``preferred_username``, which Microsoft
+    documents as mutable and not for authorisation: read last), is at the tenant's initial
+    ``*.onmicrosoft.com`` domain, which every tenant has, one anyone makes for free and
+    administers (creating a member account per invented colleague), or the token says none."""
     if _issuer_host(issuer) not in GUEST_ISSUER_HOSTS:
         return None
-    name = getattr(identity, "username", None)
-    if not name or "@" not in name:
+    found = vouched_address(issuer, identity)
+    if found is None:
+        name = getattr(identity, "username", None)
+        found = (name, "") if name else None
+        claim = "its user name: upn, or preferred_username"
+    else:
+        claim = found[1]
+    if found is None or "@" not in found[0]:
         return (
-            f"{issuer}'s token for {identity.subject} names no user name (upn, "
+            f"{issuer}'s token for {identity.subject} names no user name and no address "
+            "of the account (verified_primary_email, email with xms_edov, upn, "
             "preferred_username: the profile scope), so nothing says its account is at a "
-            "domain the tenant verified it holds"
+            "domain the tenant verified it holds; the tenant administrator adds the optional "
+            "claim verified_primary_email to the app registration's ID token (Token "
+            "configuration)"
         )
+    name = found[0]
     domain = name.rsplit("@", 1)[1].lower().rstrip(".")
     if domain.endswith(INITIAL_DOMAINS):
         return (
-            f"{issuer} vouched for {identity.subject} ({name}), an account at the tenant's "
-            f"initial domain {domain}: anyone makes a tenant for free, as its administrator, "
-            "with member accounts there for colleagues they invent; only an account at a "
-            "domain the tenant verified it holds (by DNS, the organisation's) counts"
+            f"{issuer} vouched for {identity.subject} as {name} ({claim}), an account at the "
+            f"tenant's initial domain {domain}: anyone makes a tenant for free, as its "
+            "administrator, with member accounts there for colleagues they invent, so only an "
+            "account at a domain the tenant verified it holds (by DNS, the organisation's) "
+            f"counts; {INITIAL_DOMAIN_WAY_OUT}"
         )
     return None
 
 
-def _at_domain(identity: Any, domain: str) -> bool:
-    email = identity.email or ""
-    return bool(identity.email_verified) and email.lower().endswith("@" + domain.lower())
+def vouched_address(issuer: str, identity: Any) -> tuple[str, str] | None:
+    """The address the provider vouches is the account's, and the claim that says so, or None:
+    ``email`` with ``email_verified`` true; at Entra, which sends no ``email_verified``, its
+    optional claim ``verified_primary_email`` (the directory's own record of the user's primary
+    address), else ``email`` with ``xms_edov`` true (its domain is one the account's tenant
+    verified it owns; the tenant's initial domain counts as verified there, which
+    :func:`_initial_domain_problem` refuses); ``email_verified`` is no claim of Entra's own."""
+    if _issuer_host(issuer) in GUEST_ISSUER_HOSTS:
+        primary = getattr(identity, "verified_primary_email", None)
+        if primary:
+            return primary, "verified_primary_email"
+        if identity.email and getattr(identity, "email_domain_verified", None):
+            return identity.email, "email (xms_edov true)"
+        return None  # Entra sends no email_verified of its own: a claim by that name is mapped
+    if identity.email and identity.email_verified:
+        return identity.email, "email"
+    return None
+
+
+def _at_domain(issuer: str, identity: Any, domain: str) -> bool:
+    found = vouched_address(issuer, identity)
+    return found is not None and found[0].lower().endswith("@" + domain.lower())
 
 
 def _apply_sign_in(state: ProgramState, event: Event) -> None:
@@ -2171,13 +2310,16 @@ def _apply_sign_in(state: ProgramState, event: Event) -> None:
         return  # unsigned: binds nothing
     who, _ = _signer(event, state)
     identity = verified_identity(state, str(data["id_token"]), event.signer, event.at)
+    assert state.sign_in is not None  # verified_identity refuses a token without one
     if (why := account_problem(state, identity, who)) is not None:
         state.unbound.append(f"event {event.seq}: {who}'s sign-in binds nobody: {why}")
+        state.set_aside[who] = (event.seq, why)
         return
+    state.set_aside.pop(who, None)
     bound = SignedIn(
         person=who,
         subject=identity.subject,
-        email=identity.email if identity.email_verified else None,
+        email=address[0] if (address := vouched_address(state.sign_in.issuer, identity)) else None,
         key_id=event.signer,
         at=event.at,
         seq=event.seq,

@@ -365,6 +365,7 @@ def judged_unsigned(ctx: CheckContext, judged: Iterable[str]) -> str | None:
     return (
         f"{names(missing)}, whose work this judges, {verb} not signed in with "
         f"{ctx.sign_in_issuer}: nobody is told apart from them until they do"
+        + ctx.set_aside_note(missing)
     )
 
 
@@ -423,7 +424,11 @@ def split_aside(
     if why := no_sign_in(ctx) or judged_unsigned(ctx, judged):
         return [], f"{names(aside)}: {why}" if aside else ""
     unsigned = [p for p in aside if ctx.not_signed_in(p)]
-    note = f"{names(unsigned)}, not signed in with {ctx.sign_in_issuer}" if unsigned else ""
+    note = (
+        f"{names(unsigned)}, not signed in with {ctx.sign_in_issuer}{ctx.set_aside_note(unsigned)}"
+        if unsigned
+        else ""
+    )
     shared = [why for p in aside if p not in unsigned and (why := same_account(ctx, p, judged))]
     if shared:
         note = "; ".join([*([note] if note else []), *shared])

@@ -1,0 +1,308 @@
+"""Follow-ups on the sign-in rules (redteam1234, review1), for honest teams.
+
+1. An account at an Entra tenant's initial ``*.onmicrosoft.com`` domain counts for nobody; a
+   small organisation whose tenant has only that domain is told what to do about it wherever
+   the refusal shows: the sign-in, ``status``, ``sign-in list`` and the checks' reasons.
+2. Microsoft documents ``preferred_username`` as mutable and not for authorisation: Entra's
+   optional claim ``verified_primary_email`` is read before it, and ``email`` with ``xms_edov``
+   true (its domain verified by the account's tenant); Entra sends no ``email_verified``.
+3. One mailbox is one person, now or before: a new hire given a departed colleague's address
+   is let in by a release that a colleague signed in who is no lead records, once the old
+   holder's keys are all revoked; the lead cannot use it to sign an invented colleague in at a
+   plus-address of her own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from inhouse.errors import NotAllowed, SignInError
+from inhouse.identity import load_key
+from inhouse.program import Program
+from inhouse.program.checks import Outcome
+from inhouse.program.events import EventKind
+from inhouse.testing.standin_idp import StandinIdP
+from tests.conftest import Clock
+from tests.people import enrol, enrol_cli, lead_env
+from tests.test_redteam1234 import (
+    ENTRA,
+    KEYCLOAK,
+    _answering_as,
+    _demand_of_one,
+    _plus_token,
+    _seen,
+    _token,
+)
+
+pytestmark = [pytest.mark.usefixtures("on_database"), pytest.mark.own_sign_in]
+
+WAY_OUT = "ask your tenant administrator to add and verify your company's domain"
+
+
+@pytest.fixture
+def idp(clock: Clock) -> Iterator[StandinIdP]:
+    with StandinIdP(clock=clock) as provider:
+        yield provider
+
+
+@pytest.fixture
+def lena(_isolated: Path, clock: Clock) -> Iterator[Program]:
+    lead = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
+    yield lead
+    lead.close()
+
+
+def _said(args: list[str], env: dict[str, str]) -> str:
+    from inhouse.cli.app import app
+
+    found = CliRunner().invoke(app, args, env=env)
+    assert found.exit_code == 0, found.output
+    return " ".join(found.output.split())
+
+
+def _entra(person: Program, idp: StandinIdP, subject: str, **claims: object) -> str:
+    """Entra's token for ``person``'s key: no email_verified (Entra sends none), a member."""
+    token = _token(person, idp, ENTRA, subject, acct=0, **claims)
+    import jwt
+
+    body = jwt.decode(token, options={"verify_signature": False})
+    body.pop("email_verified", None)
+    body.pop("email", None)
+    if "email" in claims:
+        body["email"] = claims["email"]
+    return idp.mint(body)
+
+
+# -- 1: the initial domain, and the way out, wherever it shows --------------------------------
+
+
+def test_a_small_organisation_on_its_initial_domain_is_told_the_way_out_everywhere(
+    lena: Program, idp: StandinIdP, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An honest small organisation: its tenant has only acmesmall.onmicrosoft.com. lena signs
+    in at a verified domain (say the tenant added one for her); omar's user name is still at the
+    initial domain. The sign-in, status, sign-in list and play 2's reason each say his sign-in
+    was set aside and what his tenant administrator does about it."""
+    _answering_as(monkeypatch, idp, ENTRA)
+    lena.set_up_sign_in(ENTRA, "inhouse")
+    lena.bind_sign_in(
+        _entra(lena, idp, "e-lena", preferred_username="lena@acme.example"), seen=_seen(idp)
+    )
+    omar = enrol(lena, "omar", team="support", machine="omar-laptop")
+    initial = {"preferred_username": "omar@acmesmall.onmicrosoft.com"}
+    with pytest.raises(SignInError) as refused:
+        omar.bind_sign_in(_entra(omar, idp, "e-omar", **initial), seen=_seen(idp))
+    said = str(refused.value)
+    assert "initial domain acmesmall.onmicrosoft.com" in said and WAY_OUT in said, said
+    assert "move your user name" in said and "sign-in login" in said, said
+    # a sign-in recorded anyway (an older inhouse, or around the API): set aside, and said
+    token = _entra(omar, idp, "e-omar", **initial)
+    omar._append(EventKind.PERSON_SIGNED_IN, "omar", {"id_token": token, "seen": _seen(idp)})
+    status = _said(["status"], lead_env(lena))
+    assert "omar's sign-in binds nobody" in status and WAY_OUT in status, status
+    listed = _said(["sign-in", "list"], lead_env(lena))
+    assert "set aside" in listed and WAY_OUT in listed, listed
+    omar.request_access(reason="I want in")
+    outcome, reason = _demand_of_one(lena)
+    assert outcome is not Outcome.PASS, reason
+    assert "omar's sign-in (event" in reason and "set aside" in reason, reason
+    assert "inhouse status` says why and the way out" in reason, reason
+    # the way out taken: the administrator moved his user name to the verified domain
+    omar.bind_sign_in(
+        _entra(omar, idp, "e-omar", preferred_username="omar@acme.example"), seen=_seen(idp)
+    )
+    outcome, reason = _demand_of_one(lena)
+    assert outcome is Outcome.PASS, reason
+
+
+# -- 2: Entra's stronger claims ---------------------------------------------------------------
+
+
+@pytest.fixture
+def entra(lena: Program, idp: StandinIdP, monkeypatch: pytest.MonkeyPatch) -> Program:
+    _answering_as(monkeypatch, idp, ENTRA)
+    lena.set_up_sign_in(ENTRA, "inhouse")
+    return lena
+
+
+@pytest.mark.parametrize("shape", ["string", "list"])
+def test_verified_primary_email_is_read_before_preferred_username(
+    entra: Program, idp: StandinIdP, shape: str
+) -> None:
+    """Honest: a small organisation left user names at the initial domain but gave everyone a
+    mailbox at its verified domain; the tenant admin added verified_primary_email to the ID
+    token. It is read first (as a string or as Entra's list), so omar signs in, and the binding
+    keeps that address. The old code judged preferred_username only and refused him."""
+    omar = enrol(entra, "omar", team="support", machine="omar-laptop")
+    primary: object = "omar@acme.example" if shape == "string" else ["omar@acme.example"]
+    token = _entra(
+        omar,
+        idp,
+        "e-omar",
+        preferred_username="omar@acmesmall.onmicrosoft.com",
+        verified_primary_email=primary,
+    )
+    bound = omar.bind_sign_in(token, seen=_seen(idp))
+    assert bound.email == "omar@acme.example"
+    assert "omar" in entra.state().signed_in
+
+
+def test_a_user_name_at_a_verified_domain_does_not_outweigh_an_initial_primary_address(
+    entra: Program, idp: StandinIdP
+) -> None:
+    """verified_primary_email, where the token has it, is what the rule judges:
+    preferred_username (mutable, not for authorisation) at another domain does not save an
+    account whose directory-kept primary address is at the initial domain. The message names
+    the claim it judged."""
+    omar = enrol(entra, "omar", team="support", machine="lenas-vm")
+    token = _entra(
+        omar,
+        idp,
+        "e-omar",
+        preferred_username="omar@acme.example",
+        verified_primary_email="omar@lenaacme.onmicrosoft.com",
+    )
+    with pytest.raises(SignInError, match=r"\(verified_primary_email\)") as refused:
+        omar.bind_sign_in(token, seen=_seen(idp))
+    assert WAY_OUT in str(refused.value)
+
+
+def test_email_with_xms_edov_counts_and_an_email_verified_claim_at_entra_does_not(
+    lena: Program, idp: StandinIdP, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --email-domain at Entra: an address counts where xms_edov says the tenant verified
+    its domain (the old code asked for email_verified, which Entra never sends, so nobody
+    could sign in); xms_edov false, or an email_verified claim (none of Entra's own), does not;
+    and xms_edov true at the initial domain (Entra counts it as verified) is still refused."""
+    _answering_as(monkeypatch, idp, ENTRA)
+    lena.set_up_sign_in(ENTRA, "inhouse", domain="acme.example")
+    omar = enrol(lena, "omar", team="support", machine="omar-laptop")
+    upn = {"preferred_username": "omar@acme.example"}
+    for unsaid in (
+        {"email": "omar@acme.example", "xms_edov": False},
+        {"email": "omar@acme.example", "email_verified": True},
+    ):
+        token = _entra(omar, idp, "e-omar", **upn, **unsaid)
+        if "email_verified" in unsaid:
+            import jwt
+
+            body = jwt.decode(token, options={"verify_signature": False})
+            token = idp.mint({**body, "email_verified": True})
+        with pytest.raises(SignInError, match=r"only a verified address at acme\.example") as no:
+            omar.bind_sign_in(token, seen=_seen(idp))
+        assert "xms_edov" in str(no.value)  # it says what to configure
+    initial = {"email": "omar@lenaacme.onmicrosoft.com", "xms_edov": True}
+    with pytest.raises(SignInError):
+        omar.bind_sign_in(_entra(omar, idp, "e-omar", **upn, **initial), seen=_seen(idp))
+    token = _entra(omar, idp, "e-omar", **upn, email="omar@acme.example", xms_edov="true")
+    assert omar.bind_sign_in(token, seen=_seen(idp)).email == "omar@acme.example"
+
+
+# -- 3: a recycled mailbox, released by a colleague who is no lead ----------------------------
+
+
+@pytest.fixture
+def realm(lena: Program, idp: StandinIdP, monkeypatch: pytest.MonkeyPatch) -> Program:
+    _answering_as(monkeypatch, idp, KEYCLOAK)
+    lena.set_up_sign_in(KEYCLOAK, "inhouse", domain="acme.example")
+    lena.bind_sign_in(_plus_token(lena, idp, "k-lena", "lena@acme.example"), seen=_seen(idp))
+    return lena
+
+
+def _colleague(realm: Program, idp: StandinIdP, name: str, address: str) -> Program:
+    person = enrol(realm, name, team="support", machine=f"{name}-laptop")
+    person.bind_sign_in(_plus_token(person, idp, f"k-{name}", address), seen=_seen(idp))
+    return person
+
+
+def test_a_new_hire_given_a_departed_colleague_s_address_gets_in_by_a_release(
+    realm: Program, idp: StandinIdP, tmp_path: Path
+) -> None:
+    """omar left; noor was given omar@acme.example (a new account at the realm). Refused, and
+    the refusal says the way: a lead revokes omar's keys, then ali (signed in, no lead)
+    releases the mailbox. The lead cannot release it; ali cannot while omar still signs in
+    with it. The old code refused noor for good, with no way out."""
+    ali = _colleague(realm, idp, "ali", "ali@acme.example")
+    omar = _colleague(realm, idp, "omar", "omar@acme.example")
+    noor = enrol(realm, "noor", team="support", machine="noor-laptop")
+    recycled = _plus_token(noor, idp, "k-noor", "omar@acme.example")
+    with pytest.raises(SignInError, match="a rollout lead revokes omar's keys") as refused:
+        noor.bind_sign_in(recycled, seen=_seen(idp))
+    assert "release-mailbox omar@acme.example" in str(refused.value)
+    with pytest.raises(NotAllowed, match="omar still signed in"):
+        ali.release_mailbox("omar@acme.example", reason="omar left; noor has the address")
+    for key in omar.state().keys_of("omar"):
+        realm.revoke_key(key.key_id)
+    with pytest.raises(SignInError, match="omar's keys are all revoked") as refused:
+        noor.bind_sign_in(_plus_token(noor, idp, "k-noor", "omar@acme.example"), seen=_seen(idp))
+    assert "not a rollout lead runs `inhouse sign-in release-mailbox" in str(refused.value)
+    with pytest.raises(NotAllowed, match="rollout lead"):
+        realm.release_mailbox("omar@acme.example", reason="omar left")
+    # through the CLI, as ali types it
+    env = enrol_cli(realm, "sam", tmp_path / "keys", team="support", signed_in=False)
+    sam = realm.using(load_key(Path(env["INHOUSE_KEY"])))
+    sam.bind_sign_in(_plus_token(sam, idp, "k-sam", "sam@acme.example"), seen=_seen(idp))
+    args = ["sign-in", "release-mailbox", "omar@acme.example", "--reason", "omar left"]
+    assert "Released omar@acme.example" in _said(args, env)
+    noor.bind_sign_in(_plus_token(noor, idp, "k-noor", "omar@acme.example"), seen=_seen(idp))
+    state = realm.state()
+    assert "noor" in state.signed_in and state.tampered is None
+    # released once: the next to sign in at it holds it again
+    late = enrol(realm, "late", team="support", machine="late-laptop")
+    with pytest.raises(SignInError, match="one mailbox is one person"):
+        late.bind_sign_in(_plus_token(late, idp, "k-late", "omar@acme.example"), seen=_seen(idp))
+
+
+def test_the_lead_cannot_release_her_own_mailbox_for_an_invented_colleague(
+    realm: Program, idp: StandinIdP
+) -> None:
+    """The forgery through the way out: lena wants "omar" (her alias, on her VM) signed in at
+    lena+omar@acme.example. She cannot release her mailbox (a lead); her alias, signed in
+    nowhere, cannot; a real colleague cannot while lena signs in with it; a release she appends
+    around the API counts for nothing (status says so), and omar stays nobody."""
+    ali = _colleague(realm, idp, "ali", "ali@acme.example")
+    omar = enrol(realm, "omar", team="support", machine="lenas-vm")
+    with pytest.raises(NotAllowed, match="rollout lead"):
+        realm.release_mailbox("lena@acme.example", reason="for omar")
+    with pytest.raises(NotAllowed, match="has not signed in"):
+        omar.release_mailbox("lena@acme.example", reason="mine")
+    with pytest.raises(NotAllowed, match="lena still signed in"):
+        ali.release_mailbox("lena+x@acme.example", reason="asked to")
+    for forger in (realm, omar):
+        forger._append(
+            EventKind.MAILBOX_RELEASED,
+            forger.whoami().name,
+            {"mailbox": "lena@acme.example", "reason": "for omar"},
+        )
+    token = _plus_token(omar, idp, "k-omar", "lena+omar@acme.example")
+    omar._append(EventKind.PERSON_SIGNED_IN, "omar", {"id_token": token, "seen": _seen(idp)})
+    state = realm.state()
+    assert state.tampered is None
+    assert "omar" not in state.signed_in
+    assert not state.mailbox_released
+    released = [line for line in state.unbound if "release of the mailbox" in line]
+    assert len(released) == 2 and "counts for nothing" in released[0], state.unbound
+    status = _said(["status"], lead_env(realm))
+    assert "lena's release of the mailbox lena@acme.example counts for nothing" in status
+    omar.request_access(reason="I want in")
+    outcome, reason = _demand_of_one(realm)
+    assert outcome is not Outcome.PASS, reason
+
+
+def test_at_entra_an_address_the_tenant_gave_again_is_not_judged_by_mailbox(
+    entra: Program, idp: StandinIdP
+) -> None:
+    """A regression guard for running programs: Entra bindings said no verified address before
+    verified_primary_email was read, and nobody registers at Entra (its administrator makes each
+    account), so two accounts the tenant gave one address (omar left, noor has it) both bind,
+    as they did: reading the new claim sets aside no sign-in an Entra program holds."""
+    omar = enrol(entra, "omar", team="support", machine="omar-laptop")
+    noor = enrol(entra, "noor", team="support", machine="noor-laptop")
+    same = {"preferred_username": "x@acme.example", "verified_primary_email": "team@acme.example"}
+    omar.bind_sign_in(_entra(omar, idp, "e-omar", **same), seen=_seen(idp))
+    noor.bind_sign_in(_entra(noor, idp, "e-noor", **same), seen=_seen(idp))
+    assert {"omar", "noor"} <= set(entra.state().signed_in)
