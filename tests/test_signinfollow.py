@@ -306,3 +306,49 @@ def test_at_entra_an_address_the_tenant_gave_again_is_not_judged_by_mailbox(
     omar.bind_sign_in(_entra(omar, idp, "e-omar", **same), seen=_seen(idp))
     noor.bind_sign_in(_entra(noor, idp, "e-noor", **same), seen=_seen(idp))
     assert {"omar", "noor"} <= set(entra.state().signed_in)
+
+
+@pytest.mark.parametrize("where", ["gateway-host", "lenas-laptop"])
+def test_a_release_signed_with_a_key_made_where_the_lead_runs_things_counts_for_nothing(
+    realm: Program, idp: StandinIdP, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """The host rule (review3): lena runs the gateway's host, has "ali" join there (or on her
+    own laptop) and the real ali sign in once with that key; the key file is lena's to sign
+    with, so a release "by ali" is hers. Refused, and one appended around the API counts for
+    nothing: noor stays set aside. A key ali makes on her own laptop releases it (the honest
+    path)."""
+    from inhouse.identity import SigningKey
+    from inhouse.usage.authentic import GATEWAY_SERVICE
+    from tests.test_redteam4 import _gateway_host
+
+    if where == "gateway-host":
+        realm.enrol_service(GATEWAY_SERVICE, SigningKey.generate())
+        machine = _gateway_host(monkeypatch)
+    else:
+        machine = realm.state().keys_of("lena")[0].machine
+    forged = enrol(realm, "ali", team="support", machine=machine)
+    forged.bind_sign_in(_plus_token(forged, idp, "k-ali", "ali@acme.example"), seen=_seen(idp))
+    omar = _colleague(realm, idp, "omar", "omar@acme.example")
+    for key in omar.state().keys_of("omar"):
+        realm.revoke_key(key.key_id)
+    assert "ali" in realm.state().signed_in
+    with pytest.raises(NotAllowed, match="a machine of their own"):
+        forged.release_mailbox("omar@acme.example", reason="omar left")
+    forged._append(
+        EventKind.MAILBOX_RELEASED, "ali", {"mailbox": "omar@acme.example", "reason": "left"}
+    )
+    state = realm.state()
+    assert state.tampered is None and not state.mailbox_released
+    assert any("ali's release of the mailbox" in line for line in state.unbound), state.unbound
+    noor = enrol(realm, "noor", team="support", machine="noor-laptop")
+    with pytest.raises(SignInError, match="one mailbox is one person"):
+        noor.bind_sign_in(_plus_token(noor, idp, "k-noor", "omar@acme.example"), seen=_seen(idp))
+    # the honest way: a key ali makes on her own laptop, signed in with
+    text = forged.invite("ali")
+    own = SigningKey.generate()
+    realm.join(str(text), own, at_machine="ali-laptop")
+    ali = realm.using(own)
+    ali.bind_sign_in(_plus_token(ali, idp, "k-ali", "ali@acme.example"), seen=_seen(idp))
+    ali.release_mailbox("omar@acme.example", reason="omar left; noor has the address")
+    noor.bind_sign_in(_plus_token(noor, idp, "k-noor", "omar@acme.example"), seen=_seen(idp))
+    assert "noor" in realm.state().signed_in

@@ -2012,13 +2012,18 @@ def _shared_mailbox(state: ProgramState, issuer: str, identity: Any, who: str | 
     return None
 
 
-def mailbox_release_problem(state: ProgramState, who: str, address: str) -> str | None:
+def mailbox_release_problem(
+    state: ProgramState, who: str, address: str, key: str | None = None
+) -> str | None:
     """Why ``who`` may not release ``address``'s mailbox, or None. A release lets a person sign
     in at a mailbox someone else signed in with before (a recycled address, given to a new hire
     after its holder left). Its maker must be someone the judged lead cannot be or invent: a
     person the sign-in vouches for now, who is not and never was a rollout lead and never signed
-    in at that mailbox; and every binding at it must be released already (its holder's keys all
-    revoked), so a mailbox its holder still signs in with is never handed to another name."""
+    in at that mailbox, signing with ``key`` (the release's) made on a machine of their own, not
+    where a lead or a service enrolled first (:func:`_judged_machine`: the lead holds the key
+    files made on her machine or the gateway's host, whoever they name); and every binding at
+    it must be released already (its holder's keys all revoked), so a mailbox its holder still
+    signs in with is never handed to another name."""
     if state.sign_in is None:
         return "the organisation's sign-in is not set up: no mailbox is held"
     box = mailbox(address)
@@ -2038,6 +2043,11 @@ def mailbox_release_problem(state: ProgramState, who: str, address: str) -> str 
             f"{who} has not signed in with {state.sign_in.issuer}: only a colleague it vouches "
             "for releases a mailbox"
         )
+    if key is not None and (where := _judged_machine(state, key)) is not None:
+        return (
+            f"{who}'s key was made {where}, who holds every key file made there: a colleague "
+            "records the release with a key made on a machine of their own"
+        )
     ever = _bindings_at(state, box)
     if any(b.person == who for b in ever):
         return f"{who} signed in at {box}: the mailbox's own holder does not release it"
@@ -2054,12 +2064,37 @@ def mailbox_release_problem(state: ProgramState, who: str, address: str) -> str 
     return None
 
 
+def _judged_machine(state: ProgramState, key: str) -> str | None:
+    """Where ``key`` was made, said as a reason, when that machine is one a rollout lead (now
+    or before) or a service (the gateway's host, which its operator runs) enrolled a key from
+    before it: whoever enrolled there first holds the key files made there since, so the key is
+    theirs to sign with, whoever it names. A machine is whoever enrolled from it first (a lead
+    who enrols "from" a colleague's machine afterwards takes nothing from them). Not asked in a
+    demo (one machine plays every part)."""
+    record = state.keys.get(key)
+    if record is None or state.demo or not record.machine:
+        return None
+    leads = _leads_ever(state)
+    for other in sorted(state.keys.values(), key=lambda r: r.seq):
+        if other.seq >= record.seq or not other.machine:
+            continue
+        owner = state.people.get(other.person)
+        service = owner is not None and owner.service
+        if (service or other.person in leads) and same_machine(other.machine, record.machine):
+            return (
+                f"on the {other.person}'s host, which its operator runs"
+                if service
+                else f"on a machine {other.person} (a rollout lead) enrolled a key from first"
+            )
+    return None
+
+
 def _apply_mailbox_release(state: ProgramState, event: Event) -> None:
     if event.signer is None:
         return
     who, _ = _signer(event, state)
     address = str(event.payload.get("mailbox", ""))
-    if (why := mailbox_release_problem(state, who, address)) is not None:
+    if (why := mailbox_release_problem(state, who, address, event.signer)) is not None:
         state.unbound.append(
             f"event {event.seq}: {who}'s release of the mailbox {address} counts for nothing: {why}"
         )
