@@ -82,8 +82,12 @@ def test_the_command_shows_what_it_would_sign_and_records_nothing_without_a_yes(
     out = cli("usage", "confirm", *folder, env=pilot.env["bob"], code=3)  # typed, not answered
     assert "2026-11-03: 1 request through your keys, the last at 10:00 UTC" in out, out
     assert "2026-11-04: 1 request through your keys" in out
-    assert "not confirmed, nothing recorded for bob: confirm only the use you made" in out
+    # no answer (a script, no terminal) is told apart from a no, and told how to answer
+    assert "not confirmed, nothing recorded for bob: the question got no answer" in out, out
+    assert "in a terminal" in out and "answer y" in out
     out = cli("usage", "confirm", *folder, env=pilot.env["bob"], code=3, input="n\n")
+    assert "not confirmed, nothing recorded for bob: confirm only the use you made" in out
+    assert "got no answer" not in out
     assert "Did you yourself use the gateway on each of these days" in out
     assert len(pilot.lead.state().facts) == before
     pilot.clock.now = datetime.now(UTC)
