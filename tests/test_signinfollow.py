@@ -352,3 +352,37 @@ def test_a_release_signed_with_a_key_made_where_the_lead_runs_things_counts_for_
     ali.release_mailbox("omar@acme.example", reason="omar left; noor has the address")
     noor.bind_sign_in(_plus_token(noor, idp, "k-noor", "omar@acme.example"), seen=_seen(idp))
     assert "noor" in realm.state().signed_in
+
+
+def test_an_entra_binding_an_earlier_version_made_on_email_verified_stops_no_fold(
+    lena: Program, idp: StandinIdP, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A running program (review3): at Entra with --email-domain, the version before
+    signinfollow bound omar on ``email`` with an ``email_verified`` claim (a tenant whose
+    claims mapping sends one). Today's rule reads verified_primary_email or xms_edov instead;
+    the fold judged that old binding by today's rule inside the authorisation step, so the
+    whole log stopped as tampered for everyone. Now the binding is set aside (status says why,
+    and the way), and the program goes on; a new sign-in with the claim is refused as before."""
+    _answering_as(monkeypatch, idp, ENTRA)
+    lena.set_up_sign_in(ENTRA, "inhouse", domain="acme.example")
+    omar = enrol(lena, "omar", team="support", machine="omar-laptop")
+    import jwt
+
+    token = _entra(omar, idp, "e-omar", preferred_username="omar@acme.example")
+    body = jwt.decode(token, options={"verify_signature": False})
+    token = idp.mint({**body, "email": "omar@acme.example", "email_verified": True})
+    with pytest.raises(SignInError, match=r"only a verified address at acme\.example"):
+        omar.bind_sign_in(token, seen=_seen(idp))
+    # as the earlier version recorded it
+    omar._append(EventKind.PERSON_SIGNED_IN, "omar", {"id_token": token, "seen": _seen(idp)})
+    state = lena.state()
+    assert state.tampered is None, state.tampered
+    assert "omar" not in state.signed_in
+    assert "omar" in state.set_aside
+    assert "only a verified address at acme.example" in state.set_aside["omar"][1]
+    assert "xms_edov" in _said(["status"], lead_env(lena))
+    # the log still takes what comes next
+    ali = enrol(lena, "ali", team="support", machine="ali-laptop")
+    good = _entra(ali, idp, "e-ali", email="ali@acme.example", xms_edov=True)
+    ali.bind_sign_in(good, seen=_seen(idp))
+    assert "ali" in lena.state().signed_in

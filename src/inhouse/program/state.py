@@ -1699,7 +1699,7 @@ def _unauthorized(state: ProgramState, event: Event) -> str | None:
         return None  # judged by the fold, which counts or sets it aside and says so (status)
     if kind == EventKind.PERSON_SIGNED_IN:
         token = str(data["id_token"])
-        problem = sign_in_problem(state, who, str(event.signer), token, event.at)
+        problem = sign_in_problem(state, who, str(event.signer), token, event.at, fold=True)
         return None if problem is None else f"{where}: {problem}"
     if kind == EventKind.PROGRAM_STOPPED:
         first = next(iter(state.plays.values()), None)
@@ -1890,14 +1890,17 @@ def verified_identity(state: ProgramState, token: str, signer: str, at: datetime
 
 
 def sign_in_problem(
-    state: ProgramState, who: str, signer: str, token: str, at: datetime
+    state: ProgramState, who: str, signer: str, token: str, at: datetime, *, fold: bool = False
 ) -> str | None:
     """Why ``token``, presented by ``who`` with key ``signer`` at ``at``, binds them no
     identity: no sign-in set up, a signer who is no person (a service, a dashboard session),
     a token that does not verify against the pinned keys for this key and program, or an
     identity another person holds (one identity is one person, and one person one identity).
-    The action checks it before writing and the fold again, so a binding appended around the
-    action stops the fold."""
+    The action checks it before writing and the fold again (``fold``), so a binding appended
+    around the action stops the fold; but an address an earlier version took as verified (an
+    ``email`` with ``email_verified`` true, at Entra before :func:`vouched_address` read its own
+    claims) does not stop it: :func:`account_problem` sets that binding aside, ``status`` saying
+    why, since the API wrote it."""
     person = state.people.get(who)
     if person is None or person.service or state.keys.get(signer) is None:
         return "only a person signs in, with their own enrolled key"
@@ -1907,21 +1910,13 @@ def sign_in_problem(
         return f"its ID token does not hold: {err}"
     assert state.sign_in is not None
     domain = state.sign_in.domain
-    if domain is not None and not _at_domain(state.sign_in.issuer, identity, domain):
-        vouched = vouched_address(state.sign_in.issuer, identity)
-        shown = vouched[0] if vouched else identity.email or "no address"
-        state_of = "" if vouched else " (not verified)"
-        entra = _issuer_host(state.sign_in.issuer) in GUEST_ISSUER_HOSTS
-        how = (
-            " (at Entra: the optional claim verified_primary_email, or email with xms_edov, "
-            "added to the app registration's ID token under Token configuration)"
-            if entra
-            else ""
-        )
-        return (
-            f"{state.sign_in.issuer} vouched for {identity.subject} with {shown}{state_of}: "
-            f"only a verified address at {domain} counts here{how}"
-        )
+    earlier = (  # the rule before signinfollow: a verified email at the domain
+        domain is not None
+        and bool(identity.email_verified)
+        and (identity.email or "").lower().endswith("@" + domain.lower())
+    )
+    if (why := _domain_problem(state, identity)) is not None and not (fold and earlier):
+        return why
     # bindings whose keys were all revoked hold no more: released (ProgramState.holds)
     holder = next(
         (
@@ -2102,6 +2097,30 @@ def _apply_mailbox_release(state: ProgramState, event: Event) -> None:
     state.mailbox_released[mailbox(address)] = event.seq
 
 
+def _domain_problem(state: ProgramState, identity: Any) -> str | None:
+    """Why ``identity`` has no address the provider vouches for (:func:`vouched_address`) at
+    the program's domain, where its sign-in names one."""
+    config = state.sign_in
+    if config is None or config.domain is None:
+        return None
+    domain = config.domain
+    if _at_domain(config.issuer, identity, domain):
+        return None
+    vouched = vouched_address(config.issuer, identity)
+    shown = vouched[0] if vouched else identity.email or "no address"
+    state_of = "" if vouched else " (not verified)"
+    how = (
+        " (at Entra: the optional claim verified_primary_email, or email with xms_edov, "
+        "added to the app registration's ID token under Token configuration)"
+        if _issuer_host(config.issuer) in GUEST_ISSUER_HOSTS
+        else ""
+    )
+    return (
+        f"{config.issuer} vouched for {identity.subject} with {shown}{state_of}: "
+        f"only a verified address at {domain} counts here{how}"
+    )
+
+
 def account_problem(state: ProgramState, identity: Any, who: str | None = None) -> str | None:
     """Why a verified identity, at a verified address in the program's domain, is still no
     account of the organisation's: at an open issuer, one the provider does not mark as the
@@ -2116,6 +2135,8 @@ def account_problem(state: ProgramState, identity: Any, who: str | None = None) 
         return None
     if (made := self_made_tenant_problem(config.issuer)) is not None:
         return made
+    if (outside := _domain_problem(state, identity)) is not None:
+        return outside  # the fold lets through only what an earlier version bound (sign_in_problem)
     if (guest := _guest_problem(config.issuer, identity)) is not None:
         return guest
     if (initial := _initial_domain_problem(config.issuer, identity)) is not None:
