@@ -409,3 +409,32 @@ def test_a_released_mailbox_goes_only_to_the_person_the_release_names(
     token = _plus_token(zed, idp, "k-omar", "omar@acme.example")
     zed.bind_sign_in(token, seen=_seen(idp))
     assert "zed" not in realm.state().signed_in
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"verified_primary_email": []},
+        {"verified_primary_email": ""},
+        {"verified_primary_email": 5},
+        {"verified_primary_email": [None, "", 3]},
+        {"verified_primary_email": {"address": "omar@acme.example"}},
+        {"email": "omar@acme.example", "xms_edov": "yes"},
+        {"email": "omar@acme.example", "xms_edov": [True]},
+        {"email": ["omar@acme.example"], "xms_edov": True},
+        {"email": "", "xms_edov": True},
+    ],
+)
+def test_odd_entra_claim_shapes_are_no_address_and_the_refusal_says_why(
+    entra: Program, idp: StandinIdP, odd: dict[str, object]
+) -> None:
+    """A guard (review3): Entra tenants send claims in shapes inhouse does not read (a list
+    where a string is expected, an empty string, a number, xms_edov spelt otherwise). None of
+    them crashes the sign-in or counts as an address: the user name at the initial domain is
+    judged, and the refusal names it and the way out."""
+    omar = enrol(entra, "omar", team="support", machine="omar-laptop")
+    token = _entra(omar, idp, "e-omar", preferred_username="omar@acmesmall.onmicrosoft.com", **odd)
+    with pytest.raises(SignInError, match="initial domain") as refused:
+        omar.bind_sign_in(token, seen=_seen(idp))
+    assert WAY_OUT in str(refused.value)
+    assert "omar" not in entra.state().signed_in
