@@ -14,7 +14,7 @@ import pytest
 
 from inhouse.gateway.rollup import rollup_usage
 from inhouse.identity import SigningKey
-from inhouse.pilot.usage_confirm import confirm_usage
+from inhouse.pilot.usage_confirm import attributed_use, confirm_usage
 from inhouse.program import Program, Provenance
 from inhouse.program.counting import build_context
 from inhouse.program.state import ProgramState
@@ -82,8 +82,12 @@ def test_the_command_shows_what_it_would_sign_and_records_nothing_without_a_yes(
     out = cli("usage", "confirm", *folder, env=pilot.env["bob"], code=3)  # typed, not answered
     assert "2026-11-03: 1 request through your keys, the last at 10:00 UTC" in out, out
     assert "2026-11-04: 1 request through your keys" in out
-    assert "not confirmed, nothing recorded for bob: confirm only the use you made" in out
+    # no answer (a script, no terminal) is told apart from a no, and told how to answer
+    assert "not confirmed, nothing recorded for bob: the question got no answer" in out, out
+    assert "in a terminal" in out and "answer y" in out
     out = cli("usage", "confirm", *folder, env=pilot.env["bob"], code=3, input="n\n")
+    assert "not confirmed, nothing recorded for bob: confirm only the use you made" in out
+    assert "got no answer" not in out
     assert "Did you yourself use the gateway on each of these days" in out
     assert len(pilot.lead.state().facts) == before
     pilot.clock.now = datetime.now(UTC)
@@ -106,11 +110,15 @@ def test_what_is_signed_is_what_was_shown(pilot: Pilot) -> None:
 
     def agree(use: OwnUse) -> bool:
         asked.append(use)
+        # while he reads: a request with his key on the 5th reaches the usage log
+        pilot.use([Use("bob", "2026-11-05T08:00")])
         return True
 
     fact = confirm_usage(pilot.people["bob"], leave_out=[datetime(2026, 11, 4).date()],
                          agree=agree)  # fmt: skip
     assert [str(d) for d in asked[0].days] == fact.payload["days"] == ["2026-11-03"]
+    # the 5th is in the figures now, and waits for a question of its own
+    assert "2026-11-05" in [str(d) for d in attributed_use(pilot.people["bob"]).days]
     assert asked[0].lines()[0].startswith("2026-11-03: 1 request through your keys")
 
 

@@ -91,9 +91,10 @@ def confirm(
     )
 
 
-def _ask(use: OwnUse) -> bool:
+def _ask(use: OwnUse) -> bool | None:
     """Show ``use`` (what the confirmation would sign) and ask its person whether it was
-    theirs; no answer (no terminal, end of input) is no."""
+    theirs; None where no answer came (no terminal, end of input): nothing is signed, and the
+    refusal says how to answer."""
     out = out_console()
     out.print(
         f"The gateway's figures give {use.person} this use, not confirmed yet. They are written "
@@ -109,4 +110,4 @@ def _ask(use: OwnUse) -> bool:
             default=False,
         )
     except typer.Abort:
-        return False
+        return None

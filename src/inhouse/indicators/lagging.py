@@ -74,8 +74,7 @@ def record_minutes_saved(program: Program, workflow: str, minutes: float, note: 
     # anyone else's would be recorded, said "recorded", and never used (before the workflow has
     # an author or play 3 an owner, whoever records it may yet be one)
     who = program.actor().name
-    owner = ctx.owners.get("workflow")
-    allowed = sorted(authors.get(workflow, set()) | ({owner} if owner else set()))
+    allowed = sorted(estimators(ctx, workflow, authors))
     if allowed and who not in allowed:
         raise NotAllowed(
             f"an estimate of {workflow}'s minutes counts only from its authors or play 3's owner "
@@ -97,15 +96,26 @@ def lagging_indicators(
     return [_work_changed(used, ctx), *_spend(used, ctx, period)]
 
 
+def estimators(
+    ctx: CheckContext, workflow: str, authors: dict[str, set[str]] | None = None
+) -> set[str]:
+    """Whose minutes-saved estimate of ``workflow`` counts: its authors (the signers of its
+    specs) and the owner of play 3 (build the first repeatable workflow); anyone else's is not
+    the owner's word. The one rule, read by the report (:func:`_estimates`) and by the command
+    that records an estimate (:func:`record_minutes_saved`)."""
+    found = set((Authors.of(ctx).workflows if authors is None else authors).get(workflow, ()))
+    if owner := ctx.owners.get("workflow"):
+        found.add(owner)
+    return found
+
+
 def _estimates(ctx: CheckContext) -> dict[str, Fact]:
-    """Each workflow's latest minutes-saved estimate signed by one of its authors or by the
-    owner of play 3 (anyone else's is not the owner's word)."""
+    """Each workflow's latest minutes-saved estimate signed by one of :func:`estimators`."""
     authors = Authors.of(ctx).workflows
-    play_three = ctx.owners.get("workflow")  # play 3: build the first repeatable workflow
     found: dict[str, Fact] = {}
     for fact in ctx.facts.of(MINUTES_KIND):
         name = str(fact.payload["workflow"])
-        if fact.by in authors.get(name, set()) or fact.by == play_three:
+        if fact.by in estimators(ctx, name, authors):
             found[name] = fact
     return found
 

@@ -166,7 +166,7 @@ def confirm_usage(
     leave_out: Iterable[date] = (),
     leave_out_prompts: Iterable[tuple[str, int]] = (),
     person: str | None = None,
-    agree: Callable[[OwnUse], bool] | None = None,
+    agree: Callable[[OwnUse], bool | None] | None = None,
 ) -> Fact:
     """``inhouse usage confirm``: record, signed with this shell's key, that its holder used
     the gateway on the days (and was served the prompt versions) its figures give them, less
@@ -174,8 +174,9 @@ def confirm_usage(
     recorded, for someone else (``person``), for a service, or where there is nothing new to
     confirm or a day left out is not one the figures give them. ``agree`` (the command's
     question) is shown exactly what would be signed, and nothing is recorded unless it says
-    yes: the figures are written on the gateway's host, which its operator runs, so a person
-    asked to "just run it" signs only what they read and answered for."""
+    yes (None: no answer came, said apart from a no): the figures are written on the
+    gateway's host, which its operator runs, so a person asked to "just run it" signs only
+    what they read and answered for."""
     who = program.whoami()
     if person is not None and person != who.name:
         raise NotAllowed(
@@ -210,7 +211,15 @@ def confirm_usage(
         {d: n for d, n in use.requests.items() if d not in out},
         use.authors,
     )
-    if agree is not None and not signed.empty and not agree(signed):
+    answer = True if agree is None or signed.empty else agree(signed)
+    if answer is None:
+        raise NotAllowed(
+            f"not confirmed, nothing recorded for {who.name}: the question got no answer (no "
+            "terminal to ask on, or the input ended): run `inhouse usage confirm` yourself in a "
+            "terminal, read each day and prompt version it lists, and answer y if you used them "
+            "(there is no flag that answers for you: the figures are the gateway operator's)"
+        )
+    if not answer:
         raise NotAllowed(
             f"not confirmed, nothing recorded for {who.name}: confirm only the use you made "
             "yourself; leave out a day you did not use the gateway with --except DAY (a prompt "

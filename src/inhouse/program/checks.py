@@ -145,6 +145,20 @@ class Uncounted:
     why: str
 
 
+def set_aside_note(people: Iterable[str], set_aside: Mapping[str, int]) -> str:
+    """``"; X's sign-in (event N) was set aside, ..."`` for those of ``people`` whose latest
+    sign-in the sign-in's rules bound nobody with (``set_aside``: person -> its event), else
+    ``""``: the one wording, for the checks' reasons and for a signer's (``unsigned_signer``)."""
+    aside = [f"{p}'s sign-in (event {set_aside[p]})" for p in people if p in set_aside]
+    if not aside:
+        return ""
+    verb = "was" if len(aside) == 1 else "were"
+    return (
+        f"; {', '.join(aside)} {verb} set aside, binding nobody: `inhouse status` says why "
+        "and the way out"
+    )
+
+
 @dataclass(frozen=True)
 class CheckContext:
     """Everything a check may look at. Built by the engine from the folded event log.
@@ -292,18 +306,8 @@ class CheckContext:
         return said + self.set_aside_note([person])
 
     def set_aside_note(self, people: Iterable[str]) -> str:
-        """``"; the sign-in of X (event N) was set aside: ..."`` for those of ``people`` whose
-        latest sign-in the sign-in's rules bound nobody with, else ``""``."""
-        aside = [
-            f"{p}'s sign-in (event {self.set_aside[p]})" for p in people if p in self.set_aside
-        ]
-        if not aside:
-            return ""
-        verb = "was" if len(aside) == 1 else "were"
-        return (
-            f"; {', '.join(aside)} {verb} set aside, binding nobody: `inhouse status` says why "
-            "and the way out"
-        )
+        """:func:`set_aside_note` of ``people`` with this context's set-aside sign-ins."""
+        return set_aside_note(people, self.set_aside)
 
     def held_role_at(self, person: str, role: str, seq: int) -> bool:
         """Whether ``person`` held ``role`` at event ``seq``: what they did is judged by the

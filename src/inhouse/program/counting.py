@@ -48,7 +48,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from inhouse.identity.machine import same_machine
-from inhouse.program.checks import CONFIRMED_USE, CheckContext, Uncounted
+from inhouse.program.checks import CONFIRMED_USE, CheckContext, Uncounted, set_aside_note
 from inhouse.program.collectors import collector_for, measured_kinds
 from inhouse.program.facts import FACT_KINDS, Fact, FactSet, Provenance
 from inhouse.program.state import ProgramState, sign_in_login
@@ -904,12 +904,7 @@ def unsigned_signer(state: ProgramState, person: str, key: str | None) -> str | 
             f"{state.sign_in.issuer} itself: each key of a person signs in "
             f"({sign_in_login(state.log_file, 'on that machine')})"
         )
-    aside = ""
-    if person in state.set_aside:
-        aside = (
-            f"; {person}'s sign-in (event {state.set_aside[person][0]}) was set aside, binding "
-            "nobody: `inhouse status` says why and the way out"
-        )
+    aside = set_aside_note([person], {p: seq for p, (seq, _) in state.set_aside.items()})
     return (
         f"signed by {person}, who has not signed in with {state.sign_in.issuer}: what a "
         f"person signs counts once the organisation's sign-in vouched for them "

@@ -312,7 +312,8 @@ class SignInMixin(ProgramCore):
         self._sign_in(state)
         if self._delegation is not None:
             raise NotAllowed("release a mailbox with your own key, not a dashboard session")
-        if (problem := mailbox_release_problem(state, who.name, address)) is not None:
+        problem = mailbox_release_problem(state, who.name, address, self.key.key_id)
+        if problem is not None:
             raise NotAllowed(f"{who.name} cannot release {address}: {problem}")
         box = mailbox(address)
         self._append(EventKind.MAILBOX_RELEASED, who.name, {"mailbox": box, "reason": reason})

@@ -1699,7 +1699,7 @@ def _unauthorized(state: ProgramState, event: Event) -> str | None:
         return None  # judged by the fold, which counts or sets it aside and says so (status)
     if kind == EventKind.PERSON_SIGNED_IN:
         token = str(data["id_token"])
-        problem = sign_in_problem(state, who, str(event.signer), token, event.at)
+        problem = sign_in_problem(state, who, str(event.signer), token, event.at, fold=True)
         return None if problem is None else f"{where}: {problem}"
     if kind == EventKind.PROGRAM_STOPPED:
         first = next(iter(state.plays.values()), None)
@@ -1890,14 +1890,17 @@ def verified_identity(state: ProgramState, token: str, signer: str, at: datetime
 
 
 def sign_in_problem(
-    state: ProgramState, who: str, signer: str, token: str, at: datetime
+    state: ProgramState, who: str, signer: str, token: str, at: datetime, *, fold: bool = False
 ) -> str | None:
     """Why ``token``, presented by ``who`` with key ``signer`` at ``at``, binds them no
     identity: no sign-in set up, a signer who is no person (a service, a dashboard session),
     a token that does not verify against the pinned keys for this key and program, or an
     identity another person holds (one identity is one person, and one person one identity).
-    The action checks it before writing and the fold again, so a binding appended around the
-    action stops the fold."""
+    The action checks it before writing and the fold again (``fold``), so a binding appended
+    around the action stops the fold; but an address an earlier version took as verified (an
+    ``email`` with ``email_verified`` true, at Entra before :func:`vouched_address` read its own
+    claims) does not stop it: :func:`account_problem` sets that binding aside, ``status`` saying
+    why, since the API wrote it."""
     person = state.people.get(who)
     if person is None or person.service or state.keys.get(signer) is None:
         return "only a person signs in, with their own enrolled key"
@@ -1907,21 +1910,13 @@ def sign_in_problem(
         return f"its ID token does not hold: {err}"
     assert state.sign_in is not None
     domain = state.sign_in.domain
-    if domain is not None and not _at_domain(state.sign_in.issuer, identity, domain):
-        vouched = vouched_address(state.sign_in.issuer, identity)
-        shown = vouched[0] if vouched else identity.email or "no address"
-        state_of = "" if vouched else " (not verified)"
-        entra = _issuer_host(state.sign_in.issuer) in GUEST_ISSUER_HOSTS
-        how = (
-            " (at Entra: the optional claim verified_primary_email, or email with xms_edov, "
-            "added to the app registration's ID token under Token configuration)"
-            if entra
-            else ""
-        )
-        return (
-            f"{state.sign_in.issuer} vouched for {identity.subject} with {shown}{state_of}: "
-            f"only a verified address at {domain} counts here{how}"
-        )
+    earlier = (  # the rule before signinfollow: a verified email at the domain
+        domain is not None
+        and bool(identity.email_verified)
+        and (identity.email or "").lower().endswith("@" + domain.lower())
+    )
+    if (why := _domain_problem(state, identity)) is not None and not (fold and earlier):
+        return why
     # bindings whose keys were all revoked hold no more: released (ProgramState.holds)
     holder = next(
         (
@@ -2012,13 +2007,18 @@ def _shared_mailbox(state: ProgramState, issuer: str, identity: Any, who: str | 
     return None
 
 
-def mailbox_release_problem(state: ProgramState, who: str, address: str) -> str | None:
+def mailbox_release_problem(
+    state: ProgramState, who: str, address: str, key: str | None = None
+) -> str | None:
     """Why ``who`` may not release ``address``'s mailbox, or None. A release lets a person sign
     in at a mailbox someone else signed in with before (a recycled address, given to a new hire
     after its holder left). Its maker must be someone the judged lead cannot be or invent: a
     person the sign-in vouches for now, who is not and never was a rollout lead and never signed
-    in at that mailbox; and every binding at it must be released already (its holder's keys all
-    revoked), so a mailbox its holder still signs in with is never handed to another name."""
+    in at that mailbox, signing with ``key`` (the release's) made on a machine of their own, not
+    where a lead or a service enrolled first (:func:`_judged_machine`: the lead holds the key
+    files made on her machine or the gateway's host, whoever they name); and every binding at
+    it must be released already (its holder's keys all revoked), so a mailbox its holder still
+    signs in with is never handed to another name."""
     if state.sign_in is None:
         return "the organisation's sign-in is not set up: no mailbox is held"
     box = mailbox(address)
@@ -2038,6 +2038,11 @@ def mailbox_release_problem(state: ProgramState, who: str, address: str) -> str 
             f"{who} has not signed in with {state.sign_in.issuer}: only a colleague it vouches "
             "for releases a mailbox"
         )
+    if key is not None and (where := _judged_machine(state, key)) is not None:
+        return (
+            f"{who}'s key was made {where}, who holds every key file made there: a colleague "
+            "records the release with a key made on a machine of their own"
+        )
     ever = _bindings_at(state, box)
     if any(b.person == who for b in ever):
         return f"{who} signed in at {box}: the mailbox's own holder does not release it"
@@ -2054,17 +2059,66 @@ def mailbox_release_problem(state: ProgramState, who: str, address: str) -> str 
     return None
 
 
+def _judged_machine(state: ProgramState, key: str) -> str | None:
+    """Where ``key`` was made, said as a reason, when that machine is one a rollout lead (now
+    or before) or a service (the gateway's host, which its operator runs) enrolled a key from
+    before it: whoever enrolled there first holds the key files made there since, so the key is
+    theirs to sign with, whoever it names. A machine is whoever enrolled from it first (a lead
+    who enrols "from" a colleague's machine afterwards takes nothing from them). Not asked in a
+    demo (one machine plays every part)."""
+    record = state.keys.get(key)
+    if record is None or state.demo or not record.machine:
+        return None
+    leads = _leads_ever(state)
+    for other in sorted(state.keys.values(), key=lambda r: r.seq):
+        if other.seq >= record.seq or not other.machine:
+            continue
+        owner = state.people.get(other.person)
+        service = owner is not None and owner.service
+        if (service or other.person in leads) and same_machine(other.machine, record.machine):
+            return (
+                f"on the {other.person}'s host, which its operator runs"
+                if service
+                else f"on a machine {other.person} (a rollout lead) enrolled a key from first"
+            )
+    return None
+
+
 def _apply_mailbox_release(state: ProgramState, event: Event) -> None:
     if event.signer is None:
         return
     who, _ = _signer(event, state)
     address = str(event.payload.get("mailbox", ""))
-    if (why := mailbox_release_problem(state, who, address)) is not None:
+    if (why := mailbox_release_problem(state, who, address, event.signer)) is not None:
         state.unbound.append(
             f"event {event.seq}: {who}'s release of the mailbox {address} counts for nothing: {why}"
         )
         return
     state.mailbox_released[mailbox(address)] = event.seq
+
+
+def _domain_problem(state: ProgramState, identity: Any) -> str | None:
+    """Why ``identity`` has no address the provider vouches for (:func:`vouched_address`) at
+    the program's domain, where its sign-in names one."""
+    config = state.sign_in
+    if config is None or config.domain is None:
+        return None
+    domain = config.domain
+    if _at_domain(config.issuer, identity, domain):
+        return None
+    vouched = vouched_address(config.issuer, identity)
+    shown = vouched[0] if vouched else identity.email or "no address"
+    state_of = "" if vouched else " (not verified)"
+    how = (
+        " (at Entra: the optional claim verified_primary_email, or email with xms_edov, "
+        "added to the app registration's ID token under Token configuration)"
+        if _issuer_host(config.issuer) in GUEST_ISSUER_HOSTS
+        else ""
+    )
+    return (
+        f"{config.issuer} vouched for {identity.subject} with {shown}{state_of}: "
+        f"only a verified address at {domain} counts here{how}"
+    )
 
 
 def account_problem(state: ProgramState, identity: Any, who: str | None = None) -> str | None:
@@ -2081,6 +2135,8 @@ def account_problem(state: ProgramState, identity: Any, who: str | None = None) 
         return None
     if (made := self_made_tenant_problem(config.issuer)) is not None:
         return made
+    if (outside := _domain_problem(state, identity)) is not None:
+        return outside  # the fold lets through only what an earlier version bound (sign_in_problem)
     if (guest := _guest_problem(config.issuer, identity)) is not None:
         return guest
     if (initial := _initial_domain_problem(config.issuer, identity)) is not None:
