@@ -137,7 +137,7 @@ def _lines(kind: str, payload: dict[str, Any]) -> list[str]:
         verb = "ACCEPT" if kind == "handoff.accepted" else "REJECT"
         lines = [f"{verb} the handoff of play {_shown(data.get('play'))}"]
         if "evidence_hash" in data:
-            lines.append(f"its exit evidence as it stands now: {_shown(data['evidence_hash'])}")
+            lines.append(f"its exit evidence as it stands now: {_value(data['evidence_hash'])}")
         lines.append(f"comment: {_shown(data.get('comment') or '(none)')}")
         # and everything else it records (the rules it is judged by, any field the dashboard's
         # host added): the digest signed covers every field, so every field is shown
@@ -154,8 +154,13 @@ def _lines(kind: str, payload: dict[str, Any]) -> list[str]:
 
 
 def _fields(data: dict[str, Any]) -> list[str]:
-    # every field, an empty one too: what the approver is not shown, their key must not sign
-    return [f"{_shown(name)}: {_shown(value)}" for name, value in sorted(data.items())]
+    # every field, an empty one too (as ""): what the approver is not shown, their key must
+    # not sign
+    return [f"{_shown(name)}: {_value(value)}" for name, value in sorted(data.items())]
+
+
+def _value(value: Any) -> str:
+    return '""' if value == "" else _shown(value)
 
 
 def approve(
