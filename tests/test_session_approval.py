@@ -312,3 +312,30 @@ def test_a_program_from_before_approvals_is_not_left_blocked(cast: dict[str, Pro
         assert "baseline" in fresh.state().exited and "botched-handoff" not in guards()
     finally:
         fresh.close()
+
+
+def test_the_approver_reads_every_field_of_a_handoff_decision() -> None:
+    """The digest omar's key signs covers every field of the acceptance, but his CLI showed only
+    its play, evidence and comment: lena's host could add a field (here ``rules``, and one of
+    her own) that he signs without reading. Every field is shown, an empty one too."""
+    from inhouse.web.login import describe
+
+    lines = describe(EventKind.HANDOFF_ACCEPTED, {
+        "play": "baseline", "evidence_hash": "", "comment": "ok", "rules": 7,
+        "waived": "eval-suite", "note": ""})  # fmt: skip
+    assert "rules: 7" in lines and "waived: eval-suite" in lines and 'note: ""' in lines
+    assert 'its exit evidence as it stands now: ""' in lines
+
+
+def test_the_approver_reads_a_fact_whatever_its_shape() -> None:
+    """A fact whose payload is no object, an empty field, its schema's version: each is part of
+    the digest signed, so each is shown."""
+    from inhouse.web.login import describe
+
+    lines = describe(EventKind.FACT_RECORDED, {
+        "kind": "survey.response", "version": 2, "payload": "yes"})  # fmt: skip
+    assert "payload: yes" in lines and "version: 2" in lines
+    lines = describe(EventKind.FACT_RECORDED, {
+        "kind": "survey.response", "version": 1,
+        "payload": {"person": "omar", "answer": "very", "benefit": ""}})  # fmt: skip
+    assert 'benefit: ""' in lines

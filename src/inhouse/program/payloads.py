@@ -512,6 +512,18 @@ class SurveyResponse(_Payload):
     )
     benefit: str = Field("", description="what is the main benefit? (free text)")
 
+    @model_validator(mode="after")
+    def _one_answer(self) -> SurveyResponse:
+        # the answer is what its person reads and chooses; would_resist_losing, what the exit
+        # check counted, must say the same: a dashboard's host proposing "somewhat" beside
+        # would_resist_losing true had a member's approval counted as "very disappointed"
+        if self.answer is not None and self.would_resist_losing != (self.answer == "very"):
+            raise ValueError(
+                f"would_resist_losing is {str(self.would_resist_losing).lower()} but the answer "
+                f"is {self.answer!r}: it is true exactly when the answer is 'very'"
+            )
+        return self
+
 
 class SurveyOpened(_Payload):
     survey: str = Field(min_length=1)

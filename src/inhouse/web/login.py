@@ -136,25 +136,31 @@ def _lines(kind: str, payload: dict[str, Any]) -> list[str]:
     if kind in ("handoff.accepted", "handoff.rejected"):
         verb = "ACCEPT" if kind == "handoff.accepted" else "REJECT"
         lines = [f"{verb} the handoff of play {_shown(data.get('play'))}"]
-        if data.get("evidence_hash"):
-            lines.append(f"its exit evidence as it stands now: {_shown(data['evidence_hash'])}")
+        if "evidence_hash" in data:
+            lines.append(f"its exit evidence as it stands now: {_value(data['evidence_hash'])}")
         lines.append(f"comment: {_shown(data.get('comment') or '(none)')}")
-        return lines
+        # and everything else it records (the rules it is judged by, any field the dashboard's
+        # host added): the digest signed covers every field, so every field is shown
+        rest = {k: v for k, v in data.items() if k not in ("play", "evidence_hash", "comment")}
+        return lines + _fields(rest)
     if kind == "fact.recorded":
         fact = data.get("payload")
         lines = [f"record a {_shown(data.get('kind'))} fact, signed as yours"]
         # and everything else it records, which decides whether and how long it counts
-        rest = {k: v for k, v in data.items() if k not in ("kind", "payload", "version")}
-        return lines + _fields(fact if isinstance(fact, dict) else {}) + _fields(rest)
+        rest = {k: v for k, v in data.items() if k not in ("kind", "payload")}
+        shown = fact if isinstance(fact, dict) else {"payload": fact}
+        return lines + _fields(shown) + _fields(rest)
     return [_shown(kind), *_fields(data)]
 
 
 def _fields(data: dict[str, Any]) -> list[str]:
-    return [
-        f"{_shown(name)}: {_shown(value)}"
-        for name, value in sorted(data.items())
-        if value not in ("", None)
-    ]
+    # every field, an empty one too (as ""): what the approver is not shown, their key must
+    # not sign
+    return [f"{_shown(name)}: {_value(value)}" for name, value in sorted(data.items())]
+
+
+def _value(value: Any) -> str:
+    return '""' if value == "" else _shown(value)
 
 
 def approve(

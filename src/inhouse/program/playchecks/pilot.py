@@ -1206,6 +1206,18 @@ def lent_accounts(ctx: CheckContext) -> dict[str, str]:
     return found
 
 
+def _very(fact: Fact, spared: Callable[[Fact], bool]) -> bool:
+    """Whether ``fact``, a survey answer, says its member would be very disappointed: by the
+    answer they read and chose, where it has one. Its ``would_resist_losing`` is the dashboard
+    host's to type beside it, and an answer of "somewhat" that said true there counted as "very"
+    (a member's approval of what they read, counted as what they did not). An exit's own
+    answers keep the reading they exited on (``spared``)."""
+    answer = fact.payload.get("answer")
+    if answer is None or spared(fact):
+        return bool(fact.payload["would_resist_losing"])
+    return bool(answer == "very")
+
+
 def _none_spared(fact: Fact) -> bool:
     """Today's rule spares no fact."""
     return False
@@ -1273,7 +1285,7 @@ def _heard(
     carried = {p: f for p, f in carried.items() if spared(f) or unused_answer(ctx, f) is None}
     latest.update(carried)
     asked |= set(carried)
-    keen = [f for f in latest.values() if f.payload["would_resist_losing"]]
+    keen = [f for f in latest.values() if _very(f, spared)]
     text = f"{len(keen)} of {len(asked)} pilot members would be very disappointed to lose it"
     if since := [p for p in gone if p not in carried]:
         text += f" (counting {names(since)}, removed from the pilot since the survey opened)"
