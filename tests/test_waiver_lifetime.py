@@ -110,3 +110,31 @@ def test_the_longest_waiver_the_api_grants_covers_its_whole_life(
     clock.now = until - timedelta(minutes=5)
     lena.start_play(None, 1)
     assert "prove-value" in lena.state().plays
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole left open: an event's time is its writer's clock, and the floor only pulls a "
+    "judgement later, never earlier. A lead alone sets her clock forward once (to 2999), grants "
+    "a waiver within the longest there, and sets it back: her actions are judged no earlier than "
+    "her own latest event (2999), inside the waiver's life, for as long as she likes. Closing it "
+    "needs a bound on a writer's clock ahead of the log's other writers (an event dated well "
+    "after what two others wrote refused or judged at their time): a product decision on clock "
+    "skew that every writer's events would be held to, the lead's to weigh",
+)
+def test_a_waiver_granted_on_a_clock_set_forward_does_not_outlive_its_longest(
+    lena: Program, clock: Clock
+) -> None:
+    real = clock.now
+    clock.now = datetime(2999, 1, 1, tzinfo=UTC)  # lena's machine, set forward once
+    lena.grant_waiver(
+        None,
+        "calendar-driven-advance",
+        play=1,
+        reason="time-boxed-experiment",
+        note="a short experiment",
+        expires=clock.now + timedelta(days=300),
+    )
+    clock.now = real + WAIVER_LONGEST + timedelta(days=200)  # set back; well past any longest
+    with pytest.raises(AntiPattern, match="calendar-driven advance"):
+        lena.start_play(None, 1)  # no hypothesis: the trigger does not hold
