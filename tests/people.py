@@ -158,7 +158,7 @@ def hold_gateway_key(lead: Program, holder: Program) -> None:
         except AntiPattern as refused:
             lead.grant_waiver(None, refused.guard, play=refused.play, reason="executive-decision",
                               note=f"{name} holds a gateway key in this test",
-                              expires=lead.clock() + timedelta(days=400))  # fmt: skip
+                              expires=lead.clock() + timedelta(days=366))  # fmt: skip
     raise AssertionError(f"{name}'s gateway key was refused three times")
 
 

@@ -43,7 +43,7 @@ def test_a_prompt_version_is_not_confirmed_by_use_dated_before_it_existed(
     clock.now = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
     lena = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
     lena.grant_waiver(None, "scaling-before-proving", reason="executive-decision",
-                      note="plays 1-3", expires=clock.now + timedelta(days=400))  # fmt: skip
+                      note="plays 1-3", expires=clock.now + timedelta(days=366))  # fmt: skip
     olga = enrol(lena, "olga", team="sales", roles=["pilot-user"])
     hold_gateway_key(lena, olga)  # 1 September: olga's own key, fetched by her
     pia = enrol(lena, "pia", team="ops", roles=["pilot-user"])

@@ -37,7 +37,9 @@ def grant(
         ),
     ],
     note: Annotated[str, typer.Option(help="Why, in your words (kept on the record).")],
-    expires: Annotated[str, typer.Option(help="When it lapses: 2026-12-31, or 14d.")],
+    expires: Annotated[
+        str, typer.Option(help="When it lapses: 2026-12-31, or 14d; at most 366 days ahead.")
+    ],
     play: Annotated[
         str | None, typer.Option(help="Only for this play (number or id); default: any.")
     ] = None,

@@ -26,7 +26,14 @@ from inhouse.program.evaluation import (
     trigger_results,
 )
 from inhouse.program.facts import Fact, daily_usage, standing_usage
-from inhouse.program.playbook import Play, Playbook, Reach, Role, dropped_before, pilot_limits
+from inhouse.program.playbook import (
+    Play,
+    Playbook,
+    Reach,
+    Role,
+    dropped_before,
+    pilot_places,
+)
 from inhouse.program.state import UNCHECKED, HeldBack, ProgramState
 
 __all__ = [
@@ -212,10 +219,11 @@ def reach_of(playbook: Playbook, state: ProgramState, person: str) -> Reach:
     lead and the owners of started plays are the pilot; another rollout lead takes a place in
     it as a pilot user does. Once a lead has listed the pilot
     (:func:`pilot_list`), its listed pilot users are the pilot and everyone else is beyond it.
-    A program that never listed its pilot has one all the same, no bigger than the playbook's
-    ``pilot-size`` maximum (:func:`unlisted_pilot`): its pilot users and, before any exists,
-    the first people let in, in log order, while places are free. A role like champion or
-    support owner is not a way into the pilot."""
+    A program that never listed its pilot has one all the same (:func:`unlisted_pilot`), no
+    bigger than the playbook's ``pilot-size`` maximum, nor, for a playbook of its own, than the
+    shipped one's (:func:`~inhouse.program.playbook.pilot_places`): its pilot users and,
+    before any exists, the first people let in, in log order, while places are free. A role
+    like champion or support owner is not a way into the pilot."""
     if inside_by_role(playbook, state, person):
         first = playbook.plays[0].id
         return Reach.OWNER if state.owners.get(first) == person else Reach.PILOT
@@ -230,7 +238,7 @@ def reach_of(playbook: Playbook, state: ProgramState, person: str) -> Reach:
         return Reach.PILOT
     users = any(Role.PILOT_USER in p.roles for p in state.people.values())
     member = Role.PILOT_USER in roles or Role.ROLLOUT_LEAD in roles
-    if (member or not users) and len(inside) < pilot_limits(playbook).max:
+    if (member or not users) and len(inside) < pilot_places(playbook):
         return Reach.PILOT  # the next to take a place
     return Reach.BEYOND_PILOT
 
@@ -265,7 +273,7 @@ def unlisted_pilot(state: ProgramState, playbook: Playbook) -> list[str]:
                 entered[name] = min(seq, entered.get(name, seq))
     inside = [name for name in entered if not inside_by_role(playbook, state, name)]
     inside.sort(key=lambda name: (entered[name], name))
-    return inside[: pilot_limits(playbook).max]
+    return inside[: pilot_places(playbook)]
 
 
 def access_holders(state: ProgramState) -> dict[str, list[int]]:
@@ -303,7 +311,7 @@ def pilot_list(state: ProgramState, playbook: Playbook) -> set[str] | None:
     first = next((f.id for f in facts if f.payload.get("action") == "added"), None)
     if first is None:
         return None
-    most = pilot_limits(playbook).max
+    most = pilot_places(playbook)
     holders = access_holders(state)
     entered = {name: seq for name, seq in state.let_in.items() if seq < first}
     for name, seq in state.pilot_entered.items():

@@ -47,6 +47,7 @@ __all__ = [
     "load_playbook",
     "parse_playbook",
     "pilot_limits",
+    "pilot_places",
 ]
 
 DEFAULT_PLAYBOOK = "local-model-program"
@@ -549,3 +550,17 @@ def pilot_limits(playbook: Playbook) -> PilotLimits:
                     min_teams=int(ref.params.get("min_teams", base.min_teams)),
                 )
     return PilotLimits()
+
+
+def pilot_places(playbook: Playbook) -> int:
+    """How many people the reach guards let into the pilot: the playbook's ``pilot-size``
+    maximum, no more than the shipped playbook's for a playbook of the program's own. Its
+    maximum is play 4's exit, which the pilot's gate (play 3) never names: a copy raising it to
+    1000 would key the whole organisation as "the pilot", the lead's waiver of scaling before
+    proving naming the pilot, and skipping play five never asked. A place beyond the shipped
+    maximum is beyond the pilot: play 5's exit, or a waiver of skipping play five on the record,
+    lets it through. A smaller maximum of its own holds."""
+    most = pilot_limits(playbook).max
+    if playbook.shipped:
+        return most
+    return min(most, pilot_limits(_default_shipped()).max)

@@ -226,6 +226,22 @@ class Handoff:
     decided_seq: int | None = None
 
 
+#: the longest a waiver lasts: a guard waived until 2999 is a guard switched off, which nobody
+#: after its grantor looks at again; a lead who still needs one grants another, on the record
+WAIVER_LONGEST = timedelta(days=366)
+#: from when :data:`WAIVER_LONGEST` is counted for a waiver granted before it was the rule (or
+#: dated before it around the API): a running program's long waiver lapses a year after this
+#: release, and covers every action taken until then, as it did
+WAIVER_LONGEST_FROM = datetime(2026, 12, 7, tzinfo=UTC)
+
+
+def waiver_lapses(granted_at: datetime, expires: datetime) -> datetime:
+    """When a waiver granted at ``granted_at`` asking ``expires`` lapses: at most
+    :data:`WAIVER_LONGEST` after it was granted (or after :data:`WAIVER_LONGEST_FROM`), so an
+    expiry typed around the API (``2999-01-01``) lapses as the API's longest would."""
+    return min(expires, max(granted_at, WAIVER_LONGEST_FROM) + WAIVER_LONGEST)
+
+
 @dataclass(frozen=True)
 class Waiver:
     seq: int
@@ -2600,7 +2616,7 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
                 note=data["note"],
                 granted_by=actor,
                 granted_at=event.at,
-                expires=expires,
+                expires=waiver_lapses(event.at, expires),
                 key=acting_key(state, event.signer),
             )
         )

@@ -22,7 +22,7 @@ from inhouse.program.guards import (
     refusal_message,
 )
 from inhouse.program.playbook import Reach, Role
-from inhouse.program.state import ProgramState, Waiver
+from inhouse.program.state import WAIVER_LONGEST, ProgramState, Waiver
 
 __all__ = ["WaiversMixin"]
 
@@ -65,6 +65,12 @@ class WaiversMixin(ProgramCore):
             raise InvalidInput("the expiry needs a timezone")
         if expires <= now:
             raise InvalidInput(f"the expiry {expires:%Y-%m-%d %H:%M} is already past")
+        if expires > now + WAIVER_LONGEST:
+            raise InvalidInput(
+                f"the expiry {expires:%Y-%m-%d %H:%M} is too far: a waiver lasts at most "
+                f"{WAIVER_LONGEST.days} days (until {now + WAIVER_LONGEST:%Y-%m-%d %H:%M} UTC); "
+                "grant another on the record when it lapses if the guard still needs waiving"
+            )
         play_id = self.playbook.play(play).id if play is not None else None
         event = self._append(
             EventKind.WAIVER_GRANTED,
