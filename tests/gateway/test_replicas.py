@@ -355,7 +355,9 @@ def test_a_key_revoked_with_redis_unreachable_is_revoked_and_warns(
     assert "revoked." in reply.stdout
     warning = reply.stderr.replace("\n", " ")
     assert "could not tell the running gateway replicas: Redis at" in warning
-    assert "each replica refuses the key at its next refresh (keys_refresh_seconds, 60 s)" in warning
+    assert (
+        "each replica refuses the key at its next refresh (keys_refresh_seconds, 60 s)" in warning
+    )
     store = open_store(database_url(_isolated))
     try:
         (revoked,) = [k for k in list_keys(store) if k.prefix == key[:11]]
