@@ -158,3 +158,36 @@ def test_the_approver_refuses_an_acceptance_naming_no_facts(
         approve("http://127.0.0.1:1", "code-1", omar.key, confirm=lambda _: True,
                 client=dashboard, now=lena.clock())  # type: ignore[arg-type]  # fmt: skip
     assert dashboard.posted == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs a product decision: an approved acceptance naming no `evidence` is how every "
+    "honest dashboard acceptance before this change reads, so the fold cannot tell one from a "
+    "host's downgrade approved by an `inhouse web approve` from before it (a rule number or "
+    "marker that says acceptances name their facts would); only today's approver refuses it",
+)
+def test_an_approved_acceptance_naming_no_facts_bounds_the_hosts_exit(
+    cast: dict[str, Program],  # noqa: F811
+) -> None:
+    """The downgrade in the log: omar (with an older `inhouse web approve`) approves an
+    acceptance naming no facts; lena's exit beside it names a fact play 2 was not judged on."""
+    lena, omar = cast["lena"], cast["omar"]
+    _, key, delegation = _session(lena, omar)
+    full = _acceptance(lena)
+    payload = {k: v for k, v in full.items() if k != "evidence"}
+    extra = [f.id for f in lena.state().facts if f.id not in full["evidence"]]
+    approval = _approval(omar.key, delegation, EventKind.HANDOFF_ACCEPTED, payload, lena.clock())
+    append(lena.store, EventKind.HANDOFF_ACCEPTED, "omar",
+           {**payload, "delegation": delegation, "approval": approval},
+           at=lena.clock(), key=key)  # fmt: skip
+    append(lena.store, EventKind.PLAY_EXITED, "omar",
+           {"play": BASELINE, "evidence_hash": payload["evidence_hash"],
+            "evidence": sorted({*full["evidence"], *extra}), "rules": payload["rules"],
+            "delegation": delegation}, at=lena.clock(), key=key)  # fmt: skip
+    fresh = _fresh(lena)
+    try:
+        assert BASELINE in fresh.state().exited
+        assert not fresh.state().first_judged[BASELINE] & frozenset(extra)
+    finally:
+        fresh.close()
