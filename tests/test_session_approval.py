@@ -72,9 +72,12 @@ def _approval(
 def _acceptance(lena: Program) -> dict[str, Any]:
     """The acceptance omar's session writes: what he approves, the rules it judges by too."""
     from inhouse.program.checks import EXIT_RULES
+    from inhouse.program.evaluation import exit_results
 
+    checked = exit_results(lena.playbook.play(2), lena.state(), lena.clock())
+    cited = sorted({f.id for item in checked for f in item.result.evidence})
     return {"play": "baseline", "evidence_hash": lena.state().handoffs["baseline"].offer_hash,
-            "comment": "ok", "rules": EXIT_RULES}  # fmt: skip
+            "evidence": cited, "comment": "ok", "rules": EXIT_RULES}  # fmt: skip
 
 
 def _fresh(program: Program) -> Program:

@@ -200,15 +200,24 @@ class PlaysMixin(ProgramCore):
                 f"again (`inhouse handoff offer {number} --to {who.name}`) for you to decide",
                 missing=[f"an offer of play {number}'s handoff on its current evidence"],
             )
+        # the facts the exit was judged on, beside their hash: an earlier rule kept for this
+        # exit spares only these (CheckContext.spared), not every fact by its mark; and the
+        # rules that judged them: a rule that came before needs no sparing for it. The
+        # acceptance names them too, so they are what its receiver signs (or approves, through
+        # a dashboard session): the exit event beside it may be the dashboard's host's to
+        # write, and an exit spares none of the facts its acceptance left out
+        cited = sorted({fact.id for item in checked for fact in item.result.evidence})
         self._append(
             EventKind.HANDOFF_ACCEPTED,
             who.name,
-            {"play": play.id, "evidence_hash": digest, "comment": comment, "rules": EXIT_RULES},
+            {
+                "play": play.id,
+                "evidence_hash": digest,
+                "evidence": cited,
+                "comment": comment,
+                "rules": EXIT_RULES,
+            },
         )
-        # the facts the exit was judged on, beside their hash: an earlier rule kept for this
-        # exit spares only these (CheckContext.spared), not every fact by its mark; and the
-        # rules that judged them: a rule that came before needs no sparing for it
-        cited = sorted({fact.id for item in checked for fact in item.result.evidence})
         self._append(
             EventKind.PLAY_EXITED,
             who.name,

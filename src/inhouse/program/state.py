@@ -224,6 +224,9 @@ class Handoff:
     offered_key: str | None = None
     #: the acceptance's event: what its receiver accepted is the log as it stood there
     decided_seq: int | None = None
+    #: the facts the acceptance names its exit judged on (None: an acceptance from before
+    #: acceptances named them): its exit event, whoever wrote it, spares none besides these
+    accepted_evidence: frozenset[int] | None = None
 
 
 #: the longest a waiver lasts: a guard waived until 2999 is a guard switched off, which nobody
@@ -2552,6 +2555,11 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
             decision_comment=data.get("comment", ""),
             accepted_hash=data.get("evidence_hash") if accepted else None,
             decided_seq=event.seq,
+            accepted_evidence=(
+                _judged_on(state, data["evidence"], event.seq)
+                if accepted and "evidence" in data
+                else None
+            ),
         )
     elif kind == EventKind.PLAY_EXITED:
         handoff = state.handoffs.get(data["play"])
@@ -2593,6 +2601,14 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
                     f"play {data['play']}'s exit (event {event.seq}, by {actor}) names none of "
                     f"the facts it was judged on, though {since}: it was appended around "
                     "inhouse, and no earlier rule is kept for it"
+                )
+            # and never more than its acceptance names: what its receiver signed (through a
+            # dashboard session, approved with their own key), where the exit event beside it
+            # is the session's host's to write, the lead the exit judges
+            named = handoff.accepted_evidence if handoff is not None else None
+            if named is not None:
+                state.first_judged[data["play"]] = (
+                    state.first_judged.get(data["play"], named) & named
                 )
             # the rules it says judged it; after an exit that said so, one that says none (or
             # none the fold reads) was appended around inhouse (every exit since says them): it

@@ -204,6 +204,18 @@ def approve(
                 f"the approval names key {statement.get('key_id')}, not this shell's key "
                 f"{key.key_id}: it was made for someone else"
             )
+        if statement.get("kind") == "handoff.accepted" and not isinstance(
+            payload.get("evidence"), list
+        ):
+            # the exit the dashboard writes beside an acceptance spares (keeps earlier rules
+            # for) only the facts the acceptance names: one naming none leaves that list to the
+            # dashboard's host, who may be the lead the exit judges
+            raise IdentityError(
+                "the acceptance the dashboard asks you to approve names no facts its exit is "
+                "judged on (`evidence`): the dashboard runs an inhouse from before acceptances "
+                "named them, or its host left them out; nothing signed (accept with your own "
+                "key instead: `inhouse handoff accept`)"
+            )
         if not confirm(describe(str(statement.get("kind")), payload)):
             raise NotAllowed("not approved: nothing signed")
         # checks that the statement digests exactly the event just shown, then signs it
