@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -155,8 +156,8 @@ def test_survey_results_hear_answers_given_since_play_four_exited_as_the_check_d
     pilot.clock.now = at("2026-11-21T09:00")
     built = survey._context
 
-    def exited_context(program: Program) -> object:
-        ctx = built(program)
+    def exited_context(program: Program, now: datetime | None = None) -> object:
+        ctx = built(program, now)
         return replace(ctx, exited={**ctx.exited, "pilot": (program.clock(), mark)})
 
     monkeypatch.setattr(survey, "_context", exited_context)

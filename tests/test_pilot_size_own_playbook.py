@@ -18,8 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from inhouse.errors import AntiPattern
+from inhouse.errors import AntiPattern, Refused
 from inhouse.gateway.keys import issue_key
+from inhouse.pilot.evidence import PilotEvidence
+from inhouse.pilot.roster import add_member, members
 from inhouse.program import Program
 from inhouse.program.playbook import Reach
 from tests.conftest import Clock
@@ -114,5 +116,50 @@ def test_a_lowered_pilot_size_is_kept(_isolated: Path, clock: Clock) -> None:
             issue_key(lena, None, f"user{n}", holder=person)
         enrol(lena, "kim", team="sales")
         assert lena.reach_of("kim") is Reach.BEYOND_PILOT
+    finally:
+        lena.close()
+
+
+TRACK = """\
+title: Everyone
+role: everyone
+steps:
+  - id: first-request
+    type: first-answered-request
+"""
+
+
+def _add_ten(lena: Program) -> None:
+    (lena.folder / "enablement").mkdir(exist_ok=True)
+    (lena.folder / "enablement" / "everyone.yaml").write_text(TRACK, encoding="utf-8")
+    for n in range(10):
+        enrol(lena, f"user{n}", team=TEAMS[n % len(TEAMS)])
+        add_member(lena, f"user{n}", track="everyone")
+
+
+def test_pilot_add_refuses_the_eleventh_a_raised_size_would_seat(raised: Program) -> None:
+    """`inhouse pilot add` says no at once to the place the reach guards would not give: an 11th
+    member added under a raised maximum got no place (beyond the pilot, no key), yet the
+    roster said she was in it."""
+    _add_ten(raised)
+    enrol(raised, "kim", team="sales")
+    with pytest.raises(Refused, match="the pilot is full: it has 10 members") as full:
+        add_member(raised, "kim", track="everyone")
+    assert "at most 10 places" in str(full.value)  # names the cap, not the file's 1000
+    assert full.value.missing == ["a free place in the pilot (at most 10 members)"]
+    assert "kim" not in {m.person for m in members(PilotEvidence(raised))}
+
+
+def test_pilot_add_under_a_lowered_size_stops_at_its_own(_isolated: Path, clock: Clock) -> None:
+    lena = _program(_isolated, clock, "params: {min: 3, max: 4, min_teams: 2}")
+    try:
+        (lena.folder / "enablement").mkdir(exist_ok=True)
+        (lena.folder / "enablement" / "everyone.yaml").write_text(TRACK, encoding="utf-8")
+        for n in range(4):
+            enrol(lena, f"user{n}", team=TEAMS[n])
+            add_member(lena, f"user{n}", track="everyone")
+        enrol(lena, "kim", team="sales")
+        with pytest.raises(Refused, match="the pilot is full: it has 4 members"):
+            add_member(lena, "kim", track="everyone")
     finally:
         lena.close()

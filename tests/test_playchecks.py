@@ -1504,7 +1504,8 @@ def used(*names: str, at: datetime = NOW) -> list[Fact]:
 
 def answer(name: str, keen: bool, survey: str = "ellis") -> Fact:
     """``name``'s own survey answer, signed by them."""
-    return fact("survey.response", by=name, person=name, would_resist_losing=keen, survey=survey)
+    return fact("survey.response", by=name, person=name, would_resist_losing=keen, survey=survey,
+                answer="very" if keen else "not")  # fmt: skip
 
 
 def test_pilot_would_resist_losing() -> None:
@@ -2344,7 +2345,14 @@ def test_a_survey_counts_when_a_rollout_lead_opened_it() -> None:
     people, added = roster(2, 2)
     opened = fact("survey.opened", survey="s1", closes="2026-12-01T00:00:00+00:00")
     answers = [
-        fact("survey.response", by=f"p{i}", person=f"p{i}", would_resist_losing=True, survey="s1")
+        fact(
+            "survey.response",
+            by=f"p{i}",
+            person=f"p{i}",
+            would_resist_losing=True,
+            survey="s1",
+            answer="very",
+        )
         for i in range(2)
     ]
     decoy = fact("survey.opened", by="p0", survey="empty", closes="2026-12-01T00:00:00+00:00")
@@ -2360,7 +2368,14 @@ def test_a_survey_opened_by_a_lead_who_had_stepped_down_is_not_play_fours() -> N
     people = {**people, "mira": person("mira", "ops")}
     opened = fact("survey.opened", survey="s1", closes="2026-12-01T00:00:00+00:00")
     answers = [
-        fact("survey.response", by=f"p{i}", person=f"p{i}", would_resist_losing=True, survey="s1")
+        fact(
+            "survey.response",
+            by=f"p{i}",
+            person=f"p{i}",
+            would_resist_losing=True,
+            survey="s1",
+            answer="very",
+        )
         for i in range(2)
     ]
     decoy = fact("survey.opened", by="mira", survey="s2", closes="2026-12-01T00:00:00+00:00")

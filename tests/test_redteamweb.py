@@ -78,3 +78,31 @@ def test_an_answer_whose_fields_disagree_is_refused_when_recorded() -> None:
     assert kept["answer"] == "very"
     # an answer from before answers were named keeps its one field
     assert validate_payload("survey.response", {"person": "bob", "would_resist_losing": True})
+
+
+def _unnamed(name: str) -> Fact:
+    """``name``'s signed answer to the survey with no ``answer`` at all, only
+    ``would_resist_losing`` true: what the dashboard's host proposes in place of the
+    "somewhat" its member chose (every answer given to an opened survey names its answer)."""
+    honest = _answer(name, "very", True)
+    return replace(honest, payload={k: v for k, v in honest.payload.items() if k != "answer"})
+
+
+def test_an_answer_with_no_answer_does_not_count_as_very() -> None:
+    """Dropping ``answer`` beside a typed would_resist_losing read as "very" in the exit check
+    while the survey's results (`inhouse survey results`) counted no answer at all: two
+    readings of one fact. An answer to an opened survey counts by the answer it names."""
+    people, added = _survey()
+    forged = [_unnamed(f"p{i}") for i in range(3)]
+    result = run("pilot-would-resist-losing", *added, *forged, _answer("p3", "very", True),
+                 people=people, exited=NOT_YET)  # fmt: skip
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert result.reason.startswith("1 of 4"), result.reason
+
+
+def test_an_exit_judged_on_answers_with_no_answer_is_not_undone() -> None:
+    people, added = _survey()
+    forged = [_unnamed(f"p{i}") for i in range(3)]
+    result = run("pilot-would-resist-losing", *added, *forged, _answer("p3", "very", True),
+                 people=people)  # fmt: skip
+    assert result.outcome is Outcome.PASS, result.reason

@@ -138,3 +138,38 @@ def test_a_waiver_granted_on_a_clock_set_forward_does_not_outlive_its_longest(
     clock.now = real + WAIVER_LONGEST + timedelta(days=200)  # set back; well past any longest
     with pytest.raises(AntiPattern, match="calendar-driven advance"):
         lena.start_play(None, 1)  # no hypothesis: the trigger does not hold
+
+
+@pytest.mark.parametrize("expiry", [None, "missing"])
+def test_a_waiver_with_no_expiry_appended_around_the_api_is_named(
+    lena: Program, clock: Clock, expiry: str | None
+) -> None:
+    """A lead's script signs a waiver with no expiry (null, or none at all): the fold named no
+    problem and stopped every command at an assertion; now it says which event and why."""
+    data = {"guard": "calendar-driven-advance", "play": "prove-value",
+            "reason": "executive-decision", "note": "we scale now", "expires": expiry}  # fmt: skip
+    if expiry == "missing":
+        del data["expires"]
+    seq = lena._append(EventKind.WAIVER_GRANTED, "lena", data).seq
+    fresh = Program.open(lena.folder, clock=clock)
+    try:
+        state = fresh.state()
+        assert state.tampered == (
+            f"event {seq} (waiver.granted) was signed by lena: a waiver with no expiry (the API "
+            "refuses one)",
+            seq,
+        )
+        assert state.waivers == []
+    finally:
+        fresh.close()
+
+
+def test_a_naive_expiry_appended_around_the_api_reads_as_utc(lena: Program, clock: Clock) -> None:
+    soon = clock.now + timedelta(days=3)
+    _waive_around_the_api(lena, soon.replace(tzinfo=None))
+    fresh = Program.open(lena.folder, clock=clock)
+    try:
+        [waiver] = fresh.state().waivers
+        assert waiver.expires == soon
+    finally:
+        fresh.close()

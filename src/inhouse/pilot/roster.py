@@ -23,7 +23,7 @@ from inhouse.pilot.tracks import load_track
 from inhouse.plaintext import check_plain
 from inhouse.program.checks import Person
 from inhouse.program.facts import Fact, Provenance
-from inhouse.program.playbook import PilotLimits, Role, pilot_limits
+from inhouse.program.playbook import PilotLimits, Role, pilot_limits, pilot_places
 from inhouse.program.playchecks.pilot import roster_correction, said_team, team_key, team_of
 from inhouse.program.state import not_on_roster
 
@@ -147,16 +147,26 @@ def _roster_team(evidence: PilotEvidence, person: Person) -> str:
 
 def _check_room(program: Program, person: Person, team: str, current: list[Member]) -> None:
     limits = pilot_limits(program.playbook)
+    # the places the reach guards give (a playbook of the program's own raises them no higher
+    # than the shipped one's): a member added beyond them would be on the roster with no place
+    most = pilot_places(program.playbook)
     size = len(current) + 1
-    if size > limits.max:
+    if size > most:
+        capped = (
+            f" (at most {most} places: a playbook of the program's own raises the pilot no "
+            "higher than the shipped one's until play 5 exits)"
+            if most < limits.max
+            else ""
+        )
         raise Refused(
             f"the pilot is full: it has {len(current)} members and the playbook's pilot-size "
-            f"check wants {limits.describe()}; remove someone first (`inhouse pilot remove`)",
-            missing=[f"a free place in the pilot (at most {limits.max} members)"],
+            f"check wants {limits.describe()}{capped}; remove someone first "
+            "(`inhouse pilot remove`)",
+            missing=[f"a free place in the pilot (at most {most} members)"],
         )
     teams = {m.team for m in current if m.team} | ({team} if team else set())
     lacking = limits.min_teams - len(teams)
-    places = limits.max - size
+    places = most - size
     if lacking > places:
         named = f"team {team}" if team else "no team"
         raise Refused(

@@ -1701,6 +1701,10 @@ def _unauthorized(state: ProgramState, event: Event) -> str | None:
         if data.get("guard") not in {g.value for g in Guard}:
             return f"{where}: a waiver of {data.get('guard')!r}, which is no guard (the API "
             "waives only its guards)"
+        if data.get("expires") is None:
+            # the fold dates every waiver's lapse: one with none (appended around the API) would
+            # stop every command at an assertion, or be a guard switched off for good
+            return f"{where}: a waiver with no expiry (the API refuses one)"
     expires = _when(data["expires"]) if kind == EventKind.WAIVER_GRANTED else None
     if expires is not None and expires <= event.at:
         return f"{where}: a waiver that expired before it was granted (the API refuses one)"

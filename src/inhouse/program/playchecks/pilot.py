@@ -1210,12 +1210,13 @@ def _very(fact: Fact, spared: Callable[[Fact], bool]) -> bool:
     """Whether ``fact``, a survey answer, says its member would be very disappointed: by the
     answer they read and chose, where it has one. Its ``would_resist_losing`` is the dashboard
     host's to type beside it, and an answer of "somewhat" that said true there counted as "very"
-    (a member's approval of what they read, counted as what they did not). An exit's own
-    answers keep the reading they exited on (``spared``)."""
-    answer = fact.payload.get("answer")
-    if answer is None or spared(fact):
-        return bool(fact.payload["would_resist_losing"])
-    return bool(answer == "very")
+    (a member's approval of what they read, counted as what they did not); one with no answer
+    at all is no "very" either (every answer to an opened survey names its answer, and the
+    survey's results count none from it). An exit's own answers keep the reading they exited
+    on (``spared``)."""
+    if spared(fact):
+        return bool(fact.payload.get("would_resist_losing"))
+    return bool(fact.payload.get("answer") == "very")
 
 
 def _none_spared(fact: Fact) -> bool:
