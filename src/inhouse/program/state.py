@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import SignInError
 from inhouse.identity.machine import same_machine
-from inhouse.program.checks import CONFIRMED_USE, Person
+from inhouse.program.checks import CONFIRMED_USE, NAMED_ACCEPTANCE, Person
 from inhouse.program.events import Event, EventKind, canonical_json, format_time
 from inhouse.program.facts import FACT_KINDS, Fact, FactSet, Provenance
 from inhouse.program.integrity import ChainVerifier, Row
@@ -227,6 +227,9 @@ class Handoff:
     #: the facts the acceptance names its exit judged on (None: an acceptance from before
     #: acceptances named them): its exit event, whoever wrote it, spares none besides these
     accepted_evidence: frozenset[int] | None = None
+    #: the acceptance carries its receiver's own approval (a dashboard session's, written by
+    #: the session's host): what it names is the receiver's word, the exit beside it the host's
+    approved: bool = False
 
 
 #: the longest a waiver lasts: a guard waived until 2999 is a guard switched off, which nobody
@@ -2513,6 +2516,30 @@ def _rules_shown(event: Event, facts: list[Fact]) -> int:
     return shown
 
 
+def _unnamed_acceptance(state: ProgramState, handoff: Handoff) -> frozenset[int] | None:
+    """What an approved acceptance that names no facts (no ``evidence``) lets its exit spare:
+    none (an empty set, as an exit that names none) where the log shows
+    :data:`~inhouse.program.checks.NAMED_ACCEPTANCE` in force at it, else None (it bounds
+    nothing: an honest acceptance from before acceptances named their facts). Its exit event is
+    the dashboard host's to write, the lead the exit judges, and an approver whose inhouse
+    signs an acceptance naming none (one from before) would let that host name any fact. The
+    rules at it are the floor (:attr:`ProgramState.rules_at_acceptance`: what the log before
+    it shows, a colleague's enrolment included), which the acceptance's own ``rules``, the
+    host's to type, can raise but never lower. An acceptance signed by its receiver's own key
+    bounds nothing either way: the exit beside it is theirs too."""
+    if not handoff.approved:
+        return None
+    if state.rules_at_acceptance.get(handoff.play, 0) < NAMED_ACCEPTANCE:
+        return None
+    state.unnamed_exits.append(
+        f"play {handoff.play}'s acceptance (event {handoff.decided_seq}, by {handoff.decided_by}) "
+        "was approved naming none of the facts its exit was judged on, though the log shows "
+        f"rules {NAMED_ACCEPTANCE} in force there (every acceptance since names them): no "
+        "earlier rule spares any of them for its exit"
+    )
+    return frozenset()
+
+
 def _rules_of(said: object) -> int:
     """The rules an exit event says its exit was judged by (``rules``): a whole number, else
     none (0, as an exit that says nothing). Its writer types it; a larger one than the truth
@@ -2564,6 +2591,7 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
                 if accepted and "evidence" in data
                 else None
             ),
+            approved=accepted and "approval" in data,
         )
     elif kind == EventKind.PLAY_EXITED:
         handoff = state.handoffs.get(data["play"])
@@ -2610,6 +2638,8 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
             # dashboard session, approved with their own key), where the exit event beside it
             # is the session's host's to write, the lead the exit judges
             named = handoff.accepted_evidence if handoff is not None else None
+            if named is None and handoff is not None:
+                named = _unnamed_acceptance(state, handoff)
             if named is not None:
                 state.first_judged[data["play"]] = (
                     state.first_judged.get(data["play"], named) & named
