@@ -2254,6 +2254,37 @@ SELF_MADE_TENANTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         # customer identity: anyone signs themselves up there, besides its maker's accounts
         (r"(^|\.)ciamlogin\.com$", "an Entra External ID customer tenant (anyone signs up)"),
         (r"(^|\.)b2clogin\.com$", "an Azure AD B2C tenant (anyone signs up)"),
+        # review (decisions2), each from the provider's own documentation. PingOne's issuer
+        # is https://auth.pingone.<region>/<environment id>/as (docs.pingidentity.com, "IP
+        # address and domain reference" and the PingOne integration kit's OIDC connection),
+        # one host per region for every environment, a free trial's too
+        (r"(^|\.)pingone\.(com|eu|ca|asia|sg|com\.au)$", "a PingOne environment"),
+        # https://<subdomain>.onelogin.com/oidc/2 (developers.onelogin.com, OpenID Connect)
+        (r"(^|\.)onelogin\.com$", "a OneLogin account"),
+        # a Logto Cloud tenant is https://<tenant id>.logto.app, its issuer there at /oidc;
+        # docs.logto.io starts everyone on a free development tenant
+        (r"(^|\.)logto\.app$", "a Logto Cloud tenant"),
+        # https://api.descope.com/<project id> (docs.descope.com, OIDC endpoints: every
+        # project's endpoints on api.descope.com); a free plan
+        (r"(^|\.)descope\.com$", "a Descope project"),
+        # AuthKit's issuer is https://api.workos.com/user_management/<client id> (or
+        # https://api.workos.com), and its hosted domain <name>.authkit.app (workos.com docs,
+        # AuthKit session tokens)
+        (r"^api\.workos\.com$", "a WorkOS AuthKit environment"),
+        (r"(^|\.)authkit\.app$", "a WorkOS AuthKit environment"),
+        # a project's default domain, <name>.customers.stytch.com (or .dev), and the older
+        # test.stytch.com/v1/public/<project id> (stytch.com docs, Connected Apps: custom
+        # domains, get OpenID configuration); free to start
+        (r"(^|\.)stytch\.(com|dev)$", "a Stytch project"),
+        # "every Frontegg environment is created with a Frontegg domain ending in
+        # .frontegg.com" (developers.frontegg.com, custom domain setup); free to start
+        (r"(^|\.)frontegg\.com$", "a Frontegg environment"),
+        # Supabase Auth signs https://<project ref>.supabase.co/auth/v1 (supabase.com docs,
+        # JWT claims reference), also behind a custom domain; a free plan
+        (r"(^|\.)supabase\.co$", "a Supabase project (anyone signs up)"),
+        # Cloud-IAM's free plan is a realm on a shared Keycloak at <deployment>.cloud-iam.com
+        # (documentation.cloud-iam.com, getting started and custom domains)
+        (r"(^|\.)cloud-iam\.com$", "a Cloud-IAM Keycloak deployment"),
     )
 )
 
