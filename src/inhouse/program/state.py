@@ -2257,15 +2257,17 @@ SELF_MADE_TENANTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         # review (decisions2), each from the provider's own documentation. PingOne's issuer
         # is https://auth.pingone.<region>/<environment id>/as (docs.pingidentity.com, "IP
         # address and domain reference" and the PingOne integration kit's OIDC connection),
-        # one host per region for every environment, a free trial's too
+        # one host per region for every environment, a trial's as a customer's
         (r"(^|\.)pingone\.(com|eu|ca|asia|sg|com\.au)$", "a PingOne environment"),
-        # https://<subdomain>.onelogin.com/oidc/2 (developers.onelogin.com, OpenID Connect)
+        # https://<subdomain>.onelogin.com/oidc/2 (the OpenID Connect issuer OneLogin's docs
+        # give, as Auth.js's OneLogin provider cites them): an account's own subdomain, a
+        # 30-day free trial's as a customer's
         (r"(^|\.)onelogin\.com$", "a OneLogin account"),
         # a Logto Cloud tenant is https://<tenant id>.logto.app, its issuer there at /oidc;
         # docs.logto.io starts everyone on a free development tenant
         (r"(^|\.)logto\.app$", "a Logto Cloud tenant"),
         # https://api.descope.com/<project id> (docs.descope.com, OIDC endpoints: every
-        # project's endpoints on api.descope.com); a free plan
+        # project's endpoints on api.descope.com)
         (r"(^|\.)descope\.com$", "a Descope project"),
         # AuthKit's issuer is https://api.workos.com/user_management/<client id> (or
         # https://api.workos.com), and its hosted domain <name>.authkit.app (workos.com docs,
