@@ -272,8 +272,8 @@ def test_a_colleague_on_today_s_inhouse_sets_the_floor_for_an_older_host(
     """Mixed versions: lena's dashboard still runs an inhouse judging by rules 4, and sam joins
     with today's (his enrolment, signed by his new key, says 5) before omar approves. The log
     now shows rule 5 in force at the acceptance: one naming no facts spares none, whoever's
-    inhouse proposed it (an honest older host's acceptance reads so too; see the report in
-    ``docs/concepts.md``)."""
+    inhouse proposed it: an honest older host's acceptance reads so too, as docs/concepts.md
+    says, and the host upgrades."""
     lena, omar = older_cast["lena"], older_cast["omar"]
     enrol(lena, "sam", team="ops")  # today's inhouse: rules 5
     assert lena.state().rules_seen == NAMED_ACCEPTANCE
