@@ -3,8 +3,8 @@ input's source, as the trial's cost report lists them.
 
 - **Work changed** (hours): for each workflow, its runs through the gateway times the minutes
   one run saves; those minutes are the workflow's author's signed estimate where one exists
-  (labelled as their word; its author first published it), else play 1's trial: the status quo's minutes per task minus the
-  candidate's measured time per task.
+  (labelled as their word; its author first published it), else play 1's trial: the status
+  quo's minutes per task minus the candidate's measured time per task.
 - **Spend avoided**: what the answered requests' tokens would have cost at the reference API's
   prices (:mod:`inhouse.indicators.prices`), minus what serving them locally cost: the trial's
   energy and amortised hardware per hour times the busy time the gateway measured (the sum of
