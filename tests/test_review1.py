@@ -167,6 +167,7 @@ def test_a_replica_whose_host_made_a_key_of_its_own_is_told_at_start(
     copied there (the honest replica) is ok, the gauge at 0."""
     import asyncio
 
+    from inhouse.cli.gateway import _health_text
     from inhouse.gateway.app import UNENROLLED_CODE
     from inhouse.program.core import service_key
     from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream
@@ -221,6 +222,11 @@ def test_a_replica_whose_host_made_a_key_of_its_own_is_told_at_start(
                     assert enrolled in lead["service_key"]["unenrolled"], lead
                     metrics = (await client.get("/metrics")).text
                     assert "inhouse_gateway_service_key_unenrolled 1.0" in metrics, metrics
+                    told = " ".join(" ".join(_health_text(lead, "here")).split())
+                    assert f"its own key {own} is not the one the program's log enrolled" in told
+                    assert "chmod 0600" in told, told
+                    told = " ".join(" ".join(_health_text(public, "here")).split())
+                    assert "a rollout lead's own key shows which key is enrolled" in told, told
             # the honest replica: host A's file copied here
             (_isolated / KEY_FILE).write_bytes(host_a)
             async with in_process(_isolated, clock=clock) as (_, client):
