@@ -438,6 +438,9 @@ class ProgramState:
     #: mailbox -> the event that released it (:func:`mailbox_release_problem`): bindings at it
     #: before that event no longer keep it from another person
     mailbox_released: dict[str, int] = field(default_factory=dict)
+    #: mailbox -> the person its latest release names (``--to``): only they sign in at it
+    #: then; a release recorded before releases named anyone (no ``to``) lets the next in
+    mailbox_released_to: dict[str, str] = field(default_factory=dict)
     #: decisions a dashboard session signed without its person's own approval (written before
     #: approvals existed): kept in the log, never counted, each said on ``status``
     unapproved: list[str] = field(default_factory=list)
@@ -2009,19 +2012,20 @@ def _shared_mailbox(state: ProgramState, issuer: str, identity: Any, who: str | 
         return None
     box = mailbox(found[0])
     released = state.mailbox_released.get(box, 0)
+    release = f"`inhouse sign-in release-mailbox {box} --to {who or 'YOUR-NAME'} --reason ...`"
     for bound in _bindings_at(state, box):
         if bound.person != who and bound.subject != identity.subject and bound.seq > released:
             if state.holds(bound):
                 out = (
                     f"if {box} is yours now and {bound.person} has left, a rollout lead revokes "
                     f"{bound.person}'s keys, then a colleague signed in who is not a rollout lead "
-                    f"runs `inhouse sign-in release-mailbox {box} --reason ...`"
+                    f"runs {release}"
                 )
             else:
                 out = (
                     f"{bound.person}'s keys are all revoked: if {box} is yours now (an address "
                     "the organisation gave you after them), a colleague signed in who is not a "
-                    f"rollout lead runs `inhouse sign-in release-mailbox {box} --reason ...`"
+                    f"rollout lead runs {release}"
                 )
             return (
                 f"{issuer} vouched for {identity.subject} at {found[0]}, which reaches "
@@ -2030,11 +2034,22 @@ def _shared_mailbox(state: ProgramState, issuer: str, identity: Any, who: str | 
                 "is one person (a plus-address is its inbox's, and a provider that lets its "
                 f"holder register makes an account of each); {out}, and you sign in again"
             )
+    named = state.mailbox_released_to.get(box)
+    if named is not None and named != who:
+        # the release vouches for one person by name: the same account under another name (a
+        # leaver's mail forwarded to the lead, who resets its password) is not them
+        return (
+            f"{issuer} vouched for {identity.subject} at {found[0]}, which reaches the mailbox "
+            f"{box}, released (event {released}) to {named} alone: one mailbox is one person, "
+            f"and its release names who was given it; if {box} is yours now, a colleague signed "
+            f"in who is not a rollout lead releases it naming you ({release}), and you sign in "
+            "again"
+        )
     return None
 
 
 def mailbox_release_problem(
-    state: ProgramState, who: str, address: str, key: str | None = None
+    state: ProgramState, who: str, address: str, key: str | None = None, to: str | None = None
 ) -> str | None:
     """Why ``who`` may not release ``address``'s mailbox, or None. A release lets a person sign
     in at a mailbox someone else signed in with before (a recycled address, given to a new hire
@@ -2044,7 +2059,10 @@ def mailbox_release_problem(
     where a lead or a service enrolled first (:func:`_judged_machine`: the lead holds the key
     files made on her machine or the gateway's host, whoever they name); and every binding at
     it must be released already (its holder's keys all revoked), so a mailbox its holder still
-    signs in with is never handed to another name."""
+    signs in with is never handed to another name. ``to``: the person the release gives it to,
+    the only one who signs in at it then (:func:`_shared_mailbox`): a person of the program who
+    has not signed in with another mailbox; None only in a release recorded before releases
+    named anyone. A release nobody signed in after may be made again, naming another."""
     if state.sign_in is None:
         return "the organisation's sign-in is not set up: no mailbox is held"
     box = mailbox(address)
@@ -2072,15 +2090,37 @@ def mailbox_release_problem(
     ever = _bindings_at(state, box)
     if any(b.person == who for b in ever):
         return f"{who} signed in at {box}: the mailbox's own holder does not release it"
+    if to is not None and (given := _release_to_problem(state, to, box)) is not None:
+        return given
     released = state.mailbox_released.get(box, 0)
     held = [b for b in ever if b.seq > released]
-    if not held:
+    if not held and box not in state.mailbox_released_to:
         return f"nobody signed in at {box} since it was last released: there is nothing to release"
     still = sorted({b.person for b in held if state.holds(b)})
     if still:
         return (
             f"{', '.join(still)} still signed in at {box} (a key that signed in with it is not "
             "revoked): a rollout lead revokes those keys first, if they left"
+        )
+    return None
+
+
+def _release_to_problem(state: ProgramState, to: str, box: str) -> str | None:
+    """Why a release of ``box`` may not name ``to`` as the person given it, or None."""
+    person = state.people.get(to)
+    if person is None or person.service:
+        return (
+            f"{to!r} is no person of this program: the person given the address enrols first "
+            "(a rollout lead invites them), then the release names them"
+        )
+    other = sorted(
+        {mailbox(b.email) for b in state.signed_keys.values()
+         if b.person == to and b.email and mailbox(b.email) != box}
+    )  # fmt: skip
+    if other:
+        return (
+            f"{to} signed in with another mailbox ({', '.join(other)}): a release gives {box} "
+            "to the person the organisation gave the address, who has no other"
         )
     return None
 
@@ -2115,12 +2155,19 @@ def _apply_mailbox_release(state: ProgramState, event: Event) -> None:
         return
     who, _ = _signer(event, state)
     address = str(event.payload.get("mailbox", ""))
-    if (why := mailbox_release_problem(state, who, address, event.signer)) is not None:
+    named = event.payload.get("to")
+    to = None if named is None else str(named)
+    if (why := mailbox_release_problem(state, who, address, event.signer, to)) is not None:
         state.unbound.append(
             f"event {event.seq}: {who}'s release of the mailbox {address} counts for nothing: {why}"
         )
         return
-    state.mailbox_released[mailbox(address)] = event.seq
+    box = mailbox(address)
+    state.mailbox_released[box] = event.seq
+    if to is None:  # a release recorded before releases named anyone: the next to sign in
+        state.mailbox_released_to.pop(box, None)
+    else:
+        state.mailbox_released_to[box] = to
 
 
 def _domain_problem(state: ProgramState, identity: Any) -> str | None:
