@@ -353,19 +353,23 @@ def confirm_fix_command(ticket: str) -> str:
 
 
 def confirmation_lines(ticket: Ticket, steps: list[TicketStep]) -> list[str]:
-    """What a confirmation of ``steps`` (imported steps of ``ticket`` naming its person) says
-    they did, a line each, after the ticket as it stands (what the confirmation vouches for:
-    its title, category and component decide where play 5 counts it), every control
-    character written out."""
-    by = ticket.stated.by if ticket.stated is not None else ticket.opened.fact.by
-    said = [*_about(ticket), f"as {shown(by)}'s import says:"]
+    """What a confirmation of ``steps`` (the steps of ``ticket`` in its person's name that are
+    another's word: imported, or signed by a dashboard session) says they did, a line each,
+    after the ticket as it stands (what the confirmation vouches for: its title, category and
+    component decide where play 5 counts it), every control character written out."""
+    said = _about(ticket)
     for step in steps:
+        source = (
+            "a dashboard session signed in your name (its host holds the session's key)"
+            if step.fact.session
+            else f"{shown(step.fact.by)}'s import says"
+        )
         when = f"{step.at:%Y-%m-%d %H:%M} UTC"
         if step.kind == "opened":
-            said.append(f"you opened it, {when}, as {shown(ticket.category)} on "
+            said.append(f"{source}: you opened it, {when}, as {shown(ticket.category)} on "
                         f"{shown(ticket.component)}")  # fmt: skip
         else:
-            said.append(f"you {step.kind} it, {when}: {shown(step.text or '(no note)')}")
+            said.append(f"{source}: you {step.kind} it, {when}: {shown(step.text or '(no note)')}")
     return said
 
 
