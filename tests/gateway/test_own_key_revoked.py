@@ -112,7 +112,8 @@ def test_a_gateway_whose_own_key_is_revoked_while_serving_answers_nothing_more(
             assert public.json()["status"] == "refusing"
             code = "service_key_revoked"
             assert public.json()["service_key"] == {
-                "key_id": own, "revoked": code, "problem_code": code
+                "key_id": own, "revoked": code, "problem_code": code,
+                "unenrolled": None, "unenrolled_code": None,  # it was enrolled, then revoked
             }  # fmt: skip
             details = await client.get("/healthz", headers=auth(key))
             assert details.status_code == 503
