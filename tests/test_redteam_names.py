@@ -5,8 +5,9 @@ reports, a handoff's prompt, `sign-in list` and `web approve` say *who* verified
 accepted by the name a lead typed when inviting them. Where a hole is left open (a provider the
 lead runs, a colleague's account lent once), "the record is where to look" — and lena, who
 invites everyone, could make the record lie to whoever looks: her alias invited as "omar" with
-a zero-width space, with a Cyrillic o, or as "Omar", shows on every page as omar, the
-colleague whose verify the program is waiting for. `person invite` refused only control
+a Cyrillic o shows on every page as omar, the colleague whose verify the program is waiting
+for ("Omar", or fullwidth letters, nearly so; the terminal escapes an invisible character, but
+a page in a browser need not). `person invite` refused only control
 characters and outer spaces. It now refuses invisible characters, Latin letters mixed with
 Cyrillic or Greek ones, and a name that reads (case and compatibility forms folded) as someone's
 already in the program. Names already in a log stay as they are: the rule is the invitation's.
