@@ -23,6 +23,7 @@ __all__ = [
     "EXIT_RULES",
     "GATEWAY_HOST",
     "OWN_USE",
+    "TEAM_READING",
     "CheckContext",
     "CheckFunc",
     "Outcome",
@@ -57,7 +58,11 @@ __all__ = [
 #: 4 (:data:`AUTHOR_MEASURED`): a workflow version's author (whoever first published it) who
 #: has no passing run of it that measured it on their own machine, by the release, makes no
 #: one else's pass count without such a pass of theirs beside it (play 3's rerun by another)
-EXIT_RULES = 4
+#:
+#: 5 (:data:`TEAM_READING`): a team counts toward the pilot's spread by how its name reads
+#: (:func:`inhouse.plaintext.reading`): "ops", "ops" with a zero-width space and "ops" with a
+#: Cyrillic o are one team (play 4's pilot-size)
+EXIT_RULES = 5
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -68,6 +73,8 @@ GATEWAY_HOST = 3
 #: a workflow's author must have measured their own pass before another's counts for play 3
 #: (see :data:`EXIT_RULES`)
 AUTHOR_MEASURED = 4
+#: a pilot's teams are told apart by how their names read (see :data:`EXIT_RULES`)
+TEAM_READING = 5
 
 
 class Outcome(StrEnum):

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import InvalidInput, NotAllowed
 from inhouse.identity import machine
-from inhouse.plaintext import check_plain
+from inhouse.plaintext import check_plain, reading
 from inhouse.program.checks import EXIT_RULES, Person
 from inhouse.program.core import ProgramCore, refuse_if_tampered
 from inhouse.program.events import EventKind
@@ -112,20 +112,11 @@ def check_name(name: str, what: str) -> None:
         )
 
 
-def name_reading(name: str) -> str:
-    """How ``name`` reads: compatibility forms folded (NFKC), case folded, invisible characters
-    dropped. Two people whose names read alike are one name to whoever reads the log."""
-    folded = unicodedata.normalize("NFKC", name).casefold()
-    return "".join(c for c in folded if unicodedata.category(c) != "Cf")
-
-
 def _reads_as(state: ProgramState, name: str) -> str | None:
-    """Someone already in the program whose name reads as ``name`` and is not it."""
-    reading = name_reading(name)
-    return next(
-        (other for other in state.people if other != name and name_reading(other) == reading),
-        None,
-    )
+    """Someone already in the program whose name reads as ``name`` (:func:`reading`: case,
+    compatibility forms, invisible characters and lookalike letters folded) and is not it."""
+    read = reading(name)
+    return next((other for other in state.people if other != name and reading(other) == read), None)
 
 
 def _all_revoked(state: ProgramState, name: str) -> bool:
