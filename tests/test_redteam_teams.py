@@ -1,4 +1,5 @@
-"""Red team: one team's name written three ways is three teams to play 4's spread.
+"""Red team: one team's name written three ways is three teams to play 4's spread (and one
+ticket written three ways three tasks to play 1's trial).
 
 pilot-size wants five to ten members from at least three teams, and counts a member's team only
 where the lead's roster and the member's own word (`inhouse pilot team TEAM`, with their key)
@@ -14,12 +15,15 @@ exited on, for the members it was judged on.
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from inhouse.program.checks import Outcome, Person, evaluate
 from inhouse.program.facts import Fact
+from inhouse.trials.plan import plan_trial
 from tests.test_exit_scope import LIMITS, added, context, lead_and_owner, person, says
+from tests.trials.test_prove import COST, program, write_inputs, write_trial  # noqa: F401
 
 #: "ops" as the pilot's five members read it, written three ways
 OPS = ["ops", "ops\u200b", "\u043eps", "ops", "\uff4fps"]
@@ -60,3 +64,32 @@ def test_an_exit_judged_before_teams_were_read_keeps_its_count(
     ctx = replace(context(facts, people, exited, **LIMITS), exit_rules={"pilot": rules})
     result = evaluate("pilot-size", ctx)
     assert result.outcome is outcome, result.reason
+
+
+# -- play 1's trial: a ticket copied with a character nobody reads is the same ticket -------------
+
+
+def test_a_ticket_copied_with_an_invisible_or_lookalike_letter_is_one_task(
+    program: Path,  # noqa: F811
+) -> None:
+    """Five copies of one ticket are refused as one task (tests/test_redteam13.py); lena's
+    copies put a zero-width space inside a word, a Cyrillic e or fullwidth letters in it: a
+    model (and the colleague who reruns the trial) reads the same ticket, but the words
+    compared held other letters, so each copy was a distinct task and narrowed every interval.
+    They read alike now; tickets that differ in what they say still differ."""
+    text = "The printer on floor 2 jams on every duplex job"
+    rows = [
+        {"id": "T-1", "text": text},
+        {"id": "T-2", "text": text.replace("printer", "prin\u200bter")},
+        {"id": "T-3", "text": text.replace("every", "\u0435very")},
+        {"id": "T-4", "text": text.replace("jams", "\uff4a\uff41\uff4d\uff53")},
+        {"id": "T-5", "text": text.replace("duplex", "dup\u00adlex")},  # a soft hyphen
+        {"id": "T-6", "text": "The printer on floor 3 jams on every duplex job"},
+    ]
+    write_inputs(program, rows)
+    write_trial(program, {"kind": "api", "url": "http://127.0.0.1:9", "model": "m",
+                          "price_input_per_mtok": 2.5, "price_output_per_mtok": 10.0},
+                candidate={"url": "http://127.0.0.1:9", "cost": COST})  # fmt: skip
+    repeated = plan_trial(program, "tickets").repeated
+    assert [(a.id, b.id) for a, b in repeated] == [("T-2", "T-1"), ("T-3", "T-1"),
+                                                   ("T-4", "T-1"), ("T-5", "T-1")]  # fmt: skip

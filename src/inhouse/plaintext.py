@@ -31,15 +31,22 @@ def check_plain(text: str, *, what: str, one_line: bool = False) -> str:
     return text
 
 
-#: letters of other scripts a reader takes for Latin ones (Cyrillic and Greek), each with the
-#: Latin letter it reads as: a declaration table, written as escapes so that no editor shows two
-#: names alike that are not
+#: letters of other scripts a reader takes for Latin ones (Cyrillic and Greek, each with its
+#: capital), with the Latin letter they read as: a declaration table, written as escapes so that
+#: no editor shows two names alike that are not. A letter and its capital read alike, so that
+#: reading keeps case folded (a Cyrillic capital en looks like H, and its small letter is its)
+_LOOKALIKE_LETTERS = (
+    "\u0430\u0432\u0435\u0455\u0456\u0458\u043a\u043c\u043d\u043e\u0440\u0441\u0442\u0445"
+    "\u0443\u04af\u04bb\u0501\u051b\u051d\u04cf\u03b1\u03b2\u03b5\u03b6\u03b7\u03b9\u03ba"
+    "\u03bc\u03bd\u03bf\u03c1\u03c4\u03c5\u03c7"
+)
+_LOOKALIKE_LATIN = "abesijkmhopctxyyhdqwlabezhikmnoptyx"
 _LOOKALIKES = str.maketrans(
-    "\u0410\u0412\u0415\u0405\u0406\u0408\u041a\u041c\u041d\u041e\u0420\u0421\u0422\u0425"
-    "\u0423\u04ae\u0430\u0435\u0455\u0456\u0458\u043a\u043e\u0440\u0441\u0443\u0445\u04bb"
-    "\u0501\u051b\u051d\u04cf\u04af\u0391\u0392\u0395\u0396\u0397\u0399\u039a\u039c\u039d"
-    "\u039f\u03a1\u03a4\u03a5\u03a7\u03bf\u03b9\u03ba\u03bd\u03c1\u03c5\u03c7\u03b1",
-    "ABESIJKMHOPCTXYYaesijkopcyxhdqwlyABEZHIKMNOPTYXoikvpuxa",
+    {
+        each: latin
+        for letter, latin in zip(_LOOKALIKE_LETTERS, _LOOKALIKE_LATIN, strict=True)
+        for each in (letter, letter.upper())
+    }
 )
 
 
