@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from inhouse.program.checks import Outcome, Person, evaluate
+from inhouse.program.checks import TEAM_READING, Outcome, Person, evaluate
 from inhouse.program.facts import Fact
 from inhouse.trials.plan import plan_trial
 from tests.test_exit_scope import LIMITS, added, context, lead_and_owner, person, says
@@ -52,13 +52,15 @@ def test_three_teams_are_still_three() -> None:
     assert "5 members across 3 teams" in result.reason
 
 
-@pytest.mark.parametrize(("rules", "outcome"), [(4, Outcome.PASS), (5, Outcome.FAIL)])
+@pytest.mark.parametrize(
+    ("rules", "outcome"), [(TEAM_READING - 1, Outcome.PASS), (TEAM_READING, Outcome.FAIL)]
+)
 def test_an_exit_judged_before_teams_were_read_keeps_its_count(
     rules: int, outcome: Outcome
 ) -> None:
-    """A recorded exit keeps its verdict: play 4 exited (under rules 4) on these members, so
-    their teams count as they were counted then; an exit made under this rule counts them as
-    they read."""
+    """A recorded exit keeps its verdict: play 4 exited (under the rules before TEAM_READING)
+    on these members, so their teams count as they were counted then; an exit made under this
+    rule counts them as they read."""
     people, facts = _pilot(OPS)
     exited = {"pilot": (facts[-1].at, facts[-1].id)}
     ctx = replace(context(facts, people, exited, **LIMITS), exit_rules={"pilot": rules})
