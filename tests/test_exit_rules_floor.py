@@ -23,6 +23,7 @@ from inhouse.program.checks import (
     EXIT_RULES,
     GATEWAY_HOST,
     OWN_USE,
+    TEAM_READING,
 )
 from inhouse.program.evaluation import context_for
 from inhouse.program.events import Event, EventKind, read_events
@@ -36,7 +37,7 @@ from tests.test_exit_evidence import PROVE, _exit_by_hand, _offered
 pytestmark = pytest.mark.usefixtures("on_database")
 
 #: every rule kept for exits judged before it
-RULES = (OWN_USE, CONFIRMED_USE, GATEWAY_HOST, AUTHOR_MEASURED)
+RULES = (OWN_USE, CONFIRMED_USE, GATEWAY_HOST, AUTHOR_MEASURED, TEAM_READING)
 
 
 def _refolded(who: Program) -> Any:

@@ -24,6 +24,7 @@ __all__ = [
     "GATEWAY_HOST",
     "NAMED_ACCEPTANCE",
     "OWN_USE",
+    "TEAM_READING",
     "CheckContext",
     "CheckFunc",
     "Outcome",
@@ -63,7 +64,11 @@ __all__ = [
 #: approved acceptance (a dashboard session's, its receiver's own key approving it) that names
 #: none, where the log shows this rule in force at it, lets its exit spare no fact, as an exit
 #: that names none (the fold's rule, not a check's)
-EXIT_RULES = 5
+#:
+#: 6 (:data:`TEAM_READING`): a team counts toward the pilot's spread by how its name reads
+#: (:func:`inhouse.plaintext.reading`): "ops", "ops" with a zero-width space and "ops" with a
+#: Cyrillic o are one team (play 4's pilot-size)
+EXIT_RULES = 6
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -77,6 +82,8 @@ AUTHOR_MEASURED = 4
 #: an approved acceptance names the facts its exit may spare; one naming none spares none
 #: where the log shows this rule in force at it (see :data:`EXIT_RULES`)
 NAMED_ACCEPTANCE = 5
+#: a pilot's teams are told apart by how their names read (see :data:`EXIT_RULES`)
+TEAM_READING = 6
 
 
 class Outcome(StrEnum):

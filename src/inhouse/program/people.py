@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import InvalidInput, NotAllowed
 from inhouse.identity import machine
-from inhouse.plaintext import check_plain
+from inhouse.plaintext import check_plain, reading
 from inhouse.program.checks import EXIT_RULES, Person
 from inhouse.program.core import ProgramCore, refuse_if_tampered
 from inhouse.program.events import EventKind
@@ -74,6 +74,14 @@ def roles_of(values: Iterable[str]) -> set[str]:
     return roles
 
 
+#: the joiners some scripts write names with (Persian, the Indic scripts): format characters
+#: that a name may hold; every other one (a zero-width space, a direction override) is invisible
+#: or reorders what a reader sees
+_NAME_JOINERS = frozenset("\u200c\u200d")
+#: scripts whose letters a reader cannot tell from Latin ones (a Cyrillic o, a Greek capital iota)
+_LOOKALIKE_SCRIPTS = frozenset({"CYRILLIC", "GREEK"})
+
+
 def check_name(name: str, what: str) -> None:
     # a line break or other control character would split the name across lines in every
     # table and log that shows it, and a person cannot type it back to name them
@@ -87,6 +95,28 @@ def check_name(name: str, what: str) -> None:
             f"a {what} name must be 1-200 characters, without outer spaces or control "
             f"characters (line breaks, tabs): {name!r}"
         )
+    # an invisible character or a letter of a lookalike script makes a name that reads as
+    # another's on every page, report and prompt that shows who did what ("omar" and "omar"
+    # with a zero-width space, or with a Cyrillic o)
+    if any(unicodedata.category(c) == "Cf" and c not in _NAME_JOINERS for c in name):
+        raise InvalidInput(
+            f"a {what} name must not hold invisible characters (a zero-width space, a "
+            f"direction mark): {name!r} reads as another name"
+        )
+    scripts = {unicodedata.name(c, "").split(" ", 1)[0] for c in name if c.isalpha()}
+    if "LATIN" in scripts and scripts & _LOOKALIKE_SCRIPTS:
+        raise InvalidInput(
+            f"a {what} name must not mix Latin letters with "
+            f"{' or '.join(sorted(s.title() for s in scripts & _LOOKALIKE_SCRIPTS))} ones, "
+            f"which read the same: {name!r}"
+        )
+
+
+def _reads_as(state: ProgramState, name: str) -> str | None:
+    """Someone already in the program whose name reads as ``name`` (:func:`reading`: case,
+    compatibility forms, invisible characters and lookalike letters folded) and is not it."""
+    read = reading(name)
+    return next((other for other in state.people if other != name and reading(other) == read), None)
 
 
 def _all_revoked(state: ProgramState, name: str) -> bool:
@@ -132,6 +162,12 @@ class PeopleMixin(ProgramCore):
         else:
             if Role.ROLLOUT_LEAD not in who.roles:
                 raise NotAllowed(f"only a rollout lead invites people; {who.name} is not one")
+            if (alike := _reads_as(state, name)) is not None:
+                raise InvalidInput(
+                    f"{name!r} reads as {alike}, already in the program: every page, report and "
+                    f"prompt would show two people by one name; name {name} so nobody can take "
+                    f"them for {alike} (a surname, an initial)"
+                )
             existing = state.people.get(name)
             if existing is not None and existing.service:
                 raise InvalidInput(f"{name} is a service: a lead enrols its keys, none is invited")

@@ -16,6 +16,7 @@ from typing import Any
 from inhouse.checks import CheckSpec, parse_checks
 from inhouse.checks.measured import timed
 from inhouse.errors import InvalidInput
+from inhouse.plaintext import reading
 from inhouse.program.config import read_config
 from inhouse.program.events import canonical_json
 from inhouse.trials.modes import LoadMode
@@ -196,8 +197,10 @@ def _messages(spec: TrialSpec, item: TaskInput, shown: str) -> Messages:
 
 
 def _words(text: str) -> str:
-    """``text`` as the words it says: case, spacing and punctuation set aside."""
-    return " ".join(re.findall(r"\w+", text.casefold()))
+    """``text`` as the words it says: case, spacing and punctuation set aside, and read as a
+    person reads it (:func:`reading`): a copy with a zero-width space inside a word, fullwidth
+    letters or a Cyrillic letter that looks Latin says what the ticket says."""
+    return " ".join(re.findall(r"\w+", reading(text)))
 
 
 def _text_of(messages: Sequence[dict[str, str]]) -> str:

@@ -8,7 +8,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from inhouse.plaintext import reading
 from inhouse.program.checks import (
+    TEAM_READING,
     CheckContext,
     Outcome,
     Result,
@@ -349,8 +351,16 @@ def said_team(ctx: CheckContext, person: str) -> Fact | None:
 
 
 def team_key(team: str) -> str:
-    """A team's name as the spread counts it: "Support" and "support " are one team (else a
-    lead who types one team's name two ways lists two)."""
+    """A team's name as the spread counts it, as it reads (:func:`reading`): "Support" and
+    "support ", "ops" and "ops" with a zero-width space or a Cyrillic o, are one team (else a
+    lead who types one team's name two ways lists two, and a member who pastes the command she
+    sends them says it with her)."""
+    return reading(team)
+
+
+def _typed_team_key(team: str) -> str:
+    """A team's name as the spread counted it before :data:`TEAM_READING`: spaces and case
+    folded only (kept for a pilot whose play 4 exited on it)."""
     return " ".join(team.split()).casefold()
 
 
@@ -410,7 +420,8 @@ def pilot_size(ctx: CheckContext) -> Result:
     toward the spread only where the team the lead's roster names for them (as a lead typed it
     in the invitation, or corrected it since: `inhouse pilot correct-team`) agrees with the team
     the member says, with their own key, they work in (`inhouse pilot team TEAM`): one lead
-    listing five colleagues of one team under five team names is one team. A program whose
+    listing five colleagues of one team under five team names is one team, and a team counts
+    by how its name reads (case, invisible characters and lookalike letters folded). A program whose
     play 4 exited keeps the rule it exited on (the roster's teams, a lead's word) for the
     members it exited on, and the reason says so; a member added since counts by their own
     word."""
@@ -427,7 +438,14 @@ def pilot_size(ctx: CheckContext) -> Result:
             *evidence,
         )
     confirmed, said, notes = confirmed_teams(ctx, pilot)
-    teams = {team_key(team) for team in confirmed.values()}
+
+    def spread_key(person: str, team: str) -> str:
+        # a member play 4's exit was judged on, before names were read, keeps the key it was
+        # counted by then; one added since counts by how their team reads
+        spared = ctx.spared(_PILOT, pilot[person], rule=TEAM_READING)
+        return _typed_team_key(team) if spared else team_key(team)
+
+    teams = {spread_key(person, team) for person, team in confirmed.items()}
     unborne = f"; team not counted: {'; '.join(notes)}" if notes else ""
     if len(teams) >= teams_needed:
         return passed(
@@ -454,6 +472,9 @@ def pilot_size(ctx: CheckContext) -> Result:
         known = {team_key(team) for team in roster}
         later = {team_key(t): t for person, t in confirmed.items() if not judged(pilot[person])}
         roster |= {team for key, team in later.items() if key not in known}
+        if not ctx.exited_before(_PILOT, TEAM_READING):
+            # an exit judged since teams were read counts the roster's teams as they read too
+            roster = set({team_key(t): t for t in sorted(roster)}.values())
         # what the members added since said (their own word, a lead's correction)
         words = [f for f in said if not judged(pilot[str(f.payload["person"])])]
         since = (
