@@ -390,3 +390,27 @@ def test_the_approver_tells_an_empty_field_from_an_absent_one_and_text_from_a_nu
             viewer=None, csrf="", path="/approvals/x",
         )  # fmt: skip
         assert f"<li>{escape(lines[1])}</li>" in page, page
+
+
+@pytest.mark.parametrize("back", [6, 9, 14])
+def test_the_person_signs_no_window_that_opened_minutes_before_now(
+    cast: dict[str, Program], back: int
+) -> None:
+    """The forgery: lena's server proposes omar's acceptance with a window that opened minutes
+    before he approves (or that has ended), so the event her server writes with it may be dated
+    back before his approval, up to a quarter of an hour, as far as the log lets it. His CLI
+    signs a window that opens now, within the clocks' skew, and has not ended; the same
+    statement proposed now is signed."""
+    lena, omar = cast["lena"], cast["omar"]
+    _, _, delegation = _session(lena, omar)
+    payload = _acceptance(lena)
+    now = lena.clock()
+
+    def statement(issued: Any) -> dict[str, str]:
+        return approval_statement(read_delegation(delegation), kind=EventKind.HANDOFF_ACCEPTED,
+                                  payload=payload, nonce="a-7", issued=issued)  # fmt: skip
+
+    with pytest.raises(IdentityError, match=r"opens at .* this machine's clock says"):
+        sign_approval(omar.key, statement(now - timedelta(minutes=back)), payload, now=now)
+    assert sign_approval(omar.key, statement(now - timedelta(minutes=4)), payload, now=now)
+    assert sign_approval(omar.key, statement(now + timedelta(minutes=4)), payload, now=now)
