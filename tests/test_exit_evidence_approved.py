@@ -283,3 +283,39 @@ def test_a_colleague_on_today_s_inhouse_sets_the_floor_for_an_older_host(
         assert fresh.state().first_judged[BASELINE] == frozenset()
     finally:
         fresh.close()
+
+
+def test_an_acceptance_whose_facts_are_not_its_hashs_names_none(
+    cast: dict[str, Program],  # noqa: F811
+) -> None:
+    """The forgery: lena's server proposes omar's acceptance with the honest evidence hash (so
+    it is not stale) but a list of facts longer than the evidence that hash is of, and writes
+    the exit naming the same; omar approves what he is shown (a hash he cannot read, and fact
+    numbers). The fold judges the exit's checks at the acceptance: the list is not the facts
+    of the evidence its hash is, so it names none, the exit spares nothing, and status says
+    why."""
+    lena, omar = cast["lena"], cast["omar"]
+    _, key, delegation = _session(lena, omar)
+    honest = _acceptance(lena)
+    extra = [f.id for f in lena.state().facts if f.id not in honest["evidence"]]
+    assert extra
+    payload = {**honest, "evidence": sorted({*honest["evidence"], *extra})}
+    approval = _approval(omar.key, delegation, EventKind.HANDOFF_ACCEPTED, payload, lena.clock())
+    append(lena.store, EventKind.HANDOFF_ACCEPTED, "omar",
+           {**payload, "delegation": delegation, "approval": approval},
+           at=lena.clock(), key=key)  # fmt: skip
+    append(lena.store, EventKind.PLAY_EXITED, "omar",
+           {"play": BASELINE, "evidence_hash": payload["evidence_hash"],
+            "evidence": payload["evidence"], "rules": payload["rules"],
+            "delegation": delegation}, at=lena.clock(), key=key)  # fmt: skip
+    fresh = _fresh(lena)
+    try:
+        state = fresh.state()
+        assert state.tampered is None and BASELINE in state.exited
+        assert state.first_judged[BASELINE] == frozenset()
+        ctx = context_for(state, fresh.clock())
+        assert not any(ctx.spared(BASELINE, f) for f in state.facts)
+        warnings = " ".join(state.unnamed_exits)
+        assert "names facts its evidence hash is not of" in warnings, warnings
+    finally:
+        fresh.close()

@@ -342,3 +342,75 @@ def test_the_approver_reads_a_fact_whatever_its_shape() -> None:
         "kind": "survey.response", "version": 1,
         "payload": {"person": "omar", "answer": "very", "benefit": ""}})  # fmt: skip
     assert 'benefit: ""' in lines
+
+
+def test_the_approver_tells_an_empty_field_from_an_absent_one_and_text_from_a_number() -> None:
+    """Every field's value is part of the digest signed, and the host shapes them: an empty
+    comment and none at all, the text "(none)" and none, rules 4 and the text "4" (which the
+    fold reads as no rules), a list of facts and text that looks like one. Each reads apart,
+    in the terminal and on the dashboard's approval page (the same lines)."""
+    from markupsafe import escape
+
+    from inhouse.web.login import describe
+    from inhouse.web.render import render_page
+
+    def said(**fields: object) -> list[str]:
+        return describe(EventKind.HANDOFF_ACCEPTED, {"play": "baseline", **fields})
+
+    readings = [
+        said(),
+        said(comment=""),
+        said(comment="(none)"),
+        said(comment='""'),
+        said(rules=4),
+        said(rules="4"),
+        said(evidence=[3, 5]),
+        said(evidence="[3, 5]"),
+        said(note=None),
+        said(note="null"),
+        said(note="None"),
+        said(note=" ok"),
+        said(note="ok"),
+    ]
+    assert len({tuple(lines) for lines in readings}) == len(readings), readings
+    assert "comment: (none)" in readings[0] and 'comment: ""' in readings[1]
+    assert "rules: 4" in readings[4] and 'rules: "4"' in readings[5]
+    assert "evidence: [3, 5]" in readings[6] and "note: ok" in readings[12]
+    assert readings[0][0] == "ACCEPT the handoff of play baseline"
+    lines = describe(EventKind.FACT_RECORDED, {"kind": "survey.response", "version": 1})
+    assert "payload: (none)" in lines
+    assert "payload: null" in describe(
+        EventKind.FACT_RECORDED, {"kind": "survey.response", "version": 1, "payload": None}
+    )
+    for lines in readings[:2]:
+        page = render_page(
+            "approval",
+            {"command": "inhouse web approve x", "says": lines, "expires": "2026-11-02T09:01:00",
+             "recorded": False, "back": "/"},
+            viewer=None, csrf="", path="/approvals/x",
+        )  # fmt: skip
+        assert f"<li>{escape(lines[1])}</li>" in page, page
+
+
+@pytest.mark.parametrize("back", [6, 9, 14])
+def test_the_person_signs_no_window_that_opened_minutes_before_now(
+    cast: dict[str, Program], back: int
+) -> None:
+    """The forgery: lena's server proposes omar's acceptance with a window that opened minutes
+    before he approves (or that has ended), so the event her server writes with it may be dated
+    back before his approval, up to a quarter of an hour, as far as the log lets it. His CLI
+    signs a window that opens now, within the clocks' skew, and has not ended; the same
+    statement proposed now is signed."""
+    lena, omar = cast["lena"], cast["omar"]
+    _, _, delegation = _session(lena, omar)
+    payload = _acceptance(lena)
+    now = lena.clock()
+
+    def statement(issued: Any) -> dict[str, str]:
+        return approval_statement(read_delegation(delegation), kind=EventKind.HANDOFF_ACCEPTED,
+                                  payload=payload, nonce="a-7", issued=issued)  # fmt: skip
+
+    with pytest.raises(IdentityError, match=r"opens at .* this machine's clock says"):
+        sign_approval(omar.key, statement(now - timedelta(minutes=back)), payload, now=now)
+    assert sign_approval(omar.key, statement(now - timedelta(minutes=4)), payload, now=now)
+    assert sign_approval(omar.key, statement(now + timedelta(minutes=4)), payload, now=now)

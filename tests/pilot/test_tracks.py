@@ -317,3 +317,28 @@ def test_a_workflow_run_on_a_lock_the_program_never_recorded_is_no_step(
         step_done(bob, "summarise-a-ticket")
     run(recorded.lock_hash)
     assert step().met
+
+
+@pytest.mark.parametrize("name", ["Smith, Jo", "Ana (ops)", "Jo for ops"])
+def test_a_rollup_awaiting_a_members_word_asks_it_whatever_their_name(
+    _isolated: Path, clock: Clock, name: str
+) -> None:
+    """Whose confirmation a rolled-up day waits for is read from what the count left out, not
+    from the words of its reason: a name with a comma, a bracket or " for " in it was read
+    out of the reason wrongly, and its member was sent to a lead for a rollup that was run."""
+    world = make_world(_isolated, clock)
+    world.waive()
+    carol = world.enrol("carol", "legal")
+    world.enrol(name, "support")
+    world.lead.as_service("gateway")
+    vouch_for_gateway_host(carol)
+    add_member(world.lead, name, track="support")
+    world.send(name, datetime(2026, 11, 3, 10, tzinfo=UTC))
+    world.confirms = False
+    world.sign()
+    daily = next(f for f in reversed(world.lead.state().facts) if f.kind == "usage.daily")
+    (now,) = progress(world.lead, name)
+    assert now.steps[0].detail == (
+        f"the gateway signed your use of 2026-11-03 (usage.daily #{daily.id}); it counts once "
+        "you confirm it: `inhouse usage confirm` on your machine"
+    )

@@ -156,7 +156,9 @@ def sign_approval(
 ) -> dict[str, Any]:
     """Sign ``statement`` with ``key`` (the person's own), once it is checked against what it
     claims: it names that key, digests exactly ``payload`` (the event the person was shown), and
-    its window holds now (``now``: this machine's clock, within ``skew``)."""
+    its window opens now (``now``: this machine's clock, within ``skew`` either way). The event
+    is written inside the window at a time its dashboard's host says: a window that opened a
+    while before would let the host date the event before the person agreed to it."""
     from inhouse.errors import IdentityError
 
     approval = read_approval({"statement": dict(statement), "signature": ""})
@@ -170,11 +172,13 @@ def sign_approval(
             "the approval's digest is not that of the event shown: the dashboard asks you to "
             "agree to something else than it shows, so nothing was signed"
         )
-    if not approval.issued - skew <= now <= approval.expires + skew:
+    if abs(approval.issued - now) > skew:
+        minutes = int(skew.total_seconds() // 60)
         raise IdentityError(
-            f"the approval holds from {_text(approval.issued)} to {_text(approval.expires)}, and "
-            f"this machine's clock says {_text(now)}: ask for it again from the dashboard (if a "
-            "clock is wrong, set it right)"
+            f"the approval opens at {_text(approval.issued)} (until {_text(approval.expires)}), "
+            f"and this machine's clock says {_text(now)}: an approval opens now (within "
+            f"{minutes} minutes), or the event could be dated before you agreed to it; nothing "
+            "signed, ask for it again from the dashboard (if a clock is wrong, set it right)"
         )
     agreed = approval.statement()
     return {"statement": agreed, "signature": key.sign(_material(agreed))}

@@ -225,7 +225,7 @@ def _awaits_confirmation(
     usage confirm`), or None."""
     kind = "usage.daily" if prompt is None else "prompt.usage"
     for item in ev.context.uncounted_of([kind]):
-        fact, why = item.fact, item.why
+        fact = item.fact
         if person not in (fact.payload.get("people") or {}):
             continue
         if prompt is None and str(fact.payload.get("day")) != day:
@@ -234,9 +234,9 @@ def _awaits_confirmation(
             prompt.id
         ):
             continue
-        # its only reason (a keyless day's reason comes first, and is none of theirs to fix)
-        unsaid = re.match(r"not confirmed by ([^(]*?) for ", why)
-        if unsaid and person in unsaid.group(1).split(", "):
+        # theirs to fix: left out for them for want of their word alone (a day they held no
+        # key of their own on is none of theirs to fix by confirming)
+        if person in item.unconfirmed:
             return fact
     return None
 

@@ -159,6 +159,9 @@ class Uncounted:
 
     fact: Fact
     why: str
+    #: the people it is left out for only for want of their own confirmation (`inhouse usage
+    #: confirm`): what they can do about it, read by a step, never out of ``why``'s words
+    unconfirmed: tuple[str, ...] = ()
 
 
 def set_aside_note(people: Iterable[str], set_aside: Mapping[str, int]) -> str:

@@ -264,14 +264,14 @@ class _Confirmed:
 
 def _for_key_holders(
     fact: Fact, holders: _KeyDays, confirmed: _Confirmed | None
-) -> tuple[Fact | None, str | None]:
+) -> tuple[Fact | None, str | None, tuple[str, ...]]:
     """``fact`` (a gateway's measure of people) as it counts: only for the people who held a
     gateway key of their own on the day it measures (the gateway's key and its usage log are
     on its host, whose operator could otherwise type in anyone's use) and who confirmed that
     day (or prompt version) with their own key (``confirmed``; None: a play's exit was judged on
     ``fact`` before confirmations were asked, and keeps it), and why it does not count for the
-    others (None: it counts for everyone it names); the fact is None where it counts for
-    nobody."""
+    others (None: it counts for everyone it names), and those of them it waits for only for
+    their confirmation; the fact is None where it counts for nobody."""
     payload = fact.payload
     recorded = fact.at.astimezone(UTC).date()
 
@@ -287,7 +287,7 @@ def _for_key_holders(
     unconfirmed: list[str] = []
     what = ""
     if (ahead := _measured_ahead(fact, recorded)) is not None:
-        return None, ahead
+        return None, ahead, ()
     if fact.kind == "usage.daily":
         day = date.fromisoformat(str(payload["day"]))
         what = f"for {day}"
@@ -301,9 +301,9 @@ def _for_key_holders(
                 del kept[person]
             trimmed = {**payload, "people": kept}
         elif not held(person := str(payload.get("person")), day):
-            return None, _keyless([person], day)
+            return None, _keyless([person], day), ()
         elif not theirs(person, day):
-            return None, _unconfirmed([person], what)
+            return None, _unconfirmed([person], what), (person,)
         else:
             trimmed = payload
     elif fact.kind == "pilot.adoption":
@@ -368,8 +368,8 @@ def _for_key_holders(
         *([_unconfirmed(unconfirmed, what)] if unconfirmed else []),
     ]
     if not reasons:
-        return fact, None
-    return replace(fact, payload=trimmed), "; ".join(reasons)
+        return fact, None, ()
+    return replace(fact, payload=trimmed), "; ".join(reasons), tuple(unconfirmed)
 
 
 #: how many days before its recording an adoption report's ``as_of`` may be (a report run
@@ -627,15 +627,15 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
                 confirmed = _confirmations([f for f, w in judged if w is None])
             asked = None if _judged_before_confirmations(fact, state) else confirmed
             try:
-                trimmed, keyless = _for_key_holders(fact, holders, asked)
+                trimmed, keyless, unsaid = _for_key_holders(fact, holders, asked)
             except (KeyError, TypeError, ValueError, AttributeError) as err:
                 # appended around the API (the fold checks signatures, not shapes): it names
                 # nobody it can be counted for, and says why, rather than take status down
-                trimmed, keyless = None, f"malformed: {type(err).__name__} {err}"
+                trimmed, keyless, unsaid = None, f"malformed: {type(err).__name__} {err}", ()
             if keyless is not None:  # counted for those who held a key; the rest said beside
                 if trimmed is not None:
                     counted.append(trimmed)
-                item = Uncounted(fact, keyless)
+                item = Uncounted(fact, keyless, unsaid)
                 uncounted.append(item)
                 by_kind.setdefault(fact.kind, []).append(item)
                 continue

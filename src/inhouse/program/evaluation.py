@@ -15,6 +15,7 @@ from inhouse.program.state import DEMO_PASS, NO_SIGN_IN_SHORT, ProgramState, uns
 
 __all__ = [
     "CheckedRef",
+    "cited",
     "context_for",
     "describe_missing",
     "evidence_hash",
@@ -23,6 +24,7 @@ __all__ = [
     "run_checks",
     "satisfied",
     "saw_the_same",
+    "seen_as",
     "trigger_results",
 ]
 
@@ -94,8 +96,14 @@ def saw_the_same(checked: list[CheckedRef], accepted_hash: str | None) -> bool:
     it, and an upgrade must not turn every such handoff stale (its next play could not start).
     A check that passed then and does not apply now is still a change: the hash it is in was
     not the one accepted."""
+    return seen_as(checked, accepted_hash) is not None
+
+
+def seen_as(checked: list[CheckedRef], accepted_hash: str | None) -> list[CheckedRef] | None:
+    """The exit evidence ``checked`` as ``accepted_hash`` saw it (:func:`saw_the_same`), or
+    None where it did not see it."""
     if accepted_hash is None:
-        return False
+        return None
     # an exit accepted before today's rule hashed the earlier rule's evidence (Result.earlier)
     before = [
         item if item.result.earlier is None
@@ -104,15 +112,21 @@ def saw_the_same(checked: list[CheckedRef], accepted_hash: str | None) -> bool:
     ]  # fmt: skip
     for each in (checked, before) if before != checked else (checked,):
         if evidence_hash(each) == accepted_hash:
-            return True
+            return each
         seen = [
             item
             for item in each
             if item.result.outcome is not Outcome.NOT_APPLICABLE or item.result.evidence
         ]
         if len(seen) < len(each) and evidence_hash(seen) == accepted_hash:
-            return True
-    return False
+            return seen
+    return None
+
+
+def cited(checked: list[CheckedRef]) -> list[int]:
+    """The facts the exit evidence ``checked`` rests on, by id: what an acceptance of it names
+    (its ``evidence``)."""
+    return sorted({fact.id for item in checked for fact in item.result.evidence})
 
 
 def exit_results(play: Play, state: ProgramState, now: datetime) -> list[CheckedRef]:

@@ -14,6 +14,7 @@ from inhouse.program.checks import EXIT_RULES, Person
 from inhouse.program.core import ProgramCore
 from inhouse.program.evaluation import (
     CheckedRef,
+    cited,
     context_for,
     describe_missing,
     evidence_hash,
@@ -206,14 +207,14 @@ class PlaysMixin(ProgramCore):
         # acceptance names them too, so they are what its receiver signs (or approves, through
         # a dashboard session): the exit event beside it may be the dashboard's host's to
         # write, and an exit spares none of the facts its acceptance left out
-        cited = sorted({fact.id for item in checked for fact in item.result.evidence})
+        named = cited(checked)
         self._append(
             EventKind.HANDOFF_ACCEPTED,
             who.name,
             {
                 "play": play.id,
                 "evidence_hash": digest,
-                "evidence": cited,
+                "evidence": named,
                 "comment": comment,
                 "rules": EXIT_RULES,
             },
@@ -221,7 +222,7 @@ class PlaysMixin(ProgramCore):
         self._append(
             EventKind.PLAY_EXITED,
             who.name,
-            {"play": play.id, "evidence_hash": digest, "evidence": cited, "rules": EXIT_RULES},
+            {"play": play.id, "evidence_hash": digest, "evidence": named, "rules": EXIT_RULES},
         )
         return digest
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -28,6 +28,7 @@ from inhouse.program.playbook import Reach, Role, earlier_shipped
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from inhouse.program.evaluation import CheckedRef
     from inhouse.program.guards import Blocker
     from inhouse.program.playbook import Playbook
 
@@ -1214,19 +1215,20 @@ def _judge_at_acceptance(
     if rules := max(state.rules_said, state.rules_seen):
         state.first_rules[play_id] = rules
     try:
-        state.judged_at_acceptance[play_id] = _exit_unmet(state, play_id, playbook, at)
+        state.judged_at_acceptance[play_id] = _exit_unmet(state, play_id, playbook, at, event)
     finally:
         del state.first_exited[play_id]
         state.first_rules.pop(play_id, None)
 
 
 def _exit_unmet(
-    state: ProgramState, play_id: str, playbook: Playbook, at: datetime
+    state: ProgramState, play_id: str, playbook: Playbook, at: datetime, event: Event
 ) -> tuple[bool, str] | None:
     """Whether play ``play_id``'s exit checks did not hold at ``at`` on ``state`` (None: they
     held, or could not be judged), and if so, whether its exit is kept even so (a playbook of
     the organisation's own, revised since: :func:`_no_first_exit_unmet`) and why they did not
-    hold."""
+    hold. Its acceptance ``event`` names none of the facts where they are not those of the
+    evidence its hash is of (:func:`_named_apart`)."""
     from inhouse.program import counting
     from inhouse.program.evaluation import exit_results
 
@@ -1238,6 +1240,7 @@ def _exit_unmet(
         return None
     finally:
         counting.forget(state)  # judged halfway through an event
+    _named_apart(state, play_id, event, checked)
     if _held_or_unjudged(checked):
         return None
     claimed = _claimed(state, playbook)
@@ -1266,6 +1269,42 @@ def _exit_unmet(
             f"v{playbook.version}) decides them, did not hold then"
         )
     return False, f"play {number} ({play_id})'s exit checks did not hold then"
+
+
+def _named_apart(
+    state: ProgramState, play_id: str, event: Event, checked: list[CheckedRef]
+) -> None:
+    """An acceptance (``event``) names the facts its exit spares (``evidence``) beside the hash
+    of the evidence it saw; its receiver can read neither against the other, and through a
+    dashboard session the dashboard's host, the lead the exit judges, types both. Where the
+    exit's checks judged at the acceptance (``checked``) are the evidence its hash is of, the
+    list must be that evidence's facts: one naming others names none (its exit spares nothing),
+    and status says why. A hash of other evidence is left to the staleness the next play's
+    start is refused for."""
+    from inhouse.program.evaluation import cited, seen_as
+
+    handoff = state.handoffs[play_id]
+    named = handoff.accepted_evidence
+    seen = seen_as(checked, handoff.accepted_hash)
+    # the facts as the fold judges them, or as the rule before did (the hash may be of either)
+    if (
+        named is None
+        or seen is None
+        or named in (frozenset(cited(seen)), frozenset(cited(checked)))
+    ):
+        return
+    state.handoffs[play_id] = replace(handoff, accepted_evidence=frozenset())
+    by, _ = _signer(event, state)
+    state.unnamed_exits.append(
+        f"play {play_id}'s acceptance (event {event.seq}, by {by}) names facts its evidence "
+        f"hash is not of ({_ids(named)}, where that evidence rests on {_ids(cited(seen))}): "
+        "what its receiver approved was not one list, so it names none, and no earlier rule is "
+        "kept for its exit"
+    )
+
+
+def _ids(ids: Iterable[int]) -> str:
+    return ", ".join(f"#{n}" for n in sorted(ids)) or "none"
 
 
 def _no_first_exit_unmet(

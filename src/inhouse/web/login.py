@@ -10,6 +10,7 @@ session key act for this person, in this program, until it expires
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -135,10 +136,10 @@ def _lines(kind: str, payload: dict[str, Any]) -> list[str]:
     data = {k: v for k, v in payload.items() if k not in ("delegation", "approval")}
     if kind in ("handoff.accepted", "handoff.rejected"):
         verb = "ACCEPT" if kind == "handoff.accepted" else "REJECT"
-        lines = [f"{verb} the handoff of play {_shown(data.get('play'))}"]
+        lines = [f"{verb} the handoff of play {_given(data, 'play')}"]
         if "evidence_hash" in data:
             lines.append(f"its exit evidence as it stands now: {_value(data['evidence_hash'])}")
-        lines.append(f"comment: {_shown(data.get('comment') or '(none)')}")
+        lines.append(f"comment: {_given(data, 'comment')}")
         # and everything else it records (the rules it is judged by, any field the dashboard's
         # host added): the digest signed covers every field, so every field is shown
         rest = {k: v for k, v in data.items() if k not in ("play", "evidence_hash", "comment")}
@@ -148,8 +149,9 @@ def _lines(kind: str, payload: dict[str, Any]) -> list[str]:
         lines = [f"record a {_shown(data.get('kind'))} fact, signed as yours"]
         # and everything else it records, which decides whether and how long it counts
         rest = {k: v for k, v in data.items() if k not in ("kind", "payload")}
-        shown = fact if isinstance(fact, dict) else {"payload": fact}
-        return lines + _fields(shown) + _fields(rest)
+        if isinstance(fact, dict):
+            return lines + _fields(fact) + _fields(rest)
+        return [*lines, f"payload: {_given(data, 'payload')}", *_fields(rest)]
     return [_shown(kind), *_fields(data)]
 
 
@@ -159,8 +161,35 @@ def _fields(data: dict[str, Any]) -> list[str]:
     return [f"{_shown(name)}: {_value(value)}" for name, value in sorted(data.items())]
 
 
+#: how a field the event does not carry at all reads (never how any value it carries reads)
+_ABSENT = "(none)"
+
+
+def _given(data: dict[str, Any], name: str) -> str:
+    return _value(data[name]) if name in data else _ABSENT
+
+
 def _value(value: Any) -> str:
-    return '""' if value == "" else _shown(value)
+    """``value`` as the approver reads it, told apart from every other value the digest could
+    cover: a plain word as it is; anything else as JSON, so the empty string reads ``""``, not
+    as an absent field's (none), the number 4 reads 4 and the text "4" reads "4" (a fold reads
+    only the number as rules), and a list reads as one, not as text that looks like it."""
+    if isinstance(value, str) and not _ambiguous(value):
+        return _shown(value)
+    return _shown(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str))
+
+
+def _ambiguous(text: str) -> bool:
+    """Whether ``text``, shown bare, could be read as some other value: empty, with outer
+    spaces, an absent field's word, or JSON text (a number, true, null, a list, a quoted
+    string)."""
+    if not text or text != text.strip() or text == _ABSENT:
+        return True
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
 
 
 def approve(
