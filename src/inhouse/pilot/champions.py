@@ -4,9 +4,10 @@ The signals are measurements, never a typed opinion: **active days** (distinct d
 own key got answers through the gateway, in the adoption window the playbook sets), **prompts
 others reuse** (library prompts whose versions they signed, sent by other people through the
 gateway), both as they count: signed by the gateway's key from the usage rows it sealed, and
-confirmed by each person with their own key (``inhouse usage confirm``), and **help given** (support tickets they resolved for someone else, counted once the
-ticket's opener confirmed the fix with their own key, as play 5 counts a resolution; until a
-collector records ``ticket.resolved`` this signal is skipped and the suggestion says so).
+confirmed by each person with their own key (``inhouse usage confirm``); and **help given**
+(support tickets they resolved for someone else, counted once the ticket's opener confirmed
+the fix with their own key, as play 5 counts a resolution; until a collector records
+``ticket.resolved`` this signal is skipped and the suggestion says so).
 Naming a champion is a rollout lead's act: the ``champion`` role through the engine, and a
 ``pilot.champion`` fact; taking it on is the champion's own, signed with their key
 (:func:`accept_champion`). Play 5's ``champions-named`` check counts a champion for their
