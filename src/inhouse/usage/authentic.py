@@ -188,14 +188,15 @@ def authentic_rows(
     until: str | None = None,
     people: Iterable[str] | None = None,
     prompts_only: bool = False,
+    agents_only: bool = False,
 ) -> Authentic:
     """The usage rows of ``days`` (or from ``since`` to ``until``, both included), of
     ``people`` where given (and only those that named a library prompt, with
-    ``prompts_only``), split into those whose MAC verifies and those whose does not. A row
-    whose MAC verifies with a ``seal`` the log revoked is rejected too (:data:`REVOKED`): its
-    time is its sealer's word. Only a :class:`Seal` (:func:`~inhouse.gateway.rollup.
-    gateway_seal`, which asks the log): a bare key would read rows sealed with a revoked key
-    as counting (:class:`TypeError`)."""
+    ``prompts_only``; only agents' rows that carried tool calls, with ``agents_only``), split
+    into those whose MAC verifies and those whose does not. A row whose MAC verifies with a
+    ``seal`` the log revoked is rejected too (:data:`REVOKED`): its time is its sealer's word.
+    Only a :class:`Seal` (:func:`~inhouse.gateway.rollup.gateway_seal`, which asks the log): a
+    bare key would read rows sealed with a revoked key as counting (:class:`TypeError`)."""
     if not isinstance(seal, Seal):
         raise TypeError(
             "authentic_rows reads with a Seal (inhouse.gateway.rollup.gateway_seal), which says "
@@ -211,6 +212,8 @@ def authentic_rows(
         base = base.where(u.person.in_(sorted(set(people))))
     if prompts_only:
         base = base.where(u.prompt_id.is_not(None))
+    if agents_only:  # the partial index's conditions (inhouse.usage.toolcalls)
+        base = base.where(u.agent.is_not(None), u.tool_calls.is_not(None))
     queries = [base]
     if days is not None:
         wanted = sorted(set(days))
