@@ -69,6 +69,7 @@ __all__ = [
     "purge_bodies",
     "remember_seal",
     "rollup_usage",
+    "seal_of",
     "service_program",
     "split_blessed",
     "unblessed_message",
@@ -96,18 +97,25 @@ def gateway_seal(program: Program, *, make: bool = True) -> Seal | None:
     file, as :func:`gateway_mac_key` (where a command goes on to sign as the gateway, which
     refuses a revoked key first); else None where this host holds no key file (a dashboard or a
     check never makes one: rows sealed with the old key would no longer verify)."""
-    from inhouse.program.core import read_service_key, revoked_key_words, service_key
+    from inhouse.program.core import read_service_key, service_key
 
     key = (
         service_key(program.folder, SERVICE) if make else read_service_key(program.folder, SERVICE)
     )
     if key is None:
         return None
-    state = program.state()
     remember_seal(program.folder, key)
+    return seal_of(program.folder, program.state(), key)
+
+
+def seal_of(folder: Path, state: ProgramState, key: SigningKey) -> Seal:
+    """The :class:`Seal` the gateway's ``key`` reads its rows with, as the log ``state`` stands:
+    whether it revoked that key, and the earlier keys the host kept (:func:`remember_seal`)."""
+    from inhouse.program.core import revoked_key_words
+
     earlier = tuple(
         Seal(mac, key_id, revoked_key_words(state, key_id))
-        for key_id, mac in _earlier_seals(program.folder, state, key.key_id)
+        for key_id, mac in _earlier_seals(folder, state, key.key_id)
     )
     return Seal(mac_key(key.private), key.key_id, revoked_key_words(state, key.key_id), earlier)
 
