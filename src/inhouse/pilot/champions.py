@@ -137,9 +137,9 @@ def suggest_champions(program: Program, now: datetime | None = None) -> Suggesti
     ]
     days, waiting = _active_days(evidence, people, since.isoformat(), until.isoformat())
     if waiting:
-        named = ", ".join(f"{person} ({n})" for person, n in sorted(waiting.items()))
+        uncounted = ", ".join(f"{person} ({n})" for person, n in sorted(waiting.items()))
         notes.append(
-            f"days in the usage log not counted as active days: {named}; a day counts once the "
+            f"days in the usage log not counted as active days: {uncounted}; a day counts once the "
             "gateway signed it from rows it sealed (`inhouse gateway rollup`) and its person "
             "confirmed it with their own key (`inhouse usage confirm`)"
         )
