@@ -9,6 +9,7 @@ spare none besides them, whoever wrote it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,9 +19,12 @@ from inhouse.identity.approval import approval_statement
 from inhouse.identity.delegation import read_delegation
 from inhouse.program import Program
 from inhouse.program.audit import verify_chain
+from inhouse.program.checks import NAMED_ACCEPTANCE
 from inhouse.program.evaluation import context_for
 from inhouse.program.events import EventKind, append, read_events
 from inhouse.web.login import approve
+from tests.conftest import Clock
+from tests.people import enrol
 from tests.test_session_approval import (  # noqa: F401
     _acceptance,
     _approval,
@@ -160,23 +164,45 @@ def test_the_approver_refuses_an_acceptance_naming_no_facts(
     assert dashboard.posted == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs a product decision: an approved acceptance naming no `evidence` is how every "
-    "honest dashboard acceptance before this change reads, so the fold cannot tell one from a "
-    "host's downgrade approved by an `inhouse web approve` from before it (a rule number or "
-    "marker that says acceptances name their facts would); only today's approver refuses it",
-)
 def test_an_approved_acceptance_naming_no_facts_bounds_the_hosts_exit(
     cast: dict[str, Program],  # noqa: F811
 ) -> None:
     """The downgrade in the log: omar (with an older `inhouse web approve`) approves an
-    acceptance naming no facts; lena's exit beside it names a fact play 2 was not judged on."""
+    acceptance naming no facts; lena's exit beside it names a fact play 2 was not judged on.
+    The log shows rules 5 (:data:`NAMED_ACCEPTANCE`) in force at the acceptance (the program's
+    creation, omar's enrolment): it spares no fact, as an exit naming none, and ``status``
+    says why."""
     lena, omar = cast["lena"], cast["omar"]
+    extra = _downgrade(lena, omar)
+    fresh = _fresh(lena)
+    try:
+        state = fresh.state()
+        assert state.tampered is None and BASELINE in state.exited
+        assert state.first_judged[BASELINE] == frozenset()  # as an exit naming none
+        ctx = context_for(state, fresh.clock())
+        assert not any(ctx.spared(BASELINE, f) for f in state.facts)
+        assert any(f.id in extra for f in state.facts)
+        warnings = fresh.status()["warnings"]
+        assert any("baseline's acceptance" in w and "naming none of the facts" in w
+                   for w in warnings), warnings  # fmt: skip
+        assert verify_chain(fresh.store, lead_key=fresh.settings.lead_key).ok
+    finally:
+        fresh.close()
+
+
+def _downgrade(
+    lena: Program, omar: Program, *, rules: int | None = None
+) -> list[int]:  # fmt: skip
+    """lena's host appends omar's approved acceptance naming no facts (saying ``rules``, else
+    what this inhouse says) and then her exit beside it, naming every fact play 2 was judged on
+    and more: the facts besides (their ids)."""
     _, key, delegation = _session(lena, omar)
     full = _acceptance(lena)
     payload = {k: v for k, v in full.items() if k != "evidence"}
+    if rules is not None:
+        payload["rules"] = rules
     extra = [f.id for f in lena.state().facts if f.id not in full["evidence"]]
+    assert extra
     approval = _approval(omar.key, delegation, EventKind.HANDOFF_ACCEPTED, payload, lena.clock())
     append(lena.store, EventKind.HANDOFF_ACCEPTED, "omar",
            {**payload, "delegation": delegation, "approval": approval},
@@ -185,9 +211,75 @@ def test_an_approved_acceptance_naming_no_facts_bounds_the_hosts_exit(
            {"play": BASELINE, "evidence_hash": payload["evidence_hash"],
             "evidence": sorted({*full["evidence"], *extra}), "rules": payload["rules"],
             "delegation": delegation}, at=lena.clock(), key=key)  # fmt: skip
+    return extra
+
+
+def test_the_acceptance_saying_fewer_rules_does_not_lift_the_bound(
+    cast: dict[str, Program],  # noqa: F811
+) -> None:
+    """The host types the acceptance's ``rules`` too: she proposes it saying 4 (as an inhouse
+    from before rule 5 would), and omar's older approver signs that. The floor is what the log
+    before it shows (the program's creation and omar's enrolment say 5), not the acceptance's
+    word: it still spares nothing."""
+    lena, omar = cast["lena"], cast["omar"]
+    _downgrade(lena, omar, rules=NAMED_ACCEPTANCE - 1)
     fresh = _fresh(lena)
     try:
-        assert BASELINE in fresh.state().exited
-        assert not fresh.state().first_judged[BASELINE] & frozenset(extra)
+        state = fresh.state()
+        assert BASELINE in state.exited
+        assert state.first_judged[BASELINE] == frozenset()
+        assert state.first_rules[BASELINE] >= NAMED_ACCEPTANCE
+    finally:
+        fresh.close()
+
+
+@pytest.fixture
+def older_cast(request: pytest.FixtureRequest) -> Iterator[dict[str, Program]]:
+    """The same cast, every event written by an inhouse judging by rules 4, the rule before
+    acceptances had to name their facts (the stamp put back afterwards: the upgrade)."""
+    from tests.test_exit_rules_floor import _older_inhouse
+
+    with pytest.MonkeyPatch.context() as older:
+        _older_inhouse(older, NAMED_ACCEPTANCE - 1)
+        found: dict[str, Program] = request.getfixturevalue("cast")
+    yield found
+
+
+def test_an_honest_acceptance_from_before_the_rule_keeps_its_exit_s_facts(
+    older_cast: dict[str, Program],
+) -> None:
+    """An honest log from before: lena's dashboard (and everyone's inhouse) judged by rules 4,
+    whose acceptances named no facts; omar approved one, and the exit beside it names its own.
+    Read after the upgrade, the floor at the acceptance is 4: the acceptance bounds nothing,
+    and the exit spares what it names, as before."""
+    lena, omar = older_cast["lena"], older_cast["omar"]
+    assert lena.state().rules_seen == NAMED_ACCEPTANCE - 1
+    extra = _downgrade(lena, omar, rules=NAMED_ACCEPTANCE - 1)
+    fresh = _fresh(lena)
+    try:
+        state = fresh.state()
+        assert BASELINE in state.exited
+        assert frozenset(extra) <= state.first_judged[BASELINE]  # the exit's list, as before
+        assert state.first_rules[BASELINE] == NAMED_ACCEPTANCE - 1
+        assert not any("naming none of the facts" in w for w in fresh.status()["warnings"])
+    finally:
+        fresh.close()
+
+
+def test_a_colleague_on_today_s_inhouse_sets_the_floor_for_an_older_host(
+    older_cast: dict[str, Program], clock: Clock
+) -> None:
+    """Mixed versions: lena's dashboard still runs an inhouse judging by rules 4, and sam joins
+    with today's (his enrolment, signed by his new key, says 5) before omar approves. The log
+    now shows rule 5 in force at the acceptance: one naming no facts spares none, whoever's
+    inhouse proposed it: an honest older host's acceptance reads so too, as docs/concepts.md
+    says, and the host upgrades."""
+    lena, omar = older_cast["lena"], older_cast["omar"]
+    enrol(lena, "sam", team="ops")  # today's inhouse: rules 5
+    assert lena.state().rules_seen == NAMED_ACCEPTANCE
+    _downgrade(lena, omar, rules=NAMED_ACCEPTANCE - 1)
+    fresh = _fresh(lena)
+    try:
+        assert fresh.state().first_judged[BASELINE] == frozenset()
     finally:
         fresh.close()

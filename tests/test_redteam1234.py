@@ -49,6 +49,9 @@ SELF_MADE = [
     "https://lenaacme.ciamlogin.com/6e3c1d2a-0000-4000-8000-0000000000c1/v2.0",
     # personal Microsoft accounts: anyone makes any number, under any address
     "https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0",
+    # decisions2: two of the shapes tests/test_self_made_tenants.py lists, through set-up
+    "https://auth.pingone.eu/5a2f8e64-0000-4000-8000-00000000aaaa/as",
+    "https://abcdefghijklmnop.supabase.co/auth/v1",
 ]
 #: lena's own Entra tenant (any Microsoft account makes one, free, and is its global admin)
 ENTRA = "https://login.microsoftonline.com/6e3c1d2a-0000-4000-8000-00000000cafe/v2.0"

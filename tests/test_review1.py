@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -152,41 +154,88 @@ def test_her_azure_b2c_tenant_set_up_around_the_api_vouches_for_her_alias_nobody
         lena.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole left open: a replica whose host made a key of its own (its file deleted and "
-    "`gateway serve` restarted there, as the words before review1 said, or the file never "
-    "copied there) serves and seals every row with a key the log never enrolled while another "
-    "is active: its rows are left out of everything the gateway signs ('not written by this "
-    "gateway'), and nothing at start or in /healthz says so. Refusing to serve would take "
-    "a replica out for a counting fault (availability against evidence), a warning in "
-    "/healthz would not stop it: a product decision",
-)
 def test_a_replica_whose_host_made_a_key_of_its_own_is_told_at_start(
-    _isolated: Path, clock: Clock
+    _isolated: Path, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from inhouse.errors import Refused
-    from inhouse.gateway.server import build_gateway
+    """A replica whose host made a key of its own (its file deleted and `gateway serve`
+    restarted there, as the words before review1 said, or the file never copied there) served
+    and sealed every row with a key the log never enrolled while another was active: its rows
+    were left out of everything the gateway signs, and nothing said so. It still serves (a
+    counting fault takes no replica out), but says so at start, naming the enrolled key and
+    the command that copies its file; /healthz is degraded with that reason (its code for
+    anyone, its words for a lead's key) and /metrics has a gauge at 1. The enrolled key's file
+    copied there (the honest replica) is ok, the gauge at 0."""
+    import asyncio
+
+    from inhouse.cli.gateway import _health_text
+    from inhouse.gateway.app import UNENROLLED_CODE
     from inhouse.program.core import service_key
-    from tests.gateway.harness import digest_of, make_program, model_file
+    from inhouse.testing.standin_upstream import StandinTiming, StandinUpstream
+    from tests.gateway.harness import (
+        auth,
+        digest_of,
+        in_process,
+        key_for,
+        make_program,
+        model_file,
+        weights_root,
+    )  # fmt: skip
 
     weights = model_file(_isolated)
-    runtimes = {"local": {"family": "openai", "url": "http://127.0.0.1:9",
-                          "model_path": str(weights)}}  # fmt: skip
-    lena = make_program(_isolated, runtimes, {"tiny": digest_of(weights)}, clock=clock)
-    try:
-        old = lena.as_service(GATEWAY_SERVICE).key.key_id
-        lena.revoke_key(old)
-        (_isolated / KEY_FILE).unlink()  # host A rotates: its new key, enrolled by the rollup
-        enrolled = lena.as_service(GATEWAY_SERVICE).key.key_id
-    finally:
-        lena.close()
-    # host B (its own copy of the folder): the revoked file deleted there too, a key of its own
-    (_isolated / KEY_FILE).unlink()
-    own = service_key(_isolated, GATEWAY_SERVICE).key_id
-    assert own not in (old, enrolled)
-    with pytest.raises(Refused, match=enrolled):
-        build_gateway(_isolated).store.close()  # built: it would serve with its own key
+
+    async def health(client: httpx.AsyncClient, key: str | None = None) -> dict[str, Any]:
+        answer = await client.get("/healthz", headers=None if key is None else auth(key))
+        assert answer.status_code == 200, answer.text  # it serves: a balancer keeps it
+        found: dict[str, Any] = answer.json()
+        return found
+
+    async def run() -> None:
+        timing = StandinTiming(ttft_ms=0, tpot_ms=0, tokens=4)
+        async with StandinUpstream(timing, model="tiny", root=weights_root(_isolated)) as up:
+            runtimes = {"local": {"family": "openai", "url": up.url,
+                                  "model_path": str(weights)}}  # fmt: skip
+            lena = make_program(_isolated, runtimes, {"tiny": digest_of(weights)}, clock=clock)
+            try:
+                old = lena.as_service(GATEWAY_SERVICE).key.key_id
+                lena.revoke_key(old)
+                (_isolated / KEY_FILE).unlink()  # host A rotates: its new key, enrolled
+                enrolled = lena.as_service(GATEWAY_SERVICE).key.key_id
+                lead_key = key_for(lena)
+            finally:
+                lena.close()
+            host_a = (_isolated / KEY_FILE).read_bytes()
+            # host B (its own copy of the folder): the revoked file deleted there, its own key
+            (_isolated / KEY_FILE).unlink()
+            own = service_key(_isolated, GATEWAY_SERVICE).key_id
+            assert own not in (old, enrolled)
+            with caplog.at_level("WARNING", logger="inhouse.gateway"):
+                async with in_process(_isolated, clock=clock) as (_, client):
+                    said = " ".join(caplog.text.split())
+                    assert f"holds {own}, a key the program's log never enrolled" in said, said
+                    assert f"its enrolled key is {enrolled}" in said, said
+                    assert "chmod 0600 .inhouse/keys/gateway.key" in said, said
+                    public = await health(client)
+                    assert (public["status"], public["service_key"]["unenrolled"]) == (
+                        "degraded", UNENROLLED_CODE,
+                    )  # fmt: skip
+                    lead = await health(client, lead_key)
+                    assert enrolled in lead["service_key"]["unenrolled"], lead
+                    metrics = (await client.get("/metrics")).text
+                    assert "inhouse_gateway_service_key_unenrolled 1.0" in metrics, metrics
+                    told = " ".join(" ".join(_health_text(lead, "here")).split())
+                    assert f"its own key {own} is not the one the program's log enrolled" in told
+                    assert "chmod 0600" in told, told
+                    told = " ".join(" ".join(_health_text(public, "here")).split())
+                    assert "a rollout lead's own key shows which key is enrolled" in told, told
+            # the honest replica: host A's file copied here
+            (_isolated / KEY_FILE).write_bytes(host_a)
+            async with in_process(_isolated, clock=clock) as (_, client):
+                public = await health(client)
+                assert (public["status"], public["service_key"]["unenrolled"]) == ("ok", None)
+                metrics = (await client.get("/metrics")).text
+                assert "inhouse_gateway_service_key_unenrolled 0.0" in metrics, metrics
+
+    asyncio.run(run())
 
 
 @pytest.mark.usefixtures("on_database")

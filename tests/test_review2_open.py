@@ -28,7 +28,11 @@ from tests.test_outsider import clock  # noqa: F401
     "floor cannot tell an older acceptor from a forger typing fewer rules: her own stamps are "
     "hers to type, so a colleague's is the only witness (a product decision: whose stamps bound "
     "an exit, or a stamp in each colleague's measured fact, which an older inhouse refuses as an "
-    "unknown field)",
+    "unknown field). Rule 5 (NAMED_ACCEPTANCE) widens it for a dashboard only: where an older "
+    "host (rules 4, before acceptances named their facts) proposes an acceptance its receiver "
+    "approves after a colleague on today's inhouse joined, that acceptance names none and its "
+    "exit spares no fact (the floor says 5), as a downgraded host's would; an acceptance "
+    "signed with its receiver's own key, as here, is not affected",
 )
 def test_an_older_acceptor_s_honest_exit_keeps_the_rules_it_was_judged_by(
     old_cast: dict[str, Program],  # noqa: F811

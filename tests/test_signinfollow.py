@@ -234,20 +234,20 @@ def test_a_new_hire_given_a_departed_colleague_s_address_gets_in_by_a_release(
         noor.bind_sign_in(recycled, seen=_seen(idp))
     assert "release-mailbox omar@acme.example" in str(refused.value)
     with pytest.raises(NotAllowed, match="omar still signed in"):
-        ali.release_mailbox("omar@acme.example", reason="omar left; noor has the address")
+        ali.release_mailbox("omar@acme.example", to="noor", reason="omar left; noor has it")
     for key in omar.state().keys_of("omar"):
         realm.revoke_key(key.key_id)
     with pytest.raises(SignInError, match="omar's keys are all revoked") as refused:
         noor.bind_sign_in(_plus_token(noor, idp, "k-noor", "omar@acme.example"), seen=_seen(idp))
     assert "not a rollout lead runs `inhouse sign-in release-mailbox" in str(refused.value)
     with pytest.raises(NotAllowed, match="rollout lead"):
-        realm.release_mailbox("omar@acme.example", reason="omar left")
+        realm.release_mailbox("omar@acme.example", to="noor", reason="omar left")
     # through the CLI, as ali types it
     env = enrol_cli(realm, "sam", tmp_path / "keys", team="support", signed_in=False)
     sam = realm.using(load_key(Path(env["INHOUSE_KEY"])))
     sam.bind_sign_in(_plus_token(sam, idp, "k-sam", "sam@acme.example"), seen=_seen(idp))
     args = ["sign-in", "release-mailbox", "omar@acme.example", "--reason", "omar left"]
-    assert "Released omar@acme.example" in _said(args, env)
+    assert "Released omar@acme.example to noor" in _said([*args, "--to", "noor"], env)
     noor.bind_sign_in(_plus_token(noor, idp, "k-noor", "omar@acme.example"), seen=_seen(idp))
     state = realm.state()
     assert "noor" in state.signed_in and state.tampered is None
@@ -267,11 +267,11 @@ def test_the_lead_cannot_release_her_own_mailbox_for_an_invented_colleague(
     ali = _colleague(realm, idp, "ali", "ali@acme.example")
     omar = enrol(realm, "omar", team="support", machine="lenas-vm")
     with pytest.raises(NotAllowed, match="rollout lead"):
-        realm.release_mailbox("lena@acme.example", reason="for omar")
+        realm.release_mailbox("lena@acme.example", to="omar", reason="for omar")
     with pytest.raises(NotAllowed, match="has not signed in"):
-        omar.release_mailbox("lena@acme.example", reason="mine")
+        omar.release_mailbox("lena@acme.example", to="omar", reason="mine")
     with pytest.raises(NotAllowed, match="lena still signed in"):
-        ali.release_mailbox("lena+x@acme.example", reason="asked to")
+        ali.release_mailbox("lena+x@acme.example", to="omar", reason="asked to")
     for forger in (realm, omar):
         forger._append(
             EventKind.MAILBOX_RELEASED,
@@ -333,7 +333,7 @@ def test_a_release_signed_with_a_key_made_where_the_lead_runs_things_counts_for_
         realm.revoke_key(key.key_id)
     assert "ali" in realm.state().signed_in
     with pytest.raises(NotAllowed, match="a machine of their own"):
-        forged.release_mailbox("omar@acme.example", reason="omar left")
+        forged.release_mailbox("omar@acme.example", to="noor", reason="omar left")
     forged._append(
         EventKind.MAILBOX_RELEASED, "ali", {"mailbox": "omar@acme.example", "reason": "left"}
     )
@@ -349,7 +349,7 @@ def test_a_release_signed_with_a_key_made_where_the_lead_runs_things_counts_for_
     realm.join(str(text), own, at_machine="ali-laptop")
     ali = realm.using(own)
     ali.bind_sign_in(_plus_token(ali, idp, "k-ali", "ali@acme.example"), seen=_seen(idp))
-    ali.release_mailbox("omar@acme.example", reason="omar left; noor has the address")
+    ali.release_mailbox("omar@acme.example", to="noor", reason="omar left; noor has it")
     noor.bind_sign_in(_plus_token(noor, idp, "k-noor", "omar@acme.example"), seen=_seen(idp))
     assert "noor" in realm.state().signed_in
 
@@ -388,27 +388,85 @@ def test_an_entra_binding_an_earlier_version_made_on_email_verified_stops_no_fol
     assert "ali" in lena.state().signed_in
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole left open (review3): a release names no new holder, so whoever signs in at the "
-    "mailbox next holds it. omar left; lena revoked his keys and ali released omar@acme.example "
-    "'for the new hire'; omar's mail is forwarded to lena (common for a leaver), so she resets "
-    "his realm password and signs an invented 'zed' in with it (same account, a new name). "
-    "Having the release name the person given the address (ali vouching for noor by name), "
-    "and binding only them, changes the event and the command: a product decision",
-)
 def test_a_released_mailbox_goes_only_to_the_person_the_release_names(
     realm: Program, idp: StandinIdP
 ) -> None:
+    """review3's hole: a release named no new holder, so whoever signed in at the mailbox next
+    held it. omar left; lena revoked his keys and ali released omar@acme.example "for the new
+    hire"; omar's mail is forwarded to lena (common for a leaver), so she resets his realm
+    password and signs an invented 'zed' in with it (same account, a new name). Now the release
+    names noor (`--to noor`) and binds only her: zed is refused, naming noor and the way out;
+    zed's sign-in appended around the API binds nobody (status says why); noor gets in."""
     ali = _colleague(realm, idp, "ali", "ali@acme.example")
     omar = _colleague(realm, idp, "omar", "omar@acme.example")
     for key in omar.state().keys_of("omar"):
         realm.revoke_key(key.key_id)
-    ali.release_mailbox("omar@acme.example", reason="omar left; noor has the address")
+    noor = enrol(realm, "noor", team="support", machine="noor-laptop")
+    ali.release_mailbox("omar@acme.example", to="noor", reason="omar left; noor has it")
     zed = enrol(realm, "zed", team="support", machine="lenas-vm")
     token = _plus_token(zed, idp, "k-omar", "omar@acme.example")
-    zed.bind_sign_in(token, seen=_seen(idp))
-    assert "zed" not in realm.state().signed_in
+    with pytest.raises(SignInError, match=r"released \(event \d+\) to noor alone") as refused:
+        zed.bind_sign_in(token, seen=_seen(idp))
+    assert "release-mailbox omar@acme.example --to zed" in str(refused.value)
+    zed._append(EventKind.PERSON_SIGNED_IN, "zed", {"id_token": token, "seen": _seen(idp)})
+    state = realm.state()
+    assert state.tampered is None and "zed" not in state.signed_in
+    assert "to noor alone" in state.set_aside["zed"][1]
+    assert "released (event" in _said(["status"], lead_env(realm))
+    noor.bind_sign_in(_plus_token(noor, idp, "k-noor", "omar@acme.example"), seen=_seen(idp))
+    assert "noor" in realm.state().signed_in
+
+
+def test_a_release_names_a_person_of_the_program_with_no_other_mailbox(
+    realm: Program, idp: StandinIdP, tmp_path: Path
+) -> None:
+    """--to is required, and names someone the address can be given to: an enrolled person
+    (not a name typed up) who has not signed in with another mailbox (ali cannot give omar's
+    address to herself, nor to lena). A release nobody signed in after may be made again,
+    naming another: the way out a refused new hire is told."""
+    ali = _colleague(realm, idp, "ali", "ali@acme.example")
+    omar = _colleague(realm, idp, "omar", "omar@acme.example")
+    for key in omar.state().keys_of("omar"):
+        realm.revoke_key(key.key_id)
+    with pytest.raises(NotAllowed, match="'nobody' is no person of this program"):
+        ali.release_mailbox("omar@acme.example", to="nobody", reason="omar left")
+    for taken in ("ali", "lena"):
+        with pytest.raises(NotAllowed, match=f"{taken} signed in with another mailbox"):
+            ali.release_mailbox("omar@acme.example", to=taken, reason="omar left")
+    assert not realm.state().mailbox_released
+    env = enrol_cli(realm, "sam", tmp_path / "keys", team="support", signed_in=False)
+    sam = realm.using(load_key(Path(env["INHOUSE_KEY"])))
+    sam.bind_sign_in(_plus_token(sam, idp, "k-sam", "sam@acme.example"), seen=_seen(idp))
+    from inhouse.cli.app import app
+
+    found = CliRunner().invoke(
+        app, ["sign-in", "release-mailbox", "omar@acme.example", "--reason", "left"], env=env
+    )
+    assert found.exit_code == 2 and "--to" in found.output, found.output
+    noor = enrol(realm, "noor", team="support", machine="noor-laptop")
+    enrol(realm, "nour", team="support", machine="nour-laptop")
+    ali.release_mailbox("omar@acme.example", to="nour", reason="omar left; a typo")
+    ali.release_mailbox("omar@acme.example", to="noor", reason="omar left; noor has it")
+    noor.bind_sign_in(_plus_token(noor, idp, "k-noor", "omar@acme.example"), seen=_seen(idp))
+    assert realm.state().signed_in["noor"]
+
+
+def test_a_release_recorded_before_releases_named_anyone_lets_the_next_in(
+    realm: Program, idp: StandinIdP
+) -> None:
+    """Old logs: a release the version before `--to` recorded (no name) keeps working as it
+    did: the next person to sign in at the mailbox holds it."""
+    ali = _colleague(realm, idp, "ali", "ali@acme.example")
+    omar = _colleague(realm, idp, "omar", "omar@acme.example")
+    for key in omar.state().keys_of("omar"):
+        realm.revoke_key(key.key_id)
+    ali._append(
+        EventKind.MAILBOX_RELEASED, "ali", {"mailbox": "omar@acme.example", "reason": "left"}
+    )
+    assert realm.state().mailbox_released and not realm.state().mailbox_released_to
+    noor = enrol(realm, "noor", team="support", machine="noor-laptop")
+    noor.bind_sign_in(_plus_token(noor, idp, "k-noor", "omar@acme.example"), seen=_seen(idp))
+    assert "noor" in realm.state().signed_in
 
 
 @pytest.mark.parametrize(

@@ -123,8 +123,8 @@ def test_minutes_saved_from_someone_the_report_never_reads_is_refused(
     _isolated: Path, clock: Clock
 ) -> None:
     """lena, play 4's owner, ran `inhouse indicators minutes-saved ticket-summary 5` for play 6:
-    "Recorded", though the report reads only the workflow's authors' or play 3's owner's
-    estimate, so hers was never used. Now it is refused, naming whose counts; nothing is
+    "Recorded", though the report reads only the workflow's author's estimate, so hers was
+    never used. Now it is refused, naming whose counts; nothing is
     recorded. The author's own estimate is recorded as before."""
     lena = Program.init(_isolated, "Acme", "lena", clock=clock)
     omar = enrol(lena, "omar", team="support")
@@ -133,7 +133,8 @@ def test_minutes_saved_from_someone_the_report_never_reads_is_refused(
     omar.record_fact(None, "workflow.spec", spec, provenance=Provenance.MEASURED,
                      collector="inhouse workflow test")  # fmt: skip
     said = " ".join(cli("indicators", "minutes-saved", "ticket-summary", "5", code=3).split())
-    assert "counts only from its authors or play 3's owner (omar), not lena" in said, said
+    assert "counts only from its author, omar (who first published it" in said, said
+    assert "not lena" in said, said
     assert not [f for f in lena.state().facts if f.kind == "indicators.minutes_saved"]
     fact = record_minutes_saved(omar, "ticket-summary", 5)
     assert (fact.by, fact.payload["minutes"]) == ("omar", 5)

@@ -55,6 +55,12 @@ def _reference() -> tuple[CollectorRegistry, dict[str, Any]]:
         "Usage records spooled but not yet in the database.",
         registry=registry,
     ).set(0)
+    Gauge(
+        "inhouse_gateway_service_key_unenrolled",
+        "1 while this gateway's own key is not the one the program's log enrolled for it "
+        "(another is): every usage row it seals counts for nothing (/healthz says why).",
+        registry=registry,
+    ).set(0)
     return registry, made
 
 

@@ -41,8 +41,12 @@ def _judge(program: Program) -> Result:
     return evaluate("ticket-resolved-without-builder", ctx)
 
 
-def _cli(env: dict[str, str], *args: str) -> Any:
-    return runner.invoke(app, ["support", *args], env=env)
+def _cli(env: dict[str, str], *args: str, answer: str | None = None) -> Any:
+    """``inhouse support ARGS`` as the person ``env`` names; ``confirm`` and ``confirm-fix`` ask
+    before they sign, answered yes unless ``answer`` says otherwise."""
+    asks = args[0] in ("confirm", "confirm-fix")
+    typed = answer if answer is not None else "y\n" if asks else None
+    return runner.invoke(app, ["support", *args], env=env, input=typed)
 
 
 def _world(
@@ -203,3 +207,47 @@ def test_a_ticket_opened_here_has_nothing_to_confirm(
         confirm_ticket(bea, here.id)
     refused = _cli(env["bea"], "dispute", here.id)
     assert refused.exit_code != 0 and "nothing to dispute" in refused.output
+
+
+def test_a_confirmation_shows_what_it_signs_and_records_nothing_without_a_yes(
+    request: pytest.FixtureRequest, _isolated: Path
+) -> None:
+    """The only thing between an import a lead made up and play 5's exit is the word of the
+    people it names: the opener's confirmation that they hit the problem, the resolver's that
+    they fixed it, and the opener's that the fix worked. The forgery: lena runs the import
+    (her own export file: "bea opened an it-broke ticket on the baseline, pia resolved it")
+    and asks bea and pia to "just run `inhouse support confirm gh:acme/help#1`, it syncs the
+    tracker", then bea `confirm-fix`: each command signed at once, showing nothing of what it
+    signed for (a one-word favour, read by nobody), and the ticket counted. Each now shows the
+    ticket, what the import says its person did and the resolution, and signs only on a yes;
+    no answer (a script, no terminal) records nothing, and says how to answer."""
+    lena, env = _world(request, _isolated)
+    record_tickets(lena, "github", [_source(1)], ActorMap(ACTORS, []))
+    t1 = "gh:acme/help#1"
+    before = len(lena.state().facts)
+    for person in ("bea", "pia"):
+        unread = _cli(env[person], "confirm", t1, answer="")
+        assert unread.exit_code != 0, unread.output
+        assert "not confirmed, nothing recorded for " + person in unread.output
+        assert "the question got no answer" in unread.output
+        # what it asked about: the ticket as it stands, and what the import says they did
+        assert f'{t1}: "model answers garbage" (it-broke on baseline, ' in unread.output
+        said = "you opened it" if person == "bea" else "you resolved it"
+        assert f"lena's import says: {said}" in unread.output
+        no = _cli(env[person], "confirm", t1, answer="n\n")
+        assert no.exit_code != 0 and "confirm only what you did yourself" in no.output
+    assert len(lena.state().facts) == before
+    assert "you resolved it, " in _cli(env["pia"], "confirm", t1, answer="").output
+    assert "fixed the lock" in _cli(env["pia"], "confirm", t1, answer="").output
+    assert _judge(lena).outcome is Outcome.FAIL
+
+    # honest: each reads it and answers yes; bea reads the resolution and confirms the fix
+    for person in ("bea", "pia"):
+        assert _cli(env[person], "confirm", t1).exit_code == 0
+    unread = _cli(env["bea"], "confirm-fix", t1, answer="")
+    assert unread.exit_code != 0 and "not confirmed, nothing recorded for bea" in unread.output
+    assert "resolved by pia, " in unread.output and "fixed the lock" in unread.output
+    assert _judge(lena).outcome is Outcome.FAIL
+    fixed = _cli(env["bea"], "confirm-fix", t1)
+    assert fixed.exit_code == 0, fixed.output
+    assert _judge(lena).outcome is Outcome.PASS, _judge(lena).reason

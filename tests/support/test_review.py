@@ -314,8 +314,8 @@ def test_the_review_commands(_isolated: Path, clock: Clock, ollama: StandIn) -> 
     sam = enrol_cli(program, "sam", _isolated.parent / "keys", roles=["support-owner"])
     lena = lead_env(program)
 
-    def run(*args: str, env: dict[str, str], code: int = 0) -> str:
-        result = runner.invoke(app, ["review", *args], env=env)
+    def run(*args: str, env: dict[str, str], code: int = 0, answer: str = "y\n") -> str:
+        result = runner.invoke(app, ["review", *args], env=env, input=answer)
         assert result.exit_code == code, result.stdout + result.stderr
         assert "Traceback" not in result.stdout + result.stderr
         return result.stdout + result.stderr
@@ -335,6 +335,15 @@ def test_the_review_commands(_isolated: Path, clock: Clock, ollama: StandIn) -> 
     pia = enrol_cli(program, "pia", _isolated.parent / "keys")
     refused = run("attend", str(held), env=pia, code=NotAllowed.exit_code)
     assert f"pia is not listed as an attendee of review #{held}" in refused
+    # it shows the review as recorded and signs only on a yes: a colleague asked to "just run
+    # it" for a review they never sat in (the recorder listed them) reads it first
+    before = len(program.state().facts)
+    for answer, why in (("", "the question got no answer"), ("n\n", "confirm only a review")):
+        unread = run("attend", str(held), env=lena, code=NotAllowed.exit_code, answer=answer)
+        assert f"not confirmed, nothing recorded for lena: {why}" in unread
+        assert f"review #{held}, held " in unread and "recorded by sam" in unread
+        assert "attendees it lists: sam, lena" in unread and "decided: " in unread
+    assert len(program.state().facts) == before
     out = run("attend", str(held), "--comment", "agreed on gemma3", env=lena)
     assert f"lena confirmed attending review #{held}" in out
     status = json.loads(run("status", "--json", env=lena))

@@ -72,7 +72,16 @@ def test_a_ticket_the_dashboard_host_filed_and_resolved_counts_once_each_person_
     assert result.outcome is Outcome.FAIL and "pia resolved it through a dashboard session" in (
         result.reason
     )
-    confirm_ticket(pia, ticket.id)
+    # what pia is asked before her key signs: the session, not an import, said she resolved it
+    asked: list[str] = []
+    with pytest.raises(NotAllowed, match="not confirmed, nothing recorded for pia"):
+        confirm_ticket(pia, ticket.id, agree=lambda lines: bool(asked.extend(lines)))
+    assert asked[-1].startswith(
+        "a dashboard session signed in your name (its host holds the session's key): you "
+        "resolved it, "
+    ), asked
+    assert asked[-1].endswith(": re-pulled the weights"), asked
+    confirm_ticket(pia, ticket.id, agree=lambda lines: True)
     assert f"bea runs `inhouse support confirm-fix {ticket.id}`" in _judged(lena).reason
     # nor does a session say the fix worked for its person
     with pytest.raises(NotAllowed, match=r"a session may not sign ticket\.fixed facts"):

@@ -203,6 +203,18 @@ def _health_text(report: Any, url: str) -> list[str]:
             f"  [red]refusing every request (503): its own key {literal(own.get('key_id'))} was "
             f"revoked in the program's log[/]{why}. To rotate it, {rotate}"
         )
+    if unenrolled := own.get("unenrolled"):
+        # anyone's answer carries the code; a rollout lead's key, the words and the command
+        why = (
+            ": a rollout lead's own key shows which key is enrolled and the command that "
+            "copies its file here (--key, or INHOUSE_GATEWAY_KEY)"
+            if unenrolled == own.get("unenrolled_code")
+            else f" ({literal(unenrolled)})"
+        )
+        lines.append(
+            f"  [red]its own key {literal(own.get('key_id'))} is not the one the program's log "
+            f"enrolled: every usage row it seals counts for nothing[/]{why}"
+        )
     lock = report.get("lock") or {}
     if problem := lock.get("problem"):
         # anyone's answer carries the problem's code; a rollout lead's key, its text

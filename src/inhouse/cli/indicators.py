@@ -231,8 +231,8 @@ def minutes_saved(
     note: Annotated[str, typer.Option("--note", help="How you estimated it.")] = "",
     program: ProgramOpt = None,
 ) -> None:
-    """Attest how many minutes one run of WORKFLOW saves (its authors or play 3's owner). Work
-    changed uses it in place of the trial's figure, labelled as your word."""
+    """Attest how many minutes one run of WORKFLOW saves (its author: who first published
+    it). Work changed uses it in place of the trial's figure, labelled as your word."""
     from inhouse.indicators.lagging import record_minutes_saved
 
     fact = record_minutes_saved(open_program(program), workflow, minutes, note)

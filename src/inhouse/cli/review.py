@@ -80,14 +80,28 @@ def attend(
 ) -> None:
     """Confirm, with your own key, that you attended a review held. The attendees the recorder
     lists count as present only once each confirms (the recorder's own record is theirs), and
-    only from a machine of their own: one laptop is one person. Refused unless the review lists
-    you as an attendee."""
+    only from a machine of their own: one laptop is one person. It shows the review as recorded
+    (when, who, each decision) and asks before it signs; no answer records nothing. Refused
+    unless the review lists you as an attendee."""
     from inhouse.support.review import attend_review
 
-    fact = attend_review(open_program(program), review, comment=comment)
+    fact = attend_review(open_program(program), review, comment=comment, agree=_ask)
     out_console().print(
         f"{fact.by} confirmed attending review #{fact.payload['review']} (fact #{fact.id})."
     )
+
+
+def _ask(lines: list[str]) -> bool | None:
+    """Show the review an attendance confirms and ask its person; None where no answer came (no
+    terminal, the input ended), which records nothing."""
+    out = out_console()
+    out.print("Your key signs that you attended this review:", soft_wrap=True)
+    for line in lines:
+        out.print(f"  {line}", soft_wrap=True, markup=False, highlight=False)
+    try:
+        return typer.confirm("Did you attend this review yourself?", default=False)
+    except typer.Abort:
+        return None
 
 
 @app.command("status")

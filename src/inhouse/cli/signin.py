@@ -189,18 +189,27 @@ def release_mailbox(
     address: Annotated[
         str, typer.Argument(help="An address at the mailbox, e.g. anna@acme.example.")
     ],
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="The person given the address, by their name in the program (enrolled, "
+            "signed in with no other mailbox): only they may sign in at it.",
+        ),
+    ],
     reason: Annotated[
         str, typer.Option(help="Why: who had the address, and who was given it since.")
     ],
     program: ProgramOpt = None,
 ) -> None:
-    """Let a new person sign in at a mailbox someone else signed in with before (an address the
-    organisation gave a new hire after its holder left). Recorded by a colleague signed in who
-    is not a rollout lead, once every key that signed in at the mailbox is revoked."""
-    box = open_program(program).release_mailbox(address, reason=reason)
+    """Let the person named by --to sign in at a mailbox someone else signed in with before (an
+    address the organisation gave a new hire after its holder left); anyone else who signs in
+    at it binds nobody. Recorded by a colleague signed in who is not a rollout lead, once every
+    key that signed in at the mailbox is revoked."""
+    box = open_program(program).release_mailbox(address, to=to, reason=reason)
     out_console().print(
-        f"Released {literal(box)}: the next person to sign in at it holds it; "
-        "whoever signed in at it before does not keep it from them."
+        f"Released {literal(box)} to {literal(to)}: only they may sign in at it now; whoever "
+        "signed in at it before does not keep it from them, and anyone else binds nobody."
     )
 
 

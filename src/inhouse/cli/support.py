@@ -4,7 +4,7 @@ Imports, the runtime inventory and the drift review add their commands to this g
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -169,12 +169,15 @@ def confirm(
     program: ProgramOpt = None,
 ) -> None:
     """Confirm, with your own key, the imported steps of TICKET that name you (you opened it,
-    you resolved it): an import is its runner's word for what you did until you do. A comment
-    confirms nothing; a later import that names you asks again."""
+    you resolved it): an import is its runner's word for what you did until you do. It shows
+    the ticket and what the import says you did, and asks before it signs; no answer records
+    nothing. A comment confirms nothing; a later import that names you asks again."""
     from inhouse.support.queue import confirm_ticket
 
     opened = open_program(program)
-    found = confirm_ticket(opened, ticket, text=text)
+    found = confirm_ticket(
+        opened, ticket, text=text, agree=_ask("Is this what you did yourself, on this ticket?")
+    )
     _done(found, f"confirmed ({_e(_covered(found))})")
 
 
@@ -186,11 +189,13 @@ def confirm_fix(
 ) -> None:
     """As the person who opened TICKET, confirm with your own key that its resolution fixed the
     problem: play 5's check counts a resolution only once its opener confirms it (reopen it
-    instead when it is not fixed)."""
+    instead when it is not fixed). It shows the ticket and the resolution, and asks before it
+    signs; no answer records nothing."""
     from inhouse.support.queue import confirm_fix as confirm
 
     opened = open_program(program)
-    _done(confirm(opened, ticket, text=text), "fix confirmed")
+    agree = _ask("Did this resolution fix the problem you hit?")
+    _done(confirm(opened, ticket, text=text, agree=agree), "fix confirmed")
 
 
 @app.command("dispute")
@@ -206,6 +211,24 @@ def dispute(
     opened = open_program(program)
     found = dispute_ticket(opened, ticket, reason=reason)
     _done(found, f"disputed ({_e(_covered(found))})")
+
+
+def _ask(question: str) -> Callable[[list[str]], bool | None]:
+    """A question for the person at the terminal, shown the lines their key would sign for
+    (an import's or a resolver's word, which may be the lead play 5 judges): yes, no, or None
+    where no answer came (no terminal, the input ended), which records nothing."""
+
+    def ask(lines: list[str]) -> bool | None:
+        out = out_console()
+        out.print("Your key signs that this is so:", soft_wrap=True)
+        for line in lines:
+            out.print(f"  {line}", soft_wrap=True, markup=False, highlight=False)
+        try:
+            return typer.confirm(question, default=False)
+        except typer.Abort:
+            return None
+
+    return ask
 
 
 def _covered(ticket: Ticket) -> str:

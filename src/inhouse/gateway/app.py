@@ -79,6 +79,9 @@ ADMIN_ROLE = "rollout-lead"
 #: what a rollout lead's key reads beyond the public answers, said in a refusal
 _HEALTH_DETAILS = "nodes' addresses, runtimes' error text, the lock file's problem, Redis's host"
 _METRICS_DETAILS = "each person's series: who uses the tool, and how much"
+#: ``/healthz``'s code for a gateway whose own key is not the enrolled one (its words name
+#: key ids, a machine and a path: a rollout lead's key reads them)
+UNENROLLED_CODE = "service_key_not_enrolled"
 
 log = logging.getLogger("inhouse.gateway")
 
@@ -164,6 +167,10 @@ class Gateway:
         #: where the log revoked the gateway's own key (:attr:`identity`), why, from the
         #: refresh that read it on: no usage row is sealed with it, no request answered (503)
         self.revoked: ServiceKeyRevoked | None = None
+        #: where the gateway's own key is not the one the log enrolled while another is
+        #: (:func:`~inhouse.program.core.unenrolled_service_key`): it serves, degraded, and
+        #: says why and the command that fixes it; refreshed with the keys
+        self.unenrolled: str | None = None
         #: who holds the rollout lead's role in the log now: their own key reads /healthz's
         #: details (nodes' addresses, runtimes' error text, Redis's host), refreshed with the keys
         self.admins: frozenset[str] = frozenset()
@@ -266,9 +273,15 @@ class Gateway:
         """Re-read keys from the store (issued and revoked ones take effect), serving those the
         log vouches for; a row newly refused is named in the gateway's log, once. Where the log
         has revoked the gateway's own key since it started, it stops (:meth:`_own_key_revoked`)."""
-        table, self.admins, revoked = await self._blocking.run(self._load_keys)
+        table, self.admins, revoked, unenrolled = await self._blocking.run(self._load_keys)
         if revoked is not None and self.revoked is None:
             self._own_key_revoked(revoked)
+        if unenrolled != self.unenrolled:
+            if unenrolled is not None:
+                log.warning("%s; it serves on, degraded", unenrolled)
+            else:
+                log.warning("this gateway's own key is the enrolled one now: its rows count")
+            self.unenrolled = unenrolled
         before = {(r.key.id, r.reason) for r in self.keys.refused}
         for refused in table.refused:
             if (refused.key.id, refused.reason) not in before:
@@ -276,14 +289,26 @@ class Gateway:
                             refused.key.person, refused.key.prefix, refused.reason)  # fmt: skip
         self.keys = table
 
-    def _load_keys(self) -> tuple[KeyTable, frozenset[str], ServiceKeyRevoked | None]:
-        def read(state: ProgramState) -> tuple[KeyTable, frozenset[str], ServiceKeyRevoked | None]:
+    def _load_keys(
+        self,
+    ) -> tuple[KeyTable, frozenset[str], ServiceKeyRevoked | None, str | None]:
+        from inhouse.gateway.rollup import SERVICE
+        from inhouse.program.core import unenrolled_service_key
+
+        def read(
+            state: ProgramState,
+        ) -> tuple[KeyTable, frozenset[str], ServiceKeyRevoked | None, str | None]:
             leads = frozenset(
                 name
                 for name, person in state.people.items()
                 if ADMIN_ROLE in person.roles and not person.service
             )
-            return load_key_table(self.store, state), leads, self._revocation(state)
+            unenrolled = (
+                None
+                if self.identity is None
+                else unenrolled_service_key(state, SERVICE, self.identity)
+            )
+            return load_key_table(self.store, state), leads, self._revocation(state), unenrolled
 
         return self.program_log.read(read)
 
@@ -406,6 +431,7 @@ class Gateway:
             elif path == "/metrics":
                 self.metrics.spool_backlog.set(self.usage.backlog)
                 self.metrics.set_limits_mode(self._limits()["mode"])
+                self.metrics.service_key_unenrolled.set(0 if self.unenrolled is None else 1)
                 headers = [(b"content-type", CONTENT_TYPE_LATEST.encode())]
                 people = self._admin(request, "/metrics", _METRICS_DETAILS)
                 _answer(reply, 200, self.metrics.render(people=people), headers, request_id)
@@ -505,7 +531,7 @@ class Gateway:
         lock = self._lock_health()
         if self.revoked is not None:
             status = "refusing"  # every request, whatever its nodes: nothing could be sealed
-        elif serving and not shared_lost and not lock["problem"]:
+        elif serving and not shared_lost and not lock["problem"] and self.unenrolled is None:
             status = "ok"
         else:
             status = "degraded"
@@ -515,6 +541,9 @@ class Gateway:
                 "key_id": None if self.identity is None else self.identity.key_id,
                 "revoked": None if self.revoked is None else str(self.revoked),
                 "problem_code": None if self.revoked is None else self.revoked.code,
+                # its rows count for nothing: why, and the command that fixes it
+                "unenrolled": self.unenrolled,
+                "unenrolled_code": None if self.unenrolled is None else UNENROLLED_CODE,
             },
             "lock": lock,
             "models": routes,
@@ -740,7 +769,7 @@ def public_health(report: dict[str, Any]) -> dict[str, Any]:
     limits = {key: value for key, value in report["limits"].items() if key != "redis"}
     # that the gateway's key was revoked, as a code: the log's words name who revoked it
     own = report["service_key"]
-    service_key = {**own, "revoked": own["problem_code"]}
+    service_key = {**own, "revoked": own["problem_code"], "unenrolled": own["unenrolled_code"]}
     # the problem's code: its text can carry the error of reading inhouse.lock (a path, the
     # file's contents)
     lock = {**report["lock"], "problem": report["lock"]["problem_code"]}

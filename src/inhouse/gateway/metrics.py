@@ -229,6 +229,12 @@ class Metrics:
             "Usage records spooled but not yet in the database.",
             registry=self.registry,
         )
+        self.service_key_unenrolled = Gauge(
+            "inhouse_gateway_service_key_unenrolled",
+            "1 while this gateway's own key is not the one the program's log enrolled for it "
+            "(another is): every usage row it seals counts for nothing (/healthz says why).",
+            registry=self.registry,
+        )
 
     def observe(
         self,

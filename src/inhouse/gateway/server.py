@@ -76,10 +76,11 @@ def build_gateway(
     dates its usage records (``serve`` keeps the real UTC clock)."""
     from inhouse.db import open_store
     from inhouse.gateway.programlog import ProgramLog
-    from inhouse.gateway.rollup import gateway_mac_key, seal_of
+    from inhouse.gateway.rollup import SERVICE, gateway_mac_key, seal_of
     from inhouse.pilot.library import library_settings
     from inhouse.program import Program
     from inhouse.program.config import read_config
+    from inhouse.program.core import unenrolled_service_key
 
     config = read_config(folder)
     settings = settings or read_gateway_settings(folder, config)
@@ -92,10 +93,16 @@ def build_gateway(
         # its own key, refused (before anything is sealed or vouched with it) where the log
         # has revoked the key its file holds
         identity = own_key(folder, program_log)
+        unenrolled = program_log.read(
+            lambda state: unenrolled_service_key(state, SERVICE, identity)
+        )
         choice = choose_lock(folder, *program_log.recorded_lock())
     except BaseException:
         store.close()
         raise
+    if unenrolled is not None:
+        # it serves (a counting fault takes no replica out), said at start and in /healthz
+        log.warning("%s; it serves on, degraded", unenrolled)
     if choice.problem is not None:
         log.warning("%s", choice.problem)
     elif choice.notice is not None:
@@ -127,7 +134,7 @@ def build_gateway(
         )
     else:
         limiter = Limiter(used, clock=clock)
-    return Gateway(
+    gateway = Gateway(
         identity=identity,  # what answers a voucher (`gateway vouch`)
         store=store,
         program_log=program_log,
@@ -141,6 +148,8 @@ def build_gateway(
             program_log, second_person=library_settings(config).promote_needs_second_person
         ),
     )
+    gateway.unenrolled = unenrolled
+    return gateway
 
 
 def serve(

@@ -2,9 +2,9 @@
 input's source, as the trial's cost report lists them.
 
 - **Work changed** (hours): for each workflow, its runs through the gateway times the minutes
-  one run saves; those minutes are the workflow owner's signed estimate where one exists
-  (labelled as their word), else play 1's trial: the status quo's minutes per task minus the
-  candidate's measured time per task.
+  one run saves; those minutes are the workflow's author's signed estimate where one exists
+  (labelled as their word; its author first published it), else play 1's trial: the status
+  quo's minutes per task minus the candidate's measured time per task.
 - **Spend avoided**: what the answered requests' tokens would have cost at the reference API's
   prices (:mod:`inhouse.indicators.prices`), minus what serving them locally cost: the trial's
   energy and amortised hardware per hour times the busy time the gateway measured (the sum of
@@ -25,6 +25,7 @@ from inhouse.indicators.prices import costs_word, latest_economics, prices_for, 
 from inhouse.plaintext import check_plain
 from inhouse.program.checks import CheckContext
 from inhouse.program.facts import Fact
+from inhouse.program.playchecks._shared import first_publisher
 
 if TYPE_CHECKING:
     from inhouse.program import Program
@@ -70,16 +71,16 @@ def record_minutes_saved(program: Program, workflow: str, minutes: float, note: 
             f"no workflow {workflow!r} in this program (workflows: "
             f"{', '.join(sorted(known)) or 'none yet'}): an estimate counts for a workflow's runs"
         )
-    # the report reads only its authors' or play 3's owner's estimate (:func:`_estimates`):
-    # anyone else's would be recorded, said "recorded", and never used (before the workflow has
-    # an author or play 3 an owner, whoever records it may yet be one)
+    # the report reads only the workflow's author's estimate (:func:`estimator`): anyone
+    # else's would be recorded, said "recorded", and never used (before the workflow has an
+    # author, whoever records it may yet be it)
     who = program.actor().name
-    allowed = sorted(estimators(ctx, workflow, authors))
-    if allowed and who not in allowed:
+    author = estimator(ctx, workflow)
+    if author is not None and who != author:
         raise NotAllowed(
-            f"an estimate of {workflow}'s minutes counts only from its authors or play 3's owner "
-            f"({', '.join(allowed)}), not {who}: yours would be recorded and never used; ask "
-            "one of them to run this"
+            f"an estimate of {workflow}'s minutes counts only from its author, {author} (who "
+            f"first published it; whoever published a later version edited it), not {who}: "
+            f"yours would be recorded and never used; ask {author} to run this"
         )
     return program.attest(
         None,
@@ -96,26 +97,25 @@ def lagging_indicators(
     return [_work_changed(used, ctx), *_spend(used, ctx, period)]
 
 
-def estimators(
-    ctx: CheckContext, workflow: str, authors: dict[str, set[str]] | None = None
-) -> set[str]:
-    """Whose minutes-saved estimate of ``workflow`` counts: its authors (the signers of its
-    specs) and the owner of play 3 (build the first repeatable workflow); anyone else's is not
-    the owner's word. The one rule, read by the report (:func:`_estimates`) and by the command
-    that records an estimate (:func:`record_minutes_saved`)."""
-    found = set((Authors.of(ctx).workflows if authors is None else authors).get(workflow, ()))
-    if owner := ctx.owners.get("workflow"):
-        found.add(owner)
-    return found
+def estimator(ctx: CheckContext, workflow: str) -> str | None:
+    """Whose minutes-saved estimate of ``workflow`` counts: its author, the signer of its first
+    published ``workflow.spec`` (the one who built it, as play 3 names a version's author:
+    :func:`~inhouse.program.playchecks._shared.first_publisher`). A later version's publisher
+    edited it, and play 3's owner may never have run it: their word would override the
+    builder's. The one rule, read by the report (:func:`_estimates`) and by the command that
+    records an estimate (:func:`record_minutes_saved`). None: nobody published it yet."""
+    return first_publisher(ctx.facts, workflow)
 
 
 def _estimates(ctx: CheckContext) -> dict[str, Fact]:
-    """Each workflow's latest minutes-saved estimate signed by one of :func:`estimators`."""
-    authors = Authors.of(ctx).workflows
+    """Each workflow's latest minutes-saved estimate signed by its :func:`estimator`."""
+    authors: dict[str, str | None] = {}
     found: dict[str, Fact] = {}
     for fact in ctx.facts.of(MINUTES_KIND):
         name = str(fact.payload["workflow"])
-        if fact.by in estimators(ctx, name, authors):
+        if name not in authors:
+            authors[name] = estimator(ctx, name)
+        if fact.by == authors[name]:
             found[name] = fact
     return found
 
@@ -123,7 +123,7 @@ def _estimates(ctx: CheckContext) -> dict[str, Fact]:
 def _work_changed(used: PeriodUsage, ctx: CheckContext) -> Indicator:
     definition = (
         "hours of work changed: each workflow's runs through the gateway x the minutes one "
-        "run saves (its owner's estimate, else play 1's trial: status quo minutes per task "
+        "run saves (its author's estimate, else play 1's trial: status quo minutes per task "
         "minus the candidate's time per task), summed, / 60"
     )
     runs = used.runs()
@@ -157,7 +157,7 @@ def _work_changed(used: PeriodUsage, ctx: CheckContext) -> Indicator:
         why = (
             f"no minutes saved known for {', '.join(missing)}: "
             + (trial_source if trial is not None else "no trial recorded its economics")
-            + "; its owner can attest an estimate (`inhouse indicators minutes-saved "
+            + "; its author can attest an estimate (`inhouse indicators minutes-saved "
             "WORKFLOW MINUTES`)"
         )
         return Indicator("work_changed_hours", "Work changed", "lagging", None, "hours",

@@ -22,6 +22,7 @@ __all__ = [
     "CONFIRMED_USE",
     "EXIT_RULES",
     "GATEWAY_HOST",
+    "NAMED_ACCEPTANCE",
     "OWN_USE",
     "CheckContext",
     "CheckFunc",
@@ -57,7 +58,12 @@ __all__ = [
 #: 4 (:data:`AUTHOR_MEASURED`): a workflow version's author (whoever first published it) who
 #: has no passing run of it that measured it on their own machine, by the release, makes no
 #: one else's pass count without such a pass of theirs beside it (play 3's rerun by another)
-EXIT_RULES = 4
+#:
+#: 5 (:data:`NAMED_ACCEPTANCE`): an acceptance names the facts it accepts (``evidence``): an
+#: approved acceptance (a dashboard session's, its receiver's own key approving it) that names
+#: none, where the log shows this rule in force at it, lets its exit spare no fact, as an exit
+#: that names none (the fold's rule, not a check's)
+EXIT_RULES = 5
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -68,6 +74,9 @@ GATEWAY_HOST = 3
 #: a workflow's author must have measured their own pass before another's counts for play 3
 #: (see :data:`EXIT_RULES`)
 AUTHOR_MEASURED = 4
+#: an approved acceptance names the facts its exit may spare; one naming none spares none
+#: where the log shows this rule in force at it (see :data:`EXIT_RULES`)
+NAMED_ACCEPTANCE = 5
 
 
 class Outcome(StrEnum):

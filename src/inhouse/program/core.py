@@ -64,6 +64,7 @@ __all__ = [
     "revoked_key_words",
     "rotation_words",
     "service_key",
+    "unenrolled_service_key",
     "utcnow",
 ]
 
@@ -170,6 +171,45 @@ def refuse_revoked_service_key(state: ProgramState, name: str, key: SigningKey) 
         f"the {name} service's key file {shown} holds {revoked}: it is not signed with, nor "
         f"enrolled again. Nothing was signed or recorded. To rotate it, {rotation_words(name)}",
         missing=[f"an active {name} key in {shown} (delete the revoked one to make a new one)"],
+    )
+
+
+def unenrolled_service_key(state: ProgramState, name: str, key: SigningKey) -> str | None:
+    """Where the ``name`` service's key file holds a key that is not its active enrolled one
+    while the log holds another (a replica's host made a key of its own, or was never given
+    the file): the words saying so, with the command that copies the enrolled key's file there;
+    else None. Every row it seals is left out of what the service signs ("not written by this
+    gateway"), and a rollup there is refused (a second key): it serves on, said loudly. A key
+    the log holds no other active key beside (the first start, before a rollout lead's
+    ``inhouse gateway rollup`` enrols it) is none: the rows it seals count once it is."""
+    from inhouse.location import DATA_DIR
+
+    record = state.keys.get(key.key_id)
+    if state.person_of_key(key.key_id) == name or (record and record.revoked_at is not None):
+        return None  # enrolled; or revoked, which refuse_revoked_service_key says
+    active = sorted((k for k in state.keys_of(name) if k.revoked_at is None), key=lambda k: k.seq)
+    if not active and (record is None or record.person == name):
+        return None
+    shown = f"{DATA_DIR}/keys/{name}.key"
+    held = (
+        f"a key enrolled for {record.person}, not the {name}"
+        if record is not None and record.person != name
+        else "a key the program's log never enrolled"
+    )
+    if not active:
+        return (
+            f"the {name}'s key file {shown} holds {key.key_id}, {held}: every usage row it "
+            f"seals counts for nothing. Delete {shown} here and restart `inhouse gateway "
+            f"serve` (it makes a new key); a rollout lead's `inhouse gateway rollup` here "
+            "enrols it"
+        )
+    enrolled = active[-1]
+    return (
+        f"the {name}'s key file {shown} holds {key.key_id}, {held}, while its enrolled key is "
+        f"{enrolled.key_id} (machine {enrolled.machine or 'unknown'}): every usage row this "
+        f"replica seals counts for nothing (left out as not written by this {name}). Copy the "
+        f"{name}'s host's file here and restart: `scp GATEWAY-HOST:PROGRAM-FOLDER/{shown} "
+        f"{shown} && chmod 0600 {shown}`, then restart `inhouse gateway serve`"
     )
 
 

@@ -297,12 +297,17 @@ class SignInMixin(ProgramCore):
         )
         return self.state().signed_keys[self.key.key_id]
 
-    def release_mailbox(self, address: str, *, reason: str) -> str:
-        """Release the mailbox ``address`` reaches, so that a person may sign in at it whom
-        another signed in at before (an address the organisation gave a new hire after its
-        holder left): recorded by a colleague signed in who is not a rollout lead, once every
-        binding at it is released (:func:`~inhouse.program.state.mailbox_release_problem`).
-        Returns the mailbox."""
+    def release_mailbox(self, address: str, *, to: str, reason: str) -> str:
+        """Release the mailbox ``address`` reaches to the person ``to``, so that they may sign
+        in at it though another signed in at it before (an address the organisation gave a new
+        hire after its holder left), and nobody else may: recorded by a colleague signed in who
+        is not a rollout lead, once every binding at it is released
+        (:func:`~inhouse.program.state.mailbox_release_problem`). Returns the mailbox."""
+        to = to.strip()
+        if not to:
+            raise InvalidInput(
+                "name the person given the address (--to): only they sign in at it then"
+            )
         reason = reason.strip()
         if not reason:
             raise InvalidInput(
@@ -312,11 +317,13 @@ class SignInMixin(ProgramCore):
         self._sign_in(state)
         if self._delegation is not None:
             raise NotAllowed("release a mailbox with your own key, not a dashboard session")
-        problem = mailbox_release_problem(state, who.name, address, self.key.key_id)
+        problem = mailbox_release_problem(state, who.name, address, self.key.key_id, to)
         if problem is not None:
-            raise NotAllowed(f"{who.name} cannot release {address}: {problem}")
+            raise NotAllowed(f"{who.name} cannot release {address} to {to}: {problem}")
         box = mailbox(address)
-        self._append(EventKind.MAILBOX_RELEASED, who.name, {"mailbox": box, "reason": reason})
+        self._append(
+            EventKind.MAILBOX_RELEASED, who.name, {"mailbox": box, "to": to, "reason": reason}
+        )
         return box
 
     def audit_sign_in(self) -> SignInAudit:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import SignInError
 from inhouse.identity.machine import same_machine
-from inhouse.program.checks import CONFIRMED_USE, Person
+from inhouse.program.checks import CONFIRMED_USE, NAMED_ACCEPTANCE, Person
 from inhouse.program.events import Event, EventKind, canonical_json, format_time
 from inhouse.program.facts import FACT_KINDS, Fact, FactSet, Provenance
 from inhouse.program.integrity import ChainVerifier, Row
@@ -227,6 +227,9 @@ class Handoff:
     #: the facts the acceptance names its exit judged on (None: an acceptance from before
     #: acceptances named them): its exit event, whoever wrote it, spares none besides these
     accepted_evidence: frozenset[int] | None = None
+    #: the acceptance carries its receiver's own approval (a dashboard session's, written by
+    #: the session's host): what it names is the receiver's word, the exit beside it the host's
+    approved: bool = False
 
 
 #: the longest a waiver lasts: a guard waived until 2999 is a guard switched off, which nobody
@@ -435,6 +438,9 @@ class ProgramState:
     #: mailbox -> the event that released it (:func:`mailbox_release_problem`): bindings at it
     #: before that event no longer keep it from another person
     mailbox_released: dict[str, int] = field(default_factory=dict)
+    #: mailbox -> the person its latest release names (``--to``): only they sign in at it
+    #: then; a release recorded before releases named anyone (no ``to``) lets the next in
+    mailbox_released_to: dict[str, str] = field(default_factory=dict)
     #: decisions a dashboard session signed without its person's own approval (written before
     #: approvals existed): kept in the log, never counted, each said on ``status``
     unapproved: list[str] = field(default_factory=list)
@@ -2006,19 +2012,20 @@ def _shared_mailbox(state: ProgramState, issuer: str, identity: Any, who: str | 
         return None
     box = mailbox(found[0])
     released = state.mailbox_released.get(box, 0)
+    release = f"`inhouse sign-in release-mailbox {box} --to {who or 'YOUR-NAME'} --reason ...`"
     for bound in _bindings_at(state, box):
         if bound.person != who and bound.subject != identity.subject and bound.seq > released:
             if state.holds(bound):
                 out = (
                     f"if {box} is yours now and {bound.person} has left, a rollout lead revokes "
                     f"{bound.person}'s keys, then a colleague signed in who is not a rollout lead "
-                    f"runs `inhouse sign-in release-mailbox {box} --reason ...`"
+                    f"runs {release}"
                 )
             else:
                 out = (
                     f"{bound.person}'s keys are all revoked: if {box} is yours now (an address "
                     "the organisation gave you after them), a colleague signed in who is not a "
-                    f"rollout lead runs `inhouse sign-in release-mailbox {box} --reason ...`"
+                    f"rollout lead runs {release}"
                 )
             return (
                 f"{issuer} vouched for {identity.subject} at {found[0]}, which reaches "
@@ -2027,11 +2034,22 @@ def _shared_mailbox(state: ProgramState, issuer: str, identity: Any, who: str | 
                 "is one person (a plus-address is its inbox's, and a provider that lets its "
                 f"holder register makes an account of each); {out}, and you sign in again"
             )
+    named = state.mailbox_released_to.get(box)
+    if named is not None and named != who:
+        # the release vouches for one person by name: the same account under another name (a
+        # leaver's mail forwarded to the lead, who resets its password) is not them
+        return (
+            f"{issuer} vouched for {identity.subject} at {found[0]}, which reaches the mailbox "
+            f"{box}, released (event {released}) to {named} alone: one mailbox is one person, "
+            f"and its release names who was given it; if {box} is yours now, a colleague signed "
+            f"in who is not a rollout lead releases it naming you ({release}), and you sign in "
+            "again"
+        )
     return None
 
 
 def mailbox_release_problem(
-    state: ProgramState, who: str, address: str, key: str | None = None
+    state: ProgramState, who: str, address: str, key: str | None = None, to: str | None = None
 ) -> str | None:
     """Why ``who`` may not release ``address``'s mailbox, or None. A release lets a person sign
     in at a mailbox someone else signed in with before (a recycled address, given to a new hire
@@ -2041,7 +2059,10 @@ def mailbox_release_problem(
     where a lead or a service enrolled first (:func:`_judged_machine`: the lead holds the key
     files made on her machine or the gateway's host, whoever they name); and every binding at
     it must be released already (its holder's keys all revoked), so a mailbox its holder still
-    signs in with is never handed to another name."""
+    signs in with is never handed to another name. ``to``: the person the release gives it to,
+    the only one who signs in at it then (:func:`_shared_mailbox`): a person of the program who
+    has not signed in with another mailbox; None only in a release recorded before releases
+    named anyone. A release nobody signed in after may be made again, naming another."""
     if state.sign_in is None:
         return "the organisation's sign-in is not set up: no mailbox is held"
     box = mailbox(address)
@@ -2069,15 +2090,37 @@ def mailbox_release_problem(
     ever = _bindings_at(state, box)
     if any(b.person == who for b in ever):
         return f"{who} signed in at {box}: the mailbox's own holder does not release it"
+    if to is not None and (given := _release_to_problem(state, to, box)) is not None:
+        return given
     released = state.mailbox_released.get(box, 0)
     held = [b for b in ever if b.seq > released]
-    if not held:
+    if not held and box not in state.mailbox_released_to:
         return f"nobody signed in at {box} since it was last released: there is nothing to release"
     still = sorted({b.person for b in held if state.holds(b)})
     if still:
         return (
             f"{', '.join(still)} still signed in at {box} (a key that signed in with it is not "
             "revoked): a rollout lead revokes those keys first, if they left"
+        )
+    return None
+
+
+def _release_to_problem(state: ProgramState, to: str, box: str) -> str | None:
+    """Why a release of ``box`` may not name ``to`` as the person given it, or None."""
+    person = state.people.get(to)
+    if person is None or person.service:
+        return (
+            f"{to!r} is no person of this program: the person given the address enrols first "
+            "(a rollout lead invites them), then the release names them"
+        )
+    other = sorted(
+        {mailbox(b.email) for b in state.signed_keys.values()
+         if b.person == to and b.email and mailbox(b.email) != box}
+    )  # fmt: skip
+    if other:
+        return (
+            f"{to} signed in with another mailbox ({', '.join(other)}): a release gives {box} "
+            "to the person the organisation gave the address, who has no other"
         )
     return None
 
@@ -2112,12 +2155,19 @@ def _apply_mailbox_release(state: ProgramState, event: Event) -> None:
         return
     who, _ = _signer(event, state)
     address = str(event.payload.get("mailbox", ""))
-    if (why := mailbox_release_problem(state, who, address, event.signer)) is not None:
+    named = event.payload.get("to")
+    to = None if named is None else str(named)
+    if (why := mailbox_release_problem(state, who, address, event.signer, to)) is not None:
         state.unbound.append(
             f"event {event.seq}: {who}'s release of the mailbox {address} counts for nothing: {why}"
         )
         return
-    state.mailbox_released[mailbox(address)] = event.seq
+    box = mailbox(address)
+    state.mailbox_released[box] = event.seq
+    if to is None:  # a release recorded before releases named anyone: the next to sign in
+        state.mailbox_released_to.pop(box, None)
+    else:
+        state.mailbox_released_to[box] = to
 
 
 def _domain_problem(state: ProgramState, identity: Any) -> str | None:
@@ -2251,6 +2301,39 @@ SELF_MADE_TENANTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         # customer identity: anyone signs themselves up there, besides its maker's accounts
         (r"(^|\.)ciamlogin\.com$", "an Entra External ID customer tenant (anyone signs up)"),
         (r"(^|\.)b2clogin\.com$", "an Azure AD B2C tenant (anyone signs up)"),
+        # review (decisions2), each from the provider's own documentation. PingOne's issuer
+        # is https://auth.pingone.<region>/<environment id>/as (docs.pingidentity.com, "IP
+        # address and domain reference" and the PingOne integration kit's OIDC connection),
+        # one host per region for every environment, a trial's as a customer's
+        (r"(^|\.)pingone\.(com|eu|ca|asia|sg|com\.au)$", "a PingOne environment"),
+        # https://<subdomain>.onelogin.com/oidc/2 (the OpenID Connect issuer OneLogin's docs
+        # give, as Auth.js's OneLogin provider cites them): an account's own subdomain, a
+        # 30-day free trial's as a customer's
+        (r"(^|\.)onelogin\.com$", "a OneLogin account"),
+        # a Logto Cloud tenant is https://<tenant id>.logto.app, its issuer there at /oidc;
+        # docs.logto.io starts everyone on a free development tenant
+        (r"(^|\.)logto\.app$", "a Logto Cloud tenant"),
+        # https://api.descope.com/<project id> (docs.descope.com, OIDC endpoints: every
+        # project's endpoints on api.descope.com)
+        (r"(^|\.)descope\.com$", "a Descope project"),
+        # AuthKit's issuer is https://api.workos.com/user_management/<client id> (or
+        # https://api.workos.com), and its hosted domain <name>.authkit.app (workos.com docs,
+        # AuthKit session tokens)
+        (r"^api\.workos\.com$", "a WorkOS AuthKit environment"),
+        (r"(^|\.)authkit\.app$", "a WorkOS AuthKit environment"),
+        # a project's default domain, <name>.customers.stytch.com (or .dev), and the older
+        # test.stytch.com/v1/public/<project id> (stytch.com docs, Connected Apps: custom
+        # domains, get OpenID configuration); free to start
+        (r"(^|\.)stytch\.(com|dev)$", "a Stytch project"),
+        # "every Frontegg environment is created with a Frontegg domain ending in
+        # .frontegg.com" (developers.frontegg.com, custom domain setup); free to start
+        (r"(^|\.)frontegg\.com$", "a Frontegg environment"),
+        # Supabase Auth signs https://<project ref>.supabase.co/auth/v1 (supabase.com docs,
+        # JWT claims reference), also behind a custom domain; a free plan
+        (r"(^|\.)supabase\.co$", "a Supabase project (anyone signs up)"),
+        # Cloud-IAM's free plan is a realm on a shared Keycloak at <deployment>.cloud-iam.com
+        # (documentation.cloud-iam.com, getting started and custom domains)
+        (r"(^|\.)cloud-iam\.com$", "a Cloud-IAM Keycloak deployment"),
     )
 )
 
@@ -2513,6 +2596,30 @@ def _rules_shown(event: Event, facts: list[Fact]) -> int:
     return shown
 
 
+def _unnamed_acceptance(state: ProgramState, handoff: Handoff) -> frozenset[int] | None:
+    """What an approved acceptance that names no facts (no ``evidence``) lets its exit spare:
+    none (an empty set, as an exit that names none) where the log shows
+    :data:`~inhouse.program.checks.NAMED_ACCEPTANCE` in force at it, else None (it bounds
+    nothing: an honest acceptance from before acceptances named their facts). Its exit event is
+    the dashboard host's to write, the lead the exit judges, and an approver whose inhouse
+    signs an acceptance naming none (one from before) would let that host name any fact. The
+    rules at it are the floor (:attr:`ProgramState.rules_at_acceptance`: what the log before
+    it shows, a colleague's enrolment included), which the acceptance's own ``rules``, the
+    host's to type, can raise but never lower. An acceptance signed by its receiver's own key
+    bounds nothing either way: the exit beside it is theirs too."""
+    if not handoff.approved:
+        return None
+    if state.rules_at_acceptance.get(handoff.play, 0) < NAMED_ACCEPTANCE:
+        return None
+    state.unnamed_exits.append(
+        f"play {handoff.play}'s acceptance (event {handoff.decided_seq}, by {handoff.decided_by}) "
+        "was approved naming none of the facts its exit was judged on, though the log shows "
+        f"rules {NAMED_ACCEPTANCE} in force there (every acceptance since names them): no "
+        "earlier rule spares any of them for its exit"
+    )
+    return frozenset()
+
+
 def _rules_of(said: object) -> int:
     """The rules an exit event says its exit was judged by (``rules``): a whole number, else
     none (0, as an exit that says nothing). Its writer types it; a larger one than the truth
@@ -2564,6 +2671,7 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
                 if accepted and "evidence" in data
                 else None
             ),
+            approved=accepted and "approval" in data,
         )
     elif kind == EventKind.PLAY_EXITED:
         handoff = state.handoffs.get(data["play"])
@@ -2610,6 +2718,8 @@ def _apply_play_event(state: ProgramState, event: Event) -> None:
             # dashboard session, approved with their own key), where the exit event beside it
             # is the session's host's to write, the lead the exit judges
             named = handoff.accepted_evidence if handoff is not None else None
+            if named is None and handoff is not None:
+                named = _unnamed_acceptance(state, handoff)
             if named is not None:
                 state.first_judged[data["play"]] = (
                     state.first_judged.get(data["play"], named) & named

@@ -18,6 +18,7 @@ The queue's state is a fold over the ``ticket.*`` facts that count, imported one
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,7 @@ from inhouse.program.playchecks._shared import (
     parse_component,
 )
 from inhouse.program.playchecks.support import queue_owner_refusal
+from inhouse.terminal import shown
 
 if TYPE_CHECKING:
     from inhouse.program import Program
@@ -57,8 +59,10 @@ __all__ = [
     "confirm_fix",
     "confirm_fix_command",
     "confirm_ticket",
+    "confirmation_lines",
     "dispute_ticket",
     "find_ticket",
+    "fix_lines",
     "list_tickets",
     "name_owner",
     "open_ticket",
@@ -73,6 +77,9 @@ __all__ = [
 COLLECTOR = NATIVE_TICKETS
 CATEGORIES = ("it-broke", "how-to", "request")
 STATES = ("open", "resolved", "all")
+#: what a command asks a person before their key signs their word on a ticket: shown the lines
+#: it signs for, it answers yes, no, or None where no answer came (no terminal, input ended)
+Agree = Callable[[list[str]], bool | None]
 _NUMBERED = re.compile(r"T-(\d+)")
 
 
@@ -275,10 +282,15 @@ def reopen_ticket(program: Program, ticket: str, *, reason: str) -> Ticket:
     return find_ticket(program, ticket)
 
 
-def confirm_ticket(program: Program, ticket: str, *, text: str = "") -> Ticket:
+def confirm_ticket(
+    program: Program, ticket: str, *, text: str = "", agree: Agree | None = None
+) -> Ticket:
     """Confirm, with your own key, the imported steps of ``ticket`` that name you (you opened
     it, you resolved it): the import is its runner's word until you do. The fact names the
-    steps it covers and the ticket's content then, so a later import is not covered by it."""
+    steps it covers and the ticket's content then, so a later import is not covered by it.
+    ``agree`` (the command's question) is shown what the confirmation signs for, and nothing
+    is recorded unless it says yes: the import is its runner's, who may be the lead play 5
+    judges, and a colleague asked to "just run it" signs only what they read."""
     who = _acting(program)
     found = find_ticket(program, ticket)
     named = _named(found, who.name, "confirm")
@@ -295,14 +307,19 @@ def confirm_ticket(program: Program, ticket: str, *, text: str = "") -> Ticket:
             "ticket stands now: nothing new to confirm"
         )
     covers = [s for s in named if s not in disputed]
+    _agreed(agree, confirmation_lines(found, covers), who.name, f"inhouse support confirm {ticket}")
     _record(program, "ticket.confirmed", _word(found, covers, text))
     return find_ticket(program, ticket)
 
 
-def confirm_fix(program: Program, ticket: str, *, text: str = "") -> Ticket:
+def confirm_fix(
+    program: Program, ticket: str, *, text: str = "", agree: Agree | None = None
+) -> Ticket:
     """As the person who opened ``ticket`` (who hit the problem), confirm with your own key that
     its resolution fixed it: a resolution is its resolver's word until you do, and play 5's
-    check counts it only then. Reopen it instead when the fix was not one."""
+    check counts it only then. Reopen it instead when the fix was not one. ``agree`` (the
+    command's question) is shown the ticket and the resolution it confirms; nothing is
+    recorded unless it says yes."""
     who = _acting(program)
     found = find_ticket(program, ticket)
     resolution = found.resolution
@@ -324,6 +341,7 @@ def confirm_fix(program: Program, ticket: str, *, text: str = "") -> Ticket:
             f"confirmed with their own key. Run `{confirm_fix_command(ticket)}` on your own "
             "machine"
         )
+    _agreed(agree, fix_lines(found), who.name, confirm_fix_command(ticket))
     payload = {"ticket": ticket, "resolution": resolution.fact.id, "text": text.strip()}
     _record(program, "ticket.fixed", payload)
     return find_ticket(program, ticket)
@@ -332,6 +350,67 @@ def confirm_fix(program: Program, ticket: str, *, text: str = "") -> Ticket:
 def confirm_fix_command(ticket: str) -> str:
     """What a ticket's opener runs, on their own machine, to confirm its fix."""
     return f"inhouse support confirm-fix {ticket}"
+
+
+def confirmation_lines(ticket: Ticket, steps: list[TicketStep]) -> list[str]:
+    """What a confirmation of ``steps`` (the steps of ``ticket`` in its person's name that are
+    another's word: imported, or signed by a dashboard session) says they did, a line each,
+    after the ticket as it stands (what the confirmation vouches for: its title, category and
+    component decide where play 5 counts it), every control character written out."""
+    said = _about(ticket)
+    for step in steps:
+        source = (
+            "a dashboard session signed in your name (its host holds the session's key)"
+            if step.fact.session
+            else f"{shown(step.fact.by)}'s import says"
+        )
+        when = f"{step.at:%Y-%m-%d %H:%M} UTC"
+        if step.kind == "opened":
+            said.append(f"{source}: you opened it, {when}, as {shown(ticket.category)} on "
+                        f"{shown(ticket.component)}")  # fmt: skip
+        else:
+            said.append(f"{source}: you {step.kind} it, {when}: {shown(step.text or '(no note)')}")
+    return said
+
+
+def fix_lines(ticket: Ticket) -> list[str]:
+    """What a confirmation of ``ticket``'s fix says: the ticket its opener hit and the
+    resolution they confirm fixed it."""
+    resolution = ticket.resolution
+    assert resolution is not None
+    return [
+        *_about(ticket),
+        f"resolved by {shown(resolution.actor or 'nobody the import mapped')}, "
+        f"{resolution.at:%Y-%m-%d %H:%M} UTC: {shown(resolution.text or '(no note)')}",
+    ]
+
+
+def _about(ticket: Ticket) -> list[str]:
+    where = f", {shown(ticket.external)}" if ticket.external else ""
+    return [
+        f'{shown(ticket.id)}: "{shown(ticket.title)}" ({shown(ticket.category)} on '
+        f"{shown(ticket.component)}{where})"
+    ]
+
+
+def _agreed(agree: Agree | None, lines: list[str], person: str, command: str) -> None:
+    """Nothing is signed unless ``agree``, shown ``lines``, says yes (None: the caller's own
+    word, the Python API); refused, naming how to answer, otherwise."""
+    if agree is None:
+        return
+    answer = agree(lines)
+    if answer is None:
+        raise NotAllowed(
+            f"not confirmed, nothing recorded for {person}: the question got no answer (no "
+            f"terminal to ask on, or the input ended): run `{command}` yourself in a terminal, "
+            "read what it says you did, and answer y only if it is so (no flag answers for you)"
+        )
+    if not answer:
+        raise NotAllowed(
+            f"not confirmed, nothing recorded for {person}: confirm only what you did yourself "
+            "(`inhouse support dispute` says an imported step in your name is not yours; "
+            "`inhouse support reopen` says a fix was not one)"
+        )
 
 
 def dispute_ticket(program: Program, ticket: str, *, reason: str = "") -> Ticket:

@@ -20,6 +20,7 @@ review`` collector and signed by whoever records them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -41,6 +42,7 @@ from inhouse.program.playchecks.support import (
     review_attendance,
     review_due,
 )
+from inhouse.terminal import shown
 
 if TYPE_CHECKING:
     from inhouse.program import Program
@@ -50,6 +52,7 @@ __all__ = [
     "ReviewSettings",
     "ReviewStatus",
     "attend_review",
+    "attended_lines",
     "hold_review",
     "parse_decision",
     "review_settings",
@@ -222,10 +225,19 @@ def hold_review(
     )
 
 
-def attend_review(program: Program, review: int | None = None, *, comment: str = "") -> Fact:
+def attend_review(
+    program: Program,
+    review: int | None = None,
+    *,
+    comment: str = "",
+    agree: Callable[[list[str]], bool | None] | None = None,
+) -> Fact:
     """``inhouse review attend``: confirm, signed with this shell's key, that its holder attended
     review ``review`` (a ``review.held`` fact id; default: the latest held). Refused, nothing
-    recorded, unless that review lists them as an attendee and they did not record it."""
+    recorded, unless that review lists them as an attendee and they did not record it.
+    ``agree`` (the command's question) is shown the review as its recorder recorded it (when,
+    who, every decision), and nothing is recorded unless it says yes: a colleague asked to
+    "just run it" for a review they never sat in signs only what they read."""
     check_plain(comment, what="the comment")
     facts = _counted(program)
     who = program.whoami()
@@ -250,6 +262,20 @@ def attend_review(program: Program, review: int | None = None, *, comment: str =
         raise InvalidInput(
             f"{who.name} already confirmed attending review #{held.id} (fact #{before.id})"
         )
+    if agree is not None:
+        answer = agree(attended_lines(held))
+        if answer is None:
+            raise NotAllowed(
+                f"not confirmed, nothing recorded for {who.name}: the question got no answer (no "
+                f"terminal to ask on, or the input ended): run `inhouse review attend {held.id}` "
+                "yourself in a terminal, read the review it shows, and answer y only if you "
+                "attended it (no flag answers for you)"
+            )
+        if not answer:
+            raise NotAllowed(
+                f"not confirmed, nothing recorded for {who.name}: confirm only a review you "
+                f"attended yourself (ask {held.by}, who recorded it, to record the one you did)"
+            )
     return program.record_fact(
         None,
         "review.attended",
@@ -257,6 +283,24 @@ def attend_review(program: Program, review: int | None = None, *, comment: str =
         provenance=Provenance.MEASURED,
         collector=COLLECTOR,
     )
+
+
+def attended_lines(held: Fact) -> list[str]:
+    """The review ``held`` as an attendee's confirmation signs for it, a line each: when and by
+    whom it was recorded, who it lists, and each decision (every control character written
+    out)."""
+    attendees = ", ".join(shown(a) for a in held.payload.get("attendees") or [])
+    said = [
+        f"review #{held.id}, held {held.at:%Y-%m-%d %H:%M} UTC, recorded by {shown(held.by)}",
+        f"attendees it lists: {attendees}",
+    ]
+    for decision in held.payload.get("decisions") or []:
+        if isinstance(decision, dict):
+            said.append(
+                f"decided: {shown(decision.get('item'))}: {shown(decision.get('decision'))} "
+                f"({shown(decision.get('reason'))})"
+            )
+    return said
 
 
 def _held(facts: FactSet, review: int | None) -> Fact:

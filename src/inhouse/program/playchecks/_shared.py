@@ -44,6 +44,7 @@ __all__ = [
     "early_owners",
     "enrolled_elsewhere",
     "ever_held",
+    "first_publisher",
     "fold_tickets",
     "given",
     "hollow_tests",
@@ -323,12 +324,20 @@ def author_of(ctx: CheckContext, spec: Fact) -> str | None:
     weights, is signed by whoever ran it and makes them no author: a colleague's run after a
     re-lock must not turn the author's own run into theirs. None: no spec of the version
     counts, so it has no author yet."""
+    return first_publisher(ctx.facts, str(spec.payload["workflow"]), spec.payload["content_hash"])
+
+
+def first_publisher(facts: FactSet, workflow: str, content_hash: Any = None) -> str | None:
+    """Who signed the first ``workflow.spec`` that published ``workflow`` (of the version
+    ``content_hash``, or of any version where None): by the same rule as a version's author
+    (:func:`author_of`), the workflow's author is whoever first published it, the one who built
+    it; a later version's publisher edited it. None: no spec of it counts yet."""
     first = next(
         (
             f
-            for f in published_specs(ctx.facts)
-            if f.payload["workflow"] == spec.payload["workflow"]
-            and f.payload["content_hash"] == spec.payload["content_hash"]
+            for f in published_specs(facts)
+            if f.payload["workflow"] == workflow
+            and (content_hash is None or f.payload["content_hash"] == content_hash)
         ),
         None,
     )

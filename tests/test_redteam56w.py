@@ -1,0 +1,118 @@
+"""Red team of plays 5 and 6, the rollout lead alone (second round): each test is a forgery
+lena tries with evidence she made herself, beside the honest way. Holes left open are strict
+xfails that describe the forgery (the fixes of this round are tested where their commands are:
+tests/support/test_confirm.py, test_review.py, test_session_tickets.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from inhouse.identity import SigningKey
+from inhouse.indicators.findings import open_finding
+from inhouse.program import Program
+from inhouse.program.checks import Outcome, Result, evaluate
+from inhouse.program.evaluation import context_for
+from inhouse.usage.authentic import GATEWAY_SERVICE
+from tests.conftest import ENROL_SERVICE_HERE, OTHER_COMPUTER, Clock
+from tests.people import enrol
+
+
+@pytest.fixture
+def cast(_isolated: Path, clock: Clock) -> Iterator[dict[str, Program]]:
+    """lena leads; rob, a co-lead, set the gateway up first; pia, on her own laptop, uses it."""
+    lena = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
+    rob = enrol(lena, "rob", team="platform", roles=["rollout-lead"])
+    pia = enrol(lena, "pia", team="sales")
+    yield {"lena": lena, "rob": rob, "pia": pia}
+    lena.close()
+
+
+def _findings(program: Program) -> Result:
+    ctx = context_for(program.state(), program.clock()).with_params({"period_days": 92})
+    return evaluate("findings-fed-back", ctx)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "hole left open: the host rule (a key made on the gateway's host after a lead enrolled "
+        "its key there is hers: she runs it and holds the key files made there) reads only who "
+        "enrolled the gateway's FIRST key (services_enrolled_by reads invited_by), while the "
+        "gateway's builders were widened to every lead who enrolled one of its keys. rob set "
+        "the gateway up on its first host; it was rebuilt, and lena enrolled the new key on the "
+        "host she runs since. gus joined on that host ('where the logs are'); lena opens a "
+        "finding with gus's key files, answers it with a re-lock of her own, and pia's routine "
+        "verify confirms it: lena's finding, lena's fix, counted as fed back by someone else. "
+        "The same reading decides review attendance, the queue's owner, handoffs and plays 1-4's "
+        "second persons (14 call sites). Closing it: read each enroller's host (ctx.enrolled_by "
+        "with the machine each enrolled from), spared for exits already recorded (an EXIT_RULES "
+        "bump): too wide to scope safely in this round"
+    ),
+)
+def test_a_finding_opened_with_a_key_made_where_the_lead_enrolled_the_gateways_new_key(
+    cast: dict[str, Program], clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.indicators.test_findings_confirmed import _lock, _verify
+    from tests.locks import lock_payload
+
+    lena, rob, pia = cast["lena"], cast["rob"], cast["pia"]
+    first = SigningKey.generate()
+    with monkeypatch.context() as patch:  # rob enrols the gateway's first key on its first host
+        patch.setenv(OTHER_COMPUTER, "old-gateway-host")
+        ENROL_SERVICE_HERE(rob, GATEWAY_SERVICE, first)
+    clock.advance(hours=1)
+    lena.revoke_key(first.key_id)  # the host rebuilt: lena enrols the new key where she runs it
+    lena.enrol_service(GATEWAY_SERVICE, SigningKey.generate())  # on gateway-host
+    gus = enrol(lena, "gus", team="ops", machine=_on_gateway_host(monkeypatch))
+    _lock(lena, lock_payload("lena"))
+    clock.advance(hours=1)
+    finding = open_finding(gus, "answers quote e-mail addresses", target="baseline")
+    clock.advance(hours=1)
+    relock = lock_payload("lena", rules_hash="s" * 12)
+    _lock(lena, {**relock, "closes": [finding.id]})
+    monkeypatch.setenv(OTHER_COMPUTER, "pia-laptop")
+    _verify(pia, relock["lock_hash"], "pia-laptop")
+    result = _findings(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert f"finding #{finding.id} was opened by gus, whose keys were all enrolled from" in (
+        result.reason
+    )
+    # a play 6 exit judged on it keeps it (the rule before)
+    ctx = context_for(lena.state(), lena.clock()).with_params({"period_days": 92})
+    mark = (lena.clock(), lena.state().head_seq)
+    kept = evaluate("findings-fed-back", dataclasses.replace(ctx, exited={"measure": mark}))
+    assert kept.outcome is Outcome.PASS, kept.reason
+
+
+def test_a_finding_opened_with_a_key_made_where_the_lead_enrolled_the_gateways_first_key(
+    cast: dict[str, Program], clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rule the xfail above asks for, where it holds today: lena enrolled the gateway's
+    first key on the host gus joined on, so gus's finding is hers; pia's finding is pia's."""
+    from tests.indicators.test_findings_confirmed import _lock, _verify
+    from tests.locks import lock_payload
+
+    lena, pia = cast["lena"], cast["pia"]
+    lena.enrol_service(GATEWAY_SERVICE, SigningKey.generate())  # on gateway-host
+    gus = enrol(lena, "gus", team="ops", machine=_on_gateway_host(monkeypatch))
+    _lock(lena, lock_payload("lena"))
+    clock.advance(hours=1)
+    forged = open_finding(gus, "answers quote e-mail addresses", target="baseline")
+    clock.advance(hours=1)
+    relock = lock_payload("lena", rules_hash="s" * 12)
+    _lock(lena, {**relock, "closes": [forged.id]})
+    monkeypatch.setenv(OTHER_COMPUTER, "pia-laptop")
+    _verify(pia, relock["lock_hash"], "pia-laptop")
+    result = _findings(lena)
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "after lena enrolled its key there" in result.reason
+
+
+def _on_gateway_host(monkeypatch: pytest.MonkeyPatch) -> str:
+    from tests.test_redteam4 import _gateway_host
+
+    return _gateway_host(monkeypatch)
