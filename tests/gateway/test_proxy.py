@@ -250,6 +250,44 @@ def test_rate_limits_answer_429(_isolated: Path) -> None:
     asyncio.run(run())
 
 
+def test_a_row_typed_into_the_usage_log_spends_none_of_a_keys_daily_tokens(
+    _isolated: Path,
+) -> None:
+    """The forgery: someone with the database's password types a row under a colleague's key
+    that spends their whole day's tokens, so that the gateway, seeding its daily limits from
+    today's rows as it starts, refuses them until midnight. Only rows the gateway sealed spend
+    a key's tokens; the typed row spends none, a sealed one does."""
+    from datetime import UTC, datetime
+
+    from inhouse.gateway.keys import list_keys
+    from inhouse.gateway.usage import UsageRecord, insert_usage, new_request_id
+    from tests.gateway.harness import LEAD
+
+    async def run() -> None:
+        async with StandinUpstream(FAST, model="tiny", root=weights_root(_isolated)) as upstream:
+            program = _program(_isolated, {"local": upstream.url})
+            per_day = key_for(program, tokens_per_day=40)
+            (key,) = list_keys(program.store)
+            typed = UsageRecord(
+                request_id=new_request_id(), at=datetime.now(UTC).isoformat(), person=LEAD,
+                key_id=key.id, endpoint="chat/completions", model="tiny", status=200,
+                tokens_in=1000, tokens_out=1000,
+            )  # fmt: skip
+            insert_usage(program.store, [typed])
+            async with in_process(_isolated) as (_, client):
+                reply = await client.post("/v1/chat/completions", json=chat("tiny"),
+                                          headers=auth(per_day))  # fmt: skip
+                assert reply.status_code == 200, reply.text  # the typed row spent nothing
+            # the gateway started again: its own sealed row of today spends the key's day
+            async with in_process(_isolated) as (_, client):
+                reply = await client.post("/v1/chat/completions", json=chat("tiny"),
+                                          headers=auth(per_day))  # fmt: skip
+                assert reply.status_code == 429
+                assert error_of(reply)["code"] == "tokens_per_day_exceeded"
+
+    asyncio.run(run())
+
+
 def test_runtime_down_gives_503_and_a_second_node_takes_over(_isolated: Path) -> None:
     async def run() -> None:
         async with (

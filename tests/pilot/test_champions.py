@@ -22,7 +22,7 @@ from inhouse.program import Program, Provenance
 from inhouse.program.checks import Outcome, evaluate
 from inhouse.program.evaluation import context_for
 from tests.conftest import Clock
-from tests.people import lead_env
+from tests.people import confirm_own_use, lead_env, vouch_for_gateway_host
 from tests.pilot.world import World, make_world
 
 runner = CliRunner()
@@ -38,10 +38,12 @@ def world(_isolated: Path, clock: Clock) -> World:
     that bob and lee use; bob uses the gateway on three days, carol on one, lee on two."""
     world = make_world(_isolated, clock)
     world.waive()
+    world.lead.as_service("gateway")  # its key enrolled on its host, which a member vouches for
     for name, team in (("bob", "support"), ("carol", "support"), ("lee", "legal"),
                        ("fay", "finance")):  # fmt: skip
         world.enrol(name, team)
         add_member(world.lead, name, track="legal")
+    vouch_for_gateway_host(world.people["lee"])
     triage = world.share_prompt("carol", "triage")
     for day in (3, 4, 5):
         world.send("bob", _day(day), prompt=triage if day == 5 else None)
@@ -49,7 +51,38 @@ def world(_isolated: Path, clock: Clock) -> World:
     world.send("lee", _day(4))
     world.send("lee", _day(6), prompt=triage)
     world.clock.now = _day(10)
+    world.sign()  # the gateway signs the days and prompt use; each person confirms theirs
     return world
+
+
+def test_use_its_person_never_confirmed_suggests_nobody(world: World) -> None:
+    """The forgery: the lead, who runs the gateway, sends requests in fay's name (a key fay
+    fetched, or rows sealed with the gateway's key on its host), and the gateway signs them;
+    fay never confirms that use with her own key. Fay is no suggested champion of finance:
+    no active day, no reuse of a prompt, only a note naming the uncounted days."""
+    triage = "triage@1"
+    for day in (7, 8, 9):
+        world.send("fay", _day(day), prompt=triage)
+    world.clock.now = _day(10)
+    world.confirms = False  # nobody confirms this time; fay never does
+    world.sign()
+    found = suggest_champions(world.lead)
+    teams = {t.team: t for t in found.teams}
+    fay = next(c for c in teams["finance"].candidates if c.person == "fay")
+    assert (fay.active_days, fay.reused_by) == (0, [])
+    assert teams["finance"].suggested is None
+    carol = teams["support"].candidates[0]
+    assert carol.reused_by == ["bob", "lee"]  # fay's unconfirmed use of carol's prompt: none
+    assert any(
+        "not counted as active days: fay (3)" in note and "inhouse usage confirm" in note
+        for note in found.notes
+    )
+    # once fay confirms with her own key, her days and her use of carol's prompt count
+    confirm_own_use(world.people["fay"])
+    teams = {t.team: t for t in suggest_champions(world.lead).teams}
+    assert teams["finance"].suggested == "fay"
+    assert teams["finance"].candidates[0].active_days == 3
+    assert teams["support"].candidates[0].reused_by == ["bob", "fay", "lee"]
 
 
 def test_candidates_come_from_measured_signals(world: World) -> None:

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from inhouse.cli.app import app
 from inhouse.gateway.toolcalls import NAMES_ONLY
+from inhouse.gateway.usage import UsageRecord, insert_usage, new_request_id
 from inhouse.program import Provenance
 from inhouse.program.checks import Outcome, evaluate
 from inhouse.program.counting import build_context
@@ -430,6 +431,61 @@ def test_a_second_gateway_keys_review_hides_no_widened_boundary(
             result = _check(program)
             assert result.outcome is Outcome.FAIL and "it serves read_file, search, shell" in (
                 result.reason
+            )
+
+    asyncio.run(run())
+
+
+def test_tool_calls_typed_into_the_usage_log_are_shown_as_not_sealed(_isolated: Path) -> None:
+    """The forgery: someone with the database's password types an agent's row into the usage
+    log, a call the proposed boundary would block. Neither `agents list` (nor the governance
+    page) nor `agents dry-run` decides a check, but each shows what it reads for what it is:
+    where the gateway's key is on this host, the row is left out and named as not sealed; where
+    it is not, the figures say they are the usage log's unsigned word."""
+
+    async def run() -> None:
+        async with ToolCallStandin("read_file", {}, root=weights_root(_isolated)) as upstream:
+            program = _program(_isolated, upstream.url)
+            key = key_for(program, agent="reader")
+            await _agent_traffic(_isolated, upstream, key)
+            (row, *_) = usage_rows(program)
+            typed = UsageRecord(
+                request_id=new_request_id(), at=row["at"], person=row["person"],
+                key_id=row["key_id"], endpoint="chat/completions", model="tiny", status=200,
+                agent="reader",
+                tool_calls=[{"where": "answer", "id": "call_9", "tool": "read_file",
+                             "arguments": '{"path": "/etc/shadow"}'}],
+            )  # fmt: skip
+            insert_usage(program.store, [typed])
+            (listed,) = json.loads(_cli("agents", "list", "--program", str(_isolated),
+                                        "--json").output)  # fmt: skip
+            assert listed["tool_calls"] == 8  # the gateway's rows only
+            assert listed["tool_calls_source"] == "sealed"
+            assert listed["tool_calls_unsealed"] == 1
+            text = " ".join(_cli("agents", "list", "--program", str(_isolated)).output.split())
+            assert "1 more in rows the gateway did not seal" in text
+            proposal = _isolated / "proposal.toml"
+            proposal.write_text(tomli_w.dumps({"tools": {"read_file": {}, "search": {}}}))
+            args = ("agents", "dry-run", "reader", "--boundary", str(proposal),
+                    "--program", str(_isolated))  # fmt: skip
+            report = json.loads(_cli(*args, "--json").output)
+            assert report["source"] == "sealed" and report["not_sealed"] == [typed.request_id]
+            assert report["blocked"] == [] and report["requests"] == 3  # the typed one: none
+            said = " ".join(_cli(*args).output.split())
+            assert "1 request(s) left out: their rows are not sealed by the gateway" in said
+            # where the gateway's key is not on this host, what is read says it is unsigned
+            keyfile = _isolated / ".inhouse" / "keys" / "gateway.key"
+            keyfile.rename(keyfile.with_suffix(".aside"))
+            (listed,) = json.loads(_cli("agents", "list", "--program", str(_isolated),
+                                        "--json").output)  # fmt: skip
+            assert (listed["tool_calls"], listed["tool_calls_source"]) == (9, "unsigned")
+            assert listed["tool_calls_unsealed"] is None
+            text = " ".join(_cli("agents", "list", "--program", str(_isolated)).output.split())
+            assert "(unsigned: the usage log's word" in text
+            report = json.loads(_cli(*args, "--json").output)
+            assert report["source"] == "unsigned" and report["requests"] == 4
+            assert "Replayed from the usage log as it stands, unsigned" in " ".join(
+                _cli(*args).output.split()
             )
 
     asyncio.run(run())

@@ -49,7 +49,12 @@ def _agent_row(row: dict[str, Any]) -> tuple[str, ...]:
         )
         tools += f"; other tools: {boundary['on_disallowed_tool']}"
     enforced = ("yes, " if row["enforced"] else "no: ") + row["why"]
-    return (row["agent"], row["key_id"], row["person"], tools, enforced, str(row["tool_calls"]))
+    calls = str(row["tool_calls"])
+    if row["tool_calls_source"] != "sealed":
+        calls += " (unsigned: the usage log's word, the gateway's key is not here)"
+    elif row["tool_calls_unsealed"]:
+        calls += f" ({row['tool_calls_unsealed']} more in rows the gateway did not seal)"
+    return (row["agent"], row["key_id"], row["person"], tools, enforced, calls)
 
 
 @app.command("dry-run")
@@ -84,6 +89,18 @@ def dry_run(
         return
     console = out_console()
     window = f" since {since}" if since else ""
+    if report.not_sealed:
+        console.print(
+            f"{len(report.not_sealed)} request(s) left out: their rows are not sealed by the "
+            f"gateway as they stand (written or edited by someone else): "
+            f"{', '.join(report.not_sealed[:10])}"
+            + (f", and {len(report.not_sealed) - 10} more" if len(report.not_sealed) > 10 else "")
+        )
+    elif report.source != "sealed":
+        console.print(
+            "Replayed from the usage log as it stands, unsigned: the gateway's key is not on "
+            "this host to check its seal, and anyone with database access can write those rows."
+        )
     if not report.requests:
         console.print(f"No tool calls recorded for agent {agent}{window}: nothing to replay.")
         return

@@ -51,7 +51,9 @@ from inhouse.usage.totals import ANSWERED_BELOW
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from inhouse.identity import SigningKey
     from inhouse.program import Program
+    from inhouse.program.state import ProgramState
 
 __all__ = [
     "COLLECTOR",
@@ -65,7 +67,9 @@ __all__ = [
     "gateway_mac_key",
     "gateway_seal",
     "purge_bodies",
+    "remember_seal",
     "rollup_usage",
+    "seal_of",
     "service_program",
     "split_blessed",
     "unblessed_message",
@@ -81,7 +85,9 @@ def gateway_mac_key(folder: Path) -> bytes:
     host, and on every replica, which must hold the same key file."""
     from inhouse.program.core import service_key
 
-    return mac_key(service_key(folder, SERVICE).private)
+    key = service_key(folder, SERVICE)
+    remember_seal(folder, key)
+    return mac_key(key.private)
 
 
 def gateway_seal(program: Program, *, make: bool = True) -> Seal | None:
@@ -91,15 +97,90 @@ def gateway_seal(program: Program, *, make: bool = True) -> Seal | None:
     file, as :func:`gateway_mac_key` (where a command goes on to sign as the gateway, which
     refuses a revoked key first); else None where this host holds no key file (a dashboard or a
     check never makes one: rows sealed with the old key would no longer verify)."""
-    from inhouse.program.core import read_service_key, revoked_key_words, service_key
+    from inhouse.program.core import read_service_key, service_key
 
     key = (
         service_key(program.folder, SERVICE) if make else read_service_key(program.folder, SERVICE)
     )
     if key is None:
         return None
-    revoked = revoked_key_words(program.state(), key.key_id)
-    return Seal(mac_key(key.private), key.key_id, revoked)
+    remember_seal(program.folder, key)
+    return seal_of(program.folder, program.state(), key)
+
+
+def seal_of(folder: Path, state: ProgramState, key: SigningKey) -> Seal:
+    """The :class:`Seal` the gateway's ``key`` reads its rows with, as the log ``state`` stands:
+    whether it revoked that key, and the earlier keys the host kept (:func:`remember_seal`)."""
+    from inhouse.program.core import revoked_key_words
+
+    earlier = tuple(
+        Seal(mac, key_id, revoked_key_words(state, key_id))
+        for key_id, mac in _earlier_seals(folder, state, key.key_id)
+    )
+    return Seal(mac_key(key.private), key.key_id, revoked_key_words(state, key.key_id), earlier)
+
+
+#: what a gateway key signs to vouch for its own MAC key in :func:`remember_seal`'s file
+_SEAL_CONTEXT = b"inhouse gateway: the MAC key this key seals usage rows with, v1\n"
+
+
+def _seals_folder(folder: Path) -> Path:
+    from inhouse.location import DATA_DIR
+
+    return folder / DATA_DIR / "keys" / f"{SERVICE}.seals"
+
+
+def remember_seal(folder: Path, key: SigningKey) -> None:
+    """Keep, on the gateway's host, the MAC key ``key`` seals usage rows with, signed by
+    ``key`` (``.inhouse/keys/gateway.seals/ID.json``, mode 0600): once the key file is rotated
+    (deleted, a new key made) the rows it sealed still verify there, so they read as what they
+    are, the gateway's, and count while the log holds that key enrolled and not revoked. Only
+    a MAC key is kept, never the private key: nothing is signed with a key rotated out. A host
+    that cannot write the file keeps nothing (its old rows read as before, not sealed)."""
+    import os
+
+    path = _seals_folder(folder) / f"{key.key_id.partition(':')[2] or key.key_id}.json"
+    if path.exists():
+        return
+    mac = mac_key(key.private)
+    record = {
+        "key_id": key.key_id,
+        "mac": mac.hex(),
+        "signature": key.sign(_SEAL_CONTEXT + key.key_id.encode() + b"\n" + mac),
+    }
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:  # made by another worker meanwhile, or a folder this process may not write
+        return
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(record, out)
+
+
+def _earlier_seals(folder: Path, state: ProgramState, current: str) -> list[tuple[str, bytes]]:
+    """The MAC keys :func:`remember_seal` kept of the gateway's keys other than ``current``,
+    each with its key id: only those whose record the key the log enrolled for the gateway
+    signed (a file someone wrote with a MAC key of their own choosing vouches for nothing)."""
+    from inhouse.identity import verify_signature
+
+    found: list[tuple[str, bytes]] = []
+    folder = _seals_folder(folder)
+    if not folder.is_dir():
+        return found
+    for path in sorted(folder.glob("*.json")):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            key_id, mac = str(record["key_id"]), bytes.fromhex(str(record["mac"]))
+            signature = str(record["signature"])
+        except (OSError, ValueError, TypeError, KeyError):
+            continue  # unreadable or malformed: no key of the gateway's
+        enrolled = state.keys.get(key_id)
+        if key_id == current or enrolled is None or enrolled.person != SERVICE:
+            continue
+        signed = _SEAL_CONTEXT + key_id.encode() + b"\n" + mac
+        if verify_signature(enrolled.public_key, signed, signature):
+            found.append((key_id, mac))
+    return found
 
 
 def service_program(program: Program) -> Program:

@@ -76,7 +76,7 @@ def build_gateway(
     dates its usage records (``serve`` keeps the real UTC clock)."""
     from inhouse.db import open_store
     from inhouse.gateway.programlog import ProgramLog
-    from inhouse.gateway.rollup import SERVICE, gateway_mac_key
+    from inhouse.gateway.rollup import SERVICE, gateway_mac_key, seal_of
     from inhouse.pilot.library import library_settings
     from inhouse.program import Program
     from inhouse.program.config import read_config
@@ -118,7 +118,9 @@ def build_gateway(
         batch_size=settings.batch_size,
     )
     today = clock().astimezone(UTC).strftime("%Y-%m-%d")
-    used = tokens_today(store, today)
+    # spent today, in the rows the gateway sealed (with this key or an earlier one it kept)
+    seal = program_log.read(lambda state: seal_of(folder, state, identity))
+    used = tokens_today(store, today, seal)
     limiter: Limiter
     if settings.redis_url is not None or settings.replica_count > 1:
         limiter = SharedLimiter(

@@ -48,7 +48,7 @@ from inhouse.db.schema import (
 )
 from inhouse.errors import ConfigError
 from inhouse.gateway.answers import json_bytes
-from inhouse.usage.authentic import row_mac
+from inhouse.usage.authentic import Seal, authentic_rows, row_mac
 from inhouse.usage.totals import ANSWERED_BELOW
 
 __all__ = [
@@ -659,8 +659,17 @@ def rebuild_rollups(store: Store) -> int:
         return int(conn.execute(select(func.count()).select_from(usage_daily)).scalar_one())
 
 
-def tokens_today(store: Store, day: str) -> dict[str, int]:
-    """Tokens (in + out) each key used on ``day``, to seed the per-key daily limits."""
+def tokens_today(store: Store, day: str, seal: Seal | None = None) -> dict[str, int]:
+    """Tokens (in + out) each key used on ``day``, to seed the per-key daily limits: with
+    ``seal`` (the gateway's own key, as it starts), in the rows it sealed only, so that a row
+    typed into the shared database under a colleague's key spends none of their day's tokens."""
+    if seal is not None:
+        used: dict[str, int] = {}
+        for row in authentic_rows(store, seal, days=[day]).rows:
+            used[str(row.key_id)] = (
+                used.get(str(row.key_id), 0) + int(row.tokens_in) + int(row.tokens_out)
+            )
+        return used
     query = (
         select(
             gateway_usage.c.key_id,

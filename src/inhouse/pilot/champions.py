@@ -3,9 +3,11 @@
 The signals are measurements, never a typed opinion: **active days** (distinct days the person's
 own key got answers through the gateway, in the adoption window the playbook sets), **prompts
 others reuse** (library prompts whose versions they signed, sent by other people through the
-gateway), and **help given** (support tickets they resolved for someone else, counted once the
-ticket's opener confirmed the fix with their own key, as play 5 counts a resolution; until a
-collector records ``ticket.resolved`` this signal is skipped and the suggestion says so).
+gateway), both as they count: signed by the gateway's key from the usage rows it sealed, and
+confirmed by each person with their own key (``inhouse usage confirm``); and **help given**
+(support tickets they resolved for someone else, counted once the ticket's opener confirmed
+the fix with their own key, as play 5 counts a resolution; until a collector records
+``ticket.resolved`` this signal is skipped and the suggestion says so).
 Naming a champion is a rollout lead's act: the ``champion`` role through the engine, and a
 ``pilot.champion`` fact; taking it on is the champion's own, signed with their key
 (:func:`accept_champion`). Play 5's ``champions-named`` check counts a champion for their
@@ -16,6 +18,7 @@ team. The suggestions' notes say whose team still awaits their word.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -24,11 +27,10 @@ from inhouse.errors import InvalidInput, NotAllowed, Refused
 from inhouse.pilot.evidence import PilotEvidence
 from inhouse.pilot.roster import COLLECTOR, enrolled_person, require_lead
 from inhouse.program.collectors import measured_kinds
-from inhouse.program.facts import Fact, Provenance
+from inhouse.program.facts import Fact, Provenance, own_requests
 from inhouse.program.playbook import Playbook, Role
 from inhouse.program.playchecks._shared import fold_tickets
 from inhouse.program.playchecks.pilot import confirmed_teams, team_of
-from inhouse.usage import active_days
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -133,11 +135,14 @@ def suggest_champions(program: Program, now: datetime | None = None) -> Suggesti
         "members say so"
         for note in unconfirmed
     ]
-    days: dict[str, int] = {}
-    for row in active_days(
-        program.store, people, since=since, until=until, not_own=evidence.not_own
-    ):
-        days[row.person] = days.get(row.person, 0) + 1
+    days, waiting = _active_days(evidence, people, since.isoformat(), until.isoformat())
+    if waiting:
+        uncounted = ", ".join(f"{person} ({n})" for person, n in sorted(waiting.items()))
+        notes.append(
+            f"days in the usage log not counted as active days: {uncounted}; a day counts once the "
+            "gateway signed it from rows it sealed (`inhouse gateway rollup`) and its person "
+            "confirmed it with their own key (`inhouse usage confirm`)"
+        )
     reuse = _reuse(evidence)
     if not evidence.library:
         notes.append("prompts others reuse: the library has no prompts yet (`inhouse prompts add`)")
@@ -183,10 +188,44 @@ def suggest_champions(program: Program, now: datetime | None = None) -> Suggesti
     return Suggestions(since.isoformat(), until.isoformat(), found, notes)
 
 
+def _active_days(
+    evidence: PilotEvidence, people: Iterable[str], since: str, until: str
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Per person, the days from ``since`` to ``until`` on which their own key (not an agent's)
+    got answers, as they count: signed by the gateway's key from the rows it sealed, and
+    confirmed by the person with their own key (the counted ``usage.daily`` facts), since the
+    gateway's host is its operator's and a suggestion is no place for use nobody answers for;
+    and per person, the days the (unsigned) usage log gives them besides, not counted."""
+    counted: dict[str, int] = {}
+    waiting: dict[str, int] = {}
+    for person in people:
+        own = {d for d in evidence.answered_days(person) if since <= d <= until}
+        mine = set()
+        for day, fact in evidence.signed_days(person).items():
+            if not since <= day <= until:
+                continue
+            requests = own_requests(fact, person)
+            # a day only an agent used is no day of theirs; where the fact does not say, the
+            # usage log's word on whose key it was (as the pilot's first-request step reads it)
+            if requests or (requests is None and day in own):
+                mine.add(day)
+        if mine:
+            counted[person] = len(mine)
+        if own - mine:
+            waiting[person] = len(own - mine)
+    return counted, waiting
+
+
 def _reuse(evidence: PilotEvidence) -> dict[str, dict[str, set[str]]]:
-    """author -> library prompt id -> the other people who sent it (answered, own keys)."""
+    """author -> library prompt id -> the other people who sent it (answered, own keys), as the
+    gateway's counted ``prompt.usage`` facts say: signed from the rows it sealed, and confirmed
+    by each user with their own key."""
+    users_of: dict[str, set[str]] = {}
+    for person in evidence.state.people:
+        for prompt_id in evidence.signed_prompts(person):
+            users_of.setdefault(prompt_id, set()).add(person)
     found: dict[str, dict[str, set[str]]] = {}
-    for prompt_id, users in evidence.prompt_users().items():
+    for prompt_id, users in users_of.items():
         version = evidence.resolve(prompt_id)
         if version is None or version.author is None:
             continue  # not a library prompt, or one an import brought in (author unknown)

@@ -351,9 +351,22 @@ class ProgramCore:
         )
         first = active[0]
         revoke = ", ".join(f"`inhouse person revoke-key {k.key_id}`" for k in active)
+        machine = machine_fingerprint()
+        if here is not None and any(k.machine == machine for k in active):
+            # the service's own host, its key file rotated: not a second host, one key at a time
+            raise Refused(
+                f"the {name} service already signs with {enrolled}, from this machine "
+                f"({machine}), whose key file now holds another key, {here.key_id} (rotated). "
+                f"The log enrols one {name} key at a time, so nothing was enrolled: a rollout "
+                f"lead revokes the old key first ({revoke}), then runs this again here, which "
+                f"enrols the new one. The usage rows the old key sealed then count for "
+                "nothing (its revocation makes their time its holder's word); what it signed "
+                "before the revocation stands",
+                missing=[f"the old {name} key revoked, to enrol {here.key_id}"],
+            )
         raise Refused(
             f"the {name} service already signs with {enrolled}; this checkout {found}, so this "
-            f"machine ({machine_fingerprint()}) is not the {name}'s host, and a key made and "
+            f"machine ({machine}) is not the {name}'s host, and a key made and "
             f"enrolled here would be a second {name} key whose measurements count for nothing. "
             f"Nothing was made or enrolled. Run this on the {name}'s host (machine "
             f"{first.machine or 'unknown'}, where `inhouse gateway serve` runs from the program "

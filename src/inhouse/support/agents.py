@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -68,7 +69,13 @@ class AgentKeyView:
     granted_tools: list[str] | None  # the tools the latest counted agent.boundary fact names
     enforced: bool
     why: str  # what "enforced" rests on, or why it is not
-    tool_calls: int  # recorded in the usage log for this key
+    #: recorded for this key: where the gateway's key is on this host, in the rows it sealed
+    #: (``tool_calls_source`` "sealed"), else as the usage log says ("unsigned")
+    tool_calls: int
+    tool_calls_source: str = "unsigned"
+    #: calls in this key's rows the gateway did not seal as they stand (left out of
+    #: ``tool_calls``; None: not checked, the gateway's key is not here)
+    tool_calls_unsealed: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,6 +106,11 @@ class DryRun:
     undecided: list[ReplayedCall] = field(default_factory=list)
     not_replayed: int = 0  # calls carried back from earlier answers (judged where made)
     names_only: dict[str, int] = field(default_factory=dict)  # why withheld -> calls
+    #: "sealed": only rows the gateway sealed were replayed (its key is on this host);
+    #: "unsigned": the usage log's rows as they are, which anyone with database access writes
+    source: str = "unsigned"
+    #: the requests left out: rows the gateway did not seal as they stand (``source`` "sealed")
+    not_sealed: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -110,6 +122,8 @@ class DryRun:
             "undecided": [asdict(c) for c in self.undecided],
             "not_replayed": self.not_replayed,
             "names_only": dict(self.names_only),
+            "source": self.source,
+            "not_sealed": list(self.not_sealed),
         }
 
 
@@ -135,6 +149,12 @@ def agent_keys(program: Program, now: datetime | None = None) -> list[AgentKeyVi
     boundaries = load_boundaries(read_config(program.folder))
     facts = build_context(program.state(), program.clock() if now is None else now).facts
     counts = tool_calls_per_key(program.store)
+    sealed_ids = _sealed(program)
+    sealed: Counter[str] | None = None
+    if sealed_ids is not None:
+        sealed = Counter()
+        for key_id, calls in sealed_ids.values():
+            sealed[key_id] += calls
     granted_by_agent = {
         str(f.payload["agent"]): f for f in facts.of("agent.boundary")
     }  # latest wins
@@ -166,7 +186,11 @@ def agent_keys(program: Program, now: datetime | None = None) -> list[AgentKeyVi
                 granted_tools=tools,
                 enforced=enforced,
                 why=why,
-                tool_calls=counts.get(key.id, 0),
+                tool_calls=counts.get(key.id, 0) if sealed is None else sealed[key.id],
+                tool_calls_source="unsigned" if sealed is None else "sealed",
+                tool_calls_unsealed=(
+                    None if sealed is None else counts.get(key.id, 0) - sealed[key.id]
+                ),
             )
         )
     return views
@@ -211,7 +235,13 @@ def dry_run(
             f"no gateway key was ever bound to agent {agent!r} (agents with keys: {known})"
         )
     result = DryRun(agent=agent, since=since, requests=0)
+    sealed = _sealed(program, since=since)
+    if sealed is not None:
+        result.source = "sealed"
     for request in agent_requests(program.store, agent, since=since):
+        if sealed is not None and request.request_id not in sealed:
+            result.not_sealed.append(request.request_id)  # not the gateway's record of a call
+            continue
         replayed = False
         for call in request.calls:
             if call.get("where") not in ("declared", "answer"):
@@ -230,6 +260,25 @@ def dry_run(
                 result.blocked.append(judged)
         result.requests += replayed
     return result
+
+
+def _sealed(program: Program, *, since: str | None = None) -> dict[str, tuple[str, int]] | None:
+    """The agents' rows with tool calls the gateway sealed (its key on this host, never made
+    here), by request id: their key id and how many calls they carried; None where the
+    gateway's key is not here to tell (the usage log's rows are read as they are, unsigned)."""
+    import json
+
+    from inhouse.gateway.rollup import gateway_seal
+    from inhouse.usage.authentic import authentic_rows
+
+    seal = gateway_seal(program, make=False)
+    if seal is None:
+        return None
+    found = authentic_rows(program.store, seal, since=since, agents_only=True)
+    return {
+        row.request_id: (str(row.key_id), len(json.loads(row.tool_calls or "[]")))
+        for row in found.rows
+    }
 
 
 def _judge(boundary: ToolBoundary, request_id: str, at: str, call: dict[str, Any]) -> ReplayedCall:

@@ -21,6 +21,11 @@ Rows written before the gateway sealed its rows have no MAC and never count towa
 signature; nor does a second row with a request id already read (``request_id`` is the table's
 key, so only someone who dropped it could have copied a sealed row).
 
+A key rotated out (its file deleted on the gateway's host, a new one made) still verifies the
+rows it sealed where the host kept its MAC key, vouched for by the key itself
+(:func:`~inhouse.gateway.rollup.gateway_seal`, :attr:`Seal.earlier`): those rows are the
+gateway's, and count while the log has enrolled that key for the gateway and never revoked it.
+
 A row sealed with a key the log has revoked counts for nothing, whatever time it gives: its
 ``at`` and ``day`` are the gateway host's clock, its operator's (a rollout lead's) to set, and
 whoever kept the revoked key file can seal a row dated before the revocation at any time after
@@ -142,6 +147,10 @@ class Seal:
     key: bytes
     key_id: str | None = None
     revoked: str | None = None
+    #: the gateway's earlier keys, rotated out (:func:`~inhouse.gateway.rollup.gateway_seal`
+    #: reads those the log enrolled for the gateway): a row one of them verifies is the
+    #: gateway's, and counts unless the log revoked that key (then :data:`REVOKED`)
+    earlier: tuple[Seal, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,20 +188,20 @@ def authentic_rows(
     until: str | None = None,
     people: Iterable[str] | None = None,
     prompts_only: bool = False,
+    agents_only: bool = False,
 ) -> Authentic:
     """The usage rows of ``days`` (or from ``since`` to ``until``, both included), of
     ``people`` where given (and only those that named a library prompt, with
-    ``prompts_only``), split into those whose MAC verifies and those whose does not. A row
-    whose MAC verifies with a ``seal`` the log revoked is rejected too (:data:`REVOKED`): its
-    time is its sealer's word. Only a :class:`Seal` (:func:`~inhouse.gateway.rollup.
-    gateway_seal`, which asks the log): a bare key would read rows sealed with a revoked key
-    as counting (:class:`TypeError`)."""
+    ``prompts_only``; only agents' rows that carried tool calls, with ``agents_only``), split
+    into those whose MAC verifies and those whose does not. A row whose MAC verifies with a
+    ``seal`` the log revoked is rejected too (:data:`REVOKED`): its time is its sealer's word.
+    Only a :class:`Seal` (:func:`~inhouse.gateway.rollup.gateway_seal`, which asks the log): a
+    bare key would read rows sealed with a revoked key as counting (:class:`TypeError`)."""
     if not isinstance(seal, Seal):
         raise TypeError(
             "authentic_rows reads with a Seal (inhouse.gateway.rollup.gateway_seal), which says "
             f"whether the log revoked the key, not {type(seal).__name__}"
         )
-    key, revoked = seal.key, seal.revoked is not None
     u = gateway_usage.c
     base = select(*(u[name] for name in (*COVERED, *COVERED_WHERE_SET)), u.mac)
     if since is not None:
@@ -203,6 +212,8 @@ def authentic_rows(
         base = base.where(u.person.in_(sorted(set(people))))
     if prompts_only:
         base = base.where(u.prompt_id.is_not(None))
+    if agents_only:  # the partial index's conditions (inhouse.usage.toolcalls)
+        base = base.where(u.agent.is_not(None), u.tool_calls.is_not(None))
     queries = [base]
     if days is not None:
         wanted = sorted(set(days))
@@ -217,8 +228,8 @@ def authentic_rows(
             for row in conn.execute(query):
                 if row.mac is None:
                     found.rejected.append(Rejected(row.request_id, row.day, row.person, "no MAC"))
-                elif hmac.compare_digest(row_mac(key, _fields(row)), str(row.mac)):
-                    if revoked:  # whenever it says it was written: the key's holder's word
+                elif (sealer := _sealer(seal, row)) is not None:
+                    if sealer.revoked is not None:  # whenever it says it was written
                         found.rejected.append(
                             Rejected(row.request_id, row.day, row.person, REVOKED)
                         )
@@ -235,6 +246,17 @@ def authentic_rows(
                         Rejected(row.request_id, row.day, row.person, "wrong MAC")
                     )
     return found
+
+
+def _sealer(seal: Seal, row: Any) -> Seal | None:
+    """Which of the gateway's keys (``seal``, then its earlier ones) sealed ``row``; None: none
+    of them (no key this host holds verifies it)."""
+    fields = _fields(row)
+    mac = str(row.mac)
+    for each in (seal, *seal.earlier):
+        if hmac.compare_digest(row_mac(each.key, fields), mac):
+            return each
+    return None
 
 
 def left_out_message(

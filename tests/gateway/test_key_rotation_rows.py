@@ -1,0 +1,113 @@
+"""After an honest rotation of the gateway's key, the rows its earlier key sealed are still the
+gateway's: they count while the log holds that key enrolled for the gateway and never revoked it.
+
+Rotation deletes ``.inhouse/keys/gateway.key`` on the gateway's host and restarts it, which
+makes a new key. The rows' MAC is an HMAC under a key derived from the gateway's private key,
+so without more the old rows verify with no key the host holds and read as "not written by this
+gateway". The host keeps each key's MAC key (never the private key) signed by that key
+(``.inhouse/keys/gateway.seals/``); a reader uses the ones whose signature the key the log
+enrolled for the gateway made. A file someone writes there with a MAC key of their own choosing
+vouches for nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+
+import pytest
+
+from inhouse.errors import Refused
+from inhouse.gateway.rollup import SERVICE, gateway_seal
+from inhouse.gateway.usage import UsageRecord, insert_usage, new_request_id
+from inhouse.location import DATA_DIR
+from inhouse.pilot.adoption import adoption_report
+from inhouse.program.core import read_service_key
+from inhouse.usage.authentic import REVOKED, left_out_message
+from tests.conftest import OTHER_COMPUTER, Clock
+from tests.pilot.gateway_days import Use, start_pilot
+
+TEAMS = {"bob": ("support", "support"), "pia": ("legal", "support")}
+
+
+def _forged(person: str, day: str, key: bytes | None) -> UsageRecord:
+    record = UsageRecord(
+        request_id=new_request_id(), at=f"{day}T11:00:00+00:00", person=person,
+        key_id=f"k_{person}", endpoint="chat/completions", model="tiny", status=200,
+        tokens_in=40, tokens_out=60,
+    )  # fmt: skip
+    if key is not None:
+        record.seal(key)
+    return record
+
+
+def test_rows_sealed_with_the_gateways_earlier_key_count_after_an_honest_rotation(
+    _isolated: Path,
+    clock: Clock,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pilot = start_pilot(_isolated, clock, TEAMS)
+    lead = pilot.lead
+    request.addfinalizer(lead.close)
+    pilot.confirms = False  # the rows, not the signed figures, are what this reads
+    for person in TEAMS:
+        pilot.enable(person, "2026-11-02T10:00")
+    pilot.use(Use("bob", f"2026-11-0{d}T10:00") for d in (3, 4, 5))
+    old = read_service_key(pilot.folder, SERVICE)
+    assert old is not None
+    # the rotation as the docs give it: the key file deleted, the gateway restarted (a new key)
+    (pilot.folder / DATA_DIR / "keys" / f"{SERVICE}.key").unlink()
+    pilot.use([Use("pia", "2026-11-06T10:00")])
+    new = read_service_key(pilot.folder, SERVICE)
+    assert new is not None and new.key_id != old.key_id
+    pilot.on("2026-11-06")
+
+    seal = gateway_seal(lead, make=False)
+    assert seal is not None and seal.key_id == new.key_id
+    live = adoption_report(lead, mac_key=seal)
+    # bob's rows, sealed with the earlier key, are the gateway's: not "not written by it"
+    assert {m.person: m.active_days for m in live.members} == {"bob": 3, "pia": 1}
+    assert not live.left_out
+    assert [e.key_id for e in seal.earlier] == [old.key_id]
+
+    # the forgeries: a row typed into the table with no seal, one sealed with a MAC key of the
+    # forger's choosing, and a seals file that names the earlier key's id for that MAC key
+    chosen = secrets.token_bytes(32)
+    typed = [_forged("pia", "2026-11-04", None), _forged("pia", "2026-11-05", chosen)]
+    insert_usage(lead.store, typed)
+    label = old.key_id.partition(":")[2]
+    (pilot.folder / DATA_DIR / "keys" / f"{SERVICE}.seals" / f"{label}x.json").write_text(
+        json.dumps({"key_id": old.key_id, "mac": chosen.hex(), "signature": "AAAA"}),
+        encoding="utf-8",
+    )
+    seal = gateway_seal(lead, make=False)
+    assert seal is not None and [e.key_id for e in seal.earlier] == [old.key_id]  # only its own
+    live = adoption_report(lead, mac_key=seal)
+    assert {m.person: m.active_days for m in live.members} == {"bob": 3, "pia": 1}
+    assert {r.request_id: r.why for r in live.left_out} == {
+        typed[0].request_id: "no MAC",
+        typed[1].request_id: "wrong MAC",
+    }
+
+    # to enrol the new key a lead revokes the earlier one (one gateway key at a time): the rows
+    # it sealed then count for nothing, whatever time they give, and say so, not "not written
+    # by this gateway"
+    monkeypatch.setenv(OTHER_COMPUTER, f"{SERVICE}-host")  # on the gateway's host, where
+    # its key was enrolled (tests.conftest) and its file rotated
+    with pytest.raises(Refused) as refused:
+        lead.as_service(SERVICE)
+    said = str(refused.value)
+    assert "now holds another key" in said and "not the gateway's host" not in said
+    assert f"revokes the old key first (`inhouse person revoke-key {old.key_id}`)" in said
+    lead.revoke_key(old.key_id)
+    lead.as_service(SERVICE)
+    seal = gateway_seal(lead, make=False)
+    assert seal is not None and seal.revoked is None
+    live = adoption_report(lead, mac_key=seal)
+    assert {m.person: m.active_days for m in live.members} == {"bob": 0, "pia": 1}
+    revoked = sorted(r.day for r in live.left_out if r.why == REVOKED)
+    assert revoked == ["2026-11-03", "2026-11-04", "2026-11-05"]
+    note = left_out_message(live.left_out, revoked=seal.revoked) or ""
+    assert "3 usage rows sealed with a gateway key the log revoked were left out" in note
