@@ -20,6 +20,7 @@ from inhouse.program import Program
 from inhouse.program.checks import (
     AUTHOR_MEASURED,
     CONFIRMED_USE,
+    EVERY_ENROLLER,
     EXIT_RULES,
     GATEWAY_HOST,
     OWN_USE,
@@ -37,7 +38,7 @@ from tests.test_exit_evidence import PROVE, _exit_by_hand, _offered
 pytestmark = pytest.mark.usefixtures("on_database")
 
 #: every rule kept for exits judged before it
-RULES = (OWN_USE, CONFIRMED_USE, GATEWAY_HOST, AUTHOR_MEASURED, TEAM_READING)
+RULES = (OWN_USE, CONFIRMED_USE, GATEWAY_HOST, AUTHOR_MEASURED, TEAM_READING, EVERY_ENROLLER)
 
 
 def _refolded(who: Program) -> Any:

@@ -20,6 +20,7 @@ from inhouse.program.facts import Fact, FactSet, Provenance
 __all__ = [
     "AUTHOR_MEASURED",
     "CONFIRMED_USE",
+    "EVERY_ENROLLER",
     "EXIT_RULES",
     "GATEWAY_HOST",
     "NAMED_ACCEPTANCE",
@@ -68,7 +69,13 @@ __all__ = [
 #: 6 (:data:`TEAM_READING`): a team counts toward the pilot's spread by how its name reads
 #: (:func:`inhouse.plaintext.reading`): "ops", "ops" with a zero-width space and "ops" with a
 #: Cyrillic o are one team (play 4's pilot-size)
-EXIT_RULES = 6
+#:
+#: 7 (:data:`EVERY_ENROLLER`): the host rule (3) reads every lead who enrolled one of the
+#: gateway's keys, each on the host they enrolled it on, from when they did (a key made there
+#: since is theirs), not only whoever enrolled its first key (who then held every host it ran
+#: on): for the checks that do not already keep the rule before for the facts an exit was
+#: judged on (a handoff's receiver, play 2's access requests)
+EXIT_RULES = 7
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -84,6 +91,9 @@ AUTHOR_MEASURED = 4
 NAMED_ACCEPTANCE = 5
 #: a pilot's teams are told apart by how their names read (see :data:`EXIT_RULES`)
 TEAM_READING = 6
+#: a key made on the gateway's host after any lead enrolled one of its keys there is that
+#: lead's, not the first enroller's on every host (see :data:`EXIT_RULES`)
+EVERY_ENROLLER = 7
 
 
 class Outcome(StrEnum):
@@ -203,6 +213,10 @@ class CheckContext:
     #: person -> everyone who enrolled one of their keys, revoked ones included (a service's
     #: keys: each lead who enrolled one, on each host it ran on; :attr:`invited_by` is the first)
     enrolled_by: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: service -> each of its keys a lead enrolled: (the machine it was enrolled from, the
+    #: lead, the event (seq)), revoked ones included (a service missing here: its keys are read
+    #: as its first enroller's, :attr:`invited_by`, on each of its machines)
+    enrolled_where: Mapping[str, tuple[tuple[str, str, int], ...]] = field(default_factory=dict)
     #: person -> every role they ever held (roles taken away since included)
     roles_held: Mapping[str, frozenset[str]] = field(default_factory=dict)
     #: person -> role -> the event (seq) at which they first gained it

@@ -649,6 +649,7 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
     since: dict[str, dict[str, int]] = {}
     invited: dict[str, str | None] = {}
     enrollers: dict[str, set[str]] = {}
+    where: dict[str, list[tuple[str, str, int]]] = {}
     for record in state.keys.values():
         machines.setdefault(record.person, set()).add(record.machine)
         first = since.setdefault(record.person, {})
@@ -656,6 +657,10 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
         invited.setdefault(record.person, record.invited_by)
         if record.invited_by:
             enrollers.setdefault(record.person, set()).add(record.invited_by)
+            found = state.people.get(record.person)
+            if found is not None and found.service:
+                made = (record.machine, record.invited_by, record.seq)
+                where.setdefault(record.person, []).append(made)
     return CheckContext(
         facts=FactSet(counted, ordered=True),
         people=state.people,
@@ -667,6 +672,7 @@ def _build(state: ProgramState, now: datetime) -> CheckContext:
         owner_since={play: record.seq for play, record in state.plays.items()},
         invited_by=invited,
         enrolled_by={person: frozenset(found) for person, found in enrollers.items()},
+        enrolled_where={service: tuple(sorted(made)) for service, made in where.items()},
         roles_held=state.roles_held,
         role_since=state.role_since,
         role_spans=state.role_spans,

@@ -118,7 +118,7 @@ def _not_handed_on(
     """Why an accepted, current handoff still hands nothing on: the API refuses each of these,
     so only events appended around it (an offer to oneself, an acceptance of failing exits)
     reach here, and the guard holds the play back as it would have."""
-    from inhouse.program.checks import GATEWAY_HOST
+    from inhouse.program.checks import EVERY_ENROLLER, GATEWAY_HOST
     from inhouse.program.evaluation import context_for
     from inhouse.program.playchecks._shared import (
         enrolled_elsewhere,
@@ -145,9 +145,11 @@ def _not_handed_on(
             )
         # nor to a key made on the host of a service the owner enrolled there first (the
         # gateway's): whoever runs it holds the key files made there. A play that exited under
-        # the rule before keeps it for the start it let through
+        # the rule before keeps it for the start it let through (and one that exited before
+        # every enroller's host counted, the first enroller's reading of it)
         kept = context.exited_before(previous.id, GATEWAY_HOST)
-        hosts = set() if kept else services_enrolled_by(context, {owner})
+        first_only = context.exited_before(previous.id, EVERY_ENROLLER)
+        hosts = set() if kept else services_enrolled_by(context, {owner}, first_only=first_only)
         if hosts and not enrolled_elsewhere(context, handoff.to, {owner}, services=hosts):
             return (
                 f"play {prev_no} was handed to {handoff.to}, whose keys were all enrolled from "

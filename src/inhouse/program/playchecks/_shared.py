@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from inhouse.identity.machine import same_machine
 from inhouse.program.checks import (
@@ -31,6 +31,7 @@ __all__ = [
     "NOTHING_PASSED_NEXT",
     "TICKET_KINDS",
     "AuthorPasses",
+    "Host",
     "Ticket",
     "TicketStep",
     "as_signed_in_then",
@@ -458,9 +459,10 @@ def other_person_elsewhere(
     """Why ``fact`` is not evidence from someone other than ``judged``, or None when it is: it
     must be signed by another person (with a sign-in set up, them and ``judged`` vouched for
     by it), from a machine none of ``judged`` enrolled a key from. With ``play`` (the play
-    whose check asks), nor by someone whose keys were all made on the host of a service one of
-    ``judged`` enrolled there first (the gateway's: whoever runs it holds the key files made
-    there), unless ``play``'s exit was judged on ``fact`` (:meth:`CheckContext.spared`)."""
+    whose check asks), nor by someone whose keys were all made on a host where one of ``judged``
+    had enrolled one of a service's keys (the gateway's, its first or a later one: whoever runs
+    it holds the key files made there), unless ``play``'s exit was judged on ``fact``
+    (:meth:`CheckContext.spared`)."""
     if fact.by in judged:
         return f"it is {fact.by}'s own"
     signer = ctx.people.get(fact.by)
@@ -483,7 +485,10 @@ def other_person_elsewhere(
         and not ctx.spared(str(play), fact)
         and not enrolled_elsewhere(ctx, fact.by, judged, services=hosts)
     ):
-        enrollers = sorted({str(ctx.invited_by.get(service)) for service in hosts})
+        # the leads who enrolled a key on the hosts the signer's keys were made on
+        made = ctx.machines.get(fact.by, frozenset())
+        there = [h for h in hosts if any(same_machine(m, h.machine, demo=ctx.demo) for m in made)]
+        enrollers = sorted({h.lead for h in there or hosts})
         return (
             f"{fact.by}'s keys were all enrolled from {hosts_of(hosts)} after {names(enrollers)} "
             "enrolled its key there (whoever runs it holds the key files made there)"
@@ -497,7 +502,7 @@ def enrolled_elsewhere(
     judged: set[str],
     *,
     before: int | None = None,
-    services: Iterable[str] = (),
+    services: Iterable[Host] = (),
 ) -> bool:
     """Whether ``person`` enrolled a key from a machine none of ``judged`` enrolled from (a
     machine id replaced with ``INHOUSE_MACHINE_ID`` is still the machine it was made on), and,
@@ -506,16 +511,17 @@ def enrolled_elsewhere(
     from it first: a judged person who enrols a key "from" a colleague's machine afterwards
     (its id is the enroller's to state) makes the colleague nobody's alias. ``before``: only
     the machines ``judged`` enrolled from before that event count against them. ``services``:
-    services (:func:`services_enrolled_by` the judged) whose hosts count as the judged's
-    machines, by the same rule: a key made on the gateway's host after a lead enrolled the
-    gateway's key there lies where she runs things."""
+    the hosts of services (:func:`services_enrolled_by` the judged) that count as the judged's
+    machines from when one of them enrolled the service's key there: a key made on the
+    gateway's host after a lead enrolled the gateway's key there lies where she runs things."""
     if unsigned_apart(ctx, person, judged):
         return False
     theirs = [  # (machine, the event it was first enrolled from by that judged person)
         (machine, ctx.machine_since.get(j, {}).get(machine, 0))
-        for j in {*judged, *services}
+        for j in judged
         for machine in ctx.machines.get(j, frozenset())
     ]
+    theirs += [(host.machine, host.since) for host in services]
     if before is not None:
         theirs = [(machine, first) for machine, first in theirs if first < before]
     mine = ctx.machine_since.get(person, {})
@@ -538,24 +544,52 @@ def by_enrolment(ctx: CheckContext, people: Iterable[str]) -> list[str]:
     )
 
 
-def services_enrolled_by(ctx: CheckContext, people: Iterable[str]) -> set[str]:
-    """The services (the gateway) whose keys one of ``people`` enrolled: on the host where each
-    first ran, so its machine is one they reached."""
+class Host(NamedTuple):
+    """A service's host that counts as a lead's machine: where ``lead`` enrolled one of the
+    ``service``'s keys, from event ``since`` on (a key made there since is theirs)."""
+
+    service: str
+    machine: str
+    since: int
+    lead: str
+
+
+def services_enrolled_by(
+    ctx: CheckContext, people: Iterable[str], *, first_only: bool = False
+) -> set[Host]:
+    """The hosts of the services (the gateway) where one of ``people`` enrolled one of their
+    keys, each from when they did: whoever runs it holds the key files made there. A lead's
+    enrolment on one host says nothing of another the service ran on. ``first_only``: the
+    rule before :data:`~inhouse.program.checks.EVERY_ENROLLER` (an exit judged under it keeps
+    it), which read only who enrolled a service's first key, holding every host it ran on."""
     who = set(people)
-    return {
-        name
-        for name, found in ctx.people.items()
-        if found.service and ctx.invited_by.get(name) in who
-    }
+    found: dict[tuple[str, str, str], int] = {}
+    for name, person in ctx.people.items():
+        if not person.service:
+            continue
+        first = ctx.invited_by.get(name)
+        made = ctx.enrolled_where.get(name)
+        if first_only or made is None:  # a context without them: each host the first's
+            since = ctx.machine_since.get(name, {})
+            made = tuple(
+                (machine, first, since.get(machine, 0))
+                for machine in ctx.machines.get(name, frozenset())
+                if first
+            )
+        for machine, lead, seq in made:
+            if lead in who:
+                key = (name, machine, lead)
+                found[key] = min(found.get(key, seq), seq)
+    return {Host(name, machine, seq, lead) for (name, machine, lead), seq in found.items()}
 
 
-def hosts_of(services: Iterable[str]) -> str:
-    """``services`` as hosts, for a reason: "the gateway's host"."""
-    return " or ".join(f"the {name}'s host" for name in sorted(services))
+def hosts_of(hosts: Iterable[Host]) -> str:
+    """``hosts`` as their services' hosts, for a reason: "the gateway's host"."""
+    return " or ".join(f"the {name}'s host" for name in sorted({h.service for h in hosts}))
 
 
 def one_per_machine(
-    ctx: CheckContext, people: Iterable[str], judged: set[str], *, services: Iterable[str] = ()
+    ctx: CheckContext, people: Iterable[str], judged: set[str], *, services: Iterable[Host] = ()
 ) -> tuple[list[str], list[str]]:
     """``people`` counted as distinct people elsewhere: each with a key enrolled from a machine
     none of ``judged`` enrolled from (nor the host of one of ``services``, where a judged

@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from inhouse.program.checks import (
+    EVERY_ENROLLER,
     GATEWAY_HOST,
     CheckContext,
     Outcome,
@@ -64,7 +65,13 @@ def access_requested(ctx: CheckContext) -> Result:
     # nor is a request whose key was made on the host of a service one of them enrolled there
     # first (the gateway's): whoever runs it holds the key files made there, as plays 4 to 6
     # judge it. A play 1 that exited under the rule before keeps it for the start it let through
-    hosts = set() if ctx.exited_before(_PROVE, GATEWAY_HOST) else services_enrolled_by(ctx, judged)
+    # (and one that exited before every enroller's host counted, the first enroller's reading)
+    first_only = ctx.exited_before(_PROVE, EVERY_ENROLLER)
+    hosts = (
+        set()
+        if ctx.exited_before(_PROVE, GATEWAY_HOST)
+        else services_enrolled_by(ctx, judged, first_only=first_only)
+    )
     counted, aside = one_per_machine(ctx, {f.by for f in requests}, judged, services=hosts)
     aside, unsigned = split_aside(ctx, aside, judged)
     on_hosts = f", or {hosts_of(hosts)}, where one of them enrolled its key" if hosts else ""

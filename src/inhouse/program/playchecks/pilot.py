@@ -29,6 +29,7 @@ from inhouse.program.facts import (
     reading_of,
 )
 from inhouse.program.playchecks._shared import (
+    Host,
     by_enrolment,
     enrolled_elsewhere,
     ever_held,
@@ -182,7 +183,7 @@ def _listed(ctx: CheckContext) -> dict[str, Fact]:
 
 
 def _aside(
-    ctx: CheckContext, person: str, added: Fact, counted: set[str], *, hosts: Collection[str] = ()
+    ctx: CheckContext, person: str, added: Fact, counted: set[str], *, hosts: Collection[Host] = ()
 ) -> str | None:
     judged = {p for p in (ctx.owners.get("pilot"), added.by) if p}
     if person in judged:
@@ -908,10 +909,10 @@ def _seeded(
     judged: set[str],
     wanted: int,
     *,
-    hosts: Collection[str] = (),
+    hosts: Collection[Host] = (),
 ) -> Result:
     """:func:`prompt_library_seeded`'s judgment, ``judged`` (the pilot's owner, and its leads)
-    counting as one author between them; ``hosts``: services whose hosts count as theirs."""
+    counting as one author between them; ``hosts``: services' hosts that count as theirs."""
     _, aside = one_per_machine(ctx, {f.by for f in shared} - judged, judged, services=hosts)
     shared = [f for f in shared if f.by not in aside]
     aside, unsigned = split_aside(ctx, aside, judged)

@@ -19,6 +19,7 @@ from inhouse.program.checks import (
 from inhouse.program.facts import Fact, FactSet
 from inhouse.program.playchecks._shared import (
     TICKET_KINDS,
+    Host,
     Ticket,
     as_signed_in_then,
     builders_of,
@@ -791,9 +792,9 @@ class Attendance:
     aside: tuple[str, ...]  # listed and confirmed, but from the recorder's (or a counted) machine
     pending: tuple[str, ...]  # listed, not confirmed
     confirmations: tuple[Fact, ...]  # the counted ones' ``review.attended`` facts
-    #: services whose hosts counted as the recorder's machines (the gateway's, where they
+    #: services' hosts that counted as the recorder's machines (the gateway's, where they
     #: enrolled its key): a key made there is theirs
-    hosts: tuple[str, ...] = ()
+    hosts: tuple[Host, ...] = ()
 
     @property
     def present(self) -> list[str]:
