@@ -496,3 +496,36 @@ def test_odd_entra_claim_shapes_are_no_address_and_the_refusal_says_why(
         omar.bind_sign_in(token, seen=_seen(idp))
     assert WAY_OUT in str(refused.value)
     assert "omar" not in entra.state().signed_in
+
+
+def test_a_release_to_a_name_the_lead_joined_from_her_own_machine_binds_nobody(
+    realm: Program, idp: StandinIdP
+) -> None:
+    """review (reviewA): `--to` binds only the person it names, but the name may be one the
+    lead invited and joined herself, from her own machine. omar left and his mail is forwarded
+    to lena; she invites 'zed', joins him with a key made where she enrolled, and tells ali
+    the new hire is zed; ali releases omar@acme.example to zed, and lena signs in as zed with
+    omar's reset account: one person, two names. A key made on a lead's machine is hers to
+    sign with, whoever it names, so it takes no released mailbox (the way out is said); the
+    real new hire, joined from a machine of their own, gets in."""
+    ali = _colleague(realm, idp, "ali", "ali@acme.example")
+    omar = _colleague(realm, idp, "omar", "omar@acme.example")
+    for key in omar.state().keys_of("omar"):
+        realm.revoke_key(key.key_id)
+    own = realm.state().keys[realm.key.key_id].machine
+    assert own
+    zed = enrol(realm, "zed", team="support", machine=own)
+    ali.release_mailbox("omar@acme.example", to="zed", reason="omar left; zed has it")
+    token = _plus_token(zed, idp, "k-omar", "omar@acme.example")
+    with pytest.raises(SignInError, match="a machine of their own") as refused:
+        zed.bind_sign_in(token, seen=_seen(idp))
+    assert "rollout lead" in str(refused.value) and "lena" in str(refused.value)
+    zed._append(EventKind.PERSON_SIGNED_IN, "zed", {"id_token": token, "seen": _seen(idp)})
+    state = realm.state()
+    assert state.tampered is None and "zed" not in state.signed_in
+    assert "a machine of their own" in state.set_aside["zed"][1]
+    # the honest new hire, from her own laptop, released to by name
+    noor = enrol(realm, "noor", team="support", machine="noor-laptop")
+    ali.release_mailbox("omar@acme.example", to="noor", reason="omar left; noor has it")
+    noor.bind_sign_in(_plus_token(noor, idp, "k-noor", "omar@acme.example"), seen=_seen(idp))
+    assert "noor" in realm.state().signed_in

@@ -290,7 +290,7 @@ class SignInMixin(ProgramCore):
                 )
             raise SignInError(f"{who.name} cannot sign in: {problem}")
         identity = verified_identity(state, id_token, self.key.key_id, self.clock())
-        if (refused := account_problem(state, identity, who.name)) is not None:
+        if (refused := account_problem(state, identity, who.name, self.key.key_id)) is not None:
             raise SignInError(f"{who.name} cannot sign in: {refused}")
         self._append(
             EventKind.PERSON_SIGNED_IN, who.name, {"id_token": id_token, "seen": seen or []}

@@ -2032,7 +2032,9 @@ def _bindings_at(state: ProgramState, box: str) -> list[SignedIn]:
     )
 
 
-def _shared_mailbox(state: ProgramState, issuer: str, identity: Any, who: str | None) -> str | None:
+def _shared_mailbox(
+    state: ProgramState, issuer: str, identity: Any, who: str | None, key: str | None = None
+) -> str | None:
     """Why ``identity`` is an account of a mailbox another person signed in with (a key of
     theirs bound to an account at it, now or before): a plus-address reaches the same inbox, so
     at a provider that lets anyone register and verify an address (a Keycloak realm or an Okta
@@ -2083,6 +2085,14 @@ def _shared_mailbox(state: ProgramState, issuer: str, identity: Any, who: str | 
             f"and its release names who was given it; if {box} is yours now, a colleague signed "
             f"in who is not a rollout lead releases it naming you ({release}), and you sign in "
             "again"
+        )
+    if named is not None and key is not None and (where := _judged_machine(state, key)):
+        # the name may be one the lead invited and joined herself: a key made where she enrolled
+        # is hers to sign with, whoever it names, so it takes no mailbox she may read the mail of
+        return (
+            f"{who}'s key was made {where}, who holds every key file made there: the mailbox "
+            f"{box}, released (event {released}) to {named}, is signed in at with a key made on "
+            "a machine of their own (`inhouse join` there, then sign in again)"
         )
     return None
 
@@ -2233,7 +2243,9 @@ def _domain_problem(state: ProgramState, identity: Any) -> str | None:
     )
 
 
-def account_problem(state: ProgramState, identity: Any, who: str | None = None) -> str | None:
+def account_problem(
+    state: ProgramState, identity: Any, who: str | None = None, key: str | None = None
+) -> str | None:
     """Why a verified identity, at a verified address in the program's domain, is still no
     account of the organisation's: at an open issuer, one the provider does not mark as the
     domain's (a consumer account made with a company address, or with a plus-address of
@@ -2241,7 +2253,8 @@ def account_problem(state: ProgramState, identity: Any, who: str | None = None) 
     sign-in; the fold binds nobody with it and ``status`` says so, rather than stop, since
     sign-ins made before this rule are in logs the API wrote. Besides: a tenant anyone makes
     for free as its administrator, an Entra account at its tenant's initial domain, and an
-    account at a mailbox another person (``who`` is the one signing in) signed in with."""
+    account at a mailbox another person (``who`` is the one signing in) signed in with, or at a
+    released one with a key (``key``, the signing one) made on a lead's machine."""
     config = state.sign_in
     if config is None:
         return None
@@ -2255,7 +2268,7 @@ def account_problem(state: ProgramState, identity: Any, who: str | None = None) 
         return initial
     if (open_issuer := _open_issuer_problem(config, identity)) is not None:
         return open_issuer
-    return _shared_mailbox(state, config.issuer, identity, who)
+    return _shared_mailbox(state, config.issuer, identity, who, key)
 
 
 def _open_issuer_problem(config: SignIn, identity: Any) -> str | None:
@@ -2512,7 +2525,7 @@ def _apply_sign_in(state: ProgramState, event: Event) -> None:
     who, _ = _signer(event, state)
     identity = verified_identity(state, str(data["id_token"]), event.signer, event.at)
     assert state.sign_in is not None  # verified_identity refuses a token without one
-    if (why := account_problem(state, identity, who)) is not None:
+    if (why := account_problem(state, identity, who, event.signer)) is not None:
         state.unbound.append(f"event {event.seq}: {who}'s sign-in binds nobody: {why}")
         state.set_aside[who] = (event.seq, why)
         return
