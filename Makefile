@@ -36,9 +36,11 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(VENV)/bin/mypy
 
+# the suite on every core (pytest-xdist): each test file runs whole on one worker, so a
+# module's fixtures are built once; every worker has its own engine, home and schemas
 test: lint typecheck $(VENV)/.installed-embedded
 	sh scripts/install-chromium.sh
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadfile
 
 docs: $(VENV)/.installed-dev
 	PY=$(PY) sh scripts/gen-cli-docs.sh

@@ -34,6 +34,16 @@ needs_engine = pytest.mark.skipif(
 )
 
 
+def _engine_or_skip() -> None:
+    """Locally a missing extra skips; in CI (CI=true) it fails, never a silent skip."""
+    if HAS_ENGINE:
+        return
+    message = "needs the embedded extra (llama-cpp-python[server]): scripts/install-embedded.sh"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def test_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The generated test model (seed 0), made once per session."""
@@ -88,8 +98,7 @@ def serve_test_model(model: Path, log: Path, *options: str) -> Iterator[Engine]:
 def engine(test_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """The real llama.cpp engine: llama-cpp-python's OpenAI-compatible server with the test
     model, started once for the session (the suite runs on 2 cores) and stopped at the end."""
-    if not HAS_ENGINE:
-        pytest.skip("needs the embedded extra (llama-cpp-python[server])")
+    _engine_or_skip()
     log = tmp_path_factory.mktemp("engine") / "server.log"
     with serve_test_model(test_model, log, "--n_ctx", "256") as served:
         yield served
@@ -101,8 +110,7 @@ def embedding_engine(
 ) -> Iterator[Engine]:
     """llama-cpp-python's server with the test model, ``--embedding true`` and a 1024-token
     context, started once for the session and stopped at its end."""
-    if not HAS_ENGINE:
-        pytest.skip("needs the embedded extra (llama-cpp-python[server])")
+    _engine_or_skip()
     log = tmp_path_factory.mktemp("embedding-engine") / "server.log"
     with serve_test_model(test_model, log, "--n_ctx", "1024", "--embedding", "true") as served:
         yield served
