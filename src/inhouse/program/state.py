@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import SignInError
 from inhouse.identity.machine import same_machine
-from inhouse.program.checks import CONFIRMED_USE, NAMED_ACCEPTANCE, Person
+from inhouse.program.checks import CONFIRMED_USE, NAMED_ACCEPTANCE, TEAM_READING, Person
 from inhouse.program.events import Event, EventKind, canonical_json, format_time
 from inhouse.program.facts import FACT_KINDS, Fact, FactSet, Provenance
 from inhouse.program.integrity import ChainVerifier, Row
@@ -2206,7 +2206,19 @@ def _apply_mailbox_release(state: ProgramState, event: Event) -> None:
     address = str(event.payload.get("mailbox", ""))
     named = event.payload.get("to")
     to = None if named is None else str(named)
-    if (why := mailbox_release_problem(state, who, address, event.signer, to)) is not None:
+    why = mailbox_release_problem(state, who, address, event.signer, to)
+    if why is None and to is None and state.rules_seen >= TEAM_READING:
+        # every inhouse that stamps these rules names who a release gives the mailbox to: one
+        # naming nobody, in a log that shows them in force, let whoever signs in next hold it
+        # (the lead, under a name of hers, before the new hire); the floor is the log's, as an
+        # acceptance's (:func:`_unnamed_acceptance`), so an honest log from before reads as it did
+        why = (
+            f"it names nobody it gives the mailbox to (--to), though the log shows rules "
+            f"{TEAM_READING} in force there, by which every release names one (an inhouse from "
+            f"before wrote it): {who} updates inhouse and releases it again naming the person "
+            "given it"
+        )
+    if why is not None:
         state.unbound.append(
             f"event {event.seq}: {who}'s release of the mailbox {address} counts for nothing: {why}"
         )
