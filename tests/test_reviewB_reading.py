@@ -1,0 +1,88 @@
+"""Review of the reading of names and teams (redteam14): the neighbouring forgeries.
+
+`reading` dropped only format characters (``Cf``), so "ops" followed by a combining grapheme
+joiner, a variation selector, a Hangul filler or a braille blank (each shows as nothing, or a
+blank) was a second team to pilot-size, and `person invite` let lena invite her alias as
+"omar" with a combining grapheme joiner. `check_name` refused Latin mixed only with Cyrillic or
+Greek, so "omar" with an Armenian o (U+0585) or a Cherokee capital drawn as a Latin one was
+invited, and `pilot team` took either for a team's name the lead sends members to paste. And it
+refused Latin mixed with Cyrillic anywhere in a name, so an honest "Anna Анна" (a name beside
+its Cyrillic spelling, each word in one script) was refused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from inhouse.plaintext import reading
+from inhouse.program import Program
+from inhouse.program.checks import Outcome, evaluate
+from tests.clitools import cli
+from tests.test_exit_scope import LIMITS, context
+from tests.test_redteam_teams import _pilot
+
+#: characters that show as nothing (or a blank) and are not format characters
+BLANKS = ["\u034f", "\ufe0f", "\u3164", "\u2800", "\U000e0100"]
+
+
+@pytest.mark.parametrize("blank", BLANKS)
+def test_a_team_with_a_blank_that_is_no_format_character_is_one_team(blank: str) -> None:
+    assert reading(f"ops{blank}") == reading("ops")
+    people, facts = _pilot(["ops", f"ops{blank}", "ops", f"o{blank}ps", "ops"])
+    result = evaluate("pilot-size", context(facts, people, {}, **LIMITS))
+    assert result.outcome is Outcome.FAIL, result.reason
+    assert "spans 1 team(s)" in result.reason, result.reason
+
+
+@pytest.fixture
+def lena(_isolated: Path) -> Program:
+    cli("init", "Acme", "--lead", "lena", "--team", "platform")
+    cli("person", "invite", "omar", "--team", "support")
+    return Program.open(_isolated)
+
+
+@pytest.mark.parametrize(
+    ("alias", "why"),
+    [
+        ("o\u034fmar", "invisible characters"),  # a combining grapheme joiner
+        ("omar\ufe0f", "invisible characters"),  # a variation selector after a letter
+        ("omar\u3164", "invisible characters"),  # a Hangul filler
+        ("\u0585mar", "mix Latin letters with Armenian ones"),  # an Armenian oh
+        ("\u13beMAR", "mix Latin letters with Cherokee ones"),  # a Cherokee letter drawn as O
+        ("\u043e-mar", "mix Latin letters with Cyrillic ones"),  # one word, a hyphen inside
+    ],
+)
+def test_an_alias_that_reads_as_a_colleague_is_not_invited(
+    lena: Program, alias: str, why: str
+) -> None:
+    out = cli("person", "invite", alias, "--team", "support", code=2)
+    assert why in " ".join(out.split()), out
+    assert alias not in lena.state().people
+
+
+def test_a_name_beside_its_spelling_in_another_script_is_invited(lena: Program) -> None:
+    """Each word in one script: an honest pilot who writes both spellings, or an emoji drawn
+    as an emoji (its variation selector after the symbol), is not refused."""
+    for name in ("Anna \u0410\u043d\u043d\u0430", "Ana \u2764\ufe0f"):
+        assert "inhouse-invite:" in cli("person", "invite", name), name
+        assert name in lena.state().people
+
+
+@pytest.mark.parametrize("team", ["\u0585ps", "\u13beps", "\u043eps"])
+def test_a_team_name_mixing_lookalike_letters_is_refused(lena: Program, team: str) -> None:
+    """The lead's message says `inhouse pilot team ops` with an Armenian o: the member who
+    pastes it is told, and nothing is recorded; so is a lead who lists it on the roster."""
+    out = cli("pilot", "team", team, code=2)
+    assert "mix Latin letters with" in " ".join(out.split()), out
+    out = cli("person", "invite", "nadia", "--team", team, code=2)
+    assert "mix Latin letters with" in " ".join(out.split()), out
+    assert not [f for f in lena.state().facts if f.kind == "pilot.team"]
+
+
+def test_teams_in_one_script_each_are_taken(lena: Program) -> None:
+    cli("pilot", "team", "\u041f\u043e\u0434\u0434\u0435\u0440\u0436\u043a\u0430 QA")
+    assert [f.payload["team"] for f in lena.state().facts if f.kind == "pilot.team"] == [
+        "\u041f\u043e\u0434\u0434\u0435\u0440\u0436\u043a\u0430 QA"
+    ]
