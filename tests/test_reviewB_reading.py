@@ -50,7 +50,7 @@ def lena(_isolated: Path) -> Program:
         ("omar\ufe0f", "invisible characters"),  # a variation selector after a letter
         ("omar\u3164", "invisible characters"),  # a Hangul filler
         ("\u0585mar", "mix Latin letters with Armenian ones"),  # an Armenian oh
-        ("\u13beMAR", "mix Latin letters with Cherokee ones"),  # a Cherokee letter drawn as O
+        ("om\u13aar", "mix Latin letters with Cherokee ones"),  # a Cherokee letter drawn as A
         ("\u043e-mar", "mix Latin letters with Cyrillic ones"),  # one word, a hyphen inside
     ],
 )
@@ -60,6 +60,25 @@ def test_an_alias_that_reads_as_a_colleague_is_not_invited(
     out = cli("person", "invite", alias, "--team", "support", code=2)
     assert why in " ".join(out.split()), out
     assert alias not in lena.state().people
+
+
+def test_a_name_in_armenian_letters_that_read_as_latin_is_not_invited(lena: Program) -> None:
+    """hugo spelt all in Armenian letters drawn as h, u, g and o: one script, so no mix, but it
+    reads as hugo's name."""
+    cli("person", "invite", "hugo", "--team", "support")
+    out = cli("person", "invite", "\u0570\u057d\u0581\u0585", "--team", "support", code=2)
+    assert "reads as hugo, already in the program" in " ".join(out.split()), out
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="reading maps no Cherokee letter: 'OMAR' in Cherokee capitals is invited beside omar",
+)
+def test_cherokee_spelt_as_a_colleague_is_a_hole(lena: Program) -> None:
+    """Left open: Cherokee capitals drawn as Latin ones (A, M, R, and one like a barred O) spell
+    "OMAR" in one script; `reading` maps no Cherokee letter (several read as one Latin letter:
+    honest Cherokee names would merge), so the alias is invited."""
+    cli("person", "invite", "\u13be\u13b7\u13aa\u13a1", "--team", "support", code=2)
 
 
 def test_a_name_beside_its_spelling_in_another_script_is_invited(lena: Program) -> None:
