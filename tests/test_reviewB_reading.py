@@ -12,8 +12,6 @@ its Cyrillic spelling, each word in one script) was refused.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from inhouse.plaintext import reading
@@ -21,6 +19,7 @@ from inhouse.program import Program
 from inhouse.program.checks import Outcome, evaluate
 from tests.clitools import cli
 from tests.test_exit_scope import LIMITS, context
+from tests.test_redteam_names import lena  # noqa: F401
 from tests.test_redteam_teams import _pilot
 
 #: characters that show as nothing (or a blank) and are not format characters
@@ -36,33 +35,9 @@ def test_a_team_with_a_blank_that_is_no_format_character_is_one_team(blank: str)
     assert "spans 1 team(s)" in result.reason, result.reason
 
 
-@pytest.fixture
-def lena(_isolated: Path) -> Program:
-    cli("init", "Acme", "--lead", "lena", "--team", "platform")
-    cli("person", "invite", "omar", "--team", "support")
-    return Program.open(_isolated)
-
-
-@pytest.mark.parametrize(
-    ("alias", "why"),
-    [
-        ("o\u034fmar", "invisible characters"),  # a combining grapheme joiner
-        ("omar\ufe0f", "invisible characters"),  # a variation selector after a letter
-        ("omar\u3164", "invisible characters"),  # a Hangul filler
-        ("\u0585mar", "mix Latin letters with Armenian ones"),  # an Armenian oh
-        ("om\u13aar", "mix Latin letters with Cherokee ones"),  # a Cherokee letter drawn as A
-        ("\u043e-mar", "mix Latin letters with Cyrillic ones"),  # one word, a hyphen inside
-    ],
-)
-def test_an_alias_that_reads_as_a_colleague_is_not_invited(
-    lena: Program, alias: str, why: str
+def test_a_name_in_armenian_letters_that_read_as_latin_is_not_invited(
+    lena: Program,  # noqa: F811
 ) -> None:
-    out = cli("person", "invite", alias, "--team", "support", code=2)
-    assert why in " ".join(out.split()), out
-    assert alias not in lena.state().people
-
-
-def test_a_name_in_armenian_letters_that_read_as_latin_is_not_invited(lena: Program) -> None:
     """hugo spelt all in Armenian letters drawn as h, u, g and o: one script, so no mix, but it
     reads as hugo's name."""
     cli("person", "invite", "hugo", "--team", "support")
@@ -74,14 +49,18 @@ def test_a_name_in_armenian_letters_that_read_as_latin_is_not_invited(lena: Prog
     strict=True,
     reason="reading maps no Cherokee letter: 'OMAR' in Cherokee capitals is invited beside omar",
 )
-def test_cherokee_spelt_as_a_colleague_is_a_hole(lena: Program) -> None:
+def test_cherokee_spelt_as_a_colleague_is_a_hole(
+    lena: Program,  # noqa: F811
+) -> None:
     """Left open: Cherokee capitals drawn as Latin ones (A, M, R, and one like a barred O) spell
     "OMAR" in one script; `reading` maps no Cherokee letter (several read as one Latin letter:
     honest Cherokee names would merge), so the alias is invited."""
     cli("person", "invite", "\u13be\u13b7\u13aa\u13a1", "--team", "support", code=2)
 
 
-def test_a_name_beside_its_spelling_in_another_script_is_invited(lena: Program) -> None:
+def test_a_name_beside_its_spelling_in_another_script_is_invited(
+    lena: Program,  # noqa: F811
+) -> None:
     """Each word in one script: an honest pilot who writes both spellings, or an emoji drawn
     as an emoji (its variation selector after the symbol), is not refused."""
     for name in ("Anna \u0410\u043d\u043d\u0430", "Ana \u2764\ufe0f"):
@@ -90,7 +69,10 @@ def test_a_name_beside_its_spelling_in_another_script_is_invited(lena: Program) 
 
 
 @pytest.mark.parametrize("team", ["\u0585ps", "\u13beps", "\u043eps"])
-def test_a_team_name_mixing_lookalike_letters_is_refused(lena: Program, team: str) -> None:
+def test_a_team_name_mixing_lookalike_letters_is_refused(
+    lena: Program,  # noqa: F811
+    team: str,
+) -> None:
     """The lead's message says `inhouse pilot team ops` with an Armenian o: the member who
     pastes it is told, and nothing is recorded; so is a lead who lists it on the roster."""
     out = cli("pilot", "team", team, code=2)
@@ -100,7 +82,9 @@ def test_a_team_name_mixing_lookalike_letters_is_refused(lena: Program, team: st
     assert not [f for f in lena.state().facts if f.kind == "pilot.team"]
 
 
-def test_teams_in_one_script_each_are_taken(lena: Program) -> None:
+def test_teams_in_one_script_each_are_taken(
+    lena: Program,  # noqa: F811
+) -> None:
     cli("pilot", "team", "\u041f\u043e\u0434\u0434\u0435\u0440\u0436\u043a\u0430 QA")
     assert [f.payload["team"] for f in lena.state().facts if f.kind == "pilot.team"] == [
         "\u041f\u043e\u0434\u0434\u0435\u0440\u0436\u043a\u0430 QA"
