@@ -32,9 +32,10 @@ def check_plain(text: str, *, what: str, one_line: bool = False) -> str:
 
 
 #: letters of other scripts a reader takes for Latin ones (Cyrillic, Greek and Armenian, each
-#: with its capital), with the Latin letter they read as: a declaration table, written as escapes so that
-#: no editor shows two names alike that are not. A letter and its capital read alike, so that
-#: reading keeps case folded (a Cyrillic capital en looks like H, and its small letter is its)
+#: with its capital), with the Latin letter they read as: a declaration table, written as
+#: escapes so that no editor shows two names alike that are not. A letter and its capital read
+#: alike, so that reading keeps case folded (a Cyrillic capital en looks like H, and its small
+#: letter is its)
 _LOOKALIKE_LETTERS = (
     "\u0430\u0432\u0435\u0455\u0456\u0458\u043a\u043c\u043d\u043e\u0440\u0441\u0442\u0445"
     "\u0443\u04af\u04bb\u0501\u051b\u051d\u04cf\u03b1\u03b2\u03b5\u03b6\u03b7\u03b9\u03ba"
@@ -110,9 +111,10 @@ def _lookalike_mix(text: str) -> list[str]:
 
 def reading(text: str) -> str:
     """How ``text`` (a name, a team) reads to a person: its compatibility forms folded (NFKC:
-    fullwidth letters are letters), invisible characters dropped (a zero-width space, a
-    direction mark), a Cyrillic, Greek or Armenian letter that looks Latin read as that Latin letter, case
-    folded and spaces collapsed. Two texts that read alike are one to whoever reads them."""
+    fullwidth letters are letters), invisible characters dropped (:func:`invisible`: a
+    zero-width space, a direction mark, a variation selector), a Cyrillic, Greek or Armenian
+    letter that looks Latin read as that Latin letter, case folded and spaces collapsed. Two
+    texts that read alike are one to whoever reads them."""
     folded = unicodedata.normalize("NFKC", text)
     shown = "".join(c for c in folded if not invisible(c))
     return " ".join(shown.translate(_LOOKALIKES).casefold().split())
