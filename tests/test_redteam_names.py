@@ -41,6 +41,13 @@ def lena(_isolated: Path) -> Program:
         ("\u043emar", "mix Latin letters with Cyrillic ones"),  # a Cyrillic o
         ("Omar", "reads as omar, already in the program"),
         ("\uff4f\uff4d\uff41\uff52", "reads as omar, already in the program"),  # fullwidth letters
+        # (review B) what shows as nothing beyond format characters, and more lookalike scripts
+        ("o\u034fmar", "invisible characters"),  # a combining grapheme joiner
+        ("omar\ufe0f", "invisible characters"),  # a variation selector after a letter
+        ("omar\u3164", "invisible characters"),  # a Hangul filler
+        ("\u0585mar", "mix Latin letters with Armenian ones"),  # an Armenian oh
+        ("om\u13aar", "mix Latin letters with Cherokee ones"),  # a Cherokee letter drawn as A
+        ("\u043e-mar", "mix Latin letters with Cyrillic ones"),  # one word, a hyphen inside
     ],
 )
 def test_an_alias_that_reads_as_a_colleague_is_not_invited(

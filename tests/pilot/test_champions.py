@@ -302,3 +302,10 @@ def test_a_champion_counts_once_they_said_they_work_in_the_team(world: World) ->
     state_team(world.people["carol"], "support")
     assert "no champion for team(s) finance, legal:" in reason()
     assert not any("carol's team" in note for note in suggest_champions(world.lead).notes)
+
+
+def test_a_champion_is_named_for_their_team_however_its_name_is_typed(world: World) -> None:
+    """(review B) The check reads a champion's team by how it reads (``team_key``): the
+    command refused "Support" for carol of support, a team the check would count as hers."""
+    fact = name_champion(world.lead, "carol", team="Support ")
+    assert fact.payload["person"] == "carol"

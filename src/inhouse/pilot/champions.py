@@ -30,7 +30,7 @@ from inhouse.program.collectors import measured_kinds
 from inhouse.program.facts import Fact, Provenance, own_requests
 from inhouse.program.playbook import Playbook, Role
 from inhouse.program.playchecks._shared import fold_tickets
-from inhouse.program.playchecks.pilot import confirmed_teams, team_of
+from inhouse.program.playchecks.pilot import confirmed_teams, team_key, team_of
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -245,7 +245,8 @@ def name_champion(program: Program, person: str, *, team: str) -> Fact:
     evidence = PilotEvidence(program)
     added = evidence.members.get(person)
     theirs = found.team if added is None else team_of(evidence.context, person, added)
-    if theirs != team:
+    # as play 5's check reads it (how the name reads): "Support" names support's champion
+    if team_key(theirs) != team_key(team):
         raise InvalidInput(
             f"{person} is on {f'team {theirs}' if theirs else 'no team'}, not {team}: a "
             "champion champions their own team (play 5's champions-named check counts it so; "

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from inhouse.errors import InvalidInput, NotAllowed, Refused, UnknownPerson
 from inhouse.pilot.evidence import PilotEvidence
 from inhouse.pilot.tracks import load_track
-from inhouse.plaintext import check_plain
+from inhouse.plaintext import check_plain, check_words_one_script
 from inhouse.program.checks import Person
 from inhouse.program.facts import Fact, Provenance
 from inhouse.program.playbook import PilotLimits, Role, pilot_limits, pilot_places
@@ -293,5 +293,7 @@ def _team_name(team: str, what: str) -> str:
     team = team.strip()
     if not team or len(team) > 200:
         raise InvalidInput(f"{what}: 1-200 characters, e.g. `support`")
-    # recorded and printed (the pilot's checks, its members table), as a person's team is
-    return check_plain(team, what=what, one_line=True)
+    # recorded and printed (the pilot's checks, its members table), as a person's team is; a
+    # word of Latin mixed with lookalike letters ("ops" with an Armenian o) reads as another
+    # team's that pilot-size would count apart (the lead sends it, members paste it)
+    return check_words_one_script(check_plain(team, what=what, one_line=True), what=what)

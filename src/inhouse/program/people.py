@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import secrets
 import unicodedata
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import InvalidInput, NotAllowed
 from inhouse.identity import machine
-from inhouse.plaintext import check_plain, reading
+from inhouse.plaintext import check_plain, check_words_one_script, invisible, reading
 from inhouse.program.checks import EXIT_RULES, Person
 from inhouse.program.core import ProgramCore, refuse_if_tampered
 from inhouse.program.events import EventKind
@@ -78,8 +79,8 @@ def roles_of(values: Iterable[str]) -> set[str]:
 #: that a name may hold; every other one (a zero-width space, a direction override) is invisible
 #: or reorders what a reader sees
 _NAME_JOINERS = frozenset("\u200c\u200d")
-#: scripts whose letters a reader cannot tell from Latin ones (a Cyrillic o, a Greek capital iota)
-_LOOKALIKE_SCRIPTS = frozenset({"CYRILLIC", "GREEK"})
+#: the variation selectors that draw a symbol as text or as an emoji ("Ana \u2764\ufe0f")
+_EMOJI_SELECTORS = frozenset("\ufe0e\ufe0f")
 
 
 def check_name(name: str, what: str) -> None:
@@ -98,18 +99,18 @@ def check_name(name: str, what: str) -> None:
     # an invisible character or a letter of a lookalike script makes a name that reads as
     # another's on every page, report and prompt that shows who did what ("omar" and "omar"
     # with a zero-width space, or with a Cyrillic o)
-    if any(unicodedata.category(c) == "Cf" and c not in _NAME_JOINERS for c in name):
+    if any(
+        invisible(c)
+        and c not in _NAME_JOINERS
+        # an emoji's presentation selector, after the symbol it draws
+        and not (c in _EMOJI_SELECTORS and unicodedata.category(before).startswith("S"))
+        for before, c in itertools.pairwise(" " + name)
+    ):
         raise InvalidInput(
             f"a {what} name must not hold invisible characters (a zero-width space, a "
             f"direction mark): {name!r} reads as another name"
         )
-    scripts = {unicodedata.name(c, "").split(" ", 1)[0] for c in name if c.isalpha()}
-    if "LATIN" in scripts and scripts & _LOOKALIKE_SCRIPTS:
-        raise InvalidInput(
-            f"a {what} name must not mix Latin letters with "
-            f"{' or '.join(sorted(s.title() for s in scripts & _LOOKALIKE_SCRIPTS))} ones, "
-            f"which read the same: {name!r}"
-        )
+    check_words_one_script(name, what=f"a {what} name")
 
 
 def _reads_as(state: ProgramState, name: str) -> str | None:
@@ -150,7 +151,7 @@ class PeopleMixin(ProgramCore):
         """Invite ``name`` (a rollout lead), or invite yourself onto another machine (anyone,
         for their own name). Returns the one-time invitation, which only its holder should see."""
         check_plain(email, what="the e-mail", one_line=True)
-        check_plain(team, what="the team", one_line=True)
+        check_words_one_script(check_plain(team, what="the team", one_line=True), what="the team")
         state, who = self._begin(None)
         check_name(name, "person")
         another = name == who.name
