@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -44,14 +44,16 @@ OTHER_COMPUTER = "INHOUSE_TEST_OS_MACHINE_ID"
 ENROL_SERVICE_HERE = PeopleMixin.enrol_service
 
 
-def _enrol_service_on_its_host(program: PeopleMixin, name: str, key: SigningKey) -> Person:
+def _enrol_service_on_its_host(
+    program: PeopleMixin, name: str, key: SigningKey, **how: Sequence[str]
+) -> Person:
     """A service's key enrolled on a host of its own, as the gateway is deployed: its figures
     count only from a machine none of the leads who vouch for it enrolled from
     (inhouse.program.counting)."""
     before = os.environ.get(OTHER_COMPUTER)
     os.environ[OTHER_COMPUTER] = f"{name}-host"
     try:
-        return ENROL_SERVICE_HERE(program, name, key)
+        return ENROL_SERVICE_HERE(program, name, key, **how)
     finally:
         if before is None:
             del os.environ[OTHER_COMPUTER]

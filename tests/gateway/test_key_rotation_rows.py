@@ -18,15 +18,18 @@ from pathlib import Path
 
 import pytest
 
-from inhouse.errors import Refused
+from inhouse.errors import InvalidInput, Refused
 from inhouse.gateway.rollup import SERVICE, gateway_seal
 from inhouse.gateway.usage import UsageRecord, insert_usage, new_request_id
+from inhouse.identity import SigningKey
 from inhouse.location import DATA_DIR
 from inhouse.pilot.adoption import adoption_report
-from inhouse.program.core import read_service_key
+from inhouse.program import Program
+from inhouse.program.core import read_service_key, unenrolled_service_key
 from inhouse.usage.authentic import REVOKED, left_out_message
 from tests.conftest import OTHER_COMPUTER, Clock
 from tests.pilot.gateway_days import Use, start_pilot
+from tests.test_identity import _insert
 
 TEAMS = {"bob": ("support", "support"), "pia": ("legal", "support")}
 
@@ -91,23 +94,105 @@ def test_rows_sealed_with_the_gateways_earlier_key_count_after_an_honest_rotatio
         typed[1].request_id: "wrong MAC",
     }
 
-    # to enrol the new key a lead revokes the earlier one (one gateway key at a time): the rows
-    # it sealed then count for nothing, whatever time they give, and say so, not "not written
-    # by this gateway"
+    # a lead's rollup on the gateway's host enrols the new key, superseding the earlier one:
+    # it signs nothing from then on, and the rows it sealed keep counting
     monkeypatch.setenv(OTHER_COMPUTER, f"{SERVICE}-host")  # on the gateway's host, where
     # its key was enrolled (tests.conftest) and its file rotated
-    with pytest.raises(Refused) as refused:
-        lead.as_service(SERVICE)
-    said = str(refused.value)
-    assert "now holds another key" in said and "not the gateway's host" not in said
-    assert f"revokes the old key first (`inhouse person revoke-key {old.key_id}`)" in said
-    lead.revoke_key(old.key_id)
     lead.as_service(SERVICE)
+    records = lead.state().keys
+    assert records[old.key_id].superseded_by == new.key_id
+    assert records[old.key_id].revoked_at is None and records[new.key_id].active
+    assert lead.state().person_of_key(old.key_id) is None  # it signs for nobody now
+    seal = gateway_seal(lead, make=False)
+    assert seal is not None and seal.key_id == new.key_id and seal.revoked is None
+    assert [(e.key_id, e.revoked) for e in seal.earlier] == [(old.key_id, None)]
+    live = adoption_report(lead, mac_key=seal)
+    assert {m.person: m.active_days for m in live.members} == {"bob": 3, "pia": 1}
+    pilot.use([Use("pia", "2026-11-07T10:00")])  # sealed with the new key, now enrolled
+    live = adoption_report(lead, mac_key=seal)
+    assert {m.person: m.active_days for m in live.members} == {"bob": 3, "pia": 2}
+
+    # only a revocation (the old key leaked) voids them: they count for nothing, whatever
+    # time they give, and say so, not "not written by this gateway"
+    lead.revoke_key(old.key_id)
     seal = gateway_seal(lead, make=False)
     assert seal is not None and seal.revoked is None
     live = adoption_report(lead, mac_key=seal)
-    assert {m.person: m.active_days for m in live.members} == {"bob": 0, "pia": 1}
+    assert {m.person: m.active_days for m in live.members} == {"bob": 0, "pia": 2}
     revoked = sorted(r.day for r in live.left_out if r.why == REVOKED)
     assert revoked == ["2026-11-03", "2026-11-04", "2026-11-05"]
     note = left_out_message(live.left_out, revoked=seal.revoked) or ""
     assert "3 usage rows sealed with a gateway key the log revoked were left out" in note
+
+
+def _rotated_on_its_host(
+    _isolated: Path, clock: Clock, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Program, SigningKey, SigningKey, bytes]:
+    """The gateway's key enrolled and used, its file rotated on its host and the new key
+    enrolled there by lena's rollup: (lena, the old key, the new one, the old key file)."""
+    pilot = start_pilot(_isolated, clock, TEAMS)
+    request.addfinalizer(pilot.lead.close)
+    pilot.confirms = False
+    pilot.enable("bob", "2026-11-02T10:00")
+    pilot.use([Use("bob", "2026-11-03T10:00")])
+    path = pilot.folder / DATA_DIR / "keys" / f"{SERVICE}.key"
+    old, kept = read_service_key(pilot.folder, SERVICE), path.read_bytes()
+    path.unlink()
+    pilot.use([Use("bob", "2026-11-04T10:00")])
+    new = read_service_key(pilot.folder, SERVICE)
+    assert old is not None and new is not None
+    monkeypatch.setenv(OTHER_COMPUTER, f"{SERVICE}-host")
+    pilot.lead.as_service(SERVICE)
+    return pilot.lead, old, new, kept
+
+
+def test_a_superseded_gateway_key_signs_nothing_after_its_rotation(
+    _isolated: Path,
+    clock: Clock,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The lead kept the old key: the file put back is refused (not signed with, nor enrolled
+    again); an event she signs with it appended straight to the log stops it verifying; a
+    replica still on the old file is flagged as one sealing with a key not the gateway's."""
+    lead, old, new, kept = _rotated_on_its_host(_isolated, clock, request, monkeypatch)
+    path = _isolated / DATA_DIR / "keys" / f"{SERVICE}.key"
+    path.write_bytes(kept)
+    with pytest.raises(Refused, match=f"holds {old.key_id}, which key {new.key_id} superseded"):
+        lead.as_service(SERVICE)
+    flagged = unenrolled_service_key(lead.state(), SERVICE, old) or ""
+    assert (
+        f"superseded by {new.key_id}" in flagged and f"its enrolled key is {new.key_id}" in flagged
+    )
+    assert lead.state().tampered is None
+    _insert(lead, "gateway.note", SERVICE, {"forged": True}, old)  # the database file, by hand
+    tampered = Program.open(_isolated, key=lead.key).state().tampered
+    assert tampered is not None and old.key_id in tampered[0]
+
+
+def test_a_superseding_enrolment_names_only_the_services_own_active_keys(
+    _isolated: Path,
+    clock: Clock,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A lead's enrolment of a gateway key that "supersedes" her colleague's key (so that every
+    event that person signs from then on reads as forged) is refused, and so is one superseding
+    a key superseded already (or revoked); written into the database by hand, the log
+    stops verifying there and bob's key still signs for him."""
+    lead, old, _, _ = _rotated_on_its_host(_isolated, clock, request, monkeypatch)
+    bob = next(k.key_id for k in lead.state().keys_of("bob"))
+    for named in (bob, old.key_id):
+        with pytest.raises(InvalidInput, match=f"superseding key {named}, which is no active"):
+            lead.enrol_service(SERVICE, SigningKey.generate(), supersedes=[named])
+    assert lead.state().keys[bob].active
+    forged = SigningKey.generate()
+    payload = {
+        "name": SERVICE, "key_id": forged.key_id, "public_key": forged.public_key,
+        "machine": "gateway-host", "service": True, "enrolled_by": "lena", "supersedes": [bob],
+        "proof": forged.sign(f"inhouse-service:{lead.state().program_id}:{SERVICE}".encode()),
+    }  # fmt: skip
+    _insert(lead, "person.enrolled", "lena", payload, lead.key)
+    state = Program.open(_isolated, key=lead.key).state()
+    assert state.tampered is not None and f"superseding key {bob}" in state.tampered[0]
+    assert state.keys[bob].active

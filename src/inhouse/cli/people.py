@@ -131,7 +131,12 @@ def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
             "roles": sorted(p.roles),
             "service": p.service,
             "keys": [
-                {"key_id": k.key_id, "machine": k.machine, "revoked": k.revoked_at is not None}
+                {
+                    "key_id": k.key_id,
+                    "machine": k.machine,
+                    "revoked": k.revoked_at is not None,
+                    "superseded_by": k.superseded_by,
+                }
                 for k in state.keys_of(p.name)
             ],
         }
@@ -141,6 +146,6 @@ def list_(program: ProgramOpt = None, json: JsonOpt = False) -> None:
 
 
 def _person(row: dict[str, Any]) -> tuple[str, ...]:
-    live = [k for k in row["keys"] if not k["revoked"]]
+    live = [k for k in row["keys"] if not k["revoked"] and not k["superseded_by"]]
     keys = f"{len(live)} key(s)" if live else "invited, not joined"
     return row["name"], row["team"], ", ".join(row["roles"]), keys

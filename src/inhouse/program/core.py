@@ -10,7 +10,7 @@ The state is folded from the log once per process, then kept current by applying
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,6 +61,7 @@ __all__ = [
     "read_service_key",
     "refuse_if_tampered",
     "refuse_revoked_service_key",
+    "refuse_superseded_service_key",
     "revoked_key_words",
     "rotation_words",
     "service_key",
@@ -140,7 +141,9 @@ def rotation_words(name: str) -> str:
         f"makes a new key); where replicas run on other hosts, copy that new file to each "
         f"(mode 0600) before restarting them, so that they seal with the same key (one that "
         f"made a key of its own would seal rows nobody counts); a rollout lead's next "
-        f"`inhouse gateway rollup` there enrols it"
+        f"`inhouse gateway rollup` there enrols it, superseding the old key: the rows the old "
+        f"key sealed keep counting, and only revoking it (`inhouse person revoke-key`, where "
+        f"it leaked) voids them"
     )
 
 
@@ -174,6 +177,24 @@ def refuse_revoked_service_key(state: ProgramState, name: str, key: SigningKey) 
     )
 
 
+def refuse_superseded_service_key(state: ProgramState, name: str, key: SigningKey) -> None:
+    """Refuse (:class:`Refused`) a service key file holding a key a rotation superseded (an old
+    file put back): it signs nothing, nor is it enrolled again."""
+    from inhouse.location import DATA_DIR
+
+    record = state.keys.get(key.key_id)
+    if record is None or record.superseded_by is None:
+        return
+    shown = f"{DATA_DIR}/keys/{name}.key"
+    raise Refused(
+        f"the {name} service's key file {shown} holds {key.key_id}, which key "
+        f"{record.superseded_by} superseded at event {record.superseded_seq} (a rotation): it "
+        f"signs nothing, nor is it enrolled again. Nothing was signed or recorded. Put back the "
+        f"file holding {record.superseded_by}, or rotate it: {rotation_words(name)}",
+        missing=[f"the {name}'s current key in {shown}"],
+    )
+
+
 def unenrolled_service_key(state: ProgramState, name: str, key: SigningKey) -> str | None:
     """Where the ``name`` service's key file holds a key that is not its active enrolled one
     while the log holds another (a replica's host made a key of its own, or was never given
@@ -187,15 +208,19 @@ def unenrolled_service_key(state: ProgramState, name: str, key: SigningKey) -> s
     record = state.keys.get(key.key_id)
     if state.person_of_key(key.key_id) == name or (record and record.revoked_at is not None):
         return None  # enrolled; or revoked, which refuse_revoked_service_key says
-    active = sorted((k for k in state.keys_of(name) if k.revoked_at is None), key=lambda k: k.seq)
+    active = sorted((k for k in state.keys_of(name) if k.active), key=lambda k: k.seq)
     if not active and (record is None or record.person == name):
         return None
     shown = f"{DATA_DIR}/keys/{name}.key"
-    held = (
-        f"a key enrolled for {record.person}, not the {name}"
-        if record is not None and record.person != name
-        else "a key the program's log never enrolled"
-    )
+    if record is not None and record.person != name:
+        held = f"a key enrolled for {record.person}, not the {name}"
+    elif record is not None and record.superseded_by is not None:
+        held = (
+            f"the {name}'s key from before its rotation (superseded by {record.superseded_by} "
+            f"at event {record.superseded_seq}), which signs nothing since"
+        )
+    else:
+        held = "a key the program's log never enrolled"
     if not active:
         return (
             f"the {name}'s key file {shown} holds {key.key_id}, {held}: every usage row it "
@@ -313,7 +338,8 @@ class ProgramCore:
         who = self.whoami()  # an enrolled key, before anything about the service is said
         if key is not None:  # a revoked key left in the file is not enrolled again
             refuse_revoked_service_key(state, name, key)
-        self._refuse_second_service_key(state, name, key)
+            refuse_superseded_service_key(state, name, key)
+        supersedes = self._refuse_second_service_key(state, name, key)
         if Role.ROLLOUT_LEAD not in who.roles:
             raise NotAllowed(
                 f"the {name} service's key is not enrolled yet: a rollout lead runs this once "
@@ -321,24 +347,25 @@ class ProgramCore:
             )
         # made only once a lead will enrol it: a refused caller leaves no key file behind
         key = service_key(self.folder, name)
-        self.enrol_service(name, key)
+        self.enrol_service(name, key, supersedes=supersedes)
         return self.using(key)
 
     def _refuse_second_service_key(
         self, state: ProgramState, name: str, here: SigningKey | None
-    ) -> None:
+    ) -> list[str]:
         """Refuse to make and enrol a key for service ``name`` where it holds an active one
         already: this host is not the service's (its key file is not here, or holds another
         key), so a key enrolled here would be a second one, measuring on whoever's machine
-        this is (a lead's laptop) for nothing, beside the service's own."""
+        this is (a lead's laptop) for nothing, beside the service's own. On the service's own
+        host (every active key enrolled from this machine) whose key file holds a new key, the
+        file was rotated there: the keys it replaces, which its enrolment supersedes (they
+        sign nothing from then on; what they sealed keeps counting until one is revoked)."""
         from inhouse.identity.machine import machine_fingerprint
 
         service = state.people.get(name)
-        active = sorted(
-            (k for k in state.keys_of(name) if k.revoked_at is None), key=lambda k: k.seq
-        )
+        active = sorted((k for k in state.keys_of(name) if k.active), key=lambda k: k.seq)
         if service is None or not service.service or not active:
-            return
+            return []
         enrolled = "; ".join(
             f"key {k.key_id} on machine {k.machine or 'unknown'} (enrolled by "
             f"{k.invited_by or 'nobody'} at event {k.seq})"
@@ -352,17 +379,20 @@ class ProgramCore:
         first = active[0]
         revoke = ", ".join(f"`inhouse person revoke-key {k.key_id}`" for k in active)
         machine = machine_fingerprint()
+        rotated = here is not None and here.key_id not in state.keys  # a key new to the log
+        if rotated and all(k.machine == machine for k in active):
+            # the service's own host, its key file rotated: the new key supersedes the old,
+            # whose holder could do nothing with it that the new one, on the same host, cannot
+            return [k.key_id for k in active]
         if here is not None and any(k.machine == machine for k in active):
-            # the service's own host, its key file rotated: not a second host, one key at a time
+            # this host's key and another host's are both active: which one this rotation
+            # replaces is a lead's call, not this command's
             raise Refused(
                 f"the {name} service already signs with {enrolled}, from this machine "
-                f"({machine}), whose key file now holds another key, {here.key_id} (rotated). "
-                f"The log enrols one {name} key at a time, so nothing was enrolled: a rollout "
-                f"lead revokes the old key first ({revoke}), then runs this again here, which "
-                f"enrols the new one. The usage rows the old key sealed then count for "
-                "nothing (its revocation makes their time its holder's word); what it signed "
-                "before the revocation stands",
-                missing=[f"the old {name} key revoked, to enrol {here.key_id}"],
+                f"({machine}) and another, and this key file now holds another key, "
+                f"{here.key_id}. Nothing was enrolled: a rollout lead revokes the keys that are "
+                f"no longer the {name}'s ({revoke}), then runs this again here",
+                missing=[f"one active {name} key, on this host, to supersede with {here.key_id}"],
             )
         raise Refused(
             f"the {name} service already signs with {enrolled}; this checkout {found}, so this "
@@ -376,7 +406,9 @@ class ProgramCore:
             missing=[f"the {name}'s own key file (.inhouse/keys/{name}.key on its host)"],
         )
 
-    def enrol_service(self, name: str, key: SigningKey) -> Person:  # PeopleMixin implements it
+    def enrol_service(  # PeopleMixin implements it
+        self, name: str, key: SigningKey, *, supersedes: Sequence[str] = ()
+    ) -> Person:
         raise NotImplementedError  # pragma: no cover
 
     # -- reading -----------------------------------------------------------------------------

@@ -239,6 +239,10 @@ def _learn(row: Any, payload: dict[str, Any], keys: _Keys) -> str | None:
             return f"event {row.seq} enrols a service key that does not match its key id"
         keys.public[str(payload["key_id"])] = (public, str(payload["name"]))
         keys.services.add(str(payload["key_id"]))
+        for superseded in payload.get("supersedes") or ():
+            # a rotated-out key of the same service signs nothing from here on, as if revoked
+            if keys.public.get(str(superseded), ("", ""))[1] == payload["name"]:
+                keys.revoked.add(str(superseded))
     elif row.kind == EventKind.EVIDENCE_IMPORTED:
         try:
             envelope = open_envelope(payload["envelope"], where=f"event {row.seq}")

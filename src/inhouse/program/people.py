@@ -14,7 +14,7 @@ import itertools
 import json
 import secrets
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -26,7 +26,12 @@ from inhouse.program.checks import EXIT_RULES, Person
 from inhouse.program.core import ProgramCore, refuse_if_tampered
 from inhouse.program.events import EventKind
 from inhouse.program.playbook import Reach, Role
-from inhouse.program.state import Invitation, ProgramState, invitation_problem
+from inhouse.program.state import (
+    Invitation,
+    ProgramState,
+    invitation_problem,
+    supersedes_problem,
+)
 
 if TYPE_CHECKING:
     from inhouse.identity import SigningKey
@@ -249,9 +254,13 @@ class PeopleMixin(ProgramCore):
             raise InvalidInput(f"{text.name} cannot join {problem}")
         return found
 
-    def enrol_service(self, name: str, key: SigningKey) -> Person:
+    def enrol_service(
+        self, name: str, key: SigningKey, *, supersedes: Sequence[str] = ()
+    ) -> Person:
         """Enrol a service (the gateway) with a key of its own; a rollout lead vouches for it.
-        The enrolment also carries the service key's own signature."""
+        The enrolment also carries the service key's own signature. ``supersedes``: the
+        service's keys it replaces on the same host (a rotation): they sign nothing from then
+        on, while what they sealed keeps counting until one is revoked."""
         state, who = self._begin(None)
         if Role.ROLLOUT_LEAD not in who.roles:
             raise NotAllowed(f"only a rollout lead enrols a service; {who.name} is not one")
@@ -267,6 +276,11 @@ class PeopleMixin(ProgramCore):
             "enrolled_by": who.name,
             "proof": key.sign(f"inhouse-service:{state.program_id}:{name}".encode()),
         }
+        if supersedes:  # left out otherwise: an enrolment reads as every earlier one did
+            payload["supersedes"] = list(supersedes)
+            where = f"the enrolment of {name}'s key {key.key_id}"
+            if problem := supersedes_problem(state, where, name, payload["supersedes"]):
+                raise InvalidInput(problem)
         self._append(EventKind.PERSON_ENROLLED, who.name, payload)
         return self.state().people[name]
 

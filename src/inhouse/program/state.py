@@ -64,6 +64,7 @@ __all__ = [
     "sign_in_login",
     "sign_in_problem",
     "sqlite_log",
+    "supersedes_problem",
     "unset_sign_in",
 ]
 
@@ -150,6 +151,16 @@ class KeyRecord:
     #: the revocation's place in the log (its time is its writer's clock; the order is not)
     revoked_seq: int | None = None
     revoked_by: str | None = None
+    #: a service's key rotated on its host: the enrolment of the key that superseded it (its
+    #: key id, and place in the log). It signs nothing from there on, while the rows it sealed
+    #: keep counting; only a revocation voids those
+    superseded_by: str | None = None
+    superseded_seq: int | None = None
+
+    @property
+    def active(self) -> bool:
+        """Neither revoked nor superseded: a key that signs for its holder now."""
+        return self.revoked_at is None and self.superseded_seq is None
 
 
 @dataclass(frozen=True)
@@ -528,9 +539,9 @@ class ProgramState:
         return FactSet((fact for fact in self.facts if not fact.expired(now)), ordered=True)
 
     def person_of_key(self, key_id: str) -> str | None:
-        """Whose key this is, while it is not revoked."""
+        """Whose key this is, while it is not revoked (nor superseded: it signs nothing)."""
         record = self.keys.get(key_id)
-        return record.person if record is not None and record.revoked_at is None else None
+        return record.person if record is not None and record.active else None
 
     def machines(self, person: str) -> set[str]:
         """Every machine ``person`` enrolled a key from (revoked keys too: it was theirs)."""
@@ -1642,6 +1653,13 @@ def _apply_verified(state: ProgramState, event: Event) -> None:
         # a service's enrolment is signed by the lead who vouches for it: its key is the payload's
         key_id = data["key_id"] if data.get("service") else event.signer or data["key_id"]
         _enrol(state, event, {**data, "key_id": key_id}, invited_by)
+        if data.get("service"):
+            for old in data.get("supersedes") or ():
+                record = state.keys.get(str(old))
+                if record is not None and record.person == data["name"] and record.active:
+                    state.keys[str(old)] = replace(
+                        record, superseded_by=str(key_id), superseded_seq=event.seq
+                    )
     elif kind == EventKind.KEY_REVOKED:
         record = state.keys.get(data["key_id"])
         if record is not None:
@@ -1912,11 +1930,25 @@ def _enrolment_problem(state: ProgramState, event: Event) -> str | None:
         proof = f"inhouse-service:{state.program_id}:{name}".encode()
         if not verify_signature(str(data["public_key"]), proof, str(data.get("proof", ""))):
             return f"{where} as a service without the service key's own proof"
-        return None
+        return supersedes_problem(state, where, name, data.get("supersedes"))
     if data.get("claimed") or event.seq <= 2:
         return None  # the lead's own first key (the verifier holds it to that)
     why = invitation_problem(state, name, str(data.get("token_hash") or ""), event.at)
     return None if why is None else f"{where} {why}"
+
+
+def supersedes_problem(state: ProgramState, where: str, name: str, supersedes: Any) -> str | None:
+    """Why a service enrolment's ``supersedes`` is not one the API writes: it names only the
+    service's own active keys (a rotation on its host), never a person's or a revoked one."""
+    if supersedes is None:
+        return None
+    if not isinstance(supersedes, list) or not all(isinstance(k, str) for k in supersedes):
+        return f"{where}, superseding {supersedes!r}, which is no list of key ids"
+    for key_id in supersedes:
+        record = state.keys.get(key_id)
+        if record is None or record.person != name or not record.active:
+            return f"{where}, superseding key {key_id}, which is no active key of the {name}"
+    return None
 
 
 def invitation_problem(state: ProgramState, name: str, token: str, at: datetime) -> str | None:

@@ -328,7 +328,7 @@ def build_status(
     hosts = vouched_hosts(state)
     refused: dict[str, list[str]] | None = None  # why each vouch does not count, once asked
     for name, person in sorted(state.people.items()):
-        active = [k for k in state.keys_of(name) if k.revoked_at is None]
+        active = [k for k in state.keys_of(name) if k.active]  # a superseded key signs nothing
         unvouched = [k for k in active if person.service and hosts is not None
                      and k.key_id not in hosts]  # fmt: skip
         if unvouched:
