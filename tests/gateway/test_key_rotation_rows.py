@@ -27,7 +27,7 @@ from inhouse.pilot.adoption import adoption_report
 from inhouse.program import Program
 from inhouse.program.core import read_service_key, unenrolled_service_key
 from inhouse.usage.authentic import REVOKED, left_out_message
-from tests.conftest import OTHER_COMPUTER, Clock
+from tests.conftest import ENROL_SERVICE_HERE, OTHER_COMPUTER, Clock
 from tests.pilot.gateway_days import Use, start_pilot
 from tests.test_identity import _insert
 
@@ -196,3 +196,29 @@ def test_a_superseding_enrolment_names_only_the_services_own_active_keys(
     state = Program.open(_isolated, key=lead.key).state()
     assert state.tampered is not None and f"superseding key {bob}" in state.tampered[0]
     assert state.keys[bob].active
+
+
+def test_a_rotation_beside_another_hosts_active_key_supersedes_nothing(
+    _isolated: Path,
+    clock: Clock,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The gateway holds an active key from its host and one from another machine: which of
+    them a rotation on the host replaces is a lead's call (a revocation), so nothing is
+    enrolled or superseded."""
+    pilot = start_pilot(_isolated, clock, TEAMS)
+    request.addfinalizer(pilot.lead.close)
+    pilot.enable("bob", "2026-11-02T10:00")
+    pilot.use([Use("bob", "2026-11-03T10:00")])
+    monkeypatch.setenv(OTHER_COMPUTER, "replica-host")
+    elsewhere = SigningKey.generate()
+    ENROL_SERVICE_HERE(pilot.lead, SERVICE, elsewhere)
+    (pilot.folder / DATA_DIR / "keys" / f"{SERVICE}.key").unlink()
+    pilot.use([Use("bob", "2026-11-04T10:00")])
+    monkeypatch.setenv(OTHER_COMPUTER, f"{SERVICE}-host")
+    before = len(pilot.lead.events())
+    with pytest.raises(Refused, match=r"from this machine \([0-9a-f]+\) and another"):
+        pilot.lead.as_service(SERVICE)
+    assert len(pilot.lead.events()) == before
+    assert all(k.superseded_by is None for k in pilot.lead.state().keys_of(SERVICE))
