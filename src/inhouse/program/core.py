@@ -141,9 +141,9 @@ def rotation_words(name: str) -> str:
         f"makes a new key); where replicas run on other hosts, copy that new file to each "
         f"(mode 0600) before restarting them, so that they seal with the same key (one that "
         f"made a key of its own would seal rows nobody counts); a rollout lead's next "
-        f"`inhouse gateway rollup` there enrols it, superseding the old key: the rows the old "
-        f"key sealed keep counting, and only revoking it (`inhouse person revoke-key`, where "
-        f"it leaked) voids them"
+        f"`inhouse gateway rollup` there enrols it, superseding the old key where it is "
+        f"still enrolled: the rows the old key sealed keep counting, and only revoking it "
+        f"(`inhouse person revoke-key`, where it leaked) voids them"
     )
 
 
