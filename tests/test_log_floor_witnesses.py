@@ -33,6 +33,7 @@ def _ahead(program: Program, clock: Clock, reason: str) -> None:
 
 
 @pytest.mark.own_sign_in
+@pytest.mark.usefixtures("log_before_team_reading")
 def test_one_account_lent_to_an_alias_is_no_second_witness_of_the_log_floor(
     _isolated: Path, clock: Clock, idp: StandinIdP
 ) -> None:

@@ -189,6 +189,7 @@ def test_she_cannot_vouch_for_her_second_gateway_herself_nor_through_an_alias(
     assert exit_check(pilot, CHECK)[0] is not Outcome.PASS
 
 
+@pytest.mark.usefixtures("log_before_team_reading")
 def test_her_account_lent_to_an_alias_for_the_vouch_vouches_for_nothing(
     pilot: Pilot, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -75,6 +75,7 @@ def _answer(person: Program, name: str, *, keen: bool, survey: str = "ellis-1") 
 # -- play 4: her one account, lent to the pilot's "members" in turn --------------------------------
 
 
+@pytest.mark.usefixtures("log_before_team_reading")
 def test_her_account_lent_to_pilot_aliases_answers_no_survey(
     lena: Program,  # noqa: F811
     idp: StandinIdP,

@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from inhouse.identity.signin import discover, jwk_thumbprint, nonce_for
 from inhouse.identity.signin import sign_in as oidc
 from inhouse.program import Program
@@ -74,6 +76,7 @@ def test_a_co_lead_pins_a_key_the_lead_witnesses_and_it_stays_doubtful(
         lena.close()
 
 
+@pytest.mark.usefixtures("log_before_team_reading")
 def test_the_leads_account_lent_to_an_alias_witnesses_no_co_leads_pin(
     _isolated: Path, clock: Clock, idp: StandinIdP
 ) -> None:

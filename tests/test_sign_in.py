@@ -509,6 +509,7 @@ def test_a_lead_who_drops_her_keys_unsigned_still_blocks(
     assert "kim, whose work this judges, has not signed in" in result.reason
 
 
+@pytest.mark.usefixtures("log_before_team_reading")
 def test_an_account_a_judged_lead_released_is_still_hers(
     _isolated: Path, clock: Clock, idp: StandinIdP
 ) -> None:

@@ -470,6 +470,7 @@ def test_a_token_from_the_replaced_issuer_binds_nobody(
     lena.close()
 
 
+@pytest.mark.usefixtures("log_before_team_reading")
 def test_a_binding_made_by_mistake_is_undone_by_revoking_its_keys(
     lena: Program, idp: StandinIdP
 ) -> None:
@@ -502,6 +503,7 @@ def test_a_binding_made_by_mistake_is_undone_by_revoking_its_keys(
     fresh.close()
 
 
+@pytest.mark.usefixtures("log_before_team_reading")
 def test_a_lead_who_releases_her_own_account_for_an_alias_is_told_apart_from_nobody(
     lena: Program, idp: StandinIdP
 ) -> None:
@@ -536,6 +538,7 @@ def test_a_lead_who_releases_her_own_account_for_an_alias_is_told_apart_from_nob
     assert _judge(me, "baseline", "second-person-verified").outcome is not Outcome.PASS
 
 
+@pytest.mark.usefixtures("log_before_team_reading")
 def test_the_leads_own_account_lent_to_an_alias_is_no_witness(
     lena: Program, idp: StandinIdP
 ) -> None:

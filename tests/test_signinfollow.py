@@ -571,26 +571,70 @@ def test_a_release_naming_nobody_where_the_log_shows_releases_name_one_counts_fo
     assert "noor" in realm.state().signed_in
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "hole left open (reviewA): a leaver's own account signs in again under a new name with "
-        "no release at all. omar left and his mail is forwarded to lena; she revokes his keys "
-        "(a lead may), resets his realm password, and signs an invented zed in with omar's "
-        "account: one identity whose bindings are all revoked is free for another name (a "
-        "binding made by mistake, released by revoking it), and the mailbox rule lets the "
-        "same account through, so `--to` never comes into it. Closing it needs a release "
-        "(naming the person) for an identity to change names too, which the honest fix of a "
-        "mistaken binding would need as well: a product decision"
-    ),
-)
 def test_a_leaver_s_own_account_under_a_new_name_needs_a_release(
     realm: Program, idp: StandinIdP
 ) -> None:
+    """review (reviewA), closed (rebind): omar left and his mail is forwarded to lena; she
+    revokes his keys (a lead may), resets his realm password, and signs an invented zed in
+    with omar's own account. Where the log shows rules 6 in force, an identity once bound to
+    one person binds another name only through a release naming it: refused by the API, and
+    appended around it, it binds nobody, `status` saying why and the way out."""
     _colleague(realm, idp, "ali", "ali@acme.example")
     omar = _colleague(realm, idp, "omar", "omar@acme.example")
     for key in omar.state().keys_of("omar"):
         realm.revoke_key(key.key_id)
     zed = enrol(realm, "zed", team="support", machine="zed-laptop")
-    with pytest.raises(SignInError):
+    token = _plus_token(zed, idp, "k-omar", "omar@acme.example")
+    with pytest.raises(SignInError, match="binds another name only through a release naming"):
+        zed.bind_sign_in(token, seen=_seen(idp))
+    zed._append(EventKind.PERSON_SIGNED_IN, "zed", {"id_token": token, "seen": _seen(idp)})
+    state = realm.state()
+    assert state.tampered is None and "zed" not in state.signed_in and "zed" in state.set_aside
+    said = _said(["status"], lead_env(realm))
+    assert "omar signed in with" in said
+    assert "release-mailbox omar@acme.example --to zed" in said
+
+
+def test_a_binding_made_by_mistake_is_handed_to_its_own_person_by_a_release(
+    realm: Program, idp: StandinIdP
+) -> None:
+    """The honest fix of a mistaken binding, where the log shows rules 6 in force: noor
+    signed in on a machine whose browser held omar's account. A lead revokes noor's key;
+    omar's own sign-in is refused until ali (a colleague, no lead) releases the mailbox
+    naming omar; then omar binds his own account, and noor, invited again, hers."""
+    ali = _colleague(realm, idp, "ali", "ali@acme.example")
+    noor = enrol(realm, "noor", team="support", machine="noor-laptop")
+    noor.bind_sign_in(_plus_token(noor, idp, "k-omar", "omar@acme.example"), seen=_seen(idp))
+    realm.revoke_key(noor.key.key_id)
+    omar = enrol(realm, "omar", team="support", machine="omar-laptop")
+    with pytest.raises(SignInError, match=r"release-mailbox omar@acme\.example --to omar"):
+        omar.bind_sign_in(_plus_token(omar, idp, "k-omar", "omar@acme.example"), seen=_seen(idp))
+    ali.release_mailbox("omar@acme.example", to="omar", reason="noor signed in as omar")
+    omar.bind_sign_in(_plus_token(omar, idp, "k-omar", "omar@acme.example"), seen=_seen(idp))
+    again = enrol(realm, "noor", team="support", machine="noor-laptop-2")
+    again.bind_sign_in(_plus_token(again, idp, "k-noor", "noor@acme.example"), seen=_seen(idp))
+    state = realm.state()
+    assert state.signed_in["omar"].subject == "k-omar" and state.vouched("omar")
+    assert state.signed_in["noor"].subject == "k-noor" and state.vouched("noor")
+
+
+def test_a_leaver_s_own_account_under_a_new_name_in_an_old_log_reads_as_before(
+    request: pytest.FixtureRequest, idp: StandinIdP
+) -> None:
+    """Old logs: an account rebound to another name after its keys were revoked, in a log
+    every event of which a version before rules 6 wrote, still binds as it did."""
+    from inhouse.program.checks import TEAM_READING
+    from tests.test_exit_rules_floor import _older_inhouse
+
+    with pytest.MonkeyPatch.context() as older:
+        _older_inhouse(older, TEAM_READING - 1)
+        realm: Program = request.getfixturevalue("realm")
+        _colleague(realm, idp, "ali", "ali@acme.example")
+        omar = _colleague(realm, idp, "omar", "omar@acme.example")
+        for key in omar.state().keys_of("omar"):
+            realm.revoke_key(key.key_id)
+        zed = enrol(realm, "zed", team="support", machine="zed-laptop")
         zed.bind_sign_in(_plus_token(zed, idp, "k-omar", "omar@acme.example"), seen=_seen(idp))
+    state = realm.state()
+    assert state.rules_seen < TEAM_READING and state.tampered is None
+    assert state.signed_in["zed"].subject == "k-omar"

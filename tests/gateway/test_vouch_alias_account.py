@@ -79,6 +79,7 @@ def _why_uncounted(program: Program) -> str:
     return item.why
 
 
+@pytest.mark.usefixtures("log_before_team_reading")
 def test_a_gateway_host_vouched_for_by_an_alias_on_the_leads_own_account_counts_nothing(
     lena: Program, _isolated: Path, clock: Clock, idp: StandinIdP
 ) -> None:

@@ -443,6 +443,7 @@ def test_the_cli_shares_labels_shows_diffs_and_exports(lena: Program, _isolated:
     assert "nothing new" in _cli("prompts", "import", env=bob)
 
 
+@pytest.mark.usefixtures("log_before_team_reading")
 def test_production_is_not_moved_by_an_alias_of_the_author(lena: Program) -> None:
     """With the organisation's sign-in set up, the second person is someone signed in: the
     author's own alias (a key she enrolled from another machine that never signed in) confirms

@@ -202,10 +202,11 @@ def release_mailbox(
     ],
     program: ProgramOpt = None,
 ) -> None:
-    """Let the person named by --to sign in at a mailbox someone else signed in with before (an
-    address the organisation gave a new hire after its holder left); anyone else who signs in
-    at it binds nobody. Recorded by a colleague signed in who is not a rollout lead, once every
-    key that signed in at the mailbox is revoked."""
+    """Let the person named by --to sign in at a mailbox, or with an account at it, that someone
+    else signed in with before (an address the organisation gave a new hire after its holder
+    left, or an account bound to the wrong name by mistake); anyone else who signs in at it
+    binds nobody. Recorded by a colleague signed in who is not a rollout lead, once every key
+    that signed in at the mailbox is revoked."""
     box = open_program(program).release_mailbox(address, to=to, reason=reason)
     out_console().print(
         f"Released {literal(box)} to {literal(to)}: only they may sign in at it now; whoever "

@@ -571,7 +571,9 @@ class ProgramState:
         """Whether a binding still holds: a key that signed in under it (that person, that
         identity) is not revoked. One whose keys were all revoked is released: its person may
         sign in with another account, and its account may bind another person (a binding
-        made by mistake, in a browser signed in as someone else, is undone that way). It keeps
+        made by mistake, in a browser signed in as someone else, is undone that way; where the
+        log shows exit rules 6 in force, through a release naming them:
+        :func:`_rebound_identity`). It keeps
         vouching for what its keys signed while they were live."""
         return any(
             b.person == bound.person
@@ -2030,7 +2032,9 @@ def sign_in_problem(
         return (
             f"{state.sign_in.issuer} vouched for that identity ({identity.subject}) for "
             f"{holder} already: one identity is one person (a binding made by mistake is "
-            f"released once a lead revokes every key that signed in with it)"
+            "released once a lead revokes every key that signed in with it; where the log "
+            "shows exit rules 6 in force, a colleague who is not a rollout lead then releases "
+            "its mailbox naming you, `inhouse sign-in release-mailbox ADDRESS --to NAME`)"
         )
     mine = state.signed_in.get(who)
     if mine is not None and mine.subject != identity.subject and state.holds(mine):
@@ -2298,7 +2302,9 @@ def account_problem(
     sign-ins made before this rule are in logs the API wrote. Besides: a tenant anyone makes
     for free as its administrator, an Entra account at its tenant's initial domain, and an
     account at a mailbox another person (``who`` is the one signing in) signed in with, or at a
-    released one with a key (``key``, the signing one) made on a lead's machine."""
+    released one with a key (``key``, the signing one) made on a lead's machine, and an account
+    another person signed in with that no release names ``who`` for
+    (:func:`_rebound_identity`)."""
     config = state.sign_in
     if config is None:
         return None
@@ -2312,7 +2318,55 @@ def account_problem(
         return initial
     if (open_issuer := _open_issuer_problem(config, identity)) is not None:
         return open_issuer
-    return _shared_mailbox(state, config.issuer, identity, who, key)
+    if (shared := _shared_mailbox(state, config.issuer, identity, who, key)) is not None:
+        return shared
+    return _rebound_identity(state, config.issuer, identity, who)
+
+
+def _rebound_identity(
+    state: ProgramState, issuer: str, identity: Any, who: str | None
+) -> str | None:
+    """Why ``identity``, bound to another person before (every key of that binding revoked,
+    or :func:`sign_in_problem` refuses it), binds ``who`` only through a release naming them:
+    a lead may revoke anyone's keys, so a leaver's own account (his mail forwarded to her, its
+    password reset) would otherwise sign in again under a name she invented. A release of the
+    mailbox that binding was at, made after it and naming ``who``
+    (:func:`mailbox_release_problem`), lets them in: a leaver's address given to a new hire, or
+    a binding made by mistake (a colleague signed in in someone else's browser) handed to the
+    account's own person. Only where the log shows exit rules 6 in force (every inhouse
+    stamping them has this rule), so an honest log from before reads as it did."""
+    if state.rules_seen < TEAM_READING:
+        return None
+    earlier = [
+        b for b in state.signed_keys.values() if b.subject == identity.subject and b.person != who
+    ]
+    if not earlier:
+        return None
+    last = max(earlier, key=lambda b: b.seq)
+    box = mailbox(last.email) if last.email else None
+    if (
+        box is not None
+        and state.mailbox_released_to.get(box) == who
+        and state.mailbox_released.get(box, 0) > last.seq
+    ):
+        return None
+    said = (
+        f"{issuer} vouched for {identity.subject}, which {last.person} signed in with "
+        f"(event {last.seq}): one identity is one person, and it binds another name only "
+        "through a release naming them"
+    )
+    if box is None:
+        return (
+            f"{said}, of the mailbox it was at, and {issuer} named none for it: it binds nobody "
+            f"else; {who or 'you'} sign in with an account of your own"
+        )
+    release = f"`inhouse sign-in release-mailbox {box} --to {who or 'YOUR-NAME'} --reason ...`"
+    revoke = f"a rollout lead revokes {last.person}'s keys, then " if state.holds(last) else ""
+    return (
+        f"{said}; if the account is yours (given you after {last.person} left, or bound to "
+        f"{last.person} by mistake), {revoke}a colleague signed in who is not a rollout lead "
+        f"runs {release}, and you sign in again"
+    )
 
 
 def _open_issuer_problem(config: SignIn, identity: Any) -> str | None:
