@@ -135,7 +135,7 @@ def test_a_days_fact_counts_for_exactly_those_who_held_a_key_that_day() -> None:
             day = start + timedelta(days=rng.randrange(30))
             people = {f"p{n}": {"requests": 1} for n in rng.sample(range(45), 20)}
             fact = _fact(seq, {"day": day.isoformat(), "people": people})
-            trimmed, why = _for_key_holders(fact, holders, None)  # the key-holder rule alone
+            trimmed, why, _ = _for_key_holders(fact, holders, None)  # the key-holder rule alone
             held = {p for p in people if any(s <= day and (e is None or day <= e)
                                              for s, e in spans.get(p, ()))}  # fmt: skip
             assert trimmed is not None
@@ -153,7 +153,7 @@ def test_a_days_fact_counts_for_exactly_those_who_held_a_key_that_day() -> None:
             confirmed = _Confirmed()
             for n, person in enumerate(sorted(said)):
                 confirmed.add(_confirmation(100 + n, person, day))
-            trimmed, why = _for_key_holders(fact, holders, confirmed)
+            trimmed, why, _ = _for_key_holders(fact, holders, confirmed)
             assert trimmed is not None
             assert set(trimmed.payload["people"]) == held & said
             if held & said != set(people):
