@@ -1,7 +1,8 @@
 """Red team of plays 5 and 6, the rollout lead alone (second round): each test is a forgery
-lena tries with evidence she made herself, beside the honest way. Holes left open are strict
-xfails that describe the forgery (the fixes of this round are tested where their commands are:
-tests/support/test_confirm.py, test_review.py, test_session_tickets.py)."""
+lena tries with evidence she made herself. The gateway's host is every lead who enrolled one of
+its keys, on that host (exit rule 7): the same forgery where lena enrolled the gateway's first
+key is tests/test_redteam56.py's. The confirmations' fixes are tested where their commands are:
+tests/support/test_confirm.py, test_review.py, test_session_tickets.py."""
 
 from __future__ import annotations
 
@@ -70,30 +71,6 @@ def test_a_finding_opened_with_a_key_made_where_the_lead_enrolled_the_gateways_n
     mark = (lena.clock(), lena.state().head_seq)
     kept = evaluate("findings-fed-back", dataclasses.replace(ctx, exited={"measure": mark}))
     assert kept.outcome is Outcome.PASS, kept.reason
-
-
-def test_a_finding_opened_with_a_key_made_where_the_lead_enrolled_the_gateways_first_key(
-    cast: dict[str, Program], clock: Clock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The rule the xfail above asks for, where it holds today: lena enrolled the gateway's
-    first key on the host gus joined on, so gus's finding is hers; pia's finding is pia's."""
-    from tests.indicators.test_findings_confirmed import _lock, _verify
-    from tests.locks import lock_payload
-
-    lena, pia = cast["lena"], cast["pia"]
-    lena.enrol_service(GATEWAY_SERVICE, SigningKey.generate())  # on gateway-host
-    gus = enrol(lena, "gus", team="ops", machine=_on_gateway_host(monkeypatch))
-    _lock(lena, lock_payload("lena"))
-    clock.advance(hours=1)
-    forged = open_finding(gus, "answers quote e-mail addresses", target="baseline")
-    clock.advance(hours=1)
-    relock = lock_payload("lena", rules_hash="s" * 12)
-    _lock(lena, {**relock, "closes": [forged.id]})
-    monkeypatch.setenv(OTHER_COMPUTER, "pia-laptop")
-    _verify(pia, relock["lock_hash"], "pia-laptop")
-    result = _findings(lena)
-    assert result.outcome is Outcome.FAIL, result.reason
-    assert "after lena enrolled its key there" in result.reason
 
 
 def _on_gateway_host(monkeypatch: pytest.MonkeyPatch) -> str:
