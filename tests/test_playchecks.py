@@ -605,8 +605,8 @@ def test_a_rerun_must_reproduce_the_claimed_advantage_not_only_the_quality() -> 
                       status_quo_confirmed="I do these by hand: 4-6 minutes is right")  # fmt: skip
     held = run("trial-reproduced", manual, confirmed)
     assert held.outcome is Outcome.PASS, held.reason
-    assert "against the manual minutes lena recorded, which omar confirmed (their word: I do " \
-        "these by hand" in held.reason  # fmt: skip
+    assert "against the manual minutes lena recorded and the pass rate lena stated for it " \
+        "(90%), which omar confirmed (their word: I do these by hand" in held.reason  # fmt: skip
 
 
 def test_a_cheaper_claim_counts_only_once_a_rerunner_confirmed_the_typed_costs() -> None:

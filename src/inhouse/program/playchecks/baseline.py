@@ -766,9 +766,11 @@ def _claim_problem(
         )
     words, flags = [], []
     if _manual(verdict, rerun) and not data.get("status_quo_confirmed"):
+        # a stated pass rate rides on the same confirmation: said here, so a colleague who
+        # confirms what this asks of them confirms it knowingly, not the minutes alone
         words.append(
-            f"its status quo is the minutes {verdict.by} recorded for the manual process: their "
-            "word alone, which nothing measures"
+            f"its status quo is the minutes {verdict.by} recorded for the manual process"
+            f"{_stated(verdict, rerun)}: their word alone, which nothing measures"
         )
         flags.append("--confirm-minutes COMMENT")
     if outputs and _typed_outputs(verdict, rerun) and not data.get("outputs_confirmed"):
@@ -883,8 +885,8 @@ def _upheld(verdict: Fact, rerun: Fact) -> str:
         )
         return (
             f"; {dims} held on their figures, against the manual minutes {verdict.by} "
-            f"recorded, which {rerun.by} confirmed (their word: {data['status_quo_confirmed']})"
-            f"{outputs}{costs}"
+            f"recorded{_stated(verdict, rerun, compared=False)}, which {rerun.by} confirmed (their word: "
+            f"{data['status_quo_confirmed']}){outputs}{costs}"
         )
     quo = (
         f", which {rerun.by} confirmed is how the task is done today (their word: "
@@ -902,6 +904,19 @@ def _manual(verdict: Fact, rerun: Fact) -> bool:
     rerun saying "api" of a manual trial skips no one's confirmation)."""
     economics = verdict.payload.get("economics") or {}
     return rerun.payload.get("status_quo") == "manual" or economics.get("status_quo") == "manual"
+
+
+def _stated(verdict: Fact, rerun: Fact, *, compared: bool = True) -> str:
+    """Where the rerun compared the candidate's quality with a pass rate the manual status
+    quo's author stated (its CSV holds no outputs): that rate, as the same confirmation as the
+    minutes covers it (``--confirm-minutes``); else "". A stated rate is its author's to pick,
+    and a low one makes any candidate's quality "acceptable", so whoever confirms is shown it."""
+    data = rerun.payload
+    rate = data.get("status_quo_pass_rate")
+    if not _manual(verdict, rerun) or data.get("status_quo_measured") or rate is None:
+        return ""
+    said = f" and the pass rate {verdict.by} stated for it ({_shown_rate(rate)})"
+    return f"{said}, which the candidate's quality was compared with" if compared else said
 
 
 def _typed_outputs(verdict: Fact, rerun: Fact) -> bool:
