@@ -14,6 +14,10 @@ minutes, so whoever confirms is shown what their word covers.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import pytest
+
 from inhouse.program.checks import Outcome
 from tests.test_playchecks import reproducible, rerun, run
 
@@ -45,7 +49,8 @@ def test_the_pass_says_the_confirmed_word_covers_the_stated_pass_rate() -> None:
                rerun(**_STATED, status_quo_confirmed="I do these by hand: 5 minutes"))  # fmt: skip
     assert held.outcome is Outcome.PASS, held.reason
     assert "against the manual minutes lena recorded and the pass rate lena stated for it " \
-        "(10%), which omar confirmed (their word: I do these by hand: 5 minutes)" in held.reason  # fmt: skip
+        "(10%), which omar confirmed (their word: I do these by hand: 5 minutes)" \
+        in held.reason  # fmt: skip
     measured = {**_STATED, "status_quo_measured": True, "status_quo_pass_rate": 0.9,
                 "status_quo_confirmed": "5 minutes", "outputs_confirmed": "checked"}  # fmt: skip
     typed = reproducible(proven_on=["faster"], status_quo_measured=True, economics=_MANUAL)
@@ -55,3 +60,21 @@ def test_the_pass_says_the_confirmed_word_covers_the_stated_pass_rate() -> None:
     # an API status quo states no rate either
     api = run("trial-reproduced", reproducible(proven_on=["faster"]), rerun(proven_on=["faster"]))
     assert api.outcome is Outcome.PASS and "stated" not in api.reason, api.reason
+
+
+def test_the_rerun_tells_the_rerunner_their_word_covered_the_stated_pass_rate(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """What `inhouse prove NAME --rerun --confirm-minutes ...` prints once it recorded the
+    rerun: the confirmation covered the minutes and the 10 % stated for the manual process."""
+    from inhouse.cli.prove import _render_rerun
+
+    fact = rerun(**_STATED, status_quo_confirmed="5 minutes each")
+    done = SimpleNamespace(trial="t", spec_hash="sha256:" + "d" * 64, fact=fact, verdict=None,
+                           outcome=SimpleNamespace(caveats=()), counts=True,
+                           why="omar's")  # fmt: skip
+    _render_rerun(done, "omar")  # type: ignore[arg-type]
+    said = " ".join(capsys.readouterr().out.split())
+    assert "you confirmed the manual minutes and the pass rate stated for the manual process " \
+        "(10%), which the candidate's quality was compared with: 5 minutes each" \
+        in said  # fmt: skip

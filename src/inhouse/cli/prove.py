@@ -233,8 +233,16 @@ def _render_rerun(done: RerunOutcome, by: str) -> None:
     )
     console.print(f"against the status quo, this run's own figures cleared {cleared}{claimed_on}")
     if data["status_quo_confirmed"]:
+        # a pass rate the trial's author stated (no outputs to judge) rides on the same word
+        stated = data.get("status_quo_pass_rate")
+        rate = (
+            f" and the pass rate stated for the manual process ({float(stated):.0%}), which "
+            "the candidate's quality was compared with"
+            if stated is not None and data.get("status_quo_measured") is False
+            else ""
+        )
         console.print(
-            f"you confirmed the manual minutes: {escape(str(data['status_quo_confirmed']))}"
+            f"you confirmed the manual minutes{rate}: {escape(str(data['status_quo_confirmed']))}"
         )
     if data.get("outputs_confirmed"):
         console.print(f"you confirmed the manual outputs: {escape(str(data['outputs_confirmed']))}")

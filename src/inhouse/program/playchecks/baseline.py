@@ -883,9 +883,10 @@ def _upheld(verdict: Fact, rerun: Fact) -> str:
             if _typed_outputs(verdict, rerun) and data.get("outputs_confirmed")
             else ""
         )
+        stated = _stated(verdict, rerun, compared=False)
         return (
             f"; {dims} held on their figures, against the manual minutes {verdict.by} "
-            f"recorded{_stated(verdict, rerun, compared=False)}, which {rerun.by} confirmed (their word: "
+            f"recorded{stated}, which {rerun.by} confirmed (their word: "
             f"{data['status_quo_confirmed']}){outputs}{costs}"
         )
     quo = (
