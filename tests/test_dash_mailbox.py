@@ -222,6 +222,29 @@ def test_a_log_from_before_the_rule_reads_as_it_did(
         lena.close()
 
 
+def test_a_dash_address_of_a_mailbox_released_to_another_binds_nobody(
+    realm: Program, idp: StandinIdP
+) -> None:
+    """omar left, his mail forwarded to lena; she revoked his keys and ali released
+    omar@acme.example to noor, the new hire. lena registers omar-zed@ (omar's inbox where the
+    server splits at '-') and signs an invented zed in with it: refused, the release names
+    noor; appended around the API, it binds nobody. noor gets in at omar@."""
+    ali = _colleague(realm, idp)
+    omar = _colleague(realm, idp, "omar")
+    for key in omar.state().keys_of("omar"):
+        realm.revoke_key(key.key_id)
+    noor = enrol(realm, "noor", team="support", machine="noor-laptop")
+    ali.release_mailbox(f"omar@{DOMAIN}", to="noor", reason="omar left; noor has it")
+    zed = enrol(realm, "zed", team="support", machine="lenas-vm")
+    token = _plus_token(zed, idp, "k-zed", f"omar-zed@{DOMAIN}")
+    with pytest.raises(SignInError, match="released to noor alone"):
+        zed.bind_sign_in(token, seen=_seen(idp))
+    zed._append(EventKind.PERSON_SIGNED_IN, "zed", {"id_token": token, "seen": _seen(idp)})
+    assert "zed" not in realm.state().signed_in
+    _signed(noor, idp, "k-noor", f"omar@{DOMAIN}")
+    assert "noor" in realm.state().signed_in
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="hole left open: at a realm that lets anyone register, the lead signs herself in "

@@ -2182,7 +2182,16 @@ def _dash_kin_problem(
         if bound.person == who or bound.subject == identity.subject:
             continue
         if bound.seq <= state.mailbox_released.get(theirs, 0):
-            continue
+            named = state.mailbox_released_to.get(theirs)
+            if named is None or named == who:
+                continue
+            # released to one person by name: a '-' sub-address of it is theirs, not an
+            # invented name's (a leaver's mail forwarded to the lead)
+            return (
+                f"{issuer} vouched for {identity.subject} at {address}, which, where "
+                f"{domain}'s mail server splits at '-', reaches the mailbox {theirs}, released "
+                f"to {named} alone: one mailbox is one person"
+            )
         return (
             f"{issuer} vouched for {identity.subject} at {address}, and {bound.person} signed "
             f"in at {theirs} ({bound.email}, event {bound.seq}): where {domain}'s mail server "
