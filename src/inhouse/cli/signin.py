@@ -214,6 +214,26 @@ def release_mailbox(
     )
 
 
+@app.command("dash-names")
+def dash_names(
+    domain: Annotated[str, typer.Argument(help="The mail domain, e.g. acme.example.")],
+    reason: Annotated[
+        str,
+        typer.Option(help="How you know: e.g. the mail server's sub-address delimiter is '+'."),
+    ],
+    program: ProgramOpt = None,
+) -> None:
+    """Say that DOMAIN's mail server keeps '-' in names (anne-marie@ is not anne@'s inbox), so
+    an account at an address cut at a '-' binds beside the one before it. Until then a '-' is
+    read as a sub-address, as a '+' is. Recorded by a colleague signed in at DOMAIN who is not
+    a rollout lead."""
+    said = open_program(program).say_dash_names(domain, reason=reason)
+    out_console().print(
+        f"Recorded: {literal(said)}'s mail server keeps '-' in names; an address cut at a '-' "
+        "is no other person's mailbox there."
+    )
+
+
 @app.command("keys")
 def keys(program: ProgramOpt = None) -> None:
     """Pin the issuer's current signing keys beside the earlier ones (rollout leads), after the

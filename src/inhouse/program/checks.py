@@ -20,6 +20,7 @@ from inhouse.program.facts import Fact, FactSet, Provenance
 __all__ = [
     "AUTHOR_MEASURED",
     "CONFIRMED_USE",
+    "DASH_MAILBOX",
     "EVERY_ENROLLER",
     "EXIT_RULES",
     "GATEWAY_HOST",
@@ -75,7 +76,14 @@ __all__ = [
 #: since is theirs), not only whoever enrolled its first key (who then held every host it ran
 #: on): for the checks that do not already keep the rule before for the facts an exit was
 #: judged on (a handoff's receiver, play 2's access requests)
-EXIT_RULES = 7
+#:
+#: 8 (:data:`DASH_MAILBOX`): a '-' reaches the inbox before it, as a '+' does, where a mail
+#: server splits there (qmail's default, Postfix's ``recipient_delimiter``): an account at
+#: ``lena-omar@`` beside a binding of another person's at ``lena@`` (or the other way round) is
+#: one mailbox, unless a colleague signed in there who is no rollout lead said the domain's
+#: mail server keeps '-' in names (``inhouse sign-in dash-names``); only for sign-ins where the
+#: log shows this rule in force (the fold's rule, not a check's)
+EXIT_RULES = 8
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -94,6 +102,9 @@ TEAM_READING = 6
 #: a key made on the gateway's host after any lead enrolled one of its keys there is that
 #: lead's, not the first enroller's on every host (see :data:`EXIT_RULES`)
 EVERY_ENROLLER = 7
+#: an address cut at a '-' is the mailbox of what comes before it, where the log shows this
+#: rule in force and nobody said the domain keeps '-' in names (see :data:`EXIT_RULES`)
+DASH_MAILBOX = 8
 
 
 class Outcome(StrEnum):

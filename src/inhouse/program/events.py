@@ -67,6 +67,7 @@ class EventKind(StrEnum):
     SIGN_IN_SET_UP = "sign-in.set-up"
     PERSON_SIGNED_IN = "person.signed-in"
     MAILBOX_RELEASED = "sign-in.mailbox-released"
+    DASH_NAMES = "sign-in.dash-names"
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from inhouse.program.state import (
     SignedIn,
     SignIn,
     account_problem,
+    dash_names_problem,
     kept_sign_in,
     mailbox,
     mailbox_release_problem,
@@ -325,6 +326,28 @@ class SignInMixin(ProgramCore):
             EventKind.MAILBOX_RELEASED, who.name, {"mailbox": box, "to": to, "reason": reason}
         )
         return box
+
+    def say_dash_names(self, domain: str, *, reason: str) -> str:
+        """Say that ``domain``'s mail server keeps '-' in names (``anne-marie@`` is not
+        ``anne@``'s inbox), so that an account at an address cut at a '-' is not read as the
+        mailbox before it there (:data:`~inhouse.program.checks.DASH_MAILBOX`): recorded by a
+        colleague signed in at that domain who is not a rollout lead
+        (:func:`~inhouse.program.state.dash_names_problem`). Returns the domain."""
+        reason = reason.strip()
+        if not reason:
+            raise InvalidInput(
+                "say how you know (--reason): e.g. the mail server's delimiter is '+' alone"
+            )
+        state, who = self._begin(None)
+        self._sign_in(state)
+        if self._delegation is not None:
+            raise NotAllowed("say how a domain's mail is split with your own key, not a session")
+        problem = dash_names_problem(state, who.name, domain, self.key.key_id)
+        if problem is not None:
+            raise NotAllowed(f"{who.name} cannot say {domain!r} keeps '-' in names: {problem}")
+        domain = domain.strip().lower()
+        self._append(EventKind.DASH_NAMES, who.name, {"domain": domain, "reason": reason})
+        return domain
 
     def audit_sign_in(self) -> SignInAudit:
         """The pinned keys beside the keys the issuer publishes now: a pinned key it does not

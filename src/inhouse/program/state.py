@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from inhouse.errors import SignInError
 from inhouse.identity.machine import same_machine
-from inhouse.program.checks import CONFIRMED_USE, NAMED_ACCEPTANCE, TEAM_READING, Person
+from inhouse.program.checks import (
+    CONFIRMED_USE,
+    DASH_MAILBOX,
+    NAMED_ACCEPTANCE,
+    TEAM_READING,
+    Person,
+)
 from inhouse.program.events import Event, EventKind, canonical_json, format_time
 from inhouse.program.facts import FACT_KINDS, Fact, FactSet, Provenance
 from inhouse.program.integrity import ChainVerifier, Row
@@ -453,6 +459,9 @@ class ProgramState:
     #: mailbox -> the person its latest release names (``--to``): only they sign in at it
     #: then; a release recorded before releases named anyone (no ``to``) lets the next in
     mailbox_released_to: dict[str, str] = field(default_factory=dict)
+    #: mail domain -> the event in which a colleague said its mail server keeps '-' in names
+    #: (:func:`dash_names_problem`): there a '-' is no sub-address (:data:`DASH_MAILBOX`)
+    dash_names: dict[str, int] = field(default_factory=dict)
     #: decisions a dashboard session signed without its person's own approval (written before
     #: approvals existed): kept in the log, never counted, each said on ``status``
     unapproved: list[str] = field(default_factory=list)
@@ -1692,6 +1701,8 @@ def _apply_verified(state: ProgramState, event: Event) -> None:
         _apply_sign_in(state, event)
     elif kind == EventKind.MAILBOX_RELEASED:
         _apply_mailbox_release(state, event)
+    elif kind == EventKind.DASH_NAMES:
+        _apply_dash_names(state, event)
     elif kind not in _ENGINE_KINDS:
         by, signed = _signer(event, state)
         person = state.people.get(by)
@@ -1783,7 +1794,7 @@ def _unauthorized(state: ProgramState, event: Event) -> str | None:
             return f"{where}, no rollout lead: only a lead sets up the organisation's sign-in"
         issuer, client_id = str(data["issuer"]), str(data["client_id"])
         return set_up_problem(state, where, issuer, client_id, data.get("domain"), data["keys"])
-    if kind == EventKind.MAILBOX_RELEASED:
+    if kind in (EventKind.MAILBOX_RELEASED, EventKind.DASH_NAMES):
         return None  # judged by the fold, which counts or sets it aside and says so (status)
     if kind == EventKind.PERSON_SIGNED_IN:
         token = str(data["id_token"])
@@ -2090,6 +2101,8 @@ def _shared_mailbox(
     box = mailbox(found[0])
     released = state.mailbox_released.get(box, 0)
     release = f"`inhouse sign-in release-mailbox {box} --to {who or 'YOUR-NAME'} --reason ...`"
+    if (kin := _dash_kin_problem(state, issuer, identity, who, found[0], box)) is not None:
+        return kin
     for bound in _bindings_at(state, box):
         if bound.person != who and bound.subject != identity.subject and bound.seq > released:
             if state.holds(bound):
@@ -2133,6 +2146,133 @@ def _shared_mailbox(
     return None
 
 
+def _dash_related(one: str, other: str) -> bool:
+    """Whether one of the mailboxes ``one`` and ``other`` is the other cut at a '-' (``lena@``
+    and ``lena-omar@``, ``lena-omar-x@``): where the mail server splits there, one inbox."""
+    mine, _, domain = one.rpartition("@")
+    theirs, _, there = other.rpartition("@")
+    if domain != there or mine == theirs:
+        return False
+    short, long = sorted((mine, theirs), key=len)
+    return bool(short) and long.startswith(short + "-")
+
+
+def _dash_kin_problem(
+    state: ProgramState, issuer: str, identity: Any, who: str | None, address: str, box: str
+) -> str | None:
+    """Why an account at ``address`` (its mailbox ``box``) is, by a '-' sub-address, at the
+    mailbox another person signed in with (:data:`~inhouse.program.checks.DASH_MAILBOX`): where
+    a mail server splits at '-' (qmail's default, a common Postfix ``recipient_delimiter``),
+    ``lena-omar@`` is ``lena@``'s inbox, and a realm that lets anyone register makes her an
+    account there. Which delimiter a domain's server uses is nothing the log knows, so a '-'
+    is read as one until a colleague signed in at that domain who is no rollout lead says its
+    server keeps '-' in names (:func:`dash_names_problem`): an honest anne-marie@ beside anne@
+    is told apart that way. Only where the log shows the rule in force, so sign-ins an earlier
+    inhouse bound read as they did; addresses that merely share what comes before a '-'
+    (``v-anne@``, ``v-bob@``) are not cut, as a vendor's prefix would merge everyone."""
+    domain = box.rpartition("@")[2]
+    if state.rules_seen < DASH_MAILBOX or domain in state.dash_names:
+        return None
+    kin = sorted(
+        (b for b in state.signed_keys.values() if b.email and _dash_related(box, mailbox(b.email))),
+        key=lambda b: b.seq,
+    )
+    for bound in kin:
+        theirs = mailbox(bound.email or "")
+        if bound.person == who or bound.subject == identity.subject:
+            continue
+        if bound.seq <= state.mailbox_released.get(theirs, 0):
+            named = state.mailbox_released_to.get(theirs)
+            if named is None or named == who:
+                continue
+            # released to one person by name: a '-' sub-address of it is theirs, not an
+            # invented name's (a leaver's mail forwarded to the lead)
+            return (
+                f"{issuer} vouched for {identity.subject} at {address}, which, where "
+                f"{domain}'s mail server splits at '-', reaches the mailbox {theirs}, released "
+                f"to {named} alone: one mailbox is one person"
+            )
+        return (
+            f"{issuer} vouched for {identity.subject} at {address}, and {bound.person} signed "
+            f"in at {theirs} ({bound.email}, event {bound.seq}): where {domain}'s mail server "
+            "splits at '-', as a '+', the one reaches the other's inbox, and one mailbox is one "
+            f"person; if its server keeps '-' in names (anne-marie@ is not anne@'s inbox), a "
+            f"colleague signed in at {domain} who is not a rollout lead runs `inhouse sign-in "
+            f"dash-names {domain} --reason ...`, and you sign in again"
+        )
+    return None
+
+
+def _colleague_problem(state: ProgramState, who: str, key: str | None, what: str) -> str | None:
+    """Why ``who``, signing with ``key``, is no colleague who may record ``what`` for the
+    sign-in, or None: a person the sign-in vouches for now, who is not and never was a rollout
+    lead, with a key made on a machine of their own (not where a lead or a service enrolled
+    first: :func:`_judged_machine`)."""
+    person = state.people.get(who)
+    if person is None or person.service:
+        return f"only a person records {what}"
+    if who in _leads_ever(state):
+        return (
+            f"{who} is or was a rollout lead, whose program this judges (she could sign an "
+            "invented colleague in at a sub-address of her own mailbox): a colleague signed in "
+            f"who is not a lead records {what}"
+        )
+    assert state.sign_in is not None
+    if not state.vouched(who):
+        return (
+            f"{who} has not signed in with {state.sign_in.issuer}: only a colleague it vouches "
+            f"for records {what}"
+        )
+    if key is not None and (where := _judged_machine(state, key)) is not None:
+        return (
+            f"{who}'s key was made {where}, who holds every key file made there: a colleague "
+            f"records {what} with a key made on a machine of their own"
+        )
+    return None
+
+
+def dash_names_problem(
+    state: ProgramState, who: str, domain: str, key: str | None = None
+) -> str | None:
+    """Why ``who`` may not say that ``domain``'s mail server keeps '-' in names (so that an
+    address cut at a '-' is no other person's mailbox there), or None. Its maker is one the
+    judged lead cannot be or invent (:func:`_colleague_problem`), signed in with an address at
+    ``domain``: whose mail it is, not the lead's, who would say it to sign an alias in at a
+    '-' sub-address of her own inbox."""
+    if state.sign_in is None:
+        return "the organisation's sign-in is not set up: no mailbox is held"
+    domain = domain.strip().lower()
+    if not domain or "@" in domain or "." not in domain:
+        return f"{domain!r} is not a mail domain (e.g. acme.example)"
+    colleague = _colleague_problem(state, who, key, "how a domain's mail is split")
+    if colleague is not None:
+        return colleague
+    bound = state.signed_in.get(who)
+    if bound is None or not bound.email or mailbox(bound.email).rpartition("@")[2] != domain:
+        return (
+            f"{who} did not sign in with an address at {domain}: a colleague whose mail is "
+            "there says how its server splits it"
+        )
+    if (said := state.dash_names.get(domain)) is not None:
+        return f"{domain}'s mail server was said to keep '-' in names already (event {said})"
+    return None
+
+
+def _apply_dash_names(state: ProgramState, event: Event) -> None:
+    if event.signer is None:
+        return
+    who, _ = _signer(event, state)
+    domain = str(event.payload.get("domain", ""))
+    why = dash_names_problem(state, who, domain, event.signer)
+    if why is not None:
+        state.unbound.append(
+            f"event {event.seq}: {who}'s word that {domain}'s mail server keeps '-' in names "
+            f"counts for nothing: {why}"
+        )
+        return
+    state.dash_names[domain.strip().lower()] = event.seq
+
+
 def mailbox_release_problem(
     state: ProgramState, who: str, address: str, key: str | None = None, to: str | None = None
 ) -> str | None:
@@ -2153,25 +2293,8 @@ def mailbox_release_problem(
     box = mailbox(address)
     if "@" not in box:
         return f"{address!r} is not an e-mail address"
-    person = state.people.get(who)
-    if person is None or person.service:
-        return "only a person releases a mailbox"
-    if who in _leads_ever(state):
-        return (
-            f"{who} is or was a rollout lead, whose program this judges: a lead who released "
-            "her own mailbox could sign an invented colleague in at a plus-address of it; a "
-            "colleague signed in who is not a lead records the release"
-        )
-    if not state.vouched(who):
-        return (
-            f"{who} has not signed in with {state.sign_in.issuer}: only a colleague it vouches "
-            "for releases a mailbox"
-        )
-    if key is not None and (where := _judged_machine(state, key)) is not None:
-        return (
-            f"{who}'s key was made {where}, who holds every key file made there: a colleague "
-            "records the release with a key made on a machine of their own"
-        )
+    if (colleague := _colleague_problem(state, who, key, "a mailbox's release")) is not None:
+        return colleague
     ever = _bindings_at(state, box)
     if any(b.person == who for b in ever):
         return f"{who} signed in at {box}: the mailbox's own holder does not release it"
