@@ -1,10 +1,12 @@
 """Red team of play 5's periodic review (third round): governance theater, a review that
 decided nothing. ``inhouse review hold`` refuses a review with no drift review to decide on, and
 asks a decision for every item of the latest one; the check read "the drift review it saw" by
-the review's own time, its recorder's clock, and asked nothing when it found none. So the lead,
+the review's own time (its recorder's clock) and asked nothing when it found none. So the lead,
 around the API (a few lines with her own key), recorded a review before any drift review
-existed, or dated one before the latest, with no decision at all; the support owner, shown it,
-confirmed attending; and review-held passed on a review that decided nothing."""
+existed, or set her clock back before the first one, with no decision at all; the support
+owner, shown it, confirmed attending; and review-held passed on a review that decided nothing.
+Now a review counts only where it saw a drift review: one recorded before it in the log, and
+dated by its time."""
 
 from __future__ import annotations
 
@@ -88,7 +90,7 @@ def _support(lena: Program) -> Program:
     return sam
 
 
-def test_a_review_recorded_before_the_first_drift_review_saw_none_and_decided_nothing(
+def test_a_review_recorded_before_any_drift_review_decided_nothing(
     _isolated: Path, clock: Clock, node: StandIn
 ) -> None:
     """No drift review in the log at all when lena records the review; the gateway's comes
@@ -108,7 +110,7 @@ def test_a_review_recorded_before_the_first_drift_review_saw_none_and_decided_no
     record_drift_review(lena)  # the gateway's, afterwards: versions-pinned has its review
     result = review_judged(lena)
     assert result.outcome is Outcome.FAIL, result.reason
-    assert "saw no drift review" in result.reason
+    assert "it saw no drift review (none recorded before it and dated by its time" in result.reason
     # a play 5 exit judged on that review keeps it (the reading before)
     ctx = context_for(lena.state(), lena.clock())
     mark = (lena.clock(), lena.state().head_seq)
@@ -122,13 +124,12 @@ def test_a_review_recorded_before_the_first_drift_review_saw_none_and_decided_no
     assert review_judged(lena).outcome is Outcome.PASS, review_judged(lena).reason
 
 
-def test_a_review_dated_before_the_first_drift_review_saw_it_all_the_same(
+def test_a_review_dated_back_before_the_first_drift_review_decided_nothing(
     _isolated: Path, clock: Clock, node: StandIn
 ) -> None:
     """The gateway's drift review is in the log when lena records her review: she sets her
     clock back (not past her own last event, the schedule) and records one that decides
-    nothing. By its date it saw no drift review; by the log it came after one, as `inhouse
-    review hold` would have read it, and it decides on that one."""
+    nothing. By its date it saw no drift review, and a review that saw none decided nothing."""
     lena = _locked(_isolated, clock, node)
     sam = _support(lena)
     schedule_review(lena)
@@ -140,7 +141,7 @@ def test_a_review_dated_before_the_first_drift_review_saw_it_all_the_same(
     attend_review(sam, held)
     result = review_judged(lena)
     assert result.outcome is Outcome.FAIL, result.reason
-    assert "no decision for llama3.2:latest, gemma3" in result.reason
+    assert "it saw no drift review (none recorded before it and dated by its time" in result.reason
 
     # honest: `inhouse review hold` with a decision for every item, sam confirms
     clock.advance(hours=1)
