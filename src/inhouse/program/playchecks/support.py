@@ -16,6 +16,7 @@ from inhouse.program.checks import (
     passed,
     register_check,
 )
+from inhouse.program.counting import CLOCK_SKEW
 from inhouse.program.facts import Fact, FactSet
 from inhouse.program.playchecks._shared import (
     TICKET_KINDS,
@@ -729,7 +730,8 @@ def _registered_boundaries(ctx: CheckContext) -> Result:
 def review_held(ctx: CheckContext) -> Result:
     """A periodic review is scheduled, and one was held after it was scheduled and within its
     cadence (not overdue now): recorded by one of its attendees, a decision for every item of
-    the drift review it saw, and attended by more than its recorder. Attending is signed, never
+    the drift review it saw (the latest recorded before it and dated by its time: a review that
+    saw none decided nothing), and attended by more than its recorder. Attending is signed, never
     typed: the recorder, plus each listed attendee who confirmed with their own key (`inhouse
     review attend`), enrolled from a machine of their own (one laptop is one person); the
     cadence's roles must be among those, held when the review was held (a role given since
@@ -870,7 +872,23 @@ def _review_flaw(ctx: CheckContext, plan: Fact, held: Fact) -> str | None:
     roles = list(dict.fromkeys([*map(str, wanted), *map(str, plan.payload.get("roles") or [])]))
     if missing := _roles_missing(ctx, attendees, roles, held):
         return f"nobody among {names(attendees)} held {missing}"
-    found = inventory_items(ctx.facts, before=held.at)
+    # the drift review it saw is one recorded before it in the log (and counted by its time,
+    # as `inhouse review hold` read it); and it saw one: the command refuses a review with
+    # nothing to decide. Read by the review's own time alone, and asking nothing of a review
+    # that found none, a lead recorded one around the command before any drift review (or
+    # dated hers before the first), deciding nothing, and a colleague shown it confirmed: a
+    # review of nothing. A review a play 5 exit was judged on keeps the rule before
+    if ctx.spared(_SUPPORT, held):
+        found = inventory_items(ctx.facts, before=held.at)
+    else:
+        found = inventory_items(ctx.facts, before=held.at + CLOCK_SKEW, seq=held.id)
+        if found is None:
+            return (
+                "it saw no drift review (none recorded before it and dated by its time, "
+                f"{held.at:%Y-%m-%d %H:%M} UTC), so it decided nothing: hold one with `inhouse "
+                "review hold` once `inhouse support drift-review` has run, a decision for every "
+                "item it found"
+            )
     decided = {str(d["item"]) for d in held.payload.get("decisions") or []}
     undecided = [i for i in (found[1] if found else []) if i not in decided]
     if undecided:
@@ -969,11 +987,15 @@ def overdue_since(ctx: CheckContext) -> date | None:
 
 
 def inventory_items(
-    facts: FactSet, before: datetime | None = None
+    facts: FactSet, before: datetime | None = None, *, seq: int | None = None
 ) -> tuple[Fact, list[str]] | None:
-    """The latest drift review (up to ``before``) and the items a periodic review decides on:
-    every blessed model of the lock it reviewed, and every unpinned extra a node served."""
-    review = facts.latest("drift.review", lambda f: before is None or f.at <= before)
+    """The latest drift review (dated up to ``before``, recorded before event ``seq``) and the
+    items a periodic review decides on: every blessed model of the lock it reviewed, and every
+    unpinned extra a node served."""
+    review = facts.latest(
+        "drift.review",
+        lambda f: (before is None or f.at <= before) and (seq is None or f.id < seq),
+    )
     if review is None:
         return None
     lock_hash = review.payload["lock_hash"]
