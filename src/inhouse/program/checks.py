@@ -19,6 +19,7 @@ from inhouse.program.facts import Fact, FactSet, Provenance
 
 __all__ = [
     "AUTHOR_MEASURED",
+    "CONFIRMED_TERMS",
     "CONFIRMED_USE",
     "EVERY_ENROLLER",
     "EXIT_RULES",
@@ -75,7 +76,13 @@ __all__ = [
 #: since is theirs), not only whoever enrolled its first key (who then held every host it ran
 #: on): for the checks that do not already keep the rule before for the facts an exit was
 #: judged on (a handoff's receiver, play 2's access requests)
-EXIT_RULES = 7
+#:
+#: 8 (:data:`CONFIRMED_TERMS`): a pilot member counts as reaching the tool on their own
+#: (play 4's pilot-independent-use) only where the days they confirmed themselves meet the
+#: report's terms, not only its count: one of them on or after the day their enablement
+#: finished and not the day they were onboarded. The report's "independent" is what the
+#: gateway's host signs, its operator's word on those two terms
+EXIT_RULES = 8
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -94,6 +101,9 @@ TEAM_READING = 6
 #: a key made on the gateway's host after any lead enrolled one of its keys there is that
 #: lead's, not the first enroller's on every host (see :data:`EXIT_RULES`)
 EVERY_ENROLLER = 7
+#: a member's own confirmed days must include one after enablement, not their onboarding day,
+#: for play 4's independent use (see :data:`EXIT_RULES`)
+CONFIRMED_TERMS = 8
 
 
 class Outcome(StrEnum):
