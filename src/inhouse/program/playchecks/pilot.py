@@ -956,7 +956,9 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
     latest report counts while it is as of no more than fresh_days (7) before today (once play
     4 exited, the report it exited on counts on; one recorded since is asked); a member added
     after it is not yet measured, so not independent. A member removed
-    within the report's window counts, as not independent."""
+    within the report's window counts, as not independent. A row's "independent" is the
+    report signer's word: a member counts only where the days they confirmed themselves
+    include one since their enablement finished, not the day they were onboarded (rule 8)."""
     share = float(ctx.param("share", 0.5))
     least, width = int(ctx.param("min_days", 3)), int(ctx.param("window_days", 28))
     pilot = members(ctx)
