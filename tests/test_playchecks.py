@@ -1358,12 +1358,31 @@ def test_pilot_independent_use() -> None:
     assert uncounted(typed) == "signed by lena, not by the gateway's own service key"
 
 
+def on_their_own(count: int) -> list[Fact]:
+    """What the first ``count`` members' own keys say of the days a report counts them on their
+    own: their track finished three weeks ago, and their use confirmed on days since
+    (``inhouse usage confirm``), none the day they were onboarded (today: the roster's facts are
+    dated now). Recorded before the reports that count them (exit rule 9)."""
+    start = NOW - timedelta(days=21)
+    days = [(NOW.date() - timedelta(days=d)).isoformat() for d in (8, 9, 10)]
+    return [
+        made
+        for i in range(count)
+        for made in (
+            fact("enablement.completed", by=f"p{i}", at=start, person=f"p{i}", track="support",
+                 steps=["first"]),
+            fact("usage.confirmed", by=f"p{i}", person=f"p{i}", days=days, prompts=[]),
+        )
+    ]  # fmt: skip
+
+
 def test_an_old_adoption_report_does_not_speak_for_the_pilot_of_now() -> None:
     """The forgery: a lead records adoption in a good month and never again; the pilot stopped
     using the tool since, and the old report kept play 4 passing. The latest report counts
     while it is as of no more than a week before today, until play 4 exits (its exit, and
     the reach let through on it, stay made); a member added after it is named as unmeasured."""
     people, added = roster(4, 2)
+    added += on_their_own(3)
     old = replace(
         adoption({"p0": True, "p1": True, "p2": True, "p3": False}),
         payload={**adoption({}).payload, "as_of": (NOW.date() - timedelta(days=40)).isoformat(),
@@ -1449,6 +1468,7 @@ def test_a_report_or_survey_recorded_after_play_4_exited_is_asked_to_be_fresh() 
     today's rule: else, once play 4 exited, a lead hides a fresh report of a pilot that stopped
     using the tool behind one backdated to a good month, or a survey sealed long ago."""
     people, added = roster(4, 2)
+    added += on_their_own(3)
     good = {"p0": True, "p1": True, "p2": True, "p3": False}
     month_ago = (NOW.date() - timedelta(days=40)).isoformat()
     exit_report = adoption(good)

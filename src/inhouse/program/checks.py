@@ -19,6 +19,7 @@ from inhouse.program.facts import Fact, FactSet, Provenance
 
 __all__ = [
     "AUTHOR_MEASURED",
+    "CONFIRMED_TERMS",
     "CONFIRMED_USE",
     "DASH_MAILBOX",
     "EVERY_ENROLLER",
@@ -83,7 +84,12 @@ __all__ = [
 #: one mailbox, unless a colleague signed in there who is no rollout lead said the domain's
 #: mail server keeps '-' in names (``inhouse sign-in dash-names``); only for sign-ins where the
 #: log shows this rule in force (the fold's rule, not a check's)
-EXIT_RULES = 8
+#: 9 (:data:`CONFIRMED_TERMS`): a pilot member counts as reaching the tool on their own
+#: (play 4's pilot-independent-use) only where the days they confirmed themselves meet the
+#: report's terms, not only its count: one of them on or after the day their enablement
+#: finished and not the day they were onboarded. The report's "independent" is what the
+#: gateway's host signs, its operator's word on those two terms
+EXIT_RULES = 9
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -105,6 +111,9 @@ EVERY_ENROLLER = 7
 #: an address cut at a '-' is the mailbox of what comes before it, where the log shows this
 #: rule in force and nobody said the domain keeps '-' in names (see :data:`EXIT_RULES`)
 DASH_MAILBOX = 8
+#: a member's own confirmed days must include one after enablement, not their onboarding day,
+#: for play 4's independent use (see :data:`EXIT_RULES`)
+CONFIRMED_TERMS = 9
 
 
 class Outcome(StrEnum):

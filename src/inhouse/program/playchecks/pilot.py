@@ -10,6 +10,7 @@ from typing import Any
 
 from inhouse.plaintext import reading
 from inhouse.program.checks import (
+    CONFIRMED_TERMS,
     TEAM_READING,
     CheckContext,
     Outcome,
@@ -955,7 +956,9 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
     latest report counts while it is as of no more than fresh_days (7) before today (once play
     4 exited, the report it exited on counts on; one recorded since is asked); a member added
     after it is not yet measured, so not independent. A member removed
-    within the report's window counts, as not independent."""
+    within the report's window counts, as not independent. A row's "independent" is the
+    report signer's word: a member counts only where the days they confirmed themselves
+    include one since their enablement finished, not the day they were onboarded (rule 9)."""
     share = float(ctx.param("share", 0.5))
     least, width = int(ctx.param("min_days", 3)), int(ctx.param("window_days", 28))
     pilot = members(ctx)
@@ -995,6 +998,14 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
         p for p in judged
         if rows.get(p, {}).get("independent") and int(rows[p]["active_days"]) >= least
     ]  # fmt: skip
+    if not ctx.spared(_PILOT, report, rule=CONFIRMED_TERMS):
+        # "independent" is the report's word, its signer's: the gateway's host, whose operator
+        # can sign it for a member whose own confirmed days were all before their enablement
+        # finished, or on the day they were onboarded. Their own word must meet those terms too
+        for person in list(independent):
+            if (why := _own_terms_unconfirmed(ctx, report, person)) is not None:
+                independent.remove(person)
+                rows[person] = {**rows[person], "reason": why}
     not_yet = [
         f"{p} ({rows[p]['reason']})" if p in rows and rows[p].get("reason")
         else f"{p} (added after this report, fact #{pilot[p].id}: not measured in it)"
@@ -1022,6 +1033,69 @@ def pilot_independent_use(ctx: CheckContext) -> Result:
 #: how many days before today the latest adoption report may be as of, by default (the check's
 #: ``fresh_days``): the pilot reaches the tool on its own now, not in a month long gone
 FRESH_DAYS = 7
+
+
+def _own_terms_unconfirmed(ctx: CheckContext, report: Fact, person: str) -> str | None:
+    """Why ``person``'s own confirmed days (``inhouse usage confirm``, their key) do not bear
+    out the ``report``'s terms for reaching the tool on their own, or None: of the report's
+    window, a day on or after the day their enablement finished (as the report could read it:
+    a completion recorded before it) that is not the day they were onboarded (their latest
+    listing before it). A confirmation names days, not times: a day their enablement finished
+    counts, as the report's rule lets a request later that day count. The report's count of
+    their days is held to their confirmations already
+    (:func:`inhouse.program.counting.build_context`)."""
+    as_of = date.fromisoformat(str(report.payload["as_of"]))
+    window = int(report.payload["window_days"])
+    since = as_of - timedelta(days=window - 1)
+    added = None
+    for fact in _listings(ctx):
+        if fact.id > report.id:
+            break
+        if str(fact.payload["person"]) == person and fact.payload["action"] == "added":
+            added = fact
+    if added is None:
+        return None  # not listed before it (gone_since's care): judged by its count alone
+    onboarded = added.at.astimezone(UTC).date()
+    track = str(added.payload.get("track"))
+    finished = [
+        f.at.astimezone(UTC).date()
+        for f in ctx.facts.of("enablement.completed")
+        if f.id < report.id
+        and f.by == person
+        and str(f.payload.get("person")) == person
+        and str(f.payload.get("track")) == track
+    ]
+    if not finished:
+        return (
+            f"enablement ({track}) not finished when the report was recorded (fact "
+            f"#{report.id}), though the report counts them on their own"
+        )
+    enabled = min(finished)
+    said = {d for d in _confirmed_days(ctx, person) if since <= d <= as_of}
+    if any(d >= enabled and d != onboarded for d in said):
+        return None
+    return (
+        f"confirmed their own use on no day of the window since enablement finished "
+        f"({enabled}) other than the day they were onboarded ({onboarded}): the report counts "
+        "them on their own, its host's word (`inhouse usage confirm` on their machine, for "
+        "the days they used it)"
+    )
+
+
+def _confirmed_days(ctx: CheckContext, person: str) -> set[date]:
+    """The days ``person`` confirmed with their own key (counted ``usage.confirmed`` facts),
+    none after the day each confirmation was recorded: a day to come is nobody's use yet."""
+    found: set[date] = set()
+    for fact in ctx.facts.of("usage.confirmed"):
+        if fact.by != person:
+            continue
+        recorded = fact.at.astimezone(UTC).date()
+        try:
+            days = {date.fromisoformat(str(v)) for v in fact.payload.get("days") or ()}
+        except (TypeError, ValueError):
+            continue  # appended around the API: it confirms nothing
+        found |= {d for d in days if d <= recorded}
+    return found
 
 
 def _exited_on(ctx: CheckContext, fact: Fact) -> bool:
