@@ -1,0 +1,94 @@
+"""The outsider, round 24: a rollout lead's first day, from the README and docs alone.
+
+A lead who has never seen inhouse walks the README's tour by hand in a demo program (she has no
+identity provider to try it with), with two colleagues on her one computer, each in a shell of
+their own, and goes on to a real trial of her own. What stopped her, each pinned here:
+
+- ``sign-in login`` in a demo told her to have a lead set up the organisation's sign-in, which a
+  demo does not need (it tells people apart by machine): she went looking for an identity
+  provider;
+- a colleague who joined without ``INHOUSE_MACHINE_ID`` learnt only from a later ``status`` that
+  he had enrolled from her machine, and ``join`` named no next step either;
+- a trial whose candidate was an inline ``url`` (a server naming no weights) proved play 1 and
+  said nothing; play 2 refused the colleague's whole rerun of it afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from inhouse.testing.standin_upstream import StandinTiming, spawn_standin
+from tests.clitools import cli
+from tests.test_cli import invite, ok, own_machine
+from tests.trials.test_prove import COST, tickets, write_inputs
+from tests.trials.test_prove import program as program
+
+
+def test_sign_in_login_in_a_demo_says_a_demo_needs_none(_isolated: Path, tmp_path: Path) -> None:
+    """omar, in a demo, follows the README's `inhouse sign-in login` after joining: refused,
+    and the refusal says a demo needs no sign-in and how it tells people apart instead."""
+    ok("init", "Acme", "--lead", "lena", "--demo")
+    env = own_machine("omar", tmp_path / "keys")
+    ok("join", invite("omar"), env=env)
+    out = " ".join(cli("sign-in", "login", env=env, code=2).split())
+    assert "demo program has no sign-in set up, and needs none" in out, out
+    assert "INHOUSE_MACHINE_ID" in out, out
+
+
+def test_sign_in_login_outside_a_demo_still_names_the_lead_s_setup(
+    _isolated: Path, tmp_path: Path
+) -> None:
+    """A real program without a sign-in: the refusal still sends omar to a lead's setup and
+    says nothing of going on without one."""
+    ok("init", "Acme", "--lead", "lena")
+    env = own_machine("omar", tmp_path / "keys")
+    ok("join", invite("omar"), env=env)
+    out = " ".join(cli("sign-in", "login", env=env, code=2).split())
+    assert "a rollout lead runs `inhouse sign-in setup" in out, out
+    assert "needs none" not in out, out
+
+
+def test_join_from_the_lead_s_machine_warns_at_once(_isolated: Path, tmp_path: Path) -> None:
+    """In a demo on one computer, tom joins in a shell without INHOUSE_MACHINE_ID: his key is
+    enrolled from lena's machine, for good (the invitation is spent). `join` says so there and
+    then, with what to do, and names his next step; omar, who set it, is not warned."""
+    ok("init", "Acme", "--lead", "lena", "--demo")
+    out = " ".join(cli("join", invite("omar"), env=own_machine("omar", tmp_path / "keys")).split())
+    assert "warning" not in out, out
+    assert "Next: `inhouse status`" in out, out
+    tom = {"INHOUSE_KEY": str(tmp_path / "keys" / "tom.key")}
+    out = " ".join(cli("join", invite("tom"), env=tom).split())
+    assert "warning: tom enrolled from the same machine as lena" in out, out
+    assert "INHOUSE_MACHINE_ID" in out, out
+
+
+def test_a_trial_whose_candidate_names_no_weights_says_so_at_play_one(program: Path) -> None:
+    """lena's trial names its candidate inline (`url`, `model`), a server that names no
+    weights. Play 1 passes on it; play 2 would refuse any colleague's rerun of it. `prove`
+    says so beside the verdict, with what to do, in its output and its report."""
+    write_inputs(program, tickets(6))
+    (program / "data" / "minutes.csv").write_text(
+        "minutes,output\n" + "".join(f"{4 + i},Printer {i} jams\n" for i in range(6))
+    )
+    with spawn_standin(StandinTiming(1, 1, 4), model="local-model") as local:
+        spec = {
+            "description": "one-line ticket summaries",
+            "task": {"prompt": "Summarise: {{ text }}", "inputs": "data/tickets.jsonl"},
+            "candidate": {"url": local.url, "model": "local-model", "cost": COST},
+            "status_quo": {"kind": "manual", "minutes": "data/minutes.csv", "hourly_cost": 42},
+            "checks": [{"type": "length", "min": 1}],
+            "meaningful": {"faster": 30},
+            "generation": {"max_tokens": 8, "temperature": 0, "seed": 1},
+            "resamples": 1000,
+        }
+        (program / "trials").mkdir()
+        (program / "trials" / "tickets.yaml").write_text(yaml.safe_dump(spec))
+        data = json.loads(ok("prove", "tickets", "--json"))
+    assert data["candidate"]["inventory"]["digest"] is None
+    said = [c for c in data["caveats"] if "named no weights" in c]
+    assert len(said) == 1, data["caveats"]
+    assert "play 2 cannot show a colleague's rerun ran the same model" in said[0]
+    assert "prove it again" in said[0]
