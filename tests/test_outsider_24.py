@@ -16,8 +16,10 @@ their own, and goes on to a real trial of her own. What stopped her, each pinned
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 from inhouse.testing.standin_upstream import StandinTiming, spawn_standin
@@ -92,3 +94,17 @@ def test_a_trial_whose_candidate_names_no_weights_says_so_at_play_one(program: P
     assert len(said) == 1, data["caveats"]
     assert "play 2 cannot show a colleague's rerun ran the same model" in said[0]
     assert "prove it again" in said[0]
+
+
+def test_bench_s_table_folds_a_long_latency_never_cuts_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's `inhouse bench … --concurrency 32` on an 80-column terminal printed
+    p95 "1016.…" and max "1069.…": a number cut short. Every latency is printed whole."""
+    from inhouse.cli._common import out_console
+
+    monkeypatch.setattr(out_console(), "width", 80)  # the console the CLI prints on
+    with spawn_standin(StandinTiming(1100, 1, 4), model="slow") as slow:
+        out = ok("bench", slow.url, "--model", "slow", "-n", "2", "--concurrency", "2",
+                 "--warmup", "0")  # fmt: skip
+    table = out.split("completed")[0]
+    assert "TTFT" in table, out
+    assert not re.search(r"\S…", table), table
