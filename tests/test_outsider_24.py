@@ -24,9 +24,12 @@ import yaml
 
 from inhouse.testing.standin_upstream import StandinTiming, spawn_standin
 from tests.clitools import cli
+from tests.engine import needs_engine
 from tests.test_cli import invite, ok, own_machine
 from tests.trials.test_prove import COST, tickets, write_inputs
 from tests.trials.test_prove import program as program
+from tests.workflows.conftest import baseline_program as baseline_program
+from tests.workflows.conftest import people as people
 
 
 def test_sign_in_login_in_a_demo_says_a_demo_needs_none(_isolated: Path, tmp_path: Path) -> None:
@@ -108,3 +111,42 @@ def test_bench_s_table_folds_a_long_latency_never_cuts_it(monkeypatch: pytest.Mo
     table = out.split("completed")[0]
     assert "TTFT" in table, out
     assert not re.search(r"\S…", table), table
+
+
+#: a workflow a newcomer writes first: two tickets, each checked for an answer of sane length
+SANE_LENGTH = """\
+name: sane
+description: Summarise a support ticket
+owner: omar
+frequency: daily
+model: inhouse-test-model
+parameters: {temperature: 0, max_tokens: 16, seed: 7}
+variables:
+  ticket: {type: string}
+prompt:
+  user: "Ticket: {{ ticket }}"
+tests:
+  - name: printer
+    vars: {ticket: The printer on floor 2 is jammed again.}
+    checks:
+      - {type: length, min: 1, max: 2000}
+  - name: vpn
+    vars: {ticket: VPN drops every ten minutes.}
+    checks:
+      - {type: length, min: 1, max: 2000}
+"""
+
+
+@needs_engine
+def test_a_workflow_the_test_model_passes_by_length_says_how_to_test_it(
+    baseline_program: Path,
+    people: dict[str, dict[str, str]],
+) -> None:
+    """omar tries play 3 on the test model with cases checked for length alone: the run
+    passes and counts for nothing, and the output says why for the test model and points at
+    the demo's workflow, which holds each ticket to what the test model says for it."""
+    (baseline_program / "workflows" / "sane.yaml").write_text(SANE_LENGTH)
+    out = " ".join(cli("workflow", "test", "sane", env=people["omar"]).split())
+    assert "play 3 does not count this run" in out, out
+    assert "the test model writes nonsense: a case needs it only where" in out, out
+    assert "workflows/ticket-summary.yaml" in out, out
