@@ -150,3 +150,19 @@ def test_a_workflow_the_test_model_passes_by_length_says_how_to_test_it(
     assert "play 3 does not count this run" in out, out
     assert "the test model writes nonsense: a case needs it only where" in out, out
     assert "workflows/ticket-summary.yaml" in out, out
+
+
+def test_after_the_demo_a_command_that_needs_a_key_names_the_demo_s_keys(
+    _isolated: Path, tmp_path: Path
+) -> None:
+    """After `make demo`, the lead looks around in demo-program/: `inhouse whoami` said only
+    that she had no key and should join, though the demo's people's keys are in .demo-keys/.
+    It names them and how to act as one; with no .demo-keys/ the plain refusal stands."""
+    ok("init", "Acme", "--lead", "lena", "--demo", env={"INHOUSE_KEY": str(tmp_path / "l.key")})
+    nobody = {"INHOUSE_KEY": str(tmp_path / "none.key")}
+    out = " ".join(cli("whoami", env=nobody, code=3).split())
+    assert "enrol with `inhouse join INVITATION`" in out, out
+    (_isolated / ".demo-keys").mkdir()
+    out = " ".join(cli("whoami", env=nobody, code=3).split())
+    assert "this demo's people act with the keys `make demo` keeps in" in out, out
+    assert "INHOUSE_KEY=.demo-keys/lena.key" in out, out
