@@ -114,7 +114,8 @@ def _render(result: LoadResult) -> None:
     )
     table = Table(title="latency (ms)", title_justify="left")
     for column in ("metric", "mean", "p50", "p90", "p95", "p99", "min", "max", "n"):
-        table.add_column(column, justify="left" if column == "metric" else "right")
+        # fold, never cut: at 80 columns a cut cell read "1016.…" for a latency
+        table.add_column(column, justify="left" if column == "metric" else "right", overflow="fold")
     rows = (("TTFT", summary.ttft), ("TPOT", summary.tpot), ("ITL", summary.itl),
             ("E2E", summary.e2e))  # fmt: skip
     for name, stats in rows:

@@ -12,6 +12,7 @@ from inhouse.cli._common import (
     JsonOpt,
     ProgramOpt,
     Typer,
+    err_console,
     open_program,
     out_console,
     print_json,
@@ -122,6 +123,21 @@ def join(
         f"Enrolled [bold]{person.name}[/] with key {key.key_id} ({key.path}). "
         "Your private key never leaves this machine."
     )
+    from rich.markup import escape
+
+    now = opened.state()
+    # said now, not only on a later `status`: an invitation is used once, so a key enrolled
+    # from someone else's machine stays there
+    shared = f"{person.name} enrolled from the same machine as "
+    for line in now.shared_machines():
+        if line.startswith(shared):
+            err_console().print(f"[yellow]warning:[/] {escape(line)}")
+    if now.sign_in is not None and not now.demo:
+        out_console().print(
+            "Next: `inhouse sign-in login`: nothing you sign counts as yours until you have."
+        )
+    else:
+        out_console().print("Next: `inhouse status` lists each person's next step.")
 
 
 @app.command()

@@ -251,6 +251,14 @@ def _show(report: RunReport) -> None:
         )
     for note in report.untested_notes():
         console.print(f"  [yellow]{escape(note)}[/]")
+    if report.test_model and report.passed and not report.proved:
+        # a newcomer trying play 3 on the test model cannot guess a check its nonsense needs
+        console.print(
+            "  [yellow]the test model writes nonsense: a case needs it only where its checks "
+            "hold the answer to what the model says for that input and not for another "
+            "(`make demo`'s workflows/ticket-summary.yaml holds each ticket to the queue the "
+            "test model files it under, in a JSON schema); or run a real model[/]"
+        )
     for fact in report.facts:
         console.print(f"  recorded {fact.kind} #{fact.id}")
     exit_check = report.exit_check

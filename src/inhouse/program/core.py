@@ -283,8 +283,18 @@ class ProgramCore:
         """This process's signing key (loaded on first use from ``INHOUSE_KEY`` or the user's
         config folder)."""
         if self._key is None:
-            from inhouse.identity import load_key
+            from inhouse.identity import default_key_path, load_key
 
+            # `make demo` (inhouse.demo) keeps its people's keys in the program folder, not
+            # where inhouse looks for yours: someone looking around after it is told where
+            demo_keys = self.folder / ".demo-keys"
+            if not default_key_path().is_file() and demo_keys.is_dir():
+                raise IdentityError(
+                    f"no signing key at {default_key_path()}: this demo's people act with the "
+                    f"keys `make demo` keeps in {demo_keys}, each from a machine of their own "
+                    "(e.g. INHOUSE_KEY=.demo-keys/lena.key INHOUSE_MACHINE_ID=lena-laptop, in "
+                    f"{self.folder})"
+                )
             self._key = load_key()
         return self._key
 

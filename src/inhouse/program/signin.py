@@ -388,6 +388,14 @@ class SignInMixin(ProgramCore):
     def _sign_in(self, state: Any) -> SignIn:
         config: SignIn | None = state.sign_in
         if config is None:
+            if state.demo:
+                # a newcomer walking a demo by hand follows the README's real-program steps
+                raise InvalidInput(
+                    "this demo program has no sign-in set up, and needs none: a demo tells "
+                    "people apart by machine alone (INHOUSE_MACHINE_ID=NAME-laptop in each "
+                    "person's shell, from before they join); go on without signing in, or set "
+                    "one up with `inhouse sign-in setup --issuer URL --client-id ID`"
+                )
             raise InvalidInput(
                 "this program has no sign-in set up: a rollout lead runs `inhouse sign-in setup "
                 "--issuer URL --client-id ID` (docs/concepts.md, 'The organisation's sign-in')"

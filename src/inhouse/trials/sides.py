@@ -301,9 +301,20 @@ class CandidateSide(EndpointSide):
         }
 
     def caveats(self) -> list[str]:
+        said: list[str] = []
         if self.test_model:
-            return [f"candidate: {TEST_MODEL_LABEL} — this trial proves nothing about value"]
-        return []
+            said.append(f"candidate: {TEST_MODEL_LABEL} — this trial proves nothing about value")
+        if self.inventory is not None and not self.inventory["digest"]:
+            # said here, at play 1: play 2 refuses a rerun of such a verdict, after the
+            # colleague's whole rerun, and the owner would only learn it then
+            said.append(
+                f"candidate: the runtime named no weights for {self.inventory['model']} (no "
+                "digest), so play 2 cannot show a colleague's rerun ran the same model and "
+                "counts none: give the trial a runtime that names its weights (the embedded "
+                "runtime, Ollama, or a server given the file's absolute path: docs/runtimes.md; "
+                "e.g. `runtime: local` naming a [runtimes.local] table) and prove it again"
+            )
+        return said
 
 
 def aligned(result: LoadResult, count: int) -> list[Sample]:
