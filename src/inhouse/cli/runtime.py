@@ -113,7 +113,7 @@ def serve(
         str,
         typer.Argument(
             help="A GGUF file: by path, by its name in the models folder, or by a blessed "
-            "model's name in [baseline] models (its path)."
+            "model's name in \\[baseline] models (its path)."
         ),
     ],
     port: Annotated[
