@@ -60,7 +60,7 @@ def _reach_hint(folder: Path | None) -> str | None:
 def _test_model_hint(folder: Path | None) -> str | None:
     """For the test model: that a real program's plays 1-3 do not pass on it (None for a demo
     program, whose plays count it, or where the program cannot be read)."""
-    from inhouse.errors import InhouseError, InvalidInput
+    from inhouse.errors import InhouseError
     from inhouse.program import Program
     from inhouse.runtimes.testmodel import TEST_MODEL_REAL_PROGRAM
 
@@ -102,7 +102,7 @@ def _model_file(folder: Path | None, model: str) -> Path:
         if not found.is_file():
             raise InvalidInput(
                 f"no model file for {model!r}: [baseline] names it at {blessed.path}, and "
-                f"there is no file there (`inhouse baseline install` fetches it)"
+                "there is no file there: put it there, or serve the file by its path"
             ) from None
         return found
 
