@@ -42,6 +42,10 @@ def test_bad_input_is_named_and_records_nothing(_isolated: Path) -> None:
         ) in out, out
     out = cli("indicators", "prices", "set", "--from-trial", code=3)
     assert "no trial verdict records its economics" in out
+    # it named --input and --output only, and the command then asked for --reference and
+    # --source one refusal at a time: it names every option the prices need
+    said = " ".join(out.split())
+    assert "--reference NAME --input PRICE --output PRICE --source URL" in said, said
     out = cli("finding", "add", "too slow", "--target", "gateway", code=2)
     assert "baseline, workflow:NAME or prompt:NAME, not 'gateway'" in out
     out = cli("finding", "close", "F-9", code=2)

@@ -342,3 +342,31 @@ def test_a_rollup_awaiting_a_members_word_asks_it_whatever_their_name(
         f"the gateway signed your use of 2026-11-03 (usage.daily #{daily.id}); it counts once "
         "you confirm it: `inhouse usage confirm` on your machine"
     )
+
+
+def test_a_step_waiting_for_the_members_word_does_not_send_them_back_to_do_it_again(
+    _isolated: Path, clock: Clock
+) -> None:
+    """In the walk of plays 4-6, pia fetched her key, sent her request, the gateway's host
+    signed the day, and `inhouse pilot enablement` told her: "the gateway signed your use ...;
+    it counts once you confirm it ... — fetch your gateway key (`inhouse keys fetch`) and send
+    one request with it": the step's own how, appended to every unmet step, asked her to redo
+    what she had done. A step she acted on says what is left, and only that."""
+    world = make_world(_isolated, clock)
+    world.waive()
+    env = world.enrol_cli("dora", "legal")
+    world.lead.as_service("gateway")
+    vouch_for_gateway_host(world.people["dora"])
+    add_member(world.lead, "dora", track="legal")
+    before = " ".join(runner.invoke(app, ["pilot", "enablement", "dora"], env=env).stdout.split())
+    assert "no answered request with your own gateway key yet — fetch your gateway key" in before
+    world.send("dora", datetime(2026, 11, 3, 10, tzinfo=UTC))
+    world.confirms = False
+    world.sign()
+    result = runner.invoke(app, ["pilot", "enablement", "dora"], env=env)
+    said = " ".join(result.stdout.split())
+    assert "it counts once you confirm it: `inhouse usage confirm` on your machine" in said, said
+    assert "send one request with it" not in said
+    as_json = runner.invoke(app, ["pilot", "enablement", "dora", "--json"], env=env).stdout
+    (step,) = json.loads(as_json)["members"][0]["steps"]
+    assert step["acted"] is True and not step["met"]

@@ -175,3 +175,46 @@ def test_serve_tells_a_real_program_the_test_model_passes_no_play(
     demo.mkdir()
     Program.init(demo, "Demo", "lena", demo=True).close()
     assert _test_model_hint(demo) is None
+
+
+def _program_blessing_a_model_under_models() -> Path:
+    """A program here whose ``[baseline]`` keeps the test model at ``models/`` (as ``inhouse
+    init --demo`` writes it), not in the models folder."""
+    from inhouse.program import Program
+
+    folder = Path.cwd()
+    Program.init(folder, "Acme", "lena").close()
+    with (folder / "inhouse.toml").open("a", encoding="utf-8") as config:
+        config.write(
+            '\n[runtimes.local]\nfamily = "embedded"\n\n[baseline]\nowner = "lena"\n'
+            'runtime = "local"\nmodels = [{ name = "inhouse-test-model", '
+            'path = "models/inhouse-test-model.gguf" }]\n'
+        )
+    return folder
+
+
+@needs_engine
+def test_serve_finds_a_blessed_model_by_its_name_in_the_baseline(test_model: Path) -> None:
+    """The README's `inhouse runtime serve inhouse-test-model`, in a program whose baseline
+    keeps the file at models/inhouse-test-model.gguf: it served nothing ("no model file ...
+    looked ... in .inhouse/models"); it serves the file [baseline] names."""
+    import shutil
+
+    folder = _program_blessing_a_model_under_models()
+    (folder / "models").mkdir()
+    shutil.copyfile(test_model, folder / "models" / "inhouse-test-model.gguf")
+    started = runner.invoke(app, ["runtime", "serve", "inhouse-test-model", "--json"])
+    try:
+        assert started.exit_code == 0, started.output
+        assert json.loads(started.output)["model_digest"] == f"sha256:{file_sha256(test_model)}"
+    finally:
+        assert runner.invoke(app, ["runtime", "stop"]).exit_code == 0
+
+
+def test_serve_names_where_the_baseline_says_a_missing_model_is() -> None:
+    folder = _program_blessing_a_model_under_models()
+    missing = runner.invoke(app, ["runtime", "serve", "inhouse-test-model"])
+    assert missing.exit_code != 0
+    said = " ".join(missing.output.split())
+    assert "[baseline] names it at models/inhouse-test-model.gguf" in said, said
+    assert not (folder / "models").exists()

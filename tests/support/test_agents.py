@@ -489,3 +489,21 @@ def test_tool_calls_typed_into_the_usage_log_are_shown_as_not_sealed(_isolated: 
             )
 
     asyncio.run(run())
+
+
+def test_a_missing_boundary_file_says_what_to_write_there(tmp_path: Path) -> None:
+    """The README's `inhouse agents dry-run release-bot --boundary proposed.toml`, run as
+    written, said only "no boundary file at proposed.toml": it now says what the file holds,
+    with an example that loads."""
+    from inhouse.errors import InvalidInput
+    from inhouse.support.agents import load_proposed_boundary
+
+    proposal = tmp_path / "proposed.toml"
+    with pytest.raises(InvalidInput) as refused:
+        load_proposed_boundary(proposal, "release-bot")
+    said = str(refused.value)
+    assert "in the shape of [policy.agents.release-bot]" in said
+    assert 'docs/policy.md, "Agent tool boundaries"' in said
+    example = said.split("e.g. ")[1].split(" (docs/")[0].replace(" and ", "\n")
+    proposal.write_text(example + "\n", encoding="utf-8")
+    assert sorted(load_proposed_boundary(proposal, "release-bot").tools) == ["search"]

@@ -225,7 +225,10 @@ def enablement(
         console.print(f"{head}: {state}" + (" (recorded)" if item.completed_recorded else ""))
         for step in item.steps:
             mark = "[green]✓[/]" if step.met else "[red]✗[/]"
-            text = step.detail if step.met else f"{step.detail} — {step.how}"
+            # a step they acted on says what is left; the step's own how would send them back
+            # to do again what they did ("fetch your key and send one request" to a member
+            # whose request waits only for their confirmation)
+            text = step.detail if step.met or step.acted else f"{step.detail} — {step.how}"
             console.print(f"  {mark} {_e(step.id)}: {_e(step.title)}: {_e(text)}")
     for fact in recorded:
         what = fact.payload.get("step") or "track completed"

@@ -30,7 +30,10 @@ RefArg = Annotated[
 FileOpt = Annotated[
     str,
     typer.Option(
-        "--file", "-f", help="The prompt: YAML with messages (or template) and variables."
+        "--file",
+        "-f",
+        help="The prompt: YAML with messages (or template) and variables; a file inside the "
+        "program folder (one outside it is refused: copy it in, where git keeps it).",
     ),
 ]
 DirArg = Annotated[

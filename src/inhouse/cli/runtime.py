@@ -77,10 +77,44 @@ def _test_model_hint(folder: Path | None) -> str | None:
     return TEST_MODEL_REAL_PROGRAM
 
 
+def _model_file(folder: Path | None, model: str) -> Path:
+    """MODEL as a file: a path, a name in the models folder, or, in a program, the ``path`` of
+    the blessed model of that name in ``[baseline]`` (the README's ``inhouse runtime serve
+    inhouse-test-model`` in a program whose baseline keeps it under ``models/``)."""
+    from inhouse.errors import InhouseError, InvalidInput
+    from inhouse.location import CONFIG_NAME, models_dir, safe_join
+    from inhouse.runtimes.files import resolve_model
+
+    try:
+        return resolve_model(models_dir(folder), model)
+    except InvalidInput as missing:
+        if folder is None or not (folder / CONFIG_NAME).is_file():
+            raise
+        from inhouse.baseline.manifest import read_manifest
+
+        try:
+            blessed = read_manifest(folder).model(model)
+        except InhouseError:
+            raise missing from None
+        if blessed is None or blessed.path is None:
+            raise
+        found = safe_join(folder, blessed.path)
+        if not found.is_file():
+            raise InvalidInput(
+                f"no model file for {model!r}: [baseline] names it at {blessed.path}, and "
+                "there is no file there: put it there, or serve the file by its path"
+            ) from None
+        return found
+
+
 @app.command("serve")
 def serve(
     model: Annotated[
-        str, typer.Argument(help="A GGUF file, by path or by its name in the models folder.")
+        str,
+        typer.Argument(
+            help="A GGUF file: by path, by its name in the models folder, or by a blessed "
+            "model's name in \\[baseline] models (its path)."
+        ),
     ],
     port: Annotated[
         int | None,
@@ -101,12 +135,11 @@ def serve(
     json: JsonOpt = False,
 ) -> None:
     """Start the embedded runtime on MODEL, in the background; returns once it answers."""
-    from inhouse.location import models_dir, optional_program
+    from inhouse.location import optional_program
     from inhouse.runtimes import EmbeddedStatus, serve_embedded
-    from inhouse.runtimes.files import resolve_model
 
     folder = optional_program(program or state.program)
-    path = resolve_model(models_dir(folder), model)
+    path = _model_file(folder, model)
     if not json:  # loading a real model takes a while: say what the wait is
         out_console().print(
             f"Starting the embedded runtime on {path.name}: loading the model, waiting up to "

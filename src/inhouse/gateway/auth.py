@@ -32,5 +32,12 @@ def authenticate(keys: KeyTable, headers: Iterable[tuple[bytes, bytes]]) -> Gate
                 f"this gateway key ({refused.key.id}, {refused.key.person}'s) is not served: "
                 f"{refused.reason} (a rollout lead sees it in `inhouse keys list`)"
             )
-        raise InvalidApiKey("invalid or revoked gateway key")
+        # a member who fetched a key a moment ago and asked at once heard only "invalid or
+        # revoked", and read it as a fetch that failed: say when a new key starts to work (it
+        # names nothing about the key, so an unknown one learns nothing from it)
+        raise InvalidApiKey(
+            "invalid or revoked gateway key (a key fetched with `inhouse keys fetch` is served "
+            "from the gateway's next key refresh, within [gateway] keys_refresh_seconds, 5 s "
+            "unless set: if you fetched it just now, try again in a few seconds)"
+        )
     return key

@@ -124,15 +124,17 @@ def prices_from_trial(program: Program) -> Fact:
     if verdict is None:
         raise Refused(
             "no trial verdict records its economics: run play 1's trial (`inhouse prove`), or "
-            "give the prices with --input and --output",
+            "give the prices: --reference NAME --input PRICE --output PRICE --source URL "
+            "(per million tokens)",
             missing=["trial.verdict"],
         )
     economics = verdict.payload["economics"]
     if economics["status_quo"] != "api":
         raise Refused(
             f"trial {verdict.payload['trial']} (fact #{verdict.id}) compared with a manual "
-            "process, which has no token prices: give the reference API's prices with --input "
-            "and --output"
+            "process, which has no token prices: give the reference API's prices, `inhouse "
+            "indicators prices set --reference NAME --input PRICE --output PRICE --source URL` "
+            "(per million tokens; the source is where you read them)"
         )
     payload = {
         "reference": f"trial {verdict.payload['trial']}'s status quo",

@@ -58,6 +58,8 @@ class StepProgress:
     recorded: bool  # an enablement.step fact already says it is met, and the log bears it out
     #: the counted facts that met it (a measured step), empty for the member's own word
     evidence: tuple[int, ...] = ()
+    #: not met, but they did what ``how`` asks: ``detail`` names what is left
+    acted: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,7 @@ def _progress_of(
                 how=step.how,
                 recorded=step.id in steps_done,
                 evidence=result.evidence,
+                acted=result.acted,
             )
         )
     # recorded: a completion of theirs that counts names every step; for a member added before

@@ -79,6 +79,9 @@ class StepResult:
     detail: str
     #: the counted facts that met a measured step (their ids); empty for a person's own word
     evidence: tuple[int, ...] = ()
+    #: the person did what the step's ``how`` asks, and ``detail`` names what is left (a
+    #: confirmation, a signature): ``how`` is not shown as theirs to do again
+    acted: bool = False
 
 
 class _Params(BaseModel):
@@ -196,6 +199,7 @@ def _first_request(ev: PilotEvidence, person: str, step: Step, p: _NoParams) -> 
             "the gateway signed requests of yours only through "
             f"{ev.context.not_own_key('your')}, on "
             f"{', '.join(agents)}: send one with your own gateway key (`inhouse keys fetch`)",
+            acted=True,
         )
     if later:
         if (waiting := _awaits_confirmation(ev, person, later[0])) is not None:
@@ -204,12 +208,14 @@ def _first_request(ev: PilotEvidence, person: str, step: Step, p: _NoParams) -> 
                 False,
                 f"the gateway signed your use of {later[0]} (usage.daily #{waiting.id}); it "
                 "counts once you confirm it: `inhouse usage confirm` on your machine",
+                acted=True,
             )
         return StepResult(
             False,
             f"a request answered on {later[0]} is not in the gateway's signed daily usage yet "
             "(`inhouse gateway rollup` on the gateway's host signs it), or not confirmed by you "
             "(`inhouse usage confirm` on your machine)",
+            acted=True,
         )
     if own:
         return StepResult(False, f"no answered request with your own key since {since}, the "
@@ -328,6 +334,7 @@ def _shared_prompt(ev: PilotEvidence, person: str, step: Step, p: _SharedPrompt)
             f"the gateway never sent you {named.id}, so it is none of your use; send the "
             f'request body\'s "prompt" for the gateway to render, or pin the version: '
             f"X-Inhouse-Prompt: {named.id}",
+            acted=True,
         )
     if unsigned is not None:
         if (waiting := _awaits_confirmation(ev, person, prompt=unsigned)) is not None:
@@ -335,12 +342,14 @@ def _shared_prompt(ev: PilotEvidence, person: str, step: Step, p: _SharedPrompt)
                 False,
                 f"the gateway signed your use of {unsigned.id} (prompt.usage #{waiting.id}); it "
                 "counts once you confirm it: `inhouse usage confirm` on your machine",
+                acted=True,
             )
         return StepResult(
             False,
             f"your use of {unsigned.id} is not in the gateway's signed prompt use yet "
             "(`inhouse prompts usage --record` on the gateway's host signs it), or not confirmed "
             "by you (`inhouse usage confirm` on your machine)",
+            acted=True,
         )
     which = f"library prompt {p.prompt}" if p.prompt else "a library prompt"
     if p.others:

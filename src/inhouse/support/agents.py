@@ -202,7 +202,11 @@ def load_proposed_boundary(path: Path, agent: str) -> ToolBoundary:
     try:
         data = toml_loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InvalidInput(f"no boundary file at {path}") from None
+        raise InvalidInput(
+            f"no boundary file at {path}: write the proposed boundary there in the shape of "
+            f'[policy.agents.{agent}], e.g. tools = ["search"] and on_disallowed_tool = '
+            '"refuse" (docs/policy.md, "Agent tool boundaries")'
+        ) from None
     except (OSError, UnicodeDecodeError) as err:
         raise InvalidInput(f"cannot read the boundary file {path}: {err}") from None
     except tomllib.TOMLDecodeError as err:
