@@ -272,3 +272,50 @@ def test_two_dash_addresses_of_her_one_inbox_are_one_person(
         assert outcome is not Outcome.PASS
     finally:
         lena.close()
+
+
+def test_an_alias_signed_in_first_at_her_dash_address_cannot_say_it(
+    _isolated: Path, clock: Clock, idp: StandinIdP, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ordering trick: before lena signs in, an invented omar (on a VM of hers nobody
+    enrolled from before) signs in at lena-omar@ (her inbox, verified from it), which clashes
+    with nobody yet; omar says acme.example keeps '-' in names, and lena signs in at lena@
+    beside him. omar is an alias: his word is about his own address being no sub-address of
+    hers. Refused by the API; appended around it, it frees nothing, and lena's own sign-in at
+    lena@ (or omar's) is still refused, whichever comes second."""
+    lena = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
+    try:
+        _answering_as(monkeypatch, idp, KEYCLOAK)
+        lena.set_up_sign_in(KEYCLOAK, "inhouse", domain=DOMAIN)
+        omar = enrol(lena, "omar", team="support", machine="fresh-vm")
+        _signed(omar, idp, "k-omar", f"lena-omar@{DOMAIN}")
+        try:
+            omar.say_dash_names(DOMAIN, reason="'+' only")
+        except NotAllowed:
+            omar._append(EventKind.DASH_NAMES, "omar", {"domain": DOMAIN, "reason": "'+' only"})
+        with pytest.raises(SignInError, match=r"lena-omar@acme\.example"):
+            _signed(lena, idp, "k-lena", f"lena@{DOMAIN}")
+        omar.request_access(reason="I want in")
+        outcome, reason = _demand_of_one(lena)
+        assert outcome is not Outcome.PASS, reason
+    finally:
+        lena.close()
+
+
+def test_a_word_said_by_a_dash_address_of_anothers_mailbox_frees_nothing(
+    realm: Program, idp: StandinIdP
+) -> None:
+    """Said by the one whose address is the other cut at a '-' (anne-marie@ after anne@ is
+    refused, the other order): it is about her own address, so it is refused and frees
+    nothing; a third colleague's word frees anne@, and the refusal says to ask one."""
+    marie = enrol(realm, "annemarie", team="support", machine="annemarie-laptop")
+    anne = enrol(realm, "anne", team="support", machine="anne-laptop")
+    _signed(marie, idp, "k-am", f"anne-marie@{DOMAIN}")
+    marie.say_dash_names(DOMAIN, reason="our Postfix splits at '+' only")
+    with pytest.raises(SignInError) as refused:
+        _signed(anne, idp, "k-anne", f"anne@{DOMAIN}")
+    said = " ".join(str(refused.value).split())
+    assert "annemarie" in said and "neither" in said, said
+    _colleague(realm, idp, "ali").say_dash_names(DOMAIN, reason="'+' only, I run it")
+    _signed(anne, idp, "k-anne", f"anne@{DOMAIN}")
+    assert {"anne", "annemarie"} <= set(realm.state().signed_in)
