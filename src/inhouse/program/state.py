@@ -2211,22 +2211,15 @@ def _dash_kin_problem(
     return None
 
 
-def _dash_cut(long: str, short: str) -> bool:
-    """Whether mailbox ``long`` is mailbox ``short`` with a '-' sub-address (``lena-omar@``
-    of ``lena@``)."""
-    mine, _, domain = long.rpartition("@")
-    theirs, _, there = short.rpartition("@")
-    return domain == there and bool(theirs) and mine.startswith(theirs + "-")
-
-
 def _dash_word_void(
     state: ProgramState, domain: str, box: str | None = None, who: str | None = None
 ) -> str | None:
-    """Why no word said so far that ``domain``'s server keeps '-' in names counts (each
-    sayer's own address is a '-' sub-address of another person's mailbox: of a binding, or of
-    ``box``, which ``who`` is signing in at), or None where one counts or none was said. Such
-    a sayer vouches for their own address: the lead's invented colleague signed in at
-    ``lena-omar@`` before she signed in at ``lena@`` would free it."""
+    """Why no word said so far that ``domain``'s server keeps '-' in names counts, or None
+    where one counts or none was said: each sayer's own mailbox is, cut at a '-', another
+    person's, or the other way round (a binding's, or ``box``, which ``who`` is signing in
+    at). Such a sayer vouches for their own address: the lead's invented colleague signed in
+    at ``lena-omar@`` (or at ``lena@``) before she signed in at ``lena@`` (or ``lena-me@``)
+    would free it. A colleague at neither address says it."""
     said = state.dash_names_said.get(domain, [])
     why: list[str] = []
     for _seq, sayer in said:
@@ -2240,12 +2233,15 @@ def _dash_word_void(
         ]
         if box is not None and who != sayer:
             others.append((who or "you", box))
-        cut = next(((p, o, m) for m in sorted(theirs) for p, o in others if _dash_cut(m, o)), None)
+        cut = next(
+            ((p, o, m) for m in sorted(theirs) for p, o in others if _dash_related(m, o)), None
+        )
         if cut is None:
             return None
         person, other, mine = cut
         why.append(
-            f"{sayer}'s word counts for nothing, {mine} being {other} ({person}) cut at a '-'"
+            f"{sayer}'s word counts for nothing, {sayer}'s {mine} and {person}'s {other} being "
+            "one cut at a '-' of the other"
         )
     return "; ".join(why) or None
 
@@ -2307,11 +2303,11 @@ def dash_names_problem(
         return f"{who} said {domain}'s mail server keeps '-' in names already (event {said[0]})"
     mine = mailbox(bound.email)
     for other in state.signed_keys.values():
-        if other.person != who and other.email and _dash_cut(mine, mailbox(other.email)):
+        if other.person != who and other.email and _dash_related(mine, mailbox(other.email)):
             return (
-                f"{who} signed in at {mine}, which is {mailbox(other.email)} ({other.person}) cut "
-                "at a '-': whose address it is does not say it is no sub-address; a colleague "
-                "at neither address says it"
+                f"{who} signed in at {mine}, and {other.person} at {mailbox(other.email)}, the "
+                "one cut at a '-' of the other: whose address it is does not say the two are "
+                "two mailboxes; a colleague signed in at neither says it"
             )
     return None
 
