@@ -130,15 +130,16 @@ def test_anne_marie_beside_anne_signs_in_once_a_colleague_says_dash_is_a_name(
 ) -> None:
     """The honest cost and its way out: anne@ signed in, and anne-marie@ is another colleague
     (the server splits at '+' alone). She is refused with the words to ask for; a colleague at
-    the domain who is no lead says so, and she signs in."""
-    anne = _colleague(realm, idp, "anne")
+    the domain who is no lead (nor at either address) says so, and she signs in."""
+    _colleague(realm, idp, "anne")
     marie = enrol(realm, "annemarie", team="support", machine="annemarie-laptop")
     with pytest.raises(SignInError) as refused:
         _signed(marie, idp, "k-am", f"anne-marie@{DOMAIN}")
     said = " ".join(str(refused.value).split())
     assert "anne signed in at anne@acme.example" in said, said
     assert f"inhouse sign-in dash-names {DOMAIN} --reason" in said, said
-    assert anne.say_dash_names("ACME.example ", reason="our Postfix splits at '+' only") == DOMAIN
+    ali = _colleague(realm, idp, "ali")
+    assert ali.say_dash_names("ACME.example ", reason="our Postfix splits at '+' only") == DOMAIN
     _signed(marie, idp, "k-am", f"anne-marie@{DOMAIN}")
     state = realm.state()
     assert "annemarie" in state.signed_in and state.dash_names == {DOMAIN: state.head_seq - 1}
@@ -272,3 +273,87 @@ def test_two_dash_addresses_of_her_one_inbox_are_one_person(
         assert outcome is not Outcome.PASS
     finally:
         lena.close()
+
+
+def test_an_alias_signed_in_first_at_her_dash_address_cannot_say_it(
+    _isolated: Path, clock: Clock, idp: StandinIdP, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ordering trick: before lena signs in, an invented omar (on a VM of hers nobody
+    enrolled from before) signs in at lena-omar@ (her inbox, verified from it), which clashes
+    with nobody yet; omar says acme.example keeps '-' in names, and lena signs in at lena@
+    beside him. omar is an alias: his word is about his own address being no sub-address of
+    hers. Refused by the API; appended around it, it frees nothing, and lena's own sign-in at
+    lena@ (or omar's) is still refused, whichever comes second."""
+    lena = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
+    try:
+        _answering_as(monkeypatch, idp, KEYCLOAK)
+        lena.set_up_sign_in(KEYCLOAK, "inhouse", domain=DOMAIN)
+        omar = enrol(lena, "omar", team="support", machine="fresh-vm")
+        _signed(omar, idp, "k-omar", f"lena-omar@{DOMAIN}")
+        try:
+            omar.say_dash_names(DOMAIN, reason="'+' only")
+        except NotAllowed:
+            omar._append(EventKind.DASH_NAMES, "omar", {"domain": DOMAIN, "reason": "'+' only"})
+        with pytest.raises(SignInError, match=r"lena-omar@acme\.example"):
+            _signed(lena, idp, "k-lena", f"lena@{DOMAIN}")
+        omar.request_access(reason="I want in")
+        outcome, reason = _demand_of_one(lena)
+        assert outcome is not Outcome.PASS, reason
+    finally:
+        lena.close()
+
+
+def test_a_word_said_by_a_dash_address_of_anothers_mailbox_frees_nothing(
+    realm: Program, idp: StandinIdP
+) -> None:
+    """Said by the one whose address is the other cut at a '-' (anne-marie@ after anne@ is
+    refused, the other order): it is about her own address, so it is refused and frees
+    nothing; a third colleague's word frees anne@, and the refusal says to ask one."""
+    marie = enrol(realm, "annemarie", team="support", machine="annemarie-laptop")
+    anne = enrol(realm, "anne", team="support", machine="anne-laptop")
+    _signed(marie, idp, "k-am", f"anne-marie@{DOMAIN}")
+    marie.say_dash_names(DOMAIN, reason="our Postfix splits at '+' only")
+    with pytest.raises(SignInError) as refused:
+        _signed(anne, idp, "k-anne", f"anne@{DOMAIN}")
+    said = " ".join(str(refused.value).split())
+    assert "annemarie" in said and "neither" in said, said
+    _colleague(realm, idp, "ali").say_dash_names(DOMAIN, reason="'+' only, I run it")
+    _signed(anne, idp, "k-anne", f"anne@{DOMAIN}")
+    assert {"anne", "annemarie"} <= set(realm.state().signed_in)
+
+
+def test_an_alias_at_her_own_inbox_cannot_free_her_dash_address(
+    _isolated: Path, clock: Clock, idp: StandinIdP, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other side: omar, invented, signs in at lena@ itself (her inbox) before she signs
+    in anywhere; he says acme.example keeps '-' in names, and lena signs herself in at
+    lena-me@. His word is about his own mailbox: refused when he says it after she bound, and
+    counting for nothing for her sign-in when said before."""
+    lena = Program.init(_isolated, "Acme", "lena", team="platform", clock=clock)
+    try:
+        _answering_as(monkeypatch, idp, KEYCLOAK)
+        lena.set_up_sign_in(KEYCLOAK, "inhouse", domain=DOMAIN)
+        omar = enrol(lena, "omar", team="support", machine="fresh-vm")
+        _signed(omar, idp, "k-omar", f"lena@{DOMAIN}")
+        omar.say_dash_names(DOMAIN, reason="'+' only")
+        with pytest.raises(SignInError, match="omar's word counts for nothing"):
+            _signed(lena, idp, "k-lena", f"lena-me@{DOMAIN}")
+        omar.request_access(reason="I want in")
+        outcome, reason = _demand_of_one(lena)
+        assert outcome is not Outcome.PASS, reason
+    finally:
+        lena.close()
+
+
+def test_the_holder_of_the_shorter_address_cannot_say_it_once_both_signed_in(
+    realm: Program, idp: StandinIdP
+) -> None:
+    """Once anne@ and anne-marie@ both bound (on ali's word), anne's own word is refused:
+    whose address is one of a pair says nothing about the pair; a colleague at neither does."""
+    anne = _colleague(realm, idp, "anne")
+    ali = _colleague(realm, idp, "ali")
+    marie = enrol(realm, "annemarie", team="support", machine="annemarie-laptop")
+    ali.say_dash_names(DOMAIN, reason="'+' only")
+    _signed(marie, idp, "k-am", f"anne-marie@{DOMAIN}")
+    with pytest.raises(NotAllowed, match="a colleague signed in at neither says it"):
+        anne.say_dash_names(DOMAIN, reason="'+' only")

@@ -226,7 +226,8 @@ def dash_names(
     """Say that DOMAIN's mail server keeps '-' in names (anne-marie@ is not anne@'s inbox), so
     an account at an address cut at a '-' binds beside the one before it. Until then a '-' is
     read as a sub-address, as a '+' is. Recorded by a colleague signed in at DOMAIN who is not
-    a rollout lead."""
+    a rollout lead, at neither address of a pair it frees (anne-marie@'s or anne@'s word
+    counts for nothing for them)."""
     said = open_program(program).say_dash_names(domain, reason=reason)
     out_console().print(
         f"Recorded: {literal(said)}'s mail server keeps '-' in names; an address cut at a '-' "

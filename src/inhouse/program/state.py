@@ -462,6 +462,10 @@ class ProgramState:
     #: mail domain -> the event in which a colleague said its mail server keeps '-' in names
     #: (:func:`dash_names_problem`): there a '-' is no sub-address (:data:`DASH_MAILBOX`)
     dash_names: dict[str, int] = field(default_factory=dict)
+    #: mail domain -> each (event, person) that said so, in the log's order: a word counts only
+    #: while its sayer's own address is no '-' sub-address of another person's mailbox
+    #: (:func:`_dash_word_void`: an alias at ``lena-omar@`` would be vouching for itself)
+    dash_names_said: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     #: decisions a dashboard session signed without its person's own approval (written before
     #: approvals existed): kept in the log, never counted, each said on ``status``
     unapproved: list[str] = field(default_factory=list)
@@ -2171,7 +2175,10 @@ def _dash_kin_problem(
     inhouse bound read as they did; addresses that merely share what comes before a '-'
     (``v-anne@``, ``v-bob@``) are not cut, as a vendor's prefix would merge everyone."""
     domain = box.rpartition("@")[2]
-    if state.rules_seen < DASH_MAILBOX or domain in state.dash_names:
+    if state.rules_seen < DASH_MAILBOX:
+        return None
+    void = _dash_word_void(state, domain, box, who)
+    if domain in state.dash_names and void is None:
         return None
     kin = sorted(
         (b for b in state.signed_keys.values() if b.email and _dash_related(box, mailbox(b.email))),
@@ -2197,10 +2204,46 @@ def _dash_kin_problem(
             f"in at {theirs} ({bound.email}, event {bound.seq}): where {domain}'s mail server "
             "splits at '-', as a '+', the one reaches the other's inbox, and one mailbox is one "
             f"person; if its server keeps '-' in names (anne-marie@ is not anne@'s inbox), a "
-            f"colleague signed in at {domain} who is not a rollout lead runs `inhouse sign-in "
-            f"dash-names {domain} --reason ...`, and you sign in again"
+            f"colleague signed in at {domain} who is not a rollout lead"
+            + (f" (at neither address: {void})" if void else "")
+            + f" runs `inhouse sign-in dash-names {domain} --reason ...`, and you sign in again"
         )
     return None
+
+
+def _dash_word_void(
+    state: ProgramState, domain: str, box: str | None = None, who: str | None = None
+) -> str | None:
+    """Why no word said so far that ``domain``'s server keeps '-' in names counts, or None
+    where one counts or none was said: each sayer's own mailbox is, cut at a '-', another
+    person's, or the other way round (a binding's, or ``box``, which ``who`` is signing in
+    at). Such a sayer vouches for their own address: the lead's invented colleague signed in
+    at ``lena-omar@`` (or at ``lena@``) before she signed in at ``lena@`` (or ``lena-me@``)
+    would free it. A colleague at neither address says it."""
+    said = state.dash_names_said.get(domain, [])
+    why: list[str] = []
+    for _seq, sayer in said:
+        theirs = {
+            mailbox(b.email) for b in state.signed_keys.values() if b.person == sayer and b.email
+        }
+        others = [
+            (b.person, mailbox(b.email))
+            for b in state.signed_keys.values()
+            if b.person != sayer and b.email
+        ]
+        if box is not None and who != sayer:
+            others.append((who or "you", box))
+        cut = next(
+            ((p, o, m) for m in sorted(theirs) for p, o in others if _dash_related(m, o)), None
+        )
+        if cut is None:
+            return None
+        person, other, mine = cut
+        why.append(
+            f"{sayer}'s word counts for nothing, {sayer}'s {mine} and {person}'s {other} being "
+            "one cut at a '-' of the other"
+        )
+    return "; ".join(why) or None
 
 
 def _colleague_problem(state: ProgramState, who: str, key: str | None, what: str) -> str | None:
@@ -2253,8 +2296,19 @@ def dash_names_problem(
             f"{who} did not sign in with an address at {domain}: a colleague whose mail is "
             "there says how its server splits it"
         )
-    if (said := state.dash_names.get(domain)) is not None:
-        return f"{domain}'s mail server was said to keep '-' in names already (event {said})"
+    # another colleague's word may stand beside one: a word counts for nothing where its
+    # sayer's own address turns out a '-' sub-address of another's mailbox (_dash_word_void)
+    said = [seq for seq, sayer in state.dash_names_said.get(domain, []) if sayer == who]
+    if said:
+        return f"{who} said {domain}'s mail server keeps '-' in names already (event {said[0]})"
+    mine = mailbox(bound.email)
+    for other in state.signed_keys.values():
+        if other.person != who and other.email and _dash_related(mine, mailbox(other.email)):
+            return (
+                f"{who} signed in at {mine}, and {other.person} at {mailbox(other.email)}, the "
+                "one cut at a '-' of the other: whose address it is does not say the two are "
+                "two mailboxes; a colleague signed in at neither says it"
+            )
     return None
 
 
@@ -2270,7 +2324,9 @@ def _apply_dash_names(state: ProgramState, event: Event) -> None:
             f"counts for nothing: {why}"
         )
         return
-    state.dash_names[domain.strip().lower()] = event.seq
+    domain = domain.strip().lower()
+    state.dash_names[domain] = event.seq
+    state.dash_names_said.setdefault(domain, []).append((event.seq, who))
 
 
 def mailbox_release_problem(
