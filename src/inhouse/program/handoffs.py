@@ -8,6 +8,8 @@ saw.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from inhouse.errors import InvalidInput, NotAllowed, Refused
 from inhouse.plaintext import check_plain
 from inhouse.program.checks import EXIT_RULES, Person
@@ -32,7 +34,8 @@ from inhouse.program.playchecks._shared import (
     services_enrolled_by,
     unsigned_apart,
 )
-from inhouse.program.state import ProgramState, sign_in_login, unsigned_offer
+from inhouse.program.state import Handoff, ProgramState, sign_in_login, unsigned_offer
+from inhouse.terminal import shown
 
 __all__ = ["PlaysMixin"]
 
@@ -43,6 +46,59 @@ def _met(checked: list[CheckedRef], refusal: str) -> str:
     if not satisfied(checked):
         raise Refused(refusal, missing=describe_missing(checked))
     return evidence_hash(checked)
+
+
+def acceptance_lines(
+    offer: Handoff,
+    receiver: str,
+    number: int,
+    play: Play,
+    checked: list[CheckedRef],
+    digest: str,
+    comment: str,
+) -> list[str]:
+    """What an acceptance of ``offer`` signs, a line each, as its receiver reads it before their
+    key signs: the artifact, who offered it, each exit check with the facts it rests on (the
+    facts the acceptance names), the evidence hash and the rules, and the comment (every
+    control character written out)."""
+    lines = [
+        f"ACCEPT, as {receiver}, the handoff of play {number} ({play.id}: {play.title}), "
+        "and the play exits",
+        f"the artifact handed on: {shown(play.hands_on or '(the play names none)')}",
+        f"offered by {offer.offered_by} at {offer.offered_at:%Y-%m-%d %H:%M} UTC, "
+        f"saying: {shown(offer.comment or '(nothing)')}",
+    ]
+    for item in checked:
+        lines.append(
+            f"exit: {shown(item.ref.title)}: {item.result.outcome.value}: "
+            f"{shown(item.result.reason)}"
+        )
+        for fact in item.result.evidence:
+            lines.append(f"  fact #{fact.id}: {shown(fact.kind)} by {fact.by}, {fact.provenance}")
+    lines += [
+        f"the facts it names: {', '.join(f'#{i}' for i in cited(checked)) or 'none'}",
+        f"its exit evidence hash: {digest}",
+        f"judged by rules {EXIT_RULES}",
+        f"your comment: {shown(comment) if comment else '(nothing)'}",
+    ]
+    return lines
+
+
+def _agreed(answer: bool | None, receiver: str, number: int, offered_by: str) -> None:
+    """Nothing is signed unless the receiver, shown the acceptance, said yes."""
+    if answer is None:
+        raise NotAllowed(
+            f"not accepted, nothing recorded for {receiver}: the question got no answer (no "
+            f"terminal to ask on, or the input ended): run `inhouse handoff accept {number}` "
+            "yourself in a terminal, read what it hands you, and answer y only if it is usable "
+            "(no flag answers for you)"
+        )
+    if not answer:
+        raise NotAllowed(
+            f"not accepted, nothing recorded for {receiver}: accept only an artifact you read "
+            f"and can use (`inhouse handoff reject {number} --comment ...` tells {offered_by} "
+            "what is missing)"
+        )
 
 
 class PlaysMixin(ProgramCore):
@@ -172,7 +228,18 @@ class PlaysMixin(ProgramCore):
         )
         return digest
 
-    def accept_handoff(self, actor: str | None, play_ref: str | int, *, comment: str = "") -> str:
+    def accept_handoff(
+        self,
+        actor: str | None,
+        play_ref: str | int,
+        *,
+        comment: str = "",
+        agree: Callable[[list[str]], bool | None] | None = None,
+    ) -> str:
+        """Accept play ``play_ref``'s handoff as its receiver, bound to its exit evidence now;
+        returns the evidence hash. ``agree`` (the command's question) is shown what the
+        acceptance signs (:func:`acceptance_lines`), and nothing is signed unless it answers
+        yes; None is the caller's own word (a program)."""
         check_plain(comment, what="the comment")
         state, who, play = self._decision(actor, play_ref)
         number = self.playbook.number(play.id)
@@ -208,6 +275,13 @@ class PlaysMixin(ProgramCore):
         # a dashboard session): the exit event beside it may be the dashboard's host's to
         # write, and an exit spares none of the facts its acceptance left out
         named = cited(checked)
+        if agree is not None:
+            _agreed(
+                agree(acceptance_lines(offer, who.name, number, play, checked, digest, comment)),
+                who.name,
+                number,
+                offer.offered_by,
+            )
         self._append(
             EventKind.HANDOFF_ACCEPTED,
             who.name,
