@@ -26,6 +26,7 @@ __all__ = [
     "NAMED_ACCEPTANCE",
     "OWN_USE",
     "TEAM_READING",
+    "WAIVER_SHARE",
     "CheckContext",
     "CheckFunc",
     "Outcome",
@@ -75,7 +76,13 @@ __all__ = [
 #: since is theirs), not only whoever enrolled its first key (who then held every host it ran
 #: on): for the checks that do not already keep the rule before for the facts an exit was
 #: judged on (a handoff's receiver, play 2's access requests)
-EXIT_RULES = 7
+#:
+#: 8 (:data:`WAIVER_SHARE`): one person's waivers of one guard (for one play, or the whole
+#: program) cover at most :data:`~inhouse.program.state.WAIVER_LONGEST` in any
+#: :data:`~inhouse.program.state.WAIVER_WINDOW`: a waiver granted where the log shows this rule
+#: in force at it lapses once its grantor's share is spent, so a renewal past it is another
+#: lead's to grant (the fold's rule, not a check's; waivers granted before keep their effect)
+EXIT_RULES = 8
 #: play 6 counts a person's use through a key of their own (see :data:`EXIT_RULES`)
 OWN_USE = 1
 #: a person's use counts where they confirmed it themselves (see :data:`EXIT_RULES`)
@@ -94,6 +101,8 @@ TEAM_READING = 6
 #: a key made on the gateway's host after any lead enrolled one of its keys there is that
 #: lead's, not the first enroller's on every host (see :data:`EXIT_RULES`)
 EVERY_ENROLLER = 7
+#: one person's waivers of one guard cover at most a year in two (see :data:`EXIT_RULES`)
+WAIVER_SHARE = 8
 
 
 class Outcome(StrEnum):
