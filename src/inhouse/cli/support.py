@@ -57,14 +57,18 @@ def owner(
 ) -> None:
     """Name PERSON the support queue's owner (rollout leads): the support-owner role and a
     support.queue fact. The owner assigns tickets. With --accept, the person named takes it on
-    with their own key: play 5 counts an owner a lead named once they have."""
+    with their own key: play 5 counts an owner a lead named once they have. --accept shows
+    what it signs and asks; no answer records nothing."""
     from inhouse.support.queue import accept_owner, name_owner
 
     opened = open_program(program)
     if accept:
         if person is not None:
             raise InvalidInput("--accept takes no PERSON: you accept for yourself")
-        fact = accept_owner(opened)
+        agree = ask_before_signing(
+            "Your key signs that you take this on:", "Take on this queue as its owner?"
+        )
+        fact = accept_owner(opened, agree=agree)
         out_console().print(
             f"{_e(fact.by)} took on the support queue {_e(str(fact.payload['queue']))} "
             f"(fact #{fact.id})."

@@ -8,11 +8,10 @@ saw.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from inhouse.errors import InvalidInput, NotAllowed, Refused
 from inhouse.plaintext import check_plain
 from inhouse.program.checks import EXIT_RULES, Person
+from inhouse.program.consent import Agree, require_yes
 from inhouse.program.core import ProgramCore
 from inhouse.program.evaluation import (
     CheckedRef,
@@ -82,23 +81,6 @@ def acceptance_lines(
         f"your comment: {shown(comment) if comment else '(nothing)'}",
     ]
     return lines
-
-
-def _agreed(answer: bool | None, receiver: str, number: int, offered_by: str) -> None:
-    """Nothing is signed unless the receiver, shown the acceptance, said yes."""
-    if answer is None:
-        raise NotAllowed(
-            f"not accepted, nothing recorded for {receiver}: the question got no answer (no "
-            f"terminal to ask on, or the input ended): run `inhouse handoff accept {number}` "
-            "yourself in a terminal, read what it hands you, and answer y only if it is usable "
-            "(no flag answers for you)"
-        )
-    if not answer:
-        raise NotAllowed(
-            f"not accepted, nothing recorded for {receiver}: accept only an artifact you read "
-            f"and can use (`inhouse handoff reject {number} --comment ...` tells {offered_by} "
-            "what is missing)"
-        )
 
 
 class PlaysMixin(ProgramCore):
@@ -234,7 +216,7 @@ class PlaysMixin(ProgramCore):
         play_ref: str | int,
         *,
         comment: str = "",
-        agree: Callable[[list[str]], bool | None] | None = None,
+        agree: Agree | None = None,
     ) -> str:
         """Accept play ``play_ref``'s handoff as its receiver, bound to its exit evidence now;
         returns the evidence hash. ``agree`` (the command's question) is shown what the
@@ -275,13 +257,15 @@ class PlaysMixin(ProgramCore):
         # a dashboard session): the exit event beside it may be the dashboard's host's to
         # write, and an exit spares none of the facts its acceptance left out
         named = cited(checked)
-        if agree is not None:
-            _agreed(
-                agree(acceptance_lines(offer, who.name, number, play, checked, digest, comment)),
-                who.name,
-                number,
-                offer.offered_by,
-            )
+        require_yes(
+            agree,
+            acceptance_lines(offer, who.name, number, play, checked, digest, comment),
+            person=who.name,
+            command=f"inhouse handoff accept {number}",
+            not_done="not accepted",
+            declined=f"accept only an artifact you read and can use (`inhouse handoff reject "
+            f"{number} --comment ...` tells {offer.offered_by} what is missing)",
+        )
         self._append(
             EventKind.HANDOFF_ACCEPTED,
             who.name,
